@@ -1,0 +1,19 @@
+import type { CID } from 'multiformats/cid'
+import type { AbortOptions } from '../logger.js'
+
+/** Somewhere blocks can be read from. Every implementation verifies bytes against the CID. */
+export interface BlockSource {
+  /** A short description for logs and errors; never contains credentials. */
+  readonly label: string
+  /** Returns the block's bytes, verified against `cid`; throws BlockNotFoundError when absent. */
+  get(cid: CID, options?: AbortOptions): Promise<Uint8Array>
+}
+
+/** Somewhere blocks can be written to. */
+export interface BlockSink {
+  put(cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<void>
+}
+
+export interface BlockStore extends BlockSource, BlockSink {
+  has(cid: CID, options?: AbortOptions): Promise<boolean>
+}
