@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs every real component the test suite needs. Idempotent; safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TOOLS_BIN="${IPCR_TOOLS_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/ipcr-tools/bin}"
+KUBO_VERSION="v0.43.1"
+REGCTL_VERSION="v0.11.7"
+mkdir -p "$TOOLS_BIN"
+
+log() { echo "install-deps: $*"; }
+
+# Debian packages: podman (Docker-compatible API for the docker CLI), skopeo, umoci, dig.
+need_apt=()
+for pair in podman:podman skopeo:skopeo umoci:umoci dig:dnsutils jq:jq; do
+  cmd="${pair%%:*}"; pkg="${pair##*:}"
+  command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  log "apt-get install ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# podman storage: vfs works without overlay or fuse in this sandbox.
+if ! grep -qs 'driver = "vfs"' /etc/containers/storage.conf; then
+  log "configuring podman storage (vfs)"
+  mkdir -p /etc/containers
+  cat > /etc/containers/storage.conf <<'CONF'
+[storage]
+driver = "vfs"
+runroot = "/run/containers/storage"
+graphroot = "/var/lib/containers/storage"
+CONF
+fi
+
+# Go tools, built from the Go module proxy and cached in $TOOLS_BIN.
+go_tool() { # name module version
+  local name="$1" module="$2" version="$3" stamp="$TOOLS_BIN/.$1.version"
+  if [ -x "$TOOLS_BIN/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$version" ]; then return; fi
+  log "go install $module@$version"
+  (cd /tmp && GOBIN="$TOOLS_BIN" GOFLAGS=-mod=mod go install "$module@$version")
+  echo "$version" > "$stamp"
+}
+go_tool ipfs github.com/ipfs/kubo/cmd/ipfs "$KUBO_VERSION"
+go_tool regctl github.com/regclient/regclient/cmd/regctl "$REGCTL_VERSION"
+
+# Node dependencies, exactly as locked.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund
+fi
+log "tools in $TOOLS_BIN: $(ls "$TOOLS_BIN" | tr '\n' ' ')"
