@@ -1,0 +1,274 @@
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdtemp, open, readdir, realpath, rm, stat } from 'node:fs/promises'
+import { join, relative, sep } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import * as zlib from 'node:zlib'
+import { InputError, throwIfAborted } from '../errors.js'
+import type { AbortOptions } from '../logger.js'
+import { detectCompression, MAGIC_BYTES } from './compression.js'
+import { formatError } from './image-errors.js'
+import { indexTar, normalizeEntryPath, TarError } from './tar-index.js'
+import type { TarIndex } from './tar-index.js'
+
+/** Read access to the files of an image tarball or image layout directory. */
+export interface ImageArchive {
+  /** Names the archive in errors, e.g. its file path. */
+  readonly label: string
+  /** Relative POSIX paths of regular files, links resolved; sorted. */
+  list(): string[]
+  has(path: string): boolean
+  size(path: string): number
+  /** Streams one file's bytes. */
+  open(path: string): Readable
+  /** Parses a small JSON file (default cap 16 MiB). */
+  readJson(path: string, maxBytes?: number): Promise<unknown>
+  /** Removes any temporary files the archive made. */
+  close(): Promise<void>
+}
+
+export interface OpenArchiveOptions extends AbortOptions {
+  /** The user-facing name of the input, for errors. */
+  input: string
+  /** Where a compressed tarball is decompressed to. */
+  tempDir: string
+}
+
+export const DEFAULT_JSON_LIMIT = 16 * 1024 * 1024
+
+/**
+ * Opens an image archive by its content: a directory, a tar file, or a
+ * gzip/zstd-compressed tar file (decompressed to a file under tempDir).
+ */
+export async function openImageArchive (path: string, options: OpenArchiveOptions): Promise<ImageArchive> {
+  const { input } = options
+  throwIfAborted(options.signal)
+  let stats
+  try {
+    stats = await stat(path)
+  } catch (err: any) {
+    throw new InputError(input, `cannot read '${path}': ${err.code ?? err.message}`, { cause: err })
+  }
+  if (stats.isDirectory()) return await openDirectory(path, input, options)
+  if (!stats.isFile()) throw new InputError(input, `'${path}' is neither a file nor a directory`)
+
+  const compression = detectCompression(await readHead(path))
+  if (compression === 'none') return await openTar(path, path, input, undefined, options)
+  if (compression === 'xz' || compression === 'bzip2') {
+    throw new InputError(input, `'${path}' is ${compression}-compressed; only uncompressed, gzip or zstd tarballs are supported`)
+  }
+
+  let decompressor: NodeJS.ReadWriteStream
+  if (compression === 'gzip') {
+    decompressor = zlib.createGunzip()
+  } else {
+    const createZstd = (zlib as any).createZstdDecompress as (() => NodeJS.ReadWriteStream) | undefined
+    if (createZstd == null) {
+      throw new InputError(input, `'${path}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`)
+    }
+    decompressor = createZstd()
+  }
+  const dir = await mkdtemp(join(options.tempDir, 'ipcr-archive-'))
+  const tarPath = join(dir, 'image.tar')
+  try {
+    await pipeline(createReadStream(path), decompressor, createWriteStream(tarPath), { signal: options.signal })
+  } catch (err: any) {
+    await rm(dir, { recursive: true, force: true })
+    if (options.signal?.aborted === true) throw err
+    throw new InputError(input, `cannot ${compression}-decompress '${path}': ${err.message}`, { cause: err })
+  }
+  return await openTar(path, tarPath, input, dir, options)
+}
+
+/** Reads a whole small file from an archive, refusing more than maxBytes. */
+export async function readBytes (archive: ImageArchive, path: string, maxBytes: number, input: string): Promise<Uint8Array> {
+  const size = archive.size(path)
+  if (size > maxBytes) {
+    throw formatError(input, `'${path}' in ${archive.label} is ${size} bytes, more than the ${maxBytes} allowed for metadata`)
+  }
+  const chunks: Buffer[] = []
+  for await (const chunk of archive.open(path)) chunks.push(Buffer.from(chunk as Uint8Array))
+  return new Uint8Array(Buffer.concat(chunks))
+}
+
+/** Parses JSON bytes, naming the file on failure. */
+export function parseJson (bytes: Uint8Array, path: string, label: string, input: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))
+  } catch (err: any) {
+    throw formatError(input, `'${path}' in ${label} is not valid JSON: ${err.message}`, { cause: err })
+  }
+}
+
+async function readHead (path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r')
+  try {
+    const head = Buffer.alloc(MAGIC_BYTES)
+    const { bytesRead } = await handle.read(head, 0, MAGIC_BYTES, 0)
+    return head.subarray(0, bytesRead)
+  } finally {
+    await handle.close()
+  }
+}
+
+interface Located {
+  size: number
+  open: () => Readable
+}
+
+/** list/has/size/readJson on top of a path lookup. */
+abstract class BaseArchive implements ImageArchive {
+  constructor (readonly label: string, protected readonly input: string) {}
+
+  abstract list (): string[]
+  protected abstract locate (path: string): Located | undefined
+
+  has (path: string): boolean {
+    return this.lookup(path) !== undefined
+  }
+
+  size (path: string): number {
+    return this.get(path).size
+  }
+
+  open (path: string): Readable {
+    return this.get(path).open()
+  }
+
+  async readJson (path: string, maxBytes = DEFAULT_JSON_LIMIT): Promise<unknown> {
+    return parseJson(await readBytes(this, path, maxBytes, this.input), path, this.label, this.input)
+  }
+
+  async close (): Promise<void> {}
+
+  private lookup (path: string): Located | undefined {
+    let normalized: string
+    try {
+      normalized = normalizeEntryPath(path)
+    } catch {
+      return undefined
+    }
+    return this.locate(normalized)
+  }
+
+  private get (path: string): Located {
+    const found = this.lookup(path)
+    if (found == null) throw formatError(this.input, `'${path}' is missing from ${this.label}`)
+    return found
+  }
+}
+
+class TarArchive extends BaseArchive {
+  private readonly names: string[]
+
+  constructor (label: string, input: string, private readonly tarPath: string, private readonly index: TarIndex, private readonly tempDir?: string) {
+    super(label, input)
+    const names = [...index.files.keys()]
+    for (const name of index.links.keys()) if (this.resolve(name) !== undefined) names.push(name)
+    this.names = names.sort()
+  }
+
+  list (): string[] {
+    return [...this.names]
+  }
+
+  protected locate (path: string): Located | undefined {
+    const resolved = this.resolve(path)
+    const entry = resolved === undefined ? undefined : this.index.files.get(resolved)
+    if (entry == null) return undefined
+    const { tarPath } = this
+    return {
+      size: entry.size,
+      open: () => entry.size === 0
+        ? Readable.from([])
+        : createReadStream(tarPath, { start: entry.offset, end: entry.offset + entry.size - 1 })
+    }
+  }
+
+  override async close (): Promise<void> {
+    if (this.tempDir != null) await rm(this.tempDir, { recursive: true, force: true })
+  }
+
+  /** Follows links, also in parent folders, to a regular file's path. */
+  private resolve (path: string, depth = 0): string | undefined {
+    if (depth > 40) return undefined
+    if (this.index.files.has(path)) return path
+    const parts = path.split('/')
+    for (let i = 1; i <= parts.length; i++) {
+      const link = this.index.links.get(parts.slice(0, i).join('/'))
+      if (link == null) continue
+      const rest = parts.slice(i)
+      const next = [link.target, ...rest].filter((part) => part !== '').join('/')
+      return this.resolve(next, depth + 1)
+    }
+    return undefined
+  }
+}
+
+async function openTar (label: string, tarPath: string, input: string, tempDir: string | undefined, options: AbortOptions): Promise<ImageArchive> {
+  try {
+    const index = await indexTar(tarPath, options)
+    return new TarArchive(label, input, tarPath, index, tempDir)
+  } catch (err: any) {
+    if (tempDir != null) await rm(tempDir, { recursive: true, force: true })
+    if (err instanceof TarError) {
+      if (err.notTar) throw new InputError(input, `'${label}' is not a tar archive, a gzip or zstd tarball, or a directory: ${err.message}`)
+      throw formatError(input, `${label}: ${err.message}`, { cause: err })
+    }
+    throw err
+  }
+}
+
+interface DirFile {
+  fullPath: string
+  size: number
+}
+
+class DirectoryArchive extends BaseArchive {
+  constructor (label: string, input: string, private readonly files: Map<string, DirFile>) {
+    super(label, input)
+  }
+
+  list (): string[] {
+    return [...this.files.keys()].sort()
+  }
+
+  protected locate (path: string): Located | undefined {
+    const file = this.files.get(path)
+    if (file == null) return undefined
+    return { size: file.size, open: () => createReadStream(file.fullPath) }
+  }
+}
+
+async function openDirectory (path: string, input: string, options: AbortOptions): Promise<ImageArchive> {
+  const root = await realpath(path)
+  const files = new Map<string, DirFile>()
+  const walk = async (dir: string, prefix: string): Promise<void> => {
+    throwIfAborted(options.signal)
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const name = prefix === '' ? entry.name : `${prefix}/${entry.name}`
+      const fullPath = join(dir, entry.name)
+      if (entry.isDirectory()) {
+        await walk(fullPath, name)
+      } else if (entry.isFile()) {
+        files.set(name, { fullPath, size: (await stat(fullPath)).size })
+      } else if (entry.isSymbolicLink()) {
+        let target: string
+        try {
+          target = await realpath(fullPath)
+        } catch {
+          continue // dangling link
+        }
+        const rel = relative(root, target)
+        if (rel === '..' || rel.startsWith(`..${sep}`) || rel.startsWith(sep)) {
+          throw formatError(input, `${path}: symlink '${name}' escapes the directory`)
+        }
+        const targetStats = await stat(target)
+        // Links to folders are not followed: no loops.
+        if (targetStats.isFile()) files.set(name, { fullPath: target, size: targetStats.size })
+      }
+    }
+  }
+  await walk(root, '')
+  return new DirectoryArchive(path, input, files)
+}

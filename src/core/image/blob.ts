@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { DEFAULT_JSON_LIMIT, parseJson, readBytes } from './archive.js'
+import type { ImageArchive } from './archive.js'
+import { formatError, mismatchError } from './image-errors.js'
+import type { BlobRef, Platform } from './model.js'
+
+/** What every loader step needs to read blobs and name the input in errors. */
+export interface LoadContext {
+  archive: ImageArchive
+  input: string
+  signal?: AbortSignal
+}
+
+/** An OCI content descriptor, validated. */
+export interface Descriptor {
+  mediaType?: string
+  digest: string
+  size: number
+  platform?: Platform
+  annotations?: Record<string, string>
+}
+
+const SHA256 = /^sha256:[0-9a-f]{64}$/
+
+export function sha256Digest (bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+}
+
+/** Hashes a stream; returns its digest and size. */
+export async function hashStream (stream: Readable): Promise<{ digest: string, size: number }> {
+  const hash = createHash('sha256')
+  let size = 0
+  for await (const chunk of stream) {
+    hash.update(chunk as Uint8Array)
+    size += (chunk as Uint8Array).length
+  }
+  return { digest: `sha256:${hash.digest('hex')}`, size }
+}
+
+/** Reads up to n leading bytes of a stream, then stops it. */
+export async function readHeadBytes (stream: Readable, n: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = []
+  let length = 0
+  try {
+    for await (const chunk of stream) {
+      chunks.push(Buffer.from(chunk as Uint8Array))
+      length += (chunk as Uint8Array).length
+      if (length >= n) break
+    }
+  } finally {
+    stream.destroy()
+  }
+  return new Uint8Array(Buffer.concat(chunks).subarray(0, n))
+}
+
+export function isSha256Digest (value: unknown): value is string {
+  return typeof value === 'string' && SHA256.test(value)
+}
+
+export function blobPath (digest: string): string {
+  return `blobs/sha256/${digest.slice('sha256:'.length)}`
+}
+
+/** A BlobRef for bytes held in memory (generated or already verified). */
+export function memoryBlob (bytes: Uint8Array, mediaType: string, digest = sha256Digest(bytes)): BlobRef {
+  return { digest, size: bytes.length, mediaType, bytes, open: () => Readable.from([Buffer.from(bytes)]) }
+}
+
+/** Deterministic JSON bytes: no whitespace, key order as built. */
+export function jsonBytes (value: unknown): Uint8Array {
+  return new Uint8Array(Buffer.from(JSON.stringify(value), 'utf8'))
+}
+
+export function isObject (value: unknown): value is Record<string, any> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Validates a descriptor found at `where`. */
+export function parseDescriptor (value: unknown, where: string, ctx: LoadContext): Descriptor {
+  if (!isObject(value)) throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor is not an object`)
+  const { mediaType, digest, size, platform, annotations } = value
+  if (typeof digest !== 'string') throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor has no digest`)
+  if (!SHA256.test(digest)) {
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label}: unsupported digest '${digest}' (only sha256:<64 hex> is supported)`)
+  }
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor ${digest} has an invalid size`)
+  }
+  if (mediaType !== undefined && typeof mediaType !== 'string') {
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor ${digest} has an invalid mediaType`)
+  }
+  const descriptor: Descriptor = { digest, size }
+  if (mediaType !== undefined) descriptor.mediaType = mediaType
+  const parsedPlatform = parsePlatform(platform)
+  if (parsedPlatform != null) descriptor.platform = parsedPlatform
+  if (isObject(annotations)) descriptor.annotations = stringRecord(annotations)
+  return descriptor
+}
+
+/** os/architecture/variant from a descriptor's platform or an image config. */
+export function parsePlatform (value: unknown): Platform | undefined {
+  if (!isObject(value)) return undefined
+  const { os, architecture, variant } = value
+  if (typeof os !== 'string' || typeof architecture !== 'string' || os === '' || architecture === '') return undefined
+  const platform: Platform = { os, architecture }
+  if (typeof variant === 'string' && variant !== '') platform.variant = variant
+  return platform
+}
+
+export function stringRecord (value: unknown): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!isObject(value)) return out
+  for (const [key, item] of Object.entries(value)) if (typeof item === 'string') out[key] = item
+  return out
+}
+
+/** Checks that a descriptor's blob is present with the right size; throws otherwise. */
+export function requireBlob (ctx: LoadContext, descriptor: Descriptor, where: string, hint = ''): string {
+  const path = blobPath(descriptor.digest)
+  if (!ctx.archive.has(path)) {
+    throw formatError(ctx.input, `${ctx.archive.label} is missing blob ${descriptor.digest} (${path}), referenced by ${where}${hint}`)
+  }
+  const size = ctx.archive.size(path)
+  if (size !== descriptor.size) {
+    throw mismatchError(ctx.input, `${path} in ${ctx.archive.label} is ${size} bytes, but ${where} says ${descriptor.size}`)
+  }
+  return path
+}
+
+/** A blob streamed from the archive; its bytes are verified by whoever streams them. */
+export function archiveBlob (ctx: LoadContext, path: string, digest: string, size: number, mediaType: string): BlobRef {
+  const { archive } = ctx
+  return { digest, size, mediaType, open: () => archive.open(path) }
+}
+
+/** Reads a small JSON file at `path`, optionally verifying it against `digest`. */
+export async function readVerifiedJson (ctx: LoadContext, path: string, digest?: string): Promise<{ bytes: Uint8Array, json: unknown }> {
+  const bytes = await readBytes(ctx.archive, path, DEFAULT_JSON_LIMIT, ctx.input)
+  if (digest !== undefined) {
+    const actual = sha256Digest(bytes)
+    if (actual !== digest) {
+      throw mismatchError(ctx.input, `${path} in ${ctx.archive.label} hashes to ${actual}, expected ${digest}`)
+    }
+  }
+  return { bytes, json: parseJson(bytes, path, ctx.archive.label, ctx.input) }
+}

@@ -1,0 +1,88 @@
+import { posix } from 'node:path'
+import { throwIfAborted } from '../errors.js'
+import {
+  archiveBlob, hashStream, isObject, isSha256Digest, jsonBytes, memoryBlob, parsePlatform, readHeadBytes, readVerifiedJson
+} from './blob.js'
+import type { LoadContext } from './blob.js'
+import { detectCompression, MAGIC_BYTES } from './compression.js'
+import { formatError, mismatchError } from './image-errors.js'
+import type { LoadedGraph } from './load-oci.js'
+import { MEDIA_TYPES } from './model.js'
+import type { BlobRef } from './model.js'
+
+const LAYER_TYPES = {
+  none: MEDIA_TYPES.ociLayer,
+  gzip: MEDIA_TYPES.ociLayerGzip,
+  zstd: MEDIA_TYPES.ociLayerZstd
+} as const
+
+/**
+ * Loads a legacy `docker save` archive and generates its OCI image manifest.
+ * When manifest.json lists several images, the first one is loaded.
+ * The config bytes are kept as they are, so the image ID stays the same.
+ */
+export async function loadDockerArchive (ctx: LoadContext): Promise<LoadedGraph> {
+  const { archive, input } = ctx
+  const label = archive.label
+  const list = await archive.readJson('manifest.json')
+  if (!Array.isArray(list) || list.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`)
+  const entry = list[0]
+  if (!isObject(entry) || typeof entry.Config !== 'string' || !Array.isArray(entry.Layers) ||
+    !entry.Layers.every((layer: unknown) => typeof layer === 'string')) {
+    throw formatError(input, `manifest.json in ${label}: the first entry needs a Config path and a Layers list`)
+  }
+  const configPath: string = entry.Config
+  const layerPaths: string[] = entry.Layers
+  for (const path of [configPath, ...layerPaths]) {
+    if (!archive.has(path)) throw formatError(input, `${label} is missing '${path}', named in manifest.json`)
+  }
+
+  // A config named after its hex (as docker save does) must hash to it.
+  const hexMatch = /^(?:sha256:)?([0-9a-f]{64})(?:\.json)?$/.exec(posix.basename(configPath))
+  const { bytes: configBytes, json: configJson } = await readVerifiedJson(ctx, configPath, hexMatch != null ? `sha256:${hexMatch[1] as string}` : undefined)
+  if (!isObject(configJson)) throw formatError(input, `${configPath} in ${label} is not a JSON object`)
+  const diffIds: unknown = configJson.rootfs?.diff_ids
+  if (!Array.isArray(diffIds) || !diffIds.every(isSha256Digest)) {
+    throw formatError(input, `${configPath} in ${label} has no valid rootfs.diff_ids (sha256 digests)`)
+  }
+  if (diffIds.length !== layerPaths.length) {
+    throw formatError(input, `${configPath} in ${label} lists ${diffIds.length} diff_ids but manifest.json lists ${layerPaths.length} layers`)
+  }
+
+  const config = memoryBlob(configBytes, MEDIA_TYPES.ociConfig)
+  const layers: BlobRef[] = []
+  for (const [i, path] of layerPaths.entries()) {
+    throwIfAborted(ctx.signal)
+    const size = archive.size(path)
+    const compression = detectCompression(await readHeadBytes(archive.open(path), MAGIC_BYTES))
+    if (compression === 'xz' || compression === 'bzip2') {
+      throw formatError(input, `layer '${path}' in ${label} is ${compression}-compressed, which is not supported`)
+    }
+    let digest = diffIds[i] as string
+    if (compression !== 'none') {
+      const hashed = await hashStream(archive.open(path))
+      if (hashed.size !== size) throw mismatchError(input, `layer '${path}' in ${label} changed while being read`)
+      digest = hashed.digest
+    }
+    // Uncompressed layers: digest = diff_id, checked by whoever streams the bytes.
+    layers.push(archiveBlob(ctx, path, digest, size, LAYER_TYPES[compression]))
+  }
+
+  const manifest = memoryBlob(jsonBytes({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociManifest,
+    config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
+    layers: layers.map((layer) => ({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }))
+  }), MEDIA_TYPES.ociManifest)
+
+  const platform = parsePlatform(configJson) ?? { os: 'unknown', architecture: 'unknown' }
+  const blobs = new Map<string, BlobRef>()
+  for (const blob of [manifest, config, ...layers]) if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob)
+  const repoTags = Array.isArray(entry.RepoTags) ? entry.RepoTags.filter((tag: unknown): tag is string => typeof tag === 'string') : []
+  return {
+    root: manifest,
+    images: [{ platform, manifest, config, layers, configJson }],
+    blobs: [...blobs.values()],
+    repoTags
+  }
+}

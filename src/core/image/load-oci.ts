@@ -1,0 +1,220 @@
+import { throwIfAborted } from '../errors.js'
+import {
+  archiveBlob, blobPath, isObject, jsonBytes, memoryBlob, parseDescriptor, parsePlatform, readVerifiedJson, requireBlob, stringRecord
+} from './blob.js'
+import type { Descriptor, LoadContext } from './blob.js'
+import { formatError } from './image-errors.js'
+import { CONFIG_MEDIA_TYPES, INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MEDIA_TYPES, platformString } from './model.js'
+import type { BlobRef, Platform, PlatformImage } from './model.js'
+
+export interface LoadedGraph {
+  root: BlobRef
+  images: PlatformImage[]
+  blobs: BlobRef[]
+  repoTags: string[]
+}
+
+const MAX_DEPTH = 8
+
+/**
+ * Loads an OCI image layout (with or without Docker's manifest.json).
+ * index.json with one entry: that entry is the root. With several distinct
+ * images of distinct platforms: a generated index listing them is the root.
+ * Otherwise (several images of one platform, e.g. `docker save a b`): the
+ * first entry is the root.
+ */
+export async function loadOciLayout (ctx: LoadContext): Promise<LoadedGraph> {
+  const { archive, input } = ctx
+  const layout = await archive.readJson('oci-layout')
+  if (!isObject(layout) || typeof layout.imageLayoutVersion !== 'string' || !layout.imageLayoutVersion.startsWith('1.')) {
+    throw formatError(input, `oci-layout in ${archive.label}: unsupported image layout version ${JSON.stringify(isObject(layout) ? layout.imageLayoutVersion : layout)}`)
+  }
+  const index = await archive.readJson('index.json')
+  const entries = indexEntries(ctx, index, 'index.json')
+  const unique = entries.filter((entry, i) => entries.findIndex((other) => other.digest === entry.digest) === i)
+  if (unique.length === 0) throw formatError(input, `index.json in ${archive.label} lists no manifests`)
+
+  const walker = new Walker(ctx)
+  let rootEntries = [unique[0] as Descriptor]
+  let root: BlobRef
+  if (unique.length > 1 && await walker.distinctPlatforms(unique)) {
+    rootEntries = unique
+    root = memoryBlob(jsonBytes({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociIndex,
+      manifests: await Promise.all(unique.map(async (entry) => ({
+        mediaType: entry.mediaType ?? MEDIA_TYPES.ociManifest,
+        digest: entry.digest,
+        size: entry.size,
+        platform: await walker.platformOf(entry)
+      })))
+    }), MEDIA_TYPES.ociIndex)
+    walker.add(root)
+    for (const entry of unique) await walker.visit(entry, `index.json entry ${entry.digest}`, 1, false)
+  } else {
+    root = await walker.visit(rootEntries[0] as Descriptor, 'index.json', 0, false) as BlobRef
+  }
+
+  return {
+    root,
+    images: walker.images,
+    blobs: [...walker.blobs.values()],
+    repoTags: await repoTagsFor(ctx, walker.images, rootEntries)
+  }
+}
+
+function indexEntries (ctx: LoadContext, index: unknown, where: string): Descriptor[] {
+  if (!isObject(index)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} is not a JSON object`)
+  if (index.schemaVersion !== 2) {
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(index.schemaVersion)}, expected 2`)
+  }
+  if (!Array.isArray(index.manifests)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no manifests list`)
+  return index.manifests.map((item: unknown, i: number) => parseDescriptor(item, `${where} manifests[${i}]`, ctx))
+}
+
+function isAttestation (descriptor: Descriptor): boolean {
+  return descriptor.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
+    (descriptor.platform?.os === 'unknown' && descriptor.platform.architecture === 'unknown')
+}
+
+const UNSUPPORTED_HINTS: Record<string, string> = {
+  'application/vnd.docker.distribution.manifest.v1+json': ' (Docker schema 1 manifests are not supported)',
+  'application/vnd.docker.distribution.manifest.v1+prettyjws': ' (Docker schema 1 manifests are not supported)'
+}
+
+class Walker {
+  readonly blobs = new Map<string, BlobRef>()
+  readonly images: PlatformImage[] = []
+  private readonly cache = new Map<string, { bytes: Uint8Array, json: unknown }>()
+
+  constructor (private readonly ctx: LoadContext) {}
+
+  add (blob: BlobRef): void {
+    if (!this.blobs.has(blob.digest)) this.blobs.set(blob.digest, blob)
+  }
+
+  /** True when every entry is an image manifest and their platforms differ. */
+  async distinctPlatforms (entries: Descriptor[]): Promise<boolean> {
+    const seen = new Set<string>()
+    for (const entry of entries) {
+      if (entry.mediaType != null && !MANIFEST_MEDIA_TYPES.includes(entry.mediaType)) return false
+      const platform = await this.platformOf(entry)
+      if (platform == null) return false
+      const key = platformString(platform)
+      if (seen.has(key)) return false
+      seen.add(key)
+    }
+    return true
+  }
+
+  /** The descriptor's platform, else the one its config names. */
+  async platformOf (entry: Descriptor): Promise<Platform | undefined> {
+    if (entry.platform != null) return entry.platform
+    const manifest = await this.readJsonBlob(entry, 'index.json')
+    if (!isObject(manifest.json) || !isObject(manifest.json.config)) return undefined
+    const config = parseDescriptor(manifest.json.config, `manifest ${entry.digest} config`, this.ctx)
+    if (config.mediaType == null || !CONFIG_MEDIA_TYPES.includes(config.mediaType)) return undefined
+    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json)
+  }
+
+  /** Visits a manifest or index and what it references; returns its blob. */
+  async visit (descriptor: Descriptor, where: string, depth: number, attestation: boolean): Promise<BlobRef | undefined> {
+    const { ctx } = this
+    throwIfAborted(ctx.signal)
+    if (depth > MAX_DEPTH) throw formatError(ctx.input, `${ctx.archive.label}: indexes nested deeper than ${MAX_DEPTH} at ${where}`)
+    const known = [...INDEX_MEDIA_TYPES, ...MANIFEST_MEDIA_TYPES]
+    if (descriptor.mediaType != null && !known.includes(descriptor.mediaType)) {
+      if (attestation) return undefined
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label}: unsupported media type '${descriptor.mediaType}'${UNSUPPORTED_HINTS[descriptor.mediaType] ?? ''}`)
+    }
+    if (attestation && !ctx.archive.has(blobPath(descriptor.digest))) return undefined
+    const hint = depth > 0 && !attestation ? ' (the archive may hold only some platforms of a multi-platform image)' : ''
+    const { bytes, json } = await this.readJsonBlob(descriptor, where, hint)
+    if (!isObject(json)) throw formatError(ctx.input, `${where} in ${ctx.archive.label}: ${descriptor.digest} is not a JSON object`)
+    const mediaType = descriptor.mediaType ?? (typeof json.mediaType === 'string' ? json.mediaType : undefined) ??
+      (Array.isArray(json.manifests) ? MEDIA_TYPES.ociIndex : MEDIA_TYPES.ociManifest)
+    if (!known.includes(mediaType)) {
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label}: ${descriptor.digest} has unsupported media type '${mediaType}'${UNSUPPORTED_HINTS[mediaType] ?? ''}`)
+    }
+    const blob = memoryBlob(bytes, mediaType, descriptor.digest)
+    this.add(blob)
+
+    const isIndex = INDEX_MEDIA_TYPES.includes(mediaType)
+    const name = `${isIndex ? 'index' : 'manifest'} ${descriptor.digest}`
+    if (isIndex) {
+      for (const child of indexEntries(ctx, json, name)) {
+        await this.visit(child, name, depth + 1, attestation || isAttestation(child))
+      }
+    } else {
+      await this.visitManifest(descriptor, blob, json, name, attestation)
+    }
+    return blob
+  }
+
+  private async visitManifest (descriptor: Descriptor, manifest: BlobRef, json: Record<string, any>, where: string, attestation: boolean): Promise<void> {
+    const { ctx } = this
+    if (json.schemaVersion !== 2) {
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(json.schemaVersion)}, expected 2`)
+    }
+    if (!Array.isArray(json.layers)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no layers list`)
+    const config = parseDescriptor(json.config, `${where} config`, ctx)
+    const layers = json.layers.map((item: unknown, i: number) => parseDescriptor(item, `${where} layers[${i}]`, ctx))
+    const isImage = config.mediaType != null && CONFIG_MEDIA_TYPES.includes(config.mediaType)
+
+    if (attestation || !isImage) {
+      // Attestations and other artifacts: keep whichever of their blobs are present.
+      for (const item of [config, ...layers]) {
+        const path = blobPath(item.digest)
+        if (ctx.archive.has(path) && ctx.archive.size(path) === item.size) {
+          this.add(archiveBlob(ctx, path, item.digest, item.size, item.mediaType ?? 'application/octet-stream'))
+        }
+      }
+      return
+    }
+
+    const configRead = await this.readJsonBlob(config, where)
+    const configRef = memoryBlob(configRead.bytes, config.mediaType as string, config.digest)
+    const layerRefs = layers.map((layer: Descriptor, i: number) => {
+      const path = requireBlob(ctx, layer, `${where} layers[${i}]`)
+      return archiveBlob(ctx, path, layer.digest, layer.size, layer.mediaType ?? MEDIA_TYPES.ociLayer)
+    })
+    this.add(configRef)
+    for (const layer of layerRefs) this.add(layer)
+    if (this.images.some((image) => image.manifest.digest === manifest.digest)) return
+    const platform = parsePlatform(configRead.json) ?? descriptor.platform ?? { os: 'unknown', architecture: 'unknown' }
+    this.images.push({ platform, manifest, config: configRef, layers: layerRefs, configJson: configRead.json })
+  }
+
+  private async readJsonBlob (descriptor: Descriptor, where: string, hint = ''): Promise<{ bytes: Uint8Array, json: any }> {
+    const cached = this.cache.get(descriptor.digest)
+    if (cached != null) return cached
+    const path = requireBlob(this.ctx, descriptor, where, hint)
+    const result = await readVerifiedJson(this.ctx, path, descriptor.digest)
+    this.cache.set(descriptor.digest, result)
+    return result
+  }
+}
+
+/** RepoTags from Docker's manifest.json for the loaded configs, else names from index.json annotations. */
+async function repoTagsFor (ctx: LoadContext, images: PlatformImage[], entries: Descriptor[]): Promise<string[]> {
+  const tags: string[] = []
+  if (ctx.archive.has('manifest.json')) {
+    const configPaths = new Set(images.map((image) => blobPath(image.config.digest)))
+    const manifest = await ctx.archive.readJson('manifest.json')
+    if (Array.isArray(manifest)) {
+      for (const item of manifest) {
+        if (isObject(item) && typeof item.Config === 'string' && configPaths.has(item.Config) && Array.isArray(item.RepoTags)) {
+          tags.push(...item.RepoTags.filter((tag: unknown): tag is string => typeof tag === 'string'))
+        }
+      }
+    }
+  }
+  if (tags.length === 0) {
+    for (const entry of entries) {
+      const annotations = stringRecord(entry.annotations)
+      const name = annotations['io.containerd.image.name'] ?? annotations['org.opencontainers.image.ref.name']
+      if (name != null) tags.push(name)
+    }
+  }
+  return [...new Set(tags)]
+}
