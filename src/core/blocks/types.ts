@@ -7,6 +7,8 @@ export interface BlockSource {
   readonly label: string
   /** Returns the block's bytes, verified against `cid`; throws BlockNotFoundError when absent. */
   get(cid: CID, options?: AbortOptions): Promise<Uint8Array>
+  /** Releases files or connections, where the source holds any. */
+  close?(): Promise<void>
 }
 
 /** Somewhere blocks can be written to. */

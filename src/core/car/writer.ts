@@ -1,0 +1,201 @@
+import { randomBytes } from 'node:crypto'
+import { open, rename, rm, type FileHandle } from 'node:fs/promises'
+import * as dagPb from '@ipld/dag-pb'
+import { varint } from 'multiformats'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import type { BlockSink } from '../blocks/types.js'
+import { IpcrError, throwIfAborted } from '../errors.js'
+import type { AbortOptions } from '../logger.js'
+import { encodeCarHeader } from './header.js'
+
+/** A CIDv1 dag-pb sha2-256 of zeros: reserves the header space of the real root. */
+const PLACEHOLDER_ROOT = CID.createV1(dagPb.code, Digest.create(0x12, new Uint8Array(32)))
+const MAX_IOVECS = 1024
+const COPY_CHUNK = 1024 * 1024
+
+interface Batch { chunks: Uint8Array[], done: Promise<void> }
+
+/**
+ * Streams a CARv1 file whose root is known only at the end. Blocks go to `<path>.partial`
+ * behind a placeholder header; `close(root)` writes the real header and renames the file to `path`.
+ * Concurrent puts are coalesced into one positional write; each put resolves once its bytes are written.
+ */
+export class CarFileWriter implements BlockSink {
+  readonly path: string
+  private readonly partialPath: string
+  private readonly file: FileHandle
+  private readonly headerLength: number
+  private readonly seen = new Set<string>()
+  private blocks = 0
+  private bytes: number
+  private written: number
+  private pending: Batch | null = null
+  private tail: Promise<void> = Promise.resolve()
+  private failure: unknown = null
+  private state: 'open' | 'closed' | 'aborted' = 'open'
+
+  private constructor(path: string, partialPath: string, file: FileHandle, headerLength: number) {
+    this.path = path
+    this.partialPath = partialPath
+    this.file = file
+    this.headerLength = headerLength
+    this.bytes = headerLength
+    this.written = headerLength
+  }
+
+  static async create(path: string): Promise<CarFileWriter> {
+    const partialPath = `${path}.partial`
+    const file = await open(partialPath, 'w+')
+    try {
+      const header = encodeCarHeader([PLACEHOLDER_ROOT])
+      await writeFully(file, header, 0)
+      return new CarFileWriter(path, partialPath, file, header.length)
+    } catch (err) {
+      await file.close().catch(() => {})
+      await rm(partialPath, { force: true })
+      throw err
+    }
+  }
+
+  /** Appends a block unless one with the same CID was already written. */
+  async put(cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<void> {
+    this.assertOpen()
+    throwIfAborted(options?.signal)
+    const key = cid.toString()
+    if (this.seen.has(key)) return
+    this.seen.add(key)
+    const sectionLength = cid.bytes.length + bytes.length
+    const prefix = varint.encodeTo(sectionLength, new Uint8Array(varint.encodingLength(sectionLength)))
+    this.blocks++
+    this.bytes += prefix.length + sectionLength
+    await this.enqueue(bytes.length === 0 ? [prefix, cid.bytes] : [prefix, cid.bytes, bytes])
+  }
+
+  has(cid: CID): boolean {
+    return this.seen.has(cid.toString())
+  }
+
+  get blockCount(): number {
+    return this.blocks
+  }
+
+  /** Bytes of the CAR so far, header included. */
+  get byteCount(): number {
+    return this.bytes
+  }
+
+  /** Writes the real header and moves the file to `path`. */
+  async close(root: CID): Promise<{ path: string, blocks: number, bytes: number }> {
+    this.assertOpen()
+    this.state = 'closed'
+    try {
+      await this.tail
+      if (this.failure != null) throw this.failure
+      const header = encodeCarHeader([root])
+      if (header.length === this.headerLength) {
+        await writeFully(this.file, header, 0)
+        await this.file.close()
+        await rename(this.partialPath, this.path)
+      } else {
+        await this.file.close()
+        await this.rewriteWithHeader(header)
+      }
+      return { path: this.path, blocks: this.blocks, bytes: this.bytes - this.headerLength + header.length }
+    } catch (err) {
+      await this.file.close().catch(() => {})
+      await rm(this.partialPath, { force: true })
+      throw err
+    }
+  }
+
+  /** Stops writing and deletes the partial file. Safe to call more than once. */
+  async abort(): Promise<void> {
+    if (this.state !== 'open') return
+    this.state = 'aborted'
+    await this.tail
+    await this.file.close().catch(() => {})
+    await rm(this.partialPath, { force: true })
+  }
+
+  private assertOpen(): void {
+    if (this.state !== 'open') throw new IpcrError('ERR_CAR_CLOSED', `CAR writer for ${this.path} is ${this.state}`)
+    if (this.failure != null) throw this.failure
+  }
+
+  /** Adds chunks to the next write; resolves when that write is done. */
+  private async enqueue(chunks: Uint8Array[]): Promise<void> {
+    if (this.pending == null) {
+      const batch: Batch = { chunks: [], done: Promise.resolve() }
+      batch.done = this.tail.then(async () => {
+        if (this.pending === batch) this.pending = null
+        if (this.failure != null) throw this.failure
+        const length = batch.chunks.reduce((sum, chunk) => sum + chunk.length, 0)
+        const position = this.written
+        this.written += length
+        try {
+          await writeChunks(this.file, batch.chunks, position)
+        } catch (err) {
+          this.failure ??= err
+          throw err
+        }
+      })
+      this.tail = batch.done.catch(() => {})
+      this.pending = batch
+    }
+    for (const chunk of chunks) this.pending.chunks.push(chunk)
+    await this.pending.done
+  }
+
+  /** For a root whose CID length differs from the placeholder's: copies the blocks behind a new header. */
+  private async rewriteWithHeader(header: Uint8Array): Promise<void> {
+    const temp = `${this.path}.${randomBytes(6).toString('hex')}.partial`
+    const input = await open(this.partialPath, 'r')
+    const output = await open(temp, 'w')
+    try {
+      await writeFully(output, header, 0)
+      const buffer = new Uint8Array(COPY_CHUNK)
+      let from = this.headerLength
+      let to = header.length
+      for (;;) {
+        const { bytesRead } = await input.read(buffer, 0, buffer.length, from)
+        if (bytesRead === 0) break
+        await writeFully(output, buffer.subarray(0, bytesRead), to)
+        from += bytesRead
+        to += bytesRead
+      }
+      await output.close()
+      await input.close()
+      await rename(temp, this.path)
+      await rm(this.partialPath, { force: true })
+    } catch (err) {
+      await output.close().catch(() => {})
+      await input.close().catch(() => {})
+      await rm(temp, { force: true })
+      throw err
+    }
+  }
+}
+
+async function writeFully(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  await writeChunks(file, [bytes], position)
+}
+
+/** Positional vectored write of every chunk, resuming after short writes. */
+async function writeChunks(file: FileHandle, chunks: Uint8Array[], position: number): Promise<void> {
+  let queue = chunks.filter((chunk) => chunk.length > 0)
+  while (queue.length > 0) {
+    const slice = queue.slice(0, MAX_IOVECS)
+    const { bytesWritten } = await file.writev(slice, position)
+    position += bytesWritten
+    let skip = bytesWritten
+    let used = 0
+    while (used < queue.length && skip >= (queue[used] as Uint8Array).length) {
+      skip -= (queue[used] as Uint8Array).length
+      used++
+    }
+    queue = queue.slice(used)
+    if (skip > 0) queue[0] = (queue[0] as Uint8Array).subarray(skip)
+    if (bytesWritten === 0 && queue.length > 0) throw new IpcrError('ERR_WRITE', 'short write: no progress')
+  }
+}

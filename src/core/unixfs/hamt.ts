@@ -1,0 +1,164 @@
+import * as dagPb from '@ipld/dag-pb'
+import { murmur364 } from '@multiformats/murmur3'
+import { UnixFS } from 'ipfs-unixfs'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
+import type { BlockSink, BlockSource } from '../blocks/types.js'
+import { throwIfAborted, TreeError } from '../errors.js'
+import type { AbortOptions } from '../logger.js'
+import type { DirEntry } from './directory.js'
+import type { DagNode } from './file.js'
+import { mapConcurrent } from './parallel.js'
+
+/** HAMT parameters of Kubo and the unixfs-v1-2025 profile: 256 slots, murmur3-x64-64. */
+export const HAMT_FANOUT = 256
+export const HAMT_HASH_TYPE = 0x22
+const PREFIX_LENGTH = 2 // hex digits of (fanout - 1)
+const READ_CONCURRENCY = 16
+
+const encoder = new TextEncoder()
+
+/**
+ * The hash of a name, read one byte (one 256-slot level) at a time: level d is byte d of
+ * murmur3-x64-64(name); past 8 levels it continues with the hash of name + [d / 8], as go-unixfs does.
+ */
+export class NameHash {
+  private readonly name: Uint8Array
+  private readonly hashes: Uint8Array[] = []
+
+  constructor(name: string) {
+    this.name = encoder.encode(name)
+  }
+
+  async slot(depth: number): Promise<number> {
+    const round = Math.floor(depth / 8)
+    while (this.hashes.length <= round) {
+      const n = this.hashes.length
+      const input = n === 0 ? this.name : Uint8Array.from([...this.name, n])
+      this.hashes.push((await murmur364.digest(input)).digest)
+    }
+    return (this.hashes[round] as Uint8Array)[depth % 8] as number
+  }
+}
+
+/** Writes a HAMT-sharded directory (fanout 256) holding `entries`; the root shard's DagNode. */
+export async function buildShardedDirectory(entries: DirEntry[], sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
+  const leaves = entries.map((entry) => ({ entry, hash: new NameHash(entry.name) }))
+  return buildShard(leaves, 0, sink, options)
+}
+
+async function buildShard(leaves: Array<{ entry: DirEntry, hash: NameHash }>, depth: number, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
+  throwIfAborted(options?.signal)
+  const slots = new Map<number, typeof leaves>()
+  for (const leaf of leaves) {
+    const slot = await leaf.hash.slot(depth)
+    const group = slots.get(slot)
+    if (group == null) slots.set(slot, [leaf])
+    else group.push(leaf)
+  }
+  const links: dagPb.PBLink[] = []
+  for (const slot of [...slots.keys()].sort((a, b) => a - b)) {
+    const group = slots.get(slot) as typeof leaves
+    const prefix = slot.toString(16).toUpperCase().padStart(PREFIX_LENGTH, '0')
+    if (group.length === 1) {
+      const { entry } = group[0] as { entry: DirEntry }
+      links.push({ Name: prefix + entry.name, Hash: entry.cid, Tsize: entry.size })
+    } else {
+      const child = await buildShard(group, depth + 1, sink, options)
+      links.push({ Name: prefix, Hash: child.cid, Tsize: child.size })
+    }
+  }
+  const data = new UnixFS({
+    type: 'hamt-sharded-directory',
+    data: bitfield([...slots.keys()]),
+    fanout: BigInt(HAMT_FANOUT),
+    hashType: BigInt(HAMT_HASH_TYPE)
+  })
+  return writeNode(data.marshal(), links, sink, options)
+}
+
+/** Occupied slots as a big-endian bit string (slot i = bit i), without leading zero bytes. */
+function bitfield(slots: number[]): Uint8Array {
+  const length = Math.floor(Math.max(0, ...slots) / 8) + 1
+  const bytes = new Uint8Array(length)
+  for (const slot of slots) {
+    const index = length - 1 - Math.floor(slot / 8)
+    bytes[index] = (bytes[index] as number) | (1 << (slot % 8))
+  }
+  return bytes
+}
+
+/** Encodes a dag-pb node, writes it, and returns its CID and cumulative size. */
+export async function writeNode(data: Uint8Array, links: dagPb.PBLink[], sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
+  const bytes = dagPb.encode(dagPb.prepare({ Data: data, Links: links }))
+  const cid = CID.createV1(dagPb.code, await sha256.digest(bytes))
+  await sink.put(cid, bytes, options)
+  return { cid, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) }
+}
+
+/** Every entry of a HAMT-sharded directory, reading its shard blocks (never the entries). */
+export async function readShardedDirectory(node: dagPb.PBNode, unixfs: UnixFS, source: BlockSource, options?: AbortOptions): Promise<DirEntry[]> {
+  const prefixLength = shardPrefixLength(unixfs)
+  const entries: DirEntry[] = []
+  const subShards: CID[] = []
+  for (const link of node.Links) {
+    const name = link.Name ?? ''
+    if (name.length > prefixLength) {
+      entries.push({ name: name.slice(prefixLength), cid: link.Hash, size: link.Tsize ?? 0 })
+    } else if (name.length === prefixLength) {
+      subShards.push(link.Hash)
+    } else {
+      throw new TreeError(`HAMT shard link name '${name}' is too short`)
+    }
+  }
+  const nested = await mapConcurrent(subShards, READ_CONCURRENCY, async (cid) => {
+    const shard = await readShard(cid, source, options)
+    return readShardedDirectory(shard.node, shard.unixfs, source, options)
+  })
+  for (const list of nested) entries.push(...list)
+  return entries
+}
+
+/** Looks one name up in a HAMT, reading only the shards on its hash path. */
+export async function findInShardedDirectory(node: dagPb.PBNode, unixfs: UnixFS, name: string, source: BlockSource, options?: AbortOptions): Promise<DirEntry | undefined> {
+  if (unixfs.fanout !== BigInt(HAMT_FANOUT)) {
+    const entries = await readShardedDirectory(node, unixfs, source, options)
+    return entries.find((entry) => entry.name === name)
+  }
+  const hash = new NameHash(name)
+  for (let depth = 0; ; depth++) {
+    const prefix = (await hash.slot(depth)).toString(16).toUpperCase().padStart(PREFIX_LENGTH, '0')
+    const link = node.Links.find((l) => l.Name?.startsWith(prefix) === true)
+    if (link == null) return undefined
+    if (link.Name === prefix) {
+      ;({ node, unixfs } = await readShard(link.Hash, source, options))
+      continue
+    }
+    return link.Name === prefix + name ? { name, cid: link.Hash, size: link.Tsize ?? 0 } : undefined
+  }
+}
+
+async function readShard(cid: CID, source: BlockSource, options?: AbortOptions): Promise<{ node: dagPb.PBNode, unixfs: UnixFS }> {
+  const bytes = await source.get(cid, options)
+  const { node, unixfs } = decodeUnixFS(cid, bytes)
+  if (unixfs.type !== 'hamt-sharded-directory') throw new TreeError(`HAMT sub-shard ${cid} is a ${unixfs.type}`)
+  return { node, unixfs }
+}
+
+function shardPrefixLength(unixfs: UnixFS): number {
+  const fanout = Number(unixfs.fanout ?? 0n)
+  if (fanout < 2 || (fanout & (fanout - 1)) !== 0) throw new TreeError(`HAMT fanout ${fanout} is not a power of two`)
+  return (fanout - 1).toString(16).length
+}
+
+/** Decodes a dag-pb block carrying UnixFS data; TreeError when it is not one. */
+export function decodeUnixFS(cid: CID, bytes: Uint8Array): { node: dagPb.PBNode, unixfs: UnixFS } {
+  if (cid.code !== dagPb.code) throw new TreeError(`${cid} is not a dag-pb node`)
+  try {
+    const node = dagPb.decode(bytes)
+    if (node.Data == null) throw new Error('no Data field')
+    return { node, unixfs: UnixFS.unmarshal(node.Data) }
+  } catch (err: any) {
+    throw new TreeError(`${cid} is not a UnixFS node: ${err?.message ?? err}`, { cause: err })
+  }
+}

@@ -1,0 +1,199 @@
+import * as dagPb from '@ipld/dag-pb'
+import { exporter } from 'ipfs-unixfs-exporter'
+import * as raw from 'multiformats/codecs/raw'
+import type { CID } from 'multiformats/cid'
+import type { BlockSink, BlockSource } from '../blocks/types.js'
+import { InputError, throwIfAborted, TreeError } from '../errors.js'
+import type { AbortOptions } from '../logger.js'
+import { buildDirectory, checkName, findEntry, readDirectory, type DirEntry } from './directory.js'
+import type { DagNode } from './file.js'
+import { readableStorage } from './storage.js'
+
+export interface TreeEdit {
+  /** Names from the root, e.g. ['app', 'tags', 'v1']. */
+  path: string[]
+  /** What to put at `path`; null deletes it. */
+  node: DagNode | null
+}
+
+/** A directory being edited; children are either untouched links or directories being edited. */
+class PendingDir {
+  readonly entries: Map<string, DagNode | PendingDir>
+  constructor(entries: DirEntry[] = []) {
+    this.entries = new Map(entries.map((entry) => [entry.name, { cid: entry.cid, size: entry.size }]))
+  }
+}
+
+/**
+ * Applies `edits` in order to the tree at `root` (or to an empty tree), creating missing directories.
+ * Reads from `source` only the directories on the edited paths and writes only the rebuilt
+ * directories' blocks to `sink` (blocks it read unchanged are not written again).
+ */
+export async function editTree(root: CID | null, edits: TreeEdit[], source: BlockSource | null, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
+  const read = new Set<string>()
+  const load = async (node: DagNode, where: string[]): Promise<PendingDir> => {
+    if (source == null) throw new InputError('source', `a block source is needed to edit existing directory /${where.join('/')}`)
+    const recording: BlockSource = {
+      label: source.label,
+      get: async (cid, opts) => {
+        const bytes = await source.get(cid, opts)
+        read.add(cid.toString())
+        return bytes
+      }
+    }
+    try {
+      return new PendingDir(await readDirectory(node.cid, recording, options))
+    } catch (err) {
+      if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join('/')}: ${err.message}`, { cause: err })
+      throw err
+    }
+  }
+
+  if (root != null && edits.length === 0) {
+    if (source == null) throw new InputError('source', 'a block source is needed to size an unedited root')
+    return { cid: root, size: await dagSize(root, source, options) }
+  }
+  const top = root == null ? new PendingDir() : await load({ cid: root, size: 0 }, [])
+  for (const edit of edits) {
+    throwIfAborted(options?.signal)
+    if (edit.path.length === 0) throw new InputError('edits', 'an edit path must name at least one entry')
+    for (const name of edit.path) checkName(name)
+    let dir = top
+    let missing = false
+    for (let i = 0; i < edit.path.length - 1; i++) {
+      const name = edit.path[i] as string
+      const child = dir.entries.get(name)
+      let next: PendingDir
+      if (child instanceof PendingDir) {
+        next = child
+      } else if (child == null) {
+        if (edit.node == null) {
+          missing = true
+          break
+        }
+        next = new PendingDir()
+      } else {
+        next = await load(child, edit.path.slice(0, i + 1))
+      }
+      dir.entries.set(name, next)
+      dir = next
+    }
+    if (missing) continue
+    const last = edit.path[edit.path.length - 1] as string
+    if (edit.node == null) dir.entries.delete(last)
+    else dir.entries.set(last, { cid: edit.node.cid, size: edit.node.size })
+  }
+
+  const newBlocks: BlockSink = {
+    put: async (cid, bytes, opts) => {
+      if (!read.has(cid.toString())) await sink.put(cid, bytes, opts)
+    }
+  }
+  return flush(top, newBlocks, options)
+}
+
+async function flush(dir: PendingDir, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
+  const entries: DirEntry[] = []
+  for (const [name, child] of dir.entries) {
+    const node = child instanceof PendingDir ? await flush(child, sink, options) : child
+    entries.push({ name, cid: node.cid, size: node.size })
+  }
+  return buildDirectory(entries, sink, options)
+}
+
+/**
+ * The node at `path` under `root` (its size is the parent link's Tsize), or undefined when
+ * some name is missing. In HAMT directories only the shards on the name's hash path are read.
+ */
+export async function resolvePath(root: CID, path: string[], source: BlockSource, options?: AbortOptions): Promise<DagNode | undefined> {
+  if (path.length === 0) return { cid: root, size: await dagSize(root, source, options) }
+  let cid = root
+  let size = 0
+  for (let i = 0; i < path.length; i++) {
+    const name = path[i] as string
+    if (cid.code !== dagPb.code) throw new TreeError(`/${path.slice(0, i).join('/')} is not a directory`)
+    const entry = await findEntry(cid, name, source, options)
+    if (entry == null) return undefined
+    cid = entry.cid
+    size = entry.size
+  }
+  return { cid, size }
+}
+
+/** The cumulative DAG size of a node, from its own block: what a parent link's Tsize would be. */
+export async function dagSize(cid: CID, source: BlockSource, options?: AbortOptions): Promise<number> {
+  if (cid.multihash.code === 0x00) return cid.multihash.digest.length
+  const bytes = await source.get(cid, options)
+  if (cid.code !== dagPb.code) return bytes.length
+  return bytes.length + dagPb.decode(bytes).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0)
+}
+
+/** The whole content of a (small) file, read and verified through `source`; TreeError if larger than maxBytes. */
+export async function readFileBytes(cid: CID, source: BlockSource, options: AbortOptions & { maxBytes: number }): Promise<Uint8Array> {
+  const entry = await exporter(cid, readableStorage(source), { signal: options.signal })
+  if (entry.type !== 'file' && entry.type !== 'raw' && entry.type !== 'identity') {
+    throw new TreeError(`${cid} is not a file (${entry.type})`)
+  }
+  if (entry.size > BigInt(options.maxBytes)) throw new TreeError(`${cid} is ${entry.size} bytes, more than the ${options.maxBytes} allowed`)
+  const chunks: Uint8Array[] = []
+  let length = 0
+  for await (const chunk of entry.content({ signal: options.signal })) {
+    length += chunk.byteLength
+    if (length > options.maxBytes) throw new TreeError(`${cid} is more than the ${options.maxBytes} bytes allowed`)
+    chunks.push(chunk)
+  }
+  return chunks.length === 1 ? chunks[0] as Uint8Array : Buffer.concat(chunks, length)
+}
+
+export interface WalkOptions extends AbortOptions {
+  /** Blocks read ahead; default 8. */
+  concurrency?: number
+  /** Blocks for which this returns true are neither read, yielded nor descended into. */
+  skip?: (cid: CID) => boolean
+}
+
+/**
+ * Every block of the DAG under `root`, each once, depth-first from the root (the order a CAR
+ * wants). Reads ahead up to `concurrency` blocks. Identity-hashed CIDs carry their data and are skipped.
+ */
+export async function * walkDag(root: CID, source: BlockSource, options?: WalkOptions): AsyncGenerator<{ cid: CID, bytes: Uint8Array }> {
+  const concurrency = options?.concurrency ?? 8
+  const skip = options?.skip
+  const seen = new Set<string>()
+  const inflight = new Map<string, Promise<Uint8Array>>()
+  const stack: CID[] = [root]
+  try {
+    while (stack.length > 0) {
+      throwIfAborted(options?.signal)
+      for (let i = stack.length - 1; i >= 0 && i >= stack.length - concurrency; i--) {
+        const cid = stack[i] as CID
+        const key = cid.toString()
+        if (seen.has(key) || inflight.has(key) || cid.multihash.code === 0x00 || skip?.(cid) === true) continue
+        const pending = source.get(cid, { signal: options?.signal })
+        pending.catch(() => {})
+        inflight.set(key, pending)
+      }
+      const cid = stack.pop() as CID
+      const key = cid.toString()
+      if (seen.has(key) || cid.multihash.code === 0x00 || skip?.(cid) === true) {
+        seen.add(key)
+        continue
+      }
+      const bytes = await (inflight.get(key) ?? source.get(cid, { signal: options?.signal }))
+      inflight.delete(key)
+      seen.add(key)
+      yield { cid, bytes }
+      if (cid.code === dagPb.code) {
+        const links = dagPb.decode(bytes).Links
+        for (let i = links.length - 1; i >= 0; i--) {
+          const link = (links[i] as dagPb.PBLink).Hash
+          if (!seen.has(link.toString())) stack.push(link)
+        }
+      } else if (cid.code !== raw.code) {
+        throw new TreeError(`cannot walk ${cid}: codec 0x${cid.code.toString(16)} is not dag-pb or raw`)
+      }
+    }
+  } finally {
+    inflight.clear()
+  }
+}
