@@ -1,0 +1,26 @@
+import type { PublishResult } from './publish.js'
+import { ipfsPath } from './registry/layout.js'
+import { registryPaths } from './registry/layout.js'
+
+/** The original recipe, for the first published tag. */
+export function pullCommand (result: PublishResult): string {
+  const tag = result.tags[0]?.tag ?? 'latest'
+  const dir = `${result.name.replace(/\//g, '_')}_${tag}`
+  const path = ipfsPath(result.rootCid, registryPaths.tag(result.name, tag))
+  return `ipfs get -o ${dir} ${path} && tar -C ${dir} -cf - . | docker load`
+}
+
+export const defaultGateway = 'https://ipfs.io'
+
+/** A gateway URL without its credentials, fit to print or share. */
+export function withoutCredentials (gateway: string): string {
+  const url = new URL(gateway)
+  url.username = ''
+  url.password = ''
+  return url.toString().replace(/\/+$/, '')
+}
+
+export function gatewayUrl (result: PublishResult, gateways: string[]): string {
+  const tag = result.tags[0]?.tag ?? 'latest'
+  return `${withoutCredentials(gateways[0] ?? defaultGateway)}${ipfsPath(result.rootCid, registryPaths.tag(result.name, tag))}/`
+}

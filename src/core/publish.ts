@@ -1,0 +1,287 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { CID } from 'multiformats/cid'
+import type { BlockSink, BlockSource } from './blocks/types.js'
+import { FirstSource } from './blocks/multi.js'
+import { MemoryBlockStore } from './blocks/memory.js'
+import { CarFileWriter } from './car/writer.js'
+import { verifyDigest } from './digest.js'
+import { InputError } from './errors.js'
+import { openImageArchive, type ImageArchive } from './image/archive.js'
+import { saveDockerImage, type CommandRunner } from './image/docker.js'
+import { loadImage } from './image/load.js'
+import type { NormalizedImage } from './image/model.js'
+import { tagFolderFiles, type FolderFile } from './image/tag-folder.js'
+import { silentLogger, type Logger, type OperationOptions } from './logger.js'
+import { Progress, formatBytes } from './progress.js'
+import { CATALOG_FILE, emptyCatalog, encodeCatalog, parseCatalog, updateCatalog, type CatalogTag } from './registry/catalog.js'
+import { registryPaths } from './registry/layout.js'
+import { parseReference, validateName, validateTag } from './registry/reference.js'
+import { buildDirectory, readDirectory, type DirEntry } from './unixfs/directory.js'
+import { importBytes, importFile, type DagNode } from './unixfs/file.js'
+import { editTree, readFileBytes, resolvePath, walkDag, type TreeEdit } from './unixfs/tree.js'
+
+export type ImageInput =
+  | { kind: 'docker', ref: string, run: CommandRunner }
+  | { kind: 'file', path: string }
+
+export type CarScope = 'new' | 'full'
+
+export interface PublishOptions extends OperationOptions {
+  image: ImageInput
+  /** Repository name in the registry; defaults to the image reference's path. */
+  name?: string
+  tags: string[]
+  description?: string
+  /** Root of the registry to update; null starts a new registry. */
+  previousRoot?: CID | null
+  /** Where blocks of the previous root are read from. */
+  sources?: BlockSource[]
+  carPath: string
+  carScope?: CarScope
+  /** Extra places every new block is written to (e.g. the embedded store). */
+  sinks?: BlockSink[]
+  tempDir: string
+  revision?: string
+  now?: Date
+}
+
+export interface PublishedTag {
+  tag: string
+  cid: string
+}
+
+export interface PublishResult {
+  rootCid: string
+  previousRoot?: string
+  name: string
+  tags: PublishedTag[]
+  /** CID of the first tag's folder. */
+  imageCid: string
+  digest: string
+  platforms: string[]
+  size: number
+  description?: string
+  sourceFormat: NormalizedImage['sourceFormat']
+  car: { path: string, scope: CarScope, blocks: number, bytes: number }
+  /** Blobs left out of a `new`-scope CAR because the previous root already had them. */
+  reusedBlobs: number
+}
+
+/** Writes to every sink, and keeps dag-pb blocks so a full CAR can be walked. */
+class PublishSink implements BlockSink {
+  readonly dagPb = new MemoryBlockStore()
+  constructor (private readonly sinks: BlockSink[]) {}
+  async put (cid: CID, bytes: Uint8Array): Promise<void> {
+    if (cid.code === 0x70) await this.dagPb.put(cid, bytes)
+    await Promise.all(this.sinks.map(async (s) => { await s.put(cid, bytes) }))
+  }
+}
+
+/** Computes CIDs without storing anything. */
+const discard: BlockSink = { put: async () => {} }
+
+function platformString (p: { os: string, architecture: string, variant?: string }): string {
+  return [p.os, p.architecture, p.variant].filter((x) => x != null && x !== '').join('/')
+}
+
+function resolveName (options: PublishOptions, image: NormalizedImage): string {
+  if (options.name != null && options.name !== '') return validateName(options.name, 'name')
+  if (options.image.kind === 'docker') return validateName(parseReference(options.image.ref, 'image').path, 'image')
+  const repoTag = image.repoTags.find((t) => t.includes(':') || t.includes('/'))
+  if (repoTag != null) return validateName(parseReference(repoTag, 'image-file').path, 'image-file')
+  throw new InputError('name', 'no repository name given and the image archive names none (expected a name such as "team/app")')
+}
+
+function resolveTags (options: PublishOptions): string[] {
+  if (options.tags.length > 0) return options.tags.map((t) => validateTag(t, 'tags'))
+  if (options.image.kind === 'docker') {
+    const tag = parseReference(options.image.ref, 'image').tag
+    if (tag != null) return [tag]
+  }
+  return ['latest']
+}
+
+/** Finds blobs the previous root already holds for this repository, by digest hex. */
+async function previousBlobs (root: CID, name: string, source: BlockSource, options: OperationOptions): Promise<Map<string, DagNode>> {
+  const known = new Map<string, DagNode>()
+  const tagsDir = await resolvePath(root, registryPaths.tags(name), source, options)
+  if (tagsDir == null) return known
+  for (const tag of await readDirectory(tagsDir.cid, source, options)) {
+    const blobs = await resolvePath(tag.cid, ['blobs', 'sha256'], source, options)
+    if (blobs == null) continue
+    for (const entry of await readDirectory(blobs.cid, source, options)) {
+      known.set(entry.name, { cid: entry.cid, size: entry.size })
+    }
+  }
+  return known
+}
+
+async function * once (bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes
+}
+
+function fileContent (file: FolderFile): AsyncIterable<Uint8Array> {
+  if (file.open == null) throw new Error(`no content for ${file.path}`)
+  return file.open() as Readable
+}
+
+/**
+ * Publishes one image under one or more tags into a registry tree: reads and
+ * verifies the image, builds the UnixFS DAG locally, patches it into the
+ * previous root and writes the new blocks as a CAR. Nothing is written at
+ * `carPath` unless everything succeeds.
+ */
+export async function publish (options: PublishOptions): Promise<PublishResult> {
+  const logger: Logger = options.logger ?? silentLogger
+  const { signal } = options
+  const scope = options.carScope ?? 'new'
+  const tags = resolveTags(options)
+  const work = await mkdtemp(join(options.tempDir, 'ipcr-publish-'))
+  let archive: ImageArchive | undefined
+  let car: CarFileWriter | undefined
+  try {
+    const input = options.image.kind === 'docker' ? 'image' : 'image-file'
+    const archivePath = options.image.kind === 'docker'
+      ? await logger.group(`Export ${options.image.ref} from Docker`, async () => {
+        const img = options.image as { ref: string, run: CommandRunner }
+        return await saveDockerImage(img.ref, { run: img.run, tempDir: work, input, signal })
+      })
+      : options.image.path
+    archive = await openImageArchive(archivePath, { input, tempDir: work, signal })
+    const image = await loadImage(archive, { input, signal })
+    const name = resolveName(options, image)
+    const description = options.description ?? image.labels['org.opencontainers.image.description']
+    const platforms = image.images.map((i) => platformString(i.platform))
+    logger.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(', ')}) → ${name}:${tags.join(', ')}`)
+
+    const source = options.previousRoot != null ? new FirstSource(options.sources ?? []) : null
+    if (options.previousRoot != null && (options.sources ?? []).length === 0) {
+      throw new InputError('previous-root', 'a previous root was given but no block source to read it from (set gateways, a CAR or a store)')
+    }
+    const known = options.previousRoot != null && source != null
+      ? await logger.group('Read the previous registry root', async () => await previousBlobs(options.previousRoot as CID, name, source, { signal, logger }))
+      : new Map<string, DagNode>()
+
+    car = await CarFileWriter.create(options.carPath)
+    const sink = new PublishSink([car, ...(options.sinks ?? [])])
+
+    const files = tagFolderFiles(image, { name, tag: tags[0] as string })
+    const blobFiles = files.filter((f) => f.path.startsWith('blobs/sha256/'))
+    const total = blobFiles.reduce((n, f) => n + f.size, 0)
+    let reused = 0
+    const blobEntries = await logger.group(`Import ${blobFiles.length} blobs (${formatBytes(total)})`, async () => {
+      const progress = new Progress(logger, 'imported', total)
+      const entries: DirEntry[] = []
+      for (const file of blobFiles) {
+        const hex = file.path.slice('blobs/sha256/'.length)
+        const label = `${input} blob ${file.digest ?? hex}`
+        const content = async function * (): AsyncGenerator<Uint8Array> {
+          const raw = file.bytes != null ? once(file.bytes) : fileContent(file)
+          const checked = file.digest != null ? verifyDigest(raw, { digest: file.digest, size: file.size, label }) : raw
+          for await (const chunk of checked) {
+            progress.add(chunk.length)
+            yield chunk
+          }
+        }
+        const previous = scope === 'new' ? known.get(hex) : undefined
+        let node = await importFile(content(), previous != null ? discard : sink, { signal })
+        if (previous != null) {
+          if (previous.cid.equals(node.cid)) {
+            reused++
+          } else {
+            // The previous tree was built differently: store our own blocks.
+            node = await importFile(content(), sink, { signal })
+          }
+        }
+        entries.push({ name: hex, cid: node.cid, size: node.size })
+      }
+      progress.finish()
+      return entries
+    })
+
+    const sha256Dir = await buildDirectory(blobEntries, sink, { signal })
+    const blobsDir = await buildDirectory([{ name: 'sha256', ...sha256Dir }], sink, { signal })
+    const edits: TreeEdit[] = []
+    const published: PublishedTag[] = []
+    const now = (options.now ?? new Date()).toISOString()
+    const catalogTags: CatalogTag[] = []
+    for (const tag of tags) {
+      const entries: DirEntry[] = [{ name: 'blobs', ...blobsDir }]
+      for (const file of tagFolderFiles(image, { name, tag }).filter((f) => !f.path.startsWith('blobs/'))) {
+        const bytes = file.bytes ?? (() => { throw new Error(`${file.path} has no bytes`) })()
+        const node = await importBytes(bytes, sink, { signal })
+        entries.push({ name: file.path, cid: node.cid, size: node.size })
+      }
+      const folder = await buildDirectory(entries, sink, { signal })
+      edits.push({ path: registryPaths.tag(name, tag), node: folder })
+      published.push({ tag, cid: folder.cid.toString() })
+      catalogTags.push({
+        tag,
+        digest: image.root.digest,
+        platforms,
+        size: total,
+        cid: folder.cid.toString(),
+        published: now,
+        ...(options.revision != null && options.revision !== '' ? { revision: options.revision } : {})
+      })
+    }
+    if (description != null && description.trim() !== '') {
+      const line = description.trim().split('\n')[0] as string
+      const readme = await importBytes(new TextEncoder().encode(`${line}\n`), sink, { signal })
+      edits.push({ path: registryPaths.readme(name), node: readme })
+    }
+    const previousCatalog = await readPreviousCatalog(options.previousRoot ?? null, source, { signal })
+    const catalog = updateCatalog(previousCatalog, { name, description: description?.trim().split('\n')[0], tags: catalogTags, updated: now })
+    const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal })
+    edits.push({ path: registryPaths.catalog(), node: catalogNode })
+
+    const root = await editTree(options.previousRoot ?? null, edits, source, sink, { signal })
+    if (scope === 'full' && options.previousRoot != null && source != null) {
+      await logger.group('Copy the unchanged part of the registry into the CAR', async () => {
+        const full = new FirstSource([sink.dagPb, source])
+        for await (const block of walkDag(root.cid, full, { signal, skip: (cid: CID) => cid.code === 0x55 && car?.has(cid) === true })) {
+          await car?.put(block.cid, block.bytes)
+        }
+      })
+    }
+    const written = await car.close(root.cid)
+    car = undefined
+    return {
+      rootCid: root.cid.toString(),
+      ...(options.previousRoot != null ? { previousRoot: options.previousRoot.toString() } : {}),
+      name,
+      tags: published,
+      imageCid: (published[0] as PublishedTag).cid,
+      digest: image.root.digest,
+      platforms,
+      size: total,
+      ...(description != null ? { description: description.trim().split('\n')[0] } : {}),
+      sourceFormat: image.sourceFormat,
+      car: { path: written.path, scope, blocks: written.blocks, bytes: written.bytes },
+      reusedBlobs: reused
+    }
+  } finally {
+    if (car != null) await car.abort()
+    if (archive != null) await archive.close()
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+async function readPreviousCatalog (root: CID | null, source: BlockSource | null, options: OperationOptions) {
+  if (root == null || source == null) return emptyCatalog()
+  const node = await resolvePath(root, registryPaths.catalog(), source, options)
+  if (node == null) return emptyCatalog()
+  return parseCatalog(await readFileBytes(node.cid, source, { ...options, maxBytes: 64 * 1024 * 1024 }))
+}
+
+export function parseCid (value: string, input: string): CID {
+  try {
+    return CID.parse(value.trim().replace(/^\/ipfs\//, ''))
+  } catch {
+    throw new InputError(input, `'${value}' is not a CID (expected a CIDv0 Qm… or CIDv1 such as bafy…)`)
+  }
+}
+
+export { CATALOG_FILE }
