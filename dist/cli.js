@@ -1,0 +1,18037 @@
+#!/usr/bin/env node
+import { createRequire as __ipcrCreateRequire } from 'node:module'; const require = __ipcrCreateRequire(import.meta.url);
+var __create = Object.create;
+var __defProp = Object.defineProperty;
+var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
+var __getOwnPropNames = Object.getOwnPropertyNames;
+var __getProtoOf = Object.getPrototypeOf;
+var __hasOwnProp = Object.prototype.hasOwnProperty;
+var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x, {
+  get: (a, b) => (typeof require !== "undefined" ? require : a)[b]
+}) : x)(function(x) {
+  if (typeof require !== "undefined") return require.apply(this, arguments);
+  throw Error('Dynamic require of "' + x + '" is not supported');
+});
+var __commonJS = (cb, mod) => function __require2() {
+  try {
+    return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
+  } catch (e) {
+    throw mod = 0, e;
+  }
+};
+var __export = (target, all) => {
+  for (var name4 in all)
+    __defProp(target, name4, { get: all[name4], enumerable: true });
+};
+var __copyProps = (to, from3, except, desc) => {
+  if (from3 && typeof from3 === "object" || typeof from3 === "function") {
+    for (let key of __getOwnPropNames(from3))
+      if (!__hasOwnProp.call(to, key) && key !== except)
+        __defProp(to, key, { get: () => from3[key], enumerable: !(desc = __getOwnPropDesc(from3, key)) || desc.enumerable });
+  }
+  return to;
+};
+var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
+  // If the importer is in node compatibility mode or this is not an ESM
+  // file that has been converted to a CommonJS file using a Babel-
+  // compatible transform (i.e. "__esModule" has not been set), then set
+  // "default" to the CommonJS "module.exports" for node compatibility.
+  isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
+  mod
+));
+
+// node_modules/sparse-array/index.js
+var require_sparse_array = __commonJS({
+  "node_modules/sparse-array/index.js"(exports, module) {
+    "use strict";
+    var BITS_PER_BYTE = 7;
+    module.exports = class SparseArray {
+      constructor() {
+        this._bitArrays = [];
+        this._data = [];
+        this._length = 0;
+        this._changedLength = false;
+        this._changedData = false;
+      }
+      set(index, value) {
+        let pos = this._internalPositionFor(index, false);
+        if (value === void 0) {
+          if (pos !== -1) {
+            this._unsetInternalPos(pos);
+            this._unsetBit(index);
+            this._changedLength = true;
+            this._changedData = true;
+          }
+        } else {
+          let needsSort = false;
+          if (pos === -1) {
+            pos = this._data.length;
+            this._setBit(index);
+            this._changedData = true;
+          } else {
+            needsSort = true;
+          }
+          this._setInternalPos(pos, index, value, needsSort);
+          this._changedLength = true;
+        }
+      }
+      unset(index) {
+        this.set(index, void 0);
+      }
+      get(index) {
+        this._sortData();
+        const pos = this._internalPositionFor(index, true);
+        if (pos === -1) {
+          return void 0;
+        }
+        return this._data[pos][1];
+      }
+      push(value) {
+        this.set(this.length, value);
+        return this.length;
+      }
+      get length() {
+        this._sortData();
+        if (this._changedLength) {
+          const last2 = this._data[this._data.length - 1];
+          this._length = last2 ? last2[0] + 1 : 0;
+          this._changedLength = false;
+        }
+        return this._length;
+      }
+      forEach(iterator) {
+        let i = 0;
+        while (i < this.length) {
+          iterator(this.get(i), i, this);
+          i++;
+        }
+      }
+      map(iterator) {
+        let i = 0;
+        let mapped = new Array(this.length);
+        while (i < this.length) {
+          mapped[i] = iterator(this.get(i), i, this);
+          i++;
+        }
+        return mapped;
+      }
+      reduce(reducer, initialValue) {
+        let i = 0;
+        let acc = initialValue;
+        while (i < this.length) {
+          const value = this.get(i);
+          acc = reducer(acc, value, i);
+          i++;
+        }
+        return acc;
+      }
+      find(finder) {
+        let i = 0, found, last2;
+        while (i < this.length && !found) {
+          last2 = this.get(i);
+          found = finder(last2);
+          i++;
+        }
+        return found ? last2 : void 0;
+      }
+      _internalPositionFor(index, noCreate) {
+        const bytePos = this._bytePosFor(index, noCreate);
+        if (bytePos >= this._bitArrays.length) {
+          return -1;
+        }
+        const byte = this._bitArrays[bytePos];
+        const bitPos = index - bytePos * BITS_PER_BYTE;
+        const exists3 = (byte & 1 << bitPos) > 0;
+        if (!exists3) {
+          return -1;
+        }
+        const previousPopCount = this._bitArrays.slice(0, bytePos).reduce(popCountReduce, 0);
+        const mask = ~(4294967295 << bitPos + 1);
+        const bytePopCount = popCount(byte & mask);
+        const arrayPos = previousPopCount + bytePopCount - 1;
+        return arrayPos;
+      }
+      _bytePosFor(index, noCreate) {
+        const bytePos = Math.floor(index / BITS_PER_BYTE);
+        const targetLength = bytePos + 1;
+        while (!noCreate && this._bitArrays.length < targetLength) {
+          this._bitArrays.push(0);
+        }
+        return bytePos;
+      }
+      _setBit(index) {
+        const bytePos = this._bytePosFor(index, false);
+        this._bitArrays[bytePos] |= 1 << index - bytePos * BITS_PER_BYTE;
+      }
+      _unsetBit(index) {
+        const bytePos = this._bytePosFor(index, false);
+        this._bitArrays[bytePos] &= ~(1 << index - bytePos * BITS_PER_BYTE);
+      }
+      _setInternalPos(pos, index, value, needsSort) {
+        const data = this._data;
+        const elem = [index, value];
+        if (needsSort) {
+          this._sortData();
+          data[pos] = elem;
+        } else {
+          if (data.length) {
+            if (data[data.length - 1][0] >= index) {
+              data.push(elem);
+            } else if (data[0][0] <= index) {
+              data.unshift(elem);
+            } else {
+              const randomIndex = Math.round(data.length / 2);
+              this._data = data.slice(0, randomIndex).concat(elem).concat(data.slice(randomIndex));
+            }
+          } else {
+            this._data.push(elem);
+          }
+          this._changedData = true;
+          this._changedLength = true;
+        }
+      }
+      _unsetInternalPos(pos) {
+        this._data.splice(pos, 1);
+      }
+      _sortData() {
+        if (this._changedData) {
+          this._data.sort(sortInternal);
+        }
+        this._changedData = false;
+      }
+      bitField() {
+        const bytes = [];
+        let pendingBitsForResultingByte = 8;
+        let pendingBitsForNewByte = 0;
+        let resultingByte = 0;
+        let newByte;
+        const pending = this._bitArrays.slice();
+        while (pending.length || pendingBitsForNewByte) {
+          if (pendingBitsForNewByte === 0) {
+            newByte = pending.shift();
+            pendingBitsForNewByte = 7;
+          }
+          const usingBits = Math.min(pendingBitsForNewByte, pendingBitsForResultingByte);
+          const mask = ~(255 << usingBits);
+          const masked = newByte & mask;
+          resultingByte |= masked << 8 - pendingBitsForResultingByte;
+          newByte = newByte >>> usingBits;
+          pendingBitsForNewByte -= usingBits;
+          pendingBitsForResultingByte -= usingBits;
+          if (!pendingBitsForResultingByte || !pendingBitsForNewByte && !pending.length) {
+            bytes.push(resultingByte);
+            resultingByte = 0;
+            pendingBitsForResultingByte = 8;
+          }
+        }
+        for (var i = bytes.length - 1; i > 0; i--) {
+          const value = bytes[i];
+          if (value === 0) {
+            bytes.pop();
+          } else {
+            break;
+          }
+        }
+        return bytes;
+      }
+      compactArray() {
+        this._sortData();
+        return this._data.map(valueOnly);
+      }
+    };
+    function popCountReduce(count, byte) {
+      return count + popCount(byte);
+    }
+    function popCount(_v) {
+      let v = _v;
+      v = v - (v >> 1 & 1431655765);
+      v = (v & 858993459) + (v >> 2 & 858993459);
+      return (v + (v >> 4) & 252645135) * 16843009 >> 24;
+    }
+    function sortInternal(a, b) {
+      return a[0] - b[0];
+    }
+    function valueOnly(elem) {
+      return elem[1];
+    }
+  }
+});
+
+// node_modules/eventemitter3/index.js
+var require_eventemitter3 = __commonJS({
+  "node_modules/eventemitter3/index.js"(exports, module) {
+    "use strict";
+    var has = Object.prototype.hasOwnProperty;
+    var prefix = "~";
+    function Events() {
+    }
+    if (Object.create) {
+      Events.prototype = /* @__PURE__ */ Object.create(null);
+      if (!new Events().__proto__) prefix = false;
+    }
+    function EE(fn, context, once2) {
+      this.fn = fn;
+      this.context = context;
+      this.once = once2 || false;
+    }
+    function addListener(emitter, event, fn, context, once2) {
+      if (typeof fn !== "function") {
+        throw new TypeError("The listener must be a function");
+      }
+      var listener = new EE(fn, context || emitter, once2), evt = prefix ? prefix + event : event;
+      if (!emitter._events[evt]) emitter._events[evt] = listener, emitter._eventsCount++;
+      else if (!emitter._events[evt].fn) emitter._events[evt].push(listener);
+      else emitter._events[evt] = [emitter._events[evt], listener];
+      return emitter;
+    }
+    function clearEvent(emitter, evt) {
+      if (--emitter._eventsCount === 0) emitter._events = new Events();
+      else delete emitter._events[evt];
+    }
+    function EventEmitter2() {
+      this._events = new Events();
+      this._eventsCount = 0;
+    }
+    EventEmitter2.prototype.eventNames = function eventNames() {
+      var names = [], events, name4;
+      if (this._eventsCount === 0) return names;
+      for (name4 in events = this._events) {
+        if (has.call(events, name4)) names.push(prefix ? name4.slice(1) : name4);
+      }
+      if (Object.getOwnPropertySymbols) {
+        return names.concat(Object.getOwnPropertySymbols(events));
+      }
+      return names;
+    };
+    EventEmitter2.prototype.listeners = function listeners(event) {
+      var evt = prefix ? prefix + event : event, handlers = this._events[evt];
+      if (!handlers) return [];
+      if (handlers.fn) return [handlers.fn];
+      for (var i = 0, l = handlers.length, ee = new Array(l); i < l; i++) {
+        ee[i] = handlers[i].fn;
+      }
+      return ee;
+    };
+    EventEmitter2.prototype.listenerCount = function listenerCount(event) {
+      var evt = prefix ? prefix + event : event, listeners = this._events[evt];
+      if (!listeners) return 0;
+      if (listeners.fn) return 1;
+      return listeners.length;
+    };
+    EventEmitter2.prototype.emit = function emit(event, a1, a2, a3, a4, a5) {
+      var evt = prefix ? prefix + event : event;
+      if (!this._events[evt]) return false;
+      var listeners = this._events[evt], len = arguments.length, args, i;
+      if (listeners.fn) {
+        if (listeners.once) this.removeListener(event, listeners.fn, void 0, true);
+        switch (len) {
+          case 1:
+            return listeners.fn.call(listeners.context), true;
+          case 2:
+            return listeners.fn.call(listeners.context, a1), true;
+          case 3:
+            return listeners.fn.call(listeners.context, a1, a2), true;
+          case 4:
+            return listeners.fn.call(listeners.context, a1, a2, a3), true;
+          case 5:
+            return listeners.fn.call(listeners.context, a1, a2, a3, a4), true;
+          case 6:
+            return listeners.fn.call(listeners.context, a1, a2, a3, a4, a5), true;
+        }
+        for (i = 1, args = new Array(len - 1); i < len; i++) {
+          args[i - 1] = arguments[i];
+        }
+        listeners.fn.apply(listeners.context, args);
+      } else {
+        var length3 = listeners.length, j;
+        for (i = 0; i < length3; i++) {
+          if (listeners[i].once) this.removeListener(event, listeners[i].fn, void 0, true);
+          switch (len) {
+            case 1:
+              listeners[i].fn.call(listeners[i].context);
+              break;
+            case 2:
+              listeners[i].fn.call(listeners[i].context, a1);
+              break;
+            case 3:
+              listeners[i].fn.call(listeners[i].context, a1, a2);
+              break;
+            case 4:
+              listeners[i].fn.call(listeners[i].context, a1, a2, a3);
+              break;
+            default:
+              if (!args) for (j = 1, args = new Array(len - 1); j < len; j++) {
+                args[j - 1] = arguments[j];
+              }
+              listeners[i].fn.apply(listeners[i].context, args);
+          }
+        }
+      }
+      return true;
+    };
+    EventEmitter2.prototype.on = function on(event, fn, context) {
+      return addListener(this, event, fn, context, false);
+    };
+    EventEmitter2.prototype.once = function once2(event, fn, context) {
+      return addListener(this, event, fn, context, true);
+    };
+    EventEmitter2.prototype.removeListener = function removeListener(event, fn, context, once2) {
+      var evt = prefix ? prefix + event : event;
+      if (!this._events[evt]) return this;
+      if (!fn) {
+        clearEvent(this, evt);
+        return this;
+      }
+      var listeners = this._events[evt];
+      if (listeners.fn) {
+        if (listeners.fn === fn && (!once2 || listeners.once) && (!context || listeners.context === context)) {
+          clearEvent(this, evt);
+        }
+      } else {
+        for (var i = 0, events = [], length3 = listeners.length; i < length3; i++) {
+          if (listeners[i].fn !== fn || once2 && !listeners[i].once || context && listeners[i].context !== context) {
+            events.push(listeners[i]);
+          }
+        }
+        if (events.length) this._events[evt] = events.length === 1 ? events[0] : events;
+        else clearEvent(this, evt);
+      }
+      return this;
+    };
+    EventEmitter2.prototype.removeAllListeners = function removeAllListeners(event) {
+      var evt;
+      if (event) {
+        evt = prefix ? prefix + event : event;
+        if (this._events[evt]) clearEvent(this, evt);
+      } else {
+        this._events = new Events();
+        this._eventsCount = 0;
+      }
+      return this;
+    };
+    EventEmitter2.prototype.off = EventEmitter2.prototype.removeListener;
+    EventEmitter2.prototype.addListener = EventEmitter2.prototype.on;
+    EventEmitter2.prefixed = prefix;
+    EventEmitter2.EventEmitter = EventEmitter2;
+    if ("undefined" !== typeof module) {
+      module.exports = EventEmitter2;
+    }
+  }
+});
+
+// node_modules/varint/encode.js
+var require_encode = __commonJS({
+  "node_modules/varint/encode.js"(exports, module) {
+    module.exports = encode9;
+    var MSB3 = 128;
+    var REST3 = 127;
+    var MSBALL2 = ~REST3;
+    var INT2 = Math.pow(2, 31);
+    function encode9(num, out, offset) {
+      if (Number.MAX_SAFE_INTEGER && num > Number.MAX_SAFE_INTEGER) {
+        encode9.bytes = 0;
+        throw new RangeError("Could not encode varint");
+      }
+      out = out || [];
+      offset = offset || 0;
+      var oldOffset = offset;
+      while (num >= INT2) {
+        out[offset++] = num & 255 | MSB3;
+        num /= 128;
+      }
+      while (num & MSBALL2) {
+        out[offset++] = num & 255 | MSB3;
+        num >>>= 7;
+      }
+      out[offset] = num | 0;
+      encode9.bytes = offset - oldOffset + 1;
+      return out;
+    }
+  }
+});
+
+// node_modules/varint/decode.js
+var require_decode = __commonJS({
+  "node_modules/varint/decode.js"(exports, module) {
+    module.exports = read3;
+    var MSB3 = 128;
+    var REST3 = 127;
+    function read3(buf, offset) {
+      var res = 0, offset = offset || 0, shift = 0, counter = offset, b, l = buf.length;
+      do {
+        if (counter >= l || shift > 49) {
+          read3.bytes = 0;
+          throw new RangeError("Could not decode varint");
+        }
+        b = buf[counter++];
+        res += shift < 28 ? (b & REST3) << shift : (b & REST3) * Math.pow(2, shift);
+        shift += 7;
+      } while (b >= MSB3);
+      read3.bytes = counter - offset;
+      return res;
+    }
+  }
+});
+
+// node_modules/varint/length.js
+var require_length = __commonJS({
+  "node_modules/varint/length.js"(exports, module) {
+    var N13 = Math.pow(2, 7);
+    var N23 = Math.pow(2, 14);
+    var N33 = Math.pow(2, 21);
+    var N43 = Math.pow(2, 28);
+    var N53 = Math.pow(2, 35);
+    var N63 = Math.pow(2, 42);
+    var N73 = Math.pow(2, 49);
+    var N82 = Math.pow(2, 56);
+    var N92 = Math.pow(2, 63);
+    module.exports = function(value) {
+      return value < N13 ? 1 : value < N23 ? 2 : value < N33 ? 3 : value < N43 ? 4 : value < N53 ? 5 : value < N63 ? 6 : value < N73 ? 7 : value < N82 ? 8 : value < N92 ? 9 : 10;
+    };
+  }
+});
+
+// node_modules/varint/index.js
+var require_varint = __commonJS({
+  "node_modules/varint/index.js"(exports, module) {
+    module.exports = {
+      encode: require_encode(),
+      decode: require_decode(),
+      encodingLength: require_length()
+    };
+  }
+});
+
+// node_modules/events-universal/default.js
+var require_default = __commonJS({
+  "node_modules/events-universal/default.js"(exports, module) {
+    module.exports = __require("events");
+  }
+});
+
+// node_modules/fast-fifo/fixed-size.js
+var require_fixed_size = __commonJS({
+  "node_modules/fast-fifo/fixed-size.js"(exports, module) {
+    module.exports = class FixedFIFO {
+      constructor(hwm) {
+        if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
+        this.buffer = new Array(hwm);
+        this.mask = hwm - 1;
+        this.top = 0;
+        this.btm = 0;
+        this.next = null;
+      }
+      clear() {
+        this.top = this.btm = 0;
+        this.next = null;
+        this.buffer.fill(void 0);
+      }
+      push(data) {
+        if (this.buffer[this.top] !== void 0) return false;
+        this.buffer[this.top] = data;
+        this.top = this.top + 1 & this.mask;
+        return true;
+      }
+      shift() {
+        const last2 = this.buffer[this.btm];
+        if (last2 === void 0) return void 0;
+        this.buffer[this.btm] = void 0;
+        this.btm = this.btm + 1 & this.mask;
+        return last2;
+      }
+      peek() {
+        return this.buffer[this.btm];
+      }
+      isEmpty() {
+        return this.buffer[this.btm] === void 0;
+      }
+    };
+  }
+});
+
+// node_modules/fast-fifo/index.js
+var require_fast_fifo = __commonJS({
+  "node_modules/fast-fifo/index.js"(exports, module) {
+    var FixedFIFO2 = require_fixed_size();
+    module.exports = class FastFIFO {
+      constructor(hwm) {
+        this.hwm = hwm || 16;
+        this.head = new FixedFIFO2(this.hwm);
+        this.tail = this.head;
+        this.length = 0;
+      }
+      clear() {
+        this.head = this.tail;
+        this.head.clear();
+        this.length = 0;
+      }
+      push(val) {
+        this.length++;
+        if (!this.head.push(val)) {
+          const prev = this.head;
+          this.head = prev.next = new FixedFIFO2(2 * this.head.buffer.length);
+          this.head.push(val);
+        }
+      }
+      shift() {
+        if (this.length !== 0) this.length--;
+        const val = this.tail.shift();
+        if (val === void 0 && this.tail.next) {
+          const next = this.tail.next;
+          this.tail.next = null;
+          this.tail = next;
+          return this.tail.shift();
+        }
+        return val;
+      }
+      peek() {
+        const val = this.tail.peek();
+        if (val === void 0 && this.tail.next) return this.tail.next.peek();
+        return val;
+      }
+      isEmpty() {
+        return this.length === 0;
+      }
+    };
+  }
+});
+
+// node_modules/b4a/index.js
+var require_b4a = __commonJS({
+  "node_modules/b4a/index.js"(exports, module) {
+    function isBuffer2(value) {
+      return Buffer.isBuffer(value) || value instanceof Uint8Array;
+    }
+    function isEncoding(encoding) {
+      return Buffer.isEncoding(encoding);
+    }
+    function alloc4(size, fill2, encoding) {
+      return Buffer.alloc(size, fill2, encoding);
+    }
+    function allocUnsafe2(size) {
+      return Buffer.allocUnsafe(size);
+    }
+    function allocUnsafeSlow(size) {
+      return Buffer.allocUnsafeSlow(size);
+    }
+    function byteLength(string2, encoding) {
+      return Buffer.byteLength(string2, encoding);
+    }
+    function compare2(a, b) {
+      return Buffer.compare(a, b);
+    }
+    function concat4(buffers, totalLength) {
+      return Buffer.concat(buffers, totalLength);
+    }
+    function copy(source, target, targetStart, start, end) {
+      return toBuffer2(source).copy(target, targetStart, start, end);
+    }
+    function equals4(a, b) {
+      return toBuffer2(a).equals(b);
+    }
+    function fill(buffer2, value, offset, end, encoding) {
+      return toBuffer2(buffer2).fill(value, offset, end, encoding);
+    }
+    function from3(value, encodingOrOffset, length3) {
+      return Buffer.from(value, encodingOrOffset, length3);
+    }
+    function includes(buffer2, value, byteOffset, encoding) {
+      return toBuffer2(buffer2).includes(value, byteOffset, encoding);
+    }
+    function indexOf(buffer2, value, byfeOffset, encoding) {
+      return toBuffer2(buffer2).indexOf(value, byfeOffset, encoding);
+    }
+    function lastIndexOf(buffer2, value, byteOffset, encoding) {
+      return toBuffer2(buffer2).lastIndexOf(value, byteOffset, encoding);
+    }
+    function swap16(buffer2) {
+      return toBuffer2(buffer2).swap16();
+    }
+    function swap32(buffer2) {
+      return toBuffer2(buffer2).swap32();
+    }
+    function swap64(buffer2) {
+      return toBuffer2(buffer2).swap64();
+    }
+    function toBuffer2(buffer2) {
+      if (Buffer.isBuffer(buffer2)) return buffer2;
+      return Buffer.from(buffer2.buffer, buffer2.byteOffset, buffer2.byteLength);
+    }
+    function toString2(buffer2, encoding, start, end) {
+      return toBuffer2(buffer2).toString(encoding, start, end);
+    }
+    function toHex(buffer2, start, end) {
+      return toBuffer2(buffer2).toString("hex", start, end);
+    }
+    function write2(buffer2, string2, offset, length3, encoding) {
+      return toBuffer2(buffer2).write(string2, offset, length3, encoding);
+    }
+    function readDoubleBE(buffer2, offset) {
+      return toBuffer2(buffer2).readDoubleBE(offset);
+    }
+    function readDoubleLE2(buffer2, offset) {
+      return toBuffer2(buffer2).readDoubleLE(offset);
+    }
+    function readFloatBE(buffer2, offset) {
+      return toBuffer2(buffer2).readFloatBE(offset);
+    }
+    function readFloatLE2(buffer2, offset) {
+      return toBuffer2(buffer2).readFloatLE(offset);
+    }
+    function readInt32BE(buffer2, offset) {
+      return toBuffer2(buffer2).readInt32BE(offset);
+    }
+    function readInt32LE(buffer2, offset) {
+      return toBuffer2(buffer2).readInt32LE(offset);
+    }
+    function readUInt32BE(buffer2, offset) {
+      return toBuffer2(buffer2).readUInt32BE(offset);
+    }
+    function readUInt32LE(buffer2, offset) {
+      return toBuffer2(buffer2).readUInt32LE(offset);
+    }
+    function writeDoubleBE(buffer2, value, offset) {
+      return toBuffer2(buffer2).writeDoubleBE(value, offset);
+    }
+    function writeDoubleLE2(buffer2, value, offset) {
+      return toBuffer2(buffer2).writeDoubleLE(value, offset);
+    }
+    function writeFloatBE(buffer2, value, offset) {
+      return toBuffer2(buffer2).writeFloatBE(value, offset);
+    }
+    function writeFloatLE2(buffer2, value, offset) {
+      return toBuffer2(buffer2).writeFloatLE(value, offset);
+    }
+    function writeInt32BE(buffer2, value, offset) {
+      return toBuffer2(buffer2).writeInt32BE(value, offset);
+    }
+    function writeInt32LE(buffer2, value, offset) {
+      return toBuffer2(buffer2).writeInt32LE(value, offset);
+    }
+    function writeUInt32BE(buffer2, value, offset) {
+      return toBuffer2(buffer2).writeUInt32BE(value, offset);
+    }
+    function writeUInt32LE(buffer2, value, offset) {
+      return toBuffer2(buffer2).writeUInt32LE(value, offset);
+    }
+    module.exports = {
+      isBuffer: isBuffer2,
+      isEncoding,
+      alloc: alloc4,
+      allocUnsafe: allocUnsafe2,
+      allocUnsafeSlow,
+      byteLength,
+      compare: compare2,
+      concat: concat4,
+      copy,
+      equals: equals4,
+      fill,
+      from: from3,
+      includes,
+      indexOf,
+      lastIndexOf,
+      swap16,
+      swap32,
+      swap64,
+      toBuffer: toBuffer2,
+      toString: toString2,
+      toHex,
+      write: write2,
+      readDoubleBE,
+      readDoubleLE: readDoubleLE2,
+      readFloatBE,
+      readFloatLE: readFloatLE2,
+      readInt32BE,
+      readInt32LE,
+      readUInt32BE,
+      readUInt32LE,
+      writeDoubleBE,
+      writeDoubleLE: writeDoubleLE2,
+      writeFloatBE,
+      writeFloatLE: writeFloatLE2,
+      writeInt32BE,
+      writeInt32LE,
+      writeUInt32BE,
+      writeUInt32LE
+    };
+  }
+});
+
+// node_modules/text-decoder/lib/pass-through-decoder.js
+var require_pass_through_decoder = __commonJS({
+  "node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
+    var b4a = require_b4a();
+    module.exports = class PassThroughDecoder {
+      constructor(encoding) {
+        this.encoding = encoding;
+      }
+      get remaining() {
+        return 0;
+      }
+      decode(data) {
+        return b4a.toString(data, this.encoding);
+      }
+      flush() {
+        return "";
+      }
+    };
+  }
+});
+
+// node_modules/text-decoder/lib/utf8-decoder.js
+var require_utf8_decoder = __commonJS({
+  "node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
+    var b4a = require_b4a();
+    module.exports = class UTF8Decoder {
+      constructor() {
+        this._reset();
+      }
+      get remaining() {
+        return this.bytesSeen;
+      }
+      decode(data) {
+        if (data.byteLength === 0) return "";
+        if (this.bytesNeeded === 0 && trailingIncomplete(data, 0) === 0) {
+          this.bytesSeen = trailingBytesSeen(data);
+          return b4a.toString(data, "utf8");
+        }
+        let result = "";
+        let start = 0;
+        if (this.bytesNeeded > 0) {
+          while (start < data.byteLength) {
+            const byte = data[start];
+            if (byte < this.lowerBoundary || byte > this.upperBoundary) {
+              result += "\uFFFD";
+              this._reset();
+              break;
+            }
+            this.lowerBoundary = 128;
+            this.upperBoundary = 191;
+            this.codePoint = this.codePoint << 6 | byte & 63;
+            this.bytesSeen++;
+            start++;
+            if (this.bytesSeen === this.bytesNeeded) {
+              result += String.fromCodePoint(this.codePoint);
+              this._reset();
+              break;
+            }
+          }
+          if (this.bytesNeeded > 0) return result;
+        }
+        const trailing = trailingIncomplete(data, start);
+        const end = data.byteLength - trailing;
+        if (end > start) result += b4a.toString(data, "utf8", start, end);
+        for (let i = end; i < data.byteLength; i++) {
+          const byte = data[i];
+          if (this.bytesNeeded === 0) {
+            if (byte <= 127) {
+              this.bytesSeen = 0;
+              result += String.fromCharCode(byte);
+            } else if (byte >= 194 && byte <= 223) {
+              this.bytesNeeded = 2;
+              this.bytesSeen = 1;
+              this.codePoint = byte & 31;
+            } else if (byte >= 224 && byte <= 239) {
+              if (byte === 224) this.lowerBoundary = 160;
+              else if (byte === 237) this.upperBoundary = 159;
+              this.bytesNeeded = 3;
+              this.bytesSeen = 1;
+              this.codePoint = byte & 15;
+            } else if (byte >= 240 && byte <= 244) {
+              if (byte === 240) this.lowerBoundary = 144;
+              else if (byte === 244) this.upperBoundary = 143;
+              this.bytesNeeded = 4;
+              this.bytesSeen = 1;
+              this.codePoint = byte & 7;
+            } else {
+              this.bytesSeen = 1;
+              result += "\uFFFD";
+            }
+            continue;
+          }
+          if (byte < this.lowerBoundary || byte > this.upperBoundary) {
+            result += "\uFFFD";
+            i--;
+            this._reset();
+            continue;
+          }
+          this.lowerBoundary = 128;
+          this.upperBoundary = 191;
+          this.codePoint = this.codePoint << 6 | byte & 63;
+          this.bytesSeen++;
+          if (this.bytesSeen === this.bytesNeeded) {
+            result += String.fromCodePoint(this.codePoint);
+            this._reset();
+          }
+        }
+        return result;
+      }
+      flush() {
+        const result = this.bytesNeeded > 0 ? "\uFFFD" : "";
+        this._reset();
+        return result;
+      }
+      _reset() {
+        this.codePoint = 0;
+        this.bytesNeeded = 0;
+        this.bytesSeen = 0;
+        this.lowerBoundary = 128;
+        this.upperBoundary = 191;
+      }
+    };
+    function trailingIncomplete(data, start) {
+      const len = data.byteLength;
+      if (len <= start) return 0;
+      const limit = Math.max(start, len - 4);
+      let i = len - 1;
+      while (i > limit && (data[i] & 192) === 128) i--;
+      if (i < start) return 0;
+      const byte = data[i];
+      let needed;
+      if (byte <= 127) return 0;
+      if (byte >= 194 && byte <= 223) needed = 2;
+      else if (byte >= 224 && byte <= 239) needed = 3;
+      else if (byte >= 240 && byte <= 244) needed = 4;
+      else return 0;
+      const available = len - i;
+      return available < needed ? available : 0;
+    }
+    function trailingBytesSeen(data) {
+      const len = data.byteLength;
+      if (len === 0) return 0;
+      const last2 = data[len - 1];
+      if (last2 <= 127) return 0;
+      if ((last2 & 192) !== 128) return 1;
+      const limit = Math.max(0, len - 4);
+      let i = len - 2;
+      while (i >= limit && (data[i] & 192) === 128) i--;
+      if (i < 0) return 1;
+      const first = data[i];
+      let needed;
+      if (first >= 194 && first <= 223) needed = 2;
+      else if (first >= 224 && first <= 239) needed = 3;
+      else if (first >= 240 && first <= 244) needed = 4;
+      else return 1;
+      if (len - i !== needed) return 1;
+      if (needed >= 3) {
+        const second = data[i + 1];
+        if (first === 224 && second < 160) return 1;
+        if (first === 237 && second > 159) return 1;
+        if (first === 240 && second < 144) return 1;
+        if (first === 244 && second > 143) return 1;
+      }
+      return 0;
+    }
+  }
+});
+
+// node_modules/text-decoder/index.js
+var require_text_decoder = __commonJS({
+  "node_modules/text-decoder/index.js"(exports, module) {
+    var PassThroughDecoder = require_pass_through_decoder();
+    var UTF8Decoder = require_utf8_decoder();
+    module.exports = class TextDecoder {
+      constructor(encoding = "utf8") {
+        this.encoding = normalizeEncoding(encoding);
+        switch (this.encoding) {
+          case "utf8":
+            this.decoder = new UTF8Decoder();
+            break;
+          case "utf16le":
+          case "base64":
+            throw new Error("Unsupported encoding: " + this.encoding);
+          default:
+            this.decoder = new PassThroughDecoder(this.encoding);
+        }
+      }
+      get remaining() {
+        return this.decoder.remaining;
+      }
+      push(data) {
+        if (typeof data === "string") return data;
+        return this.decoder.decode(data);
+      }
+      // For Node.js compatibility
+      write(data) {
+        return this.push(data);
+      }
+      end(data) {
+        let result = "";
+        if (data) result = this.push(data);
+        result += this.decoder.flush();
+        return result;
+      }
+    };
+    function normalizeEncoding(encoding) {
+      encoding = encoding.toLowerCase();
+      switch (encoding) {
+        case "utf8":
+        case "utf-8":
+          return "utf8";
+        case "ucs2":
+        case "ucs-2":
+        case "utf16le":
+        case "utf-16le":
+          return "utf16le";
+        case "latin1":
+        case "binary":
+          return "latin1";
+        case "base64":
+        case "ascii":
+        case "hex":
+          return encoding;
+        default:
+          throw new Error("Unknown encoding: " + encoding);
+      }
+    }
+  }
+});
+
+// node_modules/streamx/lib/errors.js
+var require_errors = __commonJS({
+  "node_modules/streamx/lib/errors.js"(exports, module) {
+    module.exports = class StreamError extends Error {
+      constructor(msg, code7, fn = StreamError) {
+        super(msg);
+        this.code = code7;
+        if (Error.captureStackTrace) {
+          Error.captureStackTrace(this, fn);
+        }
+      }
+      static isStreamDestroyed(err) {
+        return err && err.code === "STREAM_DESTROYED";
+      }
+      static isPrematureClose(err) {
+        return err && err.code === "PREMATURE_CLOSE";
+      }
+      static isAborted(err) {
+        return err && err.code === "ABORTED";
+      }
+      static isBadArgument(err) {
+        return err && err.code === "BAD_ARGUMENT";
+      }
+      get name() {
+        return "StreamError";
+      }
+      static STREAM_DESTROYED() {
+        return new StreamError("Stream was destroyed", "STREAM_DESTROYED", StreamError.STREAM_DESTROYED);
+      }
+      static PREMATURE_CLOSE(msg = "Premature close") {
+        return new StreamError(msg, "PREMATURE_CLOSE", StreamError.PREMATURE_CLOSE);
+      }
+      static ABORTED() {
+        return new StreamError("Stream aborted", "ABORTED", StreamError.ABORTED);
+      }
+      static BAD_ARGUMENT(msg = "Bad argument") {
+        return new StreamError(msg, "BAD_ARGUMENT", StreamError.BAD_ARGUMENT);
+      }
+    };
+  }
+});
+
+// node_modules/streamx/index.js
+var require_streamx = __commonJS({
+  "node_modules/streamx/index.js"(exports, module) {
+    var { EventEmitter: EventEmitter2 } = require_default();
+    var FIFO2 = require_fast_fifo();
+    var TextDecoder2 = require_text_decoder();
+    var StreamError = require_errors();
+    var qmt = typeof queueMicrotask === "undefined" ? (fn) => global.process.nextTick(fn) : queueMicrotask;
+    var MAX = (1 << 29) - 1;
+    var OPENING = 1;
+    var PREDESTROYING = 2;
+    var DESTROYING = 4;
+    var DESTROYED = 8;
+    var NOT_OPENING = MAX ^ OPENING;
+    var NOT_PREDESTROYING = MAX ^ PREDESTROYING;
+    var READ_ACTIVE = 1 << 4;
+    var READ_UPDATING = 2 << 4;
+    var READ_PRIMARY = 4 << 4;
+    var READ_QUEUED = 8 << 4;
+    var READ_RESUMED = 16 << 4;
+    var READ_PIPE_DRAINED = 32 << 4;
+    var READ_ENDING = 64 << 4;
+    var READ_EMIT_DATA = 128 << 4;
+    var READ_EMIT_READABLE = 256 << 4;
+    var READ_EMITTED_READABLE = 512 << 4;
+    var READ_DONE = 1024 << 4;
+    var READ_NEXT_TICK = 2048 << 4;
+    var READ_NEEDS_PUSH = 4096 << 4;
+    var READ_READ_AHEAD = 8192 << 4;
+    var READ_FLOWING = READ_RESUMED | READ_PIPE_DRAINED;
+    var READ_ACTIVE_AND_NEEDS_PUSH = READ_ACTIVE | READ_NEEDS_PUSH;
+    var READ_PRIMARY_AND_ACTIVE = READ_PRIMARY | READ_ACTIVE;
+    var READ_EMIT_READABLE_AND_QUEUED = READ_EMIT_READABLE | READ_QUEUED;
+    var READ_RESUMED_READ_AHEAD = READ_RESUMED | READ_READ_AHEAD;
+    var READ_NOT_ACTIVE = MAX ^ READ_ACTIVE;
+    var READ_NON_PRIMARY = MAX ^ READ_PRIMARY;
+    var READ_NON_PRIMARY_AND_PUSHED = MAX ^ (READ_PRIMARY | READ_NEEDS_PUSH);
+    var READ_PUSHED = MAX ^ READ_NEEDS_PUSH;
+    var READ_PAUSED = MAX ^ READ_RESUMED;
+    var READ_NOT_QUEUED = MAX ^ (READ_QUEUED | READ_EMITTED_READABLE);
+    var READ_NOT_ENDING = MAX ^ READ_ENDING;
+    var READ_PIPE_NOT_DRAINED = MAX ^ READ_FLOWING;
+    var READ_NOT_NEXT_TICK = MAX ^ READ_NEXT_TICK;
+    var READ_NOT_UPDATING = MAX ^ READ_UPDATING;
+    var READ_NO_READ_AHEAD = MAX ^ READ_READ_AHEAD;
+    var READ_PAUSED_NO_READ_AHEAD = MAX ^ READ_RESUMED_READ_AHEAD;
+    var WRITE_ACTIVE = 1 << 18;
+    var WRITE_UPDATING = 2 << 18;
+    var WRITE_PRIMARY = 4 << 18;
+    var WRITE_QUEUED = 8 << 18;
+    var WRITE_UNDRAINED = 16 << 18;
+    var WRITE_DONE = 32 << 18;
+    var WRITE_EMIT_DRAIN = 64 << 18;
+    var WRITE_NEXT_TICK = 128 << 18;
+    var WRITE_WRITING = 256 << 18;
+    var WRITE_FINISHING = 512 << 18;
+    var WRITE_CORKED = 1024 << 18;
+    var WRITE_NOT_ACTIVE = MAX ^ (WRITE_ACTIVE | WRITE_WRITING);
+    var WRITE_NON_PRIMARY = MAX ^ WRITE_PRIMARY;
+    var WRITE_NOT_FINISHING = MAX ^ (WRITE_ACTIVE | WRITE_FINISHING);
+    var WRITE_DRAINED = MAX ^ WRITE_UNDRAINED;
+    var WRITE_NOT_QUEUED = MAX ^ WRITE_QUEUED;
+    var WRITE_NOT_NEXT_TICK = MAX ^ WRITE_NEXT_TICK;
+    var WRITE_NOT_UPDATING = MAX ^ WRITE_UPDATING;
+    var WRITE_NOT_CORKED = MAX ^ WRITE_CORKED;
+    var ACTIVE = READ_ACTIVE | WRITE_ACTIVE;
+    var NOT_ACTIVE = MAX ^ ACTIVE;
+    var DONE2 = READ_DONE | WRITE_DONE;
+    var DESTROY_STATUS = DESTROYING | DESTROYED | PREDESTROYING;
+    var OPEN_STATUS = DESTROY_STATUS | OPENING;
+    var AUTO_DESTROY = DESTROY_STATUS | DONE2;
+    var NON_PRIMARY = WRITE_NON_PRIMARY & READ_NON_PRIMARY;
+    var ACTIVE_OR_TICKING = WRITE_NEXT_TICK | READ_NEXT_TICK;
+    var TICKING = ACTIVE_OR_TICKING & NOT_ACTIVE;
+    var IS_OPENING = OPEN_STATUS | TICKING;
+    var READ_PRIMARY_STATUS = OPEN_STATUS | READ_ENDING | READ_DONE;
+    var READ_STATUS = OPEN_STATUS | READ_DONE | READ_QUEUED;
+    var READ_ENDING_STATUS = OPEN_STATUS | READ_ENDING | READ_QUEUED;
+    var READ_READABLE_STATUS = OPEN_STATUS | READ_EMIT_READABLE | READ_QUEUED | READ_EMITTED_READABLE;
+    var SHOULD_NOT_READ = OPEN_STATUS | READ_ACTIVE | READ_ENDING | READ_DONE | READ_NEEDS_PUSH | READ_READ_AHEAD;
+    var READ_BACKPRESSURE_STATUS = DESTROY_STATUS | READ_ENDING | READ_DONE;
+    var READ_UPDATE_SYNC_STATUS = READ_UPDATING | OPEN_STATUS | READ_NEXT_TICK | READ_PRIMARY;
+    var READ_NEXT_TICK_OR_OPENING = READ_NEXT_TICK | OPENING;
+    var WRITE_PRIMARY_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_DONE;
+    var WRITE_QUEUED_AND_UNDRAINED = WRITE_QUEUED | WRITE_UNDRAINED;
+    var WRITE_QUEUED_AND_ACTIVE = WRITE_QUEUED | WRITE_ACTIVE;
+    var WRITE_DRAIN_STATUS = WRITE_QUEUED | WRITE_UNDRAINED | OPEN_STATUS | WRITE_ACTIVE;
+    var WRITE_STATUS = OPEN_STATUS | WRITE_ACTIVE | WRITE_QUEUED | WRITE_CORKED;
+    var WRITE_PRIMARY_AND_ACTIVE = WRITE_PRIMARY | WRITE_ACTIVE;
+    var WRITE_ACTIVE_AND_WRITING = WRITE_ACTIVE | WRITE_WRITING;
+    var WRITE_FINISHING_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_QUEUED_AND_ACTIVE | WRITE_DONE;
+    var WRITE_BACKPRESSURE_STATUS = WRITE_UNDRAINED | DESTROY_STATUS | WRITE_FINISHING | WRITE_DONE;
+    var WRITE_UPDATE_SYNC_STATUS = WRITE_UPDATING | OPEN_STATUS | WRITE_NEXT_TICK | WRITE_PRIMARY;
+    var WRITE_DROP_DATA = WRITE_FINISHING | WRITE_DONE | DESTROY_STATUS;
+    var asyncIterator = Symbol.asyncIterator || /* @__PURE__ */ Symbol("asyncIterator");
+    var WritableState = class {
+      constructor(stream, { highWaterMark = 16384, map: map2 = null, mapWritable, byteLength, byteLengthWritable } = {}) {
+        this.stream = stream;
+        this.queue = new FIFO2();
+        this.highWaterMark = highWaterMark;
+        this.buffered = 0;
+        this.error = null;
+        this.pipeline = null;
+        this.drains = null;
+        this.byteLength = byteLengthWritable || byteLength || defaultByteLength;
+        this.map = mapWritable || map2;
+        this.afterWrite = afterWrite.bind(this);
+        this.afterUpdateNextTick = updateWriteNT.bind(this);
+      }
+      get ending() {
+        return (this.stream._duplexState & WRITE_FINISHING) !== 0;
+      }
+      get ended() {
+        return (this.stream._duplexState & WRITE_DONE) !== 0;
+      }
+      push(data) {
+        if ((this.stream._duplexState & WRITE_DROP_DATA) !== 0) return false;
+        if (this.map !== null) data = this.map(data);
+        this.buffered += this.byteLength(data);
+        this.queue.push(data);
+        if (this.buffered < this.highWaterMark) {
+          this.stream._duplexState |= WRITE_QUEUED;
+          return true;
+        }
+        this.stream._duplexState |= WRITE_QUEUED_AND_UNDRAINED;
+        return false;
+      }
+      shift() {
+        const data = this.queue.shift();
+        this.buffered -= this.byteLength(data);
+        if (this.buffered === 0) this.stream._duplexState &= WRITE_NOT_QUEUED;
+        return data;
+      }
+      end(data) {
+        if (typeof data === "function") {
+          this.stream.once("finish", data);
+        } else if (data !== void 0 && data !== null) {
+          this.push(data);
+        }
+        this.stream._duplexState = (this.stream._duplexState | WRITE_FINISHING) & WRITE_NON_PRIMARY;
+      }
+      autoBatch(data, cb) {
+        const buffer2 = [];
+        const stream = this.stream;
+        buffer2.push(data);
+        while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED_AND_ACTIVE) {
+          buffer2.push(stream._writableState.shift());
+        }
+        if ((stream._duplexState & OPEN_STATUS) !== 0) return cb(null);
+        stream._writev(buffer2, cb);
+      }
+      update() {
+        const stream = this.stream;
+        stream._duplexState |= WRITE_UPDATING;
+        do {
+          while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED) {
+            const data = this.shift();
+            stream._duplexState |= WRITE_ACTIVE_AND_WRITING;
+            stream._write(data, this.afterWrite);
+          }
+          if ((stream._duplexState & WRITE_PRIMARY_AND_ACTIVE) === 0) this.updateNonPrimary();
+        } while (this.continueUpdate() === true);
+        stream._duplexState &= WRITE_NOT_UPDATING;
+      }
+      updateNonPrimary() {
+        const stream = this.stream;
+        if ((stream._duplexState & WRITE_FINISHING_STATUS) === WRITE_FINISHING) {
+          stream._duplexState = stream._duplexState | WRITE_ACTIVE;
+          stream._final(afterFinal.bind(this));
+          return;
+        }
+        if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
+          if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
+            stream._duplexState |= ACTIVE;
+            stream._destroy(afterDestroy.bind(this));
+          }
+          return;
+        }
+        if ((stream._duplexState & IS_OPENING) === OPENING) {
+          stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING;
+          stream._open(afterOpen.bind(this));
+        }
+      }
+      continueUpdate() {
+        if ((this.stream._duplexState & WRITE_NEXT_TICK) === 0) return false;
+        this.stream._duplexState &= WRITE_NOT_NEXT_TICK;
+        return true;
+      }
+      updateCallback() {
+        if ((this.stream._duplexState & WRITE_UPDATE_SYNC_STATUS) === WRITE_PRIMARY) {
+          this.update();
+        } else {
+          this.updateNextTick();
+        }
+      }
+      updateNextTick() {
+        if ((this.stream._duplexState & WRITE_NEXT_TICK) !== 0) return;
+        this.stream._duplexState |= WRITE_NEXT_TICK;
+        if ((this.stream._duplexState & WRITE_UPDATING) === 0) qmt(this.afterUpdateNextTick);
+      }
+    };
+    var ReadableState = class {
+      constructor(stream, { highWaterMark = 16384, map: map2 = null, mapReadable, byteLength, byteLengthReadable } = {}) {
+        this.stream = stream;
+        this.queue = new FIFO2();
+        this.highWaterMark = highWaterMark === 0 ? 1 : highWaterMark;
+        this.buffered = 0;
+        this.readAhead = highWaterMark > 0;
+        this.error = null;
+        this.pipeline = null;
+        this.byteLength = byteLengthReadable || byteLength || defaultByteLength;
+        this.map = mapReadable || map2;
+        this.pipeTo = null;
+        this.afterRead = afterRead.bind(this);
+        this.afterUpdateNextTick = updateReadNT.bind(this);
+      }
+      get ending() {
+        return (this.stream._duplexState & READ_ENDING) !== 0;
+      }
+      get ended() {
+        return (this.stream._duplexState & READ_DONE) !== 0;
+      }
+      pipe(pipeTo, cb) {
+        if (this.pipeTo !== null) throw StreamError.BAD_ARGUMENT("Can only pipe to one destination");
+        if (typeof cb !== "function") cb = null;
+        this.stream._duplexState |= READ_PIPE_DRAINED;
+        this.pipeTo = pipeTo;
+        this.pipeline = new Pipeline(this.stream, pipeTo, cb);
+        if (cb) this.stream.on("error", noop2);
+        if (isStreamx(pipeTo)) {
+          pipeTo._writableState.pipeline = this.pipeline;
+          if (cb) pipeTo.on("error", noop2);
+          pipeTo.on("finish", this.pipeline.finished.bind(this.pipeline));
+        } else {
+          const onerror = this.pipeline.done.bind(this.pipeline, pipeTo);
+          const onclose = this.pipeline.done.bind(this.pipeline, pipeTo, null);
+          pipeTo.on("error", onerror);
+          pipeTo.on("close", onclose);
+          pipeTo.on("finish", this.pipeline.finished.bind(this.pipeline));
+        }
+        pipeTo.on("drain", afterDrain.bind(this));
+        this.stream.emit("piping", pipeTo);
+        pipeTo.emit("pipe", this.stream);
+      }
+      push(data) {
+        const stream = this.stream;
+        if (data === null) {
+          this.highWaterMark = 0;
+          stream._duplexState = (stream._duplexState | READ_ENDING) & READ_NON_PRIMARY_AND_PUSHED;
+          return false;
+        }
+        if (this.map !== null) {
+          data = this.map(data);
+          if (data === null) {
+            stream._duplexState &= READ_PUSHED;
+            return this.buffered < this.highWaterMark;
+          }
+        }
+        this.buffered += this.byteLength(data);
+        this.queue.push(data);
+        stream._duplexState = (stream._duplexState | READ_QUEUED) & READ_PUSHED;
+        return this.buffered < this.highWaterMark;
+      }
+      shift() {
+        const data = this.queue.shift();
+        this.buffered -= this.byteLength(data);
+        if (this.buffered === 0) {
+          this.stream._duplexState &= READ_NOT_QUEUED;
+        }
+        return data;
+      }
+      unshift(data) {
+        const pending = [this.map !== null ? this.map(data) : data];
+        while (this.buffered > 0) pending.push(this.shift());
+        for (let i = 0; i < pending.length - 1; i++) {
+          const data2 = pending[i];
+          this.buffered += this.byteLength(data2);
+          this.queue.push(data2);
+        }
+        this.push(pending[pending.length - 1]);
+      }
+      read() {
+        const stream = this.stream;
+        if ((stream._duplexState & READ_STATUS) === READ_QUEUED) {
+          const data = this.shift();
+          if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
+            stream._duplexState &= READ_PIPE_NOT_DRAINED;
+          }
+          if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
+            stream.emit("data", data);
+          }
+          return data;
+        }
+        if (this.readAhead === false) {
+          stream._duplexState |= READ_READ_AHEAD;
+          this.updateNextTick();
+        }
+        return null;
+      }
+      drain() {
+        const stream = this.stream;
+        while ((stream._duplexState & READ_STATUS) === READ_QUEUED && (stream._duplexState & READ_FLOWING) !== 0) {
+          const data = this.shift();
+          if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
+            stream._duplexState &= READ_PIPE_NOT_DRAINED;
+          }
+          if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
+            stream.emit("data", data);
+          }
+        }
+      }
+      update() {
+        const stream = this.stream;
+        stream._duplexState |= READ_UPDATING;
+        do {
+          this.drain();
+          while (this.buffered < this.highWaterMark && (stream._duplexState & SHOULD_NOT_READ) === READ_READ_AHEAD) {
+            stream._duplexState |= READ_ACTIVE_AND_NEEDS_PUSH;
+            stream._read(this.afterRead);
+            this.drain();
+          }
+          if ((stream._duplexState & READ_READABLE_STATUS) === READ_EMIT_READABLE_AND_QUEUED) {
+            stream._duplexState |= READ_EMITTED_READABLE;
+            stream.emit("readable");
+          }
+          if ((stream._duplexState & READ_PRIMARY_AND_ACTIVE) === 0) {
+            this.updateNonPrimary();
+          }
+        } while (this.continueUpdate() === true);
+        stream._duplexState &= READ_NOT_UPDATING;
+      }
+      updateNonPrimary() {
+        const stream = this.stream;
+        if ((stream._duplexState & READ_ENDING_STATUS) === READ_ENDING) {
+          stream._duplexState = (stream._duplexState | READ_DONE) & READ_NOT_ENDING;
+          stream.emit("end");
+          if ((stream._duplexState & AUTO_DESTROY) === DONE2) {
+            stream._duplexState |= DESTROYING;
+          }
+          if (this.pipeTo !== null) {
+            this.pipeTo.end();
+          }
+        }
+        if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
+          if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
+            stream._duplexState |= ACTIVE;
+            stream._destroy(afterDestroy.bind(this));
+          }
+          return;
+        }
+        if ((stream._duplexState & IS_OPENING) === OPENING) {
+          stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING;
+          stream._open(afterOpen.bind(this));
+        }
+      }
+      continueUpdate() {
+        if ((this.stream._duplexState & READ_NEXT_TICK) === 0) return false;
+        this.stream._duplexState &= READ_NOT_NEXT_TICK;
+        return true;
+      }
+      updateCallback() {
+        if ((this.stream._duplexState & READ_UPDATE_SYNC_STATUS) === READ_PRIMARY) {
+          this.update();
+        } else {
+          this.updateNextTick();
+        }
+      }
+      updateNextTickIfOpen() {
+        if ((this.stream._duplexState & READ_NEXT_TICK_OR_OPENING) !== 0) return;
+        this.stream._duplexState |= READ_NEXT_TICK;
+        if ((this.stream._duplexState & READ_UPDATING) === 0) qmt(this.afterUpdateNextTick);
+      }
+      updateNextTick() {
+        if ((this.stream._duplexState & READ_NEXT_TICK) !== 0) return;
+        this.stream._duplexState |= READ_NEXT_TICK;
+        if ((this.stream._duplexState & READ_UPDATING) === 0) qmt(this.afterUpdateNextTick);
+      }
+    };
+    var TransformState = class {
+      constructor(stream) {
+        this.data = null;
+        this.afterTransform = afterTransform.bind(stream);
+        this.afterFinal = null;
+      }
+    };
+    var Pipeline = class {
+      constructor(src2, dst, cb) {
+        this.from = src2;
+        this.to = dst;
+        this.afterPipe = cb;
+        this.error = null;
+        this.pipeToFinished = false;
+      }
+      finished() {
+        this.pipeToFinished = true;
+      }
+      done(stream, err) {
+        if (err) this.error = err;
+        if (stream === this.to) {
+          this.to = null;
+          if (this.from !== null) {
+            if ((this.from._duplexState & READ_DONE) === 0 || !this.pipeToFinished) {
+              this.from.destroy(this.error || StreamError.PREMATURE_CLOSE("Writable stream closed"));
+            }
+            return;
+          }
+        }
+        if (stream === this.from) {
+          this.from = null;
+          if (this.to !== null) {
+            if ((stream._duplexState & READ_DONE) === 0) {
+              this.to.destroy(this.error || StreamError.PREMATURE_CLOSE("Readable stream closed"));
+            }
+            return;
+          }
+        }
+        if (this.afterPipe !== null) this.afterPipe(this.error);
+        this.to = this.from = this.afterPipe = null;
+      }
+    };
+    function afterDrain() {
+      this.stream._duplexState |= READ_PIPE_DRAINED;
+      this.updateCallback();
+    }
+    function afterFinal(err) {
+      const stream = this.stream;
+      if (err) stream.destroy(err);
+      if ((stream._duplexState & DESTROY_STATUS) === 0) {
+        stream._duplexState |= WRITE_DONE;
+        stream.emit("finish");
+      }
+      if ((stream._duplexState & AUTO_DESTROY) === DONE2) {
+        stream._duplexState |= DESTROYING;
+      }
+      stream._duplexState &= WRITE_NOT_FINISHING;
+      if ((stream._duplexState & WRITE_UPDATING) === 0) {
+        this.update();
+      } else {
+        this.updateNextTick();
+      }
+    }
+    function afterDestroy(err) {
+      const stream = this.stream;
+      if (!err && !StreamError.isStreamDestroyed(this.error)) err = this.error;
+      if (err) stream.emit("error", err);
+      stream._duplexState |= DESTROYED;
+      stream.emit("close");
+      const rs = stream._readableState;
+      const ws = stream._writableState;
+      if (rs !== null && rs.pipeline !== null) {
+        rs.pipeline.done(stream, err);
+      }
+      if (ws !== null) {
+        while (ws.drains !== null && ws.drains.length > 0) {
+          ws.drains.shift().resolve(false);
+        }
+        if (ws.pipeline !== null) {
+          ws.pipeline.done(stream, err);
+        }
+      }
+    }
+    function afterWrite(err) {
+      const stream = this.stream;
+      if (err) stream.destroy(err);
+      stream._duplexState &= WRITE_NOT_ACTIVE;
+      if (this.drains !== null) tickDrains(this.drains);
+      if ((stream._duplexState & WRITE_DRAIN_STATUS) === WRITE_UNDRAINED) {
+        stream._duplexState &= WRITE_DRAINED;
+        if ((stream._duplexState & WRITE_EMIT_DRAIN) === WRITE_EMIT_DRAIN) {
+          stream.emit("drain");
+        }
+      }
+      this.updateCallback();
+    }
+    function afterRead(err) {
+      if (err) this.stream.destroy(err);
+      this.stream._duplexState &= READ_NOT_ACTIVE;
+      if (this.readAhead === false && (this.stream._duplexState & READ_RESUMED) === 0) {
+        this.stream._duplexState &= READ_NO_READ_AHEAD;
+      }
+      this.updateCallback();
+    }
+    function updateReadNT() {
+      if ((this.stream._duplexState & READ_UPDATING) === 0) {
+        this.stream._duplexState &= READ_NOT_NEXT_TICK;
+        this.update();
+      }
+    }
+    function updateWriteNT() {
+      if ((this.stream._duplexState & WRITE_UPDATING) === 0) {
+        this.stream._duplexState &= WRITE_NOT_NEXT_TICK;
+        this.update();
+      }
+    }
+    function tickDrains(drains) {
+      for (let i = 0; i < drains.length; i++) {
+        if (--drains[i].writes === 0) {
+          drains.shift().resolve(true);
+          i--;
+        }
+      }
+    }
+    function afterOpen(err) {
+      const stream = this.stream;
+      if (err) stream.destroy(err);
+      if ((stream._duplexState & DESTROYING) === 0) {
+        if ((stream._duplexState & READ_PRIMARY_STATUS) === 0) {
+          stream._duplexState |= READ_PRIMARY;
+        }
+        if ((stream._duplexState & WRITE_PRIMARY_STATUS) === 0) {
+          stream._duplexState |= WRITE_PRIMARY;
+        }
+        stream.emit("open");
+      }
+      stream._duplexState &= NOT_ACTIVE;
+      if (stream._writableState !== null) {
+        stream._writableState.updateCallback();
+      }
+      if (stream._readableState !== null) {
+        stream._readableState.updateCallback();
+      }
+    }
+    function afterTransform(err, data) {
+      if (data !== void 0 && data !== null) this.push(data);
+      this._writableState.afterWrite(err);
+    }
+    function newListener(name4) {
+      if (this._readableState !== null) {
+        if (name4 === "data") {
+          this._duplexState |= READ_EMIT_DATA | READ_RESUMED_READ_AHEAD;
+          this._readableState.updateNextTick();
+        }
+        if (name4 === "readable") {
+          this._duplexState |= READ_EMIT_READABLE;
+          this._readableState.updateNextTick();
+        }
+      }
+      if (this._writableState !== null) {
+        if (name4 === "drain") {
+          this._duplexState |= WRITE_EMIT_DRAIN;
+          this._writableState.updateNextTick();
+        }
+      }
+    }
+    var Stream = class extends EventEmitter2 {
+      constructor(opts) {
+        super();
+        this._duplexState = 0;
+        this._readableState = null;
+        this._writableState = null;
+        if (opts) {
+          if (opts.open) this._open = opts.open;
+          if (opts.destroy) this._destroy = opts.destroy;
+          if (opts.predestroy) this._predestroy = opts.predestroy;
+          if (opts.signal) opts.signal.addEventListener("abort", abort.bind(this));
+        }
+        this.on("newListener", newListener);
+      }
+      _open(cb) {
+        cb(null);
+      }
+      _destroy(cb) {
+        cb(null);
+      }
+      _predestroy() {
+      }
+      get readable() {
+        return this._readableState !== null ? true : void 0;
+      }
+      get writable() {
+        return this._writableState !== null ? true : void 0;
+      }
+      get destroyed() {
+        return (this._duplexState & DESTROYED) !== 0;
+      }
+      get destroying() {
+        return (this._duplexState & DESTROY_STATUS) !== 0;
+      }
+      destroy(err) {
+        if ((this._duplexState & DESTROY_STATUS) === 0) {
+          if (!err) err = StreamError.STREAM_DESTROYED();
+          this._duplexState = (this._duplexState | DESTROYING) & NON_PRIMARY;
+          if (this._readableState !== null) {
+            this._readableState.highWaterMark = 0;
+            this._readableState.error = err;
+          }
+          if (this._writableState !== null) {
+            this._writableState.highWaterMark = 0;
+            this._writableState.error = err;
+          }
+          this._duplexState |= PREDESTROYING;
+          this._predestroy();
+          this._duplexState &= NOT_PREDESTROYING;
+          if (this._readableState !== null) {
+            this._readableState.updateNextTick();
+          }
+          if (this._writableState !== null) {
+            this._writableState.updateNextTick();
+          }
+        }
+      }
+    };
+    var Readable3 = class _Readable extends Stream {
+      constructor(opts) {
+        super(opts);
+        this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD;
+        this._readableState = new ReadableState(this, opts);
+        if (opts) {
+          if (this._readableState.readAhead === false) this._duplexState &= READ_NO_READ_AHEAD;
+          if (opts.read) this._read = opts.read;
+          if (opts.eagerOpen) this._readableState.updateNextTick();
+          if (opts.encoding) this.setEncoding(opts.encoding);
+        }
+      }
+      static deferred(fn, opts) {
+        const out = new PassThrough2(opts);
+        fn().then((src2) => {
+          if (src2 === null) return out.end();
+          if (out.destroying) return;
+          pipeline4(src2, out, noop2);
+        }).catch((err) => out.destroy(err));
+        return out;
+      }
+      setEncoding(encoding) {
+        const dec = new TextDecoder2(encoding);
+        const map2 = this._readableState.map || echo;
+        this._readableState.map = mapOrSkip;
+        return this;
+        function mapOrSkip(data) {
+          const next = dec.push(data);
+          return next === "" && (data.byteLength !== 0 || dec.remaining > 0) ? null : map2(next);
+        }
+      }
+      _read(cb) {
+        cb(null);
+      }
+      pipe(dest, cb) {
+        this._readableState.updateNextTick();
+        this._readableState.pipe(dest, cb);
+        return dest;
+      }
+      read() {
+        this._readableState.updateNextTick();
+        return this._readableState.read();
+      }
+      push(data) {
+        this._readableState.updateNextTickIfOpen();
+        return this._readableState.push(data);
+      }
+      unshift(data) {
+        this._readableState.updateNextTickIfOpen();
+        return this._readableState.unshift(data);
+      }
+      resume() {
+        this._duplexState |= READ_RESUMED_READ_AHEAD;
+        this._readableState.updateNextTick();
+        return this;
+      }
+      pause() {
+        this._duplexState &= this._readableState.readAhead === false ? READ_PAUSED_NO_READ_AHEAD : READ_PAUSED;
+        return this;
+      }
+      static _fromAsyncIterator(ite, opts) {
+        let destroy;
+        const rs = new _Readable({
+          ...opts,
+          read(cb) {
+            ite.next().then(push2).then(cb.bind(null, null)).catch(cb);
+          },
+          predestroy() {
+            destroy = ite.return();
+          },
+          destroy(cb) {
+            if (!destroy) return cb(null);
+            destroy.then(cb.bind(null, null)).catch(cb);
+          }
+        });
+        return rs;
+        function push2(data) {
+          if (data.done) rs.push(null);
+          else rs.push(data.value);
+        }
+      }
+      static from(data, opts) {
+        if (isReadStreamx(data)) return data;
+        if (data[asyncIterator]) return this._fromAsyncIterator(data[asyncIterator](), opts);
+        if (!Array.isArray(data)) data = data === void 0 ? [] : [data];
+        let i = 0;
+        return new _Readable({
+          ...opts,
+          read(cb) {
+            this.push(i === data.length ? null : data[i++]);
+            cb(null);
+          }
+        });
+      }
+      static isBackpressured(rs) {
+        return (rs._duplexState & READ_BACKPRESSURE_STATUS) !== 0 || rs._readableState.buffered >= rs._readableState.highWaterMark;
+      }
+      static isPaused(rs) {
+        return (rs._duplexState & READ_RESUMED) === 0;
+      }
+      [asyncIterator]() {
+        const stream = this;
+        let error = null;
+        let promiseResolve = null;
+        let promiseReject = null;
+        this.on("error", (err) => {
+          error = err;
+        });
+        this.on("readable", onreadable);
+        this.on("close", onclose);
+        return {
+          [asyncIterator]() {
+            return this;
+          },
+          next() {
+            return new Promise(function(resolve2, reject) {
+              promiseResolve = resolve2;
+              promiseReject = reject;
+              const data = stream.read();
+              if (data !== null) ondata(data);
+              else if ((stream._duplexState & DESTROYED) !== 0) ondata(null);
+            });
+          },
+          return() {
+            return destroy(null);
+          },
+          throw(err) {
+            return destroy(err);
+          }
+        };
+        function onreadable() {
+          if (promiseResolve !== null) ondata(stream.read());
+        }
+        function onclose() {
+          if (promiseResolve !== null) ondata(null);
+        }
+        function ondata(data) {
+          if (promiseReject === null) return;
+          if (error) {
+            promiseReject(error);
+          } else if (data === null && (stream._duplexState & READ_DONE) === 0) {
+            promiseReject(StreamError.STREAM_DESTROYED());
+          } else {
+            promiseResolve({ value: data, done: data === null });
+          }
+          promiseReject = promiseResolve = null;
+        }
+        function destroy(err) {
+          stream.destroy(err);
+          return new Promise((resolve2, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve2({ value: void 0, done: true });
+            stream.once("close", function() {
+              if (err) reject(err);
+              else resolve2({ value: void 0, done: true });
+            });
+          });
+        }
+      }
+    };
+    var Writable = class extends Stream {
+      constructor(opts) {
+        super(opts);
+        this._duplexState |= OPENING | READ_DONE;
+        this._writableState = new WritableState(this, opts);
+        if (opts) {
+          if (opts.writev) this._writev = opts.writev;
+          if (opts.write) this._write = opts.write;
+          if (opts.final) this._final = opts.final;
+          if (opts.eagerOpen) this._writableState.updateNextTick();
+        }
+      }
+      cork() {
+        this._duplexState |= WRITE_CORKED;
+      }
+      uncork() {
+        this._duplexState &= WRITE_NOT_CORKED;
+        this._writableState.updateNextTick();
+      }
+      _writev(batch2, cb) {
+        cb(null);
+      }
+      _write(data, cb) {
+        this._writableState.autoBatch(data, cb);
+      }
+      _final(cb) {
+        cb(null);
+      }
+      static isBackpressured(ws) {
+        return (ws._duplexState & WRITE_BACKPRESSURE_STATUS) !== 0;
+      }
+      static drained(ws) {
+        if (ws.destroyed) return Promise.resolve(false);
+        const state = ws._writableState;
+        const pending = isWritev(ws) ? Math.min(1, state.queue.length) : state.queue.length;
+        const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
+        if (writes === 0) return Promise.resolve(true);
+        if (state.drains === null) state.drains = [];
+        return new Promise((resolve2) => {
+          state.drains.push({ writes, resolve: resolve2 });
+        });
+      }
+      write(data) {
+        this._writableState.updateNextTick();
+        return this._writableState.push(data);
+      }
+      end(data) {
+        this._writableState.updateNextTick();
+        this._writableState.end(data);
+        return this;
+      }
+    };
+    var Duplex = class extends Readable3 {
+      // and Writable
+      constructor(opts) {
+        super(opts);
+        this._duplexState = OPENING | this._duplexState & READ_READ_AHEAD;
+        this._writableState = new WritableState(this, opts);
+        if (opts) {
+          if (opts.writev) this._writev = opts.writev;
+          if (opts.write) this._write = opts.write;
+          if (opts.final) this._final = opts.final;
+        }
+      }
+      cork() {
+        this._duplexState |= WRITE_CORKED;
+      }
+      uncork() {
+        this._duplexState &= WRITE_NOT_CORKED;
+        this._writableState.updateNextTick();
+      }
+      _writev(batch2, cb) {
+        cb(null);
+      }
+      _write(data, cb) {
+        this._writableState.autoBatch(data, cb);
+      }
+      _final(cb) {
+        cb(null);
+      }
+      write(data) {
+        this._writableState.updateNextTick();
+        return this._writableState.push(data);
+      }
+      end(data) {
+        this._writableState.updateNextTick();
+        this._writableState.end(data);
+        return this;
+      }
+    };
+    var Transform2 = class extends Duplex {
+      constructor(opts) {
+        super(opts);
+        this._transformState = new TransformState(this);
+        if (opts) {
+          if (opts.transform) this._transform = opts.transform;
+          if (opts.flush) this._flush = opts.flush;
+        }
+      }
+      _write(data, cb) {
+        if (this._readableState.buffered >= this._readableState.highWaterMark) {
+          this._transformState.data = data;
+        } else {
+          this._transform(data, this._transformState.afterTransform);
+        }
+      }
+      _read(cb) {
+        if (this._transformState.data !== null) {
+          const data = this._transformState.data;
+          this._transformState.data = null;
+          cb(null);
+          this._transform(data, this._transformState.afterTransform);
+        } else {
+          cb(null);
+        }
+      }
+      destroy(err) {
+        super.destroy(err);
+        if (this._transformState.data !== null) {
+          this._transformState.data = null;
+          this._transformState.afterTransform();
+        }
+      }
+      _transform(data, cb) {
+        cb(null, data);
+      }
+      _flush(cb) {
+        cb(null);
+      }
+      _final(cb) {
+        this._transformState.afterFinal = cb;
+        this._flush(transformAfterFlush.bind(this));
+      }
+    };
+    var PassThrough2 = class extends Transform2 {
+    };
+    function transformAfterFlush(err, data) {
+      const cb = this._transformState.afterFinal;
+      if (err) return cb(err);
+      if (data !== null && data !== void 0) this.push(data);
+      this.push(null);
+      cb(null);
+    }
+    function pipelinePromise(...streams) {
+      return new Promise((resolve2, reject) => {
+        return pipeline4(...streams, (err) => {
+          if (err) return reject(err);
+          resolve2();
+        });
+      });
+    }
+    function pipeline4(stream, ...streams) {
+      const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
+      const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
+      if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
+      let src2 = all[0];
+      let dest = null;
+      let error = null;
+      for (let i = 1; i < all.length; i++) {
+        dest = all[i];
+        if (isStreamx(src2)) {
+          src2.pipe(dest, onerror);
+        } else {
+          errorHandle(src2, true, i > 1, onerror);
+          src2.pipe(dest);
+        }
+        src2 = dest;
+      }
+      if (done) {
+        let fin = false;
+        const autoDestroy = isStreamx(dest) || !!(dest._writableState && dest._writableState.autoDestroy);
+        dest.on("error", (err) => {
+          if (error === null) error = err;
+        });
+        dest.on("finish", () => {
+          fin = true;
+          if (!autoDestroy) done(error);
+        });
+        if (autoDestroy) {
+          dest.on("close", () => done(error || (fin ? null : StreamError.PREMATURE_CLOSE())));
+        }
+      }
+      return dest;
+      function errorHandle(s, rd, wr, onerror2) {
+        s.on("error", onerror2);
+        s.on("close", onclose);
+        function onclose() {
+          if (rd && s._readableState && !s._readableState.ended) {
+            return onerror2(StreamError.PREMATURE_CLOSE());
+          }
+          if (wr && s._writableState && !s._writableState.ended) {
+            return onerror2(StreamError.PREMATURE_CLOSE());
+          }
+        }
+      }
+      function onerror(err) {
+        if (!err || error) return;
+        error = err;
+        for (const s of all) {
+          s.destroy(err);
+        }
+      }
+    }
+    function echo(s) {
+      return s;
+    }
+    function isStream(stream) {
+      return !!stream._readableState || !!stream._writableState;
+    }
+    function isStreamx(stream) {
+      return typeof stream._duplexState === "number" && isStream(stream);
+    }
+    function isEnding(stream) {
+      return !!stream._readableState && stream._readableState.ending;
+    }
+    function isEnded(stream) {
+      return !!stream._readableState && stream._readableState.ended;
+    }
+    function isFinishing(stream) {
+      return !!stream._writableState && stream._writableState.ending;
+    }
+    function isFinished(stream) {
+      return !!stream._writableState && stream._writableState.ended;
+    }
+    function getStreamError(stream, opts = {}) {
+      const err = stream._readableState && stream._readableState.error || stream._writableState && stream._writableState.error;
+      return !opts.all && StreamError.isStreamDestroyed(err) ? null : err;
+    }
+    function isReadStreamx(stream) {
+      return isStreamx(stream) && stream.readable;
+    }
+    function isDisturbed(stream) {
+      return (stream._duplexState & OPENING) !== OPENING || (stream._duplexState & DESTROYING) === DESTROYING || (stream._duplexState & ACTIVE_OR_TICKING) !== 0;
+    }
+    function isTypedArray(data) {
+      return typeof data === "object" && data !== null && typeof data.byteLength === "number";
+    }
+    function defaultByteLength(data) {
+      return isTypedArray(data) ? data.byteLength : 1024;
+    }
+    function noop2() {
+    }
+    function abort() {
+      this.destroy(StreamError.ABORTED());
+    }
+    function isWritev(s) {
+      return s._writev !== Writable.prototype._writev && s._writev !== Duplex.prototype._writev;
+    }
+    module.exports = {
+      pipeline: pipeline4,
+      pipelinePromise,
+      isStream,
+      isStreamx,
+      isEnding,
+      isEnded,
+      isFinishing,
+      isFinished,
+      isDisturbed,
+      getStreamError,
+      Stream,
+      Writable,
+      Readable: Readable3,
+      Duplex,
+      Transform: Transform2,
+      // Export PassThrough for compatibility with Node.js core's stream module
+      PassThrough: PassThrough2
+    };
+  }
+});
+
+// node_modules/tar-stream/headers.js
+var require_headers = __commonJS({
+  "node_modules/tar-stream/headers.js"(exports) {
+    var b4a = require_b4a();
+    var ZEROS = "0000000000000000000";
+    var SEVENS = "7777777777777777777";
+    var ZERO_OFFSET = "0".charCodeAt(0);
+    var USTAR_MAGIC = b4a.from([117, 115, 116, 97, 114, 0]);
+    var USTAR_VER = b4a.from([ZERO_OFFSET, ZERO_OFFSET]);
+    var GNU_MAGIC = b4a.from([117, 115, 116, 97, 114, 32]);
+    var GNU_VER = b4a.from([32, 0]);
+    var MASK = 4095;
+    var MAGIC_OFFSET = 257;
+    var VERSION_OFFSET = 263;
+    exports.decodeLongPath = function decodeLongPath(buf, encoding) {
+      return decodeStr(buf, 0, buf.length, encoding);
+    };
+    exports.encodePax = function encodePax(opts) {
+      let result = "";
+      if (opts.name) result += addLength(" path=" + opts.name + "\n");
+      if (opts.linkname) result += addLength(" linkpath=" + opts.linkname + "\n");
+      const pax = opts.pax;
+      if (pax) {
+        for (const key in pax) {
+          result += addLength(" " + key + "=" + pax[key] + "\n");
+        }
+      }
+      return b4a.from(result);
+    };
+    exports.decodePax = function decodePax(buf) {
+      const result = {};
+      while (buf.length) {
+        let i = 0;
+        while (i < buf.length && buf[i] !== 32) i++;
+        const len = parseInt(b4a.toString(buf.subarray(0, i)), 10);
+        if (!len) return result;
+        const b = b4a.toString(buf.subarray(i + 1, len - 1));
+        const keyIndex = b.indexOf("=");
+        if (keyIndex === -1) return result;
+        result[b.slice(0, keyIndex)] = b.slice(keyIndex + 1);
+        buf = buf.subarray(len);
+      }
+      return result;
+    };
+    exports.encode = function encode9(opts) {
+      const buf = b4a.alloc(512);
+      let name4 = opts.name;
+      let prefix = "";
+      if (opts.typeflag === 5 && name4[name4.length - 1] !== "/") name4 += "/";
+      if (b4a.byteLength(name4) !== name4.length) return null;
+      while (b4a.byteLength(name4) > 100) {
+        const i = name4.indexOf("/");
+        if (i === -1) return null;
+        prefix += prefix ? "/" + name4.slice(0, i) : name4.slice(0, i);
+        name4 = name4.slice(i + 1);
+      }
+      if (b4a.byteLength(name4) > 100 || b4a.byteLength(prefix) > 155) return null;
+      if (opts.linkname && b4a.byteLength(opts.linkname) > 100) return null;
+      b4a.write(buf, name4);
+      b4a.write(buf, encodeOct(opts.mode & MASK, 6), 100);
+      b4a.write(buf, encodeOct(opts.uid, 6), 108);
+      b4a.write(buf, encodeOct(opts.gid, 6), 116);
+      encodeSize(opts.size, buf, 124);
+      b4a.write(buf, encodeOct(opts.mtime.getTime() / 1e3 | 0, 11), 136);
+      buf[156] = ZERO_OFFSET + toTypeflag(opts.type);
+      if (opts.linkname) b4a.write(buf, opts.linkname, 157);
+      b4a.copy(USTAR_MAGIC, buf, MAGIC_OFFSET);
+      b4a.copy(USTAR_VER, buf, VERSION_OFFSET);
+      if (opts.uname) b4a.write(buf, opts.uname, 265);
+      if (opts.gname) b4a.write(buf, opts.gname, 297);
+      b4a.write(buf, encodeOct(opts.devmajor || 0, 6), 329);
+      b4a.write(buf, encodeOct(opts.devminor || 0, 6), 337);
+      if (prefix) b4a.write(buf, prefix, 345);
+      b4a.write(buf, encodeOct(cksum(buf), 6), 148);
+      return buf;
+    };
+    exports.decode = function decode13(buf, filenameEncoding, allowUnknownFormat) {
+      let typeflag = buf[156] === 0 ? 0 : buf[156] - ZERO_OFFSET;
+      let name4 = decodeStr(buf, 0, 100, filenameEncoding);
+      const mode = decodeOct(buf, 100, 8);
+      const uid = decodeOct(buf, 108, 8);
+      const gid = decodeOct(buf, 116, 8);
+      const size = decodeOct(buf, 124, 12);
+      const mtime = decodeOct(buf, 136, 12);
+      const type = toType(typeflag);
+      const linkname = buf[157] === 0 ? null : decodeStr(buf, 157, 100, filenameEncoding);
+      const uname = decodeStr(buf, 265, 32);
+      const gname = decodeStr(buf, 297, 32);
+      const devmajor = decodeOct(buf, 329, 8);
+      const devminor = decodeOct(buf, 337, 8);
+      const c = cksum(buf);
+      if (c === 8 * 32) return null;
+      if (c !== decodeOct(buf, 148, 8)) throw new Error("Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?");
+      if (isUSTAR(buf)) {
+        if (buf[345]) name4 = decodeStr(buf, 345, 155, filenameEncoding) + "/" + name4;
+      } else if (isGNU(buf)) {
+      } else {
+        if (!allowUnknownFormat) {
+          throw new Error("Invalid tar header: unknown format.");
+        }
+      }
+      if (typeflag === 0 && name4 && name4[name4.length - 1] === "/") typeflag = 5;
+      return {
+        name: name4,
+        mode,
+        uid,
+        gid,
+        size,
+        byteOffset: 0,
+        mtime: new Date(1e3 * mtime),
+        type,
+        linkname,
+        uname,
+        gname,
+        devmajor,
+        devminor,
+        pax: null
+      };
+    };
+    function isUSTAR(buf) {
+      return b4a.equals(USTAR_MAGIC, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6));
+    }
+    function isGNU(buf) {
+      return b4a.equals(GNU_MAGIC, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6)) && b4a.equals(GNU_VER, buf.subarray(VERSION_OFFSET, VERSION_OFFSET + 2));
+    }
+    function clamp(index, len, defaultValue) {
+      if (typeof index !== "number") return defaultValue;
+      index = ~~index;
+      if (index >= len) return len;
+      if (index >= 0) return index;
+      index += len;
+      if (index >= 0) return index;
+      return 0;
+    }
+    function toType(flag) {
+      switch (flag) {
+        case 0:
+          return "file";
+        case 1:
+          return "link";
+        case 2:
+          return "symlink";
+        case 3:
+          return "character-device";
+        case 4:
+          return "block-device";
+        case 5:
+          return "directory";
+        case 6:
+          return "fifo";
+        case 7:
+          return "contiguous-file";
+        case 72:
+          return "pax-header";
+        case 55:
+          return "pax-global-header";
+        case 27:
+          return "gnu-long-link-path";
+        case 28:
+        case 30:
+          return "gnu-long-path";
+      }
+      return null;
+    }
+    function toTypeflag(flag) {
+      switch (flag) {
+        case "file":
+          return 0;
+        case "link":
+          return 1;
+        case "symlink":
+          return 2;
+        case "character-device":
+          return 3;
+        case "block-device":
+          return 4;
+        case "directory":
+          return 5;
+        case "fifo":
+          return 6;
+        case "contiguous-file":
+          return 7;
+        case "pax-header":
+          return 72;
+      }
+      return 0;
+    }
+    function indexOf(block, num, offset, end) {
+      for (; offset < end; offset++) {
+        if (block[offset] === num) return offset;
+      }
+      return end;
+    }
+    function cksum(block) {
+      let sum = 8 * 32;
+      for (let i = 0; i < 148; i++) sum += block[i];
+      for (let j = 156; j < 512; j++) sum += block[j];
+      return sum;
+    }
+    function encodeOct(val, n) {
+      val = val.toString(8);
+      if (val.length > n) return SEVENS.slice(0, n) + " ";
+      return ZEROS.slice(0, n - val.length) + val + " ";
+    }
+    function encodeSizeBin(num, buf, off) {
+      buf[off] = 128;
+      for (let i = 11; i > 0; i--) {
+        buf[off + i] = num & 255;
+        num = Math.floor(num / 256);
+      }
+    }
+    function encodeSize(num, buf, off) {
+      if (num.toString(8).length > 11) {
+        encodeSizeBin(num, buf, off);
+      } else {
+        b4a.write(buf, encodeOct(num, 11), off);
+      }
+    }
+    function parse256(buf) {
+      let positive;
+      if (buf[0] === 128) positive = true;
+      else if (buf[0] === 255) positive = false;
+      else return null;
+      const tuple = [];
+      let i;
+      for (i = buf.length - 1; i > 0; i--) {
+        const byte = buf[i];
+        if (positive) tuple.push(byte);
+        else tuple.push(255 - byte);
+      }
+      let sum = 0;
+      const l = tuple.length;
+      for (i = 0; i < l; i++) {
+        sum += tuple[i] * Math.pow(256, i);
+      }
+      return positive ? sum : -1 * sum;
+    }
+    function decodeOct(val, offset, length3) {
+      val = val.subarray(offset, offset + length3);
+      offset = 0;
+      if (val[offset] & 128) {
+        return parse256(val);
+      } else {
+        while (offset < val.length && val[offset] === 32) offset++;
+        const end = clamp(indexOf(val, 32, offset, val.length), val.length, val.length);
+        while (offset < end && val[offset] === 0) offset++;
+        if (end === offset) return 0;
+        return parseInt(b4a.toString(val.subarray(offset, end)), 8);
+      }
+    }
+    function decodeStr(val, offset, length3, encoding) {
+      return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length3)), encoding);
+    }
+    function addLength(str) {
+      const len = b4a.byteLength(str);
+      let digits = Math.floor(Math.log(len) / Math.log(10)) + 1;
+      if (len + digits >= Math.pow(10, digits)) digits++;
+      return len + digits + str;
+    }
+  }
+});
+
+// node_modules/tar-stream/extract.js
+var require_extract = __commonJS({
+  "node_modules/tar-stream/extract.js"(exports, module) {
+    var { Writable, Readable: Readable3, getStreamError } = require_streamx();
+    var FIFO2 = require_fast_fifo();
+    var b4a = require_b4a();
+    var headers = require_headers();
+    var EMPTY = b4a.alloc(0);
+    var MAX_HEADER_SIZE = 4 * 1024 * 1024;
+    var BufferList = class {
+      constructor() {
+        this.buffered = 0;
+        this.shifted = 0;
+        this.queue = new FIFO2();
+        this._offset = 0;
+      }
+      push(buffer2) {
+        this.buffered += buffer2.byteLength;
+        this.queue.push(buffer2);
+      }
+      shiftFirst(size) {
+        return this.buffered === 0 ? null : this._next(size);
+      }
+      shift(size) {
+        if (size > this.buffered) return null;
+        if (size === 0) return EMPTY;
+        let chunk = this._next(size);
+        if (size === chunk.byteLength) return chunk;
+        const chunks = [chunk];
+        while ((size -= chunk.byteLength) > 0) {
+          chunk = this._next(size);
+          chunks.push(chunk);
+        }
+        return b4a.concat(chunks);
+      }
+      _next(size) {
+        const buf = this.queue.peek();
+        const rem = buf.byteLength - this._offset;
+        if (size >= rem) {
+          const sub = this._offset ? buf.subarray(this._offset, buf.byteLength) : buf;
+          this.queue.shift();
+          this._offset = 0;
+          this.buffered -= rem;
+          this.shifted += rem;
+          return sub;
+        }
+        this.buffered -= size;
+        this.shifted += size;
+        return buf.subarray(this._offset, this._offset += size);
+      }
+    };
+    var Source = class extends Readable3 {
+      constructor(self, header, offset) {
+        super();
+        this.header = header;
+        this.offset = offset;
+        this._parent = self;
+      }
+      _read(cb) {
+        if (this.header.size === 0) {
+          this.push(null);
+        }
+        if (this._parent._stream === this) {
+          this._parent._update();
+        }
+        cb(null);
+      }
+      _predestroy() {
+        this._parent.destroy(getStreamError(this));
+      }
+      _detach() {
+        if (this._parent._stream === this) {
+          this._parent._stream = null;
+          this._parent._missing = overflow(this.header.size);
+          this._parent._update();
+        }
+      }
+      _destroy(cb) {
+        this._detach();
+        cb(null);
+      }
+    };
+    var Extract = class extends Writable {
+      constructor(opts) {
+        super(opts);
+        if (!opts) opts = {};
+        this._buffer = new BufferList();
+        this._offset = 0;
+        this._header = null;
+        this._stream = null;
+        this._missing = 0;
+        this._longHeader = false;
+        this._callback = noop2;
+        this._locked = false;
+        this._finished = false;
+        this._pax = null;
+        this._paxGlobal = null;
+        this._gnuLongPath = null;
+        this._gnuLongLinkPath = null;
+        this._filenameEncoding = opts.filenameEncoding || "utf-8";
+        this._allowUnknownFormat = !!opts.allowUnknownFormat;
+        this._unlockBound = this._unlock.bind(this);
+      }
+      _unlock(err) {
+        this._locked = false;
+        if (err) {
+          this.destroy(err);
+          this._continueWrite(err);
+          return;
+        }
+        this._update();
+      }
+      _consumeHeader() {
+        if (this._locked) return false;
+        this._offset = this._buffer.shifted;
+        try {
+          this._header = headers.decode(this._buffer.shift(512), this._filenameEncoding, this._allowUnknownFormat);
+        } catch (err) {
+          this._continueWrite(err);
+          return false;
+        }
+        if (!this._header) return true;
+        this._header.byteOffset = this._buffer.shifted;
+        switch (this._header.type) {
+          case "gnu-long-path":
+          case "gnu-long-link-path":
+          case "pax-global-header":
+          case "pax-header":
+            this._longHeader = true;
+            this._missing = this._header.size;
+            if (this._missing > MAX_HEADER_SIZE) {
+              this._continueWrite(new Error("Header exceeds max size"));
+              return false;
+            }
+            return true;
+        }
+        this._locked = true;
+        this._applyLongHeaders();
+        if (!(this._header.size >= 0)) {
+          this._continueWrite(new Error("Invalid header"));
+          return false;
+        }
+        if (this._header.size === 0 || this._header.type === "directory") {
+          this.emit("entry", this._header, this._createStream(), this._unlockBound);
+          return true;
+        }
+        this._stream = this._createStream();
+        this._missing = this._header.size;
+        this.emit("entry", this._header, this._stream, this._unlockBound);
+        return true;
+      }
+      _applyLongHeaders() {
+        if (this._gnuLongPath) {
+          this._header.name = this._gnuLongPath;
+          this._gnuLongPath = null;
+        }
+        if (this._gnuLongLinkPath) {
+          this._header.linkname = this._gnuLongLinkPath;
+          this._gnuLongLinkPath = null;
+        }
+        if (this._pax) {
+          if (this._pax.path) this._header.name = this._pax.path;
+          if (this._pax.linkpath) this._header.linkname = this._pax.linkpath;
+          if (this._pax.size) this._header.size = parseInt(this._pax.size, 10);
+          this._header.pax = this._pax;
+          this._pax = null;
+        }
+      }
+      _decodeLongHeader(buf) {
+        switch (this._header.type) {
+          case "gnu-long-path":
+            this._gnuLongPath = headers.decodeLongPath(buf, this._filenameEncoding);
+            break;
+          case "gnu-long-link-path":
+            this._gnuLongLinkPath = headers.decodeLongPath(buf, this._filenameEncoding);
+            break;
+          case "pax-global-header":
+            this._paxGlobal = headers.decodePax(buf);
+            break;
+          case "pax-header":
+            this._pax = this._paxGlobal === null ? headers.decodePax(buf) : Object.assign({}, this._paxGlobal, headers.decodePax(buf));
+            break;
+        }
+      }
+      _consumeLongHeader() {
+        this._longHeader = false;
+        this._missing = overflow(this._header.size);
+        const buf = this._buffer.shift(this._header.size);
+        try {
+          this._decodeLongHeader(buf);
+        } catch (err) {
+          this._continueWrite(err);
+          return false;
+        }
+        return true;
+      }
+      _consumeStream() {
+        const buf = this._buffer.shiftFirst(this._missing);
+        if (buf === null) return false;
+        this._missing -= buf.byteLength;
+        const drained = this._stream.push(buf);
+        if (this._missing === 0) {
+          this._stream.push(null);
+          if (drained) this._stream._detach();
+          return drained && this._locked === false;
+        }
+        return drained;
+      }
+      _createStream() {
+        return new Source(this, this._header, this._offset);
+      }
+      _update() {
+        while (this._buffer.buffered > 0 && !this.destroying) {
+          if (this._missing > 0) {
+            if (this._stream !== null) {
+              if (this._consumeStream() === false) return;
+              continue;
+            }
+            if (this._longHeader === true) {
+              if (this._missing > this._buffer.buffered) break;
+              if (this._consumeLongHeader() === false) return false;
+              continue;
+            }
+            const ignore = this._buffer.shiftFirst(this._missing);
+            if (ignore !== null) this._missing -= ignore.byteLength;
+            continue;
+          }
+          if (this._buffer.buffered < 512) break;
+          if (this._stream !== null || this._consumeHeader() === false) return;
+        }
+        this._continueWrite(null);
+      }
+      _continueWrite(err) {
+        const cb = this._callback;
+        this._callback = noop2;
+        cb(err);
+      }
+      _write(data, cb) {
+        this._callback = cb;
+        this._buffer.push(data);
+        this._update();
+      }
+      _final(cb) {
+        this._finished = this._missing === 0 && this._buffer.buffered === 0;
+        cb(this._finished ? null : new Error("Unexpected end of data"));
+      }
+      _predestroy() {
+        this._continueWrite(null);
+      }
+      _destroy(cb) {
+        if (this._stream) this._stream.destroy(getStreamError(this));
+        cb(null);
+      }
+      [Symbol.asyncIterator]() {
+        let error = null;
+        let promiseResolve = null;
+        let promiseReject = null;
+        let entryStream = null;
+        let entryCallback = null;
+        const extract = this;
+        this.on("entry", onentry);
+        this.on("error", (err) => {
+          error = err;
+        });
+        this.on("close", onclose);
+        return {
+          [Symbol.asyncIterator]() {
+            return this;
+          },
+          next() {
+            return new Promise(onnext);
+          },
+          return() {
+            return destroy(null);
+          },
+          throw(err) {
+            return destroy(err);
+          }
+        };
+        function consumeCallback(err) {
+          if (!entryCallback) return;
+          const cb = entryCallback;
+          entryCallback = null;
+          cb(err);
+        }
+        function onnext(resolve2, reject) {
+          if (error) {
+            return reject(error);
+          }
+          if (entryStream) {
+            resolve2({ value: entryStream, done: false });
+            entryStream = null;
+            return;
+          }
+          promiseResolve = resolve2;
+          promiseReject = reject;
+          consumeCallback(null);
+          if (extract._finished && promiseResolve) {
+            promiseResolve({ value: void 0, done: true });
+            promiseResolve = promiseReject = null;
+          }
+        }
+        function onentry(header, stream, callback) {
+          entryCallback = callback;
+          stream.on("error", noop2);
+          if (promiseResolve) {
+            promiseResolve({ value: stream, done: false });
+            promiseResolve = promiseReject = null;
+          } else {
+            entryStream = stream;
+          }
+        }
+        function onclose() {
+          consumeCallback(error);
+          if (!promiseResolve) return;
+          if (error) promiseReject(error);
+          else promiseResolve({ value: void 0, done: true });
+          promiseResolve = promiseReject = null;
+        }
+        function destroy(err) {
+          extract.destroy(err);
+          consumeCallback(err);
+          return new Promise((resolve2, reject) => {
+            if (extract.destroyed) return resolve2({ value: void 0, done: true });
+            extract.once("close", function() {
+              if (err) reject(err);
+              else resolve2({ value: void 0, done: true });
+            });
+          });
+        }
+      }
+    };
+    module.exports = function extract(opts) {
+      return new Extract(opts);
+    };
+    function noop2() {
+    }
+    function overflow(size) {
+      size &= 511;
+      return size && 512 - size;
+    }
+  }
+});
+
+// node_modules/tar-stream/constants.js
+var require_constants = __commonJS({
+  "node_modules/tar-stream/constants.js"(exports, module) {
+    var constants2 = {
+      // just for envs without fs
+      S_IFMT: 61440,
+      S_IFDIR: 16384,
+      S_IFCHR: 8192,
+      S_IFBLK: 24576,
+      S_IFIFO: 4096,
+      S_IFLNK: 40960
+    };
+    try {
+      module.exports = __require("fs").constants || constants2;
+    } catch {
+      module.exports = constants2;
+    }
+  }
+});
+
+// node_modules/tar-stream/pack.js
+var require_pack = __commonJS({
+  "node_modules/tar-stream/pack.js"(exports, module) {
+    var { Readable: Readable3, Writable, getStreamError } = require_streamx();
+    var b4a = require_b4a();
+    var constants2 = require_constants();
+    var headers = require_headers();
+    var DMODE = 493;
+    var FMODE = 420;
+    var END_OF_TAR = b4a.alloc(1024);
+    var Sink = class extends Writable {
+      constructor(pack, header, callback) {
+        super({ mapWritable, eagerOpen: true });
+        this.written = 0;
+        this.header = header;
+        this._callback = callback;
+        this._linkname = null;
+        this._isLinkname = header.type === "symlink" && !header.linkname;
+        this._isVoid = header.type !== "file" && header.type !== "contiguous-file";
+        this._finished = false;
+        this._pack = pack;
+        this._openCallback = null;
+        if (this._pack._stream === null) this._pack._stream = this;
+        else this._pack._pending.push(this);
+      }
+      _open(cb) {
+        this._openCallback = cb;
+        if (this._pack._stream === this) this._continueOpen();
+      }
+      _continuePack(err) {
+        if (this._callback === null) return;
+        const callback = this._callback;
+        this._callback = null;
+        callback(err);
+      }
+      _continueOpen() {
+        if (this._pack._stream === null) this._pack._stream = this;
+        const cb = this._openCallback;
+        this._openCallback = null;
+        if (cb === null) return;
+        if (this._pack.destroying) return cb(new Error("pack stream destroyed"));
+        if (this._pack._finalized) return cb(new Error("pack stream is already finalized"));
+        this._pack._stream = this;
+        if (!this._isLinkname) {
+          this._pack._encode(this.header);
+        }
+        if (this._isVoid) {
+          this._finish();
+          this._continuePack(null);
+        }
+        cb(null);
+      }
+      _write(data, cb) {
+        if (this._isLinkname) {
+          this._linkname = this._linkname ? b4a.concat([this._linkname, data]) : data;
+          return cb(null);
+        }
+        if (this._isVoid) {
+          if (data.byteLength > 0) {
+            return cb(new Error("No body allowed for this entry"));
+          }
+          return cb();
+        }
+        this.written += data.byteLength;
+        if (this._pack.push(data)) return cb();
+        this._pack._drain = cb;
+      }
+      _finish() {
+        if (this._finished) return;
+        this._finished = true;
+        if (this._isLinkname) {
+          this.header.linkname = this._linkname ? b4a.toString(this._linkname, "utf-8") : "";
+          this._pack._encode(this.header);
+        }
+        overflow(this._pack, this.header.size);
+        this._pack._done(this);
+      }
+      _final(cb) {
+        if (this.written !== this.header.size) {
+          return cb(new Error("Size mismatch"));
+        }
+        this._finish();
+        cb(null);
+      }
+      _getError() {
+        return getStreamError(this) || new Error("tar entry destroyed");
+      }
+      _predestroy() {
+        this._pack.destroy(this._getError());
+      }
+      _destroy(cb) {
+        this._pack._done(this);
+        this._continuePack(this._finished ? null : this._getError());
+        cb();
+      }
+    };
+    var Pack = class extends Readable3 {
+      constructor(opts) {
+        super(opts);
+        this._drain = noop2;
+        this._finalized = false;
+        this._finalizing = false;
+        this._pending = [];
+        this._stream = null;
+      }
+      entry(header, buffer2, callback) {
+        if (this._finalized || this.destroying) throw new Error("already finalized or destroyed");
+        if (typeof buffer2 === "function") {
+          callback = buffer2;
+          buffer2 = null;
+        }
+        if (!callback) callback = noop2;
+        if (!header.size || header.type === "symlink") header.size = 0;
+        if (!header.type) header.type = modeToType(header.mode);
+        if (!header.mode) header.mode = header.type === "directory" ? DMODE : FMODE;
+        if (!header.uid) header.uid = 0;
+        if (!header.gid) header.gid = 0;
+        if (!header.mtime) header.mtime = /* @__PURE__ */ new Date();
+        if (typeof buffer2 === "string") buffer2 = b4a.from(buffer2);
+        const sink = new Sink(this, header, callback);
+        if (b4a.isBuffer(buffer2)) {
+          header.size = buffer2.byteLength;
+          sink.write(buffer2);
+          sink.end();
+          return sink;
+        }
+        if (sink._isVoid) {
+          return sink;
+        }
+        return sink;
+      }
+      finalize() {
+        if (this._stream || this._pending.length > 0) {
+          this._finalizing = true;
+          return;
+        }
+        if (this._finalized) return;
+        this._finalized = true;
+        this.push(END_OF_TAR);
+        this.push(null);
+      }
+      _done(stream) {
+        if (stream !== this._stream) return;
+        this._stream = null;
+        if (this._finalizing) this.finalize();
+        if (this._pending.length) this._pending.shift()._continueOpen();
+      }
+      _encode(header) {
+        if (!header.pax) {
+          const buf = headers.encode(header);
+          if (buf) {
+            this.push(buf);
+            return;
+          }
+        }
+        this._encodePax(header);
+      }
+      _encodePax(header) {
+        const paxHeader = headers.encodePax({
+          name: header.name,
+          linkname: header.linkname,
+          pax: header.pax
+        });
+        const newHeader = {
+          name: "PaxHeader",
+          mode: header.mode,
+          uid: header.uid,
+          gid: header.gid,
+          size: paxHeader.byteLength,
+          mtime: header.mtime,
+          type: "pax-header",
+          linkname: header.linkname && "PaxHeader",
+          uname: header.uname,
+          gname: header.gname,
+          devmajor: header.devmajor,
+          devminor: header.devminor
+        };
+        this.push(headers.encode(newHeader));
+        this.push(paxHeader);
+        overflow(this, paxHeader.byteLength);
+        newHeader.size = header.size;
+        newHeader.type = header.type;
+        this.push(headers.encode(newHeader));
+      }
+      _doDrain() {
+        const drain = this._drain;
+        this._drain = noop2;
+        drain();
+      }
+      _predestroy() {
+        const err = getStreamError(this);
+        if (this._stream) this._stream.destroy(err);
+        while (this._pending.length) {
+          const stream = this._pending.shift();
+          stream.destroy(err);
+          stream._continueOpen();
+        }
+        this._doDrain();
+      }
+      _read(cb) {
+        this._doDrain();
+        cb();
+      }
+    };
+    module.exports = function pack(opts) {
+      return new Pack(opts);
+    };
+    function modeToType(mode) {
+      switch (mode & constants2.S_IFMT) {
+        case constants2.S_IFBLK:
+          return "block-device";
+        case constants2.S_IFCHR:
+          return "character-device";
+        case constants2.S_IFDIR:
+          return "directory";
+        case constants2.S_IFIFO:
+          return "fifo";
+        case constants2.S_IFLNK:
+          return "symlink";
+      }
+      return "file";
+    }
+    function noop2() {
+    }
+    function overflow(self, size) {
+      size &= 511;
+      if (size) self.push(END_OF_TAR.subarray(0, 512 - size));
+    }
+    function mapWritable(buf) {
+      return b4a.isBuffer(buf) ? buf : b4a.from(buf);
+    }
+  }
+});
+
+// node_modules/tar-stream/index.js
+var require_tar_stream = __commonJS({
+  "node_modules/tar-stream/index.js"(exports) {
+    exports.extract = require_extract();
+    exports.pack = require_pack();
+  }
+});
+
+// src/cli/main.ts
+import { mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir2, rm as rm5 } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join as join8, resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+// src/core/errors.ts
+var IpcrError = class extends Error {
+  code;
+  constructor(code7, message2, options) {
+    super(message2, options);
+    this.name = new.target.name;
+    this.code = code7;
+  }
+};
+var InputError = class extends IpcrError {
+  input;
+  constructor(input, message2, options) {
+    super("ERR_INPUT", `Input '${input}': ${message2}`, options);
+    this.input = input;
+  }
+};
+var ImageFormatError = class extends IpcrError {
+  constructor(message2, options) {
+    super("ERR_IMAGE_FORMAT", message2, options);
+  }
+};
+var DigestMismatchError = class extends IpcrError {
+  constructor(message2, options) {
+    super("ERR_DIGEST_MISMATCH", message2, options);
+  }
+};
+var BlockNotFoundError = class extends IpcrError {
+  constructor(message2, options) {
+    super("ERR_BLOCK_NOT_FOUND", message2, options);
+  }
+};
+var TreeError = class extends IpcrError {
+  constructor(message2, options) {
+    super("ERR_TREE", message2, options);
+  }
+};
+function throwIfAborted(signal) {
+  if (signal?.aborted === true) {
+    throw signal.reason instanceof Error ? signal.reason : new IpcrError("ERR_ABORTED", "Operation aborted");
+  }
+}
+
+// src/core/logger.ts
+var silentLogger = {
+  debug() {
+  },
+  info() {
+  },
+  warn() {
+  },
+  group: async (_name, fn) => fn()
+};
+
+// src/core/publish.ts
+import { mkdtemp as mkdtemp2, rm as rm3 } from "node:fs/promises";
+import { join as join3 } from "node:path";
+
+// node_modules/multiformats/dist/src/bases/base32.js
+var base32_exports = {};
+__export(base32_exports, {
+  base32: () => base32,
+  base32hex: () => base32hex,
+  base32hexpad: () => base32hexpad,
+  base32hexpadupper: () => base32hexpadupper,
+  base32hexupper: () => base32hexupper,
+  base32pad: () => base32pad,
+  base32padupper: () => base32padupper,
+  base32upper: () => base32upper,
+  base32z: () => base32z
+});
+
+// node_modules/multiformats/dist/src/bytes.js
+var empty = new Uint8Array(0);
+function equals(aa, bb) {
+  if (aa === bb) {
+    return true;
+  }
+  if (aa.byteLength !== bb.byteLength) {
+    return false;
+  }
+  for (let ii = 0; ii < aa.byteLength; ii++) {
+    if (aa[ii] !== bb[ii]) {
+      return false;
+    }
+  }
+  return true;
+}
+function coerce(o) {
+  if (o instanceof Uint8Array && o.constructor.name === "Uint8Array") {
+    return toArrayBufferBackedArray(o);
+  }
+  if (o instanceof ArrayBuffer) {
+    return new Uint8Array(o);
+  }
+  if (ArrayBuffer.isView(o)) {
+    return toArrayBufferBackedArray(new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
+  }
+  throw new Error("Unknown type, must be binary type");
+}
+function fromString(str) {
+  const output = new Uint8Array(str.length);
+  for (let i = 0; i < str.length; i++) {
+    output[i] = str.charCodeAt(i);
+  }
+  return output;
+}
+var MAX_ARGUMENTS_LENGTH = 4096;
+function toString(b) {
+  const len = b.length;
+  if (len <= MAX_ARGUMENTS_LENGTH) {
+    return String.fromCharCode.apply(String, b);
+  }
+  let res = "";
+  let i = 0;
+  while (i < len) {
+    res += String.fromCharCode.apply(
+      String,
+      // @ts-expect-error cannot ordinarily apply a Uint8Array
+      b.subarray(i, i += MAX_ARGUMENTS_LENGTH)
+    );
+  }
+  return res;
+}
+function isByteArrayWithArrayBuffer(b) {
+  return b?.buffer instanceof ArrayBuffer;
+}
+function toArrayBufferBackedArray(b) {
+  if (isByteArrayWithArrayBuffer(b)) {
+    return b;
+  }
+  return b.slice();
+}
+
+// node_modules/multiformats/dist/src/vendor/base-x.js
+function base(ALPHABET, name4, caseInsensitive) {
+  if (ALPHABET.length >= 255) {
+    throw new TypeError("Alphabet too long");
+  }
+  var BASE_MAP = new Uint8Array(256);
+  for (var j = 0; j < BASE_MAP.length; j++) {
+    BASE_MAP[j] = 255;
+  }
+  for (var i = 0; i < ALPHABET.length; i++) {
+    var x = ALPHABET.charAt(i);
+    var xc = x.charCodeAt(0);
+    if (BASE_MAP[xc] !== 255) {
+      throw new TypeError(x + " is ambiguous");
+    }
+    BASE_MAP[xc] = i;
+    if (caseInsensitive) {
+      var xl = x.toLowerCase().charCodeAt(0);
+      var xu = x.toUpperCase().charCodeAt(0);
+      if (xl !== xc) {
+        BASE_MAP[xl] = i;
+      }
+      if (xu !== xc) {
+        BASE_MAP[xu] = i;
+      }
+    }
+  }
+  var BASE = ALPHABET.length;
+  var LEADER = ALPHABET.charAt(0);
+  var FACTOR = Math.log(BASE) / Math.log(256);
+  var iFACTOR = Math.log(256) / Math.log(BASE);
+  function encode9(source) {
+    if (source instanceof Uint8Array)
+      ;
+    else if (ArrayBuffer.isView(source)) {
+      source = new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+    } else if (Array.isArray(source)) {
+      source = Uint8Array.from(source);
+    }
+    if (!(source instanceof Uint8Array)) {
+      throw new TypeError("Expected Uint8Array");
+    }
+    if (source.length === 0) {
+      return "";
+    }
+    var zeroes = 0;
+    var length3 = 0;
+    var pbegin = 0;
+    var pend = source.length;
+    while (pbegin !== pend && source[pbegin] === 0) {
+      pbegin++;
+      zeroes++;
+    }
+    var size = (pend - pbegin) * iFACTOR + 1 >>> 0;
+    var b58 = new Uint8Array(size);
+    while (pbegin !== pend) {
+      var carry = source[pbegin];
+      var i2 = 0;
+      for (var it1 = size - 1; (carry !== 0 || i2 < length3) && it1 !== -1; it1--, i2++) {
+        carry += 256 * b58[it1] >>> 0;
+        b58[it1] = carry % BASE >>> 0;
+        carry = carry / BASE >>> 0;
+      }
+      if (carry !== 0) {
+        throw new Error("Non-zero carry");
+      }
+      length3 = i2;
+      pbegin++;
+    }
+    var it2 = size - length3;
+    while (it2 !== size && b58[it2] === 0) {
+      it2++;
+    }
+    var str = LEADER.repeat(zeroes);
+    for (; it2 < size; ++it2) {
+      str += ALPHABET.charAt(b58[it2]);
+    }
+    return str;
+  }
+  function decodeUnsafe(source) {
+    if (typeof source !== "string") {
+      throw new TypeError("Expected String");
+    }
+    if (source.length === 0) {
+      return new Uint8Array();
+    }
+    var psz = 0;
+    if (source[psz] === " ") {
+      return;
+    }
+    var zeroes = 0;
+    var length3 = 0;
+    while (source[psz] === LEADER) {
+      zeroes++;
+      psz++;
+    }
+    var size = (source.length - psz) * FACTOR + 1 >>> 0;
+    var b256 = new Uint8Array(size);
+    while (source[psz]) {
+      var carry = BASE_MAP[source.charCodeAt(psz)];
+      if (carry === 255) {
+        return;
+      }
+      var i2 = 0;
+      for (var it3 = size - 1; (carry !== 0 || i2 < length3) && it3 !== -1; it3--, i2++) {
+        carry += BASE * b256[it3] >>> 0;
+        b256[it3] = carry % 256 >>> 0;
+        carry = carry / 256 >>> 0;
+      }
+      if (carry !== 0) {
+        throw new Error("Non-zero carry");
+      }
+      length3 = i2;
+      psz++;
+    }
+    if (source[psz] === " ") {
+      return;
+    }
+    var it4 = size - length3;
+    while (it4 !== size && b256[it4] === 0) {
+      it4++;
+    }
+    var vch = new Uint8Array(zeroes + (size - it4));
+    var j2 = zeroes;
+    while (it4 !== size) {
+      vch[j2++] = b256[it4++];
+    }
+    return vch;
+  }
+  function decode13(string2) {
+    var buffer2 = decodeUnsafe(string2);
+    if (buffer2) {
+      return buffer2;
+    }
+    throw new Error(`Non-${name4} character`);
+  }
+  return {
+    encode: encode9,
+    decodeUnsafe,
+    decode: decode13
+  };
+}
+var src = base;
+var _brrp__multiformats_scope_baseX = src;
+var base_x_default = _brrp__multiformats_scope_baseX;
+
+// node_modules/multiformats/dist/src/bases/base.js
+var Encoder = class {
+  name;
+  prefix;
+  baseEncode;
+  constructor(name4, prefix, baseEncode) {
+    this.name = name4;
+    this.prefix = prefix;
+    this.baseEncode = baseEncode;
+  }
+  encode(bytes) {
+    if (bytes instanceof Uint8Array) {
+      return `${this.prefix}${this.baseEncode(bytes)}`;
+    } else {
+      throw Error("Unknown type, must be binary type");
+    }
+  }
+};
+var Decoder = class {
+  name;
+  prefix;
+  baseDecode;
+  prefixCodePoint;
+  constructor(name4, prefix, baseDecode) {
+    this.name = name4;
+    this.prefix = prefix;
+    const prefixCodePoint = prefix.codePointAt(0);
+    if (prefixCodePoint === void 0) {
+      throw new Error("Invalid prefix character");
+    }
+    this.prefixCodePoint = prefixCodePoint;
+    this.baseDecode = baseDecode;
+  }
+  decode(text) {
+    if (typeof text === "string") {
+      if (text.codePointAt(0) !== this.prefixCodePoint) {
+        throw Error(`Unable to decode multibase string ${JSON.stringify(text)}, ${this.name} decoder only supports inputs prefixed with ${this.prefix}`);
+      }
+      return this.baseDecode(text.slice(this.prefix.length));
+    } else {
+      throw Error("Can only multibase decode strings");
+    }
+  }
+  or(decoder) {
+    return or(this, decoder);
+  }
+};
+var ComposedDecoder = class {
+  decoders;
+  constructor(decoders) {
+    this.decoders = decoders;
+  }
+  or(decoder) {
+    return or(this, decoder);
+  }
+  decode(input) {
+    const prefix = input[0];
+    const decoder = this.decoders[prefix];
+    if (decoder != null) {
+      return decoder.decode(input);
+    } else {
+      throw RangeError(`Unable to decode multibase string ${JSON.stringify(input)}, only inputs prefixed with ${Object.keys(this.decoders)} are supported`);
+    }
+  }
+};
+function or(left, right) {
+  return new ComposedDecoder({
+    ...left.decoders ?? { [left.prefix]: left },
+    ...right.decoders ?? { [right.prefix]: right }
+  });
+}
+var Codec = class {
+  name;
+  prefix;
+  baseEncode;
+  baseDecode;
+  encoder;
+  decoder;
+  constructor(name4, prefix, baseEncode, baseDecode) {
+    this.name = name4;
+    this.prefix = prefix;
+    this.baseEncode = baseEncode;
+    this.baseDecode = baseDecode;
+    this.encoder = new Encoder(name4, prefix, baseEncode);
+    this.decoder = new Decoder(name4, prefix, baseDecode);
+  }
+  encode(input) {
+    return this.encoder.encode(input);
+  }
+  decode(input) {
+    return this.decoder.decode(input);
+  }
+};
+function from({ name: name4, prefix, encode: encode9, decode: decode13 }) {
+  return new Codec(name4, prefix, encode9, decode13);
+}
+function baseX({ name: name4, prefix, alphabet: alphabet2, caseInsensitive = false }) {
+  const { encode: encode9, decode: decode13 } = base_x_default(alphabet2, name4, caseInsensitive);
+  return from({
+    prefix,
+    name: name4,
+    encode: encode9,
+    decode: (text) => coerce(decode13(text))
+  });
+}
+function decode(string2, alphabetIdx, bitsPerChar, name4) {
+  let end = string2.length;
+  while (string2[end - 1] === "=") {
+    --end;
+  }
+  const out = new Uint8Array(end * bitsPerChar / 8 | 0);
+  let bits = 0;
+  let buffer2 = 0;
+  let written = 0;
+  for (let i = 0; i < end; ++i) {
+    const value = alphabetIdx[string2[i]];
+    if (value === void 0) {
+      throw new SyntaxError(`Non-${name4} character`);
+    }
+    buffer2 = buffer2 << bitsPerChar | value;
+    bits += bitsPerChar;
+    if (bits >= 8) {
+      bits -= 8;
+      out[written++] = 255 & buffer2 >> bits;
+    }
+  }
+  if (bits >= bitsPerChar || (255 & buffer2 << 8 - bits) !== 0) {
+    throw new SyntaxError("Unexpected end of data");
+  }
+  return out;
+}
+function encode(data, alphabet2, bitsPerChar) {
+  const pad = alphabet2[alphabet2.length - 1] === "=";
+  const mask = (1 << bitsPerChar) - 1;
+  let out = "";
+  let bits = 0;
+  let buffer2 = 0;
+  for (let i = 0; i < data.length; ++i) {
+    buffer2 = buffer2 << 8 | data[i];
+    bits += 8;
+    while (bits > bitsPerChar) {
+      bits -= bitsPerChar;
+      out += alphabet2[mask & buffer2 >> bits];
+    }
+  }
+  if (bits !== 0) {
+    out += alphabet2[mask & buffer2 << bitsPerChar - bits];
+  }
+  if (pad) {
+    while ((out.length * bitsPerChar & 7) !== 0) {
+      out += "=";
+    }
+  }
+  return out;
+}
+function createAlphabetIdx(alphabet2, caseInsensitive) {
+  const alphabetIdx = {};
+  for (let i = 0; i < alphabet2.length; ++i) {
+    alphabetIdx[alphabet2[i]] = i;
+    if (caseInsensitive) {
+      const lower = alphabet2[i].toLowerCase();
+      const upper = alphabet2[i].toUpperCase();
+      if (lower !== alphabet2[i]) {
+        alphabetIdx[lower] = i;
+      }
+      if (upper !== alphabet2[i]) {
+        alphabetIdx[upper] = i;
+      }
+    }
+  }
+  return alphabetIdx;
+}
+function rfc4648({ name: name4, prefix, bitsPerChar, alphabet: alphabet2, caseInsensitive = false }) {
+  const alphabetIdx = createAlphabetIdx(alphabet2, caseInsensitive);
+  return from({
+    prefix,
+    name: name4,
+    encode(input) {
+      return encode(input, alphabet2, bitsPerChar);
+    },
+    decode(input) {
+      return decode(input, alphabetIdx, bitsPerChar, name4);
+    }
+  });
+}
+
+// node_modules/multiformats/dist/src/bases/base32.js
+var base32 = rfc4648({
+  prefix: "b",
+  name: "base32",
+  alphabet: "abcdefghijklmnopqrstuvwxyz234567",
+  bitsPerChar: 5,
+  caseInsensitive: true
+});
+var base32upper = rfc4648({
+  prefix: "B",
+  name: "base32upper",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+  bitsPerChar: 5,
+  caseInsensitive: true
+});
+var base32pad = rfc4648({
+  prefix: "c",
+  name: "base32pad",
+  alphabet: "abcdefghijklmnopqrstuvwxyz234567=",
+  bitsPerChar: 5,
+  caseInsensitive: true
+});
+var base32padupper = rfc4648({
+  prefix: "C",
+  name: "base32padupper",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567=",
+  bitsPerChar: 5,
+  caseInsensitive: true
+});
+var base32hex = rfc4648({
+  prefix: "v",
+  name: "base32hex",
+  alphabet: "0123456789abcdefghijklmnopqrstuv",
+  bitsPerChar: 5,
+  caseInsensitive: true
+});
+var base32hexupper = rfc4648({
+  prefix: "V",
+  name: "base32hexupper",
+  alphabet: "0123456789ABCDEFGHIJKLMNOPQRSTUV",
+  bitsPerChar: 5,
+  caseInsensitive: true
+});
+var base32hexpad = rfc4648({
+  prefix: "t",
+  name: "base32hexpad",
+  alphabet: "0123456789abcdefghijklmnopqrstuv=",
+  bitsPerChar: 5,
+  caseInsensitive: true
+});
+var base32hexpadupper = rfc4648({
+  prefix: "T",
+  name: "base32hexpadupper",
+  alphabet: "0123456789ABCDEFGHIJKLMNOPQRSTUV=",
+  bitsPerChar: 5,
+  caseInsensitive: true
+});
+var base32z = rfc4648({
+  prefix: "h",
+  name: "base32z",
+  alphabet: "ybndrfg8ejkmcpqxot1uwisza345h769",
+  bitsPerChar: 5
+});
+
+// node_modules/multiformats/dist/src/bases/base36.js
+var base36_exports = {};
+__export(base36_exports, {
+  base36: () => base36,
+  base36upper: () => base36upper
+});
+var base36 = baseX({
+  prefix: "k",
+  name: "base36",
+  alphabet: "0123456789abcdefghijklmnopqrstuvwxyz",
+  caseInsensitive: true
+});
+var base36upper = baseX({
+  prefix: "K",
+  name: "base36upper",
+  alphabet: "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+  caseInsensitive: true
+});
+
+// node_modules/multiformats/dist/src/bases/base58.js
+var base58_exports = {};
+__export(base58_exports, {
+  base58btc: () => base58btc,
+  base58flickr: () => base58flickr
+});
+var base58btc = baseX({
+  name: "base58btc",
+  prefix: "z",
+  alphabet: "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+});
+var base58flickr = baseX({
+  name: "base58flickr",
+  prefix: "Z",
+  alphabet: "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+});
+
+// node_modules/multiformats/dist/src/varint.js
+var varint_exports = {};
+__export(varint_exports, {
+  decode: () => decode3,
+  encodeTo: () => encodeTo,
+  encodingLength: () => encodingLength
+});
+
+// node_modules/multiformats/dist/src/vendor/varint.js
+var encode_1 = encode2;
+var MSB = 128;
+var REST = 127;
+var MSBALL = ~REST;
+var INT = Math.pow(2, 31);
+function encode2(num, out, offset) {
+  out = out || [];
+  offset = offset || 0;
+  var oldOffset = offset;
+  while (num >= INT) {
+    out[offset++] = num & 255 | MSB;
+    num /= 128;
+  }
+  while (num & MSBALL) {
+    out[offset++] = num & 255 | MSB;
+    num >>>= 7;
+  }
+  out[offset] = num | 0;
+  encode2.bytes = offset - oldOffset + 1;
+  return out;
+}
+var decode2 = read;
+var MSB$1 = 128;
+var REST$1 = 127;
+function read(buf, offset) {
+  var res = 0, offset = offset || 0, shift = 0, counter = offset, b, l = buf.length;
+  do {
+    if (counter >= l) {
+      read.bytes = 0;
+      throw new RangeError("Could not decode varint");
+    }
+    b = buf[counter++];
+    res += shift < 28 ? (b & REST$1) << shift : (b & REST$1) * Math.pow(2, shift);
+    shift += 7;
+  } while (b >= MSB$1);
+  read.bytes = counter - offset;
+  return res;
+}
+var N1 = Math.pow(2, 7);
+var N2 = Math.pow(2, 14);
+var N3 = Math.pow(2, 21);
+var N4 = Math.pow(2, 28);
+var N5 = Math.pow(2, 35);
+var N6 = Math.pow(2, 42);
+var N7 = Math.pow(2, 49);
+var N8 = Math.pow(2, 56);
+var N9 = Math.pow(2, 63);
+var length = function(value) {
+  return value < N1 ? 1 : value < N2 ? 2 : value < N3 ? 3 : value < N4 ? 4 : value < N5 ? 5 : value < N6 ? 6 : value < N7 ? 7 : value < N8 ? 8 : value < N9 ? 9 : 10;
+};
+var varint = {
+  encode: encode_1,
+  decode: decode2,
+  encodingLength: length
+};
+var _brrp_varint = varint;
+var varint_default = _brrp_varint;
+
+// node_modules/multiformats/dist/src/varint.js
+function decode3(data, offset = 0) {
+  const code7 = varint_default.decode(data, offset);
+  const length3 = varint_default.decode.bytes;
+  if (length3 > 9) {
+    throw new RangeError("Invalid varint: too long");
+  }
+  if (length3 > 1 && data[offset + length3 - 1] === 0) {
+    throw new RangeError("Invalid varint: not minimally encoded");
+  }
+  return [code7, length3];
+}
+function encodeTo(int, target, offset = 0) {
+  varint_default.encode(int, target, offset);
+  return target;
+}
+function encodingLength(int) {
+  return varint_default.encodingLength(int);
+}
+
+// node_modules/multiformats/dist/src/hashes/digest.js
+function create(code7, digest2) {
+  const size = digest2.byteLength;
+  const sizeOffset = encodingLength(code7);
+  const digestOffset = sizeOffset + encodingLength(size);
+  const bytes = new Uint8Array(digestOffset + size);
+  encodeTo(code7, bytes, 0);
+  encodeTo(size, bytes, sizeOffset);
+  bytes.set(digest2, digestOffset);
+  return new Digest(code7, size, digest2, bytes);
+}
+function decode4(multihash) {
+  const bytes = coerce(multihash);
+  const [code7, sizeOffset] = decode3(bytes);
+  const [size, digestOffset] = decode3(bytes.subarray(sizeOffset));
+  const digest2 = bytes.subarray(sizeOffset + digestOffset);
+  if (digest2.byteLength !== size) {
+    throw new Error("Incorrect length");
+  }
+  return new Digest(code7, size, digest2, bytes);
+}
+function equals2(a, b) {
+  if (a === b) {
+    return true;
+  } else {
+    const data = b;
+    return a.code === data.code && a.size === data.size && data.bytes instanceof Uint8Array && equals(a.bytes, data.bytes);
+  }
+}
+var Digest = class {
+  code;
+  size;
+  digest;
+  bytes;
+  /**
+   * Creates a multihash digest.
+   */
+  constructor(code7, size, digest2, bytes) {
+    this.code = code7;
+    this.size = size;
+    this.digest = toArrayBufferBackedArray(digest2);
+    this.bytes = toArrayBufferBackedArray(bytes);
+  }
+};
+
+// node_modules/multiformats/dist/src/cid.js
+function format(link, base3) {
+  const { bytes, version: version2 } = link;
+  switch (version2) {
+    case 0:
+      return toStringV0(bytes, baseCache(link), base3 ?? base58btc.encoder);
+    default:
+      return toStringV1(bytes, baseCache(link), base3 ?? base32.encoder);
+  }
+}
+var cache = /* @__PURE__ */ new WeakMap();
+function baseCache(cid) {
+  const baseCache2 = cache.get(cid);
+  if (baseCache2 == null) {
+    const baseCache3 = /* @__PURE__ */ new Map();
+    cache.set(cid, baseCache3);
+    return baseCache3;
+  }
+  return baseCache2;
+}
+var CID = class _CID {
+  code;
+  version;
+  multihash;
+  bytes;
+  "/";
+  /**
+   * @param version - Version of the CID
+   * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
+   * @param multihash - (Multi)hash of the of the content.
+   */
+  constructor(version2, code7, multihash, bytes) {
+    this.code = code7;
+    this.version = version2;
+    this.multihash = multihash;
+    this.bytes = toArrayBufferBackedArray(bytes);
+    this["/"] = this.bytes;
+  }
+  /**
+   * Signalling `cid.asCID === cid` has been replaced with `cid['/'] === cid.bytes`
+   * please either use `CID.asCID(cid)` or switch to new signalling mechanism
+   *
+   * @deprecated
+   */
+  get asCID() {
+    return this;
+  }
+  // ArrayBufferView
+  get byteOffset() {
+    return this.bytes.byteOffset;
+  }
+  // ArrayBufferView
+  get byteLength() {
+    return this.bytes.byteLength;
+  }
+  toV0() {
+    switch (this.version) {
+      case 0: {
+        return this;
+      }
+      case 1: {
+        const { code: code7, multihash } = this;
+        if (code7 !== DAG_PB_CODE) {
+          throw new Error("Cannot convert a non dag-pb CID to CIDv0");
+        }
+        if (multihash.code !== SHA_256_CODE) {
+          throw new Error("Cannot convert non sha2-256 multihash CID to CIDv0");
+        }
+        return _CID.createV0(multihash);
+      }
+      default: {
+        throw Error(`Can not convert CID version ${this.version} to version 0. This is a bug please report`);
+      }
+    }
+  }
+  toV1() {
+    switch (this.version) {
+      case 0: {
+        const { code: code7, digest: digest2 } = this.multihash;
+        const multihash = create(code7, digest2);
+        return _CID.createV1(this.code, multihash);
+      }
+      case 1: {
+        return this;
+      }
+      default: {
+        throw Error(`Can not convert CID version ${this.version} to version 1. This is a bug please report`);
+      }
+    }
+  }
+  equals(other) {
+    return _CID.equals(this, other);
+  }
+  static equals(self, other) {
+    const unknown = other;
+    return unknown != null && self.code === unknown.code && self.version === unknown.version && equals2(self.multihash, unknown.multihash);
+  }
+  toString(base3) {
+    return format(this, base3);
+  }
+  toJSON() {
+    return { "/": format(this) };
+  }
+  link() {
+    return this;
+  }
+  [Symbol.toStringTag] = "CID";
+  // Legacy
+  [/* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom")]() {
+    return `CID(${this.toString()})`;
+  }
+  /**
+   * Takes any input `value` and returns a `CID` instance if it was
+   * a `CID` otherwise returns `null`. If `value` is instanceof `CID`
+   * it will return value back. If `value` is not instance of this CID
+   * class, but is compatible CID it will return new instance of this
+   * `CID` class. Otherwise returns null.
+   *
+   * This allows two different incompatible versions of CID library to
+   * co-exist and interop as long as binary interface is compatible.
+   */
+  static asCID(input) {
+    if (input == null) {
+      return null;
+    }
+    const value = input;
+    if (value instanceof _CID) {
+      return value;
+    } else if (value["/"] != null && value["/"] === value.bytes || value.asCID === value) {
+      const { version: version2, code: code7, multihash, bytes } = value;
+      return new _CID(version2, code7, multihash, bytes ?? encodeCID(version2, code7, multihash.bytes));
+    } else if (value[cidSymbol] === true) {
+      const { version: version2, multihash, code: code7 } = value;
+      const digest2 = decode4(multihash);
+      return _CID.create(version2, code7, digest2);
+    } else {
+      return null;
+    }
+  }
+  /**
+   * @param version - Version of the CID
+   * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
+   * @param digest - (Multi)hash of the of the content.
+   */
+  static create(version2, code7, digest2) {
+    if (typeof code7 !== "number") {
+      throw new Error("String codecs are no longer supported");
+    }
+    if (!(digest2.bytes instanceof Uint8Array)) {
+      throw new Error("Invalid digest");
+    }
+    switch (version2) {
+      case 0: {
+        if (code7 !== DAG_PB_CODE) {
+          throw new Error(`Version 0 CID must use dag-pb (code: ${DAG_PB_CODE}) block encoding`);
+        } else {
+          return new _CID(version2, code7, digest2, digest2.bytes);
+        }
+      }
+      case 1: {
+        const bytes = encodeCID(version2, code7, digest2.bytes);
+        return new _CID(version2, code7, digest2, bytes);
+      }
+      default: {
+        throw new Error("Invalid version");
+      }
+    }
+  }
+  /**
+   * Simplified version of `create` for CIDv0.
+   */
+  static createV0(digest2) {
+    return _CID.create(0, DAG_PB_CODE, digest2);
+  }
+  /**
+   * Simplified version of `create` for CIDv1.
+   *
+   * @param code - Content encoding format code.
+   * @param digest - Multihash of the content.
+   */
+  static createV1(code7, digest2) {
+    return _CID.create(1, code7, digest2);
+  }
+  /**
+   * Decoded a CID from its binary representation. The byte array must contain
+   * only the CID with no additional bytes.
+   *
+   * An error will be thrown if the bytes provided do not contain a valid
+   * binary representation of a CID.
+   */
+  static decode(bytes) {
+    const [cid, remainder] = _CID.decodeFirst(bytes);
+    if (remainder.length !== 0) {
+      throw new Error("Incorrect length");
+    }
+    return cid;
+  }
+  /**
+   * Decoded a CID from its binary representation at the beginning of a byte
+   * array.
+   *
+   * Returns an array with the first element containing the CID and the second
+   * element containing the remainder of the original byte array. The remainder
+   * will be a zero-length byte array if the provided bytes only contained a
+   * binary CID representation.
+   */
+  static decodeFirst(bytes) {
+    const specs = _CID.inspectBytes(bytes);
+    const prefixSize = specs.size - specs.multihashSize;
+    const multihashBytes = coerce(bytes.subarray(prefixSize, prefixSize + specs.multihashSize));
+    if (multihashBytes.byteLength !== specs.multihashSize) {
+      throw new Error("Incorrect length");
+    }
+    const digestBytes = multihashBytes.subarray(specs.multihashSize - specs.digestSize);
+    const digest2 = new Digest(specs.multihashCode, specs.digestSize, digestBytes, multihashBytes);
+    const cid = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
+    return [cid, bytes.subarray(specs.size)];
+  }
+  /**
+   * Inspect the initial bytes of a CID to determine its properties.
+   *
+   * Involves decoding up to 4 varints. Typically this will require only 4 to 6
+   * bytes but for larger multicodec code values and larger multihash digest
+   * lengths these varints can be quite large. It is recommended that at least
+   * 10 bytes be made available in the `initialBytes` argument for a complete
+   * inspection.
+   */
+  static inspectBytes(initialBytes) {
+    let offset = 0;
+    const next = () => {
+      const [i, length3] = decode3(initialBytes.subarray(offset));
+      offset += length3;
+      return i;
+    };
+    let version2 = next();
+    let codec = DAG_PB_CODE;
+    if (version2 === 18) {
+      version2 = 0;
+      offset = 0;
+    } else {
+      codec = next();
+    }
+    if (version2 !== 0 && version2 !== 1) {
+      throw new RangeError(`Invalid CID version ${version2}`);
+    }
+    const prefixSize = offset;
+    const multihashCode = next();
+    const digestSize = next();
+    const size = offset + digestSize;
+    const multihashSize = size - prefixSize;
+    return { version: version2, codec, multihashCode, digestSize, multihashSize, size };
+  }
+  /**
+   * Takes cid in a string representation and creates an instance. If `base`
+   * decoder is not provided will use a default from the configuration. It will
+   * throw an error if encoding of the CID is not compatible with supplied (or
+   * a default decoder).
+   */
+  static parse(source, base3) {
+    const [prefix, bytes] = parseCIDtoBytes(source, base3);
+    const cid = _CID.decode(bytes);
+    if (cid.version === 0 && source[0] !== "Q") {
+      throw Error("Version 0 CID string must not include multibase prefix");
+    }
+    baseCache(cid).set(prefix, source);
+    return cid;
+  }
+};
+function parseCIDtoBytes(source, base3) {
+  switch (source[0]) {
+    // CIDv0 is parsed differently
+    case "Q": {
+      const decoder = base3 ?? base58btc;
+      return [
+        base58btc.prefix,
+        decoder.decode(`${base58btc.prefix}${source}`)
+      ];
+    }
+    case base58btc.prefix: {
+      const decoder = base3 ?? base58btc;
+      return [base58btc.prefix, decoder.decode(source)];
+    }
+    case base32.prefix: {
+      const decoder = base3 ?? base32;
+      return [base32.prefix, decoder.decode(source)];
+    }
+    case base36.prefix: {
+      const decoder = base3 ?? base36;
+      return [base36.prefix, decoder.decode(source)];
+    }
+    default: {
+      if (base3 == null) {
+        throw Error("To parse non base32, base36 or base58btc encoded CID multibase decoder must be provided");
+      }
+      return [source[0], base3.decode(source)];
+    }
+  }
+}
+function toStringV0(bytes, cache2, base3) {
+  const { prefix } = base3;
+  if (prefix !== base58btc.prefix) {
+    throw Error(`Cannot string encode V0 in ${base3.name} encoding`);
+  }
+  const cid = cache2.get(prefix);
+  if (cid == null) {
+    const cid2 = base3.encode(bytes).slice(1);
+    cache2.set(prefix, cid2);
+    return cid2;
+  } else {
+    return cid;
+  }
+}
+function toStringV1(bytes, cache2, base3) {
+  const { prefix } = base3;
+  const cid = cache2.get(prefix);
+  if (cid == null) {
+    const cid2 = base3.encode(bytes);
+    cache2.set(prefix, cid2);
+    return cid2;
+  } else {
+    return cid;
+  }
+}
+var DAG_PB_CODE = 112;
+var SHA_256_CODE = 18;
+function encodeCID(version2, code7, multihash) {
+  const codeOffset = encodingLength(version2);
+  const hashOffset = codeOffset + encodingLength(code7);
+  const bytes = new Uint8Array(hashOffset + multihash.byteLength);
+  encodeTo(version2, bytes, 0);
+  encodeTo(code7, bytes, codeOffset);
+  bytes.set(multihash, hashOffset);
+  return bytes;
+}
+var cidSymbol = /* @__PURE__ */ Symbol.for("@ipld/js-cid/CID");
+
+// src/core/blocks/multi.ts
+var FirstSource = class {
+  label;
+  sources;
+  constructor(sources) {
+    this.sources = [...sources];
+    this.label = this.sources.map((source) => source.label).join(", ");
+  }
+  async get(cid, options) {
+    const failures = [];
+    for (const source of this.sources) {
+      throwIfAborted(options?.signal);
+      try {
+        return await source.get(cid, options);
+      } catch (err) {
+        throwIfAborted(options?.signal);
+        failures.push(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    const reasons = failures.map((err) => err.message).join("; ");
+    throw new BlockNotFoundError(`Block ${cid} not found in any source${reasons === "" ? "" : `: ${reasons}`}`, { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) });
+  }
+};
+
+// node_modules/multiformats/dist/src/bases/base64.js
+var base64_exports = {};
+__export(base64_exports, {
+  base64: () => base64,
+  base64pad: () => base64pad,
+  base64url: () => base64url,
+  base64urlpad: () => base64urlpad
+});
+var base64 = rfc4648({
+  prefix: "m",
+  name: "base64",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+  bitsPerChar: 6
+});
+var base64pad = rfc4648({
+  prefix: "M",
+  name: "base64pad",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=",
+  bitsPerChar: 6
+});
+var base64url = rfc4648({
+  prefix: "u",
+  name: "base64url",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+  bitsPerChar: 6
+});
+var base64urlpad = rfc4648({
+  prefix: "U",
+  name: "base64urlpad",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=",
+  bitsPerChar: 6
+});
+
+// src/core/blocks/key.ts
+function blockKey(cid) {
+  return base64.baseEncode(cid.multihash.bytes);
+}
+
+// src/core/blocks/verify.ts
+import { createHash } from "node:crypto";
+var IDENTITY = 0;
+var SHA2_256 = 18;
+function verifyBlock(cid, bytes) {
+  const { code: code7, digest: digest2 } = cid.multihash;
+  let actual;
+  if (code7 === SHA2_256) {
+    actual = createHash("sha256").update(bytes).digest();
+  } else if (code7 === IDENTITY) {
+    actual = bytes;
+  } else {
+    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid}: unsupported multihash 0x${code7.toString(16)} (only sha2-256 and identity)`);
+  }
+  if (!equalBytes(actual, digest2)) {
+    throw new DigestMismatchError(`Block bytes do not match CID ${cid}`);
+  }
+}
+function equalBytes(a, b) {
+  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}
+
+// src/core/blocks/memory.ts
+var MemoryBlockStore = class {
+  label = "memory";
+  blocks = /* @__PURE__ */ new Map();
+  async put(cid, bytes, options) {
+    throwIfAborted(options?.signal);
+    const key = blockKey(cid);
+    if (this.blocks.has(key)) return;
+    verifyBlock(cid, bytes);
+    this.blocks.set(key, { cid, bytes });
+  }
+  async get(cid, options) {
+    throwIfAborted(options?.signal);
+    const block = this.blocks.get(blockKey(cid));
+    if (block == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
+    return block.bytes;
+  }
+  async has(cid) {
+    return this.blocks.has(blockKey(cid));
+  }
+  get size() {
+    return this.blocks.size;
+  }
+  /** Every stored block, in insertion order. */
+  *entries() {
+    yield* this.blocks.values();
+  }
+};
+
+// src/core/car/writer.ts
+import { randomBytes } from "node:crypto";
+import { open, rename, rm } from "node:fs/promises";
+
+// node_modules/@ipld/dag-pb/src/index.js
+var src_exports = {};
+__export(src_exports, {
+  code: () => code,
+  createLink: () => createLink,
+  createNode: () => createNode,
+  decode: () => decode5,
+  encode: () => encode3,
+  name: () => name,
+  prepare: () => prepare,
+  validate: () => validate
+});
+
+// node_modules/@ipld/dag-pb/src/pb-decode.js
+var textDecoder = new TextDecoder();
+function decodeVarint(bytes, offset) {
+  let v = 0;
+  for (let shift = 0; ; shift += 7) {
+    if (shift >= 64) {
+      throw new Error("protobuf: varint overflow");
+    }
+    if (offset >= bytes.length) {
+      throw new Error("protobuf: unexpected end of data");
+    }
+    const b = bytes[offset++];
+    v += shift < 28 ? (b & 127) << shift : (b & 127) * 2 ** shift;
+    if (b < 128) {
+      break;
+    }
+  }
+  return [v, offset];
+}
+function decodeBytes(bytes, offset) {
+  let byteLen;
+  [byteLen, offset] = decodeVarint(bytes, offset);
+  const postOffset = offset + byteLen;
+  if (byteLen < 0 || postOffset < 0) {
+    throw new Error("protobuf: invalid length");
+  }
+  if (postOffset > bytes.length) {
+    throw new Error("protobuf: unexpected end of data");
+  }
+  return [bytes.subarray(offset, postOffset), postOffset];
+}
+function decodeKey(bytes, index) {
+  let wire;
+  [wire, index] = decodeVarint(bytes, index);
+  return [wire & 7, wire >> 3, index];
+}
+function decodeLink(bytes) {
+  const link = {};
+  const l = bytes.length;
+  let index = 0;
+  while (index < l) {
+    let wireType, fieldNum;
+    [wireType, fieldNum, index] = decodeKey(bytes, index);
+    if (fieldNum === 1) {
+      if (link.Hash) {
+        throw new Error("protobuf: (PBLink) duplicate Hash section");
+      }
+      if (wireType !== 2) {
+        throw new Error(`protobuf: (PBLink) wrong wireType (${wireType}) for Hash`);
+      }
+      if (link.Name !== void 0) {
+        throw new Error("protobuf: (PBLink) invalid order, found Name before Hash");
+      }
+      if (link.Tsize !== void 0) {
+        throw new Error("protobuf: (PBLink) invalid order, found Tsize before Hash");
+      }
+      [link.Hash, index] = decodeBytes(bytes, index);
+    } else if (fieldNum === 2) {
+      if (link.Name !== void 0) {
+        throw new Error("protobuf: (PBLink) duplicate Name section");
+      }
+      if (wireType !== 2) {
+        throw new Error(`protobuf: (PBLink) wrong wireType (${wireType}) for Name`);
+      }
+      if (link.Tsize !== void 0) {
+        throw new Error("protobuf: (PBLink) invalid order, found Tsize before Name");
+      }
+      let byts;
+      [byts, index] = decodeBytes(bytes, index);
+      link.Name = textDecoder.decode(byts);
+    } else if (fieldNum === 3) {
+      if (link.Tsize !== void 0) {
+        throw new Error("protobuf: (PBLink) duplicate Tsize section");
+      }
+      if (wireType !== 0) {
+        throw new Error(`protobuf: (PBLink) wrong wireType (${wireType}) for Tsize`);
+      }
+      [link.Tsize, index] = decodeVarint(bytes, index);
+    } else {
+      throw new Error(`protobuf: (PBLink) invalid fieldNumber, expected 1, 2 or 3, got ${fieldNum}`);
+    }
+  }
+  if (index > l) {
+    throw new Error("protobuf: (PBLink) unexpected end of data");
+  }
+  return link;
+}
+function decodeNode(bytes) {
+  const l = bytes.length;
+  let index = 0;
+  let links = void 0;
+  let linksBeforeData = false;
+  let data = void 0;
+  while (index < l) {
+    let wireType, fieldNum;
+    [wireType, fieldNum, index] = decodeKey(bytes, index);
+    if (wireType !== 2) {
+      throw new Error(`protobuf: (PBNode) invalid wireType, expected 2, got ${wireType}`);
+    }
+    if (fieldNum === 1) {
+      if (data) {
+        throw new Error("protobuf: (PBNode) duplicate Data section");
+      }
+      [data, index] = decodeBytes(bytes, index);
+      if (links) {
+        linksBeforeData = true;
+      }
+    } else if (fieldNum === 2) {
+      if (linksBeforeData) {
+        throw new Error("protobuf: (PBNode) duplicate Links section");
+      } else if (!links) {
+        links = [];
+      }
+      let byts;
+      [byts, index] = decodeBytes(bytes, index);
+      links.push(decodeLink(byts));
+    } else {
+      throw new Error(`protobuf: (PBNode) invalid fieldNumber, expected 1 or 2, got ${fieldNum}`);
+    }
+  }
+  if (index > l) {
+    throw new Error("protobuf: (PBNode) unexpected end of data");
+  }
+  const node = {};
+  if (data) {
+    node.Data = data;
+  }
+  node.Links = links || [];
+  return node;
+}
+
+// node_modules/@ipld/dag-pb/src/pb-encode.js
+var textEncoder = new TextEncoder();
+var maxInt32 = 2 ** 32;
+var maxUInt32 = 2 ** 31;
+function encodeLink(link, bytes) {
+  let i = bytes.length;
+  if (typeof link.Tsize === "number") {
+    if (link.Tsize < 0) {
+      throw new Error("Tsize cannot be negative");
+    }
+    if (!Number.isSafeInteger(link.Tsize)) {
+      throw new Error("Tsize too large for encoding");
+    }
+    i = encodeVarint(bytes, i, link.Tsize) - 1;
+    bytes[i] = 24;
+  }
+  if (typeof link.Name === "string") {
+    const nameBytes = textEncoder.encode(link.Name);
+    i -= nameBytes.length;
+    bytes.set(nameBytes, i);
+    i = encodeVarint(bytes, i, nameBytes.length) - 1;
+    bytes[i] = 18;
+  }
+  if (link.Hash) {
+    i -= link.Hash.length;
+    bytes.set(link.Hash, i);
+    i = encodeVarint(bytes, i, link.Hash.length) - 1;
+    bytes[i] = 10;
+  }
+  return bytes.length - i;
+}
+function encodeData(i, node, bytes) {
+  i -= node.Data.length;
+  bytes.set(node.Data, i);
+  i = encodeVarint(bytes, i, node.Data.length) - 1;
+  bytes[i] = 10;
+  return i;
+}
+function encodeNode(node, options) {
+  const size = sizeNode(node);
+  const bytes = new Uint8Array(size);
+  let i = size;
+  const fieldOrder = options?.fieldOrder === "data-first" ? options.fieldOrder : "links-first";
+  if (node.Data && fieldOrder === "links-first") {
+    i = encodeData(i, node, bytes);
+  }
+  if (node.Links) {
+    for (let index = node.Links.length - 1; index >= 0; index--) {
+      const size2 = encodeLink(node.Links[index], bytes.subarray(0, i));
+      i -= size2;
+      i = encodeVarint(bytes, i, size2) - 1;
+      bytes[i] = 18;
+    }
+  }
+  if (node.Data && fieldOrder === "data-first") {
+    i = encodeData(i, node, bytes);
+  }
+  return bytes;
+}
+function sizeLink(link) {
+  let n = 0;
+  if (link.Hash) {
+    const l = link.Hash.length;
+    n += 1 + l + sov(l);
+  }
+  if (typeof link.Name === "string") {
+    const l = textEncoder.encode(link.Name).length;
+    n += 1 + l + sov(l);
+  }
+  if (typeof link.Tsize === "number") {
+    n += 1 + sov(link.Tsize);
+  }
+  return n;
+}
+function sizeNode(node) {
+  let n = 0;
+  if (node.Data) {
+    const l = node.Data.length;
+    n += 1 + l + sov(l);
+  }
+  if (node.Links) {
+    for (const link of node.Links) {
+      const l = sizeLink(link);
+      n += 1 + l + sov(l);
+    }
+  }
+  return n;
+}
+function encodeVarint(bytes, offset, v) {
+  offset -= sov(v);
+  const base3 = offset;
+  while (v >= maxUInt32) {
+    bytes[offset++] = v & 127 | 128;
+    v /= 128;
+  }
+  while (v >= 128) {
+    bytes[offset++] = v & 127 | 128;
+    v >>>= 7;
+  }
+  bytes[offset] = v;
+  return base3;
+}
+function sov(x) {
+  if (x % 2 === 0) {
+    x++;
+  }
+  return Math.floor((len64(x) + 6) / 7);
+}
+function len64(x) {
+  let n = 0;
+  if (x >= maxInt32) {
+    x = Math.floor(x / maxInt32);
+    n = 32;
+  }
+  if (x >= 1 << 16) {
+    x >>>= 16;
+    n += 16;
+  }
+  if (x >= 1 << 8) {
+    x >>>= 8;
+    n += 8;
+  }
+  return n + len8tab[x];
+}
+var len8tab = [
+  0,
+  1,
+  2,
+  2,
+  3,
+  3,
+  3,
+  3,
+  4,
+  4,
+  4,
+  4,
+  4,
+  4,
+  4,
+  4,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8
+];
+
+// node_modules/@ipld/dag-pb/src/util.js
+var pbNodeProperties = ["Data", "Links"];
+var pbLinkProperties = ["Hash", "Name", "Tsize"];
+var textEncoder2 = new TextEncoder();
+function linkComparator(a, b) {
+  if (a === b) {
+    return 0;
+  }
+  const abuf = a.Name ? textEncoder2.encode(a.Name) : [];
+  const bbuf = b.Name ? textEncoder2.encode(b.Name) : [];
+  let x = abuf.length;
+  let y = bbuf.length;
+  for (let i = 0, len = Math.min(x, y); i < len; ++i) {
+    if (abuf[i] !== bbuf[i]) {
+      x = abuf[i];
+      y = bbuf[i];
+      break;
+    }
+  }
+  return x < y ? -1 : y < x ? 1 : 0;
+}
+function hasOnlyProperties(node, properties) {
+  return !Object.keys(node).some((p) => !properties.includes(p));
+}
+function asLink(link) {
+  if (typeof link.asCID === "object") {
+    const Hash = CID.asCID(link);
+    if (!Hash) {
+      throw new TypeError("Invalid DAG-PB form");
+    }
+    return { Hash };
+  }
+  if (typeof link !== "object" || Array.isArray(link)) {
+    throw new TypeError("Invalid DAG-PB form");
+  }
+  const pbl = {};
+  if (link.Hash) {
+    let cid = CID.asCID(link.Hash);
+    try {
+      if (!cid) {
+        if (typeof link.Hash === "string") {
+          cid = CID.parse(link.Hash);
+        } else if (link.Hash instanceof Uint8Array) {
+          cid = CID.decode(link.Hash);
+        }
+      }
+    } catch (e) {
+      throw new TypeError(`Invalid DAG-PB form: ${e.message}`);
+    }
+    if (cid) {
+      pbl.Hash = cid;
+    }
+  }
+  if (!pbl.Hash) {
+    throw new TypeError("Invalid DAG-PB form");
+  }
+  if (typeof link.Name === "string") {
+    pbl.Name = link.Name;
+  }
+  if (typeof link.Tsize === "number") {
+    pbl.Tsize = link.Tsize;
+  }
+  return pbl;
+}
+function prepare(node) {
+  if (node instanceof Uint8Array || typeof node === "string") {
+    node = { Data: node };
+  }
+  if (typeof node !== "object" || Array.isArray(node)) {
+    throw new TypeError("Invalid DAG-PB form");
+  }
+  const pbn = {};
+  if (node.Data !== void 0) {
+    if (typeof node.Data === "string") {
+      pbn.Data = textEncoder2.encode(node.Data);
+    } else if (node.Data instanceof Uint8Array) {
+      pbn.Data = node.Data;
+    } else {
+      throw new TypeError("Invalid DAG-PB form");
+    }
+  }
+  if (node.Links !== void 0) {
+    if (Array.isArray(node.Links)) {
+      pbn.Links = node.Links.map(asLink);
+      pbn.Links.sort(linkComparator);
+    } else {
+      throw new TypeError("Invalid DAG-PB form");
+    }
+  } else {
+    pbn.Links = [];
+  }
+  return pbn;
+}
+function validate(node) {
+  if (!node || typeof node !== "object" || Array.isArray(node) || node instanceof Uint8Array || node["/"] && node["/"] === node.bytes) {
+    throw new TypeError("Invalid DAG-PB form");
+  }
+  if (!hasOnlyProperties(node, pbNodeProperties)) {
+    throw new TypeError("Invalid DAG-PB form (extraneous properties)");
+  }
+  if (node.Data !== void 0 && !(node.Data instanceof Uint8Array)) {
+    throw new TypeError("Invalid DAG-PB form (Data must be bytes)");
+  }
+  if (!Array.isArray(node.Links)) {
+    throw new TypeError("Invalid DAG-PB form (Links must be a list)");
+  }
+  for (let i = 0; i < node.Links.length; i++) {
+    const link = node.Links[i];
+    if (!link || typeof link !== "object" || Array.isArray(link) || link instanceof Uint8Array || link["/"] && link["/"] === link.bytes) {
+      throw new TypeError("Invalid DAG-PB form (bad link)");
+    }
+    if (!hasOnlyProperties(link, pbLinkProperties)) {
+      throw new TypeError("Invalid DAG-PB form (extraneous properties on link)");
+    }
+    if (link.Hash === void 0) {
+      throw new TypeError("Invalid DAG-PB form (link must have a Hash)");
+    }
+    if (link.Hash == null || !link.Hash["/"] || link.Hash["/"] !== link.Hash.bytes) {
+      throw new TypeError("Invalid DAG-PB form (link Hash must be a CID)");
+    }
+    if (link.Name !== void 0 && typeof link.Name !== "string") {
+      throw new TypeError("Invalid DAG-PB form (link Name must be a string)");
+    }
+    if (link.Tsize !== void 0) {
+      if (typeof link.Tsize !== "number" || link.Tsize % 1 !== 0) {
+        throw new TypeError("Invalid DAG-PB form (link Tsize must be an integer)");
+      }
+      if (link.Tsize < 0) {
+        throw new TypeError("Invalid DAG-PB form (link Tsize cannot be negative)");
+      }
+    }
+    if (i > 0 && linkComparator(link, node.Links[i - 1]) === -1) {
+      throw new TypeError("Invalid DAG-PB form (links must be sorted by Name bytes)");
+    }
+  }
+}
+function createNode(data, links = []) {
+  return prepare({ Data: data, Links: links });
+}
+function createLink(name4, size, cid) {
+  return asLink({ Hash: cid, Name: name4, Tsize: size });
+}
+function toByteView(buf) {
+  if (buf instanceof ArrayBuffer) {
+    return new Uint8Array(buf, 0, buf.byteLength);
+  }
+  return buf;
+}
+
+// node_modules/@ipld/dag-pb/src/index.js
+var name = "dag-pb";
+var code = 112;
+function encode3(node, options) {
+  validate(node);
+  const pbn = {};
+  if (node.Links) {
+    pbn.Links = node.Links.map((l) => {
+      const link = {};
+      if (l.Hash) {
+        link.Hash = l.Hash.bytes;
+      }
+      if (l.Name !== void 0) {
+        link.Name = l.Name;
+      }
+      if (l.Tsize !== void 0) {
+        link.Tsize = l.Tsize;
+      }
+      return link;
+    });
+  }
+  if (node.Data) {
+    pbn.Data = node.Data;
+  }
+  return encodeNode(pbn, options);
+}
+function decode5(bytes) {
+  const buf = toByteView(bytes);
+  const pbn = decodeNode(buf);
+  const node = {};
+  if (pbn.Data) {
+    node.Data = pbn.Data;
+  }
+  if (pbn.Links) {
+    node.Links = pbn.Links.map((l) => {
+      const link = {};
+      try {
+        link.Hash = CID.decode(l.Hash);
+      } catch {
+      }
+      if (!link.Hash) {
+        throw new Error("Invalid Hash field found in link, expected CID");
+      }
+      if (l.Name !== void 0) {
+        link.Name = l.Name;
+      }
+      if (l.Tsize !== void 0) {
+        link.Tsize = l.Tsize;
+      }
+      return link;
+    });
+  }
+  return node;
+}
+
+// node_modules/multiformats/dist/src/hashes/hasher.js
+var DEFAULT_MIN_DIGEST_LENGTH = 20;
+function from2({ name: name4, code: code7, encode: encode9, minDigestLength, maxDigestLength }) {
+  return new Hasher(name4, code7, encode9, minDigestLength, maxDigestLength);
+}
+var Hasher = class {
+  name;
+  code;
+  encode;
+  minDigestLength;
+  maxDigestLength;
+  constructor(name4, code7, encode9, minDigestLength, maxDigestLength) {
+    this.name = name4;
+    this.code = code7;
+    this.encode = encode9;
+    this.minDigestLength = minDigestLength ?? DEFAULT_MIN_DIGEST_LENGTH;
+    this.maxDigestLength = maxDigestLength;
+  }
+  digest(input, options) {
+    if (options?.truncate != null) {
+      if (options.truncate < this.minDigestLength) {
+        throw new Error(`Invalid truncate option, must be greater than or equal to ${this.minDigestLength}`);
+      }
+      if (this.maxDigestLength != null && options.truncate > this.maxDigestLength) {
+        throw new Error(`Invalid truncate option, must be less than or equal to ${this.maxDigestLength}`);
+      }
+    }
+    if (input instanceof Uint8Array) {
+      const result = this.encode(input);
+      if (result instanceof Uint8Array) {
+        return createDigest(result, this.code, options?.truncate);
+      }
+      return result.then((digest2) => createDigest(digest2, this.code, options?.truncate));
+    } else {
+      throw Error("Unknown type, must be binary type");
+    }
+  }
+};
+function createDigest(digest2, code7, truncate) {
+  if (truncate != null && truncate !== digest2.byteLength) {
+    if (truncate > digest2.byteLength) {
+      throw new Error(`Invalid truncate option, must be less than or equal to ${digest2.byteLength}`);
+    }
+    digest2 = digest2.subarray(0, truncate);
+  }
+  return create(code7, digest2);
+}
+
+// src/core/car/header.ts
+var ROOTS_KEY = [101, ...new TextEncoder().encode("roots")];
+var VERSION_KEY = [103, ...new TextEncoder().encode("version")];
+function encodeCarHeader(roots) {
+  if (roots.length > 23) throw new RangeError("at most 23 CAR roots are supported");
+  const body = [162, ...ROOTS_KEY, 128 + roots.length];
+  for (const root of roots) {
+    const length3 = root.bytes.length + 1;
+    body.push(216, 42);
+    if (length3 < 24) body.push(64 + length3);
+    else if (length3 < 256) body.push(88, length3);
+    else body.push(89, length3 >> 8, length3 & 255);
+    body.push(0, ...root.bytes);
+  }
+  body.push(...VERSION_KEY, 1);
+  const prefix = varint_exports.encodeTo(body.length, new Uint8Array(varint_exports.encodingLength(body.length)));
+  const header = new Uint8Array(prefix.length + body.length);
+  header.set(prefix, 0);
+  header.set(body, prefix.length);
+  return header;
+}
+
+// src/core/car/writer.ts
+var PLACEHOLDER_ROOT = CID.createV1(code, create(18, new Uint8Array(32)));
+var MAX_IOVECS = 1024;
+var COPY_CHUNK = 1024 * 1024;
+var CarFileWriter = class _CarFileWriter {
+  path;
+  partialPath;
+  file;
+  headerLength;
+  seen = /* @__PURE__ */ new Set();
+  blocks = 0;
+  bytes;
+  written;
+  pending = null;
+  tail = Promise.resolve();
+  failure = null;
+  state = "open";
+  constructor(path, partialPath, file, headerLength) {
+    this.path = path;
+    this.partialPath = partialPath;
+    this.file = file;
+    this.headerLength = headerLength;
+    this.bytes = headerLength;
+    this.written = headerLength;
+  }
+  static async create(path) {
+    const partialPath = `${path}.partial`;
+    const file = await open(partialPath, "w+");
+    try {
+      const header = encodeCarHeader([PLACEHOLDER_ROOT]);
+      await writeFully(file, header, 0);
+      return new _CarFileWriter(path, partialPath, file, header.length);
+    } catch (err) {
+      await file.close().catch(() => {
+      });
+      await rm(partialPath, { force: true });
+      throw err;
+    }
+  }
+  /** Appends a block unless one with the same CID was already written. */
+  async put(cid, bytes, options) {
+    this.assertOpen();
+    throwIfAborted(options?.signal);
+    const key = cid.toString();
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    const sectionLength = cid.bytes.length + bytes.length;
+    const prefix = varint_exports.encodeTo(sectionLength, new Uint8Array(varint_exports.encodingLength(sectionLength)));
+    this.blocks++;
+    this.bytes += prefix.length + sectionLength;
+    await this.enqueue(bytes.length === 0 ? [prefix, cid.bytes] : [prefix, cid.bytes, bytes]);
+  }
+  has(cid) {
+    return this.seen.has(cid.toString());
+  }
+  get blockCount() {
+    return this.blocks;
+  }
+  /** Bytes of the CAR so far, header included. */
+  get byteCount() {
+    return this.bytes;
+  }
+  /** Writes the real header and moves the file to `path`. */
+  async close(root) {
+    this.assertOpen();
+    this.state = "closed";
+    try {
+      await this.tail;
+      if (this.failure != null) throw this.failure;
+      const header = encodeCarHeader([root]);
+      if (header.length === this.headerLength) {
+        await writeFully(this.file, header, 0);
+        await this.file.close();
+        await rename(this.partialPath, this.path);
+      } else {
+        await this.file.close();
+        await this.rewriteWithHeader(header);
+      }
+      return { path: this.path, blocks: this.blocks, bytes: this.bytes - this.headerLength + header.length };
+    } catch (err) {
+      await this.file.close().catch(() => {
+      });
+      await rm(this.partialPath, { force: true });
+      throw err;
+    }
+  }
+  /** Stops writing and deletes the partial file. Safe to call more than once. */
+  async abort() {
+    if (this.state !== "open") return;
+    this.state = "aborted";
+    await this.tail;
+    await this.file.close().catch(() => {
+    });
+    await rm(this.partialPath, { force: true });
+  }
+  assertOpen() {
+    if (this.state !== "open") throw new IpcrError("ERR_CAR_CLOSED", `CAR writer for ${this.path} is ${this.state}`);
+    if (this.failure != null) throw this.failure;
+  }
+  /** Adds chunks to the next write; resolves when that write is done. */
+  async enqueue(chunks) {
+    if (this.pending == null) {
+      const batch2 = { chunks: [], done: Promise.resolve() };
+      batch2.done = this.tail.then(async () => {
+        if (this.pending === batch2) this.pending = null;
+        if (this.failure != null) throw this.failure;
+        const length3 = batch2.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+        const position = this.written;
+        this.written += length3;
+        try {
+          await writeChunks(this.file, batch2.chunks, position);
+        } catch (err) {
+          this.failure ??= err;
+          throw err;
+        }
+      });
+      this.tail = batch2.done.catch(() => {
+      });
+      this.pending = batch2;
+    }
+    for (const chunk of chunks) this.pending.chunks.push(chunk);
+    await this.pending.done;
+  }
+  /** For a root whose CID length differs from the placeholder's: copies the blocks behind a new header. */
+  async rewriteWithHeader(header) {
+    const temp = `${this.path}.${randomBytes(6).toString("hex")}.partial`;
+    const input = await open(this.partialPath, "r");
+    const output = await open(temp, "w");
+    try {
+      await writeFully(output, header, 0);
+      const buffer2 = new Uint8Array(COPY_CHUNK);
+      let from3 = this.headerLength;
+      let to = header.length;
+      for (; ; ) {
+        const { bytesRead } = await input.read(buffer2, 0, buffer2.length, from3);
+        if (bytesRead === 0) break;
+        await writeFully(output, buffer2.subarray(0, bytesRead), to);
+        from3 += bytesRead;
+        to += bytesRead;
+      }
+      await output.close();
+      await input.close();
+      await rename(temp, this.path);
+      await rm(this.partialPath, { force: true });
+    } catch (err) {
+      await output.close().catch(() => {
+      });
+      await input.close().catch(() => {
+      });
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+};
+async function writeFully(file, bytes, position) {
+  await writeChunks(file, [bytes], position);
+}
+async function writeChunks(file, chunks, position) {
+  let queue = chunks.filter((chunk) => chunk.length > 0);
+  while (queue.length > 0) {
+    const slice2 = queue.slice(0, MAX_IOVECS);
+    const { bytesWritten } = await file.writev(slice2, position);
+    position += bytesWritten;
+    let skip = bytesWritten;
+    let used = 0;
+    while (used < queue.length && skip >= queue[used].length) {
+      skip -= queue[used].length;
+      used++;
+    }
+    queue = queue.slice(used);
+    if (skip > 0) queue[0] = queue[0].subarray(skip);
+    if (bytesWritten === 0 && queue.length > 0) throw new IpcrError("ERR_WRITE", "short write: no progress");
+  }
+}
+
+// src/core/digest.ts
+import { createHash as createHash2 } from "node:crypto";
+async function* verifyDigest(source, expected) {
+  if (!expected.digest.startsWith("sha256:")) {
+    throw new DigestMismatchError(`${expected.label}: unsupported digest algorithm in '${expected.digest}' (expected sha256)`);
+  }
+  const hash = createHash2("sha256");
+  let size = 0;
+  for await (const chunk of source) {
+    hash.update(chunk);
+    size += chunk.length;
+    yield chunk;
+  }
+  const actual = `sha256:${hash.digest("hex")}`;
+  if (actual !== expected.digest) {
+    throw new DigestMismatchError(`${expected.label}: content hashes to ${actual}, expected ${expected.digest}`);
+  }
+  if (expected.size != null && size !== expected.size) {
+    throw new DigestMismatchError(`${expected.label}: ${size} bytes, expected ${expected.size}`);
+  }
+}
+
+// src/core/image/archive.ts
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, open as open3, readdir, realpath, rm as rm2, stat } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import * as zlib from "node:zlib";
+
+// src/core/image/compression.ts
+var MAGIC_BYTES = 6;
+function detectCompression(head) {
+  const at = (i) => head[i] ?? -1;
+  if (at(0) === 31 && at(1) === 139) return "gzip";
+  if (at(0) === 40 && at(1) === 181 && at(2) === 47 && at(3) === 253) return "zstd";
+  if (at(0) === 253 && at(1) === 55 && at(2) === 122 && at(3) === 88 && at(4) === 90 && at(5) === 0) return "xz";
+  if (at(0) === 66 && at(1) === 90 && at(2) === 104) return "bzip2";
+  return "none";
+}
+
+// src/core/image/image-errors.ts
+function formatError(input, message2, options) {
+  return new ImageFormatError(`Input '${input}': ${message2}`, options);
+}
+function mismatchError(input, message2) {
+  return new DigestMismatchError(`Input '${input}': ${message2}`);
+}
+
+// src/core/image/tar-index.ts
+import { open as open2 } from "node:fs/promises";
+import { posix } from "node:path";
+var TarError = class extends Error {
+  notTar;
+  constructor(message2, notTar = false) {
+    super(message2);
+    this.notTar = notTar;
+  }
+};
+var BLOCK = 512;
+var MAX_META = 1024 * 1024;
+async function indexTar(path, options = {}) {
+  const handle = await open2(path, "r");
+  try {
+    return await indexHandle(handle, (await handle.stat()).size, options);
+  } finally {
+    await handle.close();
+  }
+}
+async function indexHandle(handle, fileSize, options) {
+  const files = /* @__PURE__ */ new Map();
+  const links = /* @__PURE__ */ new Map();
+  const header = Buffer.alloc(BLOCK);
+  let position = 0;
+  let count = 0;
+  let longName;
+  let longLink;
+  let pax = {};
+  while (true) {
+    if (++count % 1e3 === 0) throwIfAborted(options.signal);
+    if (position >= fileSize) {
+      if (count === 1) throw new TarError("the file is empty", true);
+      throw new TarError("truncated tar: no end-of-archive marker");
+    }
+    const { bytesRead } = await handle.read(header, 0, BLOCK, position);
+    if (bytesRead < BLOCK) {
+      throw new TarError(count === 1 ? "too short for a tar header" : `truncated tar: partial header at byte ${position}`, count === 1);
+    }
+    if (isZero(header)) break;
+    if (!checksumOk(header)) {
+      throw new TarError(count === 1 ? "no valid tar header" : `bad tar header checksum at byte ${position}`, count === 1);
+    }
+    const type = String.fromCharCode(header[156] ?? 0);
+    const size = readNumber(header, 124, 12);
+    const dataStart = position + BLOCK;
+    const dataSize = isMeta(type) || pax.size == null ? size : Number(pax.size);
+    if (!Number.isSafeInteger(dataSize) || dataSize < 0) throw new TarError(`bad entry size at byte ${position}`);
+    if (dataStart + dataSize > fileSize) {
+      throw new TarError(`truncated tar: entry at byte ${position} needs ${dataSize} bytes, file ends after ${fileSize - dataStart}`);
+    }
+    position = dataStart + Math.ceil(dataSize / BLOCK) * BLOCK;
+    if (isMeta(type)) {
+      if (dataSize > MAX_META) throw new TarError(`tar metadata entry too large at byte ${dataStart - BLOCK}`);
+      const data = Buffer.alloc(dataSize);
+      await handle.read(data, 0, dataSize, dataStart);
+      if (type === "L") longName = cString(data);
+      else if (type === "K") longLink = cString(data);
+      else if (type === "x") pax = { ...pax, ...parsePax(data) };
+      continue;
+    }
+    const rawName = longName ?? pax.path ?? headerName(header);
+    const rawLink = longLink ?? pax.linkpath ?? cString(header.subarray(157, 257));
+    longName = void 0;
+    longLink = void 0;
+    pax = {};
+    const name4 = normalizeEntryPath(rawName);
+    if (name4 === "") continue;
+    if (type === "0" || type === "\0" || type === "7") {
+      files.set(name4, { offset: dataStart, size: dataSize });
+      links.delete(name4);
+    } else if (type === "2") {
+      if (rawLink.startsWith("/")) throw new TarError(`symlink '${name4}' points to absolute path '${rawLink}'`);
+      const joined = posix.normalize(posix.join(posix.dirname(name4), rawLink));
+      const target = joined === "." ? "" : joined;
+      if (escapes(target)) throw new TarError(`symlink '${name4}' -> '${rawLink}' escapes the archive`);
+      links.set(name4, { kind: "symlink", target });
+      files.delete(name4);
+    } else if (type === "1") {
+      const target = normalizeEntryPath(rawLink, "hardlink target");
+      links.set(name4, { kind: "hardlink", target });
+      files.delete(name4);
+    } else {
+      files.delete(name4);
+      links.delete(name4);
+    }
+  }
+  return { files, links };
+}
+function isMeta(type) {
+  return type === "L" || type === "K" || type === "x" || type === "g";
+}
+function normalizeEntryPath(raw, what = "path") {
+  if (raw.startsWith("/")) throw new TarError(`absolute ${what} '${raw}'`);
+  const parts = raw.split("/").filter((part) => part !== "" && part !== ".");
+  if (parts.includes("..")) throw new TarError(`${what} '${raw}' contains '..'`);
+  return parts.join("/");
+}
+function escapes(normalized) {
+  return normalized === ".." || normalized.startsWith("../") || normalized.startsWith("/");
+}
+function isZero(block) {
+  for (const byte of block) if (byte !== 0) return false;
+  return true;
+}
+function checksumOk(header) {
+  const stored = readNumber(header, 148, 8);
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const byte = i >= 148 && i < 156 ? 32 : header[i] ?? 0;
+    unsigned += byte;
+    signed += byte > 127 ? byte - 256 : byte;
+  }
+  return stored === unsigned || stored === signed;
+}
+function readNumber(buf, offset, length3) {
+  const field = buf.subarray(offset, offset + length3);
+  if (((field[0] ?? 0) & 128) !== 0) {
+    let value = (field[0] ?? 0) & 127;
+    for (let i = 1; i < field.length; i++) value = value * 256 + (field[i] ?? 0);
+    return value;
+  }
+  const text = field.toString("latin1").replace(/\0.*$/s, "").trim();
+  if (text === "") return 0;
+  if (!/^[0-7]+$/.test(text)) return NaN;
+  return parseInt(text, 8);
+}
+function cString(buf) {
+  const end = buf.indexOf(0);
+  return buf.subarray(0, end === -1 ? buf.length : end).toString("utf8");
+}
+function headerName(header) {
+  const name4 = cString(header.subarray(0, 100));
+  if (header.subarray(257, 263).toString("latin1") === "ustar\0") {
+    const prefix = cString(header.subarray(345, 500));
+    if (prefix !== "") return `${prefix}/${name4}`;
+  }
+  return name4;
+}
+function parsePax(data) {
+  const out = {};
+  let i = 0;
+  while (i < data.length) {
+    const space = data.indexOf(32, i);
+    if (space === -1) break;
+    const length3 = parseInt(data.subarray(i, space).toString("latin1"), 10);
+    if (!Number.isSafeInteger(length3) || length3 <= 0) throw new TarError("bad pax header record");
+    const record = data.subarray(space + 1, i + length3 - 1).toString("utf8");
+    const eq = record.indexOf("=");
+    if (eq !== -1) out[record.slice(0, eq)] = record.slice(eq + 1);
+    i += length3;
+  }
+  return out;
+}
+
+// src/core/image/archive.ts
+var DEFAULT_JSON_LIMIT = 16 * 1024 * 1024;
+async function openImageArchive(path, options) {
+  const { input } = options;
+  throwIfAborted(options.signal);
+  let stats;
+  try {
+    stats = await stat(path);
+  } catch (err) {
+    throw new InputError(input, `cannot read '${path}': ${err.code ?? err.message}`, { cause: err });
+  }
+  if (stats.isDirectory()) return await openDirectory(path, input, options);
+  if (!stats.isFile()) throw new InputError(input, `'${path}' is neither a file nor a directory`);
+  const compression = detectCompression(await readHead(path));
+  if (compression === "none") return await openTar(path, path, input, void 0, options);
+  if (compression === "xz" || compression === "bzip2") {
+    throw new InputError(input, `'${path}' is ${compression}-compressed; only uncompressed, gzip or zstd tarballs are supported`);
+  }
+  let decompressor;
+  if (compression === "gzip") {
+    decompressor = zlib.createGunzip();
+  } else {
+    const createZstd = zlib.createZstdDecompress;
+    if (createZstd == null) {
+      throw new InputError(input, `'${path}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`);
+    }
+    decompressor = createZstd();
+  }
+  const dir = await mkdtemp(join(options.tempDir, "ipcr-archive-"));
+  const tarPath = join(dir, "image.tar");
+  try {
+    await pipeline(createReadStream(path), decompressor, createWriteStream(tarPath), { signal: options.signal });
+  } catch (err) {
+    await rm2(dir, { recursive: true, force: true });
+    if (options.signal?.aborted === true) throw err;
+    throw new InputError(input, `cannot ${compression}-decompress '${path}': ${err.message}`, { cause: err });
+  }
+  return await openTar(path, tarPath, input, dir, options);
+}
+async function readBytes(archive, path, maxBytes, input) {
+  const size = archive.size(path);
+  if (size > maxBytes) {
+    throw formatError(input, `'${path}' in ${archive.label} is ${size} bytes, more than the ${maxBytes} allowed for metadata`);
+  }
+  const chunks = [];
+  for await (const chunk of archive.open(path)) chunks.push(Buffer.from(chunk));
+  return new Uint8Array(Buffer.concat(chunks));
+}
+function parseJson(bytes, path, label, input) {
+  try {
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
+  } catch (err) {
+    throw formatError(input, `'${path}' in ${label} is not valid JSON: ${err.message}`, { cause: err });
+  }
+}
+async function readHead(path) {
+  const handle = await open3(path, "r");
+  try {
+    const head = Buffer.alloc(MAGIC_BYTES);
+    const { bytesRead } = await handle.read(head, 0, MAGIC_BYTES, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+var BaseArchive = class {
+  constructor(label, input) {
+    this.label = label;
+    this.input = input;
+  }
+  label;
+  input;
+  has(path) {
+    return this.lookup(path) !== void 0;
+  }
+  size(path) {
+    return this.get(path).size;
+  }
+  open(path) {
+    return this.get(path).open();
+  }
+  async readJson(path, maxBytes = DEFAULT_JSON_LIMIT) {
+    return parseJson(await readBytes(this, path, maxBytes, this.input), path, this.label, this.input);
+  }
+  async close() {
+  }
+  lookup(path) {
+    let normalized;
+    try {
+      normalized = normalizeEntryPath(path);
+    } catch {
+      return void 0;
+    }
+    return this.locate(normalized);
+  }
+  get(path) {
+    const found = this.lookup(path);
+    if (found == null) throw formatError(this.input, `'${path}' is missing from ${this.label}`);
+    return found;
+  }
+};
+var TarArchive = class extends BaseArchive {
+  constructor(label, input, tarPath, index, tempDir) {
+    super(label, input);
+    this.tarPath = tarPath;
+    this.index = index;
+    this.tempDir = tempDir;
+    const names = [...index.files.keys()];
+    for (const name4 of index.links.keys()) if (this.resolve(name4) !== void 0) names.push(name4);
+    this.names = names.sort();
+  }
+  tarPath;
+  index;
+  tempDir;
+  names;
+  list() {
+    return [...this.names];
+  }
+  locate(path) {
+    const resolved = this.resolve(path);
+    const entry = resolved === void 0 ? void 0 : this.index.files.get(resolved);
+    if (entry == null) return void 0;
+    const { tarPath } = this;
+    return {
+      size: entry.size,
+      open: () => entry.size === 0 ? Readable.from([]) : createReadStream(tarPath, { start: entry.offset, end: entry.offset + entry.size - 1 })
+    };
+  }
+  async close() {
+    if (this.tempDir != null) await rm2(this.tempDir, { recursive: true, force: true });
+  }
+  /** Follows links, also in parent folders, to a regular file's path. */
+  resolve(path, depth = 0) {
+    if (depth > 40) return void 0;
+    if (this.index.files.has(path)) return path;
+    const parts = path.split("/");
+    for (let i = 1; i <= parts.length; i++) {
+      const link = this.index.links.get(parts.slice(0, i).join("/"));
+      if (link == null) continue;
+      const rest = parts.slice(i);
+      const next = [link.target, ...rest].filter((part) => part !== "").join("/");
+      return this.resolve(next, depth + 1);
+    }
+    return void 0;
+  }
+};
+async function openTar(label, tarPath, input, tempDir, options) {
+  try {
+    const index = await indexTar(tarPath, options);
+    return new TarArchive(label, input, tarPath, index, tempDir);
+  } catch (err) {
+    if (tempDir != null) await rm2(tempDir, { recursive: true, force: true });
+    if (err instanceof TarError) {
+      if (err.notTar) throw new InputError(input, `'${label}' is not a tar archive, a gzip or zstd tarball, or a directory: ${err.message}`);
+      throw formatError(input, `${label}: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+var DirectoryArchive = class extends BaseArchive {
+  constructor(label, input, files) {
+    super(label, input);
+    this.files = files;
+  }
+  files;
+  list() {
+    return [...this.files.keys()].sort();
+  }
+  locate(path) {
+    const file = this.files.get(path);
+    if (file == null) return void 0;
+    return { size: file.size, open: () => createReadStream(file.fullPath) };
+  }
+};
+async function openDirectory(path, input, options) {
+  const root = await realpath(path);
+  const files = /* @__PURE__ */ new Map();
+  const walk = async (dir, prefix) => {
+    throwIfAborted(options.signal);
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const name4 = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
+      const fullPath = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        await walk(fullPath, name4);
+      } else if (entry.isFile()) {
+        files.set(name4, { fullPath, size: (await stat(fullPath)).size });
+      } else if (entry.isSymbolicLink()) {
+        let target;
+        try {
+          target = await realpath(fullPath);
+        } catch {
+          continue;
+        }
+        const rel = relative(root, target);
+        if (rel === ".." || rel.startsWith(`..${sep}`) || rel.startsWith(sep)) {
+          throw formatError(input, `${path}: symlink '${name4}' escapes the directory`);
+        }
+        const targetStats = await stat(target);
+        if (targetStats.isFile()) files.set(name4, { fullPath: target, size: targetStats.size });
+      }
+    }
+  };
+  await walk(root, "");
+  return new DirectoryArchive(path, input, files);
+}
+
+// src/core/image/docker.ts
+import { spawn } from "node:child_process";
+import { createHash as createHash3 } from "node:crypto";
+import { join as join2 } from "node:path";
+var STDERR_LIMIT = 64 * 1024;
+var nodeCommandRunner = async (command, args, options) => {
+  throwIfAborted(options.signal);
+  return await new Promise((resolve2, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], signal: options.signal });
+    let stderr = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk) => {
+      stderr = (stderr + chunk).slice(-STDERR_LIMIT);
+    });
+    child.on("error", (err) => {
+      if (options.signal?.aborted === true) reject(options.signal.reason ?? err);
+      else if (err.code === "ENOENT") resolve2({ exitCode: 127, stderr: `${command}: command not found` });
+      else reject(err);
+    });
+    child.on("close", (code7, signal) => {
+      if (options.signal?.aborted === true) return;
+      resolve2({ exitCode: code7 ?? (signal != null ? 128 : 1), stderr });
+    });
+  });
+};
+var MISSING_IMAGE = /no such image|image not known|reference does not exist|not found/i;
+async function saveDockerImage(ref, options) {
+  if (ref === "" || ref.startsWith("-") || /\s/.test(ref)) throw new InputError(options.input, `'${ref}' is not a Docker image reference`);
+  const safe = ref.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 80);
+  const hash = createHash3("sha256").update(ref).digest("hex").slice(0, 8);
+  const output = join2(options.tempDir, `${safe}-${hash}.tar`);
+  const { exitCode, stderr } = await options.run("docker", ["save", "--output", output, ref], { signal: options.signal });
+  throwIfAborted(options.signal);
+  if (exitCode === 0) return output;
+  const detail = stderr.trim();
+  if (exitCode === 127) throw new IpcrError("ERR_DOCKER", `Cannot run the docker CLI to export '${ref}': ${detail}`);
+  if (MISSING_IMAGE.test(detail)) {
+    throw new InputError(options.input, `Docker has no image '${ref}' (build or pull it first): ${detail}`);
+  }
+  throw new IpcrError("ERR_DOCKER", `docker save '${ref}' failed with exit code ${exitCode}: ${detail}`);
+}
+
+// src/core/image/blob.ts
+import { createHash as createHash4 } from "node:crypto";
+import { Readable as Readable2 } from "node:stream";
+var SHA256 = /^sha256:[0-9a-f]{64}$/;
+function sha256Digest(bytes) {
+  return `sha256:${createHash4("sha256").update(bytes).digest("hex")}`;
+}
+async function hashStream(stream) {
+  const hash = createHash4("sha256");
+  let size = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { digest: `sha256:${hash.digest("hex")}`, size };
+}
+async function readHeadBytes(stream, n) {
+  const chunks = [];
+  let length3 = 0;
+  try {
+    for await (const chunk of stream) {
+      chunks.push(Buffer.from(chunk));
+      length3 += chunk.length;
+      if (length3 >= n) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return new Uint8Array(Buffer.concat(chunks).subarray(0, n));
+}
+function isSha256Digest(value) {
+  return typeof value === "string" && SHA256.test(value);
+}
+function blobPath(digest2) {
+  return `blobs/sha256/${digest2.slice("sha256:".length)}`;
+}
+function memoryBlob(bytes, mediaType, digest2 = sha256Digest(bytes)) {
+  return { digest: digest2, size: bytes.length, mediaType, bytes, open: () => Readable2.from([Buffer.from(bytes)]) };
+}
+function jsonBytes(value) {
+  return new Uint8Array(Buffer.from(JSON.stringify(value), "utf8"));
+}
+function isObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function parseDescriptor(value, where, ctx) {
+  if (!isObject(value)) throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor is not an object`);
+  const { mediaType, digest: digest2, size, platform, annotations } = value;
+  if (typeof digest2 !== "string") throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor has no digest`);
+  if (!SHA256.test(digest2)) {
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label}: unsupported digest '${digest2}' (only sha256:<64 hex> is supported)`);
+  }
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor ${digest2} has an invalid size`);
+  }
+  if (mediaType !== void 0 && typeof mediaType !== "string") {
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor ${digest2} has an invalid mediaType`);
+  }
+  const descriptor = { digest: digest2, size };
+  if (mediaType !== void 0) descriptor.mediaType = mediaType;
+  const parsedPlatform = parsePlatform(platform);
+  if (parsedPlatform != null) descriptor.platform = parsedPlatform;
+  if (isObject(annotations)) descriptor.annotations = stringRecord(annotations);
+  return descriptor;
+}
+function parsePlatform(value) {
+  if (!isObject(value)) return void 0;
+  const { os, architecture, variant } = value;
+  if (typeof os !== "string" || typeof architecture !== "string" || os === "" || architecture === "") return void 0;
+  const platform = { os, architecture };
+  if (typeof variant === "string" && variant !== "") platform.variant = variant;
+  return platform;
+}
+function stringRecord(value) {
+  const out = {};
+  if (!isObject(value)) return out;
+  for (const [key, item] of Object.entries(value)) if (typeof item === "string") out[key] = item;
+  return out;
+}
+function requireBlob(ctx, descriptor, where, hint = "") {
+  const path = blobPath(descriptor.digest);
+  if (!ctx.archive.has(path)) {
+    throw formatError(ctx.input, `${ctx.archive.label} is missing blob ${descriptor.digest} (${path}), referenced by ${where}${hint}`);
+  }
+  const size = ctx.archive.size(path);
+  if (size !== descriptor.size) {
+    throw mismatchError(ctx.input, `${path} in ${ctx.archive.label} is ${size} bytes, but ${where} says ${descriptor.size}`);
+  }
+  return path;
+}
+function archiveBlob(ctx, path, digest2, size, mediaType) {
+  const { archive } = ctx;
+  return { digest: digest2, size, mediaType, open: () => archive.open(path) };
+}
+async function readVerifiedJson(ctx, path, digest2) {
+  const bytes = await readBytes(ctx.archive, path, DEFAULT_JSON_LIMIT, ctx.input);
+  if (digest2 !== void 0) {
+    const actual = sha256Digest(bytes);
+    if (actual !== digest2) {
+      throw mismatchError(ctx.input, `${path} in ${ctx.archive.label} hashes to ${actual}, expected ${digest2}`);
+    }
+  }
+  return { bytes, json: parseJson(bytes, path, ctx.archive.label, ctx.input) };
+}
+
+// src/core/image/load-docker.ts
+import { posix as posix2 } from "node:path";
+
+// src/core/image/model.ts
+var MEDIA_TYPES = {
+  ociIndex: "application/vnd.oci.image.index.v1+json",
+  ociManifest: "application/vnd.oci.image.manifest.v1+json",
+  ociConfig: "application/vnd.oci.image.config.v1+json",
+  ociLayer: "application/vnd.oci.image.layer.v1.tar",
+  ociLayerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
+  ociLayerZstd: "application/vnd.oci.image.layer.v1.tar+zstd",
+  dockerManifestList: "application/vnd.docker.distribution.manifest.list.v2+json",
+  dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
+  dockerConfig: "application/vnd.docker.container.image.v1+json"
+};
+var INDEX_MEDIA_TYPES = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList];
+var MANIFEST_MEDIA_TYPES = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest];
+var CONFIG_MEDIA_TYPES = [MEDIA_TYPES.ociConfig, MEDIA_TYPES.dockerConfig];
+function platformString(platform) {
+  return `${platform.os}/${platform.architecture}${platform.variant != null ? `/${platform.variant}` : ""}`;
+}
+
+// src/core/image/load-docker.ts
+var LAYER_TYPES = {
+  none: MEDIA_TYPES.ociLayer,
+  gzip: MEDIA_TYPES.ociLayerGzip,
+  zstd: MEDIA_TYPES.ociLayerZstd
+};
+async function loadDockerArchive(ctx) {
+  const { archive, input } = ctx;
+  const label = archive.label;
+  const list3 = await archive.readJson("manifest.json");
+  if (!Array.isArray(list3) || list3.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`);
+  const entry = list3[0];
+  if (!isObject(entry) || typeof entry.Config !== "string" || !Array.isArray(entry.Layers) || !entry.Layers.every((layer) => typeof layer === "string")) {
+    throw formatError(input, `manifest.json in ${label}: the first entry needs a Config path and a Layers list`);
+  }
+  const configPath = entry.Config;
+  const layerPaths = entry.Layers;
+  for (const path of [configPath, ...layerPaths]) {
+    if (!archive.has(path)) throw formatError(input, `${label} is missing '${path}', named in manifest.json`);
+  }
+  const hexMatch = /^(?:sha256:)?([0-9a-f]{64})(?:\.json)?$/.exec(posix2.basename(configPath));
+  const { bytes: configBytes, json: configJson } = await readVerifiedJson(ctx, configPath, hexMatch != null ? `sha256:${hexMatch[1]}` : void 0);
+  if (!isObject(configJson)) throw formatError(input, `${configPath} in ${label} is not a JSON object`);
+  const diffIds = configJson.rootfs?.diff_ids;
+  if (!Array.isArray(diffIds) || !diffIds.every(isSha256Digest)) {
+    throw formatError(input, `${configPath} in ${label} has no valid rootfs.diff_ids (sha256 digests)`);
+  }
+  if (diffIds.length !== layerPaths.length) {
+    throw formatError(input, `${configPath} in ${label} lists ${diffIds.length} diff_ids but manifest.json lists ${layerPaths.length} layers`);
+  }
+  const config = memoryBlob(configBytes, MEDIA_TYPES.ociConfig);
+  const layers = [];
+  for (const [i, path] of layerPaths.entries()) {
+    throwIfAborted(ctx.signal);
+    const size = archive.size(path);
+    const compression = detectCompression(await readHeadBytes(archive.open(path), MAGIC_BYTES));
+    if (compression === "xz" || compression === "bzip2") {
+      throw formatError(input, `layer '${path}' in ${label} is ${compression}-compressed, which is not supported`);
+    }
+    let digest2 = diffIds[i];
+    if (compression !== "none") {
+      const hashed = await hashStream(archive.open(path));
+      if (hashed.size !== size) throw mismatchError(input, `layer '${path}' in ${label} changed while being read`);
+      digest2 = hashed.digest;
+    }
+    layers.push(archiveBlob(ctx, path, digest2, size, LAYER_TYPES[compression]));
+  }
+  const manifest = memoryBlob(jsonBytes({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociManifest,
+    config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
+    layers: layers.map((layer) => ({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }))
+  }), MEDIA_TYPES.ociManifest);
+  const platform = parsePlatform(configJson) ?? { os: "unknown", architecture: "unknown" };
+  const blobs = /* @__PURE__ */ new Map();
+  for (const blob of [manifest, config, ...layers]) if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob);
+  const repoTags = Array.isArray(entry.RepoTags) ? entry.RepoTags.filter((tag) => typeof tag === "string") : [];
+  return {
+    root: manifest,
+    images: [{ platform, manifest, config, layers, configJson }],
+    blobs: [...blobs.values()],
+    repoTags
+  };
+}
+
+// src/core/image/load-oci.ts
+var MAX_DEPTH = 8;
+async function loadOciLayout(ctx) {
+  const { archive, input } = ctx;
+  const layout = await archive.readJson("oci-layout");
+  if (!isObject(layout) || typeof layout.imageLayoutVersion !== "string" || !layout.imageLayoutVersion.startsWith("1.")) {
+    throw formatError(input, `oci-layout in ${archive.label}: unsupported image layout version ${JSON.stringify(isObject(layout) ? layout.imageLayoutVersion : layout)}`);
+  }
+  const index = await archive.readJson("index.json");
+  const entries = indexEntries(ctx, index, "index.json");
+  const unique = entries.filter((entry, i) => entries.findIndex((other) => other.digest === entry.digest) === i);
+  if (unique.length === 0) throw formatError(input, `index.json in ${archive.label} lists no manifests`);
+  const walker = new Walker(ctx);
+  let rootEntries = [unique[0]];
+  let root;
+  if (unique.length > 1 && await walker.distinctPlatforms(unique)) {
+    rootEntries = unique;
+    root = memoryBlob(jsonBytes({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociIndex,
+      manifests: await Promise.all(unique.map(async (entry) => ({
+        mediaType: entry.mediaType ?? MEDIA_TYPES.ociManifest,
+        digest: entry.digest,
+        size: entry.size,
+        platform: await walker.platformOf(entry)
+      })))
+    }), MEDIA_TYPES.ociIndex);
+    walker.add(root);
+    for (const entry of unique) await walker.visit(entry, `index.json entry ${entry.digest}`, 1, false);
+  } else {
+    root = await walker.visit(rootEntries[0], "index.json", 0, false);
+  }
+  return {
+    root,
+    images: walker.images,
+    blobs: [...walker.blobs.values()],
+    repoTags: await repoTagsFor(ctx, walker.images, rootEntries)
+  };
+}
+function indexEntries(ctx, index, where) {
+  if (!isObject(index)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} is not a JSON object`);
+  if (index.schemaVersion !== 2) {
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(index.schemaVersion)}, expected 2`);
+  }
+  if (!Array.isArray(index.manifests)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no manifests list`);
+  return index.manifests.map((item, i) => parseDescriptor(item, `${where} manifests[${i}]`, ctx));
+}
+function isAttestation(descriptor) {
+  return descriptor.annotations?.["vnd.docker.reference.type"] === "attestation-manifest" || descriptor.platform?.os === "unknown" && descriptor.platform.architecture === "unknown";
+}
+var UNSUPPORTED_HINTS = {
+  "application/vnd.docker.distribution.manifest.v1+json": " (Docker schema 1 manifests are not supported)",
+  "application/vnd.docker.distribution.manifest.v1+prettyjws": " (Docker schema 1 manifests are not supported)"
+};
+var Walker = class {
+  constructor(ctx) {
+    this.ctx = ctx;
+  }
+  ctx;
+  blobs = /* @__PURE__ */ new Map();
+  images = [];
+  cache = /* @__PURE__ */ new Map();
+  add(blob) {
+    if (!this.blobs.has(blob.digest)) this.blobs.set(blob.digest, blob);
+  }
+  /** True when every entry is an image manifest and their platforms differ. */
+  async distinctPlatforms(entries) {
+    const seen = /* @__PURE__ */ new Set();
+    for (const entry of entries) {
+      if (entry.mediaType != null && !MANIFEST_MEDIA_TYPES.includes(entry.mediaType)) return false;
+      const platform = await this.platformOf(entry);
+      if (platform == null) return false;
+      const key = platformString(platform);
+      if (seen.has(key)) return false;
+      seen.add(key);
+    }
+    return true;
+  }
+  /** The descriptor's platform, else the one its config names. */
+  async platformOf(entry) {
+    if (entry.platform != null) return entry.platform;
+    const manifest = await this.readJsonBlob(entry, "index.json");
+    if (!isObject(manifest.json) || !isObject(manifest.json.config)) return void 0;
+    const config = parseDescriptor(manifest.json.config, `manifest ${entry.digest} config`, this.ctx);
+    if (config.mediaType == null || !CONFIG_MEDIA_TYPES.includes(config.mediaType)) return void 0;
+    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json);
+  }
+  /** Visits a manifest or index and what it references; returns its blob. */
+  async visit(descriptor, where, depth, attestation) {
+    const { ctx } = this;
+    throwIfAborted(ctx.signal);
+    if (depth > MAX_DEPTH) throw formatError(ctx.input, `${ctx.archive.label}: indexes nested deeper than ${MAX_DEPTH} at ${where}`);
+    const known = [...INDEX_MEDIA_TYPES, ...MANIFEST_MEDIA_TYPES];
+    if (descriptor.mediaType != null && !known.includes(descriptor.mediaType)) {
+      if (attestation) return void 0;
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label}: unsupported media type '${descriptor.mediaType}'${UNSUPPORTED_HINTS[descriptor.mediaType] ?? ""}`);
+    }
+    if (attestation && !ctx.archive.has(blobPath(descriptor.digest))) return void 0;
+    const hint = depth > 0 && !attestation ? " (the archive may hold only some platforms of a multi-platform image)" : "";
+    const { bytes, json } = await this.readJsonBlob(descriptor, where, hint);
+    if (!isObject(json)) throw formatError(ctx.input, `${where} in ${ctx.archive.label}: ${descriptor.digest} is not a JSON object`);
+    const mediaType = descriptor.mediaType ?? (typeof json.mediaType === "string" ? json.mediaType : void 0) ?? (Array.isArray(json.manifests) ? MEDIA_TYPES.ociIndex : MEDIA_TYPES.ociManifest);
+    if (!known.includes(mediaType)) {
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label}: ${descriptor.digest} has unsupported media type '${mediaType}'${UNSUPPORTED_HINTS[mediaType] ?? ""}`);
+    }
+    const blob = memoryBlob(bytes, mediaType, descriptor.digest);
+    this.add(blob);
+    const isIndex = INDEX_MEDIA_TYPES.includes(mediaType);
+    const name4 = `${isIndex ? "index" : "manifest"} ${descriptor.digest}`;
+    if (isIndex) {
+      for (const child of indexEntries(ctx, json, name4)) {
+        await this.visit(child, name4, depth + 1, attestation || isAttestation(child));
+      }
+    } else {
+      await this.visitManifest(descriptor, blob, json, name4, attestation);
+    }
+    return blob;
+  }
+  async visitManifest(descriptor, manifest, json, where, attestation) {
+    const { ctx } = this;
+    if (json.schemaVersion !== 2) {
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(json.schemaVersion)}, expected 2`);
+    }
+    if (!Array.isArray(json.layers)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no layers list`);
+    const config = parseDescriptor(json.config, `${where} config`, ctx);
+    const layers = json.layers.map((item, i) => parseDescriptor(item, `${where} layers[${i}]`, ctx));
+    const isImage = config.mediaType != null && CONFIG_MEDIA_TYPES.includes(config.mediaType);
+    if (attestation || !isImage) {
+      for (const item of [config, ...layers]) {
+        const path = blobPath(item.digest);
+        if (ctx.archive.has(path) && ctx.archive.size(path) === item.size) {
+          this.add(archiveBlob(ctx, path, item.digest, item.size, item.mediaType ?? "application/octet-stream"));
+        }
+      }
+      return;
+    }
+    const configRead = await this.readJsonBlob(config, where);
+    const configRef = memoryBlob(configRead.bytes, config.mediaType, config.digest);
+    const layerRefs = layers.map((layer, i) => {
+      const path = requireBlob(ctx, layer, `${where} layers[${i}]`);
+      return archiveBlob(ctx, path, layer.digest, layer.size, layer.mediaType ?? MEDIA_TYPES.ociLayer);
+    });
+    this.add(configRef);
+    for (const layer of layerRefs) this.add(layer);
+    if (this.images.some((image) => image.manifest.digest === manifest.digest)) return;
+    const platform = parsePlatform(configRead.json) ?? descriptor.platform ?? { os: "unknown", architecture: "unknown" };
+    this.images.push({ platform, manifest, config: configRef, layers: layerRefs, configJson: configRead.json });
+  }
+  async readJsonBlob(descriptor, where, hint = "") {
+    const cached = this.cache.get(descriptor.digest);
+    if (cached != null) return cached;
+    const path = requireBlob(this.ctx, descriptor, where, hint);
+    const result = await readVerifiedJson(this.ctx, path, descriptor.digest);
+    this.cache.set(descriptor.digest, result);
+    return result;
+  }
+};
+async function repoTagsFor(ctx, images, entries) {
+  const tags = [];
+  if (ctx.archive.has("manifest.json")) {
+    const configPaths = new Set(images.map((image) => blobPath(image.config.digest)));
+    const manifest = await ctx.archive.readJson("manifest.json");
+    if (Array.isArray(manifest)) {
+      for (const item of manifest) {
+        if (isObject(item) && typeof item.Config === "string" && configPaths.has(item.Config) && Array.isArray(item.RepoTags)) {
+          tags.push(...item.RepoTags.filter((tag) => typeof tag === "string"));
+        }
+      }
+    }
+  }
+  if (tags.length === 0) {
+    for (const entry of entries) {
+      const annotations = stringRecord(entry.annotations);
+      const name4 = annotations["io.containerd.image.name"] ?? annotations["org.opencontainers.image.ref.name"];
+      if (name4 != null) tags.push(name4);
+    }
+  }
+  return [...new Set(tags)];
+}
+
+// src/core/image/load.ts
+async function loadImage(archive, options) {
+  throwIfAborted(options.signal);
+  const ctx = { archive, input: options.input, signal: options.signal };
+  let sourceFormat;
+  let graph;
+  if (archive.has("oci-layout") && archive.has("index.json")) {
+    sourceFormat = archive.has("manifest.json") ? "docker-oci-archive" : "oci-layout";
+    graph = await loadOciLayout(ctx);
+  } else if (archive.has("manifest.json")) {
+    sourceFormat = "docker-archive";
+    graph = await loadDockerArchive(ctx);
+  } else {
+    throw formatError(options.input, `${archive.label} is neither an OCI image layout (oci-layout, index.json) nor a docker save archive (manifest.json)`);
+  }
+  const primary = graph.images.find((image) => image.platform.os === "linux" && image.platform.architecture === "amd64") ?? graph.images[0];
+  if (primary == null) throw formatError(options.input, `${archive.label} holds no container image (only attestations or other artifacts)`);
+  const config = isObject(primary.configJson) ? primary.configJson.config : void 0;
+  return {
+    sourceFormat,
+    root: graph.root,
+    images: graph.images,
+    primary,
+    blobs: graph.blobs,
+    labels: stringRecord(isObject(config) ? config.Labels : void 0),
+    repoTags: graph.repoTags
+  };
+}
+
+// src/core/image/tag-folder.ts
+function tagFolderFiles(image, ref) {
+  const { root, primary } = image;
+  const index = jsonBytes({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociIndex,
+    manifests: [{
+      mediaType: root.mediaType,
+      digest: root.digest,
+      size: root.size,
+      annotations: {
+        "io.containerd.image.name": `${ref.name}:${ref.tag}`,
+        "org.opencontainers.image.ref.name": ref.tag
+      }
+    }]
+  });
+  const manifest = jsonBytes([{
+    Config: blobPath(primary.config.digest),
+    RepoTags: [`${ref.name}:${ref.tag}`],
+    Layers: primary.layers.map((layer) => blobPath(layer.digest))
+  }]);
+  const layout = jsonBytes({ imageLayoutVersion: "1.0.0" });
+  const files = [
+    { path: "oci-layout", size: layout.length, bytes: layout },
+    { path: "index.json", size: index.length, bytes: index },
+    { path: "manifest.json", size: manifest.length, bytes: manifest }
+  ];
+  for (const blob of image.blobs) {
+    const file = { path: blobPath(blob.digest), size: blob.size, digest: blob.digest, open: () => blob.open() };
+    if (blob.bytes != null) file.bytes = blob.bytes;
+    files.push(file);
+  }
+  return files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+
+// src/core/progress.ts
+function formatBytes(n) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+var Progress = class {
+  constructor(logger, label, total, intervalMs = 5e3) {
+    this.logger = logger;
+    this.label = label;
+    this.total = total;
+    this.intervalMs = intervalMs;
+    this.lastReport = this.started;
+  }
+  logger;
+  label;
+  total;
+  intervalMs;
+  done = 0;
+  lastReport = 0;
+  started = Date.now();
+  add(bytes) {
+    this.done += bytes;
+    const now = Date.now();
+    if (now - this.lastReport >= this.intervalMs) {
+      this.lastReport = now;
+      this.logger.info(this.line(now));
+    }
+  }
+  finish() {
+    this.logger.info(this.line(Date.now()));
+  }
+  line(now) {
+    const seconds = Math.max((now - this.started) / 1e3, 1e-3);
+    const pct = this.total > 0 ? ` (${Math.floor(this.done / this.total * 100)}%)` : "";
+    const rate = (this.done / 1e6 / seconds).toFixed(1);
+    return `${this.label}: ${formatBytes(this.done)} of ${formatBytes(this.total)}${pct}, ${rate} MB/s`;
+  }
+};
+
+// src/core/registry/catalog.ts
+function emptyCatalog() {
+  return { schemaVersion: 1, updated: (/* @__PURE__ */ new Date(0)).toISOString(), images: [] };
+}
+function parseCatalog(bytes) {
+  let value;
+  try {
+    value = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    throw new TreeError(`catalog.json of the previous root is not valid JSON: ${err.message}`);
+  }
+  if (value?.schemaVersion !== 1 || !Array.isArray(value.images)) {
+    throw new TreeError("catalog.json of the previous root is not an ipcr catalog (expected schemaVersion 1 and an images array)");
+  }
+  return value;
+}
+function updateCatalog(catalog, update) {
+  const images = catalog.images.filter((i) => i.name !== update.name);
+  const previous = catalog.images.find((i) => i.name === update.name);
+  const replaced = new Set(update.tags.map((t) => t.tag));
+  const tags = [...(previous?.tags ?? []).filter((t) => !replaced.has(t.tag)), ...update.tags].sort((a, b) => a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
+  const description = update.description ?? previous?.description;
+  images.push({ name: update.name, ...description != null ? { description } : {}, tags });
+  images.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  return { schemaVersion: 1, updated: update.updated, images };
+}
+function encodeCatalog(catalog) {
+  return new TextEncoder().encode(JSON.stringify(catalog, null, 2) + "\n");
+}
+
+// src/core/registry/layout.ts
+var registryPaths = {
+  catalog: () => ["catalog.json"],
+  image: (name4) => name4.split("/"),
+  readme: (name4) => [...name4.split("/"), "README-short.txt"],
+  tags: (name4) => [...name4.split("/"), "tags"],
+  tag: (name4, tag) => [...name4.split("/"), "tags", tag]
+};
+function ipfsPath(root, path) {
+  return `/ipfs/${[root, ...path].join("/")}`;
+}
+
+// src/core/registry/reference.ts
+var COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
+var NAME_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+var TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+var DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+var RESERVED_COMPONENTS = /* @__PURE__ */ new Set(["tags"]);
+var RESERVED_NAMES = /* @__PURE__ */ new Set(["catalog.json", "index.html"]);
+function validateName(name4, input = "name") {
+  if (name4.length === 0 || name4.length > 255 || !NAME_RE.test(name4)) {
+    throw new InputError(input, `'${name4}' is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`);
+  }
+  const parts = name4.split("/");
+  if (parts.some((p) => RESERVED_COMPONENTS.has(p)) || RESERVED_NAMES.has(name4)) {
+    throw new InputError(input, `'${name4}' uses a reserved folder name ('tags', 'catalog.json' and 'index.html' are used by the registry tree)`);
+  }
+  return name4;
+}
+function validateTag(tag, input = "tags") {
+  if (!TAG_RE.test(tag)) {
+    throw new InputError(input, `'${tag}' is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`);
+  }
+  return tag;
+}
+function parseReference(ref, input) {
+  let rest = ref.trim();
+  let digest2;
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    digest2 = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST_RE.test(digest2)) throw new InputError(input, `'${ref}' has an invalid digest (expected algorithm:hex)`);
+  }
+  let tag;
+  const lastSlash = rest.lastIndexOf("/");
+  const colon = rest.lastIndexOf(":");
+  if (colon > lastSlash) {
+    tag = validateTag(rest.slice(colon + 1), input);
+    rest = rest.slice(0, colon);
+  }
+  let domain;
+  const slash = rest.indexOf("/");
+  if (slash > 0) {
+    const first = rest.slice(0, slash);
+    if (first.includes(".") || first.includes(":") || first === "localhost") {
+      domain = first;
+      rest = rest.slice(slash + 1);
+    }
+  }
+  if (rest.length === 0 || !NAME_RE.test(rest)) {
+    throw new InputError(input, `'${ref}' is not a valid image reference: expected [domain/]path[:tag][@digest] with a lowercase path`);
+  }
+  return { domain, path: rest, tag, digest: digest2 };
+}
+function parseTagList(value, input = "tags") {
+  const items = value.split(/[\n,]/).map((s) => s.trim()).filter((s) => s.length > 0);
+  const tags = [];
+  let path;
+  for (const item of items) {
+    if (TAG_RE.test(item)) {
+      tags.push(item);
+      continue;
+    }
+    const ref = parseReference(item, input);
+    if (ref.tag == null) throw new InputError(input, `'${item}' has no tag (expected a tag or a reference ending in :tag)`);
+    if (path != null && ref.path !== path) {
+      throw new InputError(input, `references name different repositories ('${path}' and '${ref.path}'); publish one repository per step or set 'name'`);
+    }
+    path = ref.path;
+    tags.push(ref.tag);
+  }
+  return { tags: [...new Set(tags)], path };
+}
+
+// node_modules/uint8arrays/dist/src/with-array-buffer.js
+function isArrayBufferBacked(arr) {
+  return arr.buffer instanceof ArrayBuffer;
+}
+function withArrayBuffer(arr) {
+  if (isArrayBufferBacked(arr)) {
+    return arr;
+  }
+  return arr.slice();
+}
+
+// node_modules/ipfs-unixfs/dist/src/errors.js
+var InvalidTypeError = class _InvalidTypeError extends Error {
+  static name = "InvalidTypeError";
+  static code = "ERR_INVALID_TYPE";
+  name = _InvalidTypeError.name;
+  code = _InvalidTypeError.code;
+  constructor(message2 = "Invalid type") {
+    super(message2);
+  }
+};
+
+// node_modules/uint8arrays/dist/src/alloc.node.js
+import { Buffer as Buffer2 } from "node:buffer";
+
+// node_modules/uint8arrays/dist/src/util/as-uint8array.node.js
+function asUint8Array(buf) {
+  if (buf.buffer instanceof ArrayBuffer) {
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  const b = buf.slice();
+  return new Uint8Array(b.buffer, 0, b.byteLength);
+}
+
+// node_modules/uint8arrays/dist/src/alloc.node.js
+function alloc(size = 0) {
+  return asUint8Array(Buffer2.alloc(size));
+}
+function allocUnsafe(size = 0) {
+  return asUint8Array(Buffer2.allocUnsafe(size));
+}
+
+// node_modules/uint8-varint/dist/src/index.js
+var N12 = Math.pow(2, 7);
+var N22 = Math.pow(2, 14);
+var N32 = Math.pow(2, 21);
+var N42 = Math.pow(2, 28);
+var N52 = Math.pow(2, 35);
+var N62 = Math.pow(2, 42);
+var N72 = Math.pow(2, 49);
+var MSB2 = 128;
+var REST2 = 127;
+function encodingLength2(value) {
+  if (value < N12) {
+    return 1;
+  }
+  if (value < N22) {
+    return 2;
+  }
+  if (value < N32) {
+    return 3;
+  }
+  if (value < N42) {
+    return 4;
+  }
+  if (value < N52) {
+    return 5;
+  }
+  if (value < N62) {
+    return 6;
+  }
+  if (value < N72) {
+    return 7;
+  }
+  if (Number.MAX_SAFE_INTEGER != null && value > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError("Could not encode varint");
+  }
+  return 8;
+}
+function encodeUint8Array(value, buf, offset = 0) {
+  switch (encodingLength2(value)) {
+    case 8: {
+      buf[offset++] = value & 255 | MSB2;
+      value /= 128;
+    }
+    case 7: {
+      buf[offset++] = value & 255 | MSB2;
+      value /= 128;
+    }
+    case 6: {
+      buf[offset++] = value & 255 | MSB2;
+      value /= 128;
+    }
+    case 5: {
+      buf[offset++] = value & 255 | MSB2;
+      value /= 128;
+    }
+    case 4: {
+      buf[offset++] = value & 255 | MSB2;
+      value >>>= 7;
+    }
+    case 3: {
+      buf[offset++] = value & 255 | MSB2;
+      value >>>= 7;
+    }
+    case 2: {
+      buf[offset++] = value & 255 | MSB2;
+      value >>>= 7;
+    }
+    case 1: {
+      buf[offset++] = value & 255;
+      value >>>= 7;
+      break;
+    }
+    default:
+      throw new Error("unreachable");
+  }
+  return buf;
+}
+function decodeUint8Array(buf, offset) {
+  let b = buf[offset];
+  let res = 0;
+  res += b & REST2;
+  if (b < MSB2) {
+    return res;
+  }
+  b = buf[offset + 1];
+  res += (b & REST2) << 7;
+  if (b < MSB2) {
+    return res;
+  }
+  b = buf[offset + 2];
+  res += (b & REST2) << 14;
+  if (b < MSB2) {
+    return res;
+  }
+  b = buf[offset + 3];
+  res += (b & REST2) << 21;
+  if (b < MSB2) {
+    return res;
+  }
+  b = buf[offset + 4];
+  res += (b & REST2) * N42;
+  if (b < MSB2) {
+    return res;
+  }
+  b = buf[offset + 5];
+  res += (b & REST2) * N52;
+  if (b < MSB2) {
+    return res;
+  }
+  b = buf[offset + 6];
+  res += (b & REST2) * N62;
+  if (b < MSB2) {
+    return res;
+  }
+  b = buf[offset + 7];
+  res += (b & REST2) * N72;
+  if (b < MSB2) {
+    return res;
+  }
+  throw new RangeError("Could not decode varint");
+}
+
+// node_modules/protons-runtime/dist/src/utils/float.js
+var f32 = new Float32Array([-0]);
+var f8b = new Uint8Array(f32.buffer);
+function writeFloatLE(val, buf, pos) {
+  f32[0] = val;
+  buf[pos] = f8b[0];
+  buf[pos + 1] = f8b[1];
+  buf[pos + 2] = f8b[2];
+  buf[pos + 3] = f8b[3];
+}
+function readFloatLE(buf, pos) {
+  f8b[0] = buf[pos];
+  f8b[1] = buf[pos + 1];
+  f8b[2] = buf[pos + 2];
+  f8b[3] = buf[pos + 3];
+  return f32[0];
+}
+var f64 = new Float64Array([-0]);
+var d8b = new Uint8Array(f64.buffer);
+function writeDoubleLE(val, buf, pos) {
+  f64[0] = val;
+  buf[pos] = d8b[0];
+  buf[pos + 1] = d8b[1];
+  buf[pos + 2] = d8b[2];
+  buf[pos + 3] = d8b[3];
+  buf[pos + 4] = d8b[4];
+  buf[pos + 5] = d8b[5];
+  buf[pos + 6] = d8b[6];
+  buf[pos + 7] = d8b[7];
+}
+function readDoubleLE(buf, pos) {
+  d8b[0] = buf[pos];
+  d8b[1] = buf[pos + 1];
+  d8b[2] = buf[pos + 2];
+  d8b[3] = buf[pos + 3];
+  d8b[4] = buf[pos + 4];
+  d8b[5] = buf[pos + 5];
+  d8b[6] = buf[pos + 6];
+  d8b[7] = buf[pos + 7];
+  return f64[0];
+}
+
+// node_modules/protons-runtime/dist/src/utils/longbits.js
+var MAX_SAFE_NUMBER_INTEGER = BigInt(Number.MAX_SAFE_INTEGER);
+var MIN_SAFE_NUMBER_INTEGER = BigInt(Number.MIN_SAFE_INTEGER);
+var LongBits = class _LongBits {
+  lo;
+  hi;
+  constructor(lo, hi) {
+    this.lo = lo | 0;
+    this.hi = hi | 0;
+  }
+  /**
+   * Converts this long bits to a possibly unsafe JavaScript number
+   */
+  toNumber(unsigned = false) {
+    if (!unsigned && this.hi >>> 31 > 0) {
+      const lo = ~this.lo + 1 >>> 0;
+      let hi = ~this.hi >>> 0;
+      if (lo === 0) {
+        hi = hi + 1 >>> 0;
+      }
+      return -(lo + hi * 4294967296);
+    }
+    return this.lo + this.hi * 4294967296;
+  }
+  /**
+   * Converts this long bits to a bigint
+   */
+  toBigInt(unsigned = false) {
+    if (unsigned) {
+      return BigInt(this.lo >>> 0) + (BigInt(this.hi >>> 0) << 32n);
+    }
+    if (this.hi >>> 31 !== 0) {
+      const lo = ~this.lo + 1 >>> 0;
+      let hi = ~this.hi >>> 0;
+      if (lo === 0) {
+        hi = hi + 1 >>> 0;
+      }
+      return -(BigInt(lo) + (BigInt(hi) << 32n));
+    }
+    return BigInt(this.lo >>> 0) + (BigInt(this.hi >>> 0) << 32n);
+  }
+  /**
+   * Converts this long bits to a string
+   */
+  toString(unsigned = false) {
+    return this.toBigInt(unsigned).toString();
+  }
+  /**
+   * Zig-zag encodes this long bits
+   */
+  zzEncode() {
+    const mask = this.hi >> 31;
+    this.hi = ((this.hi << 1 | this.lo >>> 31) ^ mask) >>> 0;
+    this.lo = (this.lo << 1 ^ mask) >>> 0;
+    return this;
+  }
+  /**
+   * Zig-zag decodes this long bits
+   */
+  zzDecode() {
+    const mask = -(this.lo & 1);
+    this.lo = ((this.lo >>> 1 | this.hi << 31) ^ mask) >>> 0;
+    this.hi = (this.hi >>> 1 ^ mask) >>> 0;
+    return this;
+  }
+  /**
+   * Calculates the length of this longbits when encoded as a varint.
+   */
+  length() {
+    const part0 = this.lo;
+    const part1 = (this.lo >>> 28 | this.hi << 4) >>> 0;
+    const part2 = this.hi >>> 24;
+    return part2 === 0 ? part1 === 0 ? part0 < 16384 ? part0 < 128 ? 1 : 2 : part0 < 2097152 ? 3 : 4 : part1 < 16384 ? part1 < 128 ? 5 : 6 : part1 < 2097152 ? 7 : 8 : part2 < 128 ? 9 : 10;
+  }
+  /**
+   * Constructs new long bits from the specified number
+   */
+  static fromBigInt(value) {
+    if (value === 0n) {
+      return zero;
+    }
+    if (value < MAX_SAFE_NUMBER_INTEGER && value > MIN_SAFE_NUMBER_INTEGER) {
+      return this.fromNumber(Number(value));
+    }
+    const negative = value < 0n;
+    if (negative) {
+      value = -value;
+    }
+    let hi = value >> 32n;
+    let lo = value - (hi << 32n);
+    if (negative) {
+      hi = ~hi | 0n;
+      lo = ~lo | 0n;
+      if (++lo > TWO_32) {
+        lo = 0n;
+        if (++hi > TWO_32) {
+          hi = 0n;
+        }
+      }
+    }
+    return new _LongBits(Number(lo), Number(hi));
+  }
+  /**
+   * Constructs new long bits from the specified number
+   */
+  static fromNumber(value) {
+    if (value === 0) {
+      return zero;
+    }
+    const sign = value < 0;
+    if (sign) {
+      value = -value;
+    }
+    let lo = value >>> 0;
+    let hi = (value - lo) / 4294967296 >>> 0;
+    if (sign) {
+      hi = ~hi >>> 0;
+      lo = ~lo >>> 0;
+      if (++lo > 4294967295) {
+        lo = 0;
+        if (++hi > 4294967295) {
+          hi = 0;
+        }
+      }
+    }
+    return new _LongBits(lo, hi);
+  }
+  /**
+   * Constructs new long bits from a number, long or string
+   */
+  static from(value) {
+    if (typeof value === "number") {
+      return _LongBits.fromNumber(value);
+    }
+    if (typeof value === "bigint") {
+      return _LongBits.fromBigInt(value);
+    }
+    if (typeof value === "string") {
+      return _LongBits.fromBigInt(BigInt(value));
+    }
+    return value.low != null || value.high != null ? new _LongBits(value.low >>> 0, value.high >>> 0) : zero;
+  }
+};
+var zero = new LongBits(0, 0);
+zero.toBigInt = function() {
+  return 0n;
+};
+zero.zzEncode = zero.zzDecode = function() {
+  return this;
+};
+zero.length = function() {
+  return 1;
+};
+var TWO_32 = 4294967296n;
+
+// node_modules/protons-runtime/dist/src/utils/utf8.js
+function length2(string2) {
+  let len = 0;
+  let c = 0;
+  for (let i = 0; i < string2.length; ++i) {
+    c = string2.charCodeAt(i);
+    if (c < 128) {
+      len += 1;
+    } else if (c < 2048) {
+      len += 2;
+    } else if ((c & 64512) === 55296 && (string2.charCodeAt(i + 1) & 64512) === 56320) {
+      ++i;
+      len += 4;
+    } else {
+      len += 3;
+    }
+  }
+  return len;
+}
+function read2(buffer2, start, end) {
+  const len = end - start;
+  if (len < 1) {
+    return "";
+  }
+  let parts;
+  const chunk = [];
+  let i = 0;
+  let t;
+  while (start < end) {
+    t = buffer2[start++];
+    if (t < 128) {
+      chunk[i++] = t;
+    } else if (t > 191 && t < 224) {
+      chunk[i++] = (t & 31) << 6 | buffer2[start++] & 63;
+    } else if (t > 239 && t < 365) {
+      t = ((t & 7) << 18 | (buffer2[start++] & 63) << 12 | (buffer2[start++] & 63) << 6 | buffer2[start++] & 63) - 65536;
+      chunk[i++] = 55296 + (t >> 10);
+      chunk[i++] = 56320 + (t & 1023);
+    } else {
+      chunk[i++] = (t & 15) << 12 | (buffer2[start++] & 63) << 6 | buffer2[start++] & 63;
+    }
+    if (i > 8191) {
+      (parts ?? (parts = [])).push(String.fromCharCode.apply(String, chunk));
+      i = 0;
+    }
+  }
+  if (parts != null) {
+    if (i > 0) {
+      parts.push(String.fromCharCode.apply(String, chunk.slice(0, i)));
+    }
+    return parts.join("");
+  }
+  return String.fromCharCode.apply(String, chunk.slice(0, i));
+}
+function write(string2, buffer2, offset) {
+  const start = offset;
+  let c1;
+  let c2;
+  for (let i = 0; i < string2.length; ++i) {
+    c1 = string2.charCodeAt(i);
+    if (c1 < 128) {
+      buffer2[offset++] = c1;
+    } else if (c1 < 2048) {
+      buffer2[offset++] = c1 >> 6 | 192;
+      buffer2[offset++] = c1 & 63 | 128;
+    } else if ((c1 & 64512) === 55296 && ((c2 = string2.charCodeAt(i + 1)) & 64512) === 56320) {
+      c1 = 65536 + ((c1 & 1023) << 10) + (c2 & 1023);
+      ++i;
+      buffer2[offset++] = c1 >> 18 | 240;
+      buffer2[offset++] = c1 >> 12 & 63 | 128;
+      buffer2[offset++] = c1 >> 6 & 63 | 128;
+      buffer2[offset++] = c1 & 63 | 128;
+    } else {
+      buffer2[offset++] = c1 >> 12 | 224;
+      buffer2[offset++] = c1 >> 6 & 63 | 128;
+      buffer2[offset++] = c1 & 63 | 128;
+    }
+  }
+  return offset - start;
+}
+
+// node_modules/protons-runtime/dist/src/utils/reader.js
+function indexOutOfRange(reader, writeLength) {
+  return RangeError(`index out of range: ${reader.pos} + ${writeLength ?? 1} > ${reader.len}`);
+}
+function readFixed32End(buf, end) {
+  return (buf[end - 4] | buf[end - 3] << 8 | buf[end - 2] << 16 | buf[end - 1] << 24) >>> 0;
+}
+var Uint8ArrayReader = class {
+  buf;
+  pos;
+  len;
+  _slice = Uint8Array.prototype.subarray;
+  constructor(buffer2) {
+    this.buf = withArrayBuffer(buffer2);
+    this.pos = 0;
+    this.len = buffer2.length;
+  }
+  /**
+   * Reads a varint as an unsigned 32 bit value
+   */
+  uint32() {
+    let value = 4294967295;
+    value = (this.buf[this.pos] & 127) >>> 0;
+    if (this.buf[this.pos++] < 128) {
+      return value;
+    }
+    value = (value | (this.buf[this.pos] & 127) << 7) >>> 0;
+    if (this.buf[this.pos++] < 128) {
+      return value;
+    }
+    value = (value | (this.buf[this.pos] & 127) << 14) >>> 0;
+    if (this.buf[this.pos++] < 128) {
+      return value;
+    }
+    value = (value | (this.buf[this.pos] & 127) << 21) >>> 0;
+    if (this.buf[this.pos++] < 128) {
+      return value;
+    }
+    value = (value | (this.buf[this.pos] & 15) << 28) >>> 0;
+    if (this.buf[this.pos++] < 128) {
+      return value;
+    }
+    if ((this.pos += 5) > this.len) {
+      this.pos = this.len;
+      throw indexOutOfRange(this, 10);
+    }
+    return value;
+  }
+  /**
+   * Reads a varint as a signed 32 bit value
+   */
+  int32() {
+    return this.uint32() | 0;
+  }
+  /**
+   * Reads a zig-zag encoded varint as a signed 32 bit value
+   */
+  sint32() {
+    const value = this.uint32();
+    return value >>> 1 ^ -(value & 1) | 0;
+  }
+  /**
+   * Reads a varint as a boolean
+   */
+  bool() {
+    return this.uint32() !== 0;
+  }
+  /**
+   * Reads fixed 32 bits as an unsigned 32 bit integer
+   */
+  fixed32() {
+    if (this.pos + 4 > this.len) {
+      throw indexOutOfRange(this, 4);
+    }
+    const res = readFixed32End(this.buf, this.pos += 4);
+    return res;
+  }
+  /**
+   * Reads fixed 32 bits as a signed 32 bit integer
+   */
+  sfixed32() {
+    if (this.pos + 4 > this.len) {
+      throw indexOutOfRange(this, 4);
+    }
+    const res = readFixed32End(this.buf, this.pos += 4) | 0;
+    return res;
+  }
+  /**
+   * Reads a float (32 bit) as a number
+   */
+  float() {
+    if (this.pos + 4 > this.len) {
+      throw indexOutOfRange(this, 4);
+    }
+    const value = readFloatLE(this.buf, this.pos);
+    this.pos += 4;
+    return value;
+  }
+  /**
+   * Reads a double (64 bit float) as a number
+   */
+  double() {
+    if (this.pos + 8 > this.len) {
+      throw indexOutOfRange(this, 4);
+    }
+    const value = readDoubleLE(this.buf, this.pos);
+    this.pos += 8;
+    return value;
+  }
+  /**
+   * Reads a sequence of bytes preceded by its length as a varint
+   */
+  bytes() {
+    const length3 = this.uint32();
+    const start = this.pos;
+    const end = this.pos + length3;
+    if (end > this.len) {
+      throw indexOutOfRange(this, length3);
+    }
+    this.pos += length3;
+    return start === end ? new Uint8Array(0) : this.buf.subarray(start, end);
+  }
+  /**
+   * Reads a string preceded by its byte length as a varint
+   */
+  string() {
+    const bytes = this.bytes();
+    return read2(bytes, 0, bytes.length);
+  }
+  /**
+   * Skips the specified number of bytes if specified, otherwise skips a varint
+   */
+  skip(length3) {
+    if (typeof length3 === "number") {
+      if (this.pos + length3 > this.len) {
+        throw indexOutOfRange(this, length3);
+      }
+      this.pos += length3;
+    } else {
+      do {
+        if (this.pos >= this.len) {
+          throw indexOutOfRange(this);
+        }
+      } while ((this.buf[this.pos++] & 128) !== 0);
+    }
+    return this;
+  }
+  /**
+   * Skips the next element of the specified wire type
+   */
+  skipType(wireType) {
+    switch (wireType) {
+      case 0:
+        this.skip();
+        break;
+      case 1:
+        this.skip(8);
+        break;
+      case 2:
+        this.skip(this.uint32());
+        break;
+      case 3:
+        while ((wireType = this.uint32() & 7) !== 4) {
+          this.skipType(wireType);
+        }
+        break;
+      case 5:
+        this.skip(4);
+        break;
+      /* istanbul ignore next */
+      default:
+        throw Error(`invalid wire type ${wireType} at offset ${this.pos}`);
+    }
+    return this;
+  }
+  readLongVarint() {
+    const bits = new LongBits(0, 0);
+    let i = 0;
+    if (this.len - this.pos > 4) {
+      for (; i < 4; ++i) {
+        bits.lo = (bits.lo | (this.buf[this.pos] & 127) << i * 7) >>> 0;
+        if (this.buf[this.pos++] < 128) {
+          return bits;
+        }
+      }
+      bits.lo = (bits.lo | (this.buf[this.pos] & 127) << 28) >>> 0;
+      bits.hi = (bits.hi | (this.buf[this.pos] & 127) >> 4) >>> 0;
+      if (this.buf[this.pos++] < 128) {
+        return bits;
+      }
+      i = 0;
+    } else {
+      for (; i < 3; ++i) {
+        if (this.pos >= this.len) {
+          throw indexOutOfRange(this);
+        }
+        bits.lo = (bits.lo | (this.buf[this.pos] & 127) << i * 7) >>> 0;
+        if (this.buf[this.pos++] < 128) {
+          return bits;
+        }
+      }
+      bits.lo = (bits.lo | (this.buf[this.pos++] & 127) << i * 7) >>> 0;
+      return bits;
+    }
+    if (this.len - this.pos > 4) {
+      for (; i < 5; ++i) {
+        bits.hi = (bits.hi | (this.buf[this.pos] & 127) << i * 7 + 3) >>> 0;
+        if (this.buf[this.pos++] < 128) {
+          return bits;
+        }
+      }
+    } else {
+      for (; i < 5; ++i) {
+        if (this.pos >= this.len) {
+          throw indexOutOfRange(this);
+        }
+        bits.hi = (bits.hi | (this.buf[this.pos] & 127) << i * 7 + 3) >>> 0;
+        if (this.buf[this.pos++] < 128) {
+          return bits;
+        }
+      }
+    }
+    throw Error("invalid varint encoding");
+  }
+  readFixed64() {
+    if (this.pos + 8 > this.len) {
+      throw indexOutOfRange(this, 8);
+    }
+    const lo = readFixed32End(this.buf, this.pos += 4);
+    const hi = readFixed32End(this.buf, this.pos += 4);
+    return new LongBits(lo, hi);
+  }
+  /**
+   * Reads a varint as a signed 64 bit value
+   */
+  int64() {
+    return this.readLongVarint().toBigInt();
+  }
+  /**
+   * Reads a varint as a signed 64 bit value returned as a possibly unsafe
+   * JavaScript number
+   */
+  int64Number() {
+    return this.readLongVarint().toNumber();
+  }
+  /**
+   * Reads a varint as a signed 64 bit value returned as a string
+   */
+  int64String() {
+    return this.readLongVarint().toString();
+  }
+  /**
+   * Reads a varint as an unsigned 64 bit value
+   */
+  uint64() {
+    return this.readLongVarint().toBigInt(true);
+  }
+  /**
+   * Reads a varint as an unsigned 64 bit value returned as a possibly unsafe
+   * JavaScript number
+   */
+  uint64Number() {
+    const value = decodeUint8Array(this.buf, this.pos);
+    this.pos += encodingLength2(value);
+    return value;
+  }
+  /**
+   * Reads a varint as an unsigned 64 bit value returned as a string
+   */
+  uint64String() {
+    return this.readLongVarint().toString(true);
+  }
+  /**
+   * Reads a zig-zag encoded varint as a signed 64 bit value
+   */
+  sint64() {
+    return this.readLongVarint().zzDecode().toBigInt();
+  }
+  /**
+   * Reads a zig-zag encoded varint as a signed 64 bit value returned as a
+   * possibly unsafe JavaScript number
+   */
+  sint64Number() {
+    return this.readLongVarint().zzDecode().toNumber();
+  }
+  /**
+   * Reads a zig-zag encoded varint as a signed 64 bit value returned as a
+   * string
+   */
+  sint64String() {
+    return this.readLongVarint().zzDecode().toString();
+  }
+  /**
+   * Reads fixed 64 bits
+   */
+  fixed64() {
+    return this.readFixed64().toBigInt();
+  }
+  /**
+   * Reads fixed 64 bits returned as a possibly unsafe JavaScript number
+   */
+  fixed64Number() {
+    return this.readFixed64().toNumber();
+  }
+  /**
+   * Reads fixed 64 bits returned as a string
+   */
+  fixed64String() {
+    return this.readFixed64().toString();
+  }
+  /**
+   * Reads zig-zag encoded fixed 64 bits
+   */
+  sfixed64() {
+    return this.readFixed64().toBigInt();
+  }
+  /**
+   * Reads zig-zag encoded fixed 64 bits returned as a possibly unsafe
+   * JavaScript number
+   */
+  sfixed64Number() {
+    return this.readFixed64().toNumber();
+  }
+  /**
+   * Reads zig-zag encoded fixed 64 bits returned as a string
+   */
+  sfixed64String() {
+    return this.readFixed64().toString();
+  }
+};
+function createReader(buf) {
+  return new Uint8ArrayReader(buf instanceof Uint8Array ? buf : buf.subarray());
+}
+
+// node_modules/protons-runtime/dist/src/decode.js
+function decodeMessage(buf, codec, opts) {
+  const reader = createReader(buf);
+  return codec.decode(reader, void 0, opts);
+}
+
+// node_modules/uint8arrays/dist/src/from-string.node.js
+import { Buffer as Buffer3 } from "node:buffer";
+
+// node_modules/multiformats/dist/src/bases/base10.js
+var base10_exports = {};
+__export(base10_exports, {
+  base10: () => base10
+});
+var base10 = baseX({
+  prefix: "9",
+  name: "base10",
+  alphabet: "0123456789"
+});
+
+// node_modules/multiformats/dist/src/bases/base16.js
+var base16_exports = {};
+__export(base16_exports, {
+  base16: () => base16,
+  base16upper: () => base16upper
+});
+var base16 = rfc4648({
+  prefix: "f",
+  name: "base16",
+  alphabet: "0123456789abcdef",
+  bitsPerChar: 4,
+  caseInsensitive: true
+});
+var base16upper = rfc4648({
+  prefix: "F",
+  name: "base16upper",
+  alphabet: "0123456789ABCDEF",
+  bitsPerChar: 4,
+  caseInsensitive: true
+});
+
+// node_modules/multiformats/dist/src/bases/base2.js
+var base2_exports = {};
+__export(base2_exports, {
+  base2: () => base2
+});
+var base2 = rfc4648({
+  prefix: "0",
+  name: "base2",
+  alphabet: "01",
+  bitsPerChar: 1
+});
+
+// node_modules/multiformats/dist/src/bases/base256emoji.js
+var base256emoji_exports = {};
+__export(base256emoji_exports, {
+  base256emoji: () => base256emoji
+});
+var alphabet = Array.from("\u{1F680}\u{1FA90}\u2604\u{1F6F0}\u{1F30C}\u{1F311}\u{1F312}\u{1F313}\u{1F314}\u{1F315}\u{1F316}\u{1F317}\u{1F318}\u{1F30D}\u{1F30F}\u{1F30E}\u{1F409}\u2600\u{1F4BB}\u{1F5A5}\u{1F4BE}\u{1F4BF}\u{1F602}\u2764\u{1F60D}\u{1F923}\u{1F60A}\u{1F64F}\u{1F495}\u{1F62D}\u{1F618}\u{1F44D}\u{1F605}\u{1F44F}\u{1F601}\u{1F525}\u{1F970}\u{1F494}\u{1F496}\u{1F499}\u{1F622}\u{1F914}\u{1F606}\u{1F644}\u{1F4AA}\u{1F609}\u263A\u{1F44C}\u{1F917}\u{1F49C}\u{1F614}\u{1F60E}\u{1F607}\u{1F339}\u{1F926}\u{1F389}\u{1F49E}\u270C\u2728\u{1F937}\u{1F631}\u{1F60C}\u{1F338}\u{1F64C}\u{1F60B}\u{1F497}\u{1F49A}\u{1F60F}\u{1F49B}\u{1F642}\u{1F493}\u{1F929}\u{1F604}\u{1F600}\u{1F5A4}\u{1F603}\u{1F4AF}\u{1F648}\u{1F447}\u{1F3B6}\u{1F612}\u{1F92D}\u2763\u{1F61C}\u{1F48B}\u{1F440}\u{1F62A}\u{1F611}\u{1F4A5}\u{1F64B}\u{1F61E}\u{1F629}\u{1F621}\u{1F92A}\u{1F44A}\u{1F973}\u{1F625}\u{1F924}\u{1F449}\u{1F483}\u{1F633}\u270B\u{1F61A}\u{1F61D}\u{1F634}\u{1F31F}\u{1F62C}\u{1F643}\u{1F340}\u{1F337}\u{1F63B}\u{1F613}\u2B50\u2705\u{1F97A}\u{1F308}\u{1F608}\u{1F918}\u{1F4A6}\u2714\u{1F623}\u{1F3C3}\u{1F490}\u2639\u{1F38A}\u{1F498}\u{1F620}\u261D\u{1F615}\u{1F33A}\u{1F382}\u{1F33B}\u{1F610}\u{1F595}\u{1F49D}\u{1F64A}\u{1F639}\u{1F5E3}\u{1F4AB}\u{1F480}\u{1F451}\u{1F3B5}\u{1F91E}\u{1F61B}\u{1F534}\u{1F624}\u{1F33C}\u{1F62B}\u26BD\u{1F919}\u2615\u{1F3C6}\u{1F92B}\u{1F448}\u{1F62E}\u{1F646}\u{1F37B}\u{1F343}\u{1F436}\u{1F481}\u{1F632}\u{1F33F}\u{1F9E1}\u{1F381}\u26A1\u{1F31E}\u{1F388}\u274C\u270A\u{1F44B}\u{1F630}\u{1F928}\u{1F636}\u{1F91D}\u{1F6B6}\u{1F4B0}\u{1F353}\u{1F4A2}\u{1F91F}\u{1F641}\u{1F6A8}\u{1F4A8}\u{1F92C}\u2708\u{1F380}\u{1F37A}\u{1F913}\u{1F619}\u{1F49F}\u{1F331}\u{1F616}\u{1F476}\u{1F974}\u25B6\u27A1\u2753\u{1F48E}\u{1F4B8}\u2B07\u{1F628}\u{1F31A}\u{1F98B}\u{1F637}\u{1F57A}\u26A0\u{1F645}\u{1F61F}\u{1F635}\u{1F44E}\u{1F932}\u{1F920}\u{1F927}\u{1F4CC}\u{1F535}\u{1F485}\u{1F9D0}\u{1F43E}\u{1F352}\u{1F617}\u{1F911}\u{1F30A}\u{1F92F}\u{1F437}\u260E\u{1F4A7}\u{1F62F}\u{1F486}\u{1F446}\u{1F3A4}\u{1F647}\u{1F351}\u2744\u{1F334}\u{1F4A3}\u{1F438}\u{1F48C}\u{1F4CD}\u{1F940}\u{1F922}\u{1F445}\u{1F4A1}\u{1F4A9}\u{1F450}\u{1F4F8}\u{1F47B}\u{1F910}\u{1F92E}\u{1F3BC}\u{1F975}\u{1F6A9}\u{1F34E}\u{1F34A}\u{1F47C}\u{1F48D}\u{1F4E3}\u{1F942}");
+var alphabetBytesToChars = alphabet.reduce((p, c, i) => {
+  p[i] = c;
+  return p;
+}, []);
+var alphabetCharsToBytes = alphabet.reduce((p, c, i) => {
+  const codePoint = c.codePointAt(0);
+  if (codePoint == null) {
+    throw new Error(`Invalid character: ${c}`);
+  }
+  p[codePoint] = i;
+  return p;
+}, []);
+function encode4(data) {
+  return data.reduce((p, c) => {
+    p += alphabetBytesToChars[c];
+    return p;
+  }, "");
+}
+function decode6(str) {
+  const byts = [];
+  for (const char of str) {
+    const codePoint = char.codePointAt(0);
+    if (codePoint == null) {
+      throw new Error(`Invalid character: ${char}`);
+    }
+    const byt = alphabetCharsToBytes[codePoint];
+    if (byt == null) {
+      throw new Error(`Non-base256emoji character: ${char}`);
+    }
+    byts.push(byt);
+  }
+  return new Uint8Array(byts);
+}
+var base256emoji = from({
+  prefix: "\u{1F680}",
+  name: "base256emoji",
+  encode: encode4,
+  decode: decode6
+});
+
+// node_modules/multiformats/dist/src/bases/base8.js
+var base8_exports = {};
+__export(base8_exports, {
+  base8: () => base8
+});
+var base8 = rfc4648({
+  prefix: "7",
+  name: "base8",
+  alphabet: "01234567",
+  bitsPerChar: 3
+});
+
+// node_modules/multiformats/dist/src/bases/identity.js
+var identity_exports = {};
+__export(identity_exports, {
+  identity: () => identity
+});
+var identity = from({
+  prefix: "\0",
+  name: "identity",
+  encode: (buf) => toString(coerce(buf)),
+  decode: (str) => coerce(fromString(str))
+});
+
+// node_modules/multiformats/dist/src/codecs/json.js
+var textEncoder3 = new TextEncoder();
+var textDecoder2 = new TextDecoder();
+var code2 = 512;
+function decode7(data) {
+  return JSON.parse(textDecoder2.decode(data));
+}
+
+// node_modules/multiformats/dist/src/codecs/raw.js
+var raw_exports = {};
+__export(raw_exports, {
+  code: () => code3,
+  decode: () => decode8,
+  encode: () => encode5,
+  name: () => name2
+});
+var name2 = "raw";
+var code3 = 85;
+function encode5(node) {
+  return coerce(node);
+}
+function decode8(data) {
+  return coerce(data);
+}
+
+// node_modules/multiformats/dist/src/hashes/identity.js
+var identity_exports2 = {};
+__export(identity_exports2, {
+  identity: () => identity2
+});
+var code4 = 0;
+var name3 = "identity";
+var encode6 = coerce;
+function digest(input, options) {
+  if (options?.truncate != null && options.truncate !== input.byteLength) {
+    if (options.truncate < 0 || options.truncate > input.byteLength) {
+      throw new Error(`Invalid truncate option, must be less than or equal to ${input.byteLength}`);
+    }
+    input = input.subarray(0, options.truncate);
+  }
+  return create(code4, encode6(input));
+}
+var identity2 = { code: code4, name: name3, encode: encode6, digest };
+
+// node_modules/multiformats/dist/src/hashes/sha2.js
+var sha2_exports = {};
+__export(sha2_exports, {
+  sha256: () => sha256,
+  sha512: () => sha512
+});
+import crypto from "node:crypto";
+var sha256 = from2({
+  name: "sha2-256",
+  code: 18,
+  encode: (input) => coerce(crypto.createHash("sha256").update(input).digest())
+});
+var sha512 = from2({
+  name: "sha2-512",
+  code: 19,
+  encode: (input) => coerce(crypto.createHash("sha512").update(input).digest())
+});
+
+// node_modules/multiformats/dist/src/basics.js
+var bases = { ...identity_exports, ...base2_exports, ...base8_exports, ...base10_exports, ...base16_exports, ...base32_exports, ...base36_exports, ...base58_exports, ...base64_exports, ...base256emoji_exports };
+var hashes = { ...sha2_exports, ...identity_exports2 };
+
+// node_modules/uint8arrays/dist/src/util/bases.js
+function createCodec(name4, prefix, encode9, decode13) {
+  return {
+    name: name4,
+    prefix,
+    encoder: {
+      name: name4,
+      prefix,
+      encode: encode9
+    },
+    decoder: {
+      decode: decode13
+    }
+  };
+}
+var string = createCodec("utf8", "u", (buf) => {
+  const decoder = new TextDecoder("utf8");
+  return "u" + decoder.decode(buf);
+}, (str) => {
+  const encoder3 = new TextEncoder();
+  return encoder3.encode(str.substring(1));
+});
+var ascii = createCodec("ascii", "a", (buf) => {
+  let string2 = "a";
+  for (let i = 0; i < buf.length; i++) {
+    string2 += String.fromCharCode(buf[i]);
+  }
+  return string2;
+}, (str) => {
+  str = str.substring(1);
+  const buf = allocUnsafe(str.length);
+  for (let i = 0; i < str.length; i++) {
+    buf[i] = str.charCodeAt(i);
+  }
+  return buf;
+});
+var BASES = {
+  utf8: string,
+  "utf-8": string,
+  hex: bases.base16,
+  latin1: ascii,
+  ascii,
+  binary: ascii,
+  ...bases
+};
+var bases_default = BASES;
+
+// node_modules/uint8arrays/dist/src/from-string.node.js
+function fromString2(string2, encoding = "utf8") {
+  const base3 = bases_default[encoding];
+  if (base3 == null) {
+    throw new Error(`Unsupported encoding "${encoding}"`);
+  }
+  if (encoding === "utf8" || encoding === "utf-8") {
+    return asUint8Array(Buffer3.from(string2, "utf-8"));
+  }
+  return base3.decoder.decode(`${base3.prefix}${string2}`);
+}
+
+// node_modules/protons-runtime/dist/src/utils/pool.js
+function pool(size) {
+  const SIZE = size ?? 8192;
+  const MAX = SIZE >>> 1;
+  let slab;
+  let offset = SIZE;
+  return function poolAlloc(size2) {
+    if (size2 < 1 || size2 > MAX) {
+      return allocUnsafe(size2);
+    }
+    if (offset + size2 > SIZE) {
+      slab = allocUnsafe(SIZE);
+      offset = 0;
+    }
+    const buf = slab.subarray(offset, offset += size2);
+    if ((offset & 7) !== 0) {
+      offset = (offset | 7) + 1;
+    }
+    return buf;
+  };
+}
+
+// node_modules/protons-runtime/dist/src/utils/writer.js
+var Op = class {
+  /**
+   * Function to call
+   */
+  fn;
+  /**
+   * Value byte length
+   */
+  len;
+  /**
+   * Next operation
+   */
+  next;
+  /**
+   * Value to write
+   */
+  val;
+  constructor(fn, len, val) {
+    this.fn = fn;
+    this.len = len;
+    this.next = void 0;
+    this.val = val;
+  }
+};
+function noop() {
+}
+var State = class {
+  /**
+   * Current head
+   */
+  head;
+  /**
+   * Current tail
+   */
+  tail;
+  /**
+   * Current buffer length
+   */
+  len;
+  /**
+   * Next state
+   */
+  next;
+  constructor(writer) {
+    this.head = writer.head;
+    this.tail = writer.tail;
+    this.len = writer.len;
+    this.next = writer.states;
+  }
+};
+var bufferPool = pool();
+function alloc2(size) {
+  if (globalThis.Buffer != null) {
+    return allocUnsafe(size);
+  }
+  return bufferPool(size);
+}
+var Uint8ArrayWriter = class {
+  /**
+   * Current length
+   */
+  len;
+  /**
+   * Operations head
+   */
+  head;
+  /**
+   * Operations tail
+   */
+  tail;
+  /**
+   * Linked forked states
+   */
+  states;
+  constructor() {
+    this.len = 0;
+    this.head = new Op(noop, 0, 0);
+    this.tail = this.head;
+    this.states = null;
+  }
+  /**
+   * Pushes a new operation to the queue
+   */
+  _push(fn, len, val) {
+    this.tail = this.tail.next = new Op(fn, len, val);
+    this.len += len;
+    return this;
+  }
+  /**
+   * Writes an unsigned 32 bit value as a varint
+   */
+  uint32(value) {
+    this.len += (this.tail = this.tail.next = new VarintOp((value = value >>> 0) < 128 ? 1 : value < 16384 ? 2 : value < 2097152 ? 3 : value < 268435456 ? 4 : 5, value)).len;
+    return this;
+  }
+  /**
+   * Writes a signed 32 bit value as a varint`
+   */
+  int32(value) {
+    return value < 0 ? this._push(writeVarint64, 10, LongBits.fromNumber(value)) : this.uint32(value);
+  }
+  /**
+   * Writes a 32 bit value as a varint, zig-zag encoded
+   */
+  sint32(value) {
+    return this.uint32((value << 1 ^ value >> 31) >>> 0);
+  }
+  /**
+   * Writes an unsigned 64 bit value as a varint
+   */
+  uint64(value) {
+    const bits = LongBits.fromBigInt(value);
+    return this._push(writeVarint64, bits.length(), bits);
+  }
+  /**
+   * Writes an unsigned 64 bit value as a varint
+   */
+  uint64Number(value) {
+    return this._push(encodeUint8Array, encodingLength2(value), value);
+  }
+  /**
+   * Writes an unsigned 64 bit value as a varint
+   */
+  uint64String(value) {
+    return this.uint64(BigInt(value));
+  }
+  /**
+   * Writes a signed 64 bit value as a varint
+   */
+  int64(value) {
+    return this.uint64(value);
+  }
+  /**
+   * Writes a signed 64 bit value as a varint
+   */
+  int64Number(value) {
+    return this.uint64Number(value);
+  }
+  /**
+   * Writes a signed 64 bit value as a varint
+   */
+  int64String(value) {
+    return this.uint64String(value);
+  }
+  /**
+   * Writes a signed 64 bit value as a varint, zig-zag encoded
+   */
+  sint64(value) {
+    const bits = LongBits.fromBigInt(value).zzEncode();
+    return this._push(writeVarint64, bits.length(), bits);
+  }
+  /**
+   * Writes a signed 64 bit value as a varint, zig-zag encoded
+   */
+  sint64Number(value) {
+    const bits = LongBits.fromNumber(value).zzEncode();
+    return this._push(writeVarint64, bits.length(), bits);
+  }
+  /**
+   * Writes a signed 64 bit value as a varint, zig-zag encoded
+   */
+  sint64String(value) {
+    return this.sint64(BigInt(value));
+  }
+  /**
+   * Writes a boolish value as a varint
+   */
+  bool(value) {
+    return this._push(writeByte, 1, value ? 1 : 0);
+  }
+  /**
+   * Writes an unsigned 32 bit value as fixed 32 bits
+   */
+  fixed32(value) {
+    return this._push(writeFixed32, 4, value >>> 0);
+  }
+  /**
+   * Writes a signed 32 bit value as fixed 32 bits
+   */
+  sfixed32(value) {
+    return this.fixed32(value);
+  }
+  /**
+   * Writes an unsigned 64 bit value as fixed 64 bits
+   */
+  fixed64(value) {
+    const bits = LongBits.fromBigInt(value);
+    return this._push(writeFixed32, 4, bits.lo)._push(writeFixed32, 4, bits.hi);
+  }
+  /**
+   * Writes an unsigned 64 bit value as fixed 64 bits
+   */
+  fixed64Number(value) {
+    const bits = LongBits.fromNumber(value);
+    return this._push(writeFixed32, 4, bits.lo)._push(writeFixed32, 4, bits.hi);
+  }
+  /**
+   * Writes an unsigned 64 bit value as fixed 64 bits
+   */
+  fixed64String(value) {
+    return this.fixed64(BigInt(value));
+  }
+  /**
+   * Writes a signed 64 bit value as fixed 64 bits
+   */
+  sfixed64(value) {
+    return this.fixed64(value);
+  }
+  /**
+   * Writes a signed 64 bit value as fixed 64 bits
+   */
+  sfixed64Number(value) {
+    return this.fixed64Number(value);
+  }
+  /**
+   * Writes a signed 64 bit value as fixed 64 bits
+   */
+  sfixed64String(value) {
+    return this.fixed64String(value);
+  }
+  /**
+   * Writes a float (32 bit)
+   */
+  float(value) {
+    return this._push(writeFloatLE, 4, value);
+  }
+  /**
+   * Writes a double (64 bit float).
+   *
+   * @function
+   * @param {number} value - Value to write
+   * @returns {Writer} `this`
+   */
+  double(value) {
+    return this._push(writeDoubleLE, 8, value);
+  }
+  /**
+   * Writes a sequence of bytes
+   */
+  bytes(value) {
+    const len = value.length >>> 0;
+    if (len === 0) {
+      return this._push(writeByte, 1, 0);
+    }
+    return this.uint32(len)._push(writeBytes, len, value);
+  }
+  /**
+   * Writes a string
+   */
+  string(value) {
+    const len = length2(value);
+    return len !== 0 ? this.uint32(len)._push(write, len, value) : this._push(writeByte, 1, 0);
+  }
+  /**
+   * Forks this writer's state by pushing it to a stack.
+   * Calling {@link Writer#reset|reset} or {@link Writer#ldelim|ldelim} resets the writer to the previous state.
+   */
+  fork() {
+    this.states = new State(this);
+    this.head = this.tail = new Op(noop, 0, 0);
+    this.len = 0;
+    return this;
+  }
+  /**
+   * Resets this instance to the last state
+   */
+  reset() {
+    if (this.states != null) {
+      this.head = this.states.head;
+      this.tail = this.states.tail;
+      this.len = this.states.len;
+      this.states = this.states.next;
+    } else {
+      this.head = this.tail = new Op(noop, 0, 0);
+      this.len = 0;
+    }
+    return this;
+  }
+  /**
+   * Resets to the last state and appends the fork state's current write length as a varint followed by its operations.
+   */
+  ldelim() {
+    const head = this.head;
+    const tail = this.tail;
+    const len = this.len;
+    this.reset().uint32(len);
+    if (len !== 0) {
+      this.tail.next = head.next;
+      this.tail = tail;
+      this.len += len;
+    }
+    return this;
+  }
+  /**
+   * Finishes the write operation
+   */
+  finish() {
+    let head = this.head.next;
+    const buf = alloc2(this.len);
+    let pos = 0;
+    while (head != null) {
+      head.fn(head.val, buf, pos);
+      pos += head.len;
+      head = head.next;
+    }
+    return buf;
+  }
+};
+function writeByte(val, buf, pos) {
+  buf[pos] = val & 255;
+}
+function writeVarint32(val, buf, pos) {
+  while (val > 127) {
+    buf[pos++] = val & 127 | 128;
+    val >>>= 7;
+  }
+  buf[pos] = val;
+}
+var VarintOp = class extends Op {
+  next;
+  constructor(len, val) {
+    super(writeVarint32, len, val);
+    this.next = void 0;
+  }
+};
+function writeVarint64(val, buf, pos) {
+  while (val.hi !== 0) {
+    buf[pos++] = val.lo & 127 | 128;
+    val.lo = (val.lo >>> 7 | val.hi << 25) >>> 0;
+    val.hi >>>= 7;
+  }
+  while (val.lo > 127) {
+    buf[pos++] = val.lo & 127 | 128;
+    val.lo = val.lo >>> 7;
+  }
+  buf[pos++] = val.lo;
+}
+function writeFixed32(val, buf, pos) {
+  buf[pos] = val & 255;
+  buf[pos + 1] = val >>> 8 & 255;
+  buf[pos + 2] = val >>> 16 & 255;
+  buf[pos + 3] = val >>> 24;
+}
+function writeBytes(val, buf, pos) {
+  buf.set(val, pos);
+}
+if (globalThis.Buffer != null) {
+  Uint8ArrayWriter.prototype.bytes = function(value) {
+    const len = value.length >>> 0;
+    this.uint32(len);
+    if (len > 0) {
+      this._push(writeBytesBuffer, len, value);
+    }
+    return this;
+  };
+  Uint8ArrayWriter.prototype.string = function(value) {
+    const len = globalThis.Buffer.byteLength(value);
+    this.uint32(len);
+    if (len > 0) {
+      this._push(writeStringBuffer, len, value);
+    }
+    return this;
+  };
+}
+function writeBytesBuffer(val, buf, pos) {
+  buf.set(val, pos);
+}
+function writeStringBuffer(val, buf, pos) {
+  if (val.length < 40) {
+    write(val, buf, pos);
+  } else if (buf.utf8Write != null) {
+    buf.utf8Write(val, pos);
+  } else {
+    buf.set(fromString2(val), pos);
+  }
+}
+function createWriter() {
+  return new Uint8ArrayWriter();
+}
+
+// node_modules/protons-runtime/dist/src/encode.js
+function encodeMessage(message2, codec) {
+  const w = createWriter();
+  codec.encode(message2, w, {
+    lengthDelimited: false
+  });
+  return w.finish();
+}
+
+// node_modules/protons-runtime/dist/src/stream.js
+function* streamMessage(buf, codec, opts) {
+  const reader = createReader(buf);
+  yield* codec.stream(reader, void 0, ".", opts);
+}
+
+// node_modules/protons-runtime/dist/src/codec.js
+var CODEC_TYPES = {
+  VARINT: 0,
+  BIT64: 1,
+  LENGTH_DELIMITED: 2,
+  START_GROUP: 3,
+  END_GROUP: 4,
+  BIT32: 5
+};
+function createCodec2(name4, type, encode9, decode13, stream) {
+  return {
+    name: name4,
+    type,
+    encode: encode9,
+    decode: decode13,
+    stream
+  };
+}
+
+// node_modules/protons-runtime/dist/src/codecs/enum.js
+function enumeration(v) {
+  function findValue(val) {
+    if (v[val.toString()] == null) {
+      throw new Error("Invalid enum value");
+    }
+    return v[val];
+  }
+  const encode9 = function enumEncode(val, writer) {
+    const enumValue = findValue(val);
+    writer.int32(enumValue);
+  };
+  const decode13 = function enumDecode(reader) {
+    const val = reader.int32();
+    return findValue(val);
+  };
+  const stream = function* enumStream(reader, prefix) {
+  };
+  return createCodec2("enum", CODEC_TYPES.VARINT, encode9, decode13, stream);
+}
+
+// node_modules/protons-runtime/dist/src/codecs/message.js
+function message(encode9, decode13, stream) {
+  return createCodec2("message", CODEC_TYPES.LENGTH_DELIMITED, encode9, decode13, stream);
+}
+
+// node_modules/protons-runtime/dist/src/index.js
+var MaxLengthError = class extends Error {
+  /**
+   * This will be removed in a future release
+   *
+   * @deprecated use the `.name` property instead
+   */
+  code = "ERR_MAX_LENGTH";
+  name = "MaxLengthError";
+};
+
+// node_modules/ipfs-unixfs/dist/src/unixfs.js
+var UnixFS;
+(function(UnixFS3) {
+  let Type2;
+  (function(Type3) {
+    Type3["RAW"] = "RAW";
+    Type3["DIRECTORY"] = "DIRECTORY";
+    Type3["FILE"] = "FILE";
+    Type3["METADATA"] = "METADATA";
+    Type3["SYMLINK"] = "SYMLINK";
+    Type3["HAMT_SHARD"] = "HAMT_SHARD";
+  })(Type2 = UnixFS3.Type || (UnixFS3.Type = {}));
+  let __TypeValues;
+  (function(__TypeValues2) {
+    __TypeValues2[__TypeValues2["RAW"] = 0] = "RAW";
+    __TypeValues2[__TypeValues2["DIRECTORY"] = 1] = "DIRECTORY";
+    __TypeValues2[__TypeValues2["FILE"] = 2] = "FILE";
+    __TypeValues2[__TypeValues2["METADATA"] = 3] = "METADATA";
+    __TypeValues2[__TypeValues2["SYMLINK"] = 4] = "SYMLINK";
+    __TypeValues2[__TypeValues2["HAMT_SHARD"] = 5] = "HAMT_SHARD";
+  })(__TypeValues || (__TypeValues = {}));
+  (function(Type3) {
+    Type3.codec = () => {
+      return enumeration(__TypeValues);
+    };
+  })(Type2 = UnixFS3.Type || (UnixFS3.Type = {}));
+  let _codec;
+  UnixFS3.codec = () => {
+    if (_codec == null) {
+      _codec = message((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork();
+        }
+        if (obj.type != null) {
+          w.uint32(8);
+          UnixFS3.Type.codec().encode(obj.type, w);
+        }
+        if (obj.data != null) {
+          w.uint32(18);
+          w.bytes(obj.data);
+        }
+        if (obj.fileSize != null) {
+          w.uint32(24);
+          w.uint64(obj.fileSize);
+        }
+        if (obj.blockSizes != null && obj.blockSizes.length > 0) {
+          for (const value of obj.blockSizes) {
+            w.uint32(32);
+            w.uint64(value);
+          }
+        }
+        if (obj.hashType != null) {
+          w.uint32(40);
+          w.uint64(obj.hashType);
+        }
+        if (obj.fanOut != null) {
+          w.uint32(48);
+          w.uint64(obj.fanOut);
+        }
+        if (obj.mode != null) {
+          w.uint32(56);
+          w.uint32(obj.mode);
+        }
+        if (obj.mtime != null) {
+          w.uint32(66);
+          UnixTime.codec().encode(obj.mtime, w);
+        }
+        if (opts.lengthDelimited !== false) {
+          w.ldelim();
+        }
+      }, (reader, length3, opts = {}) => {
+        const obj = {
+          blockSizes: []
+        };
+        const end = length3 == null ? reader.len : reader.pos + length3;
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              obj.type = UnixFS3.Type.codec().decode(reader);
+              break;
+            }
+            case 2: {
+              obj.data = reader.bytes();
+              break;
+            }
+            case 3: {
+              obj.fileSize = reader.uint64();
+              break;
+            }
+            case 4: {
+              if (opts.limits?.blockSizes != null && obj.blockSizes.length === opts.limits.blockSizes) {
+                throw new MaxLengthError('Decode error - repeated field "blockSizes" had too many elements');
+              }
+              obj.blockSizes.push(reader.uint64());
+              break;
+            }
+            case 5: {
+              obj.hashType = reader.uint64();
+              break;
+            }
+            case 6: {
+              obj.fanOut = reader.uint64();
+              break;
+            }
+            case 7: {
+              obj.mode = reader.uint32();
+              break;
+            }
+            case 8: {
+              obj.mtime = UnixTime.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.mtime
+              });
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+        return obj;
+      }, function* (reader, length3, prefix, opts = {}) {
+        const obj = {
+          blockSizes: 0
+        };
+        const end = length3 == null ? reader.len : reader.pos + length3;
+        if (prefix !== ".") {
+          yield {
+            field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
+            type: "start",
+            message: "UnixFS"
+          };
+        }
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}type`,
+                value: UnixFS3.Type.codec().decode(reader)
+              };
+              break;
+            }
+            case 2: {
+              yield {
+                field: `${prefix}data`,
+                value: reader.bytes()
+              };
+              break;
+            }
+            case 3: {
+              yield {
+                field: `${prefix}fileSize`,
+                value: reader.uint64()
+              };
+              break;
+            }
+            case 4: {
+              if (opts.limits?.blockSizes != null && obj.blockSizes === opts.limits.blockSizes) {
+                throw new MaxLengthError('Streaming decode error - repeated field "blockSizes" had too many elements');
+              }
+              yield {
+                field: `${prefix}blockSizes[]`,
+                index: obj.blockSizes,
+                value: reader.uint64()
+              };
+              obj.blockSizes++;
+              break;
+            }
+            case 5: {
+              yield {
+                field: `${prefix}hashType`,
+                value: reader.uint64()
+              };
+              break;
+            }
+            case 6: {
+              yield {
+                field: `${prefix}fanOut`,
+                value: reader.uint64()
+              };
+              break;
+            }
+            case 7: {
+              yield {
+                field: `${prefix}mode`,
+                value: reader.uint32()
+              };
+              break;
+            }
+            case 8: {
+              yield* UnixTime.codec().stream(reader, reader.uint32(), `${prefix}mtime.`, {
+                limits: opts.limits?.mtime
+              });
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+        if (prefix !== ".") {
+          yield {
+            field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
+            type: "end",
+            message: "UnixFS"
+          };
+        }
+      });
+    }
+    return _codec;
+  };
+  function encode9(obj) {
+    return encodeMessage(obj, UnixFS3.codec());
+  }
+  UnixFS3.encode = encode9;
+  function decode13(buf, opts) {
+    return decodeMessage(buf, UnixFS3.codec(), opts);
+  }
+  UnixFS3.decode = decode13;
+  function stream(buf, opts) {
+    return streamMessage(buf, UnixFS3.codec(), opts);
+  }
+  UnixFS3.stream = stream;
+})(UnixFS || (UnixFS = {}));
+var UnixTime;
+(function(UnixTime2) {
+  let _codec;
+  UnixTime2.codec = () => {
+    if (_codec == null) {
+      _codec = message((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork();
+        }
+        if (obj.seconds != null) {
+          w.uint32(8);
+          w.int64(obj.seconds);
+        }
+        if (obj.fractionalNanoseconds != null) {
+          w.uint32(21);
+          w.fixed32(obj.fractionalNanoseconds);
+        }
+        if (opts.lengthDelimited !== false) {
+          w.ldelim();
+        }
+      }, (reader, length3, opts = {}) => {
+        const obj = {};
+        const end = length3 == null ? reader.len : reader.pos + length3;
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              obj.seconds = reader.int64();
+              break;
+            }
+            case 2: {
+              obj.fractionalNanoseconds = reader.fixed32();
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+        return obj;
+      }, function* (reader, length3, prefix, opts = {}) {
+        const end = length3 == null ? reader.len : reader.pos + length3;
+        if (prefix !== ".") {
+          yield {
+            field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
+            type: "start",
+            message: "UnixTime"
+          };
+        }
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}seconds`,
+                value: reader.int64()
+              };
+              break;
+            }
+            case 2: {
+              yield {
+                field: `${prefix}fractionalNanoseconds`,
+                value: reader.fixed32()
+              };
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+        if (prefix !== ".") {
+          yield {
+            field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
+            type: "end",
+            message: "UnixTime"
+          };
+        }
+      });
+    }
+    return _codec;
+  };
+  function encode9(obj) {
+    return encodeMessage(obj, UnixTime2.codec());
+  }
+  UnixTime2.encode = encode9;
+  function decode13(buf, opts) {
+    return decodeMessage(buf, UnixTime2.codec(), opts);
+  }
+  UnixTime2.decode = decode13;
+  function stream(buf, opts) {
+    return streamMessage(buf, UnixTime2.codec(), opts);
+  }
+  UnixTime2.stream = stream;
+})(UnixTime || (UnixTime = {}));
+var Metadata;
+(function(Metadata2) {
+  let _codec;
+  Metadata2.codec = () => {
+    if (_codec == null) {
+      _codec = message((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork();
+        }
+        if (obj.mimeType != null) {
+          w.uint32(10);
+          w.string(obj.mimeType);
+        }
+        if (opts.lengthDelimited !== false) {
+          w.ldelim();
+        }
+      }, (reader, length3, opts = {}) => {
+        const obj = {};
+        const end = length3 == null ? reader.len : reader.pos + length3;
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              obj.mimeType = reader.string();
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+        return obj;
+      }, function* (reader, length3, prefix, opts = {}) {
+        const end = length3 == null ? reader.len : reader.pos + length3;
+        if (prefix !== ".") {
+          yield {
+            field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
+            type: "start",
+            message: "Metadata"
+          };
+        }
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}mimeType`,
+                value: reader.string()
+              };
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+        if (prefix !== ".") {
+          yield {
+            field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
+            type: "end",
+            message: "Metadata"
+          };
+        }
+      });
+    }
+    return _codec;
+  };
+  function encode9(obj) {
+    return encodeMessage(obj, Metadata2.codec());
+  }
+  Metadata2.encode = encode9;
+  function decode13(buf, opts) {
+    return decodeMessage(buf, Metadata2.codec(), opts);
+  }
+  Metadata2.decode = decode13;
+  function stream(buf, opts) {
+    return streamMessage(buf, Metadata2.codec(), opts);
+  }
+  Metadata2.stream = stream;
+})(Metadata || (Metadata = {}));
+var Link;
+(function(Link2) {
+  let _codec;
+  Link2.codec = () => {
+    if (_codec == null) {
+      _codec = message((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork();
+        }
+        if (obj.hash != null) {
+          w.uint32(10);
+          w.bytes(obj.hash);
+        }
+        if (obj.name != null) {
+          w.uint32(18);
+          w.string(obj.name);
+        }
+        if (obj.tSize != null) {
+          w.uint32(24);
+          w.uint64(obj.tSize);
+        }
+        if (opts.lengthDelimited !== false) {
+          w.ldelim();
+        }
+      }, (reader, length3, opts = {}) => {
+        const obj = {};
+        const end = length3 == null ? reader.len : reader.pos + length3;
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              obj.hash = reader.bytes();
+              break;
+            }
+            case 2: {
+              obj.name = reader.string();
+              break;
+            }
+            case 3: {
+              obj.tSize = reader.uint64();
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+        return obj;
+      }, function* (reader, length3, prefix, opts = {}) {
+        const end = length3 == null ? reader.len : reader.pos + length3;
+        if (prefix !== ".") {
+          yield {
+            field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
+            type: "start",
+            message: "Link"
+          };
+        }
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}hash`,
+                value: reader.bytes()
+              };
+              break;
+            }
+            case 2: {
+              yield {
+                field: `${prefix}name`,
+                value: reader.string()
+              };
+              break;
+            }
+            case 3: {
+              yield {
+                field: `${prefix}tSize`,
+                value: reader.uint64()
+              };
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+        if (prefix !== ".") {
+          yield {
+            field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
+            type: "end",
+            message: "Link"
+          };
+        }
+      });
+    }
+    return _codec;
+  };
+  function encode9(obj) {
+    return encodeMessage(obj, Link2.codec());
+  }
+  Link2.encode = encode9;
+  function decode13(buf, opts) {
+    return decodeMessage(buf, Link2.codec(), opts);
+  }
+  Link2.decode = decode13;
+  function stream(buf, opts) {
+    return streamMessage(buf, Link2.codec(), opts);
+  }
+  Link2.stream = stream;
+})(Link || (Link = {}));
+var Node;
+(function(Node2) {
+  let _codec;
+  Node2.codec = () => {
+    if (_codec == null) {
+      _codec = message((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork();
+        }
+        if (obj.data != null) {
+          w.uint32(10);
+          UnixFS.codec().encode(obj.data, w);
+        }
+        if (obj.links != null && obj.links.length > 0) {
+          for (const value of obj.links) {
+            w.uint32(18);
+            Link.codec().encode(value, w);
+          }
+        }
+        if (opts.lengthDelimited !== false) {
+          w.ldelim();
+        }
+      }, (reader, length3, opts = {}) => {
+        const obj = {
+          links: []
+        };
+        const end = length3 == null ? reader.len : reader.pos + length3;
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              obj.data = UnixFS.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.data
+              });
+              break;
+            }
+            case 2: {
+              if (opts.limits?.links != null && obj.links.length === opts.limits.links) {
+                throw new MaxLengthError('Decode error - repeated field "links" had too many elements');
+              }
+              obj.links.push(Link.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.links$
+              }));
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+        return obj;
+      }, function* (reader, length3, prefix, opts = {}) {
+        const obj = {
+          links: 0
+        };
+        const end = length3 == null ? reader.len : reader.pos + length3;
+        if (prefix !== ".") {
+          yield {
+            field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
+            type: "start",
+            message: "Node"
+          };
+        }
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              yield* UnixFS.codec().stream(reader, reader.uint32(), `${prefix}data.`, {
+                limits: opts.limits?.data
+              });
+              break;
+            }
+            case 2: {
+              if (opts.limits?.links != null && obj.links === opts.limits.links) {
+                throw new MaxLengthError('Streaming decode error - repeated field "links" had too many elements');
+              }
+              for (const evt of Link.codec().stream(reader, reader.uint32(), `${prefix}links[].`, {
+                limits: opts.limits?.links$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.links
+                };
+              }
+              obj.links++;
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+        if (prefix !== ".") {
+          yield {
+            field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
+            type: "end",
+            message: "Node"
+          };
+        }
+      });
+    }
+    return _codec;
+  };
+  function encode9(obj) {
+    return encodeMessage(obj, Node2.codec());
+  }
+  Node2.encode = encode9;
+  function decode13(buf, opts) {
+    return decodeMessage(buf, Node2.codec(), opts);
+  }
+  Node2.decode = decode13;
+  function stream(buf, opts) {
+    return streamMessage(buf, Node2.codec(), opts);
+  }
+  Node2.stream = stream;
+})(Node || (Node = {}));
+var LegacyNode;
+(function(LegacyNode2) {
+  let _codec;
+  LegacyNode2.codec = () => {
+    if (_codec == null) {
+      _codec = message((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork();
+        }
+        if (obj.links != null && obj.links.length > 0) {
+          for (const value of obj.links) {
+            w.uint32(18);
+            Link.codec().encode(value, w);
+          }
+        }
+        if (obj.data != null) {
+          w.uint32(10);
+          UnixFS.codec().encode(obj.data, w);
+        }
+        if (opts.lengthDelimited !== false) {
+          w.ldelim();
+        }
+      }, (reader, length3, opts = {}) => {
+        const obj = {
+          links: []
+        };
+        const end = length3 == null ? reader.len : reader.pos + length3;
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 2: {
+              if (opts.limits?.links != null && obj.links.length === opts.limits.links) {
+                throw new MaxLengthError('Decode error - repeated field "links" had too many elements');
+              }
+              obj.links.push(Link.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.links$
+              }));
+              break;
+            }
+            case 1: {
+              obj.data = UnixFS.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.data
+              });
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+        return obj;
+      }, function* (reader, length3, prefix, opts = {}) {
+        const obj = {
+          links: 0
+        };
+        const end = length3 == null ? reader.len : reader.pos + length3;
+        if (prefix !== ".") {
+          yield {
+            field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
+            type: "start",
+            message: "LegacyNode"
+          };
+        }
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 2: {
+              if (opts.limits?.links != null && obj.links === opts.limits.links) {
+                throw new MaxLengthError('Streaming decode error - repeated field "links" had too many elements');
+              }
+              for (const evt of Link.codec().stream(reader, reader.uint32(), `${prefix}links[].`, {
+                limits: opts.limits?.links$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.links
+                };
+              }
+              obj.links++;
+              break;
+            }
+            case 1: {
+              yield* UnixFS.codec().stream(reader, reader.uint32(), `${prefix}data.`, {
+                limits: opts.limits?.data
+              });
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+        if (prefix !== ".") {
+          yield {
+            field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
+            type: "end",
+            message: "LegacyNode"
+          };
+        }
+      });
+    }
+    return _codec;
+  };
+  function encode9(obj) {
+    return encodeMessage(obj, LegacyNode2.codec());
+  }
+  LegacyNode2.encode = encode9;
+  function decode13(buf, opts) {
+    return decodeMessage(buf, LegacyNode2.codec(), opts);
+  }
+  LegacyNode2.decode = decode13;
+  function stream(buf, opts) {
+    return streamMessage(buf, LegacyNode2.codec(), opts);
+  }
+  LegacyNode2.stream = stream;
+})(LegacyNode || (LegacyNode = {}));
+
+// node_modules/ipfs-unixfs/dist/src/index.js
+var types = {
+  RAW: "raw",
+  DIRECTORY: "directory",
+  FILE: "file",
+  METADATA: "metadata",
+  SYMLINK: "symlink",
+  HAMT_SHARD: "hamt-sharded-directory"
+};
+var dirTypes = [
+  "directory",
+  "hamt-sharded-directory"
+];
+var DEFAULT_FILE_MODE = parseInt("0644", 8);
+var DEFAULT_DIRECTORY_MODE = parseInt("0755", 8);
+var UnixFS2 = class _UnixFS {
+  /**
+   * Decode from protobuf https://github.com/ipfs/specs/blob/master/UNIXFS.md
+   */
+  static unmarshal(marshaled) {
+    const message2 = UnixFS.decode(marshaled);
+    const data = new _UnixFS({
+      type: types[message2.type != null ? message2.type.toString() : "FILE"],
+      data: message2.data,
+      blockSizes: message2.blockSizes,
+      mode: message2.mode,
+      mtime: message2.mtime != null ? {
+        secs: message2.mtime.seconds ?? 0n,
+        nsecs: message2.mtime.fractionalNanoseconds
+      } : void 0,
+      fanout: message2.fanOut
+    });
+    data._originalMode = message2.mode ?? 0;
+    return data;
+  }
+  type;
+  data;
+  blockSizes;
+  hashType;
+  fanout;
+  mtime;
+  _mode;
+  _originalMode;
+  constructor(options = {
+    type: "file"
+  }) {
+    const { type, data, blockSizes, hashType, fanout, mtime, mode } = options;
+    if (type != null && !Object.values(types).includes(type)) {
+      throw new InvalidTypeError("Type: " + type + " is not valid");
+    }
+    this.type = type ?? "file";
+    this.hashType = hashType;
+    this.fanout = fanout;
+    this.blockSizes = blockSizes ?? [];
+    this._originalMode = 0;
+    this.mode = mode;
+    this.mtime = mtime;
+    if (data != null) {
+      this.data = withArrayBuffer(data);
+    }
+  }
+  set mode(mode) {
+    if (mode == null) {
+      this._mode = this.isDirectory() ? DEFAULT_DIRECTORY_MODE : DEFAULT_FILE_MODE;
+    } else {
+      this._mode = mode & 4095;
+    }
+  }
+  get mode() {
+    return this._mode;
+  }
+  isDirectory() {
+    return dirTypes.includes(this.type);
+  }
+  addBlockSize(size) {
+    this.blockSizes.push(size);
+  }
+  removeBlockSize(index) {
+    this.blockSizes.splice(index, 1);
+  }
+  /**
+   * Returns `0n` for directories or `data.length + sum(blockSizes)` for everything else
+   */
+  fileSize() {
+    if (this.isDirectory()) {
+      return 0n;
+    }
+    let sum = 0n;
+    this.blockSizes.forEach((size) => {
+      sum += size;
+    });
+    if (this.data != null) {
+      sum += BigInt(this.data.length);
+    }
+    return sum;
+  }
+  /**
+   * encode to protobuf Uint8Array
+   */
+  marshal() {
+    let type;
+    switch (this.type) {
+      case "raw":
+        type = UnixFS.Type.RAW;
+        break;
+      case "directory":
+        type = UnixFS.Type.DIRECTORY;
+        break;
+      case "file":
+        type = UnixFS.Type.FILE;
+        break;
+      case "metadata":
+        type = UnixFS.Type.METADATA;
+        break;
+      case "symlink":
+        type = UnixFS.Type.SYMLINK;
+        break;
+      case "hamt-sharded-directory":
+        type = UnixFS.Type.HAMT_SHARD;
+        break;
+      default:
+        throw new InvalidTypeError(`Type: ${type} is not valid`);
+    }
+    let data = this.data;
+    if (this.data == null || this.data.length === 0) {
+      data = void 0;
+    }
+    let mode;
+    if (this.mode != null) {
+      mode = this._originalMode & 4294963200 | (this.mode ?? 0);
+      if (mode === DEFAULT_FILE_MODE && !this.isDirectory()) {
+        mode = void 0;
+      }
+      if (mode === DEFAULT_DIRECTORY_MODE && this.isDirectory()) {
+        mode = void 0;
+      }
+    }
+    let mtime;
+    if (this.mtime != null) {
+      mtime = {
+        seconds: this.mtime.secs,
+        fractionalNanoseconds: this.mtime.nsecs
+      };
+    }
+    return UnixFS.encode({
+      type,
+      data,
+      fileSize: this.type === "file" || this.type === "raw" ? this.fileSize() : void 0,
+      blockSizes: this.blockSizes,
+      hashType: this.hashType,
+      fanOut: this.fanout,
+      mode,
+      mtime
+    });
+  }
+};
+
+// node_modules/@multiformats/murmur3/src/vendor/murmur.js
+function add64(a, b) {
+  const lo = a.lo + b.lo >>> 0;
+  const hi = a.hi + b.hi + (lo < a.lo ? 1 : 0) >>> 0;
+  return { lo, hi };
+}
+function add32(a, b) {
+  return a + b >>> 0;
+}
+function mul64(a, b) {
+  const al = a.lo & 65535;
+  const ah = a.lo >>> 16;
+  const bl = b.lo & 65535;
+  const bh = b.lo >>> 16;
+  const p0 = al * bl;
+  const p1 = al * bh;
+  const p2 = ah * bl;
+  const p3 = ah * bh;
+  const lo1 = (p0 >>> 16) + (p1 & 65535) + (p2 & 65535) >>> 0;
+  const lo = (lo1 << 16 | p0 & 65535) >>> 0;
+  const hi0 = p3 + (p1 >>> 16) + (p2 >>> 16) + (lo1 >>> 16);
+  const hi1 = Math.imul(a.lo, b.hi);
+  const hi2 = Math.imul(a.hi, b.lo);
+  const hi = hi0 + hi1 + hi2 >>> 0;
+  return { lo, hi };
+}
+function mul32(a, b) {
+  return Math.imul(a, b) >>> 0;
+}
+function rotl64(x, n) {
+  if (n === 0) {
+    return x;
+  }
+  if (n === 32) {
+    return { lo: x.hi, hi: x.lo };
+  }
+  if (n < 32) {
+    const lo2 = (x.lo << n | x.hi >>> 32 - n) >>> 0;
+    const hi2 = (x.hi << n | x.lo >>> 32 - n) >>> 0;
+    return { lo: lo2, hi: hi2 };
+  }
+  n -= 32;
+  const lo = (x.hi << n | x.lo >>> 32 - n) >>> 0;
+  const hi = (x.lo << n | x.hi >>> 32 - n) >>> 0;
+  return { lo, hi };
+}
+function xor64(a, b) {
+  return { lo: (a.lo ^ b.lo) >>> 0, hi: (a.hi ^ b.hi) >>> 0 };
+}
+function shr64(x, n) {
+  if (n === 0) {
+    return x;
+  }
+  if (n < 32) {
+    const lo = (x.lo >>> n | x.hi << 32 - n) >>> 0;
+    const hi = x.hi >>> n;
+    return { lo, hi };
+  }
+  return { lo: x.hi >>> n - 32, hi: 0 };
+}
+function u64(lo, hi) {
+  return { lo: lo >>> 0, hi: hi >>> 0 };
+}
+function rotl32(x, r) {
+  return (x << r | x >>> 32 - r) >>> 0;
+}
+function getBlock64(key, i) {
+  const offset = i * 8;
+  const lo = key[offset] | key[offset + 1] << 8 | key[offset + 2] << 16 | key[offset + 3] << 24;
+  const hi = key[offset + 4] | key[offset + 5] << 8 | key[offset + 6] << 16 | key[offset + 7] << 24;
+  return { lo: lo >>> 0, hi: hi >>> 0 };
+}
+function getBlock32(key, i) {
+  const offset = i * 4;
+  return (key[offset] | key[offset + 1] << 8 | key[offset + 2] << 16 | key[offset + 3] << 24) >>> 0;
+}
+function fmix64(k) {
+  k = xor64(k, shr64(k, 33));
+  k = mul64(k, u64(3981806797, 4283543511));
+  k = xor64(k, shr64(k, 33));
+  k = mul64(k, u64(444984403, 3301882366));
+  k = xor64(k, shr64(k, 33));
+  return k;
+}
+function fmix32(k) {
+  k ^= k >>> 16;
+  k = mul32(k, 2246822507);
+  k ^= k >>> 13;
+  k = mul32(k, 3266489909);
+  k ^= k >>> 16;
+  return k;
+}
+function murmurHash3_x64_128(key, seed = 0) {
+  let h1 = u64(seed, 0);
+  let h2 = u64(seed, 0);
+  const length3 = key.length;
+  const blocks = Math.floor(length3 / 16);
+  const c1 = u64(289559509, 2277735313);
+  const c2 = u64(658871167, 1291169091);
+  for (let i = 0; i < blocks; i++) {
+    let k12 = getBlock64(key, i * 2);
+    let k22 = getBlock64(key, i * 2 + 1);
+    k12 = mul64(k12, c1);
+    k12 = rotl64(k12, 31);
+    k12 = mul64(k12, c2);
+    h1 = xor64(h1, k12);
+    h1 = rotl64(h1, 27);
+    h1 = add64(h1, h2);
+    h1 = add64(mul64(h1, u64(5, 0)), u64(1390208809, 0));
+    k22 = mul64(k22, c2);
+    k22 = rotl64(k22, 33);
+    k22 = mul64(k22, c1);
+    h2 = xor64(h2, k22);
+    h2 = rotl64(h2, 31);
+    h2 = add64(h2, h1);
+    h2 = add64(mul64(h2, u64(5, 0)), u64(944331445, 0));
+  }
+  let k1 = u64(0, 0);
+  let k2 = u64(0, 0);
+  const tail = key.slice(blocks * 16);
+  switch (tail.length) {
+    case 15:
+      k2 = xor64(k2, u64(0, tail[14] << 16));
+    // fallthrough
+    case 14:
+      k2 = xor64(k2, u64(0, tail[13] << 8));
+    // fallthrough
+    case 13:
+      k2 = xor64(k2, u64(0, tail[12]));
+    // fallthrough
+    case 12:
+      k2 = xor64(k2, u64(tail[11] << 24, 0));
+    // fallthrough
+    case 11:
+      k2 = xor64(k2, u64(tail[10] << 16, 0));
+    // fallthrough
+    case 10:
+      k2 = xor64(k2, u64(tail[9] << 8, 0));
+    // fallthrough
+    case 9:
+      k2 = xor64(k2, u64(tail[8], 0));
+      k2 = mul64(k2, c2);
+      k2 = rotl64(k2, 33);
+      k2 = mul64(k2, c1);
+      h2 = xor64(h2, k2);
+    // fallthrough
+    case 8:
+      k1 = xor64(k1, u64(0, tail[7] << 24));
+    // fallthrough
+    case 7:
+      k1 = xor64(k1, u64(0, tail[6] << 16));
+    // fallthrough
+    case 6:
+      k1 = xor64(k1, u64(0, tail[5] << 8));
+    // fallthrough
+    case 5:
+      k1 = xor64(k1, u64(0, tail[4]));
+    // fallthrough
+    case 4:
+      k1 = xor64(k1, u64(tail[3] << 24, 0));
+    // fallthrough
+    case 3:
+      k1 = xor64(k1, u64(tail[2] << 16, 0));
+    // fallthrough
+    case 2:
+      k1 = xor64(k1, u64(tail[1] << 8, 0));
+    // fallthrough
+    case 1:
+      k1 = xor64(k1, u64(tail[0], 0));
+      k1 = mul64(k1, c1);
+      k1 = rotl64(k1, 31);
+      k1 = mul64(k1, c2);
+      h1 = xor64(h1, k1);
+  }
+  const len643 = u64(length3, 0);
+  h1 = xor64(h1, len643);
+  h2 = xor64(h2, len643);
+  h1 = add64(h1, h2);
+  h2 = add64(h2, h1);
+  h1 = fmix64(h1);
+  h2 = fmix64(h2);
+  h1 = add64(h1, h2);
+  h2 = add64(h2, h1);
+  return new Uint8Array([
+    h1.hi >>> 24 & 255,
+    h1.hi >>> 16 & 255,
+    h1.hi >>> 8 & 255,
+    h1.hi & 255,
+    h1.lo >>> 24 & 255,
+    h1.lo >>> 16 & 255,
+    h1.lo >>> 8 & 255,
+    h1.lo & 255,
+    h2.hi >>> 24 & 255,
+    h2.hi >>> 16 & 255,
+    h2.hi >>> 8 & 255,
+    h2.hi & 255,
+    h2.lo >>> 24 & 255,
+    h2.lo >>> 16 & 255,
+    h2.lo >>> 8 & 255,
+    h2.lo & 255
+  ]);
+}
+function murmurHash3_x86_32(key, seed = 0) {
+  let h1 = seed >>> 0;
+  const length3 = key.length;
+  const blocks = Math.floor(length3 / 4);
+  const c1 = 3432918353;
+  const c2 = 461845907;
+  for (let i = 0; i < blocks; i++) {
+    let k12 = getBlock32(key, i);
+    k12 = mul32(k12, c1);
+    k12 = rotl32(k12, 15);
+    k12 = mul32(k12, c2);
+    h1 ^= k12;
+    h1 = rotl32(h1, 13);
+    h1 = add32(mul32(h1, 5), 3864292196);
+  }
+  const tail = key.slice(blocks * 4);
+  let k1 = 0;
+  switch (tail.length) {
+    case 3:
+      k1 ^= tail[2] << 16;
+    // fallthrough
+    case 2:
+      k1 ^= tail[1] << 8;
+    // fallthrough
+    case 1:
+      k1 ^= tail[0];
+      k1 = mul32(k1, c1);
+      k1 = rotl32(k1, 15);
+      k1 = mul32(k1, c2);
+      h1 ^= k1;
+  }
+  h1 ^= length3;
+  h1 = fmix32(h1);
+  return h1;
+}
+
+// node_modules/@multiformats/murmur3/src/index.js
+function fromNumberTo32BitBuf(number) {
+  const bytes = new Array(4);
+  for (let i = 0; i < 4; i++) {
+    bytes[i] = number & 255;
+    number = number >> 8;
+  }
+  return new Uint8Array(bytes);
+}
+var murmur332 = from2({
+  name: "murmur3-32",
+  code: 35,
+  encode: (input) => fromNumberTo32BitBuf(murmurHash3_x86_32(input))
+});
+var murmur3128 = from2({
+  name: "murmur3-128",
+  code: 34,
+  encode: (input) => murmurHash3_x64_128(input)
+});
+var murmur364 = from2({
+  name: "murmur3-x64-64",
+  code: 34,
+  encode: (input) => murmurHash3_x64_128(input).subarray(0, 8)
+});
+
+// src/core/unixfs/parallel.ts
+async function mapConcurrent(items, limit, fn) {
+  const results = new Array(items.length);
+  let next = 0;
+  async function worker() {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+// src/core/unixfs/hamt.ts
+var HAMT_FANOUT = 256;
+var HAMT_HASH_TYPE = 34;
+var PREFIX_LENGTH = 2;
+var READ_CONCURRENCY = 16;
+var encoder = new TextEncoder();
+var NameHash = class {
+  name;
+  hashes = [];
+  constructor(name4) {
+    this.name = encoder.encode(name4);
+  }
+  async slot(depth) {
+    const round = Math.floor(depth / 8);
+    while (this.hashes.length <= round) {
+      const n = this.hashes.length;
+      const input = n === 0 ? this.name : Uint8Array.from([...this.name, n]);
+      this.hashes.push((await murmur364.digest(input)).digest);
+    }
+    return this.hashes[round][depth % 8];
+  }
+};
+async function buildShardedDirectory(entries, sink, options) {
+  const leaves = entries.map((entry) => ({ entry, hash: new NameHash(entry.name) }));
+  return buildShard(leaves, 0, sink, options);
+}
+async function buildShard(leaves, depth, sink, options) {
+  throwIfAborted(options?.signal);
+  const slots = /* @__PURE__ */ new Map();
+  for (const leaf of leaves) {
+    const slot = await leaf.hash.slot(depth);
+    const group = slots.get(slot);
+    if (group == null) slots.set(slot, [leaf]);
+    else group.push(leaf);
+  }
+  const links = [];
+  for (const slot of [...slots.keys()].sort((a, b) => a - b)) {
+    const group = slots.get(slot);
+    const prefix = slot.toString(16).toUpperCase().padStart(PREFIX_LENGTH, "0");
+    if (group.length === 1) {
+      const { entry } = group[0];
+      links.push({ Name: prefix + entry.name, Hash: entry.cid, Tsize: entry.size });
+    } else {
+      const child = await buildShard(group, depth + 1, sink, options);
+      links.push({ Name: prefix, Hash: child.cid, Tsize: child.size });
+    }
+  }
+  const data = new UnixFS2({
+    type: "hamt-sharded-directory",
+    data: bitfield([...slots.keys()]),
+    fanout: BigInt(HAMT_FANOUT),
+    hashType: BigInt(HAMT_HASH_TYPE)
+  });
+  return writeNode(data.marshal(), links, sink, options);
+}
+function bitfield(slots) {
+  const length3 = Math.floor(Math.max(0, ...slots) / 8) + 1;
+  const bytes = new Uint8Array(length3);
+  for (const slot of slots) {
+    const index = length3 - 1 - Math.floor(slot / 8);
+    bytes[index] = bytes[index] | 1 << slot % 8;
+  }
+  return bytes;
+}
+async function writeNode(data, links, sink, options) {
+  const bytes = encode3(prepare({ Data: data, Links: links }));
+  const cid = CID.createV1(code, await sha256.digest(bytes));
+  await sink.put(cid, bytes, options);
+  return { cid, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
+}
+async function readShardedDirectory(node, unixfs, source, options) {
+  const prefixLength = shardPrefixLength(unixfs);
+  const entries = [];
+  const subShards = [];
+  for (const link of node.Links) {
+    const name4 = link.Name ?? "";
+    if (name4.length > prefixLength) {
+      entries.push({ name: name4.slice(prefixLength), cid: link.Hash, size: link.Tsize ?? 0 });
+    } else if (name4.length === prefixLength) {
+      subShards.push(link.Hash);
+    } else {
+      throw new TreeError(`HAMT shard link name '${name4}' is too short`);
+    }
+  }
+  const nested = await mapConcurrent(subShards, READ_CONCURRENCY, async (cid) => {
+    const shard = await readShard(cid, source, options);
+    return readShardedDirectory(shard.node, shard.unixfs, source, options);
+  });
+  for (const list3 of nested) entries.push(...list3);
+  return entries;
+}
+async function findInShardedDirectory(node, unixfs, name4, source, options) {
+  if (unixfs.fanout !== BigInt(HAMT_FANOUT)) {
+    const entries = await readShardedDirectory(node, unixfs, source, options);
+    return entries.find((entry) => entry.name === name4);
+  }
+  const hash = new NameHash(name4);
+  for (let depth = 0; ; depth++) {
+    const prefix = (await hash.slot(depth)).toString(16).toUpperCase().padStart(PREFIX_LENGTH, "0");
+    const link = node.Links.find((l) => l.Name?.startsWith(prefix) === true);
+    if (link == null) return void 0;
+    if (link.Name === prefix) {
+      ;
+      ({ node, unixfs } = await readShard(link.Hash, source, options));
+      continue;
+    }
+    return link.Name === prefix + name4 ? { name: name4, cid: link.Hash, size: link.Tsize ?? 0 } : void 0;
+  }
+}
+async function readShard(cid, source, options) {
+  const bytes = await source.get(cid, options);
+  const { node, unixfs } = decodeUnixFS(cid, bytes);
+  if (unixfs.type !== "hamt-sharded-directory") throw new TreeError(`HAMT sub-shard ${cid} is a ${unixfs.type}`);
+  return { node, unixfs };
+}
+function shardPrefixLength(unixfs) {
+  const fanout = Number(unixfs.fanout ?? 0n);
+  if (fanout < 2 || (fanout & fanout - 1) !== 0) throw new TreeError(`HAMT fanout ${fanout} is not a power of two`);
+  return (fanout - 1).toString(16).length;
+}
+function decodeUnixFS(cid, bytes) {
+  if (cid.code !== code) throw new TreeError(`${cid} is not a dag-pb node`);
+  try {
+    const node = decode5(bytes);
+    if (node.Data == null) throw new Error("no Data field");
+    return { node, unixfs: UnixFS2.unmarshal(node.Data) };
+  } catch (err) {
+    throw new TreeError(`${cid} is not a UnixFS node: ${err?.message ?? err}`, { cause: err });
+  }
+}
+
+// src/core/unixfs/directory.ts
+var SHARD_THRESHOLD_BYTES = 262144;
+var DIRECTORY_DATA = new UnixFS2({ type: "directory" }).marshal();
+async function buildDirectory(entries, sink, options) {
+  throwIfAborted(options?.signal);
+  checkNames(entries);
+  const links = entries.map((entry) => ({ Name: entry.name, Hash: entry.cid, Tsize: entry.size }));
+  const bytes = encode3(prepare({ Data: DIRECTORY_DATA, Links: links }));
+  if (bytes.length > SHARD_THRESHOLD_BYTES) return buildShardedDirectory(entries, sink, options);
+  return writeNode(DIRECTORY_DATA, links, sink, options);
+}
+async function readDirectory(cid, source, options) {
+  const { node, unixfs } = await loadDirectory(cid, source, options);
+  if (unixfs.type === "directory") {
+    return node.Links.map((link) => ({ name: link.Name ?? "", cid: link.Hash, size: link.Tsize ?? 0 }));
+  }
+  const entries = await readShardedDirectory(node, unixfs, source, options);
+  return entries.sort(compareNames);
+}
+async function findEntry(cid, name4, source, options) {
+  const { node, unixfs } = await loadDirectory(cid, source, options);
+  if (unixfs.type === "directory") {
+    const link = node.Links.find((l) => l.Name === name4);
+    return link == null ? void 0 : { name: name4, cid: link.Hash, size: link.Tsize ?? 0 };
+  }
+  return findInShardedDirectory(node, unixfs, name4, source, options);
+}
+async function loadDirectory(cid, source, options) {
+  if (cid.code !== code) throw new TreeError(`${cid} is not a directory`);
+  const bytes = await source.get(cid, options);
+  const { node, unixfs } = decodeUnixFS(cid, bytes);
+  if (unixfs.type !== "directory" && unixfs.type !== "hamt-sharded-directory") throw new TreeError(`${cid} is not a directory (UnixFS ${unixfs.type})`);
+  return { node, unixfs };
+}
+function checkNames(entries) {
+  const seen = /* @__PURE__ */ new Set();
+  for (const { name: name4 } of entries) {
+    checkName(name4);
+    if (seen.has(name4)) throw new InputError("directory entries", `duplicate name '${name4}'`);
+    seen.add(name4);
+  }
+}
+function checkName(name4) {
+  if (name4 === "" || name4 === "." || name4 === ".." || name4.includes("/") || name4.includes("\0")) {
+    throw new InputError("directory entries", `invalid entry name '${name4}'`);
+  }
+}
+var encoder2 = new TextEncoder();
+function compareNames(a, b) {
+  return Buffer.compare(encoder2.encode(a.name), encoder2.encode(b.name));
+}
+
+// node_modules/it-batch/dist/src/index.js
+function isAsyncIterable(thing) {
+  return thing[Symbol.asyncIterator] != null;
+}
+function batch(source, size = 1) {
+  size = Number(size);
+  if (isAsyncIterable(source)) {
+    return (async function* () {
+      let things = [];
+      if (size < 1) {
+        size = 1;
+      }
+      if (size !== Math.round(size)) {
+        throw new Error("Batch size must be an integer");
+      }
+      for await (const thing of source) {
+        things.push(thing);
+        while (things.length >= size) {
+          yield things.slice(0, size);
+          things = things.slice(size);
+        }
+      }
+      while (things.length > 0) {
+        yield things.slice(0, size);
+        things = things.slice(size);
+      }
+    })();
+  }
+  return (function* () {
+    let things = [];
+    if (size < 1) {
+      size = 1;
+    }
+    if (size !== Math.round(size)) {
+      throw new Error("Batch size must be an integer");
+    }
+    for (const thing of source) {
+      things.push(thing);
+      while (things.length >= size) {
+        yield things.slice(0, size);
+        things = things.slice(size);
+      }
+    }
+    while (things.length > 0) {
+      yield things.slice(0, size);
+      things = things.slice(size);
+    }
+  })();
+}
+var src_default = batch;
+
+// node_modules/it-parallel-batch/dist/src/index.js
+async function* parallelBatch(source, size = 1) {
+  for await (const tasks of src_default(source, size)) {
+    const things = tasks.map(async (p) => {
+      return p().then((value) => ({ ok: true, value }), (err) => ({ ok: false, err }));
+    });
+    for (let i = 0; i < things.length; i++) {
+      const result = await things[i];
+      if (result.ok) {
+        yield result.value;
+      } else {
+        throw result.err;
+      }
+    }
+  }
+}
+
+// node_modules/uint8arrays/dist/src/concat.node.js
+import { Buffer as Buffer4 } from "node:buffer";
+function concat(arrays, length3) {
+  return asUint8Array(Buffer4.concat(arrays, length3));
+}
+
+// node_modules/uint8arrays/dist/src/equals.js
+function equals3(a, b) {
+  if (a === b) {
+    return true;
+  }
+  if (a.byteLength !== b.byteLength) {
+    return false;
+  }
+  for (let i = 0; i < a.byteLength; i++) {
+    if (a[i] !== b[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// node_modules/uint8arraylist/dist/src/index.js
+var symbol = /* @__PURE__ */ Symbol.for("@achingbrain/uint8arraylist");
+function findBufAndOffset(bufs, index) {
+  if (index == null || index < 0) {
+    throw new RangeError("index is out of bounds");
+  }
+  let offset = 0;
+  for (const buf of bufs) {
+    const bufEnd = offset + buf.byteLength;
+    if (index < bufEnd) {
+      return {
+        buf,
+        index: index - offset
+      };
+    }
+    offset = bufEnd;
+  }
+  throw new RangeError("index is out of bounds");
+}
+function isUint8ArrayList(value) {
+  return Boolean(value?.[symbol]);
+}
+var Uint8ArrayList = class _Uint8ArrayList {
+  bufs;
+  length;
+  [symbol] = true;
+  constructor(...data) {
+    this.bufs = [];
+    this.length = 0;
+    if (data.length > 0) {
+      this.appendAll(data);
+    }
+  }
+  *[Symbol.iterator]() {
+    yield* this.bufs;
+  }
+  get byteLength() {
+    return this.length;
+  }
+  /**
+   * Add one or more `bufs` to the end of this Uint8ArrayList
+   */
+  append(...bufs) {
+    this.appendAll(bufs);
+  }
+  /**
+   * Add all `bufs` to the end of this Uint8ArrayList
+   */
+  appendAll(bufs) {
+    let length3 = 0;
+    for (const buf of bufs) {
+      if (buf instanceof Uint8Array) {
+        length3 += buf.byteLength;
+        this.bufs.push(buf);
+      } else if (isUint8ArrayList(buf)) {
+        length3 += buf.byteLength;
+        for (const chunk of buf.bufs) {
+          this.bufs.push(chunk);
+        }
+      } else {
+        throw new Error("Could not append value, must be an Uint8Array or a Uint8ArrayList");
+      }
+    }
+    this.length += length3;
+  }
+  /**
+   * Add one or more `bufs` to the start of this Uint8ArrayList
+   */
+  prepend(...bufs) {
+    this.prependAll(bufs);
+  }
+  /**
+   * Add all `bufs` to the start of this Uint8ArrayList
+   */
+  prependAll(bufs) {
+    let length3 = 0;
+    for (const buf of bufs.reverse()) {
+      if (buf instanceof Uint8Array) {
+        length3 += buf.byteLength;
+        this.bufs.unshift(buf);
+      } else if (isUint8ArrayList(buf)) {
+        length3 += buf.byteLength;
+        this.bufs.unshift(...buf.bufs);
+      } else {
+        throw new Error("Could not prepend value, must be an Uint8Array or a Uint8ArrayList");
+      }
+    }
+    this.length += length3;
+  }
+  /**
+   * Read the value at `index`
+   */
+  get(index) {
+    const res = findBufAndOffset(this.bufs, index);
+    return res.buf[res.index];
+  }
+  /**
+   * Set the value at `index` to `value`
+   */
+  set(index, value) {
+    const res = findBufAndOffset(this.bufs, index);
+    res.buf[res.index] = value;
+  }
+  /**
+   * Copy bytes from `buf` to the index specified by `offset`
+   */
+  write(buf, offset = 0) {
+    if (buf instanceof Uint8Array) {
+      for (let i = 0; i < buf.length; i++) {
+        this.set(offset + i, buf[i]);
+      }
+    } else if (isUint8ArrayList(buf)) {
+      for (let i = 0; i < buf.length; i++) {
+        this.set(offset + i, buf.get(i));
+      }
+    } else {
+      throw new Error("Could not write value, must be an Uint8Array or a Uint8ArrayList");
+    }
+  }
+  /**
+   * Remove bytes from the front of the pool
+   */
+  consume(bytes) {
+    bytes = Math.trunc(bytes);
+    if (Number.isNaN(bytes) || bytes <= 0) {
+      return;
+    }
+    if (bytes === this.byteLength) {
+      this.bufs = [];
+      this.length = 0;
+      return;
+    }
+    while (this.bufs.length > 0) {
+      if (bytes >= this.bufs[0].byteLength) {
+        bytes -= this.bufs[0].byteLength;
+        this.length -= this.bufs[0].byteLength;
+        this.bufs.shift();
+      } else {
+        this.bufs[0] = this.bufs[0].subarray(bytes);
+        this.length -= bytes;
+        break;
+      }
+    }
+  }
+  /**
+   * Extracts a section of an array and returns a new array.
+   *
+   * This is a copy operation as it is with Uint8Arrays and Arrays
+   * - note this is different to the behaviour of Node Buffers.
+   */
+  slice(beginInclusive, endExclusive) {
+    const { bufs, length: length3 } = this._subList(beginInclusive, endExclusive);
+    return concat(bufs, length3);
+  }
+  /**
+   * Returns a section of the array from the given start and end element index.
+   *
+   * This is a no-copy operation where the data extracted data comes from a
+   * single Uint8Array internally, otherwise it is a copy operation.
+   */
+  subarray(beginInclusive, endExclusive) {
+    const { bufs, length: length3 } = this._subList(beginInclusive, endExclusive);
+    if (bufs.length === 1) {
+      return bufs[0];
+    }
+    return concat(bufs, length3);
+  }
+  /**
+   * Returns a new Uint8ArrayList from the given start and end element index.
+   *
+   * This is a no-copy operation.
+   */
+  sublist(beginInclusive, endExclusive) {
+    const { bufs, length: length3 } = this._subList(beginInclusive, endExclusive);
+    const list3 = new _Uint8ArrayList();
+    list3.length = length3;
+    list3.bufs = bufs;
+    return list3;
+  }
+  _subList(beginInclusive, endExclusive) {
+    beginInclusive = beginInclusive ?? 0;
+    endExclusive = endExclusive ?? this.length;
+    if (beginInclusive < 0) {
+      beginInclusive = this.length + beginInclusive;
+    }
+    if (endExclusive < 0) {
+      endExclusive = this.length + endExclusive;
+    }
+    if (beginInclusive < 0 || endExclusive > this.length) {
+      throw new RangeError("index is out of bounds");
+    }
+    if (beginInclusive === endExclusive) {
+      return { bufs: [], length: 0 };
+    }
+    if (beginInclusive === 0 && endExclusive === this.length) {
+      return { bufs: [...this.bufs], length: this.length };
+    }
+    const bufs = [];
+    let offset = 0;
+    for (let i = 0; i < this.bufs.length; i++) {
+      const buf = this.bufs[i];
+      const bufStart = offset;
+      const bufEnd = bufStart + buf.byteLength;
+      offset = bufEnd;
+      if (beginInclusive >= bufEnd) {
+        continue;
+      }
+      const sliceStartInBuf = beginInclusive >= bufStart && beginInclusive < bufEnd;
+      const sliceEndsInBuf = endExclusive > bufStart && endExclusive <= bufEnd;
+      if (sliceStartInBuf && sliceEndsInBuf) {
+        if (beginInclusive === bufStart && endExclusive === bufEnd) {
+          bufs.push(buf);
+          break;
+        }
+        const start = beginInclusive - bufStart;
+        bufs.push(buf.subarray(start, start + (endExclusive - beginInclusive)));
+        break;
+      }
+      if (sliceStartInBuf) {
+        if (beginInclusive === 0) {
+          bufs.push(buf);
+          continue;
+        }
+        bufs.push(buf.subarray(beginInclusive - bufStart));
+        continue;
+      }
+      if (sliceEndsInBuf) {
+        if (endExclusive === bufEnd) {
+          bufs.push(buf);
+          break;
+        }
+        bufs.push(buf.subarray(0, endExclusive - bufStart));
+        break;
+      }
+      bufs.push(buf);
+    }
+    return { bufs, length: endExclusive - beginInclusive };
+  }
+  indexOf(search, offset = 0) {
+    if (!isUint8ArrayList(search) && !(search instanceof Uint8Array)) {
+      throw new TypeError('The "value" argument must be a Uint8ArrayList or Uint8Array');
+    }
+    const needle = search instanceof Uint8Array ? search : search.subarray();
+    offset = Number(offset ?? 0);
+    if (isNaN(offset)) {
+      offset = 0;
+    }
+    if (offset < 0) {
+      offset = this.length + offset;
+    }
+    if (offset < 0) {
+      offset = 0;
+    }
+    if (search.length === 0) {
+      return offset > this.length ? this.length : offset;
+    }
+    const M = needle.byteLength;
+    if (M === 0) {
+      throw new TypeError("search must be at least 1 byte long");
+    }
+    const radix = 256;
+    const rightmostPositions = new Int32Array(radix);
+    for (let c = 0; c < radix; c++) {
+      rightmostPositions[c] = -1;
+    }
+    for (let j = 0; j < M; j++) {
+      rightmostPositions[needle[j]] = j;
+    }
+    const right = rightmostPositions;
+    const lastIndex = this.byteLength - needle.byteLength;
+    const lastPatIndex = needle.byteLength - 1;
+    let skip;
+    for (let i = offset; i <= lastIndex; i += skip) {
+      skip = 0;
+      for (let j = lastPatIndex; j >= 0; j--) {
+        const char = this.get(i + j);
+        if (needle[j] !== char) {
+          skip = Math.max(1, j - right[char]);
+          break;
+        }
+      }
+      if (skip === 0) {
+        return i;
+      }
+    }
+    return -1;
+  }
+  getInt8(byteOffset) {
+    const buf = this.subarray(byteOffset, byteOffset + 1);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    return view.getInt8(0);
+  }
+  setInt8(byteOffset, value) {
+    const buf = allocUnsafe(1);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    view.setInt8(0, value);
+    this.write(buf, byteOffset);
+  }
+  getInt16(byteOffset, littleEndian) {
+    const buf = this.subarray(byteOffset, byteOffset + 2);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    return view.getInt16(0, littleEndian);
+  }
+  setInt16(byteOffset, value, littleEndian) {
+    const buf = alloc(2);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    view.setInt16(0, value, littleEndian);
+    this.write(buf, byteOffset);
+  }
+  getInt32(byteOffset, littleEndian) {
+    const buf = this.subarray(byteOffset, byteOffset + 4);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    return view.getInt32(0, littleEndian);
+  }
+  setInt32(byteOffset, value, littleEndian) {
+    const buf = alloc(4);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    view.setInt32(0, value, littleEndian);
+    this.write(buf, byteOffset);
+  }
+  getBigInt64(byteOffset, littleEndian) {
+    const buf = this.subarray(byteOffset, byteOffset + 8);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    return view.getBigInt64(0, littleEndian);
+  }
+  setBigInt64(byteOffset, value, littleEndian) {
+    const buf = alloc(8);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    view.setBigInt64(0, value, littleEndian);
+    this.write(buf, byteOffset);
+  }
+  getUint8(byteOffset) {
+    const buf = this.subarray(byteOffset, byteOffset + 1);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    return view.getUint8(0);
+  }
+  setUint8(byteOffset, value) {
+    const buf = allocUnsafe(1);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    view.setUint8(0, value);
+    this.write(buf, byteOffset);
+  }
+  getUint16(byteOffset, littleEndian) {
+    const buf = this.subarray(byteOffset, byteOffset + 2);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    return view.getUint16(0, littleEndian);
+  }
+  setUint16(byteOffset, value, littleEndian) {
+    const buf = alloc(2);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    view.setUint16(0, value, littleEndian);
+    this.write(buf, byteOffset);
+  }
+  getUint32(byteOffset, littleEndian) {
+    const buf = this.subarray(byteOffset, byteOffset + 4);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    return view.getUint32(0, littleEndian);
+  }
+  setUint32(byteOffset, value, littleEndian) {
+    const buf = alloc(4);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    view.setUint32(0, value, littleEndian);
+    this.write(buf, byteOffset);
+  }
+  getBigUint64(byteOffset, littleEndian) {
+    const buf = this.subarray(byteOffset, byteOffset + 8);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    return view.getBigUint64(0, littleEndian);
+  }
+  setBigUint64(byteOffset, value, littleEndian) {
+    const buf = alloc(8);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    view.setBigUint64(0, value, littleEndian);
+    this.write(buf, byteOffset);
+  }
+  getFloat32(byteOffset, littleEndian) {
+    const buf = this.subarray(byteOffset, byteOffset + 4);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    return view.getFloat32(0, littleEndian);
+  }
+  setFloat32(byteOffset, value, littleEndian) {
+    const buf = alloc(4);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    view.setFloat32(0, value, littleEndian);
+    this.write(buf, byteOffset);
+  }
+  getFloat64(byteOffset, littleEndian) {
+    const buf = this.subarray(byteOffset, byteOffset + 8);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    return view.getFloat64(0, littleEndian);
+  }
+  setFloat64(byteOffset, value, littleEndian) {
+    const buf = alloc(8);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    view.setFloat64(0, value, littleEndian);
+    this.write(buf, byteOffset);
+  }
+  equals(other) {
+    if (other == null) {
+      return false;
+    }
+    if (!(other instanceof _Uint8ArrayList)) {
+      return false;
+    }
+    if (other.bufs.length !== this.bufs.length) {
+      return false;
+    }
+    for (let i = 0; i < this.bufs.length; i++) {
+      if (!equals3(this.bufs[i], other.bufs[i])) {
+        return false;
+      }
+    }
+    return true;
+  }
+  /**
+   * Create a Uint8ArrayList from a pre-existing list of Uint8Arrays.  Use this
+   * method if you know the total size of all the Uint8Arrays ahead of time.
+   */
+  static fromUint8Arrays(bufs, length3) {
+    const list3 = new _Uint8ArrayList();
+    list3.bufs = bufs;
+    if (length3 == null) {
+      length3 = bufs.reduce((acc, curr) => acc + curr.byteLength, 0);
+    }
+    list3.length = length3;
+    return list3;
+  }
+};
+
+// node_modules/ipfs-unixfs-importer/dist/src/constants.js
+var DEFAULT_CID_VERSION = 1;
+var DEFAULT_SHARD_HASH_CODE = BigInt(34);
+var DEFAULT_SHARD_FANOUT_BITS = 8;
+var DEFAULT_SHARD_SPLIT_THRESHOLD_BYTES = 262144;
+var DEFAULT_SHARD_SPLIT_STRATEGY = "links-bytes";
+var DEFAULT_CHUNK_SIZE_256KIB = 262144;
+var DEFAULT_CHUNK_SIZE_1MIB = 1048576;
+var DEFAULT_FILE_IMPORT_CONCURRENCY = 50;
+var DEFAULT_BLOCK_WRITE_CONCURRENCY = 10;
+var DEFAULT_REDUCE_SINGLE_LEAF_TO_SELF = true;
+var DEFAULT_RAW_LEAVES = true;
+var DEFAULT_WRAP_WITH_DIRECTORY = false;
+var DEFAULT_LEAF_TYPE = "file";
+var DEFAULT_FIELD_ORDER = "links-first";
+
+// node_modules/ipfs-unixfs-importer/dist/src/chunker/fixed-size.js
+var fixedSize = (options = {}) => {
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE_256KIB;
+  return async function* fixedSizeChunker(source) {
+    let list3 = new Uint8ArrayList();
+    let currentLength = 0;
+    let emitted = false;
+    for await (const buffer2 of source) {
+      list3.append(buffer2);
+      currentLength += buffer2.length;
+      while (currentLength >= chunkSize) {
+        const buf = list3.subarray(0, chunkSize);
+        yield buf;
+        emitted = true;
+        if (chunkSize === list3.length) {
+          list3 = new Uint8ArrayList();
+          currentLength = 0;
+        } else {
+          const newBl = new Uint8ArrayList();
+          newBl.append(list3.sublist(chunkSize));
+          list3 = newBl;
+          currentLength -= chunkSize;
+        }
+      }
+    }
+    if (!emitted || currentLength > 0) {
+      yield list3.subarray(0, currentLength);
+    }
+  };
+};
+
+// node_modules/progress-events/dist/src/index.js
+var CustomProgressEvent = class extends Event {
+  type;
+  detail;
+  constructor(type, detail) {
+    super(type);
+    this.type = type;
+    this.detail = detail;
+  }
+};
+
+// node_modules/ipfs-unixfs-importer/dist/src/utils/persist.js
+var persist = async (buffer2, blockstore, options) => {
+  if (options.codec == null) {
+    options.codec = src_exports;
+  }
+  const multihash = await sha256.digest(buffer2);
+  const cid = CID.create(options.cidVersion ?? DEFAULT_CID_VERSION, options.codec.code, multihash);
+  await blockstore.put(cid, buffer2, options);
+  return cid;
+};
+
+// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/buffer-importer.js
+function defaultBufferImporter(options) {
+  return async function* bufferImporter(file, blockstore) {
+    let bytesWritten = 0n;
+    for await (let block of file.content) {
+      yield async () => {
+        let unixfs;
+        const opts = {
+          codec: src_exports,
+          cidVersion: options.cidVersion,
+          onProgress: options.onProgress
+        };
+        if (options.rawLeaves) {
+          opts.codec = raw_exports;
+          opts.cidVersion = 1;
+        } else {
+          unixfs = new UnixFS2({
+            type: options.leafType,
+            data: block
+          });
+          block = encode3({
+            Data: unixfs.marshal(),
+            Links: []
+          }, options);
+        }
+        const cid = await persist(block, blockstore, opts);
+        bytesWritten += BigInt(block.byteLength);
+        options.onProgress?.(new CustomProgressEvent("unixfs:importer:progress:file:write", {
+          bytesWritten,
+          cid,
+          path: file.path
+        }));
+        return {
+          cid,
+          unixfs,
+          size: BigInt(block.length),
+          block
+        };
+      };
+    }
+  };
+}
+
+// node_modules/ipfs-unixfs-importer/dist/src/errors.js
+var InvalidContentError = class _InvalidContentError extends Error {
+  static name = "InvalidContentError";
+  static code = "ERR_INVALID_CONTENT";
+  name = _InvalidContentError.name;
+  code = _InvalidContentError.code;
+  constructor(message2 = "Invalid content") {
+    super(message2);
+  }
+};
+var InvalidShardingStrategyError = class extends Error {
+  static name = "InvalidShardingStrategyError";
+  static code = "ERR_SHARDING_STRATEGY";
+  name = InvalidContentError.name;
+  code = InvalidContentError.code;
+};
+
+// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/dir.js
+var defaultDirBuilder = async (dir, blockstore, options) => {
+  const unixfs = new UnixFS2({
+    type: "directory",
+    mtime: dir.mtime,
+    mode: dir.mode
+  });
+  const block = encode3(prepare({ Data: unixfs.marshal() }), options);
+  const cid = await persist(block, blockstore, options);
+  const path = dir.path;
+  return {
+    cid,
+    path,
+    unixfs,
+    size: BigInt(block.length),
+    originalPath: dir.originalPath,
+    block
+  };
+};
+
+// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/file.js
+async function* buildFileBatch(file, blockstore, options) {
+  let count = -1;
+  let previous;
+  for await (const entry of parallelBatch(options.bufferImporter(file, blockstore), options.blockWriteConcurrency)) {
+    count++;
+    if (count === 0) {
+      previous = {
+        ...entry,
+        single: true
+      };
+      continue;
+    } else if (count === 1 && previous != null) {
+      yield {
+        ...previous,
+        block: void 0,
+        single: void 0
+      };
+      previous = void 0;
+    }
+    yield {
+      ...entry,
+      block: void 0
+    };
+  }
+  if (previous != null) {
+    yield previous;
+  }
+}
+function isSingleBlockImport(result) {
+  return result.single === true;
+}
+var reduce = (file, blockstore, options) => {
+  const reducer = async function(leaves) {
+    if (leaves.length === 1 && isSingleBlockImport(leaves[0]) && options.reduceSingleLeafToSelf) {
+      const leaf = leaves[0];
+      let node2 = leaf.block;
+      if (isSingleBlockImport(leaf) && (file.mtime !== void 0 || file.mode !== void 0)) {
+        leaf.unixfs = new UnixFS2({
+          type: "file",
+          mtime: file.mtime,
+          mode: file.mode,
+          data: leaf.block
+        });
+        node2 = { Data: leaf.unixfs.marshal(), Links: [] };
+        leaf.block = encode3(prepare(node2), options);
+        leaf.cid = await persist(leaf.block, blockstore, {
+          ...options,
+          cidVersion: options.cidVersion
+        });
+        leaf.size = BigInt(leaf.block.length);
+      }
+      options.onProgress?.(new CustomProgressEvent("unixfs:importer:progress:file:layout", {
+        cid: leaf.cid,
+        path: file.originalPath
+      }));
+      return {
+        cid: leaf.cid,
+        path: file.path,
+        unixfs: leaf.unixfs,
+        size: leaf.size,
+        originalPath: file.originalPath
+      };
+    }
+    const f = new UnixFS2({
+      type: "file",
+      mtime: file.mtime,
+      mode: file.mode
+    });
+    const links = leaves.filter((leaf) => {
+      if (leaf.cid.code === code3 && leaf.size > 0) {
+        return true;
+      }
+      if (leaf.unixfs != null && leaf.unixfs.data == null && leaf.unixfs.fileSize() > 0n) {
+        return true;
+      }
+      return Boolean(leaf.unixfs?.data?.length);
+    }).map((leaf) => {
+      if (leaf.cid.code === code3) {
+        f.addBlockSize(leaf.size);
+        return {
+          Name: "",
+          Tsize: Number(leaf.size),
+          Hash: leaf.cid
+        };
+      }
+      if (leaf.unixfs?.data == null) {
+        f.addBlockSize(leaf.unixfs?.fileSize() ?? 0n);
+      } else {
+        f.addBlockSize(BigInt(leaf.unixfs.data.length));
+      }
+      return {
+        Name: "",
+        Tsize: Number(leaf.size),
+        Hash: leaf.cid
+      };
+    });
+    const node = {
+      Data: f.marshal(),
+      Links: links
+    };
+    const block = encode3(prepare(node), options);
+    const cid = await persist(block, blockstore, options);
+    options.onProgress?.(new CustomProgressEvent("unixfs:importer:progress:file:layout", {
+      cid,
+      path: file.originalPath
+    }));
+    return {
+      cid,
+      path: file.path,
+      unixfs: f,
+      size: BigInt(block.length + node.Links.reduce((acc, curr) => acc + (curr.Tsize ?? 0), 0)),
+      originalPath: file.originalPath,
+      block
+    };
+  };
+  return reducer;
+};
+var defaultFileBuilder = async (file, block, options) => {
+  return options.layout(buildFileBatch(file, block, options), reduce(file, block, options));
+};
+
+// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/symlink.js
+var defaultSymlinkBuilder = async (symlink, blockstore, options) => {
+  const unixfs = new UnixFS2({
+    type: "symlink",
+    data: fromString2(symlink.link),
+    mtime: symlink.mtime,
+    mode: symlink.mode
+  });
+  const block = encode3(prepare({ Data: unixfs.marshal() }));
+  const cid = await persist(block, blockstore, options);
+  const path = symlink.path;
+  return {
+    cid,
+    path,
+    unixfs,
+    size: BigInt(block.length),
+    originalPath: symlink.originalPath,
+    block
+  };
+};
+
+// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/index.js
+function isIterable(thing) {
+  return Symbol.iterator in thing;
+}
+function isAsyncIterable2(thing) {
+  return Symbol.asyncIterator in thing;
+}
+function contentAsAsyncIterable(content) {
+  try {
+    if (content instanceof Uint8Array) {
+      return (async function* () {
+        yield content;
+      })();
+    } else if (isIterable(content)) {
+      return (async function* () {
+        yield* content;
+      })();
+    } else if (isAsyncIterable2(content)) {
+      return content;
+    }
+  } catch {
+    throw new InvalidContentError("Content was invalid");
+  }
+  throw new InvalidContentError("Content was invalid");
+}
+function isPathCandidate(candidate) {
+  return typeof candidate.path === "string";
+}
+function defaultDagBuilder(options) {
+  return async function* dagBuilder(source, blockstore) {
+    for await (const entry of source) {
+      let originalPath;
+      if (isPathCandidate(entry)) {
+        originalPath = entry.path;
+        entry.path = entry.path.split("/").filter((path) => path != null && path !== ".").join("/");
+      }
+      if (isFileCandidate(entry)) {
+        const file = {
+          path: entry.path,
+          mtime: entry.mtime,
+          mode: entry.mode,
+          content: (async function* () {
+            let bytesRead = 0n;
+            for await (const chunk of options.chunker(options.chunkValidator(contentAsAsyncIterable(entry.content)))) {
+              const currentChunkSize = BigInt(chunk.byteLength);
+              bytesRead += currentChunkSize;
+              options.onProgress?.(new CustomProgressEvent("unixfs:importer:progress:file:read", {
+                bytesRead,
+                chunkSize: currentChunkSize,
+                path: entry.path
+              }));
+              yield chunk;
+            }
+          })(),
+          originalPath
+        };
+        const fileBuilder = options.fileBuilder ?? defaultFileBuilder;
+        yield async () => fileBuilder(file, blockstore, options);
+      } else if (isSymLinkCandidate(entry)) {
+        const symlink = {
+          path: entry.path,
+          link: entry.link,
+          mtime: entry.mtime,
+          mode: entry.mode,
+          originalPath
+        };
+        const symlinkBuilder = options.symlinkBuilder ?? defaultSymlinkBuilder;
+        yield async () => symlinkBuilder(symlink, blockstore, options);
+      } else if (entry.path != null) {
+        const dir = {
+          path: entry.path,
+          mtime: entry.mtime,
+          mode: entry.mode,
+          originalPath
+        };
+        const dirBuilder = options.dirBuilder ?? defaultDirBuilder;
+        yield async () => dirBuilder(dir, blockstore, options);
+      } else {
+        throw new Error("Import candidate must have content or path or both");
+      }
+    }
+  };
+}
+function isFileCandidate(entry) {
+  return entry.content != null;
+}
+function isSymLinkCandidate(entry) {
+  return entry.link != null;
+}
+
+// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/validate-chunks.js
+var defaultChunkValidator = () => {
+  return async function* validateChunks(source) {
+    for await (const content of source) {
+      if (content.length === void 0) {
+        throw new InvalidContentError("Content was invalid");
+      }
+      if (typeof content === "string" || content instanceof String) {
+        yield fromString2(content.toString());
+      } else if (Array.isArray(content)) {
+        yield Uint8Array.from(content);
+      } else if (content instanceof Uint8Array) {
+        yield content;
+      } else {
+        throw new InvalidContentError("Content was invalid");
+      }
+    }
+  };
+};
+
+// node_modules/ipfs-unixfs-importer/dist/src/layout/balanced.js
+var DEFAULT_MAX_CHILDREN_PER_NODE = 174;
+function balanced(options) {
+  const maxChildrenPerNode = options?.maxChildrenPerNode ?? DEFAULT_MAX_CHILDREN_PER_NODE;
+  return async function balancedLayout(source, reduce2) {
+    const roots = [];
+    for await (const chunked of src_default(source, maxChildrenPerNode)) {
+      roots.push(await reduce2(chunked));
+    }
+    if (roots.length > 1) {
+      return balancedLayout(roots, reduce2);
+    }
+    return roots[0];
+  };
+}
+
+// node_modules/ipfs-unixfs-importer/dist/src/dir.js
+var Dir = class {
+  options;
+  root;
+  dir;
+  path;
+  dirty;
+  flat;
+  parent;
+  parentKey;
+  unixfs;
+  mode;
+  mtime;
+  cid;
+  size;
+  nodeSize;
+  constructor(props, options) {
+    this.options = options ?? {};
+    this.root = props.root;
+    this.dir = props.dir;
+    this.path = props.path;
+    this.dirty = props.dirty;
+    this.flat = props.flat;
+    this.parent = props.parent;
+    this.parentKey = props.parentKey;
+    this.unixfs = props.unixfs;
+    this.mode = props.mode;
+    this.mtime = props.mtime;
+  }
+};
+
+// node_modules/ipfs-unixfs-importer/dist/src/utils/pb-size.js
+var maxInt322 = 2 ** 32;
+var len8tab2 = [
+  0,
+  1,
+  2,
+  2,
+  3,
+  3,
+  3,
+  3,
+  4,
+  4,
+  4,
+  4,
+  4,
+  4,
+  4,
+  4,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  6,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  7,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8,
+  8
+];
+function len642(x) {
+  let n = 0;
+  if (x >= maxInt322) {
+    x = Math.floor(x / maxInt322);
+    n = 32;
+  }
+  if (x >= 1 << 16) {
+    x >>>= 16;
+    n += 16;
+  }
+  if (x >= 1 << 8) {
+    x >>>= 8;
+    n += 8;
+  }
+  return n + len8tab2[x];
+}
+function varintLen(x) {
+  if (x % 2 === 0) {
+    x++;
+  }
+  return Math.floor((len642(x) + 6) / 7);
+}
+function utf8ByteLength(str) {
+  let len = 0;
+  for (let i = 0; i < str.length; i++) {
+    const c = str.charCodeAt(i);
+    if (c < 128) {
+      len++;
+    } else if (c < 2048) {
+      len += 2;
+    } else if (c >= 55296 && c <= 56319 && i + 1 < str.length) {
+      i++;
+      len += 4;
+    } else {
+      len += 3;
+    }
+  }
+  return len;
+}
+function linkSerializedSize(nameByteLen, cidByteLength, tsize) {
+  let linkLen = 1 + varintLen(cidByteLength) + cidByteLength;
+  linkLen += 1 + varintLen(nameByteLen) + nameByteLen;
+  linkLen += 1 + varintLen(tsize);
+  return 1 + varintLen(linkLen) + linkLen;
+}
+var DIR_DEFAULT_MODE = 493;
+function dataFieldSerializedSize(mode, mtime) {
+  let innerSize = 2;
+  if (mode !== void 0 && mode !== DIR_DEFAULT_MODE) {
+    innerSize += 1 + varintLen(mode);
+  }
+  if (mtime != null) {
+    let mtimeInner = 0;
+    const secs = Number(mtime.secs);
+    if (secs < 0) {
+      mtimeInner += 1 + 10;
+    } else {
+      mtimeInner += 1 + varintLen(secs);
+    }
+    if (mtime.nsecs != null) {
+      mtimeInner += 1 + 4;
+    }
+    innerSize += 1 + varintLen(mtimeInner) + mtimeInner;
+  }
+  return 1 + varintLen(innerSize) + innerSize;
+}
+
+// node_modules/ipfs-unixfs-importer/dist/src/dir-flat.js
+function estimateLinkSize(nameBytes, child) {
+  if (child?.cid != null && child?.size != null) {
+    return nameBytes + child.cid.byteLength;
+  }
+  return 0;
+}
+function calculateLinkSize(nameBytes, child) {
+  if (child?.cid != null && child?.size != null) {
+    return linkSerializedSize(nameBytes, child.cid.byteLength, Number(child.size));
+  }
+  return 0;
+}
+var DirFlat = class extends Dir {
+  _children;
+  constructor(props, options) {
+    super(props, options);
+    this._children = /* @__PURE__ */ new Map();
+  }
+  async put(name4, value) {
+    if (this.nodeSize !== void 0) {
+      const oldChild = this._children.get(name4);
+      const nameBytes = utf8ByteLength(name4);
+      const strategy = this.options?.shardSplitStrategy;
+      if (strategy === "links-bytes") {
+        this.nodeSize -= estimateLinkSize(nameBytes, oldChild);
+        this.nodeSize += estimateLinkSize(nameBytes, value);
+      } else if (strategy === "block-bytes") {
+        this.nodeSize -= calculateLinkSize(nameBytes, oldChild);
+        this.nodeSize += calculateLinkSize(nameBytes, value);
+      } else {
+        throw new InvalidShardingStrategyError(`Invalid shardSplitStrategy: ${strategy}`);
+      }
+      if (this.nodeSize < 0) {
+        this.nodeSize = void 0;
+      }
+    }
+    this.cid = void 0;
+    this.size = void 0;
+    this._children.set(name4, value);
+  }
+  async get(name4) {
+    return Promise.resolve(this._children.get(name4));
+  }
+  childCount() {
+    return this._children.size;
+  }
+  directChildrenCount() {
+    return this.childCount();
+  }
+  onlyChild() {
+    return this._children.values().next().value;
+  }
+  *eachChildSeries() {
+    for (const [key, child] of this._children.entries()) {
+      yield {
+        key,
+        child
+      };
+    }
+  }
+  marshal() {
+    const unixfs = new UnixFS2({
+      type: "directory",
+      mtime: this.mtime,
+      mode: this.mode
+    });
+    const links = [];
+    for (const [name4, child] of this._children.entries()) {
+      if (child.size == null || child.cid == null) {
+        continue;
+      }
+      if (child.cid == null) {
+        throw new Error("Directory contents must be flushed before marshaling");
+      }
+      links.push({
+        Hash: child.cid,
+        Name: name4,
+        Tsize: child.size == null ? void 0 : Number(child.size)
+      });
+    }
+    const node = {
+      Data: unixfs.marshal(),
+      Links: links
+    };
+    return encode3(prepare(node), this.options);
+  }
+  async estimateNodeSize() {
+    if (this.nodeSize !== void 0) {
+      return this.nodeSize;
+    }
+    const strategy = this.options?.shardSplitStrategy;
+    if (strategy === "links-bytes") {
+      this.nodeSize = 0;
+      for (const [name4, child] of this._children.entries()) {
+        this.nodeSize += estimateLinkSize(utf8ByteLength(name4), child);
+      }
+    } else if (strategy === "block-bytes") {
+      this.nodeSize = dataFieldSerializedSize(this.mode, this.mtime);
+      for (const [name4, child] of this._children.entries()) {
+        this.nodeSize += calculateLinkSize(utf8ByteLength(name4), child);
+      }
+    } else {
+      throw new InvalidShardingStrategyError(`Invalid shardSplitStrategy: ${strategy}`);
+    }
+    return this.nodeSize;
+  }
+  async *flush(block) {
+    const links = [];
+    for (const [name4, child] of this._children.entries()) {
+      let result = child;
+      if (child instanceof Dir) {
+        for await (const entry of child.flush(block)) {
+          result = entry;
+          yield entry;
+        }
+      }
+      if (result.size != null && result.cid != null) {
+        links.push({
+          Name: name4,
+          Tsize: Number(result.size),
+          Hash: result.cid
+        });
+      }
+    }
+    const unixfs = new UnixFS2({
+      type: "directory",
+      mtime: this.mtime,
+      mode: this.mode
+    });
+    const node = { Data: unixfs.marshal(), Links: links };
+    const buffer2 = encode3(prepare(node), this.options);
+    const cid = await persist(buffer2, block, this.options);
+    const size = buffer2.length + node.Links.reduce(
+      /**
+       * @param {number} acc
+       * @param {PBLink} curr
+       */
+      (acc, curr) => acc + (curr.Tsize ?? 0),
+      0
+    );
+    this.cid = cid;
+    this.size = size;
+    yield {
+      cid,
+      unixfs,
+      path: this.path,
+      size: BigInt(size)
+    };
+  }
+};
+
+// node_modules/interface-store/dist/src/errors.js
+var NotFoundError = class _NotFoundError extends Error {
+  static name = "NotFoundError";
+  name = _NotFoundError.name;
+  /**
+   * @deprecated use `.name` instead - this will be removed in a future release
+   */
+  static code = "ERR_NOT_FOUND";
+  /**
+   * @deprecated use `.name` instead - this will be removed in a future release
+   */
+  code = _NotFoundError.code;
+  constructor(message2 = "Not Found") {
+    super(message2);
+  }
+};
+
+// node_modules/blockstore-core/dist/src/base.js
+var BaseBlockstore = class {
+  has(key, options) {
+    return Promise.reject(new Error(".has is not implemented"));
+  }
+  put(key, val, options) {
+    return Promise.reject(new Error(".put is not implemented"));
+  }
+  async *putMany(source, options) {
+    for await (const { cid, bytes } of source) {
+      await this.put(cid, bytes, options);
+      yield cid;
+    }
+  }
+  get(key, options) {
+    throw new Error(".get is not implemented");
+  }
+  async *getMany(source, options) {
+    for await (const key of source) {
+      yield {
+        cid: key,
+        bytes: this.get(key, options)
+      };
+    }
+  }
+  delete(key, options) {
+    return Promise.reject(new Error(".delete is not implemented"));
+  }
+  async *deleteMany(source, options) {
+    for await (const key of source) {
+      await this.delete(key, options);
+      yield key;
+    }
+  }
+  /**
+   * Extending classes should override `query` or implement this method
+   */
+  async *getAll(options) {
+    throw new Error(".getAll is not implemented");
+  }
+};
+
+// node_modules/blockstore-core/dist/src/black-hole.js
+var BlackHoleBlockstore = class extends BaseBlockstore {
+  put(key, value, options) {
+    options?.signal?.throwIfAborted();
+    return key;
+  }
+  get(key, options) {
+    options?.signal?.throwIfAborted();
+    throw new NotFoundError();
+  }
+  has(key, options) {
+    options?.signal?.throwIfAborted();
+    return false;
+  }
+  async delete(cid, options) {
+    options?.signal?.throwIfAborted();
+  }
+  // eslint-disable-next-line require-yield
+  async *getAll(options) {
+    options?.signal?.throwIfAborted();
+  }
+};
+
+// node_modules/hamt-sharding/dist/src/bucket.js
+var import_sparse_array = __toESM(require_sparse_array(), 1);
+var Bucket = class _Bucket {
+  _options;
+  _popCount;
+  _parent;
+  _posAtParent;
+  _children;
+  key;
+  constructor(options, parent, posAtParent = 0) {
+    this._options = options;
+    this._popCount = 0;
+    this._parent = parent;
+    this._posAtParent = posAtParent;
+    this._children = new import_sparse_array.default();
+    this.key = null;
+  }
+  async put(key, value) {
+    const place = await this._findNewBucketAndPos(key);
+    place.bucket._putAt(place, key, value);
+  }
+  async get(key) {
+    const child = await this._findChild(key);
+    if (child != null) {
+      return child.value;
+    }
+  }
+  async del(key) {
+    const place = await this._findPlace(key);
+    const child = place.bucket._at(place.pos);
+    if (child != null && child.key === key) {
+      place.bucket._delAt(place.pos);
+    }
+  }
+  leafCount() {
+    const children = this._children.compactArray();
+    return children.reduce((acc, child) => {
+      if (child instanceof _Bucket) {
+        return acc + child.leafCount();
+      }
+      return acc + 1;
+    }, 0);
+  }
+  childrenCount() {
+    return this._children.length;
+  }
+  onlyChild() {
+    return this._children.get(0);
+  }
+  *eachLeafSeries() {
+    const children = this._children.compactArray();
+    for (const child of children) {
+      if (child instanceof _Bucket) {
+        yield* child.eachLeafSeries();
+      } else {
+        yield child;
+      }
+    }
+  }
+  serialize(map2, reduce2) {
+    const acc = [];
+    return reduce2(this._children.reduce((acc2, child, index) => {
+      if (child != null) {
+        if (child instanceof _Bucket) {
+          acc2.push(child.serialize(map2, reduce2));
+        } else {
+          acc2.push(map2(child, index));
+        }
+      }
+      return acc2;
+    }, acc));
+  }
+  async asyncTransform(asyncMap, asyncReduce) {
+    return asyncTransformBucket(this, asyncMap, asyncReduce);
+  }
+  toJSON() {
+    return this.serialize(mapNode, reduceNodes);
+  }
+  prettyPrint() {
+    return JSON.stringify(this.toJSON(), null, "  ");
+  }
+  tableSize() {
+    return Math.pow(2, this._options.bits);
+  }
+  async _findChild(key) {
+    const result = await this._findPlace(key);
+    const child = result.bucket._at(result.pos);
+    if (child instanceof _Bucket) {
+      return void 0;
+    }
+    if (child != null && child.key === key) {
+      return child;
+    }
+  }
+  async _findPlace(key) {
+    const hashValue = this._options.hash(typeof key === "string" ? fromString2(key) : key);
+    const index = await hashValue.take(this._options.bits);
+    const child = this._children.get(index);
+    if (child instanceof _Bucket) {
+      return child._findPlace(hashValue);
+    }
+    return {
+      bucket: this,
+      pos: index,
+      hash: hashValue,
+      existingChild: child
+    };
+  }
+  async _findNewBucketAndPos(key) {
+    const place = await this._findPlace(key);
+    if (place.existingChild != null && place.existingChild.key !== key) {
+      const bucket = new _Bucket(this._options, place.bucket, place.pos);
+      place.bucket._putObjectAt(place.pos, bucket);
+      const newPlace = await bucket._findPlace(place.existingChild.hash);
+      newPlace.bucket._putAt(newPlace, place.existingChild.key, place.existingChild.value);
+      return bucket._findNewBucketAndPos(place.hash);
+    }
+    return place;
+  }
+  _putAt(place, key, value) {
+    this._putObjectAt(place.pos, {
+      key,
+      value,
+      hash: place.hash
+    });
+  }
+  _putObjectAt(pos, object) {
+    if (this._children.get(pos) == null) {
+      this._popCount++;
+    }
+    this._children.set(pos, object);
+  }
+  _delAt(pos) {
+    if (pos === -1) {
+      throw new Error("Invalid position");
+    }
+    if (this._children.get(pos) != null) {
+      this._popCount--;
+    }
+    this._children.unset(pos);
+    this._level();
+  }
+  _level() {
+    if (this._parent != null && this._popCount <= 1) {
+      if (this._popCount === 1) {
+        const onlyChild = this._children.find(exists);
+        if (onlyChild != null && !(onlyChild instanceof _Bucket)) {
+          const hash = onlyChild.hash;
+          hash.untake(this._options.bits);
+          const place = {
+            pos: this._posAtParent,
+            hash,
+            bucket: this._parent
+          };
+          this._parent._putAt(place, onlyChild.key, onlyChild.value);
+        }
+      } else {
+        this._parent._delAt(this._posAtParent);
+      }
+    }
+  }
+  _at(index) {
+    return this._children.get(index);
+  }
+};
+function exists(o) {
+  return Boolean(o);
+}
+function mapNode(node, _) {
+  return node.key;
+}
+function reduceNodes(nodes) {
+  return nodes;
+}
+async function asyncTransformBucket(bucket, asyncMap, asyncReduce) {
+  const output = [];
+  for (const child of bucket._children.compactArray()) {
+    if (child instanceof Bucket) {
+      await asyncTransformBucket(child, asyncMap, asyncReduce);
+    } else {
+      const mappedChildren = await asyncMap(child);
+      output.push({
+        bitField: bucket._children.bitField(),
+        children: mappedChildren
+      });
+    }
+  }
+  return asyncReduce(output);
+}
+
+// node_modules/hamt-sharding/dist/src/consumable-buffer.js
+var START_MASKS = [
+  255,
+  254,
+  252,
+  248,
+  240,
+  224,
+  192,
+  128
+];
+var STOP_MASKS = [
+  1,
+  3,
+  7,
+  15,
+  31,
+  63,
+  127,
+  255
+];
+var ConsumableBuffer = class {
+  _value;
+  _currentBytePos;
+  _currentBitPos;
+  constructor(value) {
+    this._value = value;
+    this._currentBytePos = value.length - 1;
+    this._currentBitPos = 7;
+  }
+  availableBits() {
+    return this._currentBitPos + 1 + this._currentBytePos * 8;
+  }
+  totalBits() {
+    return this._value.length * 8;
+  }
+  take(bits) {
+    let pendingBits = bits;
+    let result = 0;
+    while (pendingBits > 0 && this._haveBits()) {
+      const byte = this._value[this._currentBytePos];
+      const availableBits = this._currentBitPos + 1;
+      const taking = Math.min(availableBits, pendingBits);
+      const value = byteBitsToInt(byte, availableBits - taking, taking);
+      result = (result << taking) + value;
+      pendingBits -= taking;
+      this._currentBitPos -= taking;
+      if (this._currentBitPos < 0) {
+        this._currentBitPos = 7;
+        this._currentBytePos--;
+      }
+    }
+    return result;
+  }
+  untake(bits) {
+    this._currentBitPos += bits;
+    while (this._currentBitPos > 7) {
+      this._currentBitPos -= 8;
+      this._currentBytePos += 1;
+    }
+  }
+  _haveBits() {
+    return this._currentBytePos >= 0;
+  }
+};
+function byteBitsToInt(byte, start, length3) {
+  const mask = maskFor(start, length3);
+  return (byte & mask) >>> start;
+}
+function maskFor(start, length3) {
+  return START_MASKS[start] & STOP_MASKS[Math.min(length3 + start - 1, 7)];
+}
+
+// node_modules/hamt-sharding/dist/src/consumable-hash.js
+function wrapHash(hashFn2) {
+  function hashing2(value) {
+    if (value instanceof InfiniteHash) {
+      return value;
+    } else {
+      return new InfiniteHash(value, hashFn2);
+    }
+  }
+  return hashing2;
+}
+var InfiniteHash = class {
+  _value;
+  _hashFn;
+  _depth;
+  _availableBits;
+  _currentBufferIndex;
+  _buffers;
+  constructor(value, hashFn2) {
+    if (!(value instanceof Uint8Array)) {
+      throw new Error("can only hash Uint8Arrays");
+    }
+    this._value = value;
+    this._hashFn = hashFn2;
+    this._depth = -1;
+    this._availableBits = 0;
+    this._currentBufferIndex = 0;
+    this._buffers = [];
+  }
+  async take(bits) {
+    let pendingBits = bits;
+    while (this._availableBits < pendingBits) {
+      await this._produceMoreBits();
+    }
+    let result = 0;
+    while (pendingBits > 0) {
+      const hash = this._buffers[this._currentBufferIndex];
+      const available = Math.min(hash.availableBits(), pendingBits);
+      const took = hash.take(available);
+      result = (result << available) + took;
+      pendingBits -= available;
+      this._availableBits -= available;
+      if (hash.availableBits() === 0) {
+        this._currentBufferIndex++;
+      }
+    }
+    return result;
+  }
+  untake(bits) {
+    let pendingBits = bits;
+    while (pendingBits > 0) {
+      const hash = this._buffers[this._currentBufferIndex];
+      const availableForUntake = Math.min(hash.totalBits() - hash.availableBits(), pendingBits);
+      hash.untake(availableForUntake);
+      pendingBits -= availableForUntake;
+      this._availableBits += availableForUntake;
+      if (this._currentBufferIndex > 0 && hash.totalBits() === hash.availableBits()) {
+        this._depth--;
+        this._currentBufferIndex--;
+      }
+    }
+  }
+  async _produceMoreBits() {
+    this._depth++;
+    const value = this._depth > 0 ? concat([this._value, Uint8Array.from([this._depth])]) : this._value;
+    const hashValue = await this._hashFn(value);
+    const buffer2 = new ConsumableBuffer(hashValue);
+    this._buffers.push(buffer2);
+    this._availableBits += buffer2.availableBits();
+  }
+};
+
+// node_modules/hamt-sharding/dist/src/index.js
+function createHAMT(options) {
+  if (options == null || options.hashFn == null) {
+    throw new Error("please define an options.hashFn");
+  }
+  const bucketOptions = {
+    bits: options.bits ?? 8,
+    hash: wrapHash(options.hashFn)
+  };
+  return new Bucket(bucketOptions);
+}
+
+// node_modules/ipfs-unixfs-importer/dist/src/dir-sharded.js
+async function hamtHashFn(buf) {
+  return (await murmur3128.encode(buf)).slice(0, 8).reverse();
+}
+var DirSharded = class extends Dir {
+  bucket;
+  constructor(props, options) {
+    super(props, options);
+    this.bucket = createHAMT({
+      hashFn: hamtHashFn,
+      bits: options.shardFanoutBits ?? DEFAULT_SHARD_FANOUT_BITS
+    });
+  }
+  async put(name4, value) {
+    this.cid = void 0;
+    this.size = void 0;
+    this.nodeSize = void 0;
+    await this.bucket.put(name4, value);
+  }
+  async get(name4) {
+    return this.bucket.get(name4);
+  }
+  childCount() {
+    return this.bucket.leafCount();
+  }
+  directChildrenCount() {
+    return this.bucket.childrenCount();
+  }
+  onlyChild() {
+    return this.bucket.onlyChild();
+  }
+  *eachChildSeries() {
+    for (const { key, value } of this.bucket.eachLeafSeries()) {
+      yield {
+        key,
+        child: value
+      };
+    }
+  }
+  async estimateNodeSize() {
+    if (this.nodeSize !== void 0) {
+      return this.nodeSize;
+    }
+    const blockstore = new BlackHoleBlockstore();
+    const result = await calculateSize(this.bucket, this, blockstore, this.options);
+    this.nodeSize = result.size;
+    return this.nodeSize;
+  }
+  async *flush(blockstore) {
+    for await (const entry of flush(this.bucket, blockstore, this, this.options)) {
+      yield {
+        ...entry,
+        path: this.path
+      };
+    }
+  }
+};
+var dir_sharded_default = DirSharded;
+async function* flush(bucket, blockstore, shardRoot, options) {
+  const children = bucket._children;
+  const padLength = (bucket.tableSize() - 1).toString(16).length;
+  const links = [];
+  let childrenSize = 0n;
+  for (let i = 0; i < children.length; i++) {
+    const child = children.get(i);
+    if (child == null) {
+      continue;
+    }
+    const labelPrefix = i.toString(16).toUpperCase().padStart(padLength, "0");
+    if (child instanceof Bucket) {
+      let shard;
+      for await (const subShard of flush(child, blockstore, null, options)) {
+        shard = subShard;
+      }
+      if (shard == null) {
+        throw new Error("Could not flush sharded directory, no sub-shard found");
+      }
+      links.push({
+        Name: labelPrefix,
+        Tsize: Number(shard.size),
+        Hash: shard.cid
+      });
+      childrenSize += shard.size;
+    } else if (isDir(child.value)) {
+      const dir2 = child.value;
+      let flushedDir;
+      for await (const entry of dir2.flush(blockstore)) {
+        flushedDir = entry;
+        yield flushedDir;
+      }
+      if (flushedDir == null) {
+        throw new Error("Did not flush dir");
+      }
+      const label = labelPrefix + child.key;
+      links.push({
+        Name: label,
+        Tsize: Number(flushedDir.size),
+        Hash: flushedDir.cid
+      });
+      childrenSize += flushedDir.size;
+    } else {
+      const value = child.value;
+      if (value.cid == null) {
+        continue;
+      }
+      const label = labelPrefix + child.key;
+      const size2 = value.size;
+      links.push({
+        Name: label,
+        Tsize: Number(size2),
+        Hash: value.cid
+      });
+      childrenSize += BigInt(size2 ?? 0);
+    }
+  }
+  const data = Uint8Array.from(children.bitField().reverse());
+  const dir = new UnixFS2({
+    type: "hamt-sharded-directory",
+    data,
+    fanout: BigInt(bucket.tableSize()),
+    hashType: DEFAULT_SHARD_HASH_CODE,
+    mtime: shardRoot?.mtime,
+    mode: shardRoot?.mode
+  });
+  const node = {
+    Data: dir.marshal(),
+    Links: links
+  };
+  const buffer2 = encode3(prepare(node), options);
+  const cid = await persist(buffer2, blockstore, options);
+  const size = BigInt(buffer2.byteLength) + childrenSize;
+  yield {
+    cid,
+    unixfs: dir,
+    size
+  };
+}
+function isDir(obj) {
+  return typeof obj.flush === "function";
+}
+async function calculateSize(bucket, shardRoot, blocks, options) {
+  const children = bucket._children;
+  const padLength = (bucket.tableSize() - 1).toString(16).length;
+  const links = [];
+  let sizeEstimate = 0;
+  for (let i = 0; i < children.length; i++) {
+    const child = children.get(i);
+    if (child == null) {
+      continue;
+    }
+    const labelPrefix = i.toString(16).toUpperCase().padStart(padLength, "0");
+    if (child instanceof Bucket) {
+      const { size, cid: cid2 } = await calculateSize(child, null, blocks, options);
+      links.push({
+        Name: labelPrefix,
+        Tsize: Number(size),
+        Hash: cid2
+      });
+      sizeEstimate += labelPrefix.length + cid2.byteLength;
+    } else if (isDir(child.value)) {
+      const dir2 = child.value;
+      const size = dir2.nodeSize;
+      if (dir2.cid == null) {
+        throw new Error("Child directory has not been persisted");
+      }
+      links.push({
+        Name: labelPrefix + child.key,
+        Tsize: Number(size),
+        Hash: dir2.cid
+      });
+      sizeEstimate += labelPrefix.length + dir2.cid.byteLength;
+    } else {
+      const value = child.value;
+      const label = labelPrefix + child.key;
+      const size = value.size;
+      links.push({
+        Name: label,
+        Tsize: Number(size),
+        Hash: value.cid
+      });
+      sizeEstimate += labelPrefix.length + value.cid.byteLength;
+    }
+  }
+  const data = Uint8Array.from(children.bitField().reverse());
+  const dir = new UnixFS2({
+    type: "hamt-sharded-directory",
+    data,
+    fanout: BigInt(bucket.tableSize()),
+    hashType: DEFAULT_SHARD_HASH_CODE,
+    mtime: shardRoot?.mtime,
+    mode: shardRoot?.mode
+  });
+  const buffer2 = encode3(prepare({
+    Data: dir.marshal(),
+    Links: links
+  }), options);
+  const cid = await persist(buffer2, blocks, options);
+  return {
+    cid,
+    size: options.shardSplitStrategy === "links-bytes" ? sizeEstimate : buffer2.length
+  };
+}
+
+// node_modules/ipfs-unixfs-importer/dist/src/flat-to-shard.js
+async function flatToShard(child, dir) {
+  let newDir = dir;
+  const shardSplitThresholdBytes = dir.options.shardSplitThresholdBytes ?? DEFAULT_SHARD_SPLIT_THRESHOLD_BYTES;
+  if (dir instanceof DirFlat && await dir.estimateNodeSize() > shardSplitThresholdBytes) {
+    newDir = await convertToShard(dir);
+  }
+  const parent = newDir.parent;
+  if (parent != null) {
+    if (newDir !== dir) {
+      if (child != null) {
+        child.parent = newDir;
+      }
+      if (newDir.parentKey == null) {
+        throw new Error("No parent key found");
+      }
+      await parent.put(newDir.parentKey, newDir);
+    }
+    return flatToShard(newDir, parent);
+  }
+  return newDir;
+}
+async function convertToShard(oldDir) {
+  const newDir = new dir_sharded_default({
+    root: oldDir.root,
+    dir: true,
+    parent: oldDir.parent,
+    parentKey: oldDir.parentKey,
+    path: oldDir.path,
+    dirty: oldDir.dirty,
+    flat: false,
+    mtime: oldDir.mtime,
+    mode: oldDir.mode
+  }, oldDir.options);
+  for (const { key, child } of oldDir.eachChildSeries()) {
+    await newDir.put(key, child);
+  }
+  return newDir;
+}
+
+// node_modules/ipfs-unixfs-importer/dist/src/utils/to-path-components.js
+var toPathComponents = (path = "") => {
+  return path.split(/(?<!\\)\//).filter(Boolean);
+};
+
+// node_modules/ipfs-unixfs-importer/dist/src/tree-builder.js
+async function addToTree(elem, tree, options) {
+  const pathElems = toPathComponents(elem.path ?? "");
+  const lastIndex = pathElems.length - 1;
+  let parent = tree;
+  let currentPath = "";
+  for (let i = 0; i < pathElems.length; i++) {
+    const pathElem = pathElems[i];
+    currentPath += `${currentPath !== "" ? "/" : ""}${pathElem}`;
+    const last2 = i === lastIndex;
+    parent.dirty = true;
+    parent.cid = void 0;
+    parent.size = void 0;
+    if (last2) {
+      await parent.put(pathElem, elem);
+      tree = await flatToShard(null, parent);
+    } else {
+      let dir = await parent.get(pathElem);
+      if (dir == null || !(dir instanceof Dir)) {
+        dir = new DirFlat({
+          root: false,
+          dir: true,
+          parent,
+          parentKey: pathElem,
+          path: currentPath,
+          dirty: true,
+          flat: true,
+          mtime: dir?.unixfs?.mtime,
+          mode: dir?.unixfs?.mode
+        }, options);
+      }
+      await parent.put(pathElem, dir);
+      parent = dir;
+    }
+  }
+  return tree;
+}
+async function* flushAndYield(tree, blockstore) {
+  if (!(tree instanceof Dir)) {
+    if (tree.unixfs?.isDirectory() === true) {
+      yield tree;
+    }
+    return;
+  }
+  yield* tree.flush(blockstore);
+}
+function defaultTreeBuilder(options) {
+  return async function* treeBuilder(source, block) {
+    let tree = new DirFlat({
+      root: true,
+      dir: true,
+      path: "",
+      dirty: true,
+      flat: true
+    }, options);
+    let rootDir;
+    let singleRoot = false;
+    for await (const entry of source) {
+      if (entry == null) {
+        continue;
+      }
+      const dir = `${entry.originalPath ?? ""}`.split("/")[0];
+      if (dir != null && dir !== "") {
+        if (rootDir == null) {
+          rootDir = dir;
+          singleRoot = true;
+        } else if (rootDir !== dir) {
+          singleRoot = false;
+        }
+      }
+      tree = await addToTree(entry, tree, options);
+      if (entry.unixfs?.isDirectory() !== true) {
+        yield entry;
+      }
+    }
+    if (options.wrapWithDirectory || singleRoot && tree.childCount() > 1) {
+      yield* flushAndYield(tree, block);
+    } else {
+      for (const unwrapped of tree.eachChildSeries()) {
+        if (unwrapped == null) {
+          continue;
+        }
+        yield* flushAndYield(unwrapped.child, block);
+      }
+    }
+  };
+}
+
+// node_modules/ipfs-unixfs-importer/dist/src/index.js
+async function* importer(source, blockstore, options = {}) {
+  let candidates;
+  if (Symbol.asyncIterator in source || Symbol.iterator in source) {
+    candidates = source;
+  } else {
+    candidates = [source];
+  }
+  let chunkSize;
+  let maxChildrenPerNode;
+  if (options.profile === "unixfs-v0-2015") {
+    options.shardSplitStrategy = options.shardSplitStrategy ?? "links-bytes";
+    options.cidVersion = options.cidVersion ?? 0;
+    options.rawLeaves = options.rawLeaves ?? false;
+    chunkSize = DEFAULT_CHUNK_SIZE_256KIB;
+    maxChildrenPerNode = 174;
+    options.fieldOrder = "links-first";
+  } else if (options.profile === "unixfs-v1-2025") {
+    options.shardSplitStrategy = options.shardSplitStrategy ?? "block-bytes";
+    options.cidVersion = options.cidVersion ?? 1;
+    options.rawLeaves = options.rawLeaves ?? true;
+    chunkSize = DEFAULT_CHUNK_SIZE_1MIB;
+    maxChildrenPerNode = 1024;
+    options.fieldOrder = "links-first";
+  }
+  const wrapWithDirectory = options.wrapWithDirectory ?? DEFAULT_WRAP_WITH_DIRECTORY;
+  const shardSplitThresholdBytes = options.shardSplitThresholdBytes ?? DEFAULT_SHARD_SPLIT_THRESHOLD_BYTES;
+  const shardSplitStrategy = options.shardSplitStrategy ?? DEFAULT_SHARD_SPLIT_STRATEGY;
+  const shardFanoutBits = options.shardFanoutBits ?? DEFAULT_SHARD_FANOUT_BITS;
+  const cidVersion = options.cidVersion ?? DEFAULT_CID_VERSION;
+  const rawLeaves = options.rawLeaves ?? DEFAULT_RAW_LEAVES;
+  const leafType = options.leafType ?? DEFAULT_LEAF_TYPE;
+  const fileImportConcurrency = options.fileImportConcurrency ?? DEFAULT_FILE_IMPORT_CONCURRENCY;
+  const blockWriteConcurrency = options.blockWriteConcurrency ?? DEFAULT_BLOCK_WRITE_CONCURRENCY;
+  const reduceSingleLeafToSelf = options.reduceSingleLeafToSelf ?? DEFAULT_REDUCE_SINGLE_LEAF_TO_SELF;
+  const fieldOrder = options.fieldOrder ?? DEFAULT_FIELD_ORDER;
+  const chunker = options.chunker ?? fixedSize({
+    chunkSize
+  });
+  const chunkValidator = options.chunkValidator ?? defaultChunkValidator();
+  const buildDag = options.dagBuilder ?? defaultDagBuilder({
+    chunker,
+    chunkValidator,
+    wrapWithDirectory,
+    layout: options.layout ?? balanced({
+      maxChildrenPerNode
+    }),
+    bufferImporter: options.bufferImporter ?? defaultBufferImporter({
+      cidVersion,
+      rawLeaves,
+      leafType,
+      onProgress: options.onProgress
+    }),
+    blockWriteConcurrency,
+    reduceSingleLeafToSelf,
+    cidVersion,
+    onProgress: options.onProgress,
+    dirBuilder: options.dirBuilder,
+    fileBuilder: options.fileBuilder,
+    fieldOrder
+  });
+  const buildTree = options.treeBuilder ?? defaultTreeBuilder({
+    wrapWithDirectory,
+    shardSplitThresholdBytes,
+    shardSplitStrategy,
+    shardFanoutBits,
+    cidVersion,
+    onProgress: options.onProgress,
+    fieldOrder
+  });
+  for await (const entry of buildTree(parallelBatch(buildDag(candidates, blockstore), fileImportConcurrency), blockstore)) {
+    yield {
+      cid: entry.cid,
+      path: entry.path,
+      unixfs: entry.unixfs,
+      size: entry.size
+    };
+  }
+}
+
+// src/core/unixfs/storage.ts
+function writableStorage(sink, signal) {
+  return {
+    async put(cid, bytes) {
+      await sink.put(cid, bytes instanceof Uint8Array ? bytes : await concat2(bytes), { signal });
+      return cid;
+    }
+  };
+}
+function readableStorage(source) {
+  return {
+    async *get(cid, options) {
+      yield await source.get(cid, { signal: options?.signal });
+    }
+  };
+}
+async function concat2(chunks) {
+  const list3 = [];
+  for await (const chunk of chunks) list3.push(chunk);
+  return Buffer.concat(list3);
+}
+
+// src/core/unixfs/file.ts
+var PROFILE = "unixfs-v1-2025";
+async function importFile(content, sink, options) {
+  const signal = options?.signal;
+  let bytes = 0;
+  async function* counted() {
+    for await (const chunk of content) {
+      throwIfAborted(signal);
+      bytes += chunk.byteLength;
+      yield chunk;
+    }
+  }
+  const node = await importOne(counted(), sink, signal);
+  return { ...node, bytes };
+}
+async function importBytes(bytes, sink, options) {
+  const node = await importOne(bytes, sink, options?.signal);
+  return { ...node, bytes: bytes.byteLength };
+}
+async function importOne(content, sink, signal) {
+  throwIfAborted(signal);
+  let result;
+  for await (const entry of importer([{ content }], writableStorage(sink, signal), { profile: PROFILE })) {
+    result = { cid: entry.cid, size: Number(entry.size) };
+  }
+  if (result == null) throw new TreeError("the importer produced no file");
+  return result;
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/errors.js
+var BadPathError = class _BadPathError extends Error {
+  static name = "BadPathError";
+  static code = "ERR_BAD_PATH";
+  name = _BadPathError.name;
+  code = _BadPathError.code;
+  constructor(message2 = "Bad path") {
+    super(message2);
+  }
+};
+var NotFoundError2 = class _NotFoundError extends Error {
+  static name = "NotFoundError";
+  static code = "ERR_NOT_FOUND";
+  name = _NotFoundError.name;
+  code = _NotFoundError.code;
+  constructor(message2 = "Not found") {
+    super(message2);
+  }
+};
+var NoResolverError = class _NoResolverError extends Error {
+  static name = "NoResolverError";
+  static code = "ERR_NO_RESOLVER";
+  name = _NoResolverError.name;
+  code = _NoResolverError.code;
+  constructor(message2 = "No resolver") {
+    super(message2);
+  }
+};
+var NotUnixFSError = class _NotUnixFSError extends Error {
+  static name = "NotUnixFSError";
+  static code = "ERR_NOT_UNIXFS";
+  name = _NotUnixFSError.name;
+  code = _NotUnixFSError.code;
+  constructor(message2 = "Not UnixFS") {
+    super(message2);
+  }
+};
+var OverReadError = class _OverReadError extends Error {
+  static name = "OverReadError";
+  static code = "ERR_OVER_READ";
+  name = _OverReadError.name;
+  code = _OverReadError.code;
+  constructor(message2 = "Over read") {
+    super(message2);
+  }
+};
+var UnderReadError = class _UnderReadError extends Error {
+  static name = "UnderReadError";
+  static code = "ERR_UNDER_READ";
+  name = _UnderReadError.name;
+  code = _UnderReadError.code;
+  constructor(message2 = "Under read") {
+    super(message2);
+  }
+};
+var InvalidParametersError = class _InvalidParametersError extends Error {
+  static name = "InvalidParametersError";
+  static code = "ERR_INVALID_PARAMS";
+  name = _InvalidParametersError.name;
+  code = _InvalidParametersError.code;
+  constructor(message2 = "Invalid parameters") {
+    super(message2);
+  }
+};
+
+// node_modules/cborg/lib/is.js
+var objectTypeNames = [
+  "Object",
+  // for Object.create(null) and other non-plain objects
+  "RegExp",
+  "Date",
+  "Error",
+  "Map",
+  "Set",
+  "WeakMap",
+  "WeakSet",
+  "ArrayBuffer",
+  "SharedArrayBuffer",
+  "DataView",
+  "Promise",
+  "URL",
+  "HTMLElement",
+  "Int8Array",
+  "Uint8ClampedArray",
+  "Int16Array",
+  "Uint16Array",
+  "Int32Array",
+  "Uint32Array",
+  "Float32Array",
+  "Float64Array",
+  "BigInt64Array",
+  "BigUint64Array",
+  "Tagged"
+];
+function is(value) {
+  if (value === null) {
+    return "null";
+  }
+  if (value === void 0) {
+    return "undefined";
+  }
+  if (value === true || value === false) {
+    return "boolean";
+  }
+  const typeOf = typeof value;
+  if (typeOf === "string" || typeOf === "number" || typeOf === "bigint" || typeOf === "symbol") {
+    return typeOf;
+  }
+  if (typeOf === "function") {
+    return "Function";
+  }
+  if (Array.isArray(value)) {
+    return "Array";
+  }
+  if (value instanceof Uint8Array) {
+    return "Uint8Array";
+  }
+  if (value.constructor === Object) {
+    return "Object";
+  }
+  const objectType = getObjectType(value);
+  if (objectType) {
+    return objectType;
+  }
+  return "Object";
+}
+function getObjectType(value) {
+  const objectTypeName = Object.prototype.toString.call(value).slice(8, -1);
+  if (objectTypeNames.includes(objectTypeName)) {
+    return objectTypeName;
+  }
+  return void 0;
+}
+
+// node_modules/cborg/lib/token.js
+var Type = class {
+  /**
+   * @param {number} major
+   * @param {string} name
+   * @param {boolean} terminal
+   */
+  constructor(major, name4, terminal) {
+    this.major = major;
+    this.majorEncoded = major << 5;
+    this.name = name4;
+    this.terminal = terminal;
+  }
+  toString() {
+    return `Type[${this.major}].${this.name}`;
+  }
+  /**
+   * @param {Type} typ
+   * @returns {number}
+   */
+  compare(typ) {
+    return this.major < typ.major ? -1 : this.major > typ.major ? 1 : 0;
+  }
+  /**
+   * Check equality between two Type instances. Safe to use across different
+   * copies of the Type class (e.g., when bundlers duplicate the module).
+   * (major, name) uniquely identifies a Type; terminal is implied by these.
+   * @param {Type} a
+   * @param {Type} b
+   * @returns {boolean}
+   */
+  static equals(a, b) {
+    return a === b || a.major === b.major && a.name === b.name;
+  }
+};
+Type.uint = new Type(0, "uint", true);
+Type.negint = new Type(1, "negint", true);
+Type.bytes = new Type(2, "bytes", true);
+Type.string = new Type(3, "string", true);
+Type.array = new Type(4, "array", false);
+Type.map = new Type(5, "map", false);
+Type.tag = new Type(6, "tag", false);
+Type.float = new Type(7, "float", true);
+Type.false = new Type(7, "false", true);
+Type.true = new Type(7, "true", true);
+Type.null = new Type(7, "null", true);
+Type.undefined = new Type(7, "undefined", true);
+Type.break = new Type(7, "break", true);
+var Token = class {
+  /**
+   * @param {Type} type
+   * @param {any} [value]
+   * @param {number} [encodedLength]
+   */
+  constructor(type, value, encodedLength) {
+    this.type = type;
+    this.value = value;
+    this.encodedLength = encodedLength;
+    this.encodedBytes = void 0;
+    this.byteValue = void 0;
+  }
+  toString() {
+    return `Token[${this.type}].${this.value}`;
+  }
+};
+
+// node_modules/cborg/lib/byte-utils.js
+var useBuffer = globalThis.process && // @ts-ignore
+!globalThis.process.browser && // @ts-ignore
+globalThis.Buffer && // @ts-ignore
+typeof globalThis.Buffer.isBuffer === "function";
+var textEncoder4 = new TextEncoder();
+function isBuffer(buf) {
+  return useBuffer && globalThis.Buffer.isBuffer(buf);
+}
+function asU8A(buf) {
+  if (!(buf instanceof Uint8Array)) {
+    return Uint8Array.from(buf);
+  }
+  return isBuffer(buf) ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : buf;
+}
+var FROM_STRING_THRESHOLD_BUFFER = 24;
+var FROM_STRING_THRESHOLD_TEXTENCODER = 200;
+var fromString3 = useBuffer ? (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {string} string
+   */
+  (string2) => {
+    return string2.length >= FROM_STRING_THRESHOLD_BUFFER ? (
+      // eslint-disable-line operator-linebreak
+      // @ts-ignore
+      globalThis.Buffer.from(string2)
+    ) : utf8ToBytes(string2);
+  }
+) : (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {string} string
+   */
+  (string2) => {
+    return string2.length >= FROM_STRING_THRESHOLD_TEXTENCODER ? textEncoder4.encode(string2) : utf8ToBytes(string2);
+  }
+);
+var fromArray = (arr) => {
+  return Uint8Array.from(arr);
+};
+var slice = useBuffer ? (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {Uint8Array} bytes
+   * @param {number} start
+   * @param {number} end
+   */
+  // Buffer.slice() returns a view, not a copy, so we need special handling
+  (bytes, start, end) => {
+    if (isBuffer(bytes)) {
+      return new Uint8Array(bytes.subarray(start, end));
+    }
+    return bytes.slice(start, end);
+  }
+) : (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {Uint8Array} bytes
+   * @param {number} start
+   * @param {number} end
+   */
+  (bytes, start, end) => {
+    return bytes.slice(start, end);
+  }
+);
+var concat3 = useBuffer ? (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {ByteView[]} chunks
+   * @param {number} length
+   * @returns {AllocatedByteView}
+   */
+  (chunks, length3) => {
+    chunks = chunks.map((c) => c instanceof Uint8Array ? c : (
+      // eslint-disable-line operator-linebreak
+      // @ts-ignore
+      globalThis.Buffer.from(c)
+    ));
+    return (
+      /** @type {AllocatedByteView} */
+      asU8A(globalThis.Buffer.concat(chunks, length3))
+    );
+  }
+) : (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {ByteView[]} chunks
+   * @param {number} length
+   * @returns {AllocatedByteView}
+   */
+  (chunks, length3) => {
+    const out = new Uint8Array(length3);
+    let off = 0;
+    for (let b of chunks) {
+      if (off + b.length > out.length) {
+        b = b.subarray(0, out.length - off);
+      }
+      out.set(b, off);
+      off += b.length;
+    }
+    return out;
+  }
+);
+var alloc3 = useBuffer ? (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {number} size
+   * @returns {AllocatedByteView}
+   */
+  (size) => {
+    return globalThis.Buffer.allocUnsafe(size);
+  }
+) : (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {number} size
+   * @returns {AllocatedByteView}
+   */
+  (size) => {
+    return new Uint8Array(size);
+  }
+);
+function compare(b1, b2) {
+  if (isBuffer(b1) && isBuffer(b2)) {
+    return b1.compare(b2);
+  }
+  for (let i = 0; i < b1.length; i++) {
+    if (b1[i] === b2[i]) {
+      continue;
+    }
+    return b1[i] < b2[i] ? -1 : 1;
+  }
+  return 0;
+}
+function utf8ToBytes(str) {
+  const out = [];
+  let p = 0;
+  for (let i = 0; i < str.length; i++) {
+    let c = str.charCodeAt(i);
+    if (c < 128) {
+      out[p++] = c;
+    } else if (c < 2048) {
+      out[p++] = c >> 6 | 192;
+      out[p++] = c & 63 | 128;
+    } else if ((c & 64512) === 55296 && i + 1 < str.length && (str.charCodeAt(i + 1) & 64512) === 56320) {
+      c = 65536 + ((c & 1023) << 10) + (str.charCodeAt(++i) & 1023);
+      out[p++] = c >> 18 | 240;
+      out[p++] = c >> 12 & 63 | 128;
+      out[p++] = c >> 6 & 63 | 128;
+      out[p++] = c & 63 | 128;
+    } else {
+      if (c >= 55296 && c <= 57343) {
+        c = 65533;
+      }
+      out[p++] = c >> 12 | 224;
+      out[p++] = c >> 6 & 63 | 128;
+      out[p++] = c & 63 | 128;
+    }
+  }
+  return out;
+}
+var MAX_ARGUMENTS_LENGTH2 = 4096;
+function decodeCodePointsArray(codePoints) {
+  const len = codePoints.length;
+  if (len <= MAX_ARGUMENTS_LENGTH2) {
+    return String.fromCharCode.apply(String, codePoints);
+  }
+  let res = "";
+  let i = 0;
+  while (i < len) {
+    res += String.fromCharCode.apply(
+      String,
+      codePoints.slice(i, i += MAX_ARGUMENTS_LENGTH2)
+    );
+  }
+  return res;
+}
+
+// node_modules/cborg/lib/bl.js
+var defaultChunkSize = 256;
+var Bl = class {
+  /**
+   * @param {number} [chunkSize]
+   */
+  constructor(chunkSize = defaultChunkSize) {
+    this.chunkSize = chunkSize;
+    this.cursor = 0;
+    this.maxCursor = -1;
+    this.chunks = [];
+    this._initReuseChunk = null;
+  }
+  reset() {
+    this.cursor = 0;
+    this.maxCursor = -1;
+    if (this.chunks.length) {
+      this.chunks = [];
+    }
+    if (this._initReuseChunk !== null) {
+      this.chunks.push(this._initReuseChunk);
+      this.maxCursor = this._initReuseChunk.length - 1;
+    }
+  }
+  /**
+   * @param {number} byte
+   */
+  pushByte(byte) {
+    let topChunk = this.chunks[this.chunks.length - 1];
+    if (this.cursor > this.maxCursor) {
+      topChunk = alloc3(this.chunkSize);
+      this.chunks.push(topChunk);
+      this.maxCursor += topChunk.length;
+      if (this._initReuseChunk === null) {
+        this._initReuseChunk = topChunk;
+      }
+    }
+    const chunkPos = topChunk.length - (this.maxCursor - this.cursor) - 1;
+    topChunk[chunkPos] = byte;
+    this.cursor++;
+  }
+  /**
+   * @param {ByteView|number[]} bytes
+   */
+  push(bytes) {
+    let topChunk = this.chunks[this.chunks.length - 1];
+    const newMax = this.cursor + bytes.length;
+    if (newMax <= this.maxCursor + 1) {
+      const chunkPos = topChunk.length - (this.maxCursor - this.cursor) - 1;
+      topChunk.set(bytes, chunkPos);
+    } else {
+      if (topChunk) {
+        const chunkPos = topChunk.length - (this.maxCursor - this.cursor) - 1;
+        if (chunkPos < topChunk.length) {
+          this.chunks[this.chunks.length - 1] = topChunk.subarray(0, chunkPos);
+          this.maxCursor = this.cursor - 1;
+        }
+      }
+      if (bytes.length < 64 && bytes.length < this.chunkSize) {
+        topChunk = alloc3(this.chunkSize);
+        this.chunks.push(topChunk);
+        this.maxCursor += topChunk.length;
+        if (this._initReuseChunk === null) {
+          this._initReuseChunk = topChunk;
+        }
+        topChunk.set(bytes, 0);
+      } else {
+        this.chunks.push(bytes);
+        this.maxCursor += bytes.length;
+      }
+    }
+    this.cursor += bytes.length;
+  }
+  /**
+   * @param {boolean} [reset]
+   * @returns {AllocatedByteView}
+   */
+  toBytes(reset = false) {
+    let byts;
+    if (this.chunks.length === 1) {
+      const chunk = this.chunks[0];
+      if (reset && this.cursor > chunk.length / 2) {
+        byts = this.cursor === chunk.length ? chunk : chunk.subarray(0, this.cursor);
+        this._initReuseChunk = null;
+        this.chunks = [];
+      } else {
+        byts = slice(chunk, 0, this.cursor);
+      }
+    } else {
+      byts = concat3(this.chunks, this.cursor);
+    }
+    if (reset) {
+      this.reset();
+    }
+    return byts;
+  }
+};
+var U8Bl = class {
+  /**
+   * @param {Uint8Array<T>} dest
+   */
+  constructor(dest) {
+    this.dest = dest;
+    this.cursor = 0;
+    this.chunks = [dest];
+  }
+  reset() {
+    this.cursor = 0;
+  }
+  /**
+   * @param {number} byte
+   */
+  pushByte(byte) {
+    if (this.cursor >= this.dest.length) {
+      throw new Error("write out of bounds, destination buffer is too small");
+    }
+    this.dest[this.cursor++] = byte;
+  }
+  /**
+   * @param {ByteView|number[]} bytes
+   */
+  push(bytes) {
+    if (this.cursor + bytes.length > this.dest.length) {
+      throw new Error("write out of bounds, destination buffer is too small");
+    }
+    this.dest.set(bytes, this.cursor);
+    this.cursor += bytes.length;
+  }
+  /**
+   * @param {boolean} [reset]
+   * @returns {Uint8Array<T>}
+   */
+  toBytes(reset = false) {
+    const byts = this.dest.subarray(0, this.cursor);
+    if (reset) {
+      this.reset();
+    }
+    return byts;
+  }
+};
+
+// node_modules/cborg/lib/common.js
+var decodeErrPrefix = "CBOR decode error:";
+var encodeErrPrefix = "CBOR encode error:";
+var uintMinorPrefixBytes = [];
+uintMinorPrefixBytes[23] = 1;
+uintMinorPrefixBytes[24] = 2;
+uintMinorPrefixBytes[25] = 3;
+uintMinorPrefixBytes[26] = 5;
+uintMinorPrefixBytes[27] = 9;
+function assertEnoughData(data, pos, need) {
+  if (data.length - pos < need) {
+    throw new Error(`${decodeErrPrefix} not enough data for type`);
+  }
+}
+
+// node_modules/cborg/lib/0uint.js
+var uintBoundaries = [24, 256, 65536, 4294967296, BigInt("18446744073709551616")];
+function readUint8(data, offset, options) {
+  assertEnoughData(data, offset, 1);
+  const value = data[offset];
+  if (options.strict === true && value < uintBoundaries[0]) {
+    throw new Error(`${decodeErrPrefix} integer encoded in more bytes than necessary (strict decode)`);
+  }
+  return value;
+}
+function readUint16(data, offset, options) {
+  assertEnoughData(data, offset, 2);
+  const value = data[offset] << 8 | data[offset + 1];
+  if (options.strict === true && value < uintBoundaries[1]) {
+    throw new Error(`${decodeErrPrefix} integer encoded in more bytes than necessary (strict decode)`);
+  }
+  return value;
+}
+function readUint32(data, offset, options) {
+  assertEnoughData(data, offset, 4);
+  const value = data[offset] * 16777216 + (data[offset + 1] << 16) + (data[offset + 2] << 8) + data[offset + 3];
+  if (options.strict === true && value < uintBoundaries[2]) {
+    throw new Error(`${decodeErrPrefix} integer encoded in more bytes than necessary (strict decode)`);
+  }
+  return value;
+}
+function readUint64(data, offset, options) {
+  assertEnoughData(data, offset, 8);
+  const hi = data[offset] * 16777216 + (data[offset + 1] << 16) + (data[offset + 2] << 8) + data[offset + 3];
+  const lo = data[offset + 4] * 16777216 + (data[offset + 5] << 16) + (data[offset + 6] << 8) + data[offset + 7];
+  const value = (BigInt(hi) << BigInt(32)) + BigInt(lo);
+  if (options.strict === true && value < uintBoundaries[3]) {
+    throw new Error(`${decodeErrPrefix} integer encoded in more bytes than necessary (strict decode)`);
+  }
+  if (value <= Number.MAX_SAFE_INTEGER) {
+    return Number(value);
+  }
+  if (options.allowBigInt === true) {
+    return value;
+  }
+  throw new Error(`${decodeErrPrefix} integers outside of the safe integer range are not supported`);
+}
+function decodeUint8(data, pos, _minor, options) {
+  return new Token(Type.uint, readUint8(data, pos + 1, options), 2);
+}
+function decodeUint16(data, pos, _minor, options) {
+  return new Token(Type.uint, readUint16(data, pos + 1, options), 3);
+}
+function decodeUint32(data, pos, _minor, options) {
+  return new Token(Type.uint, readUint32(data, pos + 1, options), 5);
+}
+function decodeUint64(data, pos, _minor, options) {
+  return new Token(Type.uint, readUint64(data, pos + 1, options), 9);
+}
+function encodeUint(writer, token) {
+  return encodeUintValue(writer, 0, token.value);
+}
+function encodeUintValue(writer, major, uint) {
+  if (uint < uintBoundaries[0]) {
+    const nuint = Number(uint);
+    writer.pushByte(major | nuint);
+  } else if (uint < uintBoundaries[1]) {
+    const nuint = Number(uint);
+    writer.push([major | 24, nuint]);
+  } else if (uint < uintBoundaries[2]) {
+    const nuint = Number(uint);
+    writer.push([major | 25, nuint >>> 8, nuint & 255]);
+  } else if (uint < uintBoundaries[3]) {
+    const nuint = Number(uint);
+    writer.push([major | 26, nuint >>> 24 & 255, nuint >>> 16 & 255, nuint >>> 8 & 255, nuint & 255]);
+  } else {
+    const buint = BigInt(uint);
+    if (buint < uintBoundaries[4]) {
+      const set = [major | 27, 0, 0, 0, 0, 0, 0, 0];
+      let lo = Number(buint & BigInt(4294967295));
+      let hi = Number(buint >> BigInt(32) & BigInt(4294967295));
+      set[8] = lo & 255;
+      lo = lo >> 8;
+      set[7] = lo & 255;
+      lo = lo >> 8;
+      set[6] = lo & 255;
+      lo = lo >> 8;
+      set[5] = lo & 255;
+      set[4] = hi & 255;
+      hi = hi >> 8;
+      set[3] = hi & 255;
+      hi = hi >> 8;
+      set[2] = hi & 255;
+      hi = hi >> 8;
+      set[1] = hi & 255;
+      writer.push(set);
+    } else {
+      throw new Error(`${decodeErrPrefix} encountered BigInt larger than allowable range`);
+    }
+  }
+}
+encodeUint.encodedSize = function encodedSize(token) {
+  return encodeUintValue.encodedSize(token.value);
+};
+encodeUintValue.encodedSize = function encodedSize2(uint) {
+  if (uint < uintBoundaries[0]) {
+    return 1;
+  }
+  if (uint < uintBoundaries[1]) {
+    return 2;
+  }
+  if (uint < uintBoundaries[2]) {
+    return 3;
+  }
+  if (uint < uintBoundaries[3]) {
+    return 5;
+  }
+  return 9;
+};
+encodeUint.compareTokens = function compareTokens(tok1, tok2) {
+  return tok1.value < tok2.value ? -1 : tok1.value > tok2.value ? 1 : 0;
+};
+
+// node_modules/cborg/lib/1negint.js
+function decodeNegint8(data, pos, _minor, options) {
+  return new Token(Type.negint, -1 - readUint8(data, pos + 1, options), 2);
+}
+function decodeNegint16(data, pos, _minor, options) {
+  return new Token(Type.negint, -1 - readUint16(data, pos + 1, options), 3);
+}
+function decodeNegint32(data, pos, _minor, options) {
+  return new Token(Type.negint, -1 - readUint32(data, pos + 1, options), 5);
+}
+var neg1b = BigInt(-1);
+var pos1b = BigInt(1);
+function decodeNegint64(data, pos, _minor, options) {
+  const int = readUint64(data, pos + 1, options);
+  if (typeof int !== "bigint") {
+    const value = -1 - int;
+    if (value >= Number.MIN_SAFE_INTEGER) {
+      return new Token(Type.negint, value, 9);
+    }
+  }
+  if (options.allowBigInt !== true) {
+    throw new Error(`${decodeErrPrefix} integers outside of the safe integer range are not supported`);
+  }
+  return new Token(Type.negint, neg1b - BigInt(int), 9);
+}
+function encodeNegint(writer, token) {
+  const negint = token.value;
+  const unsigned = typeof negint === "bigint" ? negint * neg1b - pos1b : negint * -1 - 1;
+  encodeUintValue(writer, token.type.majorEncoded, unsigned);
+}
+encodeNegint.encodedSize = function encodedSize3(token) {
+  const negint = token.value;
+  const unsigned = typeof negint === "bigint" ? negint * neg1b - pos1b : negint * -1 - 1;
+  if (unsigned < uintBoundaries[0]) {
+    return 1;
+  }
+  if (unsigned < uintBoundaries[1]) {
+    return 2;
+  }
+  if (unsigned < uintBoundaries[2]) {
+    return 3;
+  }
+  if (unsigned < uintBoundaries[3]) {
+    return 5;
+  }
+  return 9;
+};
+encodeNegint.compareTokens = function compareTokens2(tok1, tok2) {
+  return tok1.value < tok2.value ? 1 : tok1.value > tok2.value ? -1 : 0;
+};
+
+// node_modules/cborg/lib/2bytes.js
+function toToken(data, pos, prefix, length3) {
+  assertEnoughData(data, pos, prefix + length3);
+  const buf = data.slice(pos + prefix, pos + prefix + length3);
+  return new Token(Type.bytes, buf, prefix + length3);
+}
+function decodeBytesCompact(data, pos, minor, _options) {
+  return toToken(data, pos, 1, minor);
+}
+function decodeBytes8(data, pos, _minor, options) {
+  return toToken(data, pos, 2, readUint8(data, pos + 1, options));
+}
+function decodeBytes16(data, pos, _minor, options) {
+  return toToken(data, pos, 3, readUint16(data, pos + 1, options));
+}
+function decodeBytes32(data, pos, _minor, options) {
+  return toToken(data, pos, 5, readUint32(data, pos + 1, options));
+}
+function decodeBytes64(data, pos, _minor, options) {
+  const l = readUint64(data, pos + 1, options);
+  if (typeof l === "bigint") {
+    throw new Error(`${decodeErrPrefix} 64-bit integer bytes lengths not supported`);
+  }
+  return toToken(data, pos, 9, l);
+}
+function tokenBytes(token) {
+  if (token.encodedBytes === void 0) {
+    token.encodedBytes = Type.equals(token.type, Type.string) ? fromString3(token.value) : token.value;
+  }
+  return token.encodedBytes;
+}
+function encodeBytes(writer, token) {
+  const bytes = tokenBytes(token);
+  encodeUintValue(writer, token.type.majorEncoded, bytes.length);
+  writer.push(bytes);
+}
+encodeBytes.encodedSize = function encodedSize4(token) {
+  const bytes = tokenBytes(token);
+  return encodeUintValue.encodedSize(bytes.length) + bytes.length;
+};
+encodeBytes.compareTokens = function compareTokens3(tok1, tok2) {
+  return compareBytes(tokenBytes(tok1), tokenBytes(tok2));
+};
+function compareBytes(b1, b2) {
+  return b1.length < b2.length ? -1 : b1.length > b2.length ? 1 : compare(b1, b2);
+}
+
+// node_modules/cborg/lib/3string.js
+var textDecoder3 = new TextDecoder();
+var ASCII_THRESHOLD = 32;
+function toStr(bytes, start, end) {
+  const len = end - start;
+  if (len < ASCII_THRESHOLD) {
+    let str = "";
+    for (let i = start; i < end; i++) {
+      const c = bytes[i];
+      if (c & 128) {
+        return textDecoder3.decode(bytes.subarray(start, end));
+      }
+      str += String.fromCharCode(c);
+    }
+    return str;
+  }
+  return textDecoder3.decode(bytes.subarray(start, end));
+}
+function toToken2(data, pos, prefix, length3, options) {
+  const totLength = prefix + length3;
+  assertEnoughData(data, pos, totLength);
+  const tok = new Token(Type.string, toStr(data, pos + prefix, pos + totLength), totLength);
+  if (options.retainStringBytes === true) {
+    tok.byteValue = data.slice(pos + prefix, pos + totLength);
+  }
+  return tok;
+}
+function decodeStringCompact(data, pos, minor, options) {
+  return toToken2(data, pos, 1, minor, options);
+}
+function decodeString8(data, pos, _minor, options) {
+  return toToken2(data, pos, 2, readUint8(data, pos + 1, options), options);
+}
+function decodeString16(data, pos, _minor, options) {
+  return toToken2(data, pos, 3, readUint16(data, pos + 1, options), options);
+}
+function decodeString32(data, pos, _minor, options) {
+  return toToken2(data, pos, 5, readUint32(data, pos + 1, options), options);
+}
+function decodeString64(data, pos, _minor, options) {
+  const l = readUint64(data, pos + 1, options);
+  if (typeof l === "bigint") {
+    throw new Error(`${decodeErrPrefix} 64-bit integer string lengths not supported`);
+  }
+  return toToken2(data, pos, 9, l, options);
+}
+var encodeString = encodeBytes;
+
+// node_modules/cborg/lib/4array.js
+function toToken3(_data, _pos, prefix, length3) {
+  return new Token(Type.array, length3, prefix);
+}
+function decodeArrayCompact(data, pos, minor, _options) {
+  return toToken3(data, pos, 1, minor);
+}
+function decodeArray8(data, pos, _minor, options) {
+  return toToken3(data, pos, 2, readUint8(data, pos + 1, options));
+}
+function decodeArray16(data, pos, _minor, options) {
+  return toToken3(data, pos, 3, readUint16(data, pos + 1, options));
+}
+function decodeArray32(data, pos, _minor, options) {
+  return toToken3(data, pos, 5, readUint32(data, pos + 1, options));
+}
+function decodeArray64(data, pos, _minor, options) {
+  const l = readUint64(data, pos + 1, options);
+  if (typeof l === "bigint") {
+    throw new Error(`${decodeErrPrefix} 64-bit integer array lengths not supported`);
+  }
+  return toToken3(data, pos, 9, l);
+}
+function decodeArrayIndefinite(data, pos, _minor, options) {
+  if (options.allowIndefinite === false) {
+    throw new Error(`${decodeErrPrefix} indefinite length items not allowed`);
+  }
+  return toToken3(data, pos, 1, Infinity);
+}
+function encodeArray(writer, token) {
+  encodeUintValue(writer, Type.array.majorEncoded, token.value);
+}
+encodeArray.compareTokens = encodeUint.compareTokens;
+encodeArray.encodedSize = function encodedSize5(token) {
+  return encodeUintValue.encodedSize(token.value);
+};
+
+// node_modules/cborg/lib/5map.js
+function toToken4(_data, _pos, prefix, length3) {
+  return new Token(Type.map, length3, prefix);
+}
+function decodeMapCompact(data, pos, minor, _options) {
+  return toToken4(data, pos, 1, minor);
+}
+function decodeMap8(data, pos, _minor, options) {
+  return toToken4(data, pos, 2, readUint8(data, pos + 1, options));
+}
+function decodeMap16(data, pos, _minor, options) {
+  return toToken4(data, pos, 3, readUint16(data, pos + 1, options));
+}
+function decodeMap32(data, pos, _minor, options) {
+  return toToken4(data, pos, 5, readUint32(data, pos + 1, options));
+}
+function decodeMap64(data, pos, _minor, options) {
+  const l = readUint64(data, pos + 1, options);
+  if (typeof l === "bigint") {
+    throw new Error(`${decodeErrPrefix} 64-bit integer map lengths not supported`);
+  }
+  return toToken4(data, pos, 9, l);
+}
+function decodeMapIndefinite(data, pos, _minor, options) {
+  if (options.allowIndefinite === false) {
+    throw new Error(`${decodeErrPrefix} indefinite length items not allowed`);
+  }
+  return toToken4(data, pos, 1, Infinity);
+}
+function encodeMap(writer, token) {
+  encodeUintValue(writer, Type.map.majorEncoded, token.value);
+}
+encodeMap.compareTokens = encodeUint.compareTokens;
+encodeMap.encodedSize = function encodedSize6(token) {
+  return encodeUintValue.encodedSize(token.value);
+};
+
+// node_modules/cborg/lib/6tag.js
+function decodeTagCompact(_data, _pos, minor, _options) {
+  return new Token(Type.tag, minor, 1);
+}
+function decodeTag8(data, pos, _minor, options) {
+  return new Token(Type.tag, readUint8(data, pos + 1, options), 2);
+}
+function decodeTag16(data, pos, _minor, options) {
+  return new Token(Type.tag, readUint16(data, pos + 1, options), 3);
+}
+function decodeTag32(data, pos, _minor, options) {
+  return new Token(Type.tag, readUint32(data, pos + 1, options), 5);
+}
+function decodeTag64(data, pos, _minor, options) {
+  return new Token(Type.tag, readUint64(data, pos + 1, options), 9);
+}
+function encodeTag(writer, token) {
+  encodeUintValue(writer, Type.tag.majorEncoded, token.value);
+}
+encodeTag.compareTokens = encodeUint.compareTokens;
+encodeTag.encodedSize = function encodedSize7(token) {
+  return encodeUintValue.encodedSize(token.value);
+};
+
+// node_modules/cborg/lib/7float.js
+var MINOR_FALSE = 20;
+var MINOR_TRUE = 21;
+var MINOR_NULL = 22;
+var MINOR_UNDEFINED = 23;
+function decodeUndefined(_data, _pos, _minor, options) {
+  if (options.allowUndefined === false) {
+    throw new Error(`${decodeErrPrefix} undefined values are not supported`);
+  } else if (options.coerceUndefinedToNull === true) {
+    return new Token(Type.null, null, 1);
+  }
+  return new Token(Type.undefined, void 0, 1);
+}
+function decodeBreak(_data, _pos, _minor, options) {
+  if (options.allowIndefinite === false) {
+    throw new Error(`${decodeErrPrefix} indefinite length items not allowed`);
+  }
+  return new Token(Type.break, void 0, 1);
+}
+function createToken(value, bytes, options) {
+  if (options) {
+    if (options.allowNaN === false && Number.isNaN(value)) {
+      throw new Error(`${decodeErrPrefix} NaN values are not supported`);
+    }
+    if (options.allowInfinity === false && (value === Infinity || value === -Infinity)) {
+      throw new Error(`${decodeErrPrefix} Infinity values are not supported`);
+    }
+  }
+  return new Token(Type.float, value, bytes);
+}
+function decodeFloat16(data, pos, _minor, options) {
+  return createToken(readFloat16(data, pos + 1), 3, options);
+}
+function decodeFloat32(data, pos, _minor, options) {
+  return createToken(readFloat32(data, pos + 1), 5, options);
+}
+function decodeFloat64(data, pos, _minor, options) {
+  return createToken(readFloat64(data, pos + 1), 9, options);
+}
+function encodeFloat(writer, token, options) {
+  const float = token.value;
+  if (float === false) {
+    writer.pushByte(Type.float.majorEncoded | MINOR_FALSE);
+  } else if (float === true) {
+    writer.pushByte(Type.float.majorEncoded | MINOR_TRUE);
+  } else if (float === null) {
+    writer.pushByte(Type.float.majorEncoded | MINOR_NULL);
+  } else if (float === void 0) {
+    writer.pushByte(Type.float.majorEncoded | MINOR_UNDEFINED);
+  } else {
+    let decoded;
+    let success = false;
+    if (!options || options.float64 !== true) {
+      encodeFloat16(float);
+      decoded = readFloat16(ui8a, 1);
+      if (float === decoded || Number.isNaN(float)) {
+        ui8a[0] = 249;
+        writer.push(ui8a.slice(0, 3));
+        success = true;
+      } else {
+        encodeFloat32(float);
+        decoded = readFloat32(ui8a, 1);
+        if (float === decoded) {
+          ui8a[0] = 250;
+          writer.push(ui8a.slice(0, 5));
+          success = true;
+        }
+      }
+    }
+    if (!success) {
+      encodeFloat64(float);
+      decoded = readFloat64(ui8a, 1);
+      ui8a[0] = 251;
+      writer.push(ui8a.slice(0, 9));
+    }
+  }
+}
+encodeFloat.encodedSize = function encodedSize8(token, options) {
+  const float = token.value;
+  if (float === false || float === true || float === null || float === void 0) {
+    return 1;
+  }
+  if (!options || options.float64 !== true) {
+    encodeFloat16(float);
+    let decoded = readFloat16(ui8a, 1);
+    if (float === decoded || Number.isNaN(float)) {
+      return 3;
+    }
+    encodeFloat32(float);
+    decoded = readFloat32(ui8a, 1);
+    if (float === decoded) {
+      return 5;
+    }
+  }
+  return 9;
+};
+var buffer = new ArrayBuffer(9);
+var dataView = new DataView(buffer, 1);
+var ui8a = new Uint8Array(buffer, 0);
+function encodeFloat16(inp) {
+  if (inp === Infinity) {
+    dataView.setUint16(0, 31744, false);
+  } else if (inp === -Infinity) {
+    dataView.setUint16(0, 64512, false);
+  } else if (Number.isNaN(inp)) {
+    dataView.setUint16(0, 32256, false);
+  } else {
+    dataView.setFloat32(0, inp);
+    const valu32 = dataView.getUint32(0);
+    const exponent = (valu32 & 2139095040) >> 23;
+    const mantissa = valu32 & 8388607;
+    if (exponent === 255) {
+      dataView.setUint16(0, 31744, false);
+    } else if (exponent === 0) {
+      dataView.setUint16(0, (valu32 & 2147483648) >> 16 | mantissa >> 13, false);
+    } else {
+      const logicalExponent = exponent - 127;
+      if (logicalExponent < -24) {
+        dataView.setUint16(0, 0);
+      } else if (logicalExponent < -14) {
+        dataView.setUint16(0, (valu32 & 2147483648) >> 16 | /* sign bit */
+        1 << 24 + logicalExponent, false);
+      } else {
+        dataView.setUint16(0, (valu32 & 2147483648) >> 16 | logicalExponent + 15 << 10 | mantissa >> 13, false);
+      }
+    }
+  }
+}
+function readFloat16(ui8a2, pos) {
+  if (ui8a2.length - pos < 2) {
+    throw new Error(`${decodeErrPrefix} not enough data for float16`);
+  }
+  const half = (ui8a2[pos] << 8) + ui8a2[pos + 1];
+  if (half === 31744) {
+    return Infinity;
+  }
+  if (half === 64512) {
+    return -Infinity;
+  }
+  if (half === 32256) {
+    return NaN;
+  }
+  const exp = half >> 10 & 31;
+  const mant = half & 1023;
+  let val;
+  if (exp === 0) {
+    val = mant * 2 ** -24;
+  } else if (exp !== 31) {
+    val = (mant + 1024) * 2 ** (exp - 25);
+  } else {
+    val = mant === 0 ? Infinity : NaN;
+  }
+  return half & 32768 ? -val : val;
+}
+function encodeFloat32(inp) {
+  dataView.setFloat32(0, inp, false);
+}
+function readFloat32(ui8a2, pos) {
+  if (ui8a2.length - pos < 4) {
+    throw new Error(`${decodeErrPrefix} not enough data for float32`);
+  }
+  const offset = (ui8a2.byteOffset || 0) + pos;
+  return new DataView(ui8a2.buffer, offset, 4).getFloat32(0, false);
+}
+function encodeFloat64(inp) {
+  dataView.setFloat64(0, inp, false);
+}
+function readFloat64(ui8a2, pos) {
+  if (ui8a2.length - pos < 8) {
+    throw new Error(`${decodeErrPrefix} not enough data for float64`);
+  }
+  const offset = (ui8a2.byteOffset || 0) + pos;
+  return new DataView(ui8a2.buffer, offset, 8).getFloat64(0, false);
+}
+function encodeMajorSevenBytes(token, float64) {
+  const float = token.value;
+  if (float === false) {
+    return Uint8Array.of(Type.float.majorEncoded | MINOR_FALSE);
+  }
+  if (float === true) {
+    return Uint8Array.of(Type.float.majorEncoded | MINOR_TRUE);
+  }
+  if (float === null) {
+    return Uint8Array.of(Type.float.majorEncoded | MINOR_NULL);
+  }
+  if (float === void 0) {
+    return Uint8Array.of(Type.float.majorEncoded | MINOR_UNDEFINED);
+  }
+  if (!float64) {
+    encodeFloat16(float);
+    if (float === readFloat16(ui8a, 1) || Number.isNaN(float)) {
+      ui8a[0] = 249;
+      return ui8a.slice(0, 3);
+    }
+    encodeFloat32(float);
+    if (float === readFloat32(ui8a, 1)) {
+      ui8a[0] = 250;
+      return ui8a.slice(0, 5);
+    }
+  }
+  encodeFloat64(float);
+  ui8a[0] = 251;
+  return ui8a.slice(0, 9);
+}
+function majorSevenBytes(token, options) {
+  const tokenEx = (
+    /** @type {TokenEx} */
+    token
+  );
+  const float64 = options?.float64 === true;
+  const cached = float64 ? tokenEx._keyBytesFloat64 : tokenEx._keyBytes;
+  if (cached !== void 0) {
+    return cached;
+  }
+  const bytes = encodeMajorSevenBytes(token, float64);
+  if (float64) {
+    tokenEx._keyBytesFloat64 = bytes;
+  } else {
+    tokenEx._keyBytes = bytes;
+  }
+  return bytes;
+}
+encodeFloat.compareTokens = function compareTokens4(tok1, tok2, options) {
+  const b1 = majorSevenBytes(tok1, options);
+  const b2 = majorSevenBytes(tok2, options);
+  if (b1.length !== b2.length) {
+    return b1.length < b2.length ? -1 : 1;
+  }
+  return compare(b1, b2);
+};
+
+// node_modules/cborg/lib/jump.js
+function invalidMinor(data, pos, minor) {
+  throw new Error(`${decodeErrPrefix} encountered invalid minor (${minor}) for major ${data[pos] >>> 5}`);
+}
+function errorer(msg) {
+  return () => {
+    throw new Error(`${decodeErrPrefix} ${msg}`);
+  };
+}
+var jump = [];
+for (let i = 0; i <= 23; i++) {
+  jump[i] = invalidMinor;
+}
+jump[24] = decodeUint8;
+jump[25] = decodeUint16;
+jump[26] = decodeUint32;
+jump[27] = decodeUint64;
+jump[28] = invalidMinor;
+jump[29] = invalidMinor;
+jump[30] = invalidMinor;
+jump[31] = invalidMinor;
+for (let i = 32; i <= 55; i++) {
+  jump[i] = invalidMinor;
+}
+jump[56] = decodeNegint8;
+jump[57] = decodeNegint16;
+jump[58] = decodeNegint32;
+jump[59] = decodeNegint64;
+jump[60] = invalidMinor;
+jump[61] = invalidMinor;
+jump[62] = invalidMinor;
+jump[63] = invalidMinor;
+for (let i = 64; i <= 87; i++) {
+  jump[i] = decodeBytesCompact;
+}
+jump[88] = decodeBytes8;
+jump[89] = decodeBytes16;
+jump[90] = decodeBytes32;
+jump[91] = decodeBytes64;
+jump[92] = invalidMinor;
+jump[93] = invalidMinor;
+jump[94] = invalidMinor;
+jump[95] = errorer("indefinite length bytes/strings are not supported");
+for (let i = 96; i <= 119; i++) {
+  jump[i] = decodeStringCompact;
+}
+jump[120] = decodeString8;
+jump[121] = decodeString16;
+jump[122] = decodeString32;
+jump[123] = decodeString64;
+jump[124] = invalidMinor;
+jump[125] = invalidMinor;
+jump[126] = invalidMinor;
+jump[127] = errorer("indefinite length bytes/strings are not supported");
+for (let i = 128; i <= 151; i++) {
+  jump[i] = decodeArrayCompact;
+}
+jump[152] = decodeArray8;
+jump[153] = decodeArray16;
+jump[154] = decodeArray32;
+jump[155] = decodeArray64;
+jump[156] = invalidMinor;
+jump[157] = invalidMinor;
+jump[158] = invalidMinor;
+jump[159] = decodeArrayIndefinite;
+for (let i = 160; i <= 183; i++) {
+  jump[i] = decodeMapCompact;
+}
+jump[184] = decodeMap8;
+jump[185] = decodeMap16;
+jump[186] = decodeMap32;
+jump[187] = decodeMap64;
+jump[188] = invalidMinor;
+jump[189] = invalidMinor;
+jump[190] = invalidMinor;
+jump[191] = decodeMapIndefinite;
+for (let i = 192; i <= 215; i++) {
+  jump[i] = decodeTagCompact;
+}
+jump[216] = decodeTag8;
+jump[217] = decodeTag16;
+jump[218] = decodeTag32;
+jump[219] = decodeTag64;
+jump[220] = invalidMinor;
+jump[221] = invalidMinor;
+jump[222] = invalidMinor;
+jump[223] = invalidMinor;
+for (let i = 224; i <= 243; i++) {
+  jump[i] = errorer("simple values are not supported");
+}
+jump[244] = invalidMinor;
+jump[245] = invalidMinor;
+jump[246] = invalidMinor;
+jump[247] = decodeUndefined;
+jump[248] = errorer("simple values are not supported");
+jump[249] = decodeFloat16;
+jump[250] = decodeFloat32;
+jump[251] = decodeFloat64;
+jump[252] = invalidMinor;
+jump[253] = invalidMinor;
+jump[254] = invalidMinor;
+jump[255] = decodeBreak;
+var quick = [];
+for (let i = 0; i < 24; i++) {
+  quick[i] = new Token(Type.uint, i, 1);
+}
+for (let i = -1; i >= -24; i--) {
+  quick[31 - i] = new Token(Type.negint, i, 1);
+}
+quick[64] = new Token(Type.bytes, new Uint8Array(0), 1);
+quick[96] = new Token(Type.string, "", 1);
+quick[128] = new Token(Type.array, 0, 1);
+quick[160] = new Token(Type.map, 0, 1);
+quick[244] = new Token(Type.false, false, 1);
+quick[245] = new Token(Type.true, true, 1);
+quick[246] = new Token(Type.null, null, 1);
+function quickEncodeToken(token) {
+  switch (token.type) {
+    case Type.false:
+      return fromArray([244]);
+    case Type.true:
+      return fromArray([245]);
+    case Type.null:
+      return fromArray([246]);
+    case Type.bytes:
+      if (!token.value.length) {
+        return fromArray([64]);
+      }
+      return;
+    case Type.string:
+      if (token.value === "") {
+        return fromArray([96]);
+      }
+      return;
+    case Type.array:
+      if (token.value === 0) {
+        return fromArray([128]);
+      }
+      return;
+    case Type.map:
+      if (token.value === 0) {
+        return fromArray([160]);
+      }
+      return;
+    case Type.uint:
+      if (token.value < 24) {
+        return fromArray([Number(token.value)]);
+      }
+      return;
+    case Type.negint:
+      if (token.value >= -24) {
+        return fromArray([31 - Number(token.value)]);
+      }
+  }
+}
+
+// node_modules/cborg/lib/encode.js
+var rfc8949EncodeOptions = Object.freeze({
+  mapSorter: rfc8949MapSorter,
+  quickEncodeToken
+});
+function makeCborEncoders() {
+  const encoders = [];
+  encoders[Type.uint.major] = encodeUint;
+  encoders[Type.negint.major] = encodeNegint;
+  encoders[Type.bytes.major] = encodeBytes;
+  encoders[Type.string.major] = encodeString;
+  encoders[Type.array.major] = encodeArray;
+  encoders[Type.map.major] = encodeMap;
+  encoders[Type.tag.major] = encodeTag;
+  encoders[Type.float.major] = encodeFloat;
+  return encoders;
+}
+var cborEncoders = makeCborEncoders();
+var defaultWriter = new Bl();
+var Ref = class _Ref {
+  /**
+   * @param {object|any[]} obj
+   * @param {Reference|undefined} parent
+   */
+  constructor(obj, parent) {
+    this.obj = obj;
+    this.parent = parent;
+  }
+  /**
+   * @param {object|any[]} obj
+   * @returns {boolean}
+   */
+  includes(obj) {
+    let p = this;
+    do {
+      if (p.obj === obj) {
+        return true;
+      }
+    } while (p = p.parent);
+    return false;
+  }
+  /**
+   * @param {Reference|undefined} stack
+   * @param {object|any[]} obj
+   * @returns {Reference}
+   */
+  static createCheck(stack, obj) {
+    if (stack && stack.includes(obj)) {
+      throw new Error(`${encodeErrPrefix} object contains circular references`);
+    }
+    return new _Ref(obj, stack);
+  }
+};
+var simpleTokens = {
+  null: new Token(Type.null, null),
+  undefined: new Token(Type.undefined, void 0),
+  true: new Token(Type.true, true),
+  false: new Token(Type.false, false),
+  emptyArray: new Token(Type.array, 0),
+  emptyMap: new Token(Type.map, 0)
+};
+var typeEncoders = {
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  number(obj, _typ, _options, _refStack) {
+    if (!Number.isInteger(obj) || !Number.isSafeInteger(obj)) {
+      return new Token(Type.float, obj);
+    } else if (obj >= 0) {
+      return new Token(Type.uint, obj);
+    } else {
+      return new Token(Type.negint, obj);
+    }
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  bigint(obj, _typ, _options, _refStack) {
+    if (obj >= BigInt(0)) {
+      return new Token(Type.uint, obj);
+    } else {
+      return new Token(Type.negint, obj);
+    }
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  Uint8Array(obj, _typ, _options, _refStack) {
+    return new Token(Type.bytes, obj);
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  string(obj, _typ, _options, _refStack) {
+    return new Token(Type.string, obj);
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  boolean(obj, _typ, _options, _refStack) {
+    return obj ? simpleTokens.true : simpleTokens.false;
+  },
+  /**
+   * @param {any} _obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  null(_obj, _typ, _options, _refStack) {
+    return simpleTokens.null;
+  },
+  /**
+   * @param {any} _obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  undefined(_obj, _typ, _options, _refStack) {
+    return simpleTokens.undefined;
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  ArrayBuffer(obj, _typ, _options, _refStack) {
+    return new Token(Type.bytes, new Uint8Array(obj));
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  DataView(obj, _typ, _options, _refStack) {
+    return new Token(Type.bytes, new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength));
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} options
+   * @param {Reference} [refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  Array(obj, _typ, options, refStack) {
+    if (!obj.length) {
+      if (options.addBreakTokens === true) {
+        return [simpleTokens.emptyArray, new Token(Type.break)];
+      }
+      return simpleTokens.emptyArray;
+    }
+    refStack = Ref.createCheck(refStack, obj);
+    const entries = [];
+    let i = 0;
+    for (const e of obj) {
+      entries[i++] = objectToTokens(e, options, refStack);
+    }
+    if (options.addBreakTokens) {
+      return [new Token(Type.array, obj.length), entries, new Token(Type.break)];
+    }
+    return [new Token(Type.array, obj.length), entries];
+  },
+  /**
+   * @param {any} obj
+   * @param {string} typ
+   * @param {EncodeOptions} options
+   * @param {Reference} [refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  Object(obj, typ, options, refStack) {
+    const isMap = typ !== "Object";
+    const keys = isMap ? obj.keys() : Object.keys(obj);
+    const maxLength = isMap ? obj.size : keys.length;
+    let entries;
+    if (maxLength) {
+      entries = new Array(maxLength);
+      refStack = Ref.createCheck(refStack, obj);
+      const skipUndefined = !isMap && options.ignoreUndefinedProperties;
+      let i = 0;
+      for (const key of keys) {
+        const value = isMap ? obj.get(key) : obj[key];
+        if (skipUndefined && value === void 0) {
+          continue;
+        }
+        entries[i++] = [
+          objectToTokens(key, options, refStack),
+          objectToTokens(value, options, refStack)
+        ];
+      }
+      if (i < maxLength) {
+        entries.length = i;
+      }
+    }
+    if (!entries?.length) {
+      if (options.addBreakTokens === true) {
+        return [simpleTokens.emptyMap, new Token(Type.break)];
+      }
+      return simpleTokens.emptyMap;
+    }
+    sortMapEntries(entries, options);
+    if (options.addBreakTokens) {
+      return [new Token(Type.map, entries.length), entries, new Token(Type.break)];
+    }
+    return [new Token(Type.map, entries.length), entries];
+  },
+  /**
+   * Encode a `Tagged` wrapper as a CBOR tag header followed by the encoded
+   * form of the wrapped value. The value is recursively tokenised through
+   * `objectToTokens()` so any registered `typeEncoders` apply to it.
+   *
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} options
+   * @param {Reference} [refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  Tagged(obj, _typ, options, refStack) {
+    return [
+      new Token(Type.tag, obj.tag),
+      objectToTokens(obj.value, options, refStack)
+    ];
+  }
+};
+typeEncoders.Map = typeEncoders.Object;
+typeEncoders.Buffer = typeEncoders.Uint8Array;
+for (const typ of "Uint8Clamped Uint16 Uint32 Int8 Int16 Int32 BigUint64 BigInt64 Float32 Float64".split(" ")) {
+  typeEncoders[`${typ}Array`] = typeEncoders.DataView;
+}
+function objectToTokens(obj, options = {}, refStack) {
+  const typ = is(obj);
+  const customTypeEncoder = options && options.typeEncoders && /** @type {OptionalTypeEncoder} */
+  options.typeEncoders[typ] || typeEncoders[typ];
+  if (typeof customTypeEncoder === "function") {
+    const tokens = customTypeEncoder(obj, typ, options, refStack);
+    if (tokens != null) {
+      return tokens;
+    }
+  }
+  const typeEncoder = typeEncoders[typ];
+  if (!typeEncoder) {
+    throw new Error(`${encodeErrPrefix} unsupported type: ${typ}`);
+  }
+  return typeEncoder(obj, typ, options, refStack);
+}
+function sortMapEntries(entries, options) {
+  const mapSorter = (
+    /** @type {(e1: TokenOrNestedTokens, e2: TokenOrNestedTokens, options?: EncodeOptions) => number} */
+    options.mapSorter
+  );
+  if (mapSorter) {
+    entries.sort((e1, e2) => mapSorter(e1, e2, options));
+  }
+}
+function rfc8949MapSorter(e1, e2) {
+  if (e1[0] instanceof Token && e2[0] instanceof Token) {
+    const t1 = (
+      /** @type {TokenEx} */
+      e1[0]
+    );
+    const t2 = (
+      /** @type {TokenEx} */
+      e2[0]
+    );
+    if (!t1._keyBytes) {
+      t1._keyBytes = encodeRfc8949(t1.value);
+    }
+    if (!t2._keyBytes) {
+      t2._keyBytes = encodeRfc8949(t2.value);
+    }
+    return compare(t1._keyBytes, t2._keyBytes);
+  }
+  throw new Error("rfc8949MapSorter: complex key types are not supported yet");
+}
+function encodeRfc8949(data) {
+  return encodeCustom(data, cborEncoders, rfc8949EncodeOptions);
+}
+function tokensToEncoded(writer, tokens, encoders, options) {
+  if (Array.isArray(tokens)) {
+    for (const token of tokens) {
+      tokensToEncoded(writer, token, encoders, options);
+    }
+  } else {
+    encoders[tokens.type.major](writer, tokens, options);
+  }
+}
+var MAJOR_UINT = Type.uint.majorEncoded;
+var MAJOR_NEGINT = Type.negint.majorEncoded;
+var MAJOR_BYTES = Type.bytes.majorEncoded;
+var MAJOR_STRING = Type.string.majorEncoded;
+var MAJOR_ARRAY = Type.array.majorEncoded;
+var MAJOR_MAP = Type.map.majorEncoded;
+var SIMPLE_FALSE = Type.float.majorEncoded | MINOR_FALSE;
+var SIMPLE_TRUE = Type.float.majorEncoded | MINOR_TRUE;
+var SIMPLE_NULL = Type.float.majorEncoded | MINOR_NULL;
+var SIMPLE_UNDEFINED = Type.float.majorEncoded | MINOR_UNDEFINED;
+var neg1b2 = BigInt(-1);
+var pos1b2 = BigInt(1);
+function encodeCustom(data, encoders, options, destination) {
+  const hasDest = destination instanceof Uint8Array;
+  let writeTo = hasDest ? new U8Bl(destination) : defaultWriter;
+  const tokens = objectToTokens(data, options);
+  if (!Array.isArray(tokens) && options.quickEncodeToken) {
+    const quickBytes = options.quickEncodeToken(tokens);
+    if (quickBytes) {
+      if (hasDest) {
+        writeTo.push(quickBytes);
+        return writeTo.toBytes();
+      }
+      return quickBytes;
+    }
+    const encoder3 = encoders[tokens.type.major];
+    if (encoder3.encodedSize) {
+      const size = encoder3.encodedSize(tokens, options);
+      if (!hasDest) {
+        writeTo = new Bl(size);
+      }
+      encoder3(writeTo, tokens, options);
+      if (writeTo.chunks.length !== 1) {
+        throw new Error(`Unexpected error: pre-calculated length for ${tokens} was wrong`);
+      }
+      return hasDest ? writeTo.toBytes() : asU8A(writeTo.chunks[0]);
+    }
+  }
+  writeTo.reset();
+  tokensToEncoded(writeTo, tokens, encoders, options);
+  return writeTo.toBytes(true);
+}
+
+// node_modules/cborg/lib/decode.js
+var defaultDecodeOptions = {
+  strict: false,
+  allowIndefinite: true,
+  allowUndefined: true,
+  allowBigInt: true
+};
+var Tokeniser = class {
+  /**
+   * @param {Uint8Array} data
+   * @param {DecodeOptions} options
+   */
+  constructor(data, options = {}) {
+    this._pos = 0;
+    this.data = data;
+    this.options = options;
+  }
+  pos() {
+    return this._pos;
+  }
+  done() {
+    return this._pos >= this.data.length;
+  }
+  next() {
+    const byt = this.data[this._pos];
+    let token = quick[byt];
+    if (token === void 0) {
+      const decoder = jump[byt];
+      if (!decoder) {
+        throw new Error(`${decodeErrPrefix} no decoder for major type ${byt >>> 5} (byte 0x${byt.toString(16).padStart(2, "0")})`);
+      }
+      const minor = byt & 31;
+      token = decoder(this.data, this._pos, minor, this.options);
+    }
+    this._pos += token.encodedLength;
+    return token;
+  }
+};
+var DONE = /* @__PURE__ */ Symbol.for("DONE");
+var BREAK = /* @__PURE__ */ Symbol.for("BREAK");
+function tokenToArray(token, tokeniser, options) {
+  const arr = [];
+  for (let i = 0; i < token.value; i++) {
+    const value = tokensToObject(tokeniser, options);
+    if (value === BREAK) {
+      if (token.value === Infinity) {
+        break;
+      }
+      throw new Error(`${decodeErrPrefix} got unexpected break to lengthed array`);
+    }
+    if (value === DONE) {
+      throw new Error(`${decodeErrPrefix} found array but not enough entries (got ${i}, expected ${token.value})`);
+    }
+    arr[i] = value;
+  }
+  return arr;
+}
+function tokenToMap(token, tokeniser, options) {
+  const useMaps = options.useMaps === true;
+  const rejectDuplicateMapKeys = options.rejectDuplicateMapKeys === true;
+  const obj = useMaps ? void 0 : {};
+  const m = useMaps ? /* @__PURE__ */ new Map() : void 0;
+  for (let i = 0; i < token.value; i++) {
+    const key = tokensToObject(tokeniser, options);
+    if (key === BREAK) {
+      if (token.value === Infinity) {
+        break;
+      }
+      throw new Error(`${decodeErrPrefix} got unexpected break to lengthed map`);
+    }
+    if (key === DONE) {
+      throw new Error(`${decodeErrPrefix} found map but not enough entries (got ${i} [no key], expected ${token.value})`);
+    }
+    if (!useMaps && typeof key !== "string") {
+      throw new Error(`${decodeErrPrefix} non-string keys not supported (got ${typeof key})`);
+    }
+    if (rejectDuplicateMapKeys) {
+      if (useMaps && m.has(key) || !useMaps && Object.hasOwn(obj, key)) {
+        throw new Error(`${decodeErrPrefix} found repeat map key "${key}"`);
+      }
+    }
+    const value = tokensToObject(tokeniser, options);
+    if (value === DONE) {
+      throw new Error(`${decodeErrPrefix} found map but not enough entries (got ${i} [no value], expected ${token.value})`);
+    }
+    if (useMaps) {
+      m.set(key, value);
+    } else if (key === "__proto__") {
+      Object.defineProperty(obj, key, { value, configurable: true, enumerable: true, writable: true });
+    } else {
+      obj[key] = value;
+    }
+  }
+  return useMaps ? m : obj;
+}
+function* tokenToMapEntries(token, tokeniser, options) {
+  for (let i = 0; i < token.value; i++) {
+    const key = tokensToObject(tokeniser, options);
+    if (key === BREAK) {
+      if (token.value === Infinity) {
+        break;
+      }
+      throw new Error(`${decodeErrPrefix} got unexpected break to lengthed map`);
+    }
+    if (key === DONE) {
+      throw new Error(`${decodeErrPrefix} found map but not enough entries (got ${i} [no key], expected ${token.value})`);
+    }
+    const value = tokensToObject(tokeniser, options);
+    if (value === DONE) {
+      throw new Error(`${decodeErrPrefix} found map but not enough entries (got ${i} [no value], expected ${token.value})`);
+    }
+    yield [key, value];
+  }
+}
+function createTagDecodeControl(tokeniser, options) {
+  const decode13 = function() {
+    if (decode13._called) {
+      throw new Error(`${decodeErrPrefix} tag decode() may only be called once`);
+    }
+    decode13._called = true;
+    const value = tokensToObject(tokeniser, options);
+    if (value === DONE) {
+      throw new Error(`${decodeErrPrefix} tag content missing`);
+    }
+    if (value === BREAK) {
+      throw new Error(`${decodeErrPrefix} got unexpected break in tag content`);
+    }
+    return value;
+  };
+  decode13.entries = function() {
+    if (decode13._called) {
+      throw new Error(`${decodeErrPrefix} tag decode() may only be called once`);
+    }
+    decode13._called = true;
+    const token = tokeniser.next();
+    if (!Type.equals(token.type, Type.map)) {
+      throw new Error(`${decodeErrPrefix} entries() requires map content, got ${token.type.name}`);
+    }
+    const entries = [];
+    for (const entry of tokenToMapEntries(token, tokeniser, options)) {
+      entries.push(entry);
+    }
+    return entries;
+  };
+  decode13._called = false;
+  return decode13;
+}
+function tokensToObject(tokeniser, options) {
+  if (tokeniser.done()) {
+    return DONE;
+  }
+  const token = tokeniser.next();
+  if (Type.equals(token.type, Type.break)) {
+    return BREAK;
+  }
+  if (token.type.terminal) {
+    return token.value;
+  }
+  if (Type.equals(token.type, Type.array)) {
+    return tokenToArray(token, tokeniser, options);
+  }
+  if (Type.equals(token.type, Type.map)) {
+    return tokenToMap(token, tokeniser, options);
+  }
+  if (Type.equals(token.type, Type.tag)) {
+    if (options.tags && typeof options.tags[token.value] === "function") {
+      const decodeControl = createTagDecodeControl(tokeniser, options);
+      const result = options.tags[token.value](decodeControl);
+      if (!decodeControl._called) {
+        throw new Error(`${decodeErrPrefix} tag decoder must call decode() or entries()`);
+      }
+      return result;
+    }
+    throw new Error(`${decodeErrPrefix} tag not supported (${token.value})`);
+  }
+  throw new Error("unsupported");
+}
+function decodeFirst(data, options) {
+  if (!(data instanceof Uint8Array)) {
+    throw new Error(`${decodeErrPrefix} data to decode must be a Uint8Array`);
+  }
+  options = Object.assign({}, defaultDecodeOptions, options);
+  const u8aData = asU8A(data);
+  const tokeniser = options.tokenizer || new Tokeniser(u8aData, options);
+  const decoded = tokensToObject(tokeniser, options);
+  if (decoded === DONE) {
+    throw new Error(`${decodeErrPrefix} did not find any content to decode`);
+  }
+  if (decoded === BREAK) {
+    throw new Error(`${decodeErrPrefix} got unexpected break`);
+  }
+  return [decoded, data.subarray(tokeniser.pos())];
+}
+function decode9(data, options) {
+  const [decoded, remainder] = decodeFirst(data, options);
+  if (remainder.length > 0) {
+    throw new Error(`${decodeErrPrefix} too many terminals, data makes no sense`);
+  }
+  return decoded;
+}
+
+// node_modules/cborg/lib/tagged.js
+var Tagged = class _Tagged {
+  /**
+   * @param {number} tag - CBOR tag number, a non-negative integer
+   * @param {any} value - The value to be tagged; encoded recursively
+   */
+  constructor(tag, value) {
+    if (typeof tag !== "number" || !Number.isInteger(tag) || tag < 0) {
+      throw new TypeError("Tagged: tag must be a non-negative integer");
+    }
+    this.tag = tag;
+    this.value = value;
+  }
+  /**
+   * Build a tag decoder for use in `decode()`'s `tags` option that returns the
+   * decoded content wrapped in a `Tagged` instance, preserving the tag number
+   * for the caller to inspect.
+   *
+   * @param {number} tag - The CBOR tag number this decoder will be registered for
+   * @returns {TaggedTagDecoder}
+   *
+   * @example
+   * import { decode, Tagged } from 'cborg'
+   * const value = decode(bytes, { tags: { 16: Tagged.decoder(16) } })
+   * // value instanceof Tagged; value.tag === 16
+   */
+  static decoder(tag) {
+    return (decode13) => new _Tagged(tag, decode13());
+  }
+  /**
+   * Build a `tags` option for `decode()` that wraps each listed tag number in
+   * a `Tagged` instance, preserving those tags through decode without
+   * registering a dedicated decoder per tag.
+   *
+   * @param {...number} tagNumbers - One or more CBOR tag numbers to preserve
+   * @returns {{[tagNumber: number]: TaggedTagDecoder}}
+   *
+   * @example
+   * import { decode, Tagged } from 'cborg'
+   * const value = decode(bytes, { tags: Tagged.preserve(16, 96) })
+   */
+  static preserve(...tagNumbers) {
+    const tags = {};
+    for (const tag of tagNumbers) {
+      tags[tag] = _Tagged.decoder(tag);
+    }
+    return tags;
+  }
+};
+Object.defineProperty(Tagged.prototype, Symbol.toStringTag, {
+  value: "Tagged"
+});
+
+// node_modules/@ipld/dag-cbor/src/index.js
+var CID_CBOR_TAG = 42;
+function toByteView2(buf) {
+  if (buf instanceof ArrayBuffer) {
+    return new Uint8Array(buf, 0, buf.byteLength);
+  }
+  return buf;
+}
+function cidEncoder(obj) {
+  if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
+    return null;
+  }
+  const cid = CID.asCID(obj);
+  if (!cid) {
+    return null;
+  }
+  const bytes = new Uint8Array(cid.bytes.byteLength + 1);
+  bytes.set(cid.bytes, 1);
+  return [
+    new Token(Type.tag, CID_CBOR_TAG),
+    new Token(Type.bytes, bytes)
+  ];
+}
+function undefinedEncoder() {
+  throw new Error("`undefined` is not supported by the IPLD Data Model and cannot be encoded");
+}
+function numberEncoder(num) {
+  if (Number.isNaN(num)) {
+    throw new Error("`NaN` is not supported by the IPLD Data Model and cannot be encoded");
+  }
+  if (num === Infinity || num === -Infinity) {
+    throw new Error("`Infinity` and `-Infinity` is not supported by the IPLD Data Model and cannot be encoded");
+  }
+  return null;
+}
+function mapEncoder(map2) {
+  for (const key of map2.keys()) {
+    if (typeof key !== "string" || key.length === 0) {
+      throw new Error("Non-string Map keys are not supported by the IPLD Data Model and cannot be encoded");
+    }
+  }
+  return null;
+}
+var _encodeOptions = {
+  float64: true,
+  typeEncoders: {
+    Map: mapEncoder,
+    Object: cidEncoder,
+    undefined: undefinedEncoder,
+    number: numberEncoder
+  }
+};
+var encodeOptions = {
+  ..._encodeOptions,
+  typeEncoders: {
+    ..._encodeOptions.typeEncoders
+  }
+};
+function cidDecoder(decode13) {
+  const bytes = (
+    /** @type {Uint8Array} */
+    decode13()
+  );
+  if (bytes[0] !== 0) {
+    throw new Error("Invalid CID for CBOR tag 42; expected leading 0x00");
+  }
+  return CID.decode(bytes.subarray(1));
+}
+var _decodeOptions = {
+  allowIndefinite: false,
+  coerceUndefinedToNull: true,
+  allowNaN: false,
+  allowInfinity: false,
+  allowBigInt: true,
+  // this will lead to BigInt for ints outside of
+  // safe-integer range, which may surprise users
+  strict: true,
+  useMaps: false,
+  rejectDuplicateMapKeys: true,
+  /** @type {{ [tagNumber: number]: import('cborg').TagDecoder }} */
+  tags: { [CID_CBOR_TAG]: cidDecoder }
+};
+var decodeOptions = {
+  ..._decodeOptions,
+  tags: { ..._decodeOptions.tags }
+};
+var code5 = 113;
+var decode10 = (data) => decode9(toByteView2(data), _decodeOptions);
+
+// node_modules/cborg/lib/json/encode.js
+var JSONEncoder = class extends Array {
+  constructor() {
+    super();
+    this.inRecursive = [];
+  }
+  /**
+   * @param {ByteWriter} buf
+   */
+  prefix(buf) {
+    const recurs = this.inRecursive[this.inRecursive.length - 1];
+    if (recurs) {
+      if (Type.equals(recurs.type, Type.array)) {
+        recurs.elements++;
+        if (recurs.elements !== 1) {
+          buf.push([44]);
+        }
+      }
+      if (Type.equals(recurs.type, Type.map)) {
+        recurs.elements++;
+        if (recurs.elements !== 1) {
+          if (recurs.elements % 2 === 1) {
+            buf.push([44]);
+          } else {
+            buf.push([58]);
+          }
+        }
+      }
+    }
+  }
+  /**
+   * @param {ByteWriter} buf
+   * @param {Token} token
+   */
+  [Type.uint.major](buf, token) {
+    this.prefix(buf);
+    const is2 = String(token.value);
+    const isa = [];
+    for (let i = 0; i < is2.length; i++) {
+      isa[i] = is2.charCodeAt(i);
+    }
+    buf.push(isa);
+  }
+  /**
+   * @param {ByteWriter} buf
+   * @param {Token} token
+   */
+  [Type.negint.major](buf, token) {
+    this[Type.uint.major](buf, token);
+  }
+  /**
+   * @param {ByteWriter} _buf
+   * @param {Token} _token
+   */
+  [Type.bytes.major](_buf, _token) {
+    throw new Error(`${encodeErrPrefix} unsupported type: Uint8Array`);
+  }
+  /**
+   * @param {ByteWriter} buf
+   * @param {Token} token
+   */
+  [Type.string.major](buf, token) {
+    this.prefix(buf);
+    const byts = fromString3(JSON.stringify(token.value));
+    buf.push(byts.length > 32 ? asU8A(byts) : byts);
+  }
+  /**
+   * @param {ByteWriter} buf
+   * @param {Token} _token
+   */
+  [Type.array.major](buf, _token) {
+    this.prefix(buf);
+    this.inRecursive.push({ type: Type.array, elements: 0 });
+    buf.push([91]);
+  }
+  /**
+   * @param {ByteWriter} buf
+   * @param {Token} _token
+   */
+  [Type.map.major](buf, _token) {
+    this.prefix(buf);
+    this.inRecursive.push({ type: Type.map, elements: 0 });
+    buf.push([123]);
+  }
+  /**
+   * @param {ByteWriter} _buf
+   * @param {Token} _token
+   */
+  [Type.tag.major](_buf, _token) {
+  }
+  /**
+   * @param {ByteWriter} buf
+   * @param {Token} token
+   */
+  [Type.float.major](buf, token) {
+    if (token.type.name === "break") {
+      const recurs = this.inRecursive.pop();
+      if (recurs) {
+        if (Type.equals(recurs.type, Type.array)) {
+          buf.push([93]);
+        } else if (Type.equals(recurs.type, Type.map)) {
+          buf.push([125]);
+        } else {
+          throw new Error("Unexpected recursive type; this should not happen!");
+        }
+        return;
+      }
+      throw new Error("Unexpected break; this should not happen!");
+    }
+    if (token.value === void 0) {
+      throw new Error(`${encodeErrPrefix} unsupported type: undefined`);
+    }
+    this.prefix(buf);
+    if (token.type.name === "true") {
+      buf.push([116, 114, 117, 101]);
+      return;
+    } else if (token.type.name === "false") {
+      buf.push([102, 97, 108, 115, 101]);
+      return;
+    } else if (token.type.name === "null") {
+      buf.push([110, 117, 108, 108]);
+      return;
+    }
+    const is2 = String(token.value);
+    const isa = [];
+    let dp = false;
+    for (let i = 0; i < is2.length; i++) {
+      isa[i] = is2.charCodeAt(i);
+      if (!dp && (isa[i] === 46 || isa[i] === 101 || isa[i] === 69)) {
+        dp = true;
+      }
+    }
+    if (!dp) {
+      isa.push(46);
+      isa.push(48);
+    }
+    buf.push(isa);
+  }
+};
+
+// node_modules/cborg/lib/json/decode.js
+var Tokenizer = class {
+  /**
+   * @param {Uint8Array} data
+   * @param {DecodeOptions} options
+   */
+  constructor(data, options = {}) {
+    this._pos = 0;
+    this.data = data;
+    this.options = options;
+    this.modeStack = ["value"];
+    this.lastToken = "";
+  }
+  pos() {
+    return this._pos;
+  }
+  /**
+   * @returns {boolean}
+   */
+  done() {
+    return this._pos >= this.data.length;
+  }
+  /**
+   * @returns {number}
+   */
+  ch() {
+    return this.data[this._pos];
+  }
+  /**
+   * @returns {string}
+   */
+  currentMode() {
+    return this.modeStack[this.modeStack.length - 1];
+  }
+  skipWhitespace() {
+    let c = this.ch();
+    while (c === 32 || c === 9 || c === 13 || c === 10) {
+      c = this.data[++this._pos];
+    }
+  }
+  /**
+   * @param {number[]} str
+   */
+  expect(str) {
+    if (this.data.length - this._pos < str.length) {
+      throw new Error(`${decodeErrPrefix} unexpected end of input at position ${this._pos}`);
+    }
+    for (let i = 0; i < str.length; i++) {
+      if (this.data[this._pos++] !== str[i]) {
+        throw new Error(`${decodeErrPrefix} unexpected token at position ${this._pos}, expected to find '${String.fromCharCode(...str)}'`);
+      }
+    }
+  }
+  parseNumber() {
+    const startPos = this._pos;
+    let negative = false;
+    let float = false;
+    const swallow = (chars) => {
+      while (!this.done()) {
+        const ch = this.ch();
+        if (chars.includes(ch)) {
+          this._pos++;
+        } else {
+          break;
+        }
+      }
+    };
+    if (this.ch() === 45) {
+      negative = true;
+      this._pos++;
+    }
+    if (this.ch() === 48) {
+      this._pos++;
+      if (this.ch() === 46) {
+        this._pos++;
+        float = true;
+      } else {
+        return new Token(Type.uint, 0, this._pos - startPos);
+      }
+    }
+    swallow([48, 49, 50, 51, 52, 53, 54, 55, 56, 57]);
+    if (negative && this._pos === startPos + 1) {
+      throw new Error(`${decodeErrPrefix} unexpected token at position ${this._pos}`);
+    }
+    if (!this.done() && this.ch() === 46) {
+      if (float) {
+        throw new Error(`${decodeErrPrefix} unexpected token at position ${this._pos}`);
+      }
+      float = true;
+      this._pos++;
+      swallow([48, 49, 50, 51, 52, 53, 54, 55, 56, 57]);
+    }
+    if (!this.done() && (this.ch() === 101 || this.ch() === 69)) {
+      float = true;
+      this._pos++;
+      if (!this.done() && (this.ch() === 43 || this.ch() === 45)) {
+        this._pos++;
+      }
+      swallow([48, 49, 50, 51, 52, 53, 54, 55, 56, 57]);
+    }
+    const numStr = String.fromCharCode.apply(null, this.data.subarray(startPos, this._pos));
+    const num = parseFloat(numStr);
+    if (float) {
+      return new Token(Type.float, num, this._pos - startPos);
+    }
+    if (this.options.allowBigInt !== true || Number.isSafeInteger(num)) {
+      return new Token(num >= 0 ? Type.uint : Type.negint, num, this._pos - startPos);
+    }
+    return new Token(num >= 0 ? Type.uint : Type.negint, BigInt(numStr), this._pos - startPos);
+  }
+  /**
+   * @returns {Token}
+   */
+  parseString() {
+    if (this.ch() !== 34) {
+      throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}; this shouldn't happen`);
+    }
+    this._pos++;
+    for (let i = this._pos, l = 0; i < this.data.length && l < 65536; i++, l++) {
+      const ch = this.data[i];
+      if (ch === 92 || ch < 32 || ch >= 128) {
+        break;
+      }
+      if (ch === 34) {
+        const str = String.fromCharCode.apply(null, this.data.subarray(this._pos, i));
+        this._pos = i + 1;
+        return new Token(Type.string, str, l);
+      }
+    }
+    const startPos = this._pos;
+    const chars = [];
+    const readu4 = () => {
+      if (this._pos + 4 >= this.data.length) {
+        throw new Error(`${decodeErrPrefix} unexpected end of unicode escape sequence at position ${this._pos}`);
+      }
+      let u4 = 0;
+      for (let i = 0; i < 4; i++) {
+        let ch = this.ch();
+        if (ch >= 48 && ch <= 57) {
+          ch -= 48;
+        } else if (ch >= 97 && ch <= 102) {
+          ch = ch - 97 + 10;
+        } else if (ch >= 65 && ch <= 70) {
+          ch = ch - 65 + 10;
+        } else {
+          throw new Error(`${decodeErrPrefix} unexpected unicode escape character at position ${this._pos}`);
+        }
+        u4 = u4 * 16 + ch;
+        this._pos++;
+      }
+      return u4;
+    };
+    const readUtf8Char = () => {
+      const firstByte = this.ch();
+      let codePoint = null;
+      let bytesPerSequence = firstByte > 239 ? 4 : firstByte > 223 ? 3 : firstByte > 191 ? 2 : 1;
+      if (this._pos + bytesPerSequence > this.data.length) {
+        throw new Error(`${decodeErrPrefix} unexpected unicode sequence at position ${this._pos}`);
+      }
+      let secondByte, thirdByte, fourthByte, tempCodePoint;
+      switch (bytesPerSequence) {
+        // this case is dealt with by the caller function
+        case 1:
+          if (firstByte < 128) {
+            codePoint = firstByte;
+          }
+          break;
+        case 2:
+          secondByte = this.data[this._pos + 1];
+          if ((secondByte & 192) === 128) {
+            tempCodePoint = (firstByte & 31) << 6 | secondByte & 63;
+            if (tempCodePoint > 127) {
+              codePoint = tempCodePoint;
+            }
+          }
+          break;
+        case 3:
+          secondByte = this.data[this._pos + 1];
+          thirdByte = this.data[this._pos + 2];
+          if ((secondByte & 192) === 128 && (thirdByte & 192) === 128) {
+            tempCodePoint = (firstByte & 15) << 12 | (secondByte & 63) << 6 | thirdByte & 63;
+            if (tempCodePoint > 2047 && (tempCodePoint < 55296 || tempCodePoint > 57343)) {
+              codePoint = tempCodePoint;
+            }
+          }
+          break;
+        case 4:
+          secondByte = this.data[this._pos + 1];
+          thirdByte = this.data[this._pos + 2];
+          fourthByte = this.data[this._pos + 3];
+          if ((secondByte & 192) === 128 && (thirdByte & 192) === 128 && (fourthByte & 192) === 128) {
+            tempCodePoint = (firstByte & 15) << 18 | (secondByte & 63) << 12 | (thirdByte & 63) << 6 | fourthByte & 63;
+            if (tempCodePoint > 65535 && tempCodePoint < 1114112) {
+              codePoint = tempCodePoint;
+            }
+          }
+      }
+      if (codePoint === null) {
+        codePoint = 65533;
+        bytesPerSequence = 1;
+      } else if (codePoint > 65535) {
+        codePoint -= 65536;
+        chars.push(codePoint >>> 10 & 1023 | 55296);
+        codePoint = 56320 | codePoint & 1023;
+      }
+      chars.push(codePoint);
+      this._pos += bytesPerSequence;
+    };
+    while (!this.done()) {
+      const ch = this.ch();
+      let ch1;
+      switch (ch) {
+        case 92:
+          this._pos++;
+          if (this.done()) {
+            throw new Error(`${decodeErrPrefix} unexpected string termination at position ${this._pos}`);
+          }
+          ch1 = this.ch();
+          this._pos++;
+          switch (ch1) {
+            case 34:
+            // '"'
+            case 39:
+            // '\''
+            case 92:
+            // '\'
+            case 47:
+              chars.push(ch1);
+              break;
+            case 98:
+              chars.push(8);
+              break;
+            case 116:
+              chars.push(9);
+              break;
+            case 110:
+              chars.push(10);
+              break;
+            case 102:
+              chars.push(12);
+              break;
+            case 114:
+              chars.push(13);
+              break;
+            case 117:
+              chars.push(readu4());
+              break;
+            default:
+              throw new Error(`${decodeErrPrefix} unexpected string escape character at position ${this._pos}`);
+          }
+          break;
+        case 34:
+          this._pos++;
+          return new Token(Type.string, decodeCodePointsArray(chars), this._pos - startPos);
+        default:
+          if (ch < 32) {
+            throw new Error(`${decodeErrPrefix} invalid control character at position ${this._pos}`);
+          } else if (ch < 128) {
+            chars.push(ch);
+            this._pos++;
+          } else {
+            readUtf8Char();
+          }
+      }
+    }
+    throw new Error(`${decodeErrPrefix} unexpected end of string at position ${this._pos}`);
+  }
+  /**
+   * @returns {Token}
+   */
+  parseValue() {
+    switch (this.ch()) {
+      case 123:
+        this.modeStack.push("obj-start");
+        this._pos++;
+        return new Token(Type.map, Infinity, 1);
+      case 91:
+        this.modeStack.push("array-start");
+        this._pos++;
+        return new Token(Type.array, Infinity, 1);
+      case 34: {
+        return this.parseString();
+      }
+      case 110:
+        this.expect([110, 117, 108, 108]);
+        return new Token(Type.null, null, 4);
+      case 102:
+        this.expect([102, 97, 108, 115, 101]);
+        return new Token(Type.false, false, 5);
+      case 116:
+        this.expect([116, 114, 117, 101]);
+        return new Token(Type.true, true, 4);
+      case 45:
+      // '-'
+      case 48:
+      // '0'
+      case 49:
+      // '1'
+      case 50:
+      // '2'
+      case 51:
+      // '3'
+      case 52:
+      // '4'
+      case 53:
+      // '5'
+      case 54:
+      // '6'
+      case 55:
+      // '7'
+      case 56:
+      // '8'
+      case 57:
+        return this.parseNumber();
+      default:
+        throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}`);
+    }
+  }
+  /**
+   * @returns {Token}
+   */
+  next() {
+    this.skipWhitespace();
+    switch (this.currentMode()) {
+      case "value":
+        this.modeStack.pop();
+        return this.parseValue();
+      case "array-value": {
+        this.modeStack.pop();
+        if (this.ch() === 93) {
+          this._pos++;
+          this.skipWhitespace();
+          return new Token(Type.break, void 0, 1);
+        }
+        if (this.ch() !== 44) {
+          throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}, was expecting array delimiter but found '${String.fromCharCode(this.ch())}'`);
+        }
+        this._pos++;
+        this.modeStack.push("array-value");
+        this.skipWhitespace();
+        return this.parseValue();
+      }
+      case "array-start": {
+        this.modeStack.pop();
+        if (this.ch() === 93) {
+          this._pos++;
+          this.skipWhitespace();
+          return new Token(Type.break, void 0, 1);
+        }
+        this.modeStack.push("array-value");
+        this.skipWhitespace();
+        return this.parseValue();
+      }
+      // @ts-ignore
+      case "obj-key":
+        if (this.ch() === 125) {
+          this.modeStack.pop();
+          this._pos++;
+          this.skipWhitespace();
+          return new Token(Type.break, void 0, 1);
+        }
+        if (this.ch() !== 44) {
+          throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}, was expecting object delimiter but found '${String.fromCharCode(this.ch())}'`);
+        }
+        this._pos++;
+        this.skipWhitespace();
+      case "obj-start": {
+        this.modeStack.pop();
+        if (this.ch() === 125) {
+          this._pos++;
+          this.skipWhitespace();
+          return new Token(Type.break, void 0, 1);
+        }
+        const token = this.parseString();
+        this.skipWhitespace();
+        if (this.ch() !== 58) {
+          throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}, was expecting key/value delimiter ':' but found '${String.fromCharCode(this.ch())}'`);
+        }
+        this._pos++;
+        this.modeStack.push("obj-value");
+        return token;
+      }
+      case "obj-value": {
+        this.modeStack.pop();
+        this.modeStack.push("obj-key");
+        this.skipWhitespace();
+        return this.parseValue();
+      }
+      default:
+        throw new Error(`${decodeErrPrefix} unexpected parse state at position ${this._pos}; this shouldn't happen`);
+    }
+  }
+};
+function decode11(data, options) {
+  options = Object.assign({ tokenizer: new Tokenizer(data, options) }, options);
+  return decode9(data, options);
+}
+
+// node_modules/@ipld/dag-json/src/index.js
+function toByteView3(buf) {
+  if (buf instanceof ArrayBuffer) {
+    return new Uint8Array(buf, 0, buf.byteLength);
+  }
+  return buf;
+}
+var DagJsonTokenizer = class extends Tokenizer {
+  /**
+   * @param {Uint8Array} data
+   * @param {object} [options]
+   */
+  constructor(data, options) {
+    super(data, options);
+    this.tokenBuffer = [];
+  }
+  /**
+   * @returns {boolean}
+   */
+  done() {
+    return this.tokenBuffer.length === 0 && super.done();
+  }
+  /**
+   * @returns {Token}
+   */
+  _next() {
+    if (this.tokenBuffer.length > 0) {
+      return this.tokenBuffer.pop();
+    }
+    return super.next();
+  }
+  /**
+   * Implements rules outlined in https://github.com/ipld/specs/pull/356
+   *
+   * @returns {Token}
+   */
+  next() {
+    const token = this._next();
+    if (Type.equals(token.type, Type.map)) {
+      const keyToken = this._next();
+      if (Type.equals(keyToken.type, Type.string) && keyToken.value === "/") {
+        const valueToken = this._next();
+        if (Type.equals(valueToken.type, Type.string)) {
+          const breakToken = this._next();
+          if (!Type.equals(breakToken.type, Type.break)) {
+            throw new Error("Invalid encoded CID form");
+          }
+          this.tokenBuffer.push(valueToken);
+          return new Token(Type.tag, 42, 0);
+        }
+        if (Type.equals(valueToken.type, Type.map)) {
+          const innerKeyToken = this._next();
+          if (Type.equals(innerKeyToken.type, Type.string) && innerKeyToken.value === "bytes") {
+            const innerValueToken = this._next();
+            if (Type.equals(innerValueToken.type, Type.string)) {
+              for (let i = 0; i < 2; i++) {
+                const breakToken = this._next();
+                if (!Type.equals(breakToken.type, Type.break)) {
+                  throw new Error("Invalid encoded Bytes form");
+                }
+              }
+              const bytes = base64.decode(`m${innerValueToken.value}`);
+              return new Token(Type.bytes, bytes, innerValueToken.value.length);
+            }
+            this.tokenBuffer.push(innerValueToken);
+          }
+          this.tokenBuffer.push(innerKeyToken);
+        }
+        this.tokenBuffer.push(valueToken);
+      }
+      this.tokenBuffer.push(keyToken);
+    }
+    return token;
+  }
+};
+var decodeOptions2 = {
+  allowIndefinite: false,
+  allowUndefined: false,
+  allowNaN: false,
+  allowInfinity: false,
+  allowBigInt: true,
+  // this will lead to BigInt for ints outside of
+  // safe-integer range, which may surprise users
+  strict: true,
+  useMaps: false,
+  rejectDuplicateMapKeys: true,
+  /** @type {{ [tagNumber: number]: import('cborg').TagDecoder }} */
+  tags: {
+    // TAG(42)STRING("bafy...") from the tokenizer, decode to get the string
+    42: (decode13) => CID.parse(
+      /** @type {string} */
+      decode13()
+    )
+  }
+};
+var code6 = 297;
+var decode12 = (data) => {
+  const buf = toByteView3(data);
+  const options = Object.assign(decodeOptions2, { tokenizer: new DagJsonTokenizer(buf, decodeOptions2) });
+  return decode11(buf, options);
+};
+var utf8Decoder = new TextDecoder();
+var utf8Encoder = new TextEncoder();
+
+// node_modules/ipfs-unixfs-exporter/dist/src/constants.js
+var CODEC_CBOR = 81;
+
+// node_modules/it-to-buffer/dist/src/index.js
+function isAsyncIterable3(thing) {
+  return thing[Symbol.asyncIterator] != null;
+}
+function toBuffer(source) {
+  if (isAsyncIterable3(source)) {
+    return (async () => {
+      let buffer2 = new Uint8Array(0);
+      for await (const buf of source) {
+        buffer2 = concat([buffer2, buf], buffer2.length + buf.length);
+      }
+      return buffer2;
+    })();
+  }
+  const bufs = [];
+  let length3 = 0;
+  for (const buf of source) {
+    bufs.push(buf);
+    length3 += buf.byteLength;
+  }
+  return concat(bufs, length3);
+}
+var src_default3 = toBuffer;
+
+// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/is-cid.js
+function isCID(obj) {
+  if (obj == null) {
+    return false;
+  }
+  return CID.asCID(obj) === obj;
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/resolve-object-path.js
+function resolveObjectPath(object, path) {
+  let value;
+  let i = 0;
+  let resolved = "";
+  while (i < path.length) {
+    const key = path[i];
+    i++;
+    if (!Object.hasOwnProperty.call(object, key)) {
+      throw new BadPathError(`Object did not have key "${key}"`);
+    }
+    resolved += `/${key}`;
+    value = object[key];
+    object = value;
+    if (isCID(value)) {
+      break;
+    }
+  }
+  return {
+    value,
+    rest: path.slice(i),
+    path: resolved.substring(1)
+  };
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-cbor.js
+async function* dagCborResolver(root, path, blockstore, options) {
+  const block = await src_default3(blockstore.get(root, options));
+  const object = decode10(block);
+  const result = resolveObjectPath(object, path);
+  yield {
+    cid: isCID(result.value) ? result.value : root,
+    name: result.path,
+    rest: result.rest
+  };
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-json.js
+async function* dagJsonResolver(root, path, blockstore, options) {
+  const block = await src_default3(blockstore.get(root, options));
+  const object = decode12(block);
+  const result = resolveObjectPath(object, path);
+  yield {
+    cid: isCID(result.value) ? result.value : root,
+    name: result.path,
+    rest: result.rest
+  };
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/unixfs-stream.js
+function isValidUnixFSDirectoryMetadata(obj) {
+  return obj.type === "DIRECTORY";
+}
+function isValidUnixFSFile(obj) {
+  return obj.type === "FILE";
+}
+function isValidUnixFSRaw(obj) {
+  return obj.type === "RAW";
+}
+function isValidUnixFSSymlink(obj) {
+  return obj.type === "SYMLINK";
+}
+function isValidUnixFSHAMTMetadata(obj) {
+  return obj.type === "HAMT_SHARD" && obj.data instanceof Uint8Array && typeof obj.fanOut === "bigint" && typeof obj.hashType === "bigint";
+}
+function isValidLink(obj) {
+  return typeof obj.name === "string" && CID.asCID(obj.hash) === obj.hash;
+}
+function* unixFsStream(block) {
+  let link = {};
+  let data = {};
+  for (const evt of Node.stream(block)) {
+    switch (evt.field) {
+      case ".data": {
+        if (evt.type === "start") {
+          data = {};
+        }
+        if (evt.type === "end") {
+          if (isValidUnixFSDirectoryMetadata(data) || isValidUnixFSHAMTMetadata(data) || isValidUnixFSFile(data) || isValidUnixFSRaw(data) || isValidUnixFSSymlink(data)) {
+            yield data;
+            return;
+          }
+          throw new NotUnixFSError("PBNode Data was not a valid UnixFS type");
+        }
+        break;
+      }
+      case ".data.type": {
+        data.type = evt.value;
+        break;
+      }
+      case ".data.data": {
+        data.data = evt.value;
+        break;
+      }
+      case ".data.fanOut": {
+        data.fanOut = evt.value;
+        break;
+      }
+      case ".data.hashType": {
+        data.hashType = evt.value;
+        break;
+      }
+      case ".links[]": {
+        if (evt.type === "start") {
+          link = {
+            type: "LINK"
+          };
+        }
+        if (evt.type === "end" && isValidLink(link)) {
+          yield link;
+        }
+        break;
+      }
+      case ".links[].name": {
+        link.name = evt.value;
+        break;
+      }
+      case ".links[].hash": {
+        link.hash = CID.decode(evt.value);
+        break;
+      }
+      default:
+    }
+  }
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/find-cid-in-shard.js
+var toPrefix = (position, padLength) => {
+  return position.toString(16).toUpperCase().padStart(padLength, "0").substring(0, padLength);
+};
+var toBucketPath = (position) => {
+  let bucket = position.bucket;
+  const path = [];
+  while (bucket._parent != null) {
+    path.push(bucket);
+    bucket = bucket._parent;
+  }
+  path.push(bucket);
+  return path.reverse();
+};
+async function* findShardCid(meta, generator, name4, rest, blockstore, context, options) {
+  const padLength = (context.lastBucket.tableSize() - 1).toString(16).length;
+  let links = [];
+  for (const link2 of generator) {
+    if (!isValidLink(link2)) {
+      throw new NotUnixFSError("Invalid link");
+    }
+    links.push(link2);
+    if (link2.name.length === padLength) {
+      const pos = parseInt(link2.name, 16);
+      context.lastBucket._putObjectAt(pos, new Bucket({
+        hash: context.lastBucket._options.hash,
+        bits: context.lastBucket._options.bits
+      }, context.lastBucket, pos));
+    }
+    if (link2.name.substring(padLength) === name4) {
+      yield {
+        cid: link2.hash,
+        name: name4,
+        rest
+      };
+      return;
+    }
+    await context.rootBucket.put(link2.name.substring(padLength), true);
+  }
+  const position = await context.rootBucket._findNewBucketAndPos(name4);
+  let prefix = toPrefix(position.pos, padLength);
+  const bucketPath = toBucketPath(position);
+  if (bucketPath.length > context.hamtDepth) {
+    context.lastBucket = bucketPath[context.hamtDepth];
+    prefix = toPrefix(context.lastBucket._posAtParent, padLength);
+  }
+  const link = links.find((link2) => {
+    if (link2.name == null) {
+      return false;
+    }
+    if (link2.name === prefix) {
+      return true;
+    }
+    return false;
+  });
+  if (link == null) {
+    return;
+  }
+  context.hamtDepth++;
+  const block = await src_default3(blockstore.get(link.hash, options));
+  if (options?.yieldSubShards === true) {
+    yield {
+      cid: link.hash,
+      name: link.name,
+      rest: [name4, ...rest]
+    };
+  }
+  const gen = unixFsStream(block);
+  const { value } = gen.next();
+  links = [];
+  if (value != null) {
+    if (isValidUnixFSHAMTMetadata(value)) {
+      yield* findShardCid(value, gen, name4, rest, blockstore, context, options);
+      return;
+    }
+    if (!isValidLink(value)) {
+      throw new NotUnixFSError("Did not read Link or Data from dag-pb block");
+    }
+    links.push(value);
+    for (const link2 of gen) {
+      if (isValidUnixFSHAMTMetadata(link2)) {
+        yield* findShardCid(link2, links, name4, rest, blockstore, context, options);
+        return;
+      }
+      if (!isValidLink(link2)) {
+        throw new NotUnixFSError("Did not read Link or Data from dag-pb block");
+      }
+      links.push(link2);
+    }
+  }
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-pb.js
+function* findDirectoryEntry(generator, path, root) {
+  for (const link of generator) {
+    if (!isValidLink(link)) {
+      throw new NotUnixFSError("Invalid link");
+    }
+    if (link.name === path[0]) {
+      yield {
+        cid: link.hash,
+        name: path[0],
+        rest: path.slice(1)
+      };
+      return;
+    }
+  }
+  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
+}
+var hashFn = async function(buf) {
+  return (await murmur3128.encode(buf)).slice(0, 8).reverse();
+};
+async function* findHAMTEntry(meta, generator, path, root, blockstore, options) {
+  const rootBucket = createHAMT({
+    hashFn,
+    bits: Math.log2(Number(meta.fanOut))
+  });
+  const context = {
+    rootBucket,
+    hamtDepth: 1,
+    lastBucket: rootBucket
+  };
+  for await (const result of findShardCid(meta, generator, path[0], path.slice(1), blockstore, context, options)) {
+    yield result;
+    if (result.name === path[0]) {
+      return;
+    }
+  }
+  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
+}
+async function* dagPbResolver(root, path, blockstore, options) {
+  const block = await src_default3(blockstore.get(root, options));
+  const links = [];
+  const generator = unixFsStream(block);
+  const { value } = generator.next();
+  let isHAMT = false;
+  let isDirectory = false;
+  if (value != null) {
+    isDirectory = isValidUnixFSDirectoryMetadata(value);
+    isHAMT = isValidUnixFSHAMTMetadata(value);
+    if (isValidUnixFSFile(value) || isValidUnixFSRaw(value) || isValidUnixFSSymlink(value)) {
+      yield {
+        cid: root,
+        name: path[0],
+        rest: path.slice(1)
+      };
+      return;
+    }
+    if (isDirectory || isHAMT && options?.translateHAMTPath === false) {
+      yield* findDirectoryEntry(generator, path, root);
+      return;
+    }
+    if (isHAMT) {
+      yield* findHAMTEntry(value, generator, path, root, blockstore, options);
+      return;
+    }
+    if (!isValidLink(value)) {
+      throw new NotUnixFSError("Did not read Link or Data from dag-pb block");
+    }
+    links.push(value);
+    for (const link of generator) {
+      isDirectory = isValidUnixFSDirectoryMetadata(link);
+      isHAMT = isValidUnixFSHAMTMetadata(link);
+      if (isDirectory || isHAMT && options?.translateHAMTPath === false) {
+        yield* findDirectoryEntry(links, path, root);
+        return;
+      }
+      if (isValidUnixFSHAMTMetadata(link)) {
+        yield* findHAMTEntry(link, links, path, root, blockstore, options);
+        return;
+      }
+      if (!isValidLink(link)) {
+        throw new NotUnixFSError("Did not read Link or Data from dag-pb block");
+      }
+      links.push(link);
+    }
+  }
+  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/identity.js
+async function* identityResolver(root, path, blockstore, options) {
+  if (path.length === 0) {
+    return;
+  }
+  throw new BadPathError(`Cannot load path /${path.join("/")} from identity block`);
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/json.js
+async function* jsonResolver(root, path, blockstore, options) {
+  const block = await src_default3(blockstore.get(root, options));
+  const object = decode7(block);
+  const result = resolveObjectPath(object, path);
+  yield {
+    cid: root,
+    name: result.path,
+    rest: result.rest
+  };
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/raw.js
+async function* rawResolver(root, path, blockstore, options) {
+  if (path.length === 0) {
+    return;
+  }
+  throw new NotFoundError2(`Cannot load path /${path.join("/")} from raw block`);
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/index.js
+var resolvers = {
+  [code]: dagPbResolver,
+  [code3]: rawResolver,
+  [code5]: dagCborResolver,
+  [CODEC_CBOR]: dagCborResolver,
+  [code6]: dagJsonResolver,
+  [identity2.code]: identityResolver,
+  [code2]: jsonResolver
+};
+async function* walkPath(path, blockstore, options = {}) {
+  path = path.toString();
+  if (path.startsWith("/ipfs/")) {
+    path = path.substring(6);
+  }
+  while (path.endsWith("/")) {
+    path = path.substring(0, path.length - 1);
+  }
+  let [root, ...rest] = path.split(/(?<!\\)\//g).filter(Boolean);
+  let cid = CID.parse(root);
+  let roots = [
+    cid
+  ];
+  let location = `${cid}`;
+  yield {
+    cid,
+    name: location,
+    path: location,
+    roots,
+    remainder: rest
+  };
+  while (rest.length > 0) {
+    const resolver = resolvers[cid.code];
+    if (resolver == null) {
+      throw new NoResolverError(`No resolver for code ${cid.code}`);
+    }
+    let traversedDeeper = false;
+    for await (const result of resolver(cid, rest, blockstore, options)) {
+      cid = result.cid;
+      traversedDeeper = !roots[roots.length - 1].equals(cid);
+      rest = result.rest;
+      if (!traversedDeeper) {
+        break;
+      }
+      roots = [...roots, result.cid];
+      location = `${location}/${result.name}`;
+      yield {
+        cid: result.cid,
+        name: result.name,
+        path: location,
+        roots,
+        remainder: result.rest
+      };
+    }
+    if (!traversedDeeper) {
+      break;
+    }
+  }
+  options?.signal?.throwIfAborted();
+  if (rest.length !== 0) {
+    throw new NotFoundError2(`Could not resolve path /${rest.join("/")} under ${path}`);
+  }
+}
+
+// node_modules/it-last/dist/src/index.js
+function isAsyncIterable4(thing) {
+  return thing[Symbol.asyncIterator] != null;
+}
+function last(source) {
+  if (isAsyncIterable4(source)) {
+    return (async () => {
+      let res2;
+      for await (const entry of source) {
+        res2 = entry;
+      }
+      return res2;
+    })();
+  }
+  let res;
+  for (const entry of source) {
+    res = entry;
+  }
+  return res;
+}
+var src_default4 = last;
+
+// node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-cbor.js
+async function dagCborResolver2(cid, name4, path, blockstore, options) {
+  const block = await src_default3(blockstore.get(cid, options));
+  const object = decode10(block);
+  return {
+    type: "object",
+    cid,
+    name: name4,
+    path,
+    object,
+    node: block,
+    size: BigInt(block.byteLength)
+  };
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-json.js
+async function dagJsonResolver2(cid, name4, path, blockstore, options) {
+  const block = await src_default3(blockstore.get(cid, options));
+  const object = decode12(block);
+  return {
+    type: "object",
+    cid,
+    name: name4,
+    path,
+    object,
+    node: block,
+    size: BigInt(block.byteLength)
+  };
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/extract-data-from-block.js
+function extractDataFromBlock(block, blockStart, requestedStart, requestedEnd) {
+  const blockLength = BigInt(block.length);
+  const blockEnd = BigInt(blockStart + blockLength);
+  if (requestedStart >= blockEnd || requestedEnd < blockStart) {
+    return new Uint8Array(0);
+  }
+  if (requestedEnd >= blockStart && requestedEnd < blockEnd) {
+    block = block.subarray(0, Number(requestedEnd - blockStart));
+  }
+  if (requestedStart >= blockStart && requestedStart < blockEnd) {
+    block = block.subarray(Number(requestedStart - blockStart));
+  }
+  return block;
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/validate-offset-and-length.js
+var validateOffsetAndLength = (size, offset = 0, length3 = size) => {
+  const fileSize = BigInt(size);
+  const start = BigInt(offset ?? 0);
+  let end = BigInt(length3);
+  if (end !== fileSize) {
+    end = start + end;
+  }
+  if (end > fileSize) {
+    end = fileSize;
+  }
+  if (start < 0n) {
+    throw new InvalidParametersError("Offset must be greater than or equal to 0");
+  }
+  if (start > fileSize) {
+    throw new InvalidParametersError("Offset must be less than the file size");
+  }
+  if (end < 0n) {
+    throw new InvalidParametersError("Length must be greater than or equal to 0");
+  }
+  if (end > fileSize) {
+    throw new InvalidParametersError("Length must be less than the file size");
+  }
+  return {
+    start,
+    end
+  };
+};
+
+// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/raw-content.js
+function rawContent(node, event) {
+  async function* contentGenerator(options = {}) {
+    const { start, end } = validateOffsetAndLength(node.length, options.offset, options.length);
+    const buf = extractDataFromBlock(node, 0n, start, end);
+    options.onProgress?.(new CustomProgressEvent(event, {
+      bytesRead: BigInt(buf.byteLength),
+      totalBytes: end - start,
+      fileSize: BigInt(node.byteLength)
+    }));
+    yield buf;
+  }
+  return contentGenerator;
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/exporters/identity.js
+async function identityResolver2(cid, name4, path, blockstore, options) {
+  const block = decode4(cid.multihash.bytes);
+  return {
+    type: "identity",
+    cid,
+    name: name4,
+    path,
+    content: rawContent(block.digest, "unixfs:exporter:progress:identity"),
+    size: BigInt(block.bytes.byteLength),
+    node: block.bytes
+  };
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/exporters/json.js
+async function jsonResolver2(cid, name4, path, blockstore, options) {
+  const block = await src_default3(blockstore.get(cid, options));
+  const object = decode7(block);
+  return {
+    type: "object",
+    cid,
+    name: name4,
+    path,
+    object,
+    size: BigInt(block.byteLength),
+    node: block
+  };
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/exporters/raw.js
+async function rawResolver2(cid, name4, path, blockstore, options) {
+  const block = await src_default3(blockstore.get(cid, options));
+  return {
+    type: "raw",
+    cid,
+    name: name4,
+    path,
+    content: rawContent(block, "unixfs:exporter:progress:raw"),
+    size: BigInt(block.length),
+    node: block
+  };
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/directory.js
+function directoryContent(cid, node, unixfs, path) {
+  async function* yieldDirectoryContent(options = {}) {
+    const offset = options.offset ?? 0;
+    const length3 = options.length ?? node.Links.length;
+    const links = node.Links.slice(offset, offset + length3);
+    options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:directory", {
+      cid
+    }));
+    yield* links.map((link) => ({
+      cid: link.Hash,
+      name: link.Name ?? "",
+      path: `${path}/${link.Name ?? ""}`,
+      size: BigInt(link.Tsize ?? 0)
+    }));
+  }
+  return yieldDirectoryContent;
+}
+
+// node_modules/it-peekable/dist/src/index.js
+function peekable(iterable) {
+  const [iterator, symbol2] = iterable[Symbol.asyncIterator] != null ? [iterable[Symbol.asyncIterator](), Symbol.asyncIterator] : [iterable[Symbol.iterator](), Symbol.iterator];
+  const queue = [];
+  return {
+    peek: () => {
+      return iterator.next();
+    },
+    push: (value) => {
+      queue.push(value);
+    },
+    next: () => {
+      if (queue.length > 0) {
+        return {
+          done: false,
+          value: queue.shift()
+        };
+      }
+      return iterator.next();
+    },
+    [symbol2]() {
+      return this;
+    }
+  };
+}
+var src_default5 = peekable;
+
+// node_modules/it-map/dist/src/index.js
+function isAsyncIterable5(thing) {
+  return thing[Symbol.asyncIterator] != null;
+}
+function map(source, func) {
+  let index = 0;
+  if (isAsyncIterable5(source)) {
+    return (async function* () {
+      for await (const val of source) {
+        yield func(val, index++);
+      }
+    })();
+  }
+  const peekable2 = src_default5(source);
+  const { value, done } = peekable2.next();
+  if (done === true) {
+    return (function* () {
+    })();
+  }
+  const res = func(value, index++);
+  if (typeof res.then === "function") {
+    return (async function* () {
+      yield await res;
+      for (const val of peekable2) {
+        yield func(val, index++);
+      }
+    })();
+  }
+  const fn = func;
+  return (function* () {
+    yield res;
+    for (const val of peekable2) {
+      yield fn(val, index++);
+    }
+  })();
+}
+var src_default6 = map;
+
+// node_modules/p-defer/index.js
+function pDefer() {
+  const deferred = {};
+  deferred.promise = new Promise((resolve2, reject) => {
+    deferred.resolve = resolve2;
+    deferred.reject = reject;
+  });
+  return deferred;
+}
+
+// node_modules/it-parallel/dist/src/index.js
+var CustomEvent = globalThis.CustomEvent ?? Event;
+async function* parallel(source, options = {}) {
+  let concurrency = options.concurrency ?? Infinity;
+  if (concurrency < 1) {
+    concurrency = Infinity;
+  }
+  const ordered = options.ordered ?? false;
+  const emitter = new EventTarget();
+  const ops = [];
+  let slotAvailable = pDefer();
+  let resultAvailable = pDefer();
+  let sourceFinished = false;
+  let sourceErr;
+  let opErred = false;
+  let returned = false;
+  emitter.addEventListener("task-complete", () => {
+    resultAvailable.resolve();
+  });
+  void Promise.resolve().then(async () => {
+    try {
+      for await (const task of source) {
+        if (ops.length === concurrency) {
+          slotAvailable = pDefer();
+          await slotAvailable.promise;
+        }
+        if (opErred || returned) {
+          break;
+        }
+        const op = {
+          done: false
+        };
+        ops.push(op);
+        task().then((result) => {
+          op.done = true;
+          op.ok = true;
+          op.value = result;
+          emitter.dispatchEvent(new CustomEvent("task-complete"));
+        }, (err) => {
+          op.done = true;
+          op.err = err;
+          emitter.dispatchEvent(new CustomEvent("task-complete"));
+        });
+      }
+      sourceFinished = true;
+      emitter.dispatchEvent(new CustomEvent("task-complete"));
+    } catch (err) {
+      sourceErr = err;
+      emitter.dispatchEvent(new CustomEvent("task-complete"));
+    }
+  });
+  function valuesAvailable() {
+    if (ordered) {
+      return ops[0]?.done;
+    }
+    return Boolean(ops.find((op) => op.done));
+  }
+  function* yieldOrderedValues() {
+    while (ops.length > 0 && ops[0].done) {
+      const op = ops[0];
+      ops.shift();
+      if (op.ok) {
+        yield op.value;
+      } else {
+        opErred = true;
+        slotAvailable.resolve();
+        throw op.err;
+      }
+      slotAvailable.resolve();
+    }
+  }
+  function* yieldUnOrderedValues() {
+    while (valuesAvailable()) {
+      for (let i = 0; i < ops.length; i++) {
+        if (ops[i].done) {
+          const op = ops[i];
+          ops.splice(i, 1);
+          i--;
+          if (op.ok) {
+            yield op.value;
+          } else {
+            opErred = true;
+            slotAvailable.resolve();
+            throw op.err;
+          }
+          slotAvailable.resolve();
+        }
+      }
+    }
+  }
+  try {
+    while (true) {
+      if (!valuesAvailable()) {
+        resultAvailable = pDefer();
+        await resultAvailable.promise;
+      }
+      if (sourceErr != null) {
+        throw sourceErr;
+      }
+      if (ordered) {
+        yield* yieldOrderedValues();
+      } else {
+        yield* yieldUnOrderedValues();
+      }
+      if (sourceErr != null) {
+        throw sourceErr;
+      }
+      if (sourceFinished && ops.length === 0) {
+        break;
+      }
+    }
+  } finally {
+    returned = true;
+    slotAvailable.resolve();
+  }
+}
+
+// node_modules/it-pushable/dist/src/fifo.js
+var FixedFIFO = class {
+  buffer;
+  mask;
+  top;
+  btm;
+  next;
+  constructor(hwm) {
+    if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) {
+      throw new Error("Max size for a FixedFIFO should be a power of two");
+    }
+    this.buffer = new Array(hwm);
+    this.mask = hwm - 1;
+    this.top = 0;
+    this.btm = 0;
+    this.next = null;
+  }
+  push(data) {
+    if (this.buffer[this.top] !== void 0) {
+      return false;
+    }
+    this.buffer[this.top] = data;
+    this.top = this.top + 1 & this.mask;
+    return true;
+  }
+  shift() {
+    const last2 = this.buffer[this.btm];
+    if (last2 === void 0) {
+      return void 0;
+    }
+    this.buffer[this.btm] = void 0;
+    this.btm = this.btm + 1 & this.mask;
+    return last2;
+  }
+  isEmpty() {
+    return this.buffer[this.btm] === void 0;
+  }
+};
+var FIFO = class {
+  size;
+  hwm;
+  head;
+  tail;
+  constructor(options = {}) {
+    this.hwm = options.splitLimit ?? 16;
+    this.head = new FixedFIFO(this.hwm);
+    this.tail = this.head;
+    this.size = 0;
+  }
+  calculateSize(obj) {
+    if (obj?.byteLength != null) {
+      return obj.byteLength;
+    }
+    return 1;
+  }
+  push(val) {
+    if (val?.value != null) {
+      this.size += this.calculateSize(val.value);
+    }
+    if (!this.head.push(val)) {
+      const prev = this.head;
+      this.head = prev.next = new FixedFIFO(2 * this.head.buffer.length);
+      this.head.push(val);
+    }
+  }
+  shift() {
+    let val = this.tail.shift();
+    if (val === void 0 && this.tail.next != null) {
+      const next = this.tail.next;
+      this.tail.next = null;
+      this.tail = next;
+      val = this.tail.shift();
+    }
+    if (val?.value != null) {
+      this.size -= this.calculateSize(val.value);
+    }
+    return val;
+  }
+  isEmpty() {
+    return this.head.isEmpty();
+  }
+};
+
+// node_modules/it-pushable/dist/src/index.js
+var AbortError = class extends Error {
+  type;
+  code;
+  constructor(message2, code7) {
+    super(message2 ?? "The operation was aborted");
+    this.type = "aborted";
+    this.code = code7 ?? "ABORT_ERR";
+  }
+};
+function pushable(options = {}) {
+  const getNext = (buffer2) => {
+    const next = buffer2.shift();
+    if (next == null) {
+      return { done: true };
+    }
+    if (next.error != null) {
+      throw next.error;
+    }
+    return {
+      done: next.done === true,
+      // @ts-expect-error if done is false, value will be present
+      value: next.value
+    };
+  };
+  return _pushable(getNext, options);
+}
+function _pushable(getNext, options) {
+  options = options ?? {};
+  let onEnd = options.onEnd;
+  let buffer2 = new FIFO();
+  let pushable2;
+  let onNext;
+  let ended;
+  let drain = pDefer();
+  const waitNext = async () => {
+    try {
+      if (!buffer2.isEmpty()) {
+        return getNext(buffer2);
+      }
+      if (ended) {
+        return { done: true };
+      }
+      return await new Promise((resolve2, reject) => {
+        onNext = (next) => {
+          onNext = null;
+          buffer2.push(next);
+          try {
+            resolve2(getNext(buffer2));
+          } catch (err) {
+            reject(err);
+          }
+          return pushable2;
+        };
+      });
+    } finally {
+      if (buffer2.isEmpty()) {
+        queueMicrotask(() => {
+          drain.resolve();
+          drain = pDefer();
+        });
+      }
+    }
+  };
+  const bufferNext = (next) => {
+    if (onNext != null) {
+      return onNext(next);
+    }
+    buffer2.push(next);
+    return pushable2;
+  };
+  const bufferError = (err) => {
+    buffer2 = new FIFO();
+    if (onNext != null) {
+      return onNext({ error: err });
+    }
+    buffer2.push({ error: err });
+    return pushable2;
+  };
+  const push2 = (value) => {
+    if (ended) {
+      return pushable2;
+    }
+    if (options?.objectMode !== true && value?.byteLength == null) {
+      throw new Error("objectMode was not true but tried to push non-Uint8Array value");
+    }
+    return bufferNext({ done: false, value });
+  };
+  const end = (err) => {
+    if (ended) {
+      return pushable2;
+    }
+    ended = true;
+    return err != null ? bufferError(err) : bufferNext({ done: true });
+  };
+  const _return = () => {
+    buffer2 = new FIFO();
+    end();
+    return { done: true };
+  };
+  const _throw = (err) => {
+    end(err);
+    return { done: true };
+  };
+  pushable2 = {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next: waitNext,
+    return: _return,
+    throw: _throw,
+    push: push2,
+    end,
+    get readableLength() {
+      return buffer2.size;
+    },
+    onEmpty: async (options2) => {
+      const signal = options2?.signal;
+      signal?.throwIfAborted();
+      if (buffer2.isEmpty()) {
+        return;
+      }
+      let cancel;
+      let listener;
+      if (signal != null) {
+        cancel = new Promise((resolve2, reject) => {
+          listener = () => {
+            reject(new AbortError());
+          };
+          signal.addEventListener("abort", listener);
+        });
+      }
+      try {
+        await Promise.race([
+          drain.promise,
+          cancel
+        ]);
+      } finally {
+        if (listener != null && signal != null) {
+          signal?.removeEventListener("abort", listener);
+        }
+      }
+    }
+  };
+  if (onEnd == null) {
+    return pushable2;
+  }
+  const _pushable2 = pushable2;
+  pushable2 = {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next() {
+      return _pushable2.next();
+    },
+    throw(err) {
+      _pushable2.throw(err);
+      if (onEnd != null) {
+        onEnd(err);
+        onEnd = void 0;
+      }
+      return { done: true };
+    },
+    return() {
+      _pushable2.return();
+      if (onEnd != null) {
+        onEnd();
+        onEnd = void 0;
+      }
+      return { done: true };
+    },
+    push: push2,
+    end(err) {
+      _pushable2.end(err);
+      if (onEnd != null) {
+        onEnd(err);
+        onEnd = void 0;
+      }
+      return pushable2;
+    },
+    get readableLength() {
+      return _pushable2.readableLength;
+    },
+    onEmpty: (opts) => {
+      return _pushable2.onEmpty(opts);
+    }
+  };
+  return pushable2;
+}
+
+// node_modules/race-signal/dist/src/index.js
+function defaultTranslate(signal) {
+  return signal.reason;
+}
+function raceSignal(promise, signal, opts) {
+  if (signal == null || promise == null) {
+    return promise;
+  }
+  const translateError = opts?.translateError ?? defaultTranslate;
+  if (signal.aborted) {
+    promise.catch(() => {
+    });
+    return Promise.reject(translateError(signal));
+  }
+  let listener;
+  return Promise.race([
+    promise,
+    new Promise((resolve2, reject) => {
+      listener = () => {
+        reject(translateError(signal));
+      };
+      signal.addEventListener("abort", listener);
+    })
+  ]).finally(() => {
+    if (listener != null) {
+      signal.removeEventListener("abort", listener);
+    }
+  });
+}
+
+// node_modules/it-queueless-pushable/dist/src/index.js
+var QueuelessPushable = class {
+  readNext;
+  haveNext;
+  ended;
+  nextResult;
+  error;
+  constructor() {
+    this.ended = false;
+    this.readNext = pDefer();
+    this.haveNext = pDefer();
+  }
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+  async next() {
+    if (this.nextResult == null) {
+      await this.haveNext.promise;
+    }
+    if (this.nextResult == null) {
+      throw new Error("HaveNext promise resolved but nextResult was undefined");
+    }
+    const nextResult = this.nextResult;
+    this.nextResult = void 0;
+    this.readNext.resolve();
+    this.readNext = pDefer();
+    return nextResult;
+  }
+  async throw(err) {
+    this.ended = true;
+    this.error = err;
+    if (err != null) {
+      this.haveNext.promise.catch(() => {
+      });
+      this.haveNext.reject(err);
+    }
+    const result = {
+      done: true,
+      value: void 0
+    };
+    return result;
+  }
+  async return() {
+    const result = {
+      done: true,
+      value: void 0
+    };
+    this.ended = true;
+    this.nextResult = result;
+    this.haveNext.resolve();
+    return result;
+  }
+  async push(value, options) {
+    await this._push(value, options);
+  }
+  async end(err, options) {
+    if (err != null) {
+      await this.throw(err);
+    } else {
+      await this._push(void 0, options);
+    }
+  }
+  async _push(value, options) {
+    if (value != null && this.ended) {
+      throw this.error ?? new Error("Cannot push value onto an ended pushable");
+    }
+    while (this.nextResult != null) {
+      await this.readNext.promise;
+    }
+    if (value != null) {
+      this.nextResult = { done: false, value };
+    } else {
+      this.ended = true;
+      this.nextResult = { done: true, value: void 0 };
+    }
+    this.haveNext.resolve();
+    this.haveNext = pDefer();
+    await raceSignal(this.readNext.promise, options?.signal, options);
+  }
+};
+function queuelessPushable() {
+  return new QueuelessPushable();
+}
+
+// node_modules/it-merge/dist/src/index.js
+function isAsyncIterable6(thing) {
+  return thing[Symbol.asyncIterator] != null;
+}
+async function addAllToPushable(iterators, output, signal) {
+  try {
+    await Promise.all(iterators.map(async (iterator) => {
+      while (true) {
+        const { value, done } = await iterator.next();
+        if (done === true) {
+          break;
+        }
+        await output.push(value, {
+          signal
+        });
+        signal.throwIfAborted();
+      }
+    }));
+    await output.end(void 0, {
+      signal
+    });
+  } catch (err) {
+    await output.end(err, {
+      signal
+    }).catch(() => {
+    });
+  }
+}
+async function* mergeSources(sources) {
+  const controller = new AbortController();
+  const output = queuelessPushable();
+  const iterators = sources.map((source) => isAsyncIterable6(source) ? source[Symbol.asyncIterator]() : source[Symbol.iterator]());
+  addAllToPushable(iterators, output, controller.signal).catch(() => {
+  });
+  try {
+    yield* output;
+  } finally {
+    controller.abort();
+    for (const iterator of iterators) {
+      try {
+        Promise.resolve(iterator.return?.()).catch(() => {
+        });
+      } catch {
+      }
+    }
+  }
+}
+function* mergeSyncSources(syncSources) {
+  for (const source of syncSources) {
+    yield* source;
+  }
+}
+function merge(...sources) {
+  const syncSources = [];
+  for (const source of sources) {
+    if (!isAsyncIterable6(source)) {
+      syncSources.push(source);
+    }
+  }
+  if (syncSources.length === sources.length) {
+    return mergeSyncSources(syncSources);
+  }
+  return mergeSources(sources);
+}
+var src_default7 = merge;
+
+// node_modules/it-pipe/dist/src/index.js
+function pipe(first, ...rest) {
+  if (first == null) {
+    throw new Error("Empty pipeline");
+  }
+  if (isDuplex(first)) {
+    const duplex = first;
+    first = () => duplex.source;
+  } else if (isIterable2(first) || isAsyncIterable7(first)) {
+    const source = first;
+    first = () => source;
+  }
+  const fns = [first, ...rest];
+  if (fns.length > 1) {
+    if (isDuplex(fns[fns.length - 1])) {
+      fns[fns.length - 1] = fns[fns.length - 1].sink;
+    }
+  }
+  if (fns.length > 2) {
+    for (let i = 1; i < fns.length - 1; i++) {
+      if (isDuplex(fns[i])) {
+        fns[i] = duplexPipelineFn(fns[i]);
+      }
+    }
+  }
+  return rawPipe(...fns);
+}
+var rawPipe = (...fns) => {
+  let res;
+  while (fns.length > 0) {
+    res = fns.shift()(res);
+  }
+  return res;
+};
+var isAsyncIterable7 = (obj) => {
+  return obj?.[Symbol.asyncIterator] != null;
+};
+var isIterable2 = (obj) => {
+  return obj?.[Symbol.iterator] != null;
+};
+var isDuplex = (obj) => {
+  if (obj == null) {
+    return false;
+  }
+  return obj.sink != null && obj.source != null;
+};
+var duplexPipelineFn = (duplex) => {
+  return (source) => {
+    const p = duplex.sink(source);
+    if (p?.then != null) {
+      const stream = pushable({
+        objectMode: true
+      });
+      p.then(() => {
+        stream.end();
+      }, (err) => {
+        stream.end(err);
+      });
+      let sourceWrap;
+      const source2 = duplex.source;
+      if (isAsyncIterable7(source2)) {
+        sourceWrap = async function* () {
+          yield* source2;
+          stream.end();
+        };
+      } else if (isIterable2(source2)) {
+        sourceWrap = function* () {
+          yield* source2;
+          stream.end();
+        };
+      } else {
+        throw new Error("Unknown duplex source type - must be Iterable or AsyncIterable");
+      }
+      return src_default7(stream, sourceWrap());
+    }
+    return duplex.source;
+  };
+};
+
+// node_modules/eventemitter3/index.mjs
+var import_index3 = __toESM(require_eventemitter3(), 1);
+
+// node_modules/p-timeout/index.js
+var TimeoutError = class _TimeoutError extends Error {
+  name = "TimeoutError";
+  constructor(message2, options) {
+    super(message2, options);
+    Error.captureStackTrace?.(this, _TimeoutError);
+  }
+};
+var getAbortedReason = (signal) => signal.reason ?? new DOMException("This operation was aborted.", "AbortError");
+function pTimeout(promise, options) {
+  const {
+    milliseconds,
+    fallback,
+    message: message2,
+    customTimers = { setTimeout, clearTimeout },
+    signal
+  } = options;
+  let timer;
+  let abortHandler;
+  const wrappedPromise = new Promise((resolve2, reject) => {
+    if (typeof milliseconds !== "number" || Math.sign(milliseconds) !== 1) {
+      throw new TypeError(`Expected \`milliseconds\` to be a positive number, got \`${milliseconds}\``);
+    }
+    if (signal?.aborted) {
+      reject(getAbortedReason(signal));
+      promise.then(resolve2, reject);
+      return;
+    }
+    if (signal) {
+      abortHandler = () => {
+        reject(getAbortedReason(signal));
+      };
+      signal.addEventListener("abort", abortHandler, { once: true });
+    }
+    promise.then(resolve2, reject);
+    if (milliseconds === Number.POSITIVE_INFINITY) {
+      return;
+    }
+    const timeoutError = new TimeoutError();
+    timer = customTimers.setTimeout.call(void 0, () => {
+      if (fallback) {
+        try {
+          resolve2(fallback());
+        } catch (error) {
+          reject(error);
+        }
+        return;
+      }
+      if (typeof promise.cancel === "function") {
+        promise.cancel();
+      }
+      if (message2 === false) {
+        resolve2();
+      } else if (message2 instanceof Error) {
+        reject(message2);
+      } else {
+        timeoutError.message = message2 ?? `Promise timed out after ${milliseconds} milliseconds`;
+        reject(timeoutError);
+      }
+    }, milliseconds);
+  });
+  const cancelablePromise = wrappedPromise.finally(() => {
+    cancelablePromise.clear();
+    if (abortHandler && signal) {
+      signal.removeEventListener("abort", abortHandler);
+    }
+  });
+  cancelablePromise.clear = () => {
+    customTimers.clearTimeout.call(void 0, timer);
+    timer = void 0;
+  };
+  return cancelablePromise;
+}
+
+// node_modules/p-queue/dist/lower-bound.js
+function lowerBound(array, value, comparator) {
+  let first = 0;
+  let count = array.length;
+  while (count > 0) {
+    const step = Math.trunc(count / 2);
+    let it = first + step;
+    if (comparator(array[it], value) <= 0) {
+      first = ++it;
+      count -= step + 1;
+    } else {
+      count = step;
+    }
+  }
+  return first;
+}
+
+// node_modules/p-queue/dist/priority-queue.js
+var compactionThreshold = 100;
+var PriorityQueue = class {
+  #queue = [];
+  // The queue is stored as a sorted array, but dequeued items are left before `#head` until compaction. Only items from `#head` onward are live, which keeps repeated dequeues amortized O(1).
+  #head = 0;
+  enqueue(run, options) {
+    const { priority = 0, id } = options ?? {};
+    const { size } = this;
+    const element = {
+      priority,
+      id,
+      run
+    };
+    if (size === 0) {
+      this.#queue.length = 0;
+      this.#head = 0;
+      this.#queue.push(element);
+      return;
+    }
+    if (this.#queue.at(-1).priority >= priority) {
+      this.#queue.push(element);
+      return;
+    }
+    this.#compact();
+    const index = lowerBound(this.#queue, element, (a, b) => b.priority - a.priority);
+    this.#queue.splice(index, 0, element);
+  }
+  setPriority(id, priority) {
+    const index = this.#queue.findIndex((element, index2) => index2 >= this.#head && element.id === id);
+    if (index === -1) {
+      throw new ReferenceError(`No promise function with the id "${id}" exists in the queue.`);
+    }
+    const [item] = this.#queue.splice(index, 1);
+    this.enqueue(item.run, { priority, id });
+  }
+  remove(idOrRun) {
+    const index = this.#queue.findIndex((element, index2) => {
+      if (index2 < this.#head) {
+        return false;
+      }
+      if (typeof idOrRun === "string") {
+        return element.id === idOrRun;
+      }
+      return element.run === idOrRun;
+    });
+    if (index !== -1) {
+      this.#queue.splice(index, 1);
+    }
+  }
+  dequeue() {
+    if (this.#head === this.#queue.length) {
+      return void 0;
+    }
+    const item = this.#queue[this.#head];
+    this.#head++;
+    if (this.#head === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#head = 0;
+    } else if (this.#head > compactionThreshold && this.#head > this.#queue.length / 2) {
+      this.#compact();
+    }
+    return item?.run;
+  }
+  filter(options) {
+    const result = [];
+    for (let index = this.#head; index < this.#queue.length; index++) {
+      const element = this.#queue[index];
+      if (element.priority === options.priority) {
+        result.push(element.run);
+      }
+    }
+    return result;
+  }
+  get size() {
+    return this.#queue.length - this.#head;
+  }
+  #compact() {
+    if (this.#head === 0) {
+      return;
+    }
+    this.#queue.splice(0, this.#head);
+    this.#head = 0;
+  }
+};
+
+// node_modules/p-queue/dist/index.js
+var PQueue = class extends import_index3.default {
+  #carryoverIntervalCount;
+  #isIntervalIgnored;
+  #intervalCount = 0;
+  #intervalCap;
+  #rateLimitedInInterval = false;
+  #rateLimitFlushScheduled = false;
+  #interval;
+  /*
+  Timestamp when the current interval window ends. Kept accurate at every window transition: `#initializeIntervalIfNeeded` sets it when a window starts and `#onInterval` advances it as the recurring timer rolls into each new window. This is the source of truth for whether a task added after the queue goes idle belongs to a fresh window, so it must not go stale.
+  */
+  #intervalEnd = 0;
+  // Recurring timer that drives windows while the queue is actively processing. Absent (`undefined`) once the queue goes idle.
+  #intervalId;
+  // One-shot timer used while idle to resume at the next window boundary, since `#intervalId` is cleared when idle.
+  #timeoutId;
+  #strict;
+  // Circular buffer implementation for better performance
+  #strictTicks = [];
+  #strictTicksStartIndex = 0;
+  #queue;
+  #queueClass;
+  #pending = 0;
+  // The `!` is needed because of https://github.com/microsoft/TypeScript/issues/32194
+  #concurrency;
+  #isPaused;
+  // Use to assign a unique identifier to a promise function, if not explicitly specified
+  #idAssigner = 1n;
+  // Track currently running tasks for debugging
+  #runningTasks = /* @__PURE__ */ new Map();
+  #queueAbortListenerCleanupFunctions = /* @__PURE__ */ new Set();
+  /**
+      Get or set the default timeout for all tasks. Can be changed at runtime.
+  
+      Operations will throw a `TimeoutError` if they don't complete within the specified time.
+  
+      The timeout begins when the operation is dequeued and starts execution, not while it's waiting in the queue.
+  
+      @example
+      ```
+      const queue = new PQueue({timeout: 5000});
+  
+      // Change timeout for all future tasks
+      queue.timeout = 10000;
+      ```
+      */
+  timeout;
+  constructor(options) {
+    super();
+    options = {
+      carryoverIntervalCount: false,
+      intervalCap: Number.POSITIVE_INFINITY,
+      interval: 0,
+      concurrency: Number.POSITIVE_INFINITY,
+      autoStart: true,
+      queueClass: PriorityQueue,
+      strict: false,
+      ...options
+    };
+    if (!(typeof options.intervalCap === "number" && options.intervalCap >= 1)) {
+      throw new TypeError(`Expected \`intervalCap\` to be a number from 1 and up, got \`${options.intervalCap?.toString() ?? ""}\` (${typeof options.intervalCap})`);
+    }
+    if (options.interval === void 0 || !(Number.isFinite(options.interval) && options.interval >= 0)) {
+      throw new TypeError(`Expected \`interval\` to be a finite number >= 0, got \`${options.interval?.toString() ?? ""}\` (${typeof options.interval})`);
+    }
+    if (options.strict && options.interval === 0) {
+      throw new TypeError("The `strict` option requires a non-zero `interval`");
+    }
+    if (options.strict && options.intervalCap === Number.POSITIVE_INFINITY) {
+      throw new TypeError("The `strict` option requires a finite `intervalCap`");
+    }
+    this.#carryoverIntervalCount = options.carryoverIntervalCount ?? options.carryoverConcurrencyCount ?? false;
+    this.#isIntervalIgnored = options.intervalCap === Number.POSITIVE_INFINITY || options.interval === 0;
+    this.#intervalCap = options.intervalCap;
+    this.#interval = options.interval;
+    this.#strict = options.strict;
+    this.#queue = new options.queueClass();
+    this.#queueClass = options.queueClass;
+    this.concurrency = options.concurrency;
+    if (options.timeout !== void 0 && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
+      throw new TypeError(`Expected \`timeout\` to be a positive finite number, got \`${options.timeout}\` (${typeof options.timeout})`);
+    }
+    this.timeout = options.timeout;
+    this.#isPaused = options.autoStart === false;
+    this.#setupRateLimitTracking();
+  }
+  #cleanupStrictTicks(now) {
+    while (this.#strictTicksStartIndex < this.#strictTicks.length) {
+      const oldestTick = this.#strictTicks[this.#strictTicksStartIndex];
+      if (oldestTick !== void 0 && now - oldestTick >= this.#interval) {
+        this.#strictTicksStartIndex++;
+      } else {
+        break;
+      }
+    }
+    const shouldCompact = this.#strictTicksStartIndex > 100 && this.#strictTicksStartIndex > this.#strictTicks.length / 2 || this.#strictTicksStartIndex === this.#strictTicks.length;
+    if (shouldCompact) {
+      this.#strictTicks = this.#strictTicks.slice(this.#strictTicksStartIndex);
+      this.#strictTicksStartIndex = 0;
+    }
+  }
+  // Helper methods for interval consumption
+  #consumeIntervalSlot(now) {
+    if (this.#strict) {
+      this.#strictTicks.push(now);
+    } else {
+      this.#intervalCount++;
+    }
+  }
+  #rollbackIntervalSlot() {
+    if (this.#strict) {
+      if (this.#strictTicks.length > this.#strictTicksStartIndex) {
+        this.#strictTicks.pop();
+      }
+    } else if (this.#intervalCount > 0) {
+      this.#intervalCount--;
+    }
+  }
+  #getActiveTicksCount() {
+    return this.#strictTicks.length - this.#strictTicksStartIndex;
+  }
+  get #doesIntervalAllowAnother() {
+    if (this.#isIntervalIgnored) {
+      return true;
+    }
+    if (this.#strict) {
+      return this.#getActiveTicksCount() < this.#intervalCap;
+    }
+    return this.#intervalCount < this.#intervalCap;
+  }
+  get #doesConcurrentAllowAnother() {
+    return this.#pending < this.#concurrency;
+  }
+  #next() {
+    this.#pending--;
+    if (this.#pending === 0) {
+      this.emit("pendingZero");
+    }
+    this.#tryToStartAnother();
+    this.emit("next");
+  }
+  #onResumeInterval() {
+    this.#timeoutId = void 0;
+    this.#onInterval();
+    this.#initializeIntervalIfNeeded();
+  }
+  #isIntervalPausedAt(now) {
+    if (this.#strict) {
+      this.#cleanupStrictTicks(now);
+      const activeTicksCount = this.#getActiveTicksCount();
+      if (activeTicksCount >= this.#intervalCap) {
+        const oldestTick = this.#strictTicks[this.#strictTicksStartIndex];
+        const delay = this.#interval - (now - oldestTick);
+        this.#createIntervalTimeout(delay);
+        return true;
+      }
+      return false;
+    }
+    if (this.#intervalId === void 0) {
+      const delay = this.#intervalEnd - now;
+      if (delay < 0) {
+        this.#intervalCount = this.#carryoverIntervalCount ? this.#pending : 0;
+      } else {
+        this.#createIntervalTimeout(delay);
+        return true;
+      }
+    }
+    return false;
+  }
+  #createIntervalTimeout(delay) {
+    if (this.#timeoutId !== void 0) {
+      return;
+    }
+    this.#timeoutId = setTimeout(() => {
+      this.#onResumeInterval();
+    }, delay);
+  }
+  #clearIntervalTimer() {
+    if (this.#intervalId) {
+      clearInterval(this.#intervalId);
+      this.#intervalId = void 0;
+    }
+  }
+  #clearTimeoutTimer() {
+    if (this.#timeoutId) {
+      clearTimeout(this.#timeoutId);
+      this.#timeoutId = void 0;
+    }
+  }
+  #tryToStartAnother() {
+    if (this.#queue.size === 0) {
+      this.#clearIntervalTimer();
+      this.emit("empty");
+      if (this.#pending === 0) {
+        this.#clearTimeoutTimer();
+        if (this.#strict && this.#strictTicksStartIndex > 0) {
+          const now = Date.now();
+          this.#cleanupStrictTicks(now);
+        }
+        this.emit("idle");
+      }
+      return false;
+    }
+    let taskStarted = false;
+    if (!this.#isPaused) {
+      const now = Date.now();
+      const canInitializeInterval = !this.#isIntervalPausedAt(now);
+      if (this.#doesIntervalAllowAnother && this.#doesConcurrentAllowAnother) {
+        const job = this.#queue.dequeue();
+        if (!this.#isIntervalIgnored) {
+          this.#consumeIntervalSlot(now);
+          this.#scheduleRateLimitUpdate();
+        }
+        if (canInitializeInterval) {
+          this.#initializeIntervalIfNeeded();
+        }
+        job();
+        this.emit("active");
+        taskStarted = true;
+      }
+    }
+    return taskStarted;
+  }
+  #initializeIntervalIfNeeded() {
+    if (this.#isIntervalIgnored || this.#intervalId !== void 0) {
+      return;
+    }
+    if (this.#strict) {
+      return;
+    }
+    this.#intervalId = setInterval(() => {
+      this.#onInterval();
+    }, this.#interval);
+    this.#intervalEnd = Date.now() + this.#interval;
+  }
+  #onInterval() {
+    if (!this.#strict) {
+      if (this.#intervalId !== void 0) {
+        if (this.#intervalCount === 0 && this.#pending === 0) {
+          this.#clearIntervalTimer();
+        } else {
+          this.#intervalEnd = Date.now() + this.#interval;
+        }
+      }
+      this.#intervalCount = this.#carryoverIntervalCount ? this.#pending : 0;
+    }
+    this.#processQueue();
+    this.#scheduleRateLimitUpdate();
+  }
+  /**
+  Executes all queued functions until it reaches the limit.
+  */
+  #processQueue() {
+    while (this.#tryToStartAnother()) {
+    }
+  }
+  get concurrency() {
+    return this.#concurrency;
+  }
+  set concurrency(newConcurrency) {
+    if (!(typeof newConcurrency === "number" && newConcurrency >= 1)) {
+      throw new TypeError(`Expected \`concurrency\` to be a number from 1 and up, got \`${newConcurrency}\` (${typeof newConcurrency})`);
+    }
+    this.#concurrency = newConcurrency;
+    this.#processQueue();
+  }
+  /**
+      Updates the priority of a promise function by its id, affecting its execution order. Requires a defined concurrency limit to take effect.
+  
+      For example, this can be used to prioritize a promise function to run earlier.
+  
+      ```js
+      import PQueue from 'p-queue';
+  
+      const queue = new PQueue({concurrency: 1});
+  
+      queue.add(async () => '🦄', {priority: 1});
+      queue.add(async () => '🦀', {priority: 0, id: '🦀'});
+      queue.add(async () => '🦄', {priority: 1});
+      queue.add(async () => '🦄', {priority: 1});
+  
+      queue.setPriority('🦀', 2);
+      ```
+  
+      In this case, the promise function with `id: '🦀'` runs second.
+  
+      You can also deprioritize a promise function to delay its execution:
+  
+      ```js
+      import PQueue from 'p-queue';
+  
+      const queue = new PQueue({concurrency: 1});
+  
+      queue.add(async () => '🦄', {priority: 1});
+      queue.add(async () => '🦀', {priority: 1, id: '🦀'});
+      queue.add(async () => '🦄');
+      queue.add(async () => '🦄', {priority: 0});
+  
+      queue.setPriority('🦀', -1);
+      ```
+      Here, the promise function with `id: '🦀'` executes last.
+      */
+  setPriority(id, priority) {
+    if (typeof priority !== "number" || !Number.isFinite(priority)) {
+      throw new TypeError(`Expected \`priority\` to be a finite number, got \`${priority}\` (${typeof priority})`);
+    }
+    this.#queue.setPriority(id, priority);
+  }
+  async add(function_, options = {}) {
+    options = {
+      timeout: this.timeout,
+      ...options,
+      // Assign unique ID if not provided
+      id: options.id ?? (this.#idAssigner++).toString()
+    };
+    if (options.timeout !== void 0 && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
+      throw new TypeError(`Expected \`timeout\` to be a positive finite number, got \`${options.timeout}\` (${typeof options.timeout})`);
+    }
+    return new Promise((resolve2, reject) => {
+      const taskSymbol = /* @__PURE__ */ Symbol(`task-${options.id}`);
+      let cleanupQueueAbortHandler = () => void 0;
+      const run = async () => {
+        cleanupQueueAbortHandler();
+        this.#pending++;
+        this.#runningTasks.set(taskSymbol, {
+          id: options.id,
+          priority: options.priority ?? 0,
+          // Match priority-queue default
+          startTime: Date.now(),
+          timeout: options.timeout
+        });
+        let eventListener;
+        try {
+          try {
+            options.signal?.throwIfAborted();
+          } catch (error) {
+            this.#rollbackIntervalConsumption();
+            this.#runningTasks.delete(taskSymbol);
+            throw error;
+          }
+          let operation = function_({ signal: options.signal });
+          if (options.timeout !== void 0) {
+            operation = pTimeout(Promise.resolve(operation), {
+              milliseconds: options.timeout,
+              message: `Task timed out after ${options.timeout}ms (queue has ${this.#pending} running, ${this.#queue.size} waiting)`
+            });
+          }
+          if (options.signal) {
+            const { signal } = options;
+            operation = Promise.race([operation, new Promise((_resolve, reject2) => {
+              eventListener = () => {
+                reject2(signal.reason);
+              };
+              signal.addEventListener("abort", eventListener, { once: true });
+              if (signal.aborted) {
+                eventListener();
+              }
+            })]);
+          }
+          const result = await operation;
+          resolve2(result);
+          this.emit("completed", result);
+        } catch (error) {
+          reject(error);
+          this.emit("error", error);
+        } finally {
+          if (eventListener) {
+            options.signal?.removeEventListener("abort", eventListener);
+          }
+          this.#runningTasks.delete(taskSymbol);
+          queueMicrotask(() => {
+            this.#next();
+          });
+        }
+      };
+      this.#queue.enqueue(run, options);
+      const removeQueuedTask = () => {
+        if (this.#queue instanceof PriorityQueue) {
+          this.#queue.remove(run);
+          return;
+        }
+        this.#queue.remove?.(options.id);
+      };
+      if (options.signal) {
+        const { signal } = options;
+        const queueAbortHandler = () => {
+          cleanupQueueAbortHandler();
+          removeQueuedTask();
+          reject(signal.reason);
+          this.#tryToStartAnother();
+          this.emit("next");
+        };
+        cleanupQueueAbortHandler = () => {
+          signal.removeEventListener("abort", queueAbortHandler);
+          this.#queueAbortListenerCleanupFunctions.delete(cleanupQueueAbortHandler);
+        };
+        if (signal.aborted) {
+          queueAbortHandler();
+          return;
+        }
+        signal.addEventListener("abort", queueAbortHandler, { once: true });
+        this.#queueAbortListenerCleanupFunctions.add(cleanupQueueAbortHandler);
+      }
+      this.emit("add");
+      this.#tryToStartAnother();
+    });
+  }
+  async addAll(functions, options) {
+    return Promise.all(functions.map(async (function_) => this.add(function_, options)));
+  }
+  /**
+  Start (or resume) executing enqueued tasks within concurrency limit. No need to call this if queue is not paused (via `options.autoStart = false` or by `.pause()` method.)
+  */
+  start() {
+    if (!this.#isPaused) {
+      return this;
+    }
+    this.#isPaused = false;
+    this.#processQueue();
+    return this;
+  }
+  /**
+  Put queue execution on hold.
+  */
+  pause() {
+    this.#isPaused = true;
+  }
+  /**
+  Clear the queue.
+  */
+  clear() {
+    for (const cleanupQueueAbortHandler of this.#queueAbortListenerCleanupFunctions) {
+      cleanupQueueAbortHandler();
+    }
+    this.#queue = new this.#queueClass();
+    this.#clearIntervalTimer();
+    this.#updateRateLimitState();
+    this.emit("empty");
+    if (this.#pending === 0) {
+      this.#clearTimeoutTimer();
+      this.emit("idle");
+    }
+    this.emit("next");
+  }
+  /**
+      Can be called multiple times. Useful if you for example add additional items at a later time.
+  
+      @returns A promise that settles when the queue becomes empty.
+      */
+  async onEmpty() {
+    if (this.#queue.size === 0) {
+      return;
+    }
+    await this.#onEvent("empty");
+  }
+  /**
+      @returns A promise that settles when the queue size is less than the given limit: `queue.size < limit`.
+  
+      If you want to avoid having the queue grow beyond a certain size you can `await queue.onSizeLessThan()` before adding a new item.
+  
+      Note that this only limits the number of items waiting to start. There could still be up to `concurrency` jobs already running that this call does not include in its calculation.
+      */
+  async onSizeLessThan(limit) {
+    if (this.#queue.size < limit) {
+      return;
+    }
+    await this.#onEvent(["next", "active"], () => this.#queue.size < limit);
+  }
+  /**
+      The difference with `.onEmpty` is that `.onIdle` guarantees that all work from the queue has finished. `.onEmpty` merely signals that the queue is empty, but it could mean that some promises haven't completed yet.
+  
+      @returns A promise that settles when the queue becomes empty, and all promises have completed; `queue.size === 0 && queue.pending === 0`.
+      */
+  async onIdle() {
+    if (this.#pending === 0 && this.#queue.size === 0) {
+      return;
+    }
+    await this.#onEvent("idle");
+  }
+  /**
+      The difference with `.onIdle` is that `.onPendingZero` only waits for currently running tasks to finish, ignoring queued tasks.
+  
+      @returns A promise that settles when all currently running tasks have completed; `queue.pending === 0`.
+      */
+  async onPendingZero() {
+    if (this.#pending === 0) {
+      return;
+    }
+    await this.#onEvent("pendingZero");
+  }
+  /**
+  @returns A promise that settles when the queue becomes rate-limited due to intervalCap.
+  */
+  async onRateLimit() {
+    if (this.isRateLimited) {
+      return;
+    }
+    await this.#onEvent("rateLimit");
+  }
+  /**
+  @returns A promise that settles when the queue is no longer rate-limited.
+  */
+  async onRateLimitCleared() {
+    if (!this.isRateLimited) {
+      return;
+    }
+    await this.#onEvent("rateLimitCleared");
+  }
+  /**
+      @returns A promise that rejects when any task in the queue errors.
+  
+      Use with `Promise.race([queue.onError(), queue.onIdle()])` to fail fast on the first error while still resolving normally when the queue goes idle.
+  
+      Important: The promise returned by `add()` still rejects. You must handle each `add()` promise (for example, `.catch(() => {})`) to avoid unhandled rejections.
+  
+      @example
+      ```
+      import PQueue from 'p-queue';
+  
+      const queue = new PQueue({concurrency: 2});
+  
+      queue.add(() => fetchData(1)).catch(() => {});
+      queue.add(() => fetchData(2)).catch(() => {});
+      queue.add(() => fetchData(3)).catch(() => {});
+  
+      // Stop processing on first error
+      try {
+          await Promise.race([
+              queue.onError(),
+              queue.onIdle()
+          ]);
+      } catch (error) {
+          queue.pause(); // Stop processing remaining tasks
+          console.error('Queue failed:', error);
+      }
+      ```
+      */
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
+  onError() {
+    return new Promise((_resolve, reject) => {
+      const handleError = (error) => {
+        this.off("error", handleError);
+        reject(error);
+      };
+      this.on("error", handleError);
+    });
+  }
+  async #onEvent(events, filter) {
+    const eventList = Array.isArray(events) ? events : [events];
+    return new Promise((resolve2) => {
+      const listener = () => {
+        if (filter && !filter()) {
+          return;
+        }
+        for (const event of eventList) {
+          this.off(event, listener);
+        }
+        resolve2();
+      };
+      for (const event of eventList) {
+        this.on(event, listener);
+      }
+    });
+  }
+  /**
+  Size of the queue, the number of queued items waiting to run.
+  */
+  get size() {
+    return this.#queue.size;
+  }
+  /**
+      Size of the queue, filtered by the given options.
+  
+      For example, this can be used to find the number of items remaining in the queue with a specific priority level.
+      */
+  sizeBy(options) {
+    return this.#queue.filter(options).length;
+  }
+  /**
+  Number of running items (no longer in the queue).
+  */
+  get pending() {
+    return this.#pending;
+  }
+  /**
+  Whether the queue is currently paused.
+  */
+  get isPaused() {
+    return this.#isPaused;
+  }
+  #setupRateLimitTracking() {
+    if (this.#isIntervalIgnored) {
+      return;
+    }
+    this.on("add", () => {
+      if (this.#queue.size > 0) {
+        this.#scheduleRateLimitUpdate();
+      }
+    });
+    this.on("next", () => {
+      this.#scheduleRateLimitUpdate();
+    });
+  }
+  #scheduleRateLimitUpdate() {
+    if (this.#isIntervalIgnored || this.#rateLimitFlushScheduled) {
+      return;
+    }
+    this.#rateLimitFlushScheduled = true;
+    queueMicrotask(() => {
+      this.#rateLimitFlushScheduled = false;
+      this.#updateRateLimitState();
+    });
+  }
+  #rollbackIntervalConsumption() {
+    if (this.#isIntervalIgnored) {
+      return;
+    }
+    this.#rollbackIntervalSlot();
+    this.#scheduleRateLimitUpdate();
+  }
+  #updateRateLimitState() {
+    const previous = this.#rateLimitedInInterval;
+    if (this.#isIntervalIgnored || this.#queue.size === 0) {
+      if (previous) {
+        this.#rateLimitedInInterval = false;
+        this.emit("rateLimitCleared");
+      }
+      return;
+    }
+    let count;
+    if (this.#strict) {
+      const now = Date.now();
+      this.#cleanupStrictTicks(now);
+      count = this.#getActiveTicksCount();
+    } else {
+      count = this.#intervalCount;
+    }
+    const shouldBeRateLimited = count >= this.#intervalCap;
+    if (shouldBeRateLimited !== previous) {
+      this.#rateLimitedInInterval = shouldBeRateLimited;
+      this.emit(shouldBeRateLimited ? "rateLimit" : "rateLimitCleared");
+    }
+  }
+  /**
+  Whether the queue is currently rate-limited due to intervalCap.
+  */
+  get isRateLimited() {
+    return this.#rateLimitedInInterval;
+  }
+  /**
+      Whether the queue is saturated. Returns `true` when:
+      - All concurrency slots are occupied and tasks are waiting, OR
+      - The queue is rate-limited and tasks are waiting
+  
+      Useful for detecting backpressure and potential hanging tasks.
+  
+      ```js
+      import PQueue from 'p-queue';
+  
+      const queue = new PQueue({concurrency: 2});
+  
+      // Backpressure handling
+      if (queue.isSaturated) {
+          console.log('Queue is saturated, waiting for capacity...');
+          await queue.onSizeLessThan(queue.concurrency);
+      }
+  
+      // Monitoring for stuck tasks
+      setInterval(() => {
+          if (queue.isSaturated) {
+              console.warn(`Queue saturated: ${queue.pending} running, ${queue.size} waiting`);
+          }
+      }, 60000);
+      ```
+      */
+  get isSaturated() {
+    return this.#pending === this.#concurrency && this.#queue.size > 0 || this.isRateLimited && this.#queue.size > 0;
+  }
+  /**
+      The tasks currently being executed. Each task includes its `id`, `priority`, `startTime`, `timeout` (if set), and `timeoutRemaining` (milliseconds until the task times out, or `undefined` if no timeout is set).
+  
+      Returns an array of task info objects.
+  
+      ```js
+      import PQueue from 'p-queue';
+  
+      const queue = new PQueue({concurrency: 2, timeout: 10000});
+  
+      // Add tasks with IDs for better debugging
+      queue.add(() => fetchUser(123), {id: 'user-123'});
+      queue.add(() => fetchPosts(456), {id: 'posts-456', priority: 1});
+  
+      // Check what's running
+      console.log(queue.runningTasks);
+      // => [{
+      //   id: 'user-123',
+      //   priority: 0,
+      //   startTime: 1759253001716,
+      //   timeout: 10000,
+      //   timeoutRemaining: 9700
+      // }, {
+      //   id: 'posts-456',
+      //   priority: 1,
+      //   startTime: 1759253001916,
+      //   timeout: 10000,
+      //   timeoutRemaining: 9900
+      // }]
+      ```
+      */
+  get runningTasks() {
+    return [...this.#runningTasks.values()].map((task) => ({
+      ...task,
+      timeoutRemaining: task.timeout ? Math.max(0, task.startTime + task.timeout - Date.now()) : void 0
+    }));
+  }
+};
+
+// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/file.js
+async function walkDAG(blockstore, node, queue, streamPosition, start, end, options) {
+  if (node instanceof Uint8Array) {
+    const buf = extractDataFromBlock(node, streamPosition, start, end);
+    queue.push(buf);
+    return;
+  }
+  if (node.Data == null) {
+    throw new NotUnixFSError("no data in PBNode");
+  }
+  let file;
+  try {
+    file = UnixFS2.unmarshal(node.Data);
+  } catch (err) {
+    throw new NotUnixFSError(err.message);
+  }
+  if (file.data != null) {
+    const data = file.data;
+    const buf = extractDataFromBlock(data, streamPosition, start, end);
+    queue.push(buf);
+    streamPosition += BigInt(buf.byteLength);
+  }
+  const childOps = [];
+  if (node.Links.length !== file.blockSizes.length) {
+    throw new NotUnixFSError("Inconsistent block sizes and dag links");
+  }
+  for (let i = 0; i < node.Links.length; i++) {
+    const childLink = node.Links[i];
+    const childStart = streamPosition;
+    const childEnd = childStart + file.blockSizes[i];
+    if (start >= childStart && start < childEnd || // child has offset byte
+    end >= childStart && end <= childEnd || // child has end byte
+    start < childStart && end > childEnd) {
+      childOps.push({
+        link: childLink,
+        blockStart: streamPosition
+      });
+    }
+    streamPosition = childEnd;
+    if (streamPosition > end) {
+      break;
+    }
+  }
+  await pipe(childOps, (source) => src_default6(source, (op) => {
+    return async () => {
+      const block = await src_default3(blockstore.get(op.link.Hash, options));
+      return {
+        ...op,
+        block
+      };
+    };
+  }), (source) => parallel(source, {
+    ordered: true,
+    concurrency: options.blockReadConcurrency
+  }), async (source) => {
+    for await (const { link, block, blockStart } of source) {
+      let child;
+      switch (link.Hash.code) {
+        case code:
+          child = decode5(block);
+          break;
+        case code3:
+          child = block;
+          break;
+        default:
+          queue.end(new NotUnixFSError(`Unsupported codec: ${link.Hash.code}`));
+          return;
+      }
+      const childQueue = new PQueue({
+        concurrency: 1
+      });
+      childQueue.on("error", (error) => {
+        queue.end(error);
+      });
+      void childQueue.add(async () => {
+        options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:file", {
+          cid: link.Hash
+        }));
+        await walkDAG(blockstore, child, queue, blockStart, start, end, options);
+      });
+      await childQueue.onIdle();
+    }
+  });
+  if (streamPosition >= end) {
+    queue.end();
+  }
+}
+function fileContent(cid, node, unixfs, path, blockstore) {
+  async function* yieldFileContent(options = {}) {
+    const fileSize = unixfs.fileSize();
+    if (fileSize === void 0) {
+      throw new Error("File was a directory");
+    }
+    const { start, end } = validateOffsetAndLength(fileSize, options.offset, options.length);
+    if (end === 0n) {
+      return;
+    }
+    let read3 = 0n;
+    const wanted = end - start;
+    const queue = pushable();
+    options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:file", {
+      cid
+    }));
+    void walkDAG(blockstore, node, queue, 0n, start, end, options).catch((err) => {
+      queue.end(err);
+    });
+    for await (const buf of queue) {
+      if (buf == null) {
+        continue;
+      }
+      read3 += BigInt(buf.byteLength);
+      if (read3 > wanted) {
+        queue.end();
+        throw new OverReadError("Read too many bytes - the file size reported by the UnixFS data in the root node may be incorrect");
+      }
+      if (read3 === wanted) {
+        queue.end();
+      }
+      options.onProgress?.(new CustomProgressEvent("unixfs:exporter:progress:unixfs:file", {
+        bytesRead: read3,
+        totalBytes: wanted,
+        fileSize
+      }));
+      yield buf;
+    }
+    if (read3 < wanted) {
+      throw new UnderReadError("Traversed entire DAG but did not read enough bytes");
+    }
+  }
+  return yieldFileContent;
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/hamt-sharded-directory.js
+async function* listDirectory(cid, path, blockstore, options) {
+  let index = -1;
+  let yielded = 0;
+  for await (const entry of list(cid, path, blockstore, options)) {
+    index++;
+    if (options.offset != null && options.offset < index) {
+      continue;
+    }
+    yield entry;
+    yielded++;
+    if (options.length != null && options.length === yielded) {
+      return;
+    }
+  }
+}
+async function* list(cid, path, blockstore, options) {
+  const block = await src_default3(blockstore.get(cid, options));
+  const node = Node.decode(block);
+  if (node.data?.fanOut == null) {
+    throw new NotUnixFSError("missing fanout");
+  }
+  const prefixLength = (node.data.fanOut - 1n).toString(16).length;
+  for (const link of node.links) {
+    if (link.name == null || link.hash == null) {
+      continue;
+    }
+    const cid2 = CID.decode(link.hash);
+    if (link.name.length === prefixLength) {
+      yield* list(cid2, path, blockstore, options);
+    } else {
+      const name4 = link.name.substring(prefixLength);
+      yield {
+        cid: cid2,
+        name: link.name.substring(prefixLength),
+        path: `${path}/${name4}`,
+        size: BigInt(link.tSize ?? 0)
+      };
+    }
+  }
+}
+function hamtShardedDirectoryContent(cid, node, unixfs, path, blockstore) {
+  function yieldHamtDirectoryContent(options = {}) {
+    options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:hamt-sharded-directory", {
+      cid
+    }));
+    return listDirectory(cid, path, blockstore, options);
+  }
+  return yieldHamtDirectoryContent;
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/index.js
+var contentExporters = {
+  raw: fileContent,
+  file: fileContent,
+  directory: directoryContent,
+  "hamt-sharded-directory": hamtShardedDirectoryContent,
+  metadata: (cid, node, unixfs, blockstore) => {
+    return () => [];
+  },
+  symlink: (cid, node, unixfs, blockstore) => {
+    return () => [];
+  }
+};
+async function dagPbResolver2(cid, name4, path, blockstore, options) {
+  const block = await src_default3(blockstore.get(cid, options));
+  let node;
+  try {
+    node = decode5(block);
+  } catch (err) {
+    throw new NotUnixFSError(err.message);
+  }
+  if (node.Data == null) {
+    throw new NotUnixFSError("no data in PBNode");
+  }
+  let unixfs;
+  try {
+    unixfs = UnixFS2.unmarshal(node.Data);
+  } catch (err) {
+    throw new NotUnixFSError(err.message);
+  }
+  const content = contentExporters[unixfs.type](cid, node, unixfs, path, blockstore);
+  if (content == null) {
+    throw new NotFoundError2("could not find content exporter");
+  }
+  if (unixfs.isDirectory()) {
+    return {
+      type: "directory",
+      cid,
+      name: name4,
+      path,
+      entries: content,
+      unixfs,
+      node,
+      size: BigInt(block.byteLength)
+    };
+  }
+  return {
+    type: "file",
+    cid,
+    name: name4,
+    path,
+    content,
+    unixfs,
+    node,
+    size: unixfs.fileSize()
+  };
+}
+
+// node_modules/ipfs-unixfs-exporter/dist/src/exporters/index.js
+var resolvers2 = {
+  [code]: dagPbResolver2,
+  [code3]: rawResolver2,
+  [code5]: dagCborResolver2,
+  [CODEC_CBOR]: dagCborResolver2,
+  [code6]: dagJsonResolver2,
+  [identity2.code]: identityResolver2,
+  [code2]: jsonResolver2
+};
+async function exporter(path, blockstore, options = {}) {
+  let cid;
+  let name4;
+  if (path instanceof String || typeof path === "string") {
+    const entry = await src_default4(walkPath(path, blockstore, options));
+    if (entry == null) {
+      throw new NotFoundError2(`Could not walk path to ${path}`);
+    }
+    cid = entry.cid;
+    name4 = entry.name;
+    path = entry.path;
+  } else if (CID.asCID(path) === path || path instanceof CID) {
+    cid = path;
+    name4 = path = cid.toString();
+  } else {
+    throw new InvalidParametersError("Path must be string or CID");
+  }
+  const resolver = resolvers2[cid.code];
+  if (resolver == null) {
+    throw new NoResolverError(`No resolver for code ${cid.code}`);
+  }
+  return resolver(cid, name4, path, blockstore, options);
+}
+
+// src/core/unixfs/tree.ts
+var PendingDir = class {
+  entries;
+  constructor(entries = []) {
+    this.entries = new Map(entries.map((entry) => [entry.name, { cid: entry.cid, size: entry.size }]));
+  }
+};
+async function editTree(root, edits, source, sink, options) {
+  const read3 = /* @__PURE__ */ new Set();
+  const load = async (node, where) => {
+    if (source == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
+    const recording = {
+      label: source.label,
+      get: async (cid, opts) => {
+        const bytes = await source.get(cid, opts);
+        read3.add(cid.toString());
+        return bytes;
+      }
+    };
+    try {
+      return new PendingDir(await readDirectory(node.cid, recording, options));
+    } catch (err) {
+      if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join("/")}: ${err.message}`, { cause: err });
+      throw err;
+    }
+  };
+  if (root != null && edits.length === 0) {
+    if (source == null) throw new InputError("source", "a block source is needed to size an unedited root");
+    return { cid: root, size: await dagSize(root, source, options) };
+  }
+  const top = root == null ? new PendingDir() : await load({ cid: root, size: 0 }, []);
+  for (const edit of edits) {
+    throwIfAborted(options?.signal);
+    if (edit.path.length === 0) throw new InputError("edits", "an edit path must name at least one entry");
+    for (const name4 of edit.path) checkName(name4);
+    let dir = top;
+    let missing = false;
+    for (let i = 0; i < edit.path.length - 1; i++) {
+      const name4 = edit.path[i];
+      const child = dir.entries.get(name4);
+      let next;
+      if (child instanceof PendingDir) {
+        next = child;
+      } else if (child == null) {
+        if (edit.node == null) {
+          missing = true;
+          break;
+        }
+        next = new PendingDir();
+      } else {
+        next = await load(child, edit.path.slice(0, i + 1));
+      }
+      dir.entries.set(name4, next);
+      dir = next;
+    }
+    if (missing) continue;
+    const last2 = edit.path[edit.path.length - 1];
+    if (edit.node == null) dir.entries.delete(last2);
+    else dir.entries.set(last2, { cid: edit.node.cid, size: edit.node.size });
+  }
+  const newBlocks = {
+    put: async (cid, bytes, opts) => {
+      if (!read3.has(cid.toString())) await sink.put(cid, bytes, opts);
+    }
+  };
+  return flush2(top, newBlocks, options);
+}
+async function flush2(dir, sink, options) {
+  const entries = [];
+  for (const [name4, child] of dir.entries) {
+    const node = child instanceof PendingDir ? await flush2(child, sink, options) : child;
+    entries.push({ name: name4, cid: node.cid, size: node.size });
+  }
+  return buildDirectory(entries, sink, options);
+}
+async function resolvePath(root, path, source, options) {
+  if (path.length === 0) return { cid: root, size: await dagSize(root, source, options) };
+  let cid = root;
+  let size = 0;
+  for (let i = 0; i < path.length; i++) {
+    const name4 = path[i];
+    if (cid.code !== code) throw new TreeError(`/${path.slice(0, i).join("/")} is not a directory`);
+    const entry = await findEntry(cid, name4, source, options);
+    if (entry == null) return void 0;
+    cid = entry.cid;
+    size = entry.size;
+  }
+  return { cid, size };
+}
+async function dagSize(cid, source, options) {
+  if (cid.multihash.code === 0) return cid.multihash.digest.length;
+  const bytes = await source.get(cid, options);
+  if (cid.code !== code) return bytes.length;
+  return bytes.length + decode5(bytes).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0);
+}
+async function readFileBytes(cid, source, options) {
+  const entry = await exporter(cid, readableStorage(source), { signal: options.signal });
+  if (entry.type !== "file" && entry.type !== "raw" && entry.type !== "identity") {
+    throw new TreeError(`${cid} is not a file (${entry.type})`);
+  }
+  if (entry.size > BigInt(options.maxBytes)) throw new TreeError(`${cid} is ${entry.size} bytes, more than the ${options.maxBytes} allowed`);
+  const chunks = [];
+  let length3 = 0;
+  for await (const chunk of entry.content({ signal: options.signal })) {
+    length3 += chunk.byteLength;
+    if (length3 > options.maxBytes) throw new TreeError(`${cid} is more than the ${options.maxBytes} bytes allowed`);
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3);
+}
+async function* walkDag(root, source, options) {
+  const concurrency = options?.concurrency ?? 8;
+  const skip = options?.skip;
+  const seen = /* @__PURE__ */ new Set();
+  const inflight = /* @__PURE__ */ new Map();
+  const stack = [root];
+  try {
+    while (stack.length > 0) {
+      throwIfAborted(options?.signal);
+      for (let i = stack.length - 1; i >= 0 && i >= stack.length - concurrency; i--) {
+        const cid2 = stack[i];
+        const key2 = cid2.toString();
+        if (seen.has(key2) || inflight.has(key2) || cid2.multihash.code === 0 || skip?.(cid2) === true) continue;
+        const pending = source.get(cid2, { signal: options?.signal });
+        pending.catch(() => {
+        });
+        inflight.set(key2, pending);
+      }
+      const cid = stack.pop();
+      const key = cid.toString();
+      if (seen.has(key) || cid.multihash.code === 0 || skip?.(cid) === true) {
+        seen.add(key);
+        continue;
+      }
+      const bytes = await (inflight.get(key) ?? source.get(cid, { signal: options?.signal }));
+      inflight.delete(key);
+      seen.add(key);
+      yield { cid, bytes };
+      if (cid.code === code) {
+        const links = decode5(bytes).Links;
+        for (let i = links.length - 1; i >= 0; i--) {
+          const link = links[i].Hash;
+          if (!seen.has(link.toString())) stack.push(link);
+        }
+      } else if (cid.code !== code3) {
+        throw new TreeError(`cannot walk ${cid}: codec 0x${cid.code.toString(16)} is not dag-pb or raw`);
+      }
+    }
+  } finally {
+    inflight.clear();
+  }
+}
+
+// src/core/publish.ts
+var PublishSink = class {
+  constructor(sinks) {
+    this.sinks = sinks;
+  }
+  sinks;
+  dagPb = new MemoryBlockStore();
+  async put(cid, bytes) {
+    if (cid.code === 112) await this.dagPb.put(cid, bytes);
+    await Promise.all(this.sinks.map(async (s) => {
+      await s.put(cid, bytes);
+    }));
+  }
+};
+var discard = { put: async () => {
+} };
+function platformString2(p) {
+  return [p.os, p.architecture, p.variant].filter((x) => x != null && x !== "").join("/");
+}
+function resolveName(options, image) {
+  if (options.name != null && options.name !== "") return validateName(options.name, "name");
+  if (options.image.kind === "docker") return validateName(parseReference(options.image.ref, "image").path, "image");
+  const repoTag = image.repoTags.find((t) => t.includes(":") || t.includes("/"));
+  if (repoTag != null) return validateName(parseReference(repoTag, "image-file").path, "image-file");
+  throw new InputError("name", 'no repository name given and the image archive names none (expected a name such as "team/app")');
+}
+function resolveTags(options) {
+  if (options.tags.length > 0) return options.tags.map((t) => validateTag(t, "tags"));
+  if (options.image.kind === "docker") {
+    const tag = parseReference(options.image.ref, "image").tag;
+    if (tag != null) return [tag];
+  }
+  return ["latest"];
+}
+async function previousBlobs(root, name4, source, options) {
+  const known = /* @__PURE__ */ new Map();
+  const tagsDir = await resolvePath(root, registryPaths.tags(name4), source, options);
+  if (tagsDir == null) return known;
+  for (const tag of await readDirectory(tagsDir.cid, source, options)) {
+    const blobs = await resolvePath(tag.cid, ["blobs", "sha256"], source, options);
+    if (blobs == null) continue;
+    for (const entry of await readDirectory(blobs.cid, source, options)) {
+      known.set(entry.name, { cid: entry.cid, size: entry.size });
+    }
+  }
+  return known;
+}
+async function* once(bytes) {
+  yield bytes;
+}
+function fileContent2(file) {
+  if (file.open == null) throw new Error(`no content for ${file.path}`);
+  return file.open();
+}
+async function publish(options) {
+  const logger = options.logger ?? silentLogger;
+  const { signal } = options;
+  const scope = options.carScope ?? "new";
+  const tags = resolveTags(options);
+  const work = await mkdtemp2(join3(options.tempDir, "ipcr-publish-"));
+  let archive;
+  let car;
+  try {
+    const input = options.image.kind === "docker" ? "image" : "image-file";
+    const archivePath = options.image.kind === "docker" ? await logger.group(`Export ${options.image.ref} from Docker`, async () => {
+      const img = options.image;
+      return await saveDockerImage(img.ref, { run: img.run, tempDir: work, input, signal });
+    }) : options.image.path;
+    archive = await openImageArchive(archivePath, { input, tempDir: work, signal });
+    const image = await loadImage(archive, { input, signal });
+    const name4 = resolveName(options, image);
+    const description = options.description ?? image.labels["org.opencontainers.image.description"];
+    const platforms = image.images.map((i) => platformString2(i.platform));
+    logger.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name4}:${tags.join(", ")}`);
+    const source = options.previousRoot != null ? new FirstSource(options.sources ?? []) : null;
+    if (options.previousRoot != null && (options.sources ?? []).length === 0) {
+      throw new InputError("previous-root", "a previous root was given but no block source to read it from (set gateways, a CAR or a store)");
+    }
+    const known = options.previousRoot != null && source != null ? await logger.group("Read the previous registry root", async () => await previousBlobs(options.previousRoot, name4, source, { signal, logger })) : /* @__PURE__ */ new Map();
+    car = await CarFileWriter.create(options.carPath);
+    const sink = new PublishSink([car, ...options.sinks ?? []]);
+    const files = tagFolderFiles(image, { name: name4, tag: tags[0] });
+    const blobFiles = files.filter((f) => f.path.startsWith("blobs/sha256/"));
+    const total = blobFiles.reduce((n, f) => n + f.size, 0);
+    let reused = 0;
+    const blobEntries = await logger.group(`Import ${blobFiles.length} blobs (${formatBytes(total)})`, async () => {
+      const progress = new Progress(logger, "imported", total);
+      const entries = [];
+      for (const file of blobFiles) {
+        const hex = file.path.slice("blobs/sha256/".length);
+        const label = `${input} blob ${file.digest ?? hex}`;
+        const content = async function* () {
+          const raw = file.bytes != null ? once(file.bytes) : fileContent2(file);
+          const checked = file.digest != null ? verifyDigest(raw, { digest: file.digest, size: file.size, label }) : raw;
+          for await (const chunk of checked) {
+            progress.add(chunk.length);
+            yield chunk;
+          }
+        };
+        const previous = scope === "new" ? known.get(hex) : void 0;
+        let node = await importFile(content(), previous != null ? discard : sink, { signal });
+        if (previous != null) {
+          if (previous.cid.equals(node.cid)) {
+            reused++;
+          } else {
+            node = await importFile(content(), sink, { signal });
+          }
+        }
+        entries.push({ name: hex, cid: node.cid, size: node.size });
+      }
+      progress.finish();
+      return entries;
+    });
+    const sha256Dir = await buildDirectory(blobEntries, sink, { signal });
+    const blobsDir = await buildDirectory([{ name: "sha256", ...sha256Dir }], sink, { signal });
+    const edits = [];
+    const published = [];
+    const now = (options.now ?? /* @__PURE__ */ new Date()).toISOString();
+    const catalogTags = [];
+    for (const tag of tags) {
+      const entries = [{ name: "blobs", ...blobsDir }];
+      for (const file of tagFolderFiles(image, { name: name4, tag }).filter((f) => !f.path.startsWith("blobs/"))) {
+        const bytes = file.bytes ?? (() => {
+          throw new Error(`${file.path} has no bytes`);
+        })();
+        const node = await importBytes(bytes, sink, { signal });
+        entries.push({ name: file.path, cid: node.cid, size: node.size });
+      }
+      const folder = await buildDirectory(entries, sink, { signal });
+      edits.push({ path: registryPaths.tag(name4, tag), node: folder });
+      published.push({ tag, cid: folder.cid.toString() });
+      catalogTags.push({
+        tag,
+        digest: image.root.digest,
+        platforms,
+        size: total,
+        cid: folder.cid.toString(),
+        published: now,
+        ...options.revision != null && options.revision !== "" ? { revision: options.revision } : {}
+      });
+    }
+    if (description != null && description.trim() !== "") {
+      const line = description.trim().split("\n")[0];
+      const readme = await importBytes(new TextEncoder().encode(`${line}
+`), sink, { signal });
+      edits.push({ path: registryPaths.readme(name4), node: readme });
+    }
+    const previousCatalog = await readPreviousCatalog(options.previousRoot ?? null, source, { signal });
+    const catalog = updateCatalog(previousCatalog, { name: name4, description: description?.trim().split("\n")[0], tags: catalogTags, updated: now });
+    const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal });
+    edits.push({ path: registryPaths.catalog(), node: catalogNode });
+    const root = await editTree(options.previousRoot ?? null, edits, source, sink, { signal });
+    if (scope === "full" && options.previousRoot != null && source != null) {
+      await logger.group("Copy the unchanged part of the registry into the CAR", async () => {
+        const full = new FirstSource([sink.dagPb, source]);
+        for await (const block of walkDag(root.cid, full, { signal, skip: (cid) => cid.code === 85 && car?.has(cid) === true })) {
+          await car?.put(block.cid, block.bytes);
+        }
+      });
+    }
+    const written = await car.close(root.cid);
+    car = void 0;
+    return {
+      rootCid: root.cid.toString(),
+      ...options.previousRoot != null ? { previousRoot: options.previousRoot.toString() } : {},
+      name: name4,
+      tags: published,
+      imageCid: published[0].cid,
+      digest: image.root.digest,
+      platforms,
+      size: total,
+      ...description != null ? { description: description.trim().split("\n")[0] } : {},
+      sourceFormat: image.sourceFormat,
+      car: { path: written.path, scope, blocks: written.blocks, bytes: written.bytes },
+      reusedBlobs: reused
+    };
+  } finally {
+    if (car != null) await car.abort();
+    if (archive != null) await archive.close();
+    await rm3(work, { recursive: true, force: true });
+  }
+}
+async function readPreviousCatalog(root, source, options) {
+  if (root == null || source == null) return emptyCatalog();
+  const node = await resolvePath(root, registryPaths.catalog(), source, options);
+  if (node == null) return emptyCatalog();
+  return parseCatalog(await readFileBytes(node.cid, source, { ...options, maxBytes: 64 * 1024 * 1024 }));
+}
+function parseCid(value, input) {
+  try {
+    return CID.parse(value.trim().replace(/^\/ipfs\//, ""));
+  } catch {
+    throw new InputError(input, `'${value}' is not a CID (expected a CIDv0 Qm\u2026 or CIDv1 such as bafy\u2026)`);
+  }
+}
+
+// src/core/blocks/car-source.ts
+import { open as open4 } from "node:fs/promises";
+
+// node_modules/@ipld/car/src/decoder-common.js
+var import_varint2 = __toESM(require_varint(), 1);
+var CIDV0_BYTES = {
+  SHA2_256: 18,
+  LENGTH: 32,
+  DAG_PB: 112
+};
+var V2_HEADER_LENGTH = (
+  /* characteristics */
+  16 + 8 + 8 + 8
+);
+function decodeVarint2(bytes, seeker) {
+  if (!bytes.length) {
+    throw new Error("Unexpected end of data");
+  }
+  const i = import_varint2.default.decode(bytes);
+  seeker.seek(
+    /** @type {number} */
+    import_varint2.default.decode.bytes
+  );
+  return i;
+}
+function decodeV2Header(bytes) {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 0;
+  const header = {
+    version: 2,
+    /** @type {[bigint, bigint]} */
+    characteristics: [
+      dv.getBigUint64(offset, true),
+      dv.getBigUint64(offset += 8, true)
+    ],
+    dataOffset: Number(dv.getBigUint64(offset += 8, true)),
+    dataSize: Number(dv.getBigUint64(offset += 8, true)),
+    indexOffset: Number(dv.getBigUint64(offset += 8, true))
+  };
+  return header;
+}
+function getMultihashLength(bytes) {
+  import_varint2.default.decode(bytes);
+  const codeLength = (
+    /** @type {number} */
+    import_varint2.default.decode.bytes
+  );
+  const length3 = import_varint2.default.decode(bytes.subarray(import_varint2.default.decode.bytes));
+  const lengthLength = (
+    /** @type {number} */
+    import_varint2.default.decode.bytes
+  );
+  const mhLength = codeLength + lengthLength + length3;
+  return mhLength;
+}
+
+// node_modules/@ipld/car/src/header-validator.js
+var Kinds = {
+  Null: (
+    /**
+     * @param obj
+     * @returns {undefined|null}
+     */
+    (obj) => obj === null ? obj : void 0
+  ),
+  Int: (
+    /**
+     * @param obj
+     * @returns {undefined|number}
+     */
+    (obj) => Number.isInteger(obj) ? obj : void 0
+  ),
+  Float: (
+    /**
+     * @param obj
+     * @returns {undefined|number}
+     */
+    (obj) => typeof obj === "number" && Number.isFinite(obj) ? obj : void 0
+  ),
+  String: (
+    /**
+     * @param obj
+     * @returns {undefined|string}
+     */
+    (obj) => typeof obj === "string" ? obj : void 0
+  ),
+  Bool: (
+    /**
+     * @param obj
+     * @returns {undefined|boolean}
+     */
+    (obj) => typeof obj === "boolean" ? obj : void 0
+  ),
+  Bytes: (
+    /**
+     * @param obj
+     * @returns {undefined|Uint8Array}
+     */
+    (obj) => obj instanceof Uint8Array ? obj : void 0
+  ),
+  Link: (
+    /**
+     * @param obj
+     * @returns {undefined|object}
+     */
+    (obj) => obj !== null && typeof obj === "object" && obj.asCID === obj ? obj : void 0
+  ),
+  List: (
+    /**
+     * @param obj
+     * @returns {undefined|Array<any>}
+     */
+    (obj) => Array.isArray(obj) ? obj : void 0
+  ),
+  Map: (
+    /**
+     * @param obj
+     * @returns {undefined|object}
+     */
+    (obj) => obj !== null && typeof obj === "object" && obj.asCID !== obj && !Array.isArray(obj) && !(obj instanceof Uint8Array) ? obj : void 0
+  )
+};
+var Types = {
+  "CarV1HeaderOrV2Pragma > roots (anon) > valueType (anon)": Kinds.Link,
+  "CarV1HeaderOrV2Pragma > roots (anon)": (
+    /**
+     * @param obj
+     * @returns {undefined|any}
+     */
+    (obj) => {
+      if (Kinds.List(obj) === void 0) {
+        return void 0;
+      }
+      for (let i = 0; i < obj.length; i++) {
+        let v = obj[i];
+        v = Types["CarV1HeaderOrV2Pragma > roots (anon) > valueType (anon)"](v);
+        if (v === void 0) {
+          return void 0;
+        }
+        if (v !== obj[i]) {
+          const ret = obj.slice(0, i);
+          for (let j = i; j < obj.length; j++) {
+            let v2 = obj[j];
+            v2 = Types["CarV1HeaderOrV2Pragma > roots (anon) > valueType (anon)"](v2);
+            if (v2 === void 0) {
+              return void 0;
+            }
+            ret.push(v2);
+          }
+          return ret;
+        }
+      }
+      return obj;
+    }
+  ),
+  Int: Kinds.Int,
+  CarV1HeaderOrV2Pragma: (
+    /**
+     * @param obj
+     * @returns {undefined|any}
+     */
+    (obj) => {
+      if (Kinds.Map(obj) === void 0) {
+        return void 0;
+      }
+      const entries = Object.entries(obj);
+      let ret = obj;
+      let requiredCount = 1;
+      for (let i = 0; i < entries.length; i++) {
+        const [key, value] = entries[i];
+        switch (key) {
+          case "roots":
+            {
+              const v = Types["CarV1HeaderOrV2Pragma > roots (anon)"](obj[key]);
+              if (v === void 0) {
+                return void 0;
+              }
+              if (v !== value || ret !== obj) {
+                if (ret === obj) {
+                  ret = {};
+                  for (let j = 0; j < i; j++) {
+                    ret[entries[j][0]] = entries[j][1];
+                  }
+                }
+                ret.roots = v;
+              }
+            }
+            break;
+          case "version":
+            {
+              requiredCount--;
+              const v = Types.Int(obj[key]);
+              if (v === void 0) {
+                return void 0;
+              }
+              if (v !== value || ret !== obj) {
+                if (ret === obj) {
+                  ret = {};
+                  for (let j = 0; j < i; j++) {
+                    ret[entries[j][0]] = entries[j][1];
+                  }
+                }
+                ret.version = v;
+              }
+            }
+            break;
+          default:
+            return void 0;
+        }
+      }
+      if (requiredCount > 0) {
+        return void 0;
+      }
+      return ret;
+    }
+  )
+};
+var Reprs = {
+  "CarV1HeaderOrV2Pragma > roots (anon) > valueType (anon)": Kinds.Link,
+  "CarV1HeaderOrV2Pragma > roots (anon)": (
+    /**
+     * @param obj
+     * @returns {undefined|any}
+     */
+    (obj) => {
+      if (Kinds.List(obj) === void 0) {
+        return void 0;
+      }
+      for (let i = 0; i < obj.length; i++) {
+        let v = obj[i];
+        v = Reprs["CarV1HeaderOrV2Pragma > roots (anon) > valueType (anon)"](v);
+        if (v === void 0) {
+          return void 0;
+        }
+        if (v !== obj[i]) {
+          const ret = obj.slice(0, i);
+          for (let j = i; j < obj.length; j++) {
+            let v2 = obj[j];
+            v2 = Reprs["CarV1HeaderOrV2Pragma > roots (anon) > valueType (anon)"](v2);
+            if (v2 === void 0) {
+              return void 0;
+            }
+            ret.push(v2);
+          }
+          return ret;
+        }
+      }
+      return obj;
+    }
+  ),
+  Int: Kinds.Int,
+  CarV1HeaderOrV2Pragma: (
+    /**
+     * @param obj
+     * @returns {undefined|any}
+     */
+    (obj) => {
+      if (Kinds.Map(obj) === void 0) {
+        return void 0;
+      }
+      const entries = Object.entries(obj);
+      let ret = obj;
+      let requiredCount = 1;
+      for (let i = 0; i < entries.length; i++) {
+        const [key, value] = entries[i];
+        switch (key) {
+          case "roots":
+            {
+              const v = Reprs["CarV1HeaderOrV2Pragma > roots (anon)"](value);
+              if (v === void 0) {
+                return void 0;
+              }
+              if (v !== value || ret !== obj) {
+                if (ret === obj) {
+                  ret = {};
+                  for (let j = 0; j < i; j++) {
+                    ret[entries[j][0]] = entries[j][1];
+                  }
+                }
+                ret.roots = v;
+              }
+            }
+            break;
+          case "version":
+            {
+              requiredCount--;
+              const v = Reprs.Int(value);
+              if (v === void 0) {
+                return void 0;
+              }
+              if (v !== value || ret !== obj) {
+                if (ret === obj) {
+                  ret = {};
+                  for (let j = 0; j < i; j++) {
+                    ret[entries[j][0]] = entries[j][1];
+                  }
+                }
+                ret.version = v;
+              }
+            }
+            break;
+          default:
+            return void 0;
+        }
+      }
+      if (requiredCount > 0) {
+        return void 0;
+      }
+      return ret;
+    }
+  )
+};
+var CarV1HeaderOrV2Pragma = {
+  toTyped: Types.CarV1HeaderOrV2Pragma,
+  toRepresentation: Reprs.CarV1HeaderOrV2Pragma
+};
+
+// node_modules/@ipld/car/src/decoder.js
+async function readHeader(reader, strictVersion) {
+  const length3 = decodeVarint2(await reader.upTo(8), reader);
+  if (length3 === 0) {
+    throw new Error("Invalid CAR header (zero length)");
+  }
+  const header = await reader.exactly(length3, true);
+  const block = decode10(header);
+  if (CarV1HeaderOrV2Pragma.toTyped(block) === void 0) {
+    throw new Error("Invalid CAR header format");
+  }
+  if (block.version !== 1 && block.version !== 2 || strictVersion !== void 0 && block.version !== strictVersion) {
+    throw new Error(`Invalid CAR version: ${block.version}${strictVersion !== void 0 ? ` (expected ${strictVersion})` : ""}`);
+  }
+  if (block.version === 1) {
+    if (!Array.isArray(block.roots)) {
+      throw new Error("Invalid CAR header format");
+    }
+    return block;
+  }
+  if (block.roots !== void 0) {
+    throw new Error("Invalid CAR header format");
+  }
+  const v2Header = decodeV2Header(await reader.exactly(V2_HEADER_LENGTH, true));
+  reader.seek(v2Header.dataOffset - reader.pos);
+  const v1Header = await readHeader(reader, 1);
+  return Object.assign(v1Header, v2Header);
+}
+async function readCid(reader) {
+  const first = await reader.exactly(2, false);
+  if (first[0] === CIDV0_BYTES.SHA2_256 && first[1] === CIDV0_BYTES.LENGTH) {
+    const bytes2 = await reader.exactly(34, true);
+    const multihash2 = decode4(bytes2);
+    return CID.create(0, CIDV0_BYTES.DAG_PB, multihash2);
+  }
+  const version2 = decodeVarint2(await reader.upTo(8), reader);
+  if (version2 !== 1) {
+    throw new Error(`Unexpected CID version (${version2})`);
+  }
+  const codec = decodeVarint2(await reader.upTo(8), reader);
+  const bytes = await reader.exactly(getMultihashLength(await reader.upTo(8)), true);
+  const multihash = decode4(bytes);
+  return CID.create(version2, codec, multihash);
+}
+async function readBlockHead(reader) {
+  const start = reader.pos;
+  let length3 = decodeVarint2(await reader.upTo(8), reader);
+  if (length3 === 0) {
+    throw new Error("Invalid CAR section (zero length)");
+  }
+  length3 += reader.pos - start;
+  const cid = await readCid(reader);
+  const blockLength = length3 - Number(reader.pos - start);
+  return { cid, length: length3, blockLength };
+}
+
+// src/core/blocks/car-source.ts
+var CarBlockSource = class _CarBlockSource {
+  label;
+  path;
+  roots;
+  file;
+  index;
+  constructor(path, file, roots, index) {
+    this.path = path;
+    this.label = `CAR ${path}`;
+    this.file = file;
+    this.roots = roots;
+    this.index = index;
+  }
+  static async open(path, options) {
+    const file = await open4(path, "r");
+    try {
+      const { size } = await file.stat();
+      const reader = new FileReader(file, size);
+      let header;
+      try {
+        header = await readHeader(reader);
+      } catch (err) {
+        throw new InputError(path, `not a CAR file: ${err?.message ?? err}`, { cause: err });
+      }
+      const end = header.version === 2 ? header.dataOffset + header.dataSize : size;
+      if (end > size) throw new InputError(path, "CAR file is truncated");
+      const index = /* @__PURE__ */ new Map();
+      let count = 0;
+      while (reader.pos < end) {
+        if (++count % 4096 === 0) throwIfAborted(options?.signal);
+        const first = await reader.upTo(1);
+        if (first[0] === 0) break;
+        let head;
+        try {
+          head = await readBlockHead(reader);
+        } catch (err) {
+          throw new InputError(path, `bad block section at byte ${reader.pos}: ${err?.message ?? err}`, { cause: err });
+        }
+        const offset = reader.pos;
+        if (offset + head.blockLength > end) throw new InputError(path, "CAR file is truncated");
+        const key = blockKey(head.cid);
+        if (!index.has(key)) index.set(key, { cid: head.cid, offset, length: head.blockLength });
+        reader.seek(head.blockLength);
+      }
+      return new _CarBlockSource(path, file, header.roots, index);
+    } catch (err) {
+      await file.close();
+      throw err;
+    }
+  }
+  get blockCount() {
+    return this.index.size;
+  }
+  has(cid) {
+    return this.index.has(blockKey(cid));
+  }
+  /** The CIDs of every block, in file order. */
+  *cids() {
+    for (const { cid } of this.index.values()) yield cid;
+  }
+  async get(cid, options) {
+    throwIfAborted(options?.signal);
+    const location = this.index.get(blockKey(cid));
+    if (location == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
+    const bytes = new Uint8Array(location.length);
+    let done = 0;
+    while (done < bytes.length) {
+      const { bytesRead } = await this.file.read(bytes, done, bytes.length - done, location.offset + done);
+      if (bytesRead === 0) throw new BlockNotFoundError(`Block ${cid} is truncated in ${this.label}`);
+      done += bytesRead;
+    }
+    verifyBlock(cid, bytes);
+    return bytes;
+  }
+  async close() {
+    await this.file.close();
+  }
+};
+var WINDOW = 64 * 1024;
+var FileReader = class {
+  pos = 0;
+  window = new Uint8Array(0);
+  windowStart = 0;
+  file;
+  size;
+  constructor(file, size) {
+    this.file = file;
+    this.size = size;
+  }
+  async upTo(length3) {
+    await this.fill(length3);
+    const start = this.pos - this.windowStart;
+    return this.window.subarray(start, start + length3);
+  }
+  async exactly(length3, seek = false) {
+    const bytes = await this.upTo(length3);
+    if (bytes.length < length3) throw new Error("Unexpected end of data");
+    if (seek) this.pos += length3;
+    return bytes;
+  }
+  seek(length3) {
+    this.pos += length3;
+  }
+  async fill(length3) {
+    const start = this.pos - this.windowStart;
+    if (start >= 0 && start + length3 <= this.window.length) return;
+    const want = Math.min(Math.max(length3, WINDOW), Math.max(0, this.size - this.pos));
+    const buffer2 = new Uint8Array(want);
+    let done = 0;
+    while (done < want) {
+      const { bytesRead } = await this.file.read(buffer2, done, want - done, this.pos + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    this.window = buffer2.subarray(0, done);
+    this.windowStart = this.pos;
+  }
+};
+
+// src/core/blocks/gateway.ts
+var GatewayBlockSource = class {
+  label;
+  gateways;
+  fetch;
+  timeoutMs;
+  retries;
+  retryDelayMs;
+  maxBlockBytes;
+  logger;
+  constructor(urls, options = {}) {
+    if (urls.length === 0) throw new InputError("gateways", "at least one gateway URL is required");
+    this.gateways = urls.map(parseGateway);
+    this.label = `gateways ${this.gateways.map((g) => g.label).join(", ")}`;
+    this.fetch = options.fetch ?? globalThis.fetch;
+    this.timeoutMs = options.timeoutMs ?? 3e4;
+    this.retries = options.retries ?? 2;
+    this.retryDelayMs = options.retryDelayMs ?? 250;
+    this.maxBlockBytes = options.maxBlockBytes ?? 4 * 1024 * 1024;
+    this.logger = options.logger ?? silentLogger;
+  }
+  async get(cid, options) {
+    const failures = [];
+    for (const gateway of this.gateways) {
+      const result = await this.getFrom(gateway, cid, options?.signal);
+      if (result instanceof Uint8Array) return result;
+      failures.push(`${gateway.label} (${result})`);
+      this.logger.debug(`block ${cid} not fetched from ${gateway.label}: ${result}`);
+    }
+    throw new BlockNotFoundError(`Block ${cid} not found on gateways: ${failures.join(", ")}`);
+  }
+  /** The verified block, or why this gateway failed. Throws only when aborted. */
+  async getFrom(gateway, cid, signal) {
+    const url = new URL(gateway.url);
+    url.pathname = `${url.pathname.replace(/\/+$/, "")}/ipfs/${cid.toString()}`;
+    url.searchParams.set("format", "raw");
+    const headers = { accept: "application/vnd.ipld.raw" };
+    if (gateway.authorization != null) headers.authorization = gateway.authorization;
+    let reason = "";
+    for (let attempt = 0; attempt <= this.retries; attempt++) {
+      if (attempt > 0) await sleep(this.retryDelayMs * 2 ** (attempt - 1), signal);
+      throwIfAborted(signal);
+      const timeout = AbortSignal.timeout(this.timeoutMs);
+      const requestSignal = signal == null ? timeout : AbortSignal.any([signal, timeout]);
+      let retryable = false;
+      try {
+        const response = await this.fetch(url, { headers, signal: requestSignal, redirect: "follow" });
+        if (response.ok) {
+          const bytes = await readBody(response, this.maxBlockBytes);
+          verifyBlock(cid, bytes);
+          return bytes;
+        }
+        await response.body?.cancel().catch(() => {
+        });
+        reason = `HTTP ${response.status}`;
+        retryable = response.status >= 500 || response.status === 429;
+      } catch (err) {
+        throwIfAborted(signal);
+        if (err instanceof DigestMismatchError) return "digest mismatch";
+        if (err?.code === "ERR_UNSUPPORTED_HASH") throw err;
+        if (err instanceof BodyTooLargeError) return err.message;
+        reason = timeout.aborted ? `timeout after ${this.timeoutMs} ms` : `network error: ${err?.cause?.message ?? err?.message ?? err}`;
+        retryable = true;
+      }
+      if (!retryable) break;
+      if (attempt < this.retries) this.logger.debug(`${gateway.label}: ${reason} for ${cid}, retrying`);
+    }
+    return reason;
+  }
+};
+function parseGateway(input) {
+  let url;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new InputError("gateways", `not a URL: ${redact(input)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new InputError("gateways", `not an http(s) URL: ${redact(input)}`);
+  let authorization;
+  if (url.username !== "" || url.password !== "") {
+    const user = decodeURIComponent(url.username);
+    const password = decodeURIComponent(url.password);
+    authorization = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+    url.username = "";
+    url.password = "";
+  }
+  url.hash = "";
+  const label = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+  return { label, url, authorization };
+}
+function redact(input) {
+  return input.replace(/\/\/[^/@]*@/, "//");
+}
+var BodyTooLargeError = class extends Error {
+};
+async function readBody(response, max) {
+  const declared = Number(response.headers.get("content-length") ?? NaN);
+  if (declared > max) {
+    await response.body?.cancel().catch(() => {
+    });
+    throw new BodyTooLargeError(`block larger than ${max} bytes`);
+  }
+  if (response.body == null) return new Uint8Array(0);
+  const chunks = [];
+  let length3 = 0;
+  const reader = response.body.getReader();
+  for (; ; ) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length3 += value.byteLength;
+    if (length3 > max) {
+      await reader.cancel().catch(() => {
+      });
+      throw new BodyTooLargeError(`block larger than ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  return Buffer.concat(chunks, length3);
+}
+async function sleep(ms, signal) {
+  throwIfAborted(signal);
+  await new Promise((resolve2) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve2();
+    }
+  });
+  throwIfAborted(signal);
+}
+
+// src/core/sources.ts
+function validateGatewayUrl(value, input = "gateways") {
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InputError(input, `'${value.replace(/\/\/[^/@]*@/, "//***@")}' is not a URL (expected e.g. https://gateway.example)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new InputError(input, `'${url.origin}' must be an http:// or https:// URL`);
+  }
+  return value.replace(/\/+$/, "");
+}
+async function openSources(config, logger) {
+  const sources = [];
+  for (const path of config.cars) {
+    try {
+      sources.push(await CarBlockSource.open(path));
+    } catch (err) {
+      throw new InputError("previous-car", `cannot read '${path}' as a CAR file: ${err.message}`, { cause: err });
+    }
+  }
+  if (config.gateways.length > 0) {
+    sources.push(new GatewayBlockSource(config.gateways.map((g) => validateGatewayUrl(g)), { logger }));
+  }
+  return sources;
+}
+
+// src/core/sample.ts
+var import_tar_stream = __toESM(require_tar_stream(), 1);
+import { createCipheriv, createHash as createHash5 } from "node:crypto";
+import { createWriteStream as createWriteStream2 } from "node:fs";
+import { mkdir, rename as rename2, writeFile } from "node:fs/promises";
+import { join as join4 } from "node:path";
+import { PassThrough, Transform } from "node:stream";
+import { pipeline as pipeline2 } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+function randomStream(seed, size) {
+  const key = createHash5("sha256").update(seed).digest().subarray(0, 16);
+  const cipher = createCipheriv("aes-128-ctr", key, Buffer.alloc(16));
+  const out = new PassThrough();
+  const zeros = Buffer.alloc(1 << 20);
+  let left = size;
+  const pump = () => {
+    while (left > 0) {
+      const n = Math.min(left, zeros.length);
+      left -= n;
+      if (!out.write(cipher.update(zeros.subarray(0, n)))) {
+        out.once("drain", pump);
+        return;
+      }
+    }
+    out.end();
+  };
+  process.nextTick(pump);
+  return out;
+}
+function hashing(onDone) {
+  const hash = createHash5("sha256");
+  let size = 0;
+  return new Transform({
+    transform(chunk, _enc, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+    flush(cb) {
+      onDone(`sha256:${hash.digest("hex")}`, size);
+      cb();
+    }
+  });
+}
+async function writeBlob(blobs, bytes) {
+  const hex = createHash5("sha256").update(bytes).digest("hex");
+  await writeFile(join4(blobs, hex), bytes);
+  return { digest: `sha256:${hex}`, size: bytes.length };
+}
+async function writeSampleImage(dir, options) {
+  const blobs = join4(dir, "blobs", "sha256");
+  await mkdir(blobs, { recursive: true });
+  const seed = options.seed ?? "ipcr";
+  const gzip = options.gzip ?? true;
+  const layers = [];
+  let bytes = 0;
+  for (const [index2, files] of options.layers.entries()) {
+    const tmp = join4(blobs, `.layer-${index2}.tmp`);
+    const tar = (0, import_tar_stream.pack)();
+    let diffId = "";
+    let digest2 = "";
+    let size = 0;
+    const written = (async () => {
+      const stages = [hashing((d) => {
+        diffId = d;
+      })];
+      if (gzip) stages.push(createGzip({ level: 1 }));
+      await pipeline2(tar, ...stages, hashing((d, s) => {
+        digest2 = d;
+        size = s;
+      }), createWriteStream2(tmp));
+    })();
+    for (const file of files) {
+      const mtime = /* @__PURE__ */ new Date(0);
+      if (file.text != null) {
+        tar.entry({ name: file.path, mtime, mode: 420 }, file.text);
+        continue;
+      }
+      const fileSize = file.size ?? 0;
+      await new Promise((resolve2, reject) => {
+        const entry = tar.entry({ name: file.path, size: fileSize, mtime, mode: 420 }, (err) => err != null ? reject(err) : resolve2());
+        randomStream(`${seed}/${index2}/${file.path}`, fileSize).pipe(entry);
+      });
+    }
+    tar.finalize();
+    await written;
+    await rename2(tmp, join4(blobs, digest2.slice("sha256:".length)));
+    layers.push({ digest: digest2, size, diffId });
+    bytes += size;
+  }
+  const config = {
+    architecture: "amd64",
+    os: "linux",
+    config: { Labels: options.labels ?? {} },
+    rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) },
+    history: layers.map(() => ({ created_by: "ipcr sample image", created: "1970-01-01T00:00:00Z" }))
+  };
+  const configBlob = await writeBlob(blobs, Buffer.from(JSON.stringify(config)));
+  const layerType = gzip ? "application/vnd.oci.image.layer.v1.tar+gzip" : "application/vnd.oci.image.layer.v1.tar";
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: { mediaType: "application/vnd.oci.image.config.v1+json", ...configBlob },
+    layers: layers.map((l) => ({ mediaType: layerType, digest: l.digest, size: l.size }))
+  };
+  const manifestBlob = await writeBlob(blobs, Buffer.from(JSON.stringify(manifest)));
+  const index = {
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.index.v1+json",
+    manifests: [{
+      mediaType: manifest.mediaType,
+      ...manifestBlob,
+      platform: { architecture: "amd64", os: "linux" },
+      annotations: { "org.opencontainers.image.ref.name": options.tag ?? "latest" }
+    }]
+  };
+  await writeFile(join4(dir, "index.json"), JSON.stringify(index));
+  await writeFile(join4(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  return { dir, manifestDigest: manifestBlob.digest, configDigest: configBlob.digest, bytes: bytes + configBlob.size + manifestBlob.size };
+}
+var demoImage = {
+  labels: { "org.opencontainers.image.description": "ipcr demo image, built in-process without Docker" },
+  layers: [
+    [
+      { path: "etc/ipcr-release", text: "ipcr demo image\n" },
+      { path: "hello.txt", text: "Hello from the InterPlanetary Container Registry.\n" }
+    ],
+    [{ path: "data/random.bin", size: 3 * 1024 * 1024 + 17 }]
+  ]
+};
+
+// src/core/commands.ts
+function pullCommand(result) {
+  const tag = result.tags[0]?.tag ?? "latest";
+  const dir = `${result.name.replace(/\//g, "_")}_${tag}`;
+  const path = ipfsPath(result.rootCid, registryPaths.tag(result.name, tag));
+  return `ipfs get -o ${dir} ${path} && tar -C ${dir} -cf - . | docker load`;
+}
+
+// src/core/store.ts
+import { mkdir as mkdir3, readFile as readFile2, rename as rename4, writeFile as writeFile3 } from "node:fs/promises";
+import { join as join6 } from "node:path";
+
+// src/core/blocks/fs-store.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { access, mkdir as mkdir2, readFile, rename as rename3, rm as rm4, writeFile as writeFile2 } from "node:fs/promises";
+import { join as join5 } from "node:path";
+var FsBlockStore = class {
+  dir;
+  label;
+  madeDirs = /* @__PURE__ */ new Set();
+  constructor(dir) {
+    this.dir = dir;
+    this.label = `local store ${dir}`;
+  }
+  /** The file that holds `cid`. */
+  pathOf(cid) {
+    const name4 = cid.toV1().toString();
+    return join5(this.dir, name4.slice(-3, -1), name4);
+  }
+  async put(cid, bytes, options) {
+    throwIfAborted(options?.signal);
+    const file = this.pathOf(cid);
+    if (await exists2(file)) return;
+    const shard = join5(file, "..");
+    if (!this.madeDirs.has(shard)) {
+      await mkdir2(shard, { recursive: true });
+      this.madeDirs.add(shard);
+    }
+    const temp = `${file}.${randomBytes2(6).toString("hex")}.tmp`;
+    try {
+      await writeFile2(temp, bytes, { signal: options?.signal });
+      await rename3(temp, file);
+    } catch (err) {
+      await rm4(temp, { force: true });
+      throw err;
+    }
+  }
+  async get(cid, options) {
+    throwIfAborted(options?.signal);
+    let bytes;
+    try {
+      bytes = await readFile(this.pathOf(cid), { signal: options?.signal });
+    } catch (err) {
+      if (err?.code === "ENOENT") throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
+      throw err;
+    }
+    verifyBlock(cid, bytes);
+    return bytes;
+  }
+  async has(cid) {
+    return exists2(this.pathOf(cid));
+  }
+};
+async function exists2(path) {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// src/core/store.ts
+var LocalStore = class {
+  constructor(dir) {
+    this.dir = dir;
+    this.blocks = new FsBlockStore(join6(dir, "blocks"));
+  }
+  dir;
+  blocks;
+  async readRoot() {
+    try {
+      const text = await readFile2(join6(this.dir, "root"), "utf8");
+      return text.trim() === "" ? null : parseCid(text, "store");
+    } catch (err) {
+      if (err.code === "ENOENT") return null;
+      throw err;
+    }
+  }
+  async writeRoot(root) {
+    await mkdir3(this.dir, { recursive: true });
+    const tmp = join6(this.dir, "root.tmp");
+    await writeFile3(tmp, `${root.toString()}
+`);
+    await rename4(tmp, join6(this.dir, "root"));
+  }
+};
+
+// src/core/unixfs/export.ts
+import { constants } from "node:fs";
+import { lstat, mkdir as mkdir4, open as open5 } from "node:fs/promises";
+import { join as join7 } from "node:path";
+import { pipeline as pipeline3 } from "node:stream/promises";
+var FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+async function exportToDirectory(cid, outDir, source, options) {
+  const signal = options?.signal;
+  const logger = options?.logger ?? silentLogger;
+  const storage = readableStorage(source);
+  const result = { files: 0, directories: 0, bytes: 0 };
+  async function write2(cid2, path) {
+    throwIfAborted(signal);
+    const entry = await exporter(cid2, storage, { signal });
+    if (entry.type === "directory") {
+      await makeDirectory(path);
+      result.directories++;
+      for await (const child of entry.entries({ signal })) {
+        if (!isSafeName(child.name)) throw new TreeError(`refusing unsafe entry name '${child.name}' in ${cid2}`);
+        await write2(child.cid, join7(path, child.name));
+      }
+      return;
+    }
+    const isFile = entry.type === "raw" || entry.type === "identity" || entry.type === "file" && (entry.unixfs.type === "file" || entry.unixfs.type === "raw");
+    if (!isFile) throw new TreeError(`refusing to export ${cid2} at ${path}: unsupported entry type ${entry.type === "file" ? entry.unixfs.type : entry.type}`);
+    const file = await open5(path, FILE_FLAGS, 420);
+    await pipeline3(entry.content({ signal }), file.createWriteStream(), { signal });
+    result.files++;
+    result.bytes += Number(entry.size);
+    logger.debug(`wrote ${path} (${entry.size} bytes)`);
+  }
+  await write2(cid, outDir);
+  return result;
+}
+function isSafeName(name4) {
+  return name4 !== "" && name4 !== "." && name4 !== ".." && !name4.includes("/") && !name4.includes("\\") && !name4.includes("\0");
+}
+async function makeDirectory(path) {
+  try {
+    const stat2 = await lstat(path);
+    if (!stat2.isDirectory()) throw new TreeError(`cannot create directory ${path}: something else is in the way`);
+  } catch (err) {
+    if (err?.code !== "ENOENT") throw err;
+    await mkdir4(path, { recursive: true });
+  }
+}
+
+// src/cli/help.ts
+var mainHelp = `ipcr: the InterPlanetary Container Registry
+
+Publishes container images to a registry tree on IPFS, where the original
+recipe still works: 'ipfs get' a tag folder, then 'tar -C DIR -cf - . | docker load'.
+
+Usage: ipcr <command> [options]
+
+Commands:
+  push     Publish an image (from Docker or a file) into a registry tree and write a CAR
+  get      Extract a path of a registry (e.g. a tag folder) from a store, CARs or gateways
+  demo     Build a small sample image in-process and publish it into a local store
+  help     Show help for a command
+
+Run 'ipcr help <command>' or 'ipcr <command> --help' for its options.
+Global options: --help, --version`;
+var pushHelp = `Usage: ipcr push [IMAGE] [options]
+
+Publishes one image under one or more tags. IMAGE is a local Docker image
+reference (exported with 'docker save'); or give --file.
+
+Image:
+  --file PATH            Image tarball (docker save, buildx docker/oci, skopeo
+                         docker-archive/oci-archive, gzip allowed) or OCI layout directory
+  --name NAME            Repository name in the tree, e.g. team/app
+                         (default: the path of IMAGE or of the references in --tag)
+  --tag TAG              Tag or full reference; repeat or separate with commas
+                         (default: IMAGE's tag, else latest)
+  --description TEXT     One line for <name>/README-short.txt
+                         (default: label org.opencontainers.image.description)
+  --revision REV         Source revision recorded in catalog.json (default: $GITHUB_SHA)
+
+Registry:
+  --store DIR            Embedded local store: read the previous root from DIR/root,
+                         write every block to DIR/blocks and the new root to DIR/root
+  --previous-root CID    Registry root to update (default: the store's root, else a new registry)
+  --gateway URL          Trustless gateway to read previous-root blocks from (repeatable)
+  --previous-car PATH    CAR file with previous-root blocks (repeatable)
+
+Output:
+  --car PATH             CAR file to write (default: ./registry.car)
+  --car-scope new|full   new: only blocks this publish adds (default); full: the whole DAG
+  --json                 Print the result as JSON on stdout
+  -q, --quiet            Only errors on stderr
+  -v, --verbose          Debug lines on stderr
+
+Examples:
+  ipcr push team/app:1.0 --store ~/.ipcr
+  ipcr push --file app.tar --name team/app --tag 1.0,latest --car app.car
+  ipcr push --file app.tar --name team/app --tag 1.1 --previous-root bafy... \\
+            --gateway https://gateway.example --car update.car`;
+var getHelp = `Usage: ipcr get PATH -o DIR [options]
+
+Writes a file or folder of a registry to DIR, verifying every block against its
+CID. PATH is /ipfs/<cid>/<path>, <cid>/<path>, or <path> inside the store's root.
+
+  -o, --output DIR       Where to write (must not exist or be empty)
+  --store DIR            Read blocks (and the root, for a bare path) from this store
+  --car PATH             Read blocks from a CAR file (repeatable)
+  --gateway URL          Read blocks from a trustless gateway (repeatable)
+
+Example, then load the image with Docker:
+  ipcr get --store .ipcr ipcr-demo/tags/latest -o demo
+  tar -C demo -cf - . | docker load`;
+var demoHelp = `Usage: ipcr demo [--store DIR] [--json]
+
+Builds a small two-layer image in-process (no Docker, no IPFS daemon, no
+network), publishes it as ipcr-demo:latest into the embedded store (default
+.ipcr), writes the CAR to DIR/demo.car and prints how to load it.`;
+
+// src/cli/logger.ts
+function cliLogger(quiet, verbose) {
+  const write2 = (line) => {
+    process.stderr.write(`${line}
+`);
+  };
+  return {
+    debug: (m) => {
+      if (verbose) write2(m);
+    },
+    info: (m) => {
+      if (!quiet) write2(m);
+    },
+    warn: (m) => {
+      write2(`warning: ${m}`);
+    },
+    group: async (name4, fn) => {
+      if (!quiet) write2(`== ${name4}`);
+      return await fn();
+    }
+  };
+}
+
+// src/cli/main.ts
+var version = "0.1.0";
+function list2(values) {
+  return (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+}
+function printResult(result, json, out) {
+  if (json) {
+    out(JSON.stringify({ ...result, pullCommand: pullCommand(result) }, null, 2));
+    return;
+  }
+  out(`root-cid   ${result.rootCid}`);
+  for (const t of result.tags) out(`tag        ${result.name}:${t.tag} ${t.cid}`);
+  out(`digest     ${result.digest}`);
+  out(`car        ${result.car.path} (${result.car.scope}, ${result.car.blocks} blocks)`);
+}
+async function push(args, out) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      file: { type: "string" },
+      name: { type: "string" },
+      tag: { type: "string", multiple: true },
+      description: { type: "string" },
+      revision: { type: "string" },
+      store: { type: "string" },
+      "previous-root": { type: "string" },
+      gateway: { type: "string", multiple: true },
+      "previous-car": { type: "string", multiple: true },
+      car: { type: "string" },
+      "car-scope": { type: "string" },
+      json: { type: "boolean" },
+      quiet: { type: "boolean", short: "q" },
+      verbose: { type: "boolean", short: "v" },
+      help: { type: "boolean", short: "h" }
+    }
+  });
+  if (values.help === true) {
+    out(pushHelp);
+    return 0;
+  }
+  if (positionals.length > 1) throw new InputError("IMAGE", `expected one image reference, got ${positionals.length}`);
+  const ref = positionals[0];
+  if (ref == null === (values.file == null)) {
+    throw new InputError("IMAGE", "give exactly one of a Docker image reference or --file PATH");
+  }
+  const scope = values["car-scope"] ?? "new";
+  if (scope !== "new" && scope !== "full") throw new InputError("--car-scope", `'${scope}' is not a CAR scope (expected new or full)`);
+  const logger = cliLogger(values.quiet === true || values.json === true, values.verbose === true);
+  const tagList = parseTagList((values.tag ?? []).join(","), "--tag");
+  const store = values.store != null ? new LocalStore(resolve(values.store)) : void 0;
+  let previousRoot = values["previous-root"] != null ? parseCid(values["previous-root"], "--previous-root") : null;
+  if (previousRoot == null && store != null) previousRoot = await store.readRoot();
+  const sources = [
+    ...store != null ? [store.blocks] : [],
+    ...await openSources({ gateways: list2(values.gateway), cars: list2(values["previous-car"]) }, logger)
+  ];
+  const result = await publish({
+    image: ref != null ? { kind: "docker", ref, run: nodeCommandRunner } : { kind: "file", path: resolve(values.file) },
+    name: values.name ?? tagList.path,
+    tags: tagList.tags,
+    description: values.description,
+    previousRoot,
+    sources,
+    sinks: store != null ? [store.blocks] : [],
+    carPath: resolve(values.car ?? "registry.car"),
+    carScope: scope,
+    tempDir: tmpdir(),
+    revision: values.revision ?? process.env.GITHUB_SHA,
+    logger
+  });
+  if (store != null) await store.writeRoot(parseCid(result.rootCid, "root"));
+  printResult(result, values.json === true, out);
+  return 0;
+}
+async function get(args, out) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      output: { type: "string", short: "o" },
+      store: { type: "string" },
+      car: { type: "string", multiple: true },
+      gateway: { type: "string", multiple: true },
+      help: { type: "boolean", short: "h" }
+    }
+  });
+  if (values.help === true) {
+    out(getHelp);
+    return 0;
+  }
+  const path = positionals[0];
+  if (path == null || positionals.length > 1) throw new InputError("PATH", "expected one path such as /ipfs/<cid>/name/tags/tag");
+  if (values.output == null) throw new InputError("--output", "expected the folder to write to");
+  const logger = cliLogger(false, false);
+  const store = values.store != null ? new LocalStore(resolve(values.store)) : void 0;
+  const sources = [
+    ...store != null ? [store.blocks] : [],
+    ...await openSources({ gateways: list2(values.gateway), cars: list2(values.car) }, logger)
+  ];
+  if (sources.length === 0) throw new InputError("--store", "no block source: give --store, --car or --gateway");
+  const parts = path.replace(/^\/?ipfs\//, "").split("/").filter((p) => p !== "");
+  let root = null;
+  try {
+    root = parseCid(parts[0] ?? "", "PATH");
+    parts.shift();
+  } catch {
+    root = store != null ? await store.readRoot() : null;
+    if (root == null) throw new InputError("PATH", `'${path}' does not start with a CID and there is no store root to resolve it in`);
+  }
+  const source = new FirstSource(sources);
+  const node = await resolvePath(root, parts, source);
+  if (node == null) throw new InputError("PATH", `'${parts.join("/")}' does not exist under ${root.toString()}`);
+  const outDir = resolve(values.output);
+  const existing = await readdir2(outDir).catch((err) => err.code === "ENOENT" ? [] : ["(not a folder)"]);
+  if (existing.length > 0) throw new InputError("--output", `'${values.output}' already exists and is not an empty folder`);
+  await exportToDirectory(node.cid, outDir, source);
+  out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`);
+  return 0;
+}
+async function demo(args, out) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      store: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" }
+    }
+  });
+  if (values.help === true) {
+    out(demoHelp);
+    return 0;
+  }
+  const storeDir = values.store ?? ".ipcr";
+  const store = new LocalStore(resolve(storeDir));
+  const logger = cliLogger(values.json === true, false);
+  const work = await mkdtemp3(join8(tmpdir(), "ipcr-demo-"));
+  try {
+    const image = await logger.group("Build the demo image in-process", async () => await writeSampleImage(join8(work, "image"), demoImage));
+    const previousRoot = await store.readRoot();
+    await mkdir5(store.dir, { recursive: true });
+    const result = await publish({
+      image: { kind: "file", path: image.dir },
+      name: "ipcr-demo",
+      tags: ["latest"],
+      previousRoot,
+      sources: [store.blocks],
+      sinks: [store.blocks],
+      carPath: join8(store.dir, "demo.car"),
+      carScope: "full",
+      tempDir: work,
+      logger
+    });
+    await store.writeRoot(parseCid(result.rootCid, "root"));
+    if (values.json === true) {
+      printResult(result, true, out);
+      return 0;
+    }
+    printResult(result, false, out);
+    out("");
+    out(`The store ${storeDir} now holds the registry; its root is in ${storeDir}/root.`);
+    out("Load the image with Docker:");
+    out(`  node dist/cli.js get --store ${storeDir} ${result.name}/tags/latest -o ipcr-demo-latest`);
+    out("  tar -C ipcr-demo-latest -cf - . | docker load");
+    out("Or with an IPFS node, the original recipe:");
+    out(`  ipfs dag import ${result.car.path}`);
+    out(`  ${pullCommand(result)}`);
+    return 0;
+  } finally {
+    await rm5(work, { recursive: true, force: true });
+  }
+}
+async function main(argv, out = (l) => {
+  process.stdout.write(`${l}
+`);
+}) {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "push":
+        return await push(rest, out);
+      case "get":
+        return await get(rest, out);
+      case "demo":
+        return await demo(rest, out);
+      case "--version":
+      case "version":
+        out(version);
+        return 0;
+      case void 0:
+      case "help":
+      case "--help":
+      case "-h": {
+        const topic = rest[0];
+        out(topic === "push" ? pushHelp : topic === "get" ? getHelp : topic === "demo" ? demoHelp : mainHelp);
+        return 0;
+      }
+      default:
+        process.stderr.write(`ipcr: unknown command '${command}'
+
+${mainHelp}
+`);
+        return 2;
+    }
+  } catch (err) {
+    const message2 = err instanceof IpcrError || err?.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" || err?.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ? err.message : `${err?.message ?? String(err)}`;
+    process.stderr.write(`ipcr: ${message2}
+`);
+    return 1;
+  }
+}
+
+// src/cli/index.ts
+process.exitCode = await main(process.argv.slice(2));

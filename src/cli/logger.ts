@@ -1,0 +1,15 @@
+import type { Logger } from '../core/index.js'
+
+/** Human output goes to stderr so that --json output on stdout stays clean. */
+export function cliLogger (quiet: boolean, verbose: boolean): Logger {
+  const write = (line: string): void => { process.stderr.write(`${line}\n`) }
+  return {
+    debug: (m) => { if (verbose) write(m) },
+    info: (m) => { if (!quiet) write(m) },
+    warn: (m) => { write(`warning: ${m}`) },
+    group: async (name, fn) => {
+      if (!quiet) write(`== ${name}`)
+      return await fn()
+    }
+  }
+}

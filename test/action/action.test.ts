@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { buildOciLayout, makeTempDir, dockerBuild, dockerImageId, dockerLoad, dockerRemove, uniqueName } from '../helpers/images.js'
+import { extractFromCars } from '../publish/helpers.js'
+
+const action = resolve('dist/action.js')
+let dir: string
+let layout: string
+
+beforeAll(async () => {
+  dir = await makeTempDir('ipcr-action-')
+  layout = join(dir, 'layout')
+  await buildOciLayout(layout, { tag: 'v1', labels: { 'org.opencontainers.image.description': 'action test' }, layers: [{ files: { 'a.txt': 'action\n' } }] })
+})
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+interface Run { code: number, stdout: string, outputs: Record<string, string>, summary: string }
+
+/** Runs dist/action.js the way a runner does: INPUT_* variables and GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files. */
+async function runAction (inputs: Record<string, string>): Promise<Run> {
+  const work = await makeTempDir('ipcr-runner-')
+  const outputFile = join(work, 'output')
+  const summaryFile = join(work, 'summary')
+  await writeFile(outputFile, '')
+  await writeFile(summaryFile, '')
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    DOCKER_HOST: process.env.DOCKER_HOST,
+    HOME: process.env.HOME,
+    RUNNER_TEMP: work,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_SHA: 'deadbeef'
+  }
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
+  const child = spawn(process.execPath, [action], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  child.stdout.on('data', (c) => { stdout += String(c) })
+  child.stderr.on('data', (c) => { stdout += String(c) })
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)))
+  const outputs: Record<string, string> = {}
+  const text = await readFile(outputFile, 'utf8')
+  for (const m of text.matchAll(/^([\w-]+)<<(ghadelimiter_[\w-]+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1] as string] = m[3] as string
+  return { code, stdout, outputs, summary: await readFile(summaryFile, 'utf8') }
+}
+
+describe('the action as a runner runs it', () => {
+  test('publishes an image file with metadata-action style tags', async () => {
+    const r = await runAction({ 'image-file': layout, tags: 'ghcr.io/team/app:1.0\nghcr.io/team/app:latest', summary: 'true' })
+    expect(r.code).toBe(0)
+    expect(Object.keys(r.outputs).sort()).toEqual(['car-path', 'digest', 'gateway-url', 'image-cid', 'metadata', 'pull-command', 'root-cid'])
+    expect(r.outputs['root-cid']).toMatch(/^bafy/)
+    expect(r.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/)
+    expect(existsSync(r.outputs['car-path'] as string)).toBe(true)
+    expect(r.outputs['pull-command']).toBe(`ipfs get -o team_app_1.0 /ipfs/${r.outputs['root-cid']}/team/app/tags/1.0 && tar -C team_app_1.0 -cf - . | docker load`)
+    expect(r.outputs['gateway-url']).toBe(`https://ipfs.io/ipfs/${r.outputs['root-cid']}/team/app/tags/1.0/`)
+    const metadata = JSON.parse(r.outputs.metadata as string)
+    expect(metadata.name).toBe('team/app')
+    expect(metadata.tags.map((t: any) => t.tag)).toEqual(['1.0', 'latest'])
+    expect(metadata.imageCid).toBe(r.outputs['image-cid'])
+    expect(r.summary).toContain('Published team/app to IPFS')
+    expect(r.summary).toContain(r.outputs['root-cid'])
+    expect(r.summary).toContain('team/app:latest')
+    expect(r.stdout).toContain('::group::Import')
+
+    // A second run updates that root, reading it from the first CAR; the gateway's credentials are masked.
+    const second = await runAction({
+      'image-file': layout,
+      name: 'team/other',
+      tags: 'v9',
+      'previous-root': r.outputs['root-cid'] as string,
+      'previous-car': r.outputs['car-path'] as string,
+      gateways: 'http://robot:s3cr3t-token@127.0.0.1:9/'
+    })
+    expect(second.code).toBe(0)
+    expect(second.stdout).toContain('::add-mask::s3cr3t-token')
+    expect(second.stdout.split('s3cr3t-token').length).toBe(2)
+    expect(JSON.stringify(second.outputs)).not.toContain('s3cr3t-token')
+    expect(second.summary).not.toContain('s3cr3t-token')
+    const folder = await extractFromCars([r.outputs['car-path'] as string, second.outputs['car-path'] as string], second.outputs['root-cid'] as string, ['team', 'app', 'tags', 'latest'])
+    expect(existsSync(join(folder, 'manifest.json'))).toBe(true)
+  })
+
+  test('publishes a local Docker image through docker save', async () => {
+    const ref = `localhost/${uniqueName('action')}:2.0`
+    const id = await dockerBuild(ref, { 'b.txt': 'from the action\n' })
+    const r = await runAction({ image: ref })
+    expect(r.code).toBe(0)
+    const name = ref.slice('localhost/'.length, ref.lastIndexOf(':'))
+    const folder = await extractFromCars([r.outputs['car-path'] as string], r.outputs['root-cid'] as string, [name, 'tags', '2.0'])
+    await dockerRemove(ref)
+    await dockerLoad(folder)
+    expect(await dockerImageId(`localhost/${name}:2.0`)).toBe(id)
+    await dockerRemove(`localhost/${name}:2.0`)
+  })
+
+  test.each([
+    [{ 'image-file': '/nonexistent/image.tar' }, /Input 'image-file'/],
+    [{ image: 'a:1', 'image-file': '/x' }, /Input 'image-file': set exactly one of 'image'/],
+    [{}, /Input 'image': set exactly one of 'image'/],
+    [{ image: 'localhost/ipcr-missing:1' }, /Input 'image': Docker has no image/],
+    [{ 'image-file': 'LAYOUT', 'car-scope': 'some' }, /Input 'car-scope'/],
+    [{ 'image-file': 'LAYOUT', 'previous-root': 'not-a-cid' }, /Input 'previous-root'/],
+    [{ 'image-file': 'LAYOUT', tags: 'bad tag!' }, /Input 'tags'/],
+    [{ 'image-file': 'LAYOUT', gateways: 'ftp://x' }, /Input 'gateways'/]
+  ])('bad input %p fails, names the input and writes no outputs or CAR', async (inputs, message) => {
+    const withLayout = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v === 'LAYOUT' ? layout : v]))
+    const r = await runAction(withLayout)
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(new RegExp(`::error::${message.source}`))
+    expect(r.outputs).toEqual({})
+    expect(r.summary).toBe('')
+  })
+})
