@@ -9,6 +9,8 @@ REGCTL_VERSION="v0.11.7"
 mkdir -p "$TOOLS_BIN"
 
 log() { echo "install-deps: $*"; }
+SUDO=""
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 
 # Debian packages: podman (Docker-compatible API for the docker CLI), skopeo, umoci, dig.
 need_apt=()
@@ -19,15 +21,15 @@ done
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
 # podman storage: vfs works without overlay or fuse in this sandbox.
 if ! grep -qs 'driver = "vfs"' /etc/containers/storage.conf; then
   log "configuring podman storage (vfs)"
-  mkdir -p /etc/containers
-  cat > /etc/containers/storage.conf <<'CONF'
+  $SUDO mkdir -p /etc/containers
+  $SUDO tee /etc/containers/storage.conf >/dev/null <<'CONF'
 [storage]
 driver = "vfs"
 runroot = "/run/containers/storage"
