@@ -4,7 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TOOLS_BIN="${IPCR_TOOLS_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/ipcr-tools/bin}"
-KUBO_VERSION="v0.43.1"
 REGCTL_VERSION="v0.11.7"
 mkdir -p "$TOOLS_BIN"
 
@@ -12,9 +11,9 @@ log() { echo "install-deps: $*"; }
 SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 
-# Debian packages: podman (Docker-compatible API for the docker CLI), skopeo, umoci, dig.
+# Debian packages: podman (Docker-compatible API for the docker CLI), skopeo, umoci, dig, GNU time (bench).
 need_apt=()
-for pair in podman:podman skopeo:skopeo umoci:umoci dig:dnsutils jq:jq; do
+for pair in podman:podman skopeo:skopeo umoci:umoci dig:dnsutils jq:jq /usr/bin/time:time docker:docker.io; do
   cmd="${pair%%:*}"; pkg="${pair##*:}"
   command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
@@ -45,7 +44,7 @@ go_tool() { # name module version
   (cd /tmp && GOBIN="$TOOLS_BIN" GOFLAGS=-mod=mod go install "$module@$version")
   echo "$version" > "$stamp"
 }
-go_tool ipfs github.com/ipfs/kubo/cmd/ipfs "$KUBO_VERSION"
+bash scripts/install-kubo.sh "$TOOLS_BIN"
 go_tool regctl github.com/regclient/regclient/cmd/regctl "$REGCTL_VERSION"
 
 # Node dependencies, exactly as locked.
