@@ -36963,8 +36963,8 @@ var PublishSink = class {
 };
 var discard = { put: async () => {
 } };
-function platformString2(p) {
-  return [p.os, p.architecture, p.variant].filter((x) => x != null && x !== "").join("/");
+function firstLine(text) {
+  return text?.split("\n").map((l) => l.trim()).find((l) => l !== "");
 }
 function resolveName(options, image) {
   if (options.name != null && options.name !== "") return validateName(options.name, "name");
@@ -37018,8 +37018,8 @@ async function publish(options) {
     archive = await openImageArchive(archivePath, { input, tempDir: work, signal });
     const image = await loadImage(archive, { input, signal });
     const name4 = resolveName(options, image);
-    const description = options.description ?? image.labels["org.opencontainers.image.description"];
-    const platforms = image.images.map((i) => platformString2(i.platform));
+    const description = firstLine(options.description ?? image.labels["org.opencontainers.image.description"]);
+    const platforms = image.images.map((i) => platformString(i.platform));
     logger2.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name4}:${tags.join(", ")}`);
     const source = options.previousRoot != null ? new FirstSource(options.sources ?? []) : null;
     if (options.previousRoot != null && (options.sources ?? []).length === 0) {
@@ -37069,10 +37069,8 @@ async function publish(options) {
     for (const tag of tags) {
       const entries = [{ name: "blobs", ...blobsDir }];
       for (const file of tagFolderFiles(image, { name: name4, tag }).filter((f) => !f.path.startsWith("blobs/"))) {
-        const bytes = file.bytes ?? (() => {
-          throw new Error(`${file.path} has no bytes`);
-        })();
-        const node = await importBytes(bytes, sink, { signal });
+        if (file.bytes == null) throw new Error(`${file.path} has no bytes`);
+        const node = await importBytes(file.bytes, sink, { signal });
         entries.push({ name: file.path, cid: node.cid, size: node.size });
       }
       const folder = await buildDirectory(entries, sink, { signal });
@@ -37088,14 +37086,13 @@ async function publish(options) {
         ...options.revision != null && options.revision !== "" ? { revision: options.revision } : {}
       });
     }
-    if (description != null && description.trim() !== "") {
-      const line = description.trim().split("\n")[0];
-      const readme = await importBytes(new TextEncoder().encode(`${line}
+    if (description != null) {
+      const readme = await importBytes(new TextEncoder().encode(`${description}
 `), sink, { signal });
       edits.push({ path: registryPaths.readme(name4), node: readme });
     }
     const previousCatalog = await readPreviousCatalog(options.previousRoot ?? null, source, { signal });
-    const catalog = updateCatalog(previousCatalog, { name: name4, description: description?.trim().split("\n")[0], tags: catalogTags, updated: now });
+    const catalog = updateCatalog(previousCatalog, { name: name4, description, tags: catalogTags, updated: now });
     const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal });
     edits.push({ path: registryPaths.catalog(), node: catalogNode });
     const root = await editTree(options.previousRoot ?? null, edits, source, sink, { signal });
@@ -37118,7 +37115,7 @@ async function publish(options) {
       digest: image.root.digest,
       platforms,
       size: total,
-      ...description != null ? { description: description.trim().split("\n")[0] } : {},
+      ...description != null ? { description } : {},
       sourceFormat: image.sourceFormat,
       car: { path: written.path, scope, blocks: written.blocks, bytes: written.bytes },
       reusedBlobs: reused

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { CID } from 'multiformats/cid'
 import {
-  InputError, IpcrError, LocalStore, openSources, parseCid, parseTagList, publish, pullCommand,
+  InputError, LocalStore, openSources, parseCid, parseTagList, publish, pullCommand,
   writeSampleImage, demoImage, type BlockSource, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
@@ -213,10 +213,7 @@ export async function main (argv: string[], out: Out = (l) => { process.stdout.w
         return 2
     }
   } catch (err) {
-    const message = err instanceof IpcrError || (err as any)?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as any)?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
-      ? (err as Error).message
-      : `${(err as Error)?.message ?? String(err)}`
-    process.stderr.write(`ipcr: ${message}\n`)
+    process.stderr.write(`ipcr: ${err instanceof Error ? err.message : String(err)}\n`)
     return 1
   }
 }

@@ -11,7 +11,7 @@ import { InputError } from './errors.js'
 import { openImageArchive, type ImageArchive } from './image/archive.js'
 import { saveDockerImage, type CommandRunner } from './image/docker.js'
 import { loadImage } from './image/load.js'
-import type { NormalizedImage } from './image/model.js'
+import { platformString, type NormalizedImage } from './image/model.js'
 import { tagFolderFiles, type FolderFile } from './image/tag-folder.js'
 import { silentLogger, type Logger, type OperationOptions } from './logger.js'
 import { Progress, formatBytes } from './progress.js'
@@ -82,8 +82,9 @@ class PublishSink implements BlockSink {
 /** Computes CIDs without storing anything. */
 const discard: BlockSink = { put: async () => {} }
 
-function platformString (p: { os: string, architecture: string, variant?: string }): string {
-  return [p.os, p.architecture, p.variant].filter((x) => x != null && x !== '').join('/')
+/** The first non-empty line, trimmed; undefined when there is none. */
+function firstLine (text: string | undefined): string | undefined {
+  return text?.split('\n').map((l) => l.trim()).find((l) => l !== '')
 }
 
 function resolveName (options: PublishOptions, image: NormalizedImage): string {
@@ -152,7 +153,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     archive = await openImageArchive(archivePath, { input, tempDir: work, signal })
     const image = await loadImage(archive, { input, signal })
     const name = resolveName(options, image)
-    const description = options.description ?? image.labels['org.opencontainers.image.description']
+    const description = firstLine(options.description ?? image.labels['org.opencontainers.image.description'])
     const platforms = image.images.map((i) => platformString(i.platform))
     logger.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(', ')}) → ${name}:${tags.join(', ')}`)
 
@@ -210,8 +211,8 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     for (const tag of tags) {
       const entries: DirEntry[] = [{ name: 'blobs', ...blobsDir }]
       for (const file of tagFolderFiles(image, { name, tag }).filter((f) => !f.path.startsWith('blobs/'))) {
-        const bytes = file.bytes ?? (() => { throw new Error(`${file.path} has no bytes`) })()
-        const node = await importBytes(bytes, sink, { signal })
+        if (file.bytes == null) throw new Error(`${file.path} has no bytes`)
+        const node = await importBytes(file.bytes, sink, { signal })
         entries.push({ name: file.path, cid: node.cid, size: node.size })
       }
       const folder = await buildDirectory(entries, sink, { signal })
@@ -227,13 +228,12 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
         ...(options.revision != null && options.revision !== '' ? { revision: options.revision } : {})
       })
     }
-    if (description != null && description.trim() !== '') {
-      const line = description.trim().split('\n')[0] as string
-      const readme = await importBytes(new TextEncoder().encode(`${line}\n`), sink, { signal })
+    if (description != null) {
+      const readme = await importBytes(new TextEncoder().encode(`${description}\n`), sink, { signal })
       edits.push({ path: registryPaths.readme(name), node: readme })
     }
     const previousCatalog = await readPreviousCatalog(options.previousRoot ?? null, source, { signal })
-    const catalog = updateCatalog(previousCatalog, { name, description: description?.trim().split('\n')[0], tags: catalogTags, updated: now })
+    const catalog = updateCatalog(previousCatalog, { name, description, tags: catalogTags, updated: now })
     const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal })
     edits.push({ path: registryPaths.catalog(), node: catalogNode })
 
@@ -257,7 +257,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
       digest: image.root.digest,
       platforms,
       size: total,
-      ...(description != null ? { description: description.trim().split('\n')[0] } : {}),
+      ...(description != null ? { description } : {}),
       sourceFormat: image.sourceFormat,
       car: { path: written.path, scope, blocks: written.blocks, bytes: written.bytes },
       reusedBlobs: reused
