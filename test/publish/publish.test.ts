@@ -11,7 +11,7 @@ import { publish, type PublishResult } from '../../src/core/publish.js'
 import { readDirectory } from '../../src/core/unixfs/directory.js'
 import { readFileBytes, resolvePath } from '../../src/core/unixfs/tree.js'
 import {
-  buildOciLayout, dockerBuild, dockerImageId, dockerLoad, dockerRemove, dockerSave, makeTempDir, regctlExport,
+  buildMultiPlatformLayout, buildOciLayout, dockerBuild, dockerImageId, dockerLoad, dockerRemove, dockerSave, makeTempDir, regctlExport,
   skopeoCopy, uniqueName, tarDirectory
 } from '../helpers/images.js'
 import { run } from '../helpers/tools.js'
@@ -181,6 +181,19 @@ describe('registry tree', () => {
     expect(full.rootCid).toBe(second.rootCid)
     expect((await stat(full.car.path)).size).toBeGreaterThan(3 * 1024 * 1024)
     expect(await loadFromCars(full, [full.car.path], 'v1')).toBe(await configDigest('v1'))
+  })
+})
+
+describe('multi-platform', () => {
+  test('an index of two platforms publishes under the index digest; docker load takes linux/amd64', async () => {
+    const multiDir = join(dir, 'multi')
+    const multi = await buildMultiPlatformLayout(multiDir)
+    const single = join(dir, 'multi-only')
+    await skopeoCopy(`oci:${multiDir}:multi`, `oci:${single}:multi`, ['--all'])
+    const result = await publishFile(single, { tags: ['multi'] })
+    expect(result.digest).toBe(multi.indexDigest)
+    expect(result.platforms.sort()).toEqual(['linux/amd64', 'linux/arm64'])
+    expect(await loadFromCars(result, [result.car.path], 'multi')).toBe(multi.amd64.configDigest)
   })
 })
 
