@@ -94,16 +94,16 @@ go mod tidy >"$BUILD_DIR/tidy.log" 2>&1 \
   || { tail -n 30 "$BUILD_DIR/tidy.log" >&2; die "go mod tidy failed (full log: $BUILD_DIR/tidy.log)"; }
 
 for want in "${EXPECTED_MODULES[@]}"; do
-  got="$(go list -m "${want%% *}" 2>/dev/null)" || die "cannot list module ${want%% *}"
+  got="$(go list -mod=readonly -m "${want%% *}")" || die "cannot list module ${want%% *} (see go error above)"
   [ "$got" = "$want" ] || die "module resolved to '$got', expected '$want'"
 done
 log "resolved: $(printf '%s, ' "${EXPECTED_MODULES[@]}" | sed 's/, $//')"
 
 TMP_BIN="$BIN_DIR/.ipfs.new.$$"
 trap 'rm -f "$TMP_BIN"' EXIT
-log "go build -trimpath -o $TARGET github.com/ipfs/kubo/cmd/ipfs (first build takes several minutes)"
+log "go build -mod=readonly -trimpath -o $TARGET github.com/ipfs/kubo/cmd/ipfs (first build takes several minutes)"
 start=$(date +%s)
-go build -trimpath -o "$TMP_BIN" github.com/ipfs/kubo/cmd/ipfs >"$BUILD_DIR/build.log" 2>&1 \
+go build -mod=readonly -trimpath -o "$TMP_BIN" github.com/ipfs/kubo/cmd/ipfs >"$BUILD_DIR/build.log" 2>&1 \
   || { tail -n 30 "$BUILD_DIR/build.log" >&2; die "go build failed (full log: $BUILD_DIR/build.log)"; }
 
 got="$(installed_version "$TMP_BIN")"
