@@ -1,0 +1,379 @@
+#!/usr/bin/env node
+// npm run bench [-- --runs N] [--timeout SECONDS] [--no-build] [--json]
+// npm run -s bench -- --json > results.json      (-s: no npm banner in the JSON)
+//
+// Publishes a generated OCI image layout (default 600 MiB of blobs) with the real CLI
+// bundle (rebuilt first) and compares it, on the same bytes and each in its own child
+// process, with
+//   floor     one streamed sha256 pass over the input + writing a file as large as the CAR
+//   ipfs-car  `ipfs-car pack` of the published tag folder (extracted back out of the CAR)
+// in interleaved rounds (default 3), reporting each one's best wall time, MB/s (10^6 bytes
+// of input per second) and highest peak RSS, then the targets with PASS/MISS.
+//
+// Environment: IPCR_BENCH_MB (size, default 600), IPCR_BENCH_DIR (parent of the temp
+// dir, default os.tmpdir()), IPCR_BENCH_KEEP=1 (keep the temp dir); see --help.
+// Exit status: 0 when every contender ran (a MISS is reported, not fatal), 1 when a
+// contender crashed or ipcr could not finish, 2 on bad usage.
+import { spawnSync } from 'node:child_process'
+import { createReadStream } from 'node:fs'
+import { mkdtemp, open, rm, stat } from 'node:fs/promises'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { hasGnuTime, measure } from './bench/measure.mjs'
+import { listFiles, loadGenerator, writeBenchImage } from './bench/image.mjs'
+
+const repo = resolve(fileURLToPath(new URL('..', import.meta.url)))
+const cli = join(repo, 'dist', 'cli.js')
+const ipfsCarBin = process.env.IPCR_BENCH_IPFS_CAR ?? join(repo, 'node_modules', '.bin', 'ipfs-car')
+const floorScript = join(repo, 'scripts', 'bench', 'floor.mjs')
+
+const TARGET_TIME_RATIO = 2.0
+const TARGET_RSS_MIB = 200
+const MB = 1e6
+const MiB = 1024 * 1024
+
+let args
+try {
+  args = parseArgs({
+    options: {
+      json: { type: 'boolean' },
+      runs: { type: 'string' },
+      timeout: { type: 'string' },
+      'no-build': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' }
+    }
+  }).values
+} catch (err) {
+  console.error(`bench: ${err.message}`)
+  process.exit(2)
+}
+if (args.help === true) {
+  console.log(`npm run bench [-- options]
+
+Publishes a generated OCI image layout with dist/cli.js and compares it with the floor
+(sha256 pass + writing a CAR-sized file) and ipfs-car pack, on the same bytes.
+
+  --json            print the results as JSON on stdout (the table goes to stderr)
+  --runs N          rounds of ipcr, floor, ipfs-car (interleaved); report each one's fastest
+                    run and its highest peak RSS (default 3; ipfs-car stops after a timeout)
+  --timeout S       kill a contender after S seconds and report it as timed out (default 600)
+  --no-build        do not rebuild dist/ with scripts/bundle.mjs first
+
+  IPCR_BENCH_MB=600     size of the image's blobs in MiB
+  IPCR_BENCH_DIR=DIR    where the temp dir is made (default: the OS temp dir)
+  IPCR_BENCH_KEEP=1     keep the temp dir
+  IPCR_BENCH_NO_GNU_TIME=1  poll VmHWM in /proc instead of using /usr/bin/time
+  IPCR_BENCH_IPFS_CAR=PATH  another ipfs-car bin.js (default node_modules/.bin/ipfs-car)`)
+  process.exit(0)
+}
+
+function positiveInt (value, name, fallback) {
+  if (value == null || value === '') return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`bench: ${name} must be a positive integer, got '${value}'`)
+    process.exit(2)
+  }
+  return n
+}
+const sizeMiB = positiveInt(process.env.IPCR_BENCH_MB, 'IPCR_BENCH_MB', 600)
+const runs = positiveInt(args.runs, '--runs', 3)
+const timeoutSeconds = positiveInt(args.timeout, '--timeout', 600)
+const json = args.json === true
+const keep = process.env.IPCR_BENCH_KEEP === '1'
+const gnuTime = process.env.IPCR_BENCH_NO_GNU_TIME !== '1' && hasGnuTime()
+
+// A closed pipe (| head) must not kill the run before the temp dir is removed.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
+
+const log = (line) => { process.stderr.write(`bench: ${line}\n`) }
+const report = json ? (line) => { process.stderr.write(`${line}\n`) } : (line) => { process.stdout.write(`${line}\n`) }
+
+const work = await mkdtemp(join(process.env.IPCR_BENCH_DIR ?? tmpdir(), 'ipcr-bench-'))
+let running = null
+let cleaned = false
+async function cleanup () {
+  if (cleaned) return
+  cleaned = true
+  if (keep) log(`kept ${work}`)
+  else await rm(work, { recursive: true, force: true })
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    if (running?.pid != null) { try { process.kill(-running.pid, 'SIGKILL') } catch {} }
+    cleanup().finally(() => process.exit(130))
+  })
+}
+
+/** Reads every byte once, so each contender starts with its input in the page cache. */
+async function warmUp (files) {
+  for (const f of files) {
+    for await (const _ of createReadStream(f.path, { highWaterMark: MiB })) { /* discard */ }
+  }
+}
+
+/** Flushes dirty pages (nothing is dropped), so no contender pays for another's writeback. */
+function settle () {
+  spawnSync('sync')
+}
+
+/**
+ * Each contender writes a file of about the input's size into the page cache. On a VM whose
+ * memory the host backs lazily (as here: writing 1 GiB into never-touched pages took 4.4 s,
+ * into just-freed ones 0.4 s), whoever gets fresh pages pays several seconds that have
+ * nothing to do with its code. So every contender gets the same start: the previous
+ * contender's output (in round 1, a ballast file) is deleted right before it is spawned,
+ * and the kernel hands those just-freed pages out first.
+ */
+let handOver = null
+async function ready (files) {
+  await warmUp(files)
+  settle()
+  if (handOver != null) await rm(handOver, { force: true })
+  handOver = null
+}
+
+async function writeBallast (path, bytes) {
+  const fh = await open(path, 'w')
+  try {
+    const zeros = Buffer.alloc(4 * MiB)
+    for (let done = 0; done < bytes; done += zeros.length) await fh.write(zeros, 0, Math.min(zeros.length, bytes - done))
+  } finally {
+    await fh.close()
+  }
+}
+
+async function run (label, cmd, cmdArgs, options = {}) {
+  const result = await measure(cmd, cmdArgs, {
+    cwd: repo,
+    useGnuTime: gnuTime,
+    timeFile: join(work, `time-${label}.txt`),
+    onSpawn: (child) => { running = child },
+    ...options
+  })
+  running = null
+  const status = result.ok ? `${result.wallSeconds.toFixed(2)} s, ${result.peakRssMiB.toFixed(0)} MiB` : result.timedOut ? `timed out after ${timeoutSeconds} s` : `FAILED (exit ${result.code ?? result.signal})`
+  log(`  ${label}: ${status}`)
+  return result
+}
+
+function crashText (r) {
+  return `exit ${r.code ?? r.signal}: ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`
+}
+
+/** The CAR header's first root, read without loading the CAR. */
+async function carRoot (path) {
+  const { CarIndexer } = await import('@ipld/car/indexer')
+  const stream = createReadStream(path, { highWaterMark: 64 * 1024 })
+  try {
+    const indexer = await CarIndexer.fromIterable(stream)
+    const roots = await indexer.getRoots()
+    return roots[0]?.toString()
+  } finally {
+    stream.destroy()
+  }
+}
+
+function best (results) {
+  const ok = results.filter((r) => r.ok)
+  if (ok.length === 0) return results[results.length - 1]
+  const fastest = ok.reduce((a, b) => (b.wallSeconds < a.wallSeconds ? b : a))
+  return { ...fastest, peakRssMiB: Math.max(...ok.map((r) => r.peakRssMiB)), runs: ok.map((r) => ({ wallSeconds: r.wallSeconds, peakRssMiB: r.peakRssMiB })) }
+}
+
+const crashes = []
+const ipcrRuns = []
+const floorRuns = []
+const ipfsCarRuns = []
+const out = {
+  sizeMiB,
+  runs,
+  machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, loadavgAtStart: loadavg().map((n) => Number(n.toFixed(2))), rss: gnuTime ? 'GNU time %M' : 'VmHWM poll' },
+  contenders: {}
+}
+
+try {
+  // 0. The CLI bundle must match the sources.
+  if (args['no-build'] !== true) {
+    log('rebuilding dist/ with scripts/bundle.mjs')
+    const b = spawnSync(process.execPath, [join(repo, 'scripts', 'bundle.mjs')], { cwd: repo, stdio: 'inherit' })
+    if (b.status !== 0) throw new Error('scripts/bundle.mjs failed')
+  }
+
+  // 1. The input image.
+  log(`generating a ${sizeMiB} MiB OCI image layout in ${work}`)
+  const t0 = Date.now()
+  const writeSampleImage = await loadGenerator(repo, work)
+  const layout = join(work, 'image')
+  const shape = await writeBenchImage(writeSampleImage, layout, sizeMiB)
+  const inputFiles = await listFiles(layout)
+  const inputBytes = inputFiles.reduce((n, f) => n + f.size, 0)
+  out.input = { bytes: inputBytes, files: inputFiles.length, layers: shape.layers, filesInLayers: shape.files, filesPerLayer: shape.filesPerLayer, generateSeconds: (Date.now() - t0) / 1000 }
+  log(`  ${(inputBytes / MiB).toFixed(1)} MiB in ${inputFiles.length} files; ${shape.layers} layers holding ${shape.files} files (${out.input.generateSeconds.toFixed(0)} s)`)
+
+  // 2. The contenders, interleaved round by round (ipcr, floor, ipfs-car) so that a
+  // change in the machine's load or memory state does not favour one of them.
+  const car = join(work, 'ipcr.car')
+  const floorOut = join(work, 'floor.out')
+  const tree = join(work, 'tree')
+  const ipfsCarCar = join(work, 'ipfs-car.car')
+  let treeFiles = null
+  handOver = join(work, 'ballast')
+  await writeBallast(handOver, inputBytes + 256 * MiB)
+  for (let round = 1; round <= runs; round++) {
+    const of = `round ${round}/${runs}`
+
+    // 2a. ipcr.
+    await rm(car, { force: true })
+    await ready(inputFiles)
+    log(`ipcr push (${of})`)
+    const r = await run('ipcr', process.execPath, [cli, 'push', '--file', layout, '--name', 'bench/image', '--tag', '1', '--car', car, '--car-scope', 'full', '--quiet', '--json'], { timeoutSeconds })
+    handOver = car
+    ipcrRuns.push(r)
+    if (!r.ok) {
+      if (!r.timedOut) crashes.push(`ipcr ${crashText(r)}`)
+      throw new Error(r.timedOut ? 'ipcr timed out' : `ipcr crashed (${crashText(r)})`)
+    }
+    const pushed = JSON.parse(r.stdout)
+    const carBytes = (await stat(car)).size
+    const headerRoot = await carRoot(car)
+    if (headerRoot !== pushed.rootCid) throw new Error(`CAR header root ${headerRoot} differs from the reported root ${pushed.rootCid}`)
+    if (out.car != null && out.car.tagCid !== pushed.imageCid) throw new Error(`tag folder CID changed between runs: ${out.car.tagCid}, then ${pushed.imageCid}`)
+    out.car = { bytes: carBytes, blocks: pushed.car.blocks, rootCid: pushed.rootCid, tagCid: pushed.imageCid }
+    if (round === 1) log(`  CAR ${(carBytes / MiB).toFixed(1)} MiB, ${pushed.car.blocks} blocks, root ${pushed.rootCid}`)
+
+    // ipfs-car's input: the tag folder, extracted once from ipcr's CAR (its CID is the
+    // same every run; only the root changes, with catalog.json's time).
+    if (treeFiles == null) {
+      log(`extracting /ipfs/${pushed.rootCid}/bench/image/tags/1`)
+      const got = spawnSync(process.execPath, [cli, 'get', '--car', car, `/ipfs/${pushed.rootCid}/bench/image/tags/1`, '-o', tree], { cwd: repo, encoding: 'utf8' })
+      if (got.status !== 0) {
+        crashes.push(`ipcr get exit ${got.status}: ${(got.stderr ?? '').trim()}`)
+        throw new Error(`ipcr get failed: ${(got.stderr ?? '').trim()}`)
+      }
+      treeFiles = await listFiles(tree)
+      out.tree = { bytes: treeFiles.reduce((n, f) => n + f.size, 0), files: treeFiles.length }
+    }
+
+    // 2b. The floor.
+    await rm(floorOut, { force: true })
+    await ready(inputFiles)
+    log(`floor (${of})`)
+    const f = await run('floor', process.execPath, [floorScript, layout, floorOut, String(carBytes)], { timeoutSeconds })
+    handOver = floorOut
+    floorRuns.push(f)
+    if (!f.ok && !f.timedOut) crashes.push(`floor ${crashText(f)}`)
+
+    // 2c. ipfs-car.
+    if (ipfsCarRuns.some((x) => !x.ok)) continue // timed out or crashed once: do not wait again
+    await rm(ipfsCarCar, { force: true })
+    await ready(treeFiles)
+    log(`ipfs-car pack (${of}; timeout ${timeoutSeconds} s)`)
+    const ic = await run('ipfs-car', process.execPath, [ipfsCarBin, 'pack', tree, '--output', ipfsCarCar], { timeoutSeconds })
+    if (ic.ok) {
+      ic.rootCid = ic.stdout.trim().split('\n').pop()
+      ic.carBytes = (await stat(ipfsCarCar)).size
+    } else if (!ic.timedOut) {
+      crashes.push(`ipfs-car ${crashText(ic)}`)
+    }
+    handOver = ipfsCarCar
+    ipfsCarRuns.push(ic)
+  }
+} catch (err) {
+  out.error = err.message
+  log(`error: ${err.message}`)
+}
+for (const [key, list] of [['ipcr', ipcrRuns], ['floor', floorRuns], ['ipfsCar', ipfsCarRuns]]) {
+  if (list.length > 0) out.contenders[key] = best(list)
+}
+
+// 3. The report.
+const fmt = (n, d = 1) => (n == null || Number.isNaN(n) ? '-' : n.toFixed(d))
+const pad = (s, n) => String(s).padEnd(n)
+const lpad = (s, n) => String(s).padStart(n)
+const inputBytes = out.input?.bytes
+const summary = {}
+for (const [key, label] of [['ipcr', 'ipcr push'], ['floor', 'floor'], ['ipfsCar', 'ipfs-car pack']]) {
+  const r = out.contenders[key]
+  if (r == null) continue
+  summary[key] = {
+    label,
+    ok: r.ok,
+    timedOut: r.timedOut,
+    crashed: !r.ok && !r.timedOut,
+    wallSeconds: r.ok ? r.wallSeconds : null,
+    mbPerSecond: r.ok && inputBytes != null ? inputBytes / MB / r.wallSeconds : null,
+    peakRssMiB: r.peakRssMiB > 0 ? r.peakRssMiB : null,
+    rssSource: r.rssSource,
+    ...(r.runs != null && r.runs.length > 1 ? { runs: r.runs } : {}),
+    ...(r.rootCid != null ? { rootCid: r.rootCid, carBytes: r.carBytes } : {}),
+    ...(!r.ok ? { error: r.timedOut ? `timed out after ${timeoutSeconds} s` : crashText(r) } : {})
+  }
+}
+
+const checks = []
+const ipcrS = summary.ipcr
+if (ipcrS?.ok) {
+  const floorS = summary.floor
+  const ratio = floorS?.ok ? ipcrS.wallSeconds / floorS.wallSeconds : null
+  checks.push({ name: 'ipcr time / floor time', value: ratio, shown: ratio == null ? '-' : `${fmt(ratio, 2)}x`, target: `<= ${TARGET_TIME_RATIO.toFixed(1)}x`, pass: ratio != null && ratio <= TARGET_TIME_RATIO })
+  const icS = summary.ipfsCar
+  let speed = null
+  let shown = '-'
+  let pass = false
+  if (icS?.ok) {
+    speed = ipcrS.mbPerSecond / icS.mbPerSecond
+    shown = `${fmt(ipcrS.mbPerSecond)} vs ${fmt(icS.mbPerSecond)} MB/s (${fmt(speed, 2)}x)`
+    pass = speed > 1
+  } else if (icS?.timedOut) {
+    shown = `${fmt(ipcrS.mbPerSecond)} vs < ${fmt(inputBytes / MB / timeoutSeconds)} MB/s (ipfs-car timed out)`
+    pass = ipcrS.wallSeconds < timeoutSeconds
+  }
+  checks.push({ name: 'ipcr MB/s vs ipfs-car MB/s', value: speed, shown, target: 'faster', pass })
+  const rss = ipcrS.peakRssMiB
+  checks.push({ name: 'ipcr peak RSS', value: rss, shown: `${fmt(rss, 0)} MiB`, target: `< ${TARGET_RSS_MIB} MiB`, pass: rss != null && rss < TARGET_RSS_MIB })
+}
+
+report('')
+report(`ipcr benchmark  (node ${process.version}, ${out.machine.cpus} CPUs, load average at start ${out.machine.loadavgAtStart.join(' ')}; peak RSS from ${out.machine.rss})`)
+if (out.input != null) {
+  report(`input      ${fmt(inputBytes / MB)} MB (${fmt(inputBytes / MiB)} MiB) in ${out.input.files} files: OCI layout, ${out.input.layers} layers (1 gzip) holding ${out.input.filesInLayers} files`)
+}
+if (out.car != null) {
+  report(`CAR        ${fmt(out.car.bytes / MB)} MB (${fmt(out.car.bytes / MiB)} MiB), ${out.car.blocks} blocks, scope full`)
+  report(`root CID   ${out.car.rootCid}`)
+  report(`tag folder ${out.car.tagCid}${summary.ipfsCar?.rootCid != null ? `  (ipfs-car's root for the same folder: ${summary.ipfsCar.rootCid}${summary.ipfsCar.rootCid === out.car.tagCid ? ', identical' : ''})` : ''}`)
+}
+report('')
+report(`${pad('contender', 16)}${lpad('MB/s', 9)}${lpad('wall s', 10)}${lpad('peak RSS MiB', 15)}  note`)
+for (const s of Object.values(summary)) {
+  const note = s.ok ? (s.runs != null ? `best of ${s.runs.length} runs: ${s.runs.map((r) => r.wallSeconds.toFixed(2)).join(', ')} s` : '') : s.timedOut ? `timed out after ${timeoutSeconds} s (RSS when killed)` : `CRASHED: ${s.error}`
+  report(`${pad(s.label, 16)}${lpad(fmt(s.mbPerSecond), 9)}${lpad(fmt(s.wallSeconds, 2), 10)}${lpad(fmt(s.peakRssMiB, 0), 15)}  ${note}`)
+}
+if (checks.length > 0) {
+  report('')
+  report(`${pad('target', 30)}${pad('measured', 48)}${pad('target', 12)}result`)
+  for (const c of checks) report(`${pad(c.name, 30)}${pad(c.shown, 48)}${pad(c.target, 12)}${c.pass ? 'PASS' : 'MISS'}`)
+}
+if (out.error != null) report(`\nerror: ${out.error}`)
+report('')
+
+if (json) {
+  process.stdout.write(JSON.stringify({
+    sizeMiB,
+    runs,
+    timeoutSeconds,
+    machine: out.machine,
+    input: out.input,
+    car: out.car,
+    tree: out.tree,
+    contenders: summary,
+    targets: checks.map(({ name, value, target, pass }) => ({ name, value, target, pass })),
+    ...(out.error != null ? { error: out.error } : {})
+  }, null, 2) + '\n')
+}
+
+await cleanup()
+process.exitCode = crashes.length > 0 || out.error != null ? 1 : 0
