@@ -303,7 +303,7 @@ var require_eventemitter3 = __commonJS({
       }
       return names;
     };
-    EventEmitter2.prototype.listeners = function listeners(event) {
+    EventEmitter2.prototype.listeners = function listeners2(event) {
       var evt = prefix ? prefix + event : event, handlers = this._events[evt];
       if (!handlers) return [];
       if (handlers.fn) return [handlers.fn];
@@ -313,57 +313,57 @@ var require_eventemitter3 = __commonJS({
       return ee;
     };
     EventEmitter2.prototype.listenerCount = function listenerCount(event) {
-      var evt = prefix ? prefix + event : event, listeners = this._events[evt];
-      if (!listeners) return 0;
-      if (listeners.fn) return 1;
-      return listeners.length;
+      var evt = prefix ? prefix + event : event, listeners2 = this._events[evt];
+      if (!listeners2) return 0;
+      if (listeners2.fn) return 1;
+      return listeners2.length;
     };
     EventEmitter2.prototype.emit = function emit(event, a1, a2, a3, a4, a5) {
       var evt = prefix ? prefix + event : event;
       if (!this._events[evt]) return false;
-      var listeners = this._events[evt], len = arguments.length, args, i;
-      if (listeners.fn) {
-        if (listeners.once) this.removeListener(event, listeners.fn, void 0, true);
+      var listeners2 = this._events[evt], len = arguments.length, args, i;
+      if (listeners2.fn) {
+        if (listeners2.once) this.removeListener(event, listeners2.fn, void 0, true);
         switch (len) {
           case 1:
-            return listeners.fn.call(listeners.context), true;
+            return listeners2.fn.call(listeners2.context), true;
           case 2:
-            return listeners.fn.call(listeners.context, a1), true;
+            return listeners2.fn.call(listeners2.context, a1), true;
           case 3:
-            return listeners.fn.call(listeners.context, a1, a2), true;
+            return listeners2.fn.call(listeners2.context, a1, a2), true;
           case 4:
-            return listeners.fn.call(listeners.context, a1, a2, a3), true;
+            return listeners2.fn.call(listeners2.context, a1, a2, a3), true;
           case 5:
-            return listeners.fn.call(listeners.context, a1, a2, a3, a4), true;
+            return listeners2.fn.call(listeners2.context, a1, a2, a3, a4), true;
           case 6:
-            return listeners.fn.call(listeners.context, a1, a2, a3, a4, a5), true;
+            return listeners2.fn.call(listeners2.context, a1, a2, a3, a4, a5), true;
         }
         for (i = 1, args = new Array(len - 1); i < len; i++) {
           args[i - 1] = arguments[i];
         }
-        listeners.fn.apply(listeners.context, args);
+        listeners2.fn.apply(listeners2.context, args);
       } else {
-        var length3 = listeners.length, j;
+        var length3 = listeners2.length, j;
         for (i = 0; i < length3; i++) {
-          if (listeners[i].once) this.removeListener(event, listeners[i].fn, void 0, true);
+          if (listeners2[i].once) this.removeListener(event, listeners2[i].fn, void 0, true);
           switch (len) {
             case 1:
-              listeners[i].fn.call(listeners[i].context);
+              listeners2[i].fn.call(listeners2[i].context);
               break;
             case 2:
-              listeners[i].fn.call(listeners[i].context, a1);
+              listeners2[i].fn.call(listeners2[i].context, a1);
               break;
             case 3:
-              listeners[i].fn.call(listeners[i].context, a1, a2);
+              listeners2[i].fn.call(listeners2[i].context, a1, a2);
               break;
             case 4:
-              listeners[i].fn.call(listeners[i].context, a1, a2, a3);
+              listeners2[i].fn.call(listeners2[i].context, a1, a2, a3);
               break;
             default:
               if (!args) for (j = 1, args = new Array(len - 1); j < len; j++) {
                 args[j - 1] = arguments[j];
               }
-              listeners[i].fn.apply(listeners[i].context, args);
+              listeners2[i].fn.apply(listeners2[i].context, args);
           }
         }
       }
@@ -382,15 +382,15 @@ var require_eventemitter3 = __commonJS({
         clearEvent(this, evt);
         return this;
       }
-      var listeners = this._events[evt];
-      if (listeners.fn) {
-        if (listeners.fn === fn && (!once2 || listeners.once) && (!context || listeners.context === context)) {
+      var listeners2 = this._events[evt];
+      if (listeners2.fn) {
+        if (listeners2.fn === fn && (!once2 || listeners2.once) && (!context || listeners2.context === context)) {
           clearEvent(this, evt);
         }
       } else {
-        for (var i = 0, events = [], length3 = listeners.length; i < length3; i++) {
-          if (listeners[i].fn !== fn || once2 && !listeners[i].once || context && listeners[i].context !== context) {
-            events.push(listeners[i]);
+        for (var i = 0, events = [], length3 = listeners2.length; i < length3; i++) {
+          if (listeners2[i].fn !== fn || once2 && !listeners2[i].once || context && listeners2[i].context !== context) {
+            events.push(listeners2[i]);
           }
         }
         if (events.length) this._events[evt] = events.length === 1 ? events[0] : events;
@@ -5060,20 +5060,107 @@ async function writeChunks(file, chunks, position) {
   }
 }
 
+// src/core/hash-worker.ts
+import { Worker } from "node:worker_threads";
+var workerSource = `
+const { parentPort } = require('node:worker_threads')
+const { createHash } = require('node:crypto')
+const hashes = new Map()
+parentPort.on('message', (m) => {
+  let h = hashes.get(m.id)
+  if (h == null) { h = createHash('sha256'); hashes.set(m.id, h) }
+  if (m.chunk != null) {
+    h.update(m.chunk)
+    parentPort.postMessage({ id: m.id, acked: m.chunk.byteLength })
+  } else {
+    hashes.delete(m.id)
+    parentPort.postMessage({ id: m.id, hex: h.digest('hex') })
+  }
+})`;
+var MAX_IN_FLIGHT = 16 * 1024 * 1024;
+var worker;
+var nextId = 0;
+var active = 0;
+var listeners = /* @__PURE__ */ new Map();
+function getWorker() {
+  if (worker == null) {
+    worker = new Worker(workerSource, { eval: true });
+    worker.unref();
+    worker.on("message", (m) => listeners.get(m.id)?.(m));
+    worker.on("error", (err) => {
+      for (const listener of listeners.values()) listener({ hex: `error:${err.message}` });
+    });
+  }
+  return worker;
+}
+var OffThreadSha256 = class {
+  id = nextId++;
+  inFlight = 0;
+  wake;
+  result;
+  worker = getWorker();
+  disposed = false;
+  constructor() {
+    if (active++ === 0) this.worker.ref();
+    listeners.set(this.id, (m) => {
+      if (m.acked != null) {
+        this.inFlight -= m.acked;
+        if (this.inFlight <= MAX_IN_FLIGHT / 2) this.wake?.();
+      } else if (m.hex != null) {
+        this.result?.(m.hex);
+      }
+    });
+  }
+  async update(chunk) {
+    this.worker.postMessage({ id: this.id, chunk });
+    this.inFlight += chunk.byteLength;
+    if (this.inFlight > MAX_IN_FLIGHT) {
+      await new Promise((resolve2) => {
+        this.wake = resolve2;
+      });
+      this.wake = void 0;
+    }
+  }
+  /** The hex digest; the instance is done after this. */
+  async digest() {
+    try {
+      const hex = await new Promise((resolve2) => {
+        this.result = resolve2;
+        this.worker.postMessage({ id: this.id });
+      });
+      if (hex.startsWith("error:")) throw new Error(`hash worker failed: ${hex.slice(6)}`);
+      return hex;
+    } finally {
+      this.dispose();
+    }
+  }
+  /** Stops tracking this hash; lets the process exit once no hash is active. */
+  dispose() {
+    if (this.disposed) return;
+    this.disposed = true;
+    listeners.delete(this.id);
+    if (--active === 0) this.worker.unref();
+  }
+};
+
 // src/core/digest.ts
-import { createHash as createHash2 } from "node:crypto";
 async function* verifyDigest(source, expected) {
   if (!expected.digest.startsWith("sha256:")) {
     throw new DigestMismatchError(`${expected.label}: unsupported digest algorithm in '${expected.digest}' (expected sha256)`);
   }
-  const hash = createHash2("sha256");
+  const hash = new OffThreadSha256();
   let size = 0;
-  for await (const chunk of source) {
-    hash.update(chunk);
-    size += chunk.length;
-    yield chunk;
+  let actual;
+  try {
+    for await (const chunk of source) {
+      await hash.update(chunk);
+      size += chunk.length;
+      yield chunk;
+    }
+    actual = `sha256:${await hash.digest()}`;
+  } finally {
+    hash.dispose();
   }
-  const actual = `sha256:${hash.digest("hex")}`;
   if (actual !== expected.digest) {
     throw new DigestMismatchError(`${expected.label}: content hashes to ${actual}, expected ${expected.digest}`);
   }
@@ -5266,6 +5353,7 @@ function parsePax(data) {
 }
 
 // src/core/image/archive.ts
+var READ_CHUNK = 1024 * 1024;
 var DEFAULT_JSON_LIMIT = 16 * 1024 * 1024;
 async function openImageArchive(path, options) {
   const { input } = options;
@@ -5390,7 +5478,7 @@ var TarArchive = class extends BaseArchive {
     const { tarPath } = this;
     return {
       size: entry.size,
-      open: () => entry.size === 0 ? Readable.from([]) : createReadStream(tarPath, { start: entry.offset, end: entry.offset + entry.size - 1 })
+      open: () => entry.size === 0 ? Readable.from([]) : createReadStream(tarPath, { start: entry.offset, end: entry.offset + entry.size - 1, highWaterMark: READ_CHUNK })
     };
   }
   async close() {
@@ -5436,7 +5524,7 @@ var DirectoryArchive = class extends BaseArchive {
   locate(path) {
     const file = this.files.get(path);
     if (file == null) return void 0;
-    return { size: file.size, open: () => createReadStream(file.fullPath) };
+    return { size: file.size, open: () => createReadStream(file.fullPath, { highWaterMark: READ_CHUNK }) };
   }
 };
 async function openDirectory(path, input, options) {
@@ -5473,7 +5561,7 @@ async function openDirectory(path, input, options) {
 
 // src/core/image/docker.ts
 import { spawn } from "node:child_process";
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 import { join as join2 } from "node:path";
 var STDERR_LIMIT = 64 * 1024;
 var nodeCommandRunner = async (command, args, options) => {
@@ -5500,7 +5588,7 @@ var MISSING_IMAGE = /no such image|image not known|reference does not exist|not 
 async function saveDockerImage(ref, options) {
   if (ref === "" || ref.startsWith("-") || /\s/.test(ref)) throw new InputError(options.input, `'${ref}' is not a Docker image reference`);
   const safe = ref.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 80);
-  const hash = createHash3("sha256").update(ref).digest("hex").slice(0, 8);
+  const hash = createHash2("sha256").update(ref).digest("hex").slice(0, 8);
   const output = join2(options.tempDir, `${safe}-${hash}.tar`);
   const { exitCode, stderr } = await options.run("docker", ["save", "--output", output, ref], { signal: options.signal });
   throwIfAborted(options.signal);
@@ -5514,14 +5602,14 @@ async function saveDockerImage(ref, options) {
 }
 
 // src/core/image/blob.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { Readable as Readable2 } from "node:stream";
 var SHA256 = /^sha256:[0-9a-f]{64}$/;
 function sha256Digest(bytes) {
-  return `sha256:${createHash4("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${createHash3("sha256").update(bytes).digest("hex")}`;
 }
 async function hashStream(stream) {
-  const hash = createHash4("sha256");
+  const hash = createHash3("sha256");
   let size = 0;
   for await (const chunk of stream) {
     hash.update(chunk);
@@ -8786,13 +8874,13 @@ var murmur364 = from2({
 async function mapConcurrent(items, limit, fn) {
   const results = new Array(items.length);
   let next = 0;
-  async function worker() {
+  async function worker2() {
     while (next < items.length) {
       const index = next++;
       results[index] = await fn(items[index]);
     }
   }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker2));
   return results;
 }
 
@@ -17451,7 +17539,7 @@ async function openSources(config, logger) {
 
 // src/core/sample.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
-import { createCipheriv, createHash as createHash5 } from "node:crypto";
+import { createCipheriv, createHash as createHash4 } from "node:crypto";
 import { createWriteStream as createWriteStream2 } from "node:fs";
 import { mkdir, rename as rename2, writeFile } from "node:fs/promises";
 import { join as join4 } from "node:path";
@@ -17459,7 +17547,7 @@ import { PassThrough, Transform } from "node:stream";
 import { pipeline as pipeline2 } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 function randomStream(seed, size) {
-  const key = createHash5("sha256").update(seed).digest().subarray(0, 16);
+  const key = createHash4("sha256").update(seed).digest().subarray(0, 16);
   const cipher = createCipheriv("aes-128-ctr", key, Buffer.alloc(16));
   const out = new PassThrough();
   const zeros = Buffer.alloc(1 << 20);
@@ -17479,7 +17567,7 @@ function randomStream(seed, size) {
   return out;
 }
 function hashing(onDone) {
-  const hash = createHash5("sha256");
+  const hash = createHash4("sha256");
   let size = 0;
   return new Transform({
     transform(chunk, _enc, cb) {
@@ -17494,7 +17582,7 @@ function hashing(onDone) {
   });
 }
 async function writeBlob(blobs, bytes) {
-  const hex = createHash5("sha256").update(bytes).digest("hex");
+  const hex = createHash4("sha256").update(bytes).digest("hex");
   await writeFile(join4(blobs, hex), bytes);
   return { digest: `sha256:${hex}`, size: bytes.length };
 }

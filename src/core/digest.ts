@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
 import { DigestMismatchError } from './errors.js'
+import { OffThreadSha256 } from './hash-worker.js'
 
 /**
  * Passes `source` through while hashing it, and throws DigestMismatchError at
@@ -9,14 +9,19 @@ export async function * verifyDigest (source: AsyncIterable<Uint8Array>, expecte
   if (!expected.digest.startsWith('sha256:')) {
     throw new DigestMismatchError(`${expected.label}: unsupported digest algorithm in '${expected.digest}' (expected sha256)`)
   }
-  const hash = createHash('sha256')
+  const hash = new OffThreadSha256()
   let size = 0
-  for await (const chunk of source) {
-    hash.update(chunk)
-    size += chunk.length
-    yield chunk
+  let actual: string
+  try {
+    for await (const chunk of source) {
+      await hash.update(chunk)
+      size += chunk.length
+      yield chunk
+    }
+    actual = `sha256:${await hash.digest()}`
+  } finally {
+    hash.dispose()
   }
-  const actual = `sha256:${hash.digest('hex')}`
   if (actual !== expected.digest) {
     throw new DigestMismatchError(`${expected.label}: content hashes to ${actual}, expected ${expected.digest}`)
   }

@@ -11,6 +11,9 @@ import { formatError } from './image-errors.js'
 import { indexTar, normalizeEntryPath, TarError } from './tar-index.js'
 import type { TarIndex } from './tar-index.js'
 
+/** Reads in the UnixFS chunk size: fewer syscalls, and the chunker need not join reads. */
+const READ_CHUNK = 1024 * 1024
+
 /** Read access to the files of an image tarball or image layout directory. */
 export interface ImageArchive {
   /** Names the archive in errors, e.g. its file path. */
@@ -181,7 +184,7 @@ class TarArchive extends BaseArchive {
       size: entry.size,
       open: () => entry.size === 0
         ? Readable.from([])
-        : createReadStream(tarPath, { start: entry.offset, end: entry.offset + entry.size - 1 })
+        : createReadStream(tarPath, { start: entry.offset, end: entry.offset + entry.size - 1, highWaterMark: READ_CHUNK })
     }
   }
 
@@ -236,7 +239,7 @@ class DirectoryArchive extends BaseArchive {
   protected locate (path: string): Located | undefined {
     const file = this.files.get(path)
     if (file == null) return undefined
-    return { size: file.size, open: () => createReadStream(file.fullPath) }
+    return { size: file.size, open: () => createReadStream(file.fullPath, { highWaterMark: READ_CHUNK }) }
   }
 }
 
