@@ -37721,6 +37721,51 @@ var FileReader = class {
   }
 };
 
+// src/core/retry.ts
+function backoffDelay(attempt, baseMs) {
+  const cap = baseMs * 2 ** attempt;
+  return cap / 2 + Math.random() * (cap / 2);
+}
+async function sleep(ms, signal) {
+  throwIfAborted(signal);
+  await new Promise((resolve2) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve2();
+    }
+  });
+  throwIfAborted(signal);
+}
+
+// src/core/url.ts
+function redactUrl(text) {
+  return text.replace(/\/\/[^/@\s]*@/g, "//");
+}
+function parseServiceUrl(value, input) {
+  let url;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new InputError(input, `'${redactUrl(value)}' is not a URL (expected e.g. http://127.0.0.1:5001 or https://host.example)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new InputError(input, `'${redactUrl(value)}' must be an http:// or https:// URL`);
+  }
+  let authorization;
+  if (url.username !== "" || url.password !== "") {
+    const user = decodeURIComponent(url.username);
+    const password = decodeURIComponent(url.password);
+    authorization = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+    url.username = "";
+    url.password = "";
+  }
+  url.hash = "";
+  return { url, label: `${url.origin}${url.pathname.replace(/\/+$/, "")}`, authorization };
+}
+
 // src/core/blocks/gateway.ts
 var GatewayBlockSource = class {
   label;
@@ -37761,7 +37806,7 @@ var GatewayBlockSource = class {
     if (gateway.authorization != null) headers.authorization = gateway.authorization;
     let reason = "";
     for (let attempt = 0; attempt <= this.retries; attempt++) {
-      if (attempt > 0) await sleep(this.retryDelayMs * 2 ** (attempt - 1), signal);
+      if (attempt > 0) await sleep(backoffDelay(attempt - 1, this.retryDelayMs), signal);
       throwIfAborted(signal);
       const timeout = AbortSignal.timeout(this.timeoutMs);
       const requestSignal = signal == null ? timeout : AbortSignal.any([signal, timeout]);
@@ -37792,27 +37837,7 @@ var GatewayBlockSource = class {
   }
 };
 function parseGateway(input) {
-  let url;
-  try {
-    url = new URL(input);
-  } catch {
-    throw new InputError("gateways", `not a URL: ${redact(input)}`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new InputError("gateways", `not an http(s) URL: ${redact(input)}`);
-  let authorization;
-  if (url.username !== "" || url.password !== "") {
-    const user = decodeURIComponent(url.username);
-    const password = decodeURIComponent(url.password);
-    authorization = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
-    url.username = "";
-    url.password = "";
-  }
-  url.hash = "";
-  const label = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
-  return { label, url, authorization };
-}
-function redact(input) {
-  return input.replace(/\/\/[^/@]*@/, "//");
+  return parseServiceUrl(input, "gateways");
 }
 var BodyTooLargeError = class extends Error {
 };
@@ -37841,32 +37866,11 @@ async function readBody(response, max) {
   if (chunks.length === 1) return chunks[0];
   return Buffer.concat(chunks, length3);
 }
-async function sleep(ms, signal) {
-  throwIfAborted(signal);
-  await new Promise((resolve2) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve2();
-    }
-  });
-  throwIfAborted(signal);
-}
 
 // src/core/sources.ts
 function validateGatewayUrl(value, input = "gateways") {
-  let url;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InputError(input, `'${value.replace(/\/\/[^/@]*@/, "//***@")}' is not a URL (expected e.g. https://gateway.example)`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new InputError(input, `'${url.origin}' must be an http:// or https:// URL`);
-  }
-  return value.replace(/\/+$/, "");
+  parseServiceUrl(value, input);
+  return value.trim().replace(/\/+$/, "");
 }
 async function openSources(config, logger2) {
   const sources = [];
@@ -37904,15 +37908,9 @@ function pullCommand(result) {
   return `ipfs get -o ${dir} ${path4} && tar -C ${dir} -cf - . | docker load`;
 }
 var defaultGateway = "https://ipfs.io";
-function withoutCredentials(gateway) {
-  const url = new URL(gateway);
-  url.username = "";
-  url.password = "";
-  return url.toString().replace(/\/+$/, "");
-}
 function gatewayUrl(result, gateways) {
   const tag = result.tags[0]?.tag ?? "latest";
-  return `${withoutCredentials(gateways[0] ?? defaultGateway)}${ipfsPath(result.rootCid, registryPaths.tag(result.name, tag))}/`;
+  return `${parseServiceUrl(gateways[0] ?? defaultGateway, "gateways").label}${ipfsPath(result.rootCid, registryPaths.tag(result.name, tag))}/`;
 }
 
 // src/action/inputs.ts

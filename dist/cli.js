@@ -17375,6 +17375,51 @@ var FileReader = class {
   }
 };
 
+// src/core/retry.ts
+function backoffDelay(attempt, baseMs) {
+  const cap = baseMs * 2 ** attempt;
+  return cap / 2 + Math.random() * (cap / 2);
+}
+async function sleep(ms, signal) {
+  throwIfAborted(signal);
+  await new Promise((resolve2) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve2();
+    }
+  });
+  throwIfAborted(signal);
+}
+
+// src/core/url.ts
+function redactUrl(text) {
+  return text.replace(/\/\/[^/@\s]*@/g, "//");
+}
+function parseServiceUrl(value, input) {
+  let url;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new InputError(input, `'${redactUrl(value)}' is not a URL (expected e.g. http://127.0.0.1:5001 or https://host.example)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new InputError(input, `'${redactUrl(value)}' must be an http:// or https:// URL`);
+  }
+  let authorization;
+  if (url.username !== "" || url.password !== "") {
+    const user = decodeURIComponent(url.username);
+    const password = decodeURIComponent(url.password);
+    authorization = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+    url.username = "";
+    url.password = "";
+  }
+  url.hash = "";
+  return { url, label: `${url.origin}${url.pathname.replace(/\/+$/, "")}`, authorization };
+}
+
 // src/core/blocks/gateway.ts
 var GatewayBlockSource = class {
   label;
@@ -17415,7 +17460,7 @@ var GatewayBlockSource = class {
     if (gateway.authorization != null) headers.authorization = gateway.authorization;
     let reason = "";
     for (let attempt = 0; attempt <= this.retries; attempt++) {
-      if (attempt > 0) await sleep(this.retryDelayMs * 2 ** (attempt - 1), signal);
+      if (attempt > 0) await sleep(backoffDelay(attempt - 1, this.retryDelayMs), signal);
       throwIfAborted(signal);
       const timeout = AbortSignal.timeout(this.timeoutMs);
       const requestSignal = signal == null ? timeout : AbortSignal.any([signal, timeout]);
@@ -17446,27 +17491,7 @@ var GatewayBlockSource = class {
   }
 };
 function parseGateway(input) {
-  let url;
-  try {
-    url = new URL(input);
-  } catch {
-    throw new InputError("gateways", `not a URL: ${redact(input)}`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new InputError("gateways", `not an http(s) URL: ${redact(input)}`);
-  let authorization;
-  if (url.username !== "" || url.password !== "") {
-    const user = decodeURIComponent(url.username);
-    const password = decodeURIComponent(url.password);
-    authorization = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
-    url.username = "";
-    url.password = "";
-  }
-  url.hash = "";
-  const label = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
-  return { label, url, authorization };
-}
-function redact(input) {
-  return input.replace(/\/\/[^/@]*@/, "//");
+  return parseServiceUrl(input, "gateways");
 }
 var BodyTooLargeError = class extends Error {
 };
@@ -17495,32 +17520,11 @@ async function readBody(response, max) {
   if (chunks.length === 1) return chunks[0];
   return Buffer.concat(chunks, length3);
 }
-async function sleep(ms, signal) {
-  throwIfAborted(signal);
-  await new Promise((resolve2) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve2();
-    }
-  });
-  throwIfAborted(signal);
-}
 
 // src/core/sources.ts
 function validateGatewayUrl(value, input = "gateways") {
-  let url;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InputError(input, `'${value.replace(/\/\/[^/@]*@/, "//***@")}' is not a URL (expected e.g. https://gateway.example)`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new InputError(input, `'${url.origin}' must be an http:// or https:// URL`);
-  }
-  return value.replace(/\/+$/, "");
+  parseServiceUrl(value, input);
+  return value.trim().replace(/\/+$/, "");
 }
 async function openSources(config, logger) {
   const sources = [];

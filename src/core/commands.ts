@@ -1,6 +1,7 @@
 import type { PublishResult } from './publish.js'
 import { ipfsPath } from './registry/layout.js'
 import { registryPaths } from './registry/layout.js'
+import { parseServiceUrl } from './url.js'
 
 /** The original recipe, for the first published tag. */
 export function pullCommand (result: PublishResult): string {
@@ -12,15 +13,7 @@ export function pullCommand (result: PublishResult): string {
 
 export const defaultGateway = 'https://ipfs.io'
 
-/** A gateway URL without its credentials, fit to print or share. */
-export function withoutCredentials (gateway: string): string {
-  const url = new URL(gateway)
-  url.username = ''
-  url.password = ''
-  return url.toString().replace(/\/+$/, '')
-}
-
 export function gatewayUrl (result: PublishResult, gateways: string[]): string {
   const tag = result.tags[0]?.tag ?? 'latest'
-  return `${withoutCredentials(gateways[0] ?? defaultGateway)}${ipfsPath(result.rootCid, registryPaths.tag(result.name, tag))}/`
+  return `${parseServiceUrl(gateways[0] ?? defaultGateway, 'gateways').label}${ipfsPath(result.rootCid, registryPaths.tag(result.name, tag))}/`
 }

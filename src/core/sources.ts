@@ -2,6 +2,7 @@ import type { BlockSource } from './blocks/types.js'
 import { CarBlockSource } from './blocks/car-source.js'
 import { GatewayBlockSource } from './blocks/gateway.js'
 import { InputError } from './errors.js'
+import { parseServiceUrl } from './url.js'
 import type { Logger } from './logger.js'
 
 export interface SourceConfig {
@@ -9,17 +10,10 @@ export interface SourceConfig {
   cars: string[]
 }
 
+/** Checks a gateway URL; returns it as given (credentials included, for the source to use). */
 export function validateGatewayUrl (value: string, input = 'gateways'): string {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    throw new InputError(input, `'${value.replace(/\/\/[^/@]*@/, '//***@')}' is not a URL (expected e.g. https://gateway.example)`)
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InputError(input, `'${url.origin}' must be an http:// or https:// URL`)
-  }
-  return value.replace(/\/+$/, '')
+  parseServiceUrl(value, input)
+  return value.trim().replace(/\/+$/, '')
 }
 
 /** Opens the block sources a publish reads the previous root from: local CARs first, then gateways. */

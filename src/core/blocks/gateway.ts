@@ -3,6 +3,8 @@ import { BlockNotFoundError, DigestMismatchError, InputError, throwIfAborted } f
 import { silentLogger, type AbortOptions, type Logger } from '../logger.js'
 import type { BlockSource } from './types.js'
 import { verifyBlock } from './verify.js'
+import { backoffDelay, sleep } from '../retry.js'
+import { parseServiceUrl, type ServiceUrl } from '../url.js'
 
 export interface GatewayOptions {
   /** Defaults to the global fetch. */
@@ -11,19 +13,14 @@ export interface GatewayOptions {
   timeoutMs?: number
   /** Extra attempts per gateway after a 5xx, 429, timeout or network error; default 2. */
   retries?: number
-  /** First backoff delay, doubled each retry; default 250 ms. */
+  /** First backoff delay, doubled each retry, with jitter; default 250 ms. */
   retryDelayMs?: number
   /** Largest block accepted; default 4 MiB. */
   maxBlockBytes?: number
   logger?: Logger
 }
 
-interface Gateway {
-  /** The URL without userinfo, query or fragment: safe for logs. */
-  label: string
-  url: URL
-  authorization?: string
-}
+type Gateway = ServiceUrl
 
 /** Reads blocks from trustless HTTP gateways (`/ipfs/{cid}?format=raw`), verifying every block. */
 export class GatewayBlockSource implements BlockSource {
@@ -68,7 +65,7 @@ export class GatewayBlockSource implements BlockSource {
     if (gateway.authorization != null) headers.authorization = gateway.authorization
     let reason = ''
     for (let attempt = 0; attempt <= this.retries; attempt++) {
-      if (attempt > 0) await sleep(this.retryDelayMs * 2 ** (attempt - 1), signal)
+      if (attempt > 0) await sleep(backoffDelay(attempt - 1, this.retryDelayMs), signal)
       throwIfAborted(signal)
       const timeout = AbortSignal.timeout(this.timeoutMs)
       const requestSignal = signal == null ? timeout : AbortSignal.any([signal, timeout])
@@ -99,29 +96,7 @@ export class GatewayBlockSource implements BlockSource {
 }
 
 function parseGateway(input: string): Gateway {
-  let url: URL
-  try {
-    url = new URL(input)
-  } catch {
-    throw new InputError('gateways', `not a URL: ${redact(input)}`)
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError('gateways', `not an http(s) URL: ${redact(input)}`)
-  let authorization: string | undefined
-  if (url.username !== '' || url.password !== '') {
-    const user = decodeURIComponent(url.username)
-    const password = decodeURIComponent(url.password)
-    authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
-    url.username = ''
-    url.password = ''
-  }
-  url.hash = ''
-  const label = `${url.origin}${url.pathname.replace(/\/+$/, '')}`
-  return { label, url, authorization }
-}
-
-/** Strips anything that looks like userinfo from a string that failed to parse as a URL. */
-function redact(input: string): string {
-  return input.replace(/\/\/[^/@]*@/, '//')
+  return parseServiceUrl(input, 'gateways')
 }
 
 class BodyTooLargeError extends Error {}
@@ -148,18 +123,4 @@ async function readBody(response: Response, max: number): Promise<Uint8Array> {
   }
   if (chunks.length === 1) return chunks[0] as Uint8Array
   return Buffer.concat(chunks, length)
-}
-
-async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  throwIfAborted(signal)
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, { once: true })
-    function done(): void {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-  })
-  throwIfAborted(signal)
 }
