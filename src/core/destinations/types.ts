@@ -1,0 +1,54 @@
+import type { CID } from 'multiformats/cid'
+import type { BlockSource } from '../blocks/types.js'
+import type { OperationOptions } from '../logger.js'
+import type { PublishResult } from '../publish.js'
+
+export interface DestinationContext extends OperationOptions {
+  result: PublishResult
+  root: CID
+  previousRoot: CID | null
+}
+
+export interface DestinationReport {
+  kind: string
+  label: string
+  /** What the destination did, for outputs and the summary: no secrets. */
+  details: Record<string, string | number | boolean>
+}
+
+/**
+ * Somewhere a published registry goes (a Kubo node, a pinning service, …).
+ * Constructors validate configuration without touching the network.
+ */
+export interface Destination {
+  readonly kind: string
+  readonly label: string
+  /** Network checks before anything is published: reachable, credentials, version. */
+  preflight(options: OperationOptions): Promise<void>
+  /** Where the previous root's blocks can be read from this destination. */
+  sources?(): BlockSource[]
+  /** The registry root this destination holds, when no previous root was given. */
+  previousRoot?(options: OperationOptions): Promise<CID | null>
+  /** Stores the new blocks and pins the root; must fully succeed before any pointer changes. */
+  store(context: DestinationContext): Promise<DestinationReport>
+  /** Moves this destination's own pointer (e.g. an MFS path) to the new root. */
+  point?(context: DestinationContext): Promise<void>
+  /** Last, after every pointer and name moved: releases the previous root. */
+  cleanup?(context: DestinationContext): Promise<void>
+}
+
+export interface NameReport {
+  kind: string
+  label: string
+  /** e.g. the IPNS name k51… */
+  name: string
+  value: string
+}
+
+/** Publishes a name (IPNS, DNSLink) for the new root; runs only after every destination stored it. */
+export interface NamePublisher {
+  readonly kind: string
+  readonly label: string
+  preflight(options: OperationOptions): Promise<void>
+  publish(context: DestinationContext): Promise<NameReport>
+}

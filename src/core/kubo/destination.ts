@@ -1,0 +1,129 @@
+import type { CID } from 'multiformats/cid'
+import type { BlockSource } from '../blocks/types.js'
+import type { Destination, DestinationContext, DestinationReport, NamePublisher, NameReport } from '../destinations/types.js'
+import { silentLogger, type Logger, type OperationOptions } from '../logger.js'
+import { KuboBlockSource } from './block-source.js'
+import { kuboConfig } from './config.js'
+import { ensureKey, parsePrivateKey, publishName, type PrivateKeyFile } from './ipns.js'
+import { readMfsRoot, validateMfsPath, writeMfsRoot } from './mfs.js'
+import { importCar, isPinned, pinRecursive, unpin } from './pins.js'
+import { checkKubo } from './preflight.js'
+import { KuboError, KuboRpc } from './rpc.js'
+import { InputError } from '../errors.js'
+
+export interface KuboDestinationConfig {
+  url: string
+  headers?: Record<string, string>
+  /** Pin name; default `ipcr registry`. */
+  pinName?: string
+  /** Remove the previous root's pin once the new one holds and every name moved; default true. */
+  unpinPrevious?: boolean
+  /** MFS folder that holds the registry root, as the original recipe's `.ipcr` folder. */
+  mfsPath?: string
+  timeoutMs?: number
+  retries?: number
+  retryDelayMs?: number
+}
+
+/** A Kubo node (local daemon or remote RPC endpoint) as destination and block source. */
+export class KuboDestination implements Destination {
+  readonly kind = 'kubo'
+  readonly label: string
+  readonly rpc: KuboRpc
+  private readonly mfsPath?: string
+  private version = ''
+
+  constructor (private readonly config: KuboDestinationConfig, private readonly logger: Logger = silentLogger) {
+    this.rpc = new KuboRpc(kuboConfig(config), logger)
+    this.label = this.rpc.label
+    if (config.mfsPath != null) this.mfsPath = validateMfsPath(config.mfsPath)
+    if (config.pinName != null && config.pinName.length > 255) throw new InputError('kubo-pin-name', 'expected at most 255 characters')
+  }
+
+  async preflight (options: OperationOptions): Promise<void> {
+    this.version = await checkKubo(this.rpc, options)
+    this.logger.info(`${this.label}: Kubo ${this.version}`)
+  }
+
+  sources (): BlockSource[] {
+    return [new KuboBlockSource(this.rpc)]
+  }
+
+  async previousRoot (options: OperationOptions): Promise<CID | null> {
+    if (this.mfsPath == null) return null
+    const root = await readMfsRoot(this.rpc, this.mfsPath, options)
+    this.logger.info(root == null ? `${this.label}: ${this.mfsPath} is empty: starting a new registry` : `${this.label}: previous root ${root} from MFS ${this.mfsPath}`)
+    return root
+  }
+
+  async store (context: DestinationContext): Promise<DestinationReport> {
+    const { root, result } = context
+    const options = { signal: context.signal }
+    const roots = await importCar(this.rpc, result.car.path, options)
+    const reported = roots.find((r) => r.cid.equals(root))
+    if (reported == null) {
+      throw new KuboError(`${this.label}: Kubo reports root(s) ${roots.map((r) => r.cid).join(', ') || 'none'} for the CAR, expected ${root}`)
+    }
+    if (reported.pinError != null) this.logger.info(`${this.label}: not pinned on import (${reported.pinError}); pinning with fetch`)
+    // Pins (or names the pin made on import); returns once the whole DAG is pinned.
+    const pinName = this.config.pinName ?? 'ipcr registry'
+    await pinRecursive(this.rpc, root, pinName, options)
+    if (!(await isPinned(this.rpc, root, options))) {
+      throw new KuboError(`${this.label}: pin add returned but ${root} is not pinned`)
+    }
+    this.logger.info(`${this.label}: imported ${result.car.blocks} blocks and pinned ${root} as '${pinName}'`)
+    return { kind: this.kind, label: this.label, details: { version: this.version, pinned: root.toString(), pinName, importedBlocks: result.car.blocks } }
+  }
+
+  async point (context: DestinationContext): Promise<void> {
+    if (this.mfsPath == null) return
+    await writeMfsRoot(this.rpc, this.mfsPath, context.root, { signal: context.signal })
+    this.logger.info(`${this.label}: MFS ${this.mfsPath} → ${context.root}`)
+  }
+
+  async cleanup (context: DestinationContext): Promise<void> {
+    const previous = context.previousRoot
+    if (this.config.unpinPrevious === false || previous == null || previous.equals(context.root)) return
+    const removed = await unpin(this.rpc, previous, { signal: context.signal })
+    if (removed) this.logger.info(`${this.label}: unpinned the previous root ${previous}`)
+  }
+}
+
+export interface KuboIpnsConfig {
+  /** Name of the key in Kubo's keystore. */
+  key: string
+  /** Imported under `key` when the keystore lacks it: PEM PKCS#8 or base64 libp2p protobuf. */
+  privateKey?: string
+  lifetime?: string
+}
+
+/** IPNS through Kubo's keystore: `name publish --key`. */
+export class KuboIpnsPublisher implements NamePublisher {
+  readonly kind = 'kubo-ipns'
+  readonly label: string
+  private readonly privateKey?: PrivateKeyFile
+
+  constructor (private readonly rpc: KuboRpc, private readonly config: KuboIpnsConfig, private readonly logger: Logger = silentLogger) {
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.key)) throw new InputError('ipns-key', `'${config.key}' is not a key name (expected letters, digits, '.', '_' or '-')`)
+    if (config.key === 'self') throw new InputError('ipns-key', "'self' is the node's identity; use a dedicated key for the registry")
+    if (config.privateKey != null) this.privateKey = parsePrivateKey(config.privateKey)
+    this.label = `IPNS key '${config.key}' on ${rpc.label}`
+  }
+
+  async preflight (options: OperationOptions): Promise<void> {
+    if (this.privateKey != null) {
+      await ensureKey(this.rpc, this.config.key, this.privateKey, options)
+      return
+    }
+    const keys = await this.rpc.call('key/list', async (signal) => await this.rpc.client.key.list({ signal }), options)
+    if (!keys.some((k) => k.name === this.config.key)) {
+      throw new InputError('ipns-key', `${this.rpc.label} has no key named '${this.config.key}' (create it with 'ipfs key gen ${this.config.key}' or give ipns-private-key)`)
+    }
+  }
+
+  async publish (context: DestinationContext): Promise<NameReport> {
+    const name = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.config.lifetime })
+    this.logger.info(`IPNS /ipns/${name} → /ipfs/${context.root}`)
+    return { kind: this.kind, label: this.label, name, value: `/ipfs/${context.root}` }
+  }
+}
