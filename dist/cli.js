@@ -12,32 +12,32 @@ var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require
   if (typeof require !== "undefined") return require.apply(this, arguments);
   throw Error('Dynamic require of "' + x + '" is not supported');
 });
-var __commonJS = (cb, mod) => function __require2() {
+var __commonJS = (cb, mod2) => function __require2() {
   try {
-    return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
+    return mod2 || (0, cb[__getOwnPropNames(cb)[0]])((mod2 = { exports: {} }).exports, mod2), mod2.exports;
   } catch (e) {
-    throw mod = 0, e;
+    throw mod2 = 0, e;
   }
 };
-var __export = (target, all) => {
-  for (var name4 in all)
-    __defProp(target, name4, { get: all[name4], enumerable: true });
+var __export = (target, all2) => {
+  for (var name8 in all2)
+    __defProp(target, name8, { get: all2[name8], enumerable: true });
 };
-var __copyProps = (to, from3, except, desc) => {
-  if (from3 && typeof from3 === "object" || typeof from3 === "function") {
-    for (let key of __getOwnPropNames(from3))
+var __copyProps = (to, from4, except, desc) => {
+  if (from4 && typeof from4 === "object" || typeof from4 === "function") {
+    for (let key of __getOwnPropNames(from4))
       if (!__hasOwnProp.call(to, key) && key !== except)
-        __defProp(to, key, { get: () => from3[key], enumerable: !(desc = __getOwnPropDesc(from3, key)) || desc.enumerable });
+        __defProp(to, key, { get: () => from4[key], enumerable: !(desc = __getOwnPropDesc(from4, key)) || desc.enumerable });
   }
   return to;
 };
-var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
+var __toESM = (mod2, isNodeMode, target) => (target = mod2 != null ? __create(__getProtoOf(mod2)) : {}, __copyProps(
   // If the importer is in node compatibility mode or this is not an ESM
   // file that has been converted to a CommonJS file using a Babel-
   // compatible transform (i.e. "__esModule" has not been set), then set
   // "default" to the CommonJS "module.exports" for node compatibility.
-  isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
-  mod
+  isNodeMode || !mod2 || !mod2.__esModule ? __defProp(target, "default", { value: mod2, enumerable: true }) : target,
+  mod2
 ));
 
 // node_modules/sparse-array/index.js
@@ -293,10 +293,10 @@ var require_eventemitter3 = __commonJS({
       this._eventsCount = 0;
     }
     EventEmitter2.prototype.eventNames = function eventNames() {
-      var names = [], events, name4;
+      var names = [], events, name8;
       if (this._eventsCount === 0) return names;
-      for (name4 in events = this._events) {
-        if (has.call(events, name4)) names.push(prefix ? name4.slice(1) : name4);
+      for (name8 in events = this._events) {
+        if (has.call(events, name8)) names.push(prefix ? name8.slice(1) : name8);
       }
       if (Object.getOwnPropertySymbols) {
         return names.concat(Object.getOwnPropertySymbols(events));
@@ -343,8 +343,8 @@ var require_eventemitter3 = __commonJS({
         }
         listeners2.fn.apply(listeners2.context, args);
       } else {
-        var length3 = listeners2.length, j;
-        for (i = 0; i < length3; i++) {
+        var length4 = listeners2.length, j;
+        for (i = 0; i < length4; i++) {
           if (listeners2[i].once) this.removeListener(event, listeners2[i].fn, void 0, true);
           switch (len) {
             case 1:
@@ -388,7 +388,7 @@ var require_eventemitter3 = __commonJS({
           clearEvent(this, evt);
         }
       } else {
-        for (var i = 0, events = [], length3 = listeners2.length; i < length3; i++) {
+        for (var i = 0, events = [], length4 = listeners2.length; i < length4; i++) {
           if (listeners2[i].fn !== fn || once2 && !listeners2[i].once || context && listeners2[i].context !== context) {
             events.push(listeners2[i]);
           }
@@ -422,29 +422,29 @@ var require_eventemitter3 = __commonJS({
 // node_modules/varint/encode.js
 var require_encode = __commonJS({
   "node_modules/varint/encode.js"(exports, module) {
-    module.exports = encode9;
-    var MSB3 = 128;
-    var REST3 = 127;
-    var MSBALL2 = ~REST3;
-    var INT2 = Math.pow(2, 31);
-    function encode9(num, out, offset) {
+    module.exports = encode19;
+    var MSB4 = 128;
+    var REST4 = 127;
+    var MSBALL3 = ~REST4;
+    var INT3 = Math.pow(2, 31);
+    function encode19(num, out, offset) {
       if (Number.MAX_SAFE_INTEGER && num > Number.MAX_SAFE_INTEGER) {
-        encode9.bytes = 0;
+        encode19.bytes = 0;
         throw new RangeError("Could not encode varint");
       }
       out = out || [];
       offset = offset || 0;
       var oldOffset = offset;
-      while (num >= INT2) {
-        out[offset++] = num & 255 | MSB3;
+      while (num >= INT3) {
+        out[offset++] = num & 255 | MSB4;
         num /= 128;
       }
-      while (num & MSBALL2) {
-        out[offset++] = num & 255 | MSB3;
+      while (num & MSBALL3) {
+        out[offset++] = num & 255 | MSB4;
         num >>>= 7;
       }
       out[offset] = num | 0;
-      encode9.bytes = offset - oldOffset + 1;
+      encode19.bytes = offset - oldOffset + 1;
       return out;
     }
   }
@@ -453,21 +453,21 @@ var require_encode = __commonJS({
 // node_modules/varint/decode.js
 var require_decode = __commonJS({
   "node_modules/varint/decode.js"(exports, module) {
-    module.exports = read3;
-    var MSB3 = 128;
-    var REST3 = 127;
-    function read3(buf, offset) {
+    module.exports = read4;
+    var MSB4 = 128;
+    var REST4 = 127;
+    function read4(buf, offset) {
       var res = 0, offset = offset || 0, shift = 0, counter = offset, b, l = buf.length;
       do {
         if (counter >= l || shift > 49) {
-          read3.bytes = 0;
+          read4.bytes = 0;
           throw new RangeError("Could not decode varint");
         }
         b = buf[counter++];
-        res += shift < 28 ? (b & REST3) << shift : (b & REST3) * Math.pow(2, shift);
+        res += shift < 28 ? (b & REST4) << shift : (b & REST4) * Math.pow(2, shift);
         shift += 7;
-      } while (b >= MSB3);
-      read3.bytes = counter - offset;
+      } while (b >= MSB4);
+      read4.bytes = counter - offset;
       return res;
     }
   }
@@ -476,17 +476,17 @@ var require_decode = __commonJS({
 // node_modules/varint/length.js
 var require_length = __commonJS({
   "node_modules/varint/length.js"(exports, module) {
-    var N13 = Math.pow(2, 7);
-    var N23 = Math.pow(2, 14);
-    var N33 = Math.pow(2, 21);
-    var N43 = Math.pow(2, 28);
-    var N53 = Math.pow(2, 35);
-    var N63 = Math.pow(2, 42);
-    var N73 = Math.pow(2, 49);
-    var N82 = Math.pow(2, 56);
-    var N92 = Math.pow(2, 63);
+    var N14 = Math.pow(2, 7);
+    var N24 = Math.pow(2, 14);
+    var N34 = Math.pow(2, 21);
+    var N44 = Math.pow(2, 28);
+    var N54 = Math.pow(2, 35);
+    var N64 = Math.pow(2, 42);
+    var N74 = Math.pow(2, 49);
+    var N83 = Math.pow(2, 56);
+    var N93 = Math.pow(2, 63);
     module.exports = function(value) {
-      return value < N13 ? 1 : value < N23 ? 2 : value < N33 ? 3 : value < N43 ? 4 : value < N53 ? 5 : value < N63 ? 6 : value < N73 ? 7 : value < N82 ? 8 : value < N92 ? 9 : 10;
+      return value < N14 ? 1 : value < N24 ? 2 : value < N34 ? 3 : value < N44 ? 4 : value < N54 ? 5 : value < N64 ? 6 : value < N74 ? 7 : value < N83 ? 8 : value < N93 ? 9 : 10;
     };
   }
 });
@@ -599,13 +599,13 @@ var require_fast_fifo = __commonJS({
 // node_modules/b4a/index.js
 var require_b4a = __commonJS({
   "node_modules/b4a/index.js"(exports, module) {
-    function isBuffer2(value) {
+    function isBuffer3(value) {
       return Buffer.isBuffer(value) || value instanceof Uint8Array;
     }
     function isEncoding(encoding) {
       return Buffer.isEncoding(encoding);
     }
-    function alloc4(size, fill2, encoding) {
+    function alloc5(size, fill2, encoding) {
       return Buffer.alloc(size, fill2, encoding);
     }
     function allocUnsafe2(size) {
@@ -617,116 +617,116 @@ var require_b4a = __commonJS({
     function byteLength(string2, encoding) {
       return Buffer.byteLength(string2, encoding);
     }
-    function compare2(a, b) {
+    function compare4(a, b) {
       return Buffer.compare(a, b);
     }
-    function concat4(buffers, totalLength) {
+    function concat5(buffers, totalLength) {
       return Buffer.concat(buffers, totalLength);
     }
-    function copy(source, target, targetStart, start, end) {
-      return toBuffer2(source).copy(target, targetStart, start, end);
+    function copy(source2, target, targetStart, start, end) {
+      return toBuffer2(source2).copy(target, targetStart, start, end);
     }
-    function equals4(a, b) {
+    function equals6(a, b) {
       return toBuffer2(a).equals(b);
     }
-    function fill(buffer2, value, offset, end, encoding) {
-      return toBuffer2(buffer2).fill(value, offset, end, encoding);
+    function fill(buffer3, value, offset, end, encoding) {
+      return toBuffer2(buffer3).fill(value, offset, end, encoding);
     }
-    function from3(value, encodingOrOffset, length3) {
-      return Buffer.from(value, encodingOrOffset, length3);
+    function from4(value, encodingOrOffset, length4) {
+      return Buffer.from(value, encodingOrOffset, length4);
     }
-    function includes(buffer2, value, byteOffset, encoding) {
-      return toBuffer2(buffer2).includes(value, byteOffset, encoding);
+    function includes(buffer3, value, byteOffset, encoding) {
+      return toBuffer2(buffer3).includes(value, byteOffset, encoding);
     }
-    function indexOf(buffer2, value, byfeOffset, encoding) {
-      return toBuffer2(buffer2).indexOf(value, byfeOffset, encoding);
+    function indexOf(buffer3, value, byfeOffset, encoding) {
+      return toBuffer2(buffer3).indexOf(value, byfeOffset, encoding);
     }
-    function lastIndexOf(buffer2, value, byteOffset, encoding) {
-      return toBuffer2(buffer2).lastIndexOf(value, byteOffset, encoding);
+    function lastIndexOf(buffer3, value, byteOffset, encoding) {
+      return toBuffer2(buffer3).lastIndexOf(value, byteOffset, encoding);
     }
-    function swap16(buffer2) {
-      return toBuffer2(buffer2).swap16();
+    function swap16(buffer3) {
+      return toBuffer2(buffer3).swap16();
     }
-    function swap32(buffer2) {
-      return toBuffer2(buffer2).swap32();
+    function swap32(buffer3) {
+      return toBuffer2(buffer3).swap32();
     }
-    function swap64(buffer2) {
-      return toBuffer2(buffer2).swap64();
+    function swap64(buffer3) {
+      return toBuffer2(buffer3).swap64();
     }
-    function toBuffer2(buffer2) {
-      if (Buffer.isBuffer(buffer2)) return buffer2;
-      return Buffer.from(buffer2.buffer, buffer2.byteOffset, buffer2.byteLength);
+    function toBuffer2(buffer3) {
+      if (Buffer.isBuffer(buffer3)) return buffer3;
+      return Buffer.from(buffer3.buffer, buffer3.byteOffset, buffer3.byteLength);
     }
-    function toString2(buffer2, encoding, start, end) {
-      return toBuffer2(buffer2).toString(encoding, start, end);
+    function toString3(buffer3, encoding, start, end) {
+      return toBuffer2(buffer3).toString(encoding, start, end);
     }
-    function toHex(buffer2, start, end) {
-      return toBuffer2(buffer2).toString("hex", start, end);
+    function toHex(buffer3, start, end) {
+      return toBuffer2(buffer3).toString("hex", start, end);
     }
-    function write2(buffer2, string2, offset, length3, encoding) {
-      return toBuffer2(buffer2).write(string2, offset, length3, encoding);
+    function write2(buffer3, string2, offset, length4, encoding) {
+      return toBuffer2(buffer3).write(string2, offset, length4, encoding);
     }
-    function readDoubleBE(buffer2, offset) {
-      return toBuffer2(buffer2).readDoubleBE(offset);
+    function readDoubleBE(buffer3, offset) {
+      return toBuffer2(buffer3).readDoubleBE(offset);
     }
-    function readDoubleLE2(buffer2, offset) {
-      return toBuffer2(buffer2).readDoubleLE(offset);
+    function readDoubleLE2(buffer3, offset) {
+      return toBuffer2(buffer3).readDoubleLE(offset);
     }
-    function readFloatBE(buffer2, offset) {
-      return toBuffer2(buffer2).readFloatBE(offset);
+    function readFloatBE(buffer3, offset) {
+      return toBuffer2(buffer3).readFloatBE(offset);
     }
-    function readFloatLE2(buffer2, offset) {
-      return toBuffer2(buffer2).readFloatLE(offset);
+    function readFloatLE2(buffer3, offset) {
+      return toBuffer2(buffer3).readFloatLE(offset);
     }
-    function readInt32BE(buffer2, offset) {
-      return toBuffer2(buffer2).readInt32BE(offset);
+    function readInt32BE(buffer3, offset) {
+      return toBuffer2(buffer3).readInt32BE(offset);
     }
-    function readInt32LE(buffer2, offset) {
-      return toBuffer2(buffer2).readInt32LE(offset);
+    function readInt32LE(buffer3, offset) {
+      return toBuffer2(buffer3).readInt32LE(offset);
     }
-    function readUInt32BE(buffer2, offset) {
-      return toBuffer2(buffer2).readUInt32BE(offset);
+    function readUInt32BE(buffer3, offset) {
+      return toBuffer2(buffer3).readUInt32BE(offset);
     }
-    function readUInt32LE(buffer2, offset) {
-      return toBuffer2(buffer2).readUInt32LE(offset);
+    function readUInt32LE(buffer3, offset) {
+      return toBuffer2(buffer3).readUInt32LE(offset);
     }
-    function writeDoubleBE(buffer2, value, offset) {
-      return toBuffer2(buffer2).writeDoubleBE(value, offset);
+    function writeDoubleBE(buffer3, value, offset) {
+      return toBuffer2(buffer3).writeDoubleBE(value, offset);
     }
-    function writeDoubleLE2(buffer2, value, offset) {
-      return toBuffer2(buffer2).writeDoubleLE(value, offset);
+    function writeDoubleLE2(buffer3, value, offset) {
+      return toBuffer2(buffer3).writeDoubleLE(value, offset);
     }
-    function writeFloatBE(buffer2, value, offset) {
-      return toBuffer2(buffer2).writeFloatBE(value, offset);
+    function writeFloatBE(buffer3, value, offset) {
+      return toBuffer2(buffer3).writeFloatBE(value, offset);
     }
-    function writeFloatLE2(buffer2, value, offset) {
-      return toBuffer2(buffer2).writeFloatLE(value, offset);
+    function writeFloatLE2(buffer3, value, offset) {
+      return toBuffer2(buffer3).writeFloatLE(value, offset);
     }
-    function writeInt32BE(buffer2, value, offset) {
-      return toBuffer2(buffer2).writeInt32BE(value, offset);
+    function writeInt32BE(buffer3, value, offset) {
+      return toBuffer2(buffer3).writeInt32BE(value, offset);
     }
-    function writeInt32LE(buffer2, value, offset) {
-      return toBuffer2(buffer2).writeInt32LE(value, offset);
+    function writeInt32LE(buffer3, value, offset) {
+      return toBuffer2(buffer3).writeInt32LE(value, offset);
     }
-    function writeUInt32BE(buffer2, value, offset) {
-      return toBuffer2(buffer2).writeUInt32BE(value, offset);
+    function writeUInt32BE(buffer3, value, offset) {
+      return toBuffer2(buffer3).writeUInt32BE(value, offset);
     }
-    function writeUInt32LE(buffer2, value, offset) {
-      return toBuffer2(buffer2).writeUInt32LE(value, offset);
+    function writeUInt32LE(buffer3, value, offset) {
+      return toBuffer2(buffer3).writeUInt32LE(value, offset);
     }
     module.exports = {
-      isBuffer: isBuffer2,
+      isBuffer: isBuffer3,
       isEncoding,
-      alloc: alloc4,
+      alloc: alloc5,
       allocUnsafe: allocUnsafe2,
       allocUnsafeSlow,
       byteLength,
-      compare: compare2,
-      concat: concat4,
+      compare: compare4,
+      concat: concat5,
       copy,
-      equals: equals4,
+      equals: equals6,
       fill,
-      from: from3,
+      from: from4,
       includes,
       indexOf,
       lastIndexOf,
@@ -734,7 +734,7 @@ var require_b4a = __commonJS({
       swap32,
       swap64,
       toBuffer: toBuffer2,
-      toString: toString2,
+      toString: toString3,
       toHex,
       write: write2,
       readDoubleBE,
@@ -906,19 +906,19 @@ var require_utf8_decoder = __commonJS({
       let i = len - 2;
       while (i >= limit && (data[i] & 192) === 128) i--;
       if (i < 0) return 1;
-      const first = data[i];
+      const first2 = data[i];
       let needed;
-      if (first >= 194 && first <= 223) needed = 2;
-      else if (first >= 224 && first <= 239) needed = 3;
-      else if (first >= 240 && first <= 244) needed = 4;
+      if (first2 >= 194 && first2 <= 223) needed = 2;
+      else if (first2 >= 224 && first2 <= 239) needed = 3;
+      else if (first2 >= 240 && first2 <= 244) needed = 4;
       else return 1;
       if (len - i !== needed) return 1;
       if (needed >= 3) {
         const second = data[i + 1];
-        if (first === 224 && second < 160) return 1;
-        if (first === 237 && second > 159) return 1;
-        if (first === 240 && second < 144) return 1;
-        if (first === 244 && second > 143) return 1;
+        if (first2 === 224 && second < 160) return 1;
+        if (first2 === 237 && second > 159) return 1;
+        if (first2 === 240 && second < 144) return 1;
+        if (first2 === 244 && second > 143) return 1;
       }
       return 0;
     }
@@ -991,9 +991,9 @@ var require_text_decoder = __commonJS({
 var require_errors = __commonJS({
   "node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
-      constructor(msg, code7, fn = StreamError) {
+      constructor(msg, code8, fn = StreamError) {
         super(msg);
-        this.code = code7;
+        this.code = code8;
         if (Error.captureStackTrace) {
           Error.captureStackTrace(this, fn);
         }
@@ -1096,10 +1096,10 @@ var require_streamx = __commonJS({
     var WRITE_NOT_CORKED = MAX ^ WRITE_CORKED;
     var ACTIVE = READ_ACTIVE | WRITE_ACTIVE;
     var NOT_ACTIVE = MAX ^ ACTIVE;
-    var DONE2 = READ_DONE | WRITE_DONE;
+    var DONE3 = READ_DONE | WRITE_DONE;
     var DESTROY_STATUS = DESTROYING | DESTROYED | PREDESTROYING;
     var OPEN_STATUS = DESTROY_STATUS | OPENING;
-    var AUTO_DESTROY = DESTROY_STATUS | DONE2;
+    var AUTO_DESTROY = DESTROY_STATUS | DONE3;
     var NON_PRIMARY = WRITE_NON_PRIMARY & READ_NON_PRIMARY;
     var ACTIVE_OR_TICKING = WRITE_NEXT_TICK | READ_NEXT_TICK;
     var TICKING = ACTIVE_OR_TICKING & NOT_ACTIVE;
@@ -1171,14 +1171,14 @@ var require_streamx = __commonJS({
         this.stream._duplexState = (this.stream._duplexState | WRITE_FINISHING) & WRITE_NON_PRIMARY;
       }
       autoBatch(data, cb) {
-        const buffer2 = [];
+        const buffer3 = [];
         const stream = this.stream;
-        buffer2.push(data);
+        buffer3.push(data);
         while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED_AND_ACTIVE) {
-          buffer2.push(stream._writableState.shift());
+          buffer3.push(stream._writableState.shift());
         }
         if ((stream._duplexState & OPEN_STATUS) !== 0) return cb(null);
-        stream._writev(buffer2, cb);
+        stream._writev(buffer3, cb);
       }
       update() {
         const stream = this.stream;
@@ -1365,7 +1365,7 @@ var require_streamx = __commonJS({
         if ((stream._duplexState & READ_ENDING_STATUS) === READ_ENDING) {
           stream._duplexState = (stream._duplexState | READ_DONE) & READ_NOT_ENDING;
           stream.emit("end");
-          if ((stream._duplexState & AUTO_DESTROY) === DONE2) {
+          if ((stream._duplexState & AUTO_DESTROY) === DONE3) {
             stream._duplexState |= DESTROYING;
           }
           if (this.pipeTo !== null) {
@@ -1415,8 +1415,8 @@ var require_streamx = __commonJS({
       }
     };
     var Pipeline = class {
-      constructor(src2, dst, cb) {
-        this.from = src2;
+      constructor(src3, dst, cb) {
+        this.from = src3;
         this.to = dst;
         this.afterPipe = cb;
         this.error = null;
@@ -1460,7 +1460,7 @@ var require_streamx = __commonJS({
         stream._duplexState |= WRITE_DONE;
         stream.emit("finish");
       }
-      if ((stream._duplexState & AUTO_DESTROY) === DONE2) {
+      if ((stream._duplexState & AUTO_DESTROY) === DONE3) {
         stream._duplexState |= DESTROYING;
       }
       stream._duplexState &= WRITE_NOT_FINISHING;
@@ -1555,19 +1555,19 @@ var require_streamx = __commonJS({
       if (data !== void 0 && data !== null) this.push(data);
       this._writableState.afterWrite(err);
     }
-    function newListener(name4) {
+    function newListener(name8) {
       if (this._readableState !== null) {
-        if (name4 === "data") {
+        if (name8 === "data") {
           this._duplexState |= READ_EMIT_DATA | READ_RESUMED_READ_AHEAD;
           this._readableState.updateNextTick();
         }
-        if (name4 === "readable") {
+        if (name8 === "readable") {
           this._duplexState |= READ_EMIT_READABLE;
           this._readableState.updateNextTick();
         }
       }
       if (this._writableState !== null) {
-        if (name4 === "drain") {
+        if (name8 === "drain") {
           this._duplexState |= WRITE_EMIT_DRAIN;
           this._writableState.updateNextTick();
         }
@@ -1645,10 +1645,10 @@ var require_streamx = __commonJS({
       }
       static deferred(fn, opts) {
         const out = new PassThrough2(opts);
-        fn().then((src2) => {
-          if (src2 === null) return out.end();
+        fn().then((src3) => {
+          if (src3 === null) return out.end();
           if (out.destroying) return;
-          pipeline4(src2, out, noop2);
+          pipeline4(src3, out, noop2);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -1746,8 +1746,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve2, reject) {
-              promiseResolve = resolve2;
+            return new Promise(function(resolve3, reject) {
+              promiseResolve = resolve3;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -1780,11 +1780,11 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve2, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve2({ value: void 0, done: true });
+          return new Promise((resolve3, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve3({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve2({ value: void 0, done: true });
+              else resolve3({ value: void 0, done: true });
             });
           });
         }
@@ -1828,8 +1828,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve2) => {
-          state.drains.push({ writes, resolve: resolve2 });
+        return new Promise((resolve3) => {
+          state.drains.push({ writes, resolve: resolve3 });
         });
       }
       write(data) {
@@ -1934,29 +1934,29 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve2, reject) => {
+      return new Promise((resolve3, reject) => {
         return pipeline4(...streams, (err) => {
           if (err) return reject(err);
-          resolve2();
+          resolve3();
         });
       });
     }
     function pipeline4(stream, ...streams) {
-      const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
-      const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
-      if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
-      let src2 = all[0];
+      const all2 = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
+      const done = all2.length && typeof all2[all2.length - 1] === "function" ? all2.pop() : null;
+      if (all2.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
+      let src3 = all2[0];
       let dest = null;
       let error = null;
-      for (let i = 1; i < all.length; i++) {
-        dest = all[i];
-        if (isStreamx(src2)) {
-          src2.pipe(dest, onerror);
+      for (let i = 1; i < all2.length; i++) {
+        dest = all2[i];
+        if (isStreamx(src3)) {
+          src3.pipe(dest, onerror);
         } else {
-          errorHandle(src2, true, i > 1, onerror);
-          src2.pipe(dest);
+          errorHandle(src3, true, i > 1, onerror);
+          src3.pipe(dest);
         }
-        src2 = dest;
+        src3 = dest;
       }
       if (done) {
         let fin = false;
@@ -1973,14 +1973,14 @@ var require_streamx = __commonJS({
         }
       }
       return dest;
-      function errorHandle(s, rd, wr, onerror2) {
-        s.on("error", onerror2);
-        s.on("close", onclose);
+      function errorHandle(s2, rd, wr, onerror2) {
+        s2.on("error", onerror2);
+        s2.on("close", onclose);
         function onclose() {
-          if (rd && s._readableState && !s._readableState.ended) {
+          if (rd && s2._readableState && !s2._readableState.ended) {
             return onerror2(StreamError.PREMATURE_CLOSE());
           }
-          if (wr && s._writableState && !s._writableState.ended) {
+          if (wr && s2._writableState && !s2._writableState.ended) {
             return onerror2(StreamError.PREMATURE_CLOSE());
           }
         }
@@ -1988,13 +1988,13 @@ var require_streamx = __commonJS({
       function onerror(err) {
         if (!err || error) return;
         error = err;
-        for (const s of all) {
-          s.destroy(err);
+        for (const s2 of all2) {
+          s2.destroy(err);
         }
       }
     }
-    function echo(s) {
-      return s;
+    function echo(s2) {
+      return s2;
     }
     function isStream(stream) {
       return !!stream._readableState || !!stream._writableState;
@@ -2035,8 +2035,8 @@ var require_streamx = __commonJS({
     function abort() {
       this.destroy(StreamError.ABORTED());
     }
-    function isWritev(s) {
-      return s._writev !== Writable.prototype._writev && s._writev !== Duplex.prototype._writev;
+    function isWritev(s2) {
+      return s2._writev !== Writable.prototype._writev && s2._writev !== Duplex.prototype._writev;
     }
     module.exports = {
       pipeline: pipeline4,
@@ -2104,21 +2104,21 @@ var require_headers = __commonJS({
       }
       return result;
     };
-    exports.encode = function encode9(opts) {
+    exports.encode = function encode19(opts) {
       const buf = b4a.alloc(512);
-      let name4 = opts.name;
+      let name8 = opts.name;
       let prefix = "";
-      if (opts.typeflag === 5 && name4[name4.length - 1] !== "/") name4 += "/";
-      if (b4a.byteLength(name4) !== name4.length) return null;
-      while (b4a.byteLength(name4) > 100) {
-        const i = name4.indexOf("/");
+      if (opts.typeflag === 5 && name8[name8.length - 1] !== "/") name8 += "/";
+      if (b4a.byteLength(name8) !== name8.length) return null;
+      while (b4a.byteLength(name8) > 100) {
+        const i = name8.indexOf("/");
         if (i === -1) return null;
-        prefix += prefix ? "/" + name4.slice(0, i) : name4.slice(0, i);
-        name4 = name4.slice(i + 1);
+        prefix += prefix ? "/" + name8.slice(0, i) : name8.slice(0, i);
+        name8 = name8.slice(i + 1);
       }
-      if (b4a.byteLength(name4) > 100 || b4a.byteLength(prefix) > 155) return null;
+      if (b4a.byteLength(name8) > 100 || b4a.byteLength(prefix) > 155) return null;
       if (opts.linkname && b4a.byteLength(opts.linkname) > 100) return null;
-      b4a.write(buf, name4);
+      b4a.write(buf, name8);
       b4a.write(buf, encodeOct(opts.mode & MASK, 6), 100);
       b4a.write(buf, encodeOct(opts.uid, 6), 108);
       b4a.write(buf, encodeOct(opts.gid, 6), 116);
@@ -2136,9 +2136,9 @@ var require_headers = __commonJS({
       b4a.write(buf, encodeOct(cksum(buf), 6), 148);
       return buf;
     };
-    exports.decode = function decode13(buf, filenameEncoding, allowUnknownFormat) {
+    exports.decode = function decode23(buf, filenameEncoding, allowUnknownFormat) {
       let typeflag = buf[156] === 0 ? 0 : buf[156] - ZERO_OFFSET;
-      let name4 = decodeStr(buf, 0, 100, filenameEncoding);
+      let name8 = decodeStr(buf, 0, 100, filenameEncoding);
       const mode = decodeOct(buf, 100, 8);
       const uid = decodeOct(buf, 108, 8);
       const gid = decodeOct(buf, 116, 8);
@@ -2154,16 +2154,16 @@ var require_headers = __commonJS({
       if (c === 8 * 32) return null;
       if (c !== decodeOct(buf, 148, 8)) throw new Error("Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?");
       if (isUSTAR(buf)) {
-        if (buf[345]) name4 = decodeStr(buf, 345, 155, filenameEncoding) + "/" + name4;
+        if (buf[345]) name8 = decodeStr(buf, 345, 155, filenameEncoding) + "/" + name8;
       } else if (isGNU(buf)) {
       } else {
         if (!allowUnknownFormat) {
           throw new Error("Invalid tar header: unknown format.");
         }
       }
-      if (typeflag === 0 && name4 && name4[name4.length - 1] === "/") typeflag = 5;
+      if (typeflag === 0 && name8 && name8[name8.length - 1] === "/") typeflag = 5;
       return {
-        name: name4,
+        name: name8,
         mode,
         uid,
         gid,
@@ -2279,15 +2279,15 @@ var require_headers = __commonJS({
       }
     }
     function parse256(buf) {
-      let positive;
-      if (buf[0] === 128) positive = true;
-      else if (buf[0] === 255) positive = false;
+      let positive2;
+      if (buf[0] === 128) positive2 = true;
+      else if (buf[0] === 255) positive2 = false;
       else return null;
       const tuple = [];
       let i;
       for (i = buf.length - 1; i > 0; i--) {
         const byte = buf[i];
-        if (positive) tuple.push(byte);
+        if (positive2) tuple.push(byte);
         else tuple.push(255 - byte);
       }
       let sum = 0;
@@ -2295,10 +2295,10 @@ var require_headers = __commonJS({
       for (i = 0; i < l; i++) {
         sum += tuple[i] * Math.pow(256, i);
       }
-      return positive ? sum : -1 * sum;
+      return positive2 ? sum : -1 * sum;
     }
-    function decodeOct(val, offset, length3) {
-      val = val.subarray(offset, offset + length3);
+    function decodeOct(val, offset, length4) {
+      val = val.subarray(offset, offset + length4);
       offset = 0;
       if (val[offset] & 128) {
         return parse256(val);
@@ -2310,8 +2310,8 @@ var require_headers = __commonJS({
         return parseInt(b4a.toString(val.subarray(offset, end)), 8);
       }
     }
-    function decodeStr(val, offset, length3, encoding) {
-      return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length3)), encoding);
+    function decodeStr(val, offset, length4, encoding) {
+      return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length4)), encoding);
     }
     function addLength(str) {
       const len = b4a.byteLength(str);
@@ -2338,9 +2338,9 @@ var require_extract = __commonJS({
         this.queue = new FIFO2();
         this._offset = 0;
       }
-      push(buffer2) {
-        this.buffered += buffer2.byteLength;
-        this.queue.push(buffer2);
+      push(buffer3) {
+        this.buffered += buffer3.byteLength;
+        this.queue.push(buffer3);
       }
       shiftFirst(size) {
         return this.buffered === 0 ? null : this._next(size);
@@ -2374,11 +2374,11 @@ var require_extract = __commonJS({
       }
     };
     var Source = class extends Readable3 {
-      constructor(self, header, offset) {
+      constructor(self2, header, offset) {
         super();
         this.header = header;
         this.offset = offset;
-        this._parent = self;
+        this._parent = self2;
       }
       _read(cb) {
         if (this.header.size === 0) {
@@ -2607,16 +2607,16 @@ var require_extract = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve2, reject) {
+        function onnext(resolve3, reject) {
           if (error) {
             return reject(error);
           }
           if (entryStream) {
-            resolve2({ value: entryStream, done: false });
+            resolve3({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve2;
+          promiseResolve = resolve3;
           promiseReject = reject;
           consumeCallback(null);
           if (extract._finished && promiseResolve) {
@@ -2644,11 +2644,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve2, reject) => {
-            if (extract.destroyed) return resolve2({ value: void 0, done: true });
+          return new Promise((resolve3, reject) => {
+            if (extract.destroyed) return resolve3({ value: void 0, done: true });
             extract.once("close", function() {
               if (err) reject(err);
-              else resolve2({ value: void 0, done: true });
+              else resolve3({ value: void 0, done: true });
             });
           });
         }
@@ -2791,11 +2791,11 @@ var require_pack = __commonJS({
         this._pending = [];
         this._stream = null;
       }
-      entry(header, buffer2, callback) {
+      entry(header, buffer3, callback) {
         if (this._finalized || this.destroying) throw new Error("already finalized or destroyed");
-        if (typeof buffer2 === "function") {
-          callback = buffer2;
-          buffer2 = null;
+        if (typeof buffer3 === "function") {
+          callback = buffer3;
+          buffer3 = null;
         }
         if (!callback) callback = noop2;
         if (!header.size || header.type === "symlink") header.size = 0;
@@ -2804,11 +2804,11 @@ var require_pack = __commonJS({
         if (!header.uid) header.uid = 0;
         if (!header.gid) header.gid = 0;
         if (!header.mtime) header.mtime = /* @__PURE__ */ new Date();
-        if (typeof buffer2 === "string") buffer2 = b4a.from(buffer2);
+        if (typeof buffer3 === "string") buffer3 = b4a.from(buffer3);
         const sink = new Sink(this, header, callback);
-        if (b4a.isBuffer(buffer2)) {
-          header.size = buffer2.byteLength;
-          sink.write(buffer2);
+        if (b4a.isBuffer(buffer3)) {
+          header.size = buffer3.byteLength;
+          sink.write(buffer3);
           sink.end();
           return sink;
         }
@@ -2910,9 +2910,9 @@ var require_pack = __commonJS({
     }
     function noop2() {
     }
-    function overflow(self, size) {
+    function overflow(self2, size) {
       size &= 511;
-      if (size) self.push(END_OF_TAR.subarray(0, 512 - size));
+      if (size) self2.push(END_OF_TAR.subarray(0, 512 - size));
     }
     function mapWritable(buf) {
       return b4a.isBuffer(buf) ? buf : b4a.from(buf);
@@ -2928,19 +2928,487 @@ var require_tar_stream = __commonJS({
   }
 });
 
+// node_modules/is-electron/index.js
+var require_is_electron = __commonJS({
+  "node_modules/is-electron/index.js"(exports, module) {
+    function isElectron2() {
+      if (typeof window !== "undefined" && typeof window.process === "object" && window.process.type === "renderer") {
+        return true;
+      }
+      if (typeof process !== "undefined" && typeof process.versions === "object" && !!process.versions.electron) {
+        return true;
+      }
+      if (typeof navigator === "object" && typeof navigator.userAgent === "string" && navigator.userAgent.indexOf("Electron") >= 0) {
+        return true;
+      }
+      return false;
+    }
+    module.exports = isElectron2;
+  }
+});
+
+// node_modules/err-code/index.js
+var require_err_code = __commonJS({
+  "node_modules/err-code/index.js"(exports, module) {
+    "use strict";
+    function assign(obj, props) {
+      for (const key in props) {
+        Object.defineProperty(obj, key, {
+          value: props[key],
+          enumerable: true,
+          configurable: true
+        });
+      }
+      return obj;
+    }
+    function createError(err, code8, props) {
+      if (!err || typeof err === "string") {
+        throw new TypeError("Please pass an Error to err-code");
+      }
+      if (!props) {
+        props = {};
+      }
+      if (typeof code8 === "object") {
+        props = code8;
+        code8 = "";
+      }
+      if (code8) {
+        props.code = code8;
+      }
+      try {
+        return assign(err, props);
+      } catch (_) {
+        props.message = err.message;
+        props.stack = err.stack;
+        const ErrClass = function() {
+        };
+        ErrClass.prototype = Object.create(Object.getPrototypeOf(err));
+        const output = assign(new ErrClass(), props);
+        return output;
+      }
+    }
+    module.exports = createError;
+  }
+});
+
+// node_modules/get-iterator/index.js
+var require_get_iterator = __commonJS({
+  "node_modules/get-iterator/index.js"(exports, module) {
+    module.exports = function getIterator(obj) {
+      if (obj) {
+        if (typeof obj[Symbol.iterator] === "function") {
+          return obj[Symbol.iterator]();
+        }
+        if (typeof obj[Symbol.asyncIterator] === "function") {
+          return obj[Symbol.asyncIterator]();
+        }
+        if (typeof obj.next === "function") {
+          return obj;
+        }
+      }
+      throw new Error("argument is not an iterator or iterable");
+    };
+  }
+});
+
+// node_modules/p-fifo/node_modules/p-defer/index.js
+var require_p_defer = __commonJS({
+  "node_modules/p-fifo/node_modules/p-defer/index.js"(exports, module) {
+    "use strict";
+    var pDefer2 = () => {
+      const deferred = {};
+      deferred.promise = new Promise((resolve3, reject) => {
+        deferred.resolve = resolve3;
+        deferred.reject = reject;
+      });
+      return deferred;
+    };
+    module.exports = pDefer2;
+  }
+});
+
+// node_modules/p-fifo/index.js
+var require_p_fifo = __commonJS({
+  "node_modules/p-fifo/index.js"(exports, module) {
+    var Fifo = require_fast_fifo();
+    var defer = require_p_defer();
+    module.exports = class PFifo {
+      constructor() {
+        this._buffer = new Fifo();
+        this._waitingConsumers = new Fifo();
+      }
+      push(chunk) {
+        const { promise, resolve: resolve3 } = defer();
+        this._buffer.push({ chunk, resolve: resolve3 });
+        this._consume();
+        return promise;
+      }
+      _consume() {
+        while (!this._waitingConsumers.isEmpty() && !this._buffer.isEmpty()) {
+          const nextConsumer = this._waitingConsumers.shift();
+          const nextChunk = this._buffer.shift();
+          nextConsumer.resolve(nextChunk.chunk);
+          nextChunk.resolve();
+        }
+      }
+      shift() {
+        const { promise, resolve: resolve3 } = defer();
+        this._waitingConsumers.push({ resolve: resolve3 });
+        this._consume();
+        return promise;
+      }
+      isEmpty() {
+        return this._buffer.isEmpty();
+      }
+    };
+  }
+});
+
+// node_modules/it-to-stream/src/duplex.js
+var require_duplex = __commonJS({
+  "node_modules/it-to-stream/src/duplex.js"(exports, module) {
+    var { Readable: Readable3, Writable, Duplex } = __require("stream");
+    var getIterator = require_get_iterator();
+    var Fifo = require_p_fifo();
+    var { Buffer: Buffer7 } = __require("buffer");
+    var END_CHUNK = Buffer7.alloc(0);
+    module.exports = function toDuplex(duplex, options) {
+      options = options || {};
+      let reading = false;
+      const fifo = new Fifo();
+      duplex = {
+        sink: duplex.sink,
+        source: duplex.source ? getIterator(duplex.source) : null
+      };
+      let Stream = Duplex;
+      if (!duplex.source) {
+        Stream = Writable;
+      } else if (!duplex.sink) {
+        Stream = Readable3;
+      }
+      let readable;
+      if (duplex.source) {
+        readable = {
+          async read(size) {
+            if (reading) return;
+            reading = true;
+            try {
+              while (true) {
+                const { value, done } = await duplex.source.next(size);
+                if (done) return this.push(null);
+                if (!this.push(value)) break;
+              }
+            } catch (err) {
+              this.emit("error", err);
+            } finally {
+              reading = false;
+            }
+          }
+        };
+      }
+      let writable;
+      if (duplex.sink) {
+        writable = {
+          write(chunk, enc, cb) {
+            fifo.push(chunk).then(() => cb(), cb);
+          },
+          final(cb) {
+            fifo.push(END_CHUNK).then(() => cb(), cb);
+          }
+        };
+      }
+      Object.assign(options, readable, writable);
+      const stream = new Stream(options);
+      if (duplex.sink) {
+        duplex.sink({
+          [Symbol.asyncIterator]() {
+            return this;
+          },
+          async next() {
+            const chunk = await fifo.shift();
+            return chunk === END_CHUNK ? { done: true } : { value: chunk };
+          },
+          async throw(err) {
+            stream.destroy(err);
+            return { done: true };
+          },
+          async return() {
+            stream.destroy();
+            return { done: true };
+          }
+        });
+      }
+      return stream;
+    };
+  }
+});
+
+// node_modules/it-to-stream/node_modules/p-defer/index.js
+var require_p_defer2 = __commonJS({
+  "node_modules/it-to-stream/node_modules/p-defer/index.js"(exports, module) {
+    "use strict";
+    var pDefer2 = () => {
+      const deferred = {};
+      deferred.promise = new Promise((resolve3, reject) => {
+        deferred.resolve = resolve3;
+        deferred.reject = reject;
+      });
+      return deferred;
+    };
+    module.exports = pDefer2;
+  }
+});
+
+// node_modules/it-to-stream/src/transform.js
+var require_transform = __commonJS({
+  "node_modules/it-to-stream/src/transform.js"(exports, module) {
+    var toDuplex = require_duplex();
+    var defer = require_p_defer2();
+    module.exports = function toTransform(transform, options) {
+      const { promise, resolve: resolve3 } = defer();
+      const source2 = (async function* () {
+        const it = await promise;
+        for await (const chunk of it) yield chunk;
+      })();
+      return toDuplex({ sink: (s2) => resolve3(transform(s2)), source: source2 }, options);
+    };
+  }
+});
+
+// node_modules/it-to-stream/src/index.js
+var require_src = __commonJS({
+  "node_modules/it-to-stream/src/index.js"(exports, module) {
+    "use strict";
+    var toTransform = require_transform();
+    var toDuplex = require_duplex();
+    function toReadable(source2, options) {
+      return toDuplex({ source: source2 }, options);
+    }
+    function toWritable(sink, options) {
+      return toDuplex({ sink }, options);
+    }
+    module.exports = toReadable;
+    module.exports.readable = toReadable;
+    module.exports.writable = toWritable;
+    module.exports.transform = toTransform;
+    module.exports.duplex = toDuplex;
+  }
+});
+
+// node_modules/is-plain-obj/index.js
+var require_is_plain_obj = __commonJS({
+  "node_modules/is-plain-obj/index.js"(exports, module) {
+    "use strict";
+    module.exports = (value) => {
+      if (Object.prototype.toString.call(value) !== "[object Object]") {
+        return false;
+      }
+      const prototype = Object.getPrototypeOf(value);
+      return prototype === null || prototype === Object.prototype;
+    };
+  }
+});
+
+// node_modules/merge-options/index.js
+var require_merge_options = __commonJS({
+  "node_modules/merge-options/index.js"(exports, module) {
+    "use strict";
+    var isOptionObject = require_is_plain_obj();
+    var { hasOwnProperty } = Object.prototype;
+    var { propertyIsEnumerable } = Object;
+    var defineProperty = (object, name8, value) => Object.defineProperty(object, name8, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true
+    });
+    var globalThis2 = exports;
+    var defaultMergeOptions = {
+      concatArrays: false,
+      ignoreUndefined: false
+    };
+    var getEnumerableOwnPropertyKeys = (value) => {
+      const keys = [];
+      for (const key in value) {
+        if (hasOwnProperty.call(value, key)) {
+          keys.push(key);
+        }
+      }
+      if (Object.getOwnPropertySymbols) {
+        const symbols = Object.getOwnPropertySymbols(value);
+        for (const symbol3 of symbols) {
+          if (propertyIsEnumerable.call(value, symbol3)) {
+            keys.push(symbol3);
+          }
+        }
+      }
+      return keys;
+    };
+    function clone(value) {
+      if (Array.isArray(value)) {
+        return cloneArray(value);
+      }
+      if (isOptionObject(value)) {
+        return cloneOptionObject(value);
+      }
+      return value;
+    }
+    function cloneArray(array) {
+      const result = array.slice(0, 0);
+      getEnumerableOwnPropertyKeys(array).forEach((key) => {
+        defineProperty(result, key, clone(array[key]));
+      });
+      return result;
+    }
+    function cloneOptionObject(object) {
+      const result = Object.getPrototypeOf(object) === null ? /* @__PURE__ */ Object.create(null) : {};
+      getEnumerableOwnPropertyKeys(object).forEach((key) => {
+        defineProperty(result, key, clone(object[key]));
+      });
+      return result;
+    }
+    var mergeKeys = (merged, source2, keys, config) => {
+      keys.forEach((key) => {
+        if (typeof source2[key] === "undefined" && config.ignoreUndefined) {
+          return;
+        }
+        if (key in merged && merged[key] !== Object.getPrototypeOf(merged)) {
+          defineProperty(merged, key, merge5(merged[key], source2[key], config));
+        } else {
+          defineProperty(merged, key, clone(source2[key]));
+        }
+      });
+      return merged;
+    };
+    var concatArrays = (merged, source2, config) => {
+      let result = merged.slice(0, 0);
+      let resultIndex = 0;
+      [merged, source2].forEach((array) => {
+        const indices = [];
+        for (let k = 0; k < array.length; k++) {
+          if (!hasOwnProperty.call(array, k)) {
+            continue;
+          }
+          indices.push(String(k));
+          if (array === merged) {
+            defineProperty(result, resultIndex++, array[k]);
+          } else {
+            defineProperty(result, resultIndex++, clone(array[k]));
+          }
+        }
+        result = mergeKeys(result, array, getEnumerableOwnPropertyKeys(array).filter((key) => !indices.includes(key)), config);
+      });
+      return result;
+    };
+    function merge5(merged, source2, config) {
+      if (config.concatArrays && Array.isArray(merged) && Array.isArray(source2)) {
+        return concatArrays(merged, source2, config);
+      }
+      if (!isOptionObject(source2) || !isOptionObject(merged)) {
+        return clone(source2);
+      }
+      return mergeKeys(merged, source2, getEnumerableOwnPropertyKeys(source2), config);
+    }
+    module.exports = function(...options) {
+      const config = merge5(clone(defaultMergeOptions), this !== globalThis2 && this || {}, defaultMergeOptions);
+      let merged = { _: {} };
+      for (const option of options) {
+        if (option === void 0) {
+          continue;
+        }
+        if (!isOptionObject(option)) {
+          throw new TypeError("`" + option + "` is not an Option Object");
+        }
+        merged = merge5(merged, { _: option }, config);
+      }
+      return merged._;
+    };
+  }
+});
+
+// node_modules/iso-url/src/url.js
+var require_url = __commonJS({
+  "node_modules/iso-url/src/url.js"(exports, module) {
+    "use strict";
+    var { URL: URL3, URLSearchParams: URLSearchParams3, format: format5 } = __require("url");
+    var defaultBase = "http://localhost";
+    var URLWithLegacySupport = class extends URL3 {
+      constructor(url = "", base4 = defaultBase) {
+        super(url, base4);
+        this.path = this.pathname + this.search;
+        this.auth = this.username && this.password ? this.username + ":" + this.password : null;
+        this.query = this.search && this.search.startsWith("?") ? this.search.slice(1) : null;
+      }
+      format() {
+        return this.toString();
+      }
+    };
+    module.exports = {
+      URLWithLegacySupport,
+      URLSearchParams: URLSearchParams3,
+      format: format5,
+      defaultBase
+    };
+  }
+});
+
+// node_modules/iso-url/src/relative.js
+var require_relative = __commonJS({
+  "node_modules/iso-url/src/relative.js"(exports, module) {
+    "use strict";
+    var { URLWithLegacySupport, format: format5 } = require_url();
+    module.exports = (url, location2 = {}, protocolMap = {}, defaultProtocol) => {
+      let protocol = location2.protocol ? location2.protocol.replace(":", "") : "http";
+      protocol = (protocolMap[protocol] || defaultProtocol || protocol) + ":";
+      let urlParsed;
+      try {
+        urlParsed = new URLWithLegacySupport(url);
+      } catch (err) {
+        urlParsed = {};
+      }
+      const base4 = Object.assign({}, location2, {
+        protocol: protocol || urlParsed.protocol,
+        host: location2.host || urlParsed.host
+      });
+      return new URLWithLegacySupport(url, format5(base4)).toString();
+    };
+  }
+});
+
+// node_modules/iso-url/index.js
+var require_iso_url = __commonJS({
+  "node_modules/iso-url/index.js"(exports, module) {
+    "use strict";
+    var {
+      URLWithLegacySupport,
+      format: format5,
+      URLSearchParams: URLSearchParams3,
+      defaultBase
+    } = require_url();
+    var relative2 = require_relative();
+    module.exports = {
+      URL: URLWithLegacySupport,
+      URLSearchParams: URLSearchParams3,
+      format: format5,
+      relative: relative2,
+      defaultBase
+    };
+  }
+});
+
 // src/cli/main.ts
-import { mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir2, rm as rm5 } from "node:fs/promises";
+import { mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir2, readFile as readFile3, rm as rm5 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join8, resolve } from "node:path";
+import { join as join8, resolve as resolve2 } from "node:path";
 import { parseArgs } from "node:util";
 
 // src/core/errors.ts
 var IpcrError = class extends Error {
   code;
-  constructor(code7, message2, options) {
+  constructor(code8, message2, options) {
     super(message2, options);
     this.name = new.target.name;
-    this.code = code7;
+    this.code = code8;
   }
 };
 var InputError = class extends IpcrError {
@@ -3068,7 +3536,7 @@ function toArrayBufferBackedArray(b) {
 }
 
 // node_modules/multiformats/dist/src/vendor/base-x.js
-function base(ALPHABET, name4, caseInsensitive) {
+function base(ALPHABET, name8, caseInsensitive) {
   if (ALPHABET.length >= 255) {
     throw new TypeError("Alphabet too long");
   }
@@ -3098,34 +3566,34 @@ function base(ALPHABET, name4, caseInsensitive) {
   var LEADER = ALPHABET.charAt(0);
   var FACTOR = Math.log(BASE) / Math.log(256);
   var iFACTOR = Math.log(256) / Math.log(BASE);
-  function encode9(source) {
-    if (source instanceof Uint8Array)
+  function encode19(source2) {
+    if (source2 instanceof Uint8Array)
       ;
-    else if (ArrayBuffer.isView(source)) {
-      source = new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
-    } else if (Array.isArray(source)) {
-      source = Uint8Array.from(source);
+    else if (ArrayBuffer.isView(source2)) {
+      source2 = new Uint8Array(source2.buffer, source2.byteOffset, source2.byteLength);
+    } else if (Array.isArray(source2)) {
+      source2 = Uint8Array.from(source2);
     }
-    if (!(source instanceof Uint8Array)) {
+    if (!(source2 instanceof Uint8Array)) {
       throw new TypeError("Expected Uint8Array");
     }
-    if (source.length === 0) {
+    if (source2.length === 0) {
       return "";
     }
     var zeroes = 0;
-    var length3 = 0;
+    var length4 = 0;
     var pbegin = 0;
-    var pend = source.length;
-    while (pbegin !== pend && source[pbegin] === 0) {
+    var pend = source2.length;
+    while (pbegin !== pend && source2[pbegin] === 0) {
       pbegin++;
       zeroes++;
     }
     var size = (pend - pbegin) * iFACTOR + 1 >>> 0;
     var b58 = new Uint8Array(size);
     while (pbegin !== pend) {
-      var carry = source[pbegin];
+      var carry = source2[pbegin];
       var i2 = 0;
-      for (var it1 = size - 1; (carry !== 0 || i2 < length3) && it1 !== -1; it1--, i2++) {
+      for (var it1 = size - 1; (carry !== 0 || i2 < length4) && it1 !== -1; it1--, i2++) {
         carry += 256 * b58[it1] >>> 0;
         b58[it1] = carry % BASE >>> 0;
         carry = carry / BASE >>> 0;
@@ -3133,10 +3601,10 @@ function base(ALPHABET, name4, caseInsensitive) {
       if (carry !== 0) {
         throw new Error("Non-zero carry");
       }
-      length3 = i2;
+      length4 = i2;
       pbegin++;
     }
-    var it2 = size - length3;
+    var it2 = size - length4;
     while (it2 !== size && b58[it2] === 0) {
       it2++;
     }
@@ -3146,32 +3614,32 @@ function base(ALPHABET, name4, caseInsensitive) {
     }
     return str;
   }
-  function decodeUnsafe(source) {
-    if (typeof source !== "string") {
+  function decodeUnsafe(source2) {
+    if (typeof source2 !== "string") {
       throw new TypeError("Expected String");
     }
-    if (source.length === 0) {
+    if (source2.length === 0) {
       return new Uint8Array();
     }
     var psz = 0;
-    if (source[psz] === " ") {
+    if (source2[psz] === " ") {
       return;
     }
     var zeroes = 0;
-    var length3 = 0;
-    while (source[psz] === LEADER) {
+    var length4 = 0;
+    while (source2[psz] === LEADER) {
       zeroes++;
       psz++;
     }
-    var size = (source.length - psz) * FACTOR + 1 >>> 0;
+    var size = (source2.length - psz) * FACTOR + 1 >>> 0;
     var b256 = new Uint8Array(size);
-    while (source[psz]) {
-      var carry = BASE_MAP[source.charCodeAt(psz)];
+    while (source2[psz]) {
+      var carry = BASE_MAP[source2.charCodeAt(psz)];
       if (carry === 255) {
         return;
       }
       var i2 = 0;
-      for (var it3 = size - 1; (carry !== 0 || i2 < length3) && it3 !== -1; it3--, i2++) {
+      for (var it3 = size - 1; (carry !== 0 || i2 < length4) && it3 !== -1; it3--, i2++) {
         carry += BASE * b256[it3] >>> 0;
         b256[it3] = carry % 256 >>> 0;
         carry = carry / 256 >>> 0;
@@ -3179,13 +3647,13 @@ function base(ALPHABET, name4, caseInsensitive) {
       if (carry !== 0) {
         throw new Error("Non-zero carry");
       }
-      length3 = i2;
+      length4 = i2;
       psz++;
     }
-    if (source[psz] === " ") {
+    if (source2[psz] === " ") {
       return;
     }
-    var it4 = size - length3;
+    var it4 = size - length4;
     while (it4 !== size && b256[it4] === 0) {
       it4++;
     }
@@ -3196,17 +3664,17 @@ function base(ALPHABET, name4, caseInsensitive) {
     }
     return vch;
   }
-  function decode13(string2) {
-    var buffer2 = decodeUnsafe(string2);
-    if (buffer2) {
-      return buffer2;
+  function decode23(string2) {
+    var buffer3 = decodeUnsafe(string2);
+    if (buffer3) {
+      return buffer3;
     }
-    throw new Error(`Non-${name4} character`);
+    throw new Error(`Non-${name8} character`);
   }
   return {
-    encode: encode9,
+    encode: encode19,
     decodeUnsafe,
-    decode: decode13
+    decode: decode23
   };
 }
 var src = base;
@@ -3218,8 +3686,8 @@ var Encoder = class {
   name;
   prefix;
   baseEncode;
-  constructor(name4, prefix, baseEncode) {
-    this.name = name4;
+  constructor(name8, prefix, baseEncode) {
+    this.name = name8;
     this.prefix = prefix;
     this.baseEncode = baseEncode;
   }
@@ -3236,8 +3704,8 @@ var Decoder = class {
   prefix;
   baseDecode;
   prefixCodePoint;
-  constructor(name4, prefix, baseDecode) {
-    this.name = name4;
+  constructor(name8, prefix, baseDecode) {
+    this.name = name8;
     this.prefix = prefix;
     const prefixCodePoint = prefix.codePointAt(0);
     if (prefixCodePoint === void 0) {
@@ -3262,8 +3730,8 @@ var Decoder = class {
 };
 var ComposedDecoder = class {
   decoders;
-  constructor(decoders) {
-    this.decoders = decoders;
+  constructor(decoders3) {
+    this.decoders = decoders3;
   }
   or(decoder) {
     return or(this, decoder);
@@ -3291,13 +3759,13 @@ var Codec = class {
   baseDecode;
   encoder;
   decoder;
-  constructor(name4, prefix, baseEncode, baseDecode) {
-    this.name = name4;
+  constructor(name8, prefix, baseEncode, baseDecode) {
+    this.name = name8;
     this.prefix = prefix;
     this.baseEncode = baseEncode;
     this.baseDecode = baseDecode;
-    this.encoder = new Encoder(name4, prefix, baseEncode);
-    this.decoder = new Decoder(name4, prefix, baseDecode);
+    this.encoder = new Encoder(name8, prefix, baseEncode);
+    this.decoder = new Decoder(name8, prefix, baseDecode);
   }
   encode(input) {
     return this.encoder.encode(input);
@@ -3306,40 +3774,40 @@ var Codec = class {
     return this.decoder.decode(input);
   }
 };
-function from({ name: name4, prefix, encode: encode9, decode: decode13 }) {
-  return new Codec(name4, prefix, encode9, decode13);
+function from({ name: name8, prefix, encode: encode19, decode: decode23 }) {
+  return new Codec(name8, prefix, encode19, decode23);
 }
-function baseX({ name: name4, prefix, alphabet: alphabet2, caseInsensitive = false }) {
-  const { encode: encode9, decode: decode13 } = base_x_default(alphabet2, name4, caseInsensitive);
+function baseX({ name: name8, prefix, alphabet: alphabet2, caseInsensitive = false }) {
+  const { encode: encode19, decode: decode23 } = base_x_default(alphabet2, name8, caseInsensitive);
   return from({
     prefix,
-    name: name4,
-    encode: encode9,
-    decode: (text) => coerce(decode13(text))
+    name: name8,
+    encode: encode19,
+    decode: (text) => coerce(decode23(text))
   });
 }
-function decode(string2, alphabetIdx, bitsPerChar, name4) {
+function decode(string2, alphabetIdx, bitsPerChar, name8) {
   let end = string2.length;
   while (string2[end - 1] === "=") {
     --end;
   }
   const out = new Uint8Array(end * bitsPerChar / 8 | 0);
   let bits = 0;
-  let buffer2 = 0;
+  let buffer3 = 0;
   let written = 0;
   for (let i = 0; i < end; ++i) {
     const value = alphabetIdx[string2[i]];
     if (value === void 0) {
-      throw new SyntaxError(`Non-${name4} character`);
+      throw new SyntaxError(`Non-${name8} character`);
     }
-    buffer2 = buffer2 << bitsPerChar | value;
+    buffer3 = buffer3 << bitsPerChar | value;
     bits += bitsPerChar;
     if (bits >= 8) {
       bits -= 8;
-      out[written++] = 255 & buffer2 >> bits;
+      out[written++] = 255 & buffer3 >> bits;
     }
   }
-  if (bits >= bitsPerChar || (255 & buffer2 << 8 - bits) !== 0) {
+  if (bits >= bitsPerChar || (255 & buffer3 << 8 - bits) !== 0) {
     throw new SyntaxError("Unexpected end of data");
   }
   return out;
@@ -3349,17 +3817,17 @@ function encode(data, alphabet2, bitsPerChar) {
   const mask = (1 << bitsPerChar) - 1;
   let out = "";
   let bits = 0;
-  let buffer2 = 0;
+  let buffer3 = 0;
   for (let i = 0; i < data.length; ++i) {
-    buffer2 = buffer2 << 8 | data[i];
+    buffer3 = buffer3 << 8 | data[i];
     bits += 8;
     while (bits > bitsPerChar) {
       bits -= bitsPerChar;
-      out += alphabet2[mask & buffer2 >> bits];
+      out += alphabet2[mask & buffer3 >> bits];
     }
   }
   if (bits !== 0) {
-    out += alphabet2[mask & buffer2 << bitsPerChar - bits];
+    out += alphabet2[mask & buffer3 << bitsPerChar - bits];
   }
   if (pad) {
     while ((out.length * bitsPerChar & 7) !== 0) {
@@ -3385,16 +3853,16 @@ function createAlphabetIdx(alphabet2, caseInsensitive) {
   }
   return alphabetIdx;
 }
-function rfc4648({ name: name4, prefix, bitsPerChar, alphabet: alphabet2, caseInsensitive = false }) {
+function rfc4648({ name: name8, prefix, bitsPerChar, alphabet: alphabet2, caseInsensitive = false }) {
   const alphabetIdx = createAlphabetIdx(alphabet2, caseInsensitive);
   return from({
     prefix,
-    name: name4,
+    name: name8,
     encode(input) {
       return encode(input, alphabet2, bitsPerChar);
     },
     decode(input) {
-      return decode(input, alphabetIdx, bitsPerChar, name4);
+      return decode(input, alphabetIdx, bitsPerChar, name8);
     }
   });
 }
@@ -3568,15 +4036,15 @@ var varint_default = _brrp_varint;
 
 // node_modules/multiformats/dist/src/varint.js
 function decode3(data, offset = 0) {
-  const code7 = varint_default.decode(data, offset);
-  const length3 = varint_default.decode.bytes;
-  if (length3 > 9) {
+  const code8 = varint_default.decode(data, offset);
+  const length4 = varint_default.decode.bytes;
+  if (length4 > 9) {
     throw new RangeError("Invalid varint: too long");
   }
-  if (length3 > 1 && data[offset + length3 - 1] === 0) {
+  if (length4 > 1 && data[offset + length4 - 1] === 0) {
     throw new RangeError("Invalid varint: not minimally encoded");
   }
-  return [code7, length3];
+  return [code8, length4];
 }
 function encodeTo(int, target, offset = 0) {
   varint_default.encode(int, target, offset);
@@ -3587,25 +4055,25 @@ function encodingLength(int) {
 }
 
 // node_modules/multiformats/dist/src/hashes/digest.js
-function create(code7, digest2) {
+function create(code8, digest2) {
   const size = digest2.byteLength;
-  const sizeOffset = encodingLength(code7);
+  const sizeOffset = encodingLength(code8);
   const digestOffset = sizeOffset + encodingLength(size);
   const bytes = new Uint8Array(digestOffset + size);
-  encodeTo(code7, bytes, 0);
+  encodeTo(code8, bytes, 0);
   encodeTo(size, bytes, sizeOffset);
   bytes.set(digest2, digestOffset);
-  return new Digest(code7, size, digest2, bytes);
+  return new Digest(code8, size, digest2, bytes);
 }
 function decode4(multihash) {
   const bytes = coerce(multihash);
-  const [code7, sizeOffset] = decode3(bytes);
+  const [code8, sizeOffset] = decode3(bytes);
   const [size, digestOffset] = decode3(bytes.subarray(sizeOffset));
   const digest2 = bytes.subarray(sizeOffset + digestOffset);
   if (digest2.byteLength !== size) {
     throw new Error("Incorrect length");
   }
-  return new Digest(code7, size, digest2, bytes);
+  return new Digest(code8, size, digest2, bytes);
 }
 function equals2(a, b) {
   if (a === b) {
@@ -3623,8 +4091,8 @@ var Digest = class {
   /**
    * Creates a multihash digest.
    */
-  constructor(code7, size, digest2, bytes) {
-    this.code = code7;
+  constructor(code8, size, digest2, bytes) {
+    this.code = code8;
     this.size = size;
     this.digest = toArrayBufferBackedArray(digest2);
     this.bytes = toArrayBufferBackedArray(bytes);
@@ -3632,24 +4100,24 @@ var Digest = class {
 };
 
 // node_modules/multiformats/dist/src/cid.js
-function format(link, base3) {
+function format(link, base4) {
   const { bytes, version: version2 } = link;
   switch (version2) {
     case 0:
-      return toStringV0(bytes, baseCache(link), base3 ?? base58btc.encoder);
+      return toStringV0(bytes, baseCache(link), base4 ?? base58btc.encoder);
     default:
-      return toStringV1(bytes, baseCache(link), base3 ?? base32.encoder);
+      return toStringV1(bytes, baseCache(link), base4 ?? base32.encoder);
   }
 }
 var cache = /* @__PURE__ */ new WeakMap();
 function baseCache(cid) {
-  const baseCache2 = cache.get(cid);
-  if (baseCache2 == null) {
-    const baseCache3 = /* @__PURE__ */ new Map();
-    cache.set(cid, baseCache3);
-    return baseCache3;
+  const baseCache3 = cache.get(cid);
+  if (baseCache3 == null) {
+    const baseCache4 = /* @__PURE__ */ new Map();
+    cache.set(cid, baseCache4);
+    return baseCache4;
   }
-  return baseCache2;
+  return baseCache3;
 }
 var CID = class _CID {
   code;
@@ -3662,8 +4130,8 @@ var CID = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param multihash - (Multi)hash of the of the content.
    */
-  constructor(version2, code7, multihash, bytes) {
-    this.code = code7;
+  constructor(version2, code8, multihash, bytes) {
+    this.code = code8;
     this.version = version2;
     this.multihash = multihash;
     this.bytes = toArrayBufferBackedArray(bytes);
@@ -3692,8 +4160,8 @@ var CID = class _CID {
         return this;
       }
       case 1: {
-        const { code: code7, multihash } = this;
-        if (code7 !== DAG_PB_CODE) {
+        const { code: code8, multihash } = this;
+        if (code8 !== DAG_PB_CODE) {
           throw new Error("Cannot convert a non dag-pb CID to CIDv0");
         }
         if (multihash.code !== SHA_256_CODE) {
@@ -3709,8 +4177,8 @@ var CID = class _CID {
   toV1() {
     switch (this.version) {
       case 0: {
-        const { code: code7, digest: digest2 } = this.multihash;
-        const multihash = create(code7, digest2);
+        const { code: code8, digest: digest2 } = this.multihash;
+        const multihash = create(code8, digest2);
         return _CID.createV1(this.code, multihash);
       }
       case 1: {
@@ -3724,12 +4192,12 @@ var CID = class _CID {
   equals(other) {
     return _CID.equals(this, other);
   }
-  static equals(self, other) {
+  static equals(self2, other) {
     const unknown = other;
-    return unknown != null && self.code === unknown.code && self.version === unknown.version && equals2(self.multihash, unknown.multihash);
+    return unknown != null && self2.code === unknown.code && self2.version === unknown.version && equals2(self2.multihash, unknown.multihash);
   }
-  toString(base3) {
-    return format(this, base3);
+  toString(base4) {
+    return format(this, base4);
   }
   toJSON() {
     return { "/": format(this) };
@@ -3760,12 +4228,12 @@ var CID = class _CID {
     if (value instanceof _CID) {
       return value;
     } else if (value["/"] != null && value["/"] === value.bytes || value.asCID === value) {
-      const { version: version2, code: code7, multihash, bytes } = value;
-      return new _CID(version2, code7, multihash, bytes ?? encodeCID(version2, code7, multihash.bytes));
+      const { version: version2, code: code8, multihash, bytes } = value;
+      return new _CID(version2, code8, multihash, bytes ?? encodeCID(version2, code8, multihash.bytes));
     } else if (value[cidSymbol] === true) {
-      const { version: version2, multihash, code: code7 } = value;
+      const { version: version2, multihash, code: code8 } = value;
       const digest2 = decode4(multihash);
-      return _CID.create(version2, code7, digest2);
+      return _CID.create(version2, code8, digest2);
     } else {
       return null;
     }
@@ -3775,8 +4243,8 @@ var CID = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param digest - (Multi)hash of the of the content.
    */
-  static create(version2, code7, digest2) {
-    if (typeof code7 !== "number") {
+  static create(version2, code8, digest2) {
+    if (typeof code8 !== "number") {
       throw new Error("String codecs are no longer supported");
     }
     if (!(digest2.bytes instanceof Uint8Array)) {
@@ -3784,15 +4252,15 @@ var CID = class _CID {
     }
     switch (version2) {
       case 0: {
-        if (code7 !== DAG_PB_CODE) {
+        if (code8 !== DAG_PB_CODE) {
           throw new Error(`Version 0 CID must use dag-pb (code: ${DAG_PB_CODE}) block encoding`);
         } else {
-          return new _CID(version2, code7, digest2, digest2.bytes);
+          return new _CID(version2, code8, digest2, digest2.bytes);
         }
       }
       case 1: {
-        const bytes = encodeCID(version2, code7, digest2.bytes);
-        return new _CID(version2, code7, digest2, bytes);
+        const bytes = encodeCID(version2, code8, digest2.bytes);
+        return new _CID(version2, code8, digest2, bytes);
       }
       default: {
         throw new Error("Invalid version");
@@ -3811,8 +4279,8 @@ var CID = class _CID {
    * @param code - Content encoding format code.
    * @param digest - Multihash of the content.
    */
-  static createV1(code7, digest2) {
-    return _CID.create(1, code7, digest2);
+  static createV1(code8, digest2) {
+    return _CID.create(1, code8, digest2);
   }
   /**
    * Decoded a CID from its binary representation. The byte array must contain
@@ -3861,8 +4329,8 @@ var CID = class _CID {
   static inspectBytes(initialBytes) {
     let offset = 0;
     const next = () => {
-      const [i, length3] = decode3(initialBytes.subarray(offset));
-      offset += length3;
+      const [i, length4] = decode3(initialBytes.subarray(offset));
+      offset += length4;
       return i;
     };
     let version2 = next();
@@ -3889,66 +4357,66 @@ var CID = class _CID {
    * throw an error if encoding of the CID is not compatible with supplied (or
    * a default decoder).
    */
-  static parse(source, base3) {
-    const [prefix, bytes] = parseCIDtoBytes(source, base3);
+  static parse(source2, base4) {
+    const [prefix, bytes] = parseCIDtoBytes(source2, base4);
     const cid = _CID.decode(bytes);
-    if (cid.version === 0 && source[0] !== "Q") {
+    if (cid.version === 0 && source2[0] !== "Q") {
       throw Error("Version 0 CID string must not include multibase prefix");
     }
-    baseCache(cid).set(prefix, source);
+    baseCache(cid).set(prefix, source2);
     return cid;
   }
 };
-function parseCIDtoBytes(source, base3) {
-  switch (source[0]) {
+function parseCIDtoBytes(source2, base4) {
+  switch (source2[0]) {
     // CIDv0 is parsed differently
     case "Q": {
-      const decoder = base3 ?? base58btc;
+      const decoder = base4 ?? base58btc;
       return [
         base58btc.prefix,
-        decoder.decode(`${base58btc.prefix}${source}`)
+        decoder.decode(`${base58btc.prefix}${source2}`)
       ];
     }
     case base58btc.prefix: {
-      const decoder = base3 ?? base58btc;
-      return [base58btc.prefix, decoder.decode(source)];
+      const decoder = base4 ?? base58btc;
+      return [base58btc.prefix, decoder.decode(source2)];
     }
     case base32.prefix: {
-      const decoder = base3 ?? base32;
-      return [base32.prefix, decoder.decode(source)];
+      const decoder = base4 ?? base32;
+      return [base32.prefix, decoder.decode(source2)];
     }
     case base36.prefix: {
-      const decoder = base3 ?? base36;
-      return [base36.prefix, decoder.decode(source)];
+      const decoder = base4 ?? base36;
+      return [base36.prefix, decoder.decode(source2)];
     }
     default: {
-      if (base3 == null) {
+      if (base4 == null) {
         throw Error("To parse non base32, base36 or base58btc encoded CID multibase decoder must be provided");
       }
-      return [source[0], base3.decode(source)];
+      return [source2[0], base4.decode(source2)];
     }
   }
 }
-function toStringV0(bytes, cache2, base3) {
-  const { prefix } = base3;
+function toStringV0(bytes, cache3, base4) {
+  const { prefix } = base4;
   if (prefix !== base58btc.prefix) {
-    throw Error(`Cannot string encode V0 in ${base3.name} encoding`);
+    throw Error(`Cannot string encode V0 in ${base4.name} encoding`);
   }
-  const cid = cache2.get(prefix);
+  const cid = cache3.get(prefix);
   if (cid == null) {
-    const cid2 = base3.encode(bytes).slice(1);
-    cache2.set(prefix, cid2);
+    const cid2 = base4.encode(bytes).slice(1);
+    cache3.set(prefix, cid2);
     return cid2;
   } else {
     return cid;
   }
 }
-function toStringV1(bytes, cache2, base3) {
-  const { prefix } = base3;
-  const cid = cache2.get(prefix);
+function toStringV1(bytes, cache3, base4) {
+  const { prefix } = base4;
+  const cid = cache3.get(prefix);
   if (cid == null) {
-    const cid2 = base3.encode(bytes);
-    cache2.set(prefix, cid2);
+    const cid2 = base4.encode(bytes);
+    cache3.set(prefix, cid2);
     return cid2;
   } else {
     return cid;
@@ -3956,12 +4424,12 @@ function toStringV1(bytes, cache2, base3) {
 }
 var DAG_PB_CODE = 112;
 var SHA_256_CODE = 18;
-function encodeCID(version2, code7, multihash) {
+function encodeCID(version2, code8, multihash) {
   const codeOffset = encodingLength(version2);
-  const hashOffset = codeOffset + encodingLength(code7);
+  const hashOffset = codeOffset + encodingLength(code8);
   const bytes = new Uint8Array(hashOffset + multihash.byteLength);
   encodeTo(version2, bytes, 0);
-  encodeTo(code7, bytes, codeOffset);
+  encodeTo(code8, bytes, codeOffset);
   bytes.set(multihash, hashOffset);
   return bytes;
 }
@@ -3973,14 +4441,14 @@ var FirstSource = class {
   sources;
   constructor(sources) {
     this.sources = [...sources];
-    this.label = this.sources.map((source) => source.label).join(", ");
+    this.label = this.sources.map((source2) => source2.label).join(", ");
   }
   async get(cid, options) {
     const failures = [];
-    for (const source of this.sources) {
+    for (const source2 of this.sources) {
       throwIfAborted(options?.signal);
       try {
-        return await source.get(cid, options);
+        return await source2.get(cid, options);
       } catch (err) {
         throwIfAborted(options?.signal);
         failures.push(err instanceof Error ? err : new Error(String(err)));
@@ -4034,14 +4502,14 @@ import { createHash } from "node:crypto";
 var IDENTITY = 0;
 var SHA2_256 = 18;
 function verifyBlock(cid, bytes) {
-  const { code: code7, digest: digest2 } = cid.multihash;
+  const { code: code8, digest: digest2 } = cid.multihash;
   let actual;
-  if (code7 === SHA2_256) {
+  if (code8 === SHA2_256) {
     actual = createHash("sha256").update(bytes).digest();
-  } else if (code7 === IDENTITY) {
+  } else if (code8 === IDENTITY) {
     actual = bytes;
   } else {
-    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid}: unsupported multihash 0x${code7.toString(16)} (only sha2-256 and identity)`);
+    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid}: unsupported multihash 0x${code8.toString(16)} (only sha2-256 and identity)`);
   }
   if (!equalBytes(actual, digest2)) {
     throw new DigestMismatchError(`Block bytes do not match CID ${cid}`);
@@ -4318,7 +4786,7 @@ function sizeNode(node) {
 }
 function encodeVarint(bytes, offset, v) {
   offset -= sov(v);
-  const base3 = offset;
+  const base4 = offset;
   while (v >= maxUInt32) {
     bytes[offset++] = v & 127 | 128;
     v /= 128;
@@ -4328,7 +4796,7 @@ function encodeVarint(bytes, offset, v) {
     v >>>= 7;
   }
   bytes[offset] = v;
-  return base3;
+  return base4;
 }
 function sov(x) {
   if (x % 2 === 0) {
@@ -4622,15 +5090,15 @@ function linkComparator(a, b) {
   const abuf = a.Name ? textEncoder2.encode(a.Name) : [];
   const bbuf = b.Name ? textEncoder2.encode(b.Name) : [];
   let x = abuf.length;
-  let y = bbuf.length;
-  for (let i = 0, len = Math.min(x, y); i < len; ++i) {
+  let y3 = bbuf.length;
+  for (let i = 0, len = Math.min(x, y3); i < len; ++i) {
     if (abuf[i] !== bbuf[i]) {
       x = abuf[i];
-      y = bbuf[i];
+      y3 = bbuf[i];
       break;
     }
   }
-  return x < y ? -1 : y < x ? 1 : 0;
+  return x < y3 ? -1 : y3 < x ? 1 : 0;
 }
 function hasOnlyProperties(node, properties) {
   return !Object.keys(node).some((p) => !properties.includes(p));
@@ -4750,8 +5218,8 @@ function validate(node) {
 function createNode(data, links = []) {
   return prepare({ Data: data, Links: links });
 }
-function createLink(name4, size, cid) {
-  return asLink({ Hash: cid, Name: name4, Tsize: size });
+function createLink(name8, size, cid) {
+  return asLink({ Hash: cid, Name: name8, Tsize: size });
 }
 function toByteView(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -4817,8 +5285,8 @@ function decode5(bytes) {
 
 // node_modules/multiformats/dist/src/hashes/hasher.js
 var DEFAULT_MIN_DIGEST_LENGTH = 20;
-function from2({ name: name4, code: code7, encode: encode9, minDigestLength, maxDigestLength }) {
-  return new Hasher(name4, code7, encode9, minDigestLength, maxDigestLength);
+function from2({ name: name8, code: code8, encode: encode19, minDigestLength, maxDigestLength }) {
+  return new Hasher(name8, code8, encode19, minDigestLength, maxDigestLength);
 }
 var Hasher = class {
   name;
@@ -4826,10 +5294,10 @@ var Hasher = class {
   encode;
   minDigestLength;
   maxDigestLength;
-  constructor(name4, code7, encode9, minDigestLength, maxDigestLength) {
-    this.name = name4;
-    this.code = code7;
-    this.encode = encode9;
+  constructor(name8, code8, encode19, minDigestLength, maxDigestLength) {
+    this.name = name8;
+    this.code = code8;
+    this.encode = encode19;
     this.minDigestLength = minDigestLength ?? DEFAULT_MIN_DIGEST_LENGTH;
     this.maxDigestLength = maxDigestLength;
   }
@@ -4853,14 +5321,14 @@ var Hasher = class {
     }
   }
 };
-function createDigest(digest2, code7, truncate) {
+function createDigest(digest2, code8, truncate) {
   if (truncate != null && truncate !== digest2.byteLength) {
     if (truncate > digest2.byteLength) {
       throw new Error(`Invalid truncate option, must be less than or equal to ${digest2.byteLength}`);
     }
     digest2 = digest2.subarray(0, truncate);
   }
-  return create(code7, digest2);
+  return create(code8, digest2);
 }
 
 // src/core/car/header.ts
@@ -4870,11 +5338,11 @@ function encodeCarHeader(roots) {
   if (roots.length > 23) throw new RangeError("at most 23 CAR roots are supported");
   const body = [162, ...ROOTS_KEY, 128 + roots.length];
   for (const root of roots) {
-    const length3 = root.bytes.length + 1;
+    const length4 = root.bytes.length + 1;
     body.push(216, 42);
-    if (length3 < 24) body.push(64 + length3);
-    else if (length3 < 256) body.push(88, length3);
-    else body.push(89, length3 >> 8, length3 & 255);
+    if (length4 < 24) body.push(64 + length4);
+    else if (length4 < 256) body.push(88, length4);
+    else body.push(89, length4 >> 8, length4 & 255);
     body.push(0, ...root.bytes);
   }
   body.push(...VERSION_KEY, 1);
@@ -4991,9 +5459,9 @@ var CarFileWriter = class _CarFileWriter {
       batch2.done = this.tail.then(async () => {
         if (this.pending === batch2) this.pending = null;
         if (this.failure != null) throw this.failure;
-        const length3 = batch2.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+        const length4 = batch2.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
         const position = this.written;
-        this.written += length3;
+        this.written += length4;
         try {
           await writeChunks(this.file, batch2.chunks, position);
         } catch (err) {
@@ -5015,14 +5483,14 @@ var CarFileWriter = class _CarFileWriter {
     const output = await open(temp, "w");
     try {
       await writeFully(output, header, 0);
-      const buffer2 = new Uint8Array(COPY_CHUNK);
-      let from3 = this.headerLength;
+      const buffer3 = new Uint8Array(COPY_CHUNK);
+      let from4 = this.headerLength;
       let to = header.length;
       for (; ; ) {
-        const { bytesRead } = await input.read(buffer2, 0, buffer2.length, from3);
+        const { bytesRead } = await input.read(buffer3, 0, buffer3.length, from4);
         if (bytesRead === 0) break;
-        await writeFully(output, buffer2.subarray(0, bytesRead), to);
-        from3 += bytesRead;
+        await writeFully(output, buffer3.subarray(0, bytesRead), to);
+        from4 += bytesRead;
         to += bytesRead;
       }
       await output.close();
@@ -5045,8 +5513,8 @@ async function writeFully(file, bytes, position) {
 async function writeChunks(file, chunks, position) {
   let queue = chunks.filter((chunk) => chunk.length > 0);
   while (queue.length > 0) {
-    const slice2 = queue.slice(0, MAX_IOVECS);
-    const { bytesWritten } = await file.writev(slice2, position);
+    const slice3 = queue.slice(0, MAX_IOVECS);
+    const { bytesWritten } = await file.writev(slice3, position);
     position += bytesWritten;
     let skip = bytesWritten;
     let used = 0;
@@ -5086,7 +5554,7 @@ function getWorker() {
   if (worker == null) {
     worker = new Worker(workerSource, { eval: true });
     worker.unref();
-    worker.on("message", (m) => listeners.get(m.id)?.(m));
+    worker.on("message", (m3) => listeners.get(m3.id)?.(m3));
     worker.on("error", (err) => {
       for (const listener of listeners.values()) listener({ hex: `error:${err.message}` });
     });
@@ -5102,12 +5570,12 @@ var OffThreadSha256 = class {
   disposed = false;
   constructor() {
     if (active++ === 0) this.worker.ref();
-    listeners.set(this.id, (m) => {
-      if (m.acked != null) {
-        this.inFlight -= m.acked;
+    listeners.set(this.id, (m3) => {
+      if (m3.acked != null) {
+        this.inFlight -= m3.acked;
         if (this.inFlight <= MAX_IN_FLIGHT / 2) this.wake?.();
-      } else if (m.hex != null) {
-        this.result?.(m.hex);
+      } else if (m3.hex != null) {
+        this.result?.(m3.hex);
       }
     });
   }
@@ -5115,8 +5583,8 @@ var OffThreadSha256 = class {
     this.worker.postMessage({ id: this.id, chunk });
     this.inFlight += chunk.byteLength;
     if (this.inFlight > MAX_IN_FLIGHT) {
-      await new Promise((resolve2) => {
-        this.wake = resolve2;
+      await new Promise((resolve3) => {
+        this.wake = resolve3;
       });
       this.wake = void 0;
     }
@@ -5124,8 +5592,8 @@ var OffThreadSha256 = class {
   /** The hex digest; the instance is done after this. */
   async digest() {
     try {
-      const hex = await new Promise((resolve2) => {
-        this.result = resolve2;
+      const hex = await new Promise((resolve3) => {
+        this.result = resolve3;
         this.worker.postMessage({ id: this.id });
       });
       if (hex.startsWith("error:")) throw new Error(`hash worker failed: ${hex.slice(6)}`);
@@ -5144,7 +5612,7 @@ var OffThreadSha256 = class {
 };
 
 // src/core/digest.ts
-async function* verifyDigest(source, expected) {
+async function* verifyDigest(source2, expected) {
   if (!expected.digest.startsWith("sha256:")) {
     throw new DigestMismatchError(`${expected.label}: unsupported digest algorithm in '${expected.digest}' (expected sha256)`);
   }
@@ -5152,7 +5620,7 @@ async function* verifyDigest(source, expected) {
   let size = 0;
   let actual;
   try {
-    for await (const chunk of source) {
+    for await (const chunk of source2) {
       await hash.update(chunk);
       size += chunk.length;
       yield chunk;
@@ -5262,25 +5730,25 @@ async function indexHandle(handle, fileSize, options) {
     longName = void 0;
     longLink = void 0;
     pax = {};
-    const name4 = normalizeEntryPath(rawName);
-    if (name4 === "") continue;
+    const name8 = normalizeEntryPath(rawName);
+    if (name8 === "") continue;
     if (type === "0" || type === "\0" || type === "7") {
-      files.set(name4, { offset: dataStart, size: dataSize });
-      links.delete(name4);
+      files.set(name8, { offset: dataStart, size: dataSize });
+      links.delete(name8);
     } else if (type === "2") {
-      if (rawLink.startsWith("/")) throw new TarError(`symlink '${name4}' points to absolute path '${rawLink}'`);
-      const joined = posix.normalize(posix.join(posix.dirname(name4), rawLink));
+      if (rawLink.startsWith("/")) throw new TarError(`symlink '${name8}' points to absolute path '${rawLink}'`);
+      const joined = posix.normalize(posix.join(posix.dirname(name8), rawLink));
       const target = joined === "." ? "" : joined;
-      if (escapes(target)) throw new TarError(`symlink '${name4}' -> '${rawLink}' escapes the archive`);
-      links.set(name4, { kind: "symlink", target });
-      files.delete(name4);
+      if (escapes(target)) throw new TarError(`symlink '${name8}' -> '${rawLink}' escapes the archive`);
+      links.set(name8, { kind: "symlink", target });
+      files.delete(name8);
     } else if (type === "1") {
       const target = normalizeEntryPath(rawLink, "hardlink target");
-      links.set(name4, { kind: "hardlink", target });
-      files.delete(name4);
+      links.set(name8, { kind: "hardlink", target });
+      files.delete(name8);
     } else {
-      files.delete(name4);
-      links.delete(name4);
+      files.delete(name8);
+      links.delete(name8);
     }
   }
   return { files, links };
@@ -5312,8 +5780,8 @@ function checksumOk(header) {
   }
   return stored === unsigned || stored === signed;
 }
-function readNumber(buf, offset, length3) {
-  const field = buf.subarray(offset, offset + length3);
+function readNumber(buf, offset, length4) {
+  const field = buf.subarray(offset, offset + length4);
   if (((field[0] ?? 0) & 128) !== 0) {
     let value = (field[0] ?? 0) & 127;
     for (let i = 1; i < field.length; i++) value = value * 256 + (field[i] ?? 0);
@@ -5329,12 +5797,12 @@ function cString(buf) {
   return buf.subarray(0, end === -1 ? buf.length : end).toString("utf8");
 }
 function headerName(header) {
-  const name4 = cString(header.subarray(0, 100));
+  const name8 = cString(header.subarray(0, 100));
   if (header.subarray(257, 263).toString("latin1") === "ustar\0") {
     const prefix = cString(header.subarray(345, 500));
-    if (prefix !== "") return `${prefix}/${name4}`;
+    if (prefix !== "") return `${prefix}/${name8}`;
   }
-  return name4;
+  return name8;
 }
 function parsePax(data) {
   const out = {};
@@ -5342,12 +5810,12 @@ function parsePax(data) {
   while (i < data.length) {
     const space = data.indexOf(32, i);
     if (space === -1) break;
-    const length3 = parseInt(data.subarray(i, space).toString("latin1"), 10);
-    if (!Number.isSafeInteger(length3) || length3 <= 0) throw new TarError("bad pax header record");
-    const record = data.subarray(space + 1, i + length3 - 1).toString("utf8");
+    const length4 = parseInt(data.subarray(i, space).toString("latin1"), 10);
+    if (!Number.isSafeInteger(length4) || length4 <= 0) throw new TarError("bad pax header record");
+    const record = data.subarray(space + 1, i + length4 - 1).toString("utf8");
     const eq = record.indexOf("=");
     if (eq !== -1) out[record.slice(0, eq)] = record.slice(eq + 1);
-    i += length3;
+    i += length4;
   }
   return out;
 }
@@ -5461,7 +5929,7 @@ var TarArchive = class extends BaseArchive {
     this.index = index;
     this.tempDir = tempDir;
     const names = [...index.files.keys()];
-    for (const name4 of index.links.keys()) if (this.resolve(name4) !== void 0) names.push(name4);
+    for (const name8 of index.links.keys()) if (this.resolve(name8) !== void 0) names.push(name8);
     this.names = names.sort();
   }
   tarPath;
@@ -5533,12 +6001,12 @@ async function openDirectory(path, input, options) {
   const walk = async (dir, prefix) => {
     throwIfAborted(options.signal);
     for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const name4 = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
+      const name8 = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
       const fullPath = join(dir, entry.name);
       if (entry.isDirectory()) {
-        await walk(fullPath, name4);
+        await walk(fullPath, name8);
       } else if (entry.isFile()) {
-        files.set(name4, { fullPath, size: (await stat(fullPath)).size });
+        files.set(name8, { fullPath, size: (await stat(fullPath)).size });
       } else if (entry.isSymbolicLink()) {
         let target;
         try {
@@ -5548,10 +6016,10 @@ async function openDirectory(path, input, options) {
         }
         const rel = relative(root, target);
         if (rel === ".." || rel.startsWith(`..${sep}`) || rel.startsWith(sep)) {
-          throw formatError(input, `${path}: symlink '${name4}' escapes the directory`);
+          throw formatError(input, `${path}: symlink '${name8}' escapes the directory`);
         }
         const targetStats = await stat(target);
-        if (targetStats.isFile()) files.set(name4, { fullPath: target, size: targetStats.size });
+        if (targetStats.isFile()) files.set(name8, { fullPath: target, size: targetStats.size });
       }
     }
   };
@@ -5566,7 +6034,7 @@ import { join as join2 } from "node:path";
 var STDERR_LIMIT = 64 * 1024;
 var nodeCommandRunner = async (command, args, options) => {
   throwIfAborted(options.signal);
-  return await new Promise((resolve2, reject) => {
+  return await new Promise((resolve3, reject) => {
     const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], signal: options.signal });
     let stderr = "";
     child.stderr.setEncoding("utf8");
@@ -5575,12 +6043,12 @@ var nodeCommandRunner = async (command, args, options) => {
     });
     child.on("error", (err) => {
       if (options.signal?.aborted === true) reject(options.signal.reason ?? err);
-      else if (err.code === "ENOENT") resolve2({ exitCode: 127, stderr: `${command}: command not found` });
+      else if (err.code === "ENOENT") resolve3({ exitCode: 127, stderr: `${command}: command not found` });
       else reject(err);
     });
-    child.on("close", (code7, signal) => {
+    child.on("close", (code8, signal) => {
       if (options.signal?.aborted === true) return;
-      resolve2({ exitCode: code7 ?? (signal != null ? 128 : 1), stderr });
+      resolve3({ exitCode: code8 ?? (signal != null ? 128 : 1), stderr });
     });
   });
 };
@@ -5619,12 +6087,12 @@ async function hashStream(stream) {
 }
 async function readHeadBytes(stream, n) {
   const chunks = [];
-  let length3 = 0;
+  let length4 = 0;
   try {
     for await (const chunk of stream) {
       chunks.push(Buffer.from(chunk));
-      length3 += chunk.length;
-      if (length3 >= n) break;
+      length4 += chunk.length;
+      if (length4 >= n) break;
     }
   } finally {
     stream.destroy();
@@ -5668,9 +6136,9 @@ function parseDescriptor(value, where, ctx) {
 }
 function parsePlatform(value) {
   if (!isObject(value)) return void 0;
-  const { os, architecture, variant } = value;
-  if (typeof os !== "string" || typeof architecture !== "string" || os === "" || architecture === "") return void 0;
-  const platform = { os, architecture };
+  const { os: os2, architecture, variant } = value;
+  if (typeof os2 !== "string" || typeof architecture !== "string" || os2 === "" || architecture === "") return void 0;
+  const platform = { os: os2, architecture };
   if (typeof variant === "string" && variant !== "") platform.variant = variant;
   return platform;
 }
@@ -5901,13 +6369,13 @@ var Walker = class {
     const blob = memoryBlob(bytes, mediaType, descriptor.digest);
     this.add(blob);
     const isIndex = INDEX_MEDIA_TYPES.includes(mediaType);
-    const name4 = `${isIndex ? "index" : "manifest"} ${descriptor.digest}`;
+    const name8 = `${isIndex ? "index" : "manifest"} ${descriptor.digest}`;
     if (isIndex) {
-      for (const child of indexEntries(ctx, json, name4)) {
-        await this.visit(child, name4, depth + 1, attestation || isAttestation(child));
+      for (const child of indexEntries(ctx, json, name8)) {
+        await this.visit(child, name8, depth + 1, attestation || isAttestation(child));
       }
     } else {
-      await this.visitManifest(descriptor, blob, json, name4, attestation);
+      await this.visitManifest(descriptor, blob, json, name8, attestation);
     }
     return blob;
   }
@@ -5966,8 +6434,8 @@ async function repoTagsFor(ctx, images, entries) {
   if (tags.length === 0) {
     for (const entry of entries) {
       const annotations = stringRecord(entry.annotations);
-      const name4 = annotations["io.containerd.image.name"] ?? annotations["org.opencontainers.image.ref.name"];
-      if (name4 != null) tags.push(name4);
+      const name8 = annotations["io.containerd.image.name"] ?? annotations["org.opencontainers.image.ref.name"];
+      if (name8 != null) tags.push(name8);
     }
   }
   return [...new Set(tags)];
@@ -6041,16 +6509,16 @@ function tagFolderFiles(image, ref) {
 function formatBytes(n) {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
+  let unit2 = 0;
+  while (value >= 1024 && unit2 < units.length - 1) {
     value /= 1024;
-    unit++;
+    unit2++;
   }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+  return `${unit2 === 0 ? value : value.toFixed(1)} ${units[unit2]}`;
 }
 var Progress = class {
-  constructor(logger, label, total, intervalMs = 5e3) {
-    this.logger = logger;
+  constructor(logger2, label, total, intervalMs = 5e3) {
+    this.logger = logger2;
     this.label = label;
     this.total = total;
     this.intervalMs = intervalMs;
@@ -6115,10 +6583,10 @@ function encodeCatalog(catalog) {
 // src/core/registry/layout.ts
 var registryPaths = {
   catalog: () => ["catalog.json"],
-  image: (name4) => name4.split("/"),
-  readme: (name4) => [...name4.split("/"), "README-short.txt"],
-  tags: (name4) => [...name4.split("/"), "tags"],
-  tag: (name4, tag) => [...name4.split("/"), "tags", tag]
+  image: (name8) => name8.split("/"),
+  readme: (name8) => [...name8.split("/"), "README-short.txt"],
+  tags: (name8) => [...name8.split("/"), "tags"],
+  tag: (name8, tag) => [...name8.split("/"), "tags", tag]
 };
 function ipfsPath(root, path) {
   return `/ipfs/${[root, ...path].join("/")}`;
@@ -6131,15 +6599,15 @@ var TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 var DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 var RESERVED_COMPONENTS = /* @__PURE__ */ new Set(["tags"]);
 var RESERVED_NAMES = /* @__PURE__ */ new Set(["catalog.json", "index.html"]);
-function validateName(name4, input = "name") {
-  if (name4.length === 0 || name4.length > 255 || !NAME_RE.test(name4)) {
-    throw new InputError(input, `'${name4}' is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`);
+function validateName(name8, input = "name") {
+  if (name8.length === 0 || name8.length > 255 || !NAME_RE.test(name8)) {
+    throw new InputError(input, `'${name8}' is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`);
   }
-  const parts = name4.split("/");
-  if (parts.some((p) => RESERVED_COMPONENTS.has(p)) || RESERVED_NAMES.has(name4)) {
-    throw new InputError(input, `'${name4}' uses a reserved folder name ('tags', 'catalog.json' and 'index.html' are used by the registry tree)`);
+  const parts = name8.split("/");
+  if (parts.some((p) => RESERVED_COMPONENTS.has(p)) || RESERVED_NAMES.has(name8)) {
+    throw new InputError(input, `'${name8}' uses a reserved folder name ('tags', 'catalog.json' and 'index.html' are used by the registry tree)`);
   }
-  return name4;
+  return name8;
 }
 function validateTag(tag, input = "tags") {
   if (!TAG_RE.test(tag)) {
@@ -6166,9 +6634,9 @@ function parseReference(ref, input) {
   let domain;
   const slash = rest.indexOf("/");
   if (slash > 0) {
-    const first = rest.slice(0, slash);
-    if (first.includes(".") || first.includes(":") || first === "localhost") {
-      domain = first;
+    const first2 = rest.slice(0, slash);
+    if (first2.includes(".") || first2.includes(":") || first2 === "localhost") {
+      domain = first2;
       rest = rest.slice(slash + 1);
     }
   }
@@ -6178,7 +6646,7 @@ function parseReference(ref, input) {
   return { domain, path: rest, tag, digest: digest2 };
 }
 function parseTagList(value, input = "tags") {
-  const items = value.split(/[\n,]/).map((s) => s.trim()).filter((s) => s.length > 0);
+  const items = value.split(/[\n,]/).map((s2) => s2.trim()).filter((s2) => s2.length > 0);
   const tags = [];
   let path;
   for (const item of items) {
@@ -6359,6 +6827,57 @@ function decodeUint8Array(buf, offset) {
     return res;
   }
   throw new RangeError("Could not decode varint");
+}
+function decodeUint8ArrayList(buf, offset) {
+  let b = buf.get(offset);
+  let res = 0;
+  res += b & REST2;
+  if (b < MSB2) {
+    return res;
+  }
+  b = buf.get(offset + 1);
+  res += (b & REST2) << 7;
+  if (b < MSB2) {
+    return res;
+  }
+  b = buf.get(offset + 2);
+  res += (b & REST2) << 14;
+  if (b < MSB2) {
+    return res;
+  }
+  b = buf.get(offset + 3);
+  res += (b & REST2) << 21;
+  if (b < MSB2) {
+    return res;
+  }
+  b = buf.get(offset + 4);
+  res += (b & REST2) * N42;
+  if (b < MSB2) {
+    return res;
+  }
+  b = buf.get(offset + 5);
+  res += (b & REST2) * N52;
+  if (b < MSB2) {
+    return res;
+  }
+  b = buf.get(offset + 6);
+  res += (b & REST2) * N62;
+  if (b < MSB2) {
+    return res;
+  }
+  b = buf.get(offset + 7);
+  res += (b & REST2) * N72;
+  if (b < MSB2) {
+    return res;
+  }
+  throw new RangeError("Could not decode varint");
+}
+function decode6(buf, offset = 0) {
+  if (buf instanceof Uint8Array) {
+    return decodeUint8Array(buf, offset);
+  } else {
+    return decodeUint8ArrayList(buf, offset);
+  }
 }
 
 // node_modules/protons-runtime/dist/src/utils/float.js
@@ -6577,7 +7096,7 @@ function length2(string2) {
   }
   return len;
 }
-function read2(buffer2, start, end) {
+function read2(buffer3, start, end) {
   const len = end - start;
   if (len < 1) {
     return "";
@@ -6587,17 +7106,17 @@ function read2(buffer2, start, end) {
   let i = 0;
   let t;
   while (start < end) {
-    t = buffer2[start++];
+    t = buffer3[start++];
     if (t < 128) {
       chunk[i++] = t;
     } else if (t > 191 && t < 224) {
-      chunk[i++] = (t & 31) << 6 | buffer2[start++] & 63;
+      chunk[i++] = (t & 31) << 6 | buffer3[start++] & 63;
     } else if (t > 239 && t < 365) {
-      t = ((t & 7) << 18 | (buffer2[start++] & 63) << 12 | (buffer2[start++] & 63) << 6 | buffer2[start++] & 63) - 65536;
+      t = ((t & 7) << 18 | (buffer3[start++] & 63) << 12 | (buffer3[start++] & 63) << 6 | buffer3[start++] & 63) - 65536;
       chunk[i++] = 55296 + (t >> 10);
       chunk[i++] = 56320 + (t & 1023);
     } else {
-      chunk[i++] = (t & 15) << 12 | (buffer2[start++] & 63) << 6 | buffer2[start++] & 63;
+      chunk[i++] = (t & 15) << 12 | (buffer3[start++] & 63) << 6 | buffer3[start++] & 63;
     }
     if (i > 8191) {
       (parts ?? (parts = [])).push(String.fromCharCode.apply(String, chunk));
@@ -6612,28 +7131,28 @@ function read2(buffer2, start, end) {
   }
   return String.fromCharCode.apply(String, chunk.slice(0, i));
 }
-function write(string2, buffer2, offset) {
+function write(string2, buffer3, offset) {
   const start = offset;
   let c1;
   let c2;
   for (let i = 0; i < string2.length; ++i) {
     c1 = string2.charCodeAt(i);
     if (c1 < 128) {
-      buffer2[offset++] = c1;
+      buffer3[offset++] = c1;
     } else if (c1 < 2048) {
-      buffer2[offset++] = c1 >> 6 | 192;
-      buffer2[offset++] = c1 & 63 | 128;
+      buffer3[offset++] = c1 >> 6 | 192;
+      buffer3[offset++] = c1 & 63 | 128;
     } else if ((c1 & 64512) === 55296 && ((c2 = string2.charCodeAt(i + 1)) & 64512) === 56320) {
       c1 = 65536 + ((c1 & 1023) << 10) + (c2 & 1023);
       ++i;
-      buffer2[offset++] = c1 >> 18 | 240;
-      buffer2[offset++] = c1 >> 12 & 63 | 128;
-      buffer2[offset++] = c1 >> 6 & 63 | 128;
-      buffer2[offset++] = c1 & 63 | 128;
+      buffer3[offset++] = c1 >> 18 | 240;
+      buffer3[offset++] = c1 >> 12 & 63 | 128;
+      buffer3[offset++] = c1 >> 6 & 63 | 128;
+      buffer3[offset++] = c1 & 63 | 128;
     } else {
-      buffer2[offset++] = c1 >> 12 | 224;
-      buffer2[offset++] = c1 >> 6 & 63 | 128;
-      buffer2[offset++] = c1 & 63 | 128;
+      buffer3[offset++] = c1 >> 12 | 224;
+      buffer3[offset++] = c1 >> 6 & 63 | 128;
+      buffer3[offset++] = c1 & 63 | 128;
     }
   }
   return offset - start;
@@ -6651,10 +7170,10 @@ var Uint8ArrayReader = class {
   pos;
   len;
   _slice = Uint8Array.prototype.subarray;
-  constructor(buffer2) {
-    this.buf = withArrayBuffer(buffer2);
+  constructor(buffer3) {
+    this.buf = withArrayBuffer(buffer3);
     this.pos = 0;
-    this.len = buffer2.length;
+    this.len = buffer3.length;
   }
   /**
    * Reads a varint as an unsigned 32 bit value
@@ -6752,13 +7271,13 @@ var Uint8ArrayReader = class {
    * Reads a sequence of bytes preceded by its length as a varint
    */
   bytes() {
-    const length3 = this.uint32();
+    const length4 = this.uint32();
     const start = this.pos;
-    const end = this.pos + length3;
+    const end = this.pos + length4;
     if (end > this.len) {
-      throw indexOutOfRange(this, length3);
+      throw indexOutOfRange(this, length4);
     }
-    this.pos += length3;
+    this.pos += length4;
     return start === end ? new Uint8Array(0) : this.buf.subarray(start, end);
   }
   /**
@@ -6771,12 +7290,12 @@ var Uint8ArrayReader = class {
   /**
    * Skips the specified number of bytes if specified, otherwise skips a varint
    */
-  skip(length3) {
-    if (typeof length3 === "number") {
-      if (this.pos + length3 > this.len) {
-        throw indexOutOfRange(this, length3);
+  skip(length4) {
+    if (typeof length4 === "number") {
+      if (this.pos + length4 > this.len) {
+        throw indexOutOfRange(this, length4);
       }
-      this.pos += length3;
+      this.pos += length4;
     } else {
       do {
         if (this.pos >= this.len) {
@@ -7050,7 +7569,7 @@ function encode4(data) {
     return p;
   }, "");
 }
-function decode6(str) {
+function decode7(str) {
   const byts = [];
   for (const char of str) {
     const codePoint = char.codePointAt(0);
@@ -7069,7 +7588,7 @@ var base256emoji = from({
   prefix: "\u{1F680}",
   name: "base256emoji",
   encode: encode4,
-  decode: decode6
+  decode: decode7
 });
 
 // node_modules/multiformats/dist/src/bases/base8.js
@@ -7097,10 +7616,21 @@ var identity = from({
 });
 
 // node_modules/multiformats/dist/src/codecs/json.js
+var json_exports = {};
+__export(json_exports, {
+  code: () => code2,
+  decode: () => decode8,
+  encode: () => encode5,
+  name: () => name2
+});
 var textEncoder3 = new TextEncoder();
 var textDecoder2 = new TextDecoder();
+var name2 = "json";
 var code2 = 512;
-function decode7(data) {
+function encode5(node) {
+  return textEncoder3.encode(JSON.stringify(node));
+}
+function decode8(data) {
   return JSON.parse(textDecoder2.decode(data));
 }
 
@@ -7108,16 +7638,16 @@ function decode7(data) {
 var raw_exports = {};
 __export(raw_exports, {
   code: () => code3,
-  decode: () => decode8,
-  encode: () => encode5,
-  name: () => name2
+  decode: () => decode9,
+  encode: () => encode6,
+  name: () => name3
 });
-var name2 = "raw";
+var name3 = "raw";
 var code3 = 85;
-function encode5(node) {
+function encode6(node) {
   return coerce(node);
 }
-function decode8(data) {
+function decode9(data) {
   return coerce(data);
 }
 
@@ -7127,8 +7657,8 @@ __export(identity_exports2, {
   identity: () => identity2
 });
 var code4 = 0;
-var name3 = "identity";
-var encode6 = coerce;
+var name4 = "identity";
+var encode7 = coerce;
 function digest(input, options) {
   if (options?.truncate != null && options.truncate !== input.byteLength) {
     if (options.truncate < 0 || options.truncate > input.byteLength) {
@@ -7136,9 +7666,9 @@ function digest(input, options) {
     }
     input = input.subarray(0, options.truncate);
   }
-  return create(code4, encode6(input));
+  return create(code4, encode7(input));
 }
-var identity2 = { code: code4, name: name3, encode: encode6, digest };
+var identity2 = { code: code4, name: name4, encode: encode7, digest };
 
 // node_modules/multiformats/dist/src/hashes/sha2.js
 var sha2_exports = {};
@@ -7146,34 +7676,35 @@ __export(sha2_exports, {
   sha256: () => sha256,
   sha512: () => sha512
 });
-import crypto from "node:crypto";
+import crypto2 from "node:crypto";
 var sha256 = from2({
   name: "sha2-256",
   code: 18,
-  encode: (input) => coerce(crypto.createHash("sha256").update(input).digest())
+  encode: (input) => coerce(crypto2.createHash("sha256").update(input).digest())
 });
 var sha512 = from2({
   name: "sha2-512",
   code: 19,
-  encode: (input) => coerce(crypto.createHash("sha512").update(input).digest())
+  encode: (input) => coerce(crypto2.createHash("sha512").update(input).digest())
 });
 
 // node_modules/multiformats/dist/src/basics.js
 var bases = { ...identity_exports, ...base2_exports, ...base8_exports, ...base10_exports, ...base16_exports, ...base32_exports, ...base36_exports, ...base58_exports, ...base64_exports, ...base256emoji_exports };
 var hashes = { ...sha2_exports, ...identity_exports2 };
+var codecs = { raw: raw_exports, json: json_exports };
 
 // node_modules/uint8arrays/dist/src/util/bases.js
-function createCodec(name4, prefix, encode9, decode13) {
+function createCodec(name8, prefix, encode19, decode23) {
   return {
-    name: name4,
+    name: name8,
     prefix,
     encoder: {
-      name: name4,
+      name: name8,
       prefix,
-      encode: encode9
+      encode: encode19
     },
     decoder: {
-      decode: decode13
+      decode: decode23
     }
   };
 }
@@ -7211,14 +7742,14 @@ var bases_default = BASES;
 
 // node_modules/uint8arrays/dist/src/from-string.node.js
 function fromString2(string2, encoding = "utf8") {
-  const base3 = bases_default[encoding];
-  if (base3 == null) {
+  const base4 = bases_default[encoding];
+  if (base4 == null) {
     throw new Error(`Unsupported encoding "${encoding}"`);
   }
   if (encoding === "utf8" || encoding === "utf-8") {
     return asUint8Array(Buffer3.from(string2, "utf-8"));
   }
-  return base3.decoder.decode(`${base3.prefix}${string2}`);
+  return base4.decoder.decode(`${base4.prefix}${string2}`);
 }
 
 // node_modules/protons-runtime/dist/src/utils/pool.js
@@ -7626,11 +8157,11 @@ function createWriter() {
 
 // node_modules/protons-runtime/dist/src/encode.js
 function encodeMessage(message2, codec) {
-  const w = createWriter();
-  codec.encode(message2, w, {
+  const w2 = createWriter();
+  codec.encode(message2, w2, {
     lengthDelimited: false
   });
-  return w.finish();
+  return w2.finish();
 }
 
 // node_modules/protons-runtime/dist/src/stream.js
@@ -7648,12 +8179,12 @@ var CODEC_TYPES = {
   END_GROUP: 4,
   BIT32: 5
 };
-function createCodec2(name4, type, encode9, decode13, stream) {
+function createCodec2(name8, type, encode19, decode23, stream) {
   return {
-    name: name4,
+    name: name8,
     type,
-    encode: encode9,
-    decode: decode13,
+    encode: encode19,
+    decode: decode23,
     stream
   };
 }
@@ -7666,22 +8197,22 @@ function enumeration(v) {
     }
     return v[val];
   }
-  const encode9 = function enumEncode(val, writer) {
+  const encode19 = function enumEncode(val, writer) {
     const enumValue = findValue(val);
     writer.int32(enumValue);
   };
-  const decode13 = function enumDecode(reader) {
+  const decode23 = function enumDecode(reader) {
     const val = reader.int32();
     return findValue(val);
   };
   const stream = function* enumStream(reader, prefix) {
   };
-  return createCodec2("enum", CODEC_TYPES.VARINT, encode9, decode13, stream);
+  return createCodec2("enum", CODEC_TYPES.VARINT, encode19, decode23, stream);
 }
 
 // node_modules/protons-runtime/dist/src/codecs/message.js
-function message(encode9, decode13, stream) {
-  return createCodec2("message", CODEC_TYPES.LENGTH_DELIMITED, encode9, decode13, stream);
+function message(encode19, decode23, stream) {
+  return createCodec2("message", CODEC_TYPES.LENGTH_DELIMITED, encode19, decode23, stream);
 }
 
 // node_modules/protons-runtime/dist/src/index.js
@@ -7698,15 +8229,15 @@ var MaxLengthError = class extends Error {
 // node_modules/ipfs-unixfs/dist/src/unixfs.js
 var UnixFS;
 (function(UnixFS3) {
-  let Type2;
-  (function(Type3) {
-    Type3["RAW"] = "RAW";
-    Type3["DIRECTORY"] = "DIRECTORY";
-    Type3["FILE"] = "FILE";
-    Type3["METADATA"] = "METADATA";
-    Type3["SYMLINK"] = "SYMLINK";
-    Type3["HAMT_SHARD"] = "HAMT_SHARD";
-  })(Type2 = UnixFS3.Type || (UnixFS3.Type = {}));
+  let Type3;
+  (function(Type4) {
+    Type4["RAW"] = "RAW";
+    Type4["DIRECTORY"] = "DIRECTORY";
+    Type4["FILE"] = "FILE";
+    Type4["METADATA"] = "METADATA";
+    Type4["SYMLINK"] = "SYMLINK";
+    Type4["HAMT_SHARD"] = "HAMT_SHARD";
+  })(Type3 = UnixFS3.Type || (UnixFS3.Type = {}));
   let __TypeValues;
   (function(__TypeValues2) {
     __TypeValues2[__TypeValues2["RAW"] = 0] = "RAW";
@@ -7716,60 +8247,60 @@ var UnixFS;
     __TypeValues2[__TypeValues2["SYMLINK"] = 4] = "SYMLINK";
     __TypeValues2[__TypeValues2["HAMT_SHARD"] = 5] = "HAMT_SHARD";
   })(__TypeValues || (__TypeValues = {}));
-  (function(Type3) {
-    Type3.codec = () => {
+  (function(Type4) {
+    Type4.codec = () => {
       return enumeration(__TypeValues);
     };
-  })(Type2 = UnixFS3.Type || (UnixFS3.Type = {}));
+  })(Type3 = UnixFS3.Type || (UnixFS3.Type = {}));
   let _codec;
   UnixFS3.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w, opts = {}) => {
+      _codec = message((obj, w2, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w.fork();
+          w2.fork();
         }
         if (obj.type != null) {
-          w.uint32(8);
-          UnixFS3.Type.codec().encode(obj.type, w);
+          w2.uint32(8);
+          UnixFS3.Type.codec().encode(obj.type, w2);
         }
         if (obj.data != null) {
-          w.uint32(18);
-          w.bytes(obj.data);
+          w2.uint32(18);
+          w2.bytes(obj.data);
         }
         if (obj.fileSize != null) {
-          w.uint32(24);
-          w.uint64(obj.fileSize);
+          w2.uint32(24);
+          w2.uint64(obj.fileSize);
         }
         if (obj.blockSizes != null && obj.blockSizes.length > 0) {
           for (const value of obj.blockSizes) {
-            w.uint32(32);
-            w.uint64(value);
+            w2.uint32(32);
+            w2.uint64(value);
           }
         }
         if (obj.hashType != null) {
-          w.uint32(40);
-          w.uint64(obj.hashType);
+          w2.uint32(40);
+          w2.uint64(obj.hashType);
         }
         if (obj.fanOut != null) {
-          w.uint32(48);
-          w.uint64(obj.fanOut);
+          w2.uint32(48);
+          w2.uint64(obj.fanOut);
         }
         if (obj.mode != null) {
-          w.uint32(56);
-          w.uint32(obj.mode);
+          w2.uint32(56);
+          w2.uint32(obj.mode);
         }
         if (obj.mtime != null) {
-          w.uint32(66);
-          UnixTime.codec().encode(obj.mtime, w);
+          w2.uint32(66);
+          UnixTime.codec().encode(obj.mtime, w2);
         }
         if (opts.lengthDelimited !== false) {
-          w.ldelim();
+          w2.ldelim();
         }
-      }, (reader, length3, opts = {}) => {
+      }, (reader, length4, opts = {}) => {
         const obj = {
           blockSizes: []
         };
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length4 == null ? reader.len : reader.pos + length4;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -7817,11 +8348,11 @@ var UnixFS;
           }
         }
         return obj;
-      }, function* (reader, length3, prefix, opts = {}) {
+      }, function* (reader, length4, prefix, opts = {}) {
         const obj = {
           blockSizes: 0
         };
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length4 == null ? reader.len : reader.pos + length4;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -7909,14 +8440,14 @@ var UnixFS;
     }
     return _codec;
   };
-  function encode9(obj) {
+  function encode19(obj) {
     return encodeMessage(obj, UnixFS3.codec());
   }
-  UnixFS3.encode = encode9;
-  function decode13(buf, opts) {
+  UnixFS3.encode = encode19;
+  function decode23(buf, opts) {
     return decodeMessage(buf, UnixFS3.codec(), opts);
   }
-  UnixFS3.decode = decode13;
+  UnixFS3.decode = decode23;
   function stream(buf, opts) {
     return streamMessage(buf, UnixFS3.codec(), opts);
   }
@@ -7927,24 +8458,24 @@ var UnixTime;
   let _codec;
   UnixTime2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w, opts = {}) => {
+      _codec = message((obj, w2, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w.fork();
+          w2.fork();
         }
         if (obj.seconds != null) {
-          w.uint32(8);
-          w.int64(obj.seconds);
+          w2.uint32(8);
+          w2.int64(obj.seconds);
         }
         if (obj.fractionalNanoseconds != null) {
-          w.uint32(21);
-          w.fixed32(obj.fractionalNanoseconds);
+          w2.uint32(21);
+          w2.fixed32(obj.fractionalNanoseconds);
         }
         if (opts.lengthDelimited !== false) {
-          w.ldelim();
+          w2.ldelim();
         }
-      }, (reader, length3, opts = {}) => {
+      }, (reader, length4, opts = {}) => {
         const obj = {};
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length4 == null ? reader.len : reader.pos + length4;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -7963,8 +8494,8 @@ var UnixTime;
           }
         }
         return obj;
-      }, function* (reader, length3, prefix, opts = {}) {
-        const end = length3 == null ? reader.len : reader.pos + length3;
+      }, function* (reader, length4, prefix, opts = {}) {
+        const end = length4 == null ? reader.len : reader.pos + length4;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -8006,14 +8537,14 @@ var UnixTime;
     }
     return _codec;
   };
-  function encode9(obj) {
+  function encode19(obj) {
     return encodeMessage(obj, UnixTime2.codec());
   }
-  UnixTime2.encode = encode9;
-  function decode13(buf, opts) {
+  UnixTime2.encode = encode19;
+  function decode23(buf, opts) {
     return decodeMessage(buf, UnixTime2.codec(), opts);
   }
-  UnixTime2.decode = decode13;
+  UnixTime2.decode = decode23;
   function stream(buf, opts) {
     return streamMessage(buf, UnixTime2.codec(), opts);
   }
@@ -8024,20 +8555,20 @@ var Metadata;
   let _codec;
   Metadata2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w, opts = {}) => {
+      _codec = message((obj, w2, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w.fork();
+          w2.fork();
         }
         if (obj.mimeType != null) {
-          w.uint32(10);
-          w.string(obj.mimeType);
+          w2.uint32(10);
+          w2.string(obj.mimeType);
         }
         if (opts.lengthDelimited !== false) {
-          w.ldelim();
+          w2.ldelim();
         }
-      }, (reader, length3, opts = {}) => {
+      }, (reader, length4, opts = {}) => {
         const obj = {};
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length4 == null ? reader.len : reader.pos + length4;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -8052,8 +8583,8 @@ var Metadata;
           }
         }
         return obj;
-      }, function* (reader, length3, prefix, opts = {}) {
-        const end = length3 == null ? reader.len : reader.pos + length3;
+      }, function* (reader, length4, prefix, opts = {}) {
+        const end = length4 == null ? reader.len : reader.pos + length4;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -8088,14 +8619,14 @@ var Metadata;
     }
     return _codec;
   };
-  function encode9(obj) {
+  function encode19(obj) {
     return encodeMessage(obj, Metadata2.codec());
   }
-  Metadata2.encode = encode9;
-  function decode13(buf, opts) {
+  Metadata2.encode = encode19;
+  function decode23(buf, opts) {
     return decodeMessage(buf, Metadata2.codec(), opts);
   }
-  Metadata2.decode = decode13;
+  Metadata2.decode = decode23;
   function stream(buf, opts) {
     return streamMessage(buf, Metadata2.codec(), opts);
   }
@@ -8106,28 +8637,28 @@ var Link;
   let _codec;
   Link2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w, opts = {}) => {
+      _codec = message((obj, w2, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w.fork();
+          w2.fork();
         }
         if (obj.hash != null) {
-          w.uint32(10);
-          w.bytes(obj.hash);
+          w2.uint32(10);
+          w2.bytes(obj.hash);
         }
         if (obj.name != null) {
-          w.uint32(18);
-          w.string(obj.name);
+          w2.uint32(18);
+          w2.string(obj.name);
         }
         if (obj.tSize != null) {
-          w.uint32(24);
-          w.uint64(obj.tSize);
+          w2.uint32(24);
+          w2.uint64(obj.tSize);
         }
         if (opts.lengthDelimited !== false) {
-          w.ldelim();
+          w2.ldelim();
         }
-      }, (reader, length3, opts = {}) => {
+      }, (reader, length4, opts = {}) => {
         const obj = {};
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length4 == null ? reader.len : reader.pos + length4;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -8150,8 +8681,8 @@ var Link;
           }
         }
         return obj;
-      }, function* (reader, length3, prefix, opts = {}) {
-        const end = length3 == null ? reader.len : reader.pos + length3;
+      }, function* (reader, length4, prefix, opts = {}) {
+        const end = length4 == null ? reader.len : reader.pos + length4;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -8200,14 +8731,14 @@ var Link;
     }
     return _codec;
   };
-  function encode9(obj) {
+  function encode19(obj) {
     return encodeMessage(obj, Link2.codec());
   }
-  Link2.encode = encode9;
-  function decode13(buf, opts) {
+  Link2.encode = encode19;
+  function decode23(buf, opts) {
     return decodeMessage(buf, Link2.codec(), opts);
   }
-  Link2.decode = decode13;
+  Link2.decode = decode23;
   function stream(buf, opts) {
     return streamMessage(buf, Link2.codec(), opts);
   }
@@ -8218,28 +8749,28 @@ var Node;
   let _codec;
   Node2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w, opts = {}) => {
+      _codec = message((obj, w2, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w.fork();
+          w2.fork();
         }
         if (obj.data != null) {
-          w.uint32(10);
-          UnixFS.codec().encode(obj.data, w);
+          w2.uint32(10);
+          UnixFS.codec().encode(obj.data, w2);
         }
         if (obj.links != null && obj.links.length > 0) {
           for (const value of obj.links) {
-            w.uint32(18);
-            Link.codec().encode(value, w);
+            w2.uint32(18);
+            Link.codec().encode(value, w2);
           }
         }
         if (opts.lengthDelimited !== false) {
-          w.ldelim();
+          w2.ldelim();
         }
-      }, (reader, length3, opts = {}) => {
+      }, (reader, length4, opts = {}) => {
         const obj = {
           links: []
         };
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length4 == null ? reader.len : reader.pos + length4;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -8265,11 +8796,11 @@ var Node;
           }
         }
         return obj;
-      }, function* (reader, length3, prefix, opts = {}) {
+      }, function* (reader, length4, prefix, opts = {}) {
         const obj = {
           links: 0
         };
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length4 == null ? reader.len : reader.pos + length4;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -8318,14 +8849,14 @@ var Node;
     }
     return _codec;
   };
-  function encode9(obj) {
+  function encode19(obj) {
     return encodeMessage(obj, Node2.codec());
   }
-  Node2.encode = encode9;
-  function decode13(buf, opts) {
+  Node2.encode = encode19;
+  function decode23(buf, opts) {
     return decodeMessage(buf, Node2.codec(), opts);
   }
-  Node2.decode = decode13;
+  Node2.decode = decode23;
   function stream(buf, opts) {
     return streamMessage(buf, Node2.codec(), opts);
   }
@@ -8336,28 +8867,28 @@ var LegacyNode;
   let _codec;
   LegacyNode2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w, opts = {}) => {
+      _codec = message((obj, w2, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w.fork();
+          w2.fork();
         }
         if (obj.links != null && obj.links.length > 0) {
           for (const value of obj.links) {
-            w.uint32(18);
-            Link.codec().encode(value, w);
+            w2.uint32(18);
+            Link.codec().encode(value, w2);
           }
         }
         if (obj.data != null) {
-          w.uint32(10);
-          UnixFS.codec().encode(obj.data, w);
+          w2.uint32(10);
+          UnixFS.codec().encode(obj.data, w2);
         }
         if (opts.lengthDelimited !== false) {
-          w.ldelim();
+          w2.ldelim();
         }
-      }, (reader, length3, opts = {}) => {
+      }, (reader, length4, opts = {}) => {
         const obj = {
           links: []
         };
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length4 == null ? reader.len : reader.pos + length4;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -8383,11 +8914,11 @@ var LegacyNode;
           }
         }
         return obj;
-      }, function* (reader, length3, prefix, opts = {}) {
+      }, function* (reader, length4, prefix, opts = {}) {
         const obj = {
           links: 0
         };
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length4 == null ? reader.len : reader.pos + length4;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -8436,14 +8967,14 @@ var LegacyNode;
     }
     return _codec;
   };
-  function encode9(obj) {
+  function encode19(obj) {
     return encodeMessage(obj, LegacyNode2.codec());
   }
-  LegacyNode2.encode = encode9;
-  function decode13(buf, opts) {
+  LegacyNode2.encode = encode19;
+  function decode23(buf, opts) {
     return decodeMessage(buf, LegacyNode2.codec(), opts);
   }
-  LegacyNode2.decode = decode13;
+  LegacyNode2.decode = decode23;
   function stream(buf, opts) {
     return streamMessage(buf, LegacyNode2.codec(), opts);
   }
@@ -8701,9 +9232,9 @@ function fmix32(k) {
 }
 function murmurHash3_x64_128(key, seed = 0) {
   let h1 = u64(seed, 0);
-  let h2 = u64(seed, 0);
-  const length3 = key.length;
-  const blocks = Math.floor(length3 / 16);
+  let h22 = u64(seed, 0);
+  const length4 = key.length;
+  const blocks = Math.floor(length4 / 16);
   const c1 = u64(289559509, 2277735313);
   const c2 = u64(658871167, 1291169091);
   for (let i = 0; i < blocks; i++) {
@@ -8714,15 +9245,15 @@ function murmurHash3_x64_128(key, seed = 0) {
     k12 = mul64(k12, c2);
     h1 = xor64(h1, k12);
     h1 = rotl64(h1, 27);
-    h1 = add64(h1, h2);
+    h1 = add64(h1, h22);
     h1 = add64(mul64(h1, u64(5, 0)), u64(1390208809, 0));
     k22 = mul64(k22, c2);
     k22 = rotl64(k22, 33);
     k22 = mul64(k22, c1);
-    h2 = xor64(h2, k22);
-    h2 = rotl64(h2, 31);
-    h2 = add64(h2, h1);
-    h2 = add64(mul64(h2, u64(5, 0)), u64(944331445, 0));
+    h22 = xor64(h22, k22);
+    h22 = rotl64(h22, 31);
+    h22 = add64(h22, h1);
+    h22 = add64(mul64(h22, u64(5, 0)), u64(944331445, 0));
   }
   let k1 = u64(0, 0);
   let k2 = u64(0, 0);
@@ -8751,7 +9282,7 @@ function murmurHash3_x64_128(key, seed = 0) {
       k2 = mul64(k2, c2);
       k2 = rotl64(k2, 33);
       k2 = mul64(k2, c1);
-      h2 = xor64(h2, k2);
+      h22 = xor64(h22, k2);
     // fallthrough
     case 8:
       k1 = xor64(k1, u64(0, tail[7] << 24));
@@ -8781,15 +9312,15 @@ function murmurHash3_x64_128(key, seed = 0) {
       k1 = mul64(k1, c2);
       h1 = xor64(h1, k1);
   }
-  const len643 = u64(length3, 0);
+  const len643 = u64(length4, 0);
   h1 = xor64(h1, len643);
-  h2 = xor64(h2, len643);
-  h1 = add64(h1, h2);
-  h2 = add64(h2, h1);
+  h22 = xor64(h22, len643);
+  h1 = add64(h1, h22);
+  h22 = add64(h22, h1);
   h1 = fmix64(h1);
-  h2 = fmix64(h2);
-  h1 = add64(h1, h2);
-  h2 = add64(h2, h1);
+  h22 = fmix64(h22);
+  h1 = add64(h1, h22);
+  h22 = add64(h22, h1);
   return new Uint8Array([
     h1.hi >>> 24 & 255,
     h1.hi >>> 16 & 255,
@@ -8799,20 +9330,20 @@ function murmurHash3_x64_128(key, seed = 0) {
     h1.lo >>> 16 & 255,
     h1.lo >>> 8 & 255,
     h1.lo & 255,
-    h2.hi >>> 24 & 255,
-    h2.hi >>> 16 & 255,
-    h2.hi >>> 8 & 255,
-    h2.hi & 255,
-    h2.lo >>> 24 & 255,
-    h2.lo >>> 16 & 255,
-    h2.lo >>> 8 & 255,
-    h2.lo & 255
+    h22.hi >>> 24 & 255,
+    h22.hi >>> 16 & 255,
+    h22.hi >>> 8 & 255,
+    h22.hi & 255,
+    h22.lo >>> 24 & 255,
+    h22.lo >>> 16 & 255,
+    h22.lo >>> 8 & 255,
+    h22.lo & 255
   ]);
 }
 function murmurHash3_x86_32(key, seed = 0) {
   let h1 = seed >>> 0;
-  const length3 = key.length;
-  const blocks = Math.floor(length3 / 4);
+  const length4 = key.length;
+  const blocks = Math.floor(length4 / 4);
   const c1 = 3432918353;
   const c2 = 461845907;
   for (let i = 0; i < blocks; i++) {
@@ -8840,7 +9371,7 @@ function murmurHash3_x86_32(key, seed = 0) {
       k1 = mul32(k1, c2);
       h1 ^= k1;
   }
-  h1 ^= length3;
+  h1 ^= length4;
   h1 = fmix32(h1);
   return h1;
 }
@@ -8893,8 +9424,8 @@ var encoder = new TextEncoder();
 var NameHash = class {
   name;
   hashes = [];
-  constructor(name4) {
-    this.name = encoder.encode(name4);
+  constructor(name8) {
+    this.name = encoder.encode(name8);
   }
   async slot(depth) {
     const round = Math.floor(depth / 8);
@@ -8915,19 +9446,19 @@ async function buildShard(leaves, depth, sink, options) {
   const slots = /* @__PURE__ */ new Map();
   for (const leaf of leaves) {
     const slot = await leaf.hash.slot(depth);
-    const group = slots.get(slot);
-    if (group == null) slots.set(slot, [leaf]);
-    else group.push(leaf);
+    const group2 = slots.get(slot);
+    if (group2 == null) slots.set(slot, [leaf]);
+    else group2.push(leaf);
   }
   const links = [];
   for (const slot of [...slots.keys()].sort((a, b) => a - b)) {
-    const group = slots.get(slot);
+    const group2 = slots.get(slot);
     const prefix = slot.toString(16).toUpperCase().padStart(PREFIX_LENGTH, "0");
-    if (group.length === 1) {
-      const { entry } = group[0];
+    if (group2.length === 1) {
+      const { entry } = group2[0];
       links.push({ Name: prefix + entry.name, Hash: entry.cid, Tsize: entry.size });
     } else {
-      const child = await buildShard(group, depth + 1, sink, options);
+      const child = await buildShard(group2, depth + 1, sink, options);
       links.push({ Name: prefix, Hash: child.cid, Tsize: child.size });
     }
   }
@@ -8940,10 +9471,10 @@ async function buildShard(leaves, depth, sink, options) {
   return writeNode(data.marshal(), links, sink, options);
 }
 function bitfield(slots) {
-  const length3 = Math.floor(Math.max(0, ...slots) / 8) + 1;
-  const bytes = new Uint8Array(length3);
+  const length4 = Math.floor(Math.max(0, ...slots) / 8) + 1;
+  const bytes = new Uint8Array(length4);
   for (const slot of slots) {
-    const index = length3 - 1 - Math.floor(slot / 8);
+    const index = length4 - 1 - Math.floor(slot / 8);
     bytes[index] = bytes[index] | 1 << slot % 8;
   }
   return bytes;
@@ -8954,47 +9485,47 @@ async function writeNode(data, links, sink, options) {
   await sink.put(cid, bytes, options);
   return { cid, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
 }
-async function readShardedDirectory(node, unixfs, source, options) {
+async function readShardedDirectory(node, unixfs, source2, options) {
   const prefixLength = shardPrefixLength(unixfs);
   const entries = [];
   const subShards = [];
   for (const link of node.Links) {
-    const name4 = link.Name ?? "";
-    if (name4.length > prefixLength) {
-      entries.push({ name: name4.slice(prefixLength), cid: link.Hash, size: link.Tsize ?? 0 });
-    } else if (name4.length === prefixLength) {
+    const name8 = link.Name ?? "";
+    if (name8.length > prefixLength) {
+      entries.push({ name: name8.slice(prefixLength), cid: link.Hash, size: link.Tsize ?? 0 });
+    } else if (name8.length === prefixLength) {
       subShards.push(link.Hash);
     } else {
-      throw new TreeError(`HAMT shard link name '${name4}' is too short`);
+      throw new TreeError(`HAMT shard link name '${name8}' is too short`);
     }
   }
   const nested = await mapConcurrent(subShards, READ_CONCURRENCY, async (cid) => {
-    const shard = await readShard(cid, source, options);
-    return readShardedDirectory(shard.node, shard.unixfs, source, options);
+    const shard = await readShard(cid, source2, options);
+    return readShardedDirectory(shard.node, shard.unixfs, source2, options);
   });
   for (const list3 of nested) entries.push(...list3);
   return entries;
 }
-async function findInShardedDirectory(node, unixfs, name4, source, options) {
+async function findInShardedDirectory(node, unixfs, name8, source2, options) {
   if (unixfs.fanout !== BigInt(HAMT_FANOUT)) {
-    const entries = await readShardedDirectory(node, unixfs, source, options);
-    return entries.find((entry) => entry.name === name4);
+    const entries = await readShardedDirectory(node, unixfs, source2, options);
+    return entries.find((entry) => entry.name === name8);
   }
-  const hash = new NameHash(name4);
+  const hash = new NameHash(name8);
   for (let depth = 0; ; depth++) {
     const prefix = (await hash.slot(depth)).toString(16).toUpperCase().padStart(PREFIX_LENGTH, "0");
     const link = node.Links.find((l) => l.Name?.startsWith(prefix) === true);
     if (link == null) return void 0;
     if (link.Name === prefix) {
       ;
-      ({ node, unixfs } = await readShard(link.Hash, source, options));
+      ({ node, unixfs } = await readShard(link.Hash, source2, options));
       continue;
     }
-    return link.Name === prefix + name4 ? { name: name4, cid: link.Hash, size: link.Tsize ?? 0 } : void 0;
+    return link.Name === prefix + name8 ? { name: name8, cid: link.Hash, size: link.Tsize ?? 0 } : void 0;
   }
 }
-async function readShard(cid, source, options) {
-  const bytes = await source.get(cid, options);
+async function readShard(cid, source2, options) {
+  const bytes = await source2.get(cid, options);
   const { node, unixfs } = decodeUnixFS(cid, bytes);
   if (unixfs.type !== "hamt-sharded-directory") throw new TreeError(`HAMT sub-shard ${cid} is a ${unixfs.type}`);
   return { node, unixfs };
@@ -9026,40 +9557,40 @@ async function buildDirectory(entries, sink, options) {
   if (bytes.length > SHARD_THRESHOLD_BYTES) return buildShardedDirectory(entries, sink, options);
   return writeNode(DIRECTORY_DATA, links, sink, options);
 }
-async function readDirectory(cid, source, options) {
-  const { node, unixfs } = await loadDirectory(cid, source, options);
+async function readDirectory(cid, source2, options) {
+  const { node, unixfs } = await loadDirectory(cid, source2, options);
   if (unixfs.type === "directory") {
     return node.Links.map((link) => ({ name: link.Name ?? "", cid: link.Hash, size: link.Tsize ?? 0 }));
   }
-  const entries = await readShardedDirectory(node, unixfs, source, options);
+  const entries = await readShardedDirectory(node, unixfs, source2, options);
   return entries.sort(compareNames);
 }
-async function findEntry(cid, name4, source, options) {
-  const { node, unixfs } = await loadDirectory(cid, source, options);
+async function findEntry(cid, name8, source2, options) {
+  const { node, unixfs } = await loadDirectory(cid, source2, options);
   if (unixfs.type === "directory") {
-    const link = node.Links.find((l) => l.Name === name4);
-    return link == null ? void 0 : { name: name4, cid: link.Hash, size: link.Tsize ?? 0 };
+    const link = node.Links.find((l) => l.Name === name8);
+    return link == null ? void 0 : { name: name8, cid: link.Hash, size: link.Tsize ?? 0 };
   }
-  return findInShardedDirectory(node, unixfs, name4, source, options);
+  return findInShardedDirectory(node, unixfs, name8, source2, options);
 }
-async function loadDirectory(cid, source, options) {
+async function loadDirectory(cid, source2, options) {
   if (cid.code !== code) throw new TreeError(`${cid} is not a directory`);
-  const bytes = await source.get(cid, options);
+  const bytes = await source2.get(cid, options);
   const { node, unixfs } = decodeUnixFS(cid, bytes);
   if (unixfs.type !== "directory" && unixfs.type !== "hamt-sharded-directory") throw new TreeError(`${cid} is not a directory (UnixFS ${unixfs.type})`);
   return { node, unixfs };
 }
 function checkNames(entries) {
   const seen = /* @__PURE__ */ new Set();
-  for (const { name: name4 } of entries) {
-    checkName(name4);
-    if (seen.has(name4)) throw new InputError("directory entries", `duplicate name '${name4}'`);
-    seen.add(name4);
+  for (const { name: name8 } of entries) {
+    checkName(name8);
+    if (seen.has(name8)) throw new InputError("directory entries", `duplicate name '${name8}'`);
+    seen.add(name8);
   }
 }
-function checkName(name4) {
-  if (name4 === "" || name4 === "." || name4 === ".." || name4.includes("/") || name4.includes("\0")) {
-    throw new InputError("directory entries", `invalid entry name '${name4}'`);
+function checkName(name8) {
+  if (name8 === "" || name8 === "." || name8 === ".." || name8.includes("/") || name8.includes("\0")) {
+    throw new InputError("directory entries", `invalid entry name '${name8}'`);
   }
 }
 var encoder2 = new TextEncoder();
@@ -9067,13 +9598,33 @@ function compareNames(a, b) {
   return Buffer.compare(encoder2.encode(a.name), encoder2.encode(b.name));
 }
 
-// node_modules/it-batch/dist/src/index.js
+// node_modules/it-first/dist/src/index.js
 function isAsyncIterable(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
-function batch(source, size = 1) {
+function first(source2) {
+  if (isAsyncIterable(source2)) {
+    return (async () => {
+      for await (const entry of source2) {
+        return entry;
+      }
+      return void 0;
+    })();
+  }
+  for (const entry of source2) {
+    return entry;
+  }
+  return void 0;
+}
+var src_default = first;
+
+// node_modules/it-batch/dist/src/index.js
+function isAsyncIterable2(thing) {
+  return thing[Symbol.asyncIterator] != null;
+}
+function batch(source2, size = 1) {
   size = Number(size);
-  if (isAsyncIterable(source)) {
+  if (isAsyncIterable2(source2)) {
     return (async function* () {
       let things = [];
       if (size < 1) {
@@ -9082,7 +9633,7 @@ function batch(source, size = 1) {
       if (size !== Math.round(size)) {
         throw new Error("Batch size must be an integer");
       }
-      for await (const thing of source) {
+      for await (const thing of source2) {
         things.push(thing);
         while (things.length >= size) {
           yield things.slice(0, size);
@@ -9103,7 +9654,7 @@ function batch(source, size = 1) {
     if (size !== Math.round(size)) {
       throw new Error("Batch size must be an integer");
     }
-    for (const thing of source) {
+    for (const thing of source2) {
       things.push(thing);
       while (things.length >= size) {
         yield things.slice(0, size);
@@ -9116,11 +9667,11 @@ function batch(source, size = 1) {
     }
   })();
 }
-var src_default = batch;
+var src_default2 = batch;
 
 // node_modules/it-parallel-batch/dist/src/index.js
-async function* parallelBatch(source, size = 1) {
-  for await (const tasks of src_default(source, size)) {
+async function* parallelBatch(source2, size = 1) {
+  for await (const tasks of src_default2(source2, size)) {
     const things = tasks.map(async (p) => {
       return p().then((value) => ({ ok: true, value }), (err) => ({ ok: false, err }));
     });
@@ -9137,8 +9688,8 @@ async function* parallelBatch(source, size = 1) {
 
 // node_modules/uint8arrays/dist/src/concat.node.js
 import { Buffer as Buffer4 } from "node:buffer";
-function concat(arrays, length3) {
-  return asUint8Array(Buffer4.concat(arrays, length3));
+function concat(arrays, length4) {
+  return asUint8Array(Buffer4.concat(arrays, length4));
 }
 
 // node_modules/uint8arrays/dist/src/equals.js
@@ -9206,13 +9757,13 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * Add all `bufs` to the end of this Uint8ArrayList
    */
   appendAll(bufs) {
-    let length3 = 0;
+    let length4 = 0;
     for (const buf of bufs) {
       if (buf instanceof Uint8Array) {
-        length3 += buf.byteLength;
+        length4 += buf.byteLength;
         this.bufs.push(buf);
       } else if (isUint8ArrayList(buf)) {
-        length3 += buf.byteLength;
+        length4 += buf.byteLength;
         for (const chunk of buf.bufs) {
           this.bufs.push(chunk);
         }
@@ -9220,7 +9771,7 @@ var Uint8ArrayList = class _Uint8ArrayList {
         throw new Error("Could not append value, must be an Uint8Array or a Uint8ArrayList");
       }
     }
-    this.length += length3;
+    this.length += length4;
   }
   /**
    * Add one or more `bufs` to the start of this Uint8ArrayList
@@ -9232,19 +9783,19 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * Add all `bufs` to the start of this Uint8ArrayList
    */
   prependAll(bufs) {
-    let length3 = 0;
+    let length4 = 0;
     for (const buf of bufs.reverse()) {
       if (buf instanceof Uint8Array) {
-        length3 += buf.byteLength;
+        length4 += buf.byteLength;
         this.bufs.unshift(buf);
       } else if (isUint8ArrayList(buf)) {
-        length3 += buf.byteLength;
+        length4 += buf.byteLength;
         this.bufs.unshift(...buf.bufs);
       } else {
         throw new Error("Could not prepend value, must be an Uint8Array or a Uint8ArrayList");
       }
     }
-    this.length += length3;
+    this.length += length4;
   }
   /**
    * Read the value at `index`
@@ -9308,8 +9859,8 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * - note this is different to the behaviour of Node Buffers.
    */
   slice(beginInclusive, endExclusive) {
-    const { bufs, length: length3 } = this._subList(beginInclusive, endExclusive);
-    return concat(bufs, length3);
+    const { bufs, length: length4 } = this._subList(beginInclusive, endExclusive);
+    return concat(bufs, length4);
   }
   /**
    * Returns a section of the array from the given start and end element index.
@@ -9318,11 +9869,11 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * single Uint8Array internally, otherwise it is a copy operation.
    */
   subarray(beginInclusive, endExclusive) {
-    const { bufs, length: length3 } = this._subList(beginInclusive, endExclusive);
+    const { bufs, length: length4 } = this._subList(beginInclusive, endExclusive);
     if (bufs.length === 1) {
       return bufs[0];
     }
-    return concat(bufs, length3);
+    return concat(bufs, length4);
   }
   /**
    * Returns a new Uint8ArrayList from the given start and end element index.
@@ -9330,9 +9881,9 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * This is a no-copy operation.
    */
   sublist(beginInclusive, endExclusive) {
-    const { bufs, length: length3 } = this._subList(beginInclusive, endExclusive);
+    const { bufs, length: length4 } = this._subList(beginInclusive, endExclusive);
     const list3 = new _Uint8ArrayList();
-    list3.length = length3;
+    list3.length = length4;
     list3.bufs = bufs;
     return list3;
   }
@@ -9575,13 +10126,13 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * Create a Uint8ArrayList from a pre-existing list of Uint8Arrays.  Use this
    * method if you know the total size of all the Uint8Arrays ahead of time.
    */
-  static fromUint8Arrays(bufs, length3) {
+  static fromUint8Arrays(bufs, length4) {
     const list3 = new _Uint8ArrayList();
     list3.bufs = bufs;
-    if (length3 == null) {
-      length3 = bufs.reduce((acc, curr) => acc + curr.byteLength, 0);
+    if (length4 == null) {
+      length4 = bufs.reduce((acc, curr) => acc + curr.byteLength, 0);
     }
-    list3.length = length3;
+    list3.length = length4;
     return list3;
   }
 };
@@ -9605,13 +10156,13 @@ var DEFAULT_FIELD_ORDER = "links-first";
 // node_modules/ipfs-unixfs-importer/dist/src/chunker/fixed-size.js
 var fixedSize = (options = {}) => {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE_256KIB;
-  return async function* fixedSizeChunker(source) {
+  return async function* fixedSizeChunker(source2) {
     let list3 = new Uint8ArrayList();
     let currentLength = 0;
     let emitted = false;
-    for await (const buffer2 of source) {
-      list3.append(buffer2);
-      currentLength += buffer2.length;
+    for await (const buffer3 of source2) {
+      list3.append(buffer3);
+      currentLength += buffer3.length;
       while (currentLength >= chunkSize) {
         const buf = list3.subarray(0, chunkSize);
         yield buf;
@@ -9645,13 +10196,13 @@ var CustomProgressEvent = class extends Event {
 };
 
 // node_modules/ipfs-unixfs-importer/dist/src/utils/persist.js
-var persist = async (buffer2, blockstore, options) => {
+var persist = async (buffer3, blockstore, options) => {
   if (options.codec == null) {
     options.codec = src_exports;
   }
-  const multihash = await sha256.digest(buffer2);
+  const multihash = await sha256.digest(buffer3);
   const cid = CID.create(options.cidVersion ?? DEFAULT_CID_VERSION, options.codec.code, multihash);
-  await blockstore.put(cid, buffer2, options);
+  await blockstore.put(cid, buffer3, options);
   return cid;
 };
 
@@ -9882,7 +10433,7 @@ var defaultSymlinkBuilder = async (symlink, blockstore, options) => {
 function isIterable(thing) {
   return Symbol.iterator in thing;
 }
-function isAsyncIterable2(thing) {
+function isAsyncIterable3(thing) {
   return Symbol.asyncIterator in thing;
 }
 function contentAsAsyncIterable(content) {
@@ -9895,7 +10446,7 @@ function contentAsAsyncIterable(content) {
       return (async function* () {
         yield* content;
       })();
-    } else if (isAsyncIterable2(content)) {
+    } else if (isAsyncIterable3(content)) {
       return content;
     }
   } catch {
@@ -9907,8 +10458,8 @@ function isPathCandidate(candidate) {
   return typeof candidate.path === "string";
 }
 function defaultDagBuilder(options) {
-  return async function* dagBuilder(source, blockstore) {
-    for await (const entry of source) {
+  return async function* dagBuilder(source2, blockstore) {
+    for await (const entry of source2) {
       let originalPath;
       if (isPathCandidate(entry)) {
         originalPath = entry.path;
@@ -9970,8 +10521,8 @@ function isSymLinkCandidate(entry) {
 
 // node_modules/ipfs-unixfs-importer/dist/src/dag-builder/validate-chunks.js
 var defaultChunkValidator = () => {
-  return async function* validateChunks(source) {
-    for await (const content of source) {
+  return async function* validateChunks(source2) {
+    for await (const content of source2) {
       if (content.length === void 0) {
         throw new InvalidContentError("Content was invalid");
       }
@@ -9992,9 +10543,9 @@ var defaultChunkValidator = () => {
 var DEFAULT_MAX_CHILDREN_PER_NODE = 174;
 function balanced(options) {
   const maxChildrenPerNode = options?.maxChildrenPerNode ?? DEFAULT_MAX_CHILDREN_PER_NODE;
-  return async function balancedLayout(source, reduce2) {
+  return async function balancedLayout(source2, reduce2) {
     const roots = [];
-    for await (const chunked of src_default(source, maxChildrenPerNode)) {
+    for await (const chunked of src_default2(source2, maxChildrenPerNode)) {
       roots.push(await reduce2(chunked));
     }
     if (roots.length > 1) {
@@ -10003,6 +10554,28 @@ function balanced(options) {
     return roots[0];
   };
 }
+
+// node_modules/it-all/dist/src/index.js
+function isAsyncIterable4(thing) {
+  return thing[Symbol.asyncIterator] != null;
+}
+function all(source2) {
+  if (isAsyncIterable4(source2)) {
+    return (async () => {
+      const arr2 = [];
+      for await (const entry of source2) {
+        arr2.push(entry);
+      }
+      return arr2;
+    })();
+  }
+  const arr = [];
+  for (const entry of source2) {
+    arr.push(entry);
+  }
+  return arr;
+}
+var src_default3 = all;
 
 // node_modules/ipfs-unixfs-importer/dist/src/dir.js
 var Dir = class {
@@ -10381,10 +10954,10 @@ var DirFlat = class extends Dir {
     super(props, options);
     this._children = /* @__PURE__ */ new Map();
   }
-  async put(name4, value) {
+  async put(name8, value) {
     if (this.nodeSize !== void 0) {
-      const oldChild = this._children.get(name4);
-      const nameBytes = utf8ByteLength(name4);
+      const oldChild = this._children.get(name8);
+      const nameBytes = utf8ByteLength(name8);
       const strategy = this.options?.shardSplitStrategy;
       if (strategy === "links-bytes") {
         this.nodeSize -= estimateLinkSize(nameBytes, oldChild);
@@ -10401,10 +10974,10 @@ var DirFlat = class extends Dir {
     }
     this.cid = void 0;
     this.size = void 0;
-    this._children.set(name4, value);
+    this._children.set(name8, value);
   }
-  async get(name4) {
-    return Promise.resolve(this._children.get(name4));
+  async get(name8) {
+    return Promise.resolve(this._children.get(name8));
   }
   childCount() {
     return this._children.size;
@@ -10430,7 +11003,7 @@ var DirFlat = class extends Dir {
       mode: this.mode
     });
     const links = [];
-    for (const [name4, child] of this._children.entries()) {
+    for (const [name8, child] of this._children.entries()) {
       if (child.size == null || child.cid == null) {
         continue;
       }
@@ -10439,7 +11012,7 @@ var DirFlat = class extends Dir {
       }
       links.push({
         Hash: child.cid,
-        Name: name4,
+        Name: name8,
         Tsize: child.size == null ? void 0 : Number(child.size)
       });
     }
@@ -10456,13 +11029,13 @@ var DirFlat = class extends Dir {
     const strategy = this.options?.shardSplitStrategy;
     if (strategy === "links-bytes") {
       this.nodeSize = 0;
-      for (const [name4, child] of this._children.entries()) {
-        this.nodeSize += estimateLinkSize(utf8ByteLength(name4), child);
+      for (const [name8, child] of this._children.entries()) {
+        this.nodeSize += estimateLinkSize(utf8ByteLength(name8), child);
       }
     } else if (strategy === "block-bytes") {
       this.nodeSize = dataFieldSerializedSize(this.mode, this.mtime);
-      for (const [name4, child] of this._children.entries()) {
-        this.nodeSize += calculateLinkSize(utf8ByteLength(name4), child);
+      for (const [name8, child] of this._children.entries()) {
+        this.nodeSize += calculateLinkSize(utf8ByteLength(name8), child);
       }
     } else {
       throw new InvalidShardingStrategyError(`Invalid shardSplitStrategy: ${strategy}`);
@@ -10471,7 +11044,7 @@ var DirFlat = class extends Dir {
   }
   async *flush(block) {
     const links = [];
-    for (const [name4, child] of this._children.entries()) {
+    for (const [name8, child] of this._children.entries()) {
       let result = child;
       if (child instanceof Dir) {
         for await (const entry of child.flush(block)) {
@@ -10481,7 +11054,7 @@ var DirFlat = class extends Dir {
       }
       if (result.size != null && result.cid != null) {
         links.push({
-          Name: name4,
+          Name: name8,
           Tsize: Number(result.size),
           Hash: result.cid
         });
@@ -10493,9 +11066,9 @@ var DirFlat = class extends Dir {
       mode: this.mode
     });
     const node = { Data: unixfs.marshal(), Links: links };
-    const buffer2 = encode3(prepare(node), this.options);
-    const cid = await persist(buffer2, block, this.options);
-    const size = buffer2.length + node.Links.reduce(
+    const buffer3 = encode3(prepare(node), this.options);
+    const cid = await persist(buffer3, block, this.options);
+    const size = buffer3.length + node.Links.reduce(
       /**
        * @param {number} acc
        * @param {PBLink} curr
@@ -10539,8 +11112,8 @@ var BaseBlockstore = class {
   put(key, val, options) {
     return Promise.reject(new Error(".put is not implemented"));
   }
-  async *putMany(source, options) {
-    for await (const { cid, bytes } of source) {
+  async *putMany(source2, options) {
+    for await (const { cid, bytes } of source2) {
       await this.put(cid, bytes, options);
       yield cid;
     }
@@ -10548,8 +11121,8 @@ var BaseBlockstore = class {
   get(key, options) {
     throw new Error(".get is not implemented");
   }
-  async *getMany(source, options) {
-    for await (const key of source) {
+  async *getMany(source2, options) {
+    for await (const key of source2) {
       yield {
         cid: key,
         bytes: this.get(key, options)
@@ -10559,8 +11132,8 @@ var BaseBlockstore = class {
   delete(key, options) {
     return Promise.reject(new Error(".delete is not implemented"));
   }
-  async *deleteMany(source, options) {
-    for await (const key of source) {
+  async *deleteMany(source2, options) {
+    for await (const key of source2) {
       await this.delete(key, options);
       yield key;
     }
@@ -10851,12 +11424,12 @@ var ConsumableBuffer = class {
     return this._currentBytePos >= 0;
   }
 };
-function byteBitsToInt(byte, start, length3) {
-  const mask = maskFor(start, length3);
+function byteBitsToInt(byte, start, length4) {
+  const mask = maskFor(start, length4);
   return (byte & mask) >>> start;
 }
-function maskFor(start, length3) {
-  return START_MASKS[start] & STOP_MASKS[Math.min(length3 + start - 1, 7)];
+function maskFor(start, length4) {
+  return START_MASKS[start] & STOP_MASKS[Math.min(length4 + start - 1, 7)];
 }
 
 // node_modules/hamt-sharding/dist/src/consumable-hash.js
@@ -10925,9 +11498,9 @@ var InfiniteHash = class {
     this._depth++;
     const value = this._depth > 0 ? concat([this._value, Uint8Array.from([this._depth])]) : this._value;
     const hashValue = await this._hashFn(value);
-    const buffer2 = new ConsumableBuffer(hashValue);
-    this._buffers.push(buffer2);
-    this._availableBits += buffer2.availableBits();
+    const buffer3 = new ConsumableBuffer(hashValue);
+    this._buffers.push(buffer3);
+    this._availableBits += buffer3.availableBits();
   }
 };
 
@@ -10956,14 +11529,14 @@ var DirSharded = class extends Dir {
       bits: options.shardFanoutBits ?? DEFAULT_SHARD_FANOUT_BITS
     });
   }
-  async put(name4, value) {
+  async put(name8, value) {
     this.cid = void 0;
     this.size = void 0;
     this.nodeSize = void 0;
-    await this.bucket.put(name4, value);
+    await this.bucket.put(name8, value);
   }
-  async get(name4) {
-    return this.bucket.get(name4);
+  async get(name8) {
+    return this.bucket.get(name8);
   }
   childCount() {
     return this.bucket.leafCount();
@@ -11071,9 +11644,9 @@ async function* flush(bucket, blockstore, shardRoot, options) {
     Data: dir.marshal(),
     Links: links
   };
-  const buffer2 = encode3(prepare(node), options);
-  const cid = await persist(buffer2, blockstore, options);
-  const size = BigInt(buffer2.byteLength) + childrenSize;
+  const buffer3 = encode3(prepare(node), options);
+  const cid = await persist(buffer3, blockstore, options);
+  const size = BigInt(buffer3.byteLength) + childrenSize;
   yield {
     cid,
     unixfs: dir,
@@ -11135,14 +11708,14 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
     mtime: shardRoot?.mtime,
     mode: shardRoot?.mode
   });
-  const buffer2 = encode3(prepare({
+  const buffer3 = encode3(prepare({
     Data: dir.marshal(),
     Links: links
   }), options);
-  const cid = await persist(buffer2, blocks, options);
+  const cid = await persist(buffer3, blocks, options);
   return {
     cid,
-    size: options.shardSplitStrategy === "links-bytes" ? sizeEstimate : buffer2.length
+    size: options.shardSplitStrategy === "links-bytes" ? sizeEstimate : buffer3.length
   };
 }
 
@@ -11238,7 +11811,7 @@ async function* flushAndYield(tree, blockstore) {
   yield* tree.flush(blockstore);
 }
 function defaultTreeBuilder(options) {
-  return async function* treeBuilder(source, block) {
+  return async function* treeBuilder(source2, block) {
     let tree = new DirFlat({
       root: true,
       dir: true,
@@ -11248,7 +11821,7 @@ function defaultTreeBuilder(options) {
     }, options);
     let rootDir;
     let singleRoot = false;
-    for await (const entry of source) {
+    for await (const entry of source2) {
       if (entry == null) {
         continue;
       }
@@ -11280,12 +11853,12 @@ function defaultTreeBuilder(options) {
 }
 
 // node_modules/ipfs-unixfs-importer/dist/src/index.js
-async function* importer(source, blockstore, options = {}) {
+async function* importer(source2, blockstore, options = {}) {
   let candidates;
-  if (Symbol.asyncIterator in source || Symbol.iterator in source) {
-    candidates = source;
+  if (Symbol.asyncIterator in source2 || Symbol.iterator in source2) {
+    candidates = source2;
   } else {
-    candidates = [source];
+    candidates = [source2];
   }
   let chunkSize;
   let maxChildrenPerNode;
@@ -11368,10 +11941,10 @@ function writableStorage(sink, signal) {
     }
   };
 }
-function readableStorage(source) {
+function readableStorage(source2) {
   return {
     async *get(cid, options) {
-      yield await source.get(cid, { signal: options?.signal });
+      yield await source2.get(cid, { signal: options?.signal });
     }
   };
 }
@@ -11475,6 +12048,18 @@ var InvalidParametersError = class _InvalidParametersError extends Error {
   }
 };
 
+// node_modules/@ipld/dag-cbor/src/index.js
+var src_exports2 = {};
+__export(src_exports2, {
+  code: () => code5,
+  decode: () => decode11,
+  decodeOptions: () => decodeOptions,
+  encode: () => encode9,
+  encodeOptions: () => encodeOptions,
+  name: () => name5,
+  toByteView: () => toByteView2
+});
+
 // node_modules/cborg/lib/is.js
 var objectTypeNames = [
   "Object",
@@ -11514,11 +12099,11 @@ function is(value) {
   if (value === true || value === false) {
     return "boolean";
   }
-  const typeOf = typeof value;
-  if (typeOf === "string" || typeOf === "number" || typeOf === "bigint" || typeOf === "symbol") {
-    return typeOf;
+  const typeOf2 = typeof value;
+  if (typeOf2 === "string" || typeOf2 === "number" || typeOf2 === "bigint" || typeOf2 === "symbol") {
+    return typeOf2;
   }
-  if (typeOf === "function") {
+  if (typeOf2 === "function") {
     return "Function";
   }
   if (Array.isArray(value)) {
@@ -11551,10 +12136,10 @@ var Type = class {
    * @param {string} name
    * @param {boolean} terminal
    */
-  constructor(major, name4, terminal) {
+  constructor(major, name8, terminal) {
     this.major = major;
     this.majorEncoded = major << 5;
-    this.name = name4;
+    this.name = name8;
     this.terminal = terminal;
   }
   toString() {
@@ -11683,7 +12268,7 @@ var concat3 = useBuffer ? (
    * @param {number} length
    * @returns {AllocatedByteView}
    */
-  (chunks, length3) => {
+  (chunks, length4) => {
     chunks = chunks.map((c) => c instanceof Uint8Array ? c : (
       // eslint-disable-line operator-linebreak
       // @ts-ignore
@@ -11691,7 +12276,7 @@ var concat3 = useBuffer ? (
     ));
     return (
       /** @type {AllocatedByteView} */
-      asU8A(globalThis.Buffer.concat(chunks, length3))
+      asU8A(globalThis.Buffer.concat(chunks, length4))
     );
   }
 ) : (
@@ -11701,8 +12286,8 @@ var concat3 = useBuffer ? (
    * @param {number} length
    * @returns {AllocatedByteView}
    */
-  (chunks, length3) => {
-    const out = new Uint8Array(length3);
+  (chunks, length4) => {
+    const out = new Uint8Array(length4);
     let off = 0;
     for (let b of chunks) {
       if (off + b.length > out.length) {
@@ -12115,10 +12700,10 @@ encodeNegint.compareTokens = function compareTokens2(tok1, tok2) {
 };
 
 // node_modules/cborg/lib/2bytes.js
-function toToken(data, pos, prefix, length3) {
-  assertEnoughData(data, pos, prefix + length3);
-  const buf = data.slice(pos + prefix, pos + prefix + length3);
-  return new Token(Type.bytes, buf, prefix + length3);
+function toToken(data, pos, prefix, length4) {
+  assertEnoughData(data, pos, prefix + length4);
+  const buf = data.slice(pos + prefix, pos + prefix + length4);
+  return new Token(Type.bytes, buf, prefix + length4);
 }
 function decodeBytesCompact(data, pos, minor, _options) {
   return toToken(data, pos, 1, minor);
@@ -12179,8 +12764,8 @@ function toStr(bytes, start, end) {
   }
   return textDecoder3.decode(bytes.subarray(start, end));
 }
-function toToken2(data, pos, prefix, length3, options) {
-  const totLength = prefix + length3;
+function toToken2(data, pos, prefix, length4, options) {
+  const totLength = prefix + length4;
   assertEnoughData(data, pos, totLength);
   const tok = new Token(Type.string, toStr(data, pos + prefix, pos + totLength), totLength);
   if (options.retainStringBytes === true) {
@@ -12210,8 +12795,8 @@ function decodeString64(data, pos, _minor, options) {
 var encodeString = encodeBytes;
 
 // node_modules/cborg/lib/4array.js
-function toToken3(_data, _pos, prefix, length3) {
-  return new Token(Type.array, length3, prefix);
+function toToken3(_data, _pos, prefix, length4) {
+  return new Token(Type.array, length4, prefix);
 }
 function decodeArrayCompact(data, pos, minor, _options) {
   return toToken3(data, pos, 1, minor);
@@ -12247,8 +12832,8 @@ encodeArray.encodedSize = function encodedSize5(token) {
 };
 
 // node_modules/cborg/lib/5map.js
-function toToken4(_data, _pos, prefix, length3) {
-  return new Token(Type.map, length3, prefix);
+function toToken4(_data, _pos, prefix, length4) {
+  return new Token(Type.map, length4, prefix);
 }
 function decodeMapCompact(data, pos, minor, _options) {
   return toToken4(data, pos, 1, minor);
@@ -12435,11 +13020,11 @@ function encodeFloat16(inp) {
     }
   }
 }
-function readFloat16(ui8a2, pos) {
-  if (ui8a2.length - pos < 2) {
+function readFloat16(ui8a3, pos) {
+  if (ui8a3.length - pos < 2) {
     throw new Error(`${decodeErrPrefix} not enough data for float16`);
   }
-  const half = (ui8a2[pos] << 8) + ui8a2[pos + 1];
+  const half = (ui8a3[pos] << 8) + ui8a3[pos + 1];
   if (half === 31744) {
     return Infinity;
   }
@@ -12464,22 +13049,22 @@ function readFloat16(ui8a2, pos) {
 function encodeFloat32(inp) {
   dataView.setFloat32(0, inp, false);
 }
-function readFloat32(ui8a2, pos) {
-  if (ui8a2.length - pos < 4) {
+function readFloat32(ui8a3, pos) {
+  if (ui8a3.length - pos < 4) {
     throw new Error(`${decodeErrPrefix} not enough data for float32`);
   }
-  const offset = (ui8a2.byteOffset || 0) + pos;
-  return new DataView(ui8a2.buffer, offset, 4).getFloat32(0, false);
+  const offset = (ui8a3.byteOffset || 0) + pos;
+  return new DataView(ui8a3.buffer, offset, 4).getFloat32(0, false);
 }
 function encodeFloat64(inp) {
   dataView.setFloat64(0, inp, false);
 }
-function readFloat64(ui8a2, pos) {
-  if (ui8a2.length - pos < 8) {
+function readFloat64(ui8a3, pos) {
+  if (ui8a3.length - pos < 8) {
     throw new Error(`${decodeErrPrefix} not enough data for float64`);
   }
-  const offset = (ui8a2.byteOffset || 0) + pos;
-  return new DataView(ui8a2.buffer, offset, 8).getFloat64(0, false);
+  const offset = (ui8a3.byteOffset || 0) + pos;
+  return new DataView(ui8a3.buffer, offset, 8).getFloat64(0, false);
 }
 function encodeMajorSevenBytes(token, float64) {
   const float = token.value;
@@ -12695,6 +13280,11 @@ function quickEncodeToken(token) {
 }
 
 // node_modules/cborg/lib/encode.js
+var defaultEncodeOptions = {
+  float64: false,
+  mapSorter,
+  quickEncodeToken
+};
 var rfc8949EncodeOptions = Object.freeze({
   mapSorter: rfc8949MapSorter,
   quickEncodeToken
@@ -12964,13 +13554,26 @@ function objectToTokens(obj, options = {}, refStack) {
   return typeEncoder(obj, typ, options, refStack);
 }
 function sortMapEntries(entries, options) {
-  const mapSorter = (
+  const mapSorter4 = (
     /** @type {(e1: TokenOrNestedTokens, e2: TokenOrNestedTokens, options?: EncodeOptions) => number} */
     options.mapSorter
   );
-  if (mapSorter) {
-    entries.sort((e1, e2) => mapSorter(e1, e2, options));
+  if (mapSorter4) {
+    entries.sort((e1, e2) => mapSorter4(e1, e2, options));
   }
+}
+function mapSorter(e1, e2, options) {
+  const keyToken1 = Array.isArray(e1[0]) ? e1[0][0] : e1[0];
+  const keyToken2 = Array.isArray(e2[0]) ? e2[0][0] : e2[0];
+  if (keyToken1.type.major !== keyToken2.type.major) {
+    return keyToken1.type.compare(keyToken2.type);
+  }
+  const major = keyToken1.type.major;
+  const tcmp = cborEncoders[major].compareTokens(keyToken1, keyToken2, options);
+  if (tcmp === 0) {
+    console.warn("WARNING: complex key types used, CBOR key sorting guarantees are gone");
+  }
+  return tcmp;
 }
 function rfc8949MapSorter(e1, e2) {
   if (e1[0] instanceof Token && e2[0] instanceof Token) {
@@ -13016,6 +13619,125 @@ var SIMPLE_NULL = Type.float.majorEncoded | MINOR_NULL;
 var SIMPLE_UNDEFINED = Type.float.majorEncoded | MINOR_UNDEFINED;
 var neg1b2 = BigInt(-1);
 var pos1b2 = BigInt(1);
+function directEncodeUintValue(writer, major, uint) {
+  if (uint < 24) {
+    writer.pushByte(major | Number(uint));
+  } else {
+    encodeUintValue(writer, major, uint);
+  }
+}
+function canDirectEncode(options) {
+  return options.addBreakTokens !== true;
+}
+function directEncodeMap(writer, data, typ, options, refStack) {
+  const isMap = typ === "Map";
+  const keys = isMap ? data.keys() : Object.keys(data);
+  const maxLength = isMap ? data.size : keys.length;
+  if (!maxLength) {
+    writer.pushByte(MAJOR_MAP);
+    return;
+  }
+  refStack = Ref.createCheck(refStack, data);
+  const skipUndefined = !isMap && options.ignoreUndefinedProperties;
+  const entries = new Array(maxLength);
+  let length4 = 0;
+  for (const key of keys) {
+    const value = isMap ? data.get(key) : data[key];
+    if (skipUndefined && value === void 0) {
+      continue;
+    }
+    entries[length4++] = [objectToTokens(key, options, refStack), value];
+  }
+  if (length4 === 0) {
+    writer.pushByte(MAJOR_MAP);
+    return;
+  }
+  if (length4 < maxLength) {
+    entries.length = length4;
+  }
+  entries.sort((e1, e2) => mapSorter(e1, e2, options));
+  directEncodeUintValue(writer, MAJOR_MAP, length4);
+  for (const [key, value] of entries) {
+    tokensToEncoded(writer, key, cborEncoders, options);
+    directEncode(writer, value, options, refStack);
+  }
+}
+function directEncode(writer, data, options, refStack) {
+  const typ = is(data);
+  const customEncoder = options.typeEncoders && options.typeEncoders[typ];
+  if (customEncoder) {
+    const tokens = customEncoder(data, typ, options, refStack);
+    if (tokens != null) {
+      tokensToEncoded(writer, tokens, cborEncoders, options);
+      return;
+    }
+  }
+  switch (typ) {
+    case "null":
+      writer.pushByte(SIMPLE_NULL);
+      return;
+    case "undefined":
+      writer.pushByte(SIMPLE_UNDEFINED);
+      return;
+    case "boolean":
+      writer.pushByte(data ? SIMPLE_TRUE : SIMPLE_FALSE);
+      return;
+    case "number":
+      if (!Number.isInteger(data) || !Number.isSafeInteger(data)) {
+        encodeFloat(writer, new Token(Type.float, data), options);
+      } else if (data >= 0) {
+        directEncodeUintValue(writer, MAJOR_UINT, data);
+      } else {
+        directEncodeUintValue(writer, MAJOR_NEGINT, data * -1 - 1);
+      }
+      return;
+    case "bigint":
+      if (data >= BigInt(0)) {
+        directEncodeUintValue(writer, MAJOR_UINT, data);
+      } else {
+        directEncodeUintValue(writer, MAJOR_NEGINT, data * neg1b2 - pos1b2);
+      }
+      return;
+    case "string": {
+      const bytes = fromString3(data);
+      directEncodeUintValue(writer, MAJOR_STRING, bytes.length);
+      writer.push(bytes);
+      return;
+    }
+    case "Uint8Array":
+      directEncodeUintValue(writer, MAJOR_BYTES, data.length);
+      writer.push(data);
+      return;
+    case "Array":
+      if (!data.length) {
+        writer.pushByte(MAJOR_ARRAY);
+        return;
+      }
+      refStack = Ref.createCheck(refStack, data);
+      directEncodeUintValue(writer, MAJOR_ARRAY, data.length);
+      for (const elem of data) {
+        directEncode(writer, elem, options, refStack);
+      }
+      return;
+    case "Object":
+    case "Map":
+      if (options.mapSorter === mapSorter) {
+        directEncodeMap(writer, data, typ, options, refStack);
+      } else {
+        const tokens = typeEncoders.Object(data, typ, options, refStack);
+        tokensToEncoded(writer, tokens, cborEncoders, options);
+      }
+      return;
+    default: {
+      const typeEncoder = typeEncoders[typ];
+      if (!typeEncoder) {
+        throw new Error(`${encodeErrPrefix} unsupported type: ${typ}`);
+      }
+      const tokens = typeEncoder(data, typ, options, refStack);
+      tokensToEncoded(writer, tokens, cborEncoders, options);
+    }
+  }
+}
 function encodeCustom(data, encoders, options, destination) {
   const hasDest = destination instanceof Uint8Array;
   let writeTo = hasDest ? new U8Bl(destination) : defaultWriter;
@@ -13045,6 +13767,15 @@ function encodeCustom(data, encoders, options, destination) {
   writeTo.reset();
   tokensToEncoded(writeTo, tokens, encoders, options);
   return writeTo.toBytes(true);
+}
+function encode8(data, options) {
+  options = Object.assign({}, defaultEncodeOptions, options);
+  if (canDirectEncode(options)) {
+    defaultWriter.reset();
+    directEncode(defaultWriter, data, options, void 0);
+    return defaultWriter.toBytes(true);
+  }
+  return encodeCustom(data, cborEncoders, options);
 }
 
 // node_modules/cborg/lib/decode.js
@@ -13108,7 +13839,7 @@ function tokenToMap(token, tokeniser, options) {
   const useMaps = options.useMaps === true;
   const rejectDuplicateMapKeys = options.rejectDuplicateMapKeys === true;
   const obj = useMaps ? void 0 : {};
-  const m = useMaps ? /* @__PURE__ */ new Map() : void 0;
+  const m3 = useMaps ? /* @__PURE__ */ new Map() : void 0;
   for (let i = 0; i < token.value; i++) {
     const key = tokensToObject(tokeniser, options);
     if (key === BREAK) {
@@ -13124,7 +13855,7 @@ function tokenToMap(token, tokeniser, options) {
       throw new Error(`${decodeErrPrefix} non-string keys not supported (got ${typeof key})`);
     }
     if (rejectDuplicateMapKeys) {
-      if (useMaps && m.has(key) || !useMaps && Object.hasOwn(obj, key)) {
+      if (useMaps && m3.has(key) || !useMaps && Object.hasOwn(obj, key)) {
         throw new Error(`${decodeErrPrefix} found repeat map key "${key}"`);
       }
     }
@@ -13133,14 +13864,14 @@ function tokenToMap(token, tokeniser, options) {
       throw new Error(`${decodeErrPrefix} found map but not enough entries (got ${i} [no value], expected ${token.value})`);
     }
     if (useMaps) {
-      m.set(key, value);
+      m3.set(key, value);
     } else if (key === "__proto__") {
       Object.defineProperty(obj, key, { value, configurable: true, enumerable: true, writable: true });
     } else {
       obj[key] = value;
     }
   }
-  return useMaps ? m : obj;
+  return useMaps ? m3 : obj;
 }
 function* tokenToMapEntries(token, tokeniser, options) {
   for (let i = 0; i < token.value; i++) {
@@ -13162,11 +13893,11 @@ function* tokenToMapEntries(token, tokeniser, options) {
   }
 }
 function createTagDecodeControl(tokeniser, options) {
-  const decode13 = function() {
-    if (decode13._called) {
+  const decode23 = function() {
+    if (decode23._called) {
       throw new Error(`${decodeErrPrefix} tag decode() may only be called once`);
     }
-    decode13._called = true;
+    decode23._called = true;
     const value = tokensToObject(tokeniser, options);
     if (value === DONE) {
       throw new Error(`${decodeErrPrefix} tag content missing`);
@@ -13176,11 +13907,11 @@ function createTagDecodeControl(tokeniser, options) {
     }
     return value;
   };
-  decode13.entries = function() {
-    if (decode13._called) {
+  decode23.entries = function() {
+    if (decode23._called) {
       throw new Error(`${decodeErrPrefix} tag decode() may only be called once`);
     }
-    decode13._called = true;
+    decode23._called = true;
     const token = tokeniser.next();
     if (!Type.equals(token.type, Type.map)) {
       throw new Error(`${decodeErrPrefix} entries() requires map content, got ${token.type.name}`);
@@ -13191,8 +13922,8 @@ function createTagDecodeControl(tokeniser, options) {
     }
     return entries;
   };
-  decode13._called = false;
-  return decode13;
+  decode23._called = false;
+  return decode23;
 }
 function tokensToObject(tokeniser, options) {
   if (tokeniser.done()) {
@@ -13240,7 +13971,7 @@ function decodeFirst(data, options) {
   }
   return [decoded, data.subarray(tokeniser.pos())];
 }
-function decode9(data, options) {
+function decode10(data, options) {
   const [decoded, remainder] = decodeFirst(data, options);
   if (remainder.length > 0) {
     throw new Error(`${decodeErrPrefix} too many terminals, data makes no sense`);
@@ -13275,7 +14006,7 @@ var Tagged = class _Tagged {
    * // value instanceof Tagged; value.tag === 16
    */
   static decoder(tag) {
-    return (decode13) => new _Tagged(tag, decode13());
+    return (decode23) => new _Tagged(tag, decode23());
   }
   /**
    * Build a `tags` option for `decode()` that wraps each listed tag number in
@@ -13359,10 +14090,10 @@ var encodeOptions = {
     ..._encodeOptions.typeEncoders
   }
 };
-function cidDecoder(decode13) {
+function cidDecoder(decode23) {
   const bytes = (
     /** @type {Uint8Array} */
-    decode13()
+    decode23()
   );
   if (bytes[0] !== 0) {
     throw new Error("Invalid CID for CBOR tag 42; expected leading 0x00");
@@ -13387,8 +14118,22 @@ var decodeOptions = {
   ..._decodeOptions,
   tags: { ..._decodeOptions.tags }
 };
+var name5 = "dag-cbor";
 var code5 = 113;
-var decode10 = (data) => decode9(toByteView2(data), _decodeOptions);
+var encode9 = (node) => encode8(node, _encodeOptions);
+var decode11 = (data) => decode10(toByteView2(data), _decodeOptions);
+
+// node_modules/@ipld/dag-json/src/index.js
+var src_exports3 = {};
+__export(src_exports3, {
+  code: () => code6,
+  decode: () => decode13,
+  encode: () => encode11,
+  format: () => format2,
+  name: () => name6,
+  parse: () => parse,
+  stringify: () => format2
+});
 
 // node_modules/cborg/lib/json/encode.js
 var JSONEncoder = class extends Array {
@@ -13426,10 +14171,10 @@ var JSONEncoder = class extends Array {
    */
   [Type.uint.major](buf, token) {
     this.prefix(buf);
-    const is2 = String(token.value);
+    const is3 = String(token.value);
     const isa = [];
-    for (let i = 0; i < is2.length; i++) {
-      isa[i] = is2.charCodeAt(i);
+    for (let i = 0; i < is3.length; i++) {
+      isa[i] = is3.charCodeAt(i);
     }
     buf.push(isa);
   }
@@ -13513,11 +14258,11 @@ var JSONEncoder = class extends Array {
       buf.push([110, 117, 108, 108]);
       return;
     }
-    const is2 = String(token.value);
+    const is3 = String(token.value);
     const isa = [];
     let dp = false;
-    for (let i = 0; i < is2.length; i++) {
-      isa[i] = is2.charCodeAt(i);
+    for (let i = 0; i < is3.length; i++) {
+      isa[i] = is3.charCodeAt(i);
       if (!dp && (isa[i] === 46 || isa[i] === 101 || isa[i] === 69)) {
         dp = true;
       }
@@ -13529,6 +14274,28 @@ var JSONEncoder = class extends Array {
     buf.push(isa);
   }
 };
+function mapSorter2(e1, e2) {
+  if (Array.isArray(e1[0]) || Array.isArray(e2[0])) {
+    throw new Error(`${encodeErrPrefix} complex map keys are not supported`);
+  }
+  const keyToken1 = e1[0];
+  const keyToken2 = e2[0];
+  if (keyToken1.type !== Type.string || keyToken2.type !== Type.string) {
+    throw new Error(`${encodeErrPrefix} non-string map keys are not supported`);
+  }
+  if (keyToken1 < keyToken2) {
+    return -1;
+  }
+  if (keyToken1 > keyToken2) {
+    return 1;
+  }
+  throw new Error(`${encodeErrPrefix} unexpected duplicate map keys, this is not supported`);
+}
+var defaultEncodeOptions2 = { addBreakTokens: true, mapSorter: mapSorter2 };
+function encode10(data, options) {
+  options = Object.assign({}, defaultEncodeOptions2, options);
+  return encodeCustom(data, new JSONEncoder(), options);
+}
 
 // node_modules/cborg/lib/json/decode.js
 var Tokenizer = class {
@@ -13923,9 +14690,9 @@ var Tokenizer = class {
     }
   }
 };
-function decode11(data, options) {
+function decode12(data, options) {
   options = Object.assign({ tokenizer: new Tokenizer(data, options) }, options);
-  return decode9(data, options);
+  return decode10(data, options);
 }
 
 // node_modules/@ipld/dag-json/src/index.js
@@ -13935,6 +14702,79 @@ function toByteView3(buf) {
   }
   return buf;
 }
+function cidEncoder2(obj) {
+  if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
+    return null;
+  }
+  const cid = CID.asCID(obj);
+  if (!cid) {
+    return null;
+  }
+  const cidString = cid.toString();
+  return [
+    new Token(Type.map, Infinity, 1),
+    new Token(Type.string, "/", 1),
+    // key
+    new Token(Type.string, cidString, cidString.length),
+    // value
+    new Token(Type.break, void 0, 1)
+  ];
+}
+function bytesEncoder(bytes) {
+  const bytesString = base64.encode(bytes).slice(1);
+  return [
+    new Token(Type.map, Infinity, 1),
+    new Token(Type.string, "/", 1),
+    // key
+    new Token(Type.map, Infinity, 1),
+    // value
+    new Token(Type.string, "bytes", 5),
+    // inner key
+    new Token(Type.string, bytesString, bytesString.length),
+    // inner value
+    new Token(Type.break, void 0, 1),
+    new Token(Type.break, void 0, 1)
+  ];
+}
+function taBytesEncoder(obj) {
+  return bytesEncoder(new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength));
+}
+function abBytesEncoder(ab) {
+  return bytesEncoder(new Uint8Array(ab));
+}
+function undefinedEncoder2() {
+  throw new Error("`undefined` is not supported by the IPLD Data Model and cannot be encoded");
+}
+function numberEncoder2(num) {
+  if (Number.isNaN(num)) {
+    throw new Error("`NaN` is not supported by the IPLD Data Model and cannot be encoded");
+  }
+  if (num === Infinity || num === -Infinity) {
+    throw new Error("`Infinity` and `-Infinity` is not supported by the IPLD Data Model and cannot be encoded");
+  }
+  return null;
+}
+var encodeOptions2 = {
+  typeEncoders: {
+    Object: cidEncoder2,
+    Buffer: bytesEncoder,
+    Uint8Array: bytesEncoder,
+    Int8Array: taBytesEncoder,
+    Uint16Array: taBytesEncoder,
+    Int16Array: taBytesEncoder,
+    Uint32Array: taBytesEncoder,
+    Int32Array: taBytesEncoder,
+    Float32Array: taBytesEncoder,
+    Float64Array: taBytesEncoder,
+    Uint8ClampedArray: taBytesEncoder,
+    BigInt64Array: taBytesEncoder,
+    BigUint64Array: taBytesEncoder,
+    DataView: taBytesEncoder,
+    ArrayBuffer: abBytesEncoder,
+    undefined: undefinedEncoder2,
+    number: numberEncoder2
+  }
+};
 var DagJsonTokenizer = class extends Tokenizer {
   /**
    * @param {Uint8Array} data
@@ -14017,47 +14857,51 @@ var decodeOptions2 = {
   /** @type {{ [tagNumber: number]: import('cborg').TagDecoder }} */
   tags: {
     // TAG(42)STRING("bafy...") from the tokenizer, decode to get the string
-    42: (decode13) => CID.parse(
+    42: (decode23) => CID.parse(
       /** @type {string} */
-      decode13()
+      decode23()
     )
   }
 };
+var name6 = "dag-json";
 var code6 = 297;
-var decode12 = (data) => {
+var encode11 = (node) => encode10(node, encodeOptions2);
+var decode13 = (data) => {
   const buf = toByteView3(data);
   const options = Object.assign(decodeOptions2, { tokenizer: new DagJsonTokenizer(buf, decodeOptions2) });
-  return decode11(buf, options);
+  return decode12(buf, options);
 };
+var format2 = (node) => utf8Decoder.decode(encode11(node));
 var utf8Decoder = new TextDecoder();
+var parse = (data) => decode13(utf8Encoder.encode(data));
 var utf8Encoder = new TextEncoder();
 
 // node_modules/ipfs-unixfs-exporter/dist/src/constants.js
 var CODEC_CBOR = 81;
 
 // node_modules/it-to-buffer/dist/src/index.js
-function isAsyncIterable3(thing) {
+function isAsyncIterable5(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
-function toBuffer(source) {
-  if (isAsyncIterable3(source)) {
+function toBuffer(source2) {
+  if (isAsyncIterable5(source2)) {
     return (async () => {
-      let buffer2 = new Uint8Array(0);
-      for await (const buf of source) {
-        buffer2 = concat([buffer2, buf], buffer2.length + buf.length);
+      let buffer3 = new Uint8Array(0);
+      for await (const buf of source2) {
+        buffer3 = concat([buffer3, buf], buffer3.length + buf.length);
       }
-      return buffer2;
+      return buffer3;
     })();
   }
   const bufs = [];
-  let length3 = 0;
-  for (const buf of source) {
+  let length4 = 0;
+  for (const buf of source2) {
     bufs.push(buf);
-    length3 += buf.byteLength;
+    length4 += buf.byteLength;
   }
-  return concat(bufs, length3);
+  return concat(bufs, length4);
 }
-var src_default3 = toBuffer;
+var src_default4 = toBuffer;
 
 // node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/is-cid.js
 function isCID(obj) {
@@ -14094,8 +14938,8 @@ function resolveObjectPath(object, path) {
 
 // node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-cbor.js
 async function* dagCborResolver(root, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(root, options));
-  const object = decode10(block);
+  const block = await src_default4(blockstore.get(root, options));
+  const object = decode11(block);
   const result = resolveObjectPath(object, path);
   yield {
     cid: isCID(result.value) ? result.value : root,
@@ -14106,8 +14950,8 @@ async function* dagCborResolver(root, path, blockstore, options) {
 
 // node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-json.js
 async function* dagJsonResolver(root, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(root, options));
-  const object = decode12(block);
+  const block = await src_default4(blockstore.get(root, options));
+  const object = decode13(block);
   const result = resolveObjectPath(object, path);
   yield {
     cid: isCID(result.value) ? result.value : root,
@@ -14207,7 +15051,7 @@ var toBucketPath = (position) => {
   path.push(bucket);
   return path.reverse();
 };
-async function* findShardCid(meta, generator, name4, rest, blockstore, context, options) {
+async function* findShardCid(meta, generator, name8, rest, blockstore, context, options) {
   const padLength = (context.lastBucket.tableSize() - 1).toString(16).length;
   let links = [];
   for (const link2 of generator) {
@@ -14222,17 +15066,17 @@ async function* findShardCid(meta, generator, name4, rest, blockstore, context, 
         bits: context.lastBucket._options.bits
       }, context.lastBucket, pos));
     }
-    if (link2.name.substring(padLength) === name4) {
+    if (link2.name.substring(padLength) === name8) {
       yield {
         cid: link2.hash,
-        name: name4,
+        name: name8,
         rest
       };
       return;
     }
     await context.rootBucket.put(link2.name.substring(padLength), true);
   }
-  const position = await context.rootBucket._findNewBucketAndPos(name4);
+  const position = await context.rootBucket._findNewBucketAndPos(name8);
   let prefix = toPrefix(position.pos, padLength);
   const bucketPath = toBucketPath(position);
   if (bucketPath.length > context.hamtDepth) {
@@ -14252,12 +15096,12 @@ async function* findShardCid(meta, generator, name4, rest, blockstore, context, 
     return;
   }
   context.hamtDepth++;
-  const block = await src_default3(blockstore.get(link.hash, options));
+  const block = await src_default4(blockstore.get(link.hash, options));
   if (options?.yieldSubShards === true) {
     yield {
       cid: link.hash,
       name: link.name,
-      rest: [name4, ...rest]
+      rest: [name8, ...rest]
     };
   }
   const gen = unixFsStream(block);
@@ -14265,7 +15109,7 @@ async function* findShardCid(meta, generator, name4, rest, blockstore, context, 
   links = [];
   if (value != null) {
     if (isValidUnixFSHAMTMetadata(value)) {
-      yield* findShardCid(value, gen, name4, rest, blockstore, context, options);
+      yield* findShardCid(value, gen, name8, rest, blockstore, context, options);
       return;
     }
     if (!isValidLink(value)) {
@@ -14274,7 +15118,7 @@ async function* findShardCid(meta, generator, name4, rest, blockstore, context, 
     links.push(value);
     for (const link2 of gen) {
       if (isValidUnixFSHAMTMetadata(link2)) {
-        yield* findShardCid(link2, links, name4, rest, blockstore, context, options);
+        yield* findShardCid(link2, links, name8, rest, blockstore, context, options);
         return;
       }
       if (!isValidLink(link2)) {
@@ -14324,7 +15168,7 @@ async function* findHAMTEntry(meta, generator, path, root, blockstore, options) 
   throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
 }
 async function* dagPbResolver(root, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(root, options));
+  const block = await src_default4(blockstore.get(root, options));
   const links = [];
   const generator = unixFsStream(block);
   const { value } = generator.next();
@@ -14383,8 +15227,8 @@ async function* identityResolver(root, path, blockstore, options) {
 
 // node_modules/ipfs-unixfs-exporter/dist/src/walk-path/json.js
 async function* jsonResolver(root, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(root, options));
-  const object = decode7(block);
+  const block = await src_default4(blockstore.get(root, options));
+  const object = decode8(block);
   const result = resolveObjectPath(object, path);
   yield {
     cid: root,
@@ -14424,11 +15268,11 @@ async function* walkPath(path, blockstore, options = {}) {
   let roots = [
     cid
   ];
-  let location = `${cid}`;
+  let location2 = `${cid}`;
   yield {
     cid,
-    name: location,
-    path: location,
+    name: location2,
+    path: location2,
     roots,
     remainder: rest
   };
@@ -14446,11 +15290,11 @@ async function* walkPath(path, blockstore, options = {}) {
         break;
       }
       roots = [...roots, result.cid];
-      location = `${location}/${result.name}`;
+      location2 = `${location2}/${result.name}`;
       yield {
         cid: result.cid,
         name: result.name,
-        path: location,
+        path: location2,
         roots,
         remainder: result.rest
       };
@@ -14466,35 +15310,35 @@ async function* walkPath(path, blockstore, options = {}) {
 }
 
 // node_modules/it-last/dist/src/index.js
-function isAsyncIterable4(thing) {
+function isAsyncIterable6(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
-function last(source) {
-  if (isAsyncIterable4(source)) {
+function last(source2) {
+  if (isAsyncIterable6(source2)) {
     return (async () => {
       let res2;
-      for await (const entry of source) {
+      for await (const entry of source2) {
         res2 = entry;
       }
       return res2;
     })();
   }
   let res;
-  for (const entry of source) {
+  for (const entry of source2) {
     res = entry;
   }
   return res;
 }
-var src_default4 = last;
+var src_default5 = last;
 
 // node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-cbor.js
-async function dagCborResolver2(cid, name4, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(cid, options));
-  const object = decode10(block);
+async function dagCborResolver2(cid, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid, options));
+  const object = decode11(block);
   return {
     type: "object",
     cid,
-    name: name4,
+    name: name8,
     path,
     object,
     node: block,
@@ -14503,13 +15347,13 @@ async function dagCborResolver2(cid, name4, path, blockstore, options) {
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-json.js
-async function dagJsonResolver2(cid, name4, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(cid, options));
-  const object = decode12(block);
+async function dagJsonResolver2(cid, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid, options));
+  const object = decode13(block);
   return {
     type: "object",
     cid,
-    name: name4,
+    name: name8,
     path,
     object,
     node: block,
@@ -14534,10 +15378,10 @@ function extractDataFromBlock(block, blockStart, requestedStart, requestedEnd) {
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/validate-offset-and-length.js
-var validateOffsetAndLength = (size, offset = 0, length3 = size) => {
+var validateOffsetAndLength = (size, offset = 0, length4 = size) => {
   const fileSize = BigInt(size);
   const start = BigInt(offset ?? 0);
-  let end = BigInt(length3);
+  let end = BigInt(length4);
   if (end !== fileSize) {
     end = start + end;
   }
@@ -14578,12 +15422,12 @@ function rawContent(node, event) {
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/exporters/identity.js
-async function identityResolver2(cid, name4, path, blockstore, options) {
+async function identityResolver2(cid, name8, path, blockstore, options) {
   const block = decode4(cid.multihash.bytes);
   return {
     type: "identity",
     cid,
-    name: name4,
+    name: name8,
     path,
     content: rawContent(block.digest, "unixfs:exporter:progress:identity"),
     size: BigInt(block.bytes.byteLength),
@@ -14592,13 +15436,13 @@ async function identityResolver2(cid, name4, path, blockstore, options) {
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/exporters/json.js
-async function jsonResolver2(cid, name4, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(cid, options));
-  const object = decode7(block);
+async function jsonResolver2(cid, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid, options));
+  const object = decode8(block);
   return {
     type: "object",
     cid,
-    name: name4,
+    name: name8,
     path,
     object,
     size: BigInt(block.byteLength),
@@ -14607,12 +15451,12 @@ async function jsonResolver2(cid, name4, path, blockstore, options) {
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/exporters/raw.js
-async function rawResolver2(cid, name4, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(cid, options));
+async function rawResolver2(cid, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid, options));
   return {
     type: "raw",
     cid,
-    name: name4,
+    name: name8,
     path,
     content: rawContent(block, "unixfs:exporter:progress:raw"),
     size: BigInt(block.length),
@@ -14624,8 +15468,8 @@ async function rawResolver2(cid, name4, path, blockstore, options) {
 function directoryContent(cid, node, unixfs, path) {
   async function* yieldDirectoryContent(options = {}) {
     const offset = options.offset ?? 0;
-    const length3 = options.length ?? node.Links.length;
-    const links = node.Links.slice(offset, offset + length3);
+    const length4 = options.length ?? node.Links.length;
+    const links = node.Links.slice(offset, offset + length4);
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:directory", {
       cid
     }));
@@ -14641,7 +15485,7 @@ function directoryContent(cid, node, unixfs, path) {
 
 // node_modules/it-peekable/dist/src/index.js
 function peekable(iterable) {
-  const [iterator, symbol2] = iterable[Symbol.asyncIterator] != null ? [iterable[Symbol.asyncIterator](), Symbol.asyncIterator] : [iterable[Symbol.iterator](), Symbol.iterator];
+  const [iterator, symbol3] = iterable[Symbol.asyncIterator] != null ? [iterable[Symbol.asyncIterator](), Symbol.asyncIterator] : [iterable[Symbol.iterator](), Symbol.iterator];
   const queue = [];
   return {
     peek: () => {
@@ -14659,27 +15503,27 @@ function peekable(iterable) {
       }
       return iterator.next();
     },
-    [symbol2]() {
+    [symbol3]() {
       return this;
     }
   };
 }
-var src_default5 = peekable;
+var src_default6 = peekable;
 
 // node_modules/it-map/dist/src/index.js
-function isAsyncIterable5(thing) {
+function isAsyncIterable7(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
-function map(source, func) {
+function map(source2, func) {
   let index = 0;
-  if (isAsyncIterable5(source)) {
+  if (isAsyncIterable7(source2)) {
     return (async function* () {
-      for await (const val of source) {
+      for await (const val of source2) {
         yield func(val, index++);
       }
     })();
   }
-  const peekable2 = src_default5(source);
+  const peekable2 = src_default6(source2);
   const { value, done } = peekable2.next();
   if (done === true) {
     return (function* () {
@@ -14702,13 +15546,13 @@ function map(source, func) {
     }
   })();
 }
-var src_default6 = map;
+var src_default7 = map;
 
 // node_modules/p-defer/index.js
 function pDefer() {
   const deferred = {};
-  deferred.promise = new Promise((resolve2, reject) => {
-    deferred.resolve = resolve2;
+  deferred.promise = new Promise((resolve3, reject) => {
+    deferred.resolve = resolve3;
     deferred.reject = reject;
   });
   return deferred;
@@ -14716,7 +15560,7 @@ function pDefer() {
 
 // node_modules/it-parallel/dist/src/index.js
 var CustomEvent = globalThis.CustomEvent ?? Event;
-async function* parallel(source, options = {}) {
+async function* parallel(source2, options = {}) {
   let concurrency = options.concurrency ?? Infinity;
   if (concurrency < 1) {
     concurrency = Infinity;
@@ -14735,7 +15579,7 @@ async function* parallel(source, options = {}) {
   });
   void Promise.resolve().then(async () => {
     try {
-      for await (const task of source) {
+      for await (const task of source2) {
         if (ops.length === concurrency) {
           slotAvailable = pDefer();
           await slotAvailable.promise;
@@ -14918,15 +15762,15 @@ var FIFO = class {
 var AbortError = class extends Error {
   type;
   code;
-  constructor(message2, code7) {
+  constructor(message2, code8) {
     super(message2 ?? "The operation was aborted");
     this.type = "aborted";
-    this.code = code7 ?? "ABORT_ERR";
+    this.code = code8 ?? "ABORT_ERR";
   }
 };
 function pushable(options = {}) {
-  const getNext = (buffer2) => {
-    const next = buffer2.shift();
+  const getNext = (buffer3) => {
+    const next = buffer3.shift();
     if (next == null) {
       return { done: true };
     }
@@ -14944,25 +15788,25 @@ function pushable(options = {}) {
 function _pushable(getNext, options) {
   options = options ?? {};
   let onEnd = options.onEnd;
-  let buffer2 = new FIFO();
+  let buffer3 = new FIFO();
   let pushable2;
   let onNext;
   let ended;
   let drain = pDefer();
   const waitNext = async () => {
     try {
-      if (!buffer2.isEmpty()) {
-        return getNext(buffer2);
+      if (!buffer3.isEmpty()) {
+        return getNext(buffer3);
       }
       if (ended) {
         return { done: true };
       }
-      return await new Promise((resolve2, reject) => {
+      return await new Promise((resolve3, reject) => {
         onNext = (next) => {
           onNext = null;
-          buffer2.push(next);
+          buffer3.push(next);
           try {
-            resolve2(getNext(buffer2));
+            resolve3(getNext(buffer3));
           } catch (err) {
             reject(err);
           }
@@ -14970,7 +15814,7 @@ function _pushable(getNext, options) {
         };
       });
     } finally {
-      if (buffer2.isEmpty()) {
+      if (buffer3.isEmpty()) {
         queueMicrotask(() => {
           drain.resolve();
           drain = pDefer();
@@ -14982,15 +15826,15 @@ function _pushable(getNext, options) {
     if (onNext != null) {
       return onNext(next);
     }
-    buffer2.push(next);
+    buffer3.push(next);
     return pushable2;
   };
   const bufferError = (err) => {
-    buffer2 = new FIFO();
+    buffer3 = new FIFO();
     if (onNext != null) {
       return onNext({ error: err });
     }
-    buffer2.push({ error: err });
+    buffer3.push({ error: err });
     return pushable2;
   };
   const push2 = (value) => {
@@ -15010,7 +15854,7 @@ function _pushable(getNext, options) {
     return err != null ? bufferError(err) : bufferNext({ done: true });
   };
   const _return = () => {
-    buffer2 = new FIFO();
+    buffer3 = new FIFO();
     end();
     return { done: true };
   };
@@ -15028,18 +15872,18 @@ function _pushable(getNext, options) {
     push: push2,
     end,
     get readableLength() {
-      return buffer2.size;
+      return buffer3.size;
     },
     onEmpty: async (options2) => {
       const signal = options2?.signal;
       signal?.throwIfAborted();
-      if (buffer2.isEmpty()) {
+      if (buffer3.isEmpty()) {
         return;
       }
       let cancel;
       let listener;
       if (signal != null) {
-        cancel = new Promise((resolve2, reject) => {
+        cancel = new Promise((resolve3, reject) => {
           listener = () => {
             reject(new AbortError());
           };
@@ -15121,7 +15965,7 @@ function raceSignal(promise, signal, opts) {
   let listener;
   return Promise.race([
     promise,
-    new Promise((resolve2, reject) => {
+    new Promise((resolve3, reject) => {
       listener = () => {
         reject(translateError(signal));
       };
@@ -15219,7 +16063,7 @@ function queuelessPushable() {
 }
 
 // node_modules/it-merge/dist/src/index.js
-function isAsyncIterable6(thing) {
+function isAsyncIterable8(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
 async function addAllToPushable(iterators, output, signal) {
@@ -15249,7 +16093,7 @@ async function addAllToPushable(iterators, output, signal) {
 async function* mergeSources(sources) {
   const controller = new AbortController();
   const output = queuelessPushable();
-  const iterators = sources.map((source) => isAsyncIterable6(source) ? source[Symbol.asyncIterator]() : source[Symbol.iterator]());
+  const iterators = sources.map((source2) => isAsyncIterable8(source2) ? source2[Symbol.asyncIterator]() : source2[Symbol.iterator]());
   addAllToPushable(iterators, output, controller.signal).catch(() => {
   });
   try {
@@ -15266,15 +16110,15 @@ async function* mergeSources(sources) {
   }
 }
 function* mergeSyncSources(syncSources) {
-  for (const source of syncSources) {
-    yield* source;
+  for (const source2 of syncSources) {
+    yield* source2;
   }
 }
 function merge(...sources) {
   const syncSources = [];
-  for (const source of sources) {
-    if (!isAsyncIterable6(source)) {
-      syncSources.push(source);
+  for (const source2 of sources) {
+    if (!isAsyncIterable8(source2)) {
+      syncSources.push(source2);
     }
   }
   if (syncSources.length === sources.length) {
@@ -15282,21 +16126,21 @@ function merge(...sources) {
   }
   return mergeSources(sources);
 }
-var src_default7 = merge;
+var src_default8 = merge;
 
 // node_modules/it-pipe/dist/src/index.js
-function pipe(first, ...rest) {
-  if (first == null) {
+function pipe(first2, ...rest) {
+  if (first2 == null) {
     throw new Error("Empty pipeline");
   }
-  if (isDuplex(first)) {
-    const duplex = first;
-    first = () => duplex.source;
-  } else if (isIterable2(first) || isAsyncIterable7(first)) {
-    const source = first;
-    first = () => source;
+  if (isDuplex(first2)) {
+    const duplex = first2;
+    first2 = () => duplex.source;
+  } else if (isIterable2(first2) || isAsyncIterable9(first2)) {
+    const source2 = first2;
+    first2 = () => source2;
   }
-  const fns = [first, ...rest];
+  const fns = [first2, ...rest];
   if (fns.length > 1) {
     if (isDuplex(fns[fns.length - 1])) {
       fns[fns.length - 1] = fns[fns.length - 1].sink;
@@ -15318,7 +16162,7 @@ var rawPipe = (...fns) => {
   }
   return res;
 };
-var isAsyncIterable7 = (obj) => {
+var isAsyncIterable9 = (obj) => {
   return obj?.[Symbol.asyncIterator] != null;
 };
 var isIterable2 = (obj) => {
@@ -15331,8 +16175,8 @@ var isDuplex = (obj) => {
   return obj.sink != null && obj.source != null;
 };
 var duplexPipelineFn = (duplex) => {
-  return (source) => {
-    const p = duplex.sink(source);
+  return (source2) => {
+    const p = duplex.sink(source2);
     if (p?.then != null) {
       const stream = pushable({
         objectMode: true
@@ -15343,21 +16187,21 @@ var duplexPipelineFn = (duplex) => {
         stream.end(err);
       });
       let sourceWrap;
-      const source2 = duplex.source;
-      if (isAsyncIterable7(source2)) {
+      const source3 = duplex.source;
+      if (isAsyncIterable9(source3)) {
         sourceWrap = async function* () {
-          yield* source2;
+          yield* source3;
           stream.end();
         };
-      } else if (isIterable2(source2)) {
+      } else if (isIterable2(source3)) {
         sourceWrap = function* () {
-          yield* source2;
+          yield* source3;
           stream.end();
         };
       } else {
         throw new Error("Unknown duplex source type - must be Iterable or AsyncIterable");
       }
-      return src_default7(stream, sourceWrap());
+      return src_default8(stream, sourceWrap());
     }
     return duplex.source;
   };
@@ -15385,13 +16229,13 @@ function pTimeout(promise, options) {
   } = options;
   let timer;
   let abortHandler;
-  const wrappedPromise = new Promise((resolve2, reject) => {
+  const wrappedPromise = new Promise((resolve3, reject) => {
     if (typeof milliseconds !== "number" || Math.sign(milliseconds) !== 1) {
       throw new TypeError(`Expected \`milliseconds\` to be a positive number, got \`${milliseconds}\``);
     }
     if (signal?.aborted) {
       reject(getAbortedReason(signal));
-      promise.then(resolve2, reject);
+      promise.then(resolve3, reject);
       return;
     }
     if (signal) {
@@ -15400,7 +16244,7 @@ function pTimeout(promise, options) {
       };
       signal.addEventListener("abort", abortHandler, { once: true });
     }
-    promise.then(resolve2, reject);
+    promise.then(resolve3, reject);
     if (milliseconds === Number.POSITIVE_INFINITY) {
       return;
     }
@@ -15408,7 +16252,7 @@ function pTimeout(promise, options) {
     timer = customTimers.setTimeout.call(void 0, () => {
       if (fallback) {
         try {
-          resolve2(fallback());
+          resolve3(fallback());
         } catch (error) {
           reject(error);
         }
@@ -15418,7 +16262,7 @@ function pTimeout(promise, options) {
         promise.cancel();
       }
       if (message2 === false) {
-        resolve2();
+        resolve3();
       } else if (message2 instanceof Error) {
         reject(message2);
       } else {
@@ -15442,19 +16286,19 @@ function pTimeout(promise, options) {
 
 // node_modules/p-queue/dist/lower-bound.js
 function lowerBound(array, value, comparator) {
-  let first = 0;
+  let first2 = 0;
   let count = array.length;
   while (count > 0) {
     const step = Math.trunc(count / 2);
-    let it = first + step;
+    let it = first2 + step;
     if (comparator(array[it], value) <= 0) {
-      first = ++it;
+      first2 = ++it;
       count -= step + 1;
     } else {
       count = step;
     }
   }
-  return first;
+  return first2;
 }
 
 // node_modules/p-queue/dist/priority-queue.js
@@ -15862,7 +16706,7 @@ var PQueue = class extends import_index3.default {
     if (options.timeout !== void 0 && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
       throw new TypeError(`Expected \`timeout\` to be a positive finite number, got \`${options.timeout}\` (${typeof options.timeout})`);
     }
-    return new Promise((resolve2, reject) => {
+    return new Promise((resolve3, reject) => {
       const taskSymbol = /* @__PURE__ */ Symbol(`task-${options.id}`);
       let cleanupQueueAbortHandler = () => void 0;
       const run = async () => {
@@ -15904,7 +16748,7 @@ var PQueue = class extends import_index3.default {
             })]);
           }
           const result = await operation;
-          resolve2(result);
+          resolve3(result);
           this.emit("completed", result);
         } catch (error) {
           reject(error);
@@ -16093,7 +16937,7 @@ var PQueue = class extends import_index3.default {
   }
   async #onEvent(events, filter) {
     const eventList = Array.isArray(events) ? events : [events];
-    return new Promise((resolve2) => {
+    return new Promise((resolve3) => {
       const listener = () => {
         if (filter && !filter()) {
           return;
@@ -16101,7 +16945,7 @@ var PQueue = class extends import_index3.default {
         for (const event of eventList) {
           this.off(event, listener);
         }
-        resolve2();
+        resolve3();
       };
       for (const event of eventList) {
         this.on(event, listener);
@@ -16304,19 +17148,19 @@ async function walkDAG(blockstore, node, queue, streamPosition, start, end, opti
       break;
     }
   }
-  await pipe(childOps, (source) => src_default6(source, (op) => {
+  await pipe(childOps, (source2) => src_default7(source2, (op) => {
     return async () => {
-      const block = await src_default3(blockstore.get(op.link.Hash, options));
+      const block = await src_default4(blockstore.get(op.link.Hash, options));
       return {
         ...op,
         block
       };
     };
-  }), (source) => parallel(source, {
+  }), (source2) => parallel(source2, {
     ordered: true,
     concurrency: options.blockReadConcurrency
-  }), async (source) => {
-    for await (const { link, block, blockStart } of source) {
+  }), async (source2) => {
+    for await (const { link, block, blockStart } of source2) {
       let child;
       switch (link.Hash.code) {
         case code:
@@ -16358,7 +17202,7 @@ function fileContent(cid, node, unixfs, path, blockstore) {
     if (end === 0n) {
       return;
     }
-    let read3 = 0n;
+    let read4 = 0n;
     const wanted = end - start;
     const queue = pushable();
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:file", {
@@ -16371,22 +17215,22 @@ function fileContent(cid, node, unixfs, path, blockstore) {
       if (buf == null) {
         continue;
       }
-      read3 += BigInt(buf.byteLength);
-      if (read3 > wanted) {
+      read4 += BigInt(buf.byteLength);
+      if (read4 > wanted) {
         queue.end();
         throw new OverReadError("Read too many bytes - the file size reported by the UnixFS data in the root node may be incorrect");
       }
-      if (read3 === wanted) {
+      if (read4 === wanted) {
         queue.end();
       }
       options.onProgress?.(new CustomProgressEvent("unixfs:exporter:progress:unixfs:file", {
-        bytesRead: read3,
+        bytesRead: read4,
         totalBytes: wanted,
         fileSize
       }));
       yield buf;
     }
-    if (read3 < wanted) {
+    if (read4 < wanted) {
       throw new UnderReadError("Traversed entire DAG but did not read enough bytes");
     }
   }
@@ -16410,7 +17254,7 @@ async function* listDirectory(cid, path, blockstore, options) {
   }
 }
 async function* list(cid, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(cid, options));
+  const block = await src_default4(blockstore.get(cid, options));
   const node = Node.decode(block);
   if (node.data?.fanOut == null) {
     throw new NotUnixFSError("missing fanout");
@@ -16424,11 +17268,11 @@ async function* list(cid, path, blockstore, options) {
     if (link.name.length === prefixLength) {
       yield* list(cid2, path, blockstore, options);
     } else {
-      const name4 = link.name.substring(prefixLength);
+      const name8 = link.name.substring(prefixLength);
       yield {
         cid: cid2,
         name: link.name.substring(prefixLength),
-        path: `${path}/${name4}`,
+        path: `${path}/${name8}`,
         size: BigInt(link.tSize ?? 0)
       };
     }
@@ -16457,8 +17301,8 @@ var contentExporters = {
     return () => [];
   }
 };
-async function dagPbResolver2(cid, name4, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(cid, options));
+async function dagPbResolver2(cid, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid, options));
   let node;
   try {
     node = decode5(block);
@@ -16482,7 +17326,7 @@ async function dagPbResolver2(cid, name4, path, blockstore, options) {
     return {
       type: "directory",
       cid,
-      name: name4,
+      name: name8,
       path,
       entries: content,
       unixfs,
@@ -16493,7 +17337,7 @@ async function dagPbResolver2(cid, name4, path, blockstore, options) {
   return {
     type: "file",
     cid,
-    name: name4,
+    name: name8,
     path,
     content,
     unixfs,
@@ -16514,18 +17358,18 @@ var resolvers2 = {
 };
 async function exporter(path, blockstore, options = {}) {
   let cid;
-  let name4;
+  let name8;
   if (path instanceof String || typeof path === "string") {
-    const entry = await src_default4(walkPath(path, blockstore, options));
+    const entry = await src_default5(walkPath(path, blockstore, options));
     if (entry == null) {
       throw new NotFoundError2(`Could not walk path to ${path}`);
     }
     cid = entry.cid;
-    name4 = entry.name;
+    name8 = entry.name;
     path = entry.path;
   } else if (CID.asCID(path) === path || path instanceof CID) {
     cid = path;
-    name4 = path = cid.toString();
+    name8 = path = cid.toString();
   } else {
     throw new InvalidParametersError("Path must be string or CID");
   }
@@ -16533,7 +17377,7 @@ async function exporter(path, blockstore, options = {}) {
   if (resolver == null) {
     throw new NoResolverError(`No resolver for code ${cid.code}`);
   }
-  return resolver(cid, name4, path, blockstore, options);
+  return resolver(cid, name8, path, blockstore, options);
 }
 
 // src/core/unixfs/tree.ts
@@ -16543,15 +17387,15 @@ var PendingDir = class {
     this.entries = new Map(entries.map((entry) => [entry.name, { cid: entry.cid, size: entry.size }]));
   }
 };
-async function editTree(root, edits, source, sink, options) {
-  const read3 = /* @__PURE__ */ new Set();
-  const load = async (node, where) => {
-    if (source == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
+async function editTree(root, edits, source2, sink, options) {
+  const read4 = /* @__PURE__ */ new Set();
+  const load2 = async (node, where) => {
+    if (source2 == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
     const recording = {
-      label: source.label,
+      label: source2.label,
       get: async (cid, opts) => {
-        const bytes = await source.get(cid, opts);
-        read3.add(cid.toString());
+        const bytes = await source2.get(cid, opts);
+        read4.add(cid.toString());
         return bytes;
       }
     };
@@ -16563,19 +17407,19 @@ async function editTree(root, edits, source, sink, options) {
     }
   };
   if (root != null && edits.length === 0) {
-    if (source == null) throw new InputError("source", "a block source is needed to size an unedited root");
-    return { cid: root, size: await dagSize(root, source, options) };
+    if (source2 == null) throw new InputError("source", "a block source is needed to size an unedited root");
+    return { cid: root, size: await dagSize(root, source2, options) };
   }
-  const top = root == null ? new PendingDir() : await load({ cid: root, size: 0 }, []);
+  const top = root == null ? new PendingDir() : await load2({ cid: root, size: 0 }, []);
   for (const edit of edits) {
     throwIfAborted(options?.signal);
     if (edit.path.length === 0) throw new InputError("edits", "an edit path must name at least one entry");
-    for (const name4 of edit.path) checkName(name4);
+    for (const name8 of edit.path) checkName(name8);
     let dir = top;
     let missing = false;
     for (let i = 0; i < edit.path.length - 1; i++) {
-      const name4 = edit.path[i];
-      const child = dir.entries.get(name4);
+      const name8 = edit.path[i];
+      const child = dir.entries.get(name8);
       let next;
       if (child instanceof PendingDir) {
         next = child;
@@ -16586,9 +17430,9 @@ async function editTree(root, edits, source, sink, options) {
         }
         next = new PendingDir();
       } else {
-        next = await load(child, edit.path.slice(0, i + 1));
+        next = await load2(child, edit.path.slice(0, i + 1));
       }
-      dir.entries.set(name4, next);
+      dir.entries.set(name8, next);
       dir = next;
     }
     if (missing) continue;
@@ -16598,55 +17442,55 @@ async function editTree(root, edits, source, sink, options) {
   }
   const newBlocks = {
     put: async (cid, bytes, opts) => {
-      if (!read3.has(cid.toString())) await sink.put(cid, bytes, opts);
+      if (!read4.has(cid.toString())) await sink.put(cid, bytes, opts);
     }
   };
   return flush2(top, newBlocks, options);
 }
 async function flush2(dir, sink, options) {
   const entries = [];
-  for (const [name4, child] of dir.entries) {
+  for (const [name8, child] of dir.entries) {
     const node = child instanceof PendingDir ? await flush2(child, sink, options) : child;
-    entries.push({ name: name4, cid: node.cid, size: node.size });
+    entries.push({ name: name8, cid: node.cid, size: node.size });
   }
   return buildDirectory(entries, sink, options);
 }
-async function resolvePath(root, path, source, options) {
-  if (path.length === 0) return { cid: root, size: await dagSize(root, source, options) };
+async function resolvePath(root, path, source2, options) {
+  if (path.length === 0) return { cid: root, size: await dagSize(root, source2, options) };
   let cid = root;
   let size = 0;
   for (let i = 0; i < path.length; i++) {
-    const name4 = path[i];
+    const name8 = path[i];
     if (cid.code !== code) throw new TreeError(`/${path.slice(0, i).join("/")} is not a directory`);
-    const entry = await findEntry(cid, name4, source, options);
+    const entry = await findEntry(cid, name8, source2, options);
     if (entry == null) return void 0;
     cid = entry.cid;
     size = entry.size;
   }
   return { cid, size };
 }
-async function dagSize(cid, source, options) {
+async function dagSize(cid, source2, options) {
   if (cid.multihash.code === 0) return cid.multihash.digest.length;
-  const bytes = await source.get(cid, options);
+  const bytes = await source2.get(cid, options);
   if (cid.code !== code) return bytes.length;
   return bytes.length + decode5(bytes).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0);
 }
-async function readFileBytes(cid, source, options) {
-  const entry = await exporter(cid, readableStorage(source), { signal: options.signal });
+async function readFileBytes(cid, source2, options) {
+  const entry = await exporter(cid, readableStorage(source2), { signal: options.signal });
   if (entry.type !== "file" && entry.type !== "raw" && entry.type !== "identity") {
     throw new TreeError(`${cid} is not a file (${entry.type})`);
   }
   if (entry.size > BigInt(options.maxBytes)) throw new TreeError(`${cid} is ${entry.size} bytes, more than the ${options.maxBytes} allowed`);
   const chunks = [];
-  let length3 = 0;
+  let length4 = 0;
   for await (const chunk of entry.content({ signal: options.signal })) {
-    length3 += chunk.byteLength;
-    if (length3 > options.maxBytes) throw new TreeError(`${cid} is more than the ${options.maxBytes} bytes allowed`);
+    length4 += chunk.byteLength;
+    if (length4 > options.maxBytes) throw new TreeError(`${cid} is more than the ${options.maxBytes} bytes allowed`);
     chunks.push(chunk);
   }
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3);
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length4);
 }
-async function* walkDag(root, source, options) {
+async function* walkDag(root, source2, options) {
   const concurrency = options?.concurrency ?? 8;
   const skip = options?.skip;
   const seen = /* @__PURE__ */ new Set();
@@ -16659,7 +17503,7 @@ async function* walkDag(root, source, options) {
         const cid2 = stack[i];
         const key2 = cid2.toString();
         if (seen.has(key2) || inflight.has(key2) || cid2.multihash.code === 0 || skip?.(cid2) === true) continue;
-        const pending = source.get(cid2, { signal: options?.signal });
+        const pending = source2.get(cid2, { signal: options?.signal });
         pending.catch(() => {
         });
         inflight.set(key2, pending);
@@ -16670,7 +17514,7 @@ async function* walkDag(root, source, options) {
         seen.add(key);
         continue;
       }
-      const bytes = await (inflight.get(key) ?? source.get(cid, { signal: options?.signal }));
+      const bytes = await (inflight.get(key) ?? source2.get(cid, { signal: options?.signal }));
       inflight.delete(key);
       seen.add(key);
       yield { cid, bytes };
@@ -16698,8 +17542,8 @@ var PublishSink = class {
   dagPb = new MemoryBlockStore();
   async put(cid, bytes) {
     if (cid.code === 112) await this.dagPb.put(cid, bytes);
-    await Promise.all(this.sinks.map(async (s) => {
-      await s.put(cid, bytes);
+    await Promise.all(this.sinks.map(async (s2) => {
+      await s2.put(cid, bytes);
     }));
   }
 };
@@ -16723,14 +17567,14 @@ function resolveTags(options) {
   }
   return ["latest"];
 }
-async function previousBlobs(root, name4, source, options) {
+async function previousBlobs(root, name8, source2, options) {
   const known = /* @__PURE__ */ new Map();
-  const tagsDir = await resolvePath(root, registryPaths.tags(name4), source, options);
+  const tagsDir = await resolvePath(root, registryPaths.tags(name8), source2, options);
   if (tagsDir == null) return known;
-  for (const tag of await readDirectory(tagsDir.cid, source, options)) {
-    const blobs = await resolvePath(tag.cid, ["blobs", "sha256"], source, options);
+  for (const tag of await readDirectory(tagsDir.cid, source2, options)) {
+    const blobs = await resolvePath(tag.cid, ["blobs", "sha256"], source2, options);
     if (blobs == null) continue;
-    for (const entry of await readDirectory(blobs.cid, source, options)) {
+    for (const entry of await readDirectory(blobs.cid, source2, options)) {
       known.set(entry.name, { cid: entry.cid, size: entry.size });
     }
   }
@@ -16744,7 +17588,7 @@ function fileContent2(file) {
   return file.open();
 }
 async function publish(options) {
-  const logger = options.logger ?? silentLogger;
+  const logger2 = options.logger ?? silentLogger;
   const { signal } = options;
   const scope = options.carScope ?? "new";
   const tags = resolveTags(options);
@@ -16753,29 +17597,29 @@ async function publish(options) {
   let car;
   try {
     const input = options.image.kind === "docker" ? "image" : "image-file";
-    const archivePath = options.image.kind === "docker" ? await logger.group(`Export ${options.image.ref} from Docker`, async () => {
+    const archivePath = options.image.kind === "docker" ? await logger2.group(`Export ${options.image.ref} from Docker`, async () => {
       const img = options.image;
       return await saveDockerImage(img.ref, { run: img.run, tempDir: work, input, signal });
     }) : options.image.path;
     archive = await openImageArchive(archivePath, { input, tempDir: work, signal });
     const image = await loadImage(archive, { input, signal });
-    const name4 = resolveName(options, image);
+    const name8 = resolveName(options, image);
     const description = firstLine(options.description ?? image.labels["org.opencontainers.image.description"]);
     const platforms = image.images.map((i) => platformString(i.platform));
-    logger.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name4}:${tags.join(", ")}`);
-    const source = options.previousRoot != null ? new FirstSource(options.sources ?? []) : null;
+    logger2.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name8}:${tags.join(", ")}`);
+    const source2 = options.previousRoot != null ? new FirstSource(options.sources ?? []) : null;
     if (options.previousRoot != null && (options.sources ?? []).length === 0) {
       throw new InputError("previous-root", "a previous root was given but no block source to read it from (set gateways, a CAR or a store)");
     }
-    const known = options.previousRoot != null && source != null ? await logger.group("Read the previous registry root", async () => await previousBlobs(options.previousRoot, name4, source, { signal, logger })) : /* @__PURE__ */ new Map();
+    const known = options.previousRoot != null && source2 != null ? await logger2.group("Read the previous registry root", async () => await previousBlobs(options.previousRoot, name8, source2, { signal, logger: logger2 })) : /* @__PURE__ */ new Map();
     car = await CarFileWriter.create(options.carPath);
     const sink = new PublishSink([car, ...options.sinks ?? []]);
-    const files = tagFolderFiles(image, { name: name4, tag: tags[0] });
+    const files = tagFolderFiles(image, { name: name8, tag: tags[0] });
     const blobFiles = files.filter((f) => f.path.startsWith("blobs/sha256/"));
     const total = blobFiles.reduce((n, f) => n + f.size, 0);
     let reused = 0;
-    const blobEntries = await logger.group(`Import ${blobFiles.length} blobs (${formatBytes(total)})`, async () => {
-      const progress = new Progress(logger, "imported", total);
+    const blobEntries = await logger2.group(`Import ${blobFiles.length} blobs (${formatBytes(total)})`, async () => {
+      const progress = new Progress(logger2, "imported", total);
       const entries = [];
       for (const file of blobFiles) {
         const hex = file.path.slice("blobs/sha256/".length);
@@ -16810,13 +17654,13 @@ async function publish(options) {
     const catalogTags = [];
     for (const tag of tags) {
       const entries = [{ name: "blobs", ...blobsDir }];
-      for (const file of tagFolderFiles(image, { name: name4, tag }).filter((f) => !f.path.startsWith("blobs/"))) {
+      for (const file of tagFolderFiles(image, { name: name8, tag }).filter((f) => !f.path.startsWith("blobs/"))) {
         if (file.bytes == null) throw new Error(`${file.path} has no bytes`);
         const node = await importBytes(file.bytes, sink, { signal });
         entries.push({ name: file.path, cid: node.cid, size: node.size });
       }
       const folder = await buildDirectory(entries, sink, { signal });
-      edits.push({ path: registryPaths.tag(name4, tag), node: folder });
+      edits.push({ path: registryPaths.tag(name8, tag), node: folder });
       published.push({ tag, cid: folder.cid.toString() });
       catalogTags.push({
         tag,
@@ -16831,16 +17675,16 @@ async function publish(options) {
     if (description != null) {
       const readme = await importBytes(new TextEncoder().encode(`${description}
 `), sink, { signal });
-      edits.push({ path: registryPaths.readme(name4), node: readme });
+      edits.push({ path: registryPaths.readme(name8), node: readme });
     }
-    const previousCatalog = await readPreviousCatalog(options.previousRoot ?? null, source, { signal });
-    const catalog = updateCatalog(previousCatalog, { name: name4, description, tags: catalogTags, updated: now });
+    const previousCatalog = await readPreviousCatalog(options.previousRoot ?? null, source2, { signal });
+    const catalog = updateCatalog(previousCatalog, { name: name8, description, tags: catalogTags, updated: now });
     const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal });
     edits.push({ path: registryPaths.catalog(), node: catalogNode });
-    const root = await editTree(options.previousRoot ?? null, edits, source, sink, { signal });
-    if (scope === "full" && options.previousRoot != null && source != null) {
-      await logger.group("Copy the unchanged part of the registry into the CAR", async () => {
-        const full = new FirstSource([sink.dagPb, source]);
+    const root = await editTree(options.previousRoot ?? null, edits, source2, sink, { signal });
+    if (scope === "full" && options.previousRoot != null && source2 != null) {
+      await logger2.group("Copy the unchanged part of the registry into the CAR", async () => {
+        const full = new FirstSource([sink.dagPb, source2]);
         for await (const block of walkDag(root.cid, full, { signal, skip: (cid) => cid.code === 85 && car?.has(cid) === true })) {
           await car?.put(block.cid, block.bytes);
         }
@@ -16851,7 +17695,7 @@ async function publish(options) {
     return {
       rootCid: root.cid.toString(),
       ...options.previousRoot != null ? { previousRoot: options.previousRoot.toString() } : {},
-      name: name4,
+      name: name8,
       tags: published,
       imageCid: published[0].cid,
       digest: image.root.digest,
@@ -16868,11 +17712,11 @@ async function publish(options) {
     await rm3(work, { recursive: true, force: true });
   }
 }
-async function readPreviousCatalog(root, source, options) {
-  if (root == null || source == null) return emptyCatalog();
-  const node = await resolvePath(root, registryPaths.catalog(), source, options);
+async function readPreviousCatalog(root, source2, options) {
+  if (root == null || source2 == null) return emptyCatalog();
+  const node = await resolvePath(root, registryPaths.catalog(), source2, options);
   if (node == null) return emptyCatalog();
-  return parseCatalog(await readFileBytes(node.cid, source, { ...options, maxBytes: 64 * 1024 * 1024 }));
+  return parseCatalog(await readFileBytes(node.cid, source2, { ...options, maxBytes: 64 * 1024 * 1024 }));
 }
 function parseCid(value, input) {
   try {
@@ -16929,12 +17773,12 @@ function getMultihashLength(bytes) {
     /** @type {number} */
     import_varint2.default.decode.bytes
   );
-  const length3 = import_varint2.default.decode(bytes.subarray(import_varint2.default.decode.bytes));
+  const length4 = import_varint2.default.decode(bytes.subarray(import_varint2.default.decode.bytes));
   const lengthLength = (
     /** @type {number} */
     import_varint2.default.decode.bytes
   );
-  const mhLength = codeLength + lengthLength + length3;
+  const mhLength = codeLength + lengthLength + length4;
   return mhLength;
 }
 
@@ -17201,12 +18045,12 @@ var CarV1HeaderOrV2Pragma = {
 
 // node_modules/@ipld/car/src/decoder.js
 async function readHeader(reader, strictVersion) {
-  const length3 = decodeVarint2(await reader.upTo(8), reader);
-  if (length3 === 0) {
+  const length4 = decodeVarint2(await reader.upTo(8), reader);
+  if (length4 === 0) {
     throw new Error("Invalid CAR header (zero length)");
   }
-  const header = await reader.exactly(length3, true);
-  const block = decode10(header);
+  const header = await reader.exactly(length4, true);
+  const block = decode11(header);
   if (CarV1HeaderOrV2Pragma.toTyped(block) === void 0) {
     throw new Error("Invalid CAR header format");
   }
@@ -17228,8 +18072,8 @@ async function readHeader(reader, strictVersion) {
   return Object.assign(v1Header, v2Header);
 }
 async function readCid(reader) {
-  const first = await reader.exactly(2, false);
-  if (first[0] === CIDV0_BYTES.SHA2_256 && first[1] === CIDV0_BYTES.LENGTH) {
+  const first2 = await reader.exactly(2, false);
+  if (first2[0] === CIDV0_BYTES.SHA2_256 && first2[1] === CIDV0_BYTES.LENGTH) {
     const bytes2 = await reader.exactly(34, true);
     const multihash2 = decode4(bytes2);
     return CID.create(0, CIDV0_BYTES.DAG_PB, multihash2);
@@ -17245,14 +18089,14 @@ async function readCid(reader) {
 }
 async function readBlockHead(reader) {
   const start = reader.pos;
-  let length3 = decodeVarint2(await reader.upTo(8), reader);
-  if (length3 === 0) {
+  let length4 = decodeVarint2(await reader.upTo(8), reader);
+  if (length4 === 0) {
     throw new Error("Invalid CAR section (zero length)");
   }
-  length3 += reader.pos - start;
+  length4 += reader.pos - start;
   const cid = await readCid(reader);
-  const blockLength = length3 - Number(reader.pos - start);
-  return { cid, length: length3, blockLength };
+  const blockLength = length4 - Number(reader.pos - start);
+  return { cid, length: length4, blockLength };
 }
 
 // src/core/blocks/car-source.ts
@@ -17286,8 +18130,8 @@ var CarBlockSource = class _CarBlockSource {
       let count = 0;
       while (reader.pos < end) {
         if (++count % 4096 === 0) throwIfAborted(options?.signal);
-        const first = await reader.upTo(1);
-        if (first[0] === 0) break;
+        const first2 = await reader.upTo(1);
+        if (first2[0] === 0) break;
         let head;
         try {
           head = await readBlockHead(reader);
@@ -17318,12 +18162,12 @@ var CarBlockSource = class _CarBlockSource {
   }
   async get(cid, options) {
     throwIfAborted(options?.signal);
-    const location = this.index.get(blockKey(cid));
-    if (location == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
-    const bytes = new Uint8Array(location.length);
+    const location2 = this.index.get(blockKey(cid));
+    if (location2 == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
+    const bytes = new Uint8Array(location2.length);
     let done = 0;
     while (done < bytes.length) {
-      const { bytesRead } = await this.file.read(bytes, done, bytes.length - done, location.offset + done);
+      const { bytesRead } = await this.file.read(bytes, done, bytes.length - done, location2.offset + done);
       if (bytesRead === 0) throw new BlockNotFoundError(`Block ${cid} is truncated in ${this.label}`);
       done += bytesRead;
     }
@@ -17345,32 +18189,32 @@ var FileReader = class {
     this.file = file;
     this.size = size;
   }
-  async upTo(length3) {
-    await this.fill(length3);
+  async upTo(length4) {
+    await this.fill(length4);
     const start = this.pos - this.windowStart;
-    return this.window.subarray(start, start + length3);
+    return this.window.subarray(start, start + length4);
   }
-  async exactly(length3, seek = false) {
-    const bytes = await this.upTo(length3);
-    if (bytes.length < length3) throw new Error("Unexpected end of data");
-    if (seek) this.pos += length3;
+  async exactly(length4, seek = false) {
+    const bytes = await this.upTo(length4);
+    if (bytes.length < length4) throw new Error("Unexpected end of data");
+    if (seek) this.pos += length4;
     return bytes;
   }
-  seek(length3) {
-    this.pos += length3;
+  seek(length4) {
+    this.pos += length4;
   }
-  async fill(length3) {
+  async fill(length4) {
     const start = this.pos - this.windowStart;
-    if (start >= 0 && start + length3 <= this.window.length) return;
-    const want = Math.min(Math.max(length3, WINDOW), Math.max(0, this.size - this.pos));
-    const buffer2 = new Uint8Array(want);
+    if (start >= 0 && start + length4 <= this.window.length) return;
+    const want = Math.min(Math.max(length4, WINDOW), Math.max(0, this.size - this.pos));
+    const buffer3 = new Uint8Array(want);
     let done = 0;
     while (done < want) {
-      const { bytesRead } = await this.file.read(buffer2, done, want - done, this.pos + done);
+      const { bytesRead } = await this.file.read(buffer3, done, want - done, this.pos + done);
       if (bytesRead === 0) break;
       done += bytesRead;
     }
-    this.window = buffer2.subarray(0, done);
+    this.window = buffer3.subarray(0, done);
     this.windowStart = this.pos;
   }
 };
@@ -17380,15 +18224,15 @@ function backoffDelay(attempt, baseMs) {
   const cap = baseMs * 2 ** attempt;
   return cap / 2 + Math.random() * (cap / 2);
 }
-async function sleep(ms, signal) {
+async function sleep(ms2, signal) {
   throwIfAborted(signal);
-  await new Promise((resolve2) => {
-    const timer = setTimeout(done, ms);
+  await new Promise((resolve3) => {
+    const timer = setTimeout(done, ms2);
     signal?.addEventListener("abort", done, { once: true });
     function done() {
       clearTimeout(timer);
       signal?.removeEventListener("abort", done);
-      resolve2();
+      resolve3();
     }
   });
   throwIfAborted(signal);
@@ -17504,13 +18348,13 @@ async function readBody(response, max) {
   }
   if (response.body == null) return new Uint8Array(0);
   const chunks = [];
-  let length3 = 0;
+  let length4 = 0;
   const reader = response.body.getReader();
   for (; ; ) {
     const { done, value } = await reader.read();
     if (done) break;
-    length3 += value.byteLength;
-    if (length3 > max) {
+    length4 += value.byteLength;
+    if (length4 > max) {
       await reader.cancel().catch(() => {
       });
       throw new BodyTooLargeError(`block larger than ${max} bytes`);
@@ -17518,7 +18362,7 @@ async function readBody(response, max) {
     chunks.push(value);
   }
   if (chunks.length === 1) return chunks[0];
-  return Buffer.concat(chunks, length3);
+  return Buffer.concat(chunks, length4);
 }
 
 // src/core/sources.ts
@@ -17526,7 +18370,7 @@ function validateGatewayUrl(value, input = "gateways") {
   parseServiceUrl(value, input);
   return value.trim().replace(/\/+$/, "");
 }
-async function openSources(config, logger) {
+async function openSources(config, logger2) {
   const sources = [];
   for (const path of config.cars) {
     try {
@@ -17536,7 +18380,7 @@ async function openSources(config, logger) {
     }
   }
   if (config.gateways.length > 0) {
-    sources.push(new GatewayBlockSource(config.gateways.map((g) => validateGatewayUrl(g)), { logger }));
+    sources.push(new GatewayBlockSource(config.gateways.map((g) => validateGatewayUrl(g)), { logger: logger2 }));
   }
   return sources;
 }
@@ -17604,13 +18448,13 @@ async function writeSampleImage(dir, options) {
     let digest2 = "";
     let size = 0;
     const written = (async () => {
-      const stages = [hashing((d) => {
-        diffId = d;
+      const stages = [hashing((d3) => {
+        diffId = d3;
       })];
       if (gzip) stages.push(createGzip({ level: 1 }));
-      await pipeline2(tar, ...stages, hashing((d, s) => {
-        digest2 = d;
-        size = s;
+      await pipeline2(tar, ...stages, hashing((d3, s2) => {
+        digest2 = d3;
+        size = s2;
       }), createWriteStream2(tmp));
     })();
     for (const file of files) {
@@ -17620,8 +18464,8 @@ async function writeSampleImage(dir, options) {
         continue;
       }
       const fileSize = file.size ?? 0;
-      await new Promise((resolve2, reject) => {
-        const entry = tar.entry({ name: file.path, size: fileSize, mtime, mode: 420 }, (err) => err != null ? reject(err) : resolve2());
+      await new Promise((resolve3, reject) => {
+        const entry = tar.entry({ name: file.path, size: fileSize, mtime, mode: 420 }, (err) => err != null ? reject(err) : resolve3());
         randomStream(`${seed}/${index2}/${file.path}`, fileSize).pipe(entry);
       });
     }
@@ -17698,8 +18542,8 @@ var FsBlockStore = class {
   }
   /** The file that holds `cid`. */
   pathOf(cid) {
-    const name4 = cid.toV1().toString();
-    return join5(this.dir, name4.slice(-3, -1), name4);
+    const name8 = cid.toV1().toString();
+    return join5(this.dir, name8.slice(-3, -1), name8);
   }
   async put(cid, bytes, options) {
     throwIfAborted(options?.signal);
@@ -17770,16 +18614,13847 @@ var LocalStore = class {
   }
 };
 
+// src/core/pipeline.ts
+async function runPipeline(options) {
+  const logger2 = options.logger ?? silentLogger;
+  const { signal } = options;
+  const destinations = options.destinations ?? [];
+  const names = options.names ?? [];
+  if (destinations.length + names.length > 0) {
+    await logger2.group("Check destinations", async () => {
+      for (const d3 of destinations) await d3.preflight({ signal, logger: logger2 });
+      for (const n of names) await n.preflight({ signal, logger: logger2 });
+    });
+  }
+  const explicit = options.sources ?? [];
+  let previousRoot = options.previousRoot ?? null;
+  if (previousRoot == null && explicit.length === 0) {
+    for (const d3 of destinations) {
+      previousRoot = await d3.previousRoot?.({ signal, logger: logger2 }) ?? null;
+      if (previousRoot != null) break;
+    }
+  }
+  const sources = [...explicit, ...destinations.flatMap((d3) => d3.sources?.() ?? [])];
+  const result = await publish({ ...options, previousRoot, sources });
+  const context = { result, root: CID.parse(result.rootCid), previousRoot, signal, logger: logger2 };
+  const stored = [];
+  for (const d3 of destinations) {
+    stored.push(await logger2.group(`Store in ${d3.label}`, async () => await d3.store(context)));
+  }
+  for (const d3 of destinations) await d3.point?.(context);
+  const published = [];
+  for (const n of names) {
+    published.push(await logger2.group(`Publish ${n.label}`, async () => await n.publish(context)));
+  }
+  for (const d3 of destinations) await d3.cleanup?.(context);
+  return { ...result, destinations: stored, names: published };
+}
+
+// node_modules/uint8arrays/dist/src/to-string.node.js
+import { Buffer as Buffer5 } from "node:buffer";
+function toString2(array, encoding = "utf8") {
+  const base4 = bases_default[encoding];
+  if (base4 == null) {
+    throw new Error(`Unsupported encoding "${encoding}"`);
+  }
+  if (encoding === "utf8" || encoding === "utf-8") {
+    return Buffer5.from(array.buffer, array.byteOffset, array.byteLength).toString("utf8");
+  }
+  return base4.encoder.encode(array).substring(1);
+}
+
+// node_modules/@multiformats/multiaddr/dist/src/errors.js
+var InvalidMultiaddrError = class extends Error {
+  static name = "InvalidMultiaddrError";
+  name = "InvalidMultiaddrError";
+};
+var ValidationError = class extends Error {
+  static name = "ValidationError";
+  name = "ValidationError";
+};
+var InvalidParametersError2 = class extends Error {
+  static name = "InvalidParametersError";
+  name = "InvalidParametersError";
+};
+var UnknownProtocolError = class extends Error {
+  static name = "UnknownProtocolError";
+  name = "UnknownProtocolError";
+};
+
+// node_modules/@chainsafe/is-ip/lib/is-ip.node.js
+import { isIPv4, isIPv6, isIP as ipVersion } from "node:net";
+
+// node_modules/@multiformats/multiaddr/dist/src/constants.js
+var CODE_IP4 = 4;
+var CODE_TCP = 6;
+var CODE_UDP = 273;
+var CODE_DCCP = 33;
+var CODE_IP6 = 41;
+var CODE_IP6ZONE = 42;
+var CODE_IPCIDR = 43;
+var CODE_DNS = 53;
+var CODE_DNS4 = 54;
+var CODE_DNS6 = 55;
+var CODE_DNSADDR = 56;
+var CODE_SCTP = 132;
+var CODE_UDT = 301;
+var CODE_UTP = 302;
+var CODE_UNIX = 400;
+var CODE_P2P = 421;
+var CODE_ONION = 444;
+var CODE_ONION3 = 445;
+var CODE_GARLIC64 = 446;
+var CODE_GARLIC32 = 447;
+var CODE_TLS = 448;
+var CODE_SNI = 449;
+var CODE_NOISE = 454;
+var CODE_QUIC = 460;
+var CODE_QUIC_V1 = 461;
+var CODE_WEBTRANSPORT = 465;
+var CODE_CERTHASH = 466;
+var CODE_HTTP = 480;
+var CODE_HTTP_PATH = 481;
+var CODE_HTTPS = 443;
+var CODE_WS = 477;
+var CODE_WSS = 478;
+var CODE_P2P_WEBSOCKET_STAR = 479;
+var CODE_P2P_STARDUST = 277;
+var CODE_P2P_WEBRTC_STAR = 275;
+var CODE_P2P_WEBRTC_DIRECT = 276;
+var CODE_WEBRTC_DIRECT = 280;
+var CODE_WEBRTC = 281;
+var CODE_P2P_CIRCUIT = 290;
+var CODE_MEMORY = 777;
+
+// node_modules/@multiformats/multiaddr/dist/src/utils.js
+function bytesToString(base4) {
+  return (buf) => {
+    return toString2(buf, base4);
+  };
+}
+function stringToBytes(base4) {
+  return (buf) => {
+    return fromString2(buf, base4);
+  };
+}
+function bytes2port(buf) {
+  const view = new DataView(buf.buffer);
+  return view.getUint16(buf.byteOffset).toString();
+}
+function port2bytes(port) {
+  const buf = new ArrayBuffer(2);
+  const view = new DataView(buf);
+  view.setUint16(0, typeof port === "string" ? parseInt(port) : port);
+  return new Uint8Array(buf);
+}
+function onion2bytes(str) {
+  const addr = str.split(":");
+  if (addr.length !== 2) {
+    throw new Error(`failed to parse onion addr: ["'${addr.join('", "')}'"]' does not contain a port number`);
+  }
+  if (addr[0].length !== 16) {
+    throw new Error(`failed to parse onion addr: ${addr[0]} not a Tor onion address.`);
+  }
+  const buf = fromString2(addr[0], "base32");
+  const port = parseInt(addr[1], 10);
+  if (port < 1 || port > 65536) {
+    throw new Error("Port number is not in range(1, 65536)");
+  }
+  const portBuf = port2bytes(port);
+  return concat([buf, portBuf], buf.length + portBuf.length);
+}
+function onion32bytes(str) {
+  const addr = str.split(":");
+  if (addr.length !== 2) {
+    throw new Error(`failed to parse onion addr: ["'${addr.join('", "')}'"]' does not contain a port number`);
+  }
+  if (addr[0].length !== 56) {
+    throw new Error(`failed to parse onion addr: ${addr[0]} not a Tor onion3 address.`);
+  }
+  const buf = base32.decode(`b${addr[0]}`);
+  const port = parseInt(addr[1], 10);
+  if (port < 1 || port > 65536) {
+    throw new Error("Port number is not in range(1, 65536)");
+  }
+  const portBuf = port2bytes(port);
+  return concat([buf, portBuf], buf.length + portBuf.length);
+}
+function bytes2onion(buf) {
+  const addrBytes = buf.subarray(0, buf.length - 2);
+  const portBytes = buf.subarray(buf.length - 2);
+  const addr = toString2(addrBytes, "base32");
+  const port = bytes2port(portBytes);
+  return `${addr}:${port}`;
+}
+var ip4ToBytes = function(ip) {
+  ip = ip.toString().trim();
+  const bytes = new Uint8Array(4);
+  ip.split(/\./g).forEach((byte, index) => {
+    const value = parseInt(byte, 10);
+    if (isNaN(value) || value < 0 || value > 255) {
+      throw new InvalidMultiaddrError("Invalid byte value in IP address");
+    }
+    bytes[index] = value;
+  });
+  return bytes;
+};
+var ip6ToBytes = function(ip) {
+  let offset = 0;
+  ip = ip.toString().trim();
+  const sections = ip.split(":", 8);
+  let i;
+  for (i = 0; i < sections.length; i++) {
+    const isv4 = isIPv4(sections[i]);
+    let v4Buffer;
+    if (isv4) {
+      v4Buffer = ip4ToBytes(sections[i]);
+      sections[i] = toString2(v4Buffer.subarray(0, 2), "base16");
+    }
+    if (v4Buffer != null && ++i < 8) {
+      sections.splice(i, 0, toString2(v4Buffer.subarray(2, 4), "base16"));
+    }
+  }
+  if (sections[0] === "") {
+    while (sections.length < 8) {
+      sections.unshift("0");
+    }
+  } else if (sections[sections.length - 1] === "") {
+    while (sections.length < 8) {
+      sections.push("0");
+    }
+  } else if (sections.length < 8) {
+    for (i = 0; i < sections.length && sections[i] !== ""; i++) {
+    }
+    const argv = [i, 1];
+    for (i = 9 - sections.length; i > 0; i--) {
+      argv.push("0");
+    }
+    sections.splice.apply(sections, argv);
+  }
+  const bytes = new Uint8Array(offset + 16);
+  for (i = 0; i < sections.length; i++) {
+    if (sections[i] === "") {
+      sections[i] = "0";
+    }
+    const word = parseInt(sections[i], 16);
+    if (isNaN(word) || word < 0 || word > 65535) {
+      throw new InvalidMultiaddrError("Invalid byte value in IP address");
+    }
+    bytes[offset++] = word >> 8 & 255;
+    bytes[offset++] = word & 255;
+  }
+  return bytes;
+};
+var ip4ToString = function(buf) {
+  if (buf.byteLength !== 4) {
+    throw new InvalidMultiaddrError("IPv4 address was incorrect length");
+  }
+  const result = [];
+  for (let i = 0; i < buf.byteLength; i++) {
+    result.push(buf[i]);
+  }
+  return result.join(".");
+};
+var ip6ToString = function(buf) {
+  if (buf.byteLength !== 16) {
+    throw new InvalidMultiaddrError("IPv6 address was incorrect length");
+  }
+  const result = [];
+  for (let i = 0; i < buf.byteLength; i += 2) {
+    const byte1 = buf[i];
+    const byte2 = buf[i + 1];
+    const tuple = `${byte1.toString(16).padStart(2, "0")}${byte2.toString(16).padStart(2, "0")}`;
+    result.push(tuple);
+  }
+  const ip = result.join(":");
+  try {
+    const url = new URL(`http://[${ip}]`);
+    return url.hostname.substring(1, url.hostname.length - 1);
+  } catch {
+    throw new InvalidMultiaddrError(`Invalid IPv6 address "${ip}"`);
+  }
+};
+function ip6StringToValue(str) {
+  try {
+    const url = new URL(`http://[${str}]`);
+    return url.hostname.substring(1, url.hostname.length - 1);
+  } catch {
+    throw new InvalidMultiaddrError(`Invalid IPv6 address "${str}"`);
+  }
+}
+var decoders = Object.values(bases).map((c) => c.decoder);
+var anybaseDecoder = (function() {
+  let acc = decoders[0].or(decoders[1]);
+  decoders.slice(2).forEach((d3) => acc = acc.or(d3));
+  return acc;
+})();
+function mb2bytes(mbstr) {
+  return anybaseDecoder.decode(mbstr);
+}
+function bytes2mb(base4) {
+  return (buf) => {
+    return base4.encoder.encode(buf);
+  };
+}
+
+// node_modules/@multiformats/multiaddr/dist/src/validation.js
+function integer(value) {
+  const int = parseInt(value);
+  if (int.toString() !== value) {
+    throw new ValidationError("Value must be an integer");
+  }
+}
+function positive(value) {
+  if (value < 0) {
+    throw new ValidationError("Value must be a positive integer, or zero");
+  }
+}
+function maxValue(max) {
+  return (value) => {
+    if (value > max) {
+      throw new ValidationError(`Value must be smaller than or equal to ${max}`);
+    }
+  };
+}
+function validate2(...funcs) {
+  return (value) => {
+    for (const fn of funcs) {
+      fn(value);
+    }
+  };
+}
+var validatePort = validate2(integer, positive, maxValue(65535));
+
+// node_modules/@multiformats/multiaddr/dist/src/registry.js
+var V = -1;
+var Registry = class {
+  protocolsByCode = /* @__PURE__ */ new Map();
+  protocolsByName = /* @__PURE__ */ new Map();
+  getProtocol(key) {
+    let codec;
+    if (typeof key === "string") {
+      codec = this.protocolsByName.get(key);
+    } else {
+      codec = this.protocolsByCode.get(key);
+    }
+    if (codec == null) {
+      throw new UnknownProtocolError(`Protocol ${key} was unknown`);
+    }
+    return codec;
+  }
+  addProtocol(codec) {
+    this.protocolsByCode.set(codec.code, codec);
+    this.protocolsByName.set(codec.name, codec);
+    codec.aliases?.forEach((alias) => {
+      this.protocolsByName.set(alias, codec);
+    });
+  }
+  removeProtocol(code8) {
+    const codec = this.protocolsByCode.get(code8);
+    if (codec == null) {
+      return;
+    }
+    this.protocolsByCode.delete(codec.code);
+    this.protocolsByName.delete(codec.name);
+    codec.aliases?.forEach((alias) => {
+      this.protocolsByName.delete(alias);
+    });
+  }
+};
+var registry = new Registry();
+var codecs2 = [{
+  code: CODE_IP4,
+  name: "ip4",
+  size: 32,
+  valueToBytes: ip4ToBytes,
+  bytesToValue: ip4ToString,
+  validate: (value) => {
+    if (!isIPv4(value)) {
+      throw new ValidationError(`Invalid IPv4 address "${value}"`);
+    }
+  }
+}, {
+  code: CODE_TCP,
+  name: "tcp",
+  size: 16,
+  valueToBytes: port2bytes,
+  bytesToValue: bytes2port,
+  validate: validatePort
+}, {
+  code: CODE_UDP,
+  name: "udp",
+  size: 16,
+  valueToBytes: port2bytes,
+  bytesToValue: bytes2port,
+  validate: validatePort
+}, {
+  code: CODE_DCCP,
+  name: "dccp",
+  size: 16,
+  valueToBytes: port2bytes,
+  bytesToValue: bytes2port,
+  validate: validatePort
+}, {
+  code: CODE_IP6,
+  name: "ip6",
+  size: 128,
+  valueToBytes: ip6ToBytes,
+  bytesToValue: ip6ToString,
+  stringToValue: ip6StringToValue,
+  validate: (value) => {
+    if (!isIPv6(value)) {
+      throw new ValidationError(`Invalid IPv6 address "${value}"`);
+    }
+  }
+}, {
+  code: CODE_IP6ZONE,
+  name: "ip6zone",
+  size: V
+}, {
+  code: CODE_IPCIDR,
+  name: "ipcidr",
+  size: 8,
+  bytesToValue: bytesToString("base10"),
+  valueToBytes: stringToBytes("base10")
+}, {
+  code: CODE_DNS,
+  name: "dns",
+  size: V
+}, {
+  code: CODE_DNS4,
+  name: "dns4",
+  size: V
+}, {
+  code: CODE_DNS6,
+  name: "dns6",
+  size: V
+}, {
+  code: CODE_DNSADDR,
+  name: "dnsaddr",
+  size: V
+}, {
+  code: CODE_SCTP,
+  name: "sctp",
+  size: 16,
+  valueToBytes: port2bytes,
+  bytesToValue: bytes2port,
+  validate: validatePort
+}, {
+  code: CODE_UDT,
+  name: "udt"
+}, {
+  code: CODE_UTP,
+  name: "utp"
+}, {
+  code: CODE_UNIX,
+  name: "unix",
+  size: V,
+  stringToValue: (str) => decodeURIComponent(str),
+  valueToString: (val) => encodeURIComponent(val)
+}, {
+  code: CODE_P2P,
+  name: "p2p",
+  aliases: ["ipfs"],
+  size: V,
+  bytesToValue: bytesToString("base58btc"),
+  valueToBytes: (val) => {
+    if (val.startsWith("Q") || val.startsWith("1")) {
+      return stringToBytes("base58btc")(val);
+    }
+    return CID.parse(val).multihash.bytes;
+  }
+}, {
+  code: CODE_ONION,
+  name: "onion",
+  size: 96,
+  bytesToValue: bytes2onion,
+  valueToBytes: onion2bytes
+}, {
+  code: CODE_ONION3,
+  name: "onion3",
+  size: 296,
+  bytesToValue: bytes2onion,
+  valueToBytes: onion32bytes
+}, {
+  code: CODE_GARLIC64,
+  name: "garlic64",
+  size: V
+}, {
+  code: CODE_GARLIC32,
+  name: "garlic32",
+  size: V
+}, {
+  code: CODE_TLS,
+  name: "tls"
+}, {
+  code: CODE_SNI,
+  name: "sni",
+  size: V
+}, {
+  code: CODE_NOISE,
+  name: "noise"
+}, {
+  code: CODE_QUIC,
+  name: "quic"
+}, {
+  code: CODE_QUIC_V1,
+  name: "quic-v1"
+}, {
+  code: CODE_WEBTRANSPORT,
+  name: "webtransport"
+}, {
+  code: CODE_CERTHASH,
+  name: "certhash",
+  size: V,
+  bytesToValue: bytes2mb(base64url),
+  valueToBytes: mb2bytes
+}, {
+  code: CODE_HTTP,
+  name: "http"
+}, {
+  code: CODE_HTTP_PATH,
+  name: "http-path",
+  size: V,
+  stringToValue: (str) => `/${decodeURIComponent(str)}`,
+  valueToString: (val) => encodeURIComponent(val.substring(1))
+}, {
+  code: CODE_HTTPS,
+  name: "https"
+}, {
+  code: CODE_WS,
+  name: "ws"
+}, {
+  code: CODE_WSS,
+  name: "wss"
+}, {
+  code: CODE_P2P_WEBSOCKET_STAR,
+  name: "p2p-websocket-star"
+}, {
+  code: CODE_P2P_STARDUST,
+  name: "p2p-stardust"
+}, {
+  code: CODE_P2P_WEBRTC_STAR,
+  name: "p2p-webrtc-star"
+}, {
+  code: CODE_P2P_WEBRTC_DIRECT,
+  name: "p2p-webrtc-direct"
+}, {
+  code: CODE_WEBRTC_DIRECT,
+  name: "webrtc-direct"
+}, {
+  code: CODE_WEBRTC,
+  name: "webrtc"
+}, {
+  code: CODE_P2P_CIRCUIT,
+  name: "p2p-circuit"
+}, {
+  code: CODE_MEMORY,
+  name: "memory",
+  size: V
+}];
+codecs2.forEach((codec) => {
+  registry.addProtocol(codec);
+});
+
+// node_modules/@multiformats/multiaddr/dist/src/components.js
+function bytesToComponents(bytes) {
+  const components = [];
+  let i = 0;
+  while (i < bytes.length) {
+    const code8 = decode6(bytes, i);
+    const codec = registry.getProtocol(code8);
+    const codeLength = encodingLength2(code8);
+    const size = sizeForAddr(codec, bytes, i + codeLength);
+    let sizeLength = 0;
+    if (size > 0 && codec.size === V) {
+      sizeLength = encodingLength2(size);
+    }
+    const componentLength = codeLength + sizeLength + size;
+    const component = {
+      code: code8,
+      name: codec.name,
+      bytes: withArrayBuffer(bytes.subarray(i, i + componentLength))
+    };
+    if (size > 0) {
+      const valueOffset = i + codeLength + sizeLength;
+      const valueBytes = bytes.subarray(valueOffset, valueOffset + size);
+      component.value = codec.bytesToValue?.(valueBytes) ?? toString2(valueBytes);
+    }
+    components.push(component);
+    i += componentLength;
+  }
+  return components;
+}
+function componentsToBytes(components) {
+  let length4 = 0;
+  const bytes = [];
+  for (const component of components) {
+    if (component.bytes == null) {
+      const codec = registry.getProtocol(component.code);
+      const codecLength = encodingLength2(component.code);
+      let valueBytes;
+      let valueLength = 0;
+      let valueLengthLength = 0;
+      if (component.value != null) {
+        valueBytes = codec.valueToBytes?.(component.value) ?? fromString2(component.value);
+        valueLength = valueBytes.byteLength;
+        if (codec.size === V) {
+          valueLengthLength = encodingLength2(valueLength);
+        }
+      }
+      const bytes2 = new Uint8Array(codecLength + valueLengthLength + valueLength);
+      let offset = 0;
+      encodeUint8Array(component.code, bytes2, offset);
+      offset += codecLength;
+      if (valueBytes != null) {
+        if (codec.size === V) {
+          encodeUint8Array(valueLength, bytes2, offset);
+          offset += valueLengthLength;
+        }
+        bytes2.set(valueBytes, offset);
+      }
+      component.bytes = bytes2;
+    }
+    bytes.push(component.bytes);
+    length4 += component.bytes.byteLength;
+  }
+  return concat(bytes, length4);
+}
+function stringToComponents(string2) {
+  if (string2.charAt(0) !== "/") {
+    throw new InvalidMultiaddrError('String multiaddr must start with "/"');
+  }
+  const components = [];
+  let collecting = "protocol";
+  let value = "";
+  let protocol = "";
+  for (let i = 1; i < string2.length; i++) {
+    const char = string2.charAt(i);
+    if (char !== "/") {
+      if (collecting === "protocol") {
+        protocol += string2.charAt(i);
+      } else {
+        value += string2.charAt(i);
+      }
+    }
+    const ended = i === string2.length - 1;
+    if (char === "/" || ended) {
+      const codec = registry.getProtocol(protocol);
+      if (collecting === "protocol") {
+        if (codec.size == null || codec.size === 0) {
+          components.push({
+            code: codec.code,
+            name: codec.name
+          });
+          value = "";
+          protocol = "";
+          collecting = "protocol";
+          continue;
+        } else if (ended) {
+          throw new InvalidMultiaddrError(`Component ${protocol} was missing value`);
+        }
+        collecting = "value";
+      } else if (collecting === "value") {
+        const component = {
+          code: codec.code,
+          name: codec.name
+        };
+        if (codec.size != null && codec.size !== 0) {
+          if (value === "") {
+            throw new InvalidMultiaddrError(`Component ${protocol} was missing value`);
+          }
+          component.value = codec.stringToValue?.(value) ?? value;
+        }
+        components.push(component);
+        value = "";
+        protocol = "";
+        collecting = "protocol";
+      }
+    }
+  }
+  if (protocol !== "" && value !== "") {
+    throw new InvalidMultiaddrError("Incomplete multiaddr");
+  }
+  return components;
+}
+function componentsToString(components) {
+  return `/${components.flatMap((component) => {
+    if (component.value == null) {
+      return component.name;
+    }
+    const codec = registry.getProtocol(component.code);
+    if (codec == null) {
+      throw new InvalidMultiaddrError(`Unknown protocol code ${component.code}`);
+    }
+    return [
+      component.name,
+      codec.valueToString?.(component.value) ?? component.value
+    ];
+  }).join("/")}`;
+}
+function sizeForAddr(codec, bytes, offset) {
+  if (codec.size == null || codec.size === 0) {
+    return 0;
+  }
+  if (codec.size > 0) {
+    return codec.size / 8;
+  }
+  return decode6(bytes, offset);
+}
+
+// node_modules/@multiformats/multiaddr/dist/src/multiaddr.js
+var inspect = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom");
+var symbol2 = /* @__PURE__ */ Symbol.for("@multiformats/multiaddr");
+function toComponents(addr) {
+  if (addr == null) {
+    addr = "/";
+  }
+  if (isMultiaddr(addr)) {
+    return addr.getComponents();
+  }
+  if (addr instanceof Uint8Array) {
+    return bytesToComponents(addr);
+  }
+  if (typeof addr === "string") {
+    addr = addr.replace(/\/(\/)+/, "/").replace(/(\/)+$/, "");
+    if (addr === "") {
+      addr = "/";
+    }
+    return stringToComponents(addr);
+  }
+  if (Array.isArray(addr)) {
+    return addr;
+  }
+  throw new InvalidMultiaddrError("Must be a string, Uint8Array, Component[], or another Multiaddr");
+}
+var Multiaddr = class _Multiaddr {
+  [symbol2] = true;
+  #components;
+  // cache string representation
+  #string;
+  // cache byte representation
+  #bytes;
+  constructor(addr = "/", options = {}) {
+    this.#components = toComponents(addr);
+    if (options.validate !== false) {
+      validate3(this);
+    }
+  }
+  get bytes() {
+    if (this.#bytes == null) {
+      this.#bytes = componentsToBytes(this.#components);
+    }
+    return this.#bytes;
+  }
+  toString() {
+    if (this.#string == null) {
+      this.#string = componentsToString(this.#components);
+    }
+    return this.#string;
+  }
+  toJSON() {
+    return this.toString();
+  }
+  getComponents() {
+    return [
+      ...this.#components.map((c) => ({ ...c }))
+    ];
+  }
+  encapsulate(addr) {
+    const ma = new _Multiaddr(addr);
+    return new _Multiaddr([
+      ...this.#components,
+      ...ma.getComponents()
+    ], {
+      validate: false
+    });
+  }
+  decapsulate(addr) {
+    const addrString = addr.toString();
+    const s2 = this.toString();
+    const i = s2.lastIndexOf(addrString);
+    if (i < 0) {
+      throw new InvalidParametersError2(`Address ${this.toString()} does not contain subaddress: ${addrString}`);
+    }
+    return new _Multiaddr(s2.slice(0, i), {
+      validate: false
+    });
+  }
+  decapsulateCode(code8) {
+    let index;
+    for (let i = this.#components.length - 1; i > -1; i--) {
+      if (this.#components[i].code === code8) {
+        index = i;
+        break;
+      }
+    }
+    return new _Multiaddr(this.#components.slice(0, index), {
+      validate: false
+    });
+  }
+  equals(addr) {
+    return equals3(this.bytes, addr.bytes);
+  }
+  /**
+   * Returns Multiaddr as a human-readable string
+   * https://nodejs.org/api/util.html#utilinspectcustom
+   *
+   * @example
+   * ```js
+   * import { multiaddr } from '@multiformats/multiaddr'
+   *
+   * console.info(multiaddr('/ip4/127.0.0.1/tcp/4001'))
+   * // 'Multiaddr(/ip4/127.0.0.1/tcp/4001)'
+   * ```
+   */
+  [inspect]() {
+    return `Multiaddr(${this.toString()})`;
+  }
+};
+function validate3(addr) {
+  addr.getComponents().forEach((component) => {
+    const codec = registry.getProtocol(component.code);
+    if (component.value == null) {
+      return;
+    }
+    codec.validate?.(component.value);
+  });
+}
+
+// node_modules/@multiformats/multiaddr/dist/src/index.js
+function isMultiaddr(value) {
+  return Boolean(value?.[symbol2]);
+}
+function multiaddr(addr) {
+  return new Multiaddr(addr);
+}
+
+// node_modules/dag-jose/lib/index.js
+var lib_exports = {};
+__export(lib_exports, {
+  code: () => code7,
+  decode: () => decode22,
+  encode: () => encode18,
+  name: () => name7,
+  toGeneral: () => toGeneral
+});
+
+// node_modules/dag-jose/node_modules/multiformats/dist/src/bytes.js
+var empty2 = new Uint8Array(0);
+function equals4(aa, bb) {
+  if (aa === bb)
+    return true;
+  if (aa.byteLength !== bb.byteLength) {
+    return false;
+  }
+  for (let ii = 0; ii < aa.byteLength; ii++) {
+    if (aa[ii] !== bb[ii]) {
+      return false;
+    }
+  }
+  return true;
+}
+function coerce2(o) {
+  if (o instanceof Uint8Array && o.constructor.name === "Uint8Array")
+    return o;
+  if (o instanceof ArrayBuffer)
+    return new Uint8Array(o);
+  if (ArrayBuffer.isView(o)) {
+    return new Uint8Array(o.buffer, o.byteOffset, o.byteLength);
+  }
+  throw new Error("Unknown type, must be binary type");
+}
+
+// node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/base-x.js
+function base3(ALPHABET, name8) {
+  if (ALPHABET.length >= 255) {
+    throw new TypeError("Alphabet too long");
+  }
+  var BASE_MAP = new Uint8Array(256);
+  for (var j = 0; j < BASE_MAP.length; j++) {
+    BASE_MAP[j] = 255;
+  }
+  for (var i = 0; i < ALPHABET.length; i++) {
+    var x = ALPHABET.charAt(i);
+    var xc = x.charCodeAt(0);
+    if (BASE_MAP[xc] !== 255) {
+      throw new TypeError(x + " is ambiguous");
+    }
+    BASE_MAP[xc] = i;
+  }
+  var BASE = ALPHABET.length;
+  var LEADER = ALPHABET.charAt(0);
+  var FACTOR = Math.log(BASE) / Math.log(256);
+  var iFACTOR = Math.log(256) / Math.log(BASE);
+  function encode19(source2) {
+    if (source2 instanceof Uint8Array)
+      ;
+    else if (ArrayBuffer.isView(source2)) {
+      source2 = new Uint8Array(source2.buffer, source2.byteOffset, source2.byteLength);
+    } else if (Array.isArray(source2)) {
+      source2 = Uint8Array.from(source2);
+    }
+    if (!(source2 instanceof Uint8Array)) {
+      throw new TypeError("Expected Uint8Array");
+    }
+    if (source2.length === 0) {
+      return "";
+    }
+    var zeroes = 0;
+    var length4 = 0;
+    var pbegin = 0;
+    var pend = source2.length;
+    while (pbegin !== pend && source2[pbegin] === 0) {
+      pbegin++;
+      zeroes++;
+    }
+    var size = (pend - pbegin) * iFACTOR + 1 >>> 0;
+    var b58 = new Uint8Array(size);
+    while (pbegin !== pend) {
+      var carry = source2[pbegin];
+      var i2 = 0;
+      for (var it1 = size - 1; (carry !== 0 || i2 < length4) && it1 !== -1; it1--, i2++) {
+        carry += 256 * b58[it1] >>> 0;
+        b58[it1] = carry % BASE >>> 0;
+        carry = carry / BASE >>> 0;
+      }
+      if (carry !== 0) {
+        throw new Error("Non-zero carry");
+      }
+      length4 = i2;
+      pbegin++;
+    }
+    var it2 = size - length4;
+    while (it2 !== size && b58[it2] === 0) {
+      it2++;
+    }
+    var str = LEADER.repeat(zeroes);
+    for (; it2 < size; ++it2) {
+      str += ALPHABET.charAt(b58[it2]);
+    }
+    return str;
+  }
+  function decodeUnsafe(source2) {
+    if (typeof source2 !== "string") {
+      throw new TypeError("Expected String");
+    }
+    if (source2.length === 0) {
+      return new Uint8Array();
+    }
+    var psz = 0;
+    if (source2[psz] === " ") {
+      return;
+    }
+    var zeroes = 0;
+    var length4 = 0;
+    while (source2[psz] === LEADER) {
+      zeroes++;
+      psz++;
+    }
+    var size = (source2.length - psz) * FACTOR + 1 >>> 0;
+    var b256 = new Uint8Array(size);
+    while (source2[psz]) {
+      var carry = BASE_MAP[source2.charCodeAt(psz)];
+      if (carry === 255) {
+        return;
+      }
+      var i2 = 0;
+      for (var it3 = size - 1; (carry !== 0 || i2 < length4) && it3 !== -1; it3--, i2++) {
+        carry += BASE * b256[it3] >>> 0;
+        b256[it3] = carry % 256 >>> 0;
+        carry = carry / 256 >>> 0;
+      }
+      if (carry !== 0) {
+        throw new Error("Non-zero carry");
+      }
+      length4 = i2;
+      psz++;
+    }
+    if (source2[psz] === " ") {
+      return;
+    }
+    var it4 = size - length4;
+    while (it4 !== size && b256[it4] === 0) {
+      it4++;
+    }
+    var vch = new Uint8Array(zeroes + (size - it4));
+    var j2 = zeroes;
+    while (it4 !== size) {
+      vch[j2++] = b256[it4++];
+    }
+    return vch;
+  }
+  function decode23(string2) {
+    var buffer3 = decodeUnsafe(string2);
+    if (buffer3) {
+      return buffer3;
+    }
+    throw new Error(`Non-${name8} character`);
+  }
+  return {
+    encode: encode19,
+    decodeUnsafe,
+    decode: decode23
+  };
+}
+var src2 = base3;
+var _brrp__multiformats_scope_baseX2 = src2;
+var base_x_default2 = _brrp__multiformats_scope_baseX2;
+
+// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base.js
+var Encoder2 = class {
+  name;
+  prefix;
+  baseEncode;
+  constructor(name8, prefix, baseEncode) {
+    this.name = name8;
+    this.prefix = prefix;
+    this.baseEncode = baseEncode;
+  }
+  encode(bytes) {
+    if (bytes instanceof Uint8Array) {
+      return `${this.prefix}${this.baseEncode(bytes)}`;
+    } else {
+      throw Error("Unknown type, must be binary type");
+    }
+  }
+};
+var Decoder2 = class {
+  name;
+  prefix;
+  baseDecode;
+  prefixCodePoint;
+  constructor(name8, prefix, baseDecode) {
+    this.name = name8;
+    this.prefix = prefix;
+    if (prefix.codePointAt(0) === void 0) {
+      throw new Error("Invalid prefix character");
+    }
+    this.prefixCodePoint = prefix.codePointAt(0);
+    this.baseDecode = baseDecode;
+  }
+  decode(text) {
+    if (typeof text === "string") {
+      if (text.codePointAt(0) !== this.prefixCodePoint) {
+        throw Error(`Unable to decode multibase string ${JSON.stringify(text)}, ${this.name} decoder only supports inputs prefixed with ${this.prefix}`);
+      }
+      return this.baseDecode(text.slice(this.prefix.length));
+    } else {
+      throw Error("Can only multibase decode strings");
+    }
+  }
+  or(decoder) {
+    return or2(this, decoder);
+  }
+};
+var ComposedDecoder2 = class {
+  decoders;
+  constructor(decoders3) {
+    this.decoders = decoders3;
+  }
+  or(decoder) {
+    return or2(this, decoder);
+  }
+  decode(input) {
+    const prefix = input[0];
+    const decoder = this.decoders[prefix];
+    if (decoder != null) {
+      return decoder.decode(input);
+    } else {
+      throw RangeError(`Unable to decode multibase string ${JSON.stringify(input)}, only inputs prefixed with ${Object.keys(this.decoders)} are supported`);
+    }
+  }
+};
+function or2(left, right) {
+  return new ComposedDecoder2({
+    ...left.decoders ?? { [left.prefix]: left },
+    ...right.decoders ?? { [right.prefix]: right }
+  });
+}
+var Codec2 = class {
+  name;
+  prefix;
+  baseEncode;
+  baseDecode;
+  encoder;
+  decoder;
+  constructor(name8, prefix, baseEncode, baseDecode) {
+    this.name = name8;
+    this.prefix = prefix;
+    this.baseEncode = baseEncode;
+    this.baseDecode = baseDecode;
+    this.encoder = new Encoder2(name8, prefix, baseEncode);
+    this.decoder = new Decoder2(name8, prefix, baseDecode);
+  }
+  encode(input) {
+    return this.encoder.encode(input);
+  }
+  decode(input) {
+    return this.decoder.decode(input);
+  }
+};
+function from3({ name: name8, prefix, encode: encode19, decode: decode23 }) {
+  return new Codec2(name8, prefix, encode19, decode23);
+}
+function baseX2({ name: name8, prefix, alphabet: alphabet2 }) {
+  const { encode: encode19, decode: decode23 } = base_x_default2(alphabet2, name8);
+  return from3({
+    prefix,
+    name: name8,
+    encode: encode19,
+    decode: (text) => coerce2(decode23(text))
+  });
+}
+function decode14(string2, alphabet2, bitsPerChar, name8) {
+  const codes = {};
+  for (let i = 0; i < alphabet2.length; ++i) {
+    codes[alphabet2[i]] = i;
+  }
+  let end = string2.length;
+  while (string2[end - 1] === "=") {
+    --end;
+  }
+  const out = new Uint8Array(end * bitsPerChar / 8 | 0);
+  let bits = 0;
+  let buffer3 = 0;
+  let written = 0;
+  for (let i = 0; i < end; ++i) {
+    const value = codes[string2[i]];
+    if (value === void 0) {
+      throw new SyntaxError(`Non-${name8} character`);
+    }
+    buffer3 = buffer3 << bitsPerChar | value;
+    bits += bitsPerChar;
+    if (bits >= 8) {
+      bits -= 8;
+      out[written++] = 255 & buffer3 >> bits;
+    }
+  }
+  if (bits >= bitsPerChar || (255 & buffer3 << 8 - bits) !== 0) {
+    throw new SyntaxError("Unexpected end of data");
+  }
+  return out;
+}
+function encode12(data, alphabet2, bitsPerChar) {
+  const pad = alphabet2[alphabet2.length - 1] === "=";
+  const mask = (1 << bitsPerChar) - 1;
+  let out = "";
+  let bits = 0;
+  let buffer3 = 0;
+  for (let i = 0; i < data.length; ++i) {
+    buffer3 = buffer3 << 8 | data[i];
+    bits += 8;
+    while (bits > bitsPerChar) {
+      bits -= bitsPerChar;
+      out += alphabet2[mask & buffer3 >> bits];
+    }
+  }
+  if (bits !== 0) {
+    out += alphabet2[mask & buffer3 << bitsPerChar - bits];
+  }
+  if (pad) {
+    while ((out.length * bitsPerChar & 7) !== 0) {
+      out += "=";
+    }
+  }
+  return out;
+}
+function rfc46482({ name: name8, prefix, bitsPerChar, alphabet: alphabet2 }) {
+  return from3({
+    prefix,
+    name: name8,
+    encode(input) {
+      return encode12(input, alphabet2, bitsPerChar);
+    },
+    decode(input) {
+      return decode14(input, alphabet2, bitsPerChar, name8);
+    }
+  });
+}
+
+// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base64.js
+var base642 = rfc46482({
+  prefix: "m",
+  name: "base64",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+  bitsPerChar: 6
+});
+var base64pad2 = rfc46482({
+  prefix: "M",
+  name: "base64pad",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=",
+  bitsPerChar: 6
+});
+var base64url2 = rfc46482({
+  prefix: "u",
+  name: "base64url",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+  bitsPerChar: 6
+});
+var base64urlpad2 = rfc46482({
+  prefix: "U",
+  name: "base64urlpad",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=",
+  bitsPerChar: 6
+});
+
+// node_modules/dag-jose/lib/utils.js
+function toBase64url(b) {
+  return base64url2.encode(b).slice(1);
+}
+function fromBase64url(s2) {
+  return base64url2.decode(`u${s2}`);
+}
+
+// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base32.js
+var base322 = rfc46482({
+  prefix: "b",
+  name: "base32",
+  alphabet: "abcdefghijklmnopqrstuvwxyz234567",
+  bitsPerChar: 5
+});
+var base32upper2 = rfc46482({
+  prefix: "B",
+  name: "base32upper",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+  bitsPerChar: 5
+});
+var base32pad2 = rfc46482({
+  prefix: "c",
+  name: "base32pad",
+  alphabet: "abcdefghijklmnopqrstuvwxyz234567=",
+  bitsPerChar: 5
+});
+var base32padupper2 = rfc46482({
+  prefix: "C",
+  name: "base32padupper",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567=",
+  bitsPerChar: 5
+});
+var base32hex2 = rfc46482({
+  prefix: "v",
+  name: "base32hex",
+  alphabet: "0123456789abcdefghijklmnopqrstuv",
+  bitsPerChar: 5
+});
+var base32hexupper2 = rfc46482({
+  prefix: "V",
+  name: "base32hexupper",
+  alphabet: "0123456789ABCDEFGHIJKLMNOPQRSTUV",
+  bitsPerChar: 5
+});
+var base32hexpad2 = rfc46482({
+  prefix: "t",
+  name: "base32hexpad",
+  alphabet: "0123456789abcdefghijklmnopqrstuv=",
+  bitsPerChar: 5
+});
+var base32hexpadupper2 = rfc46482({
+  prefix: "T",
+  name: "base32hexpadupper",
+  alphabet: "0123456789ABCDEFGHIJKLMNOPQRSTUV=",
+  bitsPerChar: 5
+});
+var base32z2 = rfc46482({
+  prefix: "h",
+  name: "base32z",
+  alphabet: "ybndrfg8ejkmcpqxot1uwisza345h769",
+  bitsPerChar: 5
+});
+
+// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base58.js
+var base58btc2 = baseX2({
+  name: "base58btc",
+  prefix: "z",
+  alphabet: "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+});
+var base58flickr2 = baseX2({
+  name: "base58flickr",
+  prefix: "Z",
+  alphabet: "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+});
+
+// node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/varint.js
+var encode_12 = encode13;
+var MSB3 = 128;
+var REST3 = 127;
+var MSBALL2 = ~REST3;
+var INT2 = Math.pow(2, 31);
+function encode13(num, out, offset) {
+  out = out || [];
+  offset = offset || 0;
+  var oldOffset = offset;
+  while (num >= INT2) {
+    out[offset++] = num & 255 | MSB3;
+    num /= 128;
+  }
+  while (num & MSBALL2) {
+    out[offset++] = num & 255 | MSB3;
+    num >>>= 7;
+  }
+  out[offset] = num | 0;
+  encode13.bytes = offset - oldOffset + 1;
+  return out;
+}
+var decode15 = read3;
+var MSB$12 = 128;
+var REST$12 = 127;
+function read3(buf, offset) {
+  var res = 0, offset = offset || 0, shift = 0, counter = offset, b, l = buf.length;
+  do {
+    if (counter >= l) {
+      read3.bytes = 0;
+      throw new RangeError("Could not decode varint");
+    }
+    b = buf[counter++];
+    res += shift < 28 ? (b & REST$12) << shift : (b & REST$12) * Math.pow(2, shift);
+    shift += 7;
+  } while (b >= MSB$12);
+  read3.bytes = counter - offset;
+  return res;
+}
+var N13 = Math.pow(2, 7);
+var N23 = Math.pow(2, 14);
+var N33 = Math.pow(2, 21);
+var N43 = Math.pow(2, 28);
+var N53 = Math.pow(2, 35);
+var N63 = Math.pow(2, 42);
+var N73 = Math.pow(2, 49);
+var N82 = Math.pow(2, 56);
+var N92 = Math.pow(2, 63);
+var length3 = function(value) {
+  return value < N13 ? 1 : value < N23 ? 2 : value < N33 ? 3 : value < N43 ? 4 : value < N53 ? 5 : value < N63 ? 6 : value < N73 ? 7 : value < N82 ? 8 : value < N92 ? 9 : 10;
+};
+var varint3 = {
+  encode: encode_12,
+  decode: decode15,
+  encodingLength: length3
+};
+var _brrp_varint2 = varint3;
+var varint_default2 = _brrp_varint2;
+
+// node_modules/dag-jose/node_modules/multiformats/dist/src/varint.js
+function decode16(data, offset = 0) {
+  const code8 = varint_default2.decode(data, offset);
+  return [code8, varint_default2.decode.bytes];
+}
+function encodeTo2(int, target, offset = 0) {
+  varint_default2.encode(int, target, offset);
+  return target;
+}
+function encodingLength3(int) {
+  return varint_default2.encodingLength(int);
+}
+
+// node_modules/dag-jose/node_modules/multiformats/dist/src/hashes/digest.js
+function create2(code8, digest2) {
+  const size = digest2.byteLength;
+  const sizeOffset = encodingLength3(code8);
+  const digestOffset = sizeOffset + encodingLength3(size);
+  const bytes = new Uint8Array(digestOffset + size);
+  encodeTo2(code8, bytes, 0);
+  encodeTo2(size, bytes, sizeOffset);
+  bytes.set(digest2, digestOffset);
+  return new Digest2(code8, size, digest2, bytes);
+}
+function decode17(multihash) {
+  const bytes = coerce2(multihash);
+  const [code8, sizeOffset] = decode16(bytes);
+  const [size, digestOffset] = decode16(bytes.subarray(sizeOffset));
+  const digest2 = bytes.subarray(sizeOffset + digestOffset);
+  if (digest2.byteLength !== size) {
+    throw new Error("Incorrect length");
+  }
+  return new Digest2(code8, size, digest2, bytes);
+}
+function equals5(a, b) {
+  if (a === b) {
+    return true;
+  } else {
+    const data = b;
+    return a.code === data.code && a.size === data.size && data.bytes instanceof Uint8Array && equals4(a.bytes, data.bytes);
+  }
+}
+var Digest2 = class {
+  code;
+  size;
+  digest;
+  bytes;
+  /**
+   * Creates a multihash digest.
+   */
+  constructor(code8, size, digest2, bytes) {
+    this.code = code8;
+    this.size = size;
+    this.digest = digest2;
+    this.bytes = bytes;
+  }
+};
+
+// node_modules/dag-jose/node_modules/multiformats/dist/src/cid.js
+function format3(link, base4) {
+  const { bytes, version: version2 } = link;
+  switch (version2) {
+    case 0:
+      return toStringV02(bytes, baseCache2(link), base4 ?? base58btc2.encoder);
+    default:
+      return toStringV12(bytes, baseCache2(link), base4 ?? base322.encoder);
+  }
+}
+var cache2 = /* @__PURE__ */ new WeakMap();
+function baseCache2(cid) {
+  const baseCache3 = cache2.get(cid);
+  if (baseCache3 == null) {
+    const baseCache4 = /* @__PURE__ */ new Map();
+    cache2.set(cid, baseCache4);
+    return baseCache4;
+  }
+  return baseCache3;
+}
+var CID2 = class _CID {
+  code;
+  version;
+  multihash;
+  bytes;
+  "/";
+  /**
+   * @param version - Version of the CID
+   * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
+   * @param multihash - (Multi)hash of the of the content.
+   */
+  constructor(version2, code8, multihash, bytes) {
+    this.code = code8;
+    this.version = version2;
+    this.multihash = multihash;
+    this.bytes = bytes;
+    this["/"] = bytes;
+  }
+  /**
+   * Signalling `cid.asCID === cid` has been replaced with `cid['/'] === cid.bytes`
+   * please either use `CID.asCID(cid)` or switch to new signalling mechanism
+   *
+   * @deprecated
+   */
+  get asCID() {
+    return this;
+  }
+  // ArrayBufferView
+  get byteOffset() {
+    return this.bytes.byteOffset;
+  }
+  // ArrayBufferView
+  get byteLength() {
+    return this.bytes.byteLength;
+  }
+  toV0() {
+    switch (this.version) {
+      case 0: {
+        return this;
+      }
+      case 1: {
+        const { code: code8, multihash } = this;
+        if (code8 !== DAG_PB_CODE2) {
+          throw new Error("Cannot convert a non dag-pb CID to CIDv0");
+        }
+        if (multihash.code !== SHA_256_CODE2) {
+          throw new Error("Cannot convert non sha2-256 multihash CID to CIDv0");
+        }
+        return _CID.createV0(multihash);
+      }
+      default: {
+        throw Error(`Can not convert CID version ${this.version} to version 0. This is a bug please report`);
+      }
+    }
+  }
+  toV1() {
+    switch (this.version) {
+      case 0: {
+        const { code: code8, digest: digest2 } = this.multihash;
+        const multihash = create2(code8, digest2);
+        return _CID.createV1(this.code, multihash);
+      }
+      case 1: {
+        return this;
+      }
+      default: {
+        throw Error(`Can not convert CID version ${this.version} to version 1. This is a bug please report`);
+      }
+    }
+  }
+  equals(other) {
+    return _CID.equals(this, other);
+  }
+  static equals(self2, other) {
+    const unknown = other;
+    return unknown != null && self2.code === unknown.code && self2.version === unknown.version && equals5(self2.multihash, unknown.multihash);
+  }
+  toString(base4) {
+    return format3(this, base4);
+  }
+  toJSON() {
+    return { "/": format3(this) };
+  }
+  link() {
+    return this;
+  }
+  [Symbol.toStringTag] = "CID";
+  // Legacy
+  [/* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom")]() {
+    return `CID(${this.toString()})`;
+  }
+  /**
+   * Takes any input `value` and returns a `CID` instance if it was
+   * a `CID` otherwise returns `null`. If `value` is instanceof `CID`
+   * it will return value back. If `value` is not instance of this CID
+   * class, but is compatible CID it will return new instance of this
+   * `CID` class. Otherwise returns null.
+   *
+   * This allows two different incompatible versions of CID library to
+   * co-exist and interop as long as binary interface is compatible.
+   */
+  static asCID(input) {
+    if (input == null) {
+      return null;
+    }
+    const value = input;
+    if (value instanceof _CID) {
+      return value;
+    } else if (value["/"] != null && value["/"] === value.bytes || value.asCID === value) {
+      const { version: version2, code: code8, multihash, bytes } = value;
+      return new _CID(version2, code8, multihash, bytes ?? encodeCID2(version2, code8, multihash.bytes));
+    } else if (value[cidSymbol2] === true) {
+      const { version: version2, multihash, code: code8 } = value;
+      const digest2 = decode17(multihash);
+      return _CID.create(version2, code8, digest2);
+    } else {
+      return null;
+    }
+  }
+  /**
+   * @param version - Version of the CID
+   * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
+   * @param digest - (Multi)hash of the of the content.
+   */
+  static create(version2, code8, digest2) {
+    if (typeof code8 !== "number") {
+      throw new Error("String codecs are no longer supported");
+    }
+    if (!(digest2.bytes instanceof Uint8Array)) {
+      throw new Error("Invalid digest");
+    }
+    switch (version2) {
+      case 0: {
+        if (code8 !== DAG_PB_CODE2) {
+          throw new Error(`Version 0 CID must use dag-pb (code: ${DAG_PB_CODE2}) block encoding`);
+        } else {
+          return new _CID(version2, code8, digest2, digest2.bytes);
+        }
+      }
+      case 1: {
+        const bytes = encodeCID2(version2, code8, digest2.bytes);
+        return new _CID(version2, code8, digest2, bytes);
+      }
+      default: {
+        throw new Error("Invalid version");
+      }
+    }
+  }
+  /**
+   * Simplified version of `create` for CIDv0.
+   */
+  static createV0(digest2) {
+    return _CID.create(0, DAG_PB_CODE2, digest2);
+  }
+  /**
+   * Simplified version of `create` for CIDv1.
+   *
+   * @param code - Content encoding format code.
+   * @param digest - Multihash of the content.
+   */
+  static createV1(code8, digest2) {
+    return _CID.create(1, code8, digest2);
+  }
+  /**
+   * Decoded a CID from its binary representation. The byte array must contain
+   * only the CID with no additional bytes.
+   *
+   * An error will be thrown if the bytes provided do not contain a valid
+   * binary representation of a CID.
+   */
+  static decode(bytes) {
+    const [cid, remainder] = _CID.decodeFirst(bytes);
+    if (remainder.length !== 0) {
+      throw new Error("Incorrect length");
+    }
+    return cid;
+  }
+  /**
+   * Decoded a CID from its binary representation at the beginning of a byte
+   * array.
+   *
+   * Returns an array with the first element containing the CID and the second
+   * element containing the remainder of the original byte array. The remainder
+   * will be a zero-length byte array if the provided bytes only contained a
+   * binary CID representation.
+   */
+  static decodeFirst(bytes) {
+    const specs = _CID.inspectBytes(bytes);
+    const prefixSize = specs.size - specs.multihashSize;
+    const multihashBytes = coerce2(bytes.subarray(prefixSize, prefixSize + specs.multihashSize));
+    if (multihashBytes.byteLength !== specs.multihashSize) {
+      throw new Error("Incorrect length");
+    }
+    const digestBytes = multihashBytes.subarray(specs.multihashSize - specs.digestSize);
+    const digest2 = new Digest2(specs.multihashCode, specs.digestSize, digestBytes, multihashBytes);
+    const cid = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
+    return [cid, bytes.subarray(specs.size)];
+  }
+  /**
+   * Inspect the initial bytes of a CID to determine its properties.
+   *
+   * Involves decoding up to 4 varints. Typically this will require only 4 to 6
+   * bytes but for larger multicodec code values and larger multihash digest
+   * lengths these varints can be quite large. It is recommended that at least
+   * 10 bytes be made available in the `initialBytes` argument for a complete
+   * inspection.
+   */
+  static inspectBytes(initialBytes) {
+    let offset = 0;
+    const next = () => {
+      const [i, length4] = decode16(initialBytes.subarray(offset));
+      offset += length4;
+      return i;
+    };
+    let version2 = next();
+    let codec = DAG_PB_CODE2;
+    if (version2 === 18) {
+      version2 = 0;
+      offset = 0;
+    } else {
+      codec = next();
+    }
+    if (version2 !== 0 && version2 !== 1) {
+      throw new RangeError(`Invalid CID version ${version2}`);
+    }
+    const prefixSize = offset;
+    const multihashCode = next();
+    const digestSize = next();
+    const size = offset + digestSize;
+    const multihashSize = size - prefixSize;
+    return { version: version2, codec, multihashCode, digestSize, multihashSize, size };
+  }
+  /**
+   * Takes cid in a string representation and creates an instance. If `base`
+   * decoder is not provided will use a default from the configuration. It will
+   * throw an error if encoding of the CID is not compatible with supplied (or
+   * a default decoder).
+   */
+  static parse(source2, base4) {
+    const [prefix, bytes] = parseCIDtoBytes2(source2, base4);
+    const cid = _CID.decode(bytes);
+    if (cid.version === 0 && source2[0] !== "Q") {
+      throw Error("Version 0 CID string must not include multibase prefix");
+    }
+    baseCache2(cid).set(prefix, source2);
+    return cid;
+  }
+};
+function parseCIDtoBytes2(source2, base4) {
+  switch (source2[0]) {
+    // CIDv0 is parsed differently
+    case "Q": {
+      const decoder = base4 ?? base58btc2;
+      return [
+        base58btc2.prefix,
+        decoder.decode(`${base58btc2.prefix}${source2}`)
+      ];
+    }
+    case base58btc2.prefix: {
+      const decoder = base4 ?? base58btc2;
+      return [base58btc2.prefix, decoder.decode(source2)];
+    }
+    case base322.prefix: {
+      const decoder = base4 ?? base322;
+      return [base322.prefix, decoder.decode(source2)];
+    }
+    default: {
+      if (base4 == null) {
+        throw Error("To parse non base32 or base58btc encoded CID multibase decoder must be provided");
+      }
+      return [source2[0], base4.decode(source2)];
+    }
+  }
+}
+function toStringV02(bytes, cache3, base4) {
+  const { prefix } = base4;
+  if (prefix !== base58btc2.prefix) {
+    throw Error(`Cannot string encode V0 in ${base4.name} encoding`);
+  }
+  const cid = cache3.get(prefix);
+  if (cid == null) {
+    const cid2 = base4.encode(bytes).slice(1);
+    cache3.set(prefix, cid2);
+    return cid2;
+  } else {
+    return cid;
+  }
+}
+function toStringV12(bytes, cache3, base4) {
+  const { prefix } = base4;
+  const cid = cache3.get(prefix);
+  if (cid == null) {
+    const cid2 = base4.encode(bytes);
+    cache3.set(prefix, cid2);
+    return cid2;
+  } else {
+    return cid;
+  }
+}
+var DAG_PB_CODE2 = 112;
+var SHA_256_CODE2 = 18;
+function encodeCID2(version2, code8, multihash) {
+  const codeOffset = encodingLength3(version2);
+  const hashOffset = codeOffset + encodingLength3(code8);
+  const bytes = new Uint8Array(hashOffset + multihash.byteLength);
+  encodeTo2(version2, bytes, 0);
+  encodeTo2(code8, bytes, codeOffset);
+  bytes.set(multihash, hashOffset);
+  return bytes;
+}
+var cidSymbol2 = /* @__PURE__ */ Symbol.for("@ipld/js-cid/CID");
+
+// node_modules/dag-jose/lib/signing.js
+function fromSplit(split2) {
+  const [protectedHeader, payload, signature] = split2;
+  return {
+    payload,
+    signatures: [{ protected: protectedHeader, signature }],
+    link: CID2.decode(fromBase64url(payload))
+  };
+}
+function encodeSignature(signature) {
+  const encoded = {
+    signature: fromBase64url(signature.signature)
+  };
+  if (signature.header)
+    encoded.header = signature.header;
+  if (signature.protected)
+    encoded.protected = fromBase64url(signature.protected);
+  return encoded;
+}
+function encode14(jws) {
+  const payload = fromBase64url(jws.payload);
+  return {
+    payload,
+    signatures: jws.signatures.map(encodeSignature)
+  };
+}
+function decodeSignature(encoded) {
+  const sign = {
+    signature: toBase64url(encoded.signature)
+  };
+  if (encoded.header)
+    sign.header = encoded.header;
+  if (encoded.protected)
+    sign.protected = toBase64url(encoded.protected);
+  return sign;
+}
+function decode18(encoded) {
+  const decoded = {
+    payload: toBase64url(encoded.payload),
+    signatures: encoded.signatures.map(decodeSignature)
+  };
+  try {
+    decoded.pld = replaceCIDs(payloadToJSON(encoded.payload));
+    return decoded;
+  } catch (e) {
+    try {
+      decoded.link = CID2.decode(new Uint8Array(encoded.payload));
+      return decoded;
+    } catch (e2) {
+      throw new Error("Invalid payload, must be either JSON or CID");
+    }
+  }
+}
+function replaceCIDs(data) {
+  if (typeof data === "string") {
+    if (data.startsWith("ipfs://")) {
+      return CID2.parse(data.slice(7));
+    }
+  } else if (Array.isArray(data)) {
+    return data.map(replaceCIDs);
+  } else if (isObject2(data)) {
+    const newObj = {};
+    for (const key in data) {
+      newObj[key] = replaceCIDs(data[key]);
+    }
+    return newObj;
+  }
+  return data;
+}
+function isObject2(data) {
+  return typeof data === "object" && data !== null;
+}
+function payloadToJSON(data) {
+  return JSON.parse(new TextDecoder().decode(data));
+}
+
+// node_modules/dag-jose/lib/encryption.js
+function fromSplit2(split2) {
+  const [protectedHeader, encrypted_key, iv, ciphertext, tag] = split2;
+  const jwe = {
+    ciphertext,
+    iv,
+    protected: protectedHeader,
+    tag
+  };
+  if (encrypted_key)
+    jwe.recipients = [{ encrypted_key }];
+  return jwe;
+}
+function encodeRecipient(recipient) {
+  const encRec = {};
+  if (recipient.encrypted_key)
+    encRec.encrypted_key = fromBase64url(recipient.encrypted_key);
+  if (recipient.header)
+    encRec.header = recipient.header;
+  return encRec;
+}
+function encode15(jwe) {
+  const encJwe = {
+    ciphertext: fromBase64url(jwe.ciphertext),
+    protected: fromBase64url(jwe.protected),
+    iv: fromBase64url(jwe.iv),
+    tag: fromBase64url(jwe.tag)
+  };
+  if (jwe.aad)
+    encJwe.aad = fromBase64url(jwe.aad);
+  if (jwe.recipients)
+    encJwe.recipients = jwe.recipients.map(encodeRecipient);
+  if (jwe.unprotected)
+    encJwe.unprotected = jwe.unprotected;
+  return encJwe;
+}
+function decodeRecipient(encoded) {
+  const recipient = {};
+  if (encoded.encrypted_key)
+    recipient.encrypted_key = toBase64url(encoded.encrypted_key);
+  if (encoded.header)
+    recipient.header = encoded.header;
+  return recipient;
+}
+function decode19(encoded) {
+  const jwe = {
+    ciphertext: toBase64url(encoded.ciphertext),
+    protected: toBase64url(encoded.protected),
+    iv: toBase64url(encoded.iv),
+    tag: toBase64url(encoded.tag)
+  };
+  if (encoded.aad)
+    jwe.aad = toBase64url(encoded.aad);
+  if (encoded.recipients)
+    jwe.recipients = encoded.recipients.map(decodeRecipient);
+  if (encoded.unprotected)
+    jwe.unprotected = encoded.unprotected;
+  return jwe;
+}
+
+// node_modules/dag-jose/node_modules/cborg/lib/is.js
+var objectTypeNames2 = [
+  "Object",
+  // for Object.create(null) and other non-plain objects
+  "RegExp",
+  "Date",
+  "Error",
+  "Map",
+  "Set",
+  "WeakMap",
+  "WeakSet",
+  "ArrayBuffer",
+  "SharedArrayBuffer",
+  "DataView",
+  "Promise",
+  "URL",
+  "HTMLElement",
+  "Int8Array",
+  "Uint8ClampedArray",
+  "Int16Array",
+  "Uint16Array",
+  "Int32Array",
+  "Uint32Array",
+  "Float32Array",
+  "Float64Array",
+  "BigInt64Array",
+  "BigUint64Array",
+  "Tagged"
+];
+function is2(value) {
+  if (value === null) {
+    return "null";
+  }
+  if (value === void 0) {
+    return "undefined";
+  }
+  if (value === true || value === false) {
+    return "boolean";
+  }
+  const typeOf2 = typeof value;
+  if (typeOf2 === "string" || typeOf2 === "number" || typeOf2 === "bigint" || typeOf2 === "symbol") {
+    return typeOf2;
+  }
+  if (typeOf2 === "function") {
+    return "Function";
+  }
+  if (Array.isArray(value)) {
+    return "Array";
+  }
+  if (value instanceof Uint8Array) {
+    return "Uint8Array";
+  }
+  if (value.constructor === Object) {
+    return "Object";
+  }
+  const objectType = getObjectType2(value);
+  if (objectType) {
+    return objectType;
+  }
+  return "Object";
+}
+function getObjectType2(value) {
+  const objectTypeName = Object.prototype.toString.call(value).slice(8, -1);
+  if (objectTypeNames2.includes(objectTypeName)) {
+    return objectTypeName;
+  }
+  return void 0;
+}
+
+// node_modules/dag-jose/node_modules/cborg/lib/token.js
+var Type2 = class {
+  /**
+   * @param {number} major
+   * @param {string} name
+   * @param {boolean} terminal
+   */
+  constructor(major, name8, terminal) {
+    this.major = major;
+    this.majorEncoded = major << 5;
+    this.name = name8;
+    this.terminal = terminal;
+  }
+  toString() {
+    return `Type[${this.major}].${this.name}`;
+  }
+  /**
+   * @param {Type} typ
+   * @returns {number}
+   */
+  compare(typ) {
+    return this.major < typ.major ? -1 : this.major > typ.major ? 1 : 0;
+  }
+  /**
+   * Check equality between two Type instances. Safe to use across different
+   * copies of the Type class (e.g., when bundlers duplicate the module).
+   * (major, name) uniquely identifies a Type; terminal is implied by these.
+   * @param {Type} a
+   * @param {Type} b
+   * @returns {boolean}
+   */
+  static equals(a, b) {
+    return a === b || a.major === b.major && a.name === b.name;
+  }
+};
+Type2.uint = new Type2(0, "uint", true);
+Type2.negint = new Type2(1, "negint", true);
+Type2.bytes = new Type2(2, "bytes", true);
+Type2.string = new Type2(3, "string", true);
+Type2.array = new Type2(4, "array", false);
+Type2.map = new Type2(5, "map", false);
+Type2.tag = new Type2(6, "tag", false);
+Type2.float = new Type2(7, "float", true);
+Type2.false = new Type2(7, "false", true);
+Type2.true = new Type2(7, "true", true);
+Type2.null = new Type2(7, "null", true);
+Type2.undefined = new Type2(7, "undefined", true);
+Type2.break = new Type2(7, "break", true);
+var Token2 = class {
+  /**
+   * @param {Type} type
+   * @param {any} [value]
+   * @param {number} [encodedLength]
+   */
+  constructor(type, value, encodedLength) {
+    this.type = type;
+    this.value = value;
+    this.encodedLength = encodedLength;
+    this.encodedBytes = void 0;
+    this.byteValue = void 0;
+  }
+  toString() {
+    return `Token[${this.type}].${this.value}`;
+  }
+};
+
+// node_modules/dag-jose/node_modules/cborg/lib/byte-utils.js
+var useBuffer2 = globalThis.process && // @ts-ignore
+!globalThis.process.browser && // @ts-ignore
+globalThis.Buffer && // @ts-ignore
+typeof globalThis.Buffer.isBuffer === "function";
+var textEncoder5 = new TextEncoder();
+function isBuffer2(buf) {
+  return useBuffer2 && globalThis.Buffer.isBuffer(buf);
+}
+function asU8A2(buf) {
+  if (!(buf instanceof Uint8Array)) {
+    return Uint8Array.from(buf);
+  }
+  return isBuffer2(buf) ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : buf;
+}
+var FROM_STRING_THRESHOLD_BUFFER2 = 24;
+var FROM_STRING_THRESHOLD_TEXTENCODER2 = 200;
+var fromString4 = useBuffer2 ? (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {string} string
+   */
+  (string2) => {
+    return string2.length >= FROM_STRING_THRESHOLD_BUFFER2 ? (
+      // eslint-disable-line operator-linebreak
+      // @ts-ignore
+      globalThis.Buffer.from(string2)
+    ) : utf8ToBytes2(string2);
+  }
+) : (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {string} string
+   */
+  (string2) => {
+    return string2.length >= FROM_STRING_THRESHOLD_TEXTENCODER2 ? textEncoder5.encode(string2) : utf8ToBytes2(string2);
+  }
+);
+var fromArray2 = (arr) => {
+  return Uint8Array.from(arr);
+};
+var slice2 = useBuffer2 ? (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {Uint8Array} bytes
+   * @param {number} start
+   * @param {number} end
+   */
+  // Buffer.slice() returns a view, not a copy, so we need special handling
+  (bytes, start, end) => {
+    if (isBuffer2(bytes)) {
+      return new Uint8Array(bytes.subarray(start, end));
+    }
+    return bytes.slice(start, end);
+  }
+) : (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {Uint8Array} bytes
+   * @param {number} start
+   * @param {number} end
+   */
+  (bytes, start, end) => {
+    return bytes.slice(start, end);
+  }
+);
+var concat4 = useBuffer2 ? (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {ByteView[]} chunks
+   * @param {number} length
+   * @returns {AllocatedByteView}
+   */
+  (chunks, length4) => {
+    chunks = chunks.map((c) => c instanceof Uint8Array ? c : (
+      // eslint-disable-line operator-linebreak
+      // @ts-ignore
+      globalThis.Buffer.from(c)
+    ));
+    return (
+      /** @type {AllocatedByteView} */
+      asU8A2(globalThis.Buffer.concat(chunks, length4))
+    );
+  }
+) : (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {ByteView[]} chunks
+   * @param {number} length
+   * @returns {AllocatedByteView}
+   */
+  (chunks, length4) => {
+    const out = new Uint8Array(length4);
+    let off = 0;
+    for (let b of chunks) {
+      if (off + b.length > out.length) {
+        b = b.subarray(0, out.length - off);
+      }
+      out.set(b, off);
+      off += b.length;
+    }
+    return out;
+  }
+);
+var alloc4 = useBuffer2 ? (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {number} size
+   * @returns {AllocatedByteView}
+   */
+  (size) => {
+    return globalThis.Buffer.allocUnsafe(size);
+  }
+) : (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {number} size
+   * @returns {AllocatedByteView}
+   */
+  (size) => {
+    return new Uint8Array(size);
+  }
+);
+function compare3(b1, b2) {
+  if (isBuffer2(b1) && isBuffer2(b2)) {
+    return b1.compare(b2);
+  }
+  for (let i = 0; i < b1.length; i++) {
+    if (b1[i] === b2[i]) {
+      continue;
+    }
+    return b1[i] < b2[i] ? -1 : 1;
+  }
+  return 0;
+}
+function utf8ToBytes2(str) {
+  const out = [];
+  let p = 0;
+  for (let i = 0; i < str.length; i++) {
+    let c = str.charCodeAt(i);
+    if (c < 128) {
+      out[p++] = c;
+    } else if (c < 2048) {
+      out[p++] = c >> 6 | 192;
+      out[p++] = c & 63 | 128;
+    } else if ((c & 64512) === 55296 && i + 1 < str.length && (str.charCodeAt(i + 1) & 64512) === 56320) {
+      c = 65536 + ((c & 1023) << 10) + (str.charCodeAt(++i) & 1023);
+      out[p++] = c >> 18 | 240;
+      out[p++] = c >> 12 & 63 | 128;
+      out[p++] = c >> 6 & 63 | 128;
+      out[p++] = c & 63 | 128;
+    } else {
+      if (c >= 55296 && c <= 57343) {
+        c = 65533;
+      }
+      out[p++] = c >> 12 | 224;
+      out[p++] = c >> 6 & 63 | 128;
+      out[p++] = c & 63 | 128;
+    }
+  }
+  return out;
+}
+
+// node_modules/dag-jose/node_modules/cborg/lib/bl.js
+var defaultChunkSize2 = 256;
+var Bl2 = class {
+  /**
+   * @param {number} [chunkSize]
+   */
+  constructor(chunkSize = defaultChunkSize2) {
+    this.chunkSize = chunkSize;
+    this.cursor = 0;
+    this.maxCursor = -1;
+    this.chunks = [];
+    this._initReuseChunk = null;
+  }
+  reset() {
+    this.cursor = 0;
+    this.maxCursor = -1;
+    if (this.chunks.length) {
+      this.chunks = [];
+    }
+    if (this._initReuseChunk !== null) {
+      this.chunks.push(this._initReuseChunk);
+      this.maxCursor = this._initReuseChunk.length - 1;
+    }
+  }
+  /**
+   * @param {ByteView|number[]} bytes
+   */
+  push(bytes) {
+    let topChunk = this.chunks[this.chunks.length - 1];
+    const newMax = this.cursor + bytes.length;
+    if (newMax <= this.maxCursor + 1) {
+      const chunkPos = topChunk.length - (this.maxCursor - this.cursor) - 1;
+      topChunk.set(bytes, chunkPos);
+    } else {
+      if (topChunk) {
+        const chunkPos = topChunk.length - (this.maxCursor - this.cursor) - 1;
+        if (chunkPos < topChunk.length) {
+          this.chunks[this.chunks.length - 1] = topChunk.subarray(0, chunkPos);
+          this.maxCursor = this.cursor - 1;
+        }
+      }
+      if (bytes.length < 64 && bytes.length < this.chunkSize) {
+        topChunk = alloc4(this.chunkSize);
+        this.chunks.push(topChunk);
+        this.maxCursor += topChunk.length;
+        if (this._initReuseChunk === null) {
+          this._initReuseChunk = topChunk;
+        }
+        topChunk.set(bytes, 0);
+      } else {
+        this.chunks.push(bytes);
+        this.maxCursor += bytes.length;
+      }
+    }
+    this.cursor += bytes.length;
+  }
+  /**
+   * @param {boolean} [reset]
+   * @returns {AllocatedByteView}
+   */
+  toBytes(reset = false) {
+    let byts;
+    if (this.chunks.length === 1) {
+      const chunk = this.chunks[0];
+      if (reset && this.cursor > chunk.length / 2) {
+        byts = this.cursor === chunk.length ? chunk : chunk.subarray(0, this.cursor);
+        this._initReuseChunk = null;
+        this.chunks = [];
+      } else {
+        byts = slice2(chunk, 0, this.cursor);
+      }
+    } else {
+      byts = concat4(this.chunks, this.cursor);
+    }
+    if (reset) {
+      this.reset();
+    }
+    return byts;
+  }
+};
+var U8Bl2 = class {
+  /**
+   * @param {Uint8Array<T>} dest
+   */
+  constructor(dest) {
+    this.dest = dest;
+    this.cursor = 0;
+    this.chunks = [dest];
+  }
+  reset() {
+    this.cursor = 0;
+  }
+  /**
+   * @param {ByteView|number[]} bytes
+   */
+  push(bytes) {
+    if (this.cursor + bytes.length > this.dest.length) {
+      throw new Error("write out of bounds, destination buffer is too small");
+    }
+    this.dest.set(bytes, this.cursor);
+    this.cursor += bytes.length;
+  }
+  /**
+   * @param {boolean} [reset]
+   * @returns {Uint8Array<T>}
+   */
+  toBytes(reset = false) {
+    const byts = this.dest.subarray(0, this.cursor);
+    if (reset) {
+      this.reset();
+    }
+    return byts;
+  }
+};
+
+// node_modules/dag-jose/node_modules/cborg/lib/common.js
+var decodeErrPrefix2 = "CBOR decode error:";
+var encodeErrPrefix2 = "CBOR encode error:";
+var uintMinorPrefixBytes2 = [];
+uintMinorPrefixBytes2[23] = 1;
+uintMinorPrefixBytes2[24] = 2;
+uintMinorPrefixBytes2[25] = 3;
+uintMinorPrefixBytes2[26] = 5;
+uintMinorPrefixBytes2[27] = 9;
+function assertEnoughData2(data, pos, need) {
+  if (data.length - pos < need) {
+    throw new Error(`${decodeErrPrefix2} not enough data for type`);
+  }
+}
+
+// node_modules/dag-jose/node_modules/cborg/lib/0uint.js
+var uintBoundaries2 = [24, 256, 65536, 4294967296, BigInt("18446744073709551616")];
+function readUint82(data, offset, options) {
+  assertEnoughData2(data, offset, 1);
+  const value = data[offset];
+  if (options.strict === true && value < uintBoundaries2[0]) {
+    throw new Error(`${decodeErrPrefix2} integer encoded in more bytes than necessary (strict decode)`);
+  }
+  return value;
+}
+function readUint162(data, offset, options) {
+  assertEnoughData2(data, offset, 2);
+  const value = data[offset] << 8 | data[offset + 1];
+  if (options.strict === true && value < uintBoundaries2[1]) {
+    throw new Error(`${decodeErrPrefix2} integer encoded in more bytes than necessary (strict decode)`);
+  }
+  return value;
+}
+function readUint322(data, offset, options) {
+  assertEnoughData2(data, offset, 4);
+  const value = data[offset] * 16777216 + (data[offset + 1] << 16) + (data[offset + 2] << 8) + data[offset + 3];
+  if (options.strict === true && value < uintBoundaries2[2]) {
+    throw new Error(`${decodeErrPrefix2} integer encoded in more bytes than necessary (strict decode)`);
+  }
+  return value;
+}
+function readUint642(data, offset, options) {
+  assertEnoughData2(data, offset, 8);
+  const hi = data[offset] * 16777216 + (data[offset + 1] << 16) + (data[offset + 2] << 8) + data[offset + 3];
+  const lo = data[offset + 4] * 16777216 + (data[offset + 5] << 16) + (data[offset + 6] << 8) + data[offset + 7];
+  const value = (BigInt(hi) << BigInt(32)) + BigInt(lo);
+  if (options.strict === true && value < uintBoundaries2[3]) {
+    throw new Error(`${decodeErrPrefix2} integer encoded in more bytes than necessary (strict decode)`);
+  }
+  if (value <= Number.MAX_SAFE_INTEGER) {
+    return Number(value);
+  }
+  if (options.allowBigInt === true) {
+    return value;
+  }
+  throw new Error(`${decodeErrPrefix2} integers outside of the safe integer range are not supported`);
+}
+function decodeUint82(data, pos, _minor, options) {
+  return new Token2(Type2.uint, readUint82(data, pos + 1, options), 2);
+}
+function decodeUint162(data, pos, _minor, options) {
+  return new Token2(Type2.uint, readUint162(data, pos + 1, options), 3);
+}
+function decodeUint322(data, pos, _minor, options) {
+  return new Token2(Type2.uint, readUint322(data, pos + 1, options), 5);
+}
+function decodeUint642(data, pos, _minor, options) {
+  return new Token2(Type2.uint, readUint642(data, pos + 1, options), 9);
+}
+function encodeUint2(writer, token) {
+  return encodeUintValue2(writer, 0, token.value);
+}
+function encodeUintValue2(writer, major, uint) {
+  if (uint < uintBoundaries2[0]) {
+    const nuint = Number(uint);
+    writer.push([major | nuint]);
+  } else if (uint < uintBoundaries2[1]) {
+    const nuint = Number(uint);
+    writer.push([major | 24, nuint]);
+  } else if (uint < uintBoundaries2[2]) {
+    const nuint = Number(uint);
+    writer.push([major | 25, nuint >>> 8, nuint & 255]);
+  } else if (uint < uintBoundaries2[3]) {
+    const nuint = Number(uint);
+    writer.push([major | 26, nuint >>> 24 & 255, nuint >>> 16 & 255, nuint >>> 8 & 255, nuint & 255]);
+  } else {
+    const buint = BigInt(uint);
+    if (buint < uintBoundaries2[4]) {
+      const set = [major | 27, 0, 0, 0, 0, 0, 0, 0];
+      let lo = Number(buint & BigInt(4294967295));
+      let hi = Number(buint >> BigInt(32) & BigInt(4294967295));
+      set[8] = lo & 255;
+      lo = lo >> 8;
+      set[7] = lo & 255;
+      lo = lo >> 8;
+      set[6] = lo & 255;
+      lo = lo >> 8;
+      set[5] = lo & 255;
+      set[4] = hi & 255;
+      hi = hi >> 8;
+      set[3] = hi & 255;
+      hi = hi >> 8;
+      set[2] = hi & 255;
+      hi = hi >> 8;
+      set[1] = hi & 255;
+      writer.push(set);
+    } else {
+      throw new Error(`${decodeErrPrefix2} encountered BigInt larger than allowable range`);
+    }
+  }
+}
+encodeUint2.encodedSize = function encodedSize9(token) {
+  return encodeUintValue2.encodedSize(token.value);
+};
+encodeUintValue2.encodedSize = function encodedSize10(uint) {
+  if (uint < uintBoundaries2[0]) {
+    return 1;
+  }
+  if (uint < uintBoundaries2[1]) {
+    return 2;
+  }
+  if (uint < uintBoundaries2[2]) {
+    return 3;
+  }
+  if (uint < uintBoundaries2[3]) {
+    return 5;
+  }
+  return 9;
+};
+encodeUint2.compareTokens = function compareTokens5(tok1, tok2) {
+  return tok1.value < tok2.value ? -1 : tok1.value > tok2.value ? 1 : 0;
+};
+
+// node_modules/dag-jose/node_modules/cborg/lib/1negint.js
+function decodeNegint82(data, pos, _minor, options) {
+  return new Token2(Type2.negint, -1 - readUint82(data, pos + 1, options), 2);
+}
+function decodeNegint162(data, pos, _minor, options) {
+  return new Token2(Type2.negint, -1 - readUint162(data, pos + 1, options), 3);
+}
+function decodeNegint322(data, pos, _minor, options) {
+  return new Token2(Type2.negint, -1 - readUint322(data, pos + 1, options), 5);
+}
+var neg1b3 = BigInt(-1);
+var pos1b3 = BigInt(1);
+function decodeNegint642(data, pos, _minor, options) {
+  const int = readUint642(data, pos + 1, options);
+  if (typeof int !== "bigint") {
+    const value = -1 - int;
+    if (value >= Number.MIN_SAFE_INTEGER) {
+      return new Token2(Type2.negint, value, 9);
+    }
+  }
+  if (options.allowBigInt !== true) {
+    throw new Error(`${decodeErrPrefix2} integers outside of the safe integer range are not supported`);
+  }
+  return new Token2(Type2.negint, neg1b3 - BigInt(int), 9);
+}
+function encodeNegint2(writer, token) {
+  const negint = token.value;
+  const unsigned = typeof negint === "bigint" ? negint * neg1b3 - pos1b3 : negint * -1 - 1;
+  encodeUintValue2(writer, token.type.majorEncoded, unsigned);
+}
+encodeNegint2.encodedSize = function encodedSize11(token) {
+  const negint = token.value;
+  const unsigned = typeof negint === "bigint" ? negint * neg1b3 - pos1b3 : negint * -1 - 1;
+  if (unsigned < uintBoundaries2[0]) {
+    return 1;
+  }
+  if (unsigned < uintBoundaries2[1]) {
+    return 2;
+  }
+  if (unsigned < uintBoundaries2[2]) {
+    return 3;
+  }
+  if (unsigned < uintBoundaries2[3]) {
+    return 5;
+  }
+  return 9;
+};
+encodeNegint2.compareTokens = function compareTokens6(tok1, tok2) {
+  return tok1.value < tok2.value ? 1 : tok1.value > tok2.value ? -1 : 0;
+};
+
+// node_modules/dag-jose/node_modules/cborg/lib/2bytes.js
+function toToken5(data, pos, prefix, length4) {
+  assertEnoughData2(data, pos, prefix + length4);
+  const buf = data.slice(pos + prefix, pos + prefix + length4);
+  return new Token2(Type2.bytes, buf, prefix + length4);
+}
+function decodeBytesCompact2(data, pos, minor, _options) {
+  return toToken5(data, pos, 1, minor);
+}
+function decodeBytes82(data, pos, _minor, options) {
+  return toToken5(data, pos, 2, readUint82(data, pos + 1, options));
+}
+function decodeBytes162(data, pos, _minor, options) {
+  return toToken5(data, pos, 3, readUint162(data, pos + 1, options));
+}
+function decodeBytes322(data, pos, _minor, options) {
+  return toToken5(data, pos, 5, readUint322(data, pos + 1, options));
+}
+function decodeBytes642(data, pos, _minor, options) {
+  const l = readUint642(data, pos + 1, options);
+  if (typeof l === "bigint") {
+    throw new Error(`${decodeErrPrefix2} 64-bit integer bytes lengths not supported`);
+  }
+  return toToken5(data, pos, 9, l);
+}
+function tokenBytes2(token) {
+  if (token.encodedBytes === void 0) {
+    token.encodedBytes = Type2.equals(token.type, Type2.string) ? fromString4(token.value) : token.value;
+  }
+  return token.encodedBytes;
+}
+function encodeBytes2(writer, token) {
+  const bytes = tokenBytes2(token);
+  encodeUintValue2(writer, token.type.majorEncoded, bytes.length);
+  writer.push(bytes);
+}
+encodeBytes2.encodedSize = function encodedSize12(token) {
+  const bytes = tokenBytes2(token);
+  return encodeUintValue2.encodedSize(bytes.length) + bytes.length;
+};
+encodeBytes2.compareTokens = function compareTokens7(tok1, tok2) {
+  return compareBytes2(tokenBytes2(tok1), tokenBytes2(tok2));
+};
+function compareBytes2(b1, b2) {
+  return b1.length < b2.length ? -1 : b1.length > b2.length ? 1 : compare3(b1, b2);
+}
+
+// node_modules/dag-jose/node_modules/cborg/lib/3string.js
+var textDecoder4 = new TextDecoder();
+var ASCII_THRESHOLD2 = 32;
+function toStr2(bytes, start, end) {
+  const len = end - start;
+  if (len < ASCII_THRESHOLD2) {
+    let str = "";
+    for (let i = start; i < end; i++) {
+      const c = bytes[i];
+      if (c & 128) {
+        return textDecoder4.decode(bytes.subarray(start, end));
+      }
+      str += String.fromCharCode(c);
+    }
+    return str;
+  }
+  return textDecoder4.decode(bytes.subarray(start, end));
+}
+function toToken6(data, pos, prefix, length4, options) {
+  const totLength = prefix + length4;
+  assertEnoughData2(data, pos, totLength);
+  const tok = new Token2(Type2.string, toStr2(data, pos + prefix, pos + totLength), totLength);
+  if (options.retainStringBytes === true) {
+    tok.byteValue = data.slice(pos + prefix, pos + totLength);
+  }
+  return tok;
+}
+function decodeStringCompact2(data, pos, minor, options) {
+  return toToken6(data, pos, 1, minor, options);
+}
+function decodeString82(data, pos, _minor, options) {
+  return toToken6(data, pos, 2, readUint82(data, pos + 1, options), options);
+}
+function decodeString162(data, pos, _minor, options) {
+  return toToken6(data, pos, 3, readUint162(data, pos + 1, options), options);
+}
+function decodeString322(data, pos, _minor, options) {
+  return toToken6(data, pos, 5, readUint322(data, pos + 1, options), options);
+}
+function decodeString642(data, pos, _minor, options) {
+  const l = readUint642(data, pos + 1, options);
+  if (typeof l === "bigint") {
+    throw new Error(`${decodeErrPrefix2} 64-bit integer string lengths not supported`);
+  }
+  return toToken6(data, pos, 9, l, options);
+}
+var encodeString2 = encodeBytes2;
+
+// node_modules/dag-jose/node_modules/cborg/lib/4array.js
+function toToken7(_data, _pos, prefix, length4) {
+  return new Token2(Type2.array, length4, prefix);
+}
+function decodeArrayCompact2(data, pos, minor, _options) {
+  return toToken7(data, pos, 1, minor);
+}
+function decodeArray82(data, pos, _minor, options) {
+  return toToken7(data, pos, 2, readUint82(data, pos + 1, options));
+}
+function decodeArray162(data, pos, _minor, options) {
+  return toToken7(data, pos, 3, readUint162(data, pos + 1, options));
+}
+function decodeArray322(data, pos, _minor, options) {
+  return toToken7(data, pos, 5, readUint322(data, pos + 1, options));
+}
+function decodeArray642(data, pos, _minor, options) {
+  const l = readUint642(data, pos + 1, options);
+  if (typeof l === "bigint") {
+    throw new Error(`${decodeErrPrefix2} 64-bit integer array lengths not supported`);
+  }
+  return toToken7(data, pos, 9, l);
+}
+function decodeArrayIndefinite2(data, pos, _minor, options) {
+  if (options.allowIndefinite === false) {
+    throw new Error(`${decodeErrPrefix2} indefinite length items not allowed`);
+  }
+  return toToken7(data, pos, 1, Infinity);
+}
+function encodeArray2(writer, token) {
+  encodeUintValue2(writer, Type2.array.majorEncoded, token.value);
+}
+encodeArray2.compareTokens = encodeUint2.compareTokens;
+encodeArray2.encodedSize = function encodedSize13(token) {
+  return encodeUintValue2.encodedSize(token.value);
+};
+
+// node_modules/dag-jose/node_modules/cborg/lib/5map.js
+function toToken8(_data, _pos, prefix, length4) {
+  return new Token2(Type2.map, length4, prefix);
+}
+function decodeMapCompact2(data, pos, minor, _options) {
+  return toToken8(data, pos, 1, minor);
+}
+function decodeMap82(data, pos, _minor, options) {
+  return toToken8(data, pos, 2, readUint82(data, pos + 1, options));
+}
+function decodeMap162(data, pos, _minor, options) {
+  return toToken8(data, pos, 3, readUint162(data, pos + 1, options));
+}
+function decodeMap322(data, pos, _minor, options) {
+  return toToken8(data, pos, 5, readUint322(data, pos + 1, options));
+}
+function decodeMap642(data, pos, _minor, options) {
+  const l = readUint642(data, pos + 1, options);
+  if (typeof l === "bigint") {
+    throw new Error(`${decodeErrPrefix2} 64-bit integer map lengths not supported`);
+  }
+  return toToken8(data, pos, 9, l);
+}
+function decodeMapIndefinite2(data, pos, _minor, options) {
+  if (options.allowIndefinite === false) {
+    throw new Error(`${decodeErrPrefix2} indefinite length items not allowed`);
+  }
+  return toToken8(data, pos, 1, Infinity);
+}
+function encodeMap2(writer, token) {
+  encodeUintValue2(writer, Type2.map.majorEncoded, token.value);
+}
+encodeMap2.compareTokens = encodeUint2.compareTokens;
+encodeMap2.encodedSize = function encodedSize14(token) {
+  return encodeUintValue2.encodedSize(token.value);
+};
+
+// node_modules/dag-jose/node_modules/cborg/lib/6tag.js
+function decodeTagCompact2(_data, _pos, minor, _options) {
+  return new Token2(Type2.tag, minor, 1);
+}
+function decodeTag82(data, pos, _minor, options) {
+  return new Token2(Type2.tag, readUint82(data, pos + 1, options), 2);
+}
+function decodeTag162(data, pos, _minor, options) {
+  return new Token2(Type2.tag, readUint162(data, pos + 1, options), 3);
+}
+function decodeTag322(data, pos, _minor, options) {
+  return new Token2(Type2.tag, readUint322(data, pos + 1, options), 5);
+}
+function decodeTag642(data, pos, _minor, options) {
+  return new Token2(Type2.tag, readUint642(data, pos + 1, options), 9);
+}
+function encodeTag2(writer, token) {
+  encodeUintValue2(writer, Type2.tag.majorEncoded, token.value);
+}
+encodeTag2.compareTokens = encodeUint2.compareTokens;
+encodeTag2.encodedSize = function encodedSize15(token) {
+  return encodeUintValue2.encodedSize(token.value);
+};
+
+// node_modules/dag-jose/node_modules/cborg/lib/7float.js
+var MINOR_FALSE2 = 20;
+var MINOR_TRUE2 = 21;
+var MINOR_NULL2 = 22;
+var MINOR_UNDEFINED2 = 23;
+function decodeUndefined2(_data, _pos, _minor, options) {
+  if (options.allowUndefined === false) {
+    throw new Error(`${decodeErrPrefix2} undefined values are not supported`);
+  } else if (options.coerceUndefinedToNull === true) {
+    return new Token2(Type2.null, null, 1);
+  }
+  return new Token2(Type2.undefined, void 0, 1);
+}
+function decodeBreak2(_data, _pos, _minor, options) {
+  if (options.allowIndefinite === false) {
+    throw new Error(`${decodeErrPrefix2} indefinite length items not allowed`);
+  }
+  return new Token2(Type2.break, void 0, 1);
+}
+function createToken2(value, bytes, options) {
+  if (options) {
+    if (options.allowNaN === false && Number.isNaN(value)) {
+      throw new Error(`${decodeErrPrefix2} NaN values are not supported`);
+    }
+    if (options.allowInfinity === false && (value === Infinity || value === -Infinity)) {
+      throw new Error(`${decodeErrPrefix2} Infinity values are not supported`);
+    }
+  }
+  return new Token2(Type2.float, value, bytes);
+}
+function decodeFloat162(data, pos, _minor, options) {
+  return createToken2(readFloat162(data, pos + 1), 3, options);
+}
+function decodeFloat322(data, pos, _minor, options) {
+  return createToken2(readFloat322(data, pos + 1), 5, options);
+}
+function decodeFloat642(data, pos, _minor, options) {
+  return createToken2(readFloat642(data, pos + 1), 9, options);
+}
+function encodeFloat2(writer, token, options) {
+  const float = token.value;
+  if (float === false) {
+    writer.push([Type2.float.majorEncoded | MINOR_FALSE2]);
+  } else if (float === true) {
+    writer.push([Type2.float.majorEncoded | MINOR_TRUE2]);
+  } else if (float === null) {
+    writer.push([Type2.float.majorEncoded | MINOR_NULL2]);
+  } else if (float === void 0) {
+    writer.push([Type2.float.majorEncoded | MINOR_UNDEFINED2]);
+  } else {
+    let decoded;
+    let success = false;
+    if (!options || options.float64 !== true) {
+      encodeFloat162(float);
+      decoded = readFloat162(ui8a2, 1);
+      if (float === decoded || Number.isNaN(float)) {
+        ui8a2[0] = 249;
+        writer.push(ui8a2.slice(0, 3));
+        success = true;
+      } else {
+        encodeFloat322(float);
+        decoded = readFloat322(ui8a2, 1);
+        if (float === decoded) {
+          ui8a2[0] = 250;
+          writer.push(ui8a2.slice(0, 5));
+          success = true;
+        }
+      }
+    }
+    if (!success) {
+      encodeFloat642(float);
+      decoded = readFloat642(ui8a2, 1);
+      ui8a2[0] = 251;
+      writer.push(ui8a2.slice(0, 9));
+    }
+  }
+}
+encodeFloat2.encodedSize = function encodedSize16(token, options) {
+  const float = token.value;
+  if (float === false || float === true || float === null || float === void 0) {
+    return 1;
+  }
+  if (!options || options.float64 !== true) {
+    encodeFloat162(float);
+    let decoded = readFloat162(ui8a2, 1);
+    if (float === decoded || Number.isNaN(float)) {
+      return 3;
+    }
+    encodeFloat322(float);
+    decoded = readFloat322(ui8a2, 1);
+    if (float === decoded) {
+      return 5;
+    }
+  }
+  return 9;
+};
+var buffer2 = new ArrayBuffer(9);
+var dataView2 = new DataView(buffer2, 1);
+var ui8a2 = new Uint8Array(buffer2, 0);
+function encodeFloat162(inp) {
+  if (inp === Infinity) {
+    dataView2.setUint16(0, 31744, false);
+  } else if (inp === -Infinity) {
+    dataView2.setUint16(0, 64512, false);
+  } else if (Number.isNaN(inp)) {
+    dataView2.setUint16(0, 32256, false);
+  } else {
+    dataView2.setFloat32(0, inp);
+    const valu32 = dataView2.getUint32(0);
+    const exponent = (valu32 & 2139095040) >> 23;
+    const mantissa = valu32 & 8388607;
+    if (exponent === 255) {
+      dataView2.setUint16(0, 31744, false);
+    } else if (exponent === 0) {
+      dataView2.setUint16(0, (valu32 & 2147483648) >> 16 | mantissa >> 13, false);
+    } else {
+      const logicalExponent = exponent - 127;
+      if (logicalExponent < -24) {
+        dataView2.setUint16(0, 0);
+      } else if (logicalExponent < -14) {
+        dataView2.setUint16(0, (valu32 & 2147483648) >> 16 | /* sign bit */
+        1 << 24 + logicalExponent, false);
+      } else {
+        dataView2.setUint16(0, (valu32 & 2147483648) >> 16 | logicalExponent + 15 << 10 | mantissa >> 13, false);
+      }
+    }
+  }
+}
+function readFloat162(ui8a3, pos) {
+  if (ui8a3.length - pos < 2) {
+    throw new Error(`${decodeErrPrefix2} not enough data for float16`);
+  }
+  const half = (ui8a3[pos] << 8) + ui8a3[pos + 1];
+  if (half === 31744) {
+    return Infinity;
+  }
+  if (half === 64512) {
+    return -Infinity;
+  }
+  if (half === 32256) {
+    return NaN;
+  }
+  const exp = half >> 10 & 31;
+  const mant = half & 1023;
+  let val;
+  if (exp === 0) {
+    val = mant * 2 ** -24;
+  } else if (exp !== 31) {
+    val = (mant + 1024) * 2 ** (exp - 25);
+  } else {
+    val = mant === 0 ? Infinity : NaN;
+  }
+  return half & 32768 ? -val : val;
+}
+function encodeFloat322(inp) {
+  dataView2.setFloat32(0, inp, false);
+}
+function readFloat322(ui8a3, pos) {
+  if (ui8a3.length - pos < 4) {
+    throw new Error(`${decodeErrPrefix2} not enough data for float32`);
+  }
+  const offset = (ui8a3.byteOffset || 0) + pos;
+  return new DataView(ui8a3.buffer, offset, 4).getFloat32(0, false);
+}
+function encodeFloat642(inp) {
+  dataView2.setFloat64(0, inp, false);
+}
+function readFloat642(ui8a3, pos) {
+  if (ui8a3.length - pos < 8) {
+    throw new Error(`${decodeErrPrefix2} not enough data for float64`);
+  }
+  const offset = (ui8a3.byteOffset || 0) + pos;
+  return new DataView(ui8a3.buffer, offset, 8).getFloat64(0, false);
+}
+encodeFloat2.compareTokens = encodeUint2.compareTokens;
+
+// node_modules/dag-jose/node_modules/cborg/lib/jump.js
+function invalidMinor2(data, pos, minor) {
+  throw new Error(`${decodeErrPrefix2} encountered invalid minor (${minor}) for major ${data[pos] >>> 5}`);
+}
+function errorer2(msg) {
+  return () => {
+    throw new Error(`${decodeErrPrefix2} ${msg}`);
+  };
+}
+var jump2 = [];
+for (let i = 0; i <= 23; i++) {
+  jump2[i] = invalidMinor2;
+}
+jump2[24] = decodeUint82;
+jump2[25] = decodeUint162;
+jump2[26] = decodeUint322;
+jump2[27] = decodeUint642;
+jump2[28] = invalidMinor2;
+jump2[29] = invalidMinor2;
+jump2[30] = invalidMinor2;
+jump2[31] = invalidMinor2;
+for (let i = 32; i <= 55; i++) {
+  jump2[i] = invalidMinor2;
+}
+jump2[56] = decodeNegint82;
+jump2[57] = decodeNegint162;
+jump2[58] = decodeNegint322;
+jump2[59] = decodeNegint642;
+jump2[60] = invalidMinor2;
+jump2[61] = invalidMinor2;
+jump2[62] = invalidMinor2;
+jump2[63] = invalidMinor2;
+for (let i = 64; i <= 87; i++) {
+  jump2[i] = decodeBytesCompact2;
+}
+jump2[88] = decodeBytes82;
+jump2[89] = decodeBytes162;
+jump2[90] = decodeBytes322;
+jump2[91] = decodeBytes642;
+jump2[92] = invalidMinor2;
+jump2[93] = invalidMinor2;
+jump2[94] = invalidMinor2;
+jump2[95] = errorer2("indefinite length bytes/strings are not supported");
+for (let i = 96; i <= 119; i++) {
+  jump2[i] = decodeStringCompact2;
+}
+jump2[120] = decodeString82;
+jump2[121] = decodeString162;
+jump2[122] = decodeString322;
+jump2[123] = decodeString642;
+jump2[124] = invalidMinor2;
+jump2[125] = invalidMinor2;
+jump2[126] = invalidMinor2;
+jump2[127] = errorer2("indefinite length bytes/strings are not supported");
+for (let i = 128; i <= 151; i++) {
+  jump2[i] = decodeArrayCompact2;
+}
+jump2[152] = decodeArray82;
+jump2[153] = decodeArray162;
+jump2[154] = decodeArray322;
+jump2[155] = decodeArray642;
+jump2[156] = invalidMinor2;
+jump2[157] = invalidMinor2;
+jump2[158] = invalidMinor2;
+jump2[159] = decodeArrayIndefinite2;
+for (let i = 160; i <= 183; i++) {
+  jump2[i] = decodeMapCompact2;
+}
+jump2[184] = decodeMap82;
+jump2[185] = decodeMap162;
+jump2[186] = decodeMap322;
+jump2[187] = decodeMap642;
+jump2[188] = invalidMinor2;
+jump2[189] = invalidMinor2;
+jump2[190] = invalidMinor2;
+jump2[191] = decodeMapIndefinite2;
+for (let i = 192; i <= 215; i++) {
+  jump2[i] = decodeTagCompact2;
+}
+jump2[216] = decodeTag82;
+jump2[217] = decodeTag162;
+jump2[218] = decodeTag322;
+jump2[219] = decodeTag642;
+jump2[220] = invalidMinor2;
+jump2[221] = invalidMinor2;
+jump2[222] = invalidMinor2;
+jump2[223] = invalidMinor2;
+for (let i = 224; i <= 243; i++) {
+  jump2[i] = errorer2("simple values are not supported");
+}
+jump2[244] = invalidMinor2;
+jump2[245] = invalidMinor2;
+jump2[246] = invalidMinor2;
+jump2[247] = decodeUndefined2;
+jump2[248] = errorer2("simple values are not supported");
+jump2[249] = decodeFloat162;
+jump2[250] = decodeFloat322;
+jump2[251] = decodeFloat642;
+jump2[252] = invalidMinor2;
+jump2[253] = invalidMinor2;
+jump2[254] = invalidMinor2;
+jump2[255] = decodeBreak2;
+var quick2 = [];
+for (let i = 0; i < 24; i++) {
+  quick2[i] = new Token2(Type2.uint, i, 1);
+}
+for (let i = -1; i >= -24; i--) {
+  quick2[31 - i] = new Token2(Type2.negint, i, 1);
+}
+quick2[64] = new Token2(Type2.bytes, new Uint8Array(0), 1);
+quick2[96] = new Token2(Type2.string, "", 1);
+quick2[128] = new Token2(Type2.array, 0, 1);
+quick2[160] = new Token2(Type2.map, 0, 1);
+quick2[244] = new Token2(Type2.false, false, 1);
+quick2[245] = new Token2(Type2.true, true, 1);
+quick2[246] = new Token2(Type2.null, null, 1);
+function quickEncodeToken2(token) {
+  switch (token.type) {
+    case Type2.false:
+      return fromArray2([244]);
+    case Type2.true:
+      return fromArray2([245]);
+    case Type2.null:
+      return fromArray2([246]);
+    case Type2.bytes:
+      if (!token.value.length) {
+        return fromArray2([64]);
+      }
+      return;
+    case Type2.string:
+      if (token.value === "") {
+        return fromArray2([96]);
+      }
+      return;
+    case Type2.array:
+      if (token.value === 0) {
+        return fromArray2([128]);
+      }
+      return;
+    case Type2.map:
+      if (token.value === 0) {
+        return fromArray2([160]);
+      }
+      return;
+    case Type2.uint:
+      if (token.value < 24) {
+        return fromArray2([Number(token.value)]);
+      }
+      return;
+    case Type2.negint:
+      if (token.value >= -24) {
+        return fromArray2([31 - Number(token.value)]);
+      }
+  }
+}
+
+// node_modules/dag-jose/node_modules/cborg/lib/encode.js
+var defaultEncodeOptions3 = {
+  float64: false,
+  mapSorter: mapSorter3,
+  quickEncodeToken: quickEncodeToken2
+};
+var rfc8949EncodeOptions2 = Object.freeze({
+  mapSorter: rfc8949MapSorter2,
+  quickEncodeToken: quickEncodeToken2
+});
+function makeCborEncoders2() {
+  const encoders = [];
+  encoders[Type2.uint.major] = encodeUint2;
+  encoders[Type2.negint.major] = encodeNegint2;
+  encoders[Type2.bytes.major] = encodeBytes2;
+  encoders[Type2.string.major] = encodeString2;
+  encoders[Type2.array.major] = encodeArray2;
+  encoders[Type2.map.major] = encodeMap2;
+  encoders[Type2.tag.major] = encodeTag2;
+  encoders[Type2.float.major] = encodeFloat2;
+  return encoders;
+}
+var cborEncoders2 = makeCborEncoders2();
+var defaultWriter2 = new Bl2();
+var Ref2 = class _Ref {
+  /**
+   * @param {object|any[]} obj
+   * @param {Reference|undefined} parent
+   */
+  constructor(obj, parent) {
+    this.obj = obj;
+    this.parent = parent;
+  }
+  /**
+   * @param {object|any[]} obj
+   * @returns {boolean}
+   */
+  includes(obj) {
+    let p = this;
+    do {
+      if (p.obj === obj) {
+        return true;
+      }
+    } while (p = p.parent);
+    return false;
+  }
+  /**
+   * @param {Reference|undefined} stack
+   * @param {object|any[]} obj
+   * @returns {Reference}
+   */
+  static createCheck(stack, obj) {
+    if (stack && stack.includes(obj)) {
+      throw new Error(`${encodeErrPrefix2} object contains circular references`);
+    }
+    return new _Ref(obj, stack);
+  }
+};
+var simpleTokens2 = {
+  null: new Token2(Type2.null, null),
+  undefined: new Token2(Type2.undefined, void 0),
+  true: new Token2(Type2.true, true),
+  false: new Token2(Type2.false, false),
+  emptyArray: new Token2(Type2.array, 0),
+  emptyMap: new Token2(Type2.map, 0)
+};
+var typeEncoders2 = {
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  number(obj, _typ, _options, _refStack) {
+    if (!Number.isInteger(obj) || !Number.isSafeInteger(obj)) {
+      return new Token2(Type2.float, obj);
+    } else if (obj >= 0) {
+      return new Token2(Type2.uint, obj);
+    } else {
+      return new Token2(Type2.negint, obj);
+    }
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  bigint(obj, _typ, _options, _refStack) {
+    if (obj >= BigInt(0)) {
+      return new Token2(Type2.uint, obj);
+    } else {
+      return new Token2(Type2.negint, obj);
+    }
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  Uint8Array(obj, _typ, _options, _refStack) {
+    return new Token2(Type2.bytes, obj);
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  string(obj, _typ, _options, _refStack) {
+    return new Token2(Type2.string, obj);
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  boolean(obj, _typ, _options, _refStack) {
+    return obj ? simpleTokens2.true : simpleTokens2.false;
+  },
+  /**
+   * @param {any} _obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  null(_obj, _typ, _options, _refStack) {
+    return simpleTokens2.null;
+  },
+  /**
+   * @param {any} _obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  undefined(_obj, _typ, _options, _refStack) {
+    return simpleTokens2.undefined;
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  ArrayBuffer(obj, _typ, _options, _refStack) {
+    return new Token2(Type2.bytes, new Uint8Array(obj));
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  DataView(obj, _typ, _options, _refStack) {
+    return new Token2(Type2.bytes, new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength));
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} options
+   * @param {Reference} [refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  Array(obj, _typ, options, refStack) {
+    if (!obj.length) {
+      if (options.addBreakTokens === true) {
+        return [simpleTokens2.emptyArray, new Token2(Type2.break)];
+      }
+      return simpleTokens2.emptyArray;
+    }
+    refStack = Ref2.createCheck(refStack, obj);
+    const entries = [];
+    let i = 0;
+    for (const e of obj) {
+      entries[i++] = objectToTokens2(e, options, refStack);
+    }
+    if (options.addBreakTokens) {
+      return [new Token2(Type2.array, obj.length), entries, new Token2(Type2.break)];
+    }
+    return [new Token2(Type2.array, obj.length), entries];
+  },
+  /**
+   * @param {any} obj
+   * @param {string} typ
+   * @param {EncodeOptions} options
+   * @param {Reference} [refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  Object(obj, typ, options, refStack) {
+    const isMap = typ !== "Object";
+    const keys = isMap ? obj.keys() : Object.keys(obj);
+    const maxLength = isMap ? obj.size : keys.length;
+    let entries;
+    if (maxLength) {
+      entries = new Array(maxLength);
+      refStack = Ref2.createCheck(refStack, obj);
+      const skipUndefined = !isMap && options.ignoreUndefinedProperties;
+      let i = 0;
+      for (const key of keys) {
+        const value = isMap ? obj.get(key) : obj[key];
+        if (skipUndefined && value === void 0) {
+          continue;
+        }
+        entries[i++] = [
+          objectToTokens2(key, options, refStack),
+          objectToTokens2(value, options, refStack)
+        ];
+      }
+      if (i < maxLength) {
+        entries.length = i;
+      }
+    }
+    if (!entries?.length) {
+      if (options.addBreakTokens === true) {
+        return [simpleTokens2.emptyMap, new Token2(Type2.break)];
+      }
+      return simpleTokens2.emptyMap;
+    }
+    sortMapEntries2(entries, options);
+    if (options.addBreakTokens) {
+      return [new Token2(Type2.map, entries.length), entries, new Token2(Type2.break)];
+    }
+    return [new Token2(Type2.map, entries.length), entries];
+  },
+  /**
+   * Encode a `Tagged` wrapper as a CBOR tag header followed by the encoded
+   * form of the wrapped value. The value is recursively tokenised through
+   * `objectToTokens()` so any registered `typeEncoders` apply to it.
+   *
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} options
+   * @param {Reference} [refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  Tagged(obj, _typ, options, refStack) {
+    return [
+      new Token2(Type2.tag, obj.tag),
+      objectToTokens2(obj.value, options, refStack)
+    ];
+  }
+};
+typeEncoders2.Map = typeEncoders2.Object;
+typeEncoders2.Buffer = typeEncoders2.Uint8Array;
+for (const typ of "Uint8Clamped Uint16 Uint32 Int8 Int16 Int32 BigUint64 BigInt64 Float32 Float64".split(" ")) {
+  typeEncoders2[`${typ}Array`] = typeEncoders2.DataView;
+}
+function objectToTokens2(obj, options = {}, refStack) {
+  const typ = is2(obj);
+  const customTypeEncoder = options && options.typeEncoders && /** @type {OptionalTypeEncoder} */
+  options.typeEncoders[typ] || typeEncoders2[typ];
+  if (typeof customTypeEncoder === "function") {
+    const tokens = customTypeEncoder(obj, typ, options, refStack);
+    if (tokens != null) {
+      return tokens;
+    }
+  }
+  const typeEncoder = typeEncoders2[typ];
+  if (!typeEncoder) {
+    throw new Error(`${encodeErrPrefix2} unsupported type: ${typ}`);
+  }
+  return typeEncoder(obj, typ, options, refStack);
+}
+function sortMapEntries2(entries, options) {
+  if (options.mapSorter) {
+    entries.sort(options.mapSorter);
+  }
+}
+function mapSorter3(e1, e2) {
+  const keyToken1 = Array.isArray(e1[0]) ? e1[0][0] : e1[0];
+  const keyToken2 = Array.isArray(e2[0]) ? e2[0][0] : e2[0];
+  if (keyToken1.type !== keyToken2.type) {
+    return keyToken1.type.compare(keyToken2.type);
+  }
+  const major = keyToken1.type.major;
+  const tcmp = cborEncoders2[major].compareTokens(keyToken1, keyToken2);
+  if (tcmp === 0) {
+    console.warn("WARNING: complex key types used, CBOR key sorting guarantees are gone");
+  }
+  return tcmp;
+}
+function rfc8949MapSorter2(e1, e2) {
+  if (e1[0] instanceof Token2 && e2[0] instanceof Token2) {
+    const t1 = (
+      /** @type {TokenEx} */
+      e1[0]
+    );
+    const t2 = (
+      /** @type {TokenEx} */
+      e2[0]
+    );
+    if (!t1._keyBytes) {
+      t1._keyBytes = encodeRfc89492(t1.value);
+    }
+    if (!t2._keyBytes) {
+      t2._keyBytes = encodeRfc89492(t2.value);
+    }
+    return compare3(t1._keyBytes, t2._keyBytes);
+  }
+  throw new Error("rfc8949MapSorter: complex key types are not supported yet");
+}
+function encodeRfc89492(data) {
+  return encodeCustom2(data, cborEncoders2, rfc8949EncodeOptions2);
+}
+function tokensToEncoded2(writer, tokens, encoders, options) {
+  if (Array.isArray(tokens)) {
+    for (const token of tokens) {
+      tokensToEncoded2(writer, token, encoders, options);
+    }
+  } else {
+    encoders[tokens.type.major](writer, tokens, options);
+  }
+}
+var MAJOR_UINT2 = Type2.uint.majorEncoded;
+var MAJOR_NEGINT2 = Type2.negint.majorEncoded;
+var MAJOR_BYTES2 = Type2.bytes.majorEncoded;
+var MAJOR_STRING2 = Type2.string.majorEncoded;
+var MAJOR_ARRAY2 = Type2.array.majorEncoded;
+var SIMPLE_FALSE2 = Type2.float.majorEncoded | MINOR_FALSE2;
+var SIMPLE_TRUE2 = Type2.float.majorEncoded | MINOR_TRUE2;
+var SIMPLE_NULL2 = Type2.float.majorEncoded | MINOR_NULL2;
+var SIMPLE_UNDEFINED2 = Type2.float.majorEncoded | MINOR_UNDEFINED2;
+var neg1b4 = BigInt(-1);
+var pos1b4 = BigInt(1);
+function canDirectEncode2(options) {
+  return options.addBreakTokens !== true;
+}
+function directEncode2(writer, data, options, refStack) {
+  const typ = is2(data);
+  const customEncoder = options.typeEncoders && options.typeEncoders[typ];
+  if (customEncoder) {
+    const tokens = customEncoder(data, typ, options, refStack);
+    if (tokens != null) {
+      tokensToEncoded2(writer, tokens, cborEncoders2, options);
+      return;
+    }
+  }
+  switch (typ) {
+    case "null":
+      writer.push([SIMPLE_NULL2]);
+      return;
+    case "undefined":
+      writer.push([SIMPLE_UNDEFINED2]);
+      return;
+    case "boolean":
+      writer.push([data ? SIMPLE_TRUE2 : SIMPLE_FALSE2]);
+      return;
+    case "number":
+      if (!Number.isInteger(data) || !Number.isSafeInteger(data)) {
+        encodeFloat2(writer, new Token2(Type2.float, data), options);
+      } else if (data >= 0) {
+        encodeUintValue2(writer, MAJOR_UINT2, data);
+      } else {
+        encodeUintValue2(writer, MAJOR_NEGINT2, data * -1 - 1);
+      }
+      return;
+    case "bigint":
+      if (data >= BigInt(0)) {
+        encodeUintValue2(writer, MAJOR_UINT2, data);
+      } else {
+        encodeUintValue2(writer, MAJOR_NEGINT2, data * neg1b4 - pos1b4);
+      }
+      return;
+    case "string": {
+      const bytes = fromString4(data);
+      encodeUintValue2(writer, MAJOR_STRING2, bytes.length);
+      writer.push(bytes);
+      return;
+    }
+    case "Uint8Array":
+      encodeUintValue2(writer, MAJOR_BYTES2, data.length);
+      writer.push(data);
+      return;
+    case "Array":
+      if (!data.length) {
+        writer.push([MAJOR_ARRAY2]);
+        return;
+      }
+      refStack = Ref2.createCheck(refStack, data);
+      encodeUintValue2(writer, MAJOR_ARRAY2, data.length);
+      for (const elem of data) {
+        directEncode2(writer, elem, options, refStack);
+      }
+      return;
+    case "Object":
+    case "Map":
+      {
+        const tokens = typeEncoders2.Object(data, typ, options, refStack);
+        tokensToEncoded2(writer, tokens, cborEncoders2, options);
+      }
+      return;
+    default: {
+      const typeEncoder = typeEncoders2[typ];
+      if (!typeEncoder) {
+        throw new Error(`${encodeErrPrefix2} unsupported type: ${typ}`);
+      }
+      const tokens = typeEncoder(data, typ, options, refStack);
+      tokensToEncoded2(writer, tokens, cborEncoders2, options);
+    }
+  }
+}
+function encodeCustom2(data, encoders, options, destination) {
+  const hasDest = destination instanceof Uint8Array;
+  let writeTo = hasDest ? new U8Bl2(destination) : defaultWriter2;
+  const tokens = objectToTokens2(data, options);
+  if (!Array.isArray(tokens) && options.quickEncodeToken) {
+    const quickBytes = options.quickEncodeToken(tokens);
+    if (quickBytes) {
+      if (hasDest) {
+        writeTo.push(quickBytes);
+        return writeTo.toBytes();
+      }
+      return quickBytes;
+    }
+    const encoder3 = encoders[tokens.type.major];
+    if (encoder3.encodedSize) {
+      const size = encoder3.encodedSize(tokens, options);
+      if (!hasDest) {
+        writeTo = new Bl2(size);
+      }
+      encoder3(writeTo, tokens, options);
+      if (writeTo.chunks.length !== 1) {
+        throw new Error(`Unexpected error: pre-calculated length for ${tokens} was wrong`);
+      }
+      return hasDest ? writeTo.toBytes() : asU8A2(writeTo.chunks[0]);
+    }
+  }
+  writeTo.reset();
+  tokensToEncoded2(writeTo, tokens, encoders, options);
+  return writeTo.toBytes(true);
+}
+function encode16(data, options) {
+  options = Object.assign({}, defaultEncodeOptions3, options);
+  if (canDirectEncode2(options)) {
+    defaultWriter2.reset();
+    directEncode2(defaultWriter2, data, options, void 0);
+    return defaultWriter2.toBytes(true);
+  }
+  return encodeCustom2(data, cborEncoders2, options);
+}
+
+// node_modules/dag-jose/node_modules/cborg/lib/decode.js
+var defaultDecodeOptions2 = {
+  strict: false,
+  allowIndefinite: true,
+  allowUndefined: true,
+  allowBigInt: true
+};
+var Tokeniser2 = class {
+  /**
+   * @param {Uint8Array} data
+   * @param {DecodeOptions} options
+   */
+  constructor(data, options = {}) {
+    this._pos = 0;
+    this.data = data;
+    this.options = options;
+  }
+  pos() {
+    return this._pos;
+  }
+  done() {
+    return this._pos >= this.data.length;
+  }
+  next() {
+    const byt = this.data[this._pos];
+    let token = quick2[byt];
+    if (token === void 0) {
+      const decoder = jump2[byt];
+      if (!decoder) {
+        throw new Error(`${decodeErrPrefix2} no decoder for major type ${byt >>> 5} (byte 0x${byt.toString(16).padStart(2, "0")})`);
+      }
+      const minor = byt & 31;
+      token = decoder(this.data, this._pos, minor, this.options);
+    }
+    this._pos += token.encodedLength;
+    return token;
+  }
+};
+var DONE2 = /* @__PURE__ */ Symbol.for("DONE");
+var BREAK2 = /* @__PURE__ */ Symbol.for("BREAK");
+function tokenToArray2(token, tokeniser, options) {
+  const arr = [];
+  for (let i = 0; i < token.value; i++) {
+    const value = tokensToObject2(tokeniser, options);
+    if (value === BREAK2) {
+      if (token.value === Infinity) {
+        break;
+      }
+      throw new Error(`${decodeErrPrefix2} got unexpected break to lengthed array`);
+    }
+    if (value === DONE2) {
+      throw new Error(`${decodeErrPrefix2} found array but not enough entries (got ${i}, expected ${token.value})`);
+    }
+    arr[i] = value;
+  }
+  return arr;
+}
+function tokenToMap2(token, tokeniser, options) {
+  const useMaps = options.useMaps === true;
+  const rejectDuplicateMapKeys = options.rejectDuplicateMapKeys === true;
+  const obj = useMaps ? void 0 : {};
+  const m3 = useMaps ? /* @__PURE__ */ new Map() : void 0;
+  for (let i = 0; i < token.value; i++) {
+    const key = tokensToObject2(tokeniser, options);
+    if (key === BREAK2) {
+      if (token.value === Infinity) {
+        break;
+      }
+      throw new Error(`${decodeErrPrefix2} got unexpected break to lengthed map`);
+    }
+    if (key === DONE2) {
+      throw new Error(`${decodeErrPrefix2} found map but not enough entries (got ${i} [no key], expected ${token.value})`);
+    }
+    if (!useMaps && typeof key !== "string") {
+      throw new Error(`${decodeErrPrefix2} non-string keys not supported (got ${typeof key})`);
+    }
+    if (rejectDuplicateMapKeys) {
+      if (useMaps && m3.has(key) || !useMaps && Object.hasOwn(obj, key)) {
+        throw new Error(`${decodeErrPrefix2} found repeat map key "${key}"`);
+      }
+    }
+    const value = tokensToObject2(tokeniser, options);
+    if (value === DONE2) {
+      throw new Error(`${decodeErrPrefix2} found map but not enough entries (got ${i} [no value], expected ${token.value})`);
+    }
+    if (useMaps) {
+      m3.set(key, value);
+    } else {
+      obj[key] = value;
+    }
+  }
+  return useMaps ? m3 : obj;
+}
+function* tokenToMapEntries2(token, tokeniser, options) {
+  for (let i = 0; i < token.value; i++) {
+    const key = tokensToObject2(tokeniser, options);
+    if (key === BREAK2) {
+      if (token.value === Infinity) {
+        break;
+      }
+      throw new Error(`${decodeErrPrefix2} got unexpected break to lengthed map`);
+    }
+    if (key === DONE2) {
+      throw new Error(`${decodeErrPrefix2} found map but not enough entries (got ${i} [no key], expected ${token.value})`);
+    }
+    const value = tokensToObject2(tokeniser, options);
+    if (value === DONE2) {
+      throw new Error(`${decodeErrPrefix2} found map but not enough entries (got ${i} [no value], expected ${token.value})`);
+    }
+    yield [key, value];
+  }
+}
+function createTagDecodeControl2(tokeniser, options) {
+  let called = false;
+  const decode23 = function() {
+    if (called) {
+      throw new Error(`${decodeErrPrefix2} tag decode() may only be called once`);
+    }
+    called = true;
+    const value = tokensToObject2(tokeniser, options);
+    if (value === DONE2) {
+      throw new Error(`${decodeErrPrefix2} tag content missing`);
+    }
+    if (value === BREAK2) {
+      throw new Error(`${decodeErrPrefix2} got unexpected break in tag content`);
+    }
+    return value;
+  };
+  decode23.entries = function() {
+    if (called) {
+      throw new Error(`${decodeErrPrefix2} tag decode() may only be called once`);
+    }
+    called = true;
+    const token = tokeniser.next();
+    if (!Type2.equals(token.type, Type2.map)) {
+      throw new Error(`${decodeErrPrefix2} entries() requires map content, got ${token.type.name}`);
+    }
+    const entries = [];
+    for (const entry of tokenToMapEntries2(token, tokeniser, options)) {
+      entries.push(entry);
+    }
+    return entries;
+  };
+  Object.defineProperty(decode23, "_called", {
+    get() {
+      return called;
+    },
+    enumerable: false
+  });
+  return decode23;
+}
+function tokensToObject2(tokeniser, options) {
+  if (tokeniser.done()) {
+    return DONE2;
+  }
+  const token = tokeniser.next();
+  if (Type2.equals(token.type, Type2.break)) {
+    return BREAK2;
+  }
+  if (token.type.terminal) {
+    return token.value;
+  }
+  if (Type2.equals(token.type, Type2.array)) {
+    return tokenToArray2(token, tokeniser, options);
+  }
+  if (Type2.equals(token.type, Type2.map)) {
+    return tokenToMap2(token, tokeniser, options);
+  }
+  if (Type2.equals(token.type, Type2.tag)) {
+    if (options.tags && typeof options.tags[token.value] === "function") {
+      const decodeControl = createTagDecodeControl2(tokeniser, options);
+      const result = options.tags[token.value](decodeControl);
+      if (!decodeControl._called) {
+        throw new Error(`${decodeErrPrefix2} tag decoder must call decode() or entries()`);
+      }
+      return result;
+    }
+    throw new Error(`${decodeErrPrefix2} tag not supported (${token.value})`);
+  }
+  throw new Error("unsupported");
+}
+function decodeFirst3(data, options) {
+  if (!(data instanceof Uint8Array)) {
+    throw new Error(`${decodeErrPrefix2} data to decode must be a Uint8Array`);
+  }
+  options = Object.assign({}, defaultDecodeOptions2, options);
+  const u8aData = asU8A2(data);
+  const tokeniser = options.tokenizer || new Tokeniser2(u8aData, options);
+  const decoded = tokensToObject2(tokeniser, options);
+  if (decoded === DONE2) {
+    throw new Error(`${decodeErrPrefix2} did not find any content to decode`);
+  }
+  if (decoded === BREAK2) {
+    throw new Error(`${decodeErrPrefix2} got unexpected break`);
+  }
+  return [decoded, data.subarray(tokeniser.pos())];
+}
+function decode20(data, options) {
+  const [decoded, remainder] = decodeFirst3(data, options);
+  if (remainder.length > 0) {
+    throw new Error(`${decodeErrPrefix2} too many terminals, data makes no sense`);
+  }
+  return decoded;
+}
+
+// node_modules/dag-jose/node_modules/cborg/lib/tagged.js
+var Tagged2 = class _Tagged {
+  /**
+   * @param {number} tag - CBOR tag number, a non-negative integer
+   * @param {any} value - The value to be tagged; encoded recursively
+   */
+  constructor(tag, value) {
+    if (typeof tag !== "number" || !Number.isInteger(tag) || tag < 0) {
+      throw new TypeError("Tagged: tag must be a non-negative integer");
+    }
+    this.tag = tag;
+    this.value = value;
+  }
+  /**
+   * Build a tag decoder for use in `decode()`'s `tags` option that returns the
+   * decoded content wrapped in a `Tagged` instance, preserving the tag number
+   * for the caller to inspect.
+   *
+   * @param {number} tag - The CBOR tag number this decoder will be registered for
+   * @returns {TaggedTagDecoder}
+   *
+   * @example
+   * import { decode, Tagged } from 'cborg'
+   * const value = decode(bytes, { tags: { 16: Tagged.decoder(16) } })
+   * // value instanceof Tagged; value.tag === 16
+   */
+  static decoder(tag) {
+    return (decode23) => new _Tagged(tag, decode23());
+  }
+  /**
+   * Build a `tags` option for `decode()` that wraps each listed tag number in
+   * a `Tagged` instance, preserving those tags through decode without
+   * registering a dedicated decoder per tag.
+   *
+   * @param {...number} tagNumbers - One or more CBOR tag numbers to preserve
+   * @returns {{[tagNumber: number]: TaggedTagDecoder}}
+   *
+   * @example
+   * import { decode, Tagged } from 'cborg'
+   * const value = decode(bytes, { tags: Tagged.preserve(16, 96) })
+   */
+  static preserve(...tagNumbers) {
+    const tags = {};
+    for (const tag of tagNumbers) {
+      tags[tag] = _Tagged.decoder(tag);
+    }
+    return tags;
+  }
+};
+Object.defineProperty(Tagged2.prototype, Symbol.toStringTag, {
+  value: "Tagged"
+});
+
+// node_modules/dag-jose/node_modules/@ipld/dag-cbor/src/index.js
+var CID_CBOR_TAG2 = 42;
+function toByteView4(buf) {
+  if (buf instanceof ArrayBuffer) {
+    return new Uint8Array(buf, 0, buf.byteLength);
+  }
+  return buf;
+}
+function cidEncoder3(obj) {
+  if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
+    return null;
+  }
+  const cid = CID2.asCID(obj);
+  if (!cid) {
+    return null;
+  }
+  const bytes = new Uint8Array(cid.bytes.byteLength + 1);
+  bytes.set(cid.bytes, 1);
+  return [
+    new Token2(Type2.tag, CID_CBOR_TAG2),
+    new Token2(Type2.bytes, bytes)
+  ];
+}
+function undefinedEncoder3() {
+  throw new Error("`undefined` is not supported by the IPLD Data Model and cannot be encoded");
+}
+function numberEncoder3(num) {
+  if (Number.isNaN(num)) {
+    throw new Error("`NaN` is not supported by the IPLD Data Model and cannot be encoded");
+  }
+  if (num === Infinity || num === -Infinity) {
+    throw new Error("`Infinity` and `-Infinity` is not supported by the IPLD Data Model and cannot be encoded");
+  }
+  return null;
+}
+function mapEncoder2(map2) {
+  for (const key of map2.keys()) {
+    if (typeof key !== "string" || key.length === 0) {
+      throw new Error("Non-string Map keys are not supported by the IPLD Data Model and cannot be encoded");
+    }
+  }
+  return null;
+}
+var _encodeOptions2 = {
+  float64: true,
+  typeEncoders: {
+    Map: mapEncoder2,
+    Object: cidEncoder3,
+    undefined: undefinedEncoder3,
+    number: numberEncoder3
+  }
+};
+var encodeOptions3 = {
+  ..._encodeOptions2,
+  typeEncoders: {
+    ..._encodeOptions2.typeEncoders
+  }
+};
+function cidDecoder2(decode23) {
+  const bytes = (
+    /** @type {Uint8Array} */
+    decode23()
+  );
+  if (bytes[0] !== 0) {
+    throw new Error("Invalid CID for CBOR tag 42; expected leading 0x00");
+  }
+  return CID2.decode(bytes.subarray(1));
+}
+var _decodeOptions2 = {
+  allowIndefinite: false,
+  coerceUndefinedToNull: true,
+  allowNaN: false,
+  allowInfinity: false,
+  allowBigInt: true,
+  // this will lead to BigInt for ints outside of
+  // safe-integer range, which may surprise users
+  strict: true,
+  useMaps: false,
+  rejectDuplicateMapKeys: true,
+  /** @type {{ [tagNumber: number]: import('cborg').TagDecoder }} */
+  tags: { [CID_CBOR_TAG2]: cidDecoder2 }
+};
+var decodeOptions3 = {
+  ..._decodeOptions2,
+  tags: { ..._decodeOptions2.tags }
+};
+var encode17 = (node) => encode16(node, _encodeOptions2);
+var decode21 = (data) => decode20(toByteView4(data), _decodeOptions2);
+
+// node_modules/dag-jose/lib/index.js
+var name7 = "dag-jose";
+var code7 = 133;
+function isDagJWS(jose) {
+  return "payload" in jose && typeof jose.payload === "string" && "signatures" in jose && Array.isArray(jose.signatures);
+}
+function isEncodedJWS(jose) {
+  return "payload" in jose && jose.payload instanceof Uint8Array && "signatures" in jose && Array.isArray(jose.signatures);
+}
+function isEncodedJWE(jose) {
+  return "ciphertext" in jose && jose.ciphertext instanceof Uint8Array && "iv" in jose && jose.iv instanceof Uint8Array && "protected" in jose && jose.protected instanceof Uint8Array && "tag" in jose && jose.tag instanceof Uint8Array;
+}
+function isDagJWE(jose) {
+  return "ciphertext" in jose && typeof jose.ciphertext === "string" && "iv" in jose && typeof jose.iv === "string" && "protected" in jose && typeof jose.protected === "string" && "tag" in jose && typeof jose.tag === "string";
+}
+function toGeneral(jose) {
+  if (typeof jose === "string") {
+    const split2 = jose.split(".");
+    if (split2.length === 3) {
+      return fromSplit(split2);
+    } else if (split2.length === 5) {
+      return fromSplit2(split2);
+    }
+    throw new Error("Not a valid JOSE string");
+  }
+  if (isDagJWS(jose) || isDagJWE(jose)) {
+    return jose;
+  }
+  throw new Error("Not a valid unencoded JOSE object");
+}
+function encode18(obj) {
+  if (typeof obj === "string") {
+    obj = toGeneral(obj);
+  }
+  let encodedJose;
+  if (isDagJWS(obj)) {
+    encodedJose = encode14(obj);
+  } else if (isDagJWE(obj)) {
+    encodedJose = encode15(obj);
+  } else {
+    throw new Error("Not a valid JOSE object");
+  }
+  return new Uint8Array(encode17(encodedJose));
+}
+function decode22(data) {
+  let encoded;
+  try {
+    encoded = decode21(data);
+  } catch (e) {
+    throw new Error("Not a valid DAG-JOSE object");
+  }
+  if (isEncodedJWS(encoded)) {
+    return decode18(encoded);
+  } else if (isEncodedJWE(encoded)) {
+    return decode19(encoded);
+  } else {
+    throw new Error("Not a valid DAG-JOSE object");
+  }
+}
+
+// node_modules/any-signal/dist/src/index.js
+function anySignal(signals) {
+  const controller = new globalThis.AbortController();
+  function onAbort() {
+    const reason = signals.filter((s2) => s2?.aborted === true).map((s2) => s2?.reason).pop();
+    controller.abort(reason);
+    for (const signal2 of signals) {
+      if (signal2?.removeEventListener != null) {
+        signal2.removeEventListener("abort", onAbort);
+      }
+    }
+  }
+  for (const signal2 of signals) {
+    if (signal2?.aborted === true) {
+      onAbort();
+      break;
+    }
+    if (signal2?.addEventListener != null) {
+      signal2.addEventListener("abort", onAbort);
+    }
+  }
+  function clear() {
+    for (const signal2 of signals) {
+      if (signal2?.removeEventListener != null) {
+        signal2.removeEventListener("abort", onAbort);
+      }
+    }
+  }
+  const signal = controller.signal;
+  signal.clear = clear;
+  return signal;
+}
+
+// node_modules/nanoid/index.js
+import { webcrypto as crypto3 } from "node:crypto";
+
+// node_modules/nanoid/url-alphabet/index.js
+var urlAlphabet = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict";
+
+// node_modules/nanoid/index.js
+var POOL_SIZE_MULTIPLIER = 128;
+var pool2;
+var poolOffset;
+function fillPool(bytes) {
+  if (bytes < 0) throw new RangeError("Wrong ID size");
+  try {
+    if (!pool2 || pool2.length < bytes) {
+      pool2 = Buffer.allocUnsafe(bytes * POOL_SIZE_MULTIPLIER);
+      crypto3.getRandomValues(pool2);
+      poolOffset = 0;
+    } else if (poolOffset + bytes > pool2.length) {
+      crypto3.getRandomValues(pool2);
+      poolOffset = 0;
+    }
+  } catch (e) {
+    pool2 = void 0;
+    throw e;
+  }
+  poolOffset += bytes;
+}
+function nanoid(size = 21) {
+  fillPool(size |= 0);
+  let id = "";
+  for (let i = poolOffset - size; i < poolOffset; i++) {
+    id += urlAlphabet[pool2[i] & 63];
+  }
+  return id;
+}
+
+// node_modules/wherearewe/src/index.js
+var import_is_electron = __toESM(require_is_electron(), 1);
+var isEnvWithDom = typeof window === "object" && typeof document === "object" && document.nodeType === 9;
+var isElectron = (0, import_is_electron.default)();
+var isBrowser = isEnvWithDom && !isElectron;
+var isElectronRenderer = isElectron && isEnvWithDom;
+var isNode = typeof globalThis.process !== "undefined" && typeof globalThis.process.release !== "undefined" && globalThis.process.release.name === "node" && !isElectron;
+var isWebWorker = typeof importScripts === "function" && typeof self !== "undefined" && typeof WorkerGlobalScope !== "undefined" && self instanceof WorkerGlobalScope;
+var isTest = typeof globalThis.process !== "undefined" && typeof globalThis.process.env !== "undefined" && globalThis.process.env["NODE" + /* @__PURE__ */ (() => "_")() + "ENV"] === "test";
+var isReactNative = typeof navigator !== "undefined" && navigator.product === "ReactNative";
+
+// node_modules/browser-readablestream-to-it/dist/src/index.js
+async function* browserReadableStreamToIt(stream, options = {}) {
+  const reader = stream.getReader();
+  try {
+    while (true) {
+      const result = await reader.read();
+      if (result.done) {
+        return;
+      }
+      yield result.value;
+    }
+  } finally {
+    if (options.preventCancel !== true) {
+      await reader.cancel();
+    }
+    reader.releaseLock();
+  }
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
+var import_err_code = __toESM(require_err_code(), 1);
+
+// node_modules/kubo-rpc-client/dist/src/lib/errors.js
+var HTTPError = class extends Error {
+  response;
+  constructor(response) {
+    super(response.statusText);
+    this.name = "HTTPError";
+    this.response = response;
+  }
+};
+var InvalidMtimeError = class extends Error {
+  constructor(message2 = "Invalid mtime") {
+    super(message2);
+    this.name = "InvalidMtimeError";
+  }
+};
+
+// node_modules/kubo-rpc-client/dist/src/lib/files/utils.js
+function isBytes(obj) {
+  return ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer;
+}
+function isBlob(obj) {
+  return obj.constructor != null && (obj.constructor.name === "Blob" || obj.constructor.name === "File") && typeof obj.stream === "function";
+}
+function isFileObject(obj) {
+  return typeof obj === "object" && (obj.path != null || obj.content != null);
+}
+function isReadableStream(value) {
+  return typeof value?.getReader === "function";
+}
+function parseMode(mode) {
+  if (mode == null) {
+    return void 0;
+  }
+  if (typeof mode === "string") {
+    mode = parseInt(mode, 8);
+  }
+  return mode & 4095;
+}
+function isMtime(obj) {
+  return Object.prototype.hasOwnProperty.call(obj, "secs");
+}
+function isTimeSpec(obj) {
+  return Object.prototype.hasOwnProperty.call(obj, "Seconds");
+}
+function isHrtime(obj) {
+  return Array.isArray(obj);
+}
+function parseMtime(mtime) {
+  if (mtime == null) {
+    return void 0;
+  }
+  if (isMtime(mtime)) {
+    mtime = {
+      secs: mtime.secs,
+      nsecs: mtime.nsecs
+    };
+  }
+  if (isTimeSpec(mtime)) {
+    mtime = {
+      secs: BigInt(mtime.Seconds),
+      nsecs: mtime.FractionalNanoseconds
+    };
+  }
+  if (isHrtime(mtime)) {
+    mtime = {
+      secs: BigInt(mtime[0]),
+      nsecs: mtime[1]
+    };
+  }
+  if (mtime instanceof Date) {
+    const ms2 = mtime.getTime();
+    const secs = Math.floor(ms2 / 1e3);
+    mtime = {
+      secs: BigInt(secs),
+      nsecs: (ms2 - secs * 1e3) * 1e3
+    };
+  }
+  if (typeof mtime === "bigint") {
+    const secs = mtime / BigInt(1e9);
+    const nsecs = mtime - secs * BigInt(1e9);
+    mtime = {
+      secs,
+      nsecs: Number(nsecs)
+    };
+  }
+  if (!Object.prototype.hasOwnProperty.call(mtime, "secs")) {
+    return void 0;
+  }
+  if (mtime.nsecs != null && (mtime.nsecs < 0 || mtime.nsecs > 999999999)) {
+    throw new InvalidMtimeError("mtime-nsecs must be within the range [0,999999999]");
+  }
+  return mtime;
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
+async function* normaliseCandidateMultiple(input, normaliseContent3) {
+  if (typeof input === "string" || input instanceof String || isBytes(input) || isBlob(input) || input._readableState != null) {
+    throw (0, import_err_code.default)(new Error("Unexpected input: single item passed - if you are using ipfs.addAll, please use ipfs.add instead"), "ERR_UNEXPECTED_INPUT");
+  }
+  if (isReadableStream(input)) {
+    input = browserReadableStreamToIt(input);
+  }
+  if (Symbol.iterator in input || Symbol.asyncIterator in input) {
+    const peekable2 = src_default6(input);
+    const { value, done } = await peekable2.peek();
+    if (done === true) {
+      yield* [];
+      return;
+    }
+    peekable2.push(value);
+    if (Number.isInteger(value)) {
+      throw (0, import_err_code.default)(new Error("Unexpected input: single item passed - if you are using ipfs.addAll, please use ipfs.add instead"), "ERR_UNEXPECTED_INPUT");
+    }
+    if (value._readableState != null) {
+      yield* src_default7(peekable2, async (value2) => toFileObject({ content: value2 }, normaliseContent3));
+      return;
+    }
+    if (isBytes(value)) {
+      yield toFileObject({ content: peekable2 }, normaliseContent3);
+      return;
+    }
+    if (isFileObject(value) || value[Symbol.iterator] || value[Symbol.asyncIterator] || isReadableStream(value) || isBlob(value)) {
+      yield* src_default7(peekable2, async (value2) => toFileObject(value2, normaliseContent3));
+      return;
+    }
+  }
+  if (isFileObject(input)) {
+    throw (0, import_err_code.default)(new Error("Unexpected input: single item passed - if you are using ipfs.addAll, please use ipfs.add instead"), "ERR_UNEXPECTED_INPUT");
+  }
+  throw (0, import_err_code.default)(new Error("Unexpected input: " + typeof input), "ERR_UNEXPECTED_INPUT");
+}
+async function toFileObject(input, normaliseContent3) {
+  const { path, mode, mtime, content } = input;
+  const file = {
+    path: path ?? "",
+    mode: parseMode(mode),
+    mtime: parseMtime(mtime)
+  };
+  if (content != null) {
+    file.content = await normaliseContent3(content);
+  } else if (path == null) {
+    file.content = await normaliseContent3(input);
+  }
+  return file;
+}
+
+// node_modules/@libp2p/interface/dist/src/errors.js
+var InvalidParametersError3 = class extends Error {
+  static name = "InvalidParametersError";
+  constructor(message2 = "Invalid parameters") {
+    super(message2);
+    this.name = "InvalidParametersError";
+  }
+};
+var InvalidPublicKeyError = class extends Error {
+  static name = "InvalidPublicKeyError";
+  constructor(message2 = "Invalid public key") {
+    super(message2);
+    this.name = "InvalidPublicKeyError";
+  }
+};
+var InvalidPrivateKeyError = class extends Error {
+  static name = "InvalidPrivateKeyError";
+  constructor(message2 = "Invalid private key") {
+    super(message2);
+    this.name = "InvalidPrivateKeyError";
+  }
+};
+var InvalidCIDError = class extends Error {
+  static name = "InvalidCIDError";
+  constructor(message2 = "Invalid CID") {
+    super(message2);
+    this.name = "InvalidCIDError";
+  }
+};
+var InvalidMultihashError = class extends Error {
+  static name = "InvalidMultihashError";
+  constructor(message2 = "Invalid Multihash") {
+    super(message2);
+    this.name = "InvalidMultihashError";
+  }
+};
+var UnsupportedKeyTypeError = class extends Error {
+  static name = "UnsupportedKeyTypeError";
+  constructor(message2 = "Unsupported key type") {
+    super(message2);
+    this.name = "UnsupportedKeyTypeError";
+  }
+};
+
+// node_modules/@libp2p/interface/dist/src/peer-id.js
+var peerIdSymbol = /* @__PURE__ */ Symbol.for("@libp2p/peer-id");
+
+// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.browser.js
+async function normaliseContent(input) {
+  if (isBytes(input)) {
+    return new Blob([input]);
+  }
+  if (typeof input === "string" || input instanceof String) {
+    return new Blob([input.toString()]);
+  }
+  if (isBlob(input)) {
+    return input;
+  }
+  if (isReadableStream(input)) {
+    input = browserReadableStreamToIt(input);
+  }
+  if (Symbol.iterator in input || Symbol.asyncIterator in input) {
+    const peekable2 = src_default6(input);
+    const { value, done } = await peekable2.peek();
+    if (done === true) {
+      return itToBlob(peekable2);
+    }
+    peekable2.push(value);
+    if (Number.isInteger(value)) {
+      return new Blob([Uint8Array.from(await src_default3(peekable2))]);
+    }
+    if (isBytes(value) || typeof value === "string" || value instanceof String) {
+      return itToBlob(peekable2);
+    }
+  }
+  throw new InvalidParametersError3(`Unexpected input: ${input}`);
+}
+async function itToBlob(stream) {
+  const parts = [];
+  for await (const chunk of stream) {
+    parts.push(chunk);
+  }
+  return new Blob(parts);
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.browser.js
+function normaliseInput(input) {
+  return normaliseCandidateMultiple(input, normaliseContent, true);
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/mode-to-string.js
+function modeToString(mode) {
+  if (mode == null) {
+    return void 0;
+  }
+  if (typeof mode === "string") {
+    return mode;
+  }
+  return mode.toString(8).padStart(4, "0");
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.browser.js
+async function multipartRequest(source2, abortController, headers = {}, boundary) {
+  const parts = [];
+  const formData = new FormData();
+  let index = 0;
+  let total = 0;
+  for await (const { content, path, mode, mtime } of normaliseInput(source2)) {
+    let fileSuffix = "";
+    const type = content != null ? "file" : "dir";
+    if (index > 0) {
+      fileSuffix = `-${index}`;
+    }
+    let fieldName = type + fileSuffix;
+    const qs = [];
+    if (mode !== null && mode !== void 0) {
+      qs.push(`mode=${modeToString(mode)}`);
+    }
+    if (mtime != null) {
+      const { secs, nsecs } = mtime;
+      qs.push(`mtime=${secs}`);
+      if (nsecs != null) {
+        qs.push(`mtime-nsecs=${nsecs}`);
+      }
+    }
+    if (qs.length > 0) {
+      fieldName = `${fieldName}?${qs.join("&")}`;
+    }
+    if (content != null) {
+      formData.set(fieldName, content, path != null ? encodeURIComponent(path) : void 0);
+      const end = total + content.size;
+      parts.push({ name: path, start: total, end });
+      total = end;
+    } else if (path != null) {
+      formData.set(fieldName, new File([""], encodeURIComponent(path), { type: "application/x-directory" }));
+    } else {
+      throw new Error("path or content or both must be set");
+    }
+    index++;
+  }
+  return {
+    total,
+    parts,
+    headers,
+    body: formData
+  };
+}
+
+// node_modules/weald/dist/src/node.js
+import tty2 from "node:tty";
+import util from "node:util";
+
+// node_modules/weald/node_modules/ms/dist/index.js
+var s = 1e3;
+var m = s * 60;
+var h = m * 60;
+var d = h * 24;
+var w = d * 7;
+var y = d * 365.25;
+var mo = y / 12;
+function ms(value, options) {
+  if (typeof value === "string") return parse2(value);
+  else if (typeof value === "number") return format4(value, options);
+  throw new Error(`Value provided to ms() must be a string or number. value=${JSON.stringify(value)}`);
+}
+function parse2(str) {
+  if (typeof str !== "string" || str.length === 0 || str.length > 100) throw new Error(`Value provided to ms.parse() must be a string with length between 1 and 99. value=${JSON.stringify(str)}`);
+  const match = /^(?<value>-?\d*\.?\d+) *(?<unit>milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|months?|mo|years?|yrs?|y)?$/i.exec(str);
+  if (!match?.groups) return NaN;
+  const { value, unit: unit2 = "ms" } = match.groups;
+  const n = parseFloat(value);
+  const matchUnit = unit2.toLowerCase();
+  switch (matchUnit) {
+    case "years":
+    case "year":
+    case "yrs":
+    case "yr":
+    case "y":
+      return n * y;
+    case "months":
+    case "month":
+    case "mo":
+      return n * mo;
+    case "weeks":
+    case "week":
+    case "w":
+      return n * w;
+    case "days":
+    case "day":
+    case "d":
+      return n * d;
+    case "hours":
+    case "hour":
+    case "hrs":
+    case "hr":
+    case "h":
+      return n * h;
+    case "minutes":
+    case "minute":
+    case "mins":
+    case "min":
+    case "m":
+      return n * m;
+    case "seconds":
+    case "second":
+    case "secs":
+    case "sec":
+    case "s":
+      return n * s;
+    case "milliseconds":
+    case "millisecond":
+    case "msecs":
+    case "msec":
+    case "ms":
+      return n;
+    default:
+      throw new Error(`Unknown unit "${matchUnit}" provided to ms.parse(). value=${JSON.stringify(str)}`);
+  }
+}
+function fmtShort(ms$1) {
+  const msAbs = Math.abs(ms$1);
+  if (msAbs >= y) return `${Math.round(ms$1 / y)}y`;
+  if (msAbs >= mo) return `${Math.round(ms$1 / mo)}mo`;
+  if (msAbs >= w) return `${Math.round(ms$1 / w)}w`;
+  if (msAbs >= d) return `${Math.round(ms$1 / d)}d`;
+  if (msAbs >= h) return `${Math.round(ms$1 / h)}h`;
+  if (msAbs >= m) return `${Math.round(ms$1 / m)}m`;
+  if (msAbs >= s) return `${Math.round(ms$1 / s)}s`;
+  return `${ms$1}ms`;
+}
+function fmtLong(ms$1) {
+  const msAbs = Math.abs(ms$1);
+  if (msAbs >= y) return plural(ms$1, msAbs, y, "year");
+  if (msAbs >= mo) return plural(ms$1, msAbs, mo, "month");
+  if (msAbs >= w) return plural(ms$1, msAbs, w, "week");
+  if (msAbs >= d) return plural(ms$1, msAbs, d, "day");
+  if (msAbs >= h) return plural(ms$1, msAbs, h, "hour");
+  if (msAbs >= m) return plural(ms$1, msAbs, m, "minute");
+  if (msAbs >= s) return plural(ms$1, msAbs, s, "second");
+  return `${ms$1} ms`;
+}
+function format4(ms$1, options) {
+  if (typeof ms$1 !== "number" || !Number.isFinite(ms$1)) throw new Error("Value provided to ms.format() must be of type number.");
+  return options?.long ? fmtLong(ms$1) : fmtShort(ms$1);
+}
+function plural(ms$1, msAbs, n, name8) {
+  const isPlural = msAbs >= n * 1.5;
+  return `${Math.round(ms$1 / n)} ${name8}${isPlural ? "s" : ""}`;
+}
+
+// node_modules/supports-color/index.js
+import process2 from "node:process";
+import os from "node:os";
+import tty from "node:tty";
+function hasFlag(flag, argv = globalThis.Deno ? globalThis.Deno.args : process2.argv) {
+  const prefix = flag.startsWith("-") ? "" : flag.length === 1 ? "-" : "--";
+  const position = argv.indexOf(prefix + flag);
+  const terminatorPosition = argv.indexOf("--");
+  return position !== -1 && (terminatorPosition === -1 || position < terminatorPosition);
+}
+var { env } = process2;
+var flagForceColor;
+if (hasFlag("no-color") || hasFlag("no-colors") || hasFlag("color=false") || hasFlag("color=never")) {
+  flagForceColor = 0;
+} else if (hasFlag("color") || hasFlag("colors") || hasFlag("color=true") || hasFlag("color=always")) {
+  flagForceColor = 1;
+}
+function envForceColor() {
+  if (!("FORCE_COLOR" in env)) {
+    return;
+  }
+  if (env.FORCE_COLOR === "true") {
+    return 1;
+  }
+  if (env.FORCE_COLOR === "false") {
+    return 0;
+  }
+  if (env.FORCE_COLOR.length === 0) {
+    return 1;
+  }
+  const level = Math.min(Number.parseInt(env.FORCE_COLOR, 10), 3);
+  if (![0, 1, 2, 3].includes(level)) {
+    return;
+  }
+  return level;
+}
+function translateLevel(level) {
+  if (level === 0) {
+    return false;
+  }
+  return {
+    level,
+    hasBasic: true,
+    has256: level >= 2,
+    has16m: level >= 3
+  };
+}
+function _supportsColor(haveStream, { streamIsTTY, sniffFlags = true } = {}) {
+  const noFlagForceColor = envForceColor();
+  if (noFlagForceColor !== void 0) {
+    flagForceColor = noFlagForceColor;
+  }
+  const forceColor = sniffFlags ? flagForceColor : noFlagForceColor;
+  if (forceColor === 0) {
+    return 0;
+  }
+  if (sniffFlags) {
+    if (hasFlag("color=16m") || hasFlag("color=full") || hasFlag("color=truecolor")) {
+      return 3;
+    }
+    if (hasFlag("color=256")) {
+      return 2;
+    }
+  }
+  if ("TF_BUILD" in env && "AGENT_NAME" in env) {
+    return 1;
+  }
+  if (haveStream && !streamIsTTY && forceColor === void 0) {
+    return 0;
+  }
+  const min = forceColor || 0;
+  if (env.TERM === "dumb") {
+    return min;
+  }
+  if (process2.platform === "win32") {
+    const osRelease = os.release().split(".");
+    if (Number(osRelease[0]) >= 10 && Number(osRelease[2]) >= 10586) {
+      return Number(osRelease[2]) >= 14931 ? 3 : 2;
+    }
+    return 1;
+  }
+  if ("CI" in env) {
+    if (["GITHUB_ACTIONS", "GITEA_ACTIONS", "CIRCLECI"].some((key) => key in env)) {
+      return 3;
+    }
+    if (["TRAVIS", "APPVEYOR", "GITLAB_CI", "BUILDKITE", "DRONE"].some((sign) => sign in env) || env.CI_NAME === "codeship") {
+      return 1;
+    }
+    return min;
+  }
+  if ("TEAMCITY_VERSION" in env) {
+    return /^(9\.(0*[1-9]\d*)\.|\d{2,}\.)/.test(env.TEAMCITY_VERSION) ? 1 : 0;
+  }
+  if (env.COLORTERM === "truecolor") {
+    return 3;
+  }
+  if (env.TERM === "xterm-kitty") {
+    return 3;
+  }
+  if (env.TERM === "xterm-ghostty") {
+    return 3;
+  }
+  if (env.TERM === "wezterm") {
+    return 3;
+  }
+  if ("TERM_PROGRAM" in env) {
+    const version2 = Number.parseInt((env.TERM_PROGRAM_VERSION || "").split(".")[0], 10);
+    switch (env.TERM_PROGRAM) {
+      case "iTerm.app": {
+        return version2 >= 3 ? 3 : 2;
+      }
+      case "Apple_Terminal": {
+        return 2;
+      }
+    }
+  }
+  if (/-256(color)?$/i.test(env.TERM)) {
+    return 2;
+  }
+  if (/^screen|^xterm|^vt100|^vt220|^rxvt|color|ansi|cygwin|linux/i.test(env.TERM)) {
+    return 1;
+  }
+  if ("COLORTERM" in env) {
+    return 1;
+  }
+  return min;
+}
+function createSupportsColor(stream, options = {}) {
+  const level = _supportsColor(stream, {
+    streamIsTTY: stream && stream.isTTY,
+    ...options
+  });
+  return translateLevel(level);
+}
+var supportsColor = {
+  stdout: createSupportsColor({ isTTY: tty.isatty(1) }),
+  stderr: createSupportsColor({ isTTY: tty.isatty(2) })
+};
+var supports_color_default = supportsColor;
+
+// node_modules/weald/dist/src/common.js
+function setup(env2) {
+  createDebug.debug = createDebug;
+  createDebug.default = createDebug;
+  createDebug.coerce = coerce3;
+  createDebug.disable = disable;
+  createDebug.enable = enable;
+  createDebug.enabled = enabled;
+  createDebug.humanize = ms;
+  createDebug.destroy = destroy;
+  Object.keys(env2).forEach((key) => {
+    createDebug[key] = env2[key];
+  });
+  createDebug.names = [];
+  createDebug.skips = [];
+  createDebug.formatters = {};
+  function selectColor(namespace) {
+    let hash = 0;
+    for (let i = 0; i < namespace.length; i++) {
+      hash = (hash << 5) - hash + namespace.charCodeAt(i);
+      hash |= 0;
+    }
+    return createDebug.colors[Math.abs(hash) % createDebug.colors.length];
+  }
+  createDebug.selectColor = selectColor;
+  function createDebug(namespace, options) {
+    let prevTime;
+    let enableOverride = null;
+    let namespacesCache;
+    let enabledCache;
+    function debug(...args) {
+      if (!debug.enabled) {
+        return;
+      }
+      const self2 = debug;
+      const curr = Number(/* @__PURE__ */ new Date());
+      const ms2 = curr - (prevTime || curr);
+      self2.diff = ms2;
+      self2.prev = prevTime;
+      self2.curr = curr;
+      prevTime = curr;
+      args[0] = createDebug.coerce(args[0]);
+      if (typeof args[0] !== "string") {
+        args.unshift("%O");
+      }
+      let index = 0;
+      args[0] = args[0].replace(/%([a-zA-Z%])/g, (match, format5) => {
+        if (match === "%%") {
+          return "%";
+        }
+        index++;
+        const formatter = createDebug.formatters[format5];
+        if (typeof formatter === "function") {
+          const val = args[index];
+          match = formatter.call(self2, val);
+          args.splice(index, 1);
+          index--;
+        }
+        return match;
+      });
+      createDebug.formatArgs.call(self2, args);
+      if (options?.onLog != null) {
+        options.onLog(...args);
+      }
+      const logFn = self2.log || createDebug.log;
+      logFn.apply(self2, args);
+    }
+    debug.namespace = namespace;
+    debug.useColors = createDebug.useColors();
+    debug.color = createDebug.selectColor(namespace);
+    debug.extend = extend;
+    debug.destroy = createDebug.destroy;
+    Object.defineProperty(debug, "enabled", {
+      enumerable: true,
+      configurable: false,
+      get: () => {
+        if (enableOverride !== null) {
+          return enableOverride;
+        }
+        if (namespacesCache !== createDebug.namespaces) {
+          namespacesCache = createDebug.namespaces;
+          enabledCache = createDebug.enabled(namespace);
+        }
+        return enabledCache;
+      },
+      set: (v) => {
+        enableOverride = v;
+      }
+    });
+    if (typeof createDebug.init === "function") {
+      createDebug.init(debug);
+    }
+    return debug;
+  }
+  function extend(namespace, delimiter) {
+    const newDebug = createDebug(this.namespace + (typeof delimiter === "undefined" ? ":" : delimiter) + namespace);
+    newDebug.log = this.log;
+    return newDebug;
+  }
+  function enable(namespaces) {
+    createDebug.save(namespaces);
+    createDebug.namespaces = namespaces;
+    createDebug.names = [];
+    createDebug.skips = [];
+    let i;
+    const split2 = (typeof namespaces === "string" ? namespaces : "").split(/[\s,]+/);
+    const len = split2.length;
+    for (i = 0; i < len; i++) {
+      if (!split2[i]) {
+        continue;
+      }
+      namespaces = split2[i].replace(/\*/g, ".*?");
+      if (namespaces[0] === "-") {
+        createDebug.skips.push(new RegExp("^" + namespaces.substr(1) + "$"));
+      } else {
+        createDebug.names.push(new RegExp("^" + namespaces + "$"));
+      }
+    }
+  }
+  function disable() {
+    const namespaces = [
+      ...createDebug.names.map(toNamespace),
+      ...createDebug.skips.map(toNamespace).map((namespace) => "-" + namespace)
+    ].join(",");
+    createDebug.enable("");
+    return namespaces;
+  }
+  function enabled(name8) {
+    if (name8[name8.length - 1] === "*") {
+      return true;
+    }
+    let i;
+    let len;
+    for (i = 0, len = createDebug.skips.length; i < len; i++) {
+      if (createDebug.skips[i].test(name8)) {
+        return false;
+      }
+    }
+    for (i = 0, len = createDebug.names.length; i < len; i++) {
+      if (createDebug.names[i].test(name8)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  function toNamespace(regexp) {
+    return regexp.toString().substring(2, regexp.toString().length - 2).replace(/\.\*\?$/, "*");
+  }
+  function coerce3(val) {
+    if (val instanceof Error) {
+      return val.stack ?? val.message;
+    }
+    return val;
+  }
+  function destroy() {
+    console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
+  }
+  createDebug.setupFormatters(createDebug.formatters);
+  createDebug.enable(createDebug.load());
+  return createDebug;
+}
+
+// node_modules/weald/dist/src/node.js
+var colors = [6, 2, 3, 4, 5, 1];
+if (supports_color_default.stderr !== false && (supports_color_default.stderr ?? supports_color_default).level >= 2) {
+  colors = [
+    20,
+    21,
+    26,
+    27,
+    32,
+    33,
+    38,
+    39,
+    40,
+    41,
+    42,
+    43,
+    44,
+    45,
+    56,
+    57,
+    62,
+    63,
+    68,
+    69,
+    74,
+    75,
+    76,
+    77,
+    78,
+    79,
+    80,
+    81,
+    92,
+    93,
+    98,
+    99,
+    112,
+    113,
+    128,
+    129,
+    134,
+    135,
+    148,
+    149,
+    160,
+    161,
+    162,
+    163,
+    164,
+    165,
+    166,
+    167,
+    168,
+    169,
+    170,
+    171,
+    172,
+    173,
+    178,
+    179,
+    184,
+    185,
+    196,
+    197,
+    198,
+    199,
+    200,
+    201,
+    202,
+    203,
+    204,
+    205,
+    206,
+    207,
+    208,
+    209,
+    214,
+    215,
+    220,
+    221
+  ];
+}
+var inspectOpts = Object.keys(process.env).filter((key) => {
+  return /^debug_/i.test(key);
+}).reduce((obj, key) => {
+  const prop = key.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
+    return k.toUpperCase();
+  });
+  let val = process.env[key];
+  if (/^(yes|on|true|enabled)$/i.test(val)) {
+    val = true;
+  } else if (/^(no|off|false|disabled)$/i.test(val)) {
+    val = false;
+  } else if (val === "null") {
+    val = null;
+  } else {
+    val = Number(val);
+  }
+  obj[prop] = val;
+  return obj;
+}, {});
+function useColors() {
+  return "colors" in inspectOpts ? Boolean(inspectOpts.colors) : tty2.isatty(process.stderr.fd);
+}
+function formatArgs(args) {
+  const { namespace: name8, useColors: useColors2 } = this;
+  if (useColors2 === true) {
+    const c = this.color;
+    const colorCode = "\x1B[3" + (c < 8 ? c : "8;5;" + c);
+    const prefix = `  ${colorCode};1m${name8} \x1B[0m`;
+    args[0] = prefix + args[0].split("\n").join("\n" + prefix);
+    args.push(colorCode + "m+" + ms(this.diff) + "\x1B[0m");
+  } else {
+    args[0] = getDate() + name8 + " " + args[0];
+  }
+}
+function getDate() {
+  if (inspectOpts.hideDate != null) {
+    return "";
+  }
+  return (/* @__PURE__ */ new Date()).toISOString() + " ";
+}
+function log(...args) {
+  return process.stderr.write(util.format(...args) + "\n");
+}
+function save(namespaces) {
+  if (namespaces != null) {
+    process.env.DEBUG = namespaces;
+  } else {
+    delete process.env.DEBUG;
+  }
+}
+function load() {
+  return process.env.DEBUG;
+}
+function init(debug) {
+  debug.inspectOpts = {};
+  const keys = Object.keys(inspectOpts);
+  for (let i = 0; i < keys.length; i++) {
+    debug.inspectOpts[keys[i]] = inspectOpts[keys[i]];
+  }
+}
+function setupFormatters(formatters) {
+  formatters.o = function(v) {
+    this.inspectOpts.colors = this.useColors;
+    return util.inspect(v, this.inspectOpts).split("\n").map((str) => str.trim()).join(" ");
+  };
+  formatters.O = function(v) {
+    this.inspectOpts.colors = this.useColors;
+    return util.inspect(v, this.inspectOpts);
+  };
+}
+var node_default = setup({ init, log, formatArgs, save, load, useColors, setupFormatters, colors, inspectOpts });
+
+// node_modules/weald/dist/src/index.js
+var src_default9 = node_default;
+
+// node_modules/@libp2p/logger/dist/src/index.js
+src_default9.formatters.b = (v) => {
+  return v == null ? "undefined" : base58btc.baseEncode(v);
+};
+src_default9.formatters.t = (v) => {
+  return v == null ? "undefined" : base32.baseEncode(v);
+};
+src_default9.formatters.m = (v) => {
+  return v == null ? "undefined" : base64.baseEncode(v);
+};
+src_default9.formatters.p = (v) => {
+  return v == null ? "undefined" : v.toString();
+};
+src_default9.formatters.c = (v) => {
+  return v == null ? "undefined" : v.toString();
+};
+src_default9.formatters.k = (v) => {
+  return v == null ? "undefined" : v.toString();
+};
+src_default9.formatters.a = (v) => {
+  return v == null ? "undefined" : v.toString();
+};
+function formatError2(v, indent = "") {
+  const message2 = notEmpty(v.message);
+  const stack = notEmpty(v.stack);
+  if (message2 != null && stack != null) {
+    if (stack.includes(message2)) {
+      return `${stack.split("\n").join(`
+${indent}`)}`;
+    }
+    return `${message2}
+${indent}${stack.split("\n").join(`
+${indent}`)}`;
+  }
+  if (stack != null) {
+    return `${stack.split("\n").join(`
+${indent}`)}`;
+  }
+  if (message2 != null) {
+    return `${message2}`;
+  }
+  return `${v.toString()}`;
+}
+function isAggregateError(err) {
+  return err instanceof AggregateError || err?.name === "AggregateError" && Array.isArray(err.errors);
+}
+function printError(err, indent = "") {
+  if (isAggregateError(err)) {
+    let output = formatError2(err, indent);
+    if (err.errors.length > 0) {
+      indent = `${indent}    `;
+      output += `
+${indent}${err.errors.map((err2) => `${printError(err2, `${indent}`)}`).join(`
+${indent}`)}`;
+    } else {
+      output += `
+${indent}[Error list was empty]`;
+    }
+    return output.trim();
+  }
+  return formatError2(err, indent);
+}
+src_default9.formatters.e = (v) => {
+  if (v == null) {
+    return "undefined";
+  }
+  return printError(v);
+};
+function createDisabledLogger(namespace) {
+  const logger2 = () => {
+  };
+  logger2.enabled = false;
+  logger2.color = "";
+  logger2.diff = 0;
+  logger2.log = () => {
+  };
+  logger2.namespace = namespace;
+  logger2.destroy = () => true;
+  logger2.extend = () => logger2;
+  logger2.useColors = () => false;
+  return logger2;
+}
+function logger(name8, options) {
+  let trace = createDisabledLogger(`${name8}:trace`);
+  if (src_default9.enabled(`${name8}:trace`) && src_default9.names.map((r) => r.toString()).find((n) => n.includes(":trace")) != null) {
+    trace = src_default9(`${name8}:trace`, options);
+  }
+  return Object.assign(src_default9(name8, options), {
+    error: src_default9(`${name8}:error`, options),
+    trace,
+    newScope: (scope) => logger(`${name8}:${scope}`, options)
+  });
+}
+function notEmpty(str) {
+  if (str == null) {
+    return;
+  }
+  str = str.trim();
+  if (str.length === 0) {
+    return;
+  }
+  return str;
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
+var import_it_to_stream = __toESM(require_src(), 1);
+
+// node_modules/merge-options/index.mjs
+var import_index5 = __toESM(require_merge_options(), 1);
+var merge_options_default = import_index5.default;
+
+// node_modules/blob-to-it/dist/src/index.js
+function blobToIt(blob) {
+  if (typeof blob.stream === "function") {
+    return browserReadableStreamToIt(blob.stream());
+  }
+  return browserReadableStreamToIt(new Response(blob).body);
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.js
+async function* toAsyncIterable(thing) {
+  yield thing;
+}
+async function normaliseContent2(input) {
+  if (isBytes(input)) {
+    return toAsyncIterable(toBytes(input));
+  }
+  if (typeof input === "string" || input instanceof String) {
+    return toAsyncIterable(toBytes(input.toString()));
+  }
+  if (isBlob(input)) {
+    return blobToIt(input);
+  }
+  if (isReadableStream(input)) {
+    input = browserReadableStreamToIt(input);
+  }
+  if (Symbol.iterator in input || Symbol.asyncIterator in input) {
+    const peekable2 = src_default6(input);
+    const { value, done } = await peekable2.peek();
+    if (done === true) {
+      return toAsyncIterable(new Uint8Array(0));
+    }
+    peekable2.push(value);
+    if (Number.isInteger(value)) {
+      return toAsyncIterable(Uint8Array.from(await src_default3(peekable2)));
+    }
+    if (isBytes(value) || typeof value === "string" || value instanceof String) {
+      return src_default7(peekable2, toBytes);
+    }
+  }
+  throw new InvalidParametersError3(`Unexpected input: ${input}`);
+}
+function toBytes(chunk) {
+  if (chunk instanceof Uint8Array) {
+    return chunk;
+  }
+  if (ArrayBuffer.isView(chunk)) {
+    return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+  if (chunk instanceof ArrayBuffer) {
+    return new Uint8Array(chunk);
+  }
+  if (Array.isArray(chunk)) {
+    return Uint8Array.from(chunk);
+  }
+  return fromString2(chunk.toString());
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.js
+function normaliseInput2(input) {
+  return normaliseCandidateMultiple(input, normaliseContent2);
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
+var merge2 = merge_options_default.bind({ ignoreUndefined: true });
+var log2 = logger("ipfs:core-utils:multipart-request");
+async function multipartRequest2(source2, abortController, headers = {}, boundary = `-----------------------------${nanoid()}`) {
+  async function* streamFiles(source3) {
+    try {
+      let index = 0;
+      for await (const { content, path, mode, mtime } of source3) {
+        let fileSuffix = "";
+        const type = content != null ? "file" : "dir";
+        if (index > 0) {
+          yield "\r\n";
+          fileSuffix = `-${index}`;
+        }
+        let fieldName = type + fileSuffix;
+        const qs = [];
+        if (mode !== null && mode !== void 0) {
+          qs.push(`mode=${modeToString(mode)}`);
+        }
+        if (mtime != null) {
+          const { secs, nsecs } = mtime;
+          qs.push(`mtime=${secs}`);
+          if (nsecs != null) {
+            qs.push(`mtime-nsecs=${nsecs}`);
+          }
+        }
+        if (qs.length > 0) {
+          fieldName = `${fieldName}?${qs.join("&")}`;
+        }
+        yield `--${boundary}\r
+`;
+        yield `Content-Disposition: form-data; name="${fieldName}"; filename="${encodeURIComponent(path ?? "")}"\r
+`;
+        yield `Content-Type: ${content != null ? "application/octet-stream" : "application/x-directory"}\r
+`;
+        yield "\r\n";
+        if (content != null) {
+          yield* content;
+        }
+        index++;
+      }
+    } catch (err) {
+      log2(err);
+      abortController.abort();
+    } finally {
+      yield `\r
+--${boundary}--\r
+`;
+    }
+  }
+  const peekable2 = src_default6(normaliseInput2(source2));
+  const { value, done } = await peekable2.peek();
+  if (done !== true) {
+    peekable2.push(value);
+  }
+  return {
+    // @ts-expect-error streaming upload so parts are unknown
+    parts: null,
+    total: -1,
+    headers: merge2(headers, {
+      "Content-Type": `multipart/form-data; boundary=${boundary}`
+    }),
+    body: (0, import_it_to_stream.default)(streamFiles(peekable2))
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.js
+async function multipartRequest3(source2, abortController, headers = {}, boundary = `-----------------------------${nanoid()}`) {
+  let req = multipartRequest2;
+  if (isElectronRenderer) {
+    req = multipartRequest;
+  }
+  return req(source2, abortController, headers, boundary);
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/object-to-camel.js
+function objectToCamel(obj) {
+  if (obj == null) {
+    return obj;
+  }
+  const caps = /^[A-Z]+$/;
+  const output = {};
+  return Object.keys(obj).reduce((camelObj, k) => {
+    if (caps.test(k)) {
+      camelObj[k.toLowerCase()] = obj[k];
+    } else if (caps.test(k[0])) {
+      camelObj[k[0].toLowerCase() + k.slice(1)] = obj[k];
+    } else {
+      camelObj[k] = obj[k];
+    }
+    return camelObj;
+  }, output);
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/to-url-search-params.js
+function toUrlSearchParams({ arg, searchParams, hashAlg, mtime, mode, ...options } = {}) {
+  if (searchParams != null) {
+    options = {
+      ...options,
+      ...searchParams
+    };
+  }
+  if (hashAlg != null) {
+    options.hash = hashAlg;
+  }
+  if (mtime != null) {
+    mtime = parseMtime(mtime);
+    options.mtime = mtime.secs;
+    options.mtimeNsecs = mtime.nsecs;
+  }
+  if (mode != null) {
+    options.mode = modeToString(mode);
+  }
+  if (!isNaN(options.timeout)) {
+    options.timeout = `${options.timeout}ms`;
+  }
+  if (arg === void 0 || arg === null) {
+    arg = [];
+  } else if (!Array.isArray(arg)) {
+    arg = [arg];
+  }
+  const filteredOptions = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== void 0 && value !== null) {
+      filteredOptions[key] = value;
+    }
+  }
+  const urlSearchParams = new URLSearchParams(filteredOptions);
+  arg.forEach((arg2) => {
+    urlSearchParams.append("arg", arg2);
+  });
+  return urlSearchParams;
+}
+
+// node_modules/kubo-rpc-client/dist/src/add-all.js
+function createAddAll(client) {
+  return async function* addAll(source2, options = {}) {
+    const controller = new AbortController();
+    const signal = anySignal([controller.signal, options.signal]);
+    try {
+      const { headers, body, total, parts } = await multipartRequest3(source2, controller, options.headers);
+      const [progressFn, onUploadProgress] = typeof options.progress === "function" ? createProgressHandler(total, options.progress, parts) : [void 0, void 0];
+      const res = await client.post("add", {
+        searchParams: toUrlSearchParams({
+          "stream-channels": true,
+          ...options,
+          progress: Boolean(progressFn)
+        }),
+        onUploadProgress,
+        signal,
+        headers,
+        body
+      });
+      for await (let file of res.ndjson()) {
+        file = objectToCamel(file);
+        if (file.hash !== void 0) {
+          yield toCoreInterface(file);
+        } else if (progressFn != null) {
+          progressFn(file.bytes ?? 0, file.name);
+        }
+      }
+    } finally {
+      signal.clear();
+    }
+  };
+}
+var createProgressHandler = (total, progress, parts) => parts != null ? [void 0, createOnUploadProgress(total, parts, progress)] : [progress, void 0];
+var createOnUploadProgress = (size, parts, progress) => {
+  let index = 0;
+  const count = parts.length;
+  return ({ loaded, total }) => {
+    const position = Math.floor(loaded / total * size);
+    while (index < count) {
+      const { start, end, name: name8 } = parts[index];
+      if (position < end) {
+        progress(position - start, name8);
+        break;
+      } else {
+        progress(end - start, name8);
+        index += 1;
+      }
+    }
+  };
+};
+function toCoreInterface({ name: name8, hash, size, mode, mtime, mtimeNsecs }) {
+  const output = {
+    path: name8,
+    cid: CID.parse(hash),
+    size: parseInt(size)
+  };
+  if (mode != null) {
+    output.mode = parseInt(mode, 8);
+  }
+  if (mtime != null) {
+    output.mtime = {
+      secs: mtime,
+      nsecs: mtimeNsecs ?? 0
+    };
+  }
+  return output;
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-single.js
+var import_err_code2 = __toESM(require_err_code(), 1);
+async function* normaliseCandidateSingle(input, normaliseContent3) {
+  if (input === null || input === void 0) {
+    throw (0, import_err_code2.default)(new Error(`Unexpected input: ${input}`), "ERR_UNEXPECTED_INPUT");
+  }
+  if (typeof input === "string" || input instanceof String) {
+    yield toFileObject2(input.toString(), normaliseContent3);
+    return;
+  }
+  if (isBytes(input) || isBlob(input)) {
+    yield toFileObject2(input, normaliseContent3);
+    return;
+  }
+  if (isReadableStream(input)) {
+    input = browserReadableStreamToIt(input);
+  }
+  if (Symbol.iterator in input || Symbol.asyncIterator in input) {
+    const peekable2 = src_default6(input);
+    const { value, done } = await peekable2.peek();
+    if (done === true) {
+      yield { content: [] };
+      return;
+    }
+    peekable2.push(value);
+    if (Number.isInteger(value) || isBytes(value) || typeof value === "string" || value instanceof String) {
+      yield toFileObject2(peekable2, normaliseContent3);
+      return;
+    }
+    throw (0, import_err_code2.default)(new Error("Unexpected input: multiple items passed - if you are using ipfs.add, please use ipfs.addAll instead"), "ERR_UNEXPECTED_INPUT");
+  }
+  if (isFileObject(input)) {
+    yield toFileObject2(input, normaliseContent3);
+    return;
+  }
+  throw (0, import_err_code2.default)(new Error('Unexpected input: cannot convert "' + typeof input + '" into ImportCandidate'), "ERR_UNEXPECTED_INPUT");
+}
+async function toFileObject2(input, normaliseContent3) {
+  const { path, mode, mtime, content } = input;
+  const file = {
+    path: path ?? "",
+    mode: parseMode(mode),
+    mtime: parseMtime(mtime)
+  };
+  if (content != null) {
+    file.content = await normaliseContent3(content);
+  } else if (path == null) {
+    file.content = await normaliseContent3(input);
+  }
+  return file;
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-single.js
+function normaliseInput3(input) {
+  return normaliseCandidateSingle(input, normaliseContent2);
+}
+
+// node_modules/kubo-rpc-client/dist/src/add.js
+function createAdd(client) {
+  const all2 = createAddAll(client);
+  return async function add2(input, options = {}) {
+    const source2 = normaliseInput3(input);
+    const addAllPromise = all2(source2, options);
+    const result = await src_default5(addAllPromise);
+    if (result == null) {
+      throw new Error("Invalid body");
+    }
+    return result;
+  };
+}
+
+// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/index.js
+async function hashAndSign(key, msg, options) {
+  const privateKey = await crypto.subtle.importKey("jwk", key, {
+    name: "ECDSA",
+    namedCurve: key.crv ?? "P-256"
+  }, false, ["sign"]);
+  options?.signal?.throwIfAborted();
+  const signature = await crypto.subtle.sign({
+    name: "ECDSA",
+    hash: {
+      name: "SHA-256"
+    }
+  }, privateKey, withArrayBuffer(msg.subarray()));
+  options?.signal?.throwIfAborted();
+  return new Uint8Array(signature, 0, signature.byteLength);
+}
+async function hashAndVerify(key, sig, msg, options) {
+  const publicKey = await crypto.subtle.importKey("jwk", key, {
+    name: "ECDSA",
+    namedCurve: key.crv ?? "P-256"
+  }, false, ["verify"]);
+  options?.signal?.throwIfAborted();
+  const result = await crypto.subtle.verify({
+    name: "ECDSA",
+    hash: {
+      name: "SHA-256"
+    }
+  }, publicKey, withArrayBuffer(sig), withArrayBuffer(msg.subarray()));
+  options?.signal?.throwIfAborted();
+  return result;
+}
+
+// node_modules/@libp2p/crypto/dist/src/keys/rsa/der.js
+var TAG_MASK = parseInt("11111", 2);
+var LONG_LENGTH_MASK = parseInt("10000000", 2);
+var LONG_LENGTH_BYTES_MASK = parseInt("01111111", 2);
+var decoders2 = {
+  0: readSequence,
+  1: readSequence,
+  2: readInteger,
+  3: readBitString,
+  4: readOctetString,
+  5: readNull,
+  6: readObjectIdentifier,
+  16: readSequence,
+  22: readSequence,
+  48: readSequence
+};
+function decodeDer(buf, context = { offset: 0 }) {
+  const tag = buf[context.offset] & TAG_MASK;
+  context.offset++;
+  if (decoders2[tag] != null) {
+    return decoders2[tag](buf, context);
+  }
+  throw new Error("No decoder for tag " + tag);
+}
+function readLength(buf, context) {
+  let length4 = 0;
+  if ((buf[context.offset] & LONG_LENGTH_MASK) === LONG_LENGTH_MASK) {
+    const count = buf[context.offset] & LONG_LENGTH_BYTES_MASK;
+    let str = "0x";
+    context.offset++;
+    for (let i = 0; i < count; i++, context.offset++) {
+      if (context.offset >= buf.byteLength) {
+        throw new Error("invalid DER element length");
+      }
+      str += buf[context.offset].toString(16).padStart(2, "0");
+    }
+    length4 = parseInt(str, 16);
+  } else {
+    length4 = buf[context.offset];
+    context.offset++;
+  }
+  if (!Number.isInteger(length4) || length4 < 0 || length4 > buf.byteLength - context.offset) {
+    throw new Error("invalid DER element length");
+  }
+  return length4;
+}
+function readSequence(buf, context) {
+  readLength(buf, context);
+  const entries = [];
+  while (true) {
+    if (context.offset >= buf.byteLength) {
+      break;
+    }
+    const result = decodeDer(buf, context);
+    if (result === null) {
+      break;
+    }
+    entries.push(result);
+  }
+  return entries;
+}
+function readInteger(buf, context) {
+  const length4 = readLength(buf, context);
+  const start = context.offset;
+  const end = context.offset + length4;
+  const vals = [];
+  for (let i = start; i < end; i++) {
+    if (i === start && buf[i] === 0) {
+      continue;
+    }
+    vals.push(buf[i]);
+  }
+  context.offset += length4;
+  return Uint8Array.from(vals);
+}
+function readObjectIdentifier(buf, context) {
+  const count = readLength(buf, context);
+  const finalOffset = context.offset + count;
+  const byte = buf[context.offset];
+  context.offset++;
+  let val1 = 0;
+  let val2 = 0;
+  if (byte < 40) {
+    val1 = 0;
+    val2 = byte;
+  } else if (byte < 80) {
+    val1 = 1;
+    val2 = byte - 40;
+  } else {
+    val1 = 2;
+    val2 = byte - 80;
+  }
+  let oid = `${val1}.${val2}`;
+  let num = [];
+  while (context.offset < finalOffset) {
+    const byte2 = buf[context.offset];
+    context.offset++;
+    num.push(byte2 & 127);
+    if (byte2 < 128) {
+      num.reverse();
+      let val = 0;
+      for (let i = 0; i < num.length; i++) {
+        val += num[i] << i * 7;
+      }
+      oid += `.${val}`;
+      num = [];
+    }
+  }
+  return oid;
+}
+function readNull(buf, context) {
+  context.offset++;
+  return null;
+}
+function readBitString(buf, context) {
+  const length4 = readLength(buf, context);
+  const unusedBits = buf[context.offset];
+  context.offset++;
+  const bytes = buf.subarray(context.offset, context.offset + length4 - 1);
+  context.offset += length4;
+  if (unusedBits !== 0) {
+    throw new Error("Unused bits in bit string is unimplemented");
+  }
+  return bytes;
+}
+function readOctetString(buf, context) {
+  const length4 = readLength(buf, context);
+  const bytes = buf.subarray(context.offset, context.offset + length4);
+  context.offset += length4;
+  return bytes;
+}
+function encodeNumber(value) {
+  let number = value.toString(16);
+  if (number.length % 2 === 1) {
+    number = "0" + number;
+  }
+  const array = new Uint8ArrayList();
+  for (let i = 0; i < number.length; i += 2) {
+    array.append(Uint8Array.from([parseInt(`${number[i]}${number[i + 1]}`, 16)]));
+  }
+  return array;
+}
+function encodeLength(bytes) {
+  if (bytes.byteLength < 128) {
+    return Uint8Array.from([bytes.byteLength]);
+  }
+  const length4 = encodeNumber(bytes.byteLength);
+  return new Uint8ArrayList(Uint8Array.from([
+    length4.byteLength | LONG_LENGTH_MASK
+  ]), length4);
+}
+function encodeInteger(value) {
+  const contents = new Uint8ArrayList();
+  const mask = 128;
+  const positive2 = (value.subarray()[0] & mask) === mask;
+  if (positive2) {
+    contents.append(Uint8Array.from([0]));
+  }
+  contents.append(value);
+  return new Uint8ArrayList(Uint8Array.from([2]), encodeLength(contents), contents);
+}
+function encodeBitString(value) {
+  const unusedBits = Uint8Array.from([0]);
+  const contents = new Uint8ArrayList(unusedBits, value);
+  return new Uint8ArrayList(Uint8Array.from([3]), encodeLength(contents), contents);
+}
+function encodeOctetString(value) {
+  return new Uint8ArrayList(Uint8Array.from([4]), encodeLength(value), value);
+}
+function encodeSequence(values, tag = 48) {
+  const output = new Uint8ArrayList();
+  for (const buf of values) {
+    output.append(buf);
+  }
+  return new Uint8ArrayList(Uint8Array.from([tag]), encodeLength(output), output);
+}
+
+// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/utils.js
+var OID_256 = Uint8Array.from([6, 8, 42, 134, 72, 206, 61, 3, 1, 7]);
+var OID_384 = Uint8Array.from([6, 5, 43, 129, 4, 0, 34]);
+var OID_521 = Uint8Array.from([6, 5, 43, 129, 4, 0, 35]);
+var P_256_KEY_JWK = {
+  ext: true,
+  kty: "EC",
+  crv: "P-256"
+};
+var P_384_KEY_JWK = {
+  ext: true,
+  kty: "EC",
+  crv: "P-384"
+};
+var P_521_KEY_JWK = {
+  ext: true,
+  kty: "EC",
+  crv: "P-521"
+};
+var P_256_KEY_LENGTH = 32;
+var P_384_KEY_LENGTH = 48;
+var P_521_KEY_LENGTH = 66;
+function unmarshalECDSAPrivateKey(bytes) {
+  const message2 = decodeDer(bytes);
+  return pkiMessageToECDSAPrivateKey(message2);
+}
+function pkiMessageToECDSAPrivateKey(message2) {
+  const privateKey = message2[1];
+  const d3 = toString2(privateKey, "base64url");
+  const coordinates = message2[2][1][0];
+  const offset = 1;
+  let x;
+  let y3;
+  if (privateKey.byteLength === P_256_KEY_LENGTH) {
+    x = toString2(coordinates.subarray(offset, offset + P_256_KEY_LENGTH), "base64url");
+    y3 = toString2(coordinates.subarray(offset + P_256_KEY_LENGTH), "base64url");
+    return new ECDSAPrivateKey({
+      ...P_256_KEY_JWK,
+      key_ops: ["sign"],
+      d: d3,
+      x,
+      y: y3
+    });
+  }
+  if (privateKey.byteLength === P_384_KEY_LENGTH) {
+    x = toString2(coordinates.subarray(offset, offset + P_384_KEY_LENGTH), "base64url");
+    y3 = toString2(coordinates.subarray(offset + P_384_KEY_LENGTH), "base64url");
+    return new ECDSAPrivateKey({
+      ...P_384_KEY_JWK,
+      key_ops: ["sign"],
+      d: d3,
+      x,
+      y: y3
+    });
+  }
+  if (privateKey.byteLength === P_521_KEY_LENGTH) {
+    x = toString2(coordinates.subarray(offset, offset + P_521_KEY_LENGTH), "base64url");
+    y3 = toString2(coordinates.subarray(offset + P_521_KEY_LENGTH), "base64url");
+    return new ECDSAPrivateKey({
+      ...P_521_KEY_JWK,
+      key_ops: ["sign"],
+      d: d3,
+      x,
+      y: y3
+    });
+  }
+  throw new InvalidParametersError3(`Private key length was wrong length, got ${privateKey.byteLength}, expected 32, 48 or 66`);
+}
+function unmarshalECDSAPublicKey(bytes) {
+  const message2 = decodeDer(bytes);
+  return pkiMessageToECDSAPublicKey(message2);
+}
+function pkiMessageToECDSAPublicKey(message2) {
+  const coordinates = message2[1][1][0];
+  const offset = 1;
+  let x;
+  let y3;
+  if (coordinates.byteLength === P_256_KEY_LENGTH * 2 + 1) {
+    x = toString2(coordinates.subarray(offset, offset + P_256_KEY_LENGTH), "base64url");
+    y3 = toString2(coordinates.subarray(offset + P_256_KEY_LENGTH), "base64url");
+    return new ECDSAPublicKey({
+      ...P_256_KEY_JWK,
+      key_ops: ["verify"],
+      x,
+      y: y3
+    });
+  }
+  if (coordinates.byteLength === P_384_KEY_LENGTH * 2 + 1) {
+    x = toString2(coordinates.subarray(offset, offset + P_384_KEY_LENGTH), "base64url");
+    y3 = toString2(coordinates.subarray(offset + P_384_KEY_LENGTH), "base64url");
+    return new ECDSAPublicKey({
+      ...P_384_KEY_JWK,
+      key_ops: ["verify"],
+      x,
+      y: y3
+    });
+  }
+  if (coordinates.byteLength === P_521_KEY_LENGTH * 2 + 1) {
+    x = toString2(coordinates.subarray(offset, offset + P_521_KEY_LENGTH), "base64url");
+    y3 = toString2(coordinates.subarray(offset + P_521_KEY_LENGTH), "base64url");
+    return new ECDSAPublicKey({
+      ...P_521_KEY_JWK,
+      key_ops: ["verify"],
+      x,
+      y: y3
+    });
+  }
+  throw new InvalidParametersError3(`coordinates were wrong length, got ${coordinates.byteLength}, expected 65, 97 or 133`);
+}
+function privateKeyToPKIMessage(privateKey) {
+  return encodeSequence([
+    encodeInteger(Uint8Array.from([1])),
+    // header
+    encodeOctetString(fromString2(privateKey.d ?? "", "base64url")),
+    // body
+    encodeSequence([
+      getOID(privateKey.crv)
+    ], 160),
+    encodeSequence([
+      encodeBitString(new Uint8ArrayList(Uint8Array.from([4]), fromString2(privateKey.x ?? "", "base64url"), fromString2(privateKey.y ?? "", "base64url")))
+    ], 161)
+  ]).subarray();
+}
+function publicKeyToPKIMessage(publicKey) {
+  return encodeSequence([
+    encodeInteger(Uint8Array.from([1])),
+    // header
+    encodeSequence([
+      getOID(publicKey.crv)
+    ], 160),
+    encodeSequence([
+      encodeBitString(new Uint8ArrayList(Uint8Array.from([4]), fromString2(publicKey.x ?? "", "base64url"), fromString2(publicKey.y ?? "", "base64url")))
+    ], 161)
+  ]).subarray();
+}
+function getOID(curve) {
+  if (curve === "P-256") {
+    return OID_256;
+  }
+  if (curve === "P-384") {
+    return OID_384;
+  }
+  if (curve === "P-521") {
+    return OID_521;
+  }
+  throw new InvalidParametersError3(`Invalid curve ${curve}`);
+}
+
+// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/ecdsa.js
+var ECDSAPublicKey = class {
+  type = "ECDSA";
+  jwk;
+  _raw;
+  constructor(jwk) {
+    this.jwk = jwk;
+  }
+  get raw() {
+    if (this._raw == null) {
+      this._raw = publicKeyToPKIMessage(this.jwk);
+    }
+    return this._raw;
+  }
+  toMultihash() {
+    return identity2.digest(publicKeyToProtobuf(this));
+  }
+  toCID() {
+    return CID.createV1(114, this.toMultihash());
+  }
+  toString() {
+    return base58btc.encode(this.toMultihash().bytes).substring(1);
+  }
+  equals(key) {
+    if (key == null || !(key.raw instanceof Uint8Array)) {
+      return false;
+    }
+    return equals3(this.raw, key.raw);
+  }
+  async verify(data, sig, options) {
+    return hashAndVerify(this.jwk, sig, data, options);
+  }
+};
+var ECDSAPrivateKey = class {
+  type = "ECDSA";
+  jwk;
+  publicKey;
+  _raw;
+  constructor(jwk) {
+    this.jwk = jwk;
+    this.publicKey = new ECDSAPublicKey({
+      crv: jwk.crv,
+      ext: jwk.ext,
+      key_ops: ["verify"],
+      kty: "EC",
+      x: jwk.x,
+      y: jwk.y
+    });
+  }
+  get raw() {
+    if (this._raw == null) {
+      this._raw = privateKeyToPKIMessage(this.jwk);
+    }
+    return this._raw;
+  }
+  equals(key) {
+    if (key == null || !(key.raw instanceof Uint8Array)) {
+      return false;
+    }
+    return equals3(this.raw, key.raw);
+  }
+  async sign(message2, options) {
+    return hashAndSign(this.jwk, message2, options);
+  }
+};
+
+// node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
+import crypto4 from "crypto";
+
+// node_modules/@noble/hashes/_u64.js
+var U32_MASK64 = /* @__PURE__ */ (() => BigInt(2 ** 32 - 1))();
+var _32n = /* @__PURE__ */ BigInt(32);
+function fromBig(n, le = false) {
+  if (le)
+    return { h: Number(n & U32_MASK64), l: Number(n >> _32n & U32_MASK64) };
+  return { h: Number(n >> _32n & U32_MASK64) | 0, l: Number(n & U32_MASK64) | 0 };
+}
+function split(lst, le = false) {
+  const len = lst.length;
+  let Ah = new Uint32Array(len);
+  let Al = new Uint32Array(len);
+  for (let i = 0; i < len; i++) {
+    const { h: h3, l } = fromBig(lst[i], le);
+    [Ah[i], Al[i]] = [h3, l];
+  }
+  return [Ah, Al];
+}
+var fromNumH = (n) => n / 2 ** 32 | 0;
+var fromNumL = (n) => n >>> 0;
+function setU64FromNum(view, byteOffset, n, isLE) {
+  const h3 = fromNumH(n);
+  const l = fromNumL(n);
+  view.setUint32(byteOffset, isLE ? l : h3, isLE);
+  view.setUint32(byteOffset + 4, isLE ? h3 : l, isLE);
+}
+var shrSH = (h3, _l, s2) => h3 >>> s2;
+var shrSL = (h3, l, s2) => h3 << 32 - s2 | l >>> s2;
+var rotrSH = (h3, l, s2) => h3 >>> s2 | l << 32 - s2;
+var rotrSL = (h3, l, s2) => h3 << 32 - s2 | l >>> s2;
+var rotrBH = (h3, l, s2) => h3 << 64 - s2 | l >>> s2 - 32;
+var rotrBL = (h3, l, s2) => h3 >>> s2 - 32 | l << 64 - s2;
+function add(Ah, Al, Bh, Bl3) {
+  const l = (Al >>> 0) + (Bl3 >>> 0);
+  return { h: Ah + Bh + (l / 2 ** 32 | 0) | 0, l: l | 0 };
+}
+var add3L = (Al, Bl3, Cl) => (Al >>> 0) + (Bl3 >>> 0) + (Cl >>> 0);
+var add3H = (low, Ah, Bh, Ch) => Ah + Bh + Ch + (low / 2 ** 32 | 0) | 0;
+var add4L = (Al, Bl3, Cl, Dl) => (Al >>> 0) + (Bl3 >>> 0) + (Cl >>> 0) + (Dl >>> 0);
+var add4H = (low, Ah, Bh, Ch, Dh) => Ah + Bh + Ch + Dh + (low / 2 ** 32 | 0) | 0;
+var add5L = (Al, Bl3, Cl, Dl, El) => (Al >>> 0) + (Bl3 >>> 0) + (Cl >>> 0) + (Dl >>> 0) + (El >>> 0);
+var add5H = (low, Ah, Bh, Ch, Dh, Eh) => Ah + Bh + Ch + Dh + Eh + (low / 2 ** 32 | 0) | 0;
+
+// node_modules/@noble/hashes/utils.js
+function isBytes2(a) {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
+}
+var atitle = (title) => title ? `"${title}" ` : "";
+function anumber(n, title = "") {
+  if (typeof n !== "number")
+    throw new TypeError(atitle(title) + "expected number, got " + typeof n);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RangeError(atitle(title) + "expected integer >= 0, got " + n);
+  return n;
+}
+function abytes(value, length4, title = "") {
+  if (isBytes2(value) && (length4 === void 0 || value.length === length4))
+    return value;
+  if (length4 !== void 0)
+    anumber(length4, "length");
+  const bytes = isBytes2(value);
+  const ofLen = length4 !== void 0 ? ` of length ${length4}` : "";
+  const got = bytes ? `length=${value.length}` : `type=${typeof value}`;
+  const message2 = atitle(title) + "expected Uint8Array" + ofLen + ", got " + got;
+  if (!bytes)
+    throw new TypeError(message2);
+  throw new RangeError(message2);
+}
+function ahash(h3) {
+  if (typeof h3 !== "function" || typeof h3.create !== "function")
+    throw new TypeError("expected hash wrapped by utils.createHasher");
+  anumber(h3.outputLen);
+  anumber(h3.blockLen);
+  if (h3.outputLen < 1 || h3.blockLen < 1)
+    throw new Error("hash blockLen / outputLen must be >= 1");
+}
+var aobject = (value, label) => {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new TypeError((label === "object" ? "" : `"${label}" `) + "expected object, got type=" + typeof value);
+};
+var aopts = (value, label) => {
+  aobject(value, label);
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null)
+    throw new TypeError(`"${label}" expected plain object`);
+  if (Object.hasOwn(value, "__proto__"))
+    throw new TypeError(`"${label}.__proto__" is not allowed`);
+};
+function aexists(instance, checkFinished = true) {
+  if (instance.destroyed)
+    throw new Error("hash was destroyed");
+  if (checkFinished && instance.finished)
+    throw new Error("digest() was already called");
+}
+function aoutput(out, instance) {
+  abytes(out, void 0, "output");
+  const min = instance.outputLen;
+  if (!(out.length >= min)) {
+    throw new RangeError('"output" expected length >= ' + min);
+  }
+}
+function clean(...arrays) {
+  for (let i = 0; i < arrays.length; i++) {
+    arrays[i].fill(0);
+  }
+}
+function createView(arr) {
+  return new DataView(arr.buffer, arr.byteOffset, arr.byteLength);
+}
+function rotr(word, shift) {
+  return word << 32 - shift | word >>> shift;
+}
+var hasHexBuiltin = /* @__PURE__ */ (() => (
+  // @ts-ignore
+  typeof Uint8Array.from([]).toHex === "function" && typeof Uint8Array.fromHex === "function"
+))();
+var hexes = /* @__PURE__ */ Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+function bytesToHex(bytes) {
+  abytes(bytes);
+  if (hasHexBuiltin)
+    return bytes.toHex();
+  let hex = "";
+  for (let i = 0; i < bytes.length; i++) {
+    hex += hexes[bytes[i]];
+  }
+  return hex;
+}
+function asciiToBase16(ch) {
+  return ch >= 48 && ch <= 57 ? ch - 48 : ch >= 65 && ch <= 70 ? ch - (65 - 10) : ch >= 97 && ch <= 102 ? ch - (97 - 10) : void 0;
+}
+function hexToBytes(hex) {
+  if (typeof hex !== "string")
+    throw new TypeError("hex string expected, got " + typeof hex);
+  if (hasHexBuiltin) {
+    try {
+      return Uint8Array.fromHex(hex);
+    } catch (error) {
+      if (error instanceof SyntaxError)
+        throw new RangeError(error.message);
+      throw error;
+    }
+  }
+  const hl = hex.length;
+  const al = hl / 2;
+  if (hl % 2)
+    throw new RangeError("hex string expected, got unpadded hex of length " + hl);
+  const array = new Uint8Array(al);
+  for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
+    const n1 = asciiToBase16(hex.charCodeAt(hi));
+    const n2 = asciiToBase16(hex.charCodeAt(hi + 1));
+    if (n1 === void 0 || n2 === void 0) {
+      const char = hex[hi] + hex[hi + 1];
+      throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi);
+    }
+    array[ai] = n1 * 16 + n2;
+  }
+  return array;
+}
+function concatBytes(...arrays) {
+  let sum = 0;
+  for (let i = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    abytes(a);
+    sum += a.length;
+  }
+  const res = new Uint8Array(sum);
+  for (let i = 0, pad = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    res.set(a, pad);
+    pad += a.length;
+  }
+  return res;
+}
+function checkOpts(defaults2, opts, title = "opts") {
+  aopts(defaults2, "defaults");
+  if (opts !== void 0)
+    aopts(opts, title);
+  const merged = Object.assign(/* @__PURE__ */ Object.create(null), defaults2, opts);
+  return merged;
+}
+function createHasher(hashCons, info = {}) {
+  if (typeof hashCons !== "function")
+    throw new TypeError('"hashCons" expected function, got type=' + typeof hashCons);
+  info = checkOpts({}, info, "info");
+  const hashC = (msg, opts) => hashCons(opts).update(msg).digest();
+  const tmp = hashCons(void 0);
+  hashC.outputLen = tmp.outputLen;
+  hashC.blockLen = tmp.blockLen;
+  hashC.canXOF = tmp.canXOF;
+  hashC.create = (opts) => hashCons(opts);
+  Object.assign(hashC, info);
+  return Object.freeze(hashC);
+}
+function randomBytes3(bytesLength = 32) {
+  anumber(bytesLength, "bytesLength");
+  const cr = typeof globalThis === "object" ? globalThis.crypto : null;
+  if (typeof cr?.getRandomValues !== "function")
+    throw new Error("crypto.getRandomValues must be defined");
+  if (bytesLength > 65536)
+    throw new RangeError(`"bytesLength" expected <= 65536, got ${bytesLength}`);
+  return cr.getRandomValues(new Uint8Array(bytesLength));
+}
+var oidNist = (suffix) => ({
+  // Current NIST hashAlgs suffixes used here fit in one DER subidentifier octet.
+  // Larger suffix values would need base-128 OID encoding and a different length byte.
+  oid: Uint8Array.from([6, 9, 96, 134, 72, 1, 101, 3, 4, 2, suffix])
+});
+
+// node_modules/@noble/hashes/_md.js
+function Chi(a, b, c) {
+  return a & b ^ ~a & c;
+}
+function Maj(a, b, c) {
+  return a & b ^ a & c ^ b & c;
+}
+var HashMD = class {
+  blockLen;
+  outputLen;
+  canXOF = false;
+  padOffset;
+  isLE;
+  // For partial updates less than block size
+  buffer;
+  view;
+  finished = false;
+  length = 0;
+  pos = 0;
+  destroyed = false;
+  constructor(blockLen, outputLen, padOffset, isLE) {
+    this.blockLen = blockLen;
+    this.outputLen = outputLen;
+    this.padOffset = padOffset;
+    this.isLE = isLE;
+    this.buffer = new Uint8Array(blockLen);
+    this.view = createView(this.buffer);
+  }
+  update(data) {
+    aexists(this);
+    abytes(data);
+    const { view, buffer: buffer3, blockLen } = this;
+    const len = data.length;
+    let processed = false;
+    for (let pos = 0; pos < len; ) {
+      const take = Math.min(blockLen - this.pos, len - pos);
+      if (take === blockLen) {
+        const dataView3 = createView(data);
+        for (; blockLen <= len - pos; pos += blockLen)
+          this.process(dataView3, pos);
+        processed = true;
+        continue;
+      }
+      buffer3.set(pos === 0 && take === len ? data : data.subarray(pos, pos + take), this.pos);
+      this.pos += take;
+      pos += take;
+      if (this.pos === blockLen) {
+        this.process(view, 0);
+        this.pos = 0;
+        processed = true;
+      }
+    }
+    this.length += data.length;
+    if (processed)
+      this.roundClean();
+    return this;
+  }
+  digestInto(out) {
+    aexists(this);
+    aoutput(out, this);
+    this.finished = true;
+    const { buffer: buffer3, view, blockLen, isLE } = this;
+    let { pos } = this;
+    buffer3[pos++] = 128;
+    buffer3.fill(0, pos);
+    if (this.padOffset > blockLen - pos) {
+      this.process(view, 0);
+      buffer3.fill(0);
+    }
+    setU64FromNum(view, blockLen - 8, this.length * 8, isLE);
+    this.process(view, 0);
+    this.roundClean();
+    const oview = out === buffer3 ? view : createView(out);
+    const len = this.outputLen;
+    const outLen = len / 4;
+    const state = this.get();
+    if (len % 4 || outLen > state.length)
+      throw new Error("invalid outputLen");
+    for (let i = 0; i < outLen; i++)
+      oview.setUint32(4 * i, state[i], isLE);
+  }
+  digest() {
+    const { buffer: buffer3, outputLen } = this;
+    this.digestInto(buffer3);
+    const res = buffer3.slice(0, outputLen);
+    this.destroy();
+    return res;
+  }
+  _cloneIntoMeta(to) {
+    const { buffer: buffer3, length: length4, finished, destroyed, pos } = this;
+    to.destroyed = destroyed;
+    to.finished = finished;
+    to.length = length4;
+    to.pos = pos;
+    if (pos)
+      to.buffer.set(buffer3);
+    return to;
+  }
+  clone() {
+    return this._cloneInto();
+  }
+};
+var SHA256_IV = /* @__PURE__ */ Uint32Array.from([
+  1779033703,
+  3144134277,
+  1013904242,
+  2773480762,
+  1359893119,
+  2600822924,
+  528734635,
+  1541459225
+]);
+var SHA512_IV = /* @__PURE__ */ Uint32Array.from([
+  1779033703,
+  4089235720,
+  3144134277,
+  2227873595,
+  1013904242,
+  4271175723,
+  2773480762,
+  1595750129,
+  1359893119,
+  2917565137,
+  2600822924,
+  725511199,
+  528734635,
+  4215389547,
+  1541459225,
+  327033209
+]);
+
+// node_modules/@noble/hashes/sha2.js
+var SHA256_K = /* @__PURE__ */ Uint32Array.from([
+  1116352408,
+  1899447441,
+  3049323471,
+  3921009573,
+  961987163,
+  1508970993,
+  2453635748,
+  2870763221,
+  3624381080,
+  310598401,
+  607225278,
+  1426881987,
+  1925078388,
+  2162078206,
+  2614888103,
+  3248222580,
+  3835390401,
+  4022224774,
+  264347078,
+  604807628,
+  770255983,
+  1249150122,
+  1555081692,
+  1996064986,
+  2554220882,
+  2821834349,
+  2952996808,
+  3210313671,
+  3336571891,
+  3584528711,
+  113926993,
+  338241895,
+  666307205,
+  773529912,
+  1294757372,
+  1396182291,
+  1695183700,
+  1986661051,
+  2177026350,
+  2456956037,
+  2730485921,
+  2820302411,
+  3259730800,
+  3345764771,
+  3516065817,
+  3600352804,
+  4094571909,
+  275423344,
+  430227734,
+  506948616,
+  659060556,
+  883997877,
+  958139571,
+  1322822218,
+  1537002063,
+  1747873779,
+  1955562222,
+  2024104815,
+  2227730452,
+  2361852424,
+  2428436474,
+  2756734187,
+  3204031479,
+  3329325298
+]);
+var SHA256_W = /* @__PURE__ */ new Uint32Array(64);
+var SHA2_32B = class extends HashMD {
+  // We cannot use array here since array allows indexing by variable
+  // which means optimizer/compiler cannot use registers.
+  // Numeric initializers matter: starting the fields as `undefined` changes
+  // V8's field representation and makes sha256 3x slower (measured).
+  A = 0;
+  B = 0;
+  C = 0;
+  D = 0;
+  E = 0;
+  F = 0;
+  G = 0;
+  H = 0;
+  constructor(outputLen, IV) {
+    super(64, outputLen, 8, false);
+    this.A = IV[0] | 0;
+    this.B = IV[1] | 0;
+    this.C = IV[2] | 0;
+    this.D = IV[3] | 0;
+    this.E = IV[4] | 0;
+    this.F = IV[5] | 0;
+    this.G = IV[6] | 0;
+    this.H = IV[7] | 0;
+  }
+  get() {
+    const { A, B, C, D, E, F, G, H } = this;
+    return [A, B, C, D, E, F, G, H];
+  }
+  // prettier-ignore
+  set(A, B, C, D, E, F, G, H) {
+    this.A = A | 0;
+    this.B = B | 0;
+    this.C = C | 0;
+    this.D = D | 0;
+    this.E = E | 0;
+    this.F = F | 0;
+    this.G = G | 0;
+    this.H = H | 0;
+  }
+  _cloneInto(to) {
+    (to ||= new this.constructor()).set(...this.get());
+    return this._cloneIntoMeta(to);
+  }
+  process(view, offset) {
+    for (let i = 0; i < 16; i++, offset += 4)
+      SHA256_W[i] = view.getUint32(offset, false);
+    for (let i = 16; i < 64; i++) {
+      const W15 = SHA256_W[i - 15];
+      const W2 = SHA256_W[i - 2];
+      const s0 = rotr(W15, 7) ^ rotr(W15, 18) ^ W15 >>> 3;
+      const s1 = rotr(W2, 17) ^ rotr(W2, 19) ^ W2 >>> 10;
+      SHA256_W[i] = s1 + SHA256_W[i - 7] + s0 + SHA256_W[i - 16] | 0;
+    }
+    let { A, B, C, D, E, F, G, H } = this;
+    for (let i = 0; i < 64; i++) {
+      const sigma1 = rotr(E, 6) ^ rotr(E, 11) ^ rotr(E, 25);
+      const T1 = H + sigma1 + Chi(E, F, G) + SHA256_K[i] + SHA256_W[i] | 0;
+      const sigma0 = rotr(A, 2) ^ rotr(A, 13) ^ rotr(A, 22);
+      const T2 = sigma0 + Maj(A, B, C) | 0;
+      H = G;
+      G = F;
+      F = E;
+      E = D + T1 | 0;
+      D = C;
+      C = B;
+      B = A;
+      A = T1 + T2 | 0;
+    }
+    A = A + this.A | 0;
+    B = B + this.B | 0;
+    C = C + this.C | 0;
+    D = D + this.D | 0;
+    E = E + this.E | 0;
+    F = F + this.F | 0;
+    G = G + this.G | 0;
+    H = H + this.H | 0;
+    this.set(A, B, C, D, E, F, G, H);
+  }
+  roundClean() {
+    clean(SHA256_W);
+  }
+  destroy() {
+    this.destroyed = true;
+    this.set(0, 0, 0, 0, 0, 0, 0, 0);
+    clean(this.buffer);
+  }
+};
+var _SHA256 = class extends SHA2_32B {
+  constructor() {
+    super(32, SHA256_IV);
+  }
+};
+var K512 = /* @__PURE__ */ (() => split([
+  "0x428a2f98d728ae22",
+  "0x7137449123ef65cd",
+  "0xb5c0fbcfec4d3b2f",
+  "0xe9b5dba58189dbbc",
+  "0x3956c25bf348b538",
+  "0x59f111f1b605d019",
+  "0x923f82a4af194f9b",
+  "0xab1c5ed5da6d8118",
+  "0xd807aa98a3030242",
+  "0x12835b0145706fbe",
+  "0x243185be4ee4b28c",
+  "0x550c7dc3d5ffb4e2",
+  "0x72be5d74f27b896f",
+  "0x80deb1fe3b1696b1",
+  "0x9bdc06a725c71235",
+  "0xc19bf174cf692694",
+  "0xe49b69c19ef14ad2",
+  "0xefbe4786384f25e3",
+  "0x0fc19dc68b8cd5b5",
+  "0x240ca1cc77ac9c65",
+  "0x2de92c6f592b0275",
+  "0x4a7484aa6ea6e483",
+  "0x5cb0a9dcbd41fbd4",
+  "0x76f988da831153b5",
+  "0x983e5152ee66dfab",
+  "0xa831c66d2db43210",
+  "0xb00327c898fb213f",
+  "0xbf597fc7beef0ee4",
+  "0xc6e00bf33da88fc2",
+  "0xd5a79147930aa725",
+  "0x06ca6351e003826f",
+  "0x142929670a0e6e70",
+  "0x27b70a8546d22ffc",
+  "0x2e1b21385c26c926",
+  "0x4d2c6dfc5ac42aed",
+  "0x53380d139d95b3df",
+  "0x650a73548baf63de",
+  "0x766a0abb3c77b2a8",
+  "0x81c2c92e47edaee6",
+  "0x92722c851482353b",
+  "0xa2bfe8a14cf10364",
+  "0xa81a664bbc423001",
+  "0xc24b8b70d0f89791",
+  "0xc76c51a30654be30",
+  "0xd192e819d6ef5218",
+  "0xd69906245565a910",
+  "0xf40e35855771202a",
+  "0x106aa07032bbd1b8",
+  "0x19a4c116b8d2d0c8",
+  "0x1e376c085141ab53",
+  "0x2748774cdf8eeb99",
+  "0x34b0bcb5e19b48a8",
+  "0x391c0cb3c5c95a63",
+  "0x4ed8aa4ae3418acb",
+  "0x5b9cca4f7763e373",
+  "0x682e6ff3d6b2b8a3",
+  "0x748f82ee5defb2fc",
+  "0x78a5636f43172f60",
+  "0x84c87814a1f0ab72",
+  "0x8cc702081a6439ec",
+  "0x90befffa23631e28",
+  "0xa4506cebde82bde9",
+  "0xbef9a3f7b2c67915",
+  "0xc67178f2e372532b",
+  "0xca273eceea26619c",
+  "0xd186b8c721c0c207",
+  "0xeada7dd6cde0eb1e",
+  "0xf57d4f7fee6ed178",
+  "0x06f067aa72176fba",
+  "0x0a637dc5a2c898a6",
+  "0x113f9804bef90dae",
+  "0x1b710b35131c471b",
+  "0x28db77f523047d84",
+  "0x32caab7b40c72493",
+  "0x3c9ebe0a15c9bebc",
+  "0x431d67c49c100d4c",
+  "0x4cc5d4becb3e42b6",
+  "0x597f299cfc657e2a",
+  "0x5fcb6fab3ad6faec",
+  "0x6c44198c4a475817"
+].map((n) => BigInt(n))))();
+var SHA512_Kh = /* @__PURE__ */ (() => K512[0])();
+var SHA512_Kl = /* @__PURE__ */ (() => K512[1])();
+var SHA512_W_H = /* @__PURE__ */ new Uint32Array(80);
+var SHA512_W_L = /* @__PURE__ */ new Uint32Array(80);
+var SHA2_64B = class extends HashMD {
+  // We cannot use array here since array allows indexing by variable
+  // which means optimizer/compiler cannot use registers.
+  // h -- high 32 bits, l -- low 32 bits
+  // Numeric initializers matter: starting the fields as `undefined` changes
+  // V8's field representation and slows hashing down (measured on sha256).
+  Ah = 0;
+  Al = 0;
+  Bh = 0;
+  Bl = 0;
+  Ch = 0;
+  Cl = 0;
+  Dh = 0;
+  Dl = 0;
+  Eh = 0;
+  El = 0;
+  Fh = 0;
+  Fl = 0;
+  Gh = 0;
+  Gl = 0;
+  Hh = 0;
+  Hl = 0;
+  constructor(outputLen, IV) {
+    super(128, outputLen, 16, false);
+    this.Ah = IV[0] | 0;
+    this.Al = IV[1] | 0;
+    this.Bh = IV[2] | 0;
+    this.Bl = IV[3] | 0;
+    this.Ch = IV[4] | 0;
+    this.Cl = IV[5] | 0;
+    this.Dh = IV[6] | 0;
+    this.Dl = IV[7] | 0;
+    this.Eh = IV[8] | 0;
+    this.El = IV[9] | 0;
+    this.Fh = IV[10] | 0;
+    this.Fl = IV[11] | 0;
+    this.Gh = IV[12] | 0;
+    this.Gl = IV[13] | 0;
+    this.Hh = IV[14] | 0;
+    this.Hl = IV[15] | 0;
+  }
+  // prettier-ignore
+  get() {
+    const { Ah, Al, Bh, Bl: Bl3, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl } = this;
+    return [Ah, Al, Bh, Bl3, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl];
+  }
+  // prettier-ignore
+  set(Ah, Al, Bh, Bl3, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl) {
+    this.Ah = Ah | 0;
+    this.Al = Al | 0;
+    this.Bh = Bh | 0;
+    this.Bl = Bl3 | 0;
+    this.Ch = Ch | 0;
+    this.Cl = Cl | 0;
+    this.Dh = Dh | 0;
+    this.Dl = Dl | 0;
+    this.Eh = Eh | 0;
+    this.El = El | 0;
+    this.Fh = Fh | 0;
+    this.Fl = Fl | 0;
+    this.Gh = Gh | 0;
+    this.Gl = Gl | 0;
+    this.Hh = Hh | 0;
+    this.Hl = Hl | 0;
+  }
+  _cloneInto(to) {
+    (to ||= new this.constructor()).set(...this.get());
+    return this._cloneIntoMeta(to);
+  }
+  process(view, offset) {
+    for (let i = 0; i < 16; i++, offset += 4) {
+      SHA512_W_H[i] = view.getUint32(offset);
+      SHA512_W_L[i] = view.getUint32(offset += 4);
+    }
+    for (let i = 16; i < 80; i++) {
+      const W15h = SHA512_W_H[i - 15] | 0;
+      const W15l = SHA512_W_L[i - 15] | 0;
+      const s0h = rotrSH(W15h, W15l, 1) ^ rotrSH(W15h, W15l, 8) ^ shrSH(W15h, W15l, 7);
+      const s0l = rotrSL(W15h, W15l, 1) ^ rotrSL(W15h, W15l, 8) ^ shrSL(W15h, W15l, 7);
+      const W2h = SHA512_W_H[i - 2] | 0;
+      const W2l = SHA512_W_L[i - 2] | 0;
+      const s1h = rotrSH(W2h, W2l, 19) ^ rotrBH(W2h, W2l, 61) ^ shrSH(W2h, W2l, 6);
+      const s1l = rotrSL(W2h, W2l, 19) ^ rotrBL(W2h, W2l, 61) ^ shrSL(W2h, W2l, 6);
+      const SUMl = add4L(s0l, s1l, SHA512_W_L[i - 7], SHA512_W_L[i - 16]);
+      const SUMh = add4H(SUMl, s0h, s1h, SHA512_W_H[i - 7], SHA512_W_H[i - 16]);
+      SHA512_W_H[i] = SUMh | 0;
+      SHA512_W_L[i] = SUMl | 0;
+    }
+    let { Ah, Al, Bh, Bl: Bl3, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl } = this;
+    for (let i = 0; i < 80; i++) {
+      const sigma1h = rotrSH(Eh, El, 14) ^ rotrSH(Eh, El, 18) ^ rotrBH(Eh, El, 41);
+      const sigma1l = rotrSL(Eh, El, 14) ^ rotrSL(Eh, El, 18) ^ rotrBL(Eh, El, 41);
+      const CHIh = Eh & Fh ^ ~Eh & Gh;
+      const CHIl = El & Fl ^ ~El & Gl;
+      const T1ll = add5L(Hl, sigma1l, CHIl, SHA512_Kl[i], SHA512_W_L[i]);
+      const T1h = add5H(T1ll, Hh, sigma1h, CHIh, SHA512_Kh[i], SHA512_W_H[i]);
+      const T1l = T1ll | 0;
+      const sigma0h = rotrSH(Ah, Al, 28) ^ rotrBH(Ah, Al, 34) ^ rotrBH(Ah, Al, 39);
+      const sigma0l = rotrSL(Ah, Al, 28) ^ rotrBL(Ah, Al, 34) ^ rotrBL(Ah, Al, 39);
+      const MAJh = Ah & Bh ^ Ah & Ch ^ Bh & Ch;
+      const MAJl = Al & Bl3 ^ Al & Cl ^ Bl3 & Cl;
+      Hh = Gh | 0;
+      Hl = Gl | 0;
+      Gh = Fh | 0;
+      Gl = Fl | 0;
+      Fh = Eh | 0;
+      Fl = El | 0;
+      ({ h: Eh, l: El } = add(Dh | 0, Dl | 0, T1h | 0, T1l | 0));
+      Dh = Ch | 0;
+      Dl = Cl | 0;
+      Ch = Bh | 0;
+      Cl = Bl3 | 0;
+      Bh = Ah | 0;
+      Bl3 = Al | 0;
+      const All = add3L(T1l, sigma0l, MAJl);
+      Ah = add3H(All, T1h, sigma0h, MAJh);
+      Al = All | 0;
+    }
+    ({ h: Ah, l: Al } = add(this.Ah | 0, this.Al | 0, Ah | 0, Al | 0));
+    ({ h: Bh, l: Bl3 } = add(this.Bh | 0, this.Bl | 0, Bh | 0, Bl3 | 0));
+    ({ h: Ch, l: Cl } = add(this.Ch | 0, this.Cl | 0, Ch | 0, Cl | 0));
+    ({ h: Dh, l: Dl } = add(this.Dh | 0, this.Dl | 0, Dh | 0, Dl | 0));
+    ({ h: Eh, l: El } = add(this.Eh | 0, this.El | 0, Eh | 0, El | 0));
+    ({ h: Fh, l: Fl } = add(this.Fh | 0, this.Fl | 0, Fh | 0, Fl | 0));
+    ({ h: Gh, l: Gl } = add(this.Gh | 0, this.Gl | 0, Gh | 0, Gl | 0));
+    ({ h: Hh, l: Hl } = add(this.Hh | 0, this.Hl | 0, Hh | 0, Hl | 0));
+    this.set(Ah, Al, Bh, Bl3, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl);
+  }
+  roundClean() {
+    clean(SHA512_W_H, SHA512_W_L);
+  }
+  destroy() {
+    this.destroyed = true;
+    clean(this.buffer);
+    this.set(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  }
+};
+var _SHA512 = class extends SHA2_64B {
+  constructor() {
+    super(64, SHA512_IV);
+  }
+};
+var sha2562 = /* @__PURE__ */ createHasher(
+  () => new _SHA256(),
+  /* @__PURE__ */ oidNist(1)
+);
+var sha5122 = /* @__PURE__ */ createHasher(
+  () => new _SHA512(),
+  /* @__PURE__ */ oidNist(3)
+);
+
+// node_modules/@noble/curves/utils.js
+function aarray(item, title, inner = () => {
+}) {
+  if (!Array.isArray(item))
+    throw new TypeError(`"${title}" expected array, got type=${typeof item}`);
+  for (let i = 0; i < item.length; i++)
+    inner(item[i], `${title}[${i}]`);
+  return item;
+}
+var abytes2 = (value, length4, title) => abytes(value, length4, title);
+var anumber2 = anumber;
+function astring(value, title = "") {
+  if (typeof value !== "string") {
+    const prefix = title && `"${title}" `;
+    throw new TypeError(prefix + "expected string, got type=" + typeof value);
+  }
+  return value;
+}
+function aobject2(value, title = "object") {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new TypeError(title === "object" ? "expected valid options object" : `"${title}" expected object, got type=${typeof value}`);
+  return value;
+}
+function afunction(value, title) {
+  if (typeof value !== "function")
+    throw new TypeError(`"${title}" is invalid: expected function, got ${typeof value}`);
+  return value;
+}
+var bytesToHex2 = bytesToHex;
+var concatBytes2 = (...arrays) => concatBytes(...arrays);
+var hexToBytes2 = (hex) => hexToBytes(hex);
+var isBytes3 = isBytes2;
+var randomBytes4 = (bytesLength) => randomBytes3(bytesLength);
+var _0n = /* @__PURE__ */ BigInt(0);
+var _1n = /* @__PURE__ */ BigInt(1);
+var atitle2 = (title) => title ? `"${title}" ` : "";
+function abool(value, title = "") {
+  if (typeof value !== "boolean")
+    throw new TypeError(atitle2(title) + "expected boolean, got type=" + typeof value);
+  return value;
+}
+function abignumber(n) {
+  if (typeof n === "bigint") {
+    if (!isPosBig(n))
+      throw new RangeError("positive bigint expected, got " + n);
+  } else
+    anumber2(n);
+  return n;
+}
+function asafenumber(value, title = "") {
+  if (typeof value !== "number") {
+    const prefix = title && `"${title}" `;
+    throw new TypeError(prefix + "expected number, got type=" + typeof value);
+  }
+  if (!Number.isSafeInteger(value)) {
+    const prefix = title && `"${title}" `;
+    throw new RangeError(prefix + "expected safe integer, got " + value);
+  }
+}
+function numberToHexUnpadded(num) {
+  const hex = abignumber(num).toString(16);
+  return hex.length & 1 ? "0" + hex : hex;
+}
+function hexToNumber(hex) {
+  if (typeof hex !== "string")
+    throw new TypeError("hex string expected, got " + typeof hex);
+  return hex === "" ? _0n : BigInt("0x" + hex);
+}
+function bytesToNumberBE(bytes) {
+  return hexToNumber(bytesToHex(bytes));
+}
+function bytesToNumberLE(bytes) {
+  return hexToNumber(bytesToHex(copyBytes(abytes(bytes)).reverse()));
+}
+function numberToBytesBE(n, len) {
+  anumber(len);
+  if (len === 0)
+    throw new Error("zero output length is invalid");
+  n = abignumber(n);
+  const expectedLen = len * 2;
+  const hex = n.toString(16);
+  if (hex.length > expectedLen)
+    throw new RangeError("number is too large");
+  return hexToBytes(hex.padStart(expectedLen, "0"));
+}
+function numberToBytesLE(n, len) {
+  return numberToBytesBE(n, len).reverse();
+}
+function copyBytes(bytes) {
+  return Uint8Array.from(abytes2(bytes));
+}
+function isPosBig(n) {
+  return typeof n === "bigint" && _0n <= n;
+}
+function inRange(n, min, max) {
+  return isPosBig(n) && isPosBig(min) && isPosBig(max) && min <= n && n < max;
+}
+function aInRange(title, n, min, max) {
+  if (!inRange(n, min, max))
+    throw new RangeError("expected valid " + title + ": " + min + " <= n < " + max + ", got " + n);
+}
+function bitLen(n) {
+  if (n < _0n)
+    throw new Error("expected non-negative bigint, got " + n);
+  return n === _0n ? 0 : n.toString(2).length;
+}
+var bitMask = (n) => {
+  asafenumber(n, "n");
+  return (_1n << BigInt(n)) - _1n;
+};
+function createHmacDrbg(hashLen, qByteLen, hmacFn) {
+  anumber(hashLen, "hashLen");
+  anumber(qByteLen, "qByteLen");
+  if (typeof hmacFn !== "function")
+    throw new TypeError("hmacFn must be a function");
+  const u8n = (len) => new Uint8Array(len);
+  const NULL = Uint8Array.of();
+  const byte0 = Uint8Array.of(0);
+  const byte1 = Uint8Array.of(1);
+  const _maxDrbgIters = 1e3;
+  let v = u8n(hashLen);
+  let k = u8n(hashLen);
+  let i = 0;
+  const reset = () => {
+    v.fill(1);
+    k.fill(0);
+    i = 0;
+  };
+  const h3 = (...msgs) => hmacFn(k, concatBytes2(v, ...msgs));
+  const reseed = (seed = NULL) => {
+    k = h3(byte0, seed);
+    v = h3();
+    if (seed.length === 0)
+      return;
+    k = h3(byte1, seed);
+    v = h3();
+  };
+  const gen = () => {
+    if (i++ >= _maxDrbgIters)
+      throw new Error("drbg: tried max amount of iterations");
+    let len = 0;
+    const out = [];
+    while (len < qByteLen) {
+      v = h3();
+      const sl = v.slice();
+      out.push(sl);
+      len += v.length;
+    }
+    return concatBytes2(...out);
+  };
+  const genUntil = (seed, pred) => {
+    reset();
+    reseed(seed);
+    let res = void 0;
+    while ((res = pred(gen())) === void 0)
+      reseed();
+    reset();
+    return res;
+  };
+  return genUntil;
+}
+function validateObject(object, fields = {}, optFields = {}, title = "object") {
+  aobject2(object, title);
+  aobject2(fields, "fields");
+  aobject2(optFields, "optFields");
+  function checkField(fieldName, expectedType, isOpt) {
+    const label = title === "object" ? `param "${String(fieldName)}"` : `"${title}.${String(fieldName)}"`;
+    const val = object[fieldName];
+    if (!Object.hasOwn(object, fieldName) && (isOpt ? val !== void 0 : expectedType !== "function")) {
+      throw new TypeError(`${label} is invalid: expected own property`);
+    }
+    if (isOpt && val === void 0)
+      return;
+    const current = typeof val;
+    if (current !== expectedType || val === null)
+      throw new TypeError(`${label} is invalid: expected ${expectedType}, got ${current}`);
+  }
+  const iter = (f, isOpt) => Object.entries(f).forEach(([k, v]) => checkField(k, v, isOpt));
+  iter(fields, false);
+  iter(optFields, true);
+}
+
+// node_modules/@noble/curves/abstract/modular.js
+var _0n2 = /* @__PURE__ */ BigInt(0);
+var _1n2 = /* @__PURE__ */ BigInt(1);
+var _2n = /* @__PURE__ */ BigInt(2);
+var _3n = /* @__PURE__ */ BigInt(3);
+var _4n = /* @__PURE__ */ BigInt(4);
+var _5n = /* @__PURE__ */ BigInt(5);
+var _7n = /* @__PURE__ */ BigInt(7);
+var _8n = /* @__PURE__ */ BigInt(8);
+var _9n = /* @__PURE__ */ BigInt(9);
+var _15n = /* @__PURE__ */ BigInt(15);
+var _16n = /* @__PURE__ */ BigInt(16);
+var POW_WINDOWED_MIN = /* @__PURE__ */ BigInt("0x10000000000000000");
+function mod(a, b) {
+  if (b <= _0n2)
+    throw new Error("mod: expected positive modulus, got " + b);
+  const result = a % b;
+  return result >= _0n2 ? result : b + result;
+}
+function pow(num, power, modulo) {
+  if (modulo <= _1n2)
+    throw new Error("pow: expected modulus > 1, got " + modulo);
+  if (typeof power !== "bigint")
+    throw new TypeError("invalid exponent: expected bigint, got " + typeof power);
+  if (power < _0n2)
+    throw new Error("invalid exponent, negatives unsupported");
+  if (power === _0n2)
+    return _1n2;
+  if (power === _1n2)
+    return num;
+  let d3 = num % modulo;
+  if (d3 < _0n2)
+    d3 += modulo;
+  if (power < POW_WINDOWED_MIN) {
+    let p2 = _1n2;
+    while (power > _0n2) {
+      if (power & _1n2)
+        p2 = p2 * d3 % modulo;
+      d3 = d3 * d3 % modulo;
+      power >>= _1n2;
+    }
+    return p2;
+  }
+  const digits = [];
+  while (power > _0n2) {
+    digits.push(Number(power & _15n));
+    power >>= _4n;
+  }
+  const table = new Array(16);
+  table[0] = _1n2;
+  table[1] = d3;
+  for (let i = 2; i < 16; i++)
+    table[i] = table[i - 1] * d3 % modulo;
+  let p = table[digits[digits.length - 1]];
+  for (let w2 = digits.length - 2; w2 >= 0; w2--) {
+    p = p * p % modulo;
+    p = p * p % modulo;
+    p = p * p % modulo;
+    p = p * p % modulo;
+    const digit = digits[w2];
+    if (digit !== 0)
+      p = p * table[digit] % modulo;
+  }
+  return p;
+}
+function pow2(x, power, modulo) {
+  if (modulo <= _1n2)
+    throw new Error("pow2: expected modulus > 1, got " + modulo);
+  if (power < _0n2)
+    throw new Error("pow2: expected non-negative exponent, got " + power);
+  let res = x;
+  while (power-- > _0n2) {
+    res *= res;
+    res %= modulo;
+  }
+  return res;
+}
+function invert(number, modulo) {
+  if (number === _0n2)
+    throw new Error("invert: expected non-zero number");
+  if (modulo <= _1n2)
+    throw new Error("invert: expected modulus > 1, got " + modulo);
+  let a = mod(number, modulo);
+  let b = modulo;
+  let x = _0n2, u = _1n2;
+  while (a !== _0n2) {
+    const q = b / a;
+    const r = b - a * q;
+    const m3 = x - u * q;
+    b = a, a = r, x = u, u = m3;
+  }
+  const gcd = b;
+  if (gcd !== _1n2)
+    throw new Error("invert: does not exist");
+  return mod(x, modulo);
+}
+function invertCt(a, prime) {
+  if (prime <= _1n2)
+    throw new Error("invertCt: expected prime modulus > 1, got " + prime);
+  const an = mod(a, prime);
+  if (an === _0n2)
+    throw new Error("invertCt: expected non-zero number");
+  const inverse = pow(an, prime - _2n, prime);
+  if (mod(an * inverse, prime) !== _1n2)
+    throw new Error("invertCt: does not exist");
+  return inverse;
+}
+function assertIsSquare(Fp2, root, n) {
+  const F = Fp2;
+  if (!F.eql(F.sqr(root), n))
+    throw new Error("Cannot find square root");
+}
+function aoddModulus(order, fnName) {
+  if ((order & _1n2) === _0n2)
+    throw new Error(fnName + ": expected odd modulus, got " + order);
+}
+function sqrt3mod4(Fp2, n) {
+  const F = Fp2;
+  const p1div4 = (F.ORDER + _1n2) / _4n;
+  const root = F.pow(n, p1div4);
+  assertIsSquare(F, root, n);
+  return root;
+}
+function sqrt5mod8(Fp2, n) {
+  const F = Fp2;
+  const p5div8 = (F.ORDER - _5n) / _8n;
+  const n2 = F.mul(n, _2n);
+  const v = F.pow(n2, p5div8);
+  const nv = F.mul(n, v);
+  const i = F.mul(F.mul(nv, _2n), v);
+  const root = F.mul(nv, F.sub(i, F.ONE));
+  assertIsSquare(F, root, n);
+  return root;
+}
+function sqrt9mod16(P) {
+  const Fp_ = Field(P);
+  const tn = tonelliShanks(P);
+  const c1 = tn(Fp_, Fp_.neg(Fp_.ONE));
+  const c2 = tn(Fp_, c1);
+  const c3 = tn(Fp_, Fp_.neg(c1));
+  const c4 = (P + _7n) / _16n;
+  return ((Fp2, n) => {
+    const F = Fp2;
+    let tv1 = F.pow(n, c4);
+    let tv2 = F.mul(tv1, c1);
+    const tv3 = F.mul(tv1, c2);
+    const tv4 = F.mul(tv1, c3);
+    const e1 = F.eql(F.sqr(tv2), n);
+    const e2 = F.eql(F.sqr(tv3), n);
+    tv1 = F.cmov(tv1, tv2, e1);
+    tv2 = F.cmov(tv4, tv3, e2);
+    const e3 = F.eql(F.sqr(tv2), n);
+    const root = F.cmov(tv1, tv2, e3);
+    assertIsSquare(F, root, n);
+    return root;
+  });
+}
+function tonelliShanks(P) {
+  if (P < _3n)
+    throw new Error("sqrt is not defined for small field");
+  aoddModulus(P, "tonelliShanks");
+  let Q = P - _1n2;
+  let S = 0;
+  while (Q % _2n === _0n2) {
+    Q /= _2n;
+    S++;
+  }
+  let Z = _2n;
+  const _Fp = Field(P);
+  while (FpLegendre(_Fp, Z) === 1) {
+    if (Z++ > 1e3)
+      throw new Error("Cannot find square root: probably non-prime P");
+  }
+  if (S === 1)
+    return sqrt3mod4;
+  let cc = _Fp.pow(Z, Q);
+  const Q1div2 = (Q + _1n2) / _2n;
+  return function tonelliSlow(Fp2, n) {
+    const F = Fp2;
+    if (F.is0(n))
+      return n;
+    if (FpLegendre(F, n) !== 1)
+      throw new Error("Cannot find square root");
+    let M = S;
+    let c = F.mul(F.ONE, cc);
+    let t = F.pow(n, Q);
+    let R = F.pow(n, Q1div2);
+    while (!F.eql(t, F.ONE)) {
+      if (F.is0(t))
+        throw new Error("Cannot find square root: probably non-prime P");
+      let i = 1;
+      let t_tmp = F.sqr(t);
+      while (!F.eql(t_tmp, F.ONE)) {
+        i++;
+        t_tmp = F.sqr(t_tmp);
+        if (i === M)
+          throw new Error("Cannot find square root");
+      }
+      const exponent = _1n2 << BigInt(M - i - 1);
+      const b = F.pow(c, exponent);
+      M = i;
+      c = F.sqr(b);
+      t = F.mul(t, c);
+      R = F.mul(R, b);
+    }
+    return R;
+  };
+}
+function FpSqrt(P) {
+  aoddModulus(P, "Fp.sqrt");
+  if (P % _4n === _3n)
+    return sqrt3mod4;
+  if (P % _8n === _5n)
+    return sqrt5mod8;
+  if (P % _16n === _9n)
+    return sqrt9mod16(P);
+  return tonelliShanks(P);
+}
+var isNegativeLE = (num, modulo) => (mod(num, modulo) & _1n2) === _1n2;
+var FIELD_FIELDS = [
+  "create",
+  "isValid",
+  "is0",
+  "neg",
+  "inv",
+  "sqrt",
+  "sqr",
+  "eql",
+  "add",
+  "sub",
+  "mul",
+  "pow",
+  "div",
+  "addN",
+  "subN",
+  "mulN",
+  "sqrN"
+];
+function validateField(field) {
+  aobject2(field, "field");
+  if (typeof field.ORDER !== "bigint")
+    throw new TypeError('param "ORDER" is invalid: expected bigint, got ' + typeof field.ORDER);
+  asafenumber(field.BYTES, "BYTES");
+  asafenumber(field.BITS, "BITS");
+  for (const name8 of FIELD_FIELDS)
+    afunction(field[name8], "field." + name8);
+  if (field.BYTES < 1 || field.BITS < 1)
+    throw new Error("invalid field: expected BYTES/BITS > 0");
+  if (field.ORDER <= _1n2)
+    throw new Error("invalid field: expected ORDER > 1, got " + field.ORDER);
+  return field;
+}
+function FpInvertBatch(Fp2, nums, passZero = false) {
+  validateField(Fp2);
+  aarray(nums, "nums");
+  abool(passZero, "passZero");
+  const F = Fp2;
+  const inverted = new Array(nums.length).fill(passZero ? F.ZERO : void 0);
+  const multipliedAcc = nums.reduce((acc, num, i) => {
+    if (F.is0(num))
+      return acc;
+    inverted[i] = acc;
+    return F.mul(acc, num);
+  }, F.ONE);
+  const invertedAcc = F.inv(multipliedAcc);
+  nums.reduceRight((acc, num, i) => {
+    if (F.is0(num))
+      return acc;
+    inverted[i] = F.mul(acc, inverted[i]);
+    return F.mul(acc, num);
+  }, invertedAcc);
+  return inverted;
+}
+function FpLegendre(Fp2, n) {
+  validateField(Fp2);
+  const F = Fp2;
+  aoddModulus(F.ORDER, "FpLegendre");
+  const p1mod2 = (F.ORDER - _1n2) / _2n;
+  const powered = F.pow(n, p1mod2);
+  const yes = F.eql(powered, F.ONE);
+  const zero2 = F.eql(powered, F.ZERO);
+  const no = F.eql(powered, F.neg(F.ONE));
+  if (!yes && !zero2 && !no)
+    throw new Error("invalid Legendre symbol result");
+  return yes ? 1 : zero2 ? 0 : -1;
+}
+function nLength(n, nBitLength) {
+  if (nBitLength !== void 0)
+    anumber2(nBitLength);
+  if (n <= _0n2)
+    throw new Error("invalid n length: expected positive n, got " + n);
+  if (nBitLength !== void 0 && nBitLength < 1)
+    throw new Error("invalid n length: expected positive bit length, got " + nBitLength);
+  const bits = bitLen(n);
+  if (nBitLength !== void 0 && nBitLength < bits)
+    throw new Error(`invalid n length: expected nBitLength (${nBitLength}) >= bitLen(n) (${bits})`);
+  const _nBitLength = nBitLength !== void 0 ? nBitLength : bits;
+  const nByteLength = Math.ceil(_nBitLength / 8);
+  return { nBitLength: _nBitLength, nByteLength };
+}
+var FIELD_SQRT = /* @__PURE__ */ new WeakMap();
+var _Field = class {
+  ORDER;
+  BITS;
+  BYTES;
+  isLE;
+  ZERO = _0n2;
+  ONE = _1n2;
+  _lengths;
+  _mod;
+  constructor(ORDER, opts = {}) {
+    if (ORDER <= _1n2)
+      throw new Error("invalid field: expected ORDER > 1, got " + ORDER);
+    let _nbitLength = void 0;
+    this.isLE = false;
+    if (opts != null && typeof opts === "object") {
+      if (typeof opts.BITS === "number")
+        _nbitLength = opts.BITS;
+      if (typeof opts.sqrt === "function")
+        Object.defineProperty(this, "sqrt", { value: opts.sqrt, enumerable: true });
+      if (typeof opts.isLE === "boolean")
+        this.isLE = opts.isLE;
+      if (opts.allowedLengths)
+        this._lengths = Object.freeze(opts.allowedLengths.slice());
+      if (typeof opts.modFromBytes === "boolean")
+        this._mod = opts.modFromBytes;
+    }
+    const { nBitLength, nByteLength } = nLength(ORDER, _nbitLength);
+    if (nByteLength > 2048)
+      throw new Error("invalid field: expected ORDER of <= 2048 bytes");
+    this.ORDER = ORDER;
+    this.BITS = nBitLength;
+    this.BYTES = nByteLength;
+    Object.freeze(this);
+  }
+  create(num) {
+    return mod(num, this.ORDER);
+  }
+  isValid(num) {
+    if (typeof num !== "bigint")
+      throw new TypeError("invalid field element: expected bigint, got " + typeof num);
+    return _0n2 <= num && num < this.ORDER;
+  }
+  is0(num) {
+    return num === _0n2;
+  }
+  // is valid and invertible
+  isValidNot0(num) {
+    return !this.is0(num) && this.isValid(num);
+  }
+  isOdd(num) {
+    return (num & _1n2) === _1n2;
+  }
+  neg(num) {
+    return mod(-num, this.ORDER);
+  }
+  eql(lhs, rhs) {
+    return lhs === rhs;
+  }
+  sqr(num) {
+    return mod(num * num, this.ORDER);
+  }
+  add(lhs, rhs) {
+    return mod(lhs + rhs, this.ORDER);
+  }
+  sub(lhs, rhs) {
+    return mod(lhs - rhs, this.ORDER);
+  }
+  mul(lhs, rhs) {
+    return mod(lhs * rhs, this.ORDER);
+  }
+  pow(num, power) {
+    return pow(num, power, this.ORDER);
+  }
+  div(lhs, rhs) {
+    return mod(lhs * invert(rhs, this.ORDER), this.ORDER);
+  }
+  // Same as above, but doesn't normalize
+  sqrN(num) {
+    return num * num;
+  }
+  addN(lhs, rhs) {
+    return lhs + rhs;
+  }
+  subN(lhs, rhs) {
+    return lhs - rhs;
+  }
+  mulN(lhs, rhs) {
+    return lhs * rhs;
+  }
+  inv(num) {
+    return invert(num, this.ORDER);
+  }
+  sqrt(num) {
+    let sqrt = FIELD_SQRT.get(this);
+    if (!sqrt)
+      FIELD_SQRT.set(this, sqrt = FpSqrt(this.ORDER));
+    return sqrt(this, num);
+  }
+  toBytes(num) {
+    return this.isLE ? numberToBytesLE(num, this.BYTES) : numberToBytesBE(num, this.BYTES);
+  }
+  fromBytes(bytes, skipValidation = false) {
+    abytes2(bytes);
+    const { _lengths: allowedLengths, BYTES, isLE, ORDER, _mod: modFromBytes } = this;
+    if (allowedLengths) {
+      if (bytes.length < 1 || !allowedLengths.includes(bytes.length) || bytes.length > BYTES) {
+        throw new Error("Field.fromBytes: expected " + allowedLengths + " bytes, got " + bytes.length);
+      }
+      const padded = new Uint8Array(BYTES);
+      padded.set(bytes, isLE ? 0 : padded.length - bytes.length);
+      bytes = padded;
+    }
+    if (bytes.length !== BYTES)
+      throw new Error("Field.fromBytes: expected " + BYTES + " bytes, got " + bytes.length);
+    let scalar = isLE ? bytesToNumberLE(bytes) : bytesToNumberBE(bytes);
+    if (modFromBytes)
+      scalar = mod(scalar, ORDER);
+    if (!skipValidation) {
+      if (!this.isValid(scalar))
+        throw new Error("invalid field element: outside of range 0..ORDER");
+    }
+    return scalar;
+  }
+  // TODO: we don't need it here, move out to separate fn
+  invertBatch(lst) {
+    return FpInvertBatch(this, lst, true);
+  }
+  // We can't move this out because Fp6, Fp12 implement it
+  // and it's unclear what to return in there.
+  cmov(a, b, condition) {
+    abool(condition, "condition");
+    return condition ? b : a;
+  }
+};
+function Field(ORDER, opts = {}) {
+  Object.freeze(_Field.prototype);
+  return new _Field(ORDER, opts);
+}
+function getFieldBytesLength(fieldOrder) {
+  if (typeof fieldOrder !== "bigint")
+    throw new Error("field order must be bigint");
+  if (fieldOrder <= _1n2)
+    throw new Error("field order must be greater than 1");
+  const bitLength = bitLen(fieldOrder - _1n2);
+  return Math.ceil(bitLength / 8);
+}
+function getMinHashLength(fieldOrder) {
+  const length4 = getFieldBytesLength(fieldOrder);
+  return length4 + Math.ceil(length4 / 2);
+}
+function mapHashToField(key, fieldOrder, isLE = false) {
+  abytes2(key);
+  const len = key.length;
+  const fieldLen = getFieldBytesLength(fieldOrder);
+  const minLen = Math.max(getMinHashLength(fieldOrder), 16);
+  if (len < minLen || len > 1024)
+    throw new Error("expected " + minLen + "-1024 bytes of input, got " + len);
+  const num = isLE ? bytesToNumberLE(key) : bytesToNumberBE(key);
+  const reduced = mod(num, fieldOrder - _1n2) + _1n2;
+  return isLE ? numberToBytesLE(reduced, fieldLen) : numberToBytesBE(reduced, fieldLen);
+}
+
+// node_modules/@noble/curves/abstract/curve.js
+var _0n3 = /* @__PURE__ */ BigInt(0);
+var _1n3 = /* @__PURE__ */ BigInt(1);
+var _4n2 = /* @__PURE__ */ BigInt(4);
+var BLIND_BYTES = 16;
+var BLIND_BITS = 128;
+var FW_WINDOW = 5;
+var TABLE_BYTES_MAX = /* @__PURE__ */ (() => 2 ** 31)();
+function validatePointCons(Point) {
+  const pc = Point;
+  if (typeof pc !== "function")
+    throw new TypeError('"Point" expected constructor, got type=' + typeof Point);
+  afunction(pc.fromAffine, "Point.fromAffine");
+  afunction(pc.fromBytes, "Point.fromBytes");
+  afunction(pc.fromHex, "Point.fromHex");
+  aobject2(pc.BASE, "Point.BASE");
+  aobject2(pc.ZERO, "Point.ZERO");
+  validateField(pc.Fp);
+  validateField(pc.Fn);
+}
+function normalizeZ(c, points) {
+  validatePointCons(c);
+  validateMSMPoints(points, c);
+  const invertedZs = FpInvertBatch(c.Fp, points.map((p) => p.Z));
+  return points.map((p, i) => c.fromAffine(p.toAffine(invertedZs[i])));
+}
+function validateW(W, bits, min = 1) {
+  if (!Number.isSafeInteger(W) || W < min || W > bits)
+    throw new Error("invalid window size, expected [" + min + ".." + bits + "], got W=" + W);
+}
+function validateTableBytes(numPoints, fpBytes) {
+  const bytes = numPoints * (4 * fpBytes + 128);
+  if (bytes > TABLE_BYTES_MAX)
+    throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
+}
+function probeRandomBytes(randomBytes5, length4) {
+  if (randomBytes5 === void 0)
+    return void 0;
+  afunction(randomBytes5, "randomBytes");
+  try {
+    const probe = randomBytes5(length4);
+    if (!isBytes3(probe) || probe.length !== length4)
+      return void 0;
+  } catch {
+    return void 0;
+  }
+  return randomBytes5;
+}
+function validateMSMPoints(points, c) {
+  aarray(points, "points");
+  points.forEach((p, i) => {
+    if (!(p instanceof c))
+      throw new Error("invalid point at index " + i);
+  });
+}
+function validateMSMScalars(scalars, field, maxScalar) {
+  if (!Array.isArray(scalars))
+    throw new Error("array of scalars expected");
+  scalars.forEach((s2, i) => {
+    const ok = maxScalar === void 0 ? field.isValid(s2) : isPosBig(s2) && s2 < maxScalar;
+    if (!ok)
+      throw new Error("invalid scalar at index " + i);
+  });
+}
+var pointWindowSizes = /* @__PURE__ */ new WeakMap();
+function getWindowSize(P) {
+  return pointWindowSizes.get(P) || 1;
+}
+function oddMultiples(p, size) {
+  const dbl = p.double();
+  const t = [p];
+  for (let j = 1; j < size; j++)
+    t.push(t[j - 1].add(dbl));
+  return t;
+}
+function wnafDigits(n, W) {
+  const size = 2 ** W;
+  const half = size / 2;
+  const mask = BigInt(size - 1);
+  const d3 = [];
+  while (n > _0n3) {
+    let w2 = 0;
+    if (n & _1n3) {
+      w2 = Number(n & mask);
+      if (w2 >= half)
+        w2 -= size;
+      n -= BigInt(w2);
+    }
+    d3.push(w2);
+    n >>= _1n3;
+  }
+  return d3;
+}
+function signedWindowDigits(n, W, windows) {
+  const size = 2 ** W;
+  const half = size / 2;
+  const mask = BigInt(size - 1);
+  const shiftBy = BigInt(W);
+  const d3 = [];
+  for (let w2 = 0; w2 < windows; w2++) {
+    let v = Number(n & mask);
+    n >>= shiftBy;
+    if (v > half) {
+      v -= size;
+      n += _1n3;
+    }
+    d3.push(v);
+  }
+  if (n !== _0n3)
+    throw new Error("invalid wnaf");
+  return d3;
+}
+function wnafWalk(zero2, tables, digits) {
+  let max = 0;
+  for (const d3 of digits)
+    max = Math.max(max, d3.length);
+  let acc = zero2;
+  for (let bit = max - 1; bit >= 0; bit--) {
+    if (bit !== max - 1)
+      acc = acc.double();
+    for (let i = 0; i < digits.length; i++) {
+      const w2 = digits[i][bit];
+      if (w2) {
+        const item = tables[i][Math.abs(w2) - 1 >> 1];
+        acc = acc.add(w2 < 0 ? item.negate() : item);
+      }
+    }
+  }
+  return acc;
+}
+var ScalarMultiplier = class {
+  Point;
+  BASE;
+  ZERO;
+  randomBytes;
+  wnafPrecomputes = /* @__PURE__ */ new WeakMap();
+  baseCanBeBlinded;
+  bits;
+  // Parametrized with a given Point class (not individual point)
+  constructor(Point, randomBytes5) {
+    validatePointCons(Point);
+    this.randomBytes = probeRandomBytes(randomBytes5, BLIND_BYTES);
+    this.Point = Point;
+    this.BASE = Point.BASE;
+    this.ZERO = Point.ZERO;
+    this.bits = Point.Fn.BITS;
+  }
+  /**
+   * Creates a signed fixed-window wNAF precomputation table: for every window w, the
+   * multiples `[1..2^(W−1)]⋅2^(w⋅W)⋅P`, flattened. All doublings are baked into the table,
+   * so cached multiplication is additions-only. `windows = ceil(bits/W) + 1`: the extra
+   * window absorbs the final carry of signed-digit recoding.
+   * For a 256-bit curve and W=6, the table is 44⋅32 = 1408 points.
+   * @param point - Point instance
+   * @param W - window size
+   * @param bits - scalar bitlength the table must cover
+   */
+  buildWnafTable(point, W, bits) {
+    const windows = Math.ceil(bits / W) + 1;
+    const half = 2 ** (W - 1);
+    const comp = [];
+    let base4 = point;
+    for (let w2 = 0; w2 < windows; w2++) {
+      let acc = base4;
+      for (let i = 0; i < half; i++) {
+        comp.push(acc);
+        acc = acc.add(base4);
+      }
+      base4 = comp[comp.length - 1].double();
+    }
+    return { W, bits, windows, comp };
+  }
+  /**
+   * Implements ec multiplication using precomputed signed fixed-window wNAF tables.
+   * Constant-time: fixed window count with one table addition per window — zero digits feed
+   * the fake accumulator — and no doublings; the lookup scans the whole window slice.
+   * Scalar bounds are validated by the public entry points ({@link ScalarMultiplier.mulCT},
+   * {@link ScalarMultiplier.mulCTBlinded}, {@link ScalarMultiplier.mulUnsafe});
+   * signedWindowDigits throws if `n` exceeds the table.
+   * @returns real and fake (for const-time) points
+   */
+  wnafCachedCT(precomputes, n) {
+    const { W, windows, comp } = precomputes;
+    const half = 2 ** (W - 1);
+    const digits = signedWindowDigits(n, W, windows);
+    let p = this.ZERO;
+    let f = this.BASE;
+    for (let w2 = 0; w2 < windows; w2++) {
+      const digit = digits[w2];
+      const start = w2 * half;
+      const idx = Math.abs(digit) - 1;
+      let sel = comp[start];
+      for (let i = 1; i < half; i++)
+        sel = i === idx ? comp[start + i] : sel;
+      const neg = sel.negate();
+      if (digit === 0)
+        f = f.add(comp[start]);
+      else
+        p = p.add(digit < 0 ? neg : sel);
+    }
+    return { p, f };
+  }
+  // Cache key is point identity plus (W, bits); at most two entries exist per point (public-width
+  // `Fn.BITS` and blinded `Fn.BITS + BLIND_BITS`). Callers must not reuse the same point with
+  // incompatible `transform(...)` layouts and expect a separate cache entry.
+  getWnafPrecomputes(W, point, bits, transform) {
+    let entries = this.wnafPrecomputes.get(point);
+    let comp = entries?.find((entry) => entry.W === W && entry.bits === bits);
+    if (!comp) {
+      comp = this.buildWnafTable(point, W, bits);
+      if (typeof transform === "function")
+        comp = { ...comp, comp: transform(comp.comp) };
+      if (!entries) {
+        entries = [];
+        this.wnafPrecomputes.set(point, entries);
+      }
+      entries.push(comp);
+    }
+    return comp;
+  }
+  assertPoint(point) {
+    if (!(point instanceof this.Point))
+      throw new TypeError('"point" expected Point instance, got type=' + typeof point);
+  }
+  // Shared prologue of the constant-time entry points. Rejects scalar 0: in key/signature-style
+  // callers a zero scalar means broken upstream plumbing, and concrete Points already reject it.
+  // Uses inRange instead of Fn.isValidNot0: validateField() only certifies the arithmetic subset.
+  validateMulInput(point, scalar) {
+    this.assertPoint(point);
+    if (!inRange(scalar, _1n3, this.Point.Fn.ORDER))
+      throw new Error("invalid scalar");
+  }
+  // Constant-time dispatch shared by mulCT / mulCTBlinded. Un-precomputed points (W===1, e.g.
+  // ECDH peer keys) skip building a throwaway cached table in favor of a small fixed-window
+  // multiply. `n` must be < 2^bits.
+  runCT(point, n, bits, transform) {
+    const W = getWindowSize(point);
+    if (W === 1)
+      return this.fixedWindowCT(point, n, bits);
+    return this.wnafCachedCT(this.getWnafPrecomputes(W, point, bits, transform), n);
+  }
+  mulCT(point, scalar, transform) {
+    this.validateMulInput(point, scalar);
+    return this.runCT(point, scalar, this.bits, transform);
+  }
+  mulCTBlinded(point, scalar, transform) {
+    this.validateMulInput(point, scalar);
+    if (this.randomBytes === void 0)
+      throw new Error("randomBytes is required for scalar blinding");
+    const bits = this.Point.Fn.BITS + BLIND_BITS;
+    const blind = this.randomBytes(BLIND_BYTES);
+    if (!isBytes3(blind) || blind.length !== BLIND_BYTES)
+      throw new Error("randomBytes returned invalid byte array");
+    blind[0] = blind[0] & 63 | 128;
+    const n = scalar + bytesToNumberBE(blind) * this.Point.Fn.ORDER;
+    return this.runCT(point, n, bits, transform);
+  }
+  /**
+   * Constant-time multiplication `n*point` for an un-precomputed point, via a small fixed window.
+   * A cached wNAF table only pays off when reused; a flat 2^FW_WINDOW table (`size-1` adds) is
+   * far cheaper to build for a single use. The point-operation sequence is independent of `n`:
+   * build the table, then per window exactly FW_WINDOW doublings, a data-oblivious scan over
+   * every table entry, and one addition (adds the identity when the window digit is 0 — never
+   * skipped).
+   *
+   * `n` must be `< 2^bits`. Assumes complete addition (adding the identity costs the same as any
+   * add), which holds for the Weierstrass/Edwards point types used here. The table is left in
+   * projective form (no normalizeZ): normalizing this small a table costs more than the
+   * mixed-add savings it would buy for a single multiply.
+   * @returns real point `p`; `f` duplicates it only to match {@link wnafCachedCT}'s return shape
+   * (this path needs no fake accumulator — its op-count is already scalar-independent).
+   */
+  fixedWindowCT(point, n, bits) {
+    const W = FW_WINDOW;
+    const size = 1 << W;
+    const mask = bitMask(W);
+    const table = new Array(size);
+    table[0] = this.ZERO;
+    for (let i = 1; i < size; i++)
+      table[i] = table[i - 1].add(point);
+    const windows = Math.ceil(bits / W);
+    let acc = this.ZERO;
+    for (let window2 = windows - 1; window2 >= 0; window2--) {
+      if (window2 !== windows - 1)
+        for (let d3 = 0; d3 < W; d3++)
+          acc = acc.double();
+      const digit = Number(n >> BigInt(window2 * W) & mask);
+      let sel = table[0];
+      for (let i = 1; i < size; i++)
+        sel = i === digit ? table[i] : sel;
+      acc = acc.add(sel);
+    }
+    return { p: acc, f: acc };
+  }
+  shouldBlind(point, cofactor) {
+    if (this.randomBytes === void 0)
+      return false;
+    if (cofactor === _1n3)
+      return true;
+    if (point !== this.BASE)
+      return false;
+    if (this.baseCanBeBlinded === void 0)
+      this.baseCanBeBlinded = this.mulUnsafe(this.BASE, this.Point.Fn.ORDER).is0();
+    return this.baseCanBeBlinded;
+  }
+  mulSecret(point, scalar, cofactor, transform) {
+    return this.shouldBlind(point, cofactor) ? this.mulCTBlinded(point, scalar, transform) : this.mulCT(point, scalar, transform);
+  }
+  mulUnsafe(point, scalar, transform) {
+    this.assertPoint(point);
+    if (!isPosBig(scalar))
+      throw new Error("invalid scalar");
+    const W = getWindowSize(point);
+    if (W === 1 || scalar >= this.Point.Fn.ORDER)
+      return mulAddUnsafe(this.Point, [point], [scalar], true);
+    const precomputes = this.getWnafPrecomputes(W, point, this.bits, transform);
+    return this.wnafCachedCT(precomputes, scalar).p;
+  }
+  // Remembers the window size used for precomputed wNAF multiplication of the given point
+  // and drops any previously built tables. Usually only the base point is precomputed.
+  // W=1 resets the point to the un-precomputed (table-less) paths.
+  // W is additionally capped so tables stay under ~2 GiB ({@link TABLE_BYTES_MAX}).
+  setWindowSize(point, W) {
+    this.assertPoint(point);
+    validateW(W, this.bits);
+    const windows = Math.ceil((this.bits + BLIND_BITS) / W) + 1;
+    validateTableBytes(windows * 2 ** (W - 1), this.Point.Fp.BYTES);
+    pointWindowSizes.set(point, W);
+    this.wnafPrecomputes.delete(point);
+  }
+  // True when a window size is set: tables themselves are built lazily on first multiply.
+  hasWindowSize(point) {
+    return getWindowSize(point) !== 1;
+  }
+};
+function mulAddUnsafe(c, points, scalars, allowOversized = false) {
+  validatePointCons(c);
+  validateMSMPoints(points, c);
+  abool(allowOversized, "allowOversized");
+  validateMSMScalars(scalars, c.Fn, allowOversized ? c.Fn.ORDER ** _4n2 : void 0);
+  if (points.length !== scalars.length)
+    throw new Error("arrays of points and scalars must have equal length");
+  const tables = points.map((p) => oddMultiples(p, 4));
+  const digits = scalars.map((n) => wnafDigits(n, 4));
+  return wnafWalk(c.ZERO, tables, digits);
+}
+function createField(order, field, isLE) {
+  if (field) {
+    if (field.ORDER !== order)
+      throw new Error("Field.ORDER must match order: Fp == p, Fn == n");
+    validateField(field);
+    return field;
+  } else {
+    return Field(order, { isLE });
+  }
+}
+function createCurveFields(type, CURVE, curveOpts = {}, FpFnLE) {
+  if (type !== "weierstrass" && type !== "edwards")
+    throw new Error('expected curve type "weierstrass" or "edwards"');
+  if (FpFnLE === void 0)
+    FpFnLE = type === "edwards";
+  if (!CURVE || typeof CURVE !== "object")
+    throw new Error(`expected valid ${type} CURVE object`);
+  validateObject(curveOpts);
+  for (const p of ["p", "n", "h"]) {
+    const val = CURVE[p];
+    if (!(isPosBig(val) && val !== _0n3))
+      throw new Error(`CURVE.${p} must be positive bigint`);
+  }
+  const Fp2 = createField(CURVE.p, curveOpts.Fp, FpFnLE);
+  const Fn = createField(CURVE.n, curveOpts.Fn, FpFnLE);
+  const _b = type === "weierstrass" ? "b" : "d";
+  const params = ["Gx", "Gy", "a", _b];
+  for (const p of params) {
+    if (!Fp2.isValid(CURVE[p]))
+      throw new Error(`CURVE.${p} must be valid field element of CURVE.Fp`);
+  }
+  CURVE = Object.freeze(Object.assign({}, CURVE));
+  return { CURVE, Fp: Fp2, Fn };
+}
+function createKeygen(randomSecretKey, getPublicKey) {
+  return function keygen(seed) {
+    const secretKey = randomSecretKey(seed);
+    return { secretKey, publicKey: getPublicKey(secretKey) };
+  };
+}
+
+// node_modules/@noble/curves/abstract/edwards.js
+var _0n4 = /* @__PURE__ */ BigInt(0);
+var _1n4 = /* @__PURE__ */ BigInt(1);
+var _2n2 = /* @__PURE__ */ BigInt(2);
+var _4n3 = /* @__PURE__ */ BigInt(4);
+var _8n2 = /* @__PURE__ */ BigInt(8);
+function isEdValidXY(Fp2, CURVE, x, y3) {
+  const x2 = Fp2.sqr(x);
+  const y22 = Fp2.sqr(y3);
+  const left = Fp2.add(Fp2.mul(CURVE.a, x2), y22);
+  const right = Fp2.add(Fp2.ONE, Fp2.mul(CURVE.d, Fp2.mul(x2, y22)));
+  return Fp2.eql(left, right);
+}
+function edwards(params, extraOpts = {}) {
+  validateObject(extraOpts, {}, {}, "extraOpts");
+  const opts = extraOpts;
+  const validated = createCurveFields("edwards", params, opts, opts.FpFnLE);
+  const { Fp: Fp2, Fn } = validated;
+  let CURVE = validated.CURVE;
+  const { h: cofactor } = CURVE;
+  if (FpLegendre(Fp2, CURVE.a) !== 1)
+    throw new Error("edwards: CURVE.a must be a square in Fp for complete addition formulas");
+  if (FpLegendre(Fp2, CURVE.d) !== -1)
+    throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
+  validateObject(opts, {}, { uvRatio: "function", randomBytes: "function" });
+  const randomBytes5 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const MASK = _2n2 << BigInt(Fp2.BYTES * 8) - _1n4;
+  function isOdd(n) {
+    if (!Fp2.isOdd)
+      throw new Error("Field does not have .isOdd()");
+    return Fp2.isOdd(n);
+  }
+  const uvRatio2 = opts.uvRatio === void 0 ? (u, v) => {
+    try {
+      return { isValid: true, value: Fp2.sqrt(Fp2.div(u, v)) };
+    } catch (e) {
+      return { isValid: false, value: _0n4 };
+    }
+  } : opts.uvRatio;
+  if (!isEdValidXY(Fp2, CURVE, CURVE.Gx, CURVE.Gy))
+    throw new Error("bad curve params: generator point");
+  const mulA = Fp2.eql(CURVE.a, Fp2.neg(Fp2.ONE)) ? (x) => Fp2.neg(x) : Fp2.eql(CURVE.a, Fp2.ONE) ? (x) => x : (x) => Fp2.mul(CURVE.a, x);
+  function acoord(title, n, banZero = false) {
+    const min = banZero ? _1n4 : _0n4;
+    aInRange("coordinate " + title, n, min, MASK);
+    return n;
+  }
+  function aedpoint(other) {
+    if (!(other instanceof Point))
+      throw new Error("EdwardsPoint expected");
+  }
+  class Point {
+    static BASE = new Point(CURVE.Gx, CURVE.Gy, Fp2.ONE, Fp2.mul(CURVE.Gx, CURVE.Gy));
+    static ZERO = new Point(Fp2.ZERO, Fp2.ONE, Fp2.ONE, Fp2.ZERO);
+    static Fp = Fp2;
+    static Fn = Fn;
+    X;
+    Y;
+    Z;
+    T;
+    constructor(X, Y, Z, T) {
+      this.X = acoord("x", X);
+      this.Y = acoord("y", Y);
+      this.Z = acoord("z", Z, true);
+      this.T = acoord("t", T);
+      Object.freeze(this);
+    }
+    static CURVE() {
+      return CURVE;
+    }
+    /**
+     * Create one extended Edwards point from affine coordinates.
+     * Does NOT validate that the point is on-curve or torsion-free.
+     * Use `.assertValidity()` on adversarial inputs.
+     */
+    static fromAffine(p) {
+      if (p instanceof Point)
+        throw new Error("extended point not allowed");
+      const { x, y: y3 } = p || {};
+      acoord("x", x);
+      acoord("y", y3);
+      return new Point(x, y3, Fp2.ONE, Fp2.mul(x, y3));
+    }
+    // Uses algo from RFC8032 5.1.3.
+    static fromBytes(bytes, zip215 = false) {
+      const len = Fp2.BYTES;
+      const { a, d: d3 } = CURVE;
+      bytes = copyBytes(abytes2(bytes, len, "point"));
+      abool(zip215, "zip215");
+      const normed = copyBytes(bytes);
+      const lastByte = bytes[len - 1];
+      normed[len - 1] = lastByte & ~128;
+      const y3 = bytesToNumberLE(normed);
+      const max = zip215 ? MASK : Fp2.ORDER;
+      aInRange("point.y", y3, _0n4, max);
+      const y22 = Fp2.sqr(y3);
+      const u = Fp2.sub(y22, Fp2.ONE);
+      const v = Fp2.sub(Fp2.mulN(d3, y22), a);
+      let { isValid, value: x } = uvRatio2(u, v);
+      if (!isValid)
+        throw new Error("bad point: invalid y coordinate");
+      const isXOdd = isOdd(x);
+      const isLastByteOdd = (lastByte & 128) !== 0;
+      if (!zip215 && Fp2.is0(x) && isLastByteOdd)
+        throw new Error("bad point: x=0 and x_0=1");
+      if (isLastByteOdd !== isXOdd)
+        x = Fp2.neg(x);
+      return Point.fromAffine({ x, y: y3 });
+    }
+    static fromHex(hex, zip215 = false) {
+      return Point.fromBytes(hexToBytes2(hex), zip215);
+    }
+    get x() {
+      return this.toAffine().x;
+    }
+    get y() {
+      return this.toAffine().y;
+    }
+    precompute(windowSize = 6, isLazy = true) {
+      wnaf.setWindowSize(this, windowSize);
+      if (!isLazy)
+        this.multiply(_2n2);
+      return this;
+    }
+    // Useful in fromAffine() - not for fromBytes(), which always created valid points.
+    assertValidity() {
+      const p = this;
+      const { a, d: d3 } = CURVE;
+      if (p.is0())
+        throw new Error("bad point: ZERO");
+      const { X, Y, Z, T } = p;
+      const X2 = Fp2.sqr(X);
+      const Y2 = Fp2.sqr(Y);
+      const Z2 = Fp2.sqr(Z);
+      const Z4 = Fp2.sqr(Z2);
+      const aX2 = Fp2.mul(X2, a);
+      const left = Fp2.mul(Fp2.add(aX2, Y2), Z2);
+      const right = Fp2.add(Z4, Fp2.mul(d3, Fp2.mul(X2, Y2)));
+      if (!Fp2.eql(left, right))
+        throw new Error("bad point: equation left != right (1)");
+      const XY = Fp2.mul(X, Y);
+      const ZT = Fp2.mul(Z, T);
+      if (!Fp2.eql(XY, ZT))
+        throw new Error("bad point: equation left != right (2)");
+    }
+    // Compare one point to another.
+    equals(other) {
+      aedpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X2, Y: Y2, Z: Z2 } = other;
+      const X1Z2 = Fp2.mul(X1, Z2);
+      const X2Z1 = Fp2.mul(X2, Z1);
+      const Y1Z2 = Fp2.mul(Y1, Z2);
+      const Y2Z1 = Fp2.mul(Y2, Z1);
+      return Fp2.eql(X1Z2, X2Z1) && Fp2.eql(Y1Z2, Y2Z1);
+    }
+    is0() {
+      return this.equals(Point.ZERO);
+    }
+    negate() {
+      return new Point(Fp2.neg(this.X), this.Y, this.Z, Fp2.neg(this.T));
+    }
+    // Fast algo for doubling Extended Point.
+    // https://hyperelliptic.org/EFD/g1p/auto-twisted-extended.html#doubling-dbl-2008-hwcd
+    // Cost: 4M + 4S + 1*a + 6add + 1*2.
+    double() {
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const A = Fp2.sqr(X1);
+      const B = Fp2.sqr(Y1);
+      const C = Fp2.mul(Fp2.sqr(Z1), _2n2);
+      const D = mulA(A);
+      const x1y1 = Fp2.addN(X1, Y1);
+      const E = Fp2.sub(Fp2.subN(Fp2.sqr(x1y1), A), B);
+      const G = Fp2.addN(D, B);
+      const F = Fp2.subN(G, C);
+      const H = Fp2.subN(D, B);
+      const X3 = Fp2.mul(E, F);
+      const Y3 = Fp2.mul(G, H);
+      const T3 = Fp2.mul(E, H);
+      const Z3 = Fp2.mul(F, G);
+      return new Point(X3, Y3, Z3, T3);
+    }
+    // Fast algo for adding 2 Extended Points.
+    // https://hyperelliptic.org/EFD/g1p/auto-twisted-extended.html#addition-add-2008-hwcd
+    // Cost: 9M + 1*a + 1*d + 7add.
+    add(other) {
+      aedpoint(other);
+      const { d: d3 } = CURVE;
+      const { X: X1, Y: Y1, Z: Z1, T: T1 } = this;
+      const { X: X2, Y: Y2, Z: Z2, T: T2 } = other;
+      const A = Fp2.mul(X1, X2);
+      const B = Fp2.mul(Y1, Y2);
+      const C = Fp2.mul(Fp2.mulN(T1, d3), T2);
+      const D = Fp2.mul(Z1, Z2);
+      const E = Fp2.sub(Fp2.subN(Fp2.mulN(Fp2.addN(X1, Y1), Fp2.addN(X2, Y2)), A), B);
+      const F = Fp2.subN(D, C);
+      const G = Fp2.addN(D, C);
+      const H = Fp2.sub(B, mulA(A));
+      const X3 = Fp2.mul(E, F);
+      const Y3 = Fp2.mul(G, H);
+      const T3 = Fp2.mul(E, H);
+      const Z3 = Fp2.mul(F, G);
+      return new Point(X3, Y3, Z3, T3);
+    }
+    subtract(other) {
+      aedpoint(other);
+      return this.add(other.negate());
+    }
+    // Constant-time multiplication.
+    multiply(scalar) {
+      if (!Fn.isValidNot0(scalar))
+        throw new RangeError("invalid scalar: expected 1 <= sc < curve.n");
+      const { p, f } = wnaf.mulSecret(this, scalar, cofactor, normalize);
+      return normalize([p, f])[0];
+    }
+    // Non-constant-time multiplication. Uses double-and-add algorithm.
+    // It's faster, but should only be used when you don't care about
+    // an exposed private key e.g. sig verification.
+    // Keeps the same subgroup-scalar contract: 0 is allowed for public-scalar callers, but
+    // n and larger values are rejected instead of being reduced mod n to the identity point.
+    multiplyUnsafe(scalar) {
+      if (!Fn.isValid(scalar))
+        throw new RangeError("invalid scalar: expected 0 <= sc < curve.n");
+      if (scalar === _0n4)
+        return Point.ZERO;
+      if (this.is0() || scalar === _1n4)
+        return this;
+      return wnaf.mulUnsafe(this, scalar, normalize);
+    }
+    // Checks if point is of small order.
+    // If you add something to small order point, you will have "dirty"
+    // point with torsion component.
+    // Clears cofactor and checks if the result is 0.
+    isSmallOrder() {
+      return this.clearCofactor().is0();
+    }
+    // Multiplies point by curve order and checks if the result is 0.
+    // Returns `false` is the point is dirty.
+    isTorsionFree() {
+      return wnaf.mulUnsafe(this, CURVE.n).is0();
+    }
+    // Converts Extended point to default (x, y) coordinates.
+    // Can accept precomputed Z^-1 - for example, from invertBatch.
+    toAffine(invertedZ) {
+      const p = this;
+      let iz = invertedZ;
+      if (iz != null && typeof iz !== "bigint")
+        throw new TypeError('"invertedZ" expected bigint, got type=' + typeof iz);
+      const { X, Y, Z } = p;
+      const is0 = p.is0();
+      if (iz == null)
+        iz = is0 ? Fp2.create(_8n2) : Fp2.inv(Z);
+      const x = Fp2.mul(X, iz);
+      const y3 = Fp2.mul(Y, iz);
+      const zz = Fp2.mul(Z, iz);
+      if (is0)
+        return { x: Fp2.ZERO, y: Fp2.ONE };
+      if (!Fp2.eql(zz, Fp2.ONE))
+        throw new Error("invZ was invalid");
+      return { x, y: y3 };
+    }
+    clearCofactor() {
+      if (cofactor === _1n4)
+        return this;
+      if (cofactor === _2n2)
+        return this.double();
+      if (cofactor === _4n3)
+        return this.double().double();
+      if (cofactor === _8n2)
+        return this.double().double().double();
+      return this.multiplyUnsafe(cofactor);
+    }
+    toBytes() {
+      const { x, y: y3 } = this.toAffine();
+      const bytes = Fp2.toBytes(y3);
+      bytes[bytes.length - 1] |= isOdd(x) ? 128 : 0;
+      return bytes;
+    }
+    toHex() {
+      return bytesToHex2(this.toBytes());
+    }
+    toString() {
+      return `<Point ${this.is0() ? "ZERO" : this.toHex()}>`;
+    }
+  }
+  const normalize = (points) => normalizeZ(Point, points);
+  const wnaf = new ScalarMultiplier(Point, randomBytes5);
+  if (wnaf.bits >= 6)
+    Point.BASE.precompute(6);
+  Object.freeze(Point.prototype);
+  Object.freeze(Point);
+  return Point;
+}
+function eddsa(Point, cHash, eddsaOpts = {}) {
+  validatePointCons(Point);
+  if (typeof cHash !== "function")
+    throw new Error('"hash" function param is required');
+  const hash = cHash;
+  const opts = eddsaOpts;
+  validateObject(opts, {}, {
+    adjustScalarBytes: "function",
+    randomBytes: "function",
+    domain: "function",
+    prehash: "function",
+    zip215: "boolean",
+    mapToCurve: "function",
+    toMontgomery: "function",
+    toMontgomerySecret: "function"
+  });
+  const { prehash } = opts;
+  const { BASE, Fp: Fp2, Fn } = Point;
+  const outputLen = hash.outputLen;
+  const expectedLen = 2 * Fp2.BYTES;
+  if (outputLen !== void 0) {
+    asafenumber(outputLen, "hash.outputLen");
+    if (outputLen !== expectedLen)
+      throw new Error(`hash.outputLen must be ${expectedLen}, got ${outputLen}`);
+  }
+  const randomBytes5 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const toMontgomery2 = opts.toMontgomery;
+  const toMontgomerySecret2 = opts.toMontgomerySecret;
+  const adjustScalarBytes2 = opts.adjustScalarBytes === void 0 ? (bytes) => bytes : opts.adjustScalarBytes;
+  const domain = opts.domain === void 0 ? (data, ctx, phflag) => {
+    abool(phflag, "phflag");
+    if (ctx.length || phflag)
+      throw new Error("Contexts/pre-hash are not supported");
+    return data;
+  } : opts.domain;
+  function modN_LE(hash2) {
+    return Fn.create(bytesToNumberLE(hash2));
+  }
+  function getPrivateScalar(key) {
+    const len = lengths.secretKey;
+    abytes2(key, lengths.secretKey, "secretKey");
+    const hashed = abytes2(hash(key), 2 * len, "hashedSecretKey");
+    const head = adjustScalarBytes2(hashed.slice(0, len));
+    const prefix = hashed.slice(len, 2 * len);
+    const scalar = modN_LE(head);
+    return { head, prefix, scalar };
+  }
+  function getExtendedPublicKey(secretKey) {
+    const { head, prefix, scalar } = getPrivateScalar(secretKey);
+    const point = BASE.multiply(scalar);
+    const pointBytes = point.toBytes();
+    return { head, prefix, scalar, point, pointBytes };
+  }
+  function getPublicKey(secretKey) {
+    return getExtendedPublicKey(secretKey).pointBytes;
+  }
+  function hashDomainToScalar(context = Uint8Array.of(), ...msgs) {
+    const msg = concatBytes2(...msgs);
+    return modN_LE(hash(domain(msg, abytes2(context, void 0, "context"), !!prehash)));
+  }
+  function sign(msg, secretKey, options = {}) {
+    validateObject(options, {}, {}, "options");
+    msg = copyBytes(abytes2(msg, void 0, "message"));
+    if (prehash)
+      msg = prehash(msg);
+    const { prefix, scalar, pointBytes } = getExtendedPublicKey(secretKey);
+    const r = hashDomainToScalar(options.context, prefix, msg);
+    const R = BASE.multiply(r).toBytes();
+    const k = hashDomainToScalar(options.context, R, pointBytes, msg);
+    const s2 = Fn.create(r + k * scalar);
+    if (!Fn.isValid(s2))
+      throw new Error("sign failed: invalid s");
+    const rs = concatBytes2(R, Fn.toBytes(s2));
+    return abytes2(rs, lengths.signature, "result");
+  }
+  const verifyOpts = {
+    zip215: opts.zip215
+  };
+  function verify(sig, msg, publicKey, options = verifyOpts) {
+    validateObject(options);
+    const { context } = options;
+    const zip215 = options.zip215 === void 0 ? !!verifyOpts.zip215 : options.zip215;
+    const len = lengths.signature;
+    sig = abytes2(sig, len, "signature");
+    msg = abytes2(msg, void 0, "message");
+    publicKey = abytes2(publicKey, lengths.publicKey, "publicKey");
+    if (zip215 !== void 0)
+      abool(zip215, "zip215");
+    if (prehash)
+      msg = prehash(msg);
+    const mid = len / 2;
+    const r = sig.subarray(0, mid);
+    const s2 = bytesToNumberLE(sig.subarray(mid, len));
+    let A, R, SB;
+    try {
+      A = Point.fromBytes(publicKey, zip215);
+      R = Point.fromBytes(r, zip215);
+      SB = BASE.multiplyUnsafe(s2);
+    } catch (error) {
+      return false;
+    }
+    if (!zip215 && A.isSmallOrder())
+      return false;
+    const k = hashDomainToScalar(context, r, publicKey, msg);
+    const RkA = R.add(A.multiplyUnsafe(k));
+    return RkA.subtract(SB).clearCofactor().is0();
+  }
+  const _size = Fp2.BYTES;
+  const lengths = {
+    secretKey: _size,
+    publicKey: _size,
+    signature: 2 * _size,
+    seed: _size
+  };
+  function randomSecretKey(seed) {
+    seed = seed === void 0 ? randomBytes5(lengths.seed) : seed;
+    return abytes2(seed, lengths.seed, "seed");
+  }
+  function isValidSecretKey(key) {
+    return isBytes3(key) && key.length === lengths.secretKey;
+  }
+  function isValidPublicKey(key, zip215) {
+    try {
+      return !!Point.fromBytes(key, zip215 === void 0 ? verifyOpts.zip215 : zip215);
+    } catch (error) {
+      return false;
+    }
+  }
+  const utils = {
+    getExtendedPublicKey,
+    randomSecretKey,
+    isValidSecretKey,
+    isValidPublicKey,
+    /** Converts an Edwards public key to a companion Montgomery public key. */
+    toMontgomery(publicKey) {
+      if (toMontgomery2 === void 0)
+        throw new Error("Montgomery conversion is not supported for this curve");
+      return toMontgomery2(Point.fromBytes(publicKey));
+    },
+    toMontgomerySecret(secretKey) {
+      if (toMontgomerySecret2 === void 0)
+        throw new Error("Montgomery conversion is not supported for this curve");
+      return toMontgomerySecret2(secretKey);
+    }
+  };
+  Object.freeze(lengths);
+  Object.freeze(utils);
+  return Object.freeze({
+    keygen: createKeygen(randomSecretKey, getPublicKey),
+    getPublicKey,
+    sign,
+    verify,
+    utils,
+    Point,
+    lengths
+  });
+}
+
+// node_modules/@noble/curves/ed25519.js
+var _1n5 = /* @__PURE__ */ BigInt(1);
+var _2n3 = /* @__PURE__ */ BigInt(2);
+var _5n2 = /* @__PURE__ */ BigInt(5);
+var _8n3 = /* @__PURE__ */ BigInt(8);
+var ed25519_CURVE_p = /* @__PURE__ */ BigInt("0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed");
+var ed25519_CURVE = /* @__PURE__ */ (() => ({
+  p: ed25519_CURVE_p,
+  n: BigInt("0x1000000000000000000000000000000014def9dea2f79cd65812631a5cf5d3ed"),
+  h: _8n3,
+  a: BigInt("0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffec"),
+  d: BigInt("0x52036cee2b6ffe738cc740797779e89800700a4d4141d8ab75eb4dca135978a3"),
+  Gx: BigInt("0x216936d3cd6e53fec0a4e231fdd6dc5c692cc7609525a7b2c9562d608f25d51a"),
+  Gy: BigInt("0x6666666666666666666666666666666666666666666666666666666666666658")
+}))();
+function ed25519_pow_2_252_3(x) {
+  const _10n = BigInt(10), _20n = BigInt(20), _40n = BigInt(40), _80n = BigInt(80);
+  const P = ed25519_CURVE_p;
+  const x2 = x * x % P;
+  const b2 = x2 * x % P;
+  const b4 = pow2(b2, _2n3, P) * b2 % P;
+  const b5 = pow2(b4, _1n5, P) * x % P;
+  const b10 = pow2(b5, _5n2, P) * b5 % P;
+  const b20 = pow2(b10, _10n, P) * b10 % P;
+  const b40 = pow2(b20, _20n, P) * b20 % P;
+  const b80 = pow2(b40, _40n, P) * b40 % P;
+  const b160 = pow2(b80, _80n, P) * b80 % P;
+  const b240 = pow2(b160, _80n, P) * b80 % P;
+  const b250 = pow2(b240, _10n, P) * b10 % P;
+  const pow_p_5_8 = pow2(b250, _2n3, P) * x % P;
+  return { pow_p_5_8, b2 };
+}
+function adjustScalarBytes(bytes) {
+  bytes[0] &= 248;
+  bytes[31] &= 127;
+  bytes[31] |= 64;
+  return bytes;
+}
+var ED25519_SQRT_M1 = /* @__PURE__ */ BigInt("19681161376707505956807079304988542015446066515923890162744021073123829784752");
+function uvRatio(u, v) {
+  const P = ed25519_CURVE_p;
+  const v3 = mod(v * v * v, P);
+  const v7 = mod(v3 * v3 * v, P);
+  const pow3 = ed25519_pow_2_252_3(u * v7).pow_p_5_8;
+  let x = mod(u * v3 * pow3, P);
+  const vx2 = mod(v * x * x, P);
+  const root1 = x;
+  const root2 = mod(x * ED25519_SQRT_M1, P);
+  const useRoot1 = vx2 === u;
+  const useRoot2 = vx2 === mod(-u, P);
+  const noRoot = vx2 === mod(-u * ED25519_SQRT_M1, P);
+  if (useRoot1)
+    x = root1;
+  if (useRoot2 || noRoot)
+    x = root2;
+  if (isNegativeLE(x, P))
+    x = mod(-x, P);
+  return { isValid: useRoot1 || useRoot2, value: x };
+}
+var ed25519_Point = /* @__PURE__ */ edwards(ed25519_CURVE, { uvRatio });
+var Fp = /* @__PURE__ */ (() => ed25519_Point.Fp)();
+function toMontgomery(point) {
+  const { y: y3 } = point;
+  return Fp.toBytes(Fp.div(_1n5 + y3, _1n5 - y3));
+}
+function toMontgomerySecret(secretKey) {
+  const size = ed25519_Point.Fp.BYTES;
+  abytes(secretKey, size);
+  return adjustScalarBytes(sha5122(secretKey.subarray(0, size))).subarray(0, size);
+}
+function ed(opts) {
+  return eddsa(ed25519_Point, sha5122, Object.assign({ adjustScalarBytes, toMontgomery, toMontgomerySecret, zip215: true }, opts));
+}
+var ed25519 = /* @__PURE__ */ ed({});
+
+// node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
+var keypair = crypto4.generateKeyPairSync;
+var PUBLIC_KEY_BYTE_LENGTH = 32;
+var PRIVATE_KEY_BYTE_LENGTH = 64;
+var KEYS_BYTE_LENGTH = 32;
+var SIGNATURE_BYTE_LENGTH = 64;
+function derivePublicKey(privateKey) {
+  return ed25519.getPublicKey(privateKey);
+}
+function hashAndSign2(key, msg) {
+  if (!(key instanceof Uint8Array)) {
+    throw new TypeError('"key" must be a node.js Buffer, or Uint8Array.');
+  }
+  let privateKey;
+  let publicKey;
+  if (key.byteLength === PRIVATE_KEY_BYTE_LENGTH) {
+    privateKey = key.subarray(0, 32);
+    publicKey = key.subarray(32);
+  } else if (key.byteLength === KEYS_BYTE_LENGTH) {
+    privateKey = key.subarray(0, 32);
+    publicKey = derivePublicKey(privateKey);
+  } else {
+    throw new TypeError('"key" must be 64 or 32 bytes in length.');
+  }
+  const obj = crypto4.createPrivateKey({
+    format: "jwk",
+    key: {
+      crv: "Ed25519",
+      d: toString2(privateKey, "base64url"),
+      x: toString2(publicKey, "base64url"),
+      kty: "OKP"
+    }
+  });
+  return crypto4.sign(null, msg instanceof Uint8Array ? msg : msg.subarray(), obj);
+}
+function hashAndVerify2(key, sig, msg) {
+  if (key.byteLength !== PUBLIC_KEY_BYTE_LENGTH) {
+    throw new TypeError('"key" must be 32 bytes in length.');
+  } else if (!(key instanceof Uint8Array)) {
+    throw new TypeError('"key" must be a node.js Buffer, or Uint8Array.');
+  }
+  if (sig.byteLength !== SIGNATURE_BYTE_LENGTH) {
+    throw new TypeError('"sig" must be 64 bytes in length.');
+  } else if (!(sig instanceof Uint8Array)) {
+    throw new TypeError('"sig" must be a node.js Buffer, or Uint8Array.');
+  }
+  const obj = crypto4.createPublicKey({
+    format: "jwk",
+    key: {
+      crv: "Ed25519",
+      x: toString2(key, "base64url"),
+      kty: "OKP"
+    }
+  });
+  return crypto4.verify(null, msg instanceof Uint8Array ? msg : msg.subarray(), obj, sig);
+}
+
+// node_modules/@libp2p/crypto/dist/src/util.js
+function isPromise(thing) {
+  if (thing == null) {
+    return false;
+  }
+  return typeof thing.then === "function" && typeof thing.catch === "function" && typeof thing.finally === "function";
+}
+
+// node_modules/@libp2p/crypto/dist/src/keys/ed25519/ed25519.js
+var Ed25519PublicKey = class {
+  type = "Ed25519";
+  raw;
+  constructor(key) {
+    this.raw = ensureEd25519Key(key, PUBLIC_KEY_BYTE_LENGTH);
+  }
+  toMultihash() {
+    return identity2.digest(publicKeyToProtobuf(this));
+  }
+  toCID() {
+    return CID.createV1(114, this.toMultihash());
+  }
+  toString() {
+    return base58btc.encode(this.toMultihash().bytes).substring(1);
+  }
+  equals(key) {
+    if (key == null || !(key.raw instanceof Uint8Array)) {
+      return false;
+    }
+    return equals3(this.raw, key.raw);
+  }
+  verify(data, sig, options) {
+    options?.signal?.throwIfAborted();
+    const result = hashAndVerify2(this.raw, sig, data);
+    if (isPromise(result)) {
+      return result.then((res) => {
+        options?.signal?.throwIfAborted();
+        return res;
+      });
+    }
+    return result;
+  }
+};
+var Ed25519PrivateKey = class {
+  type = "Ed25519";
+  raw;
+  publicKey;
+  // key       - 64 byte Uint8Array containing private key
+  // publicKey - 32 byte Uint8Array containing public key
+  constructor(key, publicKey) {
+    this.raw = ensureEd25519Key(key, PRIVATE_KEY_BYTE_LENGTH);
+    this.publicKey = new Ed25519PublicKey(publicKey);
+  }
+  equals(key) {
+    if (key == null || !(key.raw instanceof Uint8Array)) {
+      return false;
+    }
+    return equals3(this.raw, key.raw);
+  }
+  sign(message2, options) {
+    options?.signal?.throwIfAborted();
+    const sig = hashAndSign2(this.raw, message2);
+    if (isPromise(sig)) {
+      return sig.then((res) => {
+        options?.signal?.throwIfAborted();
+        return res;
+      });
+    }
+    options?.signal?.throwIfAborted();
+    return sig;
+  }
+};
+
+// node_modules/@libp2p/crypto/dist/src/keys/ed25519/utils.js
+function unmarshalEd25519PrivateKey(bytes) {
+  if (bytes.length > PRIVATE_KEY_BYTE_LENGTH) {
+    bytes = ensureEd25519Key(bytes, PRIVATE_KEY_BYTE_LENGTH + PUBLIC_KEY_BYTE_LENGTH);
+    const privateKeyBytes2 = bytes.subarray(0, PRIVATE_KEY_BYTE_LENGTH);
+    const publicKeyBytes2 = bytes.subarray(PRIVATE_KEY_BYTE_LENGTH, bytes.length);
+    return new Ed25519PrivateKey(privateKeyBytes2, publicKeyBytes2);
+  }
+  bytes = ensureEd25519Key(bytes, PRIVATE_KEY_BYTE_LENGTH);
+  const privateKeyBytes = bytes.subarray(0, PRIVATE_KEY_BYTE_LENGTH);
+  const publicKeyBytes = bytes.subarray(PUBLIC_KEY_BYTE_LENGTH);
+  return new Ed25519PrivateKey(privateKeyBytes, publicKeyBytes);
+}
+function unmarshalEd25519PublicKey(bytes) {
+  bytes = ensureEd25519Key(bytes, PUBLIC_KEY_BYTE_LENGTH);
+  return new Ed25519PublicKey(bytes);
+}
+function ensureEd25519Key(key, length4) {
+  key = Uint8Array.from(key ?? []);
+  if (key.length !== length4) {
+    throw new InvalidParametersError3(`Key must be a Uint8Array of length ${length4}, got ${key.length}`);
+  }
+  return key;
+}
+
+// node_modules/@libp2p/crypto/dist/src/keys/keys.js
+var KeyType;
+(function(KeyType2) {
+  KeyType2["RSA"] = "RSA";
+  KeyType2["Ed25519"] = "Ed25519";
+  KeyType2["secp256k1"] = "secp256k1";
+  KeyType2["ECDSA"] = "ECDSA";
+})(KeyType || (KeyType = {}));
+var __KeyTypeValues;
+(function(__KeyTypeValues2) {
+  __KeyTypeValues2[__KeyTypeValues2["RSA"] = 0] = "RSA";
+  __KeyTypeValues2[__KeyTypeValues2["Ed25519"] = 1] = "Ed25519";
+  __KeyTypeValues2[__KeyTypeValues2["secp256k1"] = 2] = "secp256k1";
+  __KeyTypeValues2[__KeyTypeValues2["ECDSA"] = 3] = "ECDSA";
+})(__KeyTypeValues || (__KeyTypeValues = {}));
+(function(KeyType2) {
+  KeyType2.codec = () => {
+    return enumeration(__KeyTypeValues);
+  };
+})(KeyType || (KeyType = {}));
+var PublicKey;
+(function(PublicKey2) {
+  let _codec;
+  PublicKey2.codec = () => {
+    if (_codec == null) {
+      _codec = message((obj, w2, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w2.fork();
+        }
+        if (obj.Type != null) {
+          w2.uint32(8);
+          KeyType.codec().encode(obj.Type, w2);
+        }
+        if (obj.Data != null) {
+          w2.uint32(18);
+          w2.bytes(obj.Data);
+        }
+        if (opts.lengthDelimited !== false) {
+          w2.ldelim();
+        }
+      }, (reader, length4, opts = {}) => {
+        const obj = {};
+        const end = length4 == null ? reader.len : reader.pos + length4;
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              obj.Type = KeyType.codec().decode(reader);
+              break;
+            }
+            case 2: {
+              obj.Data = reader.bytes();
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+        return obj;
+      }, function* (reader, length4, prefix, opts = {}) {
+        const end = length4 == null ? reader.len : reader.pos + length4;
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.Type`,
+                value: KeyType.codec().decode(reader)
+              };
+              break;
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.Data`,
+                value: reader.bytes()
+              };
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+      });
+    }
+    return _codec;
+  };
+  function encode19(obj) {
+    return encodeMessage(obj, PublicKey2.codec());
+  }
+  PublicKey2.encode = encode19;
+  function decode23(buf, opts) {
+    return decodeMessage(buf, PublicKey2.codec(), opts);
+  }
+  PublicKey2.decode = decode23;
+  function stream(buf, opts) {
+    return streamMessage(buf, PublicKey2.codec(), opts);
+  }
+  PublicKey2.stream = stream;
+})(PublicKey || (PublicKey = {}));
+var PrivateKey;
+(function(PrivateKey2) {
+  let _codec;
+  PrivateKey2.codec = () => {
+    if (_codec == null) {
+      _codec = message((obj, w2, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w2.fork();
+        }
+        if (obj.Type != null) {
+          w2.uint32(8);
+          KeyType.codec().encode(obj.Type, w2);
+        }
+        if (obj.Data != null) {
+          w2.uint32(18);
+          w2.bytes(obj.Data);
+        }
+        if (opts.lengthDelimited !== false) {
+          w2.ldelim();
+        }
+      }, (reader, length4, opts = {}) => {
+        const obj = {};
+        const end = length4 == null ? reader.len : reader.pos + length4;
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              obj.Type = KeyType.codec().decode(reader);
+              break;
+            }
+            case 2: {
+              obj.Data = reader.bytes();
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+        return obj;
+      }, function* (reader, length4, prefix, opts = {}) {
+        const end = length4 == null ? reader.len : reader.pos + length4;
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.Type`,
+                value: KeyType.codec().decode(reader)
+              };
+              break;
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.Data`,
+                value: reader.bytes()
+              };
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+      });
+    }
+    return _codec;
+  };
+  function encode19(obj) {
+    return encodeMessage(obj, PrivateKey2.codec());
+  }
+  PrivateKey2.encode = encode19;
+  function decode23(buf, opts) {
+    return decodeMessage(buf, PrivateKey2.codec(), opts);
+  }
+  PrivateKey2.decode = decode23;
+  function stream(buf, opts) {
+    return streamMessage(buf, PrivateKey2.codec(), opts);
+  }
+  PrivateKey2.stream = stream;
+})(PrivateKey || (PrivateKey = {}));
+
+// node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
+import crypto5 from "node:crypto";
+import { promisify } from "node:util";
+
+// node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
+var utils_exports = {};
+__export(utils_exports, {
+  MAX_RSA_KEY_SIZE: () => MAX_RSA_KEY_SIZE,
+  generateRSAKeyPair: () => generateRSAKeyPair,
+  jwkToJWKKeyPair: () => jwkToJWKKeyPair,
+  jwkToPkcs1: () => jwkToPkcs1,
+  jwkToPkix: () => jwkToPkix,
+  jwkToRSAPrivateKey: () => jwkToRSAPrivateKey,
+  pkcs1MessageToJwk: () => pkcs1MessageToJwk,
+  pkcs1MessageToRSAPrivateKey: () => pkcs1MessageToRSAPrivateKey,
+  pkcs1ToJwk: () => pkcs1ToJwk,
+  pkcs1ToRSAPrivateKey: () => pkcs1ToRSAPrivateKey,
+  pkixMessageToJwk: () => pkixMessageToJwk,
+  pkixMessageToRSAPublicKey: () => pkixMessageToRSAPublicKey,
+  pkixToJwk: () => pkixToJwk,
+  pkixToRSAPublicKey: () => pkixToRSAPublicKey
+});
+
+// node_modules/@libp2p/crypto/dist/src/keys/rsa/rsa.js
+var RSAPublicKey = class {
+  type = "RSA";
+  jwk;
+  _raw;
+  _multihash;
+  constructor(jwk, digest2) {
+    this.jwk = jwk;
+    this._multihash = digest2;
+  }
+  get raw() {
+    if (this._raw == null) {
+      this._raw = utils_exports.jwkToPkix(this.jwk);
+    }
+    return this._raw;
+  }
+  toMultihash() {
+    return this._multihash;
+  }
+  toCID() {
+    return CID.createV1(114, this._multihash);
+  }
+  toString() {
+    return base58btc.encode(this.toMultihash().bytes).substring(1);
+  }
+  equals(key) {
+    if (key == null || !(key.raw instanceof Uint8Array)) {
+      return false;
+    }
+    return equals3(this.raw, key.raw);
+  }
+  verify(data, sig, options) {
+    return hashAndVerify3(this.jwk, sig, data, options);
+  }
+};
+var RSAPrivateKey = class {
+  type = "RSA";
+  jwk;
+  _raw;
+  publicKey;
+  constructor(jwk, publicKey) {
+    this.jwk = jwk;
+    this.publicKey = publicKey;
+  }
+  get raw() {
+    if (this._raw == null) {
+      this._raw = utils_exports.jwkToPkcs1(this.jwk);
+    }
+    return this._raw;
+  }
+  equals(key) {
+    if (key == null || !(key.raw instanceof Uint8Array)) {
+      return false;
+    }
+    return equals3(this.raw, key.raw);
+  }
+  sign(message2, options) {
+    return hashAndSign3(this.jwk, message2, options);
+  }
+};
+
+// node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
+var MAX_RSA_KEY_SIZE = 8192;
+var SHA2_256_CODE = 18;
+var MAX_RSA_JWK_SIZE = 1062;
+var RSA_ALGORITHM_IDENTIFIER = Uint8Array.from([
+  48,
+  13,
+  6,
+  9,
+  42,
+  134,
+  72,
+  134,
+  247,
+  13,
+  1,
+  1,
+  1,
+  5,
+  0
+]);
+function pkcs1ToJwk(bytes) {
+  const message2 = decodeDer(bytes);
+  return pkcs1MessageToJwk(message2);
+}
+function pkcs1MessageToJwk(message2) {
+  return {
+    n: toString2(message2[1], "base64url"),
+    e: toString2(message2[2], "base64url"),
+    d: toString2(message2[3], "base64url"),
+    p: toString2(message2[4], "base64url"),
+    q: toString2(message2[5], "base64url"),
+    dp: toString2(message2[6], "base64url"),
+    dq: toString2(message2[7], "base64url"),
+    qi: toString2(message2[8], "base64url"),
+    kty: "RSA"
+  };
+}
+function jwkToPkcs1(jwk) {
+  if (jwk.n == null || jwk.e == null || jwk.d == null || jwk.p == null || jwk.q == null || jwk.dp == null || jwk.dq == null || jwk.qi == null) {
+    throw new InvalidParametersError3("JWK was missing components");
+  }
+  return encodeSequence([
+    encodeInteger(Uint8Array.from([0])),
+    encodeInteger(fromString2(jwk.n, "base64url")),
+    encodeInteger(fromString2(jwk.e, "base64url")),
+    encodeInteger(fromString2(jwk.d, "base64url")),
+    encodeInteger(fromString2(jwk.p, "base64url")),
+    encodeInteger(fromString2(jwk.q, "base64url")),
+    encodeInteger(fromString2(jwk.dp, "base64url")),
+    encodeInteger(fromString2(jwk.dq, "base64url")),
+    encodeInteger(fromString2(jwk.qi, "base64url"))
+  ]).subarray();
+}
+function pkixToJwk(bytes) {
+  const message2 = decodeDer(bytes, {
+    offset: 0
+  });
+  return pkixMessageToJwk(message2);
+}
+function pkixMessageToJwk(message2) {
+  const keys = decodeDer(message2[1], {
+    offset: 0
+  });
+  return {
+    kty: "RSA",
+    n: toString2(keys[0], "base64url"),
+    e: toString2(keys[1], "base64url")
+  };
+}
+function jwkToPkix(jwk) {
+  if (jwk.n == null || jwk.e == null) {
+    throw new InvalidParametersError3("JWK was missing components");
+  }
+  const subjectPublicKeyInfo = encodeSequence([
+    RSA_ALGORITHM_IDENTIFIER,
+    encodeBitString(encodeSequence([
+      encodeInteger(fromString2(jwk.n, "base64url")),
+      encodeInteger(fromString2(jwk.e, "base64url"))
+    ]))
+  ]);
+  return subjectPublicKeyInfo.subarray();
+}
+function pkcs1ToRSAPrivateKey(bytes) {
+  const message2 = decodeDer(bytes);
+  return pkcs1MessageToRSAPrivateKey(message2);
+}
+function pkcs1MessageToRSAPrivateKey(message2) {
+  const jwk = pkcs1MessageToJwk(message2);
+  return jwkToRSAPrivateKey(jwk);
+}
+function pkixToRSAPublicKey(bytes, digest2) {
+  if (bytes.byteLength >= MAX_RSA_JWK_SIZE) {
+    throw new InvalidPublicKeyError("Key size is too large");
+  }
+  const message2 = decodeDer(bytes, {
+    offset: 0
+  });
+  return pkixMessageToRSAPublicKey(message2, bytes, digest2);
+}
+function pkixMessageToRSAPublicKey(message2, bytes, digest2) {
+  const jwk = pkixMessageToJwk(message2);
+  if (digest2 == null) {
+    const hash = sha2562(PublicKey.encode({
+      Type: KeyType.RSA,
+      Data: bytes
+    }));
+    digest2 = create(SHA2_256_CODE, hash);
+  }
+  return new RSAPublicKey(jwk, digest2);
+}
+function jwkToRSAPrivateKey(jwk) {
+  if (rsaKeySize(jwk) > MAX_RSA_KEY_SIZE) {
+    throw new InvalidParametersError3("Key size is too large");
+  }
+  const keys = jwkToJWKKeyPair(jwk);
+  const hash = sha2562(PublicKey.encode({
+    Type: KeyType.RSA,
+    Data: jwkToPkix(keys.publicKey)
+  }));
+  const digest2 = create(SHA2_256_CODE, hash);
+  return new RSAPrivateKey(keys.privateKey, new RSAPublicKey(keys.publicKey, digest2));
+}
+async function generateRSAKeyPair(bits) {
+  if (bits > MAX_RSA_KEY_SIZE) {
+    throw new InvalidParametersError3("Key size is too large");
+  }
+  const keys = await generateRSAKey(bits);
+  const hash = sha2562(PublicKey.encode({
+    Type: KeyType.RSA,
+    Data: jwkToPkix(keys.publicKey)
+  }));
+  const digest2 = create(SHA2_256_CODE, hash);
+  return new RSAPrivateKey(keys.privateKey, new RSAPublicKey(keys.publicKey, digest2));
+}
+function jwkToJWKKeyPair(key) {
+  if (key == null) {
+    throw new InvalidParametersError3("Missing key parameter");
+  }
+  return {
+    privateKey: key,
+    publicKey: {
+      kty: key.kty,
+      n: key.n,
+      e: key.e
+    }
+  };
+}
+
+// node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
+var keypair2 = promisify(crypto5.generateKeyPair);
+async function generateRSAKey(bits, options) {
+  const key = await keypair2("rsa", {
+    modulusLength: bits,
+    publicKeyEncoding: { type: "pkcs1", format: "jwk" },
+    privateKeyEncoding: { type: "pkcs1", format: "jwk" }
+  });
+  options?.signal?.throwIfAborted();
+  return {
+    // @ts-expect-error node types are missing jwk as a format
+    privateKey: key.privateKey,
+    // @ts-expect-error node types are missing jwk as a format
+    publicKey: key.publicKey
+  };
+}
+function hashAndSign3(key, msg, options) {
+  options?.signal?.throwIfAborted();
+  const hash = crypto5.createSign("RSA-SHA256");
+  if (msg instanceof Uint8Array) {
+    hash.update(msg);
+  } else {
+    for (const buf of msg) {
+      hash.update(buf);
+    }
+  }
+  return hash.sign({ format: "jwk", key });
+}
+function hashAndVerify3(key, sig, msg, options) {
+  options?.signal?.throwIfAborted();
+  const hash = crypto5.createVerify("RSA-SHA256");
+  if (msg instanceof Uint8Array) {
+    hash.update(msg);
+  } else {
+    for (const buf of msg) {
+      hash.update(buf);
+    }
+  }
+  return hash.verify({ format: "jwk", key }, sig);
+}
+function rsaKeySize(jwk) {
+  if (jwk.kty !== "RSA") {
+    throw new InvalidParametersError3("Invalid key type");
+  } else if (jwk.n == null) {
+    throw new InvalidParametersError3("Invalid key modulus");
+  }
+  const modulus = fromString2(jwk.n, "base64url");
+  return modulus.length * 8;
+}
+
+// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
+import crypto6 from "node:crypto";
+
+// node_modules/@noble/hashes/hmac.js
+var _HMAC = class {
+  oHash;
+  iHash;
+  blockLen;
+  outputLen;
+  canXOF = false;
+  finished = false;
+  destroyed = false;
+  constructor(hash, key) {
+    ahash(hash);
+    abytes(key, void 0, "key");
+    this.iHash = hash.create();
+    if (typeof this.iHash.update !== "function")
+      throw new Error("expected Hash instance");
+    this.blockLen = this.iHash.blockLen;
+    this.outputLen = this.iHash.outputLen;
+    const blockLen = this.blockLen;
+    const pad = new Uint8Array(blockLen);
+    pad.set(key.length > blockLen ? hash.create().update(key).digest() : key);
+    for (let i = 0; i < pad.length; i++)
+      pad[i] ^= 54;
+    this.iHash.update(pad);
+    this.oHash = hash.create();
+    for (let i = 0; i < pad.length; i++)
+      pad[i] ^= 54 ^ 92;
+    this.oHash.update(pad);
+    clean(pad);
+  }
+  update(buf) {
+    aexists(this);
+    this.iHash.update(buf);
+    return this;
+  }
+  digestInto(out) {
+    aexists(this);
+    aoutput(out, this);
+    this.finished = true;
+    const buf = out.subarray(0, this.outputLen);
+    this.iHash.digestInto(buf);
+    this.oHash.update(buf);
+    this.oHash.digestInto(buf);
+    this.destroy();
+  }
+  digest() {
+    const out = new Uint8Array(this.oHash.outputLen);
+    this.digestInto(out);
+    return out;
+  }
+  _cloneInto(to) {
+    to ||= Object.create(Object.getPrototypeOf(this), {});
+    const { oHash, iHash, finished, destroyed, blockLen, outputLen, canXOF } = this;
+    to = to;
+    to.finished = finished;
+    to.destroyed = destroyed;
+    to.blockLen = blockLen;
+    to.outputLen = outputLen;
+    to.canXOF = canXOF;
+    to.oHash = oHash._cloneInto(to.oHash);
+    to.iHash = iHash._cloneInto(to.iHash);
+    return to;
+  }
+  clone() {
+    return this._cloneInto();
+  }
+  destroy() {
+    this.destroyed = true;
+    this.oHash.destroy();
+    this.iHash.destroy();
+  }
+};
+var hmac = /* @__PURE__ */ (() => {
+  const hmac_ = ((hash, key, message2) => new _HMAC(hash, key).update(message2).digest());
+  hmac_.create = (hash, key) => new _HMAC(hash, key);
+  return hmac_;
+})();
+
+// node_modules/@noble/curves/abstract/der.js
+var _0n5 = /* @__PURE__ */ BigInt(0);
+var DERErr = class extends Error {
+  constructor(m3 = "") {
+    super(m3);
+  }
+};
+var _DER = {
+  // asn.1 DER encoding utils
+  Err: DERErr,
+  // Basic building block is TLV (Tag-Length-Value)
+  _tlv: {
+    encode: (tag, data) => {
+      const { Err: E } = _DER;
+      asafenumber(tag, "tag");
+      if (tag < 0 || tag > 255)
+        throw new E("tlv.encode: wrong tag");
+      astring(data, "data");
+      if (data.length & 1)
+        throw new E("tlv.encode: unpadded data");
+      const dataLen = data.length / 2;
+      const len = numberToHexUnpadded(dataLen);
+      if (len.length / 2 & 128)
+        throw new E("tlv.encode: long form length too big");
+      const lenLen = dataLen > 127 ? numberToHexUnpadded(len.length / 2 | 128) : "";
+      const t = numberToHexUnpadded(tag);
+      return t + lenLen + len + data;
+    },
+    // v - value, l - left bytes (unparsed)
+    decode(tag, data) {
+      const { Err: E } = _DER;
+      data = abytes2(data, void 0, "DER data");
+      let pos = 0;
+      if (tag < 0 || tag > 255)
+        throw new E("tlv.decode: wrong tag");
+      if (data.length < 2 || data[pos++] !== tag)
+        throw new E("tlv.decode: wrong tlv");
+      const first2 = data[pos++];
+      const isLong = !!(first2 & 128);
+      let length4 = 0;
+      if (!isLong)
+        length4 = first2;
+      else {
+        const lenLen = first2 & 127;
+        if (!lenLen)
+          throw new E("tlv.decode(long): indefinite length not supported");
+        if (lenLen > 4)
+          throw new E("tlv.decode(long): byte length is too big");
+        const lengthBytes = data.subarray(pos, pos + lenLen);
+        if (lengthBytes.length !== lenLen)
+          throw new E("tlv.decode: length bytes not complete");
+        if (lengthBytes[0] === 0)
+          throw new E("tlv.decode(long): zero leftmost byte");
+        for (const b of lengthBytes)
+          length4 = length4 << 8 | b;
+        pos += lenLen;
+        if (length4 < 128)
+          throw new E("tlv.decode(long): not minimal encoding");
+      }
+      const v = data.subarray(pos, pos + length4);
+      if (v.length !== length4)
+        throw new E("tlv.decode: wrong value length");
+      return { v, l: data.subarray(pos + length4) };
+    }
+  },
+  // https://crypto.stackexchange.com/a/57734 Leftmost bit of first byte is 'negative' flag,
+  // since we always use positive integers here. It must always be empty:
+  // - add zero byte if exists
+  // - if next byte doesn't have a flag, leading zero is not allowed (minimal encoding)
+  _int: {
+    encode(num) {
+      const { Err: E } = _DER;
+      abignumber(num);
+      if (num < _0n5)
+        throw new E("integer: negative integers are not allowed");
+      let hex = numberToHexUnpadded(num);
+      if (Number.parseInt(hex[0], 16) & 8)
+        hex = "00" + hex;
+      if (hex.length & 1)
+        throw new E("unexpected DER parsing assertion: unpadded hex");
+      return hex;
+    },
+    decode(data) {
+      const { Err: E } = _DER;
+      if (data.length < 1)
+        throw new E("invalid signature integer: empty");
+      if (data[0] & 128)
+        throw new E("invalid signature integer: negative");
+      if (data.length > 1 && data[0] === 0 && !(data[1] & 128))
+        throw new E("invalid signature integer: unnecessary leading zero");
+      return bytesToNumberBE(data);
+    }
+  },
+  toSig(bytes, maxScalarBytes) {
+    const { Err: E, _int: int, _tlv: tlv } = _DER;
+    if (maxScalarBytes !== void 0) {
+      asafenumber(maxScalarBytes, "maxScalarBytes");
+      if (maxScalarBytes < 1)
+        throw new E("invalid signature: maxScalarBytes must be positive");
+    }
+    const data = abytes2(bytes, void 0, "signature");
+    const { v: seqBytes, l: seqLeftBytes } = tlv.decode(48, data);
+    if (seqLeftBytes.length)
+      throw new E("invalid signature: left bytes after parsing");
+    const { v: rBytes, l: rLeftBytes } = tlv.decode(2, seqBytes);
+    const { v: sBytes, l: sLeftBytes } = tlv.decode(2, rLeftBytes);
+    if (sLeftBytes.length)
+      throw new E("invalid signature: left bytes after parsing");
+    if (maxScalarBytes !== void 0 && (rBytes.length > maxScalarBytes || sBytes.length > maxScalarBytes))
+      throw new E("invalid signature: integer too large");
+    return { r: int.decode(rBytes), s: int.decode(sBytes) };
+  },
+  hexFromSig(sig) {
+    const { _tlv: tlv, _int: int } = _DER;
+    validateObject(sig, { r: "bigint", s: "bigint" }, {}, "sig");
+    const rs = tlv.encode(2, int.encode(sig.r));
+    const ss = tlv.encode(2, int.encode(sig.s));
+    const seq = rs + ss;
+    return tlv.encode(48, seq);
+  }
+};
+var DER = /* @__PURE__ */ (() => {
+  Object.freeze(_DER._tlv);
+  Object.freeze(_DER._int);
+  return Object.freeze(_DER);
+})();
+
+// node_modules/@noble/curves/abstract/weierstrass.js
+var divNearest = (num, den) => (num + (num >= 0 ? den : -den) / _2n4) / den;
+function _splitEndoScalar(k, basis, n) {
+  aInRange("scalar", k, _0n6, n);
+  const [[a1, b1], [a2, b2]] = basis;
+  const c1 = divNearest(b2 * k, n);
+  const c2 = divNearest(-b1 * k, n);
+  let k1 = k - c1 * a1 - c2 * a2;
+  let k2 = -c1 * b1 - c2 * b2;
+  const k1neg = k1 < _0n6;
+  const k2neg = k2 < _0n6;
+  if (k1neg)
+    k1 = -k1;
+  if (k2neg)
+    k2 = -k2;
+  const MAX_NUM = bitMask(Math.ceil(bitLen(n) / 2)) + _1n6;
+  if (k1 < _0n6 || k1 >= MAX_NUM || k2 < _0n6 || k2 >= MAX_NUM) {
+    throw new Error("splitScalar (endomorphism): failed for k");
+  }
+  return { k1neg, k1, k2neg, k2 };
+}
+function validateSigFormat(format5) {
+  if (!["compact", "recovered", "der"].includes(format5))
+    throw new Error('Signature format must be "compact", "recovered", or "der"');
+  return format5;
+}
+function validateSigOpts(opts, def) {
+  validateObject(opts);
+  const optsn = {};
+  for (let optName of Object.keys(def)) {
+    optsn[optName] = opts[optName] === void 0 ? def[optName] : opts[optName];
+  }
+  abool(optsn.lowS, "lowS");
+  abool(optsn.prehash, "prehash");
+  if (optsn.format !== void 0)
+    validateSigFormat(optsn.format);
+  return optsn;
+}
+var _0n6 = /* @__PURE__ */ BigInt(0);
+var _1n6 = /* @__PURE__ */ BigInt(1);
+var _2n4 = /* @__PURE__ */ BigInt(2);
+var _3n2 = /* @__PURE__ */ BigInt(3);
+var _4n4 = /* @__PURE__ */ BigInt(4);
+function weierstrass(params, extraOpts = {}) {
+  const validated = createCurveFields("weierstrass", params, extraOpts);
+  const Fp2 = validated.Fp;
+  const Fn = validated.Fn;
+  let CURVE = validated.CURVE;
+  const { h: cofactor, n: CURVE_ORDER } = CURVE;
+  validateObject(extraOpts, {}, {
+    allowInfinityPoint: "boolean",
+    clearCofactor: "function",
+    isTorsionFree: "function",
+    fromBytes: "function",
+    toBytes: "function",
+    endo: "object",
+    randomBytes: "function"
+  });
+  const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes: toBytes2 } = extraOpts;
+  const randomBytes5 = extraOpts.randomBytes === void 0 ? randomBytes4 : extraOpts.randomBytes;
+  if (endoOpts) {
+    if (!Fp2.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
+      throw new Error('invalid endo: expected "beta": bigint and "basises": array');
+    }
+  }
+  const endo = endoOpts ? {
+    beta: endoOpts.beta,
+    basises: endoOpts.basises.map((basis) => [...basis])
+  } : void 0;
+  const lengths = getWLengths(Fp2, Fn);
+  function assertCompressionIsSupported() {
+    if (!Fp2.isOdd)
+      throw new Error("compression is not supported: Field does not have .isOdd()");
+  }
+  function pointToBytes(_c, point, isCompressed) {
+    if (point.is0()) {
+      if (!allowInfinityPoint)
+        throw new Error("bad point: ZERO");
+      return Uint8Array.of(0);
+    }
+    const { x, y: y3 } = point.toAffine();
+    const bx = Fp2.toBytes(x);
+    abool(isCompressed, "isCompressed");
+    if (isCompressed) {
+      assertCompressionIsSupported();
+      const hasEvenY = !Fp2.isOdd(y3);
+      return concatBytes2(pprefix(hasEvenY), bx);
+    } else {
+      return concatBytes2(Uint8Array.of(4), bx, Fp2.toBytes(y3));
+    }
+  }
+  function pointFromBytes(bytes) {
+    abytes2(bytes, void 0, "Point");
+    const { publicKey: comp, publicKeyUncompressed: uncomp } = lengths;
+    const length4 = bytes.length;
+    const head = bytes[0];
+    const tail = bytes.subarray(1);
+    if (allowInfinityPoint && length4 === 1 && head === 0)
+      return { x: Fp2.ZERO, y: Fp2.ZERO };
+    if (length4 === comp && (head === 2 || head === 3)) {
+      const x = Fp2.fromBytes(tail);
+      if (!Fp2.isValid(x))
+        throw new Error("bad point: is not on curve, wrong x");
+      const y22 = weierstrassEquation(x);
+      let y3;
+      try {
+        y3 = Fp2.sqrt(y22);
+      } catch (sqrtError) {
+        const err = sqrtError instanceof Error ? ": " + sqrtError.message : "";
+        throw new Error("bad point: is not on curve, sqrt error" + err);
+      }
+      assertCompressionIsSupported();
+      const evenY = Fp2.isOdd(y3);
+      const evenH = (head & 1) === 1;
+      if (evenH !== evenY)
+        y3 = Fp2.neg(y3);
+      return { x, y: y3 };
+    } else if (length4 === uncomp && head === 4) {
+      const L = Fp2.BYTES;
+      const x = Fp2.fromBytes(tail.subarray(0, L));
+      const y3 = Fp2.fromBytes(tail.subarray(L, L * 2));
+      if (!isValidXY(x, y3))
+        throw new Error("bad point: is not on curve");
+      return { x, y: y3 };
+    } else {
+      throw new Error(`bad point: got length ${length4}, expected compressed=${comp} or uncompressed=${uncomp}`);
+    }
+  }
+  const encodePoint = toBytes2 === void 0 ? pointToBytes : toBytes2;
+  const decodePoint = fromBytes === void 0 ? pointFromBytes : fromBytes;
+  const b3 = Fp2.mul(CURVE.b, _3n2);
+  const mulA = Fp2.is0(CURVE.a) ? (_) => Fp2.ZERO : (x) => Fp2.mul(CURVE.a, x);
+  function weierstrassEquation(x) {
+    const x2 = Fp2.sqr(x);
+    const x3 = Fp2.mul(x2, x);
+    return Fp2.add(Fp2.add(x3, Fp2.mul(x, CURVE.a)), CURVE.b);
+  }
+  function isValidXY(x, y3) {
+    const left = Fp2.sqr(y3);
+    const right = weierstrassEquation(x);
+    return Fp2.eql(left, right);
+  }
+  if (!isValidXY(CURVE.Gx, CURVE.Gy))
+    throw new Error("bad curve params: generator point");
+  const _4a3 = Fp2.mul(Fp2.pow(CURVE.a, _3n2), _4n4);
+  const _27b2 = Fp2.mul(Fp2.sqr(CURVE.b), BigInt(27));
+  if (Fp2.is0(Fp2.add(_4a3, _27b2)))
+    throw new Error("bad curve params: a or b");
+  function acoord(title, n, banZero = false) {
+    if (!Fp2.isValid(n) || banZero && Fp2.is0(n))
+      throw new Error(`bad point coordinate ${title}`);
+    return typeof n === "object" && n !== null ? Fp2.create(n) : n;
+  }
+  function aprjpoint(other) {
+    if (!(other instanceof Point))
+      throw new Error("Weierstrass Point expected");
+  }
+  function splitEndoScalarN(k) {
+    if (!endo || !endo.basises)
+      throw new Error("no endo");
+    return _splitEndoScalar(k, endo.basises, Fn.ORDER);
+  }
+  function pushWnafPair(points, scalars, p, k) {
+    if (!Fn.isValid(k))
+      throw new RangeError("invalid scalar: out of range");
+    if (endo) {
+      const { k1neg, k1, k2neg, k2 } = splitEndoScalarN(k);
+      const psi = new Point(Fp2.mul(p.X, endo.beta), p.Y, p.Z);
+      points.push(k1neg ? p.negate() : p, k2neg ? psi.negate() : psi);
+      scalars.push(k1, k2);
+    } else {
+      points.push(p);
+      scalars.push(k);
+    }
+  }
+  const validityCache = /* @__PURE__ */ new WeakSet();
+  class Point {
+    static BASE = new Point(CURVE.Gx, CURVE.Gy, Fp2.ONE);
+    static ZERO = new Point(Fp2.ZERO, Fp2.ONE, Fp2.ZERO);
+    static Fp = Fp2;
+    static Fn = Fn;
+    X;
+    Y;
+    Z;
+    /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
+    constructor(X, Y, Z) {
+      this.X = acoord("x", X);
+      this.Y = acoord("y", Y, true);
+      this.Z = acoord("z", Z);
+      Object.freeze(this);
+    }
+    static CURVE() {
+      return CURVE;
+    }
+    /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
+    static fromAffine(p) {
+      const { x, y: y3 } = p || {};
+      if (!p || !Fp2.isValid(x) || !Fp2.isValid(y3))
+        throw new Error("invalid affine point");
+      if (p instanceof Point)
+        throw new Error("projective point not allowed");
+      if (Fp2.is0(x) && Fp2.is0(y3))
+        return Point.ZERO;
+      return new Point(x, y3, Fp2.ONE);
+    }
+    static fromBytes(bytes) {
+      const P = Point.fromAffine(decodePoint(abytes2(bytes, void 0, "point")));
+      P.assertValidity();
+      return P;
+    }
+    static fromHex(hex) {
+      return Point.fromBytes(hexToBytes2(hex));
+    }
+    get x() {
+      return this.toAffine().x;
+    }
+    get y() {
+      return this.toAffine().y;
+    }
+    /**
+     * @param isLazy - true will defer table computation until the first multiplication
+     */
+    precompute(windowSize = 6, isLazy = true) {
+      wnaf.setWindowSize(this, windowSize);
+      if (!isLazy)
+        this.multiply(_3n2);
+      return this;
+    }
+    // TODO: return `this`
+    /** A point on curve is valid if it conforms to equation. */
+    assertValidity() {
+      const p = this;
+      if (p.is0()) {
+        if (allowInfinityPoint && Fp2.is0(p.X) && Fp2.eql(p.Y, Fp2.ONE) && Fp2.is0(p.Z))
+          return;
+        throw new Error("bad point: ZERO");
+      }
+      if (validityCache.has(p))
+        return;
+      const { x, y: y3 } = p.toAffine();
+      if (!Fp2.isValid(x) || !Fp2.isValid(y3))
+        throw new Error("bad point: x or y not field elements");
+      if (!isValidXY(x, y3))
+        throw new Error("bad point: equation left != right");
+      if (!p.isTorsionFree())
+        throw new Error("bad point: not in prime-order subgroup");
+      validityCache.add(p);
+    }
+    hasEvenY() {
+      const { y: y3 } = this.toAffine();
+      if (!Fp2.isOdd)
+        throw new Error("Field doesn't support isOdd");
+      return !Fp2.isOdd(y3);
+    }
+    /** Compare one point to another. */
+    equals(other) {
+      aprjpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X2, Y: Y2, Z: Z2 } = other;
+      const U1 = Fp2.eql(Fp2.mul(X1, Z2), Fp2.mul(X2, Z1));
+      const U2 = Fp2.eql(Fp2.mul(Y1, Z2), Fp2.mul(Y2, Z1));
+      return U1 && U2;
+    }
+    /** Flips point to one corresponding to (x, -y) in Affine coordinates. */
+    negate() {
+      return new Point(this.X, Fp2.neg(this.Y), this.Z);
+    }
+    // Renes-Costello-Batina exception-free doubling formula.
+    // There is 30% faster Jacobian formula, but it is not complete.
+    // https://eprint.iacr.org/2015/1060, algorithm 3
+    // Cost: 8M + 3S + 3*a + 2*b3 + 15add.
+    double() {
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      let X3 = Fp2.ZERO, Y3 = Fp2.ZERO, Z3 = Fp2.ZERO;
+      let t0 = Fp2.mul(X1, X1);
+      let t1 = Fp2.mul(Y1, Y1);
+      let t2 = Fp2.mul(Z1, Z1);
+      let t3 = Fp2.mul(X1, Y1);
+      t3 = Fp2.add(t3, t3);
+      Z3 = Fp2.mul(X1, Z1);
+      Z3 = Fp2.add(Z3, Z3);
+      X3 = mulA(Z3);
+      Y3 = Fp2.mul(b3, t2);
+      Y3 = Fp2.add(X3, Y3);
+      X3 = Fp2.sub(t1, Y3);
+      Y3 = Fp2.add(t1, Y3);
+      Y3 = Fp2.mul(X3, Y3);
+      X3 = Fp2.mul(t3, X3);
+      Z3 = Fp2.mul(b3, Z3);
+      t2 = mulA(t2);
+      t3 = Fp2.sub(t0, t2);
+      t3 = mulA(t3);
+      t3 = Fp2.add(t3, Z3);
+      Z3 = Fp2.add(t0, t0);
+      t0 = Fp2.add(Z3, t0);
+      t0 = Fp2.add(t0, t2);
+      t0 = Fp2.mul(t0, t3);
+      Y3 = Fp2.add(Y3, t0);
+      t2 = Fp2.mul(Y1, Z1);
+      t2 = Fp2.add(t2, t2);
+      t0 = Fp2.mul(t2, t3);
+      X3 = Fp2.sub(X3, t0);
+      Z3 = Fp2.mul(t2, t1);
+      Z3 = Fp2.add(Z3, Z3);
+      Z3 = Fp2.add(Z3, Z3);
+      return new Point(X3, Y3, Z3);
+    }
+    // Renes-Costello-Batina exception-free addition formula.
+    // There is 30% faster Jacobian formula, but it is not complete.
+    // https://eprint.iacr.org/2015/1060, algorithm 1
+    // Cost: 12M + 0S + 3*a + 3*b3 + 23add.
+    add(other) {
+      aprjpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X2, Y: Y2, Z: Z2 } = other;
+      let X3 = Fp2.ZERO, Y3 = Fp2.ZERO, Z3 = Fp2.ZERO;
+      let t0 = Fp2.mul(X1, X2);
+      let t1 = Fp2.mul(Y1, Y2);
+      let t2 = Fp2.mul(Z1, Z2);
+      let t3 = Fp2.add(X1, Y1);
+      let t4 = Fp2.add(X2, Y2);
+      t3 = Fp2.mul(t3, t4);
+      t4 = Fp2.add(t0, t1);
+      t3 = Fp2.sub(t3, t4);
+      t4 = Fp2.add(X1, Z1);
+      let t5 = Fp2.add(X2, Z2);
+      t4 = Fp2.mul(t4, t5);
+      t5 = Fp2.add(t0, t2);
+      t4 = Fp2.sub(t4, t5);
+      t5 = Fp2.add(Y1, Z1);
+      X3 = Fp2.add(Y2, Z2);
+      t5 = Fp2.mul(t5, X3);
+      X3 = Fp2.add(t1, t2);
+      t5 = Fp2.sub(t5, X3);
+      Z3 = mulA(t4);
+      X3 = Fp2.mul(b3, t2);
+      Z3 = Fp2.add(X3, Z3);
+      X3 = Fp2.sub(t1, Z3);
+      Z3 = Fp2.add(t1, Z3);
+      Y3 = Fp2.mul(X3, Z3);
+      t1 = Fp2.add(t0, t0);
+      t1 = Fp2.add(t1, t0);
+      t2 = mulA(t2);
+      t4 = Fp2.mul(b3, t4);
+      t1 = Fp2.add(t1, t2);
+      t2 = Fp2.sub(t0, t2);
+      t2 = mulA(t2);
+      t4 = Fp2.add(t4, t2);
+      t0 = Fp2.mul(t1, t4);
+      Y3 = Fp2.add(Y3, t0);
+      t0 = Fp2.mul(t5, t4);
+      X3 = Fp2.mul(t3, X3);
+      X3 = Fp2.sub(X3, t0);
+      t0 = Fp2.mul(t3, t1);
+      Z3 = Fp2.mul(t5, Z3);
+      Z3 = Fp2.add(Z3, t0);
+      return new Point(X3, Y3, Z3);
+    }
+    subtract(other) {
+      aprjpoint(other);
+      return this.add(other.negate());
+    }
+    is0() {
+      return this.equals(Point.ZERO);
+    }
+    /**
+     * Constant time multiplication.
+     * Uses precomputed tables (signed fixed-window wNAF) when available.
+     * Uses scalar blinding and avoids endomorphism splitting in the secret-scalar path.
+     * @param scalar - by which the point would be multiplied
+     * @returns New point
+     */
+    multiply(scalar) {
+      if (!Fn.isValidNot0(scalar))
+        throw new RangeError("invalid scalar: out of range");
+      const { p, f } = wnaf.mulSecret(this, scalar, cofactor, normalize);
+      return normalize([p, f])[0];
+    }
+    /**
+     * Non-constant-time multiplication. Uses width-4 wNAF with GLV endomorphism splitting
+     * when available (two half-width scalars sharing one halved doubling chain).
+     * It's faster, but should only be used when you don't care about
+     * an exposed secret key e.g. sig verification, which works over *public* keys.
+     */
+    multiplyUnsafe(scalar) {
+      const p = this;
+      const sc = scalar;
+      if (!Fn.isValid(sc))
+        throw new RangeError("invalid scalar: out of range");
+      if (sc === _0n6 || p.is0())
+        return Point.ZERO;
+      if (sc === _1n6)
+        return p;
+      if (wnaf.hasWindowSize(this))
+        return wnaf.mulUnsafe(p, sc, normalize);
+      const points = [];
+      const scalars = [];
+      pushWnafPair(points, scalars, p, sc);
+      return mulAddUnsafe(Point, points, scalars);
+    }
+    /**
+     * Non-constant-time double-scalar multiplication `a⋅this + b⋅other` (Strauss–Shamir).
+     * Both walks share one doubling chain via {@link mulAddUnsafe}, and GLV endomorphism
+     * (when available) halves the chain again by splitting each scalar into two half-width
+     * parts. Used by ECDSA verification and public-key recovery for `R = u1⋅G + u2⋅P`.
+     * Only for public scalars.
+     */
+    mulAddUnsafe(a, other, b) {
+      aprjpoint(other);
+      const points = [];
+      const scalars = [];
+      pushWnafPair(points, scalars, this, a);
+      pushWnafPair(points, scalars, other, b);
+      return mulAddUnsafe(Point, points, scalars);
+    }
+    /**
+     * Converts Projective point to affine (x, y) coordinates.
+     * (X, Y, Z) ∋ (x=X/Z, y=Y/Z).
+     * @param invertedZ - Z^-1 (inverted zero) - optional, precomputation is useful for invertBatch
+     */
+    toAffine(invertedZ) {
+      const p = this;
+      let iz = invertedZ;
+      if (iz != null && !Fp2.isValid(iz))
+        throw new RangeError('"invertedZ" expected valid field element');
+      const { X, Y, Z } = p;
+      if (Fp2.eql(Z, Fp2.ONE))
+        return { x: X, y: Y };
+      const is0 = p.is0();
+      if (iz == null)
+        iz = is0 ? Fp2.ONE : Fp2.inv(Z);
+      const x = Fp2.mul(X, iz);
+      const y3 = Fp2.mul(Y, iz);
+      const zz = Fp2.mul(Z, iz);
+      if (is0)
+        return { x: Fp2.ZERO, y: Fp2.ZERO };
+      if (!Fp2.eql(zz, Fp2.ONE))
+        throw new Error("invZ was invalid");
+      return { x, y: y3 };
+    }
+    /**
+     * Checks whether Point is free of torsion elements (is in prime subgroup).
+     * Always torsion-free for cofactor=1 curves.
+     */
+    isTorsionFree() {
+      if (cofactor === _1n6)
+        return true;
+      if (isTorsionFree)
+        return isTorsionFree(Point, this);
+      return wnaf.mulUnsafe(this, CURVE_ORDER).is0();
+    }
+    clearCofactor() {
+      if (cofactor === _1n6)
+        return this;
+      if (clearCofactor)
+        return clearCofactor(Point, this);
+      return this.multiplyUnsafe(cofactor);
+    }
+    isSmallOrder() {
+      if (cofactor === _1n6)
+        return this.is0();
+      return this.clearCofactor().is0();
+    }
+    toBytes(isCompressed = true) {
+      abool(isCompressed, "isCompressed");
+      this.assertValidity();
+      return encodePoint(Point, this, isCompressed);
+    }
+    toHex(isCompressed = true) {
+      return bytesToHex2(this.toBytes(isCompressed));
+    }
+    toString() {
+      return `<Point ${this.is0() ? "ZERO" : this.toHex()}>`;
+    }
+  }
+  const normalize = (points) => normalizeZ(Point, points);
+  const wnaf = new ScalarMultiplier(Point, randomBytes5);
+  if (wnaf.bits >= 6)
+    Point.BASE.precompute(6);
+  Object.freeze(Point.prototype);
+  Object.freeze(Point);
+  return Point;
+}
+function pprefix(hasEvenY) {
+  return Uint8Array.of(hasEvenY ? 2 : 3);
+}
+function getWLengths(Fp2, Fn) {
+  return {
+    secretKey: Fn.BYTES,
+    publicKey: 1 + Fp2.BYTES,
+    publicKeyUncompressed: 1 + 2 * Fp2.BYTES,
+    publicKeyHasPrefix: true,
+    // Raw compact `(r || s)` signature width; DER and recovered signatures use
+    // different lengths outside this helper.
+    signature: 2 * Fn.BYTES
+  };
+}
+function ecdh(Point, ecdhOpts = {}) {
+  validatePointCons(Point);
+  const { Fn } = Point;
+  const randomBytes_ = ecdhOpts.randomBytes === void 0 ? randomBytes4 : ecdhOpts.randomBytes;
+  const lengths = Object.assign(getWLengths(Point.Fp, Fn), {
+    seed: Math.max(getMinHashLength(Fn.ORDER), 16)
+  });
+  function isValidSecretKey(secretKey) {
+    try {
+      const num = Fn.fromBytes(secretKey);
+      return Fn.isValidNot0(num);
+    } catch (error) {
+      return false;
+    }
+  }
+  function isValidPublicKey(publicKey, isCompressed) {
+    const { publicKey: comp, publicKeyUncompressed } = lengths;
+    try {
+      const l = publicKey.length;
+      if (isCompressed === true && l !== comp)
+        return false;
+      if (isCompressed === false && l !== publicKeyUncompressed)
+        return false;
+      return !Point.fromBytes(publicKey).is0();
+    } catch (error) {
+      return false;
+    }
+  }
+  function randomSecretKey(seed) {
+    seed = seed === void 0 ? randomBytes_(lengths.seed) : seed;
+    return mapHashToField(abytes2(seed, lengths.seed, "seed"), Fn.ORDER);
+  }
+  function getPublicKey(secretKey, isCompressed = true) {
+    return Point.BASE.multiply(Fn.fromBytes(secretKey)).toBytes(isCompressed);
+  }
+  function isProbPub(item) {
+    const { secretKey, publicKey, publicKeyUncompressed } = lengths;
+    const allowedLengths = Fn._lengths;
+    if (!isBytes3(item))
+      return void 0;
+    const l = abytes2(item, void 0, "key").length;
+    const isPub = l === publicKey || l === publicKeyUncompressed;
+    const isSec = l === secretKey || !!allowedLengths?.includes(l);
+    if (isPub && isSec)
+      return void 0;
+    return isPub;
+  }
+  function getSharedSecret(secretKeyA, publicKeyB, isCompressed = true) {
+    if (isProbPub(secretKeyA) === true)
+      throw new Error("first arg must be private key");
+    if (isProbPub(publicKeyB) === false)
+      throw new Error("second arg must be public key");
+    const s2 = Fn.fromBytes(secretKeyA);
+    const b = Point.fromBytes(publicKeyB);
+    if (b.is0())
+      throw new Error("invalid public key: point at infinity");
+    return b.multiply(s2).toBytes(isCompressed);
+  }
+  const utils = {
+    isValidSecretKey,
+    isValidPublicKey,
+    randomSecretKey
+  };
+  const keygen = createKeygen(randomSecretKey, getPublicKey);
+  Object.freeze(utils);
+  Object.freeze(lengths);
+  return Object.freeze({ getPublicKey, getSharedSecret, keygen, Point, utils, lengths });
+}
+function ecdsa(Point, hash, ecdsaOpts = {}) {
+  validatePointCons(Point);
+  const hash_ = hash;
+  ahash(hash_);
+  validateObject(ecdsaOpts, {}, {
+    hmac: "function",
+    lowS: "boolean",
+    randomBytes: "function",
+    bits2int: "function",
+    bits2int_modN: "function"
+  });
+  const opts = Object.assign({}, ecdsaOpts);
+  const randomBytes5 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const hmac2 = opts.hmac === void 0 ? (key, msg) => hmac(hash_, key, msg) : opts.hmac;
+  const { Fp: Fp2, Fn } = Point;
+  const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
+  const blindLength = getMinHashLength(CURVE_ORDER);
+  const csprng = probeRandomBytes(randomBytes5, blindLength);
+  const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh(Point, opts);
+  const defaultSigOpts = {
+    prehash: true,
+    lowS: typeof opts.lowS === "boolean" ? opts.lowS : true,
+    format: "compact",
+    extraEntropy: false
+  };
+  const hasLargeRecoveryLifts = CURVE_ORDER * _2n4 + _1n6 < Fp2.ORDER;
+  function isBiggerThanHalfOrder(number) {
+    const HALF = CURVE_ORDER >> _1n6;
+    return number > HALF;
+  }
+  function validateRS(title, num) {
+    if (!Fn.isValidNot0(num))
+      throw new Error(`invalid signature ${title}: out of range 1..Point.Fn.ORDER`);
+    return num;
+  }
+  function assertFieldSignIsSupported() {
+    if (!Fp2.isOdd)
+      throw new Error("Field doesn't support isOdd");
+  }
+  function getRecoveryBit(x, y3, r) {
+    assertFieldSignIsSupported();
+    return (x === r ? 0 : 2) | Number(Fp2.isOdd(y3));
+  }
+  function assertRecoverableCurve() {
+    if (hasLargeRecoveryLifts)
+      throw new Error('"recovered" sig type is not supported for cofactor >2 curves');
+  }
+  function validateSigLength(bytes, format5) {
+    validateSigFormat(format5);
+    const size = lengths.signature;
+    const sizer = format5 === "compact" ? size : format5 === "recovered" ? size + 1 : void 0;
+    return abytes2(bytes, sizer);
+  }
+  class Signature {
+    r;
+    s;
+    recovery;
+    constructor(r, s2, recovery) {
+      this.r = validateRS("r", r);
+      this.s = validateRS("s", s2);
+      if (recovery != null) {
+        assertRecoverableCurve();
+        if (![0, 1, 2, 3].includes(recovery))
+          throw new Error("invalid recovery id");
+        this.recovery = recovery;
+      }
+      Object.freeze(this);
+    }
+    static fromBytes(bytes, format5 = defaultSigOpts.format) {
+      validateSigLength(bytes, format5);
+      let recid;
+      if (format5 === "der") {
+        if (bytes.length > 2 * Fn.BYTES + 16)
+          throw new DER.Err("invalid signature: DER signature too long");
+        const { r: r2, s: s3 } = DER.toSig(abytes2(bytes), Fn.BYTES + 1);
+        return new Signature(r2, s3);
+      }
+      if (format5 === "recovered") {
+        recid = bytes[0];
+        format5 = "compact";
+        bytes = bytes.subarray(1);
+      }
+      const L = lengths.signature / 2;
+      const r = bytes.subarray(0, L);
+      const s2 = bytes.subarray(L, L * 2);
+      return new Signature(Fn.fromBytes(r), Fn.fromBytes(s2), recid);
+    }
+    static fromHex(hex, format5) {
+      return this.fromBytes(hexToBytes2(hex), format5);
+    }
+    assertRecovery() {
+      const { recovery } = this;
+      if (recovery == null)
+        throw new Error("invalid recovery id: must be present");
+      return recovery;
+    }
+    addRecoveryBit(recovery) {
+      return new Signature(this.r, this.s, recovery);
+    }
+    // Unlike the top-level helper below, this method expects a digest that has
+    // already been hashed to the curve's message representative.
+    recoverPublicKey(messageHash) {
+      const { r, s: s2 } = this;
+      const recovery = this.assertRecovery();
+      const radj = recovery === 2 || recovery === 3 ? r + CURVE_ORDER : r;
+      if (!Fp2.isValid(radj))
+        throw new Error("invalid recovery id: sig.r+curve.n != R.x");
+      const x = Fp2.toBytes(radj);
+      const R = Point.fromBytes(concatBytes2(pprefix((recovery & 1) === 0), x));
+      const ir = Fn.inv(radj);
+      const h3 = bits2int_modN(abytes2(messageHash, void 0, "msgHash"));
+      const u1 = Fn.create(-h3 * ir);
+      const u2 = Fn.create(s2 * ir);
+      const Q = Point.BASE.mulAddUnsafe(u1, R, u2);
+      if (Q.is0())
+        throw new Error("invalid recovery: point at infinify");
+      Q.assertValidity();
+      return Q;
+    }
+    // Signatures should be low-s, to prevent malleability.
+    hasHighS() {
+      return isBiggerThanHalfOrder(this.s);
+    }
+    toBytes(format5 = defaultSigOpts.format) {
+      validateSigFormat(format5);
+      if (format5 === "der")
+        return hexToBytes2(DER.hexFromSig(this));
+      const { r, s: s2 } = this;
+      const rb = Fn.toBytes(r);
+      const sb = Fn.toBytes(s2);
+      if (format5 === "recovered") {
+        assertRecoverableCurve();
+        return concatBytes2(Uint8Array.of(this.assertRecovery()), rb, sb);
+      }
+      return concatBytes2(rb, sb);
+    }
+    toHex(format5) {
+      return bytesToHex2(this.toBytes(format5));
+    }
+  }
+  Object.freeze(Signature.prototype);
+  Object.freeze(Signature);
+  const bits2int = opts.bits2int === void 0 ? function bits2int_def(bytes) {
+    if (bytes.length > 8192)
+      throw new Error("input is too large");
+    const num = bytesToNumberBE(bytes);
+    const delta = bytes.length * 8 - fnBits;
+    return delta > 0 ? num >> BigInt(delta) : num;
+  } : opts.bits2int;
+  const bits2int_modN = opts.bits2int_modN === void 0 ? function bits2int_modN_def(bytes) {
+    return Fn.create(bits2int(bytes));
+  } : opts.bits2int_modN;
+  const ORDER_MASK = bitMask(fnBits);
+  function int2octets(num) {
+    aInRange("num < 2^" + fnBits, num, _0n6, ORDER_MASK);
+    return Fn.toBytes(num);
+  }
+  function validateMsgAndHash(message2, prehash) {
+    abytes2(message2, void 0, "message");
+    return prehash ? abytes2(hash_(message2), void 0, "prehashed message") : message2;
+  }
+  function prepSig(message2, secretKey, opts2) {
+    const { lowS, prehash, extraEntropy } = validateSigOpts(opts2, defaultSigOpts);
+    message2 = validateMsgAndHash(message2, prehash);
+    const h1int = bits2int_modN(message2);
+    const d3 = Fn.fromBytes(secretKey);
+    if (!Fn.isValidNot0(d3))
+      throw new Error("invalid private key");
+    const seedArgs = [int2octets(d3), int2octets(h1int)];
+    if (extraEntropy != null && extraEntropy !== false) {
+      const e = extraEntropy === true ? randomBytes5(lengths.secretKey) : extraEntropy;
+      seedArgs.push(abytes2(e, void 0, "extraEntropy"));
+    }
+    const seed = concatBytes2(...seedArgs);
+    const m3 = h1int;
+    function k2sig(kBytes) {
+      const k = bits2int(kBytes);
+      if (!Fn.isValidNot0(k))
+        return;
+      const q = Point.BASE.multiply(k).toAffine();
+      const r = Fn.create(q.x);
+      if (r === _0n6)
+        return;
+      let s2;
+      if (csprng !== void 0) {
+        const b = bytesToNumberBE(mapHashToField(csprng(blindLength), CURVE_ORDER));
+        const ibk = Fn.inv(Fn.mul(b, k));
+        const bm = Fn.mul(b, m3);
+        const bd = Fn.mul(b, d3);
+        s2 = Fn.create(ibk * Fn.create(bm + bd * r));
+      } else {
+        const ik = invertCt(k, CURVE_ORDER);
+        s2 = Fn.create(ik * Fn.create(m3 + r * d3));
+      }
+      if (s2 === _0n6)
+        return;
+      let recovery = getRecoveryBit(q.x, q.y, r);
+      let normS = s2;
+      if (lowS && isBiggerThanHalfOrder(s2)) {
+        normS = Fn.neg(s2);
+        recovery ^= 1;
+      }
+      return new Signature(r, normS, hasLargeRecoveryLifts ? void 0 : recovery);
+    }
+    return { seed, k2sig };
+  }
+  function sign(message2, secretKey, opts2 = {}) {
+    const { seed, k2sig } = prepSig(message2, secretKey, opts2);
+    const drbg = createHmacDrbg(hash_.outputLen, Fn.BYTES, hmac2);
+    const sig = drbg(seed, k2sig);
+    return sig.toBytes(opts2.format);
+  }
+  function verify(signature, message2, publicKey, opts2 = {}) {
+    const { lowS, prehash, format: format5 } = validateSigOpts(opts2, defaultSigOpts);
+    publicKey = abytes2(publicKey, void 0, "publicKey");
+    message2 = validateMsgAndHash(message2, prehash);
+    if (!isBytes3(signature)) {
+      const end = signature instanceof Signature ? ", use sig.toBytes()" : "";
+      throw new Error("verify expects Uint8Array signature" + end);
+    }
+    validateSigLength(signature, format5);
+    try {
+      const sig = Signature.fromBytes(signature, format5);
+      const P = Point.fromBytes(publicKey);
+      if (P.is0())
+        return false;
+      if (lowS && sig.hasHighS())
+        return false;
+      const { r, s: s2 } = sig;
+      const h3 = bits2int_modN(message2);
+      const is3 = Fn.inv(s2);
+      const u1 = Fn.create(h3 * is3);
+      const u2 = Fn.create(r * is3);
+      const R = Point.BASE.mulAddUnsafe(u1, P, u2);
+      if (R.is0())
+        return false;
+      const q = R.toAffine();
+      const v = Fn.create(q.x);
+      if (v !== r)
+        return false;
+      if (format5 === "recovered" && sig.recovery !== getRecoveryBit(q.x, q.y, r))
+        return false;
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+  function recoverPublicKey(signature, message2, opts2 = {}) {
+    const { prehash } = validateSigOpts(opts2, defaultSigOpts);
+    message2 = validateMsgAndHash(message2, prehash);
+    return Signature.fromBytes(signature, "recovered").recoverPublicKey(message2).toBytes();
+  }
+  return Object.freeze({
+    keygen,
+    getPublicKey,
+    getSharedSecret,
+    utils,
+    lengths,
+    Point,
+    sign,
+    verify,
+    recoverPublicKey,
+    Signature,
+    hash: hash_
+  });
+}
+
+// node_modules/@noble/curves/secp256k1.js
+var secp256k1_CURVE = {
+  p: BigInt("0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f"),
+  n: BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"),
+  h: BigInt(1),
+  a: BigInt(0),
+  b: BigInt(7),
+  Gx: BigInt("0x79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"),
+  Gy: BigInt("0x483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8")
+};
+var secp256k1_ENDO = {
+  beta: BigInt("0x7ae96a2b657c07106e64479eac3434e99cf0497512f58995c1396c28719501ee"),
+  basises: [
+    [BigInt("0x3086d221a7d46bcde86c90e49284eb15"), -BigInt("0xe4437ed6010e88286f547fa90abfe4c3")],
+    [BigInt("0x114ca50f7a8e2f3f657c1108d9d44cfd8"), BigInt("0x3086d221a7d46bcde86c90e49284eb15")]
+  ]
+};
+var _2n5 = /* @__PURE__ */ BigInt(2);
+function sqrtMod(y3) {
+  const P = secp256k1_CURVE.p;
+  const _3n3 = BigInt(3), _6n = BigInt(6), _11n = BigInt(11), _22n = BigInt(22);
+  const _23n = BigInt(23), _44n = BigInt(44), _88n = BigInt(88);
+  const b2 = y3 * y3 * y3 % P;
+  const b3 = b2 * b2 * y3 % P;
+  const b6 = pow2(b3, _3n3, P) * b3 % P;
+  const b9 = pow2(b6, _3n3, P) * b3 % P;
+  const b11 = pow2(b9, _2n5, P) * b2 % P;
+  const b22 = pow2(b11, _11n, P) * b11 % P;
+  const b44 = pow2(b22, _22n, P) * b22 % P;
+  const b88 = pow2(b44, _44n, P) * b44 % P;
+  const b176 = pow2(b88, _88n, P) * b88 % P;
+  const b220 = pow2(b176, _44n, P) * b44 % P;
+  const b223 = pow2(b220, _3n3, P) * b3 % P;
+  const t1 = pow2(b223, _23n, P) * b22 % P;
+  const t2 = pow2(t1, _6n, P) * b2 % P;
+  const root = pow2(t2, _2n5, P);
+  if (!Fpk1.eql(Fpk1.sqr(root), y3))
+    throw new Error("Cannot find square root");
+  return root;
+}
+var Fpk1 = /* @__PURE__ */ Field(secp256k1_CURVE.p, { sqrt: sqrtMod });
+var Pointk1 = /* @__PURE__ */ weierstrass(secp256k1_CURVE, {
+  Fp: Fpk1,
+  endo: secp256k1_ENDO
+});
+var secp256k1 = /* @__PURE__ */ ecdsa(Pointk1, sha2562);
+
+// node_modules/@libp2p/crypto/dist/src/errors.js
+var SigningError = class extends Error {
+  constructor(message2 = "An error occurred while signing a message") {
+    super(message2);
+    this.name = "SigningError";
+  }
+};
+var VerificationError = class extends Error {
+  constructor(message2 = "An error occurred while verifying a message") {
+    super(message2);
+    this.name = "VerificationError";
+  }
+};
+
+// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
+function hashAndSign4(key, msg, options) {
+  options?.signal?.throwIfAborted();
+  const hash = crypto6.createHash("sha256");
+  if (msg instanceof Uint8Array) {
+    hash.update(msg);
+  } else {
+    for (const buf of msg) {
+      hash.update(buf);
+    }
+  }
+  const digest2 = hash.digest();
+  try {
+    return secp256k1.sign(digest2, key, {
+      prehash: false,
+      format: "der"
+    });
+  } catch (err) {
+    throw new SigningError(String(err));
+  }
+}
+function hashAndVerify4(key, sig, msg, options) {
+  options?.signal?.throwIfAborted();
+  const hash = crypto6.createHash("sha256");
+  if (msg instanceof Uint8Array) {
+    hash.update(msg);
+  } else {
+    for (const buf of msg) {
+      hash.update(buf);
+    }
+  }
+  const digest2 = hash.digest();
+  try {
+    return secp256k1.verify(sig, digest2, key, {
+      prehash: false,
+      format: "der"
+    });
+  } catch (err) {
+    throw new VerificationError(String(err));
+  }
+}
+
+// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/secp256k1.js
+var Secp256k1PublicKey = class {
+  type = "secp256k1";
+  raw;
+  _key;
+  constructor(key) {
+    this._key = validateSecp256k1PublicKey(key);
+    this.raw = compressSecp256k1PublicKey(this._key);
+  }
+  toMultihash() {
+    return identity2.digest(publicKeyToProtobuf(this));
+  }
+  toCID() {
+    return CID.createV1(114, this.toMultihash());
+  }
+  toString() {
+    return base58btc.encode(this.toMultihash().bytes).substring(1);
+  }
+  equals(key) {
+    if (key == null || !(key.raw instanceof Uint8Array)) {
+      return false;
+    }
+    return equals3(this.raw, key.raw);
+  }
+  verify(data, sig, options) {
+    return hashAndVerify4(this._key, sig, data, options);
+  }
+};
+var Secp256k1PrivateKey = class {
+  type = "secp256k1";
+  raw;
+  publicKey;
+  constructor(key, publicKey) {
+    this.raw = validateSecp256k1PrivateKey(key);
+    this.publicKey = new Secp256k1PublicKey(publicKey ?? computeSecp256k1PublicKey(key));
+  }
+  equals(key) {
+    if (key == null || !(key.raw instanceof Uint8Array)) {
+      return false;
+    }
+    return equals3(this.raw, key.raw);
+  }
+  sign(message2, options) {
+    return hashAndSign4(this.raw, message2, options);
+  }
+};
+
+// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/utils.js
+function unmarshalSecp256k1PrivateKey(bytes) {
+  return new Secp256k1PrivateKey(bytes);
+}
+function unmarshalSecp256k1PublicKey(bytes) {
+  return new Secp256k1PublicKey(bytes);
+}
+function compressSecp256k1PublicKey(key) {
+  return secp256k1.Point.fromBytes(key).toBytes();
+}
+function validateSecp256k1PrivateKey(key) {
+  try {
+    secp256k1.getPublicKey(key, true);
+    return key;
+  } catch (err) {
+    throw new InvalidPrivateKeyError(String(err));
+  }
+}
+function validateSecp256k1PublicKey(key) {
+  try {
+    secp256k1.Point.fromBytes(key);
+    return key;
+  } catch (err) {
+    throw new InvalidPublicKeyError(String(err));
+  }
+}
+function computeSecp256k1PublicKey(privateKey) {
+  try {
+    return secp256k1.getPublicKey(privateKey, true);
+  } catch (err) {
+    throw new InvalidPrivateKeyError(String(err));
+  }
+}
+
+// node_modules/@libp2p/crypto/dist/src/keys/index.js
+function publicKeyFromProtobuf(buf, digest2) {
+  const { Type: Type3, Data } = PublicKey.decode(buf);
+  const data = Data ?? new Uint8Array();
+  switch (Type3) {
+    case KeyType.RSA:
+      return pkixToRSAPublicKey(data, digest2);
+    case KeyType.Ed25519:
+      return unmarshalEd25519PublicKey(data);
+    case KeyType.secp256k1:
+      return unmarshalSecp256k1PublicKey(data);
+    case KeyType.ECDSA:
+      return unmarshalECDSAPublicKey(data);
+    default:
+      throw new UnsupportedKeyTypeError();
+  }
+}
+function publicKeyFromMultihash(digest2) {
+  const { Type: Type3, Data } = PublicKey.decode(digest2.digest);
+  const data = Data ?? new Uint8Array();
+  switch (Type3) {
+    case KeyType.Ed25519:
+      return unmarshalEd25519PublicKey(data);
+    case KeyType.secp256k1:
+      return unmarshalSecp256k1PublicKey(data);
+    case KeyType.ECDSA:
+      return unmarshalECDSAPublicKey(data);
+    default:
+      throw new UnsupportedKeyTypeError();
+  }
+}
+function publicKeyToProtobuf(key) {
+  return PublicKey.encode({
+    Type: KeyType[key.type],
+    Data: key.raw
+  });
+}
+function privateKeyFromProtobuf(buf) {
+  const decoded = PrivateKey.decode(buf);
+  const data = decoded.Data ?? new Uint8Array();
+  switch (decoded.Type) {
+    case KeyType.RSA:
+      return pkcs1ToRSAPrivateKey(data);
+    case KeyType.Ed25519:
+      return unmarshalEd25519PrivateKey(data);
+    case KeyType.secp256k1:
+      return unmarshalSecp256k1PrivateKey(data);
+    case KeyType.ECDSA:
+      return unmarshalECDSAPrivateKey(data);
+    default:
+      throw new UnsupportedKeyTypeError();
+  }
+}
+
+// node_modules/@libp2p/peer-id/dist/src/peer-id.js
+var inspect2 = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom");
+var LIBP2P_KEY_CODE = 114;
+var PeerIdImpl = class {
+  type;
+  multihash;
+  publicKey;
+  string;
+  constructor(init2) {
+    this.type = init2.type;
+    this.multihash = init2.multihash;
+    Object.defineProperty(this, "string", {
+      enumerable: false,
+      writable: true
+    });
+  }
+  get [Symbol.toStringTag]() {
+    return `PeerId(${this.toString()})`;
+  }
+  [peerIdSymbol] = true;
+  toString() {
+    if (this.string == null) {
+      this.string = base58btc.encode(this.multihash.bytes).slice(1);
+    }
+    return this.string;
+  }
+  toMultihash() {
+    return this.multihash;
+  }
+  // return self-describing String representation
+  // in default format from RFC 0001: https://github.com/libp2p/specs/pull/209
+  toCID() {
+    return CID.createV1(LIBP2P_KEY_CODE, this.multihash);
+  }
+  toJSON() {
+    return this.toString();
+  }
+  /**
+   * Checks the equality of `this` peer against a given PeerId
+   */
+  equals(id) {
+    if (id == null) {
+      return false;
+    }
+    if (id instanceof Uint8Array) {
+      return equals3(this.multihash.bytes, id);
+    } else if (typeof id === "string") {
+      return this.toString() === id;
+    } else if (id?.toMultihash()?.bytes != null) {
+      return equals3(this.multihash.bytes, id.toMultihash().bytes);
+    } else {
+      throw new Error("not valid Id");
+    }
+  }
+  /**
+   * Returns PeerId as a human-readable string
+   * https://nodejs.org/api/util.html#utilinspectcustom
+   *
+   * @example
+   * ```TypeScript
+   * import { peerIdFromString } from '@libp2p/peer-id'
+   *
+   * console.info(peerIdFromString('QmFoo'))
+   * // 'PeerId(QmFoo)'
+   * ```
+   */
+  [inspect2]() {
+    return `PeerId(${this.toString()})`;
+  }
+};
+var RSAPeerId = class extends PeerIdImpl {
+  type = "RSA";
+  publicKey;
+  constructor(init2) {
+    super({ ...init2, type: "RSA" });
+    this.publicKey = init2.publicKey;
+  }
+};
+var Ed25519PeerId = class extends PeerIdImpl {
+  type = "Ed25519";
+  publicKey;
+  constructor(init2) {
+    super({ ...init2, type: "Ed25519" });
+    this.publicKey = init2.publicKey;
+  }
+};
+var Secp256k1PeerId = class extends PeerIdImpl {
+  type = "secp256k1";
+  publicKey;
+  constructor(init2) {
+    super({ ...init2, type: "secp256k1" });
+    this.publicKey = init2.publicKey;
+  }
+};
+var TRANSPORT_IPFS_GATEWAY_HTTP_CODE = 2336;
+var URLPeerId = class {
+  type = "url";
+  multihash;
+  publicKey;
+  url;
+  constructor(url) {
+    this.url = url.toString();
+    this.multihash = identity2.digest(fromString2(this.url));
+  }
+  [inspect2]() {
+    return `PeerId(${this.url})`;
+  }
+  [peerIdSymbol] = true;
+  toString() {
+    return this.toCID().toString();
+  }
+  toMultihash() {
+    return this.multihash;
+  }
+  toCID() {
+    return CID.createV1(TRANSPORT_IPFS_GATEWAY_HTTP_CODE, this.toMultihash());
+  }
+  toJSON() {
+    return this.toString();
+  }
+  equals(other) {
+    if (other == null) {
+      return false;
+    }
+    if (other instanceof Uint8Array) {
+      other = toString2(other);
+    }
+    return other.toString() === this.toString();
+  }
+};
+
+// node_modules/@libp2p/peer-id/dist/src/index.js
+var LIBP2P_KEY_CODE2 = 114;
+var TRANSPORT_IPFS_GATEWAY_HTTP_CODE2 = 2336;
+function peerIdFromString(str, decoder) {
+  let multihash;
+  if (str.charAt(0) === "1" || str.charAt(0) === "Q") {
+    multihash = decode4(base58btc.decode(`z${str}`));
+  } else if (str.startsWith("k51qzi5uqu5") || str.startsWith("kzwfwjn5ji4") || str.startsWith("k2k4r8") || str.startsWith("bafz")) {
+    return peerIdFromCID(CID.parse(str));
+  } else {
+    if (decoder == null) {
+      throw new InvalidParametersError3('Please pass a multibase decoder for strings that do not start with "1" or "Q"');
+    }
+    multihash = decode4(decoder.decode(str));
+  }
+  return peerIdFromMultihash(multihash);
+}
+function peerIdFromPublicKey(publicKey) {
+  if (publicKey.type === "Ed25519") {
+    return new Ed25519PeerId({
+      multihash: publicKey.toCID().multihash,
+      publicKey
+    });
+  } else if (publicKey.type === "secp256k1") {
+    return new Secp256k1PeerId({
+      multihash: publicKey.toCID().multihash,
+      publicKey
+    });
+  } else if (publicKey.type === "RSA") {
+    return new RSAPeerId({
+      multihash: publicKey.toCID().multihash,
+      publicKey
+    });
+  }
+  throw new UnsupportedKeyTypeError();
+}
+function peerIdFromPrivateKey(privateKey) {
+  return peerIdFromPublicKey(privateKey.publicKey);
+}
+function peerIdFromMultihash(multihash) {
+  if (isSha256Multihash(multihash)) {
+    return new RSAPeerId({ multihash });
+  } else if (isIdentityMultihash(multihash)) {
+    try {
+      const publicKey = publicKeyFromMultihash(multihash);
+      if (publicKey.type === "Ed25519") {
+        return new Ed25519PeerId({ multihash, publicKey });
+      } else if (publicKey.type === "secp256k1") {
+        return new Secp256k1PeerId({ multihash, publicKey });
+      }
+    } catch (err) {
+      const url = toString2(multihash.digest);
+      return new URLPeerId(new URL(url));
+    }
+  }
+  throw new InvalidMultihashError("Supplied PeerID Multihash is invalid");
+}
+function peerIdFromCID(cid) {
+  if (cid?.multihash == null || cid.version == null || cid.version === 1 && cid.code !== LIBP2P_KEY_CODE2 && cid.code !== TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
+    throw new InvalidCIDError("Supplied PeerID CID is invalid");
+  }
+  if (cid.code === TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
+    const url = toString2(cid.multihash.digest);
+    return new URLPeerId(new URL(url));
+  }
+  return peerIdFromMultihash(cid.multihash);
+}
+function isIdentityMultihash(multihash) {
+  return multihash.code === identity2.code;
+}
+function isSha256Multihash(multihash) {
+  return multihash.code === sha256.code;
+}
+
+// node_modules/kubo-rpc-client/dist/src/bitswap/stat.js
+function createStat(client) {
+  return async function stat2(options = {}) {
+    const res = await client.post("bitswap/stat", {
+      searchParams: toUrlSearchParams(options),
+      signal: options.signal,
+      headers: options.headers
+    });
+    return toCoreInterface2(await res.json());
+  };
+}
+function toCoreInterface2(res) {
+  return {
+    provideBufLen: res.ProvideBufLen ?? 0,
+    wantlist: (res.Wantlist ?? []).map((k) => CID.parse(k["/"])),
+    peers: (res.Peers ?? []).map((str) => peerIdFromString(str)),
+    blocksReceived: BigInt(res.BlocksReceived),
+    dataReceived: BigInt(res.DataReceived),
+    blocksSent: BigInt(res.BlocksSent),
+    dataSent: BigInt(res.DataSent),
+    dupBlksReceived: BigInt(res.DupBlksReceived),
+    dupDataReceived: BigInt(res.DupDataReceived)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/bitswap/wantlist-for-peer.js
+function createWantlistForPeer(client) {
+  return async function wantlistForPeer(peerId, options = {}) {
+    const res = await (await client.post("bitswap/wantlist", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        ...options,
+        peer: peerId.toString()
+      }),
+      headers: options.headers
+    })).json();
+    return (res.Keys ?? []).map((k) => CID.parse(k["/"]));
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/bitswap/wantlist.js
+function createWantlist(client) {
+  return async function wantlist(options = {}) {
+    const res = await (await client.post("bitswap/wantlist", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    })).json();
+    return (res.Keys ?? []).map((k) => CID.parse(k["/"]));
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/bitswap/index.js
+function createBitswap(client) {
+  return {
+    /**
+     * TODO: https://github.com/ipfs/js-kubo-rpc-client/issues/99
+     */
+    wantlist: createWantlist(client),
+    wantlistForPeer: createWantlistForPeer(client),
+    stat: createStat(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/block/get.js
+function createGet(client) {
+  return async function get2(cid, options = {}) {
+    const res = await client.post("block/get", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: cid.toString(),
+        ...options
+      }),
+      headers: options.headers
+    });
+    return new Uint8Array(await res.arrayBuffer());
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/block/put.js
+function createPut(client) {
+  return async function put(data, options = {}) {
+    const controller = new AbortController();
+    const signal = anySignal([controller.signal, options.signal]);
+    let res;
+    try {
+      const response = await client.post("block/put", {
+        signal,
+        searchParams: toUrlSearchParams(options),
+        ...await multipartRequest3([data], controller, options.headers)
+      });
+      res = await response.json();
+    } catch (err) {
+      if (options.format === "dag-pb") {
+        return await put(data, { ...options, format: "protobuf" });
+      } else if (options.format === "dag-cbor") {
+        return await put(data, { ...options, format: "cbor" });
+      }
+      throw err;
+    } finally {
+      signal.clear();
+    }
+    return CID.parse(res.Key);
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/block/rm.js
+function createRm(client) {
+  return async function* rm6(cid, options = {}) {
+    if (!Array.isArray(cid)) {
+      cid = [cid];
+    }
+    const res = await client.post("block/rm", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: cid.map((cid2) => cid2.toString()),
+        "stream-channels": true,
+        ...options
+      }),
+      headers: options.headers
+    });
+    for await (const removed of res.ndjson()) {
+      yield toCoreInterface3(removed);
+    }
+  };
+}
+function toCoreInterface3(removed) {
+  const out = {
+    cid: CID.parse(removed.Hash)
+  };
+  if (removed.Error != null) {
+    out.error = new Error(removed.Error);
+  }
+  return out;
+}
+
+// node_modules/kubo-rpc-client/dist/src/block/stat.js
+function createStat2(client) {
+  return async function stat2(cid, options = {}) {
+    const res = await client.post("block/stat", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: cid.toString(),
+        ...options
+      }),
+      headers: options.headers
+    });
+    const data = await res.json();
+    return { cid: CID.parse(data.Key), size: data.Size };
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/block/index.js
+function createBlock(client) {
+  return {
+    get: createGet(client),
+    put: createPut(client),
+    rm: createRm(client),
+    stat: createStat2(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/bootstrap/add.js
+function createAdd2(client) {
+  return async function add2(addr, options = {}) {
+    const res = await client.post("bootstrap/add", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: addr,
+        ...options
+      }),
+      headers: options.headers
+    });
+    const { Peers } = await res.json();
+    return { Peers: Peers.map((ma) => multiaddr(ma)) };
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/bootstrap/list.js
+function createList(client) {
+  return async function list3(options = {}) {
+    const res = await client.post("bootstrap/list", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    const { Peers } = await res.json();
+    return { Peers: Peers.map((ma) => multiaddr(ma)) };
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/bootstrap/rm.js
+function createRm2(client) {
+  return async function rm6(addr, options = {}) {
+    const res = await client.post("bootstrap/rm", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: addr,
+        ...options
+      }),
+      headers: options.headers
+    });
+    const { Peers } = await res.json();
+    return { Peers: Peers.map((ma) => multiaddr(ma)) };
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/bootstrap/index.js
+function createBootstrap(client) {
+  return {
+    add: createAdd2(client),
+    list: createList(client),
+    rm: createRm2(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/cat.js
+function createCat(client) {
+  return async function* cat(path, options = {}) {
+    const res = await client.post("cat", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: path.toString(),
+        ...options
+      }),
+      headers: options.headers
+    });
+    yield* res.iterator();
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/commands.js
+function createCommands(client) {
+  return async function commands(options = {}) {
+    const res = await client.post("commands", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    return res.json();
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/config/get-all.js
+function createGetAll(client) {
+  return async function getAll(options = {}) {
+    const res = await client.post("config/show", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        ...options
+      }),
+      headers: options.headers
+    });
+    const data = await res.json();
+    return data;
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/config/get.js
+function createGet2(client) {
+  return async function get2(key, options = {}) {
+    if (key == null) {
+      throw new Error("key argument is required");
+    }
+    const res = await client.post("config", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: key,
+        ...options
+      }),
+      headers: options.headers
+    });
+    const data = await res.json();
+    return data.Value;
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/config/profiles/apply.js
+function createApply(client) {
+  return async function apply(profile, options = {}) {
+    const res = await client.post("config/profile/apply", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: profile,
+        ...options
+      }),
+      headers: options.headers
+    });
+    const data = await res.json();
+    return {
+      original: data.OldCfg,
+      updated: data.NewCfg
+    };
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/config/profiles/index.js
+function createProfiles(client) {
+  return {
+    apply: createApply(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/config/replace.js
+function createReplace(client) {
+  return async function replace(config, options = {}) {
+    const controller = new AbortController();
+    const signal = anySignal([controller.signal, options.signal]);
+    try {
+      const res = await client.post("config/replace", {
+        signal,
+        searchParams: toUrlSearchParams(options),
+        ...await multipartRequest3([fromString2(JSON.stringify(config))], controller, options.headers)
+      });
+      await res.text();
+    } finally {
+      signal.clear();
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/config/set.js
+function createSet(client) {
+  return async function set(key, value, options = {}) {
+    if (typeof key !== "string") {
+      throw new Error("Invalid key type");
+    }
+    const params = {
+      ...options,
+      ...encodeParam(key, value)
+    };
+    const res = await client.post("config", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(params),
+      headers: options.headers
+    });
+    await res.text();
+  };
+}
+function encodeParam(key, value) {
+  switch (typeof value) {
+    case "boolean":
+      return { arg: [key, value.toString()], bool: true };
+    case "string":
+      return { arg: [key, value] };
+    default:
+      return { arg: [key, JSON.stringify(value)], json: true };
+  }
+}
+
+// node_modules/kubo-rpc-client/dist/src/config/index.js
+function createConfig(client) {
+  return {
+    getAll: createGetAll(client),
+    get: createGet2(client),
+    set: createSet(client),
+    replace: createReplace(client),
+    profiles: createProfiles(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/dag/export.js
+function createExport(client) {
+  return async function* dagExport(root, options = {}) {
+    const res = await client.post("dag/export", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: root.toString()
+      }),
+      headers: options.headers
+    });
+    yield* res.iterator();
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/dag/get.js
+var import_err_code4 = __toESM(require_err_code(), 1);
+
+// node_modules/kubo-rpc-client/dist/src/lib/resolve.js
+var import_err_code3 = __toESM(require_err_code(), 1);
+async function* resolve(cid, path, codecs3, getBlock, options) {
+  const load2 = async (cid2) => {
+    const codec = await codecs3.getCodec(cid2.code);
+    const block = await getBlock(cid2, options);
+    return codec.decode(block);
+  };
+  const parts = path.split("/").filter(Boolean);
+  let value = await load2(cid);
+  let lastCid = cid;
+  while (parts.length > 0) {
+    const key = parts.shift();
+    if (key == null) {
+      throw (0, import_err_code3.default)(new Error(`Could not resolve path "${path}"`), "ERR_INVALID_PATH");
+    }
+    if (Object.prototype.hasOwnProperty.call(value, key)) {
+      value = value[key];
+      yield {
+        value,
+        remainderPath: parts.join("/")
+      };
+    } else {
+      throw (0, import_err_code3.default)(new Error(`no link named "${key}" under ${lastCid}`), "ERR_NO_LINK");
+    }
+    const cid2 = CID.asCID(value);
+    if (cid2 != null) {
+      lastCid = cid2;
+      value = await load2(value);
+    }
+  }
+  yield {
+    value,
+    remainderPath: ""
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/dag/get.js
+function createGet3(client, codecs3) {
+  const getBlock = createGet(client);
+  return async function get2(cid, options = {}) {
+    if (options.path != null) {
+      const entry = options.localResolve === true ? await src_default(resolve(cid, options.path, codecs3, getBlock, options)) : await src_default5(resolve(cid, options.path, codecs3, getBlock, options));
+      const result = entry;
+      if (result == null) {
+        throw (0, import_err_code4.default)(new Error("Not found"), "ERR_NOT_FOUND");
+      }
+      return result;
+    }
+    const codec = await codecs3.getCodec(cid.code);
+    const block = await getBlock(cid, options);
+    const node = codec.decode(block);
+    return {
+      value: node,
+      remainderPath: ""
+    };
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/dag/import.js
+function createImport(client) {
+  return async function* dagImport(source2, options = {}) {
+    const controller = new AbortController();
+    const signal = anySignal([controller.signal, options.signal]);
+    try {
+      const { headers, body } = await multipartRequest3(source2, controller, options.headers);
+      const res = await client.post("dag/import", {
+        signal,
+        headers,
+        body,
+        searchParams: toUrlSearchParams({ "pin-roots": options.pinRoots })
+      });
+      for await (const { Root } of res.ndjson()) {
+        if (Root !== void 0) {
+          const { Cid: { "/": Cid }, PinErrorMsg } = Root;
+          yield {
+            root: {
+              cid: CID.parse(Cid),
+              pinErrorMsg: PinErrorMsg
+            }
+          };
+        }
+      }
+    } finally {
+      signal.clear();
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/dag/put.js
+function createPut2(client, codecs3) {
+  return async function put(dagNode, options = {}) {
+    const settings = {
+      storeCodec: "dag-cbor",
+      hashAlg: "sha2-256",
+      ...options
+    };
+    let serialized;
+    if (settings.inputCodec != null) {
+      if (!(dagNode instanceof Uint8Array)) {
+        throw new Error("Can only inputCodec on raw bytes that can be decoded");
+      }
+      serialized = dagNode;
+    } else {
+      const storeCodec = await codecs3.getCodec(settings.storeCodec ?? "dag-cbor");
+      serialized = storeCodec.encode(dagNode);
+      settings.inputCodec = settings.storeCodec;
+    }
+    const controller = new AbortController();
+    const signal = anySignal([controller.signal, settings.signal]);
+    try {
+      const res = await client.post("dag/put", {
+        timeout: settings.timeout,
+        signal,
+        searchParams: toUrlSearchParams(settings),
+        ...await multipartRequest3([serialized], controller, settings.headers)
+      });
+      const data = await res.json();
+      return CID.parse(data.Cid["/"]);
+    } finally {
+      signal.clear();
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/dag/resolve.js
+function createResolve(client) {
+  return async function resolve3(ipfsPath2, options = {}) {
+    const res = await client.post("dag/resolve", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: `${ipfsPath2}${options.path != null ? `/${options.path}`.replace(/\/[/]+/g, "/") : ""}`,
+        ...options
+      }),
+      headers: options.headers
+    });
+    const data = await res.json();
+    return { cid: CID.parse(data.Cid["/"]), remainderPath: data.RemPath };
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/dag/index.js
+function createDAG(client, codecs3) {
+  return {
+    export: createExport(client),
+    get: createGet3(client, codecs3),
+    import: createImport(client),
+    put: createPut2(client, codecs3),
+    resolve: createResolve(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/dht/response-types.js
+var SendingQuery = 0;
+var PeerResponse = 1;
+var FinalPeer = 2;
+var QueryError = 3;
+var Provider = 4;
+var Value = 5;
+var AddingPeer = 6;
+var DialingPeer = 7;
+
+// node_modules/kubo-rpc-client/dist/src/dht/map-event.js
+function mapEvent(event) {
+  if (event.Type === SendingQuery) {
+    return {
+      name: "SENDING_QUERY",
+      type: event.Type
+    };
+  }
+  if (event.Type === PeerResponse) {
+    return {
+      from: peerIdFromString(event.ID),
+      name: "PEER_RESPONSE",
+      type: event.Type,
+      // TODO: how to infer this from the go-ipfs response
+      messageType: 0,
+      // TODO: how to infer this from the go-ipfs response
+      messageName: "PUT_VALUE",
+      closer: (event.Responses ?? []).map(({ ID, Addrs }) => ({ id: peerIdFromString(ID), multiaddrs: Addrs.map((addr) => multiaddr(addr)), protocols: [] })),
+      providers: (event.Responses ?? []).map(({ ID, Addrs }) => ({ id: peerIdFromString(ID), multiaddrs: Addrs.map((addr) => multiaddr(addr)), protocols: [] }))
+      // TODO: how to infer this from the go-ipfs response
+      // record: ???
+    };
+  }
+  if (event.Type === FinalPeer) {
+    let peer = {
+      id: event.ID ?? peerIdFromString(event.ID),
+      /** @type {Multiaddr[]} */
+      multiaddrs: [],
+      protocols: []
+    };
+    if (event.Responses?.length > 0) {
+      peer = {
+        id: peerIdFromString(event.Responses[0].ID),
+        multiaddrs: event.Responses[0].Addrs.map((addr) => multiaddr(addr)),
+        protocols: []
+      };
+    }
+    return {
+      name: "FINAL_PEER",
+      type: event.Type,
+      peer
+    };
+  }
+  if (event.Type === QueryError) {
+    return {
+      name: "QUERY_ERROR",
+      type: event.Type,
+      error: new Error(event.Extra)
+    };
+  }
+  if (event.Type === Provider) {
+    return {
+      name: "PROVIDER",
+      type: event.Type,
+      providers: event.Responses.map(({ ID, Addrs }) => ({ id: peerIdFromString(ID), multiaddrs: Addrs.map((addr) => multiaddr(addr)), protocols: [] }))
+    };
+  }
+  if (event.Type === Value) {
+    return {
+      name: "VALUE",
+      type: event.Type,
+      value: fromString2(event.Extra, "base64pad")
+    };
+  }
+  if (event.Type === AddingPeer) {
+    const peers = event.Responses.map(({ ID }) => peerIdFromString(ID));
+    if (peers.length === 0) {
+      throw new Error("No peer found");
+    }
+    return {
+      name: "ADDING_PEER",
+      type: event.Type,
+      peer: peers[0]
+    };
+  }
+  if (event.Type === DialingPeer) {
+    return {
+      name: "DIALING_PEER",
+      type: event.Type,
+      peer: peerIdFromString(event.ID)
+    };
+  }
+  throw new Error("Unknown DHT event type");
+}
+
+// node_modules/kubo-rpc-client/dist/src/dht/query.js
+function createQuery(client) {
+  return async function* query(peerId, options = {}) {
+    const res = await client.post("dht/query", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: peerId.toString(),
+        ...options
+      }),
+      headers: options.headers
+    });
+    for await (const event of res.ndjson()) {
+      yield mapEvent(event);
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/dht/index.js
+var RoutingEventTypes;
+(function(RoutingEventTypes2) {
+  RoutingEventTypes2[RoutingEventTypes2["SENDING_QUERY"] = 0] = "SENDING_QUERY";
+  RoutingEventTypes2[RoutingEventTypes2["PEER_RESPONSE"] = 1] = "PEER_RESPONSE";
+  RoutingEventTypes2[RoutingEventTypes2["FINAL_PEER"] = 2] = "FINAL_PEER";
+  RoutingEventTypes2[RoutingEventTypes2["QUERY_ERROR"] = 3] = "QUERY_ERROR";
+  RoutingEventTypes2[RoutingEventTypes2["PROVIDER"] = 4] = "PROVIDER";
+  RoutingEventTypes2[RoutingEventTypes2["VALUE"] = 5] = "VALUE";
+  RoutingEventTypes2[RoutingEventTypes2["ADDING_PEER"] = 6] = "ADDING_PEER";
+  RoutingEventTypes2[RoutingEventTypes2["DIALING_PEER"] = 7] = "DIALING_PEER";
+})(RoutingEventTypes || (RoutingEventTypes = {}));
+var RoutingMessageType;
+(function(RoutingMessageType2) {
+  RoutingMessageType2[RoutingMessageType2["PUT_VALUE"] = 0] = "PUT_VALUE";
+  RoutingMessageType2[RoutingMessageType2["GET_VALUE"] = 1] = "GET_VALUE";
+  RoutingMessageType2[RoutingMessageType2["ADD_PROVIDER"] = 2] = "ADD_PROVIDER";
+  RoutingMessageType2[RoutingMessageType2["GET_PROVIDERS"] = 3] = "GET_PROVIDERS";
+  RoutingMessageType2[RoutingMessageType2["FIND_NODE"] = 4] = "FIND_NODE";
+  RoutingMessageType2[RoutingMessageType2["PING"] = 5] = "PING";
+})(RoutingMessageType || (RoutingMessageType = {}));
+function createDHT(client) {
+  return {
+    query: createQuery(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/diag/cmds.js
+function createCmds(client) {
+  return async function cmds(options = {}) {
+    const res = await client.post("diag/cmds", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    return res.json();
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/diag/net.js
+function createNet(client) {
+  return async function net(options = {}) {
+    const res = await client.post("diag/net", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    return res.json();
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/diag/sys.js
+function createSys(client) {
+  return async function sys(options = {}) {
+    const res = await client.post("diag/sys", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    return res.json();
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/diag/index.js
+function createDiag(client) {
+  return {
+    cmds: createCmds(client),
+    net: createNet(client),
+    sys: createSys(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/files/cp.js
+function createCp(client) {
+  return async function cp(sources, destination, options = {}) {
+    const sourceArr = Array.isArray(sources) ? sources : [sources];
+    const res = await client.post("files/cp", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: sourceArr.concat(destination).map((src3) => CID.asCID(src3) != null ? `/ipfs/${src3}` : src3),
+        ...options
+      }),
+      headers: options.headers
+    });
+    await res.text();
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/files/flush.js
+function createFlush(client) {
+  return async function flush3(path, options = {}) {
+    if (typeof path !== "string") {
+      throw new Error("ipfs.files.flush requires a path");
+    }
+    const res = await client.post("files/flush", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: path,
+        ...options
+      }),
+      headers: options.headers
+    });
+    const data = await res.json();
+    return CID.parse(data.Cid);
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/object-to-camel-with-metadata.js
+function objectToCamelWithMetadata(entry) {
+  const file = objectToCamel(entry);
+  if (Object.prototype.hasOwnProperty.call(file, "mode")) {
+    file.mode = parseInt(file.mode, 8);
+  }
+  if (Object.prototype.hasOwnProperty.call(file, "mtime")) {
+    file.mtime = {
+      secs: file.mtime,
+      nsecs: file.mtimeNsecs ?? 0
+    };
+    delete file.mtimeNsecs;
+  }
+  return file;
+}
+
+// node_modules/kubo-rpc-client/dist/src/files/ls.js
+function createLs(client) {
+  return async function* ls(path, options = {}) {
+    if (path == null) {
+      throw new Error("ipfs.files.ls requires a path");
+    }
+    const res = await client.post("files/ls", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: CID.asCID(path) != null ? `/ipfs/${path}` : path,
+        // default long to true, diverges from go-ipfs where its false by default
+        long: true,
+        ...options,
+        stream: true
+      }),
+      headers: options.headers
+    });
+    for await (const result of res.ndjson()) {
+      if ("Entries" in result) {
+        for (const entry of result.Entries ?? []) {
+          yield toCoreInterface4(objectToCamelWithMetadata(entry));
+        }
+      } else {
+        yield toCoreInterface4(objectToCamelWithMetadata(result));
+      }
+    }
+  };
+}
+function toCoreInterface4(entry) {
+  if (entry.hash != null) {
+    entry.cid = CID.parse(entry.hash);
+  }
+  delete entry.hash;
+  entry.type = entry.type === 1 ? "directory" : "file";
+  return entry;
+}
+
+// node_modules/kubo-rpc-client/dist/src/files/mkdir.js
+function createMkdir(client) {
+  return async function mkdir6(path, options = {}) {
+    const res = await client.post("files/mkdir", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: path,
+        ...options
+      }),
+      headers: options.headers
+    });
+    await res.text();
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/files/mv.js
+function createMv(client) {
+  return async function mv(sources, destination, options = {}) {
+    if (!Array.isArray(sources)) {
+      sources = [sources];
+    }
+    const res = await client.post("files/mv", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: sources.concat(destination),
+        ...options
+      }),
+      headers: options.headers
+    });
+    await res.text();
+  };
+}
+
+// node_modules/stream-to-it/dist/src/source.js
+function source(readable) {
+  if (isReadableStream2(readable)) {
+    return (async function* () {
+      const reader = readable.getReader();
+      try {
+        while (true) {
+          const { done, value } = await reader.read();
+          if (done) {
+            return;
+          }
+          yield value;
+        }
+      } finally {
+        reader.releaseLock();
+      }
+    })();
+  }
+  if (isNodeStream(readable)) {
+    return readable;
+  }
+  throw new Error("unknown stream");
+}
+function isNodeStream(obj) {
+  return obj[Symbol.asyncIterator] != null;
+}
+function isReadableStream2(obj) {
+  return typeof obj?.getReader === "function";
+}
+
+// node_modules/kubo-rpc-client/dist/src/files/read.js
+function createRead(client) {
+  return async function* read4(path, options = {}) {
+    const res = await client.post("files/read", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: path,
+        count: options.length,
+        ...options
+      }),
+      headers: options.headers
+    });
+    if (res.body == null) {
+      throw new Error("Invalid response body");
+    }
+    yield* source(res.body);
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/files/rm.js
+function createRm3(client) {
+  return async function rm6(path, options = {}) {
+    const res = await client.post("files/rm", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: path,
+        ...options
+      }),
+      headers: options.headers
+    });
+    const body = await res.text();
+    if (body !== "") {
+      const error = new HTTPError(res);
+      error.message = body;
+      throw error;
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/files/stat.js
+function createStat3(client) {
+  return async function stat2(path, options = {}) {
+    const res = await client.post("files/stat", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: path,
+        ...options
+      }),
+      headers: options.headers
+    });
+    const data = await res.json();
+    data.WithLocality = data.WithLocality ?? false;
+    return toCoreInterface5(objectToCamelWithMetadata(data));
+  };
+}
+function toCoreInterface5(entry) {
+  entry.cid = CID.parse(entry.hash);
+  delete entry.hash;
+  return entry;
+}
+
+// node_modules/kubo-rpc-client/dist/src/files/write.js
+function createWrite(client) {
+  return async function write2(path, input, options = {}) {
+    const controller = new AbortController();
+    const signal = anySignal([controller.signal, options.signal]);
+    try {
+      const res = await client.post("files/write", {
+        signal,
+        searchParams: toUrlSearchParams({
+          arg: path,
+          streamChannels: true,
+          count: options.length,
+          ...options
+        }),
+        ...await multipartRequest3([{
+          content: input,
+          path: "arg",
+          mode: modeToString(options.mode),
+          mtime: parseMtime(options.mtime)
+        }], controller, options.headers)
+      });
+      await res.text();
+    } finally {
+      signal.clear();
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/files/index.js
+function createFiles(client) {
+  return {
+    cp: createCp(client),
+    flush: createFlush(client),
+    ls: createLs(client),
+    mkdir: createMkdir(client),
+    mv: createMv(client),
+    read: createRead(client),
+    rm: createRm3(client),
+    stat: createStat3(client),
+    write: createWrite(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/get-endpoint-config.js
+function createGetEndpointConfig(client) {
+  return function getEndpointConfig() {
+    const url = new URL(client.opts.base ?? "");
+    return {
+      host: url.hostname,
+      port: url.port,
+      protocol: url.protocol,
+      pathname: url.pathname,
+      "api-path": url.pathname
+    };
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/get.js
+function createGet4(client) {
+  return async function* get2(path, options = {}) {
+    const opts = {
+      arg: `${path instanceof Uint8Array ? CID.decode(path) : path}`,
+      ...options
+    };
+    const res = await client.post("get", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(opts),
+      headers: options.headers
+    });
+    yield* res.iterator();
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/id.js
+function createId(client) {
+  return async function id(options = {}) {
+    const res = await client.post("id", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: options.peerId != null ? options.peerId.toString() : void 0,
+        ...options
+      }),
+      headers: options.headers
+    });
+    const data = await res.json();
+    const output = {
+      ...objectToCamel(data)
+    };
+    output.id = peerIdFromString(output.id);
+    if (output.addresses != null) {
+      output.addresses = output.addresses.map((ma) => multiaddr(ma));
+    }
+    return output;
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/is-online.js
+function createIsOnline(client) {
+  const id = createId(client);
+  return async function isOnline(options = {}) {
+    try {
+      const res = await id(options);
+      return Boolean(res?.addresses?.length);
+    } catch {
+      return false;
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/key/gen.js
+var defaultOptions = {
+  type: "ed25519"
+};
+function createGen(client) {
+  return async function gen(name8, options = defaultOptions) {
+    const res = await client.post("key/gen", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: name8,
+        ...options
+      }),
+      headers: options.headers
+    });
+    const data = await res.json();
+    return objectToCamel(data);
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/key/import.js
+function createImport2(client) {
+  return async function importKey(name8, pem, password, options = {}) {
+    const res = await client.post("key/import", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: name8,
+        pem,
+        password,
+        ...options
+      }),
+      headers: options.headers
+    });
+    const data = await res.json();
+    return objectToCamel(data);
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/key/list.js
+function createList2(client) {
+  return async function list3(options = {}) {
+    const res = await client.post("key/list", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    const data = await res.json();
+    return (data.Keys ?? []).map((k) => objectToCamel(k));
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/key/rename.js
+function createRename(client) {
+  return async function rename5(oldName, newName, options = {}) {
+    const res = await client.post("key/rename", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: [
+          oldName,
+          newName
+        ],
+        ...options
+      }),
+      headers: options.headers
+    });
+    return objectToCamel(await res.json());
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/key/rm.js
+function createRm4(client) {
+  return async function rm6(name8, options = {}) {
+    const res = await client.post("key/rm", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: name8,
+        ...options
+      }),
+      headers: options.headers
+    });
+    const data = await res.json();
+    return objectToCamel(data.Keys[0]);
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/key/index.js
+function createKey(client) {
+  return {
+    gen: createGen(client),
+    import: createImport2(client),
+    list: createList2(client),
+    rename: createRename(client),
+    rm: createRm4(client)
+  };
+}
+
+// node_modules/parse-duration/locale/en.js
+var unit = /* @__PURE__ */ Object.create(null);
+var m2 = 6e4;
+var h2 = m2 * 60;
+var d2 = h2 * 24;
+var y2 = d2 * 365.25;
+unit.year = unit.yr = unit.y = y2;
+unit.month = unit.mo = unit.mth = y2 / 12;
+unit.week = unit.wk = unit.w = d2 * 7;
+unit.day = unit.d = d2;
+unit.hour = unit.hr = unit.h = h2;
+unit.minute = unit.min = unit.m = m2;
+unit.second = unit.sec = unit.s = 1e3;
+unit.millisecond = unit.millisec = unit.ms = 1;
+unit.microsecond = unit.microsec = unit.us = unit.\u00B5s = 1e-3;
+unit.nanosecond = unit.nanosec = unit.ns = 1e-6;
+unit.group = ",";
+unit.decimal = ".";
+unit.placeholder = " _";
+var en_default = unit;
+
+// node_modules/parse-duration/index.js
+var durationRE = /((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([\p{L}]{0,14})/gu;
+parse3.unit = en_default;
+var groupRE;
+var placeholder = null;
+var group;
+var lookupUnit = (unit2, name8) => {
+  name8 = String(name8).toLowerCase();
+  return unit2[name8] ?? (name8.endsWith("s") ? unit2[name8.slice(0, -1)] : void 0);
+};
+function parse3(str = "", format5 = "ms") {
+  let result = null, prevUnits, unit2 = parse3.unit;
+  if (unit2.placeholder !== placeholder || unit2.group !== group)
+    groupRE = new RegExp(`(\\d)[${(placeholder = unit2.placeholder) ?? ""}${(group = unit2.group) ?? ""}](\\d)`, "g");
+  str = String(str);
+  let s2 = str.replace(groupRE, "$1$2");
+  if (unit2.decimal !== ".") s2 = s2.replaceAll(unit2.decimal, ".");
+  durationRE.lastIndex = 0;
+  for (let m3; m3 = durationRE.exec(s2); ) {
+    let units = m3[2];
+    if (!units) {
+      if (prevUnits) {
+        for (const u in unit2) if (unit2[u] < prevUnits) {
+          units = u;
+          break;
+        }
+      } else units = format5;
+    }
+    prevUnits = units = lookupUnit(unit2, units);
+    if (typeof units == "number") result = (result || 0) + m3[1] * units;
+  }
+  return result && result / (lookupUnit(unit2, format5) || 1) * (str.trimStart()[0] === "-" ? -1 : 1);
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/agent.js
+import http from "node:http";
+import https from "node:https";
+var agent_default = (url) => {
+  if (url == null) {
+    throw new Error("URL required");
+  }
+  return url.protocol.startsWith("https") ? https.Agent : http.Agent;
+};
+
+// node_modules/kubo-rpc-client/dist/src/lib/http.js
+var import_iso_url = __toESM(require_iso_url(), 1);
+
+// node_modules/kubo-rpc-client/dist/src/lib/http/error.js
+var TimeoutError2 = class extends Error {
+  constructor(message2 = "Request timed out") {
+    super(message2);
+    this.name = "TimeoutError";
+  }
+};
+var HTTPError2 = class extends Error {
+  response;
+  constructor(response) {
+    super(response.statusText);
+    this.name = "HTTPError";
+    this.response = response;
+  }
+};
+
+// node_modules/kubo-rpc-client/dist/src/lib/http/fetch.node.js
+var import_it_to_stream2 = __toESM(require_src(), 1);
+import { Buffer as Buffer6 } from "node:buffer";
+var fetchWithProgress = async (url, options = {}) => fetch(url, withUploadProgress(options));
+var withUploadProgress = (options) => {
+  const { onUploadProgress, body } = options;
+  if (onUploadProgress != null && body != null) {
+    const content = normalizeBody(body);
+    const rsp = new Response(content);
+    const source2 = iterateBodyWithProgress(rsp.body, onUploadProgress);
+    return {
+      ...options,
+      body: import_it_to_stream2.default.readable(source2)
+    };
+  } else {
+    return options;
+  }
+};
+var normalizeBody = (input) => {
+  if (input instanceof ArrayBuffer) {
+    return Buffer6.from(input);
+  } else if (ArrayBuffer.isView(input)) {
+    return Buffer6.from(input.buffer, input.byteOffset, input.byteLength);
+  } else if (typeof input === "string") {
+    return Buffer6.from(input);
+  }
+  return input;
+};
+var iterateBodyWithProgress = async function* (body, onUploadProgress) {
+  if (body == null) {
+    onUploadProgress({ total: 0, loaded: 0, lengthComputable: true });
+  } else if (Buffer6.isBuffer(body)) {
+    const total = body.byteLength;
+    const lengthComputable = true;
+    yield body;
+    onUploadProgress({ total, loaded: total, lengthComputable });
+  } else {
+    const total = 0;
+    const lengthComputable = false;
+    let loaded = 0;
+    for await (const chunk of body) {
+      loaded += chunk.byteLength;
+      yield chunk;
+      onUploadProgress({ total, loaded, lengthComputable });
+    }
+  }
+};
+
+// node_modules/kubo-rpc-client/dist/src/lib/http.js
+var merge3 = merge_options_default.bind({ ignoreUndefined: true });
+var log3 = logger("kubo-rpc-client:fetch");
+var defaults = {
+  throwHttpErrors: true,
+  credentials: "same-origin"
+};
+var HTTP = class _HTTP {
+  static HTTPError = HTTPError2;
+  static TimeoutError = TimeoutError2;
+  static post = async (resource, options) => new _HTTP(options).post(resource, options);
+  static get = async (resource, options) => new _HTTP(options).get(resource, options);
+  static put = async (resource, options) => new _HTTP(options).put(resource, options);
+  static delete = async (resource, options) => new _HTTP(options).delete(resource, options);
+  static options = async (resource, options) => new _HTTP(options).options(resource, options);
+  opts;
+  constructor(options = {}) {
+    this.opts = merge3({}, defaults, options);
+  }
+  /**
+   * Fetch
+   */
+  async fetch(resource, options = {}) {
+    const opts = merge3({}, this.opts, options);
+    const headers = new Headers(opts.headers);
+    if (typeof resource !== "string" && !(resource instanceof import_iso_url.URL || resource instanceof Request)) {
+      throw new TypeError("`resource` must be a string, URL, or Request");
+    }
+    const url = new import_iso_url.URL(resource.toString(), opts.base);
+    const { searchParams, transformSearchParams, json } = opts;
+    if (searchParams != null) {
+      if (typeof transformSearchParams === "function") {
+        url.search = transformSearchParams(new import_iso_url.URLSearchParams(opts.searchParams));
+      } else {
+        url.search = new import_iso_url.URLSearchParams(opts.searchParams).toString();
+      }
+    }
+    if (json != null) {
+      opts.body = JSON.stringify(opts.json);
+      headers.set("content-type", "application/json");
+    }
+    const signals = [opts.signal];
+    if (opts.timeout != null && isNaN(opts.timeout) && opts.timeout > 0) {
+      signals.push(AbortSignal.timeout(opts.timeout));
+    }
+    const signal = anySignal(signals);
+    try {
+      if (globalThis.ReadableStream != null && opts.body instanceof globalThis.ReadableStream && (isBrowser || isWebWorker)) {
+        opts.body = new Blob(await src_default3(browserReadableStreamToIt(opts.body)));
+      }
+      log3.trace("outgoing headers", opts.headers);
+      log3.trace("%s %s", opts.method, url);
+      const response = await fetchWithProgress(url.toString(), {
+        ...opts,
+        signal: opts.signal,
+        timeout: void 0,
+        headers,
+        // https://fetch.spec.whatwg.org/#dom-requestinit-duplex
+        // https://github.com/whatwg/fetch/issues/1254
+        duplex: "half"
+      });
+      log3("%s %s %d", opts.method, url, response.status);
+      log3.trace("incoming headers", response.headers);
+      if (!response.ok && opts.throwHttpErrors === true) {
+        if (opts.handleError != null) {
+          await opts.handleError(response);
+        }
+        throw new HTTPError2(response);
+      }
+      response.iterator = async function* () {
+        yield* fromStream(response.body);
+      };
+      response.ndjson = async function* () {
+        for await (const chunk of ndjson(response.iterator())) {
+          if (options.transform != null) {
+            yield options.transform(chunk);
+          } else {
+            yield chunk;
+          }
+        }
+      };
+      return response;
+    } finally {
+      signal.clear();
+    }
+  }
+  async post(resource, options = {}) {
+    return this.fetch(resource, { ...options, method: "POST" });
+  }
+  async get(resource, options = {}) {
+    return this.fetch(resource, { ...options, method: "GET" });
+  }
+  async put(resource, options = {}) {
+    return this.fetch(resource, { ...options, method: "PUT" });
+  }
+  async delete(resource, options = {}) {
+    return this.fetch(resource, { ...options, method: "DELETE" });
+  }
+  async options(resource, options = {}) {
+    return this.fetch(resource, { ...options, method: "OPTIONS" });
+  }
+};
+var ndjson = async function* (source2) {
+  const decoder = new TextDecoder();
+  let buf = "";
+  for await (const chunk of source2) {
+    buf += decoder.decode(chunk, { stream: true });
+    const lines = buf.split(/\r?\n/);
+    for (let i = 0; i < lines.length - 1; i++) {
+      const l = lines[i].trim();
+      if (l.length > 0) {
+        yield JSON.parse(l);
+      }
+    }
+    buf = lines[lines.length - 1];
+  }
+  buf += decoder.decode();
+  buf = buf.trim();
+  if (buf.length !== 0) {
+    yield JSON.parse(buf);
+  }
+};
+var fromStream = (source2) => {
+  if (isAsyncIterable10(source2)) {
+    return source2;
+  }
+  if (isNodeReadableStream(source2)) {
+    const iter = source2[Symbol.asyncIterator]();
+    return {
+      [Symbol.asyncIterator]() {
+        return {
+          next: iter.next.bind(iter),
+          return(value) {
+            source2.destroy();
+            if (typeof iter.return === "function") {
+              return iter.return();
+            }
+            return Promise.resolve({ done: true, value });
+          }
+        };
+      }
+    };
+  }
+  if (isWebReadableStream(source2)) {
+    const reader = source2.getReader();
+    return (async function* () {
+      try {
+        while (true) {
+          const { done, value } = await reader.read();
+          if (done) {
+            return;
+          }
+          if (value != null) {
+            yield value;
+          }
+        }
+      } finally {
+        reader.releaseLock();
+      }
+    })();
+  }
+  throw new TypeError("Body can't be converted to AsyncIterable");
+};
+var isAsyncIterable10 = (value) => {
+  return value !== null && typeof value[Symbol.asyncIterator] === "function";
+};
+var isWebReadableStream = (value) => {
+  return value != null && typeof value.getReader === "function";
+};
+var isNodeReadableStream = (value) => Object.prototype.hasOwnProperty.call(value, "readable") && Object.prototype.hasOwnProperty.call(value, "writable");
+
+// node_modules/@multiformats/multiaddr-to-uri/dist/src/index.js
+var ASSUME_HTTP_CODES = [
+  CODE_TCP,
+  CODE_DNS,
+  CODE_DNSADDR,
+  CODE_DNS4,
+  CODE_DNS6
+];
+function extractSNI(ma) {
+  return extractTuple("sni", ma)?.value;
+}
+function extractPort(ma) {
+  const port = extractTuple("tcp", ma)?.value;
+  if (port == null) {
+    return "";
+  }
+  return `:${port}`;
+}
+function extractTuple(name8, ma) {
+  return ma.find((component) => component.name === name8);
+}
+function hasTLS(ma) {
+  return ma.some(({ code: code8 }) => code8 === CODE_TLS);
+}
+function interpretNext(head, rest) {
+  const interpreter = interpreters[head.name];
+  if (interpreter == null) {
+    throw new Error(`Can't interpret protocol ${head.name}`);
+  }
+  const restVal = interpreter(head, rest);
+  if (head.code === CODE_IP6) {
+    return `[${restVal}]`;
+  }
+  return restVal;
+}
+var interpreters = {
+  ip4: (head, rest) => head.value,
+  ip6: (head, rest) => {
+    if (rest.length === 0) {
+      return head.value;
+    }
+    return `[${head.value}]`;
+  },
+  tcp: (head, rest) => {
+    const tail = rest.pop();
+    if (tail == null) {
+      throw new Error("Unexpected end of multiaddr");
+    }
+    return `tcp://${interpretNext(tail, rest)}:${head.value}`;
+  },
+  udp: (head, rest) => {
+    const tail = rest.pop();
+    if (tail == null) {
+      throw new Error("Unexpected end of multiaddr");
+    }
+    return `udp://${interpretNext(tail, rest)}:${head.value}`;
+  },
+  dnsaddr: (head, rest) => head.value,
+  dns4: (head, rest) => head.value,
+  dns6: (head, rest) => head.value,
+  dns: (head, rest) => head.value,
+  ipfs: (head, rest) => {
+    const tail = rest.pop();
+    if (tail == null) {
+      throw new Error("Unexpected end of multiaddr");
+    }
+    return `${interpretNext(tail, rest)}`;
+  },
+  p2p: (head, rest) => {
+    const tail = rest.pop();
+    if (tail == null) {
+      throw new Error("Unexpected end of multiaddr");
+    }
+    return `${interpretNext(tail, rest)}`;
+  },
+  http: (head, rest) => {
+    const maHasTLS = hasTLS(rest);
+    const sni = extractSNI(rest);
+    const port = extractPort(rest);
+    if (maHasTLS && sni != null) {
+      return `https://${sni}${port}`;
+    }
+    const protocol = maHasTLS ? "https://" : "http://";
+    const tail = rest.pop();
+    if (tail == null) {
+      throw new Error("Unexpected end of multiaddr");
+    }
+    let baseVal = interpretNext(tail, rest);
+    baseVal = baseVal?.replace("tcp://", "");
+    return `${protocol}${baseVal}`;
+  },
+  "http-path": (head, rest) => {
+    const tail = rest.pop();
+    if (tail == null) {
+      throw new Error("Unexpected end of multiaddr");
+    }
+    const baseVal = interpretNext(tail, rest);
+    const decodedValue = decodeURIComponent(head.value ?? "");
+    return `${baseVal}${decodedValue}`;
+  },
+  tls: (head, rest) => {
+    const tail = rest.pop();
+    if (tail == null) {
+      throw new Error("Unexpected end of multiaddr");
+    }
+    return interpretNext(tail, rest);
+  },
+  sni: (head, rest) => {
+    const tail = rest.pop();
+    if (tail == null) {
+      throw new Error("Unexpected end of multiaddr");
+    }
+    return interpretNext(tail, rest);
+  },
+  https: (head, rest) => {
+    const tail = rest.pop();
+    if (tail == null) {
+      throw new Error("Unexpected end of multiaddr");
+    }
+    let baseVal = interpretNext(tail, rest);
+    baseVal = baseVal?.replace("tcp://", "");
+    return `https://${baseVal}`;
+  },
+  ws: (head, rest) => {
+    const maHasTLS = hasTLS(rest);
+    const sni = extractSNI(rest);
+    const port = extractPort(rest);
+    if (maHasTLS && sni != null) {
+      return `wss://${sni}${port}`;
+    }
+    const protocol = maHasTLS ? "wss://" : "ws://";
+    const tail = rest.pop();
+    if (tail == null) {
+      throw new Error("Unexpected end of multiaddr");
+    }
+    let baseVal = interpretNext(tail, rest);
+    baseVal = baseVal?.replace("tcp://", "");
+    return `${protocol}${baseVal}`;
+  },
+  wss: (head, rest) => {
+    const tail = rest.pop();
+    if (tail == null) {
+      throw new Error("Unexpected end of multiaddr");
+    }
+    let baseVal = interpretNext(tail, rest);
+    baseVal = baseVal?.replace("tcp://", "");
+    return `wss://${baseVal}`;
+  }
+};
+function multiaddrToUri(input, opts) {
+  const ma = multiaddr(input);
+  const components = ma.getComponents();
+  const head = components.pop();
+  if (head == null) {
+    throw new Error("Unexpected end of multiaddr");
+  }
+  const interpreter = interpreters[head.name];
+  if (interpreter == null) {
+    throw new Error(`No interpreter found for ${head.name}`);
+  }
+  let uri = interpreter(head, components) ?? "";
+  if (opts?.assumeHttp !== false && ASSUME_HTTP_CODES.includes(head.code)) {
+    uri = uri.replace(/^.*:\/\//, "");
+    if (head.value === "443") {
+      uri = `https://${uri}`;
+    } else {
+      uri = `http://${uri}`;
+    }
+  }
+  if (uri.startsWith("http://") || uri.startsWith("https://") || uri.startsWith("ws://") || uri.startsWith("wss://")) {
+    uri = new URL(uri).toString();
+    if (uri.endsWith("/")) {
+      uri = uri.substring(0, uri.length - 1);
+    }
+  }
+  return uri;
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/to-url-string.js
+function toUrlString(url) {
+  try {
+    url = multiaddrToUri(multiaddr(url));
+  } catch {
+  }
+  url = url.toString();
+  return url;
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/core.js
+var log4 = logger("js-kubo-rpc-client:lib:error-handler");
+var merge4 = merge_options_default.bind({ ignoreUndefined: true });
+var DEFAULT_PROTOCOL = isBrowser || isWebWorker ? location.protocol : "http";
+var DEFAULT_HOST = isBrowser || isWebWorker ? location.hostname : "localhost";
+var DEFAULT_PORT = isBrowser || isWebWorker ? location.port : "5001";
+var normalizeOptions = (options = {}) => {
+  let url;
+  let opts = {};
+  let agent;
+  if (typeof options === "string" || isMultiaddr(options)) {
+    url = new URL(toUrlString(options));
+  } else if (options instanceof URL) {
+    url = options;
+  } else if (typeof options.url === "string" || isMultiaddr(options.url)) {
+    url = new URL(toUrlString(options.url));
+    opts = options;
+  } else if (options.url instanceof URL) {
+    url = options.url;
+    opts = options;
+  } else {
+    opts = options ?? {};
+    const protocol = (opts.protocol ?? DEFAULT_PROTOCOL).replace(":", "");
+    const host = (opts.host ?? DEFAULT_HOST).split(":")[0];
+    const port = opts.port ?? DEFAULT_PORT;
+    url = new URL(`${protocol}://${host}:${port}`);
+  }
+  if (opts.apiPath != null) {
+    url.pathname = opts.apiPath;
+  } else if (url.pathname === "/" || url.pathname === void 0) {
+    url.pathname = "api/v0";
+  }
+  if (isNode) {
+    const Agent = agent_default(url);
+    agent = opts.agent ?? new Agent({
+      keepAlive: true,
+      // Similar to browsers which limit connections to six per host
+      maxSockets: 6
+    });
+  }
+  return {
+    ...opts,
+    host: url.host,
+    protocol: url.protocol.replace(":", ""),
+    port: Number(url.port),
+    apiPath: url.pathname,
+    url,
+    agent
+  };
+};
+var errorHandler = async (response) => {
+  let msg;
+  try {
+    if ((response.headers.get("Content-Type") ?? "").startsWith("application/json")) {
+      const data = await response.json();
+      log4(data);
+      msg = data.Message ?? data.message;
+    } else {
+      msg = await response.text();
+    }
+  } catch (err) {
+    log4("Failed to parse error response", err);
+    msg = err.message;
+  }
+  let error = new HTTP.HTTPError(response);
+  if (msg != null) {
+    if (msg.includes("deadline has elapsed")) {
+      error = new HTTP.TimeoutError();
+    }
+    if (msg.includes("context deadline exceeded")) {
+      error = new HTTP.TimeoutError();
+    }
+    if (msg.includes("request timed out")) {
+      error = new HTTP.TimeoutError();
+    }
+    error.message = msg;
+  }
+  throw error;
+};
+var KEBAB_REGEX = /[A-Z\u00C0-\u00D6\u00D8-\u00DE]/g;
+var kebabCase = (str) => {
+  return str.replace(KEBAB_REGEX, function(match) {
+    return "-" + match.toLowerCase();
+  });
+};
+var parseTimeout = (value) => {
+  return typeof value === "string" ? parse3(value) ?? 0 : value;
+};
+var Client = class extends HTTP {
+  constructor(options = {}) {
+    const opts = normalizeOptions(options);
+    super({
+      timeout: opts.timeout != null ? parseTimeout(opts.timeout) : void 0,
+      headers: opts.headers,
+      base: `${opts.url}`,
+      handleError: errorHandler,
+      transformSearchParams: (search) => {
+        const out = new URLSearchParams();
+        for (const [key, value] of search) {
+          if (value !== "undefined" && value !== "null" && key !== "signal" && key !== "timeout") {
+            out.append(kebabCase(key), value);
+          }
+          if (key === "timeout" && !isNaN(parseInt(value))) {
+            out.append(kebabCase(key), value);
+          }
+        }
+        return out;
+      },
+      agent: opts.agent
+    });
+    delete this.get;
+    delete this.put;
+    delete this.delete;
+    delete this.options;
+    const fetch2 = this.fetch;
+    this.fetch = async (resource, options2 = {}) => {
+      if (typeof resource === "string" && !resource.startsWith("/")) {
+        resource = `${opts.url}/${resource}`;
+      }
+      return fetch2.call(this, resource, merge4(options2, {
+        method: "POST"
+      }));
+    };
+  }
+};
+var HTTPError3 = HTTP.HTTPError;
+
+// node_modules/kubo-rpc-client/dist/src/lib/multibases.js
+var LOAD_BASE = async (name8) => Promise.reject(new Error(`No base found for "${name8}"`));
+var Multibases = class {
+  _basesByName;
+  _basesByPrefix;
+  _loadBase;
+  constructor(options) {
+    this._basesByName = {};
+    this._basesByPrefix = {};
+    this._loadBase = options.loadBase ?? LOAD_BASE;
+    for (const base4 of options.bases) {
+      this.addBase(base4);
+    }
+  }
+  /**
+   * Add support for a multibase codec
+   */
+  addBase(base4) {
+    if (this._basesByName[base4.name] != null && this._basesByPrefix[base4.prefix] != null) {
+      throw new Error(`Codec already exists for codec "${base4.name}"`);
+    }
+    this._basesByName[base4.name] = base4;
+    this._basesByPrefix[base4.prefix] = base4;
+  }
+  /**
+   * Remove support for a multibase codec
+   */
+  removeBase(base4) {
+    delete this._basesByName[base4.name];
+    delete this._basesByPrefix[base4.prefix];
+  }
+  async getBase(nameOrPrefix) {
+    if (this._basesByName[nameOrPrefix] != null) {
+      return this._basesByName[nameOrPrefix];
+    }
+    if (this._basesByPrefix[nameOrPrefix] != null) {
+      return this._basesByPrefix[nameOrPrefix];
+    }
+    const base4 = await this._loadBase(nameOrPrefix);
+    if (this._basesByName[base4.name] == null && this._basesByPrefix[base4.prefix] == null) {
+      this.addBase(base4);
+    }
+    return base4;
+  }
+  listBases() {
+    return Object.values(this._basesByName);
+  }
+};
+
+// node_modules/kubo-rpc-client/dist/src/lib/multicodecs.js
+var LOAD_CODEC = async (codeOrName) => Promise.reject(new Error(`No codec found for "${codeOrName}"`));
+var Multicodecs = class {
+  _codecsByName;
+  _codecsByCode;
+  _loadCodec;
+  constructor(options) {
+    this._codecsByName = {};
+    this._codecsByCode = {};
+    this._loadCodec = options.loadCodec ?? LOAD_CODEC;
+    for (const codec of options.codecs) {
+      this.addCodec(codec);
+    }
+  }
+  /**
+   * Add support for a block codec
+   */
+  addCodec(codec) {
+    if (this._codecsByName[codec.name] != null || this._codecsByCode[codec.code] != null) {
+      throw new Error(`Resolver already exists for codec "${codec.name}"`);
+    }
+    this._codecsByName[codec.name] = codec;
+    this._codecsByCode[codec.code] = codec;
+  }
+  /**
+   * Remove support for a block codec
+   */
+  removeCodec(codec) {
+    delete this._codecsByName[codec.name];
+    delete this._codecsByCode[codec.code];
+  }
+  async getCodec(code8) {
+    const table = typeof code8 === "string" ? this._codecsByName : this._codecsByCode;
+    if (table[code8] != null) {
+      return table[code8];
+    }
+    const codec = await this._loadCodec(code8);
+    if (table[code8] == null) {
+      this.addCodec(codec);
+    }
+    return codec;
+  }
+  listCodecs() {
+    return Object.values(this._codecsByName);
+  }
+};
+
+// node_modules/kubo-rpc-client/dist/src/lib/multihashes.js
+var LOAD_HASHER = async (codeOrName) => Promise.reject(new Error(`No hasher found for "${codeOrName}"`));
+var Multihashes = class {
+  _hashersByName;
+  _hashersByCode;
+  _loadHasher;
+  constructor(options) {
+    this._hashersByName = {};
+    this._hashersByCode = {};
+    this._loadHasher = options.loadHasher ?? LOAD_HASHER;
+    for (const hasher of options.hashers) {
+      this.addHasher(hasher);
+    }
+  }
+  /**
+   * Add support for a multibase hasher
+   */
+  addHasher(hasher) {
+    if (this._hashersByName[hasher.name] != null || this._hashersByCode[hasher.code] != null) {
+      throw new Error(`Resolver already exists for codec "${hasher.name}"`);
+    }
+    this._hashersByName[hasher.name] = hasher;
+    this._hashersByCode[hasher.code] = hasher;
+  }
+  /**
+   * Remove support for a multibase hasher
+   */
+  removeHasher(hasher) {
+    delete this._hashersByName[hasher.name];
+    delete this._hashersByCode[hasher.code];
+  }
+  /**
+   * @param {number | string} code
+   */
+  async getHasher(code8) {
+    const table = typeof code8 === "string" ? this._hashersByName : this._hashersByCode;
+    if (table[code8] != null) {
+      return table[code8];
+    }
+    const hasher = await this._loadHasher(code8);
+    if (table[code8] == null) {
+      this.addHasher(hasher);
+    }
+    return hasher;
+  }
+  listHashers() {
+    return Object.values(this._hashersByName);
+  }
+};
+
+// node_modules/kubo-rpc-client/dist/src/log/level.js
+function createLevel(client) {
+  return async function level(subsystem, level, options = {}) {
+    const res = await client.post("log/level", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: [
+          subsystem,
+          level
+        ],
+        ...options
+      }),
+      headers: options.headers
+    });
+    return objectToCamel(await res.json());
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/log/ls.js
+function createLs2(client) {
+  return async function ls(options = {}) {
+    const res = await client.post("log/ls", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    const data = await res.json();
+    return data.Strings;
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/log/tail.js
+function createTail(client) {
+  return async function* tail(options = {}) {
+    const res = await client.post("log/tail", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    yield* res.ndjson();
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/log/index.js
+function createLog(client) {
+  return {
+    level: createLevel(client),
+    ls: createLs2(client),
+    tail: createTail(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/ls.js
+function createLs3(client) {
+  return async function* ls(path, options = {}) {
+    const pathStr = `${path instanceof Uint8Array ? CID.decode(path) : path}`;
+    async function mapLink(link) {
+      let hash = link.Hash;
+      if (hash.includes("/") === true) {
+        const ipfsPath2 = hash.startsWith("/ipfs/") === true ? hash : `/ipfs/${hash}`;
+        const stats = await createStat3(client)(ipfsPath2);
+        hash = stats.cid;
+      } else {
+        hash = CID.parse(hash);
+      }
+      const entry = {
+        name: link.Name,
+        path: pathStr + (link.Name != null ? `/${link.Name}` : ""),
+        size: link.Size,
+        cid: hash,
+        type: typeOf(link)
+      };
+      return entry;
+    }
+    const res = await client.post("ls", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: pathStr,
+        ...options
+      }),
+      headers: options.headers
+    });
+    for await (let result of res.ndjson()) {
+      result = result.Objects;
+      if (result == null) {
+        throw new Error("expected .Objects in results");
+      }
+      result = result[0];
+      if (result == null) {
+        throw new Error("expected one array in results.Objects");
+      }
+      const links = result.Links;
+      if (!Array.isArray(links)) {
+        throw new Error("expected one array in results.Objects[0].Links");
+      }
+      if (links.length === 0) {
+        yield mapLink(result);
+        return;
+      }
+      yield* links.map(mapLink);
+    }
+  };
+}
+function typeOf(link) {
+  switch (link.Type) {
+    case 1:
+    case 5:
+      return "dir";
+    case 2:
+      return "file";
+    default:
+      return "file";
+  }
+}
+
+// node_modules/kubo-rpc-client/dist/src/mount.js
+function createMount(client) {
+  return async function mount(options = {}) {
+    const res = await client.post("dns", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    return objectToCamel(await res.json());
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/name/publish.js
+function createPublish(client) {
+  return async function publish2(path, options = {}) {
+    const res = await client.post("name/publish", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: `${path}`,
+        ...options
+      }),
+      headers: options.headers
+    });
+    return objectToCamel(await res.json());
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/name/pubsub/cancel.js
+function createCancel(client) {
+  return async function cancel(name8, options = {}) {
+    const res = await client.post("name/pubsub/cancel", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: name8,
+        ...options
+      }),
+      headers: options.headers
+    });
+    return objectToCamel(await res.json());
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/name/pubsub/state.js
+function createState(client) {
+  return async function state(options = {}) {
+    const res = await client.post("name/pubsub/state", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    return objectToCamel(await res.json());
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/name/pubsub/subs.js
+function createSubs(client) {
+  return async function subs(options = {}) {
+    const res = await client.post("name/pubsub/subs", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    const data = await res.json();
+    return data.Strings ?? [];
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/name/pubsub/index.js
+function createPubsub(client) {
+  return {
+    cancel: createCancel(client),
+    state: createState(client),
+    subs: createSubs(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/name/resolve.js
+function createResolve2(client) {
+  return async function* resolve3(path, options = {}) {
+    const res = await client.post("name/resolve", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: path,
+        stream: true,
+        ...options
+      }),
+      headers: options.headers
+    });
+    for await (const result of res.ndjson()) {
+      yield result.Path;
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/name/index.js
+function createName(client) {
+  return {
+    publish: createPublish(client),
+    resolve: createResolve2(client),
+    pubsub: createPubsub(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/object/patch/add-link.js
+function createAddLink(client) {
+  return async function addLink(cid, dLink, options = {}) {
+    const res = await client.post("object/patch/add-link", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: [
+          `${cid}`,
+          // @ts-expect-error loose types
+          dLink.Name ?? dLink.name ?? "",
+          // @ts-expect-error loose types
+          (dLink.Hash ?? dLink.cid ?? "").toString() ?? null
+        ],
+        ...options
+      }),
+      headers: options.headers
+    });
+    const { Hash } = await res.json();
+    return CID.parse(Hash);
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/object/patch/rm-link.js
+function createRmLink(client) {
+  return async function rmLink(cid, dLink, options = {}) {
+    const res = await client.post("object/patch/rm-link", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: [
+          `${cid}`,
+          // @ts-expect-error loose types
+          dLink.Name ?? dLink.name ?? null
+        ],
+        ...options
+      }),
+      headers: options.headers
+    });
+    const { Hash } = await res.json();
+    return CID.parse(Hash);
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/object/patch/index.js
+function createPatch(client) {
+  return {
+    addLink: createAddLink(client),
+    rmLink: createRmLink(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/object/index.js
+function createObject(client, codecs3) {
+  return {
+    patch: createPatch(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/pins/normalise-input.js
+function isIterable3(thing) {
+  return Symbol.iterator in thing;
+}
+function isAsyncIterable11(thing) {
+  return Symbol.asyncIterator in thing;
+}
+function isCID2(thing) {
+  return CID.asCID(thing) != null;
+}
+async function* normaliseInput4(input) {
+  if (input === null || input === void 0) {
+    throw new InvalidParametersError3(`Unexpected input: ${input}`);
+  }
+  const cid = CID.asCID(input);
+  if (cid != null) {
+    yield toPin({ cid });
+    return;
+  }
+  if (typeof input === "string") {
+    yield toPin({ path: input });
+    return;
+  }
+  if (input.cid != null || input.path != null) {
+    return yield toPin(input);
+  }
+  if (isIterable3(input)) {
+    const iterator = input[Symbol.iterator]();
+    const first2 = iterator.next();
+    if (first2.done === true) {
+      return iterator;
+    }
+    yield toPin(toPinnable(first2.value));
+    for (const obj of iterator) {
+      yield toPin(toPinnable(obj));
+    }
+    return;
+  }
+  if (isAsyncIterable11(input)) {
+    const iterator = input[Symbol.asyncIterator]();
+    const first2 = await iterator.next();
+    if (first2.done === true) {
+      return iterator;
+    }
+    yield toPin(toPinnable(first2.value));
+    for await (const obj of iterator) {
+      yield toPin(toPinnable(obj));
+    }
+    return;
+  }
+  throw new InvalidParametersError3(`Unexpected input: ${typeof input}`);
+}
+function toPinnable(input) {
+  if (isCID2(input)) {
+    return { cid: input };
+  }
+  if (typeof input === "string") {
+    return { path: input };
+  }
+  if (typeof input === "object" && (input.cid != null || input.path != null)) {
+    return input;
+  }
+  throw new InvalidParametersError3(`Unexpected input: ${typeof input}`);
+}
+function toPin(input) {
+  const path = input.cid ?? (input.path != null ? `${input.path}` : void 0);
+  if (path == null) {
+    throw new InvalidParametersError3("Unexpected input: Please pass either a CID or an IPFS path");
+  }
+  const pin = {
+    path,
+    recursive: input.recursive !== false
+  };
+  if (input.metadata != null) {
+    pin.metadata = input.metadata;
+  }
+  if (input.name != null) {
+    pin.name = input.name;
+  }
+  return pin;
+}
+
+// node_modules/kubo-rpc-client/dist/src/pin/add-all.js
+function createAddAll2(client) {
+  return async function* addAll(source2, options = {}) {
+    for await (const { path, recursive, metadata, name: name8 } of normaliseInput4(source2)) {
+      const res = await client.post("pin/add", {
+        signal: options.signal,
+        searchParams: toUrlSearchParams({
+          ...options,
+          arg: path.toString(),
+          recursive,
+          metadata: metadata != null ? JSON.stringify(metadata) : void 0,
+          name: name8 ?? options.name,
+          stream: true
+        }),
+        headers: options.headers
+      });
+      for await (const pin of res.ndjson()) {
+        if (pin.Pins != null) {
+          for (const cid of pin.Pins) {
+            yield CID.parse(cid);
+          }
+          continue;
+        }
+        yield CID.parse(pin);
+      }
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pin/add.js
+function createAdd3(client) {
+  const all2 = createAddAll2(client);
+  return async function add2(path, options = {}) {
+    const res = await src_default5(all2([{
+      path: path.toString(),
+      ...options
+    }], options));
+    if (res == null) {
+      throw new Error("No response received");
+    }
+    return res;
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pin/ls.js
+function toPin2(type, cid, metadata, name8) {
+  const pin = {
+    type,
+    cid: CID.parse(cid)
+  };
+  if (metadata != null) {
+    pin.metadata = metadata;
+  }
+  if (name8 != null) {
+    pin.name = name8;
+  }
+  return pin;
+}
+function createLs4(client) {
+  return async function* ls(options = {}) {
+    let paths = [];
+    if (options.paths != null) {
+      paths = Array.isArray(options.paths) ? options.paths : [options.paths];
+    }
+    if (options.name != null && options.names === false) {
+      throw new Error("Cannot use name filter when names is explicitly set to false");
+    }
+    if (options.name === "") {
+      throw new Error("Name filter cannot be empty string");
+    }
+    const names = options.names ?? options.name != null;
+    const res = await client.post("pin/ls", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        ...options,
+        arg: paths.map((path) => `${path}`),
+        names,
+        stream: true
+      }),
+      headers: options.headers
+    });
+    for await (const pin of res.ndjson()) {
+      if (pin.Keys != null) {
+        for (const cid of Object.keys(pin.Keys)) {
+          yield toPin2(pin.Keys[cid].Type, cid, pin.Keys[cid].Metadata, pin.Keys[cid].Name);
+        }
+        return;
+      }
+      yield toPin2(pin.Type, pin.Cid, pin.Metadata, pin.Name);
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pin/remote/utils.js
+var decodePin = ({ Name: name8, Status: status, Cid: cid }) => {
+  return {
+    cid: CID.parse(cid),
+    name: name8,
+    status
+  };
+};
+var encodeService = (service) => {
+  if (typeof service === "string" && service !== "") {
+    return service;
+  } else {
+    throw new TypeError("service name must be passed");
+  }
+};
+var encodeCID3 = (cid) => {
+  if (CID.asCID(cid) != null) {
+    return cid.toString();
+  } else {
+    throw new TypeError(`CID instance expected instead of ${typeof cid}`);
+  }
+};
+var encodeQuery = ({ service, cid, name: name8, status, all: all2 }) => {
+  const query = toUrlSearchParams({
+    service: encodeService(service),
+    name: name8,
+    force: all2 === true ? true : void 0
+  });
+  if (cid != null) {
+    for (const value of cid) {
+      query.append("cid", encodeCID3(value));
+    }
+  }
+  if (status != null) {
+    for (const value of status) {
+      query.append("status", value);
+    }
+  }
+  return query;
+};
+var encodeAddParams = (cid, { service, background, name: name8, origins }) => {
+  const params = toUrlSearchParams({
+    arg: encodeCID3(cid),
+    service: encodeService(service),
+    name: name8,
+    background: background === true ? true : void 0
+  });
+  if (origins != null) {
+    for (const origin of origins) {
+      params.append("origin", origin.toString());
+    }
+  }
+  return params;
+};
+
+// node_modules/kubo-rpc-client/dist/src/pin/remote/add.js
+function createAdd4(client) {
+  return async function add2(cid, { timeout, signal, headers, ...query }) {
+    const response = await client.post("pin/remote/add", {
+      timeout,
+      signal,
+      headers,
+      searchParams: encodeAddParams(cid, query)
+    });
+    return decodePin(await response.json());
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pin/remote/ls.js
+function createLs5(client) {
+  return async function* ls({ timeout, signal, headers, ...query }) {
+    const response = await client.post("pin/remote/ls", {
+      timeout,
+      signal,
+      headers,
+      searchParams: encodeQuery(query)
+    });
+    for await (const pin of response.ndjson()) {
+      yield decodePin(pin);
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pin/remote/rm-all.js
+function createRmAll(client) {
+  return async function rmAll({ timeout, signal, headers, ...query }) {
+    await client.post("pin/remote/rm", {
+      timeout,
+      signal,
+      headers,
+      searchParams: encodeQuery({
+        ...query,
+        all: true
+      })
+    });
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pin/remote/rm.js
+function createRm5(client) {
+  return async function rm6({ timeout, signal, headers, ...query }) {
+    await client.post("pin/remote/rm", {
+      timeout,
+      signal,
+      headers,
+      searchParams: encodeQuery({
+        ...query,
+        all: false
+      })
+    });
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pin/remote/service/utils.js
+function encodeEndpoint(url) {
+  const href = String(url);
+  if (href === "undefined") {
+    throw Error("endpoint is required");
+  }
+  return href[href.length - 1] === "/" ? href.slice(0, -1) : href;
+}
+function decodeRemoteService(json) {
+  const service = {
+    service: json.Service,
+    endpoint: new URL(json.ApiEndpoint)
+  };
+  if (json.Stat != null) {
+    service.stat = decodeStat(json.Stat);
+  }
+  return service;
+}
+function decodeStat(json) {
+  switch (json.Status) {
+    case "valid": {
+      const { Pinning, Pinned, Queued, Failed } = json.PinCount;
+      return {
+        status: "valid",
+        pinCount: {
+          queued: Queued,
+          pinning: Pinning,
+          pinned: Pinned,
+          failed: Failed
+        }
+      };
+    }
+    case "invalid": {
+      return { status: "invalid" };
+    }
+    default: {
+      return { status: json.Status };
+    }
+  }
+}
+
+// node_modules/kubo-rpc-client/dist/src/pin/remote/service/add.js
+function createAdd5(client) {
+  return async function add2(name8, options) {
+    const { endpoint, key, headers, timeout, signal } = options;
+    await client.post("pin/remote/service/add", {
+      timeout,
+      signal,
+      searchParams: toUrlSearchParams({
+        arg: [name8, encodeEndpoint(endpoint), key]
+      }),
+      headers
+    });
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pin/remote/service/ls.js
+function createLs6(client) {
+  return async function ls(options = {}) {
+    const { stat: stat2, headers, timeout, signal } = options;
+    const response = await client.post("pin/remote/service/ls", {
+      timeout,
+      signal,
+      headers,
+      searchParams: stat2 === true ? toUrlSearchParams({ stat: stat2 }) : void 0
+    });
+    const json = await response.json();
+    return json.RemoteServices.map(decodeRemoteService);
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pin/remote/service/rm.js
+function createRm6(client) {
+  return async function rm6(name8, options = {}) {
+    await client.post("pin/remote/service/rm", {
+      signal: options.signal,
+      headers: options.headers,
+      searchParams: toUrlSearchParams({
+        arg: name8
+      })
+    });
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pin/remote/service/index.js
+function createService(client) {
+  return {
+    add: createAdd5(client),
+    ls: createLs6(client),
+    rm: createRm6(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pin/remote/index.js
+function createRemote(client) {
+  return {
+    add: createAdd4(client),
+    ls: createLs5(client),
+    rm: createRm5(client),
+    rmAll: createRmAll(client),
+    service: createService(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pin/rm-all.js
+function createRmAll2(client) {
+  return async function* rmAll(source2, options = {}) {
+    for await (const { path, recursive } of normaliseInput4(source2)) {
+      const searchParams = new URLSearchParams(options.searchParams);
+      searchParams.append("arg", `${path}`);
+      if (recursive != null) {
+        searchParams.set("recursive", String(recursive));
+      }
+      const res = await client.post("pin/rm", {
+        signal: options.signal,
+        headers: options.headers,
+        searchParams: toUrlSearchParams({
+          ...options,
+          arg: `${path}`,
+          recursive
+        })
+      });
+      for await (const pin of res.ndjson()) {
+        if (pin.Pins != null) {
+          yield* pin.Pins.map((cid) => CID.parse(cid));
+          continue;
+        }
+        yield CID.parse(pin);
+      }
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pin/rm.js
+function createRm7(client) {
+  const all2 = createRmAll2(client);
+  return async function rm6(path, options = {}) {
+    const res = await src_default5(all2([{
+      path: path.toString(),
+      ...options
+    }], options));
+    if (res == null) {
+      throw new Error("No response received");
+    }
+    return res;
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pin/update.js
+function createUpdate(client) {
+  return async function update(from4, to, options = {}) {
+    const res = await client.post("pin/update", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        ...options,
+        arg: [from4.toString(), to.toString()]
+      }),
+      headers: options.headers
+    });
+    const { Pins } = await res.json();
+    return Pins.map((cid) => CID.parse(cid));
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pin/index.js
+function createPin(client) {
+  return {
+    addAll: createAddAll2(client),
+    add: createAdd3(client),
+    ls: createLs4(client),
+    rmAll: createRmAll2(client),
+    rm: createRm7(client),
+    update: createUpdate(client),
+    remote: createRemote(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/ping.js
+function createPing(client) {
+  return async function* ping(peerId, options = {}) {
+    const res = await client.post("ping", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: `${peerId}`,
+        ...options
+      }),
+      headers: options.headers,
+      transform: objectToCamel
+    });
+    yield* res.ndjson();
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/provide/stat.js
+function createProvideStat(client) {
+  return async function stat2(options = {}) {
+    const res = await client.post("provide/stat", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        ...options
+      }),
+      headers: options.headers
+    });
+    return res.json();
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/provide/index.js
+function createProvide(client) {
+  return {
+    stat: createProvideStat(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/lib/http-rpc-wire-format.js
+var rpcArrayToTextArray = (strings) => {
+  if (Array.isArray(strings)) {
+    return strings.map(rpcToText);
+  }
+  return strings;
+};
+var rpcToText = (mb) => toString2(rpcToBytes(mb));
+var rpcToBytes = (mb) => base64url.decode(mb);
+var rpcToBigInt = (mb) => BigInt(`0x${toString2(base64url.decode(mb), "base16")}`);
+var textToUrlSafeRpc = (text) => base64url.encode(fromString2(text));
+
+// node_modules/kubo-rpc-client/dist/src/pubsub/ls.js
+function createLs7(client) {
+  return async function ls(options = {}) {
+    const { Strings } = await (await client.post("pubsub/ls", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    })).json();
+    return rpcArrayToTextArray(Strings) ?? [];
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pubsub/peers.js
+function createPeers(client) {
+  return async function peers(topic, options = {}) {
+    const res = await client.post("pubsub/peers", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: textToUrlSafeRpc(topic),
+        ...options
+      }),
+      headers: options.headers
+    });
+    const { Strings } = await res.json();
+    return Strings ?? [];
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pubsub/publish.js
+function createPublish2(client) {
+  return async function publish2(topic, data, options = {}) {
+    const searchParams = toUrlSearchParams({
+      arg: textToUrlSafeRpc(topic),
+      ...options
+    });
+    const controller = new AbortController();
+    const signal = anySignal([controller.signal, options.signal]);
+    try {
+      const res = await client.post("pubsub/pub", {
+        signal,
+        searchParams,
+        ...await multipartRequest3([data], controller, options.headers)
+      });
+      await res.text();
+    } finally {
+      signal.clear();
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pubsub/subscribe.js
+var log5 = logger("js-kubo-rpc-client:pubsub:subscribe");
+function createSubscribe(client, subsTracker) {
+  return async function subscribe(topic, handler, options = {}) {
+    options.signal = subsTracker.subscribe(topic, handler, options.signal);
+    let done;
+    let fail;
+    const result = new Promise((resolve3, reject) => {
+      done = resolve3;
+      fail = reject;
+    });
+    const ffWorkaround = setTimeout(() => {
+      done();
+    }, 1e3);
+    void client.post("pubsub/sub", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: textToUrlSafeRpc(topic),
+        ...options
+      }),
+      headers: options.headers
+    }).catch((err) => {
+      subsTracker.unsubscribe(topic, handler);
+      fail(err);
+    }).then((response) => {
+      clearTimeout(ffWorkaround);
+      if (response == null) {
+        return;
+      }
+      void readMessages(response, {
+        onMessage: (message2) => {
+          if (handler == null) {
+            return;
+          }
+          if (typeof handler === "function") {
+            handler(message2);
+            return;
+          }
+          if (typeof handler.handleEvent === "function") {
+            handler.handleEvent(message2);
+          }
+        },
+        onEnd: () => {
+          subsTracker.unsubscribe(topic, handler);
+        },
+        onError: options.onError
+      });
+      done();
+    });
+    return result;
+  };
+}
+async function readMessages(response, { onMessage, onEnd, onError }) {
+  onError = onError ?? log5;
+  try {
+    for await (const msg of response.ndjson()) {
+      try {
+        if (msg.from == null) {
+          continue;
+        }
+        if (msg.from != null && msg.seqno != null) {
+          onMessage({
+            type: "signed",
+            from: peerIdFromString(msg.from),
+            data: rpcToBytes(msg.data),
+            sequenceNumber: rpcToBigInt(msg.seqno),
+            topic: rpcToText(msg.topicIDs[0]),
+            // @ts-expect-error kubo does not supply the key
+            key: msg.key != null ? publicKeyFromProtobuf(rpcToBytes(msg.key ?? "u")) : void 0,
+            signature: rpcToBytes(msg.signature ?? "u")
+          });
+        } else {
+          onMessage({
+            type: "unsigned",
+            data: rpcToBytes(msg.data),
+            topic: rpcToText(msg.topicIDs[0])
+          });
+        }
+      } catch (err) {
+        err.message = `Failed to parse pubsub message: ${err.message}`;
+        onError(err, false, msg);
+      }
+    }
+  } catch (err) {
+    if (!isAbortError(err)) {
+      onError(err, true);
+    }
+  } finally {
+    onEnd();
+  }
+}
+var isAbortError = (error) => {
+  switch (error.type) {
+    case "aborted":
+      return true;
+    // It is `abort` in Electron instead of `aborted`
+    case "abort":
+      return true;
+    default:
+      return error.name === "AbortError";
+  }
+};
+
+// node_modules/kubo-rpc-client/dist/src/pubsub/subscription-tracker.js
+var SubscriptionTracker = class {
+  _subs;
+  constructor() {
+    this._subs = /* @__PURE__ */ new Map();
+  }
+  subscribe(topic, handler, signal) {
+    const topicSubs = this._subs.get(topic) ?? [];
+    if (topicSubs.find((s2) => s2.handler === handler) != null) {
+      throw new Error(`Already subscribed to ${topic} with this handler`);
+    }
+    const controller = new AbortController();
+    this._subs.set(topic, [{ handler, controller }].concat(topicSubs));
+    if (signal != null) {
+      signal.addEventListener("abort", () => {
+        this.unsubscribe(topic, handler);
+      });
+    }
+    return controller.signal;
+  }
+  unsubscribe(topic, handler) {
+    const subs = this._subs.get(topic) ?? [];
+    let unsubs;
+    if (handler != null) {
+      this._subs.set(topic, subs.filter((s2) => s2.handler !== handler));
+      unsubs = subs.filter((s2) => s2.handler === handler);
+    } else {
+      this._subs.set(topic, []);
+      unsubs = subs;
+    }
+    if ((this._subs.get(topic) ?? []).length === 0) {
+      this._subs.delete(topic);
+    }
+    unsubs.forEach((s2) => {
+      s2.controller.abort();
+    });
+  }
+};
+
+// node_modules/kubo-rpc-client/dist/src/pubsub/unsubscribe.js
+function createUnsubscribe(client, subsTracker) {
+  return async function unsubscribe(topic, handler) {
+    subsTracker.unsubscribe(topic, handler);
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/pubsub/index.js
+function createPubsub2(client) {
+  const subscriptionTracker = new SubscriptionTracker();
+  return {
+    ls: createLs7(client),
+    peers: createPeers(client),
+    publish: createPublish2(client),
+    subscribe: createSubscribe(client, subscriptionTracker),
+    unsubscribe: createUnsubscribe(client, subscriptionTracker)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/refs/local.js
+function createLocal(client) {
+  return async function* refsLocal(options = {}) {
+    const res = await client.post("refs/local", {
+      signal: options.signal,
+      transform: objectToCamel,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    yield* res.ndjson();
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/refs/index.js
+function createRefs(client) {
+  async function* refs(args, options = {}) {
+    const argsArr = Array.isArray(args) ? args : [args];
+    const res = await client.post("refs", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: argsArr.map((arg) => `${arg instanceof Uint8Array ? CID.decode(arg) : arg}`),
+        ...options
+      }),
+      headers: options.headers,
+      transform: objectToCamel
+    });
+    yield* res.ndjson();
+  }
+  return Object.assign(refs, {
+    local: createLocal(client)
+  });
+}
+
+// node_modules/kubo-rpc-client/dist/src/repo/gc.js
+function createGc(client) {
+  return async function* gc(options = {}) {
+    const res = await client.post("repo/gc", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers,
+      transform: (res2) => {
+        return {
+          err: res2.Error != null ? new Error(res2.Error) : null,
+          cid: res2.Key?.["/"] != null ? CID.parse(res2.Key["/"]) : null
+        };
+      }
+    });
+    yield* res.ndjson();
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/repo/stat.js
+function createStat4(client) {
+  return async function stat2(options = {}) {
+    const res = await client.post("repo/stat", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    const data = await res.json();
+    return {
+      numObjects: BigInt(data.NumObjects),
+      repoSize: BigInt(data.RepoSize),
+      repoPath: data.RepoPath,
+      version: data.Version,
+      storageMax: BigInt(data.StorageMax)
+    };
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/repo/version.js
+function createVersion(client) {
+  return async function version2(options = {}) {
+    const res = await (await client.post("repo/version", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    })).json();
+    return res.Version;
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/repo/index.js
+function createRepo(client) {
+  return {
+    gc: createGc(client),
+    stat: createStat4(client),
+    version: createVersion(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/resolve.js
+function createResolve3(client) {
+  return async function resolve3(path, options = {}) {
+    const res = await client.post("resolve", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: path,
+        ...options
+      }),
+      headers: options.headers
+    });
+    const { Path } = await res.json();
+    return Path;
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/routing/find-peer.js
+function createFindPeer(client) {
+  return async function* findPeer(peerId, options = {}) {
+    const res = await client.post("routing/findpeer", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: peerId.toString(),
+        stream: true,
+        ...options
+      }),
+      headers: options.headers
+    });
+    for await (const event of res.ndjson()) {
+      yield mapEvent(event);
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/routing/find-provs.js
+function createFindProvs(client) {
+  return async function* findProvs(cid, options = {}) {
+    const res = await client.post("routing/findprovs", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: cid.toString(),
+        ...options
+      }),
+      headers: options.headers
+    });
+    for await (const event of res.ndjson()) {
+      yield mapEvent(event);
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/routing/get.js
+function createGet5(client) {
+  return async function* get2(key, options = {}) {
+    const res = await client.post("routing/get", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: key instanceof Uint8Array ? toString2(key) : key.toString(),
+        ...options
+      }),
+      headers: options.headers
+    });
+    for await (const event of res.ndjson()) {
+      yield mapEvent(event);
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/routing/provide.js
+function createProvide2(client) {
+  return async function* provide(cids, options = { recursive: false }) {
+    const cidArr = Array.isArray(cids) ? cids : [cids];
+    const res = await client.post("routing/provide", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: cidArr.map((cid) => cid.toString()),
+        ...options
+      }),
+      headers: options.headers
+    });
+    for await (const event of res.ndjson()) {
+      yield mapEvent(event);
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/routing/put.js
+function createPut3(client) {
+  return async function* put(key, value, options = {}) {
+    const controller = new AbortController();
+    const signal = anySignal([controller.signal, options.signal]);
+    try {
+      const res = await client.post("routing/put", {
+        signal,
+        searchParams: toUrlSearchParams({
+          arg: key instanceof Uint8Array ? toString2(key) : key.toString(),
+          stream: true,
+          ...options
+        }),
+        ...await multipartRequest3([value], controller, options.headers)
+      });
+      for await (const event of res.ndjson()) {
+        yield mapEvent(event);
+      }
+    } finally {
+      signal.clear();
+    }
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/routing/index.js
+function createRouting(client) {
+  return {
+    findPeer: createFindPeer(client),
+    findProvs: createFindProvs(client),
+    get: createGet5(client),
+    provide: createProvide2(client),
+    put: createPut3(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/stats/bw.js
+function createBw(client) {
+  return async function* bw(options = {}) {
+    const res = await client.post("stats/bw", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers,
+      transform: (stats) => ({
+        totalIn: BigInt(stats.TotalIn),
+        totalOut: BigInt(stats.TotalOut),
+        rateIn: parseFloat(stats.RateIn),
+        rateOut: parseFloat(stats.RateOut)
+      })
+    });
+    yield* res.ndjson();
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/stats/index.js
+function createStats(client) {
+  return {
+    bitswap: createStat(client),
+    repo: createStat4(client),
+    bw: createBw(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/stop.js
+function createStop(client) {
+  return async function stop(options = {}) {
+    const res = await client.post("shutdown", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    await res.text();
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/swarm/addrs.js
+function createAddrs(client) {
+  return async function addrs(options = {}) {
+    const res = await client.post("swarm/addrs", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    const { Addrs } = await res.json();
+    return Object.keys(Addrs).map((id) => ({
+      id: peerIdFromString(id),
+      addrs: (Addrs[id] ?? []).map((a) => multiaddr(a))
+    }));
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/swarm/connect.js
+function createConnect(client) {
+  return async function connect(addr, options = {}) {
+    const res = await client.post("swarm/connect", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: addr,
+        ...options
+      }),
+      headers: options.headers
+    });
+    const { Strings } = await res.json();
+    return Strings ?? [];
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/swarm/disconnect.js
+function createDisconnect(client) {
+  return async function disconnect(addr, options = {}) {
+    const res = await client.post("swarm/disconnect", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams({
+        arg: addr,
+        ...options
+      }),
+      headers: options.headers
+    });
+    const { Strings } = await res.json();
+    return Strings ?? [];
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/swarm/local-addrs.js
+function createLocalAddrs(client) {
+  return async function localAddrs(options = {}) {
+    const res = await client.post("swarm/addrs/local", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    const { Strings } = await res.json();
+    return (Strings ?? []).map((a) => multiaddr(a));
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/swarm/peers.js
+function createPeers2(client) {
+  return async function peers(options = {}) {
+    const res = await client.post("swarm/peers", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    const body = await res.json();
+    return (body.Peers ?? []).map((peer) => {
+      return {
+        addr: multiaddr(peer.Addr),
+        peer: peerIdFromString(peer.Peer),
+        muxer: peer.Muxer,
+        latency: peer.Latency,
+        streams: peer.Streams,
+        // eslint-disable-next-line no-nested-ternary
+        direction: peer.Direction == null ? void 0 : peer.Direction === 0 ? "inbound" : "outbound",
+        identify: peer.Identify
+      };
+    });
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/swarm/index.js
+function createSwarm(client) {
+  return {
+    addrs: createAddrs(client),
+    connect: createConnect(client),
+    disconnect: createDisconnect(client),
+    localAddrs: createLocalAddrs(client),
+    peers: createPeers2(client)
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/version.js
+function createVersion2(client) {
+  return async function version2(options = {}) {
+    const res = await client.post("version", {
+      signal: options.signal,
+      searchParams: toUrlSearchParams(options),
+      headers: options.headers
+    });
+    return {
+      ...objectToCamel(await res.json()),
+      "ipfs-http-client": "1.0.0"
+    };
+  };
+}
+
+// node_modules/kubo-rpc-client/dist/src/client.js
+var KuboRPCClient = class {
+  bases;
+  codecs;
+  hashers;
+  bitswap;
+  block;
+  bootstrap;
+  config;
+  dag;
+  dht;
+  diag;
+  files;
+  key;
+  log;
+  name;
+  object;
+  pin;
+  pubsub;
+  refs;
+  repo;
+  routing;
+  stats;
+  swarm;
+  provide;
+  add;
+  addAll;
+  cat;
+  get;
+  ls;
+  id;
+  version;
+  stop;
+  ping;
+  resolve;
+  commands;
+  mount;
+  isOnline;
+  getEndpointConfig;
+  constructor(options) {
+    const client = new Client(options);
+    const id = {
+      name: identity2.name,
+      code: identity2.code,
+      encode: (id2) => id2,
+      decode: (id2) => id2
+    };
+    const multibaseCodecs = Object.values(bases);
+    (options.ipld?.bases ?? []).forEach((base4) => multibaseCodecs.push(base4));
+    this.bases = new Multibases({
+      bases: multibaseCodecs,
+      loadBase: options.ipld?.loadBase
+    });
+    const blockCodecs = Object.values(codecs);
+    [src_exports, src_exports2, src_exports3, lib_exports, id].concat(options.ipld?.codecs ?? []).forEach((codec) => {
+      blockCodecs.push(codec);
+    });
+    this.codecs = new Multicodecs({
+      codecs: blockCodecs,
+      loadCodec: options.ipld?.loadCodec
+    });
+    const multihashHashers = Object.values(hashes);
+    (options.ipld?.hashers ?? []).forEach((hasher) => multihashHashers.push(hasher));
+    this.hashers = new Multihashes({
+      hashers: multihashHashers,
+      loadHasher: options.ipld?.loadHasher
+    });
+    this.bitswap = createBitswap(client);
+    this.block = createBlock(client);
+    this.bootstrap = createBootstrap(client);
+    this.config = createConfig(client);
+    this.dag = createDAG(client, this.codecs);
+    this.dht = createDHT(client);
+    this.diag = createDiag(client);
+    this.files = createFiles(client);
+    this.key = createKey(client);
+    this.log = createLog(client);
+    this.name = createName(client);
+    this.object = createObject(client, this.codecs);
+    this.pin = createPin(client);
+    this.pubsub = createPubsub2(client);
+    this.refs = createRefs(client);
+    this.repo = createRepo(client);
+    this.routing = createRouting(client);
+    this.stats = createStats(client);
+    this.swarm = createSwarm(client);
+    this.provide = createProvide(client);
+    this.add = createAdd(client);
+    this.addAll = createAddAll(client);
+    this.cat = createCat(client);
+    this.get = createGet4(client);
+    this.ls = createLs3(client);
+    this.id = createId(client);
+    this.version = createVersion2(client);
+    this.stop = createStop(client);
+    this.ping = createPing(client);
+    this.resolve = createResolve3(client);
+    this.commands = createCommands(client);
+    this.mount = createMount(client);
+    this.isOnline = createIsOnline(client);
+    this.getEndpointConfig = createGetEndpointConfig(client);
+  }
+};
+function createKuboRPCClient(options) {
+  return new KuboRPCClient(options);
+}
+
+// node_modules/kubo-rpc-client/dist/src/index.js
+function create3(options = {}) {
+  if (typeof options === "string" || isMultiaddr(options) || options instanceof URL) {
+    options = {
+      url: options
+    };
+  }
+  return createKuboRPCClient(options);
+}
+
+// src/core/kubo/rpc.ts
+var KuboError = class extends IpcrError {
+  status;
+  constructor(message2, status, options) {
+    super("ERR_KUBO", message2, options);
+    this.status = status;
+  }
+};
+var KuboRpc = class {
+  constructor(config, logger2 = silentLogger) {
+    this.config = config;
+    this.logger = logger2;
+    this.client = create3({ url: config.url, headers: config.headers });
+    this.label = `Kubo RPC ${config.label}`;
+  }
+  config;
+  logger;
+  client;
+  label;
+  async call(command, fn, options = {}) {
+    const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      throwIfAborted(options.signal);
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = options.signal == null ? timeout : AbortSignal.any([options.signal, timeout]);
+      try {
+        return await fn(signal);
+      } catch (err) {
+        throwIfAborted(options.signal);
+        const failure = describe(err, timeout.aborted, timeoutMs);
+        const message2 = `${this.label}: ${command} failed: ${failure.reason}`;
+        if (!failure.retryable || attempt >= this.config.retries) {
+          throw new KuboError(redactUrl(message2), failure.status, { cause: err });
+        }
+        this.logger.warn(`${redactUrl(message2)}; retrying (${attempt + 1} of ${this.config.retries})`);
+        await sleep(backoffDelay(attempt, this.config.retryDelayMs), options.signal);
+      }
+    }
+  }
+};
+function describe(err, timedOut, timeoutMs) {
+  if (timedOut || err?.name === "TimeoutError") return { reason: `no answer within ${Math.round(timeoutMs / 1e3)} s`, retryable: true };
+  const status = err?.response?.status;
+  if (status != null) {
+    if (status === 401 || status === 403) {
+      return { reason: `HTTP ${status}: the endpoint refused the credentials (check kubo-rpc-headers)`, retryable: false, status };
+    }
+    const fromKubo = (err.response.headers?.get?.("content-type") ?? "").startsWith("application/json");
+    const detail = typeof err.message === "string" && err.message !== "" ? `: ${err.message}` : "";
+    return { reason: `HTTP ${status}${detail}`, retryable: status === 429 || status >= 500 && !fromKubo, status };
+  }
+  if (err instanceof TypeError && err.message === "fetch failed") {
+    const cause = err.cause;
+    return { reason: `endpoint unreachable (${cause?.code ?? cause?.message ?? "network error"})`, retryable: true };
+  }
+  return { reason: err?.message ?? String(err), retryable: false };
+}
+
+// src/core/kubo/block-source.ts
+var KuboBlockSource = class {
+  constructor(rpc, options = {}) {
+    this.rpc = rpc;
+    this.options = options;
+    this.label = rpc.label;
+  }
+  rpc;
+  options;
+  label;
+  async get(cid, options = {}) {
+    let bytes;
+    try {
+      const args = this.options.offline === true ? { offline: true } : {};
+      bytes = await this.rpc.call(`block/get ${cid}`, async (signal) => await this.rpc.client.block.get(cid, { signal, ...args }), options);
+    } catch (err) {
+      if (err instanceof KuboError && err.status != null && err.status < 600) {
+        throw new BlockNotFoundError(`${this.label} does not have block ${cid}: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+    verifyBlock(cid, bytes);
+    return bytes;
+  }
+};
+
+// src/core/kubo/config.ts
+var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+function parseHeaderLines(text, input = "kubo-rpc-headers") {
+  const headers = {};
+  for (const [index, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (line === "") continue;
+    const colon = line.indexOf(":");
+    const name8 = colon > 0 ? line.slice(0, colon).trim() : "";
+    if (!HEADER_NAME.test(name8)) {
+      throw new InputError(input, `line ${index + 1} is not a header (expected 'Name: value', e.g. 'Authorization: Bearer \u2026')`);
+    }
+    headers[name8] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
+function kuboConfig(options, input = "kubo-rpc-url") {
+  const service = parseServiceUrl(options.url, input);
+  const headers = { ...options.headers ?? {} };
+  if (service.authorization != null && !Object.keys(headers).some((h3) => h3.toLowerCase() === "authorization")) {
+    headers.Authorization = service.authorization;
+  }
+  const timeoutMs = options.timeoutMs ?? 12e4;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new InputError("kubo-timeout", "expected a positive number of seconds");
+  return { url: service.url, label: service.label, headers, timeoutMs, retries: options.retries ?? 3, retryDelayMs: options.retryDelayMs ?? 500 };
+}
+
+// src/core/kubo/ipns.ts
+function parsePrivateKey(secret, input = "ipns-private-key") {
+  const text = secret.trim();
+  if (text.startsWith("-----BEGIN PRIVATE KEY-----")) return { bytes: new TextEncoder().encode(`${text}
+`), format: "pem-pkcs8-cleartext" };
+  if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) throw new InputError(input, "expected a PEM PKCS#8 private key or base64 of a libp2p protobuf private key");
+  const bytes = Buffer.from(text, "base64");
+  try {
+    privateKeyFromProtobuf(bytes);
+  } catch {
+    throw new InputError(input, "expected a PEM PKCS#8 private key or base64 of a libp2p protobuf private key (the base64 does not decode to a libp2p key)");
+  }
+  return { bytes, format: "libp2p-protobuf-cleartext" };
+}
+function ipnsNameOf(key) {
+  if (key.format !== "libp2p-protobuf-cleartext") return void 0;
+  return peerIdFromPrivateKey(privateKeyFromProtobuf(key.bytes)).toCID().toString(base36);
+}
+function sameName(a, b) {
+  try {
+    return peerIdFromString(a).equals(peerIdFromString(b));
+  } catch {
+    return a === b;
+  }
+}
+async function findKey(rpc, name8, options = {}) {
+  const keys = await rpc.call("key/list", async (signal) => await rpc.client.key.list({ signal }), options);
+  return keys.find((k) => k.name === name8)?.id;
+}
+async function ensureKey(rpc, name8, key, options = {}) {
+  const expected = ipnsNameOf(key);
+  const existing = await findKey(rpc, name8, options);
+  if (existing != null) {
+    if (expected != null && !sameName(existing, expected)) {
+      throw new KuboError(`${rpc.label}: the keystore already has a different key named '${name8}' (${existing}); remove it or choose another ipns-key`);
+    }
+    return existing;
+  }
+  const url = new URL(`${rpc.config.url.toString().replace(/\/+$/, "")}/api/v0/key/import`);
+  url.searchParams.set("arg", name8);
+  url.searchParams.set("format", key.format);
+  url.searchParams.set("allow-any-key-type", "true");
+  const result = await rpc.call("key/import", async (signal) => {
+    const form = new FormData();
+    form.append("file", new Blob([key.bytes]), "key");
+    const response = await fetch(url, { method: "POST", body: form, headers: rpc.config.headers, signal });
+    const body = await response.text();
+    if (!response.ok) {
+      const error = new Error(safeMessage(body));
+      error.response = response;
+      throw error;
+    }
+    return JSON.parse(body);
+  }, options);
+  return result.Id;
+}
+function safeMessage(body) {
+  try {
+    return String(JSON.parse(body).Message ?? body).slice(0, 300);
+  } catch {
+    return body.slice(0, 300);
+  }
+}
+async function publishName(rpc, key, root, options = {}) {
+  const result = await rpc.call(`name/publish --key=${key}`, async (signal) => await rpc.client.name.publish(`/ipfs/${root}`, {
+    key,
+    resolve: false,
+    allowOffline: true,
+    ...options.lifetime != null ? { lifetime: options.lifetime } : {},
+    signal
+  }), options);
+  return result.name;
+}
+
+// src/core/kubo/mfs.ts
+function validateMfsPath(path, input = "kubo-mfs-path") {
+  if (!path.startsWith("/") || path === "/" || path.split("/").some((p) => p === "." || p === "..")) {
+    throw new InputError(input, `'${path}' is not an MFS folder path (expected an absolute path such as /ipcr, not /)`);
+  }
+  return path.replace(/\/+$/, "");
+}
+async function readMfsRoot(rpc, path, options = {}) {
+  try {
+    const stat2 = await rpc.call(`files/stat ${path}`, async (signal) => await rpc.client.files.stat(path, { signal }), options);
+    return CID.parse(stat2.cid.toString());
+  } catch (err) {
+    if (err instanceof KuboError && /does not exist|not found/i.test(err.message)) return null;
+    throw err;
+  }
+}
+async function writeMfsRoot(rpc, path, cid, options = {}) {
+  const staging = `${path}.ipcr-new`;
+  await removeMfs(rpc, staging, options);
+  await rpc.call(`files/cp /ipfs/${cid} ${staging}`, async (signal) => {
+    await rpc.client.files.cp(`/ipfs/${cid}`, staging, { parents: true, signal });
+  }, options);
+  await removeMfs(rpc, path, options);
+  await rpc.call(`files/mv ${staging} ${path}`, async (signal) => {
+    await rpc.client.files.mv(staging, path, { signal });
+  }, options);
+}
+async function removeMfs(rpc, path, options) {
+  await rpc.call(`files/rm ${path}`, async (signal) => {
+    await rpc.client.files.rm(path, { recursive: true, signal, ...{ force: true } });
+  }, options);
+}
+
+// src/core/kubo/pins.ts
+import { createReadStream as createReadStream2 } from "node:fs";
+async function* carBytes(path) {
+  for await (const chunk of createReadStream2(path, { highWaterMark: 1024 * 1024 })) {
+    yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+}
+async function importCar(rpc, path, options = {}) {
+  return await rpc.call("dag/import", async (signal) => {
+    const roots = [];
+    for await (const { root } of rpc.client.dag.import([carBytes(path)], { pinRoots: true, signal })) {
+      const pinError = root.pinErrorMsg != null && root.pinErrorMsg !== "" ? root.pinErrorMsg : void 0;
+      roots.push({ cid: CID.parse(root.cid.toString()), ...pinError != null ? { pinError } : {} });
+    }
+    return roots;
+  }, options);
+}
+async function pinRecursive(rpc, cid, name8, options = {}) {
+  await rpc.call(`pin/add ${cid}`, async (signal) => {
+    await rpc.client.pin.add(cid, { recursive: true, name: name8, signal });
+  }, options);
+}
+async function isPinned(rpc, cid, options = {}) {
+  try {
+    return await rpc.call(`pin/ls ${cid}`, async (signal) => {
+      for await (const pin of rpc.client.pin.ls({ paths: [cid], type: "recursive", signal })) {
+        if (pin.cid.toString() === cid.toString()) return true;
+      }
+      return false;
+    }, options);
+  } catch (err) {
+    if (err instanceof KuboError && /not pinned/.test(err.message)) return false;
+    throw err;
+  }
+}
+async function unpin(rpc, cid, options = {}) {
+  try {
+    await rpc.call(`pin/rm ${cid}`, async (signal) => {
+      await rpc.client.pin.rm(cid, { signal });
+    }, options);
+    return true;
+  } catch (err) {
+    if (err instanceof KuboError && /not pinned/.test(err.message)) return false;
+    throw err;
+  }
+}
+
+// src/core/kubo/preflight.ts
+var MIN_KUBO_VERSION = [0, 40, 0];
+function parseVersion(version2) {
+  return version2.split("-")[0].split(".").map((n) => Number.parseInt(n, 10));
+}
+function versionAtLeast(version2, min) {
+  const parts = parseVersion(version2);
+  for (let i = 0; i < min.length; i++) {
+    const a = parts[i] ?? 0;
+    const b = min[i] ?? 0;
+    if (Number.isNaN(a)) return false;
+    if (a !== b) return a > b;
+  }
+  return true;
+}
+async function checkKubo(rpc, options = {}) {
+  const { version: version2 } = await rpc.call("version", async (signal) => await rpc.client.version({ signal }), options);
+  if (!versionAtLeast(version2, MIN_KUBO_VERSION)) {
+    throw new KuboError(`${rpc.label}: Kubo ${version2} is too old: ipcr needs Kubo ${MIN_KUBO_VERSION.join(".")} or newer (the unixfs-v1-2025 profile)`);
+  }
+  return version2;
+}
+
+// src/core/kubo/destination.ts
+var KuboDestination = class {
+  constructor(config, logger2 = silentLogger) {
+    this.config = config;
+    this.logger = logger2;
+    this.rpc = new KuboRpc(kuboConfig(config), logger2);
+    this.label = this.rpc.label;
+    if (config.mfsPath != null) this.mfsPath = validateMfsPath(config.mfsPath);
+    if (config.pinName != null && config.pinName.length > 255) throw new InputError("kubo-pin-name", "expected at most 255 characters");
+  }
+  config;
+  logger;
+  kind = "kubo";
+  label;
+  rpc;
+  mfsPath;
+  version = "";
+  async preflight(options) {
+    this.version = await checkKubo(this.rpc, options);
+    this.logger.info(`${this.label}: Kubo ${this.version}`);
+  }
+  sources() {
+    return [new KuboBlockSource(this.rpc)];
+  }
+  async previousRoot(options) {
+    if (this.mfsPath == null) return null;
+    const root = await readMfsRoot(this.rpc, this.mfsPath, options);
+    this.logger.info(root == null ? `${this.label}: ${this.mfsPath} is empty: starting a new registry` : `${this.label}: previous root ${root} from MFS ${this.mfsPath}`);
+    return root;
+  }
+  async store(context) {
+    const { root, result } = context;
+    const options = { signal: context.signal };
+    const roots = await importCar(this.rpc, result.car.path, options);
+    const reported = roots.find((r) => r.cid.equals(root));
+    if (reported == null) {
+      throw new KuboError(`${this.label}: Kubo reports root(s) ${roots.map((r) => r.cid).join(", ") || "none"} for the CAR, expected ${root}`);
+    }
+    if (reported.pinError != null) this.logger.info(`${this.label}: not pinned on import (${reported.pinError}); pinning with fetch`);
+    const pinName = this.config.pinName ?? "ipcr registry";
+    await pinRecursive(this.rpc, root, pinName, options);
+    if (!await isPinned(this.rpc, root, options)) {
+      throw new KuboError(`${this.label}: pin add returned but ${root} is not pinned`);
+    }
+    this.logger.info(`${this.label}: imported ${result.car.blocks} blocks and pinned ${root} as '${pinName}'`);
+    return { kind: this.kind, label: this.label, details: { version: this.version, pinned: root.toString(), pinName, importedBlocks: result.car.blocks } };
+  }
+  async point(context) {
+    if (this.mfsPath == null) return;
+    await writeMfsRoot(this.rpc, this.mfsPath, context.root, { signal: context.signal });
+    this.logger.info(`${this.label}: MFS ${this.mfsPath} \u2192 ${context.root}`);
+  }
+  async cleanup(context) {
+    const previous = context.previousRoot;
+    if (this.config.unpinPrevious === false || previous == null || previous.equals(context.root)) return;
+    const removed = await unpin(this.rpc, previous, { signal: context.signal });
+    if (removed) this.logger.info(`${this.label}: unpinned the previous root ${previous}`);
+  }
+};
+var KuboIpnsPublisher = class {
+  constructor(rpc, config, logger2 = silentLogger) {
+    this.rpc = rpc;
+    this.config = config;
+    this.logger = logger2;
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.key)) throw new InputError("ipns-key", `'${config.key}' is not a key name (expected letters, digits, '.', '_' or '-')`);
+    if (config.key === "self") throw new InputError("ipns-key", "'self' is the node's identity; use a dedicated key for the registry");
+    if (config.privateKey != null) this.privateKey = parsePrivateKey(config.privateKey);
+    this.label = `IPNS key '${config.key}' on ${rpc.label}`;
+  }
+  rpc;
+  config;
+  logger;
+  kind = "kubo-ipns";
+  label;
+  privateKey;
+  async preflight(options) {
+    if (this.privateKey != null) {
+      await ensureKey(this.rpc, this.config.key, this.privateKey, options);
+      return;
+    }
+    const keys = await this.rpc.call("key/list", async (signal) => await this.rpc.client.key.list({ signal }), options);
+    if (!keys.some((k) => k.name === this.config.key)) {
+      throw new InputError("ipns-key", `${this.rpc.label} has no key named '${this.config.key}' (create it with 'ipfs key gen ${this.config.key}' or give ipns-private-key)`);
+    }
+  }
+  async publish(context) {
+    const name8 = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.config.lifetime });
+    this.logger.info(`IPNS /ipns/${name8} \u2192 /ipfs/${context.root}`);
+    return { kind: this.kind, label: this.label, name: name8, value: `/ipfs/${context.root}` };
+  }
+};
+
+// src/core/destinations/registry.ts
+var factories = /* @__PURE__ */ new Map([
+  ["kubo", (config, logger2) => new KuboDestination(config, logger2)]
+]);
+function createDestination(kind, config, logger2) {
+  const factory = factories.get(kind);
+  if (factory == null) throw new InputError("destination", `unknown destination '${kind}' (known: ${[...factories.keys()].join(", ")})`);
+  return factory(config, logger2);
+}
+
+// src/core/destinations/settings.ts
+function createProviders(settings, logger2) {
+  const destinations = [];
+  const names = [];
+  if (settings.kubo != null) destinations.push(createDestination("kubo", settings.kubo, logger2));
+  if (settings.ipns != null) {
+    const kubo = destinations.find((d3) => d3 instanceof KuboDestination);
+    if (kubo == null) throw new InputError("ipns-key", "publishing IPNS through a keystore needs kubo-rpc-url");
+    names.push(new KuboIpnsPublisher(kubo.rpc, settings.ipns, logger2));
+  }
+  return { destinations, names };
+}
+
 // src/core/unixfs/export.ts
 import { constants } from "node:fs";
 import { lstat, mkdir as mkdir4, open as open5 } from "node:fs/promises";
 import { join as join7 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 var FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-async function exportToDirectory(cid, outDir, source, options) {
+async function exportToDirectory(cid, outDir, source2, options) {
   const signal = options?.signal;
-  const logger = options?.logger ?? silentLogger;
-  const storage = readableStorage(source);
+  const logger2 = options?.logger ?? silentLogger;
+  const storage = readableStorage(source2);
   const result = { files: 0, directories: 0, bytes: 0 };
   async function write2(cid2, path) {
     throwIfAborted(signal);
@@ -17799,13 +32474,13 @@ async function exportToDirectory(cid, outDir, source, options) {
     await pipeline3(entry.content({ signal }), file.createWriteStream(), { signal });
     result.files++;
     result.bytes += Number(entry.size);
-    logger.debug(`wrote ${path} (${entry.size} bytes)`);
+    logger2.debug(`wrote ${path} (${entry.size} bytes)`);
   }
   await write2(cid, outDir);
   return result;
 }
-function isSafeName(name4) {
-  return name4 !== "" && name4 !== "." && name4 !== ".." && !name4.includes("/") && !name4.includes("\\") && !name4.includes("\0");
+function isSafeName(name8) {
+  return name8 !== "" && name8 !== "." && name8 !== ".." && !name8.includes("/") && !name8.includes("\\") && !name8.includes("\0");
 }
 async function makeDirectory(path) {
   try {
@@ -17856,6 +32531,22 @@ Registry:
   --gateway URL          Trustless gateway to read previous-root blocks from (repeatable)
   --previous-car PATH    CAR file with previous-root blocks (repeatable)
 
+Kubo (local daemon or remote RPC endpoint):
+  --kubo-rpc-url URL     Import the CAR there, pin the new root, read previous blocks there
+  --kubo-rpc-header H    'Name: value' sent to the endpoint (repeatable); secrets are
+                         better passed as lines in $IPCR_KUBO_RPC_HEADERS
+  --kubo-pin-name NAME   Pin name (default: ipcr registry)
+  --keep-previous-pin    Keep the previous root pinned (default: unpin it once the new
+                         pin holds and every name moved)
+  --kubo-mfs-path PATH   MFS folder holding the registry root: read as previous root
+                         when none is given, written after publishing
+  --kubo-timeout SECS    Per-call timeout (default 120); network errors and 5xx retry
+  --ipns-key NAME        Publish IPNS with this keystore key, after everything else
+  --ipns-private-key-file PATH
+                         Import this key (PEM PKCS#8, or base64 libp2p protobuf) as
+                         --ipns-key when the keystore lacks it
+  --ipns-lifetime D      IPNS record lifetime, e.g. 48h
+
 Output:
   --car PATH             CAR file to write (default: ./registry.car)
   --car-scope new|full   new: only blocks this publish adds (default); full: the whole DAG
@@ -17867,7 +32558,9 @@ Examples:
   ipcr push team/app:1.0 --store ~/.ipcr
   ipcr push --file app.tar --name team/app --tag 1.0,latest --car app.car
   ipcr push --file app.tar --name team/app --tag 1.1 --previous-root bafy... \\
-            --gateway https://gateway.example --car update.car`;
+            --gateway https://gateway.example --car update.car
+  ipcr push team/app:1.2 --kubo-rpc-url http://127.0.0.1:5001 --kubo-mfs-path /ipcr \\
+            --ipns-key registry`;
 var getHelp = `Usage: ipcr get PATH -o DIR [options]
 
 Writes a file or folder of a registry to DIR, verifying every block against its
@@ -17894,17 +32587,17 @@ function cliLogger(quiet, verbose) {
 `);
   };
   return {
-    debug: (m) => {
-      if (verbose) write2(m);
+    debug: (m3) => {
+      if (verbose) write2(m3);
     },
-    info: (m) => {
-      if (!quiet) write2(m);
+    info: (m3) => {
+      if (!quiet) write2(m3);
     },
-    warn: (m) => {
-      write2(`warning: ${m}`);
+    warn: (m3) => {
+      write2(`warning: ${m3}`);
     },
-    group: async (name4, fn) => {
-      if (!quiet) write2(`== ${name4}`);
+    group: async (name8, fn) => {
+      if (!quiet) write2(`== ${name8}`);
       return await fn();
     }
   };
@@ -17924,6 +32617,8 @@ function printResult(result, json, out) {
   for (const t of result.tags) out(`tag        ${result.name}:${t.tag} ${t.cid}`);
   out(`digest     ${result.digest}`);
   out(`car        ${result.car.path} (${result.car.scope}, ${result.car.blocks} blocks)`);
+  for (const d3 of result.destinations ?? []) out(`stored     ${d3.label} (${Object.entries(d3.details).map(([k, v]) => `${k}: ${String(v)}`).join(", ")})`);
+  for (const n of result.names ?? []) out(`ipns       /ipns/${n.name} \u2192 ${n.value}`);
 }
 async function push(args, out) {
   const { values, positionals } = parseArgs({
@@ -17941,6 +32636,15 @@ async function push(args, out) {
       "previous-car": { type: "string", multiple: true },
       car: { type: "string" },
       "car-scope": { type: "string" },
+      "kubo-rpc-url": { type: "string" },
+      "kubo-rpc-header": { type: "string", multiple: true },
+      "kubo-pin-name": { type: "string" },
+      "keep-previous-pin": { type: "boolean" },
+      "kubo-mfs-path": { type: "string" },
+      "kubo-timeout": { type: "string" },
+      "ipns-key": { type: "string" },
+      "ipns-private-key-file": { type: "string" },
+      "ipns-lifetime": { type: "string" },
       json: { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
       verbose: { type: "boolean", short: "v" },
@@ -17958,32 +32662,64 @@ async function push(args, out) {
   }
   const scope = values["car-scope"] ?? "new";
   if (scope !== "new" && scope !== "full") throw new InputError("--car-scope", `'${scope}' is not a CAR scope (expected new or full)`);
-  const logger = cliLogger(values.quiet === true || values.json === true, values.verbose === true);
+  const logger2 = cliLogger(values.quiet === true || values.json === true, values.verbose === true);
   const tagList = parseTagList((values.tag ?? []).join(","), "--tag");
-  const store = values.store != null ? new LocalStore(resolve(values.store)) : void 0;
+  const store = values.store != null ? new LocalStore(resolve2(values.store)) : void 0;
   let previousRoot = values["previous-root"] != null ? parseCid(values["previous-root"], "--previous-root") : null;
   if (previousRoot == null && store != null) previousRoot = await store.readRoot();
   const sources = [
     ...store != null ? [store.blocks] : [],
-    ...await openSources({ gateways: list2(values.gateway), cars: list2(values["previous-car"]) }, logger)
+    ...await openSources({ gateways: list2(values.gateway), cars: list2(values["previous-car"]) }, logger2)
   ];
-  const result = await publish({
-    image: ref != null ? { kind: "docker", ref, run: nodeCommandRunner } : { kind: "file", path: resolve(values.file) },
+  const providers = createProviders(await destinationSettings(values), logger2);
+  const result = await runPipeline({
+    ...providers,
+    image: ref != null ? { kind: "docker", ref, run: nodeCommandRunner } : { kind: "file", path: resolve2(values.file) },
     name: values.name ?? tagList.path,
     tags: tagList.tags,
     description: values.description,
     previousRoot,
     sources,
     sinks: store != null ? [store.blocks] : [],
-    carPath: resolve(values.car ?? "registry.car"),
+    carPath: resolve2(values.car ?? "registry.car"),
     carScope: scope,
     tempDir: tmpdir(),
     revision: values.revision ?? process.env.GITHUB_SHA,
-    logger
+    logger: logger2
   });
   if (store != null) await store.writeRoot(parseCid(result.rootCid, "root"));
   printResult(result, values.json === true, out);
   return 0;
+}
+async function destinationSettings(values) {
+  const settings = {};
+  const url = values["kubo-rpc-url"];
+  const headerLines = [...values["kubo-rpc-header"] ?? [], ...(process.env.IPCR_KUBO_RPC_HEADERS ?? "").split("\n")];
+  const headers = parseHeaderLines(headerLines.join("\n"), "--kubo-rpc-header");
+  if (url != null) {
+    const timeout = values["kubo-timeout"];
+    if (timeout != null && !(Number(timeout) > 0)) throw new InputError("--kubo-timeout", `'${timeout}' is not a positive number of seconds`);
+    settings.kubo = {
+      url,
+      headers,
+      pinName: values["kubo-pin-name"],
+      unpinPrevious: values["keep-previous-pin"] !== true,
+      mfsPath: values["kubo-mfs-path"],
+      ...timeout != null ? { timeoutMs: Number(timeout) * 1e3 } : {}
+    };
+  }
+  const key = values["ipns-key"];
+  const keyFile = values["ipns-private-key-file"];
+  if (key != null) {
+    const privateKey = keyFile != null ? await readFile3(keyFile, "utf8").catch(() => {
+      throw new InputError("--ipns-private-key-file", `cannot read '${keyFile}'`);
+    }) : void 0;
+    const lifetime = values["ipns-lifetime"];
+    settings.ipns = { key, ...privateKey != null ? { privateKey } : {}, ...lifetime != null ? { lifetime } : {} };
+  } else if (keyFile != null) {
+    throw new InputError("--ipns-key", "give the keystore name the private key is stored under");
+  }
+  return settings;
 }
 async function get(args, out) {
   const { values, positionals } = parseArgs({
@@ -18004,11 +32740,11 @@ async function get(args, out) {
   const path = positionals[0];
   if (path == null || positionals.length > 1) throw new InputError("PATH", "expected one path such as /ipfs/<cid>/name/tags/tag");
   if (values.output == null) throw new InputError("--output", "expected the folder to write to");
-  const logger = cliLogger(false, false);
-  const store = values.store != null ? new LocalStore(resolve(values.store)) : void 0;
+  const logger2 = cliLogger(false, false);
+  const store = values.store != null ? new LocalStore(resolve2(values.store)) : void 0;
   const sources = [
     ...store != null ? [store.blocks] : [],
-    ...await openSources({ gateways: list2(values.gateway), cars: list2(values.car) }, logger)
+    ...await openSources({ gateways: list2(values.gateway), cars: list2(values.car) }, logger2)
   ];
   if (sources.length === 0) throw new InputError("--store", "no block source: give --store, --car or --gateway");
   const parts = path.replace(/^\/?ipfs\//, "").split("/").filter((p) => p !== "");
@@ -18020,13 +32756,13 @@ async function get(args, out) {
     root = store != null ? await store.readRoot() : null;
     if (root == null) throw new InputError("PATH", `'${path}' does not start with a CID and there is no store root to resolve it in`);
   }
-  const source = new FirstSource(sources);
-  const node = await resolvePath(root, parts, source);
+  const source2 = new FirstSource(sources);
+  const node = await resolvePath(root, parts, source2);
   if (node == null) throw new InputError("PATH", `'${parts.join("/")}' does not exist under ${root.toString()}`);
-  const outDir = resolve(values.output);
+  const outDir = resolve2(values.output);
   const existing = await readdir2(outDir).catch((err) => err.code === "ENOENT" ? [] : ["(not a folder)"]);
   if (existing.length > 0) throw new InputError("--output", `'${values.output}' already exists and is not an empty folder`);
-  await exportToDirectory(node.cid, outDir, source);
+  await exportToDirectory(node.cid, outDir, source2);
   out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`);
   return 0;
 }
@@ -18044,11 +32780,11 @@ async function demo(args, out) {
     return 0;
   }
   const storeDir = values.store ?? ".ipcr";
-  const store = new LocalStore(resolve(storeDir));
-  const logger = cliLogger(values.json === true, false);
+  const store = new LocalStore(resolve2(storeDir));
+  const logger2 = cliLogger(values.json === true, false);
   const work = await mkdtemp3(join8(tmpdir(), "ipcr-demo-"));
   try {
-    const image = await logger.group("Build the demo image in-process", async () => await writeSampleImage(join8(work, "image"), demoImage));
+    const image = await logger2.group("Build the demo image in-process", async () => await writeSampleImage(join8(work, "image"), demoImage));
     const previousRoot = await store.readRoot();
     await mkdir5(store.dir, { recursive: true });
     const result = await publish({
@@ -18061,7 +32797,7 @@ async function demo(args, out) {
       carPath: join8(store.dir, "demo.car"),
       carScope: "full",
       tempDir: work,
-      logger
+      logger: logger2
     });
     await store.writeRoot(parseCid(result.rootCid, "root"));
     if (values.json === true) {

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { join } from 'node:path'
-import { InputError, parseCid, parseTagList, validateGatewayUrl, type CarScope } from '../core/index.js'
+import { InputError, parseCid, parseHeaderLines, parseTagList, validateGatewayUrl, type CarScope, type DestinationSettings } from '../core/index.js'
 import type { CID } from 'multiformats/cid'
 
 /** Every input of action.yml, read and checked in one place. */
@@ -18,6 +18,7 @@ export interface ActionInputs {
   revision?: string
   summary: boolean
   tempDir: string
+  destinations: DestinationSettings
 }
 
 function list (value: string): string[] {
@@ -32,6 +33,58 @@ function maskUrlCredentials (value: string): string {
     if (url.username !== '' && url.password === '') core.setSecret(decodeURIComponent(url.username))
   } catch {}
   return value
+}
+
+function boolean (name: string, fallback: boolean): boolean {
+  const value = core.getInput(name).trim()
+  if (value === '') return fallback
+  if (value !== 'true' && value !== 'false') throw new InputError(name, `'${value}' is not a boolean (expected true or false)`)
+  return value === 'true'
+}
+
+/** Secret inputs: masked before anything else can print them. */
+function secret (name: string): string | undefined {
+  const value = core.getInput(name)
+  if (value.trim() === '') return undefined
+  core.setSecret(value.trim())
+  for (const line of value.split(/\r?\n/)) if (line.trim() !== '') core.setSecret(line.trim())
+  return value
+}
+
+function destinationSettings (): DestinationSettings {
+  const settings: DestinationSettings = {}
+  const headersText = secret('kubo-rpc-headers')
+  const headers = headersText != null ? parseHeaderLines(headersText) : {}
+  for (const value of Object.values(headers)) {
+    core.setSecret(value)
+    const token = value.split(/\s+/)[1]
+    if (token != null) core.setSecret(token)
+  }
+  const url = optional('kubo-rpc-url')
+  if (url != null) {
+    maskUrlCredentials(url)
+    const timeout = optional('kubo-timeout')
+    const timeoutSeconds = timeout != null ? Number(timeout) : undefined
+    if (timeoutSeconds != null && !(timeoutSeconds > 0)) throw new InputError('kubo-timeout', `'${timeout}' is not a positive number of seconds`)
+    settings.kubo = {
+      url,
+      headers,
+      pinName: optional('kubo-pin-name'),
+      unpinPrevious: boolean('unpin-previous', true),
+      mfsPath: optional('kubo-mfs-path'),
+      ...(timeoutSeconds != null ? { timeoutMs: timeoutSeconds * 1000 } : {})
+    }
+  } else if (headersText != null) {
+    throw new InputError('kubo-rpc-headers', 'set kubo-rpc-url too (headers are sent to that endpoint)')
+  }
+  const key = optional('ipns-key')
+  const privateKey = secret('ipns-private-key')
+  if (key != null) {
+    settings.ipns = { key, ...(privateKey != null ? { privateKey } : {}), ...(optional('ipns-lifetime') != null ? { lifetime: optional('ipns-lifetime') } : {}) }
+  } else if (privateKey != null) {
+    throw new InputError('ipns-key', 'ipns-private-key is set: also name the key (ipns-key) it is stored under in the keystore')
+  }
+  return settings
 }
 
 function optional (name: string): string | undefined {
@@ -52,10 +105,7 @@ export function getInputs (env: NodeJS.ProcessEnv = process.env): ActionInputs {
   }
   const previous = optional('previous-root')
   const tempDir = env.RUNNER_TEMP ?? env.TMPDIR ?? '/tmp'
-  const summary = core.getInput('summary').trim() || 'true'
-  if (summary !== 'true' && summary !== 'false') {
-    throw new InputError('summary', `'${summary}' is not a boolean (expected true or false)`)
-  }
+  const destinations = destinationSettings()
   return {
     ...(image != null ? { image } : {}),
     ...(imageFile != null ? { imageFile } : {}),
@@ -68,7 +118,8 @@ export function getInputs (env: NodeJS.ProcessEnv = process.env): ActionInputs {
     carPath: optional('car-path') ?? join(tempDir, 'ipcr', 'registry.car'),
     carScope,
     revision: optional('revision') ?? env.GITHUB_SHA,
-    summary: summary === 'true',
+    summary: boolean('summary', true),
+    destinations,
     tempDir
   }
 }

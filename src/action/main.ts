@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import * as exec from '@actions/exec'
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { openSources, publish, type CommandRunner, type Logger } from '../core/index.js'
+import { createProviders, openSources, runPipeline, type CommandRunner, type Logger } from '../core/index.js'
 import { getInputs } from './inputs.js'
 import { setOutputs, writeSummary } from './outputs.js'
 
@@ -27,9 +27,11 @@ const runCommand: CommandRunner = async (command, args) => {
 export async function run (): Promise<void> {
   try {
     const inputs = getInputs()
+    const providers = createProviders(inputs.destinations, logger)
     const sources = await openSources({ gateways: inputs.gateways, cars: inputs.previousCars }, logger)
     await mkdir(dirname(inputs.carPath), { recursive: true })
-    const result = await publish({
+    const result = await runPipeline({
+      ...providers,
       image: inputs.image != null ? { kind: 'docker', ref: inputs.image, run: runCommand } : { kind: 'file', path: inputs.imageFile as string },
       name: inputs.name,
       tags: inputs.tags,

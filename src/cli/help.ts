@@ -37,6 +37,22 @@ Registry:
   --gateway URL          Trustless gateway to read previous-root blocks from (repeatable)
   --previous-car PATH    CAR file with previous-root blocks (repeatable)
 
+Kubo (local daemon or remote RPC endpoint):
+  --kubo-rpc-url URL     Import the CAR there, pin the new root, read previous blocks there
+  --kubo-rpc-header H    'Name: value' sent to the endpoint (repeatable); secrets are
+                         better passed as lines in $IPCR_KUBO_RPC_HEADERS
+  --kubo-pin-name NAME   Pin name (default: ipcr registry)
+  --keep-previous-pin    Keep the previous root pinned (default: unpin it once the new
+                         pin holds and every name moved)
+  --kubo-mfs-path PATH   MFS folder holding the registry root: read as previous root
+                         when none is given, written after publishing
+  --kubo-timeout SECS    Per-call timeout (default 120); network errors and 5xx retry
+  --ipns-key NAME        Publish IPNS with this keystore key, after everything else
+  --ipns-private-key-file PATH
+                         Import this key (PEM PKCS#8, or base64 libp2p protobuf) as
+                         --ipns-key when the keystore lacks it
+  --ipns-lifetime D      IPNS record lifetime, e.g. 48h
+
 Output:
   --car PATH             CAR file to write (default: ./registry.car)
   --car-scope new|full   new: only blocks this publish adds (default); full: the whole DAG
@@ -48,7 +64,9 @@ Examples:
   ipcr push team/app:1.0 --store ~/.ipcr
   ipcr push --file app.tar --name team/app --tag 1.0,latest --car app.car
   ipcr push --file app.tar --name team/app --tag 1.1 --previous-root bafy... \\
-            --gateway https://gateway.example --car update.car`
+            --gateway https://gateway.example --car update.car
+  ipcr push team/app:1.2 --kubo-rpc-url http://127.0.0.1:5001 --kubo-mfs-path /ipcr \\
+            --ipns-key registry`
 
 export const getHelp = `Usage: ipcr get PATH -o DIR [options]
 

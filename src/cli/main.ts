@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { CID } from 'multiformats/cid'
 import {
-  InputError, LocalStore, openSources, parseCid, parseTagList, publish, pullCommand,
-  writeSampleImage, demoImage, type BlockSource, type PublishResult
+  InputError, LocalStore, createProviders, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline,
+  writeSampleImage, demoImage, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
 import { FirstSource } from '../core/blocks/multi.js'
@@ -31,6 +31,8 @@ function printResult (result: PublishResult, json: boolean, out: Out): void {
   for (const t of result.tags) out(`tag        ${result.name}:${t.tag} ${t.cid}`)
   out(`digest     ${result.digest}`)
   out(`car        ${result.car.path} (${result.car.scope}, ${result.car.blocks} blocks)`)
+  for (const d of (result as Partial<PipelineResult>).destinations ?? []) out(`stored     ${d.label} (${Object.entries(d.details).map(([k, v]) => `${k}: ${String(v)}`).join(', ')})`)
+  for (const n of (result as Partial<PipelineResult>).names ?? []) out(`ipns       /ipns/${n.name} → ${n.value}`)
 }
 
 async function push (args: string[], out: Out): Promise<number> {
@@ -49,6 +51,15 @@ async function push (args: string[], out: Out): Promise<number> {
       'previous-car': { type: 'string', multiple: true },
       car: { type: 'string' },
       'car-scope': { type: 'string' },
+      'kubo-rpc-url': { type: 'string' },
+      'kubo-rpc-header': { type: 'string', multiple: true },
+      'kubo-pin-name': { type: 'string' },
+      'keep-previous-pin': { type: 'boolean' },
+      'kubo-mfs-path': { type: 'string' },
+      'kubo-timeout': { type: 'string' },
+      'ipns-key': { type: 'string' },
+      'ipns-private-key-file': { type: 'string' },
+      'ipns-lifetime': { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       verbose: { type: 'boolean', short: 'v' },
@@ -75,7 +86,9 @@ async function push (args: string[], out: Out): Promise<number> {
     ...(store != null ? [store.blocks] : []),
     ...await openSources({ gateways: list(values.gateway), cars: list(values['previous-car']) }, logger)
   ]
-  const result = await publish({
+  const providers = createProviders(await destinationSettings(values), logger)
+  const result = await runPipeline({
+    ...providers,
     image: ref != null ? { kind: 'docker', ref, run: nodeCommandRunner } : { kind: 'file', path: resolve(values.file as string) },
     name: values.name ?? tagList.path,
     tags: tagList.tags,
@@ -92,6 +105,36 @@ async function push (args: string[], out: Out): Promise<number> {
   if (store != null) await store.writeRoot(parseCid(result.rootCid, 'root'))
   printResult(result, values.json === true, out)
   return 0
+}
+
+/** Kubo and IPNS flags; header lines may also come from IPCR_KUBO_RPC_HEADERS, to keep secrets out of argv. */
+async function destinationSettings (values: Record<string, string | boolean | string[] | undefined>): Promise<DestinationSettings> {
+  const settings: DestinationSettings = {}
+  const url = values['kubo-rpc-url'] as string | undefined
+  const headerLines = [...(values['kubo-rpc-header'] as string[] | undefined ?? []), ...(process.env.IPCR_KUBO_RPC_HEADERS ?? '').split('\n')]
+  const headers = parseHeaderLines(headerLines.join('\n'), '--kubo-rpc-header')
+  if (url != null) {
+    const timeout = values['kubo-timeout'] as string | undefined
+    if (timeout != null && !(Number(timeout) > 0)) throw new InputError('--kubo-timeout', `'${timeout}' is not a positive number of seconds`)
+    settings.kubo = {
+      url,
+      headers,
+      pinName: values['kubo-pin-name'] as string | undefined,
+      unpinPrevious: values['keep-previous-pin'] !== true,
+      mfsPath: values['kubo-mfs-path'] as string | undefined,
+      ...(timeout != null ? { timeoutMs: Number(timeout) * 1000 } : {})
+    }
+  }
+  const key = values['ipns-key'] as string | undefined
+  const keyFile = values['ipns-private-key-file'] as string | undefined
+  if (key != null) {
+    const privateKey = keyFile != null ? await readFile(keyFile, 'utf8').catch(() => { throw new InputError('--ipns-private-key-file', `cannot read '${keyFile}'`) }) : undefined
+    const lifetime = values['ipns-lifetime'] as string | undefined
+    settings.ipns = { key, ...(privateKey != null ? { privateKey } : {}), ...(lifetime != null ? { lifetime } : {}) }
+  } else if (keyFile != null) {
+    throw new InputError('--ipns-key', 'give the keystore name the private key is stored under')
+  }
+  return settings
 }
 
 async function get (args: string[], out: Out): Promise<number> {

@@ -25,10 +25,12 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
   const { signal } = options
   const destinations = options.destinations ?? []
   const names = options.names ?? []
-  await logger.group('Check destinations', async () => {
-    for (const d of destinations) await d.preflight({ signal, logger })
-    for (const n of names) await n.preflight({ signal, logger })
-  })
+  if (destinations.length + names.length > 0) {
+    await logger.group('Check destinations', async () => {
+      for (const d of destinations) await d.preflight({ signal, logger })
+      for (const n of names) await n.preflight({ signal, logger })
+    })
+  }
 
   const explicit = options.sources ?? []
   let previousRoot = options.previousRoot ?? null

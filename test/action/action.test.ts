@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { readFile, rm, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { buildOciLayout, makeTempDir, dockerBuild, dockerImageId, dockerLoad, dockerRemove, uniqueName } from '../helpers/images.js'
 import { extractFromCars } from '../publish/helpers.js'
+import { runAction } from '../helpers/action.js'
 
-const action = resolve('dist/action.js')
 let dir: string
 let layout: string
 
@@ -20,41 +19,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-interface Run { code: number, stdout: string, outputs: Record<string, string>, summary: string }
-
-/** Runs dist/action.js the way a runner does: INPUT_* variables and GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files. */
-async function runAction (inputs: Record<string, string>): Promise<Run> {
-  const work = await makeTempDir('ipcr-runner-')
-  const outputFile = join(work, 'output')
-  const summaryFile = join(work, 'summary')
-  await writeFile(outputFile, '')
-  await writeFile(summaryFile, '')
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    DOCKER_HOST: process.env.DOCKER_HOST,
-    HOME: process.env.HOME,
-    RUNNER_TEMP: work,
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: summaryFile,
-    GITHUB_SHA: 'deadbeef'
-  }
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
-  const child = spawn(process.execPath, [action], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  child.stdout.on('data', (c) => { stdout += String(c) })
-  child.stderr.on('data', (c) => { stdout += String(c) })
-  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)))
-  const outputs: Record<string, string> = {}
-  const text = await readFile(outputFile, 'utf8')
-  for (const m of text.matchAll(/^([\w-]+)<<(ghadelimiter_[\w-]+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1] as string] = m[3] as string
-  return { code, stdout, outputs, summary: await readFile(summaryFile, 'utf8') }
-}
-
 describe('the action as a runner runs it', () => {
   test('publishes an image file with metadata-action style tags', async () => {
     const r = await runAction({ 'image-file': layout, tags: 'ghcr.io/team/app:1.0\nghcr.io/team/app:latest', summary: 'true' })
     expect(r.code).toBe(0)
-    expect(Object.keys(r.outputs).sort()).toEqual(['car-path', 'digest', 'gateway-url', 'image-cid', 'metadata', 'pull-command', 'root-cid'])
+    expect(Object.keys(r.outputs).sort()).toEqual(['car-path', 'digest', 'gateway-url', 'image-cid', 'ipns-name', 'metadata', 'pull-command', 'root-cid'])
     expect(r.outputs['root-cid']).toMatch(/^bafy/)
     expect(r.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/)
     expect(existsSync(r.outputs['car-path'] as string)).toBe(true)

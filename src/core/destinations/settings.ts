@@ -1,0 +1,23 @@
+import { InputError } from '../errors.js'
+import { KuboDestination, KuboIpnsPublisher, type KuboDestinationConfig, type KuboIpnsConfig } from '../kubo/destination.js'
+import type { Logger } from '../logger.js'
+import { createDestination } from './registry.js'
+import type { Destination, NamePublisher } from './types.js'
+
+/** What the shells read from inputs or flags; turned into providers in one place. */
+export interface DestinationSettings {
+  kubo?: KuboDestinationConfig
+  ipns?: KuboIpnsConfig
+}
+
+export function createProviders (settings: DestinationSettings, logger: Logger): { destinations: Destination[], names: NamePublisher[] } {
+  const destinations: Destination[] = []
+  const names: NamePublisher[] = []
+  if (settings.kubo != null) destinations.push(createDestination('kubo', settings.kubo, logger))
+  if (settings.ipns != null) {
+    const kubo = destinations.find((d): d is KuboDestination => d instanceof KuboDestination)
+    if (kubo == null) throw new InputError('ipns-key', 'publishing IPNS through a keystore needs kubo-rpc-url')
+    names.push(new KuboIpnsPublisher(kubo.rpc, settings.ipns, logger))
+  }
+  return { destinations, names }
+}
