@@ -33,12 +33,12 @@ afterAll(async () => {
 })
 
 async function publishV2 (previousRoot: string, source: CarBlockSource | GatewayBlockSource, car: string): Promise<PublishResult> {
-  return await publish({ image: { kind: 'file', path: v2 }, name: 'team/app', tags: ['v2'], previousRoot: CID.parse(previousRoot), sources: [source], carPath: join(dir, car), tempDir: dir, now })
+  return await publish({ image: { kind: 'file', path: v2 }, name: 'gateway/app', tags: ['v2'], previousRoot: CID.parse(previousRoot), sources: [source], carPath: join(dir, car), tempDir: dir, now })
 }
 
 describe('previous root read through a real Kubo gateway', () => {
   test('gives the same root as reading the CAR, and Kubo serves the result with the original recipe', async () => {
-    const first = await publish({ image: { kind: 'file', path: layout }, name: 'team/app', tags: ['v1'], carPath: join(dir, 'v1.car'), tempDir: dir, now })
+    const first = await publish({ image: { kind: 'file', path: layout }, name: 'gateway/app', tags: ['v1'], carPath: join(dir, 'v1.car'), tempDir: dir, now })
     await kubo.ipfs('dag', 'import', first.car.path)
 
     const viaGateway = await publishV2(first.rootCid, new GatewayBlockSource([kubo.gatewayUrl]), 'v2-gw.car')
@@ -51,11 +51,11 @@ describe('previous root read through a real Kubo gateway', () => {
     await kubo.ipfs('dag', 'import', viaGateway.car.path)
     // ipfs get a tag folder, tar -C DIR -cf - . | docker load (the recipe from the original README)
     const out = join(dir, 'v1-folder')
-    await kubo.ipfs('get', '-o', out, `/ipfs/${viaGateway.rootCid}/team/app/tags/v1`)
-    await dockerRemove('localhost/team/app:v1')
+    await kubo.ipfs('get', '-o', out, `/ipfs/${viaGateway.rootCid}/gateway/app/tags/v1`)
+    await dockerRemove('localhost/gateway/app:v1')
     await dockerLoad(out)
-    expect(await dockerImageId('localhost/team/app:v1')).toBe((await describeLayoutImage(layout, 'v1')).configDigest)
-    await dockerRemove('localhost/team/app:v1')
+    expect(await dockerImageId('localhost/gateway/app:v1')).toBe((await describeLayoutImage(layout, 'v1')).configDigest)
+    await dockerRemove('localhost/gateway/app:v1')
 
     // Kubo's own `ipfs add -r` of the whole registry gives our root CID.
     const tree = join(dir, 'tree')
