@@ -5357,6 +5357,7 @@ function encodeCarHeader(roots) {
 var PLACEHOLDER_ROOT = CID.createV1(code, create(18, new Uint8Array(32)));
 var MAX_IOVECS = 1024;
 var COPY_CHUNK = 1024 * 1024;
+var WRITE_BEHIND_BYTES = 16 * 1024 * 1024;
 var CarFileWriter = class _CarFileWriter {
   path;
   partialPath;
@@ -5367,6 +5368,8 @@ var CarFileWriter = class _CarFileWriter {
   bytes;
   written;
   pending = null;
+  /** Bytes accepted by put() whose write has not finished. */
+  unwritten = 0;
   tail = Promise.resolve();
   failure = null;
   state = "open";
@@ -5403,7 +5406,14 @@ var CarFileWriter = class _CarFileWriter {
     const prefix = varint_exports.encodeTo(sectionLength, new Uint8Array(varint_exports.encodingLength(sectionLength)));
     this.blocks++;
     this.bytes += prefix.length + sectionLength;
-    await this.enqueue(bytes.length === 0 ? [prefix, cid.bytes] : [prefix, cid.bytes, bytes]);
+    const size = prefix.length + sectionLength;
+    this.unwritten += size;
+    const done = this.enqueue(bytes.length === 0 ? [prefix, cid.bytes] : [prefix, cid.bytes, bytes]).finally(() => {
+      this.unwritten -= size;
+    });
+    done.catch(() => {
+    });
+    if (this.unwritten > WRITE_BEHIND_BYTES) await done;
   }
   has(cid) {
     return this.seen.has(cid.toString());

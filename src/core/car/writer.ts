@@ -19,8 +19,12 @@ interface Batch { chunks: Uint8Array[], done: Promise<void> }
 /**
  * Streams a CARv1 file whose root is known only at the end. Blocks go to `<path>.partial`
  * behind a placeholder header; `close(root)` writes the real header and renames the file to `path`.
- * Concurrent puts are coalesced into one positional write; each put resolves once its bytes are written.
+ * Concurrent puts are coalesced into one positional write. A put resolves at once while less than
+ * WRITE_BEHIND_BYTES wait to be written, else when its bytes are written; a failed write surfaces
+ * at the next put or at close().
  */
+const WRITE_BEHIND_BYTES = 16 * 1024 * 1024
+
 export class CarFileWriter implements BlockSink {
   readonly path: string
   private readonly partialPath: string
@@ -31,6 +35,8 @@ export class CarFileWriter implements BlockSink {
   private bytes: number
   private written: number
   private pending: Batch | null = null
+  /** Bytes accepted by put() whose write has not finished. */
+  private unwritten = 0
   private tail: Promise<void> = Promise.resolve()
   private failure: unknown = null
   private state: 'open' | 'closed' | 'aborted' = 'open'
@@ -69,7 +75,13 @@ export class CarFileWriter implements BlockSink {
     const prefix = varint.encodeTo(sectionLength, new Uint8Array(varint.encodingLength(sectionLength)))
     this.blocks++
     this.bytes += prefix.length + sectionLength
-    await this.enqueue(bytes.length === 0 ? [prefix, cid.bytes] : [prefix, cid.bytes, bytes])
+    const size = prefix.length + sectionLength
+    this.unwritten += size
+    const done = this.enqueue(bytes.length === 0 ? [prefix, cid.bytes] : [prefix, cid.bytes, bytes])
+      .finally(() => { this.unwritten -= size })
+    done.catch(() => {})
+    // Write-behind: the caller goes on hashing while the disk catches up, up to a bound.
+    if (this.unwritten > WRITE_BEHIND_BYTES) await done
   }
 
   has(cid: CID): boolean {
