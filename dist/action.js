@@ -48824,7 +48824,7 @@ function isSha256Multihash(multihash) {
 
 // node_modules/kubo-rpc-client/dist/src/bitswap/stat.js
 function createStat(client) {
-  return async function stat3(options = {}) {
+  return async function stat4(options = {}) {
     const res = await client.post("bitswap/stat", {
       searchParams: toUrlSearchParams(options),
       signal: options.signal,
@@ -48960,7 +48960,7 @@ function toCoreInterface3(removed) {
 
 // node_modules/kubo-rpc-client/dist/src/block/stat.js
 function createStat2(client) {
-  return async function stat3(cid, options = {}) {
+  return async function stat4(cid, options = {}) {
     const res = await client.post("block/stat", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -49728,7 +49728,7 @@ function createRm3(client) {
 
 // node_modules/kubo-rpc-client/dist/src/files/stat.js
 function createStat3(client) {
-  return async function stat3(path4, options = {}) {
+  return async function stat4(path4, options = {}) {
     const res = await client.post("files/stat", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -51338,12 +51338,12 @@ function createAdd5(client) {
 // node_modules/kubo-rpc-client/dist/src/pin/remote/service/ls.js
 function createLs6(client) {
   return async function ls(options = {}) {
-    const { stat: stat3, headers, timeout, signal } = options;
+    const { stat: stat4, headers, timeout, signal } = options;
     const response = await client.post("pin/remote/service/ls", {
       timeout,
       signal,
       headers,
-      searchParams: stat3 === true ? toUrlSearchParams({ stat: stat3 }) : void 0
+      searchParams: stat4 === true ? toUrlSearchParams({ stat: stat4 }) : void 0
     });
     const json = await response.json();
     return json.RemoteServices.map(decodeRemoteService);
@@ -51474,7 +51474,7 @@ function createPing(client) {
 
 // node_modules/kubo-rpc-client/dist/src/provide/stat.js
 function createProvideStat(client) {
-  return async function stat3(options = {}) {
+  return async function stat4(options = {}) {
     const res = await client.post("provide/stat", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -51769,7 +51769,7 @@ function createGc(client) {
 
 // node_modules/kubo-rpc-client/dist/src/repo/stat.js
 function createStat4(client) {
-  return async function stat3(options = {}) {
+  return async function stat4(options = {}) {
     const res = await client.post("repo/stat", {
       signal: options.signal,
       searchParams: toUrlSearchParams(options),
@@ -52389,8 +52389,8 @@ function validateMfsPath(path4, input = "kubo-mfs-path") {
 }
 async function readMfsRoot(rpc, path4, options = {}) {
   try {
-    const stat3 = await rpc.call(`files/stat ${path4}`, async (signal) => await rpc.client.files.stat(path4, { signal }), options);
-    return CID.parse(stat3.cid.toString());
+    const stat4 = await rpc.call(`files/stat ${path4}`, async (signal) => await rpc.client.files.stat(path4, { signal }), options);
+    return CID.parse(stat4.cid.toString());
   } catch (err) {
     if (err instanceof KuboError && /does not exist|not found/i.test(err.message)) return null;
     throw err;
@@ -52415,15 +52415,20 @@ async function removeMfs(rpc, path4, options) {
 
 // src/core/kubo/pins.ts
 import { createReadStream as createReadStream2 } from "node:fs";
-async function* carBytes(path4) {
+import { stat as stat3 } from "node:fs/promises";
+async function* carBytes(path4, progress) {
   for await (const chunk of createReadStream2(path4, { highWaterMark: 1024 * 1024 })) {
+    progress?.add(chunk.byteLength);
     yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   }
+  progress?.finish();
 }
 async function importCar(rpc, path4, options = {}) {
+  const { size } = await stat3(path4);
   return await rpc.call("dag/import", async (signal) => {
     const roots = [];
-    for await (const { root } of rpc.client.dag.import([carBytes(path4)], { pinRoots: true, signal })) {
+    const progress = options.logger != null ? new Progress(options.logger, `sent to ${rpc.label}`, size) : void 0;
+    for await (const { root } of rpc.client.dag.import([carBytes(path4, progress)], { pinRoots: true, signal })) {
       const pinError = root.pinErrorMsg != null && root.pinErrorMsg !== "" ? root.pinErrorMsg : void 0;
       roots.push({ cid: CID.parse(root.cid.toString()), ...pinError != null ? { pinError } : {} });
     }
@@ -52516,7 +52521,7 @@ var KuboDestination = class {
   async store(context) {
     const { root, result } = context;
     const options = { signal: context.signal };
-    const roots = await importCar(this.rpc, result.car.path, options);
+    const roots = await importCar(this.rpc, result.car.path, { ...options, logger: this.logger });
     const reported = roots.find((r) => r.cid.equals(root));
     if (reported == null) {
       throw new KuboError(`${this.label}: Kubo reports root(s) ${roots.map((r) => r.cid).join(", ") || "none"} for the CAR, expected ${root}`);

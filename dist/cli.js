@@ -28681,7 +28681,7 @@ function isSha256Multihash(multihash) {
 
 // node_modules/kubo-rpc-client/dist/src/bitswap/stat.js
 function createStat(client) {
-  return async function stat2(options = {}) {
+  return async function stat3(options = {}) {
     const res = await client.post("bitswap/stat", {
       searchParams: toUrlSearchParams(options),
       signal: options.signal,
@@ -28817,7 +28817,7 @@ function toCoreInterface3(removed) {
 
 // node_modules/kubo-rpc-client/dist/src/block/stat.js
 function createStat2(client) {
-  return async function stat2(cid, options = {}) {
+  return async function stat3(cid, options = {}) {
     const res = await client.post("block/stat", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -29585,7 +29585,7 @@ function createRm3(client) {
 
 // node_modules/kubo-rpc-client/dist/src/files/stat.js
 function createStat3(client) {
-  return async function stat2(path, options = {}) {
+  return async function stat3(path, options = {}) {
     const res = await client.post("files/stat", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -31195,12 +31195,12 @@ function createAdd5(client) {
 // node_modules/kubo-rpc-client/dist/src/pin/remote/service/ls.js
 function createLs6(client) {
   return async function ls(options = {}) {
-    const { stat: stat2, headers, timeout, signal } = options;
+    const { stat: stat3, headers, timeout, signal } = options;
     const response = await client.post("pin/remote/service/ls", {
       timeout,
       signal,
       headers,
-      searchParams: stat2 === true ? toUrlSearchParams({ stat: stat2 }) : void 0
+      searchParams: stat3 === true ? toUrlSearchParams({ stat: stat3 }) : void 0
     });
     const json = await response.json();
     return json.RemoteServices.map(decodeRemoteService);
@@ -31331,7 +31331,7 @@ function createPing(client) {
 
 // node_modules/kubo-rpc-client/dist/src/provide/stat.js
 function createProvideStat(client) {
-  return async function stat2(options = {}) {
+  return async function stat3(options = {}) {
     const res = await client.post("provide/stat", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -31626,7 +31626,7 @@ function createGc(client) {
 
 // node_modules/kubo-rpc-client/dist/src/repo/stat.js
 function createStat4(client) {
-  return async function stat2(options = {}) {
+  return async function stat3(options = {}) {
     const res = await client.post("repo/stat", {
       signal: options.signal,
       searchParams: toUrlSearchParams(options),
@@ -32246,8 +32246,8 @@ function validateMfsPath(path, input = "kubo-mfs-path") {
 }
 async function readMfsRoot(rpc, path, options = {}) {
   try {
-    const stat2 = await rpc.call(`files/stat ${path}`, async (signal) => await rpc.client.files.stat(path, { signal }), options);
-    return CID.parse(stat2.cid.toString());
+    const stat3 = await rpc.call(`files/stat ${path}`, async (signal) => await rpc.client.files.stat(path, { signal }), options);
+    return CID.parse(stat3.cid.toString());
   } catch (err) {
     if (err instanceof KuboError && /does not exist|not found/i.test(err.message)) return null;
     throw err;
@@ -32272,15 +32272,20 @@ async function removeMfs(rpc, path, options) {
 
 // src/core/kubo/pins.ts
 import { createReadStream as createReadStream2 } from "node:fs";
-async function* carBytes(path) {
+import { stat as stat2 } from "node:fs/promises";
+async function* carBytes(path, progress) {
   for await (const chunk of createReadStream2(path, { highWaterMark: 1024 * 1024 })) {
+    progress?.add(chunk.byteLength);
     yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   }
+  progress?.finish();
 }
 async function importCar(rpc, path, options = {}) {
+  const { size } = await stat2(path);
   return await rpc.call("dag/import", async (signal) => {
     const roots = [];
-    for await (const { root } of rpc.client.dag.import([carBytes(path)], { pinRoots: true, signal })) {
+    const progress = options.logger != null ? new Progress(options.logger, `sent to ${rpc.label}`, size) : void 0;
+    for await (const { root } of rpc.client.dag.import([carBytes(path, progress)], { pinRoots: true, signal })) {
       const pinError = root.pinErrorMsg != null && root.pinErrorMsg !== "" ? root.pinErrorMsg : void 0;
       roots.push({ cid: CID.parse(root.cid.toString()), ...pinError != null ? { pinError } : {} });
     }
@@ -32373,7 +32378,7 @@ var KuboDestination = class {
   async store(context) {
     const { root, result } = context;
     const options = { signal: context.signal };
-    const roots = await importCar(this.rpc, result.car.path, options);
+    const roots = await importCar(this.rpc, result.car.path, { ...options, logger: this.logger });
     const reported = roots.find((r) => r.cid.equals(root));
     if (reported == null) {
       throw new KuboError(`${this.label}: Kubo reports root(s) ${roots.map((r) => r.cid).join(", ") || "none"} for the CAR, expected ${root}`);
@@ -32494,8 +32499,8 @@ function isSafeName(name8) {
 }
 async function makeDirectory(path) {
   try {
-    const stat2 = await lstat(path);
-    if (!stat2.isDirectory()) throw new TreeError(`cannot create directory ${path}: something else is in the way`);
+    const stat3 = await lstat(path);
+    if (!stat3.isDirectory()) throw new TreeError(`cannot create directory ${path}: something else is in the way`);
   } catch (err) {
     if (err?.code !== "ENOENT") throw err;
     await mkdir4(path, { recursive: true });

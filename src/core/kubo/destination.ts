@@ -59,7 +59,7 @@ export class KuboDestination implements Destination {
   async store (context: DestinationContext): Promise<DestinationReport> {
     const { root, result } = context
     const options = { signal: context.signal }
-    const roots = await importCar(this.rpc, result.car.path, options)
+    const roots = await importCar(this.rpc, result.car.path, { ...options, logger: this.logger })
     const reported = roots.find((r) => r.cid.equals(root))
     if (reported == null) {
       throw new KuboError(`${this.label}: Kubo reports root(s) ${roots.map((r) => r.cid).join(', ') || 'none'} for the CAR, expected ${root}`)

@@ -1,12 +1,16 @@
 import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { CID } from 'multiformats/cid'
-import type { AbortOptions } from '../logger.js'
+import type { AbortOptions, OperationOptions } from '../logger.js'
+import { Progress } from '../progress.js'
 import { KuboError, type KuboRpc } from './rpc.js'
 
-async function * carBytes (path: string): AsyncGenerator<Uint8Array> {
+async function * carBytes (path: string, progress?: Progress): AsyncGenerator<Uint8Array> {
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+    progress?.add(chunk.byteLength)
     yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
   }
+  progress?.finish()
 }
 
 export interface ImportedRoot {
@@ -19,10 +23,12 @@ export interface ImportedRoot {
  * `dag import` of a CAR file, streamed. Kubo reports (and pins) the roots it
  * read from the CAR header; the caller checks them against its own root.
  */
-export async function importCar (rpc: KuboRpc, path: string, options: AbortOptions = {}): Promise<ImportedRoot[]> {
+export async function importCar (rpc: KuboRpc, path: string, options: OperationOptions = {}): Promise<ImportedRoot[]> {
+  const { size } = await stat(path)
   return await rpc.call('dag/import', async (signal) => {
     const roots: ImportedRoot[] = []
-    for await (const { root } of rpc.client.dag.import([carBytes(path)], { pinRoots: true, signal })) {
+    const progress = options.logger != null ? new Progress(options.logger, `sent to ${rpc.label}`, size) : undefined
+    for await (const { root } of rpc.client.dag.import([carBytes(path, progress)], { pinRoots: true, signal })) {
       const pinError = root.pinErrorMsg != null && root.pinErrorMsg !== '' ? root.pinErrorMsg : undefined
       roots.push({ cid: CID.parse(root.cid.toString()), ...(pinError != null ? { pinError } : {}) })
     }
