@@ -4186,10 +4186,10 @@ var require_util2 = __commonJS({
     function TAOCheck() {
       return "success";
     }
-    function appendFetchMetadata(httpRequest) {
+    function appendFetchMetadata(httpRequest2) {
       let header = null;
-      header = httpRequest.mode;
-      httpRequest.headersList.set("sec-fetch-mode", header, true);
+      header = httpRequest2.mode;
+      httpRequest2.headersList.set("sec-fetch-mode", header, true);
     }
     function appendRequestOriginHeader(request) {
       let serializedOrigin = request.origin;
@@ -6871,7 +6871,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline: pipeline2 } = __require("node:stream");
+    var { pipeline: pipeline3 } = __require("node:stream");
     var util2 = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -7350,7 +7350,7 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe2 = pipeline2(
+      const pipe2 = pipeline3(
         body,
         h2stream,
         (err) => {
@@ -9449,7 +9449,7 @@ var require_readable = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable3 } = __require("node:stream");
+    var { Readable: Readable4 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError: AbortError2 } = require_errors();
     var util2 = require_util();
     var { ReadableStreamFrom } = require_util();
@@ -9461,7 +9461,7 @@ var require_readable = __commonJS({
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
     var noop2 = () => {
     };
-    var BodyReadable = class extends Readable3 {
+    var BodyReadable = class extends Readable4 {
       constructor({
         resume,
         abort,
@@ -9803,7 +9803,7 @@ var require_api_request = __commonJS({
   "node_modules/undici/lib/api/api-request.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable3 } = require_readable();
+    var { Readable: Readable4 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var util2 = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
@@ -9898,7 +9898,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util2.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable3({
+        const res = new Readable4({
           resume,
           abort,
           contentType,
@@ -10213,7 +10213,7 @@ var require_api_pipeline = __commonJS({
   "node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
-      Readable: Readable3,
+      Readable: Readable4,
       Duplex,
       PassThrough
     } = __require("node:stream");
@@ -10227,7 +10227,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable3 {
+    var PipelineRequest = class extends Readable4 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -10244,7 +10244,7 @@ var require_api_pipeline = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable3 {
+    var PipelineResponse = class extends Readable4 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -10395,7 +10395,7 @@ var require_api_pipeline = __commonJS({
         util2.destroy(ret, err);
       }
     };
-    function pipeline2(opts, handler) {
+    function pipeline3(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -10404,7 +10404,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline2;
+    module.exports = pipeline3;
   }
 });
 
@@ -13569,7 +13569,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable3, pipeline: pipeline2, finished } = __require("node:stream");
+    var { Readable: Readable4, pipeline: pipeline3, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -14148,74 +14148,74 @@ var require_fetch = __commonJS({
     async function httpNetworkOrCacheFetch(fetchParams, isAuthenticationFetch = false, isNewConnectionFetch = false) {
       const request = fetchParams.request;
       let httpFetchParams = null;
-      let httpRequest = null;
+      let httpRequest2 = null;
       let response = null;
       const httpCache = null;
       const revalidatingFlag = false;
       if (request.window === "no-window" && request.redirect === "error") {
         httpFetchParams = fetchParams;
-        httpRequest = request;
+        httpRequest2 = request;
       } else {
-        httpRequest = cloneRequest(request);
+        httpRequest2 = cloneRequest(request);
         httpFetchParams = { ...fetchParams };
-        httpFetchParams.request = httpRequest;
+        httpFetchParams.request = httpRequest2;
       }
       const includeCredentials = request.credentials === "include" || request.credentials === "same-origin" && request.responseTainting === "basic";
-      const contentLength = httpRequest.body ? httpRequest.body.length : null;
+      const contentLength = httpRequest2.body ? httpRequest2.body.length : null;
       let contentLengthHeaderValue = null;
-      if (httpRequest.body == null && ["POST", "PUT"].includes(httpRequest.method)) {
+      if (httpRequest2.body == null && ["POST", "PUT"].includes(httpRequest2.method)) {
         contentLengthHeaderValue = "0";
       }
       if (contentLength != null) {
         contentLengthHeaderValue = isomorphicEncode(`${contentLength}`);
       }
       if (contentLengthHeaderValue != null) {
-        httpRequest.headersList.append("content-length", contentLengthHeaderValue, true);
+        httpRequest2.headersList.append("content-length", contentLengthHeaderValue, true);
       }
-      if (contentLength != null && httpRequest.keepalive) {
+      if (contentLength != null && httpRequest2.keepalive) {
       }
-      if (httpRequest.referrer instanceof URL) {
-        httpRequest.headersList.append("referer", isomorphicEncode(httpRequest.referrer.href), true);
+      if (httpRequest2.referrer instanceof URL) {
+        httpRequest2.headersList.append("referer", isomorphicEncode(httpRequest2.referrer.href), true);
       }
-      appendRequestOriginHeader(httpRequest);
-      appendFetchMetadata(httpRequest);
-      if (!httpRequest.headersList.contains("user-agent", true)) {
-        httpRequest.headersList.append("user-agent", defaultUserAgent);
+      appendRequestOriginHeader(httpRequest2);
+      appendFetchMetadata(httpRequest2);
+      if (!httpRequest2.headersList.contains("user-agent", true)) {
+        httpRequest2.headersList.append("user-agent", defaultUserAgent);
       }
-      if (httpRequest.cache === "default" && (httpRequest.headersList.contains("if-modified-since", true) || httpRequest.headersList.contains("if-none-match", true) || httpRequest.headersList.contains("if-unmodified-since", true) || httpRequest.headersList.contains("if-match", true) || httpRequest.headersList.contains("if-range", true))) {
-        httpRequest.cache = "no-store";
+      if (httpRequest2.cache === "default" && (httpRequest2.headersList.contains("if-modified-since", true) || httpRequest2.headersList.contains("if-none-match", true) || httpRequest2.headersList.contains("if-unmodified-since", true) || httpRequest2.headersList.contains("if-match", true) || httpRequest2.headersList.contains("if-range", true))) {
+        httpRequest2.cache = "no-store";
       }
-      if (httpRequest.cache === "no-cache" && !httpRequest.preventNoCacheCacheControlHeaderModification && !httpRequest.headersList.contains("cache-control", true)) {
-        httpRequest.headersList.append("cache-control", "max-age=0", true);
+      if (httpRequest2.cache === "no-cache" && !httpRequest2.preventNoCacheCacheControlHeaderModification && !httpRequest2.headersList.contains("cache-control", true)) {
+        httpRequest2.headersList.append("cache-control", "max-age=0", true);
       }
-      if (httpRequest.cache === "no-store" || httpRequest.cache === "reload") {
-        if (!httpRequest.headersList.contains("pragma", true)) {
-          httpRequest.headersList.append("pragma", "no-cache", true);
+      if (httpRequest2.cache === "no-store" || httpRequest2.cache === "reload") {
+        if (!httpRequest2.headersList.contains("pragma", true)) {
+          httpRequest2.headersList.append("pragma", "no-cache", true);
         }
-        if (!httpRequest.headersList.contains("cache-control", true)) {
-          httpRequest.headersList.append("cache-control", "no-cache", true);
+        if (!httpRequest2.headersList.contains("cache-control", true)) {
+          httpRequest2.headersList.append("cache-control", "no-cache", true);
         }
       }
-      if (httpRequest.headersList.contains("range", true)) {
-        httpRequest.headersList.append("accept-encoding", "identity", true);
+      if (httpRequest2.headersList.contains("range", true)) {
+        httpRequest2.headersList.append("accept-encoding", "identity", true);
       }
-      if (!httpRequest.headersList.contains("accept-encoding", true)) {
-        if (urlHasHttpsScheme(requestCurrentURL(httpRequest))) {
-          httpRequest.headersList.append("accept-encoding", "br, gzip, deflate", true);
+      if (!httpRequest2.headersList.contains("accept-encoding", true)) {
+        if (urlHasHttpsScheme(requestCurrentURL(httpRequest2))) {
+          httpRequest2.headersList.append("accept-encoding", "br, gzip, deflate", true);
         } else {
-          httpRequest.headersList.append("accept-encoding", "gzip, deflate", true);
+          httpRequest2.headersList.append("accept-encoding", "gzip, deflate", true);
         }
       }
-      httpRequest.headersList.delete("host", true);
+      httpRequest2.headersList.delete("host", true);
       if (includeCredentials) {
       }
       if (httpCache == null) {
-        httpRequest.cache = "no-store";
+        httpRequest2.cache = "no-store";
       }
-      if (httpRequest.cache !== "no-store" && httpRequest.cache !== "reload") {
+      if (httpRequest2.cache !== "no-store" && httpRequest2.cache !== "reload") {
       }
       if (response == null) {
-        if (httpRequest.cache === "only-if-cached") {
+        if (httpRequest2.cache === "only-if-cached") {
           return makeNetworkError("only if cached");
         }
         const forwardResponse = await httpNetworkFetch(
@@ -14223,7 +14223,7 @@ var require_fetch = __commonJS({
           includeCredentials,
           isNewConnectionFetch
         );
-        if (!safeMethodsSet.has(httpRequest.method) && forwardResponse.status >= 200 && forwardResponse.status <= 399) {
+        if (!safeMethodsSet.has(httpRequest2.method) && forwardResponse.status >= 200 && forwardResponse.status <= 399) {
         }
         if (revalidatingFlag && forwardResponse.status === 304) {
         }
@@ -14231,8 +14231,8 @@ var require_fetch = __commonJS({
           response = forwardResponse;
         }
       }
-      response.urlList = [...httpRequest.urlList];
-      if (httpRequest.headersList.contains("range", true)) {
+      response.urlList = [...httpRequest2.urlList];
+      if (httpRequest2.headersList.contains("range", true)) {
         response.rangeRequested = true;
       }
       response.requestIncludesCredentials = includeCredentials;
@@ -14508,13 +14508,13 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable3({ read: resume });
+              this.body = new Readable4({ read: resume });
               const onError = this.onError.bind(this);
               resolve3({
                 status,
                 statusText,
                 headersList,
-                body: decoders3.length ? pipeline2(this.body, ...decoders3, (err) => {
+                body: decoders3.length ? pipeline3(this.body, ...decoders3, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -18715,7 +18715,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline2 } = __require("node:stream");
+    var { pipeline: pipeline3 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -18875,7 +18875,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline2(
+          pipeline3(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -20744,7 +20744,7 @@ var require_streamx = __commonJS({
         }
       }
     };
-    var Readable3 = class _Readable extends Stream {
+    var Readable4 = class _Readable extends Stream {
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD;
@@ -20761,7 +20761,7 @@ var require_streamx = __commonJS({
         fn().then((src3) => {
           if (src3 === null) return out.end();
           if (out.destroying) return;
-          pipeline2(src3, out, noop2);
+          pipeline3(src3, out, noop2);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -20955,7 +20955,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Duplex = class extends Readable3 {
+    var Duplex = class extends Readable4 {
       // and Writable
       constructor(opts) {
         super(opts);
@@ -21048,13 +21048,13 @@ var require_streamx = __commonJS({
     }
     function pipelinePromise(...streams) {
       return new Promise((resolve3, reject) => {
-        return pipeline2(...streams, (err) => {
+        return pipeline3(...streams, (err) => {
           if (err) return reject(err);
           resolve3();
         });
       });
     }
-    function pipeline2(stream, ...streams) {
+    function pipeline3(stream, ...streams) {
       const all2 = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all2.length && typeof all2[all2.length - 1] === "function" ? all2.pop() : null;
       if (all2.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
@@ -21152,7 +21152,7 @@ var require_streamx = __commonJS({
       return s2._writev !== Writable.prototype._writev && s2._writev !== Duplex.prototype._writev;
     }
     module.exports = {
-      pipeline: pipeline2,
+      pipeline: pipeline3,
       pipelinePromise,
       isStream,
       isStreamx,
@@ -21164,7 +21164,7 @@ var require_streamx = __commonJS({
       getStreamError,
       Stream,
       Writable,
-      Readable: Readable3,
+      Readable: Readable4,
       Duplex,
       Transform,
       // Export PassThrough for compatibility with Node.js core's stream module
@@ -21438,7 +21438,7 @@ var require_headers2 = __commonJS({
 // node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
   "node_modules/tar-stream/extract.js"(exports, module) {
-    var { Writable, Readable: Readable3, getStreamError } = require_streamx();
+    var { Writable, Readable: Readable4, getStreamError } = require_streamx();
     var FIFO2 = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers2();
@@ -21486,7 +21486,7 @@ var require_extract = __commonJS({
         return buf.subarray(this._offset, this._offset += size);
       }
     };
-    var Source = class extends Readable3 {
+    var Source = class extends Readable4 {
       constructor(self2, header, offset) {
         super();
         this.header = header;
@@ -21802,7 +21802,7 @@ var require_constants6 = __commonJS({
 // node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports, module) {
-    var { Readable: Readable3, Writable, getStreamError } = require_streamx();
+    var { Readable: Readable4, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants3 = require_constants6();
     var headers = require_headers2();
@@ -21895,7 +21895,7 @@ var require_pack = __commonJS({
         cb();
       }
     };
-    var Pack = class extends Readable3 {
+    var Pack = class extends Readable4 {
       constructor(opts) {
         super(opts);
         this._drain = noop2;
@@ -22180,7 +22180,7 @@ var require_p_fifo = __commonJS({
 // node_modules/it-to-stream/src/duplex.js
 var require_duplex = __commonJS({
   "node_modules/it-to-stream/src/duplex.js"(exports, module) {
-    var { Readable: Readable3, Writable, Duplex } = __require("stream");
+    var { Readable: Readable4, Writable, Duplex } = __require("stream");
     var getIterator = require_get_iterator();
     var Fifo = require_p_fifo();
     var { Buffer: Buffer7 } = __require("buffer");
@@ -22197,7 +22197,7 @@ var require_duplex = __commonJS({
       if (!duplex.source) {
         Stream = Writable;
       } else if (!duplex.sink) {
-        Stream = Readable3;
+        Stream = Readable4;
       }
       let readable;
       if (duplex.source) {
@@ -45838,18 +45838,18 @@ function validateTableBytes(numPoints, fpBytes) {
   if (bytes > TABLE_BYTES_MAX)
     throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
 }
-function probeRandomBytes(randomBytes4, length4) {
-  if (randomBytes4 === void 0)
+function probeRandomBytes(randomBytes5, length4) {
+  if (randomBytes5 === void 0)
     return void 0;
-  afunction(randomBytes4, "randomBytes");
+  afunction(randomBytes5, "randomBytes");
   try {
-    const probe = randomBytes4(length4);
+    const probe = randomBytes5(length4);
     if (!isBytes3(probe) || probe.length !== length4)
       return void 0;
   } catch {
     return void 0;
   }
-  return randomBytes4;
+  return randomBytes5;
 }
 function validateMSMPoints(points, c) {
   aarray(points, "points");
@@ -45942,9 +45942,9 @@ var ScalarMultiplier = class {
   baseCanBeBlinded;
   bits;
   // Parametrized with a given Point class (not individual point)
-  constructor(Point, randomBytes4) {
+  constructor(Point, randomBytes5) {
     validatePointCons(Point);
-    this.randomBytes = probeRandomBytes(randomBytes4, BLIND_BYTES);
+    this.randomBytes = probeRandomBytes(randomBytes5, BLIND_BYTES);
     this.Point = Point;
     this.BASE = Point.BASE;
     this.ZERO = Point.ZERO;
@@ -46215,7 +46215,7 @@ function edwards(params, extraOpts = {}) {
   if (FpLegendre(Fp2, CURVE.d) !== -1)
     throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
   validateObject(opts, {}, { uvRatio: "function", randomBytes: "function" });
-  const randomBytes4 = opts.randomBytes === void 0 ? randomBytes3 : opts.randomBytes;
+  const randomBytes5 = opts.randomBytes === void 0 ? randomBytes3 : opts.randomBytes;
   const MASK = _2n2 << BigInt(Fp2.BYTES * 8) - _1n4;
   function isOdd(n) {
     if (!Fp2.isOdd)
@@ -46476,7 +46476,7 @@ function edwards(params, extraOpts = {}) {
     }
   }
   const normalize = (points) => normalizeZ(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes4);
+  const wnaf = new ScalarMultiplier(Point, randomBytes5);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -46508,7 +46508,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
     if (outputLen !== expectedLen)
       throw new Error(`hash.outputLen must be ${expectedLen}, got ${outputLen}`);
   }
-  const randomBytes4 = opts.randomBytes === void 0 ? randomBytes3 : opts.randomBytes;
+  const randomBytes5 = opts.randomBytes === void 0 ? randomBytes3 : opts.randomBytes;
   const toMontgomery2 = opts.toMontgomery;
   const toMontgomerySecret2 = opts.toMontgomerySecret;
   const adjustScalarBytes2 = opts.adjustScalarBytes === void 0 ? (bytes) => bytes : opts.adjustScalarBytes;
@@ -46598,7 +46598,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
     seed: _size
   };
   function randomSecretKey(seed) {
-    seed = seed === void 0 ? randomBytes4(lengths.seed) : seed;
+    seed = seed === void 0 ? randomBytes5(lengths.seed) : seed;
     return abytes2(seed, lengths.seed, "seed");
   }
   function isValidSecretKey(key) {
@@ -47606,7 +47606,7 @@ function weierstrass(params, extraOpts = {}) {
     randomBytes: "function"
   });
   const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes: toBytes2 } = extraOpts;
-  const randomBytes4 = extraOpts.randomBytes === void 0 ? randomBytes3 : extraOpts.randomBytes;
+  const randomBytes5 = extraOpts.randomBytes === void 0 ? randomBytes3 : extraOpts.randomBytes;
   if (endoOpts) {
     if (!Fp2.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
       throw new Error('invalid endo: expected "beta": bigint and "basises": array');
@@ -48023,7 +48023,7 @@ function weierstrass(params, extraOpts = {}) {
     }
   }
   const normalize = (points) => normalizeZ(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes4);
+  const wnaf = new ScalarMultiplier(Point, randomBytes5);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -48124,12 +48124,12 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   const opts = Object.assign({}, ecdsaOpts);
-  const randomBytes4 = opts.randomBytes === void 0 ? randomBytes3 : opts.randomBytes;
+  const randomBytes5 = opts.randomBytes === void 0 ? randomBytes3 : opts.randomBytes;
   const hmac2 = opts.hmac === void 0 ? (key, msg) => hmac(hash_, key, msg) : opts.hmac;
   const { Fp: Fp2, Fn } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
   const blindLength = getMinHashLength(CURVE_ORDER);
-  const csprng = probeRandomBytes(randomBytes4, blindLength);
+  const csprng = probeRandomBytes(randomBytes5, blindLength);
   const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh(Point, opts);
   const defaultSigOpts = {
     prehash: true,
@@ -48282,7 +48282,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d3), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes4(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes5(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes2(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes2(...seedArgs);
@@ -52207,7 +52207,7 @@ var KuboRpc = class {
   constructor(config, logger3 = silentLogger) {
     this.config = config;
     this.logger = logger3;
-    this.client = create3({ url: config.url, headers: config.headers });
+    this.client = create3({ url: new URL(config.url.href), headers: config.headers });
     this.label = `Kubo RPC ${config.label}`;
   }
   config;
@@ -52246,7 +52246,7 @@ function describe(err, timedOut, timeoutMs) {
     const detail = typeof err.message === "string" && err.message !== "" ? `: ${err.message}` : "";
     return { reason: `HTTP ${status}${detail}`, retryable: status === 429 || status >= 500 && !fromKubo, status };
   }
-  if (err instanceof TypeError && err.message === "fetch failed") {
+  if (err?.name === "TypeError" && err.message === "fetch failed") {
     const cause = err.cause;
     return { reason: `endpoint unreachable (${cause?.code ?? cause?.message ?? "network error"})`, retryable: true };
   }
@@ -52414,26 +52414,85 @@ async function removeMfs(rpc, path4, options) {
 }
 
 // src/core/kubo/pins.ts
+import { randomBytes as randomBytes4 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
 import { stat as stat3 } from "node:fs/promises";
-async function* carBytes(path4, progress) {
-  for await (const chunk of createReadStream2(path4, { highWaterMark: 1024 * 1024 })) {
-    progress?.add(chunk.byteLength);
-    yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  }
-  progress?.finish();
-}
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { Readable as Readable3 } from "node:stream";
+import { pipeline as pipeline2 } from "node:stream/promises";
 async function importCar(rpc, path4, options = {}) {
   const { size } = await stat3(path4);
   return await rpc.call("dag/import", async (signal) => {
-    const roots = [];
     const progress = options.logger != null ? new Progress(options.logger, `sent to ${rpc.label}`, size) : void 0;
-    for await (const { root } of rpc.client.dag.import([carBytes(path4, progress)], { pinRoots: true, signal })) {
-      const pinError = root.pinErrorMsg != null && root.pinErrorMsg !== "" ? root.pinErrorMsg : void 0;
-      roots.push({ cid: CID.parse(root.cid.toString()), ...pinError != null ? { pinError } : {} });
-    }
-    return roots;
+    return await postCar(rpc, path4, size, signal, progress);
   }, options);
+}
+async function postCar(rpc, path4, size, signal, progress) {
+  const url = new URL(`${rpc.config.url.href.replace(/\/+$/, "")}/api/v0/dag/import`);
+  url.searchParams.set("pin-roots", "true");
+  const boundary = `ipcr-${randomBytes4(12).toString("hex")}`;
+  const head = Buffer.from(`--${boundary}\r
+Content-Disposition: form-data; name="file"; filename="registry.car"\r
+Content-Type: application/octet-stream\r
+\r
+`);
+  const tail = Buffer.from(`\r
+--${boundary}--\r
+`);
+  const request = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, {
+    method: "POST",
+    signal,
+    headers: { ...rpc.config.headers, "Content-Type": `multipart/form-data; boundary=${boundary}`, "Content-Length": String(head.length + size + tail.length) }
+  });
+  const body = Readable3.from((async function* () {
+    yield head;
+    for await (const chunk of createReadStream2(path4, { highWaterMark: 1024 * 1024 })) {
+      progress?.add(chunk.byteLength);
+      yield chunk;
+    }
+    progress?.finish();
+    yield tail;
+  })());
+  const sent = pipeline2(body, request);
+  sent.catch(() => {
+  });
+  let response;
+  try {
+    response = await new Promise((resolve3, reject) => {
+      request.once("response", resolve3);
+      request.once("error", reject);
+    });
+  } catch (err) {
+    throw signal.aborted || err?.name === "AbortError" ? err : new TypeError("fetch failed", { cause: err });
+  }
+  let text = "";
+  try {
+    response.setEncoding("utf8");
+    for await (const chunk of response) text += chunk;
+    if (response.statusCode === 200) await sent;
+  } catch (err) {
+    throw signal.aborted || err?.name === "AbortError" ? err : new TypeError("fetch failed", { cause: err });
+  }
+  const status = response.statusCode ?? 0;
+  const contentType = String(response.headers["content-type"] ?? "");
+  const lines = text.split("\n").filter((l) => l.trim() !== "").map((l) => {
+    try {
+      return JSON.parse(l);
+    } catch {
+      return { Message: l };
+    }
+  });
+  const streamError = response.trailers["x-stream-error"] ?? lines.find((l) => l?.Type === "error")?.Message;
+  if (status !== 200 || streamError != null) {
+    const error2 = new Error(String(streamError ?? lines[0]?.Message ?? (text.slice(0, 300) || response.statusMessage)));
+    error2.response = { status: status === 200 ? 500 : status, headers: new Headers({ "content-type": contentType }) };
+    throw error2;
+  }
+  return lines.filter((l) => l?.Root != null).map(({ Root }) => {
+    const pinError = typeof Root.PinErrorMsg === "string" && Root.PinErrorMsg !== "" ? Root.PinErrorMsg : void 0;
+    return { cid: CID.parse(String(Root.Cid?.["/"])), ...pinError != null ? { pinError } : {} };
+  });
 }
 async function pinRecursive(rpc, cid, name8, options = {}) {
   await rpc.call(`pin/add ${cid}`, async (signal) => {

@@ -1631,7 +1631,7 @@ var require_streamx = __commonJS({
         }
       }
     };
-    var Readable3 = class _Readable extends Stream {
+    var Readable4 = class _Readable extends Stream {
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD;
@@ -1648,7 +1648,7 @@ var require_streamx = __commonJS({
         fn().then((src3) => {
           if (src3 === null) return out.end();
           if (out.destroying) return;
-          pipeline4(src3, out, noop2);
+          pipeline5(src3, out, noop2);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -1842,7 +1842,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Duplex = class extends Readable3 {
+    var Duplex = class extends Readable4 {
       // and Writable
       constructor(opts) {
         super(opts);
@@ -1935,13 +1935,13 @@ var require_streamx = __commonJS({
     }
     function pipelinePromise(...streams) {
       return new Promise((resolve3, reject) => {
-        return pipeline4(...streams, (err) => {
+        return pipeline5(...streams, (err) => {
           if (err) return reject(err);
           resolve3();
         });
       });
     }
-    function pipeline4(stream, ...streams) {
+    function pipeline5(stream, ...streams) {
       const all2 = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all2.length && typeof all2[all2.length - 1] === "function" ? all2.pop() : null;
       if (all2.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
@@ -2039,7 +2039,7 @@ var require_streamx = __commonJS({
       return s2._writev !== Writable.prototype._writev && s2._writev !== Duplex.prototype._writev;
     }
     module.exports = {
-      pipeline: pipeline4,
+      pipeline: pipeline5,
       pipelinePromise,
       isStream,
       isStreamx,
@@ -2051,7 +2051,7 @@ var require_streamx = __commonJS({
       getStreamError,
       Stream,
       Writable,
-      Readable: Readable3,
+      Readable: Readable4,
       Duplex,
       Transform: Transform2,
       // Export PassThrough for compatibility with Node.js core's stream module
@@ -2325,7 +2325,7 @@ var require_headers = __commonJS({
 // node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
   "node_modules/tar-stream/extract.js"(exports, module) {
-    var { Writable, Readable: Readable3, getStreamError } = require_streamx();
+    var { Writable, Readable: Readable4, getStreamError } = require_streamx();
     var FIFO2 = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers();
@@ -2373,7 +2373,7 @@ var require_extract = __commonJS({
         return buf.subarray(this._offset, this._offset += size);
       }
     };
-    var Source = class extends Readable3 {
+    var Source = class extends Readable4 {
       constructor(self2, header, offset) {
         super();
         this.header = header;
@@ -2689,7 +2689,7 @@ var require_constants = __commonJS({
 // node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports, module) {
-    var { Readable: Readable3, Writable, getStreamError } = require_streamx();
+    var { Readable: Readable4, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants2 = require_constants();
     var headers = require_headers();
@@ -2782,7 +2782,7 @@ var require_pack = __commonJS({
         cb();
       }
     };
-    var Pack = class extends Readable3 {
+    var Pack = class extends Readable4 {
       constructor(opts) {
         super(opts);
         this._drain = noop2;
@@ -3067,7 +3067,7 @@ var require_p_fifo = __commonJS({
 // node_modules/it-to-stream/src/duplex.js
 var require_duplex = __commonJS({
   "node_modules/it-to-stream/src/duplex.js"(exports, module) {
-    var { Readable: Readable3, Writable, Duplex } = __require("stream");
+    var { Readable: Readable4, Writable, Duplex } = __require("stream");
     var getIterator = require_get_iterator();
     var Fifo = require_p_fifo();
     var { Buffer: Buffer7 } = __require("buffer");
@@ -3084,7 +3084,7 @@ var require_duplex = __commonJS({
       if (!duplex.source) {
         Stream = Writable;
       } else if (!duplex.sink) {
-        Stream = Readable3;
+        Stream = Readable4;
       }
       let readable;
       if (duplex.source) {
@@ -25695,18 +25695,18 @@ function validateTableBytes(numPoints, fpBytes) {
   if (bytes > TABLE_BYTES_MAX)
     throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
 }
-function probeRandomBytes(randomBytes5, length4) {
-  if (randomBytes5 === void 0)
+function probeRandomBytes(randomBytes6, length4) {
+  if (randomBytes6 === void 0)
     return void 0;
-  afunction(randomBytes5, "randomBytes");
+  afunction(randomBytes6, "randomBytes");
   try {
-    const probe = randomBytes5(length4);
+    const probe = randomBytes6(length4);
     if (!isBytes3(probe) || probe.length !== length4)
       return void 0;
   } catch {
     return void 0;
   }
-  return randomBytes5;
+  return randomBytes6;
 }
 function validateMSMPoints(points, c) {
   aarray(points, "points");
@@ -25799,9 +25799,9 @@ var ScalarMultiplier = class {
   baseCanBeBlinded;
   bits;
   // Parametrized with a given Point class (not individual point)
-  constructor(Point, randomBytes5) {
+  constructor(Point, randomBytes6) {
     validatePointCons(Point);
-    this.randomBytes = probeRandomBytes(randomBytes5, BLIND_BYTES);
+    this.randomBytes = probeRandomBytes(randomBytes6, BLIND_BYTES);
     this.Point = Point;
     this.BASE = Point.BASE;
     this.ZERO = Point.ZERO;
@@ -26072,7 +26072,7 @@ function edwards(params, extraOpts = {}) {
   if (FpLegendre(Fp2, CURVE.d) !== -1)
     throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
   validateObject(opts, {}, { uvRatio: "function", randomBytes: "function" });
-  const randomBytes5 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const MASK = _2n2 << BigInt(Fp2.BYTES * 8) - _1n4;
   function isOdd(n) {
     if (!Fp2.isOdd)
@@ -26333,7 +26333,7 @@ function edwards(params, extraOpts = {}) {
     }
   }
   const normalize = (points) => normalizeZ(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes5);
+  const wnaf = new ScalarMultiplier(Point, randomBytes6);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -26365,7 +26365,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
     if (outputLen !== expectedLen)
       throw new Error(`hash.outputLen must be ${expectedLen}, got ${outputLen}`);
   }
-  const randomBytes5 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const toMontgomery2 = opts.toMontgomery;
   const toMontgomerySecret2 = opts.toMontgomerySecret;
   const adjustScalarBytes2 = opts.adjustScalarBytes === void 0 ? (bytes) => bytes : opts.adjustScalarBytes;
@@ -26455,7 +26455,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
     seed: _size
   };
   function randomSecretKey(seed) {
-    seed = seed === void 0 ? randomBytes5(lengths.seed) : seed;
+    seed = seed === void 0 ? randomBytes6(lengths.seed) : seed;
     return abytes2(seed, lengths.seed, "seed");
   }
   function isValidSecretKey(key) {
@@ -27463,7 +27463,7 @@ function weierstrass(params, extraOpts = {}) {
     randomBytes: "function"
   });
   const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes: toBytes2 } = extraOpts;
-  const randomBytes5 = extraOpts.randomBytes === void 0 ? randomBytes4 : extraOpts.randomBytes;
+  const randomBytes6 = extraOpts.randomBytes === void 0 ? randomBytes4 : extraOpts.randomBytes;
   if (endoOpts) {
     if (!Fp2.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
       throw new Error('invalid endo: expected "beta": bigint and "basises": array');
@@ -27880,7 +27880,7 @@ function weierstrass(params, extraOpts = {}) {
     }
   }
   const normalize = (points) => normalizeZ(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes5);
+  const wnaf = new ScalarMultiplier(Point, randomBytes6);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -27981,12 +27981,12 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   const opts = Object.assign({}, ecdsaOpts);
-  const randomBytes5 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const hmac2 = opts.hmac === void 0 ? (key, msg) => hmac(hash_, key, msg) : opts.hmac;
   const { Fp: Fp2, Fn } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
   const blindLength = getMinHashLength(CURVE_ORDER);
-  const csprng = probeRandomBytes(randomBytes5, blindLength);
+  const csprng = probeRandomBytes(randomBytes6, blindLength);
   const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh(Point, opts);
   const defaultSigOpts = {
     prehash: true,
@@ -28139,7 +28139,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d3), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes5(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes6(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes2(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes2(...seedArgs);
@@ -32064,7 +32064,7 @@ var KuboRpc = class {
   constructor(config, logger2 = silentLogger) {
     this.config = config;
     this.logger = logger2;
-    this.client = create3({ url: config.url, headers: config.headers });
+    this.client = create3({ url: new URL(config.url.href), headers: config.headers });
     this.label = `Kubo RPC ${config.label}`;
   }
   config;
@@ -32103,7 +32103,7 @@ function describe(err, timedOut, timeoutMs) {
     const detail = typeof err.message === "string" && err.message !== "" ? `: ${err.message}` : "";
     return { reason: `HTTP ${status}${detail}`, retryable: status === 429 || status >= 500 && !fromKubo, status };
   }
-  if (err instanceof TypeError && err.message === "fetch failed") {
+  if (err?.name === "TypeError" && err.message === "fetch failed") {
     const cause = err.cause;
     return { reason: `endpoint unreachable (${cause?.code ?? cause?.message ?? "network error"})`, retryable: true };
   }
@@ -32271,26 +32271,85 @@ async function removeMfs(rpc, path, options) {
 }
 
 // src/core/kubo/pins.ts
+import { randomBytes as randomBytes5 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
 import { stat as stat2 } from "node:fs/promises";
-async function* carBytes(path, progress) {
-  for await (const chunk of createReadStream2(path, { highWaterMark: 1024 * 1024 })) {
-    progress?.add(chunk.byteLength);
-    yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  }
-  progress?.finish();
-}
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { Readable as Readable3 } from "node:stream";
+import { pipeline as pipeline3 } from "node:stream/promises";
 async function importCar(rpc, path, options = {}) {
   const { size } = await stat2(path);
   return await rpc.call("dag/import", async (signal) => {
-    const roots = [];
     const progress = options.logger != null ? new Progress(options.logger, `sent to ${rpc.label}`, size) : void 0;
-    for await (const { root } of rpc.client.dag.import([carBytes(path, progress)], { pinRoots: true, signal })) {
-      const pinError = root.pinErrorMsg != null && root.pinErrorMsg !== "" ? root.pinErrorMsg : void 0;
-      roots.push({ cid: CID.parse(root.cid.toString()), ...pinError != null ? { pinError } : {} });
-    }
-    return roots;
+    return await postCar(rpc, path, size, signal, progress);
   }, options);
+}
+async function postCar(rpc, path, size, signal, progress) {
+  const url = new URL(`${rpc.config.url.href.replace(/\/+$/, "")}/api/v0/dag/import`);
+  url.searchParams.set("pin-roots", "true");
+  const boundary = `ipcr-${randomBytes5(12).toString("hex")}`;
+  const head = Buffer.from(`--${boundary}\r
+Content-Disposition: form-data; name="file"; filename="registry.car"\r
+Content-Type: application/octet-stream\r
+\r
+`);
+  const tail = Buffer.from(`\r
+--${boundary}--\r
+`);
+  const request = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, {
+    method: "POST",
+    signal,
+    headers: { ...rpc.config.headers, "Content-Type": `multipart/form-data; boundary=${boundary}`, "Content-Length": String(head.length + size + tail.length) }
+  });
+  const body = Readable3.from((async function* () {
+    yield head;
+    for await (const chunk of createReadStream2(path, { highWaterMark: 1024 * 1024 })) {
+      progress?.add(chunk.byteLength);
+      yield chunk;
+    }
+    progress?.finish();
+    yield tail;
+  })());
+  const sent = pipeline3(body, request);
+  sent.catch(() => {
+  });
+  let response;
+  try {
+    response = await new Promise((resolve3, reject) => {
+      request.once("response", resolve3);
+      request.once("error", reject);
+    });
+  } catch (err) {
+    throw signal.aborted || err?.name === "AbortError" ? err : new TypeError("fetch failed", { cause: err });
+  }
+  let text = "";
+  try {
+    response.setEncoding("utf8");
+    for await (const chunk of response) text += chunk;
+    if (response.statusCode === 200) await sent;
+  } catch (err) {
+    throw signal.aborted || err?.name === "AbortError" ? err : new TypeError("fetch failed", { cause: err });
+  }
+  const status = response.statusCode ?? 0;
+  const contentType = String(response.headers["content-type"] ?? "");
+  const lines = text.split("\n").filter((l) => l.trim() !== "").map((l) => {
+    try {
+      return JSON.parse(l);
+    } catch {
+      return { Message: l };
+    }
+  });
+  const streamError = response.trailers["x-stream-error"] ?? lines.find((l) => l?.Type === "error")?.Message;
+  if (status !== 200 || streamError != null) {
+    const error = new Error(String(streamError ?? lines[0]?.Message ?? (text.slice(0, 300) || response.statusMessage)));
+    error.response = { status: status === 200 ? 500 : status, headers: new Headers({ "content-type": contentType }) };
+    throw error;
+  }
+  return lines.filter((l) => l?.Root != null).map(({ Root }) => {
+    const pinError = typeof Root.PinErrorMsg === "string" && Root.PinErrorMsg !== "" ? Root.PinErrorMsg : void 0;
+    return { cid: CID.parse(String(Root.Cid?.["/"])), ...pinError != null ? { pinError } : {} };
+  });
 }
 async function pinRecursive(rpc, cid, name8, options = {}) {
   await rpc.call(`pin/add ${cid}`, async (signal) => {
@@ -32464,7 +32523,7 @@ function createProviders(settings, logger2) {
 import { constants } from "node:fs";
 import { lstat, mkdir as mkdir4, open as open5 } from "node:fs/promises";
 import { join as join7 } from "node:path";
-import { pipeline as pipeline3 } from "node:stream/promises";
+import { pipeline as pipeline4 } from "node:stream/promises";
 var FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 async function exportToDirectory(cid, outDir, source2, options) {
   const signal = options?.signal;
@@ -32486,7 +32545,7 @@ async function exportToDirectory(cid, outDir, source2, options) {
     const isFile = entry.type === "raw" || entry.type === "identity" || entry.type === "file" && (entry.unixfs.type === "file" || entry.unixfs.type === "raw");
     if (!isFile) throw new TreeError(`refusing to export ${cid2} at ${path}: unsupported entry type ${entry.type === "file" ? entry.unixfs.type : entry.type}`);
     const file = await open5(path, FILE_FLAGS, 420);
-    await pipeline3(entry.content({ signal }), file.createWriteStream(), { signal });
+    await pipeline4(entry.content({ signal }), file.createWriteStream(), { signal });
     result.files++;
     result.bytes += Number(entry.size);
     logger2.debug(`wrote ${path} (${entry.size} bytes)`);

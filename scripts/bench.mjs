@@ -7,8 +7,13 @@
 // process, with
 //   floor     one streamed sha256 pass over the input + writing a file as large as the CAR
 //   ipfs-car  `ipfs-car pack` of the published tag folder (extracted back out of the CAR)
+//   kubo add      Kubo's `ipfs add -r` of the same folder, offline, in a fresh repo with the
+//                 unixfs-v1-2025 profile (no daemon); its root CID should be ipcr's tag folder CID
+//   kubo import   ipcr's own Kubo destination (src/core/kubo, bundled on the fly): ipcr's CAR
+//                 streamed into a fresh offline Kubo daemon with `dag import`, then pinned
 // in interleaved rounds (default 3), reporting each one's best wall time, MB/s (10^6 bytes
-// of input per second) and highest peak RSS, then the targets with PASS/MISS.
+// of input per second) and highest peak RSS, then the targets with PASS/MISS. The two Kubo
+// rows are skipped, with a note, when there is no `ipfs` on PATH or in ~/.cache/ipcr-tools/bin.
 //
 // Environment: IPCR_BENCH_MB (size, default 600), IPCR_BENCH_DIR (parent of the temp
 // dir, default os.tmpdir()), IPCR_BENCH_KEEP=1 (keep the temp dir); see --help.
@@ -23,6 +28,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { hasGnuTime, measure } from './bench/measure.mjs'
 import { listFiles, loadGenerator, writeBenchImage } from './bench/image.mjs'
+import { buildKuboImporter, findIpfs, initRepo, ipfsVersion, peakRssMiB, startDaemon } from './bench/kubo.mjs'
 
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const cli = join(repo, 'dist', 'cli.js')
@@ -53,10 +59,12 @@ if (args.help === true) {
   console.log(`npm run bench [-- options]
 
 Publishes a generated OCI image layout with dist/cli.js and compares it with the floor
-(sha256 pass + writing a CAR-sized file) and ipfs-car pack, on the same bytes.
+(sha256 pass + writing a CAR-sized file) and ipfs-car pack, on the same bytes; with Kubo's
+\`ipfs\` at hand, also Kubo's own \`ipfs add -r\` of the tag folder and the import of ipcr's CAR
+into a Kubo daemon through ipcr's Kubo destination (dag import + pin).
 
   --json            print the results as JSON on stdout (the table goes to stderr)
-  --runs N          rounds of ipcr, floor, ipfs-car (interleaved); report each one's fastest
+  --runs N          rounds of ipcr, floor, ipfs-car, Kubo (interleaved); report each one's fastest
                     run and its highest peak RSS (default 3; ipfs-car stops after a timeout)
   --timeout S       kill a contender after S seconds and report it as timed out (default 600)
   --no-build        do not rebuild dist/ with scripts/bundle.mjs first
@@ -65,7 +73,8 @@ Publishes a generated OCI image layout with dist/cli.js and compares it with the
   IPCR_BENCH_DIR=DIR    where the temp dir is made (default: the OS temp dir)
   IPCR_BENCH_KEEP=1     keep the temp dir
   IPCR_BENCH_NO_GNU_TIME=1  poll VmHWM in /proc instead of using /usr/bin/time
-  IPCR_BENCH_IPFS_CAR=PATH  another ipfs-car bin.js (default node_modules/.bin/ipfs-car)`)
+  IPCR_BENCH_IPFS_CAR=PATH  another ipfs-car bin.js (default node_modules/.bin/ipfs-car)
+  IPCR_BENCH_NO_KUBO=1  leave out the two Kubo rows`)
   process.exit(0)
 }
 
@@ -93,6 +102,7 @@ const report = json ? (line) => { process.stderr.write(`${line}\n`) } : (line) =
 
 const work = await mkdtemp(join(process.env.IPCR_BENCH_DIR ?? tmpdir(), 'ipcr-bench-'))
 let running = null
+let daemon = null
 let cleaned = false
 async function cleanup () {
   if (cleaned) return
@@ -103,6 +113,7 @@ async function cleanup () {
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.once(sig, () => {
     if (running?.pid != null) { try { process.kill(-running.pid, 'SIGKILL') } catch {} }
+    if (daemon != null) { try { process.kill(daemon.pid, 'SIGKILL') } catch {} }
     cleanup().finally(() => process.exit(130))
   })
 }
@@ -120,7 +131,7 @@ function settle () {
 }
 
 /**
- * Each contender writes a file of about the input's size into the page cache. On a VM whose
+ * Each contender writes a file (or, for Kubo, a repo) of about the input's size into the page cache. On a VM whose
  * memory the host backs lazily (as here: writing 1 GiB into never-touched pages took 4.4 s,
  * into just-freed ones 0.4 s), whoever gets fresh pages pays several seconds that have
  * nothing to do with its code. So every contender gets the same start: the previous
@@ -131,7 +142,7 @@ let handOver = null
 async function ready (files) {
   await warmUp(files)
   settle()
-  if (handOver != null) await rm(handOver, { force: true })
+  for (const path of [handOver ?? []].flat()) await rm(path, { recursive: true, force: true })
   handOver = null
 }
 
@@ -180,19 +191,33 @@ function best (results) {
   const ok = results.filter((r) => r.ok)
   if (ok.length === 0) return results[results.length - 1]
   const fastest = ok.reduce((a, b) => (b.wallSeconds < a.wallSeconds ? b : a))
-  return { ...fastest, peakRssMiB: Math.max(...ok.map((r) => r.peakRssMiB)), runs: ok.map((r) => ({ wallSeconds: r.wallSeconds, peakRssMiB: r.peakRssMiB })) }
+  const daemonRss = ok.filter((r) => r.daemonPeakRssMiB != null).map((r) => r.daemonPeakRssMiB)
+  return {
+    ...fastest,
+    peakRssMiB: Math.max(...ok.map((r) => r.peakRssMiB)),
+    ...(daemonRss.length > 0 ? { daemonPeakRssMiB: Math.max(...daemonRss) } : {}),
+    runs: ok.map((r) => ({ wallSeconds: r.wallSeconds, peakRssMiB: r.peakRssMiB }))
+  }
 }
 
 const crashes = []
 const ipcrRuns = []
 const floorRuns = []
 const ipfsCarRuns = []
+const kuboAddRuns = []
+const kuboImportRuns = []
 const out = {
   sizeMiB,
   runs,
   machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, loadavgAtStart: loadavg().map((n) => Number(n.toFixed(2))), rss: gnuTime ? 'GNU time %M' : 'VmHWM poll' },
   contenders: {}
 }
+
+// Kubo: found now, so a missing binary is a note and not a failure.
+const ipfsBin = process.env.IPCR_BENCH_NO_KUBO === '1' ? null : findIpfs()
+const kubo = ipfsBin == null
+  ? { skipped: process.env.IPCR_BENCH_NO_KUBO === '1' ? 'IPCR_BENCH_NO_KUBO=1' : 'no ipfs on PATH or in ~/.cache/ipcr-tools/bin (scripts/install-deps.sh installs Kubo)' }
+  : { ipfs: ipfsBin, version: ipfsVersion(ipfsBin) }
 
 try {
   // 0. The CLI bundle must match the sources.
@@ -257,6 +282,33 @@ try {
       out.tree = { bytes: treeFiles.reduce((n, f) => n + f.size, 0), files: treeFiles.length }
     }
 
+    // 2a'. ipcr's Kubo destination: this CAR into a fresh offline daemon, then pinned.
+    // The CAR is its input, so it stays until this is done (then it and the repo are handed over).
+    if (kubo.ipfs != null && !kuboImportRuns.some((x) => !x.ok)) {
+      kubo.importer ??= await buildKuboImporter(repo, work)
+      const kuboRepo = join(work, 'kubo-import-repo')
+      await rm(kuboRepo, { recursive: true, force: true })
+      initRepo(kubo.ipfs, kuboRepo)
+      await warmUp([{ path: car }])
+      settle()
+      daemon = await startDaemon(kubo.ipfs, kuboRepo)
+      try {
+        log(`kubo import (${of}; ipcr's Kubo destination into ${daemon.apiUrl})`)
+        const ki = await run('kubo-import', process.execPath, [kubo.importer, daemon.apiUrl, car, pushed.rootCid, String(pushed.car.blocks)], { timeoutSeconds })
+        ki.daemonPeakRssMiB = peakRssMiB(daemon.pid)
+        if (ki.ok) {
+          // The root changes every round (catalog.json records the time): check it round by round.
+          const pinned = JSON.parse(ki.stdout.trim().split('\n').pop()).details.pinned
+          kubo.importPinnedCarRoot = (kubo.importPinnedCarRoot ?? true) && pinned === pushed.rootCid
+        } else if (!ki.timedOut) crashes.push(`kubo import ${crashText(ki)}`)
+        kuboImportRuns.push(ki)
+      } finally {
+        await daemon.stop()
+        daemon = null
+      }
+      handOver = [car, kuboRepo]
+    }
+
     // 2b. The floor.
     await rm(floorOut, { force: true })
     await ready(inputFiles)
@@ -266,26 +318,41 @@ try {
     floorRuns.push(f)
     if (!f.ok && !f.timedOut) crashes.push(`floor ${crashText(f)}`)
 
-    // 2c. ipfs-car.
-    if (ipfsCarRuns.some((x) => !x.ok)) continue // timed out or crashed once: do not wait again
-    await rm(ipfsCarCar, { force: true })
-    await ready(treeFiles)
-    log(`ipfs-car pack (${of}; timeout ${timeoutSeconds} s)`)
-    const ic = await run('ipfs-car', process.execPath, [ipfsCarBin, 'pack', tree, '--output', ipfsCarCar], { timeoutSeconds })
-    if (ic.ok) {
-      ic.rootCid = ic.stdout.trim().split('\n').pop()
-      ic.carBytes = (await stat(ipfsCarCar)).size
-    } else if (!ic.timedOut) {
-      crashes.push(`ipfs-car ${crashText(ic)}`)
+    // 2c. ipfs-car (timed out or crashed once: do not wait again).
+    if (!ipfsCarRuns.some((x) => !x.ok)) {
+      await rm(ipfsCarCar, { force: true })
+      await ready(treeFiles)
+      log(`ipfs-car pack (${of}; timeout ${timeoutSeconds} s)`)
+      const ic = await run('ipfs-car', process.execPath, [ipfsCarBin, 'pack', tree, '--output', ipfsCarCar], { timeoutSeconds })
+      if (ic.ok) {
+        ic.rootCid = ic.stdout.trim().split('\n').pop()
+        ic.carBytes = (await stat(ipfsCarCar)).size
+      } else if (!ic.timedOut) {
+        crashes.push(`ipfs-car ${crashText(ic)}`)
+      }
+      handOver = ipfsCarCar
+      ipfsCarRuns.push(ic)
     }
-    handOver = ipfsCarCar
-    ipfsCarRuns.push(ic)
+
+    // 2d. Kubo's own `ipfs add -r` of the same folder: a fresh repo, no daemon.
+    if (kubo.ipfs != null && !kuboAddRuns.some((x) => !x.ok)) {
+      const kuboRepo = join(work, 'kubo-add-repo')
+      await rm(kuboRepo, { recursive: true, force: true })
+      const env = initRepo(kubo.ipfs, kuboRepo)
+      await ready(treeFiles)
+      log(`kubo add (${of})`)
+      const ka = await run('kubo-add', kubo.ipfs, ['add', '-r', '-Q', '--cid-version', '1', tree], { timeoutSeconds, env })
+      if (ka.ok) ka.rootCid = ka.stdout.trim().split('\n').pop()
+      else if (!ka.timedOut) crashes.push(`kubo add ${crashText(ka)}`)
+      handOver = kuboRepo
+      kuboAddRuns.push(ka)
+    }
   }
 } catch (err) {
   out.error = err.message
   log(`error: ${err.message}`)
 }
-for (const [key, list] of [['ipcr', ipcrRuns], ['floor', floorRuns], ['ipfsCar', ipfsCarRuns]]) {
+for (const [key, list] of [['ipcr', ipcrRuns], ['floor', floorRuns], ['ipfsCar', ipfsCarRuns], ['kuboAdd', kuboAddRuns], ['kuboImport', kuboImportRuns]]) {
   if (list.length > 0) out.contenders[key] = best(list)
 }
 
@@ -295,7 +362,7 @@ const pad = (s, n) => String(s).padEnd(n)
 const lpad = (s, n) => String(s).padStart(n)
 const inputBytes = out.input?.bytes
 const summary = {}
-for (const [key, label] of [['ipcr', 'ipcr push'], ['floor', 'floor'], ['ipfsCar', 'ipfs-car pack']]) {
+for (const [key, label] of [['ipcr', 'ipcr push'], ['floor', 'floor'], ['ipfsCar', 'ipfs-car pack'], ['kuboAdd', 'kubo add -r'], ['kuboImport', 'kubo import']]) {
   const r = out.contenders[key]
   if (r == null) continue
   summary[key] = {
@@ -308,7 +375,9 @@ for (const [key, label] of [['ipcr', 'ipcr push'], ['floor', 'floor'], ['ipfsCar
     peakRssMiB: r.peakRssMiB > 0 ? r.peakRssMiB : null,
     rssSource: r.rssSource,
     ...(r.runs != null && r.runs.length > 1 ? { runs: r.runs } : {}),
-    ...(r.rootCid != null ? { rootCid: r.rootCid, carBytes: r.carBytes } : {}),
+    ...(r.rootCid != null ? { rootCid: r.rootCid } : {}),
+    ...(r.carBytes != null ? { carBytes: r.carBytes } : {}),
+    ...(r.daemonPeakRssMiB != null ? { daemonPeakRssMiB: r.daemonPeakRssMiB } : {}),
     ...(!r.ok ? { error: r.timedOut ? `timed out after ${timeoutSeconds} s` : crashText(r) } : {})
   }
 }
@@ -346,10 +415,24 @@ if (out.car != null) {
   report(`root CID   ${out.car.rootCid}`)
   report(`tag folder ${out.car.tagCid}${summary.ipfsCar?.rootCid != null ? `  (ipfs-car's root for the same folder: ${summary.ipfsCar.rootCid}${summary.ipfsCar.rootCid === out.car.tagCid ? ', identical' : ''})` : ''}`)
 }
+// Kubo's verdicts on ipcr's tree: its own `ipfs add -r` of the tag folder, and the import of the CAR.
+if (kubo.skipped != null) {
+  report(`kubo       skipped: ${kubo.skipped}`)
+} else if (out.car != null) {
+  const addRoot = summary.kuboAdd?.rootCid
+  kubo.addRoot = addRoot ?? null
+  kubo.addRootEqualsTagCid = addRoot != null ? addRoot === out.car.tagCid : null
+  report(`kubo       ${kubo.version ?? '?'} (${kubo.ipfs}), unixfs-v1-2025 profile`)
+  report(`           add -r of the tag folder: ${addRoot ?? '-'}${addRoot == null ? '' : addRoot === out.car.tagCid ? '  = ipcr\'s tag folder CID' : `  DIFFERS from ipcr's tag folder CID ${out.car.tagCid}`}`)
+  const pinned = kubo.importPinnedCarRoot == null ? '-' : kubo.importPinnedCarRoot ? 'Kubo pinned the CAR\'s root in every run' : 'Kubo pinned another root than the CAR\'s'
+  report(`           import of ipcr's CAR: ${pinned}${summary.kuboImport?.daemonPeakRssMiB != null ? `; daemon peak RSS ${fmt(summary.kuboImport.daemonPeakRssMiB, 0)} MiB` : ''}`)
+}
 report('')
 report(`${pad('contender', 16)}${lpad('MB/s', 9)}${lpad('wall s', 10)}${lpad('peak RSS MiB', 15)}  note`)
 for (const s of Object.values(summary)) {
-  const note = s.ok ? (s.runs != null ? `best of ${s.runs.length} runs: ${s.runs.map((r) => r.wallSeconds.toFixed(2)).join(', ')} s` : '') : s.timedOut ? `timed out after ${timeoutSeconds} s (RSS when killed)` : `CRASHED: ${s.error}`
+  const best = s.runs != null ? `best of ${s.runs.length} runs: ${s.runs.map((r) => r.wallSeconds.toFixed(2)).join(', ')} s` : ''
+  const daemonNote = s.daemonPeakRssMiB != null ? `RSS of ipcr's client; Kubo daemon peak ${fmt(s.daemonPeakRssMiB, 0)} MiB` : ''
+  const note = s.ok ? [best, daemonNote].filter((n) => n !== '').join('; ') : s.timedOut ? `timed out after ${timeoutSeconds} s (RSS when killed)` : `CRASHED: ${s.error}`
   report(`${pad(s.label, 16)}${lpad(fmt(s.mbPerSecond), 9)}${lpad(fmt(s.wallSeconds, 2), 10)}${lpad(fmt(s.peakRssMiB, 0), 15)}  ${note}`)
 }
 if (checks.length > 0) {
@@ -370,6 +453,7 @@ if (json) {
     car: out.car,
     tree: out.tree,
     contenders: summary,
+    kubo: { ...kubo, importer: undefined },
     targets: checks.map(({ name, value, target, pass }) => ({ name, value, target, pass })),
     ...(out.error != null ? { error: out.error } : {})
   }, null, 2) + '\n')

@@ -30,7 +30,9 @@ export class KuboRpc {
   readonly label: string
 
   constructor (readonly config: KuboConfig, private readonly logger: Logger = silentLogger) {
-    this.client = create({ url: config.url, headers: config.headers })
+    // A copy: kubo-rpc-client rewrites the URL object's path to /api/v0, and config.url is
+    // also the base of the requests made without it (key/import).
+    this.client = create({ url: new URL(config.url.href), headers: config.headers })
     this.label = `Kubo RPC ${config.label}`
   }
 
@@ -69,8 +71,9 @@ function describe (err: any, timedOut: boolean, timeoutMs: number): { reason: st
     const detail = typeof err.message === 'string' && err.message !== '' ? `: ${err.message}` : ''
     return { reason: `HTTP ${status}${detail}`, retryable: status === 429 || (status >= 500 && !fromKubo), status }
   }
-  // fetch() rejects with a TypeError whose cause is the socket error.
-  if (err instanceof TypeError && err.message === 'fetch failed') {
+  // fetch() rejects with a TypeError whose cause is the socket error (checked by name:
+  // undici's TypeError is not this realm's when the code runs in a vm context, as under jest).
+  if (err?.name === 'TypeError' && err.message === 'fetch failed') {
     const cause = err.cause as any
     return { reason: `endpoint unreachable (${cause?.code ?? cause?.message ?? 'network error'})`, retryable: true }
   }
