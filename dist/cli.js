@@ -17577,12 +17577,14 @@ function resolveTags(options) {
   }
   return ["latest"];
 }
-async function previousBlobs(root, name8, source2, options) {
+var REUSE_TAGS = 8;
+async function previousBlobs(root, name8, catalog, source2, options) {
   const known = /* @__PURE__ */ new Map();
   const tagsDir = await resolvePath(root, registryPaths.tags(name8), source2, options);
   if (tagsDir == null) return known;
-  for (const tag of await readDirectory(tagsDir.cid, source2, options)) {
-    const blobs = await resolvePath(tag.cid, ["blobs", "sha256"], source2, options);
+  const recent = (catalog.images.find((i) => i.name === name8)?.tags ?? []).slice().sort((a, b) => a.published < b.published ? 1 : a.published > b.published ? -1 : 0).slice(0, REUSE_TAGS);
+  for (const tag of recent) {
+    const blobs = await resolvePath(tagsDir.cid, [tag.tag, "blobs", "sha256"], source2, options);
     if (blobs == null) continue;
     for (const entry of await readDirectory(blobs.cid, source2, options)) {
       known.set(entry.name, { cid: entry.cid, size: entry.size });
@@ -17621,7 +17623,8 @@ async function publish(options) {
     if (options.previousRoot != null && (options.sources ?? []).length === 0) {
       throw new InputError("previous-root", "a previous root was given but no block source to read it from (set gateways, a CAR or a store)");
     }
-    const known = options.previousRoot != null && source2 != null ? await logger2.group("Read the previous registry root", async () => await previousBlobs(options.previousRoot, name8, source2, { signal, logger: logger2 })) : /* @__PURE__ */ new Map();
+    const previousCatalog = await readPreviousCatalog(options.previousRoot ?? null, source2, { signal });
+    const known = options.previousRoot != null && source2 != null ? await logger2.group("Read the previous registry root", async () => await previousBlobs(options.previousRoot, name8, previousCatalog, source2, { signal, logger: logger2 })) : /* @__PURE__ */ new Map();
     car = await CarFileWriter.create(options.carPath);
     const sink = new PublishSink([car, ...options.sinks ?? []]);
     const files = tagFolderFiles(image, { name: name8, tag: tags[0] });
@@ -17687,7 +17690,6 @@ async function publish(options) {
 `), sink, { signal });
       edits.push({ path: registryPaths.readme(name8), node: readme });
     }
-    const previousCatalog = await readPreviousCatalog(options.previousRoot ?? null, source2, { signal });
     const catalog = updateCatalog(previousCatalog, { name: name8, description, tags: catalogTags, updated: now });
     const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal });
     edits.push({ path: registryPaths.catalog(), node: catalogNode });

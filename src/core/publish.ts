@@ -15,7 +15,7 @@ import { platformString, type NormalizedImage } from './image/model.js'
 import { tagFolderFiles, type FolderFile } from './image/tag-folder.js'
 import { silentLogger, type Logger, type OperationOptions } from './logger.js'
 import { Progress, formatBytes } from './progress.js'
-import { CATALOG_FILE, emptyCatalog, encodeCatalog, parseCatalog, updateCatalog, type CatalogTag } from './registry/catalog.js'
+import { CATALOG_FILE, emptyCatalog, encodeCatalog, parseCatalog, updateCatalog, type Catalog, type CatalogTag } from './registry/catalog.js'
 import { registryPaths } from './registry/layout.js'
 import { parseReference, validateName, validateTag } from './registry/reference.js'
 import { buildDirectory, readDirectory, type DirEntry } from './unixfs/directory.js'
@@ -104,13 +104,24 @@ function resolveTags (options: PublishOptions): string[] {
   return ['latest']
 }
 
-/** Finds blobs the previous root already holds for this repository, by digest hex. */
-async function previousBlobs (root: CID, name: string, source: BlockSource, options: OperationOptions): Promise<Map<string, DagNode>> {
+/** How many of the repository's latest tags are searched for blobs a new publish can reuse. */
+const REUSE_TAGS = 8
+
+/**
+ * Finds blobs the previous root already holds for this repository, by digest
+ * hex, in its REUSE_TAGS most recently published tags (by catalog.json), so
+ * the cost stays flat however many tags the repository has.
+ */
+async function previousBlobs (root: CID, name: string, catalog: Catalog, source: BlockSource, options: OperationOptions): Promise<Map<string, DagNode>> {
   const known = new Map<string, DagNode>()
   const tagsDir = await resolvePath(root, registryPaths.tags(name), source, options)
   if (tagsDir == null) return known
-  for (const tag of await readDirectory(tagsDir.cid, source, options)) {
-    const blobs = await resolvePath(tag.cid, ['blobs', 'sha256'], source, options)
+  const recent = (catalog.images.find((i) => i.name === name)?.tags ?? [])
+    .slice()
+    .sort((a, b) => a.published < b.published ? 1 : a.published > b.published ? -1 : 0)
+    .slice(0, REUSE_TAGS)
+  for (const tag of recent) {
+    const blobs = await resolvePath(tagsDir.cid, [tag.tag, 'blobs', 'sha256'], source, options)
     if (blobs == null) continue
     for (const entry of await readDirectory(blobs.cid, source, options)) {
       known.set(entry.name, { cid: entry.cid, size: entry.size })
@@ -161,8 +172,9 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     if (options.previousRoot != null && (options.sources ?? []).length === 0) {
       throw new InputError('previous-root', 'a previous root was given but no block source to read it from (set gateways, a CAR or a store)')
     }
+    const previousCatalog = await readPreviousCatalog(options.previousRoot ?? null, source, { signal })
     const known = options.previousRoot != null && source != null
-      ? await logger.group('Read the previous registry root', async () => await previousBlobs(options.previousRoot as CID, name, source, { signal, logger }))
+      ? await logger.group('Read the previous registry root', async () => await previousBlobs(options.previousRoot as CID, name, previousCatalog, source, { signal, logger }))
       : new Map<string, DagNode>()
 
     car = await CarFileWriter.create(options.carPath)
@@ -232,7 +244,6 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
       const readme = await importBytes(new TextEncoder().encode(`${description}\n`), sink, { signal })
       edits.push({ path: registryPaths.readme(name), node: readme })
     }
-    const previousCatalog = await readPreviousCatalog(options.previousRoot ?? null, source, { signal })
     const catalog = updateCatalog(previousCatalog, { name, description, tags: catalogTags, updated: now })
     const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal })
     edits.push({ path: registryPaths.catalog(), node: catalogNode })
@@ -269,7 +280,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
   }
 }
 
-async function readPreviousCatalog (root: CID | null, source: BlockSource | null, options: OperationOptions) {
+async function readPreviousCatalog (root: CID | null, source: BlockSource | null, options: OperationOptions): Promise<Catalog> {
   if (root == null || source == null) return emptyCatalog()
   const node = await resolvePath(root, registryPaths.catalog(), source, options)
   if (node == null) return emptyCatalog()

@@ -184,6 +184,21 @@ describe('registry tree', () => {
   })
 })
 
+describe('cost of an update', () => {
+  test('reads a bounded number of blocks however many tags the repository has', async () => {
+    const many = Array.from({ length: 60 }, (_, i) => `t${i}`)
+    const first = await publishFile(layout, { tags: many })
+    const car = await CarBlockSource.open(first.car.path)
+    let reads = 0
+    const counting = { label: 'counting', get: async (cid: CID) => { reads++; return await car.get(cid) } }
+    const second = await publishFile(layout, { tags: ['new'], previousRoot: CID.parse(first.rootCid), sources: [counting] })
+    await car.close()
+    expect(second.reusedBlobs).toBeGreaterThan(0)
+    // root, image folders, tags/, catalog.json and 8 recent tags' blob folders; not 60 tags' worth.
+    expect(reads).toBeLessThan(45)
+  })
+})
+
 describe('multi-platform', () => {
   test('an index of two platforms publishes under the index digest; docker load takes linux/amd64', async () => {
     const multiDir = join(dir, 'multi')
