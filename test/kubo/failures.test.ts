@@ -318,3 +318,28 @@ describe('IPNS key given as a secret', () => {
     expect((await kubo.ipfs('name', 'resolve', '--offline', `/ipns/${name}`)).trim()).toBe(`/ipfs/${result.rootCid}`)
   })
 })
+
+describe('a Kubo that stops answering', () => {
+  test('times out with a clear message, retries a bounded number of times, and the abort signal stops it at once', async () => {
+    const node = await startKubo()
+    try {
+      process.kill(node.pid, 'SIGSTOP')
+      const dest = new KuboDestination({ url: node.apiUrl, timeoutMs: 500, retries: 1, retryDelayMs: 10 })
+      const started = Date.now()
+      const err = await dest.preflight({}).catch((e) => e)
+      expect(err).toBeInstanceOf(KuboError)
+      expect(err.message).toBe(`Kubo RPC ${node.apiUrl}: version failed: no answer within 1 s`)
+      expect(Date.now() - started).toBeLessThan(5000)
+      // An AbortSignal ends a call without waiting for its timeout.
+      const slow = new KuboDestination({ url: node.apiUrl, timeoutMs: 60_000, retries: 3 })
+      const controller = new AbortController()
+      setTimeout(() => controller.abort(new Error('cancelled by the caller')), 200)
+      const abortStarted = Date.now()
+      await expect(slow.preflight({ signal: controller.signal })).rejects.toThrow('cancelled by the caller')
+      expect(Date.now() - abortStarted).toBeLessThan(5000)
+    } finally {
+      process.kill(node.pid, 'SIGCONT')
+      await node.stop()
+    }
+  })
+})
