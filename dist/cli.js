@@ -17604,6 +17604,9 @@ async function publish(options) {
   const { signal } = options;
   const scope = options.carScope ?? "new";
   const tags = resolveTags(options);
+  if (options.previousRoot != null && (options.sources ?? []).length === 0) {
+    throw new InputError("previous-root", "a previous root was given but no block source to read it from (set gateways, a CAR or a store)");
+  }
   const work = await mkdtemp2(join3(options.tempDir, "ipcr-publish-"));
   let archive;
   let car;
@@ -17619,12 +17622,12 @@ async function publish(options) {
     const description = firstLine(options.description ?? image.labels["org.opencontainers.image.description"]);
     const platforms = image.images.map((i) => platformString(i.platform));
     logger2.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name8}:${tags.join(", ")}`);
-    const source2 = options.previousRoot != null ? new FirstSource(options.sources ?? []) : null;
-    if (options.previousRoot != null && (options.sources ?? []).length === 0) {
-      throw new InputError("previous-root", "a previous root was given but no block source to read it from (set gateways, a CAR or a store)");
-    }
-    const previousCatalog = await readPreviousCatalog(options.previousRoot ?? null, source2, { signal });
-    const known = options.previousRoot != null && source2 != null ? await logger2.group("Read the previous registry root", async () => await previousBlobs(options.previousRoot, name8, previousCatalog, source2, { signal, logger: logger2 })) : /* @__PURE__ */ new Map();
+    const previousRoot = options.previousRoot ?? null;
+    const source2 = previousRoot != null ? new FirstSource(options.sources ?? []) : null;
+    const { previousCatalog, known } = previousRoot != null && source2 != null ? await logger2.group(`Read the previous registry root ${previousRoot}`, async () => {
+      const previousCatalog2 = await readPreviousCatalog(previousRoot, source2, { signal });
+      return { previousCatalog: previousCatalog2, known: await previousBlobs(previousRoot, name8, previousCatalog2, source2, { signal, logger: logger2 }) };
+    }) : { previousCatalog: emptyCatalog(), known: /* @__PURE__ */ new Map() };
     car = await CarFileWriter.create(options.carPath);
     const sink = new PublishSink([car, ...options.sinks ?? []]);
     const files = tagFolderFiles(image, { name: name8, tag: tags[0] });
@@ -17693,8 +17696,8 @@ async function publish(options) {
     const catalog = updateCatalog(previousCatalog, { name: name8, description, tags: catalogTags, updated: now });
     const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal });
     edits.push({ path: registryPaths.catalog(), node: catalogNode });
-    const root = await editTree(options.previousRoot ?? null, edits, source2, sink, { signal });
-    if (scope === "full" && options.previousRoot != null && source2 != null) {
+    const root = await editTree(previousRoot, edits, source2, sink, { signal });
+    if (scope === "full" && source2 != null) {
       await logger2.group("Copy the unchanged part of the registry into the CAR", async () => {
         const full = new FirstSource([sink.dagPb, source2]);
         for await (const block of walkDag(root.cid, full, { signal, skip: (cid) => cid.code === 85 && car?.has(cid) === true })) {
@@ -17706,7 +17709,7 @@ async function publish(options) {
     car = void 0;
     return {
       rootCid: root.cid.toString(),
-      ...options.previousRoot != null ? { previousRoot: options.previousRoot.toString() } : {},
+      ...previousRoot != null ? { previousRoot: previousRoot.toString() } : {},
       name: name8,
       tags: published,
       imageCid: published[0].cid,
@@ -17725,7 +17728,6 @@ async function publish(options) {
   }
 }
 async function readPreviousCatalog(root, source2, options) {
-  if (root == null || source2 == null) return emptyCatalog();
   const node = await resolvePath(root, registryPaths.catalog(), source2, options);
   if (node == null) return emptyCatalog();
   return parseCatalog(await readFileBytes(node.cid, source2, { ...options, maxBytes: 64 * 1024 * 1024 }));

@@ -150,6 +150,9 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
   const { signal } = options
   const scope = options.carScope ?? 'new'
   const tags = resolveTags(options)
+  if (options.previousRoot != null && (options.sources ?? []).length === 0) {
+    throw new InputError('previous-root', 'a previous root was given but no block source to read it from (set gateways, a CAR or a store)')
+  }
   const work = await mkdtemp(join(options.tempDir, 'ipcr-publish-'))
   let archive: ImageArchive | undefined
   let car: CarFileWriter | undefined
@@ -168,14 +171,14 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     const platforms = image.images.map((i) => platformString(i.platform))
     logger.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(', ')}) → ${name}:${tags.join(', ')}`)
 
-    const source = options.previousRoot != null ? new FirstSource(options.sources ?? []) : null
-    if (options.previousRoot != null && (options.sources ?? []).length === 0) {
-      throw new InputError('previous-root', 'a previous root was given but no block source to read it from (set gateways, a CAR or a store)')
-    }
-    const previousCatalog = await readPreviousCatalog(options.previousRoot ?? null, source, { signal })
-    const known = options.previousRoot != null && source != null
-      ? await logger.group('Read the previous registry root', async () => await previousBlobs(options.previousRoot as CID, name, previousCatalog, source, { signal, logger }))
-      : new Map<string, DagNode>()
+    const previousRoot = options.previousRoot ?? null
+    const source = previousRoot != null ? new FirstSource(options.sources ?? []) : null
+    const { previousCatalog, known } = previousRoot != null && source != null
+      ? await logger.group(`Read the previous registry root ${previousRoot}`, async () => {
+        const previousCatalog = await readPreviousCatalog(previousRoot, source, { signal })
+        return { previousCatalog, known: await previousBlobs(previousRoot, name, previousCatalog, source, { signal, logger }) }
+      })
+      : { previousCatalog: emptyCatalog(), known: new Map<string, DagNode>() }
 
     car = await CarFileWriter.create(options.carPath)
     const sink = new PublishSink([car, ...(options.sinks ?? [])])
@@ -248,8 +251,8 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal })
     edits.push({ path: registryPaths.catalog(), node: catalogNode })
 
-    const root = await editTree(options.previousRoot ?? null, edits, source, sink, { signal })
-    if (scope === 'full' && options.previousRoot != null && source != null) {
+    const root = await editTree(previousRoot, edits, source, sink, { signal })
+    if (scope === 'full' && source != null) {
       await logger.group('Copy the unchanged part of the registry into the CAR', async () => {
         const full = new FirstSource([sink.dagPb, source])
         for await (const block of walkDag(root.cid, full, { signal, skip: (cid: CID) => cid.code === 0x55 && car?.has(cid) === true })) {
@@ -261,7 +264,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     car = undefined
     return {
       rootCid: root.cid.toString(),
-      ...(options.previousRoot != null ? { previousRoot: options.previousRoot.toString() } : {}),
+      ...(previousRoot != null ? { previousRoot: previousRoot.toString() } : {}),
       name,
       tags: published,
       imageCid: (published[0] as PublishedTag).cid,
@@ -280,8 +283,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
   }
 }
 
-async function readPreviousCatalog (root: CID | null, source: BlockSource | null, options: OperationOptions): Promise<Catalog> {
-  if (root == null || source == null) return emptyCatalog()
+async function readPreviousCatalog (root: CID, source: BlockSource, options: OperationOptions): Promise<Catalog> {
   const node = await resolvePath(root, registryPaths.catalog(), source, options)
   if (node == null) return emptyCatalog()
   return parseCatalog(await readFileBytes(node.cid, source, { ...options, maxBytes: 64 * 1024 * 1024 }))
