@@ -303,7 +303,7 @@ var require_eventemitter3 = __commonJS({
       }
       return names;
     };
-    EventEmitter2.prototype.listeners = function listeners2(event) {
+    EventEmitter2.prototype.listeners = function listeners(event) {
       var evt = prefix ? prefix + event : event, handlers = this._events[evt];
       if (!handlers) return [];
       if (handlers.fn) return [handlers.fn];
@@ -313,57 +313,57 @@ var require_eventemitter3 = __commonJS({
       return ee;
     };
     EventEmitter2.prototype.listenerCount = function listenerCount(event) {
-      var evt = prefix ? prefix + event : event, listeners2 = this._events[evt];
-      if (!listeners2) return 0;
-      if (listeners2.fn) return 1;
-      return listeners2.length;
+      var evt = prefix ? prefix + event : event, listeners = this._events[evt];
+      if (!listeners) return 0;
+      if (listeners.fn) return 1;
+      return listeners.length;
     };
     EventEmitter2.prototype.emit = function emit(event, a1, a2, a3, a4, a5) {
       var evt = prefix ? prefix + event : event;
       if (!this._events[evt]) return false;
-      var listeners2 = this._events[evt], len = arguments.length, args, i;
-      if (listeners2.fn) {
-        if (listeners2.once) this.removeListener(event, listeners2.fn, void 0, true);
+      var listeners = this._events[evt], len = arguments.length, args, i;
+      if (listeners.fn) {
+        if (listeners.once) this.removeListener(event, listeners.fn, void 0, true);
         switch (len) {
           case 1:
-            return listeners2.fn.call(listeners2.context), true;
+            return listeners.fn.call(listeners.context), true;
           case 2:
-            return listeners2.fn.call(listeners2.context, a1), true;
+            return listeners.fn.call(listeners.context, a1), true;
           case 3:
-            return listeners2.fn.call(listeners2.context, a1, a2), true;
+            return listeners.fn.call(listeners.context, a1, a2), true;
           case 4:
-            return listeners2.fn.call(listeners2.context, a1, a2, a3), true;
+            return listeners.fn.call(listeners.context, a1, a2, a3), true;
           case 5:
-            return listeners2.fn.call(listeners2.context, a1, a2, a3, a4), true;
+            return listeners.fn.call(listeners.context, a1, a2, a3, a4), true;
           case 6:
-            return listeners2.fn.call(listeners2.context, a1, a2, a3, a4, a5), true;
+            return listeners.fn.call(listeners.context, a1, a2, a3, a4, a5), true;
         }
         for (i = 1, args = new Array(len - 1); i < len; i++) {
           args[i - 1] = arguments[i];
         }
-        listeners2.fn.apply(listeners2.context, args);
+        listeners.fn.apply(listeners.context, args);
       } else {
-        var length4 = listeners2.length, j;
+        var length4 = listeners.length, j;
         for (i = 0; i < length4; i++) {
-          if (listeners2[i].once) this.removeListener(event, listeners2[i].fn, void 0, true);
+          if (listeners[i].once) this.removeListener(event, listeners[i].fn, void 0, true);
           switch (len) {
             case 1:
-              listeners2[i].fn.call(listeners2[i].context);
+              listeners[i].fn.call(listeners[i].context);
               break;
             case 2:
-              listeners2[i].fn.call(listeners2[i].context, a1);
+              listeners[i].fn.call(listeners[i].context, a1);
               break;
             case 3:
-              listeners2[i].fn.call(listeners2[i].context, a1, a2);
+              listeners[i].fn.call(listeners[i].context, a1, a2);
               break;
             case 4:
-              listeners2[i].fn.call(listeners2[i].context, a1, a2, a3);
+              listeners[i].fn.call(listeners[i].context, a1, a2, a3);
               break;
             default:
               if (!args) for (j = 1, args = new Array(len - 1); j < len; j++) {
                 args[j - 1] = arguments[j];
               }
-              listeners2[i].fn.apply(listeners2[i].context, args);
+              listeners[i].fn.apply(listeners[i].context, args);
           }
         }
       }
@@ -382,15 +382,15 @@ var require_eventemitter3 = __commonJS({
         clearEvent(this, evt);
         return this;
       }
-      var listeners2 = this._events[evt];
-      if (listeners2.fn) {
-        if (listeners2.fn === fn && (!once2 || listeners2.once) && (!context || listeners2.context === context)) {
+      var listeners = this._events[evt];
+      if (listeners.fn) {
+        if (listeners.fn === fn && (!once2 || listeners.once) && (!context || listeners.context === context)) {
           clearEvent(this, evt);
         }
       } else {
-        for (var i = 0, events = [], length4 = listeners2.length; i < length4; i++) {
-          if (listeners2[i].fn !== fn || once2 && !listeners2[i].once || context && listeners2[i].context !== context) {
-            events.push(listeners2[i]);
+        for (var i = 0, events = [], length4 = listeners.length; i < length4; i++) {
+          if (listeners[i].fn !== fn || once2 && !listeners[i].once || context && listeners[i].context !== context) {
+            events.push(listeners[i]);
           }
         }
         if (events.length) this._events[evt] = events.length === 1 ? events[0] : events;
@@ -5538,107 +5538,12 @@ async function writeChunks(file, chunks, position) {
   }
 }
 
-// src/core/hash-worker.ts
-import { Worker } from "node:worker_threads";
-var workerSource = `
-const { parentPort } = require('node:worker_threads')
-const { createHash } = require('node:crypto')
-const hashes = new Map()
-parentPort.on('message', (m) => {
-  let h = hashes.get(m.id)
-  if (h == null) { h = createHash('sha256'); hashes.set(m.id, h) }
-  if (m.chunk != null) {
-    h.update(m.chunk)
-    parentPort.postMessage({ id: m.id, acked: m.chunk.byteLength })
-  } else {
-    hashes.delete(m.id)
-    parentPort.postMessage({ id: m.id, hex: h.digest('hex') })
-  }
-})`;
-var MAX_IN_FLIGHT = 16 * 1024 * 1024;
-var worker;
-var nextId = 0;
-var active = 0;
-var listeners = /* @__PURE__ */ new Map();
-function getWorker() {
-  if (worker == null) {
-    worker = new Worker(workerSource, { eval: true });
-    worker.unref();
-    worker.on("message", (m3) => listeners.get(m3.id)?.(m3));
-    worker.on("error", (err) => {
-      for (const listener of listeners.values()) listener({ hex: `error:${err.message}` });
-    });
-  }
-  return worker;
-}
-var OffThreadSha256 = class {
-  id = nextId++;
-  inFlight = 0;
-  wake;
-  result;
-  worker = getWorker();
-  disposed = false;
-  constructor() {
-    if (active++ === 0) this.worker.ref();
-    listeners.set(this.id, (m3) => {
-      if (m3.acked != null) {
-        this.inFlight -= m3.acked;
-        if (this.inFlight <= MAX_IN_FLIGHT / 2) this.wake?.();
-      } else if (m3.hex != null) {
-        this.result?.(m3.hex);
-      }
-    });
-  }
-  async update(chunk) {
-    this.worker.postMessage({ id: this.id, chunk });
-    this.inFlight += chunk.byteLength;
-    if (this.inFlight > MAX_IN_FLIGHT) {
-      await new Promise((resolve3) => {
-        this.wake = resolve3;
-      });
-      this.wake = void 0;
-    }
-  }
-  /** The hex digest; the instance is done after this. */
-  async digest() {
-    try {
-      const hex = await new Promise((resolve3) => {
-        this.result = resolve3;
-        this.worker.postMessage({ id: this.id });
-      });
-      if (hex.startsWith("error:")) throw new Error(`hash worker failed: ${hex.slice(6)}`);
-      return hex;
-    } finally {
-      this.dispose();
-    }
-  }
-  /** Stops tracking this hash; lets the process exit once no hash is active. */
-  dispose() {
-    if (this.disposed) return;
-    this.disposed = true;
-    listeners.delete(this.id);
-    if (--active === 0) this.worker.unref();
-  }
-};
-
 // src/core/digest.ts
-async function* verifyDigest(source2, expected) {
+function checkDigest(hex, size, expected) {
   if (!expected.digest.startsWith("sha256:")) {
     throw new DigestMismatchError(`${expected.label}: unsupported digest algorithm in '${expected.digest}' (expected sha256)`);
   }
-  const hash = new OffThreadSha256();
-  let size = 0;
-  let actual;
-  try {
-    for await (const chunk of source2) {
-      await hash.update(chunk);
-      size += chunk.length;
-      yield chunk;
-    }
-    actual = `sha256:${await hash.digest()}`;
-  } finally {
-    hash.dispose();
-  }
+  const actual = `sha256:${hex}`;
   if (actual !== expected.digest) {
     throw new DigestMismatchError(`${expected.label}: content hashes to ${actual}, expected ${expected.digest}`);
   }
@@ -5647,9 +5552,89 @@ async function* verifyDigest(source2, expected) {
   }
 }
 
+// src/core/hash-worker.ts
+import { Worker } from "node:worker_threads";
+var workerSource = `
+const { parentPort } = require('node:worker_threads')
+const { createHash } = require('node:crypto')
+const blobs = new Map()
+parentPort.on('message', (m) => {
+  let blob = blobs.get(m.id)
+  if (blob == null) { blob = createHash('sha256'); blobs.set(m.id, blob) }
+  if (m.chunk != null) {
+    blob.update(m.chunk)
+    parentPort.postMessage({ id: m.id, leaf: createHash('sha256').update(m.chunk).digest() })
+    return
+  }
+  blobs.delete(m.id)
+  if (m.digest === true) parentPort.postMessage({ id: m.id, hex: blob.digest('hex') })
+})`;
+var worker;
+var nextId = 0;
+var open2 = 0;
+var sessions = /* @__PURE__ */ new Map();
+function getWorker() {
+  if (worker == null) {
+    const w2 = new Worker(workerSource, { eval: true });
+    w2.unref();
+    w2.on("message", (m3) => sessions.get(m3.id)?.(m3));
+    w2.on("error", (err) => {
+      worker = void 0;
+      for (const [id, handler] of sessions) handler({ id, error: err.message });
+    });
+    worker = w2;
+  }
+  return worker;
+}
+var BlobHasher = class {
+  id = nextId++;
+  worker = getWorker();
+  leaves = [];
+  result;
+  closed = false;
+  constructor() {
+    if (open2++ === 0) this.worker.ref();
+    sessions.set(this.id, (reply) => {
+      if (reply.error != null) {
+        const err = new Error(`hash worker failed: ${reply.error}`);
+        for (const leaf of this.leaves.splice(0)) leaf.reject(err);
+        this.result?.reject(err);
+      } else if (reply.leaf != null) {
+        this.leaves.shift()?.resolve(reply.leaf);
+      } else if (reply.hex != null) {
+        this.result?.resolve(reply.hex);
+      }
+    });
+  }
+  /** The chunk's sha256; also feeds the blob digest, so call it in blob order. */
+  hashChunk = async (chunk) => {
+    const leaf = new Promise((resolve3, reject) => {
+      this.leaves.push({ resolve: resolve3, reject });
+    });
+    this.worker.postMessage({ id: this.id, chunk });
+    return await leaf;
+  };
+  /** Hex sha256 of every chunk hashed, in order. */
+  async digest() {
+    const hex = new Promise((resolve3, reject) => {
+      this.result = { resolve: resolve3, reject };
+    });
+    this.worker.postMessage({ id: this.id, digest: true });
+    return await hex;
+  }
+  /** Frees the session; the process may exit once no session is open. */
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.result == null) this.worker.postMessage({ id: this.id });
+    sessions.delete(this.id);
+    if (--open2 === 0) this.worker.unref();
+  }
+};
+
 // src/core/image/archive.ts
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, open as open3, readdir, realpath, rm as rm2, stat } from "node:fs/promises";
+import { mkdtemp, open as open4, readdir, realpath, rm as rm2, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -5675,7 +5660,7 @@ function mismatchError(input, message2) {
 }
 
 // src/core/image/tar-index.ts
-import { open as open2 } from "node:fs/promises";
+import { open as open3 } from "node:fs/promises";
 import { posix } from "node:path";
 var TarError = class extends Error {
   notTar;
@@ -5687,7 +5672,7 @@ var TarError = class extends Error {
 var BLOCK = 512;
 var MAX_META = 1024 * 1024;
 async function indexTar(path, options = {}) {
-  const handle = await open2(path, "r");
+  const handle = await open3(path, "r");
   try {
     return await indexHandle(handle, (await handle.stat()).size, options);
   } finally {
@@ -5887,7 +5872,7 @@ function parseJson(bytes, path, label, input) {
   }
 }
 async function readHead(path) {
-  const handle = await open3(path, "r");
+  const handle = await open4(path, "r");
   try {
     const head = Buffer.alloc(MAGIC_BYTES);
     const { bytesRead } = await handle.read(head, 0, MAGIC_BYTES, 0);
@@ -11892,7 +11877,7 @@ async function* importer(source2, blockstore, options = {}) {
   const shardSplitStrategy = options.shardSplitStrategy ?? DEFAULT_SHARD_SPLIT_STRATEGY;
   const shardFanoutBits = options.shardFanoutBits ?? DEFAULT_SHARD_FANOUT_BITS;
   const cidVersion = options.cidVersion ?? DEFAULT_CID_VERSION;
-  const rawLeaves = options.rawLeaves ?? DEFAULT_RAW_LEAVES;
+  const rawLeaves2 = options.rawLeaves ?? DEFAULT_RAW_LEAVES;
   const leafType = options.leafType ?? DEFAULT_LEAF_TYPE;
   const fileImportConcurrency = options.fileImportConcurrency ?? DEFAULT_FILE_IMPORT_CONCURRENCY;
   const blockWriteConcurrency = options.blockWriteConcurrency ?? DEFAULT_BLOCK_WRITE_CONCURRENCY;
@@ -11911,7 +11896,7 @@ async function* importer(source2, blockstore, options = {}) {
     }),
     bufferImporter: options.bufferImporter ?? defaultBufferImporter({
       cidVersion,
-      rawLeaves,
+      rawLeaves: rawLeaves2,
       leafType,
       onProgress: options.onProgress
     }),
@@ -11976,17 +11961,29 @@ async function importFile(content, sink, options) {
       yield chunk;
     }
   }
-  const node = await importOne(counted(), sink, signal);
+  const node = await importOne(counted(), sink, signal, options?.hashLeaf);
   return { ...node, bytes };
 }
 async function importBytes(bytes, sink, options) {
   const node = await importOne(bytes, sink, options?.signal);
   return { ...node, bytes: bytes.byteLength };
 }
-async function importOne(content, sink, signal) {
+function rawLeaves(hashLeaf) {
+  return async function* (file, blockstore) {
+    for await (const block of file.content) {
+      yield async () => {
+        const cid = CID.createV1(code3, create(sha256.code, await hashLeaf(block)));
+        await blockstore.put(cid, block);
+        return { cid, size: BigInt(block.byteLength), block };
+      };
+    }
+  };
+}
+async function importOne(content, sink, signal, hashLeaf) {
   throwIfAborted(signal);
   let result;
-  for await (const entry of importer([{ content }], writableStorage(sink, signal), { profile: PROFILE })) {
+  const options = hashLeaf != null ? { profile: PROFILE, bufferImporter: rawLeaves(hashLeaf) } : { profile: PROFILE };
+  for await (const entry of importer([{ content }], writableStorage(sink, signal), options)) {
     result = { cid: entry.cid, size: Number(entry.size) };
   }
   if (result == null) throw new TreeError("the importer produced no file");
@@ -17595,6 +17592,24 @@ async function previousBlobs(root, name8, catalog, source2, options) {
 async function* once(bytes) {
   yield bytes;
 }
+async function importBlob(file, sink, label, progress, signal) {
+  const hasher = new BlobHasher();
+  try {
+    let size = 0;
+    const content = async function* () {
+      for await (const chunk of file.bytes != null ? once(file.bytes) : fileContent2(file)) {
+        size += chunk.length;
+        progress.add(chunk.length);
+        yield chunk;
+      }
+    };
+    const node = await importFile(content(), sink, { signal, hashLeaf: hasher.hashChunk });
+    if (file.digest != null) checkDigest(await hasher.digest(), size, { digest: file.digest, size: file.size, label });
+    return node;
+  } finally {
+    hasher.close();
+  }
+}
 function fileContent2(file) {
   if (file.open == null) throw new Error(`no content for ${file.path}`);
   return file.open();
@@ -17640,21 +17655,13 @@ async function publish(options) {
       for (const file of blobFiles) {
         const hex = file.path.slice("blobs/sha256/".length);
         const label = `${input} blob ${file.digest ?? hex}`;
-        const content = async function* () {
-          const raw = file.bytes != null ? once(file.bytes) : fileContent2(file);
-          const checked = file.digest != null ? verifyDigest(raw, { digest: file.digest, size: file.size, label }) : raw;
-          for await (const chunk of checked) {
-            progress.add(chunk.length);
-            yield chunk;
-          }
-        };
         const previous = scope === "new" ? known.get(hex) : void 0;
-        let node = await importFile(content(), previous != null ? discard : sink, { signal });
+        let node = await importBlob(file, previous != null ? discard : sink, label, progress, signal);
         if (previous != null) {
           if (previous.cid.equals(node.cid)) {
             reused++;
           } else {
-            node = await importFile(content(), sink, { signal });
+            node = await importBlob(file, sink, label, progress, signal);
           }
         }
         entries.push({ name: hex, cid: node.cid, size: node.size });
@@ -17741,7 +17748,7 @@ function parseCid(value, input) {
 }
 
 // src/core/blocks/car-source.ts
-import { open as open4 } from "node:fs/promises";
+import { open as open5 } from "node:fs/promises";
 
 // node_modules/@ipld/car/src/decoder-common.js
 var import_varint2 = __toESM(require_varint(), 1);
@@ -18128,7 +18135,7 @@ var CarBlockSource = class _CarBlockSource {
     this.index = index;
   }
   static async open(path, options) {
-    const file = await open4(path, "r");
+    const file = await open5(path, "r");
     try {
       const { size } = await file.stat();
       const reader = new FileReader(file, size);
@@ -32525,7 +32532,7 @@ function createProviders(settings, logger2) {
 
 // src/core/unixfs/export.ts
 import { constants } from "node:fs";
-import { lstat, mkdir as mkdir4, open as open5 } from "node:fs/promises";
+import { lstat, mkdir as mkdir4, open as open6 } from "node:fs/promises";
 import { join as join7 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
 var FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
@@ -32548,7 +32555,7 @@ async function exportToDirectory(cid, outDir, source2, options) {
     }
     const isFile = entry.type === "raw" || entry.type === "identity" || entry.type === "file" && (entry.unixfs.type === "file" || entry.unixfs.type === "raw");
     if (!isFile) throw new TreeError(`refusing to export ${cid2} at ${path}: unsupported entry type ${entry.type === "file" ? entry.unixfs.type : entry.type}`);
-    const file = await open5(path, FILE_FLAGS, 420);
+    const file = await open6(path, FILE_FLAGS, 420);
     await pipeline4(entry.content({ signal }), file.createWriteStream(), { signal });
     result.files++;
     result.bytes += Number(entry.size);

@@ -1,94 +1,91 @@
 import { Worker } from 'node:worker_threads'
 
 // Runs as CommonJS in the worker, so it needs no file of its own in dist/.
+// Per chunk of a blob: feed the blob's running sha256 and answer with the chunk's own sha256.
 const workerSource = `
 const { parentPort } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
-const hashes = new Map()
+const blobs = new Map()
 parentPort.on('message', (m) => {
-  let h = hashes.get(m.id)
-  if (h == null) { h = createHash('sha256'); hashes.set(m.id, h) }
+  let blob = blobs.get(m.id)
+  if (blob == null) { blob = createHash('sha256'); blobs.set(m.id, blob) }
   if (m.chunk != null) {
-    h.update(m.chunk)
-    parentPort.postMessage({ id: m.id, acked: m.chunk.byteLength })
-  } else {
-    hashes.delete(m.id)
-    parentPort.postMessage({ id: m.id, hex: h.digest('hex') })
+    blob.update(m.chunk)
+    parentPort.postMessage({ id: m.id, leaf: createHash('sha256').update(m.chunk).digest() })
+    return
   }
+  blobs.delete(m.id)
+  if (m.digest === true) parentPort.postMessage({ id: m.id, hex: blob.digest('hex') })
 })`
 
-/** Bytes sent but not yet hashed before update() waits: bounds the worker's queue. */
-const MAX_IN_FLIGHT = 16 * 1024 * 1024
+interface Reply { id: number, leaf?: Uint8Array, hex?: string, error?: string }
 
 let worker: Worker | undefined
 let nextId = 0
-let active = 0
-const listeners = new Map<number, (message: { acked?: number, hex?: string }) => void>()
+let open = 0
+const sessions = new Map<number, (reply: Reply) => void>()
 
 function getWorker (): Worker {
   if (worker == null) {
-    worker = new Worker(workerSource, { eval: true })
-    worker.unref()
-    worker.on('message', (m: { id: number, acked?: number, hex?: string }) => listeners.get(m.id)?.(m))
-    worker.on('error', (err) => {
-      for (const listener of listeners.values()) listener({ hex: `error:${err.message}` })
+    const w = new Worker(workerSource, { eval: true })
+    w.unref()
+    w.on('message', (m: Reply) => sessions.get(m.id)?.(m))
+    w.on('error', (err) => {
+      worker = undefined
+      for (const [id, handler] of sessions) handler({ id, error: err.message })
     })
+    worker = w
   }
   return worker
 }
 
 /**
- * SHA-256 computed on a worker thread, so hashing a blob overlaps with the
- * main thread's own work (chunking, CIDs, writing the CAR).
+ * Hashes one blob on a worker thread, in one pass: each 1 MiB leaf's sha256
+ * (its CID) and the whole blob's sha256 (its digest). The main thread only
+ * moves bytes; each chunk crosses to the worker once.
  */
-export class OffThreadSha256 {
+export class BlobHasher {
   private readonly id = nextId++
-  private inFlight = 0
-  private wake: (() => void) | undefined
-  private result: ((hex: string) => void) | undefined
   private readonly worker = getWorker()
-  private disposed = false
+  private readonly leaves: Array<{ resolve: (digest: Uint8Array) => void, reject: (err: Error) => void }> = []
+  private result: { resolve: (hex: string) => void, reject: (err: Error) => void } | undefined
+  private closed = false
 
   constructor () {
-    if (active++ === 0) this.worker.ref()
-    listeners.set(this.id, (m) => {
-      if (m.acked != null) {
-        this.inFlight -= m.acked
-        if (this.inFlight <= MAX_IN_FLIGHT / 2) this.wake?.()
-      } else if (m.hex != null) {
-        this.result?.(m.hex)
+    if (open++ === 0) this.worker.ref()
+    sessions.set(this.id, (reply) => {
+      if (reply.error != null) {
+        const err = new Error(`hash worker failed: ${reply.error}`)
+        for (const leaf of this.leaves.splice(0)) leaf.reject(err)
+        this.result?.reject(err)
+      } else if (reply.leaf != null) {
+        this.leaves.shift()?.resolve(reply.leaf)
+      } else if (reply.hex != null) {
+        this.result?.resolve(reply.hex)
       }
     })
   }
 
-  async update (chunk: Uint8Array): Promise<void> {
+  /** The chunk's sha256; also feeds the blob digest, so call it in blob order. */
+  readonly hashChunk = async (chunk: Uint8Array): Promise<Uint8Array> => {
+    const leaf = new Promise<Uint8Array>((resolve, reject) => { this.leaves.push({ resolve, reject }) })
     this.worker.postMessage({ id: this.id, chunk })
-    this.inFlight += chunk.byteLength
-    if (this.inFlight > MAX_IN_FLIGHT) {
-      await new Promise<void>((resolve) => { this.wake = resolve })
-      this.wake = undefined
-    }
+    return await leaf
   }
 
-  /** The hex digest; the instance is done after this. */
+  /** Hex sha256 of every chunk hashed, in order. */
   async digest (): Promise<string> {
-    try {
-      const hex = await new Promise<string>((resolve) => {
-        this.result = resolve
-        this.worker.postMessage({ id: this.id })
-      })
-      if (hex.startsWith('error:')) throw new Error(`hash worker failed: ${hex.slice(6)}`)
-      return hex
-    } finally {
-      this.dispose()
-    }
+    const hex = new Promise<string>((resolve, reject) => { this.result = { resolve, reject } })
+    this.worker.postMessage({ id: this.id, digest: true })
+    return await hex
   }
 
-  /** Stops tracking this hash; lets the process exit once no hash is active. */
-  dispose (): void {
-    if (this.disposed) return
-    this.disposed = true
-    listeners.delete(this.id)
-    if (--active === 0) this.worker.unref()
+  /** Frees the session; the process may exit once no session is open. */
+  close (): void {
+    if (this.closed) return
+    this.closed = true
+    if (this.result == null) this.worker.postMessage({ id: this.id })
+    sessions.delete(this.id)
+    if (--open === 0) this.worker.unref()
   }
 }

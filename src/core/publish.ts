@@ -6,7 +6,8 @@ import type { BlockSink, BlockSource } from './blocks/types.js'
 import { FirstSource } from './blocks/multi.js'
 import { MemoryBlockStore } from './blocks/memory.js'
 import { CarFileWriter } from './car/writer.js'
-import { verifyDigest } from './digest.js'
+import { checkDigest } from './digest.js'
+import { BlobHasher } from './hash-worker.js'
 import { InputError } from './errors.js'
 import { openImageArchive, type ImageArchive } from './image/archive.js'
 import { saveDockerImage, type CommandRunner } from './image/docker.js'
@@ -134,6 +135,29 @@ async function * once (bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes
 }
 
+/**
+ * Imports one blob as a UnixFS file and checks it against its digest on the
+ * way: a worker thread hashes each leaf and the whole blob in one pass.
+ */
+async function importBlob (file: FolderFile, sink: BlockSink, label: string, progress: Progress, signal?: AbortSignal): Promise<DagNode> {
+  const hasher = new BlobHasher()
+  try {
+    let size = 0
+    const content = async function * (): AsyncGenerator<Uint8Array> {
+      for await (const chunk of file.bytes != null ? once(file.bytes) : fileContent(file)) {
+        size += chunk.length
+        progress.add(chunk.length)
+        yield chunk
+      }
+    }
+    const node = await importFile(content(), sink, { signal, hashLeaf: hasher.hashChunk })
+    if (file.digest != null) checkDigest(await hasher.digest(), size, { digest: file.digest, size: file.size, label })
+    return node
+  } finally {
+    hasher.close()
+  }
+}
+
 function fileContent (file: FolderFile): AsyncIterable<Uint8Array> {
   if (file.open == null) throw new Error(`no content for ${file.path}`)
   return file.open() as Readable
@@ -193,22 +217,14 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
       for (const file of blobFiles) {
         const hex = file.path.slice('blobs/sha256/'.length)
         const label = `${input} blob ${file.digest ?? hex}`
-        const content = async function * (): AsyncGenerator<Uint8Array> {
-          const raw = file.bytes != null ? once(file.bytes) : fileContent(file)
-          const checked = file.digest != null ? verifyDigest(raw, { digest: file.digest, size: file.size, label }) : raw
-          for await (const chunk of checked) {
-            progress.add(chunk.length)
-            yield chunk
-          }
-        }
         const previous = scope === 'new' ? known.get(hex) : undefined
-        let node = await importFile(content(), previous != null ? discard : sink, { signal })
+        let node = await importBlob(file, previous != null ? discard : sink, label, progress, signal)
         if (previous != null) {
           if (previous.cid.equals(node.cid)) {
             reused++
           } else {
             // The previous tree was built differently: store our own blocks.
-            node = await importFile(content(), sink, { signal })
+            node = await importBlob(file, sink, label, progress, signal)
           }
         }
         entries.push({ name: hex, cid: node.cid, size: node.size })

@@ -1,5 +1,8 @@
-import { importer } from 'ipfs-unixfs-importer'
-import type { CID } from 'multiformats/cid'
+import { importer, type BufferImporter } from 'ipfs-unixfs-importer'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import * as Digest from 'multiformats/hashes/digest'
+import { sha256 } from 'multiformats/hashes/sha2'
 import type { BlockSink } from '../blocks/types.js'
 import { throwIfAborted, TreeError } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
@@ -18,7 +21,12 @@ const PROFILE = 'unixfs-v1-2025'
  * Imports one file as `ipfs add` with the unixfs-v1-2025 profile would, writing its blocks to `sink`.
  * Streams: memory stays bounded whatever the file size. Chunks of exactly 1 MiB avoid a copy in the chunker.
  */
-export async function importFile(content: AsyncIterable<Uint8Array>, sink: BlockSink, options?: AbortOptions): Promise<DagNode & { bytes: number }> {
+export interface ImportFileOptions extends AbortOptions {
+  /** Computes each leaf's sha256 elsewhere (e.g. a worker thread), called in file order; the importer's own hashing otherwise. */
+  hashLeaf?: (chunk: Uint8Array) => Promise<Uint8Array>
+}
+
+export async function importFile(content: AsyncIterable<Uint8Array>, sink: BlockSink, options?: ImportFileOptions): Promise<DagNode & { bytes: number }> {
   const signal = options?.signal
   let bytes = 0
   async function * counted(): AsyncGenerator<Uint8Array> {
@@ -28,7 +36,7 @@ export async function importFile(content: AsyncIterable<Uint8Array>, sink: Block
       yield chunk
     }
   }
-  const node = await importOne(counted(), sink, signal)
+  const node = await importOne(counted(), sink, signal, options?.hashLeaf)
   return { ...node, bytes }
 }
 
@@ -38,10 +46,28 @@ export async function importBytes(bytes: Uint8Array, sink: BlockSink, options?: 
   return { ...node, bytes: bytes.byteLength }
 }
 
-async function importOne(content: Uint8Array | AsyncIterable<Uint8Array>, sink: BlockSink, signal?: AbortSignal): Promise<DagNode> {
+/**
+ * Raw leaves exactly as the importer makes them under the profile (CIDv1, raw
+ * codec, sha256), hashed by `hashLeaf`. The importer calls these functions in
+ * file order, and each hands its chunk to `hashLeaf` before it awaits anything.
+ */
+function rawLeaves(hashLeaf: (chunk: Uint8Array) => Promise<Uint8Array>): BufferImporter {
+  return async function * (file, blockstore) {
+    for await (const block of file.content) {
+      yield async () => {
+        const cid = CID.createV1(raw.code, Digest.create(sha256.code, await hashLeaf(block)))
+        await blockstore.put(cid, block)
+        return { cid, size: BigInt(block.byteLength), block }
+      }
+    }
+  }
+}
+
+async function importOne(content: Uint8Array | AsyncIterable<Uint8Array>, sink: BlockSink, signal?: AbortSignal, hashLeaf?: ImportFileOptions['hashLeaf']): Promise<DagNode> {
   throwIfAborted(signal)
   let result: DagNode | undefined
-  for await (const entry of importer([{ content }], writableStorage(sink, signal), { profile: PROFILE })) {
+  const options = hashLeaf != null ? { profile: PROFILE, bufferImporter: rawLeaves(hashLeaf) } as const : { profile: PROFILE } as const
+  for await (const entry of importer([{ content }], writableStorage(sink, signal), options)) {
     result = { cid: entry.cid, size: Number(entry.size) }
   }
   if (result == null) throw new TreeError('the importer produced no file')
