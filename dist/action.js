@@ -25930,7 +25930,9 @@ parentPort.on('message', (m) => {
   if (blob == null) { blob = createHash('sha256'); blobs.set(m.id, blob) }
   if (m.chunk != null) {
     blob.update(m.chunk)
-    parentPort.postMessage({ id: m.id, leaf: createHash('sha256').update(m.chunk).digest() })
+    const leaf = createHash('sha256').update(m.chunk).digest()
+    // A transferred chunk goes back the same way: no copy in either direction.
+    parentPort.postMessage({ id: m.id, leaf, chunk: m.transferred ? m.chunk : undefined }, m.transferred ? [m.chunk.buffer] : [])
     return
   }
   blobs.delete(m.id)
@@ -25954,12 +25956,9 @@ function getWorker() {
   return worker;
 }
 var BlobHasher = class {
-  id = nextId++;
-  worker = getWorker();
-  leaves = [];
-  result;
-  closed = false;
-  constructor() {
+  /** `moveChunks`: the caller keeps no reference to the chunks, so whole-buffer chunks may be moved, not copied. */
+  constructor(moveChunks = false) {
+    this.moveChunks = moveChunks;
     if (open3++ === 0) this.worker.ref();
     sessions.set(this.id, (reply) => {
       if (reply.error != null) {
@@ -25967,19 +25966,32 @@ var BlobHasher = class {
         for (const leaf of this.leaves.splice(0)) leaf.reject(err);
         this.result?.reject(err);
       } else if (reply.leaf != null) {
-        this.leaves.shift()?.resolve(reply.leaf);
+        this.leaves.shift()?.resolve(reply);
       } else if (reply.hex != null) {
         this.result?.resolve(reply.hex);
       }
     });
   }
-  /** The chunk's sha256; also feeds the blob digest, so call it in blob order. */
+  moveChunks;
+  id = nextId++;
+  worker = getWorker();
+  leaves = [];
+  result;
+  closed = false;
+  /**
+   * The chunk's sha256; also feeds the blob digest, so call it in blob order.
+   * With `moveChunks`, a chunk that owns its whole ArrayBuffer is moved to the
+   * worker and back instead of copied: use the returned `bytes`, as `chunk`
+   * is then detached.
+   */
   hashChunk = async (chunk) => {
-    const leaf = new Promise((resolve3, reject) => {
+    const reply = new Promise((resolve3, reject) => {
       this.leaves.push({ resolve: resolve3, reject });
     });
-    this.worker.postMessage({ id: this.id, chunk });
-    return await leaf;
+    const movable = this.moveChunks && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.byteLength > 0 && !(chunk.buffer instanceof SharedArrayBuffer);
+    this.worker.postMessage({ id: this.id, chunk, transferred: movable }, movable ? [chunk.buffer] : []);
+    const { leaf, chunk: back } = await reply;
+    return { digest: leaf, bytes: back ?? chunk };
   };
   /** Hex sha256 of every chunk hashed, in order. */
   async digest() {
@@ -32316,11 +32328,12 @@ async function importBytes(bytes, sink, options) {
 }
 function rawLeaves(hashLeaf) {
   return async function* (file, blockstore) {
-    for await (const block of file.content) {
+    for await (const chunk of file.content) {
       yield async () => {
-        const cid = CID.createV1(code3, create(sha256.code, await hashLeaf(block)));
-        await blockstore.put(cid, block);
-        return { cid, size: BigInt(block.byteLength), block };
+        const { digest: digest2, bytes } = await hashLeaf(chunk);
+        const cid = CID.createV1(code3, create(sha256.code, digest2));
+        await blockstore.put(cid, bytes);
+        return { cid, size: BigInt(bytes.byteLength), block: bytes };
       };
     }
   };
@@ -37939,7 +37952,7 @@ async function* once(bytes) {
   yield bytes;
 }
 async function importBlob(file, sink, label, progress, signal) {
-  const hasher = new BlobHasher();
+  const hasher = new BlobHasher(file.bytes == null);
   try {
     let size = 0;
     const content = async function* () {

@@ -11,14 +11,23 @@ parentPort.on('message', (m) => {
   if (blob == null) { blob = createHash('sha256'); blobs.set(m.id, blob) }
   if (m.chunk != null) {
     blob.update(m.chunk)
-    parentPort.postMessage({ id: m.id, leaf: createHash('sha256').update(m.chunk).digest() })
+    const leaf = createHash('sha256').update(m.chunk).digest()
+    // A transferred chunk goes back the same way: no copy in either direction.
+    parentPort.postMessage({ id: m.id, leaf, chunk: m.transferred ? m.chunk : undefined }, m.transferred ? [m.chunk.buffer] : [])
     return
   }
   blobs.delete(m.id)
   if (m.digest === true) parentPort.postMessage({ id: m.id, hex: blob.digest('hex') })
 })`
 
-interface Reply { id: number, leaf?: Uint8Array, hex?: string, error?: string }
+interface Reply { id: number, leaf?: Uint8Array, chunk?: Uint8Array, hex?: string, error?: string }
+
+export interface HashedChunk {
+  /** sha256 of the chunk. */
+  digest: Uint8Array
+  /** The chunk's bytes: the same object, or the same memory moved back from the worker. */
+  bytes: Uint8Array
+}
 
 let worker: Worker | undefined
 let nextId = 0
@@ -47,11 +56,12 @@ function getWorker (): Worker {
 export class BlobHasher {
   private readonly id = nextId++
   private readonly worker = getWorker()
-  private readonly leaves: Array<{ resolve: (digest: Uint8Array) => void, reject: (err: Error) => void }> = []
+  private readonly leaves: Array<{ resolve: (reply: Reply) => void, reject: (err: Error) => void }> = []
   private result: { resolve: (hex: string) => void, reject: (err: Error) => void } | undefined
   private closed = false
 
-  constructor () {
+  /** `moveChunks`: the caller keeps no reference to the chunks, so whole-buffer chunks may be moved, not copied. */
+  constructor (private readonly moveChunks = false) {
     if (open++ === 0) this.worker.ref()
     sessions.set(this.id, (reply) => {
       if (reply.error != null) {
@@ -59,18 +69,25 @@ export class BlobHasher {
         for (const leaf of this.leaves.splice(0)) leaf.reject(err)
         this.result?.reject(err)
       } else if (reply.leaf != null) {
-        this.leaves.shift()?.resolve(reply.leaf)
+        this.leaves.shift()?.resolve(reply)
       } else if (reply.hex != null) {
         this.result?.resolve(reply.hex)
       }
     })
   }
 
-  /** The chunk's sha256; also feeds the blob digest, so call it in blob order. */
-  readonly hashChunk = async (chunk: Uint8Array): Promise<Uint8Array> => {
-    const leaf = new Promise<Uint8Array>((resolve, reject) => { this.leaves.push({ resolve, reject }) })
-    this.worker.postMessage({ id: this.id, chunk })
-    return await leaf
+  /**
+   * The chunk's sha256; also feeds the blob digest, so call it in blob order.
+   * With `moveChunks`, a chunk that owns its whole ArrayBuffer is moved to the
+   * worker and back instead of copied: use the returned `bytes`, as `chunk`
+   * is then detached.
+   */
+  readonly hashChunk = async (chunk: Uint8Array): Promise<HashedChunk> => {
+    const reply = new Promise<Reply>((resolve, reject) => { this.leaves.push({ resolve, reject }) })
+    const movable = this.moveChunks && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.byteLength > 0 && !(chunk.buffer instanceof SharedArrayBuffer)
+    this.worker.postMessage({ id: this.id, chunk, transferred: movable }, movable ? [chunk.buffer as ArrayBuffer] : [])
+    const { leaf, chunk: back } = await reply
+    return { digest: leaf as Uint8Array, bytes: back ?? chunk }
   }
 
   /** Hex sha256 of every chunk hashed, in order. */

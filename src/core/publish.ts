@@ -140,7 +140,8 @@ async function * once (bytes: Uint8Array): AsyncGenerator<Uint8Array> {
  * way: a worker thread hashes each leaf and the whole blob in one pass.
  */
 async function importBlob (file: FolderFile, sink: BlockSink, label: string, progress: Progress, signal?: AbortSignal): Promise<DagNode> {
-  const hasher = new BlobHasher()
+  // Chunks read from the archive belong to nobody else and can move to the worker; file.bytes stays put.
+  const hasher = new BlobHasher(file.bytes == null)
   try {
     let size = 0
     const content = async function * (): AsyncGenerator<Uint8Array> {

@@ -23,8 +23,11 @@ const PROFILE = 'unixfs-v1-2025'
  */
 export interface ImportFileOptions extends AbortOptions {
   /** Computes each leaf's sha256 elsewhere (e.g. a worker thread), called in file order; the importer's own hashing otherwise. */
-  hashLeaf?: (chunk: Uint8Array) => Promise<Uint8Array>
+  hashLeaf?: LeafHasher
 }
+
+/** sha256 of a leaf, and its bytes (which may come back as a new view if the hasher moved them). */
+export type LeafHasher = (chunk: Uint8Array) => Promise<{ digest: Uint8Array, bytes: Uint8Array }>
 
 export async function importFile(content: AsyncIterable<Uint8Array>, sink: BlockSink, options?: ImportFileOptions): Promise<DagNode & { bytes: number }> {
   const signal = options?.signal
@@ -51,13 +54,14 @@ export async function importBytes(bytes: Uint8Array, sink: BlockSink, options?: 
  * codec, sha256), hashed by `hashLeaf`. The importer calls these functions in
  * file order, and each hands its chunk to `hashLeaf` before it awaits anything.
  */
-function rawLeaves(hashLeaf: (chunk: Uint8Array) => Promise<Uint8Array>): BufferImporter {
+function rawLeaves(hashLeaf: LeafHasher): BufferImporter {
   return async function * (file, blockstore) {
-    for await (const block of file.content) {
+    for await (const chunk of file.content) {
       yield async () => {
-        const cid = CID.createV1(raw.code, Digest.create(sha256.code, await hashLeaf(block)))
-        await blockstore.put(cid, block)
-        return { cid, size: BigInt(block.byteLength), block }
+        const { digest, bytes } = await hashLeaf(chunk)
+        const cid = CID.createV1(raw.code, Digest.create(sha256.code, digest))
+        await blockstore.put(cid, bytes)
+        return { cid, size: BigInt(bytes.byteLength), block: bytes }
       }
     }
   }
