@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { build } from 'esbuild'
+import { bundleEntry } from './bundle-entry.mjs'
 
 const MiB = 1024 * 1024
 const KiB = 1024
@@ -16,22 +16,7 @@ const KiB = 1024
 /** Bundles src/core/sample.ts into `outDir` and returns its writeSampleImage. */
 export async function loadGenerator (repoRoot, outDir) {
   const outfile = join(outDir, 'sample-generator.mjs')
-  await build({
-    stdin: {
-      contents: "export { writeSampleImage } from './src/core/sample.ts'",
-      resolveDir: repoRoot,
-      sourcefile: 'bench-sample-entry.ts',
-      loader: 'ts'
-    },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    outfile,
-    logLevel: 'warning',
-    // tar-stream and friends are CommonJS and require() Node built-ins.
-    banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" }
-  })
+  await bundleEntry(repoRoot, "export { writeSampleImage } from './src/core/sample.ts'", outfile)
   const mod = await import(pathToFileURL(outfile).href)
   return mod.writeSampleImage
 }

@@ -6,7 +6,7 @@ import { accessSync, constants, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { delimiter, join } from 'node:path'
-import { build } from 'esbuild'
+import { bundleEntry } from './bundle-entry.mjs'
 
 /** The `ipfs` binary on PATH or in scripts/install-deps.sh's tool dir, or null. */
 export function findIpfs () {
@@ -86,15 +86,6 @@ export async function buildKuboImporter (repoRoot, outDir) {
     const report = await dest.store({ root: CID.parse(root), previousRoot: null, result: { car: { path: car, blocks: Number(blocks) } } })
     process.stdout.write(JSON.stringify(report) + '\\n')
   `
-  await build({
-    stdin: { contents, resolveDir: repoRoot, sourcefile: 'bench-kubo-import.ts', loader: 'ts' },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    outfile,
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" }
-  })
+  await bundleEntry(repoRoot, contents, outfile)
   return outfile
 }
