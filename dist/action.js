@@ -52260,7 +52260,10 @@ var KuboRpc = class {
   }
 };
 function describe(err, timedOut, timeoutMs) {
-  if (timedOut || err?.name === "TimeoutError") return { reason: `no answer within ${Math.round(timeoutMs / 1e3)} s`, retryable: true };
+  if (timedOut || err?.name === "TimeoutError") {
+    const limit = timeoutMs < 1e4 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1e3)} s`;
+    return { reason: `no answer within ${limit}`, retryable: true };
+  }
   const status = err?.response?.status;
   if (status != null) {
     if (status === 401 || status === 403) {

@@ -59,7 +59,10 @@ export class KuboRpc {
 }
 
 function describe (err: any, timedOut: boolean, timeoutMs: number): { reason: string, retryable: boolean, status?: number } {
-  if (timedOut || err?.name === 'TimeoutError') return { reason: `no answer within ${Math.round(timeoutMs / 1000)} s`, retryable: true }
+  if (timedOut || err?.name === 'TimeoutError') {
+    const limit = timeoutMs < 10_000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`
+    return { reason: `no answer within ${limit}`, retryable: true }
+  }
   const status: number | undefined = err?.response?.status
   if (status != null) {
     if (status === 401 || status === 403) {
