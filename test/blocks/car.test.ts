@@ -133,13 +133,18 @@ describe('CarBlockSource', () => {
     }
   })
 
+  /** Writes a CAR holding just `block` (as its root) and returns the file's bytes. */
+  async function oneBlockCar (path: string, block: { cid: CID, bytes: Uint8Array }): Promise<Buffer> {
+    const car = await CarFileWriter.create(path)
+    await car.put(block.cid, block.bytes)
+    await car.close(block.cid)
+    return await readFile(path)
+  }
+
   it('reads CARv2 files', async () => {
     const leaf = await rawBlock('in a v2')
     const v1Path = join(dir, 'inner.car')
-    const car = await CarFileWriter.create(v1Path)
-    await car.put(leaf.cid, leaf.bytes)
-    await car.close(leaf.cid)
-    const v1 = await readFile(v1Path)
+    const v1 = await oneBlockCar(v1Path, leaf)
     const pragma = Buffer.from('0aa16776657273696f6e02', 'hex')
     const header = Buffer.alloc(40)
     header.writeBigUInt64LE(BigInt(pragma.length + 40), 16)
@@ -155,10 +160,7 @@ describe('CarBlockSource', () => {
   it('detects corrupted blocks and truncated or foreign files', async () => {
     const leaf = await rawBlock('will be corrupted')
     const path = join(dir, 'corrupt.car')
-    const car = await CarFileWriter.create(path)
-    await car.put(leaf.cid, leaf.bytes)
-    await car.close(leaf.cid)
-    const bytes = await readFile(path)
+    const bytes = await oneBlockCar(path, leaf)
     bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0xff
     await writeFile(path, bytes)
     const source = await CarBlockSource.open(path)
