@@ -52,8 +52,8 @@ async function localBlocks (node: KuboNode): Promise<Set<string>> {
 /** B: `ipfs get` of a tag folder, `tar -C DIR -cf - . | docker load`, the image ID docker reports. */
 async function loadOnB (root: string, tag: string): Promise<string> {
   const out = join(dir, `b-${tag}`)
-  await b.ipfs('get', '-o', out, `/ipfs/${root}/team/app/tags/${tag}`)
-  const ref = `localhost/team/app:${tag}`
+  await b.ipfs('get', '-o', out, `/ipfs/${root}/nodes/app/tags/${tag}`)
+  const ref = `localhost/nodes/app:${tag}`
   images.push(ref)
   await dockerRemove(ref)
   await dockerLoad(out)
@@ -64,7 +64,7 @@ describe('publish to Kubo node A, read from node B', () => {
   test('B loads what ipcr stored on A; the second tag adds only its own blocks to A', async () => {
     expect((await b.ipfs('swarm', 'peers')).trim()).toBe(await swarmAddress(a))
     const dest = new KuboDestination({ url: a.apiUrl, mfsPath: '/ipcr' })
-    const first = await runPipeline({ image: { kind: 'file', path: layout }, name: 'team/app', tags: ['v1'], carPath: join(dir, 'v1.car'), tempDir: dir, destinations: [dest] })
+    const first = await runPipeline({ image: { kind: 'file', path: layout }, name: 'nodes/app', tags: ['v1'], carPath: join(dir, 'v1.car'), tempDir: dir, destinations: [dest] })
     expect((await a.ipfs('files', 'stat', '--hash', '/ipcr')).trim()).toBe(first.rootCid)
     // B has nothing of it: everything comes from A over bitswap.
     expect(await b.ipfs('block', 'stat', '--offline', first.rootCid).catch(() => 'absent')).toBe('absent')
@@ -87,7 +87,7 @@ describe('publish to Kubo node A, read from node B', () => {
         return result
       }
     }
-    const second = await runPipeline({ image: { kind: 'file', path: v2 }, name: 'team/app', tags: ['v2'], carPath: join(dir, 'v2.car'), tempDir: dir, destinations: [dest], logger })
+    const second = await runPipeline({ image: { kind: 'file', path: v2 }, name: 'nodes/app', tags: ['v2'], carPath: join(dir, 'v2.car'), tempDir: dir, destinations: [dest], logger })
     expect(second.previousRoot).toBe(first.rootCid)
     expect(second.reusedBlobs).toBe(2) // the base layer and v1's app layer
     const car = await carContents(second.car.path)
@@ -96,7 +96,7 @@ describe('publish to Kubo node A, read from node B', () => {
     // A holds exactly what it held plus the CAR's blocks. One of them it had already:
     // oci-layout, the same few bytes in every tag folder, which publish writes every time.
     expect(new Set([...before, ...carBlocks])).toEqual(after)
-    const ociLayout = (await a.ipfs('resolve', '-r', `/ipfs/${second.rootCid}/team/app/tags/v2/oci-layout`)).trim().replace('/ipfs/', '')
+    const ociLayout = (await a.ipfs('resolve', '-r', `/ipfs/${second.rootCid}/nodes/app/tags/v2/oci-layout`)).trim().replace('/ipfs/', '')
     expect([...carBlocks].filter((cid) => before.has(cid))).toEqual([blockKey(ociLayout)])
     expect(after.size - before.size).toBe(second.car.blocks - 1)
     // Far less than the first import: no base-layer chunk again.
