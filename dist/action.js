@@ -38756,6 +38756,7 @@ async function openSources(config, logger3) {
     try {
       sources.push(await CarBlockSource.open(path4));
     } catch (err) {
+      await closeSources(sources);
       throw new InputError("previous-car", `cannot read '${path4}' as a CAR file: ${err.message}`, { cause: err });
     }
   }
@@ -38763,6 +38764,11 @@ async function openSources(config, logger3) {
     sources.push(new GatewayBlockSource(config.gateways.map((g) => validateGatewayUrl(g)), { logger: logger3 }));
   }
   return sources;
+}
+async function closeSources(sources) {
+  await Promise.all(sources.map(async (source2) => {
+    await source2.close?.();
+  }));
 }
 
 // src/core/sample.ts
@@ -52840,21 +52846,26 @@ async function run() {
     const inputs = getInputs();
     const providers = createProviders(inputs.destinations, logger2);
     const sources = await openSources({ gateways: inputs.gateways, cars: inputs.previousCars }, logger2);
-    await mkdir2(dirname3(inputs.carPath), { recursive: true });
-    const result = await runPipeline({
-      ...providers,
-      image: inputs.image != null ? { kind: "docker", ref: inputs.image, run: runCommand } : { kind: "file", path: inputs.imageFile },
-      name: inputs.name,
-      tags: inputs.tags,
-      description: inputs.description,
-      previousRoot: inputs.previousRoot ?? null,
-      sources,
-      carPath: inputs.carPath,
-      carScope: inputs.carScope,
-      tempDir: inputs.tempDir,
-      revision: inputs.revision,
-      logger: logger2
-    });
+    let result;
+    try {
+      await mkdir2(dirname3(inputs.carPath), { recursive: true });
+      result = await runPipeline({
+        ...providers,
+        image: inputs.image != null ? { kind: "docker", ref: inputs.image, run: runCommand } : { kind: "file", path: inputs.imageFile },
+        name: inputs.name,
+        tags: inputs.tags,
+        description: inputs.description,
+        previousRoot: inputs.previousRoot ?? null,
+        sources,
+        carPath: inputs.carPath,
+        carScope: inputs.carScope,
+        tempDir: inputs.tempDir,
+        revision: inputs.revision,
+        logger: logger2
+      });
+    } finally {
+      await closeSources(sources);
+    }
     setOutputs(result, inputs.gateways);
     if (inputs.summary) await writeSummary(result, inputs.gateways);
     info(`Registry root: ${result.rootCid}`);

@@ -18410,6 +18410,7 @@ async function openSources(config, logger2) {
     try {
       sources.push(await CarBlockSource.open(path));
     } catch (err) {
+      await closeSources(sources);
       throw new InputError("previous-car", `cannot read '${path}' as a CAR file: ${err.message}`, { cause: err });
     }
   }
@@ -18417,6 +18418,11 @@ async function openSources(config, logger2) {
     sources.push(new GatewayBlockSource(config.gateways.map((g) => validateGatewayUrl(g)), { logger: logger2 }));
   }
   return sources;
+}
+async function closeSources(sources) {
+  await Promise.all(sources.map(async (source2) => {
+    await source2.close?.();
+  }));
 }
 
 // src/core/sample.ts
@@ -32772,22 +32778,27 @@ async function push(args, out) {
     ...store != null ? [store.blocks] : [],
     ...await openSources({ gateways: list2(values.gateway), cars: list2(values["previous-car"]) }, logger2)
   ];
-  const providers = createProviders(await destinationSettings(values), logger2);
-  const result = await runPipeline({
-    ...providers,
-    image: ref != null ? { kind: "docker", ref, run: nodeCommandRunner } : { kind: "file", path: resolve2(values.file) },
-    name: values.name ?? tagList.path,
-    tags: tagList.tags,
-    description: values.description,
-    previousRoot,
-    sources,
-    sinks: store != null ? [store.blocks] : [],
-    carPath: resolve2(values.car ?? "registry.car"),
-    carScope: scope,
-    tempDir: tmpdir(),
-    revision: values.revision ?? process.env.GITHUB_SHA,
-    logger: logger2
-  });
+  let result;
+  try {
+    const providers = createProviders(await destinationSettings(values), logger2);
+    result = await runPipeline({
+      ...providers,
+      image: ref != null ? { kind: "docker", ref, run: nodeCommandRunner } : { kind: "file", path: resolve2(values.file) },
+      name: values.name ?? tagList.path,
+      tags: tagList.tags,
+      description: values.description,
+      previousRoot,
+      sources,
+      sinks: store != null ? [store.blocks] : [],
+      carPath: resolve2(values.car ?? "registry.car"),
+      carScope: scope,
+      tempDir: tmpdir(),
+      revision: values.revision ?? process.env.GITHUB_SHA,
+      logger: logger2
+    });
+  } finally {
+    await closeSources(sources);
+  }
   if (store != null) await store.writeRoot(parseCid(result.rootCid, "root"));
   printResult(result, values.json === true, out);
   return 0;
@@ -32848,23 +32859,27 @@ async function get(args, out) {
     ...await openSources({ gateways: list2(values.gateway), cars: list2(values.car) }, logger2)
   ];
   if (sources.length === 0) throw new InputError("--store", "no block source: give --store, --car or --gateway");
-  const parts = path.replace(/^\/?ipfs\//, "").split("/").filter((p) => p !== "");
-  let root = null;
   try {
-    root = parseCid(parts[0] ?? "", "PATH");
-    parts.shift();
-  } catch {
-    root = store != null ? await store.readRoot() : null;
-    if (root == null) throw new InputError("PATH", `'${path}' does not start with a CID and there is no store root to resolve it in`);
+    const parts = path.replace(/^\/?ipfs\//, "").split("/").filter((p) => p !== "");
+    let root = null;
+    try {
+      root = parseCid(parts[0] ?? "", "PATH");
+      parts.shift();
+    } catch {
+      root = store != null ? await store.readRoot() : null;
+      if (root == null) throw new InputError("PATH", `'${path}' does not start with a CID and there is no store root to resolve it in`);
+    }
+    const source2 = new FirstSource(sources);
+    const node = await resolvePath(root, parts, source2);
+    if (node == null) throw new InputError("PATH", `'${parts.join("/")}' does not exist under ${root.toString()}`);
+    const outDir = resolve2(values.output);
+    const existing = await readdir2(outDir).catch((err) => err.code === "ENOENT" ? [] : ["(not a folder)"]);
+    if (existing.length > 0) throw new InputError("--output", `'${values.output}' already exists and is not an empty folder`);
+    await exportToDirectory(node.cid, outDir, source2);
+    out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`);
+  } finally {
+    await closeSources(sources);
   }
-  const source2 = new FirstSource(sources);
-  const node = await resolvePath(root, parts, source2);
-  if (node == null) throw new InputError("PATH", `'${parts.join("/")}' does not exist under ${root.toString()}`);
-  const outDir = resolve2(values.output);
-  const existing = await readdir2(outDir).catch((err) => err.code === "ENOENT" ? [] : ["(not a folder)"]);
-  if (existing.length > 0) throw new InputError("--output", `'${values.output}' already exists and is not an empty folder`);
-  await exportToDirectory(node.cid, outDir, source2);
-  out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`);
   return 0;
 }
 async function demo(args, out) {

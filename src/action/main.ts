@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import * as exec from '@actions/exec'
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { createProviders, openSources, runPipeline, type CommandRunner, type Logger } from '../core/index.js'
+import { closeSources, createProviders, openSources, runPipeline, type CommandRunner, type Logger } from '../core/index.js'
 import { getInputs } from './inputs.js'
 import { setOutputs, writeSummary } from './outputs.js'
 
@@ -29,21 +29,26 @@ export async function run (): Promise<void> {
     const inputs = getInputs()
     const providers = createProviders(inputs.destinations, logger)
     const sources = await openSources({ gateways: inputs.gateways, cars: inputs.previousCars }, logger)
-    await mkdir(dirname(inputs.carPath), { recursive: true })
-    const result = await runPipeline({
-      ...providers,
-      image: inputs.image != null ? { kind: 'docker', ref: inputs.image, run: runCommand } : { kind: 'file', path: inputs.imageFile as string },
-      name: inputs.name,
-      tags: inputs.tags,
-      description: inputs.description,
-      previousRoot: inputs.previousRoot ?? null,
-      sources,
-      carPath: inputs.carPath,
-      carScope: inputs.carScope,
-      tempDir: inputs.tempDir,
-      revision: inputs.revision,
-      logger
-    })
+    let result
+    try {
+      await mkdir(dirname(inputs.carPath), { recursive: true })
+      result = await runPipeline({
+        ...providers,
+        image: inputs.image != null ? { kind: 'docker', ref: inputs.image, run: runCommand } : { kind: 'file', path: inputs.imageFile as string },
+        name: inputs.name,
+        tags: inputs.tags,
+        description: inputs.description,
+        previousRoot: inputs.previousRoot ?? null,
+        sources,
+        carPath: inputs.carPath,
+        carScope: inputs.carScope,
+        tempDir: inputs.tempDir,
+        revision: inputs.revision,
+        logger
+      })
+    } finally {
+      await closeSources(sources)
+    }
     setOutputs(result, inputs.gateways)
     if (inputs.summary) await writeSummary(result, inputs.gateways)
     core.info(`Registry root: ${result.rootCid}`)

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { CID } from 'multiformats/cid'
 import {
-  InputError, LocalStore, createProviders, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline,
+  InputError, LocalStore, closeSources, createProviders, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline,
   writeSampleImage, demoImage, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
@@ -86,22 +86,27 @@ async function push (args: string[], out: Out): Promise<number> {
     ...(store != null ? [store.blocks] : []),
     ...await openSources({ gateways: list(values.gateway), cars: list(values['previous-car']) }, logger)
   ]
-  const providers = createProviders(await destinationSettings(values), logger)
-  const result = await runPipeline({
-    ...providers,
-    image: ref != null ? { kind: 'docker', ref, run: nodeCommandRunner } : { kind: 'file', path: resolve(values.file as string) },
-    name: values.name ?? tagList.path,
-    tags: tagList.tags,
-    description: values.description,
-    previousRoot,
-    sources,
-    sinks: store != null ? [store.blocks] : [],
-    carPath: resolve(values.car ?? 'registry.car'),
-    carScope: scope,
-    tempDir: tmpdir(),
-    revision: values.revision ?? process.env.GITHUB_SHA,
-    logger
-  })
+  let result
+  try {
+    const providers = createProviders(await destinationSettings(values), logger)
+    result = await runPipeline({
+      ...providers,
+      image: ref != null ? { kind: 'docker', ref, run: nodeCommandRunner } : { kind: 'file', path: resolve(values.file as string) },
+      name: values.name ?? tagList.path,
+      tags: tagList.tags,
+      description: values.description,
+      previousRoot,
+      sources,
+      sinks: store != null ? [store.blocks] : [],
+      carPath: resolve(values.car ?? 'registry.car'),
+      carScope: scope,
+      tempDir: tmpdir(),
+      revision: values.revision ?? process.env.GITHUB_SHA,
+      logger
+    })
+  } finally {
+    await closeSources(sources)
+  }
   if (store != null) await store.writeRoot(parseCid(result.rootCid, 'root'))
   printResult(result, values.json === true, out)
   return 0
@@ -163,23 +168,27 @@ async function get (args: string[], out: Out): Promise<number> {
     ...await openSources({ gateways: list(values.gateway), cars: list(values.car) }, logger)
   ]
   if (sources.length === 0) throw new InputError('--store', 'no block source: give --store, --car or --gateway')
-  const parts = path.replace(/^\/?ipfs\//, '').split('/').filter((p) => p !== '')
-  let root: CID | null = null
   try {
-    root = parseCid(parts[0] ?? '', 'PATH')
-    parts.shift()
-  } catch {
-    root = store != null ? await store.readRoot() : null
-    if (root == null) throw new InputError('PATH', `'${path}' does not start with a CID and there is no store root to resolve it in`)
+    const parts = path.replace(/^\/?ipfs\//, '').split('/').filter((p) => p !== '')
+    let root: CID | null = null
+    try {
+      root = parseCid(parts[0] ?? '', 'PATH')
+      parts.shift()
+    } catch {
+      root = store != null ? await store.readRoot() : null
+      if (root == null) throw new InputError('PATH', `'${path}' does not start with a CID and there is no store root to resolve it in`)
+    }
+    const source = new FirstSource(sources)
+    const node = await resolvePath(root, parts, source)
+    if (node == null) throw new InputError('PATH', `'${parts.join('/')}' does not exist under ${root.toString()}`)
+    const outDir = resolve(values.output)
+    const existing = await readdir(outDir).catch((err) => err.code === 'ENOENT' ? [] : ['(not a folder)'])
+    if (existing.length > 0) throw new InputError('--output', `'${values.output}' already exists and is not an empty folder`)
+    await exportToDirectory(node.cid, outDir, source)
+    out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`)
+  } finally {
+    await closeSources(sources)
   }
-  const source = new FirstSource(sources)
-  const node = await resolvePath(root, parts, source)
-  if (node == null) throw new InputError('PATH', `'${parts.join('/')}' does not exist under ${root.toString()}`)
-  const outDir = resolve(values.output)
-  const existing = await readdir(outDir).catch((err) => err.code === 'ENOENT' ? [] : ['(not a folder)'])
-  if (existing.length > 0) throw new InputError('--output', `'${values.output}' already exists and is not an empty folder`)
-  await exportToDirectory(node.cid, outDir, source)
-  out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`)
   return 0
 }
 

@@ -23,6 +23,7 @@ export async function openSources (config: SourceConfig, logger: Logger): Promis
     try {
       sources.push(await CarBlockSource.open(path))
     } catch (err) {
+      await closeSources(sources)
       throw new InputError('previous-car', `cannot read '${path}' as a CAR file: ${(err as Error).message}`, { cause: err })
     }
   }
@@ -30,4 +31,9 @@ export async function openSources (config: SourceConfig, logger: Logger): Promis
     sources.push(new GatewayBlockSource(config.gateways.map((g) => validateGatewayUrl(g)), { logger }))
   }
   return sources
+}
+
+/** Closes the files and connections of sources that hold any. */
+export async function closeSources (sources: BlockSource[]): Promise<void> {
+  await Promise.all(sources.map(async (source) => { await source.close?.() }))
 }

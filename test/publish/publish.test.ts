@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readdir, rm, truncate, copyFile, stat } from 'node:fs/promises'
@@ -30,6 +30,18 @@ beforeAll(async () => {
     layers: [{ files: { 'base/big.bin': big, 'base/readme.txt': 'base layer\n' } }, { files: { 'app.txt': 'v1\n' } }]
   })
   await umociAddLayer(layout, 'v1', 'v2', { 'app.txt': 'v2\n' })
+})
+
+const openCars: CarBlockSource[] = []
+/** Opens a CAR as a block source; closed after each test. */
+async function openCar (path: string): Promise<CarBlockSource> {
+  const car = await CarBlockSource.open(path)
+  openCars.push(car)
+  return car
+}
+
+afterEach(async () => {
+  await Promise.all(openCars.splice(0).map(async (car) => { await car.close() }))
 })
 
 afterAll(async () => {
@@ -121,7 +133,7 @@ async function configDigest (tag: string): Promise<string> {
 describe('registry tree', () => {
   test('several tags share every blob; catalog.json and README-short.txt are written', async () => {
     const result = await publishFile(layout, { tags: ['v1', 'latest'], revision: 'abc123', now: new Date('2026-11-01T00:00:00Z') })
-    const source = await CarBlockSource.open(result.car.path)
+    const source = await openCar(result.car.path)
     const root = CID.parse(result.rootCid)
     const v1 = await resolvePath(root, ['team', 'app', 'tags', 'v1', 'blobs'], source)
     const latest = await resolvePath(root, ['team', 'app', 'tags', 'latest', 'blobs'], source)
@@ -157,7 +169,7 @@ describe('registry tree', () => {
       tags: ['v2'],
       now,
       previousRoot: CID.parse(first.rootCid),
-      sources: [await CarBlockSource.open(first.car.path)]
+      sources: [await openCar(first.car.path)]
     })
     expect(second.reusedBlobs).toBeGreaterThanOrEqual(1)
     const a = await carContents(first.car.path)
@@ -165,7 +177,7 @@ describe('registry tree', () => {
     expect(b.root).toBe(second.rootCid)
     const shared = [...b.cids].filter((c) => a.cids.has(c))
     // Only tiny blocks (e.g. identical small JSON files) may repeat; the 3 MiB base layer must not.
-    const source = await CarBlockSource.open(first.car.path)
+    const source = await openCar(first.car.path)
     const baseBlob = await resolvePath(CID.parse(first.rootCid), ['team', 'app', 'tags', 'v1', 'blobs', 'sha256'], source)
     const blobs = await readDirectory(baseBlob!.cid, source)
     const biggest = blobs.reduce((m, e) => e.size > m.size ? e : m)
@@ -177,7 +189,7 @@ describe('registry tree', () => {
     expect(await loadFromCars(second, cars, 'v1')).toBe(await configDigest('v1'))
     expect(await loadFromCars(second, cars, 'v2')).toBe(await configDigest('v2'))
     // car-scope full: one CAR with the whole registry.
-    const full = await publishFile(v2, { tags: ['v2'], now, previousRoot: CID.parse(first.rootCid), sources: [await CarBlockSource.open(first.car.path)], carScope: 'full' })
+    const full = await publishFile(v2, { tags: ['v2'], now, previousRoot: CID.parse(first.rootCid), sources: [await openCar(first.car.path)], carScope: 'full' })
     expect(full.rootCid).toBe(second.rootCid)
     expect((await stat(full.car.path)).size).toBeGreaterThan(3 * 1024 * 1024)
     expect(await loadFromCars(full, [full.car.path], 'v1')).toBe(await configDigest('v1'))
@@ -188,11 +200,10 @@ describe('cost of an update', () => {
   test('reads a bounded number of blocks however many tags the repository has', async () => {
     const many = Array.from({ length: 60 }, (_, i) => `t${i}`)
     const first = await publishFile(layout, { tags: many })
-    const car = await CarBlockSource.open(first.car.path)
+    const car = await openCar(first.car.path)
     let reads = 0
     const counting = { label: 'counting', get: async (cid: CID) => { reads++; return await car.get(cid) } }
     const second = await publishFile(layout, { tags: ['new'], previousRoot: CID.parse(first.rootCid), sources: [counting] })
-    await car.close()
     expect(second.reusedBlobs).toBeGreaterThan(0)
     // root, image folders, tags/, catalog.json and 8 recent tags' blob folders; not 60 tags' worth.
     expect(reads).toBeLessThan(45)
