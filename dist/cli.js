@@ -4435,6 +4435,37 @@ function encodeCID(version2, code8, multihash) {
 }
 var cidSymbol = /* @__PURE__ */ Symbol.for("@ipld/js-cid/CID");
 
+// src/core/buffer-pool.ts
+var BufferPool = class {
+  /** `size`: bytes per buffer; `keep`: how many free buffers the pool holds on to. */
+  constructor(size, keep) {
+    this.size = size;
+    this.keep = keep;
+  }
+  size;
+  keep;
+  free = [];
+  /** A buffer of `size` bytes whose contents are undefined. */
+  take() {
+    return this.free.pop() ?? new Uint8Array(this.size);
+  }
+  /**
+   * Hands a buffer back. Only whole buffers of this pool's size are kept; a
+   * buffer given back must have no other reader (it may be the same memory
+   * under a new view, e.g. after a round trip to a worker thread).
+   */
+  give(buffer3) {
+    if (this.free.length >= this.keep) return;
+    if (buffer3.byteOffset !== 0 || buffer3.byteLength !== this.size || buffer3.buffer.byteLength !== this.size) return;
+    if (buffer3.buffer instanceof SharedArrayBuffer) return;
+    this.free.push(buffer3);
+  }
+  /** Free buffers held now. */
+  get held() {
+    return this.free.length;
+  }
+};
+
 // src/core/blocks/multi.ts
 var FirstSource = class {
   label;
@@ -5400,7 +5431,10 @@ var CarFileWriter = class _CarFileWriter {
     this.assertOpen();
     throwIfAborted(options?.signal);
     const key = cid.toString();
-    if (this.seen.has(key)) return;
+    if (this.seen.has(key)) {
+      options?.onWritten?.();
+      return;
+    }
     this.seen.add(key);
     const sectionLength = cid.bytes.length + bytes.length;
     const prefix = varint_exports.encodeTo(sectionLength, new Uint8Array(varint_exports.encodingLength(sectionLength)));
@@ -5411,7 +5445,8 @@ var CarFileWriter = class _CarFileWriter {
     const done = this.enqueue(bytes.length === 0 ? [prefix, cid.bytes] : [prefix, cid.bytes, bytes]).finally(() => {
       this.unwritten -= size;
     });
-    done.catch(() => {
+    const onWritten = options?.onWritten;
+    done.then(onWritten, () => {
     });
     if (this.unwritten > WRITE_BEHIND_BYTES) await done;
   }
@@ -5893,6 +5928,34 @@ async function readHead(path) {
     await handle.close();
   }
 }
+async function* readChunks(located, options) {
+  const { pool: pool3, signal } = options;
+  if (located.size === 0) return;
+  const handle = await open4(located.file, "r");
+  try {
+    let position = located.offset;
+    let left = located.size;
+    while (left > 0) {
+      throwIfAborted(signal);
+      const buffer3 = left >= pool3.size ? pool3.take() : new Uint8Array(left);
+      const length4 = Math.min(left, buffer3.byteLength);
+      let filled = 0;
+      while (filled < length4) {
+        const { bytesRead } = await handle.read(buffer3, filled, length4 - filled, position + filled);
+        if (bytesRead === 0) {
+          if (filled > 0) yield buffer3.subarray(0, filled);
+          return;
+        }
+        filled += bytesRead;
+      }
+      position += length4;
+      left -= length4;
+      yield buffer3;
+    }
+  } finally {
+    await handle.close();
+  }
+}
 var BaseArchive = class {
   constructor(label, input) {
     this.label = label;
@@ -5907,7 +5970,12 @@ var BaseArchive = class {
     return this.get(path).size;
   }
   open(path) {
-    return this.get(path).open();
+    const { size, file, offset } = this.get(path);
+    if (size === 0) return Readable.from([]);
+    return createReadStream(file, { start: offset, end: offset + size - 1, highWaterMark: READ_CHUNK });
+  }
+  chunks(path, options) {
+    return readChunks(this.get(path), options);
   }
   async readJson(path, maxBytes = DEFAULT_JSON_LIMIT) {
     return parseJson(await readBytes(this, path, maxBytes, this.input), path, this.label, this.input);
@@ -5950,11 +6018,7 @@ var TarArchive = class extends BaseArchive {
     const resolved = this.resolve(path);
     const entry = resolved === void 0 ? void 0 : this.index.files.get(resolved);
     if (entry == null) return void 0;
-    const { tarPath } = this;
-    return {
-      size: entry.size,
-      open: () => entry.size === 0 ? Readable.from([]) : createReadStream(tarPath, { start: entry.offset, end: entry.offset + entry.size - 1, highWaterMark: READ_CHUNK })
-    };
+    return { size: entry.size, file: this.tarPath, offset: entry.offset };
   }
   async close() {
     if (this.tempDir != null) await rm2(this.tempDir, { recursive: true, force: true });
@@ -5999,7 +6063,7 @@ var DirectoryArchive = class extends BaseArchive {
   locate(path) {
     const file = this.files.get(path);
     if (file == null) return void 0;
-    return { size: file.size, open: () => createReadStream(file.fullPath, { highWaterMark: READ_CHUNK }) };
+    return { size: file.size, file: file.fullPath, offset: 0 };
   }
 };
 async function openDirectory(path, input, options) {
@@ -6168,7 +6232,7 @@ function requireBlob(ctx, descriptor, where, hint = "") {
 }
 function archiveBlob(ctx, path, digest2, size, mediaType) {
   const { archive } = ctx;
-  return { digest: digest2, size, mediaType, open: () => archive.open(path) };
+  return { digest: digest2, size, mediaType, open: () => archive.open(path), chunks: (options) => archive.chunks(path, options) };
 }
 async function readVerifiedJson(ctx, path, digest2) {
   const bytes = await readBytes(ctx.archive, path, DEFAULT_JSON_LIMIT, ctx.input);
@@ -6506,6 +6570,7 @@ function tagFolderFiles(image, ref) {
   ];
   for (const blob of image.blobs) {
     const file = { path: blobPath(blob.digest), size: blob.size, digest: blob.digest, open: () => blob.open() };
+    if (blob.chunks != null) file.chunks = blob.chunks.bind(blob);
     if (blob.bytes != null) file.bytes = blob.bytes;
     files.push(file);
   }
@@ -11942,8 +12007,9 @@ async function* importer(source2, blockstore, options = {}) {
 // src/core/unixfs/storage.ts
 function writableStorage(sink, signal) {
   return {
-    async put(cid, bytes) {
-      await sink.put(cid, bytes instanceof Uint8Array ? bytes : await concat2(bytes), { signal });
+    async put(cid, bytes, options) {
+      const onWritten = options?.onWritten;
+      await sink.put(cid, bytes instanceof Uint8Array ? bytes : await concat2(bytes), onWritten != null ? { signal, onWritten } : { signal });
       return cid;
     }
   };
@@ -11973,29 +12039,36 @@ async function importFile(content, sink, options) {
       yield chunk;
     }
   }
-  const node = await importOne(counted(), sink, signal, options?.hashLeaf);
+  const node = await importOne(counted(), sink, signal, options ?? {});
   return { ...node, bytes };
 }
 async function importBytes(bytes, sink, options) {
-  const node = await importOne(bytes, sink, options?.signal);
+  const node = await importOne(bytes, sink, options?.signal, {});
   return { ...node, bytes: bytes.byteLength };
 }
-function rawLeaves(hashLeaf) {
+function rawLeaves(hashLeaf, release) {
   return async function* (file, blockstore) {
+    const storage = blockstore;
     for await (const chunk of file.content) {
+      const hashed = hashLeaf(chunk);
+      hashed.catch(() => {
+      });
       yield async () => {
-        const { digest: digest2, bytes } = await hashLeaf(chunk);
+        const { digest: digest2, bytes } = await hashed;
         const cid = CID.createV1(code3, create(sha256.code, digest2));
-        await blockstore.put(cid, bytes);
+        await storage.put(cid, bytes, release != null ? { onWritten: () => {
+          release(bytes);
+        } } : void 0);
         return { cid, size: BigInt(bytes.byteLength), block: bytes };
       };
     }
   };
 }
-async function importOne(content, sink, signal, hashLeaf) {
+async function importOne(content, sink, signal, leaves) {
   throwIfAborted(signal);
   let result;
-  const options = hashLeaf != null ? { profile: PROFILE, bufferImporter: rawLeaves(hashLeaf) } : { profile: PROFILE };
+  const { hashLeaf, releaseLeaf } = leaves;
+  const options = hashLeaf != null ? { profile: PROFILE, bufferImporter: rawLeaves(hashLeaf, releaseLeaf) } : { profile: PROFILE };
   for await (const entry of importer([{ content }], writableStorage(sink, signal), options)) {
     result = { cid: entry.cid, size: Number(entry.size) };
   }
@@ -17560,15 +17633,24 @@ var PublishSink = class {
   }
   sinks;
   dagPb = new MemoryBlockStore();
-  async put(cid, bytes) {
+  async put(cid, bytes, options) {
     if (cid.code === 112) await this.dagPb.put(cid, bytes);
+    const onWritten = options?.onWritten;
+    let waiting = this.sinks.length;
+    const each = onWritten == null ? {} : { onWritten: () => {
+      if (--waiting === 0) onWritten();
+    } };
     await Promise.all(this.sinks.map(async (s2) => {
-      await s2.put(cid, bytes);
+      await s2.put(cid, bytes, each);
     }));
   }
 };
-var discard = { put: async () => {
-} };
+var discard = {
+  put: async (_cid, _bytes, options) => {
+    options?.onWritten?.();
+  }
+};
+var readBuffers = new BufferPool(1024 * 1024, 64);
 function firstLine(text) {
   return text?.split("\n").map((l) => l.trim()).find((l) => l !== "");
 }
@@ -17606,26 +17688,39 @@ async function* once(bytes) {
   yield bytes;
 }
 async function importBlob(file, sink, label, progress, signal) {
+  const pooled = file.bytes == null && file.chunks != null;
+  const source2 = file.bytes != null ? once(file.bytes) : fileContent2(file, signal);
   const hasher = new BlobHasher(file.bytes == null);
   try {
     let size = 0;
     const content = async function* () {
-      for await (const chunk of file.bytes != null ? once(file.bytes) : fileContent2(file)) {
+      for await (const chunk of source2) {
         size += chunk.length;
         progress.add(chunk.length);
         yield chunk;
       }
     };
-    const node = await importFile(content(), sink, { signal, hashLeaf: hasher.hashChunk });
+    const node = await importFile(content(), sink, {
+      signal,
+      hashLeaf: hasher.hashChunk,
+      ...pooled ? { releaseLeaf: (bytes) => {
+        readBuffers.give(bytes);
+      } } : {}
+    });
     if (file.digest != null) checkDigest(await hasher.digest(), size, { digest: file.digest, size: file.size, label });
     return node;
   } finally {
     hasher.close();
+    await source2.return(void 0);
   }
 }
-function fileContent2(file) {
+function fileContent2(file, signal) {
+  if (file.chunks != null) return file.chunks({ pool: readBuffers, signal });
   if (file.open == null) throw new Error(`no content for ${file.path}`);
-  return file.open();
+  return streamChunks(file.open());
+}
+async function* streamChunks(stream) {
+  yield* stream;
 }
 async function publish(options) {
   const logger2 = options.logger ?? silentLogger;
@@ -18588,7 +18683,10 @@ var FsBlockStore = class {
   async put(cid, bytes, options) {
     throwIfAborted(options?.signal);
     const file = this.pathOf(cid);
-    if (await exists2(file)) return;
+    if (await exists2(file)) {
+      options?.onWritten?.();
+      return;
+    }
     const shard = join5(file, "..");
     if (!this.madeDirs.has(shard)) {
       await mkdir2(shard, { recursive: true });
@@ -18598,6 +18696,7 @@ var FsBlockStore = class {
     try {
       await writeFile2(temp, bytes, { signal: options?.signal });
       await rename3(temp, file);
+      options?.onWritten?.();
     } catch (err) {
       await rm4(temp, { force: true });
       throw err;

@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { CID } from 'multiformats/cid'
-import type { BlockSink, BlockSource } from './blocks/types.js'
+import type { BlockSink, BlockSource, PutOptions } from './blocks/types.js'
+import { BufferPool } from './buffer-pool.js'
 import { FirstSource } from './blocks/multi.js'
 import { MemoryBlockStore } from './blocks/memory.js'
 import { CarFileWriter } from './car/writer.js'
@@ -74,14 +75,23 @@ export interface PublishResult {
 class PublishSink implements BlockSink {
   readonly dagPb = new MemoryBlockStore()
   constructor (private readonly sinks: BlockSink[]) {}
-  async put (cid: CID, bytes: Uint8Array): Promise<void> {
+  async put (cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<void> {
     if (cid.code === 0x70) await this.dagPb.put(cid, bytes)
-    await Promise.all(this.sinks.map(async (s) => { await s.put(cid, bytes) }))
+    const onWritten = options?.onWritten
+    let waiting = this.sinks.length
+    // The bytes are free once every sink is done with them.
+    const each = onWritten == null ? {} : { onWritten: () => { if (--waiting === 0) onWritten() } }
+    await Promise.all(this.sinks.map(async (s) => { await s.put(cid, bytes, each) }))
   }
 }
 
 /** Computes CIDs without storing anything. */
-const discard: BlockSink = { put: async () => {} }
+const discard: BlockSink = {
+  put: async (_cid, _bytes, options) => { options?.onWritten?.() }
+}
+
+/** 1 MiB read buffers, the UnixFS chunk size, shared by every blob import. */
+const readBuffers = new BufferPool(1024 * 1024, 64)
 
 /** The first non-empty line, trimmed; undefined when there is none. */
 function firstLine (text: string | undefined): string | undefined {
@@ -140,28 +150,42 @@ async function * once (bytes: Uint8Array): AsyncGenerator<Uint8Array> {
  * way: a worker thread hashes each leaf and the whole blob in one pass.
  */
 async function importBlob (file: FolderFile, sink: BlockSink, label: string, progress: Progress, signal?: AbortSignal): Promise<DagNode> {
-  // Chunks read from the archive belong to nobody else and can move to the worker; file.bytes stays put.
+  // Chunks read from the archive belong to nobody else: they move to the worker
+  // and back, and return to the pool once written. file.bytes stays put.
+  const pooled = file.bytes == null && file.chunks != null
+  const source = file.bytes != null ? once(file.bytes) : fileContent(file, signal)
   const hasher = new BlobHasher(file.bytes == null)
   try {
     let size = 0
     const content = async function * (): AsyncGenerator<Uint8Array> {
-      for await (const chunk of file.bytes != null ? once(file.bytes) : fileContent(file)) {
+      for await (const chunk of source) {
         size += chunk.length
         progress.add(chunk.length)
         yield chunk
       }
     }
-    const node = await importFile(content(), sink, { signal, hashLeaf: hasher.hashChunk })
+    const node = await importFile(content(), sink, {
+      signal,
+      hashLeaf: hasher.hashChunk,
+      ...(pooled ? { releaseLeaf: (bytes: Uint8Array) => { readBuffers.give(bytes) } } : {})
+    })
     if (file.digest != null) checkDigest(await hasher.digest(), size, { digest: file.digest, size: file.size, label })
     return node
   } finally {
     hasher.close()
+    // On failure the importer may stop pulling without ending its source: close the file now.
+    await source.return(undefined)
   }
 }
 
-function fileContent (file: FolderFile): AsyncIterable<Uint8Array> {
+function fileContent (file: FolderFile, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  if (file.chunks != null) return file.chunks({ pool: readBuffers, signal })
   if (file.open == null) throw new Error(`no content for ${file.path}`)
-  return file.open() as Readable
+  return streamChunks(file.open())
+}
+
+async function * streamChunks (stream: Readable): AsyncGenerator<Uint8Array> {
+  yield * (stream as AsyncIterable<Uint8Array>)
 }
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -97,6 +97,24 @@ describe('CarFileWriter', () => {
     expect(blocks).toHaveLength(2)
     expect(result.bytes).toBe((await stat(path)).size)
     expect((await readdir(dir)).filter((f) => f.startsWith('v0.car'))).toEqual(['v0.car'])
+  })
+
+  it('calls onWritten once a block is written, and at once for a duplicate', async () => {
+    const path = join(dir, 'written.car')
+    const car = await CarFileWriter.create(path)
+    const block = await rawBlock(new Uint8Array(64 * 1024).fill(3))
+    const events: string[] = []
+    let sizeWhenWritten = 0
+    const first = { onWritten: () => { events.push('first'); sizeWhenWritten = statSync(`${path}.partial`).size } }
+    await car.put(block.cid, block.bytes, first)
+    await car.put(block.cid, block.bytes, { onWritten: () => { events.push('duplicate') } })
+    // The duplicate is skipped at once; the first is reported once its bytes are in the file.
+    expect(events).toContain('duplicate')
+    await car.close(block.cid)
+    expect(events.sort()).toEqual(['duplicate', 'first'])
+    expect(sizeWhenWritten).toBeGreaterThan(block.bytes.length)
+    const { blocks } = await readAll(path)
+    expect(blocks.map((b) => b.cid.toString())).toEqual([block.cid.toString()])
   })
 
   it('abort leaves no file behind', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -68,6 +69,14 @@ describe('FsBlockStore', () => {
     const otherCid = CID.createV1(raw.code, await sha256.digest(other))
     await store.put(otherCid, other)
     expect(await new FsBlockStore(join(dir, 'blocks')).has(otherCid)).toBe(true)
+  })
+
+  it('calls onWritten once the block file is in place, and for a block it already has', async () => {
+    const store = new FsBlockStore(join(dir, 'written'))
+    const seen: boolean[] = []
+    await store.put(cid, bytes, { onWritten: () => { seen.push(existsSync(store.pathOf(cid))) } })
+    await store.put(cid, bytes, { onWritten: () => { seen.push(true) } })
+    expect(seen).toEqual([true, true])
   })
 })
 

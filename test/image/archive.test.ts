@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises'
 import * as zlib from 'node:zlib'
 import * as tar from 'tar-stream'
 import { ImageFormatError, InputError } from '../../src/core/errors.js'
+import { BufferPool } from '../../src/core/buffer-pool.js'
 import { openImageArchive } from '../../src/core/image/archive.js'
 import type { ImageArchive } from '../../src/core/image/archive.js'
 import { dockerBuild, dockerRemove, dockerSave, makeTempDir, uniqueName } from '../helpers/images.js'
@@ -169,6 +170,60 @@ describe('directory', () => {
 
     await symlink(saved, join(layout, 'escape'))
     await expectRejected(layout, ImageFormatError, /escape/)
+  })
+})
+
+describe('chunks', () => {
+  test('reads full chunks into pooled buffers and the tail into its own, from tars and directories', async () => {
+    const layout = join(dir, 'chunks-dir')
+    await mkdir(layout, { recursive: true })
+    const content = Buffer.from(Array.from({ length: 2500 }, (_, i) => 32 + i % 90))
+    await writeFile(join(layout, 'blob'), content)
+    const tarFile = join(dir, 'chunks.tar')
+    await writeTar(tarFile, [{ name: 'first.txt', content: 'x'.repeat(700) }, { name: 'blob', content: content.toString('latin1') }])
+    for (const path of [layout, tarFile]) {
+      const archive = await open(path)
+      const pool = new BufferPool(1000, 4)
+      const spare = pool.take()
+      pool.give(spare)
+      const got: Uint8Array[] = []
+      for await (const chunk of archive.chunks('blob', { pool })) got.push(chunk)
+      expect(got.map((c) => c.byteLength)).toEqual([1000, 1000, 500])
+      // The first chunk reused the buffer given back; the tail owns exactly its bytes.
+      expect(got[0]).toBe(spare)
+      expect(got[2]?.buffer.byteLength).toBe(500)
+      expect(Buffer.concat(got).equals(content)).toBe(true)
+      await archive.close()
+    }
+  })
+
+  test('a file that shrinks while read yields what is there; the digest check then fails', async () => {
+    const layout = join(dir, 'shrink-dir')
+    await mkdir(layout, { recursive: true })
+    await writeFile(join(layout, 'blob'), Buffer.alloc(2500, 1))
+    const archive = await open(layout)
+    await truncate(join(layout, 'blob'), 1200)
+    const got: Uint8Array[] = []
+    for await (const chunk of archive.chunks('blob', { pool: new BufferPool(1000, 4) })) got.push(chunk)
+    expect(got.map((c) => c.byteLength)).toEqual([1000, 200])
+  })
+})
+
+describe('BufferPool', () => {
+  test('keeps only whole buffers of its size, up to its limit', () => {
+    const pool = new BufferPool(16, 2)
+    const a = pool.take()
+    expect(a.byteLength).toBe(16)
+    pool.give(a.subarray(0, 8))
+    pool.give(new Uint8Array(32).subarray(0, 16))
+    expect(pool.held).toBe(0)
+    pool.give(a)
+    pool.give(new Uint8Array(16))
+    pool.give(new Uint8Array(16))
+    expect(pool.held).toBe(2)
+    expect(pool.take()).not.toBe(a)
+    expect(pool.take()).toBe(a)
+    expect(pool.held).toBe(0)
   })
 })
 

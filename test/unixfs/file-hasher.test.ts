@@ -1,8 +1,15 @@
 import { describe, expect, it } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { CarBlockSource } from '../../src/core/blocks/car-source.js'
 import { MemoryBlockStore } from '../../src/core/blocks/memory.js'
+import { BufferPool } from '../../src/core/buffer-pool.js'
+import { CarFileWriter } from '../../src/core/car/writer.js'
 import { BlobHasher } from '../../src/core/hash-worker.js'
 import { importFile } from '../../src/core/unixfs/file.js'
+import { readFileBytes } from '../../src/core/unixfs/tree.js'
 
 async function * chunks (bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size)
@@ -41,6 +48,54 @@ describe('leaves hashed on the worker thread', () => {
       expect(await moving.digest()).toBe(createHash('sha256').update(bytes).digest('hex'))
     } finally {
       moving.close()
+    }
+  })
+})
+
+describe('leaves in pooled buffers', () => {
+  it('go back to the pool only once the CAR holds them: every block intact, half as many buffers as leaves', async () => {
+    const size = 48 * 1024 * 1024 + 5
+    const bytes = randomBytes(size)
+    const expected = await importFile(chunks(bytes, 1024 * 1024), new MemoryBlockStore())
+    let allocated = 0
+    class CountingPool extends BufferPool {
+      override take (): Uint8Array {
+        if (this.held === 0) allocated++
+        return super.take()
+      }
+    }
+    const pool = new CountingPool(1024 * 1024, 64)
+    // As the archive reader does: full chunks in pooled buffers, the tail in its own.
+    async function * pooled (): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < size; i += pool.size) {
+        const n = Math.min(pool.size, size - i)
+        const buffer = n === pool.size ? pool.take() : new Uint8Array(n)
+        buffer.set(bytes.subarray(i, i + n))
+        yield buffer
+      }
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'ipcr-pool-'))
+    const hasher = new BlobHasher(true)
+    try {
+      const car = await CarFileWriter.create(join(dir, 'pooled.car'))
+      const node = await importFile(pooled(), car, { hashLeaf: hasher.hashChunk, releaseLeaf: (leaf) => { pool.give(leaf) } })
+      await car.close(node.cid)
+      expect(node.cid.toString()).toBe(expected.cid.toString())
+      expect(await hasher.digest()).toBe(createHash('sha256').update(bytes).digest('hex'))
+      // A buffer reused before its write finished would leave wrong bytes in the CAR.
+      const source = await CarBlockSource.open(join(dir, 'pooled.car'))
+      try {
+        const out = await readFileBytes(node.cid, source, { maxBytes: size })
+        expect(Buffer.compare(out, bytes)).toBe(0)
+      } finally {
+        await source.close()
+      }
+      // 48 full leaves; about two importer batches of buffers are in use at once.
+      expect(allocated).toBeGreaterThan(0)
+      expect(allocated).toBeLessThanOrEqual(24)
+    } finally {
+      hasher.close()
+      await rm(dir, { recursive: true, force: true })
     }
   })
 })

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import { BlockNotFoundError, throwIfAborted } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
-import type { BlockStore } from './types.js'
+import type { BlockStore, PutOptions } from './types.js'
 import { verifyBlock } from './verify.js'
 
 /**
@@ -28,10 +28,13 @@ export class FsBlockStore implements BlockStore {
     return join(this.dir, name.slice(-3, -1), name)
   }
 
-  async put(cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<void> {
+  async put(cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<void> {
     throwIfAborted(options?.signal)
     const file = this.pathOf(cid)
-    if (await exists(file)) return
+    if (await exists(file)) {
+      options?.onWritten?.()
+      return
+    }
     const shard = join(file, '..')
     if (!this.madeDirs.has(shard)) {
       await mkdir(shard, { recursive: true })
@@ -41,6 +44,7 @@ export class FsBlockStore implements BlockStore {
     try {
       await writeFile(temp, bytes, { signal: options?.signal })
       await rename(temp, file)
+      options?.onWritten?.()
     } catch (err) {
       await rm(temp, { force: true })
       throw err

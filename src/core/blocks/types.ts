@@ -11,9 +11,18 @@ export interface BlockSource {
   close?(): Promise<void>
 }
 
+export interface PutOptions extends AbortOptions {
+  /**
+   * Lets the caller reuse `bytes`. A sink that supports it calls it once, when
+   * it will read `bytes` no more (at once for a block it already has); a sink
+   * that keeps the bytes, or fails to write them, never calls it.
+   */
+  onWritten?: () => void
+}
+
 /** Somewhere blocks can be written to. */
 export interface BlockSink {
-  put(cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<void>
+  put(cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<void>
 }
 
 export interface BlockStore extends BlockSource, BlockSink {

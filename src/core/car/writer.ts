@@ -4,7 +4,7 @@ import * as dagPb from '@ipld/dag-pb'
 import { varint } from 'multiformats'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
-import type { BlockSink } from '../blocks/types.js'
+import type { BlockSink, PutOptions } from '../blocks/types.js'
 import { IpcrError, throwIfAborted } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
 import { encodeCarHeader } from './header.js'
@@ -65,11 +65,14 @@ export class CarFileWriter implements BlockSink {
   }
 
   /** Appends a block unless one with the same CID was already written. */
-  async put(cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<void> {
+  async put(cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<void> {
     this.assertOpen()
     throwIfAborted(options?.signal)
     const key = cid.toString()
-    if (this.seen.has(key)) return
+    if (this.seen.has(key)) {
+      options?.onWritten?.()
+      return
+    }
     this.seen.add(key)
     const sectionLength = cid.bytes.length + bytes.length
     const prefix = varint.encodeTo(sectionLength, new Uint8Array(varint.encodingLength(sectionLength)))
@@ -79,7 +82,8 @@ export class CarFileWriter implements BlockSink {
     this.unwritten += size
     const done = this.enqueue(bytes.length === 0 ? [prefix, cid.bytes] : [prefix, cid.bytes, bytes])
       .finally(() => { this.unwritten -= size })
-    done.catch(() => {})
+    const onWritten = options?.onWritten
+    done.then(onWritten, () => {})
     // Write-behind: the caller goes on hashing while the disk catches up, up to a bound.
     if (this.unwritten > WRITE_BEHIND_BYTES) await done
   }

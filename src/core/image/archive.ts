@@ -4,6 +4,7 @@ import { join, relative, sep } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import * as zlib from 'node:zlib'
+import type { BufferPool } from '../buffer-pool.js'
 import { InputError, throwIfAborted } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
 import { detectCompression, MAGIC_BYTES } from './compression.js'
@@ -24,6 +25,11 @@ export interface ImageArchive {
   size(path: string): number
   /** Streams one file's bytes. */
   open(path: string): Readable
+  /**
+   * One file's bytes in chunks of the pool's size (the last may be shorter),
+   * read into buffers taken from the pool: the caller gives them back.
+   */
+  chunks(path: string, options: ChunkOptions): AsyncGenerator<Uint8Array>
   /** Parses a small JSON file (default cap 16 MiB). */
   readJson(path: string, maxBytes?: number): Promise<unknown>
   /** Removes any temporary files the archive made. */
@@ -35,6 +41,10 @@ export interface OpenArchiveOptions extends AbortOptions {
   input: string
   /** Where a compressed tarball is decompressed to. */
   tempDir: string
+}
+
+export interface ChunkOptions extends AbortOptions {
+  pool: BufferPool
 }
 
 export const DEFAULT_JSON_LIMIT = 16 * 1024 * 1024
@@ -114,9 +124,45 @@ async function readHead (path: string): Promise<Uint8Array> {
   }
 }
 
+/** Where a file's bytes are: a byte range of a file on disk. */
 interface Located {
   size: number
-  open: () => Readable
+  file: string
+  offset: number
+}
+
+/**
+ * Reads a byte range into pooled buffers, a full one per chunk but the last,
+ * which gets a buffer of its own size (so it, too, can move between threads whole).
+ */
+async function * readChunks (located: Located, options: ChunkOptions): AsyncGenerator<Uint8Array> {
+  const { pool, signal } = options
+  if (located.size === 0) return
+  const handle = await open(located.file, 'r')
+  try {
+    let position = located.offset
+    let left = located.size
+    while (left > 0) {
+      throwIfAborted(signal)
+      const buffer = left >= pool.size ? pool.take() : new Uint8Array(left)
+      const length = Math.min(left, buffer.byteLength)
+      let filled = 0
+      while (filled < length) {
+        const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled)
+        if (bytesRead === 0) {
+          // The file shrank under us: hand over what there is; the digest check names the input.
+          if (filled > 0) yield buffer.subarray(0, filled)
+          return
+        }
+        filled += bytesRead
+      }
+      position += length
+      left -= length
+      yield buffer
+    }
+  } finally {
+    await handle.close()
+  }
 }
 
 /** list/has/size/readJson on top of a path lookup. */
@@ -135,7 +181,13 @@ abstract class BaseArchive implements ImageArchive {
   }
 
   open (path: string): Readable {
-    return this.get(path).open()
+    const { size, file, offset } = this.get(path)
+    if (size === 0) return Readable.from([])
+    return createReadStream(file, { start: offset, end: offset + size - 1, highWaterMark: READ_CHUNK })
+  }
+
+  chunks (path: string, options: ChunkOptions): AsyncGenerator<Uint8Array> {
+    return readChunks(this.get(path), options)
   }
 
   async readJson (path: string, maxBytes = DEFAULT_JSON_LIMIT): Promise<unknown> {
@@ -179,13 +231,7 @@ class TarArchive extends BaseArchive {
     const resolved = this.resolve(path)
     const entry = resolved === undefined ? undefined : this.index.files.get(resolved)
     if (entry == null) return undefined
-    const { tarPath } = this
-    return {
-      size: entry.size,
-      open: () => entry.size === 0
-        ? Readable.from([])
-        : createReadStream(tarPath, { start: entry.offset, end: entry.offset + entry.size - 1, highWaterMark: READ_CHUNK })
-    }
+    return { size: entry.size, file: this.tarPath, offset: entry.offset }
   }
 
   override async close (): Promise<void> {
@@ -239,7 +285,7 @@ class DirectoryArchive extends BaseArchive {
   protected locate (path: string): Located | undefined {
     const file = this.files.get(path)
     if (file == null) return undefined
-    return { size: file.size, open: () => createReadStream(file.fullPath, { highWaterMark: READ_CHUNK }) }
+    return { size: file.size, file: file.fullPath, offset: 0 }
   }
 }
 

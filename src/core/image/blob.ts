@@ -131,7 +131,7 @@ export function requireBlob (ctx: LoadContext, descriptor: Descriptor, where: st
 /** A blob streamed from the archive; its bytes are verified by whoever streams them. */
 export function archiveBlob (ctx: LoadContext, path: string, digest: string, size: number, mediaType: string): BlobRef {
   const { archive } = ctx
-  return { digest, size, mediaType, open: () => archive.open(path) }
+  return { digest, size, mediaType, open: () => archive.open(path), chunks: (options) => archive.chunks(path, options) }
 }
 
 /** Reads a small JSON file at `path`, optionally verifying it against `digest`. */

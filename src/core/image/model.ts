@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream'
+import type { ChunkOptions } from './archive.js'
 
 export const MEDIA_TYPES = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -30,6 +31,8 @@ export interface BlobRef {
   mediaType: string
   /** The raw bytes; layer bytes are not verified yet, whoever streams them must hash them. */
   open(): Readable
+  /** The raw bytes in pooled chunks (see ImageArchive.chunks); blobs read from an archive have it. */
+  chunks?(options: ChunkOptions): AsyncGenerator<Uint8Array>
   /** Present for small JSON blobs that were generated or already read (and verified). */
   bytes?: Uint8Array
 }

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream'
+import type { ChunkOptions } from './archive.js'
 import { blobPath, jsonBytes } from './blob.js'
 import { MEDIA_TYPES } from './model.js'
 import type { NormalizedImage } from './model.js'
@@ -12,6 +13,7 @@ export interface FolderFile {
   digest?: string
   bytes?: Uint8Array
   open?: () => Readable
+  chunks?: (options: ChunkOptions) => AsyncGenerator<Uint8Array>
 }
 
 /**
@@ -47,6 +49,7 @@ export function tagFolderFiles (image: NormalizedImage, ref: { name: string, tag
   ]
   for (const blob of image.blobs) {
     const file: FolderFile = { path: blobPath(blob.digest), size: blob.size, digest: blob.digest, open: () => blob.open() }
+    if (blob.chunks != null) file.chunks = blob.chunks.bind(blob)
     if (blob.bytes != null) file.bytes = blob.bytes
     files.push(file)
   }

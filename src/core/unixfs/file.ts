@@ -6,7 +6,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import type { BlockSink } from '../blocks/types.js'
 import { throwIfAborted, TreeError } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
-import { writableStorage } from './storage.js'
+import { writableStorage, type WritableStorage } from './storage.js'
 
 export interface DagNode {
   cid: CID
@@ -24,6 +24,8 @@ const PROFILE = 'unixfs-v1-2025'
 export interface ImportFileOptions extends AbortOptions {
   /** Computes each leaf's sha256 elsewhere (e.g. a worker thread), called in file order; the importer's own hashing otherwise. */
   hashLeaf?: LeafHasher
+  /** With hashLeaf: called with a leaf's bytes once every sink is done with them, so they can be reused. */
+  releaseLeaf?: (bytes: Uint8Array) => void
 }
 
 /** sha256 of a leaf, and its bytes (which may come back as a new view if the hasher moved them). */
@@ -39,38 +41,43 @@ export async function importFile(content: AsyncIterable<Uint8Array>, sink: Block
       yield chunk
     }
   }
-  const node = await importOne(counted(), sink, signal, options?.hashLeaf)
+  const node = await importOne(counted(), sink, signal, options ?? {})
   return { ...node, bytes }
 }
 
 /** Imports a file held in memory. */
 export async function importBytes(bytes: Uint8Array, sink: BlockSink, options?: AbortOptions): Promise<DagNode & { bytes: number }> {
-  const node = await importOne(bytes, sink, options?.signal)
+  const node = await importOne(bytes, sink, options?.signal, {})
   return { ...node, bytes: bytes.byteLength }
 }
 
 /**
  * Raw leaves exactly as the importer makes them under the profile (CIDv1, raw
- * codec, sha256), hashed by `hashLeaf`. The importer calls these functions in
- * file order, and each hands its chunk to `hashLeaf` before it awaits anything.
+ * codec, sha256), hashed by `hashLeaf`, which sees the chunks in file order.
  */
-function rawLeaves(hashLeaf: LeafHasher): BufferImporter {
+function rawLeaves(hashLeaf: LeafHasher, release?: (bytes: Uint8Array) => void): BufferImporter {
   return async function * (file, blockstore) {
+    const storage = blockstore as WritableStorage
     for await (const chunk of file.content) {
+      // Hash as soon as the chunk is read: the importer starts these tasks only
+      // a batch at a time, which would leave the hasher idle while a batch is read.
+      const hashed = hashLeaf(chunk)
+      hashed.catch(() => {})
       yield async () => {
-        const { digest, bytes } = await hashLeaf(chunk)
+        const { digest, bytes } = await hashed
         const cid = CID.createV1(raw.code, Digest.create(sha256.code, digest))
-        await blockstore.put(cid, bytes)
+        await storage.put(cid, bytes, release != null ? { onWritten: () => { release(bytes) } } : undefined)
         return { cid, size: BigInt(bytes.byteLength), block: bytes }
       }
     }
   }
 }
 
-async function importOne(content: Uint8Array | AsyncIterable<Uint8Array>, sink: BlockSink, signal?: AbortSignal, hashLeaf?: ImportFileOptions['hashLeaf']): Promise<DagNode> {
+async function importOne(content: Uint8Array | AsyncIterable<Uint8Array>, sink: BlockSink, signal: AbortSignal | undefined, leaves: Pick<ImportFileOptions, 'hashLeaf' | 'releaseLeaf'>): Promise<DagNode> {
   throwIfAborted(signal)
   let result: DagNode | undefined
-  const options = hashLeaf != null ? { profile: PROFILE, bufferImporter: rawLeaves(hashLeaf) } as const : { profile: PROFILE } as const
+  const { hashLeaf, releaseLeaf } = leaves
+  const options = hashLeaf != null ? { profile: PROFILE, bufferImporter: rawLeaves(hashLeaf, releaseLeaf) } as const : { profile: PROFILE } as const
   for await (const entry of importer([{ content }], writableStorage(sink, signal), options)) {
     result = { cid: entry.cid, size: Number(entry.size) }
   }
