@@ -5387,6 +5387,7 @@ function encodeCarHeader(roots) {
 // src/core/car/writer.ts
 var PLACEHOLDER_ROOT = CID.createV1(code, create(18, new Uint8Array(32)));
 var MAX_IOVECS = 1024;
+var WRITE_BYTES = 1024 * 1024;
 var COPY_CHUNK = 1024 * 1024;
 var WRITE_BEHIND_BYTES = 16 * 1024 * 1024;
 var CarFileWriter = class _CarFileWriter {
@@ -5558,8 +5559,10 @@ async function writeFully(file, bytes, position) {
 async function writeChunks(file, chunks, position) {
   let queue = chunks.filter((chunk) => chunk.length > 0);
   while (queue.length > 0) {
-    const slice3 = queue.slice(0, MAX_IOVECS);
-    const { bytesWritten } = await file.writev(slice3, position);
+    let count = 0;
+    let bytes = 0;
+    while (count < queue.length && count < MAX_IOVECS && bytes < WRITE_BYTES) bytes += queue[count++].length;
+    const { bytesWritten } = await file.writev(queue.slice(0, count), position);
     position += bytesWritten;
     let skip = bytesWritten;
     let used = 0;

@@ -12,6 +12,12 @@ import { encodeCarHeader } from './header.js'
 /** A CIDv1 dag-pb sha2-256 of zeros: reserves the header space of the real root. */
 const PLACEHOLDER_ROOT = CID.createV1(dagPb.code, Digest.create(0x12, new Uint8Array(32)))
 const MAX_IOVECS = 1024
+/**
+ * A write call stops adding chunks once it holds this many bytes. Writes of
+ * about 1 MiB measured cheaper in the kernel than writes of 16 MiB of the same
+ * bytes (bench, 600 MiB: half the system time), while small blocks still share a call.
+ */
+const WRITE_BYTES = 1024 * 1024
 const COPY_CHUNK = 1024 * 1024
 
 interface Batch { chunks: Uint8Array[], done: Promise<void> }
@@ -201,8 +207,10 @@ async function writeFully(file: FileHandle, bytes: Uint8Array, position: number)
 async function writeChunks(file: FileHandle, chunks: Uint8Array[], position: number): Promise<void> {
   let queue = chunks.filter((chunk) => chunk.length > 0)
   while (queue.length > 0) {
-    const slice = queue.slice(0, MAX_IOVECS)
-    const { bytesWritten } = await file.writev(slice, position)
+    let count = 0
+    let bytes = 0
+    while (count < queue.length && count < MAX_IOVECS && bytes < WRITE_BYTES) bytes += (queue[count++] as Uint8Array).length
+    const { bytesWritten } = await file.writev(queue.slice(0, count), position)
     position += bytesWritten
     let skip = bytesWritten
     let used = 0
