@@ -3310,7 +3310,7 @@ var require_data_url = __commonJS({
   "node_modules/undici/lib/web/fetch/data-url.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var encoder3 = new TextEncoder();
+    var encoder4 = new TextEncoder();
     var HTTP_TOKEN_CODEPOINTS = /^[!#$%&'*+\-.^_|~A-Za-z0-9]+$/;
     var HTTP_WHITESPACE_REGEX = /[\u000A\u000D\u0009\u0020]/;
     var ASCII_WHITESPACE_REPLACE_REGEX = /[\u0009\u000A\u000C\u000D\u0020]/g;
@@ -3383,7 +3383,7 @@ var require_data_url = __commonJS({
       return input.slice(start, position.position);
     }
     function stringPercentDecode(input) {
-      const bytes = encoder3.encode(input);
+      const bytes = encoder4.encode(input);
       return percentDecode(bytes);
     }
     function isHexCharByte(byte) {
@@ -28133,8 +28133,8 @@ var string = createCodec("utf8", "u", (buf) => {
   const decoder = new TextDecoder("utf8");
   return "u" + decoder.decode(buf);
 }, (str) => {
-  const encoder3 = new TextEncoder();
-  return encoder3.encode(str.substring(1));
+  const encoder4 = new TextEncoder();
+  return encoder4.encode(str.substring(1));
 });
 var ascii = createCodec("ascii", "a", (buf) => {
   let string2 = "a";
@@ -29890,6 +29890,62 @@ async function buildShard(leaves, depth, sink, options) {
     hashType: BigInt(HAMT_HASH_TYPE)
   });
   return writeNode(data.marshal(), links, sink, options);
+}
+async function putInShardedDirectory(root, entries, source2, sink, options) {
+  const leaves = entries.map((entry) => ({ entry, hash: new NameHash(entry.name) }));
+  return putInShard(root, leaves, 0, source2, sink, options);
+}
+async function putInShard(cid, leaves, depth, source2, sink, options) {
+  throwIfAborted(options?.signal);
+  const { node, unixfs } = await readShard(cid, source2, options);
+  if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`);
+  const links = /* @__PURE__ */ new Map();
+  for (const link of node.Links) {
+    const name8 = link.Name ?? "";
+    const slot = Number.parseInt(name8.slice(0, PREFIX_LENGTH), 16);
+    if (name8.length < PREFIX_LENGTH || !/^[0-9A-F]{2}$/.test(name8.slice(0, PREFIX_LENGTH)) || links.has(slot)) {
+      throw new TreeError(`HAMT shard ${cid} has an invalid link name '${name8}'`);
+    }
+    links.set(slot, link);
+  }
+  const slots = /* @__PURE__ */ new Map();
+  for (const leaf of leaves) {
+    const slot = await leaf.hash.slot(depth);
+    const group3 = slots.get(slot);
+    if (group3 == null) slots.set(slot, [leaf]);
+    else group3.push(leaf);
+  }
+  for (const [slot, group3] of slots) {
+    const prefix = slot.toString(16).toUpperCase().padStart(PREFIX_LENGTH, "0");
+    const link = links.get(slot);
+    let merged = group3;
+    if (link?.Name === prefix) {
+      const child2 = await putInShard(link.Hash, group3, depth + 1, source2, sink, options);
+      links.set(slot, { Name: prefix, Hash: child2.cid, Tsize: child2.size });
+      continue;
+    }
+    if (link != null) {
+      const name8 = link.Name.slice(PREFIX_LENGTH);
+      if (!group3.some((leaf) => leaf.entry.name === name8)) {
+        merged = [...group3, { entry: { name: name8, cid: link.Hash, size: link.Tsize ?? 0 }, hash: new NameHash(name8) }];
+      }
+    }
+    if (merged.length === 1) {
+      const { entry } = merged[0];
+      links.set(slot, { Name: prefix + entry.name, Hash: entry.cid, Tsize: entry.size });
+    } else {
+      const child2 = await buildShard(merged, depth + 1, sink, options);
+      links.set(slot, { Name: prefix, Hash: child2.cid, Tsize: child2.size });
+    }
+  }
+  const ordered = [...links.keys()].sort((a, b) => a - b);
+  const data = new UnixFS2({
+    type: "hamt-sharded-directory",
+    data: bitfield(ordered),
+    fanout: BigInt(HAMT_FANOUT),
+    hashType: BigInt(HAMT_HASH_TYPE)
+  });
+  return writeNode(data.marshal(), ordered.map((slot) => links.get(slot)), sink, options);
 }
 function bitfield(slots) {
   const length4 = Math.floor(Math.max(0, ...slots) / 8) + 1;
@@ -34193,13 +34249,13 @@ function encodeCustom(data, encoders, options, destination) {
       }
       return quickBytes;
     }
-    const encoder3 = encoders[tokens.type.major];
-    if (encoder3.encodedSize) {
-      const size = encoder3.encodedSize(tokens, options);
+    const encoder4 = encoders[tokens.type.major];
+    if (encoder4.encodedSize) {
+      const size = encoder4.encodedSize(tokens, options);
       if (!hasDest) {
         writeTo = new Bl(size);
       }
-      encoder3(writeTo, tokens, options);
+      encoder4(writeTo, tokens, options);
       if (writeTo.chunks.length !== 1) {
         throw new Error(`Unexpected error: pre-calculated length for ${tokens} was wrong`);
       }
@@ -37823,80 +37879,6 @@ async function exporter(path4, blockstore, options = {}) {
 }
 
 // src/core/unixfs/tree.ts
-var PendingDir = class {
-  entries;
-  constructor(entries = []) {
-    this.entries = new Map(entries.map((entry) => [entry.name, { cid: entry.cid, size: entry.size }]));
-  }
-};
-async function editTree(root, edits, source2, sink, options) {
-  const read4 = /* @__PURE__ */ new Set();
-  const load2 = async (node, where) => {
-    if (source2 == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
-    const recording = {
-      label: source2.label,
-      get: async (cid, opts) => {
-        const bytes = await source2.get(cid, opts);
-        read4.add(cid.toString());
-        return bytes;
-      }
-    };
-    try {
-      return new PendingDir(await readDirectory(node.cid, recording, options));
-    } catch (err) {
-      if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join("/")}: ${err.message}`, { cause: err });
-      throw err;
-    }
-  };
-  if (root != null && edits.length === 0) {
-    if (source2 == null) throw new InputError("source", "a block source is needed to size an unedited root");
-    return { cid: root, size: await dagSize(root, source2, options) };
-  }
-  const top = root == null ? new PendingDir() : await load2({ cid: root, size: 0 }, []);
-  for (const edit of edits) {
-    throwIfAborted(options?.signal);
-    if (edit.path.length === 0) throw new InputError("edits", "an edit path must name at least one entry");
-    for (const name8 of edit.path) checkName(name8);
-    let dir = top;
-    let missing = false;
-    for (let i = 0; i < edit.path.length - 1; i++) {
-      const name8 = edit.path[i];
-      const child2 = dir.entries.get(name8);
-      let next;
-      if (child2 instanceof PendingDir) {
-        next = child2;
-      } else if (child2 == null) {
-        if (edit.node == null) {
-          missing = true;
-          break;
-        }
-        next = new PendingDir();
-      } else {
-        next = await load2(child2, edit.path.slice(0, i + 1));
-      }
-      dir.entries.set(name8, next);
-      dir = next;
-    }
-    if (missing) continue;
-    const last2 = edit.path[edit.path.length - 1];
-    if (edit.node == null) dir.entries.delete(last2);
-    else dir.entries.set(last2, { cid: edit.node.cid, size: edit.node.size });
-  }
-  const newBlocks = {
-    put: async (cid, bytes, opts) => {
-      if (!read4.has(cid.toString())) await sink.put(cid, bytes, opts);
-    }
-  };
-  return flush2(top, newBlocks, options);
-}
-async function flush2(dir, sink, options) {
-  const entries = [];
-  for (const [name8, child2] of dir.entries) {
-    const node = child2 instanceof PendingDir ? await flush2(child2, sink, options) : child2;
-    entries.push({ name: name8, cid: node.cid, size: node.size });
-  }
-  return buildDirectory(entries, sink, options);
-}
 async function resolvePath(root, path4, source2, options) {
   if (path4.length === 0) return { cid: root, size: await dagSize(root, source2, options) };
   let cid = root;
@@ -37972,6 +37954,159 @@ async function* walkDag(root, source2, options) {
     }
   } finally {
     inflight.clear();
+  }
+}
+
+// src/core/unixfs/edit.ts
+var PendingDir = class _PendingDir {
+  constructor(entries = [], shard) {
+    this.shard = shard;
+    this.entries = new Map(entries.map((entry) => [entry.name, { cid: entry.cid, size: entry.size }]));
+  }
+  shard;
+  entries;
+  /** Names a HAMT had before the edit (undefined: absent), as looked up on their hash paths. */
+  before = /* @__PURE__ */ new Map();
+  removed = /* @__PURE__ */ new Set();
+  static async load(cid, source2, options) {
+    const bytes = await source2.get(cid, options);
+    if (cid.code === code && decodeUnixFS(cid, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir([], cid);
+    return new _PendingDir(await readDirectory(cid, source2, options));
+  }
+  async get(name8, source2, options) {
+    const child2 = this.entries.get(name8);
+    if (child2 != null || this.shard == null || this.removed.has(name8)) return child2;
+    if (source2 == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
+    const entry = await this.original(name8, source2, options);
+    return entry == null ? void 0 : { cid: entry.cid, size: entry.size };
+  }
+  set(name8, child2) {
+    this.entries.set(name8, child2);
+    this.removed.delete(name8);
+  }
+  delete(name8) {
+    this.entries.delete(name8);
+    if (this.shard != null) this.removed.add(name8);
+  }
+  async flush(source2, sink, options) {
+    const changed = [];
+    for (const [name8, child2] of this.entries) {
+      const node = child2 instanceof _PendingDir ? await child2.flush(source2, sink, options) : child2;
+      changed.push({ name: name8, cid: node.cid, size: node.size });
+    }
+    if (this.shard == null) return buildDirectory(changed, sink, options);
+    if (source2 == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
+    let growth = 0;
+    if (this.removed.size === 0) {
+      for (const entry of changed) {
+        const old = await this.original(entry.name, source2, options);
+        growth += linkBytes(entry) - (old == null ? 0 : linkBytes(old));
+      }
+    }
+    if (this.removed.size === 0 && growth >= 0) return putInShardedDirectory(this.shard, changed, source2, sink, options);
+    const all2 = new Map((await readDirectory(this.shard, source2, options)).map((entry) => [entry.name, entry]));
+    for (const name8 of this.removed) all2.delete(name8);
+    for (const entry of changed) all2.set(entry.name, entry);
+    return buildDirectory([...all2.values()].sort(compareNames), sink, options);
+  }
+  async original(name8, source2, options) {
+    if (!this.before.has(name8)) this.before.set(name8, await findEntry(this.shard, name8, source2, options));
+    return this.before.get(name8);
+  }
+};
+function linkBytes(entry) {
+  const name8 = encoder3.encode(entry.name).length;
+  const cid = entry.cid.bytes.length;
+  const body = 1 + varintLength(cid) + cid + 1 + varintLength(name8) + name8 + 1 + varintLength(entry.size);
+  return 1 + varintLength(body) + body;
+}
+function varintLength(value) {
+  let length4 = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    length4++;
+  }
+  return length4;
+}
+var encoder3 = new TextEncoder();
+async function editTree(root, edits, source2, sink, options) {
+  if (root != null && edits.length === 0) {
+    if (source2 == null) throw new InputError("source", "a block source is needed to size an unedited root");
+    return { cid: root, size: await dagSize(root, source2, options) };
+  }
+  const read4 = /* @__PURE__ */ new Map();
+  const cached = source2 == null ? null : {
+    label: source2.label,
+    get: async (cid, opts) => {
+      const key = cid.toString();
+      let bytes = read4.get(key);
+      if (bytes == null) {
+        bytes = source2.get(cid, opts);
+        read4.set(key, bytes);
+        bytes.catch(() => {
+          read4.delete(key);
+        });
+      }
+      return await bytes;
+    }
+  };
+  const load2 = async (node, where) => {
+    if (cached == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
+    try {
+      return await PendingDir.load(node.cid, cached, options);
+    } catch (err) {
+      if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join("/")}: ${err.message}`, { cause: err });
+      throw err;
+    }
+  };
+  const lookup = async (dir, name8, where) => {
+    try {
+      return await dir.get(name8, cached, options);
+    } catch (err) {
+      if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join("/")}: ${err.message}`, { cause: err });
+      throw err;
+    }
+  };
+  const top = root == null ? new PendingDir() : await load2({ cid: root, size: 0 }, []);
+  for (const edit of edits) {
+    throwIfAborted(options?.signal);
+    if (edit.path.length === 0) throw new InputError("edits", "an edit path must name at least one entry");
+    for (const name8 of edit.path) checkName(name8);
+    let dir = top;
+    let missing = false;
+    for (let i = 0; i < edit.path.length - 1; i++) {
+      const name8 = edit.path[i];
+      const child2 = await lookup(dir, name8, edit.path.slice(0, i));
+      let next;
+      if (child2 instanceof PendingDir) {
+        next = child2;
+      } else if (child2 == null) {
+        if (edit.node == null) {
+          missing = true;
+          break;
+        }
+        next = new PendingDir();
+      } else {
+        next = await load2(child2, edit.path.slice(0, i + 1));
+      }
+      dir.set(name8, next);
+      dir = next;
+    }
+    if (missing) continue;
+    const last2 = edit.path[edit.path.length - 1];
+    if (edit.node != null) dir.set(last2, { cid: edit.node.cid, size: edit.node.size });
+    else if (await lookup(dir, last2, edit.path.slice(0, -1)) != null) dir.delete(last2);
+  }
+  const newBlocks = {
+    put: async (cid, bytes, opts) => {
+      if (!read4.has(cid.toString())) await sink.put(cid, bytes, opts);
+    }
+  };
+  try {
+    return await top.flush(cached, newBlocks, options);
+  } catch (err) {
+    if (err instanceof TreeError && !err.message.startsWith("cannot edit")) throw new TreeError(`cannot edit the tree: ${err.message}`, { cause: err });
+    throw err;
   }
 }
 
@@ -42287,13 +42422,13 @@ function encodeCustom2(data, encoders, options, destination) {
       }
       return quickBytes;
     }
-    const encoder3 = encoders[tokens.type.major];
-    if (encoder3.encodedSize) {
-      const size = encoder3.encodedSize(tokens, options);
+    const encoder4 = encoders[tokens.type.major];
+    if (encoder4.encodedSize) {
+      const size = encoder4.encodedSize(tokens, options);
       if (!hasDest) {
         writeTo = new Bl2(size);
       }
-      encoder3(writeTo, tokens, options);
+      encoder4(writeTo, tokens, options);
       if (writeTo.chunks.length !== 1) {
         throw new Error(`Unexpected error: pre-calculated length for ${tokens} was wrong`);
       }
@@ -49682,7 +49817,7 @@ function createCp(client) {
 
 // node_modules/kubo-rpc-client/dist/src/files/flush.js
 function createFlush(client) {
-  return async function flush3(path4, options = {}) {
+  return async function flush2(path4, options = {}) {
     if (typeof path4 !== "string") {
       throw new Error("ipfs.files.flush requires a path");
     }

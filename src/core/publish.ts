@@ -22,7 +22,8 @@ import { registryPaths } from './registry/layout.js'
 import { parseReference, validateName, validateTag } from './registry/reference.js'
 import { buildDirectory, readDirectory, type DirEntry } from './unixfs/directory.js'
 import { importBytes, importFile, type DagNode } from './unixfs/file.js'
-import { editTree, readFileBytes, resolvePath, walkDag, type TreeEdit } from './unixfs/tree.js'
+import { editTree, type TreeEdit } from './unixfs/edit.js'
+import { readFileBytes, resolvePath, walkDag } from './unixfs/tree.js'
 
 export type ImageInput =
   | { kind: 'docker', ref: string, run: CommandRunner }

@@ -4,7 +4,10 @@ import { existsSync } from 'node:fs'
 import { readdir, rm, truncate, copyFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
+import * as dagPb from '@ipld/dag-pb'
+import { UnixFS } from 'ipfs-unixfs'
 import { CarBlockSource } from '../../src/core/blocks/car-source.js'
+import { FirstSource } from '../../src/core/blocks/multi.js'
 import { IpcrError } from '../../src/core/errors.js'
 import { nodeCommandRunner } from '../../src/core/image/docker.js'
 import { publish, type PublishResult } from '../../src/core/publish.js'
@@ -208,6 +211,25 @@ describe('cost of an update', () => {
     // root, image folders, tags/, catalog.json and 8 recent tags' blob folders; not 60 tags' worth.
     expect(reads).toBeLessThan(45)
   })
+
+  test('with tags/ sharded (3000 tags), an update reads the shards on its hash paths, not the whole HAMT', async () => {
+    const many = Array.from({ length: 3000 }, (_, i) => `release-${i}-${'b'.repeat(40)}`)
+    const first = await publishFile(layout, { tags: many })
+    const car = await openCar(first.car.path)
+    const tags = await resolvePath(CID.parse(first.rootCid), ['team', 'app', 'tags'], car)
+    expect(UnixFS.unmarshal(dagPb.decode(await car.get(tags!.cid)).Data!).type).toBe('hamt-sharded-directory')
+    let reads = 0
+    const counting = { label: 'counting', get: async (cid: CID) => { reads++; return await car.get(cid) } }
+    const second = await publishFile(layout, { tags: ['new'], previousRoot: CID.parse(first.rootCid), sources: [counting] })
+    // Most reads find the 8 recent tags' blob folders (about 5 blocks each through the HAMT).
+    // Reading tags/ whole, as before, took 385.
+    expect(reads).toBeLessThan(60)
+    // tags/ is the folder that publishing every tag at once gives.
+    const once = await publishFile(layout, { tags: [...many, 'new'] })
+    const a = await resolvePath(CID.parse(second.rootCid), ['team', 'app', 'tags'], new FirstSource([await openCar(second.car.path), car]))
+    const b = await resolvePath(CID.parse(once.rootCid), ['team', 'app', 'tags'], await openCar(once.car.path))
+    expect(a?.cid.toString()).toBe(b?.cid.toString())
+  }, 120_000)
 })
 
 describe('multi-platform', () => {

@@ -6,7 +6,8 @@ import { MemoryBlockStore } from '../../src/core/blocks/memory.js'
 import { InputError, TreeError } from '../../src/core/errors.js'
 import { readDirectory } from '../../src/core/unixfs/directory.js'
 import { importBytes, type DagNode } from '../../src/core/unixfs/file.js'
-import { editTree, readFileBytes, resolvePath, walkDag, type TreeEdit } from '../../src/core/unixfs/tree.js'
+import { editTree, type TreeEdit } from '../../src/core/unixfs/edit.js'
+import { readFileBytes, resolvePath, walkDag } from '../../src/core/unixfs/tree.js'
 import { buildTree, bytesOf, candidates, CountingSource, importTree, manyFiles, text, type TreeSpec } from './fixtures.js'
 
 function registrySpec(): TreeSpec {
@@ -131,6 +132,44 @@ describe('editTree', () => {
     const deletes = edits.slice(100).map((e) => ({ path: e.path, node: null }))
     const shrunk = await editTree(big.cid, deletes, store, store)
     expect(shrunk.cid.equals(small.cid)).toBe(true)
+  })
+
+  it('adds to a HAMT reading only the shards on the new names\' hash paths; a shrinking edit reads it whole', async () => {
+    // 200-byte files: their links' Tsize takes two bytes, a 1-byte file's one.
+    const spec = { d: manyFiles(3000, (i) => `blob-${i}`.padEnd(80, '-'), 200) }
+    const store = new MemoryBlockStore()
+    const original = await buildTree(spec, store)
+    const shards: string[] = []
+    for await (const { cid } of walkDag(original.cid, store)) if (await unixfsType(cid, store) === 'hamt-sharded-directory') shards.push(cid.toString())
+    expect(shards.length).toBeGreaterThan(200)
+
+    // Two new names and one replaced with content of the same size: the HAMT only grows.
+    const grown = clone(spec)
+    const d = grown.d as TreeSpec
+    d['new-a'] = text('a new file')
+    d['new-b'] = text('another new file')
+    const replaced = 'blob-7'.padEnd(80, '-')
+    d[replaced] = new Uint8Array(200).fill(9)
+    const source = new CountingSource(store)
+    const sink = new MemoryBlockStore()
+    const edits: TreeEdit[] = []
+    for (const name of ['new-a', 'new-b', replaced]) edits.push({ path: ['d', name], node: await importBytes(d[name] as Uint8Array, sink) })
+    const root = await editTree(original.cid, edits, source, sink)
+    expect(root.cid.toString()).toBe((await importTree(grown)).cid.toString())
+    const requested = source.requested.map(String)
+    expect(new Set(requested).size).toBe(requested.length)
+    // the root, the HAMT's root shard, and at most two more shards on each of three hash paths
+    expect(requested.length).toBeLessThanOrEqual(2 + 3 * 2)
+
+    // Replacing an entry with a smaller one could take the directory under the threshold:
+    // every entry is read and the directory built anew, still equal to a full import.
+    const shrunk = clone(spec)
+    ;(shrunk.d as TreeSpec)[replaced] = text('x')
+    const whole = new CountingSource(store)
+    const small = await editTree(original.cid, [{ path: ['d', replaced], node: await importBytes(text('x'), store) }], whole, new MemoryBlockStore())
+    expect(small.cid.toString()).toBe((await importTree(shrunk)).cid.toString())
+    const readWhole = new Set(whole.requested.map(String))
+    for (const shard of shards) expect(readWhole.has(shard)).toBe(true)
   })
 
   it('handles no-op deletes, replaced subtrees and repeated paths (last edit wins)', async () => {

@@ -77,6 +77,72 @@ async function buildShard(leaves: Array<{ entry: DirEntry, hash: NameHash }>, de
   return writeNode(data.marshal(), links, sink, options)
 }
 
+/**
+ * Puts entries (new names or replacements) into the HAMT whose root shard is `root`, reading
+ * and rewriting only the shards on their names' hash paths. The result is the HAMT a full
+ * build of the new entry set would give: a slot holds an entry alone, or a sub-shard once two
+ * names share it. Only for growing a HAMT: whether the directory should stay sharded is the caller's call.
+ */
+export async function putInShardedDirectory(root: CID, entries: DirEntry[], source: BlockSource, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
+  const leaves = entries.map((entry) => ({ entry, hash: new NameHash(entry.name) }))
+  return putInShard(root, leaves, 0, source, sink, options)
+}
+
+async function putInShard(cid: CID, leaves: Array<{ entry: DirEntry, hash: NameHash }>, depth: number, source: BlockSource, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
+  throwIfAborted(options?.signal)
+  const { node, unixfs } = await readShard(cid, source, options)
+  // ipfs-unixfs does not decode the hash type; the fanout is checked.
+  if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`)
+  const links = new Map<number, dagPb.PBLink>()
+  for (const link of node.Links) {
+    const name = link.Name ?? ''
+    const slot = Number.parseInt(name.slice(0, PREFIX_LENGTH), 16)
+    if (name.length < PREFIX_LENGTH || !/^[0-9A-F]{2}$/.test(name.slice(0, PREFIX_LENGTH)) || links.has(slot)) {
+      throw new TreeError(`HAMT shard ${cid} has an invalid link name '${name}'`)
+    }
+    links.set(slot, link)
+  }
+  const slots = new Map<number, typeof leaves>()
+  for (const leaf of leaves) {
+    const slot = await leaf.hash.slot(depth)
+    const group = slots.get(slot)
+    if (group == null) slots.set(slot, [leaf])
+    else group.push(leaf)
+  }
+  for (const [slot, group] of slots) {
+    const prefix = slot.toString(16).toUpperCase().padStart(PREFIX_LENGTH, '0')
+    const link = links.get(slot)
+    let merged = group
+    if (link?.Name === prefix) {
+      const child = await putInShard(link.Hash, group, depth + 1, source, sink, options)
+      links.set(slot, { Name: prefix, Hash: child.cid, Tsize: child.size })
+      continue
+    }
+    if (link != null) {
+      // The slot holds one entry: it stays unless a new entry has its name.
+      const name = (link.Name as string).slice(PREFIX_LENGTH)
+      if (!group.some((leaf) => leaf.entry.name === name)) {
+        merged = [...group, { entry: { name, cid: link.Hash, size: link.Tsize ?? 0 }, hash: new NameHash(name) }]
+      }
+    }
+    if (merged.length === 1) {
+      const { entry } = merged[0] as { entry: DirEntry }
+      links.set(slot, { Name: prefix + entry.name, Hash: entry.cid, Tsize: entry.size })
+    } else {
+      const child = await buildShard(merged, depth + 1, sink, options)
+      links.set(slot, { Name: prefix, Hash: child.cid, Tsize: child.size })
+    }
+  }
+  const ordered = [...links.keys()].sort((a, b) => a - b)
+  const data = new UnixFS({
+    type: 'hamt-sharded-directory',
+    data: bitfield(ordered),
+    fanout: BigInt(HAMT_FANOUT),
+    hashType: BigInt(HAMT_HASH_TYPE)
+  })
+  return writeNode(data.marshal(), ordered.map((slot) => links.get(slot) as dagPb.PBLink), sink, options)
+}
+
 /** Occupied slots as a big-endian bit string (slot i = bit i), without leading zero bytes. */
 function bitfield(slots: number[]): Uint8Array {
   const length = Math.floor(Math.max(0, ...slots) / 8) + 1

@@ -3,103 +3,11 @@ import { exporter } from 'ipfs-unixfs-exporter'
 import * as raw from 'multiformats/codecs/raw'
 import type { CID } from 'multiformats/cid'
 import type { BlockSink, BlockSource } from '../blocks/types.js'
-import { InputError, throwIfAborted, TreeError } from '../errors.js'
+import { throwIfAborted, TreeError } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
-import { buildDirectory, checkName, findEntry, readDirectory, type DirEntry } from './directory.js'
+import { findEntry } from './directory.js'
 import type { DagNode } from './file.js'
 import { readableStorage } from './storage.js'
-
-export interface TreeEdit {
-  /** Names from the root, e.g. ['app', 'tags', 'v1']. */
-  path: string[]
-  /** What to put at `path`; null deletes it. */
-  node: DagNode | null
-}
-
-/** A directory being edited; children are either untouched links or directories being edited. */
-class PendingDir {
-  readonly entries: Map<string, DagNode | PendingDir>
-  constructor(entries: DirEntry[] = []) {
-    this.entries = new Map(entries.map((entry) => [entry.name, { cid: entry.cid, size: entry.size }]))
-  }
-}
-
-/**
- * Applies `edits` in order to the tree at `root` (or to an empty tree), creating missing directories.
- * Reads from `source` only the directories on the edited paths and writes only the rebuilt
- * directories' blocks to `sink` (blocks it read unchanged are not written again).
- */
-export async function editTree(root: CID | null, edits: TreeEdit[], source: BlockSource | null, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
-  const read = new Set<string>()
-  const load = async (node: DagNode, where: string[]): Promise<PendingDir> => {
-    if (source == null) throw new InputError('source', `a block source is needed to edit existing directory /${where.join('/')}`)
-    const recording: BlockSource = {
-      label: source.label,
-      get: async (cid, opts) => {
-        const bytes = await source.get(cid, opts)
-        read.add(cid.toString())
-        return bytes
-      }
-    }
-    try {
-      return new PendingDir(await readDirectory(node.cid, recording, options))
-    } catch (err) {
-      if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join('/')}: ${err.message}`, { cause: err })
-      throw err
-    }
-  }
-
-  if (root != null && edits.length === 0) {
-    if (source == null) throw new InputError('source', 'a block source is needed to size an unedited root')
-    return { cid: root, size: await dagSize(root, source, options) }
-  }
-  const top = root == null ? new PendingDir() : await load({ cid: root, size: 0 }, [])
-  for (const edit of edits) {
-    throwIfAborted(options?.signal)
-    if (edit.path.length === 0) throw new InputError('edits', 'an edit path must name at least one entry')
-    for (const name of edit.path) checkName(name)
-    let dir = top
-    let missing = false
-    for (let i = 0; i < edit.path.length - 1; i++) {
-      const name = edit.path[i] as string
-      const child = dir.entries.get(name)
-      let next: PendingDir
-      if (child instanceof PendingDir) {
-        next = child
-      } else if (child == null) {
-        if (edit.node == null) {
-          missing = true
-          break
-        }
-        next = new PendingDir()
-      } else {
-        next = await load(child, edit.path.slice(0, i + 1))
-      }
-      dir.entries.set(name, next)
-      dir = next
-    }
-    if (missing) continue
-    const last = edit.path[edit.path.length - 1] as string
-    if (edit.node == null) dir.entries.delete(last)
-    else dir.entries.set(last, { cid: edit.node.cid, size: edit.node.size })
-  }
-
-  const newBlocks: BlockSink = {
-    put: async (cid, bytes, opts) => {
-      if (!read.has(cid.toString())) await sink.put(cid, bytes, opts)
-    }
-  }
-  return flush(top, newBlocks, options)
-}
-
-async function flush(dir: PendingDir, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
-  const entries: DirEntry[] = []
-  for (const [name, child] of dir.entries) {
-    const node = child instanceof PendingDir ? await flush(child, sink, options) : child
-    entries.push({ name, cid: node.cid, size: node.size })
-  }
-  return buildDirectory(entries, sink, options)
-}
 
 /**
  * The node at `path` under `root` (its size is the parent link's Tsize), or undefined when
