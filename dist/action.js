@@ -26001,7 +26001,7 @@ var BlobHasher = class {
     sessions.set(this.id, (reply) => {
       if (reply.error != null) {
         const err = new Error(`hash worker failed: ${reply.error}`);
-        for (const leaf of this.leaves.splice(0)) leaf.reject(err);
+        for (const leaf2 of this.leaves.splice(0)) leaf2.reject(err);
         this.result?.reject(err);
       } else if (reply.leaf != null) {
         this.leaves.shift()?.resolve(reply);
@@ -26028,8 +26028,8 @@ var BlobHasher = class {
     });
     const movable = this.moveChunks && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.byteLength > 0 && !(chunk.buffer instanceof SharedArrayBuffer);
     this.worker.postMessage({ id: this.id, chunk, transferred: movable }, movable ? [chunk.buffer] : []);
-    const { leaf, chunk: back } = await reply;
-    return { digest: leaf, bytes: back ?? chunk };
+    const { leaf: leaf2, chunk: back } = await reply;
+    return { digest: leaf2, bytes: back ?? chunk };
   };
   /** Hex sha256 of every chunk hashed, in order. */
   async digest() {
@@ -29859,41 +29859,19 @@ var NameHash = class {
   }
 };
 async function buildShardedDirectory(entries, sink, options) {
-  const leaves = entries.map((entry) => ({ entry, hash: new NameHash(entry.name) }));
-  return buildShard(leaves, 0, sink, options);
+  return buildShard(entries.map(leaf), 0, sink, options);
+}
+function leaf(entry) {
+  return { entry, hash: new NameHash(entry.name) };
 }
 async function buildShard(leaves, depth, sink, options) {
   throwIfAborted(options?.signal);
-  const slots = /* @__PURE__ */ new Map();
-  for (const leaf of leaves) {
-    const slot = await leaf.hash.slot(depth);
-    const group3 = slots.get(slot);
-    if (group3 == null) slots.set(slot, [leaf]);
-    else group3.push(leaf);
-  }
-  const links = [];
-  for (const slot of [...slots.keys()].sort((a, b) => a - b)) {
-    const group3 = slots.get(slot);
-    const prefix = slot.toString(16).toUpperCase().padStart(PREFIX_LENGTH, "0");
-    if (group3.length === 1) {
-      const { entry } = group3[0];
-      links.push({ Name: prefix + entry.name, Hash: entry.cid, Tsize: entry.size });
-    } else {
-      const child2 = await buildShard(group3, depth + 1, sink, options);
-      links.push({ Name: prefix, Hash: child2.cid, Tsize: child2.size });
-    }
-  }
-  const data = new UnixFS2({
-    type: "hamt-sharded-directory",
-    data: bitfield([...slots.keys()]),
-    fanout: BigInt(HAMT_FANOUT),
-    hashType: BigInt(HAMT_HASH_TYPE)
-  });
-  return writeNode(data.marshal(), links, sink, options);
+  const links = /* @__PURE__ */ new Map();
+  for (const [slot, group3] of await groupBySlot(leaves, depth)) links.set(slot, await slotLink(slot, group3, depth, sink, options));
+  return writeShard(links, sink, options);
 }
 async function putInShardedDirectory(root, entries, source2, sink, options) {
-  const leaves = entries.map((entry) => ({ entry, hash: new NameHash(entry.name) }));
-  return putInShard(root, leaves, 0, source2, sink, options);
+  return putInShard(root, entries.map(leaf), 0, source2, sink, options);
 }
 async function putInShard(cid, leaves, depth, source2, sink, options) {
   throwIfAborted(options?.signal);
@@ -29903,49 +29881,52 @@ async function putInShard(cid, leaves, depth, source2, sink, options) {
   for (const link of node.Links) {
     const name8 = link.Name ?? "";
     const slot = Number.parseInt(name8.slice(0, PREFIX_LENGTH), 16);
-    if (name8.length < PREFIX_LENGTH || !/^[0-9A-F]{2}$/.test(name8.slice(0, PREFIX_LENGTH)) || links.has(slot)) {
-      throw new TreeError(`HAMT shard ${cid} has an invalid link name '${name8}'`);
-    }
+    if (!/^[0-9A-F]{2}/.test(name8) || links.has(slot)) throw new TreeError(`HAMT shard ${cid} has an invalid link name '${name8}'`);
     links.set(slot, link);
   }
-  const slots = /* @__PURE__ */ new Map();
-  for (const leaf of leaves) {
-    const slot = await leaf.hash.slot(depth);
-    const group3 = slots.get(slot);
-    if (group3 == null) slots.set(slot, [leaf]);
-    else group3.push(leaf);
-  }
-  for (const [slot, group3] of slots) {
-    const prefix = slot.toString(16).toUpperCase().padStart(PREFIX_LENGTH, "0");
+  for (const [slot, group3] of await groupBySlot(leaves, depth)) {
     const link = links.get(slot);
-    let merged = group3;
-    if (link?.Name === prefix) {
+    if (link?.Name === slotPrefix(slot)) {
       const child2 = await putInShard(link.Hash, group3, depth + 1, source2, sink, options);
-      links.set(slot, { Name: prefix, Hash: child2.cid, Tsize: child2.size });
+      links.set(slot, { Name: slotPrefix(slot), Hash: child2.cid, Tsize: child2.size });
       continue;
     }
-    if (link != null) {
-      const name8 = link.Name.slice(PREFIX_LENGTH);
-      if (!group3.some((leaf) => leaf.entry.name === name8)) {
-        merged = [...group3, { entry: { name: name8, cid: link.Hash, size: link.Tsize ?? 0 }, hash: new NameHash(name8) }];
-      }
-    }
-    if (merged.length === 1) {
-      const { entry } = merged[0];
-      links.set(slot, { Name: prefix + entry.name, Hash: entry.cid, Tsize: entry.size });
-    } else {
-      const child2 = await buildShard(merged, depth + 1, sink, options);
-      links.set(slot, { Name: prefix, Hash: child2.cid, Tsize: child2.size });
-    }
+    const name8 = link?.Name?.slice(PREFIX_LENGTH);
+    const kept = link == null || name8 == null || group3.some((l) => l.entry.name === name8) ? [] : [leaf({ name: name8, cid: link.Hash, size: link.Tsize ?? 0 })];
+    links.set(slot, await slotLink(slot, [...group3, ...kept], depth, sink, options));
   }
-  const ordered = [...links.keys()].sort((a, b) => a - b);
+  return writeShard(links, sink, options);
+}
+async function groupBySlot(leaves, depth) {
+  const slots = /* @__PURE__ */ new Map();
+  for (const l of leaves) {
+    const slot = await l.hash.slot(depth);
+    const group3 = slots.get(slot);
+    if (group3 == null) slots.set(slot, [l]);
+    else group3.push(l);
+  }
+  return new Map([...slots].sort((a, b) => a[0] - b[0]));
+}
+function slotPrefix(slot) {
+  return slot.toString(16).toUpperCase().padStart(PREFIX_LENGTH, "0");
+}
+async function slotLink(slot, group3, depth, sink, options) {
+  if (group3.length === 1) {
+    const { entry } = group3[0];
+    return { Name: slotPrefix(slot) + entry.name, Hash: entry.cid, Tsize: entry.size };
+  }
+  const child2 = await buildShard(group3, depth + 1, sink, options);
+  return { Name: slotPrefix(slot), Hash: child2.cid, Tsize: child2.size };
+}
+async function writeShard(links, sink, options) {
+  const slots = [...links.keys()].sort((a, b) => a - b);
   const data = new UnixFS2({
     type: "hamt-sharded-directory",
-    data: bitfield(ordered),
+    data: bitfield(slots),
     fanout: BigInt(HAMT_FANOUT),
     hashType: BigInt(HAMT_HASH_TYPE)
   });
-  return writeNode(data.marshal(), ordered.map((slot) => links.get(slot)), sink, options);
+  return writeNode(data.marshal(), slots.map((slot) => links.get(slot)), sink, options);
 }
 function bitfield(slots) {
   const length4 = Math.floor(Math.max(0, ...slots) / 8) + 1;
@@ -29990,7 +29971,7 @@ async function findInShardedDirectory(node, unixfs, name8, source2, options) {
   }
   const hash = new NameHash(name8);
   for (let depth = 0; ; depth++) {
-    const prefix = (await hash.slot(depth)).toString(16).toUpperCase().padStart(PREFIX_LENGTH, "0");
+    const prefix = slotPrefix(await hash.slot(depth));
     const link = node.Links.find((l) => l.Name?.startsWith(prefix) === true);
     if (link == null) return void 0;
     if (link.Name === prefix) {
@@ -30798,32 +30779,32 @@ function isSingleBlockImport(result) {
 var reduce = (file, blockstore, options) => {
   const reducer = async function(leaves) {
     if (leaves.length === 1 && isSingleBlockImport(leaves[0]) && options.reduceSingleLeafToSelf) {
-      const leaf = leaves[0];
-      let node2 = leaf.block;
-      if (isSingleBlockImport(leaf) && (file.mtime !== void 0 || file.mode !== void 0)) {
-        leaf.unixfs = new UnixFS2({
+      const leaf2 = leaves[0];
+      let node2 = leaf2.block;
+      if (isSingleBlockImport(leaf2) && (file.mtime !== void 0 || file.mode !== void 0)) {
+        leaf2.unixfs = new UnixFS2({
           type: "file",
           mtime: file.mtime,
           mode: file.mode,
-          data: leaf.block
+          data: leaf2.block
         });
-        node2 = { Data: leaf.unixfs.marshal(), Links: [] };
-        leaf.block = encode3(prepare(node2), options);
-        leaf.cid = await persist(leaf.block, blockstore, {
+        node2 = { Data: leaf2.unixfs.marshal(), Links: [] };
+        leaf2.block = encode3(prepare(node2), options);
+        leaf2.cid = await persist(leaf2.block, blockstore, {
           ...options,
           cidVersion: options.cidVersion
         });
-        leaf.size = BigInt(leaf.block.length);
+        leaf2.size = BigInt(leaf2.block.length);
       }
       options.onProgress?.(new CustomProgressEvent("unixfs:importer:progress:file:layout", {
-        cid: leaf.cid,
+        cid: leaf2.cid,
         path: file.originalPath
       }));
       return {
-        cid: leaf.cid,
+        cid: leaf2.cid,
         path: file.path,
-        unixfs: leaf.unixfs,
-        size: leaf.size,
+        unixfs: leaf2.unixfs,
+        size: leaf2.size,
         originalPath: file.originalPath
       };
     }
@@ -30832,32 +30813,32 @@ var reduce = (file, blockstore, options) => {
       mtime: file.mtime,
       mode: file.mode
     });
-    const links = leaves.filter((leaf) => {
-      if (leaf.cid.code === code3 && leaf.size > 0) {
+    const links = leaves.filter((leaf2) => {
+      if (leaf2.cid.code === code3 && leaf2.size > 0) {
         return true;
       }
-      if (leaf.unixfs != null && leaf.unixfs.data == null && leaf.unixfs.fileSize() > 0n) {
+      if (leaf2.unixfs != null && leaf2.unixfs.data == null && leaf2.unixfs.fileSize() > 0n) {
         return true;
       }
-      return Boolean(leaf.unixfs?.data?.length);
-    }).map((leaf) => {
-      if (leaf.cid.code === code3) {
-        f.addBlockSize(leaf.size);
+      return Boolean(leaf2.unixfs?.data?.length);
+    }).map((leaf2) => {
+      if (leaf2.cid.code === code3) {
+        f.addBlockSize(leaf2.size);
         return {
           Name: "",
-          Tsize: Number(leaf.size),
-          Hash: leaf.cid
+          Tsize: Number(leaf2.size),
+          Hash: leaf2.cid
         };
       }
-      if (leaf.unixfs?.data == null) {
-        f.addBlockSize(leaf.unixfs?.fileSize() ?? 0n);
+      if (leaf2.unixfs?.data == null) {
+        f.addBlockSize(leaf2.unixfs?.fileSize() ?? 0n);
       } else {
-        f.addBlockSize(BigInt(leaf.unixfs.data.length));
+        f.addBlockSize(BigInt(leaf2.unixfs.data.length));
       }
       return {
         Name: "",
-        Tsize: Number(leaf.size),
-        Hash: leaf.cid
+        Tsize: Number(leaf2.size),
+        Hash: leaf2.cid
       };
     });
     const node = {

@@ -43,38 +43,20 @@ export class NameHash {
 
 /** Writes a HAMT-sharded directory (fanout 256) holding `entries`; the root shard's DagNode. */
 export async function buildShardedDirectory(entries: DirEntry[], sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
-  const leaves = entries.map((entry) => ({ entry, hash: new NameHash(entry.name) }))
-  return buildShard(leaves, 0, sink, options)
+  return buildShard(entries.map(leaf), 0, sink, options)
 }
 
-async function buildShard(leaves: Array<{ entry: DirEntry, hash: NameHash }>, depth: number, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
+interface Leaf { entry: DirEntry, hash: NameHash }
+
+function leaf(entry: DirEntry): Leaf {
+  return { entry, hash: new NameHash(entry.name) }
+}
+
+async function buildShard(leaves: Leaf[], depth: number, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
   throwIfAborted(options?.signal)
-  const slots = new Map<number, typeof leaves>()
-  for (const leaf of leaves) {
-    const slot = await leaf.hash.slot(depth)
-    const group = slots.get(slot)
-    if (group == null) slots.set(slot, [leaf])
-    else group.push(leaf)
-  }
-  const links: dagPb.PBLink[] = []
-  for (const slot of [...slots.keys()].sort((a, b) => a - b)) {
-    const group = slots.get(slot) as typeof leaves
-    const prefix = slot.toString(16).toUpperCase().padStart(PREFIX_LENGTH, '0')
-    if (group.length === 1) {
-      const { entry } = group[0] as { entry: DirEntry }
-      links.push({ Name: prefix + entry.name, Hash: entry.cid, Tsize: entry.size })
-    } else {
-      const child = await buildShard(group, depth + 1, sink, options)
-      links.push({ Name: prefix, Hash: child.cid, Tsize: child.size })
-    }
-  }
-  const data = new UnixFS({
-    type: 'hamt-sharded-directory',
-    data: bitfield([...slots.keys()]),
-    fanout: BigInt(HAMT_FANOUT),
-    hashType: BigInt(HAMT_HASH_TYPE)
-  })
-  return writeNode(data.marshal(), links, sink, options)
+  const links = new Map<number, dagPb.PBLink>()
+  for (const [slot, group] of await groupBySlot(leaves, depth)) links.set(slot, await slotLink(slot, group, depth, sink, options))
+  return writeShard(links, sink, options)
 }
 
 /**
@@ -84,11 +66,10 @@ async function buildShard(leaves: Array<{ entry: DirEntry, hash: NameHash }>, de
  * names share it. Only for growing a HAMT: whether the directory should stay sharded is the caller's call.
  */
 export async function putInShardedDirectory(root: CID, entries: DirEntry[], source: BlockSource, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
-  const leaves = entries.map((entry) => ({ entry, hash: new NameHash(entry.name) }))
-  return putInShard(root, leaves, 0, source, sink, options)
+  return putInShard(root, entries.map(leaf), 0, source, sink, options)
 }
 
-async function putInShard(cid: CID, leaves: Array<{ entry: DirEntry, hash: NameHash }>, depth: number, source: BlockSource, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
+async function putInShard(cid: CID, leaves: Leaf[], depth: number, source: BlockSource, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
   throwIfAborted(options?.signal)
   const { node, unixfs } = await readShard(cid, source, options)
   // ipfs-unixfs does not decode the hash type; the fanout is checked.
@@ -97,50 +78,60 @@ async function putInShard(cid: CID, leaves: Array<{ entry: DirEntry, hash: NameH
   for (const link of node.Links) {
     const name = link.Name ?? ''
     const slot = Number.parseInt(name.slice(0, PREFIX_LENGTH), 16)
-    if (name.length < PREFIX_LENGTH || !/^[0-9A-F]{2}$/.test(name.slice(0, PREFIX_LENGTH)) || links.has(slot)) {
-      throw new TreeError(`HAMT shard ${cid} has an invalid link name '${name}'`)
-    }
+    if (!/^[0-9A-F]{2}/.test(name) || links.has(slot)) throw new TreeError(`HAMT shard ${cid} has an invalid link name '${name}'`)
     links.set(slot, link)
   }
-  const slots = new Map<number, typeof leaves>()
-  for (const leaf of leaves) {
-    const slot = await leaf.hash.slot(depth)
-    const group = slots.get(slot)
-    if (group == null) slots.set(slot, [leaf])
-    else group.push(leaf)
-  }
-  for (const [slot, group] of slots) {
-    const prefix = slot.toString(16).toUpperCase().padStart(PREFIX_LENGTH, '0')
+  for (const [slot, group] of await groupBySlot(leaves, depth)) {
     const link = links.get(slot)
-    let merged = group
-    if (link?.Name === prefix) {
+    if (link?.Name === slotPrefix(slot)) {
       const child = await putInShard(link.Hash, group, depth + 1, source, sink, options)
-      links.set(slot, { Name: prefix, Hash: child.cid, Tsize: child.size })
+      links.set(slot, { Name: slotPrefix(slot), Hash: child.cid, Tsize: child.size })
       continue
     }
-    if (link != null) {
-      // The slot holds one entry: it stays unless a new entry has its name.
-      const name = (link.Name as string).slice(PREFIX_LENGTH)
-      if (!group.some((leaf) => leaf.entry.name === name)) {
-        merged = [...group, { entry: { name, cid: link.Hash, size: link.Tsize ?? 0 }, hash: new NameHash(name) }]
-      }
-    }
-    if (merged.length === 1) {
-      const { entry } = merged[0] as { entry: DirEntry }
-      links.set(slot, { Name: prefix + entry.name, Hash: entry.cid, Tsize: entry.size })
-    } else {
-      const child = await buildShard(merged, depth + 1, sink, options)
-      links.set(slot, { Name: prefix, Hash: child.cid, Tsize: child.size })
-    }
+    // A slot holding one entry keeps it, unless a new entry has its name.
+    const name = link?.Name?.slice(PREFIX_LENGTH)
+    const kept = link == null || name == null || group.some((l) => l.entry.name === name) ? [] : [leaf({ name, cid: link.Hash, size: link.Tsize ?? 0 })]
+    links.set(slot, await slotLink(slot, [...group, ...kept], depth, sink, options))
   }
-  const ordered = [...links.keys()].sort((a, b) => a - b)
+  return writeShard(links, sink, options)
+}
+
+async function groupBySlot(leaves: Leaf[], depth: number): Promise<Map<number, Leaf[]>> {
+  const slots = new Map<number, Leaf[]>()
+  for (const l of leaves) {
+    const slot = await l.hash.slot(depth)
+    const group = slots.get(slot)
+    if (group == null) slots.set(slot, [l])
+    else group.push(l)
+  }
+  // In slot order, so sub-shards are written in the order of their links.
+  return new Map([...slots].sort((a, b) => a[0] - b[0]))
+}
+
+function slotPrefix(slot: number): string {
+  return slot.toString(16).toUpperCase().padStart(PREFIX_LENGTH, '0')
+}
+
+/** The link a slot gets: its one entry, or a sub-shard of the next level holding them all. */
+async function slotLink(slot: number, group: Leaf[], depth: number, sink: BlockSink, options?: AbortOptions): Promise<dagPb.PBLink> {
+  if (group.length === 1) {
+    const { entry } = group[0] as Leaf
+    return { Name: slotPrefix(slot) + entry.name, Hash: entry.cid, Tsize: entry.size }
+  }
+  const child = await buildShard(group, depth + 1, sink, options)
+  return { Name: slotPrefix(slot), Hash: child.cid, Tsize: child.size }
+}
+
+/** Writes a shard with a link per occupied slot, in slot order. */
+async function writeShard(links: Map<number, dagPb.PBLink>, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
+  const slots = [...links.keys()].sort((a, b) => a - b)
   const data = new UnixFS({
     type: 'hamt-sharded-directory',
-    data: bitfield(ordered),
+    data: bitfield(slots),
     fanout: BigInt(HAMT_FANOUT),
     hashType: BigInt(HAMT_HASH_TYPE)
   })
-  return writeNode(data.marshal(), ordered.map((slot) => links.get(slot) as dagPb.PBLink), sink, options)
+  return writeNode(data.marshal(), slots.map((slot) => links.get(slot) as dagPb.PBLink), sink, options)
 }
 
 /** Occupied slots as a big-endian bit string (slot i = bit i), without leading zero bytes. */
@@ -193,7 +184,7 @@ export async function findInShardedDirectory(node: dagPb.PBNode, unixfs: UnixFS,
   }
   const hash = new NameHash(name)
   for (let depth = 0; ; depth++) {
-    const prefix = (await hash.slot(depth)).toString(16).toUpperCase().padStart(PREFIX_LENGTH, '0')
+    const prefix = slotPrefix(await hash.slot(depth))
     const link = node.Links.find((l) => l.Name?.startsWith(prefix) === true)
     if (link == null) return undefined
     if (link.Name === prefix) {
