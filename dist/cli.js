@@ -5941,7 +5941,7 @@ async function* readChunks(located, options) {
     while (left > 0) {
       throwIfAborted(signal);
       const buffer3 = left >= pool3.size ? pool3.take() : new Uint8Array(left);
-      const length4 = Math.min(left, buffer3.byteLength);
+      const length4 = buffer3.byteLength;
       let filled = 0;
       while (filled < length4) {
         const { bytesRead } = await handle.read(buffer3, filled, length4 - filled, position + filled);
@@ -9546,8 +9546,8 @@ async function putInShard(cid, leaves, depth, source2, sink, options) {
       continue;
     }
     const name8 = link?.Name?.slice(PREFIX_LENGTH);
-    const kept = link == null || name8 == null || group2.some((l) => l.entry.name === name8) ? [] : [leaf({ name: name8, cid: link.Hash, size: link.Tsize ?? 0 })];
-    links.set(slot, await slotLink(slot, [...group2, ...kept], depth, sink, options));
+    if (link != null && name8 != null && !group2.some((l) => l.entry.name === name8)) group2.push(leaf({ name: name8, cid: link.Hash, size: link.Tsize ?? 0 }));
+    links.set(slot, await slotLink(slot, group2, depth, sink, options));
   }
   return writeShard(links, sink, options);
 }
@@ -17807,9 +17807,9 @@ async function* once(bytes) {
   yield bytes;
 }
 async function importBlob(file, sink, label, progress, signal) {
-  const pooled = file.bytes == null && file.chunks != null;
-  const source2 = file.bytes != null ? once(file.bytes) : fileContent2(file, signal);
-  const hasher = new BlobHasher(file.bytes == null);
+  const pooled = file.bytes == null;
+  const source2 = pooled ? fileContent2(file, signal) : once(file.bytes);
+  const hasher = new BlobHasher(pooled);
   try {
     let size = 0;
     const content = async function* () {
@@ -17834,12 +17834,8 @@ async function importBlob(file, sink, label, progress, signal) {
   }
 }
 function fileContent2(file, signal) {
-  if (file.chunks != null) return file.chunks({ pool: readBuffers, signal });
-  if (file.open == null) throw new Error(`no content for ${file.path}`);
-  return streamChunks(file.open());
-}
-async function* streamChunks(stream) {
-  yield* stream;
+  if (file.chunks == null) throw new Error(`no content for ${file.path}`);
+  return file.chunks({ pool: readBuffers, signal });
 }
 async function publish(options) {
   const logger2 = options.logger ?? silentLogger;

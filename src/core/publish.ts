@@ -1,6 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Readable } from 'node:stream'
 import { CID } from 'multiformats/cid'
 import type { BlockSink, BlockSource, PutOptions } from './blocks/types.js'
 import { BufferPool } from './buffer-pool.js'
@@ -153,9 +152,9 @@ async function * once (bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 async function importBlob (file: FolderFile, sink: BlockSink, label: string, progress: Progress, signal?: AbortSignal): Promise<DagNode> {
   // Chunks read from the archive belong to nobody else: they move to the worker
   // and back, and return to the pool once written. file.bytes stays put.
-  const pooled = file.bytes == null && file.chunks != null
-  const source = file.bytes != null ? once(file.bytes) : fileContent(file, signal)
-  const hasher = new BlobHasher(file.bytes == null)
+  const pooled = file.bytes == null
+  const source = pooled ? fileContent(file, signal) : once(file.bytes as Uint8Array)
+  const hasher = new BlobHasher(pooled)
   try {
     let size = 0
     const content = async function * (): AsyncGenerator<Uint8Array> {
@@ -180,13 +179,8 @@ async function importBlob (file: FolderFile, sink: BlockSink, label: string, pro
 }
 
 function fileContent (file: FolderFile, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  if (file.chunks != null) return file.chunks({ pool: readBuffers, signal })
-  if (file.open == null) throw new Error(`no content for ${file.path}`)
-  return streamChunks(file.open())
-}
-
-async function * streamChunks (stream: Readable): AsyncGenerator<Uint8Array> {
-  yield * (stream as AsyncIterable<Uint8Array>)
+  if (file.chunks == null) throw new Error(`no content for ${file.path}`)
+  return file.chunks({ pool: readBuffers, signal })
 }
 
 /**

@@ -145,7 +145,7 @@ async function * readChunks (located: Located, options: ChunkOptions): AsyncGene
     while (left > 0) {
       throwIfAborted(signal)
       const buffer = left >= pool.size ? pool.take() : new Uint8Array(left)
-      const length = Math.min(left, buffer.byteLength)
+      const length = buffer.byteLength
       let filled = 0
       while (filled < length) {
         const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled)

@@ -90,8 +90,8 @@ async function putInShard(cid: CID, leaves: Leaf[], depth: number, source: Block
     }
     // A slot holding one entry keeps it, unless a new entry has its name.
     const name = link?.Name?.slice(PREFIX_LENGTH)
-    const kept = link == null || name == null || group.some((l) => l.entry.name === name) ? [] : [leaf({ name, cid: link.Hash, size: link.Tsize ?? 0 })]
-    links.set(slot, await slotLink(slot, [...group, ...kept], depth, sink, options))
+    if (link != null && name != null && !group.some((l) => l.entry.name === name)) group.push(leaf({ name, cid: link.Hash, size: link.Tsize ?? 0 }))
+    links.set(slot, await slotLink(slot, group, depth, sink, options))
   }
   return writeShard(links, sink, options)
 }
