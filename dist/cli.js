@@ -17594,25 +17594,31 @@ async function* walkDag(root, source2, options) {
 
 // src/core/unixfs/edit.ts
 var PendingDir = class _PendingDir {
-  constructor(entries = [], shard) {
+  /** `where`: the directory's path from the root, for errors. */
+  constructor(where, entries = [], shard) {
+    this.where = where;
     this.shard = shard;
     this.entries = new Map(entries.map((entry) => [entry.name, { cid: entry.cid, size: entry.size }]));
   }
+  where;
   shard;
   entries;
   /** Names a HAMT had before the edit (undefined: absent), as looked up on their hash paths. */
   before = /* @__PURE__ */ new Map();
   removed = /* @__PURE__ */ new Set();
-  static async load(cid, source2, options) {
-    const bytes = await source2.get(cid, options);
-    if (cid.code === code && decodeUnixFS(cid, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir([], cid);
-    return new _PendingDir(await readDirectory(cid, source2, options));
+  static async load(cid, where, source2, options) {
+    if (source2 == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
+    return await naming(where, async () => {
+      const bytes = await source2.get(cid, options);
+      if (cid.code === code && decodeUnixFS(cid, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid);
+      return new _PendingDir(where, await readDirectory(cid, source2, options));
+    });
   }
   async get(name8, source2, options) {
     const child = this.entries.get(name8);
     if (child != null || this.shard == null || this.removed.has(name8)) return child;
     if (source2 == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
-    const entry = await this.original(name8, source2, options);
+    const entry = await naming(this.where, async () => await this.original(name8, source2, options));
     return entry == null ? void 0 : { cid: entry.cid, size: entry.size };
   }
   set(name8, child) {
@@ -17631,6 +17637,13 @@ var PendingDir = class _PendingDir {
     }
     if (this.shard == null) return buildDirectory(changed, sink, options);
     if (source2 == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
+    return await naming(this.where, async () => await this.flushShard(this.shard, changed, source2, sink, options));
+  }
+  /**
+   * A HAMT that only grows stays a HAMT: patch the hash paths. Otherwise it may fall back to a
+   * basic directory, which takes every entry: read them all and build anew.
+   */
+  async flushShard(shard, changed, source2, sink, options) {
     let growth = 0;
     if (this.removed.size === 0) {
       for (const entry of changed) {
@@ -17638,8 +17651,8 @@ var PendingDir = class _PendingDir {
         growth += linkBytes(entry) - (old == null ? 0 : linkBytes(old));
       }
     }
-    if (this.removed.size === 0 && growth >= 0) return putInShardedDirectory(this.shard, changed, source2, sink, options);
-    const all2 = new Map((await readDirectory(this.shard, source2, options)).map((entry) => [entry.name, entry]));
+    if (this.removed.size === 0 && growth >= 0) return putInShardedDirectory(shard, changed, source2, sink, options);
+    const all2 = new Map((await readDirectory(shard, source2, options)).map((entry) => [entry.name, entry]));
     for (const name8 of this.removed) all2.delete(name8);
     for (const entry of changed) all2.set(entry.name, entry);
     return buildDirectory([...all2.values()].sort(compareNames), sink, options);
@@ -17649,6 +17662,14 @@ var PendingDir = class _PendingDir {
     return this.before.get(name8);
   }
 };
+async function naming(where, work) {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join("/")}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
 function linkBytes(entry) {
   const name8 = encoder3.encode(entry.name).length;
   const cid = entry.cid.bytes.length;
@@ -17685,24 +17706,7 @@ async function editTree(root, edits, source2, sink, options) {
       return await bytes;
     }
   };
-  const load2 = async (node, where) => {
-    if (cached == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
-    try {
-      return await PendingDir.load(node.cid, cached, options);
-    } catch (err) {
-      if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join("/")}: ${err.message}`, { cause: err });
-      throw err;
-    }
-  };
-  const lookup = async (dir, name8, where) => {
-    try {
-      return await dir.get(name8, cached, options);
-    } catch (err) {
-      if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join("/")}: ${err.message}`, { cause: err });
-      throw err;
-    }
-  };
-  const top = root == null ? new PendingDir() : await load2({ cid: root, size: 0 }, []);
+  const top = root == null ? new PendingDir([]) : await PendingDir.load(root, [], cached, options);
   for (const edit of edits) {
     throwIfAborted(options?.signal);
     if (edit.path.length === 0) throw new InputError("edits", "an edit path must name at least one entry");
@@ -17711,7 +17715,7 @@ async function editTree(root, edits, source2, sink, options) {
     let missing = false;
     for (let i = 0; i < edit.path.length - 1; i++) {
       const name8 = edit.path[i];
-      const child = await lookup(dir, name8, edit.path.slice(0, i));
+      const child = await dir.get(name8, cached, options);
       let next;
       if (child instanceof PendingDir) {
         next = child;
@@ -17720,9 +17724,9 @@ async function editTree(root, edits, source2, sink, options) {
           missing = true;
           break;
         }
-        next = new PendingDir();
+        next = new PendingDir(edit.path.slice(0, i + 1));
       } else {
-        next = await load2(child, edit.path.slice(0, i + 1));
+        next = await PendingDir.load(child.cid, edit.path.slice(0, i + 1), cached, options);
       }
       dir.set(name8, next);
       dir = next;
@@ -17730,19 +17734,14 @@ async function editTree(root, edits, source2, sink, options) {
     if (missing) continue;
     const last2 = edit.path[edit.path.length - 1];
     if (edit.node != null) dir.set(last2, { cid: edit.node.cid, size: edit.node.size });
-    else if (await lookup(dir, last2, edit.path.slice(0, -1)) != null) dir.delete(last2);
+    else if (await dir.get(last2, cached, options) != null) dir.delete(last2);
   }
   const newBlocks = {
     put: async (cid, bytes, opts) => {
       if (!read4.has(cid.toString())) await sink.put(cid, bytes, opts);
     }
   };
-  try {
-    return await top.flush(cached, newBlocks, options);
-  } catch (err) {
-    if (err instanceof TreeError && !err.message.startsWith("cannot edit")) throw new TreeError(`cannot edit the tree: ${err.message}`, { cause: err });
-    throw err;
-  }
+  return await top.flush(cached, newBlocks, options);
 }
 
 // src/core/publish.ts

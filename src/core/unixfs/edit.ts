@@ -29,21 +29,25 @@ class PendingDir {
   private readonly before = new Map<string, DirEntry | undefined>()
   private readonly removed = new Set<string>()
 
-  constructor(entries: DirEntry[] = [], readonly shard?: CID) {
+  /** `where`: the directory's path from the root, for errors. */
+  constructor(readonly where: string[], entries: DirEntry[] = [], readonly shard?: CID) {
     this.entries = new Map(entries.map((entry) => [entry.name, { cid: entry.cid, size: entry.size }]))
   }
 
-  static async load(cid: CID, source: BlockSource, options?: AbortOptions): Promise<PendingDir> {
-    const bytes = await source.get(cid, options)
-    if (cid.code === dagPb.code && decodeUnixFS(cid, bytes).unixfs.type === 'hamt-sharded-directory') return new PendingDir([], cid)
-    return new PendingDir(await readDirectory(cid, source, options))
+  static async load(cid: CID, where: string[], source: BlockSource | null, options?: AbortOptions): Promise<PendingDir> {
+    if (source == null) throw new InputError('source', `a block source is needed to edit existing directory /${where.join('/')}`)
+    return await naming(where, async () => {
+      const bytes = await source.get(cid, options)
+      if (cid.code === dagPb.code && decodeUnixFS(cid, bytes).unixfs.type === 'hamt-sharded-directory') return new PendingDir(where, [], cid)
+      return new PendingDir(where, await readDirectory(cid, source, options))
+    })
   }
 
   async get(name: string, source: BlockSource | null, options?: AbortOptions): Promise<Child | undefined> {
     const child = this.entries.get(name)
     if (child != null || this.shard == null || this.removed.has(name)) return child
     if (source == null) throw new InputError('source', 'a block source is needed to edit a sharded directory')
-    const entry = await this.original(name, source, options)
+    const entry = await naming(this.where, async () => await this.original(name, source, options))
     return entry == null ? undefined : { cid: entry.cid, size: entry.size }
   }
 
@@ -65,8 +69,14 @@ class PendingDir {
     }
     if (this.shard == null) return buildDirectory(changed, sink, options)
     if (source == null) throw new InputError('source', 'a block source is needed to edit a sharded directory')
-    // A HAMT that only grows stays a HAMT: patch the hash paths. Otherwise it may fall back to a
-    // basic directory, which takes every entry: read them all and build anew.
+    return await naming(this.where, async () => await this.flushShard(this.shard as CID, changed, source, sink, options))
+  }
+
+  /**
+   * A HAMT that only grows stays a HAMT: patch the hash paths. Otherwise it may fall back to a
+   * basic directory, which takes every entry: read them all and build anew.
+   */
+  private async flushShard(shard: CID, changed: DirEntry[], source: BlockSource, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
     let growth = 0
     if (this.removed.size === 0) {
       for (const entry of changed) {
@@ -74,8 +84,8 @@ class PendingDir {
         growth += linkBytes(entry) - (old == null ? 0 : linkBytes(old))
       }
     }
-    if (this.removed.size === 0 && growth >= 0) return putInShardedDirectory(this.shard, changed, source, sink, options)
-    const all = new Map((await readDirectory(this.shard, source, options)).map((entry) => [entry.name, entry]))
+    if (this.removed.size === 0 && growth >= 0) return putInShardedDirectory(shard, changed, source, sink, options)
+    const all = new Map((await readDirectory(shard, source, options)).map((entry) => [entry.name, entry]))
     for (const name of this.removed) all.delete(name)
     for (const entry of changed) all.set(entry.name, entry)
     return buildDirectory([...all.values()].sort(compareNames), sink, options)
@@ -84,6 +94,16 @@ class PendingDir {
   private async original(name: string, source: BlockSource, options?: AbortOptions): Promise<DirEntry | undefined> {
     if (!this.before.has(name)) this.before.set(name, await findEntry(this.shard as CID, name, source, options))
     return this.before.get(name)
+  }
+}
+
+/** Runs `work`, naming the directory at `where` in any TreeError it throws. */
+async function naming<T>(where: string[], work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (err) {
+    if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join('/')}: ${err.message}`, { cause: err })
+    throw err
   }
 }
 
@@ -134,25 +154,7 @@ export async function editTree(root: CID | null, edits: TreeEdit[], source: Bloc
           return await bytes
         }
       }
-  const load = async (node: DagNode, where: string[]): Promise<PendingDir> => {
-    if (cached == null) throw new InputError('source', `a block source is needed to edit existing directory /${where.join('/')}`)
-    try {
-      return await PendingDir.load(node.cid, cached, options)
-    } catch (err) {
-      if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join('/')}: ${err.message}`, { cause: err })
-      throw err
-    }
-  }
-  const lookup = async (dir: PendingDir, name: string, where: string[]): Promise<Child | undefined> => {
-    try {
-      return await dir.get(name, cached, options)
-    } catch (err) {
-      if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join('/')}: ${err.message}`, { cause: err })
-      throw err
-    }
-  }
-
-  const top = root == null ? new PendingDir() : await load({ cid: root, size: 0 }, [])
+  const top = root == null ? new PendingDir([]) : await PendingDir.load(root, [], cached, options)
   for (const edit of edits) {
     throwIfAborted(options?.signal)
     if (edit.path.length === 0) throw new InputError('edits', 'an edit path must name at least one entry')
@@ -161,7 +163,7 @@ export async function editTree(root: CID | null, edits: TreeEdit[], source: Bloc
     let missing = false
     for (let i = 0; i < edit.path.length - 1; i++) {
       const name = edit.path[i] as string
-      const child = await lookup(dir, name, edit.path.slice(0, i))
+      const child = await dir.get(name, cached, options)
       let next: PendingDir
       if (child instanceof PendingDir) {
         next = child
@@ -170,9 +172,9 @@ export async function editTree(root: CID | null, edits: TreeEdit[], source: Bloc
           missing = true
           break
         }
-        next = new PendingDir()
+        next = new PendingDir(edit.path.slice(0, i + 1))
       } else {
-        next = await load(child, edit.path.slice(0, i + 1))
+        next = await PendingDir.load(child.cid, edit.path.slice(0, i + 1), cached, options)
       }
       dir.set(name, next)
       dir = next
@@ -180,7 +182,7 @@ export async function editTree(root: CID | null, edits: TreeEdit[], source: Bloc
     if (missing) continue
     const last = edit.path[edit.path.length - 1] as string
     if (edit.node != null) dir.set(last, { cid: edit.node.cid, size: edit.node.size })
-    else if (await lookup(dir, last, edit.path.slice(0, -1)) != null) dir.delete(last)
+    else if (await dir.get(last, cached, options) != null) dir.delete(last)
   }
 
   const newBlocks: BlockSink = {
@@ -188,10 +190,5 @@ export async function editTree(root: CID | null, edits: TreeEdit[], source: Bloc
       if (!read.has(cid.toString())) await sink.put(cid, bytes, opts)
     }
   }
-  try {
-    return await top.flush(cached, newBlocks, options)
-  } catch (err) {
-    if (err instanceof TreeError && !err.message.startsWith('cannot edit')) throw new TreeError(`cannot edit the tree: ${err.message}`, { cause: err })
-    throw err
-  }
+  return await top.flush(cached, newBlocks, options)
 }
