@@ -18679,9 +18679,9 @@ function hashing(onDone) {
   });
 }
 async function writeBlob(blobs, bytes) {
-  const hex = createHash4("sha256").update(bytes).digest("hex");
-  await writeFile(join4(blobs, hex), bytes);
-  return { digest: `sha256:${hex}`, size: bytes.length };
+  const digest2 = sha256Digest(bytes);
+  await writeFile(join4(blobs, digest2.slice("sha256:".length)), bytes);
+  return { digest: digest2, size: bytes.length };
 }
 async function writeSampleImage(dir, options) {
   const blobs = join4(dir, "blobs", "sha256");

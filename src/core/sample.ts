@@ -6,6 +6,7 @@ import { PassThrough, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
 import { pack as tarPack } from 'tar-stream'
+import { sha256Digest } from './image/blob.js'
 
 /** One file in a generated layer: fixed text, or `size` deterministic pseudo-random bytes. */
 export interface SampleFile {
@@ -70,9 +71,9 @@ function hashing (onDone: (digest: string, size: number) => void): Transform {
 }
 
 async function writeBlob (blobs: string, bytes: Uint8Array): Promise<{ digest: string, size: number }> {
-  const hex = createHash('sha256').update(bytes).digest('hex')
-  await writeFile(join(blobs, hex), bytes)
-  return { digest: `sha256:${hex}`, size: bytes.length }
+  const digest = sha256Digest(bytes)
+  await writeFile(join(blobs, digest.slice('sha256:'.length)), bytes)
+  return { digest, size: bytes.length }
 }
 
 /**
