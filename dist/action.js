@@ -43498,7 +43498,9 @@ async function publishName(rpc, key, root, options = {}) {
     args: [`/ipfs/${root}`],
     params: { key, resolve: false, "allow-offline": true, lifetime: options.lifetime }
   }, { ...options, description: `name/publish --key=${key}` });
-  return String(result?.Name);
+  const name4 = String(result?.Name);
+  if (!/^[A-Za-z0-9]{1,128}$/.test(name4)) throw new KuboError(`${rpc.label}: name/publish answered with something that is not an IPNS name: ${remoteMessage(name4, 80)}`);
+  return name4;
 }
 
 // src/core/kubo/mfs.ts
@@ -43826,7 +43828,7 @@ function secret(name4) {
   addSecret(value);
   for (const line of value.split(/\r?\n/)) {
     if (line.trim() !== "") setSecret(line.trim());
-    addHeaderSecret(line.replace(/^[^:\s]+:\s*/, ""));
+    if (!line.startsWith("-----")) addHeaderSecret(line.replace(/^[^:\s]+:\s*/, ""));
   }
   return value;
 }

@@ -23359,7 +23359,9 @@ async function publishName(rpc, key, root, options = {}) {
     args: [`/ipfs/${root}`],
     params: { key, resolve: false, "allow-offline": true, lifetime: options.lifetime }
   }, { ...options, description: `name/publish --key=${key}` });
-  return String(result?.Name);
+  const name4 = String(result?.Name);
+  if (!/^[A-Za-z0-9]{1,128}$/.test(name4)) throw new KuboError(`${rpc.label}: name/publish answered with something that is not an IPNS name: ${remoteMessage(name4, 80)}`);
+  return name4;
 }
 
 // src/core/kubo/mfs.ts

@@ -50,7 +50,7 @@ function secret (name: string): string | undefined {
   addSecret(value)
   for (const line of value.split(/\r?\n/)) {
     if (line.trim() !== '') core.setSecret(line.trim())
-    addHeaderSecret(line.replace(/^[^:\s]+:\s*/, ''))
+    if (!line.startsWith('-----')) addHeaderSecret(line.replace(/^[^:\s]+:\s*/, ''))
   }
   return value
 }

@@ -3,7 +3,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { base36 } from 'multiformats/bases/base36'
 import type { CID } from 'multiformats/cid'
 import { InputError } from '../errors.js'
-import { addSecret } from '../redact.js'
+import { addSecret, remoteMessage } from '../redact.js'
 import type { AbortOptions } from '../logger.js'
 import { KuboError, type KuboRpc } from './rpc.js'
 
@@ -86,5 +86,8 @@ export async function publishName (rpc: KuboRpc, key: string, root: CID, options
     args: [`/ipfs/${root}`],
     params: { key, resolve: false, 'allow-offline': true, lifetime: options.lifetime }
   }, { ...options, description: `name/publish --key=${key}` })
-  return String(result?.Name)
+  const name = String(result?.Name)
+  // The name goes into logs and outputs: only a multibase name (k51…, 12D3…, Qm…) is accepted.
+  if (!/^[A-Za-z0-9]{1,128}$/.test(name)) throw new KuboError(`${rpc.label}: name/publish answered with something that is not an IPNS name: ${remoteMessage(name, 80)}`)
+  return name
 }
