@@ -93,3 +93,25 @@ describe('an endless block/get body', () => {
     expect(peak - before).toBeLessThan(128 * 1024 * 1024)
   })
 })
+
+describe('a silent block/get', () => {
+  test('ends at the overall deadline per block, across attempts', async () => {
+    let requests = 0
+    const server = createServer(() => { requests++ })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const cid = CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode('silent')))
+      // Without the deadline: 11 attempts of 100 ms. With it (250 ms): at most 3.
+      const blocks = new KuboBlockSource(new KuboRpc(kuboConfig({ url, retries: 10, retryDelayMs: 1 })), { timeoutMs: 100, deadlineMs: 250 })
+      const err = await blocks.get(cid).catch((e) => e)
+      expect(err).toBeInstanceOf(KuboError)
+      expect(err.message).toBe(`Kubo RPC ${url}: block/get ${cid.toString()} failed: no answer within the overall deadline of 250 ms`)
+      expect(requests).toBeGreaterThanOrEqual(1)
+      expect(requests).toBeLessThanOrEqual(3)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+})
