@@ -18314,6 +18314,11 @@ var KuboRpc = class {
       return text === "" ? void 0 : JSON.parse(text);
     }, options);
   }
+  /**
+   * Runs `fn` with retries. Every call is bounded: at most retries + 1 attempts of
+   * timeoutMs each, plus backoff (defaults: 4 × 120 s); `deadlineMs` bounds it tighter
+   * (block reads: 60 s per block).
+   */
   async call(command, fn, options = {}) {
     const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
     const deadline = options.deadlineMs != null ? AbortSignal.timeout(options.deadlineMs) : void 0;

@@ -100,6 +100,11 @@ export class KuboRpc {
     }, options)
   }
 
+  /**
+   * Runs `fn` with retries. Every call is bounded: at most retries + 1 attempts of
+   * timeoutMs each, plus backoff (defaults: 4 × 120 s); `deadlineMs` bounds it tighter
+   * (block reads: 60 s per block).
+   */
   async call<T>(command: string, fn: (signal: AbortSignal) => Promise<T>, options: CallOptions = {}): Promise<T> {
     const timeoutMs = options.timeoutMs ?? this.config.timeoutMs
     const deadline = options.deadlineMs != null ? AbortSignal.timeout(options.deadlineMs) : undefined
