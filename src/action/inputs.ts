@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { join } from 'node:path'
-import { InputError, parseCid, parseHeaderLines, parseTagList, validateGatewayUrl, type CarScope, type DestinationSettings } from '../core/index.js'
+import { InputError, addHeaderSecret, addSecret, parseCid, parseHeaderLines, parseTagList, validateGatewayUrl, type CarScope, type DestinationSettings } from '../core/index.js'
 import type { CID } from 'multiformats/cid'
 
 /** Every input of action.yml, read and checked in one place. */
@@ -47,7 +47,11 @@ function secret (name: string): string | undefined {
   const value = core.getInput(name)
   if (value.trim() === '') return undefined
   core.setSecret(value.trim())
-  for (const line of value.split(/\r?\n/)) if (line.trim() !== '') core.setSecret(line.trim())
+  addSecret(value)
+  for (const line of value.split(/\r?\n/)) {
+    if (line.trim() !== '') core.setSecret(line.trim())
+    if (!line.startsWith('-----')) addHeaderSecret(line.replace(/^[^:\s]+:\s*/, ''))
+  }
   return value
 }
 

@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import * as exec from '@actions/exec'
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { closeSources, createProviders, openSources, runPipeline, type CommandRunner, type Logger } from '../core/index.js'
+import { closeSources, createProviders, openSources, redact, runPipeline, type CommandRunner, type Logger } from '../core/index.js'
 import { getInputs } from './inputs.js'
 import { setOutputs, writeSummary } from './outputs.js'
 
@@ -53,6 +53,6 @@ export async function run (): Promise<void> {
     if (inputs.summary) await writeSummary(result, inputs.gateways)
     core.info(`Registry root: ${result.rootCid}`)
   } catch (err) {
-    core.setFailed(err instanceof Error ? err.message : String(err))
+    core.setFailed(redact(err instanceof Error ? err.message : String(err)))
   }
 }
