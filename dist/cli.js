@@ -991,9 +991,9 @@ var require_text_decoder = __commonJS({
 var require_errors = __commonJS({
   "node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
-      constructor(msg, code8, fn = StreamError) {
+      constructor(msg, code9, fn = StreamError) {
         super(msg);
-        this.code = code8;
+        this.code = code9;
         if (Error.captureStackTrace) {
           Error.captureStackTrace(this, fn);
         }
@@ -2961,19 +2961,19 @@ var require_err_code = __commonJS({
       }
       return obj;
     }
-    function createError(err, code8, props) {
+    function createError(err, code9, props) {
       if (!err || typeof err === "string") {
         throw new TypeError("Please pass an Error to err-code");
       }
       if (!props) {
         props = {};
       }
-      if (typeof code8 === "object") {
-        props = code8;
-        code8 = "";
+      if (typeof code9 === "object") {
+        props = code9;
+        code9 = "";
       }
-      if (code8) {
-        props.code = code8;
+      if (code9) {
+        props.code = code9;
       }
       try {
         return assign(err, props);
@@ -3396,19 +3396,17 @@ var require_iso_url = __commonJS({
   }
 });
 
-// src/cli/main.ts
-import { mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir2, readFile as readFile3, rm as rm5 } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join as join8, resolve as resolve2 } from "node:path";
-import { parseArgs } from "node:util";
+// src/core/interrupt.ts
+import { rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
 
 // src/core/errors.ts
 var IpcrError = class extends Error {
   code;
-  constructor(code8, message2, options) {
+  constructor(code9, message2, options) {
     super(message2, options);
     this.name = new.target.name;
-    this.code = code8;
+    this.code = code9;
   }
 };
 var InputError = class extends IpcrError {
@@ -3444,6 +3442,63 @@ function throwIfAborted(signal) {
   }
 }
 
+// src/core/interrupt.ts
+var temporary = /* @__PURE__ */ new Set();
+function registerTemporary(path) {
+  temporary.add(path);
+}
+function releaseTemporary(path) {
+  temporary.delete(path);
+}
+async function removeTemporary(path) {
+  await rm(path, { recursive: true, force: true });
+  temporary.delete(path);
+}
+function removeTemporaryNow() {
+  for (const path of temporary) {
+    try {
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+    }
+  }
+  temporary.clear();
+}
+var EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+function handleInterrupts(notify) {
+  const controller = new AbortController();
+  let exitCode;
+  const onSignal = (name8) => {
+    const code9 = EXIT_CODES[name8];
+    if (exitCode == null) {
+      exitCode = code9;
+      notify(`${name8} received: cancelling and removing temporary files`);
+      controller.abort(new IpcrError("ERR_ABORTED", `Cancelled by ${name8}`));
+      return;
+    }
+    removeTemporaryNow();
+    notify(`${name8} received again: temporary files removed, exiting now`);
+    process.exit(code9);
+  };
+  const names = Object.keys(EXIT_CODES);
+  for (const name8 of names) process.on(name8, onSignal);
+  return {
+    signal: controller.signal,
+    get exitCode() {
+      return exitCode;
+    },
+    dispose: () => {
+      for (const name8 of names) process.off(name8, onSignal);
+    }
+  };
+}
+
+// src/cli/main.ts
+import { randomBytes as randomBytes6 } from "node:crypto";
+import { mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir2, readFile as readFile3, rename as rename5 } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, join as join8, resolve as resolve2 } from "node:path";
+import { parseArgs } from "node:util";
+
 // src/core/logger.ts
 var silentLogger = {
   debug() {
@@ -3456,7 +3511,7 @@ var silentLogger = {
 };
 
 // src/core/publish.ts
-import { mkdtemp as mkdtemp2, rm as rm3 } from "node:fs/promises";
+import { mkdtemp as mkdtemp2 } from "node:fs/promises";
 import { join as join3 } from "node:path";
 
 // node_modules/multiformats/dist/src/bases/base32.js
@@ -4036,7 +4091,7 @@ var varint_default = _brrp_varint;
 
 // node_modules/multiformats/dist/src/varint.js
 function decode3(data, offset = 0) {
-  const code8 = varint_default.decode(data, offset);
+  const code9 = varint_default.decode(data, offset);
   const length4 = varint_default.decode.bytes;
   if (length4 > 9) {
     throw new RangeError("Invalid varint: too long");
@@ -4044,7 +4099,7 @@ function decode3(data, offset = 0) {
   if (length4 > 1 && data[offset + length4 - 1] === 0) {
     throw new RangeError("Invalid varint: not minimally encoded");
   }
-  return [code8, length4];
+  return [code9, length4];
 }
 function encodeTo(int, target, offset = 0) {
   varint_default.encode(int, target, offset);
@@ -4055,25 +4110,25 @@ function encodingLength(int) {
 }
 
 // node_modules/multiformats/dist/src/hashes/digest.js
-function create(code8, digest2) {
+function create(code9, digest2) {
   const size = digest2.byteLength;
-  const sizeOffset = encodingLength(code8);
+  const sizeOffset = encodingLength(code9);
   const digestOffset = sizeOffset + encodingLength(size);
   const bytes = new Uint8Array(digestOffset + size);
-  encodeTo(code8, bytes, 0);
+  encodeTo(code9, bytes, 0);
   encodeTo(size, bytes, sizeOffset);
   bytes.set(digest2, digestOffset);
-  return new Digest(code8, size, digest2, bytes);
+  return new Digest(code9, size, digest2, bytes);
 }
 function decode4(multihash) {
   const bytes = coerce(multihash);
-  const [code8, sizeOffset] = decode3(bytes);
+  const [code9, sizeOffset] = decode3(bytes);
   const [size, digestOffset] = decode3(bytes.subarray(sizeOffset));
   const digest2 = bytes.subarray(sizeOffset + digestOffset);
   if (digest2.byteLength !== size) {
     throw new Error("Incorrect length");
   }
-  return new Digest(code8, size, digest2, bytes);
+  return new Digest(code9, size, digest2, bytes);
 }
 function equals2(a, b) {
   if (a === b) {
@@ -4091,8 +4146,8 @@ var Digest = class {
   /**
    * Creates a multihash digest.
    */
-  constructor(code8, size, digest2, bytes) {
-    this.code = code8;
+  constructor(code9, size, digest2, bytes) {
+    this.code = code9;
     this.size = size;
     this.digest = toArrayBufferBackedArray(digest2);
     this.bytes = toArrayBufferBackedArray(bytes);
@@ -4130,8 +4185,8 @@ var CID = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param multihash - (Multi)hash of the of the content.
    */
-  constructor(version2, code8, multihash, bytes) {
-    this.code = code8;
+  constructor(version2, code9, multihash, bytes) {
+    this.code = code9;
     this.version = version2;
     this.multihash = multihash;
     this.bytes = toArrayBufferBackedArray(bytes);
@@ -4160,8 +4215,8 @@ var CID = class _CID {
         return this;
       }
       case 1: {
-        const { code: code8, multihash } = this;
-        if (code8 !== DAG_PB_CODE) {
+        const { code: code9, multihash } = this;
+        if (code9 !== DAG_PB_CODE) {
           throw new Error("Cannot convert a non dag-pb CID to CIDv0");
         }
         if (multihash.code !== SHA_256_CODE) {
@@ -4177,8 +4232,8 @@ var CID = class _CID {
   toV1() {
     switch (this.version) {
       case 0: {
-        const { code: code8, digest: digest2 } = this.multihash;
-        const multihash = create(code8, digest2);
+        const { code: code9, digest: digest2 } = this.multihash;
+        const multihash = create(code9, digest2);
         return _CID.createV1(this.code, multihash);
       }
       case 1: {
@@ -4228,12 +4283,12 @@ var CID = class _CID {
     if (value instanceof _CID) {
       return value;
     } else if (value["/"] != null && value["/"] === value.bytes || value.asCID === value) {
-      const { version: version2, code: code8, multihash, bytes } = value;
-      return new _CID(version2, code8, multihash, bytes ?? encodeCID(version2, code8, multihash.bytes));
+      const { version: version2, code: code9, multihash, bytes } = value;
+      return new _CID(version2, code9, multihash, bytes ?? encodeCID(version2, code9, multihash.bytes));
     } else if (value[cidSymbol] === true) {
-      const { version: version2, multihash, code: code8 } = value;
+      const { version: version2, multihash, code: code9 } = value;
       const digest2 = decode4(multihash);
-      return _CID.create(version2, code8, digest2);
+      return _CID.create(version2, code9, digest2);
     } else {
       return null;
     }
@@ -4243,8 +4298,8 @@ var CID = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param digest - (Multi)hash of the of the content.
    */
-  static create(version2, code8, digest2) {
-    if (typeof code8 !== "number") {
+  static create(version2, code9, digest2) {
+    if (typeof code9 !== "number") {
       throw new Error("String codecs are no longer supported");
     }
     if (!(digest2.bytes instanceof Uint8Array)) {
@@ -4252,15 +4307,15 @@ var CID = class _CID {
     }
     switch (version2) {
       case 0: {
-        if (code8 !== DAG_PB_CODE) {
+        if (code9 !== DAG_PB_CODE) {
           throw new Error(`Version 0 CID must use dag-pb (code: ${DAG_PB_CODE}) block encoding`);
         } else {
-          return new _CID(version2, code8, digest2, digest2.bytes);
+          return new _CID(version2, code9, digest2, digest2.bytes);
         }
       }
       case 1: {
-        const bytes = encodeCID(version2, code8, digest2.bytes);
-        return new _CID(version2, code8, digest2, bytes);
+        const bytes = encodeCID(version2, code9, digest2.bytes);
+        return new _CID(version2, code9, digest2, bytes);
       }
       default: {
         throw new Error("Invalid version");
@@ -4279,8 +4334,8 @@ var CID = class _CID {
    * @param code - Content encoding format code.
    * @param digest - Multihash of the content.
    */
-  static createV1(code8, digest2) {
-    return _CID.create(1, code8, digest2);
+  static createV1(code9, digest2) {
+    return _CID.create(1, code9, digest2);
   }
   /**
    * Decoded a CID from its binary representation. The byte array must contain
@@ -4424,12 +4479,12 @@ function toStringV1(bytes, cache3, base4) {
 }
 var DAG_PB_CODE = 112;
 var SHA_256_CODE = 18;
-function encodeCID(version2, code8, multihash) {
+function encodeCID(version2, code9, multihash) {
   const codeOffset = encodingLength(version2);
-  const hashOffset = codeOffset + encodingLength(code8);
+  const hashOffset = codeOffset + encodingLength(code9);
   const bytes = new Uint8Array(hashOffset + multihash.byteLength);
   encodeTo(version2, bytes, 0);
-  encodeTo(code8, bytes, codeOffset);
+  encodeTo(code9, bytes, codeOffset);
   bytes.set(multihash, hashOffset);
   return bytes;
 }
@@ -4533,14 +4588,14 @@ import { createHash } from "node:crypto";
 var IDENTITY = 0;
 var SHA2_256 = 18;
 function verifyBlock(cid, bytes) {
-  const { code: code8, digest: digest2 } = cid.multihash;
+  const { code: code9, digest: digest2 } = cid.multihash;
   let actual;
-  if (code8 === SHA2_256) {
+  if (code9 === SHA2_256) {
     actual = createHash("sha256").update(bytes).digest();
-  } else if (code8 === IDENTITY) {
+  } else if (code9 === IDENTITY) {
     actual = bytes;
   } else {
-    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid}: unsupported multihash 0x${code8.toString(16)} (only sha2-256 and identity)`);
+    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid}: unsupported multihash 0x${code9.toString(16)} (only sha2-256 and identity)`);
   }
   if (!equalBytes(actual, digest2)) {
     throw new DigestMismatchError(`Block bytes do not match CID ${cid}`);
@@ -4581,7 +4636,7 @@ var MemoryBlockStore = class {
 
 // src/core/car/writer.ts
 import { randomBytes } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
+import { open, rename } from "node:fs/promises";
 
 // node_modules/@ipld/dag-pb/src/index.js
 var src_exports = {};
@@ -5316,8 +5371,8 @@ function decode5(bytes) {
 
 // node_modules/multiformats/dist/src/hashes/hasher.js
 var DEFAULT_MIN_DIGEST_LENGTH = 20;
-function from2({ name: name8, code: code8, encode: encode19, minDigestLength, maxDigestLength }) {
-  return new Hasher(name8, code8, encode19, minDigestLength, maxDigestLength);
+function from2({ name: name8, code: code9, encode: encode19, minDigestLength, maxDigestLength }) {
+  return new Hasher(name8, code9, encode19, minDigestLength, maxDigestLength);
 }
 var Hasher = class {
   name;
@@ -5325,9 +5380,9 @@ var Hasher = class {
   encode;
   minDigestLength;
   maxDigestLength;
-  constructor(name8, code8, encode19, minDigestLength, maxDigestLength) {
+  constructor(name8, code9, encode19, minDigestLength, maxDigestLength) {
     this.name = name8;
-    this.code = code8;
+    this.code = code9;
     this.encode = encode19;
     this.minDigestLength = minDigestLength ?? DEFAULT_MIN_DIGEST_LENGTH;
     this.maxDigestLength = maxDigestLength;
@@ -5352,14 +5407,14 @@ var Hasher = class {
     }
   }
 };
-function createDigest(digest2, code8, truncate) {
+function createDigest(digest2, code9, truncate) {
   if (truncate != null && truncate !== digest2.byteLength) {
     if (truncate > digest2.byteLength) {
       throw new Error(`Invalid truncate option, must be less than or equal to ${digest2.byteLength}`);
     }
     digest2 = digest2.subarray(0, truncate);
   }
-  return create(code8, digest2);
+  return create(code9, digest2);
 }
 
 // src/core/car/header.ts
@@ -5415,7 +5470,14 @@ var CarFileWriter = class _CarFileWriter {
   }
   static async create(path) {
     const partialPath = `${path}.partial`;
-    const file = await open(partialPath, "w+");
+    registerTemporary(partialPath);
+    let file;
+    try {
+      file = await open(partialPath, "w+");
+    } catch (err) {
+      releaseTemporary(partialPath);
+      throw err;
+    }
     try {
       const header = encodeCarHeader([PLACEHOLDER_ROOT]);
       await writeFully(file, header, 0);
@@ -5423,7 +5485,7 @@ var CarFileWriter = class _CarFileWriter {
     } catch (err) {
       await file.close().catch(() => {
       });
-      await rm(partialPath, { force: true });
+      await removeTemporary(partialPath);
       throw err;
     }
   }
@@ -5473,6 +5535,7 @@ var CarFileWriter = class _CarFileWriter {
         await writeFully(this.file, header, 0);
         await this.file.close();
         await rename(this.partialPath, this.path);
+        releaseTemporary(this.partialPath);
       } else {
         await this.file.close();
         await this.rewriteWithHeader(header);
@@ -5481,7 +5544,7 @@ var CarFileWriter = class _CarFileWriter {
     } catch (err) {
       await this.file.close().catch(() => {
       });
-      await rm(this.partialPath, { force: true });
+      await removeTemporary(this.partialPath);
       throw err;
     }
   }
@@ -5492,7 +5555,7 @@ var CarFileWriter = class _CarFileWriter {
     await this.tail;
     await this.file.close().catch(() => {
     });
-    await rm(this.partialPath, { force: true });
+    await removeTemporary(this.partialPath);
   }
   assertOpen() {
     if (this.state !== "open") throw new IpcrError("ERR_CAR_CLOSED", `CAR writer for ${this.path} is ${this.state}`);
@@ -5525,9 +5588,11 @@ var CarFileWriter = class _CarFileWriter {
   /** For a root whose CID length differs from the placeholder's: copies the blocks behind a new header. */
   async rewriteWithHeader(header) {
     const temp = `${this.path}.${randomBytes(6).toString("hex")}.partial`;
+    registerTemporary(temp);
     const input = await open(this.partialPath, "r");
-    const output = await open(temp, "w");
+    let output;
     try {
+      output = await open(temp, "w");
       await writeFully(output, header, 0);
       const buffer3 = new Uint8Array(COPY_CHUNK);
       let from4 = this.headerLength;
@@ -5542,13 +5607,14 @@ var CarFileWriter = class _CarFileWriter {
       await output.close();
       await input.close();
       await rename(temp, this.path);
-      await rm(this.partialPath, { force: true });
+      releaseTemporary(temp);
+      await removeTemporary(this.partialPath);
     } catch (err) {
-      await output.close().catch(() => {
+      await output?.close().catch(() => {
       });
       await input.close().catch(() => {
       });
-      await rm(temp, { force: true });
+      await removeTemporary(temp);
       throw err;
     }
   }
@@ -5627,15 +5693,19 @@ function getWorker() {
   return worker;
 }
 var BlobHasher = class {
-  /** `moveChunks`: the caller keeps no reference to the chunks, so whole-buffer chunks may be moved, not copied. */
-  constructor(moveChunks = false) {
+  /**
+   * `moveChunks`: the caller keeps no reference to the chunks, so whole-buffer chunks may be moved, not copied.
+   * `signal`: aborting it fails the pending hashes at once; the worker is stopped when no other blob uses it.
+   */
+  constructor(moveChunks = false, signal) {
     this.moveChunks = moveChunks;
+    this.signal = signal;
+    throwIfAborted(signal);
     if (open2++ === 0) this.worker.ref();
+    signal?.addEventListener("abort", this.onAbort, { once: true });
     sessions.set(this.id, (reply) => {
       if (reply.error != null) {
-        const err = new Error(`hash worker failed: ${reply.error}`);
-        for (const leaf2 of this.leaves.splice(0)) leaf2.reject(err);
-        this.result?.reject(err);
+        this.fail(new Error(`hash worker failed: ${reply.error}`));
       } else if (reply.leaf != null) {
         this.leaves.shift()?.resolve(reply);
       } else if (reply.hex != null) {
@@ -5644,11 +5714,15 @@ var BlobHasher = class {
     });
   }
   moveChunks;
+  signal;
   id = nextId++;
   worker = getWorker();
   leaves = [];
   result;
   closed = false;
+  onAbort = () => {
+    this.fail(this.signal?.reason);
+  };
   /**
    * The chunk's sha256; also feeds the blob digest, so call it in blob order.
    * With `moveChunks`, a chunk that owns its whole ArrayBuffer is moved to the
@@ -5656,6 +5730,7 @@ var BlobHasher = class {
    * is then detached.
    */
   hashChunk = async (chunk) => {
+    throwIfAborted(this.signal);
     const reply = new Promise((resolve3, reject) => {
       this.leaves.push({ resolve: resolve3, reject });
     });
@@ -5666,6 +5741,7 @@ var BlobHasher = class {
   };
   /** Hex sha256 of every chunk hashed, in order. */
   async digest() {
+    throwIfAborted(this.signal);
     const hex = new Promise((resolve3, reject) => {
       this.result = { resolve: resolve3, reject };
     });
@@ -5676,15 +5752,28 @@ var BlobHasher = class {
   close() {
     if (this.closed) return;
     this.closed = true;
-    if (this.result == null) this.worker.postMessage({ id: this.id });
+    this.signal?.removeEventListener("abort", this.onAbort);
     sessions.delete(this.id);
-    if (--open2 === 0) this.worker.unref();
+    if (--open2 > 0) {
+      if (this.result == null) this.worker.postMessage({ id: this.id });
+    } else if (this.signal?.aborted === true && worker === this.worker) {
+      worker = void 0;
+      void this.worker.terminate();
+    } else {
+      if (this.result == null) this.worker.postMessage({ id: this.id });
+      this.worker.unref();
+    }
+  }
+  fail(err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    for (const leaf2 of this.leaves.splice(0)) leaf2.reject(error);
+    this.result?.reject(error);
   }
 };
 
 // src/core/image/archive.ts
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, open as open4, readdir, realpath, rm as rm2, stat } from "node:fs/promises";
+import { mkdtemp, open as open4, readdir, realpath, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -5895,12 +5984,13 @@ async function openImageArchive(path, options) {
     decompressor = createZstd();
   }
   const dir = await mkdtemp(join(options.tempDir, "ipcr-archive-"));
+  registerTemporary(dir);
   const tarPath = join(dir, "image.tar");
   try {
     await pipeline(createReadStream(path), decompressor, createWriteStream(tarPath), { signal: options.signal });
   } catch (err) {
-    await rm2(dir, { recursive: true, force: true });
-    if (options.signal?.aborted === true) throw err;
+    await removeTemporary(dir);
+    throwIfAborted(options.signal);
     throw new InputError(input, `cannot ${compression}-decompress '${path}': ${err.message}`, { cause: err });
   }
   return await openTar(path, tarPath, input, dir, options);
@@ -6024,7 +6114,7 @@ var TarArchive = class extends BaseArchive {
     return { size: entry.size, file: this.tarPath, offset: entry.offset };
   }
   async close() {
-    if (this.tempDir != null) await rm2(this.tempDir, { recursive: true, force: true });
+    if (this.tempDir != null) await removeTemporary(this.tempDir);
   }
   /** Follows links, also in parent folders, to a regular file's path. */
   resolve(path, depth = 0) {
@@ -6046,7 +6136,7 @@ async function openTar(label, tarPath, input, tempDir, options) {
     const index = await indexTar(tarPath, options);
     return new TarArchive(label, input, tarPath, index, tempDir);
   } catch (err) {
-    if (tempDir != null) await rm2(tempDir, { recursive: true, force: true });
+    if (tempDir != null) await removeTemporary(tempDir);
     if (err instanceof TarError) {
       if (err.notTar) throw new InputError(input, `'${label}' is not a tar archive, a gzip or zstd tarball, or a directory: ${err.message}`);
       throw formatError(input, `${label}: ${err.message}`, { cause: err });
@@ -6106,26 +6196,41 @@ import { spawn } from "node:child_process";
 import { createHash as createHash2 } from "node:crypto";
 import { join as join2 } from "node:path";
 var STDERR_LIMIT = 64 * 1024;
-var nodeCommandRunner = async (command, args, options) => {
-  throwIfAborted(options.signal);
-  return await new Promise((resolve3, reject) => {
-    const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], signal: options.signal });
-    let stderr = "";
-    child.stderr.setEncoding("utf8");
-    child.stderr.on("data", (chunk) => {
-      stderr = (stderr + chunk).slice(-STDERR_LIMIT);
+function spawnCommandRunner(hooks = {}) {
+  return async (command, args, options) => {
+    throwIfAborted(options.signal);
+    hooks.onStart?.(command, args);
+    return await new Promise((resolve3, reject) => {
+      const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], signal: options.signal, killSignal: "SIGKILL" });
+      let stderr = "";
+      let failure;
+      child.stderr.setEncoding("utf8");
+      child.stderr.on("data", (chunk) => {
+        hooks.onStderr?.(chunk);
+        stderr = (stderr + chunk).slice(-STDERR_LIMIT);
+      });
+      child.on("error", (err) => {
+        failure ??= err;
+      });
+      child.on("close", (code9, signal) => {
+        if (options.signal?.aborted === true) {
+          try {
+            throwIfAborted(options.signal);
+          } catch (err) {
+            reject(err);
+          }
+        } else if (failure?.code === "ENOENT") {
+          resolve3({ exitCode: 127, stderr: `${command}: command not found` });
+        } else if (failure != null) {
+          reject(failure);
+        } else {
+          resolve3({ exitCode: code9 ?? (signal != null ? 128 : 1), stderr });
+        }
+      });
     });
-    child.on("error", (err) => {
-      if (options.signal?.aborted === true) reject(options.signal.reason ?? err);
-      else if (err.code === "ENOENT") resolve3({ exitCode: 127, stderr: `${command}: command not found` });
-      else reject(err);
-    });
-    child.on("close", (code8, signal) => {
-      if (options.signal?.aborted === true) return;
-      resolve3({ exitCode: code8 ?? (signal != null ? 128 : 1), stderr });
-    });
-  });
-};
+  };
+}
+var nodeCommandRunner = spawnCommandRunner();
 var MISSING_IMAGE = /no such image|image not known|reference does not exist|not found/i;
 async function saveDockerImage(ref, options) {
   if (ref === "" || ref.startsWith("-") || /\s/.test(ref)) throw new InputError(options.input, `'${ref}' is not a Docker image reference`);
@@ -15895,10 +16000,10 @@ var FIFO = class {
 var AbortError = class extends Error {
   type;
   code;
-  constructor(message2, code8) {
+  constructor(message2, code9) {
     super(message2 ?? "The operation was aborted");
     this.type = "aborted";
-    this.code = code8 ?? "ABORT_ERR";
+    this.code = code9 ?? "ABORT_ERR";
   }
 };
 function pushable(options = {}) {
@@ -17808,7 +17913,7 @@ async function* once(bytes) {
 async function importBlob(file, sink, label, progress, signal) {
   const pooled = file.bytes == null;
   const source2 = pooled ? fileContent2(file, signal) : once(file.bytes);
-  const hasher = new BlobHasher(pooled);
+  const hasher = new BlobHasher(pooled, signal);
   try {
     let size = 0;
     const content = async function* () {
@@ -17845,6 +17950,7 @@ async function publish(options) {
     throw new InputError("previous-root", "a previous root was given but no block source to read it from (set gateways, a CAR or a store)");
   }
   const work = await mkdtemp2(join3(options.tempDir, "ipcr-publish-"));
+  registerTemporary(work);
   let archive;
   let car;
   try {
@@ -17951,9 +18057,15 @@ async function publish(options) {
       reusedBlobs: reused
     };
   } finally {
-    if (car != null) await car.abort();
-    if (archive != null) await archive.close();
-    await rm3(work, { recursive: true, force: true });
+    try {
+      if (car != null) await car.abort();
+    } finally {
+      try {
+        if (archive != null) await archive.close();
+      } finally {
+        await removeTemporary(work);
+      }
+    }
   }
 }
 async function readPreviousCatalog(root, source2, options) {
@@ -18779,7 +18891,7 @@ import { join as join6 } from "node:path";
 
 // src/core/blocks/fs-store.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { access, mkdir as mkdir2, readFile, rename as rename3, rm as rm4, writeFile as writeFile2 } from "node:fs/promises";
+import { access, mkdir as mkdir2, readFile, rename as rename3, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join5 } from "node:path";
 var FsBlockStore = class {
   dir;
@@ -18812,7 +18924,7 @@ var FsBlockStore = class {
       await rename3(temp, file);
       options?.onWritten?.();
     } catch (err) {
-      await rm4(temp, { force: true });
+      await rm2(temp, { force: true });
       throw err;
     }
   }
@@ -19202,8 +19314,8 @@ var Registry = class {
       this.protocolsByName.set(alias, codec);
     });
   }
-  removeProtocol(code8) {
-    const codec = this.protocolsByCode.get(code8);
+  removeProtocol(code9) {
+    const codec = this.protocolsByCode.get(code9);
     if (codec == null) {
       return;
     }
@@ -19414,9 +19526,9 @@ function bytesToComponents(bytes) {
   const components = [];
   let i = 0;
   while (i < bytes.length) {
-    const code8 = decode6(bytes, i);
-    const codec = registry.getProtocol(code8);
-    const codeLength = encodingLength2(code8);
+    const code9 = decode6(bytes, i);
+    const codec = registry.getProtocol(code9);
+    const codeLength = encodingLength2(code9);
     const size = sizeForAddr(codec, bytes, i + codeLength);
     let sizeLength = 0;
     if (size > 0 && codec.size === V) {
@@ -19424,7 +19536,7 @@ function bytesToComponents(bytes) {
     }
     const componentLength = codeLength + sizeLength + size;
     const component = {
-      code: code8,
+      code: code9,
       name: codec.name,
       bytes: withArrayBuffer(bytes.subarray(i, i + componentLength))
     };
@@ -19633,10 +19745,10 @@ var Multiaddr = class _Multiaddr {
       validate: false
     });
   }
-  decapsulateCode(code8) {
+  decapsulateCode(code9) {
     let index;
     for (let i = this.#components.length - 1; i > -1; i--) {
-      if (this.#components[i].code === code8) {
+      if (this.#components[i].code === code9) {
         index = i;
         break;
       }
@@ -20188,8 +20300,8 @@ var varint_default2 = _brrp_varint2;
 
 // node_modules/dag-jose/node_modules/multiformats/dist/src/varint.js
 function decode16(data, offset = 0) {
-  const code8 = varint_default2.decode(data, offset);
-  return [code8, varint_default2.decode.bytes];
+  const code9 = varint_default2.decode(data, offset);
+  return [code9, varint_default2.decode.bytes];
 }
 function encodeTo2(int, target, offset = 0) {
   varint_default2.encode(int, target, offset);
@@ -20200,25 +20312,25 @@ function encodingLength3(int) {
 }
 
 // node_modules/dag-jose/node_modules/multiformats/dist/src/hashes/digest.js
-function create2(code8, digest2) {
+function create2(code9, digest2) {
   const size = digest2.byteLength;
-  const sizeOffset = encodingLength3(code8);
+  const sizeOffset = encodingLength3(code9);
   const digestOffset = sizeOffset + encodingLength3(size);
   const bytes = new Uint8Array(digestOffset + size);
-  encodeTo2(code8, bytes, 0);
+  encodeTo2(code9, bytes, 0);
   encodeTo2(size, bytes, sizeOffset);
   bytes.set(digest2, digestOffset);
-  return new Digest2(code8, size, digest2, bytes);
+  return new Digest2(code9, size, digest2, bytes);
 }
 function decode17(multihash) {
   const bytes = coerce2(multihash);
-  const [code8, sizeOffset] = decode16(bytes);
+  const [code9, sizeOffset] = decode16(bytes);
   const [size, digestOffset] = decode16(bytes.subarray(sizeOffset));
   const digest2 = bytes.subarray(sizeOffset + digestOffset);
   if (digest2.byteLength !== size) {
     throw new Error("Incorrect length");
   }
-  return new Digest2(code8, size, digest2, bytes);
+  return new Digest2(code9, size, digest2, bytes);
 }
 function equals5(a, b) {
   if (a === b) {
@@ -20236,8 +20348,8 @@ var Digest2 = class {
   /**
    * Creates a multihash digest.
    */
-  constructor(code8, size, digest2, bytes) {
-    this.code = code8;
+  constructor(code9, size, digest2, bytes) {
+    this.code = code9;
     this.size = size;
     this.digest = digest2;
     this.bytes = bytes;
@@ -20275,8 +20387,8 @@ var CID2 = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param multihash - (Multi)hash of the of the content.
    */
-  constructor(version2, code8, multihash, bytes) {
-    this.code = code8;
+  constructor(version2, code9, multihash, bytes) {
+    this.code = code9;
     this.version = version2;
     this.multihash = multihash;
     this.bytes = bytes;
@@ -20305,8 +20417,8 @@ var CID2 = class _CID {
         return this;
       }
       case 1: {
-        const { code: code8, multihash } = this;
-        if (code8 !== DAG_PB_CODE2) {
+        const { code: code9, multihash } = this;
+        if (code9 !== DAG_PB_CODE2) {
           throw new Error("Cannot convert a non dag-pb CID to CIDv0");
         }
         if (multihash.code !== SHA_256_CODE2) {
@@ -20322,8 +20434,8 @@ var CID2 = class _CID {
   toV1() {
     switch (this.version) {
       case 0: {
-        const { code: code8, digest: digest2 } = this.multihash;
-        const multihash = create2(code8, digest2);
+        const { code: code9, digest: digest2 } = this.multihash;
+        const multihash = create2(code9, digest2);
         return _CID.createV1(this.code, multihash);
       }
       case 1: {
@@ -20373,12 +20485,12 @@ var CID2 = class _CID {
     if (value instanceof _CID) {
       return value;
     } else if (value["/"] != null && value["/"] === value.bytes || value.asCID === value) {
-      const { version: version2, code: code8, multihash, bytes } = value;
-      return new _CID(version2, code8, multihash, bytes ?? encodeCID2(version2, code8, multihash.bytes));
+      const { version: version2, code: code9, multihash, bytes } = value;
+      return new _CID(version2, code9, multihash, bytes ?? encodeCID2(version2, code9, multihash.bytes));
     } else if (value[cidSymbol2] === true) {
-      const { version: version2, multihash, code: code8 } = value;
+      const { version: version2, multihash, code: code9 } = value;
       const digest2 = decode17(multihash);
-      return _CID.create(version2, code8, digest2);
+      return _CID.create(version2, code9, digest2);
     } else {
       return null;
     }
@@ -20388,8 +20500,8 @@ var CID2 = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param digest - (Multi)hash of the of the content.
    */
-  static create(version2, code8, digest2) {
-    if (typeof code8 !== "number") {
+  static create(version2, code9, digest2) {
+    if (typeof code9 !== "number") {
       throw new Error("String codecs are no longer supported");
     }
     if (!(digest2.bytes instanceof Uint8Array)) {
@@ -20397,15 +20509,15 @@ var CID2 = class _CID {
     }
     switch (version2) {
       case 0: {
-        if (code8 !== DAG_PB_CODE2) {
+        if (code9 !== DAG_PB_CODE2) {
           throw new Error(`Version 0 CID must use dag-pb (code: ${DAG_PB_CODE2}) block encoding`);
         } else {
-          return new _CID(version2, code8, digest2, digest2.bytes);
+          return new _CID(version2, code9, digest2, digest2.bytes);
         }
       }
       case 1: {
-        const bytes = encodeCID2(version2, code8, digest2.bytes);
-        return new _CID(version2, code8, digest2, bytes);
+        const bytes = encodeCID2(version2, code9, digest2.bytes);
+        return new _CID(version2, code9, digest2, bytes);
       }
       default: {
         throw new Error("Invalid version");
@@ -20424,8 +20536,8 @@ var CID2 = class _CID {
    * @param code - Content encoding format code.
    * @param digest - Multihash of the content.
    */
-  static createV1(code8, digest2) {
-    return _CID.create(1, code8, digest2);
+  static createV1(code9, digest2) {
+    return _CID.create(1, code9, digest2);
   }
   /**
    * Decoded a CID from its binary representation. The byte array must contain
@@ -20565,12 +20677,12 @@ function toStringV12(bytes, cache3, base4) {
 }
 var DAG_PB_CODE2 = 112;
 var SHA_256_CODE2 = 18;
-function encodeCID2(version2, code8, multihash) {
+function encodeCID2(version2, code9, multihash) {
   const codeOffset = encodingLength3(version2);
-  const hashOffset = codeOffset + encodingLength3(code8);
+  const hashOffset = codeOffset + encodingLength3(code9);
   const bytes = new Uint8Array(hashOffset + multihash.byteLength);
   encodeTo2(version2, bytes, 0);
-  encodeTo2(code8, bytes, codeOffset);
+  encodeTo2(code9, bytes, codeOffset);
   bytes.set(multihash, hashOffset);
   return bytes;
 }
@@ -25938,18 +26050,18 @@ function validateTableBytes(numPoints, fpBytes) {
   if (bytes > TABLE_BYTES_MAX)
     throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
 }
-function probeRandomBytes(randomBytes6, length4) {
-  if (randomBytes6 === void 0)
+function probeRandomBytes(randomBytes7, length4) {
+  if (randomBytes7 === void 0)
     return void 0;
-  afunction(randomBytes6, "randomBytes");
+  afunction(randomBytes7, "randomBytes");
   try {
-    const probe = randomBytes6(length4);
+    const probe = randomBytes7(length4);
     if (!isBytes3(probe) || probe.length !== length4)
       return void 0;
   } catch {
     return void 0;
   }
-  return randomBytes6;
+  return randomBytes7;
 }
 function validateMSMPoints(points, c) {
   aarray(points, "points");
@@ -26042,9 +26154,9 @@ var ScalarMultiplier = class {
   baseCanBeBlinded;
   bits;
   // Parametrized with a given Point class (not individual point)
-  constructor(Point, randomBytes6) {
+  constructor(Point, randomBytes7) {
     validatePointCons(Point);
-    this.randomBytes = probeRandomBytes(randomBytes6, BLIND_BYTES);
+    this.randomBytes = probeRandomBytes(randomBytes7, BLIND_BYTES);
     this.Point = Point;
     this.BASE = Point.BASE;
     this.ZERO = Point.ZERO;
@@ -26315,7 +26427,7 @@ function edwards(params, extraOpts = {}) {
   if (FpLegendre(Fp2, CURVE.d) !== -1)
     throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
   validateObject(opts, {}, { uvRatio: "function", randomBytes: "function" });
-  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const MASK = _2n2 << BigInt(Fp2.BYTES * 8) - _1n4;
   function isOdd(n) {
     if (!Fp2.isOdd)
@@ -26576,7 +26688,7 @@ function edwards(params, extraOpts = {}) {
     }
   }
   const normalize = (points) => normalizeZ(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes6);
+  const wnaf = new ScalarMultiplier(Point, randomBytes7);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -26608,7 +26720,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
     if (outputLen !== expectedLen)
       throw new Error(`hash.outputLen must be ${expectedLen}, got ${outputLen}`);
   }
-  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const toMontgomery2 = opts.toMontgomery;
   const toMontgomerySecret2 = opts.toMontgomerySecret;
   const adjustScalarBytes2 = opts.adjustScalarBytes === void 0 ? (bytes) => bytes : opts.adjustScalarBytes;
@@ -26698,7 +26810,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
     seed: _size
   };
   function randomSecretKey(seed) {
-    seed = seed === void 0 ? randomBytes6(lengths.seed) : seed;
+    seed = seed === void 0 ? randomBytes7(lengths.seed) : seed;
     return abytes2(seed, lengths.seed, "seed");
   }
   function isValidSecretKey(key) {
@@ -27706,7 +27818,7 @@ function weierstrass(params, extraOpts = {}) {
     randomBytes: "function"
   });
   const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes: toBytes2 } = extraOpts;
-  const randomBytes6 = extraOpts.randomBytes === void 0 ? randomBytes4 : extraOpts.randomBytes;
+  const randomBytes7 = extraOpts.randomBytes === void 0 ? randomBytes4 : extraOpts.randomBytes;
   if (endoOpts) {
     if (!Fp2.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
       throw new Error('invalid endo: expected "beta": bigint and "basises": array');
@@ -28123,7 +28235,7 @@ function weierstrass(params, extraOpts = {}) {
     }
   }
   const normalize = (points) => normalizeZ(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes6);
+  const wnaf = new ScalarMultiplier(Point, randomBytes7);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -28224,12 +28336,12 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   const opts = Object.assign({}, ecdsaOpts);
-  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const hmac2 = opts.hmac === void 0 ? (key, msg) => hmac(hash_, key, msg) : opts.hmac;
   const { Fp: Fp2, Fn } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
   const blindLength = getMinHashLength(CURVE_ORDER);
-  const csprng = probeRandomBytes(randomBytes6, blindLength);
+  const csprng = probeRandomBytes(randomBytes7, blindLength);
   const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh(Point, opts);
   const defaultSigOpts = {
     prehash: true,
@@ -28382,7 +28494,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d3), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes6(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes7(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes2(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes2(...seedArgs);
@@ -29030,7 +29142,7 @@ function createPut(client) {
 
 // node_modules/kubo-rpc-client/dist/src/block/rm.js
 function createRm(client) {
-  return async function* rm6(cid, options = {}) {
+  return async function* rm3(cid, options = {}) {
     if (!Array.isArray(cid)) {
       cid = [cid];
     }
@@ -29115,7 +29227,7 @@ function createList(client) {
 
 // node_modules/kubo-rpc-client/dist/src/bootstrap/rm.js
 function createRm2(client) {
-  return async function rm6(addr, options = {}) {
+  return async function rm3(addr, options = {}) {
     const res = await client.post("bootstrap/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -29808,7 +29920,7 @@ function createRead(client) {
 
 // node_modules/kubo-rpc-client/dist/src/files/rm.js
 function createRm3(client) {
-  return async function rm6(path, options = {}) {
+  return async function rm3(path, options = {}) {
     const res = await client.post("files/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -30009,7 +30121,7 @@ function createList2(client) {
 
 // node_modules/kubo-rpc-client/dist/src/key/rename.js
 function createRename(client) {
-  return async function rename5(oldName, newName, options = {}) {
+  return async function rename6(oldName, newName, options = {}) {
     const res = await client.post("key/rename", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -30027,7 +30139,7 @@ function createRename(client) {
 
 // node_modules/kubo-rpc-client/dist/src/key/rm.js
 function createRm4(client) {
-  return async function rm6(name8, options = {}) {
+  return async function rm3(name8, options = {}) {
     const res = await client.post("key/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -30377,7 +30489,7 @@ function extractTuple(name8, ma) {
   return ma.find((component) => component.name === name8);
 }
 function hasTLS(ma) {
-  return ma.some(({ code: code8 }) => code8 === CODE_TLS);
+  return ma.some(({ code: code9 }) => code9 === CODE_TLS);
 }
 function interpretNext(head, rest) {
   const interpreter = interpreters[head.name];
@@ -30750,13 +30862,13 @@ var Multicodecs = class {
     delete this._codecsByName[codec.name];
     delete this._codecsByCode[codec.code];
   }
-  async getCodec(code8) {
-    const table = typeof code8 === "string" ? this._codecsByName : this._codecsByCode;
-    if (table[code8] != null) {
-      return table[code8];
+  async getCodec(code9) {
+    const table = typeof code9 === "string" ? this._codecsByName : this._codecsByCode;
+    if (table[code9] != null) {
+      return table[code9];
     }
-    const codec = await this._loadCodec(code8);
-    if (table[code8] == null) {
+    const codec = await this._loadCodec(code9);
+    if (table[code9] == null) {
       this.addCodec(codec);
     }
     return codec;
@@ -30800,13 +30912,13 @@ var Multihashes = class {
   /**
    * @param {number | string} code
    */
-  async getHasher(code8) {
-    const table = typeof code8 === "string" ? this._hashersByName : this._hashersByCode;
-    if (table[code8] != null) {
-      return table[code8];
+  async getHasher(code9) {
+    const table = typeof code9 === "string" ? this._hashersByName : this._hashersByCode;
+    if (table[code9] != null) {
+      return table[code9];
     }
-    const hasher = await this._loadHasher(code8);
-    if (table[code8] == null) {
+    const hasher = await this._loadHasher(code9);
+    if (table[code9] == null) {
       this.addHasher(hasher);
     }
     return hasher;
@@ -31366,7 +31478,7 @@ function createRmAll(client) {
 
 // node_modules/kubo-rpc-client/dist/src/pin/remote/rm.js
 function createRm5(client) {
-  return async function rm6({ timeout, signal, headers, ...query }) {
+  return async function rm3({ timeout, signal, headers, ...query }) {
     await client.post("pin/remote/rm", {
       timeout,
       signal,
@@ -31452,7 +31564,7 @@ function createLs6(client) {
 
 // node_modules/kubo-rpc-client/dist/src/pin/remote/service/rm.js
 function createRm6(client) {
-  return async function rm6(name8, options = {}) {
+  return async function rm3(name8, options = {}) {
     await client.post("pin/remote/service/rm", {
       signal: options.signal,
       headers: options.headers,
@@ -31515,7 +31627,7 @@ function createRmAll2(client) {
 // node_modules/kubo-rpc-client/dist/src/pin/rm.js
 function createRm7(client) {
   const all2 = createRmAll2(client);
-  return async function rm6(path, options = {}) {
+  return async function rm3(path, options = {}) {
     const res = await src_default5(all2([{
       path: path.toString(),
       ...options
@@ -32940,7 +33052,7 @@ function printResult(result, json, out) {
   for (const d3 of result.destinations ?? []) out(`stored     ${d3.label} (${Object.entries(d3.details).map(([k, v]) => `${k}: ${String(v)}`).join(", ")})`);
   for (const n of result.names ?? []) out(`ipns       /ipns/${n.name} \u2192 ${n.value}`);
 }
-async function push(args, out) {
+async function push(args, out, signal) {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -33007,7 +33119,8 @@ async function push(args, out) {
       carScope: scope,
       tempDir: tmpdir(),
       revision: values.revision ?? process.env.GITHUB_SHA,
-      logger: logger2
+      logger: logger2,
+      signal
     });
   } finally {
     await closeSources(sources);
@@ -33046,7 +33159,7 @@ async function destinationSettings(values) {
   }
   return settings;
 }
-async function get(args, out) {
+async function get(args, out, signal) {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -33083,19 +33196,27 @@ async function get(args, out) {
       if (root == null) throw new InputError("PATH", `'${path}' does not start with a CID and there is no store root to resolve it in`);
     }
     const source2 = new FirstSource(sources);
-    const node = await resolvePath(root, parts, source2);
+    const node = await resolvePath(root, parts, source2, { signal });
     if (node == null) throw new InputError("PATH", `'${parts.join("/")}' does not exist under ${root.toString()}`);
     const outDir = resolve2(values.output);
     const existing = await readdir2(outDir).catch((err) => err.code === "ENOENT" ? [] : ["(not a folder)"]);
     if (existing.length > 0) throw new InputError("--output", `'${values.output}' already exists and is not an empty folder`);
-    await exportToDirectory(node.cid, outDir, source2);
+    const staging = join8(dirname(outDir), `.${basename(outDir)}.${randomBytes6(4).toString("hex")}.partial`);
+    registerTemporary(staging);
+    try {
+      await exportToDirectory(node.cid, staging, source2, { signal });
+      await rename5(staging, outDir);
+      releaseTemporary(staging);
+    } finally {
+      await removeTemporary(staging);
+    }
     out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`);
   } finally {
     await closeSources(sources);
   }
   return 0;
 }
-async function demo(args, out) {
+async function demo(args, out, signal) {
   const { values } = parseArgs({
     args,
     options: {
@@ -33112,6 +33233,7 @@ async function demo(args, out) {
   const store = new LocalStore(resolve2(storeDir));
   const logger2 = cliLogger(values.json === true, false);
   const work = await mkdtemp3(join8(tmpdir(), "ipcr-demo-"));
+  registerTemporary(work);
   try {
     const image = await logger2.group("Build the demo image in-process", async () => await writeSampleImage(join8(work, "image"), demoImage));
     const previousRoot = await store.readRoot();
@@ -33126,7 +33248,8 @@ async function demo(args, out) {
       carPath: join8(store.dir, "demo.car"),
       carScope: "full",
       tempDir: work,
-      logger: logger2
+      logger: logger2,
+      signal
     });
     await store.writeRoot(parseCid(result.rootCid, "root"));
     if (values.json === true) {
@@ -33144,22 +33267,22 @@ async function demo(args, out) {
     out(`  ${pullCommand(result)}`);
     return 0;
   } finally {
-    await rm5(work, { recursive: true, force: true });
+    await removeTemporary(work);
   }
 }
 async function main(argv, out = (l) => {
   process.stdout.write(`${l}
 `);
-}) {
+}, { signal } = {}) {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case "push":
-        return await push(rest, out);
+        return await push(rest, out, signal);
       case "get":
-        return await get(rest, out);
+        return await get(rest, out, signal);
       case "demo":
-        return await demo(rest, out);
+        return await demo(rest, out, signal);
       case "--version":
       case "version":
         out(version);
@@ -33179,7 +33302,8 @@ ${mainHelp}
 `);
         return 2;
     }
-  } catch (err) {
+  } catch (caught) {
+    const err = signal?.aborted === true ? signal.reason : caught;
     process.stderr.write(`ipcr: ${err instanceof Error ? err.message : String(err)}
 `);
     return 1;
@@ -33187,4 +33311,11 @@ ${mainHelp}
 }
 
 // src/cli/index.ts
-process.exitCode = await main(process.argv.slice(2));
+var interrupts = handleInterrupts((message2) => {
+  process.stderr.write(`ipcr: ${message2}
+`);
+});
+var code8 = await main(process.argv.slice(2), void 0, { signal: interrupts.signal });
+if (interrupts.exitCode != null) process.exit(interrupts.exitCode);
+interrupts.dispose();
+process.exitCode = code8;
