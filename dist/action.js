@@ -47,7 +47,7 @@ var require_tunnel = __commonJS({
     var tls = __require("tls");
     var http2 = __require("http");
     var https2 = __require("https");
-    var events2 = __require("events");
+    var events = __require("events");
     var assert = __require("assert");
     var util2 = __require("util");
     exports.httpOverHttp = httpOverHttp2;
@@ -99,7 +99,7 @@ var require_tunnel = __commonJS({
         self2.removeSocket(socket);
       });
     }
-    util2.inherits(TunnelingAgent, events2.EventEmitter);
+    util2.inherits(TunnelingAgent, events.EventEmitter);
     TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
       var self2 = this;
       var options = mergeOptions2({ request: req }, self2.options, toOptions(host, port, localAddress));
@@ -1078,14 +1078,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path4 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path4 && path4[0] !== "/") {
-          path4 = `/${path4}`;
+        if (path && path[0] !== "/") {
+          path = `/${path}`;
         }
-        return new URL(`${origin}${path4}`);
+        return new URL(`${origin}${path}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1536,39 +1536,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin }
+          request: { method, path, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path4);
+        debuglog("sending request to %s %s/%s", method, origin, path);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin },
+          request: { method, path, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path4,
+          path,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin }
+          request: { method, path, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path4);
+        debuglog("trailers received from %s %s/%s", method, origin, path);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin },
+          request: { method, path, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path4,
+          path,
           error2.message
         );
       });
@@ -1617,9 +1617,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path4, origin }
+            request: { method, path, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path4);
+          debuglog("sending request to %s %s/%s", method, origin, path);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1682,7 +1682,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request2 = class {
       constructor(origin, {
-        path: path4,
+        path,
         method,
         body,
         headers,
@@ -1697,11 +1697,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path4 !== "string") {
+        if (typeof path !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path4[0] !== "/" && !(path4.startsWith("http://") || path4.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path[0] !== "/" && !(path.startsWith("http://") || path.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path4)) {
+        } else if (invalidPathRegex.test(path)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1767,7 +1767,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path4, query) : path4;
+        this.path = query ? buildURL(path, query) : path;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -2053,8 +2053,8 @@ var require_request = __commonJS({
 var require_dispatcher = __commonJS({
   "node_modules/undici/lib/dispatcher/dispatcher.js"(exports, module) {
     "use strict";
-    var EventEmitter3 = __require("node:events");
-    var Dispatcher = class extends EventEmitter3 {
+    var EventEmitter2 = __require("node:events");
+    var Dispatcher = class extends EventEmitter2 {
       dispatch() {
         throw new Error("not implemented");
       }
@@ -2164,9 +2164,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve2, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve3(data);
+              return err ? reject(err) : resolve2(data);
             });
           });
         }
@@ -2204,12 +2204,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve2, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve3(data);
+              ) : resolve2(data);
             });
           });
         }
@@ -4476,8 +4476,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve3, reject) => {
-        res = resolve3;
+      const promise = new Promise((resolve2, reject) => {
+        res = resolve2;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -6460,7 +6460,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path4, host, upgrade, blocking, reset } = request;
+      const { method, path, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util2.isFormDataLike(body)) {
@@ -6541,7 +6541,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path4} HTTP/1.1\r
+      let header = `${method} ${path} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -6728,12 +6728,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve3, reject) => {
+      const waitForDrain = () => new Promise((resolve2, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve3;
+          callback = resolve2;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7070,7 +7070,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path4, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util2.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7167,7 +7167,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path4;
+      headers[HTTP2_HEADER_PATH] = path;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7403,12 +7403,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve3, reject) => {
+      const waitForDrain = () => new Promise((resolve2, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve3;
+          callback = resolve2;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7520,9 +7520,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util2.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path4 = search ? `${pathname}${search}` : pathname;
+        const path = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path4;
+        this.opts.path = path;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -7887,16 +7887,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve3) => {
+        return new Promise((resolve2) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve3;
+            this[kClosedResolve] = resolve2;
           } else {
-            resolve3(null);
+            resolve2(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve3) => {
+        return new Promise((resolve2) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -7907,7 +7907,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve3(null);
+            resolve2(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7958,7 +7958,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve3, reject) => {
+        const socket = await new Promise((resolve2, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -7970,7 +7970,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve3(socket2);
+              resolve2(socket2);
             }
           });
         });
@@ -8306,8 +8306,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve3) => {
-            this[kClosedResolve] = resolve3;
+          await new Promise((resolve2) => {
+            this[kClosedResolve] = resolve2;
           });
         }
       }
@@ -8761,10 +8761,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path4 = "/",
+          path = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path4;
+        opts.path = origin + path;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL3(origin);
           headers.host = host;
@@ -9576,7 +9576,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve3, reject) => {
+        return await new Promise((resolve2, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError2());
           }
@@ -9589,7 +9589,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError2());
             } else {
-              resolve3(null);
+              resolve2(null);
             }
           }).on("error", noop2).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9608,7 +9608,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve3, reject) => {
+      return new Promise((resolve2, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9625,7 +9625,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve3,
+              resolve: resolve2,
               reject,
               length: 0,
               body: []
@@ -9695,18 +9695,18 @@ var require_readable = __commonJS({
       return buffer3;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve3, stream, length: length4 } = consume2;
+      const { type, body, resolve: resolve2, stream, length: length4 } = consume2;
       try {
         if (type === "text") {
-          resolve3(chunksDecode(body, length4));
+          resolve2(chunksDecode(body, length4));
         } else if (type === "json") {
-          resolve3(JSON.parse(chunksDecode(body, length4)));
+          resolve2(JSON.parse(chunksDecode(body, length4)));
         } else if (type === "arrayBuffer") {
-          resolve3(chunksConcat(body, length4).buffer);
+          resolve2(chunksConcat(body, length4).buffer);
         } else if (type === "blob") {
-          resolve3(new Blob(body, { type: stream[kContentType] }));
+          resolve2(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve3(chunksConcat(body, length4));
+          resolve2(chunksConcat(body, length4));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9963,9 +9963,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve2, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -10188,9 +10188,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve2, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -10475,9 +10475,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve2, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -10569,9 +10569,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve2, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -10736,20 +10736,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path4) {
-      if (typeof path4 !== "string") {
-        return path4;
+    function safeUrl(path) {
+      if (typeof path !== "string") {
+        return path;
       }
-      const pathSegments = path4.split("?");
+      const pathSegments = path.split("?");
       if (pathSegments.length !== 2) {
-        return path4;
+        return path;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path4, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path4);
+    function matchKey(mockDispatch2, { path, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10771,7 +10771,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path4 }) => matchValue(safeUrl(path4), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path }) => matchValue(safeUrl(path), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10809,9 +10809,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path4, method, body, headers, query } = opts;
+      const { path, method, body, headers, query } = opts;
       return {
-        path: path4,
+        path,
         method,
         body,
         headers,
@@ -11274,10 +11274,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path4, data: { statusCode }, persist: persist2, times, timesInvoked, origin }) => ({
+          ({ method, path, data: { statusCode }, persist: persist2, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path4,
+            Path: path,
             "Status code": statusCode,
             Persistent: persist2 ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -12040,10 +12040,10 @@ var require_headers = __commonJS({
         const lowercaseName = isLowerCase ? name8 : name8.toLowerCase();
         const exists3 = this[kHeadersMap].get(lowercaseName);
         if (exists3) {
-          const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
+          const delimiter = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
             name: exists3.name,
-            value: `${exists3.value}${delimiter2}${value}`
+            value: `${exists3.value}${delimiter}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name: name8, value });
@@ -14434,7 +14434,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve3, reject) => agent.dispatch(
+        return new Promise((resolve2, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14510,7 +14510,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable4({ read: resume });
               const onError = this.onError.bind(this);
-              resolve3({
+              resolve2({
                 status,
                 statusText,
                 headersList,
@@ -14553,7 +14553,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve3({
+              resolve2({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -16156,9 +16156,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path4) {
-      for (let i = 0; i < path4.length; ++i) {
-        const code8 = path4.charCodeAt(i);
+    function validateCookiePath(path) {
+      for (let i = 0; i < path.length; ++i) {
+        const code8 = path.charCodeAt(i);
         if (code8 < 32 || // exclude CTLs (0-31)
         code8 > 126 || // exclude DEL and non-ascii
         code8 === 59) {
@@ -18294,8 +18294,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms2) {
-      return new Promise((resolve3) => {
-        setTimeout(resolve3, ms2).unref();
+      return new Promise((resolve2) => {
+        setTimeout(resolve2, ms2).unref();
       });
     }
     module.exports = {
@@ -19078,11 +19078,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path4 = opts.path;
+          let path = opts.path;
           if (!opts.path.startsWith("/")) {
-            path4 = `/${path4}`;
+            path = `/${path}`;
           }
-          url = new URL(util2.parseOrigin(url).origin + path4);
+          url = new URL(util2.parseOrigin(url).origin + path);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -19401,22 +19401,22 @@ var require_eventemitter3 = __commonJS({
       if (--emitter._eventsCount === 0) emitter._events = new Events();
       else delete emitter._events[evt];
     }
-    function EventEmitter3() {
+    function EventEmitter2() {
       this._events = new Events();
       this._eventsCount = 0;
     }
-    EventEmitter3.prototype.eventNames = function eventNames() {
-      var names = [], events2, name8;
+    EventEmitter2.prototype.eventNames = function eventNames() {
+      var names = [], events, name8;
       if (this._eventsCount === 0) return names;
-      for (name8 in events2 = this._events) {
-        if (has.call(events2, name8)) names.push(prefix ? name8.slice(1) : name8);
+      for (name8 in events = this._events) {
+        if (has.call(events, name8)) names.push(prefix ? name8.slice(1) : name8);
       }
       if (Object.getOwnPropertySymbols) {
-        return names.concat(Object.getOwnPropertySymbols(events2));
+        return names.concat(Object.getOwnPropertySymbols(events));
       }
       return names;
     };
-    EventEmitter3.prototype.listeners = function listeners(event) {
+    EventEmitter2.prototype.listeners = function listeners(event) {
       var evt = prefix ? prefix + event : event, handlers = this._events[evt];
       if (!handlers) return [];
       if (handlers.fn) return [handlers.fn];
@@ -19425,13 +19425,13 @@ var require_eventemitter3 = __commonJS({
       }
       return ee;
     };
-    EventEmitter3.prototype.listenerCount = function listenerCount(event) {
+    EventEmitter2.prototype.listenerCount = function listenerCount(event) {
       var evt = prefix ? prefix + event : event, listeners = this._events[evt];
       if (!listeners) return 0;
       if (listeners.fn) return 1;
       return listeners.length;
     };
-    EventEmitter3.prototype.emit = function emit(event, a1, a2, a3, a4, a5) {
+    EventEmitter2.prototype.emit = function emit(event, a1, a2, a3, a4, a5) {
       var evt = prefix ? prefix + event : event;
       if (!this._events[evt]) return false;
       var listeners = this._events[evt], len = arguments.length, args, i;
@@ -19482,13 +19482,13 @@ var require_eventemitter3 = __commonJS({
       }
       return true;
     };
-    EventEmitter3.prototype.on = function on(event, fn, context) {
+    EventEmitter2.prototype.on = function on(event, fn, context) {
       return addListener(this, event, fn, context, false);
     };
-    EventEmitter3.prototype.once = function once2(event, fn, context) {
+    EventEmitter2.prototype.once = function once2(event, fn, context) {
       return addListener(this, event, fn, context, true);
     };
-    EventEmitter3.prototype.removeListener = function removeListener(event, fn, context, once2) {
+    EventEmitter2.prototype.removeListener = function removeListener(event, fn, context, once2) {
       var evt = prefix ? prefix + event : event;
       if (!this._events[evt]) return this;
       if (!fn) {
@@ -19501,17 +19501,17 @@ var require_eventemitter3 = __commonJS({
           clearEvent(this, evt);
         }
       } else {
-        for (var i = 0, events2 = [], length4 = listeners.length; i < length4; i++) {
+        for (var i = 0, events = [], length4 = listeners.length; i < length4; i++) {
           if (listeners[i].fn !== fn || once2 && !listeners[i].once || context && listeners[i].context !== context) {
-            events2.push(listeners[i]);
+            events.push(listeners[i]);
           }
         }
-        if (events2.length) this._events[evt] = events2.length === 1 ? events2[0] : events2;
+        if (events.length) this._events[evt] = events.length === 1 ? events[0] : events;
         else clearEvent(this, evt);
       }
       return this;
     };
-    EventEmitter3.prototype.removeAllListeners = function removeAllListeners(event) {
+    EventEmitter2.prototype.removeAllListeners = function removeAllListeners(event) {
       var evt;
       if (event) {
         evt = prefix ? prefix + event : event;
@@ -19522,12 +19522,12 @@ var require_eventemitter3 = __commonJS({
       }
       return this;
     };
-    EventEmitter3.prototype.off = EventEmitter3.prototype.removeListener;
-    EventEmitter3.prototype.addListener = EventEmitter3.prototype.on;
-    EventEmitter3.prefixed = prefix;
-    EventEmitter3.EventEmitter = EventEmitter3;
+    EventEmitter2.prototype.off = EventEmitter2.prototype.removeListener;
+    EventEmitter2.prototype.addListener = EventEmitter2.prototype.on;
+    EventEmitter2.prefixed = prefix;
+    EventEmitter2.EventEmitter = EventEmitter2;
     if ("undefined" !== typeof module) {
-      module.exports = EventEmitter3;
+      module.exports = EventEmitter2;
     }
   }
 });
@@ -20145,7 +20145,7 @@ var require_errors2 = __commonJS({
 // node_modules/streamx/index.js
 var require_streamx = __commonJS({
   "node_modules/streamx/index.js"(exports, module) {
-    var { EventEmitter: EventEmitter3 } = require_default();
+    var { EventEmitter: EventEmitter2 } = require_default();
     var FIFO2 = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
     var StreamError = require_errors2();
@@ -20686,7 +20686,7 @@ var require_streamx = __commonJS({
         }
       }
     }
-    var Stream = class extends EventEmitter3 {
+    var Stream = class extends EventEmitter2 {
       constructor(opts) {
         super();
         this._duplexState = 0;
@@ -20859,8 +20859,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve3, reject) {
-              promiseResolve = resolve3;
+            return new Promise(function(resolve2, reject) {
+              promiseResolve = resolve2;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -20893,11 +20893,11 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve3, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve3({ value: void 0, done: true });
+          return new Promise((resolve2, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve2({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve3({ value: void 0, done: true });
+              else resolve2({ value: void 0, done: true });
             });
           });
         }
@@ -20941,8 +20941,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve3) => {
-          state.drains.push({ writes, resolve: resolve3 });
+        return new Promise((resolve2) => {
+          state.drains.push({ writes, resolve: resolve2 });
         });
       }
       write(data) {
@@ -21047,10 +21047,10 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve3, reject) => {
+      return new Promise((resolve2, reject) => {
         return pipeline3(...streams, (err) => {
           if (err) return reject(err);
-          resolve3();
+          resolve2();
         });
       });
     }
@@ -21720,16 +21720,16 @@ var require_extract = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve3, reject) {
+        function onnext(resolve2, reject) {
           if (error2) {
             return reject(error2);
           }
           if (entryStream) {
-            resolve3({ value: entryStream, done: false });
+            resolve2({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve3;
+          promiseResolve = resolve2;
           promiseReject = reject;
           consumeCallback(null);
           if (extract._finished && promiseResolve) {
@@ -21757,11 +21757,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve3, reject) => {
-            if (extract.destroyed) return resolve3({ value: void 0, done: true });
+          return new Promise((resolve2, reject) => {
+            if (extract.destroyed) return resolve2({ value: void 0, done: true });
             extract.once("close", function() {
               if (err) reject(err);
-              else resolve3({ value: void 0, done: true });
+              else resolve2({ value: void 0, done: true });
             });
           });
         }
@@ -22130,8 +22130,8 @@ var require_p_defer = __commonJS({
     "use strict";
     var pDefer2 = () => {
       const deferred = {};
-      deferred.promise = new Promise((resolve3, reject) => {
-        deferred.resolve = resolve3;
+      deferred.promise = new Promise((resolve2, reject) => {
+        deferred.resolve = resolve2;
         deferred.reject = reject;
       });
       return deferred;
@@ -22151,8 +22151,8 @@ var require_p_fifo = __commonJS({
         this._waitingConsumers = new Fifo();
       }
       push(chunk) {
-        const { promise, resolve: resolve3 } = defer();
-        this._buffer.push({ chunk, resolve: resolve3 });
+        const { promise, resolve: resolve2 } = defer();
+        this._buffer.push({ chunk, resolve: resolve2 });
         this._consume();
         return promise;
       }
@@ -22165,8 +22165,8 @@ var require_p_fifo = __commonJS({
         }
       }
       shift() {
-        const { promise, resolve: resolve3 } = defer();
-        this._waitingConsumers.push({ resolve: resolve3 });
+        const { promise, resolve: resolve2 } = defer();
+        this._waitingConsumers.push({ resolve: resolve2 });
         this._consume();
         return promise;
       }
@@ -22262,8 +22262,8 @@ var require_p_defer2 = __commonJS({
     "use strict";
     var pDefer2 = () => {
       const deferred = {};
-      deferred.promise = new Promise((resolve3, reject) => {
-        deferred.resolve = resolve3;
+      deferred.promise = new Promise((resolve2, reject) => {
+        deferred.resolve = resolve2;
         deferred.reject = reject;
       });
       return deferred;
@@ -22278,12 +22278,12 @@ var require_transform = __commonJS({
     var toDuplex = require_duplex();
     var defer = require_p_defer2();
     module.exports = function toTransform(transform, options) {
-      const { promise, resolve: resolve3 } = defer();
+      const { promise, resolve: resolve2 } = defer();
       const source2 = (async function* () {
         const it = await promise;
         for await (const chunk of it) yield chunk;
       })();
-      return toDuplex({ sink: (s2) => resolve3(transform(s2)), source: source2 }, options);
+      return toDuplex({ sink: (s2) => resolve2(transform(s2)), source: source2 }, options);
     };
   }
 });
@@ -22498,12 +22498,12 @@ var require_iso_url = __commonJS({
       URLSearchParams: URLSearchParams3,
       defaultBase
     } = require_url();
-    var relative3 = require_relative();
+    var relative2 = require_relative();
     module.exports = {
       URL: URLWithLegacySupport,
       URLSearchParams: URLSearchParams3,
       format: format5,
-      relative: relative3,
+      relative: relative2,
       defaultBase
     };
   }
@@ -22600,19 +22600,19 @@ function issueFileCommand(command, message2) {
   });
 }
 function prepareKeyValueMessage(key, value) {
-  const delimiter2 = `ghadelimiter_${crypto2.randomUUID()}`;
+  const delimiter = `ghadelimiter_${crypto2.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key.includes(delimiter2)) {
-    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter2}"`);
+  if (key.includes(delimiter)) {
+    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
   }
-  if (convertedValue.includes(delimiter2)) {
-    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter2}"`);
+  if (convertedValue.includes(delimiter)) {
+    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
   }
-  return `${key}<<${delimiter2}${os2.EOL}${convertedValue}${os2.EOL}${delimiter2}`;
+  return `${key}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
 }
 
 // node_modules/@actions/core/lib/core.js
-import * as os5 from "os";
+import * as os4 from "os";
 
 // node_modules/@actions/http-client/lib/index.js
 var tunnel = __toESM(require_tunnel2(), 1);
@@ -22674,11 +22674,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve2) {
+      resolve2(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -22694,7 +22694,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -22955,735 +22955,29 @@ var _summary = new Summary();
 var summary = _summary;
 
 // node_modules/@actions/core/lib/platform.js
-import os4 from "os";
-
-// node_modules/@actions/exec/lib/toolrunner.js
-import * as os3 from "os";
-import * as events from "events";
-import * as child from "child_process";
-import * as path3 from "path";
-
-// node_modules/@actions/io/lib/io.js
-import * as path2 from "path";
+import os3 from "os";
 
 // node_modules/@actions/io/lib/io-util.js
 import * as fs2 from "fs";
-import * as path from "path";
-var __awaiter2 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve3, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
 var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs2.constants.O_RDONLY;
-function exists(fsPath) {
-  return __awaiter2(this, void 0, void 0, function* () {
-    try {
-      yield stat(fsPath);
-    } catch (err) {
-      if (err.code === "ENOENT") {
-        return false;
-      }
-      throw err;
-    }
-    return true;
-  });
-}
-function isRooted(p) {
-  p = normalizeSeparators(p);
-  if (!p) {
-    throw new Error('isRooted() parameter "p" cannot be empty');
-  }
-  if (IS_WINDOWS) {
-    return p.startsWith("\\") || /^[A-Z]:/i.test(p);
-  }
-  return p.startsWith("/");
-}
-function tryGetExecutablePath(filePath, extensions) {
-  return __awaiter2(this, void 0, void 0, function* () {
-    let stats = void 0;
-    try {
-      stats = yield stat(filePath);
-    } catch (err) {
-      if (err.code !== "ENOENT") {
-        console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-      }
-    }
-    if (stats && stats.isFile()) {
-      if (IS_WINDOWS) {
-        const upperExt = path.extname(filePath).toUpperCase();
-        if (extensions.some((validExt) => validExt.toUpperCase() === upperExt)) {
-          return filePath;
-        }
-      } else {
-        if (isUnixExecutable(stats)) {
-          return filePath;
-        }
-      }
-    }
-    const originalFilePath = filePath;
-    for (const extension of extensions) {
-      filePath = originalFilePath + extension;
-      stats = void 0;
-      try {
-        stats = yield stat(filePath);
-      } catch (err) {
-        if (err.code !== "ENOENT") {
-          console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-        }
-      }
-      if (stats && stats.isFile()) {
-        if (IS_WINDOWS) {
-          try {
-            const directory = path.dirname(filePath);
-            const upperName = path.basename(filePath).toUpperCase();
-            for (const actualName of yield readdir(directory)) {
-              if (upperName === actualName.toUpperCase()) {
-                filePath = path.join(directory, actualName);
-                break;
-              }
-            }
-          } catch (err) {
-            console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-          }
-          return filePath;
-        } else {
-          if (isUnixExecutable(stats)) {
-            return filePath;
-          }
-        }
-      }
-    }
-    return "";
-  });
-}
-function normalizeSeparators(p) {
-  p = p || "";
-  if (IS_WINDOWS) {
-    p = p.replace(/\//g, "\\");
-    return p.replace(/\\\\+/g, "\\");
-  }
-  return p.replace(/\/\/+/g, "/");
-}
-function isUnixExecutable(stats) {
-  return (stats.mode & 1) > 0 || (stats.mode & 8) > 0 && process.getgid !== void 0 && stats.gid === process.getgid() || (stats.mode & 64) > 0 && process.getuid !== void 0 && stats.uid === process.getuid();
-}
-
-// node_modules/@actions/io/lib/io.js
-var __awaiter3 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve3, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-function which(tool, check) {
-  return __awaiter3(this, void 0, void 0, function* () {
-    if (!tool) {
-      throw new Error("parameter 'tool' is required");
-    }
-    if (check) {
-      const result = yield which(tool, false);
-      if (!result) {
-        if (IS_WINDOWS) {
-          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-        } else {
-          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-        }
-      }
-      return result;
-    }
-    const matches = yield findInPath(tool);
-    if (matches && matches.length > 0) {
-      return matches[0];
-    }
-    return "";
-  });
-}
-function findInPath(tool) {
-  return __awaiter3(this, void 0, void 0, function* () {
-    if (!tool) {
-      throw new Error("parameter 'tool' is required");
-    }
-    const extensions = [];
-    if (IS_WINDOWS && process.env["PATHEXT"]) {
-      for (const extension of process.env["PATHEXT"].split(path2.delimiter)) {
-        if (extension) {
-          extensions.push(extension);
-        }
-      }
-    }
-    if (isRooted(tool)) {
-      const filePath = yield tryGetExecutablePath(tool, extensions);
-      if (filePath) {
-        return [filePath];
-      }
-      return [];
-    }
-    if (tool.includes(path2.sep)) {
-      return [];
-    }
-    const directories = [];
-    if (process.env.PATH) {
-      for (const p of process.env.PATH.split(path2.delimiter)) {
-        if (p) {
-          directories.push(p);
-        }
-      }
-    }
-    const matches = [];
-    for (const directory of directories) {
-      const filePath = yield tryGetExecutablePath(path2.join(directory, tool), extensions);
-      if (filePath) {
-        matches.push(filePath);
-      }
-    }
-    return matches;
-  });
-}
 
 // node_modules/@actions/exec/lib/toolrunner.js
-import { setTimeout as setTimeout2 } from "timers";
-var __awaiter4 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve3, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
 var IS_WINDOWS2 = process.platform === "win32";
-var ToolRunner = class extends events.EventEmitter {
-  constructor(toolPath, args, options) {
-    super();
-    if (!toolPath) {
-      throw new Error("Parameter 'toolPath' cannot be null or empty.");
-    }
-    this.toolPath = toolPath;
-    this.args = args || [];
-    this.options = options || {};
-  }
-  _debug(message2) {
-    if (this.options.listeners && this.options.listeners.debug) {
-      this.options.listeners.debug(message2);
-    }
-  }
-  _getCommandString(options, noPrefix) {
-    const toolPath = this._getSpawnFileName();
-    const args = this._getSpawnArgs(options);
-    let cmd = noPrefix ? "" : "[command]";
-    if (IS_WINDOWS2) {
-      if (this._isCmdFile()) {
-        cmd += toolPath;
-        for (const a of args) {
-          cmd += ` ${a}`;
-        }
-      } else if (options.windowsVerbatimArguments) {
-        cmd += `"${toolPath}"`;
-        for (const a of args) {
-          cmd += ` ${a}`;
-        }
-      } else {
-        cmd += this._windowsQuoteCmdArg(toolPath);
-        for (const a of args) {
-          cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-        }
-      }
-    } else {
-      cmd += toolPath;
-      for (const a of args) {
-        cmd += ` ${a}`;
-      }
-    }
-    return cmd;
-  }
-  _processLineBuffer(data, strBuffer, onLine) {
-    try {
-      let s2 = strBuffer + data.toString();
-      let n = s2.indexOf(os3.EOL);
-      while (n > -1) {
-        const line = s2.substring(0, n);
-        onLine(line);
-        s2 = s2.substring(n + os3.EOL.length);
-        n = s2.indexOf(os3.EOL);
-      }
-      return s2;
-    } catch (err) {
-      this._debug(`error processing line. Failed with error ${err}`);
-      return "";
-    }
-  }
-  _getSpawnFileName() {
-    if (IS_WINDOWS2) {
-      if (this._isCmdFile()) {
-        return process.env["COMSPEC"] || "cmd.exe";
-      }
-    }
-    return this.toolPath;
-  }
-  _getSpawnArgs(options) {
-    if (IS_WINDOWS2) {
-      if (this._isCmdFile()) {
-        let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-        for (const a of this.args) {
-          argline += " ";
-          argline += options.windowsVerbatimArguments ? a : this._windowsQuoteCmdArg(a);
-        }
-        argline += '"';
-        return [argline];
-      }
-    }
-    return this.args;
-  }
-  _endsWith(str, end) {
-    return str.endsWith(end);
-  }
-  _isCmdFile() {
-    const upperToolPath = this.toolPath.toUpperCase();
-    return this._endsWith(upperToolPath, ".CMD") || this._endsWith(upperToolPath, ".BAT");
-  }
-  _windowsQuoteCmdArg(arg) {
-    if (!this._isCmdFile()) {
-      return this._uvQuoteCmdArg(arg);
-    }
-    if (!arg) {
-      return '""';
-    }
-    const cmdSpecialChars = [
-      " ",
-      "	",
-      "&",
-      "(",
-      ")",
-      "[",
-      "]",
-      "{",
-      "}",
-      "^",
-      "=",
-      ";",
-      "!",
-      "'",
-      "+",
-      ",",
-      "`",
-      "~",
-      "|",
-      "<",
-      ">",
-      '"'
-    ];
-    let needsQuotes = false;
-    for (const char of arg) {
-      if (cmdSpecialChars.some((x) => x === char)) {
-        needsQuotes = true;
-        break;
-      }
-    }
-    if (!needsQuotes) {
-      return arg;
-    }
-    let reverse = '"';
-    let quoteHit = true;
-    for (let i = arg.length; i > 0; i--) {
-      reverse += arg[i - 1];
-      if (quoteHit && arg[i - 1] === "\\") {
-        reverse += "\\";
-      } else if (arg[i - 1] === '"') {
-        quoteHit = true;
-        reverse += '"';
-      } else {
-        quoteHit = false;
-      }
-    }
-    reverse += '"';
-    return reverse.split("").reverse().join("");
-  }
-  _uvQuoteCmdArg(arg) {
-    if (!arg) {
-      return '""';
-    }
-    if (!arg.includes(" ") && !arg.includes("	") && !arg.includes('"')) {
-      return arg;
-    }
-    if (!arg.includes('"') && !arg.includes("\\")) {
-      return `"${arg}"`;
-    }
-    let reverse = '"';
-    let quoteHit = true;
-    for (let i = arg.length; i > 0; i--) {
-      reverse += arg[i - 1];
-      if (quoteHit && arg[i - 1] === "\\") {
-        reverse += "\\";
-      } else if (arg[i - 1] === '"') {
-        quoteHit = true;
-        reverse += "\\";
-      } else {
-        quoteHit = false;
-      }
-    }
-    reverse += '"';
-    return reverse.split("").reverse().join("");
-  }
-  _cloneExecOptions(options) {
-    options = options || {};
-    const result = {
-      cwd: options.cwd || process.cwd(),
-      env: options.env || process.env,
-      silent: options.silent || false,
-      windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-      failOnStdErr: options.failOnStdErr || false,
-      ignoreReturnCode: options.ignoreReturnCode || false,
-      delay: options.delay || 1e4
-    };
-    result.outStream = options.outStream || process.stdout;
-    result.errStream = options.errStream || process.stderr;
-    return result;
-  }
-  _getSpawnOptions(options, toolPath) {
-    options = options || {};
-    const result = {};
-    result.cwd = options.cwd;
-    result.env = options.env;
-    result["windowsVerbatimArguments"] = options.windowsVerbatimArguments || this._isCmdFile();
-    if (options.windowsVerbatimArguments) {
-      result.argv0 = `"${toolPath}"`;
-    }
-    return result;
-  }
-  /**
-   * Exec a tool.
-   * Output will be streamed to the live console.
-   * Returns promise with return code
-   *
-   * @param     tool     path to tool to exec
-   * @param     options  optional exec options.  See ExecOptions
-   * @returns   number
-   */
-  exec() {
-    return __awaiter4(this, void 0, void 0, function* () {
-      if (!isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS2 && this.toolPath.includes("\\"))) {
-        this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-      }
-      this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve3, reject) => __awaiter4(this, void 0, void 0, function* () {
-        this._debug(`exec tool: ${this.toolPath}`);
-        this._debug("arguments:");
-        for (const arg of this.args) {
-          this._debug(`   ${arg}`);
-        }
-        const optionsNonNull = this._cloneExecOptions(this.options);
-        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-          optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os3.EOL);
-        }
-        const state = new ExecState(optionsNonNull, this.toolPath);
-        state.on("debug", (message2) => {
-          this._debug(message2);
-        });
-        if (this.options.cwd && !(yield exists(this.options.cwd))) {
-          return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-        }
-        const fileName = this._getSpawnFileName();
-        const cp = child.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-        let stdbuffer = "";
-        if (cp.stdout) {
-          cp.stdout.on("data", (data) => {
-            if (this.options.listeners && this.options.listeners.stdout) {
-              this.options.listeners.stdout(data);
-            }
-            if (!optionsNonNull.silent && optionsNonNull.outStream) {
-              optionsNonNull.outStream.write(data);
-            }
-            stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-              if (this.options.listeners && this.options.listeners.stdline) {
-                this.options.listeners.stdline(line);
-              }
-            });
-          });
-        }
-        let errbuffer = "";
-        if (cp.stderr) {
-          cp.stderr.on("data", (data) => {
-            state.processStderr = true;
-            if (this.options.listeners && this.options.listeners.stderr) {
-              this.options.listeners.stderr(data);
-            }
-            if (!optionsNonNull.silent && optionsNonNull.errStream && optionsNonNull.outStream) {
-              const s2 = optionsNonNull.failOnStdErr ? optionsNonNull.errStream : optionsNonNull.outStream;
-              s2.write(data);
-            }
-            errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-              if (this.options.listeners && this.options.listeners.errline) {
-                this.options.listeners.errline(line);
-              }
-            });
-          });
-        }
-        cp.on("error", (err) => {
-          state.processError = err.message;
-          state.processExited = true;
-          state.processClosed = true;
-          state.CheckComplete();
-        });
-        cp.on("exit", (code8) => {
-          state.processExitCode = code8;
-          state.processExited = true;
-          this._debug(`Exit code ${code8} received from tool '${this.toolPath}'`);
-          state.CheckComplete();
-        });
-        cp.on("close", (code8) => {
-          state.processExitCode = code8;
-          state.processExited = true;
-          state.processClosed = true;
-          this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-          state.CheckComplete();
-        });
-        state.on("done", (error2, exitCode) => {
-          if (stdbuffer.length > 0) {
-            this.emit("stdline", stdbuffer);
-          }
-          if (errbuffer.length > 0) {
-            this.emit("errline", errbuffer);
-          }
-          cp.removeAllListeners();
-          if (error2) {
-            reject(error2);
-          } else {
-            resolve3(exitCode);
-          }
-        });
-        if (this.options.input) {
-          if (!cp.stdin) {
-            throw new Error("child process missing stdin");
-          }
-          cp.stdin.end(this.options.input);
-        }
-      }));
-    });
-  }
-};
-function argStringToArray(argString) {
-  const args = [];
-  let inQuotes = false;
-  let escaped = false;
-  let arg = "";
-  function append(c) {
-    if (escaped && c !== '"') {
-      arg += "\\";
-    }
-    arg += c;
-    escaped = false;
-  }
-  for (let i = 0; i < argString.length; i++) {
-    const c = argString.charAt(i);
-    if (c === '"') {
-      if (!escaped) {
-        inQuotes = !inQuotes;
-      } else {
-        append(c);
-      }
-      continue;
-    }
-    if (c === "\\" && escaped) {
-      append(c);
-      continue;
-    }
-    if (c === "\\" && inQuotes) {
-      escaped = true;
-      continue;
-    }
-    if (c === " " && !inQuotes) {
-      if (arg.length > 0) {
-        args.push(arg);
-        arg = "";
-      }
-      continue;
-    }
-    append(c);
-  }
-  if (arg.length > 0) {
-    args.push(arg.trim());
-  }
-  return args;
-}
-var ExecState = class _ExecState extends events.EventEmitter {
-  constructor(options, toolPath) {
-    super();
-    this.processClosed = false;
-    this.processError = "";
-    this.processExitCode = 0;
-    this.processExited = false;
-    this.processStderr = false;
-    this.delay = 1e4;
-    this.done = false;
-    this.timeout = null;
-    if (!toolPath) {
-      throw new Error("toolPath must not be empty");
-    }
-    this.options = options;
-    this.toolPath = toolPath;
-    if (options.delay) {
-      this.delay = options.delay;
-    }
-  }
-  CheckComplete() {
-    if (this.done) {
-      return;
-    }
-    if (this.processClosed) {
-      this._setResult();
-    } else if (this.processExited) {
-      this.timeout = setTimeout2(_ExecState.HandleTimeout, this.delay, this);
-    }
-  }
-  _debug(message2) {
-    this.emit("debug", message2);
-  }
-  _setResult() {
-    let error2;
-    if (this.processExited) {
-      if (this.processError) {
-        error2 = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-      } else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-        error2 = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-      } else if (this.processStderr && this.options.failOnStdErr) {
-        error2 = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-      }
-    }
-    if (this.timeout) {
-      clearTimeout(this.timeout);
-      this.timeout = null;
-    }
-    this.done = true;
-    this.emit("done", error2, this.processExitCode);
-  }
-  static HandleTimeout(state) {
-    if (state.done) {
-      return;
-    }
-    if (!state.processClosed && state.processExited) {
-      const message2 = `The STDIO streams did not close within ${state.delay / 1e3} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-      state._debug(message2);
-    }
-    state._setResult();
-  }
-};
-
-// node_modules/@actions/exec/lib/exec.js
-var __awaiter5 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve3, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-function exec(commandLine, args, options) {
-  return __awaiter5(this, void 0, void 0, function* () {
-    const commandArgs = argStringToArray(commandLine);
-    if (commandArgs.length === 0) {
-      throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-    }
-    const toolPath = commandArgs[0];
-    args = commandArgs.slice(1).concat(args || []);
-    const runner = new ToolRunner(toolPath, args, options);
-    return runner.exec();
-  });
-}
 
 // node_modules/@actions/core/lib/platform.js
-var platform = os4.platform();
-var arch = os4.arch();
+var platform = os3.platform();
+var arch = os3.arch();
 
 // node_modules/@actions/core/lib/core.js
-var __awaiter6 = function(thisArg, _arguments, P, generator) {
+var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve2) {
+      resolve2(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -23699,7 +22993,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -23727,7 +23021,7 @@ function setOutput(name8, value) {
   if (filePath) {
     return issueFileCommand("OUTPUT", prepareKeyValueMessage(name8, value));
   }
-  process.stdout.write(os5.EOL);
+  process.stdout.write(os4.EOL);
   issueCommand("set-output", { name: name8 }, toCommandValue(value));
 }
 function setFailed(message2) {
@@ -23744,7 +23038,7 @@ function warning(message2, properties = {}) {
   issueCommand("warning", toCommandProperties(properties), message2 instanceof Error ? message2.toString() : message2);
 }
 function info(message2) {
-  process.stdout.write(message2 + os5.EOL);
+  process.stdout.write(message2 + os4.EOL);
 }
 function startGroup(name8) {
   issue("group", name8);
@@ -23753,7 +23047,7 @@ function endGroup() {
   issue("endgroup");
 }
 function group(name8, fn) {
-  return __awaiter6(this, void 0, void 0, function* () {
+  return __awaiter2(this, void 0, void 0, function* () {
     startGroup(name8);
     let result;
     try {
@@ -23765,9 +23059,9 @@ function group(name8, fn) {
   });
 }
 
-// src/action/main.ts
-import { mkdir as mkdir2 } from "node:fs/promises";
-import { dirname as dirname3 } from "node:path";
+// src/core/interrupt.ts
+import { rmSync } from "node:fs";
+import { rm as rm2 } from "node:fs/promises";
 
 // src/core/errors.ts
 var IpcrError = class extends Error {
@@ -23811,6 +23105,61 @@ function throwIfAborted(signal) {
   }
 }
 
+// src/core/interrupt.ts
+var temporary = /* @__PURE__ */ new Set();
+function registerTemporary(path) {
+  temporary.add(path);
+}
+function releaseTemporary(path) {
+  temporary.delete(path);
+}
+async function removeTemporary(path) {
+  await rm2(path, { recursive: true, force: true });
+  temporary.delete(path);
+}
+function removeTemporaryNow() {
+  for (const path of temporary) {
+    try {
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+    }
+  }
+  temporary.clear();
+}
+var EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+function handleInterrupts(notify) {
+  const controller = new AbortController();
+  let exitCode;
+  const onSignal = (name8) => {
+    const code8 = EXIT_CODES[name8];
+    if (exitCode == null) {
+      exitCode = code8;
+      notify(`${name8} received: cancelling and removing temporary files`);
+      controller.abort(new IpcrError("ERR_ABORTED", `Cancelled by ${name8}`));
+      return;
+    }
+    removeTemporaryNow();
+    notify(`${name8} received again: temporary files removed, exiting now`);
+    process.exit(code8);
+  };
+  const names = Object.keys(EXIT_CODES);
+  for (const name8 of names) process.on(name8, onSignal);
+  return {
+    signal: controller.signal,
+    get exitCode() {
+      return exitCode;
+    },
+    dispose: () => {
+      for (const name8 of names) process.off(name8, onSignal);
+    }
+  };
+}
+
+// src/action/main.ts
+import { existsSync as existsSync2 } from "node:fs";
+import { mkdir as mkdir2 } from "node:fs/promises";
+import { dirname } from "node:path";
+
 // src/core/logger.ts
 var silentLogger = {
   debug() {
@@ -23823,8 +23172,8 @@ var silentLogger = {
 };
 
 // src/core/publish.ts
-import { mkdtemp as mkdtemp2, rm as rm4 } from "node:fs/promises";
-import { join as join5 } from "node:path";
+import { mkdtemp as mkdtemp2 } from "node:fs/promises";
+import { join as join3 } from "node:path";
 
 // node_modules/multiformats/dist/src/bases/base32.js
 var base32_exports = {};
@@ -24948,7 +24297,7 @@ var MemoryBlockStore = class {
 
 // src/core/car/writer.ts
 import { randomBytes } from "node:crypto";
-import { open as open2, rename as rename2, rm as rm2 } from "node:fs/promises";
+import { open as open2, rename as rename2 } from "node:fs/promises";
 
 // node_modules/@ipld/dag-pb/src/index.js
 var src_exports = {};
@@ -25772,25 +25121,32 @@ var CarFileWriter = class _CarFileWriter {
   tail = Promise.resolve();
   failure = null;
   state = "open";
-  constructor(path4, partialPath, file, headerLength) {
-    this.path = path4;
+  constructor(path, partialPath, file, headerLength) {
+    this.path = path;
     this.partialPath = partialPath;
     this.file = file;
     this.headerLength = headerLength;
     this.bytes = headerLength;
     this.written = headerLength;
   }
-  static async create(path4) {
-    const partialPath = `${path4}.partial`;
-    const file = await open2(partialPath, "w+");
+  static async create(path) {
+    const partialPath = `${path}.partial`;
+    registerTemporary(partialPath);
+    let file;
+    try {
+      file = await open2(partialPath, "w+");
+    } catch (err) {
+      releaseTemporary(partialPath);
+      throw err;
+    }
     try {
       const header = encodeCarHeader([PLACEHOLDER_ROOT]);
       await writeFully(file, header, 0);
-      return new _CarFileWriter(path4, partialPath, file, header.length);
+      return new _CarFileWriter(path, partialPath, file, header.length);
     } catch (err) {
       await file.close().catch(() => {
       });
-      await rm2(partialPath, { force: true });
+      await removeTemporary(partialPath);
       throw err;
     }
   }
@@ -25840,6 +25196,7 @@ var CarFileWriter = class _CarFileWriter {
         await writeFully(this.file, header, 0);
         await this.file.close();
         await rename2(this.partialPath, this.path);
+        releaseTemporary(this.partialPath);
       } else {
         await this.file.close();
         await this.rewriteWithHeader(header);
@@ -25848,7 +25205,7 @@ var CarFileWriter = class _CarFileWriter {
     } catch (err) {
       await this.file.close().catch(() => {
       });
-      await rm2(this.partialPath, { force: true });
+      await removeTemporary(this.partialPath);
       throw err;
     }
   }
@@ -25859,7 +25216,7 @@ var CarFileWriter = class _CarFileWriter {
     await this.tail;
     await this.file.close().catch(() => {
     });
-    await rm2(this.partialPath, { force: true });
+    await removeTemporary(this.partialPath);
   }
   assertOpen() {
     if (this.state !== "open") throw new IpcrError("ERR_CAR_CLOSED", `CAR writer for ${this.path} is ${this.state}`);
@@ -25892,9 +25249,11 @@ var CarFileWriter = class _CarFileWriter {
   /** For a root whose CID length differs from the placeholder's: copies the blocks behind a new header. */
   async rewriteWithHeader(header) {
     const temp = `${this.path}.${randomBytes(6).toString("hex")}.partial`;
+    registerTemporary(temp);
     const input = await open2(this.partialPath, "r");
-    const output = await open2(temp, "w");
+    let output;
     try {
+      output = await open2(temp, "w");
       await writeFully(output, header, 0);
       const buffer3 = new Uint8Array(COPY_CHUNK);
       let from4 = this.headerLength;
@@ -25909,13 +25268,14 @@ var CarFileWriter = class _CarFileWriter {
       await output.close();
       await input.close();
       await rename2(temp, this.path);
-      await rm2(this.partialPath, { force: true });
+      releaseTemporary(temp);
+      await removeTemporary(this.partialPath);
     } catch (err) {
-      await output.close().catch(() => {
+      await output?.close().catch(() => {
       });
       await input.close().catch(() => {
       });
-      await rm2(temp, { force: true });
+      await removeTemporary(temp);
       throw err;
     }
   }
@@ -25994,15 +25354,19 @@ function getWorker() {
   return worker;
 }
 var BlobHasher = class {
-  /** `moveChunks`: the caller keeps no reference to the chunks, so whole-buffer chunks may be moved, not copied. */
-  constructor(moveChunks = false) {
+  /**
+   * `moveChunks`: the caller keeps no reference to the chunks, so whole-buffer chunks may be moved, not copied.
+   * `signal`: aborting it fails the pending hashes at once; the worker is stopped when no other blob uses it.
+   */
+  constructor(moveChunks = false, signal) {
     this.moveChunks = moveChunks;
+    this.signal = signal;
+    throwIfAborted(signal);
     if (open3++ === 0) this.worker.ref();
+    signal?.addEventListener("abort", this.onAbort, { once: true });
     sessions.set(this.id, (reply) => {
       if (reply.error != null) {
-        const err = new Error(`hash worker failed: ${reply.error}`);
-        for (const leaf2 of this.leaves.splice(0)) leaf2.reject(err);
-        this.result?.reject(err);
+        this.fail(new Error(`hash worker failed: ${reply.error}`));
       } else if (reply.leaf != null) {
         this.leaves.shift()?.resolve(reply);
       } else if (reply.hex != null) {
@@ -26011,11 +25375,15 @@ var BlobHasher = class {
     });
   }
   moveChunks;
+  signal;
   id = nextId++;
   worker = getWorker();
   leaves = [];
   result;
   closed = false;
+  onAbort = () => {
+    this.fail(this.signal?.reason);
+  };
   /**
    * The chunk's sha256; also feeds the blob digest, so call it in blob order.
    * With `moveChunks`, a chunk that owns its whole ArrayBuffer is moved to the
@@ -26023,8 +25391,9 @@ var BlobHasher = class {
    * is then detached.
    */
   hashChunk = async (chunk) => {
-    const reply = new Promise((resolve3, reject) => {
-      this.leaves.push({ resolve: resolve3, reject });
+    throwIfAborted(this.signal);
+    const reply = new Promise((resolve2, reject) => {
+      this.leaves.push({ resolve: resolve2, reject });
     });
     const movable = this.moveChunks && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.byteLength > 0 && !(chunk.buffer instanceof SharedArrayBuffer);
     this.worker.postMessage({ id: this.id, chunk, transferred: movable }, movable ? [chunk.buffer] : []);
@@ -26033,8 +25402,9 @@ var BlobHasher = class {
   };
   /** Hex sha256 of every chunk hashed, in order. */
   async digest() {
-    const hex = new Promise((resolve3, reject) => {
-      this.result = { resolve: resolve3, reject };
+    throwIfAborted(this.signal);
+    const hex = new Promise((resolve2, reject) => {
+      this.result = { resolve: resolve2, reject };
     });
     this.worker.postMessage({ id: this.id, digest: true });
     return await hex;
@@ -26043,16 +25413,29 @@ var BlobHasher = class {
   close() {
     if (this.closed) return;
     this.closed = true;
-    if (this.result == null) this.worker.postMessage({ id: this.id });
+    this.signal?.removeEventListener("abort", this.onAbort);
     sessions.delete(this.id);
-    if (--open3 === 0) this.worker.unref();
+    if (--open3 > 0) {
+      if (this.result == null) this.worker.postMessage({ id: this.id });
+    } else if (this.signal?.aborted === true && worker === this.worker) {
+      worker = void 0;
+      void this.worker.terminate();
+    } else {
+      if (this.result == null) this.worker.postMessage({ id: this.id });
+      this.worker.unref();
+    }
+  }
+  fail(err) {
+    const error2 = err instanceof Error ? err : new Error(String(err));
+    for (const leaf2 of this.leaves.splice(0)) leaf2.reject(error2);
+    this.result?.reject(error2);
   }
 };
 
 // src/core/image/archive.ts
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, open as open5, readdir as readdir2, realpath, rm as rm3, stat as stat2 } from "node:fs/promises";
-import { join as join3, relative as relative2, sep as sep2 } from "node:path";
+import { mkdtemp, open as open5, readdir as readdir2, realpath, stat as stat2 } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
@@ -26088,8 +25471,8 @@ var TarError = class extends Error {
 };
 var BLOCK = 512;
 var MAX_META = 1024 * 1024;
-async function indexTar(path4, options = {}) {
-  const handle = await open4(path4, "r");
+async function indexTar(path, options = {}) {
+  const handle = await open4(path, "r");
   try {
     return await indexHandle(handle, (await handle.stat()).size, options);
   } finally {
@@ -26235,21 +25618,21 @@ function parsePax(data) {
 // src/core/image/archive.ts
 var READ_CHUNK = 1024 * 1024;
 var DEFAULT_JSON_LIMIT = 16 * 1024 * 1024;
-async function openImageArchive(path4, options) {
+async function openImageArchive(path, options) {
   const { input } = options;
   throwIfAborted(options.signal);
   let stats;
   try {
-    stats = await stat2(path4);
+    stats = await stat2(path);
   } catch (err) {
-    throw new InputError(input, `cannot read '${path4}': ${err.code ?? err.message}`, { cause: err });
+    throw new InputError(input, `cannot read '${path}': ${err.code ?? err.message}`, { cause: err });
   }
-  if (stats.isDirectory()) return await openDirectory(path4, input, options);
-  if (!stats.isFile()) throw new InputError(input, `'${path4}' is neither a file nor a directory`);
-  const compression = detectCompression(await readHead(path4));
-  if (compression === "none") return await openTar(path4, path4, input, void 0, options);
+  if (stats.isDirectory()) return await openDirectory(path, input, options);
+  if (!stats.isFile()) throw new InputError(input, `'${path}' is neither a file nor a directory`);
+  const compression = detectCompression(await readHead(path));
+  if (compression === "none") return await openTar(path, path, input, void 0, options);
   if (compression === "xz" || compression === "bzip2") {
-    throw new InputError(input, `'${path4}' is ${compression}-compressed; only uncompressed, gzip or zstd tarballs are supported`);
+    throw new InputError(input, `'${path}' is ${compression}-compressed; only uncompressed, gzip or zstd tarballs are supported`);
   }
   let decompressor;
   if (compression === "gzip") {
@@ -26257,39 +25640,40 @@ async function openImageArchive(path4, options) {
   } else {
     const createZstd = zlib.createZstdDecompress;
     if (createZstd == null) {
-      throw new InputError(input, `'${path4}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`);
+      throw new InputError(input, `'${path}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`);
     }
     decompressor = createZstd();
   }
-  const dir = await mkdtemp(join3(options.tempDir, "ipcr-archive-"));
-  const tarPath = join3(dir, "image.tar");
+  const dir = await mkdtemp(join(options.tempDir, "ipcr-archive-"));
+  registerTemporary(dir);
+  const tarPath = join(dir, "image.tar");
   try {
-    await pipeline(createReadStream(path4), decompressor, createWriteStream(tarPath), { signal: options.signal });
+    await pipeline(createReadStream(path), decompressor, createWriteStream(tarPath), { signal: options.signal });
   } catch (err) {
-    await rm3(dir, { recursive: true, force: true });
-    if (options.signal?.aborted === true) throw err;
-    throw new InputError(input, `cannot ${compression}-decompress '${path4}': ${err.message}`, { cause: err });
+    await removeTemporary(dir);
+    throwIfAborted(options.signal);
+    throw new InputError(input, `cannot ${compression}-decompress '${path}': ${err.message}`, { cause: err });
   }
-  return await openTar(path4, tarPath, input, dir, options);
+  return await openTar(path, tarPath, input, dir, options);
 }
-async function readBytes(archive, path4, maxBytes, input) {
-  const size = archive.size(path4);
+async function readBytes(archive, path, maxBytes, input) {
+  const size = archive.size(path);
   if (size > maxBytes) {
-    throw formatError(input, `'${path4}' in ${archive.label} is ${size} bytes, more than the ${maxBytes} allowed for metadata`);
+    throw formatError(input, `'${path}' in ${archive.label} is ${size} bytes, more than the ${maxBytes} allowed for metadata`);
   }
   const chunks = [];
-  for await (const chunk of archive.open(path4)) chunks.push(Buffer.from(chunk));
+  for await (const chunk of archive.open(path)) chunks.push(Buffer.from(chunk));
   return new Uint8Array(Buffer.concat(chunks));
 }
-function parseJson(bytes, path4, label, input) {
+function parseJson(bytes, path, label, input) {
   try {
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
   } catch (err) {
-    throw formatError(input, `'${path4}' in ${label} is not valid JSON: ${err.message}`, { cause: err });
+    throw formatError(input, `'${path}' in ${label} is not valid JSON: ${err.message}`, { cause: err });
   }
 }
-async function readHead(path4) {
-  const handle = await open5(path4, "r");
+async function readHead(path) {
+  const handle = await open5(path, "r");
   try {
     const head = Buffer.alloc(MAGIC_BYTES);
     const { bytesRead } = await handle.read(head, 0, MAGIC_BYTES, 0);
@@ -26333,37 +25717,37 @@ var BaseArchive = class {
   }
   label;
   input;
-  has(path4) {
-    return this.lookup(path4) !== void 0;
+  has(path) {
+    return this.lookup(path) !== void 0;
   }
-  size(path4) {
-    return this.get(path4).size;
+  size(path) {
+    return this.get(path).size;
   }
-  open(path4) {
-    const { size, file, offset } = this.get(path4);
+  open(path) {
+    const { size, file, offset } = this.get(path);
     if (size === 0) return Readable.from([]);
     return createReadStream(file, { start: offset, end: offset + size - 1, highWaterMark: READ_CHUNK });
   }
-  chunks(path4, options) {
-    return readChunks(this.get(path4), options);
+  chunks(path, options) {
+    return readChunks(this.get(path), options);
   }
-  async readJson(path4, maxBytes = DEFAULT_JSON_LIMIT) {
-    return parseJson(await readBytes(this, path4, maxBytes, this.input), path4, this.label, this.input);
+  async readJson(path, maxBytes = DEFAULT_JSON_LIMIT) {
+    return parseJson(await readBytes(this, path, maxBytes, this.input), path, this.label, this.input);
   }
   async close() {
   }
-  lookup(path4) {
+  lookup(path) {
     let normalized;
     try {
-      normalized = normalizeEntryPath(path4);
+      normalized = normalizeEntryPath(path);
     } catch {
       return void 0;
     }
     return this.locate(normalized);
   }
-  get(path4) {
-    const found = this.lookup(path4);
-    if (found == null) throw formatError(this.input, `'${path4}' is missing from ${this.label}`);
+  get(path) {
+    const found = this.lookup(path);
+    if (found == null) throw formatError(this.input, `'${path}' is missing from ${this.label}`);
     return found;
   }
 };
@@ -26384,20 +25768,20 @@ var TarArchive = class extends BaseArchive {
   list() {
     return [...this.names];
   }
-  locate(path4) {
-    const resolved = this.resolve(path4);
+  locate(path) {
+    const resolved = this.resolve(path);
     const entry = resolved === void 0 ? void 0 : this.index.files.get(resolved);
     if (entry == null) return void 0;
     return { size: entry.size, file: this.tarPath, offset: entry.offset };
   }
   async close() {
-    if (this.tempDir != null) await rm3(this.tempDir, { recursive: true, force: true });
+    if (this.tempDir != null) await removeTemporary(this.tempDir);
   }
   /** Follows links, also in parent folders, to a regular file's path. */
-  resolve(path4, depth = 0) {
+  resolve(path, depth = 0) {
     if (depth > 40) return void 0;
-    if (this.index.files.has(path4)) return path4;
-    const parts = path4.split("/");
+    if (this.index.files.has(path)) return path;
+    const parts = path.split("/");
     for (let i = 1; i <= parts.length; i++) {
       const link = this.index.links.get(parts.slice(0, i).join("/"));
       if (link == null) continue;
@@ -26413,7 +25797,7 @@ async function openTar(label, tarPath, input, tempDir, options) {
     const index = await indexTar(tarPath, options);
     return new TarArchive(label, input, tarPath, index, tempDir);
   } catch (err) {
-    if (tempDir != null) await rm3(tempDir, { recursive: true, force: true });
+    if (tempDir != null) await removeTemporary(tempDir);
     if (err instanceof TarError) {
       if (err.notTar) throw new InputError(input, `'${label}' is not a tar archive, a gzip or zstd tarball, or a directory: ${err.message}`);
       throw formatError(input, `${label}: ${err.message}`, { cause: err });
@@ -26430,20 +25814,20 @@ var DirectoryArchive = class extends BaseArchive {
   list() {
     return [...this.files.keys()].sort();
   }
-  locate(path4) {
-    const file = this.files.get(path4);
+  locate(path) {
+    const file = this.files.get(path);
     if (file == null) return void 0;
     return { size: file.size, file: file.fullPath, offset: 0 };
   }
 };
-async function openDirectory(path4, input, options) {
-  const root = await realpath(path4);
+async function openDirectory(path, input, options) {
+  const root = await realpath(path);
   const files = /* @__PURE__ */ new Map();
   const walk = async (dir, prefix) => {
     throwIfAborted(options.signal);
     for (const entry of await readdir2(dir, { withFileTypes: true })) {
       const name8 = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
-      const fullPath = join3(dir, entry.name);
+      const fullPath = join(dir, entry.name);
       if (entry.isDirectory()) {
         await walk(fullPath, name8);
       } else if (entry.isFile()) {
@@ -26455,9 +25839,9 @@ async function openDirectory(path4, input, options) {
         } catch {
           continue;
         }
-        const rel = relative2(root, target);
-        if (rel === ".." || rel.startsWith(`..${sep2}`) || rel.startsWith(sep2)) {
-          throw formatError(input, `${path4}: symlink '${name8}' escapes the directory`);
+        const rel = relative(root, target);
+        if (rel === ".." || rel.startsWith(`..${sep}`) || rel.startsWith(sep)) {
+          throw formatError(input, `${path}: symlink '${name8}' escapes the directory`);
         }
         const targetStats = await stat2(target);
         if (targetStats.isFile()) files.set(name8, { fullPath: target, size: targetStats.size });
@@ -26465,19 +25849,55 @@ async function openDirectory(path4, input, options) {
     }
   };
   await walk(root, "");
-  return new DirectoryArchive(path4, input, files);
+  return new DirectoryArchive(path, input, files);
 }
 
 // src/core/image/docker.ts
+import { spawn } from "node:child_process";
 import { createHash as createHash2 } from "node:crypto";
-import { join as join4 } from "node:path";
+import { join as join2 } from "node:path";
 var STDERR_LIMIT = 64 * 1024;
+function spawnCommandRunner(hooks = {}) {
+  return async (command, args, options) => {
+    throwIfAborted(options.signal);
+    hooks.onStart?.(command, args);
+    return await new Promise((resolve2, reject) => {
+      const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], signal: options.signal, killSignal: "SIGKILL" });
+      let stderr = "";
+      let failure;
+      child.stderr.setEncoding("utf8");
+      child.stderr.on("data", (chunk) => {
+        hooks.onStderr?.(chunk);
+        stderr = (stderr + chunk).slice(-STDERR_LIMIT);
+      });
+      child.on("error", (err) => {
+        failure ??= err;
+      });
+      child.on("close", (code8, signal) => {
+        if (options.signal?.aborted === true) {
+          try {
+            throwIfAborted(options.signal);
+          } catch (err) {
+            reject(err);
+          }
+        } else if (failure?.code === "ENOENT") {
+          resolve2({ exitCode: 127, stderr: `${command}: command not found` });
+        } else if (failure != null) {
+          reject(failure);
+        } else {
+          resolve2({ exitCode: code8 ?? (signal != null ? 128 : 1), stderr });
+        }
+      });
+    });
+  };
+}
+var nodeCommandRunner = spawnCommandRunner();
 var MISSING_IMAGE = /no such image|image not known|reference does not exist|not found/i;
 async function saveDockerImage(ref, options) {
   if (ref === "" || ref.startsWith("-") || /\s/.test(ref)) throw new InputError(options.input, `'${ref}' is not a Docker image reference`);
   const safe = ref.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 80);
   const hash = createHash2("sha256").update(ref).digest("hex").slice(0, 8);
-  const output = join4(options.tempDir, `${safe}-${hash}.tar`);
+  const output = join2(options.tempDir, `${safe}-${hash}.tar`);
   const { exitCode, stderr } = await options.run("docker", ["save", "--output", output, ref], { signal: options.signal });
   throwIfAborted(options.signal);
   if (exitCode === 0) return output;
@@ -26556,9 +25976,9 @@ function parseDescriptor(value, where, ctx) {
 }
 function parsePlatform(value) {
   if (!isObject(value)) return void 0;
-  const { os: os7, architecture, variant } = value;
-  if (typeof os7 !== "string" || typeof architecture !== "string" || os7 === "" || architecture === "") return void 0;
-  const platform2 = { os: os7, architecture };
+  const { os: os6, architecture, variant } = value;
+  if (typeof os6 !== "string" || typeof architecture !== "string" || os6 === "" || architecture === "") return void 0;
+  const platform2 = { os: os6, architecture };
   if (typeof variant === "string" && variant !== "") platform2.variant = variant;
   return platform2;
 }
@@ -26569,29 +25989,29 @@ function stringRecord(value) {
   return out;
 }
 function requireBlob(ctx, descriptor, where, hint = "") {
-  const path4 = blobPath(descriptor.digest);
-  if (!ctx.archive.has(path4)) {
-    throw formatError(ctx.input, `${ctx.archive.label} is missing blob ${descriptor.digest} (${path4}), referenced by ${where}${hint}`);
+  const path = blobPath(descriptor.digest);
+  if (!ctx.archive.has(path)) {
+    throw formatError(ctx.input, `${ctx.archive.label} is missing blob ${descriptor.digest} (${path}), referenced by ${where}${hint}`);
   }
-  const size = ctx.archive.size(path4);
+  const size = ctx.archive.size(path);
   if (size !== descriptor.size) {
-    throw mismatchError(ctx.input, `${path4} in ${ctx.archive.label} is ${size} bytes, but ${where} says ${descriptor.size}`);
+    throw mismatchError(ctx.input, `${path} in ${ctx.archive.label} is ${size} bytes, but ${where} says ${descriptor.size}`);
   }
-  return path4;
+  return path;
 }
-function archiveBlob(ctx, path4, digest2, size, mediaType) {
+function archiveBlob(ctx, path, digest2, size, mediaType) {
   const { archive } = ctx;
-  return { digest: digest2, size, mediaType, open: () => archive.open(path4), chunks: (options) => archive.chunks(path4, options) };
+  return { digest: digest2, size, mediaType, open: () => archive.open(path), chunks: (options) => archive.chunks(path, options) };
 }
-async function readVerifiedJson(ctx, path4, digest2) {
-  const bytes = await readBytes(ctx.archive, path4, DEFAULT_JSON_LIMIT, ctx.input);
+async function readVerifiedJson(ctx, path, digest2) {
+  const bytes = await readBytes(ctx.archive, path, DEFAULT_JSON_LIMIT, ctx.input);
   if (digest2 !== void 0) {
     const actual = sha256Digest(bytes);
     if (actual !== digest2) {
-      throw mismatchError(ctx.input, `${path4} in ${ctx.archive.label} hashes to ${actual}, expected ${digest2}`);
+      throw mismatchError(ctx.input, `${path} in ${ctx.archive.label} hashes to ${actual}, expected ${digest2}`);
     }
   }
-  return { bytes, json: parseJson(bytes, path4, ctx.archive.label, ctx.input) };
+  return { bytes, json: parseJson(bytes, path, ctx.archive.label, ctx.input) };
 }
 
 // src/core/image/load-docker.ts
@@ -26633,8 +26053,8 @@ async function loadDockerArchive(ctx) {
   }
   const configPath = entry.Config;
   const layerPaths = entry.Layers;
-  for (const path4 of [configPath, ...layerPaths]) {
-    if (!archive.has(path4)) throw formatError(input, `${label} is missing '${path4}', named in manifest.json`);
+  for (const path of [configPath, ...layerPaths]) {
+    if (!archive.has(path)) throw formatError(input, `${label} is missing '${path}', named in manifest.json`);
   }
   const hexMatch = /^(?:sha256:)?([0-9a-f]{64})(?:\.json)?$/.exec(posix2.basename(configPath));
   const { bytes: configBytes, json: configJson } = await readVerifiedJson(ctx, configPath, hexMatch != null ? `sha256:${hexMatch[1]}` : void 0);
@@ -26648,20 +26068,20 @@ async function loadDockerArchive(ctx) {
   }
   const config = memoryBlob(configBytes, MEDIA_TYPES.ociConfig);
   const layers = [];
-  for (const [i, path4] of layerPaths.entries()) {
+  for (const [i, path] of layerPaths.entries()) {
     throwIfAborted(ctx.signal);
-    const size = archive.size(path4);
-    const compression = detectCompression(await readHeadBytes(archive.open(path4), MAGIC_BYTES));
+    const size = archive.size(path);
+    const compression = detectCompression(await readHeadBytes(archive.open(path), MAGIC_BYTES));
     if (compression === "xz" || compression === "bzip2") {
-      throw formatError(input, `layer '${path4}' in ${label} is ${compression}-compressed, which is not supported`);
+      throw formatError(input, `layer '${path}' in ${label} is ${compression}-compressed, which is not supported`);
     }
     let digest2 = diffIds[i];
     if (compression !== "none") {
-      const hashed = await hashStream(archive.open(path4));
-      if (hashed.size !== size) throw mismatchError(input, `layer '${path4}' in ${label} changed while being read`);
+      const hashed = await hashStream(archive.open(path));
+      if (hashed.size !== size) throw mismatchError(input, `layer '${path}' in ${label} changed while being read`);
       digest2 = hashed.digest;
     }
-    layers.push(archiveBlob(ctx, path4, digest2, size, LAYER_TYPES[compression]));
+    layers.push(archiveBlob(ctx, path, digest2, size, LAYER_TYPES[compression]));
   }
   const manifest = memoryBlob(jsonBytes({
     schemaVersion: 2,
@@ -26791,8 +26211,8 @@ var Walker = class {
     const isIndex = INDEX_MEDIA_TYPES.includes(mediaType);
     const name8 = `${isIndex ? "index" : "manifest"} ${descriptor.digest}`;
     if (isIndex) {
-      for (const child2 of indexEntries(ctx, json, name8)) {
-        await this.visit(child2, name8, depth + 1, attestation || isAttestation(child2));
+      for (const child of indexEntries(ctx, json, name8)) {
+        await this.visit(child, name8, depth + 1, attestation || isAttestation(child));
       }
     } else {
       await this.visitManifest(descriptor, blob, json, name8, attestation);
@@ -26810,9 +26230,9 @@ var Walker = class {
     const isImage = config.mediaType != null && CONFIG_MEDIA_TYPES.includes(config.mediaType);
     if (attestation || !isImage) {
       for (const item of [config, ...layers]) {
-        const path4 = blobPath(item.digest);
-        if (ctx.archive.has(path4) && ctx.archive.size(path4) === item.size) {
-          this.add(archiveBlob(ctx, path4, item.digest, item.size, item.mediaType ?? "application/octet-stream"));
+        const path = blobPath(item.digest);
+        if (ctx.archive.has(path) && ctx.archive.size(path) === item.size) {
+          this.add(archiveBlob(ctx, path, item.digest, item.size, item.mediaType ?? "application/octet-stream"));
         }
       }
       return;
@@ -26820,8 +26240,8 @@ var Walker = class {
     const configRead = await this.readJsonBlob(config, where);
     const configRef = memoryBlob(configRead.bytes, config.mediaType, config.digest);
     const layerRefs = layers.map((layer, i) => {
-      const path4 = requireBlob(ctx, layer, `${where} layers[${i}]`);
-      return archiveBlob(ctx, path4, layer.digest, layer.size, layer.mediaType ?? MEDIA_TYPES.ociLayer);
+      const path = requireBlob(ctx, layer, `${where} layers[${i}]`);
+      return archiveBlob(ctx, path, layer.digest, layer.size, layer.mediaType ?? MEDIA_TYPES.ociLayer);
     });
     this.add(configRef);
     for (const layer of layerRefs) this.add(layer);
@@ -26832,8 +26252,8 @@ var Walker = class {
   async readJsonBlob(descriptor, where, hint = "") {
     const cached = this.cache.get(descriptor.digest);
     if (cached != null) return cached;
-    const path4 = requireBlob(this.ctx, descriptor, where, hint);
-    const result = await readVerifiedJson(this.ctx, path4, descriptor.digest);
+    const path = requireBlob(this.ctx, descriptor, where, hint);
+    const result = await readVerifiedJson(this.ctx, path, descriptor.digest);
     this.cache.set(descriptor.digest, result);
     return result;
   }
@@ -27009,8 +26429,8 @@ var registryPaths = {
   tags: (name8) => [...name8.split("/"), "tags"],
   tag: (name8, tag) => [...name8.split("/"), "tags", tag]
 };
-function ipfsPath(root, path4) {
-  return `/ipfs/${[root, ...path4].join("/")}`;
+function ipfsPath(root, path) {
+  return `/ipfs/${[root, ...path].join("/")}`;
 }
 
 // src/core/registry/reference.ts
@@ -27069,7 +26489,7 @@ function parseReference(ref, input) {
 function parseTagList(value, input = "tags") {
   const items = value.split(/[\n,]/).map((s2) => s2.trim()).filter((s2) => s2.length > 0);
   const tags = [];
-  let path4;
+  let path;
   for (const item of items) {
     if (TAG_RE.test(item)) {
       tags.push(item);
@@ -27077,13 +26497,13 @@ function parseTagList(value, input = "tags") {
     }
     const ref = parseReference(item, input);
     if (ref.tag == null) throw new InputError(input, `'${item}' has no tag (expected a tag or a reference ending in :tag)`);
-    if (path4 != null && ref.path !== path4) {
-      throw new InputError(input, `references name different repositories ('${path4}' and '${ref.path}'); publish one repository per step or set 'name'`);
+    if (path != null && ref.path !== path) {
+      throw new InputError(input, `references name different repositories ('${path}' and '${ref.path}'); publish one repository per step or set 'name'`);
     }
-    path4 = ref.path;
+    path = ref.path;
     tags.push(ref.tag);
   }
-  return { tags: [...new Set(tags)], path: path4 };
+  return { tags: [...new Set(tags)], path };
 }
 
 // node_modules/uint8arrays/dist/src/with-array-buffer.js
@@ -29887,8 +29307,8 @@ async function putInShard(cid, leaves, depth, source2, sink, options) {
   for (const [slot, group3] of await groupBySlot(leaves, depth)) {
     const link = links.get(slot);
     if (link?.Name === slotPrefix(slot)) {
-      const child2 = await putInShard(link.Hash, group3, depth + 1, source2, sink, options);
-      links.set(slot, { Name: slotPrefix(slot), Hash: child2.cid, Tsize: child2.size });
+      const child = await putInShard(link.Hash, group3, depth + 1, source2, sink, options);
+      links.set(slot, { Name: slotPrefix(slot), Hash: child.cid, Tsize: child.size });
       continue;
     }
     const name8 = link?.Name?.slice(PREFIX_LENGTH);
@@ -29915,8 +29335,8 @@ async function slotLink(slot, group3, depth, sink, options) {
     const { entry } = group3[0];
     return { Name: slotPrefix(slot) + entry.name, Hash: entry.cid, Tsize: entry.size };
   }
-  const child2 = await buildShard(group3, depth + 1, sink, options);
-  return { Name: slotPrefix(slot), Hash: child2.cid, Tsize: child2.size };
+  const child = await buildShard(group3, depth + 1, sink, options);
+  return { Name: slotPrefix(slot), Hash: child.cid, Tsize: child.size };
 }
 async function writeShard(links, sink, options) {
   const slots = [...links.keys()].sort((a, b) => a - b);
@@ -30733,10 +30153,10 @@ var defaultDirBuilder = async (dir, blockstore, options) => {
   });
   const block = encode3(prepare({ Data: unixfs.marshal() }), options);
   const cid = await persist(block, blockstore, options);
-  const path4 = dir.path;
+  const path = dir.path;
   return {
     cid,
-    path: path4,
+    path,
     unixfs,
     size: BigInt(block.length),
     originalPath: dir.originalPath,
@@ -30876,10 +30296,10 @@ var defaultSymlinkBuilder = async (symlink2, blockstore, options) => {
   });
   const block = encode3(prepare({ Data: unixfs.marshal() }));
   const cid = await persist(block, blockstore, options);
-  const path4 = symlink2.path;
+  const path = symlink2.path;
   return {
     cid,
-    path: path4,
+    path,
     unixfs,
     size: BigInt(block.length),
     originalPath: symlink2.originalPath,
@@ -30921,7 +30341,7 @@ function defaultDagBuilder(options) {
       let originalPath;
       if (isPathCandidate(entry)) {
         originalPath = entry.path;
-        entry.path = entry.path.split("/").filter((path4) => path4 != null && path4 !== ".").join("/");
+        entry.path = entry.path.split("/").filter((path) => path != null && path !== ".").join("/");
       }
       if (isFileCandidate(entry)) {
         const file = {
@@ -31394,15 +30814,15 @@ function dataFieldSerializedSize(mode, mtime) {
 }
 
 // node_modules/ipfs-unixfs-importer/dist/src/dir-flat.js
-function estimateLinkSize(nameBytes, child2) {
-  if (child2?.cid != null && child2?.size != null) {
-    return nameBytes + child2.cid.byteLength;
+function estimateLinkSize(nameBytes, child) {
+  if (child?.cid != null && child?.size != null) {
+    return nameBytes + child.cid.byteLength;
   }
   return 0;
 }
-function calculateLinkSize(nameBytes, child2) {
-  if (child2?.cid != null && child2?.size != null) {
-    return linkSerializedSize(nameBytes, child2.cid.byteLength, Number(child2.size));
+function calculateLinkSize(nameBytes, child) {
+  if (child?.cid != null && child?.size != null) {
+    return linkSerializedSize(nameBytes, child.cid.byteLength, Number(child.size));
   }
   return 0;
 }
@@ -31447,10 +30867,10 @@ var DirFlat = class extends Dir {
     return this._children.values().next().value;
   }
   *eachChildSeries() {
-    for (const [key, child2] of this._children.entries()) {
+    for (const [key, child] of this._children.entries()) {
       yield {
         key,
-        child: child2
+        child
       };
     }
   }
@@ -31461,17 +30881,17 @@ var DirFlat = class extends Dir {
       mode: this.mode
     });
     const links = [];
-    for (const [name8, child2] of this._children.entries()) {
-      if (child2.size == null || child2.cid == null) {
+    for (const [name8, child] of this._children.entries()) {
+      if (child.size == null || child.cid == null) {
         continue;
       }
-      if (child2.cid == null) {
+      if (child.cid == null) {
         throw new Error("Directory contents must be flushed before marshaling");
       }
       links.push({
-        Hash: child2.cid,
+        Hash: child.cid,
         Name: name8,
-        Tsize: child2.size == null ? void 0 : Number(child2.size)
+        Tsize: child.size == null ? void 0 : Number(child.size)
       });
     }
     const node = {
@@ -31487,13 +30907,13 @@ var DirFlat = class extends Dir {
     const strategy = this.options?.shardSplitStrategy;
     if (strategy === "links-bytes") {
       this.nodeSize = 0;
-      for (const [name8, child2] of this._children.entries()) {
-        this.nodeSize += estimateLinkSize(utf8ByteLength(name8), child2);
+      for (const [name8, child] of this._children.entries()) {
+        this.nodeSize += estimateLinkSize(utf8ByteLength(name8), child);
       }
     } else if (strategy === "block-bytes") {
       this.nodeSize = dataFieldSerializedSize(this.mode, this.mtime);
-      for (const [name8, child2] of this._children.entries()) {
-        this.nodeSize += calculateLinkSize(utf8ByteLength(name8), child2);
+      for (const [name8, child] of this._children.entries()) {
+        this.nodeSize += calculateLinkSize(utf8ByteLength(name8), child);
       }
     } else {
       throw new InvalidShardingStrategyError(`Invalid shardSplitStrategy: ${strategy}`);
@@ -31502,10 +30922,10 @@ var DirFlat = class extends Dir {
   }
   async *flush(block) {
     const links = [];
-    for (const [name8, child2] of this._children.entries()) {
-      let result = child2;
-      if (child2 instanceof Dir) {
-        for await (const entry of child2.flush(block)) {
+    for (const [name8, child] of this._children.entries()) {
+      let result = child;
+      if (child instanceof Dir) {
+        for await (const entry of child.flush(block)) {
           result = entry;
           yield entry;
         }
@@ -31649,23 +31069,23 @@ var Bucket = class _Bucket {
     place.bucket._putAt(place, key, value);
   }
   async get(key) {
-    const child2 = await this._findChild(key);
-    if (child2 != null) {
-      return child2.value;
+    const child = await this._findChild(key);
+    if (child != null) {
+      return child.value;
     }
   }
   async del(key) {
     const place = await this._findPlace(key);
-    const child2 = place.bucket._at(place.pos);
-    if (child2 != null && child2.key === key) {
+    const child = place.bucket._at(place.pos);
+    if (child != null && child.key === key) {
       place.bucket._delAt(place.pos);
     }
   }
   leafCount() {
     const children = this._children.compactArray();
-    return children.reduce((acc, child2) => {
-      if (child2 instanceof _Bucket) {
-        return acc + child2.leafCount();
+    return children.reduce((acc, child) => {
+      if (child instanceof _Bucket) {
+        return acc + child.leafCount();
       }
       return acc + 1;
     }, 0);
@@ -31678,22 +31098,22 @@ var Bucket = class _Bucket {
   }
   *eachLeafSeries() {
     const children = this._children.compactArray();
-    for (const child2 of children) {
-      if (child2 instanceof _Bucket) {
-        yield* child2.eachLeafSeries();
+    for (const child of children) {
+      if (child instanceof _Bucket) {
+        yield* child.eachLeafSeries();
       } else {
-        yield child2;
+        yield child;
       }
     }
   }
   serialize(map2, reduce2) {
     const acc = [];
-    return reduce2(this._children.reduce((acc2, child2, index) => {
-      if (child2 != null) {
-        if (child2 instanceof _Bucket) {
-          acc2.push(child2.serialize(map2, reduce2));
+    return reduce2(this._children.reduce((acc2, child, index) => {
+      if (child != null) {
+        if (child instanceof _Bucket) {
+          acc2.push(child.serialize(map2, reduce2));
         } else {
-          acc2.push(map2(child2, index));
+          acc2.push(map2(child, index));
         }
       }
       return acc2;
@@ -31713,26 +31133,26 @@ var Bucket = class _Bucket {
   }
   async _findChild(key) {
     const result = await this._findPlace(key);
-    const child2 = result.bucket._at(result.pos);
-    if (child2 instanceof _Bucket) {
+    const child = result.bucket._at(result.pos);
+    if (child instanceof _Bucket) {
       return void 0;
     }
-    if (child2 != null && child2.key === key) {
-      return child2;
+    if (child != null && child.key === key) {
+      return child;
     }
   }
   async _findPlace(key) {
     const hashValue = this._options.hash(typeof key === "string" ? fromString2(key) : key);
     const index = await hashValue.take(this._options.bits);
-    const child2 = this._children.get(index);
-    if (child2 instanceof _Bucket) {
-      return child2._findPlace(hashValue);
+    const child = this._children.get(index);
+    if (child instanceof _Bucket) {
+      return child._findPlace(hashValue);
     }
     return {
       bucket: this,
       pos: index,
       hash: hashValue,
-      existingChild: child2
+      existingChild: child
     };
   }
   async _findNewBucketAndPos(key) {
@@ -31803,11 +31223,11 @@ function reduceNodes(nodes) {
 }
 async function asyncTransformBucket(bucket, asyncMap, asyncReduce) {
   const output = [];
-  for (const child2 of bucket._children.compactArray()) {
-    if (child2 instanceof Bucket) {
-      await asyncTransformBucket(child2, asyncMap, asyncReduce);
+  for (const child of bucket._children.compactArray()) {
+    if (child instanceof Bucket) {
+      await asyncTransformBucket(child, asyncMap, asyncReduce);
     } else {
-      const mappedChildren = await asyncMap(child2);
+      const mappedChildren = await asyncMap(child);
       output.push({
         bitField: bucket._children.bitField(),
         children: mappedChildren
@@ -32038,14 +31458,14 @@ async function* flush(bucket, blockstore, shardRoot, options) {
   const links = [];
   let childrenSize = 0n;
   for (let i = 0; i < children.length; i++) {
-    const child2 = children.get(i);
-    if (child2 == null) {
+    const child = children.get(i);
+    if (child == null) {
       continue;
     }
     const labelPrefix = i.toString(16).toUpperCase().padStart(padLength, "0");
-    if (child2 instanceof Bucket) {
+    if (child instanceof Bucket) {
       let shard;
-      for await (const subShard of flush(child2, blockstore, null, options)) {
+      for await (const subShard of flush(child, blockstore, null, options)) {
         shard = subShard;
       }
       if (shard == null) {
@@ -32057,8 +31477,8 @@ async function* flush(bucket, blockstore, shardRoot, options) {
         Hash: shard.cid
       });
       childrenSize += shard.size;
-    } else if (isDir(child2.value)) {
-      const dir2 = child2.value;
+    } else if (isDir(child.value)) {
+      const dir2 = child.value;
       let flushedDir;
       for await (const entry of dir2.flush(blockstore)) {
         flushedDir = entry;
@@ -32067,7 +31487,7 @@ async function* flush(bucket, blockstore, shardRoot, options) {
       if (flushedDir == null) {
         throw new Error("Did not flush dir");
       }
-      const label = labelPrefix + child2.key;
+      const label = labelPrefix + child.key;
       links.push({
         Name: label,
         Tsize: Number(flushedDir.size),
@@ -32075,11 +31495,11 @@ async function* flush(bucket, blockstore, shardRoot, options) {
       });
       childrenSize += flushedDir.size;
     } else {
-      const value = child2.value;
+      const value = child.value;
       if (value.cid == null) {
         continue;
       }
-      const label = labelPrefix + child2.key;
+      const label = labelPrefix + child.key;
       const size2 = value.size;
       links.push({
         Name: label,
@@ -32120,34 +31540,34 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
   const links = [];
   let sizeEstimate = 0;
   for (let i = 0; i < children.length; i++) {
-    const child2 = children.get(i);
-    if (child2 == null) {
+    const child = children.get(i);
+    if (child == null) {
       continue;
     }
     const labelPrefix = i.toString(16).toUpperCase().padStart(padLength, "0");
-    if (child2 instanceof Bucket) {
-      const { size, cid: cid2 } = await calculateSize(child2, null, blocks, options);
+    if (child instanceof Bucket) {
+      const { size, cid: cid2 } = await calculateSize(child, null, blocks, options);
       links.push({
         Name: labelPrefix,
         Tsize: Number(size),
         Hash: cid2
       });
       sizeEstimate += labelPrefix.length + cid2.byteLength;
-    } else if (isDir(child2.value)) {
-      const dir2 = child2.value;
+    } else if (isDir(child.value)) {
+      const dir2 = child.value;
       const size = dir2.nodeSize;
       if (dir2.cid == null) {
         throw new Error("Child directory has not been persisted");
       }
       links.push({
-        Name: labelPrefix + child2.key,
+        Name: labelPrefix + child.key,
         Tsize: Number(size),
         Hash: dir2.cid
       });
       sizeEstimate += labelPrefix.length + dir2.cid.byteLength;
     } else {
-      const value = child2.value;
-      const label = labelPrefix + child2.key;
+      const value = child.value;
+      const label = labelPrefix + child.key;
       const size = value.size;
       links.push({
         Name: label,
@@ -32178,7 +31598,7 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
 }
 
 // node_modules/ipfs-unixfs-importer/dist/src/flat-to-shard.js
-async function flatToShard(child2, dir) {
+async function flatToShard(child, dir) {
   let newDir = dir;
   const shardSplitThresholdBytes = dir.options.shardSplitThresholdBytes ?? DEFAULT_SHARD_SPLIT_THRESHOLD_BYTES;
   if (dir instanceof DirFlat && await dir.estimateNodeSize() > shardSplitThresholdBytes) {
@@ -32187,8 +31607,8 @@ async function flatToShard(child2, dir) {
   const parent = newDir.parent;
   if (parent != null) {
     if (newDir !== dir) {
-      if (child2 != null) {
-        child2.parent = newDir;
+      if (child != null) {
+        child.parent = newDir;
       }
       if (newDir.parentKey == null) {
         throw new Error("No parent key found");
@@ -32211,15 +31631,15 @@ async function convertToShard(oldDir) {
     mtime: oldDir.mtime,
     mode: oldDir.mode
   }, oldDir.options);
-  for (const { key, child: child2 } of oldDir.eachChildSeries()) {
-    await newDir.put(key, child2);
+  for (const { key, child } of oldDir.eachChildSeries()) {
+    await newDir.put(key, child);
   }
   return newDir;
 }
 
 // node_modules/ipfs-unixfs-importer/dist/src/utils/to-path-components.js
-var toPathComponents = (path4 = "") => {
-  return path4.split(/(?<!\\)\//).filter(Boolean);
+var toPathComponents = (path = "") => {
+  return path.split(/(?<!\\)\//).filter(Boolean);
 };
 
 // node_modules/ipfs-unixfs-importer/dist/src/tree-builder.js
@@ -35391,12 +34811,12 @@ function isCID(obj) {
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/resolve-object-path.js
-function resolveObjectPath(object, path4) {
+function resolveObjectPath(object, path) {
   let value;
   let i = 0;
   let resolved = "";
-  while (i < path4.length) {
-    const key = path4[i];
+  while (i < path.length) {
+    const key = path[i];
     i++;
     if (!Object.hasOwnProperty.call(object, key)) {
       throw new BadPathError(`Object did not have key "${key}"`);
@@ -35410,16 +34830,16 @@ function resolveObjectPath(object, path4) {
   }
   return {
     value,
-    rest: path4.slice(i),
+    rest: path.slice(i),
     path: resolved.substring(1)
   };
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-cbor.js
-async function* dagCborResolver(root, path4, blockstore, options) {
+async function* dagCborResolver(root, path, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
   const object = decode11(block);
-  const result = resolveObjectPath(object, path4);
+  const result = resolveObjectPath(object, path);
   yield {
     cid: isCID(result.value) ? result.value : root,
     name: result.path,
@@ -35428,10 +34848,10 @@ async function* dagCborResolver(root, path4, blockstore, options) {
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-json.js
-async function* dagJsonResolver(root, path4, blockstore, options) {
+async function* dagJsonResolver(root, path, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
   const object = decode13(block);
-  const result = resolveObjectPath(object, path4);
+  const result = resolveObjectPath(object, path);
   yield {
     cid: isCID(result.value) ? result.value : root,
     name: result.path,
@@ -35522,13 +34942,13 @@ var toPrefix = (position, padLength) => {
 };
 var toBucketPath = (position) => {
   let bucket = position.bucket;
-  const path4 = [];
+  const path = [];
   while (bucket._parent != null) {
-    path4.push(bucket);
+    path.push(bucket);
     bucket = bucket._parent;
   }
-  path4.push(bucket);
-  return path4.reverse();
+  path.push(bucket);
+  return path.reverse();
 };
 async function* findShardCid(meta, generator, name8, rest, blockstore, context, options) {
   const padLength = (context.lastBucket.tableSize() - 1).toString(16).length;
@@ -35609,26 +35029,26 @@ async function* findShardCid(meta, generator, name8, rest, blockstore, context, 
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-pb.js
-function* findDirectoryEntry(generator, path4, root) {
+function* findDirectoryEntry(generator, path, root) {
   for (const link of generator) {
     if (!isValidLink(link)) {
       throw new NotUnixFSError("Invalid link");
     }
-    if (link.name === path4[0]) {
+    if (link.name === path[0]) {
       yield {
         cid: link.hash,
-        name: path4[0],
-        rest: path4.slice(1)
+        name: path[0],
+        rest: path.slice(1)
       };
       return;
     }
   }
-  throw new NotFoundError2(`No link "${path4[0]}" found under ${root}`);
+  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
 }
 var hashFn = async function(buf) {
   return (await murmur3128.encode(buf)).slice(0, 8).reverse();
 };
-async function* findHAMTEntry(meta, generator, path4, root, blockstore, options) {
+async function* findHAMTEntry(meta, generator, path, root, blockstore, options) {
   const rootBucket = createHAMT({
     hashFn,
     bits: Math.log2(Number(meta.fanOut))
@@ -35638,15 +35058,15 @@ async function* findHAMTEntry(meta, generator, path4, root, blockstore, options)
     hamtDepth: 1,
     lastBucket: rootBucket
   };
-  for await (const result of findShardCid(meta, generator, path4[0], path4.slice(1), blockstore, context, options)) {
+  for await (const result of findShardCid(meta, generator, path[0], path.slice(1), blockstore, context, options)) {
     yield result;
-    if (result.name === path4[0]) {
+    if (result.name === path[0]) {
       return;
     }
   }
-  throw new NotFoundError2(`No link "${path4[0]}" found under ${root}`);
+  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
 }
-async function* dagPbResolver(root, path4, blockstore, options) {
+async function* dagPbResolver(root, path, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
   const links = [];
   const generator = unixFsStream(block);
@@ -35659,17 +35079,17 @@ async function* dagPbResolver(root, path4, blockstore, options) {
     if (isValidUnixFSFile(value) || isValidUnixFSRaw(value) || isValidUnixFSSymlink(value)) {
       yield {
         cid: root,
-        name: path4[0],
-        rest: path4.slice(1)
+        name: path[0],
+        rest: path.slice(1)
       };
       return;
     }
     if (isDirectory2 || isHAMT && options?.translateHAMTPath === false) {
-      yield* findDirectoryEntry(generator, path4, root);
+      yield* findDirectoryEntry(generator, path, root);
       return;
     }
     if (isHAMT) {
-      yield* findHAMTEntry(value, generator, path4, root, blockstore, options);
+      yield* findHAMTEntry(value, generator, path, root, blockstore, options);
       return;
     }
     if (!isValidLink(value)) {
@@ -35680,11 +35100,11 @@ async function* dagPbResolver(root, path4, blockstore, options) {
       isDirectory2 = isValidUnixFSDirectoryMetadata(link);
       isHAMT = isValidUnixFSHAMTMetadata(link);
       if (isDirectory2 || isHAMT && options?.translateHAMTPath === false) {
-        yield* findDirectoryEntry(links, path4, root);
+        yield* findDirectoryEntry(links, path, root);
         return;
       }
       if (isValidUnixFSHAMTMetadata(link)) {
-        yield* findHAMTEntry(link, links, path4, root, blockstore, options);
+        yield* findHAMTEntry(link, links, path, root, blockstore, options);
         return;
       }
       if (!isValidLink(link)) {
@@ -35693,22 +35113,22 @@ async function* dagPbResolver(root, path4, blockstore, options) {
       links.push(link);
     }
   }
-  throw new NotFoundError2(`No link "${path4[0]}" found under ${root}`);
+  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/walk-path/identity.js
-async function* identityResolver(root, path4, blockstore, options) {
-  if (path4.length === 0) {
+async function* identityResolver(root, path, blockstore, options) {
+  if (path.length === 0) {
     return;
   }
-  throw new BadPathError(`Cannot load path /${path4.join("/")} from identity block`);
+  throw new BadPathError(`Cannot load path /${path.join("/")} from identity block`);
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/walk-path/json.js
-async function* jsonResolver(root, path4, blockstore, options) {
+async function* jsonResolver(root, path, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
   const object = decode8(block);
-  const result = resolveObjectPath(object, path4);
+  const result = resolveObjectPath(object, path);
   yield {
     cid: root,
     name: result.path,
@@ -35717,11 +35137,11 @@ async function* jsonResolver(root, path4, blockstore, options) {
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/walk-path/raw.js
-async function* rawResolver(root, path4, blockstore, options) {
-  if (path4.length === 0) {
+async function* rawResolver(root, path, blockstore, options) {
+  if (path.length === 0) {
     return;
   }
-  throw new NotFoundError2(`Cannot load path /${path4.join("/")} from raw block`);
+  throw new NotFoundError2(`Cannot load path /${path.join("/")} from raw block`);
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/walk-path/index.js
@@ -35734,15 +35154,15 @@ var resolvers = {
   [identity2.code]: identityResolver,
   [code2]: jsonResolver
 };
-async function* walkPath(path4, blockstore, options = {}) {
-  path4 = path4.toString();
-  if (path4.startsWith("/ipfs/")) {
-    path4 = path4.substring(6);
+async function* walkPath(path, blockstore, options = {}) {
+  path = path.toString();
+  if (path.startsWith("/ipfs/")) {
+    path = path.substring(6);
   }
-  while (path4.endsWith("/")) {
-    path4 = path4.substring(0, path4.length - 1);
+  while (path.endsWith("/")) {
+    path = path.substring(0, path.length - 1);
   }
-  let [root, ...rest] = path4.split(/(?<!\\)\//g).filter(Boolean);
+  let [root, ...rest] = path.split(/(?<!\\)\//g).filter(Boolean);
   let cid = CID.parse(root);
   let roots = [
     cid
@@ -35784,7 +35204,7 @@ async function* walkPath(path4, blockstore, options = {}) {
   }
   options?.signal?.throwIfAborted();
   if (rest.length !== 0) {
-    throw new NotFoundError2(`Could not resolve path /${rest.join("/")} under ${path4}`);
+    throw new NotFoundError2(`Could not resolve path /${rest.join("/")} under ${path}`);
   }
 }
 
@@ -35811,14 +35231,14 @@ function last(source2) {
 var src_default5 = last;
 
 // node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-cbor.js
-async function dagCborResolver2(cid, name8, path4, blockstore, options) {
+async function dagCborResolver2(cid, name8, path, blockstore, options) {
   const block = await src_default4(blockstore.get(cid, options));
   const object = decode11(block);
   return {
     type: "object",
     cid,
     name: name8,
-    path: path4,
+    path,
     object,
     node: block,
     size: BigInt(block.byteLength)
@@ -35826,14 +35246,14 @@ async function dagCborResolver2(cid, name8, path4, blockstore, options) {
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-json.js
-async function dagJsonResolver2(cid, name8, path4, blockstore, options) {
+async function dagJsonResolver2(cid, name8, path, blockstore, options) {
   const block = await src_default4(blockstore.get(cid, options));
   const object = decode13(block);
   return {
     type: "object",
     cid,
     name: name8,
-    path: path4,
+    path,
     object,
     node: block,
     size: BigInt(block.byteLength)
@@ -35901,13 +35321,13 @@ function rawContent(node, event) {
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/exporters/identity.js
-async function identityResolver2(cid, name8, path4, blockstore, options) {
+async function identityResolver2(cid, name8, path, blockstore, options) {
   const block = decode4(cid.multihash.bytes);
   return {
     type: "identity",
     cid,
     name: name8,
-    path: path4,
+    path,
     content: rawContent(block.digest, "unixfs:exporter:progress:identity"),
     size: BigInt(block.bytes.byteLength),
     node: block.bytes
@@ -35915,14 +35335,14 @@ async function identityResolver2(cid, name8, path4, blockstore, options) {
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/exporters/json.js
-async function jsonResolver2(cid, name8, path4, blockstore, options) {
+async function jsonResolver2(cid, name8, path, blockstore, options) {
   const block = await src_default4(blockstore.get(cid, options));
   const object = decode8(block);
   return {
     type: "object",
     cid,
     name: name8,
-    path: path4,
+    path,
     object,
     size: BigInt(block.byteLength),
     node: block
@@ -35930,13 +35350,13 @@ async function jsonResolver2(cid, name8, path4, blockstore, options) {
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/exporters/raw.js
-async function rawResolver2(cid, name8, path4, blockstore, options) {
+async function rawResolver2(cid, name8, path, blockstore, options) {
   const block = await src_default4(blockstore.get(cid, options));
   return {
     type: "raw",
     cid,
     name: name8,
-    path: path4,
+    path,
     content: rawContent(block, "unixfs:exporter:progress:raw"),
     size: BigInt(block.length),
     node: block
@@ -35944,7 +35364,7 @@ async function rawResolver2(cid, name8, path4, blockstore, options) {
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/directory.js
-function directoryContent(cid, node, unixfs, path4) {
+function directoryContent(cid, node, unixfs, path) {
   async function* yieldDirectoryContent(options = {}) {
     const offset = options.offset ?? 0;
     const length4 = options.length ?? node.Links.length;
@@ -35955,7 +35375,7 @@ function directoryContent(cid, node, unixfs, path4) {
     yield* links.map((link) => ({
       cid: link.Hash,
       name: link.Name ?? "",
-      path: `${path4}/${link.Name ?? ""}`,
+      path: `${path}/${link.Name ?? ""}`,
       size: BigInt(link.Tsize ?? 0)
     }));
   }
@@ -36030,8 +35450,8 @@ var src_default7 = map;
 // node_modules/p-defer/index.js
 function pDefer() {
   const deferred = {};
-  deferred.promise = new Promise((resolve3, reject) => {
-    deferred.resolve = resolve3;
+  deferred.promise = new Promise((resolve2, reject) => {
+    deferred.resolve = resolve2;
     deferred.reject = reject;
   });
   return deferred;
@@ -36280,12 +35700,12 @@ function _pushable(getNext, options) {
       if (ended) {
         return { done: true };
       }
-      return await new Promise((resolve3, reject) => {
+      return await new Promise((resolve2, reject) => {
         onNext = (next) => {
           onNext = null;
           buffer3.push(next);
           try {
-            resolve3(getNext(buffer3));
+            resolve2(getNext(buffer3));
           } catch (err) {
             reject(err);
           }
@@ -36362,7 +35782,7 @@ function _pushable(getNext, options) {
       let cancel;
       let listener;
       if (signal != null) {
-        cancel = new Promise((resolve3, reject) => {
+        cancel = new Promise((resolve2, reject) => {
           listener = () => {
             reject(new AbortError());
           };
@@ -36444,7 +35864,7 @@ function raceSignal(promise, signal, opts) {
   let listener;
   return Promise.race([
     promise,
-    new Promise((resolve3, reject) => {
+    new Promise((resolve2, reject) => {
       listener = () => {
         reject(translateError(signal));
       };
@@ -36708,13 +36128,13 @@ function pTimeout(promise, options) {
   } = options;
   let timer;
   let abortHandler;
-  const wrappedPromise = new Promise((resolve3, reject) => {
+  const wrappedPromise = new Promise((resolve2, reject) => {
     if (typeof milliseconds !== "number" || Math.sign(milliseconds) !== 1) {
       throw new TypeError(`Expected \`milliseconds\` to be a positive number, got \`${milliseconds}\``);
     }
     if (signal?.aborted) {
       reject(getAbortedReason(signal));
-      promise.then(resolve3, reject);
+      promise.then(resolve2, reject);
       return;
     }
     if (signal) {
@@ -36723,7 +36143,7 @@ function pTimeout(promise, options) {
       };
       signal.addEventListener("abort", abortHandler, { once: true });
     }
-    promise.then(resolve3, reject);
+    promise.then(resolve2, reject);
     if (milliseconds === Number.POSITIVE_INFINITY) {
       return;
     }
@@ -36731,7 +36151,7 @@ function pTimeout(promise, options) {
     timer = customTimers.setTimeout.call(void 0, () => {
       if (fallback) {
         try {
-          resolve3(fallback());
+          resolve2(fallback());
         } catch (error2) {
           reject(error2);
         }
@@ -36741,7 +36161,7 @@ function pTimeout(promise, options) {
         promise.cancel();
       }
       if (message2 === false) {
-        resolve3();
+        resolve2();
       } else if (message2 instanceof Error) {
         reject(message2);
       } else {
@@ -37185,7 +36605,7 @@ var PQueue = class extends import_index3.default {
     if (options.timeout !== void 0 && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
       throw new TypeError(`Expected \`timeout\` to be a positive finite number, got \`${options.timeout}\` (${typeof options.timeout})`);
     }
-    return new Promise((resolve3, reject) => {
+    return new Promise((resolve2, reject) => {
       const taskSymbol = /* @__PURE__ */ Symbol(`task-${options.id}`);
       let cleanupQueueAbortHandler = () => void 0;
       const run2 = async () => {
@@ -37227,7 +36647,7 @@ var PQueue = class extends import_index3.default {
             })]);
           }
           const result = await operation;
-          resolve3(result);
+          resolve2(result);
           this.emit("completed", result);
         } catch (error2) {
           reject(error2);
@@ -37414,9 +36834,9 @@ var PQueue = class extends import_index3.default {
       this.on("error", handleError);
     });
   }
-  async #onEvent(events2, filter) {
-    const eventList = Array.isArray(events2) ? events2 : [events2];
-    return new Promise((resolve3) => {
+  async #onEvent(events, filter) {
+    const eventList = Array.isArray(events) ? events : [events];
+    return new Promise((resolve2) => {
       const listener = () => {
         if (filter && !filter()) {
           return;
@@ -37424,7 +36844,7 @@ var PQueue = class extends import_index3.default {
         for (const event of eventList) {
           this.off(event, listener);
         }
-        resolve3();
+        resolve2();
       };
       for (const event of eventList) {
         this.on(event, listener);
@@ -37640,13 +37060,13 @@ async function walkDAG(blockstore, node, queue, streamPosition, start, end, opti
     concurrency: options.blockReadConcurrency
   }), async (source2) => {
     for await (const { link, block, blockStart } of source2) {
-      let child2;
+      let child;
       switch (link.Hash.code) {
         case code:
-          child2 = decode5(block);
+          child = decode5(block);
           break;
         case code3:
-          child2 = block;
+          child = block;
           break;
         default:
           queue.end(new NotUnixFSError(`Unsupported codec: ${link.Hash.code}`));
@@ -37662,7 +37082,7 @@ async function walkDAG(blockstore, node, queue, streamPosition, start, end, opti
         options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:file", {
           cid: link.Hash
         }));
-        await walkDAG(blockstore, child2, queue, blockStart, start, end, options);
+        await walkDAG(blockstore, child, queue, blockStart, start, end, options);
       });
       await childQueue.onIdle();
     }
@@ -37671,7 +37091,7 @@ async function walkDAG(blockstore, node, queue, streamPosition, start, end, opti
     queue.end();
   }
 }
-function fileContent(cid, node, unixfs, path4, blockstore) {
+function fileContent(cid, node, unixfs, path, blockstore) {
   async function* yieldFileContent(options = {}) {
     const fileSize = unixfs.fileSize();
     if (fileSize === void 0) {
@@ -37717,10 +37137,10 @@ function fileContent(cid, node, unixfs, path4, blockstore) {
 }
 
 // node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/hamt-sharded-directory.js
-async function* listDirectory(cid, path4, blockstore, options) {
+async function* listDirectory(cid, path, blockstore, options) {
   let index = -1;
   let yielded = 0;
-  for await (const entry of list(cid, path4, blockstore, options)) {
+  for await (const entry of list(cid, path, blockstore, options)) {
     index++;
     if (options.offset != null && options.offset < index) {
       continue;
@@ -37732,7 +37152,7 @@ async function* listDirectory(cid, path4, blockstore, options) {
     }
   }
 }
-async function* list(cid, path4, blockstore, options) {
+async function* list(cid, path, blockstore, options) {
   const block = await src_default4(blockstore.get(cid, options));
   const node = Node.decode(block);
   if (node.data?.fanOut == null) {
@@ -37745,24 +37165,24 @@ async function* list(cid, path4, blockstore, options) {
     }
     const cid2 = CID.decode(link.hash);
     if (link.name.length === prefixLength) {
-      yield* list(cid2, path4, blockstore, options);
+      yield* list(cid2, path, blockstore, options);
     } else {
       const name8 = link.name.substring(prefixLength);
       yield {
         cid: cid2,
         name: link.name.substring(prefixLength),
-        path: `${path4}/${name8}`,
+        path: `${path}/${name8}`,
         size: BigInt(link.tSize ?? 0)
       };
     }
   }
 }
-function hamtShardedDirectoryContent(cid, node, unixfs, path4, blockstore) {
+function hamtShardedDirectoryContent(cid, node, unixfs, path, blockstore) {
   function yieldHamtDirectoryContent(options = {}) {
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:hamt-sharded-directory", {
       cid
     }));
-    return listDirectory(cid, path4, blockstore, options);
+    return listDirectory(cid, path, blockstore, options);
   }
   return yieldHamtDirectoryContent;
 }
@@ -37780,7 +37200,7 @@ var contentExporters = {
     return () => [];
   }
 };
-async function dagPbResolver2(cid, name8, path4, blockstore, options) {
+async function dagPbResolver2(cid, name8, path, blockstore, options) {
   const block = await src_default4(blockstore.get(cid, options));
   let node;
   try {
@@ -37797,7 +37217,7 @@ async function dagPbResolver2(cid, name8, path4, blockstore, options) {
   } catch (err) {
     throw new NotUnixFSError(err.message);
   }
-  const content = contentExporters[unixfs.type](cid, node, unixfs, path4, blockstore);
+  const content = contentExporters[unixfs.type](cid, node, unixfs, path, blockstore);
   if (content == null) {
     throw new NotFoundError2("could not find content exporter");
   }
@@ -37806,7 +37226,7 @@ async function dagPbResolver2(cid, name8, path4, blockstore, options) {
       type: "directory",
       cid,
       name: name8,
-      path: path4,
+      path,
       entries: content,
       unixfs,
       node,
@@ -37817,7 +37237,7 @@ async function dagPbResolver2(cid, name8, path4, blockstore, options) {
     type: "file",
     cid,
     name: name8,
-    path: path4,
+    path,
     content,
     unixfs,
     node,
@@ -37835,20 +37255,20 @@ var resolvers2 = {
   [identity2.code]: identityResolver2,
   [code2]: jsonResolver2
 };
-async function exporter(path4, blockstore, options = {}) {
+async function exporter(path, blockstore, options = {}) {
   let cid;
   let name8;
-  if (path4 instanceof String || typeof path4 === "string") {
-    const entry = await src_default5(walkPath(path4, blockstore, options));
+  if (path instanceof String || typeof path === "string") {
+    const entry = await src_default5(walkPath(path, blockstore, options));
     if (entry == null) {
-      throw new NotFoundError2(`Could not walk path to ${path4}`);
+      throw new NotFoundError2(`Could not walk path to ${path}`);
     }
     cid = entry.cid;
     name8 = entry.name;
-    path4 = entry.path;
-  } else if (CID.asCID(path4) === path4 || path4 instanceof CID) {
-    cid = path4;
-    name8 = path4 = cid.toString();
+    path = entry.path;
+  } else if (CID.asCID(path) === path || path instanceof CID) {
+    cid = path;
+    name8 = path = cid.toString();
   } else {
     throw new InvalidParametersError("Path must be string or CID");
   }
@@ -37856,17 +37276,17 @@ async function exporter(path4, blockstore, options = {}) {
   if (resolver == null) {
     throw new NoResolverError(`No resolver for code ${cid.code}`);
   }
-  return resolver(cid, name8, path4, blockstore, options);
+  return resolver(cid, name8, path, blockstore, options);
 }
 
 // src/core/unixfs/tree.ts
-async function resolvePath(root, path4, source2, options) {
-  if (path4.length === 0) return { cid: root, size: await dagSize(root, source2, options) };
+async function resolvePath(root, path, source2, options) {
+  if (path.length === 0) return { cid: root, size: await dagSize(root, source2, options) };
   let cid = root;
   let size = 0;
-  for (let i = 0; i < path4.length; i++) {
-    const name8 = path4[i];
-    if (cid.code !== code) throw new TreeError(`/${path4.slice(0, i).join("/")} is not a directory`);
+  for (let i = 0; i < path.length; i++) {
+    const name8 = path[i];
+    if (cid.code !== code) throw new TreeError(`/${path.slice(0, i).join("/")} is not a directory`);
     const entry = await findEntry(cid, name8, source2, options);
     if (entry == null) return void 0;
     cid = entry.cid;
@@ -37961,14 +37381,14 @@ var PendingDir = class _PendingDir {
     });
   }
   async get(name8, source2, options) {
-    const child2 = this.entries.get(name8);
-    if (child2 != null || this.shard == null || this.removed.has(name8)) return child2;
+    const child = this.entries.get(name8);
+    if (child != null || this.shard == null || this.removed.has(name8)) return child;
     if (source2 == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
     const entry = await naming(this.where, async () => await this.original(name8, source2, options));
     return entry == null ? void 0 : { cid: entry.cid, size: entry.size };
   }
-  set(name8, child2) {
-    this.entries.set(name8, child2);
+  set(name8, child) {
+    this.entries.set(name8, child);
     this.removed.delete(name8);
   }
   delete(name8) {
@@ -37977,8 +37397,8 @@ var PendingDir = class _PendingDir {
   }
   async flush(source2, sink, options) {
     const changed = [];
-    for (const [name8, child2] of this.entries) {
-      const node = child2 instanceof _PendingDir ? await child2.flush(source2, sink, options) : child2;
+    for (const [name8, child] of this.entries) {
+      const node = child instanceof _PendingDir ? await child.flush(source2, sink, options) : child;
       changed.push({ name: name8, cid: node.cid, size: node.size });
     }
     if (this.shard == null) return buildDirectory(changed, sink, options);
@@ -38061,18 +37481,18 @@ async function editTree(root, edits, source2, sink, options) {
     let missing = false;
     for (let i = 0; i < edit.path.length - 1; i++) {
       const name8 = edit.path[i];
-      const child2 = await dir.get(name8, cached, options);
+      const child = await dir.get(name8, cached, options);
       let next;
-      if (child2 instanceof PendingDir) {
-        next = child2;
-      } else if (child2 == null) {
+      if (child instanceof PendingDir) {
+        next = child;
+      } else if (child == null) {
         if (edit.node == null) {
           missing = true;
           break;
         }
         next = new PendingDir(edit.path.slice(0, i + 1));
       } else {
-        next = await PendingDir.load(child2.cid, edit.path.slice(0, i + 1), cached, options);
+        next = await PendingDir.load(child.cid, edit.path.slice(0, i + 1), cached, options);
       }
       dir.set(name8, next);
       dir = next;
@@ -38154,7 +37574,7 @@ async function* once(bytes) {
 async function importBlob(file, sink, label, progress, signal) {
   const pooled = file.bytes == null;
   const source2 = pooled ? fileContent2(file, signal) : once(file.bytes);
-  const hasher = new BlobHasher(pooled);
+  const hasher = new BlobHasher(pooled, signal);
   try {
     let size = 0;
     const content = async function* () {
@@ -38190,7 +37610,8 @@ async function publish(options) {
   if (options.previousRoot != null && (options.sources ?? []).length === 0) {
     throw new InputError("previous-root", "a previous root was given but no block source to read it from (set gateways, a CAR or a store)");
   }
-  const work = await mkdtemp2(join5(options.tempDir, "ipcr-publish-"));
+  const work = await mkdtemp2(join3(options.tempDir, "ipcr-publish-"));
+  registerTemporary(work);
   let archive;
   let car;
   try {
@@ -38297,9 +37718,15 @@ async function publish(options) {
       reusedBlobs: reused
     };
   } finally {
-    if (car != null) await car.abort();
-    if (archive != null) await archive.close();
-    await rm4(work, { recursive: true, force: true });
+    try {
+      if (car != null) await car.abort();
+    } finally {
+      try {
+        if (archive != null) await archive.close();
+      } finally {
+        await removeTemporary(work);
+      }
+    }
   }
 }
 async function readPreviousCatalog(root, source2, options) {
@@ -38695,15 +38122,15 @@ var CarBlockSource = class _CarBlockSource {
   roots;
   file;
   index;
-  constructor(path4, file, roots, index) {
-    this.path = path4;
-    this.label = `CAR ${path4}`;
+  constructor(path, file, roots, index) {
+    this.path = path;
+    this.label = `CAR ${path}`;
     this.file = file;
     this.roots = roots;
     this.index = index;
   }
-  static async open(path4, options) {
-    const file = await open6(path4, "r");
+  static async open(path, options) {
+    const file = await open6(path, "r");
     try {
       const { size } = await file.stat();
       const reader = new FileReader(file, size);
@@ -38711,10 +38138,10 @@ var CarBlockSource = class _CarBlockSource {
       try {
         header = await readHeader(reader);
       } catch (err) {
-        throw new InputError(path4, `not a CAR file: ${err?.message ?? err}`, { cause: err });
+        throw new InputError(path, `not a CAR file: ${err?.message ?? err}`, { cause: err });
       }
       const end = header.version === 2 ? header.dataOffset + header.dataSize : size;
-      if (end > size) throw new InputError(path4, "CAR file is truncated");
+      if (end > size) throw new InputError(path, "CAR file is truncated");
       const index = /* @__PURE__ */ new Map();
       let count = 0;
       while (reader.pos < end) {
@@ -38725,15 +38152,15 @@ var CarBlockSource = class _CarBlockSource {
         try {
           head = await readBlockHead(reader);
         } catch (err) {
-          throw new InputError(path4, `bad block section at byte ${reader.pos}: ${err?.message ?? err}`, { cause: err });
+          throw new InputError(path, `bad block section at byte ${reader.pos}: ${err?.message ?? err}`, { cause: err });
         }
         const offset = reader.pos;
-        if (offset + head.blockLength > end) throw new InputError(path4, "CAR file is truncated");
+        if (offset + head.blockLength > end) throw new InputError(path, "CAR file is truncated");
         const key = blockKey(head.cid);
         if (!index.has(key)) index.set(key, { cid: head.cid, offset, length: head.blockLength });
         reader.seek(head.blockLength);
       }
-      return new _CarBlockSource(path4, file, header.roots, index);
+      return new _CarBlockSource(path, file, header.roots, index);
     } catch (err) {
       await file.close();
       throw err;
@@ -38815,13 +38242,13 @@ function backoffDelay(attempt, baseMs) {
 }
 async function sleep(ms2, signal) {
   throwIfAborted(signal);
-  await new Promise((resolve3) => {
+  await new Promise((resolve2) => {
     const timer = setTimeout(done, ms2);
     signal?.addEventListener("abort", done, { once: true });
     function done() {
       clearTimeout(timer);
       signal?.removeEventListener("abort", done);
-      resolve3();
+      resolve2();
     }
   });
   throwIfAborted(signal);
@@ -38961,12 +38388,12 @@ function validateGatewayUrl(value, input = "gateways") {
 }
 async function openSources(config, logger3) {
   const sources = [];
-  for (const path4 of config.cars) {
+  for (const path of config.cars) {
     try {
-      sources.push(await CarBlockSource.open(path4));
+      sources.push(await CarBlockSource.open(path));
     } catch (err) {
       await closeSources(sources);
-      throw new InputError("previous-car", `cannot read '${path4}' as a CAR file: ${err.message}`, { cause: err });
+      throw new InputError("previous-car", `cannot read '${path}' as a CAR file: ${err.message}`, { cause: err });
     }
   }
   if (config.gateways.length > 0) {
@@ -38997,8 +38424,8 @@ var demoImage = {
 function pullCommand(result) {
   const tag = result.tags[0]?.tag ?? "latest";
   const dir = `${result.name.replace(/\//g, "_")}_${tag}`;
-  const path4 = ipfsPath(result.rootCid, registryPaths.tag(result.name, tag));
-  return `ipfs get -o ${dir} ${path4} && tar -C ${dir} -cf - . | docker load`;
+  const path = ipfsPath(result.rootCid, registryPaths.tag(result.name, tag));
+  return `ipfs get -o ${dir} ${path} && tar -C ${dir} -cf - . | docker load`;
 }
 var defaultGateway = "https://ipfs.io";
 function gatewayUrl(result, gateways) {
@@ -43066,15 +42493,15 @@ async function* normaliseCandidateMultiple(input, normaliseContent3) {
   throw (0, import_err_code.default)(new Error("Unexpected input: " + typeof input), "ERR_UNEXPECTED_INPUT");
 }
 async function toFileObject(input, normaliseContent3) {
-  const { path: path4, mode, mtime, content } = input;
+  const { path, mode, mtime, content } = input;
   const file = {
-    path: path4 ?? "",
+    path: path ?? "",
     mode: parseMode(mode),
     mtime: parseMtime(mtime)
   };
   if (content != null) {
     file.content = await normaliseContent3(content);
-  } else if (path4 == null) {
+  } else if (path == null) {
     file.content = await normaliseContent3(input);
   }
   return file;
@@ -43187,7 +42614,7 @@ async function multipartRequest(source2, abortController, headers = {}, boundary
   const formData = new FormData();
   let index = 0;
   let total = 0;
-  for await (const { content, path: path4, mode, mtime } of normaliseInput(source2)) {
+  for await (const { content, path, mode, mtime } of normaliseInput(source2)) {
     let fileSuffix = "";
     const type = content != null ? "file" : "dir";
     if (index > 0) {
@@ -43209,12 +42636,12 @@ async function multipartRequest(source2, abortController, headers = {}, boundary
       fieldName = `${fieldName}?${qs.join("&")}`;
     }
     if (content != null) {
-      formData.set(fieldName, content, path4 != null ? encodeURIComponent(path4) : void 0);
+      formData.set(fieldName, content, path != null ? encodeURIComponent(path) : void 0);
       const end = total + content.size;
-      parts.push({ name: path4, start: total, end });
+      parts.push({ name: path, start: total, end });
       total = end;
-    } else if (path4 != null) {
-      formData.set(fieldName, new File([""], encodeURIComponent(path4), { type: "application/x-directory" }));
+    } else if (path != null) {
+      formData.set(fieldName, new File([""], encodeURIComponent(path), { type: "application/x-directory" }));
     } else {
       throw new Error("path or content or both must be set");
     }
@@ -43332,7 +42759,7 @@ function plural(ms$1, msAbs, n, name8) {
 
 // node_modules/supports-color/index.js
 import process2 from "node:process";
-import os6 from "node:os";
+import os5 from "node:os";
 import tty from "node:tty";
 function hasFlag(flag, argv = globalThis.Deno ? globalThis.Deno.args : process2.argv) {
   const prefix = flag.startsWith("-") ? "" : flag.length === 1 ? "-" : "--";
@@ -43405,7 +42832,7 @@ function _supportsColor(haveStream, { streamIsTTY, sniffFlags = true } = {}) {
     return min;
   }
   if (process2.platform === "win32") {
-    const osRelease = os6.release().split(".");
+    const osRelease = os5.release().split(".");
     if (Number(osRelease[0]) >= 10 && Number(osRelease[2]) >= 10586) {
       return Number(osRelease[2]) >= 14931 ? 3 : 2;
     }
@@ -43564,8 +42991,8 @@ function setup(env2) {
     }
     return debug2;
   }
-  function extend(namespace, delimiter2) {
-    const newDebug = createDebug(this.namespace + (typeof delimiter2 === "undefined" ? ":" : delimiter2) + namespace);
+  function extend(namespace, delimiter) {
+    const newDebug = createDebug(this.namespace + (typeof delimiter === "undefined" ? ":" : delimiter) + namespace);
     newDebug.log = this.log;
     return newDebug;
   }
@@ -43969,7 +43396,7 @@ async function multipartRequest2(source2, abortController, headers = {}, boundar
   async function* streamFiles(source3) {
     try {
       let index = 0;
-      for await (const { content, path: path4, mode, mtime } of source3) {
+      for await (const { content, path, mode, mtime } of source3) {
         let fileSuffix = "";
         const type = content != null ? "file" : "dir";
         if (index > 0) {
@@ -43993,7 +43420,7 @@ async function multipartRequest2(source2, abortController, headers = {}, boundar
         }
         yield `--${boundary}\r
 `;
-        yield `Content-Disposition: form-data; name="${fieldName}"; filename="${encodeURIComponent(path4 ?? "")}"\r
+        yield `Content-Disposition: form-data; name="${fieldName}"; filename="${encodeURIComponent(path ?? "")}"\r
 `;
         yield `Content-Type: ${content != null ? "application/octet-stream" : "application/x-directory"}\r
 `;
@@ -44202,15 +43629,15 @@ async function* normaliseCandidateSingle(input, normaliseContent3) {
   throw (0, import_err_code2.default)(new Error('Unexpected input: cannot convert "' + typeof input + '" into ImportCandidate'), "ERR_UNEXPECTED_INPUT");
 }
 async function toFileObject2(input, normaliseContent3) {
-  const { path: path4, mode, mtime, content } = input;
+  const { path, mode, mtime, content } = input;
   const file = {
-    path: path4 ?? "",
+    path: path ?? "",
     mode: parseMode(mode),
     mtime: parseMtime(mtime)
   };
   if (content != null) {
     file.content = await normaliseContent3(content);
-  } else if (path4 == null) {
+  } else if (path == null) {
     file.content = await normaliseContent3(input);
   }
   return file;
@@ -49169,7 +48596,7 @@ function createPut(client) {
 
 // node_modules/kubo-rpc-client/dist/src/block/rm.js
 function createRm(client) {
-  return async function* rm5(cid, options = {}) {
+  return async function* rm3(cid, options = {}) {
     if (!Array.isArray(cid)) {
       cid = [cid];
     }
@@ -49254,7 +48681,7 @@ function createList(client) {
 
 // node_modules/kubo-rpc-client/dist/src/bootstrap/rm.js
 function createRm2(client) {
-  return async function rm5(addr, options = {}) {
+  return async function rm3(addr, options = {}) {
     const res = await client.post("bootstrap/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -49279,11 +48706,11 @@ function createBootstrap(client) {
 
 // node_modules/kubo-rpc-client/dist/src/cat.js
 function createCat(client) {
-  return async function* cat(path4, options = {}) {
+  return async function* cat(path, options = {}) {
     const res = await client.post("cat", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: path4.toString(),
+        arg: path.toString(),
         ...options
       }),
       headers: options.headers
@@ -49441,19 +48868,19 @@ var import_err_code4 = __toESM(require_err_code(), 1);
 
 // node_modules/kubo-rpc-client/dist/src/lib/resolve.js
 var import_err_code3 = __toESM(require_err_code(), 1);
-async function* resolve2(cid, path4, codecs3, getBlock, options) {
+async function* resolve(cid, path, codecs3, getBlock, options) {
   const load2 = async (cid2) => {
     const codec = await codecs3.getCodec(cid2.code);
     const block = await getBlock(cid2, options);
     return codec.decode(block);
   };
-  const parts = path4.split("/").filter(Boolean);
+  const parts = path.split("/").filter(Boolean);
   let value = await load2(cid);
   let lastCid = cid;
   while (parts.length > 0) {
     const key = parts.shift();
     if (key == null) {
-      throw (0, import_err_code3.default)(new Error(`Could not resolve path "${path4}"`), "ERR_INVALID_PATH");
+      throw (0, import_err_code3.default)(new Error(`Could not resolve path "${path}"`), "ERR_INVALID_PATH");
     }
     if (Object.prototype.hasOwnProperty.call(value, key)) {
       value = value[key];
@@ -49481,7 +48908,7 @@ function createGet3(client, codecs3) {
   const getBlock = createGet(client);
   return async function get(cid, options = {}) {
     if (options.path != null) {
-      const entry = options.localResolve === true ? await src_default(resolve2(cid, options.path, codecs3, getBlock, options)) : await src_default5(resolve2(cid, options.path, codecs3, getBlock, options));
+      const entry = options.localResolve === true ? await src_default(resolve(cid, options.path, codecs3, getBlock, options)) : await src_default5(resolve(cid, options.path, codecs3, getBlock, options));
       const result = entry;
       if (result == null) {
         throw (0, import_err_code4.default)(new Error("Not found"), "ERR_NOT_FOUND");
@@ -49566,7 +48993,7 @@ function createPut2(client, codecs3) {
 
 // node_modules/kubo-rpc-client/dist/src/dag/resolve.js
 function createResolve(client) {
-  return async function resolve3(ipfsPath2, options = {}) {
+  return async function resolve2(ipfsPath2, options = {}) {
     const res = await client.post("dag/resolve", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -49793,14 +49220,14 @@ function createCp(client) {
 
 // node_modules/kubo-rpc-client/dist/src/files/flush.js
 function createFlush(client) {
-  return async function flush2(path4, options = {}) {
-    if (typeof path4 !== "string") {
+  return async function flush2(path, options = {}) {
+    if (typeof path !== "string") {
       throw new Error("ipfs.files.flush requires a path");
     }
     const res = await client.post("files/flush", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: path4,
+        arg: path,
         ...options
       }),
       headers: options.headers
@@ -49828,14 +49255,14 @@ function objectToCamelWithMetadata(entry) {
 
 // node_modules/kubo-rpc-client/dist/src/files/ls.js
 function createLs(client) {
-  return async function* ls(path4, options = {}) {
-    if (path4 == null) {
+  return async function* ls(path, options = {}) {
+    if (path == null) {
       throw new Error("ipfs.files.ls requires a path");
     }
     const res = await client.post("files/ls", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: CID.asCID(path4) != null ? `/ipfs/${path4}` : path4,
+        arg: CID.asCID(path) != null ? `/ipfs/${path}` : path,
         // default long to true, diverges from go-ipfs where its false by default
         long: true,
         ...options,
@@ -49865,11 +49292,11 @@ function toCoreInterface4(entry) {
 
 // node_modules/kubo-rpc-client/dist/src/files/mkdir.js
 function createMkdir(client) {
-  return async function mkdir3(path4, options = {}) {
+  return async function mkdir3(path, options = {}) {
     const res = await client.post("files/mkdir", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: path4,
+        arg: path,
         ...options
       }),
       headers: options.headers
@@ -49928,11 +49355,11 @@ function isReadableStream2(obj) {
 
 // node_modules/kubo-rpc-client/dist/src/files/read.js
 function createRead(client) {
-  return async function* read4(path4, options = {}) {
+  return async function* read4(path, options = {}) {
     const res = await client.post("files/read", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: path4,
+        arg: path,
         count: options.length,
         ...options
       }),
@@ -49947,11 +49374,11 @@ function createRead(client) {
 
 // node_modules/kubo-rpc-client/dist/src/files/rm.js
 function createRm3(client) {
-  return async function rm5(path4, options = {}) {
+  return async function rm3(path, options = {}) {
     const res = await client.post("files/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: path4,
+        arg: path,
         ...options
       }),
       headers: options.headers
@@ -49967,11 +49394,11 @@ function createRm3(client) {
 
 // node_modules/kubo-rpc-client/dist/src/files/stat.js
 function createStat3(client) {
-  return async function stat4(path4, options = {}) {
+  return async function stat4(path, options = {}) {
     const res = await client.post("files/stat", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: path4,
+        arg: path,
         ...options
       }),
       headers: options.headers
@@ -49989,14 +49416,14 @@ function toCoreInterface5(entry) {
 
 // node_modules/kubo-rpc-client/dist/src/files/write.js
 function createWrite(client) {
-  return async function write2(path4, input, options = {}) {
+  return async function write2(path, input, options = {}) {
     const controller = new AbortController();
     const signal = anySignal([controller.signal, options.signal]);
     try {
       const res = await client.post("files/write", {
         signal,
         searchParams: toUrlSearchParams({
-          arg: path4,
+          arg: path,
           streamChannels: true,
           count: options.length,
           ...options
@@ -50046,9 +49473,9 @@ function createGetEndpointConfig(client) {
 
 // node_modules/kubo-rpc-client/dist/src/get.js
 function createGet4(client) {
-  return async function* get(path4, options = {}) {
+  return async function* get(path, options = {}) {
     const opts = {
-      arg: `${path4 instanceof Uint8Array ? CID.decode(path4) : path4}`,
+      arg: `${path instanceof Uint8Array ? CID.decode(path) : path}`,
       ...options
     };
     const res = await client.post("get", {
@@ -50166,7 +49593,7 @@ function createRename(client) {
 
 // node_modules/kubo-rpc-client/dist/src/key/rm.js
 function createRm4(client) {
-  return async function rm5(name8, options = {}) {
+  return async function rm3(name8, options = {}) {
     const res = await client.post("key/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -51009,8 +50436,8 @@ function createLog(client) {
 
 // node_modules/kubo-rpc-client/dist/src/ls.js
 function createLs3(client) {
-  return async function* ls(path4, options = {}) {
-    const pathStr = `${path4 instanceof Uint8Array ? CID.decode(path4) : path4}`;
+  return async function* ls(path, options = {}) {
+    const pathStr = `${path instanceof Uint8Array ? CID.decode(path) : path}`;
     async function mapLink(link) {
       let hash = link.Hash;
       if (hash.includes("/") === true) {
@@ -51084,11 +50511,11 @@ function createMount(client) {
 
 // node_modules/kubo-rpc-client/dist/src/name/publish.js
 function createPublish(client) {
-  return async function publish2(path4, options = {}) {
+  return async function publish2(path, options = {}) {
     const res = await client.post("name/publish", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: `${path4}`,
+        arg: `${path}`,
         ...options
       }),
       headers: options.headers
@@ -51148,11 +50575,11 @@ function createPubsub(client) {
 
 // node_modules/kubo-rpc-client/dist/src/name/resolve.js
 function createResolve2(client) {
-  return async function* resolve3(path4, options = {}) {
+  return async function* resolve2(path, options = {}) {
     const res = await client.post("name/resolve", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: path4,
+        arg: path,
         stream: true,
         ...options
       }),
@@ -51295,12 +50722,12 @@ function toPinnable(input) {
   throw new InvalidParametersError3(`Unexpected input: ${typeof input}`);
 }
 function toPin(input) {
-  const path4 = input.cid ?? (input.path != null ? `${input.path}` : void 0);
-  if (path4 == null) {
+  const path = input.cid ?? (input.path != null ? `${input.path}` : void 0);
+  if (path == null) {
     throw new InvalidParametersError3("Unexpected input: Please pass either a CID or an IPFS path");
   }
   const pin = {
-    path: path4,
+    path,
     recursive: input.recursive !== false
   };
   if (input.metadata != null) {
@@ -51315,12 +50742,12 @@ function toPin(input) {
 // node_modules/kubo-rpc-client/dist/src/pin/add-all.js
 function createAddAll2(client) {
   return async function* addAll(source2, options = {}) {
-    for await (const { path: path4, recursive, metadata, name: name8 } of normaliseInput4(source2)) {
+    for await (const { path, recursive, metadata, name: name8 } of normaliseInput4(source2)) {
       const res = await client.post("pin/add", {
         signal: options.signal,
         searchParams: toUrlSearchParams({
           ...options,
-          arg: path4.toString(),
+          arg: path.toString(),
           recursive,
           metadata: metadata != null ? JSON.stringify(metadata) : void 0,
           name: name8 ?? options.name,
@@ -51344,9 +50771,9 @@ function createAddAll2(client) {
 // node_modules/kubo-rpc-client/dist/src/pin/add.js
 function createAdd3(client) {
   const all2 = createAddAll2(client);
-  return async function add2(path4, options = {}) {
+  return async function add2(path, options = {}) {
     const res = await src_default5(all2([{
-      path: path4.toString(),
+      path: path.toString(),
       ...options
     }], options));
     if (res == null) {
@@ -51387,7 +50814,7 @@ function createLs4(client) {
       signal: options.signal,
       searchParams: toUrlSearchParams({
         ...options,
-        arg: paths.map((path4) => `${path4}`),
+        arg: paths.map((path) => `${path}`),
         names,
         stream: true
       }),
@@ -51505,7 +50932,7 @@ function createRmAll(client) {
 
 // node_modules/kubo-rpc-client/dist/src/pin/remote/rm.js
 function createRm5(client) {
-  return async function rm5({ timeout, signal, headers, ...query }) {
+  return async function rm3({ timeout, signal, headers, ...query }) {
     await client.post("pin/remote/rm", {
       timeout,
       signal,
@@ -51591,7 +51018,7 @@ function createLs6(client) {
 
 // node_modules/kubo-rpc-client/dist/src/pin/remote/service/rm.js
 function createRm6(client) {
-  return async function rm5(name8, options = {}) {
+  return async function rm3(name8, options = {}) {
     await client.post("pin/remote/service/rm", {
       signal: options.signal,
       headers: options.headers,
@@ -51625,9 +51052,9 @@ function createRemote(client) {
 // node_modules/kubo-rpc-client/dist/src/pin/rm-all.js
 function createRmAll2(client) {
   return async function* rmAll(source2, options = {}) {
-    for await (const { path: path4, recursive } of normaliseInput4(source2)) {
+    for await (const { path, recursive } of normaliseInput4(source2)) {
       const searchParams = new URLSearchParams(options.searchParams);
-      searchParams.append("arg", `${path4}`);
+      searchParams.append("arg", `${path}`);
       if (recursive != null) {
         searchParams.set("recursive", String(recursive));
       }
@@ -51636,7 +51063,7 @@ function createRmAll2(client) {
         headers: options.headers,
         searchParams: toUrlSearchParams({
           ...options,
-          arg: `${path4}`,
+          arg: `${path}`,
           recursive
         })
       });
@@ -51654,9 +51081,9 @@ function createRmAll2(client) {
 // node_modules/kubo-rpc-client/dist/src/pin/rm.js
 function createRm7(client) {
   const all2 = createRmAll2(client);
-  return async function rm5(path4, options = {}) {
+  return async function rm3(path, options = {}) {
     const res = await src_default5(all2([{
-      path: path4.toString(),
+      path: path.toString(),
       ...options
     }], options));
     if (res == null) {
@@ -51801,8 +51228,8 @@ function createSubscribe(client, subsTracker) {
     options.signal = subsTracker.subscribe(topic, handler, options.signal);
     let done;
     let fail;
-    const result = new Promise((resolve3, reject) => {
-      done = resolve3;
+    const result = new Promise((resolve2, reject) => {
+      done = resolve2;
       fail = reject;
     });
     const ffWorkaround = setTimeout(() => {
@@ -52048,11 +51475,11 @@ function createRepo(client) {
 
 // node_modules/kubo-rpc-client/dist/src/resolve.js
 function createResolve3(client) {
-  return async function resolve3(path4, options = {}) {
+  return async function resolve2(path, options = {}) {
     const res = await client.post("resolve", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: path4,
+        arg: path,
         ...options
       }),
       headers: options.headers
@@ -52623,35 +52050,35 @@ async function publishName(rpc, key, root, options = {}) {
 }
 
 // src/core/kubo/mfs.ts
-function validateMfsPath(path4, input = "kubo-mfs-path") {
-  if (!path4.startsWith("/") || path4 === "/" || path4.split("/").some((p) => p === "." || p === "..")) {
-    throw new InputError(input, `'${path4}' is not an MFS folder path (expected an absolute path such as /ipcr, not /)`);
+function validateMfsPath(path, input = "kubo-mfs-path") {
+  if (!path.startsWith("/") || path === "/" || path.split("/").some((p) => p === "." || p === "..")) {
+    throw new InputError(input, `'${path}' is not an MFS folder path (expected an absolute path such as /ipcr, not /)`);
   }
-  return path4.replace(/\/+$/, "");
+  return path.replace(/\/+$/, "");
 }
-async function readMfsRoot(rpc, path4, options = {}) {
+async function readMfsRoot(rpc, path, options = {}) {
   try {
-    const stat4 = await rpc.call(`files/stat ${path4}`, async (signal) => await rpc.client.files.stat(path4, { signal }), options);
+    const stat4 = await rpc.call(`files/stat ${path}`, async (signal) => await rpc.client.files.stat(path, { signal }), options);
     return CID.parse(stat4.cid.toString());
   } catch (err) {
     if (err instanceof KuboError && /does not exist|not found/i.test(err.message)) return null;
     throw err;
   }
 }
-async function writeMfsRoot(rpc, path4, cid, options = {}) {
-  const staging = `${path4}.ipcr-new`;
+async function writeMfsRoot(rpc, path, cid, options = {}) {
+  const staging = `${path}.ipcr-new`;
   await removeMfs(rpc, staging, options);
   await rpc.call(`files/cp /ipfs/${cid} ${staging}`, async (signal) => {
     await rpc.client.files.cp(`/ipfs/${cid}`, staging, { parents: true, signal });
   }, options);
-  await removeMfs(rpc, path4, options);
-  await rpc.call(`files/mv ${staging} ${path4}`, async (signal) => {
-    await rpc.client.files.mv(staging, path4, { signal });
+  await removeMfs(rpc, path, options);
+  await rpc.call(`files/mv ${staging} ${path}`, async (signal) => {
+    await rpc.client.files.mv(staging, path, { signal });
   }, options);
 }
-async function removeMfs(rpc, path4, options) {
-  await rpc.call(`files/rm ${path4}`, async (signal) => {
-    await rpc.client.files.rm(path4, { recursive: true, signal, ...{ force: true } });
+async function removeMfs(rpc, path, options) {
+  await rpc.call(`files/rm ${path}`, async (signal) => {
+    await rpc.client.files.rm(path, { recursive: true, signal, ...{ force: true } });
   }, options);
 }
 
@@ -52663,14 +52090,14 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { Readable as Readable3 } from "node:stream";
 import { pipeline as pipeline2 } from "node:stream/promises";
-async function importCar(rpc, path4, options = {}) {
-  const { size } = await stat3(path4);
+async function importCar(rpc, path, options = {}) {
+  const { size } = await stat3(path);
   return await rpc.call("dag/import", async (signal) => {
     const progress = options.logger != null ? new Progress(options.logger, `sent to ${rpc.label}`, size) : void 0;
-    return await postCar(rpc, path4, size, signal, progress);
+    return await postCar(rpc, path, size, signal, progress);
   }, options);
 }
-async function postCar(rpc, path4, size, signal, progress) {
+async function postCar(rpc, path, size, signal, progress) {
   const url = new URL(`${rpc.config.url.href.replace(/\/+$/, "")}/api/v0/dag/import`);
   url.searchParams.set("pin-roots", "true");
   const boundary = `ipcr-${randomBytes4(12).toString("hex")}`;
@@ -52689,7 +52116,7 @@ Content-Type: application/octet-stream\r
   });
   const body = Readable3.from((async function* () {
     yield head;
-    for await (const chunk of createReadStream2(path4, { highWaterMark: 1024 * 1024 })) {
+    for await (const chunk of createReadStream2(path, { highWaterMark: 1024 * 1024 })) {
       progress?.add(chunk.byteLength);
       yield chunk;
     }
@@ -52701,8 +52128,8 @@ Content-Type: application/octet-stream\r
   });
   let response;
   try {
-    response = await new Promise((resolve3, reject) => {
-      request.once("response", resolve3);
+    response = await new Promise((resolve2, reject) => {
+      request.once("response", resolve2);
       request.once("error", reject);
     });
   } catch (err) {
@@ -52905,7 +52332,7 @@ function createProviders(settings, logger3) {
 }
 
 // src/action/inputs.ts
-import { join as join6 } from "node:path";
+import { join as join4 } from "node:path";
 function list2(value) {
   return value.split(/[\n,]/).map((s2) => s2.trim()).filter((s2) => s2.length > 0);
 }
@@ -52993,7 +52420,7 @@ function getInputs(env2 = process.env) {
     ...previous != null ? { previousRoot: parseCid(previous, "previous-root") } : {},
     gateways: list2(getInput("gateways")).map((g) => validateGatewayUrl(maskUrlCredentials(g))),
     previousCars: list2(getInput("previous-car")),
-    carPath: optional("car-path") ?? join6(tempDir, "ipcr", "registry.car"),
+    carPath: optional("car-path") ?? join4(tempDir, "ipcr", "registry.car"),
     carScope,
     revision: optional("revision") ?? env2.GITHUB_SHA,
     summary: boolean("summary", true),
@@ -53039,25 +52466,24 @@ var logger2 = {
   warn: (m3) => warning(m3),
   group: async (name8, fn) => await group(name8, fn)
 };
-var runCommand = async (command, args) => {
-  let stderr = "";
-  const exitCode = await exec(command, args, {
-    ignoreReturnCode: true,
-    silent: false,
-    listeners: { stderr: (data) => {
-      stderr += data.toString();
-    } }
-  });
-  return { exitCode, stderr };
-};
-async function run() {
+var runCommand = spawnCommandRunner({
+  onStart: (command, args) => {
+    info(`[command]${command} ${args.join(" ")}`);
+  },
+  onStderr: (text) => {
+    process.stderr.write(text);
+  }
+});
+async function run({ signal } = {}) {
   try {
     const inputs = getInputs();
     const providers = createProviders(inputs.destinations, logger2);
     const sources = await openSources({ gateways: inputs.gateways, cars: inputs.previousCars }, logger2);
     let result;
+    let carDir;
     try {
-      await mkdir2(dirname3(inputs.carPath), { recursive: true });
+      carDir = await mkdir2(dirname(inputs.carPath), { recursive: true });
+      if (carDir != null) registerTemporary(carDir);
       result = await runPipeline({
         ...providers,
         image: inputs.image != null ? { kind: "docker", ref: inputs.image, run: runCommand } : { kind: "file", path: inputs.imageFile },
@@ -53070,18 +52496,29 @@ async function run() {
         carScope: inputs.carScope,
         tempDir: inputs.tempDir,
         revision: inputs.revision,
-        logger: logger2
+        logger: logger2,
+        signal
       });
+    } catch (err) {
+      if (carDir != null && !existsSync2(inputs.carPath)) await removeTemporary(carDir);
+      throw err;
     } finally {
+      if (carDir != null) releaseTemporary(carDir);
       await closeSources(sources);
     }
     setOutputs(result, inputs.gateways);
     if (inputs.summary) await writeSummary(result, inputs.gateways);
     info(`Registry root: ${result.rootCid}`);
-  } catch (err) {
+  } catch (caught) {
+    const err = signal?.aborted === true ? signal.reason : caught;
     setFailed(err instanceof Error ? err.message : String(err));
   }
 }
 
 // src/action/index.ts
-await run();
+var interrupts = handleInterrupts((message2) => {
+  info(message2);
+});
+await run({ signal: interrupts.signal });
+if (interrupts.exitCode != null) process.exit(interrupts.exitCode);
+interrupts.dispose();
