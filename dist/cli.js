@@ -18891,7 +18891,7 @@ import { join as join6 } from "node:path";
 
 // src/core/blocks/fs-store.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { access, mkdir as mkdir2, readFile, rename as rename3, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
+import { access, mkdir as mkdir2, readFile, rename as rename3, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join5 } from "node:path";
 var FsBlockStore = class {
   dir;
@@ -18919,12 +18919,14 @@ var FsBlockStore = class {
       this.madeDirs.add(shard);
     }
     const temp = `${file}.${randomBytes2(6).toString("hex")}.tmp`;
+    registerTemporary(temp);
     try {
       await writeFile2(temp, bytes, { signal: options?.signal });
       await rename3(temp, file);
+      releaseTemporary(temp);
       options?.onWritten?.();
     } catch (err) {
-      await rm2(temp, { force: true });
+      await removeTemporary(temp);
       throw err;
     }
   }
@@ -18973,9 +18975,15 @@ var LocalStore = class {
   async writeRoot(root) {
     await mkdir3(this.dir, { recursive: true });
     const tmp = join6(this.dir, "root.tmp");
-    await writeFile3(tmp, `${root.toString()}
+    registerTemporary(tmp);
+    try {
+      await writeFile3(tmp, `${root.toString()}
 `);
-    await rename4(tmp, join6(this.dir, "root"));
+      await rename4(tmp, join6(this.dir, "root"));
+      releaseTemporary(tmp);
+    } finally {
+      await removeTemporary(tmp);
+    }
   }
 };
 
@@ -29142,7 +29150,7 @@ function createPut(client) {
 
 // node_modules/kubo-rpc-client/dist/src/block/rm.js
 function createRm(client) {
-  return async function* rm3(cid, options = {}) {
+  return async function* rm2(cid, options = {}) {
     if (!Array.isArray(cid)) {
       cid = [cid];
     }
@@ -29227,7 +29235,7 @@ function createList(client) {
 
 // node_modules/kubo-rpc-client/dist/src/bootstrap/rm.js
 function createRm2(client) {
-  return async function rm3(addr, options = {}) {
+  return async function rm2(addr, options = {}) {
     const res = await client.post("bootstrap/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -29920,7 +29928,7 @@ function createRead(client) {
 
 // node_modules/kubo-rpc-client/dist/src/files/rm.js
 function createRm3(client) {
-  return async function rm3(path, options = {}) {
+  return async function rm2(path, options = {}) {
     const res = await client.post("files/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -30139,7 +30147,7 @@ function createRename(client) {
 
 // node_modules/kubo-rpc-client/dist/src/key/rm.js
 function createRm4(client) {
-  return async function rm3(name8, options = {}) {
+  return async function rm2(name8, options = {}) {
     const res = await client.post("key/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -31478,7 +31486,7 @@ function createRmAll(client) {
 
 // node_modules/kubo-rpc-client/dist/src/pin/remote/rm.js
 function createRm5(client) {
-  return async function rm3({ timeout, signal, headers, ...query }) {
+  return async function rm2({ timeout, signal, headers, ...query }) {
     await client.post("pin/remote/rm", {
       timeout,
       signal,
@@ -31564,7 +31572,7 @@ function createLs6(client) {
 
 // node_modules/kubo-rpc-client/dist/src/pin/remote/service/rm.js
 function createRm6(client) {
-  return async function rm3(name8, options = {}) {
+  return async function rm2(name8, options = {}) {
     await client.post("pin/remote/service/rm", {
       signal: options.signal,
       headers: options.headers,
@@ -31627,7 +31635,7 @@ function createRmAll2(client) {
 // node_modules/kubo-rpc-client/dist/src/pin/rm.js
 function createRm7(client) {
   const all2 = createRmAll2(client);
-  return async function rm3(path, options = {}) {
+  return async function rm2(path, options = {}) {
     const res = await src_default5(all2([{
       path: path.toString(),
       ...options

@@ -91,3 +91,12 @@ describe('action interrupted', () => {
     }
   })
 })
+
+describe('action failing', () => {
+  test('an image that cannot be read: exit 1, and the folder made for the default car-path is gone', async () => {
+    const runner = await startAction('missing', { 'image-file': join(dir, 'missing.tar'), name: 'x' })
+    expect((await runner.running.done).code).toBe(1)
+    expect(runner.running.output()).toContain("::error::Input 'image-file': cannot read")
+    await expectNothingLeft(runner)
+  })
+})

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
+import { CarBlockIterator, CarWriter } from '@ipld/car'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { makeTempDir } from '../helpers/images.js'
 import { bigLayout, gzipTarball, hangingDocker, isAlive, listTree, MiB, signalStopped, silentServer, start, stopWhenFile } from '../helpers/interrupt.js'
 
@@ -134,5 +138,54 @@ describe('ipcr CLI interrupted', () => {
     } finally {
       if (isAlive(pid)) process.kill(pid, 'SIGKILL')
     }
+  })
+})
+
+/** A copy of a CAR without its `skip`-th block of at least 1 MiB. */
+async function carWithout (from: string, to: string, skip: number): Promise<void> {
+  const blocks = await CarBlockIterator.fromIterable(createReadStream(from))
+  const { writer, out } = CarWriter.create(await blocks.getRoots())
+  const written = pipeline(Readable.from(out), createWriteStream(to))
+  let large = 0
+  for await (const block of blocks) {
+    if (block.bytes.length >= MiB && ++large === skip) continue
+    await writer.put(block)
+  }
+  await writer.close()
+  await written
+}
+
+describe('ipcr CLI failing', () => {
+  test('get that fails half-way (a block is missing) leaves no output folder', async () => {
+    const { cwd, tmp, env } = await place('holey')
+    const holey = join(dir, 'holey.car')
+    await carWithout(join(dir, 'big.car'), holey, 40)
+    const get = start(cli, ['get', '--car', holey, `/ipfs/${rootCid}/big/tags/latest`, '-o', 'out'], { cwd, env })
+    expect((await get.done).code).toBe(1)
+    expect(get.output()).toMatch(/^ipcr: .*not found/m)
+    await expectClean(cwd, tmp)
+  })
+
+  test('push of a truncated gzip tarball: exit 1, no temp folder, no CAR', async () => {
+    const { cwd, tmp, env } = await place('truncated')
+    const truncated = join(dir, 'truncated.tar.gz')
+    const handle = await open(tarball, 'r')
+    const head = Buffer.alloc(16 * MiB)
+    await handle.read(head, 0, head.length, 0)
+    await handle.close()
+    await writeFile(truncated, head)
+    const push = start(cli, ['push', '--file', truncated, '--name', 'big', '--car', 'x.car'], { cwd, env })
+    expect((await push.done).code).toBe(1)
+    expect(push.output()).toContain("ipcr: Input 'image-file': cannot gzip-decompress")
+    await expectClean(cwd, tmp)
+  })
+
+  test('demo that cannot write its store: exit 1, no ipcr-demo temp folder', async () => {
+    const { cwd, tmp, env } = await place('demo')
+    const blocker = join(dir, 'demo-store-is-a-file')
+    await writeFile(blocker, '')
+    const demo = start(cli, ['demo', '--store', blocker], { cwd, env })
+    expect((await demo.done).code).toBe(1)
+    await expectClean(cwd, tmp)
   })
 })
