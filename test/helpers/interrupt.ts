@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { readdir, stat, writeFile } from 'node:fs/promises'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeSampleImage } from '../../src/core/sample.js'
 import { run } from './tools.js'
@@ -61,13 +61,28 @@ export async function stopWhenFile (running: Running, dir: string, pattern: RegE
     if (ended) throw new Error(`the process ended before a file matching ${pattern} reached ${bytes} bytes:\n${running.output()}`)
     for (const [path, size] of await listTree(dir)) {
       if (pattern.test(path) && size > bytes) {
-        running.child.kill('SIGSTOP')
-        // Read again: the size when the process stopped.
+        await stop(running)
+        // Read again: the size now that the process is stopped.
         const frozen = (await listTree(dir)).get(path) ?? 0
         return { path, size: frozen }
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+/** SIGSTOP, then waits until every thread of the process is stopped (state T in /proc). */
+async function stop (running: Running): Promise<void> {
+  const pid = running.child.pid as number
+  running.child.kill('SIGSTOP')
+  for (;;) {
+    const tasks = await readdir(`/proc/${pid}/task`)
+    const states = await Promise.all(tasks.map(async (t) => {
+      const stat = await readFile(`/proc/${pid}/task/${t}/stat`, 'utf8').catch(() => ') T')
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+    }))
+    if (states.every((state) => state === 'T' || state === 't')) return
+    await new Promise((resolve) => setTimeout(resolve, 1))
   }
 }
 
