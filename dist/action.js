@@ -38386,13 +38386,14 @@ function validateGatewayUrl(value, input = "gateways") {
   parseServiceUrl(value, input);
   return value.trim().replace(/\/+$/, "");
 }
-async function openSources(config, logger3) {
+async function openSources(config, logger3, options = {}) {
   const sources = [];
   for (const path of config.cars) {
     try {
-      sources.push(await CarBlockSource.open(path));
+      sources.push(await CarBlockSource.open(path, options));
     } catch (err) {
       await closeSources(sources);
+      throwIfAborted(options.signal);
       throw new InputError("previous-car", `cannot read '${path}' as a CAR file: ${err.message}`, { cause: err });
     }
   }
@@ -52478,7 +52479,7 @@ async function run({ signal } = {}) {
   try {
     const inputs = getInputs();
     const providers = createProviders(inputs.destinations, logger2);
-    const sources = await openSources({ gateways: inputs.gateways, cars: inputs.previousCars }, logger2);
+    const sources = await openSources({ gateways: inputs.gateways, cars: inputs.previousCars }, logger2, { signal });
     let result;
     let carDir;
     try {

@@ -18725,13 +18725,14 @@ function validateGatewayUrl(value, input = "gateways") {
   parseServiceUrl(value, input);
   return value.trim().replace(/\/+$/, "");
 }
-async function openSources(config, logger2) {
+async function openSources(config, logger2, options = {}) {
   const sources = [];
   for (const path of config.cars) {
     try {
-      sources.push(await CarBlockSource.open(path));
+      sources.push(await CarBlockSource.open(path, options));
     } catch (err) {
       await closeSources(sources);
+      throwIfAborted(options.signal);
       throw new InputError("previous-car", `cannot read '${path}' as a CAR file: ${err.message}`, { cause: err });
     }
   }
@@ -33109,7 +33110,7 @@ async function push(args, out, signal) {
   if (previousRoot == null && store != null) previousRoot = await store.readRoot();
   const sources = [
     ...store != null ? [store.blocks] : [],
-    ...await openSources({ gateways: list2(values.gateway), cars: list2(values["previous-car"]) }, logger2)
+    ...await openSources({ gateways: list2(values.gateway), cars: list2(values["previous-car"]) }, logger2, { signal })
   ];
   let result;
   try {
@@ -33190,7 +33191,7 @@ async function get(args, out, signal) {
   const store = values.store != null ? new LocalStore(resolve2(values.store)) : void 0;
   const sources = [
     ...store != null ? [store.blocks] : [],
-    ...await openSources({ gateways: list2(values.gateway), cars: list2(values.car) }, logger2)
+    ...await openSources({ gateways: list2(values.gateway), cars: list2(values.car) }, logger2, { signal })
   ];
   if (sources.length === 0) throw new InputError("--store", "no block source: give --store, --car or --gateway");
   try {

@@ -26,7 +26,7 @@ export async function run ({ signal }: { signal?: AbortSignal } = {}): Promise<v
   try {
     const inputs = getInputs()
     const providers = createProviders(inputs.destinations, logger)
-    const sources = await openSources({ gateways: inputs.gateways, cars: inputs.previousCars }, logger)
+    const sources = await openSources({ gateways: inputs.gateways, cars: inputs.previousCars }, logger, { signal })
     let result
     let carDir: string | undefined
     try {

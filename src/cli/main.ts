@@ -86,7 +86,7 @@ async function push (args: string[], out: Out, signal?: AbortSignal): Promise<nu
   if (previousRoot == null && store != null) previousRoot = await store.readRoot()
   const sources: BlockSource[] = [
     ...(store != null ? [store.blocks] : []),
-    ...await openSources({ gateways: list(values.gateway), cars: list(values['previous-car']) }, logger)
+    ...await openSources({ gateways: list(values.gateway), cars: list(values['previous-car']) }, logger, { signal })
   ]
   let result
   try {
@@ -168,7 +168,7 @@ async function get (args: string[], out: Out, signal?: AbortSignal): Promise<num
   const store = values.store != null ? new LocalStore(resolve(values.store)) : undefined
   const sources: BlockSource[] = [
     ...(store != null ? [store.blocks] : []),
-    ...await openSources({ gateways: list(values.gateway), cars: list(values.car) }, logger)
+    ...await openSources({ gateways: list(values.gateway), cars: list(values.car) }, logger, { signal })
   ]
   if (sources.length === 0) throw new InputError('--store', 'no block source: give --store, --car or --gateway')
   try {
