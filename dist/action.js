@@ -23144,6 +23144,7 @@ function handleInterrupts(notify) {
   };
   const names = Object.keys(EXIT_CODES);
   for (const name8 of names) process.on(name8, onSignal);
+  process.on("exit", removeTemporaryNow);
   return {
     signal: controller.signal,
     get exitCode() {
@@ -23151,6 +23152,7 @@ function handleInterrupts(notify) {
     },
     dispose: () => {
       for (const name8 of names) process.off(name8, onSignal);
+      process.off("exit", removeTemporaryNow);
     }
   };
 }

@@ -3481,6 +3481,7 @@ function handleInterrupts(notify) {
   };
   const names = Object.keys(EXIT_CODES);
   for (const name8 of names) process.on(name8, onSignal);
+  process.on("exit", removeTemporaryNow);
   return {
     signal: controller.signal,
     get exitCode() {
@@ -3488,6 +3489,7 @@ function handleInterrupts(notify) {
     },
     dispose: () => {
       for (const name8 of names) process.off(name8, onSignal);
+      process.off("exit", removeTemporaryNow);
     }
   };
 }

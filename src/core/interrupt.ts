@@ -44,7 +44,7 @@ export interface Interrupts {
   readonly signal: AbortSignal
   /** 130 after SIGINT, 143 after SIGTERM; undefined while no signal came. */
   readonly exitCode: number | undefined
-  /** Gives the signals back to Node's default handling. */
+  /** Gives the signals and the exit back to Node's default handling. */
   dispose: () => void
 }
 
@@ -66,9 +66,14 @@ export function handleInterrupts (notify: (message: string) => void): Interrupts
   }
   const names = Object.keys(EXIT_CODES) as NodeJS.Signals[]
   for (const name of names) process.on(name, onSignal)
+  // Any other way out that skips the async cleanup (an uncaught exception, process.exit).
+  process.on('exit', removeTemporaryNow)
   return {
     signal: controller.signal,
     get exitCode () { return exitCode },
-    dispose: () => { for (const name of names) process.off(name, onSignal) }
+    dispose: () => {
+      for (const name of names) process.off(name, onSignal)
+      process.off('exit', removeTemporaryNow)
+    }
   }
 }
