@@ -1,8 +1,10 @@
 import * as core from '@actions/core'
-import * as exec from '@actions/exec'
+import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { closeSources, createProviders, openSources, redact, runPipeline, type CommandRunner, type Logger } from '../core/index.js'
+import { closeSources, createProviders, openSources, redact, runPipeline, type Logger } from '../core/index.js'
+import { spawnCommandRunner } from '../core/image/docker.js'
+import { registerTemporary, releaseTemporary, removeTemporary } from '../core/interrupt.js'
 import { getInputs } from './inputs.js'
 import { setOutputs, writeSummary } from './outputs.js'
 
@@ -13,25 +15,23 @@ const logger: Logger = {
   group: async (name, fn) => await core.group(name, fn)
 }
 
-/** Runs commands through @actions/exec so they show up as runners show them. */
-const runCommand: CommandRunner = async (command, args) => {
-  let stderr = ''
-  const exitCode = await exec.exec(command, args, {
-    ignoreReturnCode: true,
-    silent: false,
-    listeners: { stderr: (data: Buffer) => { stderr += data.toString() } }
-  })
-  return { exitCode, stderr }
-}
+/** Shows commands as @actions/exec does (a [command] line, live stderr); killed when the run is cancelled. */
+const runCommand = spawnCommandRunner({
+  onStart: (command, args) => { core.info(`[command]${command} ${args.join(' ')}`) },
+  onStderr: (text) => { process.stderr.write(text) }
+})
 
-export async function run (): Promise<void> {
+/** `signal`: aborting it cancels the run (see src/action/index.ts); its reason is the failure reported. */
+export async function run ({ signal }: { signal?: AbortSignal } = {}): Promise<void> {
   try {
     const inputs = getInputs()
     const providers = createProviders(inputs.destinations, logger)
-    const sources = await openSources({ gateways: inputs.gateways, cars: inputs.previousCars }, logger)
+    const sources = await openSources({ gateways: inputs.gateways, cars: inputs.previousCars }, logger, { signal })
     let result
+    let carDir: string | undefined
     try {
-      await mkdir(dirname(inputs.carPath), { recursive: true })
+      carDir = await mkdir(dirname(inputs.carPath), { recursive: true })
+      if (carDir != null) registerTemporary(carDir)
       result = await runPipeline({
         ...providers,
         image: inputs.image != null ? { kind: 'docker', ref: inputs.image, run: runCommand } : { kind: 'file', path: inputs.imageFile as string },
@@ -44,15 +44,22 @@ export async function run (): Promise<void> {
         carScope: inputs.carScope,
         tempDir: inputs.tempDir,
         revision: inputs.revision,
-        logger
+        logger,
+        signal
       })
+    } catch (err) {
+      // Unless the CAR was written (a later step failed), the folder made for it goes again.
+      if (carDir != null && !existsSync(inputs.carPath)) await removeTemporary(carDir)
+      throw err
     } finally {
+      if (carDir != null) releaseTemporary(carDir)
       await closeSources(sources)
     }
     setOutputs(result, inputs.gateways)
     if (inputs.summary) await writeSummary(result, inputs.gateways)
     core.info(`Registry root: ${result.rootCid}`)
-  } catch (err) {
+  } catch (caught) {
+    const err = signal?.aborted === true ? signal.reason : caught
     core.setFailed(redact(err instanceof Error ? err.message : String(err)))
   }
 }

@@ -1,6 +1,7 @@
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdir, mkdtemp, readdir, readFile, rename } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { CID } from 'multiformats/cid'
 import {
@@ -8,6 +9,7 @@ import {
   writeSampleImage, demoImage, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
+import { registerTemporary, releaseTemporary, removeTemporary } from '../core/interrupt.js'
 import { FirstSource } from '../core/blocks/multi.js'
 import { exportToDirectory } from '../core/unixfs/export.js'
 import { resolvePath } from '../core/unixfs/tree.js'
@@ -35,7 +37,7 @@ function printResult (result: PublishResult, json: boolean, out: Out): void {
   for (const n of (result as Partial<PipelineResult>).names ?? []) out(`ipns       /ipns/${n.name} → ${n.value}`)
 }
 
-async function push (args: string[], out: Out): Promise<number> {
+async function push (args: string[], out: Out, signal?: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -84,7 +86,7 @@ async function push (args: string[], out: Out): Promise<number> {
   if (previousRoot == null && store != null) previousRoot = await store.readRoot()
   const sources: BlockSource[] = [
     ...(store != null ? [store.blocks] : []),
-    ...await openSources({ gateways: list(values.gateway), cars: list(values['previous-car']) }, logger)
+    ...await openSources({ gateways: list(values.gateway), cars: list(values['previous-car']) }, logger, { signal })
   ]
   let result
   try {
@@ -102,7 +104,8 @@ async function push (args: string[], out: Out): Promise<number> {
       carScope: scope,
       tempDir: tmpdir(),
       revision: values.revision ?? process.env.GITHUB_SHA,
-      logger
+      logger,
+      signal
     })
   } finally {
     await closeSources(sources)
@@ -142,7 +145,7 @@ async function destinationSettings (values: Record<string, string | boolean | st
   return settings
 }
 
-async function get (args: string[], out: Out): Promise<number> {
+async function get (args: string[], out: Out, signal?: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -165,7 +168,7 @@ async function get (args: string[], out: Out): Promise<number> {
   const store = values.store != null ? new LocalStore(resolve(values.store)) : undefined
   const sources: BlockSource[] = [
     ...(store != null ? [store.blocks] : []),
-    ...await openSources({ gateways: list(values.gateway), cars: list(values.car) }, logger)
+    ...await openSources({ gateways: list(values.gateway), cars: list(values.car) }, logger, { signal })
   ]
   if (sources.length === 0) throw new InputError('--store', 'no block source: give --store, --car or --gateway')
   try {
@@ -179,12 +182,21 @@ async function get (args: string[], out: Out): Promise<number> {
       if (root == null) throw new InputError('PATH', `'${path}' does not start with a CID and there is no store root to resolve it in`)
     }
     const source = new FirstSource(sources)
-    const node = await resolvePath(root, parts, source)
+    const node = await resolvePath(root, parts, source, { signal })
     if (node == null) throw new InputError('PATH', `'${parts.join('/')}' does not exist under ${root.toString()}`)
     const outDir = resolve(values.output)
     const existing = await readdir(outDir).catch((err) => err.code === 'ENOENT' ? [] : ['(not a folder)'])
     if (existing.length > 0) throw new InputError('--output', `'${values.output}' already exists and is not an empty folder`)
-    await exportToDirectory(node.cid, outDir, source)
+    // Written next to the output and moved into place at the end: a failed get leaves no half output.
+    const staging = join(dirname(outDir), `.${basename(outDir)}.${randomBytes(4).toString('hex')}.partial`)
+    registerTemporary(staging)
+    try {
+      await exportToDirectory(node.cid, staging, source, { signal })
+      await rename(staging, outDir)
+      releaseTemporary(staging)
+    } finally {
+      await removeTemporary(staging)
+    }
     out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`)
   } finally {
     await closeSources(sources)
@@ -192,7 +204,7 @@ async function get (args: string[], out: Out): Promise<number> {
   return 0
 }
 
-async function demo (args: string[], out: Out): Promise<number> {
+async function demo (args: string[], out: Out, signal?: AbortSignal): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -209,6 +221,7 @@ async function demo (args: string[], out: Out): Promise<number> {
   const store = new LocalStore(resolve(storeDir))
   const logger = cliLogger(values.json === true, false)
   const work = await mkdtemp(join(tmpdir(), 'ipcr-demo-'))
+  registerTemporary(work)
   try {
     const image = await logger.group('Build the demo image in-process', async () => await writeSampleImage(join(work, 'image'), demoImage))
     const previousRoot = await store.readRoot()
@@ -223,7 +236,8 @@ async function demo (args: string[], out: Out): Promise<number> {
       carPath: join(store.dir, 'demo.car'),
       carScope: 'full',
       tempDir: work,
-      logger
+      logger,
+      signal
     })
     await store.writeRoot(parseCid(result.rootCid, 'root'))
     if (values.json === true) {
@@ -241,17 +255,18 @@ async function demo (args: string[], out: Out): Promise<number> {
     out(`  ${pullCommand(result)}`)
     return 0
   } finally {
-    await rm(work, { recursive: true, force: true })
+    await removeTemporary(work)
   }
 }
 
-export async function main (argv: string[], out: Out = (l) => { process.stdout.write(`${l}\n`) }): Promise<number> {
+/** `signal`: aborting it cancels the command (see src/cli/index.ts); its reason is the error printed. */
+export async function main (argv: string[], out: Out = (l) => { process.stdout.write(`${l}\n`) }, { signal }: { signal?: AbortSignal } = {}): Promise<number> {
   const [command, ...rest] = argv
   try {
     switch (command) {
-      case 'push': return await push(rest, out)
-      case 'get': return await get(rest, out)
-      case 'demo': return await demo(rest, out)
+      case 'push': return await push(rest, out, signal)
+      case 'get': return await get(rest, out, signal)
+      case 'demo': return await demo(rest, out, signal)
       case '--version': case 'version':
         out(version)
         return 0
@@ -264,7 +279,8 @@ export async function main (argv: string[], out: Out = (l) => { process.stdout.w
         process.stderr.write(`ipcr: unknown command '${command}'\n\n${mainHelp}\n`)
         return 2
     }
-  } catch (err) {
+  } catch (caught) {
+    const err = signal?.aborted === true ? signal.reason : caught
     process.stderr.write(`ipcr: ${redact(err instanceof Error ? err.message : String(err))}\n`)
     return 1
   }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import type { BlockSink, BlockSource, PutOptions } from './blocks/types.js'
@@ -9,6 +9,7 @@ import { CarFileWriter } from './car/writer.js'
 import { checkDigest } from './digest.js'
 import { BlobHasher } from './hash-worker.js'
 import { InputError } from './errors.js'
+import { registerTemporary, removeTemporary } from './interrupt.js'
 import { openImageArchive, type ImageArchive } from './image/archive.js'
 import { saveDockerImage, type CommandRunner } from './image/docker.js'
 import { loadImage } from './image/load.js'
@@ -154,7 +155,7 @@ async function importBlob (file: FolderFile, sink: BlockSink, label: string, pro
   // and back, and return to the pool once written. file.bytes stays put.
   const pooled = file.bytes == null
   const source = pooled ? fileContent(file, signal) : once(file.bytes as Uint8Array)
-  const hasher = new BlobHasher(pooled)
+  const hasher = new BlobHasher(pooled, signal)
   try {
     let size = 0
     const content = async function * (): AsyncGenerator<Uint8Array> {
@@ -198,6 +199,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     throw new InputError('previous-root', 'a previous root was given but no block source to read it from (set gateways, a CAR or a store)')
   }
   const work = await mkdtemp(join(options.tempDir, 'ipcr-publish-'))
+  registerTemporary(work)
   let archive: ImageArchive | undefined
   let car: CarFileWriter | undefined
   try {
@@ -313,9 +315,16 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
       reusedBlobs: reused
     }
   } finally {
-    if (car != null) await car.abort()
-    if (archive != null) await archive.close()
-    await rm(work, { recursive: true, force: true })
+    // Each step runs even when the one before it fails.
+    try {
+      if (car != null) await car.abort()
+    } finally {
+      try {
+        if (archive != null) await archive.close()
+      } finally {
+        await removeTemporary(work)
+      }
+    }
   }
 }
 

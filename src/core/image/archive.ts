@@ -1,11 +1,12 @@
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdtemp, open, readdir, realpath, rm, stat } from 'node:fs/promises'
+import { mkdtemp, open, readdir, realpath, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import * as zlib from 'node:zlib'
 import type { BufferPool } from '../buffer-pool.js'
 import { InputError, throwIfAborted } from '../errors.js'
+import { registerTemporary, removeTemporary } from '../interrupt.js'
 import type { AbortOptions } from '../logger.js'
 import { detectCompression, MAGIC_BYTES } from './compression.js'
 import { formatError } from './image-errors.js'
@@ -82,12 +83,13 @@ export async function openImageArchive (path: string, options: OpenArchiveOption
     decompressor = createZstd()
   }
   const dir = await mkdtemp(join(options.tempDir, 'ipcr-archive-'))
+  registerTemporary(dir)
   const tarPath = join(dir, 'image.tar')
   try {
     await pipeline(createReadStream(path), decompressor, createWriteStream(tarPath), { signal: options.signal })
   } catch (err: any) {
-    await rm(dir, { recursive: true, force: true })
-    if (options.signal?.aborted === true) throw err
+    await removeTemporary(dir)
+    throwIfAborted(options.signal)
     throw new InputError(input, `cannot ${compression}-decompress '${path}': ${err.message}`, { cause: err })
   }
   return await openTar(path, tarPath, input, dir, options)
@@ -235,7 +237,7 @@ class TarArchive extends BaseArchive {
   }
 
   override async close (): Promise<void> {
-    if (this.tempDir != null) await rm(this.tempDir, { recursive: true, force: true })
+    if (this.tempDir != null) await removeTemporary(this.tempDir)
   }
 
   /** Follows links, also in parent folders, to a regular file's path. */
@@ -259,7 +261,7 @@ async function openTar (label: string, tarPath: string, input: string, tempDir: 
     const index = await indexTar(tarPath, options)
     return new TarArchive(label, input, tarPath, index, tempDir)
   } catch (err: any) {
-    if (tempDir != null) await rm(tempDir, { recursive: true, force: true })
+    if (tempDir != null) await removeTemporary(tempDir)
     if (err instanceof TarError) {
       if (err.notTar) throw new InputError(input, `'${label}' is not a tar archive, a gzip or zstd tarball, or a directory: ${err.message}`)
       throw formatError(input, `${label}: ${err.message}`, { cause: err })
