@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { CID } from 'multiformats/cid'
 import {
-  InputError, LocalStore, closeSources, createProviders, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline,
+  InputError, LocalStore, closeSources, createProviders, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
   writeSampleImage, demoImage, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
@@ -92,7 +92,7 @@ async function push (args: string[], out: Out): Promise<number> {
     result = await runPipeline({
       ...providers,
       image: ref != null ? { kind: 'docker', ref, run: nodeCommandRunner } : { kind: 'file', path: resolve(values.file as string) },
-      name: values.name ?? tagList.path,
+      name: values.name ?? (tagList.path != null ? validateName(tagList.path, '--tag') : undefined),
       tags: tagList.tags,
       description: values.description,
       previousRoot,
