@@ -2,15 +2,16 @@ import * as core from '@actions/core'
 import * as exec from '@actions/exec'
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { closeSources, createProviders, openSources, runPipeline, type CommandRunner, type Logger } from '../core/index.js'
+import { closeSources, createProviders, logLine, openSources, runPipeline, type CommandRunner, type Logger } from '../core/index.js'
 import { getInputs } from './inputs.js'
 import { setOutputs, writeSummary } from './outputs.js'
 
+/** Messages carry text from images and remote services: each becomes one line that runs no workflow command. */
 const logger: Logger = {
-  debug: (m) => core.debug(m),
-  info: (m) => core.info(m),
-  warn: (m) => core.warning(m),
-  group: async (name, fn) => await core.group(name, fn)
+  debug: (m) => core.debug(logLine(m)),
+  info: (m) => core.info(logLine(m)),
+  warn: (m) => core.warning(logLine(m)),
+  group: async (name, fn) => await core.group(logLine(name), fn)
 }
 
 /** Runs commands through @actions/exec so they show up as runners show them. */
@@ -53,6 +54,6 @@ export async function run (): Promise<void> {
     if (inputs.summary) await writeSummary(result, inputs.gateways)
     core.info(`Registry root: ${result.rootCid}`)
   } catch (err) {
-    core.setFailed(err instanceof Error ? err.message : String(err))
+    core.setFailed(logLine(err instanceof Error ? err.message : String(err)))
   }
 }

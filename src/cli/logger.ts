@@ -1,8 +1,12 @@
-import type { Logger } from '../core/index.js'
+import { escapeControl, type Logger } from '../core/index.js'
 
-/** Human output goes to stderr so that --json output on stdout stays clean. */
+/**
+ * Human output goes to stderr so that --json output on stdout stays clean.
+ * Messages carry text from images and remote services: control characters
+ * (terminal escape sequences, carriage returns, newlines) are shown escaped.
+ */
 export function cliLogger (quiet: boolean, verbose: boolean): Logger {
-  const write = (line: string): void => { process.stderr.write(`${line}\n`) }
+  const write = (line: string): void => { process.stderr.write(`${escapeControl(line)}\n`) }
   return {
     debug: (m) => { if (verbose) write(m) },
     info: (m) => { if (!quiet) write(m) },

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { CID } from 'multiformats/cid'
 import {
-  InputError, LocalStore, closeSources, createProviders, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
+  InputError, LocalStore, closeSources, createProviders, escapeControl, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
   writeSampleImage, demoImage, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
@@ -265,7 +265,7 @@ export async function main (argv: string[], out: Out = (l) => { process.stdout.w
         return 2
     }
   } catch (err) {
-    process.stderr.write(`ipcr: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.stderr.write(`ipcr: ${escapeControl(err instanceof Error ? err.message : String(err))}\n`)
     return 1
   }
 }

@@ -9,6 +9,7 @@ import { CarFileWriter } from './car/writer.js'
 import { checkDigest } from './digest.js'
 import { BlobHasher } from './hash-worker.js'
 import { InputError } from './errors.js'
+import { plainLine } from './escape.js'
 import { openImageArchive, type ImageArchive } from './image/archive.js'
 import { saveDockerImage, type CommandRunner } from './image/docker.js'
 import { loadImage } from './image/load.js'
@@ -92,11 +93,6 @@ const discard: BlockSink = {
 
 /** 1 MiB read buffers, the UnixFS chunk size, shared by every blob import. */
 const readBuffers = new BufferPool(1024 * 1024, 64)
-
-/** The first non-empty line, trimmed; undefined when there is none. */
-function firstLine (text: string | undefined): string | undefined {
-  return text?.split('\n').map((l) => l.trim()).find((l) => l !== '')
-}
 
 function resolveName (options: PublishOptions, image: NormalizedImage): string {
   if (options.name != null && options.name !== '') return validateName(options.name, 'name')
@@ -211,7 +207,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     archive = await openImageArchive(archivePath, { input, tempDir: work, signal })
     const image = await loadImage(archive, { input, signal })
     const name = resolveName(options, image)
-    const description = firstLine(options.description ?? image.labels['org.opencontainers.image.description'])
+    const description = plainLine(options.description ?? image.labels['org.opencontainers.image.description'])
     const platforms = image.images.map((i) => platformString(i.platform))
     logger.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(', ')}) → ${name}:${tags.join(', ')}`)
 
