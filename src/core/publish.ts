@@ -8,7 +8,7 @@ import { MemoryBlockStore } from './blocks/memory.js'
 import { CarFileWriter } from './car/writer.js'
 import { checkDigest } from './digest.js'
 import { BlobHasher } from './hash-worker.js'
-import { InputError } from './errors.js'
+import { InputError, TreeError } from './errors.js'
 import { plainLine } from './escape.js'
 import { openImageArchive, type ImageArchive } from './image/archive.js'
 import { saveDockerImage, type CommandRunner } from './image/docker.js'
@@ -17,7 +17,7 @@ import { platformString, type NormalizedImage } from './image/model.js'
 import { tagFolderFiles, type FolderFile } from './image/tag-folder.js'
 import { silentLogger, type Logger, type OperationOptions } from './logger.js'
 import { Progress, formatBytes } from './progress.js'
-import { CATALOG_FILE, emptyCatalog, encodeCatalog, parseCatalog, updateCatalog, type Catalog, type CatalogTag } from './registry/catalog.js'
+import { CATALOG_FILE, CATALOG_LIMITS, emptyCatalog, encodeCatalog, parseCatalog, updateCatalog, type Catalog, type CatalogTag } from './registry/catalog.js'
 import { registryPaths } from './registry/layout.js'
 import { parseReference, validateName, validateTag } from './registry/reference.js'
 import { buildDirectory, readDirectory, type DirEntry } from './unixfs/directory.js'
@@ -316,9 +316,17 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
 }
 
 async function readPreviousCatalog (root: CID, source: BlockSource, options: OperationOptions): Promise<Catalog> {
+  const where = `previous root ${root.toString()}`
   const node = await resolvePath(root, registryPaths.catalog(), source, options)
   if (node == null) return emptyCatalog()
-  return parseCatalog(await readFileBytes(node.cid, source, { ...options, maxBytes: 64 * 1024 * 1024 }))
+  let bytes: Uint8Array
+  try {
+    bytes = await readFileBytes(node.cid, source, { ...options, maxBytes: CATALOG_LIMITS.bytes })
+  } catch (err) {
+    if (err instanceof TreeError) throw new TreeError(`${CATALOG_FILE} of ${where}: ${err.message}`, { cause: err })
+    throw err
+  }
+  return parseCatalog(bytes, where)
 }
 
 export function parseCid (value: string, input: string): CID {
