@@ -40,9 +40,9 @@ var __toESM = (mod2, isNodeMode, target) => (target = mod2 != null ? __create(__
   mod2
 ));
 
-// node_modules/sparse-array/index.js
+// ../main/node_modules/sparse-array/index.js
 var require_sparse_array = __commonJS({
-  "node_modules/sparse-array/index.js"(exports, module) {
+  "../main/node_modules/sparse-array/index.js"(exports, module) {
     "use strict";
     var BITS_PER_BYTE = 7;
     module.exports = class SparseArray {
@@ -257,9 +257,9 @@ var require_sparse_array = __commonJS({
   }
 });
 
-// node_modules/eventemitter3/index.js
+// ../main/node_modules/eventemitter3/index.js
 var require_eventemitter3 = __commonJS({
-  "node_modules/eventemitter3/index.js"(exports, module) {
+  "../main/node_modules/eventemitter3/index.js"(exports, module) {
     "use strict";
     var has = Object.prototype.hasOwnProperty;
     var prefix = "~";
@@ -419,9 +419,9 @@ var require_eventemitter3 = __commonJS({
   }
 });
 
-// node_modules/varint/encode.js
+// ../main/node_modules/varint/encode.js
 var require_encode = __commonJS({
-  "node_modules/varint/encode.js"(exports, module) {
+  "../main/node_modules/varint/encode.js"(exports, module) {
     module.exports = encode19;
     var MSB4 = 128;
     var REST4 = 127;
@@ -450,9 +450,9 @@ var require_encode = __commonJS({
   }
 });
 
-// node_modules/varint/decode.js
+// ../main/node_modules/varint/decode.js
 var require_decode = __commonJS({
-  "node_modules/varint/decode.js"(exports, module) {
+  "../main/node_modules/varint/decode.js"(exports, module) {
     module.exports = read4;
     var MSB4 = 128;
     var REST4 = 127;
@@ -473,9 +473,9 @@ var require_decode = __commonJS({
   }
 });
 
-// node_modules/varint/length.js
+// ../main/node_modules/varint/length.js
 var require_length = __commonJS({
-  "node_modules/varint/length.js"(exports, module) {
+  "../main/node_modules/varint/length.js"(exports, module) {
     var N14 = Math.pow(2, 7);
     var N24 = Math.pow(2, 14);
     var N34 = Math.pow(2, 21);
@@ -491,9 +491,9 @@ var require_length = __commonJS({
   }
 });
 
-// node_modules/varint/index.js
+// ../main/node_modules/varint/index.js
 var require_varint = __commonJS({
-  "node_modules/varint/index.js"(exports, module) {
+  "../main/node_modules/varint/index.js"(exports, module) {
     module.exports = {
       encode: require_encode(),
       decode: require_decode(),
@@ -502,16 +502,16 @@ var require_varint = __commonJS({
   }
 });
 
-// node_modules/events-universal/default.js
+// ../main/node_modules/events-universal/default.js
 var require_default = __commonJS({
-  "node_modules/events-universal/default.js"(exports, module) {
+  "../main/node_modules/events-universal/default.js"(exports, module) {
     module.exports = __require("events");
   }
 });
 
-// node_modules/fast-fifo/fixed-size.js
+// ../main/node_modules/fast-fifo/fixed-size.js
 var require_fixed_size = __commonJS({
-  "node_modules/fast-fifo/fixed-size.js"(exports, module) {
+  "../main/node_modules/fast-fifo/fixed-size.js"(exports, module) {
     module.exports = class FixedFIFO {
       constructor(hwm) {
         if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
@@ -549,9 +549,9 @@ var require_fixed_size = __commonJS({
   }
 });
 
-// node_modules/fast-fifo/index.js
+// ../main/node_modules/fast-fifo/index.js
 var require_fast_fifo = __commonJS({
-  "node_modules/fast-fifo/index.js"(exports, module) {
+  "../main/node_modules/fast-fifo/index.js"(exports, module) {
     var FixedFIFO2 = require_fixed_size();
     module.exports = class FastFIFO {
       constructor(hwm) {
@@ -596,9 +596,9 @@ var require_fast_fifo = __commonJS({
   }
 });
 
-// node_modules/b4a/index.js
+// ../main/node_modules/b4a/index.js
 var require_b4a = __commonJS({
-  "node_modules/b4a/index.js"(exports, module) {
+  "../main/node_modules/b4a/index.js"(exports, module) {
     function isBuffer3(value) {
       return Buffer.isBuffer(value) || value instanceof Uint8Array;
     }
@@ -614,8 +614,8 @@ var require_b4a = __commonJS({
     function allocUnsafeSlow(size) {
       return Buffer.allocUnsafeSlow(size);
     }
-    function byteLength(string2, encoding) {
-      return Buffer.byteLength(string2, encoding);
+    function byteLength(string3, encoding) {
+      return Buffer.byteLength(string3, encoding);
     }
     function compare4(a, b) {
       return Buffer.compare(a, b);
@@ -663,8 +663,8 @@ var require_b4a = __commonJS({
     function toHex(buffer3, start, end) {
       return toBuffer2(buffer3).toString("hex", start, end);
     }
-    function write2(buffer3, string2, offset, length4, encoding) {
-      return toBuffer2(buffer3).write(string2, offset, length4, encoding);
+    function write2(buffer3, string3, offset, length4, encoding) {
+      return toBuffer2(buffer3).write(string3, offset, length4, encoding);
     }
     function readDoubleBE(buffer3, offset) {
       return toBuffer2(buffer3).readDoubleBE(offset);
@@ -757,9 +757,9 @@ var require_b4a = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/pass-through-decoder.js
+// ../main/node_modules/text-decoder/lib/pass-through-decoder.js
 var require_pass_through_decoder = __commonJS({
-  "node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
+  "../main/node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class PassThroughDecoder {
       constructor(encoding) {
@@ -778,9 +778,9 @@ var require_pass_through_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/utf8-decoder.js
+// ../main/node_modules/text-decoder/lib/utf8-decoder.js
 var require_utf8_decoder = __commonJS({
-  "node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
+  "../main/node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class UTF8Decoder {
       constructor() {
@@ -925,9 +925,9 @@ var require_utf8_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/index.js
+// ../main/node_modules/text-decoder/index.js
 var require_text_decoder = __commonJS({
-  "node_modules/text-decoder/index.js"(exports, module) {
+  "../main/node_modules/text-decoder/index.js"(exports, module) {
     var PassThroughDecoder = require_pass_through_decoder();
     var UTF8Decoder = require_utf8_decoder();
     module.exports = class TextDecoder {
@@ -987,9 +987,9 @@ var require_text_decoder = __commonJS({
   }
 });
 
-// node_modules/streamx/lib/errors.js
+// ../main/node_modules/streamx/lib/errors.js
 var require_errors = __commonJS({
-  "node_modules/streamx/lib/errors.js"(exports, module) {
+  "../main/node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
       constructor(msg, code8, fn = StreamError) {
         super(msg);
@@ -1029,9 +1029,9 @@ var require_errors = __commonJS({
   }
 });
 
-// node_modules/streamx/index.js
+// ../main/node_modules/streamx/index.js
 var require_streamx = __commonJS({
-  "node_modules/streamx/index.js"(exports, module) {
+  "../main/node_modules/streamx/index.js"(exports, module) {
     var { EventEmitter: EventEmitter2 } = require_default();
     var FIFO2 = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
@@ -2060,9 +2060,9 @@ var require_streamx = __commonJS({
   }
 });
 
-// node_modules/tar-stream/headers.js
+// ../main/node_modules/tar-stream/headers.js
 var require_headers = __commonJS({
-  "node_modules/tar-stream/headers.js"(exports) {
+  "../main/node_modules/tar-stream/headers.js"(exports) {
     var b4a = require_b4a();
     var ZEROS = "0000000000000000000";
     var SEVENS = "7777777777777777777";
@@ -2322,9 +2322,9 @@ var require_headers = __commonJS({
   }
 });
 
-// node_modules/tar-stream/extract.js
+// ../main/node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
-  "node_modules/tar-stream/extract.js"(exports, module) {
+  "../main/node_modules/tar-stream/extract.js"(exports, module) {
     var { Writable, Readable: Readable4, getStreamError } = require_streamx();
     var FIFO2 = require_fast_fifo();
     var b4a = require_b4a();
@@ -2666,9 +2666,9 @@ var require_extract = __commonJS({
   }
 });
 
-// node_modules/tar-stream/constants.js
+// ../main/node_modules/tar-stream/constants.js
 var require_constants = __commonJS({
-  "node_modules/tar-stream/constants.js"(exports, module) {
+  "../main/node_modules/tar-stream/constants.js"(exports, module) {
     var constants2 = {
       // just for envs without fs
       S_IFMT: 61440,
@@ -2686,9 +2686,9 @@ var require_constants = __commonJS({
   }
 });
 
-// node_modules/tar-stream/pack.js
+// ../main/node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
-  "node_modules/tar-stream/pack.js"(exports, module) {
+  "../main/node_modules/tar-stream/pack.js"(exports, module) {
     var { Readable: Readable4, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants2 = require_constants();
@@ -2920,17 +2920,17 @@ var require_pack = __commonJS({
   }
 });
 
-// node_modules/tar-stream/index.js
+// ../main/node_modules/tar-stream/index.js
 var require_tar_stream = __commonJS({
-  "node_modules/tar-stream/index.js"(exports) {
+  "../main/node_modules/tar-stream/index.js"(exports) {
     exports.extract = require_extract();
     exports.pack = require_pack();
   }
 });
 
-// node_modules/is-electron/index.js
+// ../main/node_modules/is-electron/index.js
 var require_is_electron = __commonJS({
-  "node_modules/is-electron/index.js"(exports, module) {
+  "../main/node_modules/is-electron/index.js"(exports, module) {
     function isElectron2() {
       if (typeof window !== "undefined" && typeof window.process === "object" && window.process.type === "renderer") {
         return true;
@@ -2947,9 +2947,9 @@ var require_is_electron = __commonJS({
   }
 });
 
-// node_modules/err-code/index.js
+// ../main/node_modules/err-code/index.js
 var require_err_code = __commonJS({
-  "node_modules/err-code/index.js"(exports, module) {
+  "../main/node_modules/err-code/index.js"(exports, module) {
     "use strict";
     function assign(obj, props) {
       for (const key in props) {
@@ -2991,9 +2991,9 @@ var require_err_code = __commonJS({
   }
 });
 
-// node_modules/get-iterator/index.js
+// ../main/node_modules/get-iterator/index.js
 var require_get_iterator = __commonJS({
-  "node_modules/get-iterator/index.js"(exports, module) {
+  "../main/node_modules/get-iterator/index.js"(exports, module) {
     module.exports = function getIterator(obj) {
       if (obj) {
         if (typeof obj[Symbol.iterator] === "function") {
@@ -3011,9 +3011,9 @@ var require_get_iterator = __commonJS({
   }
 });
 
-// node_modules/p-fifo/node_modules/p-defer/index.js
+// ../main/node_modules/p-fifo/node_modules/p-defer/index.js
 var require_p_defer = __commonJS({
-  "node_modules/p-fifo/node_modules/p-defer/index.js"(exports, module) {
+  "../main/node_modules/p-fifo/node_modules/p-defer/index.js"(exports, module) {
     "use strict";
     var pDefer2 = () => {
       const deferred = {};
@@ -3027,9 +3027,9 @@ var require_p_defer = __commonJS({
   }
 });
 
-// node_modules/p-fifo/index.js
+// ../main/node_modules/p-fifo/index.js
 var require_p_fifo = __commonJS({
-  "node_modules/p-fifo/index.js"(exports, module) {
+  "../main/node_modules/p-fifo/index.js"(exports, module) {
     var Fifo = require_fast_fifo();
     var defer = require_p_defer();
     module.exports = class PFifo {
@@ -3064,9 +3064,9 @@ var require_p_fifo = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/src/duplex.js
+// ../main/node_modules/it-to-stream/src/duplex.js
 var require_duplex = __commonJS({
-  "node_modules/it-to-stream/src/duplex.js"(exports, module) {
+  "../main/node_modules/it-to-stream/src/duplex.js"(exports, module) {
     var { Readable: Readable4, Writable, Duplex } = __require("stream");
     var getIterator = require_get_iterator();
     var Fifo = require_p_fifo();
@@ -3143,9 +3143,9 @@ var require_duplex = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/node_modules/p-defer/index.js
+// ../main/node_modules/it-to-stream/node_modules/p-defer/index.js
 var require_p_defer2 = __commonJS({
-  "node_modules/it-to-stream/node_modules/p-defer/index.js"(exports, module) {
+  "../main/node_modules/it-to-stream/node_modules/p-defer/index.js"(exports, module) {
     "use strict";
     var pDefer2 = () => {
       const deferred = {};
@@ -3159,9 +3159,9 @@ var require_p_defer2 = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/src/transform.js
+// ../main/node_modules/it-to-stream/src/transform.js
 var require_transform = __commonJS({
-  "node_modules/it-to-stream/src/transform.js"(exports, module) {
+  "../main/node_modules/it-to-stream/src/transform.js"(exports, module) {
     var toDuplex = require_duplex();
     var defer = require_p_defer2();
     module.exports = function toTransform(transform, options) {
@@ -3175,9 +3175,9 @@ var require_transform = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/src/index.js
+// ../main/node_modules/it-to-stream/src/index.js
 var require_src = __commonJS({
-  "node_modules/it-to-stream/src/index.js"(exports, module) {
+  "../main/node_modules/it-to-stream/src/index.js"(exports, module) {
     "use strict";
     var toTransform = require_transform();
     var toDuplex = require_duplex();
@@ -3195,9 +3195,9 @@ var require_src = __commonJS({
   }
 });
 
-// node_modules/is-plain-obj/index.js
+// ../main/node_modules/is-plain-obj/index.js
 var require_is_plain_obj = __commonJS({
-  "node_modules/is-plain-obj/index.js"(exports, module) {
+  "../main/node_modules/is-plain-obj/index.js"(exports, module) {
     "use strict";
     module.exports = (value) => {
       if (Object.prototype.toString.call(value) !== "[object Object]") {
@@ -3209,14 +3209,14 @@ var require_is_plain_obj = __commonJS({
   }
 });
 
-// node_modules/merge-options/index.js
+// ../main/node_modules/merge-options/index.js
 var require_merge_options = __commonJS({
-  "node_modules/merge-options/index.js"(exports, module) {
+  "../main/node_modules/merge-options/index.js"(exports, module) {
     "use strict";
     var isOptionObject = require_is_plain_obj();
     var { hasOwnProperty } = Object.prototype;
     var { propertyIsEnumerable } = Object;
-    var defineProperty = (object, name8, value) => Object.defineProperty(object, name8, {
+    var defineProperty = (object2, name8, value) => Object.defineProperty(object2, name8, {
       value,
       writable: true,
       enumerable: true,
@@ -3253,17 +3253,17 @@ var require_merge_options = __commonJS({
       }
       return value;
     }
-    function cloneArray(array) {
-      const result = array.slice(0, 0);
-      getEnumerableOwnPropertyKeys(array).forEach((key) => {
-        defineProperty(result, key, clone(array[key]));
+    function cloneArray(array2) {
+      const result = array2.slice(0, 0);
+      getEnumerableOwnPropertyKeys(array2).forEach((key) => {
+        defineProperty(result, key, clone(array2[key]));
       });
       return result;
     }
-    function cloneOptionObject(object) {
-      const result = Object.getPrototypeOf(object) === null ? /* @__PURE__ */ Object.create(null) : {};
-      getEnumerableOwnPropertyKeys(object).forEach((key) => {
-        defineProperty(result, key, clone(object[key]));
+    function cloneOptionObject(object2) {
+      const result = Object.getPrototypeOf(object2) === null ? /* @__PURE__ */ Object.create(null) : {};
+      getEnumerableOwnPropertyKeys(object2).forEach((key) => {
+        defineProperty(result, key, clone(object2[key]));
       });
       return result;
     }
@@ -3283,20 +3283,20 @@ var require_merge_options = __commonJS({
     var concatArrays = (merged, source2, config) => {
       let result = merged.slice(0, 0);
       let resultIndex = 0;
-      [merged, source2].forEach((array) => {
+      [merged, source2].forEach((array2) => {
         const indices = [];
-        for (let k = 0; k < array.length; k++) {
-          if (!hasOwnProperty.call(array, k)) {
+        for (let k = 0; k < array2.length; k++) {
+          if (!hasOwnProperty.call(array2, k)) {
             continue;
           }
           indices.push(String(k));
-          if (array === merged) {
-            defineProperty(result, resultIndex++, array[k]);
+          if (array2 === merged) {
+            defineProperty(result, resultIndex++, array2[k]);
           } else {
-            defineProperty(result, resultIndex++, clone(array[k]));
+            defineProperty(result, resultIndex++, clone(array2[k]));
           }
         }
-        result = mergeKeys(result, array, getEnumerableOwnPropertyKeys(array).filter((key) => !indices.includes(key)), config);
+        result = mergeKeys(result, array2, getEnumerableOwnPropertyKeys(array2).filter((key) => !indices.includes(key)), config);
       });
       return result;
     };
@@ -3326,9 +3326,9 @@ var require_merge_options = __commonJS({
   }
 });
 
-// node_modules/iso-url/src/url.js
+// ../main/node_modules/iso-url/src/url.js
 var require_url = __commonJS({
-  "node_modules/iso-url/src/url.js"(exports, module) {
+  "../main/node_modules/iso-url/src/url.js"(exports, module) {
     "use strict";
     var { URL: URL3, URLSearchParams: URLSearchParams3, format: format5 } = __require("url");
     var defaultBase = "http://localhost";
@@ -3352,9 +3352,9 @@ var require_url = __commonJS({
   }
 });
 
-// node_modules/iso-url/src/relative.js
+// ../main/node_modules/iso-url/src/relative.js
 var require_relative = __commonJS({
-  "node_modules/iso-url/src/relative.js"(exports, module) {
+  "../main/node_modules/iso-url/src/relative.js"(exports, module) {
     "use strict";
     var { URLWithLegacySupport, format: format5 } = require_url();
     module.exports = (url, location2 = {}, protocolMap = {}, defaultProtocol) => {
@@ -3375,9 +3375,9 @@ var require_relative = __commonJS({
   }
 });
 
-// node_modules/iso-url/index.js
+// ../main/node_modules/iso-url/index.js
 var require_iso_url = __commonJS({
-  "node_modules/iso-url/index.js"(exports, module) {
+  "../main/node_modules/iso-url/index.js"(exports, module) {
     "use strict";
     var {
       URLWithLegacySupport,
@@ -3459,7 +3459,7 @@ var silentLogger = {
 import { mkdtemp as mkdtemp2, rm as rm3 } from "node:fs/promises";
 import { join as join3 } from "node:path";
 
-// node_modules/multiformats/dist/src/bases/base32.js
+// ../main/node_modules/multiformats/dist/src/bases/base32.js
 var base32_exports = {};
 __export(base32_exports, {
   base32: () => base32,
@@ -3473,7 +3473,7 @@ __export(base32_exports, {
   base32z: () => base32z
 });
 
-// node_modules/multiformats/dist/src/bytes.js
+// ../main/node_modules/multiformats/dist/src/bytes.js
 var empty = new Uint8Array(0);
 function equals(aa, bb) {
   if (aa === bb) {
@@ -3535,7 +3535,7 @@ function toArrayBufferBackedArray(b) {
   return b.slice();
 }
 
-// node_modules/multiformats/dist/src/vendor/base-x.js
+// ../main/node_modules/multiformats/dist/src/vendor/base-x.js
 function base(ALPHABET, name8, caseInsensitive) {
   if (ALPHABET.length >= 255) {
     throw new TypeError("Alphabet too long");
@@ -3664,8 +3664,8 @@ function base(ALPHABET, name8, caseInsensitive) {
     }
     return vch;
   }
-  function decode23(string2) {
-    var buffer3 = decodeUnsafe(string2);
+  function decode23(string3) {
+    var buffer3 = decodeUnsafe(string3);
     if (buffer3) {
       return buffer3;
     }
@@ -3681,7 +3681,7 @@ var src = base;
 var _brrp__multiformats_scope_baseX = src;
 var base_x_default = _brrp__multiformats_scope_baseX;
 
-// node_modules/multiformats/dist/src/bases/base.js
+// ../main/node_modules/multiformats/dist/src/bases/base.js
 var Encoder = class {
   name;
   prefix;
@@ -3786,9 +3786,9 @@ function baseX({ name: name8, prefix, alphabet: alphabet2, caseInsensitive = fal
     decode: (text) => coerce(decode23(text))
   });
 }
-function decode(string2, alphabetIdx, bitsPerChar, name8) {
-  let end = string2.length;
-  while (string2[end - 1] === "=") {
+function decode(string3, alphabetIdx, bitsPerChar, name8) {
+  let end = string3.length;
+  while (string3[end - 1] === "=") {
     --end;
   }
   const out = new Uint8Array(end * bitsPerChar / 8 | 0);
@@ -3796,7 +3796,7 @@ function decode(string2, alphabetIdx, bitsPerChar, name8) {
   let buffer3 = 0;
   let written = 0;
   for (let i = 0; i < end; ++i) {
-    const value = alphabetIdx[string2[i]];
+    const value = alphabetIdx[string3[i]];
     if (value === void 0) {
       throw new SyntaxError(`Non-${name8} character`);
     }
@@ -3867,7 +3867,7 @@ function rfc4648({ name: name8, prefix, bitsPerChar, alphabet: alphabet2, caseIn
   });
 }
 
-// node_modules/multiformats/dist/src/bases/base32.js
+// ../main/node_modules/multiformats/dist/src/bases/base32.js
 var base32 = rfc4648({
   prefix: "b",
   name: "base32",
@@ -3931,7 +3931,7 @@ var base32z = rfc4648({
   bitsPerChar: 5
 });
 
-// node_modules/multiformats/dist/src/bases/base36.js
+// ../main/node_modules/multiformats/dist/src/bases/base36.js
 var base36_exports = {};
 __export(base36_exports, {
   base36: () => base36,
@@ -3950,7 +3950,7 @@ var base36upper = baseX({
   caseInsensitive: true
 });
 
-// node_modules/multiformats/dist/src/bases/base58.js
+// ../main/node_modules/multiformats/dist/src/bases/base58.js
 var base58_exports = {};
 __export(base58_exports, {
   base58btc: () => base58btc,
@@ -3967,7 +3967,7 @@ var base58flickr = baseX({
   alphabet: "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 });
 
-// node_modules/multiformats/dist/src/varint.js
+// ../main/node_modules/multiformats/dist/src/varint.js
 var varint_exports = {};
 __export(varint_exports, {
   decode: () => decode3,
@@ -3975,7 +3975,7 @@ __export(varint_exports, {
   encodingLength: () => encodingLength
 });
 
-// node_modules/multiformats/dist/src/vendor/varint.js
+// ../main/node_modules/multiformats/dist/src/vendor/varint.js
 var encode_1 = encode2;
 var MSB = 128;
 var REST = 127;
@@ -4034,7 +4034,7 @@ var varint = {
 var _brrp_varint = varint;
 var varint_default = _brrp_varint;
 
-// node_modules/multiformats/dist/src/varint.js
+// ../main/node_modules/multiformats/dist/src/varint.js
 function decode3(data, offset = 0) {
   const code8 = varint_default.decode(data, offset);
   const length4 = varint_default.decode.bytes;
@@ -4054,7 +4054,7 @@ function encodingLength(int) {
   return varint_default.encodingLength(int);
 }
 
-// node_modules/multiformats/dist/src/hashes/digest.js
+// ../main/node_modules/multiformats/dist/src/hashes/digest.js
 function create(code8, digest2) {
   const size = digest2.byteLength;
   const sizeOffset = encodingLength(code8);
@@ -4099,7 +4099,7 @@ var Digest = class {
   }
 };
 
-// node_modules/multiformats/dist/src/cid.js
+// ../main/node_modules/multiformats/dist/src/cid.js
 function format(link, base4) {
   const { bytes, version: version2 } = link;
   switch (version2) {
@@ -4110,11 +4110,11 @@ function format(link, base4) {
   }
 }
 var cache = /* @__PURE__ */ new WeakMap();
-function baseCache(cid) {
-  const baseCache3 = cache.get(cid);
+function baseCache(cid2) {
+  const baseCache3 = cache.get(cid2);
   if (baseCache3 == null) {
     const baseCache4 = /* @__PURE__ */ new Map();
-    cache.set(cid, baseCache4);
+    cache.set(cid2, baseCache4);
     return baseCache4;
   }
   return baseCache3;
@@ -4290,11 +4290,11 @@ var CID = class _CID {
    * binary representation of a CID.
    */
   static decode(bytes) {
-    const [cid, remainder] = _CID.decodeFirst(bytes);
+    const [cid2, remainder] = _CID.decodeFirst(bytes);
     if (remainder.length !== 0) {
       throw new Error("Incorrect length");
     }
-    return cid;
+    return cid2;
   }
   /**
    * Decoded a CID from its binary representation at the beginning of a byte
@@ -4314,8 +4314,8 @@ var CID = class _CID {
     }
     const digestBytes = multihashBytes.subarray(specs.multihashSize - specs.digestSize);
     const digest2 = new Digest(specs.multihashCode, specs.digestSize, digestBytes, multihashBytes);
-    const cid = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
-    return [cid, bytes.subarray(specs.size)];
+    const cid2 = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
+    return [cid2, bytes.subarray(specs.size)];
   }
   /**
    * Inspect the initial bytes of a CID to determine its properties.
@@ -4359,12 +4359,12 @@ var CID = class _CID {
    */
   static parse(source2, base4) {
     const [prefix, bytes] = parseCIDtoBytes(source2, base4);
-    const cid = _CID.decode(bytes);
-    if (cid.version === 0 && source2[0] !== "Q") {
+    const cid2 = _CID.decode(bytes);
+    if (cid2.version === 0 && source2[0] !== "Q") {
       throw Error("Version 0 CID string must not include multibase prefix");
     }
-    baseCache(cid).set(prefix, source2);
-    return cid;
+    baseCache(cid2).set(prefix, source2);
+    return cid2;
   }
 };
 function parseCIDtoBytes(source2, base4) {
@@ -4402,24 +4402,24 @@ function toStringV0(bytes, cache3, base4) {
   if (prefix !== base58btc.prefix) {
     throw Error(`Cannot string encode V0 in ${base4.name} encoding`);
   }
-  const cid = cache3.get(prefix);
-  if (cid == null) {
-    const cid2 = base4.encode(bytes).slice(1);
-    cache3.set(prefix, cid2);
-    return cid2;
+  const cid2 = cache3.get(prefix);
+  if (cid2 == null) {
+    const cid3 = base4.encode(bytes).slice(1);
+    cache3.set(prefix, cid3);
+    return cid3;
   } else {
-    return cid;
+    return cid2;
   }
 }
 function toStringV1(bytes, cache3, base4) {
   const { prefix } = base4;
-  const cid = cache3.get(prefix);
-  if (cid == null) {
-    const cid2 = base4.encode(bytes);
-    cache3.set(prefix, cid2);
-    return cid2;
+  const cid2 = cache3.get(prefix);
+  if (cid2 == null) {
+    const cid3 = base4.encode(bytes);
+    cache3.set(prefix, cid3);
+    return cid3;
   } else {
-    return cid;
+    return cid2;
   }
 }
 var DAG_PB_CODE = 112;
@@ -4474,23 +4474,23 @@ var FirstSource = class {
     this.sources = [...sources];
     this.label = this.sources.map((source2) => source2.label).join(", ");
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     const failures = [];
     for (const source2 of this.sources) {
       throwIfAborted(options?.signal);
       try {
-        return await source2.get(cid, options);
+        return await source2.get(cid2, options);
       } catch (err) {
         throwIfAborted(options?.signal);
         failures.push(err instanceof Error ? err : new Error(String(err)));
       }
     }
     const reasons = failures.map((err) => err.message).join("; ");
-    throw new BlockNotFoundError(`Block ${cid} not found in any source${reasons === "" ? "" : `: ${reasons}`}`, { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) });
+    throw new BlockNotFoundError(`Block ${cid2} not found in any source${reasons === "" ? "" : `: ${reasons}`}`, { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) });
   }
 };
 
-// node_modules/multiformats/dist/src/bases/base64.js
+// ../main/node_modules/multiformats/dist/src/bases/base64.js
 var base64_exports = {};
 __export(base64_exports, {
   base64: () => base64,
@@ -4524,26 +4524,26 @@ var base64urlpad = rfc4648({
 });
 
 // src/core/blocks/key.ts
-function blockKey(cid) {
-  return base64.baseEncode(cid.multihash.bytes);
+function blockKey(cid2) {
+  return base64.baseEncode(cid2.multihash.bytes);
 }
 
 // src/core/blocks/verify.ts
 import { createHash } from "node:crypto";
 var IDENTITY = 0;
 var SHA2_256 = 18;
-function verifyBlock(cid, bytes) {
-  const { code: code8, digest: digest2 } = cid.multihash;
+function verifyBlock(cid2, bytes) {
+  const { code: code8, digest: digest2 } = cid2.multihash;
   let actual;
   if (code8 === SHA2_256) {
     actual = createHash("sha256").update(bytes).digest();
   } else if (code8 === IDENTITY) {
     actual = bytes;
   } else {
-    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid}: unsupported multihash 0x${code8.toString(16)} (only sha2-256 and identity)`);
+    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid2}: unsupported multihash 0x${code8.toString(16)} (only sha2-256 and identity)`);
   }
   if (!equalBytes(actual, digest2)) {
-    throw new DigestMismatchError(`Block bytes do not match CID ${cid}`);
+    throw new DigestMismatchError(`Block bytes do not match CID ${cid2}`);
   }
 }
 function equalBytes(a, b) {
@@ -4554,21 +4554,21 @@ function equalBytes(a, b) {
 var MemoryBlockStore = class {
   label = "memory";
   blocks = /* @__PURE__ */ new Map();
-  async put(cid, bytes, options) {
+  async put(cid2, bytes, options) {
     throwIfAborted(options?.signal);
-    const key = blockKey(cid);
+    const key = blockKey(cid2);
     if (this.blocks.has(key)) return;
-    verifyBlock(cid, bytes);
-    this.blocks.set(key, { cid, bytes });
+    verifyBlock(cid2, bytes);
+    this.blocks.set(key, { cid: cid2, bytes });
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     throwIfAborted(options?.signal);
-    const block = this.blocks.get(blockKey(cid));
-    if (block == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
+    const block = this.blocks.get(blockKey(cid2));
+    if (block == null) throw new BlockNotFoundError(`Block ${cid2} not found in ${this.label}`);
     return block.bytes;
   }
-  async has(cid) {
-    return this.blocks.has(blockKey(cid));
+  async has(cid2) {
+    return this.blocks.has(blockKey(cid2));
   }
   get size() {
     return this.blocks.size;
@@ -4583,7 +4583,7 @@ var MemoryBlockStore = class {
 import { randomBytes } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";
 
-// node_modules/@ipld/dag-pb/src/index.js
+// ../main/node_modules/@ipld/dag-pb/src/index.js
 var src_exports = {};
 __export(src_exports, {
   code: () => code,
@@ -4596,7 +4596,7 @@ __export(src_exports, {
   validate: () => validate
 });
 
-// node_modules/@ipld/dag-pb/src/pb-decode.js
+// ../main/node_modules/@ipld/dag-pb/src/pb-decode.js
 var textDecoder = new TextDecoder();
 function decodeVarint(bytes, offset) {
   let v = 0;
@@ -4727,7 +4727,7 @@ function decodeNode(bytes) {
   return node;
 }
 
-// node_modules/@ipld/dag-pb/src/pb-encode.js
+// ../main/node_modules/@ipld/dag-pb/src/pb-encode.js
 var textEncoder = new TextEncoder();
 var maxInt32 = 2 ** 32;
 var maxUInt32 = 2 ** 31;
@@ -5110,7 +5110,7 @@ var len8tab = [
   8
 ];
 
-// node_modules/@ipld/dag-pb/src/util.js
+// ../main/node_modules/@ipld/dag-pb/src/util.js
 var pbNodeProperties = ["Data", "Links"];
 var pbLinkProperties = ["Hash", "Name", "Tsize"];
 var textEncoder2 = new TextEncoder();
@@ -5147,20 +5147,20 @@ function asLink(link) {
   }
   const pbl = {};
   if (link.Hash) {
-    let cid = CID.asCID(link.Hash);
+    let cid2 = CID.asCID(link.Hash);
     try {
-      if (!cid) {
+      if (!cid2) {
         if (typeof link.Hash === "string") {
-          cid = CID.parse(link.Hash);
+          cid2 = CID.parse(link.Hash);
         } else if (link.Hash instanceof Uint8Array) {
-          cid = CID.decode(link.Hash);
+          cid2 = CID.decode(link.Hash);
         }
       }
     } catch (e) {
       throw new TypeError(`Invalid DAG-PB form: ${e.message}`);
     }
-    if (cid) {
-      pbl.Hash = cid;
+    if (cid2) {
+      pbl.Hash = cid2;
     }
   }
   if (!pbl.Hash) {
@@ -5249,8 +5249,8 @@ function validate(node) {
 function createNode(data, links = []) {
   return prepare({ Data: data, Links: links });
 }
-function createLink(name8, size, cid) {
-  return asLink({ Hash: cid, Name: name8, Tsize: size });
+function createLink(name8, size, cid2) {
+  return asLink({ Hash: cid2, Name: name8, Tsize: size });
 }
 function toByteView(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -5259,7 +5259,7 @@ function toByteView(buf) {
   return buf;
 }
 
-// node_modules/@ipld/dag-pb/src/index.js
+// ../main/node_modules/@ipld/dag-pb/src/index.js
 var name = "dag-pb";
 var code = 112;
 function encode3(node, options) {
@@ -5314,7 +5314,7 @@ function decode5(bytes) {
   return node;
 }
 
-// node_modules/multiformats/dist/src/hashes/hasher.js
+// ../main/node_modules/multiformats/dist/src/hashes/hasher.js
 var DEFAULT_MIN_DIGEST_LENGTH = 20;
 function from2({ name: name8, code: code8, encode: encode19, minDigestLength, maxDigestLength }) {
   return new Hasher(name8, code8, encode19, minDigestLength, maxDigestLength);
@@ -5428,22 +5428,22 @@ var CarFileWriter = class _CarFileWriter {
     }
   }
   /** Appends a block unless one with the same CID was already written. */
-  async put(cid, bytes, options) {
+  async put(cid2, bytes, options) {
     this.assertOpen();
     throwIfAborted(options?.signal);
-    const key = cid.toString();
+    const key = cid2.toString();
     if (this.seen.has(key)) {
       options?.onWritten?.();
       return;
     }
     this.seen.add(key);
-    const sectionLength = cid.bytes.length + bytes.length;
+    const sectionLength = cid2.bytes.length + bytes.length;
     const prefix = varint_exports.encodeTo(sectionLength, new Uint8Array(varint_exports.encodingLength(sectionLength)));
     this.blocks++;
     this.bytes += prefix.length + sectionLength;
     const size = prefix.length + sectionLength;
     this.unwritten += size;
-    const done = this.enqueue(bytes.length === 0 ? [prefix, cid.bytes] : [prefix, cid.bytes, bytes]).finally(() => {
+    const done = this.enqueue(bytes.length === 0 ? [prefix, cid2.bytes] : [prefix, cid2.bytes, bytes]).finally(() => {
       this.unwritten -= size;
     });
     const onWritten = options?.onWritten;
@@ -5451,8 +5451,8 @@ var CarFileWriter = class _CarFileWriter {
     });
     if (this.unwritten > WRITE_BEHIND_BYTES) await done;
   }
-  has(cid) {
-    return this.seen.has(cid.toString());
+  has(cid2) {
+    return this.seen.has(cid2.toString());
   }
   get blockCount() {
     return this.blocks;
@@ -5681,6 +5681,32 @@ var BlobHasher = class {
     if (--open2 === 0) this.worker.unref();
   }
 };
+
+// src/core/escape.ts
+var CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+var NAMED = { "\n": "\\n", "\r": "\\r", "	": "\\t" };
+function visible(c) {
+  const code8 = c.charCodeAt(0);
+  return NAMED[c] ?? (code8 <= 255 ? `\\x${code8.toString(16).padStart(2, "0")}` : `\\u${code8.toString(16).padStart(4, "0")}`);
+}
+function hasControl(text) {
+  CONTROL.lastIndex = 0;
+  return CONTROL.test(text);
+}
+function escapeControl(text) {
+  return text.replace(CONTROL, visible);
+}
+function quote(value, max = 200) {
+  const chars = [...value];
+  const cut = chars.length > max ? `${chars.slice(0, max).join("")}\u2026` : value;
+  return `'${escapeControl(cut)}'`;
+}
+function plainLine(text, max = 512) {
+  const line = text?.split(/[\n\r\v\f\u0085\u2028\u2029]/).map((l) => l.replace(CONTROL, " ").replace(/\s+/g, " ").trim()).find((l) => l !== "");
+  if (line == null) return void 0;
+  const chars = [...line];
+  return chars.length > max ? `${chars.slice(0, max - 1).join("")}\u2026` : line;
+}
 
 // src/core/image/archive.ts
 import { createReadStream, createWriteStream } from "node:fs";
@@ -6146,6 +6172,123 @@ async function saveDockerImage(ref, options) {
 // src/core/image/blob.ts
 import { createHash as createHash3 } from "node:crypto";
 import { Readable as Readable2 } from "node:stream";
+
+// src/core/registry/layout.ts
+var TOP_LEVEL_FILES = {
+  catalog: "catalog.json",
+  /** The registry's web page. */
+  webPage: "index.html"
+};
+var REPOSITORY_ENTRIES = {
+  tags: "tags",
+  readme: "README-short.txt"
+};
+var registryPaths = {
+  catalog: () => [TOP_LEVEL_FILES.catalog],
+  image: (name8) => name8.split("/"),
+  readme: (name8) => [...name8.split("/"), REPOSITORY_ENTRIES.readme],
+  tags: (name8) => [...name8.split("/"), REPOSITORY_ENTRIES.tags],
+  tag: (name8, tag) => [...name8.split("/"), REPOSITORY_ENTRIES.tags, tag]
+};
+function reservedNameProblem(name8) {
+  const parts = name8.split("/");
+  const first2 = (parts[0] ?? "").toLowerCase();
+  const top = Object.values(TOP_LEVEL_FILES).find((f) => f.toLowerCase() === first2);
+  if (top != null) {
+    return `starts with '${top}', a file the registry tree keeps at its top (reserved first components: ${Object.values(TOP_LEVEL_FILES).join(", ")})`;
+  }
+  for (const part of parts) {
+    const entry = Object.values(REPOSITORY_ENTRIES).find((e) => e.toLowerCase() === part.toLowerCase());
+    if (entry != null) {
+      return `has the component '${part}', which every repository folder uses for '${entry}' (reserved components: ${Object.values(REPOSITORY_ENTRIES).join(", ")})`;
+    }
+  }
+  return void 0;
+}
+function ipfsPath(root, path) {
+  return `/ipfs/${[root, ...path].join("/")}`;
+}
+
+// src/core/registry/reference.ts
+var COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
+var NAME_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+var TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+var DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+var PLATFORM_TOKEN_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+function isName(value) {
+  return value.length > 0 && value.length <= 255 && NAME_RE.test(value) && reservedNameProblem(value) == null;
+}
+function isTag(value) {
+  return TAG_RE.test(value);
+}
+function isDigest(value) {
+  return value.length <= 256 && DIGEST_RE.test(value);
+}
+function validateName(name8, input = "name") {
+  if (name8.length === 0 || name8.length > 255 || !NAME_RE.test(name8)) {
+    throw new InputError(input, `${quote(name8)} is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`);
+  }
+  const reserved = reservedNameProblem(name8);
+  if (reserved != null) throw new InputError(input, `repository name '${name8}' ${reserved}`);
+  return name8;
+}
+function validateTag(tag, input = "tags") {
+  if (!TAG_RE.test(tag)) {
+    throw new InputError(input, `${quote(tag)} is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`);
+  }
+  return tag;
+}
+function parseReference(ref, input) {
+  let rest = ref.trim();
+  let digest2;
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    digest2 = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST_RE.test(digest2)) throw new InputError(input, `${quote(ref)} has an invalid digest (expected algorithm:hex)`);
+  }
+  let tag;
+  const lastSlash = rest.lastIndexOf("/");
+  const colon = rest.lastIndexOf(":");
+  if (colon > lastSlash) {
+    tag = validateTag(rest.slice(colon + 1), input);
+    rest = rest.slice(0, colon);
+  }
+  let domain;
+  const slash = rest.indexOf("/");
+  if (slash > 0) {
+    const first2 = rest.slice(0, slash);
+    if (first2.includes(".") || first2.includes(":") || first2 === "localhost") {
+      domain = first2;
+      rest = rest.slice(slash + 1);
+    }
+  }
+  if (rest.length === 0 || !NAME_RE.test(rest)) {
+    throw new InputError(input, `${quote(ref)} is not a valid image reference: expected [domain/]path[:tag][@digest] with a lowercase path`);
+  }
+  return { domain, path: rest, tag, digest: digest2 };
+}
+function parseTagList(value, input = "tags") {
+  const items = value.split(/[\n,]/).map((s2) => s2.trim()).filter((s2) => s2.length > 0);
+  const tags = [];
+  let path;
+  for (const item of items) {
+    if (TAG_RE.test(item)) {
+      tags.push(item);
+      continue;
+    }
+    const ref = parseReference(item, input);
+    if (ref.tag == null) throw new InputError(input, `${quote(item)} has no tag (expected a tag or a reference ending in :tag)`);
+    if (path != null && ref.path !== path) {
+      throw new InputError(input, `references name different repositories ('${path}' and '${ref.path}'); publish one repository per step or set 'name'`);
+    }
+    path = ref.path;
+    tags.push(ref.tag);
+  }
+  return { tags: [...new Set(tags)], path };
+}
+
+// src/core/image/blob.ts
 var SHA256 = /^sha256:[0-9a-f]{64}$/;
 function sha256Digest(bytes) {
   return `sha256:${createHash3("sha256").update(bytes).digest("hex")}`;
@@ -6190,7 +6333,7 @@ function isObject(value) {
 }
 function parseDescriptor(value, where, ctx) {
   if (!isObject(value)) throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor is not an object`);
-  const { mediaType, digest: digest2, size, platform, annotations } = value;
+  const { mediaType, digest: digest2, size, platform: platform2, annotations } = value;
   if (typeof digest2 !== "string") throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor has no digest`);
   if (!SHA256.test(digest2)) {
     throw formatError(ctx.input, `${where} in ${ctx.archive.label}: unsupported digest '${digest2}' (only sha256:<64 hex> is supported)`);
@@ -6203,18 +6346,29 @@ function parseDescriptor(value, where, ctx) {
   }
   const descriptor = { digest: digest2, size };
   if (mediaType !== void 0) descriptor.mediaType = mediaType;
-  const parsedPlatform = parsePlatform(platform);
+  const parsedPlatform = parsePlatform(platform2, ctx, `${where} platform`);
   if (parsedPlatform != null) descriptor.platform = parsedPlatform;
   if (isObject(annotations)) descriptor.annotations = stringRecord(annotations);
   return descriptor;
 }
-function parsePlatform(value) {
+function parsePlatform(value, ctx, where) {
   if (!isObject(value)) return void 0;
-  const { os: os2, architecture, variant } = value;
-  if (typeof os2 !== "string" || typeof architecture !== "string" || os2 === "" || architecture === "") return void 0;
-  const platform = { os: os2, architecture };
-  if (typeof variant === "string" && variant !== "") platform.variant = variant;
-  return platform;
+  const field = (key) => {
+    const item = value[key];
+    if (item === void 0 || item === null || item === "") return void 0;
+    if (typeof item !== "string" || !PLATFORM_TOKEN_RE.test(item)) {
+      const shown = typeof item === "string" ? quote(item, 80) : typeof item;
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label}: platform ${key} ${shown} is not a platform name (expected 1 to 64 of A-Z a-z 0-9 . _ + -, such as linux, arm64 or v8)`);
+    }
+    return item;
+  };
+  const os2 = field("os");
+  const architecture = field("architecture");
+  const variant = field("variant");
+  if (os2 == null || architecture == null) return void 0;
+  const platform2 = { os: os2, architecture };
+  if (variant != null) platform2.variant = variant;
+  return platform2;
 }
 function stringRecord(value) {
   const out = {};
@@ -6266,8 +6420,8 @@ var MEDIA_TYPES = {
 var INDEX_MEDIA_TYPES = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList];
 var MANIFEST_MEDIA_TYPES = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest];
 var CONFIG_MEDIA_TYPES = [MEDIA_TYPES.ociConfig, MEDIA_TYPES.dockerConfig];
-function platformString(platform) {
-  return `${platform.os}/${platform.architecture}${platform.variant != null ? `/${platform.variant}` : ""}`;
+function platformString(platform2) {
+  return `${platform2.os}/${platform2.architecture}${platform2.variant != null ? `/${platform2.variant}` : ""}`;
 }
 
 // src/core/image/load-docker.ts
@@ -6323,13 +6477,13 @@ async function loadDockerArchive(ctx) {
     config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
     layers: layers.map((layer) => ({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }))
   }), MEDIA_TYPES.ociManifest);
-  const platform = parsePlatform(configJson) ?? { os: "unknown", architecture: "unknown" };
+  const platform2 = parsePlatform(configJson, ctx, `config ${configPath}`) ?? { os: "unknown", architecture: "unknown" };
   const blobs = /* @__PURE__ */ new Map();
   for (const blob of [manifest, config, ...layers]) if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob);
   const repoTags = Array.isArray(entry.RepoTags) ? entry.RepoTags.filter((tag) => typeof tag === "string") : [];
   return {
     root: manifest,
-    images: [{ platform, manifest, config, layers, configJson }],
+    images: [{ platform: platform2, manifest, config, layers, configJson }],
     blobs: [...blobs.values()],
     repoTags
   };
@@ -6405,9 +6559,9 @@ var Walker = class {
     const seen = /* @__PURE__ */ new Set();
     for (const entry of entries) {
       if (entry.mediaType != null && !MANIFEST_MEDIA_TYPES.includes(entry.mediaType)) return false;
-      const platform = await this.platformOf(entry);
-      if (platform == null) return false;
-      const key = platformString(platform);
+      const platform2 = await this.platformOf(entry);
+      if (platform2 == null) return false;
+      const key = platformString(platform2);
       if (seen.has(key)) return false;
       seen.add(key);
     }
@@ -6420,7 +6574,7 @@ var Walker = class {
     if (!isObject(manifest.json) || !isObject(manifest.json.config)) return void 0;
     const config = parseDescriptor(manifest.json.config, `manifest ${entry.digest} config`, this.ctx);
     if (config.mediaType == null || !CONFIG_MEDIA_TYPES.includes(config.mediaType)) return void 0;
-    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json);
+    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json, this.ctx, `config ${config.digest}`);
   }
   /** Visits a manifest or index and what it references; returns its blob. */
   async visit(descriptor, where, depth, attestation) {
@@ -6480,8 +6634,8 @@ var Walker = class {
     this.add(configRef);
     for (const layer of layerRefs) this.add(layer);
     if (this.images.some((image) => image.manifest.digest === manifest.digest)) return;
-    const platform = parsePlatform(configRead.json) ?? descriptor.platform ?? { os: "unknown", architecture: "unknown" };
-    this.images.push({ platform, manifest, config: configRef, layers: layerRefs, configJson: configRead.json });
+    const platform2 = parsePlatform(configRead.json, ctx, `${where} config ${config.digest}`) ?? descriptor.platform ?? { os: "unknown", architecture: "unknown" };
+    this.images.push({ platform: platform2, manifest, config: configRef, layers: layerRefs, configJson: configRead.json });
   }
   async readJsonBlob(descriptor, where, hint = "") {
     const cached = this.cache.get(descriptor.digest);
@@ -6626,20 +6780,155 @@ var Progress = class {
 };
 
 // src/core/registry/catalog.ts
+var CATALOG_FILE = "catalog.json";
+var CATALOG_LIMITS = {
+  bytes: 32 * 1024 * 1024,
+  /** Nesting of arrays and objects: the schema needs 4 (catalog, images, image, tags, tag, platforms). */
+  depth: 8,
+  /** JSON values ('{', '[' and ',' outside strings). */
+  values: 4e6,
+  images: 1e4,
+  /** Tags of all images together. */
+  tags: 1e5,
+  platforms: 64,
+  description: 1024,
+  revision: 256,
+  cid: 256
+};
 function emptyCatalog() {
   return { schemaVersion: 1, updated: (/* @__PURE__ */ new Date(0)).toISOString(), images: [] };
 }
-function parseCatalog(bytes) {
-  let value;
-  try {
-    value = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (err) {
-    throw new TreeError(`catalog.json of the previous root is not valid JSON: ${err.message}`);
+var CatalogProblem = class extends Error {
+};
+function problem(path, what) {
+  throw new CatalogProblem(`${path} ${what}`);
+}
+function checkShape(bytes) {
+  let depth = 0;
+  let values = 1;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (inString) {
+      if (b === 92) i++;
+      else if (b === 34) inString = false;
+      continue;
+    }
+    if (b === 34) {
+      inString = true;
+    } else if (b === 123 || b === 91) {
+      if (++depth > CATALOG_LIMITS.depth) problem("the JSON", `is nested deeper than ${CATALOG_LIMITS.depth} levels`);
+      values++;
+    } else if (b === 125 || b === 93) {
+      depth--;
+    } else if (b === 44) {
+      values++;
+    }
+    if (values > CATALOG_LIMITS.values) problem("the JSON", `has more than ${CATALOG_LIMITS.values} values`);
   }
-  if (value?.schemaVersion !== 1 || !Array.isArray(value.images)) {
-    throw new TreeError("catalog.json of the previous root is not an ipcr catalog (expected schemaVersion 1 and an images array)");
+}
+var TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+function object(value, path, required, optional = []) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) problem(path, "is not an object");
+  const record = value;
+  for (const key of Object.keys(record)) {
+    if (!required.includes(key) && !optional.includes(key)) problem(path, `has an unknown key ${quote(key, 64)}`);
   }
+  for (const key of required) if (!(key in record)) problem(path, `has no '${key}'`);
+  return record;
+}
+function array(value, path, max) {
+  if (!Array.isArray(value)) problem(path, "is not an array");
+  if (value.length > max) problem(path, `has ${value.length} entries, more than the limit of ${max}`);
   return value;
+}
+function string(value, path, max, check) {
+  if (typeof value !== "string") problem(path, "is not a string");
+  if (value.length > max) problem(path, `is ${value.length} characters long, more than the limit of ${max}`);
+  if (hasControl(value)) problem(path, `${quote(value, 64)} contains control characters`);
+  if (check != null && !check.test(value)) problem(path, `${quote(value, 64)} is not ${check.expected}`);
+  return value;
+}
+var timestamp = { test: (s2) => TIMESTAMP.test(s2) && Number.isFinite(Date.parse(s2)), expected: "a UTC timestamp such as 2026-01-31T12:00:00.000Z" };
+var platform = {
+  test: (s2) => {
+    const p = s2.split("/");
+    return p.length >= 2 && p.length <= 3 && p.every((t) => PLATFORM_TOKEN_RE.test(t));
+  },
+  expected: "a platform such as linux/arm64/v8"
+};
+var cid = {
+  test: (s2) => {
+    try {
+      CID.parse(s2);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  expected: "a CID"
+};
+function parseTag(value, path) {
+  const t = object(value, path, ["tag", "digest", "platforms", "size", "cid", "published"], ["revision"]);
+  const size = t.size;
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) problem(`${path}.size`, "is not a byte count");
+  const tag = {
+    tag: string(t.tag, `${path}.tag`, 128, { test: isTag, expected: "a tag" }),
+    digest: string(t.digest, `${path}.digest`, 256, { test: isDigest, expected: "a digest" }),
+    platforms: array(t.platforms, `${path}.platforms`, CATALOG_LIMITS.platforms).map((p, i) => string(p, `${path}.platforms[${i}]`, 200, platform)),
+    size,
+    cid: string(t.cid, `${path}.cid`, CATALOG_LIMITS.cid, cid),
+    published: string(t.published, `${path}.published`, 64, timestamp)
+  };
+  if (t.revision !== void 0) tag.revision = string(t.revision, `${path}.revision`, CATALOG_LIMITS.revision);
+  return tag;
+}
+function parseImage(value, path) {
+  const i = object(value, path, ["name", "tags"], ["description"]);
+  const name8 = string(i.name, `${path}.name`, 255, { test: isName, expected: "a repository name the registry tree allows" });
+  const image = { name: name8, tags: [] };
+  if (i.description !== void 0) image.description = string(i.description, `${path}.description`, CATALOG_LIMITS.description);
+  const seen = /* @__PURE__ */ new Set();
+  image.tags = array(i.tags, `${path}.tags`, CATALOG_LIMITS.tags).map((t, n) => {
+    const tag = parseTag(t, `${path}.tags[${n}]`);
+    if (seen.has(tag.tag)) problem(`${path}.tags[${n}].tag`, `'${tag.tag}' is listed twice`);
+    seen.add(tag.tag);
+    return tag;
+  });
+  return image;
+}
+function checkCatalog(value) {
+  const c = object(value, "the catalog", ["schemaVersion", "updated", "images"]);
+  if (c.schemaVersion !== 1) problem("schemaVersion", "is not 1 (this ipcr writes schema version 1)");
+  const updated = string(c.updated, "updated", 64, timestamp);
+  const names = /* @__PURE__ */ new Set();
+  let tags = 0;
+  const images = array(c.images, "images", CATALOG_LIMITS.images).map((item, n) => {
+    const image = parseImage(item, `images[${n}]`);
+    if (names.has(image.name)) problem(`images[${n}].name`, `'${image.name}' is listed twice`);
+    names.add(image.name);
+    tags += image.tags.length;
+    if (tags > CATALOG_LIMITS.tags) problem("images", `hold more than ${CATALOG_LIMITS.tags} tags together, the limit`);
+    return image;
+  });
+  return { schemaVersion: 1, updated, images };
+}
+function parseCatalog(bytes, where = "the previous root") {
+  const label = `${CATALOG_FILE} of ${where}`;
+  try {
+    if (bytes.length > CATALOG_LIMITS.bytes) problem("the file", `is ${bytes.length} bytes, more than the limit of ${CATALOG_LIMITS.bytes}`);
+    checkShape(bytes);
+    let value;
+    try {
+      value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    } catch (err) {
+      problem("the file", `is not valid UTF-8 JSON: ${escapeControl(err.message)}`);
+    }
+    return checkCatalog(value);
+  } catch (err) {
+    if (err instanceof CatalogProblem) throw new TreeError(`${label}: ${err.message}`);
+    throw err;
+  }
 }
 function updateCatalog(catalog, update) {
   const images = catalog.images.filter((i) => i.name !== update.name);
@@ -6649,98 +6938,18 @@ function updateCatalog(catalog, update) {
   const description = update.description ?? previous?.description;
   images.push({ name: update.name, ...description != null ? { description } : {}, tags });
   images.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  return { schemaVersion: 1, updated: update.updated, images };
+  try {
+    return checkCatalog({ schemaVersion: 1, updated: update.updated, images });
+  } catch (err) {
+    if (err instanceof CatalogProblem) throw new TreeError(`${CATALOG_FILE} of the new root: ${err.message}`);
+    throw err;
+  }
 }
 function encodeCatalog(catalog) {
   return new TextEncoder().encode(JSON.stringify(catalog, null, 2) + "\n");
 }
 
-// src/core/registry/layout.ts
-var registryPaths = {
-  catalog: () => ["catalog.json"],
-  image: (name8) => name8.split("/"),
-  readme: (name8) => [...name8.split("/"), "README-short.txt"],
-  tags: (name8) => [...name8.split("/"), "tags"],
-  tag: (name8, tag) => [...name8.split("/"), "tags", tag]
-};
-function ipfsPath(root, path) {
-  return `/ipfs/${[root, ...path].join("/")}`;
-}
-
-// src/core/registry/reference.ts
-var COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
-var NAME_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
-var TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
-var DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-var RESERVED_COMPONENTS = /* @__PURE__ */ new Set(["tags"]);
-var RESERVED_NAMES = /* @__PURE__ */ new Set(["catalog.json", "index.html"]);
-function validateName(name8, input = "name") {
-  if (name8.length === 0 || name8.length > 255 || !NAME_RE.test(name8)) {
-    throw new InputError(input, `'${name8}' is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`);
-  }
-  const parts = name8.split("/");
-  if (parts.some((p) => RESERVED_COMPONENTS.has(p)) || RESERVED_NAMES.has(name8)) {
-    throw new InputError(input, `'${name8}' uses a reserved folder name ('tags', 'catalog.json' and 'index.html' are used by the registry tree)`);
-  }
-  return name8;
-}
-function validateTag(tag, input = "tags") {
-  if (!TAG_RE.test(tag)) {
-    throw new InputError(input, `'${tag}' is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`);
-  }
-  return tag;
-}
-function parseReference(ref, input) {
-  let rest = ref.trim();
-  let digest2;
-  const at = rest.indexOf("@");
-  if (at >= 0) {
-    digest2 = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST_RE.test(digest2)) throw new InputError(input, `'${ref}' has an invalid digest (expected algorithm:hex)`);
-  }
-  let tag;
-  const lastSlash = rest.lastIndexOf("/");
-  const colon = rest.lastIndexOf(":");
-  if (colon > lastSlash) {
-    tag = validateTag(rest.slice(colon + 1), input);
-    rest = rest.slice(0, colon);
-  }
-  let domain;
-  const slash = rest.indexOf("/");
-  if (slash > 0) {
-    const first2 = rest.slice(0, slash);
-    if (first2.includes(".") || first2.includes(":") || first2 === "localhost") {
-      domain = first2;
-      rest = rest.slice(slash + 1);
-    }
-  }
-  if (rest.length === 0 || !NAME_RE.test(rest)) {
-    throw new InputError(input, `'${ref}' is not a valid image reference: expected [domain/]path[:tag][@digest] with a lowercase path`);
-  }
-  return { domain, path: rest, tag, digest: digest2 };
-}
-function parseTagList(value, input = "tags") {
-  const items = value.split(/[\n,]/).map((s2) => s2.trim()).filter((s2) => s2.length > 0);
-  const tags = [];
-  let path;
-  for (const item of items) {
-    if (TAG_RE.test(item)) {
-      tags.push(item);
-      continue;
-    }
-    const ref = parseReference(item, input);
-    if (ref.tag == null) throw new InputError(input, `'${item}' has no tag (expected a tag or a reference ending in :tag)`);
-    if (path != null && ref.path !== path) {
-      throw new InputError(input, `references name different repositories ('${path}' and '${ref.path}'); publish one repository per step or set 'name'`);
-    }
-    path = ref.path;
-    tags.push(ref.tag);
-  }
-  return { tags: [...new Set(tags)], path };
-}
-
-// node_modules/uint8arrays/dist/src/with-array-buffer.js
+// ../main/node_modules/uint8arrays/dist/src/with-array-buffer.js
 function isArrayBufferBacked(arr) {
   return arr.buffer instanceof ArrayBuffer;
 }
@@ -6751,7 +6960,7 @@ function withArrayBuffer(arr) {
   return arr.slice();
 }
 
-// node_modules/ipfs-unixfs/dist/src/errors.js
+// ../main/node_modules/ipfs-unixfs/dist/src/errors.js
 var InvalidTypeError = class _InvalidTypeError extends Error {
   static name = "InvalidTypeError";
   static code = "ERR_INVALID_TYPE";
@@ -6762,10 +6971,10 @@ var InvalidTypeError = class _InvalidTypeError extends Error {
   }
 };
 
-// node_modules/uint8arrays/dist/src/alloc.node.js
+// ../main/node_modules/uint8arrays/dist/src/alloc.node.js
 import { Buffer as Buffer2 } from "node:buffer";
 
-// node_modules/uint8arrays/dist/src/util/as-uint8array.node.js
+// ../main/node_modules/uint8arrays/dist/src/util/as-uint8array.node.js
 function asUint8Array(buf) {
   if (buf.buffer instanceof ArrayBuffer) {
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -6774,7 +6983,7 @@ function asUint8Array(buf) {
   return new Uint8Array(b.buffer, 0, b.byteLength);
 }
 
-// node_modules/uint8arrays/dist/src/alloc.node.js
+// ../main/node_modules/uint8arrays/dist/src/alloc.node.js
 function alloc(size = 0) {
   return asUint8Array(Buffer2.alloc(size));
 }
@@ -6782,7 +6991,7 @@ function allocUnsafe(size = 0) {
   return asUint8Array(Buffer2.allocUnsafe(size));
 }
 
-// node_modules/uint8-varint/dist/src/index.js
+// ../main/node_modules/uint8-varint/dist/src/index.js
 var N12 = Math.pow(2, 7);
 var N22 = Math.pow(2, 14);
 var N32 = Math.pow(2, 21);
@@ -6955,7 +7164,7 @@ function decode6(buf, offset = 0) {
   }
 }
 
-// node_modules/protons-runtime/dist/src/utils/float.js
+// ../main/node_modules/protons-runtime/dist/src/utils/float.js
 var f32 = new Float32Array([-0]);
 var f8b = new Uint8Array(f32.buffer);
 function writeFloatLE(val, buf, pos) {
@@ -6997,7 +7206,7 @@ function readDoubleLE(buf, pos) {
   return f64[0];
 }
 
-// node_modules/protons-runtime/dist/src/utils/longbits.js
+// ../main/node_modules/protons-runtime/dist/src/utils/longbits.js
 var MAX_SAFE_NUMBER_INTEGER = BigInt(Number.MAX_SAFE_INTEGER);
 var MIN_SAFE_NUMBER_INTEGER = BigInt(Number.MIN_SAFE_INTEGER);
 var LongBits = class _LongBits {
@@ -7152,17 +7361,17 @@ zero.length = function() {
 };
 var TWO_32 = 4294967296n;
 
-// node_modules/protons-runtime/dist/src/utils/utf8.js
-function length2(string2) {
+// ../main/node_modules/protons-runtime/dist/src/utils/utf8.js
+function length2(string3) {
   let len = 0;
   let c = 0;
-  for (let i = 0; i < string2.length; ++i) {
-    c = string2.charCodeAt(i);
+  for (let i = 0; i < string3.length; ++i) {
+    c = string3.charCodeAt(i);
     if (c < 128) {
       len += 1;
     } else if (c < 2048) {
       len += 2;
-    } else if ((c & 64512) === 55296 && (string2.charCodeAt(i + 1) & 64512) === 56320) {
+    } else if ((c & 64512) === 55296 && (string3.charCodeAt(i + 1) & 64512) === 56320) {
       ++i;
       len += 4;
     } else {
@@ -7206,18 +7415,18 @@ function read2(buffer3, start, end) {
   }
   return String.fromCharCode.apply(String, chunk.slice(0, i));
 }
-function write(string2, buffer3, offset) {
+function write(string3, buffer3, offset) {
   const start = offset;
   let c1;
   let c2;
-  for (let i = 0; i < string2.length; ++i) {
-    c1 = string2.charCodeAt(i);
+  for (let i = 0; i < string3.length; ++i) {
+    c1 = string3.charCodeAt(i);
     if (c1 < 128) {
       buffer3[offset++] = c1;
     } else if (c1 < 2048) {
       buffer3[offset++] = c1 >> 6 | 192;
       buffer3[offset++] = c1 & 63 | 128;
-    } else if ((c1 & 64512) === 55296 && ((c2 = string2.charCodeAt(i + 1)) & 64512) === 56320) {
+    } else if ((c1 & 64512) === 55296 && ((c2 = string3.charCodeAt(i + 1)) & 64512) === 56320) {
       c1 = 65536 + ((c1 & 1023) << 10) + (c2 & 1023);
       ++i;
       buffer3[offset++] = c1 >> 18 | 240;
@@ -7233,7 +7442,7 @@ function write(string2, buffer3, offset) {
   return offset - start;
 }
 
-// node_modules/protons-runtime/dist/src/utils/reader.js
+// ../main/node_modules/protons-runtime/dist/src/utils/reader.js
 function indexOutOfRange(reader, writeLength) {
   return RangeError(`index out of range: ${reader.pos} + ${writeLength ?? 1} > ${reader.len}`);
 }
@@ -7567,16 +7776,16 @@ function createReader(buf) {
   return new Uint8ArrayReader(buf instanceof Uint8Array ? buf : buf.subarray());
 }
 
-// node_modules/protons-runtime/dist/src/decode.js
+// ../main/node_modules/protons-runtime/dist/src/decode.js
 function decodeMessage(buf, codec, opts) {
   const reader = createReader(buf);
   return codec.decode(reader, void 0, opts);
 }
 
-// node_modules/uint8arrays/dist/src/from-string.node.js
+// ../main/node_modules/uint8arrays/dist/src/from-string.node.js
 import { Buffer as Buffer3 } from "node:buffer";
 
-// node_modules/multiformats/dist/src/bases/base10.js
+// ../main/node_modules/multiformats/dist/src/bases/base10.js
 var base10_exports = {};
 __export(base10_exports, {
   base10: () => base10
@@ -7587,7 +7796,7 @@ var base10 = baseX({
   alphabet: "0123456789"
 });
 
-// node_modules/multiformats/dist/src/bases/base16.js
+// ../main/node_modules/multiformats/dist/src/bases/base16.js
 var base16_exports = {};
 __export(base16_exports, {
   base16: () => base16,
@@ -7608,7 +7817,7 @@ var base16upper = rfc4648({
   caseInsensitive: true
 });
 
-// node_modules/multiformats/dist/src/bases/base2.js
+// ../main/node_modules/multiformats/dist/src/bases/base2.js
 var base2_exports = {};
 __export(base2_exports, {
   base2: () => base2
@@ -7620,7 +7829,7 @@ var base2 = rfc4648({
   bitsPerChar: 1
 });
 
-// node_modules/multiformats/dist/src/bases/base256emoji.js
+// ../main/node_modules/multiformats/dist/src/bases/base256emoji.js
 var base256emoji_exports = {};
 __export(base256emoji_exports, {
   base256emoji: () => base256emoji
@@ -7666,7 +7875,7 @@ var base256emoji = from({
   decode: decode7
 });
 
-// node_modules/multiformats/dist/src/bases/base8.js
+// ../main/node_modules/multiformats/dist/src/bases/base8.js
 var base8_exports = {};
 __export(base8_exports, {
   base8: () => base8
@@ -7678,7 +7887,7 @@ var base8 = rfc4648({
   bitsPerChar: 3
 });
 
-// node_modules/multiformats/dist/src/bases/identity.js
+// ../main/node_modules/multiformats/dist/src/bases/identity.js
 var identity_exports = {};
 __export(identity_exports, {
   identity: () => identity
@@ -7690,7 +7899,7 @@ var identity = from({
   decode: (str) => coerce(fromString(str))
 });
 
-// node_modules/multiformats/dist/src/codecs/json.js
+// ../main/node_modules/multiformats/dist/src/codecs/json.js
 var json_exports = {};
 __export(json_exports, {
   code: () => code2,
@@ -7709,7 +7918,7 @@ function decode8(data) {
   return JSON.parse(textDecoder2.decode(data));
 }
 
-// node_modules/multiformats/dist/src/codecs/raw.js
+// ../main/node_modules/multiformats/dist/src/codecs/raw.js
 var raw_exports = {};
 __export(raw_exports, {
   code: () => code3,
@@ -7726,7 +7935,7 @@ function decode9(data) {
   return coerce(data);
 }
 
-// node_modules/multiformats/dist/src/hashes/identity.js
+// ../main/node_modules/multiformats/dist/src/hashes/identity.js
 var identity_exports2 = {};
 __export(identity_exports2, {
   identity: () => identity2
@@ -7745,7 +7954,7 @@ function digest(input, options) {
 }
 var identity2 = { code: code4, name: name4, encode: encode7, digest };
 
-// node_modules/multiformats/dist/src/hashes/sha2.js
+// ../main/node_modules/multiformats/dist/src/hashes/sha2.js
 var sha2_exports = {};
 __export(sha2_exports, {
   sha256: () => sha256,
@@ -7763,12 +7972,12 @@ var sha512 = from2({
   encode: (input) => coerce(crypto2.createHash("sha512").update(input).digest())
 });
 
-// node_modules/multiformats/dist/src/basics.js
+// ../main/node_modules/multiformats/dist/src/basics.js
 var bases = { ...identity_exports, ...base2_exports, ...base8_exports, ...base10_exports, ...base16_exports, ...base32_exports, ...base36_exports, ...base58_exports, ...base64_exports, ...base256emoji_exports };
 var hashes = { ...sha2_exports, ...identity_exports2 };
 var codecs = { raw: raw_exports, json: json_exports };
 
-// node_modules/uint8arrays/dist/src/util/bases.js
+// ../main/node_modules/uint8arrays/dist/src/util/bases.js
 function createCodec(name8, prefix, encode19, decode23) {
   return {
     name: name8,
@@ -7783,7 +7992,7 @@ function createCodec(name8, prefix, encode19, decode23) {
     }
   };
 }
-var string = createCodec("utf8", "u", (buf) => {
+var string2 = createCodec("utf8", "u", (buf) => {
   const decoder = new TextDecoder("utf8");
   return "u" + decoder.decode(buf);
 }, (str) => {
@@ -7791,11 +8000,11 @@ var string = createCodec("utf8", "u", (buf) => {
   return encoder4.encode(str.substring(1));
 });
 var ascii = createCodec("ascii", "a", (buf) => {
-  let string2 = "a";
+  let string3 = "a";
   for (let i = 0; i < buf.length; i++) {
-    string2 += String.fromCharCode(buf[i]);
+    string3 += String.fromCharCode(buf[i]);
   }
-  return string2;
+  return string3;
 }, (str) => {
   str = str.substring(1);
   const buf = allocUnsafe(str.length);
@@ -7805,8 +8014,8 @@ var ascii = createCodec("ascii", "a", (buf) => {
   return buf;
 });
 var BASES = {
-  utf8: string,
-  "utf-8": string,
+  utf8: string2,
+  "utf-8": string2,
   hex: bases.base16,
   latin1: ascii,
   ascii,
@@ -7815,19 +8024,19 @@ var BASES = {
 };
 var bases_default = BASES;
 
-// node_modules/uint8arrays/dist/src/from-string.node.js
-function fromString2(string2, encoding = "utf8") {
+// ../main/node_modules/uint8arrays/dist/src/from-string.node.js
+function fromString2(string3, encoding = "utf8") {
   const base4 = bases_default[encoding];
   if (base4 == null) {
     throw new Error(`Unsupported encoding "${encoding}"`);
   }
   if (encoding === "utf8" || encoding === "utf-8") {
-    return asUint8Array(Buffer3.from(string2, "utf-8"));
+    return asUint8Array(Buffer3.from(string3, "utf-8"));
   }
-  return base4.decoder.decode(`${base4.prefix}${string2}`);
+  return base4.decoder.decode(`${base4.prefix}${string3}`);
 }
 
-// node_modules/protons-runtime/dist/src/utils/pool.js
+// ../main/node_modules/protons-runtime/dist/src/utils/pool.js
 function pool(size) {
   const SIZE = size ?? 8192;
   const MAX = SIZE >>> 1;
@@ -7849,7 +8058,7 @@ function pool(size) {
   };
 }
 
-// node_modules/protons-runtime/dist/src/utils/writer.js
+// ../main/node_modules/protons-runtime/dist/src/utils/writer.js
 var Op = class {
   /**
    * Function to call
@@ -8230,7 +8439,7 @@ function createWriter() {
   return new Uint8ArrayWriter();
 }
 
-// node_modules/protons-runtime/dist/src/encode.js
+// ../main/node_modules/protons-runtime/dist/src/encode.js
 function encodeMessage(message2, codec) {
   const w2 = createWriter();
   codec.encode(message2, w2, {
@@ -8239,13 +8448,13 @@ function encodeMessage(message2, codec) {
   return w2.finish();
 }
 
-// node_modules/protons-runtime/dist/src/stream.js
+// ../main/node_modules/protons-runtime/dist/src/stream.js
 function* streamMessage(buf, codec, opts) {
   const reader = createReader(buf);
   yield* codec.stream(reader, void 0, ".", opts);
 }
 
-// node_modules/protons-runtime/dist/src/codec.js
+// ../main/node_modules/protons-runtime/dist/src/codec.js
 var CODEC_TYPES = {
   VARINT: 0,
   BIT64: 1,
@@ -8264,7 +8473,7 @@ function createCodec2(name8, type, encode19, decode23, stream) {
   };
 }
 
-// node_modules/protons-runtime/dist/src/codecs/enum.js
+// ../main/node_modules/protons-runtime/dist/src/codecs/enum.js
 function enumeration(v) {
   function findValue(val) {
     if (v[val.toString()] == null) {
@@ -8285,12 +8494,12 @@ function enumeration(v) {
   return createCodec2("enum", CODEC_TYPES.VARINT, encode19, decode23, stream);
 }
 
-// node_modules/protons-runtime/dist/src/codecs/message.js
+// ../main/node_modules/protons-runtime/dist/src/codecs/message.js
 function message(encode19, decode23, stream) {
   return createCodec2("message", CODEC_TYPES.LENGTH_DELIMITED, encode19, decode23, stream);
 }
 
-// node_modules/protons-runtime/dist/src/index.js
+// ../main/node_modules/protons-runtime/dist/src/index.js
 var MaxLengthError = class extends Error {
   /**
    * This will be removed in a future release
@@ -8301,7 +8510,7 @@ var MaxLengthError = class extends Error {
   name = "MaxLengthError";
 };
 
-// node_modules/ipfs-unixfs/dist/src/unixfs.js
+// ../main/node_modules/ipfs-unixfs/dist/src/unixfs.js
 var UnixFS;
 (function(UnixFS3) {
   let Type3;
@@ -9056,7 +9265,7 @@ var LegacyNode;
   LegacyNode2.stream = stream;
 })(LegacyNode || (LegacyNode = {}));
 
-// node_modules/ipfs-unixfs/dist/src/index.js
+// ../main/node_modules/ipfs-unixfs/dist/src/index.js
 var types = {
   RAW: "raw",
   DIRECTORY: "directory",
@@ -9213,7 +9422,7 @@ var UnixFS2 = class _UnixFS {
   }
 };
 
-// node_modules/@multiformats/murmur3/src/vendor/murmur.js
+// ../main/node_modules/@multiformats/murmur3/src/vendor/murmur.js
 function add64(a, b) {
   const lo = a.lo + b.lo >>> 0;
   const hi = a.hi + b.hi + (lo < a.lo ? 1 : 0) >>> 0;
@@ -9451,7 +9660,7 @@ function murmurHash3_x86_32(key, seed = 0) {
   return h1;
 }
 
-// node_modules/@multiformats/murmur3/src/index.js
+// ../main/node_modules/@multiformats/murmur3/src/index.js
 function fromNumberTo32BitBuf(number) {
   const bytes = new Array(4);
   for (let i = 0; i < 4; i++) {
@@ -9527,15 +9736,15 @@ async function buildShard(leaves, depth, sink, options) {
 async function putInShardedDirectory(root, entries, source2, sink, options) {
   return putInShard(root, entries.map(leaf), 0, source2, sink, options);
 }
-async function putInShard(cid, leaves, depth, source2, sink, options) {
+async function putInShard(cid2, leaves, depth, source2, sink, options) {
   throwIfAborted(options?.signal);
-  const { node, unixfs } = await readShard(cid, source2, options);
-  if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`);
+  const { node, unixfs } = await readShard(cid2, source2, options);
+  if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid2} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`);
   const links = /* @__PURE__ */ new Map();
   for (const link of node.Links) {
     const name8 = link.Name ?? "";
     const slot = Number.parseInt(name8.slice(0, PREFIX_LENGTH), 16);
-    if (!/^[0-9A-F]{2}/.test(name8) || links.has(slot)) throw new TreeError(`HAMT shard ${cid} has an invalid link name '${name8}'`);
+    if (!/^[0-9A-F]{2}/.test(name8) || links.has(slot)) throw new TreeError(`HAMT shard ${cid2} has an invalid link name '${name8}'`);
     links.set(slot, link);
   }
   for (const [slot, group2] of await groupBySlot(leaves, depth)) {
@@ -9593,9 +9802,9 @@ function bitfield(slots) {
 }
 async function writeNode(data, links, sink, options) {
   const bytes = encode3(prepare({ Data: data, Links: links }));
-  const cid = CID.createV1(code, await sha256.digest(bytes));
-  await sink.put(cid, bytes, options);
-  return { cid, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
+  const cid2 = CID.createV1(code, await sha256.digest(bytes));
+  await sink.put(cid2, bytes, options);
+  return { cid: cid2, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
 }
 async function readShardedDirectory(node, unixfs, source2, options) {
   const prefixLength = shardPrefixLength(unixfs);
@@ -9611,8 +9820,8 @@ async function readShardedDirectory(node, unixfs, source2, options) {
       throw new TreeError(`HAMT shard link name '${name8}' is too short`);
     }
   }
-  const nested = await mapConcurrent(subShards, READ_CONCURRENCY, async (cid) => {
-    const shard = await readShard(cid, source2, options);
+  const nested = await mapConcurrent(subShards, READ_CONCURRENCY, async (cid2) => {
+    const shard = await readShard(cid2, source2, options);
     return readShardedDirectory(shard.node, shard.unixfs, source2, options);
   });
   for (const list3 of nested) entries.push(...list3);
@@ -9636,10 +9845,10 @@ async function findInShardedDirectory(node, unixfs, name8, source2, options) {
     return link.Name === prefix + name8 ? { name: name8, cid: link.Hash, size: link.Tsize ?? 0 } : void 0;
   }
 }
-async function readShard(cid, source2, options) {
-  const bytes = await source2.get(cid, options);
-  const { node, unixfs } = decodeUnixFS(cid, bytes);
-  if (unixfs.type !== "hamt-sharded-directory") throw new TreeError(`HAMT sub-shard ${cid} is a ${unixfs.type}`);
+async function readShard(cid2, source2, options) {
+  const bytes = await source2.get(cid2, options);
+  const { node, unixfs } = decodeUnixFS(cid2, bytes);
+  if (unixfs.type !== "hamt-sharded-directory") throw new TreeError(`HAMT sub-shard ${cid2} is a ${unixfs.type}`);
   return { node, unixfs };
 }
 function shardPrefixLength(unixfs) {
@@ -9647,14 +9856,14 @@ function shardPrefixLength(unixfs) {
   if (fanout < 2 || (fanout & fanout - 1) !== 0) throw new TreeError(`HAMT fanout ${fanout} is not a power of two`);
   return (fanout - 1).toString(16).length;
 }
-function decodeUnixFS(cid, bytes) {
-  if (cid.code !== code) throw new TreeError(`${cid} is not a dag-pb node`);
+function decodeUnixFS(cid2, bytes) {
+  if (cid2.code !== code) throw new TreeError(`${cid2} is not a dag-pb node`);
   try {
     const node = decode5(bytes);
     if (node.Data == null) throw new Error("no Data field");
     return { node, unixfs: UnixFS2.unmarshal(node.Data) };
   } catch (err) {
-    throw new TreeError(`${cid} is not a UnixFS node: ${err?.message ?? err}`, { cause: err });
+    throw new TreeError(`${cid2} is not a UnixFS node: ${err?.message ?? err}`, { cause: err });
   }
 }
 
@@ -9669,27 +9878,27 @@ async function buildDirectory(entries, sink, options) {
   if (bytes.length > SHARD_THRESHOLD_BYTES) return buildShardedDirectory(entries, sink, options);
   return writeNode(DIRECTORY_DATA, links, sink, options);
 }
-async function readDirectory(cid, source2, options) {
-  const { node, unixfs } = await loadDirectory(cid, source2, options);
+async function readDirectory(cid2, source2, options) {
+  const { node, unixfs } = await loadDirectory(cid2, source2, options);
   if (unixfs.type === "directory") {
     return node.Links.map((link) => ({ name: link.Name ?? "", cid: link.Hash, size: link.Tsize ?? 0 }));
   }
   const entries = await readShardedDirectory(node, unixfs, source2, options);
   return entries.sort(compareNames);
 }
-async function findEntry(cid, name8, source2, options) {
-  const { node, unixfs } = await loadDirectory(cid, source2, options);
+async function findEntry(cid2, name8, source2, options) {
+  const { node, unixfs } = await loadDirectory(cid2, source2, options);
   if (unixfs.type === "directory") {
     const link = node.Links.find((l) => l.Name === name8);
     return link == null ? void 0 : { name: name8, cid: link.Hash, size: link.Tsize ?? 0 };
   }
   return findInShardedDirectory(node, unixfs, name8, source2, options);
 }
-async function loadDirectory(cid, source2, options) {
-  if (cid.code !== code) throw new TreeError(`${cid} is not a directory`);
-  const bytes = await source2.get(cid, options);
-  const { node, unixfs } = decodeUnixFS(cid, bytes);
-  if (unixfs.type !== "directory" && unixfs.type !== "hamt-sharded-directory") throw new TreeError(`${cid} is not a directory (UnixFS ${unixfs.type})`);
+async function loadDirectory(cid2, source2, options) {
+  if (cid2.code !== code) throw new TreeError(`${cid2} is not a directory`);
+  const bytes = await source2.get(cid2, options);
+  const { node, unixfs } = decodeUnixFS(cid2, bytes);
+  if (unixfs.type !== "directory" && unixfs.type !== "hamt-sharded-directory") throw new TreeError(`${cid2} is not a directory (UnixFS ${unixfs.type})`);
   return { node, unixfs };
 }
 function checkNames(entries) {
@@ -9710,7 +9919,7 @@ function compareNames(a, b) {
   return Buffer.compare(encoder2.encode(a.name), encoder2.encode(b.name));
 }
 
-// node_modules/it-first/dist/src/index.js
+// ../main/node_modules/it-first/dist/src/index.js
 function isAsyncIterable(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -9730,7 +9939,7 @@ function first(source2) {
 }
 var src_default = first;
 
-// node_modules/it-batch/dist/src/index.js
+// ../main/node_modules/it-batch/dist/src/index.js
 function isAsyncIterable2(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -9781,7 +9990,7 @@ function batch(source2, size = 1) {
 }
 var src_default2 = batch;
 
-// node_modules/it-parallel-batch/dist/src/index.js
+// ../main/node_modules/it-parallel-batch/dist/src/index.js
 async function* parallelBatch(source2, size = 1) {
   for await (const tasks of src_default2(source2, size)) {
     const things = tasks.map(async (p) => {
@@ -9798,13 +10007,13 @@ async function* parallelBatch(source2, size = 1) {
   }
 }
 
-// node_modules/uint8arrays/dist/src/concat.node.js
+// ../main/node_modules/uint8arrays/dist/src/concat.node.js
 import { Buffer as Buffer4 } from "node:buffer";
 function concat(arrays, length4) {
   return asUint8Array(Buffer4.concat(arrays, length4));
 }
 
-// node_modules/uint8arrays/dist/src/equals.js
+// ../main/node_modules/uint8arrays/dist/src/equals.js
 function equals3(a, b) {
   if (a === b) {
     return true;
@@ -9820,7 +10029,7 @@ function equals3(a, b) {
   return true;
 }
 
-// node_modules/uint8arraylist/dist/src/index.js
+// ../main/node_modules/uint8arraylist/dist/src/index.js
 var symbol = /* @__PURE__ */ Symbol.for("@achingbrain/uint8arraylist");
 function findBufAndOffset(bufs, index) {
   if (index == null || index < 0) {
@@ -10249,7 +10458,7 @@ var Uint8ArrayList = class _Uint8ArrayList {
   }
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/constants.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/constants.js
 var DEFAULT_CID_VERSION = 1;
 var DEFAULT_SHARD_HASH_CODE = BigInt(34);
 var DEFAULT_SHARD_FANOUT_BITS = 8;
@@ -10265,7 +10474,7 @@ var DEFAULT_WRAP_WITH_DIRECTORY = false;
 var DEFAULT_LEAF_TYPE = "file";
 var DEFAULT_FIELD_ORDER = "links-first";
 
-// node_modules/ipfs-unixfs-importer/dist/src/chunker/fixed-size.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/chunker/fixed-size.js
 var fixedSize = (options = {}) => {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE_256KIB;
   return async function* fixedSizeChunker(source2) {
@@ -10296,7 +10505,7 @@ var fixedSize = (options = {}) => {
   };
 };
 
-// node_modules/progress-events/dist/src/index.js
+// ../main/node_modules/progress-events/dist/src/index.js
 var CustomProgressEvent = class extends Event {
   type;
   detail;
@@ -10307,18 +10516,18 @@ var CustomProgressEvent = class extends Event {
   }
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/utils/persist.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/utils/persist.js
 var persist = async (buffer3, blockstore, options) => {
   if (options.codec == null) {
     options.codec = src_exports;
   }
   const multihash = await sha256.digest(buffer3);
-  const cid = CID.create(options.cidVersion ?? DEFAULT_CID_VERSION, options.codec.code, multihash);
-  await blockstore.put(cid, buffer3, options);
-  return cid;
+  const cid2 = CID.create(options.cidVersion ?? DEFAULT_CID_VERSION, options.codec.code, multihash);
+  await blockstore.put(cid2, buffer3, options);
+  return cid2;
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/buffer-importer.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/buffer-importer.js
 function defaultBufferImporter(options) {
   return async function* bufferImporter(file, blockstore) {
     let bytesWritten = 0n;
@@ -10343,15 +10552,15 @@ function defaultBufferImporter(options) {
             Links: []
           }, options);
         }
-        const cid = await persist(block, blockstore, opts);
+        const cid2 = await persist(block, blockstore, opts);
         bytesWritten += BigInt(block.byteLength);
         options.onProgress?.(new CustomProgressEvent("unixfs:importer:progress:file:write", {
           bytesWritten,
-          cid,
+          cid: cid2,
           path: file.path
         }));
         return {
-          cid,
+          cid: cid2,
           unixfs,
           size: BigInt(block.length),
           block
@@ -10361,7 +10570,7 @@ function defaultBufferImporter(options) {
   };
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/errors.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/errors.js
 var InvalidContentError = class _InvalidContentError extends Error {
   static name = "InvalidContentError";
   static code = "ERR_INVALID_CONTENT";
@@ -10378,7 +10587,7 @@ var InvalidShardingStrategyError = class extends Error {
   code = InvalidContentError.code;
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/dir.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/dir.js
 var defaultDirBuilder = async (dir, blockstore, options) => {
   const unixfs = new UnixFS2({
     type: "directory",
@@ -10386,10 +10595,10 @@ var defaultDirBuilder = async (dir, blockstore, options) => {
     mode: dir.mode
   });
   const block = encode3(prepare({ Data: unixfs.marshal() }), options);
-  const cid = await persist(block, blockstore, options);
+  const cid2 = await persist(block, blockstore, options);
   const path = dir.path;
   return {
-    cid,
+    cid: cid2,
     path,
     unixfs,
     size: BigInt(block.length),
@@ -10398,7 +10607,7 @@ var defaultDirBuilder = async (dir, blockstore, options) => {
   };
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/file.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/file.js
 async function* buildFileBatch(file, blockstore, options) {
   let count = -1;
   let previous;
@@ -10500,13 +10709,13 @@ var reduce = (file, blockstore, options) => {
       Links: links
     };
     const block = encode3(prepare(node), options);
-    const cid = await persist(block, blockstore, options);
+    const cid2 = await persist(block, blockstore, options);
     options.onProgress?.(new CustomProgressEvent("unixfs:importer:progress:file:layout", {
-      cid,
+      cid: cid2,
       path: file.originalPath
     }));
     return {
-      cid,
+      cid: cid2,
       path: file.path,
       unixfs: f,
       size: BigInt(block.length + node.Links.reduce((acc, curr) => acc + (curr.Tsize ?? 0), 0)),
@@ -10520,7 +10729,7 @@ var defaultFileBuilder = async (file, block, options) => {
   return options.layout(buildFileBatch(file, block, options), reduce(file, block, options));
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/symlink.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/symlink.js
 var defaultSymlinkBuilder = async (symlink, blockstore, options) => {
   const unixfs = new UnixFS2({
     type: "symlink",
@@ -10529,10 +10738,10 @@ var defaultSymlinkBuilder = async (symlink, blockstore, options) => {
     mode: symlink.mode
   });
   const block = encode3(prepare({ Data: unixfs.marshal() }));
-  const cid = await persist(block, blockstore, options);
+  const cid2 = await persist(block, blockstore, options);
   const path = symlink.path;
   return {
-    cid,
+    cid: cid2,
     path,
     unixfs,
     size: BigInt(block.length),
@@ -10541,7 +10750,7 @@ var defaultSymlinkBuilder = async (symlink, blockstore, options) => {
   };
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/index.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/index.js
 function isIterable(thing) {
   return Symbol.iterator in thing;
 }
@@ -10631,7 +10840,7 @@ function isSymLinkCandidate(entry) {
   return entry.link != null;
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/validate-chunks.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/validate-chunks.js
 var defaultChunkValidator = () => {
   return async function* validateChunks(source2) {
     for await (const content of source2) {
@@ -10651,7 +10860,7 @@ var defaultChunkValidator = () => {
   };
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/layout/balanced.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/layout/balanced.js
 var DEFAULT_MAX_CHILDREN_PER_NODE = 174;
 function balanced(options) {
   const maxChildrenPerNode = options?.maxChildrenPerNode ?? DEFAULT_MAX_CHILDREN_PER_NODE;
@@ -10667,7 +10876,7 @@ function balanced(options) {
   };
 }
 
-// node_modules/it-all/dist/src/index.js
+// ../main/node_modules/it-all/dist/src/index.js
 function isAsyncIterable4(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -10689,7 +10898,7 @@ function all(source2) {
 }
 var src_default3 = all;
 
-// node_modules/ipfs-unixfs-importer/dist/src/dir.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dir.js
 var Dir = class {
   options;
   root;
@@ -10720,7 +10929,7 @@ var Dir = class {
   }
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/utils/pb-size.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/utils/pb-size.js
 var maxInt322 = 2 ** 32;
 var len8tab2 = [
   0,
@@ -11047,7 +11256,7 @@ function dataFieldSerializedSize(mode, mtime) {
   return 1 + varintLen(innerSize) + innerSize;
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/dir-flat.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dir-flat.js
 function estimateLinkSize(nameBytes, child) {
   if (child?.cid != null && child?.size != null) {
     return nameBytes + child.cid.byteLength;
@@ -11179,7 +11388,7 @@ var DirFlat = class extends Dir {
     });
     const node = { Data: unixfs.marshal(), Links: links };
     const buffer3 = encode3(prepare(node), this.options);
-    const cid = await persist(buffer3, block, this.options);
+    const cid2 = await persist(buffer3, block, this.options);
     const size = buffer3.length + node.Links.reduce(
       /**
        * @param {number} acc
@@ -11188,10 +11397,10 @@ var DirFlat = class extends Dir {
       (acc, curr) => acc + (curr.Tsize ?? 0),
       0
     );
-    this.cid = cid;
+    this.cid = cid2;
     this.size = size;
     yield {
-      cid,
+      cid: cid2,
       unixfs,
       path: this.path,
       size: BigInt(size)
@@ -11199,7 +11408,7 @@ var DirFlat = class extends Dir {
   }
 };
 
-// node_modules/interface-store/dist/src/errors.js
+// ../main/node_modules/interface-store/dist/src/errors.js
 var NotFoundError = class _NotFoundError extends Error {
   static name = "NotFoundError";
   name = _NotFoundError.name;
@@ -11216,7 +11425,7 @@ var NotFoundError = class _NotFoundError extends Error {
   }
 };
 
-// node_modules/blockstore-core/dist/src/base.js
+// ../main/node_modules/blockstore-core/dist/src/base.js
 var BaseBlockstore = class {
   has(key, options) {
     return Promise.reject(new Error(".has is not implemented"));
@@ -11225,9 +11434,9 @@ var BaseBlockstore = class {
     return Promise.reject(new Error(".put is not implemented"));
   }
   async *putMany(source2, options) {
-    for await (const { cid, bytes } of source2) {
-      await this.put(cid, bytes, options);
-      yield cid;
+    for await (const { cid: cid2, bytes } of source2) {
+      await this.put(cid2, bytes, options);
+      yield cid2;
     }
   }
   get(key, options) {
@@ -11258,7 +11467,7 @@ var BaseBlockstore = class {
   }
 };
 
-// node_modules/blockstore-core/dist/src/black-hole.js
+// ../main/node_modules/blockstore-core/dist/src/black-hole.js
 var BlackHoleBlockstore = class extends BaseBlockstore {
   put(key, value, options) {
     options?.signal?.throwIfAborted();
@@ -11272,7 +11481,7 @@ var BlackHoleBlockstore = class extends BaseBlockstore {
     options?.signal?.throwIfAborted();
     return false;
   }
-  async delete(cid, options) {
+  async delete(cid2, options) {
     options?.signal?.throwIfAborted();
   }
   // eslint-disable-next-line require-yield
@@ -11281,7 +11490,7 @@ var BlackHoleBlockstore = class extends BaseBlockstore {
   }
 };
 
-// node_modules/hamt-sharding/dist/src/bucket.js
+// ../main/node_modules/hamt-sharding/dist/src/bucket.js
 var import_sparse_array = __toESM(require_sparse_array(), 1);
 var Bucket = class _Bucket {
   _options;
@@ -11407,11 +11616,11 @@ var Bucket = class _Bucket {
       hash: place.hash
     });
   }
-  _putObjectAt(pos, object) {
+  _putObjectAt(pos, object2) {
     if (this._children.get(pos) == null) {
       this._popCount++;
     }
-    this._children.set(pos, object);
+    this._children.set(pos, object2);
   }
   _delAt(pos) {
     if (pos === -1) {
@@ -11471,7 +11680,7 @@ async function asyncTransformBucket(bucket, asyncMap, asyncReduce) {
   return asyncReduce(output);
 }
 
-// node_modules/hamt-sharding/dist/src/consumable-buffer.js
+// ../main/node_modules/hamt-sharding/dist/src/consumable-buffer.js
 var START_MASKS = [
   255,
   254,
@@ -11544,7 +11753,7 @@ function maskFor(start, length4) {
   return START_MASKS[start] & STOP_MASKS[Math.min(length4 + start - 1, 7)];
 }
 
-// node_modules/hamt-sharding/dist/src/consumable-hash.js
+// ../main/node_modules/hamt-sharding/dist/src/consumable-hash.js
 function wrapHash(hashFn2) {
   function hashing2(value) {
     if (value instanceof InfiniteHash) {
@@ -11616,7 +11825,7 @@ var InfiniteHash = class {
   }
 };
 
-// node_modules/hamt-sharding/dist/src/index.js
+// ../main/node_modules/hamt-sharding/dist/src/index.js
 function createHAMT(options) {
   if (options == null || options.hashFn == null) {
     throw new Error("please define an options.hashFn");
@@ -11628,7 +11837,7 @@ function createHAMT(options) {
   return new Bucket(bucketOptions);
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/dir-sharded.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dir-sharded.js
 async function hamtHashFn(buf) {
   return (await murmur3128.encode(buf)).slice(0, 8).reverse();
 }
@@ -11757,10 +11966,10 @@ async function* flush(bucket, blockstore, shardRoot, options) {
     Links: links
   };
   const buffer3 = encode3(prepare(node), options);
-  const cid = await persist(buffer3, blockstore, options);
+  const cid2 = await persist(buffer3, blockstore, options);
   const size = BigInt(buffer3.byteLength) + childrenSize;
   yield {
-    cid,
+    cid: cid2,
     unixfs: dir,
     size
   };
@@ -11780,13 +11989,13 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
     }
     const labelPrefix = i.toString(16).toUpperCase().padStart(padLength, "0");
     if (child instanceof Bucket) {
-      const { size, cid: cid2 } = await calculateSize(child, null, blocks, options);
+      const { size, cid: cid3 } = await calculateSize(child, null, blocks, options);
       links.push({
         Name: labelPrefix,
         Tsize: Number(size),
-        Hash: cid2
+        Hash: cid3
       });
-      sizeEstimate += labelPrefix.length + cid2.byteLength;
+      sizeEstimate += labelPrefix.length + cid3.byteLength;
     } else if (isDir(child.value)) {
       const dir2 = child.value;
       const size = dir2.nodeSize;
@@ -11824,14 +12033,14 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
     Data: dir.marshal(),
     Links: links
   }), options);
-  const cid = await persist(buffer3, blocks, options);
+  const cid2 = await persist(buffer3, blocks, options);
   return {
-    cid,
+    cid: cid2,
     size: options.shardSplitStrategy === "links-bytes" ? sizeEstimate : buffer3.length
   };
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/flat-to-shard.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/flat-to-shard.js
 async function flatToShard(child, dir) {
   let newDir = dir;
   const shardSplitThresholdBytes = dir.options.shardSplitThresholdBytes ?? DEFAULT_SHARD_SPLIT_THRESHOLD_BYTES;
@@ -11871,12 +12080,12 @@ async function convertToShard(oldDir) {
   return newDir;
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/utils/to-path-components.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/utils/to-path-components.js
 var toPathComponents = (path = "") => {
   return path.split(/(?<!\\)\//).filter(Boolean);
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/tree-builder.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/tree-builder.js
 async function addToTree(elem, tree, options) {
   const pathElems = toPathComponents(elem.path ?? "");
   const lastIndex = pathElems.length - 1;
@@ -11964,7 +12173,7 @@ function defaultTreeBuilder(options) {
   };
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/index.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/index.js
 async function* importer(source2, blockstore, options = {}) {
   let candidates;
   if (Symbol.asyncIterator in source2 || Symbol.iterator in source2) {
@@ -12047,17 +12256,17 @@ async function* importer(source2, blockstore, options = {}) {
 // src/core/unixfs/storage.ts
 function writableStorage(sink, signal) {
   return {
-    async put(cid, bytes, options) {
+    async put(cid2, bytes, options) {
       const onWritten = options?.onWritten;
-      await sink.put(cid, bytes instanceof Uint8Array ? bytes : await concat2(bytes), onWritten != null ? { signal, onWritten } : { signal });
-      return cid;
+      await sink.put(cid2, bytes instanceof Uint8Array ? bytes : await concat2(bytes), onWritten != null ? { signal, onWritten } : { signal });
+      return cid2;
     }
   };
 }
 function readableStorage(source2) {
   return {
-    async *get(cid, options) {
-      yield await source2.get(cid, { signal: options?.signal });
+    async *get(cid2, options) {
+      yield await source2.get(cid2, { signal: options?.signal });
     }
   };
 }
@@ -12095,11 +12304,11 @@ function rawLeaves(hashLeaf, release) {
       });
       yield async () => {
         const { digest: digest2, bytes } = await hashed;
-        const cid = CID.createV1(code3, create(sha256.code, digest2));
-        await storage.put(cid, bytes, release != null ? { onWritten: () => {
+        const cid2 = CID.createV1(code3, create(sha256.code, digest2));
+        await storage.put(cid2, bytes, release != null ? { onWritten: () => {
           release(bytes);
         } } : void 0);
-        return { cid, size: BigInt(bytes.byteLength), block: bytes };
+        return { cid: cid2, size: BigInt(bytes.byteLength), block: bytes };
       };
     }
   };
@@ -12116,7 +12325,7 @@ async function importOne(content, sink, signal, leaves) {
   return result;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/errors.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/errors.js
 var BadPathError = class _BadPathError extends Error {
   static name = "BadPathError";
   static code = "ERR_BAD_PATH";
@@ -12181,7 +12390,7 @@ var InvalidParametersError = class _InvalidParametersError extends Error {
   }
 };
 
-// node_modules/@ipld/dag-cbor/src/index.js
+// ../main/node_modules/@ipld/dag-cbor/src/index.js
 var src_exports2 = {};
 __export(src_exports2, {
   code: () => code5,
@@ -12193,7 +12402,7 @@ __export(src_exports2, {
   toByteView: () => toByteView2
 });
 
-// node_modules/cborg/lib/is.js
+// ../main/node_modules/cborg/lib/is.js
 var objectTypeNames = [
   "Object",
   // for Object.create(null) and other non-plain objects
@@ -12262,7 +12471,7 @@ function getObjectType(value) {
   return void 0;
 }
 
-// node_modules/cborg/lib/token.js
+// ../main/node_modules/cborg/lib/token.js
 var Type = class {
   /**
    * @param {number} major
@@ -12328,7 +12537,7 @@ var Token = class {
   }
 };
 
-// node_modules/cborg/lib/byte-utils.js
+// ../main/node_modules/cborg/lib/byte-utils.js
 var useBuffer = globalThis.process && // @ts-ignore
 !globalThis.process.browser && // @ts-ignore
 globalThis.Buffer && // @ts-ignore
@@ -12350,20 +12559,20 @@ var fromString3 = useBuffer ? (
   /**
    * @param {string} string
    */
-  (string2) => {
-    return string2.length >= FROM_STRING_THRESHOLD_BUFFER ? (
+  (string3) => {
+    return string3.length >= FROM_STRING_THRESHOLD_BUFFER ? (
       // eslint-disable-line operator-linebreak
       // @ts-ignore
-      globalThis.Buffer.from(string2)
-    ) : utf8ToBytes(string2);
+      globalThis.Buffer.from(string3)
+    ) : utf8ToBytes(string3);
   }
 ) : (
   // eslint-disable-line operator-linebreak
   /**
    * @param {string} string
    */
-  (string2) => {
-    return string2.length >= FROM_STRING_THRESHOLD_TEXTENCODER ? textEncoder4.encode(string2) : utf8ToBytes(string2);
+  (string3) => {
+    return string3.length >= FROM_STRING_THRESHOLD_TEXTENCODER ? textEncoder4.encode(string3) : utf8ToBytes(string3);
   }
 );
 var fromArray = (arr) => {
@@ -12507,7 +12716,7 @@ function decodeCodePointsArray(codePoints) {
   return res;
 }
 
-// node_modules/cborg/lib/bl.js
+// ../main/node_modules/cborg/lib/bl.js
 var defaultChunkSize = 256;
 var Bl = class {
   /**
@@ -12648,7 +12857,7 @@ var U8Bl = class {
   }
 };
 
-// node_modules/cborg/lib/common.js
+// ../main/node_modules/cborg/lib/common.js
 var decodeErrPrefix = "CBOR decode error:";
 var encodeErrPrefix = "CBOR encode error:";
 var uintMinorPrefixBytes = [];
@@ -12663,7 +12872,7 @@ function assertEnoughData(data, pos, need) {
   }
 }
 
-// node_modules/cborg/lib/0uint.js
+// ../main/node_modules/cborg/lib/0uint.js
 var uintBoundaries = [24, 256, 65536, 4294967296, BigInt("18446744073709551616")];
 function readUint8(data, offset, options) {
   assertEnoughData(data, offset, 1);
@@ -12781,7 +12990,7 @@ encodeUint.compareTokens = function compareTokens(tok1, tok2) {
   return tok1.value < tok2.value ? -1 : tok1.value > tok2.value ? 1 : 0;
 };
 
-// node_modules/cborg/lib/1negint.js
+// ../main/node_modules/cborg/lib/1negint.js
 function decodeNegint8(data, pos, _minor, options) {
   return new Token(Type.negint, -1 - readUint8(data, pos + 1, options), 2);
 }
@@ -12832,7 +13041,7 @@ encodeNegint.compareTokens = function compareTokens2(tok1, tok2) {
   return tok1.value < tok2.value ? 1 : tok1.value > tok2.value ? -1 : 0;
 };
 
-// node_modules/cborg/lib/2bytes.js
+// ../main/node_modules/cborg/lib/2bytes.js
 function toToken(data, pos, prefix, length4) {
   assertEnoughData(data, pos, prefix + length4);
   const buf = data.slice(pos + prefix, pos + prefix + length4);
@@ -12879,7 +13088,7 @@ function compareBytes(b1, b2) {
   return b1.length < b2.length ? -1 : b1.length > b2.length ? 1 : compare(b1, b2);
 }
 
-// node_modules/cborg/lib/3string.js
+// ../main/node_modules/cborg/lib/3string.js
 var textDecoder3 = new TextDecoder();
 var ASCII_THRESHOLD = 32;
 function toStr(bytes, start, end) {
@@ -12927,7 +13136,7 @@ function decodeString64(data, pos, _minor, options) {
 }
 var encodeString = encodeBytes;
 
-// node_modules/cborg/lib/4array.js
+// ../main/node_modules/cborg/lib/4array.js
 function toToken3(_data, _pos, prefix, length4) {
   return new Token(Type.array, length4, prefix);
 }
@@ -12964,7 +13173,7 @@ encodeArray.encodedSize = function encodedSize5(token) {
   return encodeUintValue.encodedSize(token.value);
 };
 
-// node_modules/cborg/lib/5map.js
+// ../main/node_modules/cborg/lib/5map.js
 function toToken4(_data, _pos, prefix, length4) {
   return new Token(Type.map, length4, prefix);
 }
@@ -13001,7 +13210,7 @@ encodeMap.encodedSize = function encodedSize6(token) {
   return encodeUintValue.encodedSize(token.value);
 };
 
-// node_modules/cborg/lib/6tag.js
+// ../main/node_modules/cborg/lib/6tag.js
 function decodeTagCompact(_data, _pos, minor, _options) {
   return new Token(Type.tag, minor, 1);
 }
@@ -13025,7 +13234,7 @@ encodeTag.encodedSize = function encodedSize7(token) {
   return encodeUintValue.encodedSize(token.value);
 };
 
-// node_modules/cborg/lib/7float.js
+// ../main/node_modules/cborg/lib/7float.js
 var MINOR_FALSE = 20;
 var MINOR_TRUE = 21;
 var MINOR_NULL = 22;
@@ -13256,7 +13465,7 @@ encodeFloat.compareTokens = function compareTokens4(tok1, tok2, options) {
   return compare(b1, b2);
 };
 
-// node_modules/cborg/lib/jump.js
+// ../main/node_modules/cborg/lib/jump.js
 function invalidMinor(data, pos, minor) {
   throw new Error(`${decodeErrPrefix} encountered invalid minor (${minor}) for major ${data[pos] >>> 5}`);
 }
@@ -13412,7 +13621,7 @@ function quickEncodeToken(token) {
   }
 }
 
-// node_modules/cborg/lib/encode.js
+// ../main/node_modules/cborg/lib/encode.js
 var defaultEncodeOptions = {
   float64: false,
   mapSorter,
@@ -13911,7 +14120,7 @@ function encode8(data, options) {
   return encodeCustom(data, cborEncoders, options);
 }
 
-// node_modules/cborg/lib/decode.js
+// ../main/node_modules/cborg/lib/decode.js
 var defaultDecodeOptions = {
   strict: false,
   allowIndefinite: true,
@@ -14112,7 +14321,7 @@ function decode10(data, options) {
   return decoded;
 }
 
-// node_modules/cborg/lib/tagged.js
+// ../main/node_modules/cborg/lib/tagged.js
 var Tagged = class _Tagged {
   /**
    * @param {number} tag - CBOR tag number, a non-negative integer
@@ -14165,7 +14374,7 @@ Object.defineProperty(Tagged.prototype, Symbol.toStringTag, {
   value: "Tagged"
 });
 
-// node_modules/@ipld/dag-cbor/src/index.js
+// ../main/node_modules/@ipld/dag-cbor/src/index.js
 var CID_CBOR_TAG = 42;
 function toByteView2(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -14177,12 +14386,12 @@ function cidEncoder(obj) {
   if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
     return null;
   }
-  const cid = CID.asCID(obj);
-  if (!cid) {
+  const cid2 = CID.asCID(obj);
+  if (!cid2) {
     return null;
   }
-  const bytes = new Uint8Array(cid.bytes.byteLength + 1);
-  bytes.set(cid.bytes, 1);
+  const bytes = new Uint8Array(cid2.bytes.byteLength + 1);
+  bytes.set(cid2.bytes, 1);
   return [
     new Token(Type.tag, CID_CBOR_TAG),
     new Token(Type.bytes, bytes)
@@ -14256,7 +14465,7 @@ var code5 = 113;
 var encode9 = (node) => encode8(node, _encodeOptions);
 var decode11 = (data) => decode10(toByteView2(data), _decodeOptions);
 
-// node_modules/@ipld/dag-json/src/index.js
+// ../main/node_modules/@ipld/dag-json/src/index.js
 var src_exports3 = {};
 __export(src_exports3, {
   code: () => code6,
@@ -14268,7 +14477,7 @@ __export(src_exports3, {
   stringify: () => format2
 });
 
-// node_modules/cborg/lib/json/encode.js
+// ../main/node_modules/cborg/lib/json/encode.js
 var JSONEncoder = class extends Array {
   constructor() {
     super();
@@ -14430,7 +14639,7 @@ function encode10(data, options) {
   return encodeCustom(data, new JSONEncoder(), options);
 }
 
-// node_modules/cborg/lib/json/decode.js
+// ../main/node_modules/cborg/lib/json/decode.js
 var Tokenizer = class {
   /**
    * @param {Uint8Array} data
@@ -14828,7 +15037,7 @@ function decode12(data, options) {
   return decode10(data, options);
 }
 
-// node_modules/@ipld/dag-json/src/index.js
+// ../main/node_modules/@ipld/dag-json/src/index.js
 function toByteView3(buf) {
   if (buf instanceof ArrayBuffer) {
     return new Uint8Array(buf, 0, buf.byteLength);
@@ -14839,11 +15048,11 @@ function cidEncoder2(obj) {
   if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
     return null;
   }
-  const cid = CID.asCID(obj);
-  if (!cid) {
+  const cid2 = CID.asCID(obj);
+  if (!cid2) {
     return null;
   }
-  const cidString = cid.toString();
+  const cidString = cid2.toString();
   return [
     new Token(Type.map, Infinity, 1),
     new Token(Type.string, "/", 1),
@@ -15009,10 +15218,10 @@ var utf8Decoder = new TextDecoder();
 var parse = (data) => decode13(utf8Encoder.encode(data));
 var utf8Encoder = new TextEncoder();
 
-// node_modules/ipfs-unixfs-exporter/dist/src/constants.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/constants.js
 var CODEC_CBOR = 81;
 
-// node_modules/it-to-buffer/dist/src/index.js
+// ../main/node_modules/it-to-buffer/dist/src/index.js
 function isAsyncIterable5(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -15036,7 +15245,7 @@ function toBuffer(source2) {
 }
 var src_default4 = toBuffer;
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/is-cid.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/is-cid.js
 function isCID(obj) {
   if (obj == null) {
     return false;
@@ -15044,20 +15253,20 @@ function isCID(obj) {
   return CID.asCID(obj) === obj;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/resolve-object-path.js
-function resolveObjectPath(object, path) {
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/resolve-object-path.js
+function resolveObjectPath(object2, path) {
   let value;
   let i = 0;
   let resolved = "";
   while (i < path.length) {
     const key = path[i];
     i++;
-    if (!Object.hasOwnProperty.call(object, key)) {
+    if (!Object.hasOwnProperty.call(object2, key)) {
       throw new BadPathError(`Object did not have key "${key}"`);
     }
     resolved += `/${key}`;
-    value = object[key];
-    object = value;
+    value = object2[key];
+    object2 = value;
     if (isCID(value)) {
       break;
     }
@@ -15069,11 +15278,11 @@ function resolveObjectPath(object, path) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-cbor.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-cbor.js
 async function* dagCborResolver(root, path, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
-  const object = decode11(block);
-  const result = resolveObjectPath(object, path);
+  const object2 = decode11(block);
+  const result = resolveObjectPath(object2, path);
   yield {
     cid: isCID(result.value) ? result.value : root,
     name: result.path,
@@ -15081,11 +15290,11 @@ async function* dagCborResolver(root, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-json.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-json.js
 async function* dagJsonResolver(root, path, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
-  const object = decode13(block);
-  const result = resolveObjectPath(object, path);
+  const object2 = decode13(block);
+  const result = resolveObjectPath(object2, path);
   yield {
     cid: isCID(result.value) ? result.value : root,
     name: result.path,
@@ -15093,7 +15302,7 @@ async function* dagJsonResolver(root, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/unixfs-stream.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/unixfs-stream.js
 function isValidUnixFSDirectoryMetadata(obj) {
   return obj.type === "DIRECTORY";
 }
@@ -15170,7 +15379,7 @@ function* unixFsStream(block) {
   }
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/find-cid-in-shard.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/find-cid-in-shard.js
 var toPrefix = (position, padLength) => {
   return position.toString(16).toUpperCase().padStart(padLength, "0").substring(0, padLength);
 };
@@ -15262,7 +15471,7 @@ async function* findShardCid(meta, generator, name8, rest, blockstore, context, 
   }
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-pb.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-pb.js
 function* findDirectoryEntry(generator, path, root) {
   for (const link of generator) {
     if (!isValidLink(link)) {
@@ -15350,7 +15559,7 @@ async function* dagPbResolver(root, path, blockstore, options) {
   throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/identity.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/identity.js
 async function* identityResolver(root, path, blockstore, options) {
   if (path.length === 0) {
     return;
@@ -15358,11 +15567,11 @@ async function* identityResolver(root, path, blockstore, options) {
   throw new BadPathError(`Cannot load path /${path.join("/")} from identity block`);
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/json.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/json.js
 async function* jsonResolver(root, path, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
-  const object = decode8(block);
-  const result = resolveObjectPath(object, path);
+  const object2 = decode8(block);
+  const result = resolveObjectPath(object2, path);
   yield {
     cid: root,
     name: result.path,
@@ -15370,7 +15579,7 @@ async function* jsonResolver(root, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/raw.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/raw.js
 async function* rawResolver(root, path, blockstore, options) {
   if (path.length === 0) {
     return;
@@ -15378,7 +15587,7 @@ async function* rawResolver(root, path, blockstore, options) {
   throw new NotFoundError2(`Cannot load path /${path.join("/")} from raw block`);
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/index.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/index.js
 var resolvers = {
   [code]: dagPbResolver,
   [code3]: rawResolver,
@@ -15397,27 +15606,27 @@ async function* walkPath(path, blockstore, options = {}) {
     path = path.substring(0, path.length - 1);
   }
   let [root, ...rest] = path.split(/(?<!\\)\//g).filter(Boolean);
-  let cid = CID.parse(root);
+  let cid2 = CID.parse(root);
   let roots = [
-    cid
+    cid2
   ];
-  let location2 = `${cid}`;
+  let location2 = `${cid2}`;
   yield {
-    cid,
+    cid: cid2,
     name: location2,
     path: location2,
     roots,
     remainder: rest
   };
   while (rest.length > 0) {
-    const resolver = resolvers[cid.code];
+    const resolver = resolvers[cid2.code];
     if (resolver == null) {
-      throw new NoResolverError(`No resolver for code ${cid.code}`);
+      throw new NoResolverError(`No resolver for code ${cid2.code}`);
     }
     let traversedDeeper = false;
-    for await (const result of resolver(cid, rest, blockstore, options)) {
-      cid = result.cid;
-      traversedDeeper = !roots[roots.length - 1].equals(cid);
+    for await (const result of resolver(cid2, rest, blockstore, options)) {
+      cid2 = result.cid;
+      traversedDeeper = !roots[roots.length - 1].equals(cid2);
       rest = result.rest;
       if (!traversedDeeper) {
         break;
@@ -15442,7 +15651,7 @@ async function* walkPath(path, blockstore, options = {}) {
   }
 }
 
-// node_modules/it-last/dist/src/index.js
+// ../main/node_modules/it-last/dist/src/index.js
 function isAsyncIterable6(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -15464,37 +15673,37 @@ function last(source2) {
 }
 var src_default5 = last;
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-cbor.js
-async function dagCborResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  const object = decode11(block);
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-cbor.js
+async function dagCborResolver2(cid2, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
+  const object2 = decode11(block);
   return {
     type: "object",
-    cid,
+    cid: cid2,
     name: name8,
     path,
-    object,
+    object: object2,
     node: block,
     size: BigInt(block.byteLength)
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-json.js
-async function dagJsonResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  const object = decode13(block);
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-json.js
+async function dagJsonResolver2(cid2, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
+  const object2 = decode13(block);
   return {
     type: "object",
-    cid,
+    cid: cid2,
     name: name8,
     path,
-    object,
+    object: object2,
     node: block,
     size: BigInt(block.byteLength)
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/extract-data-from-block.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/extract-data-from-block.js
 function extractDataFromBlock(block, blockStart, requestedStart, requestedEnd) {
   const blockLength = BigInt(block.length);
   const blockEnd = BigInt(blockStart + blockLength);
@@ -15510,7 +15719,7 @@ function extractDataFromBlock(block, blockStart, requestedStart, requestedEnd) {
   return block;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/validate-offset-and-length.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/validate-offset-and-length.js
 var validateOffsetAndLength = (size, offset = 0, length4 = size) => {
   const fileSize = BigInt(size);
   const start = BigInt(offset ?? 0);
@@ -15539,7 +15748,7 @@ var validateOffsetAndLength = (size, offset = 0, length4 = size) => {
   };
 };
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/raw-content.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/raw-content.js
 function rawContent(node, event) {
   async function* contentGenerator(options = {}) {
     const { start, end } = validateOffsetAndLength(node.length, options.offset, options.length);
@@ -15554,12 +15763,12 @@ function rawContent(node, event) {
   return contentGenerator;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/identity.js
-async function identityResolver2(cid, name8, path, blockstore, options) {
-  const block = decode4(cid.multihash.bytes);
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/identity.js
+async function identityResolver2(cid2, name8, path, blockstore, options) {
+  const block = decode4(cid2.multihash.bytes);
   return {
     type: "identity",
-    cid,
+    cid: cid2,
     name: name8,
     path,
     content: rawContent(block.digest, "unixfs:exporter:progress:identity"),
@@ -15568,27 +15777,27 @@ async function identityResolver2(cid, name8, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/json.js
-async function jsonResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  const object = decode8(block);
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/json.js
+async function jsonResolver2(cid2, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
+  const object2 = decode8(block);
   return {
     type: "object",
-    cid,
+    cid: cid2,
     name: name8,
     path,
-    object,
+    object: object2,
     size: BigInt(block.byteLength),
     node: block
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/raw.js
-async function rawResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/raw.js
+async function rawResolver2(cid2, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
   return {
     type: "raw",
-    cid,
+    cid: cid2,
     name: name8,
     path,
     content: rawContent(block, "unixfs:exporter:progress:raw"),
@@ -15597,14 +15806,14 @@ async function rawResolver2(cid, name8, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/directory.js
-function directoryContent(cid, node, unixfs, path) {
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/directory.js
+function directoryContent(cid2, node, unixfs, path) {
   async function* yieldDirectoryContent(options = {}) {
     const offset = options.offset ?? 0;
     const length4 = options.length ?? node.Links.length;
     const links = node.Links.slice(offset, offset + length4);
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:directory", {
-      cid
+      cid: cid2
     }));
     yield* links.map((link) => ({
       cid: link.Hash,
@@ -15616,7 +15825,7 @@ function directoryContent(cid, node, unixfs, path) {
   return yieldDirectoryContent;
 }
 
-// node_modules/it-peekable/dist/src/index.js
+// ../main/node_modules/it-peekable/dist/src/index.js
 function peekable(iterable) {
   const [iterator, symbol3] = iterable[Symbol.asyncIterator] != null ? [iterable[Symbol.asyncIterator](), Symbol.asyncIterator] : [iterable[Symbol.iterator](), Symbol.iterator];
   const queue = [];
@@ -15643,7 +15852,7 @@ function peekable(iterable) {
 }
 var src_default6 = peekable;
 
-// node_modules/it-map/dist/src/index.js
+// ../main/node_modules/it-map/dist/src/index.js
 function isAsyncIterable7(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -15681,7 +15890,7 @@ function map(source2, func) {
 }
 var src_default7 = map;
 
-// node_modules/p-defer/index.js
+// ../main/node_modules/p-defer/index.js
 function pDefer() {
   const deferred = {};
   deferred.promise = new Promise((resolve3, reject) => {
@@ -15691,7 +15900,7 @@ function pDefer() {
   return deferred;
 }
 
-// node_modules/it-parallel/dist/src/index.js
+// ../main/node_modules/it-parallel/dist/src/index.js
 var CustomEvent = globalThis.CustomEvent ?? Event;
 async function* parallel(source2, options = {}) {
   let concurrency = options.concurrency ?? Infinity;
@@ -15808,7 +16017,7 @@ async function* parallel(source2, options = {}) {
   }
 }
 
-// node_modules/it-pushable/dist/src/fifo.js
+// ../main/node_modules/it-pushable/dist/src/fifo.js
 var FixedFIFO = class {
   buffer;
   mask;
@@ -15891,7 +16100,7 @@ var FIFO = class {
   }
 };
 
-// node_modules/it-pushable/dist/src/index.js
+// ../main/node_modules/it-pushable/dist/src/index.js
 var AbortError = class extends Error {
   type;
   code;
@@ -16081,7 +16290,7 @@ function _pushable(getNext, options) {
   return pushable2;
 }
 
-// node_modules/race-signal/dist/src/index.js
+// ../main/node_modules/race-signal/dist/src/index.js
 function defaultTranslate(signal) {
   return signal.reason;
 }
@@ -16111,7 +16320,7 @@ function raceSignal(promise, signal, opts) {
   });
 }
 
-// node_modules/it-queueless-pushable/dist/src/index.js
+// ../main/node_modules/it-queueless-pushable/dist/src/index.js
 var QueuelessPushable = class {
   readNext;
   haveNext;
@@ -16195,7 +16404,7 @@ function queuelessPushable() {
   return new QueuelessPushable();
 }
 
-// node_modules/it-merge/dist/src/index.js
+// ../main/node_modules/it-merge/dist/src/index.js
 function isAsyncIterable8(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -16261,7 +16470,7 @@ function merge(...sources) {
 }
 var src_default8 = merge;
 
-// node_modules/it-pipe/dist/src/index.js
+// ../main/node_modules/it-pipe/dist/src/index.js
 function pipe(first2, ...rest) {
   if (first2 == null) {
     throw new Error("Empty pipeline");
@@ -16340,10 +16549,10 @@ var duplexPipelineFn = (duplex) => {
   };
 };
 
-// node_modules/eventemitter3/index.mjs
+// ../main/node_modules/eventemitter3/index.mjs
 var import_index3 = __toESM(require_eventemitter3(), 1);
 
-// node_modules/p-timeout/index.js
+// ../main/node_modules/p-timeout/index.js
 var TimeoutError = class _TimeoutError extends Error {
   name = "TimeoutError";
   constructor(message2, options) {
@@ -16417,14 +16626,14 @@ function pTimeout(promise, options) {
   return cancelablePromise;
 }
 
-// node_modules/p-queue/dist/lower-bound.js
-function lowerBound(array, value, comparator) {
+// ../main/node_modules/p-queue/dist/lower-bound.js
+function lowerBound(array2, value, comparator) {
   let first2 = 0;
-  let count = array.length;
+  let count = array2.length;
   while (count > 0) {
     const step = Math.trunc(count / 2);
     let it = first2 + step;
-    if (comparator(array[it], value) <= 0) {
+    if (comparator(array2[it], value) <= 0) {
       first2 = ++it;
       count -= step + 1;
     } else {
@@ -16434,7 +16643,7 @@ function lowerBound(array, value, comparator) {
   return first2;
 }
 
-// node_modules/p-queue/dist/priority-queue.js
+// ../main/node_modules/p-queue/dist/priority-queue.js
 var compactionThreshold = 100;
 var PriorityQueue = class {
   #queue = [];
@@ -16520,7 +16729,7 @@ var PriorityQueue = class {
   }
 };
 
-// node_modules/p-queue/dist/index.js
+// ../main/node_modules/p-queue/dist/index.js
 var PQueue = class extends import_index3.default {
   #carryoverIntervalCount;
   #isIntervalIgnored;
@@ -17238,7 +17447,7 @@ var PQueue = class extends import_index3.default {
   }
 };
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/file.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/file.js
 async function walkDAG(blockstore, node, queue, streamPosition, start, end, options) {
   if (node instanceof Uint8Array) {
     const buf = extractDataFromBlock(node, streamPosition, start, end);
@@ -17325,7 +17534,7 @@ async function walkDAG(blockstore, node, queue, streamPosition, start, end, opti
     queue.end();
   }
 }
-function fileContent(cid, node, unixfs, path, blockstore) {
+function fileContent(cid2, node, unixfs, path, blockstore) {
   async function* yieldFileContent(options = {}) {
     const fileSize = unixfs.fileSize();
     if (fileSize === void 0) {
@@ -17339,7 +17548,7 @@ function fileContent(cid, node, unixfs, path, blockstore) {
     const wanted = end - start;
     const queue = pushable();
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:file", {
-      cid
+      cid: cid2
     }));
     void walkDAG(blockstore, node, queue, 0n, start, end, options).catch((err) => {
       queue.end(err);
@@ -17370,11 +17579,11 @@ function fileContent(cid, node, unixfs, path, blockstore) {
   return yieldFileContent;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/hamt-sharded-directory.js
-async function* listDirectory(cid, path, blockstore, options) {
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/hamt-sharded-directory.js
+async function* listDirectory(cid2, path, blockstore, options) {
   let index = -1;
   let yielded = 0;
-  for await (const entry of list(cid, path, blockstore, options)) {
+  for await (const entry of list(cid2, path, blockstore, options)) {
     index++;
     if (options.offset != null && options.offset < index) {
       continue;
@@ -17386,8 +17595,8 @@ async function* listDirectory(cid, path, blockstore, options) {
     }
   }
 }
-async function* list(cid, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
+async function* list(cid2, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
   const node = Node.decode(block);
   if (node.data?.fanOut == null) {
     throw new NotUnixFSError("missing fanout");
@@ -17397,13 +17606,13 @@ async function* list(cid, path, blockstore, options) {
     if (link.name == null || link.hash == null) {
       continue;
     }
-    const cid2 = CID.decode(link.hash);
+    const cid3 = CID.decode(link.hash);
     if (link.name.length === prefixLength) {
-      yield* list(cid2, path, blockstore, options);
+      yield* list(cid3, path, blockstore, options);
     } else {
       const name8 = link.name.substring(prefixLength);
       yield {
-        cid: cid2,
+        cid: cid3,
         name: link.name.substring(prefixLength),
         path: `${path}/${name8}`,
         size: BigInt(link.tSize ?? 0)
@@ -17411,31 +17620,31 @@ async function* list(cid, path, blockstore, options) {
     }
   }
 }
-function hamtShardedDirectoryContent(cid, node, unixfs, path, blockstore) {
+function hamtShardedDirectoryContent(cid2, node, unixfs, path, blockstore) {
   function yieldHamtDirectoryContent(options = {}) {
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:hamt-sharded-directory", {
-      cid
+      cid: cid2
     }));
-    return listDirectory(cid, path, blockstore, options);
+    return listDirectory(cid2, path, blockstore, options);
   }
   return yieldHamtDirectoryContent;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/index.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/index.js
 var contentExporters = {
   raw: fileContent,
   file: fileContent,
   directory: directoryContent,
   "hamt-sharded-directory": hamtShardedDirectoryContent,
-  metadata: (cid, node, unixfs, blockstore) => {
+  metadata: (cid2, node, unixfs, blockstore) => {
     return () => [];
   },
-  symlink: (cid, node, unixfs, blockstore) => {
+  symlink: (cid2, node, unixfs, blockstore) => {
     return () => [];
   }
 };
-async function dagPbResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
+async function dagPbResolver2(cid2, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
   let node;
   try {
     node = decode5(block);
@@ -17451,14 +17660,14 @@ async function dagPbResolver2(cid, name8, path, blockstore, options) {
   } catch (err) {
     throw new NotUnixFSError(err.message);
   }
-  const content = contentExporters[unixfs.type](cid, node, unixfs, path, blockstore);
+  const content = contentExporters[unixfs.type](cid2, node, unixfs, path, blockstore);
   if (content == null) {
     throw new NotFoundError2("could not find content exporter");
   }
   if (unixfs.isDirectory()) {
     return {
       type: "directory",
-      cid,
+      cid: cid2,
       name: name8,
       path,
       entries: content,
@@ -17469,7 +17678,7 @@ async function dagPbResolver2(cid, name8, path, blockstore, options) {
   }
   return {
     type: "file",
-    cid,
+    cid: cid2,
     name: name8,
     path,
     content,
@@ -17479,7 +17688,7 @@ async function dagPbResolver2(cid, name8, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/index.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/index.js
 var resolvers2 = {
   [code]: dagPbResolver2,
   [code3]: rawResolver2,
@@ -17490,61 +17699,61 @@ var resolvers2 = {
   [code2]: jsonResolver2
 };
 async function exporter(path, blockstore, options = {}) {
-  let cid;
+  let cid2;
   let name8;
   if (path instanceof String || typeof path === "string") {
     const entry = await src_default5(walkPath(path, blockstore, options));
     if (entry == null) {
       throw new NotFoundError2(`Could not walk path to ${path}`);
     }
-    cid = entry.cid;
+    cid2 = entry.cid;
     name8 = entry.name;
     path = entry.path;
   } else if (CID.asCID(path) === path || path instanceof CID) {
-    cid = path;
-    name8 = path = cid.toString();
+    cid2 = path;
+    name8 = path = cid2.toString();
   } else {
     throw new InvalidParametersError("Path must be string or CID");
   }
-  const resolver = resolvers2[cid.code];
+  const resolver = resolvers2[cid2.code];
   if (resolver == null) {
-    throw new NoResolverError(`No resolver for code ${cid.code}`);
+    throw new NoResolverError(`No resolver for code ${cid2.code}`);
   }
-  return resolver(cid, name8, path, blockstore, options);
+  return resolver(cid2, name8, path, blockstore, options);
 }
 
 // src/core/unixfs/tree.ts
 async function resolvePath(root, path, source2, options) {
   if (path.length === 0) return { cid: root, size: await dagSize(root, source2, options) };
-  let cid = root;
+  let cid2 = root;
   let size = 0;
   for (let i = 0; i < path.length; i++) {
     const name8 = path[i];
-    if (cid.code !== code) throw new TreeError(`/${path.slice(0, i).join("/")} is not a directory`);
-    const entry = await findEntry(cid, name8, source2, options);
+    if (cid2.code !== code) throw new TreeError(`/${path.slice(0, i).join("/")} is not a directory`);
+    const entry = await findEntry(cid2, name8, source2, options);
     if (entry == null) return void 0;
-    cid = entry.cid;
+    cid2 = entry.cid;
     size = entry.size;
   }
-  return { cid, size };
+  return { cid: cid2, size };
 }
-async function dagSize(cid, source2, options) {
-  if (cid.multihash.code === 0) return cid.multihash.digest.length;
-  const bytes = await source2.get(cid, options);
-  if (cid.code !== code) return bytes.length;
+async function dagSize(cid2, source2, options) {
+  if (cid2.multihash.code === 0) return cid2.multihash.digest.length;
+  const bytes = await source2.get(cid2, options);
+  if (cid2.code !== code) return bytes.length;
   return bytes.length + decode5(bytes).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0);
 }
-async function readFileBytes(cid, source2, options) {
-  const entry = await exporter(cid, readableStorage(source2), { signal: options.signal });
+async function readFileBytes(cid2, source2, options) {
+  const entry = await exporter(cid2, readableStorage(source2), { signal: options.signal });
   if (entry.type !== "file" && entry.type !== "raw" && entry.type !== "identity") {
-    throw new TreeError(`${cid} is not a file (${entry.type})`);
+    throw new TreeError(`${cid2} is not a file (${entry.type})`);
   }
-  if (entry.size > BigInt(options.maxBytes)) throw new TreeError(`${cid} is ${entry.size} bytes, more than the ${options.maxBytes} allowed`);
+  if (entry.size > BigInt(options.maxBytes)) throw new TreeError(`${cid2} is ${entry.size} bytes, more than the ${options.maxBytes} allowed`);
   const chunks = [];
   let length4 = 0;
   for await (const chunk of entry.content({ signal: options.signal })) {
     length4 += chunk.byteLength;
-    if (length4 > options.maxBytes) throw new TreeError(`${cid} is more than the ${options.maxBytes} bytes allowed`);
+    if (length4 > options.maxBytes) throw new TreeError(`${cid2} is more than the ${options.maxBytes} bytes allowed`);
     chunks.push(chunk);
   }
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length4);
@@ -17559,32 +17768,32 @@ async function* walkDag(root, source2, options) {
     while (stack.length > 0) {
       throwIfAborted(options?.signal);
       for (let i = stack.length - 1; i >= 0 && i >= stack.length - concurrency; i--) {
-        const cid2 = stack[i];
-        const key2 = cid2.toString();
-        if (seen.has(key2) || inflight.has(key2) || cid2.multihash.code === 0 || skip?.(cid2) === true) continue;
-        const pending = source2.get(cid2, { signal: options?.signal });
+        const cid3 = stack[i];
+        const key2 = cid3.toString();
+        if (seen.has(key2) || inflight.has(key2) || cid3.multihash.code === 0 || skip?.(cid3) === true) continue;
+        const pending = source2.get(cid3, { signal: options?.signal });
         pending.catch(() => {
         });
         inflight.set(key2, pending);
       }
-      const cid = stack.pop();
-      const key = cid.toString();
-      if (seen.has(key) || cid.multihash.code === 0 || skip?.(cid) === true) {
+      const cid2 = stack.pop();
+      const key = cid2.toString();
+      if (seen.has(key) || cid2.multihash.code === 0 || skip?.(cid2) === true) {
         seen.add(key);
         continue;
       }
-      const bytes = await (inflight.get(key) ?? source2.get(cid, { signal: options?.signal }));
+      const bytes = await (inflight.get(key) ?? source2.get(cid2, { signal: options?.signal }));
       inflight.delete(key);
       seen.add(key);
-      yield { cid, bytes };
-      if (cid.code === code) {
+      yield { cid: cid2, bytes };
+      if (cid2.code === code) {
         const links = decode5(bytes).Links;
         for (let i = links.length - 1; i >= 0; i--) {
           const link = links[i].Hash;
           if (!seen.has(link.toString())) stack.push(link);
         }
-      } else if (cid.code !== code3) {
-        throw new TreeError(`cannot walk ${cid}: codec 0x${cid.code.toString(16)} is not dag-pb or raw`);
+      } else if (cid2.code !== code3) {
+        throw new TreeError(`cannot walk ${cid2}: codec 0x${cid2.code.toString(16)} is not dag-pb or raw`);
       }
     }
   } finally {
@@ -17606,12 +17815,12 @@ var PendingDir = class _PendingDir {
   /** Names a HAMT had before the edit (undefined: absent), as looked up on their hash paths. */
   before = /* @__PURE__ */ new Map();
   removed = /* @__PURE__ */ new Set();
-  static async load(cid, where, source2, options) {
+  static async load(cid2, where, source2, options) {
     if (source2 == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
     return await naming(where, async () => {
-      const bytes = await source2.get(cid, options);
-      if (cid.code === code && decodeUnixFS(cid, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid);
-      return new _PendingDir(where, await readDirectory(cid, source2, options));
+      const bytes = await source2.get(cid2, options);
+      if (cid2.code === code && decodeUnixFS(cid2, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid2);
+      return new _PendingDir(where, await readDirectory(cid2, source2, options));
     });
   }
   async get(name8, source2, options) {
@@ -17672,8 +17881,8 @@ async function naming(where, work) {
 }
 function linkBytes(entry) {
   const name8 = encoder3.encode(entry.name).length;
-  const cid = entry.cid.bytes.length;
-  const body = 1 + varintLength(cid) + cid + 1 + varintLength(name8) + name8 + 1 + varintLength(entry.size);
+  const cid2 = entry.cid.bytes.length;
+  const body = 1 + varintLength(cid2) + cid2 + 1 + varintLength(name8) + name8 + 1 + varintLength(entry.size);
   return 1 + varintLength(body) + body;
 }
 function varintLength(value) {
@@ -17693,11 +17902,11 @@ async function editTree(root, edits, source2, sink, options) {
   const read4 = /* @__PURE__ */ new Map();
   const cached = source2 == null ? null : {
     label: source2.label,
-    get: async (cid, opts) => {
-      const key = cid.toString();
+    get: async (cid2, opts) => {
+      const key = cid2.toString();
       let bytes = read4.get(key);
       if (bytes == null) {
-        bytes = source2.get(cid, opts);
+        bytes = source2.get(cid2, opts);
         read4.set(key, bytes);
         bytes.catch(() => {
           read4.delete(key);
@@ -17737,8 +17946,8 @@ async function editTree(root, edits, source2, sink, options) {
     else if (await dir.get(last2, cached, options) != null) dir.delete(last2);
   }
   const newBlocks = {
-    put: async (cid, bytes, opts) => {
-      if (!read4.has(cid.toString())) await sink.put(cid, bytes, opts);
+    put: async (cid2, bytes, opts) => {
+      if (!read4.has(cid2.toString())) await sink.put(cid2, bytes, opts);
     }
   };
   return await top.flush(cached, newBlocks, options);
@@ -17751,15 +17960,15 @@ var PublishSink = class {
   }
   sinks;
   dagPb = new MemoryBlockStore();
-  async put(cid, bytes, options) {
-    if (cid.code === 112) await this.dagPb.put(cid, bytes);
+  async put(cid2, bytes, options) {
+    if (cid2.code === 112) await this.dagPb.put(cid2, bytes);
     const onWritten = options?.onWritten;
     let waiting = this.sinks.length;
     const each = onWritten == null ? {} : { onWritten: () => {
       if (--waiting === 0) onWritten();
     } };
     await Promise.all(this.sinks.map(async (s2) => {
-      await s2.put(cid, bytes, each);
+      await s2.put(cid2, bytes, each);
     }));
   }
 };
@@ -17769,9 +17978,6 @@ var discard = {
   }
 };
 var readBuffers = new BufferPool(1024 * 1024, 64);
-function firstLine(text) {
-  return text?.split("\n").map((l) => l.trim()).find((l) => l !== "");
-}
 function resolveName(options, image) {
   if (options.name != null && options.name !== "") return validateName(options.name, "name");
   if (options.image.kind === "docker") return validateName(parseReference(options.image.ref, "image").path, "image");
@@ -17856,7 +18062,7 @@ async function publish(options) {
     archive = await openImageArchive(archivePath, { input, tempDir: work, signal });
     const image = await loadImage(archive, { input, signal });
     const name8 = resolveName(options, image);
-    const description = firstLine(options.description ?? image.labels["org.opencontainers.image.description"]);
+    const description = plainLine(options.description ?? image.labels["org.opencontainers.image.description"]);
     const platforms = image.images.map((i) => platformString(i.platform));
     logger2.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name8}:${tags.join(", ")}`);
     const previousRoot = options.previousRoot ?? null;
@@ -17929,7 +18135,7 @@ async function publish(options) {
     if (scope === "full" && source2 != null) {
       await logger2.group("Copy the unchanged part of the registry into the CAR", async () => {
         const full = new FirstSource([sink.dagPb, source2]);
-        for await (const block of walkDag(root.cid, full, { signal, skip: (cid) => cid.code === 85 && car?.has(cid) === true })) {
+        for await (const block of walkDag(root.cid, full, { signal, skip: (cid2) => cid2.code === 85 && car?.has(cid2) === true })) {
           await car?.put(block.cid, block.bytes);
         }
       });
@@ -17957,9 +18163,17 @@ async function publish(options) {
   }
 }
 async function readPreviousCatalog(root, source2, options) {
+  const where = `previous root ${root.toString()}`;
   const node = await resolvePath(root, registryPaths.catalog(), source2, options);
   if (node == null) return emptyCatalog();
-  return parseCatalog(await readFileBytes(node.cid, source2, { ...options, maxBytes: 64 * 1024 * 1024 }));
+  let bytes;
+  try {
+    bytes = await readFileBytes(node.cid, source2, { ...options, maxBytes: CATALOG_LIMITS.bytes });
+  } catch (err) {
+    if (err instanceof TreeError) throw new TreeError(`${CATALOG_FILE} of ${where}: ${err.message}`, { cause: err });
+    throw err;
+  }
+  return parseCatalog(bytes, where);
 }
 function parseCid(value, input) {
   try {
@@ -17972,7 +18186,7 @@ function parseCid(value, input) {
 // src/core/blocks/car-source.ts
 import { open as open5 } from "node:fs/promises";
 
-// node_modules/@ipld/car/src/decoder-common.js
+// ../main/node_modules/@ipld/car/src/decoder-common.js
 var import_varint2 = __toESM(require_varint(), 1);
 var CIDV0_BYTES = {
   SHA2_256: 18,
@@ -18025,7 +18239,7 @@ function getMultihashLength(bytes) {
   return mhLength;
 }
 
-// node_modules/@ipld/car/src/header-validator.js
+// ../main/node_modules/@ipld/car/src/header-validator.js
 var Kinds = {
   Null: (
     /**
@@ -18286,7 +18500,7 @@ var CarV1HeaderOrV2Pragma = {
   toRepresentation: Reprs.CarV1HeaderOrV2Pragma
 };
 
-// node_modules/@ipld/car/src/decoder.js
+// ../main/node_modules/@ipld/car/src/decoder.js
 async function readHeader(reader, strictVersion) {
   const length4 = decodeVarint2(await reader.upTo(8), reader);
   if (length4 === 0) {
@@ -18337,9 +18551,9 @@ async function readBlockHead(reader) {
     throw new Error("Invalid CAR section (zero length)");
   }
   length4 += reader.pos - start;
-  const cid = await readCid(reader);
+  const cid2 = await readCid(reader);
   const blockLength = length4 - Number(reader.pos - start);
-  return { cid, length: length4, blockLength };
+  return { cid: cid2, length: length4, blockLength };
 }
 
 // src/core/blocks/car-source.ts
@@ -18396,25 +18610,25 @@ var CarBlockSource = class _CarBlockSource {
   get blockCount() {
     return this.index.size;
   }
-  has(cid) {
-    return this.index.has(blockKey(cid));
+  has(cid2) {
+    return this.index.has(blockKey(cid2));
   }
   /** The CIDs of every block, in file order. */
   *cids() {
-    for (const { cid } of this.index.values()) yield cid;
+    for (const { cid: cid2 } of this.index.values()) yield cid2;
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     throwIfAborted(options?.signal);
-    const location2 = this.index.get(blockKey(cid));
-    if (location2 == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
+    const location2 = this.index.get(blockKey(cid2));
+    if (location2 == null) throw new BlockNotFoundError(`Block ${cid2} not found in ${this.label}`);
     const bytes = new Uint8Array(location2.length);
     let done = 0;
     while (done < bytes.length) {
       const { bytesRead } = await this.file.read(bytes, done, bytes.length - done, location2.offset + done);
-      if (bytesRead === 0) throw new BlockNotFoundError(`Block ${cid} is truncated in ${this.label}`);
+      if (bytesRead === 0) throw new BlockNotFoundError(`Block ${cid2} is truncated in ${this.label}`);
       done += bytesRead;
     }
-    verifyBlock(cid, bytes);
+    verifyBlock(cid2, bytes);
     return bytes;
   }
   async close() {
@@ -18528,20 +18742,20 @@ var GatewayBlockSource = class {
     this.maxBlockBytes = options.maxBlockBytes ?? 4 * 1024 * 1024;
     this.logger = options.logger ?? silentLogger;
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     const failures = [];
     for (const gateway of this.gateways) {
-      const result = await this.getFrom(gateway, cid, options?.signal);
+      const result = await this.getFrom(gateway, cid2, options?.signal);
       if (result instanceof Uint8Array) return result;
       failures.push(`${gateway.label} (${result})`);
-      this.logger.debug(`block ${cid} not fetched from ${gateway.label}: ${result}`);
+      this.logger.debug(`block ${cid2} not fetched from ${gateway.label}: ${result}`);
     }
-    throw new BlockNotFoundError(`Block ${cid} not found on gateways: ${failures.join(", ")}`);
+    throw new BlockNotFoundError(`Block ${cid2} not found on gateways: ${failures.join(", ")}`);
   }
   /** The verified block, or why this gateway failed. Throws only when aborted. */
-  async getFrom(gateway, cid, signal) {
+  async getFrom(gateway, cid2, signal) {
     const url = new URL(gateway.url);
-    url.pathname = `${url.pathname.replace(/\/+$/, "")}/ipfs/${cid.toString()}`;
+    url.pathname = `${url.pathname.replace(/\/+$/, "")}/ipfs/${cid2.toString()}`;
     url.searchParams.set("format", "raw");
     const headers = { accept: "application/vnd.ipld.raw" };
     if (gateway.authorization != null) headers.authorization = gateway.authorization;
@@ -18556,7 +18770,7 @@ var GatewayBlockSource = class {
         const response = await this.fetch(url, { headers, signal: requestSignal, redirect: "follow" });
         if (response.ok) {
           const bytes = await readBody(response, this.maxBlockBytes);
-          verifyBlock(cid, bytes);
+          verifyBlock(cid2, bytes);
           return bytes;
         }
         await response.body?.cancel().catch(() => {
@@ -18572,7 +18786,7 @@ var GatewayBlockSource = class {
         retryable = true;
       }
       if (!retryable) break;
-      if (attempt < this.retries) this.logger.debug(`${gateway.label}: ${reason} for ${cid}, retrying`);
+      if (attempt < this.retries) this.logger.debug(`${gateway.label}: ${reason} for ${cid2}, retrying`);
     }
     return reason;
   }
@@ -18790,13 +19004,13 @@ var FsBlockStore = class {
     this.label = `local store ${dir}`;
   }
   /** The file that holds `cid`. */
-  pathOf(cid) {
-    const name8 = cid.toV1().toString();
+  pathOf(cid2) {
+    const name8 = cid2.toV1().toString();
     return join5(this.dir, name8.slice(-3, -1), name8);
   }
-  async put(cid, bytes, options) {
+  async put(cid2, bytes, options) {
     throwIfAborted(options?.signal);
-    const file = this.pathOf(cid);
+    const file = this.pathOf(cid2);
     if (await exists2(file)) {
       options?.onWritten?.();
       return;
@@ -18816,20 +19030,20 @@ var FsBlockStore = class {
       throw err;
     }
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     throwIfAborted(options?.signal);
     let bytes;
     try {
-      bytes = await readFile(this.pathOf(cid), { signal: options?.signal });
+      bytes = await readFile(this.pathOf(cid2), { signal: options?.signal });
     } catch (err) {
-      if (err?.code === "ENOENT") throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
+      if (err?.code === "ENOENT") throw new BlockNotFoundError(`Block ${cid2} not found in ${this.label}`);
       throw err;
     }
-    verifyBlock(cid, bytes);
+    verifyBlock(cid2, bytes);
     return bytes;
   }
-  async has(cid) {
-    return exists2(this.pathOf(cid));
+  async has(cid2) {
+    return exists2(this.pathOf(cid2));
   }
 };
 async function exists2(path) {
@@ -18903,20 +19117,20 @@ async function runPipeline(options) {
   return { ...result, destinations: stored, names: published };
 }
 
-// node_modules/uint8arrays/dist/src/to-string.node.js
+// ../main/node_modules/uint8arrays/dist/src/to-string.node.js
 import { Buffer as Buffer5 } from "node:buffer";
-function toString2(array, encoding = "utf8") {
+function toString2(array2, encoding = "utf8") {
   const base4 = bases_default[encoding];
   if (base4 == null) {
     throw new Error(`Unsupported encoding "${encoding}"`);
   }
   if (encoding === "utf8" || encoding === "utf-8") {
-    return Buffer5.from(array.buffer, array.byteOffset, array.byteLength).toString("utf8");
+    return Buffer5.from(array2.buffer, array2.byteOffset, array2.byteLength).toString("utf8");
   }
-  return base4.encoder.encode(array).substring(1);
+  return base4.encoder.encode(array2).substring(1);
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/errors.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/errors.js
 var InvalidMultiaddrError = class extends Error {
   static name = "InvalidMultiaddrError";
   name = "InvalidMultiaddrError";
@@ -18934,10 +19148,10 @@ var UnknownProtocolError = class extends Error {
   name = "UnknownProtocolError";
 };
 
-// node_modules/@chainsafe/is-ip/lib/is-ip.node.js
+// ../main/node_modules/@chainsafe/is-ip/lib/is-ip.node.js
 import { isIPv4, isIPv6, isIP as ipVersion } from "node:net";
 
-// node_modules/@multiformats/multiaddr/dist/src/constants.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/constants.js
 var CODE_IP4 = 4;
 var CODE_TCP = 6;
 var CODE_UDP = 273;
@@ -18979,7 +19193,7 @@ var CODE_WEBRTC = 281;
 var CODE_P2P_CIRCUIT = 290;
 var CODE_MEMORY = 777;
 
-// node_modules/@multiformats/multiaddr/dist/src/utils.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/utils.js
 function bytesToString(base4) {
   return (buf) => {
     return toString2(buf, base4);
@@ -19150,7 +19364,7 @@ function bytes2mb(base4) {
   };
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/validation.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/validation.js
 function integer(value) {
   const int = parseInt(value);
   if (int.toString() !== value) {
@@ -19178,7 +19392,7 @@ function validate2(...funcs) {
 }
 var validatePort = validate2(integer, positive, maxValue(65535));
 
-// node_modules/@multiformats/multiaddr/dist/src/registry.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/registry.js
 var V = -1;
 var Registry = class {
   protocolsByCode = /* @__PURE__ */ new Map();
@@ -19409,7 +19623,7 @@ codecs2.forEach((codec) => {
   registry.addProtocol(codec);
 });
 
-// node_modules/@multiformats/multiaddr/dist/src/components.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/components.js
 function bytesToComponents(bytes) {
   const components = [];
   let i = 0;
@@ -19473,24 +19687,24 @@ function componentsToBytes(components) {
   }
   return concat(bytes, length4);
 }
-function stringToComponents(string2) {
-  if (string2.charAt(0) !== "/") {
+function stringToComponents(string3) {
+  if (string3.charAt(0) !== "/") {
     throw new InvalidMultiaddrError('String multiaddr must start with "/"');
   }
   const components = [];
   let collecting = "protocol";
   let value = "";
   let protocol = "";
-  for (let i = 1; i < string2.length; i++) {
-    const char = string2.charAt(i);
+  for (let i = 1; i < string3.length; i++) {
+    const char = string3.charAt(i);
     if (char !== "/") {
       if (collecting === "protocol") {
-        protocol += string2.charAt(i);
+        protocol += string3.charAt(i);
       } else {
-        value += string2.charAt(i);
+        value += string3.charAt(i);
       }
     }
-    const ended = i === string2.length - 1;
+    const ended = i === string3.length - 1;
     if (char === "/" || ended) {
       const codec = registry.getProtocol(protocol);
       if (collecting === "protocol") {
@@ -19555,7 +19769,7 @@ function sizeForAddr(codec, bytes, offset) {
   return decode6(bytes, offset);
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/multiaddr.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/multiaddr.js
 var inspect = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom");
 var symbol2 = /* @__PURE__ */ Symbol.for("@multiformats/multiaddr");
 function toComponents(addr) {
@@ -19674,7 +19888,7 @@ function validate3(addr) {
   });
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/index.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/index.js
 function isMultiaddr(value) {
   return Boolean(value?.[symbol2]);
 }
@@ -19682,7 +19896,7 @@ function multiaddr(addr) {
   return new Multiaddr(addr);
 }
 
-// node_modules/dag-jose/lib/index.js
+// ../main/node_modules/dag-jose/lib/index.js
 var lib_exports = {};
 __export(lib_exports, {
   code: () => code7,
@@ -19692,7 +19906,7 @@ __export(lib_exports, {
   toGeneral: () => toGeneral
 });
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bytes.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bytes.js
 var empty2 = new Uint8Array(0);
 function equals4(aa, bb) {
   if (aa === bb)
@@ -19718,7 +19932,7 @@ function coerce2(o) {
   throw new Error("Unknown type, must be binary type");
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/base-x.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/base-x.js
 function base3(ALPHABET, name8) {
   if (ALPHABET.length >= 255) {
     throw new TypeError("Alphabet too long");
@@ -19837,8 +20051,8 @@ function base3(ALPHABET, name8) {
     }
     return vch;
   }
-  function decode23(string2) {
-    var buffer3 = decodeUnsafe(string2);
+  function decode23(string3) {
+    var buffer3 = decodeUnsafe(string3);
     if (buffer3) {
       return buffer3;
     }
@@ -19854,7 +20068,7 @@ var src2 = base3;
 var _brrp__multiformats_scope_baseX2 = src2;
 var base_x_default2 = _brrp__multiformats_scope_baseX2;
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base.js
 var Encoder2 = class {
   name;
   prefix;
@@ -19958,13 +20172,13 @@ function baseX2({ name: name8, prefix, alphabet: alphabet2 }) {
     decode: (text) => coerce2(decode23(text))
   });
 }
-function decode14(string2, alphabet2, bitsPerChar, name8) {
+function decode14(string3, alphabet2, bitsPerChar, name8) {
   const codes = {};
   for (let i = 0; i < alphabet2.length; ++i) {
     codes[alphabet2[i]] = i;
   }
-  let end = string2.length;
-  while (string2[end - 1] === "=") {
+  let end = string3.length;
+  while (string3[end - 1] === "=") {
     --end;
   }
   const out = new Uint8Array(end * bitsPerChar / 8 | 0);
@@ -19972,7 +20186,7 @@ function decode14(string2, alphabet2, bitsPerChar, name8) {
   let buffer3 = 0;
   let written = 0;
   for (let i = 0; i < end; ++i) {
-    const value = codes[string2[i]];
+    const value = codes[string3[i]];
     if (value === void 0) {
       throw new SyntaxError(`Non-${name8} character`);
     }
@@ -20025,7 +20239,7 @@ function rfc46482({ name: name8, prefix, bitsPerChar, alphabet: alphabet2 }) {
   });
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base64.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base64.js
 var base642 = rfc46482({
   prefix: "m",
   name: "base64",
@@ -20051,7 +20265,7 @@ var base64urlpad2 = rfc46482({
   bitsPerChar: 6
 });
 
-// node_modules/dag-jose/lib/utils.js
+// ../main/node_modules/dag-jose/lib/utils.js
 function toBase64url(b) {
   return base64url2.encode(b).slice(1);
 }
@@ -20059,7 +20273,7 @@ function fromBase64url(s2) {
   return base64url2.decode(`u${s2}`);
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base32.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base32.js
 var base322 = rfc46482({
   prefix: "b",
   name: "base32",
@@ -20115,7 +20329,7 @@ var base32z2 = rfc46482({
   bitsPerChar: 5
 });
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base58.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base58.js
 var base58btc2 = baseX2({
   name: "base58btc",
   prefix: "z",
@@ -20127,7 +20341,7 @@ var base58flickr2 = baseX2({
   alphabet: "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 });
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/varint.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/varint.js
 var encode_12 = encode13;
 var MSB3 = 128;
 var REST3 = 127;
@@ -20186,7 +20400,7 @@ var varint3 = {
 var _brrp_varint2 = varint3;
 var varint_default2 = _brrp_varint2;
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/varint.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/varint.js
 function decode16(data, offset = 0) {
   const code8 = varint_default2.decode(data, offset);
   return [code8, varint_default2.decode.bytes];
@@ -20199,7 +20413,7 @@ function encodingLength3(int) {
   return varint_default2.encodingLength(int);
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/hashes/digest.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/hashes/digest.js
 function create2(code8, digest2) {
   const size = digest2.byteLength;
   const sizeOffset = encodingLength3(code8);
@@ -20244,7 +20458,7 @@ var Digest2 = class {
   }
 };
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/cid.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/cid.js
 function format3(link, base4) {
   const { bytes, version: version2 } = link;
   switch (version2) {
@@ -20255,11 +20469,11 @@ function format3(link, base4) {
   }
 }
 var cache2 = /* @__PURE__ */ new WeakMap();
-function baseCache2(cid) {
-  const baseCache3 = cache2.get(cid);
+function baseCache2(cid2) {
+  const baseCache3 = cache2.get(cid2);
   if (baseCache3 == null) {
     const baseCache4 = /* @__PURE__ */ new Map();
-    cache2.set(cid, baseCache4);
+    cache2.set(cid2, baseCache4);
     return baseCache4;
   }
   return baseCache3;
@@ -20435,11 +20649,11 @@ var CID2 = class _CID {
    * binary representation of a CID.
    */
   static decode(bytes) {
-    const [cid, remainder] = _CID.decodeFirst(bytes);
+    const [cid2, remainder] = _CID.decodeFirst(bytes);
     if (remainder.length !== 0) {
       throw new Error("Incorrect length");
     }
-    return cid;
+    return cid2;
   }
   /**
    * Decoded a CID from its binary representation at the beginning of a byte
@@ -20459,8 +20673,8 @@ var CID2 = class _CID {
     }
     const digestBytes = multihashBytes.subarray(specs.multihashSize - specs.digestSize);
     const digest2 = new Digest2(specs.multihashCode, specs.digestSize, digestBytes, multihashBytes);
-    const cid = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
-    return [cid, bytes.subarray(specs.size)];
+    const cid2 = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
+    return [cid2, bytes.subarray(specs.size)];
   }
   /**
    * Inspect the initial bytes of a CID to determine its properties.
@@ -20504,12 +20718,12 @@ var CID2 = class _CID {
    */
   static parse(source2, base4) {
     const [prefix, bytes] = parseCIDtoBytes2(source2, base4);
-    const cid = _CID.decode(bytes);
-    if (cid.version === 0 && source2[0] !== "Q") {
+    const cid2 = _CID.decode(bytes);
+    if (cid2.version === 0 && source2[0] !== "Q") {
       throw Error("Version 0 CID string must not include multibase prefix");
     }
-    baseCache2(cid).set(prefix, source2);
-    return cid;
+    baseCache2(cid2).set(prefix, source2);
+    return cid2;
   }
 };
 function parseCIDtoBytes2(source2, base4) {
@@ -20543,24 +20757,24 @@ function toStringV02(bytes, cache3, base4) {
   if (prefix !== base58btc2.prefix) {
     throw Error(`Cannot string encode V0 in ${base4.name} encoding`);
   }
-  const cid = cache3.get(prefix);
-  if (cid == null) {
-    const cid2 = base4.encode(bytes).slice(1);
-    cache3.set(prefix, cid2);
-    return cid2;
+  const cid2 = cache3.get(prefix);
+  if (cid2 == null) {
+    const cid3 = base4.encode(bytes).slice(1);
+    cache3.set(prefix, cid3);
+    return cid3;
   } else {
-    return cid;
+    return cid2;
   }
 }
 function toStringV12(bytes, cache3, base4) {
   const { prefix } = base4;
-  const cid = cache3.get(prefix);
-  if (cid == null) {
-    const cid2 = base4.encode(bytes);
-    cache3.set(prefix, cid2);
-    return cid2;
+  const cid2 = cache3.get(prefix);
+  if (cid2 == null) {
+    const cid3 = base4.encode(bytes);
+    cache3.set(prefix, cid3);
+    return cid3;
   } else {
-    return cid;
+    return cid2;
   }
 }
 var DAG_PB_CODE2 = 112;
@@ -20576,7 +20790,7 @@ function encodeCID2(version2, code8, multihash) {
 }
 var cidSymbol2 = /* @__PURE__ */ Symbol.for("@ipld/js-cid/CID");
 
-// node_modules/dag-jose/lib/signing.js
+// ../main/node_modules/dag-jose/lib/signing.js
 function fromSplit(split2) {
   const [protectedHeader, payload, signature] = split2;
   return {
@@ -20652,7 +20866,7 @@ function payloadToJSON(data) {
   return JSON.parse(new TextDecoder().decode(data));
 }
 
-// node_modules/dag-jose/lib/encryption.js
+// ../main/node_modules/dag-jose/lib/encryption.js
 function fromSplit2(split2) {
   const [protectedHeader, encrypted_key, iv, ciphertext, tag] = split2;
   const jwe = {
@@ -20712,7 +20926,7 @@ function decode19(encoded) {
   return jwe;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/is.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/is.js
 var objectTypeNames2 = [
   "Object",
   // for Object.create(null) and other non-plain objects
@@ -20781,7 +20995,7 @@ function getObjectType2(value) {
   return void 0;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/token.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/token.js
 var Type2 = class {
   /**
    * @param {number} major
@@ -20847,7 +21061,7 @@ var Token2 = class {
   }
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/byte-utils.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/byte-utils.js
 var useBuffer2 = globalThis.process && // @ts-ignore
 !globalThis.process.browser && // @ts-ignore
 globalThis.Buffer && // @ts-ignore
@@ -20869,20 +21083,20 @@ var fromString4 = useBuffer2 ? (
   /**
    * @param {string} string
    */
-  (string2) => {
-    return string2.length >= FROM_STRING_THRESHOLD_BUFFER2 ? (
+  (string3) => {
+    return string3.length >= FROM_STRING_THRESHOLD_BUFFER2 ? (
       // eslint-disable-line operator-linebreak
       // @ts-ignore
-      globalThis.Buffer.from(string2)
-    ) : utf8ToBytes2(string2);
+      globalThis.Buffer.from(string3)
+    ) : utf8ToBytes2(string3);
   }
 ) : (
   // eslint-disable-line operator-linebreak
   /**
    * @param {string} string
    */
-  (string2) => {
-    return string2.length >= FROM_STRING_THRESHOLD_TEXTENCODER2 ? textEncoder5.encode(string2) : utf8ToBytes2(string2);
+  (string3) => {
+    return string3.length >= FROM_STRING_THRESHOLD_TEXTENCODER2 ? textEncoder5.encode(string3) : utf8ToBytes2(string3);
   }
 );
 var fromArray2 = (arr) => {
@@ -21010,7 +21224,7 @@ function utf8ToBytes2(str) {
   return out;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/bl.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/bl.js
 var defaultChunkSize2 = 256;
 var Bl2 = class {
   /**
@@ -21125,7 +21339,7 @@ var U8Bl2 = class {
   }
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/common.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/common.js
 var decodeErrPrefix2 = "CBOR decode error:";
 var encodeErrPrefix2 = "CBOR encode error:";
 var uintMinorPrefixBytes2 = [];
@@ -21140,7 +21354,7 @@ function assertEnoughData2(data, pos, need) {
   }
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/0uint.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/0uint.js
 var uintBoundaries2 = [24, 256, 65536, 4294967296, BigInt("18446744073709551616")];
 function readUint82(data, offset, options) {
   assertEnoughData2(data, offset, 1);
@@ -21258,7 +21472,7 @@ encodeUint2.compareTokens = function compareTokens5(tok1, tok2) {
   return tok1.value < tok2.value ? -1 : tok1.value > tok2.value ? 1 : 0;
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/1negint.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/1negint.js
 function decodeNegint82(data, pos, _minor, options) {
   return new Token2(Type2.negint, -1 - readUint82(data, pos + 1, options), 2);
 }
@@ -21309,7 +21523,7 @@ encodeNegint2.compareTokens = function compareTokens6(tok1, tok2) {
   return tok1.value < tok2.value ? 1 : tok1.value > tok2.value ? -1 : 0;
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/2bytes.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/2bytes.js
 function toToken5(data, pos, prefix, length4) {
   assertEnoughData2(data, pos, prefix + length4);
   const buf = data.slice(pos + prefix, pos + prefix + length4);
@@ -21356,7 +21570,7 @@ function compareBytes2(b1, b2) {
   return b1.length < b2.length ? -1 : b1.length > b2.length ? 1 : compare3(b1, b2);
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/3string.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/3string.js
 var textDecoder4 = new TextDecoder();
 var ASCII_THRESHOLD2 = 32;
 function toStr2(bytes, start, end) {
@@ -21404,7 +21618,7 @@ function decodeString642(data, pos, _minor, options) {
 }
 var encodeString2 = encodeBytes2;
 
-// node_modules/dag-jose/node_modules/cborg/lib/4array.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/4array.js
 function toToken7(_data, _pos, prefix, length4) {
   return new Token2(Type2.array, length4, prefix);
 }
@@ -21441,7 +21655,7 @@ encodeArray2.encodedSize = function encodedSize13(token) {
   return encodeUintValue2.encodedSize(token.value);
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/5map.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/5map.js
 function toToken8(_data, _pos, prefix, length4) {
   return new Token2(Type2.map, length4, prefix);
 }
@@ -21478,7 +21692,7 @@ encodeMap2.encodedSize = function encodedSize14(token) {
   return encodeUintValue2.encodedSize(token.value);
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/6tag.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/6tag.js
 function decodeTagCompact2(_data, _pos, minor, _options) {
   return new Token2(Type2.tag, minor, 1);
 }
@@ -21502,7 +21716,7 @@ encodeTag2.encodedSize = function encodedSize15(token) {
   return encodeUintValue2.encodedSize(token.value);
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/7float.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/7float.js
 var MINOR_FALSE2 = 20;
 var MINOR_TRUE2 = 21;
 var MINOR_NULL2 = 22;
@@ -21678,7 +21892,7 @@ function readFloat642(ui8a3, pos) {
 }
 encodeFloat2.compareTokens = encodeUint2.compareTokens;
 
-// node_modules/dag-jose/node_modules/cborg/lib/jump.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/jump.js
 function invalidMinor2(data, pos, minor) {
   throw new Error(`${decodeErrPrefix2} encountered invalid minor (${minor}) for major ${data[pos] >>> 5}`);
 }
@@ -21834,7 +22048,7 @@ function quickEncodeToken2(token) {
   }
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/encode.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/encode.js
 var defaultEncodeOptions3 = {
   float64: false,
   mapSorter: mapSorter3,
@@ -22286,7 +22500,7 @@ function encode16(data, options) {
   return encodeCustom2(data, cborEncoders2, options);
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/decode.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/decode.js
 var defaultDecodeOptions2 = {
   strict: false,
   allowIndefinite: true,
@@ -22491,7 +22705,7 @@ function decode20(data, options) {
   return decoded;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/tagged.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/tagged.js
 var Tagged2 = class _Tagged {
   /**
    * @param {number} tag - CBOR tag number, a non-negative integer
@@ -22544,7 +22758,7 @@ Object.defineProperty(Tagged2.prototype, Symbol.toStringTag, {
   value: "Tagged"
 });
 
-// node_modules/dag-jose/node_modules/@ipld/dag-cbor/src/index.js
+// ../main/node_modules/dag-jose/node_modules/@ipld/dag-cbor/src/index.js
 var CID_CBOR_TAG2 = 42;
 function toByteView4(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -22556,12 +22770,12 @@ function cidEncoder3(obj) {
   if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
     return null;
   }
-  const cid = CID2.asCID(obj);
-  if (!cid) {
+  const cid2 = CID2.asCID(obj);
+  if (!cid2) {
     return null;
   }
-  const bytes = new Uint8Array(cid.bytes.byteLength + 1);
-  bytes.set(cid.bytes, 1);
+  const bytes = new Uint8Array(cid2.bytes.byteLength + 1);
+  bytes.set(cid2.bytes, 1);
   return [
     new Token2(Type2.tag, CID_CBOR_TAG2),
     new Token2(Type2.bytes, bytes)
@@ -22633,7 +22847,7 @@ var decodeOptions3 = {
 var encode17 = (node) => encode16(node, _encodeOptions2);
 var decode21 = (data) => decode20(toByteView4(data), _decodeOptions2);
 
-// node_modules/dag-jose/lib/index.js
+// ../main/node_modules/dag-jose/lib/index.js
 var name7 = "dag-jose";
 var code7 = 133;
 function isDagJWS(jose) {
@@ -22693,7 +22907,7 @@ function decode22(data) {
   }
 }
 
-// node_modules/any-signal/dist/src/index.js
+// ../main/node_modules/any-signal/dist/src/index.js
 function anySignal(signals) {
   const controller = new globalThis.AbortController();
   function onAbort() {
@@ -22726,13 +22940,13 @@ function anySignal(signals) {
   return signal;
 }
 
-// node_modules/nanoid/index.js
+// ../main/node_modules/nanoid/index.js
 import { webcrypto as crypto3 } from "node:crypto";
 
-// node_modules/nanoid/url-alphabet/index.js
+// ../main/node_modules/nanoid/url-alphabet/index.js
 var urlAlphabet = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict";
 
-// node_modules/nanoid/index.js
+// ../main/node_modules/nanoid/index.js
 var POOL_SIZE_MULTIPLIER = 128;
 var pool2;
 var poolOffset;
@@ -22762,7 +22976,7 @@ function nanoid(size = 21) {
   return id;
 }
 
-// node_modules/wherearewe/src/index.js
+// ../main/node_modules/wherearewe/src/index.js
 var import_is_electron = __toESM(require_is_electron(), 1);
 var isEnvWithDom = typeof window === "object" && typeof document === "object" && document.nodeType === 9;
 var isElectron = (0, import_is_electron.default)();
@@ -22773,7 +22987,7 @@ var isWebWorker = typeof importScripts === "function" && typeof self !== "undefi
 var isTest = typeof globalThis.process !== "undefined" && typeof globalThis.process.env !== "undefined" && globalThis.process.env["NODE" + /* @__PURE__ */ (() => "_")() + "ENV"] === "test";
 var isReactNative = typeof navigator !== "undefined" && navigator.product === "ReactNative";
 
-// node_modules/browser-readablestream-to-it/dist/src/index.js
+// ../main/node_modules/browser-readablestream-to-it/dist/src/index.js
 async function* browserReadableStreamToIt(stream, options = {}) {
   const reader = stream.getReader();
   try {
@@ -22792,10 +23006,10 @@ async function* browserReadableStreamToIt(stream, options = {}) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
 var import_err_code = __toESM(require_err_code(), 1);
 
-// node_modules/kubo-rpc-client/dist/src/lib/errors.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/errors.js
 var HTTPError = class extends Error {
   response;
   constructor(response) {
@@ -22811,7 +23025,7 @@ var InvalidMtimeError = class extends Error {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/utils.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/utils.js
 function isBytes(obj) {
   return ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer;
 }
@@ -22889,7 +23103,7 @@ function parseMtime(mtime) {
   return mtime;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
 async function* normaliseCandidateMultiple(input, normaliseContent3) {
   if (typeof input === "string" || input instanceof String || isBytes(input) || isBlob(input) || input._readableState != null) {
     throw (0, import_err_code.default)(new Error("Unexpected input: single item passed - if you are using ipfs.addAll, please use ipfs.add instead"), "ERR_UNEXPECTED_INPUT");
@@ -22941,7 +23155,7 @@ async function toFileObject(input, normaliseContent3) {
   return file;
 }
 
-// node_modules/@libp2p/interface/dist/src/errors.js
+// ../main/node_modules/@libp2p/interface/dist/src/errors.js
 var InvalidParametersError3 = class extends Error {
   static name = "InvalidParametersError";
   constructor(message2 = "Invalid parameters") {
@@ -22985,10 +23199,10 @@ var UnsupportedKeyTypeError = class extends Error {
   }
 };
 
-// node_modules/@libp2p/interface/dist/src/peer-id.js
+// ../main/node_modules/@libp2p/interface/dist/src/peer-id.js
 var peerIdSymbol = /* @__PURE__ */ Symbol.for("@libp2p/peer-id");
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.browser.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.browser.js
 async function normaliseContent(input) {
   if (isBytes(input)) {
     return new Blob([input]);
@@ -23026,12 +23240,12 @@ async function itToBlob(stream) {
   return new Blob(parts);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.browser.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.browser.js
 function normaliseInput(input) {
   return normaliseCandidateMultiple(input, normaliseContent, true);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/mode-to-string.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/mode-to-string.js
 function modeToString(mode) {
   if (mode == null) {
     return void 0;
@@ -23042,7 +23256,7 @@ function modeToString(mode) {
   return mode.toString(8).padStart(4, "0");
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.browser.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.browser.js
 async function multipartRequest(source2, abortController, headers = {}, boundary) {
   const parts = [];
   const formData = new FormData();
@@ -23089,11 +23303,11 @@ async function multipartRequest(source2, abortController, headers = {}, boundary
   };
 }
 
-// node_modules/weald/dist/src/node.js
+// ../main/node_modules/weald/dist/src/node.js
 import tty2 from "node:tty";
 import util from "node:util";
 
-// node_modules/weald/node_modules/ms/dist/index.js
+// ../main/node_modules/weald/node_modules/ms/dist/index.js
 var s = 1e3;
 var m = s * 60;
 var h = m * 60;
@@ -23191,7 +23405,7 @@ function plural(ms$1, msAbs, n, name8) {
   return `${Math.round(ms$1 / n)} ${name8}${isPlural ? "s" : ""}`;
 }
 
-// node_modules/supports-color/index.js
+// ../main/node_modules/supports-color/index.js
 import process2 from "node:process";
 import os from "node:os";
 import tty from "node:tty";
@@ -23331,7 +23545,7 @@ var supportsColor = {
 };
 var supports_color_default = supportsColor;
 
-// node_modules/weald/dist/src/common.js
+// ../main/node_modules/weald/dist/src/common.js
 function setup(env2) {
   createDebug.debug = createDebug;
   createDebug.default = createDebug;
@@ -23493,7 +23707,7 @@ function setup(env2) {
   return createDebug;
 }
 
-// node_modules/weald/dist/src/node.js
+// ../main/node_modules/weald/dist/src/node.js
 var colors = [6, 2, 3, 4, 5, 1];
 if (supports_color_default.stderr !== false && (supports_color_default.stderr ?? supports_color_default).level >= 2) {
   colors = [
@@ -23647,10 +23861,10 @@ function setupFormatters(formatters) {
 }
 var node_default = setup({ init, log, formatArgs, save, load, useColors, setupFormatters, colors, inspectOpts });
 
-// node_modules/weald/dist/src/index.js
+// ../main/node_modules/weald/dist/src/index.js
 var src_default9 = node_default;
 
-// node_modules/@libp2p/logger/dist/src/index.js
+// ../main/node_modules/@libp2p/logger/dist/src/index.js
 src_default9.formatters.b = (v) => {
   return v == null ? "undefined" : base58btc.baseEncode(v);
 };
@@ -23754,14 +23968,14 @@ function notEmpty(str) {
   return str;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
 var import_it_to_stream = __toESM(require_src(), 1);
 
-// node_modules/merge-options/index.mjs
+// ../main/node_modules/merge-options/index.mjs
 var import_index5 = __toESM(require_merge_options(), 1);
 var merge_options_default = import_index5.default;
 
-// node_modules/blob-to-it/dist/src/index.js
+// ../main/node_modules/blob-to-it/dist/src/index.js
 function blobToIt(blob) {
   if (typeof blob.stream === "function") {
     return browserReadableStreamToIt(blob.stream());
@@ -23769,7 +23983,7 @@ function blobToIt(blob) {
   return browserReadableStreamToIt(new Response(blob).body);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.js
 async function* toAsyncIterable(thing) {
   yield thing;
 }
@@ -23818,12 +24032,12 @@ function toBytes(chunk) {
   return fromString2(chunk.toString());
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.js
 function normaliseInput2(input) {
   return normaliseCandidateMultiple(input, normaliseContent2);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
 var merge2 = merge_options_default.bind({ ignoreUndefined: true });
 var log2 = logger("ipfs:core-utils:multipart-request");
 async function multipartRequest2(source2, abortController, headers = {}, boundary = `-----------------------------${nanoid()}`) {
@@ -23889,7 +24103,7 @@ async function multipartRequest2(source2, abortController, headers = {}, boundar
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.js
 async function multipartRequest3(source2, abortController, headers = {}, boundary = `-----------------------------${nanoid()}`) {
   let req = multipartRequest2;
   if (isElectronRenderer) {
@@ -23898,7 +24112,7 @@ async function multipartRequest3(source2, abortController, headers = {}, boundar
   return req(source2, abortController, headers, boundary);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/object-to-camel.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/object-to-camel.js
 function objectToCamel(obj) {
   if (obj == null) {
     return obj;
@@ -23917,7 +24131,7 @@ function objectToCamel(obj) {
   }, output);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/to-url-search-params.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/to-url-search-params.js
 function toUrlSearchParams({ arg, searchParams, hashAlg, mtime, mode, ...options } = {}) {
   if (searchParams != null) {
     options = {
@@ -23957,7 +24171,7 @@ function toUrlSearchParams({ arg, searchParams, hashAlg, mtime, mode, ...options
   return urlSearchParams;
 }
 
-// node_modules/kubo-rpc-client/dist/src/add-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/add-all.js
 function createAddAll(client) {
   return async function* addAll(source2, options = {}) {
     const controller = new AbortController();
@@ -24025,7 +24239,7 @@ function toCoreInterface({ name: name8, hash, size, mode, mtime, mtimeNsecs }) {
   return output;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-single.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-single.js
 var import_err_code2 = __toESM(require_err_code(), 1);
 async function* normaliseCandidateSingle(input, normaliseContent3) {
   if (input === null || input === void 0) {
@@ -24077,12 +24291,12 @@ async function toFileObject2(input, normaliseContent3) {
   return file;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-single.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-single.js
 function normaliseInput3(input) {
   return normaliseCandidateSingle(input, normaliseContent2);
 }
 
-// node_modules/kubo-rpc-client/dist/src/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/add.js
 function createAdd(client) {
   const all2 = createAddAll(client);
   return async function add2(input, options = {}) {
@@ -24096,7 +24310,7 @@ function createAdd(client) {
   };
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ecdsa/index.js
 async function hashAndSign(key, msg, options) {
   const privateKey = await crypto.subtle.importKey("jwk", key, {
     name: "ECDSA",
@@ -24128,7 +24342,7 @@ async function hashAndVerify(key, sig, msg, options) {
   return result;
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/der.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/der.js
 var TAG_MASK = parseInt("11111", 2);
 var LONG_LENGTH_MASK = parseInt("10000000", 2);
 var LONG_LENGTH_BYTES_MASK = parseInt("01111111", 2);
@@ -24264,11 +24478,11 @@ function encodeNumber(value) {
   if (number.length % 2 === 1) {
     number = "0" + number;
   }
-  const array = new Uint8ArrayList();
+  const array2 = new Uint8ArrayList();
   for (let i = 0; i < number.length; i += 2) {
-    array.append(Uint8Array.from([parseInt(`${number[i]}${number[i + 1]}`, 16)]));
+    array2.append(Uint8Array.from([parseInt(`${number[i]}${number[i + 1]}`, 16)]));
   }
-  return array;
+  return array2;
 }
 function encodeLength(bytes) {
   if (bytes.byteLength < 128) {
@@ -24305,7 +24519,7 @@ function encodeSequence(values, tag = 48) {
   return new Uint8ArrayList(Uint8Array.from([tag]), encodeLength(output), output);
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ecdsa/utils.js
 var OID_256 = Uint8Array.from([6, 8, 42, 134, 72, 206, 61, 3, 1, 7]);
 var OID_384 = Uint8Array.from([6, 5, 43, 129, 4, 0, 34]);
 var OID_521 = Uint8Array.from([6, 5, 43, 129, 4, 0, 35]);
@@ -24453,7 +24667,7 @@ function getOID(curve) {
   throw new InvalidParametersError3(`Invalid curve ${curve}`);
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/ecdsa.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ecdsa/ecdsa.js
 var ECDSAPublicKey = class {
   type = "ECDSA";
   jwk;
@@ -24519,10 +24733,10 @@ var ECDSAPrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
 import crypto4 from "crypto";
 
-// node_modules/@noble/hashes/_u64.js
+// ../main/node_modules/@noble/hashes/_u64.js
 var U32_MASK64 = /* @__PURE__ */ (() => BigInt(2 ** 32 - 1))();
 var _32n = /* @__PURE__ */ BigInt(32);
 function fromBig(n, le = false) {
@@ -24565,7 +24779,7 @@ var add4H = (low, Ah, Bh, Ch, Dh) => Ah + Bh + Ch + Dh + (low / 2 ** 32 | 0) | 0
 var add5L = (Al, Bl3, Cl, Dl, El) => (Al >>> 0) + (Bl3 >>> 0) + (Cl >>> 0) + (Dl >>> 0) + (El >>> 0);
 var add5H = (low, Ah, Bh, Ch, Dh, Eh) => Ah + Bh + Ch + Dh + Eh + (low / 2 ** 32 | 0) | 0;
 
-// node_modules/@noble/hashes/utils.js
+// ../main/node_modules/@noble/hashes/utils.js
 function isBytes2(a) {
   return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
 }
@@ -24668,7 +24882,7 @@ function hexToBytes(hex) {
   const al = hl / 2;
   if (hl % 2)
     throw new RangeError("hex string expected, got unpadded hex of length " + hl);
-  const array = new Uint8Array(al);
+  const array2 = new Uint8Array(al);
   for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
     const n1 = asciiToBase16(hex.charCodeAt(hi));
     const n2 = asciiToBase16(hex.charCodeAt(hi + 1));
@@ -24676,9 +24890,9 @@ function hexToBytes(hex) {
       const char = hex[hi] + hex[hi + 1];
       throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi);
     }
-    array[ai] = n1 * 16 + n2;
+    array2[ai] = n1 * 16 + n2;
   }
-  return array;
+  return array2;
 }
 function concatBytes(...arrays) {
   let sum = 0;
@@ -24730,7 +24944,7 @@ var oidNist = (suffix) => ({
   oid: Uint8Array.from([6, 9, 96, 134, 72, 1, 101, 3, 4, 2, suffix])
 });
 
-// node_modules/@noble/hashes/_md.js
+// ../main/node_modules/@noble/hashes/_md.js
 function Chi(a, b, c) {
   return a & b ^ ~a & c;
 }
@@ -24861,7 +25075,7 @@ var SHA512_IV = /* @__PURE__ */ Uint32Array.from([
   327033209
 ]);
 
-// node_modules/@noble/hashes/sha2.js
+// ../main/node_modules/@noble/hashes/sha2.js
 var SHA256_K = /* @__PURE__ */ Uint32Array.from([
   1116352408,
   1899447441,
@@ -25258,7 +25472,7 @@ var sha5122 = /* @__PURE__ */ createHasher(
   /* @__PURE__ */ oidNist(3)
 );
 
-// node_modules/@noble/curves/utils.js
+// ../main/node_modules/@noble/curves/utils.js
 function aarray(item, title, inner = () => {
 }) {
   if (!Array.isArray(item))
@@ -25419,14 +25633,14 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
   };
   return genUntil;
 }
-function validateObject(object, fields = {}, optFields = {}, title = "object") {
-  aobject2(object, title);
+function validateObject(object2, fields = {}, optFields = {}, title = "object") {
+  aobject2(object2, title);
   aobject2(fields, "fields");
   aobject2(optFields, "optFields");
   function checkField(fieldName, expectedType, isOpt) {
     const label = title === "object" ? `param "${String(fieldName)}"` : `"${title}.${String(fieldName)}"`;
-    const val = object[fieldName];
-    if (!Object.hasOwn(object, fieldName) && (isOpt ? val !== void 0 : expectedType !== "function")) {
+    const val = object2[fieldName];
+    if (!Object.hasOwn(object2, fieldName) && (isOpt ? val !== void 0 : expectedType !== "function")) {
       throw new TypeError(`${label} is invalid: expected own property`);
     }
     if (isOpt && val === void 0)
@@ -25440,7 +25654,7 @@ function validateObject(object, fields = {}, optFields = {}, title = "object") {
   iter(optFields, true);
 }
 
-// node_modules/@noble/curves/abstract/modular.js
+// ../main/node_modules/@noble/curves/abstract/modular.js
 var _0n2 = /* @__PURE__ */ BigInt(0);
 var _1n2 = /* @__PURE__ */ BigInt(1);
 var _2n = /* @__PURE__ */ BigInt(2);
@@ -25903,7 +26117,7 @@ function mapHashToField(key, fieldOrder, isLE = false) {
   return isLE ? numberToBytesLE(reduced, fieldLen) : numberToBytesBE(reduced, fieldLen);
 }
 
-// node_modules/@noble/curves/abstract/curve.js
+// ../main/node_modules/@noble/curves/abstract/curve.js
 var _0n3 = /* @__PURE__ */ BigInt(0);
 var _1n3 = /* @__PURE__ */ BigInt(1);
 var _4n2 = /* @__PURE__ */ BigInt(4);
@@ -26290,7 +26504,7 @@ function createKeygen(randomSecretKey, getPublicKey) {
   };
 }
 
-// node_modules/@noble/curves/abstract/edwards.js
+// ../main/node_modules/@noble/curves/abstract/edwards.js
 var _0n4 = /* @__PURE__ */ BigInt(0);
 var _1n4 = /* @__PURE__ */ BigInt(1);
 var _2n2 = /* @__PURE__ */ BigInt(2);
@@ -26741,7 +26955,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
   });
 }
 
-// node_modules/@noble/curves/ed25519.js
+// ../main/node_modules/@noble/curves/ed25519.js
 var _1n5 = /* @__PURE__ */ BigInt(1);
 var _2n3 = /* @__PURE__ */ BigInt(2);
 var _5n2 = /* @__PURE__ */ BigInt(5);
@@ -26816,7 +27030,7 @@ function ed(opts) {
 }
 var ed25519 = /* @__PURE__ */ ed({});
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
 var keypair = crypto4.generateKeyPairSync;
 var PUBLIC_KEY_BYTE_LENGTH = 32;
 var PRIVATE_KEY_BYTE_LENGTH = 64;
@@ -26873,7 +27087,7 @@ function hashAndVerify2(key, sig, msg) {
   return crypto4.verify(null, msg instanceof Uint8Array ? msg : msg.subarray(), obj, sig);
 }
 
-// node_modules/@libp2p/crypto/dist/src/util.js
+// ../main/node_modules/@libp2p/crypto/dist/src/util.js
 function isPromise(thing) {
   if (thing == null) {
     return false;
@@ -26881,7 +27095,7 @@ function isPromise(thing) {
   return typeof thing.then === "function" && typeof thing.catch === "function" && typeof thing.finally === "function";
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/ed25519.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/ed25519.js
 var Ed25519PublicKey = class {
   type = "Ed25519";
   raw;
@@ -26945,7 +27159,7 @@ var Ed25519PrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/utils.js
 function unmarshalEd25519PrivateKey(bytes) {
   if (bytes.length > PRIVATE_KEY_BYTE_LENGTH) {
     bytes = ensureEd25519Key(bytes, PRIVATE_KEY_BYTE_LENGTH + PUBLIC_KEY_BYTE_LENGTH);
@@ -26970,7 +27184,7 @@ function ensureEd25519Key(key, length4) {
   return key;
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/keys.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/keys.js
 var KeyType;
 (function(KeyType2) {
   KeyType2["RSA"] = "RSA";
@@ -27157,11 +27371,11 @@ var PrivateKey;
   PrivateKey2.stream = stream;
 })(PrivateKey || (PrivateKey = {}));
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
 import crypto5 from "node:crypto";
 import { promisify } from "node:util";
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
 var utils_exports = {};
 __export(utils_exports, {
   MAX_RSA_KEY_SIZE: () => MAX_RSA_KEY_SIZE,
@@ -27180,7 +27394,7 @@ __export(utils_exports, {
   pkixToRSAPublicKey: () => pkixToRSAPublicKey
 });
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/rsa.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/rsa.js
 var RSAPublicKey = class {
   type = "RSA";
   jwk;
@@ -27241,7 +27455,7 @@ var RSAPrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
 var MAX_RSA_KEY_SIZE = 8192;
 var SHA2_256_CODE = 18;
 var MAX_RSA_JWK_SIZE = 1062;
@@ -27390,7 +27604,7 @@ function jwkToJWKKeyPair(key) {
   };
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
 var keypair2 = promisify(crypto5.generateKeyPair);
 async function generateRSAKey(bits, options) {
   const key = await keypair2("rsa", {
@@ -27440,10 +27654,10 @@ function rsaKeySize(jwk) {
   return modulus.length * 8;
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
 import crypto6 from "node:crypto";
 
-// node_modules/@noble/hashes/hmac.js
+// ../main/node_modules/@noble/hashes/hmac.js
 var _HMAC = class {
   oHash;
   iHash;
@@ -27520,7 +27734,7 @@ var hmac = /* @__PURE__ */ (() => {
   return hmac_;
 })();
 
-// node_modules/@noble/curves/abstract/der.js
+// ../main/node_modules/@noble/curves/abstract/der.js
 var _0n5 = /* @__PURE__ */ BigInt(0);
 var DERErr = class extends Error {
   constructor(m3 = "") {
@@ -27647,7 +27861,7 @@ var DER = /* @__PURE__ */ (() => {
   return Object.freeze(_DER);
 })();
 
-// node_modules/@noble/curves/abstract/weierstrass.js
+// ../main/node_modules/@noble/curves/abstract/weierstrass.js
 var divNearest = (num, den) => (num + (num >= 0 ? den : -den) / _2n4) / den;
 function _splitEndoScalar(k, basis, n) {
   aInRange("scalar", k, _0n6, n);
@@ -28479,7 +28693,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
   });
 }
 
-// node_modules/@noble/curves/secp256k1.js
+// ../main/node_modules/@noble/curves/secp256k1.js
 var secp256k1_CURVE = {
   p: BigInt("0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f"),
   n: BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"),
@@ -28526,7 +28740,7 @@ var Pointk1 = /* @__PURE__ */ weierstrass(secp256k1_CURVE, {
 });
 var secp256k1 = /* @__PURE__ */ ecdsa(Pointk1, sha2562);
 
-// node_modules/@libp2p/crypto/dist/src/errors.js
+// ../main/node_modules/@libp2p/crypto/dist/src/errors.js
 var SigningError = class extends Error {
   constructor(message2 = "An error occurred while signing a message") {
     super(message2);
@@ -28540,7 +28754,7 @@ var VerificationError = class extends Error {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
 function hashAndSign4(key, msg, options) {
   options?.signal?.throwIfAborted();
   const hash = crypto6.createHash("sha256");
@@ -28582,7 +28796,7 @@ function hashAndVerify4(key, sig, msg, options) {
   }
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/secp256k1.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/secp256k1.js
 var Secp256k1PublicKey = class {
   type = "secp256k1";
   raw;
@@ -28629,7 +28843,7 @@ var Secp256k1PrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/utils.js
 function unmarshalSecp256k1PrivateKey(bytes) {
   return new Secp256k1PrivateKey(bytes);
 }
@@ -28663,7 +28877,7 @@ function computeSecp256k1PublicKey(privateKey) {
   }
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/index.js
 function publicKeyFromProtobuf(buf, digest2) {
   const { Type: Type3, Data } = PublicKey.decode(buf);
   const data = Data ?? new Uint8Array();
@@ -28717,7 +28931,7 @@ function privateKeyFromProtobuf(buf) {
   }
 }
 
-// node_modules/@libp2p/peer-id/dist/src/peer-id.js
+// ../main/node_modules/@libp2p/peer-id/dist/src/peer-id.js
 var inspect2 = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom");
 var LIBP2P_KEY_CODE = 114;
 var PeerIdImpl = class {
@@ -28848,7 +29062,7 @@ var URLPeerId = class {
   }
 };
 
-// node_modules/@libp2p/peer-id/dist/src/index.js
+// ../main/node_modules/@libp2p/peer-id/dist/src/index.js
 var LIBP2P_KEY_CODE2 = 114;
 var TRANSPORT_IPFS_GATEWAY_HTTP_CODE2 = 2336;
 function peerIdFromString(str, decoder) {
@@ -28905,15 +29119,15 @@ function peerIdFromMultihash(multihash) {
   }
   throw new InvalidMultihashError("Supplied PeerID Multihash is invalid");
 }
-function peerIdFromCID(cid) {
-  if (cid?.multihash == null || cid.version == null || cid.version === 1 && cid.code !== LIBP2P_KEY_CODE2 && cid.code !== TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
+function peerIdFromCID(cid2) {
+  if (cid2?.multihash == null || cid2.version == null || cid2.version === 1 && cid2.code !== LIBP2P_KEY_CODE2 && cid2.code !== TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
     throw new InvalidCIDError("Supplied PeerID CID is invalid");
   }
-  if (cid.code === TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
-    const url = toString2(cid.multihash.digest);
+  if (cid2.code === TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
+    const url = toString2(cid2.multihash.digest);
     return new URLPeerId(new URL(url));
   }
-  return peerIdFromMultihash(cid.multihash);
+  return peerIdFromMultihash(cid2.multihash);
 }
 function isIdentityMultihash(multihash) {
   return multihash.code === identity2.code;
@@ -28922,7 +29136,7 @@ function isSha256Multihash(multihash) {
   return multihash.code === sha256.code;
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/stat.js
 function createStat(client) {
   return async function stat3(options = {}) {
     const res = await client.post("bitswap/stat", {
@@ -28947,7 +29161,7 @@ function toCoreInterface2(res) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/wantlist-for-peer.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/wantlist-for-peer.js
 function createWantlistForPeer(client) {
   return async function wantlistForPeer(peerId, options = {}) {
     const res = await (await client.post("bitswap/wantlist", {
@@ -28962,7 +29176,7 @@ function createWantlistForPeer(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/wantlist.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/wantlist.js
 function createWantlist(client) {
   return async function wantlist(options = {}) {
     const res = await (await client.post("bitswap/wantlist", {
@@ -28974,7 +29188,7 @@ function createWantlist(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/index.js
 function createBitswap(client) {
   return {
     /**
@@ -28986,13 +29200,13 @@ function createBitswap(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/get.js
 function createGet(client) {
-  return async function get2(cid, options = {}) {
+  return async function get2(cid2, options = {}) {
     const res = await client.post("block/get", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid.toString(),
+        arg: cid2.toString(),
         ...options
       }),
       headers: options.headers
@@ -29001,7 +29215,7 @@ function createGet(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/put.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/put.js
 function createPut(client) {
   return async function put(data, options = {}) {
     const controller = new AbortController();
@@ -29028,16 +29242,16 @@ function createPut(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/rm.js
 function createRm(client) {
-  return async function* rm6(cid, options = {}) {
-    if (!Array.isArray(cid)) {
-      cid = [cid];
+  return async function* rm6(cid2, options = {}) {
+    if (!Array.isArray(cid2)) {
+      cid2 = [cid2];
     }
     const res = await client.post("block/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid.map((cid2) => cid2.toString()),
+        arg: cid2.map((cid3) => cid3.toString()),
         "stream-channels": true,
         ...options
       }),
@@ -29058,13 +29272,13 @@ function toCoreInterface3(removed) {
   return out;
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/stat.js
 function createStat2(client) {
-  return async function stat3(cid, options = {}) {
+  return async function stat3(cid2, options = {}) {
     const res = await client.post("block/stat", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid.toString(),
+        arg: cid2.toString(),
         ...options
       }),
       headers: options.headers
@@ -29074,7 +29288,7 @@ function createStat2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/index.js
 function createBlock(client) {
   return {
     get: createGet(client),
@@ -29084,7 +29298,7 @@ function createBlock(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/add.js
 function createAdd2(client) {
   return async function add2(addr, options = {}) {
     const res = await client.post("bootstrap/add", {
@@ -29100,7 +29314,7 @@ function createAdd2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/list.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/list.js
 function createList(client) {
   return async function list3(options = {}) {
     const res = await client.post("bootstrap/list", {
@@ -29113,7 +29327,7 @@ function createList(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/rm.js
 function createRm2(client) {
   return async function rm6(addr, options = {}) {
     const res = await client.post("bootstrap/rm", {
@@ -29129,7 +29343,7 @@ function createRm2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/index.js
 function createBootstrap(client) {
   return {
     add: createAdd2(client),
@@ -29138,7 +29352,7 @@ function createBootstrap(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/cat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/cat.js
 function createCat(client) {
   return async function* cat(path, options = {}) {
     const res = await client.post("cat", {
@@ -29153,7 +29367,7 @@ function createCat(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/commands.js
+// ../main/node_modules/kubo-rpc-client/dist/src/commands.js
 function createCommands(client) {
   return async function commands(options = {}) {
     const res = await client.post("commands", {
@@ -29165,7 +29379,7 @@ function createCommands(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/get-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/get-all.js
 function createGetAll(client) {
   return async function getAll(options = {}) {
     const res = await client.post("config/show", {
@@ -29180,7 +29394,7 @@ function createGetAll(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/get.js
 function createGet2(client) {
   return async function get2(key, options = {}) {
     if (key == null) {
@@ -29199,7 +29413,7 @@ function createGet2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/profiles/apply.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/profiles/apply.js
 function createApply(client) {
   return async function apply(profile, options = {}) {
     const res = await client.post("config/profile/apply", {
@@ -29218,14 +29432,14 @@ function createApply(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/profiles/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/profiles/index.js
 function createProfiles(client) {
   return {
     apply: createApply(client)
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/replace.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/replace.js
 function createReplace(client) {
   return async function replace(config, options = {}) {
     const controller = new AbortController();
@@ -29243,7 +29457,7 @@ function createReplace(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/set.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/set.js
 function createSet(client) {
   return async function set(key, value, options = {}) {
     if (typeof key !== "string") {
@@ -29272,7 +29486,7 @@ function encodeParam(key, value) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/index.js
 function createConfig(client) {
   return {
     getAll: createGetAll(client),
@@ -29283,7 +29497,7 @@ function createConfig(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/export.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/export.js
 function createExport(client) {
   return async function* dagExport(root, options = {}) {
     const res = await client.post("dag/export", {
@@ -29297,20 +29511,20 @@ function createExport(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/get.js
 var import_err_code4 = __toESM(require_err_code(), 1);
 
-// node_modules/kubo-rpc-client/dist/src/lib/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/resolve.js
 var import_err_code3 = __toESM(require_err_code(), 1);
-async function* resolve(cid, path, codecs3, getBlock, options) {
-  const load2 = async (cid2) => {
-    const codec = await codecs3.getCodec(cid2.code);
-    const block = await getBlock(cid2, options);
+async function* resolve(cid2, path, codecs3, getBlock, options) {
+  const load2 = async (cid3) => {
+    const codec = await codecs3.getCodec(cid3.code);
+    const block = await getBlock(cid3, options);
     return codec.decode(block);
   };
   const parts = path.split("/").filter(Boolean);
-  let value = await load2(cid);
-  let lastCid = cid;
+  let value = await load2(cid2);
+  let lastCid = cid2;
   while (parts.length > 0) {
     const key = parts.shift();
     if (key == null) {
@@ -29325,9 +29539,9 @@ async function* resolve(cid, path, codecs3, getBlock, options) {
     } else {
       throw (0, import_err_code3.default)(new Error(`no link named "${key}" under ${lastCid}`), "ERR_NO_LINK");
     }
-    const cid2 = CID.asCID(value);
-    if (cid2 != null) {
-      lastCid = cid2;
+    const cid3 = CID.asCID(value);
+    if (cid3 != null) {
+      lastCid = cid3;
       value = await load2(value);
     }
   }
@@ -29337,20 +29551,20 @@ async function* resolve(cid, path, codecs3, getBlock, options) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/get.js
 function createGet3(client, codecs3) {
   const getBlock = createGet(client);
-  return async function get2(cid, options = {}) {
+  return async function get2(cid2, options = {}) {
     if (options.path != null) {
-      const entry = options.localResolve === true ? await src_default(resolve(cid, options.path, codecs3, getBlock, options)) : await src_default5(resolve(cid, options.path, codecs3, getBlock, options));
+      const entry = options.localResolve === true ? await src_default(resolve(cid2, options.path, codecs3, getBlock, options)) : await src_default5(resolve(cid2, options.path, codecs3, getBlock, options));
       const result = entry;
       if (result == null) {
         throw (0, import_err_code4.default)(new Error("Not found"), "ERR_NOT_FOUND");
       }
       return result;
     }
-    const codec = await codecs3.getCodec(cid.code);
-    const block = await getBlock(cid, options);
+    const codec = await codecs3.getCodec(cid2.code);
+    const block = await getBlock(cid2, options);
     const node = codec.decode(block);
     return {
       value: node,
@@ -29359,7 +29573,7 @@ function createGet3(client, codecs3) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/import.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/import.js
 function createImport(client) {
   return async function* dagImport(source2, options = {}) {
     const controller = new AbortController();
@@ -29389,7 +29603,7 @@ function createImport(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/put.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/put.js
 function createPut2(client, codecs3) {
   return async function put(dagNode, options = {}) {
     const settings = {
@@ -29425,7 +29639,7 @@ function createPut2(client, codecs3) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/resolve.js
 function createResolve(client) {
   return async function resolve3(ipfsPath2, options = {}) {
     const res = await client.post("dag/resolve", {
@@ -29441,7 +29655,7 @@ function createResolve(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/index.js
 function createDAG(client, codecs3) {
   return {
     export: createExport(client),
@@ -29452,7 +29666,7 @@ function createDAG(client, codecs3) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dht/response-types.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/response-types.js
 var SendingQuery = 0;
 var PeerResponse = 1;
 var FinalPeer = 2;
@@ -29462,7 +29676,7 @@ var Value = 5;
 var AddingPeer = 6;
 var DialingPeer = 7;
 
-// node_modules/kubo-rpc-client/dist/src/dht/map-event.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/map-event.js
 function mapEvent(event) {
   if (event.Type === SendingQuery) {
     return {
@@ -29547,7 +29761,7 @@ function mapEvent(event) {
   throw new Error("Unknown DHT event type");
 }
 
-// node_modules/kubo-rpc-client/dist/src/dht/query.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/query.js
 function createQuery(client) {
   return async function* query(peerId, options = {}) {
     const res = await client.post("dht/query", {
@@ -29564,7 +29778,7 @@ function createQuery(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dht/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/index.js
 var RoutingEventTypes;
 (function(RoutingEventTypes2) {
   RoutingEventTypes2[RoutingEventTypes2["SENDING_QUERY"] = 0] = "SENDING_QUERY";
@@ -29591,7 +29805,7 @@ function createDHT(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/cmds.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/cmds.js
 function createCmds(client) {
   return async function cmds(options = {}) {
     const res = await client.post("diag/cmds", {
@@ -29603,7 +29817,7 @@ function createCmds(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/net.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/net.js
 function createNet(client) {
   return async function net(options = {}) {
     const res = await client.post("diag/net", {
@@ -29615,7 +29829,7 @@ function createNet(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/sys.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/sys.js
 function createSys(client) {
   return async function sys(options = {}) {
     const res = await client.post("diag/sys", {
@@ -29627,7 +29841,7 @@ function createSys(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/index.js
 function createDiag(client) {
   return {
     cmds: createCmds(client),
@@ -29636,7 +29850,7 @@ function createDiag(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/cp.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/cp.js
 function createCp(client) {
   return async function cp(sources, destination, options = {}) {
     const sourceArr = Array.isArray(sources) ? sources : [sources];
@@ -29652,7 +29866,7 @@ function createCp(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/flush.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/flush.js
 function createFlush(client) {
   return async function flush2(path, options = {}) {
     if (typeof path !== "string") {
@@ -29671,7 +29885,7 @@ function createFlush(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/object-to-camel-with-metadata.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/object-to-camel-with-metadata.js
 function objectToCamelWithMetadata(entry) {
   const file = objectToCamel(entry);
   if (Object.prototype.hasOwnProperty.call(file, "mode")) {
@@ -29687,7 +29901,7 @@ function objectToCamelWithMetadata(entry) {
   return file;
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/ls.js
 function createLs(client) {
   return async function* ls(path, options = {}) {
     if (path == null) {
@@ -29724,7 +29938,7 @@ function toCoreInterface4(entry) {
   return entry;
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/mkdir.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/mkdir.js
 function createMkdir(client) {
   return async function mkdir6(path, options = {}) {
     const res = await client.post("files/mkdir", {
@@ -29739,7 +29953,7 @@ function createMkdir(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/mv.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/mv.js
 function createMv(client) {
   return async function mv(sources, destination, options = {}) {
     if (!Array.isArray(sources)) {
@@ -29757,7 +29971,7 @@ function createMv(client) {
   };
 }
 
-// node_modules/stream-to-it/dist/src/source.js
+// ../main/node_modules/stream-to-it/dist/src/source.js
 function source(readable) {
   if (isReadableStream2(readable)) {
     return (async function* () {
@@ -29787,7 +30001,7 @@ function isReadableStream2(obj) {
   return typeof obj?.getReader === "function";
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/read.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/read.js
 function createRead(client) {
   return async function* read4(path, options = {}) {
     const res = await client.post("files/read", {
@@ -29806,7 +30020,7 @@ function createRead(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/rm.js
 function createRm3(client) {
   return async function rm6(path, options = {}) {
     const res = await client.post("files/rm", {
@@ -29826,7 +30040,7 @@ function createRm3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/stat.js
 function createStat3(client) {
   return async function stat3(path, options = {}) {
     const res = await client.post("files/stat", {
@@ -29848,7 +30062,7 @@ function toCoreInterface5(entry) {
   return entry;
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/write.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/write.js
 function createWrite(client) {
   return async function write2(path, input, options = {}) {
     const controller = new AbortController();
@@ -29876,7 +30090,7 @@ function createWrite(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/index.js
 function createFiles(client) {
   return {
     cp: createCp(client),
@@ -29891,7 +30105,7 @@ function createFiles(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/get-endpoint-config.js
+// ../main/node_modules/kubo-rpc-client/dist/src/get-endpoint-config.js
 function createGetEndpointConfig(client) {
   return function getEndpointConfig() {
     const url = new URL(client.opts.base ?? "");
@@ -29905,7 +30119,7 @@ function createGetEndpointConfig(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/get.js
 function createGet4(client) {
   return async function* get2(path, options = {}) {
     const opts = {
@@ -29921,7 +30135,7 @@ function createGet4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/id.js
+// ../main/node_modules/kubo-rpc-client/dist/src/id.js
 function createId(client) {
   return async function id(options = {}) {
     const res = await client.post("id", {
@@ -29944,7 +30158,7 @@ function createId(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/is-online.js
+// ../main/node_modules/kubo-rpc-client/dist/src/is-online.js
 function createIsOnline(client) {
   const id = createId(client);
   return async function isOnline(options = {}) {
@@ -29957,7 +30171,7 @@ function createIsOnline(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/gen.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/gen.js
 var defaultOptions = {
   type: "ed25519"
 };
@@ -29976,7 +30190,7 @@ function createGen(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/import.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/import.js
 function createImport2(client) {
   return async function importKey(name8, pem, password, options = {}) {
     const res = await client.post("key/import", {
@@ -29994,7 +30208,7 @@ function createImport2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/list.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/list.js
 function createList2(client) {
   return async function list3(options = {}) {
     const res = await client.post("key/list", {
@@ -30007,7 +30221,7 @@ function createList2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/rename.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/rename.js
 function createRename(client) {
   return async function rename5(oldName, newName, options = {}) {
     const res = await client.post("key/rename", {
@@ -30025,7 +30239,7 @@ function createRename(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/rm.js
 function createRm4(client) {
   return async function rm6(name8, options = {}) {
     const res = await client.post("key/rm", {
@@ -30041,7 +30255,7 @@ function createRm4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/index.js
 function createKey(client) {
   return {
     gen: createGen(client),
@@ -30052,7 +30266,7 @@ function createKey(client) {
   };
 }
 
-// node_modules/parse-duration/locale/en.js
+// ../main/node_modules/parse-duration/locale/en.js
 var unit = /* @__PURE__ */ Object.create(null);
 var m2 = 6e4;
 var h2 = m2 * 60;
@@ -30073,7 +30287,7 @@ unit.decimal = ".";
 unit.placeholder = " _";
 var en_default = unit;
 
-// node_modules/parse-duration/index.js
+// ../main/node_modules/parse-duration/index.js
 var durationRE = /((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([\p{L}]{0,14})/gu;
 parse3.unit = en_default;
 var groupRE;
@@ -30107,7 +30321,7 @@ function parse3(str = "", format5 = "ms") {
   return result && result / (lookupUnit(unit2, format5) || 1) * (str.trimStart()[0] === "-" ? -1 : 1);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/agent.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/agent.js
 import http from "node:http";
 import https from "node:https";
 var agent_default = (url) => {
@@ -30117,10 +30331,10 @@ var agent_default = (url) => {
   return url.protocol.startsWith("https") ? https.Agent : http.Agent;
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/http.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http.js
 var import_iso_url = __toESM(require_iso_url(), 1);
 
-// node_modules/kubo-rpc-client/dist/src/lib/http/error.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http/error.js
 var TimeoutError2 = class extends Error {
   constructor(message2 = "Request timed out") {
     super(message2);
@@ -30136,7 +30350,7 @@ var HTTPError2 = class extends Error {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/http/fetch.node.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http/fetch.node.js
 var import_it_to_stream2 = __toESM(require_src(), 1);
 import { Buffer as Buffer6 } from "node:buffer";
 var fetchWithProgress = async (url, options = {}) => fetch(url, withUploadProgress(options));
@@ -30184,7 +30398,7 @@ var iterateBodyWithProgress = async function* (body, onUploadProgress) {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/http.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http.js
 var merge3 = merge_options_default.bind({ ignoreUndefined: true });
 var log3 = logger("kubo-rpc-client:fetch");
 var defaults = {
@@ -30355,7 +30569,7 @@ var isWebReadableStream = (value) => {
 };
 var isNodeReadableStream = (value) => Object.prototype.hasOwnProperty.call(value, "readable") && Object.prototype.hasOwnProperty.call(value, "writable");
 
-// node_modules/@multiformats/multiaddr-to-uri/dist/src/index.js
+// ../main/node_modules/@multiformats/multiaddr-to-uri/dist/src/index.js
 var ASSUME_HTTP_CODES = [
   CODE_TCP,
   CODE_DNS,
@@ -30533,7 +30747,7 @@ function multiaddrToUri(input, opts) {
   return uri;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/to-url-string.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/to-url-string.js
 function toUrlString(url) {
   try {
     url = multiaddrToUri(multiaddr(url));
@@ -30543,7 +30757,7 @@ function toUrlString(url) {
   return url;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/core.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/core.js
 var log4 = logger("js-kubo-rpc-client:lib:error-handler");
 var merge4 = merge_options_default.bind({ ignoreUndefined: true });
 var DEFAULT_PROTOCOL = isBrowser || isWebWorker ? location.protocol : "http";
@@ -30670,7 +30884,7 @@ var Client = class extends HTTP {
 };
 var HTTPError3 = HTTP.HTTPError;
 
-// node_modules/kubo-rpc-client/dist/src/lib/multibases.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multibases.js
 var LOAD_BASE = async (name8) => Promise.reject(new Error(`No base found for "${name8}"`));
 var Multibases = class {
   _basesByName;
@@ -30719,7 +30933,7 @@ var Multibases = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/multicodecs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multicodecs.js
 var LOAD_CODEC = async (codeOrName) => Promise.reject(new Error(`No codec found for "${codeOrName}"`));
 var Multicodecs = class {
   _codecsByName;
@@ -30766,7 +30980,7 @@ var Multicodecs = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/multihashes.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multihashes.js
 var LOAD_HASHER = async (codeOrName) => Promise.reject(new Error(`No hasher found for "${codeOrName}"`));
 var Multihashes = class {
   _hashersByName;
@@ -30816,7 +31030,7 @@ var Multihashes = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/log/level.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/level.js
 function createLevel(client) {
   return async function level(subsystem, level, options = {}) {
     const res = await client.post("log/level", {
@@ -30834,7 +31048,7 @@ function createLevel(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/log/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/ls.js
 function createLs2(client) {
   return async function ls(options = {}) {
     const res = await client.post("log/ls", {
@@ -30847,7 +31061,7 @@ function createLs2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/log/tail.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/tail.js
 function createTail(client) {
   return async function* tail(options = {}) {
     const res = await client.post("log/tail", {
@@ -30859,7 +31073,7 @@ function createTail(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/log/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/index.js
 function createLog(client) {
   return {
     level: createLevel(client),
@@ -30868,7 +31082,7 @@ function createLog(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/ls.js
 function createLs3(client) {
   return async function* ls(path, options = {}) {
     const pathStr = `${path instanceof Uint8Array ? CID.decode(path) : path}`;
@@ -30931,7 +31145,7 @@ function typeOf(link) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/mount.js
+// ../main/node_modules/kubo-rpc-client/dist/src/mount.js
 function createMount(client) {
   return async function mount(options = {}) {
     const res = await client.post("dns", {
@@ -30943,7 +31157,7 @@ function createMount(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/publish.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/publish.js
 function createPublish(client) {
   return async function publish2(path, options = {}) {
     const res = await client.post("name/publish", {
@@ -30958,7 +31172,7 @@ function createPublish(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/cancel.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/cancel.js
 function createCancel(client) {
   return async function cancel(name8, options = {}) {
     const res = await client.post("name/pubsub/cancel", {
@@ -30973,7 +31187,7 @@ function createCancel(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/state.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/state.js
 function createState(client) {
   return async function state(options = {}) {
     const res = await client.post("name/pubsub/state", {
@@ -30985,7 +31199,7 @@ function createState(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/subs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/subs.js
 function createSubs(client) {
   return async function subs(options = {}) {
     const res = await client.post("name/pubsub/subs", {
@@ -30998,7 +31212,7 @@ function createSubs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/index.js
 function createPubsub(client) {
   return {
     cancel: createCancel(client),
@@ -31007,7 +31221,7 @@ function createPubsub(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/resolve.js
 function createResolve2(client) {
   return async function* resolve3(path, options = {}) {
     const res = await client.post("name/resolve", {
@@ -31025,7 +31239,7 @@ function createResolve2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/index.js
 function createName(client) {
   return {
     publish: createPublish(client),
@@ -31034,14 +31248,14 @@ function createName(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/patch/add-link.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/patch/add-link.js
 function createAddLink(client) {
-  return async function addLink(cid, dLink, options = {}) {
+  return async function addLink(cid2, dLink, options = {}) {
     const res = await client.post("object/patch/add-link", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
         arg: [
-          `${cid}`,
+          `${cid2}`,
           // @ts-expect-error loose types
           dLink.Name ?? dLink.name ?? "",
           // @ts-expect-error loose types
@@ -31056,14 +31270,14 @@ function createAddLink(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/patch/rm-link.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/patch/rm-link.js
 function createRmLink(client) {
-  return async function rmLink(cid, dLink, options = {}) {
+  return async function rmLink(cid2, dLink, options = {}) {
     const res = await client.post("object/patch/rm-link", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
         arg: [
-          `${cid}`,
+          `${cid2}`,
           // @ts-expect-error loose types
           dLink.Name ?? dLink.name ?? null
         ],
@@ -31076,7 +31290,7 @@ function createRmLink(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/patch/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/patch/index.js
 function createPatch(client) {
   return {
     addLink: createAddLink(client),
@@ -31084,14 +31298,14 @@ function createPatch(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/index.js
 function createObject(client, codecs3) {
   return {
     patch: createPatch(client)
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/pins/normalise-input.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/pins/normalise-input.js
 function isIterable3(thing) {
   return Symbol.iterator in thing;
 }
@@ -31105,9 +31319,9 @@ async function* normaliseInput4(input) {
   if (input === null || input === void 0) {
     throw new InvalidParametersError3(`Unexpected input: ${input}`);
   }
-  const cid = CID.asCID(input);
-  if (cid != null) {
-    yield toPin({ cid });
+  const cid2 = CID.asCID(input);
+  if (cid2 != null) {
+    yield toPin({ cid: cid2 });
     return;
   }
   if (typeof input === "string") {
@@ -31173,7 +31387,7 @@ function toPin(input) {
   return pin;
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/add-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/add-all.js
 function createAddAll2(client) {
   return async function* addAll(source2, options = {}) {
     for await (const { path, recursive, metadata, name: name8 } of normaliseInput4(source2)) {
@@ -31191,8 +31405,8 @@ function createAddAll2(client) {
       });
       for await (const pin of res.ndjson()) {
         if (pin.Pins != null) {
-          for (const cid of pin.Pins) {
-            yield CID.parse(cid);
+          for (const cid2 of pin.Pins) {
+            yield CID.parse(cid2);
           }
           continue;
         }
@@ -31202,7 +31416,7 @@ function createAddAll2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/add.js
 function createAdd3(client) {
   const all2 = createAddAll2(client);
   return async function add2(path, options = {}) {
@@ -31217,11 +31431,11 @@ function createAdd3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/ls.js
-function toPin2(type, cid, metadata, name8) {
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/ls.js
+function toPin2(type, cid2, metadata, name8) {
   const pin = {
     type,
-    cid: CID.parse(cid)
+    cid: CID.parse(cid2)
   };
   if (metadata != null) {
     pin.metadata = metadata;
@@ -31256,8 +31470,8 @@ function createLs4(client) {
     });
     for await (const pin of res.ndjson()) {
       if (pin.Keys != null) {
-        for (const cid of Object.keys(pin.Keys)) {
-          yield toPin2(pin.Keys[cid].Type, cid, pin.Keys[cid].Metadata, pin.Keys[cid].Name);
+        for (const cid2 of Object.keys(pin.Keys)) {
+          yield toPin2(pin.Keys[cid2].Type, cid2, pin.Keys[cid2].Metadata, pin.Keys[cid2].Name);
         }
         return;
       }
@@ -31266,10 +31480,10 @@ function createLs4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/utils.js
-var decodePin = ({ Name: name8, Status: status, Cid: cid }) => {
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/utils.js
+var decodePin = ({ Name: name8, Status: status, Cid: cid2 }) => {
   return {
-    cid: CID.parse(cid),
+    cid: CID.parse(cid2),
     name: name8,
     status
   };
@@ -31281,21 +31495,21 @@ var encodeService = (service) => {
     throw new TypeError("service name must be passed");
   }
 };
-var encodeCID3 = (cid) => {
-  if (CID.asCID(cid) != null) {
-    return cid.toString();
+var encodeCID3 = (cid2) => {
+  if (CID.asCID(cid2) != null) {
+    return cid2.toString();
   } else {
-    throw new TypeError(`CID instance expected instead of ${typeof cid}`);
+    throw new TypeError(`CID instance expected instead of ${typeof cid2}`);
   }
 };
-var encodeQuery = ({ service, cid, name: name8, status, all: all2 }) => {
+var encodeQuery = ({ service, cid: cid2, name: name8, status, all: all2 }) => {
   const query = toUrlSearchParams({
     service: encodeService(service),
     name: name8,
     force: all2 === true ? true : void 0
   });
-  if (cid != null) {
-    for (const value of cid) {
+  if (cid2 != null) {
+    for (const value of cid2) {
       query.append("cid", encodeCID3(value));
     }
   }
@@ -31306,9 +31520,9 @@ var encodeQuery = ({ service, cid, name: name8, status, all: all2 }) => {
   }
   return query;
 };
-var encodeAddParams = (cid, { service, background, name: name8, origins }) => {
+var encodeAddParams = (cid2, { service, background, name: name8, origins }) => {
   const params = toUrlSearchParams({
-    arg: encodeCID3(cid),
+    arg: encodeCID3(cid2),
     service: encodeService(service),
     name: name8,
     background: background === true ? true : void 0
@@ -31321,20 +31535,20 @@ var encodeAddParams = (cid, { service, background, name: name8, origins }) => {
   return params;
 };
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/add.js
 function createAdd4(client) {
-  return async function add2(cid, { timeout, signal, headers, ...query }) {
+  return async function add2(cid2, { timeout, signal, headers, ...query }) {
     const response = await client.post("pin/remote/add", {
       timeout,
       signal,
       headers,
-      searchParams: encodeAddParams(cid, query)
+      searchParams: encodeAddParams(cid2, query)
     });
     return decodePin(await response.json());
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/ls.js
 function createLs5(client) {
   return async function* ls({ timeout, signal, headers, ...query }) {
     const response = await client.post("pin/remote/ls", {
@@ -31349,7 +31563,7 @@ function createLs5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/rm-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/rm-all.js
 function createRmAll(client) {
   return async function rmAll({ timeout, signal, headers, ...query }) {
     await client.post("pin/remote/rm", {
@@ -31364,7 +31578,7 @@ function createRmAll(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/rm.js
 function createRm5(client) {
   return async function rm6({ timeout, signal, headers, ...query }) {
     await client.post("pin/remote/rm", {
@@ -31379,7 +31593,7 @@ function createRm5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/utils.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/utils.js
 function encodeEndpoint(url) {
   const href = String(url);
   if (href === "undefined") {
@@ -31420,7 +31634,7 @@ function decodeStat(json) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/add.js
 function createAdd5(client) {
   return async function add2(name8, options) {
     const { endpoint, key, headers, timeout, signal } = options;
@@ -31435,7 +31649,7 @@ function createAdd5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/ls.js
 function createLs6(client) {
   return async function ls(options = {}) {
     const { stat: stat3, headers, timeout, signal } = options;
@@ -31450,7 +31664,7 @@ function createLs6(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/rm.js
 function createRm6(client) {
   return async function rm6(name8, options = {}) {
     await client.post("pin/remote/service/rm", {
@@ -31463,7 +31677,7 @@ function createRm6(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/index.js
 function createService(client) {
   return {
     add: createAdd5(client),
@@ -31472,7 +31686,7 @@ function createService(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/index.js
 function createRemote(client) {
   return {
     add: createAdd4(client),
@@ -31483,7 +31697,7 @@ function createRemote(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/rm-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/rm-all.js
 function createRmAll2(client) {
   return async function* rmAll(source2, options = {}) {
     for await (const { path, recursive } of normaliseInput4(source2)) {
@@ -31503,7 +31717,7 @@ function createRmAll2(client) {
       });
       for await (const pin of res.ndjson()) {
         if (pin.Pins != null) {
-          yield* pin.Pins.map((cid) => CID.parse(cid));
+          yield* pin.Pins.map((cid2) => CID.parse(cid2));
           continue;
         }
         yield CID.parse(pin);
@@ -31512,7 +31726,7 @@ function createRmAll2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/rm.js
 function createRm7(client) {
   const all2 = createRmAll2(client);
   return async function rm6(path, options = {}) {
@@ -31527,7 +31741,7 @@ function createRm7(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/update.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/update.js
 function createUpdate(client) {
   return async function update(from4, to, options = {}) {
     const res = await client.post("pin/update", {
@@ -31539,11 +31753,11 @@ function createUpdate(client) {
       headers: options.headers
     });
     const { Pins } = await res.json();
-    return Pins.map((cid) => CID.parse(cid));
+    return Pins.map((cid2) => CID.parse(cid2));
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/index.js
 function createPin(client) {
   return {
     addAll: createAddAll2(client),
@@ -31556,7 +31770,7 @@ function createPin(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/ping.js
+// ../main/node_modules/kubo-rpc-client/dist/src/ping.js
 function createPing(client) {
   return async function* ping(peerId, options = {}) {
     const res = await client.post("ping", {
@@ -31572,7 +31786,7 @@ function createPing(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/provide/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/provide/stat.js
 function createProvideStat(client) {
   return async function stat3(options = {}) {
     const res = await client.post("provide/stat", {
@@ -31586,14 +31800,14 @@ function createProvideStat(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/provide/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/provide/index.js
 function createProvide(client) {
   return {
     stat: createProvideStat(client)
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/http-rpc-wire-format.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http-rpc-wire-format.js
 var rpcArrayToTextArray = (strings) => {
   if (Array.isArray(strings)) {
     return strings.map(rpcToText);
@@ -31605,7 +31819,7 @@ var rpcToBytes = (mb) => base64url.decode(mb);
 var rpcToBigInt = (mb) => BigInt(`0x${toString2(base64url.decode(mb), "base16")}`);
 var textToUrlSafeRpc = (text) => base64url.encode(fromString2(text));
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/ls.js
 function createLs7(client) {
   return async function ls(options = {}) {
     const { Strings } = await (await client.post("pubsub/ls", {
@@ -31617,7 +31831,7 @@ function createLs7(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/peers.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/peers.js
 function createPeers(client) {
   return async function peers(topic, options = {}) {
     const res = await client.post("pubsub/peers", {
@@ -31633,7 +31847,7 @@ function createPeers(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/publish.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/publish.js
 function createPublish2(client) {
   return async function publish2(topic, data, options = {}) {
     const searchParams = toUrlSearchParams({
@@ -31655,7 +31869,7 @@ function createPublish2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/subscribe.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/subscribe.js
 var log5 = logger("js-kubo-rpc-client:pubsub:subscribe");
 function createSubscribe(client, subsTracker) {
   return async function subscribe(topic, handler, options = {}) {
@@ -31758,7 +31972,7 @@ var isAbortError = (error) => {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/subscription-tracker.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/subscription-tracker.js
 var SubscriptionTracker = class {
   _subs;
   constructor() {
@@ -31797,14 +32011,14 @@ var SubscriptionTracker = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/unsubscribe.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/unsubscribe.js
 function createUnsubscribe(client, subsTracker) {
   return async function unsubscribe(topic, handler) {
     subsTracker.unsubscribe(topic, handler);
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/index.js
 function createPubsub2(client) {
   const subscriptionTracker = new SubscriptionTracker();
   return {
@@ -31816,7 +32030,7 @@ function createPubsub2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/refs/local.js
+// ../main/node_modules/kubo-rpc-client/dist/src/refs/local.js
 function createLocal(client) {
   return async function* refsLocal(options = {}) {
     const res = await client.post("refs/local", {
@@ -31829,7 +32043,7 @@ function createLocal(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/refs/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/refs/index.js
 function createRefs(client) {
   async function* refs(args, options = {}) {
     const argsArr = Array.isArray(args) ? args : [args];
@@ -31849,7 +32063,7 @@ function createRefs(client) {
   });
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/gc.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/gc.js
 function createGc(client) {
   return async function* gc(options = {}) {
     const res = await client.post("repo/gc", {
@@ -31867,7 +32081,7 @@ function createGc(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/stat.js
 function createStat4(client) {
   return async function stat3(options = {}) {
     const res = await client.post("repo/stat", {
@@ -31886,7 +32100,7 @@ function createStat4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/version.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/version.js
 function createVersion(client) {
   return async function version2(options = {}) {
     const res = await (await client.post("repo/version", {
@@ -31898,7 +32112,7 @@ function createVersion(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/index.js
 function createRepo(client) {
   return {
     gc: createGc(client),
@@ -31907,7 +32121,7 @@ function createRepo(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/resolve.js
 function createResolve3(client) {
   return async function resolve3(path, options = {}) {
     const res = await client.post("resolve", {
@@ -31923,7 +32137,7 @@ function createResolve3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/find-peer.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/find-peer.js
 function createFindPeer(client) {
   return async function* findPeer(peerId, options = {}) {
     const res = await client.post("routing/findpeer", {
@@ -31941,13 +32155,13 @@ function createFindPeer(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/find-provs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/find-provs.js
 function createFindProvs(client) {
-  return async function* findProvs(cid, options = {}) {
+  return async function* findProvs(cid2, options = {}) {
     const res = await client.post("routing/findprovs", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid.toString(),
+        arg: cid2.toString(),
         ...options
       }),
       headers: options.headers
@@ -31958,7 +32172,7 @@ function createFindProvs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/get.js
 function createGet5(client) {
   return async function* get2(key, options = {}) {
     const res = await client.post("routing/get", {
@@ -31975,14 +32189,14 @@ function createGet5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/provide.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/provide.js
 function createProvide2(client) {
   return async function* provide(cids, options = { recursive: false }) {
     const cidArr = Array.isArray(cids) ? cids : [cids];
     const res = await client.post("routing/provide", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cidArr.map((cid) => cid.toString()),
+        arg: cidArr.map((cid2) => cid2.toString()),
         ...options
       }),
       headers: options.headers
@@ -31993,7 +32207,7 @@ function createProvide2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/put.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/put.js
 function createPut3(client) {
   return async function* put(key, value, options = {}) {
     const controller = new AbortController();
@@ -32017,7 +32231,7 @@ function createPut3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/index.js
 function createRouting(client) {
   return {
     findPeer: createFindPeer(client),
@@ -32028,7 +32242,7 @@ function createRouting(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/stats/bw.js
+// ../main/node_modules/kubo-rpc-client/dist/src/stats/bw.js
 function createBw(client) {
   return async function* bw(options = {}) {
     const res = await client.post("stats/bw", {
@@ -32046,7 +32260,7 @@ function createBw(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/stats/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/stats/index.js
 function createStats(client) {
   return {
     bitswap: createStat(client),
@@ -32055,7 +32269,7 @@ function createStats(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/stop.js
+// ../main/node_modules/kubo-rpc-client/dist/src/stop.js
 function createStop(client) {
   return async function stop(options = {}) {
     const res = await client.post("shutdown", {
@@ -32067,7 +32281,7 @@ function createStop(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/addrs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/addrs.js
 function createAddrs(client) {
   return async function addrs(options = {}) {
     const res = await client.post("swarm/addrs", {
@@ -32083,7 +32297,7 @@ function createAddrs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/connect.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/connect.js
 function createConnect(client) {
   return async function connect(addr, options = {}) {
     const res = await client.post("swarm/connect", {
@@ -32099,7 +32313,7 @@ function createConnect(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/disconnect.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/disconnect.js
 function createDisconnect(client) {
   return async function disconnect(addr, options = {}) {
     const res = await client.post("swarm/disconnect", {
@@ -32115,7 +32329,7 @@ function createDisconnect(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/local-addrs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/local-addrs.js
 function createLocalAddrs(client) {
   return async function localAddrs(options = {}) {
     const res = await client.post("swarm/addrs/local", {
@@ -32128,7 +32342,7 @@ function createLocalAddrs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/peers.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/peers.js
 function createPeers2(client) {
   return async function peers(options = {}) {
     const res = await client.post("swarm/peers", {
@@ -32152,7 +32366,7 @@ function createPeers2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/index.js
 function createSwarm(client) {
   return {
     addrs: createAddrs(client),
@@ -32163,7 +32377,7 @@ function createSwarm(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/version.js
+// ../main/node_modules/kubo-rpc-client/dist/src/version.js
 function createVersion2(client) {
   return async function version2(options = {}) {
     const res = await client.post("version", {
@@ -32178,7 +32392,7 @@ function createVersion2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/client.js
+// ../main/node_modules/kubo-rpc-client/dist/src/client.js
 var KuboRPCClient = class {
   bases;
   codecs;
@@ -32285,7 +32499,7 @@ function createKuboRPCClient(options) {
   return new KuboRPCClient(options);
 }
 
-// node_modules/kubo-rpc-client/dist/src/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/index.js
 function create3(options = {}) {
   if (typeof options === "string" || isMultiaddr(options) || options instanceof URL) {
     options = {
@@ -32366,18 +32580,18 @@ var KuboBlockSource = class {
   rpc;
   options;
   label;
-  async get(cid, options = {}) {
+  async get(cid2, options = {}) {
     let bytes;
     try {
       const args = this.options.offline === true ? { offline: true } : {};
-      bytes = await this.rpc.call(`block/get ${cid}`, async (signal) => await this.rpc.client.block.get(cid, { signal, ...args }), options);
+      bytes = await this.rpc.call(`block/get ${cid2}`, async (signal) => await this.rpc.client.block.get(cid2, { signal, ...args }), options);
     } catch (err) {
       if (err instanceof KuboError && err.status != null && err.status < 600) {
-        throw new BlockNotFoundError(`${this.label} does not have block ${cid}: ${err.message}`, { cause: err });
+        throw new BlockNotFoundError(`${this.label} does not have block ${cid2}: ${err.message}`, { cause: err });
       }
       throw err;
     }
-    verifyBlock(cid, bytes);
+    verifyBlock(cid2, bytes);
     return bytes;
   }
 };
@@ -32499,11 +32713,11 @@ async function readMfsRoot(rpc, path, options = {}) {
     throw err;
   }
 }
-async function writeMfsRoot(rpc, path, cid, options = {}) {
+async function writeMfsRoot(rpc, path, cid2, options = {}) {
   const staging = `${path}.ipcr-new`;
   await removeMfs(rpc, staging, options);
-  await rpc.call(`files/cp /ipfs/${cid} ${staging}`, async (signal) => {
-    await rpc.client.files.cp(`/ipfs/${cid}`, staging, { parents: true, signal });
+  await rpc.call(`files/cp /ipfs/${cid2} ${staging}`, async (signal) => {
+    await rpc.client.files.cp(`/ipfs/${cid2}`, staging, { parents: true, signal });
   }, options);
   await removeMfs(rpc, path, options);
   await rpc.call(`files/mv ${staging} ${path}`, async (signal) => {
@@ -32597,16 +32811,16 @@ Content-Type: application/octet-stream\r
     return { cid: CID.parse(String(Root.Cid?.["/"])), ...pinError != null ? { pinError } : {} };
   });
 }
-async function pinRecursive(rpc, cid, name8, options = {}) {
-  await rpc.call(`pin/add ${cid}`, async (signal) => {
-    await rpc.client.pin.add(cid, { recursive: true, name: name8, signal });
+async function pinRecursive(rpc, cid2, name8, options = {}) {
+  await rpc.call(`pin/add ${cid2}`, async (signal) => {
+    await rpc.client.pin.add(cid2, { recursive: true, name: name8, signal });
   }, options);
 }
-async function isPinned(rpc, cid, options = {}) {
+async function isPinned(rpc, cid2, options = {}) {
   try {
-    return await rpc.call(`pin/ls ${cid}`, async (signal) => {
-      for await (const pin of rpc.client.pin.ls({ paths: [cid], type: "recursive", signal })) {
-        if (pin.cid.toString() === cid.toString()) return true;
+    return await rpc.call(`pin/ls ${cid2}`, async (signal) => {
+      for await (const pin of rpc.client.pin.ls({ paths: [cid2], type: "recursive", signal })) {
+        if (pin.cid.toString() === cid2.toString()) return true;
       }
       return false;
     }, options);
@@ -32615,10 +32829,10 @@ async function isPinned(rpc, cid, options = {}) {
     throw err;
   }
 }
-async function unpin(rpc, cid, options = {}) {
+async function unpin(rpc, cid2, options = {}) {
   try {
-    await rpc.call(`pin/rm ${cid}`, async (signal) => {
-      await rpc.client.pin.rm(cid, { signal });
+    await rpc.call(`pin/rm ${cid2}`, async (signal) => {
+      await rpc.client.pin.rm(cid2, { signal });
     }, options);
     return true;
   } catch (err) {
@@ -32771,32 +32985,32 @@ import { lstat, mkdir as mkdir4, open as open6 } from "node:fs/promises";
 import { join as join7 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
 var FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-async function exportToDirectory(cid, outDir, source2, options) {
+async function exportToDirectory(cid2, outDir, source2, options) {
   const signal = options?.signal;
   const logger2 = options?.logger ?? silentLogger;
   const storage = readableStorage(source2);
   const result = { files: 0, directories: 0, bytes: 0 };
-  async function write2(cid2, path) {
+  async function write2(cid3, path) {
     throwIfAborted(signal);
-    const entry = await exporter(cid2, storage, { signal });
+    const entry = await exporter(cid3, storage, { signal });
     if (entry.type === "directory") {
       await makeDirectory(path);
       result.directories++;
       for await (const child of entry.entries({ signal })) {
-        if (!isSafeName(child.name)) throw new TreeError(`refusing unsafe entry name '${child.name}' in ${cid2}`);
+        if (!isSafeName(child.name)) throw new TreeError(`refusing unsafe entry name '${child.name}' in ${cid3}`);
         await write2(child.cid, join7(path, child.name));
       }
       return;
     }
     const isFile = entry.type === "raw" || entry.type === "identity" || entry.type === "file" && (entry.unixfs.type === "file" || entry.unixfs.type === "raw");
-    if (!isFile) throw new TreeError(`refusing to export ${cid2} at ${path}: unsupported entry type ${entry.type === "file" ? entry.unixfs.type : entry.type}`);
+    if (!isFile) throw new TreeError(`refusing to export ${cid3} at ${path}: unsupported entry type ${entry.type === "file" ? entry.unixfs.type : entry.type}`);
     const file = await open6(path, FILE_FLAGS, 420);
     await pipeline4(entry.content({ signal }), file.createWriteStream(), { signal });
     result.files++;
     result.bytes += Number(entry.size);
     logger2.debug(`wrote ${path} (${entry.size} bytes)`);
   }
-  await write2(cid, outDir);
+  await write2(cid2, outDir);
   return result;
 }
 function isSafeName(name8) {
@@ -32903,7 +33117,7 @@ network), publishes it as ipcr-demo:latest into the embedded store (default
 // src/cli/logger.ts
 function cliLogger(quiet, verbose) {
   const write2 = (line) => {
-    process.stderr.write(`${line}
+    process.stderr.write(`${escapeControl(line)}
 `);
   };
   return {
@@ -32997,7 +33211,7 @@ async function push(args, out) {
     result = await runPipeline({
       ...providers,
       image: ref != null ? { kind: "docker", ref, run: nodeCommandRunner } : { kind: "file", path: resolve2(values.file) },
-      name: values.name ?? tagList.path,
+      name: values.name ?? (tagList.path != null ? validateName(tagList.path, "--tag") : void 0),
       tags: tagList.tags,
       description: values.description,
       previousRoot,
@@ -33180,7 +33394,7 @@ ${mainHelp}
         return 2;
     }
   } catch (err) {
-    process.stderr.write(`ipcr: ${err instanceof Error ? err.message : String(err)}
+    process.stderr.write(`ipcr: ${escapeControl(err instanceof Error ? err.message : String(err))}
 `);
     return 1;
   }
