@@ -53285,12 +53285,21 @@ var logger2 = {
 };
 var runCommand = async (command, args) => {
   let stderr = "";
+  logger2.info(`[command]${command} ${args.join(" ")}`);
   const exitCode = await exec(command, args, {
     ignoreReturnCode: true,
-    silent: false,
-    listeners: { stderr: (data) => {
-      stderr += data.toString();
-    } }
+    silent: true,
+    listeners: {
+      stdline: (line) => {
+        logger2.info(line);
+      },
+      errline: (line) => {
+        logger2.info(line);
+      },
+      stderr: (data) => {
+        stderr += data.toString();
+      }
+    }
   });
   return { exitCode, stderr };
 };

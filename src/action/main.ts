@@ -14,13 +14,18 @@ const logger: Logger = {
   group: async (name, fn) => await core.group(logLine(name), fn)
 }
 
-/** Runs commands through @actions/exec so they show up as runners show them. */
+/** Runs commands through @actions/exec; what they print reaches the log through the logger, line by line. */
 const runCommand: CommandRunner = async (command, args) => {
   let stderr = ''
+  logger.info(`[command]${command} ${args.join(' ')}`)
   const exitCode = await exec.exec(command, args, {
     ignoreReturnCode: true,
-    silent: false,
-    listeners: { stderr: (data: Buffer) => { stderr += data.toString() } }
+    silent: true,
+    listeners: {
+      stdline: (line: string) => { logger.info(line) },
+      errline: (line: string) => { logger.info(line) },
+      stderr: (data: Buffer) => { stderr += data.toString() }
+    }
   })
   return { exitCode, stderr }
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { readFile, rm } from 'node:fs/promises'
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { escapeControl, htmlText, logLine, plainLine } from '../../src/core/escape.js'
 import { buildOciLayout, makeTempDir } from '../helpers/images.js'
@@ -114,5 +114,25 @@ describe('hostile strings through the action', () => {
     expect(injectedCommands(r.stdout)).toEqual([])
     expect(r.stdout).not.toMatch(/[\u001b\u0007\u009b]/)
     expect(r.outputs).toEqual({})
+  })
+
+  test('what the docker CLI prints reaches the log escaped, line by line', async () => {
+    // A docker CLI whose output nobody checks (DOCKER_HOST may name a remote daemon): it prints commands and fails.
+    const bin = join(dir, 'fake-docker')
+    await mkdir(bin, { recursive: true })
+    await writeFile(join(bin, 'docker'), `#!/bin/sh\nprintf '%s\\n' '::add-mask::${INJECTED}' '  ::warning::${INJECTED}'\nprintf '%s\\n\\033[2J\\r::stop-commands::${INJECTED}\\n' 'Error: no such image' >&2\nexit 1\n`)
+    await chmod(join(bin, 'docker'), 0o755)
+    const path = process.env.PATH
+    process.env.PATH = `${bin}:${path ?? ''}`
+    try {
+      const r = await runAction({ image: 'localhost/app:1' })
+      expect(r.code).toBe(1)
+      expect(r.stdout).toContain(`\\::add-mask::${INJECTED}`)
+      expect(r.stdout).toMatch(/::error::Input 'image': Docker has no image 'localhost\/app:1'/)
+      expect(injectedCommands(r.stdout)).toEqual([])
+      expect(r.stdout).not.toMatch(/[\u001b\u0007\u009b]/)
+    } finally {
+      process.env.PATH = path
+    }
   })
 })
