@@ -23,9 +23,10 @@ async function writeBlob (dir: string, bytes: Uint8Array): Promise<{ digest: str
 /**
  * Rewrites the image tagged `tag` in an OCI layout by hand: the config as
  * `config` changes it, then the manifest and index.json entry that name it,
- * with the index entry's annotations merged with `annotations`.
+ * with the index entry's annotations merged with `annotations`, then as
+ * `entry` changes it.
  */
-export async function rewriteLayout (dir: string, tag: string, change: { config?: (config: any) => void, annotations?: Record<string, string> }): Promise<void> {
+export async function rewriteLayout (dir: string, tag: string, change: { config?: (config: any) => void, annotations?: Record<string, string>, entry?: (entry: any) => void }): Promise<void> {
   const indexPath = join(dir, 'index.json')
   const index = JSON.parse(await readFile(indexPath, 'utf8'))
   const entry = index.manifests.find((m: any) => m.annotations?.['org.opencontainers.image.ref.name'] === tag)
@@ -38,6 +39,7 @@ export async function rewriteLayout (dir: string, tag: string, change: { config?
   }
   Object.assign(entry, await writeBlob(dir, Buffer.from(JSON.stringify(manifest))))
   entry.annotations = { ...entry.annotations, ...change.annotations }
+  change.entry?.(entry)
   await writeFile(indexPath, JSON.stringify(index))
 }
 

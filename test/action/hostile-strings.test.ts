@@ -74,6 +74,16 @@ describe('hostile strings through the action', () => {
     expect(r.summary).toBe('')
   })
 
+  test('an index.json entry whose platform is hostile is refused, naming the input', async () => {
+    const layout = await copyLayout()
+    await rewriteLayout(layout, 'v1', { entry: (entry) => { entry.platform = { os: 'linux', architecture: hostile.commands } } })
+    const r = await runAction({ 'image-file': layout, name: 'team/app', tags: 'v1' })
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/::error::Input 'image-file': index.json manifests\[0\] platform in .* platform architecture 'amd64\\n::warning title=x::INJ3CT.*' is not a platform name/)
+    expect(injectedCommands(r.stdout)).toEqual([])
+    expect(r.outputs).toEqual({})
+  })
+
   test('a hostile description label and annotations are escaped in logs and summary, and plain in README-short.txt and catalog.json', async () => {
     const layout = await copyLayout()
     const label = `\r\n  ${hostile.html} ${hostile.terminal}\n::add-mask::${INJECTED}`

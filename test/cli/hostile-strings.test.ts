@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { cliLogger } from '../../src/cli/logger.js'
-import { buildOciLayout, makeTempDir } from '../helpers/images.js'
+import { buildOciLayout, makeTempDir, skopeoCopy } from '../helpers/images.js'
 import { run } from '../helpers/tools.js'
 import { INJECTED, hostile, rewriteLayout } from '../action/hostile-layout.js'
 
@@ -66,6 +66,18 @@ describe('untrusted text on the terminal', () => {
     const r = await ipcr('push', '--file', layout, '--name', 'team/app', '--car', 'out.car')
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/ipcr: Input 'image-file': .* platform os 'arm64\\x1b\[2J\\x1b\]0;INJ3CT\\x07\\x9b31m' is not a platform name/)
+    expect(r.stderr).not.toMatch(TERMINAL_CONTROL)
+    expect(existsSync(join(dir, 'out.car'))).toBe(false)
+  })
+
+  test('a docker-archive whose config has a hostile architecture is refused the same way', async () => {
+    const layout = await copyLayout()
+    await rewriteLayout(layout, 'v1', { config: (config) => { config.architecture = hostile.terminal } })
+    const archive = join(dir, `archive-${copies++}.tar`)
+    await skopeoCopy(`oci:${layout}:v1`, `docker-archive:${archive}:team/app:v1`)
+    const r = await ipcr('push', '--file', archive, '--car', 'out.car')
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/ipcr: Input 'image-file': config .* platform architecture 'arm64\\x1b\[2J.*' is not a platform name/)
     expect(r.stderr).not.toMatch(TERMINAL_CONTROL)
     expect(existsSync(join(dir, 'out.car'))).toBe(false)
   })
