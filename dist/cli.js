@@ -33142,11 +33142,14 @@ var version = "0.1.0";
 function list2(values) {
   return (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
 }
-function printResult(result, json, out) {
+function printResult(result, json, print) {
   if (json) {
-    out(JSON.stringify({ ...result, pullCommand: pullCommand(result) }, null, 2));
+    print(JSON.stringify({ ...result, pullCommand: pullCommand(result) }, null, 2));
     return;
   }
+  const out = (line) => {
+    print(escapeControl(line));
+  };
   out(`root-cid   ${result.rootCid}`);
   for (const t of result.tags) out(`tag        ${result.name}:${t.tag} ${t.cid}`);
   out(`digest     ${result.digest}`);

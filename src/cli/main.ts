@@ -22,11 +22,13 @@ function list (values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '')
 }
 
-function printResult (result: PublishResult, json: boolean, out: Out): void {
+function printResult (result: PublishResult, json: boolean, print: Out): void {
   if (json) {
-    out(JSON.stringify({ ...result, pullCommand: pullCommand(result) }, null, 2))
+    print(JSON.stringify({ ...result, pullCommand: pullCommand(result) }, null, 2))
     return
   }
+  // Destination details come from remote services.
+  const out: Out = (line) => { print(escapeControl(line)) }
   out(`root-cid   ${result.rootCid}`)
   for (const t of result.tags) out(`tag        ${result.name}:${t.tag} ${t.cid}`)
   out(`digest     ${result.digest}`)
