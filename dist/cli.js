@@ -5683,8 +5683,8 @@ var BlobHasher = class {
 };
 
 // src/core/escape.ts
-var CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
-var NAMED = { "\n": "\\n", "\r": "\\r", "	": "\\t" };
+var CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+var NAMED = { "\n": "\\n", "\r": "\\r" };
 function visible(c) {
   const code8 = c.charCodeAt(0);
   return NAMED[c] ?? (code8 <= 255 ? `\\x${code8.toString(16).padStart(2, "0")}` : `\\u${code8.toString(16).padStart(4, "0")}`);

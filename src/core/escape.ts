@@ -3,9 +3,14 @@
  * for the place it is shown: a log line, a terminal, an HTML summary.
  */
 
-/** C0 and C1 controls, DEL, line and paragraph separators, bidirectional overrides and isolates. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g
-const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+/**
+ * C0 controls but tab, DEL, C1 controls, line and paragraph separators, byte
+ * order marks, bidirectional overrides and isolates. A tab is harmless in a
+ * log, a terminal or HTML, and a secret may hold one: escaped, the runner's
+ * mask of the raw value would no longer match it.
+ */
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r' }
 
 function visible (c: string): string {
   const code = c.charCodeAt(0)

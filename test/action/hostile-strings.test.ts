@@ -39,6 +39,9 @@ describe('escaping', () => {
     }
     expect(logLine('plain text: sha256:abc [::1]')).toBe('plain text: sha256:abc [::1]')
     expect(escapeControl('a\nb\u001b[1m')).toBe('a\\nb\\x1b[1m')
+    // A tab stays (a secret may hold one, and the runner masks raw values), but cannot hide a command.
+    expect(logLine('a\tb')).toBe('a\tb')
+    expect(logLine(`\t::add-mask::${INJECTED}`)).toBe(`\\\t::add-mask::${INJECTED}`)
   })
 
   test('summary text is HTML and Markdown with every markup character escaped', () => {
