@@ -91,3 +91,15 @@ describe('untrusted text on the terminal', () => {
     expect(r.stderr).not.toMatch(TERMINAL_CONTROL)
   })
 })
+
+describe('reserved repository names on the command line', () => {
+  test.each([
+    [['--name', 'index.html/x'], /^ipcr: Input 'name': repository name 'index.html\/x' starts with 'index.html'/],
+    [['--tag', 'ghcr.io/catalog.json/x:1'], /^ipcr: Input '--tag': repository name 'catalog.json\/x' starts with 'catalog.json'/]
+  ])('%j is refused, naming the input, and writes no CAR', async (args, message) => {
+    const r = await ipcr('push', '--file', base, ...args, '--car', 'reserved.car')
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(message)
+    expect(existsSync(join(dir, 'reserved.car'))).toBe(false)
+  })
+})
