@@ -39,15 +39,15 @@ var __toESM = (mod2, isNodeMode, target) => (target = mod2 != null ? __create(__
   mod2
 ));
 
-// node_modules/tunnel/lib/tunnel.js
+// ../main/node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
-  "node_modules/tunnel/lib/tunnel.js"(exports) {
+  "../main/node_modules/tunnel/lib/tunnel.js"(exports) {
     "use strict";
     var net = __require("net");
     var tls = __require("tls");
     var http2 = __require("http");
     var https2 = __require("https");
-    var events = __require("events");
+    var events2 = __require("events");
     var assert = __require("assert");
     var util2 = __require("util");
     exports.httpOverHttp = httpOverHttp2;
@@ -99,7 +99,7 @@ var require_tunnel = __commonJS({
         self2.removeSocket(socket);
       });
     }
-    util2.inherits(TunnelingAgent, events.EventEmitter);
+    util2.inherits(TunnelingAgent, events2.EventEmitter);
     TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
       var self2 = this;
       var options = mergeOptions2({ request: req }, self2.options, toOptions(host, port, localAddress));
@@ -269,16 +269,16 @@ var require_tunnel = __commonJS({
   }
 });
 
-// node_modules/tunnel/index.js
+// ../main/node_modules/tunnel/index.js
 var require_tunnel2 = __commonJS({
-  "node_modules/tunnel/index.js"(exports, module) {
+  "../main/node_modules/tunnel/index.js"(exports, module) {
     module.exports = require_tunnel();
   }
 });
 
-// node_modules/undici/lib/core/symbols.js
+// ../main/node_modules/undici/lib/core/symbols.js
 var require_symbols = __commonJS({
-  "node_modules/undici/lib/core/symbols.js"(exports, module) {
+  "../main/node_modules/undici/lib/core/symbols.js"(exports, module) {
     module.exports = {
       kClose: /* @__PURE__ */ Symbol("close"),
       kDestroy: /* @__PURE__ */ Symbol("destroy"),
@@ -349,9 +349,9 @@ var require_symbols = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/errors.js
+// ../main/node_modules/undici/lib/core/errors.js
 var require_errors = __commonJS({
-  "node_modules/undici/lib/core/errors.js"(exports, module) {
+  "../main/node_modules/undici/lib/core/errors.js"(exports, module) {
     "use strict";
     var kUndiciError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR");
     var UndiciError = class extends Error {
@@ -593,10 +593,10 @@ var require_errors = __commonJS({
     };
     var kHTTPParserError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_HTTP_PARSER");
     var HTTPParserError = class extends Error {
-      constructor(message2, code8, data) {
+      constructor(message2, code9, data) {
         super(message2);
         this.name = "HTTPParserError";
-        this.code = code8 ? `HPE_${code8}` : void 0;
+        this.code = code9 ? `HPE_${code9}` : void 0;
         this.data = data ? data.toString() : void 0;
       }
       static [Symbol.hasInstance](instance) {
@@ -619,12 +619,12 @@ var require_errors = __commonJS({
     };
     var kRequestRetryError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_RETRY");
     var RequestRetryError = class extends UndiciError {
-      constructor(message2, code8, { headers, data }) {
+      constructor(message2, code9, { headers, data }) {
         super(message2);
         this.name = "RequestRetryError";
         this.message = message2 || "Request retry error";
         this.code = "UND_ERR_REQ_RETRY";
-        this.statusCode = code8;
+        this.statusCode = code9;
         this.data = data;
         this.headers = headers;
       }
@@ -635,12 +635,12 @@ var require_errors = __commonJS({
     };
     var kResponseError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE");
     var ResponseError = class extends UndiciError {
-      constructor(message2, code8, { headers, data }) {
+      constructor(message2, code9, { headers, data }) {
         super(message2);
         this.name = "ResponseError";
         this.message = message2 || "Response error";
         this.code = "UND_ERR_RESPONSE";
-        this.statusCode = code8;
+        this.statusCode = code9;
         this.data = data;
         this.headers = headers;
       }
@@ -707,9 +707,9 @@ var require_errors = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/constants.js
+// ../main/node_modules/undici/lib/core/constants.js
 var require_constants = __commonJS({
-  "node_modules/undici/lib/core/constants.js"(exports, module) {
+  "../main/node_modules/undici/lib/core/constants.js"(exports, module) {
     "use strict";
     var headerNameLowerCasedRecord = {};
     var wellknownHeaderNames = [
@@ -822,9 +822,9 @@ var require_constants = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/tree.js
+// ../main/node_modules/undici/lib/core/tree.js
 var require_tree = __commonJS({
-  "node_modules/undici/lib/core/tree.js"(exports, module) {
+  "../main/node_modules/undici/lib/core/tree.js"(exports, module) {
     "use strict";
     var {
       wellknownHeaderNames,
@@ -850,8 +850,8 @@ var require_tree = __commonJS({
         if (index === void 0 || index >= key.length) {
           throw new TypeError("Unreachable");
         }
-        const code8 = this.code = key.charCodeAt(index);
-        if (code8 > 127) {
+        const code9 = this.code = key.charCodeAt(index);
+        if (code9 > 127) {
           throw new TypeError("key must be ascii string");
         }
         if (key.length !== ++index) {
@@ -872,11 +872,11 @@ var require_tree = __commonJS({
         let index = 0;
         let node = this;
         while (true) {
-          const code8 = key.charCodeAt(index);
-          if (code8 > 127) {
+          const code9 = key.charCodeAt(index);
+          if (code9 > 127) {
             throw new TypeError("key must be ascii string");
           }
-          if (node.code === code8) {
+          if (node.code === code9) {
             if (length4 === ++index) {
               node.value = value;
               break;
@@ -886,7 +886,7 @@ var require_tree = __commonJS({
               node.middle = new _TstNode(key, value, index);
               break;
             }
-          } else if (node.code < code8) {
+          } else if (node.code < code9) {
             if (node.left !== null) {
               node = node.left;
             } else {
@@ -910,19 +910,19 @@ var require_tree = __commonJS({
         let index = 0;
         let node = this;
         while (node !== null && index < keylength) {
-          let code8 = key[index];
-          if (code8 <= 90 && code8 >= 65) {
-            code8 |= 32;
+          let code9 = key[index];
+          if (code9 <= 90 && code9 >= 65) {
+            code9 |= 32;
           }
           while (node !== null) {
-            if (code8 === node.code) {
+            if (code9 === node.code) {
               if (keylength === ++index) {
                 return node;
               }
               node = node.middle;
               break;
             }
-            node = node.code < code8 ? node.left : node.right;
+            node = node.code < code9 ? node.left : node.right;
           }
         }
         return null;
@@ -962,9 +962,9 @@ var require_tree = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/util.js
+// ../main/node_modules/undici/lib/core/util.js
 var require_util = __commonJS({
-  "node_modules/undici/lib/core/util.js"(exports, module) {
+  "../main/node_modules/undici/lib/core/util.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols();
@@ -1017,16 +1017,16 @@ var require_util = __commonJS({
     function isStream(obj) {
       return obj && typeof obj === "object" && typeof obj.pipe === "function" && typeof obj.on === "function";
     }
-    function isBlobLike(object) {
-      if (object === null) {
+    function isBlobLike(object2) {
+      if (object2 === null) {
         return false;
-      } else if (object instanceof Blob2) {
+      } else if (object2 instanceof Blob2) {
         return true;
-      } else if (typeof object !== "object") {
+      } else if (typeof object2 !== "object") {
         return false;
       } else {
-        const sTag = object[Symbol.toStringTag];
-        return (sTag === "Blob" || sTag === "File") && ("stream" in object && typeof object.stream === "function" || "arrayBuffer" in object && typeof object.arrayBuffer === "function");
+        const sTag = object2[Symbol.toStringTag];
+        return (sTag === "Blob" || sTag === "File") && ("stream" in object2 && typeof object2.stream === "function" || "arrayBuffer" in object2 && typeof object2.arrayBuffer === "function");
       }
     }
     function buildURL(url, queryParams) {
@@ -1078,14 +1078,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path4 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path && path[0] !== "/") {
-          path = `/${path}`;
+        if (path4 && path4[0] !== "/") {
+          path4 = `/${path4}`;
         }
-        return new URL(`${origin}${path}`);
+        return new URL(`${origin}${path4}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1308,8 +1308,8 @@ var require_util = __commonJS({
         }
       );
     }
-    function isFormDataLike(object) {
-      return object && typeof object === "object" && typeof object.append === "function" && typeof object.delete === "function" && typeof object.get === "function" && typeof object.getAll === "function" && typeof object.has === "function" && typeof object.set === "function" && object[Symbol.toStringTag] === "FormData";
+    function isFormDataLike(object2) {
+      return object2 && typeof object2 === "object" && typeof object2.append === "function" && typeof object2.delete === "function" && typeof object2.get === "function" && typeof object2.getAll === "function" && typeof object2.has === "function" && typeof object2.set === "function" && object2[Symbol.toStringTag] === "FormData";
     }
     function addAbortListener(signal, listener) {
       if ("addEventListener" in signal) {
@@ -1468,9 +1468,9 @@ var require_util = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/diagnostics.js
+// ../main/node_modules/undici/lib/core/diagnostics.js
 var require_diagnostics = __commonJS({
-  "node_modules/undici/lib/core/diagnostics.js"(exports, module) {
+  "../main/node_modules/undici/lib/core/diagnostics.js"(exports, module) {
     "use strict";
     var diagnosticsChannel = __require("node:diagnostics_channel");
     var util2 = __require("node:util");
@@ -1536,39 +1536,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path, origin }
+          request: { method, path: path4, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path);
+        debuglog("sending request to %s %s/%s", method, origin, path4);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path, origin },
+          request: { method, path: path4, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path,
+          path4,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path, origin }
+          request: { method, path: path4, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path);
+        debuglog("trailers received from %s %s/%s", method, origin, path4);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path, origin },
+          request: { method, path: path4, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path,
+          path4,
           error2.message
         );
       });
@@ -1617,9 +1617,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path, origin }
+            request: { method, path: path4, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path);
+          debuglog("sending request to %s %s/%s", method, origin, path4);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1629,11 +1629,11 @@ var require_diagnostics = __commonJS({
         websocketDebuglog("connection opened %s%s", address, port ? `:${port}` : "");
       });
       diagnosticsChannel.channel("undici:websocket:close").subscribe((evt) => {
-        const { websocket, code: code8, reason } = evt;
+        const { websocket, code: code9, reason } = evt;
         websocketDebuglog(
           "closed connection to %s - %s %s",
           websocket.url,
-          code8,
+          code9,
           reason
         );
       });
@@ -1653,9 +1653,9 @@ var require_diagnostics = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/request.js
+// ../main/node_modules/undici/lib/core/request.js
 var require_request = __commonJS({
-  "node_modules/undici/lib/core/request.js"(exports, module) {
+  "../main/node_modules/undici/lib/core/request.js"(exports, module) {
     "use strict";
     var {
       InvalidArgumentError,
@@ -1682,7 +1682,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request2 = class {
       constructor(origin, {
-        path,
+        path: path4,
         method,
         body,
         headers,
@@ -1697,11 +1697,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path !== "string") {
+        if (typeof path4 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path[0] !== "/" && !(path.startsWith("http://") || path.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path4[0] !== "/" && !(path4.startsWith("http://") || path4.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path)) {
+        } else if (invalidPathRegex.test(path4)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1767,7 +1767,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path, query) : path;
+        this.path = query ? buildURL(path4, query) : path4;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -2049,12 +2049,12 @@ var require_request = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/dispatcher.js
+// ../main/node_modules/undici/lib/dispatcher/dispatcher.js
 var require_dispatcher = __commonJS({
-  "node_modules/undici/lib/dispatcher/dispatcher.js"(exports, module) {
+  "../main/node_modules/undici/lib/dispatcher/dispatcher.js"(exports, module) {
     "use strict";
-    var EventEmitter2 = __require("node:events");
-    var Dispatcher = class extends EventEmitter2 {
+    var EventEmitter3 = __require("node:events");
+    var Dispatcher = class extends EventEmitter3 {
       dispatch() {
         throw new Error("not implemented");
       }
@@ -2104,9 +2104,9 @@ var require_dispatcher = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/dispatcher-base.js
+// ../main/node_modules/undici/lib/dispatcher/dispatcher-base.js
 var require_dispatcher_base = __commonJS({
-  "node_modules/undici/lib/dispatcher/dispatcher-base.js"(exports, module) {
+  "../main/node_modules/undici/lib/dispatcher/dispatcher-base.js"(exports, module) {
     "use strict";
     var buffer3 = __require("node:buffer");
     var Dispatcher = require_dispatcher();
@@ -2164,9 +2164,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve2(data);
+              return err ? reject(err) : resolve3(data);
             });
           });
         }
@@ -2204,12 +2204,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve2(data);
+              ) : resolve3(data);
             });
           });
         }
@@ -2281,9 +2281,9 @@ var require_dispatcher_base = __commonJS({
   }
 });
 
-// node_modules/undici/lib/util/timers.js
+// ../main/node_modules/undici/lib/util/timers.js
 var require_timers = __commonJS({
-  "node_modules/undici/lib/util/timers.js"(exports, module) {
+  "../main/node_modules/undici/lib/util/timers.js"(exports, module) {
     "use strict";
     var fastNow = 0;
     var RESOLUTION_MS = 1e3;
@@ -2512,9 +2512,9 @@ var require_timers = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/connect.js
+// ../main/node_modules/undici/lib/core/connect.js
 var require_connect = __commonJS({
-  "node_modules/undici/lib/core/connect.js"(exports, module) {
+  "../main/node_modules/undici/lib/core/connect.js"(exports, module) {
     "use strict";
     var net = __require("node:net");
     var assert = __require("node:assert");
@@ -2692,9 +2692,9 @@ var require_connect = __commonJS({
   }
 });
 
-// node_modules/undici/lib/llhttp/utils.js
+// ../main/node_modules/undici/lib/llhttp/utils.js
 var require_utils = __commonJS({
-  "node_modules/undici/lib/llhttp/utils.js"(exports) {
+  "../main/node_modules/undici/lib/llhttp/utils.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.enumToMap = void 0;
@@ -2712,9 +2712,9 @@ var require_utils = __commonJS({
   }
 });
 
-// node_modules/undici/lib/llhttp/constants.js
+// ../main/node_modules/undici/lib/llhttp/constants.js
 var require_constants2 = __commonJS({
-  "node_modules/undici/lib/llhttp/constants.js"(exports) {
+  "../main/node_modules/undici/lib/llhttp/constants.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
@@ -3033,27 +3033,27 @@ var require_constants2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/llhttp/llhttp-wasm.js
+// ../main/node_modules/undici/lib/llhttp/llhttp-wasm.js
 var require_llhttp_wasm = __commonJS({
-  "node_modules/undici/lib/llhttp/llhttp-wasm.js"(exports, module) {
+  "../main/node_modules/undici/lib/llhttp/llhttp-wasm.js"(exports, module) {
     "use strict";
     var { Buffer: Buffer7 } = __require("node:buffer");
     module.exports = Buffer7.from("AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f38Bf2AAAGADf39/AALLAQgDZW52GHdhc21fb25faGVhZGVyc19jb21wbGV0ZQAEA2VudhV3YXNtX29uX21lc3NhZ2VfYmVnaW4AAANlbnYLd2FzbV9vbl91cmwAAQNlbnYOd2FzbV9vbl9zdGF0dXMAAQNlbnYUd2FzbV9vbl9oZWFkZXJfZmllbGQAAQNlbnYUd2FzbV9vbl9oZWFkZXJfdmFsdWUAAQNlbnYMd2FzbV9vbl9ib2R5AAEDZW52GHdhc21fb25fbWVzc2FnZV9jb21wbGV0ZQAAAy0sBQYAAAIAAAAAAAACAQIAAgICAAADAAAAAAMDAwMBAQEBAQEBAQEAAAIAAAAEBQFwARISBQMBAAIGCAF/AUGA1AQLB9EFIgZtZW1vcnkCAAtfaW5pdGlhbGl6ZQAIGV9faW5kaXJlY3RfZnVuY3Rpb25fdGFibGUBAAtsbGh0dHBfaW5pdAAJGGxsaHR0cF9zaG91bGRfa2VlcF9hbGl2ZQAvDGxsaHR0cF9hbGxvYwALBm1hbGxvYwAxC2xsaHR0cF9mcmVlAAwEZnJlZQAMD2xsaHR0cF9nZXRfdHlwZQANFWxsaHR0cF9nZXRfaHR0cF9tYWpvcgAOFWxsaHR0cF9nZXRfaHR0cF9taW5vcgAPEWxsaHR0cF9nZXRfbWV0aG9kABAWbGxodHRwX2dldF9zdGF0dXNfY29kZQAREmxsaHR0cF9nZXRfdXBncmFkZQASDGxsaHR0cF9yZXNldAATDmxsaHR0cF9leGVjdXRlABQUbGxodHRwX3NldHRpbmdzX2luaXQAFQ1sbGh0dHBfZmluaXNoABYMbGxodHRwX3BhdXNlABcNbGxodHRwX3Jlc3VtZQAYG2xsaHR0cF9yZXN1bWVfYWZ0ZXJfdXBncmFkZQAZEGxsaHR0cF9nZXRfZXJybm8AGhdsbGh0dHBfZ2V0X2Vycm9yX3JlYXNvbgAbF2xsaHR0cF9zZXRfZXJyb3JfcmVhc29uABwUbGxodHRwX2dldF9lcnJvcl9wb3MAHRFsbGh0dHBfZXJybm9fbmFtZQAeEmxsaHR0cF9tZXRob2RfbmFtZQAfEmxsaHR0cF9zdGF0dXNfbmFtZQAgGmxsaHR0cF9zZXRfbGVuaWVudF9oZWFkZXJzACEhbGxodHRwX3NldF9sZW5pZW50X2NodW5rZWRfbGVuZ3RoACIdbGxodHRwX3NldF9sZW5pZW50X2tlZXBfYWxpdmUAIyRsbGh0dHBfc2V0X2xlbmllbnRfdHJhbnNmZXJfZW5jb2RpbmcAJBhsbGh0dHBfbWVzc2FnZV9uZWVkc19lb2YALgkXAQBBAQsRAQIDBAUKBgcrLSwqKSglJyYK07MCLBYAQYjQACgCAARAAAtBiNAAQQE2AgALFAAgABAwIAAgAjYCOCAAIAE6ACgLFAAgACAALwEyIAAtAC4gABAvEAALHgEBf0HAABAyIgEQMCABQYAINgI4IAEgADoAKCABC48MAQd/AkAgAEUNACAAQQhrIgEgAEEEaygCACIAQXhxIgRqIQUCQCAAQQFxDQAgAEEDcUUNASABIAEoAgAiAGsiAUGc0AAoAgBJDQEgACAEaiEEAkACQEGg0AAoAgAgAUcEQCAAQf8BTQRAIABBA3YhAyABKAIIIgAgASgCDCICRgRAQYzQAEGM0AAoAgBBfiADd3E2AgAMBQsgAiAANgIIIAAgAjYCDAwECyABKAIYIQYgASABKAIMIgBHBEAgACABKAIIIgI2AgggAiAANgIMDAMLIAFBFGoiAygCACICRQRAIAEoAhAiAkUNAiABQRBqIQMLA0AgAyEHIAIiAEEUaiIDKAIAIgINACAAQRBqIQMgACgCECICDQALIAdBADYCAAwCCyAFKAIEIgBBA3FBA0cNAiAFIABBfnE2AgRBlNAAIAQ2AgAgBSAENgIAIAEgBEEBcjYCBAwDC0EAIQALIAZFDQACQCABKAIcIgJBAnRBvNIAaiIDKAIAIAFGBEAgAyAANgIAIAANAUGQ0ABBkNAAKAIAQX4gAndxNgIADAILIAZBEEEUIAYoAhAgAUYbaiAANgIAIABFDQELIAAgBjYCGCABKAIQIgIEQCAAIAI2AhAgAiAANgIYCyABQRRqKAIAIgJFDQAgAEEUaiACNgIAIAIgADYCGAsgASAFTw0AIAUoAgQiAEEBcUUNAAJAAkACQAJAIABBAnFFBEBBpNAAKAIAIAVGBEBBpNAAIAE2AgBBmNAAQZjQACgCACAEaiIANgIAIAEgAEEBcjYCBCABQaDQACgCAEcNBkGU0ABBADYCAEGg0ABBADYCAAwGC0Gg0AAoAgAgBUYEQEGg0AAgATYCAEGU0ABBlNAAKAIAIARqIgA2AgAgASAAQQFyNgIEIAAgAWogADYCAAwGCyAAQXhxIARqIQQgAEH/AU0EQCAAQQN2IQMgBSgCCCIAIAUoAgwiAkYEQEGM0ABBjNAAKAIAQX4gA3dxNgIADAULIAIgADYCCCAAIAI2AgwMBAsgBSgCGCEGIAUgBSgCDCIARwRAQZzQACgCABogACAFKAIIIgI2AgggAiAANgIMDAMLIAVBFGoiAygCACICRQRAIAUoAhAiAkUNAiAFQRBqIQMLA0AgAyEHIAIiAEEUaiIDKAIAIgINACAAQRBqIQMgACgCECICDQALIAdBADYCAAwCCyAFIABBfnE2AgQgASAEaiAENgIAIAEgBEEBcjYCBAwDC0EAIQALIAZFDQACQCAFKAIcIgJBAnRBvNIAaiIDKAIAIAVGBEAgAyAANgIAIAANAUGQ0ABBkNAAKAIAQX4gAndxNgIADAILIAZBEEEUIAYoAhAgBUYbaiAANgIAIABFDQELIAAgBjYCGCAFKAIQIgIEQCAAIAI2AhAgAiAANgIYCyAFQRRqKAIAIgJFDQAgAEEUaiACNgIAIAIgADYCGAsgASAEaiAENgIAIAEgBEEBcjYCBCABQaDQACgCAEcNAEGU0AAgBDYCAAwBCyAEQf8BTQRAIARBeHFBtNAAaiEAAn9BjNAAKAIAIgJBASAEQQN2dCIDcUUEQEGM0AAgAiADcjYCACAADAELIAAoAggLIgIgATYCDCAAIAE2AgggASAANgIMIAEgAjYCCAwBC0EfIQIgBEH///8HTQRAIARBJiAEQQh2ZyIAa3ZBAXEgAEEBdGtBPmohAgsgASACNgIcIAFCADcCECACQQJ0QbzSAGohAAJAQZDQACgCACIDQQEgAnQiB3FFBEAgACABNgIAQZDQACADIAdyNgIAIAEgADYCGCABIAE2AgggASABNgIMDAELIARBGSACQQF2a0EAIAJBH0cbdCECIAAoAgAhAAJAA0AgACIDKAIEQXhxIARGDQEgAkEddiEAIAJBAXQhAiADIABBBHFqQRBqIgcoAgAiAA0ACyAHIAE2AgAgASADNgIYIAEgATYCDCABIAE2AggMAQsgAygCCCIAIAE2AgwgAyABNgIIIAFBADYCGCABIAM2AgwgASAANgIIC0Gs0ABBrNAAKAIAQQFrIgBBfyAAGzYCAAsLBwAgAC0AKAsHACAALQAqCwcAIAAtACsLBwAgAC0AKQsHACAALwEyCwcAIAAtAC4LQAEEfyAAKAIYIQEgAC0ALSECIAAtACghAyAAKAI4IQQgABAwIAAgBDYCOCAAIAM6ACggACACOgAtIAAgATYCGAu74gECB38DfiABIAJqIQQCQCAAIgIoAgwiAA0AIAIoAgQEQCACIAE2AgQLIwBBEGsiCCQAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIAIoAhwiA0EBaw7dAdoBAdkBAgMEBQYHCAkKCwwNDtgBDxDXARES1gETFBUWFxgZGhvgAd8BHB0e1QEfICEiIyQl1AEmJygpKiss0wHSAS0u0QHQAS8wMTIzNDU2Nzg5Ojs8PT4/QEFCQ0RFRtsBR0hJSs8BzgFLzQFMzAFNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn+AAYEBggGDAYQBhQGGAYcBiAGJAYoBiwGMAY0BjgGPAZABkQGSAZMBlAGVAZYBlwGYAZkBmgGbAZwBnQGeAZ8BoAGhAaIBowGkAaUBpgGnAagBqQGqAasBrAGtAa4BrwGwAbEBsgGzAbQBtQG2AbcBywHKAbgByQG5AcgBugG7AbwBvQG+Ab8BwAHBAcIBwwHEAcUBxgEA3AELQQAMxgELQQ4MxQELQQ0MxAELQQ8MwwELQRAMwgELQRMMwQELQRQMwAELQRUMvwELQRYMvgELQRgMvQELQRkMvAELQRoMuwELQRsMugELQRwMuQELQR0MuAELQQgMtwELQR4MtgELQSAMtQELQR8MtAELQQcMswELQSEMsgELQSIMsQELQSMMsAELQSQMrwELQRIMrgELQREMrQELQSUMrAELQSYMqwELQScMqgELQSgMqQELQcMBDKgBC0EqDKcBC0ErDKYBC0EsDKUBC0EtDKQBC0EuDKMBC0EvDKIBC0HEAQyhAQtBMAygAQtBNAyfAQtBDAyeAQtBMQydAQtBMgycAQtBMwybAQtBOQyaAQtBNQyZAQtBxQEMmAELQQsMlwELQToMlgELQTYMlQELQQoMlAELQTcMkwELQTgMkgELQTwMkQELQTsMkAELQT0MjwELQQkMjgELQSkMjQELQT4MjAELQT8MiwELQcAADIoBC0HBAAyJAQtBwgAMiAELQcMADIcBC0HEAAyGAQtBxQAMhQELQcYADIQBC0EXDIMBC0HHAAyCAQtByAAMgQELQckADIABC0HKAAx/C0HLAAx+C0HNAAx9C0HMAAx8C0HOAAx7C0HPAAx6C0HQAAx5C0HRAAx4C0HSAAx3C0HTAAx2C0HUAAx1C0HWAAx0C0HVAAxzC0EGDHILQdcADHELQQUMcAtB2AAMbwtBBAxuC0HZAAxtC0HaAAxsC0HbAAxrC0HcAAxqC0EDDGkLQd0ADGgLQd4ADGcLQd8ADGYLQeEADGULQeAADGQLQeIADGMLQeMADGILQQIMYQtB5AAMYAtB5QAMXwtB5gAMXgtB5wAMXQtB6AAMXAtB6QAMWwtB6gAMWgtB6wAMWQtB7AAMWAtB7QAMVwtB7gAMVgtB7wAMVQtB8AAMVAtB8QAMUwtB8gAMUgtB8wAMUQtB9AAMUAtB9QAMTwtB9gAMTgtB9wAMTQtB+AAMTAtB+QAMSwtB+gAMSgtB+wAMSQtB/AAMSAtB/QAMRwtB/gAMRgtB/wAMRQtBgAEMRAtBgQEMQwtBggEMQgtBgwEMQQtBhAEMQAtBhQEMPwtBhgEMPgtBhwEMPQtBiAEMPAtBiQEMOwtBigEMOgtBiwEMOQtBjAEMOAtBjQEMNwtBjgEMNgtBjwEMNQtBkAEMNAtBkQEMMwtBkgEMMgtBkwEMMQtBlAEMMAtBlQEMLwtBlgEMLgtBlwEMLQtBmAEMLAtBmQEMKwtBmgEMKgtBmwEMKQtBnAEMKAtBnQEMJwtBngEMJgtBnwEMJQtBoAEMJAtBoQEMIwtBogEMIgtBowEMIQtBpAEMIAtBpQEMHwtBpgEMHgtBpwEMHQtBqAEMHAtBqQEMGwtBqgEMGgtBqwEMGQtBrAEMGAtBrQEMFwtBrgEMFgtBAQwVC0GvAQwUC0GwAQwTC0GxAQwSC0GzAQwRC0GyAQwQC0G0AQwPC0G1AQwOC0G2AQwNC0G3AQwMC0G4AQwLC0G5AQwKC0G6AQwJC0G7AQwIC0HGAQwHC0G8AQwGC0G9AQwFC0G+AQwEC0G/AQwDC0HAAQwCC0HCAQwBC0HBAQshAwNAAkACQAJAAkACQAJAAkACQAJAIAICfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJ/AkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAgJ/AkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACQAJAAn8CQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCADDsYBAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHyAhIyUmKCorLC8wMTIzNDU2Nzk6Ozw9lANAQkRFRklLTk9QUVJTVFVWWFpbXF1eX2BhYmNkZWZnaGpsb3Bxc3V2eHl6e3x/gAGBAYIBgwGEAYUBhgGHAYgBiQGKAYsBjAGNAY4BjwGQAZEBkgGTAZQBlQGWAZcBmAGZAZoBmwGcAZ0BngGfAaABoQGiAaMBpAGlAaYBpwGoAakBqgGrAawBrQGuAa8BsAGxAbIBswG0AbUBtgG3AbgBuQG6AbsBvAG9Ab4BvwHAAcEBwgHDAcQBxQHGAccByAHJAcsBzAHNAc4BzwGKA4kDiAOHA4QDgwOAA/sC+gL5AvgC9wL0AvMC8gLLAsECsALZAQsgASAERw3wAkHdASEDDLMDCyABIARHDcgBQcMBIQMMsgMLIAEgBEcNe0H3ACEDDLEDCyABIARHDXBB7wAhAwywAwsgASAERw1pQeoAIQMMrwMLIAEgBEcNZUHoACEDDK4DCyABIARHDWJB5gAhAwytAwsgASAERw0aQRghAwysAwsgASAERw0VQRIhAwyrAwsgASAERw1CQcUAIQMMqgMLIAEgBEcNNEE/IQMMqQMLIAEgBEcNMkE8IQMMqAMLIAEgBEcNK0ExIQMMpwMLIAItAC5BAUYNnwMMwQILQQAhAAJAAkACQCACLQAqRQ0AIAItACtFDQAgAi8BMCIDQQJxRQ0BDAILIAIvATAiA0EBcUUNAQtBASEAIAItAChBAUYNACACLwEyIgVB5ABrQeQASQ0AIAVBzAFGDQAgBUGwAkYNACADQcAAcQ0AQQAhACADQYgEcUGABEYNACADQShxQQBHIQALIAJBADsBMCACQQA6AC8gAEUN3wIgAkIANwMgDOACC0EAIQACQCACKAI4IgNFDQAgAygCLCIDRQ0AIAIgAxEAACEACyAARQ3MASAAQRVHDd0CIAJBBDYCHCACIAE2AhQgAkGwGDYCECACQRU2AgxBACEDDKQDCyABIARGBEBBBiEDDKQDCyABQQFqIQFBACEAAkAgAigCOCIDRQ0AIAMoAlQiA0UNACACIAMRAAAhAAsgAA3ZAgwcCyACQgA3AyBBEiEDDIkDCyABIARHDRZBHSEDDKEDCyABIARHBEAgAUEBaiEBQRAhAwyIAwtBByEDDKADCyACIAIpAyAiCiAEIAFrrSILfSIMQgAgCiAMWhs3AyAgCiALWA3UAkEIIQMMnwMLIAEgBEcEQCACQQk2AgggAiABNgIEQRQhAwyGAwtBCSEDDJ4DCyACKQMgQgBSDccBIAIgAi8BMEGAAXI7ATAMQgsgASAERw0/QdAAIQMMnAMLIAEgBEYEQEELIQMMnAMLIAFBAWohAUEAIQACQCACKAI4IgNFDQAgAygCUCIDRQ0AIAIgAxEAACEACyAADc8CDMYBC0EAIQACQCACKAI4IgNFDQAgAygCSCIDRQ0AIAIgAxEAACEACyAARQ3GASAAQRVHDc0CIAJBCzYCHCACIAE2AhQgAkGCGTYCECACQRU2AgxBACEDDJoDC0EAIQACQCACKAI4IgNFDQAgAygCSCIDRQ0AIAIgAxEAACEACyAARQ0MIABBFUcNygIgAkEaNgIcIAIgATYCFCACQYIZNgIQIAJBFTYCDEEAIQMMmQMLQQAhAAJAIAIoAjgiA0UNACADKAJMIgNFDQAgAiADEQAAIQALIABFDcQBIABBFUcNxwIgAkELNgIcIAIgATYCFCACQZEXNgIQIAJBFTYCDEEAIQMMmAMLIAEgBEYEQEEPIQMMmAMLIAEtAAAiAEE7Rg0HIABBDUcNxAIgAUEBaiEBDMMBC0EAIQACQCACKAI4IgNFDQAgAygCTCIDRQ0AIAIgAxEAACEACyAARQ3DASAAQRVHDcICIAJBDzYCHCACIAE2AhQgAkGRFzYCECACQRU2AgxBACEDDJYDCwNAIAEtAABB8DVqLQAAIgBBAUcEQCAAQQJHDcECIAIoAgQhAEEAIQMgAkEANgIEIAIgACABQQFqIgEQLSIADcICDMUBCyAEIAFBAWoiAUcNAAtBEiEDDJUDC0EAIQACQCACKAI4IgNFDQAgAygCTCIDRQ0AIAIgAxEAACEACyAARQ3FASAAQRVHDb0CIAJBGzYCHCACIAE2AhQgAkGRFzYCECACQRU2AgxBACEDDJQDCyABIARGBEBBFiEDDJQDCyACQQo2AgggAiABNgIEQQAhAAJAIAIoAjgiA0UNACADKAJIIgNFDQAgAiADEQAAIQALIABFDcIBIABBFUcNuQIgAkEVNgIcIAIgATYCFCACQYIZNgIQIAJBFTYCDEEAIQMMkwMLIAEgBEcEQANAIAEtAABB8DdqLQAAIgBBAkcEQAJAIABBAWsOBMQCvQIAvgK9AgsgAUEBaiEBQQghAwz8AgsgBCABQQFqIgFHDQALQRUhAwyTAwtBFSEDDJIDCwNAIAEtAABB8DlqLQAAIgBBAkcEQCAAQQFrDgTFArcCwwK4ArcCCyAEIAFBAWoiAUcNAAtBGCEDDJEDCyABIARHBEAgAkELNgIIIAIgATYCBEEHIQMM+AILQRkhAwyQAwsgAUEBaiEBDAILIAEgBEYEQEEaIQMMjwMLAkAgAS0AAEENaw4UtQG/Ab8BvwG/Ab8BvwG/Ab8BvwG/Ab8BvwG/Ab8BvwG/Ab8BvwEAvwELQQAhAyACQQA2AhwgAkGvCzYCECACQQI2AgwgAiABQQFqNgIUDI4DCyABIARGBEBBGyEDDI4DCyABLQAAIgBBO0cEQCAAQQ1HDbECIAFBAWohAQy6AQsgAUEBaiEBC0EiIQMM8wILIAEgBEYEQEEcIQMMjAMLQgAhCgJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAS0AAEEwaw43wQLAAgABAgMEBQYH0AHQAdAB0AHQAdAB0AEICQoLDA3QAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdABDg8QERIT0AELQgIhCgzAAgtCAyEKDL8CC0IEIQoMvgILQgUhCgy9AgtCBiEKDLwCC0IHIQoMuwILQgghCgy6AgtCCSEKDLkCC0IKIQoMuAILQgshCgy3AgtCDCEKDLYCC0INIQoMtQILQg4hCgy0AgtCDyEKDLMCC0IKIQoMsgILQgshCgyxAgtCDCEKDLACC0INIQoMrwILQg4hCgyuAgtCDyEKDK0CC0IAIQoCQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIAEtAABBMGsON8ACvwIAAQIDBAUGB74CvgK+Ar4CvgK+Ar4CCAkKCwwNvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ag4PEBESE74CC0ICIQoMvwILQgMhCgy+AgtCBCEKDL0CC0IFIQoMvAILQgYhCgy7AgtCByEKDLoCC0IIIQoMuQILQgkhCgy4AgtCCiEKDLcCC0ILIQoMtgILQgwhCgy1AgtCDSEKDLQCC0IOIQoMswILQg8hCgyyAgtCCiEKDLECC0ILIQoMsAILQgwhCgyvAgtCDSEKDK4CC0IOIQoMrQILQg8hCgysAgsgAiACKQMgIgogBCABa60iC30iDEIAIAogDFobNwMgIAogC1gNpwJBHyEDDIkDCyABIARHBEAgAkEJNgIIIAIgATYCBEElIQMM8AILQSAhAwyIAwtBASEFIAIvATAiA0EIcUUEQCACKQMgQgBSIQULAkAgAi0ALgRAQQEhACACLQApQQVGDQEgA0HAAHFFIAVxRQ0BC0EAIQAgA0HAAHENAEECIQAgA0EIcQ0AIANBgARxBEACQCACLQAoQQFHDQAgAi0ALUEKcQ0AQQUhAAwCC0EEIQAMAQsgA0EgcUUEQAJAIAItAChBAUYNACACLwEyIgBB5ABrQeQASQ0AIABBzAFGDQAgAEGwAkYNAEEEIQAgA0EocUUNAiADQYgEcUGABEYNAgtBACEADAELQQBBAyACKQMgUBshAAsgAEEBaw4FvgIAsAEBpAKhAgtBESEDDO0CCyACQQE6AC8MhAMLIAEgBEcNnQJBJCEDDIQDCyABIARHDRxBxgAhAwyDAwtBACEAAkAgAigCOCIDRQ0AIAMoAkQiA0UNACACIAMRAAAhAAsgAEUNJyAAQRVHDZgCIAJB0AA2AhwgAiABNgIUIAJBkRg2AhAgAkEVNgIMQQAhAwyCAwsgASAERgRAQSghAwyCAwtBACEDIAJBADYCBCACQQw2AgggAiABIAEQKiIARQ2UAiACQSc2AhwgAiABNgIUIAIgADYCDAyBAwsgASAERgRAQSkhAwyBAwsgAS0AACIAQSBGDRMgAEEJRw2VAiABQQFqIQEMFAsgASAERwRAIAFBAWohAQwWC0EqIQMM/wILIAEgBEYEQEErIQMM/wILIAEtAAAiAEEJRyAAQSBHcQ2QAiACLQAsQQhHDd0CIAJBADoALAzdAgsgASAERgRAQSwhAwz+AgsgAS0AAEEKRw2OAiABQQFqIQEMsAELIAEgBEcNigJBLyEDDPwCCwNAIAEtAAAiAEEgRwRAIABBCmsOBIQCiAKIAoQChgILIAQgAUEBaiIBRw0AC0ExIQMM+wILQTIhAyABIARGDfoCIAIoAgAiACAEIAFraiEHIAEgAGtBA2ohBgJAA0AgAEHwO2otAAAgAS0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDQEgAEEDRgRAQQYhAQziAgsgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAc2AgAM+wILIAJBADYCAAyGAgtBMyEDIAQgASIARg35AiAEIAFrIAIoAgAiAWohByAAIAFrQQhqIQYCQANAIAFB9DtqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0BIAFBCEYEQEEFIQEM4QILIAFBAWohASAEIABBAWoiAEcNAAsgAiAHNgIADPoCCyACQQA2AgAgACEBDIUCC0E0IQMgBCABIgBGDfgCIAQgAWsgAigCACIBaiEHIAAgAWtBBWohBgJAA0AgAUHQwgBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0BIAFBBUYEQEEHIQEM4AILIAFBAWohASAEIABBAWoiAEcNAAsgAiAHNgIADPkCCyACQQA2AgAgACEBDIQCCyABIARHBEADQCABLQAAQYA+ai0AACIAQQFHBEAgAEECRg0JDIECCyAEIAFBAWoiAUcNAAtBMCEDDPgCC0EwIQMM9wILIAEgBEcEQANAIAEtAAAiAEEgRwRAIABBCmsOBP8B/gH+Af8B/gELIAQgAUEBaiIBRw0AC0E4IQMM9wILQTghAwz2AgsDQCABLQAAIgBBIEcgAEEJR3EN9gEgBCABQQFqIgFHDQALQTwhAwz1AgsDQCABLQAAIgBBIEcEQAJAIABBCmsOBPkBBAT5AQALIABBLEYN9QEMAwsgBCABQQFqIgFHDQALQT8hAwz0AgtBwAAhAyABIARGDfMCIAIoAgAiACAEIAFraiEFIAEgAGtBBmohBgJAA0AgAEGAQGstAAAgAS0AAEEgckcNASAAQQZGDdsCIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADPQCCyACQQA2AgALQTYhAwzZAgsgASAERgRAQcEAIQMM8gILIAJBDDYCCCACIAE2AgQgAi0ALEEBaw4E+wHuAewB6wHUAgsgAUEBaiEBDPoBCyABIARHBEADQAJAIAEtAAAiAEEgciAAIABBwQBrQf8BcUEaSRtB/wFxIgBBCUYNACAAQSBGDQACQAJAAkACQCAAQeMAaw4TAAMDAwMDAwMBAwMDAwMDAwMDAgMLIAFBAWohAUExIQMM3AILIAFBAWohAUEyIQMM2wILIAFBAWohAUEzIQMM2gILDP4BCyAEIAFBAWoiAUcNAAtBNSEDDPACC0E1IQMM7wILIAEgBEcEQANAIAEtAABBgDxqLQAAQQFHDfcBIAQgAUEBaiIBRw0AC0E9IQMM7wILQT0hAwzuAgtBACEAAkAgAigCOCIDRQ0AIAMoAkAiA0UNACACIAMRAAAhAAsgAEUNASAAQRVHDeYBIAJBwgA2AhwgAiABNgIUIAJB4xg2AhAgAkEVNgIMQQAhAwztAgsgAUEBaiEBC0E8IQMM0gILIAEgBEYEQEHCACEDDOsCCwJAA0ACQCABLQAAQQlrDhgAAswCzALRAswCzALMAswCzALMAswCzALMAswCzALMAswCzALMAswCzALMAgDMAgsgBCABQQFqIgFHDQALQcIAIQMM6wILIAFBAWohASACLQAtQQFxRQ3+AQtBLCEDDNACCyABIARHDd4BQcQAIQMM6AILA0AgAS0AAEGQwABqLQAAQQFHDZwBIAQgAUEBaiIBRw0AC0HFACEDDOcCCyABLQAAIgBBIEYN/gEgAEE6Rw3AAiACKAIEIQBBACEDIAJBADYCBCACIAAgARApIgAN3gEM3QELQccAIQMgBCABIgBGDeUCIAQgAWsgAigCACIBaiEHIAAgAWtBBWohBgNAIAFBkMIAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNvwIgAUEFRg3CAiABQQFqIQEgBCAAQQFqIgBHDQALIAIgBzYCAAzlAgtByAAhAyAEIAEiAEYN5AIgBCABayACKAIAIgFqIQcgACABa0EJaiEGA0AgAUGWwgBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw2+AkECIAFBCUYNwgIaIAFBAWohASAEIABBAWoiAEcNAAsgAiAHNgIADOQCCyABIARGBEBByQAhAwzkAgsCQAJAIAEtAAAiAEEgciAAIABBwQBrQf8BcUEaSRtB/wFxQe4Aaw4HAL8CvwK/Ar8CvwIBvwILIAFBAWohAUE+IQMMywILIAFBAWohAUE/IQMMygILQcoAIQMgBCABIgBGDeICIAQgAWsgAigCACIBaiEGIAAgAWtBAWohBwNAIAFBoMIAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNvAIgAUEBRg2+AiABQQFqIQEgBCAAQQFqIgBHDQALIAIgBjYCAAziAgtBywAhAyAEIAEiAEYN4QIgBCABayACKAIAIgFqIQcgACABa0EOaiEGA0AgAUGiwgBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw27AiABQQ5GDb4CIAFBAWohASAEIABBAWoiAEcNAAsgAiAHNgIADOECC0HMACEDIAQgASIARg3gAiAEIAFrIAIoAgAiAWohByAAIAFrQQ9qIQYDQCABQcDCAGotAAAgAC0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDboCQQMgAUEPRg2+AhogAUEBaiEBIAQgAEEBaiIARw0ACyACIAc2AgAM4AILQc0AIQMgBCABIgBGDd8CIAQgAWsgAigCACIBaiEHIAAgAWtBBWohBgNAIAFB0MIAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNuQJBBCABQQVGDb0CGiABQQFqIQEgBCAAQQFqIgBHDQALIAIgBzYCAAzfAgsgASAERgRAQc4AIQMM3wILAkACQAJAAkAgAS0AACIAQSByIAAgAEHBAGtB/wFxQRpJG0H/AXFB4wBrDhMAvAK8ArwCvAK8ArwCvAK8ArwCvAK8ArwCAbwCvAK8AgIDvAILIAFBAWohAUHBACEDDMgCCyABQQFqIQFBwgAhAwzHAgsgAUEBaiEBQcMAIQMMxgILIAFBAWohAUHEACEDDMUCCyABIARHBEAgAkENNgIIIAIgATYCBEHFACEDDMUCC0HPACEDDN0CCwJAAkAgAS0AAEEKaw4EAZABkAEAkAELIAFBAWohAQtBKCEDDMMCCyABIARGBEBB0QAhAwzcAgsgAS0AAEEgRw0AIAFBAWohASACLQAtQQFxRQ3QAQtBFyEDDMECCyABIARHDcsBQdIAIQMM2QILQdMAIQMgASAERg3YAiACKAIAIgAgBCABa2ohBiABIABrQQFqIQUDQCABLQAAIABB1sIAai0AAEcNxwEgAEEBRg3KASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBjYCAAzYAgsgASAERgRAQdUAIQMM2AILIAEtAABBCkcNwgEgAUEBaiEBDMoBCyABIARGBEBB1gAhAwzXAgsCQAJAIAEtAABBCmsOBADDAcMBAcMBCyABQQFqIQEMygELIAFBAWohAUHKACEDDL0CC0EAIQACQCACKAI4IgNFDQAgAygCPCIDRQ0AIAIgAxEAACEACyAADb8BQc0AIQMMvAILIAItAClBIkYNzwIMiQELIAQgASIFRgRAQdsAIQMM1AILQQAhAEEBIQFBASEGQQAhAwJAAn8CQAJAAkACQAJAAkACQCAFLQAAQTBrDgrFAcQBAAECAwQFBgjDAQtBAgwGC0EDDAULQQQMBAtBBQwDC0EGDAILQQcMAQtBCAshA0EAIQFBACEGDL0BC0EJIQNBASEAQQAhAUEAIQYMvAELIAEgBEYEQEHdACEDDNMCCyABLQAAQS5HDbgBIAFBAWohAQyIAQsgASAERw22AUHfACEDDNECCyABIARHBEAgAkEONgIIIAIgATYCBEHQACEDDLgCC0HgACEDDNACC0HhACEDIAEgBEYNzwIgAigCACIAIAQgAWtqIQUgASAAa0EDaiEGA0AgAS0AACAAQeLCAGotAABHDbEBIABBA0YNswEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMzwILQeIAIQMgASAERg3OAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYDQCABLQAAIABB5sIAai0AAEcNsAEgAEECRg2vASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAzOAgtB4wAhAyABIARGDc0CIAIoAgAiACAEIAFraiEFIAEgAGtBA2ohBgNAIAEtAAAgAEHpwgBqLQAARw2vASAAQQNGDa0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADM0CCyABIARGBEBB5QAhAwzNAgsgAUEBaiEBQQAhAAJAIAIoAjgiA0UNACADKAIwIgNFDQAgAiADEQAAIQALIAANqgFB1gAhAwyzAgsgASAERwRAA0AgAS0AACIAQSBHBEACQAJAAkAgAEHIAGsOCwABswGzAbMBswGzAbMBswGzAQKzAQsgAUEBaiEBQdIAIQMMtwILIAFBAWohAUHTACEDDLYCCyABQQFqIQFB1AAhAwy1AgsgBCABQQFqIgFHDQALQeQAIQMMzAILQeQAIQMMywILA0AgAS0AAEHwwgBqLQAAIgBBAUcEQCAAQQJrDgOnAaYBpQGkAQsgBCABQQFqIgFHDQALQeYAIQMMygILIAFBAWogASAERw0CGkHnACEDDMkCCwNAIAEtAABB8MQAai0AACIAQQFHBEACQCAAQQJrDgSiAaEBoAEAnwELQdcAIQMMsQILIAQgAUEBaiIBRw0AC0HoACEDDMgCCyABIARGBEBB6QAhAwzIAgsCQCABLQAAIgBBCmsOGrcBmwGbAbQBmwGbAZsBmwGbAZsBmwGbAZsBmwGbAZsBmwGbAZsBmwGbAZsBpAGbAZsBAJkBCyABQQFqCyEBQQYhAwytAgsDQCABLQAAQfDGAGotAABBAUcNfSAEIAFBAWoiAUcNAAtB6gAhAwzFAgsgAUEBaiABIARHDQIaQesAIQMMxAILIAEgBEYEQEHsACEDDMQCCyABQQFqDAELIAEgBEYEQEHtACEDDMMCCyABQQFqCyEBQQQhAwyoAgsgASAERgRAQe4AIQMMwQILAkACQAJAIAEtAABB8MgAai0AAEEBaw4HkAGPAY4BAHwBAo0BCyABQQFqIQEMCwsgAUEBagyTAQtBACEDIAJBADYCHCACQZsSNgIQIAJBBzYCDCACIAFBAWo2AhQMwAILAkADQCABLQAAQfDIAGotAAAiAEEERwRAAkACQCAAQQFrDgeUAZMBkgGNAQAEAY0BC0HaACEDDKoCCyABQQFqIQFB3AAhAwypAgsgBCABQQFqIgFHDQALQe8AIQMMwAILIAFBAWoMkQELIAQgASIARgRAQfAAIQMMvwILIAAtAABBL0cNASAAQQFqIQEMBwsgBCABIgBGBEBB8QAhAwy+AgsgAC0AACIBQS9GBEAgAEEBaiEBQd0AIQMMpQILIAFBCmsiA0EWSw0AIAAhAUEBIAN0QYmAgAJxDfkBC0EAIQMgAkEANgIcIAIgADYCFCACQYwcNgIQIAJBBzYCDAy8AgsgASAERwRAIAFBAWohAUHeACEDDKMCC0HyACEDDLsCCyABIARGBEBB9AAhAwy7AgsCQCABLQAAQfDMAGotAABBAWsOA/cBcwCCAQtB4QAhAwyhAgsgASAERwRAA0AgAS0AAEHwygBqLQAAIgBBA0cEQAJAIABBAWsOAvkBAIUBC0HfACEDDKMCCyAEIAFBAWoiAUcNAAtB8wAhAwy6AgtB8wAhAwy5AgsgASAERwRAIAJBDzYCCCACIAE2AgRB4AAhAwygAgtB9QAhAwy4AgsgASAERgRAQfYAIQMMuAILIAJBDzYCCCACIAE2AgQLQQMhAwydAgsDQCABLQAAQSBHDY4CIAQgAUEBaiIBRw0AC0H3ACEDDLUCCyABIARGBEBB+AAhAwy1AgsgAS0AAEEgRw16IAFBAWohAQxbC0EAIQACQCACKAI4IgNFDQAgAygCOCIDRQ0AIAIgAxEAACEACyAADXgMgAILIAEgBEYEQEH6ACEDDLMCCyABLQAAQcwARw10IAFBAWohAUETDHYLQfsAIQMgASAERg2xAiACKAIAIgAgBCABa2ohBSABIABrQQVqIQYDQCABLQAAIABB8M4Aai0AAEcNcyAAQQVGDXUgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMsQILIAEgBEYEQEH8ACEDDLECCwJAAkAgAS0AAEHDAGsODAB0dHR0dHR0dHR0AXQLIAFBAWohAUHmACEDDJgCCyABQQFqIQFB5wAhAwyXAgtB/QAhAyABIARGDa8CIAIoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQe3PAGotAABHDXIgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADLACCyACQQA2AgAgBkEBaiEBQRAMcwtB/gAhAyABIARGDa4CIAIoAgAiACAEIAFraiEFIAEgAGtBBWohBgJAA0AgAS0AACAAQfbOAGotAABHDXEgAEEFRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADK8CCyACQQA2AgAgBkEBaiEBQRYMcgtB/wAhAyABIARGDa0CIAIoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQfzOAGotAABHDXAgAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADK4CCyACQQA2AgAgBkEBaiEBQQUMcQsgASAERgRAQYABIQMMrQILIAEtAABB2QBHDW4gAUEBaiEBQQgMcAsgASAERgRAQYEBIQMMrAILAkACQCABLQAAQc4Aaw4DAG8BbwsgAUEBaiEBQesAIQMMkwILIAFBAWohAUHsACEDDJICCyABIARGBEBBggEhAwyrAgsCQAJAIAEtAABByABrDggAbm5ubm5uAW4LIAFBAWohAUHqACEDDJICCyABQQFqIQFB7QAhAwyRAgtBgwEhAyABIARGDakCIAIoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQYDPAGotAABHDWwgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADKoCCyACQQA2AgAgBkEBaiEBQQAMbQtBhAEhAyABIARGDagCIAIoAgAiACAEIAFraiEFIAEgAGtBBGohBgJAA0AgAS0AACAAQYPPAGotAABHDWsgAEEERg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADKkCCyACQQA2AgAgBkEBaiEBQSMMbAsgASAERgRAQYUBIQMMqAILAkACQCABLQAAQcwAaw4IAGtra2trawFrCyABQQFqIQFB7wAhAwyPAgsgAUEBaiEBQfAAIQMMjgILIAEgBEYEQEGGASEDDKcCCyABLQAAQcUARw1oIAFBAWohAQxgC0GHASEDIAEgBEYNpQIgAigCACIAIAQgAWtqIQUgASAAa0EDaiEGAkADQCABLQAAIABBiM8Aai0AAEcNaCAAQQNGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMpgILIAJBADYCACAGQQFqIQFBLQxpC0GIASEDIAEgBEYNpAIgAigCACIAIAQgAWtqIQUgASAAa0EIaiEGAkADQCABLQAAIABB0M8Aai0AAEcNZyAAQQhGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMpQILIAJBADYCACAGQQFqIQFBKQxoCyABIARGBEBBiQEhAwykAgtBASABLQAAQd8ARw1nGiABQQFqIQEMXgtBigEhAyABIARGDaICIAIoAgAiACAEIAFraiEFIAEgAGtBAWohBgNAIAEtAAAgAEGMzwBqLQAARw1kIABBAUYN+gEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMogILQYsBIQMgASAERg2hAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGOzwBqLQAARw1kIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyiAgsgAkEANgIAIAZBAWohAUECDGULQYwBIQMgASAERg2gAiACKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHwzwBqLQAARw1jIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyhAgsgAkEANgIAIAZBAWohAUEfDGQLQY0BIQMgASAERg2fAiACKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHyzwBqLQAARw1iIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAygAgsgAkEANgIAIAZBAWohAUEJDGMLIAEgBEYEQEGOASEDDJ8CCwJAAkAgAS0AAEHJAGsOBwBiYmJiYgFiCyABQQFqIQFB+AAhAwyGAgsgAUEBaiEBQfkAIQMMhQILQY8BIQMgASAERg2dAiACKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEGRzwBqLQAARw1gIABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyeAgsgAkEANgIAIAZBAWohAUEYDGELQZABIQMgASAERg2cAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGXzwBqLQAARw1fIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAydAgsgAkEANgIAIAZBAWohAUEXDGALQZEBIQMgASAERg2bAiACKAIAIgAgBCABa2ohBSABIABrQQZqIQYCQANAIAEtAAAgAEGazwBqLQAARw1eIABBBkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAycAgsgAkEANgIAIAZBAWohAUEVDF8LQZIBIQMgASAERg2aAiACKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEGhzwBqLQAARw1dIABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAybAgsgAkEANgIAIAZBAWohAUEeDF4LIAEgBEYEQEGTASEDDJoCCyABLQAAQcwARw1bIAFBAWohAUEKDF0LIAEgBEYEQEGUASEDDJkCCwJAAkAgAS0AAEHBAGsODwBcXFxcXFxcXFxcXFxcAVwLIAFBAWohAUH+ACEDDIACCyABQQFqIQFB/wAhAwz/AQsgASAERgRAQZUBIQMMmAILAkACQCABLQAAQcEAaw4DAFsBWwsgAUEBaiEBQf0AIQMM/wELIAFBAWohAUGAASEDDP4BC0GWASEDIAEgBEYNlgIgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBp88Aai0AAEcNWSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMlwILIAJBADYCACAGQQFqIQFBCwxaCyABIARGBEBBlwEhAwyWAgsCQAJAAkACQCABLQAAQS1rDiMAW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1sBW1tbW1sCW1tbA1sLIAFBAWohAUH7ACEDDP8BCyABQQFqIQFB/AAhAwz+AQsgAUEBaiEBQYEBIQMM/QELIAFBAWohAUGCASEDDPwBC0GYASEDIAEgBEYNlAIgAigCACIAIAQgAWtqIQUgASAAa0EEaiEGAkADQCABLQAAIABBqc8Aai0AAEcNVyAAQQRGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMlQILIAJBADYCACAGQQFqIQFBGQxYC0GZASEDIAEgBEYNkwIgAigCACIAIAQgAWtqIQUgASAAa0EFaiEGAkADQCABLQAAIABBrs8Aai0AAEcNViAAQQVGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMlAILIAJBADYCACAGQQFqIQFBBgxXC0GaASEDIAEgBEYNkgIgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBtM8Aai0AAEcNVSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMkwILIAJBADYCACAGQQFqIQFBHAxWC0GbASEDIAEgBEYNkQIgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBts8Aai0AAEcNVCAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMkgILIAJBADYCACAGQQFqIQFBJwxVCyABIARGBEBBnAEhAwyRAgsCQAJAIAEtAABB1ABrDgIAAVQLIAFBAWohAUGGASEDDPgBCyABQQFqIQFBhwEhAwz3AQtBnQEhAyABIARGDY8CIAIoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQbjPAGotAABHDVIgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADJACCyACQQA2AgAgBkEBaiEBQSYMUwtBngEhAyABIARGDY4CIAIoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQbrPAGotAABHDVEgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADI8CCyACQQA2AgAgBkEBaiEBQQMMUgtBnwEhAyABIARGDY0CIAIoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQe3PAGotAABHDVAgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADI4CCyACQQA2AgAgBkEBaiEBQQwMUQtBoAEhAyABIARGDYwCIAIoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQbzPAGotAABHDU8gAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADI0CCyACQQA2AgAgBkEBaiEBQQ0MUAsgASAERgRAQaEBIQMMjAILAkACQCABLQAAQcYAaw4LAE9PT09PT09PTwFPCyABQQFqIQFBiwEhAwzzAQsgAUEBaiEBQYwBIQMM8gELIAEgBEYEQEGiASEDDIsCCyABLQAAQdAARw1MIAFBAWohAQxGCyABIARGBEBBowEhAwyKAgsCQAJAIAEtAABByQBrDgcBTU1NTU0ATQsgAUEBaiEBQY4BIQMM8QELIAFBAWohAUEiDE0LQaQBIQMgASAERg2IAiACKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHAzwBqLQAARw1LIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyJAgsgAkEANgIAIAZBAWohAUEdDEwLIAEgBEYEQEGlASEDDIgCCwJAAkAgAS0AAEHSAGsOAwBLAUsLIAFBAWohAUGQASEDDO8BCyABQQFqIQFBBAxLCyABIARGBEBBpgEhAwyHAgsCQAJAAkACQAJAIAEtAABBwQBrDhUATU1NTU1NTU1NTQFNTQJNTQNNTQRNCyABQQFqIQFBiAEhAwzxAQsgAUEBaiEBQYkBIQMM8AELIAFBAWohAUGKASEDDO8BCyABQQFqIQFBjwEhAwzuAQsgAUEBaiEBQZEBIQMM7QELQacBIQMgASAERg2FAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHtzwBqLQAARw1IIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyGAgsgAkEANgIAIAZBAWohAUERDEkLQagBIQMgASAERg2EAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHCzwBqLQAARw1HIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyFAgsgAkEANgIAIAZBAWohAUEsDEgLQakBIQMgASAERg2DAiACKAIAIgAgBCABa2ohBSABIABrQQRqIQYCQANAIAEtAAAgAEHFzwBqLQAARw1GIABBBEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyEAgsgAkEANgIAIAZBAWohAUErDEcLQaoBIQMgASAERg2CAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHKzwBqLQAARw1FIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyDAgsgAkEANgIAIAZBAWohAUEUDEYLIAEgBEYEQEGrASEDDIICCwJAAkACQAJAIAEtAABBwgBrDg8AAQJHR0dHR0dHR0dHRwNHCyABQQFqIQFBkwEhAwzrAQsgAUEBaiEBQZQBIQMM6gELIAFBAWohAUGVASEDDOkBCyABQQFqIQFBlgEhAwzoAQsgASAERgRAQawBIQMMgQILIAEtAABBxQBHDUIgAUEBaiEBDD0LQa0BIQMgASAERg3/ASACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHNzwBqLQAARw1CIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyAAgsgAkEANgIAIAZBAWohAUEODEMLIAEgBEYEQEGuASEDDP8BCyABLQAAQdAARw1AIAFBAWohAUElDEILQa8BIQMgASAERg39ASACKAIAIgAgBCABa2ohBSABIABrQQhqIQYCQANAIAEtAAAgAEHQzwBqLQAARw1AIABBCEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAz+AQsgAkEANgIAIAZBAWohAUEqDEELIAEgBEYEQEGwASEDDP0BCwJAAkAgAS0AAEHVAGsOCwBAQEBAQEBAQEABQAsgAUEBaiEBQZoBIQMM5AELIAFBAWohAUGbASEDDOMBCyABIARGBEBBsQEhAwz8AQsCQAJAIAEtAABBwQBrDhQAPz8/Pz8/Pz8/Pz8/Pz8/Pz8/AT8LIAFBAWohAUGZASEDDOMBCyABQQFqIQFBnAEhAwziAQtBsgEhAyABIARGDfoBIAIoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQdnPAGotAABHDT0gAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADPsBCyACQQA2AgAgBkEBaiEBQSEMPgtBswEhAyABIARGDfkBIAIoAgAiACAEIAFraiEFIAEgAGtBBmohBgJAA0AgAS0AACAAQd3PAGotAABHDTwgAEEGRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADPoBCyACQQA2AgAgBkEBaiEBQRoMPQsgASAERgRAQbQBIQMM+QELAkACQAJAIAEtAABBxQBrDhEAPT09PT09PT09AT09PT09Aj0LIAFBAWohAUGdASEDDOEBCyABQQFqIQFBngEhAwzgAQsgAUEBaiEBQZ8BIQMM3wELQbUBIQMgASAERg33ASACKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEHkzwBqLQAARw06IABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAz4AQsgAkEANgIAIAZBAWohAUEoDDsLQbYBIQMgASAERg32ASACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHqzwBqLQAARw05IABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAz3AQsgAkEANgIAIAZBAWohAUEHDDoLIAEgBEYEQEG3ASEDDPYBCwJAAkAgAS0AAEHFAGsODgA5OTk5OTk5OTk5OTkBOQsgAUEBaiEBQaEBIQMM3QELIAFBAWohAUGiASEDDNwBC0G4ASEDIAEgBEYN9AEgAigCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABB7c8Aai0AAEcNNyAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAM9QELIAJBADYCACAGQQFqIQFBEgw4C0G5ASEDIAEgBEYN8wEgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABB8M8Aai0AAEcNNiAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAM9AELIAJBADYCACAGQQFqIQFBIAw3C0G6ASEDIAEgBEYN8gEgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABB8s8Aai0AAEcNNSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAM8wELIAJBADYCACAGQQFqIQFBDww2CyABIARGBEBBuwEhAwzyAQsCQAJAIAEtAABByQBrDgcANTU1NTUBNQsgAUEBaiEBQaUBIQMM2QELIAFBAWohAUGmASEDDNgBC0G8ASEDIAEgBEYN8AEgAigCACIAIAQgAWtqIQUgASAAa0EHaiEGAkADQCABLQAAIABB9M8Aai0AAEcNMyAAQQdGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAM8QELIAJBADYCACAGQQFqIQFBGww0CyABIARGBEBBvQEhAwzwAQsCQAJAAkAgAS0AAEHCAGsOEgA0NDQ0NDQ0NDQBNDQ0NDQ0AjQLIAFBAWohAUGkASEDDNgBCyABQQFqIQFBpwEhAwzXAQsgAUEBaiEBQagBIQMM1gELIAEgBEYEQEG+ASEDDO8BCyABLQAAQc4ARw0wIAFBAWohAQwsCyABIARGBEBBvwEhAwzuAQsCQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCABLQAAQcEAaw4VAAECAz8EBQY/Pz8HCAkKCz8MDQ4PPwsgAUEBaiEBQegAIQMM4wELIAFBAWohAUHpACEDDOIBCyABQQFqIQFB7gAhAwzhAQsgAUEBaiEBQfIAIQMM4AELIAFBAWohAUHzACEDDN8BCyABQQFqIQFB9gAhAwzeAQsgAUEBaiEBQfcAIQMM3QELIAFBAWohAUH6ACEDDNwBCyABQQFqIQFBgwEhAwzbAQsgAUEBaiEBQYQBIQMM2gELIAFBAWohAUGFASEDDNkBCyABQQFqIQFBkgEhAwzYAQsgAUEBaiEBQZgBIQMM1wELIAFBAWohAUGgASEDDNYBCyABQQFqIQFBowEhAwzVAQsgAUEBaiEBQaoBIQMM1AELIAEgBEcEQCACQRA2AgggAiABNgIEQasBIQMM1AELQcABIQMM7AELQQAhAAJAIAIoAjgiA0UNACADKAI0IgNFDQAgAiADEQAAIQALIABFDV4gAEEVRw0HIAJB0QA2AhwgAiABNgIUIAJBsBc2AhAgAkEVNgIMQQAhAwzrAQsgAUEBaiABIARHDQgaQcIBIQMM6gELA0ACQCABLQAAQQprDgQIAAALAAsgBCABQQFqIgFHDQALQcMBIQMM6QELIAEgBEcEQCACQRE2AgggAiABNgIEQQEhAwzQAQtBxAEhAwzoAQsgASAERgRAQcUBIQMM6AELAkACQCABLQAAQQprDgQBKCgAKAsgAUEBagwJCyABQQFqDAULIAEgBEYEQEHGASEDDOcBCwJAAkAgAS0AAEEKaw4XAQsLAQsLCwsLCwsLCwsLCwsLCwsLCwALCyABQQFqIQELQbABIQMMzQELIAEgBEYEQEHIASEDDOYBCyABLQAAQSBHDQkgAkEAOwEyIAFBAWohAUGzASEDDMwBCwNAIAEhAAJAIAEgBEcEQCABLQAAQTBrQf8BcSIDQQpJDQEMJwtBxwEhAwzmAQsCQCACLwEyIgFBmTNLDQAgAiABQQpsIgU7ATIgBUH+/wNxIANB//8Dc0sNACAAQQFqIQEgAiADIAVqIgM7ATIgA0H//wNxQegHSQ0BCwtBACEDIAJBADYCHCACQcEJNgIQIAJBDTYCDCACIABBAWo2AhQM5AELIAJBADYCHCACIAE2AhQgAkHwDDYCECACQRs2AgxBACEDDOMBCyACKAIEIQAgAkEANgIEIAIgACABECYiAA0BIAFBAWoLIQFBrQEhAwzIAQsgAkHBATYCHCACIAA2AgwgAiABQQFqNgIUQQAhAwzgAQsgAigCBCEAIAJBADYCBCACIAAgARAmIgANASABQQFqCyEBQa4BIQMMxQELIAJBwgE2AhwgAiAANgIMIAIgAUEBajYCFEEAIQMM3QELIAJBADYCHCACIAE2AhQgAkGXCzYCECACQQ02AgxBACEDDNwBCyACQQA2AhwgAiABNgIUIAJB4xA2AhAgAkEJNgIMQQAhAwzbAQsgAkECOgAoDKwBC0EAIQMgAkEANgIcIAJBrws2AhAgAkECNgIMIAIgAUEBajYCFAzZAQtBAiEDDL8BC0ENIQMMvgELQSYhAwy9AQtBFSEDDLwBC0EWIQMMuwELQRghAwy6AQtBHCEDDLkBC0EdIQMMuAELQSAhAwy3AQtBISEDDLYBC0EjIQMMtQELQcYAIQMMtAELQS4hAwyzAQtBPSEDDLIBC0HLACEDDLEBC0HOACEDDLABC0HYACEDDK8BC0HZACEDDK4BC0HbACEDDK0BC0HxACEDDKwBC0H0ACEDDKsBC0GNASEDDKoBC0GXASEDDKkBC0GpASEDDKgBC0GvASEDDKcBC0GxASEDDKYBCyACQQA2AgALQQAhAyACQQA2AhwgAiABNgIUIAJB8Rs2AhAgAkEGNgIMDL0BCyACQQA2AgAgBkEBaiEBQSQLOgApIAIoAgQhACACQQA2AgQgAiAAIAEQJyIARQRAQeUAIQMMowELIAJB+QA2AhwgAiABNgIUIAIgADYCDEEAIQMMuwELIABBFUcEQCACQQA2AhwgAiABNgIUIAJBzA42AhAgAkEgNgIMQQAhAwy7AQsgAkH4ADYCHCACIAE2AhQgAkHKGDYCECACQRU2AgxBACEDDLoBCyACQQA2AhwgAiABNgIUIAJBjhs2AhAgAkEGNgIMQQAhAwy5AQsgAkEANgIcIAIgATYCFCACQf4RNgIQIAJBBzYCDEEAIQMMuAELIAJBADYCHCACIAE2AhQgAkGMHDYCECACQQc2AgxBACEDDLcBCyACQQA2AhwgAiABNgIUIAJBww82AhAgAkEHNgIMQQAhAwy2AQsgAkEANgIcIAIgATYCFCACQcMPNgIQIAJBBzYCDEEAIQMMtQELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0RIAJB5QA2AhwgAiABNgIUIAIgADYCDEEAIQMMtAELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0gIAJB0wA2AhwgAiABNgIUIAIgADYCDEEAIQMMswELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0iIAJB0gA2AhwgAiABNgIUIAIgADYCDEEAIQMMsgELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0OIAJB5QA2AhwgAiABNgIUIAIgADYCDEEAIQMMsQELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0dIAJB0wA2AhwgAiABNgIUIAIgADYCDEEAIQMMsAELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0fIAJB0gA2AhwgAiABNgIUIAIgADYCDEEAIQMMrwELIABBP0cNASABQQFqCyEBQQUhAwyUAQtBACEDIAJBADYCHCACIAE2AhQgAkH9EjYCECACQQc2AgwMrAELIAJBADYCHCACIAE2AhQgAkHcCDYCECACQQc2AgxBACEDDKsBCyACKAIEIQAgAkEANgIEIAIgACABECUiAEUNByACQeUANgIcIAIgATYCFCACIAA2AgxBACEDDKoBCyACKAIEIQAgAkEANgIEIAIgACABECUiAEUNFiACQdMANgIcIAIgATYCFCACIAA2AgxBACEDDKkBCyACKAIEIQAgAkEANgIEIAIgACABECUiAEUNGCACQdIANgIcIAIgATYCFCACIAA2AgxBACEDDKgBCyACQQA2AhwgAiABNgIUIAJBxgo2AhAgAkEHNgIMQQAhAwynAQsgAigCBCEAIAJBADYCBCACIAAgARAlIgBFDQMgAkHlADYCHCACIAE2AhQgAiAANgIMQQAhAwymAQsgAigCBCEAIAJBADYCBCACIAAgARAlIgBFDRIgAkHTADYCHCACIAE2AhQgAiAANgIMQQAhAwylAQsgAigCBCEAIAJBADYCBCACIAAgARAlIgBFDRQgAkHSADYCHCACIAE2AhQgAiAANgIMQQAhAwykAQsgAigCBCEAIAJBADYCBCACIAAgARAlIgBFDQAgAkHlADYCHCACIAE2AhQgAiAANgIMQQAhAwyjAQtB1QAhAwyJAQsgAEEVRwRAIAJBADYCHCACIAE2AhQgAkG5DTYCECACQRo2AgxBACEDDKIBCyACQeQANgIcIAIgATYCFCACQeMXNgIQIAJBFTYCDEEAIQMMoQELIAJBADYCACAGQQFqIQEgAi0AKSIAQSNrQQtJDQQCQCAAQQZLDQBBASAAdEHKAHFFDQAMBQtBACEDIAJBADYCHCACIAE2AhQgAkH3CTYCECACQQg2AgwMoAELIAJBADYCACAGQQFqIQEgAi0AKUEhRg0DIAJBADYCHCACIAE2AhQgAkGbCjYCECACQQg2AgxBACEDDJ8BCyACQQA2AgALQQAhAyACQQA2AhwgAiABNgIUIAJBkDM2AhAgAkEINgIMDJ0BCyACQQA2AgAgBkEBaiEBIAItAClBI0kNACACQQA2AhwgAiABNgIUIAJB0wk2AhAgAkEINgIMQQAhAwycAQtB0QAhAwyCAQsgAS0AAEEwayIAQf8BcUEKSQRAIAIgADoAKiABQQFqIQFBzwAhAwyCAQsgAigCBCEAIAJBADYCBCACIAAgARAoIgBFDYYBIAJB3gA2AhwgAiABNgIUIAIgADYCDEEAIQMMmgELIAIoAgQhACACQQA2AgQgAiAAIAEQKCIARQ2GASACQdwANgIcIAIgATYCFCACIAA2AgxBACEDDJkBCyACKAIEIQAgAkEANgIEIAIgACAFECgiAEUEQCAFIQEMhwELIAJB2gA2AhwgAiAFNgIUIAIgADYCDAyYAQtBACEBQQEhAwsgAiADOgArIAVBAWohAwJAAkACQCACLQAtQRBxDQACQAJAAkAgAi0AKg4DAQACBAsgBkUNAwwCCyAADQEMAgsgAUUNAQsgAigCBCEAIAJBADYCBCACIAAgAxAoIgBFBEAgAyEBDAILIAJB2AA2AhwgAiADNgIUIAIgADYCDEEAIQMMmAELIAIoAgQhACACQQA2AgQgAiAAIAMQKCIARQRAIAMhAQyHAQsgAkHZADYCHCACIAM2AhQgAiAANgIMQQAhAwyXAQtBzAAhAwx9CyAAQRVHBEAgAkEANgIcIAIgATYCFCACQZQNNgIQIAJBITYCDEEAIQMMlgELIAJB1wA2AhwgAiABNgIUIAJByRc2AhAgAkEVNgIMQQAhAwyVAQtBACEDIAJBADYCHCACIAE2AhQgAkGAETYCECACQQk2AgwMlAELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0AIAJB0wA2AhwgAiABNgIUIAIgADYCDEEAIQMMkwELQckAIQMMeQsgAkEANgIcIAIgATYCFCACQcEoNgIQIAJBBzYCDCACQQA2AgBBACEDDJEBCyACKAIEIQBBACEDIAJBADYCBCACIAAgARAlIgBFDQAgAkHSADYCHCACIAE2AhQgAiAANgIMDJABC0HIACEDDHYLIAJBADYCACAFIQELIAJBgBI7ASogAUEBaiEBQQAhAAJAIAIoAjgiA0UNACADKAIwIgNFDQAgAiADEQAAIQALIAANAQtBxwAhAwxzCyAAQRVGBEAgAkHRADYCHCACIAE2AhQgAkHjFzYCECACQRU2AgxBACEDDIwBC0EAIQMgAkEANgIcIAIgATYCFCACQbkNNgIQIAJBGjYCDAyLAQtBACEDIAJBADYCHCACIAE2AhQgAkGgGTYCECACQR42AgwMigELIAEtAABBOkYEQCACKAIEIQBBACEDIAJBADYCBCACIAAgARApIgBFDQEgAkHDADYCHCACIAA2AgwgAiABQQFqNgIUDIoBC0EAIQMgAkEANgIcIAIgATYCFCACQbERNgIQIAJBCjYCDAyJAQsgAUEBaiEBQTshAwxvCyACQcMANgIcIAIgADYCDCACIAFBAWo2AhQMhwELQQAhAyACQQA2AhwgAiABNgIUIAJB8A42AhAgAkEcNgIMDIYBCyACIAIvATBBEHI7ATAMZgsCQCACLwEwIgBBCHFFDQAgAi0AKEEBRw0AIAItAC1BCHFFDQMLIAIgAEH3+wNxQYAEcjsBMAwECyABIARHBEACQANAIAEtAABBMGsiAEH/AXFBCk8EQEE1IQMMbgsgAikDICIKQpmz5syZs+bMGVYNASACIApCCn4iCjcDICAKIACtQv8BgyILQn+FVg0BIAIgCiALfDcDICAEIAFBAWoiAUcNAAtBOSEDDIUBCyACKAIEIQBBACEDIAJBADYCBCACIAAgAUEBaiIBECoiAA0MDHcLQTkhAwyDAQsgAi0AMEEgcQ0GQcUBIQMMaQtBACEDIAJBADYCBCACIAEgARAqIgBFDQQgAkE6NgIcIAIgADYCDCACIAFBAWo2AhQMgQELIAItAChBAUcNACACLQAtQQhxRQ0BC0E3IQMMZgsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKiIABEAgAkE7NgIcIAIgADYCDCACIAFBAWo2AhQMfwsgAUEBaiEBDG4LIAJBCDoALAwECyABQQFqIQEMbQtBACEDIAJBADYCHCACIAE2AhQgAkHkEjYCECACQQQ2AgwMewsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKiIARQ1sIAJBNzYCHCACIAE2AhQgAiAANgIMDHoLIAIgAi8BMEEgcjsBMAtBMCEDDF8LIAJBNjYCHCACIAE2AhQgAiAANgIMDHcLIABBLEcNASABQQFqIQBBASEBAkACQAJAAkACQCACLQAsQQVrDgQDAQIEAAsgACEBDAQLQQIhAQwBC0EEIQELIAJBAToALCACIAIvATAgAXI7ATAgACEBDAELIAIgAi8BMEEIcjsBMCAAIQELQTkhAwxcCyACQQA6ACwLQTQhAwxaCyABIARGBEBBLSEDDHMLAkACQANAAkAgAS0AAEEKaw4EAgAAAwALIAQgAUEBaiIBRw0AC0EtIQMMdAsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKiIARQ0CIAJBLDYCHCACIAE2AhQgAiAANgIMDHMLIAIoAgQhAEEAIQMgAkEANgIEIAIgACABECoiAEUEQCABQQFqIQEMAgsgAkEsNgIcIAIgADYCDCACIAFBAWo2AhQMcgsgAS0AAEENRgRAIAIoAgQhAEEAIQMgAkEANgIEIAIgACABECoiAEUEQCABQQFqIQEMAgsgAkEsNgIcIAIgADYCDCACIAFBAWo2AhQMcgsgAi0ALUEBcQRAQcQBIQMMWQsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKiIADQEMZQtBLyEDDFcLIAJBLjYCHCACIAE2AhQgAiAANgIMDG8LQQAhAyACQQA2AhwgAiABNgIUIAJB8BQ2AhAgAkEDNgIMDG4LQQEhAwJAAkACQAJAIAItACxBBWsOBAMBAgAECyACIAIvATBBCHI7ATAMAwtBAiEDDAELQQQhAwsgAkEBOgAsIAIgAi8BMCADcjsBMAtBKiEDDFMLQQAhAyACQQA2AhwgAiABNgIUIAJB4Q82AhAgAkEKNgIMDGsLQQEhAwJAAkACQAJAAkACQCACLQAsQQJrDgcFBAQDAQIABAsgAiACLwEwQQhyOwEwDAMLQQIhAwwBC0EEIQMLIAJBAToALCACIAIvATAgA3I7ATALQSshAwxSC0EAIQMgAkEANgIcIAIgATYCFCACQasSNgIQIAJBCzYCDAxqC0EAIQMgAkEANgIcIAIgATYCFCACQf0NNgIQIAJBHTYCDAxpCyABIARHBEADQCABLQAAQSBHDUggBCABQQFqIgFHDQALQSUhAwxpC0ElIQMMaAsgAi0ALUEBcQRAQcMBIQMMTwsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKSIABEAgAkEmNgIcIAIgADYCDCACIAFBAWo2AhQMaAsgAUEBaiEBDFwLIAFBAWohASACLwEwIgBBgAFxBEBBACEAAkAgAigCOCIDRQ0AIAMoAlQiA0UNACACIAMRAAAhAAsgAEUNBiAAQRVHDR8gAkEFNgIcIAIgATYCFCACQfkXNgIQIAJBFTYCDEEAIQMMZwsCQCAAQaAEcUGgBEcNACACLQAtQQJxDQBBACEDIAJBADYCHCACIAE2AhQgAkGWEzYCECACQQQ2AgwMZwsgAgJ/IAIvATBBFHFBFEYEQEEBIAItAChBAUYNARogAi8BMkHlAEYMAQsgAi0AKUEFRgs6AC5BACEAAkAgAigCOCIDRQ0AIAMoAiQiA0UNACACIAMRAAAhAAsCQAJAAkACQAJAIAAOFgIBAAQEBAQEBAQEBAQEBAQEBAQEBAMECyACQQE6AC4LIAIgAi8BMEHAAHI7ATALQSchAwxPCyACQSM2AhwgAiABNgIUIAJBpRY2AhAgAkEVNgIMQQAhAwxnC0EAIQMgAkEANgIcIAIgATYCFCACQdULNgIQIAJBETYCDAxmC0EAIQACQCACKAI4IgNFDQAgAygCLCIDRQ0AIAIgAxEAACEACyAADQELQQ4hAwxLCyAAQRVGBEAgAkECNgIcIAIgATYCFCACQbAYNgIQIAJBFTYCDEEAIQMMZAtBACEDIAJBADYCHCACIAE2AhQgAkGnDjYCECACQRI2AgwMYwtBACEDIAJBADYCHCACIAE2AhQgAkGqHDYCECACQQ82AgwMYgsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEgCqdqIgEQKyIARQ0AIAJBBTYCHCACIAE2AhQgAiAANgIMDGELQQ8hAwxHC0EAIQMgAkEANgIcIAIgATYCFCACQc0TNgIQIAJBDDYCDAxfC0IBIQoLIAFBAWohAQJAIAIpAyAiC0L//////////w9YBEAgAiALQgSGIAqENwMgDAELQQAhAyACQQA2AhwgAiABNgIUIAJBrQk2AhAgAkEMNgIMDF4LQSQhAwxEC0EAIQMgAkEANgIcIAIgATYCFCACQc0TNgIQIAJBDDYCDAxcCyACKAIEIQBBACEDIAJBADYCBCACIAAgARAsIgBFBEAgAUEBaiEBDFILIAJBFzYCHCACIAA2AgwgAiABQQFqNgIUDFsLIAIoAgQhAEEAIQMgAkEANgIEAkAgAiAAIAEQLCIARQRAIAFBAWohAQwBCyACQRY2AhwgAiAANgIMIAIgAUEBajYCFAxbC0EfIQMMQQtBACEDIAJBADYCHCACIAE2AhQgAkGaDzYCECACQSI2AgwMWQsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQLSIARQRAIAFBAWohAQxQCyACQRQ2AhwgAiAANgIMIAIgAUEBajYCFAxYCyACKAIEIQBBACEDIAJBADYCBAJAIAIgACABEC0iAEUEQCABQQFqIQEMAQsgAkETNgIcIAIgADYCDCACIAFBAWo2AhQMWAtBHiEDDD4LQQAhAyACQQA2AhwgAiABNgIUIAJBxgw2AhAgAkEjNgIMDFYLIAIoAgQhAEEAIQMgAkEANgIEIAIgACABEC0iAEUEQCABQQFqIQEMTgsgAkERNgIcIAIgADYCDCACIAFBAWo2AhQMVQsgAkEQNgIcIAIgATYCFCACIAA2AgwMVAtBACEDIAJBADYCHCACIAE2AhQgAkHGDDYCECACQSM2AgwMUwtBACEDIAJBADYCHCACIAE2AhQgAkHAFTYCECACQQI2AgwMUgsgAigCBCEAQQAhAyACQQA2AgQCQCACIAAgARAtIgBFBEAgAUEBaiEBDAELIAJBDjYCHCACIAA2AgwgAiABQQFqNgIUDFILQRshAww4C0EAIQMgAkEANgIcIAIgATYCFCACQcYMNgIQIAJBIzYCDAxQCyACKAIEIQBBACEDIAJBADYCBAJAIAIgACABECwiAEUEQCABQQFqIQEMAQsgAkENNgIcIAIgADYCDCACIAFBAWo2AhQMUAtBGiEDDDYLQQAhAyACQQA2AhwgAiABNgIUIAJBmg82AhAgAkEiNgIMDE4LIAIoAgQhAEEAIQMgAkEANgIEAkAgAiAAIAEQLCIARQRAIAFBAWohAQwBCyACQQw2AhwgAiAANgIMIAIgAUEBajYCFAxOC0EZIQMMNAtBACEDIAJBADYCHCACIAE2AhQgAkGaDzYCECACQSI2AgwMTAsgAEEVRwRAQQAhAyACQQA2AhwgAiABNgIUIAJBgww2AhAgAkETNgIMDEwLIAJBCjYCHCACIAE2AhQgAkHkFjYCECACQRU2AgxBACEDDEsLIAIoAgQhAEEAIQMgAkEANgIEIAIgACABIAqnaiIBECsiAARAIAJBBzYCHCACIAE2AhQgAiAANgIMDEsLQRMhAwwxCyAAQRVHBEBBACEDIAJBADYCHCACIAE2AhQgAkHaDTYCECACQRQ2AgwMSgsgAkEeNgIcIAIgATYCFCACQfkXNgIQIAJBFTYCDEEAIQMMSQtBACEAAkAgAigCOCIDRQ0AIAMoAiwiA0UNACACIAMRAAAhAAsgAEUNQSAAQRVGBEAgAkEDNgIcIAIgATYCFCACQbAYNgIQIAJBFTYCDEEAIQMMSQtBACEDIAJBADYCHCACIAE2AhQgAkGnDjYCECACQRI2AgwMSAtBACEDIAJBADYCHCACIAE2AhQgAkHaDTYCECACQRQ2AgwMRwtBACEDIAJBADYCHCACIAE2AhQgAkGnDjYCECACQRI2AgwMRgsgAkEAOgAvIAItAC1BBHFFDT8LIAJBADoALyACQQE6ADRBACEDDCsLQQAhAyACQQA2AhwgAkHkETYCECACQQc2AgwgAiABQQFqNgIUDEMLAkADQAJAIAEtAABBCmsOBAACAgACCyAEIAFBAWoiAUcNAAtB3QEhAwxDCwJAAkAgAi0ANEEBRw0AQQAhAAJAIAIoAjgiA0UNACADKAJYIgNFDQAgAiADEQAAIQALIABFDQAgAEEVRw0BIAJB3AE2AhwgAiABNgIUIAJB1RY2AhAgAkEVNgIMQQAhAwxEC0HBASEDDCoLIAJBADYCHCACIAE2AhQgAkHpCzYCECACQR82AgxBACEDDEILAkACQCACLQAoQQFrDgIEAQALQcABIQMMKQtBuQEhAwwoCyACQQI6AC9BACEAAkAgAigCOCIDRQ0AIAMoAgAiA0UNACACIAMRAAAhAAsgAEUEQEHCASEDDCgLIABBFUcEQCACQQA2AhwgAiABNgIUIAJBpAw2AhAgAkEQNgIMQQAhAwxBCyACQdsBNgIcIAIgATYCFCACQfoWNgIQIAJBFTYCDEEAIQMMQAsgASAERgRAQdoBIQMMQAsgAS0AAEHIAEYNASACQQE6ACgLQawBIQMMJQtBvwEhAwwkCyABIARHBEAgAkEQNgIIIAIgATYCBEG+ASEDDCQLQdkBIQMMPAsgASAERgRAQdgBIQMMPAsgAS0AAEHIAEcNBCABQQFqIQFBvQEhAwwiCyABIARGBEBB1wEhAww7CwJAAkAgAS0AAEHFAGsOEAAFBQUFBQUFBQUFBQUFBQEFCyABQQFqIQFBuwEhAwwiCyABQQFqIQFBvAEhAwwhC0HWASEDIAEgBEYNOSACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGD0ABqLQAARw0DIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAw6CyACKAIEIQAgAkIANwMAIAIgACAGQQFqIgEQJyIARQRAQcYBIQMMIQsgAkHVATYCHCACIAE2AhQgAiAANgIMQQAhAww5C0HUASEDIAEgBEYNOCACKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEGB0ABqLQAARw0CIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAw5CyACQYEEOwEoIAIoAgQhACACQgA3AwAgAiAAIAZBAWoiARAnIgANAwwCCyACQQA2AgALQQAhAyACQQA2AhwgAiABNgIUIAJB2Bs2AhAgAkEINgIMDDYLQboBIQMMHAsgAkHTATYCHCACIAE2AhQgAiAANgIMQQAhAww0C0EAIQACQCACKAI4IgNFDQAgAygCOCIDRQ0AIAIgAxEAACEACyAARQ0AIABBFUYNASACQQA2AhwgAiABNgIUIAJBzA42AhAgAkEgNgIMQQAhAwwzC0HkACEDDBkLIAJB+AA2AhwgAiABNgIUIAJByhg2AhAgAkEVNgIMQQAhAwwxC0HSASEDIAQgASIARg0wIAQgAWsgAigCACIBaiEFIAAgAWtBBGohBgJAA0AgAC0AACABQfzPAGotAABHDQEgAUEERg0DIAFBAWohASAEIABBAWoiAEcNAAsgAiAFNgIADDELIAJBADYCHCACIAA2AhQgAkGQMzYCECACQQg2AgwgAkEANgIAQQAhAwwwCyABIARHBEAgAkEONgIIIAIgATYCBEG3ASEDDBcLQdEBIQMMLwsgAkEANgIAIAZBAWohAQtBuAEhAwwUCyABIARGBEBB0AEhAwwtCyABLQAAQTBrIgBB/wFxQQpJBEAgAiAAOgAqIAFBAWohAUG2ASEDDBQLIAIoAgQhACACQQA2AgQgAiAAIAEQKCIARQ0UIAJBzwE2AhwgAiABNgIUIAIgADYCDEEAIQMMLAsgASAERgRAQc4BIQMMLAsCQCABLQAAQS5GBEAgAUEBaiEBDAELIAIoAgQhACACQQA2AgQgAiAAIAEQKCIARQ0VIAJBzQE2AhwgAiABNgIUIAIgADYCDEEAIQMMLAtBtQEhAwwSCyAEIAEiBUYEQEHMASEDDCsLQQAhAEEBIQFBASEGQQAhAwJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAIAUtAABBMGsOCgoJAAECAwQFBggLC0ECDAYLQQMMBQtBBAwEC0EFDAMLQQYMAgtBBwwBC0EICyEDQQAhAUEAIQYMAgtBCSEDQQEhAEEAIQFBACEGDAELQQAhAUEBIQMLIAIgAzoAKyAFQQFqIQMCQAJAIAItAC1BEHENAAJAAkACQCACLQAqDgMBAAIECyAGRQ0DDAILIAANAQwCCyABRQ0BCyACKAIEIQAgAkEANgIEIAIgACADECgiAEUEQCADIQEMAwsgAkHJATYCHCACIAM2AhQgAiAANgIMQQAhAwwtCyACKAIEIQAgAkEANgIEIAIgACADECgiAEUEQCADIQEMGAsgAkHKATYCHCACIAM2AhQgAiAANgIMQQAhAwwsCyACKAIEIQAgAkEANgIEIAIgACAFECgiAEUEQCAFIQEMFgsgAkHLATYCHCACIAU2AhQgAiAANgIMDCsLQbQBIQMMEQtBACEAAkAgAigCOCIDRQ0AIAMoAjwiA0UNACACIAMRAAAhAAsCQCAABEAgAEEVRg0BIAJBADYCHCACIAE2AhQgAkGUDTYCECACQSE2AgxBACEDDCsLQbIBIQMMEQsgAkHIATYCHCACIAE2AhQgAkHJFzYCECACQRU2AgxBACEDDCkLIAJBADYCACAGQQFqIQFB9QAhAwwPCyACLQApQQVGBEBB4wAhAwwPC0HiACEDDA4LIAAhASACQQA2AgALIAJBADoALEEJIQMMDAsgAkEANgIAIAdBAWohAUHAACEDDAsLQQELOgAsIAJBADYCACAGQQFqIQELQSkhAwwIC0E4IQMMBwsCQCABIARHBEADQCABLQAAQYA+ai0AACIAQQFHBEAgAEECRw0DIAFBAWohAQwFCyAEIAFBAWoiAUcNAAtBPiEDDCELQT4hAwwgCwsgAkEAOgAsDAELQQshAwwEC0E6IQMMAwsgAUEBaiEBQS0hAwwCCyACIAE6ACwgAkEANgIAIAZBAWohAUEMIQMMAQsgAkEANgIAIAZBAWohAUEKIQMMAAsAC0EAIQMgAkEANgIcIAIgATYCFCACQc0QNgIQIAJBCTYCDAwXC0EAIQMgAkEANgIcIAIgATYCFCACQekKNgIQIAJBCTYCDAwWC0EAIQMgAkEANgIcIAIgATYCFCACQbcQNgIQIAJBCTYCDAwVC0EAIQMgAkEANgIcIAIgATYCFCACQZwRNgIQIAJBCTYCDAwUC0EAIQMgAkEANgIcIAIgATYCFCACQc0QNgIQIAJBCTYCDAwTC0EAIQMgAkEANgIcIAIgATYCFCACQekKNgIQIAJBCTYCDAwSC0EAIQMgAkEANgIcIAIgATYCFCACQbcQNgIQIAJBCTYCDAwRC0EAIQMgAkEANgIcIAIgATYCFCACQZwRNgIQIAJBCTYCDAwQC0EAIQMgAkEANgIcIAIgATYCFCACQZcVNgIQIAJBDzYCDAwPC0EAIQMgAkEANgIcIAIgATYCFCACQZcVNgIQIAJBDzYCDAwOC0EAIQMgAkEANgIcIAIgATYCFCACQcASNgIQIAJBCzYCDAwNC0EAIQMgAkEANgIcIAIgATYCFCACQZUJNgIQIAJBCzYCDAwMC0EAIQMgAkEANgIcIAIgATYCFCACQeEPNgIQIAJBCjYCDAwLC0EAIQMgAkEANgIcIAIgATYCFCACQfsPNgIQIAJBCjYCDAwKC0EAIQMgAkEANgIcIAIgATYCFCACQfEZNgIQIAJBAjYCDAwJC0EAIQMgAkEANgIcIAIgATYCFCACQcQUNgIQIAJBAjYCDAwIC0EAIQMgAkEANgIcIAIgATYCFCACQfIVNgIQIAJBAjYCDAwHCyACQQI2AhwgAiABNgIUIAJBnBo2AhAgAkEWNgIMQQAhAwwGC0EBIQMMBQtB1AAhAyABIARGDQQgCEEIaiEJIAIoAgAhBQJAAkAgASAERwRAIAVB2MIAaiEHIAQgBWogAWshACAFQX9zQQpqIgUgAWohBgNAIAEtAAAgBy0AAEcEQEECIQcMAwsgBUUEQEEAIQcgBiEBDAMLIAVBAWshBSAHQQFqIQcgBCABQQFqIgFHDQALIAAhBSAEIQELIAlBATYCACACIAU2AgAMAQsgAkEANgIAIAkgBzYCAAsgCSABNgIEIAgoAgwhACAIKAIIDgMBBAIACwALIAJBADYCHCACQbUaNgIQIAJBFzYCDCACIABBAWo2AhRBACEDDAILIAJBADYCHCACIAA2AhQgAkHKGjYCECACQQk2AgxBACEDDAELIAEgBEYEQEEiIQMMAQsgAkEJNgIIIAIgATYCBEEhIQMLIAhBEGokACADRQRAIAIoAgwhAAwBCyACIAM2AhxBACEAIAIoAgQiAUUNACACIAEgBCACKAIIEQEAIgFFDQAgAiAENgIUIAIgATYCDCABIQALIAALvgIBAn8gAEEAOgAAIABB3ABqIgFBAWtBADoAACAAQQA6AAIgAEEAOgABIAFBA2tBADoAACABQQJrQQA6AAAgAEEAOgADIAFBBGtBADoAAEEAIABrQQNxIgEgAGoiAEEANgIAQdwAIAFrQXxxIgIgAGoiAUEEa0EANgIAAkAgAkEJSQ0AIABBADYCCCAAQQA2AgQgAUEIa0EANgIAIAFBDGtBADYCACACQRlJDQAgAEEANgIYIABBADYCFCAAQQA2AhAgAEEANgIMIAFBEGtBADYCACABQRRrQQA2AgAgAUEYa0EANgIAIAFBHGtBADYCACACIABBBHFBGHIiAmsiAUEgSQ0AIAAgAmohAANAIABCADcDGCAAQgA3AxAgAEIANwMIIABCADcDACAAQSBqIQAgAUEgayIBQR9LDQALCwtWAQF/AkAgACgCDA0AAkACQAJAAkAgAC0ALw4DAQADAgsgACgCOCIBRQ0AIAEoAiwiAUUNACAAIAERAAAiAQ0DC0EADwsACyAAQcMWNgIQQQ4hAQsgAQsaACAAKAIMRQRAIABB0Rs2AhAgAEEVNgIMCwsUACAAKAIMQRVGBEAgAEEANgIMCwsUACAAKAIMQRZGBEAgAEEANgIMCwsHACAAKAIMCwcAIAAoAhALCQAgACABNgIQCwcAIAAoAhQLFwAgAEEkTwRAAAsgAEECdEGgM2ooAgALFwAgAEEuTwRAAAsgAEECdEGwNGooAgALvwkBAX9B6yghAQJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIABB5ABrDvQDY2IAAWFhYWFhYQIDBAVhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhBgcICQoLDA0OD2FhYWFhEGFhYWFhYWFhYWFhEWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYRITFBUWFxgZGhthYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2YTc4OTphYWFhYWFhYTthYWE8YWFhYT0+P2FhYWFhYWFhQGFhQWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYUJDREVGR0hJSktMTU5PUFFSU2FhYWFhYWFhVFVWV1hZWlthXF1hYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFeYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhX2BhC0HhJw8LQaQhDwtByywPC0H+MQ8LQcAkDwtBqyQPC0GNKA8LQeImDwtBgDAPC0G5Lw8LQdckDwtB7x8PC0HhHw8LQfofDwtB8iAPC0GoLw8LQa4yDwtBiDAPC0HsJw8LQYIiDwtBjh0PC0HQLg8LQcojDwtBxTIPC0HfHA8LQdIcDwtBxCAPC0HXIA8LQaIfDwtB7S4PC0GrMA8LQdQlDwtBzC4PC0H6Lg8LQfwrDwtB0jAPC0HxHQ8LQbsgDwtB9ysPC0GQMQ8LQdcxDwtBoi0PC0HUJw8LQeArDwtBnywPC0HrMQ8LQdUfDwtByjEPC0HeJQ8LQdQeDwtB9BwPC0GnMg8LQbEdDwtBoB0PC0G5MQ8LQbwwDwtBkiEPC0GzJg8LQeksDwtBrB4PC0HUKw8LQfcmDwtBgCYPC0GwIQ8LQf4eDwtBjSMPC0GJLQ8LQfciDwtBoDEPC0GuHw8LQcYlDwtB6B4PC0GTIg8LQcIvDwtBwx0PC0GLLA8LQeEdDwtBjS8PC0HqIQ8LQbQtDwtB0i8PC0HfMg8LQdIyDwtB8DAPC0GpIg8LQfkjDwtBmR4PC0G1LA8LQZswDwtBkjIPC0G2Kw8LQcIiDwtB+DIPC0GeJQ8LQdAiDwtBuh4PC0GBHg8LAAtB1iEhAQsgAQsWACAAIAAtAC1B/gFxIAFBAEdyOgAtCxkAIAAgAC0ALUH9AXEgAUEAR0EBdHI6AC0LGQAgACAALQAtQfsBcSABQQBHQQJ0cjoALQsZACAAIAAtAC1B9wFxIAFBAEdBA3RyOgAtCz4BAn8CQCAAKAI4IgNFDQAgAygCBCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBxhE2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCCCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABB9go2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCDCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABB7Ro2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCECIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBlRA2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCFCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBqhs2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCGCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABB7RM2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCKCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABB9gg2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCHCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBwhk2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCICIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBlBQ2AhBBGCEECyAEC1kBAn8CQCAALQAoQQFGDQAgAC8BMiIBQeQAa0HkAEkNACABQcwBRg0AIAFBsAJGDQAgAC8BMCIAQcAAcQ0AQQEhAiAAQYgEcUGABEYNACAAQShxRSECCyACC4wBAQJ/AkACQAJAIAAtACpFDQAgAC0AK0UNACAALwEwIgFBAnFFDQEMAgsgAC8BMCIBQQFxRQ0BC0EBIQIgAC0AKEEBRg0AIAAvATIiAEHkAGtB5ABJDQAgAEHMAUYNACAAQbACRg0AIAFBwABxDQBBACECIAFBiARxQYAERg0AIAFBKHFBAEchAgsgAgtXACAAQRhqQgA3AwAgAEIANwMAIABBOGpCADcDACAAQTBqQgA3AwAgAEEoakIANwMAIABBIGpCADcDACAAQRBqQgA3AwAgAEEIakIANwMAIABB3QE2AhwLBgAgABAyC5otAQt/IwBBEGsiCiQAQaTQACgCACIJRQRAQeTTACgCACIFRQRAQfDTAEJ/NwIAQejTAEKAgISAgIDAADcCAEHk0wAgCkEIakFwcUHYqtWqBXMiBTYCAEH40wBBADYCAEHI0wBBADYCAAtBzNMAQYDUBDYCAEGc0ABBgNQENgIAQbDQACAFNgIAQazQAEF/NgIAQdDTAEGArAM2AgADQCABQcjQAGogAUG80ABqIgI2AgAgAiABQbTQAGoiAzYCACABQcDQAGogAzYCACABQdDQAGogAUHE0ABqIgM2AgAgAyACNgIAIAFB2NAAaiABQczQAGoiAjYCACACIAM2AgAgAUHU0ABqIAI2AgAgAUEgaiIBQYACRw0AC0GM1ARBwasDNgIAQajQAEH00wAoAgA2AgBBmNAAQcCrAzYCAEGk0ABBiNQENgIAQcz/B0E4NgIAQYjUBCEJCwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIABB7AFNBEBBjNAAKAIAIgZBECAAQRNqQXBxIABBC0kbIgRBA3YiAHYiAUEDcQRAAkAgAUEBcSAAckEBcyICQQN0IgBBtNAAaiIBIABBvNAAaigCACIAKAIIIgNGBEBBjNAAIAZBfiACd3E2AgAMAQsgASADNgIIIAMgATYCDAsgAEEIaiEBIAAgAkEDdCICQQNyNgIEIAAgAmoiACAAKAIEQQFyNgIEDBELQZTQACgCACIIIARPDQEgAQRAAkBBAiAAdCICQQAgAmtyIAEgAHRxaCIAQQN0IgJBtNAAaiIBIAJBvNAAaigCACICKAIIIgNGBEBBjNAAIAZBfiAAd3EiBjYCAAwBCyABIAM2AgggAyABNgIMCyACIARBA3I2AgQgAEEDdCIAIARrIQUgACACaiAFNgIAIAIgBGoiBCAFQQFyNgIEIAgEQCAIQXhxQbTQAGohAEGg0AAoAgAhAwJ/QQEgCEEDdnQiASAGcUUEQEGM0AAgASAGcjYCACAADAELIAAoAggLIgEgAzYCDCAAIAM2AgggAyAANgIMIAMgATYCCAsgAkEIaiEBQaDQACAENgIAQZTQACAFNgIADBELQZDQACgCACILRQ0BIAtoQQJ0QbzSAGooAgAiACgCBEF4cSAEayEFIAAhAgNAAkAgAigCECIBRQRAIAJBFGooAgAiAUUNAQsgASgCBEF4cSAEayIDIAVJIQIgAyAFIAIbIQUgASAAIAIbIQAgASECDAELCyAAKAIYIQkgACgCDCIDIABHBEBBnNAAKAIAGiADIAAoAggiATYCCCABIAM2AgwMEAsgAEEUaiICKAIAIgFFBEAgACgCECIBRQ0DIABBEGohAgsDQCACIQcgASIDQRRqIgIoAgAiAQ0AIANBEGohAiADKAIQIgENAAsgB0EANgIADA8LQX8hBCAAQb9/Sw0AIABBE2oiAUFwcSEEQZDQACgCACIIRQ0AQQAgBGshBQJAAkACQAJ/QQAgBEGAAkkNABpBHyAEQf///wdLDQAaIARBJiABQQh2ZyIAa3ZBAXEgAEEBdGtBPmoLIgZBAnRBvNIAaigCACICRQRAQQAhAUEAIQMMAQtBACEBIARBGSAGQQF2a0EAIAZBH0cbdCEAQQAhAwNAAkAgAigCBEF4cSAEayIHIAVPDQAgAiEDIAciBQ0AQQAhBSACIQEMAwsgASACQRRqKAIAIgcgByACIABBHXZBBHFqQRBqKAIAIgJGGyABIAcbIQEgAEEBdCEAIAINAAsLIAEgA3JFBEBBACEDQQIgBnQiAEEAIABrciAIcSIARQ0DIABoQQJ0QbzSAGooAgAhAQsgAUUNAQsDQCABKAIEQXhxIARrIgIgBUkhACACIAUgABshBSABIAMgABshAyABKAIQIgAEfyAABSABQRRqKAIACyIBDQALCyADRQ0AIAVBlNAAKAIAIARrTw0AIAMoAhghByADIAMoAgwiAEcEQEGc0AAoAgAaIAAgAygCCCIBNgIIIAEgADYCDAwOCyADQRRqIgIoAgAiAUUEQCADKAIQIgFFDQMgA0EQaiECCwNAIAIhBiABIgBBFGoiAigCACIBDQAgAEEQaiECIAAoAhAiAQ0ACyAGQQA2AgAMDQtBlNAAKAIAIgMgBE8EQEGg0AAoAgAhAQJAIAMgBGsiAkEQTwRAIAEgBGoiACACQQFyNgIEIAEgA2ogAjYCACABIARBA3I2AgQMAQsgASADQQNyNgIEIAEgA2oiACAAKAIEQQFyNgIEQQAhAEEAIQILQZTQACACNgIAQaDQACAANgIAIAFBCGohAQwPC0GY0AAoAgAiAyAESwRAIAQgCWoiACADIARrIgFBAXI2AgRBpNAAIAA2AgBBmNAAIAE2AgAgCSAEQQNyNgIEIAlBCGohAQwPC0EAIQEgBAJ/QeTTACgCAARAQezTACgCAAwBC0Hw0wBCfzcCAEHo0wBCgICEgICAwAA3AgBB5NMAIApBDGpBcHFB2KrVqgVzNgIAQfjTAEEANgIAQcjTAEEANgIAQYCABAsiACAEQccAaiIFaiIGQQAgAGsiB3EiAk8EQEH80wBBMDYCAAwPCwJAQcTTACgCACIBRQ0AQbzTACgCACIIIAJqIQAgACABTSAAIAhLcQ0AQQAhAUH80wBBMDYCAAwPC0HI0wAtAABBBHENBAJAAkAgCQRAQczTACEBA0AgASgCACIAIAlNBEAgACABKAIEaiAJSw0DCyABKAIIIgENAAsLQQAQMyIAQX9GDQUgAiEGQejTACgCACIBQQFrIgMgAHEEQCACIABrIAAgA2pBACABa3FqIQYLIAQgBk8NBSAGQf7///8HSw0FQcTTACgCACIDBEBBvNMAKAIAIgcgBmohASABIAdNDQYgASADSw0GCyAGEDMiASAARw0BDAcLIAYgA2sgB3EiBkH+////B0sNBCAGEDMhACAAIAEoAgAgASgCBGpGDQMgACEBCwJAIAYgBEHIAGpPDQAgAUF/Rg0AQezTACgCACIAIAUgBmtqQQAgAGtxIgBB/v///wdLBEAgASEADAcLIAAQM0F/RwRAIAAgBmohBiABIQAMBwtBACAGaxAzGgwECyABIgBBf0cNBQwDC0EAIQMMDAtBACEADAoLIABBf0cNAgtByNMAQcjTACgCAEEEcjYCAAsgAkH+////B0sNASACEDMhAEEAEDMhASAAQX9GDQEgAUF/Rg0BIAAgAU8NASABIABrIgYgBEE4ak0NAQtBvNMAQbzTACgCACAGaiIBNgIAQcDTACgCACABSQRAQcDTACABNgIACwJAAkACQEGk0AAoAgAiAgRAQczTACEBA0AgACABKAIAIgMgASgCBCIFakYNAiABKAIIIgENAAsMAgtBnNAAKAIAIgFBAEcgACABT3FFBEBBnNAAIAA2AgALQQAhAUHQ0wAgBjYCAEHM0wAgADYCAEGs0ABBfzYCAEGw0ABB5NMAKAIANgIAQdjTAEEANgIAA0AgAUHI0ABqIAFBvNAAaiICNgIAIAIgAUG00ABqIgM2AgAgAUHA0ABqIAM2AgAgAUHQ0ABqIAFBxNAAaiIDNgIAIAMgAjYCACABQdjQAGogAUHM0ABqIgI2AgAgAiADNgIAIAFB1NAAaiACNgIAIAFBIGoiAUGAAkcNAAtBeCAAa0EPcSIBIABqIgIgBkE4ayIDIAFrIgFBAXI2AgRBqNAAQfTTACgCADYCAEGY0AAgATYCAEGk0AAgAjYCACAAIANqQTg2AgQMAgsgACACTQ0AIAIgA0kNACABKAIMQQhxDQBBeCACa0EPcSIAIAJqIgNBmNAAKAIAIAZqIgcgAGsiAEEBcjYCBCABIAUgBmo2AgRBqNAAQfTTACgCADYCAEGY0AAgADYCAEGk0AAgAzYCACACIAdqQTg2AgQMAQsgAEGc0AAoAgBJBEBBnNAAIAA2AgALIAAgBmohA0HM0wAhAQJAAkACQANAIAMgASgCAEcEQCABKAIIIgENAQwCCwsgAS0ADEEIcUUNAQtBzNMAIQEDQCABKAIAIgMgAk0EQCADIAEoAgRqIgUgAksNAwsgASgCCCEBDAALAAsgASAANgIAIAEgASgCBCAGajYCBCAAQXggAGtBD3FqIgkgBEEDcjYCBCADQXggA2tBD3FqIgYgBCAJaiIEayEBIAIgBkYEQEGk0AAgBDYCAEGY0ABBmNAAKAIAIAFqIgA2AgAgBCAAQQFyNgIEDAgLQaDQACgCACAGRgRAQaDQACAENgIAQZTQAEGU0AAoAgAgAWoiADYCACAEIABBAXI2AgQgACAEaiAANgIADAgLIAYoAgQiBUEDcUEBRw0GIAVBeHEhCCAFQf8BTQRAIAVBA3YhAyAGKAIIIgAgBigCDCICRgRAQYzQAEGM0AAoAgBBfiADd3E2AgAMBwsgAiAANgIIIAAgAjYCDAwGCyAGKAIYIQcgBiAGKAIMIgBHBEAgACAGKAIIIgI2AgggAiAANgIMDAULIAZBFGoiAigCACIFRQRAIAYoAhAiBUUNBCAGQRBqIQILA0AgAiEDIAUiAEEUaiICKAIAIgUNACAAQRBqIQIgACgCECIFDQALIANBADYCAAwEC0F4IABrQQ9xIgEgAGoiByAGQThrIgMgAWsiAUEBcjYCBCAAIANqQTg2AgQgAiAFQTcgBWtBD3FqQT9rIgMgAyACQRBqSRsiA0EjNgIEQajQAEH00wAoAgA2AgBBmNAAIAE2AgBBpNAAIAc2AgAgA0EQakHU0wApAgA3AgAgA0HM0wApAgA3AghB1NMAIANBCGo2AgBB0NMAIAY2AgBBzNMAIAA2AgBB2NMAQQA2AgAgA0EkaiEBA0AgAUEHNgIAIAUgAUEEaiIBSw0ACyACIANGDQAgAyADKAIEQX5xNgIEIAMgAyACayIFNgIAIAIgBUEBcjYCBCAFQf8BTQRAIAVBeHFBtNAAaiEAAn9BjNAAKAIAIgFBASAFQQN2dCIDcUUEQEGM0AAgASADcjYCACAADAELIAAoAggLIgEgAjYCDCAAIAI2AgggAiAANgIMIAIgATYCCAwBC0EfIQEgBUH///8HTQRAIAVBJiAFQQh2ZyIAa3ZBAXEgAEEBdGtBPmohAQsgAiABNgIcIAJCADcCECABQQJ0QbzSAGohAEGQ0AAoAgAiA0EBIAF0IgZxRQRAIAAgAjYCAEGQ0AAgAyAGcjYCACACIAA2AhggAiACNgIIIAIgAjYCDAwBCyAFQRkgAUEBdmtBACABQR9HG3QhASAAKAIAIQMCQANAIAMiACgCBEF4cSAFRg0BIAFBHXYhAyABQQF0IQEgACADQQRxakEQaiIGKAIAIgMNAAsgBiACNgIAIAIgADYCGCACIAI2AgwgAiACNgIIDAELIAAoAggiASACNgIMIAAgAjYCCCACQQA2AhggAiAANgIMIAIgATYCCAtBmNAAKAIAIgEgBE0NAEGk0AAoAgAiACAEaiICIAEgBGsiAUEBcjYCBEGY0AAgATYCAEGk0AAgAjYCACAAIARBA3I2AgQgAEEIaiEBDAgLQQAhAUH80wBBMDYCAAwHC0EAIQALIAdFDQACQCAGKAIcIgJBAnRBvNIAaiIDKAIAIAZGBEAgAyAANgIAIAANAUGQ0ABBkNAAKAIAQX4gAndxNgIADAILIAdBEEEUIAcoAhAgBkYbaiAANgIAIABFDQELIAAgBzYCGCAGKAIQIgIEQCAAIAI2AhAgAiAANgIYCyAGQRRqKAIAIgJFDQAgAEEUaiACNgIAIAIgADYCGAsgASAIaiEBIAYgCGoiBigCBCEFCyAGIAVBfnE2AgQgASAEaiABNgIAIAQgAUEBcjYCBCABQf8BTQRAIAFBeHFBtNAAaiEAAn9BjNAAKAIAIgJBASABQQN2dCIBcUUEQEGM0AAgASACcjYCACAADAELIAAoAggLIgEgBDYCDCAAIAQ2AgggBCAANgIMIAQgATYCCAwBC0EfIQUgAUH///8HTQRAIAFBJiABQQh2ZyIAa3ZBAXEgAEEBdGtBPmohBQsgBCAFNgIcIARCADcCECAFQQJ0QbzSAGohAEGQ0AAoAgAiAkEBIAV0IgNxRQRAIAAgBDYCAEGQ0AAgAiADcjYCACAEIAA2AhggBCAENgIIIAQgBDYCDAwBCyABQRkgBUEBdmtBACAFQR9HG3QhBSAAKAIAIQACQANAIAAiAigCBEF4cSABRg0BIAVBHXYhACAFQQF0IQUgAiAAQQRxakEQaiIDKAIAIgANAAsgAyAENgIAIAQgAjYCGCAEIAQ2AgwgBCAENgIIDAELIAIoAggiACAENgIMIAIgBDYCCCAEQQA2AhggBCACNgIMIAQgADYCCAsgCUEIaiEBDAILAkAgB0UNAAJAIAMoAhwiAUECdEG80gBqIgIoAgAgA0YEQCACIAA2AgAgAA0BQZDQACAIQX4gAXdxIgg2AgAMAgsgB0EQQRQgBygCECADRhtqIAA2AgAgAEUNAQsgACAHNgIYIAMoAhAiAQRAIAAgATYCECABIAA2AhgLIANBFGooAgAiAUUNACAAQRRqIAE2AgAgASAANgIYCwJAIAVBD00EQCADIAQgBWoiAEEDcjYCBCAAIANqIgAgACgCBEEBcjYCBAwBCyADIARqIgIgBUEBcjYCBCADIARBA3I2AgQgAiAFaiAFNgIAIAVB/wFNBEAgBUF4cUG00ABqIQACf0GM0AAoAgAiAUEBIAVBA3Z0IgVxRQRAQYzQACABIAVyNgIAIAAMAQsgACgCCAsiASACNgIMIAAgAjYCCCACIAA2AgwgAiABNgIIDAELQR8hASAFQf///wdNBEAgBUEmIAVBCHZnIgBrdkEBcSAAQQF0a0E+aiEBCyACIAE2AhwgAkIANwIQIAFBAnRBvNIAaiEAQQEgAXQiBCAIcUUEQCAAIAI2AgBBkNAAIAQgCHI2AgAgAiAANgIYIAIgAjYCCCACIAI2AgwMAQsgBUEZIAFBAXZrQQAgAUEfRxt0IQEgACgCACEEAkADQCAEIgAoAgRBeHEgBUYNASABQR12IQQgAUEBdCEBIAAgBEEEcWpBEGoiBigCACIEDQALIAYgAjYCACACIAA2AhggAiACNgIMIAIgAjYCCAwBCyAAKAIIIgEgAjYCDCAAIAI2AgggAkEANgIYIAIgADYCDCACIAE2AggLIANBCGohAQwBCwJAIAlFDQACQCAAKAIcIgFBAnRBvNIAaiICKAIAIABGBEAgAiADNgIAIAMNAUGQ0AAgC0F+IAF3cTYCAAwCCyAJQRBBFCAJKAIQIABGG2ogAzYCACADRQ0BCyADIAk2AhggACgCECIBBEAgAyABNgIQIAEgAzYCGAsgAEEUaigCACIBRQ0AIANBFGogATYCACABIAM2AhgLAkAgBUEPTQRAIAAgBCAFaiIBQQNyNgIEIAAgAWoiASABKAIEQQFyNgIEDAELIAAgBGoiByAFQQFyNgIEIAAgBEEDcjYCBCAFIAdqIAU2AgAgCARAIAhBeHFBtNAAaiEBQaDQACgCACEDAn9BASAIQQN2dCICIAZxRQRAQYzQACACIAZyNgIAIAEMAQsgASgCCAsiAiADNgIMIAEgAzYCCCADIAE2AgwgAyACNgIIC0Gg0AAgBzYCAEGU0AAgBTYCAAsgAEEIaiEBCyAKQRBqJAAgAQtDACAARQRAPwBBEHQPCwJAIABB//8DcQ0AIABBAEgNACAAQRB2QAAiAEF/RgRAQfzTAEEwNgIAQX8PCyAAQRB0DwsACwvcPyIAQYAICwkBAAAAAgAAAAMAQZQICwUEAAAABQBBpAgLCQYAAAAHAAAACABB3AgLii1JbnZhbGlkIGNoYXIgaW4gdXJsIHF1ZXJ5AFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fYm9keQBDb250ZW50LUxlbmd0aCBvdmVyZmxvdwBDaHVuayBzaXplIG92ZXJmbG93AFJlc3BvbnNlIG92ZXJmbG93AEludmFsaWQgbWV0aG9kIGZvciBIVFRQL3gueCByZXF1ZXN0AEludmFsaWQgbWV0aG9kIGZvciBSVFNQL3gueCByZXF1ZXN0AEV4cGVjdGVkIFNPVVJDRSBtZXRob2QgZm9yIElDRS94LnggcmVxdWVzdABJbnZhbGlkIGNoYXIgaW4gdXJsIGZyYWdtZW50IHN0YXJ0AEV4cGVjdGVkIGRvdABTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3N0YXR1cwBJbnZhbGlkIHJlc3BvbnNlIHN0YXR1cwBJbnZhbGlkIGNoYXJhY3RlciBpbiBjaHVuayBleHRlbnNpb25zAFVzZXIgY2FsbGJhY2sgZXJyb3IAYG9uX3Jlc2V0YCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfaGVhZGVyYCBjYWxsYmFjayBlcnJvcgBgb25fbWVzc2FnZV9iZWdpbmAgY2FsbGJhY2sgZXJyb3IAYG9uX2NodW5rX2V4dGVuc2lvbl92YWx1ZWAgY2FsbGJhY2sgZXJyb3IAYG9uX3N0YXR1c19jb21wbGV0ZWAgY2FsbGJhY2sgZXJyb3IAYG9uX3ZlcnNpb25fY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl91cmxfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9jaHVua19jb21wbGV0ZWAgY2FsbGJhY2sgZXJyb3IAYG9uX2hlYWRlcl92YWx1ZV9jb21wbGV0ZWAgY2FsbGJhY2sgZXJyb3IAYG9uX21lc3NhZ2VfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9tZXRob2RfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9oZWFkZXJfZmllbGRfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9jaHVua19leHRlbnNpb25fbmFtZWAgY2FsbGJhY2sgZXJyb3IAVW5leHBlY3RlZCBjaGFyIGluIHVybCBzZXJ2ZXIASW52YWxpZCBoZWFkZXIgdmFsdWUgY2hhcgBJbnZhbGlkIGhlYWRlciBmaWVsZCBjaGFyAFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fdmVyc2lvbgBJbnZhbGlkIG1pbm9yIHZlcnNpb24ASW52YWxpZCBtYWpvciB2ZXJzaW9uAEV4cGVjdGVkIHNwYWNlIGFmdGVyIHZlcnNpb24ARXhwZWN0ZWQgQ1JMRiBhZnRlciB2ZXJzaW9uAEludmFsaWQgSFRUUCB2ZXJzaW9uAEludmFsaWQgaGVhZGVyIHRva2VuAFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fdXJsAEludmFsaWQgY2hhcmFjdGVycyBpbiB1cmwAVW5leHBlY3RlZCBzdGFydCBjaGFyIGluIHVybABEb3VibGUgQCBpbiB1cmwARW1wdHkgQ29udGVudC1MZW5ndGgASW52YWxpZCBjaGFyYWN0ZXIgaW4gQ29udGVudC1MZW5ndGgARHVwbGljYXRlIENvbnRlbnQtTGVuZ3RoAEludmFsaWQgY2hhciBpbiB1cmwgcGF0aABDb250ZW50LUxlbmd0aCBjYW4ndCBiZSBwcmVzZW50IHdpdGggVHJhbnNmZXItRW5jb2RpbmcASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgc2l6ZQBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX2hlYWRlcl92YWx1ZQBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX2NodW5rX2V4dGVuc2lvbl92YWx1ZQBJbnZhbGlkIGNoYXJhY3RlciBpbiBjaHVuayBleHRlbnNpb25zIHZhbHVlAE1pc3NpbmcgZXhwZWN0ZWQgTEYgYWZ0ZXIgaGVhZGVyIHZhbHVlAEludmFsaWQgYFRyYW5zZmVyLUVuY29kaW5nYCBoZWFkZXIgdmFsdWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyBxdW90ZSB2YWx1ZQBJbnZhbGlkIGNoYXJhY3RlciBpbiBjaHVuayBleHRlbnNpb25zIHF1b3RlZCB2YWx1ZQBQYXVzZWQgYnkgb25faGVhZGVyc19jb21wbGV0ZQBJbnZhbGlkIEVPRiBzdGF0ZQBvbl9yZXNldCBwYXVzZQBvbl9jaHVua19oZWFkZXIgcGF1c2UAb25fbWVzc2FnZV9iZWdpbiBwYXVzZQBvbl9jaHVua19leHRlbnNpb25fdmFsdWUgcGF1c2UAb25fc3RhdHVzX2NvbXBsZXRlIHBhdXNlAG9uX3ZlcnNpb25fY29tcGxldGUgcGF1c2UAb25fdXJsX2NvbXBsZXRlIHBhdXNlAG9uX2NodW5rX2NvbXBsZXRlIHBhdXNlAG9uX2hlYWRlcl92YWx1ZV9jb21wbGV0ZSBwYXVzZQBvbl9tZXNzYWdlX2NvbXBsZXRlIHBhdXNlAG9uX21ldGhvZF9jb21wbGV0ZSBwYXVzZQBvbl9oZWFkZXJfZmllbGRfY29tcGxldGUgcGF1c2UAb25fY2h1bmtfZXh0ZW5zaW9uX25hbWUgcGF1c2UAVW5leHBlY3RlZCBzcGFjZSBhZnRlciBzdGFydCBsaW5lAFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fY2h1bmtfZXh0ZW5zaW9uX25hbWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyBuYW1lAFBhdXNlIG9uIENPTk5FQ1QvVXBncmFkZQBQYXVzZSBvbiBQUkkvVXBncmFkZQBFeHBlY3RlZCBIVFRQLzIgQ29ubmVjdGlvbiBQcmVmYWNlAFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fbWV0aG9kAEV4cGVjdGVkIHNwYWNlIGFmdGVyIG1ldGhvZABTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX2hlYWRlcl9maWVsZABQYXVzZWQASW52YWxpZCB3b3JkIGVuY291bnRlcmVkAEludmFsaWQgbWV0aG9kIGVuY291bnRlcmVkAFVuZXhwZWN0ZWQgY2hhciBpbiB1cmwgc2NoZW1hAFJlcXVlc3QgaGFzIGludmFsaWQgYFRyYW5zZmVyLUVuY29kaW5nYABTV0lUQ0hfUFJPWFkAVVNFX1BST1hZAE1LQUNUSVZJVFkAVU5QUk9DRVNTQUJMRV9FTlRJVFkAQ09QWQBNT1ZFRF9QRVJNQU5FTlRMWQBUT09fRUFSTFkATk9USUZZAEZBSUxFRF9ERVBFTkRFTkNZAEJBRF9HQVRFV0FZAFBMQVkAUFVUAENIRUNLT1VUAEdBVEVXQVlfVElNRU9VVABSRVFVRVNUX1RJTUVPVVQATkVUV09SS19DT05ORUNUX1RJTUVPVVQAQ09OTkVDVElPTl9USU1FT1VUAExPR0lOX1RJTUVPVVQATkVUV09SS19SRUFEX1RJTUVPVVQAUE9TVABNSVNESVJFQ1RFRF9SRVFVRVNUAENMSUVOVF9DTE9TRURfUkVRVUVTVABDTElFTlRfQ0xPU0VEX0xPQURfQkFMQU5DRURfUkVRVUVTVABCQURfUkVRVUVTVABIVFRQX1JFUVVFU1RfU0VOVF9UT19IVFRQU19QT1JUAFJFUE9SVABJTV9BX1RFQVBPVABSRVNFVF9DT05URU5UAE5PX0NPTlRFTlQAUEFSVElBTF9DT05URU5UAEhQRV9JTlZBTElEX0NPTlNUQU5UAEhQRV9DQl9SRVNFVABHRVQASFBFX1NUUklDVABDT05GTElDVABURU1QT1JBUllfUkVESVJFQ1QAUEVSTUFORU5UX1JFRElSRUNUAENPTk5FQ1QATVVMVElfU1RBVFVTAEhQRV9JTlZBTElEX1NUQVRVUwBUT09fTUFOWV9SRVFVRVNUUwBFQVJMWV9ISU5UUwBVTkFWQUlMQUJMRV9GT1JfTEVHQUxfUkVBU09OUwBPUFRJT05TAFNXSVRDSElOR19QUk9UT0NPTFMAVkFSSUFOVF9BTFNPX05FR09USUFURVMATVVMVElQTEVfQ0hPSUNFUwBJTlRFUk5BTF9TRVJWRVJfRVJST1IAV0VCX1NFUlZFUl9VTktOT1dOX0VSUk9SAFJBSUxHVU5fRVJST1IASURFTlRJVFlfUFJPVklERVJfQVVUSEVOVElDQVRJT05fRVJST1IAU1NMX0NFUlRJRklDQVRFX0VSUk9SAElOVkFMSURfWF9GT1JXQVJERURfRk9SAFNFVF9QQVJBTUVURVIAR0VUX1BBUkFNRVRFUgBIUEVfVVNFUgBTRUVfT1RIRVIASFBFX0NCX0NIVU5LX0hFQURFUgBNS0NBTEVOREFSAFNFVFVQAFdFQl9TRVJWRVJfSVNfRE9XTgBURUFSRE9XTgBIUEVfQ0xPU0VEX0NPTk5FQ1RJT04ASEVVUklTVElDX0VYUElSQVRJT04ARElTQ09OTkVDVEVEX09QRVJBVElPTgBOT05fQVVUSE9SSVRBVElWRV9JTkZPUk1BVElPTgBIUEVfSU5WQUxJRF9WRVJTSU9OAEhQRV9DQl9NRVNTQUdFX0JFR0lOAFNJVEVfSVNfRlJPWkVOAEhQRV9JTlZBTElEX0hFQURFUl9UT0tFTgBJTlZBTElEX1RPS0VOAEZPUkJJRERFTgBFTkhBTkNFX1lPVVJfQ0FMTQBIUEVfSU5WQUxJRF9VUkwAQkxPQ0tFRF9CWV9QQVJFTlRBTF9DT05UUk9MAE1LQ09MAEFDTABIUEVfSU5URVJOQUwAUkVRVUVTVF9IRUFERVJfRklFTERTX1RPT19MQVJHRV9VTk9GRklDSUFMAEhQRV9PSwBVTkxJTksAVU5MT0NLAFBSSQBSRVRSWV9XSVRIAEhQRV9JTlZBTElEX0NPTlRFTlRfTEVOR1RIAEhQRV9VTkVYUEVDVEVEX0NPTlRFTlRfTEVOR1RIAEZMVVNIAFBST1BQQVRDSABNLVNFQVJDSABVUklfVE9PX0xPTkcAUFJPQ0VTU0lORwBNSVNDRUxMQU5FT1VTX1BFUlNJU1RFTlRfV0FSTklORwBNSVNDRUxMQU5FT1VTX1dBUk5JTkcASFBFX0lOVkFMSURfVFJBTlNGRVJfRU5DT0RJTkcARXhwZWN0ZWQgQ1JMRgBIUEVfSU5WQUxJRF9DSFVOS19TSVpFAE1PVkUAQ09OVElOVUUASFBFX0NCX1NUQVRVU19DT01QTEVURQBIUEVfQ0JfSEVBREVSU19DT01QTEVURQBIUEVfQ0JfVkVSU0lPTl9DT01QTEVURQBIUEVfQ0JfVVJMX0NPTVBMRVRFAEhQRV9DQl9DSFVOS19DT01QTEVURQBIUEVfQ0JfSEVBREVSX1ZBTFVFX0NPTVBMRVRFAEhQRV9DQl9DSFVOS19FWFRFTlNJT05fVkFMVUVfQ09NUExFVEUASFBFX0NCX0NIVU5LX0VYVEVOU0lPTl9OQU1FX0NPTVBMRVRFAEhQRV9DQl9NRVNTQUdFX0NPTVBMRVRFAEhQRV9DQl9NRVRIT0RfQ09NUExFVEUASFBFX0NCX0hFQURFUl9GSUVMRF9DT01QTEVURQBERUxFVEUASFBFX0lOVkFMSURfRU9GX1NUQVRFAElOVkFMSURfU1NMX0NFUlRJRklDQVRFAFBBVVNFAE5PX1JFU1BPTlNFAFVOU1VQUE9SVEVEX01FRElBX1RZUEUAR09ORQBOT1RfQUNDRVBUQUJMRQBTRVJWSUNFX1VOQVZBSUxBQkxFAFJBTkdFX05PVF9TQVRJU0ZJQUJMRQBPUklHSU5fSVNfVU5SRUFDSEFCTEUAUkVTUE9OU0VfSVNfU1RBTEUAUFVSR0UATUVSR0UAUkVRVUVTVF9IRUFERVJfRklFTERTX1RPT19MQVJHRQBSRVFVRVNUX0hFQURFUl9UT09fTEFSR0UAUEFZTE9BRF9UT09fTEFSR0UASU5TVUZGSUNJRU5UX1NUT1JBR0UASFBFX1BBVVNFRF9VUEdSQURFAEhQRV9QQVVTRURfSDJfVVBHUkFERQBTT1VSQ0UAQU5OT1VOQ0UAVFJBQ0UASFBFX1VORVhQRUNURURfU1BBQ0UAREVTQ1JJQkUAVU5TVUJTQ1JJQkUAUkVDT1JEAEhQRV9JTlZBTElEX01FVEhPRABOT1RfRk9VTkQAUFJPUEZJTkQAVU5CSU5EAFJFQklORABVTkFVVEhPUklaRUQATUVUSE9EX05PVF9BTExPV0VEAEhUVFBfVkVSU0lPTl9OT1RfU1VQUE9SVEVEAEFMUkVBRFlfUkVQT1JURUQAQUNDRVBURUQATk9UX0lNUExFTUVOVEVEAExPT1BfREVURUNURUQASFBFX0NSX0VYUEVDVEVEAEhQRV9MRl9FWFBFQ1RFRABDUkVBVEVEAElNX1VTRUQASFBFX1BBVVNFRABUSU1FT1VUX09DQ1VSRUQAUEFZTUVOVF9SRVFVSVJFRABQUkVDT05ESVRJT05fUkVRVUlSRUQAUFJPWFlfQVVUSEVOVElDQVRJT05fUkVRVUlSRUQATkVUV09SS19BVVRIRU5USUNBVElPTl9SRVFVSVJFRABMRU5HVEhfUkVRVUlSRUQAU1NMX0NFUlRJRklDQVRFX1JFUVVJUkVEAFVQR1JBREVfUkVRVUlSRUQAUEFHRV9FWFBJUkVEAFBSRUNPTkRJVElPTl9GQUlMRUQARVhQRUNUQVRJT05fRkFJTEVEAFJFVkFMSURBVElPTl9GQUlMRUQAU1NMX0hBTkRTSEFLRV9GQUlMRUQATE9DS0VEAFRSQU5TRk9STUFUSU9OX0FQUExJRUQATk9UX01PRElGSUVEAE5PVF9FWFRFTkRFRABCQU5EV0lEVEhfTElNSVRfRVhDRUVERUQAU0lURV9JU19PVkVSTE9BREVEAEhFQUQARXhwZWN0ZWQgSFRUUC8AAF4TAAAmEwAAMBAAAPAXAACdEwAAFRIAADkXAADwEgAAChAAAHUSAACtEgAAghMAAE8UAAB/EAAAoBUAACMUAACJEgAAixQAAE0VAADUEQAAzxQAABAYAADJFgAA3BYAAMERAADgFwAAuxQAAHQUAAB8FQAA5RQAAAgXAAAfEAAAZRUAAKMUAAAoFQAAAhUAAJkVAAAsEAAAixkAAE8PAADUDgAAahAAAM4QAAACFwAAiQ4AAG4TAAAcEwAAZhQAAFYXAADBEwAAzRMAAGwTAABoFwAAZhcAAF8XAAAiEwAAzg8AAGkOAADYDgAAYxYAAMsTAACqDgAAKBcAACYXAADFEwAAXRYAAOgRAABnEwAAZRMAAPIWAABzEwAAHRcAAPkWAADzEQAAzw4AAM4VAAAMEgAAsxEAAKURAABhEAAAMhcAALsTAEH5NQsBAQBBkDYL4AEBAQIBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBB/TcLAQEAQZE4C14CAwICAgICAAACAgACAgACAgICAgICAgICAAQAAAAAAAICAgICAgICAgICAgICAgICAgICAgICAgICAAAAAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAAgACAEH9OQsBAQBBkToLXgIAAgICAgIAAAICAAICAAICAgICAgICAgIAAwAEAAAAAgICAgICAgICAgICAgICAgICAgICAgICAgIAAAACAgICAgICAgICAgICAgICAgICAgICAgICAgICAgACAAIAQfA7Cw1sb3NlZWVwLWFsaXZlAEGJPAsBAQBBoDwL4AEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBBiT4LAQEAQaA+C+cBAQEBAQEBAQEBAQEBAgEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQFjaHVua2VkAEGwwAALXwEBAAEBAQEBAAABAQABAQABAQEBAQEBAQEBAAAAAAAAAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAAAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAAQABAEGQwgALIWVjdGlvbmVudC1sZW5ndGhvbnJveHktY29ubmVjdGlvbgBBwMIACy1yYW5zZmVyLWVuY29kaW5ncGdyYWRlDQoNCg0KU00NCg0KVFRQL0NFL1RTUC8AQfnCAAsFAQIAAQMAQZDDAAvgAQQBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAEH5xAALBQECAAEDAEGQxQAL4AEEAQEFAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBB+cYACwQBAAABAEGRxwAL3wEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAEH6yAALBAEAAAIAQZDJAAtfAwQAAAQEBAQEBAQEBAQEBQQEBAQEBAQEBAQEBAAEAAYHBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAAQABAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAAAAQAQfrKAAsEAQAAAQBBkMsACwEBAEGqywALQQIAAAAAAAADAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwAAAAAAAAMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAEH6zAALBAEAAAEAQZDNAAsBAQBBms0ACwYCAAAAAAIAQbHNAAs6AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAAAAAAAADAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwBB8M4AC5YBTk9VTkNFRUNLT1VUTkVDVEVURUNSSUJFTFVTSEVURUFEU0VBUkNIUkdFQ1RJVklUWUxFTkRBUlZFT1RJRllQVElPTlNDSFNFQVlTVEFUQ0hHRU9SRElSRUNUT1JUUkNIUEFSQU1FVEVSVVJDRUJTQ1JJQkVBUkRPV05BQ0VJTkROS0NLVUJTQ1JJQkVIVFRQL0FEVFAv", "base64");
   }
 });
 
-// node_modules/undici/lib/llhttp/llhttp_simd-wasm.js
+// ../main/node_modules/undici/lib/llhttp/llhttp_simd-wasm.js
 var require_llhttp_simd_wasm = __commonJS({
-  "node_modules/undici/lib/llhttp/llhttp_simd-wasm.js"(exports, module) {
+  "../main/node_modules/undici/lib/llhttp/llhttp_simd-wasm.js"(exports, module) {
     "use strict";
     var { Buffer: Buffer7 } = __require("node:buffer");
     module.exports = Buffer7.from("AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f38Bf2AAAGADf39/AALLAQgDZW52GHdhc21fb25faGVhZGVyc19jb21wbGV0ZQAEA2VudhV3YXNtX29uX21lc3NhZ2VfYmVnaW4AAANlbnYLd2FzbV9vbl91cmwAAQNlbnYOd2FzbV9vbl9zdGF0dXMAAQNlbnYUd2FzbV9vbl9oZWFkZXJfZmllbGQAAQNlbnYUd2FzbV9vbl9oZWFkZXJfdmFsdWUAAQNlbnYMd2FzbV9vbl9ib2R5AAEDZW52GHdhc21fb25fbWVzc2FnZV9jb21wbGV0ZQAAAy0sBQYAAAIAAAAAAAACAQIAAgICAAADAAAAAAMDAwMBAQEBAQEBAQEAAAIAAAAEBQFwARISBQMBAAIGCAF/AUGA1AQLB9EFIgZtZW1vcnkCAAtfaW5pdGlhbGl6ZQAIGV9faW5kaXJlY3RfZnVuY3Rpb25fdGFibGUBAAtsbGh0dHBfaW5pdAAJGGxsaHR0cF9zaG91bGRfa2VlcF9hbGl2ZQAvDGxsaHR0cF9hbGxvYwALBm1hbGxvYwAxC2xsaHR0cF9mcmVlAAwEZnJlZQAMD2xsaHR0cF9nZXRfdHlwZQANFWxsaHR0cF9nZXRfaHR0cF9tYWpvcgAOFWxsaHR0cF9nZXRfaHR0cF9taW5vcgAPEWxsaHR0cF9nZXRfbWV0aG9kABAWbGxodHRwX2dldF9zdGF0dXNfY29kZQAREmxsaHR0cF9nZXRfdXBncmFkZQASDGxsaHR0cF9yZXNldAATDmxsaHR0cF9leGVjdXRlABQUbGxodHRwX3NldHRpbmdzX2luaXQAFQ1sbGh0dHBfZmluaXNoABYMbGxodHRwX3BhdXNlABcNbGxodHRwX3Jlc3VtZQAYG2xsaHR0cF9yZXN1bWVfYWZ0ZXJfdXBncmFkZQAZEGxsaHR0cF9nZXRfZXJybm8AGhdsbGh0dHBfZ2V0X2Vycm9yX3JlYXNvbgAbF2xsaHR0cF9zZXRfZXJyb3JfcmVhc29uABwUbGxodHRwX2dldF9lcnJvcl9wb3MAHRFsbGh0dHBfZXJybm9fbmFtZQAeEmxsaHR0cF9tZXRob2RfbmFtZQAfEmxsaHR0cF9zdGF0dXNfbmFtZQAgGmxsaHR0cF9zZXRfbGVuaWVudF9oZWFkZXJzACEhbGxodHRwX3NldF9sZW5pZW50X2NodW5rZWRfbGVuZ3RoACIdbGxodHRwX3NldF9sZW5pZW50X2tlZXBfYWxpdmUAIyRsbGh0dHBfc2V0X2xlbmllbnRfdHJhbnNmZXJfZW5jb2RpbmcAJBhsbGh0dHBfbWVzc2FnZV9uZWVkc19lb2YALgkXAQBBAQsRAQIDBAUKBgcrLSwqKSglJyYK77MCLBYAQYjQACgCAARAAAtBiNAAQQE2AgALFAAgABAwIAAgAjYCOCAAIAE6ACgLFAAgACAALwEyIAAtAC4gABAvEAALHgEBf0HAABAyIgEQMCABQYAINgI4IAEgADoAKCABC48MAQd/AkAgAEUNACAAQQhrIgEgAEEEaygCACIAQXhxIgRqIQUCQCAAQQFxDQAgAEEDcUUNASABIAEoAgAiAGsiAUGc0AAoAgBJDQEgACAEaiEEAkACQEGg0AAoAgAgAUcEQCAAQf8BTQRAIABBA3YhAyABKAIIIgAgASgCDCICRgRAQYzQAEGM0AAoAgBBfiADd3E2AgAMBQsgAiAANgIIIAAgAjYCDAwECyABKAIYIQYgASABKAIMIgBHBEAgACABKAIIIgI2AgggAiAANgIMDAMLIAFBFGoiAygCACICRQRAIAEoAhAiAkUNAiABQRBqIQMLA0AgAyEHIAIiAEEUaiIDKAIAIgINACAAQRBqIQMgACgCECICDQALIAdBADYCAAwCCyAFKAIEIgBBA3FBA0cNAiAFIABBfnE2AgRBlNAAIAQ2AgAgBSAENgIAIAEgBEEBcjYCBAwDC0EAIQALIAZFDQACQCABKAIcIgJBAnRBvNIAaiIDKAIAIAFGBEAgAyAANgIAIAANAUGQ0ABBkNAAKAIAQX4gAndxNgIADAILIAZBEEEUIAYoAhAgAUYbaiAANgIAIABFDQELIAAgBjYCGCABKAIQIgIEQCAAIAI2AhAgAiAANgIYCyABQRRqKAIAIgJFDQAgAEEUaiACNgIAIAIgADYCGAsgASAFTw0AIAUoAgQiAEEBcUUNAAJAAkACQAJAIABBAnFFBEBBpNAAKAIAIAVGBEBBpNAAIAE2AgBBmNAAQZjQACgCACAEaiIANgIAIAEgAEEBcjYCBCABQaDQACgCAEcNBkGU0ABBADYCAEGg0ABBADYCAAwGC0Gg0AAoAgAgBUYEQEGg0AAgATYCAEGU0ABBlNAAKAIAIARqIgA2AgAgASAAQQFyNgIEIAAgAWogADYCAAwGCyAAQXhxIARqIQQgAEH/AU0EQCAAQQN2IQMgBSgCCCIAIAUoAgwiAkYEQEGM0ABBjNAAKAIAQX4gA3dxNgIADAULIAIgADYCCCAAIAI2AgwMBAsgBSgCGCEGIAUgBSgCDCIARwRAQZzQACgCABogACAFKAIIIgI2AgggAiAANgIMDAMLIAVBFGoiAygCACICRQRAIAUoAhAiAkUNAiAFQRBqIQMLA0AgAyEHIAIiAEEUaiIDKAIAIgINACAAQRBqIQMgACgCECICDQALIAdBADYCAAwCCyAFIABBfnE2AgQgASAEaiAENgIAIAEgBEEBcjYCBAwDC0EAIQALIAZFDQACQCAFKAIcIgJBAnRBvNIAaiIDKAIAIAVGBEAgAyAANgIAIAANAUGQ0ABBkNAAKAIAQX4gAndxNgIADAILIAZBEEEUIAYoAhAgBUYbaiAANgIAIABFDQELIAAgBjYCGCAFKAIQIgIEQCAAIAI2AhAgAiAANgIYCyAFQRRqKAIAIgJFDQAgAEEUaiACNgIAIAIgADYCGAsgASAEaiAENgIAIAEgBEEBcjYCBCABQaDQACgCAEcNAEGU0AAgBDYCAAwBCyAEQf8BTQRAIARBeHFBtNAAaiEAAn9BjNAAKAIAIgJBASAEQQN2dCIDcUUEQEGM0AAgAiADcjYCACAADAELIAAoAggLIgIgATYCDCAAIAE2AgggASAANgIMIAEgAjYCCAwBC0EfIQIgBEH///8HTQRAIARBJiAEQQh2ZyIAa3ZBAXEgAEEBdGtBPmohAgsgASACNgIcIAFCADcCECACQQJ0QbzSAGohAAJAQZDQACgCACIDQQEgAnQiB3FFBEAgACABNgIAQZDQACADIAdyNgIAIAEgADYCGCABIAE2AgggASABNgIMDAELIARBGSACQQF2a0EAIAJBH0cbdCECIAAoAgAhAAJAA0AgACIDKAIEQXhxIARGDQEgAkEddiEAIAJBAXQhAiADIABBBHFqQRBqIgcoAgAiAA0ACyAHIAE2AgAgASADNgIYIAEgATYCDCABIAE2AggMAQsgAygCCCIAIAE2AgwgAyABNgIIIAFBADYCGCABIAM2AgwgASAANgIIC0Gs0ABBrNAAKAIAQQFrIgBBfyAAGzYCAAsLBwAgAC0AKAsHACAALQAqCwcAIAAtACsLBwAgAC0AKQsHACAALwEyCwcAIAAtAC4LQAEEfyAAKAIYIQEgAC0ALSECIAAtACghAyAAKAI4IQQgABAwIAAgBDYCOCAAIAM6ACggACACOgAtIAAgATYCGAu74gECB38DfiABIAJqIQQCQCAAIgIoAgwiAA0AIAIoAgQEQCACIAE2AgQLIwBBEGsiCCQAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIAIoAhwiA0EBaw7dAdoBAdkBAgMEBQYHCAkKCwwNDtgBDxDXARES1gETFBUWFxgZGhvgAd8BHB0e1QEfICEiIyQl1AEmJygpKiss0wHSAS0u0QHQAS8wMTIzNDU2Nzg5Ojs8PT4/QEFCQ0RFRtsBR0hJSs8BzgFLzQFMzAFNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn+AAYEBggGDAYQBhQGGAYcBiAGJAYoBiwGMAY0BjgGPAZABkQGSAZMBlAGVAZYBlwGYAZkBmgGbAZwBnQGeAZ8BoAGhAaIBowGkAaUBpgGnAagBqQGqAasBrAGtAa4BrwGwAbEBsgGzAbQBtQG2AbcBywHKAbgByQG5AcgBugG7AbwBvQG+Ab8BwAHBAcIBwwHEAcUBxgEA3AELQQAMxgELQQ4MxQELQQ0MxAELQQ8MwwELQRAMwgELQRMMwQELQRQMwAELQRUMvwELQRYMvgELQRgMvQELQRkMvAELQRoMuwELQRsMugELQRwMuQELQR0MuAELQQgMtwELQR4MtgELQSAMtQELQR8MtAELQQcMswELQSEMsgELQSIMsQELQSMMsAELQSQMrwELQRIMrgELQREMrQELQSUMrAELQSYMqwELQScMqgELQSgMqQELQcMBDKgBC0EqDKcBC0ErDKYBC0EsDKUBC0EtDKQBC0EuDKMBC0EvDKIBC0HEAQyhAQtBMAygAQtBNAyfAQtBDAyeAQtBMQydAQtBMgycAQtBMwybAQtBOQyaAQtBNQyZAQtBxQEMmAELQQsMlwELQToMlgELQTYMlQELQQoMlAELQTcMkwELQTgMkgELQTwMkQELQTsMkAELQT0MjwELQQkMjgELQSkMjQELQT4MjAELQT8MiwELQcAADIoBC0HBAAyJAQtBwgAMiAELQcMADIcBC0HEAAyGAQtBxQAMhQELQcYADIQBC0EXDIMBC0HHAAyCAQtByAAMgQELQckADIABC0HKAAx/C0HLAAx+C0HNAAx9C0HMAAx8C0HOAAx7C0HPAAx6C0HQAAx5C0HRAAx4C0HSAAx3C0HTAAx2C0HUAAx1C0HWAAx0C0HVAAxzC0EGDHILQdcADHELQQUMcAtB2AAMbwtBBAxuC0HZAAxtC0HaAAxsC0HbAAxrC0HcAAxqC0EDDGkLQd0ADGgLQd4ADGcLQd8ADGYLQeEADGULQeAADGQLQeIADGMLQeMADGILQQIMYQtB5AAMYAtB5QAMXwtB5gAMXgtB5wAMXQtB6AAMXAtB6QAMWwtB6gAMWgtB6wAMWQtB7AAMWAtB7QAMVwtB7gAMVgtB7wAMVQtB8AAMVAtB8QAMUwtB8gAMUgtB8wAMUQtB9AAMUAtB9QAMTwtB9gAMTgtB9wAMTQtB+AAMTAtB+QAMSwtB+gAMSgtB+wAMSQtB/AAMSAtB/QAMRwtB/gAMRgtB/wAMRQtBgAEMRAtBgQEMQwtBggEMQgtBgwEMQQtBhAEMQAtBhQEMPwtBhgEMPgtBhwEMPQtBiAEMPAtBiQEMOwtBigEMOgtBiwEMOQtBjAEMOAtBjQEMNwtBjgEMNgtBjwEMNQtBkAEMNAtBkQEMMwtBkgEMMgtBkwEMMQtBlAEMMAtBlQEMLwtBlgEMLgtBlwEMLQtBmAEMLAtBmQEMKwtBmgEMKgtBmwEMKQtBnAEMKAtBnQEMJwtBngEMJgtBnwEMJQtBoAEMJAtBoQEMIwtBogEMIgtBowEMIQtBpAEMIAtBpQEMHwtBpgEMHgtBpwEMHQtBqAEMHAtBqQEMGwtBqgEMGgtBqwEMGQtBrAEMGAtBrQEMFwtBrgEMFgtBAQwVC0GvAQwUC0GwAQwTC0GxAQwSC0GzAQwRC0GyAQwQC0G0AQwPC0G1AQwOC0G2AQwNC0G3AQwMC0G4AQwLC0G5AQwKC0G6AQwJC0G7AQwIC0HGAQwHC0G8AQwGC0G9AQwFC0G+AQwEC0G/AQwDC0HAAQwCC0HCAQwBC0HBAQshAwNAAkACQAJAAkACQAJAAkACQAJAIAICfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJ/AkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAgJ/AkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACQAJAAn8CQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCADDsYBAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHyAhIyUmKCorLC8wMTIzNDU2Nzk6Ozw9lANAQkRFRklLTk9QUVJTVFVWWFpbXF1eX2BhYmNkZWZnaGpsb3Bxc3V2eHl6e3x/gAGBAYIBgwGEAYUBhgGHAYgBiQGKAYsBjAGNAY4BjwGQAZEBkgGTAZQBlQGWAZcBmAGZAZoBmwGcAZ0BngGfAaABoQGiAaMBpAGlAaYBpwGoAakBqgGrAawBrQGuAa8BsAGxAbIBswG0AbUBtgG3AbgBuQG6AbsBvAG9Ab4BvwHAAcEBwgHDAcQBxQHGAccByAHJAcsBzAHNAc4BzwGKA4kDiAOHA4QDgwOAA/sC+gL5AvgC9wL0AvMC8gLLAsECsALZAQsgASAERw3wAkHdASEDDLMDCyABIARHDcgBQcMBIQMMsgMLIAEgBEcNe0H3ACEDDLEDCyABIARHDXBB7wAhAwywAwsgASAERw1pQeoAIQMMrwMLIAEgBEcNZUHoACEDDK4DCyABIARHDWJB5gAhAwytAwsgASAERw0aQRghAwysAwsgASAERw0VQRIhAwyrAwsgASAERw1CQcUAIQMMqgMLIAEgBEcNNEE/IQMMqQMLIAEgBEcNMkE8IQMMqAMLIAEgBEcNK0ExIQMMpwMLIAItAC5BAUYNnwMMwQILQQAhAAJAAkACQCACLQAqRQ0AIAItACtFDQAgAi8BMCIDQQJxRQ0BDAILIAIvATAiA0EBcUUNAQtBASEAIAItAChBAUYNACACLwEyIgVB5ABrQeQASQ0AIAVBzAFGDQAgBUGwAkYNACADQcAAcQ0AQQAhACADQYgEcUGABEYNACADQShxQQBHIQALIAJBADsBMCACQQA6AC8gAEUN3wIgAkIANwMgDOACC0EAIQACQCACKAI4IgNFDQAgAygCLCIDRQ0AIAIgAxEAACEACyAARQ3MASAAQRVHDd0CIAJBBDYCHCACIAE2AhQgAkGwGDYCECACQRU2AgxBACEDDKQDCyABIARGBEBBBiEDDKQDCyABQQFqIQFBACEAAkAgAigCOCIDRQ0AIAMoAlQiA0UNACACIAMRAAAhAAsgAA3ZAgwcCyACQgA3AyBBEiEDDIkDCyABIARHDRZBHSEDDKEDCyABIARHBEAgAUEBaiEBQRAhAwyIAwtBByEDDKADCyACIAIpAyAiCiAEIAFrrSILfSIMQgAgCiAMWhs3AyAgCiALWA3UAkEIIQMMnwMLIAEgBEcEQCACQQk2AgggAiABNgIEQRQhAwyGAwtBCSEDDJ4DCyACKQMgQgBSDccBIAIgAi8BMEGAAXI7ATAMQgsgASAERw0/QdAAIQMMnAMLIAEgBEYEQEELIQMMnAMLIAFBAWohAUEAIQACQCACKAI4IgNFDQAgAygCUCIDRQ0AIAIgAxEAACEACyAADc8CDMYBC0EAIQACQCACKAI4IgNFDQAgAygCSCIDRQ0AIAIgAxEAACEACyAARQ3GASAAQRVHDc0CIAJBCzYCHCACIAE2AhQgAkGCGTYCECACQRU2AgxBACEDDJoDC0EAIQACQCACKAI4IgNFDQAgAygCSCIDRQ0AIAIgAxEAACEACyAARQ0MIABBFUcNygIgAkEaNgIcIAIgATYCFCACQYIZNgIQIAJBFTYCDEEAIQMMmQMLQQAhAAJAIAIoAjgiA0UNACADKAJMIgNFDQAgAiADEQAAIQALIABFDcQBIABBFUcNxwIgAkELNgIcIAIgATYCFCACQZEXNgIQIAJBFTYCDEEAIQMMmAMLIAEgBEYEQEEPIQMMmAMLIAEtAAAiAEE7Rg0HIABBDUcNxAIgAUEBaiEBDMMBC0EAIQACQCACKAI4IgNFDQAgAygCTCIDRQ0AIAIgAxEAACEACyAARQ3DASAAQRVHDcICIAJBDzYCHCACIAE2AhQgAkGRFzYCECACQRU2AgxBACEDDJYDCwNAIAEtAABB8DVqLQAAIgBBAUcEQCAAQQJHDcECIAIoAgQhAEEAIQMgAkEANgIEIAIgACABQQFqIgEQLSIADcICDMUBCyAEIAFBAWoiAUcNAAtBEiEDDJUDC0EAIQACQCACKAI4IgNFDQAgAygCTCIDRQ0AIAIgAxEAACEACyAARQ3FASAAQRVHDb0CIAJBGzYCHCACIAE2AhQgAkGRFzYCECACQRU2AgxBACEDDJQDCyABIARGBEBBFiEDDJQDCyACQQo2AgggAiABNgIEQQAhAAJAIAIoAjgiA0UNACADKAJIIgNFDQAgAiADEQAAIQALIABFDcIBIABBFUcNuQIgAkEVNgIcIAIgATYCFCACQYIZNgIQIAJBFTYCDEEAIQMMkwMLIAEgBEcEQANAIAEtAABB8DdqLQAAIgBBAkcEQAJAIABBAWsOBMQCvQIAvgK9AgsgAUEBaiEBQQghAwz8AgsgBCABQQFqIgFHDQALQRUhAwyTAwtBFSEDDJIDCwNAIAEtAABB8DlqLQAAIgBBAkcEQCAAQQFrDgTFArcCwwK4ArcCCyAEIAFBAWoiAUcNAAtBGCEDDJEDCyABIARHBEAgAkELNgIIIAIgATYCBEEHIQMM+AILQRkhAwyQAwsgAUEBaiEBDAILIAEgBEYEQEEaIQMMjwMLAkAgAS0AAEENaw4UtQG/Ab8BvwG/Ab8BvwG/Ab8BvwG/Ab8BvwG/Ab8BvwG/Ab8BvwEAvwELQQAhAyACQQA2AhwgAkGvCzYCECACQQI2AgwgAiABQQFqNgIUDI4DCyABIARGBEBBGyEDDI4DCyABLQAAIgBBO0cEQCAAQQ1HDbECIAFBAWohAQy6AQsgAUEBaiEBC0EiIQMM8wILIAEgBEYEQEEcIQMMjAMLQgAhCgJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAS0AAEEwaw43wQLAAgABAgMEBQYH0AHQAdAB0AHQAdAB0AEICQoLDA3QAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdABDg8QERIT0AELQgIhCgzAAgtCAyEKDL8CC0IEIQoMvgILQgUhCgy9AgtCBiEKDLwCC0IHIQoMuwILQgghCgy6AgtCCSEKDLkCC0IKIQoMuAILQgshCgy3AgtCDCEKDLYCC0INIQoMtQILQg4hCgy0AgtCDyEKDLMCC0IKIQoMsgILQgshCgyxAgtCDCEKDLACC0INIQoMrwILQg4hCgyuAgtCDyEKDK0CC0IAIQoCQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIAEtAABBMGsON8ACvwIAAQIDBAUGB74CvgK+Ar4CvgK+Ar4CCAkKCwwNvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ag4PEBESE74CC0ICIQoMvwILQgMhCgy+AgtCBCEKDL0CC0IFIQoMvAILQgYhCgy7AgtCByEKDLoCC0IIIQoMuQILQgkhCgy4AgtCCiEKDLcCC0ILIQoMtgILQgwhCgy1AgtCDSEKDLQCC0IOIQoMswILQg8hCgyyAgtCCiEKDLECC0ILIQoMsAILQgwhCgyvAgtCDSEKDK4CC0IOIQoMrQILQg8hCgysAgsgAiACKQMgIgogBCABa60iC30iDEIAIAogDFobNwMgIAogC1gNpwJBHyEDDIkDCyABIARHBEAgAkEJNgIIIAIgATYCBEElIQMM8AILQSAhAwyIAwtBASEFIAIvATAiA0EIcUUEQCACKQMgQgBSIQULAkAgAi0ALgRAQQEhACACLQApQQVGDQEgA0HAAHFFIAVxRQ0BC0EAIQAgA0HAAHENAEECIQAgA0EIcQ0AIANBgARxBEACQCACLQAoQQFHDQAgAi0ALUEKcQ0AQQUhAAwCC0EEIQAMAQsgA0EgcUUEQAJAIAItAChBAUYNACACLwEyIgBB5ABrQeQASQ0AIABBzAFGDQAgAEGwAkYNAEEEIQAgA0EocUUNAiADQYgEcUGABEYNAgtBACEADAELQQBBAyACKQMgUBshAAsgAEEBaw4FvgIAsAEBpAKhAgtBESEDDO0CCyACQQE6AC8MhAMLIAEgBEcNnQJBJCEDDIQDCyABIARHDRxBxgAhAwyDAwtBACEAAkAgAigCOCIDRQ0AIAMoAkQiA0UNACACIAMRAAAhAAsgAEUNJyAAQRVHDZgCIAJB0AA2AhwgAiABNgIUIAJBkRg2AhAgAkEVNgIMQQAhAwyCAwsgASAERgRAQSghAwyCAwtBACEDIAJBADYCBCACQQw2AgggAiABIAEQKiIARQ2UAiACQSc2AhwgAiABNgIUIAIgADYCDAyBAwsgASAERgRAQSkhAwyBAwsgAS0AACIAQSBGDRMgAEEJRw2VAiABQQFqIQEMFAsgASAERwRAIAFBAWohAQwWC0EqIQMM/wILIAEgBEYEQEErIQMM/wILIAEtAAAiAEEJRyAAQSBHcQ2QAiACLQAsQQhHDd0CIAJBADoALAzdAgsgASAERgRAQSwhAwz+AgsgAS0AAEEKRw2OAiABQQFqIQEMsAELIAEgBEcNigJBLyEDDPwCCwNAIAEtAAAiAEEgRwRAIABBCmsOBIQCiAKIAoQChgILIAQgAUEBaiIBRw0AC0ExIQMM+wILQTIhAyABIARGDfoCIAIoAgAiACAEIAFraiEHIAEgAGtBA2ohBgJAA0AgAEHwO2otAAAgAS0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDQEgAEEDRgRAQQYhAQziAgsgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAc2AgAM+wILIAJBADYCAAyGAgtBMyEDIAQgASIARg35AiAEIAFrIAIoAgAiAWohByAAIAFrQQhqIQYCQANAIAFB9DtqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0BIAFBCEYEQEEFIQEM4QILIAFBAWohASAEIABBAWoiAEcNAAsgAiAHNgIADPoCCyACQQA2AgAgACEBDIUCC0E0IQMgBCABIgBGDfgCIAQgAWsgAigCACIBaiEHIAAgAWtBBWohBgJAA0AgAUHQwgBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0BIAFBBUYEQEEHIQEM4AILIAFBAWohASAEIABBAWoiAEcNAAsgAiAHNgIADPkCCyACQQA2AgAgACEBDIQCCyABIARHBEADQCABLQAAQYA+ai0AACIAQQFHBEAgAEECRg0JDIECCyAEIAFBAWoiAUcNAAtBMCEDDPgCC0EwIQMM9wILIAEgBEcEQANAIAEtAAAiAEEgRwRAIABBCmsOBP8B/gH+Af8B/gELIAQgAUEBaiIBRw0AC0E4IQMM9wILQTghAwz2AgsDQCABLQAAIgBBIEcgAEEJR3EN9gEgBCABQQFqIgFHDQALQTwhAwz1AgsDQCABLQAAIgBBIEcEQAJAIABBCmsOBPkBBAT5AQALIABBLEYN9QEMAwsgBCABQQFqIgFHDQALQT8hAwz0AgtBwAAhAyABIARGDfMCIAIoAgAiACAEIAFraiEFIAEgAGtBBmohBgJAA0AgAEGAQGstAAAgAS0AAEEgckcNASAAQQZGDdsCIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADPQCCyACQQA2AgALQTYhAwzZAgsgASAERgRAQcEAIQMM8gILIAJBDDYCCCACIAE2AgQgAi0ALEEBaw4E+wHuAewB6wHUAgsgAUEBaiEBDPoBCyABIARHBEADQAJAIAEtAAAiAEEgciAAIABBwQBrQf8BcUEaSRtB/wFxIgBBCUYNACAAQSBGDQACQAJAAkACQCAAQeMAaw4TAAMDAwMDAwMBAwMDAwMDAwMDAgMLIAFBAWohAUExIQMM3AILIAFBAWohAUEyIQMM2wILIAFBAWohAUEzIQMM2gILDP4BCyAEIAFBAWoiAUcNAAtBNSEDDPACC0E1IQMM7wILIAEgBEcEQANAIAEtAABBgDxqLQAAQQFHDfcBIAQgAUEBaiIBRw0AC0E9IQMM7wILQT0hAwzuAgtBACEAAkAgAigCOCIDRQ0AIAMoAkAiA0UNACACIAMRAAAhAAsgAEUNASAAQRVHDeYBIAJBwgA2AhwgAiABNgIUIAJB4xg2AhAgAkEVNgIMQQAhAwztAgsgAUEBaiEBC0E8IQMM0gILIAEgBEYEQEHCACEDDOsCCwJAA0ACQCABLQAAQQlrDhgAAswCzALRAswCzALMAswCzALMAswCzALMAswCzALMAswCzALMAswCzALMAgDMAgsgBCABQQFqIgFHDQALQcIAIQMM6wILIAFBAWohASACLQAtQQFxRQ3+AQtBLCEDDNACCyABIARHDd4BQcQAIQMM6AILA0AgAS0AAEGQwABqLQAAQQFHDZwBIAQgAUEBaiIBRw0AC0HFACEDDOcCCyABLQAAIgBBIEYN/gEgAEE6Rw3AAiACKAIEIQBBACEDIAJBADYCBCACIAAgARApIgAN3gEM3QELQccAIQMgBCABIgBGDeUCIAQgAWsgAigCACIBaiEHIAAgAWtBBWohBgNAIAFBkMIAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNvwIgAUEFRg3CAiABQQFqIQEgBCAAQQFqIgBHDQALIAIgBzYCAAzlAgtByAAhAyAEIAEiAEYN5AIgBCABayACKAIAIgFqIQcgACABa0EJaiEGA0AgAUGWwgBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw2+AkECIAFBCUYNwgIaIAFBAWohASAEIABBAWoiAEcNAAsgAiAHNgIADOQCCyABIARGBEBByQAhAwzkAgsCQAJAIAEtAAAiAEEgciAAIABBwQBrQf8BcUEaSRtB/wFxQe4Aaw4HAL8CvwK/Ar8CvwIBvwILIAFBAWohAUE+IQMMywILIAFBAWohAUE/IQMMygILQcoAIQMgBCABIgBGDeICIAQgAWsgAigCACIBaiEGIAAgAWtBAWohBwNAIAFBoMIAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNvAIgAUEBRg2+AiABQQFqIQEgBCAAQQFqIgBHDQALIAIgBjYCAAziAgtBywAhAyAEIAEiAEYN4QIgBCABayACKAIAIgFqIQcgACABa0EOaiEGA0AgAUGiwgBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw27AiABQQ5GDb4CIAFBAWohASAEIABBAWoiAEcNAAsgAiAHNgIADOECC0HMACEDIAQgASIARg3gAiAEIAFrIAIoAgAiAWohByAAIAFrQQ9qIQYDQCABQcDCAGotAAAgAC0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDboCQQMgAUEPRg2+AhogAUEBaiEBIAQgAEEBaiIARw0ACyACIAc2AgAM4AILQc0AIQMgBCABIgBGDd8CIAQgAWsgAigCACIBaiEHIAAgAWtBBWohBgNAIAFB0MIAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNuQJBBCABQQVGDb0CGiABQQFqIQEgBCAAQQFqIgBHDQALIAIgBzYCAAzfAgsgASAERgRAQc4AIQMM3wILAkACQAJAAkAgAS0AACIAQSByIAAgAEHBAGtB/wFxQRpJG0H/AXFB4wBrDhMAvAK8ArwCvAK8ArwCvAK8ArwCvAK8ArwCAbwCvAK8AgIDvAILIAFBAWohAUHBACEDDMgCCyABQQFqIQFBwgAhAwzHAgsgAUEBaiEBQcMAIQMMxgILIAFBAWohAUHEACEDDMUCCyABIARHBEAgAkENNgIIIAIgATYCBEHFACEDDMUCC0HPACEDDN0CCwJAAkAgAS0AAEEKaw4EAZABkAEAkAELIAFBAWohAQtBKCEDDMMCCyABIARGBEBB0QAhAwzcAgsgAS0AAEEgRw0AIAFBAWohASACLQAtQQFxRQ3QAQtBFyEDDMECCyABIARHDcsBQdIAIQMM2QILQdMAIQMgASAERg3YAiACKAIAIgAgBCABa2ohBiABIABrQQFqIQUDQCABLQAAIABB1sIAai0AAEcNxwEgAEEBRg3KASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBjYCAAzYAgsgASAERgRAQdUAIQMM2AILIAEtAABBCkcNwgEgAUEBaiEBDMoBCyABIARGBEBB1gAhAwzXAgsCQAJAIAEtAABBCmsOBADDAcMBAcMBCyABQQFqIQEMygELIAFBAWohAUHKACEDDL0CC0EAIQACQCACKAI4IgNFDQAgAygCPCIDRQ0AIAIgAxEAACEACyAADb8BQc0AIQMMvAILIAItAClBIkYNzwIMiQELIAQgASIFRgRAQdsAIQMM1AILQQAhAEEBIQFBASEGQQAhAwJAAn8CQAJAAkACQAJAAkACQCAFLQAAQTBrDgrFAcQBAAECAwQFBgjDAQtBAgwGC0EDDAULQQQMBAtBBQwDC0EGDAILQQcMAQtBCAshA0EAIQFBACEGDL0BC0EJIQNBASEAQQAhAUEAIQYMvAELIAEgBEYEQEHdACEDDNMCCyABLQAAQS5HDbgBIAFBAWohAQyIAQsgASAERw22AUHfACEDDNECCyABIARHBEAgAkEONgIIIAIgATYCBEHQACEDDLgCC0HgACEDDNACC0HhACEDIAEgBEYNzwIgAigCACIAIAQgAWtqIQUgASAAa0EDaiEGA0AgAS0AACAAQeLCAGotAABHDbEBIABBA0YNswEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMzwILQeIAIQMgASAERg3OAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYDQCABLQAAIABB5sIAai0AAEcNsAEgAEECRg2vASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAzOAgtB4wAhAyABIARGDc0CIAIoAgAiACAEIAFraiEFIAEgAGtBA2ohBgNAIAEtAAAgAEHpwgBqLQAARw2vASAAQQNGDa0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADM0CCyABIARGBEBB5QAhAwzNAgsgAUEBaiEBQQAhAAJAIAIoAjgiA0UNACADKAIwIgNFDQAgAiADEQAAIQALIAANqgFB1gAhAwyzAgsgASAERwRAA0AgAS0AACIAQSBHBEACQAJAAkAgAEHIAGsOCwABswGzAbMBswGzAbMBswGzAQKzAQsgAUEBaiEBQdIAIQMMtwILIAFBAWohAUHTACEDDLYCCyABQQFqIQFB1AAhAwy1AgsgBCABQQFqIgFHDQALQeQAIQMMzAILQeQAIQMMywILA0AgAS0AAEHwwgBqLQAAIgBBAUcEQCAAQQJrDgOnAaYBpQGkAQsgBCABQQFqIgFHDQALQeYAIQMMygILIAFBAWogASAERw0CGkHnACEDDMkCCwNAIAEtAABB8MQAai0AACIAQQFHBEACQCAAQQJrDgSiAaEBoAEAnwELQdcAIQMMsQILIAQgAUEBaiIBRw0AC0HoACEDDMgCCyABIARGBEBB6QAhAwzIAgsCQCABLQAAIgBBCmsOGrcBmwGbAbQBmwGbAZsBmwGbAZsBmwGbAZsBmwGbAZsBmwGbAZsBmwGbAZsBpAGbAZsBAJkBCyABQQFqCyEBQQYhAwytAgsDQCABLQAAQfDGAGotAABBAUcNfSAEIAFBAWoiAUcNAAtB6gAhAwzFAgsgAUEBaiABIARHDQIaQesAIQMMxAILIAEgBEYEQEHsACEDDMQCCyABQQFqDAELIAEgBEYEQEHtACEDDMMCCyABQQFqCyEBQQQhAwyoAgsgASAERgRAQe4AIQMMwQILAkACQAJAIAEtAABB8MgAai0AAEEBaw4HkAGPAY4BAHwBAo0BCyABQQFqIQEMCwsgAUEBagyTAQtBACEDIAJBADYCHCACQZsSNgIQIAJBBzYCDCACIAFBAWo2AhQMwAILAkADQCABLQAAQfDIAGotAAAiAEEERwRAAkACQCAAQQFrDgeUAZMBkgGNAQAEAY0BC0HaACEDDKoCCyABQQFqIQFB3AAhAwypAgsgBCABQQFqIgFHDQALQe8AIQMMwAILIAFBAWoMkQELIAQgASIARgRAQfAAIQMMvwILIAAtAABBL0cNASAAQQFqIQEMBwsgBCABIgBGBEBB8QAhAwy+AgsgAC0AACIBQS9GBEAgAEEBaiEBQd0AIQMMpQILIAFBCmsiA0EWSw0AIAAhAUEBIAN0QYmAgAJxDfkBC0EAIQMgAkEANgIcIAIgADYCFCACQYwcNgIQIAJBBzYCDAy8AgsgASAERwRAIAFBAWohAUHeACEDDKMCC0HyACEDDLsCCyABIARGBEBB9AAhAwy7AgsCQCABLQAAQfDMAGotAABBAWsOA/cBcwCCAQtB4QAhAwyhAgsgASAERwRAA0AgAS0AAEHwygBqLQAAIgBBA0cEQAJAIABBAWsOAvkBAIUBC0HfACEDDKMCCyAEIAFBAWoiAUcNAAtB8wAhAwy6AgtB8wAhAwy5AgsgASAERwRAIAJBDzYCCCACIAE2AgRB4AAhAwygAgtB9QAhAwy4AgsgASAERgRAQfYAIQMMuAILIAJBDzYCCCACIAE2AgQLQQMhAwydAgsDQCABLQAAQSBHDY4CIAQgAUEBaiIBRw0AC0H3ACEDDLUCCyABIARGBEBB+AAhAwy1AgsgAS0AAEEgRw16IAFBAWohAQxbC0EAIQACQCACKAI4IgNFDQAgAygCOCIDRQ0AIAIgAxEAACEACyAADXgMgAILIAEgBEYEQEH6ACEDDLMCCyABLQAAQcwARw10IAFBAWohAUETDHYLQfsAIQMgASAERg2xAiACKAIAIgAgBCABa2ohBSABIABrQQVqIQYDQCABLQAAIABB8M4Aai0AAEcNcyAAQQVGDXUgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMsQILIAEgBEYEQEH8ACEDDLECCwJAAkAgAS0AAEHDAGsODAB0dHR0dHR0dHR0AXQLIAFBAWohAUHmACEDDJgCCyABQQFqIQFB5wAhAwyXAgtB/QAhAyABIARGDa8CIAIoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQe3PAGotAABHDXIgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADLACCyACQQA2AgAgBkEBaiEBQRAMcwtB/gAhAyABIARGDa4CIAIoAgAiACAEIAFraiEFIAEgAGtBBWohBgJAA0AgAS0AACAAQfbOAGotAABHDXEgAEEFRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADK8CCyACQQA2AgAgBkEBaiEBQRYMcgtB/wAhAyABIARGDa0CIAIoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQfzOAGotAABHDXAgAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADK4CCyACQQA2AgAgBkEBaiEBQQUMcQsgASAERgRAQYABIQMMrQILIAEtAABB2QBHDW4gAUEBaiEBQQgMcAsgASAERgRAQYEBIQMMrAILAkACQCABLQAAQc4Aaw4DAG8BbwsgAUEBaiEBQesAIQMMkwILIAFBAWohAUHsACEDDJICCyABIARGBEBBggEhAwyrAgsCQAJAIAEtAABByABrDggAbm5ubm5uAW4LIAFBAWohAUHqACEDDJICCyABQQFqIQFB7QAhAwyRAgtBgwEhAyABIARGDakCIAIoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQYDPAGotAABHDWwgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADKoCCyACQQA2AgAgBkEBaiEBQQAMbQtBhAEhAyABIARGDagCIAIoAgAiACAEIAFraiEFIAEgAGtBBGohBgJAA0AgAS0AACAAQYPPAGotAABHDWsgAEEERg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADKkCCyACQQA2AgAgBkEBaiEBQSMMbAsgASAERgRAQYUBIQMMqAILAkACQCABLQAAQcwAaw4IAGtra2trawFrCyABQQFqIQFB7wAhAwyPAgsgAUEBaiEBQfAAIQMMjgILIAEgBEYEQEGGASEDDKcCCyABLQAAQcUARw1oIAFBAWohAQxgC0GHASEDIAEgBEYNpQIgAigCACIAIAQgAWtqIQUgASAAa0EDaiEGAkADQCABLQAAIABBiM8Aai0AAEcNaCAAQQNGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMpgILIAJBADYCACAGQQFqIQFBLQxpC0GIASEDIAEgBEYNpAIgAigCACIAIAQgAWtqIQUgASAAa0EIaiEGAkADQCABLQAAIABB0M8Aai0AAEcNZyAAQQhGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMpQILIAJBADYCACAGQQFqIQFBKQxoCyABIARGBEBBiQEhAwykAgtBASABLQAAQd8ARw1nGiABQQFqIQEMXgtBigEhAyABIARGDaICIAIoAgAiACAEIAFraiEFIAEgAGtBAWohBgNAIAEtAAAgAEGMzwBqLQAARw1kIABBAUYN+gEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMogILQYsBIQMgASAERg2hAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGOzwBqLQAARw1kIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyiAgsgAkEANgIAIAZBAWohAUECDGULQYwBIQMgASAERg2gAiACKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHwzwBqLQAARw1jIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyhAgsgAkEANgIAIAZBAWohAUEfDGQLQY0BIQMgASAERg2fAiACKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHyzwBqLQAARw1iIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAygAgsgAkEANgIAIAZBAWohAUEJDGMLIAEgBEYEQEGOASEDDJ8CCwJAAkAgAS0AAEHJAGsOBwBiYmJiYgFiCyABQQFqIQFB+AAhAwyGAgsgAUEBaiEBQfkAIQMMhQILQY8BIQMgASAERg2dAiACKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEGRzwBqLQAARw1gIABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyeAgsgAkEANgIAIAZBAWohAUEYDGELQZABIQMgASAERg2cAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGXzwBqLQAARw1fIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAydAgsgAkEANgIAIAZBAWohAUEXDGALQZEBIQMgASAERg2bAiACKAIAIgAgBCABa2ohBSABIABrQQZqIQYCQANAIAEtAAAgAEGazwBqLQAARw1eIABBBkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAycAgsgAkEANgIAIAZBAWohAUEVDF8LQZIBIQMgASAERg2aAiACKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEGhzwBqLQAARw1dIABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAybAgsgAkEANgIAIAZBAWohAUEeDF4LIAEgBEYEQEGTASEDDJoCCyABLQAAQcwARw1bIAFBAWohAUEKDF0LIAEgBEYEQEGUASEDDJkCCwJAAkAgAS0AAEHBAGsODwBcXFxcXFxcXFxcXFxcAVwLIAFBAWohAUH+ACEDDIACCyABQQFqIQFB/wAhAwz/AQsgASAERgRAQZUBIQMMmAILAkACQCABLQAAQcEAaw4DAFsBWwsgAUEBaiEBQf0AIQMM/wELIAFBAWohAUGAASEDDP4BC0GWASEDIAEgBEYNlgIgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBp88Aai0AAEcNWSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMlwILIAJBADYCACAGQQFqIQFBCwxaCyABIARGBEBBlwEhAwyWAgsCQAJAAkACQCABLQAAQS1rDiMAW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1sBW1tbW1sCW1tbA1sLIAFBAWohAUH7ACEDDP8BCyABQQFqIQFB/AAhAwz+AQsgAUEBaiEBQYEBIQMM/QELIAFBAWohAUGCASEDDPwBC0GYASEDIAEgBEYNlAIgAigCACIAIAQgAWtqIQUgASAAa0EEaiEGAkADQCABLQAAIABBqc8Aai0AAEcNVyAAQQRGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMlQILIAJBADYCACAGQQFqIQFBGQxYC0GZASEDIAEgBEYNkwIgAigCACIAIAQgAWtqIQUgASAAa0EFaiEGAkADQCABLQAAIABBrs8Aai0AAEcNViAAQQVGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMlAILIAJBADYCACAGQQFqIQFBBgxXC0GaASEDIAEgBEYNkgIgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBtM8Aai0AAEcNVSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMkwILIAJBADYCACAGQQFqIQFBHAxWC0GbASEDIAEgBEYNkQIgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBts8Aai0AAEcNVCAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMkgILIAJBADYCACAGQQFqIQFBJwxVCyABIARGBEBBnAEhAwyRAgsCQAJAIAEtAABB1ABrDgIAAVQLIAFBAWohAUGGASEDDPgBCyABQQFqIQFBhwEhAwz3AQtBnQEhAyABIARGDY8CIAIoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQbjPAGotAABHDVIgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADJACCyACQQA2AgAgBkEBaiEBQSYMUwtBngEhAyABIARGDY4CIAIoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQbrPAGotAABHDVEgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADI8CCyACQQA2AgAgBkEBaiEBQQMMUgtBnwEhAyABIARGDY0CIAIoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQe3PAGotAABHDVAgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADI4CCyACQQA2AgAgBkEBaiEBQQwMUQtBoAEhAyABIARGDYwCIAIoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQbzPAGotAABHDU8gAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADI0CCyACQQA2AgAgBkEBaiEBQQ0MUAsgASAERgRAQaEBIQMMjAILAkACQCABLQAAQcYAaw4LAE9PT09PT09PTwFPCyABQQFqIQFBiwEhAwzzAQsgAUEBaiEBQYwBIQMM8gELIAEgBEYEQEGiASEDDIsCCyABLQAAQdAARw1MIAFBAWohAQxGCyABIARGBEBBowEhAwyKAgsCQAJAIAEtAABByQBrDgcBTU1NTU0ATQsgAUEBaiEBQY4BIQMM8QELIAFBAWohAUEiDE0LQaQBIQMgASAERg2IAiACKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHAzwBqLQAARw1LIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyJAgsgAkEANgIAIAZBAWohAUEdDEwLIAEgBEYEQEGlASEDDIgCCwJAAkAgAS0AAEHSAGsOAwBLAUsLIAFBAWohAUGQASEDDO8BCyABQQFqIQFBBAxLCyABIARGBEBBpgEhAwyHAgsCQAJAAkACQAJAIAEtAABBwQBrDhUATU1NTU1NTU1NTQFNTQJNTQNNTQRNCyABQQFqIQFBiAEhAwzxAQsgAUEBaiEBQYkBIQMM8AELIAFBAWohAUGKASEDDO8BCyABQQFqIQFBjwEhAwzuAQsgAUEBaiEBQZEBIQMM7QELQacBIQMgASAERg2FAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHtzwBqLQAARw1IIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyGAgsgAkEANgIAIAZBAWohAUERDEkLQagBIQMgASAERg2EAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHCzwBqLQAARw1HIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyFAgsgAkEANgIAIAZBAWohAUEsDEgLQakBIQMgASAERg2DAiACKAIAIgAgBCABa2ohBSABIABrQQRqIQYCQANAIAEtAAAgAEHFzwBqLQAARw1GIABBBEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyEAgsgAkEANgIAIAZBAWohAUErDEcLQaoBIQMgASAERg2CAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHKzwBqLQAARw1FIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyDAgsgAkEANgIAIAZBAWohAUEUDEYLIAEgBEYEQEGrASEDDIICCwJAAkACQAJAIAEtAABBwgBrDg8AAQJHR0dHR0dHR0dHRwNHCyABQQFqIQFBkwEhAwzrAQsgAUEBaiEBQZQBIQMM6gELIAFBAWohAUGVASEDDOkBCyABQQFqIQFBlgEhAwzoAQsgASAERgRAQawBIQMMgQILIAEtAABBxQBHDUIgAUEBaiEBDD0LQa0BIQMgASAERg3/ASACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHNzwBqLQAARw1CIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyAAgsgAkEANgIAIAZBAWohAUEODEMLIAEgBEYEQEGuASEDDP8BCyABLQAAQdAARw1AIAFBAWohAUElDEILQa8BIQMgASAERg39ASACKAIAIgAgBCABa2ohBSABIABrQQhqIQYCQANAIAEtAAAgAEHQzwBqLQAARw1AIABBCEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAz+AQsgAkEANgIAIAZBAWohAUEqDEELIAEgBEYEQEGwASEDDP0BCwJAAkAgAS0AAEHVAGsOCwBAQEBAQEBAQEABQAsgAUEBaiEBQZoBIQMM5AELIAFBAWohAUGbASEDDOMBCyABIARGBEBBsQEhAwz8AQsCQAJAIAEtAABBwQBrDhQAPz8/Pz8/Pz8/Pz8/Pz8/Pz8/AT8LIAFBAWohAUGZASEDDOMBCyABQQFqIQFBnAEhAwziAQtBsgEhAyABIARGDfoBIAIoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQdnPAGotAABHDT0gAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADPsBCyACQQA2AgAgBkEBaiEBQSEMPgtBswEhAyABIARGDfkBIAIoAgAiACAEIAFraiEFIAEgAGtBBmohBgJAA0AgAS0AACAAQd3PAGotAABHDTwgAEEGRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADPoBCyACQQA2AgAgBkEBaiEBQRoMPQsgASAERgRAQbQBIQMM+QELAkACQAJAIAEtAABBxQBrDhEAPT09PT09PT09AT09PT09Aj0LIAFBAWohAUGdASEDDOEBCyABQQFqIQFBngEhAwzgAQsgAUEBaiEBQZ8BIQMM3wELQbUBIQMgASAERg33ASACKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEHkzwBqLQAARw06IABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAz4AQsgAkEANgIAIAZBAWohAUEoDDsLQbYBIQMgASAERg32ASACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHqzwBqLQAARw05IABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAz3AQsgAkEANgIAIAZBAWohAUEHDDoLIAEgBEYEQEG3ASEDDPYBCwJAAkAgAS0AAEHFAGsODgA5OTk5OTk5OTk5OTkBOQsgAUEBaiEBQaEBIQMM3QELIAFBAWohAUGiASEDDNwBC0G4ASEDIAEgBEYN9AEgAigCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABB7c8Aai0AAEcNNyAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAM9QELIAJBADYCACAGQQFqIQFBEgw4C0G5ASEDIAEgBEYN8wEgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABB8M8Aai0AAEcNNiAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAM9AELIAJBADYCACAGQQFqIQFBIAw3C0G6ASEDIAEgBEYN8gEgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABB8s8Aai0AAEcNNSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAM8wELIAJBADYCACAGQQFqIQFBDww2CyABIARGBEBBuwEhAwzyAQsCQAJAIAEtAABByQBrDgcANTU1NTUBNQsgAUEBaiEBQaUBIQMM2QELIAFBAWohAUGmASEDDNgBC0G8ASEDIAEgBEYN8AEgAigCACIAIAQgAWtqIQUgASAAa0EHaiEGAkADQCABLQAAIABB9M8Aai0AAEcNMyAAQQdGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAM8QELIAJBADYCACAGQQFqIQFBGww0CyABIARGBEBBvQEhAwzwAQsCQAJAAkAgAS0AAEHCAGsOEgA0NDQ0NDQ0NDQBNDQ0NDQ0AjQLIAFBAWohAUGkASEDDNgBCyABQQFqIQFBpwEhAwzXAQsgAUEBaiEBQagBIQMM1gELIAEgBEYEQEG+ASEDDO8BCyABLQAAQc4ARw0wIAFBAWohAQwsCyABIARGBEBBvwEhAwzuAQsCQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCABLQAAQcEAaw4VAAECAz8EBQY/Pz8HCAkKCz8MDQ4PPwsgAUEBaiEBQegAIQMM4wELIAFBAWohAUHpACEDDOIBCyABQQFqIQFB7gAhAwzhAQsgAUEBaiEBQfIAIQMM4AELIAFBAWohAUHzACEDDN8BCyABQQFqIQFB9gAhAwzeAQsgAUEBaiEBQfcAIQMM3QELIAFBAWohAUH6ACEDDNwBCyABQQFqIQFBgwEhAwzbAQsgAUEBaiEBQYQBIQMM2gELIAFBAWohAUGFASEDDNkBCyABQQFqIQFBkgEhAwzYAQsgAUEBaiEBQZgBIQMM1wELIAFBAWohAUGgASEDDNYBCyABQQFqIQFBowEhAwzVAQsgAUEBaiEBQaoBIQMM1AELIAEgBEcEQCACQRA2AgggAiABNgIEQasBIQMM1AELQcABIQMM7AELQQAhAAJAIAIoAjgiA0UNACADKAI0IgNFDQAgAiADEQAAIQALIABFDV4gAEEVRw0HIAJB0QA2AhwgAiABNgIUIAJBsBc2AhAgAkEVNgIMQQAhAwzrAQsgAUEBaiABIARHDQgaQcIBIQMM6gELA0ACQCABLQAAQQprDgQIAAALAAsgBCABQQFqIgFHDQALQcMBIQMM6QELIAEgBEcEQCACQRE2AgggAiABNgIEQQEhAwzQAQtBxAEhAwzoAQsgASAERgRAQcUBIQMM6AELAkACQCABLQAAQQprDgQBKCgAKAsgAUEBagwJCyABQQFqDAULIAEgBEYEQEHGASEDDOcBCwJAAkAgAS0AAEEKaw4XAQsLAQsLCwsLCwsLCwsLCwsLCwsLCwALCyABQQFqIQELQbABIQMMzQELIAEgBEYEQEHIASEDDOYBCyABLQAAQSBHDQkgAkEAOwEyIAFBAWohAUGzASEDDMwBCwNAIAEhAAJAIAEgBEcEQCABLQAAQTBrQf8BcSIDQQpJDQEMJwtBxwEhAwzmAQsCQCACLwEyIgFBmTNLDQAgAiABQQpsIgU7ATIgBUH+/wNxIANB//8Dc0sNACAAQQFqIQEgAiADIAVqIgM7ATIgA0H//wNxQegHSQ0BCwtBACEDIAJBADYCHCACQcEJNgIQIAJBDTYCDCACIABBAWo2AhQM5AELIAJBADYCHCACIAE2AhQgAkHwDDYCECACQRs2AgxBACEDDOMBCyACKAIEIQAgAkEANgIEIAIgACABECYiAA0BIAFBAWoLIQFBrQEhAwzIAQsgAkHBATYCHCACIAA2AgwgAiABQQFqNgIUQQAhAwzgAQsgAigCBCEAIAJBADYCBCACIAAgARAmIgANASABQQFqCyEBQa4BIQMMxQELIAJBwgE2AhwgAiAANgIMIAIgAUEBajYCFEEAIQMM3QELIAJBADYCHCACIAE2AhQgAkGXCzYCECACQQ02AgxBACEDDNwBCyACQQA2AhwgAiABNgIUIAJB4xA2AhAgAkEJNgIMQQAhAwzbAQsgAkECOgAoDKwBC0EAIQMgAkEANgIcIAJBrws2AhAgAkECNgIMIAIgAUEBajYCFAzZAQtBAiEDDL8BC0ENIQMMvgELQSYhAwy9AQtBFSEDDLwBC0EWIQMMuwELQRghAwy6AQtBHCEDDLkBC0EdIQMMuAELQSAhAwy3AQtBISEDDLYBC0EjIQMMtQELQcYAIQMMtAELQS4hAwyzAQtBPSEDDLIBC0HLACEDDLEBC0HOACEDDLABC0HYACEDDK8BC0HZACEDDK4BC0HbACEDDK0BC0HxACEDDKwBC0H0ACEDDKsBC0GNASEDDKoBC0GXASEDDKkBC0GpASEDDKgBC0GvASEDDKcBC0GxASEDDKYBCyACQQA2AgALQQAhAyACQQA2AhwgAiABNgIUIAJB8Rs2AhAgAkEGNgIMDL0BCyACQQA2AgAgBkEBaiEBQSQLOgApIAIoAgQhACACQQA2AgQgAiAAIAEQJyIARQRAQeUAIQMMowELIAJB+QA2AhwgAiABNgIUIAIgADYCDEEAIQMMuwELIABBFUcEQCACQQA2AhwgAiABNgIUIAJBzA42AhAgAkEgNgIMQQAhAwy7AQsgAkH4ADYCHCACIAE2AhQgAkHKGDYCECACQRU2AgxBACEDDLoBCyACQQA2AhwgAiABNgIUIAJBjhs2AhAgAkEGNgIMQQAhAwy5AQsgAkEANgIcIAIgATYCFCACQf4RNgIQIAJBBzYCDEEAIQMMuAELIAJBADYCHCACIAE2AhQgAkGMHDYCECACQQc2AgxBACEDDLcBCyACQQA2AhwgAiABNgIUIAJBww82AhAgAkEHNgIMQQAhAwy2AQsgAkEANgIcIAIgATYCFCACQcMPNgIQIAJBBzYCDEEAIQMMtQELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0RIAJB5QA2AhwgAiABNgIUIAIgADYCDEEAIQMMtAELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0gIAJB0wA2AhwgAiABNgIUIAIgADYCDEEAIQMMswELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0iIAJB0gA2AhwgAiABNgIUIAIgADYCDEEAIQMMsgELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0OIAJB5QA2AhwgAiABNgIUIAIgADYCDEEAIQMMsQELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0dIAJB0wA2AhwgAiABNgIUIAIgADYCDEEAIQMMsAELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0fIAJB0gA2AhwgAiABNgIUIAIgADYCDEEAIQMMrwELIABBP0cNASABQQFqCyEBQQUhAwyUAQtBACEDIAJBADYCHCACIAE2AhQgAkH9EjYCECACQQc2AgwMrAELIAJBADYCHCACIAE2AhQgAkHcCDYCECACQQc2AgxBACEDDKsBCyACKAIEIQAgAkEANgIEIAIgACABECUiAEUNByACQeUANgIcIAIgATYCFCACIAA2AgxBACEDDKoBCyACKAIEIQAgAkEANgIEIAIgACABECUiAEUNFiACQdMANgIcIAIgATYCFCACIAA2AgxBACEDDKkBCyACKAIEIQAgAkEANgIEIAIgACABECUiAEUNGCACQdIANgIcIAIgATYCFCACIAA2AgxBACEDDKgBCyACQQA2AhwgAiABNgIUIAJBxgo2AhAgAkEHNgIMQQAhAwynAQsgAigCBCEAIAJBADYCBCACIAAgARAlIgBFDQMgAkHlADYCHCACIAE2AhQgAiAANgIMQQAhAwymAQsgAigCBCEAIAJBADYCBCACIAAgARAlIgBFDRIgAkHTADYCHCACIAE2AhQgAiAANgIMQQAhAwylAQsgAigCBCEAIAJBADYCBCACIAAgARAlIgBFDRQgAkHSADYCHCACIAE2AhQgAiAANgIMQQAhAwykAQsgAigCBCEAIAJBADYCBCACIAAgARAlIgBFDQAgAkHlADYCHCACIAE2AhQgAiAANgIMQQAhAwyjAQtB1QAhAwyJAQsgAEEVRwRAIAJBADYCHCACIAE2AhQgAkG5DTYCECACQRo2AgxBACEDDKIBCyACQeQANgIcIAIgATYCFCACQeMXNgIQIAJBFTYCDEEAIQMMoQELIAJBADYCACAGQQFqIQEgAi0AKSIAQSNrQQtJDQQCQCAAQQZLDQBBASAAdEHKAHFFDQAMBQtBACEDIAJBADYCHCACIAE2AhQgAkH3CTYCECACQQg2AgwMoAELIAJBADYCACAGQQFqIQEgAi0AKUEhRg0DIAJBADYCHCACIAE2AhQgAkGbCjYCECACQQg2AgxBACEDDJ8BCyACQQA2AgALQQAhAyACQQA2AhwgAiABNgIUIAJBkDM2AhAgAkEINgIMDJ0BCyACQQA2AgAgBkEBaiEBIAItAClBI0kNACACQQA2AhwgAiABNgIUIAJB0wk2AhAgAkEINgIMQQAhAwycAQtB0QAhAwyCAQsgAS0AAEEwayIAQf8BcUEKSQRAIAIgADoAKiABQQFqIQFBzwAhAwyCAQsgAigCBCEAIAJBADYCBCACIAAgARAoIgBFDYYBIAJB3gA2AhwgAiABNgIUIAIgADYCDEEAIQMMmgELIAIoAgQhACACQQA2AgQgAiAAIAEQKCIARQ2GASACQdwANgIcIAIgATYCFCACIAA2AgxBACEDDJkBCyACKAIEIQAgAkEANgIEIAIgACAFECgiAEUEQCAFIQEMhwELIAJB2gA2AhwgAiAFNgIUIAIgADYCDAyYAQtBACEBQQEhAwsgAiADOgArIAVBAWohAwJAAkACQCACLQAtQRBxDQACQAJAAkAgAi0AKg4DAQACBAsgBkUNAwwCCyAADQEMAgsgAUUNAQsgAigCBCEAIAJBADYCBCACIAAgAxAoIgBFBEAgAyEBDAILIAJB2AA2AhwgAiADNgIUIAIgADYCDEEAIQMMmAELIAIoAgQhACACQQA2AgQgAiAAIAMQKCIARQRAIAMhAQyHAQsgAkHZADYCHCACIAM2AhQgAiAANgIMQQAhAwyXAQtBzAAhAwx9CyAAQRVHBEAgAkEANgIcIAIgATYCFCACQZQNNgIQIAJBITYCDEEAIQMMlgELIAJB1wA2AhwgAiABNgIUIAJByRc2AhAgAkEVNgIMQQAhAwyVAQtBACEDIAJBADYCHCACIAE2AhQgAkGAETYCECACQQk2AgwMlAELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0AIAJB0wA2AhwgAiABNgIUIAIgADYCDEEAIQMMkwELQckAIQMMeQsgAkEANgIcIAIgATYCFCACQcEoNgIQIAJBBzYCDCACQQA2AgBBACEDDJEBCyACKAIEIQBBACEDIAJBADYCBCACIAAgARAlIgBFDQAgAkHSADYCHCACIAE2AhQgAiAANgIMDJABC0HIACEDDHYLIAJBADYCACAFIQELIAJBgBI7ASogAUEBaiEBQQAhAAJAIAIoAjgiA0UNACADKAIwIgNFDQAgAiADEQAAIQALIAANAQtBxwAhAwxzCyAAQRVGBEAgAkHRADYCHCACIAE2AhQgAkHjFzYCECACQRU2AgxBACEDDIwBC0EAIQMgAkEANgIcIAIgATYCFCACQbkNNgIQIAJBGjYCDAyLAQtBACEDIAJBADYCHCACIAE2AhQgAkGgGTYCECACQR42AgwMigELIAEtAABBOkYEQCACKAIEIQBBACEDIAJBADYCBCACIAAgARApIgBFDQEgAkHDADYCHCACIAA2AgwgAiABQQFqNgIUDIoBC0EAIQMgAkEANgIcIAIgATYCFCACQbERNgIQIAJBCjYCDAyJAQsgAUEBaiEBQTshAwxvCyACQcMANgIcIAIgADYCDCACIAFBAWo2AhQMhwELQQAhAyACQQA2AhwgAiABNgIUIAJB8A42AhAgAkEcNgIMDIYBCyACIAIvATBBEHI7ATAMZgsCQCACLwEwIgBBCHFFDQAgAi0AKEEBRw0AIAItAC1BCHFFDQMLIAIgAEH3+wNxQYAEcjsBMAwECyABIARHBEACQANAIAEtAABBMGsiAEH/AXFBCk8EQEE1IQMMbgsgAikDICIKQpmz5syZs+bMGVYNASACIApCCn4iCjcDICAKIACtQv8BgyILQn+FVg0BIAIgCiALfDcDICAEIAFBAWoiAUcNAAtBOSEDDIUBCyACKAIEIQBBACEDIAJBADYCBCACIAAgAUEBaiIBECoiAA0MDHcLQTkhAwyDAQsgAi0AMEEgcQ0GQcUBIQMMaQtBACEDIAJBADYCBCACIAEgARAqIgBFDQQgAkE6NgIcIAIgADYCDCACIAFBAWo2AhQMgQELIAItAChBAUcNACACLQAtQQhxRQ0BC0E3IQMMZgsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKiIABEAgAkE7NgIcIAIgADYCDCACIAFBAWo2AhQMfwsgAUEBaiEBDG4LIAJBCDoALAwECyABQQFqIQEMbQtBACEDIAJBADYCHCACIAE2AhQgAkHkEjYCECACQQQ2AgwMewsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKiIARQ1sIAJBNzYCHCACIAE2AhQgAiAANgIMDHoLIAIgAi8BMEEgcjsBMAtBMCEDDF8LIAJBNjYCHCACIAE2AhQgAiAANgIMDHcLIABBLEcNASABQQFqIQBBASEBAkACQAJAAkACQCACLQAsQQVrDgQDAQIEAAsgACEBDAQLQQIhAQwBC0EEIQELIAJBAToALCACIAIvATAgAXI7ATAgACEBDAELIAIgAi8BMEEIcjsBMCAAIQELQTkhAwxcCyACQQA6ACwLQTQhAwxaCyABIARGBEBBLSEDDHMLAkACQANAAkAgAS0AAEEKaw4EAgAAAwALIAQgAUEBaiIBRw0AC0EtIQMMdAsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKiIARQ0CIAJBLDYCHCACIAE2AhQgAiAANgIMDHMLIAIoAgQhAEEAIQMgAkEANgIEIAIgACABECoiAEUEQCABQQFqIQEMAgsgAkEsNgIcIAIgADYCDCACIAFBAWo2AhQMcgsgAS0AAEENRgRAIAIoAgQhAEEAIQMgAkEANgIEIAIgACABECoiAEUEQCABQQFqIQEMAgsgAkEsNgIcIAIgADYCDCACIAFBAWo2AhQMcgsgAi0ALUEBcQRAQcQBIQMMWQsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKiIADQEMZQtBLyEDDFcLIAJBLjYCHCACIAE2AhQgAiAANgIMDG8LQQAhAyACQQA2AhwgAiABNgIUIAJB8BQ2AhAgAkEDNgIMDG4LQQEhAwJAAkACQAJAIAItACxBBWsOBAMBAgAECyACIAIvATBBCHI7ATAMAwtBAiEDDAELQQQhAwsgAkEBOgAsIAIgAi8BMCADcjsBMAtBKiEDDFMLQQAhAyACQQA2AhwgAiABNgIUIAJB4Q82AhAgAkEKNgIMDGsLQQEhAwJAAkACQAJAAkACQCACLQAsQQJrDgcFBAQDAQIABAsgAiACLwEwQQhyOwEwDAMLQQIhAwwBC0EEIQMLIAJBAToALCACIAIvATAgA3I7ATALQSshAwxSC0EAIQMgAkEANgIcIAIgATYCFCACQasSNgIQIAJBCzYCDAxqC0EAIQMgAkEANgIcIAIgATYCFCACQf0NNgIQIAJBHTYCDAxpCyABIARHBEADQCABLQAAQSBHDUggBCABQQFqIgFHDQALQSUhAwxpC0ElIQMMaAsgAi0ALUEBcQRAQcMBIQMMTwsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKSIABEAgAkEmNgIcIAIgADYCDCACIAFBAWo2AhQMaAsgAUEBaiEBDFwLIAFBAWohASACLwEwIgBBgAFxBEBBACEAAkAgAigCOCIDRQ0AIAMoAlQiA0UNACACIAMRAAAhAAsgAEUNBiAAQRVHDR8gAkEFNgIcIAIgATYCFCACQfkXNgIQIAJBFTYCDEEAIQMMZwsCQCAAQaAEcUGgBEcNACACLQAtQQJxDQBBACEDIAJBADYCHCACIAE2AhQgAkGWEzYCECACQQQ2AgwMZwsgAgJ/IAIvATBBFHFBFEYEQEEBIAItAChBAUYNARogAi8BMkHlAEYMAQsgAi0AKUEFRgs6AC5BACEAAkAgAigCOCIDRQ0AIAMoAiQiA0UNACACIAMRAAAhAAsCQAJAAkACQAJAIAAOFgIBAAQEBAQEBAQEBAQEBAQEBAQEBAMECyACQQE6AC4LIAIgAi8BMEHAAHI7ATALQSchAwxPCyACQSM2AhwgAiABNgIUIAJBpRY2AhAgAkEVNgIMQQAhAwxnC0EAIQMgAkEANgIcIAIgATYCFCACQdULNgIQIAJBETYCDAxmC0EAIQACQCACKAI4IgNFDQAgAygCLCIDRQ0AIAIgAxEAACEACyAADQELQQ4hAwxLCyAAQRVGBEAgAkECNgIcIAIgATYCFCACQbAYNgIQIAJBFTYCDEEAIQMMZAtBACEDIAJBADYCHCACIAE2AhQgAkGnDjYCECACQRI2AgwMYwtBACEDIAJBADYCHCACIAE2AhQgAkGqHDYCECACQQ82AgwMYgsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEgCqdqIgEQKyIARQ0AIAJBBTYCHCACIAE2AhQgAiAANgIMDGELQQ8hAwxHC0EAIQMgAkEANgIcIAIgATYCFCACQc0TNgIQIAJBDDYCDAxfC0IBIQoLIAFBAWohAQJAIAIpAyAiC0L//////////w9YBEAgAiALQgSGIAqENwMgDAELQQAhAyACQQA2AhwgAiABNgIUIAJBrQk2AhAgAkEMNgIMDF4LQSQhAwxEC0EAIQMgAkEANgIcIAIgATYCFCACQc0TNgIQIAJBDDYCDAxcCyACKAIEIQBBACEDIAJBADYCBCACIAAgARAsIgBFBEAgAUEBaiEBDFILIAJBFzYCHCACIAA2AgwgAiABQQFqNgIUDFsLIAIoAgQhAEEAIQMgAkEANgIEAkAgAiAAIAEQLCIARQRAIAFBAWohAQwBCyACQRY2AhwgAiAANgIMIAIgAUEBajYCFAxbC0EfIQMMQQtBACEDIAJBADYCHCACIAE2AhQgAkGaDzYCECACQSI2AgwMWQsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQLSIARQRAIAFBAWohAQxQCyACQRQ2AhwgAiAANgIMIAIgAUEBajYCFAxYCyACKAIEIQBBACEDIAJBADYCBAJAIAIgACABEC0iAEUEQCABQQFqIQEMAQsgAkETNgIcIAIgADYCDCACIAFBAWo2AhQMWAtBHiEDDD4LQQAhAyACQQA2AhwgAiABNgIUIAJBxgw2AhAgAkEjNgIMDFYLIAIoAgQhAEEAIQMgAkEANgIEIAIgACABEC0iAEUEQCABQQFqIQEMTgsgAkERNgIcIAIgADYCDCACIAFBAWo2AhQMVQsgAkEQNgIcIAIgATYCFCACIAA2AgwMVAtBACEDIAJBADYCHCACIAE2AhQgAkHGDDYCECACQSM2AgwMUwtBACEDIAJBADYCHCACIAE2AhQgAkHAFTYCECACQQI2AgwMUgsgAigCBCEAQQAhAyACQQA2AgQCQCACIAAgARAtIgBFBEAgAUEBaiEBDAELIAJBDjYCHCACIAA2AgwgAiABQQFqNgIUDFILQRshAww4C0EAIQMgAkEANgIcIAIgATYCFCACQcYMNgIQIAJBIzYCDAxQCyACKAIEIQBBACEDIAJBADYCBAJAIAIgACABECwiAEUEQCABQQFqIQEMAQsgAkENNgIcIAIgADYCDCACIAFBAWo2AhQMUAtBGiEDDDYLQQAhAyACQQA2AhwgAiABNgIUIAJBmg82AhAgAkEiNgIMDE4LIAIoAgQhAEEAIQMgAkEANgIEAkAgAiAAIAEQLCIARQRAIAFBAWohAQwBCyACQQw2AhwgAiAANgIMIAIgAUEBajYCFAxOC0EZIQMMNAtBACEDIAJBADYCHCACIAE2AhQgAkGaDzYCECACQSI2AgwMTAsgAEEVRwRAQQAhAyACQQA2AhwgAiABNgIUIAJBgww2AhAgAkETNgIMDEwLIAJBCjYCHCACIAE2AhQgAkHkFjYCECACQRU2AgxBACEDDEsLIAIoAgQhAEEAIQMgAkEANgIEIAIgACABIAqnaiIBECsiAARAIAJBBzYCHCACIAE2AhQgAiAANgIMDEsLQRMhAwwxCyAAQRVHBEBBACEDIAJBADYCHCACIAE2AhQgAkHaDTYCECACQRQ2AgwMSgsgAkEeNgIcIAIgATYCFCACQfkXNgIQIAJBFTYCDEEAIQMMSQtBACEAAkAgAigCOCIDRQ0AIAMoAiwiA0UNACACIAMRAAAhAAsgAEUNQSAAQRVGBEAgAkEDNgIcIAIgATYCFCACQbAYNgIQIAJBFTYCDEEAIQMMSQtBACEDIAJBADYCHCACIAE2AhQgAkGnDjYCECACQRI2AgwMSAtBACEDIAJBADYCHCACIAE2AhQgAkHaDTYCECACQRQ2AgwMRwtBACEDIAJBADYCHCACIAE2AhQgAkGnDjYCECACQRI2AgwMRgsgAkEAOgAvIAItAC1BBHFFDT8LIAJBADoALyACQQE6ADRBACEDDCsLQQAhAyACQQA2AhwgAkHkETYCECACQQc2AgwgAiABQQFqNgIUDEMLAkADQAJAIAEtAABBCmsOBAACAgACCyAEIAFBAWoiAUcNAAtB3QEhAwxDCwJAAkAgAi0ANEEBRw0AQQAhAAJAIAIoAjgiA0UNACADKAJYIgNFDQAgAiADEQAAIQALIABFDQAgAEEVRw0BIAJB3AE2AhwgAiABNgIUIAJB1RY2AhAgAkEVNgIMQQAhAwxEC0HBASEDDCoLIAJBADYCHCACIAE2AhQgAkHpCzYCECACQR82AgxBACEDDEILAkACQCACLQAoQQFrDgIEAQALQcABIQMMKQtBuQEhAwwoCyACQQI6AC9BACEAAkAgAigCOCIDRQ0AIAMoAgAiA0UNACACIAMRAAAhAAsgAEUEQEHCASEDDCgLIABBFUcEQCACQQA2AhwgAiABNgIUIAJBpAw2AhAgAkEQNgIMQQAhAwxBCyACQdsBNgIcIAIgATYCFCACQfoWNgIQIAJBFTYCDEEAIQMMQAsgASAERgRAQdoBIQMMQAsgAS0AAEHIAEYNASACQQE6ACgLQawBIQMMJQtBvwEhAwwkCyABIARHBEAgAkEQNgIIIAIgATYCBEG+ASEDDCQLQdkBIQMMPAsgASAERgRAQdgBIQMMPAsgAS0AAEHIAEcNBCABQQFqIQFBvQEhAwwiCyABIARGBEBB1wEhAww7CwJAAkAgAS0AAEHFAGsOEAAFBQUFBQUFBQUFBQUFBQEFCyABQQFqIQFBuwEhAwwiCyABQQFqIQFBvAEhAwwhC0HWASEDIAEgBEYNOSACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGD0ABqLQAARw0DIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAw6CyACKAIEIQAgAkIANwMAIAIgACAGQQFqIgEQJyIARQRAQcYBIQMMIQsgAkHVATYCHCACIAE2AhQgAiAANgIMQQAhAww5C0HUASEDIAEgBEYNOCACKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEGB0ABqLQAARw0CIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAw5CyACQYEEOwEoIAIoAgQhACACQgA3AwAgAiAAIAZBAWoiARAnIgANAwwCCyACQQA2AgALQQAhAyACQQA2AhwgAiABNgIUIAJB2Bs2AhAgAkEINgIMDDYLQboBIQMMHAsgAkHTATYCHCACIAE2AhQgAiAANgIMQQAhAww0C0EAIQACQCACKAI4IgNFDQAgAygCOCIDRQ0AIAIgAxEAACEACyAARQ0AIABBFUYNASACQQA2AhwgAiABNgIUIAJBzA42AhAgAkEgNgIMQQAhAwwzC0HkACEDDBkLIAJB+AA2AhwgAiABNgIUIAJByhg2AhAgAkEVNgIMQQAhAwwxC0HSASEDIAQgASIARg0wIAQgAWsgAigCACIBaiEFIAAgAWtBBGohBgJAA0AgAC0AACABQfzPAGotAABHDQEgAUEERg0DIAFBAWohASAEIABBAWoiAEcNAAsgAiAFNgIADDELIAJBADYCHCACIAA2AhQgAkGQMzYCECACQQg2AgwgAkEANgIAQQAhAwwwCyABIARHBEAgAkEONgIIIAIgATYCBEG3ASEDDBcLQdEBIQMMLwsgAkEANgIAIAZBAWohAQtBuAEhAwwUCyABIARGBEBB0AEhAwwtCyABLQAAQTBrIgBB/wFxQQpJBEAgAiAAOgAqIAFBAWohAUG2ASEDDBQLIAIoAgQhACACQQA2AgQgAiAAIAEQKCIARQ0UIAJBzwE2AhwgAiABNgIUIAIgADYCDEEAIQMMLAsgASAERgRAQc4BIQMMLAsCQCABLQAAQS5GBEAgAUEBaiEBDAELIAIoAgQhACACQQA2AgQgAiAAIAEQKCIARQ0VIAJBzQE2AhwgAiABNgIUIAIgADYCDEEAIQMMLAtBtQEhAwwSCyAEIAEiBUYEQEHMASEDDCsLQQAhAEEBIQFBASEGQQAhAwJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAIAUtAABBMGsOCgoJAAECAwQFBggLC0ECDAYLQQMMBQtBBAwEC0EFDAMLQQYMAgtBBwwBC0EICyEDQQAhAUEAIQYMAgtBCSEDQQEhAEEAIQFBACEGDAELQQAhAUEBIQMLIAIgAzoAKyAFQQFqIQMCQAJAIAItAC1BEHENAAJAAkACQCACLQAqDgMBAAIECyAGRQ0DDAILIAANAQwCCyABRQ0BCyACKAIEIQAgAkEANgIEIAIgACADECgiAEUEQCADIQEMAwsgAkHJATYCHCACIAM2AhQgAiAANgIMQQAhAwwtCyACKAIEIQAgAkEANgIEIAIgACADECgiAEUEQCADIQEMGAsgAkHKATYCHCACIAM2AhQgAiAANgIMQQAhAwwsCyACKAIEIQAgAkEANgIEIAIgACAFECgiAEUEQCAFIQEMFgsgAkHLATYCHCACIAU2AhQgAiAANgIMDCsLQbQBIQMMEQtBACEAAkAgAigCOCIDRQ0AIAMoAjwiA0UNACACIAMRAAAhAAsCQCAABEAgAEEVRg0BIAJBADYCHCACIAE2AhQgAkGUDTYCECACQSE2AgxBACEDDCsLQbIBIQMMEQsgAkHIATYCHCACIAE2AhQgAkHJFzYCECACQRU2AgxBACEDDCkLIAJBADYCACAGQQFqIQFB9QAhAwwPCyACLQApQQVGBEBB4wAhAwwPC0HiACEDDA4LIAAhASACQQA2AgALIAJBADoALEEJIQMMDAsgAkEANgIAIAdBAWohAUHAACEDDAsLQQELOgAsIAJBADYCACAGQQFqIQELQSkhAwwIC0E4IQMMBwsCQCABIARHBEADQCABLQAAQYA+ai0AACIAQQFHBEAgAEECRw0DIAFBAWohAQwFCyAEIAFBAWoiAUcNAAtBPiEDDCELQT4hAwwgCwsgAkEAOgAsDAELQQshAwwEC0E6IQMMAwsgAUEBaiEBQS0hAwwCCyACIAE6ACwgAkEANgIAIAZBAWohAUEMIQMMAQsgAkEANgIAIAZBAWohAUEKIQMMAAsAC0EAIQMgAkEANgIcIAIgATYCFCACQc0QNgIQIAJBCTYCDAwXC0EAIQMgAkEANgIcIAIgATYCFCACQekKNgIQIAJBCTYCDAwWC0EAIQMgAkEANgIcIAIgATYCFCACQbcQNgIQIAJBCTYCDAwVC0EAIQMgAkEANgIcIAIgATYCFCACQZwRNgIQIAJBCTYCDAwUC0EAIQMgAkEANgIcIAIgATYCFCACQc0QNgIQIAJBCTYCDAwTC0EAIQMgAkEANgIcIAIgATYCFCACQekKNgIQIAJBCTYCDAwSC0EAIQMgAkEANgIcIAIgATYCFCACQbcQNgIQIAJBCTYCDAwRC0EAIQMgAkEANgIcIAIgATYCFCACQZwRNgIQIAJBCTYCDAwQC0EAIQMgAkEANgIcIAIgATYCFCACQZcVNgIQIAJBDzYCDAwPC0EAIQMgAkEANgIcIAIgATYCFCACQZcVNgIQIAJBDzYCDAwOC0EAIQMgAkEANgIcIAIgATYCFCACQcASNgIQIAJBCzYCDAwNC0EAIQMgAkEANgIcIAIgATYCFCACQZUJNgIQIAJBCzYCDAwMC0EAIQMgAkEANgIcIAIgATYCFCACQeEPNgIQIAJBCjYCDAwLC0EAIQMgAkEANgIcIAIgATYCFCACQfsPNgIQIAJBCjYCDAwKC0EAIQMgAkEANgIcIAIgATYCFCACQfEZNgIQIAJBAjYCDAwJC0EAIQMgAkEANgIcIAIgATYCFCACQcQUNgIQIAJBAjYCDAwIC0EAIQMgAkEANgIcIAIgATYCFCACQfIVNgIQIAJBAjYCDAwHCyACQQI2AhwgAiABNgIUIAJBnBo2AhAgAkEWNgIMQQAhAwwGC0EBIQMMBQtB1AAhAyABIARGDQQgCEEIaiEJIAIoAgAhBQJAAkAgASAERwRAIAVB2MIAaiEHIAQgBWogAWshACAFQX9zQQpqIgUgAWohBgNAIAEtAAAgBy0AAEcEQEECIQcMAwsgBUUEQEEAIQcgBiEBDAMLIAVBAWshBSAHQQFqIQcgBCABQQFqIgFHDQALIAAhBSAEIQELIAlBATYCACACIAU2AgAMAQsgAkEANgIAIAkgBzYCAAsgCSABNgIEIAgoAgwhACAIKAIIDgMBBAIACwALIAJBADYCHCACQbUaNgIQIAJBFzYCDCACIABBAWo2AhRBACEDDAILIAJBADYCHCACIAA2AhQgAkHKGjYCECACQQk2AgxBACEDDAELIAEgBEYEQEEiIQMMAQsgAkEJNgIIIAIgATYCBEEhIQMLIAhBEGokACADRQRAIAIoAgwhAAwBCyACIAM2AhxBACEAIAIoAgQiAUUNACACIAEgBCACKAIIEQEAIgFFDQAgAiAENgIUIAIgATYCDCABIQALIAALvgIBAn8gAEEAOgAAIABB3ABqIgFBAWtBADoAACAAQQA6AAIgAEEAOgABIAFBA2tBADoAACABQQJrQQA6AAAgAEEAOgADIAFBBGtBADoAAEEAIABrQQNxIgEgAGoiAEEANgIAQdwAIAFrQXxxIgIgAGoiAUEEa0EANgIAAkAgAkEJSQ0AIABBADYCCCAAQQA2AgQgAUEIa0EANgIAIAFBDGtBADYCACACQRlJDQAgAEEANgIYIABBADYCFCAAQQA2AhAgAEEANgIMIAFBEGtBADYCACABQRRrQQA2AgAgAUEYa0EANgIAIAFBHGtBADYCACACIABBBHFBGHIiAmsiAUEgSQ0AIAAgAmohAANAIABCADcDGCAAQgA3AxAgAEIANwMIIABCADcDACAAQSBqIQAgAUEgayIBQR9LDQALCwtWAQF/AkAgACgCDA0AAkACQAJAAkAgAC0ALw4DAQADAgsgACgCOCIBRQ0AIAEoAiwiAUUNACAAIAERAAAiAQ0DC0EADwsACyAAQcMWNgIQQQ4hAQsgAQsaACAAKAIMRQRAIABB0Rs2AhAgAEEVNgIMCwsUACAAKAIMQRVGBEAgAEEANgIMCwsUACAAKAIMQRZGBEAgAEEANgIMCwsHACAAKAIMCwcAIAAoAhALCQAgACABNgIQCwcAIAAoAhQLFwAgAEEkTwRAAAsgAEECdEGgM2ooAgALFwAgAEEuTwRAAAsgAEECdEGwNGooAgALvwkBAX9B6yghAQJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIABB5ABrDvQDY2IAAWFhYWFhYQIDBAVhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhBgcICQoLDA0OD2FhYWFhEGFhYWFhYWFhYWFhEWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYRITFBUWFxgZGhthYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2YTc4OTphYWFhYWFhYTthYWE8YWFhYT0+P2FhYWFhYWFhQGFhQWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYUJDREVGR0hJSktMTU5PUFFSU2FhYWFhYWFhVFVWV1hZWlthXF1hYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFeYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhX2BhC0HhJw8LQaQhDwtByywPC0H+MQ8LQcAkDwtBqyQPC0GNKA8LQeImDwtBgDAPC0G5Lw8LQdckDwtB7x8PC0HhHw8LQfofDwtB8iAPC0GoLw8LQa4yDwtBiDAPC0HsJw8LQYIiDwtBjh0PC0HQLg8LQcojDwtBxTIPC0HfHA8LQdIcDwtBxCAPC0HXIA8LQaIfDwtB7S4PC0GrMA8LQdQlDwtBzC4PC0H6Lg8LQfwrDwtB0jAPC0HxHQ8LQbsgDwtB9ysPC0GQMQ8LQdcxDwtBoi0PC0HUJw8LQeArDwtBnywPC0HrMQ8LQdUfDwtByjEPC0HeJQ8LQdQeDwtB9BwPC0GnMg8LQbEdDwtBoB0PC0G5MQ8LQbwwDwtBkiEPC0GzJg8LQeksDwtBrB4PC0HUKw8LQfcmDwtBgCYPC0GwIQ8LQf4eDwtBjSMPC0GJLQ8LQfciDwtBoDEPC0GuHw8LQcYlDwtB6B4PC0GTIg8LQcIvDwtBwx0PC0GLLA8LQeEdDwtBjS8PC0HqIQ8LQbQtDwtB0i8PC0HfMg8LQdIyDwtB8DAPC0GpIg8LQfkjDwtBmR4PC0G1LA8LQZswDwtBkjIPC0G2Kw8LQcIiDwtB+DIPC0GeJQ8LQdAiDwtBuh4PC0GBHg8LAAtB1iEhAQsgAQsWACAAIAAtAC1B/gFxIAFBAEdyOgAtCxkAIAAgAC0ALUH9AXEgAUEAR0EBdHI6AC0LGQAgACAALQAtQfsBcSABQQBHQQJ0cjoALQsZACAAIAAtAC1B9wFxIAFBAEdBA3RyOgAtCz4BAn8CQCAAKAI4IgNFDQAgAygCBCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBxhE2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCCCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABB9go2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCDCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABB7Ro2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCECIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBlRA2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCFCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBqhs2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCGCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABB7RM2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCKCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABB9gg2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCHCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBwhk2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCICIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBlBQ2AhBBGCEECyAEC1kBAn8CQCAALQAoQQFGDQAgAC8BMiIBQeQAa0HkAEkNACABQcwBRg0AIAFBsAJGDQAgAC8BMCIAQcAAcQ0AQQEhAiAAQYgEcUGABEYNACAAQShxRSECCyACC4wBAQJ/AkACQAJAIAAtACpFDQAgAC0AK0UNACAALwEwIgFBAnFFDQEMAgsgAC8BMCIBQQFxRQ0BC0EBIQIgAC0AKEEBRg0AIAAvATIiAEHkAGtB5ABJDQAgAEHMAUYNACAAQbACRg0AIAFBwABxDQBBACECIAFBiARxQYAERg0AIAFBKHFBAEchAgsgAgtzACAAQRBq/QwAAAAAAAAAAAAAAAAAAAAA/QsDACAA/QwAAAAAAAAAAAAAAAAAAAAA/QsDACAAQTBq/QwAAAAAAAAAAAAAAAAAAAAA/QsDACAAQSBq/QwAAAAAAAAAAAAAAAAAAAAA/QsDACAAQd0BNgIcCwYAIAAQMguaLQELfyMAQRBrIgokAEGk0AAoAgAiCUUEQEHk0wAoAgAiBUUEQEHw0wBCfzcCAEHo0wBCgICEgICAwAA3AgBB5NMAIApBCGpBcHFB2KrVqgVzIgU2AgBB+NMAQQA2AgBByNMAQQA2AgALQczTAEGA1AQ2AgBBnNAAQYDUBDYCAEGw0AAgBTYCAEGs0ABBfzYCAEHQ0wBBgKwDNgIAA0AgAUHI0ABqIAFBvNAAaiICNgIAIAIgAUG00ABqIgM2AgAgAUHA0ABqIAM2AgAgAUHQ0ABqIAFBxNAAaiIDNgIAIAMgAjYCACABQdjQAGogAUHM0ABqIgI2AgAgAiADNgIAIAFB1NAAaiACNgIAIAFBIGoiAUGAAkcNAAtBjNQEQcGrAzYCAEGo0ABB9NMAKAIANgIAQZjQAEHAqwM2AgBBpNAAQYjUBDYCAEHM/wdBODYCAEGI1AQhCQsCQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCAAQewBTQRAQYzQACgCACIGQRAgAEETakFwcSAAQQtJGyIEQQN2IgB2IgFBA3EEQAJAIAFBAXEgAHJBAXMiAkEDdCIAQbTQAGoiASAAQbzQAGooAgAiACgCCCIDRgRAQYzQACAGQX4gAndxNgIADAELIAEgAzYCCCADIAE2AgwLIABBCGohASAAIAJBA3QiAkEDcjYCBCAAIAJqIgAgACgCBEEBcjYCBAwRC0GU0AAoAgAiCCAETw0BIAEEQAJAQQIgAHQiAkEAIAJrciABIAB0cWgiAEEDdCICQbTQAGoiASACQbzQAGooAgAiAigCCCIDRgRAQYzQACAGQX4gAHdxIgY2AgAMAQsgASADNgIIIAMgATYCDAsgAiAEQQNyNgIEIABBA3QiACAEayEFIAAgAmogBTYCACACIARqIgQgBUEBcjYCBCAIBEAgCEF4cUG00ABqIQBBoNAAKAIAIQMCf0EBIAhBA3Z0IgEgBnFFBEBBjNAAIAEgBnI2AgAgAAwBCyAAKAIICyIBIAM2AgwgACADNgIIIAMgADYCDCADIAE2AggLIAJBCGohAUGg0AAgBDYCAEGU0AAgBTYCAAwRC0GQ0AAoAgAiC0UNASALaEECdEG80gBqKAIAIgAoAgRBeHEgBGshBSAAIQIDQAJAIAIoAhAiAUUEQCACQRRqKAIAIgFFDQELIAEoAgRBeHEgBGsiAyAFSSECIAMgBSACGyEFIAEgACACGyEAIAEhAgwBCwsgACgCGCEJIAAoAgwiAyAARwRAQZzQACgCABogAyAAKAIIIgE2AgggASADNgIMDBALIABBFGoiAigCACIBRQRAIAAoAhAiAUUNAyAAQRBqIQILA0AgAiEHIAEiA0EUaiICKAIAIgENACADQRBqIQIgAygCECIBDQALIAdBADYCAAwPC0F/IQQgAEG/f0sNACAAQRNqIgFBcHEhBEGQ0AAoAgAiCEUNAEEAIARrIQUCQAJAAkACf0EAIARBgAJJDQAaQR8gBEH///8HSw0AGiAEQSYgAUEIdmciAGt2QQFxIABBAXRrQT5qCyIGQQJ0QbzSAGooAgAiAkUEQEEAIQFBACEDDAELQQAhASAEQRkgBkEBdmtBACAGQR9HG3QhAEEAIQMDQAJAIAIoAgRBeHEgBGsiByAFTw0AIAIhAyAHIgUNAEEAIQUgAiEBDAMLIAEgAkEUaigCACIHIAcgAiAAQR12QQRxakEQaigCACICRhsgASAHGyEBIABBAXQhACACDQALCyABIANyRQRAQQAhA0ECIAZ0IgBBACAAa3IgCHEiAEUNAyAAaEECdEG80gBqKAIAIQELIAFFDQELA0AgASgCBEF4cSAEayICIAVJIQAgAiAFIAAbIQUgASADIAAbIQMgASgCECIABH8gAAUgAUEUaigCAAsiAQ0ACwsgA0UNACAFQZTQACgCACAEa08NACADKAIYIQcgAyADKAIMIgBHBEBBnNAAKAIAGiAAIAMoAggiATYCCCABIAA2AgwMDgsgA0EUaiICKAIAIgFFBEAgAygCECIBRQ0DIANBEGohAgsDQCACIQYgASIAQRRqIgIoAgAiAQ0AIABBEGohAiAAKAIQIgENAAsgBkEANgIADA0LQZTQACgCACIDIARPBEBBoNAAKAIAIQECQCADIARrIgJBEE8EQCABIARqIgAgAkEBcjYCBCABIANqIAI2AgAgASAEQQNyNgIEDAELIAEgA0EDcjYCBCABIANqIgAgACgCBEEBcjYCBEEAIQBBACECC0GU0AAgAjYCAEGg0AAgADYCACABQQhqIQEMDwtBmNAAKAIAIgMgBEsEQCAEIAlqIgAgAyAEayIBQQFyNgIEQaTQACAANgIAQZjQACABNgIAIAkgBEEDcjYCBCAJQQhqIQEMDwtBACEBIAQCf0Hk0wAoAgAEQEHs0wAoAgAMAQtB8NMAQn83AgBB6NMAQoCAhICAgMAANwIAQeTTACAKQQxqQXBxQdiq1aoFczYCAEH40wBBADYCAEHI0wBBADYCAEGAgAQLIgAgBEHHAGoiBWoiBkEAIABrIgdxIgJPBEBB/NMAQTA2AgAMDwsCQEHE0wAoAgAiAUUNAEG80wAoAgAiCCACaiEAIAAgAU0gACAIS3ENAEEAIQFB/NMAQTA2AgAMDwtByNMALQAAQQRxDQQCQAJAIAkEQEHM0wAhAQNAIAEoAgAiACAJTQRAIAAgASgCBGogCUsNAwsgASgCCCIBDQALC0EAEDMiAEF/Rg0FIAIhBkHo0wAoAgAiAUEBayIDIABxBEAgAiAAayAAIANqQQAgAWtxaiEGCyAEIAZPDQUgBkH+////B0sNBUHE0wAoAgAiAwRAQbzTACgCACIHIAZqIQEgASAHTQ0GIAEgA0sNBgsgBhAzIgEgAEcNAQwHCyAGIANrIAdxIgZB/v///wdLDQQgBhAzIQAgACABKAIAIAEoAgRqRg0DIAAhAQsCQCAGIARByABqTw0AIAFBf0YNAEHs0wAoAgAiACAFIAZrakEAIABrcSIAQf7///8HSwRAIAEhAAwHCyAAEDNBf0cEQCAAIAZqIQYgASEADAcLQQAgBmsQMxoMBAsgASIAQX9HDQUMAwtBACEDDAwLQQAhAAwKCyAAQX9HDQILQcjTAEHI0wAoAgBBBHI2AgALIAJB/v///wdLDQEgAhAzIQBBABAzIQEgAEF/Rg0BIAFBf0YNASAAIAFPDQEgASAAayIGIARBOGpNDQELQbzTAEG80wAoAgAgBmoiATYCAEHA0wAoAgAgAUkEQEHA0wAgATYCAAsCQAJAAkBBpNAAKAIAIgIEQEHM0wAhAQNAIAAgASgCACIDIAEoAgQiBWpGDQIgASgCCCIBDQALDAILQZzQACgCACIBQQBHIAAgAU9xRQRAQZzQACAANgIAC0EAIQFB0NMAIAY2AgBBzNMAIAA2AgBBrNAAQX82AgBBsNAAQeTTACgCADYCAEHY0wBBADYCAANAIAFByNAAaiABQbzQAGoiAjYCACACIAFBtNAAaiIDNgIAIAFBwNAAaiADNgIAIAFB0NAAaiABQcTQAGoiAzYCACADIAI2AgAgAUHY0ABqIAFBzNAAaiICNgIAIAIgAzYCACABQdTQAGogAjYCACABQSBqIgFBgAJHDQALQXggAGtBD3EiASAAaiICIAZBOGsiAyABayIBQQFyNgIEQajQAEH00wAoAgA2AgBBmNAAIAE2AgBBpNAAIAI2AgAgACADakE4NgIEDAILIAAgAk0NACACIANJDQAgASgCDEEIcQ0AQXggAmtBD3EiACACaiIDQZjQACgCACAGaiIHIABrIgBBAXI2AgQgASAFIAZqNgIEQajQAEH00wAoAgA2AgBBmNAAIAA2AgBBpNAAIAM2AgAgAiAHakE4NgIEDAELIABBnNAAKAIASQRAQZzQACAANgIACyAAIAZqIQNBzNMAIQECQAJAAkADQCADIAEoAgBHBEAgASgCCCIBDQEMAgsLIAEtAAxBCHFFDQELQczTACEBA0AgASgCACIDIAJNBEAgAyABKAIEaiIFIAJLDQMLIAEoAgghAQwACwALIAEgADYCACABIAEoAgQgBmo2AgQgAEF4IABrQQ9xaiIJIARBA3I2AgQgA0F4IANrQQ9xaiIGIAQgCWoiBGshASACIAZGBEBBpNAAIAQ2AgBBmNAAQZjQACgCACABaiIANgIAIAQgAEEBcjYCBAwIC0Gg0AAoAgAgBkYEQEGg0AAgBDYCAEGU0ABBlNAAKAIAIAFqIgA2AgAgBCAAQQFyNgIEIAAgBGogADYCAAwICyAGKAIEIgVBA3FBAUcNBiAFQXhxIQggBUH/AU0EQCAFQQN2IQMgBigCCCIAIAYoAgwiAkYEQEGM0ABBjNAAKAIAQX4gA3dxNgIADAcLIAIgADYCCCAAIAI2AgwMBgsgBigCGCEHIAYgBigCDCIARwRAIAAgBigCCCICNgIIIAIgADYCDAwFCyAGQRRqIgIoAgAiBUUEQCAGKAIQIgVFDQQgBkEQaiECCwNAIAIhAyAFIgBBFGoiAigCACIFDQAgAEEQaiECIAAoAhAiBQ0ACyADQQA2AgAMBAtBeCAAa0EPcSIBIABqIgcgBkE4ayIDIAFrIgFBAXI2AgQgACADakE4NgIEIAIgBUE3IAVrQQ9xakE/ayIDIAMgAkEQakkbIgNBIzYCBEGo0ABB9NMAKAIANgIAQZjQACABNgIAQaTQACAHNgIAIANBEGpB1NMAKQIANwIAIANBzNMAKQIANwIIQdTTACADQQhqNgIAQdDTACAGNgIAQczTACAANgIAQdjTAEEANgIAIANBJGohAQNAIAFBBzYCACAFIAFBBGoiAUsNAAsgAiADRg0AIAMgAygCBEF+cTYCBCADIAMgAmsiBTYCACACIAVBAXI2AgQgBUH/AU0EQCAFQXhxQbTQAGohAAJ/QYzQACgCACIBQQEgBUEDdnQiA3FFBEBBjNAAIAEgA3I2AgAgAAwBCyAAKAIICyIBIAI2AgwgACACNgIIIAIgADYCDCACIAE2AggMAQtBHyEBIAVB////B00EQCAFQSYgBUEIdmciAGt2QQFxIABBAXRrQT5qIQELIAIgATYCHCACQgA3AhAgAUECdEG80gBqIQBBkNAAKAIAIgNBASABdCIGcUUEQCAAIAI2AgBBkNAAIAMgBnI2AgAgAiAANgIYIAIgAjYCCCACIAI2AgwMAQsgBUEZIAFBAXZrQQAgAUEfRxt0IQEgACgCACEDAkADQCADIgAoAgRBeHEgBUYNASABQR12IQMgAUEBdCEBIAAgA0EEcWpBEGoiBigCACIDDQALIAYgAjYCACACIAA2AhggAiACNgIMIAIgAjYCCAwBCyAAKAIIIgEgAjYCDCAAIAI2AgggAkEANgIYIAIgADYCDCACIAE2AggLQZjQACgCACIBIARNDQBBpNAAKAIAIgAgBGoiAiABIARrIgFBAXI2AgRBmNAAIAE2AgBBpNAAIAI2AgAgACAEQQNyNgIEIABBCGohAQwIC0EAIQFB/NMAQTA2AgAMBwtBACEACyAHRQ0AAkAgBigCHCICQQJ0QbzSAGoiAygCACAGRgRAIAMgADYCACAADQFBkNAAQZDQACgCAEF+IAJ3cTYCAAwCCyAHQRBBFCAHKAIQIAZGG2ogADYCACAARQ0BCyAAIAc2AhggBigCECICBEAgACACNgIQIAIgADYCGAsgBkEUaigCACICRQ0AIABBFGogAjYCACACIAA2AhgLIAEgCGohASAGIAhqIgYoAgQhBQsgBiAFQX5xNgIEIAEgBGogATYCACAEIAFBAXI2AgQgAUH/AU0EQCABQXhxQbTQAGohAAJ/QYzQACgCACICQQEgAUEDdnQiAXFFBEBBjNAAIAEgAnI2AgAgAAwBCyAAKAIICyIBIAQ2AgwgACAENgIIIAQgADYCDCAEIAE2AggMAQtBHyEFIAFB////B00EQCABQSYgAUEIdmciAGt2QQFxIABBAXRrQT5qIQULIAQgBTYCHCAEQgA3AhAgBUECdEG80gBqIQBBkNAAKAIAIgJBASAFdCIDcUUEQCAAIAQ2AgBBkNAAIAIgA3I2AgAgBCAANgIYIAQgBDYCCCAEIAQ2AgwMAQsgAUEZIAVBAXZrQQAgBUEfRxt0IQUgACgCACEAAkADQCAAIgIoAgRBeHEgAUYNASAFQR12IQAgBUEBdCEFIAIgAEEEcWpBEGoiAygCACIADQALIAMgBDYCACAEIAI2AhggBCAENgIMIAQgBDYCCAwBCyACKAIIIgAgBDYCDCACIAQ2AgggBEEANgIYIAQgAjYCDCAEIAA2AggLIAlBCGohAQwCCwJAIAdFDQACQCADKAIcIgFBAnRBvNIAaiICKAIAIANGBEAgAiAANgIAIAANAUGQ0AAgCEF+IAF3cSIINgIADAILIAdBEEEUIAcoAhAgA0YbaiAANgIAIABFDQELIAAgBzYCGCADKAIQIgEEQCAAIAE2AhAgASAANgIYCyADQRRqKAIAIgFFDQAgAEEUaiABNgIAIAEgADYCGAsCQCAFQQ9NBEAgAyAEIAVqIgBBA3I2AgQgACADaiIAIAAoAgRBAXI2AgQMAQsgAyAEaiICIAVBAXI2AgQgAyAEQQNyNgIEIAIgBWogBTYCACAFQf8BTQRAIAVBeHFBtNAAaiEAAn9BjNAAKAIAIgFBASAFQQN2dCIFcUUEQEGM0AAgASAFcjYCACAADAELIAAoAggLIgEgAjYCDCAAIAI2AgggAiAANgIMIAIgATYCCAwBC0EfIQEgBUH///8HTQRAIAVBJiAFQQh2ZyIAa3ZBAXEgAEEBdGtBPmohAQsgAiABNgIcIAJCADcCECABQQJ0QbzSAGohAEEBIAF0IgQgCHFFBEAgACACNgIAQZDQACAEIAhyNgIAIAIgADYCGCACIAI2AgggAiACNgIMDAELIAVBGSABQQF2a0EAIAFBH0cbdCEBIAAoAgAhBAJAA0AgBCIAKAIEQXhxIAVGDQEgAUEddiEEIAFBAXQhASAAIARBBHFqQRBqIgYoAgAiBA0ACyAGIAI2AgAgAiAANgIYIAIgAjYCDCACIAI2AggMAQsgACgCCCIBIAI2AgwgACACNgIIIAJBADYCGCACIAA2AgwgAiABNgIICyADQQhqIQEMAQsCQCAJRQ0AAkAgACgCHCIBQQJ0QbzSAGoiAigCACAARgRAIAIgAzYCACADDQFBkNAAIAtBfiABd3E2AgAMAgsgCUEQQRQgCSgCECAARhtqIAM2AgAgA0UNAQsgAyAJNgIYIAAoAhAiAQRAIAMgATYCECABIAM2AhgLIABBFGooAgAiAUUNACADQRRqIAE2AgAgASADNgIYCwJAIAVBD00EQCAAIAQgBWoiAUEDcjYCBCAAIAFqIgEgASgCBEEBcjYCBAwBCyAAIARqIgcgBUEBcjYCBCAAIARBA3I2AgQgBSAHaiAFNgIAIAgEQCAIQXhxQbTQAGohAUGg0AAoAgAhAwJ/QQEgCEEDdnQiAiAGcUUEQEGM0AAgAiAGcjYCACABDAELIAEoAggLIgIgAzYCDCABIAM2AgggAyABNgIMIAMgAjYCCAtBoNAAIAc2AgBBlNAAIAU2AgALIABBCGohAQsgCkEQaiQAIAELQwAgAEUEQD8AQRB0DwsCQCAAQf//A3ENACAAQQBIDQAgAEEQdkAAIgBBf0YEQEH80wBBMDYCAEF/DwsgAEEQdA8LAAsL3D8iAEGACAsJAQAAAAIAAAADAEGUCAsFBAAAAAUAQaQICwkGAAAABwAAAAgAQdwIC4otSW52YWxpZCBjaGFyIGluIHVybCBxdWVyeQBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX2JvZHkAQ29udGVudC1MZW5ndGggb3ZlcmZsb3cAQ2h1bmsgc2l6ZSBvdmVyZmxvdwBSZXNwb25zZSBvdmVyZmxvdwBJbnZhbGlkIG1ldGhvZCBmb3IgSFRUUC94LnggcmVxdWVzdABJbnZhbGlkIG1ldGhvZCBmb3IgUlRTUC94LnggcmVxdWVzdABFeHBlY3RlZCBTT1VSQ0UgbWV0aG9kIGZvciBJQ0UveC54IHJlcXVlc3QASW52YWxpZCBjaGFyIGluIHVybCBmcmFnbWVudCBzdGFydABFeHBlY3RlZCBkb3QAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9zdGF0dXMASW52YWxpZCByZXNwb25zZSBzdGF0dXMASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucwBVc2VyIGNhbGxiYWNrIGVycm9yAGBvbl9yZXNldGAgY2FsbGJhY2sgZXJyb3IAYG9uX2NodW5rX2hlYWRlcmAgY2FsbGJhY2sgZXJyb3IAYG9uX21lc3NhZ2VfYmVnaW5gIGNhbGxiYWNrIGVycm9yAGBvbl9jaHVua19leHRlbnNpb25fdmFsdWVgIGNhbGxiYWNrIGVycm9yAGBvbl9zdGF0dXNfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl92ZXJzaW9uX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fdXJsX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9oZWFkZXJfdmFsdWVfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9tZXNzYWdlX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fbWV0aG9kX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25faGVhZGVyX2ZpZWxkX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfZXh0ZW5zaW9uX25hbWVgIGNhbGxiYWNrIGVycm9yAFVuZXhwZWN0ZWQgY2hhciBpbiB1cmwgc2VydmVyAEludmFsaWQgaGVhZGVyIHZhbHVlIGNoYXIASW52YWxpZCBoZWFkZXIgZmllbGQgY2hhcgBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3ZlcnNpb24ASW52YWxpZCBtaW5vciB2ZXJzaW9uAEludmFsaWQgbWFqb3IgdmVyc2lvbgBFeHBlY3RlZCBzcGFjZSBhZnRlciB2ZXJzaW9uAEV4cGVjdGVkIENSTEYgYWZ0ZXIgdmVyc2lvbgBJbnZhbGlkIEhUVFAgdmVyc2lvbgBJbnZhbGlkIGhlYWRlciB0b2tlbgBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3VybABJbnZhbGlkIGNoYXJhY3RlcnMgaW4gdXJsAFVuZXhwZWN0ZWQgc3RhcnQgY2hhciBpbiB1cmwARG91YmxlIEAgaW4gdXJsAEVtcHR5IENvbnRlbnQtTGVuZ3RoAEludmFsaWQgY2hhcmFjdGVyIGluIENvbnRlbnQtTGVuZ3RoAER1cGxpY2F0ZSBDb250ZW50LUxlbmd0aABJbnZhbGlkIGNoYXIgaW4gdXJsIHBhdGgAQ29udGVudC1MZW5ndGggY2FuJ3QgYmUgcHJlc2VudCB3aXRoIFRyYW5zZmVyLUVuY29kaW5nAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIHNpemUAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9oZWFkZXJfdmFsdWUAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9jaHVua19leHRlbnNpb25fdmFsdWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyB2YWx1ZQBNaXNzaW5nIGV4cGVjdGVkIExGIGFmdGVyIGhlYWRlciB2YWx1ZQBJbnZhbGlkIGBUcmFuc2Zlci1FbmNvZGluZ2AgaGVhZGVyIHZhbHVlAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIGV4dGVuc2lvbnMgcXVvdGUgdmFsdWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyBxdW90ZWQgdmFsdWUAUGF1c2VkIGJ5IG9uX2hlYWRlcnNfY29tcGxldGUASW52YWxpZCBFT0Ygc3RhdGUAb25fcmVzZXQgcGF1c2UAb25fY2h1bmtfaGVhZGVyIHBhdXNlAG9uX21lc3NhZ2VfYmVnaW4gcGF1c2UAb25fY2h1bmtfZXh0ZW5zaW9uX3ZhbHVlIHBhdXNlAG9uX3N0YXR1c19jb21wbGV0ZSBwYXVzZQBvbl92ZXJzaW9uX2NvbXBsZXRlIHBhdXNlAG9uX3VybF9jb21wbGV0ZSBwYXVzZQBvbl9jaHVua19jb21wbGV0ZSBwYXVzZQBvbl9oZWFkZXJfdmFsdWVfY29tcGxldGUgcGF1c2UAb25fbWVzc2FnZV9jb21wbGV0ZSBwYXVzZQBvbl9tZXRob2RfY29tcGxldGUgcGF1c2UAb25faGVhZGVyX2ZpZWxkX2NvbXBsZXRlIHBhdXNlAG9uX2NodW5rX2V4dGVuc2lvbl9uYW1lIHBhdXNlAFVuZXhwZWN0ZWQgc3BhY2UgYWZ0ZXIgc3RhcnQgbGluZQBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX2NodW5rX2V4dGVuc2lvbl9uYW1lAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIGV4dGVuc2lvbnMgbmFtZQBQYXVzZSBvbiBDT05ORUNUL1VwZ3JhZGUAUGF1c2Ugb24gUFJJL1VwZ3JhZGUARXhwZWN0ZWQgSFRUUC8yIENvbm5lY3Rpb24gUHJlZmFjZQBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX21ldGhvZABFeHBlY3RlZCBzcGFjZSBhZnRlciBtZXRob2QAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9oZWFkZXJfZmllbGQAUGF1c2VkAEludmFsaWQgd29yZCBlbmNvdW50ZXJlZABJbnZhbGlkIG1ldGhvZCBlbmNvdW50ZXJlZABVbmV4cGVjdGVkIGNoYXIgaW4gdXJsIHNjaGVtYQBSZXF1ZXN0IGhhcyBpbnZhbGlkIGBUcmFuc2Zlci1FbmNvZGluZ2AAU1dJVENIX1BST1hZAFVTRV9QUk9YWQBNS0FDVElWSVRZAFVOUFJPQ0VTU0FCTEVfRU5USVRZAENPUFkATU9WRURfUEVSTUFORU5UTFkAVE9PX0VBUkxZAE5PVElGWQBGQUlMRURfREVQRU5ERU5DWQBCQURfR0FURVdBWQBQTEFZAFBVVABDSEVDS09VVABHQVRFV0FZX1RJTUVPVVQAUkVRVUVTVF9USU1FT1VUAE5FVFdPUktfQ09OTkVDVF9USU1FT1VUAENPTk5FQ1RJT05fVElNRU9VVABMT0dJTl9USU1FT1VUAE5FVFdPUktfUkVBRF9USU1FT1VUAFBPU1QATUlTRElSRUNURURfUkVRVUVTVABDTElFTlRfQ0xPU0VEX1JFUVVFU1QAQ0xJRU5UX0NMT1NFRF9MT0FEX0JBTEFOQ0VEX1JFUVVFU1QAQkFEX1JFUVVFU1QASFRUUF9SRVFVRVNUX1NFTlRfVE9fSFRUUFNfUE9SVABSRVBPUlQASU1fQV9URUFQT1QAUkVTRVRfQ09OVEVOVABOT19DT05URU5UAFBBUlRJQUxfQ09OVEVOVABIUEVfSU5WQUxJRF9DT05TVEFOVABIUEVfQ0JfUkVTRVQAR0VUAEhQRV9TVFJJQ1QAQ09ORkxJQ1QAVEVNUE9SQVJZX1JFRElSRUNUAFBFUk1BTkVOVF9SRURJUkVDVABDT05ORUNUAE1VTFRJX1NUQVRVUwBIUEVfSU5WQUxJRF9TVEFUVVMAVE9PX01BTllfUkVRVUVTVFMARUFSTFlfSElOVFMAVU5BVkFJTEFCTEVfRk9SX0xFR0FMX1JFQVNPTlMAT1BUSU9OUwBTV0lUQ0hJTkdfUFJPVE9DT0xTAFZBUklBTlRfQUxTT19ORUdPVElBVEVTAE1VTFRJUExFX0NIT0lDRVMASU5URVJOQUxfU0VSVkVSX0VSUk9SAFdFQl9TRVJWRVJfVU5LTk9XTl9FUlJPUgBSQUlMR1VOX0VSUk9SAElERU5USVRZX1BST1ZJREVSX0FVVEhFTlRJQ0FUSU9OX0VSUk9SAFNTTF9DRVJUSUZJQ0FURV9FUlJPUgBJTlZBTElEX1hfRk9SV0FSREVEX0ZPUgBTRVRfUEFSQU1FVEVSAEdFVF9QQVJBTUVURVIASFBFX1VTRVIAU0VFX09USEVSAEhQRV9DQl9DSFVOS19IRUFERVIATUtDQUxFTkRBUgBTRVRVUABXRUJfU0VSVkVSX0lTX0RPV04AVEVBUkRPV04ASFBFX0NMT1NFRF9DT05ORUNUSU9OAEhFVVJJU1RJQ19FWFBJUkFUSU9OAERJU0NPTk5FQ1RFRF9PUEVSQVRJT04ATk9OX0FVVEhPUklUQVRJVkVfSU5GT1JNQVRJT04ASFBFX0lOVkFMSURfVkVSU0lPTgBIUEVfQ0JfTUVTU0FHRV9CRUdJTgBTSVRFX0lTX0ZST1pFTgBIUEVfSU5WQUxJRF9IRUFERVJfVE9LRU4ASU5WQUxJRF9UT0tFTgBGT1JCSURERU4ARU5IQU5DRV9ZT1VSX0NBTE0ASFBFX0lOVkFMSURfVVJMAEJMT0NLRURfQllfUEFSRU5UQUxfQ09OVFJPTABNS0NPTABBQ0wASFBFX0lOVEVSTkFMAFJFUVVFU1RfSEVBREVSX0ZJRUxEU19UT09fTEFSR0VfVU5PRkZJQ0lBTABIUEVfT0sAVU5MSU5LAFVOTE9DSwBQUkkAUkVUUllfV0lUSABIUEVfSU5WQUxJRF9DT05URU5UX0xFTkdUSABIUEVfVU5FWFBFQ1RFRF9DT05URU5UX0xFTkdUSABGTFVTSABQUk9QUEFUQ0gATS1TRUFSQ0gAVVJJX1RPT19MT05HAFBST0NFU1NJTkcATUlTQ0VMTEFORU9VU19QRVJTSVNURU5UX1dBUk5JTkcATUlTQ0VMTEFORU9VU19XQVJOSU5HAEhQRV9JTlZBTElEX1RSQU5TRkVSX0VOQ09ESU5HAEV4cGVjdGVkIENSTEYASFBFX0lOVkFMSURfQ0hVTktfU0laRQBNT1ZFAENPTlRJTlVFAEhQRV9DQl9TVEFUVVNfQ09NUExFVEUASFBFX0NCX0hFQURFUlNfQ09NUExFVEUASFBFX0NCX1ZFUlNJT05fQ09NUExFVEUASFBFX0NCX1VSTF9DT01QTEVURQBIUEVfQ0JfQ0hVTktfQ09NUExFVEUASFBFX0NCX0hFQURFUl9WQUxVRV9DT01QTEVURQBIUEVfQ0JfQ0hVTktfRVhURU5TSU9OX1ZBTFVFX0NPTVBMRVRFAEhQRV9DQl9DSFVOS19FWFRFTlNJT05fTkFNRV9DT01QTEVURQBIUEVfQ0JfTUVTU0FHRV9DT01QTEVURQBIUEVfQ0JfTUVUSE9EX0NPTVBMRVRFAEhQRV9DQl9IRUFERVJfRklFTERfQ09NUExFVEUAREVMRVRFAEhQRV9JTlZBTElEX0VPRl9TVEFURQBJTlZBTElEX1NTTF9DRVJUSUZJQ0FURQBQQVVTRQBOT19SRVNQT05TRQBVTlNVUFBPUlRFRF9NRURJQV9UWVBFAEdPTkUATk9UX0FDQ0VQVEFCTEUAU0VSVklDRV9VTkFWQUlMQUJMRQBSQU5HRV9OT1RfU0FUSVNGSUFCTEUAT1JJR0lOX0lTX1VOUkVBQ0hBQkxFAFJFU1BPTlNFX0lTX1NUQUxFAFBVUkdFAE1FUkdFAFJFUVVFU1RfSEVBREVSX0ZJRUxEU19UT09fTEFSR0UAUkVRVUVTVF9IRUFERVJfVE9PX0xBUkdFAFBBWUxPQURfVE9PX0xBUkdFAElOU1VGRklDSUVOVF9TVE9SQUdFAEhQRV9QQVVTRURfVVBHUkFERQBIUEVfUEFVU0VEX0gyX1VQR1JBREUAU09VUkNFAEFOTk9VTkNFAFRSQUNFAEhQRV9VTkVYUEVDVEVEX1NQQUNFAERFU0NSSUJFAFVOU1VCU0NSSUJFAFJFQ09SRABIUEVfSU5WQUxJRF9NRVRIT0QATk9UX0ZPVU5EAFBST1BGSU5EAFVOQklORABSRUJJTkQAVU5BVVRIT1JJWkVEAE1FVEhPRF9OT1RfQUxMT1dFRABIVFRQX1ZFUlNJT05fTk9UX1NVUFBPUlRFRABBTFJFQURZX1JFUE9SVEVEAEFDQ0VQVEVEAE5PVF9JTVBMRU1FTlRFRABMT09QX0RFVEVDVEVEAEhQRV9DUl9FWFBFQ1RFRABIUEVfTEZfRVhQRUNURUQAQ1JFQVRFRABJTV9VU0VEAEhQRV9QQVVTRUQAVElNRU9VVF9PQ0NVUkVEAFBBWU1FTlRfUkVRVUlSRUQAUFJFQ09ORElUSU9OX1JFUVVJUkVEAFBST1hZX0FVVEhFTlRJQ0FUSU9OX1JFUVVJUkVEAE5FVFdPUktfQVVUSEVOVElDQVRJT05fUkVRVUlSRUQATEVOR1RIX1JFUVVJUkVEAFNTTF9DRVJUSUZJQ0FURV9SRVFVSVJFRABVUEdSQURFX1JFUVVJUkVEAFBBR0VfRVhQSVJFRABQUkVDT05ESVRJT05fRkFJTEVEAEVYUEVDVEFUSU9OX0ZBSUxFRABSRVZBTElEQVRJT05fRkFJTEVEAFNTTF9IQU5EU0hBS0VfRkFJTEVEAExPQ0tFRABUUkFOU0ZPUk1BVElPTl9BUFBMSUVEAE5PVF9NT0RJRklFRABOT1RfRVhURU5ERUQAQkFORFdJRFRIX0xJTUlUX0VYQ0VFREVEAFNJVEVfSVNfT1ZFUkxPQURFRABIRUFEAEV4cGVjdGVkIEhUVFAvAABeEwAAJhMAADAQAADwFwAAnRMAABUSAAA5FwAA8BIAAAoQAAB1EgAArRIAAIITAABPFAAAfxAAAKAVAAAjFAAAiRIAAIsUAABNFQAA1BEAAM8UAAAQGAAAyRYAANwWAADBEQAA4BcAALsUAAB0FAAAfBUAAOUUAAAIFwAAHxAAAGUVAACjFAAAKBUAAAIVAACZFQAALBAAAIsZAABPDwAA1A4AAGoQAADOEAAAAhcAAIkOAABuEwAAHBMAAGYUAABWFwAAwRMAAM0TAABsEwAAaBcAAGYXAABfFwAAIhMAAM4PAABpDgAA2A4AAGMWAADLEwAAqg4AACgXAAAmFwAAxRMAAF0WAADoEQAAZxMAAGUTAADyFgAAcxMAAB0XAAD5FgAA8xEAAM8OAADOFQAADBIAALMRAAClEQAAYRAAADIXAAC7EwBB+TULAQEAQZA2C+ABAQECAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAQf03CwEBAEGROAteAgMCAgICAgAAAgIAAgIAAgICAgICAgICAgAEAAAAAAACAgICAgICAgICAgICAgICAgICAgICAgICAgAAAAICAgICAgICAgICAgICAgICAgICAgICAgICAgICAAIAAgBB/TkLAQEAQZE6C14CAAICAgICAAACAgACAgACAgICAgICAgICAAMABAAAAAICAgICAgICAgICAgICAgICAgICAgICAgICAAAAAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAAgACAEHwOwsNbG9zZWVlcC1hbGl2ZQBBiTwLAQEAQaA8C+ABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAQYk+CwEBAEGgPgvnAQEBAQEBAQEBAQEBAQIBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBY2h1bmtlZABBsMAAC18BAQABAQEBAQAAAQEAAQEAAQEBAQEBAQEBAQAAAAAAAAABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQAAAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEAAQBBkMIACyFlY3Rpb25lbnQtbGVuZ3Rob25yb3h5LWNvbm5lY3Rpb24AQcDCAAstcmFuc2Zlci1lbmNvZGluZ3BncmFkZQ0KDQoNClNNDQoNClRUUC9DRS9UU1AvAEH5wgALBQECAAEDAEGQwwAL4AEEAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBB+cQACwUBAgABAwBBkMUAC+ABBAEBBQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAQfnGAAsEAQAAAQBBkccAC98BAQEAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBB+sgACwQBAAACAEGQyQALXwMEAAAEBAQEBAQEBAQEBAUEBAQEBAQEBAQEBAQABAAGBwQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEAAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQAAAAEAEH6ygALBAEAAAEAQZDLAAsBAQBBqssAC0ECAAAAAAAAAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAAAAAAAADAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwBB+swACwQBAAABAEGQzQALAQEAQZrNAAsGAgAAAAACAEGxzQALOgMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAAAAAAAAAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAQfDOAAuWAU5PVU5DRUVDS09VVE5FQ1RFVEVDUklCRUxVU0hFVEVBRFNFQVJDSFJHRUNUSVZJVFlMRU5EQVJWRU9USUZZUFRJT05TQ0hTRUFZU1RBVENIR0VPUkRJUkVDVE9SVFJDSFBBUkFNRVRFUlVSQ0VCU0NSSUJFQVJET1dOQUNFSU5ETktDS1VCU0NSSUJFSFRUUC9BRFRQLw==", "base64");
   }
 });
 
-// node_modules/undici/lib/web/fetch/constants.js
+// ../main/node_modules/undici/lib/web/fetch/constants.js
 var require_constants3 = __commonJS({
-  "node_modules/undici/lib/web/fetch/constants.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fetch/constants.js"(exports, module) {
     "use strict";
     var corsSafeListedMethods = (
       /** @type {const} */
@@ -3269,9 +3269,9 @@ var require_constants3 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/global.js
+// ../main/node_modules/undici/lib/web/fetch/global.js
 var require_global = __commonJS({
-  "node_modules/undici/lib/web/fetch/global.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fetch/global.js"(exports, module) {
     "use strict";
     var globalOrigin = /* @__PURE__ */ Symbol.for("undici.globalOrigin.1");
     function getGlobalOrigin() {
@@ -3305,9 +3305,9 @@ var require_global = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/data-url.js
+// ../main/node_modules/undici/lib/web/fetch/data-url.js
 var require_data_url = __commonJS({
-  "node_modules/undici/lib/web/fetch/data-url.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fetch/data-url.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var encoder4 = new TextEncoder();
@@ -3657,9 +3657,9 @@ var require_data_url = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/webidl.js
+// ../main/node_modules/undici/lib/web/fetch/webidl.js
 var require_webidl = __commonJS({
-  "node_modules/undici/lib/web/fetch/webidl.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fetch/webidl.js"(exports, module) {
     "use strict";
     var { types: types2, inspect: inspect3 } = __require("node:util");
     var { markAsUncloneable } = __require("node:worker_threads");
@@ -4076,9 +4076,9 @@ var require_webidl = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/util.js
+// ../main/node_modules/undici/lib/web/fetch/util.js
 var require_util2 = __commonJS({
-  "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
     var { Transform } = __require("node:stream");
     var zlib2 = __require("node:zlib");
@@ -4121,9 +4121,9 @@ var require_util2 = __commonJS({
     }
     function isValidEncodedURL(url) {
       for (let i = 0; i < url.length; ++i) {
-        const code8 = url.charCodeAt(i);
-        if (code8 > 126 || // Non-US-ASCII + DEL
-        code8 < 32) {
+        const code9 = url.charCodeAt(i);
+        if (code9 > 126 || // Non-US-ASCII + DEL
+        code9 < 32) {
           return false;
         }
       }
@@ -4142,8 +4142,8 @@ var require_util2 = __commonJS({
       }
       return "allowed";
     }
-    function isErrorLike(object) {
-      return object instanceof Error || (object?.constructor?.name === "Error" || object?.constructor?.name === "DOMException");
+    function isErrorLike(object2) {
+      return object2 instanceof Error || (object2?.constructor?.name === "Error" || object2?.constructor?.name === "DOMException");
     }
     function isValidReasonPhrase(statusText) {
       for (let i = 0; i < statusText.length; ++i) {
@@ -4220,8 +4220,8 @@ var require_util2 = __commonJS({
         request.headersList.append("origin", serializedOrigin, true);
       }
     }
-    function coarsenTime(timestamp, crossOriginIsolatedCapability) {
-      return timestamp;
+    function coarsenTime(timestamp2, crossOriginIsolatedCapability) {
+      return timestamp2;
     }
     function clampAndCoarsenConnectionTimingInfo(connectionTimingInfo, defaultStartTime, crossOriginIsolatedCapability) {
       if (!connectionTimingInfo?.startTime || connectionTimingInfo.startTime < defaultStartTime) {
@@ -4476,8 +4476,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve2, reject) => {
-        res = resolve2;
+      const promise = new Promise((resolve3, reject) => {
+        res = resolve3;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -4568,7 +4568,7 @@ var require_util2 = __commonJS({
         return new FastIterableIterator(target, kind);
       };
     }
-    function iteratorMixin(name8, object, kInternalIterator, keyIndex = 0, valueIndex = 1) {
+    function iteratorMixin(name8, object2, kInternalIterator, keyIndex = 0, valueIndex = 1) {
       const makeIterator = createIterator(name8, kInternalIterator, keyIndex, valueIndex);
       const properties = {
         keys: {
@@ -4576,7 +4576,7 @@ var require_util2 = __commonJS({
           enumerable: true,
           configurable: true,
           value: function keys() {
-            webidl.brandCheck(this, object);
+            webidl.brandCheck(this, object2);
             return makeIterator(this, "key");
           }
         },
@@ -4585,7 +4585,7 @@ var require_util2 = __commonJS({
           enumerable: true,
           configurable: true,
           value: function values() {
-            webidl.brandCheck(this, object);
+            webidl.brandCheck(this, object2);
             return makeIterator(this, "value");
           }
         },
@@ -4594,7 +4594,7 @@ var require_util2 = __commonJS({
           enumerable: true,
           configurable: true,
           value: function entries() {
-            webidl.brandCheck(this, object);
+            webidl.brandCheck(this, object2);
             return makeIterator(this, "key+value");
           }
         },
@@ -4603,7 +4603,7 @@ var require_util2 = __commonJS({
           enumerable: true,
           configurable: true,
           value: function forEach(callbackfn, thisArg = globalThis) {
-            webidl.brandCheck(this, object);
+            webidl.brandCheck(this, object2);
             webidl.argumentLengthCheck(arguments, 1, `${name8}.forEach`);
             if (typeof callbackfn !== "function") {
               throw new TypeError(
@@ -4616,7 +4616,7 @@ var require_util2 = __commonJS({
           }
         }
       };
-      return Object.defineProperties(object.prototype, {
+      return Object.defineProperties(object2.prototype, {
         ...properties,
         [Symbol.iterator]: {
           writable: true,
@@ -4714,8 +4714,8 @@ var require_util2 = __commonJS({
       }
       const rangeStart = collectASequenceOfCodePoints(
         (char) => {
-          const code8 = char.charCodeAt(0);
-          return code8 >= 48 && code8 <= 57;
+          const code9 = char.charCodeAt(0);
+          return code9 >= 48 && code9 <= 57;
         },
         data,
         position
@@ -4741,8 +4741,8 @@ var require_util2 = __commonJS({
       }
       const rangeEnd = collectASequenceOfCodePoints(
         (char) => {
-          const code8 = char.charCodeAt(0);
-          return code8 >= 48 && code8 <= 57;
+          const code9 = char.charCodeAt(0);
+          return code9 >= 48 && code9 <= 57;
         },
         data,
         position
@@ -4946,9 +4946,9 @@ var require_util2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/symbols.js
+// ../main/node_modules/undici/lib/web/fetch/symbols.js
 var require_symbols2 = __commonJS({
-  "node_modules/undici/lib/web/fetch/symbols.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fetch/symbols.js"(exports, module) {
     "use strict";
     module.exports = {
       kUrl: /* @__PURE__ */ Symbol("url"),
@@ -4960,9 +4960,9 @@ var require_symbols2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/file.js
+// ../main/node_modules/undici/lib/web/fetch/file.js
 var require_file = __commonJS({
-  "node_modules/undici/lib/web/fetch/file.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fetch/file.js"(exports, module) {
     "use strict";
     var { Blob: Blob2, File: File2 } = __require("node:buffer");
     var { kState } = require_symbols2();
@@ -5016,16 +5016,16 @@ var require_file = __commonJS({
       }
     };
     webidl.converters.Blob = webidl.interfaceConverter(Blob2);
-    function isFileLike(object) {
-      return object instanceof File2 || object && (typeof object.stream === "function" || typeof object.arrayBuffer === "function") && object[Symbol.toStringTag] === "File";
+    function isFileLike(object2) {
+      return object2 instanceof File2 || object2 && (typeof object2.stream === "function" || typeof object2.arrayBuffer === "function") && object2[Symbol.toStringTag] === "File";
     }
     module.exports = { FileLike, isFileLike };
   }
 });
 
-// node_modules/undici/lib/web/fetch/formdata.js
+// ../main/node_modules/undici/lib/web/fetch/formdata.js
 var require_formdata = __commonJS({
-  "node_modules/undici/lib/web/fetch/formdata.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fetch/formdata.js"(exports, module) {
     "use strict";
     var { isBlobLike, iteratorMixin } = require_util2();
     var { kState } = require_symbols2();
@@ -5170,9 +5170,9 @@ var require_formdata = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/formdata-parser.js
+// ../main/node_modules/undici/lib/web/fetch/formdata-parser.js
 var require_formdata_parser = __commonJS({
-  "node_modules/undici/lib/web/fetch/formdata-parser.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fetch/formdata-parser.js"(exports, module) {
     "use strict";
     var { isUSVString, bufferToLowerCasedHeaderName } = require_util();
     var { utf8DecodeBytes } = require_util2();
@@ -5421,9 +5421,9 @@ var require_formdata_parser = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/body.js
+// ../main/node_modules/undici/lib/web/fetch/body.js
 var require_body = __commonJS({
-  "node_modules/undici/lib/web/fetch/body.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fetch/body.js"(exports, module) {
     "use strict";
     var util2 = require_util();
     var {
@@ -5465,12 +5465,12 @@ var require_body = __commonJS({
         }
       });
     }
-    function extractBody(object, keepalive = false) {
+    function extractBody(object2, keepalive = false) {
       let stream = null;
-      if (object instanceof ReadableStream) {
-        stream = object;
-      } else if (isBlobLike(object)) {
-        stream = object.stream();
+      if (object2 instanceof ReadableStream) {
+        stream = object2;
+      } else if (isBlobLike(object2)) {
+        stream = object2.stream();
       } else {
         stream = new ReadableStream({
           async pull(controller) {
@@ -5490,17 +5490,17 @@ var require_body = __commonJS({
       let source2 = null;
       let length4 = null;
       let type = null;
-      if (typeof object === "string") {
-        source2 = object;
+      if (typeof object2 === "string") {
+        source2 = object2;
         type = "text/plain;charset=UTF-8";
-      } else if (object instanceof URLSearchParams) {
-        source2 = object.toString();
+      } else if (object2 instanceof URLSearchParams) {
+        source2 = object2.toString();
         type = "application/x-www-form-urlencoded;charset=UTF-8";
-      } else if (isArrayBuffer(object)) {
-        source2 = new Uint8Array(object.slice());
-      } else if (ArrayBuffer.isView(object)) {
-        source2 = new Uint8Array(object.buffer.slice(object.byteOffset, object.byteOffset + object.byteLength));
-      } else if (util2.isFormDataLike(object)) {
+      } else if (isArrayBuffer(object2)) {
+        source2 = new Uint8Array(object2.slice());
+      } else if (ArrayBuffer.isView(object2)) {
+        source2 = new Uint8Array(object2.buffer.slice(object2.byteOffset, object2.byteOffset + object2.byteLength));
+      } else if (util2.isFormDataLike(object2)) {
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
@@ -5510,7 +5510,7 @@ Content-Disposition: form-data`;
         const rn = new Uint8Array([13, 10]);
         length4 = 0;
         let hasUnknownSizeValue = false;
-        for (const [name8, value] of object) {
+        for (const [name8, value] of object2) {
           if (typeof value === "string") {
             const chunk2 = textEncoder6.encode(prefix + `; name="${escape(normalizeLinefeeds(name8))}"\r
 \r
@@ -5538,7 +5538,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         if (hasUnknownSizeValue) {
           length4 = null;
         }
-        source2 = object;
+        source2 = object2;
         action = async function* () {
           for (const part of blobParts) {
             if (part.stream) {
@@ -5549,22 +5549,22 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           }
         };
         type = `multipart/form-data; boundary=${boundary}`;
-      } else if (isBlobLike(object)) {
-        source2 = object;
-        length4 = object.size;
-        if (object.type) {
-          type = object.type;
+      } else if (isBlobLike(object2)) {
+        source2 = object2;
+        length4 = object2.size;
+        if (object2.type) {
+          type = object2.type;
         }
-      } else if (typeof object[Symbol.asyncIterator] === "function") {
+      } else if (typeof object2[Symbol.asyncIterator] === "function") {
         if (keepalive) {
           throw new TypeError("keepalive");
         }
-        if (util2.isDisturbed(object) || object.locked) {
+        if (util2.isDisturbed(object2) || object2.locked) {
           throw new TypeError(
             "Response body object should not be disturbed or locked"
           );
         }
-        stream = object instanceof ReadableStream ? object : ReadableStreamFrom(object);
+        stream = object2 instanceof ReadableStream ? object2 : ReadableStreamFrom(object2);
       }
       if (typeof source2 === "string" || util2.isBuffer(source2)) {
         length4 = Buffer.byteLength(source2);
@@ -5573,7 +5573,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         let iterator;
         stream = new ReadableStream({
           async start() {
-            iterator = action(object)[Symbol.asyncIterator]();
+            iterator = action(object2)[Symbol.asyncIterator]();
           },
           async pull(controller) {
             const { value, done } = await iterator.next();
@@ -5601,12 +5601,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       const body = { stream, source: source2, length: length4 };
       return [body, type];
     }
-    function safelyExtractBody(object, keepalive = false) {
-      if (object instanceof ReadableStream) {
-        assert(!util2.isDisturbed(object), "The body has already been consumed.");
-        assert(!object.locked, "The stream is locked.");
+    function safelyExtractBody(object2, keepalive = false) {
+      if (object2 instanceof ReadableStream) {
+        assert(!util2.isDisturbed(object2), "The body has already been consumed.");
+        assert(!object2.locked, "The stream is locked.");
       }
-      return extractBody(object, keepalive);
+      return extractBody(object2, keepalive);
     }
     function cloneBody(instance, body) {
       const [out1, out2] = body.stream.tee();
@@ -5686,12 +5686,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     function mixinBody(prototype) {
       Object.assign(prototype.prototype, bodyMixinMethods(prototype));
     }
-    async function consumeBody(object, convertBytesToJSValue, instance) {
-      webidl.brandCheck(object, instance);
-      if (bodyUnusable(object)) {
+    async function consumeBody(object2, convertBytesToJSValue, instance) {
+      webidl.brandCheck(object2, instance);
+      if (bodyUnusable(object2)) {
         throw new TypeError("Body is unusable: Body has already been read");
       }
-      throwIfAborted2(object[kState]);
+      throwIfAborted2(object2[kState]);
       const promise = createDeferredPromise();
       const errorSteps = (error2) => promise.reject(error2);
       const successSteps = (data) => {
@@ -5701,15 +5701,15 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           errorSteps(e);
         }
       };
-      if (object[kState].body == null) {
+      if (object2[kState].body == null) {
         successSteps(Buffer.allocUnsafe(0));
         return promise.promise;
       }
-      await fullyReadBody(object[kState].body, successSteps, errorSteps);
+      await fullyReadBody(object2[kState].body, successSteps, errorSteps);
       return promise.promise;
     }
-    function bodyUnusable(object) {
-      const body = object[kState].body;
+    function bodyUnusable(object2) {
+      const body = object2[kState].body;
       return body != null && (body.stream.locked || util2.isDisturbed(body.stream));
     }
     function parseJSONFromBytes(bytes) {
@@ -5735,9 +5735,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
 });
 
-// node_modules/undici/lib/dispatcher/client-h1.js
+// ../main/node_modules/undici/lib/dispatcher/client-h1.js
 var require_client_h1 = __commonJS({
-  "node_modules/undici/lib/dispatcher/client-h1.js"(exports, module) {
+  "../main/node_modules/undici/lib/dispatcher/client-h1.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var util2 = require_util();
@@ -6460,7 +6460,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path, host, upgrade, blocking, reset } = request;
+      const { method, path: path4, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util2.isFormDataLike(body)) {
@@ -6541,7 +6541,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path} HTTP/1.1\r
+      let header = `${method} ${path4} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -6728,12 +6728,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve2, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve2;
+          callback = resolve3;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -6865,9 +6865,9 @@ ${len.toString(16)}\r
   }
 });
 
-// node_modules/undici/lib/dispatcher/client-h2.js
+// ../main/node_modules/undici/lib/dispatcher/client-h2.js
 var require_client_h2 = __commonJS({
-  "node_modules/undici/lib/dispatcher/client-h2.js"(exports, module) {
+  "../main/node_modules/undici/lib/dispatcher/client-h2.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
@@ -7033,9 +7033,9 @@ var require_client_h2 = __commonJS({
       this[kSocket][kError] = err;
       this[kClient][kOnError](err);
     }
-    function onHttp2FrameError(type, code8, id) {
+    function onHttp2FrameError(type, code9, id) {
       if (id === 0) {
-        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code8}`);
+        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code9}`);
         this[kSocket][kError] = err;
         this[kClient][kOnError](err);
       }
@@ -7045,8 +7045,8 @@ var require_client_h2 = __commonJS({
       this.destroy(err);
       util2.destroy(this[kSocket], err);
     }
-    function onHTTP2GoAway(code8) {
-      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code8}`, util2.getSocketInfo(this));
+    function onHTTP2GoAway(code9) {
+      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code9}`, util2.getSocketInfo(this));
       const client = this[kClient];
       client[kSocket] = null;
       client[kHTTPContext] = null;
@@ -7070,7 +7070,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path4, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util2.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7167,7 +7167,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path;
+      headers[HTTP2_HEADER_PATH] = path4;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7251,8 +7251,8 @@ var require_client_h2 = __commonJS({
       stream.once("error", function(err) {
         abort(err);
       });
-      stream.once("frameError", (type, code8) => {
-        abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code8}`));
+      stream.once("frameError", (type, code9) => {
+        abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code9}`));
       });
       return true;
       function writeBodyH2() {
@@ -7403,12 +7403,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve2, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve2;
+          callback = resolve3;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7439,9 +7439,9 @@ var require_client_h2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/handler/redirect-handler.js
+// ../main/node_modules/undici/lib/handler/redirect-handler.js
 var require_redirect_handler = __commonJS({
-  "node_modules/undici/lib/handler/redirect-handler.js"(exports, module) {
+  "../main/node_modules/undici/lib/handler/redirect-handler.js"(exports, module) {
     "use strict";
     var util2 = require_util();
     var { kBodyUsed } = require_symbols();
@@ -7520,9 +7520,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util2.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path = search ? `${pathname}${search}` : pathname;
+        const path4 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path;
+        this.opts.path = path4;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -7598,9 +7598,9 @@ var require_redirect_handler = __commonJS({
   }
 });
 
-// node_modules/undici/lib/interceptor/redirect-interceptor.js
+// ../main/node_modules/undici/lib/interceptor/redirect-interceptor.js
 var require_redirect_interceptor = __commonJS({
-  "node_modules/undici/lib/interceptor/redirect-interceptor.js"(exports, module) {
+  "../main/node_modules/undici/lib/interceptor/redirect-interceptor.js"(exports, module) {
     "use strict";
     var RedirectHandler = require_redirect_handler();
     function createRedirectInterceptor({ maxRedirections: defaultMaxRedirections }) {
@@ -7620,9 +7620,9 @@ var require_redirect_interceptor = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/client.js
+// ../main/node_modules/undici/lib/dispatcher/client.js
 var require_client = __commonJS({
-  "node_modules/undici/lib/dispatcher/client.js"(exports, module) {
+  "../main/node_modules/undici/lib/dispatcher/client.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var net = __require("node:net");
@@ -7887,16 +7887,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve2) => {
+        return new Promise((resolve3) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve2;
+            this[kClosedResolve] = resolve3;
           } else {
-            resolve2(null);
+            resolve3(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve2) => {
+        return new Promise((resolve3) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -7907,7 +7907,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve2(null);
+            resolve3(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7958,7 +7958,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve2, reject) => {
+        const socket = await new Promise((resolve3, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -7970,7 +7970,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve2(socket2);
+              resolve3(socket2);
             }
           });
         });
@@ -8122,9 +8122,9 @@ var require_client = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/fixed-queue.js
+// ../main/node_modules/undici/lib/dispatcher/fixed-queue.js
 var require_fixed_queue = __commonJS({
-  "node_modules/undici/lib/dispatcher/fixed-queue.js"(exports, module) {
+  "../main/node_modules/undici/lib/dispatcher/fixed-queue.js"(exports, module) {
     "use strict";
     var kSize = 2048;
     var kMask = kSize - 1;
@@ -8179,9 +8179,9 @@ var require_fixed_queue = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/pool-stats.js
+// ../main/node_modules/undici/lib/dispatcher/pool-stats.js
 var require_pool_stats = __commonJS({
-  "node_modules/undici/lib/dispatcher/pool-stats.js"(exports, module) {
+  "../main/node_modules/undici/lib/dispatcher/pool-stats.js"(exports, module) {
     var { kFree, kConnected, kPending, kQueued, kRunning, kSize } = require_symbols();
     var kPool = /* @__PURE__ */ Symbol("pool");
     var PoolStats = class {
@@ -8211,9 +8211,9 @@ var require_pool_stats = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/pool-base.js
+// ../main/node_modules/undici/lib/dispatcher/pool-base.js
 var require_pool_base = __commonJS({
-  "node_modules/undici/lib/dispatcher/pool-base.js"(exports, module) {
+  "../main/node_modules/undici/lib/dispatcher/pool-base.js"(exports, module) {
     "use strict";
     var DispatcherBase = require_dispatcher_base();
     var FixedQueue = require_fixed_queue();
@@ -8306,8 +8306,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve2) => {
-            this[kClosedResolve] = resolve2;
+          await new Promise((resolve3) => {
+            this[kClosedResolve] = resolve3;
           });
         }
       }
@@ -8366,9 +8366,9 @@ var require_pool_base = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/pool.js
+// ../main/node_modules/undici/lib/dispatcher/pool.js
 var require_pool = __commonJS({
-  "node_modules/undici/lib/dispatcher/pool.js"(exports, module) {
+  "../main/node_modules/undici/lib/dispatcher/pool.js"(exports, module) {
     "use strict";
     var {
       PoolBase,
@@ -8457,9 +8457,9 @@ var require_pool = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/balanced-pool.js
+// ../main/node_modules/undici/lib/dispatcher/balanced-pool.js
 var require_balanced_pool = __commonJS({
-  "node_modules/undici/lib/dispatcher/balanced-pool.js"(exports, module) {
+  "../main/node_modules/undici/lib/dispatcher/balanced-pool.js"(exports, module) {
     "use strict";
     var {
       BalancedPoolMissingUpstreamError,
@@ -8601,9 +8601,9 @@ var require_balanced_pool = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/agent.js
+// ../main/node_modules/undici/lib/dispatcher/agent.js
 var require_agent = __commonJS({
-  "node_modules/undici/lib/dispatcher/agent.js"(exports, module) {
+  "../main/node_modules/undici/lib/dispatcher/agent.js"(exports, module) {
     "use strict";
     var { InvalidArgumentError } = require_errors();
     var { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = require_symbols();
@@ -8701,9 +8701,9 @@ var require_agent = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/proxy-agent.js
+// ../main/node_modules/undici/lib/dispatcher/proxy-agent.js
 var require_proxy_agent = __commonJS({
-  "node_modules/undici/lib/dispatcher/proxy-agent.js"(exports, module) {
+  "../main/node_modules/undici/lib/dispatcher/proxy-agent.js"(exports, module) {
     "use strict";
     var { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = require_symbols();
     var { URL: URL3 } = __require("node:url");
@@ -8761,10 +8761,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path = "/",
+          path: path4 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path;
+        opts.path = origin + path4;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL3(origin);
           headers.host = host;
@@ -8924,9 +8924,9 @@ var require_proxy_agent = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/env-http-proxy-agent.js
+// ../main/node_modules/undici/lib/dispatcher/env-http-proxy-agent.js
 var require_env_http_proxy_agent = __commonJS({
-  "node_modules/undici/lib/dispatcher/env-http-proxy-agent.js"(exports, module) {
+  "../main/node_modules/undici/lib/dispatcher/env-http-proxy-agent.js"(exports, module) {
     "use strict";
     var DispatcherBase = require_dispatcher_base();
     var { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = require_symbols();
@@ -9060,9 +9060,9 @@ var require_env_http_proxy_agent = __commonJS({
   }
 });
 
-// node_modules/undici/lib/handler/retry-handler.js
+// ../main/node_modules/undici/lib/handler/retry-handler.js
 var require_retry_handler = __commonJS({
-  "node_modules/undici/lib/handler/retry-handler.js"(exports, module) {
+  "../main/node_modules/undici/lib/handler/retry-handler.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { kRetryHandlerDefaultRetry } = require_symbols();
@@ -9190,7 +9190,7 @@ var require_retry_handler = __commonJS({
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
       static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
-        const { statusCode, code: code8, headers } = err;
+        const { statusCode, code: code9, headers } = err;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -9202,7 +9202,7 @@ var require_retry_handler = __commonJS({
           methods
         } = retryOptions;
         const { counter } = state;
-        if (code8 && code8 !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code8)) {
+        if (code9 && code9 !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code9)) {
           cb(err);
           return;
         }
@@ -9409,9 +9409,9 @@ var require_retry_handler = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/retry-agent.js
+// ../main/node_modules/undici/lib/dispatcher/retry-agent.js
 var require_retry_agent = __commonJS({
-  "node_modules/undici/lib/dispatcher/retry-agent.js"(exports, module) {
+  "../main/node_modules/undici/lib/dispatcher/retry-agent.js"(exports, module) {
     "use strict";
     var Dispatcher = require_dispatcher();
     var RetryHandler = require_retry_handler();
@@ -9444,9 +9444,9 @@ var require_retry_agent = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/readable.js
+// ../main/node_modules/undici/lib/api/readable.js
 var require_readable = __commonJS({
-  "node_modules/undici/lib/api/readable.js"(exports, module) {
+  "../main/node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { Readable: Readable4 } = __require("node:stream");
@@ -9576,7 +9576,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve2, reject) => {
+        return await new Promise((resolve3, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError2());
           }
@@ -9589,7 +9589,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError2());
             } else {
-              resolve2(null);
+              resolve3(null);
             }
           }).on("error", noop2).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9608,7 +9608,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve2, reject) => {
+      return new Promise((resolve3, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9625,7 +9625,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve2,
+              resolve: resolve3,
               reject,
               length: 0,
               body: []
@@ -9695,18 +9695,18 @@ var require_readable = __commonJS({
       return buffer3;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve2, stream, length: length4 } = consume2;
+      const { type, body, resolve: resolve3, stream, length: length4 } = consume2;
       try {
         if (type === "text") {
-          resolve2(chunksDecode(body, length4));
+          resolve3(chunksDecode(body, length4));
         } else if (type === "json") {
-          resolve2(JSON.parse(chunksDecode(body, length4)));
+          resolve3(JSON.parse(chunksDecode(body, length4)));
         } else if (type === "arrayBuffer") {
-          resolve2(chunksConcat(body, length4).buffer);
+          resolve3(chunksConcat(body, length4).buffer);
         } else if (type === "blob") {
-          resolve2(new Blob(body, { type: stream[kContentType] }));
+          resolve3(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve2(chunksConcat(body, length4));
+          resolve3(chunksConcat(body, length4));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9737,9 +9737,9 @@ var require_readable = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/util.js
+// ../main/node_modules/undici/lib/api/util.js
 var require_util3 = __commonJS({
-  "node_modules/undici/lib/api/util.js"(exports, module) {
+  "../main/node_modules/undici/lib/api/util.js"(exports, module) {
     var assert = __require("node:assert");
     var {
       ResponseStatusCodeError
@@ -9798,9 +9798,9 @@ var require_util3 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/api-request.js
+// ../main/node_modules/undici/lib/api/api-request.js
 var require_api_request = __commonJS({
-  "node_modules/undici/lib/api/api-request.js"(exports, module) {
+  "../main/node_modules/undici/lib/api/api-request.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { Readable: Readable4 } = require_readable();
@@ -9963,9 +9963,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -9984,9 +9984,9 @@ var require_api_request = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/abort-signal.js
+// ../main/node_modules/undici/lib/api/abort-signal.js
 var require_abort_signal = __commonJS({
-  "node_modules/undici/lib/api/abort-signal.js"(exports, module) {
+  "../main/node_modules/undici/lib/api/abort-signal.js"(exports, module) {
     var { addAbortListener } = require_util();
     var { RequestAbortedError } = require_errors();
     var kListener = /* @__PURE__ */ Symbol("kListener");
@@ -10035,9 +10035,9 @@ var require_abort_signal = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/api-stream.js
+// ../main/node_modules/undici/lib/api/api-stream.js
 var require_api_stream = __commonJS({
-  "node_modules/undici/lib/api/api-stream.js"(exports, module) {
+  "../main/node_modules/undici/lib/api/api-stream.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { finished, PassThrough } = __require("node:stream");
@@ -10188,9 +10188,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10208,9 +10208,9 @@ var require_api_stream = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/api-pipeline.js
+// ../main/node_modules/undici/lib/api/api-pipeline.js
 var require_api_pipeline = __commonJS({
-  "node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
+  "../main/node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
       Readable: Readable4,
@@ -10408,9 +10408,9 @@ var require_api_pipeline = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/api-upgrade.js
+// ../main/node_modules/undici/lib/api/api-upgrade.js
 var require_api_upgrade = __commonJS({
-  "node_modules/undici/lib/api/api-upgrade.js"(exports, module) {
+  "../main/node_modules/undici/lib/api/api-upgrade.js"(exports, module) {
     "use strict";
     var { InvalidArgumentError, SocketError } = require_errors();
     var { AsyncResource } = __require("node:async_hooks");
@@ -10475,9 +10475,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10500,9 +10500,9 @@ var require_api_upgrade = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/api-connect.js
+// ../main/node_modules/undici/lib/api/api-connect.js
 var require_api_connect = __commonJS({
-  "node_modules/undici/lib/api/api-connect.js"(exports, module) {
+  "../main/node_modules/undici/lib/api/api-connect.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
@@ -10569,9 +10569,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10590,9 +10590,9 @@ var require_api_connect = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/index.js
+// ../main/node_modules/undici/lib/api/index.js
 var require_api = __commonJS({
-  "node_modules/undici/lib/api/index.js"(exports, module) {
+  "../main/node_modules/undici/lib/api/index.js"(exports, module) {
     "use strict";
     module.exports.request = require_api_request();
     module.exports.stream = require_api_stream();
@@ -10602,9 +10602,9 @@ var require_api = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-errors.js
+// ../main/node_modules/undici/lib/mock/mock-errors.js
 var require_mock_errors = __commonJS({
-  "node_modules/undici/lib/mock/mock-errors.js"(exports, module) {
+  "../main/node_modules/undici/lib/mock/mock-errors.js"(exports, module) {
     "use strict";
     var { UndiciError } = require_errors();
     var kMockNotMatchedError = /* @__PURE__ */ Symbol.for("undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED");
@@ -10627,9 +10627,9 @@ var require_mock_errors = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-symbols.js
+// ../main/node_modules/undici/lib/mock/mock-symbols.js
 var require_mock_symbols = __commonJS({
-  "node_modules/undici/lib/mock/mock-symbols.js"(exports, module) {
+  "../main/node_modules/undici/lib/mock/mock-symbols.js"(exports, module) {
     "use strict";
     module.exports = {
       kAgent: /* @__PURE__ */ Symbol("agent"),
@@ -10655,9 +10655,9 @@ var require_mock_symbols = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-utils.js
+// ../main/node_modules/undici/lib/mock/mock-utils.js
 var require_mock_utils = __commonJS({
-  "node_modules/undici/lib/mock/mock-utils.js"(exports, module) {
+  "../main/node_modules/undici/lib/mock/mock-utils.js"(exports, module) {
     "use strict";
     var { MockNotMatchedError } = require_mock_errors();
     var {
@@ -10736,20 +10736,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path) {
-      if (typeof path !== "string") {
-        return path;
+    function safeUrl(path4) {
+      if (typeof path4 !== "string") {
+        return path4;
       }
-      const pathSegments = path.split("?");
+      const pathSegments = path4.split("?");
       if (pathSegments.length !== 2) {
-        return path;
+        return path4;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path);
+    function matchKey(mockDispatch2, { path: path4, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path4);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10771,7 +10771,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path }) => matchValue(safeUrl(path), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path4 }) => matchValue(safeUrl(path4), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10809,9 +10809,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path, method, body, headers, query } = opts;
+      const { path: path4, method, body, headers, query } = opts;
       return {
-        path,
+        path: path4,
         method,
         body,
         headers,
@@ -10951,9 +10951,9 @@ var require_mock_utils = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-interceptor.js
+// ../main/node_modules/undici/lib/mock/mock-interceptor.js
 var require_mock_interceptor = __commonJS({
-  "node_modules/undici/lib/mock/mock-interceptor.js"(exports, module) {
+  "../main/node_modules/undici/lib/mock/mock-interceptor.js"(exports, module) {
     "use strict";
     var { getResponseData, buildKey, addMockDispatch } = require_mock_utils();
     var {
@@ -11113,9 +11113,9 @@ var require_mock_interceptor = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-client.js
+// ../main/node_modules/undici/lib/mock/mock-client.js
 var require_mock_client = __commonJS({
-  "node_modules/undici/lib/mock/mock-client.js"(exports, module) {
+  "../main/node_modules/undici/lib/mock/mock-client.js"(exports, module) {
     "use strict";
     var { promisify: promisify2 } = __require("node:util");
     var Client2 = require_client();
@@ -11166,9 +11166,9 @@ var require_mock_client = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-pool.js
+// ../main/node_modules/undici/lib/mock/mock-pool.js
 var require_mock_pool = __commonJS({
-  "node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
+  "../main/node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
     "use strict";
     var { promisify: promisify2 } = __require("node:util");
     var Pool = require_pool();
@@ -11219,9 +11219,9 @@ var require_mock_pool = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/pluralizer.js
+// ../main/node_modules/undici/lib/mock/pluralizer.js
 var require_pluralizer = __commonJS({
-  "node_modules/undici/lib/mock/pluralizer.js"(exports, module) {
+  "../main/node_modules/undici/lib/mock/pluralizer.js"(exports, module) {
     "use strict";
     var singulars = {
       pronoun: "it",
@@ -11250,9 +11250,9 @@ var require_pluralizer = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/pending-interceptors-formatter.js
+// ../main/node_modules/undici/lib/mock/pending-interceptors-formatter.js
 var require_pending_interceptors_formatter = __commonJS({
-  "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
+  "../main/node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
     var { Transform } = __require("node:stream");
     var { Console } = __require("node:console");
@@ -11274,10 +11274,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path, data: { statusCode }, persist: persist2, times, timesInvoked, origin }) => ({
+          ({ method, path: path4, data: { statusCode }, persist: persist2, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path,
+            Path: path4,
             "Status code": statusCode,
             Persistent: persist2 ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -11291,9 +11291,9 @@ var require_pending_interceptors_formatter = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-agent.js
+// ../main/node_modules/undici/lib/mock/mock-agent.js
 var require_mock_agent = __commonJS({
-  "node_modules/undici/lib/mock/mock-agent.js"(exports, module) {
+  "../main/node_modules/undici/lib/mock/mock-agent.js"(exports, module) {
     "use strict";
     var { kClients } = require_symbols();
     var Agent = require_agent();
@@ -11421,9 +11421,9 @@ ${pendingInterceptorsFormatter.format(pending)}
   }
 });
 
-// node_modules/undici/lib/global.js
+// ../main/node_modules/undici/lib/global.js
 var require_global2 = __commonJS({
-  "node_modules/undici/lib/global.js"(exports, module) {
+  "../main/node_modules/undici/lib/global.js"(exports, module) {
     "use strict";
     var globalDispatcher = /* @__PURE__ */ Symbol.for("undici.globalDispatcher.1");
     var { InvalidArgumentError } = require_errors();
@@ -11452,9 +11452,9 @@ var require_global2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/handler/decorator-handler.js
+// ../main/node_modules/undici/lib/handler/decorator-handler.js
 var require_decorator_handler = __commonJS({
-  "node_modules/undici/lib/handler/decorator-handler.js"(exports, module) {
+  "../main/node_modules/undici/lib/handler/decorator-handler.js"(exports, module) {
     "use strict";
     module.exports = class DecoratorHandler {
       #handler;
@@ -11492,9 +11492,9 @@ var require_decorator_handler = __commonJS({
   }
 });
 
-// node_modules/undici/lib/interceptor/redirect.js
+// ../main/node_modules/undici/lib/interceptor/redirect.js
 var require_redirect = __commonJS({
-  "node_modules/undici/lib/interceptor/redirect.js"(exports, module) {
+  "../main/node_modules/undici/lib/interceptor/redirect.js"(exports, module) {
     "use strict";
     var RedirectHandler = require_redirect_handler();
     module.exports = (opts) => {
@@ -11518,9 +11518,9 @@ var require_redirect = __commonJS({
   }
 });
 
-// node_modules/undici/lib/interceptor/retry.js
+// ../main/node_modules/undici/lib/interceptor/retry.js
 var require_retry = __commonJS({
-  "node_modules/undici/lib/interceptor/retry.js"(exports, module) {
+  "../main/node_modules/undici/lib/interceptor/retry.js"(exports, module) {
     "use strict";
     var RetryHandler = require_retry_handler();
     module.exports = (globalOpts) => {
@@ -11542,9 +11542,9 @@ var require_retry = __commonJS({
   }
 });
 
-// node_modules/undici/lib/interceptor/dump.js
+// ../main/node_modules/undici/lib/interceptor/dump.js
 var require_dump = __commonJS({
-  "node_modules/undici/lib/interceptor/dump.js"(exports, module) {
+  "../main/node_modules/undici/lib/interceptor/dump.js"(exports, module) {
     "use strict";
     var util2 = require_util();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
@@ -11640,9 +11640,9 @@ var require_dump = __commonJS({
   }
 });
 
-// node_modules/undici/lib/interceptor/dns.js
+// ../main/node_modules/undici/lib/interceptor/dns.js
 var require_dns = __commonJS({
-  "node_modules/undici/lib/interceptor/dns.js"(exports, module) {
+  "../main/node_modules/undici/lib/interceptor/dns.js"(exports, module) {
     "use strict";
     var { isIP } = __require("node:net");
     var { lookup } = __require("node:dns");
@@ -11796,10 +11796,10 @@ var require_dns = __commonJS({
         return ip;
       }
       setRecords(origin, addresses) {
-        const timestamp = Date.now();
+        const timestamp2 = Date.now();
         const records = { records: { 4: null, 6: null } };
         for (const record of addresses) {
-          record.timestamp = timestamp;
+          record.timestamp = timestamp2;
           if (typeof record.ttl === "number") {
             record.ttl = Math.min(record.ttl, this.#maxTTL);
           } else {
@@ -11929,9 +11929,9 @@ var require_dns = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/headers.js
+// ../main/node_modules/undici/lib/web/fetch/headers.js
 var require_headers = __commonJS({
-  "node_modules/undici/lib/web/fetch/headers.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fetch/headers.js"(exports, module) {
     "use strict";
     var { kConstruct } = require_symbols();
     var { kEnumerableProperty } = require_util();
@@ -11945,8 +11945,8 @@ var require_headers = __commonJS({
     var util2 = __require("node:util");
     var kHeadersMap = /* @__PURE__ */ Symbol("headers map");
     var kHeadersSortedMap = /* @__PURE__ */ Symbol("headers map sorted");
-    function isHTTPWhiteSpaceCharCode(code8) {
-      return code8 === 10 || code8 === 13 || code8 === 9 || code8 === 32;
+    function isHTTPWhiteSpaceCharCode(code9) {
+      return code9 === 10 || code9 === 13 || code9 === 9 || code9 === 32;
     }
     function headerValueNormalize(potentialValue) {
       let i = 0;
@@ -11955,10 +11955,10 @@ var require_headers = __commonJS({
       while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
       return i === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i, j);
     }
-    function fill(headers, object) {
-      if (Array.isArray(object)) {
-        for (let i = 0; i < object.length; ++i) {
-          const header = object[i];
+    function fill(headers, object2) {
+      if (Array.isArray(object2)) {
+        for (let i = 0; i < object2.length; ++i) {
+          const header = object2[i];
           if (header.length !== 2) {
             throw webidl.errors.exception({
               header: "Headers constructor",
@@ -11967,10 +11967,10 @@ var require_headers = __commonJS({
           }
           appendHeader(headers, header[0], header[1]);
         }
-      } else if (typeof object === "object" && object !== null) {
-        const keys = Object.keys(object);
+      } else if (typeof object2 === "object" && object2 !== null) {
+        const keys = Object.keys(object2);
         for (let i = 0; i < keys.length; ++i) {
-          appendHeader(headers, keys[i], object[keys[i]]);
+          appendHeader(headers, keys[i], object2[keys[i]]);
         }
       } else {
         throw webidl.errors.conversionFailed({
@@ -12040,10 +12040,10 @@ var require_headers = __commonJS({
         const lowercaseName = isLowerCase ? name8 : name8.toLowerCase();
         const exists3 = this[kHeadersMap].get(lowercaseName);
         if (exists3) {
-          const delimiter = lowercaseName === "cookie" ? "; " : ", ";
+          const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
             name: exists3.name,
-            value: `${exists3.value}${delimiter}${value}`
+            value: `${exists3.value}${delimiter2}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name: name8, value });
@@ -12123,24 +12123,24 @@ var require_headers = __commonJS({
       // https://fetch.spec.whatwg.org/#convert-header-names-to-a-sorted-lowercase-set
       toSortedArray() {
         const size = this[kHeadersMap].size;
-        const array = new Array(size);
+        const array2 = new Array(size);
         if (size <= 32) {
           if (size === 0) {
-            return array;
+            return array2;
           }
           const iterator = this[kHeadersMap][Symbol.iterator]();
           const firstValue = iterator.next().value;
-          array[0] = [firstValue[0], firstValue[1].value];
+          array2[0] = [firstValue[0], firstValue[1].value];
           assert(firstValue[1].value !== null);
           for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x, value; i < size; ++i) {
             value = iterator.next().value;
-            x = array[i] = [value[0], value[1].value];
+            x = array2[i] = [value[0], value[1].value];
             assert(x[1] !== null);
             left = 0;
             right = i;
             while (left < right) {
               pivot = left + (right - left >> 1);
-              if (array[pivot][0] <= x[0]) {
+              if (array2[pivot][0] <= x[0]) {
                 left = pivot + 1;
               } else {
                 right = pivot;
@@ -12149,22 +12149,22 @@ var require_headers = __commonJS({
             if (i !== pivot) {
               j = i;
               while (j > left) {
-                array[j] = array[--j];
+                array2[j] = array2[--j];
               }
-              array[left] = x;
+              array2[left] = x;
             }
           }
           if (!iterator.next().done) {
             throw new TypeError("Unreachable");
           }
-          return array;
+          return array2;
         } else {
           let i = 0;
           for (const { 0: name8, 1: { value } } of this[kHeadersMap]) {
-            array[i++] = [name8, value];
+            array2[i++] = [name8, value];
             assert(value !== null);
           }
-          return array.sort(compareHeaderName);
+          return array2.sort(compareHeaderName);
         }
       }
     };
@@ -12373,9 +12373,9 @@ var require_headers = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/response.js
+// ../main/node_modules/undici/lib/web/fetch/response.js
 var require_response = __commonJS({
-  "node_modules/undici/lib/web/fetch/response.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fetch/response.js"(exports, module) {
     "use strict";
     var { Headers: Headers3, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = require_headers();
     var { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = require_body();
@@ -12772,9 +12772,9 @@ var require_response = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/dispatcher-weakref.js
+// ../main/node_modules/undici/lib/web/fetch/dispatcher-weakref.js
 var require_dispatcher_weakref = __commonJS({
-  "node_modules/undici/lib/web/fetch/dispatcher-weakref.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fetch/dispatcher-weakref.js"(exports, module) {
     "use strict";
     var { kConnected, kSize } = require_symbols();
     var CompatWeakRef = class {
@@ -12814,9 +12814,9 @@ var require_dispatcher_weakref = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/request.js
+// ../main/node_modules/undici/lib/web/fetch/request.js
 var require_request2 = __commonJS({
-  "node_modules/undici/lib/web/fetch/request.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fetch/request.js"(exports, module) {
     "use strict";
     var { extractBody, mixinBody, cloneBody, bodyUnusable } = require_body();
     var { Headers: Headers3, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = require_headers();
@@ -13509,9 +13509,9 @@ var require_request2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/index.js
+// ../main/node_modules/undici/lib/web/fetch/index.js
 var require_fetch = __commonJS({
-  "node_modules/undici/lib/web/fetch/index.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fetch/index.js"(exports, module) {
     "use strict";
     var {
       makeNetworkError,
@@ -14434,7 +14434,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve2, reject) => agent.dispatch(
+        return new Promise((resolve3, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14510,7 +14510,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable4({ read: resume });
               const onError = this.onError.bind(this);
-              resolve2({
+              resolve3({
                 status,
                 statusText,
                 headersList,
@@ -14553,7 +14553,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve2({
+              resolve3({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -14574,9 +14574,9 @@ var require_fetch = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fileapi/symbols.js
+// ../main/node_modules/undici/lib/web/fileapi/symbols.js
 var require_symbols3 = __commonJS({
-  "node_modules/undici/lib/web/fileapi/symbols.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fileapi/symbols.js"(exports, module) {
     "use strict";
     module.exports = {
       kState: /* @__PURE__ */ Symbol("FileReader state"),
@@ -14589,9 +14589,9 @@ var require_symbols3 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fileapi/progressevent.js
+// ../main/node_modules/undici/lib/web/fileapi/progressevent.js
 var require_progressevent = __commonJS({
-  "node_modules/undici/lib/web/fileapi/progressevent.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fileapi/progressevent.js"(exports, module) {
     "use strict";
     var { webidl } = require_webidl();
     var kState = /* @__PURE__ */ Symbol("ProgressEvent state");
@@ -14657,9 +14657,9 @@ var require_progressevent = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fileapi/encoding.js
+// ../main/node_modules/undici/lib/web/fileapi/encoding.js
 var require_encoding = __commonJS({
-  "node_modules/undici/lib/web/fileapi/encoding.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fileapi/encoding.js"(exports, module) {
     "use strict";
     function getEncoding(label) {
       if (!label) {
@@ -14943,9 +14943,9 @@ var require_encoding = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fileapi/util.js
+// ../main/node_modules/undici/lib/web/fileapi/util.js
 var require_util4 = __commonJS({
-  "node_modules/undici/lib/web/fileapi/util.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fileapi/util.js"(exports, module) {
     "use strict";
     var {
       kState,
@@ -15128,9 +15128,9 @@ var require_util4 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fileapi/filereader.js
+// ../main/node_modules/undici/lib/web/fileapi/filereader.js
 var require_filereader = __commonJS({
-  "node_modules/undici/lib/web/fileapi/filereader.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/fileapi/filereader.js"(exports, module) {
     "use strict";
     var {
       staticPropertyDescriptors,
@@ -15387,9 +15387,9 @@ var require_filereader = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cache/symbols.js
+// ../main/node_modules/undici/lib/web/cache/symbols.js
 var require_symbols4 = __commonJS({
-  "node_modules/undici/lib/web/cache/symbols.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/cache/symbols.js"(exports, module) {
     "use strict";
     module.exports = {
       kConstruct: require_symbols().kConstruct
@@ -15397,9 +15397,9 @@ var require_symbols4 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cache/util.js
+// ../main/node_modules/undici/lib/web/cache/util.js
 var require_util5 = __commonJS({
-  "node_modules/undici/lib/web/cache/util.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/cache/util.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { URLSerializer } = require_data_url();
@@ -15427,9 +15427,9 @@ var require_util5 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cache/cache.js
+// ../main/node_modules/undici/lib/web/cache/cache.js
 var require_cache = __commonJS({
-  "node_modules/undici/lib/web/cache/cache.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/cache/cache.js"(exports, module) {
     "use strict";
     var { kConstruct } = require_symbols4();
     var { urlEquals, getFieldValues } = require_util5();
@@ -15972,9 +15972,9 @@ var require_cache = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cache/cachestorage.js
+// ../main/node_modules/undici/lib/web/cache/cachestorage.js
 var require_cachestorage = __commonJS({
-  "node_modules/undici/lib/web/cache/cachestorage.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/cache/cachestorage.js"(exports, module) {
     "use strict";
     var { kConstruct } = require_symbols4();
     var { Cache } = require_cache();
@@ -16082,9 +16082,9 @@ var require_cachestorage = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cookies/constants.js
+// ../main/node_modules/undici/lib/web/cookies/constants.js
 var require_constants4 = __commonJS({
-  "node_modules/undici/lib/web/cookies/constants.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/cookies/constants.js"(exports, module) {
     "use strict";
     var maxAttributeValueSize = 1024;
     var maxNameValuePairSize = 4096;
@@ -16095,14 +16095,14 @@ var require_constants4 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cookies/util.js
+// ../main/node_modules/undici/lib/web/cookies/util.js
 var require_util6 = __commonJS({
-  "node_modules/undici/lib/web/cookies/util.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/cookies/util.js"(exports, module) {
     "use strict";
     function isCTLExcludingHtab(value) {
       for (let i = 0; i < value.length; ++i) {
-        const code8 = value.charCodeAt(i);
-        if (code8 >= 0 && code8 <= 8 || code8 >= 10 && code8 <= 31 || code8 === 127) {
+        const code9 = value.charCodeAt(i);
+        if (code9 >= 0 && code9 <= 8 || code9 >= 10 && code9 <= 31 || code9 === 127) {
           return true;
         }
       }
@@ -16110,26 +16110,26 @@ var require_util6 = __commonJS({
     }
     function validateCookieName(name8) {
       for (let i = 0; i < name8.length; ++i) {
-        const code8 = name8.charCodeAt(i);
-        if (code8 < 33 || // exclude CTLs (0-31), SP and HT
-        code8 > 126 || // exclude non-ascii and DEL
-        code8 === 34 || // "
-        code8 === 40 || // (
-        code8 === 41 || // )
-        code8 === 60 || // <
-        code8 === 62 || // >
-        code8 === 64 || // @
-        code8 === 44 || // ,
-        code8 === 59 || // ;
-        code8 === 58 || // :
-        code8 === 92 || // \
-        code8 === 47 || // /
-        code8 === 91 || // [
-        code8 === 93 || // ]
-        code8 === 63 || // ?
-        code8 === 61 || // =
-        code8 === 123 || // {
-        code8 === 125) {
+        const code9 = name8.charCodeAt(i);
+        if (code9 < 33 || // exclude CTLs (0-31), SP and HT
+        code9 > 126 || // exclude non-ascii and DEL
+        code9 === 34 || // "
+        code9 === 40 || // (
+        code9 === 41 || // )
+        code9 === 60 || // <
+        code9 === 62 || // >
+        code9 === 64 || // @
+        code9 === 44 || // ,
+        code9 === 59 || // ;
+        code9 === 58 || // :
+        code9 === 92 || // \
+        code9 === 47 || // /
+        code9 === 91 || // [
+        code9 === 93 || // ]
+        code9 === 63 || // ?
+        code9 === 61 || // =
+        code9 === 123 || // {
+        code9 === 125) {
           throw new Error("Invalid cookie name");
         }
       }
@@ -16145,31 +16145,31 @@ var require_util6 = __commonJS({
         ++i;
       }
       while (i < len) {
-        const code8 = value.charCodeAt(i++);
-        if (code8 < 33 || // exclude CTLs (0-31)
-        code8 > 126 || // non-ascii and DEL (127)
-        code8 === 34 || // "
-        code8 === 44 || // ,
-        code8 === 59 || // ;
-        code8 === 92) {
+        const code9 = value.charCodeAt(i++);
+        if (code9 < 33 || // exclude CTLs (0-31)
+        code9 > 126 || // non-ascii and DEL (127)
+        code9 === 34 || // "
+        code9 === 44 || // ,
+        code9 === 59 || // ;
+        code9 === 92) {
           throw new Error("Invalid cookie value");
         }
       }
     }
-    function validateCookiePath(path) {
-      for (let i = 0; i < path.length; ++i) {
-        const code8 = path.charCodeAt(i);
-        if (code8 < 32 || // exclude CTLs (0-31)
-        code8 > 126 || // exclude DEL and non-ascii
-        code8 === 59) {
+    function validateCookiePath(path4) {
+      for (let i = 0; i < path4.length; ++i) {
+        const code9 = path4.charCodeAt(i);
+        if (code9 < 32 || // exclude CTLs (0-31)
+        code9 > 126 || // exclude DEL and non-ascii
+        code9 === 59) {
           throw new Error("Invalid cookie path");
         }
       }
     }
-    function isLetterOrDigit(code8) {
-      return code8 >= 48 && code8 <= 57 || // 0-9
-      code8 >= 65 && code8 <= 90 || // A-Z
-      code8 >= 97 && code8 <= 122;
+    function isLetterOrDigit(code9) {
+      return code9 >= 48 && code9 <= 57 || // 0-9
+      code9 >= 65 && code9 <= 90 || // A-Z
+      code9 >= 97 && code9 <= 122;
     }
     function validateCookieDomain(domain) {
       if (domain === " ") {
@@ -16180,8 +16180,8 @@ var require_util6 = __commonJS({
       }
       let labelLength = 0;
       for (let i = 0; i < domain.length; ++i) {
-        const code8 = domain.charCodeAt(i);
-        if (code8 === 46) {
+        const code9 = domain.charCodeAt(i);
+        if (code9 === 46) {
           if (labelLength === 0) {
             throw new Error("Invalid cookie domain");
           }
@@ -16191,10 +16191,10 @@ var require_util6 = __commonJS({
           labelLength = 0;
           continue;
         }
-        if (labelLength === 0 && !isLetterOrDigit(code8)) {
+        if (labelLength === 0 && !isLetterOrDigit(code9)) {
           throw new Error("Invalid cookie domain");
         }
-        if (!isLetterOrDigit(code8) && code8 !== 45) {
+        if (!isLetterOrDigit(code9) && code9 !== 45) {
           throw new Error("Invalid cookie domain");
         }
         if (++labelLength > 63) {
@@ -16303,9 +16303,9 @@ var require_util6 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cookies/parse.js
+// ../main/node_modules/undici/lib/web/cookies/parse.js
 var require_parse = __commonJS({
-  "node_modules/undici/lib/web/cookies/parse.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/cookies/parse.js"(exports, module) {
     "use strict";
     var { maxNameValuePairSize, maxAttributeValueSize } = require_constants4();
     var { isCTLExcludingHtab } = require_util6();
@@ -16439,9 +16439,9 @@ var require_parse = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cookies/index.js
+// ../main/node_modules/undici/lib/web/cookies/index.js
 var require_cookies = __commonJS({
-  "node_modules/undici/lib/web/cookies/index.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/cookies/index.js"(exports, module) {
     "use strict";
     var { parseSetCookie } = require_parse();
     var { stringify } = require_util6();
@@ -16568,9 +16568,9 @@ var require_cookies = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/events.js
+// ../main/node_modules/undici/lib/web/websocket/events.js
 var require_events = __commonJS({
-  "node_modules/undici/lib/web/websocket/events.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/websocket/events.js"(exports, module) {
     "use strict";
     var { webidl } = require_webidl();
     var { kEnumerableProperty } = require_util();
@@ -16834,9 +16834,9 @@ var require_events = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/constants.js
+// ../main/node_modules/undici/lib/web/websocket/constants.js
 var require_constants5 = __commonJS({
-  "node_modules/undici/lib/web/websocket/constants.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/websocket/constants.js"(exports, module) {
     "use strict";
     var uid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     var staticPropertyDescriptors = {
@@ -16891,9 +16891,9 @@ var require_constants5 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/symbols.js
+// ../main/node_modules/undici/lib/web/websocket/symbols.js
 var require_symbols5 = __commonJS({
-  "node_modules/undici/lib/web/websocket/symbols.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/websocket/symbols.js"(exports, module) {
     "use strict";
     module.exports = {
       kWebSocketURL: /* @__PURE__ */ Symbol("url"),
@@ -16908,9 +16908,9 @@ var require_symbols5 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/util.js
+// ../main/node_modules/undici/lib/web/websocket/util.js
 var require_util7 = __commonJS({
-  "node_modules/undici/lib/web/websocket/util.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/websocket/util.js"(exports, module) {
     "use strict";
     var { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = require_symbols5();
     var { states, opcodes } = require_constants5();
@@ -16968,37 +16968,37 @@ var require_util7 = __commonJS({
         return false;
       }
       for (let i = 0; i < protocol.length; ++i) {
-        const code8 = protocol.charCodeAt(i);
-        if (code8 < 33 || // CTL, contains SP (0x20) and HT (0x09)
-        code8 > 126 || code8 === 34 || // "
-        code8 === 40 || // (
-        code8 === 41 || // )
-        code8 === 44 || // ,
-        code8 === 47 || // /
-        code8 === 58 || // :
-        code8 === 59 || // ;
-        code8 === 60 || // <
-        code8 === 61 || // =
-        code8 === 62 || // >
-        code8 === 63 || // ?
-        code8 === 64 || // @
-        code8 === 91 || // [
-        code8 === 92 || // \
-        code8 === 93 || // ]
-        code8 === 123 || // {
-        code8 === 125) {
+        const code9 = protocol.charCodeAt(i);
+        if (code9 < 33 || // CTL, contains SP (0x20) and HT (0x09)
+        code9 > 126 || code9 === 34 || // "
+        code9 === 40 || // (
+        code9 === 41 || // )
+        code9 === 44 || // ,
+        code9 === 47 || // /
+        code9 === 58 || // :
+        code9 === 59 || // ;
+        code9 === 60 || // <
+        code9 === 61 || // =
+        code9 === 62 || // >
+        code9 === 63 || // ?
+        code9 === 64 || // @
+        code9 === 91 || // [
+        code9 === 92 || // \
+        code9 === 93 || // ]
+        code9 === 123 || // {
+        code9 === 125) {
           return false;
         }
       }
       return true;
     }
-    function isValidStatusCode(code8) {
-      if (code8 >= 1e3 && code8 < 1015) {
-        return code8 !== 1004 && // reserved
-        code8 !== 1005 && // "MUST NOT be set as a status code"
-        code8 !== 1006;
+    function isValidStatusCode(code9) {
+      if (code9 >= 1e3 && code9 < 1015) {
+        return code9 !== 1004 && // reserved
+        code9 !== 1005 && // "MUST NOT be set as a status code"
+        code9 !== 1006;
       }
-      return code8 >= 3e3 && code8 <= 4999;
+      return code9 >= 3e3 && code9 <= 4999;
     }
     function failWebsocketConnection(ws, reason) {
       const { [kController]: controller, [kResponse]: response } = ws;
@@ -17081,9 +17081,9 @@ var require_util7 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/frame.js
+// ../main/node_modules/undici/lib/web/websocket/frame.js
 var require_frame = __commonJS({
-  "node_modules/undici/lib/web/websocket/frame.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/websocket/frame.js"(exports, module) {
     "use strict";
     var { maxUnsigned16Bit } = require_constants5();
     var BUFFER_SIZE = 16386;
@@ -17158,9 +17158,9 @@ var require_frame = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/connection.js
+// ../main/node_modules/undici/lib/web/websocket/connection.js
 var require_connection = __commonJS({
-  "node_modules/undici/lib/web/websocket/connection.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/websocket/connection.js"(exports, module) {
     "use strict";
     var { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = require_constants5();
     var {
@@ -17267,7 +17267,7 @@ var require_connection = __commonJS({
       });
       return controller;
     }
-    function closeWebSocketConnection(ws, code8, reason, reasonByteLength) {
+    function closeWebSocketConnection(ws, code9, reason, reasonByteLength) {
       if (isClosing(ws) || isClosed(ws)) {
       } else if (!isEstablished(ws)) {
         failWebsocketConnection(ws, "Connection was closed before it was established.");
@@ -17275,12 +17275,12 @@ var require_connection = __commonJS({
       } else if (ws[kSentClose] === sentCloseFrameState.NOT_SENT) {
         ws[kSentClose] = sentCloseFrameState.PROCESSING;
         const frame = new WebsocketFrameSend();
-        if (code8 !== void 0 && reason === void 0) {
+        if (code9 !== void 0 && reason === void 0) {
           frame.frameData = Buffer.allocUnsafe(2);
-          frame.frameData.writeUInt16BE(code8, 0);
-        } else if (code8 !== void 0 && reason !== void 0) {
+          frame.frameData.writeUInt16BE(code9, 0);
+        } else if (code9 !== void 0 && reason !== void 0) {
           frame.frameData = Buffer.allocUnsafe(2 + reasonByteLength);
-          frame.frameData.writeUInt16BE(code8, 0);
+          frame.frameData.writeUInt16BE(code9, 0);
           frame.frameData.write(reason, 2, "utf-8");
         } else {
           frame.frameData = emptyBuffer;
@@ -17305,25 +17305,25 @@ var require_connection = __commonJS({
       response.socket.off("close", onSocketClose);
       response.socket.off("error", onSocketError);
       const wasClean = ws[kSentClose] === sentCloseFrameState.SENT && ws[kReceivedClose];
-      let code8 = 1005;
+      let code9 = 1005;
       let reason = "";
       const result = ws[kByteParser].closingInfo;
       if (result && !result.error) {
-        code8 = result.code ?? 1005;
+        code9 = result.code ?? 1005;
         reason = result.reason;
       } else if (!ws[kReceivedClose]) {
-        code8 = 1006;
+        code9 = 1006;
       }
       ws[kReadyState] = states.CLOSED;
       fireEvent("close", ws, (type, init2) => new CloseEvent(type, init2), {
         wasClean,
-        code: code8,
+        code: code9,
         reason
       });
       if (channels.close.hasSubscribers) {
         channels.close.publish({
           websocket: ws,
-          code: code8,
+          code: code9,
           reason
         });
       }
@@ -17343,9 +17343,9 @@ var require_connection = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/permessage-deflate.js
+// ../main/node_modules/undici/lib/web/websocket/permessage-deflate.js
 var require_permessage_deflate = __commonJS({
-  "node_modules/undici/lib/web/websocket/permessage-deflate.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/websocket/permessage-deflate.js"(exports, module) {
     "use strict";
     var { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __require("node:zlib");
     var { isValidClientWindowBits } = require_util7();
@@ -17425,9 +17425,9 @@ var require_permessage_deflate = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/receiver.js
+// ../main/node_modules/undici/lib/web/websocket/receiver.js
 var require_receiver = __commonJS({
-  "node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
     var { Writable } = __require("node:stream");
     var assert = __require("node:assert");
@@ -17448,8 +17448,8 @@ var require_receiver = __commonJS({
     var { closeWebSocketConnection } = require_connection();
     var { PerMessageDeflate } = require_permessage_deflate();
     var { MessageSizeExceededError } = require_errors();
-    function failWebsocketConnectionWithCode(ws, code8, reason) {
-      closeWebSocketConnection(ws, code8, reason, Buffer.byteLength(reason));
+    function failWebsocketConnectionWithCode(ws, code9, reason) {
+      closeWebSocketConnection(ws, code9, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws, reason);
     }
     var ByteParser = class extends Writable {
@@ -17636,8 +17636,8 @@ var require_receiver = __commonJS({
                   this.#info.fin,
                   (error2, data) => {
                     if (error2) {
-                      const code8 = error2 instanceof MessageSizeExceededError ? 1009 : 1007;
-                      failWebsocketConnectionWithCode(this.ws, code8, error2.message);
+                      const code9 = error2 instanceof MessageSizeExceededError ? 1009 : 1007;
+                      failWebsocketConnectionWithCode(this.ws, code9, error2.message);
                       return;
                     }
                     if (!this.writeFragments(data)) {
@@ -17723,11 +17723,11 @@ var require_receiver = __commonJS({
       }
       parseCloseBody(data) {
         assert(data.length !== 1);
-        let code8;
+        let code9;
         if (data.length >= 2) {
-          code8 = data.readUInt16BE(0);
+          code9 = data.readUInt16BE(0);
         }
-        if (code8 !== void 0 && !isValidStatusCode(code8)) {
+        if (code9 !== void 0 && !isValidStatusCode(code9)) {
           return { code: 1002, reason: "Invalid status code", error: true };
         }
         let reason = data.subarray(2);
@@ -17739,7 +17739,7 @@ var require_receiver = __commonJS({
         } catch {
           return { code: 1007, reason: "Invalid UTF-8", error: true };
         }
-        return { code: code8, reason, error: false };
+        return { code: code9, reason, error: false };
       }
       /**
        * Parses control frames.
@@ -17754,8 +17754,8 @@ var require_receiver = __commonJS({
           }
           this.#info.closeInfo = this.parseCloseBody(body);
           if (this.#info.closeInfo.error) {
-            const { code: code8, reason } = this.#info.closeInfo;
-            closeWebSocketConnection(this.ws, code8, reason, reason.length);
+            const { code: code9, reason } = this.#info.closeInfo;
+            closeWebSocketConnection(this.ws, code9, reason, reason.length);
             failWebsocketConnection(this.ws, reason);
             return false;
           }
@@ -17807,9 +17807,9 @@ var require_receiver = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/sender.js
+// ../main/node_modules/undici/lib/web/websocket/sender.js
 var require_sender = __commonJS({
-  "node_modules/undici/lib/web/websocket/sender.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/websocket/sender.js"(exports, module) {
     "use strict";
     var { WebsocketFrameSend } = require_frame();
     var { opcodes, sendHints } = require_constants5();
@@ -17889,9 +17889,9 @@ var require_sender = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/websocket.js
+// ../main/node_modules/undici/lib/web/websocket/websocket.js
 var require_websocket = __commonJS({
-  "node_modules/undici/lib/web/websocket/websocket.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/websocket/websocket.js"(exports, module) {
     "use strict";
     var { webidl } = require_webidl();
     var { URLSerializer } = require_data_url();
@@ -17993,17 +17993,17 @@ var require_websocket = __commonJS({
        * @param {number|undefined} code
        * @param {string|undefined} reason
        */
-      close(code8 = void 0, reason = void 0) {
+      close(code9 = void 0, reason = void 0) {
         webidl.brandCheck(this, _WebSocket);
         const prefix = "WebSocket.close";
-        if (code8 !== void 0) {
-          code8 = webidl.converters["unsigned short"](code8, prefix, "code", { clamp: true });
+        if (code9 !== void 0) {
+          code9 = webidl.converters["unsigned short"](code9, prefix, "code", { clamp: true });
         }
         if (reason !== void 0) {
           reason = webidl.converters.USVString(reason, prefix, "reason");
         }
-        if (code8 !== void 0) {
-          if (code8 !== 1e3 && (code8 < 3e3 || code8 > 4999)) {
+        if (code9 !== void 0) {
+          if (code9 !== 1e3 && (code9 < 3e3 || code9 > 4999)) {
             throw new DOMException("invalid code", "InvalidAccessError");
           }
         }
@@ -18017,7 +18017,7 @@ var require_websocket = __commonJS({
             );
           }
         }
-        closeWebSocketConnection(this, code8, reason, reasonByteLength);
+        closeWebSocketConnection(this, code9, reason, reasonByteLength);
       }
       /**
        * @see https://websockets.spec.whatwg.org/#dom-websocket-send
@@ -18263,15 +18263,15 @@ var require_websocket = __commonJS({
     }
     function onParserError(err) {
       let message2;
-      let code8;
+      let code9;
       if (err instanceof CloseEvent) {
         message2 = err.reason;
-        code8 = err.code;
+        code9 = err.code;
       } else {
         message2 = err.message;
       }
       fireEvent("error", this, () => new ErrorEvent("error", { error: err, message: message2 }));
-      closeWebSocketConnection(this, code8);
+      closeWebSocketConnection(this, code9);
     }
     module.exports = {
       WebSocket
@@ -18279,9 +18279,9 @@ var require_websocket = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/eventsource/util.js
+// ../main/node_modules/undici/lib/web/eventsource/util.js
 var require_util8 = __commonJS({
-  "node_modules/undici/lib/web/eventsource/util.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/eventsource/util.js"(exports, module) {
     "use strict";
     function isValidLastEventId(value) {
       return value.indexOf("\0") === -1;
@@ -18294,8 +18294,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms2) {
-      return new Promise((resolve2) => {
-        setTimeout(resolve2, ms2).unref();
+      return new Promise((resolve3) => {
+        setTimeout(resolve3, ms2).unref();
       });
     }
     module.exports = {
@@ -18306,9 +18306,9 @@ var require_util8 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/eventsource/eventsource-stream.js
+// ../main/node_modules/undici/lib/web/eventsource/eventsource-stream.js
 var require_eventsource_stream = __commonJS({
-  "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer3 = __require("node:buffer");
     var { Transform } = __require("node:stream");
@@ -18711,9 +18711,9 @@ ${value}`;
   }
 });
 
-// node_modules/undici/lib/web/eventsource/eventsource.js
+// ../main/node_modules/undici/lib/web/eventsource/eventsource.js
 var require_eventsource = __commonJS({
-  "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
+  "../main/node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
     var { pipeline: pipeline3 } = __require("node:stream");
     var { fetching } = require_fetch();
@@ -19011,9 +19011,9 @@ var require_eventsource = __commonJS({
   }
 });
 
-// node_modules/undici/index.js
+// ../main/node_modules/undici/index.js
 var require_undici = __commonJS({
-  "node_modules/undici/index.js"(exports, module) {
+  "../main/node_modules/undici/index.js"(exports, module) {
     "use strict";
     var Client2 = require_client();
     var Dispatcher = require_dispatcher();
@@ -19078,11 +19078,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path = opts.path;
+          let path4 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path = `/${path}`;
+            path4 = `/${path4}`;
           }
-          url = new URL(util2.parseOrigin(url).origin + path);
+          url = new URL(util2.parseOrigin(url).origin + path4);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -19153,9 +19153,9 @@ var require_undici = __commonJS({
   }
 });
 
-// node_modules/sparse-array/index.js
+// ../main/node_modules/sparse-array/index.js
 var require_sparse_array = __commonJS({
-  "node_modules/sparse-array/index.js"(exports, module) {
+  "../main/node_modules/sparse-array/index.js"(exports, module) {
     "use strict";
     var BITS_PER_BYTE = 7;
     module.exports = class SparseArray {
@@ -19370,9 +19370,9 @@ var require_sparse_array = __commonJS({
   }
 });
 
-// node_modules/eventemitter3/index.js
+// ../main/node_modules/eventemitter3/index.js
 var require_eventemitter3 = __commonJS({
-  "node_modules/eventemitter3/index.js"(exports, module) {
+  "../main/node_modules/eventemitter3/index.js"(exports, module) {
     "use strict";
     var has = Object.prototype.hasOwnProperty;
     var prefix = "~";
@@ -19401,22 +19401,22 @@ var require_eventemitter3 = __commonJS({
       if (--emitter._eventsCount === 0) emitter._events = new Events();
       else delete emitter._events[evt];
     }
-    function EventEmitter2() {
+    function EventEmitter3() {
       this._events = new Events();
       this._eventsCount = 0;
     }
-    EventEmitter2.prototype.eventNames = function eventNames() {
-      var names = [], events, name8;
+    EventEmitter3.prototype.eventNames = function eventNames() {
+      var names = [], events2, name8;
       if (this._eventsCount === 0) return names;
-      for (name8 in events = this._events) {
-        if (has.call(events, name8)) names.push(prefix ? name8.slice(1) : name8);
+      for (name8 in events2 = this._events) {
+        if (has.call(events2, name8)) names.push(prefix ? name8.slice(1) : name8);
       }
       if (Object.getOwnPropertySymbols) {
-        return names.concat(Object.getOwnPropertySymbols(events));
+        return names.concat(Object.getOwnPropertySymbols(events2));
       }
       return names;
     };
-    EventEmitter2.prototype.listeners = function listeners(event) {
+    EventEmitter3.prototype.listeners = function listeners(event) {
       var evt = prefix ? prefix + event : event, handlers = this._events[evt];
       if (!handlers) return [];
       if (handlers.fn) return [handlers.fn];
@@ -19425,13 +19425,13 @@ var require_eventemitter3 = __commonJS({
       }
       return ee;
     };
-    EventEmitter2.prototype.listenerCount = function listenerCount(event) {
+    EventEmitter3.prototype.listenerCount = function listenerCount(event) {
       var evt = prefix ? prefix + event : event, listeners = this._events[evt];
       if (!listeners) return 0;
       if (listeners.fn) return 1;
       return listeners.length;
     };
-    EventEmitter2.prototype.emit = function emit(event, a1, a2, a3, a4, a5) {
+    EventEmitter3.prototype.emit = function emit(event, a1, a2, a3, a4, a5) {
       var evt = prefix ? prefix + event : event;
       if (!this._events[evt]) return false;
       var listeners = this._events[evt], len = arguments.length, args, i;
@@ -19482,13 +19482,13 @@ var require_eventemitter3 = __commonJS({
       }
       return true;
     };
-    EventEmitter2.prototype.on = function on(event, fn, context) {
+    EventEmitter3.prototype.on = function on(event, fn, context) {
       return addListener(this, event, fn, context, false);
     };
-    EventEmitter2.prototype.once = function once2(event, fn, context) {
+    EventEmitter3.prototype.once = function once2(event, fn, context) {
       return addListener(this, event, fn, context, true);
     };
-    EventEmitter2.prototype.removeListener = function removeListener(event, fn, context, once2) {
+    EventEmitter3.prototype.removeListener = function removeListener(event, fn, context, once2) {
       var evt = prefix ? prefix + event : event;
       if (!this._events[evt]) return this;
       if (!fn) {
@@ -19501,17 +19501,17 @@ var require_eventemitter3 = __commonJS({
           clearEvent(this, evt);
         }
       } else {
-        for (var i = 0, events = [], length4 = listeners.length; i < length4; i++) {
+        for (var i = 0, events2 = [], length4 = listeners.length; i < length4; i++) {
           if (listeners[i].fn !== fn || once2 && !listeners[i].once || context && listeners[i].context !== context) {
-            events.push(listeners[i]);
+            events2.push(listeners[i]);
           }
         }
-        if (events.length) this._events[evt] = events.length === 1 ? events[0] : events;
+        if (events2.length) this._events[evt] = events2.length === 1 ? events2[0] : events2;
         else clearEvent(this, evt);
       }
       return this;
     };
-    EventEmitter2.prototype.removeAllListeners = function removeAllListeners(event) {
+    EventEmitter3.prototype.removeAllListeners = function removeAllListeners(event) {
       var evt;
       if (event) {
         evt = prefix ? prefix + event : event;
@@ -19522,19 +19522,19 @@ var require_eventemitter3 = __commonJS({
       }
       return this;
     };
-    EventEmitter2.prototype.off = EventEmitter2.prototype.removeListener;
-    EventEmitter2.prototype.addListener = EventEmitter2.prototype.on;
-    EventEmitter2.prefixed = prefix;
-    EventEmitter2.EventEmitter = EventEmitter2;
+    EventEmitter3.prototype.off = EventEmitter3.prototype.removeListener;
+    EventEmitter3.prototype.addListener = EventEmitter3.prototype.on;
+    EventEmitter3.prefixed = prefix;
+    EventEmitter3.EventEmitter = EventEmitter3;
     if ("undefined" !== typeof module) {
-      module.exports = EventEmitter2;
+      module.exports = EventEmitter3;
     }
   }
 });
 
-// node_modules/varint/encode.js
+// ../main/node_modules/varint/encode.js
 var require_encode = __commonJS({
-  "node_modules/varint/encode.js"(exports, module) {
+  "../main/node_modules/varint/encode.js"(exports, module) {
     module.exports = encode19;
     var MSB4 = 128;
     var REST4 = 127;
@@ -19563,9 +19563,9 @@ var require_encode = __commonJS({
   }
 });
 
-// node_modules/varint/decode.js
+// ../main/node_modules/varint/decode.js
 var require_decode = __commonJS({
-  "node_modules/varint/decode.js"(exports, module) {
+  "../main/node_modules/varint/decode.js"(exports, module) {
     module.exports = read4;
     var MSB4 = 128;
     var REST4 = 127;
@@ -19586,9 +19586,9 @@ var require_decode = __commonJS({
   }
 });
 
-// node_modules/varint/length.js
+// ../main/node_modules/varint/length.js
 var require_length = __commonJS({
-  "node_modules/varint/length.js"(exports, module) {
+  "../main/node_modules/varint/length.js"(exports, module) {
     var N14 = Math.pow(2, 7);
     var N24 = Math.pow(2, 14);
     var N34 = Math.pow(2, 21);
@@ -19604,9 +19604,9 @@ var require_length = __commonJS({
   }
 });
 
-// node_modules/varint/index.js
+// ../main/node_modules/varint/index.js
 var require_varint = __commonJS({
-  "node_modules/varint/index.js"(exports, module) {
+  "../main/node_modules/varint/index.js"(exports, module) {
     module.exports = {
       encode: require_encode(),
       decode: require_decode(),
@@ -19615,16 +19615,16 @@ var require_varint = __commonJS({
   }
 });
 
-// node_modules/events-universal/default.js
+// ../main/node_modules/events-universal/default.js
 var require_default = __commonJS({
-  "node_modules/events-universal/default.js"(exports, module) {
+  "../main/node_modules/events-universal/default.js"(exports, module) {
     module.exports = __require("events");
   }
 });
 
-// node_modules/fast-fifo/fixed-size.js
+// ../main/node_modules/fast-fifo/fixed-size.js
 var require_fixed_size = __commonJS({
-  "node_modules/fast-fifo/fixed-size.js"(exports, module) {
+  "../main/node_modules/fast-fifo/fixed-size.js"(exports, module) {
     module.exports = class FixedFIFO {
       constructor(hwm) {
         if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
@@ -19662,9 +19662,9 @@ var require_fixed_size = __commonJS({
   }
 });
 
-// node_modules/fast-fifo/index.js
+// ../main/node_modules/fast-fifo/index.js
 var require_fast_fifo = __commonJS({
-  "node_modules/fast-fifo/index.js"(exports, module) {
+  "../main/node_modules/fast-fifo/index.js"(exports, module) {
     var FixedFIFO2 = require_fixed_size();
     module.exports = class FastFIFO {
       constructor(hwm) {
@@ -19709,9 +19709,9 @@ var require_fast_fifo = __commonJS({
   }
 });
 
-// node_modules/b4a/index.js
+// ../main/node_modules/b4a/index.js
 var require_b4a = __commonJS({
-  "node_modules/b4a/index.js"(exports, module) {
+  "../main/node_modules/b4a/index.js"(exports, module) {
     function isBuffer3(value) {
       return Buffer.isBuffer(value) || value instanceof Uint8Array;
     }
@@ -19727,8 +19727,8 @@ var require_b4a = __commonJS({
     function allocUnsafeSlow(size) {
       return Buffer.allocUnsafeSlow(size);
     }
-    function byteLength(string2, encoding) {
-      return Buffer.byteLength(string2, encoding);
+    function byteLength(string3, encoding) {
+      return Buffer.byteLength(string3, encoding);
     }
     function compare4(a, b) {
       return Buffer.compare(a, b);
@@ -19776,8 +19776,8 @@ var require_b4a = __commonJS({
     function toHex(buffer3, start, end) {
       return toBuffer2(buffer3).toString("hex", start, end);
     }
-    function write2(buffer3, string2, offset, length4, encoding) {
-      return toBuffer2(buffer3).write(string2, offset, length4, encoding);
+    function write2(buffer3, string3, offset, length4, encoding) {
+      return toBuffer2(buffer3).write(string3, offset, length4, encoding);
     }
     function readDoubleBE(buffer3, offset) {
       return toBuffer2(buffer3).readDoubleBE(offset);
@@ -19870,9 +19870,9 @@ var require_b4a = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/pass-through-decoder.js
+// ../main/node_modules/text-decoder/lib/pass-through-decoder.js
 var require_pass_through_decoder = __commonJS({
-  "node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
+  "../main/node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class PassThroughDecoder {
       constructor(encoding) {
@@ -19891,9 +19891,9 @@ var require_pass_through_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/utf8-decoder.js
+// ../main/node_modules/text-decoder/lib/utf8-decoder.js
 var require_utf8_decoder = __commonJS({
-  "node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
+  "../main/node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class UTF8Decoder {
       constructor() {
@@ -20038,9 +20038,9 @@ var require_utf8_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/index.js
+// ../main/node_modules/text-decoder/index.js
 var require_text_decoder = __commonJS({
-  "node_modules/text-decoder/index.js"(exports, module) {
+  "../main/node_modules/text-decoder/index.js"(exports, module) {
     var PassThroughDecoder = require_pass_through_decoder();
     var UTF8Decoder = require_utf8_decoder();
     module.exports = class TextDecoder {
@@ -20100,13 +20100,13 @@ var require_text_decoder = __commonJS({
   }
 });
 
-// node_modules/streamx/lib/errors.js
+// ../main/node_modules/streamx/lib/errors.js
 var require_errors2 = __commonJS({
-  "node_modules/streamx/lib/errors.js"(exports, module) {
+  "../main/node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
-      constructor(msg, code8, fn = StreamError) {
+      constructor(msg, code9, fn = StreamError) {
         super(msg);
-        this.code = code8;
+        this.code = code9;
         if (Error.captureStackTrace) {
           Error.captureStackTrace(this, fn);
         }
@@ -20142,10 +20142,10 @@ var require_errors2 = __commonJS({
   }
 });
 
-// node_modules/streamx/index.js
+// ../main/node_modules/streamx/index.js
 var require_streamx = __commonJS({
-  "node_modules/streamx/index.js"(exports, module) {
-    var { EventEmitter: EventEmitter2 } = require_default();
+  "../main/node_modules/streamx/index.js"(exports, module) {
+    var { EventEmitter: EventEmitter3 } = require_default();
     var FIFO2 = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
     var StreamError = require_errors2();
@@ -20686,7 +20686,7 @@ var require_streamx = __commonJS({
         }
       }
     }
-    var Stream = class extends EventEmitter2 {
+    var Stream = class extends EventEmitter3 {
       constructor(opts) {
         super();
         this._duplexState = 0;
@@ -20859,8 +20859,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve2, reject) {
-              promiseResolve = resolve2;
+            return new Promise(function(resolve3, reject) {
+              promiseResolve = resolve3;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -20893,11 +20893,11 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve2, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve2({ value: void 0, done: true });
+          return new Promise((resolve3, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve3({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve2({ value: void 0, done: true });
+              else resolve3({ value: void 0, done: true });
             });
           });
         }
@@ -20941,8 +20941,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve2) => {
-          state.drains.push({ writes, resolve: resolve2 });
+        return new Promise((resolve3) => {
+          state.drains.push({ writes, resolve: resolve3 });
         });
       }
       write(data) {
@@ -21047,10 +21047,10 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve2, reject) => {
+      return new Promise((resolve3, reject) => {
         return pipeline3(...streams, (err) => {
           if (err) return reject(err);
-          resolve2();
+          resolve3();
         });
       });
     }
@@ -21173,9 +21173,9 @@ var require_streamx = __commonJS({
   }
 });
 
-// node_modules/tar-stream/headers.js
+// ../main/node_modules/tar-stream/headers.js
 var require_headers2 = __commonJS({
-  "node_modules/tar-stream/headers.js"(exports) {
+  "../main/node_modules/tar-stream/headers.js"(exports) {
     var b4a = require_b4a();
     var ZEROS = "0000000000000000000";
     var SEVENS = "7777777777777777777";
@@ -21435,9 +21435,9 @@ var require_headers2 = __commonJS({
   }
 });
 
-// node_modules/tar-stream/extract.js
+// ../main/node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
-  "node_modules/tar-stream/extract.js"(exports, module) {
+  "../main/node_modules/tar-stream/extract.js"(exports, module) {
     var { Writable, Readable: Readable4, getStreamError } = require_streamx();
     var FIFO2 = require_fast_fifo();
     var b4a = require_b4a();
@@ -21720,16 +21720,16 @@ var require_extract = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve2, reject) {
+        function onnext(resolve3, reject) {
           if (error2) {
             return reject(error2);
           }
           if (entryStream) {
-            resolve2({ value: entryStream, done: false });
+            resolve3({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve2;
+          promiseResolve = resolve3;
           promiseReject = reject;
           consumeCallback(null);
           if (extract._finished && promiseResolve) {
@@ -21757,11 +21757,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve2, reject) => {
-            if (extract.destroyed) return resolve2({ value: void 0, done: true });
+          return new Promise((resolve3, reject) => {
+            if (extract.destroyed) return resolve3({ value: void 0, done: true });
             extract.once("close", function() {
               if (err) reject(err);
-              else resolve2({ value: void 0, done: true });
+              else resolve3({ value: void 0, done: true });
             });
           });
         }
@@ -21779,9 +21779,9 @@ var require_extract = __commonJS({
   }
 });
 
-// node_modules/tar-stream/constants.js
+// ../main/node_modules/tar-stream/constants.js
 var require_constants6 = __commonJS({
-  "node_modules/tar-stream/constants.js"(exports, module) {
+  "../main/node_modules/tar-stream/constants.js"(exports, module) {
     var constants3 = {
       // just for envs without fs
       S_IFMT: 61440,
@@ -21799,9 +21799,9 @@ var require_constants6 = __commonJS({
   }
 });
 
-// node_modules/tar-stream/pack.js
+// ../main/node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
-  "node_modules/tar-stream/pack.js"(exports, module) {
+  "../main/node_modules/tar-stream/pack.js"(exports, module) {
     var { Readable: Readable4, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants3 = require_constants6();
@@ -22033,17 +22033,17 @@ var require_pack = __commonJS({
   }
 });
 
-// node_modules/tar-stream/index.js
+// ../main/node_modules/tar-stream/index.js
 var require_tar_stream = __commonJS({
-  "node_modules/tar-stream/index.js"(exports) {
+  "../main/node_modules/tar-stream/index.js"(exports) {
     exports.extract = require_extract();
     exports.pack = require_pack();
   }
 });
 
-// node_modules/is-electron/index.js
+// ../main/node_modules/is-electron/index.js
 var require_is_electron = __commonJS({
-  "node_modules/is-electron/index.js"(exports, module) {
+  "../main/node_modules/is-electron/index.js"(exports, module) {
     function isElectron2() {
       if (typeof window !== "undefined" && typeof window.process === "object" && window.process.type === "renderer") {
         return true;
@@ -22060,9 +22060,9 @@ var require_is_electron = __commonJS({
   }
 });
 
-// node_modules/err-code/index.js
+// ../main/node_modules/err-code/index.js
 var require_err_code = __commonJS({
-  "node_modules/err-code/index.js"(exports, module) {
+  "../main/node_modules/err-code/index.js"(exports, module) {
     "use strict";
     function assign(obj, props) {
       for (const key in props) {
@@ -22074,19 +22074,19 @@ var require_err_code = __commonJS({
       }
       return obj;
     }
-    function createError(err, code8, props) {
+    function createError(err, code9, props) {
       if (!err || typeof err === "string") {
         throw new TypeError("Please pass an Error to err-code");
       }
       if (!props) {
         props = {};
       }
-      if (typeof code8 === "object") {
-        props = code8;
-        code8 = "";
+      if (typeof code9 === "object") {
+        props = code9;
+        code9 = "";
       }
-      if (code8) {
-        props.code = code8;
+      if (code9) {
+        props.code = code9;
       }
       try {
         return assign(err, props);
@@ -22104,9 +22104,9 @@ var require_err_code = __commonJS({
   }
 });
 
-// node_modules/get-iterator/index.js
+// ../main/node_modules/get-iterator/index.js
 var require_get_iterator = __commonJS({
-  "node_modules/get-iterator/index.js"(exports, module) {
+  "../main/node_modules/get-iterator/index.js"(exports, module) {
     module.exports = function getIterator(obj) {
       if (obj) {
         if (typeof obj[Symbol.iterator] === "function") {
@@ -22124,14 +22124,14 @@ var require_get_iterator = __commonJS({
   }
 });
 
-// node_modules/p-fifo/node_modules/p-defer/index.js
+// ../main/node_modules/p-fifo/node_modules/p-defer/index.js
 var require_p_defer = __commonJS({
-  "node_modules/p-fifo/node_modules/p-defer/index.js"(exports, module) {
+  "../main/node_modules/p-fifo/node_modules/p-defer/index.js"(exports, module) {
     "use strict";
     var pDefer2 = () => {
       const deferred = {};
-      deferred.promise = new Promise((resolve2, reject) => {
-        deferred.resolve = resolve2;
+      deferred.promise = new Promise((resolve3, reject) => {
+        deferred.resolve = resolve3;
         deferred.reject = reject;
       });
       return deferred;
@@ -22140,9 +22140,9 @@ var require_p_defer = __commonJS({
   }
 });
 
-// node_modules/p-fifo/index.js
+// ../main/node_modules/p-fifo/index.js
 var require_p_fifo = __commonJS({
-  "node_modules/p-fifo/index.js"(exports, module) {
+  "../main/node_modules/p-fifo/index.js"(exports, module) {
     var Fifo = require_fast_fifo();
     var defer = require_p_defer();
     module.exports = class PFifo {
@@ -22151,8 +22151,8 @@ var require_p_fifo = __commonJS({
         this._waitingConsumers = new Fifo();
       }
       push(chunk) {
-        const { promise, resolve: resolve2 } = defer();
-        this._buffer.push({ chunk, resolve: resolve2 });
+        const { promise, resolve: resolve3 } = defer();
+        this._buffer.push({ chunk, resolve: resolve3 });
         this._consume();
         return promise;
       }
@@ -22165,8 +22165,8 @@ var require_p_fifo = __commonJS({
         }
       }
       shift() {
-        const { promise, resolve: resolve2 } = defer();
-        this._waitingConsumers.push({ resolve: resolve2 });
+        const { promise, resolve: resolve3 } = defer();
+        this._waitingConsumers.push({ resolve: resolve3 });
         this._consume();
         return promise;
       }
@@ -22177,9 +22177,9 @@ var require_p_fifo = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/src/duplex.js
+// ../main/node_modules/it-to-stream/src/duplex.js
 var require_duplex = __commonJS({
-  "node_modules/it-to-stream/src/duplex.js"(exports, module) {
+  "../main/node_modules/it-to-stream/src/duplex.js"(exports, module) {
     var { Readable: Readable4, Writable, Duplex } = __require("stream");
     var getIterator = require_get_iterator();
     var Fifo = require_p_fifo();
@@ -22256,14 +22256,14 @@ var require_duplex = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/node_modules/p-defer/index.js
+// ../main/node_modules/it-to-stream/node_modules/p-defer/index.js
 var require_p_defer2 = __commonJS({
-  "node_modules/it-to-stream/node_modules/p-defer/index.js"(exports, module) {
+  "../main/node_modules/it-to-stream/node_modules/p-defer/index.js"(exports, module) {
     "use strict";
     var pDefer2 = () => {
       const deferred = {};
-      deferred.promise = new Promise((resolve2, reject) => {
-        deferred.resolve = resolve2;
+      deferred.promise = new Promise((resolve3, reject) => {
+        deferred.resolve = resolve3;
         deferred.reject = reject;
       });
       return deferred;
@@ -22272,25 +22272,25 @@ var require_p_defer2 = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/src/transform.js
+// ../main/node_modules/it-to-stream/src/transform.js
 var require_transform = __commonJS({
-  "node_modules/it-to-stream/src/transform.js"(exports, module) {
+  "../main/node_modules/it-to-stream/src/transform.js"(exports, module) {
     var toDuplex = require_duplex();
     var defer = require_p_defer2();
     module.exports = function toTransform(transform, options) {
-      const { promise, resolve: resolve2 } = defer();
+      const { promise, resolve: resolve3 } = defer();
       const source2 = (async function* () {
         const it = await promise;
         for await (const chunk of it) yield chunk;
       })();
-      return toDuplex({ sink: (s2) => resolve2(transform(s2)), source: source2 }, options);
+      return toDuplex({ sink: (s2) => resolve3(transform(s2)), source: source2 }, options);
     };
   }
 });
 
-// node_modules/it-to-stream/src/index.js
+// ../main/node_modules/it-to-stream/src/index.js
 var require_src = __commonJS({
-  "node_modules/it-to-stream/src/index.js"(exports, module) {
+  "../main/node_modules/it-to-stream/src/index.js"(exports, module) {
     "use strict";
     var toTransform = require_transform();
     var toDuplex = require_duplex();
@@ -22308,9 +22308,9 @@ var require_src = __commonJS({
   }
 });
 
-// node_modules/is-plain-obj/index.js
+// ../main/node_modules/is-plain-obj/index.js
 var require_is_plain_obj = __commonJS({
-  "node_modules/is-plain-obj/index.js"(exports, module) {
+  "../main/node_modules/is-plain-obj/index.js"(exports, module) {
     "use strict";
     module.exports = (value) => {
       if (Object.prototype.toString.call(value) !== "[object Object]") {
@@ -22322,14 +22322,14 @@ var require_is_plain_obj = __commonJS({
   }
 });
 
-// node_modules/merge-options/index.js
+// ../main/node_modules/merge-options/index.js
 var require_merge_options = __commonJS({
-  "node_modules/merge-options/index.js"(exports, module) {
+  "../main/node_modules/merge-options/index.js"(exports, module) {
     "use strict";
     var isOptionObject = require_is_plain_obj();
     var { hasOwnProperty } = Object.prototype;
     var { propertyIsEnumerable } = Object;
-    var defineProperty = (object, name8, value) => Object.defineProperty(object, name8, {
+    var defineProperty = (object2, name8, value) => Object.defineProperty(object2, name8, {
       value,
       writable: true,
       enumerable: true,
@@ -22366,17 +22366,17 @@ var require_merge_options = __commonJS({
       }
       return value;
     }
-    function cloneArray(array) {
-      const result = array.slice(0, 0);
-      getEnumerableOwnPropertyKeys(array).forEach((key) => {
-        defineProperty(result, key, clone(array[key]));
+    function cloneArray(array2) {
+      const result = array2.slice(0, 0);
+      getEnumerableOwnPropertyKeys(array2).forEach((key) => {
+        defineProperty(result, key, clone(array2[key]));
       });
       return result;
     }
-    function cloneOptionObject(object) {
-      const result = Object.getPrototypeOf(object) === null ? /* @__PURE__ */ Object.create(null) : {};
-      getEnumerableOwnPropertyKeys(object).forEach((key) => {
-        defineProperty(result, key, clone(object[key]));
+    function cloneOptionObject(object2) {
+      const result = Object.getPrototypeOf(object2) === null ? /* @__PURE__ */ Object.create(null) : {};
+      getEnumerableOwnPropertyKeys(object2).forEach((key) => {
+        defineProperty(result, key, clone(object2[key]));
       });
       return result;
     }
@@ -22396,20 +22396,20 @@ var require_merge_options = __commonJS({
     var concatArrays = (merged, source2, config) => {
       let result = merged.slice(0, 0);
       let resultIndex = 0;
-      [merged, source2].forEach((array) => {
+      [merged, source2].forEach((array2) => {
         const indices = [];
-        for (let k = 0; k < array.length; k++) {
-          if (!hasOwnProperty.call(array, k)) {
+        for (let k = 0; k < array2.length; k++) {
+          if (!hasOwnProperty.call(array2, k)) {
             continue;
           }
           indices.push(String(k));
-          if (array === merged) {
-            defineProperty(result, resultIndex++, array[k]);
+          if (array2 === merged) {
+            defineProperty(result, resultIndex++, array2[k]);
           } else {
-            defineProperty(result, resultIndex++, clone(array[k]));
+            defineProperty(result, resultIndex++, clone(array2[k]));
           }
         }
-        result = mergeKeys(result, array, getEnumerableOwnPropertyKeys(array).filter((key) => !indices.includes(key)), config);
+        result = mergeKeys(result, array2, getEnumerableOwnPropertyKeys(array2).filter((key) => !indices.includes(key)), config);
       });
       return result;
     };
@@ -22439,9 +22439,9 @@ var require_merge_options = __commonJS({
   }
 });
 
-// node_modules/iso-url/src/url.js
+// ../main/node_modules/iso-url/src/url.js
 var require_url = __commonJS({
-  "node_modules/iso-url/src/url.js"(exports, module) {
+  "../main/node_modules/iso-url/src/url.js"(exports, module) {
     "use strict";
     var { URL: URL3, URLSearchParams: URLSearchParams3, format: format5 } = __require("url");
     var defaultBase = "http://localhost";
@@ -22465,9 +22465,9 @@ var require_url = __commonJS({
   }
 });
 
-// node_modules/iso-url/src/relative.js
+// ../main/node_modules/iso-url/src/relative.js
 var require_relative = __commonJS({
-  "node_modules/iso-url/src/relative.js"(exports, module) {
+  "../main/node_modules/iso-url/src/relative.js"(exports, module) {
     "use strict";
     var { URLWithLegacySupport, format: format5 } = require_url();
     module.exports = (url, location2 = {}, protocolMap = {}, defaultProtocol) => {
@@ -22488,9 +22488,9 @@ var require_relative = __commonJS({
   }
 });
 
-// node_modules/iso-url/index.js
+// ../main/node_modules/iso-url/index.js
 var require_iso_url = __commonJS({
-  "node_modules/iso-url/index.js"(exports, module) {
+  "../main/node_modules/iso-url/index.js"(exports, module) {
     "use strict";
     var {
       URLWithLegacySupport,
@@ -22498,21 +22498,21 @@ var require_iso_url = __commonJS({
       URLSearchParams: URLSearchParams3,
       defaultBase
     } = require_url();
-    var relative2 = require_relative();
+    var relative3 = require_relative();
     module.exports = {
       URL: URLWithLegacySupport,
       URLSearchParams: URLSearchParams3,
       format: format5,
-      relative: relative2,
+      relative: relative3,
       defaultBase
     };
   }
 });
 
-// node_modules/@actions/core/lib/command.js
+// ../main/node_modules/@actions/core/lib/command.js
 import * as os from "os";
 
-// node_modules/@actions/core/lib/utils.js
+// ../main/node_modules/@actions/core/lib/utils.js
 function toCommandValue(input) {
   if (input === null || input === void 0) {
     return "";
@@ -22535,7 +22535,7 @@ function toCommandProperties(annotationProperties) {
   };
 }
 
-// node_modules/@actions/core/lib/command.js
+// ../main/node_modules/@actions/core/lib/command.js
 function issueCommand(command, properties, message2) {
   const cmd = new Command(command, properties, message2);
   process.stdout.write(cmd.toString() + os.EOL);
@@ -22583,7 +22583,7 @@ function escapeProperty(s2) {
   return toCommandValue(s2).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 
-// node_modules/@actions/core/lib/file-command.js
+// ../main/node_modules/@actions/core/lib/file-command.js
 import * as crypto2 from "crypto";
 import * as fs from "fs";
 import * as os2 from "os";
@@ -22600,21 +22600,21 @@ function issueFileCommand(command, message2) {
   });
 }
 function prepareKeyValueMessage(key, value) {
-  const delimiter = `ghadelimiter_${crypto2.randomUUID()}`;
+  const delimiter2 = `ghadelimiter_${crypto2.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key.includes(delimiter)) {
-    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+  if (key.includes(delimiter2)) {
+    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter2}"`);
   }
-  if (convertedValue.includes(delimiter)) {
-    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+  if (convertedValue.includes(delimiter2)) {
+    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter2}"`);
   }
-  return `${key}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
+  return `${key}<<${delimiter2}${os2.EOL}${convertedValue}${os2.EOL}${delimiter2}`;
 }
 
-// node_modules/@actions/core/lib/core.js
-import * as os4 from "os";
+// ../main/node_modules/@actions/core/lib/core.js
+import * as os5 from "os";
 
-// node_modules/@actions/http-client/lib/index.js
+// ../main/node_modules/@actions/http-client/lib/index.js
 var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var HttpCodes;
@@ -22669,16 +22669,16 @@ var HttpResponseRetryCodes = [
   HttpCodes.GatewayTimeout
 ];
 
-// node_modules/@actions/core/lib/summary.js
+// ../main/node_modules/@actions/core/lib/summary.js
 import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve2, reject) {
+  return new (P || (P = Promise))(function(resolve3, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -22694,7 +22694,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -22824,9 +22824,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addCodeBlock(code8, lang) {
+  addCodeBlock(code9, lang) {
     const attrs = Object.assign({}, lang && { lang });
-    const element = this.wrap("pre", this.wrap("code", code8), attrs);
+    const element = this.wrap("pre", this.wrap("code", code9), attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -22954,30 +22954,28 @@ var Summary = class {
 var _summary = new Summary();
 var summary = _summary;
 
-// node_modules/@actions/core/lib/platform.js
-import os3 from "os";
+// ../main/node_modules/@actions/core/lib/platform.js
+import os4 from "os";
 
-// node_modules/@actions/io/lib/io-util.js
+// ../main/node_modules/@actions/exec/lib/toolrunner.js
+import * as os3 from "os";
+import * as events from "events";
+import * as child from "child_process";
+import * as path3 from "path";
+
+// ../main/node_modules/@actions/io/lib/io.js
+import * as path2 from "path";
+
+// ../main/node_modules/@actions/io/lib/io-util.js
 import * as fs2 from "fs";
-var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs2.promises;
-var IS_WINDOWS = process.platform === "win32";
-var READONLY = fs2.constants.O_RDONLY;
-
-// node_modules/@actions/exec/lib/toolrunner.js
-var IS_WINDOWS2 = process.platform === "win32";
-
-// node_modules/@actions/core/lib/platform.js
-var platform = os3.platform();
-var arch = os3.arch();
-
-// node_modules/@actions/core/lib/core.js
+import * as path from "path";
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve2, reject) {
+  return new (P || (P = Promise))(function(resolve3, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -22993,7 +22991,715 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs2.promises;
+var IS_WINDOWS = process.platform === "win32";
+var READONLY = fs2.constants.O_RDONLY;
+function exists(fsPath) {
+  return __awaiter2(this, void 0, void 0, function* () {
+    try {
+      yield stat(fsPath);
+    } catch (err) {
+      if (err.code === "ENOENT") {
+        return false;
+      }
+      throw err;
+    }
+    return true;
+  });
+}
+function isRooted(p) {
+  p = normalizeSeparators(p);
+  if (!p) {
+    throw new Error('isRooted() parameter "p" cannot be empty');
+  }
+  if (IS_WINDOWS) {
+    return p.startsWith("\\") || /^[A-Z]:/i.test(p);
+  }
+  return p.startsWith("/");
+}
+function tryGetExecutablePath(filePath, extensions) {
+  return __awaiter2(this, void 0, void 0, function* () {
+    let stats = void 0;
+    try {
+      stats = yield stat(filePath);
+    } catch (err) {
+      if (err.code !== "ENOENT") {
+        console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+      }
+    }
+    if (stats && stats.isFile()) {
+      if (IS_WINDOWS) {
+        const upperExt = path.extname(filePath).toUpperCase();
+        if (extensions.some((validExt) => validExt.toUpperCase() === upperExt)) {
+          return filePath;
+        }
+      } else {
+        if (isUnixExecutable(stats)) {
+          return filePath;
+        }
+      }
+    }
+    const originalFilePath = filePath;
+    for (const extension of extensions) {
+      filePath = originalFilePath + extension;
+      stats = void 0;
+      try {
+        stats = yield stat(filePath);
+      } catch (err) {
+        if (err.code !== "ENOENT") {
+          console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+        }
+      }
+      if (stats && stats.isFile()) {
+        if (IS_WINDOWS) {
+          try {
+            const directory = path.dirname(filePath);
+            const upperName = path.basename(filePath).toUpperCase();
+            for (const actualName of yield readdir(directory)) {
+              if (upperName === actualName.toUpperCase()) {
+                filePath = path.join(directory, actualName);
+                break;
+              }
+            }
+          } catch (err) {
+            console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+          }
+          return filePath;
+        } else {
+          if (isUnixExecutable(stats)) {
+            return filePath;
+          }
+        }
+      }
+    }
+    return "";
+  });
+}
+function normalizeSeparators(p) {
+  p = p || "";
+  if (IS_WINDOWS) {
+    p = p.replace(/\//g, "\\");
+    return p.replace(/\\\\+/g, "\\");
+  }
+  return p.replace(/\/\/+/g, "/");
+}
+function isUnixExecutable(stats) {
+  return (stats.mode & 1) > 0 || (stats.mode & 8) > 0 && process.getgid !== void 0 && stats.gid === process.getgid() || (stats.mode & 64) > 0 && process.getuid !== void 0 && stats.uid === process.getuid();
+}
+
+// ../main/node_modules/@actions/io/lib/io.js
+var __awaiter3 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve3, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+function which(tool, check) {
+  return __awaiter3(this, void 0, void 0, function* () {
+    if (!tool) {
+      throw new Error("parameter 'tool' is required");
+    }
+    if (check) {
+      const result = yield which(tool, false);
+      if (!result) {
+        if (IS_WINDOWS) {
+          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+        } else {
+          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+        }
+      }
+      return result;
+    }
+    const matches = yield findInPath(tool);
+    if (matches && matches.length > 0) {
+      return matches[0];
+    }
+    return "";
+  });
+}
+function findInPath(tool) {
+  return __awaiter3(this, void 0, void 0, function* () {
+    if (!tool) {
+      throw new Error("parameter 'tool' is required");
+    }
+    const extensions = [];
+    if (IS_WINDOWS && process.env["PATHEXT"]) {
+      for (const extension of process.env["PATHEXT"].split(path2.delimiter)) {
+        if (extension) {
+          extensions.push(extension);
+        }
+      }
+    }
+    if (isRooted(tool)) {
+      const filePath = yield tryGetExecutablePath(tool, extensions);
+      if (filePath) {
+        return [filePath];
+      }
+      return [];
+    }
+    if (tool.includes(path2.sep)) {
+      return [];
+    }
+    const directories = [];
+    if (process.env.PATH) {
+      for (const p of process.env.PATH.split(path2.delimiter)) {
+        if (p) {
+          directories.push(p);
+        }
+      }
+    }
+    const matches = [];
+    for (const directory of directories) {
+      const filePath = yield tryGetExecutablePath(path2.join(directory, tool), extensions);
+      if (filePath) {
+        matches.push(filePath);
+      }
+    }
+    return matches;
+  });
+}
+
+// ../main/node_modules/@actions/exec/lib/toolrunner.js
+import { setTimeout as setTimeout2 } from "timers";
+var __awaiter4 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve3, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var IS_WINDOWS2 = process.platform === "win32";
+var ToolRunner = class extends events.EventEmitter {
+  constructor(toolPath, args, options) {
+    super();
+    if (!toolPath) {
+      throw new Error("Parameter 'toolPath' cannot be null or empty.");
+    }
+    this.toolPath = toolPath;
+    this.args = args || [];
+    this.options = options || {};
+  }
+  _debug(message2) {
+    if (this.options.listeners && this.options.listeners.debug) {
+      this.options.listeners.debug(message2);
+    }
+  }
+  _getCommandString(options, noPrefix) {
+    const toolPath = this._getSpawnFileName();
+    const args = this._getSpawnArgs(options);
+    let cmd = noPrefix ? "" : "[command]";
+    if (IS_WINDOWS2) {
+      if (this._isCmdFile()) {
+        cmd += toolPath;
+        for (const a of args) {
+          cmd += ` ${a}`;
+        }
+      } else if (options.windowsVerbatimArguments) {
+        cmd += `"${toolPath}"`;
+        for (const a of args) {
+          cmd += ` ${a}`;
+        }
+      } else {
+        cmd += this._windowsQuoteCmdArg(toolPath);
+        for (const a of args) {
+          cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+        }
+      }
+    } else {
+      cmd += toolPath;
+      for (const a of args) {
+        cmd += ` ${a}`;
+      }
+    }
+    return cmd;
+  }
+  _processLineBuffer(data, strBuffer, onLine) {
+    try {
+      let s2 = strBuffer + data.toString();
+      let n = s2.indexOf(os3.EOL);
+      while (n > -1) {
+        const line = s2.substring(0, n);
+        onLine(line);
+        s2 = s2.substring(n + os3.EOL.length);
+        n = s2.indexOf(os3.EOL);
+      }
+      return s2;
+    } catch (err) {
+      this._debug(`error processing line. Failed with error ${err}`);
+      return "";
+    }
+  }
+  _getSpawnFileName() {
+    if (IS_WINDOWS2) {
+      if (this._isCmdFile()) {
+        return process.env["COMSPEC"] || "cmd.exe";
+      }
+    }
+    return this.toolPath;
+  }
+  _getSpawnArgs(options) {
+    if (IS_WINDOWS2) {
+      if (this._isCmdFile()) {
+        let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+        for (const a of this.args) {
+          argline += " ";
+          argline += options.windowsVerbatimArguments ? a : this._windowsQuoteCmdArg(a);
+        }
+        argline += '"';
+        return [argline];
+      }
+    }
+    return this.args;
+  }
+  _endsWith(str, end) {
+    return str.endsWith(end);
+  }
+  _isCmdFile() {
+    const upperToolPath = this.toolPath.toUpperCase();
+    return this._endsWith(upperToolPath, ".CMD") || this._endsWith(upperToolPath, ".BAT");
+  }
+  _windowsQuoteCmdArg(arg) {
+    if (!this._isCmdFile()) {
+      return this._uvQuoteCmdArg(arg);
+    }
+    if (!arg) {
+      return '""';
+    }
+    const cmdSpecialChars = [
+      " ",
+      "	",
+      "&",
+      "(",
+      ")",
+      "[",
+      "]",
+      "{",
+      "}",
+      "^",
+      "=",
+      ";",
+      "!",
+      "'",
+      "+",
+      ",",
+      "`",
+      "~",
+      "|",
+      "<",
+      ">",
+      '"'
+    ];
+    let needsQuotes = false;
+    for (const char of arg) {
+      if (cmdSpecialChars.some((x) => x === char)) {
+        needsQuotes = true;
+        break;
+      }
+    }
+    if (!needsQuotes) {
+      return arg;
+    }
+    let reverse = '"';
+    let quoteHit = true;
+    for (let i = arg.length; i > 0; i--) {
+      reverse += arg[i - 1];
+      if (quoteHit && arg[i - 1] === "\\") {
+        reverse += "\\";
+      } else if (arg[i - 1] === '"') {
+        quoteHit = true;
+        reverse += '"';
+      } else {
+        quoteHit = false;
+      }
+    }
+    reverse += '"';
+    return reverse.split("").reverse().join("");
+  }
+  _uvQuoteCmdArg(arg) {
+    if (!arg) {
+      return '""';
+    }
+    if (!arg.includes(" ") && !arg.includes("	") && !arg.includes('"')) {
+      return arg;
+    }
+    if (!arg.includes('"') && !arg.includes("\\")) {
+      return `"${arg}"`;
+    }
+    let reverse = '"';
+    let quoteHit = true;
+    for (let i = arg.length; i > 0; i--) {
+      reverse += arg[i - 1];
+      if (quoteHit && arg[i - 1] === "\\") {
+        reverse += "\\";
+      } else if (arg[i - 1] === '"') {
+        quoteHit = true;
+        reverse += "\\";
+      } else {
+        quoteHit = false;
+      }
+    }
+    reverse += '"';
+    return reverse.split("").reverse().join("");
+  }
+  _cloneExecOptions(options) {
+    options = options || {};
+    const result = {
+      cwd: options.cwd || process.cwd(),
+      env: options.env || process.env,
+      silent: options.silent || false,
+      windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+      failOnStdErr: options.failOnStdErr || false,
+      ignoreReturnCode: options.ignoreReturnCode || false,
+      delay: options.delay || 1e4
+    };
+    result.outStream = options.outStream || process.stdout;
+    result.errStream = options.errStream || process.stderr;
+    return result;
+  }
+  _getSpawnOptions(options, toolPath) {
+    options = options || {};
+    const result = {};
+    result.cwd = options.cwd;
+    result.env = options.env;
+    result["windowsVerbatimArguments"] = options.windowsVerbatimArguments || this._isCmdFile();
+    if (options.windowsVerbatimArguments) {
+      result.argv0 = `"${toolPath}"`;
+    }
+    return result;
+  }
+  /**
+   * Exec a tool.
+   * Output will be streamed to the live console.
+   * Returns promise with return code
+   *
+   * @param     tool     path to tool to exec
+   * @param     options  optional exec options.  See ExecOptions
+   * @returns   number
+   */
+  exec() {
+    return __awaiter4(this, void 0, void 0, function* () {
+      if (!isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS2 && this.toolPath.includes("\\"))) {
+        this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+      }
+      this.toolPath = yield which(this.toolPath, true);
+      return new Promise((resolve3, reject) => __awaiter4(this, void 0, void 0, function* () {
+        this._debug(`exec tool: ${this.toolPath}`);
+        this._debug("arguments:");
+        for (const arg of this.args) {
+          this._debug(`   ${arg}`);
+        }
+        const optionsNonNull = this._cloneExecOptions(this.options);
+        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+          optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os3.EOL);
+        }
+        const state = new ExecState(optionsNonNull, this.toolPath);
+        state.on("debug", (message2) => {
+          this._debug(message2);
+        });
+        if (this.options.cwd && !(yield exists(this.options.cwd))) {
+          return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+        }
+        const fileName = this._getSpawnFileName();
+        const cp = child.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+        let stdbuffer = "";
+        if (cp.stdout) {
+          cp.stdout.on("data", (data) => {
+            if (this.options.listeners && this.options.listeners.stdout) {
+              this.options.listeners.stdout(data);
+            }
+            if (!optionsNonNull.silent && optionsNonNull.outStream) {
+              optionsNonNull.outStream.write(data);
+            }
+            stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+              if (this.options.listeners && this.options.listeners.stdline) {
+                this.options.listeners.stdline(line);
+              }
+            });
+          });
+        }
+        let errbuffer = "";
+        if (cp.stderr) {
+          cp.stderr.on("data", (data) => {
+            state.processStderr = true;
+            if (this.options.listeners && this.options.listeners.stderr) {
+              this.options.listeners.stderr(data);
+            }
+            if (!optionsNonNull.silent && optionsNonNull.errStream && optionsNonNull.outStream) {
+              const s2 = optionsNonNull.failOnStdErr ? optionsNonNull.errStream : optionsNonNull.outStream;
+              s2.write(data);
+            }
+            errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+              if (this.options.listeners && this.options.listeners.errline) {
+                this.options.listeners.errline(line);
+              }
+            });
+          });
+        }
+        cp.on("error", (err) => {
+          state.processError = err.message;
+          state.processExited = true;
+          state.processClosed = true;
+          state.CheckComplete();
+        });
+        cp.on("exit", (code9) => {
+          state.processExitCode = code9;
+          state.processExited = true;
+          this._debug(`Exit code ${code9} received from tool '${this.toolPath}'`);
+          state.CheckComplete();
+        });
+        cp.on("close", (code9) => {
+          state.processExitCode = code9;
+          state.processExited = true;
+          state.processClosed = true;
+          this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+          state.CheckComplete();
+        });
+        state.on("done", (error2, exitCode) => {
+          if (stdbuffer.length > 0) {
+            this.emit("stdline", stdbuffer);
+          }
+          if (errbuffer.length > 0) {
+            this.emit("errline", errbuffer);
+          }
+          cp.removeAllListeners();
+          if (error2) {
+            reject(error2);
+          } else {
+            resolve3(exitCode);
+          }
+        });
+        if (this.options.input) {
+          if (!cp.stdin) {
+            throw new Error("child process missing stdin");
+          }
+          cp.stdin.end(this.options.input);
+        }
+      }));
+    });
+  }
+};
+function argStringToArray(argString) {
+  const args = [];
+  let inQuotes = false;
+  let escaped = false;
+  let arg = "";
+  function append(c) {
+    if (escaped && c !== '"') {
+      arg += "\\";
+    }
+    arg += c;
+    escaped = false;
+  }
+  for (let i = 0; i < argString.length; i++) {
+    const c = argString.charAt(i);
+    if (c === '"') {
+      if (!escaped) {
+        inQuotes = !inQuotes;
+      } else {
+        append(c);
+      }
+      continue;
+    }
+    if (c === "\\" && escaped) {
+      append(c);
+      continue;
+    }
+    if (c === "\\" && inQuotes) {
+      escaped = true;
+      continue;
+    }
+    if (c === " " && !inQuotes) {
+      if (arg.length > 0) {
+        args.push(arg);
+        arg = "";
+      }
+      continue;
+    }
+    append(c);
+  }
+  if (arg.length > 0) {
+    args.push(arg.trim());
+  }
+  return args;
+}
+var ExecState = class _ExecState extends events.EventEmitter {
+  constructor(options, toolPath) {
+    super();
+    this.processClosed = false;
+    this.processError = "";
+    this.processExitCode = 0;
+    this.processExited = false;
+    this.processStderr = false;
+    this.delay = 1e4;
+    this.done = false;
+    this.timeout = null;
+    if (!toolPath) {
+      throw new Error("toolPath must not be empty");
+    }
+    this.options = options;
+    this.toolPath = toolPath;
+    if (options.delay) {
+      this.delay = options.delay;
+    }
+  }
+  CheckComplete() {
+    if (this.done) {
+      return;
+    }
+    if (this.processClosed) {
+      this._setResult();
+    } else if (this.processExited) {
+      this.timeout = setTimeout2(_ExecState.HandleTimeout, this.delay, this);
+    }
+  }
+  _debug(message2) {
+    this.emit("debug", message2);
+  }
+  _setResult() {
+    let error2;
+    if (this.processExited) {
+      if (this.processError) {
+        error2 = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+      } else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+        error2 = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+      } else if (this.processStderr && this.options.failOnStdErr) {
+        error2 = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+      }
+    }
+    if (this.timeout) {
+      clearTimeout(this.timeout);
+      this.timeout = null;
+    }
+    this.done = true;
+    this.emit("done", error2, this.processExitCode);
+  }
+  static HandleTimeout(state) {
+    if (state.done) {
+      return;
+    }
+    if (!state.processClosed && state.processExited) {
+      const message2 = `The STDIO streams did not close within ${state.delay / 1e3} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+      state._debug(message2);
+    }
+    state._setResult();
+  }
+};
+
+// ../main/node_modules/@actions/exec/lib/exec.js
+var __awaiter5 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve3, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+function exec(commandLine, args, options) {
+  return __awaiter5(this, void 0, void 0, function* () {
+    const commandArgs = argStringToArray(commandLine);
+    if (commandArgs.length === 0) {
+      throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+    }
+    const toolPath = commandArgs[0];
+    args = commandArgs.slice(1).concat(args || []);
+    const runner = new ToolRunner(toolPath, args, options);
+    return runner.exec();
+  });
+}
+
+// ../main/node_modules/@actions/core/lib/platform.js
+var platform = os4.platform();
+var arch = os4.arch();
+
+// ../main/node_modules/@actions/core/lib/core.js
+var __awaiter6 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve3, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -23021,7 +23727,7 @@ function setOutput(name8, value) {
   if (filePath) {
     return issueFileCommand("OUTPUT", prepareKeyValueMessage(name8, value));
   }
-  process.stdout.write(os4.EOL);
+  process.stdout.write(os5.EOL);
   issueCommand("set-output", { name: name8 }, toCommandValue(value));
 }
 function setFailed(message2) {
@@ -23038,7 +23744,7 @@ function warning(message2, properties = {}) {
   issueCommand("warning", toCommandProperties(properties), message2 instanceof Error ? message2.toString() : message2);
 }
 function info(message2) {
-  process.stdout.write(message2 + os4.EOL);
+  process.stdout.write(message2 + os5.EOL);
 }
 function startGroup(name8) {
   issue("group", name8);
@@ -23047,7 +23753,7 @@ function endGroup() {
   issue("endgroup");
 }
 function group(name8, fn) {
-  return __awaiter2(this, void 0, void 0, function* () {
+  return __awaiter6(this, void 0, void 0, function* () {
     startGroup(name8);
     let result;
     try {
@@ -23059,17 +23765,17 @@ function group(name8, fn) {
   });
 }
 
-// src/core/interrupt.ts
-import { rmSync } from "node:fs";
-import { rm as rm2 } from "node:fs/promises";
+// src/action/main.ts
+import { mkdir as mkdir2 } from "node:fs/promises";
+import { dirname as dirname3 } from "node:path";
 
 // src/core/errors.ts
 var IpcrError = class extends Error {
   code;
-  constructor(code8, message2, options) {
+  constructor(code9, message2, options) {
     super(message2, options);
     this.name = new.target.name;
-    this.code = code8;
+    this.code = code9;
   }
 };
 var InputError = class extends IpcrError {
@@ -23105,63 +23811,6 @@ function throwIfAborted(signal) {
   }
 }
 
-// src/core/interrupt.ts
-var temporary = /* @__PURE__ */ new Set();
-function registerTemporary(path) {
-  temporary.add(path);
-}
-function releaseTemporary(path) {
-  temporary.delete(path);
-}
-async function removeTemporary(path) {
-  await rm2(path, { recursive: true, force: true });
-  temporary.delete(path);
-}
-function removeTemporaryNow() {
-  for (const path of temporary) {
-    try {
-      rmSync(path, { recursive: true, force: true });
-    } catch {
-    }
-  }
-  temporary.clear();
-}
-var EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
-function handleInterrupts(notify) {
-  const controller = new AbortController();
-  let exitCode;
-  const onSignal = (name8) => {
-    const code8 = EXIT_CODES[name8];
-    if (exitCode == null) {
-      exitCode = code8;
-      notify(`${name8} received: cancelling and removing temporary files`);
-      controller.abort(new IpcrError("ERR_ABORTED", `Cancelled by ${name8}`));
-      return;
-    }
-    removeTemporaryNow();
-    notify(`${name8} received again: temporary files removed, exiting now`);
-    process.exit(code8);
-  };
-  const names = Object.keys(EXIT_CODES);
-  for (const name8 of names) process.on(name8, onSignal);
-  process.on("exit", removeTemporaryNow);
-  return {
-    signal: controller.signal,
-    get exitCode() {
-      return exitCode;
-    },
-    dispose: () => {
-      for (const name8 of names) process.off(name8, onSignal);
-      process.off("exit", removeTemporaryNow);
-    }
-  };
-}
-
-// src/action/main.ts
-import { existsSync as existsSync2 } from "node:fs";
-import { mkdir as mkdir2 } from "node:fs/promises";
-import { dirname } from "node:path";
-
 // src/core/logger.ts
 var silentLogger = {
   debug() {
@@ -23174,10 +23823,10 @@ var silentLogger = {
 };
 
 // src/core/publish.ts
-import { mkdtemp as mkdtemp2 } from "node:fs/promises";
-import { join as join3 } from "node:path";
+import { mkdtemp as mkdtemp2, rm as rm4 } from "node:fs/promises";
+import { join as join5 } from "node:path";
 
-// node_modules/multiformats/dist/src/bases/base32.js
+// ../main/node_modules/multiformats/dist/src/bases/base32.js
 var base32_exports = {};
 __export(base32_exports, {
   base32: () => base32,
@@ -23191,7 +23840,7 @@ __export(base32_exports, {
   base32z: () => base32z
 });
 
-// node_modules/multiformats/dist/src/bytes.js
+// ../main/node_modules/multiformats/dist/src/bytes.js
 var empty = new Uint8Array(0);
 function equals(aa, bb) {
   if (aa === bb) {
@@ -23253,7 +23902,7 @@ function toArrayBufferBackedArray(b) {
   return b.slice();
 }
 
-// node_modules/multiformats/dist/src/vendor/base-x.js
+// ../main/node_modules/multiformats/dist/src/vendor/base-x.js
 function base(ALPHABET, name8, caseInsensitive) {
   if (ALPHABET.length >= 255) {
     throw new TypeError("Alphabet too long");
@@ -23382,8 +24031,8 @@ function base(ALPHABET, name8, caseInsensitive) {
     }
     return vch;
   }
-  function decode23(string2) {
-    var buffer3 = decodeUnsafe(string2);
+  function decode23(string3) {
+    var buffer3 = decodeUnsafe(string3);
     if (buffer3) {
       return buffer3;
     }
@@ -23399,7 +24048,7 @@ var src = base;
 var _brrp__multiformats_scope_baseX = src;
 var base_x_default = _brrp__multiformats_scope_baseX;
 
-// node_modules/multiformats/dist/src/bases/base.js
+// ../main/node_modules/multiformats/dist/src/bases/base.js
 var Encoder = class {
   name;
   prefix;
@@ -23504,9 +24153,9 @@ function baseX({ name: name8, prefix, alphabet: alphabet2, caseInsensitive = fal
     decode: (text) => coerce(decode23(text))
   });
 }
-function decode(string2, alphabetIdx, bitsPerChar, name8) {
-  let end = string2.length;
-  while (string2[end - 1] === "=") {
+function decode(string3, alphabetIdx, bitsPerChar, name8) {
+  let end = string3.length;
+  while (string3[end - 1] === "=") {
     --end;
   }
   const out = new Uint8Array(end * bitsPerChar / 8 | 0);
@@ -23514,7 +24163,7 @@ function decode(string2, alphabetIdx, bitsPerChar, name8) {
   let buffer3 = 0;
   let written = 0;
   for (let i = 0; i < end; ++i) {
-    const value = alphabetIdx[string2[i]];
+    const value = alphabetIdx[string3[i]];
     if (value === void 0) {
       throw new SyntaxError(`Non-${name8} character`);
     }
@@ -23585,7 +24234,7 @@ function rfc4648({ name: name8, prefix, bitsPerChar, alphabet: alphabet2, caseIn
   });
 }
 
-// node_modules/multiformats/dist/src/bases/base32.js
+// ../main/node_modules/multiformats/dist/src/bases/base32.js
 var base32 = rfc4648({
   prefix: "b",
   name: "base32",
@@ -23649,7 +24298,7 @@ var base32z = rfc4648({
   bitsPerChar: 5
 });
 
-// node_modules/multiformats/dist/src/bases/base36.js
+// ../main/node_modules/multiformats/dist/src/bases/base36.js
 var base36_exports = {};
 __export(base36_exports, {
   base36: () => base36,
@@ -23668,7 +24317,7 @@ var base36upper = baseX({
   caseInsensitive: true
 });
 
-// node_modules/multiformats/dist/src/bases/base58.js
+// ../main/node_modules/multiformats/dist/src/bases/base58.js
 var base58_exports = {};
 __export(base58_exports, {
   base58btc: () => base58btc,
@@ -23685,7 +24334,7 @@ var base58flickr = baseX({
   alphabet: "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 });
 
-// node_modules/multiformats/dist/src/varint.js
+// ../main/node_modules/multiformats/dist/src/varint.js
 var varint_exports = {};
 __export(varint_exports, {
   decode: () => decode3,
@@ -23693,7 +24342,7 @@ __export(varint_exports, {
   encodingLength: () => encodingLength
 });
 
-// node_modules/multiformats/dist/src/vendor/varint.js
+// ../main/node_modules/multiformats/dist/src/vendor/varint.js
 var encode_1 = encode2;
 var MSB = 128;
 var REST = 127;
@@ -23752,9 +24401,9 @@ var varint = {
 var _brrp_varint = varint;
 var varint_default = _brrp_varint;
 
-// node_modules/multiformats/dist/src/varint.js
+// ../main/node_modules/multiformats/dist/src/varint.js
 function decode3(data, offset = 0) {
-  const code8 = varint_default.decode(data, offset);
+  const code9 = varint_default.decode(data, offset);
   const length4 = varint_default.decode.bytes;
   if (length4 > 9) {
     throw new RangeError("Invalid varint: too long");
@@ -23762,7 +24411,7 @@ function decode3(data, offset = 0) {
   if (length4 > 1 && data[offset + length4 - 1] === 0) {
     throw new RangeError("Invalid varint: not minimally encoded");
   }
-  return [code8, length4];
+  return [code9, length4];
 }
 function encodeTo(int, target, offset = 0) {
   varint_default.encode(int, target, offset);
@@ -23772,26 +24421,26 @@ function encodingLength(int) {
   return varint_default.encodingLength(int);
 }
 
-// node_modules/multiformats/dist/src/hashes/digest.js
-function create(code8, digest2) {
+// ../main/node_modules/multiformats/dist/src/hashes/digest.js
+function create(code9, digest2) {
   const size = digest2.byteLength;
-  const sizeOffset = encodingLength(code8);
+  const sizeOffset = encodingLength(code9);
   const digestOffset = sizeOffset + encodingLength(size);
   const bytes = new Uint8Array(digestOffset + size);
-  encodeTo(code8, bytes, 0);
+  encodeTo(code9, bytes, 0);
   encodeTo(size, bytes, sizeOffset);
   bytes.set(digest2, digestOffset);
-  return new Digest(code8, size, digest2, bytes);
+  return new Digest(code9, size, digest2, bytes);
 }
 function decode4(multihash) {
   const bytes = coerce(multihash);
-  const [code8, sizeOffset] = decode3(bytes);
+  const [code9, sizeOffset] = decode3(bytes);
   const [size, digestOffset] = decode3(bytes.subarray(sizeOffset));
   const digest2 = bytes.subarray(sizeOffset + digestOffset);
   if (digest2.byteLength !== size) {
     throw new Error("Incorrect length");
   }
-  return new Digest(code8, size, digest2, bytes);
+  return new Digest(code9, size, digest2, bytes);
 }
 function equals2(a, b) {
   if (a === b) {
@@ -23809,15 +24458,15 @@ var Digest = class {
   /**
    * Creates a multihash digest.
    */
-  constructor(code8, size, digest2, bytes) {
-    this.code = code8;
+  constructor(code9, size, digest2, bytes) {
+    this.code = code9;
     this.size = size;
     this.digest = toArrayBufferBackedArray(digest2);
     this.bytes = toArrayBufferBackedArray(bytes);
   }
 };
 
-// node_modules/multiformats/dist/src/cid.js
+// ../main/node_modules/multiformats/dist/src/cid.js
 function format(link, base4) {
   const { bytes, version } = link;
   switch (version) {
@@ -23828,11 +24477,11 @@ function format(link, base4) {
   }
 }
 var cache = /* @__PURE__ */ new WeakMap();
-function baseCache(cid) {
-  const baseCache3 = cache.get(cid);
+function baseCache(cid2) {
+  const baseCache3 = cache.get(cid2);
   if (baseCache3 == null) {
     const baseCache4 = /* @__PURE__ */ new Map();
-    cache.set(cid, baseCache4);
+    cache.set(cid2, baseCache4);
     return baseCache4;
   }
   return baseCache3;
@@ -23848,8 +24497,8 @@ var CID = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param multihash - (Multi)hash of the of the content.
    */
-  constructor(version, code8, multihash, bytes) {
-    this.code = code8;
+  constructor(version, code9, multihash, bytes) {
+    this.code = code9;
     this.version = version;
     this.multihash = multihash;
     this.bytes = toArrayBufferBackedArray(bytes);
@@ -23878,8 +24527,8 @@ var CID = class _CID {
         return this;
       }
       case 1: {
-        const { code: code8, multihash } = this;
-        if (code8 !== DAG_PB_CODE) {
+        const { code: code9, multihash } = this;
+        if (code9 !== DAG_PB_CODE) {
           throw new Error("Cannot convert a non dag-pb CID to CIDv0");
         }
         if (multihash.code !== SHA_256_CODE) {
@@ -23895,8 +24544,8 @@ var CID = class _CID {
   toV1() {
     switch (this.version) {
       case 0: {
-        const { code: code8, digest: digest2 } = this.multihash;
-        const multihash = create(code8, digest2);
+        const { code: code9, digest: digest2 } = this.multihash;
+        const multihash = create(code9, digest2);
         return _CID.createV1(this.code, multihash);
       }
       case 1: {
@@ -23946,12 +24595,12 @@ var CID = class _CID {
     if (value instanceof _CID) {
       return value;
     } else if (value["/"] != null && value["/"] === value.bytes || value.asCID === value) {
-      const { version, code: code8, multihash, bytes } = value;
-      return new _CID(version, code8, multihash, bytes ?? encodeCID(version, code8, multihash.bytes));
+      const { version, code: code9, multihash, bytes } = value;
+      return new _CID(version, code9, multihash, bytes ?? encodeCID(version, code9, multihash.bytes));
     } else if (value[cidSymbol] === true) {
-      const { version, multihash, code: code8 } = value;
+      const { version, multihash, code: code9 } = value;
       const digest2 = decode4(multihash);
-      return _CID.create(version, code8, digest2);
+      return _CID.create(version, code9, digest2);
     } else {
       return null;
     }
@@ -23961,8 +24610,8 @@ var CID = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param digest - (Multi)hash of the of the content.
    */
-  static create(version, code8, digest2) {
-    if (typeof code8 !== "number") {
+  static create(version, code9, digest2) {
+    if (typeof code9 !== "number") {
       throw new Error("String codecs are no longer supported");
     }
     if (!(digest2.bytes instanceof Uint8Array)) {
@@ -23970,15 +24619,15 @@ var CID = class _CID {
     }
     switch (version) {
       case 0: {
-        if (code8 !== DAG_PB_CODE) {
+        if (code9 !== DAG_PB_CODE) {
           throw new Error(`Version 0 CID must use dag-pb (code: ${DAG_PB_CODE}) block encoding`);
         } else {
-          return new _CID(version, code8, digest2, digest2.bytes);
+          return new _CID(version, code9, digest2, digest2.bytes);
         }
       }
       case 1: {
-        const bytes = encodeCID(version, code8, digest2.bytes);
-        return new _CID(version, code8, digest2, bytes);
+        const bytes = encodeCID(version, code9, digest2.bytes);
+        return new _CID(version, code9, digest2, bytes);
       }
       default: {
         throw new Error("Invalid version");
@@ -23997,8 +24646,8 @@ var CID = class _CID {
    * @param code - Content encoding format code.
    * @param digest - Multihash of the content.
    */
-  static createV1(code8, digest2) {
-    return _CID.create(1, code8, digest2);
+  static createV1(code9, digest2) {
+    return _CID.create(1, code9, digest2);
   }
   /**
    * Decoded a CID from its binary representation. The byte array must contain
@@ -24008,11 +24657,11 @@ var CID = class _CID {
    * binary representation of a CID.
    */
   static decode(bytes) {
-    const [cid, remainder] = _CID.decodeFirst(bytes);
+    const [cid2, remainder] = _CID.decodeFirst(bytes);
     if (remainder.length !== 0) {
       throw new Error("Incorrect length");
     }
-    return cid;
+    return cid2;
   }
   /**
    * Decoded a CID from its binary representation at the beginning of a byte
@@ -24032,8 +24681,8 @@ var CID = class _CID {
     }
     const digestBytes = multihashBytes.subarray(specs.multihashSize - specs.digestSize);
     const digest2 = new Digest(specs.multihashCode, specs.digestSize, digestBytes, multihashBytes);
-    const cid = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
-    return [cid, bytes.subarray(specs.size)];
+    const cid2 = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
+    return [cid2, bytes.subarray(specs.size)];
   }
   /**
    * Inspect the initial bytes of a CID to determine its properties.
@@ -24077,12 +24726,12 @@ var CID = class _CID {
    */
   static parse(source2, base4) {
     const [prefix, bytes] = parseCIDtoBytes(source2, base4);
-    const cid = _CID.decode(bytes);
-    if (cid.version === 0 && source2[0] !== "Q") {
+    const cid2 = _CID.decode(bytes);
+    if (cid2.version === 0 && source2[0] !== "Q") {
       throw Error("Version 0 CID string must not include multibase prefix");
     }
-    baseCache(cid).set(prefix, source2);
-    return cid;
+    baseCache(cid2).set(prefix, source2);
+    return cid2;
   }
 };
 function parseCIDtoBytes(source2, base4) {
@@ -24120,34 +24769,34 @@ function toStringV0(bytes, cache3, base4) {
   if (prefix !== base58btc.prefix) {
     throw Error(`Cannot string encode V0 in ${base4.name} encoding`);
   }
-  const cid = cache3.get(prefix);
-  if (cid == null) {
-    const cid2 = base4.encode(bytes).slice(1);
-    cache3.set(prefix, cid2);
-    return cid2;
+  const cid2 = cache3.get(prefix);
+  if (cid2 == null) {
+    const cid3 = base4.encode(bytes).slice(1);
+    cache3.set(prefix, cid3);
+    return cid3;
   } else {
-    return cid;
+    return cid2;
   }
 }
 function toStringV1(bytes, cache3, base4) {
   const { prefix } = base4;
-  const cid = cache3.get(prefix);
-  if (cid == null) {
-    const cid2 = base4.encode(bytes);
-    cache3.set(prefix, cid2);
-    return cid2;
+  const cid2 = cache3.get(prefix);
+  if (cid2 == null) {
+    const cid3 = base4.encode(bytes);
+    cache3.set(prefix, cid3);
+    return cid3;
   } else {
-    return cid;
+    return cid2;
   }
 }
 var DAG_PB_CODE = 112;
 var SHA_256_CODE = 18;
-function encodeCID(version, code8, multihash) {
+function encodeCID(version, code9, multihash) {
   const codeOffset = encodingLength(version);
-  const hashOffset = codeOffset + encodingLength(code8);
+  const hashOffset = codeOffset + encodingLength(code9);
   const bytes = new Uint8Array(hashOffset + multihash.byteLength);
   encodeTo(version, bytes, 0);
-  encodeTo(code8, bytes, codeOffset);
+  encodeTo(code9, bytes, codeOffset);
   bytes.set(multihash, hashOffset);
   return bytes;
 }
@@ -24192,23 +24841,23 @@ var FirstSource = class {
     this.sources = [...sources];
     this.label = this.sources.map((source2) => source2.label).join(", ");
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     const failures = [];
     for (const source2 of this.sources) {
       throwIfAborted(options?.signal);
       try {
-        return await source2.get(cid, options);
+        return await source2.get(cid2, options);
       } catch (err) {
         throwIfAborted(options?.signal);
         failures.push(err instanceof Error ? err : new Error(String(err)));
       }
     }
     const reasons = failures.map((err) => err.message).join("; ");
-    throw new BlockNotFoundError(`Block ${cid} not found in any source${reasons === "" ? "" : `: ${reasons}`}`, { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) });
+    throw new BlockNotFoundError(`Block ${cid2} not found in any source${reasons === "" ? "" : `: ${reasons}`}`, { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) });
   }
 };
 
-// node_modules/multiformats/dist/src/bases/base64.js
+// ../main/node_modules/multiformats/dist/src/bases/base64.js
 var base64_exports = {};
 __export(base64_exports, {
   base64: () => base64,
@@ -24242,26 +24891,26 @@ var base64urlpad = rfc4648({
 });
 
 // src/core/blocks/key.ts
-function blockKey(cid) {
-  return base64.baseEncode(cid.multihash.bytes);
+function blockKey(cid2) {
+  return base64.baseEncode(cid2.multihash.bytes);
 }
 
 // src/core/blocks/verify.ts
 import { createHash } from "node:crypto";
 var IDENTITY = 0;
 var SHA2_256 = 18;
-function verifyBlock(cid, bytes) {
-  const { code: code8, digest: digest2 } = cid.multihash;
+function verifyBlock(cid2, bytes) {
+  const { code: code9, digest: digest2 } = cid2.multihash;
   let actual;
-  if (code8 === SHA2_256) {
+  if (code9 === SHA2_256) {
     actual = createHash("sha256").update(bytes).digest();
-  } else if (code8 === IDENTITY) {
+  } else if (code9 === IDENTITY) {
     actual = bytes;
   } else {
-    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid}: unsupported multihash 0x${code8.toString(16)} (only sha2-256 and identity)`);
+    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid2}: unsupported multihash 0x${code9.toString(16)} (only sha2-256 and identity)`);
   }
   if (!equalBytes(actual, digest2)) {
-    throw new DigestMismatchError(`Block bytes do not match CID ${cid}`);
+    throw new DigestMismatchError(`Block bytes do not match CID ${cid2}`);
   }
 }
 function equalBytes(a, b) {
@@ -24272,21 +24921,21 @@ function equalBytes(a, b) {
 var MemoryBlockStore = class {
   label = "memory";
   blocks = /* @__PURE__ */ new Map();
-  async put(cid, bytes, options) {
+  async put(cid2, bytes, options) {
     throwIfAborted(options?.signal);
-    const key = blockKey(cid);
+    const key = blockKey(cid2);
     if (this.blocks.has(key)) return;
-    verifyBlock(cid, bytes);
-    this.blocks.set(key, { cid, bytes });
+    verifyBlock(cid2, bytes);
+    this.blocks.set(key, { cid: cid2, bytes });
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     throwIfAborted(options?.signal);
-    const block = this.blocks.get(blockKey(cid));
-    if (block == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
+    const block = this.blocks.get(blockKey(cid2));
+    if (block == null) throw new BlockNotFoundError(`Block ${cid2} not found in ${this.label}`);
     return block.bytes;
   }
-  async has(cid) {
-    return this.blocks.has(blockKey(cid));
+  async has(cid2) {
+    return this.blocks.has(blockKey(cid2));
   }
   get size() {
     return this.blocks.size;
@@ -24299,9 +24948,9 @@ var MemoryBlockStore = class {
 
 // src/core/car/writer.ts
 import { randomBytes } from "node:crypto";
-import { open as open2, rename as rename2 } from "node:fs/promises";
+import { open as open2, rename as rename2, rm as rm2 } from "node:fs/promises";
 
-// node_modules/@ipld/dag-pb/src/index.js
+// ../main/node_modules/@ipld/dag-pb/src/index.js
 var src_exports = {};
 __export(src_exports, {
   code: () => code,
@@ -24314,7 +24963,7 @@ __export(src_exports, {
   validate: () => validate
 });
 
-// node_modules/@ipld/dag-pb/src/pb-decode.js
+// ../main/node_modules/@ipld/dag-pb/src/pb-decode.js
 var textDecoder = new TextDecoder();
 function decodeVarint(bytes, offset) {
   let v = 0;
@@ -24445,7 +25094,7 @@ function decodeNode(bytes) {
   return node;
 }
 
-// node_modules/@ipld/dag-pb/src/pb-encode.js
+// ../main/node_modules/@ipld/dag-pb/src/pb-encode.js
 var textEncoder = new TextEncoder();
 var maxInt32 = 2 ** 32;
 var maxUInt32 = 2 ** 31;
@@ -24828,7 +25477,7 @@ var len8tab = [
   8
 ];
 
-// node_modules/@ipld/dag-pb/src/util.js
+// ../main/node_modules/@ipld/dag-pb/src/util.js
 var pbNodeProperties = ["Data", "Links"];
 var pbLinkProperties = ["Hash", "Name", "Tsize"];
 var textEncoder2 = new TextEncoder();
@@ -24865,20 +25514,20 @@ function asLink(link) {
   }
   const pbl = {};
   if (link.Hash) {
-    let cid = CID.asCID(link.Hash);
+    let cid2 = CID.asCID(link.Hash);
     try {
-      if (!cid) {
+      if (!cid2) {
         if (typeof link.Hash === "string") {
-          cid = CID.parse(link.Hash);
+          cid2 = CID.parse(link.Hash);
         } else if (link.Hash instanceof Uint8Array) {
-          cid = CID.decode(link.Hash);
+          cid2 = CID.decode(link.Hash);
         }
       }
     } catch (e) {
       throw new TypeError(`Invalid DAG-PB form: ${e.message}`);
     }
-    if (cid) {
-      pbl.Hash = cid;
+    if (cid2) {
+      pbl.Hash = cid2;
     }
   }
   if (!pbl.Hash) {
@@ -24967,8 +25616,8 @@ function validate(node) {
 function createNode(data, links = []) {
   return prepare({ Data: data, Links: links });
 }
-function createLink(name8, size, cid) {
-  return asLink({ Hash: cid, Name: name8, Tsize: size });
+function createLink(name8, size, cid2) {
+  return asLink({ Hash: cid2, Name: name8, Tsize: size });
 }
 function toByteView(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -24977,7 +25626,7 @@ function toByteView(buf) {
   return buf;
 }
 
-// node_modules/@ipld/dag-pb/src/index.js
+// ../main/node_modules/@ipld/dag-pb/src/index.js
 var name = "dag-pb";
 var code = 112;
 function encode3(node, options) {
@@ -25032,10 +25681,10 @@ function decode5(bytes) {
   return node;
 }
 
-// node_modules/multiformats/dist/src/hashes/hasher.js
+// ../main/node_modules/multiformats/dist/src/hashes/hasher.js
 var DEFAULT_MIN_DIGEST_LENGTH = 20;
-function from2({ name: name8, code: code8, encode: encode19, minDigestLength, maxDigestLength }) {
-  return new Hasher(name8, code8, encode19, minDigestLength, maxDigestLength);
+function from2({ name: name8, code: code9, encode: encode19, minDigestLength, maxDigestLength }) {
+  return new Hasher(name8, code9, encode19, minDigestLength, maxDigestLength);
 }
 var Hasher = class {
   name;
@@ -25043,9 +25692,9 @@ var Hasher = class {
   encode;
   minDigestLength;
   maxDigestLength;
-  constructor(name8, code8, encode19, minDigestLength, maxDigestLength) {
+  constructor(name8, code9, encode19, minDigestLength, maxDigestLength) {
     this.name = name8;
-    this.code = code8;
+    this.code = code9;
     this.encode = encode19;
     this.minDigestLength = minDigestLength ?? DEFAULT_MIN_DIGEST_LENGTH;
     this.maxDigestLength = maxDigestLength;
@@ -25070,14 +25719,14 @@ var Hasher = class {
     }
   }
 };
-function createDigest(digest2, code8, truncate) {
+function createDigest(digest2, code9, truncate) {
   if (truncate != null && truncate !== digest2.byteLength) {
     if (truncate > digest2.byteLength) {
       throw new Error(`Invalid truncate option, must be less than or equal to ${digest2.byteLength}`);
     }
     digest2 = digest2.subarray(0, truncate);
   }
-  return create(code8, digest2);
+  return create(code9, digest2);
 }
 
 // src/core/car/header.ts
@@ -25123,52 +25772,45 @@ var CarFileWriter = class _CarFileWriter {
   tail = Promise.resolve();
   failure = null;
   state = "open";
-  constructor(path, partialPath, file, headerLength) {
-    this.path = path;
+  constructor(path4, partialPath, file, headerLength) {
+    this.path = path4;
     this.partialPath = partialPath;
     this.file = file;
     this.headerLength = headerLength;
     this.bytes = headerLength;
     this.written = headerLength;
   }
-  static async create(path) {
-    const partialPath = `${path}.partial`;
-    registerTemporary(partialPath);
-    let file;
-    try {
-      file = await open2(partialPath, "w+");
-    } catch (err) {
-      releaseTemporary(partialPath);
-      throw err;
-    }
+  static async create(path4) {
+    const partialPath = `${path4}.partial`;
+    const file = await open2(partialPath, "w+");
     try {
       const header = encodeCarHeader([PLACEHOLDER_ROOT]);
       await writeFully(file, header, 0);
-      return new _CarFileWriter(path, partialPath, file, header.length);
+      return new _CarFileWriter(path4, partialPath, file, header.length);
     } catch (err) {
       await file.close().catch(() => {
       });
-      await removeTemporary(partialPath);
+      await rm2(partialPath, { force: true });
       throw err;
     }
   }
   /** Appends a block unless one with the same CID was already written. */
-  async put(cid, bytes, options) {
+  async put(cid2, bytes, options) {
     this.assertOpen();
     throwIfAborted(options?.signal);
-    const key = cid.toString();
+    const key = cid2.toString();
     if (this.seen.has(key)) {
       options?.onWritten?.();
       return;
     }
     this.seen.add(key);
-    const sectionLength = cid.bytes.length + bytes.length;
+    const sectionLength = cid2.bytes.length + bytes.length;
     const prefix = varint_exports.encodeTo(sectionLength, new Uint8Array(varint_exports.encodingLength(sectionLength)));
     this.blocks++;
     this.bytes += prefix.length + sectionLength;
     const size = prefix.length + sectionLength;
     this.unwritten += size;
-    const done = this.enqueue(bytes.length === 0 ? [prefix, cid.bytes] : [prefix, cid.bytes, bytes]).finally(() => {
+    const done = this.enqueue(bytes.length === 0 ? [prefix, cid2.bytes] : [prefix, cid2.bytes, bytes]).finally(() => {
       this.unwritten -= size;
     });
     const onWritten = options?.onWritten;
@@ -25176,8 +25818,8 @@ var CarFileWriter = class _CarFileWriter {
     });
     if (this.unwritten > WRITE_BEHIND_BYTES) await done;
   }
-  has(cid) {
-    return this.seen.has(cid.toString());
+  has(cid2) {
+    return this.seen.has(cid2.toString());
   }
   get blockCount() {
     return this.blocks;
@@ -25198,7 +25840,6 @@ var CarFileWriter = class _CarFileWriter {
         await writeFully(this.file, header, 0);
         await this.file.close();
         await rename2(this.partialPath, this.path);
-        releaseTemporary(this.partialPath);
       } else {
         await this.file.close();
         await this.rewriteWithHeader(header);
@@ -25207,7 +25848,7 @@ var CarFileWriter = class _CarFileWriter {
     } catch (err) {
       await this.file.close().catch(() => {
       });
-      await removeTemporary(this.partialPath);
+      await rm2(this.partialPath, { force: true });
       throw err;
     }
   }
@@ -25218,7 +25859,7 @@ var CarFileWriter = class _CarFileWriter {
     await this.tail;
     await this.file.close().catch(() => {
     });
-    await removeTemporary(this.partialPath);
+    await rm2(this.partialPath, { force: true });
   }
   assertOpen() {
     if (this.state !== "open") throw new IpcrError("ERR_CAR_CLOSED", `CAR writer for ${this.path} is ${this.state}`);
@@ -25251,11 +25892,9 @@ var CarFileWriter = class _CarFileWriter {
   /** For a root whose CID length differs from the placeholder's: copies the blocks behind a new header. */
   async rewriteWithHeader(header) {
     const temp = `${this.path}.${randomBytes(6).toString("hex")}.partial`;
-    registerTemporary(temp);
     const input = await open2(this.partialPath, "r");
-    let output;
+    const output = await open2(temp, "w");
     try {
-      output = await open2(temp, "w");
       await writeFully(output, header, 0);
       const buffer3 = new Uint8Array(COPY_CHUNK);
       let from4 = this.headerLength;
@@ -25270,14 +25909,13 @@ var CarFileWriter = class _CarFileWriter {
       await output.close();
       await input.close();
       await rename2(temp, this.path);
-      releaseTemporary(temp);
-      await removeTemporary(this.partialPath);
+      await rm2(this.partialPath, { force: true });
     } catch (err) {
-      await output?.close().catch(() => {
+      await output.close().catch(() => {
       });
       await input.close().catch(() => {
       });
-      await removeTemporary(temp);
+      await rm2(temp, { force: true });
       throw err;
     }
   }
@@ -25356,19 +25994,15 @@ function getWorker() {
   return worker;
 }
 var BlobHasher = class {
-  /**
-   * `moveChunks`: the caller keeps no reference to the chunks, so whole-buffer chunks may be moved, not copied.
-   * `signal`: aborting it fails the pending hashes at once; the worker is stopped when no other blob uses it.
-   */
-  constructor(moveChunks = false, signal) {
+  /** `moveChunks`: the caller keeps no reference to the chunks, so whole-buffer chunks may be moved, not copied. */
+  constructor(moveChunks = false) {
     this.moveChunks = moveChunks;
-    this.signal = signal;
-    throwIfAborted(signal);
     if (open3++ === 0) this.worker.ref();
-    signal?.addEventListener("abort", this.onAbort, { once: true });
     sessions.set(this.id, (reply) => {
       if (reply.error != null) {
-        this.fail(new Error(`hash worker failed: ${reply.error}`));
+        const err = new Error(`hash worker failed: ${reply.error}`);
+        for (const leaf2 of this.leaves.splice(0)) leaf2.reject(err);
+        this.result?.reject(err);
       } else if (reply.leaf != null) {
         this.leaves.shift()?.resolve(reply);
       } else if (reply.hex != null) {
@@ -25377,15 +26011,11 @@ var BlobHasher = class {
     });
   }
   moveChunks;
-  signal;
   id = nextId++;
   worker = getWorker();
   leaves = [];
   result;
   closed = false;
-  onAbort = () => {
-    this.fail(this.signal?.reason);
-  };
   /**
    * The chunk's sha256; also feeds the blob digest, so call it in blob order.
    * With `moveChunks`, a chunk that owns its whole ArrayBuffer is moved to the
@@ -25393,9 +26023,8 @@ var BlobHasher = class {
    * is then detached.
    */
   hashChunk = async (chunk) => {
-    throwIfAborted(this.signal);
-    const reply = new Promise((resolve2, reject) => {
-      this.leaves.push({ resolve: resolve2, reject });
+    const reply = new Promise((resolve3, reject) => {
+      this.leaves.push({ resolve: resolve3, reject });
     });
     const movable = this.moveChunks && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.byteLength > 0 && !(chunk.buffer instanceof SharedArrayBuffer);
     this.worker.postMessage({ id: this.id, chunk, transferred: movable }, movable ? [chunk.buffer] : []);
@@ -25404,9 +26033,8 @@ var BlobHasher = class {
   };
   /** Hex sha256 of every chunk hashed, in order. */
   async digest() {
-    throwIfAborted(this.signal);
-    const hex = new Promise((resolve2, reject) => {
-      this.result = { resolve: resolve2, reject };
+    const hex = new Promise((resolve3, reject) => {
+      this.result = { resolve: resolve3, reject };
     });
     this.worker.postMessage({ id: this.id, digest: true });
     return await hex;
@@ -25415,29 +26043,67 @@ var BlobHasher = class {
   close() {
     if (this.closed) return;
     this.closed = true;
-    this.signal?.removeEventListener("abort", this.onAbort);
+    if (this.result == null) this.worker.postMessage({ id: this.id });
     sessions.delete(this.id);
-    if (--open3 > 0) {
-      if (this.result == null) this.worker.postMessage({ id: this.id });
-    } else if (this.signal?.aborted === true && worker === this.worker) {
-      worker = void 0;
-      void this.worker.terminate();
-    } else {
-      if (this.result == null) this.worker.postMessage({ id: this.id });
-      this.worker.unref();
-    }
-  }
-  fail(err) {
-    const error2 = err instanceof Error ? err : new Error(String(err));
-    for (const leaf2 of this.leaves.splice(0)) leaf2.reject(error2);
-    this.result?.reject(error2);
+    if (--open3 === 0) this.worker.unref();
   }
 };
 
+// src/core/escape.ts
+var CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+var NAMED = { "\n": "\\n", "\r": "\\r" };
+function visible(c) {
+  const code9 = c.charCodeAt(0);
+  return NAMED[c] ?? (code9 <= 255 ? `\\x${code9.toString(16).padStart(2, "0")}` : `\\u${code9.toString(16).padStart(4, "0")}`);
+}
+function hasControl(text) {
+  CONTROL.lastIndex = 0;
+  return CONTROL.test(text);
+}
+function escapeControl(text) {
+  return text.replace(CONTROL, visible);
+}
+function quote(value, max = 200) {
+  const chars = [...value];
+  const cut = chars.length > max ? `${chars.slice(0, max).join("")}\u2026` : value;
+  return `'${escapeControl(cut)}'`;
+}
+function logLine(text) {
+  const line = escapeControl(text).replaceAll("##[", "##\\[");
+  return /^\s*::/.test(line) ? `\\${line}` : line;
+}
+var HTML = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+  // Markdown: a summary mixes HTML blocks and Markdown.
+  "\\": "&#92;",
+  "`": "&#96;",
+  "*": "&#42;",
+  _: "&#95;",
+  "[": "&#91;",
+  "]": "&#93;",
+  "|": "&#124;",
+  "#": "&#35;",
+  "!": "&#33;",
+  "~": "&#126;"
+};
+function htmlText(text) {
+  return escapeControl(text).replace(/[&<>"'\\`*_[\]|#!~]/g, (c) => HTML[c]);
+}
+function plainLine(text, max = 512) {
+  const line = text?.split(/[\n\r\v\f\u0085\u2028\u2029]/).map((l) => l.replace(CONTROL, " ").replace(/\s+/g, " ").trim()).find((l) => l !== "");
+  if (line == null) return void 0;
+  const chars = [...line];
+  return chars.length > max ? `${chars.slice(0, max - 1).join("")}\u2026` : line;
+}
+
 // src/core/image/archive.ts
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, open as open5, readdir as readdir2, realpath, stat as stat2 } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { mkdtemp, open as open5, readdir as readdir2, realpath, rm as rm3, stat as stat2 } from "node:fs/promises";
+import { join as join3, relative as relative2, sep as sep2 } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
@@ -25473,8 +26139,8 @@ var TarError = class extends Error {
 };
 var BLOCK = 512;
 var MAX_META = 1024 * 1024;
-async function indexTar(path, options = {}) {
-  const handle = await open4(path, "r");
+async function indexTar(path4, options = {}) {
+  const handle = await open4(path4, "r");
   try {
     return await indexHandle(handle, (await handle.stat()).size, options);
   } finally {
@@ -25620,21 +26286,21 @@ function parsePax(data) {
 // src/core/image/archive.ts
 var READ_CHUNK = 1024 * 1024;
 var DEFAULT_JSON_LIMIT = 16 * 1024 * 1024;
-async function openImageArchive(path, options) {
+async function openImageArchive(path4, options) {
   const { input } = options;
   throwIfAborted(options.signal);
   let stats;
   try {
-    stats = await stat2(path);
+    stats = await stat2(path4);
   } catch (err) {
-    throw new InputError(input, `cannot read '${path}': ${err.code ?? err.message}`, { cause: err });
+    throw new InputError(input, `cannot read '${path4}': ${err.code ?? err.message}`, { cause: err });
   }
-  if (stats.isDirectory()) return await openDirectory(path, input, options);
-  if (!stats.isFile()) throw new InputError(input, `'${path}' is neither a file nor a directory`);
-  const compression = detectCompression(await readHead(path));
-  if (compression === "none") return await openTar(path, path, input, void 0, options);
+  if (stats.isDirectory()) return await openDirectory(path4, input, options);
+  if (!stats.isFile()) throw new InputError(input, `'${path4}' is neither a file nor a directory`);
+  const compression = detectCompression(await readHead(path4));
+  if (compression === "none") return await openTar(path4, path4, input, void 0, options);
   if (compression === "xz" || compression === "bzip2") {
-    throw new InputError(input, `'${path}' is ${compression}-compressed; only uncompressed, gzip or zstd tarballs are supported`);
+    throw new InputError(input, `'${path4}' is ${compression}-compressed; only uncompressed, gzip or zstd tarballs are supported`);
   }
   let decompressor;
   if (compression === "gzip") {
@@ -25642,40 +26308,39 @@ async function openImageArchive(path, options) {
   } else {
     const createZstd = zlib.createZstdDecompress;
     if (createZstd == null) {
-      throw new InputError(input, `'${path}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`);
+      throw new InputError(input, `'${path4}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`);
     }
     decompressor = createZstd();
   }
-  const dir = await mkdtemp(join(options.tempDir, "ipcr-archive-"));
-  registerTemporary(dir);
-  const tarPath = join(dir, "image.tar");
+  const dir = await mkdtemp(join3(options.tempDir, "ipcr-archive-"));
+  const tarPath = join3(dir, "image.tar");
   try {
-    await pipeline(createReadStream(path), decompressor, createWriteStream(tarPath), { signal: options.signal });
+    await pipeline(createReadStream(path4), decompressor, createWriteStream(tarPath), { signal: options.signal });
   } catch (err) {
-    await removeTemporary(dir);
-    throwIfAborted(options.signal);
-    throw new InputError(input, `cannot ${compression}-decompress '${path}': ${err.message}`, { cause: err });
+    await rm3(dir, { recursive: true, force: true });
+    if (options.signal?.aborted === true) throw err;
+    throw new InputError(input, `cannot ${compression}-decompress '${path4}': ${err.message}`, { cause: err });
   }
-  return await openTar(path, tarPath, input, dir, options);
+  return await openTar(path4, tarPath, input, dir, options);
 }
-async function readBytes(archive, path, maxBytes, input) {
-  const size = archive.size(path);
+async function readBytes(archive, path4, maxBytes, input) {
+  const size = archive.size(path4);
   if (size > maxBytes) {
-    throw formatError(input, `'${path}' in ${archive.label} is ${size} bytes, more than the ${maxBytes} allowed for metadata`);
+    throw formatError(input, `'${path4}' in ${archive.label} is ${size} bytes, more than the ${maxBytes} allowed for metadata`);
   }
   const chunks = [];
-  for await (const chunk of archive.open(path)) chunks.push(Buffer.from(chunk));
+  for await (const chunk of archive.open(path4)) chunks.push(Buffer.from(chunk));
   return new Uint8Array(Buffer.concat(chunks));
 }
-function parseJson(bytes, path, label, input) {
+function parseJson(bytes, path4, label, input) {
   try {
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
   } catch (err) {
-    throw formatError(input, `'${path}' in ${label} is not valid JSON: ${err.message}`, { cause: err });
+    throw formatError(input, `'${path4}' in ${label} is not valid JSON: ${err.message}`, { cause: err });
   }
 }
-async function readHead(path) {
-  const handle = await open5(path, "r");
+async function readHead(path4) {
+  const handle = await open5(path4, "r");
   try {
     const head = Buffer.alloc(MAGIC_BYTES);
     const { bytesRead } = await handle.read(head, 0, MAGIC_BYTES, 0);
@@ -25719,37 +26384,37 @@ var BaseArchive = class {
   }
   label;
   input;
-  has(path) {
-    return this.lookup(path) !== void 0;
+  has(path4) {
+    return this.lookup(path4) !== void 0;
   }
-  size(path) {
-    return this.get(path).size;
+  size(path4) {
+    return this.get(path4).size;
   }
-  open(path) {
-    const { size, file, offset } = this.get(path);
+  open(path4) {
+    const { size, file, offset } = this.get(path4);
     if (size === 0) return Readable.from([]);
     return createReadStream(file, { start: offset, end: offset + size - 1, highWaterMark: READ_CHUNK });
   }
-  chunks(path, options) {
-    return readChunks(this.get(path), options);
+  chunks(path4, options) {
+    return readChunks(this.get(path4), options);
   }
-  async readJson(path, maxBytes = DEFAULT_JSON_LIMIT) {
-    return parseJson(await readBytes(this, path, maxBytes, this.input), path, this.label, this.input);
+  async readJson(path4, maxBytes = DEFAULT_JSON_LIMIT) {
+    return parseJson(await readBytes(this, path4, maxBytes, this.input), path4, this.label, this.input);
   }
   async close() {
   }
-  lookup(path) {
+  lookup(path4) {
     let normalized;
     try {
-      normalized = normalizeEntryPath(path);
+      normalized = normalizeEntryPath(path4);
     } catch {
       return void 0;
     }
     return this.locate(normalized);
   }
-  get(path) {
-    const found = this.lookup(path);
-    if (found == null) throw formatError(this.input, `'${path}' is missing from ${this.label}`);
+  get(path4) {
+    const found = this.lookup(path4);
+    if (found == null) throw formatError(this.input, `'${path4}' is missing from ${this.label}`);
     return found;
   }
 };
@@ -25770,20 +26435,20 @@ var TarArchive = class extends BaseArchive {
   list() {
     return [...this.names];
   }
-  locate(path) {
-    const resolved = this.resolve(path);
+  locate(path4) {
+    const resolved = this.resolve(path4);
     const entry = resolved === void 0 ? void 0 : this.index.files.get(resolved);
     if (entry == null) return void 0;
     return { size: entry.size, file: this.tarPath, offset: entry.offset };
   }
   async close() {
-    if (this.tempDir != null) await removeTemporary(this.tempDir);
+    if (this.tempDir != null) await rm3(this.tempDir, { recursive: true, force: true });
   }
   /** Follows links, also in parent folders, to a regular file's path. */
-  resolve(path, depth = 0) {
+  resolve(path4, depth = 0) {
     if (depth > 40) return void 0;
-    if (this.index.files.has(path)) return path;
-    const parts = path.split("/");
+    if (this.index.files.has(path4)) return path4;
+    const parts = path4.split("/");
     for (let i = 1; i <= parts.length; i++) {
       const link = this.index.links.get(parts.slice(0, i).join("/"));
       if (link == null) continue;
@@ -25799,7 +26464,7 @@ async function openTar(label, tarPath, input, tempDir, options) {
     const index = await indexTar(tarPath, options);
     return new TarArchive(label, input, tarPath, index, tempDir);
   } catch (err) {
-    if (tempDir != null) await removeTemporary(tempDir);
+    if (tempDir != null) await rm3(tempDir, { recursive: true, force: true });
     if (err instanceof TarError) {
       if (err.notTar) throw new InputError(input, `'${label}' is not a tar archive, a gzip or zstd tarball, or a directory: ${err.message}`);
       throw formatError(input, `${label}: ${err.message}`, { cause: err });
@@ -25816,20 +26481,20 @@ var DirectoryArchive = class extends BaseArchive {
   list() {
     return [...this.files.keys()].sort();
   }
-  locate(path) {
-    const file = this.files.get(path);
+  locate(path4) {
+    const file = this.files.get(path4);
     if (file == null) return void 0;
     return { size: file.size, file: file.fullPath, offset: 0 };
   }
 };
-async function openDirectory(path, input, options) {
-  const root = await realpath(path);
+async function openDirectory(path4, input, options) {
+  const root = await realpath(path4);
   const files = /* @__PURE__ */ new Map();
   const walk = async (dir, prefix) => {
     throwIfAborted(options.signal);
     for (const entry of await readdir2(dir, { withFileTypes: true })) {
       const name8 = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
-      const fullPath = join(dir, entry.name);
+      const fullPath = join3(dir, entry.name);
       if (entry.isDirectory()) {
         await walk(fullPath, name8);
       } else if (entry.isFile()) {
@@ -25841,9 +26506,9 @@ async function openDirectory(path, input, options) {
         } catch {
           continue;
         }
-        const rel = relative(root, target);
-        if (rel === ".." || rel.startsWith(`..${sep}`) || rel.startsWith(sep)) {
-          throw formatError(input, `${path}: symlink '${name8}' escapes the directory`);
+        const rel = relative2(root, target);
+        if (rel === ".." || rel.startsWith(`..${sep2}`) || rel.startsWith(sep2)) {
+          throw formatError(input, `${path4}: symlink '${name8}' escapes the directory`);
         }
         const targetStats = await stat2(target);
         if (targetStats.isFile()) files.set(name8, { fullPath: target, size: targetStats.size });
@@ -25851,55 +26516,19 @@ async function openDirectory(path, input, options) {
     }
   };
   await walk(root, "");
-  return new DirectoryArchive(path, input, files);
+  return new DirectoryArchive(path4, input, files);
 }
 
 // src/core/image/docker.ts
-import { spawn } from "node:child_process";
 import { createHash as createHash2 } from "node:crypto";
-import { join as join2 } from "node:path";
+import { join as join4 } from "node:path";
 var STDERR_LIMIT = 64 * 1024;
-function spawnCommandRunner(hooks = {}) {
-  return async (command, args, options) => {
-    throwIfAborted(options.signal);
-    hooks.onStart?.(command, args);
-    return await new Promise((resolve2, reject) => {
-      const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], signal: options.signal, killSignal: "SIGKILL" });
-      let stderr = "";
-      let failure;
-      child.stderr.setEncoding("utf8");
-      child.stderr.on("data", (chunk) => {
-        hooks.onStderr?.(chunk);
-        stderr = (stderr + chunk).slice(-STDERR_LIMIT);
-      });
-      child.on("error", (err) => {
-        failure ??= err;
-      });
-      child.on("close", (code8, signal) => {
-        if (options.signal?.aborted === true) {
-          try {
-            throwIfAborted(options.signal);
-          } catch (err) {
-            reject(err);
-          }
-        } else if (failure?.code === "ENOENT") {
-          resolve2({ exitCode: 127, stderr: `${command}: command not found` });
-        } else if (failure != null) {
-          reject(failure);
-        } else {
-          resolve2({ exitCode: code8 ?? (signal != null ? 128 : 1), stderr });
-        }
-      });
-    });
-  };
-}
-var nodeCommandRunner = spawnCommandRunner();
 var MISSING_IMAGE = /no such image|image not known|reference does not exist|not found/i;
 async function saveDockerImage(ref, options) {
   if (ref === "" || ref.startsWith("-") || /\s/.test(ref)) throw new InputError(options.input, `'${ref}' is not a Docker image reference`);
   const safe = ref.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 80);
   const hash = createHash2("sha256").update(ref).digest("hex").slice(0, 8);
-  const output = join2(options.tempDir, `${safe}-${hash}.tar`);
+  const output = join4(options.tempDir, `${safe}-${hash}.tar`);
   const { exitCode, stderr } = await options.run("docker", ["save", "--output", output, ref], { signal: options.signal });
   throwIfAborted(options.signal);
   if (exitCode === 0) return output;
@@ -25914,6 +26543,123 @@ async function saveDockerImage(ref, options) {
 // src/core/image/blob.ts
 import { createHash as createHash3 } from "node:crypto";
 import { Readable as Readable2 } from "node:stream";
+
+// src/core/registry/layout.ts
+var TOP_LEVEL_FILES = {
+  catalog: "catalog.json",
+  /** The registry's web page. */
+  webPage: "index.html"
+};
+var REPOSITORY_ENTRIES = {
+  tags: "tags",
+  readme: "README-short.txt"
+};
+var registryPaths = {
+  catalog: () => [TOP_LEVEL_FILES.catalog],
+  image: (name8) => name8.split("/"),
+  readme: (name8) => [...name8.split("/"), REPOSITORY_ENTRIES.readme],
+  tags: (name8) => [...name8.split("/"), REPOSITORY_ENTRIES.tags],
+  tag: (name8, tag) => [...name8.split("/"), REPOSITORY_ENTRIES.tags, tag]
+};
+function reservedNameProblem(name8) {
+  const parts = name8.split("/");
+  const first2 = (parts[0] ?? "").toLowerCase();
+  const top = Object.values(TOP_LEVEL_FILES).find((f) => f.toLowerCase() === first2);
+  if (top != null) {
+    return `starts with '${top}', a file the registry tree keeps at its top (reserved first components: ${Object.values(TOP_LEVEL_FILES).join(", ")})`;
+  }
+  for (const part of parts) {
+    const entry = Object.values(REPOSITORY_ENTRIES).find((e) => e.toLowerCase() === part.toLowerCase());
+    if (entry != null) {
+      return `has the component '${part}', which every repository folder uses for '${entry}' (reserved components: ${Object.values(REPOSITORY_ENTRIES).join(", ")})`;
+    }
+  }
+  return void 0;
+}
+function ipfsPath(root, path4) {
+  return `/ipfs/${[root, ...path4].join("/")}`;
+}
+
+// src/core/registry/reference.ts
+var COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
+var NAME_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+var TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+var DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+var PLATFORM_TOKEN_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+function isName(value) {
+  return value.length > 0 && value.length <= 255 && NAME_RE.test(value) && reservedNameProblem(value) == null;
+}
+function isTag(value) {
+  return TAG_RE.test(value);
+}
+function isDigest(value) {
+  return value.length <= 256 && DIGEST_RE.test(value);
+}
+function validateName(name8, input = "name") {
+  if (name8.length === 0 || name8.length > 255 || !NAME_RE.test(name8)) {
+    throw new InputError(input, `${quote(name8)} is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`);
+  }
+  const reserved = reservedNameProblem(name8);
+  if (reserved != null) throw new InputError(input, `repository name '${name8}' ${reserved}`);
+  return name8;
+}
+function validateTag(tag, input = "tags") {
+  if (!TAG_RE.test(tag)) {
+    throw new InputError(input, `${quote(tag)} is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`);
+  }
+  return tag;
+}
+function parseReference(ref, input) {
+  let rest = ref.trim();
+  let digest2;
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    digest2 = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST_RE.test(digest2)) throw new InputError(input, `${quote(ref)} has an invalid digest (expected algorithm:hex)`);
+  }
+  let tag;
+  const lastSlash = rest.lastIndexOf("/");
+  const colon = rest.lastIndexOf(":");
+  if (colon > lastSlash) {
+    tag = validateTag(rest.slice(colon + 1), input);
+    rest = rest.slice(0, colon);
+  }
+  let domain;
+  const slash = rest.indexOf("/");
+  if (slash > 0) {
+    const first2 = rest.slice(0, slash);
+    if (first2.includes(".") || first2.includes(":") || first2 === "localhost") {
+      domain = first2;
+      rest = rest.slice(slash + 1);
+    }
+  }
+  if (rest.length === 0 || !NAME_RE.test(rest)) {
+    throw new InputError(input, `${quote(ref)} is not a valid image reference: expected [domain/]path[:tag][@digest] with a lowercase path`);
+  }
+  return { domain, path: rest, tag, digest: digest2 };
+}
+function parseTagList(value, input = "tags") {
+  const items = value.split(/[\n,]/).map((s2) => s2.trim()).filter((s2) => s2.length > 0);
+  const tags = [];
+  let path4;
+  for (const item of items) {
+    if (TAG_RE.test(item)) {
+      tags.push(item);
+      continue;
+    }
+    const ref = parseReference(item, input);
+    if (ref.tag == null) throw new InputError(input, `${quote(item)} has no tag (expected a tag or a reference ending in :tag)`);
+    if (path4 != null && ref.path !== path4) {
+      throw new InputError(input, `references name different repositories ('${path4}' and '${ref.path}'); publish one repository per step or set 'name'`);
+    }
+    path4 = ref.path;
+    tags.push(ref.tag);
+  }
+  return { tags: [...new Set(tags)], path: path4 };
+}
+
+// src/core/image/blob.ts
 var SHA256 = /^sha256:[0-9a-f]{64}$/;
 function sha256Digest(bytes) {
   return `sha256:${createHash3("sha256").update(bytes).digest("hex")}`;
@@ -25958,7 +26704,7 @@ function isObject(value) {
 }
 function parseDescriptor(value, where, ctx) {
   if (!isObject(value)) throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor is not an object`);
-  const { mediaType, digest: digest2, size, platform: platform2, annotations } = value;
+  const { mediaType, digest: digest2, size, platform: platform3, annotations } = value;
   if (typeof digest2 !== "string") throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor has no digest`);
   if (!SHA256.test(digest2)) {
     throw formatError(ctx.input, `${where} in ${ctx.archive.label}: unsupported digest '${digest2}' (only sha256:<64 hex> is supported)`);
@@ -25971,18 +26717,29 @@ function parseDescriptor(value, where, ctx) {
   }
   const descriptor = { digest: digest2, size };
   if (mediaType !== void 0) descriptor.mediaType = mediaType;
-  const parsedPlatform = parsePlatform(platform2);
+  const parsedPlatform = parsePlatform(platform3, ctx, `${where} platform`);
   if (parsedPlatform != null) descriptor.platform = parsedPlatform;
   if (isObject(annotations)) descriptor.annotations = stringRecord(annotations);
   return descriptor;
 }
-function parsePlatform(value) {
+function parsePlatform(value, ctx, where) {
   if (!isObject(value)) return void 0;
-  const { os: os6, architecture, variant } = value;
-  if (typeof os6 !== "string" || typeof architecture !== "string" || os6 === "" || architecture === "") return void 0;
-  const platform2 = { os: os6, architecture };
-  if (typeof variant === "string" && variant !== "") platform2.variant = variant;
-  return platform2;
+  const field = (key) => {
+    const item = value[key];
+    if (item === void 0 || item === null || item === "") return void 0;
+    if (typeof item !== "string" || !PLATFORM_TOKEN_RE.test(item)) {
+      const shown = typeof item === "string" ? quote(item, 80) : typeof item;
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label}: platform ${key} ${shown} is not a platform name (expected 1 to 64 of A-Z a-z 0-9 . _ + -, such as linux, arm64 or v8)`);
+    }
+    return item;
+  };
+  const os7 = field("os");
+  const architecture = field("architecture");
+  const variant = field("variant");
+  if (os7 == null || architecture == null) return void 0;
+  const platform3 = { os: os7, architecture };
+  if (variant != null) platform3.variant = variant;
+  return platform3;
 }
 function stringRecord(value) {
   const out = {};
@@ -25991,29 +26748,29 @@ function stringRecord(value) {
   return out;
 }
 function requireBlob(ctx, descriptor, where, hint = "") {
-  const path = blobPath(descriptor.digest);
-  if (!ctx.archive.has(path)) {
-    throw formatError(ctx.input, `${ctx.archive.label} is missing blob ${descriptor.digest} (${path}), referenced by ${where}${hint}`);
+  const path4 = blobPath(descriptor.digest);
+  if (!ctx.archive.has(path4)) {
+    throw formatError(ctx.input, `${ctx.archive.label} is missing blob ${descriptor.digest} (${path4}), referenced by ${where}${hint}`);
   }
-  const size = ctx.archive.size(path);
+  const size = ctx.archive.size(path4);
   if (size !== descriptor.size) {
-    throw mismatchError(ctx.input, `${path} in ${ctx.archive.label} is ${size} bytes, but ${where} says ${descriptor.size}`);
+    throw mismatchError(ctx.input, `${path4} in ${ctx.archive.label} is ${size} bytes, but ${where} says ${descriptor.size}`);
   }
-  return path;
+  return path4;
 }
-function archiveBlob(ctx, path, digest2, size, mediaType) {
+function archiveBlob(ctx, path4, digest2, size, mediaType) {
   const { archive } = ctx;
-  return { digest: digest2, size, mediaType, open: () => archive.open(path), chunks: (options) => archive.chunks(path, options) };
+  return { digest: digest2, size, mediaType, open: () => archive.open(path4), chunks: (options) => archive.chunks(path4, options) };
 }
-async function readVerifiedJson(ctx, path, digest2) {
-  const bytes = await readBytes(ctx.archive, path, DEFAULT_JSON_LIMIT, ctx.input);
+async function readVerifiedJson(ctx, path4, digest2) {
+  const bytes = await readBytes(ctx.archive, path4, DEFAULT_JSON_LIMIT, ctx.input);
   if (digest2 !== void 0) {
     const actual = sha256Digest(bytes);
     if (actual !== digest2) {
-      throw mismatchError(ctx.input, `${path} in ${ctx.archive.label} hashes to ${actual}, expected ${digest2}`);
+      throw mismatchError(ctx.input, `${path4} in ${ctx.archive.label} hashes to ${actual}, expected ${digest2}`);
     }
   }
-  return { bytes, json: parseJson(bytes, path, ctx.archive.label, ctx.input) };
+  return { bytes, json: parseJson(bytes, path4, ctx.archive.label, ctx.input) };
 }
 
 // src/core/image/load-docker.ts
@@ -26034,8 +26791,8 @@ var MEDIA_TYPES = {
 var INDEX_MEDIA_TYPES = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList];
 var MANIFEST_MEDIA_TYPES = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest];
 var CONFIG_MEDIA_TYPES = [MEDIA_TYPES.ociConfig, MEDIA_TYPES.dockerConfig];
-function platformString(platform2) {
-  return `${platform2.os}/${platform2.architecture}${platform2.variant != null ? `/${platform2.variant}` : ""}`;
+function platformString(platform3) {
+  return `${platform3.os}/${platform3.architecture}${platform3.variant != null ? `/${platform3.variant}` : ""}`;
 }
 
 // src/core/image/load-docker.ts
@@ -26055,8 +26812,8 @@ async function loadDockerArchive(ctx) {
   }
   const configPath = entry.Config;
   const layerPaths = entry.Layers;
-  for (const path of [configPath, ...layerPaths]) {
-    if (!archive.has(path)) throw formatError(input, `${label} is missing '${path}', named in manifest.json`);
+  for (const path4 of [configPath, ...layerPaths]) {
+    if (!archive.has(path4)) throw formatError(input, `${label} is missing '${path4}', named in manifest.json`);
   }
   const hexMatch = /^(?:sha256:)?([0-9a-f]{64})(?:\.json)?$/.exec(posix2.basename(configPath));
   const { bytes: configBytes, json: configJson } = await readVerifiedJson(ctx, configPath, hexMatch != null ? `sha256:${hexMatch[1]}` : void 0);
@@ -26070,20 +26827,20 @@ async function loadDockerArchive(ctx) {
   }
   const config = memoryBlob(configBytes, MEDIA_TYPES.ociConfig);
   const layers = [];
-  for (const [i, path] of layerPaths.entries()) {
+  for (const [i, path4] of layerPaths.entries()) {
     throwIfAborted(ctx.signal);
-    const size = archive.size(path);
-    const compression = detectCompression(await readHeadBytes(archive.open(path), MAGIC_BYTES));
+    const size = archive.size(path4);
+    const compression = detectCompression(await readHeadBytes(archive.open(path4), MAGIC_BYTES));
     if (compression === "xz" || compression === "bzip2") {
-      throw formatError(input, `layer '${path}' in ${label} is ${compression}-compressed, which is not supported`);
+      throw formatError(input, `layer '${path4}' in ${label} is ${compression}-compressed, which is not supported`);
     }
     let digest2 = diffIds[i];
     if (compression !== "none") {
-      const hashed = await hashStream(archive.open(path));
-      if (hashed.size !== size) throw mismatchError(input, `layer '${path}' in ${label} changed while being read`);
+      const hashed = await hashStream(archive.open(path4));
+      if (hashed.size !== size) throw mismatchError(input, `layer '${path4}' in ${label} changed while being read`);
       digest2 = hashed.digest;
     }
-    layers.push(archiveBlob(ctx, path, digest2, size, LAYER_TYPES[compression]));
+    layers.push(archiveBlob(ctx, path4, digest2, size, LAYER_TYPES[compression]));
   }
   const manifest = memoryBlob(jsonBytes({
     schemaVersion: 2,
@@ -26091,13 +26848,13 @@ async function loadDockerArchive(ctx) {
     config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
     layers: layers.map((layer) => ({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }))
   }), MEDIA_TYPES.ociManifest);
-  const platform2 = parsePlatform(configJson) ?? { os: "unknown", architecture: "unknown" };
+  const platform3 = parsePlatform(configJson, ctx, `config ${configPath}`) ?? { os: "unknown", architecture: "unknown" };
   const blobs = /* @__PURE__ */ new Map();
   for (const blob of [manifest, config, ...layers]) if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob);
   const repoTags = Array.isArray(entry.RepoTags) ? entry.RepoTags.filter((tag) => typeof tag === "string") : [];
   return {
     root: manifest,
-    images: [{ platform: platform2, manifest, config, layers, configJson }],
+    images: [{ platform: platform3, manifest, config, layers, configJson }],
     blobs: [...blobs.values()],
     repoTags
   };
@@ -26173,9 +26930,9 @@ var Walker = class {
     const seen = /* @__PURE__ */ new Set();
     for (const entry of entries) {
       if (entry.mediaType != null && !MANIFEST_MEDIA_TYPES.includes(entry.mediaType)) return false;
-      const platform2 = await this.platformOf(entry);
-      if (platform2 == null) return false;
-      const key = platformString(platform2);
+      const platform3 = await this.platformOf(entry);
+      if (platform3 == null) return false;
+      const key = platformString(platform3);
       if (seen.has(key)) return false;
       seen.add(key);
     }
@@ -26188,7 +26945,7 @@ var Walker = class {
     if (!isObject(manifest.json) || !isObject(manifest.json.config)) return void 0;
     const config = parseDescriptor(manifest.json.config, `manifest ${entry.digest} config`, this.ctx);
     if (config.mediaType == null || !CONFIG_MEDIA_TYPES.includes(config.mediaType)) return void 0;
-    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json);
+    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json, this.ctx, `config ${config.digest}`);
   }
   /** Visits a manifest or index and what it references; returns its blob. */
   async visit(descriptor, where, depth, attestation) {
@@ -26213,8 +26970,8 @@ var Walker = class {
     const isIndex = INDEX_MEDIA_TYPES.includes(mediaType);
     const name8 = `${isIndex ? "index" : "manifest"} ${descriptor.digest}`;
     if (isIndex) {
-      for (const child of indexEntries(ctx, json, name8)) {
-        await this.visit(child, name8, depth + 1, attestation || isAttestation(child));
+      for (const child2 of indexEntries(ctx, json, name8)) {
+        await this.visit(child2, name8, depth + 1, attestation || isAttestation(child2));
       }
     } else {
       await this.visitManifest(descriptor, blob, json, name8, attestation);
@@ -26232,9 +26989,9 @@ var Walker = class {
     const isImage = config.mediaType != null && CONFIG_MEDIA_TYPES.includes(config.mediaType);
     if (attestation || !isImage) {
       for (const item of [config, ...layers]) {
-        const path = blobPath(item.digest);
-        if (ctx.archive.has(path) && ctx.archive.size(path) === item.size) {
-          this.add(archiveBlob(ctx, path, item.digest, item.size, item.mediaType ?? "application/octet-stream"));
+        const path4 = blobPath(item.digest);
+        if (ctx.archive.has(path4) && ctx.archive.size(path4) === item.size) {
+          this.add(archiveBlob(ctx, path4, item.digest, item.size, item.mediaType ?? "application/octet-stream"));
         }
       }
       return;
@@ -26242,20 +26999,20 @@ var Walker = class {
     const configRead = await this.readJsonBlob(config, where);
     const configRef = memoryBlob(configRead.bytes, config.mediaType, config.digest);
     const layerRefs = layers.map((layer, i) => {
-      const path = requireBlob(ctx, layer, `${where} layers[${i}]`);
-      return archiveBlob(ctx, path, layer.digest, layer.size, layer.mediaType ?? MEDIA_TYPES.ociLayer);
+      const path4 = requireBlob(ctx, layer, `${where} layers[${i}]`);
+      return archiveBlob(ctx, path4, layer.digest, layer.size, layer.mediaType ?? MEDIA_TYPES.ociLayer);
     });
     this.add(configRef);
     for (const layer of layerRefs) this.add(layer);
     if (this.images.some((image) => image.manifest.digest === manifest.digest)) return;
-    const platform2 = parsePlatform(configRead.json) ?? descriptor.platform ?? { os: "unknown", architecture: "unknown" };
-    this.images.push({ platform: platform2, manifest, config: configRef, layers: layerRefs, configJson: configRead.json });
+    const platform3 = parsePlatform(configRead.json, ctx, `${where} config ${config.digest}`) ?? descriptor.platform ?? { os: "unknown", architecture: "unknown" };
+    this.images.push({ platform: platform3, manifest, config: configRef, layers: layerRefs, configJson: configRead.json });
   }
   async readJsonBlob(descriptor, where, hint = "") {
     const cached = this.cache.get(descriptor.digest);
     if (cached != null) return cached;
-    const path = requireBlob(this.ctx, descriptor, where, hint);
-    const result = await readVerifiedJson(this.ctx, path, descriptor.digest);
+    const path4 = requireBlob(this.ctx, descriptor, where, hint);
+    const result = await readVerifiedJson(this.ctx, path4, descriptor.digest);
     this.cache.set(descriptor.digest, result);
     return result;
   }
@@ -26394,20 +27151,155 @@ var Progress = class {
 };
 
 // src/core/registry/catalog.ts
+var CATALOG_FILE = "catalog.json";
+var CATALOG_LIMITS = {
+  bytes: 32 * 1024 * 1024,
+  /** Nesting of arrays and objects: the schema needs 4 (catalog, images, image, tags, tag, platforms). */
+  depth: 8,
+  /** JSON values ('{', '[' and ',' outside strings). */
+  values: 4e6,
+  images: 1e4,
+  /** Tags of all images together. */
+  tags: 1e5,
+  platforms: 64,
+  description: 1024,
+  revision: 256,
+  cid: 256
+};
 function emptyCatalog() {
   return { schemaVersion: 1, updated: (/* @__PURE__ */ new Date(0)).toISOString(), images: [] };
 }
-function parseCatalog(bytes) {
-  let value;
-  try {
-    value = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (err) {
-    throw new TreeError(`catalog.json of the previous root is not valid JSON: ${err.message}`);
+var CatalogProblem = class extends Error {
+};
+function problem(path4, what) {
+  throw new CatalogProblem(`${path4} ${what}`);
+}
+function checkShape(bytes) {
+  let depth = 0;
+  let values = 1;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (inString) {
+      if (b === 92) i++;
+      else if (b === 34) inString = false;
+      continue;
+    }
+    if (b === 34) {
+      inString = true;
+    } else if (b === 123 || b === 91) {
+      if (++depth > CATALOG_LIMITS.depth) problem("the JSON", `is nested deeper than ${CATALOG_LIMITS.depth} levels`);
+      values++;
+    } else if (b === 125 || b === 93) {
+      depth--;
+    } else if (b === 44) {
+      values++;
+    }
+    if (values > CATALOG_LIMITS.values) problem("the JSON", `has more than ${CATALOG_LIMITS.values} values`);
   }
-  if (value?.schemaVersion !== 1 || !Array.isArray(value.images)) {
-    throw new TreeError("catalog.json of the previous root is not an ipcr catalog (expected schemaVersion 1 and an images array)");
+}
+var TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+function object(value, path4, required, optional2 = []) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) problem(path4, "is not an object");
+  const record = value;
+  for (const key of Object.keys(record)) {
+    if (!required.includes(key) && !optional2.includes(key)) problem(path4, `has an unknown key ${quote(key, 64)}`);
   }
+  for (const key of required) if (!(key in record)) problem(path4, `has no '${key}'`);
+  return record;
+}
+function array(value, path4, max) {
+  if (!Array.isArray(value)) problem(path4, "is not an array");
+  if (value.length > max) problem(path4, `has ${value.length} entries, more than the limit of ${max}`);
   return value;
+}
+function string(value, path4, max, check) {
+  if (typeof value !== "string") problem(path4, "is not a string");
+  if (value.length > max) problem(path4, `is ${value.length} characters long, more than the limit of ${max}`);
+  if (hasControl(value)) problem(path4, `${quote(value, 64)} contains control characters`);
+  if (check != null && !check.test(value)) problem(path4, `${quote(value, 64)} is not ${check.expected}`);
+  return value;
+}
+var timestamp = { test: (s2) => TIMESTAMP.test(s2) && Number.isFinite(Date.parse(s2)), expected: "a UTC timestamp such as 2026-01-31T12:00:00.000Z" };
+var platform2 = {
+  test: (s2) => {
+    const p = s2.split("/");
+    return p.length >= 2 && p.length <= 3 && p.every((t) => PLATFORM_TOKEN_RE.test(t));
+  },
+  expected: "a platform such as linux/arm64/v8"
+};
+var cid = {
+  test: (s2) => {
+    try {
+      CID.parse(s2);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  expected: "a CID"
+};
+function parseTag(value, path4) {
+  const t = object(value, path4, ["tag", "digest", "platforms", "size", "cid", "published"], ["revision"]);
+  const size = t.size;
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) problem(`${path4}.size`, "is not a byte count");
+  const tag = {
+    tag: string(t.tag, `${path4}.tag`, 128, { test: isTag, expected: "a tag" }),
+    digest: string(t.digest, `${path4}.digest`, 256, { test: isDigest, expected: "a digest" }),
+    platforms: array(t.platforms, `${path4}.platforms`, CATALOG_LIMITS.platforms).map((p, i) => string(p, `${path4}.platforms[${i}]`, 200, platform2)),
+    size,
+    cid: string(t.cid, `${path4}.cid`, CATALOG_LIMITS.cid, cid),
+    published: string(t.published, `${path4}.published`, 64, timestamp)
+  };
+  if (t.revision !== void 0) tag.revision = string(t.revision, `${path4}.revision`, CATALOG_LIMITS.revision);
+  return tag;
+}
+function parseImage(value, path4) {
+  const i = object(value, path4, ["name", "tags"], ["description"]);
+  const name8 = string(i.name, `${path4}.name`, 255, { test: isName, expected: "a repository name the registry tree allows" });
+  const image = { name: name8, tags: [] };
+  if (i.description !== void 0) image.description = string(i.description, `${path4}.description`, CATALOG_LIMITS.description);
+  const seen = /* @__PURE__ */ new Set();
+  image.tags = array(i.tags, `${path4}.tags`, CATALOG_LIMITS.tags).map((t, n) => {
+    const tag = parseTag(t, `${path4}.tags[${n}]`);
+    if (seen.has(tag.tag)) problem(`${path4}.tags[${n}].tag`, `'${tag.tag}' is listed twice`);
+    seen.add(tag.tag);
+    return tag;
+  });
+  return image;
+}
+function checkCatalog(value) {
+  const c = object(value, "the catalog", ["schemaVersion", "updated", "images"]);
+  if (c.schemaVersion !== 1) problem("schemaVersion", "is not 1 (this ipcr writes schema version 1)");
+  const updated = string(c.updated, "updated", 64, timestamp);
+  const names = /* @__PURE__ */ new Set();
+  let tags = 0;
+  const images = array(c.images, "images", CATALOG_LIMITS.images).map((item, n) => {
+    const image = parseImage(item, `images[${n}]`);
+    if (names.has(image.name)) problem(`images[${n}].name`, `'${image.name}' is listed twice`);
+    names.add(image.name);
+    tags += image.tags.length;
+    if (tags > CATALOG_LIMITS.tags) problem("images", `hold more than ${CATALOG_LIMITS.tags} tags together, the limit`);
+    return image;
+  });
+  return { schemaVersion: 1, updated, images };
+}
+function parseCatalog(bytes, where = "the previous root") {
+  const label = `${CATALOG_FILE} of ${where}`;
+  try {
+    if (bytes.length > CATALOG_LIMITS.bytes) problem("the file", `is ${bytes.length} bytes, more than the limit of ${CATALOG_LIMITS.bytes}`);
+    checkShape(bytes);
+    let value;
+    try {
+      value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    } catch (err) {
+      problem("the file", `is not valid UTF-8 JSON: ${escapeControl(err.message)}`);
+    }
+    return checkCatalog(value);
+  } catch (err) {
+    if (err instanceof CatalogProblem) throw new TreeError(`${label}: ${err.message}`);
+    throw err;
+  }
 }
 function updateCatalog(catalog, update) {
   const images = catalog.images.filter((i) => i.name !== update.name);
@@ -26417,98 +27309,18 @@ function updateCatalog(catalog, update) {
   const description = update.description ?? previous?.description;
   images.push({ name: update.name, ...description != null ? { description } : {}, tags });
   images.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  return { schemaVersion: 1, updated: update.updated, images };
+  try {
+    return checkCatalog({ schemaVersion: 1, updated: update.updated, images });
+  } catch (err) {
+    if (err instanceof CatalogProblem) throw new TreeError(`${CATALOG_FILE} of the new root: ${err.message}`);
+    throw err;
+  }
 }
 function encodeCatalog(catalog) {
   return new TextEncoder().encode(JSON.stringify(catalog, null, 2) + "\n");
 }
 
-// src/core/registry/layout.ts
-var registryPaths = {
-  catalog: () => ["catalog.json"],
-  image: (name8) => name8.split("/"),
-  readme: (name8) => [...name8.split("/"), "README-short.txt"],
-  tags: (name8) => [...name8.split("/"), "tags"],
-  tag: (name8, tag) => [...name8.split("/"), "tags", tag]
-};
-function ipfsPath(root, path) {
-  return `/ipfs/${[root, ...path].join("/")}`;
-}
-
-// src/core/registry/reference.ts
-var COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
-var NAME_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
-var TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
-var DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-var RESERVED_COMPONENTS = /* @__PURE__ */ new Set(["tags"]);
-var RESERVED_NAMES = /* @__PURE__ */ new Set(["catalog.json", "index.html"]);
-function validateName(name8, input = "name") {
-  if (name8.length === 0 || name8.length > 255 || !NAME_RE.test(name8)) {
-    throw new InputError(input, `'${name8}' is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`);
-  }
-  const parts = name8.split("/");
-  if (parts.some((p) => RESERVED_COMPONENTS.has(p)) || RESERVED_NAMES.has(name8)) {
-    throw new InputError(input, `'${name8}' uses a reserved folder name ('tags', 'catalog.json' and 'index.html' are used by the registry tree)`);
-  }
-  return name8;
-}
-function validateTag(tag, input = "tags") {
-  if (!TAG_RE.test(tag)) {
-    throw new InputError(input, `'${tag}' is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`);
-  }
-  return tag;
-}
-function parseReference(ref, input) {
-  let rest = ref.trim();
-  let digest2;
-  const at = rest.indexOf("@");
-  if (at >= 0) {
-    digest2 = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST_RE.test(digest2)) throw new InputError(input, `'${ref}' has an invalid digest (expected algorithm:hex)`);
-  }
-  let tag;
-  const lastSlash = rest.lastIndexOf("/");
-  const colon = rest.lastIndexOf(":");
-  if (colon > lastSlash) {
-    tag = validateTag(rest.slice(colon + 1), input);
-    rest = rest.slice(0, colon);
-  }
-  let domain;
-  const slash = rest.indexOf("/");
-  if (slash > 0) {
-    const first2 = rest.slice(0, slash);
-    if (first2.includes(".") || first2.includes(":") || first2 === "localhost") {
-      domain = first2;
-      rest = rest.slice(slash + 1);
-    }
-  }
-  if (rest.length === 0 || !NAME_RE.test(rest)) {
-    throw new InputError(input, `'${ref}' is not a valid image reference: expected [domain/]path[:tag][@digest] with a lowercase path`);
-  }
-  return { domain, path: rest, tag, digest: digest2 };
-}
-function parseTagList(value, input = "tags") {
-  const items = value.split(/[\n,]/).map((s2) => s2.trim()).filter((s2) => s2.length > 0);
-  const tags = [];
-  let path;
-  for (const item of items) {
-    if (TAG_RE.test(item)) {
-      tags.push(item);
-      continue;
-    }
-    const ref = parseReference(item, input);
-    if (ref.tag == null) throw new InputError(input, `'${item}' has no tag (expected a tag or a reference ending in :tag)`);
-    if (path != null && ref.path !== path) {
-      throw new InputError(input, `references name different repositories ('${path}' and '${ref.path}'); publish one repository per step or set 'name'`);
-    }
-    path = ref.path;
-    tags.push(ref.tag);
-  }
-  return { tags: [...new Set(tags)], path };
-}
-
-// node_modules/uint8arrays/dist/src/with-array-buffer.js
+// ../main/node_modules/uint8arrays/dist/src/with-array-buffer.js
 function isArrayBufferBacked(arr) {
   return arr.buffer instanceof ArrayBuffer;
 }
@@ -26519,7 +27331,7 @@ function withArrayBuffer(arr) {
   return arr.slice();
 }
 
-// node_modules/ipfs-unixfs/dist/src/errors.js
+// ../main/node_modules/ipfs-unixfs/dist/src/errors.js
 var InvalidTypeError = class _InvalidTypeError extends Error {
   static name = "InvalidTypeError";
   static code = "ERR_INVALID_TYPE";
@@ -26530,10 +27342,10 @@ var InvalidTypeError = class _InvalidTypeError extends Error {
   }
 };
 
-// node_modules/uint8arrays/dist/src/alloc.node.js
+// ../main/node_modules/uint8arrays/dist/src/alloc.node.js
 import { Buffer as Buffer2 } from "node:buffer";
 
-// node_modules/uint8arrays/dist/src/util/as-uint8array.node.js
+// ../main/node_modules/uint8arrays/dist/src/util/as-uint8array.node.js
 function asUint8Array(buf) {
   if (buf.buffer instanceof ArrayBuffer) {
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -26542,7 +27354,7 @@ function asUint8Array(buf) {
   return new Uint8Array(b.buffer, 0, b.byteLength);
 }
 
-// node_modules/uint8arrays/dist/src/alloc.node.js
+// ../main/node_modules/uint8arrays/dist/src/alloc.node.js
 function alloc(size = 0) {
   return asUint8Array(Buffer2.alloc(size));
 }
@@ -26550,7 +27362,7 @@ function allocUnsafe(size = 0) {
   return asUint8Array(Buffer2.allocUnsafe(size));
 }
 
-// node_modules/uint8-varint/dist/src/index.js
+// ../main/node_modules/uint8-varint/dist/src/index.js
 var N12 = Math.pow(2, 7);
 var N22 = Math.pow(2, 14);
 var N32 = Math.pow(2, 21);
@@ -26723,7 +27535,7 @@ function decode6(buf, offset = 0) {
   }
 }
 
-// node_modules/protons-runtime/dist/src/utils/float.js
+// ../main/node_modules/protons-runtime/dist/src/utils/float.js
 var f32 = new Float32Array([-0]);
 var f8b = new Uint8Array(f32.buffer);
 function writeFloatLE(val, buf, pos) {
@@ -26765,7 +27577,7 @@ function readDoubleLE(buf, pos) {
   return f64[0];
 }
 
-// node_modules/protons-runtime/dist/src/utils/longbits.js
+// ../main/node_modules/protons-runtime/dist/src/utils/longbits.js
 var MAX_SAFE_NUMBER_INTEGER = BigInt(Number.MAX_SAFE_INTEGER);
 var MIN_SAFE_NUMBER_INTEGER = BigInt(Number.MIN_SAFE_INTEGER);
 var LongBits = class _LongBits {
@@ -26920,17 +27732,17 @@ zero.length = function() {
 };
 var TWO_32 = 4294967296n;
 
-// node_modules/protons-runtime/dist/src/utils/utf8.js
-function length2(string2) {
+// ../main/node_modules/protons-runtime/dist/src/utils/utf8.js
+function length2(string3) {
   let len = 0;
   let c = 0;
-  for (let i = 0; i < string2.length; ++i) {
-    c = string2.charCodeAt(i);
+  for (let i = 0; i < string3.length; ++i) {
+    c = string3.charCodeAt(i);
     if (c < 128) {
       len += 1;
     } else if (c < 2048) {
       len += 2;
-    } else if ((c & 64512) === 55296 && (string2.charCodeAt(i + 1) & 64512) === 56320) {
+    } else if ((c & 64512) === 55296 && (string3.charCodeAt(i + 1) & 64512) === 56320) {
       ++i;
       len += 4;
     } else {
@@ -26974,18 +27786,18 @@ function read2(buffer3, start, end) {
   }
   return String.fromCharCode.apply(String, chunk.slice(0, i));
 }
-function write(string2, buffer3, offset) {
+function write(string3, buffer3, offset) {
   const start = offset;
   let c1;
   let c2;
-  for (let i = 0; i < string2.length; ++i) {
-    c1 = string2.charCodeAt(i);
+  for (let i = 0; i < string3.length; ++i) {
+    c1 = string3.charCodeAt(i);
     if (c1 < 128) {
       buffer3[offset++] = c1;
     } else if (c1 < 2048) {
       buffer3[offset++] = c1 >> 6 | 192;
       buffer3[offset++] = c1 & 63 | 128;
-    } else if ((c1 & 64512) === 55296 && ((c2 = string2.charCodeAt(i + 1)) & 64512) === 56320) {
+    } else if ((c1 & 64512) === 55296 && ((c2 = string3.charCodeAt(i + 1)) & 64512) === 56320) {
       c1 = 65536 + ((c1 & 1023) << 10) + (c2 & 1023);
       ++i;
       buffer3[offset++] = c1 >> 18 | 240;
@@ -27001,7 +27813,7 @@ function write(string2, buffer3, offset) {
   return offset - start;
 }
 
-// node_modules/protons-runtime/dist/src/utils/reader.js
+// ../main/node_modules/protons-runtime/dist/src/utils/reader.js
 function indexOutOfRange(reader, writeLength) {
   return RangeError(`index out of range: ${reader.pos} + ${writeLength ?? 1} > ${reader.len}`);
 }
@@ -27335,16 +28147,16 @@ function createReader(buf) {
   return new Uint8ArrayReader(buf instanceof Uint8Array ? buf : buf.subarray());
 }
 
-// node_modules/protons-runtime/dist/src/decode.js
+// ../main/node_modules/protons-runtime/dist/src/decode.js
 function decodeMessage(buf, codec, opts) {
   const reader = createReader(buf);
   return codec.decode(reader, void 0, opts);
 }
 
-// node_modules/uint8arrays/dist/src/from-string.node.js
+// ../main/node_modules/uint8arrays/dist/src/from-string.node.js
 import { Buffer as Buffer3 } from "node:buffer";
 
-// node_modules/multiformats/dist/src/bases/base10.js
+// ../main/node_modules/multiformats/dist/src/bases/base10.js
 var base10_exports = {};
 __export(base10_exports, {
   base10: () => base10
@@ -27355,7 +28167,7 @@ var base10 = baseX({
   alphabet: "0123456789"
 });
 
-// node_modules/multiformats/dist/src/bases/base16.js
+// ../main/node_modules/multiformats/dist/src/bases/base16.js
 var base16_exports = {};
 __export(base16_exports, {
   base16: () => base16,
@@ -27376,7 +28188,7 @@ var base16upper = rfc4648({
   caseInsensitive: true
 });
 
-// node_modules/multiformats/dist/src/bases/base2.js
+// ../main/node_modules/multiformats/dist/src/bases/base2.js
 var base2_exports = {};
 __export(base2_exports, {
   base2: () => base2
@@ -27388,7 +28200,7 @@ var base2 = rfc4648({
   bitsPerChar: 1
 });
 
-// node_modules/multiformats/dist/src/bases/base256emoji.js
+// ../main/node_modules/multiformats/dist/src/bases/base256emoji.js
 var base256emoji_exports = {};
 __export(base256emoji_exports, {
   base256emoji: () => base256emoji
@@ -27434,7 +28246,7 @@ var base256emoji = from({
   decode: decode7
 });
 
-// node_modules/multiformats/dist/src/bases/base8.js
+// ../main/node_modules/multiformats/dist/src/bases/base8.js
 var base8_exports = {};
 __export(base8_exports, {
   base8: () => base8
@@ -27446,7 +28258,7 @@ var base8 = rfc4648({
   bitsPerChar: 3
 });
 
-// node_modules/multiformats/dist/src/bases/identity.js
+// ../main/node_modules/multiformats/dist/src/bases/identity.js
 var identity_exports = {};
 __export(identity_exports, {
   identity: () => identity
@@ -27458,7 +28270,7 @@ var identity = from({
   decode: (str) => coerce(fromString(str))
 });
 
-// node_modules/multiformats/dist/src/codecs/json.js
+// ../main/node_modules/multiformats/dist/src/codecs/json.js
 var json_exports = {};
 __export(json_exports, {
   code: () => code2,
@@ -27477,7 +28289,7 @@ function decode8(data) {
   return JSON.parse(textDecoder2.decode(data));
 }
 
-// node_modules/multiformats/dist/src/codecs/raw.js
+// ../main/node_modules/multiformats/dist/src/codecs/raw.js
 var raw_exports = {};
 __export(raw_exports, {
   code: () => code3,
@@ -27494,7 +28306,7 @@ function decode9(data) {
   return coerce(data);
 }
 
-// node_modules/multiformats/dist/src/hashes/identity.js
+// ../main/node_modules/multiformats/dist/src/hashes/identity.js
 var identity_exports2 = {};
 __export(identity_exports2, {
   identity: () => identity2
@@ -27513,7 +28325,7 @@ function digest(input, options) {
 }
 var identity2 = { code: code4, name: name4, encode: encode7, digest };
 
-// node_modules/multiformats/dist/src/hashes/sha2.js
+// ../main/node_modules/multiformats/dist/src/hashes/sha2.js
 var sha2_exports = {};
 __export(sha2_exports, {
   sha256: () => sha256,
@@ -27531,12 +28343,12 @@ var sha512 = from2({
   encode: (input) => coerce(crypto3.createHash("sha512").update(input).digest())
 });
 
-// node_modules/multiformats/dist/src/basics.js
+// ../main/node_modules/multiformats/dist/src/basics.js
 var bases = { ...identity_exports, ...base2_exports, ...base8_exports, ...base10_exports, ...base16_exports, ...base32_exports, ...base36_exports, ...base58_exports, ...base64_exports, ...base256emoji_exports };
 var hashes = { ...sha2_exports, ...identity_exports2 };
 var codecs = { raw: raw_exports, json: json_exports };
 
-// node_modules/uint8arrays/dist/src/util/bases.js
+// ../main/node_modules/uint8arrays/dist/src/util/bases.js
 function createCodec(name8, prefix, encode19, decode23) {
   return {
     name: name8,
@@ -27551,7 +28363,7 @@ function createCodec(name8, prefix, encode19, decode23) {
     }
   };
 }
-var string = createCodec("utf8", "u", (buf) => {
+var string2 = createCodec("utf8", "u", (buf) => {
   const decoder = new TextDecoder("utf8");
   return "u" + decoder.decode(buf);
 }, (str) => {
@@ -27559,11 +28371,11 @@ var string = createCodec("utf8", "u", (buf) => {
   return encoder4.encode(str.substring(1));
 });
 var ascii = createCodec("ascii", "a", (buf) => {
-  let string2 = "a";
+  let string3 = "a";
   for (let i = 0; i < buf.length; i++) {
-    string2 += String.fromCharCode(buf[i]);
+    string3 += String.fromCharCode(buf[i]);
   }
-  return string2;
+  return string3;
 }, (str) => {
   str = str.substring(1);
   const buf = allocUnsafe(str.length);
@@ -27573,8 +28385,8 @@ var ascii = createCodec("ascii", "a", (buf) => {
   return buf;
 });
 var BASES = {
-  utf8: string,
-  "utf-8": string,
+  utf8: string2,
+  "utf-8": string2,
   hex: bases.base16,
   latin1: ascii,
   ascii,
@@ -27583,19 +28395,19 @@ var BASES = {
 };
 var bases_default = BASES;
 
-// node_modules/uint8arrays/dist/src/from-string.node.js
-function fromString2(string2, encoding = "utf8") {
+// ../main/node_modules/uint8arrays/dist/src/from-string.node.js
+function fromString2(string3, encoding = "utf8") {
   const base4 = bases_default[encoding];
   if (base4 == null) {
     throw new Error(`Unsupported encoding "${encoding}"`);
   }
   if (encoding === "utf8" || encoding === "utf-8") {
-    return asUint8Array(Buffer3.from(string2, "utf-8"));
+    return asUint8Array(Buffer3.from(string3, "utf-8"));
   }
-  return base4.decoder.decode(`${base4.prefix}${string2}`);
+  return base4.decoder.decode(`${base4.prefix}${string3}`);
 }
 
-// node_modules/protons-runtime/dist/src/utils/pool.js
+// ../main/node_modules/protons-runtime/dist/src/utils/pool.js
 function pool(size) {
   const SIZE = size ?? 8192;
   const MAX = SIZE >>> 1;
@@ -27617,7 +28429,7 @@ function pool(size) {
   };
 }
 
-// node_modules/protons-runtime/dist/src/utils/writer.js
+// ../main/node_modules/protons-runtime/dist/src/utils/writer.js
 var Op = class {
   /**
    * Function to call
@@ -27998,7 +28810,7 @@ function createWriter() {
   return new Uint8ArrayWriter();
 }
 
-// node_modules/protons-runtime/dist/src/encode.js
+// ../main/node_modules/protons-runtime/dist/src/encode.js
 function encodeMessage(message2, codec) {
   const w2 = createWriter();
   codec.encode(message2, w2, {
@@ -28007,13 +28819,13 @@ function encodeMessage(message2, codec) {
   return w2.finish();
 }
 
-// node_modules/protons-runtime/dist/src/stream.js
+// ../main/node_modules/protons-runtime/dist/src/stream.js
 function* streamMessage(buf, codec, opts) {
   const reader = createReader(buf);
   yield* codec.stream(reader, void 0, ".", opts);
 }
 
-// node_modules/protons-runtime/dist/src/codec.js
+// ../main/node_modules/protons-runtime/dist/src/codec.js
 var CODEC_TYPES = {
   VARINT: 0,
   BIT64: 1,
@@ -28032,7 +28844,7 @@ function createCodec2(name8, type, encode19, decode23, stream) {
   };
 }
 
-// node_modules/protons-runtime/dist/src/codecs/enum.js
+// ../main/node_modules/protons-runtime/dist/src/codecs/enum.js
 function enumeration(v) {
   function findValue(val) {
     if (v[val.toString()] == null) {
@@ -28053,12 +28865,12 @@ function enumeration(v) {
   return createCodec2("enum", CODEC_TYPES.VARINT, encode19, decode23, stream);
 }
 
-// node_modules/protons-runtime/dist/src/codecs/message.js
+// ../main/node_modules/protons-runtime/dist/src/codecs/message.js
 function message(encode19, decode23, stream) {
   return createCodec2("message", CODEC_TYPES.LENGTH_DELIMITED, encode19, decode23, stream);
 }
 
-// node_modules/protons-runtime/dist/src/index.js
+// ../main/node_modules/protons-runtime/dist/src/index.js
 var MaxLengthError = class extends Error {
   /**
    * This will be removed in a future release
@@ -28069,7 +28881,7 @@ var MaxLengthError = class extends Error {
   name = "MaxLengthError";
 };
 
-// node_modules/ipfs-unixfs/dist/src/unixfs.js
+// ../main/node_modules/ipfs-unixfs/dist/src/unixfs.js
 var UnixFS;
 (function(UnixFS3) {
   let Type3;
@@ -28824,7 +29636,7 @@ var LegacyNode;
   LegacyNode2.stream = stream;
 })(LegacyNode || (LegacyNode = {}));
 
-// node_modules/ipfs-unixfs/dist/src/index.js
+// ../main/node_modules/ipfs-unixfs/dist/src/index.js
 var types = {
   RAW: "raw",
   DIRECTORY: "directory",
@@ -28981,7 +29793,7 @@ var UnixFS2 = class _UnixFS {
   }
 };
 
-// node_modules/@multiformats/murmur3/src/vendor/murmur.js
+// ../main/node_modules/@multiformats/murmur3/src/vendor/murmur.js
 function add64(a, b) {
   const lo = a.lo + b.lo >>> 0;
   const hi = a.hi + b.hi + (lo < a.lo ? 1 : 0) >>> 0;
@@ -29219,7 +30031,7 @@ function murmurHash3_x86_32(key, seed = 0) {
   return h1;
 }
 
-// node_modules/@multiformats/murmur3/src/index.js
+// ../main/node_modules/@multiformats/murmur3/src/index.js
 function fromNumberTo32BitBuf(number) {
   const bytes = new Array(4);
   for (let i = 0; i < 4; i++) {
@@ -29295,22 +30107,22 @@ async function buildShard(leaves, depth, sink, options) {
 async function putInShardedDirectory(root, entries, source2, sink, options) {
   return putInShard(root, entries.map(leaf), 0, source2, sink, options);
 }
-async function putInShard(cid, leaves, depth, source2, sink, options) {
+async function putInShard(cid2, leaves, depth, source2, sink, options) {
   throwIfAborted(options?.signal);
-  const { node, unixfs } = await readShard(cid, source2, options);
-  if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`);
+  const { node, unixfs } = await readShard(cid2, source2, options);
+  if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid2} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`);
   const links = /* @__PURE__ */ new Map();
   for (const link of node.Links) {
     const name8 = link.Name ?? "";
     const slot = Number.parseInt(name8.slice(0, PREFIX_LENGTH), 16);
-    if (!/^[0-9A-F]{2}/.test(name8) || links.has(slot)) throw new TreeError(`HAMT shard ${cid} has an invalid link name '${name8}'`);
+    if (!/^[0-9A-F]{2}/.test(name8) || links.has(slot)) throw new TreeError(`HAMT shard ${cid2} has an invalid link name '${name8}'`);
     links.set(slot, link);
   }
   for (const [slot, group3] of await groupBySlot(leaves, depth)) {
     const link = links.get(slot);
     if (link?.Name === slotPrefix(slot)) {
-      const child = await putInShard(link.Hash, group3, depth + 1, source2, sink, options);
-      links.set(slot, { Name: slotPrefix(slot), Hash: child.cid, Tsize: child.size });
+      const child2 = await putInShard(link.Hash, group3, depth + 1, source2, sink, options);
+      links.set(slot, { Name: slotPrefix(slot), Hash: child2.cid, Tsize: child2.size });
       continue;
     }
     const name8 = link?.Name?.slice(PREFIX_LENGTH);
@@ -29337,8 +30149,8 @@ async function slotLink(slot, group3, depth, sink, options) {
     const { entry } = group3[0];
     return { Name: slotPrefix(slot) + entry.name, Hash: entry.cid, Tsize: entry.size };
   }
-  const child = await buildShard(group3, depth + 1, sink, options);
-  return { Name: slotPrefix(slot), Hash: child.cid, Tsize: child.size };
+  const child2 = await buildShard(group3, depth + 1, sink, options);
+  return { Name: slotPrefix(slot), Hash: child2.cid, Tsize: child2.size };
 }
 async function writeShard(links, sink, options) {
   const slots = [...links.keys()].sort((a, b) => a - b);
@@ -29361,9 +30173,9 @@ function bitfield(slots) {
 }
 async function writeNode(data, links, sink, options) {
   const bytes = encode3(prepare({ Data: data, Links: links }));
-  const cid = CID.createV1(code, await sha256.digest(bytes));
-  await sink.put(cid, bytes, options);
-  return { cid, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
+  const cid2 = CID.createV1(code, await sha256.digest(bytes));
+  await sink.put(cid2, bytes, options);
+  return { cid: cid2, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
 }
 async function readShardedDirectory(node, unixfs, source2, options) {
   const prefixLength = shardPrefixLength(unixfs);
@@ -29379,8 +30191,8 @@ async function readShardedDirectory(node, unixfs, source2, options) {
       throw new TreeError(`HAMT shard link name '${name8}' is too short`);
     }
   }
-  const nested = await mapConcurrent(subShards, READ_CONCURRENCY, async (cid) => {
-    const shard = await readShard(cid, source2, options);
+  const nested = await mapConcurrent(subShards, READ_CONCURRENCY, async (cid2) => {
+    const shard = await readShard(cid2, source2, options);
     return readShardedDirectory(shard.node, shard.unixfs, source2, options);
   });
   for (const list3 of nested) entries.push(...list3);
@@ -29404,10 +30216,10 @@ async function findInShardedDirectory(node, unixfs, name8, source2, options) {
     return link.Name === prefix + name8 ? { name: name8, cid: link.Hash, size: link.Tsize ?? 0 } : void 0;
   }
 }
-async function readShard(cid, source2, options) {
-  const bytes = await source2.get(cid, options);
-  const { node, unixfs } = decodeUnixFS(cid, bytes);
-  if (unixfs.type !== "hamt-sharded-directory") throw new TreeError(`HAMT sub-shard ${cid} is a ${unixfs.type}`);
+async function readShard(cid2, source2, options) {
+  const bytes = await source2.get(cid2, options);
+  const { node, unixfs } = decodeUnixFS(cid2, bytes);
+  if (unixfs.type !== "hamt-sharded-directory") throw new TreeError(`HAMT sub-shard ${cid2} is a ${unixfs.type}`);
   return { node, unixfs };
 }
 function shardPrefixLength(unixfs) {
@@ -29415,14 +30227,14 @@ function shardPrefixLength(unixfs) {
   if (fanout < 2 || (fanout & fanout - 1) !== 0) throw new TreeError(`HAMT fanout ${fanout} is not a power of two`);
   return (fanout - 1).toString(16).length;
 }
-function decodeUnixFS(cid, bytes) {
-  if (cid.code !== code) throw new TreeError(`${cid} is not a dag-pb node`);
+function decodeUnixFS(cid2, bytes) {
+  if (cid2.code !== code) throw new TreeError(`${cid2} is not a dag-pb node`);
   try {
     const node = decode5(bytes);
     if (node.Data == null) throw new Error("no Data field");
     return { node, unixfs: UnixFS2.unmarshal(node.Data) };
   } catch (err) {
-    throw new TreeError(`${cid} is not a UnixFS node: ${err?.message ?? err}`, { cause: err });
+    throw new TreeError(`${cid2} is not a UnixFS node: ${err?.message ?? err}`, { cause: err });
   }
 }
 
@@ -29437,27 +30249,27 @@ async function buildDirectory(entries, sink, options) {
   if (bytes.length > SHARD_THRESHOLD_BYTES) return buildShardedDirectory(entries, sink, options);
   return writeNode(DIRECTORY_DATA, links, sink, options);
 }
-async function readDirectory(cid, source2, options) {
-  const { node, unixfs } = await loadDirectory(cid, source2, options);
+async function readDirectory(cid2, source2, options) {
+  const { node, unixfs } = await loadDirectory(cid2, source2, options);
   if (unixfs.type === "directory") {
     return node.Links.map((link) => ({ name: link.Name ?? "", cid: link.Hash, size: link.Tsize ?? 0 }));
   }
   const entries = await readShardedDirectory(node, unixfs, source2, options);
   return entries.sort(compareNames);
 }
-async function findEntry(cid, name8, source2, options) {
-  const { node, unixfs } = await loadDirectory(cid, source2, options);
+async function findEntry(cid2, name8, source2, options) {
+  const { node, unixfs } = await loadDirectory(cid2, source2, options);
   if (unixfs.type === "directory") {
     const link = node.Links.find((l) => l.Name === name8);
     return link == null ? void 0 : { name: name8, cid: link.Hash, size: link.Tsize ?? 0 };
   }
   return findInShardedDirectory(node, unixfs, name8, source2, options);
 }
-async function loadDirectory(cid, source2, options) {
-  if (cid.code !== code) throw new TreeError(`${cid} is not a directory`);
-  const bytes = await source2.get(cid, options);
-  const { node, unixfs } = decodeUnixFS(cid, bytes);
-  if (unixfs.type !== "directory" && unixfs.type !== "hamt-sharded-directory") throw new TreeError(`${cid} is not a directory (UnixFS ${unixfs.type})`);
+async function loadDirectory(cid2, source2, options) {
+  if (cid2.code !== code) throw new TreeError(`${cid2} is not a directory`);
+  const bytes = await source2.get(cid2, options);
+  const { node, unixfs } = decodeUnixFS(cid2, bytes);
+  if (unixfs.type !== "directory" && unixfs.type !== "hamt-sharded-directory") throw new TreeError(`${cid2} is not a directory (UnixFS ${unixfs.type})`);
   return { node, unixfs };
 }
 function checkNames(entries) {
@@ -29478,7 +30290,7 @@ function compareNames(a, b) {
   return Buffer.compare(encoder2.encode(a.name), encoder2.encode(b.name));
 }
 
-// node_modules/it-first/dist/src/index.js
+// ../main/node_modules/it-first/dist/src/index.js
 function isAsyncIterable(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -29498,7 +30310,7 @@ function first(source2) {
 }
 var src_default = first;
 
-// node_modules/it-batch/dist/src/index.js
+// ../main/node_modules/it-batch/dist/src/index.js
 function isAsyncIterable2(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -29549,7 +30361,7 @@ function batch(source2, size = 1) {
 }
 var src_default2 = batch;
 
-// node_modules/it-parallel-batch/dist/src/index.js
+// ../main/node_modules/it-parallel-batch/dist/src/index.js
 async function* parallelBatch(source2, size = 1) {
   for await (const tasks of src_default2(source2, size)) {
     const things = tasks.map(async (p) => {
@@ -29566,13 +30378,13 @@ async function* parallelBatch(source2, size = 1) {
   }
 }
 
-// node_modules/uint8arrays/dist/src/concat.node.js
+// ../main/node_modules/uint8arrays/dist/src/concat.node.js
 import { Buffer as Buffer4 } from "node:buffer";
 function concat(arrays, length4) {
   return asUint8Array(Buffer4.concat(arrays, length4));
 }
 
-// node_modules/uint8arrays/dist/src/equals.js
+// ../main/node_modules/uint8arrays/dist/src/equals.js
 function equals3(a, b) {
   if (a === b) {
     return true;
@@ -29588,7 +30400,7 @@ function equals3(a, b) {
   return true;
 }
 
-// node_modules/uint8arraylist/dist/src/index.js
+// ../main/node_modules/uint8arraylist/dist/src/index.js
 var symbol = /* @__PURE__ */ Symbol.for("@achingbrain/uint8arraylist");
 function findBufAndOffset(bufs, index) {
   if (index == null || index < 0) {
@@ -30017,7 +30829,7 @@ var Uint8ArrayList = class _Uint8ArrayList {
   }
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/constants.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/constants.js
 var DEFAULT_CID_VERSION = 1;
 var DEFAULT_SHARD_HASH_CODE = BigInt(34);
 var DEFAULT_SHARD_FANOUT_BITS = 8;
@@ -30033,7 +30845,7 @@ var DEFAULT_WRAP_WITH_DIRECTORY = false;
 var DEFAULT_LEAF_TYPE = "file";
 var DEFAULT_FIELD_ORDER = "links-first";
 
-// node_modules/ipfs-unixfs-importer/dist/src/chunker/fixed-size.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/chunker/fixed-size.js
 var fixedSize = (options = {}) => {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE_256KIB;
   return async function* fixedSizeChunker(source2) {
@@ -30064,7 +30876,7 @@ var fixedSize = (options = {}) => {
   };
 };
 
-// node_modules/progress-events/dist/src/index.js
+// ../main/node_modules/progress-events/dist/src/index.js
 var CustomProgressEvent = class extends Event {
   type;
   detail;
@@ -30075,18 +30887,18 @@ var CustomProgressEvent = class extends Event {
   }
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/utils/persist.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/utils/persist.js
 var persist = async (buffer3, blockstore, options) => {
   if (options.codec == null) {
     options.codec = src_exports;
   }
   const multihash = await sha256.digest(buffer3);
-  const cid = CID.create(options.cidVersion ?? DEFAULT_CID_VERSION, options.codec.code, multihash);
-  await blockstore.put(cid, buffer3, options);
-  return cid;
+  const cid2 = CID.create(options.cidVersion ?? DEFAULT_CID_VERSION, options.codec.code, multihash);
+  await blockstore.put(cid2, buffer3, options);
+  return cid2;
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/buffer-importer.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/buffer-importer.js
 function defaultBufferImporter(options) {
   return async function* bufferImporter(file, blockstore) {
     let bytesWritten = 0n;
@@ -30111,15 +30923,15 @@ function defaultBufferImporter(options) {
             Links: []
           }, options);
         }
-        const cid = await persist(block, blockstore, opts);
+        const cid2 = await persist(block, blockstore, opts);
         bytesWritten += BigInt(block.byteLength);
         options.onProgress?.(new CustomProgressEvent("unixfs:importer:progress:file:write", {
           bytesWritten,
-          cid,
+          cid: cid2,
           path: file.path
         }));
         return {
-          cid,
+          cid: cid2,
           unixfs,
           size: BigInt(block.length),
           block
@@ -30129,7 +30941,7 @@ function defaultBufferImporter(options) {
   };
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/errors.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/errors.js
 var InvalidContentError = class _InvalidContentError extends Error {
   static name = "InvalidContentError";
   static code = "ERR_INVALID_CONTENT";
@@ -30146,7 +30958,7 @@ var InvalidShardingStrategyError = class extends Error {
   code = InvalidContentError.code;
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/dir.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/dir.js
 var defaultDirBuilder = async (dir, blockstore, options) => {
   const unixfs = new UnixFS2({
     type: "directory",
@@ -30154,11 +30966,11 @@ var defaultDirBuilder = async (dir, blockstore, options) => {
     mode: dir.mode
   });
   const block = encode3(prepare({ Data: unixfs.marshal() }), options);
-  const cid = await persist(block, blockstore, options);
-  const path = dir.path;
+  const cid2 = await persist(block, blockstore, options);
+  const path4 = dir.path;
   return {
-    cid,
-    path,
+    cid: cid2,
+    path: path4,
     unixfs,
     size: BigInt(block.length),
     originalPath: dir.originalPath,
@@ -30166,7 +30978,7 @@ var defaultDirBuilder = async (dir, blockstore, options) => {
   };
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/file.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/file.js
 async function* buildFileBatch(file, blockstore, options) {
   let count = -1;
   let previous;
@@ -30268,13 +31080,13 @@ var reduce = (file, blockstore, options) => {
       Links: links
     };
     const block = encode3(prepare(node), options);
-    const cid = await persist(block, blockstore, options);
+    const cid2 = await persist(block, blockstore, options);
     options.onProgress?.(new CustomProgressEvent("unixfs:importer:progress:file:layout", {
-      cid,
+      cid: cid2,
       path: file.originalPath
     }));
     return {
-      cid,
+      cid: cid2,
       path: file.path,
       unixfs: f,
       size: BigInt(block.length + node.Links.reduce((acc, curr) => acc + (curr.Tsize ?? 0), 0)),
@@ -30288,7 +31100,7 @@ var defaultFileBuilder = async (file, block, options) => {
   return options.layout(buildFileBatch(file, block, options), reduce(file, block, options));
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/symlink.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/symlink.js
 var defaultSymlinkBuilder = async (symlink2, blockstore, options) => {
   const unixfs = new UnixFS2({
     type: "symlink",
@@ -30297,11 +31109,11 @@ var defaultSymlinkBuilder = async (symlink2, blockstore, options) => {
     mode: symlink2.mode
   });
   const block = encode3(prepare({ Data: unixfs.marshal() }));
-  const cid = await persist(block, blockstore, options);
-  const path = symlink2.path;
+  const cid2 = await persist(block, blockstore, options);
+  const path4 = symlink2.path;
   return {
-    cid,
-    path,
+    cid: cid2,
+    path: path4,
     unixfs,
     size: BigInt(block.length),
     originalPath: symlink2.originalPath,
@@ -30309,7 +31121,7 @@ var defaultSymlinkBuilder = async (symlink2, blockstore, options) => {
   };
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/index.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/index.js
 function isIterable(thing) {
   return Symbol.iterator in thing;
 }
@@ -30343,7 +31155,7 @@ function defaultDagBuilder(options) {
       let originalPath;
       if (isPathCandidate(entry)) {
         originalPath = entry.path;
-        entry.path = entry.path.split("/").filter((path) => path != null && path !== ".").join("/");
+        entry.path = entry.path.split("/").filter((path4) => path4 != null && path4 !== ".").join("/");
       }
       if (isFileCandidate(entry)) {
         const file = {
@@ -30399,7 +31211,7 @@ function isSymLinkCandidate(entry) {
   return entry.link != null;
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/validate-chunks.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/validate-chunks.js
 var defaultChunkValidator = () => {
   return async function* validateChunks(source2) {
     for await (const content of source2) {
@@ -30419,7 +31231,7 @@ var defaultChunkValidator = () => {
   };
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/layout/balanced.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/layout/balanced.js
 var DEFAULT_MAX_CHILDREN_PER_NODE = 174;
 function balanced(options) {
   const maxChildrenPerNode = options?.maxChildrenPerNode ?? DEFAULT_MAX_CHILDREN_PER_NODE;
@@ -30435,7 +31247,7 @@ function balanced(options) {
   };
 }
 
-// node_modules/it-all/dist/src/index.js
+// ../main/node_modules/it-all/dist/src/index.js
 function isAsyncIterable4(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -30457,7 +31269,7 @@ function all(source2) {
 }
 var src_default3 = all;
 
-// node_modules/ipfs-unixfs-importer/dist/src/dir.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dir.js
 var Dir = class {
   options;
   root;
@@ -30488,7 +31300,7 @@ var Dir = class {
   }
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/utils/pb-size.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/utils/pb-size.js
 var maxInt322 = 2 ** 32;
 var len8tab2 = [
   0,
@@ -30815,16 +31627,16 @@ function dataFieldSerializedSize(mode, mtime) {
   return 1 + varintLen(innerSize) + innerSize;
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/dir-flat.js
-function estimateLinkSize(nameBytes, child) {
-  if (child?.cid != null && child?.size != null) {
-    return nameBytes + child.cid.byteLength;
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dir-flat.js
+function estimateLinkSize(nameBytes, child2) {
+  if (child2?.cid != null && child2?.size != null) {
+    return nameBytes + child2.cid.byteLength;
   }
   return 0;
 }
-function calculateLinkSize(nameBytes, child) {
-  if (child?.cid != null && child?.size != null) {
-    return linkSerializedSize(nameBytes, child.cid.byteLength, Number(child.size));
+function calculateLinkSize(nameBytes, child2) {
+  if (child2?.cid != null && child2?.size != null) {
+    return linkSerializedSize(nameBytes, child2.cid.byteLength, Number(child2.size));
   }
   return 0;
 }
@@ -30869,10 +31681,10 @@ var DirFlat = class extends Dir {
     return this._children.values().next().value;
   }
   *eachChildSeries() {
-    for (const [key, child] of this._children.entries()) {
+    for (const [key, child2] of this._children.entries()) {
       yield {
         key,
-        child
+        child: child2
       };
     }
   }
@@ -30883,17 +31695,17 @@ var DirFlat = class extends Dir {
       mode: this.mode
     });
     const links = [];
-    for (const [name8, child] of this._children.entries()) {
-      if (child.size == null || child.cid == null) {
+    for (const [name8, child2] of this._children.entries()) {
+      if (child2.size == null || child2.cid == null) {
         continue;
       }
-      if (child.cid == null) {
+      if (child2.cid == null) {
         throw new Error("Directory contents must be flushed before marshaling");
       }
       links.push({
-        Hash: child.cid,
+        Hash: child2.cid,
         Name: name8,
-        Tsize: child.size == null ? void 0 : Number(child.size)
+        Tsize: child2.size == null ? void 0 : Number(child2.size)
       });
     }
     const node = {
@@ -30909,13 +31721,13 @@ var DirFlat = class extends Dir {
     const strategy = this.options?.shardSplitStrategy;
     if (strategy === "links-bytes") {
       this.nodeSize = 0;
-      for (const [name8, child] of this._children.entries()) {
-        this.nodeSize += estimateLinkSize(utf8ByteLength(name8), child);
+      for (const [name8, child2] of this._children.entries()) {
+        this.nodeSize += estimateLinkSize(utf8ByteLength(name8), child2);
       }
     } else if (strategy === "block-bytes") {
       this.nodeSize = dataFieldSerializedSize(this.mode, this.mtime);
-      for (const [name8, child] of this._children.entries()) {
-        this.nodeSize += calculateLinkSize(utf8ByteLength(name8), child);
+      for (const [name8, child2] of this._children.entries()) {
+        this.nodeSize += calculateLinkSize(utf8ByteLength(name8), child2);
       }
     } else {
       throw new InvalidShardingStrategyError(`Invalid shardSplitStrategy: ${strategy}`);
@@ -30924,10 +31736,10 @@ var DirFlat = class extends Dir {
   }
   async *flush(block) {
     const links = [];
-    for (const [name8, child] of this._children.entries()) {
-      let result = child;
-      if (child instanceof Dir) {
-        for await (const entry of child.flush(block)) {
+    for (const [name8, child2] of this._children.entries()) {
+      let result = child2;
+      if (child2 instanceof Dir) {
+        for await (const entry of child2.flush(block)) {
           result = entry;
           yield entry;
         }
@@ -30947,7 +31759,7 @@ var DirFlat = class extends Dir {
     });
     const node = { Data: unixfs.marshal(), Links: links };
     const buffer3 = encode3(prepare(node), this.options);
-    const cid = await persist(buffer3, block, this.options);
+    const cid2 = await persist(buffer3, block, this.options);
     const size = buffer3.length + node.Links.reduce(
       /**
        * @param {number} acc
@@ -30956,10 +31768,10 @@ var DirFlat = class extends Dir {
       (acc, curr) => acc + (curr.Tsize ?? 0),
       0
     );
-    this.cid = cid;
+    this.cid = cid2;
     this.size = size;
     yield {
-      cid,
+      cid: cid2,
       unixfs,
       path: this.path,
       size: BigInt(size)
@@ -30967,7 +31779,7 @@ var DirFlat = class extends Dir {
   }
 };
 
-// node_modules/interface-store/dist/src/errors.js
+// ../main/node_modules/interface-store/dist/src/errors.js
 var NotFoundError = class _NotFoundError extends Error {
   static name = "NotFoundError";
   name = _NotFoundError.name;
@@ -30984,7 +31796,7 @@ var NotFoundError = class _NotFoundError extends Error {
   }
 };
 
-// node_modules/blockstore-core/dist/src/base.js
+// ../main/node_modules/blockstore-core/dist/src/base.js
 var BaseBlockstore = class {
   has(key, options) {
     return Promise.reject(new Error(".has is not implemented"));
@@ -30993,9 +31805,9 @@ var BaseBlockstore = class {
     return Promise.reject(new Error(".put is not implemented"));
   }
   async *putMany(source2, options) {
-    for await (const { cid, bytes } of source2) {
-      await this.put(cid, bytes, options);
-      yield cid;
+    for await (const { cid: cid2, bytes } of source2) {
+      await this.put(cid2, bytes, options);
+      yield cid2;
     }
   }
   get(key, options) {
@@ -31026,7 +31838,7 @@ var BaseBlockstore = class {
   }
 };
 
-// node_modules/blockstore-core/dist/src/black-hole.js
+// ../main/node_modules/blockstore-core/dist/src/black-hole.js
 var BlackHoleBlockstore = class extends BaseBlockstore {
   put(key, value, options) {
     options?.signal?.throwIfAborted();
@@ -31040,7 +31852,7 @@ var BlackHoleBlockstore = class extends BaseBlockstore {
     options?.signal?.throwIfAborted();
     return false;
   }
-  async delete(cid, options) {
+  async delete(cid2, options) {
     options?.signal?.throwIfAborted();
   }
   // eslint-disable-next-line require-yield
@@ -31049,7 +31861,7 @@ var BlackHoleBlockstore = class extends BaseBlockstore {
   }
 };
 
-// node_modules/hamt-sharding/dist/src/bucket.js
+// ../main/node_modules/hamt-sharding/dist/src/bucket.js
 var import_sparse_array = __toESM(require_sparse_array(), 1);
 var Bucket = class _Bucket {
   _options;
@@ -31071,23 +31883,23 @@ var Bucket = class _Bucket {
     place.bucket._putAt(place, key, value);
   }
   async get(key) {
-    const child = await this._findChild(key);
-    if (child != null) {
-      return child.value;
+    const child2 = await this._findChild(key);
+    if (child2 != null) {
+      return child2.value;
     }
   }
   async del(key) {
     const place = await this._findPlace(key);
-    const child = place.bucket._at(place.pos);
-    if (child != null && child.key === key) {
+    const child2 = place.bucket._at(place.pos);
+    if (child2 != null && child2.key === key) {
       place.bucket._delAt(place.pos);
     }
   }
   leafCount() {
     const children = this._children.compactArray();
-    return children.reduce((acc, child) => {
-      if (child instanceof _Bucket) {
-        return acc + child.leafCount();
+    return children.reduce((acc, child2) => {
+      if (child2 instanceof _Bucket) {
+        return acc + child2.leafCount();
       }
       return acc + 1;
     }, 0);
@@ -31100,22 +31912,22 @@ var Bucket = class _Bucket {
   }
   *eachLeafSeries() {
     const children = this._children.compactArray();
-    for (const child of children) {
-      if (child instanceof _Bucket) {
-        yield* child.eachLeafSeries();
+    for (const child2 of children) {
+      if (child2 instanceof _Bucket) {
+        yield* child2.eachLeafSeries();
       } else {
-        yield child;
+        yield child2;
       }
     }
   }
   serialize(map2, reduce2) {
     const acc = [];
-    return reduce2(this._children.reduce((acc2, child, index) => {
-      if (child != null) {
-        if (child instanceof _Bucket) {
-          acc2.push(child.serialize(map2, reduce2));
+    return reduce2(this._children.reduce((acc2, child2, index) => {
+      if (child2 != null) {
+        if (child2 instanceof _Bucket) {
+          acc2.push(child2.serialize(map2, reduce2));
         } else {
-          acc2.push(map2(child, index));
+          acc2.push(map2(child2, index));
         }
       }
       return acc2;
@@ -31135,26 +31947,26 @@ var Bucket = class _Bucket {
   }
   async _findChild(key) {
     const result = await this._findPlace(key);
-    const child = result.bucket._at(result.pos);
-    if (child instanceof _Bucket) {
+    const child2 = result.bucket._at(result.pos);
+    if (child2 instanceof _Bucket) {
       return void 0;
     }
-    if (child != null && child.key === key) {
-      return child;
+    if (child2 != null && child2.key === key) {
+      return child2;
     }
   }
   async _findPlace(key) {
     const hashValue = this._options.hash(typeof key === "string" ? fromString2(key) : key);
     const index = await hashValue.take(this._options.bits);
-    const child = this._children.get(index);
-    if (child instanceof _Bucket) {
-      return child._findPlace(hashValue);
+    const child2 = this._children.get(index);
+    if (child2 instanceof _Bucket) {
+      return child2._findPlace(hashValue);
     }
     return {
       bucket: this,
       pos: index,
       hash: hashValue,
-      existingChild: child
+      existingChild: child2
     };
   }
   async _findNewBucketAndPos(key) {
@@ -31175,11 +31987,11 @@ var Bucket = class _Bucket {
       hash: place.hash
     });
   }
-  _putObjectAt(pos, object) {
+  _putObjectAt(pos, object2) {
     if (this._children.get(pos) == null) {
       this._popCount++;
     }
-    this._children.set(pos, object);
+    this._children.set(pos, object2);
   }
   _delAt(pos) {
     if (pos === -1) {
@@ -31225,11 +32037,11 @@ function reduceNodes(nodes) {
 }
 async function asyncTransformBucket(bucket, asyncMap, asyncReduce) {
   const output = [];
-  for (const child of bucket._children.compactArray()) {
-    if (child instanceof Bucket) {
-      await asyncTransformBucket(child, asyncMap, asyncReduce);
+  for (const child2 of bucket._children.compactArray()) {
+    if (child2 instanceof Bucket) {
+      await asyncTransformBucket(child2, asyncMap, asyncReduce);
     } else {
-      const mappedChildren = await asyncMap(child);
+      const mappedChildren = await asyncMap(child2);
       output.push({
         bitField: bucket._children.bitField(),
         children: mappedChildren
@@ -31239,7 +32051,7 @@ async function asyncTransformBucket(bucket, asyncMap, asyncReduce) {
   return asyncReduce(output);
 }
 
-// node_modules/hamt-sharding/dist/src/consumable-buffer.js
+// ../main/node_modules/hamt-sharding/dist/src/consumable-buffer.js
 var START_MASKS = [
   255,
   254,
@@ -31312,7 +32124,7 @@ function maskFor(start, length4) {
   return START_MASKS[start] & STOP_MASKS[Math.min(length4 + start - 1, 7)];
 }
 
-// node_modules/hamt-sharding/dist/src/consumable-hash.js
+// ../main/node_modules/hamt-sharding/dist/src/consumable-hash.js
 function wrapHash(hashFn2) {
   function hashing(value) {
     if (value instanceof InfiniteHash) {
@@ -31384,7 +32196,7 @@ var InfiniteHash = class {
   }
 };
 
-// node_modules/hamt-sharding/dist/src/index.js
+// ../main/node_modules/hamt-sharding/dist/src/index.js
 function createHAMT(options) {
   if (options == null || options.hashFn == null) {
     throw new Error("please define an options.hashFn");
@@ -31396,7 +32208,7 @@ function createHAMT(options) {
   return new Bucket(bucketOptions);
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/dir-sharded.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dir-sharded.js
 async function hamtHashFn(buf) {
   return (await murmur3128.encode(buf)).slice(0, 8).reverse();
 }
@@ -31460,14 +32272,14 @@ async function* flush(bucket, blockstore, shardRoot, options) {
   const links = [];
   let childrenSize = 0n;
   for (let i = 0; i < children.length; i++) {
-    const child = children.get(i);
-    if (child == null) {
+    const child2 = children.get(i);
+    if (child2 == null) {
       continue;
     }
     const labelPrefix = i.toString(16).toUpperCase().padStart(padLength, "0");
-    if (child instanceof Bucket) {
+    if (child2 instanceof Bucket) {
       let shard;
-      for await (const subShard of flush(child, blockstore, null, options)) {
+      for await (const subShard of flush(child2, blockstore, null, options)) {
         shard = subShard;
       }
       if (shard == null) {
@@ -31479,8 +32291,8 @@ async function* flush(bucket, blockstore, shardRoot, options) {
         Hash: shard.cid
       });
       childrenSize += shard.size;
-    } else if (isDir(child.value)) {
-      const dir2 = child.value;
+    } else if (isDir(child2.value)) {
+      const dir2 = child2.value;
       let flushedDir;
       for await (const entry of dir2.flush(blockstore)) {
         flushedDir = entry;
@@ -31489,7 +32301,7 @@ async function* flush(bucket, blockstore, shardRoot, options) {
       if (flushedDir == null) {
         throw new Error("Did not flush dir");
       }
-      const label = labelPrefix + child.key;
+      const label = labelPrefix + child2.key;
       links.push({
         Name: label,
         Tsize: Number(flushedDir.size),
@@ -31497,11 +32309,11 @@ async function* flush(bucket, blockstore, shardRoot, options) {
       });
       childrenSize += flushedDir.size;
     } else {
-      const value = child.value;
+      const value = child2.value;
       if (value.cid == null) {
         continue;
       }
-      const label = labelPrefix + child.key;
+      const label = labelPrefix + child2.key;
       const size2 = value.size;
       links.push({
         Name: label,
@@ -31525,10 +32337,10 @@ async function* flush(bucket, blockstore, shardRoot, options) {
     Links: links
   };
   const buffer3 = encode3(prepare(node), options);
-  const cid = await persist(buffer3, blockstore, options);
+  const cid2 = await persist(buffer3, blockstore, options);
   const size = BigInt(buffer3.byteLength) + childrenSize;
   yield {
-    cid,
+    cid: cid2,
     unixfs: dir,
     size
   };
@@ -31542,34 +32354,34 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
   const links = [];
   let sizeEstimate = 0;
   for (let i = 0; i < children.length; i++) {
-    const child = children.get(i);
-    if (child == null) {
+    const child2 = children.get(i);
+    if (child2 == null) {
       continue;
     }
     const labelPrefix = i.toString(16).toUpperCase().padStart(padLength, "0");
-    if (child instanceof Bucket) {
-      const { size, cid: cid2 } = await calculateSize(child, null, blocks, options);
+    if (child2 instanceof Bucket) {
+      const { size, cid: cid3 } = await calculateSize(child2, null, blocks, options);
       links.push({
         Name: labelPrefix,
         Tsize: Number(size),
-        Hash: cid2
+        Hash: cid3
       });
-      sizeEstimate += labelPrefix.length + cid2.byteLength;
-    } else if (isDir(child.value)) {
-      const dir2 = child.value;
+      sizeEstimate += labelPrefix.length + cid3.byteLength;
+    } else if (isDir(child2.value)) {
+      const dir2 = child2.value;
       const size = dir2.nodeSize;
       if (dir2.cid == null) {
         throw new Error("Child directory has not been persisted");
       }
       links.push({
-        Name: labelPrefix + child.key,
+        Name: labelPrefix + child2.key,
         Tsize: Number(size),
         Hash: dir2.cid
       });
       sizeEstimate += labelPrefix.length + dir2.cid.byteLength;
     } else {
-      const value = child.value;
-      const label = labelPrefix + child.key;
+      const value = child2.value;
+      const label = labelPrefix + child2.key;
       const size = value.size;
       links.push({
         Name: label,
@@ -31592,15 +32404,15 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
     Data: dir.marshal(),
     Links: links
   }), options);
-  const cid = await persist(buffer3, blocks, options);
+  const cid2 = await persist(buffer3, blocks, options);
   return {
-    cid,
+    cid: cid2,
     size: options.shardSplitStrategy === "links-bytes" ? sizeEstimate : buffer3.length
   };
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/flat-to-shard.js
-async function flatToShard(child, dir) {
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/flat-to-shard.js
+async function flatToShard(child2, dir) {
   let newDir = dir;
   const shardSplitThresholdBytes = dir.options.shardSplitThresholdBytes ?? DEFAULT_SHARD_SPLIT_THRESHOLD_BYTES;
   if (dir instanceof DirFlat && await dir.estimateNodeSize() > shardSplitThresholdBytes) {
@@ -31609,8 +32421,8 @@ async function flatToShard(child, dir) {
   const parent = newDir.parent;
   if (parent != null) {
     if (newDir !== dir) {
-      if (child != null) {
-        child.parent = newDir;
+      if (child2 != null) {
+        child2.parent = newDir;
       }
       if (newDir.parentKey == null) {
         throw new Error("No parent key found");
@@ -31633,18 +32445,18 @@ async function convertToShard(oldDir) {
     mtime: oldDir.mtime,
     mode: oldDir.mode
   }, oldDir.options);
-  for (const { key, child } of oldDir.eachChildSeries()) {
-    await newDir.put(key, child);
+  for (const { key, child: child2 } of oldDir.eachChildSeries()) {
+    await newDir.put(key, child2);
   }
   return newDir;
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/utils/to-path-components.js
-var toPathComponents = (path = "") => {
-  return path.split(/(?<!\\)\//).filter(Boolean);
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/utils/to-path-components.js
+var toPathComponents = (path4 = "") => {
+  return path4.split(/(?<!\\)\//).filter(Boolean);
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/tree-builder.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/tree-builder.js
 async function addToTree(elem, tree, options) {
   const pathElems = toPathComponents(elem.path ?? "");
   const lastIndex = pathElems.length - 1;
@@ -31732,7 +32544,7 @@ function defaultTreeBuilder(options) {
   };
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/index.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/index.js
 async function* importer(source2, blockstore, options = {}) {
   let candidates;
   if (Symbol.asyncIterator in source2 || Symbol.iterator in source2) {
@@ -31815,17 +32627,17 @@ async function* importer(source2, blockstore, options = {}) {
 // src/core/unixfs/storage.ts
 function writableStorage(sink, signal) {
   return {
-    async put(cid, bytes, options) {
+    async put(cid2, bytes, options) {
       const onWritten = options?.onWritten;
-      await sink.put(cid, bytes instanceof Uint8Array ? bytes : await concat2(bytes), onWritten != null ? { signal, onWritten } : { signal });
-      return cid;
+      await sink.put(cid2, bytes instanceof Uint8Array ? bytes : await concat2(bytes), onWritten != null ? { signal, onWritten } : { signal });
+      return cid2;
     }
   };
 }
 function readableStorage(source2) {
   return {
-    async *get(cid, options) {
-      yield await source2.get(cid, { signal: options?.signal });
+    async *get(cid2, options) {
+      yield await source2.get(cid2, { signal: options?.signal });
     }
   };
 }
@@ -31863,11 +32675,11 @@ function rawLeaves(hashLeaf, release) {
       });
       yield async () => {
         const { digest: digest2, bytes } = await hashed;
-        const cid = CID.createV1(code3, create(sha256.code, digest2));
-        await storage.put(cid, bytes, release != null ? { onWritten: () => {
+        const cid2 = CID.createV1(code3, create(sha256.code, digest2));
+        await storage.put(cid2, bytes, release != null ? { onWritten: () => {
           release(bytes);
         } } : void 0);
-        return { cid, size: BigInt(bytes.byteLength), block: bytes };
+        return { cid: cid2, size: BigInt(bytes.byteLength), block: bytes };
       };
     }
   };
@@ -31884,7 +32696,7 @@ async function importOne(content, sink, signal, leaves) {
   return result;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/errors.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/errors.js
 var BadPathError = class _BadPathError extends Error {
   static name = "BadPathError";
   static code = "ERR_BAD_PATH";
@@ -31949,7 +32761,7 @@ var InvalidParametersError = class _InvalidParametersError extends Error {
   }
 };
 
-// node_modules/@ipld/dag-cbor/src/index.js
+// ../main/node_modules/@ipld/dag-cbor/src/index.js
 var src_exports2 = {};
 __export(src_exports2, {
   code: () => code5,
@@ -31961,7 +32773,7 @@ __export(src_exports2, {
   toByteView: () => toByteView2
 });
 
-// node_modules/cborg/lib/is.js
+// ../main/node_modules/cborg/lib/is.js
 var objectTypeNames = [
   "Object",
   // for Object.create(null) and other non-plain objects
@@ -32030,7 +32842,7 @@ function getObjectType(value) {
   return void 0;
 }
 
-// node_modules/cborg/lib/token.js
+// ../main/node_modules/cborg/lib/token.js
 var Type = class {
   /**
    * @param {number} major
@@ -32096,7 +32908,7 @@ var Token = class {
   }
 };
 
-// node_modules/cborg/lib/byte-utils.js
+// ../main/node_modules/cborg/lib/byte-utils.js
 var useBuffer = globalThis.process && // @ts-ignore
 !globalThis.process.browser && // @ts-ignore
 globalThis.Buffer && // @ts-ignore
@@ -32118,20 +32930,20 @@ var fromString3 = useBuffer ? (
   /**
    * @param {string} string
    */
-  (string2) => {
-    return string2.length >= FROM_STRING_THRESHOLD_BUFFER ? (
+  (string3) => {
+    return string3.length >= FROM_STRING_THRESHOLD_BUFFER ? (
       // eslint-disable-line operator-linebreak
       // @ts-ignore
-      globalThis.Buffer.from(string2)
-    ) : utf8ToBytes(string2);
+      globalThis.Buffer.from(string3)
+    ) : utf8ToBytes(string3);
   }
 ) : (
   // eslint-disable-line operator-linebreak
   /**
    * @param {string} string
    */
-  (string2) => {
-    return string2.length >= FROM_STRING_THRESHOLD_TEXTENCODER ? textEncoder4.encode(string2) : utf8ToBytes(string2);
+  (string3) => {
+    return string3.length >= FROM_STRING_THRESHOLD_TEXTENCODER ? textEncoder4.encode(string3) : utf8ToBytes(string3);
   }
 );
 var fromArray = (arr) => {
@@ -32275,7 +33087,7 @@ function decodeCodePointsArray(codePoints) {
   return res;
 }
 
-// node_modules/cborg/lib/bl.js
+// ../main/node_modules/cborg/lib/bl.js
 var defaultChunkSize = 256;
 var Bl = class {
   /**
@@ -32416,7 +33228,7 @@ var U8Bl = class {
   }
 };
 
-// node_modules/cborg/lib/common.js
+// ../main/node_modules/cborg/lib/common.js
 var decodeErrPrefix = "CBOR decode error:";
 var encodeErrPrefix = "CBOR encode error:";
 var uintMinorPrefixBytes = [];
@@ -32431,7 +33243,7 @@ function assertEnoughData(data, pos, need) {
   }
 }
 
-// node_modules/cborg/lib/0uint.js
+// ../main/node_modules/cborg/lib/0uint.js
 var uintBoundaries = [24, 256, 65536, 4294967296, BigInt("18446744073709551616")];
 function readUint8(data, offset, options) {
   assertEnoughData(data, offset, 1);
@@ -32549,7 +33361,7 @@ encodeUint.compareTokens = function compareTokens(tok1, tok2) {
   return tok1.value < tok2.value ? -1 : tok1.value > tok2.value ? 1 : 0;
 };
 
-// node_modules/cborg/lib/1negint.js
+// ../main/node_modules/cborg/lib/1negint.js
 function decodeNegint8(data, pos, _minor, options) {
   return new Token(Type.negint, -1 - readUint8(data, pos + 1, options), 2);
 }
@@ -32600,7 +33412,7 @@ encodeNegint.compareTokens = function compareTokens2(tok1, tok2) {
   return tok1.value < tok2.value ? 1 : tok1.value > tok2.value ? -1 : 0;
 };
 
-// node_modules/cborg/lib/2bytes.js
+// ../main/node_modules/cborg/lib/2bytes.js
 function toToken(data, pos, prefix, length4) {
   assertEnoughData(data, pos, prefix + length4);
   const buf = data.slice(pos + prefix, pos + prefix + length4);
@@ -32647,7 +33459,7 @@ function compareBytes(b1, b2) {
   return b1.length < b2.length ? -1 : b1.length > b2.length ? 1 : compare(b1, b2);
 }
 
-// node_modules/cborg/lib/3string.js
+// ../main/node_modules/cborg/lib/3string.js
 var textDecoder3 = new TextDecoder();
 var ASCII_THRESHOLD = 32;
 function toStr(bytes, start, end) {
@@ -32695,7 +33507,7 @@ function decodeString64(data, pos, _minor, options) {
 }
 var encodeString = encodeBytes;
 
-// node_modules/cborg/lib/4array.js
+// ../main/node_modules/cborg/lib/4array.js
 function toToken3(_data, _pos, prefix, length4) {
   return new Token(Type.array, length4, prefix);
 }
@@ -32732,7 +33544,7 @@ encodeArray.encodedSize = function encodedSize5(token) {
   return encodeUintValue.encodedSize(token.value);
 };
 
-// node_modules/cborg/lib/5map.js
+// ../main/node_modules/cborg/lib/5map.js
 function toToken4(_data, _pos, prefix, length4) {
   return new Token(Type.map, length4, prefix);
 }
@@ -32769,7 +33581,7 @@ encodeMap.encodedSize = function encodedSize6(token) {
   return encodeUintValue.encodedSize(token.value);
 };
 
-// node_modules/cborg/lib/6tag.js
+// ../main/node_modules/cborg/lib/6tag.js
 function decodeTagCompact(_data, _pos, minor, _options) {
   return new Token(Type.tag, minor, 1);
 }
@@ -32793,7 +33605,7 @@ encodeTag.encodedSize = function encodedSize7(token) {
   return encodeUintValue.encodedSize(token.value);
 };
 
-// node_modules/cborg/lib/7float.js
+// ../main/node_modules/cborg/lib/7float.js
 var MINOR_FALSE = 20;
 var MINOR_TRUE = 21;
 var MINOR_NULL = 22;
@@ -33024,7 +33836,7 @@ encodeFloat.compareTokens = function compareTokens4(tok1, tok2, options) {
   return compare(b1, b2);
 };
 
-// node_modules/cborg/lib/jump.js
+// ../main/node_modules/cborg/lib/jump.js
 function invalidMinor(data, pos, minor) {
   throw new Error(`${decodeErrPrefix} encountered invalid minor (${minor}) for major ${data[pos] >>> 5}`);
 }
@@ -33180,7 +33992,7 @@ function quickEncodeToken(token) {
   }
 }
 
-// node_modules/cborg/lib/encode.js
+// ../main/node_modules/cborg/lib/encode.js
 var defaultEncodeOptions = {
   float64: false,
   mapSorter,
@@ -33679,7 +34491,7 @@ function encode8(data, options) {
   return encodeCustom(data, cborEncoders, options);
 }
 
-// node_modules/cborg/lib/decode.js
+// ../main/node_modules/cborg/lib/decode.js
 var defaultDecodeOptions = {
   strict: false,
   allowIndefinite: true,
@@ -33880,7 +34692,7 @@ function decode10(data, options) {
   return decoded;
 }
 
-// node_modules/cborg/lib/tagged.js
+// ../main/node_modules/cborg/lib/tagged.js
 var Tagged = class _Tagged {
   /**
    * @param {number} tag - CBOR tag number, a non-negative integer
@@ -33933,7 +34745,7 @@ Object.defineProperty(Tagged.prototype, Symbol.toStringTag, {
   value: "Tagged"
 });
 
-// node_modules/@ipld/dag-cbor/src/index.js
+// ../main/node_modules/@ipld/dag-cbor/src/index.js
 var CID_CBOR_TAG = 42;
 function toByteView2(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -33945,12 +34757,12 @@ function cidEncoder(obj) {
   if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
     return null;
   }
-  const cid = CID.asCID(obj);
-  if (!cid) {
+  const cid2 = CID.asCID(obj);
+  if (!cid2) {
     return null;
   }
-  const bytes = new Uint8Array(cid.bytes.byteLength + 1);
-  bytes.set(cid.bytes, 1);
+  const bytes = new Uint8Array(cid2.bytes.byteLength + 1);
+  bytes.set(cid2.bytes, 1);
   return [
     new Token(Type.tag, CID_CBOR_TAG),
     new Token(Type.bytes, bytes)
@@ -34024,7 +34836,7 @@ var code5 = 113;
 var encode9 = (node) => encode8(node, _encodeOptions);
 var decode11 = (data) => decode10(toByteView2(data), _decodeOptions);
 
-// node_modules/@ipld/dag-json/src/index.js
+// ../main/node_modules/@ipld/dag-json/src/index.js
 var src_exports3 = {};
 __export(src_exports3, {
   code: () => code6,
@@ -34036,7 +34848,7 @@ __export(src_exports3, {
   stringify: () => format2
 });
 
-// node_modules/cborg/lib/json/encode.js
+// ../main/node_modules/cborg/lib/json/encode.js
 var JSONEncoder = class extends Array {
   constructor() {
     super();
@@ -34198,7 +35010,7 @@ function encode10(data, options) {
   return encodeCustom(data, new JSONEncoder(), options);
 }
 
-// node_modules/cborg/lib/json/decode.js
+// ../main/node_modules/cborg/lib/json/decode.js
 var Tokenizer = class {
   /**
    * @param {Uint8Array} data
@@ -34596,7 +35408,7 @@ function decode12(data, options) {
   return decode10(data, options);
 }
 
-// node_modules/@ipld/dag-json/src/index.js
+// ../main/node_modules/@ipld/dag-json/src/index.js
 function toByteView3(buf) {
   if (buf instanceof ArrayBuffer) {
     return new Uint8Array(buf, 0, buf.byteLength);
@@ -34607,11 +35419,11 @@ function cidEncoder2(obj) {
   if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
     return null;
   }
-  const cid = CID.asCID(obj);
-  if (!cid) {
+  const cid2 = CID.asCID(obj);
+  if (!cid2) {
     return null;
   }
-  const cidString = cid.toString();
+  const cidString = cid2.toString();
   return [
     new Token(Type.map, Infinity, 1),
     new Token(Type.string, "/", 1),
@@ -34777,10 +35589,10 @@ var utf8Decoder = new TextDecoder();
 var parse = (data) => decode13(utf8Encoder.encode(data));
 var utf8Encoder = new TextEncoder();
 
-// node_modules/ipfs-unixfs-exporter/dist/src/constants.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/constants.js
 var CODEC_CBOR = 81;
 
-// node_modules/it-to-buffer/dist/src/index.js
+// ../main/node_modules/it-to-buffer/dist/src/index.js
 function isAsyncIterable5(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -34804,7 +35616,7 @@ function toBuffer(source2) {
 }
 var src_default4 = toBuffer;
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/is-cid.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/is-cid.js
 function isCID(obj) {
   if (obj == null) {
     return false;
@@ -34812,36 +35624,36 @@ function isCID(obj) {
   return CID.asCID(obj) === obj;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/resolve-object-path.js
-function resolveObjectPath(object, path) {
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/resolve-object-path.js
+function resolveObjectPath(object2, path4) {
   let value;
   let i = 0;
   let resolved = "";
-  while (i < path.length) {
-    const key = path[i];
+  while (i < path4.length) {
+    const key = path4[i];
     i++;
-    if (!Object.hasOwnProperty.call(object, key)) {
+    if (!Object.hasOwnProperty.call(object2, key)) {
       throw new BadPathError(`Object did not have key "${key}"`);
     }
     resolved += `/${key}`;
-    value = object[key];
-    object = value;
+    value = object2[key];
+    object2 = value;
     if (isCID(value)) {
       break;
     }
   }
   return {
     value,
-    rest: path.slice(i),
+    rest: path4.slice(i),
     path: resolved.substring(1)
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-cbor.js
-async function* dagCborResolver(root, path, blockstore, options) {
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-cbor.js
+async function* dagCborResolver(root, path4, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
-  const object = decode11(block);
-  const result = resolveObjectPath(object, path);
+  const object2 = decode11(block);
+  const result = resolveObjectPath(object2, path4);
   yield {
     cid: isCID(result.value) ? result.value : root,
     name: result.path,
@@ -34849,11 +35661,11 @@ async function* dagCborResolver(root, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-json.js
-async function* dagJsonResolver(root, path, blockstore, options) {
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-json.js
+async function* dagJsonResolver(root, path4, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
-  const object = decode13(block);
-  const result = resolveObjectPath(object, path);
+  const object2 = decode13(block);
+  const result = resolveObjectPath(object2, path4);
   yield {
     cid: isCID(result.value) ? result.value : root,
     name: result.path,
@@ -34861,7 +35673,7 @@ async function* dagJsonResolver(root, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/unixfs-stream.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/unixfs-stream.js
 function isValidUnixFSDirectoryMetadata(obj) {
   return obj.type === "DIRECTORY";
 }
@@ -34938,19 +35750,19 @@ function* unixFsStream(block) {
   }
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/find-cid-in-shard.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/find-cid-in-shard.js
 var toPrefix = (position, padLength) => {
   return position.toString(16).toUpperCase().padStart(padLength, "0").substring(0, padLength);
 };
 var toBucketPath = (position) => {
   let bucket = position.bucket;
-  const path = [];
+  const path4 = [];
   while (bucket._parent != null) {
-    path.push(bucket);
+    path4.push(bucket);
     bucket = bucket._parent;
   }
-  path.push(bucket);
-  return path.reverse();
+  path4.push(bucket);
+  return path4.reverse();
 };
 async function* findShardCid(meta, generator, name8, rest, blockstore, context, options) {
   const padLength = (context.lastBucket.tableSize() - 1).toString(16).length;
@@ -35030,27 +35842,27 @@ async function* findShardCid(meta, generator, name8, rest, blockstore, context, 
   }
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-pb.js
-function* findDirectoryEntry(generator, path, root) {
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-pb.js
+function* findDirectoryEntry(generator, path4, root) {
   for (const link of generator) {
     if (!isValidLink(link)) {
       throw new NotUnixFSError("Invalid link");
     }
-    if (link.name === path[0]) {
+    if (link.name === path4[0]) {
       yield {
         cid: link.hash,
-        name: path[0],
-        rest: path.slice(1)
+        name: path4[0],
+        rest: path4.slice(1)
       };
       return;
     }
   }
-  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
+  throw new NotFoundError2(`No link "${path4[0]}" found under ${root}`);
 }
 var hashFn = async function(buf) {
   return (await murmur3128.encode(buf)).slice(0, 8).reverse();
 };
-async function* findHAMTEntry(meta, generator, path, root, blockstore, options) {
+async function* findHAMTEntry(meta, generator, path4, root, blockstore, options) {
   const rootBucket = createHAMT({
     hashFn,
     bits: Math.log2(Number(meta.fanOut))
@@ -35060,15 +35872,15 @@ async function* findHAMTEntry(meta, generator, path, root, blockstore, options) 
     hamtDepth: 1,
     lastBucket: rootBucket
   };
-  for await (const result of findShardCid(meta, generator, path[0], path.slice(1), blockstore, context, options)) {
+  for await (const result of findShardCid(meta, generator, path4[0], path4.slice(1), blockstore, context, options)) {
     yield result;
-    if (result.name === path[0]) {
+    if (result.name === path4[0]) {
       return;
     }
   }
-  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
+  throw new NotFoundError2(`No link "${path4[0]}" found under ${root}`);
 }
-async function* dagPbResolver(root, path, blockstore, options) {
+async function* dagPbResolver(root, path4, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
   const links = [];
   const generator = unixFsStream(block);
@@ -35081,17 +35893,17 @@ async function* dagPbResolver(root, path, blockstore, options) {
     if (isValidUnixFSFile(value) || isValidUnixFSRaw(value) || isValidUnixFSSymlink(value)) {
       yield {
         cid: root,
-        name: path[0],
-        rest: path.slice(1)
+        name: path4[0],
+        rest: path4.slice(1)
       };
       return;
     }
     if (isDirectory2 || isHAMT && options?.translateHAMTPath === false) {
-      yield* findDirectoryEntry(generator, path, root);
+      yield* findDirectoryEntry(generator, path4, root);
       return;
     }
     if (isHAMT) {
-      yield* findHAMTEntry(value, generator, path, root, blockstore, options);
+      yield* findHAMTEntry(value, generator, path4, root, blockstore, options);
       return;
     }
     if (!isValidLink(value)) {
@@ -35102,11 +35914,11 @@ async function* dagPbResolver(root, path, blockstore, options) {
       isDirectory2 = isValidUnixFSDirectoryMetadata(link);
       isHAMT = isValidUnixFSHAMTMetadata(link);
       if (isDirectory2 || isHAMT && options?.translateHAMTPath === false) {
-        yield* findDirectoryEntry(links, path, root);
+        yield* findDirectoryEntry(links, path4, root);
         return;
       }
       if (isValidUnixFSHAMTMetadata(link)) {
-        yield* findHAMTEntry(link, links, path, root, blockstore, options);
+        yield* findHAMTEntry(link, links, path4, root, blockstore, options);
         return;
       }
       if (!isValidLink(link)) {
@@ -35115,22 +35927,22 @@ async function* dagPbResolver(root, path, blockstore, options) {
       links.push(link);
     }
   }
-  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
+  throw new NotFoundError2(`No link "${path4[0]}" found under ${root}`);
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/identity.js
-async function* identityResolver(root, path, blockstore, options) {
-  if (path.length === 0) {
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/identity.js
+async function* identityResolver(root, path4, blockstore, options) {
+  if (path4.length === 0) {
     return;
   }
-  throw new BadPathError(`Cannot load path /${path.join("/")} from identity block`);
+  throw new BadPathError(`Cannot load path /${path4.join("/")} from identity block`);
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/json.js
-async function* jsonResolver(root, path, blockstore, options) {
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/json.js
+async function* jsonResolver(root, path4, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
-  const object = decode8(block);
-  const result = resolveObjectPath(object, path);
+  const object2 = decode8(block);
+  const result = resolveObjectPath(object2, path4);
   yield {
     cid: root,
     name: result.path,
@@ -35138,15 +35950,15 @@ async function* jsonResolver(root, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/raw.js
-async function* rawResolver(root, path, blockstore, options) {
-  if (path.length === 0) {
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/raw.js
+async function* rawResolver(root, path4, blockstore, options) {
+  if (path4.length === 0) {
     return;
   }
-  throw new NotFoundError2(`Cannot load path /${path.join("/")} from raw block`);
+  throw new NotFoundError2(`Cannot load path /${path4.join("/")} from raw block`);
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/index.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/index.js
 var resolvers = {
   [code]: dagPbResolver,
   [code3]: rawResolver,
@@ -35156,36 +35968,36 @@ var resolvers = {
   [identity2.code]: identityResolver,
   [code2]: jsonResolver
 };
-async function* walkPath(path, blockstore, options = {}) {
-  path = path.toString();
-  if (path.startsWith("/ipfs/")) {
-    path = path.substring(6);
+async function* walkPath(path4, blockstore, options = {}) {
+  path4 = path4.toString();
+  if (path4.startsWith("/ipfs/")) {
+    path4 = path4.substring(6);
   }
-  while (path.endsWith("/")) {
-    path = path.substring(0, path.length - 1);
+  while (path4.endsWith("/")) {
+    path4 = path4.substring(0, path4.length - 1);
   }
-  let [root, ...rest] = path.split(/(?<!\\)\//g).filter(Boolean);
-  let cid = CID.parse(root);
+  let [root, ...rest] = path4.split(/(?<!\\)\//g).filter(Boolean);
+  let cid2 = CID.parse(root);
   let roots = [
-    cid
+    cid2
   ];
-  let location2 = `${cid}`;
+  let location2 = `${cid2}`;
   yield {
-    cid,
+    cid: cid2,
     name: location2,
     path: location2,
     roots,
     remainder: rest
   };
   while (rest.length > 0) {
-    const resolver = resolvers[cid.code];
+    const resolver = resolvers[cid2.code];
     if (resolver == null) {
-      throw new NoResolverError(`No resolver for code ${cid.code}`);
+      throw new NoResolverError(`No resolver for code ${cid2.code}`);
     }
     let traversedDeeper = false;
-    for await (const result of resolver(cid, rest, blockstore, options)) {
-      cid = result.cid;
-      traversedDeeper = !roots[roots.length - 1].equals(cid);
+    for await (const result of resolver(cid2, rest, blockstore, options)) {
+      cid2 = result.cid;
+      traversedDeeper = !roots[roots.length - 1].equals(cid2);
       rest = result.rest;
       if (!traversedDeeper) {
         break;
@@ -35206,11 +36018,11 @@ async function* walkPath(path, blockstore, options = {}) {
   }
   options?.signal?.throwIfAborted();
   if (rest.length !== 0) {
-    throw new NotFoundError2(`Could not resolve path /${rest.join("/")} under ${path}`);
+    throw new NotFoundError2(`Could not resolve path /${rest.join("/")} under ${path4}`);
   }
 }
 
-// node_modules/it-last/dist/src/index.js
+// ../main/node_modules/it-last/dist/src/index.js
 function isAsyncIterable6(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -35232,37 +36044,37 @@ function last(source2) {
 }
 var src_default5 = last;
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-cbor.js
-async function dagCborResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  const object = decode11(block);
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-cbor.js
+async function dagCborResolver2(cid2, name8, path4, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
+  const object2 = decode11(block);
   return {
     type: "object",
-    cid,
+    cid: cid2,
     name: name8,
-    path,
-    object,
+    path: path4,
+    object: object2,
     node: block,
     size: BigInt(block.byteLength)
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-json.js
-async function dagJsonResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  const object = decode13(block);
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-json.js
+async function dagJsonResolver2(cid2, name8, path4, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
+  const object2 = decode13(block);
   return {
     type: "object",
-    cid,
+    cid: cid2,
     name: name8,
-    path,
-    object,
+    path: path4,
+    object: object2,
     node: block,
     size: BigInt(block.byteLength)
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/extract-data-from-block.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/extract-data-from-block.js
 function extractDataFromBlock(block, blockStart, requestedStart, requestedEnd) {
   const blockLength = BigInt(block.length);
   const blockEnd = BigInt(blockStart + blockLength);
@@ -35278,7 +36090,7 @@ function extractDataFromBlock(block, blockStart, requestedStart, requestedEnd) {
   return block;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/validate-offset-and-length.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/validate-offset-and-length.js
 var validateOffsetAndLength = (size, offset = 0, length4 = size) => {
   const fileSize = BigInt(size);
   const start = BigInt(offset ?? 0);
@@ -35307,7 +36119,7 @@ var validateOffsetAndLength = (size, offset = 0, length4 = size) => {
   };
 };
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/raw-content.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/raw-content.js
 function rawContent(node, event) {
   async function* contentGenerator(options = {}) {
     const { start, end } = validateOffsetAndLength(node.length, options.offset, options.length);
@@ -35322,69 +36134,69 @@ function rawContent(node, event) {
   return contentGenerator;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/identity.js
-async function identityResolver2(cid, name8, path, blockstore, options) {
-  const block = decode4(cid.multihash.bytes);
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/identity.js
+async function identityResolver2(cid2, name8, path4, blockstore, options) {
+  const block = decode4(cid2.multihash.bytes);
   return {
     type: "identity",
-    cid,
+    cid: cid2,
     name: name8,
-    path,
+    path: path4,
     content: rawContent(block.digest, "unixfs:exporter:progress:identity"),
     size: BigInt(block.bytes.byteLength),
     node: block.bytes
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/json.js
-async function jsonResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  const object = decode8(block);
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/json.js
+async function jsonResolver2(cid2, name8, path4, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
+  const object2 = decode8(block);
   return {
     type: "object",
-    cid,
+    cid: cid2,
     name: name8,
-    path,
-    object,
+    path: path4,
+    object: object2,
     size: BigInt(block.byteLength),
     node: block
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/raw.js
-async function rawResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/raw.js
+async function rawResolver2(cid2, name8, path4, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
   return {
     type: "raw",
-    cid,
+    cid: cid2,
     name: name8,
-    path,
+    path: path4,
     content: rawContent(block, "unixfs:exporter:progress:raw"),
     size: BigInt(block.length),
     node: block
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/directory.js
-function directoryContent(cid, node, unixfs, path) {
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/directory.js
+function directoryContent(cid2, node, unixfs, path4) {
   async function* yieldDirectoryContent(options = {}) {
     const offset = options.offset ?? 0;
     const length4 = options.length ?? node.Links.length;
     const links = node.Links.slice(offset, offset + length4);
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:directory", {
-      cid
+      cid: cid2
     }));
     yield* links.map((link) => ({
       cid: link.Hash,
       name: link.Name ?? "",
-      path: `${path}/${link.Name ?? ""}`,
+      path: `${path4}/${link.Name ?? ""}`,
       size: BigInt(link.Tsize ?? 0)
     }));
   }
   return yieldDirectoryContent;
 }
 
-// node_modules/it-peekable/dist/src/index.js
+// ../main/node_modules/it-peekable/dist/src/index.js
 function peekable(iterable) {
   const [iterator, symbol3] = iterable[Symbol.asyncIterator] != null ? [iterable[Symbol.asyncIterator](), Symbol.asyncIterator] : [iterable[Symbol.iterator](), Symbol.iterator];
   const queue = [];
@@ -35411,7 +36223,7 @@ function peekable(iterable) {
 }
 var src_default6 = peekable;
 
-// node_modules/it-map/dist/src/index.js
+// ../main/node_modules/it-map/dist/src/index.js
 function isAsyncIterable7(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -35449,17 +36261,17 @@ function map(source2, func) {
 }
 var src_default7 = map;
 
-// node_modules/p-defer/index.js
+// ../main/node_modules/p-defer/index.js
 function pDefer() {
   const deferred = {};
-  deferred.promise = new Promise((resolve2, reject) => {
-    deferred.resolve = resolve2;
+  deferred.promise = new Promise((resolve3, reject) => {
+    deferred.resolve = resolve3;
     deferred.reject = reject;
   });
   return deferred;
 }
 
-// node_modules/it-parallel/dist/src/index.js
+// ../main/node_modules/it-parallel/dist/src/index.js
 var CustomEvent = globalThis.CustomEvent ?? Event;
 async function* parallel(source2, options = {}) {
   let concurrency = options.concurrency ?? Infinity;
@@ -35576,7 +36388,7 @@ async function* parallel(source2, options = {}) {
   }
 }
 
-// node_modules/it-pushable/dist/src/fifo.js
+// ../main/node_modules/it-pushable/dist/src/fifo.js
 var FixedFIFO = class {
   buffer;
   mask;
@@ -35659,14 +36471,14 @@ var FIFO = class {
   }
 };
 
-// node_modules/it-pushable/dist/src/index.js
+// ../main/node_modules/it-pushable/dist/src/index.js
 var AbortError = class extends Error {
   type;
   code;
-  constructor(message2, code8) {
+  constructor(message2, code9) {
     super(message2 ?? "The operation was aborted");
     this.type = "aborted";
-    this.code = code8 ?? "ABORT_ERR";
+    this.code = code9 ?? "ABORT_ERR";
   }
 };
 function pushable(options = {}) {
@@ -35702,12 +36514,12 @@ function _pushable(getNext, options) {
       if (ended) {
         return { done: true };
       }
-      return await new Promise((resolve2, reject) => {
+      return await new Promise((resolve3, reject) => {
         onNext = (next) => {
           onNext = null;
           buffer3.push(next);
           try {
-            resolve2(getNext(buffer3));
+            resolve3(getNext(buffer3));
           } catch (err) {
             reject(err);
           }
@@ -35784,7 +36596,7 @@ function _pushable(getNext, options) {
       let cancel;
       let listener;
       if (signal != null) {
-        cancel = new Promise((resolve2, reject) => {
+        cancel = new Promise((resolve3, reject) => {
           listener = () => {
             reject(new AbortError());
           };
@@ -35849,7 +36661,7 @@ function _pushable(getNext, options) {
   return pushable2;
 }
 
-// node_modules/race-signal/dist/src/index.js
+// ../main/node_modules/race-signal/dist/src/index.js
 function defaultTranslate(signal) {
   return signal.reason;
 }
@@ -35866,7 +36678,7 @@ function raceSignal(promise, signal, opts) {
   let listener;
   return Promise.race([
     promise,
-    new Promise((resolve2, reject) => {
+    new Promise((resolve3, reject) => {
       listener = () => {
         reject(translateError(signal));
       };
@@ -35879,7 +36691,7 @@ function raceSignal(promise, signal, opts) {
   });
 }
 
-// node_modules/it-queueless-pushable/dist/src/index.js
+// ../main/node_modules/it-queueless-pushable/dist/src/index.js
 var QueuelessPushable = class {
   readNext;
   haveNext;
@@ -35963,7 +36775,7 @@ function queuelessPushable() {
   return new QueuelessPushable();
 }
 
-// node_modules/it-merge/dist/src/index.js
+// ../main/node_modules/it-merge/dist/src/index.js
 function isAsyncIterable8(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -36029,7 +36841,7 @@ function merge(...sources) {
 }
 var src_default8 = merge;
 
-// node_modules/it-pipe/dist/src/index.js
+// ../main/node_modules/it-pipe/dist/src/index.js
 function pipe(first2, ...rest) {
   if (first2 == null) {
     throw new Error("Empty pipeline");
@@ -36108,10 +36920,10 @@ var duplexPipelineFn = (duplex) => {
   };
 };
 
-// node_modules/eventemitter3/index.mjs
+// ../main/node_modules/eventemitter3/index.mjs
 var import_index3 = __toESM(require_eventemitter3(), 1);
 
-// node_modules/p-timeout/index.js
+// ../main/node_modules/p-timeout/index.js
 var TimeoutError = class _TimeoutError extends Error {
   name = "TimeoutError";
   constructor(message2, options) {
@@ -36130,13 +36942,13 @@ function pTimeout(promise, options) {
   } = options;
   let timer;
   let abortHandler;
-  const wrappedPromise = new Promise((resolve2, reject) => {
+  const wrappedPromise = new Promise((resolve3, reject) => {
     if (typeof milliseconds !== "number" || Math.sign(milliseconds) !== 1) {
       throw new TypeError(`Expected \`milliseconds\` to be a positive number, got \`${milliseconds}\``);
     }
     if (signal?.aborted) {
       reject(getAbortedReason(signal));
-      promise.then(resolve2, reject);
+      promise.then(resolve3, reject);
       return;
     }
     if (signal) {
@@ -36145,7 +36957,7 @@ function pTimeout(promise, options) {
       };
       signal.addEventListener("abort", abortHandler, { once: true });
     }
-    promise.then(resolve2, reject);
+    promise.then(resolve3, reject);
     if (milliseconds === Number.POSITIVE_INFINITY) {
       return;
     }
@@ -36153,7 +36965,7 @@ function pTimeout(promise, options) {
     timer = customTimers.setTimeout.call(void 0, () => {
       if (fallback) {
         try {
-          resolve2(fallback());
+          resolve3(fallback());
         } catch (error2) {
           reject(error2);
         }
@@ -36163,7 +36975,7 @@ function pTimeout(promise, options) {
         promise.cancel();
       }
       if (message2 === false) {
-        resolve2();
+        resolve3();
       } else if (message2 instanceof Error) {
         reject(message2);
       } else {
@@ -36185,14 +36997,14 @@ function pTimeout(promise, options) {
   return cancelablePromise;
 }
 
-// node_modules/p-queue/dist/lower-bound.js
-function lowerBound(array, value, comparator) {
+// ../main/node_modules/p-queue/dist/lower-bound.js
+function lowerBound(array2, value, comparator) {
   let first2 = 0;
-  let count = array.length;
+  let count = array2.length;
   while (count > 0) {
     const step = Math.trunc(count / 2);
     let it = first2 + step;
-    if (comparator(array[it], value) <= 0) {
+    if (comparator(array2[it], value) <= 0) {
       first2 = ++it;
       count -= step + 1;
     } else {
@@ -36202,7 +37014,7 @@ function lowerBound(array, value, comparator) {
   return first2;
 }
 
-// node_modules/p-queue/dist/priority-queue.js
+// ../main/node_modules/p-queue/dist/priority-queue.js
 var compactionThreshold = 100;
 var PriorityQueue = class {
   #queue = [];
@@ -36288,7 +37100,7 @@ var PriorityQueue = class {
   }
 };
 
-// node_modules/p-queue/dist/index.js
+// ../main/node_modules/p-queue/dist/index.js
 var PQueue = class extends import_index3.default {
   #carryoverIntervalCount;
   #isIntervalIgnored;
@@ -36607,7 +37419,7 @@ var PQueue = class extends import_index3.default {
     if (options.timeout !== void 0 && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
       throw new TypeError(`Expected \`timeout\` to be a positive finite number, got \`${options.timeout}\` (${typeof options.timeout})`);
     }
-    return new Promise((resolve2, reject) => {
+    return new Promise((resolve3, reject) => {
       const taskSymbol = /* @__PURE__ */ Symbol(`task-${options.id}`);
       let cleanupQueueAbortHandler = () => void 0;
       const run2 = async () => {
@@ -36649,7 +37461,7 @@ var PQueue = class extends import_index3.default {
             })]);
           }
           const result = await operation;
-          resolve2(result);
+          resolve3(result);
           this.emit("completed", result);
         } catch (error2) {
           reject(error2);
@@ -36836,9 +37648,9 @@ var PQueue = class extends import_index3.default {
       this.on("error", handleError);
     });
   }
-  async #onEvent(events, filter) {
-    const eventList = Array.isArray(events) ? events : [events];
-    return new Promise((resolve2) => {
+  async #onEvent(events2, filter) {
+    const eventList = Array.isArray(events2) ? events2 : [events2];
+    return new Promise((resolve3) => {
       const listener = () => {
         if (filter && !filter()) {
           return;
@@ -36846,7 +37658,7 @@ var PQueue = class extends import_index3.default {
         for (const event of eventList) {
           this.off(event, listener);
         }
-        resolve2();
+        resolve3();
       };
       for (const event of eventList) {
         this.on(event, listener);
@@ -37006,7 +37818,7 @@ var PQueue = class extends import_index3.default {
   }
 };
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/file.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/file.js
 async function walkDAG(blockstore, node, queue, streamPosition, start, end, options) {
   if (node instanceof Uint8Array) {
     const buf = extractDataFromBlock(node, streamPosition, start, end);
@@ -37062,13 +37874,13 @@ async function walkDAG(blockstore, node, queue, streamPosition, start, end, opti
     concurrency: options.blockReadConcurrency
   }), async (source2) => {
     for await (const { link, block, blockStart } of source2) {
-      let child;
+      let child2;
       switch (link.Hash.code) {
         case code:
-          child = decode5(block);
+          child2 = decode5(block);
           break;
         case code3:
-          child = block;
+          child2 = block;
           break;
         default:
           queue.end(new NotUnixFSError(`Unsupported codec: ${link.Hash.code}`));
@@ -37084,7 +37896,7 @@ async function walkDAG(blockstore, node, queue, streamPosition, start, end, opti
         options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:file", {
           cid: link.Hash
         }));
-        await walkDAG(blockstore, child, queue, blockStart, start, end, options);
+        await walkDAG(blockstore, child2, queue, blockStart, start, end, options);
       });
       await childQueue.onIdle();
     }
@@ -37093,7 +37905,7 @@ async function walkDAG(blockstore, node, queue, streamPosition, start, end, opti
     queue.end();
   }
 }
-function fileContent(cid, node, unixfs, path, blockstore) {
+function fileContent(cid2, node, unixfs, path4, blockstore) {
   async function* yieldFileContent(options = {}) {
     const fileSize = unixfs.fileSize();
     if (fileSize === void 0) {
@@ -37107,7 +37919,7 @@ function fileContent(cid, node, unixfs, path, blockstore) {
     const wanted = end - start;
     const queue = pushable();
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:file", {
-      cid
+      cid: cid2
     }));
     void walkDAG(blockstore, node, queue, 0n, start, end, options).catch((err) => {
       queue.end(err);
@@ -37138,11 +37950,11 @@ function fileContent(cid, node, unixfs, path, blockstore) {
   return yieldFileContent;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/hamt-sharded-directory.js
-async function* listDirectory(cid, path, blockstore, options) {
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/hamt-sharded-directory.js
+async function* listDirectory(cid2, path4, blockstore, options) {
   let index = -1;
   let yielded = 0;
-  for await (const entry of list(cid, path, blockstore, options)) {
+  for await (const entry of list(cid2, path4, blockstore, options)) {
     index++;
     if (options.offset != null && options.offset < index) {
       continue;
@@ -37154,8 +37966,8 @@ async function* listDirectory(cid, path, blockstore, options) {
     }
   }
 }
-async function* list(cid, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
+async function* list(cid2, path4, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
   const node = Node.decode(block);
   if (node.data?.fanOut == null) {
     throw new NotUnixFSError("missing fanout");
@@ -37165,45 +37977,45 @@ async function* list(cid, path, blockstore, options) {
     if (link.name == null || link.hash == null) {
       continue;
     }
-    const cid2 = CID.decode(link.hash);
+    const cid3 = CID.decode(link.hash);
     if (link.name.length === prefixLength) {
-      yield* list(cid2, path, blockstore, options);
+      yield* list(cid3, path4, blockstore, options);
     } else {
       const name8 = link.name.substring(prefixLength);
       yield {
-        cid: cid2,
+        cid: cid3,
         name: link.name.substring(prefixLength),
-        path: `${path}/${name8}`,
+        path: `${path4}/${name8}`,
         size: BigInt(link.tSize ?? 0)
       };
     }
   }
 }
-function hamtShardedDirectoryContent(cid, node, unixfs, path, blockstore) {
+function hamtShardedDirectoryContent(cid2, node, unixfs, path4, blockstore) {
   function yieldHamtDirectoryContent(options = {}) {
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:hamt-sharded-directory", {
-      cid
+      cid: cid2
     }));
-    return listDirectory(cid, path, blockstore, options);
+    return listDirectory(cid2, path4, blockstore, options);
   }
   return yieldHamtDirectoryContent;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/index.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/index.js
 var contentExporters = {
   raw: fileContent,
   file: fileContent,
   directory: directoryContent,
   "hamt-sharded-directory": hamtShardedDirectoryContent,
-  metadata: (cid, node, unixfs, blockstore) => {
+  metadata: (cid2, node, unixfs, blockstore) => {
     return () => [];
   },
-  symlink: (cid, node, unixfs, blockstore) => {
+  symlink: (cid2, node, unixfs, blockstore) => {
     return () => [];
   }
 };
-async function dagPbResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
+async function dagPbResolver2(cid2, name8, path4, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
   let node;
   try {
     node = decode5(block);
@@ -37219,16 +38031,16 @@ async function dagPbResolver2(cid, name8, path, blockstore, options) {
   } catch (err) {
     throw new NotUnixFSError(err.message);
   }
-  const content = contentExporters[unixfs.type](cid, node, unixfs, path, blockstore);
+  const content = contentExporters[unixfs.type](cid2, node, unixfs, path4, blockstore);
   if (content == null) {
     throw new NotFoundError2("could not find content exporter");
   }
   if (unixfs.isDirectory()) {
     return {
       type: "directory",
-      cid,
+      cid: cid2,
       name: name8,
-      path,
+      path: path4,
       entries: content,
       unixfs,
       node,
@@ -37237,9 +38049,9 @@ async function dagPbResolver2(cid, name8, path, blockstore, options) {
   }
   return {
     type: "file",
-    cid,
+    cid: cid2,
     name: name8,
-    path,
+    path: path4,
     content,
     unixfs,
     node,
@@ -37247,7 +38059,7 @@ async function dagPbResolver2(cid, name8, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/index.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/index.js
 var resolvers2 = {
   [code]: dagPbResolver2,
   [code3]: rawResolver2,
@@ -37257,62 +38069,62 @@ var resolvers2 = {
   [identity2.code]: identityResolver2,
   [code2]: jsonResolver2
 };
-async function exporter(path, blockstore, options = {}) {
-  let cid;
+async function exporter(path4, blockstore, options = {}) {
+  let cid2;
   let name8;
-  if (path instanceof String || typeof path === "string") {
-    const entry = await src_default5(walkPath(path, blockstore, options));
+  if (path4 instanceof String || typeof path4 === "string") {
+    const entry = await src_default5(walkPath(path4, blockstore, options));
     if (entry == null) {
-      throw new NotFoundError2(`Could not walk path to ${path}`);
+      throw new NotFoundError2(`Could not walk path to ${path4}`);
     }
-    cid = entry.cid;
+    cid2 = entry.cid;
     name8 = entry.name;
-    path = entry.path;
-  } else if (CID.asCID(path) === path || path instanceof CID) {
-    cid = path;
-    name8 = path = cid.toString();
+    path4 = entry.path;
+  } else if (CID.asCID(path4) === path4 || path4 instanceof CID) {
+    cid2 = path4;
+    name8 = path4 = cid2.toString();
   } else {
     throw new InvalidParametersError("Path must be string or CID");
   }
-  const resolver = resolvers2[cid.code];
+  const resolver = resolvers2[cid2.code];
   if (resolver == null) {
-    throw new NoResolverError(`No resolver for code ${cid.code}`);
+    throw new NoResolverError(`No resolver for code ${cid2.code}`);
   }
-  return resolver(cid, name8, path, blockstore, options);
+  return resolver(cid2, name8, path4, blockstore, options);
 }
 
 // src/core/unixfs/tree.ts
-async function resolvePath(root, path, source2, options) {
-  if (path.length === 0) return { cid: root, size: await dagSize(root, source2, options) };
-  let cid = root;
+async function resolvePath(root, path4, source2, options) {
+  if (path4.length === 0) return { cid: root, size: await dagSize(root, source2, options) };
+  let cid2 = root;
   let size = 0;
-  for (let i = 0; i < path.length; i++) {
-    const name8 = path[i];
-    if (cid.code !== code) throw new TreeError(`/${path.slice(0, i).join("/")} is not a directory`);
-    const entry = await findEntry(cid, name8, source2, options);
+  for (let i = 0; i < path4.length; i++) {
+    const name8 = path4[i];
+    if (cid2.code !== code) throw new TreeError(`/${path4.slice(0, i).join("/")} is not a directory`);
+    const entry = await findEntry(cid2, name8, source2, options);
     if (entry == null) return void 0;
-    cid = entry.cid;
+    cid2 = entry.cid;
     size = entry.size;
   }
-  return { cid, size };
+  return { cid: cid2, size };
 }
-async function dagSize(cid, source2, options) {
-  if (cid.multihash.code === 0) return cid.multihash.digest.length;
-  const bytes = await source2.get(cid, options);
-  if (cid.code !== code) return bytes.length;
+async function dagSize(cid2, source2, options) {
+  if (cid2.multihash.code === 0) return cid2.multihash.digest.length;
+  const bytes = await source2.get(cid2, options);
+  if (cid2.code !== code) return bytes.length;
   return bytes.length + decode5(bytes).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0);
 }
-async function readFileBytes(cid, source2, options) {
-  const entry = await exporter(cid, readableStorage(source2), { signal: options.signal });
+async function readFileBytes(cid2, source2, options) {
+  const entry = await exporter(cid2, readableStorage(source2), { signal: options.signal });
   if (entry.type !== "file" && entry.type !== "raw" && entry.type !== "identity") {
-    throw new TreeError(`${cid} is not a file (${entry.type})`);
+    throw new TreeError(`${cid2} is not a file (${entry.type})`);
   }
-  if (entry.size > BigInt(options.maxBytes)) throw new TreeError(`${cid} is ${entry.size} bytes, more than the ${options.maxBytes} allowed`);
+  if (entry.size > BigInt(options.maxBytes)) throw new TreeError(`${cid2} is ${entry.size} bytes, more than the ${options.maxBytes} allowed`);
   const chunks = [];
   let length4 = 0;
   for await (const chunk of entry.content({ signal: options.signal })) {
     length4 += chunk.byteLength;
-    if (length4 > options.maxBytes) throw new TreeError(`${cid} is more than the ${options.maxBytes} bytes allowed`);
+    if (length4 > options.maxBytes) throw new TreeError(`${cid2} is more than the ${options.maxBytes} bytes allowed`);
     chunks.push(chunk);
   }
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length4);
@@ -37327,32 +38139,32 @@ async function* walkDag(root, source2, options) {
     while (stack.length > 0) {
       throwIfAborted(options?.signal);
       for (let i = stack.length - 1; i >= 0 && i >= stack.length - concurrency; i--) {
-        const cid2 = stack[i];
-        const key2 = cid2.toString();
-        if (seen.has(key2) || inflight.has(key2) || cid2.multihash.code === 0 || skip?.(cid2) === true) continue;
-        const pending = source2.get(cid2, { signal: options?.signal });
+        const cid3 = stack[i];
+        const key2 = cid3.toString();
+        if (seen.has(key2) || inflight.has(key2) || cid3.multihash.code === 0 || skip?.(cid3) === true) continue;
+        const pending = source2.get(cid3, { signal: options?.signal });
         pending.catch(() => {
         });
         inflight.set(key2, pending);
       }
-      const cid = stack.pop();
-      const key = cid.toString();
-      if (seen.has(key) || cid.multihash.code === 0 || skip?.(cid) === true) {
+      const cid2 = stack.pop();
+      const key = cid2.toString();
+      if (seen.has(key) || cid2.multihash.code === 0 || skip?.(cid2) === true) {
         seen.add(key);
         continue;
       }
-      const bytes = await (inflight.get(key) ?? source2.get(cid, { signal: options?.signal }));
+      const bytes = await (inflight.get(key) ?? source2.get(cid2, { signal: options?.signal }));
       inflight.delete(key);
       seen.add(key);
-      yield { cid, bytes };
-      if (cid.code === code) {
+      yield { cid: cid2, bytes };
+      if (cid2.code === code) {
         const links = decode5(bytes).Links;
         for (let i = links.length - 1; i >= 0; i--) {
           const link = links[i].Hash;
           if (!seen.has(link.toString())) stack.push(link);
         }
-      } else if (cid.code !== code3) {
-        throw new TreeError(`cannot walk ${cid}: codec 0x${cid.code.toString(16)} is not dag-pb or raw`);
+      } else if (cid2.code !== code3) {
+        throw new TreeError(`cannot walk ${cid2}: codec 0x${cid2.code.toString(16)} is not dag-pb or raw`);
       }
     }
   } finally {
@@ -37374,23 +38186,23 @@ var PendingDir = class _PendingDir {
   /** Names a HAMT had before the edit (undefined: absent), as looked up on their hash paths. */
   before = /* @__PURE__ */ new Map();
   removed = /* @__PURE__ */ new Set();
-  static async load(cid, where, source2, options) {
+  static async load(cid2, where, source2, options) {
     if (source2 == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
     return await naming(where, async () => {
-      const bytes = await source2.get(cid, options);
-      if (cid.code === code && decodeUnixFS(cid, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid);
-      return new _PendingDir(where, await readDirectory(cid, source2, options));
+      const bytes = await source2.get(cid2, options);
+      if (cid2.code === code && decodeUnixFS(cid2, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid2);
+      return new _PendingDir(where, await readDirectory(cid2, source2, options));
     });
   }
   async get(name8, source2, options) {
-    const child = this.entries.get(name8);
-    if (child != null || this.shard == null || this.removed.has(name8)) return child;
+    const child2 = this.entries.get(name8);
+    if (child2 != null || this.shard == null || this.removed.has(name8)) return child2;
     if (source2 == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
     const entry = await naming(this.where, async () => await this.original(name8, source2, options));
     return entry == null ? void 0 : { cid: entry.cid, size: entry.size };
   }
-  set(name8, child) {
-    this.entries.set(name8, child);
+  set(name8, child2) {
+    this.entries.set(name8, child2);
     this.removed.delete(name8);
   }
   delete(name8) {
@@ -37399,8 +38211,8 @@ var PendingDir = class _PendingDir {
   }
   async flush(source2, sink, options) {
     const changed = [];
-    for (const [name8, child] of this.entries) {
-      const node = child instanceof _PendingDir ? await child.flush(source2, sink, options) : child;
+    for (const [name8, child2] of this.entries) {
+      const node = child2 instanceof _PendingDir ? await child2.flush(source2, sink, options) : child2;
       changed.push({ name: name8, cid: node.cid, size: node.size });
     }
     if (this.shard == null) return buildDirectory(changed, sink, options);
@@ -37440,8 +38252,8 @@ async function naming(where, work) {
 }
 function linkBytes(entry) {
   const name8 = encoder3.encode(entry.name).length;
-  const cid = entry.cid.bytes.length;
-  const body = 1 + varintLength(cid) + cid + 1 + varintLength(name8) + name8 + 1 + varintLength(entry.size);
+  const cid2 = entry.cid.bytes.length;
+  const body = 1 + varintLength(cid2) + cid2 + 1 + varintLength(name8) + name8 + 1 + varintLength(entry.size);
   return 1 + varintLength(body) + body;
 }
 function varintLength(value) {
@@ -37461,11 +38273,11 @@ async function editTree(root, edits, source2, sink, options) {
   const read4 = /* @__PURE__ */ new Map();
   const cached = source2 == null ? null : {
     label: source2.label,
-    get: async (cid, opts) => {
-      const key = cid.toString();
+    get: async (cid2, opts) => {
+      const key = cid2.toString();
       let bytes = read4.get(key);
       if (bytes == null) {
-        bytes = source2.get(cid, opts);
+        bytes = source2.get(cid2, opts);
         read4.set(key, bytes);
         bytes.catch(() => {
           read4.delete(key);
@@ -37483,18 +38295,18 @@ async function editTree(root, edits, source2, sink, options) {
     let missing = false;
     for (let i = 0; i < edit.path.length - 1; i++) {
       const name8 = edit.path[i];
-      const child = await dir.get(name8, cached, options);
+      const child2 = await dir.get(name8, cached, options);
       let next;
-      if (child instanceof PendingDir) {
-        next = child;
-      } else if (child == null) {
+      if (child2 instanceof PendingDir) {
+        next = child2;
+      } else if (child2 == null) {
         if (edit.node == null) {
           missing = true;
           break;
         }
         next = new PendingDir(edit.path.slice(0, i + 1));
       } else {
-        next = await PendingDir.load(child.cid, edit.path.slice(0, i + 1), cached, options);
+        next = await PendingDir.load(child2.cid, edit.path.slice(0, i + 1), cached, options);
       }
       dir.set(name8, next);
       dir = next;
@@ -37505,8 +38317,8 @@ async function editTree(root, edits, source2, sink, options) {
     else if (await dir.get(last2, cached, options) != null) dir.delete(last2);
   }
   const newBlocks = {
-    put: async (cid, bytes, opts) => {
-      if (!read4.has(cid.toString())) await sink.put(cid, bytes, opts);
+    put: async (cid2, bytes, opts) => {
+      if (!read4.has(cid2.toString())) await sink.put(cid2, bytes, opts);
     }
   };
   return await top.flush(cached, newBlocks, options);
@@ -37519,15 +38331,15 @@ var PublishSink = class {
   }
   sinks;
   dagPb = new MemoryBlockStore();
-  async put(cid, bytes, options) {
-    if (cid.code === 112) await this.dagPb.put(cid, bytes);
+  async put(cid2, bytes, options) {
+    if (cid2.code === 112) await this.dagPb.put(cid2, bytes);
     const onWritten = options?.onWritten;
     let waiting = this.sinks.length;
     const each = onWritten == null ? {} : { onWritten: () => {
       if (--waiting === 0) onWritten();
     } };
     await Promise.all(this.sinks.map(async (s2) => {
-      await s2.put(cid, bytes, each);
+      await s2.put(cid2, bytes, each);
     }));
   }
 };
@@ -37537,9 +38349,6 @@ var discard = {
   }
 };
 var readBuffers = new BufferPool(1024 * 1024, 64);
-function firstLine(text) {
-  return text?.split("\n").map((l) => l.trim()).find((l) => l !== "");
-}
 function resolveName(options, image) {
   if (options.name != null && options.name !== "") return validateName(options.name, "name");
   if (options.image.kind === "docker") return validateName(parseReference(options.image.ref, "image").path, "image");
@@ -37576,7 +38385,7 @@ async function* once(bytes) {
 async function importBlob(file, sink, label, progress, signal) {
   const pooled = file.bytes == null;
   const source2 = pooled ? fileContent2(file, signal) : once(file.bytes);
-  const hasher = new BlobHasher(pooled, signal);
+  const hasher = new BlobHasher(pooled);
   try {
     let size = 0;
     const content = async function* () {
@@ -37612,8 +38421,7 @@ async function publish(options) {
   if (options.previousRoot != null && (options.sources ?? []).length === 0) {
     throw new InputError("previous-root", "a previous root was given but no block source to read it from (set gateways, a CAR or a store)");
   }
-  const work = await mkdtemp2(join3(options.tempDir, "ipcr-publish-"));
-  registerTemporary(work);
+  const work = await mkdtemp2(join5(options.tempDir, "ipcr-publish-"));
   let archive;
   let car;
   try {
@@ -37625,7 +38433,7 @@ async function publish(options) {
     archive = await openImageArchive(archivePath, { input, tempDir: work, signal });
     const image = await loadImage(archive, { input, signal });
     const name8 = resolveName(options, image);
-    const description = firstLine(options.description ?? image.labels["org.opencontainers.image.description"]);
+    const description = plainLine(options.description ?? image.labels["org.opencontainers.image.description"]);
     const platforms = image.images.map((i) => platformString(i.platform));
     logger3.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name8}:${tags.join(", ")}`);
     const previousRoot = options.previousRoot ?? null;
@@ -37698,7 +38506,7 @@ async function publish(options) {
     if (scope === "full" && source2 != null) {
       await logger3.group("Copy the unchanged part of the registry into the CAR", async () => {
         const full = new FirstSource([sink.dagPb, source2]);
-        for await (const block of walkDag(root.cid, full, { signal, skip: (cid) => cid.code === 85 && car?.has(cid) === true })) {
+        for await (const block of walkDag(root.cid, full, { signal, skip: (cid2) => cid2.code === 85 && car?.has(cid2) === true })) {
           await car?.put(block.cid, block.bytes);
         }
       });
@@ -37720,21 +38528,23 @@ async function publish(options) {
       reusedBlobs: reused
     };
   } finally {
-    try {
-      if (car != null) await car.abort();
-    } finally {
-      try {
-        if (archive != null) await archive.close();
-      } finally {
-        await removeTemporary(work);
-      }
-    }
+    if (car != null) await car.abort();
+    if (archive != null) await archive.close();
+    await rm4(work, { recursive: true, force: true });
   }
 }
 async function readPreviousCatalog(root, source2, options) {
+  const where = `previous root ${root.toString()}`;
   const node = await resolvePath(root, registryPaths.catalog(), source2, options);
   if (node == null) return emptyCatalog();
-  return parseCatalog(await readFileBytes(node.cid, source2, { ...options, maxBytes: 64 * 1024 * 1024 }));
+  let bytes;
+  try {
+    bytes = await readFileBytes(node.cid, source2, { ...options, maxBytes: CATALOG_LIMITS.bytes });
+  } catch (err) {
+    if (err instanceof TreeError) throw new TreeError(`${CATALOG_FILE} of ${where}: ${err.message}`, { cause: err });
+    throw err;
+  }
+  return parseCatalog(bytes, where);
 }
 function parseCid(value, input) {
   try {
@@ -37747,7 +38557,7 @@ function parseCid(value, input) {
 // src/core/blocks/car-source.ts
 import { open as open6 } from "node:fs/promises";
 
-// node_modules/@ipld/car/src/decoder-common.js
+// ../main/node_modules/@ipld/car/src/decoder-common.js
 var import_varint2 = __toESM(require_varint(), 1);
 var CIDV0_BYTES = {
   SHA2_256: 18,
@@ -37800,7 +38610,7 @@ function getMultihashLength(bytes) {
   return mhLength;
 }
 
-// node_modules/@ipld/car/src/header-validator.js
+// ../main/node_modules/@ipld/car/src/header-validator.js
 var Kinds = {
   Null: (
     /**
@@ -38061,7 +38871,7 @@ var CarV1HeaderOrV2Pragma = {
   toRepresentation: Reprs.CarV1HeaderOrV2Pragma
 };
 
-// node_modules/@ipld/car/src/decoder.js
+// ../main/node_modules/@ipld/car/src/decoder.js
 async function readHeader(reader, strictVersion) {
   const length4 = decodeVarint2(await reader.upTo(8), reader);
   if (length4 === 0) {
@@ -38112,9 +38922,9 @@ async function readBlockHead(reader) {
     throw new Error("Invalid CAR section (zero length)");
   }
   length4 += reader.pos - start;
-  const cid = await readCid(reader);
+  const cid2 = await readCid(reader);
   const blockLength = length4 - Number(reader.pos - start);
-  return { cid, length: length4, blockLength };
+  return { cid: cid2, length: length4, blockLength };
 }
 
 // src/core/blocks/car-source.ts
@@ -38124,15 +38934,15 @@ var CarBlockSource = class _CarBlockSource {
   roots;
   file;
   index;
-  constructor(path, file, roots, index) {
-    this.path = path;
-    this.label = `CAR ${path}`;
+  constructor(path4, file, roots, index) {
+    this.path = path4;
+    this.label = `CAR ${path4}`;
     this.file = file;
     this.roots = roots;
     this.index = index;
   }
-  static async open(path, options) {
-    const file = await open6(path, "r");
+  static async open(path4, options) {
+    const file = await open6(path4, "r");
     try {
       const { size } = await file.stat();
       const reader = new FileReader(file, size);
@@ -38140,10 +38950,10 @@ var CarBlockSource = class _CarBlockSource {
       try {
         header = await readHeader(reader);
       } catch (err) {
-        throw new InputError(path, `not a CAR file: ${err?.message ?? err}`, { cause: err });
+        throw new InputError(path4, `not a CAR file: ${err?.message ?? err}`, { cause: err });
       }
       const end = header.version === 2 ? header.dataOffset + header.dataSize : size;
-      if (end > size) throw new InputError(path, "CAR file is truncated");
+      if (end > size) throw new InputError(path4, "CAR file is truncated");
       const index = /* @__PURE__ */ new Map();
       let count = 0;
       while (reader.pos < end) {
@@ -38154,15 +38964,15 @@ var CarBlockSource = class _CarBlockSource {
         try {
           head = await readBlockHead(reader);
         } catch (err) {
-          throw new InputError(path, `bad block section at byte ${reader.pos}: ${err?.message ?? err}`, { cause: err });
+          throw new InputError(path4, `bad block section at byte ${reader.pos}: ${err?.message ?? err}`, { cause: err });
         }
         const offset = reader.pos;
-        if (offset + head.blockLength > end) throw new InputError(path, "CAR file is truncated");
+        if (offset + head.blockLength > end) throw new InputError(path4, "CAR file is truncated");
         const key = blockKey(head.cid);
         if (!index.has(key)) index.set(key, { cid: head.cid, offset, length: head.blockLength });
         reader.seek(head.blockLength);
       }
-      return new _CarBlockSource(path, file, header.roots, index);
+      return new _CarBlockSource(path4, file, header.roots, index);
     } catch (err) {
       await file.close();
       throw err;
@@ -38171,25 +38981,25 @@ var CarBlockSource = class _CarBlockSource {
   get blockCount() {
     return this.index.size;
   }
-  has(cid) {
-    return this.index.has(blockKey(cid));
+  has(cid2) {
+    return this.index.has(blockKey(cid2));
   }
   /** The CIDs of every block, in file order. */
   *cids() {
-    for (const { cid } of this.index.values()) yield cid;
+    for (const { cid: cid2 } of this.index.values()) yield cid2;
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     throwIfAborted(options?.signal);
-    const location2 = this.index.get(blockKey(cid));
-    if (location2 == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
+    const location2 = this.index.get(blockKey(cid2));
+    if (location2 == null) throw new BlockNotFoundError(`Block ${cid2} not found in ${this.label}`);
     const bytes = new Uint8Array(location2.length);
     let done = 0;
     while (done < bytes.length) {
       const { bytesRead } = await this.file.read(bytes, done, bytes.length - done, location2.offset + done);
-      if (bytesRead === 0) throw new BlockNotFoundError(`Block ${cid} is truncated in ${this.label}`);
+      if (bytesRead === 0) throw new BlockNotFoundError(`Block ${cid2} is truncated in ${this.label}`);
       done += bytesRead;
     }
-    verifyBlock(cid, bytes);
+    verifyBlock(cid2, bytes);
     return bytes;
   }
   async close() {
@@ -38244,13 +39054,13 @@ function backoffDelay(attempt, baseMs) {
 }
 async function sleep(ms2, signal) {
   throwIfAborted(signal);
-  await new Promise((resolve2) => {
+  await new Promise((resolve3) => {
     const timer = setTimeout(done, ms2);
     signal?.addEventListener("abort", done, { once: true });
     function done() {
       clearTimeout(timer);
       signal?.removeEventListener("abort", done);
-      resolve2();
+      resolve3();
     }
   });
   throwIfAborted(signal);
@@ -38303,20 +39113,20 @@ var GatewayBlockSource = class {
     this.maxBlockBytes = options.maxBlockBytes ?? 4 * 1024 * 1024;
     this.logger = options.logger ?? silentLogger;
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     const failures = [];
     for (const gateway of this.gateways) {
-      const result = await this.getFrom(gateway, cid, options?.signal);
+      const result = await this.getFrom(gateway, cid2, options?.signal);
       if (result instanceof Uint8Array) return result;
       failures.push(`${gateway.label} (${result})`);
-      this.logger.debug(`block ${cid} not fetched from ${gateway.label}: ${result}`);
+      this.logger.debug(`block ${cid2} not fetched from ${gateway.label}: ${result}`);
     }
-    throw new BlockNotFoundError(`Block ${cid} not found on gateways: ${failures.join(", ")}`);
+    throw new BlockNotFoundError(`Block ${cid2} not found on gateways: ${failures.join(", ")}`);
   }
   /** The verified block, or why this gateway failed. Throws only when aborted. */
-  async getFrom(gateway, cid, signal) {
+  async getFrom(gateway, cid2, signal) {
     const url = new URL(gateway.url);
-    url.pathname = `${url.pathname.replace(/\/+$/, "")}/ipfs/${cid.toString()}`;
+    url.pathname = `${url.pathname.replace(/\/+$/, "")}/ipfs/${cid2.toString()}`;
     url.searchParams.set("format", "raw");
     const headers = { accept: "application/vnd.ipld.raw" };
     if (gateway.authorization != null) headers.authorization = gateway.authorization;
@@ -38331,7 +39141,7 @@ var GatewayBlockSource = class {
         const response = await this.fetch(url, { headers, signal: requestSignal, redirect: "follow" });
         if (response.ok) {
           const bytes = await readBody(response, this.maxBlockBytes);
-          verifyBlock(cid, bytes);
+          verifyBlock(cid2, bytes);
           return bytes;
         }
         await response.body?.cancel().catch(() => {
@@ -38347,7 +39157,7 @@ var GatewayBlockSource = class {
         retryable = true;
       }
       if (!retryable) break;
-      if (attempt < this.retries) this.logger.debug(`${gateway.label}: ${reason} for ${cid}, retrying`);
+      if (attempt < this.retries) this.logger.debug(`${gateway.label}: ${reason} for ${cid2}, retrying`);
     }
     return reason;
   }
@@ -38388,15 +39198,14 @@ function validateGatewayUrl(value, input = "gateways") {
   parseServiceUrl(value, input);
   return value.trim().replace(/\/+$/, "");
 }
-async function openSources(config, logger3, options = {}) {
+async function openSources(config, logger3) {
   const sources = [];
-  for (const path of config.cars) {
+  for (const path4 of config.cars) {
     try {
-      sources.push(await CarBlockSource.open(path, options));
+      sources.push(await CarBlockSource.open(path4));
     } catch (err) {
       await closeSources(sources);
-      throwIfAborted(options.signal);
-      throw new InputError("previous-car", `cannot read '${path}' as a CAR file: ${err.message}`, { cause: err });
+      throw new InputError("previous-car", `cannot read '${path4}' as a CAR file: ${err.message}`, { cause: err });
     }
   }
   if (config.gateways.length > 0) {
@@ -38427,8 +39236,8 @@ var demoImage = {
 function pullCommand(result) {
   const tag = result.tags[0]?.tag ?? "latest";
   const dir = `${result.name.replace(/\//g, "_")}_${tag}`;
-  const path = ipfsPath(result.rootCid, registryPaths.tag(result.name, tag));
-  return `ipfs get -o ${dir} ${path} && tar -C ${dir} -cf - . | docker load`;
+  const path4 = ipfsPath(result.rootCid, registryPaths.tag(result.name, tag));
+  return `ipfs get -o ${dir} ${path4} && tar -C ${dir} -cf - . | docker load`;
 }
 var defaultGateway = "https://ipfs.io";
 function gatewayUrl(result, gateways) {
@@ -38472,20 +39281,20 @@ async function runPipeline(options) {
   return { ...result, destinations: stored, names: published };
 }
 
-// node_modules/uint8arrays/dist/src/to-string.node.js
+// ../main/node_modules/uint8arrays/dist/src/to-string.node.js
 import { Buffer as Buffer5 } from "node:buffer";
-function toString2(array, encoding = "utf8") {
+function toString2(array2, encoding = "utf8") {
   const base4 = bases_default[encoding];
   if (base4 == null) {
     throw new Error(`Unsupported encoding "${encoding}"`);
   }
   if (encoding === "utf8" || encoding === "utf-8") {
-    return Buffer5.from(array.buffer, array.byteOffset, array.byteLength).toString("utf8");
+    return Buffer5.from(array2.buffer, array2.byteOffset, array2.byteLength).toString("utf8");
   }
-  return base4.encoder.encode(array).substring(1);
+  return base4.encoder.encode(array2).substring(1);
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/errors.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/errors.js
 var InvalidMultiaddrError = class extends Error {
   static name = "InvalidMultiaddrError";
   name = "InvalidMultiaddrError";
@@ -38503,10 +39312,10 @@ var UnknownProtocolError = class extends Error {
   name = "UnknownProtocolError";
 };
 
-// node_modules/@chainsafe/is-ip/lib/is-ip.node.js
+// ../main/node_modules/@chainsafe/is-ip/lib/is-ip.node.js
 import { isIPv4, isIPv6, isIP as ipVersion } from "node:net";
 
-// node_modules/@multiformats/multiaddr/dist/src/constants.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/constants.js
 var CODE_IP4 = 4;
 var CODE_TCP = 6;
 var CODE_UDP = 273;
@@ -38548,7 +39357,7 @@ var CODE_WEBRTC = 281;
 var CODE_P2P_CIRCUIT = 290;
 var CODE_MEMORY = 777;
 
-// node_modules/@multiformats/multiaddr/dist/src/utils.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/utils.js
 function bytesToString(base4) {
   return (buf) => {
     return toString2(buf, base4);
@@ -38719,7 +39528,7 @@ function bytes2mb(base4) {
   };
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/validation.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/validation.js
 function integer(value) {
   const int = parseInt(value);
   if (int.toString() !== value) {
@@ -38747,7 +39556,7 @@ function validate2(...funcs) {
 }
 var validatePort = validate2(integer, positive, maxValue(65535));
 
-// node_modules/@multiformats/multiaddr/dist/src/registry.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/registry.js
 var V = -1;
 var Registry = class {
   protocolsByCode = /* @__PURE__ */ new Map();
@@ -38771,8 +39580,8 @@ var Registry = class {
       this.protocolsByName.set(alias, codec);
     });
   }
-  removeProtocol(code8) {
-    const codec = this.protocolsByCode.get(code8);
+  removeProtocol(code9) {
+    const codec = this.protocolsByCode.get(code9);
     if (codec == null) {
       return;
     }
@@ -38978,14 +39787,14 @@ codecs2.forEach((codec) => {
   registry.addProtocol(codec);
 });
 
-// node_modules/@multiformats/multiaddr/dist/src/components.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/components.js
 function bytesToComponents(bytes) {
   const components = [];
   let i = 0;
   while (i < bytes.length) {
-    const code8 = decode6(bytes, i);
-    const codec = registry.getProtocol(code8);
-    const codeLength = encodingLength2(code8);
+    const code9 = decode6(bytes, i);
+    const codec = registry.getProtocol(code9);
+    const codeLength = encodingLength2(code9);
     const size = sizeForAddr(codec, bytes, i + codeLength);
     let sizeLength = 0;
     if (size > 0 && codec.size === V) {
@@ -38993,7 +39802,7 @@ function bytesToComponents(bytes) {
     }
     const componentLength = codeLength + sizeLength + size;
     const component = {
-      code: code8,
+      code: code9,
       name: codec.name,
       bytes: withArrayBuffer(bytes.subarray(i, i + componentLength))
     };
@@ -39042,24 +39851,24 @@ function componentsToBytes(components) {
   }
   return concat(bytes, length4);
 }
-function stringToComponents(string2) {
-  if (string2.charAt(0) !== "/") {
+function stringToComponents(string3) {
+  if (string3.charAt(0) !== "/") {
     throw new InvalidMultiaddrError('String multiaddr must start with "/"');
   }
   const components = [];
   let collecting = "protocol";
   let value = "";
   let protocol = "";
-  for (let i = 1; i < string2.length; i++) {
-    const char = string2.charAt(i);
+  for (let i = 1; i < string3.length; i++) {
+    const char = string3.charAt(i);
     if (char !== "/") {
       if (collecting === "protocol") {
-        protocol += string2.charAt(i);
+        protocol += string3.charAt(i);
       } else {
-        value += string2.charAt(i);
+        value += string3.charAt(i);
       }
     }
-    const ended = i === string2.length - 1;
+    const ended = i === string3.length - 1;
     if (char === "/" || ended) {
       const codec = registry.getProtocol(protocol);
       if (collecting === "protocol") {
@@ -39124,7 +39933,7 @@ function sizeForAddr(codec, bytes, offset) {
   return decode6(bytes, offset);
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/multiaddr.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/multiaddr.js
 var inspect = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom");
 var symbol2 = /* @__PURE__ */ Symbol.for("@multiformats/multiaddr");
 function toComponents(addr) {
@@ -39202,10 +40011,10 @@ var Multiaddr = class _Multiaddr {
       validate: false
     });
   }
-  decapsulateCode(code8) {
+  decapsulateCode(code9) {
     let index;
     for (let i = this.#components.length - 1; i > -1; i--) {
-      if (this.#components[i].code === code8) {
+      if (this.#components[i].code === code9) {
         index = i;
         break;
       }
@@ -39243,7 +40052,7 @@ function validate3(addr) {
   });
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/index.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/index.js
 function isMultiaddr(value) {
   return Boolean(value?.[symbol2]);
 }
@@ -39251,7 +40060,7 @@ function multiaddr(addr) {
   return new Multiaddr(addr);
 }
 
-// node_modules/dag-jose/lib/index.js
+// ../main/node_modules/dag-jose/lib/index.js
 var lib_exports = {};
 __export(lib_exports, {
   code: () => code7,
@@ -39261,7 +40070,7 @@ __export(lib_exports, {
   toGeneral: () => toGeneral
 });
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bytes.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bytes.js
 var empty2 = new Uint8Array(0);
 function equals4(aa, bb) {
   if (aa === bb)
@@ -39287,7 +40096,7 @@ function coerce2(o) {
   throw new Error("Unknown type, must be binary type");
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/base-x.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/base-x.js
 function base3(ALPHABET, name8) {
   if (ALPHABET.length >= 255) {
     throw new TypeError("Alphabet too long");
@@ -39406,8 +40215,8 @@ function base3(ALPHABET, name8) {
     }
     return vch;
   }
-  function decode23(string2) {
-    var buffer3 = decodeUnsafe(string2);
+  function decode23(string3) {
+    var buffer3 = decodeUnsafe(string3);
     if (buffer3) {
       return buffer3;
     }
@@ -39423,7 +40232,7 @@ var src2 = base3;
 var _brrp__multiformats_scope_baseX2 = src2;
 var base_x_default2 = _brrp__multiformats_scope_baseX2;
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base.js
 var Encoder2 = class {
   name;
   prefix;
@@ -39527,13 +40336,13 @@ function baseX2({ name: name8, prefix, alphabet: alphabet2 }) {
     decode: (text) => coerce2(decode23(text))
   });
 }
-function decode14(string2, alphabet2, bitsPerChar, name8) {
+function decode14(string3, alphabet2, bitsPerChar, name8) {
   const codes = {};
   for (let i = 0; i < alphabet2.length; ++i) {
     codes[alphabet2[i]] = i;
   }
-  let end = string2.length;
-  while (string2[end - 1] === "=") {
+  let end = string3.length;
+  while (string3[end - 1] === "=") {
     --end;
   }
   const out = new Uint8Array(end * bitsPerChar / 8 | 0);
@@ -39541,7 +40350,7 @@ function decode14(string2, alphabet2, bitsPerChar, name8) {
   let buffer3 = 0;
   let written = 0;
   for (let i = 0; i < end; ++i) {
-    const value = codes[string2[i]];
+    const value = codes[string3[i]];
     if (value === void 0) {
       throw new SyntaxError(`Non-${name8} character`);
     }
@@ -39594,7 +40403,7 @@ function rfc46482({ name: name8, prefix, bitsPerChar, alphabet: alphabet2 }) {
   });
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base64.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base64.js
 var base642 = rfc46482({
   prefix: "m",
   name: "base64",
@@ -39620,7 +40429,7 @@ var base64urlpad2 = rfc46482({
   bitsPerChar: 6
 });
 
-// node_modules/dag-jose/lib/utils.js
+// ../main/node_modules/dag-jose/lib/utils.js
 function toBase64url(b) {
   return base64url2.encode(b).slice(1);
 }
@@ -39628,7 +40437,7 @@ function fromBase64url(s2) {
   return base64url2.decode(`u${s2}`);
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base32.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base32.js
 var base322 = rfc46482({
   prefix: "b",
   name: "base32",
@@ -39684,7 +40493,7 @@ var base32z2 = rfc46482({
   bitsPerChar: 5
 });
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base58.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base58.js
 var base58btc2 = baseX2({
   name: "base58btc",
   prefix: "z",
@@ -39696,7 +40505,7 @@ var base58flickr2 = baseX2({
   alphabet: "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 });
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/varint.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/varint.js
 var encode_12 = encode13;
 var MSB3 = 128;
 var REST3 = 127;
@@ -39755,10 +40564,10 @@ var varint3 = {
 var _brrp_varint2 = varint3;
 var varint_default2 = _brrp_varint2;
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/varint.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/varint.js
 function decode16(data, offset = 0) {
-  const code8 = varint_default2.decode(data, offset);
-  return [code8, varint_default2.decode.bytes];
+  const code9 = varint_default2.decode(data, offset);
+  return [code9, varint_default2.decode.bytes];
 }
 function encodeTo2(int, target, offset = 0) {
   varint_default2.encode(int, target, offset);
@@ -39768,26 +40577,26 @@ function encodingLength3(int) {
   return varint_default2.encodingLength(int);
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/hashes/digest.js
-function create2(code8, digest2) {
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/hashes/digest.js
+function create2(code9, digest2) {
   const size = digest2.byteLength;
-  const sizeOffset = encodingLength3(code8);
+  const sizeOffset = encodingLength3(code9);
   const digestOffset = sizeOffset + encodingLength3(size);
   const bytes = new Uint8Array(digestOffset + size);
-  encodeTo2(code8, bytes, 0);
+  encodeTo2(code9, bytes, 0);
   encodeTo2(size, bytes, sizeOffset);
   bytes.set(digest2, digestOffset);
-  return new Digest2(code8, size, digest2, bytes);
+  return new Digest2(code9, size, digest2, bytes);
 }
 function decode17(multihash) {
   const bytes = coerce2(multihash);
-  const [code8, sizeOffset] = decode16(bytes);
+  const [code9, sizeOffset] = decode16(bytes);
   const [size, digestOffset] = decode16(bytes.subarray(sizeOffset));
   const digest2 = bytes.subarray(sizeOffset + digestOffset);
   if (digest2.byteLength !== size) {
     throw new Error("Incorrect length");
   }
-  return new Digest2(code8, size, digest2, bytes);
+  return new Digest2(code9, size, digest2, bytes);
 }
 function equals5(a, b) {
   if (a === b) {
@@ -39805,15 +40614,15 @@ var Digest2 = class {
   /**
    * Creates a multihash digest.
    */
-  constructor(code8, size, digest2, bytes) {
-    this.code = code8;
+  constructor(code9, size, digest2, bytes) {
+    this.code = code9;
     this.size = size;
     this.digest = digest2;
     this.bytes = bytes;
   }
 };
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/cid.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/cid.js
 function format3(link, base4) {
   const { bytes, version } = link;
   switch (version) {
@@ -39824,11 +40633,11 @@ function format3(link, base4) {
   }
 }
 var cache2 = /* @__PURE__ */ new WeakMap();
-function baseCache2(cid) {
-  const baseCache3 = cache2.get(cid);
+function baseCache2(cid2) {
+  const baseCache3 = cache2.get(cid2);
   if (baseCache3 == null) {
     const baseCache4 = /* @__PURE__ */ new Map();
-    cache2.set(cid, baseCache4);
+    cache2.set(cid2, baseCache4);
     return baseCache4;
   }
   return baseCache3;
@@ -39844,8 +40653,8 @@ var CID2 = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param multihash - (Multi)hash of the of the content.
    */
-  constructor(version, code8, multihash, bytes) {
-    this.code = code8;
+  constructor(version, code9, multihash, bytes) {
+    this.code = code9;
     this.version = version;
     this.multihash = multihash;
     this.bytes = bytes;
@@ -39874,8 +40683,8 @@ var CID2 = class _CID {
         return this;
       }
       case 1: {
-        const { code: code8, multihash } = this;
-        if (code8 !== DAG_PB_CODE2) {
+        const { code: code9, multihash } = this;
+        if (code9 !== DAG_PB_CODE2) {
           throw new Error("Cannot convert a non dag-pb CID to CIDv0");
         }
         if (multihash.code !== SHA_256_CODE2) {
@@ -39891,8 +40700,8 @@ var CID2 = class _CID {
   toV1() {
     switch (this.version) {
       case 0: {
-        const { code: code8, digest: digest2 } = this.multihash;
-        const multihash = create2(code8, digest2);
+        const { code: code9, digest: digest2 } = this.multihash;
+        const multihash = create2(code9, digest2);
         return _CID.createV1(this.code, multihash);
       }
       case 1: {
@@ -39942,12 +40751,12 @@ var CID2 = class _CID {
     if (value instanceof _CID) {
       return value;
     } else if (value["/"] != null && value["/"] === value.bytes || value.asCID === value) {
-      const { version, code: code8, multihash, bytes } = value;
-      return new _CID(version, code8, multihash, bytes ?? encodeCID2(version, code8, multihash.bytes));
+      const { version, code: code9, multihash, bytes } = value;
+      return new _CID(version, code9, multihash, bytes ?? encodeCID2(version, code9, multihash.bytes));
     } else if (value[cidSymbol2] === true) {
-      const { version, multihash, code: code8 } = value;
+      const { version, multihash, code: code9 } = value;
       const digest2 = decode17(multihash);
-      return _CID.create(version, code8, digest2);
+      return _CID.create(version, code9, digest2);
     } else {
       return null;
     }
@@ -39957,8 +40766,8 @@ var CID2 = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param digest - (Multi)hash of the of the content.
    */
-  static create(version, code8, digest2) {
-    if (typeof code8 !== "number") {
+  static create(version, code9, digest2) {
+    if (typeof code9 !== "number") {
       throw new Error("String codecs are no longer supported");
     }
     if (!(digest2.bytes instanceof Uint8Array)) {
@@ -39966,15 +40775,15 @@ var CID2 = class _CID {
     }
     switch (version) {
       case 0: {
-        if (code8 !== DAG_PB_CODE2) {
+        if (code9 !== DAG_PB_CODE2) {
           throw new Error(`Version 0 CID must use dag-pb (code: ${DAG_PB_CODE2}) block encoding`);
         } else {
-          return new _CID(version, code8, digest2, digest2.bytes);
+          return new _CID(version, code9, digest2, digest2.bytes);
         }
       }
       case 1: {
-        const bytes = encodeCID2(version, code8, digest2.bytes);
-        return new _CID(version, code8, digest2, bytes);
+        const bytes = encodeCID2(version, code9, digest2.bytes);
+        return new _CID(version, code9, digest2, bytes);
       }
       default: {
         throw new Error("Invalid version");
@@ -39993,8 +40802,8 @@ var CID2 = class _CID {
    * @param code - Content encoding format code.
    * @param digest - Multihash of the content.
    */
-  static createV1(code8, digest2) {
-    return _CID.create(1, code8, digest2);
+  static createV1(code9, digest2) {
+    return _CID.create(1, code9, digest2);
   }
   /**
    * Decoded a CID from its binary representation. The byte array must contain
@@ -40004,11 +40813,11 @@ var CID2 = class _CID {
    * binary representation of a CID.
    */
   static decode(bytes) {
-    const [cid, remainder] = _CID.decodeFirst(bytes);
+    const [cid2, remainder] = _CID.decodeFirst(bytes);
     if (remainder.length !== 0) {
       throw new Error("Incorrect length");
     }
-    return cid;
+    return cid2;
   }
   /**
    * Decoded a CID from its binary representation at the beginning of a byte
@@ -40028,8 +40837,8 @@ var CID2 = class _CID {
     }
     const digestBytes = multihashBytes.subarray(specs.multihashSize - specs.digestSize);
     const digest2 = new Digest2(specs.multihashCode, specs.digestSize, digestBytes, multihashBytes);
-    const cid = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
-    return [cid, bytes.subarray(specs.size)];
+    const cid2 = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
+    return [cid2, bytes.subarray(specs.size)];
   }
   /**
    * Inspect the initial bytes of a CID to determine its properties.
@@ -40073,12 +40882,12 @@ var CID2 = class _CID {
    */
   static parse(source2, base4) {
     const [prefix, bytes] = parseCIDtoBytes2(source2, base4);
-    const cid = _CID.decode(bytes);
-    if (cid.version === 0 && source2[0] !== "Q") {
+    const cid2 = _CID.decode(bytes);
+    if (cid2.version === 0 && source2[0] !== "Q") {
       throw Error("Version 0 CID string must not include multibase prefix");
     }
-    baseCache2(cid).set(prefix, source2);
-    return cid;
+    baseCache2(cid2).set(prefix, source2);
+    return cid2;
   }
 };
 function parseCIDtoBytes2(source2, base4) {
@@ -40112,40 +40921,40 @@ function toStringV02(bytes, cache3, base4) {
   if (prefix !== base58btc2.prefix) {
     throw Error(`Cannot string encode V0 in ${base4.name} encoding`);
   }
-  const cid = cache3.get(prefix);
-  if (cid == null) {
-    const cid2 = base4.encode(bytes).slice(1);
-    cache3.set(prefix, cid2);
-    return cid2;
+  const cid2 = cache3.get(prefix);
+  if (cid2 == null) {
+    const cid3 = base4.encode(bytes).slice(1);
+    cache3.set(prefix, cid3);
+    return cid3;
   } else {
-    return cid;
+    return cid2;
   }
 }
 function toStringV12(bytes, cache3, base4) {
   const { prefix } = base4;
-  const cid = cache3.get(prefix);
-  if (cid == null) {
-    const cid2 = base4.encode(bytes);
-    cache3.set(prefix, cid2);
-    return cid2;
+  const cid2 = cache3.get(prefix);
+  if (cid2 == null) {
+    const cid3 = base4.encode(bytes);
+    cache3.set(prefix, cid3);
+    return cid3;
   } else {
-    return cid;
+    return cid2;
   }
 }
 var DAG_PB_CODE2 = 112;
 var SHA_256_CODE2 = 18;
-function encodeCID2(version, code8, multihash) {
+function encodeCID2(version, code9, multihash) {
   const codeOffset = encodingLength3(version);
-  const hashOffset = codeOffset + encodingLength3(code8);
+  const hashOffset = codeOffset + encodingLength3(code9);
   const bytes = new Uint8Array(hashOffset + multihash.byteLength);
   encodeTo2(version, bytes, 0);
-  encodeTo2(code8, bytes, codeOffset);
+  encodeTo2(code9, bytes, codeOffset);
   bytes.set(multihash, hashOffset);
   return bytes;
 }
 var cidSymbol2 = /* @__PURE__ */ Symbol.for("@ipld/js-cid/CID");
 
-// node_modules/dag-jose/lib/signing.js
+// ../main/node_modules/dag-jose/lib/signing.js
 function fromSplit(split2) {
   const [protectedHeader, payload, signature] = split2;
   return {
@@ -40221,7 +41030,7 @@ function payloadToJSON(data) {
   return JSON.parse(new TextDecoder().decode(data));
 }
 
-// node_modules/dag-jose/lib/encryption.js
+// ../main/node_modules/dag-jose/lib/encryption.js
 function fromSplit2(split2) {
   const [protectedHeader, encrypted_key, iv, ciphertext, tag] = split2;
   const jwe = {
@@ -40281,7 +41090,7 @@ function decode19(encoded) {
   return jwe;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/is.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/is.js
 var objectTypeNames2 = [
   "Object",
   // for Object.create(null) and other non-plain objects
@@ -40350,7 +41159,7 @@ function getObjectType2(value) {
   return void 0;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/token.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/token.js
 var Type2 = class {
   /**
    * @param {number} major
@@ -40416,7 +41225,7 @@ var Token2 = class {
   }
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/byte-utils.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/byte-utils.js
 var useBuffer2 = globalThis.process && // @ts-ignore
 !globalThis.process.browser && // @ts-ignore
 globalThis.Buffer && // @ts-ignore
@@ -40438,20 +41247,20 @@ var fromString4 = useBuffer2 ? (
   /**
    * @param {string} string
    */
-  (string2) => {
-    return string2.length >= FROM_STRING_THRESHOLD_BUFFER2 ? (
+  (string3) => {
+    return string3.length >= FROM_STRING_THRESHOLD_BUFFER2 ? (
       // eslint-disable-line operator-linebreak
       // @ts-ignore
-      globalThis.Buffer.from(string2)
-    ) : utf8ToBytes2(string2);
+      globalThis.Buffer.from(string3)
+    ) : utf8ToBytes2(string3);
   }
 ) : (
   // eslint-disable-line operator-linebreak
   /**
    * @param {string} string
    */
-  (string2) => {
-    return string2.length >= FROM_STRING_THRESHOLD_TEXTENCODER2 ? textEncoder5.encode(string2) : utf8ToBytes2(string2);
+  (string3) => {
+    return string3.length >= FROM_STRING_THRESHOLD_TEXTENCODER2 ? textEncoder5.encode(string3) : utf8ToBytes2(string3);
   }
 );
 var fromArray2 = (arr) => {
@@ -40579,7 +41388,7 @@ function utf8ToBytes2(str) {
   return out;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/bl.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/bl.js
 var defaultChunkSize2 = 256;
 var Bl2 = class {
   /**
@@ -40694,7 +41503,7 @@ var U8Bl2 = class {
   }
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/common.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/common.js
 var decodeErrPrefix2 = "CBOR decode error:";
 var encodeErrPrefix2 = "CBOR encode error:";
 var uintMinorPrefixBytes2 = [];
@@ -40709,7 +41518,7 @@ function assertEnoughData2(data, pos, need) {
   }
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/0uint.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/0uint.js
 var uintBoundaries2 = [24, 256, 65536, 4294967296, BigInt("18446744073709551616")];
 function readUint82(data, offset, options) {
   assertEnoughData2(data, offset, 1);
@@ -40827,7 +41636,7 @@ encodeUint2.compareTokens = function compareTokens5(tok1, tok2) {
   return tok1.value < tok2.value ? -1 : tok1.value > tok2.value ? 1 : 0;
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/1negint.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/1negint.js
 function decodeNegint82(data, pos, _minor, options) {
   return new Token2(Type2.negint, -1 - readUint82(data, pos + 1, options), 2);
 }
@@ -40878,7 +41687,7 @@ encodeNegint2.compareTokens = function compareTokens6(tok1, tok2) {
   return tok1.value < tok2.value ? 1 : tok1.value > tok2.value ? -1 : 0;
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/2bytes.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/2bytes.js
 function toToken5(data, pos, prefix, length4) {
   assertEnoughData2(data, pos, prefix + length4);
   const buf = data.slice(pos + prefix, pos + prefix + length4);
@@ -40925,7 +41734,7 @@ function compareBytes2(b1, b2) {
   return b1.length < b2.length ? -1 : b1.length > b2.length ? 1 : compare3(b1, b2);
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/3string.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/3string.js
 var textDecoder4 = new TextDecoder();
 var ASCII_THRESHOLD2 = 32;
 function toStr2(bytes, start, end) {
@@ -40973,7 +41782,7 @@ function decodeString642(data, pos, _minor, options) {
 }
 var encodeString2 = encodeBytes2;
 
-// node_modules/dag-jose/node_modules/cborg/lib/4array.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/4array.js
 function toToken7(_data, _pos, prefix, length4) {
   return new Token2(Type2.array, length4, prefix);
 }
@@ -41010,7 +41819,7 @@ encodeArray2.encodedSize = function encodedSize13(token) {
   return encodeUintValue2.encodedSize(token.value);
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/5map.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/5map.js
 function toToken8(_data, _pos, prefix, length4) {
   return new Token2(Type2.map, length4, prefix);
 }
@@ -41047,7 +41856,7 @@ encodeMap2.encodedSize = function encodedSize14(token) {
   return encodeUintValue2.encodedSize(token.value);
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/6tag.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/6tag.js
 function decodeTagCompact2(_data, _pos, minor, _options) {
   return new Token2(Type2.tag, minor, 1);
 }
@@ -41071,7 +41880,7 @@ encodeTag2.encodedSize = function encodedSize15(token) {
   return encodeUintValue2.encodedSize(token.value);
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/7float.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/7float.js
 var MINOR_FALSE2 = 20;
 var MINOR_TRUE2 = 21;
 var MINOR_NULL2 = 22;
@@ -41247,7 +42056,7 @@ function readFloat642(ui8a3, pos) {
 }
 encodeFloat2.compareTokens = encodeUint2.compareTokens;
 
-// node_modules/dag-jose/node_modules/cborg/lib/jump.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/jump.js
 function invalidMinor2(data, pos, minor) {
   throw new Error(`${decodeErrPrefix2} encountered invalid minor (${minor}) for major ${data[pos] >>> 5}`);
 }
@@ -41403,7 +42212,7 @@ function quickEncodeToken2(token) {
   }
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/encode.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/encode.js
 var defaultEncodeOptions3 = {
   float64: false,
   mapSorter: mapSorter3,
@@ -41855,7 +42664,7 @@ function encode16(data, options) {
   return encodeCustom2(data, cborEncoders2, options);
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/decode.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/decode.js
 var defaultDecodeOptions2 = {
   strict: false,
   allowIndefinite: true,
@@ -42060,7 +42869,7 @@ function decode20(data, options) {
   return decoded;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/tagged.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/tagged.js
 var Tagged2 = class _Tagged {
   /**
    * @param {number} tag - CBOR tag number, a non-negative integer
@@ -42113,7 +42922,7 @@ Object.defineProperty(Tagged2.prototype, Symbol.toStringTag, {
   value: "Tagged"
 });
 
-// node_modules/dag-jose/node_modules/@ipld/dag-cbor/src/index.js
+// ../main/node_modules/dag-jose/node_modules/@ipld/dag-cbor/src/index.js
 var CID_CBOR_TAG2 = 42;
 function toByteView4(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -42125,12 +42934,12 @@ function cidEncoder3(obj) {
   if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
     return null;
   }
-  const cid = CID2.asCID(obj);
-  if (!cid) {
+  const cid2 = CID2.asCID(obj);
+  if (!cid2) {
     return null;
   }
-  const bytes = new Uint8Array(cid.bytes.byteLength + 1);
-  bytes.set(cid.bytes, 1);
+  const bytes = new Uint8Array(cid2.bytes.byteLength + 1);
+  bytes.set(cid2.bytes, 1);
   return [
     new Token2(Type2.tag, CID_CBOR_TAG2),
     new Token2(Type2.bytes, bytes)
@@ -42202,7 +43011,7 @@ var decodeOptions3 = {
 var encode17 = (node) => encode16(node, _encodeOptions2);
 var decode21 = (data) => decode20(toByteView4(data), _decodeOptions2);
 
-// node_modules/dag-jose/lib/index.js
+// ../main/node_modules/dag-jose/lib/index.js
 var name7 = "dag-jose";
 var code7 = 133;
 function isDagJWS(jose) {
@@ -42262,7 +43071,7 @@ function decode22(data) {
   }
 }
 
-// node_modules/any-signal/dist/src/index.js
+// ../main/node_modules/any-signal/dist/src/index.js
 function anySignal(signals) {
   const controller = new globalThis.AbortController();
   function onAbort() {
@@ -42295,13 +43104,13 @@ function anySignal(signals) {
   return signal;
 }
 
-// node_modules/nanoid/index.js
+// ../main/node_modules/nanoid/index.js
 import { webcrypto as crypto4 } from "node:crypto";
 
-// node_modules/nanoid/url-alphabet/index.js
+// ../main/node_modules/nanoid/url-alphabet/index.js
 var urlAlphabet = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict";
 
-// node_modules/nanoid/index.js
+// ../main/node_modules/nanoid/index.js
 var POOL_SIZE_MULTIPLIER = 128;
 var pool2;
 var poolOffset;
@@ -42331,7 +43140,7 @@ function nanoid(size = 21) {
   return id;
 }
 
-// node_modules/wherearewe/src/index.js
+// ../main/node_modules/wherearewe/src/index.js
 var import_is_electron = __toESM(require_is_electron(), 1);
 var isEnvWithDom = typeof window === "object" && typeof document === "object" && document.nodeType === 9;
 var isElectron = (0, import_is_electron.default)();
@@ -42342,7 +43151,7 @@ var isWebWorker = typeof importScripts === "function" && typeof self !== "undefi
 var isTest = typeof globalThis.process !== "undefined" && typeof globalThis.process.env !== "undefined" && globalThis.process.env["NODE" + /* @__PURE__ */ (() => "_")() + "ENV"] === "test";
 var isReactNative = typeof navigator !== "undefined" && navigator.product === "ReactNative";
 
-// node_modules/browser-readablestream-to-it/dist/src/index.js
+// ../main/node_modules/browser-readablestream-to-it/dist/src/index.js
 async function* browserReadableStreamToIt(stream, options = {}) {
   const reader = stream.getReader();
   try {
@@ -42361,10 +43170,10 @@ async function* browserReadableStreamToIt(stream, options = {}) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
 var import_err_code = __toESM(require_err_code(), 1);
 
-// node_modules/kubo-rpc-client/dist/src/lib/errors.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/errors.js
 var HTTPError = class extends Error {
   response;
   constructor(response) {
@@ -42380,7 +43189,7 @@ var InvalidMtimeError = class extends Error {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/utils.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/utils.js
 function isBytes(obj) {
   return ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer;
 }
@@ -42458,7 +43267,7 @@ function parseMtime(mtime) {
   return mtime;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
 async function* normaliseCandidateMultiple(input, normaliseContent3) {
   if (typeof input === "string" || input instanceof String || isBytes(input) || isBlob(input) || input._readableState != null) {
     throw (0, import_err_code.default)(new Error("Unexpected input: single item passed - if you are using ipfs.addAll, please use ipfs.add instead"), "ERR_UNEXPECTED_INPUT");
@@ -42496,21 +43305,21 @@ async function* normaliseCandidateMultiple(input, normaliseContent3) {
   throw (0, import_err_code.default)(new Error("Unexpected input: " + typeof input), "ERR_UNEXPECTED_INPUT");
 }
 async function toFileObject(input, normaliseContent3) {
-  const { path, mode, mtime, content } = input;
+  const { path: path4, mode, mtime, content } = input;
   const file = {
-    path: path ?? "",
+    path: path4 ?? "",
     mode: parseMode(mode),
     mtime: parseMtime(mtime)
   };
   if (content != null) {
     file.content = await normaliseContent3(content);
-  } else if (path == null) {
+  } else if (path4 == null) {
     file.content = await normaliseContent3(input);
   }
   return file;
 }
 
-// node_modules/@libp2p/interface/dist/src/errors.js
+// ../main/node_modules/@libp2p/interface/dist/src/errors.js
 var InvalidParametersError3 = class extends Error {
   static name = "InvalidParametersError";
   constructor(message2 = "Invalid parameters") {
@@ -42554,10 +43363,10 @@ var UnsupportedKeyTypeError = class extends Error {
   }
 };
 
-// node_modules/@libp2p/interface/dist/src/peer-id.js
+// ../main/node_modules/@libp2p/interface/dist/src/peer-id.js
 var peerIdSymbol = /* @__PURE__ */ Symbol.for("@libp2p/peer-id");
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.browser.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.browser.js
 async function normaliseContent(input) {
   if (isBytes(input)) {
     return new Blob([input]);
@@ -42595,12 +43404,12 @@ async function itToBlob(stream) {
   return new Blob(parts);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.browser.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.browser.js
 function normaliseInput(input) {
   return normaliseCandidateMultiple(input, normaliseContent, true);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/mode-to-string.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/mode-to-string.js
 function modeToString(mode) {
   if (mode == null) {
     return void 0;
@@ -42611,13 +43420,13 @@ function modeToString(mode) {
   return mode.toString(8).padStart(4, "0");
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.browser.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.browser.js
 async function multipartRequest(source2, abortController, headers = {}, boundary) {
   const parts = [];
   const formData = new FormData();
   let index = 0;
   let total = 0;
-  for await (const { content, path, mode, mtime } of normaliseInput(source2)) {
+  for await (const { content, path: path4, mode, mtime } of normaliseInput(source2)) {
     let fileSuffix = "";
     const type = content != null ? "file" : "dir";
     if (index > 0) {
@@ -42639,12 +43448,12 @@ async function multipartRequest(source2, abortController, headers = {}, boundary
       fieldName = `${fieldName}?${qs.join("&")}`;
     }
     if (content != null) {
-      formData.set(fieldName, content, path != null ? encodeURIComponent(path) : void 0);
+      formData.set(fieldName, content, path4 != null ? encodeURIComponent(path4) : void 0);
       const end = total + content.size;
-      parts.push({ name: path, start: total, end });
+      parts.push({ name: path4, start: total, end });
       total = end;
-    } else if (path != null) {
-      formData.set(fieldName, new File([""], encodeURIComponent(path), { type: "application/x-directory" }));
+    } else if (path4 != null) {
+      formData.set(fieldName, new File([""], encodeURIComponent(path4), { type: "application/x-directory" }));
     } else {
       throw new Error("path or content or both must be set");
     }
@@ -42658,11 +43467,11 @@ async function multipartRequest(source2, abortController, headers = {}, boundary
   };
 }
 
-// node_modules/weald/dist/src/node.js
+// ../main/node_modules/weald/dist/src/node.js
 import tty2 from "node:tty";
 import util from "node:util";
 
-// node_modules/weald/node_modules/ms/dist/index.js
+// ../main/node_modules/weald/node_modules/ms/dist/index.js
 var s = 1e3;
 var m = s * 60;
 var h = m * 60;
@@ -42760,9 +43569,9 @@ function plural(ms$1, msAbs, n, name8) {
   return `${Math.round(ms$1 / n)} ${name8}${isPlural ? "s" : ""}`;
 }
 
-// node_modules/supports-color/index.js
+// ../main/node_modules/supports-color/index.js
 import process2 from "node:process";
-import os5 from "node:os";
+import os6 from "node:os";
 import tty from "node:tty";
 function hasFlag(flag, argv = globalThis.Deno ? globalThis.Deno.args : process2.argv) {
   const prefix = flag.startsWith("-") ? "" : flag.length === 1 ? "-" : "--";
@@ -42835,7 +43644,7 @@ function _supportsColor(haveStream, { streamIsTTY, sniffFlags = true } = {}) {
     return min;
   }
   if (process2.platform === "win32") {
-    const osRelease = os5.release().split(".");
+    const osRelease = os6.release().split(".");
     if (Number(osRelease[0]) >= 10 && Number(osRelease[2]) >= 10586) {
       return Number(osRelease[2]) >= 14931 ? 3 : 2;
     }
@@ -42900,7 +43709,7 @@ var supportsColor = {
 };
 var supports_color_default = supportsColor;
 
-// node_modules/weald/dist/src/common.js
+// ../main/node_modules/weald/dist/src/common.js
 function setup(env2) {
   createDebug.debug = createDebug;
   createDebug.default = createDebug;
@@ -42994,8 +43803,8 @@ function setup(env2) {
     }
     return debug2;
   }
-  function extend(namespace, delimiter) {
-    const newDebug = createDebug(this.namespace + (typeof delimiter === "undefined" ? ":" : delimiter) + namespace);
+  function extend(namespace, delimiter2) {
+    const newDebug = createDebug(this.namespace + (typeof delimiter2 === "undefined" ? ":" : delimiter2) + namespace);
     newDebug.log = this.log;
     return newDebug;
   }
@@ -43062,7 +43871,7 @@ function setup(env2) {
   return createDebug;
 }
 
-// node_modules/weald/dist/src/node.js
+// ../main/node_modules/weald/dist/src/node.js
 var colors = [6, 2, 3, 4, 5, 1];
 if (supports_color_default.stderr !== false && (supports_color_default.stderr ?? supports_color_default).level >= 2) {
   colors = [
@@ -43216,10 +44025,10 @@ function setupFormatters(formatters) {
 }
 var node_default = setup({ init, log, formatArgs, save, load, useColors, setupFormatters, colors, inspectOpts });
 
-// node_modules/weald/dist/src/index.js
+// ../main/node_modules/weald/dist/src/index.js
 var src_default9 = node_default;
 
-// node_modules/@libp2p/logger/dist/src/index.js
+// ../main/node_modules/@libp2p/logger/dist/src/index.js
 src_default9.formatters.b = (v) => {
   return v == null ? "undefined" : base58btc.baseEncode(v);
 };
@@ -43323,14 +44132,14 @@ function notEmpty(str) {
   return str;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
 var import_it_to_stream = __toESM(require_src(), 1);
 
-// node_modules/merge-options/index.mjs
+// ../main/node_modules/merge-options/index.mjs
 var import_index5 = __toESM(require_merge_options(), 1);
 var merge_options_default = import_index5.default;
 
-// node_modules/blob-to-it/dist/src/index.js
+// ../main/node_modules/blob-to-it/dist/src/index.js
 function blobToIt(blob) {
   if (typeof blob.stream === "function") {
     return browserReadableStreamToIt(blob.stream());
@@ -43338,7 +44147,7 @@ function blobToIt(blob) {
   return browserReadableStreamToIt(new Response(blob).body);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.js
 async function* toAsyncIterable(thing) {
   yield thing;
 }
@@ -43387,19 +44196,19 @@ function toBytes(chunk) {
   return fromString2(chunk.toString());
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.js
 function normaliseInput2(input) {
   return normaliseCandidateMultiple(input, normaliseContent2);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
 var merge2 = merge_options_default.bind({ ignoreUndefined: true });
 var log2 = logger("ipfs:core-utils:multipart-request");
 async function multipartRequest2(source2, abortController, headers = {}, boundary = `-----------------------------${nanoid()}`) {
   async function* streamFiles(source3) {
     try {
       let index = 0;
-      for await (const { content, path, mode, mtime } of source3) {
+      for await (const { content, path: path4, mode, mtime } of source3) {
         let fileSuffix = "";
         const type = content != null ? "file" : "dir";
         if (index > 0) {
@@ -43423,7 +44232,7 @@ async function multipartRequest2(source2, abortController, headers = {}, boundar
         }
         yield `--${boundary}\r
 `;
-        yield `Content-Disposition: form-data; name="${fieldName}"; filename="${encodeURIComponent(path ?? "")}"\r
+        yield `Content-Disposition: form-data; name="${fieldName}"; filename="${encodeURIComponent(path4 ?? "")}"\r
 `;
         yield `Content-Type: ${content != null ? "application/octet-stream" : "application/x-directory"}\r
 `;
@@ -43458,7 +44267,7 @@ async function multipartRequest2(source2, abortController, headers = {}, boundar
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.js
 async function multipartRequest3(source2, abortController, headers = {}, boundary = `-----------------------------${nanoid()}`) {
   let req = multipartRequest2;
   if (isElectronRenderer) {
@@ -43467,7 +44276,7 @@ async function multipartRequest3(source2, abortController, headers = {}, boundar
   return req(source2, abortController, headers, boundary);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/object-to-camel.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/object-to-camel.js
 function objectToCamel(obj) {
   if (obj == null) {
     return obj;
@@ -43486,7 +44295,7 @@ function objectToCamel(obj) {
   }, output);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/to-url-search-params.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/to-url-search-params.js
 function toUrlSearchParams({ arg, searchParams, hashAlg, mtime, mode, ...options } = {}) {
   if (searchParams != null) {
     options = {
@@ -43526,7 +44335,7 @@ function toUrlSearchParams({ arg, searchParams, hashAlg, mtime, mode, ...options
   return urlSearchParams;
 }
 
-// node_modules/kubo-rpc-client/dist/src/add-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/add-all.js
 function createAddAll(client) {
   return async function* addAll(source2, options = {}) {
     const controller = new AbortController();
@@ -43594,7 +44403,7 @@ function toCoreInterface({ name: name8, hash, size, mode, mtime, mtimeNsecs }) {
   return output;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-single.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-single.js
 var import_err_code2 = __toESM(require_err_code(), 1);
 async function* normaliseCandidateSingle(input, normaliseContent3) {
   if (input === null || input === void 0) {
@@ -43632,26 +44441,26 @@ async function* normaliseCandidateSingle(input, normaliseContent3) {
   throw (0, import_err_code2.default)(new Error('Unexpected input: cannot convert "' + typeof input + '" into ImportCandidate'), "ERR_UNEXPECTED_INPUT");
 }
 async function toFileObject2(input, normaliseContent3) {
-  const { path, mode, mtime, content } = input;
+  const { path: path4, mode, mtime, content } = input;
   const file = {
-    path: path ?? "",
+    path: path4 ?? "",
     mode: parseMode(mode),
     mtime: parseMtime(mtime)
   };
   if (content != null) {
     file.content = await normaliseContent3(content);
-  } else if (path == null) {
+  } else if (path4 == null) {
     file.content = await normaliseContent3(input);
   }
   return file;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-single.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-single.js
 function normaliseInput3(input) {
   return normaliseCandidateSingle(input, normaliseContent2);
 }
 
-// node_modules/kubo-rpc-client/dist/src/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/add.js
 function createAdd(client) {
   const all2 = createAddAll(client);
   return async function add2(input, options = {}) {
@@ -43665,7 +44474,7 @@ function createAdd(client) {
   };
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ecdsa/index.js
 async function hashAndSign(key, msg, options) {
   const privateKey = await crypto.subtle.importKey("jwk", key, {
     name: "ECDSA",
@@ -43697,7 +44506,7 @@ async function hashAndVerify(key, sig, msg, options) {
   return result;
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/der.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/der.js
 var TAG_MASK = parseInt("11111", 2);
 var LONG_LENGTH_MASK = parseInt("10000000", 2);
 var LONG_LENGTH_BYTES_MASK = parseInt("01111111", 2);
@@ -43833,11 +44642,11 @@ function encodeNumber(value) {
   if (number.length % 2 === 1) {
     number = "0" + number;
   }
-  const array = new Uint8ArrayList();
+  const array2 = new Uint8ArrayList();
   for (let i = 0; i < number.length; i += 2) {
-    array.append(Uint8Array.from([parseInt(`${number[i]}${number[i + 1]}`, 16)]));
+    array2.append(Uint8Array.from([parseInt(`${number[i]}${number[i + 1]}`, 16)]));
   }
-  return array;
+  return array2;
 }
 function encodeLength(bytes) {
   if (bytes.byteLength < 128) {
@@ -43874,7 +44683,7 @@ function encodeSequence(values, tag = 48) {
   return new Uint8ArrayList(Uint8Array.from([tag]), encodeLength(output), output);
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ecdsa/utils.js
 var OID_256 = Uint8Array.from([6, 8, 42, 134, 72, 206, 61, 3, 1, 7]);
 var OID_384 = Uint8Array.from([6, 5, 43, 129, 4, 0, 34]);
 var OID_521 = Uint8Array.from([6, 5, 43, 129, 4, 0, 35]);
@@ -44022,7 +44831,7 @@ function getOID(curve) {
   throw new InvalidParametersError3(`Invalid curve ${curve}`);
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/ecdsa.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ecdsa/ecdsa.js
 var ECDSAPublicKey = class {
   type = "ECDSA";
   jwk;
@@ -44088,10 +44897,10 @@ var ECDSAPrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
 import crypto5 from "crypto";
 
-// node_modules/@noble/hashes/_u64.js
+// ../main/node_modules/@noble/hashes/_u64.js
 var U32_MASK64 = /* @__PURE__ */ (() => BigInt(2 ** 32 - 1))();
 var _32n = /* @__PURE__ */ BigInt(32);
 function fromBig(n, le = false) {
@@ -44134,7 +44943,7 @@ var add4H = (low, Ah, Bh, Ch, Dh) => Ah + Bh + Ch + Dh + (low / 2 ** 32 | 0) | 0
 var add5L = (Al, Bl3, Cl, Dl, El) => (Al >>> 0) + (Bl3 >>> 0) + (Cl >>> 0) + (Dl >>> 0) + (El >>> 0);
 var add5H = (low, Ah, Bh, Ch, Dh, Eh) => Ah + Bh + Ch + Dh + Eh + (low / 2 ** 32 | 0) | 0;
 
-// node_modules/@noble/hashes/utils.js
+// ../main/node_modules/@noble/hashes/utils.js
 function isBytes2(a) {
   return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
 }
@@ -44237,7 +45046,7 @@ function hexToBytes(hex) {
   const al = hl / 2;
   if (hl % 2)
     throw new RangeError("hex string expected, got unpadded hex of length " + hl);
-  const array = new Uint8Array(al);
+  const array2 = new Uint8Array(al);
   for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
     const n1 = asciiToBase16(hex.charCodeAt(hi));
     const n2 = asciiToBase16(hex.charCodeAt(hi + 1));
@@ -44245,9 +45054,9 @@ function hexToBytes(hex) {
       const char = hex[hi] + hex[hi + 1];
       throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi);
     }
-    array[ai] = n1 * 16 + n2;
+    array2[ai] = n1 * 16 + n2;
   }
-  return array;
+  return array2;
 }
 function concatBytes(...arrays) {
   let sum = 0;
@@ -44299,7 +45108,7 @@ var oidNist = (suffix) => ({
   oid: Uint8Array.from([6, 9, 96, 134, 72, 1, 101, 3, 4, 2, suffix])
 });
 
-// node_modules/@noble/hashes/_md.js
+// ../main/node_modules/@noble/hashes/_md.js
 function Chi(a, b, c) {
   return a & b ^ ~a & c;
 }
@@ -44430,7 +45239,7 @@ var SHA512_IV = /* @__PURE__ */ Uint32Array.from([
   327033209
 ]);
 
-// node_modules/@noble/hashes/sha2.js
+// ../main/node_modules/@noble/hashes/sha2.js
 var SHA256_K = /* @__PURE__ */ Uint32Array.from([
   1116352408,
   1899447441,
@@ -44827,7 +45636,7 @@ var sha5122 = /* @__PURE__ */ createHasher(
   /* @__PURE__ */ oidNist(3)
 );
 
-// node_modules/@noble/curves/utils.js
+// ../main/node_modules/@noble/curves/utils.js
 function aarray(item, title, inner = () => {
 }) {
   if (!Array.isArray(item))
@@ -44988,14 +45797,14 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
   };
   return genUntil;
 }
-function validateObject(object, fields = {}, optFields = {}, title = "object") {
-  aobject2(object, title);
+function validateObject(object2, fields = {}, optFields = {}, title = "object") {
+  aobject2(object2, title);
   aobject2(fields, "fields");
   aobject2(optFields, "optFields");
   function checkField(fieldName, expectedType, isOpt) {
     const label = title === "object" ? `param "${String(fieldName)}"` : `"${title}.${String(fieldName)}"`;
-    const val = object[fieldName];
-    if (!Object.hasOwn(object, fieldName) && (isOpt ? val !== void 0 : expectedType !== "function")) {
+    const val = object2[fieldName];
+    if (!Object.hasOwn(object2, fieldName) && (isOpt ? val !== void 0 : expectedType !== "function")) {
       throw new TypeError(`${label} is invalid: expected own property`);
     }
     if (isOpt && val === void 0)
@@ -45009,7 +45818,7 @@ function validateObject(object, fields = {}, optFields = {}, title = "object") {
   iter(optFields, true);
 }
 
-// node_modules/@noble/curves/abstract/modular.js
+// ../main/node_modules/@noble/curves/abstract/modular.js
 var _0n2 = /* @__PURE__ */ BigInt(0);
 var _1n2 = /* @__PURE__ */ BigInt(1);
 var _2n = /* @__PURE__ */ BigInt(2);
@@ -45472,7 +46281,7 @@ function mapHashToField(key, fieldOrder, isLE = false) {
   return isLE ? numberToBytesLE(reduced, fieldLen) : numberToBytesBE(reduced, fieldLen);
 }
 
-// node_modules/@noble/curves/abstract/curve.js
+// ../main/node_modules/@noble/curves/abstract/curve.js
 var _0n3 = /* @__PURE__ */ BigInt(0);
 var _1n3 = /* @__PURE__ */ BigInt(1);
 var _4n2 = /* @__PURE__ */ BigInt(4);
@@ -45859,7 +46668,7 @@ function createKeygen(randomSecretKey, getPublicKey) {
   };
 }
 
-// node_modules/@noble/curves/abstract/edwards.js
+// ../main/node_modules/@noble/curves/abstract/edwards.js
 var _0n4 = /* @__PURE__ */ BigInt(0);
 var _1n4 = /* @__PURE__ */ BigInt(1);
 var _2n2 = /* @__PURE__ */ BigInt(2);
@@ -46310,7 +47119,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
   });
 }
 
-// node_modules/@noble/curves/ed25519.js
+// ../main/node_modules/@noble/curves/ed25519.js
 var _1n5 = /* @__PURE__ */ BigInt(1);
 var _2n3 = /* @__PURE__ */ BigInt(2);
 var _5n2 = /* @__PURE__ */ BigInt(5);
@@ -46385,7 +47194,7 @@ function ed(opts) {
 }
 var ed25519 = /* @__PURE__ */ ed({});
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
 var keypair = crypto5.generateKeyPairSync;
 var PUBLIC_KEY_BYTE_LENGTH = 32;
 var PRIVATE_KEY_BYTE_LENGTH = 64;
@@ -46442,7 +47251,7 @@ function hashAndVerify2(key, sig, msg) {
   return crypto5.verify(null, msg instanceof Uint8Array ? msg : msg.subarray(), obj, sig);
 }
 
-// node_modules/@libp2p/crypto/dist/src/util.js
+// ../main/node_modules/@libp2p/crypto/dist/src/util.js
 function isPromise(thing) {
   if (thing == null) {
     return false;
@@ -46450,7 +47259,7 @@ function isPromise(thing) {
   return typeof thing.then === "function" && typeof thing.catch === "function" && typeof thing.finally === "function";
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/ed25519.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/ed25519.js
 var Ed25519PublicKey = class {
   type = "Ed25519";
   raw;
@@ -46514,7 +47323,7 @@ var Ed25519PrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/utils.js
 function unmarshalEd25519PrivateKey(bytes) {
   if (bytes.length > PRIVATE_KEY_BYTE_LENGTH) {
     bytes = ensureEd25519Key(bytes, PRIVATE_KEY_BYTE_LENGTH + PUBLIC_KEY_BYTE_LENGTH);
@@ -46539,7 +47348,7 @@ function ensureEd25519Key(key, length4) {
   return key;
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/keys.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/keys.js
 var KeyType;
 (function(KeyType2) {
   KeyType2["RSA"] = "RSA";
@@ -46726,11 +47535,11 @@ var PrivateKey;
   PrivateKey2.stream = stream;
 })(PrivateKey || (PrivateKey = {}));
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
 import crypto6 from "node:crypto";
 import { promisify } from "node:util";
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
 var utils_exports = {};
 __export(utils_exports, {
   MAX_RSA_KEY_SIZE: () => MAX_RSA_KEY_SIZE,
@@ -46749,7 +47558,7 @@ __export(utils_exports, {
   pkixToRSAPublicKey: () => pkixToRSAPublicKey
 });
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/rsa.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/rsa.js
 var RSAPublicKey = class {
   type = "RSA";
   jwk;
@@ -46810,7 +47619,7 @@ var RSAPrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
 var MAX_RSA_KEY_SIZE = 8192;
 var SHA2_256_CODE = 18;
 var MAX_RSA_JWK_SIZE = 1062;
@@ -46959,7 +47768,7 @@ function jwkToJWKKeyPair(key) {
   };
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
 var keypair2 = promisify(crypto6.generateKeyPair);
 async function generateRSAKey(bits, options) {
   const key = await keypair2("rsa", {
@@ -47009,10 +47818,10 @@ function rsaKeySize(jwk) {
   return modulus.length * 8;
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
 import crypto7 from "node:crypto";
 
-// node_modules/@noble/hashes/hmac.js
+// ../main/node_modules/@noble/hashes/hmac.js
 var _HMAC = class {
   oHash;
   iHash;
@@ -47089,7 +47898,7 @@ var hmac = /* @__PURE__ */ (() => {
   return hmac_;
 })();
 
-// node_modules/@noble/curves/abstract/der.js
+// ../main/node_modules/@noble/curves/abstract/der.js
 var _0n5 = /* @__PURE__ */ BigInt(0);
 var DERErr = class extends Error {
   constructor(m3 = "") {
@@ -47216,7 +48025,7 @@ var DER = /* @__PURE__ */ (() => {
   return Object.freeze(_DER);
 })();
 
-// node_modules/@noble/curves/abstract/weierstrass.js
+// ../main/node_modules/@noble/curves/abstract/weierstrass.js
 var divNearest = (num, den) => (num + (num >= 0 ? den : -den) / _2n4) / den;
 function _splitEndoScalar(k, basis, n) {
   aInRange("scalar", k, _0n6, n);
@@ -48048,7 +48857,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
   });
 }
 
-// node_modules/@noble/curves/secp256k1.js
+// ../main/node_modules/@noble/curves/secp256k1.js
 var secp256k1_CURVE = {
   p: BigInt("0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f"),
   n: BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"),
@@ -48095,7 +48904,7 @@ var Pointk1 = /* @__PURE__ */ weierstrass(secp256k1_CURVE, {
 });
 var secp256k1 = /* @__PURE__ */ ecdsa(Pointk1, sha2562);
 
-// node_modules/@libp2p/crypto/dist/src/errors.js
+// ../main/node_modules/@libp2p/crypto/dist/src/errors.js
 var SigningError = class extends Error {
   constructor(message2 = "An error occurred while signing a message") {
     super(message2);
@@ -48109,7 +48918,7 @@ var VerificationError = class extends Error {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
 function hashAndSign4(key, msg, options) {
   options?.signal?.throwIfAborted();
   const hash = crypto7.createHash("sha256");
@@ -48151,7 +48960,7 @@ function hashAndVerify4(key, sig, msg, options) {
   }
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/secp256k1.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/secp256k1.js
 var Secp256k1PublicKey = class {
   type = "secp256k1";
   raw;
@@ -48198,7 +49007,7 @@ var Secp256k1PrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/utils.js
 function unmarshalSecp256k1PrivateKey(bytes) {
   return new Secp256k1PrivateKey(bytes);
 }
@@ -48232,7 +49041,7 @@ function computeSecp256k1PublicKey(privateKey) {
   }
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/index.js
 function publicKeyFromProtobuf(buf, digest2) {
   const { Type: Type3, Data } = PublicKey.decode(buf);
   const data = Data ?? new Uint8Array();
@@ -48286,7 +49095,7 @@ function privateKeyFromProtobuf(buf) {
   }
 }
 
-// node_modules/@libp2p/peer-id/dist/src/peer-id.js
+// ../main/node_modules/@libp2p/peer-id/dist/src/peer-id.js
 var inspect2 = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom");
 var LIBP2P_KEY_CODE = 114;
 var PeerIdImpl = class {
@@ -48417,7 +49226,7 @@ var URLPeerId = class {
   }
 };
 
-// node_modules/@libp2p/peer-id/dist/src/index.js
+// ../main/node_modules/@libp2p/peer-id/dist/src/index.js
 var LIBP2P_KEY_CODE2 = 114;
 var TRANSPORT_IPFS_GATEWAY_HTTP_CODE2 = 2336;
 function peerIdFromString(str, decoder) {
@@ -48474,15 +49283,15 @@ function peerIdFromMultihash(multihash) {
   }
   throw new InvalidMultihashError("Supplied PeerID Multihash is invalid");
 }
-function peerIdFromCID(cid) {
-  if (cid?.multihash == null || cid.version == null || cid.version === 1 && cid.code !== LIBP2P_KEY_CODE2 && cid.code !== TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
+function peerIdFromCID(cid2) {
+  if (cid2?.multihash == null || cid2.version == null || cid2.version === 1 && cid2.code !== LIBP2P_KEY_CODE2 && cid2.code !== TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
     throw new InvalidCIDError("Supplied PeerID CID is invalid");
   }
-  if (cid.code === TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
-    const url = toString2(cid.multihash.digest);
+  if (cid2.code === TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
+    const url = toString2(cid2.multihash.digest);
     return new URLPeerId(new URL(url));
   }
-  return peerIdFromMultihash(cid.multihash);
+  return peerIdFromMultihash(cid2.multihash);
 }
 function isIdentityMultihash(multihash) {
   return multihash.code === identity2.code;
@@ -48491,7 +49300,7 @@ function isSha256Multihash(multihash) {
   return multihash.code === sha256.code;
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/stat.js
 function createStat(client) {
   return async function stat4(options = {}) {
     const res = await client.post("bitswap/stat", {
@@ -48516,7 +49325,7 @@ function toCoreInterface2(res) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/wantlist-for-peer.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/wantlist-for-peer.js
 function createWantlistForPeer(client) {
   return async function wantlistForPeer(peerId, options = {}) {
     const res = await (await client.post("bitswap/wantlist", {
@@ -48531,7 +49340,7 @@ function createWantlistForPeer(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/wantlist.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/wantlist.js
 function createWantlist(client) {
   return async function wantlist(options = {}) {
     const res = await (await client.post("bitswap/wantlist", {
@@ -48543,7 +49352,7 @@ function createWantlist(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/index.js
 function createBitswap(client) {
   return {
     /**
@@ -48555,13 +49364,13 @@ function createBitswap(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/get.js
 function createGet(client) {
-  return async function get(cid, options = {}) {
+  return async function get(cid2, options = {}) {
     const res = await client.post("block/get", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid.toString(),
+        arg: cid2.toString(),
         ...options
       }),
       headers: options.headers
@@ -48570,7 +49379,7 @@ function createGet(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/put.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/put.js
 function createPut(client) {
   return async function put(data, options = {}) {
     const controller = new AbortController();
@@ -48597,16 +49406,16 @@ function createPut(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/rm.js
 function createRm(client) {
-  return async function* rm3(cid, options = {}) {
-    if (!Array.isArray(cid)) {
-      cid = [cid];
+  return async function* rm5(cid2, options = {}) {
+    if (!Array.isArray(cid2)) {
+      cid2 = [cid2];
     }
     const res = await client.post("block/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid.map((cid2) => cid2.toString()),
+        arg: cid2.map((cid3) => cid3.toString()),
         "stream-channels": true,
         ...options
       }),
@@ -48627,13 +49436,13 @@ function toCoreInterface3(removed) {
   return out;
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/stat.js
 function createStat2(client) {
-  return async function stat4(cid, options = {}) {
+  return async function stat4(cid2, options = {}) {
     const res = await client.post("block/stat", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid.toString(),
+        arg: cid2.toString(),
         ...options
       }),
       headers: options.headers
@@ -48643,7 +49452,7 @@ function createStat2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/index.js
 function createBlock(client) {
   return {
     get: createGet(client),
@@ -48653,7 +49462,7 @@ function createBlock(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/add.js
 function createAdd2(client) {
   return async function add2(addr, options = {}) {
     const res = await client.post("bootstrap/add", {
@@ -48669,7 +49478,7 @@ function createAdd2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/list.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/list.js
 function createList(client) {
   return async function list3(options = {}) {
     const res = await client.post("bootstrap/list", {
@@ -48682,9 +49491,9 @@ function createList(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/rm.js
 function createRm2(client) {
-  return async function rm3(addr, options = {}) {
+  return async function rm5(addr, options = {}) {
     const res = await client.post("bootstrap/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -48698,7 +49507,7 @@ function createRm2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/index.js
 function createBootstrap(client) {
   return {
     add: createAdd2(client),
@@ -48707,13 +49516,13 @@ function createBootstrap(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/cat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/cat.js
 function createCat(client) {
-  return async function* cat(path, options = {}) {
+  return async function* cat(path4, options = {}) {
     const res = await client.post("cat", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: path.toString(),
+        arg: path4.toString(),
         ...options
       }),
       headers: options.headers
@@ -48722,7 +49531,7 @@ function createCat(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/commands.js
+// ../main/node_modules/kubo-rpc-client/dist/src/commands.js
 function createCommands(client) {
   return async function commands(options = {}) {
     const res = await client.post("commands", {
@@ -48734,7 +49543,7 @@ function createCommands(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/get-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/get-all.js
 function createGetAll(client) {
   return async function getAll(options = {}) {
     const res = await client.post("config/show", {
@@ -48749,7 +49558,7 @@ function createGetAll(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/get.js
 function createGet2(client) {
   return async function get(key, options = {}) {
     if (key == null) {
@@ -48768,7 +49577,7 @@ function createGet2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/profiles/apply.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/profiles/apply.js
 function createApply(client) {
   return async function apply(profile, options = {}) {
     const res = await client.post("config/profile/apply", {
@@ -48787,14 +49596,14 @@ function createApply(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/profiles/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/profiles/index.js
 function createProfiles(client) {
   return {
     apply: createApply(client)
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/replace.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/replace.js
 function createReplace(client) {
   return async function replace(config, options = {}) {
     const controller = new AbortController();
@@ -48812,7 +49621,7 @@ function createReplace(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/set.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/set.js
 function createSet(client) {
   return async function set(key, value, options = {}) {
     if (typeof key !== "string") {
@@ -48841,7 +49650,7 @@ function encodeParam(key, value) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/index.js
 function createConfig(client) {
   return {
     getAll: createGetAll(client),
@@ -48852,7 +49661,7 @@ function createConfig(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/export.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/export.js
 function createExport(client) {
   return async function* dagExport(root, options = {}) {
     const res = await client.post("dag/export", {
@@ -48866,24 +49675,24 @@ function createExport(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/get.js
 var import_err_code4 = __toESM(require_err_code(), 1);
 
-// node_modules/kubo-rpc-client/dist/src/lib/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/resolve.js
 var import_err_code3 = __toESM(require_err_code(), 1);
-async function* resolve(cid, path, codecs3, getBlock, options) {
-  const load2 = async (cid2) => {
-    const codec = await codecs3.getCodec(cid2.code);
-    const block = await getBlock(cid2, options);
+async function* resolve2(cid2, path4, codecs3, getBlock, options) {
+  const load2 = async (cid3) => {
+    const codec = await codecs3.getCodec(cid3.code);
+    const block = await getBlock(cid3, options);
     return codec.decode(block);
   };
-  const parts = path.split("/").filter(Boolean);
-  let value = await load2(cid);
-  let lastCid = cid;
+  const parts = path4.split("/").filter(Boolean);
+  let value = await load2(cid2);
+  let lastCid = cid2;
   while (parts.length > 0) {
     const key = parts.shift();
     if (key == null) {
-      throw (0, import_err_code3.default)(new Error(`Could not resolve path "${path}"`), "ERR_INVALID_PATH");
+      throw (0, import_err_code3.default)(new Error(`Could not resolve path "${path4}"`), "ERR_INVALID_PATH");
     }
     if (Object.prototype.hasOwnProperty.call(value, key)) {
       value = value[key];
@@ -48894,9 +49703,9 @@ async function* resolve(cid, path, codecs3, getBlock, options) {
     } else {
       throw (0, import_err_code3.default)(new Error(`no link named "${key}" under ${lastCid}`), "ERR_NO_LINK");
     }
-    const cid2 = CID.asCID(value);
-    if (cid2 != null) {
-      lastCid = cid2;
+    const cid3 = CID.asCID(value);
+    if (cid3 != null) {
+      lastCid = cid3;
       value = await load2(value);
     }
   }
@@ -48906,20 +49715,20 @@ async function* resolve(cid, path, codecs3, getBlock, options) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/get.js
 function createGet3(client, codecs3) {
   const getBlock = createGet(client);
-  return async function get(cid, options = {}) {
+  return async function get(cid2, options = {}) {
     if (options.path != null) {
-      const entry = options.localResolve === true ? await src_default(resolve(cid, options.path, codecs3, getBlock, options)) : await src_default5(resolve(cid, options.path, codecs3, getBlock, options));
+      const entry = options.localResolve === true ? await src_default(resolve2(cid2, options.path, codecs3, getBlock, options)) : await src_default5(resolve2(cid2, options.path, codecs3, getBlock, options));
       const result = entry;
       if (result == null) {
         throw (0, import_err_code4.default)(new Error("Not found"), "ERR_NOT_FOUND");
       }
       return result;
     }
-    const codec = await codecs3.getCodec(cid.code);
-    const block = await getBlock(cid, options);
+    const codec = await codecs3.getCodec(cid2.code);
+    const block = await getBlock(cid2, options);
     const node = codec.decode(block);
     return {
       value: node,
@@ -48928,7 +49737,7 @@ function createGet3(client, codecs3) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/import.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/import.js
 function createImport(client) {
   return async function* dagImport(source2, options = {}) {
     const controller = new AbortController();
@@ -48958,7 +49767,7 @@ function createImport(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/put.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/put.js
 function createPut2(client, codecs3) {
   return async function put(dagNode, options = {}) {
     const settings = {
@@ -48994,9 +49803,9 @@ function createPut2(client, codecs3) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/resolve.js
 function createResolve(client) {
-  return async function resolve2(ipfsPath2, options = {}) {
+  return async function resolve3(ipfsPath2, options = {}) {
     const res = await client.post("dag/resolve", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -49010,7 +49819,7 @@ function createResolve(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/index.js
 function createDAG(client, codecs3) {
   return {
     export: createExport(client),
@@ -49021,7 +49830,7 @@ function createDAG(client, codecs3) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dht/response-types.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/response-types.js
 var SendingQuery = 0;
 var PeerResponse = 1;
 var FinalPeer = 2;
@@ -49031,7 +49840,7 @@ var Value = 5;
 var AddingPeer = 6;
 var DialingPeer = 7;
 
-// node_modules/kubo-rpc-client/dist/src/dht/map-event.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/map-event.js
 function mapEvent(event) {
   if (event.Type === SendingQuery) {
     return {
@@ -49116,7 +49925,7 @@ function mapEvent(event) {
   throw new Error("Unknown DHT event type");
 }
 
-// node_modules/kubo-rpc-client/dist/src/dht/query.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/query.js
 function createQuery(client) {
   return async function* query(peerId, options = {}) {
     const res = await client.post("dht/query", {
@@ -49133,7 +49942,7 @@ function createQuery(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dht/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/index.js
 var RoutingEventTypes;
 (function(RoutingEventTypes2) {
   RoutingEventTypes2[RoutingEventTypes2["SENDING_QUERY"] = 0] = "SENDING_QUERY";
@@ -49160,7 +49969,7 @@ function createDHT(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/cmds.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/cmds.js
 function createCmds(client) {
   return async function cmds(options = {}) {
     const res = await client.post("diag/cmds", {
@@ -49172,7 +49981,7 @@ function createCmds(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/net.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/net.js
 function createNet(client) {
   return async function net(options = {}) {
     const res = await client.post("diag/net", {
@@ -49184,7 +49993,7 @@ function createNet(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/sys.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/sys.js
 function createSys(client) {
   return async function sys(options = {}) {
     const res = await client.post("diag/sys", {
@@ -49196,7 +50005,7 @@ function createSys(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/index.js
 function createDiag(client) {
   return {
     cmds: createCmds(client),
@@ -49205,7 +50014,7 @@ function createDiag(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/cp.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/cp.js
 function createCp(client) {
   return async function cp(sources, destination, options = {}) {
     const sourceArr = Array.isArray(sources) ? sources : [sources];
@@ -49221,16 +50030,16 @@ function createCp(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/flush.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/flush.js
 function createFlush(client) {
-  return async function flush2(path, options = {}) {
-    if (typeof path !== "string") {
+  return async function flush2(path4, options = {}) {
+    if (typeof path4 !== "string") {
       throw new Error("ipfs.files.flush requires a path");
     }
     const res = await client.post("files/flush", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: path,
+        arg: path4,
         ...options
       }),
       headers: options.headers
@@ -49240,7 +50049,7 @@ function createFlush(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/object-to-camel-with-metadata.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/object-to-camel-with-metadata.js
 function objectToCamelWithMetadata(entry) {
   const file = objectToCamel(entry);
   if (Object.prototype.hasOwnProperty.call(file, "mode")) {
@@ -49256,16 +50065,16 @@ function objectToCamelWithMetadata(entry) {
   return file;
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/ls.js
 function createLs(client) {
-  return async function* ls(path, options = {}) {
-    if (path == null) {
+  return async function* ls(path4, options = {}) {
+    if (path4 == null) {
       throw new Error("ipfs.files.ls requires a path");
     }
     const res = await client.post("files/ls", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: CID.asCID(path) != null ? `/ipfs/${path}` : path,
+        arg: CID.asCID(path4) != null ? `/ipfs/${path4}` : path4,
         // default long to true, diverges from go-ipfs where its false by default
         long: true,
         ...options,
@@ -49293,13 +50102,13 @@ function toCoreInterface4(entry) {
   return entry;
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/mkdir.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/mkdir.js
 function createMkdir(client) {
-  return async function mkdir3(path, options = {}) {
+  return async function mkdir3(path4, options = {}) {
     const res = await client.post("files/mkdir", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: path,
+        arg: path4,
         ...options
       }),
       headers: options.headers
@@ -49308,7 +50117,7 @@ function createMkdir(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/mv.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/mv.js
 function createMv(client) {
   return async function mv(sources, destination, options = {}) {
     if (!Array.isArray(sources)) {
@@ -49326,7 +50135,7 @@ function createMv(client) {
   };
 }
 
-// node_modules/stream-to-it/dist/src/source.js
+// ../main/node_modules/stream-to-it/dist/src/source.js
 function source(readable) {
   if (isReadableStream2(readable)) {
     return (async function* () {
@@ -49356,13 +50165,13 @@ function isReadableStream2(obj) {
   return typeof obj?.getReader === "function";
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/read.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/read.js
 function createRead(client) {
-  return async function* read4(path, options = {}) {
+  return async function* read4(path4, options = {}) {
     const res = await client.post("files/read", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: path,
+        arg: path4,
         count: options.length,
         ...options
       }),
@@ -49375,13 +50184,13 @@ function createRead(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/rm.js
 function createRm3(client) {
-  return async function rm3(path, options = {}) {
+  return async function rm5(path4, options = {}) {
     const res = await client.post("files/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: path,
+        arg: path4,
         ...options
       }),
       headers: options.headers
@@ -49395,13 +50204,13 @@ function createRm3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/stat.js
 function createStat3(client) {
-  return async function stat4(path, options = {}) {
+  return async function stat4(path4, options = {}) {
     const res = await client.post("files/stat", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: path,
+        arg: path4,
         ...options
       }),
       headers: options.headers
@@ -49417,16 +50226,16 @@ function toCoreInterface5(entry) {
   return entry;
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/write.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/write.js
 function createWrite(client) {
-  return async function write2(path, input, options = {}) {
+  return async function write2(path4, input, options = {}) {
     const controller = new AbortController();
     const signal = anySignal([controller.signal, options.signal]);
     try {
       const res = await client.post("files/write", {
         signal,
         searchParams: toUrlSearchParams({
-          arg: path,
+          arg: path4,
           streamChannels: true,
           count: options.length,
           ...options
@@ -49445,7 +50254,7 @@ function createWrite(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/index.js
 function createFiles(client) {
   return {
     cp: createCp(client),
@@ -49460,7 +50269,7 @@ function createFiles(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/get-endpoint-config.js
+// ../main/node_modules/kubo-rpc-client/dist/src/get-endpoint-config.js
 function createGetEndpointConfig(client) {
   return function getEndpointConfig() {
     const url = new URL(client.opts.base ?? "");
@@ -49474,11 +50283,11 @@ function createGetEndpointConfig(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/get.js
 function createGet4(client) {
-  return async function* get(path, options = {}) {
+  return async function* get(path4, options = {}) {
     const opts = {
-      arg: `${path instanceof Uint8Array ? CID.decode(path) : path}`,
+      arg: `${path4 instanceof Uint8Array ? CID.decode(path4) : path4}`,
       ...options
     };
     const res = await client.post("get", {
@@ -49490,7 +50299,7 @@ function createGet4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/id.js
+// ../main/node_modules/kubo-rpc-client/dist/src/id.js
 function createId(client) {
   return async function id(options = {}) {
     const res = await client.post("id", {
@@ -49513,7 +50322,7 @@ function createId(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/is-online.js
+// ../main/node_modules/kubo-rpc-client/dist/src/is-online.js
 function createIsOnline(client) {
   const id = createId(client);
   return async function isOnline(options = {}) {
@@ -49526,7 +50335,7 @@ function createIsOnline(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/gen.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/gen.js
 var defaultOptions = {
   type: "ed25519"
 };
@@ -49545,7 +50354,7 @@ function createGen(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/import.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/import.js
 function createImport2(client) {
   return async function importKey(name8, pem, password, options = {}) {
     const res = await client.post("key/import", {
@@ -49563,7 +50372,7 @@ function createImport2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/list.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/list.js
 function createList2(client) {
   return async function list3(options = {}) {
     const res = await client.post("key/list", {
@@ -49576,7 +50385,7 @@ function createList2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/rename.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/rename.js
 function createRename(client) {
   return async function rename3(oldName, newName, options = {}) {
     const res = await client.post("key/rename", {
@@ -49594,9 +50403,9 @@ function createRename(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/rm.js
 function createRm4(client) {
-  return async function rm3(name8, options = {}) {
+  return async function rm5(name8, options = {}) {
     const res = await client.post("key/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -49610,7 +50419,7 @@ function createRm4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/index.js
 function createKey(client) {
   return {
     gen: createGen(client),
@@ -49621,7 +50430,7 @@ function createKey(client) {
   };
 }
 
-// node_modules/parse-duration/locale/en.js
+// ../main/node_modules/parse-duration/locale/en.js
 var unit = /* @__PURE__ */ Object.create(null);
 var m2 = 6e4;
 var h2 = m2 * 60;
@@ -49642,7 +50451,7 @@ unit.decimal = ".";
 unit.placeholder = " _";
 var en_default = unit;
 
-// node_modules/parse-duration/index.js
+// ../main/node_modules/parse-duration/index.js
 var durationRE = /((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([\p{L}]{0,14})/gu;
 parse3.unit = en_default;
 var groupRE;
@@ -49676,7 +50485,7 @@ function parse3(str = "", format5 = "ms") {
   return result && result / (lookupUnit(unit2, format5) || 1) * (str.trimStart()[0] === "-" ? -1 : 1);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/agent.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/agent.js
 import http from "node:http";
 import https from "node:https";
 var agent_default = (url) => {
@@ -49686,10 +50495,10 @@ var agent_default = (url) => {
   return url.protocol.startsWith("https") ? https.Agent : http.Agent;
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/http.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http.js
 var import_iso_url = __toESM(require_iso_url(), 1);
 
-// node_modules/kubo-rpc-client/dist/src/lib/http/error.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http/error.js
 var TimeoutError2 = class extends Error {
   constructor(message2 = "Request timed out") {
     super(message2);
@@ -49705,7 +50514,7 @@ var HTTPError2 = class extends Error {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/http/fetch.node.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http/fetch.node.js
 var import_it_to_stream2 = __toESM(require_src(), 1);
 import { Buffer as Buffer6 } from "node:buffer";
 var fetchWithProgress = async (url, options = {}) => fetch(url, withUploadProgress(options));
@@ -49753,7 +50562,7 @@ var iterateBodyWithProgress = async function* (body, onUploadProgress) {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/http.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http.js
 var merge3 = merge_options_default.bind({ ignoreUndefined: true });
 var log3 = logger("kubo-rpc-client:fetch");
 var defaults = {
@@ -49924,7 +50733,7 @@ var isWebReadableStream = (value) => {
 };
 var isNodeReadableStream = (value) => Object.prototype.hasOwnProperty.call(value, "readable") && Object.prototype.hasOwnProperty.call(value, "writable");
 
-// node_modules/@multiformats/multiaddr-to-uri/dist/src/index.js
+// ../main/node_modules/@multiformats/multiaddr-to-uri/dist/src/index.js
 var ASSUME_HTTP_CODES = [
   CODE_TCP,
   CODE_DNS,
@@ -49946,7 +50755,7 @@ function extractTuple(name8, ma) {
   return ma.find((component) => component.name === name8);
 }
 function hasTLS(ma) {
-  return ma.some(({ code: code8 }) => code8 === CODE_TLS);
+  return ma.some(({ code: code9 }) => code9 === CODE_TLS);
 }
 function interpretNext(head, rest) {
   const interpreter = interpreters[head.name];
@@ -50102,7 +50911,7 @@ function multiaddrToUri(input, opts) {
   return uri;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/to-url-string.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/to-url-string.js
 function toUrlString(url) {
   try {
     url = multiaddrToUri(multiaddr(url));
@@ -50112,7 +50921,7 @@ function toUrlString(url) {
   return url;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/core.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/core.js
 var log4 = logger("js-kubo-rpc-client:lib:error-handler");
 var merge4 = merge_options_default.bind({ ignoreUndefined: true });
 var DEFAULT_PROTOCOL = isBrowser || isWebWorker ? location.protocol : "http";
@@ -50239,7 +51048,7 @@ var Client = class extends HTTP {
 };
 var HTTPError3 = HTTP.HTTPError;
 
-// node_modules/kubo-rpc-client/dist/src/lib/multibases.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multibases.js
 var LOAD_BASE = async (name8) => Promise.reject(new Error(`No base found for "${name8}"`));
 var Multibases = class {
   _basesByName;
@@ -50288,7 +51097,7 @@ var Multibases = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/multicodecs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multicodecs.js
 var LOAD_CODEC = async (codeOrName) => Promise.reject(new Error(`No codec found for "${codeOrName}"`));
 var Multicodecs = class {
   _codecsByName;
@@ -50319,13 +51128,13 @@ var Multicodecs = class {
     delete this._codecsByName[codec.name];
     delete this._codecsByCode[codec.code];
   }
-  async getCodec(code8) {
-    const table = typeof code8 === "string" ? this._codecsByName : this._codecsByCode;
-    if (table[code8] != null) {
-      return table[code8];
+  async getCodec(code9) {
+    const table = typeof code9 === "string" ? this._codecsByName : this._codecsByCode;
+    if (table[code9] != null) {
+      return table[code9];
     }
-    const codec = await this._loadCodec(code8);
-    if (table[code8] == null) {
+    const codec = await this._loadCodec(code9);
+    if (table[code9] == null) {
       this.addCodec(codec);
     }
     return codec;
@@ -50335,7 +51144,7 @@ var Multicodecs = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/multihashes.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multihashes.js
 var LOAD_HASHER = async (codeOrName) => Promise.reject(new Error(`No hasher found for "${codeOrName}"`));
 var Multihashes = class {
   _hashersByName;
@@ -50369,13 +51178,13 @@ var Multihashes = class {
   /**
    * @param {number | string} code
    */
-  async getHasher(code8) {
-    const table = typeof code8 === "string" ? this._hashersByName : this._hashersByCode;
-    if (table[code8] != null) {
-      return table[code8];
+  async getHasher(code9) {
+    const table = typeof code9 === "string" ? this._hashersByName : this._hashersByCode;
+    if (table[code9] != null) {
+      return table[code9];
     }
-    const hasher = await this._loadHasher(code8);
-    if (table[code8] == null) {
+    const hasher = await this._loadHasher(code9);
+    if (table[code9] == null) {
       this.addHasher(hasher);
     }
     return hasher;
@@ -50385,7 +51194,7 @@ var Multihashes = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/log/level.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/level.js
 function createLevel(client) {
   return async function level(subsystem, level, options = {}) {
     const res = await client.post("log/level", {
@@ -50403,7 +51212,7 @@ function createLevel(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/log/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/ls.js
 function createLs2(client) {
   return async function ls(options = {}) {
     const res = await client.post("log/ls", {
@@ -50416,7 +51225,7 @@ function createLs2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/log/tail.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/tail.js
 function createTail(client) {
   return async function* tail(options = {}) {
     const res = await client.post("log/tail", {
@@ -50428,7 +51237,7 @@ function createTail(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/log/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/index.js
 function createLog(client) {
   return {
     level: createLevel(client),
@@ -50437,10 +51246,10 @@ function createLog(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/ls.js
 function createLs3(client) {
-  return async function* ls(path, options = {}) {
-    const pathStr = `${path instanceof Uint8Array ? CID.decode(path) : path}`;
+  return async function* ls(path4, options = {}) {
+    const pathStr = `${path4 instanceof Uint8Array ? CID.decode(path4) : path4}`;
     async function mapLink(link) {
       let hash = link.Hash;
       if (hash.includes("/") === true) {
@@ -50500,7 +51309,7 @@ function typeOf(link) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/mount.js
+// ../main/node_modules/kubo-rpc-client/dist/src/mount.js
 function createMount(client) {
   return async function mount(options = {}) {
     const res = await client.post("dns", {
@@ -50512,13 +51321,13 @@ function createMount(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/publish.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/publish.js
 function createPublish(client) {
-  return async function publish2(path, options = {}) {
+  return async function publish2(path4, options = {}) {
     const res = await client.post("name/publish", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: `${path}`,
+        arg: `${path4}`,
         ...options
       }),
       headers: options.headers
@@ -50527,7 +51336,7 @@ function createPublish(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/cancel.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/cancel.js
 function createCancel(client) {
   return async function cancel(name8, options = {}) {
     const res = await client.post("name/pubsub/cancel", {
@@ -50542,7 +51351,7 @@ function createCancel(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/state.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/state.js
 function createState(client) {
   return async function state(options = {}) {
     const res = await client.post("name/pubsub/state", {
@@ -50554,7 +51363,7 @@ function createState(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/subs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/subs.js
 function createSubs(client) {
   return async function subs(options = {}) {
     const res = await client.post("name/pubsub/subs", {
@@ -50567,7 +51376,7 @@ function createSubs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/index.js
 function createPubsub(client) {
   return {
     cancel: createCancel(client),
@@ -50576,13 +51385,13 @@ function createPubsub(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/resolve.js
 function createResolve2(client) {
-  return async function* resolve2(path, options = {}) {
+  return async function* resolve3(path4, options = {}) {
     const res = await client.post("name/resolve", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: path,
+        arg: path4,
         stream: true,
         ...options
       }),
@@ -50594,7 +51403,7 @@ function createResolve2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/index.js
 function createName(client) {
   return {
     publish: createPublish(client),
@@ -50603,14 +51412,14 @@ function createName(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/patch/add-link.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/patch/add-link.js
 function createAddLink(client) {
-  return async function addLink(cid, dLink, options = {}) {
+  return async function addLink(cid2, dLink, options = {}) {
     const res = await client.post("object/patch/add-link", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
         arg: [
-          `${cid}`,
+          `${cid2}`,
           // @ts-expect-error loose types
           dLink.Name ?? dLink.name ?? "",
           // @ts-expect-error loose types
@@ -50625,14 +51434,14 @@ function createAddLink(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/patch/rm-link.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/patch/rm-link.js
 function createRmLink(client) {
-  return async function rmLink(cid, dLink, options = {}) {
+  return async function rmLink(cid2, dLink, options = {}) {
     const res = await client.post("object/patch/rm-link", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
         arg: [
-          `${cid}`,
+          `${cid2}`,
           // @ts-expect-error loose types
           dLink.Name ?? dLink.name ?? null
         ],
@@ -50645,7 +51454,7 @@ function createRmLink(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/patch/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/patch/index.js
 function createPatch(client) {
   return {
     addLink: createAddLink(client),
@@ -50653,14 +51462,14 @@ function createPatch(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/index.js
 function createObject(client, codecs3) {
   return {
     patch: createPatch(client)
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/pins/normalise-input.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/pins/normalise-input.js
 function isIterable3(thing) {
   return Symbol.iterator in thing;
 }
@@ -50674,9 +51483,9 @@ async function* normaliseInput4(input) {
   if (input === null || input === void 0) {
     throw new InvalidParametersError3(`Unexpected input: ${input}`);
   }
-  const cid = CID.asCID(input);
-  if (cid != null) {
-    yield toPin({ cid });
+  const cid2 = CID.asCID(input);
+  if (cid2 != null) {
+    yield toPin({ cid: cid2 });
     return;
   }
   if (typeof input === "string") {
@@ -50725,12 +51534,12 @@ function toPinnable(input) {
   throw new InvalidParametersError3(`Unexpected input: ${typeof input}`);
 }
 function toPin(input) {
-  const path = input.cid ?? (input.path != null ? `${input.path}` : void 0);
-  if (path == null) {
+  const path4 = input.cid ?? (input.path != null ? `${input.path}` : void 0);
+  if (path4 == null) {
     throw new InvalidParametersError3("Unexpected input: Please pass either a CID or an IPFS path");
   }
   const pin = {
-    path,
+    path: path4,
     recursive: input.recursive !== false
   };
   if (input.metadata != null) {
@@ -50742,15 +51551,15 @@ function toPin(input) {
   return pin;
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/add-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/add-all.js
 function createAddAll2(client) {
   return async function* addAll(source2, options = {}) {
-    for await (const { path, recursive, metadata, name: name8 } of normaliseInput4(source2)) {
+    for await (const { path: path4, recursive, metadata, name: name8 } of normaliseInput4(source2)) {
       const res = await client.post("pin/add", {
         signal: options.signal,
         searchParams: toUrlSearchParams({
           ...options,
-          arg: path.toString(),
+          arg: path4.toString(),
           recursive,
           metadata: metadata != null ? JSON.stringify(metadata) : void 0,
           name: name8 ?? options.name,
@@ -50760,8 +51569,8 @@ function createAddAll2(client) {
       });
       for await (const pin of res.ndjson()) {
         if (pin.Pins != null) {
-          for (const cid of pin.Pins) {
-            yield CID.parse(cid);
+          for (const cid2 of pin.Pins) {
+            yield CID.parse(cid2);
           }
           continue;
         }
@@ -50771,12 +51580,12 @@ function createAddAll2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/add.js
 function createAdd3(client) {
   const all2 = createAddAll2(client);
-  return async function add2(path, options = {}) {
+  return async function add2(path4, options = {}) {
     const res = await src_default5(all2([{
-      path: path.toString(),
+      path: path4.toString(),
       ...options
     }], options));
     if (res == null) {
@@ -50786,11 +51595,11 @@ function createAdd3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/ls.js
-function toPin2(type, cid, metadata, name8) {
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/ls.js
+function toPin2(type, cid2, metadata, name8) {
   const pin = {
     type,
-    cid: CID.parse(cid)
+    cid: CID.parse(cid2)
   };
   if (metadata != null) {
     pin.metadata = metadata;
@@ -50817,7 +51626,7 @@ function createLs4(client) {
       signal: options.signal,
       searchParams: toUrlSearchParams({
         ...options,
-        arg: paths.map((path) => `${path}`),
+        arg: paths.map((path4) => `${path4}`),
         names,
         stream: true
       }),
@@ -50825,8 +51634,8 @@ function createLs4(client) {
     });
     for await (const pin of res.ndjson()) {
       if (pin.Keys != null) {
-        for (const cid of Object.keys(pin.Keys)) {
-          yield toPin2(pin.Keys[cid].Type, cid, pin.Keys[cid].Metadata, pin.Keys[cid].Name);
+        for (const cid2 of Object.keys(pin.Keys)) {
+          yield toPin2(pin.Keys[cid2].Type, cid2, pin.Keys[cid2].Metadata, pin.Keys[cid2].Name);
         }
         return;
       }
@@ -50835,10 +51644,10 @@ function createLs4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/utils.js
-var decodePin = ({ Name: name8, Status: status, Cid: cid }) => {
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/utils.js
+var decodePin = ({ Name: name8, Status: status, Cid: cid2 }) => {
   return {
-    cid: CID.parse(cid),
+    cid: CID.parse(cid2),
     name: name8,
     status
   };
@@ -50850,21 +51659,21 @@ var encodeService = (service) => {
     throw new TypeError("service name must be passed");
   }
 };
-var encodeCID3 = (cid) => {
-  if (CID.asCID(cid) != null) {
-    return cid.toString();
+var encodeCID3 = (cid2) => {
+  if (CID.asCID(cid2) != null) {
+    return cid2.toString();
   } else {
-    throw new TypeError(`CID instance expected instead of ${typeof cid}`);
+    throw new TypeError(`CID instance expected instead of ${typeof cid2}`);
   }
 };
-var encodeQuery = ({ service, cid, name: name8, status, all: all2 }) => {
+var encodeQuery = ({ service, cid: cid2, name: name8, status, all: all2 }) => {
   const query = toUrlSearchParams({
     service: encodeService(service),
     name: name8,
     force: all2 === true ? true : void 0
   });
-  if (cid != null) {
-    for (const value of cid) {
+  if (cid2 != null) {
+    for (const value of cid2) {
       query.append("cid", encodeCID3(value));
     }
   }
@@ -50875,9 +51684,9 @@ var encodeQuery = ({ service, cid, name: name8, status, all: all2 }) => {
   }
   return query;
 };
-var encodeAddParams = (cid, { service, background, name: name8, origins }) => {
+var encodeAddParams = (cid2, { service, background, name: name8, origins }) => {
   const params = toUrlSearchParams({
-    arg: encodeCID3(cid),
+    arg: encodeCID3(cid2),
     service: encodeService(service),
     name: name8,
     background: background === true ? true : void 0
@@ -50890,20 +51699,20 @@ var encodeAddParams = (cid, { service, background, name: name8, origins }) => {
   return params;
 };
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/add.js
 function createAdd4(client) {
-  return async function add2(cid, { timeout, signal, headers, ...query }) {
+  return async function add2(cid2, { timeout, signal, headers, ...query }) {
     const response = await client.post("pin/remote/add", {
       timeout,
       signal,
       headers,
-      searchParams: encodeAddParams(cid, query)
+      searchParams: encodeAddParams(cid2, query)
     });
     return decodePin(await response.json());
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/ls.js
 function createLs5(client) {
   return async function* ls({ timeout, signal, headers, ...query }) {
     const response = await client.post("pin/remote/ls", {
@@ -50918,7 +51727,7 @@ function createLs5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/rm-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/rm-all.js
 function createRmAll(client) {
   return async function rmAll({ timeout, signal, headers, ...query }) {
     await client.post("pin/remote/rm", {
@@ -50933,9 +51742,9 @@ function createRmAll(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/rm.js
 function createRm5(client) {
-  return async function rm3({ timeout, signal, headers, ...query }) {
+  return async function rm5({ timeout, signal, headers, ...query }) {
     await client.post("pin/remote/rm", {
       timeout,
       signal,
@@ -50948,7 +51757,7 @@ function createRm5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/utils.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/utils.js
 function encodeEndpoint(url) {
   const href = String(url);
   if (href === "undefined") {
@@ -50989,7 +51798,7 @@ function decodeStat(json) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/add.js
 function createAdd5(client) {
   return async function add2(name8, options) {
     const { endpoint, key, headers, timeout, signal } = options;
@@ -51004,7 +51813,7 @@ function createAdd5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/ls.js
 function createLs6(client) {
   return async function ls(options = {}) {
     const { stat: stat4, headers, timeout, signal } = options;
@@ -51019,9 +51828,9 @@ function createLs6(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/rm.js
 function createRm6(client) {
-  return async function rm3(name8, options = {}) {
+  return async function rm5(name8, options = {}) {
     await client.post("pin/remote/service/rm", {
       signal: options.signal,
       headers: options.headers,
@@ -51032,7 +51841,7 @@ function createRm6(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/index.js
 function createService(client) {
   return {
     add: createAdd5(client),
@@ -51041,7 +51850,7 @@ function createService(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/index.js
 function createRemote(client) {
   return {
     add: createAdd4(client),
@@ -51052,12 +51861,12 @@ function createRemote(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/rm-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/rm-all.js
 function createRmAll2(client) {
   return async function* rmAll(source2, options = {}) {
-    for await (const { path, recursive } of normaliseInput4(source2)) {
+    for await (const { path: path4, recursive } of normaliseInput4(source2)) {
       const searchParams = new URLSearchParams(options.searchParams);
-      searchParams.append("arg", `${path}`);
+      searchParams.append("arg", `${path4}`);
       if (recursive != null) {
         searchParams.set("recursive", String(recursive));
       }
@@ -51066,13 +51875,13 @@ function createRmAll2(client) {
         headers: options.headers,
         searchParams: toUrlSearchParams({
           ...options,
-          arg: `${path}`,
+          arg: `${path4}`,
           recursive
         })
       });
       for await (const pin of res.ndjson()) {
         if (pin.Pins != null) {
-          yield* pin.Pins.map((cid) => CID.parse(cid));
+          yield* pin.Pins.map((cid2) => CID.parse(cid2));
           continue;
         }
         yield CID.parse(pin);
@@ -51081,12 +51890,12 @@ function createRmAll2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/rm.js
 function createRm7(client) {
   const all2 = createRmAll2(client);
-  return async function rm3(path, options = {}) {
+  return async function rm5(path4, options = {}) {
     const res = await src_default5(all2([{
-      path: path.toString(),
+      path: path4.toString(),
       ...options
     }], options));
     if (res == null) {
@@ -51096,7 +51905,7 @@ function createRm7(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/update.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/update.js
 function createUpdate(client) {
   return async function update(from4, to, options = {}) {
     const res = await client.post("pin/update", {
@@ -51108,11 +51917,11 @@ function createUpdate(client) {
       headers: options.headers
     });
     const { Pins } = await res.json();
-    return Pins.map((cid) => CID.parse(cid));
+    return Pins.map((cid2) => CID.parse(cid2));
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/index.js
 function createPin(client) {
   return {
     addAll: createAddAll2(client),
@@ -51125,7 +51934,7 @@ function createPin(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/ping.js
+// ../main/node_modules/kubo-rpc-client/dist/src/ping.js
 function createPing(client) {
   return async function* ping(peerId, options = {}) {
     const res = await client.post("ping", {
@@ -51141,7 +51950,7 @@ function createPing(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/provide/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/provide/stat.js
 function createProvideStat(client) {
   return async function stat4(options = {}) {
     const res = await client.post("provide/stat", {
@@ -51155,14 +51964,14 @@ function createProvideStat(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/provide/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/provide/index.js
 function createProvide(client) {
   return {
     stat: createProvideStat(client)
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/http-rpc-wire-format.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http-rpc-wire-format.js
 var rpcArrayToTextArray = (strings) => {
   if (Array.isArray(strings)) {
     return strings.map(rpcToText);
@@ -51174,7 +51983,7 @@ var rpcToBytes = (mb) => base64url.decode(mb);
 var rpcToBigInt = (mb) => BigInt(`0x${toString2(base64url.decode(mb), "base16")}`);
 var textToUrlSafeRpc = (text) => base64url.encode(fromString2(text));
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/ls.js
 function createLs7(client) {
   return async function ls(options = {}) {
     const { Strings } = await (await client.post("pubsub/ls", {
@@ -51186,7 +51995,7 @@ function createLs7(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/peers.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/peers.js
 function createPeers(client) {
   return async function peers(topic, options = {}) {
     const res = await client.post("pubsub/peers", {
@@ -51202,7 +52011,7 @@ function createPeers(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/publish.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/publish.js
 function createPublish2(client) {
   return async function publish2(topic, data, options = {}) {
     const searchParams = toUrlSearchParams({
@@ -51224,15 +52033,15 @@ function createPublish2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/subscribe.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/subscribe.js
 var log5 = logger("js-kubo-rpc-client:pubsub:subscribe");
 function createSubscribe(client, subsTracker) {
   return async function subscribe(topic, handler, options = {}) {
     options.signal = subsTracker.subscribe(topic, handler, options.signal);
     let done;
     let fail;
-    const result = new Promise((resolve2, reject) => {
-      done = resolve2;
+    const result = new Promise((resolve3, reject) => {
+      done = resolve3;
       fail = reject;
     });
     const ffWorkaround = setTimeout(() => {
@@ -51327,7 +52136,7 @@ var isAbortError = (error2) => {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/subscription-tracker.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/subscription-tracker.js
 var SubscriptionTracker = class {
   _subs;
   constructor() {
@@ -51366,14 +52175,14 @@ var SubscriptionTracker = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/unsubscribe.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/unsubscribe.js
 function createUnsubscribe(client, subsTracker) {
   return async function unsubscribe(topic, handler) {
     subsTracker.unsubscribe(topic, handler);
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/index.js
 function createPubsub2(client) {
   const subscriptionTracker = new SubscriptionTracker();
   return {
@@ -51385,7 +52194,7 @@ function createPubsub2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/refs/local.js
+// ../main/node_modules/kubo-rpc-client/dist/src/refs/local.js
 function createLocal(client) {
   return async function* refsLocal(options = {}) {
     const res = await client.post("refs/local", {
@@ -51398,7 +52207,7 @@ function createLocal(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/refs/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/refs/index.js
 function createRefs(client) {
   async function* refs(args, options = {}) {
     const argsArr = Array.isArray(args) ? args : [args];
@@ -51418,7 +52227,7 @@ function createRefs(client) {
   });
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/gc.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/gc.js
 function createGc(client) {
   return async function* gc(options = {}) {
     const res = await client.post("repo/gc", {
@@ -51436,7 +52245,7 @@ function createGc(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/stat.js
 function createStat4(client) {
   return async function stat4(options = {}) {
     const res = await client.post("repo/stat", {
@@ -51455,7 +52264,7 @@ function createStat4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/version.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/version.js
 function createVersion(client) {
   return async function version(options = {}) {
     const res = await (await client.post("repo/version", {
@@ -51467,7 +52276,7 @@ function createVersion(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/index.js
 function createRepo(client) {
   return {
     gc: createGc(client),
@@ -51476,13 +52285,13 @@ function createRepo(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/resolve.js
 function createResolve3(client) {
-  return async function resolve2(path, options = {}) {
+  return async function resolve3(path4, options = {}) {
     const res = await client.post("resolve", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: path,
+        arg: path4,
         ...options
       }),
       headers: options.headers
@@ -51492,7 +52301,7 @@ function createResolve3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/find-peer.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/find-peer.js
 function createFindPeer(client) {
   return async function* findPeer(peerId, options = {}) {
     const res = await client.post("routing/findpeer", {
@@ -51510,13 +52319,13 @@ function createFindPeer(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/find-provs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/find-provs.js
 function createFindProvs(client) {
-  return async function* findProvs(cid, options = {}) {
+  return async function* findProvs(cid2, options = {}) {
     const res = await client.post("routing/findprovs", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid.toString(),
+        arg: cid2.toString(),
         ...options
       }),
       headers: options.headers
@@ -51527,7 +52336,7 @@ function createFindProvs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/get.js
 function createGet5(client) {
   return async function* get(key, options = {}) {
     const res = await client.post("routing/get", {
@@ -51544,14 +52353,14 @@ function createGet5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/provide.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/provide.js
 function createProvide2(client) {
   return async function* provide(cids, options = { recursive: false }) {
     const cidArr = Array.isArray(cids) ? cids : [cids];
     const res = await client.post("routing/provide", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cidArr.map((cid) => cid.toString()),
+        arg: cidArr.map((cid2) => cid2.toString()),
         ...options
       }),
       headers: options.headers
@@ -51562,7 +52371,7 @@ function createProvide2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/put.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/put.js
 function createPut3(client) {
   return async function* put(key, value, options = {}) {
     const controller = new AbortController();
@@ -51586,7 +52395,7 @@ function createPut3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/index.js
 function createRouting(client) {
   return {
     findPeer: createFindPeer(client),
@@ -51597,7 +52406,7 @@ function createRouting(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/stats/bw.js
+// ../main/node_modules/kubo-rpc-client/dist/src/stats/bw.js
 function createBw(client) {
   return async function* bw(options = {}) {
     const res = await client.post("stats/bw", {
@@ -51615,7 +52424,7 @@ function createBw(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/stats/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/stats/index.js
 function createStats(client) {
   return {
     bitswap: createStat(client),
@@ -51624,7 +52433,7 @@ function createStats(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/stop.js
+// ../main/node_modules/kubo-rpc-client/dist/src/stop.js
 function createStop(client) {
   return async function stop(options = {}) {
     const res = await client.post("shutdown", {
@@ -51636,7 +52445,7 @@ function createStop(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/addrs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/addrs.js
 function createAddrs(client) {
   return async function addrs(options = {}) {
     const res = await client.post("swarm/addrs", {
@@ -51652,7 +52461,7 @@ function createAddrs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/connect.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/connect.js
 function createConnect(client) {
   return async function connect(addr, options = {}) {
     const res = await client.post("swarm/connect", {
@@ -51668,7 +52477,7 @@ function createConnect(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/disconnect.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/disconnect.js
 function createDisconnect(client) {
   return async function disconnect(addr, options = {}) {
     const res = await client.post("swarm/disconnect", {
@@ -51684,7 +52493,7 @@ function createDisconnect(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/local-addrs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/local-addrs.js
 function createLocalAddrs(client) {
   return async function localAddrs(options = {}) {
     const res = await client.post("swarm/addrs/local", {
@@ -51697,7 +52506,7 @@ function createLocalAddrs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/peers.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/peers.js
 function createPeers2(client) {
   return async function peers(options = {}) {
     const res = await client.post("swarm/peers", {
@@ -51721,7 +52530,7 @@ function createPeers2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/index.js
 function createSwarm(client) {
   return {
     addrs: createAddrs(client),
@@ -51732,7 +52541,7 @@ function createSwarm(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/version.js
+// ../main/node_modules/kubo-rpc-client/dist/src/version.js
 function createVersion2(client) {
   return async function version(options = {}) {
     const res = await client.post("version", {
@@ -51747,7 +52556,7 @@ function createVersion2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/client.js
+// ../main/node_modules/kubo-rpc-client/dist/src/client.js
 var KuboRPCClient = class {
   bases;
   codecs;
@@ -51854,7 +52663,7 @@ function createKuboRPCClient(options) {
   return new KuboRPCClient(options);
 }
 
-// node_modules/kubo-rpc-client/dist/src/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/index.js
 function create3(options = {}) {
   if (typeof options === "string" || isMultiaddr(options) || options instanceof URL) {
     options = {
@@ -51935,18 +52744,18 @@ var KuboBlockSource = class {
   rpc;
   options;
   label;
-  async get(cid, options = {}) {
+  async get(cid2, options = {}) {
     let bytes;
     try {
       const args = this.options.offline === true ? { offline: true } : {};
-      bytes = await this.rpc.call(`block/get ${cid}`, async (signal) => await this.rpc.client.block.get(cid, { signal, ...args }), options);
+      bytes = await this.rpc.call(`block/get ${cid2}`, async (signal) => await this.rpc.client.block.get(cid2, { signal, ...args }), options);
     } catch (err) {
       if (err instanceof KuboError && err.status != null && err.status < 600) {
-        throw new BlockNotFoundError(`${this.label} does not have block ${cid}: ${err.message}`, { cause: err });
+        throw new BlockNotFoundError(`${this.label} does not have block ${cid2}: ${err.message}`, { cause: err });
       }
       throw err;
     }
-    verifyBlock(cid, bytes);
+    verifyBlock(cid2, bytes);
     return bytes;
   }
 };
@@ -52053,35 +52862,35 @@ async function publishName(rpc, key, root, options = {}) {
 }
 
 // src/core/kubo/mfs.ts
-function validateMfsPath(path, input = "kubo-mfs-path") {
-  if (!path.startsWith("/") || path === "/" || path.split("/").some((p) => p === "." || p === "..")) {
-    throw new InputError(input, `'${path}' is not an MFS folder path (expected an absolute path such as /ipcr, not /)`);
+function validateMfsPath(path4, input = "kubo-mfs-path") {
+  if (!path4.startsWith("/") || path4 === "/" || path4.split("/").some((p) => p === "." || p === "..")) {
+    throw new InputError(input, `'${path4}' is not an MFS folder path (expected an absolute path such as /ipcr, not /)`);
   }
-  return path.replace(/\/+$/, "");
+  return path4.replace(/\/+$/, "");
 }
-async function readMfsRoot(rpc, path, options = {}) {
+async function readMfsRoot(rpc, path4, options = {}) {
   try {
-    const stat4 = await rpc.call(`files/stat ${path}`, async (signal) => await rpc.client.files.stat(path, { signal }), options);
+    const stat4 = await rpc.call(`files/stat ${path4}`, async (signal) => await rpc.client.files.stat(path4, { signal }), options);
     return CID.parse(stat4.cid.toString());
   } catch (err) {
     if (err instanceof KuboError && /does not exist|not found/i.test(err.message)) return null;
     throw err;
   }
 }
-async function writeMfsRoot(rpc, path, cid, options = {}) {
-  const staging = `${path}.ipcr-new`;
+async function writeMfsRoot(rpc, path4, cid2, options = {}) {
+  const staging = `${path4}.ipcr-new`;
   await removeMfs(rpc, staging, options);
-  await rpc.call(`files/cp /ipfs/${cid} ${staging}`, async (signal) => {
-    await rpc.client.files.cp(`/ipfs/${cid}`, staging, { parents: true, signal });
+  await rpc.call(`files/cp /ipfs/${cid2} ${staging}`, async (signal) => {
+    await rpc.client.files.cp(`/ipfs/${cid2}`, staging, { parents: true, signal });
   }, options);
-  await removeMfs(rpc, path, options);
-  await rpc.call(`files/mv ${staging} ${path}`, async (signal) => {
-    await rpc.client.files.mv(staging, path, { signal });
+  await removeMfs(rpc, path4, options);
+  await rpc.call(`files/mv ${staging} ${path4}`, async (signal) => {
+    await rpc.client.files.mv(staging, path4, { signal });
   }, options);
 }
-async function removeMfs(rpc, path, options) {
-  await rpc.call(`files/rm ${path}`, async (signal) => {
-    await rpc.client.files.rm(path, { recursive: true, signal, ...{ force: true } });
+async function removeMfs(rpc, path4, options) {
+  await rpc.call(`files/rm ${path4}`, async (signal) => {
+    await rpc.client.files.rm(path4, { recursive: true, signal, ...{ force: true } });
   }, options);
 }
 
@@ -52093,14 +52902,14 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { Readable as Readable3 } from "node:stream";
 import { pipeline as pipeline2 } from "node:stream/promises";
-async function importCar(rpc, path, options = {}) {
-  const { size } = await stat3(path);
+async function importCar(rpc, path4, options = {}) {
+  const { size } = await stat3(path4);
   return await rpc.call("dag/import", async (signal) => {
     const progress = options.logger != null ? new Progress(options.logger, `sent to ${rpc.label}`, size) : void 0;
-    return await postCar(rpc, path, size, signal, progress);
+    return await postCar(rpc, path4, size, signal, progress);
   }, options);
 }
-async function postCar(rpc, path, size, signal, progress) {
+async function postCar(rpc, path4, size, signal, progress) {
   const url = new URL(`${rpc.config.url.href.replace(/\/+$/, "")}/api/v0/dag/import`);
   url.searchParams.set("pin-roots", "true");
   const boundary = `ipcr-${randomBytes4(12).toString("hex")}`;
@@ -52119,7 +52928,7 @@ Content-Type: application/octet-stream\r
   });
   const body = Readable3.from((async function* () {
     yield head;
-    for await (const chunk of createReadStream2(path, { highWaterMark: 1024 * 1024 })) {
+    for await (const chunk of createReadStream2(path4, { highWaterMark: 1024 * 1024 })) {
       progress?.add(chunk.byteLength);
       yield chunk;
     }
@@ -52131,8 +52940,8 @@ Content-Type: application/octet-stream\r
   });
   let response;
   try {
-    response = await new Promise((resolve2, reject) => {
-      request.once("response", resolve2);
+    response = await new Promise((resolve3, reject) => {
+      request.once("response", resolve3);
       request.once("error", reject);
     });
   } catch (err) {
@@ -52166,16 +52975,16 @@ Content-Type: application/octet-stream\r
     return { cid: CID.parse(String(Root.Cid?.["/"])), ...pinError != null ? { pinError } : {} };
   });
 }
-async function pinRecursive(rpc, cid, name8, options = {}) {
-  await rpc.call(`pin/add ${cid}`, async (signal) => {
-    await rpc.client.pin.add(cid, { recursive: true, name: name8, signal });
+async function pinRecursive(rpc, cid2, name8, options = {}) {
+  await rpc.call(`pin/add ${cid2}`, async (signal) => {
+    await rpc.client.pin.add(cid2, { recursive: true, name: name8, signal });
   }, options);
 }
-async function isPinned(rpc, cid, options = {}) {
+async function isPinned(rpc, cid2, options = {}) {
   try {
-    return await rpc.call(`pin/ls ${cid}`, async (signal) => {
-      for await (const pin of rpc.client.pin.ls({ paths: [cid], type: "recursive", signal })) {
-        if (pin.cid.toString() === cid.toString()) return true;
+    return await rpc.call(`pin/ls ${cid2}`, async (signal) => {
+      for await (const pin of rpc.client.pin.ls({ paths: [cid2], type: "recursive", signal })) {
+        if (pin.cid.toString() === cid2.toString()) return true;
       }
       return false;
     }, options);
@@ -52184,10 +52993,10 @@ async function isPinned(rpc, cid, options = {}) {
     throw err;
   }
 }
-async function unpin(rpc, cid, options = {}) {
+async function unpin(rpc, cid2, options = {}) {
   try {
-    await rpc.call(`pin/rm ${cid}`, async (signal) => {
-      await rpc.client.pin.rm(cid, { signal });
+    await rpc.call(`pin/rm ${cid2}`, async (signal) => {
+      await rpc.client.pin.rm(cid2, { signal });
     }, options);
     return true;
   } catch (err) {
@@ -52335,7 +53144,7 @@ function createProviders(settings, logger3) {
 }
 
 // src/action/inputs.ts
-import { join as join4 } from "node:path";
+import { join as join6 } from "node:path";
 function list2(value) {
   return value.split(/[\n,]/).map((s2) => s2.trim()).filter((s2) => s2.length > 0);
 }
@@ -52417,13 +53226,13 @@ function getInputs(env2 = process.env) {
   return {
     ...image != null ? { image } : {},
     ...imageFile != null ? { imageFile } : {},
-    name: optional("name") ?? parsedTags.path,
+    name: optional("name") ?? (parsedTags.path != null ? validateName(parsedTags.path, "tags") : void 0),
     tags: parsedTags.tags,
     description: optional("description"),
     ...previous != null ? { previousRoot: parseCid(previous, "previous-root") } : {},
     gateways: list2(getInput("gateways")).map((g) => validateGatewayUrl(maskUrlCredentials(g))),
     previousCars: list2(getInput("previous-car")),
-    carPath: optional("car-path") ?? join4(tempDir, "ipcr", "registry.car"),
+    carPath: optional("car-path") ?? join6(tempDir, "ipcr", "registry.car"),
     carScope,
     revision: optional("revision") ?? env2.GITHUB_SHA,
     summary: boolean("summary", true),
@@ -52445,48 +53254,63 @@ function setOutputs(result, gateways) {
   setOutput("ipns-name", result.names.find((n) => n.kind.endsWith("ipns"))?.name ?? "");
   setOutput("metadata", JSON.stringify({ ...result, pullCommand: pull, gatewayUrl: url }));
 }
+function code8(text) {
+  return `<code>${htmlText(text)}</code>`;
+}
 async function writeSummary(result, gateways) {
-  const rows = result.tags.map((t) => [`${result.name}:${t.tag}`, `<code>${t.cid}</code>`]);
-  await summary.addHeading(`Published ${result.name} to IPFS`, 3).addTable([
+  const text = htmlText;
+  const rows = result.tags.map((t) => [text(`${result.name}:${t.tag}`), code8(t.cid)]);
+  await summary.addHeading(`Published ${text(result.name)} to IPFS`, 3).addTable([
     [{ data: "What", header: true }, { data: "Value", header: true }],
-    ["Registry root", `<code>${result.rootCid}</code>`],
+    ["Registry root", code8(result.rootCid)],
     ...rows,
-    ["Digest", `<code>${result.digest}</code>`],
-    ["Platforms", result.platforms.join(", ")],
-    ["Image size", formatBytes(result.size)],
-    ["Source format", result.sourceFormat],
-    ["CAR", `${result.car.path} (${result.car.scope}: ${result.car.blocks} blocks, ${formatBytes(result.car.bytes)})`],
-    ...result.previousRoot != null ? [["Previous root", `<code>${result.previousRoot}</code>`], ["Blobs already in the previous root", String(result.reusedBlobs)]] : [],
-    ...result.destinations.map((d3) => [`Stored in ${d3.label}`, Object.entries(d3.details).map(([k, v]) => `${k}: ${String(v)}`).join(", ")]),
-    ...result.names.map((n) => [n.label, `<code>/ipns/${n.name}</code> \u2192 <code>${n.value}</code>`])
-  ]).addHeading("Pull", 4).addCodeBlock(pullCommand(result), "sh").addLink("Open the tag folder on a gateway", gatewayUrl(result, gateways)).write();
+    ...result.description != null ? [["Description", text(result.description)]] : [],
+    ["Digest", code8(result.digest)],
+    ["Platforms", text(result.platforms.join(", "))],
+    ["Image size", text(formatBytes(result.size))],
+    ["Source format", text(result.sourceFormat)],
+    ["CAR", text(`${result.car.path} (${result.car.scope}: ${result.car.blocks} blocks, ${formatBytes(result.car.bytes)})`)],
+    ...result.previousRoot != null ? [["Previous root", code8(result.previousRoot)], ["Blobs already in the previous root", text(String(result.reusedBlobs))]] : [],
+    ...result.destinations.map((d3) => [text(`Stored in ${d3.label}`), text(Object.entries(d3.details).map(([k, v]) => `${k}: ${String(v)}`).join(", "))]),
+    ...result.names.map((n) => [text(n.label), `${code8(`/ipns/${n.name}`)} \u2192 ${code8(n.value)}`])
+  ]).addHeading("Pull", 4).addCodeBlock(text(pullCommand(result)), "sh").addLink("Open the tag folder on a gateway", text(gatewayUrl(result, gateways))).write();
 }
 
 // src/action/main.ts
 var logger2 = {
-  debug: (m3) => debug(m3),
-  info: (m3) => info(m3),
-  warn: (m3) => warning(m3),
-  group: async (name8, fn) => await group(name8, fn)
+  debug: (m3) => debug(logLine(m3)),
+  info: (m3) => info(logLine(m3)),
+  warn: (m3) => warning(logLine(m3)),
+  group: async (name8, fn) => await group(logLine(name8), fn)
 };
-var runCommand = spawnCommandRunner({
-  onStart: (command, args) => {
-    info(`[command]${command} ${args.join(" ")}`);
-  },
-  onStderr: (text) => {
-    process.stderr.write(text);
-  }
-});
-async function run({ signal } = {}) {
+var runCommand = async (command, args) => {
+  let stderr = "";
+  logger2.info(`[command]${command} ${args.join(" ")}`);
+  const exitCode = await exec(command, args, {
+    ignoreReturnCode: true,
+    silent: true,
+    listeners: {
+      stdline: (line) => {
+        logger2.info(line);
+      },
+      errline: (line) => {
+        logger2.info(line);
+      },
+      stderr: (data) => {
+        stderr += data.toString();
+      }
+    }
+  });
+  return { exitCode, stderr };
+};
+async function run() {
   try {
     const inputs = getInputs();
     const providers = createProviders(inputs.destinations, logger2);
-    const sources = await openSources({ gateways: inputs.gateways, cars: inputs.previousCars }, logger2, { signal });
+    const sources = await openSources({ gateways: inputs.gateways, cars: inputs.previousCars }, logger2);
     let result;
-    let carDir;
     try {
-      carDir = await mkdir2(dirname(inputs.carPath), { recursive: true });
-      if (carDir != null) registerTemporary(carDir);
+      await mkdir2(dirname3(inputs.carPath), { recursive: true });
       result = await runPipeline({
         ...providers,
         image: inputs.image != null ? { kind: "docker", ref: inputs.image, run: runCommand } : { kind: "file", path: inputs.imageFile },
@@ -52499,29 +53323,18 @@ async function run({ signal } = {}) {
         carScope: inputs.carScope,
         tempDir: inputs.tempDir,
         revision: inputs.revision,
-        logger: logger2,
-        signal
+        logger: logger2
       });
-    } catch (err) {
-      if (carDir != null && !existsSync2(inputs.carPath)) await removeTemporary(carDir);
-      throw err;
     } finally {
-      if (carDir != null) releaseTemporary(carDir);
       await closeSources(sources);
     }
     setOutputs(result, inputs.gateways);
     if (inputs.summary) await writeSummary(result, inputs.gateways);
     info(`Registry root: ${result.rootCid}`);
-  } catch (caught) {
-    const err = signal?.aborted === true ? signal.reason : caught;
-    setFailed(err instanceof Error ? err.message : String(err));
+  } catch (err) {
+    setFailed(logLine(err instanceof Error ? err.message : String(err)));
   }
 }
 
 // src/action/index.ts
-var interrupts = handleInterrupts((message2) => {
-  info(message2);
-});
-await run({ signal: interrupts.signal });
-if (interrupts.exitCode != null) process.exit(interrupts.exitCode);
-interrupts.dispose();
+await run();

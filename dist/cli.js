@@ -40,9 +40,9 @@ var __toESM = (mod2, isNodeMode, target) => (target = mod2 != null ? __create(__
   mod2
 ));
 
-// node_modules/sparse-array/index.js
+// ../main/node_modules/sparse-array/index.js
 var require_sparse_array = __commonJS({
-  "node_modules/sparse-array/index.js"(exports, module) {
+  "../main/node_modules/sparse-array/index.js"(exports, module) {
     "use strict";
     var BITS_PER_BYTE = 7;
     module.exports = class SparseArray {
@@ -257,9 +257,9 @@ var require_sparse_array = __commonJS({
   }
 });
 
-// node_modules/eventemitter3/index.js
+// ../main/node_modules/eventemitter3/index.js
 var require_eventemitter3 = __commonJS({
-  "node_modules/eventemitter3/index.js"(exports, module) {
+  "../main/node_modules/eventemitter3/index.js"(exports, module) {
     "use strict";
     var has = Object.prototype.hasOwnProperty;
     var prefix = "~";
@@ -419,9 +419,9 @@ var require_eventemitter3 = __commonJS({
   }
 });
 
-// node_modules/varint/encode.js
+// ../main/node_modules/varint/encode.js
 var require_encode = __commonJS({
-  "node_modules/varint/encode.js"(exports, module) {
+  "../main/node_modules/varint/encode.js"(exports, module) {
     module.exports = encode19;
     var MSB4 = 128;
     var REST4 = 127;
@@ -450,9 +450,9 @@ var require_encode = __commonJS({
   }
 });
 
-// node_modules/varint/decode.js
+// ../main/node_modules/varint/decode.js
 var require_decode = __commonJS({
-  "node_modules/varint/decode.js"(exports, module) {
+  "../main/node_modules/varint/decode.js"(exports, module) {
     module.exports = read4;
     var MSB4 = 128;
     var REST4 = 127;
@@ -473,9 +473,9 @@ var require_decode = __commonJS({
   }
 });
 
-// node_modules/varint/length.js
+// ../main/node_modules/varint/length.js
 var require_length = __commonJS({
-  "node_modules/varint/length.js"(exports, module) {
+  "../main/node_modules/varint/length.js"(exports, module) {
     var N14 = Math.pow(2, 7);
     var N24 = Math.pow(2, 14);
     var N34 = Math.pow(2, 21);
@@ -491,9 +491,9 @@ var require_length = __commonJS({
   }
 });
 
-// node_modules/varint/index.js
+// ../main/node_modules/varint/index.js
 var require_varint = __commonJS({
-  "node_modules/varint/index.js"(exports, module) {
+  "../main/node_modules/varint/index.js"(exports, module) {
     module.exports = {
       encode: require_encode(),
       decode: require_decode(),
@@ -502,16 +502,16 @@ var require_varint = __commonJS({
   }
 });
 
-// node_modules/events-universal/default.js
+// ../main/node_modules/events-universal/default.js
 var require_default = __commonJS({
-  "node_modules/events-universal/default.js"(exports, module) {
+  "../main/node_modules/events-universal/default.js"(exports, module) {
     module.exports = __require("events");
   }
 });
 
-// node_modules/fast-fifo/fixed-size.js
+// ../main/node_modules/fast-fifo/fixed-size.js
 var require_fixed_size = __commonJS({
-  "node_modules/fast-fifo/fixed-size.js"(exports, module) {
+  "../main/node_modules/fast-fifo/fixed-size.js"(exports, module) {
     module.exports = class FixedFIFO {
       constructor(hwm) {
         if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
@@ -549,9 +549,9 @@ var require_fixed_size = __commonJS({
   }
 });
 
-// node_modules/fast-fifo/index.js
+// ../main/node_modules/fast-fifo/index.js
 var require_fast_fifo = __commonJS({
-  "node_modules/fast-fifo/index.js"(exports, module) {
+  "../main/node_modules/fast-fifo/index.js"(exports, module) {
     var FixedFIFO2 = require_fixed_size();
     module.exports = class FastFIFO {
       constructor(hwm) {
@@ -596,9 +596,9 @@ var require_fast_fifo = __commonJS({
   }
 });
 
-// node_modules/b4a/index.js
+// ../main/node_modules/b4a/index.js
 var require_b4a = __commonJS({
-  "node_modules/b4a/index.js"(exports, module) {
+  "../main/node_modules/b4a/index.js"(exports, module) {
     function isBuffer3(value) {
       return Buffer.isBuffer(value) || value instanceof Uint8Array;
     }
@@ -614,8 +614,8 @@ var require_b4a = __commonJS({
     function allocUnsafeSlow(size) {
       return Buffer.allocUnsafeSlow(size);
     }
-    function byteLength(string2, encoding) {
-      return Buffer.byteLength(string2, encoding);
+    function byteLength(string3, encoding) {
+      return Buffer.byteLength(string3, encoding);
     }
     function compare4(a, b) {
       return Buffer.compare(a, b);
@@ -663,8 +663,8 @@ var require_b4a = __commonJS({
     function toHex(buffer3, start, end) {
       return toBuffer2(buffer3).toString("hex", start, end);
     }
-    function write2(buffer3, string2, offset, length4, encoding) {
-      return toBuffer2(buffer3).write(string2, offset, length4, encoding);
+    function write2(buffer3, string3, offset, length4, encoding) {
+      return toBuffer2(buffer3).write(string3, offset, length4, encoding);
     }
     function readDoubleBE(buffer3, offset) {
       return toBuffer2(buffer3).readDoubleBE(offset);
@@ -757,9 +757,9 @@ var require_b4a = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/pass-through-decoder.js
+// ../main/node_modules/text-decoder/lib/pass-through-decoder.js
 var require_pass_through_decoder = __commonJS({
-  "node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
+  "../main/node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class PassThroughDecoder {
       constructor(encoding) {
@@ -778,9 +778,9 @@ var require_pass_through_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/utf8-decoder.js
+// ../main/node_modules/text-decoder/lib/utf8-decoder.js
 var require_utf8_decoder = __commonJS({
-  "node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
+  "../main/node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class UTF8Decoder {
       constructor() {
@@ -925,9 +925,9 @@ var require_utf8_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/index.js
+// ../main/node_modules/text-decoder/index.js
 var require_text_decoder = __commonJS({
-  "node_modules/text-decoder/index.js"(exports, module) {
+  "../main/node_modules/text-decoder/index.js"(exports, module) {
     var PassThroughDecoder = require_pass_through_decoder();
     var UTF8Decoder = require_utf8_decoder();
     module.exports = class TextDecoder {
@@ -987,13 +987,13 @@ var require_text_decoder = __commonJS({
   }
 });
 
-// node_modules/streamx/lib/errors.js
+// ../main/node_modules/streamx/lib/errors.js
 var require_errors = __commonJS({
-  "node_modules/streamx/lib/errors.js"(exports, module) {
+  "../main/node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
-      constructor(msg, code9, fn = StreamError) {
+      constructor(msg, code8, fn = StreamError) {
         super(msg);
-        this.code = code9;
+        this.code = code8;
         if (Error.captureStackTrace) {
           Error.captureStackTrace(this, fn);
         }
@@ -1029,9 +1029,9 @@ var require_errors = __commonJS({
   }
 });
 
-// node_modules/streamx/index.js
+// ../main/node_modules/streamx/index.js
 var require_streamx = __commonJS({
-  "node_modules/streamx/index.js"(exports, module) {
+  "../main/node_modules/streamx/index.js"(exports, module) {
     var { EventEmitter: EventEmitter2 } = require_default();
     var FIFO2 = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
@@ -2060,9 +2060,9 @@ var require_streamx = __commonJS({
   }
 });
 
-// node_modules/tar-stream/headers.js
+// ../main/node_modules/tar-stream/headers.js
 var require_headers = __commonJS({
-  "node_modules/tar-stream/headers.js"(exports) {
+  "../main/node_modules/tar-stream/headers.js"(exports) {
     var b4a = require_b4a();
     var ZEROS = "0000000000000000000";
     var SEVENS = "7777777777777777777";
@@ -2322,9 +2322,9 @@ var require_headers = __commonJS({
   }
 });
 
-// node_modules/tar-stream/extract.js
+// ../main/node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
-  "node_modules/tar-stream/extract.js"(exports, module) {
+  "../main/node_modules/tar-stream/extract.js"(exports, module) {
     var { Writable, Readable: Readable4, getStreamError } = require_streamx();
     var FIFO2 = require_fast_fifo();
     var b4a = require_b4a();
@@ -2666,9 +2666,9 @@ var require_extract = __commonJS({
   }
 });
 
-// node_modules/tar-stream/constants.js
+// ../main/node_modules/tar-stream/constants.js
 var require_constants = __commonJS({
-  "node_modules/tar-stream/constants.js"(exports, module) {
+  "../main/node_modules/tar-stream/constants.js"(exports, module) {
     var constants2 = {
       // just for envs without fs
       S_IFMT: 61440,
@@ -2686,9 +2686,9 @@ var require_constants = __commonJS({
   }
 });
 
-// node_modules/tar-stream/pack.js
+// ../main/node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
-  "node_modules/tar-stream/pack.js"(exports, module) {
+  "../main/node_modules/tar-stream/pack.js"(exports, module) {
     var { Readable: Readable4, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants2 = require_constants();
@@ -2920,17 +2920,17 @@ var require_pack = __commonJS({
   }
 });
 
-// node_modules/tar-stream/index.js
+// ../main/node_modules/tar-stream/index.js
 var require_tar_stream = __commonJS({
-  "node_modules/tar-stream/index.js"(exports) {
+  "../main/node_modules/tar-stream/index.js"(exports) {
     exports.extract = require_extract();
     exports.pack = require_pack();
   }
 });
 
-// node_modules/is-electron/index.js
+// ../main/node_modules/is-electron/index.js
 var require_is_electron = __commonJS({
-  "node_modules/is-electron/index.js"(exports, module) {
+  "../main/node_modules/is-electron/index.js"(exports, module) {
     function isElectron2() {
       if (typeof window !== "undefined" && typeof window.process === "object" && window.process.type === "renderer") {
         return true;
@@ -2947,9 +2947,9 @@ var require_is_electron = __commonJS({
   }
 });
 
-// node_modules/err-code/index.js
+// ../main/node_modules/err-code/index.js
 var require_err_code = __commonJS({
-  "node_modules/err-code/index.js"(exports, module) {
+  "../main/node_modules/err-code/index.js"(exports, module) {
     "use strict";
     function assign(obj, props) {
       for (const key in props) {
@@ -2961,19 +2961,19 @@ var require_err_code = __commonJS({
       }
       return obj;
     }
-    function createError(err, code9, props) {
+    function createError(err, code8, props) {
       if (!err || typeof err === "string") {
         throw new TypeError("Please pass an Error to err-code");
       }
       if (!props) {
         props = {};
       }
-      if (typeof code9 === "object") {
-        props = code9;
-        code9 = "";
+      if (typeof code8 === "object") {
+        props = code8;
+        code8 = "";
       }
-      if (code9) {
-        props.code = code9;
+      if (code8) {
+        props.code = code8;
       }
       try {
         return assign(err, props);
@@ -2991,9 +2991,9 @@ var require_err_code = __commonJS({
   }
 });
 
-// node_modules/get-iterator/index.js
+// ../main/node_modules/get-iterator/index.js
 var require_get_iterator = __commonJS({
-  "node_modules/get-iterator/index.js"(exports, module) {
+  "../main/node_modules/get-iterator/index.js"(exports, module) {
     module.exports = function getIterator(obj) {
       if (obj) {
         if (typeof obj[Symbol.iterator] === "function") {
@@ -3011,9 +3011,9 @@ var require_get_iterator = __commonJS({
   }
 });
 
-// node_modules/p-fifo/node_modules/p-defer/index.js
+// ../main/node_modules/p-fifo/node_modules/p-defer/index.js
 var require_p_defer = __commonJS({
-  "node_modules/p-fifo/node_modules/p-defer/index.js"(exports, module) {
+  "../main/node_modules/p-fifo/node_modules/p-defer/index.js"(exports, module) {
     "use strict";
     var pDefer2 = () => {
       const deferred = {};
@@ -3027,9 +3027,9 @@ var require_p_defer = __commonJS({
   }
 });
 
-// node_modules/p-fifo/index.js
+// ../main/node_modules/p-fifo/index.js
 var require_p_fifo = __commonJS({
-  "node_modules/p-fifo/index.js"(exports, module) {
+  "../main/node_modules/p-fifo/index.js"(exports, module) {
     var Fifo = require_fast_fifo();
     var defer = require_p_defer();
     module.exports = class PFifo {
@@ -3064,9 +3064,9 @@ var require_p_fifo = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/src/duplex.js
+// ../main/node_modules/it-to-stream/src/duplex.js
 var require_duplex = __commonJS({
-  "node_modules/it-to-stream/src/duplex.js"(exports, module) {
+  "../main/node_modules/it-to-stream/src/duplex.js"(exports, module) {
     var { Readable: Readable4, Writable, Duplex } = __require("stream");
     var getIterator = require_get_iterator();
     var Fifo = require_p_fifo();
@@ -3143,9 +3143,9 @@ var require_duplex = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/node_modules/p-defer/index.js
+// ../main/node_modules/it-to-stream/node_modules/p-defer/index.js
 var require_p_defer2 = __commonJS({
-  "node_modules/it-to-stream/node_modules/p-defer/index.js"(exports, module) {
+  "../main/node_modules/it-to-stream/node_modules/p-defer/index.js"(exports, module) {
     "use strict";
     var pDefer2 = () => {
       const deferred = {};
@@ -3159,9 +3159,9 @@ var require_p_defer2 = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/src/transform.js
+// ../main/node_modules/it-to-stream/src/transform.js
 var require_transform = __commonJS({
-  "node_modules/it-to-stream/src/transform.js"(exports, module) {
+  "../main/node_modules/it-to-stream/src/transform.js"(exports, module) {
     var toDuplex = require_duplex();
     var defer = require_p_defer2();
     module.exports = function toTransform(transform, options) {
@@ -3175,9 +3175,9 @@ var require_transform = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/src/index.js
+// ../main/node_modules/it-to-stream/src/index.js
 var require_src = __commonJS({
-  "node_modules/it-to-stream/src/index.js"(exports, module) {
+  "../main/node_modules/it-to-stream/src/index.js"(exports, module) {
     "use strict";
     var toTransform = require_transform();
     var toDuplex = require_duplex();
@@ -3195,9 +3195,9 @@ var require_src = __commonJS({
   }
 });
 
-// node_modules/is-plain-obj/index.js
+// ../main/node_modules/is-plain-obj/index.js
 var require_is_plain_obj = __commonJS({
-  "node_modules/is-plain-obj/index.js"(exports, module) {
+  "../main/node_modules/is-plain-obj/index.js"(exports, module) {
     "use strict";
     module.exports = (value) => {
       if (Object.prototype.toString.call(value) !== "[object Object]") {
@@ -3209,14 +3209,14 @@ var require_is_plain_obj = __commonJS({
   }
 });
 
-// node_modules/merge-options/index.js
+// ../main/node_modules/merge-options/index.js
 var require_merge_options = __commonJS({
-  "node_modules/merge-options/index.js"(exports, module) {
+  "../main/node_modules/merge-options/index.js"(exports, module) {
     "use strict";
     var isOptionObject = require_is_plain_obj();
     var { hasOwnProperty } = Object.prototype;
     var { propertyIsEnumerable } = Object;
-    var defineProperty = (object, name8, value) => Object.defineProperty(object, name8, {
+    var defineProperty = (object2, name8, value) => Object.defineProperty(object2, name8, {
       value,
       writable: true,
       enumerable: true,
@@ -3253,17 +3253,17 @@ var require_merge_options = __commonJS({
       }
       return value;
     }
-    function cloneArray(array) {
-      const result = array.slice(0, 0);
-      getEnumerableOwnPropertyKeys(array).forEach((key) => {
-        defineProperty(result, key, clone(array[key]));
+    function cloneArray(array2) {
+      const result = array2.slice(0, 0);
+      getEnumerableOwnPropertyKeys(array2).forEach((key) => {
+        defineProperty(result, key, clone(array2[key]));
       });
       return result;
     }
-    function cloneOptionObject(object) {
-      const result = Object.getPrototypeOf(object) === null ? /* @__PURE__ */ Object.create(null) : {};
-      getEnumerableOwnPropertyKeys(object).forEach((key) => {
-        defineProperty(result, key, clone(object[key]));
+    function cloneOptionObject(object2) {
+      const result = Object.getPrototypeOf(object2) === null ? /* @__PURE__ */ Object.create(null) : {};
+      getEnumerableOwnPropertyKeys(object2).forEach((key) => {
+        defineProperty(result, key, clone(object2[key]));
       });
       return result;
     }
@@ -3283,20 +3283,20 @@ var require_merge_options = __commonJS({
     var concatArrays = (merged, source2, config) => {
       let result = merged.slice(0, 0);
       let resultIndex = 0;
-      [merged, source2].forEach((array) => {
+      [merged, source2].forEach((array2) => {
         const indices = [];
-        for (let k = 0; k < array.length; k++) {
-          if (!hasOwnProperty.call(array, k)) {
+        for (let k = 0; k < array2.length; k++) {
+          if (!hasOwnProperty.call(array2, k)) {
             continue;
           }
           indices.push(String(k));
-          if (array === merged) {
-            defineProperty(result, resultIndex++, array[k]);
+          if (array2 === merged) {
+            defineProperty(result, resultIndex++, array2[k]);
           } else {
-            defineProperty(result, resultIndex++, clone(array[k]));
+            defineProperty(result, resultIndex++, clone(array2[k]));
           }
         }
-        result = mergeKeys(result, array, getEnumerableOwnPropertyKeys(array).filter((key) => !indices.includes(key)), config);
+        result = mergeKeys(result, array2, getEnumerableOwnPropertyKeys(array2).filter((key) => !indices.includes(key)), config);
       });
       return result;
     };
@@ -3326,9 +3326,9 @@ var require_merge_options = __commonJS({
   }
 });
 
-// node_modules/iso-url/src/url.js
+// ../main/node_modules/iso-url/src/url.js
 var require_url = __commonJS({
-  "node_modules/iso-url/src/url.js"(exports, module) {
+  "../main/node_modules/iso-url/src/url.js"(exports, module) {
     "use strict";
     var { URL: URL3, URLSearchParams: URLSearchParams3, format: format5 } = __require("url");
     var defaultBase = "http://localhost";
@@ -3352,9 +3352,9 @@ var require_url = __commonJS({
   }
 });
 
-// node_modules/iso-url/src/relative.js
+// ../main/node_modules/iso-url/src/relative.js
 var require_relative = __commonJS({
-  "node_modules/iso-url/src/relative.js"(exports, module) {
+  "../main/node_modules/iso-url/src/relative.js"(exports, module) {
     "use strict";
     var { URLWithLegacySupport, format: format5 } = require_url();
     module.exports = (url, location2 = {}, protocolMap = {}, defaultProtocol) => {
@@ -3375,9 +3375,9 @@ var require_relative = __commonJS({
   }
 });
 
-// node_modules/iso-url/index.js
+// ../main/node_modules/iso-url/index.js
 var require_iso_url = __commonJS({
-  "node_modules/iso-url/index.js"(exports, module) {
+  "../main/node_modules/iso-url/index.js"(exports, module) {
     "use strict";
     var {
       URLWithLegacySupport,
@@ -3396,17 +3396,19 @@ var require_iso_url = __commonJS({
   }
 });
 
-// src/core/interrupt.ts
-import { rmSync } from "node:fs";
-import { rm } from "node:fs/promises";
+// src/cli/main.ts
+import { mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir2, readFile as readFile3, rm as rm5 } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join as join8, resolve as resolve2 } from "node:path";
+import { parseArgs } from "node:util";
 
 // src/core/errors.ts
 var IpcrError = class extends Error {
   code;
-  constructor(code9, message2, options) {
+  constructor(code8, message2, options) {
     super(message2, options);
     this.name = new.target.name;
-    this.code = code9;
+    this.code = code8;
   }
 };
 var InputError = class extends IpcrError {
@@ -3442,65 +3444,6 @@ function throwIfAborted(signal) {
   }
 }
 
-// src/core/interrupt.ts
-var temporary = /* @__PURE__ */ new Set();
-function registerTemporary(path) {
-  temporary.add(path);
-}
-function releaseTemporary(path) {
-  temporary.delete(path);
-}
-async function removeTemporary(path) {
-  await rm(path, { recursive: true, force: true });
-  temporary.delete(path);
-}
-function removeTemporaryNow() {
-  for (const path of temporary) {
-    try {
-      rmSync(path, { recursive: true, force: true });
-    } catch {
-    }
-  }
-  temporary.clear();
-}
-var EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
-function handleInterrupts(notify) {
-  const controller = new AbortController();
-  let exitCode;
-  const onSignal = (name8) => {
-    const code9 = EXIT_CODES[name8];
-    if (exitCode == null) {
-      exitCode = code9;
-      notify(`${name8} received: cancelling and removing temporary files`);
-      controller.abort(new IpcrError("ERR_ABORTED", `Cancelled by ${name8}`));
-      return;
-    }
-    removeTemporaryNow();
-    notify(`${name8} received again: temporary files removed, exiting now`);
-    process.exit(code9);
-  };
-  const names = Object.keys(EXIT_CODES);
-  for (const name8 of names) process.on(name8, onSignal);
-  process.on("exit", removeTemporaryNow);
-  return {
-    signal: controller.signal,
-    get exitCode() {
-      return exitCode;
-    },
-    dispose: () => {
-      for (const name8 of names) process.off(name8, onSignal);
-      process.off("exit", removeTemporaryNow);
-    }
-  };
-}
-
-// src/cli/main.ts
-import { randomBytes as randomBytes6 } from "node:crypto";
-import { mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir2, readFile as readFile3, rename as rename5 } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { basename, dirname, join as join8, resolve as resolve2 } from "node:path";
-import { parseArgs } from "node:util";
-
 // src/core/logger.ts
 var silentLogger = {
   debug() {
@@ -3513,10 +3456,10 @@ var silentLogger = {
 };
 
 // src/core/publish.ts
-import { mkdtemp as mkdtemp2 } from "node:fs/promises";
+import { mkdtemp as mkdtemp2, rm as rm3 } from "node:fs/promises";
 import { join as join3 } from "node:path";
 
-// node_modules/multiformats/dist/src/bases/base32.js
+// ../main/node_modules/multiformats/dist/src/bases/base32.js
 var base32_exports = {};
 __export(base32_exports, {
   base32: () => base32,
@@ -3530,7 +3473,7 @@ __export(base32_exports, {
   base32z: () => base32z
 });
 
-// node_modules/multiformats/dist/src/bytes.js
+// ../main/node_modules/multiformats/dist/src/bytes.js
 var empty = new Uint8Array(0);
 function equals(aa, bb) {
   if (aa === bb) {
@@ -3592,7 +3535,7 @@ function toArrayBufferBackedArray(b) {
   return b.slice();
 }
 
-// node_modules/multiformats/dist/src/vendor/base-x.js
+// ../main/node_modules/multiformats/dist/src/vendor/base-x.js
 function base(ALPHABET, name8, caseInsensitive) {
   if (ALPHABET.length >= 255) {
     throw new TypeError("Alphabet too long");
@@ -3721,8 +3664,8 @@ function base(ALPHABET, name8, caseInsensitive) {
     }
     return vch;
   }
-  function decode23(string2) {
-    var buffer3 = decodeUnsafe(string2);
+  function decode23(string3) {
+    var buffer3 = decodeUnsafe(string3);
     if (buffer3) {
       return buffer3;
     }
@@ -3738,7 +3681,7 @@ var src = base;
 var _brrp__multiformats_scope_baseX = src;
 var base_x_default = _brrp__multiformats_scope_baseX;
 
-// node_modules/multiformats/dist/src/bases/base.js
+// ../main/node_modules/multiformats/dist/src/bases/base.js
 var Encoder = class {
   name;
   prefix;
@@ -3843,9 +3786,9 @@ function baseX({ name: name8, prefix, alphabet: alphabet2, caseInsensitive = fal
     decode: (text) => coerce(decode23(text))
   });
 }
-function decode(string2, alphabetIdx, bitsPerChar, name8) {
-  let end = string2.length;
-  while (string2[end - 1] === "=") {
+function decode(string3, alphabetIdx, bitsPerChar, name8) {
+  let end = string3.length;
+  while (string3[end - 1] === "=") {
     --end;
   }
   const out = new Uint8Array(end * bitsPerChar / 8 | 0);
@@ -3853,7 +3796,7 @@ function decode(string2, alphabetIdx, bitsPerChar, name8) {
   let buffer3 = 0;
   let written = 0;
   for (let i = 0; i < end; ++i) {
-    const value = alphabetIdx[string2[i]];
+    const value = alphabetIdx[string3[i]];
     if (value === void 0) {
       throw new SyntaxError(`Non-${name8} character`);
     }
@@ -3924,7 +3867,7 @@ function rfc4648({ name: name8, prefix, bitsPerChar, alphabet: alphabet2, caseIn
   });
 }
 
-// node_modules/multiformats/dist/src/bases/base32.js
+// ../main/node_modules/multiformats/dist/src/bases/base32.js
 var base32 = rfc4648({
   prefix: "b",
   name: "base32",
@@ -3988,7 +3931,7 @@ var base32z = rfc4648({
   bitsPerChar: 5
 });
 
-// node_modules/multiformats/dist/src/bases/base36.js
+// ../main/node_modules/multiformats/dist/src/bases/base36.js
 var base36_exports = {};
 __export(base36_exports, {
   base36: () => base36,
@@ -4007,7 +3950,7 @@ var base36upper = baseX({
   caseInsensitive: true
 });
 
-// node_modules/multiformats/dist/src/bases/base58.js
+// ../main/node_modules/multiformats/dist/src/bases/base58.js
 var base58_exports = {};
 __export(base58_exports, {
   base58btc: () => base58btc,
@@ -4024,7 +3967,7 @@ var base58flickr = baseX({
   alphabet: "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 });
 
-// node_modules/multiformats/dist/src/varint.js
+// ../main/node_modules/multiformats/dist/src/varint.js
 var varint_exports = {};
 __export(varint_exports, {
   decode: () => decode3,
@@ -4032,7 +3975,7 @@ __export(varint_exports, {
   encodingLength: () => encodingLength
 });
 
-// node_modules/multiformats/dist/src/vendor/varint.js
+// ../main/node_modules/multiformats/dist/src/vendor/varint.js
 var encode_1 = encode2;
 var MSB = 128;
 var REST = 127;
@@ -4091,9 +4034,9 @@ var varint = {
 var _brrp_varint = varint;
 var varint_default = _brrp_varint;
 
-// node_modules/multiformats/dist/src/varint.js
+// ../main/node_modules/multiformats/dist/src/varint.js
 function decode3(data, offset = 0) {
-  const code9 = varint_default.decode(data, offset);
+  const code8 = varint_default.decode(data, offset);
   const length4 = varint_default.decode.bytes;
   if (length4 > 9) {
     throw new RangeError("Invalid varint: too long");
@@ -4101,7 +4044,7 @@ function decode3(data, offset = 0) {
   if (length4 > 1 && data[offset + length4 - 1] === 0) {
     throw new RangeError("Invalid varint: not minimally encoded");
   }
-  return [code9, length4];
+  return [code8, length4];
 }
 function encodeTo(int, target, offset = 0) {
   varint_default.encode(int, target, offset);
@@ -4111,26 +4054,26 @@ function encodingLength(int) {
   return varint_default.encodingLength(int);
 }
 
-// node_modules/multiformats/dist/src/hashes/digest.js
-function create(code9, digest2) {
+// ../main/node_modules/multiformats/dist/src/hashes/digest.js
+function create(code8, digest2) {
   const size = digest2.byteLength;
-  const sizeOffset = encodingLength(code9);
+  const sizeOffset = encodingLength(code8);
   const digestOffset = sizeOffset + encodingLength(size);
   const bytes = new Uint8Array(digestOffset + size);
-  encodeTo(code9, bytes, 0);
+  encodeTo(code8, bytes, 0);
   encodeTo(size, bytes, sizeOffset);
   bytes.set(digest2, digestOffset);
-  return new Digest(code9, size, digest2, bytes);
+  return new Digest(code8, size, digest2, bytes);
 }
 function decode4(multihash) {
   const bytes = coerce(multihash);
-  const [code9, sizeOffset] = decode3(bytes);
+  const [code8, sizeOffset] = decode3(bytes);
   const [size, digestOffset] = decode3(bytes.subarray(sizeOffset));
   const digest2 = bytes.subarray(sizeOffset + digestOffset);
   if (digest2.byteLength !== size) {
     throw new Error("Incorrect length");
   }
-  return new Digest(code9, size, digest2, bytes);
+  return new Digest(code8, size, digest2, bytes);
 }
 function equals2(a, b) {
   if (a === b) {
@@ -4148,15 +4091,15 @@ var Digest = class {
   /**
    * Creates a multihash digest.
    */
-  constructor(code9, size, digest2, bytes) {
-    this.code = code9;
+  constructor(code8, size, digest2, bytes) {
+    this.code = code8;
     this.size = size;
     this.digest = toArrayBufferBackedArray(digest2);
     this.bytes = toArrayBufferBackedArray(bytes);
   }
 };
 
-// node_modules/multiformats/dist/src/cid.js
+// ../main/node_modules/multiformats/dist/src/cid.js
 function format(link, base4) {
   const { bytes, version: version2 } = link;
   switch (version2) {
@@ -4167,11 +4110,11 @@ function format(link, base4) {
   }
 }
 var cache = /* @__PURE__ */ new WeakMap();
-function baseCache(cid) {
-  const baseCache3 = cache.get(cid);
+function baseCache(cid2) {
+  const baseCache3 = cache.get(cid2);
   if (baseCache3 == null) {
     const baseCache4 = /* @__PURE__ */ new Map();
-    cache.set(cid, baseCache4);
+    cache.set(cid2, baseCache4);
     return baseCache4;
   }
   return baseCache3;
@@ -4187,8 +4130,8 @@ var CID = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param multihash - (Multi)hash of the of the content.
    */
-  constructor(version2, code9, multihash, bytes) {
-    this.code = code9;
+  constructor(version2, code8, multihash, bytes) {
+    this.code = code8;
     this.version = version2;
     this.multihash = multihash;
     this.bytes = toArrayBufferBackedArray(bytes);
@@ -4217,8 +4160,8 @@ var CID = class _CID {
         return this;
       }
       case 1: {
-        const { code: code9, multihash } = this;
-        if (code9 !== DAG_PB_CODE) {
+        const { code: code8, multihash } = this;
+        if (code8 !== DAG_PB_CODE) {
           throw new Error("Cannot convert a non dag-pb CID to CIDv0");
         }
         if (multihash.code !== SHA_256_CODE) {
@@ -4234,8 +4177,8 @@ var CID = class _CID {
   toV1() {
     switch (this.version) {
       case 0: {
-        const { code: code9, digest: digest2 } = this.multihash;
-        const multihash = create(code9, digest2);
+        const { code: code8, digest: digest2 } = this.multihash;
+        const multihash = create(code8, digest2);
         return _CID.createV1(this.code, multihash);
       }
       case 1: {
@@ -4285,12 +4228,12 @@ var CID = class _CID {
     if (value instanceof _CID) {
       return value;
     } else if (value["/"] != null && value["/"] === value.bytes || value.asCID === value) {
-      const { version: version2, code: code9, multihash, bytes } = value;
-      return new _CID(version2, code9, multihash, bytes ?? encodeCID(version2, code9, multihash.bytes));
+      const { version: version2, code: code8, multihash, bytes } = value;
+      return new _CID(version2, code8, multihash, bytes ?? encodeCID(version2, code8, multihash.bytes));
     } else if (value[cidSymbol] === true) {
-      const { version: version2, multihash, code: code9 } = value;
+      const { version: version2, multihash, code: code8 } = value;
       const digest2 = decode4(multihash);
-      return _CID.create(version2, code9, digest2);
+      return _CID.create(version2, code8, digest2);
     } else {
       return null;
     }
@@ -4300,8 +4243,8 @@ var CID = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param digest - (Multi)hash of the of the content.
    */
-  static create(version2, code9, digest2) {
-    if (typeof code9 !== "number") {
+  static create(version2, code8, digest2) {
+    if (typeof code8 !== "number") {
       throw new Error("String codecs are no longer supported");
     }
     if (!(digest2.bytes instanceof Uint8Array)) {
@@ -4309,15 +4252,15 @@ var CID = class _CID {
     }
     switch (version2) {
       case 0: {
-        if (code9 !== DAG_PB_CODE) {
+        if (code8 !== DAG_PB_CODE) {
           throw new Error(`Version 0 CID must use dag-pb (code: ${DAG_PB_CODE}) block encoding`);
         } else {
-          return new _CID(version2, code9, digest2, digest2.bytes);
+          return new _CID(version2, code8, digest2, digest2.bytes);
         }
       }
       case 1: {
-        const bytes = encodeCID(version2, code9, digest2.bytes);
-        return new _CID(version2, code9, digest2, bytes);
+        const bytes = encodeCID(version2, code8, digest2.bytes);
+        return new _CID(version2, code8, digest2, bytes);
       }
       default: {
         throw new Error("Invalid version");
@@ -4336,8 +4279,8 @@ var CID = class _CID {
    * @param code - Content encoding format code.
    * @param digest - Multihash of the content.
    */
-  static createV1(code9, digest2) {
-    return _CID.create(1, code9, digest2);
+  static createV1(code8, digest2) {
+    return _CID.create(1, code8, digest2);
   }
   /**
    * Decoded a CID from its binary representation. The byte array must contain
@@ -4347,11 +4290,11 @@ var CID = class _CID {
    * binary representation of a CID.
    */
   static decode(bytes) {
-    const [cid, remainder] = _CID.decodeFirst(bytes);
+    const [cid2, remainder] = _CID.decodeFirst(bytes);
     if (remainder.length !== 0) {
       throw new Error("Incorrect length");
     }
-    return cid;
+    return cid2;
   }
   /**
    * Decoded a CID from its binary representation at the beginning of a byte
@@ -4371,8 +4314,8 @@ var CID = class _CID {
     }
     const digestBytes = multihashBytes.subarray(specs.multihashSize - specs.digestSize);
     const digest2 = new Digest(specs.multihashCode, specs.digestSize, digestBytes, multihashBytes);
-    const cid = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
-    return [cid, bytes.subarray(specs.size)];
+    const cid2 = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
+    return [cid2, bytes.subarray(specs.size)];
   }
   /**
    * Inspect the initial bytes of a CID to determine its properties.
@@ -4416,12 +4359,12 @@ var CID = class _CID {
    */
   static parse(source2, base4) {
     const [prefix, bytes] = parseCIDtoBytes(source2, base4);
-    const cid = _CID.decode(bytes);
-    if (cid.version === 0 && source2[0] !== "Q") {
+    const cid2 = _CID.decode(bytes);
+    if (cid2.version === 0 && source2[0] !== "Q") {
       throw Error("Version 0 CID string must not include multibase prefix");
     }
-    baseCache(cid).set(prefix, source2);
-    return cid;
+    baseCache(cid2).set(prefix, source2);
+    return cid2;
   }
 };
 function parseCIDtoBytes(source2, base4) {
@@ -4459,34 +4402,34 @@ function toStringV0(bytes, cache3, base4) {
   if (prefix !== base58btc.prefix) {
     throw Error(`Cannot string encode V0 in ${base4.name} encoding`);
   }
-  const cid = cache3.get(prefix);
-  if (cid == null) {
-    const cid2 = base4.encode(bytes).slice(1);
-    cache3.set(prefix, cid2);
-    return cid2;
+  const cid2 = cache3.get(prefix);
+  if (cid2 == null) {
+    const cid3 = base4.encode(bytes).slice(1);
+    cache3.set(prefix, cid3);
+    return cid3;
   } else {
-    return cid;
+    return cid2;
   }
 }
 function toStringV1(bytes, cache3, base4) {
   const { prefix } = base4;
-  const cid = cache3.get(prefix);
-  if (cid == null) {
-    const cid2 = base4.encode(bytes);
-    cache3.set(prefix, cid2);
-    return cid2;
+  const cid2 = cache3.get(prefix);
+  if (cid2 == null) {
+    const cid3 = base4.encode(bytes);
+    cache3.set(prefix, cid3);
+    return cid3;
   } else {
-    return cid;
+    return cid2;
   }
 }
 var DAG_PB_CODE = 112;
 var SHA_256_CODE = 18;
-function encodeCID(version2, code9, multihash) {
+function encodeCID(version2, code8, multihash) {
   const codeOffset = encodingLength(version2);
-  const hashOffset = codeOffset + encodingLength(code9);
+  const hashOffset = codeOffset + encodingLength(code8);
   const bytes = new Uint8Array(hashOffset + multihash.byteLength);
   encodeTo(version2, bytes, 0);
-  encodeTo(code9, bytes, codeOffset);
+  encodeTo(code8, bytes, codeOffset);
   bytes.set(multihash, hashOffset);
   return bytes;
 }
@@ -4531,23 +4474,23 @@ var FirstSource = class {
     this.sources = [...sources];
     this.label = this.sources.map((source2) => source2.label).join(", ");
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     const failures = [];
     for (const source2 of this.sources) {
       throwIfAborted(options?.signal);
       try {
-        return await source2.get(cid, options);
+        return await source2.get(cid2, options);
       } catch (err) {
         throwIfAborted(options?.signal);
         failures.push(err instanceof Error ? err : new Error(String(err)));
       }
     }
     const reasons = failures.map((err) => err.message).join("; ");
-    throw new BlockNotFoundError(`Block ${cid} not found in any source${reasons === "" ? "" : `: ${reasons}`}`, { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) });
+    throw new BlockNotFoundError(`Block ${cid2} not found in any source${reasons === "" ? "" : `: ${reasons}`}`, { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) });
   }
 };
 
-// node_modules/multiformats/dist/src/bases/base64.js
+// ../main/node_modules/multiformats/dist/src/bases/base64.js
 var base64_exports = {};
 __export(base64_exports, {
   base64: () => base64,
@@ -4581,26 +4524,26 @@ var base64urlpad = rfc4648({
 });
 
 // src/core/blocks/key.ts
-function blockKey(cid) {
-  return base64.baseEncode(cid.multihash.bytes);
+function blockKey(cid2) {
+  return base64.baseEncode(cid2.multihash.bytes);
 }
 
 // src/core/blocks/verify.ts
 import { createHash } from "node:crypto";
 var IDENTITY = 0;
 var SHA2_256 = 18;
-function verifyBlock(cid, bytes) {
-  const { code: code9, digest: digest2 } = cid.multihash;
+function verifyBlock(cid2, bytes) {
+  const { code: code8, digest: digest2 } = cid2.multihash;
   let actual;
-  if (code9 === SHA2_256) {
+  if (code8 === SHA2_256) {
     actual = createHash("sha256").update(bytes).digest();
-  } else if (code9 === IDENTITY) {
+  } else if (code8 === IDENTITY) {
     actual = bytes;
   } else {
-    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid}: unsupported multihash 0x${code9.toString(16)} (only sha2-256 and identity)`);
+    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid2}: unsupported multihash 0x${code8.toString(16)} (only sha2-256 and identity)`);
   }
   if (!equalBytes(actual, digest2)) {
-    throw new DigestMismatchError(`Block bytes do not match CID ${cid}`);
+    throw new DigestMismatchError(`Block bytes do not match CID ${cid2}`);
   }
 }
 function equalBytes(a, b) {
@@ -4611,21 +4554,21 @@ function equalBytes(a, b) {
 var MemoryBlockStore = class {
   label = "memory";
   blocks = /* @__PURE__ */ new Map();
-  async put(cid, bytes, options) {
+  async put(cid2, bytes, options) {
     throwIfAborted(options?.signal);
-    const key = blockKey(cid);
+    const key = blockKey(cid2);
     if (this.blocks.has(key)) return;
-    verifyBlock(cid, bytes);
-    this.blocks.set(key, { cid, bytes });
+    verifyBlock(cid2, bytes);
+    this.blocks.set(key, { cid: cid2, bytes });
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     throwIfAborted(options?.signal);
-    const block = this.blocks.get(blockKey(cid));
-    if (block == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
+    const block = this.blocks.get(blockKey(cid2));
+    if (block == null) throw new BlockNotFoundError(`Block ${cid2} not found in ${this.label}`);
     return block.bytes;
   }
-  async has(cid) {
-    return this.blocks.has(blockKey(cid));
+  async has(cid2) {
+    return this.blocks.has(blockKey(cid2));
   }
   get size() {
     return this.blocks.size;
@@ -4638,9 +4581,9 @@ var MemoryBlockStore = class {
 
 // src/core/car/writer.ts
 import { randomBytes } from "node:crypto";
-import { open, rename } from "node:fs/promises";
+import { open, rename, rm } from "node:fs/promises";
 
-// node_modules/@ipld/dag-pb/src/index.js
+// ../main/node_modules/@ipld/dag-pb/src/index.js
 var src_exports = {};
 __export(src_exports, {
   code: () => code,
@@ -4653,7 +4596,7 @@ __export(src_exports, {
   validate: () => validate
 });
 
-// node_modules/@ipld/dag-pb/src/pb-decode.js
+// ../main/node_modules/@ipld/dag-pb/src/pb-decode.js
 var textDecoder = new TextDecoder();
 function decodeVarint(bytes, offset) {
   let v = 0;
@@ -4784,7 +4727,7 @@ function decodeNode(bytes) {
   return node;
 }
 
-// node_modules/@ipld/dag-pb/src/pb-encode.js
+// ../main/node_modules/@ipld/dag-pb/src/pb-encode.js
 var textEncoder = new TextEncoder();
 var maxInt32 = 2 ** 32;
 var maxUInt32 = 2 ** 31;
@@ -5167,7 +5110,7 @@ var len8tab = [
   8
 ];
 
-// node_modules/@ipld/dag-pb/src/util.js
+// ../main/node_modules/@ipld/dag-pb/src/util.js
 var pbNodeProperties = ["Data", "Links"];
 var pbLinkProperties = ["Hash", "Name", "Tsize"];
 var textEncoder2 = new TextEncoder();
@@ -5204,20 +5147,20 @@ function asLink(link) {
   }
   const pbl = {};
   if (link.Hash) {
-    let cid = CID.asCID(link.Hash);
+    let cid2 = CID.asCID(link.Hash);
     try {
-      if (!cid) {
+      if (!cid2) {
         if (typeof link.Hash === "string") {
-          cid = CID.parse(link.Hash);
+          cid2 = CID.parse(link.Hash);
         } else if (link.Hash instanceof Uint8Array) {
-          cid = CID.decode(link.Hash);
+          cid2 = CID.decode(link.Hash);
         }
       }
     } catch (e) {
       throw new TypeError(`Invalid DAG-PB form: ${e.message}`);
     }
-    if (cid) {
-      pbl.Hash = cid;
+    if (cid2) {
+      pbl.Hash = cid2;
     }
   }
   if (!pbl.Hash) {
@@ -5306,8 +5249,8 @@ function validate(node) {
 function createNode(data, links = []) {
   return prepare({ Data: data, Links: links });
 }
-function createLink(name8, size, cid) {
-  return asLink({ Hash: cid, Name: name8, Tsize: size });
+function createLink(name8, size, cid2) {
+  return asLink({ Hash: cid2, Name: name8, Tsize: size });
 }
 function toByteView(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -5316,7 +5259,7 @@ function toByteView(buf) {
   return buf;
 }
 
-// node_modules/@ipld/dag-pb/src/index.js
+// ../main/node_modules/@ipld/dag-pb/src/index.js
 var name = "dag-pb";
 var code = 112;
 function encode3(node, options) {
@@ -5371,10 +5314,10 @@ function decode5(bytes) {
   return node;
 }
 
-// node_modules/multiformats/dist/src/hashes/hasher.js
+// ../main/node_modules/multiformats/dist/src/hashes/hasher.js
 var DEFAULT_MIN_DIGEST_LENGTH = 20;
-function from2({ name: name8, code: code9, encode: encode19, minDigestLength, maxDigestLength }) {
-  return new Hasher(name8, code9, encode19, minDigestLength, maxDigestLength);
+function from2({ name: name8, code: code8, encode: encode19, minDigestLength, maxDigestLength }) {
+  return new Hasher(name8, code8, encode19, minDigestLength, maxDigestLength);
 }
 var Hasher = class {
   name;
@@ -5382,9 +5325,9 @@ var Hasher = class {
   encode;
   minDigestLength;
   maxDigestLength;
-  constructor(name8, code9, encode19, minDigestLength, maxDigestLength) {
+  constructor(name8, code8, encode19, minDigestLength, maxDigestLength) {
     this.name = name8;
-    this.code = code9;
+    this.code = code8;
     this.encode = encode19;
     this.minDigestLength = minDigestLength ?? DEFAULT_MIN_DIGEST_LENGTH;
     this.maxDigestLength = maxDigestLength;
@@ -5409,14 +5352,14 @@ var Hasher = class {
     }
   }
 };
-function createDigest(digest2, code9, truncate) {
+function createDigest(digest2, code8, truncate) {
   if (truncate != null && truncate !== digest2.byteLength) {
     if (truncate > digest2.byteLength) {
       throw new Error(`Invalid truncate option, must be less than or equal to ${digest2.byteLength}`);
     }
     digest2 = digest2.subarray(0, truncate);
   }
-  return create(code9, digest2);
+  return create(code8, digest2);
 }
 
 // src/core/car/header.ts
@@ -5472,14 +5415,7 @@ var CarFileWriter = class _CarFileWriter {
   }
   static async create(path) {
     const partialPath = `${path}.partial`;
-    registerTemporary(partialPath);
-    let file;
-    try {
-      file = await open(partialPath, "w+");
-    } catch (err) {
-      releaseTemporary(partialPath);
-      throw err;
-    }
+    const file = await open(partialPath, "w+");
     try {
       const header = encodeCarHeader([PLACEHOLDER_ROOT]);
       await writeFully(file, header, 0);
@@ -5487,27 +5423,27 @@ var CarFileWriter = class _CarFileWriter {
     } catch (err) {
       await file.close().catch(() => {
       });
-      await removeTemporary(partialPath);
+      await rm(partialPath, { force: true });
       throw err;
     }
   }
   /** Appends a block unless one with the same CID was already written. */
-  async put(cid, bytes, options) {
+  async put(cid2, bytes, options) {
     this.assertOpen();
     throwIfAborted(options?.signal);
-    const key = cid.toString();
+    const key = cid2.toString();
     if (this.seen.has(key)) {
       options?.onWritten?.();
       return;
     }
     this.seen.add(key);
-    const sectionLength = cid.bytes.length + bytes.length;
+    const sectionLength = cid2.bytes.length + bytes.length;
     const prefix = varint_exports.encodeTo(sectionLength, new Uint8Array(varint_exports.encodingLength(sectionLength)));
     this.blocks++;
     this.bytes += prefix.length + sectionLength;
     const size = prefix.length + sectionLength;
     this.unwritten += size;
-    const done = this.enqueue(bytes.length === 0 ? [prefix, cid.bytes] : [prefix, cid.bytes, bytes]).finally(() => {
+    const done = this.enqueue(bytes.length === 0 ? [prefix, cid2.bytes] : [prefix, cid2.bytes, bytes]).finally(() => {
       this.unwritten -= size;
     });
     const onWritten = options?.onWritten;
@@ -5515,8 +5451,8 @@ var CarFileWriter = class _CarFileWriter {
     });
     if (this.unwritten > WRITE_BEHIND_BYTES) await done;
   }
-  has(cid) {
-    return this.seen.has(cid.toString());
+  has(cid2) {
+    return this.seen.has(cid2.toString());
   }
   get blockCount() {
     return this.blocks;
@@ -5537,7 +5473,6 @@ var CarFileWriter = class _CarFileWriter {
         await writeFully(this.file, header, 0);
         await this.file.close();
         await rename(this.partialPath, this.path);
-        releaseTemporary(this.partialPath);
       } else {
         await this.file.close();
         await this.rewriteWithHeader(header);
@@ -5546,7 +5481,7 @@ var CarFileWriter = class _CarFileWriter {
     } catch (err) {
       await this.file.close().catch(() => {
       });
-      await removeTemporary(this.partialPath);
+      await rm(this.partialPath, { force: true });
       throw err;
     }
   }
@@ -5557,7 +5492,7 @@ var CarFileWriter = class _CarFileWriter {
     await this.tail;
     await this.file.close().catch(() => {
     });
-    await removeTemporary(this.partialPath);
+    await rm(this.partialPath, { force: true });
   }
   assertOpen() {
     if (this.state !== "open") throw new IpcrError("ERR_CAR_CLOSED", `CAR writer for ${this.path} is ${this.state}`);
@@ -5590,11 +5525,9 @@ var CarFileWriter = class _CarFileWriter {
   /** For a root whose CID length differs from the placeholder's: copies the blocks behind a new header. */
   async rewriteWithHeader(header) {
     const temp = `${this.path}.${randomBytes(6).toString("hex")}.partial`;
-    registerTemporary(temp);
     const input = await open(this.partialPath, "r");
-    let output;
+    const output = await open(temp, "w");
     try {
-      output = await open(temp, "w");
       await writeFully(output, header, 0);
       const buffer3 = new Uint8Array(COPY_CHUNK);
       let from4 = this.headerLength;
@@ -5609,14 +5542,13 @@ var CarFileWriter = class _CarFileWriter {
       await output.close();
       await input.close();
       await rename(temp, this.path);
-      releaseTemporary(temp);
-      await removeTemporary(this.partialPath);
+      await rm(this.partialPath, { force: true });
     } catch (err) {
-      await output?.close().catch(() => {
+      await output.close().catch(() => {
       });
       await input.close().catch(() => {
       });
-      await removeTemporary(temp);
+      await rm(temp, { force: true });
       throw err;
     }
   }
@@ -5695,19 +5627,15 @@ function getWorker() {
   return worker;
 }
 var BlobHasher = class {
-  /**
-   * `moveChunks`: the caller keeps no reference to the chunks, so whole-buffer chunks may be moved, not copied.
-   * `signal`: aborting it fails the pending hashes at once; the worker is stopped when no other blob uses it.
-   */
-  constructor(moveChunks = false, signal) {
+  /** `moveChunks`: the caller keeps no reference to the chunks, so whole-buffer chunks may be moved, not copied. */
+  constructor(moveChunks = false) {
     this.moveChunks = moveChunks;
-    this.signal = signal;
-    throwIfAborted(signal);
     if (open2++ === 0) this.worker.ref();
-    signal?.addEventListener("abort", this.onAbort, { once: true });
     sessions.set(this.id, (reply) => {
       if (reply.error != null) {
-        this.fail(new Error(`hash worker failed: ${reply.error}`));
+        const err = new Error(`hash worker failed: ${reply.error}`);
+        for (const leaf2 of this.leaves.splice(0)) leaf2.reject(err);
+        this.result?.reject(err);
       } else if (reply.leaf != null) {
         this.leaves.shift()?.resolve(reply);
       } else if (reply.hex != null) {
@@ -5716,15 +5644,11 @@ var BlobHasher = class {
     });
   }
   moveChunks;
-  signal;
   id = nextId++;
   worker = getWorker();
   leaves = [];
   result;
   closed = false;
-  onAbort = () => {
-    this.fail(this.signal?.reason);
-  };
   /**
    * The chunk's sha256; also feeds the blob digest, so call it in blob order.
    * With `moveChunks`, a chunk that owns its whole ArrayBuffer is moved to the
@@ -5732,7 +5656,6 @@ var BlobHasher = class {
    * is then detached.
    */
   hashChunk = async (chunk) => {
-    throwIfAborted(this.signal);
     const reply = new Promise((resolve3, reject) => {
       this.leaves.push({ resolve: resolve3, reject });
     });
@@ -5743,7 +5666,6 @@ var BlobHasher = class {
   };
   /** Hex sha256 of every chunk hashed, in order. */
   async digest() {
-    throwIfAborted(this.signal);
     const hex = new Promise((resolve3, reject) => {
       this.result = { resolve: resolve3, reject };
     });
@@ -5754,28 +5676,41 @@ var BlobHasher = class {
   close() {
     if (this.closed) return;
     this.closed = true;
-    this.signal?.removeEventListener("abort", this.onAbort);
+    if (this.result == null) this.worker.postMessage({ id: this.id });
     sessions.delete(this.id);
-    if (--open2 > 0) {
-      if (this.result == null) this.worker.postMessage({ id: this.id });
-    } else if (this.signal?.aborted === true && worker === this.worker) {
-      worker = void 0;
-      void this.worker.terminate();
-    } else {
-      if (this.result == null) this.worker.postMessage({ id: this.id });
-      this.worker.unref();
-    }
-  }
-  fail(err) {
-    const error = err instanceof Error ? err : new Error(String(err));
-    for (const leaf2 of this.leaves.splice(0)) leaf2.reject(error);
-    this.result?.reject(error);
+    if (--open2 === 0) this.worker.unref();
   }
 };
 
+// src/core/escape.ts
+var CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+var NAMED = { "\n": "\\n", "\r": "\\r" };
+function visible(c) {
+  const code8 = c.charCodeAt(0);
+  return NAMED[c] ?? (code8 <= 255 ? `\\x${code8.toString(16).padStart(2, "0")}` : `\\u${code8.toString(16).padStart(4, "0")}`);
+}
+function hasControl(text) {
+  CONTROL.lastIndex = 0;
+  return CONTROL.test(text);
+}
+function escapeControl(text) {
+  return text.replace(CONTROL, visible);
+}
+function quote(value, max = 200) {
+  const chars = [...value];
+  const cut = chars.length > max ? `${chars.slice(0, max).join("")}\u2026` : value;
+  return `'${escapeControl(cut)}'`;
+}
+function plainLine(text, max = 512) {
+  const line = text?.split(/[\n\r\v\f\u0085\u2028\u2029]/).map((l) => l.replace(CONTROL, " ").replace(/\s+/g, " ").trim()).find((l) => l !== "");
+  if (line == null) return void 0;
+  const chars = [...line];
+  return chars.length > max ? `${chars.slice(0, max - 1).join("")}\u2026` : line;
+}
+
 // src/core/image/archive.ts
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, open as open4, readdir, realpath, stat } from "node:fs/promises";
+import { mkdtemp, open as open4, readdir, realpath, rm as rm2, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -5986,13 +5921,12 @@ async function openImageArchive(path, options) {
     decompressor = createZstd();
   }
   const dir = await mkdtemp(join(options.tempDir, "ipcr-archive-"));
-  registerTemporary(dir);
   const tarPath = join(dir, "image.tar");
   try {
     await pipeline(createReadStream(path), decompressor, createWriteStream(tarPath), { signal: options.signal });
   } catch (err) {
-    await removeTemporary(dir);
-    throwIfAborted(options.signal);
+    await rm2(dir, { recursive: true, force: true });
+    if (options.signal?.aborted === true) throw err;
     throw new InputError(input, `cannot ${compression}-decompress '${path}': ${err.message}`, { cause: err });
   }
   return await openTar(path, tarPath, input, dir, options);
@@ -6116,7 +6050,7 @@ var TarArchive = class extends BaseArchive {
     return { size: entry.size, file: this.tarPath, offset: entry.offset };
   }
   async close() {
-    if (this.tempDir != null) await removeTemporary(this.tempDir);
+    if (this.tempDir != null) await rm2(this.tempDir, { recursive: true, force: true });
   }
   /** Follows links, also in parent folders, to a regular file's path. */
   resolve(path, depth = 0) {
@@ -6138,7 +6072,7 @@ async function openTar(label, tarPath, input, tempDir, options) {
     const index = await indexTar(tarPath, options);
     return new TarArchive(label, input, tarPath, index, tempDir);
   } catch (err) {
-    if (tempDir != null) await removeTemporary(tempDir);
+    if (tempDir != null) await rm2(tempDir, { recursive: true, force: true });
     if (err instanceof TarError) {
       if (err.notTar) throw new InputError(input, `'${label}' is not a tar archive, a gzip or zstd tarball, or a directory: ${err.message}`);
       throw formatError(input, `${label}: ${err.message}`, { cause: err });
@@ -6198,41 +6132,26 @@ import { spawn } from "node:child_process";
 import { createHash as createHash2 } from "node:crypto";
 import { join as join2 } from "node:path";
 var STDERR_LIMIT = 64 * 1024;
-function spawnCommandRunner(hooks = {}) {
-  return async (command, args, options) => {
-    throwIfAborted(options.signal);
-    hooks.onStart?.(command, args);
-    return await new Promise((resolve3, reject) => {
-      const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], signal: options.signal, killSignal: "SIGKILL" });
-      let stderr = "";
-      let failure;
-      child.stderr.setEncoding("utf8");
-      child.stderr.on("data", (chunk) => {
-        hooks.onStderr?.(chunk);
-        stderr = (stderr + chunk).slice(-STDERR_LIMIT);
-      });
-      child.on("error", (err) => {
-        failure ??= err;
-      });
-      child.on("close", (code9, signal) => {
-        if (options.signal?.aborted === true) {
-          try {
-            throwIfAborted(options.signal);
-          } catch (err) {
-            reject(err);
-          }
-        } else if (failure?.code === "ENOENT") {
-          resolve3({ exitCode: 127, stderr: `${command}: command not found` });
-        } else if (failure != null) {
-          reject(failure);
-        } else {
-          resolve3({ exitCode: code9 ?? (signal != null ? 128 : 1), stderr });
-        }
-      });
+var nodeCommandRunner = async (command, args, options) => {
+  throwIfAborted(options.signal);
+  return await new Promise((resolve3, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], signal: options.signal });
+    let stderr = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk) => {
+      stderr = (stderr + chunk).slice(-STDERR_LIMIT);
     });
-  };
-}
-var nodeCommandRunner = spawnCommandRunner();
+    child.on("error", (err) => {
+      if (options.signal?.aborted === true) reject(options.signal.reason ?? err);
+      else if (err.code === "ENOENT") resolve3({ exitCode: 127, stderr: `${command}: command not found` });
+      else reject(err);
+    });
+    child.on("close", (code8, signal) => {
+      if (options.signal?.aborted === true) return;
+      resolve3({ exitCode: code8 ?? (signal != null ? 128 : 1), stderr });
+    });
+  });
+};
 var MISSING_IMAGE = /no such image|image not known|reference does not exist|not found/i;
 async function saveDockerImage(ref, options) {
   if (ref === "" || ref.startsWith("-") || /\s/.test(ref)) throw new InputError(options.input, `'${ref}' is not a Docker image reference`);
@@ -6253,6 +6172,123 @@ async function saveDockerImage(ref, options) {
 // src/core/image/blob.ts
 import { createHash as createHash3 } from "node:crypto";
 import { Readable as Readable2 } from "node:stream";
+
+// src/core/registry/layout.ts
+var TOP_LEVEL_FILES = {
+  catalog: "catalog.json",
+  /** The registry's web page. */
+  webPage: "index.html"
+};
+var REPOSITORY_ENTRIES = {
+  tags: "tags",
+  readme: "README-short.txt"
+};
+var registryPaths = {
+  catalog: () => [TOP_LEVEL_FILES.catalog],
+  image: (name8) => name8.split("/"),
+  readme: (name8) => [...name8.split("/"), REPOSITORY_ENTRIES.readme],
+  tags: (name8) => [...name8.split("/"), REPOSITORY_ENTRIES.tags],
+  tag: (name8, tag) => [...name8.split("/"), REPOSITORY_ENTRIES.tags, tag]
+};
+function reservedNameProblem(name8) {
+  const parts = name8.split("/");
+  const first2 = (parts[0] ?? "").toLowerCase();
+  const top = Object.values(TOP_LEVEL_FILES).find((f) => f.toLowerCase() === first2);
+  if (top != null) {
+    return `starts with '${top}', a file the registry tree keeps at its top (reserved first components: ${Object.values(TOP_LEVEL_FILES).join(", ")})`;
+  }
+  for (const part of parts) {
+    const entry = Object.values(REPOSITORY_ENTRIES).find((e) => e.toLowerCase() === part.toLowerCase());
+    if (entry != null) {
+      return `has the component '${part}', which every repository folder uses for '${entry}' (reserved components: ${Object.values(REPOSITORY_ENTRIES).join(", ")})`;
+    }
+  }
+  return void 0;
+}
+function ipfsPath(root, path) {
+  return `/ipfs/${[root, ...path].join("/")}`;
+}
+
+// src/core/registry/reference.ts
+var COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
+var NAME_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+var TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+var DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+var PLATFORM_TOKEN_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+function isName(value) {
+  return value.length > 0 && value.length <= 255 && NAME_RE.test(value) && reservedNameProblem(value) == null;
+}
+function isTag(value) {
+  return TAG_RE.test(value);
+}
+function isDigest(value) {
+  return value.length <= 256 && DIGEST_RE.test(value);
+}
+function validateName(name8, input = "name") {
+  if (name8.length === 0 || name8.length > 255 || !NAME_RE.test(name8)) {
+    throw new InputError(input, `${quote(name8)} is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`);
+  }
+  const reserved = reservedNameProblem(name8);
+  if (reserved != null) throw new InputError(input, `repository name '${name8}' ${reserved}`);
+  return name8;
+}
+function validateTag(tag, input = "tags") {
+  if (!TAG_RE.test(tag)) {
+    throw new InputError(input, `${quote(tag)} is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`);
+  }
+  return tag;
+}
+function parseReference(ref, input) {
+  let rest = ref.trim();
+  let digest2;
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    digest2 = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST_RE.test(digest2)) throw new InputError(input, `${quote(ref)} has an invalid digest (expected algorithm:hex)`);
+  }
+  let tag;
+  const lastSlash = rest.lastIndexOf("/");
+  const colon = rest.lastIndexOf(":");
+  if (colon > lastSlash) {
+    tag = validateTag(rest.slice(colon + 1), input);
+    rest = rest.slice(0, colon);
+  }
+  let domain;
+  const slash = rest.indexOf("/");
+  if (slash > 0) {
+    const first2 = rest.slice(0, slash);
+    if (first2.includes(".") || first2.includes(":") || first2 === "localhost") {
+      domain = first2;
+      rest = rest.slice(slash + 1);
+    }
+  }
+  if (rest.length === 0 || !NAME_RE.test(rest)) {
+    throw new InputError(input, `${quote(ref)} is not a valid image reference: expected [domain/]path[:tag][@digest] with a lowercase path`);
+  }
+  return { domain, path: rest, tag, digest: digest2 };
+}
+function parseTagList(value, input = "tags") {
+  const items = value.split(/[\n,]/).map((s2) => s2.trim()).filter((s2) => s2.length > 0);
+  const tags = [];
+  let path;
+  for (const item of items) {
+    if (TAG_RE.test(item)) {
+      tags.push(item);
+      continue;
+    }
+    const ref = parseReference(item, input);
+    if (ref.tag == null) throw new InputError(input, `${quote(item)} has no tag (expected a tag or a reference ending in :tag)`);
+    if (path != null && ref.path !== path) {
+      throw new InputError(input, `references name different repositories ('${path}' and '${ref.path}'); publish one repository per step or set 'name'`);
+    }
+    path = ref.path;
+    tags.push(ref.tag);
+  }
+  return { tags: [...new Set(tags)], path };
+}
+
+// src/core/image/blob.ts
 var SHA256 = /^sha256:[0-9a-f]{64}$/;
 function sha256Digest(bytes) {
   return `sha256:${createHash3("sha256").update(bytes).digest("hex")}`;
@@ -6297,7 +6333,7 @@ function isObject(value) {
 }
 function parseDescriptor(value, where, ctx) {
   if (!isObject(value)) throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor is not an object`);
-  const { mediaType, digest: digest2, size, platform, annotations } = value;
+  const { mediaType, digest: digest2, size, platform: platform2, annotations } = value;
   if (typeof digest2 !== "string") throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor has no digest`);
   if (!SHA256.test(digest2)) {
     throw formatError(ctx.input, `${where} in ${ctx.archive.label}: unsupported digest '${digest2}' (only sha256:<64 hex> is supported)`);
@@ -6310,18 +6346,29 @@ function parseDescriptor(value, where, ctx) {
   }
   const descriptor = { digest: digest2, size };
   if (mediaType !== void 0) descriptor.mediaType = mediaType;
-  const parsedPlatform = parsePlatform(platform);
+  const parsedPlatform = parsePlatform(platform2, ctx, `${where} platform`);
   if (parsedPlatform != null) descriptor.platform = parsedPlatform;
   if (isObject(annotations)) descriptor.annotations = stringRecord(annotations);
   return descriptor;
 }
-function parsePlatform(value) {
+function parsePlatform(value, ctx, where) {
   if (!isObject(value)) return void 0;
-  const { os: os2, architecture, variant } = value;
-  if (typeof os2 !== "string" || typeof architecture !== "string" || os2 === "" || architecture === "") return void 0;
-  const platform = { os: os2, architecture };
-  if (typeof variant === "string" && variant !== "") platform.variant = variant;
-  return platform;
+  const field = (key) => {
+    const item = value[key];
+    if (item === void 0 || item === null || item === "") return void 0;
+    if (typeof item !== "string" || !PLATFORM_TOKEN_RE.test(item)) {
+      const shown = typeof item === "string" ? quote(item, 80) : typeof item;
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label}: platform ${key} ${shown} is not a platform name (expected 1 to 64 of A-Z a-z 0-9 . _ + -, such as linux, arm64 or v8)`);
+    }
+    return item;
+  };
+  const os2 = field("os");
+  const architecture = field("architecture");
+  const variant = field("variant");
+  if (os2 == null || architecture == null) return void 0;
+  const platform2 = { os: os2, architecture };
+  if (variant != null) platform2.variant = variant;
+  return platform2;
 }
 function stringRecord(value) {
   const out = {};
@@ -6373,8 +6420,8 @@ var MEDIA_TYPES = {
 var INDEX_MEDIA_TYPES = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList];
 var MANIFEST_MEDIA_TYPES = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest];
 var CONFIG_MEDIA_TYPES = [MEDIA_TYPES.ociConfig, MEDIA_TYPES.dockerConfig];
-function platformString(platform) {
-  return `${platform.os}/${platform.architecture}${platform.variant != null ? `/${platform.variant}` : ""}`;
+function platformString(platform2) {
+  return `${platform2.os}/${platform2.architecture}${platform2.variant != null ? `/${platform2.variant}` : ""}`;
 }
 
 // src/core/image/load-docker.ts
@@ -6430,13 +6477,13 @@ async function loadDockerArchive(ctx) {
     config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
     layers: layers.map((layer) => ({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }))
   }), MEDIA_TYPES.ociManifest);
-  const platform = parsePlatform(configJson) ?? { os: "unknown", architecture: "unknown" };
+  const platform2 = parsePlatform(configJson, ctx, `config ${configPath}`) ?? { os: "unknown", architecture: "unknown" };
   const blobs = /* @__PURE__ */ new Map();
   for (const blob of [manifest, config, ...layers]) if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob);
   const repoTags = Array.isArray(entry.RepoTags) ? entry.RepoTags.filter((tag) => typeof tag === "string") : [];
   return {
     root: manifest,
-    images: [{ platform, manifest, config, layers, configJson }],
+    images: [{ platform: platform2, manifest, config, layers, configJson }],
     blobs: [...blobs.values()],
     repoTags
   };
@@ -6512,9 +6559,9 @@ var Walker = class {
     const seen = /* @__PURE__ */ new Set();
     for (const entry of entries) {
       if (entry.mediaType != null && !MANIFEST_MEDIA_TYPES.includes(entry.mediaType)) return false;
-      const platform = await this.platformOf(entry);
-      if (platform == null) return false;
-      const key = platformString(platform);
+      const platform2 = await this.platformOf(entry);
+      if (platform2 == null) return false;
+      const key = platformString(platform2);
       if (seen.has(key)) return false;
       seen.add(key);
     }
@@ -6527,7 +6574,7 @@ var Walker = class {
     if (!isObject(manifest.json) || !isObject(manifest.json.config)) return void 0;
     const config = parseDescriptor(manifest.json.config, `manifest ${entry.digest} config`, this.ctx);
     if (config.mediaType == null || !CONFIG_MEDIA_TYPES.includes(config.mediaType)) return void 0;
-    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json);
+    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json, this.ctx, `config ${config.digest}`);
   }
   /** Visits a manifest or index and what it references; returns its blob. */
   async visit(descriptor, where, depth, attestation) {
@@ -6587,8 +6634,8 @@ var Walker = class {
     this.add(configRef);
     for (const layer of layerRefs) this.add(layer);
     if (this.images.some((image) => image.manifest.digest === manifest.digest)) return;
-    const platform = parsePlatform(configRead.json) ?? descriptor.platform ?? { os: "unknown", architecture: "unknown" };
-    this.images.push({ platform, manifest, config: configRef, layers: layerRefs, configJson: configRead.json });
+    const platform2 = parsePlatform(configRead.json, ctx, `${where} config ${config.digest}`) ?? descriptor.platform ?? { os: "unknown", architecture: "unknown" };
+    this.images.push({ platform: platform2, manifest, config: configRef, layers: layerRefs, configJson: configRead.json });
   }
   async readJsonBlob(descriptor, where, hint = "") {
     const cached = this.cache.get(descriptor.digest);
@@ -6733,20 +6780,155 @@ var Progress = class {
 };
 
 // src/core/registry/catalog.ts
+var CATALOG_FILE = "catalog.json";
+var CATALOG_LIMITS = {
+  bytes: 32 * 1024 * 1024,
+  /** Nesting of arrays and objects: the schema needs 4 (catalog, images, image, tags, tag, platforms). */
+  depth: 8,
+  /** JSON values ('{', '[' and ',' outside strings). */
+  values: 4e6,
+  images: 1e4,
+  /** Tags of all images together. */
+  tags: 1e5,
+  platforms: 64,
+  description: 1024,
+  revision: 256,
+  cid: 256
+};
 function emptyCatalog() {
   return { schemaVersion: 1, updated: (/* @__PURE__ */ new Date(0)).toISOString(), images: [] };
 }
-function parseCatalog(bytes) {
-  let value;
-  try {
-    value = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (err) {
-    throw new TreeError(`catalog.json of the previous root is not valid JSON: ${err.message}`);
+var CatalogProblem = class extends Error {
+};
+function problem(path, what) {
+  throw new CatalogProblem(`${path} ${what}`);
+}
+function checkShape(bytes) {
+  let depth = 0;
+  let values = 1;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (inString) {
+      if (b === 92) i++;
+      else if (b === 34) inString = false;
+      continue;
+    }
+    if (b === 34) {
+      inString = true;
+    } else if (b === 123 || b === 91) {
+      if (++depth > CATALOG_LIMITS.depth) problem("the JSON", `is nested deeper than ${CATALOG_LIMITS.depth} levels`);
+      values++;
+    } else if (b === 125 || b === 93) {
+      depth--;
+    } else if (b === 44) {
+      values++;
+    }
+    if (values > CATALOG_LIMITS.values) problem("the JSON", `has more than ${CATALOG_LIMITS.values} values`);
   }
-  if (value?.schemaVersion !== 1 || !Array.isArray(value.images)) {
-    throw new TreeError("catalog.json of the previous root is not an ipcr catalog (expected schemaVersion 1 and an images array)");
+}
+var TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+function object(value, path, required, optional = []) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) problem(path, "is not an object");
+  const record = value;
+  for (const key of Object.keys(record)) {
+    if (!required.includes(key) && !optional.includes(key)) problem(path, `has an unknown key ${quote(key, 64)}`);
   }
+  for (const key of required) if (!(key in record)) problem(path, `has no '${key}'`);
+  return record;
+}
+function array(value, path, max) {
+  if (!Array.isArray(value)) problem(path, "is not an array");
+  if (value.length > max) problem(path, `has ${value.length} entries, more than the limit of ${max}`);
   return value;
+}
+function string(value, path, max, check) {
+  if (typeof value !== "string") problem(path, "is not a string");
+  if (value.length > max) problem(path, `is ${value.length} characters long, more than the limit of ${max}`);
+  if (hasControl(value)) problem(path, `${quote(value, 64)} contains control characters`);
+  if (check != null && !check.test(value)) problem(path, `${quote(value, 64)} is not ${check.expected}`);
+  return value;
+}
+var timestamp = { test: (s2) => TIMESTAMP.test(s2) && Number.isFinite(Date.parse(s2)), expected: "a UTC timestamp such as 2026-01-31T12:00:00.000Z" };
+var platform = {
+  test: (s2) => {
+    const p = s2.split("/");
+    return p.length >= 2 && p.length <= 3 && p.every((t) => PLATFORM_TOKEN_RE.test(t));
+  },
+  expected: "a platform such as linux/arm64/v8"
+};
+var cid = {
+  test: (s2) => {
+    try {
+      CID.parse(s2);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  expected: "a CID"
+};
+function parseTag(value, path) {
+  const t = object(value, path, ["tag", "digest", "platforms", "size", "cid", "published"], ["revision"]);
+  const size = t.size;
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) problem(`${path}.size`, "is not a byte count");
+  const tag = {
+    tag: string(t.tag, `${path}.tag`, 128, { test: isTag, expected: "a tag" }),
+    digest: string(t.digest, `${path}.digest`, 256, { test: isDigest, expected: "a digest" }),
+    platforms: array(t.platforms, `${path}.platforms`, CATALOG_LIMITS.platforms).map((p, i) => string(p, `${path}.platforms[${i}]`, 200, platform)),
+    size,
+    cid: string(t.cid, `${path}.cid`, CATALOG_LIMITS.cid, cid),
+    published: string(t.published, `${path}.published`, 64, timestamp)
+  };
+  if (t.revision !== void 0) tag.revision = string(t.revision, `${path}.revision`, CATALOG_LIMITS.revision);
+  return tag;
+}
+function parseImage(value, path) {
+  const i = object(value, path, ["name", "tags"], ["description"]);
+  const name8 = string(i.name, `${path}.name`, 255, { test: isName, expected: "a repository name the registry tree allows" });
+  const image = { name: name8, tags: [] };
+  if (i.description !== void 0) image.description = string(i.description, `${path}.description`, CATALOG_LIMITS.description);
+  const seen = /* @__PURE__ */ new Set();
+  image.tags = array(i.tags, `${path}.tags`, CATALOG_LIMITS.tags).map((t, n) => {
+    const tag = parseTag(t, `${path}.tags[${n}]`);
+    if (seen.has(tag.tag)) problem(`${path}.tags[${n}].tag`, `'${tag.tag}' is listed twice`);
+    seen.add(tag.tag);
+    return tag;
+  });
+  return image;
+}
+function checkCatalog(value) {
+  const c = object(value, "the catalog", ["schemaVersion", "updated", "images"]);
+  if (c.schemaVersion !== 1) problem("schemaVersion", "is not 1 (this ipcr writes schema version 1)");
+  const updated = string(c.updated, "updated", 64, timestamp);
+  const names = /* @__PURE__ */ new Set();
+  let tags = 0;
+  const images = array(c.images, "images", CATALOG_LIMITS.images).map((item, n) => {
+    const image = parseImage(item, `images[${n}]`);
+    if (names.has(image.name)) problem(`images[${n}].name`, `'${image.name}' is listed twice`);
+    names.add(image.name);
+    tags += image.tags.length;
+    if (tags > CATALOG_LIMITS.tags) problem("images", `hold more than ${CATALOG_LIMITS.tags} tags together, the limit`);
+    return image;
+  });
+  return { schemaVersion: 1, updated, images };
+}
+function parseCatalog(bytes, where = "the previous root") {
+  const label = `${CATALOG_FILE} of ${where}`;
+  try {
+    if (bytes.length > CATALOG_LIMITS.bytes) problem("the file", `is ${bytes.length} bytes, more than the limit of ${CATALOG_LIMITS.bytes}`);
+    checkShape(bytes);
+    let value;
+    try {
+      value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    } catch (err) {
+      problem("the file", `is not valid UTF-8 JSON: ${escapeControl(err.message)}`);
+    }
+    return checkCatalog(value);
+  } catch (err) {
+    if (err instanceof CatalogProblem) throw new TreeError(`${label}: ${err.message}`);
+    throw err;
+  }
 }
 function updateCatalog(catalog, update) {
   const images = catalog.images.filter((i) => i.name !== update.name);
@@ -6756,98 +6938,18 @@ function updateCatalog(catalog, update) {
   const description = update.description ?? previous?.description;
   images.push({ name: update.name, ...description != null ? { description } : {}, tags });
   images.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  return { schemaVersion: 1, updated: update.updated, images };
+  try {
+    return checkCatalog({ schemaVersion: 1, updated: update.updated, images });
+  } catch (err) {
+    if (err instanceof CatalogProblem) throw new TreeError(`${CATALOG_FILE} of the new root: ${err.message}`);
+    throw err;
+  }
 }
 function encodeCatalog(catalog) {
   return new TextEncoder().encode(JSON.stringify(catalog, null, 2) + "\n");
 }
 
-// src/core/registry/layout.ts
-var registryPaths = {
-  catalog: () => ["catalog.json"],
-  image: (name8) => name8.split("/"),
-  readme: (name8) => [...name8.split("/"), "README-short.txt"],
-  tags: (name8) => [...name8.split("/"), "tags"],
-  tag: (name8, tag) => [...name8.split("/"), "tags", tag]
-};
-function ipfsPath(root, path) {
-  return `/ipfs/${[root, ...path].join("/")}`;
-}
-
-// src/core/registry/reference.ts
-var COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
-var NAME_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
-var TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
-var DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-var RESERVED_COMPONENTS = /* @__PURE__ */ new Set(["tags"]);
-var RESERVED_NAMES = /* @__PURE__ */ new Set(["catalog.json", "index.html"]);
-function validateName(name8, input = "name") {
-  if (name8.length === 0 || name8.length > 255 || !NAME_RE.test(name8)) {
-    throw new InputError(input, `'${name8}' is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`);
-  }
-  const parts = name8.split("/");
-  if (parts.some((p) => RESERVED_COMPONENTS.has(p)) || RESERVED_NAMES.has(name8)) {
-    throw new InputError(input, `'${name8}' uses a reserved folder name ('tags', 'catalog.json' and 'index.html' are used by the registry tree)`);
-  }
-  return name8;
-}
-function validateTag(tag, input = "tags") {
-  if (!TAG_RE.test(tag)) {
-    throw new InputError(input, `'${tag}' is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`);
-  }
-  return tag;
-}
-function parseReference(ref, input) {
-  let rest = ref.trim();
-  let digest2;
-  const at = rest.indexOf("@");
-  if (at >= 0) {
-    digest2 = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST_RE.test(digest2)) throw new InputError(input, `'${ref}' has an invalid digest (expected algorithm:hex)`);
-  }
-  let tag;
-  const lastSlash = rest.lastIndexOf("/");
-  const colon = rest.lastIndexOf(":");
-  if (colon > lastSlash) {
-    tag = validateTag(rest.slice(colon + 1), input);
-    rest = rest.slice(0, colon);
-  }
-  let domain;
-  const slash = rest.indexOf("/");
-  if (slash > 0) {
-    const first2 = rest.slice(0, slash);
-    if (first2.includes(".") || first2.includes(":") || first2 === "localhost") {
-      domain = first2;
-      rest = rest.slice(slash + 1);
-    }
-  }
-  if (rest.length === 0 || !NAME_RE.test(rest)) {
-    throw new InputError(input, `'${ref}' is not a valid image reference: expected [domain/]path[:tag][@digest] with a lowercase path`);
-  }
-  return { domain, path: rest, tag, digest: digest2 };
-}
-function parseTagList(value, input = "tags") {
-  const items = value.split(/[\n,]/).map((s2) => s2.trim()).filter((s2) => s2.length > 0);
-  const tags = [];
-  let path;
-  for (const item of items) {
-    if (TAG_RE.test(item)) {
-      tags.push(item);
-      continue;
-    }
-    const ref = parseReference(item, input);
-    if (ref.tag == null) throw new InputError(input, `'${item}' has no tag (expected a tag or a reference ending in :tag)`);
-    if (path != null && ref.path !== path) {
-      throw new InputError(input, `references name different repositories ('${path}' and '${ref.path}'); publish one repository per step or set 'name'`);
-    }
-    path = ref.path;
-    tags.push(ref.tag);
-  }
-  return { tags: [...new Set(tags)], path };
-}
-
-// node_modules/uint8arrays/dist/src/with-array-buffer.js
+// ../main/node_modules/uint8arrays/dist/src/with-array-buffer.js
 function isArrayBufferBacked(arr) {
   return arr.buffer instanceof ArrayBuffer;
 }
@@ -6858,7 +6960,7 @@ function withArrayBuffer(arr) {
   return arr.slice();
 }
 
-// node_modules/ipfs-unixfs/dist/src/errors.js
+// ../main/node_modules/ipfs-unixfs/dist/src/errors.js
 var InvalidTypeError = class _InvalidTypeError extends Error {
   static name = "InvalidTypeError";
   static code = "ERR_INVALID_TYPE";
@@ -6869,10 +6971,10 @@ var InvalidTypeError = class _InvalidTypeError extends Error {
   }
 };
 
-// node_modules/uint8arrays/dist/src/alloc.node.js
+// ../main/node_modules/uint8arrays/dist/src/alloc.node.js
 import { Buffer as Buffer2 } from "node:buffer";
 
-// node_modules/uint8arrays/dist/src/util/as-uint8array.node.js
+// ../main/node_modules/uint8arrays/dist/src/util/as-uint8array.node.js
 function asUint8Array(buf) {
   if (buf.buffer instanceof ArrayBuffer) {
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -6881,7 +6983,7 @@ function asUint8Array(buf) {
   return new Uint8Array(b.buffer, 0, b.byteLength);
 }
 
-// node_modules/uint8arrays/dist/src/alloc.node.js
+// ../main/node_modules/uint8arrays/dist/src/alloc.node.js
 function alloc(size = 0) {
   return asUint8Array(Buffer2.alloc(size));
 }
@@ -6889,7 +6991,7 @@ function allocUnsafe(size = 0) {
   return asUint8Array(Buffer2.allocUnsafe(size));
 }
 
-// node_modules/uint8-varint/dist/src/index.js
+// ../main/node_modules/uint8-varint/dist/src/index.js
 var N12 = Math.pow(2, 7);
 var N22 = Math.pow(2, 14);
 var N32 = Math.pow(2, 21);
@@ -7062,7 +7164,7 @@ function decode6(buf, offset = 0) {
   }
 }
 
-// node_modules/protons-runtime/dist/src/utils/float.js
+// ../main/node_modules/protons-runtime/dist/src/utils/float.js
 var f32 = new Float32Array([-0]);
 var f8b = new Uint8Array(f32.buffer);
 function writeFloatLE(val, buf, pos) {
@@ -7104,7 +7206,7 @@ function readDoubleLE(buf, pos) {
   return f64[0];
 }
 
-// node_modules/protons-runtime/dist/src/utils/longbits.js
+// ../main/node_modules/protons-runtime/dist/src/utils/longbits.js
 var MAX_SAFE_NUMBER_INTEGER = BigInt(Number.MAX_SAFE_INTEGER);
 var MIN_SAFE_NUMBER_INTEGER = BigInt(Number.MIN_SAFE_INTEGER);
 var LongBits = class _LongBits {
@@ -7259,17 +7361,17 @@ zero.length = function() {
 };
 var TWO_32 = 4294967296n;
 
-// node_modules/protons-runtime/dist/src/utils/utf8.js
-function length2(string2) {
+// ../main/node_modules/protons-runtime/dist/src/utils/utf8.js
+function length2(string3) {
   let len = 0;
   let c = 0;
-  for (let i = 0; i < string2.length; ++i) {
-    c = string2.charCodeAt(i);
+  for (let i = 0; i < string3.length; ++i) {
+    c = string3.charCodeAt(i);
     if (c < 128) {
       len += 1;
     } else if (c < 2048) {
       len += 2;
-    } else if ((c & 64512) === 55296 && (string2.charCodeAt(i + 1) & 64512) === 56320) {
+    } else if ((c & 64512) === 55296 && (string3.charCodeAt(i + 1) & 64512) === 56320) {
       ++i;
       len += 4;
     } else {
@@ -7313,18 +7415,18 @@ function read2(buffer3, start, end) {
   }
   return String.fromCharCode.apply(String, chunk.slice(0, i));
 }
-function write(string2, buffer3, offset) {
+function write(string3, buffer3, offset) {
   const start = offset;
   let c1;
   let c2;
-  for (let i = 0; i < string2.length; ++i) {
-    c1 = string2.charCodeAt(i);
+  for (let i = 0; i < string3.length; ++i) {
+    c1 = string3.charCodeAt(i);
     if (c1 < 128) {
       buffer3[offset++] = c1;
     } else if (c1 < 2048) {
       buffer3[offset++] = c1 >> 6 | 192;
       buffer3[offset++] = c1 & 63 | 128;
-    } else if ((c1 & 64512) === 55296 && ((c2 = string2.charCodeAt(i + 1)) & 64512) === 56320) {
+    } else if ((c1 & 64512) === 55296 && ((c2 = string3.charCodeAt(i + 1)) & 64512) === 56320) {
       c1 = 65536 + ((c1 & 1023) << 10) + (c2 & 1023);
       ++i;
       buffer3[offset++] = c1 >> 18 | 240;
@@ -7340,7 +7442,7 @@ function write(string2, buffer3, offset) {
   return offset - start;
 }
 
-// node_modules/protons-runtime/dist/src/utils/reader.js
+// ../main/node_modules/protons-runtime/dist/src/utils/reader.js
 function indexOutOfRange(reader, writeLength) {
   return RangeError(`index out of range: ${reader.pos} + ${writeLength ?? 1} > ${reader.len}`);
 }
@@ -7674,16 +7776,16 @@ function createReader(buf) {
   return new Uint8ArrayReader(buf instanceof Uint8Array ? buf : buf.subarray());
 }
 
-// node_modules/protons-runtime/dist/src/decode.js
+// ../main/node_modules/protons-runtime/dist/src/decode.js
 function decodeMessage(buf, codec, opts) {
   const reader = createReader(buf);
   return codec.decode(reader, void 0, opts);
 }
 
-// node_modules/uint8arrays/dist/src/from-string.node.js
+// ../main/node_modules/uint8arrays/dist/src/from-string.node.js
 import { Buffer as Buffer3 } from "node:buffer";
 
-// node_modules/multiformats/dist/src/bases/base10.js
+// ../main/node_modules/multiformats/dist/src/bases/base10.js
 var base10_exports = {};
 __export(base10_exports, {
   base10: () => base10
@@ -7694,7 +7796,7 @@ var base10 = baseX({
   alphabet: "0123456789"
 });
 
-// node_modules/multiformats/dist/src/bases/base16.js
+// ../main/node_modules/multiformats/dist/src/bases/base16.js
 var base16_exports = {};
 __export(base16_exports, {
   base16: () => base16,
@@ -7715,7 +7817,7 @@ var base16upper = rfc4648({
   caseInsensitive: true
 });
 
-// node_modules/multiformats/dist/src/bases/base2.js
+// ../main/node_modules/multiformats/dist/src/bases/base2.js
 var base2_exports = {};
 __export(base2_exports, {
   base2: () => base2
@@ -7727,7 +7829,7 @@ var base2 = rfc4648({
   bitsPerChar: 1
 });
 
-// node_modules/multiformats/dist/src/bases/base256emoji.js
+// ../main/node_modules/multiformats/dist/src/bases/base256emoji.js
 var base256emoji_exports = {};
 __export(base256emoji_exports, {
   base256emoji: () => base256emoji
@@ -7773,7 +7875,7 @@ var base256emoji = from({
   decode: decode7
 });
 
-// node_modules/multiformats/dist/src/bases/base8.js
+// ../main/node_modules/multiformats/dist/src/bases/base8.js
 var base8_exports = {};
 __export(base8_exports, {
   base8: () => base8
@@ -7785,7 +7887,7 @@ var base8 = rfc4648({
   bitsPerChar: 3
 });
 
-// node_modules/multiformats/dist/src/bases/identity.js
+// ../main/node_modules/multiformats/dist/src/bases/identity.js
 var identity_exports = {};
 __export(identity_exports, {
   identity: () => identity
@@ -7797,7 +7899,7 @@ var identity = from({
   decode: (str) => coerce(fromString(str))
 });
 
-// node_modules/multiformats/dist/src/codecs/json.js
+// ../main/node_modules/multiformats/dist/src/codecs/json.js
 var json_exports = {};
 __export(json_exports, {
   code: () => code2,
@@ -7816,7 +7918,7 @@ function decode8(data) {
   return JSON.parse(textDecoder2.decode(data));
 }
 
-// node_modules/multiformats/dist/src/codecs/raw.js
+// ../main/node_modules/multiformats/dist/src/codecs/raw.js
 var raw_exports = {};
 __export(raw_exports, {
   code: () => code3,
@@ -7833,7 +7935,7 @@ function decode9(data) {
   return coerce(data);
 }
 
-// node_modules/multiformats/dist/src/hashes/identity.js
+// ../main/node_modules/multiformats/dist/src/hashes/identity.js
 var identity_exports2 = {};
 __export(identity_exports2, {
   identity: () => identity2
@@ -7852,7 +7954,7 @@ function digest(input, options) {
 }
 var identity2 = { code: code4, name: name4, encode: encode7, digest };
 
-// node_modules/multiformats/dist/src/hashes/sha2.js
+// ../main/node_modules/multiformats/dist/src/hashes/sha2.js
 var sha2_exports = {};
 __export(sha2_exports, {
   sha256: () => sha256,
@@ -7870,12 +7972,12 @@ var sha512 = from2({
   encode: (input) => coerce(crypto2.createHash("sha512").update(input).digest())
 });
 
-// node_modules/multiformats/dist/src/basics.js
+// ../main/node_modules/multiformats/dist/src/basics.js
 var bases = { ...identity_exports, ...base2_exports, ...base8_exports, ...base10_exports, ...base16_exports, ...base32_exports, ...base36_exports, ...base58_exports, ...base64_exports, ...base256emoji_exports };
 var hashes = { ...sha2_exports, ...identity_exports2 };
 var codecs = { raw: raw_exports, json: json_exports };
 
-// node_modules/uint8arrays/dist/src/util/bases.js
+// ../main/node_modules/uint8arrays/dist/src/util/bases.js
 function createCodec(name8, prefix, encode19, decode23) {
   return {
     name: name8,
@@ -7890,7 +7992,7 @@ function createCodec(name8, prefix, encode19, decode23) {
     }
   };
 }
-var string = createCodec("utf8", "u", (buf) => {
+var string2 = createCodec("utf8", "u", (buf) => {
   const decoder = new TextDecoder("utf8");
   return "u" + decoder.decode(buf);
 }, (str) => {
@@ -7898,11 +8000,11 @@ var string = createCodec("utf8", "u", (buf) => {
   return encoder4.encode(str.substring(1));
 });
 var ascii = createCodec("ascii", "a", (buf) => {
-  let string2 = "a";
+  let string3 = "a";
   for (let i = 0; i < buf.length; i++) {
-    string2 += String.fromCharCode(buf[i]);
+    string3 += String.fromCharCode(buf[i]);
   }
-  return string2;
+  return string3;
 }, (str) => {
   str = str.substring(1);
   const buf = allocUnsafe(str.length);
@@ -7912,8 +8014,8 @@ var ascii = createCodec("ascii", "a", (buf) => {
   return buf;
 });
 var BASES = {
-  utf8: string,
-  "utf-8": string,
+  utf8: string2,
+  "utf-8": string2,
   hex: bases.base16,
   latin1: ascii,
   ascii,
@@ -7922,19 +8024,19 @@ var BASES = {
 };
 var bases_default = BASES;
 
-// node_modules/uint8arrays/dist/src/from-string.node.js
-function fromString2(string2, encoding = "utf8") {
+// ../main/node_modules/uint8arrays/dist/src/from-string.node.js
+function fromString2(string3, encoding = "utf8") {
   const base4 = bases_default[encoding];
   if (base4 == null) {
     throw new Error(`Unsupported encoding "${encoding}"`);
   }
   if (encoding === "utf8" || encoding === "utf-8") {
-    return asUint8Array(Buffer3.from(string2, "utf-8"));
+    return asUint8Array(Buffer3.from(string3, "utf-8"));
   }
-  return base4.decoder.decode(`${base4.prefix}${string2}`);
+  return base4.decoder.decode(`${base4.prefix}${string3}`);
 }
 
-// node_modules/protons-runtime/dist/src/utils/pool.js
+// ../main/node_modules/protons-runtime/dist/src/utils/pool.js
 function pool(size) {
   const SIZE = size ?? 8192;
   const MAX = SIZE >>> 1;
@@ -7956,7 +8058,7 @@ function pool(size) {
   };
 }
 
-// node_modules/protons-runtime/dist/src/utils/writer.js
+// ../main/node_modules/protons-runtime/dist/src/utils/writer.js
 var Op = class {
   /**
    * Function to call
@@ -8337,7 +8439,7 @@ function createWriter() {
   return new Uint8ArrayWriter();
 }
 
-// node_modules/protons-runtime/dist/src/encode.js
+// ../main/node_modules/protons-runtime/dist/src/encode.js
 function encodeMessage(message2, codec) {
   const w2 = createWriter();
   codec.encode(message2, w2, {
@@ -8346,13 +8448,13 @@ function encodeMessage(message2, codec) {
   return w2.finish();
 }
 
-// node_modules/protons-runtime/dist/src/stream.js
+// ../main/node_modules/protons-runtime/dist/src/stream.js
 function* streamMessage(buf, codec, opts) {
   const reader = createReader(buf);
   yield* codec.stream(reader, void 0, ".", opts);
 }
 
-// node_modules/protons-runtime/dist/src/codec.js
+// ../main/node_modules/protons-runtime/dist/src/codec.js
 var CODEC_TYPES = {
   VARINT: 0,
   BIT64: 1,
@@ -8371,7 +8473,7 @@ function createCodec2(name8, type, encode19, decode23, stream) {
   };
 }
 
-// node_modules/protons-runtime/dist/src/codecs/enum.js
+// ../main/node_modules/protons-runtime/dist/src/codecs/enum.js
 function enumeration(v) {
   function findValue(val) {
     if (v[val.toString()] == null) {
@@ -8392,12 +8494,12 @@ function enumeration(v) {
   return createCodec2("enum", CODEC_TYPES.VARINT, encode19, decode23, stream);
 }
 
-// node_modules/protons-runtime/dist/src/codecs/message.js
+// ../main/node_modules/protons-runtime/dist/src/codecs/message.js
 function message(encode19, decode23, stream) {
   return createCodec2("message", CODEC_TYPES.LENGTH_DELIMITED, encode19, decode23, stream);
 }
 
-// node_modules/protons-runtime/dist/src/index.js
+// ../main/node_modules/protons-runtime/dist/src/index.js
 var MaxLengthError = class extends Error {
   /**
    * This will be removed in a future release
@@ -8408,7 +8510,7 @@ var MaxLengthError = class extends Error {
   name = "MaxLengthError";
 };
 
-// node_modules/ipfs-unixfs/dist/src/unixfs.js
+// ../main/node_modules/ipfs-unixfs/dist/src/unixfs.js
 var UnixFS;
 (function(UnixFS3) {
   let Type3;
@@ -9163,7 +9265,7 @@ var LegacyNode;
   LegacyNode2.stream = stream;
 })(LegacyNode || (LegacyNode = {}));
 
-// node_modules/ipfs-unixfs/dist/src/index.js
+// ../main/node_modules/ipfs-unixfs/dist/src/index.js
 var types = {
   RAW: "raw",
   DIRECTORY: "directory",
@@ -9320,7 +9422,7 @@ var UnixFS2 = class _UnixFS {
   }
 };
 
-// node_modules/@multiformats/murmur3/src/vendor/murmur.js
+// ../main/node_modules/@multiformats/murmur3/src/vendor/murmur.js
 function add64(a, b) {
   const lo = a.lo + b.lo >>> 0;
   const hi = a.hi + b.hi + (lo < a.lo ? 1 : 0) >>> 0;
@@ -9558,7 +9660,7 @@ function murmurHash3_x86_32(key, seed = 0) {
   return h1;
 }
 
-// node_modules/@multiformats/murmur3/src/index.js
+// ../main/node_modules/@multiformats/murmur3/src/index.js
 function fromNumberTo32BitBuf(number) {
   const bytes = new Array(4);
   for (let i = 0; i < 4; i++) {
@@ -9634,15 +9736,15 @@ async function buildShard(leaves, depth, sink, options) {
 async function putInShardedDirectory(root, entries, source2, sink, options) {
   return putInShard(root, entries.map(leaf), 0, source2, sink, options);
 }
-async function putInShard(cid, leaves, depth, source2, sink, options) {
+async function putInShard(cid2, leaves, depth, source2, sink, options) {
   throwIfAborted(options?.signal);
-  const { node, unixfs } = await readShard(cid, source2, options);
-  if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`);
+  const { node, unixfs } = await readShard(cid2, source2, options);
+  if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid2} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`);
   const links = /* @__PURE__ */ new Map();
   for (const link of node.Links) {
     const name8 = link.Name ?? "";
     const slot = Number.parseInt(name8.slice(0, PREFIX_LENGTH), 16);
-    if (!/^[0-9A-F]{2}/.test(name8) || links.has(slot)) throw new TreeError(`HAMT shard ${cid} has an invalid link name '${name8}'`);
+    if (!/^[0-9A-F]{2}/.test(name8) || links.has(slot)) throw new TreeError(`HAMT shard ${cid2} has an invalid link name '${name8}'`);
     links.set(slot, link);
   }
   for (const [slot, group2] of await groupBySlot(leaves, depth)) {
@@ -9700,9 +9802,9 @@ function bitfield(slots) {
 }
 async function writeNode(data, links, sink, options) {
   const bytes = encode3(prepare({ Data: data, Links: links }));
-  const cid = CID.createV1(code, await sha256.digest(bytes));
-  await sink.put(cid, bytes, options);
-  return { cid, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
+  const cid2 = CID.createV1(code, await sha256.digest(bytes));
+  await sink.put(cid2, bytes, options);
+  return { cid: cid2, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
 }
 async function readShardedDirectory(node, unixfs, source2, options) {
   const prefixLength = shardPrefixLength(unixfs);
@@ -9718,8 +9820,8 @@ async function readShardedDirectory(node, unixfs, source2, options) {
       throw new TreeError(`HAMT shard link name '${name8}' is too short`);
     }
   }
-  const nested = await mapConcurrent(subShards, READ_CONCURRENCY, async (cid) => {
-    const shard = await readShard(cid, source2, options);
+  const nested = await mapConcurrent(subShards, READ_CONCURRENCY, async (cid2) => {
+    const shard = await readShard(cid2, source2, options);
     return readShardedDirectory(shard.node, shard.unixfs, source2, options);
   });
   for (const list3 of nested) entries.push(...list3);
@@ -9743,10 +9845,10 @@ async function findInShardedDirectory(node, unixfs, name8, source2, options) {
     return link.Name === prefix + name8 ? { name: name8, cid: link.Hash, size: link.Tsize ?? 0 } : void 0;
   }
 }
-async function readShard(cid, source2, options) {
-  const bytes = await source2.get(cid, options);
-  const { node, unixfs } = decodeUnixFS(cid, bytes);
-  if (unixfs.type !== "hamt-sharded-directory") throw new TreeError(`HAMT sub-shard ${cid} is a ${unixfs.type}`);
+async function readShard(cid2, source2, options) {
+  const bytes = await source2.get(cid2, options);
+  const { node, unixfs } = decodeUnixFS(cid2, bytes);
+  if (unixfs.type !== "hamt-sharded-directory") throw new TreeError(`HAMT sub-shard ${cid2} is a ${unixfs.type}`);
   return { node, unixfs };
 }
 function shardPrefixLength(unixfs) {
@@ -9754,14 +9856,14 @@ function shardPrefixLength(unixfs) {
   if (fanout < 2 || (fanout & fanout - 1) !== 0) throw new TreeError(`HAMT fanout ${fanout} is not a power of two`);
   return (fanout - 1).toString(16).length;
 }
-function decodeUnixFS(cid, bytes) {
-  if (cid.code !== code) throw new TreeError(`${cid} is not a dag-pb node`);
+function decodeUnixFS(cid2, bytes) {
+  if (cid2.code !== code) throw new TreeError(`${cid2} is not a dag-pb node`);
   try {
     const node = decode5(bytes);
     if (node.Data == null) throw new Error("no Data field");
     return { node, unixfs: UnixFS2.unmarshal(node.Data) };
   } catch (err) {
-    throw new TreeError(`${cid} is not a UnixFS node: ${err?.message ?? err}`, { cause: err });
+    throw new TreeError(`${cid2} is not a UnixFS node: ${err?.message ?? err}`, { cause: err });
   }
 }
 
@@ -9776,27 +9878,27 @@ async function buildDirectory(entries, sink, options) {
   if (bytes.length > SHARD_THRESHOLD_BYTES) return buildShardedDirectory(entries, sink, options);
   return writeNode(DIRECTORY_DATA, links, sink, options);
 }
-async function readDirectory(cid, source2, options) {
-  const { node, unixfs } = await loadDirectory(cid, source2, options);
+async function readDirectory(cid2, source2, options) {
+  const { node, unixfs } = await loadDirectory(cid2, source2, options);
   if (unixfs.type === "directory") {
     return node.Links.map((link) => ({ name: link.Name ?? "", cid: link.Hash, size: link.Tsize ?? 0 }));
   }
   const entries = await readShardedDirectory(node, unixfs, source2, options);
   return entries.sort(compareNames);
 }
-async function findEntry(cid, name8, source2, options) {
-  const { node, unixfs } = await loadDirectory(cid, source2, options);
+async function findEntry(cid2, name8, source2, options) {
+  const { node, unixfs } = await loadDirectory(cid2, source2, options);
   if (unixfs.type === "directory") {
     const link = node.Links.find((l) => l.Name === name8);
     return link == null ? void 0 : { name: name8, cid: link.Hash, size: link.Tsize ?? 0 };
   }
   return findInShardedDirectory(node, unixfs, name8, source2, options);
 }
-async function loadDirectory(cid, source2, options) {
-  if (cid.code !== code) throw new TreeError(`${cid} is not a directory`);
-  const bytes = await source2.get(cid, options);
-  const { node, unixfs } = decodeUnixFS(cid, bytes);
-  if (unixfs.type !== "directory" && unixfs.type !== "hamt-sharded-directory") throw new TreeError(`${cid} is not a directory (UnixFS ${unixfs.type})`);
+async function loadDirectory(cid2, source2, options) {
+  if (cid2.code !== code) throw new TreeError(`${cid2} is not a directory`);
+  const bytes = await source2.get(cid2, options);
+  const { node, unixfs } = decodeUnixFS(cid2, bytes);
+  if (unixfs.type !== "directory" && unixfs.type !== "hamt-sharded-directory") throw new TreeError(`${cid2} is not a directory (UnixFS ${unixfs.type})`);
   return { node, unixfs };
 }
 function checkNames(entries) {
@@ -9817,7 +9919,7 @@ function compareNames(a, b) {
   return Buffer.compare(encoder2.encode(a.name), encoder2.encode(b.name));
 }
 
-// node_modules/it-first/dist/src/index.js
+// ../main/node_modules/it-first/dist/src/index.js
 function isAsyncIterable(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -9837,7 +9939,7 @@ function first(source2) {
 }
 var src_default = first;
 
-// node_modules/it-batch/dist/src/index.js
+// ../main/node_modules/it-batch/dist/src/index.js
 function isAsyncIterable2(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -9888,7 +9990,7 @@ function batch(source2, size = 1) {
 }
 var src_default2 = batch;
 
-// node_modules/it-parallel-batch/dist/src/index.js
+// ../main/node_modules/it-parallel-batch/dist/src/index.js
 async function* parallelBatch(source2, size = 1) {
   for await (const tasks of src_default2(source2, size)) {
     const things = tasks.map(async (p) => {
@@ -9905,13 +10007,13 @@ async function* parallelBatch(source2, size = 1) {
   }
 }
 
-// node_modules/uint8arrays/dist/src/concat.node.js
+// ../main/node_modules/uint8arrays/dist/src/concat.node.js
 import { Buffer as Buffer4 } from "node:buffer";
 function concat(arrays, length4) {
   return asUint8Array(Buffer4.concat(arrays, length4));
 }
 
-// node_modules/uint8arrays/dist/src/equals.js
+// ../main/node_modules/uint8arrays/dist/src/equals.js
 function equals3(a, b) {
   if (a === b) {
     return true;
@@ -9927,7 +10029,7 @@ function equals3(a, b) {
   return true;
 }
 
-// node_modules/uint8arraylist/dist/src/index.js
+// ../main/node_modules/uint8arraylist/dist/src/index.js
 var symbol = /* @__PURE__ */ Symbol.for("@achingbrain/uint8arraylist");
 function findBufAndOffset(bufs, index) {
   if (index == null || index < 0) {
@@ -10356,7 +10458,7 @@ var Uint8ArrayList = class _Uint8ArrayList {
   }
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/constants.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/constants.js
 var DEFAULT_CID_VERSION = 1;
 var DEFAULT_SHARD_HASH_CODE = BigInt(34);
 var DEFAULT_SHARD_FANOUT_BITS = 8;
@@ -10372,7 +10474,7 @@ var DEFAULT_WRAP_WITH_DIRECTORY = false;
 var DEFAULT_LEAF_TYPE = "file";
 var DEFAULT_FIELD_ORDER = "links-first";
 
-// node_modules/ipfs-unixfs-importer/dist/src/chunker/fixed-size.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/chunker/fixed-size.js
 var fixedSize = (options = {}) => {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE_256KIB;
   return async function* fixedSizeChunker(source2) {
@@ -10403,7 +10505,7 @@ var fixedSize = (options = {}) => {
   };
 };
 
-// node_modules/progress-events/dist/src/index.js
+// ../main/node_modules/progress-events/dist/src/index.js
 var CustomProgressEvent = class extends Event {
   type;
   detail;
@@ -10414,18 +10516,18 @@ var CustomProgressEvent = class extends Event {
   }
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/utils/persist.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/utils/persist.js
 var persist = async (buffer3, blockstore, options) => {
   if (options.codec == null) {
     options.codec = src_exports;
   }
   const multihash = await sha256.digest(buffer3);
-  const cid = CID.create(options.cidVersion ?? DEFAULT_CID_VERSION, options.codec.code, multihash);
-  await blockstore.put(cid, buffer3, options);
-  return cid;
+  const cid2 = CID.create(options.cidVersion ?? DEFAULT_CID_VERSION, options.codec.code, multihash);
+  await blockstore.put(cid2, buffer3, options);
+  return cid2;
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/buffer-importer.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/buffer-importer.js
 function defaultBufferImporter(options) {
   return async function* bufferImporter(file, blockstore) {
     let bytesWritten = 0n;
@@ -10450,15 +10552,15 @@ function defaultBufferImporter(options) {
             Links: []
           }, options);
         }
-        const cid = await persist(block, blockstore, opts);
+        const cid2 = await persist(block, blockstore, opts);
         bytesWritten += BigInt(block.byteLength);
         options.onProgress?.(new CustomProgressEvent("unixfs:importer:progress:file:write", {
           bytesWritten,
-          cid,
+          cid: cid2,
           path: file.path
         }));
         return {
-          cid,
+          cid: cid2,
           unixfs,
           size: BigInt(block.length),
           block
@@ -10468,7 +10570,7 @@ function defaultBufferImporter(options) {
   };
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/errors.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/errors.js
 var InvalidContentError = class _InvalidContentError extends Error {
   static name = "InvalidContentError";
   static code = "ERR_INVALID_CONTENT";
@@ -10485,7 +10587,7 @@ var InvalidShardingStrategyError = class extends Error {
   code = InvalidContentError.code;
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/dir.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/dir.js
 var defaultDirBuilder = async (dir, blockstore, options) => {
   const unixfs = new UnixFS2({
     type: "directory",
@@ -10493,10 +10595,10 @@ var defaultDirBuilder = async (dir, blockstore, options) => {
     mode: dir.mode
   });
   const block = encode3(prepare({ Data: unixfs.marshal() }), options);
-  const cid = await persist(block, blockstore, options);
+  const cid2 = await persist(block, blockstore, options);
   const path = dir.path;
   return {
-    cid,
+    cid: cid2,
     path,
     unixfs,
     size: BigInt(block.length),
@@ -10505,7 +10607,7 @@ var defaultDirBuilder = async (dir, blockstore, options) => {
   };
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/file.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/file.js
 async function* buildFileBatch(file, blockstore, options) {
   let count = -1;
   let previous;
@@ -10607,13 +10709,13 @@ var reduce = (file, blockstore, options) => {
       Links: links
     };
     const block = encode3(prepare(node), options);
-    const cid = await persist(block, blockstore, options);
+    const cid2 = await persist(block, blockstore, options);
     options.onProgress?.(new CustomProgressEvent("unixfs:importer:progress:file:layout", {
-      cid,
+      cid: cid2,
       path: file.originalPath
     }));
     return {
-      cid,
+      cid: cid2,
       path: file.path,
       unixfs: f,
       size: BigInt(block.length + node.Links.reduce((acc, curr) => acc + (curr.Tsize ?? 0), 0)),
@@ -10627,7 +10729,7 @@ var defaultFileBuilder = async (file, block, options) => {
   return options.layout(buildFileBatch(file, block, options), reduce(file, block, options));
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/symlink.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/symlink.js
 var defaultSymlinkBuilder = async (symlink, blockstore, options) => {
   const unixfs = new UnixFS2({
     type: "symlink",
@@ -10636,10 +10738,10 @@ var defaultSymlinkBuilder = async (symlink, blockstore, options) => {
     mode: symlink.mode
   });
   const block = encode3(prepare({ Data: unixfs.marshal() }));
-  const cid = await persist(block, blockstore, options);
+  const cid2 = await persist(block, blockstore, options);
   const path = symlink.path;
   return {
-    cid,
+    cid: cid2,
     path,
     unixfs,
     size: BigInt(block.length),
@@ -10648,7 +10750,7 @@ var defaultSymlinkBuilder = async (symlink, blockstore, options) => {
   };
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/index.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/index.js
 function isIterable(thing) {
   return Symbol.iterator in thing;
 }
@@ -10738,7 +10840,7 @@ function isSymLinkCandidate(entry) {
   return entry.link != null;
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/validate-chunks.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/validate-chunks.js
 var defaultChunkValidator = () => {
   return async function* validateChunks(source2) {
     for await (const content of source2) {
@@ -10758,7 +10860,7 @@ var defaultChunkValidator = () => {
   };
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/layout/balanced.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/layout/balanced.js
 var DEFAULT_MAX_CHILDREN_PER_NODE = 174;
 function balanced(options) {
   const maxChildrenPerNode = options?.maxChildrenPerNode ?? DEFAULT_MAX_CHILDREN_PER_NODE;
@@ -10774,7 +10876,7 @@ function balanced(options) {
   };
 }
 
-// node_modules/it-all/dist/src/index.js
+// ../main/node_modules/it-all/dist/src/index.js
 function isAsyncIterable4(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -10796,7 +10898,7 @@ function all(source2) {
 }
 var src_default3 = all;
 
-// node_modules/ipfs-unixfs-importer/dist/src/dir.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dir.js
 var Dir = class {
   options;
   root;
@@ -10827,7 +10929,7 @@ var Dir = class {
   }
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/utils/pb-size.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/utils/pb-size.js
 var maxInt322 = 2 ** 32;
 var len8tab2 = [
   0,
@@ -11154,7 +11256,7 @@ function dataFieldSerializedSize(mode, mtime) {
   return 1 + varintLen(innerSize) + innerSize;
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/dir-flat.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dir-flat.js
 function estimateLinkSize(nameBytes, child) {
   if (child?.cid != null && child?.size != null) {
     return nameBytes + child.cid.byteLength;
@@ -11286,7 +11388,7 @@ var DirFlat = class extends Dir {
     });
     const node = { Data: unixfs.marshal(), Links: links };
     const buffer3 = encode3(prepare(node), this.options);
-    const cid = await persist(buffer3, block, this.options);
+    const cid2 = await persist(buffer3, block, this.options);
     const size = buffer3.length + node.Links.reduce(
       /**
        * @param {number} acc
@@ -11295,10 +11397,10 @@ var DirFlat = class extends Dir {
       (acc, curr) => acc + (curr.Tsize ?? 0),
       0
     );
-    this.cid = cid;
+    this.cid = cid2;
     this.size = size;
     yield {
-      cid,
+      cid: cid2,
       unixfs,
       path: this.path,
       size: BigInt(size)
@@ -11306,7 +11408,7 @@ var DirFlat = class extends Dir {
   }
 };
 
-// node_modules/interface-store/dist/src/errors.js
+// ../main/node_modules/interface-store/dist/src/errors.js
 var NotFoundError = class _NotFoundError extends Error {
   static name = "NotFoundError";
   name = _NotFoundError.name;
@@ -11323,7 +11425,7 @@ var NotFoundError = class _NotFoundError extends Error {
   }
 };
 
-// node_modules/blockstore-core/dist/src/base.js
+// ../main/node_modules/blockstore-core/dist/src/base.js
 var BaseBlockstore = class {
   has(key, options) {
     return Promise.reject(new Error(".has is not implemented"));
@@ -11332,9 +11434,9 @@ var BaseBlockstore = class {
     return Promise.reject(new Error(".put is not implemented"));
   }
   async *putMany(source2, options) {
-    for await (const { cid, bytes } of source2) {
-      await this.put(cid, bytes, options);
-      yield cid;
+    for await (const { cid: cid2, bytes } of source2) {
+      await this.put(cid2, bytes, options);
+      yield cid2;
     }
   }
   get(key, options) {
@@ -11365,7 +11467,7 @@ var BaseBlockstore = class {
   }
 };
 
-// node_modules/blockstore-core/dist/src/black-hole.js
+// ../main/node_modules/blockstore-core/dist/src/black-hole.js
 var BlackHoleBlockstore = class extends BaseBlockstore {
   put(key, value, options) {
     options?.signal?.throwIfAborted();
@@ -11379,7 +11481,7 @@ var BlackHoleBlockstore = class extends BaseBlockstore {
     options?.signal?.throwIfAborted();
     return false;
   }
-  async delete(cid, options) {
+  async delete(cid2, options) {
     options?.signal?.throwIfAborted();
   }
   // eslint-disable-next-line require-yield
@@ -11388,7 +11490,7 @@ var BlackHoleBlockstore = class extends BaseBlockstore {
   }
 };
 
-// node_modules/hamt-sharding/dist/src/bucket.js
+// ../main/node_modules/hamt-sharding/dist/src/bucket.js
 var import_sparse_array = __toESM(require_sparse_array(), 1);
 var Bucket = class _Bucket {
   _options;
@@ -11514,11 +11616,11 @@ var Bucket = class _Bucket {
       hash: place.hash
     });
   }
-  _putObjectAt(pos, object) {
+  _putObjectAt(pos, object2) {
     if (this._children.get(pos) == null) {
       this._popCount++;
     }
-    this._children.set(pos, object);
+    this._children.set(pos, object2);
   }
   _delAt(pos) {
     if (pos === -1) {
@@ -11578,7 +11680,7 @@ async function asyncTransformBucket(bucket, asyncMap, asyncReduce) {
   return asyncReduce(output);
 }
 
-// node_modules/hamt-sharding/dist/src/consumable-buffer.js
+// ../main/node_modules/hamt-sharding/dist/src/consumable-buffer.js
 var START_MASKS = [
   255,
   254,
@@ -11651,7 +11753,7 @@ function maskFor(start, length4) {
   return START_MASKS[start] & STOP_MASKS[Math.min(length4 + start - 1, 7)];
 }
 
-// node_modules/hamt-sharding/dist/src/consumable-hash.js
+// ../main/node_modules/hamt-sharding/dist/src/consumable-hash.js
 function wrapHash(hashFn2) {
   function hashing2(value) {
     if (value instanceof InfiniteHash) {
@@ -11723,7 +11825,7 @@ var InfiniteHash = class {
   }
 };
 
-// node_modules/hamt-sharding/dist/src/index.js
+// ../main/node_modules/hamt-sharding/dist/src/index.js
 function createHAMT(options) {
   if (options == null || options.hashFn == null) {
     throw new Error("please define an options.hashFn");
@@ -11735,7 +11837,7 @@ function createHAMT(options) {
   return new Bucket(bucketOptions);
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/dir-sharded.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dir-sharded.js
 async function hamtHashFn(buf) {
   return (await murmur3128.encode(buf)).slice(0, 8).reverse();
 }
@@ -11864,10 +11966,10 @@ async function* flush(bucket, blockstore, shardRoot, options) {
     Links: links
   };
   const buffer3 = encode3(prepare(node), options);
-  const cid = await persist(buffer3, blockstore, options);
+  const cid2 = await persist(buffer3, blockstore, options);
   const size = BigInt(buffer3.byteLength) + childrenSize;
   yield {
-    cid,
+    cid: cid2,
     unixfs: dir,
     size
   };
@@ -11887,13 +11989,13 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
     }
     const labelPrefix = i.toString(16).toUpperCase().padStart(padLength, "0");
     if (child instanceof Bucket) {
-      const { size, cid: cid2 } = await calculateSize(child, null, blocks, options);
+      const { size, cid: cid3 } = await calculateSize(child, null, blocks, options);
       links.push({
         Name: labelPrefix,
         Tsize: Number(size),
-        Hash: cid2
+        Hash: cid3
       });
-      sizeEstimate += labelPrefix.length + cid2.byteLength;
+      sizeEstimate += labelPrefix.length + cid3.byteLength;
     } else if (isDir(child.value)) {
       const dir2 = child.value;
       const size = dir2.nodeSize;
@@ -11931,14 +12033,14 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
     Data: dir.marshal(),
     Links: links
   }), options);
-  const cid = await persist(buffer3, blocks, options);
+  const cid2 = await persist(buffer3, blocks, options);
   return {
-    cid,
+    cid: cid2,
     size: options.shardSplitStrategy === "links-bytes" ? sizeEstimate : buffer3.length
   };
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/flat-to-shard.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/flat-to-shard.js
 async function flatToShard(child, dir) {
   let newDir = dir;
   const shardSplitThresholdBytes = dir.options.shardSplitThresholdBytes ?? DEFAULT_SHARD_SPLIT_THRESHOLD_BYTES;
@@ -11978,12 +12080,12 @@ async function convertToShard(oldDir) {
   return newDir;
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/utils/to-path-components.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/utils/to-path-components.js
 var toPathComponents = (path = "") => {
   return path.split(/(?<!\\)\//).filter(Boolean);
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/tree-builder.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/tree-builder.js
 async function addToTree(elem, tree, options) {
   const pathElems = toPathComponents(elem.path ?? "");
   const lastIndex = pathElems.length - 1;
@@ -12071,7 +12173,7 @@ function defaultTreeBuilder(options) {
   };
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/index.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/index.js
 async function* importer(source2, blockstore, options = {}) {
   let candidates;
   if (Symbol.asyncIterator in source2 || Symbol.iterator in source2) {
@@ -12154,17 +12256,17 @@ async function* importer(source2, blockstore, options = {}) {
 // src/core/unixfs/storage.ts
 function writableStorage(sink, signal) {
   return {
-    async put(cid, bytes, options) {
+    async put(cid2, bytes, options) {
       const onWritten = options?.onWritten;
-      await sink.put(cid, bytes instanceof Uint8Array ? bytes : await concat2(bytes), onWritten != null ? { signal, onWritten } : { signal });
-      return cid;
+      await sink.put(cid2, bytes instanceof Uint8Array ? bytes : await concat2(bytes), onWritten != null ? { signal, onWritten } : { signal });
+      return cid2;
     }
   };
 }
 function readableStorage(source2) {
   return {
-    async *get(cid, options) {
-      yield await source2.get(cid, { signal: options?.signal });
+    async *get(cid2, options) {
+      yield await source2.get(cid2, { signal: options?.signal });
     }
   };
 }
@@ -12202,11 +12304,11 @@ function rawLeaves(hashLeaf, release) {
       });
       yield async () => {
         const { digest: digest2, bytes } = await hashed;
-        const cid = CID.createV1(code3, create(sha256.code, digest2));
-        await storage.put(cid, bytes, release != null ? { onWritten: () => {
+        const cid2 = CID.createV1(code3, create(sha256.code, digest2));
+        await storage.put(cid2, bytes, release != null ? { onWritten: () => {
           release(bytes);
         } } : void 0);
-        return { cid, size: BigInt(bytes.byteLength), block: bytes };
+        return { cid: cid2, size: BigInt(bytes.byteLength), block: bytes };
       };
     }
   };
@@ -12223,7 +12325,7 @@ async function importOne(content, sink, signal, leaves) {
   return result;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/errors.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/errors.js
 var BadPathError = class _BadPathError extends Error {
   static name = "BadPathError";
   static code = "ERR_BAD_PATH";
@@ -12288,7 +12390,7 @@ var InvalidParametersError = class _InvalidParametersError extends Error {
   }
 };
 
-// node_modules/@ipld/dag-cbor/src/index.js
+// ../main/node_modules/@ipld/dag-cbor/src/index.js
 var src_exports2 = {};
 __export(src_exports2, {
   code: () => code5,
@@ -12300,7 +12402,7 @@ __export(src_exports2, {
   toByteView: () => toByteView2
 });
 
-// node_modules/cborg/lib/is.js
+// ../main/node_modules/cborg/lib/is.js
 var objectTypeNames = [
   "Object",
   // for Object.create(null) and other non-plain objects
@@ -12369,7 +12471,7 @@ function getObjectType(value) {
   return void 0;
 }
 
-// node_modules/cborg/lib/token.js
+// ../main/node_modules/cborg/lib/token.js
 var Type = class {
   /**
    * @param {number} major
@@ -12435,7 +12537,7 @@ var Token = class {
   }
 };
 
-// node_modules/cborg/lib/byte-utils.js
+// ../main/node_modules/cborg/lib/byte-utils.js
 var useBuffer = globalThis.process && // @ts-ignore
 !globalThis.process.browser && // @ts-ignore
 globalThis.Buffer && // @ts-ignore
@@ -12457,20 +12559,20 @@ var fromString3 = useBuffer ? (
   /**
    * @param {string} string
    */
-  (string2) => {
-    return string2.length >= FROM_STRING_THRESHOLD_BUFFER ? (
+  (string3) => {
+    return string3.length >= FROM_STRING_THRESHOLD_BUFFER ? (
       // eslint-disable-line operator-linebreak
       // @ts-ignore
-      globalThis.Buffer.from(string2)
-    ) : utf8ToBytes(string2);
+      globalThis.Buffer.from(string3)
+    ) : utf8ToBytes(string3);
   }
 ) : (
   // eslint-disable-line operator-linebreak
   /**
    * @param {string} string
    */
-  (string2) => {
-    return string2.length >= FROM_STRING_THRESHOLD_TEXTENCODER ? textEncoder4.encode(string2) : utf8ToBytes(string2);
+  (string3) => {
+    return string3.length >= FROM_STRING_THRESHOLD_TEXTENCODER ? textEncoder4.encode(string3) : utf8ToBytes(string3);
   }
 );
 var fromArray = (arr) => {
@@ -12614,7 +12716,7 @@ function decodeCodePointsArray(codePoints) {
   return res;
 }
 
-// node_modules/cborg/lib/bl.js
+// ../main/node_modules/cborg/lib/bl.js
 var defaultChunkSize = 256;
 var Bl = class {
   /**
@@ -12755,7 +12857,7 @@ var U8Bl = class {
   }
 };
 
-// node_modules/cborg/lib/common.js
+// ../main/node_modules/cborg/lib/common.js
 var decodeErrPrefix = "CBOR decode error:";
 var encodeErrPrefix = "CBOR encode error:";
 var uintMinorPrefixBytes = [];
@@ -12770,7 +12872,7 @@ function assertEnoughData(data, pos, need) {
   }
 }
 
-// node_modules/cborg/lib/0uint.js
+// ../main/node_modules/cborg/lib/0uint.js
 var uintBoundaries = [24, 256, 65536, 4294967296, BigInt("18446744073709551616")];
 function readUint8(data, offset, options) {
   assertEnoughData(data, offset, 1);
@@ -12888,7 +12990,7 @@ encodeUint.compareTokens = function compareTokens(tok1, tok2) {
   return tok1.value < tok2.value ? -1 : tok1.value > tok2.value ? 1 : 0;
 };
 
-// node_modules/cborg/lib/1negint.js
+// ../main/node_modules/cborg/lib/1negint.js
 function decodeNegint8(data, pos, _minor, options) {
   return new Token(Type.negint, -1 - readUint8(data, pos + 1, options), 2);
 }
@@ -12939,7 +13041,7 @@ encodeNegint.compareTokens = function compareTokens2(tok1, tok2) {
   return tok1.value < tok2.value ? 1 : tok1.value > tok2.value ? -1 : 0;
 };
 
-// node_modules/cborg/lib/2bytes.js
+// ../main/node_modules/cborg/lib/2bytes.js
 function toToken(data, pos, prefix, length4) {
   assertEnoughData(data, pos, prefix + length4);
   const buf = data.slice(pos + prefix, pos + prefix + length4);
@@ -12986,7 +13088,7 @@ function compareBytes(b1, b2) {
   return b1.length < b2.length ? -1 : b1.length > b2.length ? 1 : compare(b1, b2);
 }
 
-// node_modules/cborg/lib/3string.js
+// ../main/node_modules/cborg/lib/3string.js
 var textDecoder3 = new TextDecoder();
 var ASCII_THRESHOLD = 32;
 function toStr(bytes, start, end) {
@@ -13034,7 +13136,7 @@ function decodeString64(data, pos, _minor, options) {
 }
 var encodeString = encodeBytes;
 
-// node_modules/cborg/lib/4array.js
+// ../main/node_modules/cborg/lib/4array.js
 function toToken3(_data, _pos, prefix, length4) {
   return new Token(Type.array, length4, prefix);
 }
@@ -13071,7 +13173,7 @@ encodeArray.encodedSize = function encodedSize5(token) {
   return encodeUintValue.encodedSize(token.value);
 };
 
-// node_modules/cborg/lib/5map.js
+// ../main/node_modules/cborg/lib/5map.js
 function toToken4(_data, _pos, prefix, length4) {
   return new Token(Type.map, length4, prefix);
 }
@@ -13108,7 +13210,7 @@ encodeMap.encodedSize = function encodedSize6(token) {
   return encodeUintValue.encodedSize(token.value);
 };
 
-// node_modules/cborg/lib/6tag.js
+// ../main/node_modules/cborg/lib/6tag.js
 function decodeTagCompact(_data, _pos, minor, _options) {
   return new Token(Type.tag, minor, 1);
 }
@@ -13132,7 +13234,7 @@ encodeTag.encodedSize = function encodedSize7(token) {
   return encodeUintValue.encodedSize(token.value);
 };
 
-// node_modules/cborg/lib/7float.js
+// ../main/node_modules/cborg/lib/7float.js
 var MINOR_FALSE = 20;
 var MINOR_TRUE = 21;
 var MINOR_NULL = 22;
@@ -13363,7 +13465,7 @@ encodeFloat.compareTokens = function compareTokens4(tok1, tok2, options) {
   return compare(b1, b2);
 };
 
-// node_modules/cborg/lib/jump.js
+// ../main/node_modules/cborg/lib/jump.js
 function invalidMinor(data, pos, minor) {
   throw new Error(`${decodeErrPrefix} encountered invalid minor (${minor}) for major ${data[pos] >>> 5}`);
 }
@@ -13519,7 +13621,7 @@ function quickEncodeToken(token) {
   }
 }
 
-// node_modules/cborg/lib/encode.js
+// ../main/node_modules/cborg/lib/encode.js
 var defaultEncodeOptions = {
   float64: false,
   mapSorter,
@@ -14018,7 +14120,7 @@ function encode8(data, options) {
   return encodeCustom(data, cborEncoders, options);
 }
 
-// node_modules/cborg/lib/decode.js
+// ../main/node_modules/cborg/lib/decode.js
 var defaultDecodeOptions = {
   strict: false,
   allowIndefinite: true,
@@ -14219,7 +14321,7 @@ function decode10(data, options) {
   return decoded;
 }
 
-// node_modules/cborg/lib/tagged.js
+// ../main/node_modules/cborg/lib/tagged.js
 var Tagged = class _Tagged {
   /**
    * @param {number} tag - CBOR tag number, a non-negative integer
@@ -14272,7 +14374,7 @@ Object.defineProperty(Tagged.prototype, Symbol.toStringTag, {
   value: "Tagged"
 });
 
-// node_modules/@ipld/dag-cbor/src/index.js
+// ../main/node_modules/@ipld/dag-cbor/src/index.js
 var CID_CBOR_TAG = 42;
 function toByteView2(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -14284,12 +14386,12 @@ function cidEncoder(obj) {
   if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
     return null;
   }
-  const cid = CID.asCID(obj);
-  if (!cid) {
+  const cid2 = CID.asCID(obj);
+  if (!cid2) {
     return null;
   }
-  const bytes = new Uint8Array(cid.bytes.byteLength + 1);
-  bytes.set(cid.bytes, 1);
+  const bytes = new Uint8Array(cid2.bytes.byteLength + 1);
+  bytes.set(cid2.bytes, 1);
   return [
     new Token(Type.tag, CID_CBOR_TAG),
     new Token(Type.bytes, bytes)
@@ -14363,7 +14465,7 @@ var code5 = 113;
 var encode9 = (node) => encode8(node, _encodeOptions);
 var decode11 = (data) => decode10(toByteView2(data), _decodeOptions);
 
-// node_modules/@ipld/dag-json/src/index.js
+// ../main/node_modules/@ipld/dag-json/src/index.js
 var src_exports3 = {};
 __export(src_exports3, {
   code: () => code6,
@@ -14375,7 +14477,7 @@ __export(src_exports3, {
   stringify: () => format2
 });
 
-// node_modules/cborg/lib/json/encode.js
+// ../main/node_modules/cborg/lib/json/encode.js
 var JSONEncoder = class extends Array {
   constructor() {
     super();
@@ -14537,7 +14639,7 @@ function encode10(data, options) {
   return encodeCustom(data, new JSONEncoder(), options);
 }
 
-// node_modules/cborg/lib/json/decode.js
+// ../main/node_modules/cborg/lib/json/decode.js
 var Tokenizer = class {
   /**
    * @param {Uint8Array} data
@@ -14935,7 +15037,7 @@ function decode12(data, options) {
   return decode10(data, options);
 }
 
-// node_modules/@ipld/dag-json/src/index.js
+// ../main/node_modules/@ipld/dag-json/src/index.js
 function toByteView3(buf) {
   if (buf instanceof ArrayBuffer) {
     return new Uint8Array(buf, 0, buf.byteLength);
@@ -14946,11 +15048,11 @@ function cidEncoder2(obj) {
   if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
     return null;
   }
-  const cid = CID.asCID(obj);
-  if (!cid) {
+  const cid2 = CID.asCID(obj);
+  if (!cid2) {
     return null;
   }
-  const cidString = cid.toString();
+  const cidString = cid2.toString();
   return [
     new Token(Type.map, Infinity, 1),
     new Token(Type.string, "/", 1),
@@ -15116,10 +15218,10 @@ var utf8Decoder = new TextDecoder();
 var parse = (data) => decode13(utf8Encoder.encode(data));
 var utf8Encoder = new TextEncoder();
 
-// node_modules/ipfs-unixfs-exporter/dist/src/constants.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/constants.js
 var CODEC_CBOR = 81;
 
-// node_modules/it-to-buffer/dist/src/index.js
+// ../main/node_modules/it-to-buffer/dist/src/index.js
 function isAsyncIterable5(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -15143,7 +15245,7 @@ function toBuffer(source2) {
 }
 var src_default4 = toBuffer;
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/is-cid.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/is-cid.js
 function isCID(obj) {
   if (obj == null) {
     return false;
@@ -15151,20 +15253,20 @@ function isCID(obj) {
   return CID.asCID(obj) === obj;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/resolve-object-path.js
-function resolveObjectPath(object, path) {
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/resolve-object-path.js
+function resolveObjectPath(object2, path) {
   let value;
   let i = 0;
   let resolved = "";
   while (i < path.length) {
     const key = path[i];
     i++;
-    if (!Object.hasOwnProperty.call(object, key)) {
+    if (!Object.hasOwnProperty.call(object2, key)) {
       throw new BadPathError(`Object did not have key "${key}"`);
     }
     resolved += `/${key}`;
-    value = object[key];
-    object = value;
+    value = object2[key];
+    object2 = value;
     if (isCID(value)) {
       break;
     }
@@ -15176,11 +15278,11 @@ function resolveObjectPath(object, path) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-cbor.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-cbor.js
 async function* dagCborResolver(root, path, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
-  const object = decode11(block);
-  const result = resolveObjectPath(object, path);
+  const object2 = decode11(block);
+  const result = resolveObjectPath(object2, path);
   yield {
     cid: isCID(result.value) ? result.value : root,
     name: result.path,
@@ -15188,11 +15290,11 @@ async function* dagCborResolver(root, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-json.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-json.js
 async function* dagJsonResolver(root, path, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
-  const object = decode13(block);
-  const result = resolveObjectPath(object, path);
+  const object2 = decode13(block);
+  const result = resolveObjectPath(object2, path);
   yield {
     cid: isCID(result.value) ? result.value : root,
     name: result.path,
@@ -15200,7 +15302,7 @@ async function* dagJsonResolver(root, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/unixfs-stream.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/unixfs-stream.js
 function isValidUnixFSDirectoryMetadata(obj) {
   return obj.type === "DIRECTORY";
 }
@@ -15277,7 +15379,7 @@ function* unixFsStream(block) {
   }
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/find-cid-in-shard.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/find-cid-in-shard.js
 var toPrefix = (position, padLength) => {
   return position.toString(16).toUpperCase().padStart(padLength, "0").substring(0, padLength);
 };
@@ -15369,7 +15471,7 @@ async function* findShardCid(meta, generator, name8, rest, blockstore, context, 
   }
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-pb.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-pb.js
 function* findDirectoryEntry(generator, path, root) {
   for (const link of generator) {
     if (!isValidLink(link)) {
@@ -15457,7 +15559,7 @@ async function* dagPbResolver(root, path, blockstore, options) {
   throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/identity.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/identity.js
 async function* identityResolver(root, path, blockstore, options) {
   if (path.length === 0) {
     return;
@@ -15465,11 +15567,11 @@ async function* identityResolver(root, path, blockstore, options) {
   throw new BadPathError(`Cannot load path /${path.join("/")} from identity block`);
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/json.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/json.js
 async function* jsonResolver(root, path, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
-  const object = decode8(block);
-  const result = resolveObjectPath(object, path);
+  const object2 = decode8(block);
+  const result = resolveObjectPath(object2, path);
   yield {
     cid: root,
     name: result.path,
@@ -15477,7 +15579,7 @@ async function* jsonResolver(root, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/raw.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/raw.js
 async function* rawResolver(root, path, blockstore, options) {
   if (path.length === 0) {
     return;
@@ -15485,7 +15587,7 @@ async function* rawResolver(root, path, blockstore, options) {
   throw new NotFoundError2(`Cannot load path /${path.join("/")} from raw block`);
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/index.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/index.js
 var resolvers = {
   [code]: dagPbResolver,
   [code3]: rawResolver,
@@ -15504,27 +15606,27 @@ async function* walkPath(path, blockstore, options = {}) {
     path = path.substring(0, path.length - 1);
   }
   let [root, ...rest] = path.split(/(?<!\\)\//g).filter(Boolean);
-  let cid = CID.parse(root);
+  let cid2 = CID.parse(root);
   let roots = [
-    cid
+    cid2
   ];
-  let location2 = `${cid}`;
+  let location2 = `${cid2}`;
   yield {
-    cid,
+    cid: cid2,
     name: location2,
     path: location2,
     roots,
     remainder: rest
   };
   while (rest.length > 0) {
-    const resolver = resolvers[cid.code];
+    const resolver = resolvers[cid2.code];
     if (resolver == null) {
-      throw new NoResolverError(`No resolver for code ${cid.code}`);
+      throw new NoResolverError(`No resolver for code ${cid2.code}`);
     }
     let traversedDeeper = false;
-    for await (const result of resolver(cid, rest, blockstore, options)) {
-      cid = result.cid;
-      traversedDeeper = !roots[roots.length - 1].equals(cid);
+    for await (const result of resolver(cid2, rest, blockstore, options)) {
+      cid2 = result.cid;
+      traversedDeeper = !roots[roots.length - 1].equals(cid2);
       rest = result.rest;
       if (!traversedDeeper) {
         break;
@@ -15549,7 +15651,7 @@ async function* walkPath(path, blockstore, options = {}) {
   }
 }
 
-// node_modules/it-last/dist/src/index.js
+// ../main/node_modules/it-last/dist/src/index.js
 function isAsyncIterable6(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -15571,37 +15673,37 @@ function last(source2) {
 }
 var src_default5 = last;
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-cbor.js
-async function dagCborResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  const object = decode11(block);
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-cbor.js
+async function dagCborResolver2(cid2, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
+  const object2 = decode11(block);
   return {
     type: "object",
-    cid,
+    cid: cid2,
     name: name8,
     path,
-    object,
+    object: object2,
     node: block,
     size: BigInt(block.byteLength)
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-json.js
-async function dagJsonResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  const object = decode13(block);
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-json.js
+async function dagJsonResolver2(cid2, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
+  const object2 = decode13(block);
   return {
     type: "object",
-    cid,
+    cid: cid2,
     name: name8,
     path,
-    object,
+    object: object2,
     node: block,
     size: BigInt(block.byteLength)
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/extract-data-from-block.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/extract-data-from-block.js
 function extractDataFromBlock(block, blockStart, requestedStart, requestedEnd) {
   const blockLength = BigInt(block.length);
   const blockEnd = BigInt(blockStart + blockLength);
@@ -15617,7 +15719,7 @@ function extractDataFromBlock(block, blockStart, requestedStart, requestedEnd) {
   return block;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/validate-offset-and-length.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/validate-offset-and-length.js
 var validateOffsetAndLength = (size, offset = 0, length4 = size) => {
   const fileSize = BigInt(size);
   const start = BigInt(offset ?? 0);
@@ -15646,7 +15748,7 @@ var validateOffsetAndLength = (size, offset = 0, length4 = size) => {
   };
 };
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/raw-content.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/raw-content.js
 function rawContent(node, event) {
   async function* contentGenerator(options = {}) {
     const { start, end } = validateOffsetAndLength(node.length, options.offset, options.length);
@@ -15661,12 +15763,12 @@ function rawContent(node, event) {
   return contentGenerator;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/identity.js
-async function identityResolver2(cid, name8, path, blockstore, options) {
-  const block = decode4(cid.multihash.bytes);
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/identity.js
+async function identityResolver2(cid2, name8, path, blockstore, options) {
+  const block = decode4(cid2.multihash.bytes);
   return {
     type: "identity",
-    cid,
+    cid: cid2,
     name: name8,
     path,
     content: rawContent(block.digest, "unixfs:exporter:progress:identity"),
@@ -15675,27 +15777,27 @@ async function identityResolver2(cid, name8, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/json.js
-async function jsonResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  const object = decode8(block);
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/json.js
+async function jsonResolver2(cid2, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
+  const object2 = decode8(block);
   return {
     type: "object",
-    cid,
+    cid: cid2,
     name: name8,
     path,
-    object,
+    object: object2,
     size: BigInt(block.byteLength),
     node: block
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/raw.js
-async function rawResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/raw.js
+async function rawResolver2(cid2, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
   return {
     type: "raw",
-    cid,
+    cid: cid2,
     name: name8,
     path,
     content: rawContent(block, "unixfs:exporter:progress:raw"),
@@ -15704,14 +15806,14 @@ async function rawResolver2(cid, name8, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/directory.js
-function directoryContent(cid, node, unixfs, path) {
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/directory.js
+function directoryContent(cid2, node, unixfs, path) {
   async function* yieldDirectoryContent(options = {}) {
     const offset = options.offset ?? 0;
     const length4 = options.length ?? node.Links.length;
     const links = node.Links.slice(offset, offset + length4);
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:directory", {
-      cid
+      cid: cid2
     }));
     yield* links.map((link) => ({
       cid: link.Hash,
@@ -15723,7 +15825,7 @@ function directoryContent(cid, node, unixfs, path) {
   return yieldDirectoryContent;
 }
 
-// node_modules/it-peekable/dist/src/index.js
+// ../main/node_modules/it-peekable/dist/src/index.js
 function peekable(iterable) {
   const [iterator, symbol3] = iterable[Symbol.asyncIterator] != null ? [iterable[Symbol.asyncIterator](), Symbol.asyncIterator] : [iterable[Symbol.iterator](), Symbol.iterator];
   const queue = [];
@@ -15750,7 +15852,7 @@ function peekable(iterable) {
 }
 var src_default6 = peekable;
 
-// node_modules/it-map/dist/src/index.js
+// ../main/node_modules/it-map/dist/src/index.js
 function isAsyncIterable7(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -15788,7 +15890,7 @@ function map(source2, func) {
 }
 var src_default7 = map;
 
-// node_modules/p-defer/index.js
+// ../main/node_modules/p-defer/index.js
 function pDefer() {
   const deferred = {};
   deferred.promise = new Promise((resolve3, reject) => {
@@ -15798,7 +15900,7 @@ function pDefer() {
   return deferred;
 }
 
-// node_modules/it-parallel/dist/src/index.js
+// ../main/node_modules/it-parallel/dist/src/index.js
 var CustomEvent = globalThis.CustomEvent ?? Event;
 async function* parallel(source2, options = {}) {
   let concurrency = options.concurrency ?? Infinity;
@@ -15915,7 +16017,7 @@ async function* parallel(source2, options = {}) {
   }
 }
 
-// node_modules/it-pushable/dist/src/fifo.js
+// ../main/node_modules/it-pushable/dist/src/fifo.js
 var FixedFIFO = class {
   buffer;
   mask;
@@ -15998,14 +16100,14 @@ var FIFO = class {
   }
 };
 
-// node_modules/it-pushable/dist/src/index.js
+// ../main/node_modules/it-pushable/dist/src/index.js
 var AbortError = class extends Error {
   type;
   code;
-  constructor(message2, code9) {
+  constructor(message2, code8) {
     super(message2 ?? "The operation was aborted");
     this.type = "aborted";
-    this.code = code9 ?? "ABORT_ERR";
+    this.code = code8 ?? "ABORT_ERR";
   }
 };
 function pushable(options = {}) {
@@ -16188,7 +16290,7 @@ function _pushable(getNext, options) {
   return pushable2;
 }
 
-// node_modules/race-signal/dist/src/index.js
+// ../main/node_modules/race-signal/dist/src/index.js
 function defaultTranslate(signal) {
   return signal.reason;
 }
@@ -16218,7 +16320,7 @@ function raceSignal(promise, signal, opts) {
   });
 }
 
-// node_modules/it-queueless-pushable/dist/src/index.js
+// ../main/node_modules/it-queueless-pushable/dist/src/index.js
 var QueuelessPushable = class {
   readNext;
   haveNext;
@@ -16302,7 +16404,7 @@ function queuelessPushable() {
   return new QueuelessPushable();
 }
 
-// node_modules/it-merge/dist/src/index.js
+// ../main/node_modules/it-merge/dist/src/index.js
 function isAsyncIterable8(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -16368,7 +16470,7 @@ function merge(...sources) {
 }
 var src_default8 = merge;
 
-// node_modules/it-pipe/dist/src/index.js
+// ../main/node_modules/it-pipe/dist/src/index.js
 function pipe(first2, ...rest) {
   if (first2 == null) {
     throw new Error("Empty pipeline");
@@ -16447,10 +16549,10 @@ var duplexPipelineFn = (duplex) => {
   };
 };
 
-// node_modules/eventemitter3/index.mjs
+// ../main/node_modules/eventemitter3/index.mjs
 var import_index3 = __toESM(require_eventemitter3(), 1);
 
-// node_modules/p-timeout/index.js
+// ../main/node_modules/p-timeout/index.js
 var TimeoutError = class _TimeoutError extends Error {
   name = "TimeoutError";
   constructor(message2, options) {
@@ -16524,14 +16626,14 @@ function pTimeout(promise, options) {
   return cancelablePromise;
 }
 
-// node_modules/p-queue/dist/lower-bound.js
-function lowerBound(array, value, comparator) {
+// ../main/node_modules/p-queue/dist/lower-bound.js
+function lowerBound(array2, value, comparator) {
   let first2 = 0;
-  let count = array.length;
+  let count = array2.length;
   while (count > 0) {
     const step = Math.trunc(count / 2);
     let it = first2 + step;
-    if (comparator(array[it], value) <= 0) {
+    if (comparator(array2[it], value) <= 0) {
       first2 = ++it;
       count -= step + 1;
     } else {
@@ -16541,7 +16643,7 @@ function lowerBound(array, value, comparator) {
   return first2;
 }
 
-// node_modules/p-queue/dist/priority-queue.js
+// ../main/node_modules/p-queue/dist/priority-queue.js
 var compactionThreshold = 100;
 var PriorityQueue = class {
   #queue = [];
@@ -16627,7 +16729,7 @@ var PriorityQueue = class {
   }
 };
 
-// node_modules/p-queue/dist/index.js
+// ../main/node_modules/p-queue/dist/index.js
 var PQueue = class extends import_index3.default {
   #carryoverIntervalCount;
   #isIntervalIgnored;
@@ -17345,7 +17447,7 @@ var PQueue = class extends import_index3.default {
   }
 };
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/file.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/file.js
 async function walkDAG(blockstore, node, queue, streamPosition, start, end, options) {
   if (node instanceof Uint8Array) {
     const buf = extractDataFromBlock(node, streamPosition, start, end);
@@ -17432,7 +17534,7 @@ async function walkDAG(blockstore, node, queue, streamPosition, start, end, opti
     queue.end();
   }
 }
-function fileContent(cid, node, unixfs, path, blockstore) {
+function fileContent(cid2, node, unixfs, path, blockstore) {
   async function* yieldFileContent(options = {}) {
     const fileSize = unixfs.fileSize();
     if (fileSize === void 0) {
@@ -17446,7 +17548,7 @@ function fileContent(cid, node, unixfs, path, blockstore) {
     const wanted = end - start;
     const queue = pushable();
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:file", {
-      cid
+      cid: cid2
     }));
     void walkDAG(blockstore, node, queue, 0n, start, end, options).catch((err) => {
       queue.end(err);
@@ -17477,11 +17579,11 @@ function fileContent(cid, node, unixfs, path, blockstore) {
   return yieldFileContent;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/hamt-sharded-directory.js
-async function* listDirectory(cid, path, blockstore, options) {
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/hamt-sharded-directory.js
+async function* listDirectory(cid2, path, blockstore, options) {
   let index = -1;
   let yielded = 0;
-  for await (const entry of list(cid, path, blockstore, options)) {
+  for await (const entry of list(cid2, path, blockstore, options)) {
     index++;
     if (options.offset != null && options.offset < index) {
       continue;
@@ -17493,8 +17595,8 @@ async function* listDirectory(cid, path, blockstore, options) {
     }
   }
 }
-async function* list(cid, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
+async function* list(cid2, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
   const node = Node.decode(block);
   if (node.data?.fanOut == null) {
     throw new NotUnixFSError("missing fanout");
@@ -17504,13 +17606,13 @@ async function* list(cid, path, blockstore, options) {
     if (link.name == null || link.hash == null) {
       continue;
     }
-    const cid2 = CID.decode(link.hash);
+    const cid3 = CID.decode(link.hash);
     if (link.name.length === prefixLength) {
-      yield* list(cid2, path, blockstore, options);
+      yield* list(cid3, path, blockstore, options);
     } else {
       const name8 = link.name.substring(prefixLength);
       yield {
-        cid: cid2,
+        cid: cid3,
         name: link.name.substring(prefixLength),
         path: `${path}/${name8}`,
         size: BigInt(link.tSize ?? 0)
@@ -17518,31 +17620,31 @@ async function* list(cid, path, blockstore, options) {
     }
   }
 }
-function hamtShardedDirectoryContent(cid, node, unixfs, path, blockstore) {
+function hamtShardedDirectoryContent(cid2, node, unixfs, path, blockstore) {
   function yieldHamtDirectoryContent(options = {}) {
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:hamt-sharded-directory", {
-      cid
+      cid: cid2
     }));
-    return listDirectory(cid, path, blockstore, options);
+    return listDirectory(cid2, path, blockstore, options);
   }
   return yieldHamtDirectoryContent;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/index.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/index.js
 var contentExporters = {
   raw: fileContent,
   file: fileContent,
   directory: directoryContent,
   "hamt-sharded-directory": hamtShardedDirectoryContent,
-  metadata: (cid, node, unixfs, blockstore) => {
+  metadata: (cid2, node, unixfs, blockstore) => {
     return () => [];
   },
-  symlink: (cid, node, unixfs, blockstore) => {
+  symlink: (cid2, node, unixfs, blockstore) => {
     return () => [];
   }
 };
-async function dagPbResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
+async function dagPbResolver2(cid2, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid2, options));
   let node;
   try {
     node = decode5(block);
@@ -17558,14 +17660,14 @@ async function dagPbResolver2(cid, name8, path, blockstore, options) {
   } catch (err) {
     throw new NotUnixFSError(err.message);
   }
-  const content = contentExporters[unixfs.type](cid, node, unixfs, path, blockstore);
+  const content = contentExporters[unixfs.type](cid2, node, unixfs, path, blockstore);
   if (content == null) {
     throw new NotFoundError2("could not find content exporter");
   }
   if (unixfs.isDirectory()) {
     return {
       type: "directory",
-      cid,
+      cid: cid2,
       name: name8,
       path,
       entries: content,
@@ -17576,7 +17678,7 @@ async function dagPbResolver2(cid, name8, path, blockstore, options) {
   }
   return {
     type: "file",
-    cid,
+    cid: cid2,
     name: name8,
     path,
     content,
@@ -17586,7 +17688,7 @@ async function dagPbResolver2(cid, name8, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/index.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/index.js
 var resolvers2 = {
   [code]: dagPbResolver2,
   [code3]: rawResolver2,
@@ -17597,61 +17699,61 @@ var resolvers2 = {
   [code2]: jsonResolver2
 };
 async function exporter(path, blockstore, options = {}) {
-  let cid;
+  let cid2;
   let name8;
   if (path instanceof String || typeof path === "string") {
     const entry = await src_default5(walkPath(path, blockstore, options));
     if (entry == null) {
       throw new NotFoundError2(`Could not walk path to ${path}`);
     }
-    cid = entry.cid;
+    cid2 = entry.cid;
     name8 = entry.name;
     path = entry.path;
   } else if (CID.asCID(path) === path || path instanceof CID) {
-    cid = path;
-    name8 = path = cid.toString();
+    cid2 = path;
+    name8 = path = cid2.toString();
   } else {
     throw new InvalidParametersError("Path must be string or CID");
   }
-  const resolver = resolvers2[cid.code];
+  const resolver = resolvers2[cid2.code];
   if (resolver == null) {
-    throw new NoResolverError(`No resolver for code ${cid.code}`);
+    throw new NoResolverError(`No resolver for code ${cid2.code}`);
   }
-  return resolver(cid, name8, path, blockstore, options);
+  return resolver(cid2, name8, path, blockstore, options);
 }
 
 // src/core/unixfs/tree.ts
 async function resolvePath(root, path, source2, options) {
   if (path.length === 0) return { cid: root, size: await dagSize(root, source2, options) };
-  let cid = root;
+  let cid2 = root;
   let size = 0;
   for (let i = 0; i < path.length; i++) {
     const name8 = path[i];
-    if (cid.code !== code) throw new TreeError(`/${path.slice(0, i).join("/")} is not a directory`);
-    const entry = await findEntry(cid, name8, source2, options);
+    if (cid2.code !== code) throw new TreeError(`/${path.slice(0, i).join("/")} is not a directory`);
+    const entry = await findEntry(cid2, name8, source2, options);
     if (entry == null) return void 0;
-    cid = entry.cid;
+    cid2 = entry.cid;
     size = entry.size;
   }
-  return { cid, size };
+  return { cid: cid2, size };
 }
-async function dagSize(cid, source2, options) {
-  if (cid.multihash.code === 0) return cid.multihash.digest.length;
-  const bytes = await source2.get(cid, options);
-  if (cid.code !== code) return bytes.length;
+async function dagSize(cid2, source2, options) {
+  if (cid2.multihash.code === 0) return cid2.multihash.digest.length;
+  const bytes = await source2.get(cid2, options);
+  if (cid2.code !== code) return bytes.length;
   return bytes.length + decode5(bytes).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0);
 }
-async function readFileBytes(cid, source2, options) {
-  const entry = await exporter(cid, readableStorage(source2), { signal: options.signal });
+async function readFileBytes(cid2, source2, options) {
+  const entry = await exporter(cid2, readableStorage(source2), { signal: options.signal });
   if (entry.type !== "file" && entry.type !== "raw" && entry.type !== "identity") {
-    throw new TreeError(`${cid} is not a file (${entry.type})`);
+    throw new TreeError(`${cid2} is not a file (${entry.type})`);
   }
-  if (entry.size > BigInt(options.maxBytes)) throw new TreeError(`${cid} is ${entry.size} bytes, more than the ${options.maxBytes} allowed`);
+  if (entry.size > BigInt(options.maxBytes)) throw new TreeError(`${cid2} is ${entry.size} bytes, more than the ${options.maxBytes} allowed`);
   const chunks = [];
   let length4 = 0;
   for await (const chunk of entry.content({ signal: options.signal })) {
     length4 += chunk.byteLength;
-    if (length4 > options.maxBytes) throw new TreeError(`${cid} is more than the ${options.maxBytes} bytes allowed`);
+    if (length4 > options.maxBytes) throw new TreeError(`${cid2} is more than the ${options.maxBytes} bytes allowed`);
     chunks.push(chunk);
   }
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length4);
@@ -17666,32 +17768,32 @@ async function* walkDag(root, source2, options) {
     while (stack.length > 0) {
       throwIfAborted(options?.signal);
       for (let i = stack.length - 1; i >= 0 && i >= stack.length - concurrency; i--) {
-        const cid2 = stack[i];
-        const key2 = cid2.toString();
-        if (seen.has(key2) || inflight.has(key2) || cid2.multihash.code === 0 || skip?.(cid2) === true) continue;
-        const pending = source2.get(cid2, { signal: options?.signal });
+        const cid3 = stack[i];
+        const key2 = cid3.toString();
+        if (seen.has(key2) || inflight.has(key2) || cid3.multihash.code === 0 || skip?.(cid3) === true) continue;
+        const pending = source2.get(cid3, { signal: options?.signal });
         pending.catch(() => {
         });
         inflight.set(key2, pending);
       }
-      const cid = stack.pop();
-      const key = cid.toString();
-      if (seen.has(key) || cid.multihash.code === 0 || skip?.(cid) === true) {
+      const cid2 = stack.pop();
+      const key = cid2.toString();
+      if (seen.has(key) || cid2.multihash.code === 0 || skip?.(cid2) === true) {
         seen.add(key);
         continue;
       }
-      const bytes = await (inflight.get(key) ?? source2.get(cid, { signal: options?.signal }));
+      const bytes = await (inflight.get(key) ?? source2.get(cid2, { signal: options?.signal }));
       inflight.delete(key);
       seen.add(key);
-      yield { cid, bytes };
-      if (cid.code === code) {
+      yield { cid: cid2, bytes };
+      if (cid2.code === code) {
         const links = decode5(bytes).Links;
         for (let i = links.length - 1; i >= 0; i--) {
           const link = links[i].Hash;
           if (!seen.has(link.toString())) stack.push(link);
         }
-      } else if (cid.code !== code3) {
-        throw new TreeError(`cannot walk ${cid}: codec 0x${cid.code.toString(16)} is not dag-pb or raw`);
+      } else if (cid2.code !== code3) {
+        throw new TreeError(`cannot walk ${cid2}: codec 0x${cid2.code.toString(16)} is not dag-pb or raw`);
       }
     }
   } finally {
@@ -17713,12 +17815,12 @@ var PendingDir = class _PendingDir {
   /** Names a HAMT had before the edit (undefined: absent), as looked up on their hash paths. */
   before = /* @__PURE__ */ new Map();
   removed = /* @__PURE__ */ new Set();
-  static async load(cid, where, source2, options) {
+  static async load(cid2, where, source2, options) {
     if (source2 == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
     return await naming(where, async () => {
-      const bytes = await source2.get(cid, options);
-      if (cid.code === code && decodeUnixFS(cid, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid);
-      return new _PendingDir(where, await readDirectory(cid, source2, options));
+      const bytes = await source2.get(cid2, options);
+      if (cid2.code === code && decodeUnixFS(cid2, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid2);
+      return new _PendingDir(where, await readDirectory(cid2, source2, options));
     });
   }
   async get(name8, source2, options) {
@@ -17779,8 +17881,8 @@ async function naming(where, work) {
 }
 function linkBytes(entry) {
   const name8 = encoder3.encode(entry.name).length;
-  const cid = entry.cid.bytes.length;
-  const body = 1 + varintLength(cid) + cid + 1 + varintLength(name8) + name8 + 1 + varintLength(entry.size);
+  const cid2 = entry.cid.bytes.length;
+  const body = 1 + varintLength(cid2) + cid2 + 1 + varintLength(name8) + name8 + 1 + varintLength(entry.size);
   return 1 + varintLength(body) + body;
 }
 function varintLength(value) {
@@ -17800,11 +17902,11 @@ async function editTree(root, edits, source2, sink, options) {
   const read4 = /* @__PURE__ */ new Map();
   const cached = source2 == null ? null : {
     label: source2.label,
-    get: async (cid, opts) => {
-      const key = cid.toString();
+    get: async (cid2, opts) => {
+      const key = cid2.toString();
       let bytes = read4.get(key);
       if (bytes == null) {
-        bytes = source2.get(cid, opts);
+        bytes = source2.get(cid2, opts);
         read4.set(key, bytes);
         bytes.catch(() => {
           read4.delete(key);
@@ -17844,8 +17946,8 @@ async function editTree(root, edits, source2, sink, options) {
     else if (await dir.get(last2, cached, options) != null) dir.delete(last2);
   }
   const newBlocks = {
-    put: async (cid, bytes, opts) => {
-      if (!read4.has(cid.toString())) await sink.put(cid, bytes, opts);
+    put: async (cid2, bytes, opts) => {
+      if (!read4.has(cid2.toString())) await sink.put(cid2, bytes, opts);
     }
   };
   return await top.flush(cached, newBlocks, options);
@@ -17858,15 +17960,15 @@ var PublishSink = class {
   }
   sinks;
   dagPb = new MemoryBlockStore();
-  async put(cid, bytes, options) {
-    if (cid.code === 112) await this.dagPb.put(cid, bytes);
+  async put(cid2, bytes, options) {
+    if (cid2.code === 112) await this.dagPb.put(cid2, bytes);
     const onWritten = options?.onWritten;
     let waiting = this.sinks.length;
     const each = onWritten == null ? {} : { onWritten: () => {
       if (--waiting === 0) onWritten();
     } };
     await Promise.all(this.sinks.map(async (s2) => {
-      await s2.put(cid, bytes, each);
+      await s2.put(cid2, bytes, each);
     }));
   }
 };
@@ -17876,9 +17978,6 @@ var discard = {
   }
 };
 var readBuffers = new BufferPool(1024 * 1024, 64);
-function firstLine(text) {
-  return text?.split("\n").map((l) => l.trim()).find((l) => l !== "");
-}
 function resolveName(options, image) {
   if (options.name != null && options.name !== "") return validateName(options.name, "name");
   if (options.image.kind === "docker") return validateName(parseReference(options.image.ref, "image").path, "image");
@@ -17915,7 +18014,7 @@ async function* once(bytes) {
 async function importBlob(file, sink, label, progress, signal) {
   const pooled = file.bytes == null;
   const source2 = pooled ? fileContent2(file, signal) : once(file.bytes);
-  const hasher = new BlobHasher(pooled, signal);
+  const hasher = new BlobHasher(pooled);
   try {
     let size = 0;
     const content = async function* () {
@@ -17952,7 +18051,6 @@ async function publish(options) {
     throw new InputError("previous-root", "a previous root was given but no block source to read it from (set gateways, a CAR or a store)");
   }
   const work = await mkdtemp2(join3(options.tempDir, "ipcr-publish-"));
-  registerTemporary(work);
   let archive;
   let car;
   try {
@@ -17964,7 +18062,7 @@ async function publish(options) {
     archive = await openImageArchive(archivePath, { input, tempDir: work, signal });
     const image = await loadImage(archive, { input, signal });
     const name8 = resolveName(options, image);
-    const description = firstLine(options.description ?? image.labels["org.opencontainers.image.description"]);
+    const description = plainLine(options.description ?? image.labels["org.opencontainers.image.description"]);
     const platforms = image.images.map((i) => platformString(i.platform));
     logger2.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name8}:${tags.join(", ")}`);
     const previousRoot = options.previousRoot ?? null;
@@ -18037,7 +18135,7 @@ async function publish(options) {
     if (scope === "full" && source2 != null) {
       await logger2.group("Copy the unchanged part of the registry into the CAR", async () => {
         const full = new FirstSource([sink.dagPb, source2]);
-        for await (const block of walkDag(root.cid, full, { signal, skip: (cid) => cid.code === 85 && car?.has(cid) === true })) {
+        for await (const block of walkDag(root.cid, full, { signal, skip: (cid2) => cid2.code === 85 && car?.has(cid2) === true })) {
           await car?.put(block.cid, block.bytes);
         }
       });
@@ -18059,21 +18157,23 @@ async function publish(options) {
       reusedBlobs: reused
     };
   } finally {
-    try {
-      if (car != null) await car.abort();
-    } finally {
-      try {
-        if (archive != null) await archive.close();
-      } finally {
-        await removeTemporary(work);
-      }
-    }
+    if (car != null) await car.abort();
+    if (archive != null) await archive.close();
+    await rm3(work, { recursive: true, force: true });
   }
 }
 async function readPreviousCatalog(root, source2, options) {
+  const where = `previous root ${root.toString()}`;
   const node = await resolvePath(root, registryPaths.catalog(), source2, options);
   if (node == null) return emptyCatalog();
-  return parseCatalog(await readFileBytes(node.cid, source2, { ...options, maxBytes: 64 * 1024 * 1024 }));
+  let bytes;
+  try {
+    bytes = await readFileBytes(node.cid, source2, { ...options, maxBytes: CATALOG_LIMITS.bytes });
+  } catch (err) {
+    if (err instanceof TreeError) throw new TreeError(`${CATALOG_FILE} of ${where}: ${err.message}`, { cause: err });
+    throw err;
+  }
+  return parseCatalog(bytes, where);
 }
 function parseCid(value, input) {
   try {
@@ -18086,7 +18186,7 @@ function parseCid(value, input) {
 // src/core/blocks/car-source.ts
 import { open as open5 } from "node:fs/promises";
 
-// node_modules/@ipld/car/src/decoder-common.js
+// ../main/node_modules/@ipld/car/src/decoder-common.js
 var import_varint2 = __toESM(require_varint(), 1);
 var CIDV0_BYTES = {
   SHA2_256: 18,
@@ -18139,7 +18239,7 @@ function getMultihashLength(bytes) {
   return mhLength;
 }
 
-// node_modules/@ipld/car/src/header-validator.js
+// ../main/node_modules/@ipld/car/src/header-validator.js
 var Kinds = {
   Null: (
     /**
@@ -18400,7 +18500,7 @@ var CarV1HeaderOrV2Pragma = {
   toRepresentation: Reprs.CarV1HeaderOrV2Pragma
 };
 
-// node_modules/@ipld/car/src/decoder.js
+// ../main/node_modules/@ipld/car/src/decoder.js
 async function readHeader(reader, strictVersion) {
   const length4 = decodeVarint2(await reader.upTo(8), reader);
   if (length4 === 0) {
@@ -18451,9 +18551,9 @@ async function readBlockHead(reader) {
     throw new Error("Invalid CAR section (zero length)");
   }
   length4 += reader.pos - start;
-  const cid = await readCid(reader);
+  const cid2 = await readCid(reader);
   const blockLength = length4 - Number(reader.pos - start);
-  return { cid, length: length4, blockLength };
+  return { cid: cid2, length: length4, blockLength };
 }
 
 // src/core/blocks/car-source.ts
@@ -18510,25 +18610,25 @@ var CarBlockSource = class _CarBlockSource {
   get blockCount() {
     return this.index.size;
   }
-  has(cid) {
-    return this.index.has(blockKey(cid));
+  has(cid2) {
+    return this.index.has(blockKey(cid2));
   }
   /** The CIDs of every block, in file order. */
   *cids() {
-    for (const { cid } of this.index.values()) yield cid;
+    for (const { cid: cid2 } of this.index.values()) yield cid2;
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     throwIfAborted(options?.signal);
-    const location2 = this.index.get(blockKey(cid));
-    if (location2 == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
+    const location2 = this.index.get(blockKey(cid2));
+    if (location2 == null) throw new BlockNotFoundError(`Block ${cid2} not found in ${this.label}`);
     const bytes = new Uint8Array(location2.length);
     let done = 0;
     while (done < bytes.length) {
       const { bytesRead } = await this.file.read(bytes, done, bytes.length - done, location2.offset + done);
-      if (bytesRead === 0) throw new BlockNotFoundError(`Block ${cid} is truncated in ${this.label}`);
+      if (bytesRead === 0) throw new BlockNotFoundError(`Block ${cid2} is truncated in ${this.label}`);
       done += bytesRead;
     }
-    verifyBlock(cid, bytes);
+    verifyBlock(cid2, bytes);
     return bytes;
   }
   async close() {
@@ -18642,20 +18742,20 @@ var GatewayBlockSource = class {
     this.maxBlockBytes = options.maxBlockBytes ?? 4 * 1024 * 1024;
     this.logger = options.logger ?? silentLogger;
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     const failures = [];
     for (const gateway of this.gateways) {
-      const result = await this.getFrom(gateway, cid, options?.signal);
+      const result = await this.getFrom(gateway, cid2, options?.signal);
       if (result instanceof Uint8Array) return result;
       failures.push(`${gateway.label} (${result})`);
-      this.logger.debug(`block ${cid} not fetched from ${gateway.label}: ${result}`);
+      this.logger.debug(`block ${cid2} not fetched from ${gateway.label}: ${result}`);
     }
-    throw new BlockNotFoundError(`Block ${cid} not found on gateways: ${failures.join(", ")}`);
+    throw new BlockNotFoundError(`Block ${cid2} not found on gateways: ${failures.join(", ")}`);
   }
   /** The verified block, or why this gateway failed. Throws only when aborted. */
-  async getFrom(gateway, cid, signal) {
+  async getFrom(gateway, cid2, signal) {
     const url = new URL(gateway.url);
-    url.pathname = `${url.pathname.replace(/\/+$/, "")}/ipfs/${cid.toString()}`;
+    url.pathname = `${url.pathname.replace(/\/+$/, "")}/ipfs/${cid2.toString()}`;
     url.searchParams.set("format", "raw");
     const headers = { accept: "application/vnd.ipld.raw" };
     if (gateway.authorization != null) headers.authorization = gateway.authorization;
@@ -18670,7 +18770,7 @@ var GatewayBlockSource = class {
         const response = await this.fetch(url, { headers, signal: requestSignal, redirect: "follow" });
         if (response.ok) {
           const bytes = await readBody(response, this.maxBlockBytes);
-          verifyBlock(cid, bytes);
+          verifyBlock(cid2, bytes);
           return bytes;
         }
         await response.body?.cancel().catch(() => {
@@ -18686,7 +18786,7 @@ var GatewayBlockSource = class {
         retryable = true;
       }
       if (!retryable) break;
-      if (attempt < this.retries) this.logger.debug(`${gateway.label}: ${reason} for ${cid}, retrying`);
+      if (attempt < this.retries) this.logger.debug(`${gateway.label}: ${reason} for ${cid2}, retrying`);
     }
     return reason;
   }
@@ -18727,14 +18827,13 @@ function validateGatewayUrl(value, input = "gateways") {
   parseServiceUrl(value, input);
   return value.trim().replace(/\/+$/, "");
 }
-async function openSources(config, logger2, options = {}) {
+async function openSources(config, logger2) {
   const sources = [];
   for (const path of config.cars) {
     try {
-      sources.push(await CarBlockSource.open(path, options));
+      sources.push(await CarBlockSource.open(path));
     } catch (err) {
       await closeSources(sources);
-      throwIfAborted(options.signal);
       throw new InputError("previous-car", `cannot read '${path}' as a CAR file: ${err.message}`, { cause: err });
     }
   }
@@ -18894,7 +18993,7 @@ import { join as join6 } from "node:path";
 
 // src/core/blocks/fs-store.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { access, mkdir as mkdir2, readFile, rename as rename3, writeFile as writeFile2 } from "node:fs/promises";
+import { access, mkdir as mkdir2, readFile, rename as rename3, rm as rm4, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join5 } from "node:path";
 var FsBlockStore = class {
   dir;
@@ -18905,13 +19004,13 @@ var FsBlockStore = class {
     this.label = `local store ${dir}`;
   }
   /** The file that holds `cid`. */
-  pathOf(cid) {
-    const name8 = cid.toV1().toString();
+  pathOf(cid2) {
+    const name8 = cid2.toV1().toString();
     return join5(this.dir, name8.slice(-3, -1), name8);
   }
-  async put(cid, bytes, options) {
+  async put(cid2, bytes, options) {
     throwIfAborted(options?.signal);
-    const file = this.pathOf(cid);
+    const file = this.pathOf(cid2);
     if (await exists2(file)) {
       options?.onWritten?.();
       return;
@@ -18922,31 +19021,29 @@ var FsBlockStore = class {
       this.madeDirs.add(shard);
     }
     const temp = `${file}.${randomBytes2(6).toString("hex")}.tmp`;
-    registerTemporary(temp);
     try {
       await writeFile2(temp, bytes, { signal: options?.signal });
       await rename3(temp, file);
-      releaseTemporary(temp);
       options?.onWritten?.();
     } catch (err) {
-      await removeTemporary(temp);
+      await rm4(temp, { force: true });
       throw err;
     }
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     throwIfAborted(options?.signal);
     let bytes;
     try {
-      bytes = await readFile(this.pathOf(cid), { signal: options?.signal });
+      bytes = await readFile(this.pathOf(cid2), { signal: options?.signal });
     } catch (err) {
-      if (err?.code === "ENOENT") throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
+      if (err?.code === "ENOENT") throw new BlockNotFoundError(`Block ${cid2} not found in ${this.label}`);
       throw err;
     }
-    verifyBlock(cid, bytes);
+    verifyBlock(cid2, bytes);
     return bytes;
   }
-  async has(cid) {
-    return exists2(this.pathOf(cid));
+  async has(cid2) {
+    return exists2(this.pathOf(cid2));
   }
 };
 async function exists2(path) {
@@ -18978,15 +19075,9 @@ var LocalStore = class {
   async writeRoot(root) {
     await mkdir3(this.dir, { recursive: true });
     const tmp = join6(this.dir, "root.tmp");
-    registerTemporary(tmp);
-    try {
-      await writeFile3(tmp, `${root.toString()}
+    await writeFile3(tmp, `${root.toString()}
 `);
-      await rename4(tmp, join6(this.dir, "root"));
-      releaseTemporary(tmp);
-    } finally {
-      await removeTemporary(tmp);
-    }
+    await rename4(tmp, join6(this.dir, "root"));
   }
 };
 
@@ -19026,20 +19117,20 @@ async function runPipeline(options) {
   return { ...result, destinations: stored, names: published };
 }
 
-// node_modules/uint8arrays/dist/src/to-string.node.js
+// ../main/node_modules/uint8arrays/dist/src/to-string.node.js
 import { Buffer as Buffer5 } from "node:buffer";
-function toString2(array, encoding = "utf8") {
+function toString2(array2, encoding = "utf8") {
   const base4 = bases_default[encoding];
   if (base4 == null) {
     throw new Error(`Unsupported encoding "${encoding}"`);
   }
   if (encoding === "utf8" || encoding === "utf-8") {
-    return Buffer5.from(array.buffer, array.byteOffset, array.byteLength).toString("utf8");
+    return Buffer5.from(array2.buffer, array2.byteOffset, array2.byteLength).toString("utf8");
   }
-  return base4.encoder.encode(array).substring(1);
+  return base4.encoder.encode(array2).substring(1);
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/errors.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/errors.js
 var InvalidMultiaddrError = class extends Error {
   static name = "InvalidMultiaddrError";
   name = "InvalidMultiaddrError";
@@ -19057,10 +19148,10 @@ var UnknownProtocolError = class extends Error {
   name = "UnknownProtocolError";
 };
 
-// node_modules/@chainsafe/is-ip/lib/is-ip.node.js
+// ../main/node_modules/@chainsafe/is-ip/lib/is-ip.node.js
 import { isIPv4, isIPv6, isIP as ipVersion } from "node:net";
 
-// node_modules/@multiformats/multiaddr/dist/src/constants.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/constants.js
 var CODE_IP4 = 4;
 var CODE_TCP = 6;
 var CODE_UDP = 273;
@@ -19102,7 +19193,7 @@ var CODE_WEBRTC = 281;
 var CODE_P2P_CIRCUIT = 290;
 var CODE_MEMORY = 777;
 
-// node_modules/@multiformats/multiaddr/dist/src/utils.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/utils.js
 function bytesToString(base4) {
   return (buf) => {
     return toString2(buf, base4);
@@ -19273,7 +19364,7 @@ function bytes2mb(base4) {
   };
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/validation.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/validation.js
 function integer(value) {
   const int = parseInt(value);
   if (int.toString() !== value) {
@@ -19301,7 +19392,7 @@ function validate2(...funcs) {
 }
 var validatePort = validate2(integer, positive, maxValue(65535));
 
-// node_modules/@multiformats/multiaddr/dist/src/registry.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/registry.js
 var V = -1;
 var Registry = class {
   protocolsByCode = /* @__PURE__ */ new Map();
@@ -19325,8 +19416,8 @@ var Registry = class {
       this.protocolsByName.set(alias, codec);
     });
   }
-  removeProtocol(code9) {
-    const codec = this.protocolsByCode.get(code9);
+  removeProtocol(code8) {
+    const codec = this.protocolsByCode.get(code8);
     if (codec == null) {
       return;
     }
@@ -19532,14 +19623,14 @@ codecs2.forEach((codec) => {
   registry.addProtocol(codec);
 });
 
-// node_modules/@multiformats/multiaddr/dist/src/components.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/components.js
 function bytesToComponents(bytes) {
   const components = [];
   let i = 0;
   while (i < bytes.length) {
-    const code9 = decode6(bytes, i);
-    const codec = registry.getProtocol(code9);
-    const codeLength = encodingLength2(code9);
+    const code8 = decode6(bytes, i);
+    const codec = registry.getProtocol(code8);
+    const codeLength = encodingLength2(code8);
     const size = sizeForAddr(codec, bytes, i + codeLength);
     let sizeLength = 0;
     if (size > 0 && codec.size === V) {
@@ -19547,7 +19638,7 @@ function bytesToComponents(bytes) {
     }
     const componentLength = codeLength + sizeLength + size;
     const component = {
-      code: code9,
+      code: code8,
       name: codec.name,
       bytes: withArrayBuffer(bytes.subarray(i, i + componentLength))
     };
@@ -19596,24 +19687,24 @@ function componentsToBytes(components) {
   }
   return concat(bytes, length4);
 }
-function stringToComponents(string2) {
-  if (string2.charAt(0) !== "/") {
+function stringToComponents(string3) {
+  if (string3.charAt(0) !== "/") {
     throw new InvalidMultiaddrError('String multiaddr must start with "/"');
   }
   const components = [];
   let collecting = "protocol";
   let value = "";
   let protocol = "";
-  for (let i = 1; i < string2.length; i++) {
-    const char = string2.charAt(i);
+  for (let i = 1; i < string3.length; i++) {
+    const char = string3.charAt(i);
     if (char !== "/") {
       if (collecting === "protocol") {
-        protocol += string2.charAt(i);
+        protocol += string3.charAt(i);
       } else {
-        value += string2.charAt(i);
+        value += string3.charAt(i);
       }
     }
-    const ended = i === string2.length - 1;
+    const ended = i === string3.length - 1;
     if (char === "/" || ended) {
       const codec = registry.getProtocol(protocol);
       if (collecting === "protocol") {
@@ -19678,7 +19769,7 @@ function sizeForAddr(codec, bytes, offset) {
   return decode6(bytes, offset);
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/multiaddr.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/multiaddr.js
 var inspect = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom");
 var symbol2 = /* @__PURE__ */ Symbol.for("@multiformats/multiaddr");
 function toComponents(addr) {
@@ -19756,10 +19847,10 @@ var Multiaddr = class _Multiaddr {
       validate: false
     });
   }
-  decapsulateCode(code9) {
+  decapsulateCode(code8) {
     let index;
     for (let i = this.#components.length - 1; i > -1; i--) {
-      if (this.#components[i].code === code9) {
+      if (this.#components[i].code === code8) {
         index = i;
         break;
       }
@@ -19797,7 +19888,7 @@ function validate3(addr) {
   });
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/index.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/index.js
 function isMultiaddr(value) {
   return Boolean(value?.[symbol2]);
 }
@@ -19805,7 +19896,7 @@ function multiaddr(addr) {
   return new Multiaddr(addr);
 }
 
-// node_modules/dag-jose/lib/index.js
+// ../main/node_modules/dag-jose/lib/index.js
 var lib_exports = {};
 __export(lib_exports, {
   code: () => code7,
@@ -19815,7 +19906,7 @@ __export(lib_exports, {
   toGeneral: () => toGeneral
 });
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bytes.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bytes.js
 var empty2 = new Uint8Array(0);
 function equals4(aa, bb) {
   if (aa === bb)
@@ -19841,7 +19932,7 @@ function coerce2(o) {
   throw new Error("Unknown type, must be binary type");
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/base-x.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/base-x.js
 function base3(ALPHABET, name8) {
   if (ALPHABET.length >= 255) {
     throw new TypeError("Alphabet too long");
@@ -19960,8 +20051,8 @@ function base3(ALPHABET, name8) {
     }
     return vch;
   }
-  function decode23(string2) {
-    var buffer3 = decodeUnsafe(string2);
+  function decode23(string3) {
+    var buffer3 = decodeUnsafe(string3);
     if (buffer3) {
       return buffer3;
     }
@@ -19977,7 +20068,7 @@ var src2 = base3;
 var _brrp__multiformats_scope_baseX2 = src2;
 var base_x_default2 = _brrp__multiformats_scope_baseX2;
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base.js
 var Encoder2 = class {
   name;
   prefix;
@@ -20081,13 +20172,13 @@ function baseX2({ name: name8, prefix, alphabet: alphabet2 }) {
     decode: (text) => coerce2(decode23(text))
   });
 }
-function decode14(string2, alphabet2, bitsPerChar, name8) {
+function decode14(string3, alphabet2, bitsPerChar, name8) {
   const codes = {};
   for (let i = 0; i < alphabet2.length; ++i) {
     codes[alphabet2[i]] = i;
   }
-  let end = string2.length;
-  while (string2[end - 1] === "=") {
+  let end = string3.length;
+  while (string3[end - 1] === "=") {
     --end;
   }
   const out = new Uint8Array(end * bitsPerChar / 8 | 0);
@@ -20095,7 +20186,7 @@ function decode14(string2, alphabet2, bitsPerChar, name8) {
   let buffer3 = 0;
   let written = 0;
   for (let i = 0; i < end; ++i) {
-    const value = codes[string2[i]];
+    const value = codes[string3[i]];
     if (value === void 0) {
       throw new SyntaxError(`Non-${name8} character`);
     }
@@ -20148,7 +20239,7 @@ function rfc46482({ name: name8, prefix, bitsPerChar, alphabet: alphabet2 }) {
   });
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base64.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base64.js
 var base642 = rfc46482({
   prefix: "m",
   name: "base64",
@@ -20174,7 +20265,7 @@ var base64urlpad2 = rfc46482({
   bitsPerChar: 6
 });
 
-// node_modules/dag-jose/lib/utils.js
+// ../main/node_modules/dag-jose/lib/utils.js
 function toBase64url(b) {
   return base64url2.encode(b).slice(1);
 }
@@ -20182,7 +20273,7 @@ function fromBase64url(s2) {
   return base64url2.decode(`u${s2}`);
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base32.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base32.js
 var base322 = rfc46482({
   prefix: "b",
   name: "base32",
@@ -20238,7 +20329,7 @@ var base32z2 = rfc46482({
   bitsPerChar: 5
 });
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base58.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base58.js
 var base58btc2 = baseX2({
   name: "base58btc",
   prefix: "z",
@@ -20250,7 +20341,7 @@ var base58flickr2 = baseX2({
   alphabet: "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 });
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/varint.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/varint.js
 var encode_12 = encode13;
 var MSB3 = 128;
 var REST3 = 127;
@@ -20309,10 +20400,10 @@ var varint3 = {
 var _brrp_varint2 = varint3;
 var varint_default2 = _brrp_varint2;
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/varint.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/varint.js
 function decode16(data, offset = 0) {
-  const code9 = varint_default2.decode(data, offset);
-  return [code9, varint_default2.decode.bytes];
+  const code8 = varint_default2.decode(data, offset);
+  return [code8, varint_default2.decode.bytes];
 }
 function encodeTo2(int, target, offset = 0) {
   varint_default2.encode(int, target, offset);
@@ -20322,26 +20413,26 @@ function encodingLength3(int) {
   return varint_default2.encodingLength(int);
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/hashes/digest.js
-function create2(code9, digest2) {
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/hashes/digest.js
+function create2(code8, digest2) {
   const size = digest2.byteLength;
-  const sizeOffset = encodingLength3(code9);
+  const sizeOffset = encodingLength3(code8);
   const digestOffset = sizeOffset + encodingLength3(size);
   const bytes = new Uint8Array(digestOffset + size);
-  encodeTo2(code9, bytes, 0);
+  encodeTo2(code8, bytes, 0);
   encodeTo2(size, bytes, sizeOffset);
   bytes.set(digest2, digestOffset);
-  return new Digest2(code9, size, digest2, bytes);
+  return new Digest2(code8, size, digest2, bytes);
 }
 function decode17(multihash) {
   const bytes = coerce2(multihash);
-  const [code9, sizeOffset] = decode16(bytes);
+  const [code8, sizeOffset] = decode16(bytes);
   const [size, digestOffset] = decode16(bytes.subarray(sizeOffset));
   const digest2 = bytes.subarray(sizeOffset + digestOffset);
   if (digest2.byteLength !== size) {
     throw new Error("Incorrect length");
   }
-  return new Digest2(code9, size, digest2, bytes);
+  return new Digest2(code8, size, digest2, bytes);
 }
 function equals5(a, b) {
   if (a === b) {
@@ -20359,15 +20450,15 @@ var Digest2 = class {
   /**
    * Creates a multihash digest.
    */
-  constructor(code9, size, digest2, bytes) {
-    this.code = code9;
+  constructor(code8, size, digest2, bytes) {
+    this.code = code8;
     this.size = size;
     this.digest = digest2;
     this.bytes = bytes;
   }
 };
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/cid.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/cid.js
 function format3(link, base4) {
   const { bytes, version: version2 } = link;
   switch (version2) {
@@ -20378,11 +20469,11 @@ function format3(link, base4) {
   }
 }
 var cache2 = /* @__PURE__ */ new WeakMap();
-function baseCache2(cid) {
-  const baseCache3 = cache2.get(cid);
+function baseCache2(cid2) {
+  const baseCache3 = cache2.get(cid2);
   if (baseCache3 == null) {
     const baseCache4 = /* @__PURE__ */ new Map();
-    cache2.set(cid, baseCache4);
+    cache2.set(cid2, baseCache4);
     return baseCache4;
   }
   return baseCache3;
@@ -20398,8 +20489,8 @@ var CID2 = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param multihash - (Multi)hash of the of the content.
    */
-  constructor(version2, code9, multihash, bytes) {
-    this.code = code9;
+  constructor(version2, code8, multihash, bytes) {
+    this.code = code8;
     this.version = version2;
     this.multihash = multihash;
     this.bytes = bytes;
@@ -20428,8 +20519,8 @@ var CID2 = class _CID {
         return this;
       }
       case 1: {
-        const { code: code9, multihash } = this;
-        if (code9 !== DAG_PB_CODE2) {
+        const { code: code8, multihash } = this;
+        if (code8 !== DAG_PB_CODE2) {
           throw new Error("Cannot convert a non dag-pb CID to CIDv0");
         }
         if (multihash.code !== SHA_256_CODE2) {
@@ -20445,8 +20536,8 @@ var CID2 = class _CID {
   toV1() {
     switch (this.version) {
       case 0: {
-        const { code: code9, digest: digest2 } = this.multihash;
-        const multihash = create2(code9, digest2);
+        const { code: code8, digest: digest2 } = this.multihash;
+        const multihash = create2(code8, digest2);
         return _CID.createV1(this.code, multihash);
       }
       case 1: {
@@ -20496,12 +20587,12 @@ var CID2 = class _CID {
     if (value instanceof _CID) {
       return value;
     } else if (value["/"] != null && value["/"] === value.bytes || value.asCID === value) {
-      const { version: version2, code: code9, multihash, bytes } = value;
-      return new _CID(version2, code9, multihash, bytes ?? encodeCID2(version2, code9, multihash.bytes));
+      const { version: version2, code: code8, multihash, bytes } = value;
+      return new _CID(version2, code8, multihash, bytes ?? encodeCID2(version2, code8, multihash.bytes));
     } else if (value[cidSymbol2] === true) {
-      const { version: version2, multihash, code: code9 } = value;
+      const { version: version2, multihash, code: code8 } = value;
       const digest2 = decode17(multihash);
-      return _CID.create(version2, code9, digest2);
+      return _CID.create(version2, code8, digest2);
     } else {
       return null;
     }
@@ -20511,8 +20602,8 @@ var CID2 = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param digest - (Multi)hash of the of the content.
    */
-  static create(version2, code9, digest2) {
-    if (typeof code9 !== "number") {
+  static create(version2, code8, digest2) {
+    if (typeof code8 !== "number") {
       throw new Error("String codecs are no longer supported");
     }
     if (!(digest2.bytes instanceof Uint8Array)) {
@@ -20520,15 +20611,15 @@ var CID2 = class _CID {
     }
     switch (version2) {
       case 0: {
-        if (code9 !== DAG_PB_CODE2) {
+        if (code8 !== DAG_PB_CODE2) {
           throw new Error(`Version 0 CID must use dag-pb (code: ${DAG_PB_CODE2}) block encoding`);
         } else {
-          return new _CID(version2, code9, digest2, digest2.bytes);
+          return new _CID(version2, code8, digest2, digest2.bytes);
         }
       }
       case 1: {
-        const bytes = encodeCID2(version2, code9, digest2.bytes);
-        return new _CID(version2, code9, digest2, bytes);
+        const bytes = encodeCID2(version2, code8, digest2.bytes);
+        return new _CID(version2, code8, digest2, bytes);
       }
       default: {
         throw new Error("Invalid version");
@@ -20547,8 +20638,8 @@ var CID2 = class _CID {
    * @param code - Content encoding format code.
    * @param digest - Multihash of the content.
    */
-  static createV1(code9, digest2) {
-    return _CID.create(1, code9, digest2);
+  static createV1(code8, digest2) {
+    return _CID.create(1, code8, digest2);
   }
   /**
    * Decoded a CID from its binary representation. The byte array must contain
@@ -20558,11 +20649,11 @@ var CID2 = class _CID {
    * binary representation of a CID.
    */
   static decode(bytes) {
-    const [cid, remainder] = _CID.decodeFirst(bytes);
+    const [cid2, remainder] = _CID.decodeFirst(bytes);
     if (remainder.length !== 0) {
       throw new Error("Incorrect length");
     }
-    return cid;
+    return cid2;
   }
   /**
    * Decoded a CID from its binary representation at the beginning of a byte
@@ -20582,8 +20673,8 @@ var CID2 = class _CID {
     }
     const digestBytes = multihashBytes.subarray(specs.multihashSize - specs.digestSize);
     const digest2 = new Digest2(specs.multihashCode, specs.digestSize, digestBytes, multihashBytes);
-    const cid = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
-    return [cid, bytes.subarray(specs.size)];
+    const cid2 = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
+    return [cid2, bytes.subarray(specs.size)];
   }
   /**
    * Inspect the initial bytes of a CID to determine its properties.
@@ -20627,12 +20718,12 @@ var CID2 = class _CID {
    */
   static parse(source2, base4) {
     const [prefix, bytes] = parseCIDtoBytes2(source2, base4);
-    const cid = _CID.decode(bytes);
-    if (cid.version === 0 && source2[0] !== "Q") {
+    const cid2 = _CID.decode(bytes);
+    if (cid2.version === 0 && source2[0] !== "Q") {
       throw Error("Version 0 CID string must not include multibase prefix");
     }
-    baseCache2(cid).set(prefix, source2);
-    return cid;
+    baseCache2(cid2).set(prefix, source2);
+    return cid2;
   }
 };
 function parseCIDtoBytes2(source2, base4) {
@@ -20666,40 +20757,40 @@ function toStringV02(bytes, cache3, base4) {
   if (prefix !== base58btc2.prefix) {
     throw Error(`Cannot string encode V0 in ${base4.name} encoding`);
   }
-  const cid = cache3.get(prefix);
-  if (cid == null) {
-    const cid2 = base4.encode(bytes).slice(1);
-    cache3.set(prefix, cid2);
-    return cid2;
+  const cid2 = cache3.get(prefix);
+  if (cid2 == null) {
+    const cid3 = base4.encode(bytes).slice(1);
+    cache3.set(prefix, cid3);
+    return cid3;
   } else {
-    return cid;
+    return cid2;
   }
 }
 function toStringV12(bytes, cache3, base4) {
   const { prefix } = base4;
-  const cid = cache3.get(prefix);
-  if (cid == null) {
-    const cid2 = base4.encode(bytes);
-    cache3.set(prefix, cid2);
-    return cid2;
+  const cid2 = cache3.get(prefix);
+  if (cid2 == null) {
+    const cid3 = base4.encode(bytes);
+    cache3.set(prefix, cid3);
+    return cid3;
   } else {
-    return cid;
+    return cid2;
   }
 }
 var DAG_PB_CODE2 = 112;
 var SHA_256_CODE2 = 18;
-function encodeCID2(version2, code9, multihash) {
+function encodeCID2(version2, code8, multihash) {
   const codeOffset = encodingLength3(version2);
-  const hashOffset = codeOffset + encodingLength3(code9);
+  const hashOffset = codeOffset + encodingLength3(code8);
   const bytes = new Uint8Array(hashOffset + multihash.byteLength);
   encodeTo2(version2, bytes, 0);
-  encodeTo2(code9, bytes, codeOffset);
+  encodeTo2(code8, bytes, codeOffset);
   bytes.set(multihash, hashOffset);
   return bytes;
 }
 var cidSymbol2 = /* @__PURE__ */ Symbol.for("@ipld/js-cid/CID");
 
-// node_modules/dag-jose/lib/signing.js
+// ../main/node_modules/dag-jose/lib/signing.js
 function fromSplit(split2) {
   const [protectedHeader, payload, signature] = split2;
   return {
@@ -20775,7 +20866,7 @@ function payloadToJSON(data) {
   return JSON.parse(new TextDecoder().decode(data));
 }
 
-// node_modules/dag-jose/lib/encryption.js
+// ../main/node_modules/dag-jose/lib/encryption.js
 function fromSplit2(split2) {
   const [protectedHeader, encrypted_key, iv, ciphertext, tag] = split2;
   const jwe = {
@@ -20835,7 +20926,7 @@ function decode19(encoded) {
   return jwe;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/is.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/is.js
 var objectTypeNames2 = [
   "Object",
   // for Object.create(null) and other non-plain objects
@@ -20904,7 +20995,7 @@ function getObjectType2(value) {
   return void 0;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/token.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/token.js
 var Type2 = class {
   /**
    * @param {number} major
@@ -20970,7 +21061,7 @@ var Token2 = class {
   }
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/byte-utils.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/byte-utils.js
 var useBuffer2 = globalThis.process && // @ts-ignore
 !globalThis.process.browser && // @ts-ignore
 globalThis.Buffer && // @ts-ignore
@@ -20992,20 +21083,20 @@ var fromString4 = useBuffer2 ? (
   /**
    * @param {string} string
    */
-  (string2) => {
-    return string2.length >= FROM_STRING_THRESHOLD_BUFFER2 ? (
+  (string3) => {
+    return string3.length >= FROM_STRING_THRESHOLD_BUFFER2 ? (
       // eslint-disable-line operator-linebreak
       // @ts-ignore
-      globalThis.Buffer.from(string2)
-    ) : utf8ToBytes2(string2);
+      globalThis.Buffer.from(string3)
+    ) : utf8ToBytes2(string3);
   }
 ) : (
   // eslint-disable-line operator-linebreak
   /**
    * @param {string} string
    */
-  (string2) => {
-    return string2.length >= FROM_STRING_THRESHOLD_TEXTENCODER2 ? textEncoder5.encode(string2) : utf8ToBytes2(string2);
+  (string3) => {
+    return string3.length >= FROM_STRING_THRESHOLD_TEXTENCODER2 ? textEncoder5.encode(string3) : utf8ToBytes2(string3);
   }
 );
 var fromArray2 = (arr) => {
@@ -21133,7 +21224,7 @@ function utf8ToBytes2(str) {
   return out;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/bl.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/bl.js
 var defaultChunkSize2 = 256;
 var Bl2 = class {
   /**
@@ -21248,7 +21339,7 @@ var U8Bl2 = class {
   }
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/common.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/common.js
 var decodeErrPrefix2 = "CBOR decode error:";
 var encodeErrPrefix2 = "CBOR encode error:";
 var uintMinorPrefixBytes2 = [];
@@ -21263,7 +21354,7 @@ function assertEnoughData2(data, pos, need) {
   }
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/0uint.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/0uint.js
 var uintBoundaries2 = [24, 256, 65536, 4294967296, BigInt("18446744073709551616")];
 function readUint82(data, offset, options) {
   assertEnoughData2(data, offset, 1);
@@ -21381,7 +21472,7 @@ encodeUint2.compareTokens = function compareTokens5(tok1, tok2) {
   return tok1.value < tok2.value ? -1 : tok1.value > tok2.value ? 1 : 0;
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/1negint.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/1negint.js
 function decodeNegint82(data, pos, _minor, options) {
   return new Token2(Type2.negint, -1 - readUint82(data, pos + 1, options), 2);
 }
@@ -21432,7 +21523,7 @@ encodeNegint2.compareTokens = function compareTokens6(tok1, tok2) {
   return tok1.value < tok2.value ? 1 : tok1.value > tok2.value ? -1 : 0;
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/2bytes.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/2bytes.js
 function toToken5(data, pos, prefix, length4) {
   assertEnoughData2(data, pos, prefix + length4);
   const buf = data.slice(pos + prefix, pos + prefix + length4);
@@ -21479,7 +21570,7 @@ function compareBytes2(b1, b2) {
   return b1.length < b2.length ? -1 : b1.length > b2.length ? 1 : compare3(b1, b2);
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/3string.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/3string.js
 var textDecoder4 = new TextDecoder();
 var ASCII_THRESHOLD2 = 32;
 function toStr2(bytes, start, end) {
@@ -21527,7 +21618,7 @@ function decodeString642(data, pos, _minor, options) {
 }
 var encodeString2 = encodeBytes2;
 
-// node_modules/dag-jose/node_modules/cborg/lib/4array.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/4array.js
 function toToken7(_data, _pos, prefix, length4) {
   return new Token2(Type2.array, length4, prefix);
 }
@@ -21564,7 +21655,7 @@ encodeArray2.encodedSize = function encodedSize13(token) {
   return encodeUintValue2.encodedSize(token.value);
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/5map.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/5map.js
 function toToken8(_data, _pos, prefix, length4) {
   return new Token2(Type2.map, length4, prefix);
 }
@@ -21601,7 +21692,7 @@ encodeMap2.encodedSize = function encodedSize14(token) {
   return encodeUintValue2.encodedSize(token.value);
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/6tag.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/6tag.js
 function decodeTagCompact2(_data, _pos, minor, _options) {
   return new Token2(Type2.tag, minor, 1);
 }
@@ -21625,7 +21716,7 @@ encodeTag2.encodedSize = function encodedSize15(token) {
   return encodeUintValue2.encodedSize(token.value);
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/7float.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/7float.js
 var MINOR_FALSE2 = 20;
 var MINOR_TRUE2 = 21;
 var MINOR_NULL2 = 22;
@@ -21801,7 +21892,7 @@ function readFloat642(ui8a3, pos) {
 }
 encodeFloat2.compareTokens = encodeUint2.compareTokens;
 
-// node_modules/dag-jose/node_modules/cborg/lib/jump.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/jump.js
 function invalidMinor2(data, pos, minor) {
   throw new Error(`${decodeErrPrefix2} encountered invalid minor (${minor}) for major ${data[pos] >>> 5}`);
 }
@@ -21957,7 +22048,7 @@ function quickEncodeToken2(token) {
   }
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/encode.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/encode.js
 var defaultEncodeOptions3 = {
   float64: false,
   mapSorter: mapSorter3,
@@ -22409,7 +22500,7 @@ function encode16(data, options) {
   return encodeCustom2(data, cborEncoders2, options);
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/decode.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/decode.js
 var defaultDecodeOptions2 = {
   strict: false,
   allowIndefinite: true,
@@ -22614,7 +22705,7 @@ function decode20(data, options) {
   return decoded;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/tagged.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/tagged.js
 var Tagged2 = class _Tagged {
   /**
    * @param {number} tag - CBOR tag number, a non-negative integer
@@ -22667,7 +22758,7 @@ Object.defineProperty(Tagged2.prototype, Symbol.toStringTag, {
   value: "Tagged"
 });
 
-// node_modules/dag-jose/node_modules/@ipld/dag-cbor/src/index.js
+// ../main/node_modules/dag-jose/node_modules/@ipld/dag-cbor/src/index.js
 var CID_CBOR_TAG2 = 42;
 function toByteView4(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -22679,12 +22770,12 @@ function cidEncoder3(obj) {
   if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
     return null;
   }
-  const cid = CID2.asCID(obj);
-  if (!cid) {
+  const cid2 = CID2.asCID(obj);
+  if (!cid2) {
     return null;
   }
-  const bytes = new Uint8Array(cid.bytes.byteLength + 1);
-  bytes.set(cid.bytes, 1);
+  const bytes = new Uint8Array(cid2.bytes.byteLength + 1);
+  bytes.set(cid2.bytes, 1);
   return [
     new Token2(Type2.tag, CID_CBOR_TAG2),
     new Token2(Type2.bytes, bytes)
@@ -22756,7 +22847,7 @@ var decodeOptions3 = {
 var encode17 = (node) => encode16(node, _encodeOptions2);
 var decode21 = (data) => decode20(toByteView4(data), _decodeOptions2);
 
-// node_modules/dag-jose/lib/index.js
+// ../main/node_modules/dag-jose/lib/index.js
 var name7 = "dag-jose";
 var code7 = 133;
 function isDagJWS(jose) {
@@ -22816,7 +22907,7 @@ function decode22(data) {
   }
 }
 
-// node_modules/any-signal/dist/src/index.js
+// ../main/node_modules/any-signal/dist/src/index.js
 function anySignal(signals) {
   const controller = new globalThis.AbortController();
   function onAbort() {
@@ -22849,13 +22940,13 @@ function anySignal(signals) {
   return signal;
 }
 
-// node_modules/nanoid/index.js
+// ../main/node_modules/nanoid/index.js
 import { webcrypto as crypto3 } from "node:crypto";
 
-// node_modules/nanoid/url-alphabet/index.js
+// ../main/node_modules/nanoid/url-alphabet/index.js
 var urlAlphabet = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict";
 
-// node_modules/nanoid/index.js
+// ../main/node_modules/nanoid/index.js
 var POOL_SIZE_MULTIPLIER = 128;
 var pool2;
 var poolOffset;
@@ -22885,7 +22976,7 @@ function nanoid(size = 21) {
   return id;
 }
 
-// node_modules/wherearewe/src/index.js
+// ../main/node_modules/wherearewe/src/index.js
 var import_is_electron = __toESM(require_is_electron(), 1);
 var isEnvWithDom = typeof window === "object" && typeof document === "object" && document.nodeType === 9;
 var isElectron = (0, import_is_electron.default)();
@@ -22896,7 +22987,7 @@ var isWebWorker = typeof importScripts === "function" && typeof self !== "undefi
 var isTest = typeof globalThis.process !== "undefined" && typeof globalThis.process.env !== "undefined" && globalThis.process.env["NODE" + /* @__PURE__ */ (() => "_")() + "ENV"] === "test";
 var isReactNative = typeof navigator !== "undefined" && navigator.product === "ReactNative";
 
-// node_modules/browser-readablestream-to-it/dist/src/index.js
+// ../main/node_modules/browser-readablestream-to-it/dist/src/index.js
 async function* browserReadableStreamToIt(stream, options = {}) {
   const reader = stream.getReader();
   try {
@@ -22915,10 +23006,10 @@ async function* browserReadableStreamToIt(stream, options = {}) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
 var import_err_code = __toESM(require_err_code(), 1);
 
-// node_modules/kubo-rpc-client/dist/src/lib/errors.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/errors.js
 var HTTPError = class extends Error {
   response;
   constructor(response) {
@@ -22934,7 +23025,7 @@ var InvalidMtimeError = class extends Error {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/utils.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/utils.js
 function isBytes(obj) {
   return ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer;
 }
@@ -23012,7 +23103,7 @@ function parseMtime(mtime) {
   return mtime;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
 async function* normaliseCandidateMultiple(input, normaliseContent3) {
   if (typeof input === "string" || input instanceof String || isBytes(input) || isBlob(input) || input._readableState != null) {
     throw (0, import_err_code.default)(new Error("Unexpected input: single item passed - if you are using ipfs.addAll, please use ipfs.add instead"), "ERR_UNEXPECTED_INPUT");
@@ -23064,7 +23155,7 @@ async function toFileObject(input, normaliseContent3) {
   return file;
 }
 
-// node_modules/@libp2p/interface/dist/src/errors.js
+// ../main/node_modules/@libp2p/interface/dist/src/errors.js
 var InvalidParametersError3 = class extends Error {
   static name = "InvalidParametersError";
   constructor(message2 = "Invalid parameters") {
@@ -23108,10 +23199,10 @@ var UnsupportedKeyTypeError = class extends Error {
   }
 };
 
-// node_modules/@libp2p/interface/dist/src/peer-id.js
+// ../main/node_modules/@libp2p/interface/dist/src/peer-id.js
 var peerIdSymbol = /* @__PURE__ */ Symbol.for("@libp2p/peer-id");
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.browser.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.browser.js
 async function normaliseContent(input) {
   if (isBytes(input)) {
     return new Blob([input]);
@@ -23149,12 +23240,12 @@ async function itToBlob(stream) {
   return new Blob(parts);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.browser.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.browser.js
 function normaliseInput(input) {
   return normaliseCandidateMultiple(input, normaliseContent, true);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/mode-to-string.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/mode-to-string.js
 function modeToString(mode) {
   if (mode == null) {
     return void 0;
@@ -23165,7 +23256,7 @@ function modeToString(mode) {
   return mode.toString(8).padStart(4, "0");
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.browser.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.browser.js
 async function multipartRequest(source2, abortController, headers = {}, boundary) {
   const parts = [];
   const formData = new FormData();
@@ -23212,11 +23303,11 @@ async function multipartRequest(source2, abortController, headers = {}, boundary
   };
 }
 
-// node_modules/weald/dist/src/node.js
+// ../main/node_modules/weald/dist/src/node.js
 import tty2 from "node:tty";
 import util from "node:util";
 
-// node_modules/weald/node_modules/ms/dist/index.js
+// ../main/node_modules/weald/node_modules/ms/dist/index.js
 var s = 1e3;
 var m = s * 60;
 var h = m * 60;
@@ -23314,7 +23405,7 @@ function plural(ms$1, msAbs, n, name8) {
   return `${Math.round(ms$1 / n)} ${name8}${isPlural ? "s" : ""}`;
 }
 
-// node_modules/supports-color/index.js
+// ../main/node_modules/supports-color/index.js
 import process2 from "node:process";
 import os from "node:os";
 import tty from "node:tty";
@@ -23454,7 +23545,7 @@ var supportsColor = {
 };
 var supports_color_default = supportsColor;
 
-// node_modules/weald/dist/src/common.js
+// ../main/node_modules/weald/dist/src/common.js
 function setup(env2) {
   createDebug.debug = createDebug;
   createDebug.default = createDebug;
@@ -23616,7 +23707,7 @@ function setup(env2) {
   return createDebug;
 }
 
-// node_modules/weald/dist/src/node.js
+// ../main/node_modules/weald/dist/src/node.js
 var colors = [6, 2, 3, 4, 5, 1];
 if (supports_color_default.stderr !== false && (supports_color_default.stderr ?? supports_color_default).level >= 2) {
   colors = [
@@ -23770,10 +23861,10 @@ function setupFormatters(formatters) {
 }
 var node_default = setup({ init, log, formatArgs, save, load, useColors, setupFormatters, colors, inspectOpts });
 
-// node_modules/weald/dist/src/index.js
+// ../main/node_modules/weald/dist/src/index.js
 var src_default9 = node_default;
 
-// node_modules/@libp2p/logger/dist/src/index.js
+// ../main/node_modules/@libp2p/logger/dist/src/index.js
 src_default9.formatters.b = (v) => {
   return v == null ? "undefined" : base58btc.baseEncode(v);
 };
@@ -23877,14 +23968,14 @@ function notEmpty(str) {
   return str;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
 var import_it_to_stream = __toESM(require_src(), 1);
 
-// node_modules/merge-options/index.mjs
+// ../main/node_modules/merge-options/index.mjs
 var import_index5 = __toESM(require_merge_options(), 1);
 var merge_options_default = import_index5.default;
 
-// node_modules/blob-to-it/dist/src/index.js
+// ../main/node_modules/blob-to-it/dist/src/index.js
 function blobToIt(blob) {
   if (typeof blob.stream === "function") {
     return browserReadableStreamToIt(blob.stream());
@@ -23892,7 +23983,7 @@ function blobToIt(blob) {
   return browserReadableStreamToIt(new Response(blob).body);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.js
 async function* toAsyncIterable(thing) {
   yield thing;
 }
@@ -23941,12 +24032,12 @@ function toBytes(chunk) {
   return fromString2(chunk.toString());
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.js
 function normaliseInput2(input) {
   return normaliseCandidateMultiple(input, normaliseContent2);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
 var merge2 = merge_options_default.bind({ ignoreUndefined: true });
 var log2 = logger("ipfs:core-utils:multipart-request");
 async function multipartRequest2(source2, abortController, headers = {}, boundary = `-----------------------------${nanoid()}`) {
@@ -24012,7 +24103,7 @@ async function multipartRequest2(source2, abortController, headers = {}, boundar
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.js
 async function multipartRequest3(source2, abortController, headers = {}, boundary = `-----------------------------${nanoid()}`) {
   let req = multipartRequest2;
   if (isElectronRenderer) {
@@ -24021,7 +24112,7 @@ async function multipartRequest3(source2, abortController, headers = {}, boundar
   return req(source2, abortController, headers, boundary);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/object-to-camel.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/object-to-camel.js
 function objectToCamel(obj) {
   if (obj == null) {
     return obj;
@@ -24040,7 +24131,7 @@ function objectToCamel(obj) {
   }, output);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/to-url-search-params.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/to-url-search-params.js
 function toUrlSearchParams({ arg, searchParams, hashAlg, mtime, mode, ...options } = {}) {
   if (searchParams != null) {
     options = {
@@ -24080,7 +24171,7 @@ function toUrlSearchParams({ arg, searchParams, hashAlg, mtime, mode, ...options
   return urlSearchParams;
 }
 
-// node_modules/kubo-rpc-client/dist/src/add-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/add-all.js
 function createAddAll(client) {
   return async function* addAll(source2, options = {}) {
     const controller = new AbortController();
@@ -24148,7 +24239,7 @@ function toCoreInterface({ name: name8, hash, size, mode, mtime, mtimeNsecs }) {
   return output;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-single.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-single.js
 var import_err_code2 = __toESM(require_err_code(), 1);
 async function* normaliseCandidateSingle(input, normaliseContent3) {
   if (input === null || input === void 0) {
@@ -24200,12 +24291,12 @@ async function toFileObject2(input, normaliseContent3) {
   return file;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-single.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-single.js
 function normaliseInput3(input) {
   return normaliseCandidateSingle(input, normaliseContent2);
 }
 
-// node_modules/kubo-rpc-client/dist/src/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/add.js
 function createAdd(client) {
   const all2 = createAddAll(client);
   return async function add2(input, options = {}) {
@@ -24219,7 +24310,7 @@ function createAdd(client) {
   };
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ecdsa/index.js
 async function hashAndSign(key, msg, options) {
   const privateKey = await crypto.subtle.importKey("jwk", key, {
     name: "ECDSA",
@@ -24251,7 +24342,7 @@ async function hashAndVerify(key, sig, msg, options) {
   return result;
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/der.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/der.js
 var TAG_MASK = parseInt("11111", 2);
 var LONG_LENGTH_MASK = parseInt("10000000", 2);
 var LONG_LENGTH_BYTES_MASK = parseInt("01111111", 2);
@@ -24387,11 +24478,11 @@ function encodeNumber(value) {
   if (number.length % 2 === 1) {
     number = "0" + number;
   }
-  const array = new Uint8ArrayList();
+  const array2 = new Uint8ArrayList();
   for (let i = 0; i < number.length; i += 2) {
-    array.append(Uint8Array.from([parseInt(`${number[i]}${number[i + 1]}`, 16)]));
+    array2.append(Uint8Array.from([parseInt(`${number[i]}${number[i + 1]}`, 16)]));
   }
-  return array;
+  return array2;
 }
 function encodeLength(bytes) {
   if (bytes.byteLength < 128) {
@@ -24428,7 +24519,7 @@ function encodeSequence(values, tag = 48) {
   return new Uint8ArrayList(Uint8Array.from([tag]), encodeLength(output), output);
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ecdsa/utils.js
 var OID_256 = Uint8Array.from([6, 8, 42, 134, 72, 206, 61, 3, 1, 7]);
 var OID_384 = Uint8Array.from([6, 5, 43, 129, 4, 0, 34]);
 var OID_521 = Uint8Array.from([6, 5, 43, 129, 4, 0, 35]);
@@ -24576,7 +24667,7 @@ function getOID(curve) {
   throw new InvalidParametersError3(`Invalid curve ${curve}`);
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/ecdsa.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ecdsa/ecdsa.js
 var ECDSAPublicKey = class {
   type = "ECDSA";
   jwk;
@@ -24642,10 +24733,10 @@ var ECDSAPrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
 import crypto4 from "crypto";
 
-// node_modules/@noble/hashes/_u64.js
+// ../main/node_modules/@noble/hashes/_u64.js
 var U32_MASK64 = /* @__PURE__ */ (() => BigInt(2 ** 32 - 1))();
 var _32n = /* @__PURE__ */ BigInt(32);
 function fromBig(n, le = false) {
@@ -24688,7 +24779,7 @@ var add4H = (low, Ah, Bh, Ch, Dh) => Ah + Bh + Ch + Dh + (low / 2 ** 32 | 0) | 0
 var add5L = (Al, Bl3, Cl, Dl, El) => (Al >>> 0) + (Bl3 >>> 0) + (Cl >>> 0) + (Dl >>> 0) + (El >>> 0);
 var add5H = (low, Ah, Bh, Ch, Dh, Eh) => Ah + Bh + Ch + Dh + Eh + (low / 2 ** 32 | 0) | 0;
 
-// node_modules/@noble/hashes/utils.js
+// ../main/node_modules/@noble/hashes/utils.js
 function isBytes2(a) {
   return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
 }
@@ -24791,7 +24882,7 @@ function hexToBytes(hex) {
   const al = hl / 2;
   if (hl % 2)
     throw new RangeError("hex string expected, got unpadded hex of length " + hl);
-  const array = new Uint8Array(al);
+  const array2 = new Uint8Array(al);
   for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
     const n1 = asciiToBase16(hex.charCodeAt(hi));
     const n2 = asciiToBase16(hex.charCodeAt(hi + 1));
@@ -24799,9 +24890,9 @@ function hexToBytes(hex) {
       const char = hex[hi] + hex[hi + 1];
       throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi);
     }
-    array[ai] = n1 * 16 + n2;
+    array2[ai] = n1 * 16 + n2;
   }
-  return array;
+  return array2;
 }
 function concatBytes(...arrays) {
   let sum = 0;
@@ -24853,7 +24944,7 @@ var oidNist = (suffix) => ({
   oid: Uint8Array.from([6, 9, 96, 134, 72, 1, 101, 3, 4, 2, suffix])
 });
 
-// node_modules/@noble/hashes/_md.js
+// ../main/node_modules/@noble/hashes/_md.js
 function Chi(a, b, c) {
   return a & b ^ ~a & c;
 }
@@ -24984,7 +25075,7 @@ var SHA512_IV = /* @__PURE__ */ Uint32Array.from([
   327033209
 ]);
 
-// node_modules/@noble/hashes/sha2.js
+// ../main/node_modules/@noble/hashes/sha2.js
 var SHA256_K = /* @__PURE__ */ Uint32Array.from([
   1116352408,
   1899447441,
@@ -25381,7 +25472,7 @@ var sha5122 = /* @__PURE__ */ createHasher(
   /* @__PURE__ */ oidNist(3)
 );
 
-// node_modules/@noble/curves/utils.js
+// ../main/node_modules/@noble/curves/utils.js
 function aarray(item, title, inner = () => {
 }) {
   if (!Array.isArray(item))
@@ -25542,14 +25633,14 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
   };
   return genUntil;
 }
-function validateObject(object, fields = {}, optFields = {}, title = "object") {
-  aobject2(object, title);
+function validateObject(object2, fields = {}, optFields = {}, title = "object") {
+  aobject2(object2, title);
   aobject2(fields, "fields");
   aobject2(optFields, "optFields");
   function checkField(fieldName, expectedType, isOpt) {
     const label = title === "object" ? `param "${String(fieldName)}"` : `"${title}.${String(fieldName)}"`;
-    const val = object[fieldName];
-    if (!Object.hasOwn(object, fieldName) && (isOpt ? val !== void 0 : expectedType !== "function")) {
+    const val = object2[fieldName];
+    if (!Object.hasOwn(object2, fieldName) && (isOpt ? val !== void 0 : expectedType !== "function")) {
       throw new TypeError(`${label} is invalid: expected own property`);
     }
     if (isOpt && val === void 0)
@@ -25563,7 +25654,7 @@ function validateObject(object, fields = {}, optFields = {}, title = "object") {
   iter(optFields, true);
 }
 
-// node_modules/@noble/curves/abstract/modular.js
+// ../main/node_modules/@noble/curves/abstract/modular.js
 var _0n2 = /* @__PURE__ */ BigInt(0);
 var _1n2 = /* @__PURE__ */ BigInt(1);
 var _2n = /* @__PURE__ */ BigInt(2);
@@ -26026,7 +26117,7 @@ function mapHashToField(key, fieldOrder, isLE = false) {
   return isLE ? numberToBytesLE(reduced, fieldLen) : numberToBytesBE(reduced, fieldLen);
 }
 
-// node_modules/@noble/curves/abstract/curve.js
+// ../main/node_modules/@noble/curves/abstract/curve.js
 var _0n3 = /* @__PURE__ */ BigInt(0);
 var _1n3 = /* @__PURE__ */ BigInt(1);
 var _4n2 = /* @__PURE__ */ BigInt(4);
@@ -26061,18 +26152,18 @@ function validateTableBytes(numPoints, fpBytes) {
   if (bytes > TABLE_BYTES_MAX)
     throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
 }
-function probeRandomBytes(randomBytes7, length4) {
-  if (randomBytes7 === void 0)
+function probeRandomBytes(randomBytes6, length4) {
+  if (randomBytes6 === void 0)
     return void 0;
-  afunction(randomBytes7, "randomBytes");
+  afunction(randomBytes6, "randomBytes");
   try {
-    const probe = randomBytes7(length4);
+    const probe = randomBytes6(length4);
     if (!isBytes3(probe) || probe.length !== length4)
       return void 0;
   } catch {
     return void 0;
   }
-  return randomBytes7;
+  return randomBytes6;
 }
 function validateMSMPoints(points, c) {
   aarray(points, "points");
@@ -26165,9 +26256,9 @@ var ScalarMultiplier = class {
   baseCanBeBlinded;
   bits;
   // Parametrized with a given Point class (not individual point)
-  constructor(Point, randomBytes7) {
+  constructor(Point, randomBytes6) {
     validatePointCons(Point);
-    this.randomBytes = probeRandomBytes(randomBytes7, BLIND_BYTES);
+    this.randomBytes = probeRandomBytes(randomBytes6, BLIND_BYTES);
     this.Point = Point;
     this.BASE = Point.BASE;
     this.ZERO = Point.ZERO;
@@ -26413,7 +26504,7 @@ function createKeygen(randomSecretKey, getPublicKey) {
   };
 }
 
-// node_modules/@noble/curves/abstract/edwards.js
+// ../main/node_modules/@noble/curves/abstract/edwards.js
 var _0n4 = /* @__PURE__ */ BigInt(0);
 var _1n4 = /* @__PURE__ */ BigInt(1);
 var _2n2 = /* @__PURE__ */ BigInt(2);
@@ -26438,7 +26529,7 @@ function edwards(params, extraOpts = {}) {
   if (FpLegendre(Fp2, CURVE.d) !== -1)
     throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
   validateObject(opts, {}, { uvRatio: "function", randomBytes: "function" });
-  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const MASK = _2n2 << BigInt(Fp2.BYTES * 8) - _1n4;
   function isOdd(n) {
     if (!Fp2.isOdd)
@@ -26699,7 +26790,7 @@ function edwards(params, extraOpts = {}) {
     }
   }
   const normalize = (points) => normalizeZ(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes7);
+  const wnaf = new ScalarMultiplier(Point, randomBytes6);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -26731,7 +26822,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
     if (outputLen !== expectedLen)
       throw new Error(`hash.outputLen must be ${expectedLen}, got ${outputLen}`);
   }
-  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const toMontgomery2 = opts.toMontgomery;
   const toMontgomerySecret2 = opts.toMontgomerySecret;
   const adjustScalarBytes2 = opts.adjustScalarBytes === void 0 ? (bytes) => bytes : opts.adjustScalarBytes;
@@ -26821,7 +26912,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
     seed: _size
   };
   function randomSecretKey(seed) {
-    seed = seed === void 0 ? randomBytes7(lengths.seed) : seed;
+    seed = seed === void 0 ? randomBytes6(lengths.seed) : seed;
     return abytes2(seed, lengths.seed, "seed");
   }
   function isValidSecretKey(key) {
@@ -26864,7 +26955,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
   });
 }
 
-// node_modules/@noble/curves/ed25519.js
+// ../main/node_modules/@noble/curves/ed25519.js
 var _1n5 = /* @__PURE__ */ BigInt(1);
 var _2n3 = /* @__PURE__ */ BigInt(2);
 var _5n2 = /* @__PURE__ */ BigInt(5);
@@ -26939,7 +27030,7 @@ function ed(opts) {
 }
 var ed25519 = /* @__PURE__ */ ed({});
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
 var keypair = crypto4.generateKeyPairSync;
 var PUBLIC_KEY_BYTE_LENGTH = 32;
 var PRIVATE_KEY_BYTE_LENGTH = 64;
@@ -26996,7 +27087,7 @@ function hashAndVerify2(key, sig, msg) {
   return crypto4.verify(null, msg instanceof Uint8Array ? msg : msg.subarray(), obj, sig);
 }
 
-// node_modules/@libp2p/crypto/dist/src/util.js
+// ../main/node_modules/@libp2p/crypto/dist/src/util.js
 function isPromise(thing) {
   if (thing == null) {
     return false;
@@ -27004,7 +27095,7 @@ function isPromise(thing) {
   return typeof thing.then === "function" && typeof thing.catch === "function" && typeof thing.finally === "function";
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/ed25519.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/ed25519.js
 var Ed25519PublicKey = class {
   type = "Ed25519";
   raw;
@@ -27068,7 +27159,7 @@ var Ed25519PrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/utils.js
 function unmarshalEd25519PrivateKey(bytes) {
   if (bytes.length > PRIVATE_KEY_BYTE_LENGTH) {
     bytes = ensureEd25519Key(bytes, PRIVATE_KEY_BYTE_LENGTH + PUBLIC_KEY_BYTE_LENGTH);
@@ -27093,7 +27184,7 @@ function ensureEd25519Key(key, length4) {
   return key;
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/keys.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/keys.js
 var KeyType;
 (function(KeyType2) {
   KeyType2["RSA"] = "RSA";
@@ -27280,11 +27371,11 @@ var PrivateKey;
   PrivateKey2.stream = stream;
 })(PrivateKey || (PrivateKey = {}));
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
 import crypto5 from "node:crypto";
 import { promisify } from "node:util";
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
 var utils_exports = {};
 __export(utils_exports, {
   MAX_RSA_KEY_SIZE: () => MAX_RSA_KEY_SIZE,
@@ -27303,7 +27394,7 @@ __export(utils_exports, {
   pkixToRSAPublicKey: () => pkixToRSAPublicKey
 });
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/rsa.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/rsa.js
 var RSAPublicKey = class {
   type = "RSA";
   jwk;
@@ -27364,7 +27455,7 @@ var RSAPrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
 var MAX_RSA_KEY_SIZE = 8192;
 var SHA2_256_CODE = 18;
 var MAX_RSA_JWK_SIZE = 1062;
@@ -27513,7 +27604,7 @@ function jwkToJWKKeyPair(key) {
   };
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
 var keypair2 = promisify(crypto5.generateKeyPair);
 async function generateRSAKey(bits, options) {
   const key = await keypair2("rsa", {
@@ -27563,10 +27654,10 @@ function rsaKeySize(jwk) {
   return modulus.length * 8;
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
 import crypto6 from "node:crypto";
 
-// node_modules/@noble/hashes/hmac.js
+// ../main/node_modules/@noble/hashes/hmac.js
 var _HMAC = class {
   oHash;
   iHash;
@@ -27643,7 +27734,7 @@ var hmac = /* @__PURE__ */ (() => {
   return hmac_;
 })();
 
-// node_modules/@noble/curves/abstract/der.js
+// ../main/node_modules/@noble/curves/abstract/der.js
 var _0n5 = /* @__PURE__ */ BigInt(0);
 var DERErr = class extends Error {
   constructor(m3 = "") {
@@ -27770,7 +27861,7 @@ var DER = /* @__PURE__ */ (() => {
   return Object.freeze(_DER);
 })();
 
-// node_modules/@noble/curves/abstract/weierstrass.js
+// ../main/node_modules/@noble/curves/abstract/weierstrass.js
 var divNearest = (num, den) => (num + (num >= 0 ? den : -den) / _2n4) / den;
 function _splitEndoScalar(k, basis, n) {
   aInRange("scalar", k, _0n6, n);
@@ -27829,7 +27920,7 @@ function weierstrass(params, extraOpts = {}) {
     randomBytes: "function"
   });
   const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes: toBytes2 } = extraOpts;
-  const randomBytes7 = extraOpts.randomBytes === void 0 ? randomBytes4 : extraOpts.randomBytes;
+  const randomBytes6 = extraOpts.randomBytes === void 0 ? randomBytes4 : extraOpts.randomBytes;
   if (endoOpts) {
     if (!Fp2.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
       throw new Error('invalid endo: expected "beta": bigint and "basises": array');
@@ -28246,7 +28337,7 @@ function weierstrass(params, extraOpts = {}) {
     }
   }
   const normalize = (points) => normalizeZ(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes7);
+  const wnaf = new ScalarMultiplier(Point, randomBytes6);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -28347,12 +28438,12 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   const opts = Object.assign({}, ecdsaOpts);
-  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const hmac2 = opts.hmac === void 0 ? (key, msg) => hmac(hash_, key, msg) : opts.hmac;
   const { Fp: Fp2, Fn } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
   const blindLength = getMinHashLength(CURVE_ORDER);
-  const csprng = probeRandomBytes(randomBytes7, blindLength);
+  const csprng = probeRandomBytes(randomBytes6, blindLength);
   const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh(Point, opts);
   const defaultSigOpts = {
     prehash: true,
@@ -28505,7 +28596,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d3), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes7(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes6(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes2(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes2(...seedArgs);
@@ -28602,7 +28693,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
   });
 }
 
-// node_modules/@noble/curves/secp256k1.js
+// ../main/node_modules/@noble/curves/secp256k1.js
 var secp256k1_CURVE = {
   p: BigInt("0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f"),
   n: BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"),
@@ -28649,7 +28740,7 @@ var Pointk1 = /* @__PURE__ */ weierstrass(secp256k1_CURVE, {
 });
 var secp256k1 = /* @__PURE__ */ ecdsa(Pointk1, sha2562);
 
-// node_modules/@libp2p/crypto/dist/src/errors.js
+// ../main/node_modules/@libp2p/crypto/dist/src/errors.js
 var SigningError = class extends Error {
   constructor(message2 = "An error occurred while signing a message") {
     super(message2);
@@ -28663,7 +28754,7 @@ var VerificationError = class extends Error {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
 function hashAndSign4(key, msg, options) {
   options?.signal?.throwIfAborted();
   const hash = crypto6.createHash("sha256");
@@ -28705,7 +28796,7 @@ function hashAndVerify4(key, sig, msg, options) {
   }
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/secp256k1.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/secp256k1.js
 var Secp256k1PublicKey = class {
   type = "secp256k1";
   raw;
@@ -28752,7 +28843,7 @@ var Secp256k1PrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/utils.js
 function unmarshalSecp256k1PrivateKey(bytes) {
   return new Secp256k1PrivateKey(bytes);
 }
@@ -28786,7 +28877,7 @@ function computeSecp256k1PublicKey(privateKey) {
   }
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/index.js
 function publicKeyFromProtobuf(buf, digest2) {
   const { Type: Type3, Data } = PublicKey.decode(buf);
   const data = Data ?? new Uint8Array();
@@ -28840,7 +28931,7 @@ function privateKeyFromProtobuf(buf) {
   }
 }
 
-// node_modules/@libp2p/peer-id/dist/src/peer-id.js
+// ../main/node_modules/@libp2p/peer-id/dist/src/peer-id.js
 var inspect2 = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom");
 var LIBP2P_KEY_CODE = 114;
 var PeerIdImpl = class {
@@ -28971,7 +29062,7 @@ var URLPeerId = class {
   }
 };
 
-// node_modules/@libp2p/peer-id/dist/src/index.js
+// ../main/node_modules/@libp2p/peer-id/dist/src/index.js
 var LIBP2P_KEY_CODE2 = 114;
 var TRANSPORT_IPFS_GATEWAY_HTTP_CODE2 = 2336;
 function peerIdFromString(str, decoder) {
@@ -29028,15 +29119,15 @@ function peerIdFromMultihash(multihash) {
   }
   throw new InvalidMultihashError("Supplied PeerID Multihash is invalid");
 }
-function peerIdFromCID(cid) {
-  if (cid?.multihash == null || cid.version == null || cid.version === 1 && cid.code !== LIBP2P_KEY_CODE2 && cid.code !== TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
+function peerIdFromCID(cid2) {
+  if (cid2?.multihash == null || cid2.version == null || cid2.version === 1 && cid2.code !== LIBP2P_KEY_CODE2 && cid2.code !== TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
     throw new InvalidCIDError("Supplied PeerID CID is invalid");
   }
-  if (cid.code === TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
-    const url = toString2(cid.multihash.digest);
+  if (cid2.code === TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
+    const url = toString2(cid2.multihash.digest);
     return new URLPeerId(new URL(url));
   }
-  return peerIdFromMultihash(cid.multihash);
+  return peerIdFromMultihash(cid2.multihash);
 }
 function isIdentityMultihash(multihash) {
   return multihash.code === identity2.code;
@@ -29045,7 +29136,7 @@ function isSha256Multihash(multihash) {
   return multihash.code === sha256.code;
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/stat.js
 function createStat(client) {
   return async function stat3(options = {}) {
     const res = await client.post("bitswap/stat", {
@@ -29070,7 +29161,7 @@ function toCoreInterface2(res) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/wantlist-for-peer.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/wantlist-for-peer.js
 function createWantlistForPeer(client) {
   return async function wantlistForPeer(peerId, options = {}) {
     const res = await (await client.post("bitswap/wantlist", {
@@ -29085,7 +29176,7 @@ function createWantlistForPeer(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/wantlist.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/wantlist.js
 function createWantlist(client) {
   return async function wantlist(options = {}) {
     const res = await (await client.post("bitswap/wantlist", {
@@ -29097,7 +29188,7 @@ function createWantlist(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/index.js
 function createBitswap(client) {
   return {
     /**
@@ -29109,13 +29200,13 @@ function createBitswap(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/get.js
 function createGet(client) {
-  return async function get2(cid, options = {}) {
+  return async function get2(cid2, options = {}) {
     const res = await client.post("block/get", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid.toString(),
+        arg: cid2.toString(),
         ...options
       }),
       headers: options.headers
@@ -29124,7 +29215,7 @@ function createGet(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/put.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/put.js
 function createPut(client) {
   return async function put(data, options = {}) {
     const controller = new AbortController();
@@ -29151,16 +29242,16 @@ function createPut(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/rm.js
 function createRm(client) {
-  return async function* rm2(cid, options = {}) {
-    if (!Array.isArray(cid)) {
-      cid = [cid];
+  return async function* rm6(cid2, options = {}) {
+    if (!Array.isArray(cid2)) {
+      cid2 = [cid2];
     }
     const res = await client.post("block/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid.map((cid2) => cid2.toString()),
+        arg: cid2.map((cid3) => cid3.toString()),
         "stream-channels": true,
         ...options
       }),
@@ -29181,13 +29272,13 @@ function toCoreInterface3(removed) {
   return out;
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/stat.js
 function createStat2(client) {
-  return async function stat3(cid, options = {}) {
+  return async function stat3(cid2, options = {}) {
     const res = await client.post("block/stat", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid.toString(),
+        arg: cid2.toString(),
         ...options
       }),
       headers: options.headers
@@ -29197,7 +29288,7 @@ function createStat2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/index.js
 function createBlock(client) {
   return {
     get: createGet(client),
@@ -29207,7 +29298,7 @@ function createBlock(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/add.js
 function createAdd2(client) {
   return async function add2(addr, options = {}) {
     const res = await client.post("bootstrap/add", {
@@ -29223,7 +29314,7 @@ function createAdd2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/list.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/list.js
 function createList(client) {
   return async function list3(options = {}) {
     const res = await client.post("bootstrap/list", {
@@ -29236,9 +29327,9 @@ function createList(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/rm.js
 function createRm2(client) {
-  return async function rm2(addr, options = {}) {
+  return async function rm6(addr, options = {}) {
     const res = await client.post("bootstrap/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -29252,7 +29343,7 @@ function createRm2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/index.js
 function createBootstrap(client) {
   return {
     add: createAdd2(client),
@@ -29261,7 +29352,7 @@ function createBootstrap(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/cat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/cat.js
 function createCat(client) {
   return async function* cat(path, options = {}) {
     const res = await client.post("cat", {
@@ -29276,7 +29367,7 @@ function createCat(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/commands.js
+// ../main/node_modules/kubo-rpc-client/dist/src/commands.js
 function createCommands(client) {
   return async function commands(options = {}) {
     const res = await client.post("commands", {
@@ -29288,7 +29379,7 @@ function createCommands(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/get-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/get-all.js
 function createGetAll(client) {
   return async function getAll(options = {}) {
     const res = await client.post("config/show", {
@@ -29303,7 +29394,7 @@ function createGetAll(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/get.js
 function createGet2(client) {
   return async function get2(key, options = {}) {
     if (key == null) {
@@ -29322,7 +29413,7 @@ function createGet2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/profiles/apply.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/profiles/apply.js
 function createApply(client) {
   return async function apply(profile, options = {}) {
     const res = await client.post("config/profile/apply", {
@@ -29341,14 +29432,14 @@ function createApply(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/profiles/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/profiles/index.js
 function createProfiles(client) {
   return {
     apply: createApply(client)
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/replace.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/replace.js
 function createReplace(client) {
   return async function replace(config, options = {}) {
     const controller = new AbortController();
@@ -29366,7 +29457,7 @@ function createReplace(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/set.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/set.js
 function createSet(client) {
   return async function set(key, value, options = {}) {
     if (typeof key !== "string") {
@@ -29395,7 +29486,7 @@ function encodeParam(key, value) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/index.js
 function createConfig(client) {
   return {
     getAll: createGetAll(client),
@@ -29406,7 +29497,7 @@ function createConfig(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/export.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/export.js
 function createExport(client) {
   return async function* dagExport(root, options = {}) {
     const res = await client.post("dag/export", {
@@ -29420,20 +29511,20 @@ function createExport(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/get.js
 var import_err_code4 = __toESM(require_err_code(), 1);
 
-// node_modules/kubo-rpc-client/dist/src/lib/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/resolve.js
 var import_err_code3 = __toESM(require_err_code(), 1);
-async function* resolve(cid, path, codecs3, getBlock, options) {
-  const load2 = async (cid2) => {
-    const codec = await codecs3.getCodec(cid2.code);
-    const block = await getBlock(cid2, options);
+async function* resolve(cid2, path, codecs3, getBlock, options) {
+  const load2 = async (cid3) => {
+    const codec = await codecs3.getCodec(cid3.code);
+    const block = await getBlock(cid3, options);
     return codec.decode(block);
   };
   const parts = path.split("/").filter(Boolean);
-  let value = await load2(cid);
-  let lastCid = cid;
+  let value = await load2(cid2);
+  let lastCid = cid2;
   while (parts.length > 0) {
     const key = parts.shift();
     if (key == null) {
@@ -29448,9 +29539,9 @@ async function* resolve(cid, path, codecs3, getBlock, options) {
     } else {
       throw (0, import_err_code3.default)(new Error(`no link named "${key}" under ${lastCid}`), "ERR_NO_LINK");
     }
-    const cid2 = CID.asCID(value);
-    if (cid2 != null) {
-      lastCid = cid2;
+    const cid3 = CID.asCID(value);
+    if (cid3 != null) {
+      lastCid = cid3;
       value = await load2(value);
     }
   }
@@ -29460,20 +29551,20 @@ async function* resolve(cid, path, codecs3, getBlock, options) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/get.js
 function createGet3(client, codecs3) {
   const getBlock = createGet(client);
-  return async function get2(cid, options = {}) {
+  return async function get2(cid2, options = {}) {
     if (options.path != null) {
-      const entry = options.localResolve === true ? await src_default(resolve(cid, options.path, codecs3, getBlock, options)) : await src_default5(resolve(cid, options.path, codecs3, getBlock, options));
+      const entry = options.localResolve === true ? await src_default(resolve(cid2, options.path, codecs3, getBlock, options)) : await src_default5(resolve(cid2, options.path, codecs3, getBlock, options));
       const result = entry;
       if (result == null) {
         throw (0, import_err_code4.default)(new Error("Not found"), "ERR_NOT_FOUND");
       }
       return result;
     }
-    const codec = await codecs3.getCodec(cid.code);
-    const block = await getBlock(cid, options);
+    const codec = await codecs3.getCodec(cid2.code);
+    const block = await getBlock(cid2, options);
     const node = codec.decode(block);
     return {
       value: node,
@@ -29482,7 +29573,7 @@ function createGet3(client, codecs3) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/import.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/import.js
 function createImport(client) {
   return async function* dagImport(source2, options = {}) {
     const controller = new AbortController();
@@ -29512,7 +29603,7 @@ function createImport(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/put.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/put.js
 function createPut2(client, codecs3) {
   return async function put(dagNode, options = {}) {
     const settings = {
@@ -29548,7 +29639,7 @@ function createPut2(client, codecs3) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/resolve.js
 function createResolve(client) {
   return async function resolve3(ipfsPath2, options = {}) {
     const res = await client.post("dag/resolve", {
@@ -29564,7 +29655,7 @@ function createResolve(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/index.js
 function createDAG(client, codecs3) {
   return {
     export: createExport(client),
@@ -29575,7 +29666,7 @@ function createDAG(client, codecs3) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dht/response-types.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/response-types.js
 var SendingQuery = 0;
 var PeerResponse = 1;
 var FinalPeer = 2;
@@ -29585,7 +29676,7 @@ var Value = 5;
 var AddingPeer = 6;
 var DialingPeer = 7;
 
-// node_modules/kubo-rpc-client/dist/src/dht/map-event.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/map-event.js
 function mapEvent(event) {
   if (event.Type === SendingQuery) {
     return {
@@ -29670,7 +29761,7 @@ function mapEvent(event) {
   throw new Error("Unknown DHT event type");
 }
 
-// node_modules/kubo-rpc-client/dist/src/dht/query.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/query.js
 function createQuery(client) {
   return async function* query(peerId, options = {}) {
     const res = await client.post("dht/query", {
@@ -29687,7 +29778,7 @@ function createQuery(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dht/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/index.js
 var RoutingEventTypes;
 (function(RoutingEventTypes2) {
   RoutingEventTypes2[RoutingEventTypes2["SENDING_QUERY"] = 0] = "SENDING_QUERY";
@@ -29714,7 +29805,7 @@ function createDHT(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/cmds.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/cmds.js
 function createCmds(client) {
   return async function cmds(options = {}) {
     const res = await client.post("diag/cmds", {
@@ -29726,7 +29817,7 @@ function createCmds(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/net.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/net.js
 function createNet(client) {
   return async function net(options = {}) {
     const res = await client.post("diag/net", {
@@ -29738,7 +29829,7 @@ function createNet(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/sys.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/sys.js
 function createSys(client) {
   return async function sys(options = {}) {
     const res = await client.post("diag/sys", {
@@ -29750,7 +29841,7 @@ function createSys(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/index.js
 function createDiag(client) {
   return {
     cmds: createCmds(client),
@@ -29759,7 +29850,7 @@ function createDiag(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/cp.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/cp.js
 function createCp(client) {
   return async function cp(sources, destination, options = {}) {
     const sourceArr = Array.isArray(sources) ? sources : [sources];
@@ -29775,7 +29866,7 @@ function createCp(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/flush.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/flush.js
 function createFlush(client) {
   return async function flush2(path, options = {}) {
     if (typeof path !== "string") {
@@ -29794,7 +29885,7 @@ function createFlush(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/object-to-camel-with-metadata.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/object-to-camel-with-metadata.js
 function objectToCamelWithMetadata(entry) {
   const file = objectToCamel(entry);
   if (Object.prototype.hasOwnProperty.call(file, "mode")) {
@@ -29810,7 +29901,7 @@ function objectToCamelWithMetadata(entry) {
   return file;
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/ls.js
 function createLs(client) {
   return async function* ls(path, options = {}) {
     if (path == null) {
@@ -29847,7 +29938,7 @@ function toCoreInterface4(entry) {
   return entry;
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/mkdir.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/mkdir.js
 function createMkdir(client) {
   return async function mkdir6(path, options = {}) {
     const res = await client.post("files/mkdir", {
@@ -29862,7 +29953,7 @@ function createMkdir(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/mv.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/mv.js
 function createMv(client) {
   return async function mv(sources, destination, options = {}) {
     if (!Array.isArray(sources)) {
@@ -29880,7 +29971,7 @@ function createMv(client) {
   };
 }
 
-// node_modules/stream-to-it/dist/src/source.js
+// ../main/node_modules/stream-to-it/dist/src/source.js
 function source(readable) {
   if (isReadableStream2(readable)) {
     return (async function* () {
@@ -29910,7 +30001,7 @@ function isReadableStream2(obj) {
   return typeof obj?.getReader === "function";
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/read.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/read.js
 function createRead(client) {
   return async function* read4(path, options = {}) {
     const res = await client.post("files/read", {
@@ -29929,9 +30020,9 @@ function createRead(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/rm.js
 function createRm3(client) {
-  return async function rm2(path, options = {}) {
+  return async function rm6(path, options = {}) {
     const res = await client.post("files/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -29949,7 +30040,7 @@ function createRm3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/stat.js
 function createStat3(client) {
   return async function stat3(path, options = {}) {
     const res = await client.post("files/stat", {
@@ -29971,7 +30062,7 @@ function toCoreInterface5(entry) {
   return entry;
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/write.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/write.js
 function createWrite(client) {
   return async function write2(path, input, options = {}) {
     const controller = new AbortController();
@@ -29999,7 +30090,7 @@ function createWrite(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/index.js
 function createFiles(client) {
   return {
     cp: createCp(client),
@@ -30014,7 +30105,7 @@ function createFiles(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/get-endpoint-config.js
+// ../main/node_modules/kubo-rpc-client/dist/src/get-endpoint-config.js
 function createGetEndpointConfig(client) {
   return function getEndpointConfig() {
     const url = new URL(client.opts.base ?? "");
@@ -30028,7 +30119,7 @@ function createGetEndpointConfig(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/get.js
 function createGet4(client) {
   return async function* get2(path, options = {}) {
     const opts = {
@@ -30044,7 +30135,7 @@ function createGet4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/id.js
+// ../main/node_modules/kubo-rpc-client/dist/src/id.js
 function createId(client) {
   return async function id(options = {}) {
     const res = await client.post("id", {
@@ -30067,7 +30158,7 @@ function createId(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/is-online.js
+// ../main/node_modules/kubo-rpc-client/dist/src/is-online.js
 function createIsOnline(client) {
   const id = createId(client);
   return async function isOnline(options = {}) {
@@ -30080,7 +30171,7 @@ function createIsOnline(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/gen.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/gen.js
 var defaultOptions = {
   type: "ed25519"
 };
@@ -30099,7 +30190,7 @@ function createGen(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/import.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/import.js
 function createImport2(client) {
   return async function importKey(name8, pem, password, options = {}) {
     const res = await client.post("key/import", {
@@ -30117,7 +30208,7 @@ function createImport2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/list.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/list.js
 function createList2(client) {
   return async function list3(options = {}) {
     const res = await client.post("key/list", {
@@ -30130,9 +30221,9 @@ function createList2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/rename.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/rename.js
 function createRename(client) {
-  return async function rename6(oldName, newName, options = {}) {
+  return async function rename5(oldName, newName, options = {}) {
     const res = await client.post("key/rename", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -30148,9 +30239,9 @@ function createRename(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/rm.js
 function createRm4(client) {
-  return async function rm2(name8, options = {}) {
+  return async function rm6(name8, options = {}) {
     const res = await client.post("key/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -30164,7 +30255,7 @@ function createRm4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/index.js
 function createKey(client) {
   return {
     gen: createGen(client),
@@ -30175,7 +30266,7 @@ function createKey(client) {
   };
 }
 
-// node_modules/parse-duration/locale/en.js
+// ../main/node_modules/parse-duration/locale/en.js
 var unit = /* @__PURE__ */ Object.create(null);
 var m2 = 6e4;
 var h2 = m2 * 60;
@@ -30196,7 +30287,7 @@ unit.decimal = ".";
 unit.placeholder = " _";
 var en_default = unit;
 
-// node_modules/parse-duration/index.js
+// ../main/node_modules/parse-duration/index.js
 var durationRE = /((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([\p{L}]{0,14})/gu;
 parse3.unit = en_default;
 var groupRE;
@@ -30230,7 +30321,7 @@ function parse3(str = "", format5 = "ms") {
   return result && result / (lookupUnit(unit2, format5) || 1) * (str.trimStart()[0] === "-" ? -1 : 1);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/agent.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/agent.js
 import http from "node:http";
 import https from "node:https";
 var agent_default = (url) => {
@@ -30240,10 +30331,10 @@ var agent_default = (url) => {
   return url.protocol.startsWith("https") ? https.Agent : http.Agent;
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/http.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http.js
 var import_iso_url = __toESM(require_iso_url(), 1);
 
-// node_modules/kubo-rpc-client/dist/src/lib/http/error.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http/error.js
 var TimeoutError2 = class extends Error {
   constructor(message2 = "Request timed out") {
     super(message2);
@@ -30259,7 +30350,7 @@ var HTTPError2 = class extends Error {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/http/fetch.node.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http/fetch.node.js
 var import_it_to_stream2 = __toESM(require_src(), 1);
 import { Buffer as Buffer6 } from "node:buffer";
 var fetchWithProgress = async (url, options = {}) => fetch(url, withUploadProgress(options));
@@ -30307,7 +30398,7 @@ var iterateBodyWithProgress = async function* (body, onUploadProgress) {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/http.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http.js
 var merge3 = merge_options_default.bind({ ignoreUndefined: true });
 var log3 = logger("kubo-rpc-client:fetch");
 var defaults = {
@@ -30478,7 +30569,7 @@ var isWebReadableStream = (value) => {
 };
 var isNodeReadableStream = (value) => Object.prototype.hasOwnProperty.call(value, "readable") && Object.prototype.hasOwnProperty.call(value, "writable");
 
-// node_modules/@multiformats/multiaddr-to-uri/dist/src/index.js
+// ../main/node_modules/@multiformats/multiaddr-to-uri/dist/src/index.js
 var ASSUME_HTTP_CODES = [
   CODE_TCP,
   CODE_DNS,
@@ -30500,7 +30591,7 @@ function extractTuple(name8, ma) {
   return ma.find((component) => component.name === name8);
 }
 function hasTLS(ma) {
-  return ma.some(({ code: code9 }) => code9 === CODE_TLS);
+  return ma.some(({ code: code8 }) => code8 === CODE_TLS);
 }
 function interpretNext(head, rest) {
   const interpreter = interpreters[head.name];
@@ -30656,7 +30747,7 @@ function multiaddrToUri(input, opts) {
   return uri;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/to-url-string.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/to-url-string.js
 function toUrlString(url) {
   try {
     url = multiaddrToUri(multiaddr(url));
@@ -30666,7 +30757,7 @@ function toUrlString(url) {
   return url;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/core.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/core.js
 var log4 = logger("js-kubo-rpc-client:lib:error-handler");
 var merge4 = merge_options_default.bind({ ignoreUndefined: true });
 var DEFAULT_PROTOCOL = isBrowser || isWebWorker ? location.protocol : "http";
@@ -30793,7 +30884,7 @@ var Client = class extends HTTP {
 };
 var HTTPError3 = HTTP.HTTPError;
 
-// node_modules/kubo-rpc-client/dist/src/lib/multibases.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multibases.js
 var LOAD_BASE = async (name8) => Promise.reject(new Error(`No base found for "${name8}"`));
 var Multibases = class {
   _basesByName;
@@ -30842,7 +30933,7 @@ var Multibases = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/multicodecs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multicodecs.js
 var LOAD_CODEC = async (codeOrName) => Promise.reject(new Error(`No codec found for "${codeOrName}"`));
 var Multicodecs = class {
   _codecsByName;
@@ -30873,13 +30964,13 @@ var Multicodecs = class {
     delete this._codecsByName[codec.name];
     delete this._codecsByCode[codec.code];
   }
-  async getCodec(code9) {
-    const table = typeof code9 === "string" ? this._codecsByName : this._codecsByCode;
-    if (table[code9] != null) {
-      return table[code9];
+  async getCodec(code8) {
+    const table = typeof code8 === "string" ? this._codecsByName : this._codecsByCode;
+    if (table[code8] != null) {
+      return table[code8];
     }
-    const codec = await this._loadCodec(code9);
-    if (table[code9] == null) {
+    const codec = await this._loadCodec(code8);
+    if (table[code8] == null) {
       this.addCodec(codec);
     }
     return codec;
@@ -30889,7 +30980,7 @@ var Multicodecs = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/multihashes.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multihashes.js
 var LOAD_HASHER = async (codeOrName) => Promise.reject(new Error(`No hasher found for "${codeOrName}"`));
 var Multihashes = class {
   _hashersByName;
@@ -30923,13 +31014,13 @@ var Multihashes = class {
   /**
    * @param {number | string} code
    */
-  async getHasher(code9) {
-    const table = typeof code9 === "string" ? this._hashersByName : this._hashersByCode;
-    if (table[code9] != null) {
-      return table[code9];
+  async getHasher(code8) {
+    const table = typeof code8 === "string" ? this._hashersByName : this._hashersByCode;
+    if (table[code8] != null) {
+      return table[code8];
     }
-    const hasher = await this._loadHasher(code9);
-    if (table[code9] == null) {
+    const hasher = await this._loadHasher(code8);
+    if (table[code8] == null) {
       this.addHasher(hasher);
     }
     return hasher;
@@ -30939,7 +31030,7 @@ var Multihashes = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/log/level.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/level.js
 function createLevel(client) {
   return async function level(subsystem, level, options = {}) {
     const res = await client.post("log/level", {
@@ -30957,7 +31048,7 @@ function createLevel(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/log/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/ls.js
 function createLs2(client) {
   return async function ls(options = {}) {
     const res = await client.post("log/ls", {
@@ -30970,7 +31061,7 @@ function createLs2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/log/tail.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/tail.js
 function createTail(client) {
   return async function* tail(options = {}) {
     const res = await client.post("log/tail", {
@@ -30982,7 +31073,7 @@ function createTail(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/log/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/index.js
 function createLog(client) {
   return {
     level: createLevel(client),
@@ -30991,7 +31082,7 @@ function createLog(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/ls.js
 function createLs3(client) {
   return async function* ls(path, options = {}) {
     const pathStr = `${path instanceof Uint8Array ? CID.decode(path) : path}`;
@@ -31054,7 +31145,7 @@ function typeOf(link) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/mount.js
+// ../main/node_modules/kubo-rpc-client/dist/src/mount.js
 function createMount(client) {
   return async function mount(options = {}) {
     const res = await client.post("dns", {
@@ -31066,7 +31157,7 @@ function createMount(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/publish.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/publish.js
 function createPublish(client) {
   return async function publish2(path, options = {}) {
     const res = await client.post("name/publish", {
@@ -31081,7 +31172,7 @@ function createPublish(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/cancel.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/cancel.js
 function createCancel(client) {
   return async function cancel(name8, options = {}) {
     const res = await client.post("name/pubsub/cancel", {
@@ -31096,7 +31187,7 @@ function createCancel(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/state.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/state.js
 function createState(client) {
   return async function state(options = {}) {
     const res = await client.post("name/pubsub/state", {
@@ -31108,7 +31199,7 @@ function createState(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/subs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/subs.js
 function createSubs(client) {
   return async function subs(options = {}) {
     const res = await client.post("name/pubsub/subs", {
@@ -31121,7 +31212,7 @@ function createSubs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/index.js
 function createPubsub(client) {
   return {
     cancel: createCancel(client),
@@ -31130,7 +31221,7 @@ function createPubsub(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/resolve.js
 function createResolve2(client) {
   return async function* resolve3(path, options = {}) {
     const res = await client.post("name/resolve", {
@@ -31148,7 +31239,7 @@ function createResolve2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/index.js
 function createName(client) {
   return {
     publish: createPublish(client),
@@ -31157,14 +31248,14 @@ function createName(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/patch/add-link.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/patch/add-link.js
 function createAddLink(client) {
-  return async function addLink(cid, dLink, options = {}) {
+  return async function addLink(cid2, dLink, options = {}) {
     const res = await client.post("object/patch/add-link", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
         arg: [
-          `${cid}`,
+          `${cid2}`,
           // @ts-expect-error loose types
           dLink.Name ?? dLink.name ?? "",
           // @ts-expect-error loose types
@@ -31179,14 +31270,14 @@ function createAddLink(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/patch/rm-link.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/patch/rm-link.js
 function createRmLink(client) {
-  return async function rmLink(cid, dLink, options = {}) {
+  return async function rmLink(cid2, dLink, options = {}) {
     const res = await client.post("object/patch/rm-link", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
         arg: [
-          `${cid}`,
+          `${cid2}`,
           // @ts-expect-error loose types
           dLink.Name ?? dLink.name ?? null
         ],
@@ -31199,7 +31290,7 @@ function createRmLink(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/patch/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/patch/index.js
 function createPatch(client) {
   return {
     addLink: createAddLink(client),
@@ -31207,14 +31298,14 @@ function createPatch(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/index.js
 function createObject(client, codecs3) {
   return {
     patch: createPatch(client)
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/pins/normalise-input.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/pins/normalise-input.js
 function isIterable3(thing) {
   return Symbol.iterator in thing;
 }
@@ -31228,9 +31319,9 @@ async function* normaliseInput4(input) {
   if (input === null || input === void 0) {
     throw new InvalidParametersError3(`Unexpected input: ${input}`);
   }
-  const cid = CID.asCID(input);
-  if (cid != null) {
-    yield toPin({ cid });
+  const cid2 = CID.asCID(input);
+  if (cid2 != null) {
+    yield toPin({ cid: cid2 });
     return;
   }
   if (typeof input === "string") {
@@ -31296,7 +31387,7 @@ function toPin(input) {
   return pin;
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/add-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/add-all.js
 function createAddAll2(client) {
   return async function* addAll(source2, options = {}) {
     for await (const { path, recursive, metadata, name: name8 } of normaliseInput4(source2)) {
@@ -31314,8 +31405,8 @@ function createAddAll2(client) {
       });
       for await (const pin of res.ndjson()) {
         if (pin.Pins != null) {
-          for (const cid of pin.Pins) {
-            yield CID.parse(cid);
+          for (const cid2 of pin.Pins) {
+            yield CID.parse(cid2);
           }
           continue;
         }
@@ -31325,7 +31416,7 @@ function createAddAll2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/add.js
 function createAdd3(client) {
   const all2 = createAddAll2(client);
   return async function add2(path, options = {}) {
@@ -31340,11 +31431,11 @@ function createAdd3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/ls.js
-function toPin2(type, cid, metadata, name8) {
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/ls.js
+function toPin2(type, cid2, metadata, name8) {
   const pin = {
     type,
-    cid: CID.parse(cid)
+    cid: CID.parse(cid2)
   };
   if (metadata != null) {
     pin.metadata = metadata;
@@ -31379,8 +31470,8 @@ function createLs4(client) {
     });
     for await (const pin of res.ndjson()) {
       if (pin.Keys != null) {
-        for (const cid of Object.keys(pin.Keys)) {
-          yield toPin2(pin.Keys[cid].Type, cid, pin.Keys[cid].Metadata, pin.Keys[cid].Name);
+        for (const cid2 of Object.keys(pin.Keys)) {
+          yield toPin2(pin.Keys[cid2].Type, cid2, pin.Keys[cid2].Metadata, pin.Keys[cid2].Name);
         }
         return;
       }
@@ -31389,10 +31480,10 @@ function createLs4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/utils.js
-var decodePin = ({ Name: name8, Status: status, Cid: cid }) => {
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/utils.js
+var decodePin = ({ Name: name8, Status: status, Cid: cid2 }) => {
   return {
-    cid: CID.parse(cid),
+    cid: CID.parse(cid2),
     name: name8,
     status
   };
@@ -31404,21 +31495,21 @@ var encodeService = (service) => {
     throw new TypeError("service name must be passed");
   }
 };
-var encodeCID3 = (cid) => {
-  if (CID.asCID(cid) != null) {
-    return cid.toString();
+var encodeCID3 = (cid2) => {
+  if (CID.asCID(cid2) != null) {
+    return cid2.toString();
   } else {
-    throw new TypeError(`CID instance expected instead of ${typeof cid}`);
+    throw new TypeError(`CID instance expected instead of ${typeof cid2}`);
   }
 };
-var encodeQuery = ({ service, cid, name: name8, status, all: all2 }) => {
+var encodeQuery = ({ service, cid: cid2, name: name8, status, all: all2 }) => {
   const query = toUrlSearchParams({
     service: encodeService(service),
     name: name8,
     force: all2 === true ? true : void 0
   });
-  if (cid != null) {
-    for (const value of cid) {
+  if (cid2 != null) {
+    for (const value of cid2) {
       query.append("cid", encodeCID3(value));
     }
   }
@@ -31429,9 +31520,9 @@ var encodeQuery = ({ service, cid, name: name8, status, all: all2 }) => {
   }
   return query;
 };
-var encodeAddParams = (cid, { service, background, name: name8, origins }) => {
+var encodeAddParams = (cid2, { service, background, name: name8, origins }) => {
   const params = toUrlSearchParams({
-    arg: encodeCID3(cid),
+    arg: encodeCID3(cid2),
     service: encodeService(service),
     name: name8,
     background: background === true ? true : void 0
@@ -31444,20 +31535,20 @@ var encodeAddParams = (cid, { service, background, name: name8, origins }) => {
   return params;
 };
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/add.js
 function createAdd4(client) {
-  return async function add2(cid, { timeout, signal, headers, ...query }) {
+  return async function add2(cid2, { timeout, signal, headers, ...query }) {
     const response = await client.post("pin/remote/add", {
       timeout,
       signal,
       headers,
-      searchParams: encodeAddParams(cid, query)
+      searchParams: encodeAddParams(cid2, query)
     });
     return decodePin(await response.json());
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/ls.js
 function createLs5(client) {
   return async function* ls({ timeout, signal, headers, ...query }) {
     const response = await client.post("pin/remote/ls", {
@@ -31472,7 +31563,7 @@ function createLs5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/rm-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/rm-all.js
 function createRmAll(client) {
   return async function rmAll({ timeout, signal, headers, ...query }) {
     await client.post("pin/remote/rm", {
@@ -31487,9 +31578,9 @@ function createRmAll(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/rm.js
 function createRm5(client) {
-  return async function rm2({ timeout, signal, headers, ...query }) {
+  return async function rm6({ timeout, signal, headers, ...query }) {
     await client.post("pin/remote/rm", {
       timeout,
       signal,
@@ -31502,7 +31593,7 @@ function createRm5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/utils.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/utils.js
 function encodeEndpoint(url) {
   const href = String(url);
   if (href === "undefined") {
@@ -31543,7 +31634,7 @@ function decodeStat(json) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/add.js
 function createAdd5(client) {
   return async function add2(name8, options) {
     const { endpoint, key, headers, timeout, signal } = options;
@@ -31558,7 +31649,7 @@ function createAdd5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/ls.js
 function createLs6(client) {
   return async function ls(options = {}) {
     const { stat: stat3, headers, timeout, signal } = options;
@@ -31573,9 +31664,9 @@ function createLs6(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/rm.js
 function createRm6(client) {
-  return async function rm2(name8, options = {}) {
+  return async function rm6(name8, options = {}) {
     await client.post("pin/remote/service/rm", {
       signal: options.signal,
       headers: options.headers,
@@ -31586,7 +31677,7 @@ function createRm6(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/index.js
 function createService(client) {
   return {
     add: createAdd5(client),
@@ -31595,7 +31686,7 @@ function createService(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/index.js
 function createRemote(client) {
   return {
     add: createAdd4(client),
@@ -31606,7 +31697,7 @@ function createRemote(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/rm-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/rm-all.js
 function createRmAll2(client) {
   return async function* rmAll(source2, options = {}) {
     for await (const { path, recursive } of normaliseInput4(source2)) {
@@ -31626,7 +31717,7 @@ function createRmAll2(client) {
       });
       for await (const pin of res.ndjson()) {
         if (pin.Pins != null) {
-          yield* pin.Pins.map((cid) => CID.parse(cid));
+          yield* pin.Pins.map((cid2) => CID.parse(cid2));
           continue;
         }
         yield CID.parse(pin);
@@ -31635,10 +31726,10 @@ function createRmAll2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/rm.js
 function createRm7(client) {
   const all2 = createRmAll2(client);
-  return async function rm2(path, options = {}) {
+  return async function rm6(path, options = {}) {
     const res = await src_default5(all2([{
       path: path.toString(),
       ...options
@@ -31650,7 +31741,7 @@ function createRm7(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/update.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/update.js
 function createUpdate(client) {
   return async function update(from4, to, options = {}) {
     const res = await client.post("pin/update", {
@@ -31662,11 +31753,11 @@ function createUpdate(client) {
       headers: options.headers
     });
     const { Pins } = await res.json();
-    return Pins.map((cid) => CID.parse(cid));
+    return Pins.map((cid2) => CID.parse(cid2));
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/index.js
 function createPin(client) {
   return {
     addAll: createAddAll2(client),
@@ -31679,7 +31770,7 @@ function createPin(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/ping.js
+// ../main/node_modules/kubo-rpc-client/dist/src/ping.js
 function createPing(client) {
   return async function* ping(peerId, options = {}) {
     const res = await client.post("ping", {
@@ -31695,7 +31786,7 @@ function createPing(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/provide/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/provide/stat.js
 function createProvideStat(client) {
   return async function stat3(options = {}) {
     const res = await client.post("provide/stat", {
@@ -31709,14 +31800,14 @@ function createProvideStat(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/provide/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/provide/index.js
 function createProvide(client) {
   return {
     stat: createProvideStat(client)
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/http-rpc-wire-format.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http-rpc-wire-format.js
 var rpcArrayToTextArray = (strings) => {
   if (Array.isArray(strings)) {
     return strings.map(rpcToText);
@@ -31728,7 +31819,7 @@ var rpcToBytes = (mb) => base64url.decode(mb);
 var rpcToBigInt = (mb) => BigInt(`0x${toString2(base64url.decode(mb), "base16")}`);
 var textToUrlSafeRpc = (text) => base64url.encode(fromString2(text));
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/ls.js
 function createLs7(client) {
   return async function ls(options = {}) {
     const { Strings } = await (await client.post("pubsub/ls", {
@@ -31740,7 +31831,7 @@ function createLs7(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/peers.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/peers.js
 function createPeers(client) {
   return async function peers(topic, options = {}) {
     const res = await client.post("pubsub/peers", {
@@ -31756,7 +31847,7 @@ function createPeers(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/publish.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/publish.js
 function createPublish2(client) {
   return async function publish2(topic, data, options = {}) {
     const searchParams = toUrlSearchParams({
@@ -31778,7 +31869,7 @@ function createPublish2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/subscribe.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/subscribe.js
 var log5 = logger("js-kubo-rpc-client:pubsub:subscribe");
 function createSubscribe(client, subsTracker) {
   return async function subscribe(topic, handler, options = {}) {
@@ -31881,7 +31972,7 @@ var isAbortError = (error) => {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/subscription-tracker.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/subscription-tracker.js
 var SubscriptionTracker = class {
   _subs;
   constructor() {
@@ -31920,14 +32011,14 @@ var SubscriptionTracker = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/unsubscribe.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/unsubscribe.js
 function createUnsubscribe(client, subsTracker) {
   return async function unsubscribe(topic, handler) {
     subsTracker.unsubscribe(topic, handler);
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/index.js
 function createPubsub2(client) {
   const subscriptionTracker = new SubscriptionTracker();
   return {
@@ -31939,7 +32030,7 @@ function createPubsub2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/refs/local.js
+// ../main/node_modules/kubo-rpc-client/dist/src/refs/local.js
 function createLocal(client) {
   return async function* refsLocal(options = {}) {
     const res = await client.post("refs/local", {
@@ -31952,7 +32043,7 @@ function createLocal(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/refs/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/refs/index.js
 function createRefs(client) {
   async function* refs(args, options = {}) {
     const argsArr = Array.isArray(args) ? args : [args];
@@ -31972,7 +32063,7 @@ function createRefs(client) {
   });
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/gc.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/gc.js
 function createGc(client) {
   return async function* gc(options = {}) {
     const res = await client.post("repo/gc", {
@@ -31990,7 +32081,7 @@ function createGc(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/stat.js
 function createStat4(client) {
   return async function stat3(options = {}) {
     const res = await client.post("repo/stat", {
@@ -32009,7 +32100,7 @@ function createStat4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/version.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/version.js
 function createVersion(client) {
   return async function version2(options = {}) {
     const res = await (await client.post("repo/version", {
@@ -32021,7 +32112,7 @@ function createVersion(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/index.js
 function createRepo(client) {
   return {
     gc: createGc(client),
@@ -32030,7 +32121,7 @@ function createRepo(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/resolve.js
 function createResolve3(client) {
   return async function resolve3(path, options = {}) {
     const res = await client.post("resolve", {
@@ -32046,7 +32137,7 @@ function createResolve3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/find-peer.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/find-peer.js
 function createFindPeer(client) {
   return async function* findPeer(peerId, options = {}) {
     const res = await client.post("routing/findpeer", {
@@ -32064,13 +32155,13 @@ function createFindPeer(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/find-provs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/find-provs.js
 function createFindProvs(client) {
-  return async function* findProvs(cid, options = {}) {
+  return async function* findProvs(cid2, options = {}) {
     const res = await client.post("routing/findprovs", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid.toString(),
+        arg: cid2.toString(),
         ...options
       }),
       headers: options.headers
@@ -32081,7 +32172,7 @@ function createFindProvs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/get.js
 function createGet5(client) {
   return async function* get2(key, options = {}) {
     const res = await client.post("routing/get", {
@@ -32098,14 +32189,14 @@ function createGet5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/provide.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/provide.js
 function createProvide2(client) {
   return async function* provide(cids, options = { recursive: false }) {
     const cidArr = Array.isArray(cids) ? cids : [cids];
     const res = await client.post("routing/provide", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cidArr.map((cid) => cid.toString()),
+        arg: cidArr.map((cid2) => cid2.toString()),
         ...options
       }),
       headers: options.headers
@@ -32116,7 +32207,7 @@ function createProvide2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/put.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/put.js
 function createPut3(client) {
   return async function* put(key, value, options = {}) {
     const controller = new AbortController();
@@ -32140,7 +32231,7 @@ function createPut3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/index.js
 function createRouting(client) {
   return {
     findPeer: createFindPeer(client),
@@ -32151,7 +32242,7 @@ function createRouting(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/stats/bw.js
+// ../main/node_modules/kubo-rpc-client/dist/src/stats/bw.js
 function createBw(client) {
   return async function* bw(options = {}) {
     const res = await client.post("stats/bw", {
@@ -32169,7 +32260,7 @@ function createBw(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/stats/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/stats/index.js
 function createStats(client) {
   return {
     bitswap: createStat(client),
@@ -32178,7 +32269,7 @@ function createStats(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/stop.js
+// ../main/node_modules/kubo-rpc-client/dist/src/stop.js
 function createStop(client) {
   return async function stop(options = {}) {
     const res = await client.post("shutdown", {
@@ -32190,7 +32281,7 @@ function createStop(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/addrs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/addrs.js
 function createAddrs(client) {
   return async function addrs(options = {}) {
     const res = await client.post("swarm/addrs", {
@@ -32206,7 +32297,7 @@ function createAddrs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/connect.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/connect.js
 function createConnect(client) {
   return async function connect(addr, options = {}) {
     const res = await client.post("swarm/connect", {
@@ -32222,7 +32313,7 @@ function createConnect(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/disconnect.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/disconnect.js
 function createDisconnect(client) {
   return async function disconnect(addr, options = {}) {
     const res = await client.post("swarm/disconnect", {
@@ -32238,7 +32329,7 @@ function createDisconnect(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/local-addrs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/local-addrs.js
 function createLocalAddrs(client) {
   return async function localAddrs(options = {}) {
     const res = await client.post("swarm/addrs/local", {
@@ -32251,7 +32342,7 @@ function createLocalAddrs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/peers.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/peers.js
 function createPeers2(client) {
   return async function peers(options = {}) {
     const res = await client.post("swarm/peers", {
@@ -32275,7 +32366,7 @@ function createPeers2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/index.js
 function createSwarm(client) {
   return {
     addrs: createAddrs(client),
@@ -32286,7 +32377,7 @@ function createSwarm(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/version.js
+// ../main/node_modules/kubo-rpc-client/dist/src/version.js
 function createVersion2(client) {
   return async function version2(options = {}) {
     const res = await client.post("version", {
@@ -32301,7 +32392,7 @@ function createVersion2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/client.js
+// ../main/node_modules/kubo-rpc-client/dist/src/client.js
 var KuboRPCClient = class {
   bases;
   codecs;
@@ -32408,7 +32499,7 @@ function createKuboRPCClient(options) {
   return new KuboRPCClient(options);
 }
 
-// node_modules/kubo-rpc-client/dist/src/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/index.js
 function create3(options = {}) {
   if (typeof options === "string" || isMultiaddr(options) || options instanceof URL) {
     options = {
@@ -32489,18 +32580,18 @@ var KuboBlockSource = class {
   rpc;
   options;
   label;
-  async get(cid, options = {}) {
+  async get(cid2, options = {}) {
     let bytes;
     try {
       const args = this.options.offline === true ? { offline: true } : {};
-      bytes = await this.rpc.call(`block/get ${cid}`, async (signal) => await this.rpc.client.block.get(cid, { signal, ...args }), options);
+      bytes = await this.rpc.call(`block/get ${cid2}`, async (signal) => await this.rpc.client.block.get(cid2, { signal, ...args }), options);
     } catch (err) {
       if (err instanceof KuboError && err.status != null && err.status < 600) {
-        throw new BlockNotFoundError(`${this.label} does not have block ${cid}: ${err.message}`, { cause: err });
+        throw new BlockNotFoundError(`${this.label} does not have block ${cid2}: ${err.message}`, { cause: err });
       }
       throw err;
     }
-    verifyBlock(cid, bytes);
+    verifyBlock(cid2, bytes);
     return bytes;
   }
 };
@@ -32622,11 +32713,11 @@ async function readMfsRoot(rpc, path, options = {}) {
     throw err;
   }
 }
-async function writeMfsRoot(rpc, path, cid, options = {}) {
+async function writeMfsRoot(rpc, path, cid2, options = {}) {
   const staging = `${path}.ipcr-new`;
   await removeMfs(rpc, staging, options);
-  await rpc.call(`files/cp /ipfs/${cid} ${staging}`, async (signal) => {
-    await rpc.client.files.cp(`/ipfs/${cid}`, staging, { parents: true, signal });
+  await rpc.call(`files/cp /ipfs/${cid2} ${staging}`, async (signal) => {
+    await rpc.client.files.cp(`/ipfs/${cid2}`, staging, { parents: true, signal });
   }, options);
   await removeMfs(rpc, path, options);
   await rpc.call(`files/mv ${staging} ${path}`, async (signal) => {
@@ -32720,16 +32811,16 @@ Content-Type: application/octet-stream\r
     return { cid: CID.parse(String(Root.Cid?.["/"])), ...pinError != null ? { pinError } : {} };
   });
 }
-async function pinRecursive(rpc, cid, name8, options = {}) {
-  await rpc.call(`pin/add ${cid}`, async (signal) => {
-    await rpc.client.pin.add(cid, { recursive: true, name: name8, signal });
+async function pinRecursive(rpc, cid2, name8, options = {}) {
+  await rpc.call(`pin/add ${cid2}`, async (signal) => {
+    await rpc.client.pin.add(cid2, { recursive: true, name: name8, signal });
   }, options);
 }
-async function isPinned(rpc, cid, options = {}) {
+async function isPinned(rpc, cid2, options = {}) {
   try {
-    return await rpc.call(`pin/ls ${cid}`, async (signal) => {
-      for await (const pin of rpc.client.pin.ls({ paths: [cid], type: "recursive", signal })) {
-        if (pin.cid.toString() === cid.toString()) return true;
+    return await rpc.call(`pin/ls ${cid2}`, async (signal) => {
+      for await (const pin of rpc.client.pin.ls({ paths: [cid2], type: "recursive", signal })) {
+        if (pin.cid.toString() === cid2.toString()) return true;
       }
       return false;
     }, options);
@@ -32738,10 +32829,10 @@ async function isPinned(rpc, cid, options = {}) {
     throw err;
   }
 }
-async function unpin(rpc, cid, options = {}) {
+async function unpin(rpc, cid2, options = {}) {
   try {
-    await rpc.call(`pin/rm ${cid}`, async (signal) => {
-      await rpc.client.pin.rm(cid, { signal });
+    await rpc.call(`pin/rm ${cid2}`, async (signal) => {
+      await rpc.client.pin.rm(cid2, { signal });
     }, options);
     return true;
   } catch (err) {
@@ -32894,32 +32985,32 @@ import { lstat, mkdir as mkdir4, open as open6 } from "node:fs/promises";
 import { join as join7 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
 var FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-async function exportToDirectory(cid, outDir, source2, options) {
+async function exportToDirectory(cid2, outDir, source2, options) {
   const signal = options?.signal;
   const logger2 = options?.logger ?? silentLogger;
   const storage = readableStorage(source2);
   const result = { files: 0, directories: 0, bytes: 0 };
-  async function write2(cid2, path) {
+  async function write2(cid3, path) {
     throwIfAborted(signal);
-    const entry = await exporter(cid2, storage, { signal });
+    const entry = await exporter(cid3, storage, { signal });
     if (entry.type === "directory") {
       await makeDirectory(path);
       result.directories++;
       for await (const child of entry.entries({ signal })) {
-        if (!isSafeName(child.name)) throw new TreeError(`refusing unsafe entry name '${child.name}' in ${cid2}`);
+        if (!isSafeName(child.name)) throw new TreeError(`refusing unsafe entry name '${child.name}' in ${cid3}`);
         await write2(child.cid, join7(path, child.name));
       }
       return;
     }
     const isFile = entry.type === "raw" || entry.type === "identity" || entry.type === "file" && (entry.unixfs.type === "file" || entry.unixfs.type === "raw");
-    if (!isFile) throw new TreeError(`refusing to export ${cid2} at ${path}: unsupported entry type ${entry.type === "file" ? entry.unixfs.type : entry.type}`);
+    if (!isFile) throw new TreeError(`refusing to export ${cid3} at ${path}: unsupported entry type ${entry.type === "file" ? entry.unixfs.type : entry.type}`);
     const file = await open6(path, FILE_FLAGS, 420);
     await pipeline4(entry.content({ signal }), file.createWriteStream(), { signal });
     result.files++;
     result.bytes += Number(entry.size);
     logger2.debug(`wrote ${path} (${entry.size} bytes)`);
   }
-  await write2(cid, outDir);
+  await write2(cid2, outDir);
   return result;
 }
 function isSafeName(name8) {
@@ -33026,7 +33117,7 @@ network), publishes it as ipcr-demo:latest into the embedded store (default
 // src/cli/logger.ts
 function cliLogger(quiet, verbose) {
   const write2 = (line) => {
-    process.stderr.write(`${line}
+    process.stderr.write(`${escapeControl(line)}
 `);
   };
   return {
@@ -33051,11 +33142,14 @@ var version = "0.1.0";
 function list2(values) {
   return (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
 }
-function printResult(result, json, out) {
+function printResult(result, json, print) {
   if (json) {
-    out(JSON.stringify({ ...result, pullCommand: pullCommand(result) }, null, 2));
+    print(JSON.stringify({ ...result, pullCommand: pullCommand(result) }, null, 2));
     return;
   }
+  const out = (line) => {
+    print(escapeControl(line));
+  };
   out(`root-cid   ${result.rootCid}`);
   for (const t of result.tags) out(`tag        ${result.name}:${t.tag} ${t.cid}`);
   out(`digest     ${result.digest}`);
@@ -33063,7 +33157,7 @@ function printResult(result, json, out) {
   for (const d3 of result.destinations ?? []) out(`stored     ${d3.label} (${Object.entries(d3.details).map(([k, v]) => `${k}: ${String(v)}`).join(", ")})`);
   for (const n of result.names ?? []) out(`ipns       /ipns/${n.name} \u2192 ${n.value}`);
 }
-async function push(args, out, signal) {
+async function push(args, out) {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -33112,7 +33206,7 @@ async function push(args, out, signal) {
   if (previousRoot == null && store != null) previousRoot = await store.readRoot();
   const sources = [
     ...store != null ? [store.blocks] : [],
-    ...await openSources({ gateways: list2(values.gateway), cars: list2(values["previous-car"]) }, logger2, { signal })
+    ...await openSources({ gateways: list2(values.gateway), cars: list2(values["previous-car"]) }, logger2)
   ];
   let result;
   try {
@@ -33120,7 +33214,7 @@ async function push(args, out, signal) {
     result = await runPipeline({
       ...providers,
       image: ref != null ? { kind: "docker", ref, run: nodeCommandRunner } : { kind: "file", path: resolve2(values.file) },
-      name: values.name ?? tagList.path,
+      name: values.name ?? (tagList.path != null ? validateName(tagList.path, "--tag") : void 0),
       tags: tagList.tags,
       description: values.description,
       previousRoot,
@@ -33130,8 +33224,7 @@ async function push(args, out, signal) {
       carScope: scope,
       tempDir: tmpdir(),
       revision: values.revision ?? process.env.GITHUB_SHA,
-      logger: logger2,
-      signal
+      logger: logger2
     });
   } finally {
     await closeSources(sources);
@@ -33170,7 +33263,7 @@ async function destinationSettings(values) {
   }
   return settings;
 }
-async function get(args, out, signal) {
+async function get(args, out) {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -33193,7 +33286,7 @@ async function get(args, out, signal) {
   const store = values.store != null ? new LocalStore(resolve2(values.store)) : void 0;
   const sources = [
     ...store != null ? [store.blocks] : [],
-    ...await openSources({ gateways: list2(values.gateway), cars: list2(values.car) }, logger2, { signal })
+    ...await openSources({ gateways: list2(values.gateway), cars: list2(values.car) }, logger2)
   ];
   if (sources.length === 0) throw new InputError("--store", "no block source: give --store, --car or --gateway");
   try {
@@ -33207,27 +33300,19 @@ async function get(args, out, signal) {
       if (root == null) throw new InputError("PATH", `'${path}' does not start with a CID and there is no store root to resolve it in`);
     }
     const source2 = new FirstSource(sources);
-    const node = await resolvePath(root, parts, source2, { signal });
+    const node = await resolvePath(root, parts, source2);
     if (node == null) throw new InputError("PATH", `'${parts.join("/")}' does not exist under ${root.toString()}`);
     const outDir = resolve2(values.output);
     const existing = await readdir2(outDir).catch((err) => err.code === "ENOENT" ? [] : ["(not a folder)"]);
     if (existing.length > 0) throw new InputError("--output", `'${values.output}' already exists and is not an empty folder`);
-    const staging = join8(dirname(outDir), `.${basename(outDir)}.${randomBytes6(4).toString("hex")}.partial`);
-    registerTemporary(staging);
-    try {
-      await exportToDirectory(node.cid, staging, source2, { signal });
-      await rename5(staging, outDir);
-      releaseTemporary(staging);
-    } finally {
-      await removeTemporary(staging);
-    }
+    await exportToDirectory(node.cid, outDir, source2);
     out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`);
   } finally {
     await closeSources(sources);
   }
   return 0;
 }
-async function demo(args, out, signal) {
+async function demo(args, out) {
   const { values } = parseArgs({
     args,
     options: {
@@ -33244,7 +33329,6 @@ async function demo(args, out, signal) {
   const store = new LocalStore(resolve2(storeDir));
   const logger2 = cliLogger(values.json === true, false);
   const work = await mkdtemp3(join8(tmpdir(), "ipcr-demo-"));
-  registerTemporary(work);
   try {
     const image = await logger2.group("Build the demo image in-process", async () => await writeSampleImage(join8(work, "image"), demoImage));
     const previousRoot = await store.readRoot();
@@ -33259,8 +33343,7 @@ async function demo(args, out, signal) {
       carPath: join8(store.dir, "demo.car"),
       carScope: "full",
       tempDir: work,
-      logger: logger2,
-      signal
+      logger: logger2
     });
     await store.writeRoot(parseCid(result.rootCid, "root"));
     if (values.json === true) {
@@ -33278,22 +33361,22 @@ async function demo(args, out, signal) {
     out(`  ${pullCommand(result)}`);
     return 0;
   } finally {
-    await removeTemporary(work);
+    await rm5(work, { recursive: true, force: true });
   }
 }
 async function main(argv, out = (l) => {
   process.stdout.write(`${l}
 `);
-}, { signal } = {}) {
+}) {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case "push":
-        return await push(rest, out, signal);
+        return await push(rest, out);
       case "get":
-        return await get(rest, out, signal);
+        return await get(rest, out);
       case "demo":
-        return await demo(rest, out, signal);
+        return await demo(rest, out);
       case "--version":
       case "version":
         out(version);
@@ -33313,20 +33396,12 @@ ${mainHelp}
 `);
         return 2;
     }
-  } catch (caught) {
-    const err = signal?.aborted === true ? signal.reason : caught;
-    process.stderr.write(`ipcr: ${err instanceof Error ? err.message : String(err)}
+  } catch (err) {
+    process.stderr.write(`ipcr: ${escapeControl(err instanceof Error ? err.message : String(err))}
 `);
     return 1;
   }
 }
 
 // src/cli/index.ts
-var interrupts = handleInterrupts((message2) => {
-  process.stderr.write(`ipcr: ${message2}
-`);
-});
-var code8 = await main(process.argv.slice(2), void 0, { signal: interrupts.signal });
-if (interrupts.exitCode != null) process.exit(interrupts.exitCode);
-interrupts.dispose();
-process.exitCode = code8;
+process.exitCode = await main(process.argv.slice(2));

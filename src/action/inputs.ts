@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { join } from 'node:path'
-import { InputError, addHeaderSecret, addSecret, parseCid, parseHeaderLines, parseTagList, validateGatewayUrl, type CarScope, type DestinationSettings } from '../core/index.js'
+import { InputError, addHeaderSecret, addSecret, parseCid, parseHeaderLines, parseTagList, validateGatewayUrl, validateName, type CarScope, type DestinationSettings } from '../core/index.js'
 import type { CID } from 'multiformats/cid'
 
 /** Every input of action.yml, read and checked in one place. */
@@ -113,7 +113,7 @@ export function getInputs (env: NodeJS.ProcessEnv = process.env): ActionInputs {
   return {
     ...(image != null ? { image } : {}),
     ...(imageFile != null ? { imageFile } : {}),
-    name: optional('name') ?? parsedTags.path,
+    name: optional('name') ?? (parsedTags.path != null ? validateName(parsedTags.path, 'tags') : undefined),
     tags: parsedTags.tags,
     description: optional('description'),
     ...(previous != null ? { previousRoot: parseCid(previous, 'previous-root') } : {}),

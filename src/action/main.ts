@@ -2,24 +2,37 @@ import * as core from '@actions/core'
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { closeSources, createProviders, openSources, redact, runPipeline, type Logger } from '../core/index.js'
+import { closeSources, createProviders, logLine, openSources, redact, runPipeline, type CommandRunner, type Logger } from '../core/index.js'
 import { spawnCommandRunner } from '../core/image/docker.js'
 import { registerTemporary, releaseTemporary, removeTemporary } from '../core/interrupt.js'
 import { getInputs } from './inputs.js'
 import { setOutputs, writeSummary } from './outputs.js'
 
+/** Messages carry text from images and remote services: each becomes one line that runs no workflow command and holds no secret. */
 const logger: Logger = {
-  debug: (m) => core.debug(m),
-  info: (m) => core.info(m),
-  warn: (m) => core.warning(m),
-  group: async (name, fn) => await core.group(name, fn)
+  debug: (m) => core.debug(logLine(redact(m))),
+  info: (m) => core.info(logLine(redact(m))),
+  warn: (m) => core.warning(logLine(redact(m))),
+  group: async (name, fn) => await core.group(logLine(redact(name)), fn)
 }
 
-/** Shows commands as @actions/exec does (a [command] line, live stderr); killed when the run is cancelled. */
-const runCommand = spawnCommandRunner({
-  onStart: (command, args) => { core.info(`[command]${command} ${args.join(' ')}`) },
-  onStderr: (text) => { process.stderr.write(text) }
-})
+/** Shows commands as @actions/exec does (a [command] line, then what they print, through the logger, line by line); killed when the run is cancelled. */
+const runCommand: CommandRunner = async (command, args, options) => {
+  let pending = ''
+  const run = spawnCommandRunner({
+    onStart: (name, list) => { logger.info(`[command]${name} ${list.join(' ')}`) },
+    onStderr: (text) => {
+      const lines = (pending + text).split(/\r?\n/)
+      pending = lines.pop() ?? ''
+      for (const line of lines) if (line !== '') logger.info(line)
+    }
+  })
+  try {
+    return await run(command, args, options)
+  } finally {
+    if (pending !== '') logger.info(pending)
+  }
+}
 
 /** `signal`: aborting it cancels the run (see src/action/index.ts); its reason is the failure reported. */
 export async function run ({ signal }: { signal?: AbortSignal } = {}): Promise<void> {
@@ -60,6 +73,6 @@ export async function run ({ signal }: { signal?: AbortSignal } = {}): Promise<v
     core.info(`Registry root: ${result.rootCid}`)
   } catch (caught) {
     const err = signal?.aborted === true ? signal.reason : caught
-    core.setFailed(redact(err instanceof Error ? err.message : String(err)))
+    core.setFailed(logLine(redact(err instanceof Error ? err.message : String(err))))
   }
 }

@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { CID } from 'multiformats/cid'
 import {
-  InputError, LocalStore, redact, closeSources, createProviders, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline,
+  InputError, LocalStore, redact, closeSources, createProviders, escapeControl, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
   writeSampleImage, demoImage, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
@@ -24,11 +24,13 @@ function list (values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '')
 }
 
-function printResult (result: PublishResult, json: boolean, out: Out): void {
+function printResult (result: PublishResult, json: boolean, print: Out): void {
   if (json) {
-    out(JSON.stringify({ ...result, pullCommand: pullCommand(result) }, null, 2))
+    print(JSON.stringify({ ...result, pullCommand: pullCommand(result) }, null, 2))
     return
   }
+  // Destination details come from remote services.
+  const out: Out = (line) => { print(escapeControl(line)) }
   out(`root-cid   ${result.rootCid}`)
   for (const t of result.tags) out(`tag        ${result.name}:${t.tag} ${t.cid}`)
   out(`digest     ${result.digest}`)
@@ -94,7 +96,7 @@ async function push (args: string[], out: Out, signal?: AbortSignal): Promise<nu
     result = await runPipeline({
       ...providers,
       image: ref != null ? { kind: 'docker', ref, run: nodeCommandRunner } : { kind: 'file', path: resolve(values.file as string) },
-      name: values.name ?? tagList.path,
+      name: values.name ?? (tagList.path != null ? validateName(tagList.path, '--tag') : undefined),
       tags: tagList.tags,
       description: values.description,
       previousRoot,
@@ -281,7 +283,7 @@ export async function main (argv: string[], out: Out = (l) => { process.stdout.w
     }
   } catch (caught) {
     const err = signal?.aborted === true ? signal.reason : caught
-    process.stderr.write(`ipcr: ${redact(err instanceof Error ? err.message : String(err))}\n`)
+    process.stderr.write(`ipcr: ${escapeControl(redact(err instanceof Error ? err.message : String(err)))}\n`)
     return 1
   }
 }

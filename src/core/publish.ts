@@ -8,7 +8,8 @@ import { MemoryBlockStore } from './blocks/memory.js'
 import { CarFileWriter } from './car/writer.js'
 import { checkDigest } from './digest.js'
 import { BlobHasher } from './hash-worker.js'
-import { InputError } from './errors.js'
+import { InputError, TreeError } from './errors.js'
+import { plainLine } from './escape.js'
 import { registerTemporary, removeTemporary } from './interrupt.js'
 import { openImageArchive, type ImageArchive } from './image/archive.js'
 import { saveDockerImage, type CommandRunner } from './image/docker.js'
@@ -17,7 +18,7 @@ import { platformString, type NormalizedImage } from './image/model.js'
 import { tagFolderFiles, type FolderFile } from './image/tag-folder.js'
 import { silentLogger, type Logger, type OperationOptions } from './logger.js'
 import { Progress, formatBytes } from './progress.js'
-import { CATALOG_FILE, emptyCatalog, encodeCatalog, parseCatalog, updateCatalog, type Catalog, type CatalogTag } from './registry/catalog.js'
+import { CATALOG_FILE, CATALOG_LIMITS, emptyCatalog, encodeCatalog, parseCatalog, updateCatalog, type Catalog, type CatalogTag } from './registry/catalog.js'
 import { registryPaths } from './registry/layout.js'
 import { parseReference, validateName, validateTag } from './registry/reference.js'
 import { buildDirectory, readDirectory, type DirEntry } from './unixfs/directory.js'
@@ -93,11 +94,6 @@ const discard: BlockSink = {
 
 /** 1 MiB read buffers, the UnixFS chunk size, shared by every blob import. */
 const readBuffers = new BufferPool(1024 * 1024, 64)
-
-/** The first non-empty line, trimmed; undefined when there is none. */
-function firstLine (text: string | undefined): string | undefined {
-  return text?.split('\n').map((l) => l.trim()).find((l) => l !== '')
-}
 
 function resolveName (options: PublishOptions, image: NormalizedImage): string {
   if (options.name != null && options.name !== '') return validateName(options.name, 'name')
@@ -213,7 +209,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     archive = await openImageArchive(archivePath, { input, tempDir: work, signal })
     const image = await loadImage(archive, { input, signal })
     const name = resolveName(options, image)
-    const description = firstLine(options.description ?? image.labels['org.opencontainers.image.description'])
+    const description = plainLine(options.description ?? image.labels['org.opencontainers.image.description'])
     const platforms = image.images.map((i) => platformString(i.platform))
     logger.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(', ')}) → ${name}:${tags.join(', ')}`)
 
@@ -329,9 +325,17 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
 }
 
 async function readPreviousCatalog (root: CID, source: BlockSource, options: OperationOptions): Promise<Catalog> {
+  const where = `previous root ${root.toString()}`
   const node = await resolvePath(root, registryPaths.catalog(), source, options)
   if (node == null) return emptyCatalog()
-  return parseCatalog(await readFileBytes(node.cid, source, { ...options, maxBytes: 64 * 1024 * 1024 }))
+  let bytes: Uint8Array
+  try {
+    bytes = await readFileBytes(node.cid, source, { ...options, maxBytes: CATALOG_LIMITS.bytes })
+  } catch (err) {
+    if (err instanceof TreeError) throw new TreeError(`${CATALOG_FILE} of ${where}: ${err.message}`, { cause: err })
+    throw err
+  }
+  return parseCatalog(bytes, where)
 }
 
 export function parseCid (value: string, input: string): CID {

@@ -3,6 +3,8 @@ import { Readable } from 'node:stream'
 import { DEFAULT_JSON_LIMIT, parseJson, readBytes } from './archive.js'
 import type { ImageArchive } from './archive.js'
 import { formatError, mismatchError } from './image-errors.js'
+import { quote } from '../escape.js'
+import { PLATFORM_TOKEN_RE } from '../registry/reference.js'
 import type { BlobRef, Platform } from './model.js'
 
 /** What every loader step needs to read blobs and name the input in errors. */
@@ -92,19 +94,35 @@ export function parseDescriptor (value: unknown, where: string, ctx: LoadContext
   }
   const descriptor: Descriptor = { digest, size }
   if (mediaType !== undefined) descriptor.mediaType = mediaType
-  const parsedPlatform = parsePlatform(platform)
+  const parsedPlatform = parsePlatform(platform, ctx, `${where} platform`)
   if (parsedPlatform != null) descriptor.platform = parsedPlatform
   if (isObject(annotations)) descriptor.annotations = stringRecord(annotations)
   return descriptor
 }
 
-/** os/architecture/variant from a descriptor's platform or an image config. */
-export function parsePlatform (value: unknown): Platform | undefined {
+/**
+ * os/architecture/variant from a descriptor's platform or an image config at
+ * `where`; undefined when os or architecture is absent or empty. A value that
+ * is present must be a short token (GOOS/GOARCH style, e.g. `linux`, `arm64`,
+ * `v8`): these strings reach logs, catalog.json and summaries.
+ */
+export function parsePlatform (value: unknown, ctx: LoadContext, where: string): Platform | undefined {
   if (!isObject(value)) return undefined
-  const { os, architecture, variant } = value
-  if (typeof os !== 'string' || typeof architecture !== 'string' || os === '' || architecture === '') return undefined
+  const field = (key: 'os' | 'architecture' | 'variant'): string | undefined => {
+    const item = value[key]
+    if (item === undefined || item === null || item === '') return undefined
+    if (typeof item !== 'string' || !PLATFORM_TOKEN_RE.test(item)) {
+      const shown = typeof item === 'string' ? quote(item, 80) : typeof item
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label}: platform ${key} ${shown} is not a platform name (expected 1 to 64 of A-Z a-z 0-9 . _ + -, such as linux, arm64 or v8)`)
+    }
+    return item
+  }
+  const os = field('os')
+  const architecture = field('architecture')
+  const variant = field('variant')
+  if (os == null || architecture == null) return undefined
   const platform: Platform = { os, architecture }
-  if (typeof variant === 'string' && variant !== '') platform.variant = variant
+  if (variant != null) platform.variant = variant
   return platform
 }
 

@@ -75,7 +75,7 @@ export async function loadDockerArchive (ctx: LoadContext): Promise<LoadedGraph>
     layers: layers.map((layer) => ({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }))
   }), MEDIA_TYPES.ociManifest)
 
-  const platform = parsePlatform(configJson) ?? { os: 'unknown', architecture: 'unknown' }
+  const platform = parsePlatform(configJson, ctx, `config ${configPath}`) ?? { os: 'unknown', architecture: 'unknown' }
   const blobs = new Map<string, BlobRef>()
   for (const blob of [manifest, config, ...layers]) if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob)
   const repoTags = Array.isArray(entry.RepoTags) ? entry.RepoTags.filter((tag: unknown): tag is string => typeof tag === 'string') : []

@@ -114,7 +114,7 @@ class Walker {
     if (!isObject(manifest.json) || !isObject(manifest.json.config)) return undefined
     const config = parseDescriptor(manifest.json.config, `manifest ${entry.digest} config`, this.ctx)
     if (config.mediaType == null || !CONFIG_MEDIA_TYPES.includes(config.mediaType)) return undefined
-    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json)
+    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json, this.ctx, `config ${config.digest}`)
   }
 
   /** Visits a manifest or index and what it references; returns its blob. */
@@ -181,7 +181,7 @@ class Walker {
     this.add(configRef)
     for (const layer of layerRefs) this.add(layer)
     if (this.images.some((image) => image.manifest.digest === manifest.digest)) return
-    const platform = parsePlatform(configRead.json) ?? descriptor.platform ?? { os: 'unknown', architecture: 'unknown' }
+    const platform = parsePlatform(configRead.json, ctx, `${where} config ${config.digest}`) ?? descriptor.platform ?? { os: 'unknown', architecture: 'unknown' }
     this.images.push({ platform, manifest, config: configRef, layers: layerRefs, configJson: configRead.json })
   }
 
