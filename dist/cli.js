@@ -40,9 +40,9 @@ var __toESM = (mod2, isNodeMode, target) => (target = mod2 != null ? __create(__
   mod2
 ));
 
-// node_modules/sparse-array/index.js
+// ../main/node_modules/sparse-array/index.js
 var require_sparse_array = __commonJS({
-  "node_modules/sparse-array/index.js"(exports, module) {
+  "../main/node_modules/sparse-array/index.js"(exports, module) {
     "use strict";
     var BITS_PER_BYTE = 7;
     module.exports = class SparseArray {
@@ -257,9 +257,9 @@ var require_sparse_array = __commonJS({
   }
 });
 
-// node_modules/eventemitter3/index.js
+// ../main/node_modules/eventemitter3/index.js
 var require_eventemitter3 = __commonJS({
-  "node_modules/eventemitter3/index.js"(exports, module) {
+  "../main/node_modules/eventemitter3/index.js"(exports, module) {
     "use strict";
     var has = Object.prototype.hasOwnProperty;
     var prefix = "~";
@@ -419,9 +419,9 @@ var require_eventemitter3 = __commonJS({
   }
 });
 
-// node_modules/varint/encode.js
+// ../main/node_modules/varint/encode.js
 var require_encode = __commonJS({
-  "node_modules/varint/encode.js"(exports, module) {
+  "../main/node_modules/varint/encode.js"(exports, module) {
     module.exports = encode19;
     var MSB4 = 128;
     var REST4 = 127;
@@ -450,9 +450,9 @@ var require_encode = __commonJS({
   }
 });
 
-// node_modules/varint/decode.js
+// ../main/node_modules/varint/decode.js
 var require_decode = __commonJS({
-  "node_modules/varint/decode.js"(exports, module) {
+  "../main/node_modules/varint/decode.js"(exports, module) {
     module.exports = read4;
     var MSB4 = 128;
     var REST4 = 127;
@@ -473,9 +473,9 @@ var require_decode = __commonJS({
   }
 });
 
-// node_modules/varint/length.js
+// ../main/node_modules/varint/length.js
 var require_length = __commonJS({
-  "node_modules/varint/length.js"(exports, module) {
+  "../main/node_modules/varint/length.js"(exports, module) {
     var N14 = Math.pow(2, 7);
     var N24 = Math.pow(2, 14);
     var N34 = Math.pow(2, 21);
@@ -491,9 +491,9 @@ var require_length = __commonJS({
   }
 });
 
-// node_modules/varint/index.js
+// ../main/node_modules/varint/index.js
 var require_varint = __commonJS({
-  "node_modules/varint/index.js"(exports, module) {
+  "../main/node_modules/varint/index.js"(exports, module) {
     module.exports = {
       encode: require_encode(),
       decode: require_decode(),
@@ -502,16 +502,16 @@ var require_varint = __commonJS({
   }
 });
 
-// node_modules/events-universal/default.js
+// ../main/node_modules/events-universal/default.js
 var require_default = __commonJS({
-  "node_modules/events-universal/default.js"(exports, module) {
+  "../main/node_modules/events-universal/default.js"(exports, module) {
     module.exports = __require("events");
   }
 });
 
-// node_modules/fast-fifo/fixed-size.js
+// ../main/node_modules/fast-fifo/fixed-size.js
 var require_fixed_size = __commonJS({
-  "node_modules/fast-fifo/fixed-size.js"(exports, module) {
+  "../main/node_modules/fast-fifo/fixed-size.js"(exports, module) {
     module.exports = class FixedFIFO {
       constructor(hwm) {
         if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
@@ -549,9 +549,9 @@ var require_fixed_size = __commonJS({
   }
 });
 
-// node_modules/fast-fifo/index.js
+// ../main/node_modules/fast-fifo/index.js
 var require_fast_fifo = __commonJS({
-  "node_modules/fast-fifo/index.js"(exports, module) {
+  "../main/node_modules/fast-fifo/index.js"(exports, module) {
     var FixedFIFO2 = require_fixed_size();
     module.exports = class FastFIFO {
       constructor(hwm) {
@@ -596,9 +596,9 @@ var require_fast_fifo = __commonJS({
   }
 });
 
-// node_modules/b4a/index.js
+// ../main/node_modules/b4a/index.js
 var require_b4a = __commonJS({
-  "node_modules/b4a/index.js"(exports, module) {
+  "../main/node_modules/b4a/index.js"(exports, module) {
     function isBuffer3(value) {
       return Buffer.isBuffer(value) || value instanceof Uint8Array;
     }
@@ -757,9 +757,9 @@ var require_b4a = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/pass-through-decoder.js
+// ../main/node_modules/text-decoder/lib/pass-through-decoder.js
 var require_pass_through_decoder = __commonJS({
-  "node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
+  "../main/node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class PassThroughDecoder {
       constructor(encoding) {
@@ -778,9 +778,9 @@ var require_pass_through_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/utf8-decoder.js
+// ../main/node_modules/text-decoder/lib/utf8-decoder.js
 var require_utf8_decoder = __commonJS({
-  "node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
+  "../main/node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class UTF8Decoder {
       constructor() {
@@ -925,9 +925,9 @@ var require_utf8_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/index.js
+// ../main/node_modules/text-decoder/index.js
 var require_text_decoder = __commonJS({
-  "node_modules/text-decoder/index.js"(exports, module) {
+  "../main/node_modules/text-decoder/index.js"(exports, module) {
     var PassThroughDecoder = require_pass_through_decoder();
     var UTF8Decoder = require_utf8_decoder();
     module.exports = class TextDecoder {
@@ -987,9 +987,9 @@ var require_text_decoder = __commonJS({
   }
 });
 
-// node_modules/streamx/lib/errors.js
+// ../main/node_modules/streamx/lib/errors.js
 var require_errors = __commonJS({
-  "node_modules/streamx/lib/errors.js"(exports, module) {
+  "../main/node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
       constructor(msg, code8, fn = StreamError) {
         super(msg);
@@ -1029,9 +1029,9 @@ var require_errors = __commonJS({
   }
 });
 
-// node_modules/streamx/index.js
+// ../main/node_modules/streamx/index.js
 var require_streamx = __commonJS({
-  "node_modules/streamx/index.js"(exports, module) {
+  "../main/node_modules/streamx/index.js"(exports, module) {
     var { EventEmitter: EventEmitter2 } = require_default();
     var FIFO2 = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
@@ -1648,7 +1648,7 @@ var require_streamx = __commonJS({
         fn().then((src3) => {
           if (src3 === null) return out.end();
           if (out.destroying) return;
-          pipeline5(src3, out, noop2);
+          pipeline6(src3, out, noop2);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -1790,7 +1790,7 @@ var require_streamx = __commonJS({
         }
       }
     };
-    var Writable = class extends Stream {
+    var Writable2 = class extends Stream {
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | READ_DONE;
@@ -1880,7 +1880,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Transform2 = class extends Duplex {
+    var Transform4 = class extends Duplex {
       constructor(opts) {
         super(opts);
         this._transformState = new TransformState(this);
@@ -1924,7 +1924,7 @@ var require_streamx = __commonJS({
         this._flush(transformAfterFlush.bind(this));
       }
     };
-    var PassThrough2 = class extends Transform2 {
+    var PassThrough2 = class extends Transform4 {
     };
     function transformAfterFlush(err, data) {
       const cb = this._transformState.afterFinal;
@@ -1935,13 +1935,13 @@ var require_streamx = __commonJS({
     }
     function pipelinePromise(...streams) {
       return new Promise((resolve3, reject) => {
-        return pipeline5(...streams, (err) => {
+        return pipeline6(...streams, (err) => {
           if (err) return reject(err);
           resolve3();
         });
       });
     }
-    function pipeline5(stream, ...streams) {
+    function pipeline6(stream, ...streams) {
       const all2 = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all2.length && typeof all2[all2.length - 1] === "function" ? all2.pop() : null;
       if (all2.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
@@ -2036,10 +2036,10 @@ var require_streamx = __commonJS({
       this.destroy(StreamError.ABORTED());
     }
     function isWritev(s2) {
-      return s2._writev !== Writable.prototype._writev && s2._writev !== Duplex.prototype._writev;
+      return s2._writev !== Writable2.prototype._writev && s2._writev !== Duplex.prototype._writev;
     }
     module.exports = {
-      pipeline: pipeline5,
+      pipeline: pipeline6,
       pipelinePromise,
       isStream,
       isStreamx,
@@ -2050,19 +2050,19 @@ var require_streamx = __commonJS({
       isDisturbed,
       getStreamError,
       Stream,
-      Writable,
+      Writable: Writable2,
       Readable: Readable4,
       Duplex,
-      Transform: Transform2,
+      Transform: Transform4,
       // Export PassThrough for compatibility with Node.js core's stream module
       PassThrough: PassThrough2
     };
   }
 });
 
-// node_modules/tar-stream/headers.js
+// ../main/node_modules/tar-stream/headers.js
 var require_headers = __commonJS({
-  "node_modules/tar-stream/headers.js"(exports) {
+  "../main/node_modules/tar-stream/headers.js"(exports) {
     var b4a = require_b4a();
     var ZEROS = "0000000000000000000";
     var SEVENS = "7777777777777777777";
@@ -2322,10 +2322,10 @@ var require_headers = __commonJS({
   }
 });
 
-// node_modules/tar-stream/extract.js
+// ../main/node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
-  "node_modules/tar-stream/extract.js"(exports, module) {
-    var { Writable, Readable: Readable4, getStreamError } = require_streamx();
+  "../main/node_modules/tar-stream/extract.js"(exports, module) {
+    var { Writable: Writable2, Readable: Readable4, getStreamError } = require_streamx();
     var FIFO2 = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers();
@@ -2404,7 +2404,7 @@ var require_extract = __commonJS({
         cb(null);
       }
     };
-    var Extract = class extends Writable {
+    var Extract = class extends Writable2 {
       constructor(opts) {
         super(opts);
         if (!opts) opts = {};
@@ -2666,9 +2666,9 @@ var require_extract = __commonJS({
   }
 });
 
-// node_modules/tar-stream/constants.js
+// ../main/node_modules/tar-stream/constants.js
 var require_constants = __commonJS({
-  "node_modules/tar-stream/constants.js"(exports, module) {
+  "../main/node_modules/tar-stream/constants.js"(exports, module) {
     var constants2 = {
       // just for envs without fs
       S_IFMT: 61440,
@@ -2686,17 +2686,17 @@ var require_constants = __commonJS({
   }
 });
 
-// node_modules/tar-stream/pack.js
+// ../main/node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
-  "node_modules/tar-stream/pack.js"(exports, module) {
-    var { Readable: Readable4, Writable, getStreamError } = require_streamx();
+  "../main/node_modules/tar-stream/pack.js"(exports, module) {
+    var { Readable: Readable4, Writable: Writable2, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants2 = require_constants();
     var headers = require_headers();
     var DMODE = 493;
     var FMODE = 420;
     var END_OF_TAR = b4a.alloc(1024);
-    var Sink = class extends Writable {
+    var Sink = class extends Writable2 {
       constructor(pack, header, callback) {
         super({ mapWritable, eagerOpen: true });
         this.written = 0;
@@ -2920,17 +2920,17 @@ var require_pack = __commonJS({
   }
 });
 
-// node_modules/tar-stream/index.js
+// ../main/node_modules/tar-stream/index.js
 var require_tar_stream = __commonJS({
-  "node_modules/tar-stream/index.js"(exports) {
+  "../main/node_modules/tar-stream/index.js"(exports) {
     exports.extract = require_extract();
     exports.pack = require_pack();
   }
 });
 
-// node_modules/is-electron/index.js
+// ../main/node_modules/is-electron/index.js
 var require_is_electron = __commonJS({
-  "node_modules/is-electron/index.js"(exports, module) {
+  "../main/node_modules/is-electron/index.js"(exports, module) {
     function isElectron2() {
       if (typeof window !== "undefined" && typeof window.process === "object" && window.process.type === "renderer") {
         return true;
@@ -2947,9 +2947,9 @@ var require_is_electron = __commonJS({
   }
 });
 
-// node_modules/err-code/index.js
+// ../main/node_modules/err-code/index.js
 var require_err_code = __commonJS({
-  "node_modules/err-code/index.js"(exports, module) {
+  "../main/node_modules/err-code/index.js"(exports, module) {
     "use strict";
     function assign(obj, props) {
       for (const key in props) {
@@ -2991,9 +2991,9 @@ var require_err_code = __commonJS({
   }
 });
 
-// node_modules/get-iterator/index.js
+// ../main/node_modules/get-iterator/index.js
 var require_get_iterator = __commonJS({
-  "node_modules/get-iterator/index.js"(exports, module) {
+  "../main/node_modules/get-iterator/index.js"(exports, module) {
     module.exports = function getIterator(obj) {
       if (obj) {
         if (typeof obj[Symbol.iterator] === "function") {
@@ -3011,9 +3011,9 @@ var require_get_iterator = __commonJS({
   }
 });
 
-// node_modules/p-fifo/node_modules/p-defer/index.js
+// ../main/node_modules/p-fifo/node_modules/p-defer/index.js
 var require_p_defer = __commonJS({
-  "node_modules/p-fifo/node_modules/p-defer/index.js"(exports, module) {
+  "../main/node_modules/p-fifo/node_modules/p-defer/index.js"(exports, module) {
     "use strict";
     var pDefer2 = () => {
       const deferred = {};
@@ -3027,9 +3027,9 @@ var require_p_defer = __commonJS({
   }
 });
 
-// node_modules/p-fifo/index.js
+// ../main/node_modules/p-fifo/index.js
 var require_p_fifo = __commonJS({
-  "node_modules/p-fifo/index.js"(exports, module) {
+  "../main/node_modules/p-fifo/index.js"(exports, module) {
     var Fifo = require_fast_fifo();
     var defer = require_p_defer();
     module.exports = class PFifo {
@@ -3064,10 +3064,10 @@ var require_p_fifo = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/src/duplex.js
+// ../main/node_modules/it-to-stream/src/duplex.js
 var require_duplex = __commonJS({
-  "node_modules/it-to-stream/src/duplex.js"(exports, module) {
-    var { Readable: Readable4, Writable, Duplex } = __require("stream");
+  "../main/node_modules/it-to-stream/src/duplex.js"(exports, module) {
+    var { Readable: Readable4, Writable: Writable2, Duplex } = __require("stream");
     var getIterator = require_get_iterator();
     var Fifo = require_p_fifo();
     var { Buffer: Buffer7 } = __require("buffer");
@@ -3082,7 +3082,7 @@ var require_duplex = __commonJS({
       };
       let Stream = Duplex;
       if (!duplex.source) {
-        Stream = Writable;
+        Stream = Writable2;
       } else if (!duplex.sink) {
         Stream = Readable4;
       }
@@ -3143,9 +3143,9 @@ var require_duplex = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/node_modules/p-defer/index.js
+// ../main/node_modules/it-to-stream/node_modules/p-defer/index.js
 var require_p_defer2 = __commonJS({
-  "node_modules/it-to-stream/node_modules/p-defer/index.js"(exports, module) {
+  "../main/node_modules/it-to-stream/node_modules/p-defer/index.js"(exports, module) {
     "use strict";
     var pDefer2 = () => {
       const deferred = {};
@@ -3159,9 +3159,9 @@ var require_p_defer2 = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/src/transform.js
+// ../main/node_modules/it-to-stream/src/transform.js
 var require_transform = __commonJS({
-  "node_modules/it-to-stream/src/transform.js"(exports, module) {
+  "../main/node_modules/it-to-stream/src/transform.js"(exports, module) {
     var toDuplex = require_duplex();
     var defer = require_p_defer2();
     module.exports = function toTransform(transform, options) {
@@ -3175,9 +3175,9 @@ var require_transform = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/src/index.js
+// ../main/node_modules/it-to-stream/src/index.js
 var require_src = __commonJS({
-  "node_modules/it-to-stream/src/index.js"(exports, module) {
+  "../main/node_modules/it-to-stream/src/index.js"(exports, module) {
     "use strict";
     var toTransform = require_transform();
     var toDuplex = require_duplex();
@@ -3195,9 +3195,9 @@ var require_src = __commonJS({
   }
 });
 
-// node_modules/is-plain-obj/index.js
+// ../main/node_modules/is-plain-obj/index.js
 var require_is_plain_obj = __commonJS({
-  "node_modules/is-plain-obj/index.js"(exports, module) {
+  "../main/node_modules/is-plain-obj/index.js"(exports, module) {
     "use strict";
     module.exports = (value) => {
       if (Object.prototype.toString.call(value) !== "[object Object]") {
@@ -3209,9 +3209,9 @@ var require_is_plain_obj = __commonJS({
   }
 });
 
-// node_modules/merge-options/index.js
+// ../main/node_modules/merge-options/index.js
 var require_merge_options = __commonJS({
-  "node_modules/merge-options/index.js"(exports, module) {
+  "../main/node_modules/merge-options/index.js"(exports, module) {
     "use strict";
     var isOptionObject = require_is_plain_obj();
     var { hasOwnProperty } = Object.prototype;
@@ -3326,9 +3326,9 @@ var require_merge_options = __commonJS({
   }
 });
 
-// node_modules/iso-url/src/url.js
+// ../main/node_modules/iso-url/src/url.js
 var require_url = __commonJS({
-  "node_modules/iso-url/src/url.js"(exports, module) {
+  "../main/node_modules/iso-url/src/url.js"(exports, module) {
     "use strict";
     var { URL: URL3, URLSearchParams: URLSearchParams3, format: format5 } = __require("url");
     var defaultBase = "http://localhost";
@@ -3352,9 +3352,9 @@ var require_url = __commonJS({
   }
 });
 
-// node_modules/iso-url/src/relative.js
+// ../main/node_modules/iso-url/src/relative.js
 var require_relative = __commonJS({
-  "node_modules/iso-url/src/relative.js"(exports, module) {
+  "../main/node_modules/iso-url/src/relative.js"(exports, module) {
     "use strict";
     var { URLWithLegacySupport, format: format5 } = require_url();
     module.exports = (url, location2 = {}, protocolMap = {}, defaultProtocol) => {
@@ -3375,9 +3375,9 @@ var require_relative = __commonJS({
   }
 });
 
-// node_modules/iso-url/index.js
+// ../main/node_modules/iso-url/index.js
 var require_iso_url = __commonJS({
-  "node_modules/iso-url/index.js"(exports, module) {
+  "../main/node_modules/iso-url/index.js"(exports, module) {
     "use strict";
     var {
       URLWithLegacySupport,
@@ -3459,7 +3459,7 @@ var silentLogger = {
 import { mkdtemp as mkdtemp2, rm as rm3 } from "node:fs/promises";
 import { join as join3 } from "node:path";
 
-// node_modules/multiformats/dist/src/bases/base32.js
+// ../main/node_modules/multiformats/dist/src/bases/base32.js
 var base32_exports = {};
 __export(base32_exports, {
   base32: () => base32,
@@ -3473,7 +3473,7 @@ __export(base32_exports, {
   base32z: () => base32z
 });
 
-// node_modules/multiformats/dist/src/bytes.js
+// ../main/node_modules/multiformats/dist/src/bytes.js
 var empty = new Uint8Array(0);
 function equals(aa, bb) {
   if (aa === bb) {
@@ -3535,7 +3535,7 @@ function toArrayBufferBackedArray(b) {
   return b.slice();
 }
 
-// node_modules/multiformats/dist/src/vendor/base-x.js
+// ../main/node_modules/multiformats/dist/src/vendor/base-x.js
 function base(ALPHABET, name8, caseInsensitive) {
   if (ALPHABET.length >= 255) {
     throw new TypeError("Alphabet too long");
@@ -3681,7 +3681,7 @@ var src = base;
 var _brrp__multiformats_scope_baseX = src;
 var base_x_default = _brrp__multiformats_scope_baseX;
 
-// node_modules/multiformats/dist/src/bases/base.js
+// ../main/node_modules/multiformats/dist/src/bases/base.js
 var Encoder = class {
   name;
   prefix;
@@ -3867,7 +3867,7 @@ function rfc4648({ name: name8, prefix, bitsPerChar, alphabet: alphabet2, caseIn
   });
 }
 
-// node_modules/multiformats/dist/src/bases/base32.js
+// ../main/node_modules/multiformats/dist/src/bases/base32.js
 var base32 = rfc4648({
   prefix: "b",
   name: "base32",
@@ -3931,7 +3931,7 @@ var base32z = rfc4648({
   bitsPerChar: 5
 });
 
-// node_modules/multiformats/dist/src/bases/base36.js
+// ../main/node_modules/multiformats/dist/src/bases/base36.js
 var base36_exports = {};
 __export(base36_exports, {
   base36: () => base36,
@@ -3950,7 +3950,7 @@ var base36upper = baseX({
   caseInsensitive: true
 });
 
-// node_modules/multiformats/dist/src/bases/base58.js
+// ../main/node_modules/multiformats/dist/src/bases/base58.js
 var base58_exports = {};
 __export(base58_exports, {
   base58btc: () => base58btc,
@@ -3967,7 +3967,7 @@ var base58flickr = baseX({
   alphabet: "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 });
 
-// node_modules/multiformats/dist/src/varint.js
+// ../main/node_modules/multiformats/dist/src/varint.js
 var varint_exports = {};
 __export(varint_exports, {
   decode: () => decode3,
@@ -3975,7 +3975,7 @@ __export(varint_exports, {
   encodingLength: () => encodingLength
 });
 
-// node_modules/multiformats/dist/src/vendor/varint.js
+// ../main/node_modules/multiformats/dist/src/vendor/varint.js
 var encode_1 = encode2;
 var MSB = 128;
 var REST = 127;
@@ -4034,7 +4034,7 @@ var varint = {
 var _brrp_varint = varint;
 var varint_default = _brrp_varint;
 
-// node_modules/multiformats/dist/src/varint.js
+// ../main/node_modules/multiformats/dist/src/varint.js
 function decode3(data, offset = 0) {
   const code8 = varint_default.decode(data, offset);
   const length4 = varint_default.decode.bytes;
@@ -4054,7 +4054,7 @@ function encodingLength(int) {
   return varint_default.encodingLength(int);
 }
 
-// node_modules/multiformats/dist/src/hashes/digest.js
+// ../main/node_modules/multiformats/dist/src/hashes/digest.js
 function create(code8, digest2) {
   const size = digest2.byteLength;
   const sizeOffset = encodingLength(code8);
@@ -4099,7 +4099,7 @@ var Digest = class {
   }
 };
 
-// node_modules/multiformats/dist/src/cid.js
+// ../main/node_modules/multiformats/dist/src/cid.js
 function format(link, base4) {
   const { bytes, version: version2 } = link;
   switch (version2) {
@@ -4490,7 +4490,7 @@ var FirstSource = class {
   }
 };
 
-// node_modules/multiformats/dist/src/bases/base64.js
+// ../main/node_modules/multiformats/dist/src/bases/base64.js
 var base64_exports = {};
 __export(base64_exports, {
   base64: () => base64,
@@ -4583,7 +4583,7 @@ var MemoryBlockStore = class {
 import { randomBytes } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";
 
-// node_modules/@ipld/dag-pb/src/index.js
+// ../main/node_modules/@ipld/dag-pb/src/index.js
 var src_exports = {};
 __export(src_exports, {
   code: () => code,
@@ -4596,7 +4596,7 @@ __export(src_exports, {
   validate: () => validate
 });
 
-// node_modules/@ipld/dag-pb/src/pb-decode.js
+// ../main/node_modules/@ipld/dag-pb/src/pb-decode.js
 var textDecoder = new TextDecoder();
 function decodeVarint(bytes, offset) {
   let v = 0;
@@ -4727,7 +4727,7 @@ function decodeNode(bytes) {
   return node;
 }
 
-// node_modules/@ipld/dag-pb/src/pb-encode.js
+// ../main/node_modules/@ipld/dag-pb/src/pb-encode.js
 var textEncoder = new TextEncoder();
 var maxInt32 = 2 ** 32;
 var maxUInt32 = 2 ** 31;
@@ -5110,7 +5110,7 @@ var len8tab = [
   8
 ];
 
-// node_modules/@ipld/dag-pb/src/util.js
+// ../main/node_modules/@ipld/dag-pb/src/util.js
 var pbNodeProperties = ["Data", "Links"];
 var pbLinkProperties = ["Hash", "Name", "Tsize"];
 var textEncoder2 = new TextEncoder();
@@ -5259,7 +5259,7 @@ function toByteView(buf) {
   return buf;
 }
 
-// node_modules/@ipld/dag-pb/src/index.js
+// ../main/node_modules/@ipld/dag-pb/src/index.js
 var name = "dag-pb";
 var code = 112;
 function encode3(node, options) {
@@ -5314,7 +5314,7 @@ function decode5(bytes) {
   return node;
 }
 
-// node_modules/multiformats/dist/src/hashes/hasher.js
+// ../main/node_modules/multiformats/dist/src/hashes/hasher.js
 var DEFAULT_MIN_DIGEST_LENGTH = 20;
 function from2({ name: name8, code: code8, encode: encode19, minDigestLength, maxDigestLength }) {
   return new Hasher(name8, code8, encode19, minDigestLength, maxDigestLength);
@@ -5688,9 +5688,55 @@ import { mkdtemp, open as open4, readdir, realpath, rm as rm2, stat } from "node
 import { join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import * as zlib from "node:zlib";
+
+// src/core/progress.ts
+function formatBytes(n) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = n;
+  let unit2 = 0;
+  while (value >= 1024 && unit2 < units.length - 1) {
+    value /= 1024;
+    unit2++;
+  }
+  return `${unit2 === 0 ? value : value.toFixed(1)} ${units[unit2]}`;
+}
+var Progress = class {
+  constructor(logger2, label, total, intervalMs = 5e3) {
+    this.logger = logger2;
+    this.label = label;
+    this.total = total;
+    this.intervalMs = intervalMs;
+    this.lastReport = this.started;
+  }
+  logger;
+  label;
+  total;
+  intervalMs;
+  done = 0;
+  lastReport = 0;
+  started = Date.now();
+  add(bytes) {
+    this.done += bytes;
+    const now = Date.now();
+    if (now - this.lastReport >= this.intervalMs) {
+      this.lastReport = now;
+      this.logger.info(this.line(now));
+    }
+  }
+  finish() {
+    this.logger.info(this.line(Date.now()));
+  }
+  line(now) {
+    const seconds = Math.max((now - this.started) / 1e3, 1e-3);
+    const pct = this.total > 0 ? ` (${Math.floor(this.done / this.total * 100)}%)` : "";
+    const rate = (this.done / 1e6 / seconds).toFixed(1);
+    return `${this.label}: ${formatBytes(this.done)} of ${formatBytes(this.total)}${pct}, ${rate} MB/s`;
+  }
+};
 
 // src/core/image/compression.ts
+import { Transform } from "node:stream";
+import * as zlib from "node:zlib";
 var MAGIC_BYTES = 6;
 function detectCompression(head) {
   const at = (i) => head[i] ?? -1;
@@ -5700,6 +5746,59 @@ function detectCompression(head) {
   if (at(0) === 66 && at(1) === 90 && at(2) === 104) return "bzip2";
   return "none";
 }
+function createDecompressor(compression) {
+  if (compression === "gzip") return zlib.createGunzip();
+  const createZstd = zlib.createZstdDecompress;
+  return createZstd?.();
+}
+var DecompressionLimitError = class extends Error {
+  constructor(limit) {
+    super(`decompresses to more than ${limit} bytes`);
+    this.limit = limit;
+  }
+  limit;
+};
+var NotTarError = class extends Error {
+};
+var DecompressionLimit = class extends Transform {
+  constructor(limit, firstBlock) {
+    super();
+    this.limit = limit;
+    this.firstBlock = firstBlock;
+    if (firstBlock != null) this.head = Buffer.alloc(0);
+  }
+  limit;
+  firstBlock;
+  bytes = 0;
+  head;
+  _transform(chunk, _encoding, callback) {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) {
+      callback(new DecompressionLimitError(this.limit));
+      return;
+    }
+    if (this.head == null) {
+      callback(null, chunk);
+      return;
+    }
+    this.head = Buffer.concat([this.head, chunk]);
+    if (this.head.length < TAR_BLOCK) {
+      callback();
+      return;
+    }
+    const head = this.head;
+    this.head = void 0;
+    if (this.firstBlock?.(head.subarray(0, TAR_BLOCK)) !== true) {
+      callback(new NotTarError("the decompressed data does not start with a tar header"));
+      return;
+    }
+    callback(null, head);
+  }
+  _flush(callback) {
+    callback(null, this.head != null && this.head.length > 0 ? this.head : void 0);
+  }
+};
+var TAR_BLOCK = 512;
 
 // src/core/image/image-errors.ts
 function formatError(input, message2, options) {
@@ -5707,6 +5806,50 @@ function formatError(input, message2, options) {
 }
 function mismatchError(input, message2) {
   return new DigestMismatchError(`Input '${input}': ${message2}`);
+}
+
+// src/core/image/limits.ts
+var DECOMPRESSION_RATIO = 20;
+var DECOMPRESSION_FLOOR = 1024 ** 3;
+function defaultDecompressedLimit(compressedSize) {
+  return Math.max(DECOMPRESSION_FLOOR, DECOMPRESSION_RATIO * compressedSize);
+}
+var IMAGE_LIMITS = {
+  /** Entries of one index (index.json or a nested index) or of manifest.json. */
+  entries: 1e4,
+  /** Layers of one image. */
+  layers: 1e4,
+  /** Manifests and indexes visited in all. */
+  manifests: 1e4,
+  /** RepoTags of one manifest.json entry, and names in all. */
+  repoTags: 1e4,
+  /** Bytes of manifests, indexes and configs read in all. */
+  jsonBytes: 128 * 1024 * 1024
+};
+var UNITS = {
+  "": 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  t: 1e12,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4
+};
+function parseByteSize(value, input) {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
+  const unit2 = UNITS[(match?.[2] ?? "").toLowerCase()];
+  const bytes = match != null && unit2 != null ? Math.floor(Number(match[1]) * unit2) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new InputError(input, `'${value}' is not a size (expected a positive number of bytes, optionally with a unit: KB, MB, GB, TB, KiB, MiB, GiB, TiB)`);
+  }
+  return bytes;
 }
 
 // src/core/image/tar-index.ts
@@ -5720,32 +5863,75 @@ var TarError = class extends Error {
   }
 };
 var BLOCK = 512;
-var MAX_META = 1024 * 1024;
+var WINDOW = 64 * 1024;
+var TAR_LIMITS = {
+  /** Metadata headers (pax, GNU long names) in a row before an entry. */
+  metaHeaders: 16,
+  /** Their bytes in total, per entry. */
+  metaBytes: 1024 * 1024,
+  /** Files and links kept. An image archive holds a few per blob. */
+  entries: 1e5,
+  /** Bytes of one path or link target (Linux PATH_MAX). */
+  pathBytes: 4096
+};
+var PAX_KEYS = ["path", "linkpath", "size"];
 async function indexTar(path, options = {}) {
   const handle = await open3(path, "r");
   try {
-    return await indexHandle(handle, (await handle.stat()).size, options);
+    return await indexHandle(new WindowReader(handle, (await handle.stat()).size), options);
   } finally {
     await handle.close();
   }
 }
-async function indexHandle(handle, fileSize, options) {
+var WindowReader = class {
+  constructor(handle, size) {
+    this.handle = handle;
+    this.size = size;
+  }
+  handle;
+  size;
+  buffer = Buffer.allocUnsafe(WINDOW);
+  window = Buffer.alloc(0);
+  start = 0;
+  /** `length` bytes at `position`, or fewer at the end of the file; valid until the next call. */
+  async read(position, length4) {
+    const end = this.start + this.window.length;
+    if (position >= this.start && position + length4 <= end) {
+      return this.window.subarray(position - this.start, position - this.start + length4);
+    }
+    if (length4 > this.buffer.length) this.buffer = Buffer.allocUnsafe(length4);
+    const buffer3 = this.buffer;
+    const wanted = Math.min(Math.max(WINDOW, length4), this.size - position);
+    let filled = 0;
+    while (filled < wanted) {
+      const { bytesRead } = await this.handle.read(buffer3, filled, wanted - filled, position + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    this.window = buffer3.subarray(0, filled);
+    this.start = position;
+    return this.window.subarray(0, Math.min(length4, filled));
+  }
+};
+async function indexHandle(reader, options) {
+  const fileSize = reader.size;
   const files = /* @__PURE__ */ new Map();
   const links = /* @__PURE__ */ new Map();
-  const header = Buffer.alloc(BLOCK);
   let position = 0;
   let count = 0;
   let longName;
   let longLink;
   let pax = {};
+  let metaHeaders = 0;
+  let metaBytes = 0;
   while (true) {
     if (++count % 1e3 === 0) throwIfAborted(options.signal);
     if (position >= fileSize) {
       if (count === 1) throw new TarError("the file is empty", true);
       throw new TarError("truncated tar: no end-of-archive marker");
     }
-    const { bytesRead } = await handle.read(header, 0, BLOCK, position);
-    if (bytesRead < BLOCK) {
+    const header = await reader.read(position, BLOCK);
+    if (header.length < BLOCK) {
       throw new TarError(count === 1 ? "too short for a tar header" : `truncated tar: partial header at byte ${position}`, count === 1);
     }
     if (isZero(header)) break;
@@ -5754,6 +5940,7 @@ async function indexHandle(handle, fileSize, options) {
     }
     const type = String.fromCharCode(header[156] ?? 0);
     const size = readNumber(header, 124, 12);
+    const headerAt = position;
     const dataStart = position + BLOCK;
     const dataSize = isMeta(type) || pax.size == null ? size : Number(pax.size);
     if (!Number.isSafeInteger(dataSize) || dataSize < 0) throw new TarError(`bad entry size at byte ${position}`);
@@ -5762,12 +5949,19 @@ async function indexHandle(handle, fileSize, options) {
     }
     position = dataStart + Math.ceil(dataSize / BLOCK) * BLOCK;
     if (isMeta(type)) {
-      if (dataSize > MAX_META) throw new TarError(`tar metadata entry too large at byte ${dataStart - BLOCK}`);
-      const data = Buffer.alloc(dataSize);
-      await handle.read(data, 0, dataSize, dataStart);
+      metaHeaders++;
+      metaBytes += dataSize;
+      if (metaHeaders > TAR_LIMITS.metaHeaders) {
+        throw new TarError(`more than ${TAR_LIMITS.metaHeaders} metadata headers (pax or GNU long names) in a row at byte ${headerAt}`);
+      }
+      if (metaBytes > TAR_LIMITS.metaBytes) {
+        throw new TarError(`metadata headers (pax or GNU long names) of more than ${TAR_LIMITS.metaBytes} bytes in a row at byte ${headerAt}`);
+      }
+      if (type === "g") continue;
+      const data = await reader.read(dataStart, dataSize);
       if (type === "L") longName = cString(data);
       else if (type === "K") longLink = cString(data);
-      else if (type === "x") pax = { ...pax, ...parsePax(data) };
+      else parsePax(data, pax);
       continue;
     }
     const rawName = longName ?? pax.path ?? headerName(header);
@@ -5775,12 +5969,16 @@ async function indexHandle(handle, fileSize, options) {
     longName = void 0;
     longLink = void 0;
     pax = {};
+    metaHeaders = 0;
+    metaBytes = 0;
+    checkPathLength(rawName, "name", headerAt);
     const name8 = normalizeEntryPath(rawName);
     if (name8 === "") continue;
     if (type === "0" || type === "\0" || type === "7") {
       files.set(name8, { offset: dataStart, size: dataSize });
       links.delete(name8);
     } else if (type === "2") {
+      checkPathLength(rawLink, "link target", headerAt);
       if (rawLink.startsWith("/")) throw new TarError(`symlink '${name8}' points to absolute path '${rawLink}'`);
       const joined = posix.normalize(posix.join(posix.dirname(name8), rawLink));
       const target = joined === "." ? "" : joined;
@@ -5788,6 +5986,7 @@ async function indexHandle(handle, fileSize, options) {
       links.set(name8, { kind: "symlink", target });
       files.delete(name8);
     } else if (type === "1") {
+      checkPathLength(rawLink, "link target", headerAt);
       const target = normalizeEntryPath(rawLink, "hardlink target");
       links.set(name8, { kind: "hardlink", target });
       files.delete(name8);
@@ -5795,8 +5994,19 @@ async function indexHandle(handle, fileSize, options) {
       files.delete(name8);
       links.delete(name8);
     }
+    if (files.size + links.size > TAR_LIMITS.entries) {
+      throw new TarError(`more than ${TAR_LIMITS.entries} files and links; an image archive holds a few per blob`);
+    }
   }
   return { files, links };
+}
+function checkPathLength(raw, what, at) {
+  if (raw.length > TAR_LIMITS.pathBytes || Buffer.byteLength(raw) > TAR_LIMITS.pathBytes) {
+    throw new TarError(`entry ${what} at byte ${at} is longer than ${TAR_LIMITS.pathBytes} bytes`);
+  }
+}
+function isTarHeader(block) {
+  return block.length === BLOCK && !isZero(block) && checksumOk(block);
 }
 function isMeta(type) {
   return type === "L" || type === "K" || type === "x" || type === "g";
@@ -5849,20 +6059,148 @@ function headerName(header) {
   }
   return name8;
 }
-function parsePax(data) {
-  const out = {};
+function parsePax(data, into) {
   let i = 0;
   while (i < data.length) {
     const space = data.indexOf(32, i);
     if (space === -1) break;
-    const length4 = parseInt(data.subarray(i, space).toString("latin1"), 10);
-    if (!Number.isSafeInteger(length4) || length4 <= 0) throw new TarError("bad pax header record");
-    const record = data.subarray(space + 1, i + length4 - 1).toString("utf8");
-    const eq = record.indexOf("=");
-    if (eq !== -1) out[record.slice(0, eq)] = record.slice(eq + 1);
+    const length4 = space - i > 20 ? NaN : parseInt(data.subarray(i, space).toString("latin1"), 10);
+    if (!Number.isSafeInteger(length4) || length4 <= space - i) throw new TarError("bad pax header record");
+    const end = Math.min(i + length4 - 1, data.length);
+    const eq = data.indexOf(61, space + 1);
+    if (eq !== -1 && eq < end && eq - space - 1 <= 8) {
+      const key = data.subarray(space + 1, eq).toString("latin1");
+      if (PAX_KEYS.includes(key)) into[key] = data.subarray(eq + 1, end).toString("utf8");
+    }
     i += length4;
   }
-  return out;
+}
+
+// src/core/image/tar-links.ts
+var LINK_LIMITS = {
+  /** Links followed for one path (as the Linux kernel's 40). */
+  hops: 40,
+  /** Components of all link names together: the tree's size. */
+  nodes: 2e5
+};
+var LinkLimitError = class extends Error {
+};
+function* walk(root, parts) {
+  let node = root;
+  let rest = [];
+  let hops = 0;
+  for (const part of parts) {
+    if (rest.length > 0) {
+      rest.push(part);
+      continue;
+    }
+    const child = node.children?.get(part);
+    if (child == null) {
+      rest = [part];
+    } else if (child.target == null) {
+      node = child;
+    } else {
+      const place = yield child;
+      if (place == null) return null;
+      hops += place.hops;
+      if (hops > LINK_LIMITS.hops) return null;
+      node = place.node;
+      rest = [...place.rest];
+    }
+  }
+  return { node, rest, hops };
+}
+function split(path) {
+  return path === "" ? [] : path.split("/");
+}
+var LinkResolver = class {
+  constructor(index) {
+    this.index = index;
+    let nodes = 0;
+    for (const [name8, link] of index.links) {
+      let node = this.root;
+      for (const part of split(name8)) {
+        node.children ??= /* @__PURE__ */ new Map();
+        let child = node.children.get(part);
+        if (child == null) {
+          if (++nodes > LINK_LIMITS.nodes) {
+            throw new LinkLimitError(`links whose names have more than ${LINK_LIMITS.nodes} path components in all`);
+          }
+          child = { name: part, parent: node };
+          node.children.set(part, child);
+        }
+        node = child;
+      }
+      node.target = link.target;
+      this.links.push({ name: name8, node });
+    }
+  }
+  index;
+  root = { name: "" };
+  links = [];
+  /** The names of links that resolve to a regular file. */
+  resolvedLinks() {
+    const names = [];
+    for (const { name: name8, node } of this.links) {
+      const place = this.resolveLink(node);
+      if (place != null && this.index.files.has(pathOf(place))) names.push(name8);
+    }
+    return names;
+  }
+  /** The regular file a path names, links followed; undefined when there is none. */
+  resolve(path) {
+    if (this.index.files.has(path)) return path;
+    const place = this.run(walk(this.root, split(path)));
+    if (place == null) return void 0;
+    const resolved = pathOf(place);
+    return this.index.files.has(resolved) ? resolved : void 0;
+  }
+  resolveLink(node) {
+    if (node.resolved === void 0) this.run(this.linkWalk(node), node);
+    return node.resolved === "busy" ? null : node.resolved ?? null;
+  }
+  linkWalk(node) {
+    node.resolved = "busy";
+    return walk(this.root, split(node.target ?? ""));
+  }
+  /**
+   * Runs a walk to its end, resolving the links it meets on an explicit stack
+   * (no recursion: chains may be long), each link once.
+   */
+  run(first2, firstLink) {
+    const stack = [{ walk: first2, link: firstLink }];
+    let input = null;
+    let result = null;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const step = top.walk.next(input);
+      if (step.done === true) {
+        stack.pop();
+        let place = step.value;
+        if (top.link != null) {
+          place = place == null || place.hops + 1 > LINK_LIMITS.hops ? null : { ...place, hops: place.hops + 1 };
+          top.link.resolved = place;
+        }
+        input = place;
+        result = place;
+        continue;
+      }
+      const link = step.value;
+      if (link.resolved === void 0) {
+        stack.push({ walk: this.linkWalk(link), link });
+        input = null;
+      } else {
+        input = link.resolved === "busy" ? null : link.resolved;
+      }
+    }
+    return result;
+  }
+};
+function pathOf(place) {
+  const parts = [];
+  for (let node = place.node; node?.parent != null; node = node.parent) parts.push(node.name);
+  parts.reverse();
+  return [...parts, ...place.rest].join("/");
 }
 
 // src/core/image/archive.ts
@@ -5884,23 +6222,25 @@ async function openImageArchive(path, options) {
   if (compression === "xz" || compression === "bzip2") {
     throw new InputError(input, `'${path}' is ${compression}-compressed; only uncompressed, gzip or zstd tarballs are supported`);
   }
-  let decompressor;
-  if (compression === "gzip") {
-    decompressor = zlib.createGunzip();
-  } else {
-    const createZstd = zlib.createZstdDecompress;
-    if (createZstd == null) {
-      throw new InputError(input, `'${path}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`);
-    }
-    decompressor = createZstd();
+  const decompressor = createDecompressor(compression);
+  if (decompressor == null) {
+    throw new InputError(input, `'${path}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`);
   }
+  const limit = options.maxDecompressedSize ?? defaultDecompressedLimit(stats.size);
   const dir = await mkdtemp(join(options.tempDir, "ipcr-archive-"));
   const tarPath = join(dir, "image.tar");
   try {
-    await pipeline(createReadStream(path), decompressor, createWriteStream(tarPath), { signal: options.signal });
+    await pipeline(createReadStream(path), decompressor, new DecompressionLimit(limit, isTarHeader), createWriteStream(tarPath), { signal: options.signal });
   } catch (err) {
     await rm2(dir, { recursive: true, force: true });
     if (options.signal?.aborted === true) throw err;
+    if (err instanceof DecompressionLimitError) {
+      const how = options.maxDecompressedSize != null ? "the limit set" : `the default limit, ${DECOMPRESSION_RATIO} times its compressed size and at least ${formatBytes(DECOMPRESSION_FLOOR)}`;
+      throw new InputError(input, `'${path}' ${compression}-decompresses to more than ${formatBytes(limit)} (${how}); if the image is genuine, raise max-decompressed-size`);
+    }
+    if (err instanceof NotTarError) {
+      throw new InputError(input, `'${path}' is ${compression}-compressed but ${err.message}; expected a tar archive of an image`);
+    }
     throw new InputError(input, `cannot ${compression}-decompress '${path}': ${err.message}`, { cause: err });
   }
   return await openTar(path, tarPath, input, dir, options);
@@ -6006,39 +6346,25 @@ var TarArchive = class extends BaseArchive {
     this.tarPath = tarPath;
     this.index = index;
     this.tempDir = tempDir;
-    const names = [...index.files.keys()];
-    for (const name8 of index.links.keys()) if (this.resolve(name8) !== void 0) names.push(name8);
-    this.names = names.sort();
+    this.resolver = new LinkResolver(index);
+    this.names = [...index.files.keys(), ...this.resolver.resolvedLinks()].sort();
   }
   tarPath;
   index;
   tempDir;
   names;
+  resolver;
   list() {
     return [...this.names];
   }
   locate(path) {
-    const resolved = this.resolve(path);
+    const resolved = this.resolver.resolve(path);
     const entry = resolved === void 0 ? void 0 : this.index.files.get(resolved);
     if (entry == null) return void 0;
     return { size: entry.size, file: this.tarPath, offset: entry.offset };
   }
   async close() {
     if (this.tempDir != null) await rm2(this.tempDir, { recursive: true, force: true });
-  }
-  /** Follows links, also in parent folders, to a regular file's path. */
-  resolve(path, depth = 0) {
-    if (depth > 40) return void 0;
-    if (this.index.files.has(path)) return path;
-    const parts = path.split("/");
-    for (let i = 1; i <= parts.length; i++) {
-      const link = this.index.links.get(parts.slice(0, i).join("/"));
-      if (link == null) continue;
-      const rest = parts.slice(i);
-      const next = [link.target, ...rest].filter((part) => part !== "").join("/");
-      return this.resolve(next, depth + 1);
-    }
-    return void 0;
   }
 };
 async function openTar(label, tarPath, input, tempDir, options) {
@@ -6047,8 +6373,8 @@ async function openTar(label, tarPath, input, tempDir, options) {
     return new TarArchive(label, input, tarPath, index, tempDir);
   } catch (err) {
     if (tempDir != null) await rm2(tempDir, { recursive: true, force: true });
-    if (err instanceof TarError) {
-      if (err.notTar) throw new InputError(input, `'${label}' is not a tar archive, a gzip or zstd tarball, or a directory: ${err.message}`);
+    if (err instanceof TarError || err instanceof LinkLimitError) {
+      if (err instanceof TarError && err.notTar) throw new InputError(input, `'${label}' is not a tar archive, a gzip or zstd tarball, or a directory: ${err.message}`);
       throw formatError(input, `${label}: ${err.message}`, { cause: err });
     }
     throw err;
@@ -6072,13 +6398,13 @@ var DirectoryArchive = class extends BaseArchive {
 async function openDirectory(path, input, options) {
   const root = await realpath(path);
   const files = /* @__PURE__ */ new Map();
-  const walk = async (dir, prefix) => {
+  const walk2 = async (dir, prefix) => {
     throwIfAborted(options.signal);
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const name8 = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
       const fullPath = join(dir, entry.name);
       if (entry.isDirectory()) {
-        await walk(fullPath, name8);
+        await walk2(fullPath, name8);
       } else if (entry.isFile()) {
         files.set(name8, { fullPath, size: (await stat(fullPath)).size });
       } else if (entry.isSymbolicLink()) {
@@ -6097,7 +6423,7 @@ async function openDirectory(path, input, options) {
       }
     }
   };
-  await walk(root, "");
+  await walk2(root, "");
   return new DirectoryArchive(path, input, files);
 }
 
@@ -6145,19 +6471,37 @@ async function saveDockerImage(ref, options) {
 
 // src/core/image/blob.ts
 import { createHash as createHash3 } from "node:crypto";
-import { Readable as Readable2 } from "node:stream";
+import { Readable as Readable2, Transform as Transform2, Writable } from "node:stream";
+import { pipeline as pipeline2 } from "node:stream/promises";
 var SHA256 = /^sha256:[0-9a-f]{64}$/;
 function sha256Digest(bytes) {
   return `sha256:${createHash3("sha256").update(bytes).digest("hex")}`;
 }
-async function hashStream(stream) {
-  const hash = createHash3("sha256");
+async function hashCompressed(stream, compression, limit) {
+  const decompressor = createDecompressor(compression);
+  if (decompressor == null) throw new Error(`Node.js ${process.versions.node} cannot decompress ${compression}`);
+  const raw = createHash3("sha256");
   let size = 0;
-  for await (const chunk of stream) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { digest: `sha256:${hash.digest("hex")}`, size };
+  const content = createHash3("sha256");
+  await pipeline2(
+    stream,
+    new Transform2({
+      transform(chunk, _encoding, callback) {
+        raw.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      }
+    }),
+    decompressor,
+    new DecompressionLimit(limit),
+    new Writable({
+      write(chunk, _encoding, callback) {
+        content.update(chunk);
+        callback();
+      }
+    })
+  );
+  return { digest: `sha256:${raw.digest("hex")}`, size, contentDigest: `sha256:${content.digest("hex")}` };
 }
 async function readHeadBytes(stream, n) {
   const chunks = [];
@@ -6238,6 +6582,11 @@ function archiveBlob(ctx, path, digest2, size, mediaType) {
   return { digest: digest2, size, mediaType, open: () => archive.open(path), chunks: (options) => archive.chunks(path, options) };
 }
 async function readVerifiedJson(ctx, path, digest2) {
+  const size = ctx.archive.has(path) ? ctx.archive.size(path) : 0;
+  ctx.jsonBytes = (ctx.jsonBytes ?? 0) + Math.min(size, DEFAULT_JSON_LIMIT);
+  if (ctx.jsonBytes > IMAGE_LIMITS.jsonBytes) {
+    throw formatError(ctx.input, `${ctx.archive.label}: its manifests, indexes and configs take more than ${IMAGE_LIMITS.jsonBytes} bytes of JSON (at '${path}')`);
+  }
   const bytes = await readBytes(ctx.archive, path, DEFAULT_JSON_LIMIT, ctx.input);
   if (digest2 !== void 0) {
     const actual = sha256Digest(bytes);
@@ -6270,82 +6619,19 @@ function platformString(platform) {
   return `${platform.os}/${platform.architecture}${platform.variant != null ? `/${platform.variant}` : ""}`;
 }
 
-// src/core/image/load-docker.ts
-var LAYER_TYPES = {
-  none: MEDIA_TYPES.ociLayer,
-  gzip: MEDIA_TYPES.ociLayerGzip,
-  zstd: MEDIA_TYPES.ociLayerZstd
-};
-async function loadDockerArchive(ctx) {
-  const { archive, input } = ctx;
-  const label = archive.label;
-  const list3 = await archive.readJson("manifest.json");
-  if (!Array.isArray(list3) || list3.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`);
-  const entry = list3[0];
-  if (!isObject(entry) || typeof entry.Config !== "string" || !Array.isArray(entry.Layers) || !entry.Layers.every((layer) => typeof layer === "string")) {
-    throw formatError(input, `manifest.json in ${label}: the first entry needs a Config path and a Layers list`);
-  }
-  const configPath = entry.Config;
-  const layerPaths = entry.Layers;
-  for (const path of [configPath, ...layerPaths]) {
-    if (!archive.has(path)) throw formatError(input, `${label} is missing '${path}', named in manifest.json`);
-  }
-  const hexMatch = /^(?:sha256:)?([0-9a-f]{64})(?:\.json)?$/.exec(posix2.basename(configPath));
-  const { bytes: configBytes, json: configJson } = await readVerifiedJson(ctx, configPath, hexMatch != null ? `sha256:${hexMatch[1]}` : void 0);
-  if (!isObject(configJson)) throw formatError(input, `${configPath} in ${label} is not a JSON object`);
-  const diffIds = configJson.rootfs?.diff_ids;
-  if (!Array.isArray(diffIds) || !diffIds.every(isSha256Digest)) {
-    throw formatError(input, `${configPath} in ${label} has no valid rootfs.diff_ids (sha256 digests)`);
-  }
-  if (diffIds.length !== layerPaths.length) {
-    throw formatError(input, `${configPath} in ${label} lists ${diffIds.length} diff_ids but manifest.json lists ${layerPaths.length} layers`);
-  }
-  const config = memoryBlob(configBytes, MEDIA_TYPES.ociConfig);
-  const layers = [];
-  for (const [i, path] of layerPaths.entries()) {
-    throwIfAborted(ctx.signal);
-    const size = archive.size(path);
-    const compression = detectCompression(await readHeadBytes(archive.open(path), MAGIC_BYTES));
-    if (compression === "xz" || compression === "bzip2") {
-      throw formatError(input, `layer '${path}' in ${label} is ${compression}-compressed, which is not supported`);
-    }
-    let digest2 = diffIds[i];
-    if (compression !== "none") {
-      const hashed = await hashStream(archive.open(path));
-      if (hashed.size !== size) throw mismatchError(input, `layer '${path}' in ${label} changed while being read`);
-      digest2 = hashed.digest;
-    }
-    layers.push(archiveBlob(ctx, path, digest2, size, LAYER_TYPES[compression]));
-  }
-  const manifest = memoryBlob(jsonBytes({
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPES.ociManifest,
-    config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
-    layers: layers.map((layer) => ({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }))
-  }), MEDIA_TYPES.ociManifest);
-  const platform = parsePlatform(configJson) ?? { os: "unknown", architecture: "unknown" };
-  const blobs = /* @__PURE__ */ new Map();
-  for (const blob of [manifest, config, ...layers]) if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob);
-  const repoTags = Array.isArray(entry.RepoTags) ? entry.RepoTags.filter((tag) => typeof tag === "string") : [];
-  return {
-    root: manifest,
-    images: [{ platform, manifest, config, layers, configJson }],
-    blobs: [...blobs.values()],
-    repoTags
-  };
-}
-
 // src/core/image/load-oci.ts
 var MAX_DEPTH = 8;
 async function loadOciLayout(ctx) {
   const { archive, input } = ctx;
-  const layout = await archive.readJson("oci-layout");
+  const layout = (await readVerifiedJson(ctx, "oci-layout")).json;
   if (!isObject(layout) || typeof layout.imageLayoutVersion !== "string" || !layout.imageLayoutVersion.startsWith("1.")) {
     throw formatError(input, `oci-layout in ${archive.label}: unsupported image layout version ${JSON.stringify(isObject(layout) ? layout.imageLayoutVersion : layout)}`);
   }
-  const index = await archive.readJson("index.json");
+  const index = (await readVerifiedJson(ctx, "index.json")).json;
   const entries = indexEntries(ctx, index, "index.json");
-  const unique = entries.filter((entry, i) => entries.findIndex((other) => other.digest === entry.digest) === i);
+  const byDigest = /* @__PURE__ */ new Map();
+  for (const entry of entries) if (!byDigest.has(entry.digest)) byDigest.set(entry.digest, entry);
+  const unique = [...byDigest.values()];
   if (unique.length === 0) throw formatError(input, `index.json in ${archive.label} lists no manifests`);
   const walker = new Walker(ctx);
   let rootEntries = [unique[0]];
@@ -6355,12 +6641,7 @@ async function loadOciLayout(ctx) {
     root = memoryBlob(jsonBytes({
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.ociIndex,
-      manifests: await Promise.all(unique.map(async (entry) => ({
-        mediaType: entry.mediaType ?? MEDIA_TYPES.ociManifest,
-        digest: entry.digest,
-        size: entry.size,
-        platform: await walker.platformOf(entry)
-      })))
+      manifests: await platformEntries(walker, unique)
     }), MEDIA_TYPES.ociIndex);
     walker.add(root);
     for (const entry of unique) await walker.visit(entry, `index.json entry ${entry.digest}`, 1, false);
@@ -6374,12 +6655,22 @@ async function loadOciLayout(ctx) {
     repoTags: await repoTagsFor(ctx, walker.images, rootEntries)
   };
 }
+async function platformEntries(walker, entries) {
+  const out = [];
+  for (const entry of entries) {
+    out.push({ mediaType: entry.mediaType ?? MEDIA_TYPES.ociManifest, digest: entry.digest, size: entry.size, platform: await walker.platformOf(entry) });
+  }
+  return out;
+}
 function indexEntries(ctx, index, where) {
   if (!isObject(index)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} is not a JSON object`);
   if (index.schemaVersion !== 2) {
     throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(index.schemaVersion)}, expected 2`);
   }
   if (!Array.isArray(index.manifests)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no manifests list`);
+  if (index.manifests.length > IMAGE_LIMITS.entries) {
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label} lists ${index.manifests.length} manifests, more than the ${IMAGE_LIMITS.entries} allowed`);
+  }
   return index.manifests.map((item, i) => parseDescriptor(item, `${where} manifests[${i}]`, ctx));
 }
 function isAttestation(descriptor) {
@@ -6396,6 +6687,8 @@ var Walker = class {
   ctx;
   blobs = /* @__PURE__ */ new Map();
   images = [];
+  imageManifests = /* @__PURE__ */ new Set();
+  visited = /* @__PURE__ */ new Map();
   cache = /* @__PURE__ */ new Map();
   add(blob) {
     if (!this.blobs.has(blob.digest)) this.blobs.set(blob.digest, blob);
@@ -6426,6 +6719,17 @@ var Walker = class {
   async visit(descriptor, where, depth, attestation) {
     const { ctx } = this;
     throwIfAborted(ctx.signal);
+    const key = `${descriptor.digest} ${String(attestation)}`;
+    if (this.visited.has(key)) return this.visited.get(key);
+    if (this.visited.size >= IMAGE_LIMITS.manifests) {
+      throw formatError(ctx.input, `${ctx.archive.label}: more than ${IMAGE_LIMITS.manifests} manifests and indexes, at ${where}`);
+    }
+    const blob = await this.walk(descriptor, where, depth, attestation);
+    this.visited.set(key, blob);
+    return blob;
+  }
+  async walk(descriptor, where, depth, attestation) {
+    const { ctx } = this;
     if (depth > MAX_DEPTH) throw formatError(ctx.input, `${ctx.archive.label}: indexes nested deeper than ${MAX_DEPTH} at ${where}`);
     const known = [...INDEX_MEDIA_TYPES, ...MANIFEST_MEDIA_TYPES];
     if (descriptor.mediaType != null && !known.includes(descriptor.mediaType)) {
@@ -6459,6 +6763,9 @@ var Walker = class {
       throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(json.schemaVersion)}, expected 2`);
     }
     if (!Array.isArray(json.layers)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no layers list`);
+    if (json.layers.length > IMAGE_LIMITS.layers) {
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label} lists ${json.layers.length} layers, more than the ${IMAGE_LIMITS.layers} allowed`);
+    }
     const config = parseDescriptor(json.config, `${where} config`, ctx);
     const layers = json.layers.map((item, i) => parseDescriptor(item, `${where} layers[${i}]`, ctx));
     const isImage = config.mediaType != null && CONFIG_MEDIA_TYPES.includes(config.mediaType);
@@ -6479,7 +6786,8 @@ var Walker = class {
     });
     this.add(configRef);
     for (const layer of layerRefs) this.add(layer);
-    if (this.images.some((image) => image.manifest.digest === manifest.digest)) return;
+    if (this.imageManifests.has(manifest.digest)) return;
+    this.imageManifests.add(manifest.digest);
     const platform = parsePlatform(configRead.json) ?? descriptor.platform ?? { os: "unknown", architecture: "unknown" };
     this.images.push({ platform, manifest, config: configRef, layers: layerRefs, configJson: configRead.json });
   }
@@ -6493,32 +6801,127 @@ var Walker = class {
   }
 };
 async function repoTagsFor(ctx, images, entries) {
-  const tags = [];
+  const tags = /* @__PURE__ */ new Set();
   if (ctx.archive.has("manifest.json")) {
     const configPaths = new Set(images.map((image) => blobPath(image.config.digest)));
-    const manifest = await ctx.archive.readJson("manifest.json");
+    const manifest = (await readVerifiedJson(ctx, "manifest.json")).json;
     if (Array.isArray(manifest)) {
+      if (manifest.length > IMAGE_LIMITS.entries) {
+        throw formatError(ctx.input, `manifest.json in ${ctx.archive.label} lists ${manifest.length} images, more than the ${IMAGE_LIMITS.entries} allowed`);
+      }
       for (const item of manifest) {
-        if (isObject(item) && typeof item.Config === "string" && configPaths.has(item.Config) && Array.isArray(item.RepoTags)) {
-          tags.push(...item.RepoTags.filter((tag) => typeof tag === "string"));
-        }
+        if (isObject(item) && typeof item.Config === "string" && configPaths.has(item.Config)) addRepoTags(ctx, tags, item.RepoTags);
       }
     }
   }
-  if (tags.length === 0) {
+  if (tags.size === 0) {
     for (const entry of entries) {
       const annotations = stringRecord(entry.annotations);
       const name8 = annotations["io.containerd.image.name"] ?? annotations["org.opencontainers.image.ref.name"];
-      if (name8 != null) tags.push(name8);
+      if (name8 != null) tags.add(name8);
     }
   }
-  return [...new Set(tags)];
+  return [...tags];
+}
+function addRepoTags(ctx, tags, list3) {
+  if (!Array.isArray(list3)) return;
+  for (const tag of list3) {
+    if (typeof tag !== "string") continue;
+    tags.add(tag);
+    if (tags.size > IMAGE_LIMITS.repoTags) {
+      throw formatError(ctx.input, `${ctx.archive.label} names more than ${IMAGE_LIMITS.repoTags} RepoTags in manifest.json`);
+    }
+  }
+}
+
+// src/core/image/load-docker.ts
+var LAYER_TYPES = {
+  none: MEDIA_TYPES.ociLayer,
+  gzip: MEDIA_TYPES.ociLayerGzip,
+  zstd: MEDIA_TYPES.ociLayerZstd
+};
+async function loadDockerArchive(ctx) {
+  const { archive, input } = ctx;
+  const label = archive.label;
+  const list3 = (await readVerifiedJson(ctx, "manifest.json")).json;
+  if (!Array.isArray(list3) || list3.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`);
+  const entry = list3[0];
+  if (!isObject(entry) || typeof entry.Config !== "string" || !Array.isArray(entry.Layers) || !entry.Layers.every((layer) => typeof layer === "string")) {
+    throw formatError(input, `manifest.json in ${label}: the first entry needs a Config path and a Layers list`);
+  }
+  if (entry.Layers.length > IMAGE_LIMITS.layers) {
+    throw formatError(input, `manifest.json in ${label} lists ${entry.Layers.length} layers, more than the ${IMAGE_LIMITS.layers} allowed`);
+  }
+  const configPath = entry.Config;
+  const layerPaths = entry.Layers;
+  for (const path of [configPath, ...layerPaths]) {
+    if (!archive.has(path)) throw formatError(input, `${label} is missing '${path}', named in manifest.json`);
+  }
+  const hexMatch = /^(?:sha256:)?([0-9a-f]{64})(?:\.json)?$/.exec(posix2.basename(configPath));
+  const { bytes: configBytes, json: configJson } = await readVerifiedJson(ctx, configPath, hexMatch != null ? `sha256:${hexMatch[1]}` : void 0);
+  if (!isObject(configJson)) throw formatError(input, `${configPath} in ${label} is not a JSON object`);
+  const diffIds = configJson.rootfs?.diff_ids;
+  if (!Array.isArray(diffIds) || !diffIds.every(isSha256Digest)) {
+    throw formatError(input, `${configPath} in ${label} has no valid rootfs.diff_ids (sha256 digests)`);
+  }
+  if (diffIds.length !== layerPaths.length) {
+    throw formatError(input, `${configPath} in ${label} lists ${diffIds.length} diff_ids but manifest.json lists ${layerPaths.length} layers`);
+  }
+  const config = memoryBlob(configBytes, MEDIA_TYPES.ociConfig);
+  const layers = [];
+  for (const [i, path] of layerPaths.entries()) {
+    throwIfAborted(ctx.signal);
+    const size = archive.size(path);
+    const compression = detectCompression(await readHeadBytes(archive.open(path), MAGIC_BYTES));
+    if (compression === "xz" || compression === "bzip2") {
+      throw formatError(input, `layer '${path}' in ${label} is ${compression}-compressed, which is not supported`);
+    }
+    const diffId = diffIds[i];
+    const digest2 = compression === "none" ? diffId : await compressedLayerDigest(ctx, path, compression, size, diffId);
+    layers.push(archiveBlob(ctx, path, digest2, size, LAYER_TYPES[compression]));
+  }
+  const manifest = memoryBlob(jsonBytes({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociManifest,
+    config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
+    layers: layers.map((layer) => ({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }))
+  }), MEDIA_TYPES.ociManifest);
+  const platform = parsePlatform(configJson) ?? { os: "unknown", architecture: "unknown" };
+  const blobs = /* @__PURE__ */ new Map();
+  for (const blob of [manifest, config, ...layers]) if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob);
+  const repoTags = /* @__PURE__ */ new Set();
+  addRepoTags(ctx, repoTags, entry.RepoTags);
+  return {
+    root: manifest,
+    images: [{ platform, manifest, config, layers, configJson }],
+    blobs: [...blobs.values()],
+    repoTags: [...repoTags]
+  };
+}
+async function compressedLayerDigest(ctx, path, compression, size, diffId) {
+  const { archive, input } = ctx;
+  const where = `layer '${path}' in ${archive.label}`;
+  const limit = ctx.maxDecompressedSize ?? defaultDecompressedLimit(size);
+  let hashed;
+  try {
+    hashed = await hashCompressed(archive.open(path), compression, limit);
+  } catch (err) {
+    if (err instanceof DecompressionLimitError) {
+      throw formatError(input, `${where} ${compression}-decompresses to more than ${formatBytes(limit)}; if the image is genuine, raise max-decompressed-size`);
+    }
+    throw formatError(input, `${where}: cannot ${compression}-decompress it: ${err.message}`, { cause: err });
+  }
+  if (hashed.size !== size) throw mismatchError(input, `${where} changed while being read`);
+  if (hashed.contentDigest !== diffId) {
+    throw mismatchError(input, `${where} decompresses to content with digest ${hashed.contentDigest}, but the config's rootfs.diff_ids says ${diffId}`);
+  }
+  return hashed.digest;
 }
 
 // src/core/image/load.ts
 async function loadImage(archive, options) {
   throwIfAborted(options.signal);
-  const ctx = { archive, input: options.input, signal: options.signal };
+  const ctx = { archive, input: options.input, signal: options.signal, maxDecompressedSize: options.maxDecompressedSize };
   let sourceFormat;
   let graph;
   if (archive.has("oci-layout") && archive.has("index.json")) {
@@ -6579,51 +6982,6 @@ function tagFolderFiles(image, ref) {
   }
   return files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
-
-// src/core/progress.ts
-function formatBytes(n) {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = n;
-  let unit2 = 0;
-  while (value >= 1024 && unit2 < units.length - 1) {
-    value /= 1024;
-    unit2++;
-  }
-  return `${unit2 === 0 ? value : value.toFixed(1)} ${units[unit2]}`;
-}
-var Progress = class {
-  constructor(logger2, label, total, intervalMs = 5e3) {
-    this.logger = logger2;
-    this.label = label;
-    this.total = total;
-    this.intervalMs = intervalMs;
-    this.lastReport = this.started;
-  }
-  logger;
-  label;
-  total;
-  intervalMs;
-  done = 0;
-  lastReport = 0;
-  started = Date.now();
-  add(bytes) {
-    this.done += bytes;
-    const now = Date.now();
-    if (now - this.lastReport >= this.intervalMs) {
-      this.lastReport = now;
-      this.logger.info(this.line(now));
-    }
-  }
-  finish() {
-    this.logger.info(this.line(Date.now()));
-  }
-  line(now) {
-    const seconds = Math.max((now - this.started) / 1e3, 1e-3);
-    const pct = this.total > 0 ? ` (${Math.floor(this.done / this.total * 100)}%)` : "";
-    const rate = (this.done / 1e6 / seconds).toFixed(1);
-    return `${this.label}: ${formatBytes(this.done)} of ${formatBytes(this.total)}${pct}, ${rate} MB/s`;
-  }
-};
 
 // src/core/registry/catalog.ts
 function emptyCatalog() {
@@ -6740,7 +7098,7 @@ function parseTagList(value, input = "tags") {
   return { tags: [...new Set(tags)], path };
 }
 
-// node_modules/uint8arrays/dist/src/with-array-buffer.js
+// ../main/node_modules/uint8arrays/dist/src/with-array-buffer.js
 function isArrayBufferBacked(arr) {
   return arr.buffer instanceof ArrayBuffer;
 }
@@ -6751,7 +7109,7 @@ function withArrayBuffer(arr) {
   return arr.slice();
 }
 
-// node_modules/ipfs-unixfs/dist/src/errors.js
+// ../main/node_modules/ipfs-unixfs/dist/src/errors.js
 var InvalidTypeError = class _InvalidTypeError extends Error {
   static name = "InvalidTypeError";
   static code = "ERR_INVALID_TYPE";
@@ -6762,10 +7120,10 @@ var InvalidTypeError = class _InvalidTypeError extends Error {
   }
 };
 
-// node_modules/uint8arrays/dist/src/alloc.node.js
+// ../main/node_modules/uint8arrays/dist/src/alloc.node.js
 import { Buffer as Buffer2 } from "node:buffer";
 
-// node_modules/uint8arrays/dist/src/util/as-uint8array.node.js
+// ../main/node_modules/uint8arrays/dist/src/util/as-uint8array.node.js
 function asUint8Array(buf) {
   if (buf.buffer instanceof ArrayBuffer) {
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -6774,7 +7132,7 @@ function asUint8Array(buf) {
   return new Uint8Array(b.buffer, 0, b.byteLength);
 }
 
-// node_modules/uint8arrays/dist/src/alloc.node.js
+// ../main/node_modules/uint8arrays/dist/src/alloc.node.js
 function alloc(size = 0) {
   return asUint8Array(Buffer2.alloc(size));
 }
@@ -6782,7 +7140,7 @@ function allocUnsafe(size = 0) {
   return asUint8Array(Buffer2.allocUnsafe(size));
 }
 
-// node_modules/uint8-varint/dist/src/index.js
+// ../main/node_modules/uint8-varint/dist/src/index.js
 var N12 = Math.pow(2, 7);
 var N22 = Math.pow(2, 14);
 var N32 = Math.pow(2, 21);
@@ -6955,7 +7313,7 @@ function decode6(buf, offset = 0) {
   }
 }
 
-// node_modules/protons-runtime/dist/src/utils/float.js
+// ../main/node_modules/protons-runtime/dist/src/utils/float.js
 var f32 = new Float32Array([-0]);
 var f8b = new Uint8Array(f32.buffer);
 function writeFloatLE(val, buf, pos) {
@@ -6997,7 +7355,7 @@ function readDoubleLE(buf, pos) {
   return f64[0];
 }
 
-// node_modules/protons-runtime/dist/src/utils/longbits.js
+// ../main/node_modules/protons-runtime/dist/src/utils/longbits.js
 var MAX_SAFE_NUMBER_INTEGER = BigInt(Number.MAX_SAFE_INTEGER);
 var MIN_SAFE_NUMBER_INTEGER = BigInt(Number.MIN_SAFE_INTEGER);
 var LongBits = class _LongBits {
@@ -7152,7 +7510,7 @@ zero.length = function() {
 };
 var TWO_32 = 4294967296n;
 
-// node_modules/protons-runtime/dist/src/utils/utf8.js
+// ../main/node_modules/protons-runtime/dist/src/utils/utf8.js
 function length2(string2) {
   let len = 0;
   let c = 0;
@@ -7233,7 +7591,7 @@ function write(string2, buffer3, offset) {
   return offset - start;
 }
 
-// node_modules/protons-runtime/dist/src/utils/reader.js
+// ../main/node_modules/protons-runtime/dist/src/utils/reader.js
 function indexOutOfRange(reader, writeLength) {
   return RangeError(`index out of range: ${reader.pos} + ${writeLength ?? 1} > ${reader.len}`);
 }
@@ -7567,16 +7925,16 @@ function createReader(buf) {
   return new Uint8ArrayReader(buf instanceof Uint8Array ? buf : buf.subarray());
 }
 
-// node_modules/protons-runtime/dist/src/decode.js
+// ../main/node_modules/protons-runtime/dist/src/decode.js
 function decodeMessage(buf, codec, opts) {
   const reader = createReader(buf);
   return codec.decode(reader, void 0, opts);
 }
 
-// node_modules/uint8arrays/dist/src/from-string.node.js
+// ../main/node_modules/uint8arrays/dist/src/from-string.node.js
 import { Buffer as Buffer3 } from "node:buffer";
 
-// node_modules/multiformats/dist/src/bases/base10.js
+// ../main/node_modules/multiformats/dist/src/bases/base10.js
 var base10_exports = {};
 __export(base10_exports, {
   base10: () => base10
@@ -7587,7 +7945,7 @@ var base10 = baseX({
   alphabet: "0123456789"
 });
 
-// node_modules/multiformats/dist/src/bases/base16.js
+// ../main/node_modules/multiformats/dist/src/bases/base16.js
 var base16_exports = {};
 __export(base16_exports, {
   base16: () => base16,
@@ -7608,7 +7966,7 @@ var base16upper = rfc4648({
   caseInsensitive: true
 });
 
-// node_modules/multiformats/dist/src/bases/base2.js
+// ../main/node_modules/multiformats/dist/src/bases/base2.js
 var base2_exports = {};
 __export(base2_exports, {
   base2: () => base2
@@ -7620,7 +7978,7 @@ var base2 = rfc4648({
   bitsPerChar: 1
 });
 
-// node_modules/multiformats/dist/src/bases/base256emoji.js
+// ../main/node_modules/multiformats/dist/src/bases/base256emoji.js
 var base256emoji_exports = {};
 __export(base256emoji_exports, {
   base256emoji: () => base256emoji
@@ -7666,7 +8024,7 @@ var base256emoji = from({
   decode: decode7
 });
 
-// node_modules/multiformats/dist/src/bases/base8.js
+// ../main/node_modules/multiformats/dist/src/bases/base8.js
 var base8_exports = {};
 __export(base8_exports, {
   base8: () => base8
@@ -7678,7 +8036,7 @@ var base8 = rfc4648({
   bitsPerChar: 3
 });
 
-// node_modules/multiformats/dist/src/bases/identity.js
+// ../main/node_modules/multiformats/dist/src/bases/identity.js
 var identity_exports = {};
 __export(identity_exports, {
   identity: () => identity
@@ -7690,7 +8048,7 @@ var identity = from({
   decode: (str) => coerce(fromString(str))
 });
 
-// node_modules/multiformats/dist/src/codecs/json.js
+// ../main/node_modules/multiformats/dist/src/codecs/json.js
 var json_exports = {};
 __export(json_exports, {
   code: () => code2,
@@ -7709,7 +8067,7 @@ function decode8(data) {
   return JSON.parse(textDecoder2.decode(data));
 }
 
-// node_modules/multiformats/dist/src/codecs/raw.js
+// ../main/node_modules/multiformats/dist/src/codecs/raw.js
 var raw_exports = {};
 __export(raw_exports, {
   code: () => code3,
@@ -7726,7 +8084,7 @@ function decode9(data) {
   return coerce(data);
 }
 
-// node_modules/multiformats/dist/src/hashes/identity.js
+// ../main/node_modules/multiformats/dist/src/hashes/identity.js
 var identity_exports2 = {};
 __export(identity_exports2, {
   identity: () => identity2
@@ -7745,7 +8103,7 @@ function digest(input, options) {
 }
 var identity2 = { code: code4, name: name4, encode: encode7, digest };
 
-// node_modules/multiformats/dist/src/hashes/sha2.js
+// ../main/node_modules/multiformats/dist/src/hashes/sha2.js
 var sha2_exports = {};
 __export(sha2_exports, {
   sha256: () => sha256,
@@ -7763,12 +8121,12 @@ var sha512 = from2({
   encode: (input) => coerce(crypto2.createHash("sha512").update(input).digest())
 });
 
-// node_modules/multiformats/dist/src/basics.js
+// ../main/node_modules/multiformats/dist/src/basics.js
 var bases = { ...identity_exports, ...base2_exports, ...base8_exports, ...base10_exports, ...base16_exports, ...base32_exports, ...base36_exports, ...base58_exports, ...base64_exports, ...base256emoji_exports };
 var hashes = { ...sha2_exports, ...identity_exports2 };
 var codecs = { raw: raw_exports, json: json_exports };
 
-// node_modules/uint8arrays/dist/src/util/bases.js
+// ../main/node_modules/uint8arrays/dist/src/util/bases.js
 function createCodec(name8, prefix, encode19, decode23) {
   return {
     name: name8,
@@ -7815,7 +8173,7 @@ var BASES = {
 };
 var bases_default = BASES;
 
-// node_modules/uint8arrays/dist/src/from-string.node.js
+// ../main/node_modules/uint8arrays/dist/src/from-string.node.js
 function fromString2(string2, encoding = "utf8") {
   const base4 = bases_default[encoding];
   if (base4 == null) {
@@ -7827,7 +8185,7 @@ function fromString2(string2, encoding = "utf8") {
   return base4.decoder.decode(`${base4.prefix}${string2}`);
 }
 
-// node_modules/protons-runtime/dist/src/utils/pool.js
+// ../main/node_modules/protons-runtime/dist/src/utils/pool.js
 function pool(size) {
   const SIZE = size ?? 8192;
   const MAX = SIZE >>> 1;
@@ -7849,7 +8207,7 @@ function pool(size) {
   };
 }
 
-// node_modules/protons-runtime/dist/src/utils/writer.js
+// ../main/node_modules/protons-runtime/dist/src/utils/writer.js
 var Op = class {
   /**
    * Function to call
@@ -8230,7 +8588,7 @@ function createWriter() {
   return new Uint8ArrayWriter();
 }
 
-// node_modules/protons-runtime/dist/src/encode.js
+// ../main/node_modules/protons-runtime/dist/src/encode.js
 function encodeMessage(message2, codec) {
   const w2 = createWriter();
   codec.encode(message2, w2, {
@@ -8239,13 +8597,13 @@ function encodeMessage(message2, codec) {
   return w2.finish();
 }
 
-// node_modules/protons-runtime/dist/src/stream.js
+// ../main/node_modules/protons-runtime/dist/src/stream.js
 function* streamMessage(buf, codec, opts) {
   const reader = createReader(buf);
   yield* codec.stream(reader, void 0, ".", opts);
 }
 
-// node_modules/protons-runtime/dist/src/codec.js
+// ../main/node_modules/protons-runtime/dist/src/codec.js
 var CODEC_TYPES = {
   VARINT: 0,
   BIT64: 1,
@@ -8264,7 +8622,7 @@ function createCodec2(name8, type, encode19, decode23, stream) {
   };
 }
 
-// node_modules/protons-runtime/dist/src/codecs/enum.js
+// ../main/node_modules/protons-runtime/dist/src/codecs/enum.js
 function enumeration(v) {
   function findValue(val) {
     if (v[val.toString()] == null) {
@@ -8285,12 +8643,12 @@ function enumeration(v) {
   return createCodec2("enum", CODEC_TYPES.VARINT, encode19, decode23, stream);
 }
 
-// node_modules/protons-runtime/dist/src/codecs/message.js
+// ../main/node_modules/protons-runtime/dist/src/codecs/message.js
 function message(encode19, decode23, stream) {
   return createCodec2("message", CODEC_TYPES.LENGTH_DELIMITED, encode19, decode23, stream);
 }
 
-// node_modules/protons-runtime/dist/src/index.js
+// ../main/node_modules/protons-runtime/dist/src/index.js
 var MaxLengthError = class extends Error {
   /**
    * This will be removed in a future release
@@ -8301,7 +8659,7 @@ var MaxLengthError = class extends Error {
   name = "MaxLengthError";
 };
 
-// node_modules/ipfs-unixfs/dist/src/unixfs.js
+// ../main/node_modules/ipfs-unixfs/dist/src/unixfs.js
 var UnixFS;
 (function(UnixFS3) {
   let Type3;
@@ -9056,7 +9414,7 @@ var LegacyNode;
   LegacyNode2.stream = stream;
 })(LegacyNode || (LegacyNode = {}));
 
-// node_modules/ipfs-unixfs/dist/src/index.js
+// ../main/node_modules/ipfs-unixfs/dist/src/index.js
 var types = {
   RAW: "raw",
   DIRECTORY: "directory",
@@ -9213,7 +9571,7 @@ var UnixFS2 = class _UnixFS {
   }
 };
 
-// node_modules/@multiformats/murmur3/src/vendor/murmur.js
+// ../main/node_modules/@multiformats/murmur3/src/vendor/murmur.js
 function add64(a, b) {
   const lo = a.lo + b.lo >>> 0;
   const hi = a.hi + b.hi + (lo < a.lo ? 1 : 0) >>> 0;
@@ -9451,7 +9809,7 @@ function murmurHash3_x86_32(key, seed = 0) {
   return h1;
 }
 
-// node_modules/@multiformats/murmur3/src/index.js
+// ../main/node_modules/@multiformats/murmur3/src/index.js
 function fromNumberTo32BitBuf(number) {
   const bytes = new Array(4);
   for (let i = 0; i < 4; i++) {
@@ -9710,7 +10068,7 @@ function compareNames(a, b) {
   return Buffer.compare(encoder2.encode(a.name), encoder2.encode(b.name));
 }
 
-// node_modules/it-first/dist/src/index.js
+// ../main/node_modules/it-first/dist/src/index.js
 function isAsyncIterable(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -9730,7 +10088,7 @@ function first(source2) {
 }
 var src_default = first;
 
-// node_modules/it-batch/dist/src/index.js
+// ../main/node_modules/it-batch/dist/src/index.js
 function isAsyncIterable2(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -9781,7 +10139,7 @@ function batch(source2, size = 1) {
 }
 var src_default2 = batch;
 
-// node_modules/it-parallel-batch/dist/src/index.js
+// ../main/node_modules/it-parallel-batch/dist/src/index.js
 async function* parallelBatch(source2, size = 1) {
   for await (const tasks of src_default2(source2, size)) {
     const things = tasks.map(async (p) => {
@@ -9798,13 +10156,13 @@ async function* parallelBatch(source2, size = 1) {
   }
 }
 
-// node_modules/uint8arrays/dist/src/concat.node.js
+// ../main/node_modules/uint8arrays/dist/src/concat.node.js
 import { Buffer as Buffer4 } from "node:buffer";
 function concat(arrays, length4) {
   return asUint8Array(Buffer4.concat(arrays, length4));
 }
 
-// node_modules/uint8arrays/dist/src/equals.js
+// ../main/node_modules/uint8arrays/dist/src/equals.js
 function equals3(a, b) {
   if (a === b) {
     return true;
@@ -9820,7 +10178,7 @@ function equals3(a, b) {
   return true;
 }
 
-// node_modules/uint8arraylist/dist/src/index.js
+// ../main/node_modules/uint8arraylist/dist/src/index.js
 var symbol = /* @__PURE__ */ Symbol.for("@achingbrain/uint8arraylist");
 function findBufAndOffset(bufs, index) {
   if (index == null || index < 0) {
@@ -10249,7 +10607,7 @@ var Uint8ArrayList = class _Uint8ArrayList {
   }
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/constants.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/constants.js
 var DEFAULT_CID_VERSION = 1;
 var DEFAULT_SHARD_HASH_CODE = BigInt(34);
 var DEFAULT_SHARD_FANOUT_BITS = 8;
@@ -10265,7 +10623,7 @@ var DEFAULT_WRAP_WITH_DIRECTORY = false;
 var DEFAULT_LEAF_TYPE = "file";
 var DEFAULT_FIELD_ORDER = "links-first";
 
-// node_modules/ipfs-unixfs-importer/dist/src/chunker/fixed-size.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/chunker/fixed-size.js
 var fixedSize = (options = {}) => {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE_256KIB;
   return async function* fixedSizeChunker(source2) {
@@ -10296,7 +10654,7 @@ var fixedSize = (options = {}) => {
   };
 };
 
-// node_modules/progress-events/dist/src/index.js
+// ../main/node_modules/progress-events/dist/src/index.js
 var CustomProgressEvent = class extends Event {
   type;
   detail;
@@ -10307,7 +10665,7 @@ var CustomProgressEvent = class extends Event {
   }
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/utils/persist.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/utils/persist.js
 var persist = async (buffer3, blockstore, options) => {
   if (options.codec == null) {
     options.codec = src_exports;
@@ -10318,7 +10676,7 @@ var persist = async (buffer3, blockstore, options) => {
   return cid;
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/buffer-importer.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/buffer-importer.js
 function defaultBufferImporter(options) {
   return async function* bufferImporter(file, blockstore) {
     let bytesWritten = 0n;
@@ -10361,7 +10719,7 @@ function defaultBufferImporter(options) {
   };
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/errors.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/errors.js
 var InvalidContentError = class _InvalidContentError extends Error {
   static name = "InvalidContentError";
   static code = "ERR_INVALID_CONTENT";
@@ -10378,7 +10736,7 @@ var InvalidShardingStrategyError = class extends Error {
   code = InvalidContentError.code;
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/dir.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/dir.js
 var defaultDirBuilder = async (dir, blockstore, options) => {
   const unixfs = new UnixFS2({
     type: "directory",
@@ -10398,7 +10756,7 @@ var defaultDirBuilder = async (dir, blockstore, options) => {
   };
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/file.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/file.js
 async function* buildFileBatch(file, blockstore, options) {
   let count = -1;
   let previous;
@@ -10520,7 +10878,7 @@ var defaultFileBuilder = async (file, block, options) => {
   return options.layout(buildFileBatch(file, block, options), reduce(file, block, options));
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/symlink.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/symlink.js
 var defaultSymlinkBuilder = async (symlink, blockstore, options) => {
   const unixfs = new UnixFS2({
     type: "symlink",
@@ -10541,7 +10899,7 @@ var defaultSymlinkBuilder = async (symlink, blockstore, options) => {
   };
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/index.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/index.js
 function isIterable(thing) {
   return Symbol.iterator in thing;
 }
@@ -10631,7 +10989,7 @@ function isSymLinkCandidate(entry) {
   return entry.link != null;
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/validate-chunks.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/validate-chunks.js
 var defaultChunkValidator = () => {
   return async function* validateChunks(source2) {
     for await (const content of source2) {
@@ -10651,7 +11009,7 @@ var defaultChunkValidator = () => {
   };
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/layout/balanced.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/layout/balanced.js
 var DEFAULT_MAX_CHILDREN_PER_NODE = 174;
 function balanced(options) {
   const maxChildrenPerNode = options?.maxChildrenPerNode ?? DEFAULT_MAX_CHILDREN_PER_NODE;
@@ -10667,7 +11025,7 @@ function balanced(options) {
   };
 }
 
-// node_modules/it-all/dist/src/index.js
+// ../main/node_modules/it-all/dist/src/index.js
 function isAsyncIterable4(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -10689,7 +11047,7 @@ function all(source2) {
 }
 var src_default3 = all;
 
-// node_modules/ipfs-unixfs-importer/dist/src/dir.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dir.js
 var Dir = class {
   options;
   root;
@@ -10720,7 +11078,7 @@ var Dir = class {
   }
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/utils/pb-size.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/utils/pb-size.js
 var maxInt322 = 2 ** 32;
 var len8tab2 = [
   0,
@@ -11047,7 +11405,7 @@ function dataFieldSerializedSize(mode, mtime) {
   return 1 + varintLen(innerSize) + innerSize;
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/dir-flat.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dir-flat.js
 function estimateLinkSize(nameBytes, child) {
   if (child?.cid != null && child?.size != null) {
     return nameBytes + child.cid.byteLength;
@@ -11199,7 +11557,7 @@ var DirFlat = class extends Dir {
   }
 };
 
-// node_modules/interface-store/dist/src/errors.js
+// ../main/node_modules/interface-store/dist/src/errors.js
 var NotFoundError = class _NotFoundError extends Error {
   static name = "NotFoundError";
   name = _NotFoundError.name;
@@ -11216,7 +11574,7 @@ var NotFoundError = class _NotFoundError extends Error {
   }
 };
 
-// node_modules/blockstore-core/dist/src/base.js
+// ../main/node_modules/blockstore-core/dist/src/base.js
 var BaseBlockstore = class {
   has(key, options) {
     return Promise.reject(new Error(".has is not implemented"));
@@ -11258,7 +11616,7 @@ var BaseBlockstore = class {
   }
 };
 
-// node_modules/blockstore-core/dist/src/black-hole.js
+// ../main/node_modules/blockstore-core/dist/src/black-hole.js
 var BlackHoleBlockstore = class extends BaseBlockstore {
   put(key, value, options) {
     options?.signal?.throwIfAborted();
@@ -11281,7 +11639,7 @@ var BlackHoleBlockstore = class extends BaseBlockstore {
   }
 };
 
-// node_modules/hamt-sharding/dist/src/bucket.js
+// ../main/node_modules/hamt-sharding/dist/src/bucket.js
 var import_sparse_array = __toESM(require_sparse_array(), 1);
 var Bucket = class _Bucket {
   _options;
@@ -11471,7 +11829,7 @@ async function asyncTransformBucket(bucket, asyncMap, asyncReduce) {
   return asyncReduce(output);
 }
 
-// node_modules/hamt-sharding/dist/src/consumable-buffer.js
+// ../main/node_modules/hamt-sharding/dist/src/consumable-buffer.js
 var START_MASKS = [
   255,
   254,
@@ -11544,7 +11902,7 @@ function maskFor(start, length4) {
   return START_MASKS[start] & STOP_MASKS[Math.min(length4 + start - 1, 7)];
 }
 
-// node_modules/hamt-sharding/dist/src/consumable-hash.js
+// ../main/node_modules/hamt-sharding/dist/src/consumable-hash.js
 function wrapHash(hashFn2) {
   function hashing2(value) {
     if (value instanceof InfiniteHash) {
@@ -11616,7 +11974,7 @@ var InfiniteHash = class {
   }
 };
 
-// node_modules/hamt-sharding/dist/src/index.js
+// ../main/node_modules/hamt-sharding/dist/src/index.js
 function createHAMT(options) {
   if (options == null || options.hashFn == null) {
     throw new Error("please define an options.hashFn");
@@ -11628,7 +11986,7 @@ function createHAMT(options) {
   return new Bucket(bucketOptions);
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/dir-sharded.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dir-sharded.js
 async function hamtHashFn(buf) {
   return (await murmur3128.encode(buf)).slice(0, 8).reverse();
 }
@@ -11831,7 +12189,7 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/flat-to-shard.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/flat-to-shard.js
 async function flatToShard(child, dir) {
   let newDir = dir;
   const shardSplitThresholdBytes = dir.options.shardSplitThresholdBytes ?? DEFAULT_SHARD_SPLIT_THRESHOLD_BYTES;
@@ -11871,12 +12229,12 @@ async function convertToShard(oldDir) {
   return newDir;
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/utils/to-path-components.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/utils/to-path-components.js
 var toPathComponents = (path = "") => {
   return path.split(/(?<!\\)\//).filter(Boolean);
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/tree-builder.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/tree-builder.js
 async function addToTree(elem, tree, options) {
   const pathElems = toPathComponents(elem.path ?? "");
   const lastIndex = pathElems.length - 1;
@@ -11964,7 +12322,7 @@ function defaultTreeBuilder(options) {
   };
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/index.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/index.js
 async function* importer(source2, blockstore, options = {}) {
   let candidates;
   if (Symbol.asyncIterator in source2 || Symbol.iterator in source2) {
@@ -12116,7 +12474,7 @@ async function importOne(content, sink, signal, leaves) {
   return result;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/errors.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/errors.js
 var BadPathError = class _BadPathError extends Error {
   static name = "BadPathError";
   static code = "ERR_BAD_PATH";
@@ -12181,7 +12539,7 @@ var InvalidParametersError = class _InvalidParametersError extends Error {
   }
 };
 
-// node_modules/@ipld/dag-cbor/src/index.js
+// ../main/node_modules/@ipld/dag-cbor/src/index.js
 var src_exports2 = {};
 __export(src_exports2, {
   code: () => code5,
@@ -12193,7 +12551,7 @@ __export(src_exports2, {
   toByteView: () => toByteView2
 });
 
-// node_modules/cborg/lib/is.js
+// ../main/node_modules/cborg/lib/is.js
 var objectTypeNames = [
   "Object",
   // for Object.create(null) and other non-plain objects
@@ -12262,7 +12620,7 @@ function getObjectType(value) {
   return void 0;
 }
 
-// node_modules/cborg/lib/token.js
+// ../main/node_modules/cborg/lib/token.js
 var Type = class {
   /**
    * @param {number} major
@@ -12328,7 +12686,7 @@ var Token = class {
   }
 };
 
-// node_modules/cborg/lib/byte-utils.js
+// ../main/node_modules/cborg/lib/byte-utils.js
 var useBuffer = globalThis.process && // @ts-ignore
 !globalThis.process.browser && // @ts-ignore
 globalThis.Buffer && // @ts-ignore
@@ -12507,7 +12865,7 @@ function decodeCodePointsArray(codePoints) {
   return res;
 }
 
-// node_modules/cborg/lib/bl.js
+// ../main/node_modules/cborg/lib/bl.js
 var defaultChunkSize = 256;
 var Bl = class {
   /**
@@ -12648,7 +13006,7 @@ var U8Bl = class {
   }
 };
 
-// node_modules/cborg/lib/common.js
+// ../main/node_modules/cborg/lib/common.js
 var decodeErrPrefix = "CBOR decode error:";
 var encodeErrPrefix = "CBOR encode error:";
 var uintMinorPrefixBytes = [];
@@ -12663,7 +13021,7 @@ function assertEnoughData(data, pos, need) {
   }
 }
 
-// node_modules/cborg/lib/0uint.js
+// ../main/node_modules/cborg/lib/0uint.js
 var uintBoundaries = [24, 256, 65536, 4294967296, BigInt("18446744073709551616")];
 function readUint8(data, offset, options) {
   assertEnoughData(data, offset, 1);
@@ -12781,7 +13139,7 @@ encodeUint.compareTokens = function compareTokens(tok1, tok2) {
   return tok1.value < tok2.value ? -1 : tok1.value > tok2.value ? 1 : 0;
 };
 
-// node_modules/cborg/lib/1negint.js
+// ../main/node_modules/cborg/lib/1negint.js
 function decodeNegint8(data, pos, _minor, options) {
   return new Token(Type.negint, -1 - readUint8(data, pos + 1, options), 2);
 }
@@ -12832,7 +13190,7 @@ encodeNegint.compareTokens = function compareTokens2(tok1, tok2) {
   return tok1.value < tok2.value ? 1 : tok1.value > tok2.value ? -1 : 0;
 };
 
-// node_modules/cborg/lib/2bytes.js
+// ../main/node_modules/cborg/lib/2bytes.js
 function toToken(data, pos, prefix, length4) {
   assertEnoughData(data, pos, prefix + length4);
   const buf = data.slice(pos + prefix, pos + prefix + length4);
@@ -12879,7 +13237,7 @@ function compareBytes(b1, b2) {
   return b1.length < b2.length ? -1 : b1.length > b2.length ? 1 : compare(b1, b2);
 }
 
-// node_modules/cborg/lib/3string.js
+// ../main/node_modules/cborg/lib/3string.js
 var textDecoder3 = new TextDecoder();
 var ASCII_THRESHOLD = 32;
 function toStr(bytes, start, end) {
@@ -12927,7 +13285,7 @@ function decodeString64(data, pos, _minor, options) {
 }
 var encodeString = encodeBytes;
 
-// node_modules/cborg/lib/4array.js
+// ../main/node_modules/cborg/lib/4array.js
 function toToken3(_data, _pos, prefix, length4) {
   return new Token(Type.array, length4, prefix);
 }
@@ -12964,7 +13322,7 @@ encodeArray.encodedSize = function encodedSize5(token) {
   return encodeUintValue.encodedSize(token.value);
 };
 
-// node_modules/cborg/lib/5map.js
+// ../main/node_modules/cborg/lib/5map.js
 function toToken4(_data, _pos, prefix, length4) {
   return new Token(Type.map, length4, prefix);
 }
@@ -13001,7 +13359,7 @@ encodeMap.encodedSize = function encodedSize6(token) {
   return encodeUintValue.encodedSize(token.value);
 };
 
-// node_modules/cborg/lib/6tag.js
+// ../main/node_modules/cborg/lib/6tag.js
 function decodeTagCompact(_data, _pos, minor, _options) {
   return new Token(Type.tag, minor, 1);
 }
@@ -13025,7 +13383,7 @@ encodeTag.encodedSize = function encodedSize7(token) {
   return encodeUintValue.encodedSize(token.value);
 };
 
-// node_modules/cborg/lib/7float.js
+// ../main/node_modules/cborg/lib/7float.js
 var MINOR_FALSE = 20;
 var MINOR_TRUE = 21;
 var MINOR_NULL = 22;
@@ -13256,7 +13614,7 @@ encodeFloat.compareTokens = function compareTokens4(tok1, tok2, options) {
   return compare(b1, b2);
 };
 
-// node_modules/cborg/lib/jump.js
+// ../main/node_modules/cborg/lib/jump.js
 function invalidMinor(data, pos, minor) {
   throw new Error(`${decodeErrPrefix} encountered invalid minor (${minor}) for major ${data[pos] >>> 5}`);
 }
@@ -13412,7 +13770,7 @@ function quickEncodeToken(token) {
   }
 }
 
-// node_modules/cborg/lib/encode.js
+// ../main/node_modules/cborg/lib/encode.js
 var defaultEncodeOptions = {
   float64: false,
   mapSorter,
@@ -13911,7 +14269,7 @@ function encode8(data, options) {
   return encodeCustom(data, cborEncoders, options);
 }
 
-// node_modules/cborg/lib/decode.js
+// ../main/node_modules/cborg/lib/decode.js
 var defaultDecodeOptions = {
   strict: false,
   allowIndefinite: true,
@@ -14112,7 +14470,7 @@ function decode10(data, options) {
   return decoded;
 }
 
-// node_modules/cborg/lib/tagged.js
+// ../main/node_modules/cborg/lib/tagged.js
 var Tagged = class _Tagged {
   /**
    * @param {number} tag - CBOR tag number, a non-negative integer
@@ -14165,7 +14523,7 @@ Object.defineProperty(Tagged.prototype, Symbol.toStringTag, {
   value: "Tagged"
 });
 
-// node_modules/@ipld/dag-cbor/src/index.js
+// ../main/node_modules/@ipld/dag-cbor/src/index.js
 var CID_CBOR_TAG = 42;
 function toByteView2(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -14256,7 +14614,7 @@ var code5 = 113;
 var encode9 = (node) => encode8(node, _encodeOptions);
 var decode11 = (data) => decode10(toByteView2(data), _decodeOptions);
 
-// node_modules/@ipld/dag-json/src/index.js
+// ../main/node_modules/@ipld/dag-json/src/index.js
 var src_exports3 = {};
 __export(src_exports3, {
   code: () => code6,
@@ -14268,7 +14626,7 @@ __export(src_exports3, {
   stringify: () => format2
 });
 
-// node_modules/cborg/lib/json/encode.js
+// ../main/node_modules/cborg/lib/json/encode.js
 var JSONEncoder = class extends Array {
   constructor() {
     super();
@@ -14430,7 +14788,7 @@ function encode10(data, options) {
   return encodeCustom(data, new JSONEncoder(), options);
 }
 
-// node_modules/cborg/lib/json/decode.js
+// ../main/node_modules/cborg/lib/json/decode.js
 var Tokenizer = class {
   /**
    * @param {Uint8Array} data
@@ -14828,7 +15186,7 @@ function decode12(data, options) {
   return decode10(data, options);
 }
 
-// node_modules/@ipld/dag-json/src/index.js
+// ../main/node_modules/@ipld/dag-json/src/index.js
 function toByteView3(buf) {
   if (buf instanceof ArrayBuffer) {
     return new Uint8Array(buf, 0, buf.byteLength);
@@ -15009,10 +15367,10 @@ var utf8Decoder = new TextDecoder();
 var parse = (data) => decode13(utf8Encoder.encode(data));
 var utf8Encoder = new TextEncoder();
 
-// node_modules/ipfs-unixfs-exporter/dist/src/constants.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/constants.js
 var CODEC_CBOR = 81;
 
-// node_modules/it-to-buffer/dist/src/index.js
+// ../main/node_modules/it-to-buffer/dist/src/index.js
 function isAsyncIterable5(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -15036,7 +15394,7 @@ function toBuffer(source2) {
 }
 var src_default4 = toBuffer;
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/is-cid.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/is-cid.js
 function isCID(obj) {
   if (obj == null) {
     return false;
@@ -15044,7 +15402,7 @@ function isCID(obj) {
   return CID.asCID(obj) === obj;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/resolve-object-path.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/resolve-object-path.js
 function resolveObjectPath(object, path) {
   let value;
   let i = 0;
@@ -15069,7 +15427,7 @@ function resolveObjectPath(object, path) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-cbor.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-cbor.js
 async function* dagCborResolver(root, path, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
   const object = decode11(block);
@@ -15081,7 +15439,7 @@ async function* dagCborResolver(root, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-json.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-json.js
 async function* dagJsonResolver(root, path, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
   const object = decode13(block);
@@ -15093,7 +15451,7 @@ async function* dagJsonResolver(root, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/unixfs-stream.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/unixfs-stream.js
 function isValidUnixFSDirectoryMetadata(obj) {
   return obj.type === "DIRECTORY";
 }
@@ -15170,7 +15528,7 @@ function* unixFsStream(block) {
   }
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/find-cid-in-shard.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/find-cid-in-shard.js
 var toPrefix = (position, padLength) => {
   return position.toString(16).toUpperCase().padStart(padLength, "0").substring(0, padLength);
 };
@@ -15262,7 +15620,7 @@ async function* findShardCid(meta, generator, name8, rest, blockstore, context, 
   }
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-pb.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-pb.js
 function* findDirectoryEntry(generator, path, root) {
   for (const link of generator) {
     if (!isValidLink(link)) {
@@ -15350,7 +15708,7 @@ async function* dagPbResolver(root, path, blockstore, options) {
   throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/identity.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/identity.js
 async function* identityResolver(root, path, blockstore, options) {
   if (path.length === 0) {
     return;
@@ -15358,7 +15716,7 @@ async function* identityResolver(root, path, blockstore, options) {
   throw new BadPathError(`Cannot load path /${path.join("/")} from identity block`);
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/json.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/json.js
 async function* jsonResolver(root, path, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
   const object = decode8(block);
@@ -15370,7 +15728,7 @@ async function* jsonResolver(root, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/raw.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/raw.js
 async function* rawResolver(root, path, blockstore, options) {
   if (path.length === 0) {
     return;
@@ -15378,7 +15736,7 @@ async function* rawResolver(root, path, blockstore, options) {
   throw new NotFoundError2(`Cannot load path /${path.join("/")} from raw block`);
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/index.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/index.js
 var resolvers = {
   [code]: dagPbResolver,
   [code3]: rawResolver,
@@ -15442,7 +15800,7 @@ async function* walkPath(path, blockstore, options = {}) {
   }
 }
 
-// node_modules/it-last/dist/src/index.js
+// ../main/node_modules/it-last/dist/src/index.js
 function isAsyncIterable6(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -15464,7 +15822,7 @@ function last(source2) {
 }
 var src_default5 = last;
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-cbor.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-cbor.js
 async function dagCborResolver2(cid, name8, path, blockstore, options) {
   const block = await src_default4(blockstore.get(cid, options));
   const object = decode11(block);
@@ -15479,7 +15837,7 @@ async function dagCborResolver2(cid, name8, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-json.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-json.js
 async function dagJsonResolver2(cid, name8, path, blockstore, options) {
   const block = await src_default4(blockstore.get(cid, options));
   const object = decode13(block);
@@ -15494,7 +15852,7 @@ async function dagJsonResolver2(cid, name8, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/extract-data-from-block.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/extract-data-from-block.js
 function extractDataFromBlock(block, blockStart, requestedStart, requestedEnd) {
   const blockLength = BigInt(block.length);
   const blockEnd = BigInt(blockStart + blockLength);
@@ -15510,7 +15868,7 @@ function extractDataFromBlock(block, blockStart, requestedStart, requestedEnd) {
   return block;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/validate-offset-and-length.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/validate-offset-and-length.js
 var validateOffsetAndLength = (size, offset = 0, length4 = size) => {
   const fileSize = BigInt(size);
   const start = BigInt(offset ?? 0);
@@ -15539,7 +15897,7 @@ var validateOffsetAndLength = (size, offset = 0, length4 = size) => {
   };
 };
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/raw-content.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/raw-content.js
 function rawContent(node, event) {
   async function* contentGenerator(options = {}) {
     const { start, end } = validateOffsetAndLength(node.length, options.offset, options.length);
@@ -15554,7 +15912,7 @@ function rawContent(node, event) {
   return contentGenerator;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/identity.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/identity.js
 async function identityResolver2(cid, name8, path, blockstore, options) {
   const block = decode4(cid.multihash.bytes);
   return {
@@ -15568,7 +15926,7 @@ async function identityResolver2(cid, name8, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/json.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/json.js
 async function jsonResolver2(cid, name8, path, blockstore, options) {
   const block = await src_default4(blockstore.get(cid, options));
   const object = decode8(block);
@@ -15583,7 +15941,7 @@ async function jsonResolver2(cid, name8, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/raw.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/raw.js
 async function rawResolver2(cid, name8, path, blockstore, options) {
   const block = await src_default4(blockstore.get(cid, options));
   return {
@@ -15597,7 +15955,7 @@ async function rawResolver2(cid, name8, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/directory.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/directory.js
 function directoryContent(cid, node, unixfs, path) {
   async function* yieldDirectoryContent(options = {}) {
     const offset = options.offset ?? 0;
@@ -15616,7 +15974,7 @@ function directoryContent(cid, node, unixfs, path) {
   return yieldDirectoryContent;
 }
 
-// node_modules/it-peekable/dist/src/index.js
+// ../main/node_modules/it-peekable/dist/src/index.js
 function peekable(iterable) {
   const [iterator, symbol3] = iterable[Symbol.asyncIterator] != null ? [iterable[Symbol.asyncIterator](), Symbol.asyncIterator] : [iterable[Symbol.iterator](), Symbol.iterator];
   const queue = [];
@@ -15643,7 +16001,7 @@ function peekable(iterable) {
 }
 var src_default6 = peekable;
 
-// node_modules/it-map/dist/src/index.js
+// ../main/node_modules/it-map/dist/src/index.js
 function isAsyncIterable7(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -15681,7 +16039,7 @@ function map(source2, func) {
 }
 var src_default7 = map;
 
-// node_modules/p-defer/index.js
+// ../main/node_modules/p-defer/index.js
 function pDefer() {
   const deferred = {};
   deferred.promise = new Promise((resolve3, reject) => {
@@ -15691,7 +16049,7 @@ function pDefer() {
   return deferred;
 }
 
-// node_modules/it-parallel/dist/src/index.js
+// ../main/node_modules/it-parallel/dist/src/index.js
 var CustomEvent = globalThis.CustomEvent ?? Event;
 async function* parallel(source2, options = {}) {
   let concurrency = options.concurrency ?? Infinity;
@@ -15808,7 +16166,7 @@ async function* parallel(source2, options = {}) {
   }
 }
 
-// node_modules/it-pushable/dist/src/fifo.js
+// ../main/node_modules/it-pushable/dist/src/fifo.js
 var FixedFIFO = class {
   buffer;
   mask;
@@ -15891,7 +16249,7 @@ var FIFO = class {
   }
 };
 
-// node_modules/it-pushable/dist/src/index.js
+// ../main/node_modules/it-pushable/dist/src/index.js
 var AbortError = class extends Error {
   type;
   code;
@@ -16081,7 +16439,7 @@ function _pushable(getNext, options) {
   return pushable2;
 }
 
-// node_modules/race-signal/dist/src/index.js
+// ../main/node_modules/race-signal/dist/src/index.js
 function defaultTranslate(signal) {
   return signal.reason;
 }
@@ -16111,7 +16469,7 @@ function raceSignal(promise, signal, opts) {
   });
 }
 
-// node_modules/it-queueless-pushable/dist/src/index.js
+// ../main/node_modules/it-queueless-pushable/dist/src/index.js
 var QueuelessPushable = class {
   readNext;
   haveNext;
@@ -16195,7 +16553,7 @@ function queuelessPushable() {
   return new QueuelessPushable();
 }
 
-// node_modules/it-merge/dist/src/index.js
+// ../main/node_modules/it-merge/dist/src/index.js
 function isAsyncIterable8(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -16261,7 +16619,7 @@ function merge(...sources) {
 }
 var src_default8 = merge;
 
-// node_modules/it-pipe/dist/src/index.js
+// ../main/node_modules/it-pipe/dist/src/index.js
 function pipe(first2, ...rest) {
   if (first2 == null) {
     throw new Error("Empty pipeline");
@@ -16340,10 +16698,10 @@ var duplexPipelineFn = (duplex) => {
   };
 };
 
-// node_modules/eventemitter3/index.mjs
+// ../main/node_modules/eventemitter3/index.mjs
 var import_index3 = __toESM(require_eventemitter3(), 1);
 
-// node_modules/p-timeout/index.js
+// ../main/node_modules/p-timeout/index.js
 var TimeoutError = class _TimeoutError extends Error {
   name = "TimeoutError";
   constructor(message2, options) {
@@ -16417,7 +16775,7 @@ function pTimeout(promise, options) {
   return cancelablePromise;
 }
 
-// node_modules/p-queue/dist/lower-bound.js
+// ../main/node_modules/p-queue/dist/lower-bound.js
 function lowerBound(array, value, comparator) {
   let first2 = 0;
   let count = array.length;
@@ -16434,7 +16792,7 @@ function lowerBound(array, value, comparator) {
   return first2;
 }
 
-// node_modules/p-queue/dist/priority-queue.js
+// ../main/node_modules/p-queue/dist/priority-queue.js
 var compactionThreshold = 100;
 var PriorityQueue = class {
   #queue = [];
@@ -16520,7 +16878,7 @@ var PriorityQueue = class {
   }
 };
 
-// node_modules/p-queue/dist/index.js
+// ../main/node_modules/p-queue/dist/index.js
 var PQueue = class extends import_index3.default {
   #carryoverIntervalCount;
   #isIntervalIgnored;
@@ -17238,7 +17596,7 @@ var PQueue = class extends import_index3.default {
   }
 };
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/file.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/file.js
 async function walkDAG(blockstore, node, queue, streamPosition, start, end, options) {
   if (node instanceof Uint8Array) {
     const buf = extractDataFromBlock(node, streamPosition, start, end);
@@ -17370,7 +17728,7 @@ function fileContent(cid, node, unixfs, path, blockstore) {
   return yieldFileContent;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/hamt-sharded-directory.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/hamt-sharded-directory.js
 async function* listDirectory(cid, path, blockstore, options) {
   let index = -1;
   let yielded = 0;
@@ -17421,7 +17779,7 @@ function hamtShardedDirectoryContent(cid, node, unixfs, path, blockstore) {
   return yieldHamtDirectoryContent;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/index.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/index.js
 var contentExporters = {
   raw: fileContent,
   file: fileContent,
@@ -17479,7 +17837,7 @@ async function dagPbResolver2(cid, name8, path, blockstore, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/index.js
+// ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/index.js
 var resolvers2 = {
   [code]: dagPbResolver2,
   [code3]: rawResolver2,
@@ -17853,8 +18211,9 @@ async function publish(options) {
       const img = options.image;
       return await saveDockerImage(img.ref, { run: img.run, tempDir: work, input, signal });
     }) : options.image.path;
-    archive = await openImageArchive(archivePath, { input, tempDir: work, signal });
-    const image = await loadImage(archive, { input, signal });
+    const { maxDecompressedSize } = options;
+    archive = await openImageArchive(archivePath, { input, tempDir: work, signal, maxDecompressedSize });
+    const image = await loadImage(archive, { input, signal, maxDecompressedSize });
     const name8 = resolveName(options, image);
     const description = firstLine(options.description ?? image.labels["org.opencontainers.image.description"]);
     const platforms = image.images.map((i) => platformString(i.platform));
@@ -17972,7 +18331,7 @@ function parseCid(value, input) {
 // src/core/blocks/car-source.ts
 import { open as open5 } from "node:fs/promises";
 
-// node_modules/@ipld/car/src/decoder-common.js
+// ../main/node_modules/@ipld/car/src/decoder-common.js
 var import_varint2 = __toESM(require_varint(), 1);
 var CIDV0_BYTES = {
   SHA2_256: 18,
@@ -18025,7 +18384,7 @@ function getMultihashLength(bytes) {
   return mhLength;
 }
 
-// node_modules/@ipld/car/src/header-validator.js
+// ../main/node_modules/@ipld/car/src/header-validator.js
 var Kinds = {
   Null: (
     /**
@@ -18286,7 +18645,7 @@ var CarV1HeaderOrV2Pragma = {
   toRepresentation: Reprs.CarV1HeaderOrV2Pragma
 };
 
-// node_modules/@ipld/car/src/decoder.js
+// ../main/node_modules/@ipld/car/src/decoder.js
 async function readHeader(reader, strictVersion) {
   const length4 = decodeVarint2(await reader.upTo(8), reader);
   if (length4 === 0) {
@@ -18421,7 +18780,7 @@ var CarBlockSource = class _CarBlockSource {
     await this.file.close();
   }
 };
-var WINDOW = 64 * 1024;
+var WINDOW2 = 64 * 1024;
 var FileReader = class {
   pos = 0;
   window = new Uint8Array(0);
@@ -18449,7 +18808,7 @@ var FileReader = class {
   async fill(length4) {
     const start = this.pos - this.windowStart;
     if (start >= 0 && start + length4 <= this.window.length) return;
-    const want = Math.min(Math.max(length4, WINDOW), Math.max(0, this.size - this.pos));
+    const want = Math.min(Math.max(length4, WINDOW2), Math.max(0, this.size - this.pos));
     const buffer3 = new Uint8Array(want);
     let done = 0;
     while (done < want) {
@@ -18640,8 +18999,8 @@ import { createCipheriv, createHash as createHash4 } from "node:crypto";
 import { createWriteStream as createWriteStream2 } from "node:fs";
 import { mkdir, rename as rename2, writeFile } from "node:fs/promises";
 import { join as join4 } from "node:path";
-import { PassThrough, Transform } from "node:stream";
-import { pipeline as pipeline2 } from "node:stream/promises";
+import { PassThrough, Transform as Transform3 } from "node:stream";
+import { pipeline as pipeline3 } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 function randomStream(seed, size) {
   const key = createHash4("sha256").update(seed).digest().subarray(0, 16);
@@ -18666,7 +19025,7 @@ function randomStream(seed, size) {
 function hashing(onDone) {
   const hash = createHash4("sha256");
   let size = 0;
-  return new Transform({
+  return new Transform3({
     transform(chunk, _enc, cb) {
       hash.update(chunk);
       size += chunk.length;
@@ -18701,7 +19060,7 @@ async function writeSampleImage(dir, options) {
         diffId = d3;
       })];
       if (gzip) stages.push(createGzip({ level: 1 }));
-      await pipeline2(tar, ...stages, hashing((d3, s2) => {
+      await pipeline3(tar, ...stages, hashing((d3, s2) => {
         digest2 = d3;
         size = s2;
       }), createWriteStream2(tmp));
@@ -18903,7 +19262,7 @@ async function runPipeline(options) {
   return { ...result, destinations: stored, names: published };
 }
 
-// node_modules/uint8arrays/dist/src/to-string.node.js
+// ../main/node_modules/uint8arrays/dist/src/to-string.node.js
 import { Buffer as Buffer5 } from "node:buffer";
 function toString2(array, encoding = "utf8") {
   const base4 = bases_default[encoding];
@@ -18916,7 +19275,7 @@ function toString2(array, encoding = "utf8") {
   return base4.encoder.encode(array).substring(1);
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/errors.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/errors.js
 var InvalidMultiaddrError = class extends Error {
   static name = "InvalidMultiaddrError";
   name = "InvalidMultiaddrError";
@@ -18934,10 +19293,10 @@ var UnknownProtocolError = class extends Error {
   name = "UnknownProtocolError";
 };
 
-// node_modules/@chainsafe/is-ip/lib/is-ip.node.js
+// ../main/node_modules/@chainsafe/is-ip/lib/is-ip.node.js
 import { isIPv4, isIPv6, isIP as ipVersion } from "node:net";
 
-// node_modules/@multiformats/multiaddr/dist/src/constants.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/constants.js
 var CODE_IP4 = 4;
 var CODE_TCP = 6;
 var CODE_UDP = 273;
@@ -18979,7 +19338,7 @@ var CODE_WEBRTC = 281;
 var CODE_P2P_CIRCUIT = 290;
 var CODE_MEMORY = 777;
 
-// node_modules/@multiformats/multiaddr/dist/src/utils.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/utils.js
 function bytesToString(base4) {
   return (buf) => {
     return toString2(buf, base4);
@@ -19150,7 +19509,7 @@ function bytes2mb(base4) {
   };
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/validation.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/validation.js
 function integer(value) {
   const int = parseInt(value);
   if (int.toString() !== value) {
@@ -19178,7 +19537,7 @@ function validate2(...funcs) {
 }
 var validatePort = validate2(integer, positive, maxValue(65535));
 
-// node_modules/@multiformats/multiaddr/dist/src/registry.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/registry.js
 var V = -1;
 var Registry = class {
   protocolsByCode = /* @__PURE__ */ new Map();
@@ -19409,7 +19768,7 @@ codecs2.forEach((codec) => {
   registry.addProtocol(codec);
 });
 
-// node_modules/@multiformats/multiaddr/dist/src/components.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/components.js
 function bytesToComponents(bytes) {
   const components = [];
   let i = 0;
@@ -19555,7 +19914,7 @@ function sizeForAddr(codec, bytes, offset) {
   return decode6(bytes, offset);
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/multiaddr.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/multiaddr.js
 var inspect = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom");
 var symbol2 = /* @__PURE__ */ Symbol.for("@multiformats/multiaddr");
 function toComponents(addr) {
@@ -19674,7 +20033,7 @@ function validate3(addr) {
   });
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/index.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/index.js
 function isMultiaddr(value) {
   return Boolean(value?.[symbol2]);
 }
@@ -19682,7 +20041,7 @@ function multiaddr(addr) {
   return new Multiaddr(addr);
 }
 
-// node_modules/dag-jose/lib/index.js
+// ../main/node_modules/dag-jose/lib/index.js
 var lib_exports = {};
 __export(lib_exports, {
   code: () => code7,
@@ -19692,7 +20051,7 @@ __export(lib_exports, {
   toGeneral: () => toGeneral
 });
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bytes.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bytes.js
 var empty2 = new Uint8Array(0);
 function equals4(aa, bb) {
   if (aa === bb)
@@ -19718,7 +20077,7 @@ function coerce2(o) {
   throw new Error("Unknown type, must be binary type");
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/base-x.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/base-x.js
 function base3(ALPHABET, name8) {
   if (ALPHABET.length >= 255) {
     throw new TypeError("Alphabet too long");
@@ -19854,7 +20213,7 @@ var src2 = base3;
 var _brrp__multiformats_scope_baseX2 = src2;
 var base_x_default2 = _brrp__multiformats_scope_baseX2;
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base.js
 var Encoder2 = class {
   name;
   prefix;
@@ -20025,7 +20384,7 @@ function rfc46482({ name: name8, prefix, bitsPerChar, alphabet: alphabet2 }) {
   });
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base64.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base64.js
 var base642 = rfc46482({
   prefix: "m",
   name: "base64",
@@ -20051,7 +20410,7 @@ var base64urlpad2 = rfc46482({
   bitsPerChar: 6
 });
 
-// node_modules/dag-jose/lib/utils.js
+// ../main/node_modules/dag-jose/lib/utils.js
 function toBase64url(b) {
   return base64url2.encode(b).slice(1);
 }
@@ -20059,7 +20418,7 @@ function fromBase64url(s2) {
   return base64url2.decode(`u${s2}`);
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base32.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base32.js
 var base322 = rfc46482({
   prefix: "b",
   name: "base32",
@@ -20115,7 +20474,7 @@ var base32z2 = rfc46482({
   bitsPerChar: 5
 });
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base58.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base58.js
 var base58btc2 = baseX2({
   name: "base58btc",
   prefix: "z",
@@ -20127,7 +20486,7 @@ var base58flickr2 = baseX2({
   alphabet: "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 });
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/varint.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/varint.js
 var encode_12 = encode13;
 var MSB3 = 128;
 var REST3 = 127;
@@ -20186,7 +20545,7 @@ var varint3 = {
 var _brrp_varint2 = varint3;
 var varint_default2 = _brrp_varint2;
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/varint.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/varint.js
 function decode16(data, offset = 0) {
   const code8 = varint_default2.decode(data, offset);
   return [code8, varint_default2.decode.bytes];
@@ -20199,7 +20558,7 @@ function encodingLength3(int) {
   return varint_default2.encodingLength(int);
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/hashes/digest.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/hashes/digest.js
 function create2(code8, digest2) {
   const size = digest2.byteLength;
   const sizeOffset = encodingLength3(code8);
@@ -20244,7 +20603,7 @@ var Digest2 = class {
   }
 };
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/cid.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/cid.js
 function format3(link, base4) {
   const { bytes, version: version2 } = link;
   switch (version2) {
@@ -20576,9 +20935,9 @@ function encodeCID2(version2, code8, multihash) {
 }
 var cidSymbol2 = /* @__PURE__ */ Symbol.for("@ipld/js-cid/CID");
 
-// node_modules/dag-jose/lib/signing.js
-function fromSplit(split2) {
-  const [protectedHeader, payload, signature] = split2;
+// ../main/node_modules/dag-jose/lib/signing.js
+function fromSplit(split3) {
+  const [protectedHeader, payload, signature] = split3;
   return {
     payload,
     signatures: [{ protected: protectedHeader, signature }],
@@ -20652,9 +21011,9 @@ function payloadToJSON(data) {
   return JSON.parse(new TextDecoder().decode(data));
 }
 
-// node_modules/dag-jose/lib/encryption.js
-function fromSplit2(split2) {
-  const [protectedHeader, encrypted_key, iv, ciphertext, tag] = split2;
+// ../main/node_modules/dag-jose/lib/encryption.js
+function fromSplit2(split3) {
+  const [protectedHeader, encrypted_key, iv, ciphertext, tag] = split3;
   const jwe = {
     ciphertext,
     iv,
@@ -20712,7 +21071,7 @@ function decode19(encoded) {
   return jwe;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/is.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/is.js
 var objectTypeNames2 = [
   "Object",
   // for Object.create(null) and other non-plain objects
@@ -20781,7 +21140,7 @@ function getObjectType2(value) {
   return void 0;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/token.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/token.js
 var Type2 = class {
   /**
    * @param {number} major
@@ -20847,7 +21206,7 @@ var Token2 = class {
   }
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/byte-utils.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/byte-utils.js
 var useBuffer2 = globalThis.process && // @ts-ignore
 !globalThis.process.browser && // @ts-ignore
 globalThis.Buffer && // @ts-ignore
@@ -21010,7 +21369,7 @@ function utf8ToBytes2(str) {
   return out;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/bl.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/bl.js
 var defaultChunkSize2 = 256;
 var Bl2 = class {
   /**
@@ -21125,7 +21484,7 @@ var U8Bl2 = class {
   }
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/common.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/common.js
 var decodeErrPrefix2 = "CBOR decode error:";
 var encodeErrPrefix2 = "CBOR encode error:";
 var uintMinorPrefixBytes2 = [];
@@ -21140,7 +21499,7 @@ function assertEnoughData2(data, pos, need) {
   }
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/0uint.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/0uint.js
 var uintBoundaries2 = [24, 256, 65536, 4294967296, BigInt("18446744073709551616")];
 function readUint82(data, offset, options) {
   assertEnoughData2(data, offset, 1);
@@ -21258,7 +21617,7 @@ encodeUint2.compareTokens = function compareTokens5(tok1, tok2) {
   return tok1.value < tok2.value ? -1 : tok1.value > tok2.value ? 1 : 0;
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/1negint.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/1negint.js
 function decodeNegint82(data, pos, _minor, options) {
   return new Token2(Type2.negint, -1 - readUint82(data, pos + 1, options), 2);
 }
@@ -21309,7 +21668,7 @@ encodeNegint2.compareTokens = function compareTokens6(tok1, tok2) {
   return tok1.value < tok2.value ? 1 : tok1.value > tok2.value ? -1 : 0;
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/2bytes.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/2bytes.js
 function toToken5(data, pos, prefix, length4) {
   assertEnoughData2(data, pos, prefix + length4);
   const buf = data.slice(pos + prefix, pos + prefix + length4);
@@ -21356,7 +21715,7 @@ function compareBytes2(b1, b2) {
   return b1.length < b2.length ? -1 : b1.length > b2.length ? 1 : compare3(b1, b2);
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/3string.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/3string.js
 var textDecoder4 = new TextDecoder();
 var ASCII_THRESHOLD2 = 32;
 function toStr2(bytes, start, end) {
@@ -21404,7 +21763,7 @@ function decodeString642(data, pos, _minor, options) {
 }
 var encodeString2 = encodeBytes2;
 
-// node_modules/dag-jose/node_modules/cborg/lib/4array.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/4array.js
 function toToken7(_data, _pos, prefix, length4) {
   return new Token2(Type2.array, length4, prefix);
 }
@@ -21441,7 +21800,7 @@ encodeArray2.encodedSize = function encodedSize13(token) {
   return encodeUintValue2.encodedSize(token.value);
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/5map.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/5map.js
 function toToken8(_data, _pos, prefix, length4) {
   return new Token2(Type2.map, length4, prefix);
 }
@@ -21478,7 +21837,7 @@ encodeMap2.encodedSize = function encodedSize14(token) {
   return encodeUintValue2.encodedSize(token.value);
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/6tag.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/6tag.js
 function decodeTagCompact2(_data, _pos, minor, _options) {
   return new Token2(Type2.tag, minor, 1);
 }
@@ -21502,7 +21861,7 @@ encodeTag2.encodedSize = function encodedSize15(token) {
   return encodeUintValue2.encodedSize(token.value);
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/7float.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/7float.js
 var MINOR_FALSE2 = 20;
 var MINOR_TRUE2 = 21;
 var MINOR_NULL2 = 22;
@@ -21678,7 +22037,7 @@ function readFloat642(ui8a3, pos) {
 }
 encodeFloat2.compareTokens = encodeUint2.compareTokens;
 
-// node_modules/dag-jose/node_modules/cborg/lib/jump.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/jump.js
 function invalidMinor2(data, pos, minor) {
   throw new Error(`${decodeErrPrefix2} encountered invalid minor (${minor}) for major ${data[pos] >>> 5}`);
 }
@@ -21834,7 +22193,7 @@ function quickEncodeToken2(token) {
   }
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/encode.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/encode.js
 var defaultEncodeOptions3 = {
   float64: false,
   mapSorter: mapSorter3,
@@ -22286,7 +22645,7 @@ function encode16(data, options) {
   return encodeCustom2(data, cborEncoders2, options);
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/decode.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/decode.js
 var defaultDecodeOptions2 = {
   strict: false,
   allowIndefinite: true,
@@ -22491,7 +22850,7 @@ function decode20(data, options) {
   return decoded;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/tagged.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/tagged.js
 var Tagged2 = class _Tagged {
   /**
    * @param {number} tag - CBOR tag number, a non-negative integer
@@ -22544,7 +22903,7 @@ Object.defineProperty(Tagged2.prototype, Symbol.toStringTag, {
   value: "Tagged"
 });
 
-// node_modules/dag-jose/node_modules/@ipld/dag-cbor/src/index.js
+// ../main/node_modules/dag-jose/node_modules/@ipld/dag-cbor/src/index.js
 var CID_CBOR_TAG2 = 42;
 function toByteView4(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -22633,7 +22992,7 @@ var decodeOptions3 = {
 var encode17 = (node) => encode16(node, _encodeOptions2);
 var decode21 = (data) => decode20(toByteView4(data), _decodeOptions2);
 
-// node_modules/dag-jose/lib/index.js
+// ../main/node_modules/dag-jose/lib/index.js
 var name7 = "dag-jose";
 var code7 = 133;
 function isDagJWS(jose) {
@@ -22650,11 +23009,11 @@ function isDagJWE(jose) {
 }
 function toGeneral(jose) {
   if (typeof jose === "string") {
-    const split2 = jose.split(".");
-    if (split2.length === 3) {
-      return fromSplit(split2);
-    } else if (split2.length === 5) {
-      return fromSplit2(split2);
+    const split3 = jose.split(".");
+    if (split3.length === 3) {
+      return fromSplit(split3);
+    } else if (split3.length === 5) {
+      return fromSplit2(split3);
     }
     throw new Error("Not a valid JOSE string");
   }
@@ -22693,7 +23052,7 @@ function decode22(data) {
   }
 }
 
-// node_modules/any-signal/dist/src/index.js
+// ../main/node_modules/any-signal/dist/src/index.js
 function anySignal(signals) {
   const controller = new globalThis.AbortController();
   function onAbort() {
@@ -22726,13 +23085,13 @@ function anySignal(signals) {
   return signal;
 }
 
-// node_modules/nanoid/index.js
+// ../main/node_modules/nanoid/index.js
 import { webcrypto as crypto3 } from "node:crypto";
 
-// node_modules/nanoid/url-alphabet/index.js
+// ../main/node_modules/nanoid/url-alphabet/index.js
 var urlAlphabet = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict";
 
-// node_modules/nanoid/index.js
+// ../main/node_modules/nanoid/index.js
 var POOL_SIZE_MULTIPLIER = 128;
 var pool2;
 var poolOffset;
@@ -22762,7 +23121,7 @@ function nanoid(size = 21) {
   return id;
 }
 
-// node_modules/wherearewe/src/index.js
+// ../main/node_modules/wherearewe/src/index.js
 var import_is_electron = __toESM(require_is_electron(), 1);
 var isEnvWithDom = typeof window === "object" && typeof document === "object" && document.nodeType === 9;
 var isElectron = (0, import_is_electron.default)();
@@ -22773,7 +23132,7 @@ var isWebWorker = typeof importScripts === "function" && typeof self !== "undefi
 var isTest = typeof globalThis.process !== "undefined" && typeof globalThis.process.env !== "undefined" && globalThis.process.env["NODE" + /* @__PURE__ */ (() => "_")() + "ENV"] === "test";
 var isReactNative = typeof navigator !== "undefined" && navigator.product === "ReactNative";
 
-// node_modules/browser-readablestream-to-it/dist/src/index.js
+// ../main/node_modules/browser-readablestream-to-it/dist/src/index.js
 async function* browserReadableStreamToIt(stream, options = {}) {
   const reader = stream.getReader();
   try {
@@ -22792,10 +23151,10 @@ async function* browserReadableStreamToIt(stream, options = {}) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
 var import_err_code = __toESM(require_err_code(), 1);
 
-// node_modules/kubo-rpc-client/dist/src/lib/errors.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/errors.js
 var HTTPError = class extends Error {
   response;
   constructor(response) {
@@ -22811,7 +23170,7 @@ var InvalidMtimeError = class extends Error {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/utils.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/utils.js
 function isBytes(obj) {
   return ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer;
 }
@@ -22889,7 +23248,7 @@ function parseMtime(mtime) {
   return mtime;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
 async function* normaliseCandidateMultiple(input, normaliseContent3) {
   if (typeof input === "string" || input instanceof String || isBytes(input) || isBlob(input) || input._readableState != null) {
     throw (0, import_err_code.default)(new Error("Unexpected input: single item passed - if you are using ipfs.addAll, please use ipfs.add instead"), "ERR_UNEXPECTED_INPUT");
@@ -22941,7 +23300,7 @@ async function toFileObject(input, normaliseContent3) {
   return file;
 }
 
-// node_modules/@libp2p/interface/dist/src/errors.js
+// ../main/node_modules/@libp2p/interface/dist/src/errors.js
 var InvalidParametersError3 = class extends Error {
   static name = "InvalidParametersError";
   constructor(message2 = "Invalid parameters") {
@@ -22985,10 +23344,10 @@ var UnsupportedKeyTypeError = class extends Error {
   }
 };
 
-// node_modules/@libp2p/interface/dist/src/peer-id.js
+// ../main/node_modules/@libp2p/interface/dist/src/peer-id.js
 var peerIdSymbol = /* @__PURE__ */ Symbol.for("@libp2p/peer-id");
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.browser.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.browser.js
 async function normaliseContent(input) {
   if (isBytes(input)) {
     return new Blob([input]);
@@ -23026,12 +23385,12 @@ async function itToBlob(stream) {
   return new Blob(parts);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.browser.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.browser.js
 function normaliseInput(input) {
   return normaliseCandidateMultiple(input, normaliseContent, true);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/mode-to-string.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/mode-to-string.js
 function modeToString(mode) {
   if (mode == null) {
     return void 0;
@@ -23042,7 +23401,7 @@ function modeToString(mode) {
   return mode.toString(8).padStart(4, "0");
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.browser.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.browser.js
 async function multipartRequest(source2, abortController, headers = {}, boundary) {
   const parts = [];
   const formData = new FormData();
@@ -23089,11 +23448,11 @@ async function multipartRequest(source2, abortController, headers = {}, boundary
   };
 }
 
-// node_modules/weald/dist/src/node.js
+// ../main/node_modules/weald/dist/src/node.js
 import tty2 from "node:tty";
 import util from "node:util";
 
-// node_modules/weald/node_modules/ms/dist/index.js
+// ../main/node_modules/weald/node_modules/ms/dist/index.js
 var s = 1e3;
 var m = s * 60;
 var h = m * 60;
@@ -23191,7 +23550,7 @@ function plural(ms$1, msAbs, n, name8) {
   return `${Math.round(ms$1 / n)} ${name8}${isPlural ? "s" : ""}`;
 }
 
-// node_modules/supports-color/index.js
+// ../main/node_modules/supports-color/index.js
 import process2 from "node:process";
 import os from "node:os";
 import tty from "node:tty";
@@ -23331,7 +23690,7 @@ var supportsColor = {
 };
 var supports_color_default = supportsColor;
 
-// node_modules/weald/dist/src/common.js
+// ../main/node_modules/weald/dist/src/common.js
 function setup(env2) {
   createDebug.debug = createDebug;
   createDebug.default = createDebug;
@@ -23436,13 +23795,13 @@ function setup(env2) {
     createDebug.names = [];
     createDebug.skips = [];
     let i;
-    const split2 = (typeof namespaces === "string" ? namespaces : "").split(/[\s,]+/);
-    const len = split2.length;
+    const split3 = (typeof namespaces === "string" ? namespaces : "").split(/[\s,]+/);
+    const len = split3.length;
     for (i = 0; i < len; i++) {
-      if (!split2[i]) {
+      if (!split3[i]) {
         continue;
       }
-      namespaces = split2[i].replace(/\*/g, ".*?");
+      namespaces = split3[i].replace(/\*/g, ".*?");
       if (namespaces[0] === "-") {
         createDebug.skips.push(new RegExp("^" + namespaces.substr(1) + "$"));
       } else {
@@ -23493,7 +23852,7 @@ function setup(env2) {
   return createDebug;
 }
 
-// node_modules/weald/dist/src/node.js
+// ../main/node_modules/weald/dist/src/node.js
 var colors = [6, 2, 3, 4, 5, 1];
 if (supports_color_default.stderr !== false && (supports_color_default.stderr ?? supports_color_default).level >= 2) {
   colors = [
@@ -23647,10 +24006,10 @@ function setupFormatters(formatters) {
 }
 var node_default = setup({ init, log, formatArgs, save, load, useColors, setupFormatters, colors, inspectOpts });
 
-// node_modules/weald/dist/src/index.js
+// ../main/node_modules/weald/dist/src/index.js
 var src_default9 = node_default;
 
-// node_modules/@libp2p/logger/dist/src/index.js
+// ../main/node_modules/@libp2p/logger/dist/src/index.js
 src_default9.formatters.b = (v) => {
   return v == null ? "undefined" : base58btc.baseEncode(v);
 };
@@ -23754,14 +24113,14 @@ function notEmpty(str) {
   return str;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
 var import_it_to_stream = __toESM(require_src(), 1);
 
-// node_modules/merge-options/index.mjs
+// ../main/node_modules/merge-options/index.mjs
 var import_index5 = __toESM(require_merge_options(), 1);
 var merge_options_default = import_index5.default;
 
-// node_modules/blob-to-it/dist/src/index.js
+// ../main/node_modules/blob-to-it/dist/src/index.js
 function blobToIt(blob) {
   if (typeof blob.stream === "function") {
     return browserReadableStreamToIt(blob.stream());
@@ -23769,7 +24128,7 @@ function blobToIt(blob) {
   return browserReadableStreamToIt(new Response(blob).body);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.js
 async function* toAsyncIterable(thing) {
   yield thing;
 }
@@ -23818,12 +24177,12 @@ function toBytes(chunk) {
   return fromString2(chunk.toString());
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.js
 function normaliseInput2(input) {
   return normaliseCandidateMultiple(input, normaliseContent2);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
 var merge2 = merge_options_default.bind({ ignoreUndefined: true });
 var log2 = logger("ipfs:core-utils:multipart-request");
 async function multipartRequest2(source2, abortController, headers = {}, boundary = `-----------------------------${nanoid()}`) {
@@ -23889,7 +24248,7 @@ async function multipartRequest2(source2, abortController, headers = {}, boundar
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.js
 async function multipartRequest3(source2, abortController, headers = {}, boundary = `-----------------------------${nanoid()}`) {
   let req = multipartRequest2;
   if (isElectronRenderer) {
@@ -23898,7 +24257,7 @@ async function multipartRequest3(source2, abortController, headers = {}, boundar
   return req(source2, abortController, headers, boundary);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/object-to-camel.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/object-to-camel.js
 function objectToCamel(obj) {
   if (obj == null) {
     return obj;
@@ -23917,7 +24276,7 @@ function objectToCamel(obj) {
   }, output);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/to-url-search-params.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/to-url-search-params.js
 function toUrlSearchParams({ arg, searchParams, hashAlg, mtime, mode, ...options } = {}) {
   if (searchParams != null) {
     options = {
@@ -23957,7 +24316,7 @@ function toUrlSearchParams({ arg, searchParams, hashAlg, mtime, mode, ...options
   return urlSearchParams;
 }
 
-// node_modules/kubo-rpc-client/dist/src/add-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/add-all.js
 function createAddAll(client) {
   return async function* addAll(source2, options = {}) {
     const controller = new AbortController();
@@ -24025,7 +24384,7 @@ function toCoreInterface({ name: name8, hash, size, mode, mtime, mtimeNsecs }) {
   return output;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-single.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-single.js
 var import_err_code2 = __toESM(require_err_code(), 1);
 async function* normaliseCandidateSingle(input, normaliseContent3) {
   if (input === null || input === void 0) {
@@ -24077,12 +24436,12 @@ async function toFileObject2(input, normaliseContent3) {
   return file;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-single.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-single.js
 function normaliseInput3(input) {
   return normaliseCandidateSingle(input, normaliseContent2);
 }
 
-// node_modules/kubo-rpc-client/dist/src/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/add.js
 function createAdd(client) {
   const all2 = createAddAll(client);
   return async function add2(input, options = {}) {
@@ -24096,7 +24455,7 @@ function createAdd(client) {
   };
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ecdsa/index.js
 async function hashAndSign(key, msg, options) {
   const privateKey = await crypto.subtle.importKey("jwk", key, {
     name: "ECDSA",
@@ -24128,7 +24487,7 @@ async function hashAndVerify(key, sig, msg, options) {
   return result;
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/der.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/der.js
 var TAG_MASK = parseInt("11111", 2);
 var LONG_LENGTH_MASK = parseInt("10000000", 2);
 var LONG_LENGTH_BYTES_MASK = parseInt("01111111", 2);
@@ -24305,7 +24664,7 @@ function encodeSequence(values, tag = 48) {
   return new Uint8ArrayList(Uint8Array.from([tag]), encodeLength(output), output);
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ecdsa/utils.js
 var OID_256 = Uint8Array.from([6, 8, 42, 134, 72, 206, 61, 3, 1, 7]);
 var OID_384 = Uint8Array.from([6, 5, 43, 129, 4, 0, 34]);
 var OID_521 = Uint8Array.from([6, 5, 43, 129, 4, 0, 35]);
@@ -24453,7 +24812,7 @@ function getOID(curve) {
   throw new InvalidParametersError3(`Invalid curve ${curve}`);
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/ecdsa.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ecdsa/ecdsa.js
 var ECDSAPublicKey = class {
   type = "ECDSA";
   jwk;
@@ -24519,10 +24878,10 @@ var ECDSAPrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
 import crypto4 from "crypto";
 
-// node_modules/@noble/hashes/_u64.js
+// ../main/node_modules/@noble/hashes/_u64.js
 var U32_MASK64 = /* @__PURE__ */ (() => BigInt(2 ** 32 - 1))();
 var _32n = /* @__PURE__ */ BigInt(32);
 function fromBig(n, le = false) {
@@ -24530,7 +24889,7 @@ function fromBig(n, le = false) {
     return { h: Number(n & U32_MASK64), l: Number(n >> _32n & U32_MASK64) };
   return { h: Number(n >> _32n & U32_MASK64) | 0, l: Number(n & U32_MASK64) | 0 };
 }
-function split(lst, le = false) {
+function split2(lst, le = false) {
   const len = lst.length;
   let Ah = new Uint32Array(len);
   let Al = new Uint32Array(len);
@@ -24565,7 +24924,7 @@ var add4H = (low, Ah, Bh, Ch, Dh) => Ah + Bh + Ch + Dh + (low / 2 ** 32 | 0) | 0
 var add5L = (Al, Bl3, Cl, Dl, El) => (Al >>> 0) + (Bl3 >>> 0) + (Cl >>> 0) + (Dl >>> 0) + (El >>> 0);
 var add5H = (low, Ah, Bh, Ch, Dh, Eh) => Ah + Bh + Ch + Dh + Eh + (low / 2 ** 32 | 0) | 0;
 
-// node_modules/@noble/hashes/utils.js
+// ../main/node_modules/@noble/hashes/utils.js
 function isBytes2(a) {
   return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
 }
@@ -24730,7 +25089,7 @@ var oidNist = (suffix) => ({
   oid: Uint8Array.from([6, 9, 96, 134, 72, 1, 101, 3, 4, 2, suffix])
 });
 
-// node_modules/@noble/hashes/_md.js
+// ../main/node_modules/@noble/hashes/_md.js
 function Chi(a, b, c) {
   return a & b ^ ~a & c;
 }
@@ -24861,7 +25220,7 @@ var SHA512_IV = /* @__PURE__ */ Uint32Array.from([
   327033209
 ]);
 
-// node_modules/@noble/hashes/sha2.js
+// ../main/node_modules/@noble/hashes/sha2.js
 var SHA256_K = /* @__PURE__ */ Uint32Array.from([
   1116352408,
   1899447441,
@@ -25021,7 +25380,7 @@ var _SHA256 = class extends SHA2_32B {
     super(32, SHA256_IV);
   }
 };
-var K512 = /* @__PURE__ */ (() => split([
+var K512 = /* @__PURE__ */ (() => split2([
   "0x428a2f98d728ae22",
   "0x7137449123ef65cd",
   "0xb5c0fbcfec4d3b2f",
@@ -25258,7 +25617,7 @@ var sha5122 = /* @__PURE__ */ createHasher(
   /* @__PURE__ */ oidNist(3)
 );
 
-// node_modules/@noble/curves/utils.js
+// ../main/node_modules/@noble/curves/utils.js
 function aarray(item, title, inner = () => {
 }) {
   if (!Array.isArray(item))
@@ -25440,7 +25799,7 @@ function validateObject(object, fields = {}, optFields = {}, title = "object") {
   iter(optFields, true);
 }
 
-// node_modules/@noble/curves/abstract/modular.js
+// ../main/node_modules/@noble/curves/abstract/modular.js
 var _0n2 = /* @__PURE__ */ BigInt(0);
 var _1n2 = /* @__PURE__ */ BigInt(1);
 var _2n = /* @__PURE__ */ BigInt(2);
@@ -25903,7 +26262,7 @@ function mapHashToField(key, fieldOrder, isLE = false) {
   return isLE ? numberToBytesLE(reduced, fieldLen) : numberToBytesBE(reduced, fieldLen);
 }
 
-// node_modules/@noble/curves/abstract/curve.js
+// ../main/node_modules/@noble/curves/abstract/curve.js
 var _0n3 = /* @__PURE__ */ BigInt(0);
 var _1n3 = /* @__PURE__ */ BigInt(1);
 var _4n2 = /* @__PURE__ */ BigInt(4);
@@ -26290,7 +26649,7 @@ function createKeygen(randomSecretKey, getPublicKey) {
   };
 }
 
-// node_modules/@noble/curves/abstract/edwards.js
+// ../main/node_modules/@noble/curves/abstract/edwards.js
 var _0n4 = /* @__PURE__ */ BigInt(0);
 var _1n4 = /* @__PURE__ */ BigInt(1);
 var _2n2 = /* @__PURE__ */ BigInt(2);
@@ -26741,7 +27100,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
   });
 }
 
-// node_modules/@noble/curves/ed25519.js
+// ../main/node_modules/@noble/curves/ed25519.js
 var _1n5 = /* @__PURE__ */ BigInt(1);
 var _2n3 = /* @__PURE__ */ BigInt(2);
 var _5n2 = /* @__PURE__ */ BigInt(5);
@@ -26816,7 +27175,7 @@ function ed(opts) {
 }
 var ed25519 = /* @__PURE__ */ ed({});
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
 var keypair = crypto4.generateKeyPairSync;
 var PUBLIC_KEY_BYTE_LENGTH = 32;
 var PRIVATE_KEY_BYTE_LENGTH = 64;
@@ -26873,7 +27232,7 @@ function hashAndVerify2(key, sig, msg) {
   return crypto4.verify(null, msg instanceof Uint8Array ? msg : msg.subarray(), obj, sig);
 }
 
-// node_modules/@libp2p/crypto/dist/src/util.js
+// ../main/node_modules/@libp2p/crypto/dist/src/util.js
 function isPromise(thing) {
   if (thing == null) {
     return false;
@@ -26881,7 +27240,7 @@ function isPromise(thing) {
   return typeof thing.then === "function" && typeof thing.catch === "function" && typeof thing.finally === "function";
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/ed25519.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/ed25519.js
 var Ed25519PublicKey = class {
   type = "Ed25519";
   raw;
@@ -26945,7 +27304,7 @@ var Ed25519PrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/utils.js
 function unmarshalEd25519PrivateKey(bytes) {
   if (bytes.length > PRIVATE_KEY_BYTE_LENGTH) {
     bytes = ensureEd25519Key(bytes, PRIVATE_KEY_BYTE_LENGTH + PUBLIC_KEY_BYTE_LENGTH);
@@ -26970,7 +27329,7 @@ function ensureEd25519Key(key, length4) {
   return key;
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/keys.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/keys.js
 var KeyType;
 (function(KeyType2) {
   KeyType2["RSA"] = "RSA";
@@ -27157,11 +27516,11 @@ var PrivateKey;
   PrivateKey2.stream = stream;
 })(PrivateKey || (PrivateKey = {}));
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
 import crypto5 from "node:crypto";
 import { promisify } from "node:util";
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
 var utils_exports = {};
 __export(utils_exports, {
   MAX_RSA_KEY_SIZE: () => MAX_RSA_KEY_SIZE,
@@ -27180,7 +27539,7 @@ __export(utils_exports, {
   pkixToRSAPublicKey: () => pkixToRSAPublicKey
 });
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/rsa.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/rsa.js
 var RSAPublicKey = class {
   type = "RSA";
   jwk;
@@ -27241,7 +27600,7 @@ var RSAPrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
 var MAX_RSA_KEY_SIZE = 8192;
 var SHA2_256_CODE = 18;
 var MAX_RSA_JWK_SIZE = 1062;
@@ -27390,7 +27749,7 @@ function jwkToJWKKeyPair(key) {
   };
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
 var keypair2 = promisify(crypto5.generateKeyPair);
 async function generateRSAKey(bits, options) {
   const key = await keypair2("rsa", {
@@ -27440,10 +27799,10 @@ function rsaKeySize(jwk) {
   return modulus.length * 8;
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
 import crypto6 from "node:crypto";
 
-// node_modules/@noble/hashes/hmac.js
+// ../main/node_modules/@noble/hashes/hmac.js
 var _HMAC = class {
   oHash;
   iHash;
@@ -27520,7 +27879,7 @@ var hmac = /* @__PURE__ */ (() => {
   return hmac_;
 })();
 
-// node_modules/@noble/curves/abstract/der.js
+// ../main/node_modules/@noble/curves/abstract/der.js
 var _0n5 = /* @__PURE__ */ BigInt(0);
 var DERErr = class extends Error {
   constructor(m3 = "") {
@@ -27647,7 +28006,7 @@ var DER = /* @__PURE__ */ (() => {
   return Object.freeze(_DER);
 })();
 
-// node_modules/@noble/curves/abstract/weierstrass.js
+// ../main/node_modules/@noble/curves/abstract/weierstrass.js
 var divNearest = (num, den) => (num + (num >= 0 ? den : -den) / _2n4) / den;
 function _splitEndoScalar(k, basis, n) {
   aInRange("scalar", k, _0n6, n);
@@ -28479,7 +28838,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
   });
 }
 
-// node_modules/@noble/curves/secp256k1.js
+// ../main/node_modules/@noble/curves/secp256k1.js
 var secp256k1_CURVE = {
   p: BigInt("0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f"),
   n: BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"),
@@ -28526,7 +28885,7 @@ var Pointk1 = /* @__PURE__ */ weierstrass(secp256k1_CURVE, {
 });
 var secp256k1 = /* @__PURE__ */ ecdsa(Pointk1, sha2562);
 
-// node_modules/@libp2p/crypto/dist/src/errors.js
+// ../main/node_modules/@libp2p/crypto/dist/src/errors.js
 var SigningError = class extends Error {
   constructor(message2 = "An error occurred while signing a message") {
     super(message2);
@@ -28540,7 +28899,7 @@ var VerificationError = class extends Error {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
 function hashAndSign4(key, msg, options) {
   options?.signal?.throwIfAborted();
   const hash = crypto6.createHash("sha256");
@@ -28582,7 +28941,7 @@ function hashAndVerify4(key, sig, msg, options) {
   }
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/secp256k1.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/secp256k1.js
 var Secp256k1PublicKey = class {
   type = "secp256k1";
   raw;
@@ -28629,7 +28988,7 @@ var Secp256k1PrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/utils.js
 function unmarshalSecp256k1PrivateKey(bytes) {
   return new Secp256k1PrivateKey(bytes);
 }
@@ -28663,7 +29022,7 @@ function computeSecp256k1PublicKey(privateKey) {
   }
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/index.js
 function publicKeyFromProtobuf(buf, digest2) {
   const { Type: Type3, Data } = PublicKey.decode(buf);
   const data = Data ?? new Uint8Array();
@@ -28717,7 +29076,7 @@ function privateKeyFromProtobuf(buf) {
   }
 }
 
-// node_modules/@libp2p/peer-id/dist/src/peer-id.js
+// ../main/node_modules/@libp2p/peer-id/dist/src/peer-id.js
 var inspect2 = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom");
 var LIBP2P_KEY_CODE = 114;
 var PeerIdImpl = class {
@@ -28848,7 +29207,7 @@ var URLPeerId = class {
   }
 };
 
-// node_modules/@libp2p/peer-id/dist/src/index.js
+// ../main/node_modules/@libp2p/peer-id/dist/src/index.js
 var LIBP2P_KEY_CODE2 = 114;
 var TRANSPORT_IPFS_GATEWAY_HTTP_CODE2 = 2336;
 function peerIdFromString(str, decoder) {
@@ -28922,7 +29281,7 @@ function isSha256Multihash(multihash) {
   return multihash.code === sha256.code;
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/stat.js
 function createStat(client) {
   return async function stat3(options = {}) {
     const res = await client.post("bitswap/stat", {
@@ -28947,7 +29306,7 @@ function toCoreInterface2(res) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/wantlist-for-peer.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/wantlist-for-peer.js
 function createWantlistForPeer(client) {
   return async function wantlistForPeer(peerId, options = {}) {
     const res = await (await client.post("bitswap/wantlist", {
@@ -28962,7 +29321,7 @@ function createWantlistForPeer(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/wantlist.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/wantlist.js
 function createWantlist(client) {
   return async function wantlist(options = {}) {
     const res = await (await client.post("bitswap/wantlist", {
@@ -28974,7 +29333,7 @@ function createWantlist(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/index.js
 function createBitswap(client) {
   return {
     /**
@@ -28986,7 +29345,7 @@ function createBitswap(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/get.js
 function createGet(client) {
   return async function get2(cid, options = {}) {
     const res = await client.post("block/get", {
@@ -29001,7 +29360,7 @@ function createGet(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/put.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/put.js
 function createPut(client) {
   return async function put(data, options = {}) {
     const controller = new AbortController();
@@ -29028,7 +29387,7 @@ function createPut(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/rm.js
 function createRm(client) {
   return async function* rm6(cid, options = {}) {
     if (!Array.isArray(cid)) {
@@ -29058,7 +29417,7 @@ function toCoreInterface3(removed) {
   return out;
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/stat.js
 function createStat2(client) {
   return async function stat3(cid, options = {}) {
     const res = await client.post("block/stat", {
@@ -29074,7 +29433,7 @@ function createStat2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/index.js
 function createBlock(client) {
   return {
     get: createGet(client),
@@ -29084,7 +29443,7 @@ function createBlock(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/add.js
 function createAdd2(client) {
   return async function add2(addr, options = {}) {
     const res = await client.post("bootstrap/add", {
@@ -29100,7 +29459,7 @@ function createAdd2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/list.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/list.js
 function createList(client) {
   return async function list3(options = {}) {
     const res = await client.post("bootstrap/list", {
@@ -29113,7 +29472,7 @@ function createList(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/rm.js
 function createRm2(client) {
   return async function rm6(addr, options = {}) {
     const res = await client.post("bootstrap/rm", {
@@ -29129,7 +29488,7 @@ function createRm2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/index.js
 function createBootstrap(client) {
   return {
     add: createAdd2(client),
@@ -29138,7 +29497,7 @@ function createBootstrap(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/cat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/cat.js
 function createCat(client) {
   return async function* cat(path, options = {}) {
     const res = await client.post("cat", {
@@ -29153,7 +29512,7 @@ function createCat(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/commands.js
+// ../main/node_modules/kubo-rpc-client/dist/src/commands.js
 function createCommands(client) {
   return async function commands(options = {}) {
     const res = await client.post("commands", {
@@ -29165,7 +29524,7 @@ function createCommands(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/get-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/get-all.js
 function createGetAll(client) {
   return async function getAll(options = {}) {
     const res = await client.post("config/show", {
@@ -29180,7 +29539,7 @@ function createGetAll(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/get.js
 function createGet2(client) {
   return async function get2(key, options = {}) {
     if (key == null) {
@@ -29199,7 +29558,7 @@ function createGet2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/profiles/apply.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/profiles/apply.js
 function createApply(client) {
   return async function apply(profile, options = {}) {
     const res = await client.post("config/profile/apply", {
@@ -29218,14 +29577,14 @@ function createApply(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/profiles/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/profiles/index.js
 function createProfiles(client) {
   return {
     apply: createApply(client)
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/replace.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/replace.js
 function createReplace(client) {
   return async function replace(config, options = {}) {
     const controller = new AbortController();
@@ -29243,7 +29602,7 @@ function createReplace(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/set.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/set.js
 function createSet(client) {
   return async function set(key, value, options = {}) {
     if (typeof key !== "string") {
@@ -29272,7 +29631,7 @@ function encodeParam(key, value) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/index.js
 function createConfig(client) {
   return {
     getAll: createGetAll(client),
@@ -29283,7 +29642,7 @@ function createConfig(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/export.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/export.js
 function createExport(client) {
   return async function* dagExport(root, options = {}) {
     const res = await client.post("dag/export", {
@@ -29297,10 +29656,10 @@ function createExport(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/get.js
 var import_err_code4 = __toESM(require_err_code(), 1);
 
-// node_modules/kubo-rpc-client/dist/src/lib/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/resolve.js
 var import_err_code3 = __toESM(require_err_code(), 1);
 async function* resolve(cid, path, codecs3, getBlock, options) {
   const load2 = async (cid2) => {
@@ -29337,7 +29696,7 @@ async function* resolve(cid, path, codecs3, getBlock, options) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/get.js
 function createGet3(client, codecs3) {
   const getBlock = createGet(client);
   return async function get2(cid, options = {}) {
@@ -29359,7 +29718,7 @@ function createGet3(client, codecs3) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/import.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/import.js
 function createImport(client) {
   return async function* dagImport(source2, options = {}) {
     const controller = new AbortController();
@@ -29389,7 +29748,7 @@ function createImport(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/put.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/put.js
 function createPut2(client, codecs3) {
   return async function put(dagNode, options = {}) {
     const settings = {
@@ -29425,7 +29784,7 @@ function createPut2(client, codecs3) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/resolve.js
 function createResolve(client) {
   return async function resolve3(ipfsPath2, options = {}) {
     const res = await client.post("dag/resolve", {
@@ -29441,7 +29800,7 @@ function createResolve(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/index.js
 function createDAG(client, codecs3) {
   return {
     export: createExport(client),
@@ -29452,7 +29811,7 @@ function createDAG(client, codecs3) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dht/response-types.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/response-types.js
 var SendingQuery = 0;
 var PeerResponse = 1;
 var FinalPeer = 2;
@@ -29462,7 +29821,7 @@ var Value = 5;
 var AddingPeer = 6;
 var DialingPeer = 7;
 
-// node_modules/kubo-rpc-client/dist/src/dht/map-event.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/map-event.js
 function mapEvent(event) {
   if (event.Type === SendingQuery) {
     return {
@@ -29547,7 +29906,7 @@ function mapEvent(event) {
   throw new Error("Unknown DHT event type");
 }
 
-// node_modules/kubo-rpc-client/dist/src/dht/query.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/query.js
 function createQuery(client) {
   return async function* query(peerId, options = {}) {
     const res = await client.post("dht/query", {
@@ -29564,7 +29923,7 @@ function createQuery(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dht/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/index.js
 var RoutingEventTypes;
 (function(RoutingEventTypes2) {
   RoutingEventTypes2[RoutingEventTypes2["SENDING_QUERY"] = 0] = "SENDING_QUERY";
@@ -29591,7 +29950,7 @@ function createDHT(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/cmds.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/cmds.js
 function createCmds(client) {
   return async function cmds(options = {}) {
     const res = await client.post("diag/cmds", {
@@ -29603,7 +29962,7 @@ function createCmds(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/net.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/net.js
 function createNet(client) {
   return async function net(options = {}) {
     const res = await client.post("diag/net", {
@@ -29615,7 +29974,7 @@ function createNet(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/sys.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/sys.js
 function createSys(client) {
   return async function sys(options = {}) {
     const res = await client.post("diag/sys", {
@@ -29627,7 +29986,7 @@ function createSys(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/index.js
 function createDiag(client) {
   return {
     cmds: createCmds(client),
@@ -29636,7 +29995,7 @@ function createDiag(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/cp.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/cp.js
 function createCp(client) {
   return async function cp(sources, destination, options = {}) {
     const sourceArr = Array.isArray(sources) ? sources : [sources];
@@ -29652,7 +30011,7 @@ function createCp(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/flush.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/flush.js
 function createFlush(client) {
   return async function flush2(path, options = {}) {
     if (typeof path !== "string") {
@@ -29671,7 +30030,7 @@ function createFlush(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/object-to-camel-with-metadata.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/object-to-camel-with-metadata.js
 function objectToCamelWithMetadata(entry) {
   const file = objectToCamel(entry);
   if (Object.prototype.hasOwnProperty.call(file, "mode")) {
@@ -29687,7 +30046,7 @@ function objectToCamelWithMetadata(entry) {
   return file;
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/ls.js
 function createLs(client) {
   return async function* ls(path, options = {}) {
     if (path == null) {
@@ -29724,7 +30083,7 @@ function toCoreInterface4(entry) {
   return entry;
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/mkdir.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/mkdir.js
 function createMkdir(client) {
   return async function mkdir6(path, options = {}) {
     const res = await client.post("files/mkdir", {
@@ -29739,7 +30098,7 @@ function createMkdir(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/mv.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/mv.js
 function createMv(client) {
   return async function mv(sources, destination, options = {}) {
     if (!Array.isArray(sources)) {
@@ -29757,7 +30116,7 @@ function createMv(client) {
   };
 }
 
-// node_modules/stream-to-it/dist/src/source.js
+// ../main/node_modules/stream-to-it/dist/src/source.js
 function source(readable) {
   if (isReadableStream2(readable)) {
     return (async function* () {
@@ -29787,7 +30146,7 @@ function isReadableStream2(obj) {
   return typeof obj?.getReader === "function";
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/read.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/read.js
 function createRead(client) {
   return async function* read4(path, options = {}) {
     const res = await client.post("files/read", {
@@ -29806,7 +30165,7 @@ function createRead(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/rm.js
 function createRm3(client) {
   return async function rm6(path, options = {}) {
     const res = await client.post("files/rm", {
@@ -29826,7 +30185,7 @@ function createRm3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/stat.js
 function createStat3(client) {
   return async function stat3(path, options = {}) {
     const res = await client.post("files/stat", {
@@ -29848,7 +30207,7 @@ function toCoreInterface5(entry) {
   return entry;
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/write.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/write.js
 function createWrite(client) {
   return async function write2(path, input, options = {}) {
     const controller = new AbortController();
@@ -29876,7 +30235,7 @@ function createWrite(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/index.js
 function createFiles(client) {
   return {
     cp: createCp(client),
@@ -29891,7 +30250,7 @@ function createFiles(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/get-endpoint-config.js
+// ../main/node_modules/kubo-rpc-client/dist/src/get-endpoint-config.js
 function createGetEndpointConfig(client) {
   return function getEndpointConfig() {
     const url = new URL(client.opts.base ?? "");
@@ -29905,7 +30264,7 @@ function createGetEndpointConfig(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/get.js
 function createGet4(client) {
   return async function* get2(path, options = {}) {
     const opts = {
@@ -29921,7 +30280,7 @@ function createGet4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/id.js
+// ../main/node_modules/kubo-rpc-client/dist/src/id.js
 function createId(client) {
   return async function id(options = {}) {
     const res = await client.post("id", {
@@ -29944,7 +30303,7 @@ function createId(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/is-online.js
+// ../main/node_modules/kubo-rpc-client/dist/src/is-online.js
 function createIsOnline(client) {
   const id = createId(client);
   return async function isOnline(options = {}) {
@@ -29957,7 +30316,7 @@ function createIsOnline(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/gen.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/gen.js
 var defaultOptions = {
   type: "ed25519"
 };
@@ -29976,7 +30335,7 @@ function createGen(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/import.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/import.js
 function createImport2(client) {
   return async function importKey(name8, pem, password, options = {}) {
     const res = await client.post("key/import", {
@@ -29994,7 +30353,7 @@ function createImport2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/list.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/list.js
 function createList2(client) {
   return async function list3(options = {}) {
     const res = await client.post("key/list", {
@@ -30007,7 +30366,7 @@ function createList2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/rename.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/rename.js
 function createRename(client) {
   return async function rename5(oldName, newName, options = {}) {
     const res = await client.post("key/rename", {
@@ -30025,7 +30384,7 @@ function createRename(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/rm.js
 function createRm4(client) {
   return async function rm6(name8, options = {}) {
     const res = await client.post("key/rm", {
@@ -30041,7 +30400,7 @@ function createRm4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/index.js
 function createKey(client) {
   return {
     gen: createGen(client),
@@ -30052,7 +30411,7 @@ function createKey(client) {
   };
 }
 
-// node_modules/parse-duration/locale/en.js
+// ../main/node_modules/parse-duration/locale/en.js
 var unit = /* @__PURE__ */ Object.create(null);
 var m2 = 6e4;
 var h2 = m2 * 60;
@@ -30073,7 +30432,7 @@ unit.decimal = ".";
 unit.placeholder = " _";
 var en_default = unit;
 
-// node_modules/parse-duration/index.js
+// ../main/node_modules/parse-duration/index.js
 var durationRE = /((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([\p{L}]{0,14})/gu;
 parse3.unit = en_default;
 var groupRE;
@@ -30107,7 +30466,7 @@ function parse3(str = "", format5 = "ms") {
   return result && result / (lookupUnit(unit2, format5) || 1) * (str.trimStart()[0] === "-" ? -1 : 1);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/agent.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/agent.js
 import http from "node:http";
 import https from "node:https";
 var agent_default = (url) => {
@@ -30117,10 +30476,10 @@ var agent_default = (url) => {
   return url.protocol.startsWith("https") ? https.Agent : http.Agent;
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/http.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http.js
 var import_iso_url = __toESM(require_iso_url(), 1);
 
-// node_modules/kubo-rpc-client/dist/src/lib/http/error.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http/error.js
 var TimeoutError2 = class extends Error {
   constructor(message2 = "Request timed out") {
     super(message2);
@@ -30136,7 +30495,7 @@ var HTTPError2 = class extends Error {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/http/fetch.node.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http/fetch.node.js
 var import_it_to_stream2 = __toESM(require_src(), 1);
 import { Buffer as Buffer6 } from "node:buffer";
 var fetchWithProgress = async (url, options = {}) => fetch(url, withUploadProgress(options));
@@ -30184,7 +30543,7 @@ var iterateBodyWithProgress = async function* (body, onUploadProgress) {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/http.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http.js
 var merge3 = merge_options_default.bind({ ignoreUndefined: true });
 var log3 = logger("kubo-rpc-client:fetch");
 var defaults = {
@@ -30355,7 +30714,7 @@ var isWebReadableStream = (value) => {
 };
 var isNodeReadableStream = (value) => Object.prototype.hasOwnProperty.call(value, "readable") && Object.prototype.hasOwnProperty.call(value, "writable");
 
-// node_modules/@multiformats/multiaddr-to-uri/dist/src/index.js
+// ../main/node_modules/@multiformats/multiaddr-to-uri/dist/src/index.js
 var ASSUME_HTTP_CODES = [
   CODE_TCP,
   CODE_DNS,
@@ -30533,7 +30892,7 @@ function multiaddrToUri(input, opts) {
   return uri;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/to-url-string.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/to-url-string.js
 function toUrlString(url) {
   try {
     url = multiaddrToUri(multiaddr(url));
@@ -30543,7 +30902,7 @@ function toUrlString(url) {
   return url;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/core.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/core.js
 var log4 = logger("js-kubo-rpc-client:lib:error-handler");
 var merge4 = merge_options_default.bind({ ignoreUndefined: true });
 var DEFAULT_PROTOCOL = isBrowser || isWebWorker ? location.protocol : "http";
@@ -30670,7 +31029,7 @@ var Client = class extends HTTP {
 };
 var HTTPError3 = HTTP.HTTPError;
 
-// node_modules/kubo-rpc-client/dist/src/lib/multibases.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multibases.js
 var LOAD_BASE = async (name8) => Promise.reject(new Error(`No base found for "${name8}"`));
 var Multibases = class {
   _basesByName;
@@ -30719,7 +31078,7 @@ var Multibases = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/multicodecs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multicodecs.js
 var LOAD_CODEC = async (codeOrName) => Promise.reject(new Error(`No codec found for "${codeOrName}"`));
 var Multicodecs = class {
   _codecsByName;
@@ -30766,7 +31125,7 @@ var Multicodecs = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/multihashes.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multihashes.js
 var LOAD_HASHER = async (codeOrName) => Promise.reject(new Error(`No hasher found for "${codeOrName}"`));
 var Multihashes = class {
   _hashersByName;
@@ -30816,7 +31175,7 @@ var Multihashes = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/log/level.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/level.js
 function createLevel(client) {
   return async function level(subsystem, level, options = {}) {
     const res = await client.post("log/level", {
@@ -30834,7 +31193,7 @@ function createLevel(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/log/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/ls.js
 function createLs2(client) {
   return async function ls(options = {}) {
     const res = await client.post("log/ls", {
@@ -30847,7 +31206,7 @@ function createLs2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/log/tail.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/tail.js
 function createTail(client) {
   return async function* tail(options = {}) {
     const res = await client.post("log/tail", {
@@ -30859,7 +31218,7 @@ function createTail(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/log/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/index.js
 function createLog(client) {
   return {
     level: createLevel(client),
@@ -30868,7 +31227,7 @@ function createLog(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/ls.js
 function createLs3(client) {
   return async function* ls(path, options = {}) {
     const pathStr = `${path instanceof Uint8Array ? CID.decode(path) : path}`;
@@ -30931,7 +31290,7 @@ function typeOf(link) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/mount.js
+// ../main/node_modules/kubo-rpc-client/dist/src/mount.js
 function createMount(client) {
   return async function mount(options = {}) {
     const res = await client.post("dns", {
@@ -30943,7 +31302,7 @@ function createMount(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/publish.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/publish.js
 function createPublish(client) {
   return async function publish2(path, options = {}) {
     const res = await client.post("name/publish", {
@@ -30958,7 +31317,7 @@ function createPublish(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/cancel.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/cancel.js
 function createCancel(client) {
   return async function cancel(name8, options = {}) {
     const res = await client.post("name/pubsub/cancel", {
@@ -30973,7 +31332,7 @@ function createCancel(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/state.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/state.js
 function createState(client) {
   return async function state(options = {}) {
     const res = await client.post("name/pubsub/state", {
@@ -30985,7 +31344,7 @@ function createState(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/subs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/subs.js
 function createSubs(client) {
   return async function subs(options = {}) {
     const res = await client.post("name/pubsub/subs", {
@@ -30998,7 +31357,7 @@ function createSubs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/index.js
 function createPubsub(client) {
   return {
     cancel: createCancel(client),
@@ -31007,7 +31366,7 @@ function createPubsub(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/resolve.js
 function createResolve2(client) {
   return async function* resolve3(path, options = {}) {
     const res = await client.post("name/resolve", {
@@ -31025,7 +31384,7 @@ function createResolve2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/index.js
 function createName(client) {
   return {
     publish: createPublish(client),
@@ -31034,7 +31393,7 @@ function createName(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/patch/add-link.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/patch/add-link.js
 function createAddLink(client) {
   return async function addLink(cid, dLink, options = {}) {
     const res = await client.post("object/patch/add-link", {
@@ -31056,7 +31415,7 @@ function createAddLink(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/patch/rm-link.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/patch/rm-link.js
 function createRmLink(client) {
   return async function rmLink(cid, dLink, options = {}) {
     const res = await client.post("object/patch/rm-link", {
@@ -31076,7 +31435,7 @@ function createRmLink(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/patch/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/patch/index.js
 function createPatch(client) {
   return {
     addLink: createAddLink(client),
@@ -31084,14 +31443,14 @@ function createPatch(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/index.js
 function createObject(client, codecs3) {
   return {
     patch: createPatch(client)
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/pins/normalise-input.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/pins/normalise-input.js
 function isIterable3(thing) {
   return Symbol.iterator in thing;
 }
@@ -31173,7 +31532,7 @@ function toPin(input) {
   return pin;
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/add-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/add-all.js
 function createAddAll2(client) {
   return async function* addAll(source2, options = {}) {
     for await (const { path, recursive, metadata, name: name8 } of normaliseInput4(source2)) {
@@ -31202,7 +31561,7 @@ function createAddAll2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/add.js
 function createAdd3(client) {
   const all2 = createAddAll2(client);
   return async function add2(path, options = {}) {
@@ -31217,7 +31576,7 @@ function createAdd3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/ls.js
 function toPin2(type, cid, metadata, name8) {
   const pin = {
     type,
@@ -31266,7 +31625,7 @@ function createLs4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/utils.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/utils.js
 var decodePin = ({ Name: name8, Status: status, Cid: cid }) => {
   return {
     cid: CID.parse(cid),
@@ -31321,7 +31680,7 @@ var encodeAddParams = (cid, { service, background, name: name8, origins }) => {
   return params;
 };
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/add.js
 function createAdd4(client) {
   return async function add2(cid, { timeout, signal, headers, ...query }) {
     const response = await client.post("pin/remote/add", {
@@ -31334,7 +31693,7 @@ function createAdd4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/ls.js
 function createLs5(client) {
   return async function* ls({ timeout, signal, headers, ...query }) {
     const response = await client.post("pin/remote/ls", {
@@ -31349,7 +31708,7 @@ function createLs5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/rm-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/rm-all.js
 function createRmAll(client) {
   return async function rmAll({ timeout, signal, headers, ...query }) {
     await client.post("pin/remote/rm", {
@@ -31364,7 +31723,7 @@ function createRmAll(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/rm.js
 function createRm5(client) {
   return async function rm6({ timeout, signal, headers, ...query }) {
     await client.post("pin/remote/rm", {
@@ -31379,7 +31738,7 @@ function createRm5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/utils.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/utils.js
 function encodeEndpoint(url) {
   const href = String(url);
   if (href === "undefined") {
@@ -31420,7 +31779,7 @@ function decodeStat(json) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/add.js
 function createAdd5(client) {
   return async function add2(name8, options) {
     const { endpoint, key, headers, timeout, signal } = options;
@@ -31435,7 +31794,7 @@ function createAdd5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/ls.js
 function createLs6(client) {
   return async function ls(options = {}) {
     const { stat: stat3, headers, timeout, signal } = options;
@@ -31450,7 +31809,7 @@ function createLs6(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/rm.js
 function createRm6(client) {
   return async function rm6(name8, options = {}) {
     await client.post("pin/remote/service/rm", {
@@ -31463,7 +31822,7 @@ function createRm6(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/index.js
 function createService(client) {
   return {
     add: createAdd5(client),
@@ -31472,7 +31831,7 @@ function createService(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/index.js
 function createRemote(client) {
   return {
     add: createAdd4(client),
@@ -31483,7 +31842,7 @@ function createRemote(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/rm-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/rm-all.js
 function createRmAll2(client) {
   return async function* rmAll(source2, options = {}) {
     for await (const { path, recursive } of normaliseInput4(source2)) {
@@ -31512,7 +31871,7 @@ function createRmAll2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/rm.js
 function createRm7(client) {
   const all2 = createRmAll2(client);
   return async function rm6(path, options = {}) {
@@ -31527,7 +31886,7 @@ function createRm7(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/update.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/update.js
 function createUpdate(client) {
   return async function update(from4, to, options = {}) {
     const res = await client.post("pin/update", {
@@ -31543,7 +31902,7 @@ function createUpdate(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/index.js
 function createPin(client) {
   return {
     addAll: createAddAll2(client),
@@ -31556,7 +31915,7 @@ function createPin(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/ping.js
+// ../main/node_modules/kubo-rpc-client/dist/src/ping.js
 function createPing(client) {
   return async function* ping(peerId, options = {}) {
     const res = await client.post("ping", {
@@ -31572,7 +31931,7 @@ function createPing(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/provide/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/provide/stat.js
 function createProvideStat(client) {
   return async function stat3(options = {}) {
     const res = await client.post("provide/stat", {
@@ -31586,14 +31945,14 @@ function createProvideStat(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/provide/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/provide/index.js
 function createProvide(client) {
   return {
     stat: createProvideStat(client)
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/http-rpc-wire-format.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http-rpc-wire-format.js
 var rpcArrayToTextArray = (strings) => {
   if (Array.isArray(strings)) {
     return strings.map(rpcToText);
@@ -31605,7 +31964,7 @@ var rpcToBytes = (mb) => base64url.decode(mb);
 var rpcToBigInt = (mb) => BigInt(`0x${toString2(base64url.decode(mb), "base16")}`);
 var textToUrlSafeRpc = (text) => base64url.encode(fromString2(text));
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/ls.js
 function createLs7(client) {
   return async function ls(options = {}) {
     const { Strings } = await (await client.post("pubsub/ls", {
@@ -31617,7 +31976,7 @@ function createLs7(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/peers.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/peers.js
 function createPeers(client) {
   return async function peers(topic, options = {}) {
     const res = await client.post("pubsub/peers", {
@@ -31633,7 +31992,7 @@ function createPeers(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/publish.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/publish.js
 function createPublish2(client) {
   return async function publish2(topic, data, options = {}) {
     const searchParams = toUrlSearchParams({
@@ -31655,7 +32014,7 @@ function createPublish2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/subscribe.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/subscribe.js
 var log5 = logger("js-kubo-rpc-client:pubsub:subscribe");
 function createSubscribe(client, subsTracker) {
   return async function subscribe(topic, handler, options = {}) {
@@ -31758,7 +32117,7 @@ var isAbortError = (error) => {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/subscription-tracker.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/subscription-tracker.js
 var SubscriptionTracker = class {
   _subs;
   constructor() {
@@ -31797,14 +32156,14 @@ var SubscriptionTracker = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/unsubscribe.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/unsubscribe.js
 function createUnsubscribe(client, subsTracker) {
   return async function unsubscribe(topic, handler) {
     subsTracker.unsubscribe(topic, handler);
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/index.js
 function createPubsub2(client) {
   const subscriptionTracker = new SubscriptionTracker();
   return {
@@ -31816,7 +32175,7 @@ function createPubsub2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/refs/local.js
+// ../main/node_modules/kubo-rpc-client/dist/src/refs/local.js
 function createLocal(client) {
   return async function* refsLocal(options = {}) {
     const res = await client.post("refs/local", {
@@ -31829,7 +32188,7 @@ function createLocal(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/refs/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/refs/index.js
 function createRefs(client) {
   async function* refs(args, options = {}) {
     const argsArr = Array.isArray(args) ? args : [args];
@@ -31849,7 +32208,7 @@ function createRefs(client) {
   });
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/gc.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/gc.js
 function createGc(client) {
   return async function* gc(options = {}) {
     const res = await client.post("repo/gc", {
@@ -31867,7 +32226,7 @@ function createGc(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/stat.js
 function createStat4(client) {
   return async function stat3(options = {}) {
     const res = await client.post("repo/stat", {
@@ -31886,7 +32245,7 @@ function createStat4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/version.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/version.js
 function createVersion(client) {
   return async function version2(options = {}) {
     const res = await (await client.post("repo/version", {
@@ -31898,7 +32257,7 @@ function createVersion(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/index.js
 function createRepo(client) {
   return {
     gc: createGc(client),
@@ -31907,7 +32266,7 @@ function createRepo(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/resolve.js
 function createResolve3(client) {
   return async function resolve3(path, options = {}) {
     const res = await client.post("resolve", {
@@ -31923,7 +32282,7 @@ function createResolve3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/find-peer.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/find-peer.js
 function createFindPeer(client) {
   return async function* findPeer(peerId, options = {}) {
     const res = await client.post("routing/findpeer", {
@@ -31941,7 +32300,7 @@ function createFindPeer(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/find-provs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/find-provs.js
 function createFindProvs(client) {
   return async function* findProvs(cid, options = {}) {
     const res = await client.post("routing/findprovs", {
@@ -31958,7 +32317,7 @@ function createFindProvs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/get.js
 function createGet5(client) {
   return async function* get2(key, options = {}) {
     const res = await client.post("routing/get", {
@@ -31975,7 +32334,7 @@ function createGet5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/provide.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/provide.js
 function createProvide2(client) {
   return async function* provide(cids, options = { recursive: false }) {
     const cidArr = Array.isArray(cids) ? cids : [cids];
@@ -31993,7 +32352,7 @@ function createProvide2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/put.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/put.js
 function createPut3(client) {
   return async function* put(key, value, options = {}) {
     const controller = new AbortController();
@@ -32017,7 +32376,7 @@ function createPut3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/index.js
 function createRouting(client) {
   return {
     findPeer: createFindPeer(client),
@@ -32028,7 +32387,7 @@ function createRouting(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/stats/bw.js
+// ../main/node_modules/kubo-rpc-client/dist/src/stats/bw.js
 function createBw(client) {
   return async function* bw(options = {}) {
     const res = await client.post("stats/bw", {
@@ -32046,7 +32405,7 @@ function createBw(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/stats/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/stats/index.js
 function createStats(client) {
   return {
     bitswap: createStat(client),
@@ -32055,7 +32414,7 @@ function createStats(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/stop.js
+// ../main/node_modules/kubo-rpc-client/dist/src/stop.js
 function createStop(client) {
   return async function stop(options = {}) {
     const res = await client.post("shutdown", {
@@ -32067,7 +32426,7 @@ function createStop(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/addrs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/addrs.js
 function createAddrs(client) {
   return async function addrs(options = {}) {
     const res = await client.post("swarm/addrs", {
@@ -32083,7 +32442,7 @@ function createAddrs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/connect.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/connect.js
 function createConnect(client) {
   return async function connect(addr, options = {}) {
     const res = await client.post("swarm/connect", {
@@ -32099,7 +32458,7 @@ function createConnect(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/disconnect.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/disconnect.js
 function createDisconnect(client) {
   return async function disconnect(addr, options = {}) {
     const res = await client.post("swarm/disconnect", {
@@ -32115,7 +32474,7 @@ function createDisconnect(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/local-addrs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/local-addrs.js
 function createLocalAddrs(client) {
   return async function localAddrs(options = {}) {
     const res = await client.post("swarm/addrs/local", {
@@ -32128,7 +32487,7 @@ function createLocalAddrs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/peers.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/peers.js
 function createPeers2(client) {
   return async function peers(options = {}) {
     const res = await client.post("swarm/peers", {
@@ -32152,7 +32511,7 @@ function createPeers2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/index.js
 function createSwarm(client) {
   return {
     addrs: createAddrs(client),
@@ -32163,7 +32522,7 @@ function createSwarm(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/version.js
+// ../main/node_modules/kubo-rpc-client/dist/src/version.js
 function createVersion2(client) {
   return async function version2(options = {}) {
     const res = await client.post("version", {
@@ -32178,7 +32537,7 @@ function createVersion2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/client.js
+// ../main/node_modules/kubo-rpc-client/dist/src/client.js
 var KuboRPCClient = class {
   bases;
   codecs;
@@ -32285,7 +32644,7 @@ function createKuboRPCClient(options) {
   return new KuboRPCClient(options);
 }
 
-// node_modules/kubo-rpc-client/dist/src/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/index.js
 function create3(options = {}) {
   if (typeof options === "string" || isMultiaddr(options) || options instanceof URL) {
     options = {
@@ -32523,7 +32882,7 @@ import { stat as stat2 } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { Readable as Readable3 } from "node:stream";
-import { pipeline as pipeline3 } from "node:stream/promises";
+import { pipeline as pipeline4 } from "node:stream/promises";
 async function importCar(rpc, path, options = {}) {
   const { size } = await stat2(path);
   return await rpc.call("dag/import", async (signal) => {
@@ -32557,7 +32916,7 @@ Content-Type: application/octet-stream\r
     progress?.finish();
     yield tail;
   })());
-  const sent = pipeline3(body, request);
+  const sent = pipeline4(body, request);
   sent.catch(() => {
   });
   let response;
@@ -32769,7 +33128,7 @@ function createProviders(settings, logger2) {
 import { constants } from "node:fs";
 import { lstat, mkdir as mkdir4, open as open6 } from "node:fs/promises";
 import { join as join7 } from "node:path";
-import { pipeline as pipeline4 } from "node:stream/promises";
+import { pipeline as pipeline5 } from "node:stream/promises";
 var FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 async function exportToDirectory(cid, outDir, source2, options) {
   const signal = options?.signal;
@@ -32791,7 +33150,7 @@ async function exportToDirectory(cid, outDir, source2, options) {
     const isFile = entry.type === "raw" || entry.type === "identity" || entry.type === "file" && (entry.unixfs.type === "file" || entry.unixfs.type === "raw");
     if (!isFile) throw new TreeError(`refusing to export ${cid2} at ${path}: unsupported entry type ${entry.type === "file" ? entry.unixfs.type : entry.type}`);
     const file = await open6(path, FILE_FLAGS, 420);
-    await pipeline4(entry.content({ signal }), file.createWriteStream(), { signal });
+    await pipeline5(entry.content({ signal }), file.createWriteStream(), { signal });
     result.files++;
     result.bytes += Number(entry.size);
     logger2.debug(`wrote ${path} (${entry.size} bytes)`);
@@ -32836,6 +33195,9 @@ reference (exported with 'docker save'); or give --file.
 Image:
   --file PATH            Image tarball (docker save, buildx docker/oci, skopeo
                          docker-archive/oci-archive, gzip allowed) or OCI layout directory
+  --max-decompressed-size SIZE
+                         Most bytes a compressed tarball or layer may inflate to,
+                         e.g. 20GiB (default: 20 times its size, at least 1 GiB)
   --name NAME            Repository name in the tree, e.g. team/app
                          (default: the path of IMAGE or of the references in --tag)
   --tag TAG              Tag or full reference; repeat or separate with commas
@@ -32946,6 +33308,7 @@ async function push(args, out) {
     allowPositionals: true,
     options: {
       file: { type: "string" },
+      "max-decompressed-size": { type: "string" },
       name: { type: "string" },
       tag: { type: "string", multiple: true },
       description: { type: "string" },
@@ -32982,6 +33345,8 @@ async function push(args, out) {
   }
   const scope = values["car-scope"] ?? "new";
   if (scope !== "new" && scope !== "full") throw new InputError("--car-scope", `'${scope}' is not a CAR scope (expected new or full)`);
+  const maxDecompressed = values["max-decompressed-size"];
+  const maxDecompressedSize = maxDecompressed != null ? parseByteSize(maxDecompressed, "--max-decompressed-size") : void 0;
   const logger2 = cliLogger(values.quiet === true || values.json === true, values.verbose === true);
   const tagList = parseTagList((values.tag ?? []).join(","), "--tag");
   const store = values.store != null ? new LocalStore(resolve2(values.store)) : void 0;
@@ -33006,6 +33371,7 @@ async function push(args, out) {
       carPath: resolve2(values.car ?? "registry.car"),
       carScope: scope,
       tempDir: tmpdir(),
+      maxDecompressedSize,
       revision: values.revision ?? process.env.GITHUB_SHA,
       logger: logger2
     });

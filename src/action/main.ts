@@ -43,6 +43,7 @@ export async function run (): Promise<void> {
         carPath: inputs.carPath,
         carScope: inputs.carScope,
         tempDir: inputs.tempDir,
+        maxDecompressedSize: inputs.maxDecompressedSize,
         revision: inputs.revision,
         logger
       })

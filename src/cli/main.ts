@@ -8,6 +8,7 @@ import {
   writeSampleImage, demoImage, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
+import { parseByteSize } from '../core/image/limits.js'
 import { FirstSource } from '../core/blocks/multi.js'
 import { exportToDirectory } from '../core/unixfs/export.js'
 import { resolvePath } from '../core/unixfs/tree.js'
@@ -41,6 +42,7 @@ async function push (args: string[], out: Out): Promise<number> {
     allowPositionals: true,
     options: {
       file: { type: 'string' },
+      'max-decompressed-size': { type: 'string' },
       name: { type: 'string' },
       tag: { type: 'string', multiple: true },
       description: { type: 'string' },
@@ -77,6 +79,8 @@ async function push (args: string[], out: Out): Promise<number> {
   }
   const scope = values['car-scope'] ?? 'new'
   if (scope !== 'new' && scope !== 'full') throw new InputError('--car-scope', `'${scope}' is not a CAR scope (expected new or full)`)
+  const maxDecompressed = values['max-decompressed-size']
+  const maxDecompressedSize = maxDecompressed != null ? parseByteSize(maxDecompressed, '--max-decompressed-size') : undefined
   const logger = cliLogger(values.quiet === true || values.json === true, values.verbose === true)
   const tagList = parseTagList((values.tag ?? []).join(','), '--tag')
   const store = values.store != null ? new LocalStore(resolve(values.store)) : undefined
@@ -101,6 +105,7 @@ async function push (args: string[], out: Out): Promise<number> {
       carPath: resolve(values.car ?? 'registry.car'),
       carScope: scope,
       tempDir: tmpdir(),
+      maxDecompressedSize,
       revision: values.revision ?? process.env.GITHUB_SHA,
       logger
     })
