@@ -18,7 +18,7 @@ import { defaultDecompressedLimit, parseByteSize } from '../../src/core/image/li
 import { loadImage } from '../../src/core/image/load.js'
 import { makeTempDir } from '../helpers/images.js'
 import {
-  bigIndexLayout, chainFolder, fileEntry, paxFlood, paxHeader, paxPerEntry, symlinkChain, symlinkEntry, tarHeader, writeGzipBomb, writeGzipZeros, writeTar
+  bigIndexLayout, chainFolder, nestedIndexLayout, fileEntry, paxFlood, paxHeader, paxPerEntry, symlinkChain, symlinkEntry, tarHeader, writeGzipBomb, writeGzipZeros, writeTar
 } from './hostile.js'
 
 const INPUT = 'image-file'
@@ -216,5 +216,23 @@ describe('index.json', () => {
     } finally {
       await archive.close()
     }
+  })
+
+  test('nested indexes listing one image 4000 × 4000 times: each is walked once, and the image publishes', async () => {
+    const file = join(dir, 'nested-index.tar')
+    await writeTar(file, nestedIndexLayout(4000))
+    const tmp = await mkdtemp(join(dir, 'tmp-'))
+    const car = join(dir, 'nested-index.car')
+    const child = spawn('prlimit', [`--cpu=${CPU_SECONDS}`, process.execPath, cli, 'push', '--file', file, '--name', 'nested/index', '--car', car, '--json'],
+      { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c) => { stdout += String(c) })
+    child.stderr.on('data', (c) => { stderr += String(c) })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+    expect(JSON.parse(stdout).platforms).toEqual(['linux/amd64'])
+    expect(existsSync(car)).toBe(true)
   })
 })

@@ -177,3 +177,39 @@ export async function writeGzipZeros (file: string, bytes: number): Promise<numb
   }
   return size
 }
+
+function blobEntry (bytes: Buffer): { digest: string, size: number, entry: Buffer } {
+  const hex = createHash('sha256').update(bytes).digest('hex')
+  return { digest: `sha256:${hex}`, size: bytes.length, entry: fileEntry(`blobs/sha256/${hex}`, bytes) }
+}
+
+/**
+ * A valid one-layer OCI image reached through nested indexes that list
+ * each other `fanout` times: index.json → X, X lists Y `fanout` times,
+ * Y lists the image manifest `fanout` times (fanout² paths to one image).
+ */
+export function * nestedIndexLayout (fanout: number): Generator<Buffer> {
+  yield fileEntry('oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }))
+  const layer = blobEntry(Buffer.concat([fileEntry('hello.txt', 'hello\n'), END]))
+  const config = blobEntry(Buffer.from(JSON.stringify({
+    architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [layer.digest] }
+  })))
+  const manifest = blobEntry(Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config.digest, size: config.size },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layer.digest, size: layer.size }]
+  })))
+  const index = (mediaType: string, digest: string, size: number): ReturnType<typeof blobEntry> => blobEntry(Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: Array.from({ length: fanout }, () => ({ mediaType, digest, size }))
+  })))
+  const y = index('application/vnd.oci.image.manifest.v1+json', manifest.digest, manifest.size)
+  const x = index('application/vnd.oci.image.index.v1+json', y.digest, y.size)
+  yield fileEntry('index.json', JSON.stringify({
+    schemaVersion: 2,
+    manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: x.digest, size: x.size }]
+  }))
+  for (const blob of [layer, config, manifest, y, x]) yield blob.entry
+}

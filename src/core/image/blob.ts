@@ -65,17 +65,6 @@ export async function hashCompressed (stream: Readable, compression: 'gzip' | 'z
   return { digest: `sha256:${raw.digest('hex')}`, size, contentDigest: `sha256:${content.digest('hex')}` }
 }
 
-/** Hashes a stream; returns its digest and size. */
-export async function hashStream (stream: Readable): Promise<{ digest: string, size: number }> {
-  const hash = createHash('sha256')
-  let size = 0
-  for await (const chunk of stream) {
-    hash.update(chunk as Uint8Array)
-    size += (chunk as Uint8Array).length
-  }
-  return { digest: `sha256:${hash.digest('hex')}`, size }
-}
-
 /** Reads up to n leading bytes of a stream, then stops it. */
 export async function readHeadBytes (stream: Readable, n: number): Promise<Uint8Array> {
   const chunks: Buffer[] = []
