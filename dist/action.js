@@ -26231,6 +26231,7 @@ var TarError = class extends Error {
 };
 var BLOCK = 512;
 var WINDOW = 64 * 1024;
+var MAX_WINDOW = 1024 * 1024;
 var TAR_LIMITS = {
   /** Metadata headers (pax, GNU long names) in a row before an entry. */
   metaHeaders: 16,
@@ -26260,15 +26261,19 @@ var WindowReader = class {
   buffer = Buffer.allocUnsafe(WINDOW);
   window = Buffer.alloc(0);
   start = 0;
+  next = WINDOW;
   /** `length` bytes at `position`, or fewer at the end of the file; valid until the next call. */
   async read(position, length4) {
     const end = this.start + this.window.length;
     if (position >= this.start && position + length4 <= end) {
       return this.window.subarray(position - this.start, position - this.start + length4);
     }
-    if (length4 > this.buffer.length) this.buffer = Buffer.allocUnsafe(length4);
+    const close = position >= end && position - end < this.window.length;
+    this.next = close ? Math.min(2 * this.next, MAX_WINDOW) : WINDOW;
+    const size = Math.max(this.next, length4);
+    if (size > this.buffer.length) this.buffer = Buffer.allocUnsafe(size);
     const buffer3 = this.buffer;
-    const wanted = Math.min(Math.max(WINDOW, length4), this.size - position);
+    const wanted = Math.min(size, this.size - position);
     let filled = 0;
     while (filled < wanted) {
       const { bytesRead } = await this.handle.read(buffer3, filled, wanted - filled, position + filled);
@@ -26347,8 +26352,7 @@ async function indexHandle(reader, options) {
     } else if (type === "2") {
       checkPathLength(rawLink, "link target", headerAt);
       if (rawLink.startsWith("/")) throw new TarError(`symlink '${name8}' points to absolute path '${rawLink}'`);
-      const joined = posix.normalize(posix.join(posix.dirname(name8), rawLink));
-      const target = joined === "." ? "" : joined;
+      const target = linkTarget(name8, rawLink);
       if (escapes(target)) throw new TarError(`symlink '${name8}' -> '${rawLink}' escapes the archive`);
       links.set(name8, { kind: "symlink", target });
       files.delete(name8);
@@ -26378,11 +26382,19 @@ function isTarHeader(block) {
 function isMeta(type) {
   return type === "L" || type === "K" || type === "x" || type === "g";
 }
+var UNCLEAN = /^\/|\/\/|(?:^|\/)\.\.?(?:\/|$)|\/$/;
 function normalizeEntryPath(raw, what = "path") {
+  if (!UNCLEAN.test(raw)) return raw;
   if (raw.startsWith("/")) throw new TarError(`absolute ${what} '${raw}'`);
   const parts = raw.split("/").filter((part) => part !== "" && part !== ".");
   if (parts.includes("..")) throw new TarError(`${what} '${raw}' contains '..'`);
   return parts.join("/");
+}
+function linkTarget(name8, rawLink) {
+  const slash = name8.lastIndexOf("/");
+  if (!UNCLEAN.test(rawLink) && rawLink !== "") return slash === -1 ? rawLink : `${name8.slice(0, slash)}/${rawLink}`;
+  const joined = posix.normalize(posix.join(posix.dirname(name8), rawLink));
+  return joined === "." ? "" : joined;
 }
 function escapes(normalized) {
   return normalized === ".." || normalized.startsWith("../") || normalized.startsWith("/");
@@ -26426,84 +26438,80 @@ function headerName(header) {
   }
   return name8;
 }
+var PAX_KEY_BYTES = PAX_KEYS.map((key) => [key, Buffer.from(`${key}=`, "latin1")]);
 function parsePax(data, into) {
+  const n = data.length;
   let i = 0;
-  while (i < data.length) {
-    const space = data.indexOf(32, i);
-    if (space === -1) break;
-    const length4 = space - i > 20 ? NaN : parseInt(data.subarray(i, space).toString("latin1"), 10);
-    if (!Number.isSafeInteger(length4) || length4 <= space - i) throw new TarError("bad pax header record");
-    const end = Math.min(i + length4 - 1, data.length);
-    const eq = data.indexOf(61, space + 1);
-    if (eq !== -1 && eq < end && eq - space - 1 <= 8) {
-      const key = data.subarray(space + 1, eq).toString("latin1");
-      if (PAX_KEYS.includes(key)) into[key] = data.subarray(eq + 1, end).toString("utf8");
+  while (i < n) {
+    let length4 = 0;
+    let j = i;
+    while (j < n && j - i < 16 && data[j] >= 48 && data[j] <= 57) length4 = length4 * 10 + data[j++] - 48;
+    if (j === i || data[j] !== 32 || length4 <= j - i + 1) {
+      if (data.indexOf(32, i) === -1) break;
+      throw new TarError("bad pax header record");
+    }
+    const end = Math.min(i + length4 - 1, n);
+    for (const [key, bytes] of PAX_KEY_BYTES) {
+      if (startsWithBytes(data, j + 1, bytes)) {
+        into[key] = data.toString("utf8", j + 1 + bytes.length, end);
+        break;
+      }
     }
     i += length4;
   }
 }
+function startsWithBytes(data, at, bytes) {
+  if (at + bytes.length > data.length) return false;
+  for (let k = 0; k < bytes.length; k++) if (data[at + k] !== bytes[k]) return false;
+  return true;
+}
 
 // src/core/image/tar-links.ts
-var LINK_LIMITS = {
-  /** Links followed for one path (as the Linux kernel's 40). */
-  hops: 40,
-  /** Components of all link names together: the tree's size. */
-  nodes: 2e5
-};
-var LinkLimitError = class extends Error {
-};
-function* walk(root, parts) {
+var MAX_LINK_HOPS = 40;
+function firstComponent(path4, pos) {
+  const slash = path4.indexOf("/", pos);
+  return path4.slice(pos, slash === -1 ? void 0 : slash);
+}
+function startsWithComponents(path4, label, pos) {
+  const end = pos + label.length;
+  return (end === path4.length || path4.charCodeAt(end) === 47) && path4.slice(pos, end) === label;
+}
+function* walk(root, path4) {
   let node = root;
-  let rest = [];
+  let pos = 0;
   let hops = 0;
-  for (const part of parts) {
-    if (rest.length > 0) {
-      rest.push(part);
+  while (pos < path4.length) {
+    const child2 = node.children?.get(firstComponent(path4, pos));
+    if (child2 == null || !startsWithComponents(path4, child2.label, pos)) return { node, rest: path4.slice(pos), hops };
+    const next = pos + child2.label.length + 1;
+    if (child2.target == null) {
+      node = child2;
+      pos = next;
       continue;
     }
-    const child2 = node.children?.get(part);
-    if (child2 == null) {
-      rest = [part];
-    } else if (child2.target == null) {
-      node = child2;
-    } else {
-      const place = yield child2;
-      if (place == null) return null;
-      hops += place.hops;
-      if (hops > LINK_LIMITS.hops) return null;
-      node = place.node;
-      rest = [...place.rest];
+    const place = yield child2;
+    if (place == null) return null;
+    hops += place.hops;
+    if (hops > MAX_LINK_HOPS) return null;
+    if (place.rest !== "") {
+      return { node: place.node, rest: next < path4.length ? `${place.rest}/${path4.slice(next)}` : place.rest, hops };
     }
+    node = place.node;
+    pos = next;
   }
-  return { node, rest, hops };
-}
-function split(path4) {
-  return path4 === "" ? [] : path4.split("/");
+  return { node, rest: "", hops };
 }
 var LinkResolver = class {
   constructor(index) {
     this.index = index;
-    let nodes = 0;
     for (const [name8, link] of index.links) {
-      let node = this.root;
-      for (const part of split(name8)) {
-        node.children ??= /* @__PURE__ */ new Map();
-        let child2 = node.children.get(part);
-        if (child2 == null) {
-          if (++nodes > LINK_LIMITS.nodes) {
-            throw new LinkLimitError(`links whose names have more than ${LINK_LIMITS.nodes} path components in all`);
-          }
-          child2 = { name: part, parent: node };
-          node.children.set(part, child2);
-        }
-        node = child2;
-      }
+      const node = this.insert(name8);
       node.target = link.target;
       this.links.push({ name: name8, node });
     }
   }
   index;
-  root = { name: "" };
+  root = { label: "" };
   links = [];
   /** The names of links that resolve to a regular file. */
   resolvedLinks() {
@@ -26517,10 +26525,42 @@ var LinkResolver = class {
   /** The regular file a path names, links followed; undefined when there is none. */
   resolve(path4) {
     if (this.index.files.has(path4)) return path4;
-    const place = this.run(walk(this.root, split(path4)));
+    const place = this.run(walk(this.root, path4));
     if (place == null) return void 0;
     const resolved = pathOf(place);
     return this.index.files.has(resolved) ? resolved : void 0;
+  }
+  /** The node for `name`, made (splitting an edge if needed) when missing. */
+  insert(name8) {
+    let node = this.root;
+    let pos = 0;
+    while (pos < name8.length) {
+      const key = firstComponent(name8, pos);
+      node.children ??= /* @__PURE__ */ new Map();
+      const child2 = node.children.get(key);
+      if (child2 == null) {
+        const leaf2 = { label: name8.slice(pos), parent: node };
+        node.children.set(key, leaf2);
+        return leaf2;
+      }
+      if (startsWithComponents(name8, child2.label, pos)) {
+        node = child2;
+        pos += child2.label.length + 1;
+        continue;
+      }
+      let i = 0;
+      while (i < child2.label.length && child2.label.charCodeAt(i) === name8.charCodeAt(pos + i)) i++;
+      const atBoundary = (i === child2.label.length || child2.label.charCodeAt(i) === 47) && (pos + i === name8.length || name8.charCodeAt(pos + i) === 47);
+      const cut = atBoundary ? i : child2.label.lastIndexOf("/", i - 1);
+      const middle = { label: child2.label.slice(0, cut), parent: node, children: /* @__PURE__ */ new Map() };
+      child2.label = child2.label.slice(cut + 1);
+      child2.parent = middle;
+      middle.children?.set(firstComponent(child2.label, 0), child2);
+      node.children.set(key, middle);
+      node = middle;
+      pos += cut + 1;
+    }
+    return node;
   }
   resolveLink(node) {
     if (node.resolved === void 0) this.run(this.linkWalk(node), node);
@@ -26528,7 +26568,7 @@ var LinkResolver = class {
   }
   linkWalk(node) {
     node.resolved = "busy";
-    return walk(this.root, split(node.target ?? ""));
+    return walk(this.root, node.target ?? "");
   }
   /**
    * Runs a walk to its end, resolving the links it meets on an explicit stack
@@ -26545,7 +26585,7 @@ var LinkResolver = class {
         stack.pop();
         let place = step.value;
         if (top.link != null) {
-          place = place == null || place.hops + 1 > LINK_LIMITS.hops ? null : { ...place, hops: place.hops + 1 };
+          place = place == null || place.hops + 1 > MAX_LINK_HOPS ? null : { ...place, hops: place.hops + 1 };
           top.link.resolved = place;
         }
         input = place;
@@ -26564,10 +26604,11 @@ var LinkResolver = class {
   }
 };
 function pathOf(place) {
-  const parts = [];
-  for (let node = place.node; node?.parent != null; node = node.parent) parts.push(node.name);
-  parts.reverse();
-  return [...parts, ...place.rest].join("/");
+  const labels = [];
+  for (let node = place.node; node?.parent != null; node = node.parent) labels.push(node.label);
+  labels.reverse();
+  if (place.rest !== "") labels.push(place.rest);
+  return labels.join("/");
 }
 
 // src/core/image/archive.ts
@@ -26740,8 +26781,8 @@ async function openTar(label, tarPath, input, tempDir, options) {
     return new TarArchive(label, input, tarPath, index, tempDir);
   } catch (err) {
     if (tempDir != null) await rm3(tempDir, { recursive: true, force: true });
-    if (err instanceof TarError || err instanceof LinkLimitError) {
-      if (err instanceof TarError && err.notTar) throw new InputError(input, `'${label}' is not a tar archive, a gzip or zstd tarball, or a directory: ${err.message}`);
+    if (err instanceof TarError) {
+      if (err.notTar) throw new InputError(input, `'${label}' is not a tar archive, a gzip or zstd tarball, or a directory: ${err.message}`);
       throw formatError(input, `${label}: ${err.message}`, { cause: err });
     }
     throw err;
@@ -41075,8 +41116,8 @@ function encodeCID2(version, code8, multihash) {
 var cidSymbol2 = /* @__PURE__ */ Symbol.for("@ipld/js-cid/CID");
 
 // ../main/node_modules/dag-jose/lib/signing.js
-function fromSplit(split3) {
-  const [protectedHeader, payload, signature] = split3;
+function fromSplit(split2) {
+  const [protectedHeader, payload, signature] = split2;
   return {
     payload,
     signatures: [{ protected: protectedHeader, signature }],
@@ -41151,8 +41192,8 @@ function payloadToJSON(data) {
 }
 
 // ../main/node_modules/dag-jose/lib/encryption.js
-function fromSplit2(split3) {
-  const [protectedHeader, encrypted_key, iv, ciphertext, tag] = split3;
+function fromSplit2(split2) {
+  const [protectedHeader, encrypted_key, iv, ciphertext, tag] = split2;
   const jwe = {
     ciphertext,
     iv,
@@ -43148,11 +43189,11 @@ function isDagJWE(jose) {
 }
 function toGeneral(jose) {
   if (typeof jose === "string") {
-    const split3 = jose.split(".");
-    if (split3.length === 3) {
-      return fromSplit(split3);
-    } else if (split3.length === 5) {
-      return fromSplit2(split3);
+    const split2 = jose.split(".");
+    if (split2.length === 3) {
+      return fromSplit(split2);
+    } else if (split2.length === 5) {
+      return fromSplit2(split2);
     }
     throw new Error("Not a valid JOSE string");
   }
@@ -43934,13 +43975,13 @@ function setup(env2) {
     createDebug.names = [];
     createDebug.skips = [];
     let i;
-    const split3 = (typeof namespaces === "string" ? namespaces : "").split(/[\s,]+/);
-    const len = split3.length;
+    const split2 = (typeof namespaces === "string" ? namespaces : "").split(/[\s,]+/);
+    const len = split2.length;
     for (i = 0; i < len; i++) {
-      if (!split3[i]) {
+      if (!split2[i]) {
         continue;
       }
-      namespaces = split3[i].replace(/\*/g, ".*?");
+      namespaces = split2[i].replace(/\*/g, ".*?");
       if (namespaces[0] === "-") {
         createDebug.skips.push(new RegExp("^" + namespaces.substr(1) + "$"));
       } else {
@@ -45028,7 +45069,7 @@ function fromBig(n, le = false) {
     return { h: Number(n & U32_MASK64), l: Number(n >> _32n & U32_MASK64) };
   return { h: Number(n >> _32n & U32_MASK64) | 0, l: Number(n & U32_MASK64) | 0 };
 }
-function split2(lst, le = false) {
+function split(lst, le = false) {
   const len = lst.length;
   let Ah = new Uint32Array(len);
   let Al = new Uint32Array(len);
@@ -45519,7 +45560,7 @@ var _SHA256 = class extends SHA2_32B {
     super(32, SHA256_IV);
   }
 };
-var K512 = /* @__PURE__ */ (() => split2([
+var K512 = /* @__PURE__ */ (() => split([
   "0x428a2f98d728ae22",
   "0x7137449123ef65cd",
   "0xb5c0fbcfec4d3b2f",

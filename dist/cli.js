@@ -5864,6 +5864,7 @@ var TarError = class extends Error {
 };
 var BLOCK = 512;
 var WINDOW = 64 * 1024;
+var MAX_WINDOW = 1024 * 1024;
 var TAR_LIMITS = {
   /** Metadata headers (pax, GNU long names) in a row before an entry. */
   metaHeaders: 16,
@@ -5893,15 +5894,19 @@ var WindowReader = class {
   buffer = Buffer.allocUnsafe(WINDOW);
   window = Buffer.alloc(0);
   start = 0;
+  next = WINDOW;
   /** `length` bytes at `position`, or fewer at the end of the file; valid until the next call. */
   async read(position, length4) {
     const end = this.start + this.window.length;
     if (position >= this.start && position + length4 <= end) {
       return this.window.subarray(position - this.start, position - this.start + length4);
     }
-    if (length4 > this.buffer.length) this.buffer = Buffer.allocUnsafe(length4);
+    const close = position >= end && position - end < this.window.length;
+    this.next = close ? Math.min(2 * this.next, MAX_WINDOW) : WINDOW;
+    const size = Math.max(this.next, length4);
+    if (size > this.buffer.length) this.buffer = Buffer.allocUnsafe(size);
     const buffer3 = this.buffer;
-    const wanted = Math.min(Math.max(WINDOW, length4), this.size - position);
+    const wanted = Math.min(size, this.size - position);
     let filled = 0;
     while (filled < wanted) {
       const { bytesRead } = await this.handle.read(buffer3, filled, wanted - filled, position + filled);
@@ -5980,8 +5985,7 @@ async function indexHandle(reader, options) {
     } else if (type === "2") {
       checkPathLength(rawLink, "link target", headerAt);
       if (rawLink.startsWith("/")) throw new TarError(`symlink '${name8}' points to absolute path '${rawLink}'`);
-      const joined = posix.normalize(posix.join(posix.dirname(name8), rawLink));
-      const target = joined === "." ? "" : joined;
+      const target = linkTarget(name8, rawLink);
       if (escapes(target)) throw new TarError(`symlink '${name8}' -> '${rawLink}' escapes the archive`);
       links.set(name8, { kind: "symlink", target });
       files.delete(name8);
@@ -6011,11 +6015,19 @@ function isTarHeader(block) {
 function isMeta(type) {
   return type === "L" || type === "K" || type === "x" || type === "g";
 }
+var UNCLEAN = /^\/|\/\/|(?:^|\/)\.\.?(?:\/|$)|\/$/;
 function normalizeEntryPath(raw, what = "path") {
+  if (!UNCLEAN.test(raw)) return raw;
   if (raw.startsWith("/")) throw new TarError(`absolute ${what} '${raw}'`);
   const parts = raw.split("/").filter((part) => part !== "" && part !== ".");
   if (parts.includes("..")) throw new TarError(`${what} '${raw}' contains '..'`);
   return parts.join("/");
+}
+function linkTarget(name8, rawLink) {
+  const slash = name8.lastIndexOf("/");
+  if (!UNCLEAN.test(rawLink) && rawLink !== "") return slash === -1 ? rawLink : `${name8.slice(0, slash)}/${rawLink}`;
+  const joined = posix.normalize(posix.join(posix.dirname(name8), rawLink));
+  return joined === "." ? "" : joined;
 }
 function escapes(normalized) {
   return normalized === ".." || normalized.startsWith("../") || normalized.startsWith("/");
@@ -6059,84 +6071,80 @@ function headerName(header) {
   }
   return name8;
 }
+var PAX_KEY_BYTES = PAX_KEYS.map((key) => [key, Buffer.from(`${key}=`, "latin1")]);
 function parsePax(data, into) {
+  const n = data.length;
   let i = 0;
-  while (i < data.length) {
-    const space = data.indexOf(32, i);
-    if (space === -1) break;
-    const length4 = space - i > 20 ? NaN : parseInt(data.subarray(i, space).toString("latin1"), 10);
-    if (!Number.isSafeInteger(length4) || length4 <= space - i) throw new TarError("bad pax header record");
-    const end = Math.min(i + length4 - 1, data.length);
-    const eq = data.indexOf(61, space + 1);
-    if (eq !== -1 && eq < end && eq - space - 1 <= 8) {
-      const key = data.subarray(space + 1, eq).toString("latin1");
-      if (PAX_KEYS.includes(key)) into[key] = data.subarray(eq + 1, end).toString("utf8");
+  while (i < n) {
+    let length4 = 0;
+    let j = i;
+    while (j < n && j - i < 16 && data[j] >= 48 && data[j] <= 57) length4 = length4 * 10 + data[j++] - 48;
+    if (j === i || data[j] !== 32 || length4 <= j - i + 1) {
+      if (data.indexOf(32, i) === -1) break;
+      throw new TarError("bad pax header record");
+    }
+    const end = Math.min(i + length4 - 1, n);
+    for (const [key, bytes] of PAX_KEY_BYTES) {
+      if (startsWithBytes(data, j + 1, bytes)) {
+        into[key] = data.toString("utf8", j + 1 + bytes.length, end);
+        break;
+      }
     }
     i += length4;
   }
 }
+function startsWithBytes(data, at, bytes) {
+  if (at + bytes.length > data.length) return false;
+  for (let k = 0; k < bytes.length; k++) if (data[at + k] !== bytes[k]) return false;
+  return true;
+}
 
 // src/core/image/tar-links.ts
-var LINK_LIMITS = {
-  /** Links followed for one path (as the Linux kernel's 40). */
-  hops: 40,
-  /** Components of all link names together: the tree's size. */
-  nodes: 2e5
-};
-var LinkLimitError = class extends Error {
-};
-function* walk(root, parts) {
+var MAX_LINK_HOPS = 40;
+function firstComponent(path, pos) {
+  const slash = path.indexOf("/", pos);
+  return path.slice(pos, slash === -1 ? void 0 : slash);
+}
+function startsWithComponents(path, label, pos) {
+  const end = pos + label.length;
+  return (end === path.length || path.charCodeAt(end) === 47) && path.slice(pos, end) === label;
+}
+function* walk(root, path) {
   let node = root;
-  let rest = [];
+  let pos = 0;
   let hops = 0;
-  for (const part of parts) {
-    if (rest.length > 0) {
-      rest.push(part);
+  while (pos < path.length) {
+    const child = node.children?.get(firstComponent(path, pos));
+    if (child == null || !startsWithComponents(path, child.label, pos)) return { node, rest: path.slice(pos), hops };
+    const next = pos + child.label.length + 1;
+    if (child.target == null) {
+      node = child;
+      pos = next;
       continue;
     }
-    const child = node.children?.get(part);
-    if (child == null) {
-      rest = [part];
-    } else if (child.target == null) {
-      node = child;
-    } else {
-      const place = yield child;
-      if (place == null) return null;
-      hops += place.hops;
-      if (hops > LINK_LIMITS.hops) return null;
-      node = place.node;
-      rest = [...place.rest];
+    const place = yield child;
+    if (place == null) return null;
+    hops += place.hops;
+    if (hops > MAX_LINK_HOPS) return null;
+    if (place.rest !== "") {
+      return { node: place.node, rest: next < path.length ? `${place.rest}/${path.slice(next)}` : place.rest, hops };
     }
+    node = place.node;
+    pos = next;
   }
-  return { node, rest, hops };
-}
-function split(path) {
-  return path === "" ? [] : path.split("/");
+  return { node, rest: "", hops };
 }
 var LinkResolver = class {
   constructor(index) {
     this.index = index;
-    let nodes = 0;
     for (const [name8, link] of index.links) {
-      let node = this.root;
-      for (const part of split(name8)) {
-        node.children ??= /* @__PURE__ */ new Map();
-        let child = node.children.get(part);
-        if (child == null) {
-          if (++nodes > LINK_LIMITS.nodes) {
-            throw new LinkLimitError(`links whose names have more than ${LINK_LIMITS.nodes} path components in all`);
-          }
-          child = { name: part, parent: node };
-          node.children.set(part, child);
-        }
-        node = child;
-      }
+      const node = this.insert(name8);
       node.target = link.target;
       this.links.push({ name: name8, node });
     }
   }
   index;
-  root = { name: "" };
+  root = { label: "" };
   links = [];
   /** The names of links that resolve to a regular file. */
   resolvedLinks() {
@@ -6150,10 +6158,42 @@ var LinkResolver = class {
   /** The regular file a path names, links followed; undefined when there is none. */
   resolve(path) {
     if (this.index.files.has(path)) return path;
-    const place = this.run(walk(this.root, split(path)));
+    const place = this.run(walk(this.root, path));
     if (place == null) return void 0;
     const resolved = pathOf(place);
     return this.index.files.has(resolved) ? resolved : void 0;
+  }
+  /** The node for `name`, made (splitting an edge if needed) when missing. */
+  insert(name8) {
+    let node = this.root;
+    let pos = 0;
+    while (pos < name8.length) {
+      const key = firstComponent(name8, pos);
+      node.children ??= /* @__PURE__ */ new Map();
+      const child = node.children.get(key);
+      if (child == null) {
+        const leaf2 = { label: name8.slice(pos), parent: node };
+        node.children.set(key, leaf2);
+        return leaf2;
+      }
+      if (startsWithComponents(name8, child.label, pos)) {
+        node = child;
+        pos += child.label.length + 1;
+        continue;
+      }
+      let i = 0;
+      while (i < child.label.length && child.label.charCodeAt(i) === name8.charCodeAt(pos + i)) i++;
+      const atBoundary = (i === child.label.length || child.label.charCodeAt(i) === 47) && (pos + i === name8.length || name8.charCodeAt(pos + i) === 47);
+      const cut = atBoundary ? i : child.label.lastIndexOf("/", i - 1);
+      const middle = { label: child.label.slice(0, cut), parent: node, children: /* @__PURE__ */ new Map() };
+      child.label = child.label.slice(cut + 1);
+      child.parent = middle;
+      middle.children?.set(firstComponent(child.label, 0), child);
+      node.children.set(key, middle);
+      node = middle;
+      pos += cut + 1;
+    }
+    return node;
   }
   resolveLink(node) {
     if (node.resolved === void 0) this.run(this.linkWalk(node), node);
@@ -6161,7 +6201,7 @@ var LinkResolver = class {
   }
   linkWalk(node) {
     node.resolved = "busy";
-    return walk(this.root, split(node.target ?? ""));
+    return walk(this.root, node.target ?? "");
   }
   /**
    * Runs a walk to its end, resolving the links it meets on an explicit stack
@@ -6178,7 +6218,7 @@ var LinkResolver = class {
         stack.pop();
         let place = step.value;
         if (top.link != null) {
-          place = place == null || place.hops + 1 > LINK_LIMITS.hops ? null : { ...place, hops: place.hops + 1 };
+          place = place == null || place.hops + 1 > MAX_LINK_HOPS ? null : { ...place, hops: place.hops + 1 };
           top.link.resolved = place;
         }
         input = place;
@@ -6197,10 +6237,11 @@ var LinkResolver = class {
   }
 };
 function pathOf(place) {
-  const parts = [];
-  for (let node = place.node; node?.parent != null; node = node.parent) parts.push(node.name);
-  parts.reverse();
-  return [...parts, ...place.rest].join("/");
+  const labels = [];
+  for (let node = place.node; node?.parent != null; node = node.parent) labels.push(node.label);
+  labels.reverse();
+  if (place.rest !== "") labels.push(place.rest);
+  return labels.join("/");
 }
 
 // src/core/image/archive.ts
@@ -6373,8 +6414,8 @@ async function openTar(label, tarPath, input, tempDir, options) {
     return new TarArchive(label, input, tarPath, index, tempDir);
   } catch (err) {
     if (tempDir != null) await rm2(tempDir, { recursive: true, force: true });
-    if (err instanceof TarError || err instanceof LinkLimitError) {
-      if (err instanceof TarError && err.notTar) throw new InputError(input, `'${label}' is not a tar archive, a gzip or zstd tarball, or a directory: ${err.message}`);
+    if (err instanceof TarError) {
+      if (err.notTar) throw new InputError(input, `'${label}' is not a tar archive, a gzip or zstd tarball, or a directory: ${err.message}`);
       throw formatError(input, `${label}: ${err.message}`, { cause: err });
     }
     throw err;
@@ -20936,8 +20977,8 @@ function encodeCID2(version2, code8, multihash) {
 var cidSymbol2 = /* @__PURE__ */ Symbol.for("@ipld/js-cid/CID");
 
 // ../main/node_modules/dag-jose/lib/signing.js
-function fromSplit(split3) {
-  const [protectedHeader, payload, signature] = split3;
+function fromSplit(split2) {
+  const [protectedHeader, payload, signature] = split2;
   return {
     payload,
     signatures: [{ protected: protectedHeader, signature }],
@@ -21012,8 +21053,8 @@ function payloadToJSON(data) {
 }
 
 // ../main/node_modules/dag-jose/lib/encryption.js
-function fromSplit2(split3) {
-  const [protectedHeader, encrypted_key, iv, ciphertext, tag] = split3;
+function fromSplit2(split2) {
+  const [protectedHeader, encrypted_key, iv, ciphertext, tag] = split2;
   const jwe = {
     ciphertext,
     iv,
@@ -23009,11 +23050,11 @@ function isDagJWE(jose) {
 }
 function toGeneral(jose) {
   if (typeof jose === "string") {
-    const split3 = jose.split(".");
-    if (split3.length === 3) {
-      return fromSplit(split3);
-    } else if (split3.length === 5) {
-      return fromSplit2(split3);
+    const split2 = jose.split(".");
+    if (split2.length === 3) {
+      return fromSplit(split2);
+    } else if (split2.length === 5) {
+      return fromSplit2(split2);
     }
     throw new Error("Not a valid JOSE string");
   }
@@ -23795,13 +23836,13 @@ function setup(env2) {
     createDebug.names = [];
     createDebug.skips = [];
     let i;
-    const split3 = (typeof namespaces === "string" ? namespaces : "").split(/[\s,]+/);
-    const len = split3.length;
+    const split2 = (typeof namespaces === "string" ? namespaces : "").split(/[\s,]+/);
+    const len = split2.length;
     for (i = 0; i < len; i++) {
-      if (!split3[i]) {
+      if (!split2[i]) {
         continue;
       }
-      namespaces = split3[i].replace(/\*/g, ".*?");
+      namespaces = split2[i].replace(/\*/g, ".*?");
       if (namespaces[0] === "-") {
         createDebug.skips.push(new RegExp("^" + namespaces.substr(1) + "$"));
       } else {
@@ -24889,7 +24930,7 @@ function fromBig(n, le = false) {
     return { h: Number(n & U32_MASK64), l: Number(n >> _32n & U32_MASK64) };
   return { h: Number(n >> _32n & U32_MASK64) | 0, l: Number(n & U32_MASK64) | 0 };
 }
-function split2(lst, le = false) {
+function split(lst, le = false) {
   const len = lst.length;
   let Ah = new Uint32Array(len);
   let Al = new Uint32Array(len);
@@ -25380,7 +25421,7 @@ var _SHA256 = class extends SHA2_32B {
     super(32, SHA256_IV);
   }
 };
-var K512 = /* @__PURE__ */ (() => split2([
+var K512 = /* @__PURE__ */ (() => split([
   "0x428a2f98d728ae22",
   "0x7137449123ef65cd",
   "0xb5c0fbcfec4d3b2f",

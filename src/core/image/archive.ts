@@ -12,7 +12,7 @@ import { formatError } from './image-errors.js'
 import { DECOMPRESSION_FLOOR, DECOMPRESSION_RATIO, defaultDecompressedLimit } from './limits.js'
 import { indexTar, isTarHeader, normalizeEntryPath, TarError } from './tar-index.js'
 import type { TarIndex } from './tar-index.js'
-import { LinkLimitError, LinkResolver } from './tar-links.js'
+import { LinkResolver } from './tar-links.js'
 
 /** Reads in the UnixFS chunk size: fewer syscalls, and the chunker need not join reads. */
 const READ_CHUNK = 1024 * 1024
@@ -251,8 +251,8 @@ async function openTar (label: string, tarPath: string, input: string, tempDir: 
     return new TarArchive(label, input, tarPath, index, tempDir)
   } catch (err: any) {
     if (tempDir != null) await rm(tempDir, { recursive: true, force: true })
-    if (err instanceof TarError || err instanceof LinkLimitError) {
-      if (err instanceof TarError && err.notTar) throw new InputError(input, `'${label}' is not a tar archive, a gzip or zstd tarball, or a directory: ${err.message}`)
+    if (err instanceof TarError) {
+      if (err.notTar) throw new InputError(input, `'${label}' is not a tar archive, a gzip or zstd tarball, or a directory: ${err.message}`)
       throw formatError(input, `${label}: ${err.message}`, { cause: err })
     }
     throw err

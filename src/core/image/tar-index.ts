@@ -31,8 +31,13 @@ export class TarError extends Error {
 }
 
 const BLOCK = 512
-/** Reads of the tar go through a window this large: one syscall per window, not per header. */
+/**
+ * Reads of the tar go through a window: one syscall per window, not per
+ * header. It starts at 64 KiB and doubles, up to 1 MiB, while headers
+ * follow closely (many small entries); a long jump (past a blob) resets it.
+ */
 const WINDOW = 64 * 1024
+const MAX_WINDOW = 1024 * 1024
 
 /** Bounds on what an archive's headers may make the indexer keep or do. */
 export const TAR_LIMITS = {
@@ -69,6 +74,7 @@ class WindowReader {
   private buffer = Buffer.allocUnsafe(WINDOW)
   private window = Buffer.alloc(0)
   private start = 0
+  private next = WINDOW
 
   constructor (private readonly handle: FileHandle, readonly size: number) {}
 
@@ -78,9 +84,12 @@ class WindowReader {
     if (position >= this.start && position + length <= end) {
       return this.window.subarray(position - this.start, position - this.start + length)
     }
-    if (length > this.buffer.length) this.buffer = Buffer.allocUnsafe(length)
+    const close = position >= end && position - end < this.window.length
+    this.next = close ? Math.min(2 * this.next, MAX_WINDOW) : WINDOW
+    const size = Math.max(this.next, length)
+    if (size > this.buffer.length) this.buffer = Buffer.allocUnsafe(size)
     const buffer = this.buffer
-    const wanted = Math.min(Math.max(WINDOW, length), this.size - position)
+    const wanted = Math.min(size, this.size - position)
     let filled = 0
     while (filled < wanted) {
       const { bytesRead } = await this.handle.read(buffer, filled, wanted - filled, position + filled)
@@ -166,8 +175,7 @@ async function indexHandle (reader: WindowReader, options: AbortOptions): Promis
     } else if (type === '2') {
       checkPathLength(rawLink, 'link target', headerAt)
       if (rawLink.startsWith('/')) throw new TarError(`symlink '${name}' points to absolute path '${rawLink}'`)
-      const joined = posix.normalize(posix.join(posix.dirname(name), rawLink))
-      const target = joined === '.' ? '' : joined
+      const target = linkTarget(name, rawLink)
       if (escapes(target)) throw new TarError(`symlink '${name}' -> '${rawLink}' escapes the archive`)
       links.set(name, { kind: 'symlink', target })
       files.delete(name)
@@ -204,12 +212,24 @@ function isMeta (type: string): boolean {
   return type === 'L' || type === 'K' || type === 'x' || type === 'g'
 }
 
+/** A leading, repeated or trailing slash, or a `.` or `..` component. */
+const UNCLEAN = /^\/|\/\/|(?:^|\/)\.\.?(?:\/|$)|\/$/
+
 /** Removes `./` and repeated or trailing slashes; rejects absolute paths and `..`. */
 export function normalizeEntryPath (raw: string, what = 'path'): string {
+  if (!UNCLEAN.test(raw)) return raw
   if (raw.startsWith('/')) throw new TarError(`absolute ${what} '${raw}'`)
   const parts = raw.split('/').filter((part) => part !== '' && part !== '.')
   if (parts.includes('..')) throw new TarError(`${what} '${raw}' contains '..'`)
   return parts.join('/')
+}
+
+/** A symlink's target relative to the archive root (`name` is normalised). */
+function linkTarget (name: string, rawLink: string): string {
+  const slash = name.lastIndexOf('/')
+  if (!UNCLEAN.test(rawLink) && rawLink !== '') return slash === -1 ? rawLink : `${name.slice(0, slash)}/${rawLink}`
+  const joined = posix.normalize(posix.join(posix.dirname(name), rawLink))
+  return joined === '.' ? '' : joined
 }
 
 function escapes (normalized: string): boolean {
@@ -262,20 +282,33 @@ function headerName (header: Buffer): string {
   return name
 }
 
-/** Reads the pax records of `data` into `into`, keeping only the keys the index uses. */
+const PAX_KEY_BYTES = PAX_KEYS.map((key) => [key, Buffer.from(`${key}=`, 'latin1')] as const)
+
+/** Reads the pax records of `data` into `into`, keeping only the keys the index uses (no copy of the others). */
 function parsePax (data: Buffer, into: Partial<Record<PaxKey, string>>): void {
+  const n = data.length
   let i = 0
-  while (i < data.length) {
-    const space = data.indexOf(0x20, i)
-    if (space === -1) break
-    const length = space - i > 20 ? NaN : parseInt(data.subarray(i, space).toString('latin1'), 10)
-    if (!Number.isSafeInteger(length) || length <= space - i) throw new TarError('bad pax header record')
-    const end = Math.min(i + length - 1, data.length)
-    const eq = data.indexOf(0x3d, space + 1)
-    if (eq !== -1 && eq < end && eq - space - 1 <= 8) {
-      const key = data.subarray(space + 1, eq).toString('latin1')
-      if ((PAX_KEYS as readonly string[]).includes(key)) into[key as PaxKey] = data.subarray(eq + 1, end).toString('utf8')
+  while (i < n) {
+    let length = 0
+    let j = i
+    while (j < n && j - i < 16 && (data[j] as number) >= 0x30 && (data[j] as number) <= 0x39) length = length * 10 + (data[j++] as number) - 0x30
+    if (j === i || data[j] !== 0x20 || length <= j - i + 1) {
+      if (data.indexOf(0x20, i) === -1) break // trailing padding
+      throw new TarError('bad pax header record')
+    }
+    const end = Math.min(i + length - 1, n)
+    for (const [key, bytes] of PAX_KEY_BYTES) {
+      if (startsWithBytes(data, j + 1, bytes)) {
+        into[key] = data.toString('utf8', j + 1 + bytes.length, end)
+        break
+      }
     }
     i += length
   }
+}
+
+function startsWithBytes (data: Buffer, at: number, bytes: Buffer): boolean {
+  if (at + bytes.length > data.length) return false
+  for (let k = 0; k < bytes.length; k++) if (data[at + k] !== bytes[k]) return false
+  return true
 }

@@ -1,21 +1,17 @@
 import type { TarIndex } from './tar-index.js'
 
-/**
- * Resolves paths through the symlinks and hardlinks of a tar index, also
- * in parent folders, in time linear in the path's length: link names form
- * a tree of path components, and each link's target is resolved once.
- * A loop, or a path that needs more than MAX_HOPS links, stays unresolved.
- */
-export const LINK_LIMITS = {
-  /** Links followed for one path (as the Linux kernel's 40). */
-  hops: 40,
-  /** Components of all link names together: the tree's size. */
-  nodes: 200_000
-} as const
+/** Links followed for one path (as the Linux kernel's 40). */
+export const MAX_LINK_HOPS = 40
 
+/**
+ * A node of the tree of link names; its edge from the parent is `label`,
+ * one or more whole path components (a radix tree: a deep folder that only
+ * leads to links is one edge, compared in one step).
+ */
 interface Node {
-  name: string
+  label: string
   parent?: Node
+  /** Children by the first component of their label. */
   children?: Map<string, Node>
   /** The link's target, for nodes that are links. */
   target?: string
@@ -23,67 +19,69 @@ interface Node {
   resolved?: Place | null | 'busy'
 }
 
-/** A resolved path: a node of the link tree, then components below it that no link name has. */
+/** A resolved path: a node of the tree, then a rest (no leading slash) below it that no link name shares. */
 interface Place {
   node: Node
-  rest: string[]
+  rest: string
   hops: number
 }
 
-/** Thrown when the links are too many or their names too deep; the caller adds the input's name. */
-export class LinkLimitError extends Error {}
+type Walk = Generator<Node, Place | null, Place | null>
 
-/** Walks `parts` from the root; yields each link met and gets back its resolved place. */
-function * walk (root: Node, parts: string[]): Generator<Node, Place | null, Place | null> {
+function firstComponent (path: string, pos: number): string {
+  const slash = path.indexOf('/', pos)
+  return path.slice(pos, slash === -1 ? undefined : slash)
+}
+
+/** True when `label` is at `pos` of `path` and ends at a component boundary there. */
+function startsWithComponents (path: string, label: string, pos: number): boolean {
+  const end = pos + label.length
+  // Equality of a slice compares memory; startsWith goes char by char.
+  return (end === path.length || path.charCodeAt(end) === 0x2f) && path.slice(pos, end) === label
+}
+
+/** Walks `path` from the root; yields each link met and gets back its resolved place. */
+function * walk (root: Node, path: string): Walk {
   let node = root
-  let rest: string[] = []
+  let pos = 0
   let hops = 0
-  for (const part of parts) {
-    if (rest.length > 0) {
-      rest.push(part)
+  while (pos < path.length) {
+    const child = node.children?.get(firstComponent(path, pos))
+    // No link name continues here: the rest is below `node` as it is.
+    if (child == null || !startsWithComponents(path, child.label, pos)) return { node, rest: path.slice(pos), hops }
+    const next = pos + child.label.length + 1
+    if (child.target == null) {
+      node = child
+      pos = next
       continue
     }
-    const child = node.children?.get(part)
-    if (child == null) {
-      rest = [part]
-    } else if (child.target == null) {
-      node = child
-    } else {
-      const place = yield child
-      if (place == null) return null
-      hops += place.hops
-      if (hops > LINK_LIMITS.hops) return null
-      node = place.node
-      rest = [...place.rest]
+    const place = yield child
+    if (place == null) return null
+    hops += place.hops
+    if (hops > MAX_LINK_HOPS) return null
+    if (place.rest !== '') {
+      // Past the tree: nothing below can be a link.
+      return { node: place.node, rest: next < path.length ? `${place.rest}/${path.slice(next)}` : place.rest, hops }
     }
+    node = place.node
+    pos = next
   }
-  return { node, rest, hops }
+  return { node, rest: '', hops }
 }
 
-function split (path: string): string[] {
-  return path === '' ? [] : path.split('/')
-}
-
+/**
+ * Resolves paths through the symlinks and hardlinks of a tar index, also in
+ * parent folders, in time linear in the path's length; each link's target
+ * is resolved once. A loop, or a path that needs more than MAX_LINK_HOPS
+ * links, stays unresolved.
+ */
 export class LinkResolver {
-  private readonly root: Node = { name: '' }
+  private readonly root: Node = { label: '' }
   private readonly links: Array<{ name: string, node: Node }> = []
 
   constructor (private readonly index: TarIndex) {
-    let nodes = 0
     for (const [name, link] of index.links) {
-      let node = this.root
-      for (const part of split(name)) {
-        node.children ??= new Map()
-        let child = node.children.get(part)
-        if (child == null) {
-          if (++nodes > LINK_LIMITS.nodes) {
-            throw new LinkLimitError(`links whose names have more than ${LINK_LIMITS.nodes} path components in all`)
-          }
-          child = { name: part, parent: node }
-          node.children.set(part, child)
-        }
-        node = child
-      }
+      const node = this.insert(name)
       node.target = link.target
       this.links.push({ name, node })
     }
@@ -102,10 +100,44 @@ export class LinkResolver {
   /** The regular file a path names, links followed; undefined when there is none. */
   resolve (path: string): string | undefined {
     if (this.index.files.has(path)) return path
-    const place = this.run(walk(this.root, split(path)))
+    const place = this.run(walk(this.root, path))
     if (place == null) return undefined
     const resolved = pathOf(place)
     return this.index.files.has(resolved) ? resolved : undefined
+  }
+
+  /** The node for `name`, made (splitting an edge if needed) when missing. */
+  private insert (name: string): Node {
+    let node = this.root
+    let pos = 0
+    while (pos < name.length) {
+      const key = firstComponent(name, pos)
+      node.children ??= new Map()
+      const child = node.children.get(key)
+      if (child == null) {
+        const leaf: Node = { label: name.slice(pos), parent: node }
+        node.children.set(key, leaf)
+        return leaf
+      }
+      if (startsWithComponents(name, child.label, pos)) {
+        node = child
+        pos += child.label.length + 1
+        continue
+      }
+      // Split the edge at the last component both share (at least `key`).
+      let i = 0
+      while (i < child.label.length && child.label.charCodeAt(i) === name.charCodeAt(pos + i)) i++
+      const atBoundary = (i === child.label.length || child.label.charCodeAt(i) === 0x2f) && (pos + i === name.length || name.charCodeAt(pos + i) === 0x2f)
+      const cut = atBoundary ? i : child.label.lastIndexOf('/', i - 1)
+      const middle: Node = { label: child.label.slice(0, cut), parent: node, children: new Map() }
+      child.label = child.label.slice(cut + 1)
+      child.parent = middle
+      middle.children?.set(firstComponent(child.label, 0), child)
+      node.children.set(key, middle)
+      node = middle
+      pos += cut + 1
+    }
+    return node
   }
 
   private resolveLink (node: Node): Place | null {
@@ -113,28 +145,28 @@ export class LinkResolver {
     return node.resolved === 'busy' ? null : node.resolved ?? null
   }
 
-  private linkWalk (node: Node): Generator<Node, Place | null, Place | null> {
+  private linkWalk (node: Node): Walk {
     node.resolved = 'busy'
-    return walk(this.root, split(node.target ?? ''))
+    return walk(this.root, node.target ?? '')
   }
 
   /**
    * Runs a walk to its end, resolving the links it meets on an explicit stack
    * (no recursion: chains may be long), each link once.
    */
-  private run (first: Generator<Node, Place | null, Place | null>, firstLink?: Node): Place | null {
-    const stack: Array<{ walk: Generator<Node, Place | null, Place | null>, link?: Node }> = [{ walk: first, link: firstLink }]
+  private run (first: Walk, firstLink?: Node): Place | null {
+    const stack: Array<{ walk: Walk, link?: Node }> = [{ walk: first, link: firstLink }]
     let input: Place | null = null
     let result: Place | null = null
     while (stack.length > 0) {
-      const top = stack[stack.length - 1] as { walk: Generator<Node, Place | null, Place | null>, link?: Node }
+      const top = stack[stack.length - 1] as { walk: Walk, link?: Node }
       const step = top.walk.next(input)
       if (step.done === true) {
         stack.pop()
         let place = step.value
         if (top.link != null) {
           // Following the link itself is one hop.
-          place = place == null || place.hops + 1 > LINK_LIMITS.hops ? null : { ...place, hops: place.hops + 1 }
+          place = place == null || place.hops + 1 > MAX_LINK_HOPS ? null : { ...place, hops: place.hops + 1 }
           top.link.resolved = place
         }
         input = place
@@ -155,8 +187,9 @@ export class LinkResolver {
 }
 
 function pathOf (place: Place): string {
-  const parts: string[] = []
-  for (let node: Node | undefined = place.node; node?.parent != null; node = node.parent) parts.push(node.name)
-  parts.reverse()
-  return [...parts, ...place.rest].join('/')
+  const labels: string[] = []
+  for (let node: Node | undefined = place.node; node?.parent != null; node = node.parent) labels.push(node.label)
+  labels.reverse()
+  if (place.rest !== '') labels.push(place.rest)
+  return labels.join('/')
 }
