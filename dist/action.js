@@ -26476,7 +26476,8 @@ function startsWithComponents(path4, label, pos) {
   const end = pos + label.length;
   return (end === path4.length || path4.charCodeAt(end) === 47) && path4.slice(pos, end) === label;
 }
-function* walk(root, path4) {
+function* walk(root, start) {
+  let path4 = start;
   let node = root;
   let pos = 0;
   let hops = 0;
@@ -26493,11 +26494,15 @@ function* walk(root, path4) {
     if (place == null) return null;
     hops += place.hops;
     if (hops > MAX_LINK_HOPS) return null;
-    if (place.rest !== "") {
-      return { node: place.node, rest: next < path4.length ? `${place.rest}/${path4.slice(next)}` : place.rest, hops };
-    }
     node = place.node;
-    pos = next;
+    if (place.rest === "") {
+      pos = next;
+    } else if (next >= path4.length) {
+      return { node, rest: place.rest, hops };
+    } else {
+      path4 = `${place.rest}/${path4.slice(next)}`;
+      pos = 0;
+    }
   }
   return { node, rest: "", hops };
 }

@@ -6109,7 +6109,8 @@ function startsWithComponents(path, label, pos) {
   const end = pos + label.length;
   return (end === path.length || path.charCodeAt(end) === 47) && path.slice(pos, end) === label;
 }
-function* walk(root, path) {
+function* walk(root, start) {
+  let path = start;
   let node = root;
   let pos = 0;
   let hops = 0;
@@ -6126,11 +6127,15 @@ function* walk(root, path) {
     if (place == null) return null;
     hops += place.hops;
     if (hops > MAX_LINK_HOPS) return null;
-    if (place.rest !== "") {
-      return { node: place.node, rest: next < path.length ? `${place.rest}/${path.slice(next)}` : place.rest, hops };
-    }
     node = place.node;
-    pos = next;
+    if (place.rest === "") {
+      pos = next;
+    } else if (next >= path.length) {
+      return { node, rest: place.rest, hops };
+    } else {
+      path = `${place.rest}/${path.slice(next)}`;
+      pos = 0;
+    }
   }
   return { node, rest: "", hops };
 }

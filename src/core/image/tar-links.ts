@@ -40,8 +40,9 @@ function startsWithComponents (path: string, label: string, pos: number): boolea
   return (end === path.length || path.charCodeAt(end) === 0x2f) && path.slice(pos, end) === label
 }
 
-/** Walks `path` from the root; yields each link met and gets back its resolved place. */
-function * walk (root: Node, path: string): Walk {
+/** Walks `start` from the root; yields each link met and gets back its resolved place. */
+function * walk (root: Node, start: string): Walk {
+  let path = start
   let node = root
   let pos = 0
   let hops = 0
@@ -59,12 +60,16 @@ function * walk (root: Node, path: string): Walk {
     if (place == null) return null
     hops += place.hops
     if (hops > MAX_LINK_HOPS) return null
-    if (place.rest !== '') {
-      // Past the tree: nothing below can be a link.
-      return { node: place.node, rest: next < path.length ? `${place.rest}/${path.slice(next)}` : place.rest, hops }
-    }
     node = place.node
-    pos = next
+    if (place.rest === '') {
+      pos = next
+    } else if (next >= path.length) {
+      return { node, rest: place.rest, hops }
+    } else {
+      // The target ends below `node`, maybe inside an edge: walk on through its rest (at most one per hop).
+      path = `${place.rest}/${path.slice(next)}`
+      pos = 0
+    }
   }
   return { node, rest: '', hops }
 }
