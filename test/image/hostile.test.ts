@@ -16,6 +16,7 @@ import type { ImageArchive } from '../../src/core/image/archive.js'
 import { DecompressionLimit, DecompressionLimitError } from '../../src/core/image/compression.js'
 import { defaultDecompressedLimit, parseByteSize } from '../../src/core/image/limits.js'
 import { loadImage } from '../../src/core/image/load.js'
+import { runAction } from '../helpers/action.js'
 import { makeTempDir } from '../helpers/images.js'
 import {
   bigIndexLayout, chainFolder, nestedIndexLayout, fileEntry, paxFlood, paxHeader, paxPerEntry, symlinkChain, symlinkEntry, tarHeader, writeGzipBomb, writeGzipZeros, writeTar
@@ -92,6 +93,21 @@ describe('gzip bomb', () => {
     // One byte more than the limit would end the process (SIGXFSZ) or fail the write (EFBIG).
     const run = await push(bomb, ['--max-decompressed-size', '64MiB'], 64 * MiB)
     await expectRefused(run, /decompresses to more than 64\.0 MiB/)
+  })
+
+  test('the action reads max-decompressed-size: a bomb fails the step naming image-file, a bad size names the input', async () => {
+    const bomb = join(dir, 'action-bomb.tar.gz')
+    await writeGzipBomb(bomb, 256 * MiB)
+    const car = join(dir, 'action-bomb.car')
+    const run = await runAction({ 'image-file': bomb, 'max-decompressed-size': '32MiB', 'car-path': car })
+    expect(run.code).toBe(1)
+    expect(run.stdout).toMatch(/::error::Input 'image-file': .*gzip-decompresses to more than 32\.0 MiB/)
+    expect(run.outputs).toEqual({})
+    expect(existsSync(car)).toBe(false)
+    expect(existsSync(`${car}.partial`)).toBe(false)
+    const bad = await runAction({ 'image-file': bomb, 'max-decompressed-size': 'lots' })
+    expect(bad.code).toBe(1)
+    expect(bad.stdout).toContain("::error::Input 'max-decompressed-size': 'lots' is not a size")
   })
 
   test('a stream that does not decompress to a tar is refused after its first block', async () => {
