@@ -593,10 +593,10 @@ var require_errors = __commonJS({
     };
     var kHTTPParserError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_HTTP_PARSER");
     var HTTPParserError = class extends Error {
-      constructor(message2, code9, data) {
+      constructor(message2, code8, data) {
         super(message2);
         this.name = "HTTPParserError";
-        this.code = code9 ? `HPE_${code9}` : void 0;
+        this.code = code8 ? `HPE_${code8}` : void 0;
         this.data = data ? data.toString() : void 0;
       }
       static [Symbol.hasInstance](instance) {
@@ -619,12 +619,12 @@ var require_errors = __commonJS({
     };
     var kRequestRetryError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_RETRY");
     var RequestRetryError = class extends UndiciError {
-      constructor(message2, code9, { headers, data }) {
+      constructor(message2, code8, { headers, data }) {
         super(message2);
         this.name = "RequestRetryError";
         this.message = message2 || "Request retry error";
         this.code = "UND_ERR_REQ_RETRY";
-        this.statusCode = code9;
+        this.statusCode = code8;
         this.data = data;
         this.headers = headers;
       }
@@ -635,12 +635,12 @@ var require_errors = __commonJS({
     };
     var kResponseError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE");
     var ResponseError = class extends UndiciError {
-      constructor(message2, code9, { headers, data }) {
+      constructor(message2, code8, { headers, data }) {
         super(message2);
         this.name = "ResponseError";
         this.message = message2 || "Response error";
         this.code = "UND_ERR_RESPONSE";
-        this.statusCode = code9;
+        this.statusCode = code8;
         this.data = data;
         this.headers = headers;
       }
@@ -850,8 +850,8 @@ var require_tree = __commonJS({
         if (index === void 0 || index >= key.length) {
           throw new TypeError("Unreachable");
         }
-        const code9 = this.code = key.charCodeAt(index);
-        if (code9 > 127) {
+        const code8 = this.code = key.charCodeAt(index);
+        if (code8 > 127) {
           throw new TypeError("key must be ascii string");
         }
         if (key.length !== ++index) {
@@ -872,11 +872,11 @@ var require_tree = __commonJS({
         let index = 0;
         let node = this;
         while (true) {
-          const code9 = key.charCodeAt(index);
-          if (code9 > 127) {
+          const code8 = key.charCodeAt(index);
+          if (code8 > 127) {
             throw new TypeError("key must be ascii string");
           }
-          if (node.code === code9) {
+          if (node.code === code8) {
             if (length4 === ++index) {
               node.value = value;
               break;
@@ -886,7 +886,7 @@ var require_tree = __commonJS({
               node.middle = new _TstNode(key, value, index);
               break;
             }
-          } else if (node.code < code9) {
+          } else if (node.code < code8) {
             if (node.left !== null) {
               node = node.left;
             } else {
@@ -910,19 +910,19 @@ var require_tree = __commonJS({
         let index = 0;
         let node = this;
         while (node !== null && index < keylength) {
-          let code9 = key[index];
-          if (code9 <= 90 && code9 >= 65) {
-            code9 |= 32;
+          let code8 = key[index];
+          if (code8 <= 90 && code8 >= 65) {
+            code8 |= 32;
           }
           while (node !== null) {
-            if (code9 === node.code) {
+            if (code8 === node.code) {
               if (keylength === ++index) {
                 return node;
               }
               node = node.middle;
               break;
             }
-            node = node.code < code9 ? node.left : node.right;
+            node = node.code < code8 ? node.left : node.right;
           }
         }
         return null;
@@ -1017,16 +1017,16 @@ var require_util = __commonJS({
     function isStream(obj) {
       return obj && typeof obj === "object" && typeof obj.pipe === "function" && typeof obj.on === "function";
     }
-    function isBlobLike(object2) {
-      if (object2 === null) {
+    function isBlobLike(object) {
+      if (object === null) {
         return false;
-      } else if (object2 instanceof Blob2) {
+      } else if (object instanceof Blob2) {
         return true;
-      } else if (typeof object2 !== "object") {
+      } else if (typeof object !== "object") {
         return false;
       } else {
-        const sTag = object2[Symbol.toStringTag];
-        return (sTag === "Blob" || sTag === "File") && ("stream" in object2 && typeof object2.stream === "function" || "arrayBuffer" in object2 && typeof object2.arrayBuffer === "function");
+        const sTag = object[Symbol.toStringTag];
+        return (sTag === "Blob" || sTag === "File") && ("stream" in object && typeof object.stream === "function" || "arrayBuffer" in object && typeof object.arrayBuffer === "function");
       }
     }
     function buildURL(url, queryParams) {
@@ -1308,8 +1308,8 @@ var require_util = __commonJS({
         }
       );
     }
-    function isFormDataLike(object2) {
-      return object2 && typeof object2 === "object" && typeof object2.append === "function" && typeof object2.delete === "function" && typeof object2.get === "function" && typeof object2.getAll === "function" && typeof object2.has === "function" && typeof object2.set === "function" && object2[Symbol.toStringTag] === "FormData";
+    function isFormDataLike(object) {
+      return object && typeof object === "object" && typeof object.append === "function" && typeof object.delete === "function" && typeof object.get === "function" && typeof object.getAll === "function" && typeof object.has === "function" && typeof object.set === "function" && object[Symbol.toStringTag] === "FormData";
     }
     function addAbortListener(signal, listener) {
       if ("addEventListener" in signal) {
@@ -1629,11 +1629,11 @@ var require_diagnostics = __commonJS({
         websocketDebuglog("connection opened %s%s", address, port ? `:${port}` : "");
       });
       diagnosticsChannel.channel("undici:websocket:close").subscribe((evt) => {
-        const { websocket, code: code9, reason } = evt;
+        const { websocket, code: code8, reason } = evt;
         websocketDebuglog(
           "closed connection to %s - %s %s",
           websocket.url,
-          code9,
+          code8,
           reason
         );
       });
@@ -4080,7 +4080,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "../main/node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var zlib2 = __require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
@@ -4121,9 +4121,9 @@ var require_util2 = __commonJS({
     }
     function isValidEncodedURL(url) {
       for (let i = 0; i < url.length; ++i) {
-        const code9 = url.charCodeAt(i);
-        if (code9 > 126 || // Non-US-ASCII + DEL
-        code9 < 32) {
+        const code8 = url.charCodeAt(i);
+        if (code8 > 126 || // Non-US-ASCII + DEL
+        code8 < 32) {
           return false;
         }
       }
@@ -4142,8 +4142,8 @@ var require_util2 = __commonJS({
       }
       return "allowed";
     }
-    function isErrorLike(object2) {
-      return object2 instanceof Error || (object2?.constructor?.name === "Error" || object2?.constructor?.name === "DOMException");
+    function isErrorLike(object) {
+      return object instanceof Error || (object?.constructor?.name === "Error" || object?.constructor?.name === "DOMException");
     }
     function isValidReasonPhrase(statusText) {
       for (let i = 0; i < statusText.length; ++i) {
@@ -4220,8 +4220,8 @@ var require_util2 = __commonJS({
         request.headersList.append("origin", serializedOrigin, true);
       }
     }
-    function coarsenTime(timestamp2, crossOriginIsolatedCapability) {
-      return timestamp2;
+    function coarsenTime(timestamp, crossOriginIsolatedCapability) {
+      return timestamp;
     }
     function clampAndCoarsenConnectionTimingInfo(connectionTimingInfo, defaultStartTime, crossOriginIsolatedCapability) {
       if (!connectionTimingInfo?.startTime || connectionTimingInfo.startTime < defaultStartTime) {
@@ -4568,7 +4568,7 @@ var require_util2 = __commonJS({
         return new FastIterableIterator(target, kind);
       };
     }
-    function iteratorMixin(name8, object2, kInternalIterator, keyIndex = 0, valueIndex = 1) {
+    function iteratorMixin(name8, object, kInternalIterator, keyIndex = 0, valueIndex = 1) {
       const makeIterator = createIterator(name8, kInternalIterator, keyIndex, valueIndex);
       const properties = {
         keys: {
@@ -4576,7 +4576,7 @@ var require_util2 = __commonJS({
           enumerable: true,
           configurable: true,
           value: function keys() {
-            webidl.brandCheck(this, object2);
+            webidl.brandCheck(this, object);
             return makeIterator(this, "key");
           }
         },
@@ -4585,7 +4585,7 @@ var require_util2 = __commonJS({
           enumerable: true,
           configurable: true,
           value: function values() {
-            webidl.brandCheck(this, object2);
+            webidl.brandCheck(this, object);
             return makeIterator(this, "value");
           }
         },
@@ -4594,7 +4594,7 @@ var require_util2 = __commonJS({
           enumerable: true,
           configurable: true,
           value: function entries() {
-            webidl.brandCheck(this, object2);
+            webidl.brandCheck(this, object);
             return makeIterator(this, "key+value");
           }
         },
@@ -4603,7 +4603,7 @@ var require_util2 = __commonJS({
           enumerable: true,
           configurable: true,
           value: function forEach(callbackfn, thisArg = globalThis) {
-            webidl.brandCheck(this, object2);
+            webidl.brandCheck(this, object);
             webidl.argumentLengthCheck(arguments, 1, `${name8}.forEach`);
             if (typeof callbackfn !== "function") {
               throw new TypeError(
@@ -4616,7 +4616,7 @@ var require_util2 = __commonJS({
           }
         }
       };
-      return Object.defineProperties(object2.prototype, {
+      return Object.defineProperties(object.prototype, {
         ...properties,
         [Symbol.iterator]: {
           writable: true,
@@ -4714,8 +4714,8 @@ var require_util2 = __commonJS({
       }
       const rangeStart = collectASequenceOfCodePoints(
         (char) => {
-          const code9 = char.charCodeAt(0);
-          return code9 >= 48 && code9 <= 57;
+          const code8 = char.charCodeAt(0);
+          return code8 >= 48 && code8 <= 57;
         },
         data,
         position
@@ -4741,8 +4741,8 @@ var require_util2 = __commonJS({
       }
       const rangeEnd = collectASequenceOfCodePoints(
         (char) => {
-          const code9 = char.charCodeAt(0);
-          return code9 >= 48 && code9 <= 57;
+          const code8 = char.charCodeAt(0);
+          return code8 >= 48 && code8 <= 57;
         },
         data,
         position
@@ -4768,7 +4768,7 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform {
+    var InflateStream = class extends Transform3 {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -5016,8 +5016,8 @@ var require_file = __commonJS({
       }
     };
     webidl.converters.Blob = webidl.interfaceConverter(Blob2);
-    function isFileLike(object2) {
-      return object2 instanceof File2 || object2 && (typeof object2.stream === "function" || typeof object2.arrayBuffer === "function") && object2[Symbol.toStringTag] === "File";
+    function isFileLike(object) {
+      return object instanceof File2 || object && (typeof object.stream === "function" || typeof object.arrayBuffer === "function") && object[Symbol.toStringTag] === "File";
     }
     module.exports = { FileLike, isFileLike };
   }
@@ -5465,12 +5465,12 @@ var require_body = __commonJS({
         }
       });
     }
-    function extractBody(object2, keepalive = false) {
+    function extractBody(object, keepalive = false) {
       let stream = null;
-      if (object2 instanceof ReadableStream) {
-        stream = object2;
-      } else if (isBlobLike(object2)) {
-        stream = object2.stream();
+      if (object instanceof ReadableStream) {
+        stream = object;
+      } else if (isBlobLike(object)) {
+        stream = object.stream();
       } else {
         stream = new ReadableStream({
           async pull(controller) {
@@ -5490,17 +5490,17 @@ var require_body = __commonJS({
       let source2 = null;
       let length4 = null;
       let type = null;
-      if (typeof object2 === "string") {
-        source2 = object2;
+      if (typeof object === "string") {
+        source2 = object;
         type = "text/plain;charset=UTF-8";
-      } else if (object2 instanceof URLSearchParams) {
-        source2 = object2.toString();
+      } else if (object instanceof URLSearchParams) {
+        source2 = object.toString();
         type = "application/x-www-form-urlencoded;charset=UTF-8";
-      } else if (isArrayBuffer(object2)) {
-        source2 = new Uint8Array(object2.slice());
-      } else if (ArrayBuffer.isView(object2)) {
-        source2 = new Uint8Array(object2.buffer.slice(object2.byteOffset, object2.byteOffset + object2.byteLength));
-      } else if (util2.isFormDataLike(object2)) {
+      } else if (isArrayBuffer(object)) {
+        source2 = new Uint8Array(object.slice());
+      } else if (ArrayBuffer.isView(object)) {
+        source2 = new Uint8Array(object.buffer.slice(object.byteOffset, object.byteOffset + object.byteLength));
+      } else if (util2.isFormDataLike(object)) {
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
@@ -5510,7 +5510,7 @@ Content-Disposition: form-data`;
         const rn = new Uint8Array([13, 10]);
         length4 = 0;
         let hasUnknownSizeValue = false;
-        for (const [name8, value] of object2) {
+        for (const [name8, value] of object) {
           if (typeof value === "string") {
             const chunk2 = textEncoder6.encode(prefix + `; name="${escape(normalizeLinefeeds(name8))}"\r
 \r
@@ -5538,7 +5538,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         if (hasUnknownSizeValue) {
           length4 = null;
         }
-        source2 = object2;
+        source2 = object;
         action = async function* () {
           for (const part of blobParts) {
             if (part.stream) {
@@ -5549,22 +5549,22 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           }
         };
         type = `multipart/form-data; boundary=${boundary}`;
-      } else if (isBlobLike(object2)) {
-        source2 = object2;
-        length4 = object2.size;
-        if (object2.type) {
-          type = object2.type;
+      } else if (isBlobLike(object)) {
+        source2 = object;
+        length4 = object.size;
+        if (object.type) {
+          type = object.type;
         }
-      } else if (typeof object2[Symbol.asyncIterator] === "function") {
+      } else if (typeof object[Symbol.asyncIterator] === "function") {
         if (keepalive) {
           throw new TypeError("keepalive");
         }
-        if (util2.isDisturbed(object2) || object2.locked) {
+        if (util2.isDisturbed(object) || object.locked) {
           throw new TypeError(
             "Response body object should not be disturbed or locked"
           );
         }
-        stream = object2 instanceof ReadableStream ? object2 : ReadableStreamFrom(object2);
+        stream = object instanceof ReadableStream ? object : ReadableStreamFrom(object);
       }
       if (typeof source2 === "string" || util2.isBuffer(source2)) {
         length4 = Buffer.byteLength(source2);
@@ -5573,7 +5573,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         let iterator;
         stream = new ReadableStream({
           async start() {
-            iterator = action(object2)[Symbol.asyncIterator]();
+            iterator = action(object)[Symbol.asyncIterator]();
           },
           async pull(controller) {
             const { value, done } = await iterator.next();
@@ -5601,12 +5601,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       const body = { stream, source: source2, length: length4 };
       return [body, type];
     }
-    function safelyExtractBody(object2, keepalive = false) {
-      if (object2 instanceof ReadableStream) {
-        assert(!util2.isDisturbed(object2), "The body has already been consumed.");
-        assert(!object2.locked, "The stream is locked.");
+    function safelyExtractBody(object, keepalive = false) {
+      if (object instanceof ReadableStream) {
+        assert(!util2.isDisturbed(object), "The body has already been consumed.");
+        assert(!object.locked, "The stream is locked.");
       }
-      return extractBody(object2, keepalive);
+      return extractBody(object, keepalive);
     }
     function cloneBody(instance, body) {
       const [out1, out2] = body.stream.tee();
@@ -5686,12 +5686,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     function mixinBody(prototype) {
       Object.assign(prototype.prototype, bodyMixinMethods(prototype));
     }
-    async function consumeBody(object2, convertBytesToJSValue, instance) {
-      webidl.brandCheck(object2, instance);
-      if (bodyUnusable(object2)) {
+    async function consumeBody(object, convertBytesToJSValue, instance) {
+      webidl.brandCheck(object, instance);
+      if (bodyUnusable(object)) {
         throw new TypeError("Body is unusable: Body has already been read");
       }
-      throwIfAborted2(object2[kState]);
+      throwIfAborted2(object[kState]);
       const promise = createDeferredPromise();
       const errorSteps = (error2) => promise.reject(error2);
       const successSteps = (data) => {
@@ -5701,15 +5701,15 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           errorSteps(e);
         }
       };
-      if (object2[kState].body == null) {
+      if (object[kState].body == null) {
         successSteps(Buffer.allocUnsafe(0));
         return promise.promise;
       }
-      await fullyReadBody(object2[kState].body, successSteps, errorSteps);
+      await fullyReadBody(object[kState].body, successSteps, errorSteps);
       return promise.promise;
     }
-    function bodyUnusable(object2) {
-      const body = object2[kState].body;
+    function bodyUnusable(object) {
+      const body = object[kState].body;
       return body != null && (body.stream.locked || util2.isDisturbed(body.stream));
     }
     function parseJSONFromBytes(bytes) {
@@ -6871,7 +6871,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline: pipeline3 } = __require("node:stream");
+    var { pipeline: pipeline4 } = __require("node:stream");
     var util2 = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -7033,9 +7033,9 @@ var require_client_h2 = __commonJS({
       this[kSocket][kError] = err;
       this[kClient][kOnError](err);
     }
-    function onHttp2FrameError(type, code9, id) {
+    function onHttp2FrameError(type, code8, id) {
       if (id === 0) {
-        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code9}`);
+        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code8}`);
         this[kSocket][kError] = err;
         this[kClient][kOnError](err);
       }
@@ -7045,8 +7045,8 @@ var require_client_h2 = __commonJS({
       this.destroy(err);
       util2.destroy(this[kSocket], err);
     }
-    function onHTTP2GoAway(code9) {
-      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code9}`, util2.getSocketInfo(this));
+    function onHTTP2GoAway(code8) {
+      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code8}`, util2.getSocketInfo(this));
       const client = this[kClient];
       client[kSocket] = null;
       client[kHTTPContext] = null;
@@ -7251,8 +7251,8 @@ var require_client_h2 = __commonJS({
       stream.once("error", function(err) {
         abort(err);
       });
-      stream.once("frameError", (type, code9) => {
-        abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code9}`));
+      stream.once("frameError", (type, code8) => {
+        abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code8}`));
       });
       return true;
       function writeBodyH2() {
@@ -7350,7 +7350,7 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe2 = pipeline3(
+      const pipe2 = pipeline4(
         body,
         h2stream,
         (err) => {
@@ -9190,7 +9190,7 @@ var require_retry_handler = __commonJS({
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
       static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
-        const { statusCode, code: code9, headers } = err;
+        const { statusCode, code: code8, headers } = err;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -9202,7 +9202,7 @@ var require_retry_handler = __commonJS({
           methods
         } = retryOptions;
         const { counter } = state;
-        if (code9 && code9 !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code9)) {
+        if (code8 && code8 !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code8)) {
           cb(err);
           return;
         }
@@ -10395,7 +10395,7 @@ var require_api_pipeline = __commonJS({
         util2.destroy(ret, err);
       }
     };
-    function pipeline3(opts, handler) {
+    function pipeline4(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -10404,7 +10404,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline3;
+    module.exports = pipeline4;
   }
 });
 
@@ -11254,13 +11254,13 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "../main/node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform({
+        this.transform = new Transform3({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -11796,10 +11796,10 @@ var require_dns = __commonJS({
         return ip;
       }
       setRecords(origin, addresses) {
-        const timestamp2 = Date.now();
+        const timestamp = Date.now();
         const records = { records: { 4: null, 6: null } };
         for (const record of addresses) {
-          record.timestamp = timestamp2;
+          record.timestamp = timestamp;
           if (typeof record.ttl === "number") {
             record.ttl = Math.min(record.ttl, this.#maxTTL);
           } else {
@@ -11945,8 +11945,8 @@ var require_headers = __commonJS({
     var util2 = __require("node:util");
     var kHeadersMap = /* @__PURE__ */ Symbol("headers map");
     var kHeadersSortedMap = /* @__PURE__ */ Symbol("headers map sorted");
-    function isHTTPWhiteSpaceCharCode(code9) {
-      return code9 === 10 || code9 === 13 || code9 === 9 || code9 === 32;
+    function isHTTPWhiteSpaceCharCode(code8) {
+      return code8 === 10 || code8 === 13 || code8 === 9 || code8 === 32;
     }
     function headerValueNormalize(potentialValue) {
       let i = 0;
@@ -11955,10 +11955,10 @@ var require_headers = __commonJS({
       while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
       return i === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i, j);
     }
-    function fill(headers, object2) {
-      if (Array.isArray(object2)) {
-        for (let i = 0; i < object2.length; ++i) {
-          const header = object2[i];
+    function fill(headers, object) {
+      if (Array.isArray(object)) {
+        for (let i = 0; i < object.length; ++i) {
+          const header = object[i];
           if (header.length !== 2) {
             throw webidl.errors.exception({
               header: "Headers constructor",
@@ -11967,10 +11967,10 @@ var require_headers = __commonJS({
           }
           appendHeader(headers, header[0], header[1]);
         }
-      } else if (typeof object2 === "object" && object2 !== null) {
-        const keys = Object.keys(object2);
+      } else if (typeof object === "object" && object !== null) {
+        const keys = Object.keys(object);
         for (let i = 0; i < keys.length; ++i) {
-          appendHeader(headers, keys[i], object2[keys[i]]);
+          appendHeader(headers, keys[i], object[keys[i]]);
         }
       } else {
         throw webidl.errors.conversionFailed({
@@ -12123,24 +12123,24 @@ var require_headers = __commonJS({
       // https://fetch.spec.whatwg.org/#convert-header-names-to-a-sorted-lowercase-set
       toSortedArray() {
         const size = this[kHeadersMap].size;
-        const array2 = new Array(size);
+        const array = new Array(size);
         if (size <= 32) {
           if (size === 0) {
-            return array2;
+            return array;
           }
           const iterator = this[kHeadersMap][Symbol.iterator]();
           const firstValue = iterator.next().value;
-          array2[0] = [firstValue[0], firstValue[1].value];
+          array[0] = [firstValue[0], firstValue[1].value];
           assert(firstValue[1].value !== null);
           for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x, value; i < size; ++i) {
             value = iterator.next().value;
-            x = array2[i] = [value[0], value[1].value];
+            x = array[i] = [value[0], value[1].value];
             assert(x[1] !== null);
             left = 0;
             right = i;
             while (left < right) {
               pivot = left + (right - left >> 1);
-              if (array2[pivot][0] <= x[0]) {
+              if (array[pivot][0] <= x[0]) {
                 left = pivot + 1;
               } else {
                 right = pivot;
@@ -12149,22 +12149,22 @@ var require_headers = __commonJS({
             if (i !== pivot) {
               j = i;
               while (j > left) {
-                array2[j] = array2[--j];
+                array[j] = array[--j];
               }
-              array2[left] = x;
+              array[left] = x;
             }
           }
           if (!iterator.next().done) {
             throw new TypeError("Unreachable");
           }
-          return array2;
+          return array;
         } else {
           let i = 0;
           for (const { 0: name8, 1: { value } } of this[kHeadersMap]) {
-            array2[i++] = [name8, value];
+            array[i++] = [name8, value];
             assert(value !== null);
           }
-          return array2.sort(compareHeaderName);
+          return array.sort(compareHeaderName);
         }
       }
     };
@@ -13569,7 +13569,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable4, pipeline: pipeline3, finished } = __require("node:stream");
+    var { Readable: Readable4, pipeline: pipeline4, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -14514,7 +14514,7 @@ var require_fetch = __commonJS({
                 status,
                 statusText,
                 headersList,
-                body: decoders3.length ? pipeline3(this.body, ...decoders3, (err) => {
+                body: decoders3.length ? pipeline4(this.body, ...decoders3, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -16101,8 +16101,8 @@ var require_util6 = __commonJS({
     "use strict";
     function isCTLExcludingHtab(value) {
       for (let i = 0; i < value.length; ++i) {
-        const code9 = value.charCodeAt(i);
-        if (code9 >= 0 && code9 <= 8 || code9 >= 10 && code9 <= 31 || code9 === 127) {
+        const code8 = value.charCodeAt(i);
+        if (code8 >= 0 && code8 <= 8 || code8 >= 10 && code8 <= 31 || code8 === 127) {
           return true;
         }
       }
@@ -16110,26 +16110,26 @@ var require_util6 = __commonJS({
     }
     function validateCookieName(name8) {
       for (let i = 0; i < name8.length; ++i) {
-        const code9 = name8.charCodeAt(i);
-        if (code9 < 33 || // exclude CTLs (0-31), SP and HT
-        code9 > 126 || // exclude non-ascii and DEL
-        code9 === 34 || // "
-        code9 === 40 || // (
-        code9 === 41 || // )
-        code9 === 60 || // <
-        code9 === 62 || // >
-        code9 === 64 || // @
-        code9 === 44 || // ,
-        code9 === 59 || // ;
-        code9 === 58 || // :
-        code9 === 92 || // \
-        code9 === 47 || // /
-        code9 === 91 || // [
-        code9 === 93 || // ]
-        code9 === 63 || // ?
-        code9 === 61 || // =
-        code9 === 123 || // {
-        code9 === 125) {
+        const code8 = name8.charCodeAt(i);
+        if (code8 < 33 || // exclude CTLs (0-31), SP and HT
+        code8 > 126 || // exclude non-ascii and DEL
+        code8 === 34 || // "
+        code8 === 40 || // (
+        code8 === 41 || // )
+        code8 === 60 || // <
+        code8 === 62 || // >
+        code8 === 64 || // @
+        code8 === 44 || // ,
+        code8 === 59 || // ;
+        code8 === 58 || // :
+        code8 === 92 || // \
+        code8 === 47 || // /
+        code8 === 91 || // [
+        code8 === 93 || // ]
+        code8 === 63 || // ?
+        code8 === 61 || // =
+        code8 === 123 || // {
+        code8 === 125) {
           throw new Error("Invalid cookie name");
         }
       }
@@ -16145,31 +16145,31 @@ var require_util6 = __commonJS({
         ++i;
       }
       while (i < len) {
-        const code9 = value.charCodeAt(i++);
-        if (code9 < 33 || // exclude CTLs (0-31)
-        code9 > 126 || // non-ascii and DEL (127)
-        code9 === 34 || // "
-        code9 === 44 || // ,
-        code9 === 59 || // ;
-        code9 === 92) {
+        const code8 = value.charCodeAt(i++);
+        if (code8 < 33 || // exclude CTLs (0-31)
+        code8 > 126 || // non-ascii and DEL (127)
+        code8 === 34 || // "
+        code8 === 44 || // ,
+        code8 === 59 || // ;
+        code8 === 92) {
           throw new Error("Invalid cookie value");
         }
       }
     }
     function validateCookiePath(path4) {
       for (let i = 0; i < path4.length; ++i) {
-        const code9 = path4.charCodeAt(i);
-        if (code9 < 32 || // exclude CTLs (0-31)
-        code9 > 126 || // exclude DEL and non-ascii
-        code9 === 59) {
+        const code8 = path4.charCodeAt(i);
+        if (code8 < 32 || // exclude CTLs (0-31)
+        code8 > 126 || // exclude DEL and non-ascii
+        code8 === 59) {
           throw new Error("Invalid cookie path");
         }
       }
     }
-    function isLetterOrDigit(code9) {
-      return code9 >= 48 && code9 <= 57 || // 0-9
-      code9 >= 65 && code9 <= 90 || // A-Z
-      code9 >= 97 && code9 <= 122;
+    function isLetterOrDigit(code8) {
+      return code8 >= 48 && code8 <= 57 || // 0-9
+      code8 >= 65 && code8 <= 90 || // A-Z
+      code8 >= 97 && code8 <= 122;
     }
     function validateCookieDomain(domain) {
       if (domain === " ") {
@@ -16180,8 +16180,8 @@ var require_util6 = __commonJS({
       }
       let labelLength = 0;
       for (let i = 0; i < domain.length; ++i) {
-        const code9 = domain.charCodeAt(i);
-        if (code9 === 46) {
+        const code8 = domain.charCodeAt(i);
+        if (code8 === 46) {
           if (labelLength === 0) {
             throw new Error("Invalid cookie domain");
           }
@@ -16191,10 +16191,10 @@ var require_util6 = __commonJS({
           labelLength = 0;
           continue;
         }
-        if (labelLength === 0 && !isLetterOrDigit(code9)) {
+        if (labelLength === 0 && !isLetterOrDigit(code8)) {
           throw new Error("Invalid cookie domain");
         }
-        if (!isLetterOrDigit(code9) && code9 !== 45) {
+        if (!isLetterOrDigit(code8) && code8 !== 45) {
           throw new Error("Invalid cookie domain");
         }
         if (++labelLength > 63) {
@@ -16968,37 +16968,37 @@ var require_util7 = __commonJS({
         return false;
       }
       for (let i = 0; i < protocol.length; ++i) {
-        const code9 = protocol.charCodeAt(i);
-        if (code9 < 33 || // CTL, contains SP (0x20) and HT (0x09)
-        code9 > 126 || code9 === 34 || // "
-        code9 === 40 || // (
-        code9 === 41 || // )
-        code9 === 44 || // ,
-        code9 === 47 || // /
-        code9 === 58 || // :
-        code9 === 59 || // ;
-        code9 === 60 || // <
-        code9 === 61 || // =
-        code9 === 62 || // >
-        code9 === 63 || // ?
-        code9 === 64 || // @
-        code9 === 91 || // [
-        code9 === 92 || // \
-        code9 === 93 || // ]
-        code9 === 123 || // {
-        code9 === 125) {
+        const code8 = protocol.charCodeAt(i);
+        if (code8 < 33 || // CTL, contains SP (0x20) and HT (0x09)
+        code8 > 126 || code8 === 34 || // "
+        code8 === 40 || // (
+        code8 === 41 || // )
+        code8 === 44 || // ,
+        code8 === 47 || // /
+        code8 === 58 || // :
+        code8 === 59 || // ;
+        code8 === 60 || // <
+        code8 === 61 || // =
+        code8 === 62 || // >
+        code8 === 63 || // ?
+        code8 === 64 || // @
+        code8 === 91 || // [
+        code8 === 92 || // \
+        code8 === 93 || // ]
+        code8 === 123 || // {
+        code8 === 125) {
           return false;
         }
       }
       return true;
     }
-    function isValidStatusCode(code9) {
-      if (code9 >= 1e3 && code9 < 1015) {
-        return code9 !== 1004 && // reserved
-        code9 !== 1005 && // "MUST NOT be set as a status code"
-        code9 !== 1006;
+    function isValidStatusCode(code8) {
+      if (code8 >= 1e3 && code8 < 1015) {
+        return code8 !== 1004 && // reserved
+        code8 !== 1005 && // "MUST NOT be set as a status code"
+        code8 !== 1006;
       }
-      return code9 >= 3e3 && code9 <= 4999;
+      return code8 >= 3e3 && code8 <= 4999;
     }
     function failWebsocketConnection(ws, reason) {
       const { [kController]: controller, [kResponse]: response } = ws;
@@ -17267,7 +17267,7 @@ var require_connection = __commonJS({
       });
       return controller;
     }
-    function closeWebSocketConnection(ws, code9, reason, reasonByteLength) {
+    function closeWebSocketConnection(ws, code8, reason, reasonByteLength) {
       if (isClosing(ws) || isClosed(ws)) {
       } else if (!isEstablished(ws)) {
         failWebsocketConnection(ws, "Connection was closed before it was established.");
@@ -17275,12 +17275,12 @@ var require_connection = __commonJS({
       } else if (ws[kSentClose] === sentCloseFrameState.NOT_SENT) {
         ws[kSentClose] = sentCloseFrameState.PROCESSING;
         const frame = new WebsocketFrameSend();
-        if (code9 !== void 0 && reason === void 0) {
+        if (code8 !== void 0 && reason === void 0) {
           frame.frameData = Buffer.allocUnsafe(2);
-          frame.frameData.writeUInt16BE(code9, 0);
-        } else if (code9 !== void 0 && reason !== void 0) {
+          frame.frameData.writeUInt16BE(code8, 0);
+        } else if (code8 !== void 0 && reason !== void 0) {
           frame.frameData = Buffer.allocUnsafe(2 + reasonByteLength);
-          frame.frameData.writeUInt16BE(code9, 0);
+          frame.frameData.writeUInt16BE(code8, 0);
           frame.frameData.write(reason, 2, "utf-8");
         } else {
           frame.frameData = emptyBuffer;
@@ -17305,25 +17305,25 @@ var require_connection = __commonJS({
       response.socket.off("close", onSocketClose);
       response.socket.off("error", onSocketError);
       const wasClean = ws[kSentClose] === sentCloseFrameState.SENT && ws[kReceivedClose];
-      let code9 = 1005;
+      let code8 = 1005;
       let reason = "";
       const result = ws[kByteParser].closingInfo;
       if (result && !result.error) {
-        code9 = result.code ?? 1005;
+        code8 = result.code ?? 1005;
         reason = result.reason;
       } else if (!ws[kReceivedClose]) {
-        code9 = 1006;
+        code8 = 1006;
       }
       ws[kReadyState] = states.CLOSED;
       fireEvent("close", ws, (type, init2) => new CloseEvent(type, init2), {
         wasClean,
-        code: code9,
+        code: code8,
         reason
       });
       if (channels.close.hasSubscribers) {
         channels.close.publish({
           websocket: ws,
-          code: code9,
+          code: code8,
           reason
         });
       }
@@ -17429,7 +17429,7 @@ var require_permessage_deflate = __commonJS({
 var require_receiver = __commonJS({
   "../main/node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
-    var { Writable } = __require("node:stream");
+    var { Writable: Writable2 } = __require("node:stream");
     var assert = __require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants5();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
@@ -17448,11 +17448,11 @@ var require_receiver = __commonJS({
     var { closeWebSocketConnection } = require_connection();
     var { PerMessageDeflate } = require_permessage_deflate();
     var { MessageSizeExceededError } = require_errors();
-    function failWebsocketConnectionWithCode(ws, code9, reason) {
-      closeWebSocketConnection(ws, code9, reason, Buffer.byteLength(reason));
+    function failWebsocketConnectionWithCode(ws, code8, reason) {
+      closeWebSocketConnection(ws, code8, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws, reason);
     }
-    var ByteParser = class extends Writable {
+    var ByteParser = class extends Writable2 {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -17636,8 +17636,8 @@ var require_receiver = __commonJS({
                   this.#info.fin,
                   (error2, data) => {
                     if (error2) {
-                      const code9 = error2 instanceof MessageSizeExceededError ? 1009 : 1007;
-                      failWebsocketConnectionWithCode(this.ws, code9, error2.message);
+                      const code8 = error2 instanceof MessageSizeExceededError ? 1009 : 1007;
+                      failWebsocketConnectionWithCode(this.ws, code8, error2.message);
                       return;
                     }
                     if (!this.writeFragments(data)) {
@@ -17723,11 +17723,11 @@ var require_receiver = __commonJS({
       }
       parseCloseBody(data) {
         assert(data.length !== 1);
-        let code9;
+        let code8;
         if (data.length >= 2) {
-          code9 = data.readUInt16BE(0);
+          code8 = data.readUInt16BE(0);
         }
-        if (code9 !== void 0 && !isValidStatusCode(code9)) {
+        if (code8 !== void 0 && !isValidStatusCode(code8)) {
           return { code: 1002, reason: "Invalid status code", error: true };
         }
         let reason = data.subarray(2);
@@ -17739,7 +17739,7 @@ var require_receiver = __commonJS({
         } catch {
           return { code: 1007, reason: "Invalid UTF-8", error: true };
         }
-        return { code: code9, reason, error: false };
+        return { code: code8, reason, error: false };
       }
       /**
        * Parses control frames.
@@ -17754,8 +17754,8 @@ var require_receiver = __commonJS({
           }
           this.#info.closeInfo = this.parseCloseBody(body);
           if (this.#info.closeInfo.error) {
-            const { code: code9, reason } = this.#info.closeInfo;
-            closeWebSocketConnection(this.ws, code9, reason, reason.length);
+            const { code: code8, reason } = this.#info.closeInfo;
+            closeWebSocketConnection(this.ws, code8, reason, reason.length);
             failWebsocketConnection(this.ws, reason);
             return false;
           }
@@ -17993,17 +17993,17 @@ var require_websocket = __commonJS({
        * @param {number|undefined} code
        * @param {string|undefined} reason
        */
-      close(code9 = void 0, reason = void 0) {
+      close(code8 = void 0, reason = void 0) {
         webidl.brandCheck(this, _WebSocket);
         const prefix = "WebSocket.close";
-        if (code9 !== void 0) {
-          code9 = webidl.converters["unsigned short"](code9, prefix, "code", { clamp: true });
+        if (code8 !== void 0) {
+          code8 = webidl.converters["unsigned short"](code8, prefix, "code", { clamp: true });
         }
         if (reason !== void 0) {
           reason = webidl.converters.USVString(reason, prefix, "reason");
         }
-        if (code9 !== void 0) {
-          if (code9 !== 1e3 && (code9 < 3e3 || code9 > 4999)) {
+        if (code8 !== void 0) {
+          if (code8 !== 1e3 && (code8 < 3e3 || code8 > 4999)) {
             throw new DOMException("invalid code", "InvalidAccessError");
           }
         }
@@ -18017,7 +18017,7 @@ var require_websocket = __commonJS({
             );
           }
         }
-        closeWebSocketConnection(this, code9, reason, reasonByteLength);
+        closeWebSocketConnection(this, code8, reason, reasonByteLength);
       }
       /**
        * @see https://websockets.spec.whatwg.org/#dom-websocket-send
@@ -18263,15 +18263,15 @@ var require_websocket = __commonJS({
     }
     function onParserError(err) {
       let message2;
-      let code9;
+      let code8;
       if (err instanceof CloseEvent) {
         message2 = err.reason;
-        code9 = err.code;
+        code8 = err.code;
       } else {
         message2 = err.message;
       }
       fireEvent("error", this, () => new ErrorEvent("error", { error: err, message: message2 }));
-      closeWebSocketConnection(this, code9);
+      closeWebSocketConnection(this, code8);
     }
     module.exports = {
       WebSocket
@@ -18311,7 +18311,7 @@ var require_eventsource_stream = __commonJS({
   "../main/node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer3 = __require("node:buffer");
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -18361,7 +18361,7 @@ var require_eventsource_stream = __commonJS({
       error2.aborted = false;
       return error2;
     }
-    var EventSourceStream = class extends Transform {
+    var EventSourceStream = class extends Transform3 {
       /**
        * @type {eventSourceSettings}
        */
@@ -18715,7 +18715,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "../main/node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline3 } = __require("node:stream");
+    var { pipeline: pipeline4 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -18875,7 +18875,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline3(
+          pipeline4(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -19727,8 +19727,8 @@ var require_b4a = __commonJS({
     function allocUnsafeSlow(size) {
       return Buffer.allocUnsafeSlow(size);
     }
-    function byteLength(string3, encoding) {
-      return Buffer.byteLength(string3, encoding);
+    function byteLength(string2, encoding) {
+      return Buffer.byteLength(string2, encoding);
     }
     function compare4(a, b) {
       return Buffer.compare(a, b);
@@ -19776,8 +19776,8 @@ var require_b4a = __commonJS({
     function toHex(buffer3, start, end) {
       return toBuffer2(buffer3).toString("hex", start, end);
     }
-    function write2(buffer3, string3, offset, length4, encoding) {
-      return toBuffer2(buffer3).write(string3, offset, length4, encoding);
+    function write2(buffer3, string2, offset, length4, encoding) {
+      return toBuffer2(buffer3).write(string2, offset, length4, encoding);
     }
     function readDoubleBE(buffer3, offset) {
       return toBuffer2(buffer3).readDoubleBE(offset);
@@ -20104,9 +20104,9 @@ var require_text_decoder = __commonJS({
 var require_errors2 = __commonJS({
   "../main/node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
-      constructor(msg, code9, fn = StreamError) {
+      constructor(msg, code8, fn = StreamError) {
         super(msg);
-        this.code = code9;
+        this.code = code8;
         if (Error.captureStackTrace) {
           Error.captureStackTrace(this, fn);
         }
@@ -20761,7 +20761,7 @@ var require_streamx = __commonJS({
         fn().then((src3) => {
           if (src3 === null) return out.end();
           if (out.destroying) return;
-          pipeline3(src3, out, noop2);
+          pipeline4(src3, out, noop2);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -20903,7 +20903,7 @@ var require_streamx = __commonJS({
         }
       }
     };
-    var Writable = class extends Stream {
+    var Writable2 = class extends Stream {
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | READ_DONE;
@@ -20993,7 +20993,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Transform = class extends Duplex {
+    var Transform3 = class extends Duplex {
       constructor(opts) {
         super(opts);
         this._transformState = new TransformState(this);
@@ -21037,7 +21037,7 @@ var require_streamx = __commonJS({
         this._flush(transformAfterFlush.bind(this));
       }
     };
-    var PassThrough = class extends Transform {
+    var PassThrough = class extends Transform3 {
     };
     function transformAfterFlush(err, data) {
       const cb = this._transformState.afterFinal;
@@ -21048,13 +21048,13 @@ var require_streamx = __commonJS({
     }
     function pipelinePromise(...streams) {
       return new Promise((resolve3, reject) => {
-        return pipeline3(...streams, (err) => {
+        return pipeline4(...streams, (err) => {
           if (err) return reject(err);
           resolve3();
         });
       });
     }
-    function pipeline3(stream, ...streams) {
+    function pipeline4(stream, ...streams) {
       const all2 = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all2.length && typeof all2[all2.length - 1] === "function" ? all2.pop() : null;
       if (all2.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
@@ -21149,10 +21149,10 @@ var require_streamx = __commonJS({
       this.destroy(StreamError.ABORTED());
     }
     function isWritev(s2) {
-      return s2._writev !== Writable.prototype._writev && s2._writev !== Duplex.prototype._writev;
+      return s2._writev !== Writable2.prototype._writev && s2._writev !== Duplex.prototype._writev;
     }
     module.exports = {
-      pipeline: pipeline3,
+      pipeline: pipeline4,
       pipelinePromise,
       isStream,
       isStreamx,
@@ -21163,10 +21163,10 @@ var require_streamx = __commonJS({
       isDisturbed,
       getStreamError,
       Stream,
-      Writable,
+      Writable: Writable2,
       Readable: Readable4,
       Duplex,
-      Transform,
+      Transform: Transform3,
       // Export PassThrough for compatibility with Node.js core's stream module
       PassThrough
     };
@@ -21438,7 +21438,7 @@ var require_headers2 = __commonJS({
 // ../main/node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
   "../main/node_modules/tar-stream/extract.js"(exports, module) {
-    var { Writable, Readable: Readable4, getStreamError } = require_streamx();
+    var { Writable: Writable2, Readable: Readable4, getStreamError } = require_streamx();
     var FIFO2 = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers2();
@@ -21517,7 +21517,7 @@ var require_extract = __commonJS({
         cb(null);
       }
     };
-    var Extract = class extends Writable {
+    var Extract = class extends Writable2 {
       constructor(opts) {
         super(opts);
         if (!opts) opts = {};
@@ -21802,14 +21802,14 @@ var require_constants6 = __commonJS({
 // ../main/node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
   "../main/node_modules/tar-stream/pack.js"(exports, module) {
-    var { Readable: Readable4, Writable, getStreamError } = require_streamx();
+    var { Readable: Readable4, Writable: Writable2, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants3 = require_constants6();
     var headers = require_headers2();
     var DMODE = 493;
     var FMODE = 420;
     var END_OF_TAR = b4a.alloc(1024);
-    var Sink = class extends Writable {
+    var Sink = class extends Writable2 {
       constructor(pack, header, callback) {
         super({ mapWritable, eagerOpen: true });
         this.written = 0;
@@ -22074,19 +22074,19 @@ var require_err_code = __commonJS({
       }
       return obj;
     }
-    function createError(err, code9, props) {
+    function createError(err, code8, props) {
       if (!err || typeof err === "string") {
         throw new TypeError("Please pass an Error to err-code");
       }
       if (!props) {
         props = {};
       }
-      if (typeof code9 === "object") {
-        props = code9;
-        code9 = "";
+      if (typeof code8 === "object") {
+        props = code8;
+        code8 = "";
       }
-      if (code9) {
-        props.code = code9;
+      if (code8) {
+        props.code = code8;
       }
       try {
         return assign(err, props);
@@ -22180,7 +22180,7 @@ var require_p_fifo = __commonJS({
 // ../main/node_modules/it-to-stream/src/duplex.js
 var require_duplex = __commonJS({
   "../main/node_modules/it-to-stream/src/duplex.js"(exports, module) {
-    var { Readable: Readable4, Writable, Duplex } = __require("stream");
+    var { Readable: Readable4, Writable: Writable2, Duplex } = __require("stream");
     var getIterator = require_get_iterator();
     var Fifo = require_p_fifo();
     var { Buffer: Buffer7 } = __require("buffer");
@@ -22195,7 +22195,7 @@ var require_duplex = __commonJS({
       };
       let Stream = Duplex;
       if (!duplex.source) {
-        Stream = Writable;
+        Stream = Writable2;
       } else if (!duplex.sink) {
         Stream = Readable4;
       }
@@ -22329,7 +22329,7 @@ var require_merge_options = __commonJS({
     var isOptionObject = require_is_plain_obj();
     var { hasOwnProperty } = Object.prototype;
     var { propertyIsEnumerable } = Object;
-    var defineProperty = (object2, name8, value) => Object.defineProperty(object2, name8, {
+    var defineProperty = (object, name8, value) => Object.defineProperty(object, name8, {
       value,
       writable: true,
       enumerable: true,
@@ -22366,17 +22366,17 @@ var require_merge_options = __commonJS({
       }
       return value;
     }
-    function cloneArray(array2) {
-      const result = array2.slice(0, 0);
-      getEnumerableOwnPropertyKeys(array2).forEach((key) => {
-        defineProperty(result, key, clone(array2[key]));
+    function cloneArray(array) {
+      const result = array.slice(0, 0);
+      getEnumerableOwnPropertyKeys(array).forEach((key) => {
+        defineProperty(result, key, clone(array[key]));
       });
       return result;
     }
-    function cloneOptionObject(object2) {
-      const result = Object.getPrototypeOf(object2) === null ? /* @__PURE__ */ Object.create(null) : {};
-      getEnumerableOwnPropertyKeys(object2).forEach((key) => {
-        defineProperty(result, key, clone(object2[key]));
+    function cloneOptionObject(object) {
+      const result = Object.getPrototypeOf(object) === null ? /* @__PURE__ */ Object.create(null) : {};
+      getEnumerableOwnPropertyKeys(object).forEach((key) => {
+        defineProperty(result, key, clone(object[key]));
       });
       return result;
     }
@@ -22396,20 +22396,20 @@ var require_merge_options = __commonJS({
     var concatArrays = (merged, source2, config) => {
       let result = merged.slice(0, 0);
       let resultIndex = 0;
-      [merged, source2].forEach((array2) => {
+      [merged, source2].forEach((array) => {
         const indices = [];
-        for (let k = 0; k < array2.length; k++) {
-          if (!hasOwnProperty.call(array2, k)) {
+        for (let k = 0; k < array.length; k++) {
+          if (!hasOwnProperty.call(array, k)) {
             continue;
           }
           indices.push(String(k));
-          if (array2 === merged) {
-            defineProperty(result, resultIndex++, array2[k]);
+          if (array === merged) {
+            defineProperty(result, resultIndex++, array[k]);
           } else {
-            defineProperty(result, resultIndex++, clone(array2[k]));
+            defineProperty(result, resultIndex++, clone(array[k]));
           }
         }
-        result = mergeKeys(result, array2, getEnumerableOwnPropertyKeys(array2).filter((key) => !indices.includes(key)), config);
+        result = mergeKeys(result, array, getEnumerableOwnPropertyKeys(array).filter((key) => !indices.includes(key)), config);
       });
       return result;
     };
@@ -22824,9 +22824,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addCodeBlock(code9, lang) {
+  addCodeBlock(code8, lang) {
     const attrs = Object.assign({}, lang && { lang });
-    const element = this.wrap("pre", this.wrap("code", code9), attrs);
+    const element = this.wrap("pre", this.wrap("code", code8), attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -23487,14 +23487,14 @@ var ToolRunner = class extends events.EventEmitter {
           state.processClosed = true;
           state.CheckComplete();
         });
-        cp.on("exit", (code9) => {
-          state.processExitCode = code9;
+        cp.on("exit", (code8) => {
+          state.processExitCode = code8;
           state.processExited = true;
-          this._debug(`Exit code ${code9} received from tool '${this.toolPath}'`);
+          this._debug(`Exit code ${code8} received from tool '${this.toolPath}'`);
           state.CheckComplete();
         });
-        cp.on("close", (code9) => {
-          state.processExitCode = code9;
+        cp.on("close", (code8) => {
+          state.processExitCode = code8;
           state.processExited = true;
           state.processClosed = true;
           this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
@@ -23772,10 +23772,10 @@ import { dirname as dirname3 } from "node:path";
 // src/core/errors.ts
 var IpcrError = class extends Error {
   code;
-  constructor(code9, message2, options) {
+  constructor(code8, message2, options) {
     super(message2, options);
     this.name = new.target.name;
-    this.code = code9;
+    this.code = code8;
   }
 };
 var InputError = class extends IpcrError {
@@ -24031,8 +24031,8 @@ function base(ALPHABET, name8, caseInsensitive) {
     }
     return vch;
   }
-  function decode23(string3) {
-    var buffer3 = decodeUnsafe(string3);
+  function decode23(string2) {
+    var buffer3 = decodeUnsafe(string2);
     if (buffer3) {
       return buffer3;
     }
@@ -24153,9 +24153,9 @@ function baseX({ name: name8, prefix, alphabet: alphabet2, caseInsensitive = fal
     decode: (text) => coerce(decode23(text))
   });
 }
-function decode(string3, alphabetIdx, bitsPerChar, name8) {
-  let end = string3.length;
-  while (string3[end - 1] === "=") {
+function decode(string2, alphabetIdx, bitsPerChar, name8) {
+  let end = string2.length;
+  while (string2[end - 1] === "=") {
     --end;
   }
   const out = new Uint8Array(end * bitsPerChar / 8 | 0);
@@ -24163,7 +24163,7 @@ function decode(string3, alphabetIdx, bitsPerChar, name8) {
   let buffer3 = 0;
   let written = 0;
   for (let i = 0; i < end; ++i) {
-    const value = alphabetIdx[string3[i]];
+    const value = alphabetIdx[string2[i]];
     if (value === void 0) {
       throw new SyntaxError(`Non-${name8} character`);
     }
@@ -24403,7 +24403,7 @@ var varint_default = _brrp_varint;
 
 // ../main/node_modules/multiformats/dist/src/varint.js
 function decode3(data, offset = 0) {
-  const code9 = varint_default.decode(data, offset);
+  const code8 = varint_default.decode(data, offset);
   const length4 = varint_default.decode.bytes;
   if (length4 > 9) {
     throw new RangeError("Invalid varint: too long");
@@ -24411,7 +24411,7 @@ function decode3(data, offset = 0) {
   if (length4 > 1 && data[offset + length4 - 1] === 0) {
     throw new RangeError("Invalid varint: not minimally encoded");
   }
-  return [code9, length4];
+  return [code8, length4];
 }
 function encodeTo(int, target, offset = 0) {
   varint_default.encode(int, target, offset);
@@ -24422,25 +24422,25 @@ function encodingLength(int) {
 }
 
 // ../main/node_modules/multiformats/dist/src/hashes/digest.js
-function create(code9, digest2) {
+function create(code8, digest2) {
   const size = digest2.byteLength;
-  const sizeOffset = encodingLength(code9);
+  const sizeOffset = encodingLength(code8);
   const digestOffset = sizeOffset + encodingLength(size);
   const bytes = new Uint8Array(digestOffset + size);
-  encodeTo(code9, bytes, 0);
+  encodeTo(code8, bytes, 0);
   encodeTo(size, bytes, sizeOffset);
   bytes.set(digest2, digestOffset);
-  return new Digest(code9, size, digest2, bytes);
+  return new Digest(code8, size, digest2, bytes);
 }
 function decode4(multihash) {
   const bytes = coerce(multihash);
-  const [code9, sizeOffset] = decode3(bytes);
+  const [code8, sizeOffset] = decode3(bytes);
   const [size, digestOffset] = decode3(bytes.subarray(sizeOffset));
   const digest2 = bytes.subarray(sizeOffset + digestOffset);
   if (digest2.byteLength !== size) {
     throw new Error("Incorrect length");
   }
-  return new Digest(code9, size, digest2, bytes);
+  return new Digest(code8, size, digest2, bytes);
 }
 function equals2(a, b) {
   if (a === b) {
@@ -24458,8 +24458,8 @@ var Digest = class {
   /**
    * Creates a multihash digest.
    */
-  constructor(code9, size, digest2, bytes) {
-    this.code = code9;
+  constructor(code8, size, digest2, bytes) {
+    this.code = code8;
     this.size = size;
     this.digest = toArrayBufferBackedArray(digest2);
     this.bytes = toArrayBufferBackedArray(bytes);
@@ -24477,11 +24477,11 @@ function format(link, base4) {
   }
 }
 var cache = /* @__PURE__ */ new WeakMap();
-function baseCache(cid2) {
-  const baseCache3 = cache.get(cid2);
+function baseCache(cid) {
+  const baseCache3 = cache.get(cid);
   if (baseCache3 == null) {
     const baseCache4 = /* @__PURE__ */ new Map();
-    cache.set(cid2, baseCache4);
+    cache.set(cid, baseCache4);
     return baseCache4;
   }
   return baseCache3;
@@ -24497,8 +24497,8 @@ var CID = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param multihash - (Multi)hash of the of the content.
    */
-  constructor(version, code9, multihash, bytes) {
-    this.code = code9;
+  constructor(version, code8, multihash, bytes) {
+    this.code = code8;
     this.version = version;
     this.multihash = multihash;
     this.bytes = toArrayBufferBackedArray(bytes);
@@ -24527,8 +24527,8 @@ var CID = class _CID {
         return this;
       }
       case 1: {
-        const { code: code9, multihash } = this;
-        if (code9 !== DAG_PB_CODE) {
+        const { code: code8, multihash } = this;
+        if (code8 !== DAG_PB_CODE) {
           throw new Error("Cannot convert a non dag-pb CID to CIDv0");
         }
         if (multihash.code !== SHA_256_CODE) {
@@ -24544,8 +24544,8 @@ var CID = class _CID {
   toV1() {
     switch (this.version) {
       case 0: {
-        const { code: code9, digest: digest2 } = this.multihash;
-        const multihash = create(code9, digest2);
+        const { code: code8, digest: digest2 } = this.multihash;
+        const multihash = create(code8, digest2);
         return _CID.createV1(this.code, multihash);
       }
       case 1: {
@@ -24595,12 +24595,12 @@ var CID = class _CID {
     if (value instanceof _CID) {
       return value;
     } else if (value["/"] != null && value["/"] === value.bytes || value.asCID === value) {
-      const { version, code: code9, multihash, bytes } = value;
-      return new _CID(version, code9, multihash, bytes ?? encodeCID(version, code9, multihash.bytes));
+      const { version, code: code8, multihash, bytes } = value;
+      return new _CID(version, code8, multihash, bytes ?? encodeCID(version, code8, multihash.bytes));
     } else if (value[cidSymbol] === true) {
-      const { version, multihash, code: code9 } = value;
+      const { version, multihash, code: code8 } = value;
       const digest2 = decode4(multihash);
-      return _CID.create(version, code9, digest2);
+      return _CID.create(version, code8, digest2);
     } else {
       return null;
     }
@@ -24610,8 +24610,8 @@ var CID = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param digest - (Multi)hash of the of the content.
    */
-  static create(version, code9, digest2) {
-    if (typeof code9 !== "number") {
+  static create(version, code8, digest2) {
+    if (typeof code8 !== "number") {
       throw new Error("String codecs are no longer supported");
     }
     if (!(digest2.bytes instanceof Uint8Array)) {
@@ -24619,15 +24619,15 @@ var CID = class _CID {
     }
     switch (version) {
       case 0: {
-        if (code9 !== DAG_PB_CODE) {
+        if (code8 !== DAG_PB_CODE) {
           throw new Error(`Version 0 CID must use dag-pb (code: ${DAG_PB_CODE}) block encoding`);
         } else {
-          return new _CID(version, code9, digest2, digest2.bytes);
+          return new _CID(version, code8, digest2, digest2.bytes);
         }
       }
       case 1: {
-        const bytes = encodeCID(version, code9, digest2.bytes);
-        return new _CID(version, code9, digest2, bytes);
+        const bytes = encodeCID(version, code8, digest2.bytes);
+        return new _CID(version, code8, digest2, bytes);
       }
       default: {
         throw new Error("Invalid version");
@@ -24646,8 +24646,8 @@ var CID = class _CID {
    * @param code - Content encoding format code.
    * @param digest - Multihash of the content.
    */
-  static createV1(code9, digest2) {
-    return _CID.create(1, code9, digest2);
+  static createV1(code8, digest2) {
+    return _CID.create(1, code8, digest2);
   }
   /**
    * Decoded a CID from its binary representation. The byte array must contain
@@ -24657,11 +24657,11 @@ var CID = class _CID {
    * binary representation of a CID.
    */
   static decode(bytes) {
-    const [cid2, remainder] = _CID.decodeFirst(bytes);
+    const [cid, remainder] = _CID.decodeFirst(bytes);
     if (remainder.length !== 0) {
       throw new Error("Incorrect length");
     }
-    return cid2;
+    return cid;
   }
   /**
    * Decoded a CID from its binary representation at the beginning of a byte
@@ -24681,8 +24681,8 @@ var CID = class _CID {
     }
     const digestBytes = multihashBytes.subarray(specs.multihashSize - specs.digestSize);
     const digest2 = new Digest(specs.multihashCode, specs.digestSize, digestBytes, multihashBytes);
-    const cid2 = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
-    return [cid2, bytes.subarray(specs.size)];
+    const cid = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
+    return [cid, bytes.subarray(specs.size)];
   }
   /**
    * Inspect the initial bytes of a CID to determine its properties.
@@ -24726,12 +24726,12 @@ var CID = class _CID {
    */
   static parse(source2, base4) {
     const [prefix, bytes] = parseCIDtoBytes(source2, base4);
-    const cid2 = _CID.decode(bytes);
-    if (cid2.version === 0 && source2[0] !== "Q") {
+    const cid = _CID.decode(bytes);
+    if (cid.version === 0 && source2[0] !== "Q") {
       throw Error("Version 0 CID string must not include multibase prefix");
     }
-    baseCache(cid2).set(prefix, source2);
-    return cid2;
+    baseCache(cid).set(prefix, source2);
+    return cid;
   }
 };
 function parseCIDtoBytes(source2, base4) {
@@ -24769,34 +24769,34 @@ function toStringV0(bytes, cache3, base4) {
   if (prefix !== base58btc.prefix) {
     throw Error(`Cannot string encode V0 in ${base4.name} encoding`);
   }
-  const cid2 = cache3.get(prefix);
-  if (cid2 == null) {
-    const cid3 = base4.encode(bytes).slice(1);
-    cache3.set(prefix, cid3);
-    return cid3;
-  } else {
+  const cid = cache3.get(prefix);
+  if (cid == null) {
+    const cid2 = base4.encode(bytes).slice(1);
+    cache3.set(prefix, cid2);
     return cid2;
+  } else {
+    return cid;
   }
 }
 function toStringV1(bytes, cache3, base4) {
   const { prefix } = base4;
-  const cid2 = cache3.get(prefix);
-  if (cid2 == null) {
-    const cid3 = base4.encode(bytes);
-    cache3.set(prefix, cid3);
-    return cid3;
-  } else {
+  const cid = cache3.get(prefix);
+  if (cid == null) {
+    const cid2 = base4.encode(bytes);
+    cache3.set(prefix, cid2);
     return cid2;
+  } else {
+    return cid;
   }
 }
 var DAG_PB_CODE = 112;
 var SHA_256_CODE = 18;
-function encodeCID(version, code9, multihash) {
+function encodeCID(version, code8, multihash) {
   const codeOffset = encodingLength(version);
-  const hashOffset = codeOffset + encodingLength(code9);
+  const hashOffset = codeOffset + encodingLength(code8);
   const bytes = new Uint8Array(hashOffset + multihash.byteLength);
   encodeTo(version, bytes, 0);
-  encodeTo(code9, bytes, codeOffset);
+  encodeTo(code8, bytes, codeOffset);
   bytes.set(multihash, hashOffset);
   return bytes;
 }
@@ -24841,19 +24841,19 @@ var FirstSource = class {
     this.sources = [...sources];
     this.label = this.sources.map((source2) => source2.label).join(", ");
   }
-  async get(cid2, options) {
+  async get(cid, options) {
     const failures = [];
     for (const source2 of this.sources) {
       throwIfAborted(options?.signal);
       try {
-        return await source2.get(cid2, options);
+        return await source2.get(cid, options);
       } catch (err) {
         throwIfAborted(options?.signal);
         failures.push(err instanceof Error ? err : new Error(String(err)));
       }
     }
     const reasons = failures.map((err) => err.message).join("; ");
-    throw new BlockNotFoundError(`Block ${cid2} not found in any source${reasons === "" ? "" : `: ${reasons}`}`, { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) });
+    throw new BlockNotFoundError(`Block ${cid} not found in any source${reasons === "" ? "" : `: ${reasons}`}`, { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) });
   }
 };
 
@@ -24891,26 +24891,26 @@ var base64urlpad = rfc4648({
 });
 
 // src/core/blocks/key.ts
-function blockKey(cid2) {
-  return base64.baseEncode(cid2.multihash.bytes);
+function blockKey(cid) {
+  return base64.baseEncode(cid.multihash.bytes);
 }
 
 // src/core/blocks/verify.ts
 import { createHash } from "node:crypto";
 var IDENTITY = 0;
 var SHA2_256 = 18;
-function verifyBlock(cid2, bytes) {
-  const { code: code9, digest: digest2 } = cid2.multihash;
+function verifyBlock(cid, bytes) {
+  const { code: code8, digest: digest2 } = cid.multihash;
   let actual;
-  if (code9 === SHA2_256) {
+  if (code8 === SHA2_256) {
     actual = createHash("sha256").update(bytes).digest();
-  } else if (code9 === IDENTITY) {
+  } else if (code8 === IDENTITY) {
     actual = bytes;
   } else {
-    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid2}: unsupported multihash 0x${code9.toString(16)} (only sha2-256 and identity)`);
+    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid}: unsupported multihash 0x${code8.toString(16)} (only sha2-256 and identity)`);
   }
   if (!equalBytes(actual, digest2)) {
-    throw new DigestMismatchError(`Block bytes do not match CID ${cid2}`);
+    throw new DigestMismatchError(`Block bytes do not match CID ${cid}`);
   }
 }
 function equalBytes(a, b) {
@@ -24921,21 +24921,21 @@ function equalBytes(a, b) {
 var MemoryBlockStore = class {
   label = "memory";
   blocks = /* @__PURE__ */ new Map();
-  async put(cid2, bytes, options) {
+  async put(cid, bytes, options) {
     throwIfAborted(options?.signal);
-    const key = blockKey(cid2);
+    const key = blockKey(cid);
     if (this.blocks.has(key)) return;
-    verifyBlock(cid2, bytes);
-    this.blocks.set(key, { cid: cid2, bytes });
+    verifyBlock(cid, bytes);
+    this.blocks.set(key, { cid, bytes });
   }
-  async get(cid2, options) {
+  async get(cid, options) {
     throwIfAborted(options?.signal);
-    const block = this.blocks.get(blockKey(cid2));
-    if (block == null) throw new BlockNotFoundError(`Block ${cid2} not found in ${this.label}`);
+    const block = this.blocks.get(blockKey(cid));
+    if (block == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
     return block.bytes;
   }
-  async has(cid2) {
-    return this.blocks.has(blockKey(cid2));
+  async has(cid) {
+    return this.blocks.has(blockKey(cid));
   }
   get size() {
     return this.blocks.size;
@@ -25514,20 +25514,20 @@ function asLink(link) {
   }
   const pbl = {};
   if (link.Hash) {
-    let cid2 = CID.asCID(link.Hash);
+    let cid = CID.asCID(link.Hash);
     try {
-      if (!cid2) {
+      if (!cid) {
         if (typeof link.Hash === "string") {
-          cid2 = CID.parse(link.Hash);
+          cid = CID.parse(link.Hash);
         } else if (link.Hash instanceof Uint8Array) {
-          cid2 = CID.decode(link.Hash);
+          cid = CID.decode(link.Hash);
         }
       }
     } catch (e) {
       throw new TypeError(`Invalid DAG-PB form: ${e.message}`);
     }
-    if (cid2) {
-      pbl.Hash = cid2;
+    if (cid) {
+      pbl.Hash = cid;
     }
   }
   if (!pbl.Hash) {
@@ -25616,8 +25616,8 @@ function validate(node) {
 function createNode(data, links = []) {
   return prepare({ Data: data, Links: links });
 }
-function createLink(name8, size, cid2) {
-  return asLink({ Hash: cid2, Name: name8, Tsize: size });
+function createLink(name8, size, cid) {
+  return asLink({ Hash: cid, Name: name8, Tsize: size });
 }
 function toByteView(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -25683,8 +25683,8 @@ function decode5(bytes) {
 
 // ../main/node_modules/multiformats/dist/src/hashes/hasher.js
 var DEFAULT_MIN_DIGEST_LENGTH = 20;
-function from2({ name: name8, code: code9, encode: encode19, minDigestLength, maxDigestLength }) {
-  return new Hasher(name8, code9, encode19, minDigestLength, maxDigestLength);
+function from2({ name: name8, code: code8, encode: encode19, minDigestLength, maxDigestLength }) {
+  return new Hasher(name8, code8, encode19, minDigestLength, maxDigestLength);
 }
 var Hasher = class {
   name;
@@ -25692,9 +25692,9 @@ var Hasher = class {
   encode;
   minDigestLength;
   maxDigestLength;
-  constructor(name8, code9, encode19, minDigestLength, maxDigestLength) {
+  constructor(name8, code8, encode19, minDigestLength, maxDigestLength) {
     this.name = name8;
-    this.code = code9;
+    this.code = code8;
     this.encode = encode19;
     this.minDigestLength = minDigestLength ?? DEFAULT_MIN_DIGEST_LENGTH;
     this.maxDigestLength = maxDigestLength;
@@ -25719,14 +25719,14 @@ var Hasher = class {
     }
   }
 };
-function createDigest(digest2, code9, truncate) {
+function createDigest(digest2, code8, truncate) {
   if (truncate != null && truncate !== digest2.byteLength) {
     if (truncate > digest2.byteLength) {
       throw new Error(`Invalid truncate option, must be less than or equal to ${digest2.byteLength}`);
     }
     digest2 = digest2.subarray(0, truncate);
   }
-  return create(code9, digest2);
+  return create(code8, digest2);
 }
 
 // src/core/car/header.ts
@@ -25795,22 +25795,22 @@ var CarFileWriter = class _CarFileWriter {
     }
   }
   /** Appends a block unless one with the same CID was already written. */
-  async put(cid2, bytes, options) {
+  async put(cid, bytes, options) {
     this.assertOpen();
     throwIfAborted(options?.signal);
-    const key = cid2.toString();
+    const key = cid.toString();
     if (this.seen.has(key)) {
       options?.onWritten?.();
       return;
     }
     this.seen.add(key);
-    const sectionLength = cid2.bytes.length + bytes.length;
+    const sectionLength = cid.bytes.length + bytes.length;
     const prefix = varint_exports.encodeTo(sectionLength, new Uint8Array(varint_exports.encodingLength(sectionLength)));
     this.blocks++;
     this.bytes += prefix.length + sectionLength;
     const size = prefix.length + sectionLength;
     this.unwritten += size;
-    const done = this.enqueue(bytes.length === 0 ? [prefix, cid2.bytes] : [prefix, cid2.bytes, bytes]).finally(() => {
+    const done = this.enqueue(bytes.length === 0 ? [prefix, cid.bytes] : [prefix, cid.bytes, bytes]).finally(() => {
       this.unwritten -= size;
     });
     const onWritten = options?.onWritten;
@@ -25818,8 +25818,8 @@ var CarFileWriter = class _CarFileWriter {
     });
     if (this.unwritten > WRITE_BEHIND_BYTES) await done;
   }
-  has(cid2) {
-    return this.seen.has(cid2.toString());
+  has(cid) {
+    return this.seen.has(cid.toString());
   }
   get blockCount() {
     return this.blocks;
@@ -26049,66 +26049,61 @@ var BlobHasher = class {
   }
 };
 
-// src/core/escape.ts
-var CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
-var NAMED = { "\n": "\\n", "\r": "\\r" };
-function visible(c) {
-  const code9 = c.charCodeAt(0);
-  return NAMED[c] ?? (code9 <= 255 ? `\\x${code9.toString(16).padStart(2, "0")}` : `\\u${code9.toString(16).padStart(4, "0")}`);
-}
-function hasControl(text) {
-  CONTROL.lastIndex = 0;
-  return CONTROL.test(text);
-}
-function escapeControl(text) {
-  return text.replace(CONTROL, visible);
-}
-function quote(value, max = 200) {
-  const chars = [...value];
-  const cut = chars.length > max ? `${chars.slice(0, max).join("")}\u2026` : value;
-  return `'${escapeControl(cut)}'`;
-}
-function logLine(text) {
-  const line = escapeControl(text).replaceAll("##[", "##\\[");
-  return /^\s*::/.test(line) ? `\\${line}` : line;
-}
-var HTML = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-  // Markdown: a summary mixes HTML blocks and Markdown.
-  "\\": "&#92;",
-  "`": "&#96;",
-  "*": "&#42;",
-  _: "&#95;",
-  "[": "&#91;",
-  "]": "&#93;",
-  "|": "&#124;",
-  "#": "&#35;",
-  "!": "&#33;",
-  "~": "&#126;"
-};
-function htmlText(text) {
-  return escapeControl(text).replace(/[&<>"'\\`*_[\]|#!~]/g, (c) => HTML[c]);
-}
-function plainLine(text, max = 512) {
-  const line = text?.split(/[\n\r\v\f\u0085\u2028\u2029]/).map((l) => l.replace(CONTROL, " ").replace(/\s+/g, " ").trim()).find((l) => l !== "");
-  if (line == null) return void 0;
-  const chars = [...line];
-  return chars.length > max ? `${chars.slice(0, max - 1).join("")}\u2026` : line;
-}
-
 // src/core/image/archive.ts
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, open as open5, readdir as readdir2, realpath, rm as rm3, stat as stat2 } from "node:fs/promises";
 import { join as join3, relative as relative2, sep as sep2 } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import * as zlib from "node:zlib";
+
+// src/core/progress.ts
+function formatBytes(n) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = n;
+  let unit2 = 0;
+  while (value >= 1024 && unit2 < units.length - 1) {
+    value /= 1024;
+    unit2++;
+  }
+  return `${unit2 === 0 ? value : value.toFixed(1)} ${units[unit2]}`;
+}
+var Progress = class {
+  constructor(logger3, label, total, intervalMs = 5e3) {
+    this.logger = logger3;
+    this.label = label;
+    this.total = total;
+    this.intervalMs = intervalMs;
+    this.lastReport = this.started;
+  }
+  logger;
+  label;
+  total;
+  intervalMs;
+  done = 0;
+  lastReport = 0;
+  started = Date.now();
+  add(bytes) {
+    this.done += bytes;
+    const now = Date.now();
+    if (now - this.lastReport >= this.intervalMs) {
+      this.lastReport = now;
+      this.logger.info(this.line(now));
+    }
+  }
+  finish() {
+    this.logger.info(this.line(Date.now()));
+  }
+  line(now) {
+    const seconds = Math.max((now - this.started) / 1e3, 1e-3);
+    const pct = this.total > 0 ? ` (${Math.floor(this.done / this.total * 100)}%)` : "";
+    const rate = (this.done / 1e6 / seconds).toFixed(1);
+    return `${this.label}: ${formatBytes(this.done)} of ${formatBytes(this.total)}${pct}, ${rate} MB/s`;
+  }
+};
 
 // src/core/image/compression.ts
+import { Transform } from "node:stream";
+import * as zlib from "node:zlib";
 var MAGIC_BYTES = 6;
 function detectCompression(head) {
   const at = (i) => head[i] ?? -1;
@@ -26118,6 +26113,59 @@ function detectCompression(head) {
   if (at(0) === 66 && at(1) === 90 && at(2) === 104) return "bzip2";
   return "none";
 }
+function createDecompressor(compression) {
+  if (compression === "gzip") return zlib.createGunzip();
+  const createZstd = zlib.createZstdDecompress;
+  return createZstd?.();
+}
+var DecompressionLimitError = class extends Error {
+  constructor(limit) {
+    super(`decompresses to more than ${limit} bytes`);
+    this.limit = limit;
+  }
+  limit;
+};
+var NotTarError = class extends Error {
+};
+var DecompressionLimit = class extends Transform {
+  constructor(limit, firstBlock) {
+    super();
+    this.limit = limit;
+    this.firstBlock = firstBlock;
+    if (firstBlock != null) this.head = Buffer.alloc(0);
+  }
+  limit;
+  firstBlock;
+  bytes = 0;
+  head;
+  _transform(chunk, _encoding, callback) {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) {
+      callback(new DecompressionLimitError(this.limit));
+      return;
+    }
+    if (this.head == null) {
+      callback(null, chunk);
+      return;
+    }
+    this.head = Buffer.concat([this.head, chunk]);
+    if (this.head.length < TAR_BLOCK) {
+      callback();
+      return;
+    }
+    const head = this.head;
+    this.head = void 0;
+    if (this.firstBlock?.(head.subarray(0, TAR_BLOCK)) !== true) {
+      callback(new NotTarError("the decompressed data does not start with a tar header"));
+      return;
+    }
+    callback(null, head);
+  }
+  _flush(callback) {
+    callback(null, this.head != null && this.head.length > 0 ? this.head : void 0);
+  }
+};
+var TAR_BLOCK = 512;
 
 // src/core/image/image-errors.ts
 function formatError(input, message2, options) {
@@ -26125,6 +26173,50 @@ function formatError(input, message2, options) {
 }
 function mismatchError(input, message2) {
   return new DigestMismatchError(`Input '${input}': ${message2}`);
+}
+
+// src/core/image/limits.ts
+var DECOMPRESSION_RATIO = 20;
+var DECOMPRESSION_FLOOR = 1024 ** 3;
+function defaultDecompressedLimit(compressedSize) {
+  return Math.max(DECOMPRESSION_FLOOR, DECOMPRESSION_RATIO * compressedSize);
+}
+var IMAGE_LIMITS = {
+  /** Entries of one index (index.json or a nested index) or of manifest.json. */
+  entries: 1e4,
+  /** Layers of one image. */
+  layers: 1e4,
+  /** Manifests and indexes visited in all. */
+  manifests: 1e4,
+  /** RepoTags of one manifest.json entry, and names in all. */
+  repoTags: 1e4,
+  /** Bytes of manifests, indexes and configs read in all. */
+  jsonBytes: 128 * 1024 * 1024
+};
+var UNITS = {
+  "": 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  t: 1e12,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4
+};
+function parseByteSize(value, input) {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
+  const unit2 = UNITS[(match?.[2] ?? "").toLowerCase()];
+  const bytes = match != null && unit2 != null ? Math.floor(Number(match[1]) * unit2) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new InputError(input, `'${value}' is not a size (expected a positive number of bytes, optionally with a unit: KB, MB, GB, TB, KiB, MiB, GiB, TiB)`);
+  }
+  return bytes;
 }
 
 // src/core/image/tar-index.ts
@@ -26138,32 +26230,80 @@ var TarError = class extends Error {
   }
 };
 var BLOCK = 512;
-var MAX_META = 1024 * 1024;
+var WINDOW = 64 * 1024;
+var MAX_WINDOW = 1024 * 1024;
+var TAR_LIMITS = {
+  /** Metadata headers (pax, GNU long names) in a row before an entry. */
+  metaHeaders: 16,
+  /** Their bytes in total, per entry. */
+  metaBytes: 1024 * 1024,
+  /** Files and links kept. An image archive holds a few per blob. */
+  entries: 1e5,
+  /** Bytes of one path or link target (Linux PATH_MAX). */
+  pathBytes: 4096
+};
+var PAX_KEYS = ["path", "linkpath", "size"];
 async function indexTar(path4, options = {}) {
   const handle = await open4(path4, "r");
   try {
-    return await indexHandle(handle, (await handle.stat()).size, options);
+    return await indexHandle(new WindowReader(handle, (await handle.stat()).size), options);
   } finally {
     await handle.close();
   }
 }
-async function indexHandle(handle, fileSize, options) {
+var WindowReader = class {
+  constructor(handle, size) {
+    this.handle = handle;
+    this.size = size;
+  }
+  handle;
+  size;
+  buffer = Buffer.allocUnsafe(WINDOW);
+  window = Buffer.alloc(0);
+  start = 0;
+  next = WINDOW;
+  /** `length` bytes at `position`, or fewer at the end of the file; valid until the next call. */
+  async read(position, length4) {
+    const end = this.start + this.window.length;
+    if (position >= this.start && position + length4 <= end) {
+      return this.window.subarray(position - this.start, position - this.start + length4);
+    }
+    const close = position >= end && position - end < this.window.length;
+    this.next = close ? Math.min(2 * this.next, MAX_WINDOW) : WINDOW;
+    const size = Math.max(this.next, length4);
+    if (size > this.buffer.length) this.buffer = Buffer.allocUnsafe(size);
+    const buffer3 = this.buffer;
+    const wanted = Math.min(size, this.size - position);
+    let filled = 0;
+    while (filled < wanted) {
+      const { bytesRead } = await this.handle.read(buffer3, filled, wanted - filled, position + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    this.window = buffer3.subarray(0, filled);
+    this.start = position;
+    return this.window.subarray(0, Math.min(length4, filled));
+  }
+};
+async function indexHandle(reader, options) {
+  const fileSize = reader.size;
   const files = /* @__PURE__ */ new Map();
   const links = /* @__PURE__ */ new Map();
-  const header = Buffer.alloc(BLOCK);
   let position = 0;
   let count = 0;
   let longName;
   let longLink;
   let pax = {};
+  let metaHeaders = 0;
+  let metaBytes = 0;
   while (true) {
     if (++count % 1e3 === 0) throwIfAborted(options.signal);
     if (position >= fileSize) {
       if (count === 1) throw new TarError("the file is empty", true);
       throw new TarError("truncated tar: no end-of-archive marker");
     }
-    const { bytesRead } = await handle.read(header, 0, BLOCK, position);
-    if (bytesRead < BLOCK) {
+    const header = await reader.read(position, BLOCK);
+    if (header.length < BLOCK) {
       throw new TarError(count === 1 ? "too short for a tar header" : `truncated tar: partial header at byte ${position}`, count === 1);
     }
     if (isZero(header)) break;
@@ -26172,6 +26312,7 @@ async function indexHandle(handle, fileSize, options) {
     }
     const type = String.fromCharCode(header[156] ?? 0);
     const size = readNumber(header, 124, 12);
+    const headerAt = position;
     const dataStart = position + BLOCK;
     const dataSize = isMeta(type) || pax.size == null ? size : Number(pax.size);
     if (!Number.isSafeInteger(dataSize) || dataSize < 0) throw new TarError(`bad entry size at byte ${position}`);
@@ -26180,12 +26321,19 @@ async function indexHandle(handle, fileSize, options) {
     }
     position = dataStart + Math.ceil(dataSize / BLOCK) * BLOCK;
     if (isMeta(type)) {
-      if (dataSize > MAX_META) throw new TarError(`tar metadata entry too large at byte ${dataStart - BLOCK}`);
-      const data = Buffer.alloc(dataSize);
-      await handle.read(data, 0, dataSize, dataStart);
+      metaHeaders++;
+      metaBytes += dataSize;
+      if (metaHeaders > TAR_LIMITS.metaHeaders) {
+        throw new TarError(`more than ${TAR_LIMITS.metaHeaders} metadata headers (pax or GNU long names) in a row at byte ${headerAt}`);
+      }
+      if (metaBytes > TAR_LIMITS.metaBytes) {
+        throw new TarError(`metadata headers (pax or GNU long names) of more than ${TAR_LIMITS.metaBytes} bytes in a row at byte ${headerAt}`);
+      }
+      if (type === "g") continue;
+      const data = await reader.read(dataStart, dataSize);
       if (type === "L") longName = cString(data);
       else if (type === "K") longLink = cString(data);
-      else if (type === "x") pax = { ...pax, ...parsePax(data) };
+      else parsePax(data, pax);
       continue;
     }
     const rawName = longName ?? pax.path ?? headerName(header);
@@ -26193,19 +26341,23 @@ async function indexHandle(handle, fileSize, options) {
     longName = void 0;
     longLink = void 0;
     pax = {};
+    metaHeaders = 0;
+    metaBytes = 0;
+    checkPathLength(rawName, "name", headerAt);
     const name8 = normalizeEntryPath(rawName);
     if (name8 === "") continue;
     if (type === "0" || type === "\0" || type === "7") {
       files.set(name8, { offset: dataStart, size: dataSize });
       links.delete(name8);
     } else if (type === "2") {
+      checkPathLength(rawLink, "link target", headerAt);
       if (rawLink.startsWith("/")) throw new TarError(`symlink '${name8}' points to absolute path '${rawLink}'`);
-      const joined = posix.normalize(posix.join(posix.dirname(name8), rawLink));
-      const target = joined === "." ? "" : joined;
+      const target = linkTarget(name8, rawLink);
       if (escapes(target)) throw new TarError(`symlink '${name8}' -> '${rawLink}' escapes the archive`);
       links.set(name8, { kind: "symlink", target });
       files.delete(name8);
     } else if (type === "1") {
+      checkPathLength(rawLink, "link target", headerAt);
       const target = normalizeEntryPath(rawLink, "hardlink target");
       links.set(name8, { kind: "hardlink", target });
       files.delete(name8);
@@ -26213,17 +26365,36 @@ async function indexHandle(handle, fileSize, options) {
       files.delete(name8);
       links.delete(name8);
     }
+    if (files.size + links.size > TAR_LIMITS.entries) {
+      throw new TarError(`more than ${TAR_LIMITS.entries} files and links; an image archive holds a few per blob`);
+    }
   }
   return { files, links };
+}
+function checkPathLength(raw, what, at) {
+  if (raw.length > TAR_LIMITS.pathBytes || Buffer.byteLength(raw) > TAR_LIMITS.pathBytes) {
+    throw new TarError(`entry ${what} at byte ${at} is longer than ${TAR_LIMITS.pathBytes} bytes`);
+  }
+}
+function isTarHeader(block) {
+  return block.length === BLOCK && !isZero(block) && checksumOk(block);
 }
 function isMeta(type) {
   return type === "L" || type === "K" || type === "x" || type === "g";
 }
+var UNCLEAN = /^\/|\/\/|(?:^|\/)\.\.?(?:\/|$)|\/$/;
 function normalizeEntryPath(raw, what = "path") {
+  if (!UNCLEAN.test(raw)) return raw;
   if (raw.startsWith("/")) throw new TarError(`absolute ${what} '${raw}'`);
   const parts = raw.split("/").filter((part) => part !== "" && part !== ".");
   if (parts.includes("..")) throw new TarError(`${what} '${raw}' contains '..'`);
   return parts.join("/");
+}
+function linkTarget(name8, rawLink) {
+  const slash = name8.lastIndexOf("/");
+  if (!UNCLEAN.test(rawLink) && rawLink !== "") return slash === -1 ? rawLink : `${name8.slice(0, slash)}/${rawLink}`;
+  const joined = posix.normalize(posix.join(posix.dirname(name8), rawLink));
+  return joined === "." ? "" : joined;
 }
 function escapes(normalized) {
   return normalized === ".." || normalized.startsWith("../") || normalized.startsWith("/");
@@ -26267,20 +26438,182 @@ function headerName(header) {
   }
   return name8;
 }
-function parsePax(data) {
-  const out = {};
+var PAX_KEY_BYTES = PAX_KEYS.map((key) => [key, Buffer.from(`${key}=`, "latin1")]);
+function parsePax(data, into) {
+  const n = data.length;
   let i = 0;
-  while (i < data.length) {
-    const space = data.indexOf(32, i);
-    if (space === -1) break;
-    const length4 = parseInt(data.subarray(i, space).toString("latin1"), 10);
-    if (!Number.isSafeInteger(length4) || length4 <= 0) throw new TarError("bad pax header record");
-    const record = data.subarray(space + 1, i + length4 - 1).toString("utf8");
-    const eq = record.indexOf("=");
-    if (eq !== -1) out[record.slice(0, eq)] = record.slice(eq + 1);
+  while (i < n) {
+    let length4 = 0;
+    let j = i;
+    while (j < n && j - i < 16 && data[j] >= 48 && data[j] <= 57) length4 = length4 * 10 + data[j++] - 48;
+    if (j === i || data[j] !== 32 || length4 <= j - i + 1) {
+      if (data.indexOf(32, i) === -1) break;
+      throw new TarError("bad pax header record");
+    }
+    const end = Math.min(i + length4 - 1, n);
+    for (const [key, bytes] of PAX_KEY_BYTES) {
+      if (startsWithBytes(data, j + 1, bytes)) {
+        into[key] = data.toString("utf8", j + 1 + bytes.length, end);
+        break;
+      }
+    }
     i += length4;
   }
-  return out;
+}
+function startsWithBytes(data, at, bytes) {
+  if (at + bytes.length > data.length) return false;
+  for (let k = 0; k < bytes.length; k++) if (data[at + k] !== bytes[k]) return false;
+  return true;
+}
+
+// src/core/image/tar-links.ts
+var MAX_LINK_HOPS = 40;
+function firstComponent(path4, pos) {
+  const slash = path4.indexOf("/", pos);
+  return path4.slice(pos, slash === -1 ? void 0 : slash);
+}
+function startsWithComponents(path4, label, pos) {
+  const end = pos + label.length;
+  return (end === path4.length || path4.charCodeAt(end) === 47) && path4.slice(pos, end) === label;
+}
+function* walk(root, start) {
+  let path4 = start;
+  let node = root;
+  let pos = 0;
+  let hops = 0;
+  while (pos < path4.length) {
+    const child2 = node.children?.get(firstComponent(path4, pos));
+    if (child2 == null || !startsWithComponents(path4, child2.label, pos)) return { node, rest: path4.slice(pos), hops };
+    const next = pos + child2.label.length + 1;
+    if (child2.target == null) {
+      node = child2;
+      pos = next;
+      continue;
+    }
+    const place = yield child2;
+    if (place == null) return null;
+    hops += place.hops;
+    if (hops > MAX_LINK_HOPS) return null;
+    node = place.node;
+    if (place.rest === "") {
+      pos = next;
+    } else if (next >= path4.length) {
+      return { node, rest: place.rest, hops };
+    } else {
+      path4 = `${place.rest}/${path4.slice(next)}`;
+      pos = 0;
+    }
+  }
+  return { node, rest: "", hops };
+}
+var LinkResolver = class {
+  constructor(index) {
+    this.index = index;
+    for (const [name8, link] of index.links) {
+      const node = this.insert(name8);
+      node.target = link.target;
+      this.links.push({ name: name8, node });
+    }
+  }
+  index;
+  root = { label: "" };
+  links = [];
+  /** The names of links that resolve to a regular file. */
+  resolvedLinks() {
+    const names = [];
+    for (const { name: name8, node } of this.links) {
+      const place = this.resolveLink(node);
+      if (place != null && this.index.files.has(pathOf(place))) names.push(name8);
+    }
+    return names;
+  }
+  /** The regular file a path names, links followed; undefined when there is none. */
+  resolve(path4) {
+    if (this.index.files.has(path4)) return path4;
+    const place = this.run(walk(this.root, path4));
+    if (place == null) return void 0;
+    const resolved = pathOf(place);
+    return this.index.files.has(resolved) ? resolved : void 0;
+  }
+  /** The node for `name`, made (splitting an edge if needed) when missing. */
+  insert(name8) {
+    let node = this.root;
+    let pos = 0;
+    while (pos < name8.length) {
+      const key = firstComponent(name8, pos);
+      node.children ??= /* @__PURE__ */ new Map();
+      const child2 = node.children.get(key);
+      if (child2 == null) {
+        const leaf2 = { label: name8.slice(pos), parent: node };
+        node.children.set(key, leaf2);
+        return leaf2;
+      }
+      if (startsWithComponents(name8, child2.label, pos)) {
+        node = child2;
+        pos += child2.label.length + 1;
+        continue;
+      }
+      let i = 0;
+      while (i < child2.label.length && child2.label.charCodeAt(i) === name8.charCodeAt(pos + i)) i++;
+      const atBoundary = (i === child2.label.length || child2.label.charCodeAt(i) === 47) && (pos + i === name8.length || name8.charCodeAt(pos + i) === 47);
+      const cut = atBoundary ? i : child2.label.lastIndexOf("/", i - 1);
+      const middle = { label: child2.label.slice(0, cut), parent: node, children: /* @__PURE__ */ new Map() };
+      child2.label = child2.label.slice(cut + 1);
+      child2.parent = middle;
+      middle.children?.set(firstComponent(child2.label, 0), child2);
+      node.children.set(key, middle);
+      node = middle;
+      pos += cut + 1;
+    }
+    return node;
+  }
+  resolveLink(node) {
+    if (node.resolved === void 0) this.run(this.linkWalk(node), node);
+    return node.resolved === "busy" ? null : node.resolved ?? null;
+  }
+  linkWalk(node) {
+    node.resolved = "busy";
+    return walk(this.root, node.target ?? "");
+  }
+  /**
+   * Runs a walk to its end, resolving the links it meets on an explicit stack
+   * (no recursion: chains may be long), each link once.
+   */
+  run(first2, firstLink) {
+    const stack = [{ walk: first2, link: firstLink }];
+    let input = null;
+    let result = null;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const step = top.walk.next(input);
+      if (step.done === true) {
+        stack.pop();
+        let place = step.value;
+        if (top.link != null) {
+          place = place == null || place.hops + 1 > MAX_LINK_HOPS ? null : { ...place, hops: place.hops + 1 };
+          top.link.resolved = place;
+        }
+        input = place;
+        result = place;
+        continue;
+      }
+      const link = step.value;
+      if (link.resolved === void 0) {
+        stack.push({ walk: this.linkWalk(link), link });
+        input = null;
+      } else {
+        input = link.resolved === "busy" ? null : link.resolved;
+      }
+    }
+    return result;
+  }
+};
+function pathOf(place) {
+  const labels = [];
+  for (let node = place.node; node?.parent != null; node = node.parent) labels.push(node.label);
+  labels.reverse();
+  if (place.rest !== "") labels.push(place.rest);
+  return labels.join("/");
 }
 
 // src/core/image/archive.ts
@@ -26302,23 +26635,25 @@ async function openImageArchive(path4, options) {
   if (compression === "xz" || compression === "bzip2") {
     throw new InputError(input, `'${path4}' is ${compression}-compressed; only uncompressed, gzip or zstd tarballs are supported`);
   }
-  let decompressor;
-  if (compression === "gzip") {
-    decompressor = zlib.createGunzip();
-  } else {
-    const createZstd = zlib.createZstdDecompress;
-    if (createZstd == null) {
-      throw new InputError(input, `'${path4}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`);
-    }
-    decompressor = createZstd();
+  const decompressor = createDecompressor(compression);
+  if (decompressor == null) {
+    throw new InputError(input, `'${path4}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`);
   }
+  const limit = options.maxDecompressedSize ?? defaultDecompressedLimit(stats.size);
   const dir = await mkdtemp(join3(options.tempDir, "ipcr-archive-"));
   const tarPath = join3(dir, "image.tar");
   try {
-    await pipeline(createReadStream(path4), decompressor, createWriteStream(tarPath), { signal: options.signal });
+    await pipeline(createReadStream(path4), decompressor, new DecompressionLimit(limit, isTarHeader), createWriteStream(tarPath), { signal: options.signal });
   } catch (err) {
     await rm3(dir, { recursive: true, force: true });
     if (options.signal?.aborted === true) throw err;
+    if (err instanceof DecompressionLimitError) {
+      const how = options.maxDecompressedSize != null ? "the limit set" : `the default limit, ${DECOMPRESSION_RATIO} times its compressed size and at least ${formatBytes(DECOMPRESSION_FLOOR)}`;
+      throw new InputError(input, `'${path4}' ${compression}-decompresses to more than ${formatBytes(limit)} (${how}); if the image is genuine, raise max-decompressed-size`);
+    }
+    if (err instanceof NotTarError) {
+      throw new InputError(input, `'${path4}' is ${compression}-compressed but ${err.message}; expected a tar archive of an image`);
+    }
     throw new InputError(input, `cannot ${compression}-decompress '${path4}': ${err.message}`, { cause: err });
   }
   return await openTar(path4, tarPath, input, dir, options);
@@ -26424,39 +26759,25 @@ var TarArchive = class extends BaseArchive {
     this.tarPath = tarPath;
     this.index = index;
     this.tempDir = tempDir;
-    const names = [...index.files.keys()];
-    for (const name8 of index.links.keys()) if (this.resolve(name8) !== void 0) names.push(name8);
-    this.names = names.sort();
+    this.resolver = new LinkResolver(index);
+    this.names = [...index.files.keys(), ...this.resolver.resolvedLinks()].sort();
   }
   tarPath;
   index;
   tempDir;
   names;
+  resolver;
   list() {
     return [...this.names];
   }
   locate(path4) {
-    const resolved = this.resolve(path4);
+    const resolved = this.resolver.resolve(path4);
     const entry = resolved === void 0 ? void 0 : this.index.files.get(resolved);
     if (entry == null) return void 0;
     return { size: entry.size, file: this.tarPath, offset: entry.offset };
   }
   async close() {
     if (this.tempDir != null) await rm3(this.tempDir, { recursive: true, force: true });
-  }
-  /** Follows links, also in parent folders, to a regular file's path. */
-  resolve(path4, depth = 0) {
-    if (depth > 40) return void 0;
-    if (this.index.files.has(path4)) return path4;
-    const parts = path4.split("/");
-    for (let i = 1; i <= parts.length; i++) {
-      const link = this.index.links.get(parts.slice(0, i).join("/"));
-      if (link == null) continue;
-      const rest = parts.slice(i);
-      const next = [link.target, ...rest].filter((part) => part !== "").join("/");
-      return this.resolve(next, depth + 1);
-    }
-    return void 0;
   }
 };
 async function openTar(label, tarPath, input, tempDir, options) {
@@ -26490,13 +26811,13 @@ var DirectoryArchive = class extends BaseArchive {
 async function openDirectory(path4, input, options) {
   const root = await realpath(path4);
   const files = /* @__PURE__ */ new Map();
-  const walk = async (dir, prefix) => {
+  const walk2 = async (dir, prefix) => {
     throwIfAborted(options.signal);
     for (const entry of await readdir2(dir, { withFileTypes: true })) {
       const name8 = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
       const fullPath = join3(dir, entry.name);
       if (entry.isDirectory()) {
-        await walk(fullPath, name8);
+        await walk2(fullPath, name8);
       } else if (entry.isFile()) {
         files.set(name8, { fullPath, size: (await stat2(fullPath)).size });
       } else if (entry.isSymbolicLink()) {
@@ -26515,7 +26836,7 @@ async function openDirectory(path4, input, options) {
       }
     }
   };
-  await walk(root, "");
+  await walk2(root, "");
   return new DirectoryArchive(path4, input, files);
 }
 
@@ -26542,136 +26863,37 @@ async function saveDockerImage(ref, options) {
 
 // src/core/image/blob.ts
 import { createHash as createHash3 } from "node:crypto";
-import { Readable as Readable2 } from "node:stream";
-
-// src/core/registry/layout.ts
-var TOP_LEVEL_FILES = {
-  catalog: "catalog.json",
-  /** The registry's web page. */
-  webPage: "index.html"
-};
-var REPOSITORY_ENTRIES = {
-  tags: "tags",
-  readme: "README-short.txt"
-};
-var registryPaths = {
-  catalog: () => [TOP_LEVEL_FILES.catalog],
-  image: (name8) => name8.split("/"),
-  readme: (name8) => [...name8.split("/"), REPOSITORY_ENTRIES.readme],
-  tags: (name8) => [...name8.split("/"), REPOSITORY_ENTRIES.tags],
-  tag: (name8, tag) => [...name8.split("/"), REPOSITORY_ENTRIES.tags, tag]
-};
-function reservedNameProblem(name8) {
-  const parts = name8.split("/");
-  const first2 = (parts[0] ?? "").toLowerCase();
-  const top = Object.values(TOP_LEVEL_FILES).find((f) => f.toLowerCase() === first2);
-  if (top != null) {
-    return `starts with '${top}', a file the registry tree keeps at its top (reserved first components: ${Object.values(TOP_LEVEL_FILES).join(", ")})`;
-  }
-  for (const part of parts) {
-    const entry = Object.values(REPOSITORY_ENTRIES).find((e) => e.toLowerCase() === part.toLowerCase());
-    if (entry != null) {
-      return `has the component '${part}', which every repository folder uses for '${entry}' (reserved components: ${Object.values(REPOSITORY_ENTRIES).join(", ")})`;
-    }
-  }
-  return void 0;
-}
-function ipfsPath(root, path4) {
-  return `/ipfs/${[root, ...path4].join("/")}`;
-}
-
-// src/core/registry/reference.ts
-var COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
-var NAME_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
-var TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
-var DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-var PLATFORM_TOKEN_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
-function isName(value) {
-  return value.length > 0 && value.length <= 255 && NAME_RE.test(value) && reservedNameProblem(value) == null;
-}
-function isTag(value) {
-  return TAG_RE.test(value);
-}
-function isDigest(value) {
-  return value.length <= 256 && DIGEST_RE.test(value);
-}
-function validateName(name8, input = "name") {
-  if (name8.length === 0 || name8.length > 255 || !NAME_RE.test(name8)) {
-    throw new InputError(input, `${quote(name8)} is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`);
-  }
-  const reserved = reservedNameProblem(name8);
-  if (reserved != null) throw new InputError(input, `repository name '${name8}' ${reserved}`);
-  return name8;
-}
-function validateTag(tag, input = "tags") {
-  if (!TAG_RE.test(tag)) {
-    throw new InputError(input, `${quote(tag)} is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`);
-  }
-  return tag;
-}
-function parseReference(ref, input) {
-  let rest = ref.trim();
-  let digest2;
-  const at = rest.indexOf("@");
-  if (at >= 0) {
-    digest2 = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST_RE.test(digest2)) throw new InputError(input, `${quote(ref)} has an invalid digest (expected algorithm:hex)`);
-  }
-  let tag;
-  const lastSlash = rest.lastIndexOf("/");
-  const colon = rest.lastIndexOf(":");
-  if (colon > lastSlash) {
-    tag = validateTag(rest.slice(colon + 1), input);
-    rest = rest.slice(0, colon);
-  }
-  let domain;
-  const slash = rest.indexOf("/");
-  if (slash > 0) {
-    const first2 = rest.slice(0, slash);
-    if (first2.includes(".") || first2.includes(":") || first2 === "localhost") {
-      domain = first2;
-      rest = rest.slice(slash + 1);
-    }
-  }
-  if (rest.length === 0 || !NAME_RE.test(rest)) {
-    throw new InputError(input, `${quote(ref)} is not a valid image reference: expected [domain/]path[:tag][@digest] with a lowercase path`);
-  }
-  return { domain, path: rest, tag, digest: digest2 };
-}
-function parseTagList(value, input = "tags") {
-  const items = value.split(/[\n,]/).map((s2) => s2.trim()).filter((s2) => s2.length > 0);
-  const tags = [];
-  let path4;
-  for (const item of items) {
-    if (TAG_RE.test(item)) {
-      tags.push(item);
-      continue;
-    }
-    const ref = parseReference(item, input);
-    if (ref.tag == null) throw new InputError(input, `${quote(item)} has no tag (expected a tag or a reference ending in :tag)`);
-    if (path4 != null && ref.path !== path4) {
-      throw new InputError(input, `references name different repositories ('${path4}' and '${ref.path}'); publish one repository per step or set 'name'`);
-    }
-    path4 = ref.path;
-    tags.push(ref.tag);
-  }
-  return { tags: [...new Set(tags)], path: path4 };
-}
-
-// src/core/image/blob.ts
+import { Readable as Readable2, Transform as Transform2, Writable } from "node:stream";
+import { pipeline as pipeline2 } from "node:stream/promises";
 var SHA256 = /^sha256:[0-9a-f]{64}$/;
 function sha256Digest(bytes) {
   return `sha256:${createHash3("sha256").update(bytes).digest("hex")}`;
 }
-async function hashStream(stream) {
-  const hash = createHash3("sha256");
+async function hashCompressed(stream, compression, limit) {
+  const decompressor = createDecompressor(compression);
+  if (decompressor == null) throw new Error(`Node.js ${process.versions.node} cannot decompress ${compression}`);
+  const raw = createHash3("sha256");
   let size = 0;
-  for await (const chunk of stream) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { digest: `sha256:${hash.digest("hex")}`, size };
+  const content = createHash3("sha256");
+  await pipeline2(
+    stream,
+    new Transform2({
+      transform(chunk, _encoding, callback) {
+        raw.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      }
+    }),
+    decompressor,
+    new DecompressionLimit(limit),
+    new Writable({
+      write(chunk, _encoding, callback) {
+        content.update(chunk);
+        callback();
+      }
+    })
+  );
+  return { digest: `sha256:${raw.digest("hex")}`, size, contentDigest: `sha256:${content.digest("hex")}` };
 }
 async function readHeadBytes(stream, n) {
   const chunks = [];
@@ -26704,7 +26926,7 @@ function isObject(value) {
 }
 function parseDescriptor(value, where, ctx) {
   if (!isObject(value)) throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor is not an object`);
-  const { mediaType, digest: digest2, size, platform: platform3, annotations } = value;
+  const { mediaType, digest: digest2, size, platform: platform2, annotations } = value;
   if (typeof digest2 !== "string") throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor has no digest`);
   if (!SHA256.test(digest2)) {
     throw formatError(ctx.input, `${where} in ${ctx.archive.label}: unsupported digest '${digest2}' (only sha256:<64 hex> is supported)`);
@@ -26717,29 +26939,18 @@ function parseDescriptor(value, where, ctx) {
   }
   const descriptor = { digest: digest2, size };
   if (mediaType !== void 0) descriptor.mediaType = mediaType;
-  const parsedPlatform = parsePlatform(platform3, ctx, `${where} platform`);
+  const parsedPlatform = parsePlatform(platform2);
   if (parsedPlatform != null) descriptor.platform = parsedPlatform;
   if (isObject(annotations)) descriptor.annotations = stringRecord(annotations);
   return descriptor;
 }
-function parsePlatform(value, ctx, where) {
+function parsePlatform(value) {
   if (!isObject(value)) return void 0;
-  const field = (key) => {
-    const item = value[key];
-    if (item === void 0 || item === null || item === "") return void 0;
-    if (typeof item !== "string" || !PLATFORM_TOKEN_RE.test(item)) {
-      const shown = typeof item === "string" ? quote(item, 80) : typeof item;
-      throw formatError(ctx.input, `${where} in ${ctx.archive.label}: platform ${key} ${shown} is not a platform name (expected 1 to 64 of A-Z a-z 0-9 . _ + -, such as linux, arm64 or v8)`);
-    }
-    return item;
-  };
-  const os7 = field("os");
-  const architecture = field("architecture");
-  const variant = field("variant");
-  if (os7 == null || architecture == null) return void 0;
-  const platform3 = { os: os7, architecture };
-  if (variant != null) platform3.variant = variant;
-  return platform3;
+  const { os: os7, architecture, variant } = value;
+  if (typeof os7 !== "string" || typeof architecture !== "string" || os7 === "" || architecture === "") return void 0;
+  const platform2 = { os: os7, architecture };
+  if (typeof variant === "string" && variant !== "") platform2.variant = variant;
+  return platform2;
 }
 function stringRecord(value) {
   const out = {};
@@ -26763,6 +26974,11 @@ function archiveBlob(ctx, path4, digest2, size, mediaType) {
   return { digest: digest2, size, mediaType, open: () => archive.open(path4), chunks: (options) => archive.chunks(path4, options) };
 }
 async function readVerifiedJson(ctx, path4, digest2) {
+  const size = ctx.archive.has(path4) ? ctx.archive.size(path4) : 0;
+  ctx.jsonBytes = (ctx.jsonBytes ?? 0) + Math.min(size, DEFAULT_JSON_LIMIT);
+  if (ctx.jsonBytes > IMAGE_LIMITS.jsonBytes) {
+    throw formatError(ctx.input, `${ctx.archive.label}: its manifests, indexes and configs take more than ${IMAGE_LIMITS.jsonBytes} bytes of JSON (at '${path4}')`);
+  }
   const bytes = await readBytes(ctx.archive, path4, DEFAULT_JSON_LIMIT, ctx.input);
   if (digest2 !== void 0) {
     const actual = sha256Digest(bytes);
@@ -26791,86 +27007,23 @@ var MEDIA_TYPES = {
 var INDEX_MEDIA_TYPES = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList];
 var MANIFEST_MEDIA_TYPES = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest];
 var CONFIG_MEDIA_TYPES = [MEDIA_TYPES.ociConfig, MEDIA_TYPES.dockerConfig];
-function platformString(platform3) {
-  return `${platform3.os}/${platform3.architecture}${platform3.variant != null ? `/${platform3.variant}` : ""}`;
-}
-
-// src/core/image/load-docker.ts
-var LAYER_TYPES = {
-  none: MEDIA_TYPES.ociLayer,
-  gzip: MEDIA_TYPES.ociLayerGzip,
-  zstd: MEDIA_TYPES.ociLayerZstd
-};
-async function loadDockerArchive(ctx) {
-  const { archive, input } = ctx;
-  const label = archive.label;
-  const list3 = await archive.readJson("manifest.json");
-  if (!Array.isArray(list3) || list3.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`);
-  const entry = list3[0];
-  if (!isObject(entry) || typeof entry.Config !== "string" || !Array.isArray(entry.Layers) || !entry.Layers.every((layer) => typeof layer === "string")) {
-    throw formatError(input, `manifest.json in ${label}: the first entry needs a Config path and a Layers list`);
-  }
-  const configPath = entry.Config;
-  const layerPaths = entry.Layers;
-  for (const path4 of [configPath, ...layerPaths]) {
-    if (!archive.has(path4)) throw formatError(input, `${label} is missing '${path4}', named in manifest.json`);
-  }
-  const hexMatch = /^(?:sha256:)?([0-9a-f]{64})(?:\.json)?$/.exec(posix2.basename(configPath));
-  const { bytes: configBytes, json: configJson } = await readVerifiedJson(ctx, configPath, hexMatch != null ? `sha256:${hexMatch[1]}` : void 0);
-  if (!isObject(configJson)) throw formatError(input, `${configPath} in ${label} is not a JSON object`);
-  const diffIds = configJson.rootfs?.diff_ids;
-  if (!Array.isArray(diffIds) || !diffIds.every(isSha256Digest)) {
-    throw formatError(input, `${configPath} in ${label} has no valid rootfs.diff_ids (sha256 digests)`);
-  }
-  if (diffIds.length !== layerPaths.length) {
-    throw formatError(input, `${configPath} in ${label} lists ${diffIds.length} diff_ids but manifest.json lists ${layerPaths.length} layers`);
-  }
-  const config = memoryBlob(configBytes, MEDIA_TYPES.ociConfig);
-  const layers = [];
-  for (const [i, path4] of layerPaths.entries()) {
-    throwIfAborted(ctx.signal);
-    const size = archive.size(path4);
-    const compression = detectCompression(await readHeadBytes(archive.open(path4), MAGIC_BYTES));
-    if (compression === "xz" || compression === "bzip2") {
-      throw formatError(input, `layer '${path4}' in ${label} is ${compression}-compressed, which is not supported`);
-    }
-    let digest2 = diffIds[i];
-    if (compression !== "none") {
-      const hashed = await hashStream(archive.open(path4));
-      if (hashed.size !== size) throw mismatchError(input, `layer '${path4}' in ${label} changed while being read`);
-      digest2 = hashed.digest;
-    }
-    layers.push(archiveBlob(ctx, path4, digest2, size, LAYER_TYPES[compression]));
-  }
-  const manifest = memoryBlob(jsonBytes({
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPES.ociManifest,
-    config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
-    layers: layers.map((layer) => ({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }))
-  }), MEDIA_TYPES.ociManifest);
-  const platform3 = parsePlatform(configJson, ctx, `config ${configPath}`) ?? { os: "unknown", architecture: "unknown" };
-  const blobs = /* @__PURE__ */ new Map();
-  for (const blob of [manifest, config, ...layers]) if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob);
-  const repoTags = Array.isArray(entry.RepoTags) ? entry.RepoTags.filter((tag) => typeof tag === "string") : [];
-  return {
-    root: manifest,
-    images: [{ platform: platform3, manifest, config, layers, configJson }],
-    blobs: [...blobs.values()],
-    repoTags
-  };
+function platformString(platform2) {
+  return `${platform2.os}/${platform2.architecture}${platform2.variant != null ? `/${platform2.variant}` : ""}`;
 }
 
 // src/core/image/load-oci.ts
 var MAX_DEPTH = 8;
 async function loadOciLayout(ctx) {
   const { archive, input } = ctx;
-  const layout = await archive.readJson("oci-layout");
+  const layout = (await readVerifiedJson(ctx, "oci-layout")).json;
   if (!isObject(layout) || typeof layout.imageLayoutVersion !== "string" || !layout.imageLayoutVersion.startsWith("1.")) {
     throw formatError(input, `oci-layout in ${archive.label}: unsupported image layout version ${JSON.stringify(isObject(layout) ? layout.imageLayoutVersion : layout)}`);
   }
-  const index = await archive.readJson("index.json");
+  const index = (await readVerifiedJson(ctx, "index.json")).json;
   const entries = indexEntries(ctx, index, "index.json");
-  const unique = entries.filter((entry, i) => entries.findIndex((other) => other.digest === entry.digest) === i);
+  const byDigest = /* @__PURE__ */ new Map();
+  for (const entry of entries) if (!byDigest.has(entry.digest)) byDigest.set(entry.digest, entry);
+  const unique = [...byDigest.values()];
   if (unique.length === 0) throw formatError(input, `index.json in ${archive.label} lists no manifests`);
   const walker = new Walker(ctx);
   let rootEntries = [unique[0]];
@@ -26880,12 +27033,7 @@ async function loadOciLayout(ctx) {
     root = memoryBlob(jsonBytes({
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.ociIndex,
-      manifests: await Promise.all(unique.map(async (entry) => ({
-        mediaType: entry.mediaType ?? MEDIA_TYPES.ociManifest,
-        digest: entry.digest,
-        size: entry.size,
-        platform: await walker.platformOf(entry)
-      })))
+      manifests: await platformEntries(walker, unique)
     }), MEDIA_TYPES.ociIndex);
     walker.add(root);
     for (const entry of unique) await walker.visit(entry, `index.json entry ${entry.digest}`, 1, false);
@@ -26899,12 +27047,22 @@ async function loadOciLayout(ctx) {
     repoTags: await repoTagsFor(ctx, walker.images, rootEntries)
   };
 }
+async function platformEntries(walker, entries) {
+  const out = [];
+  for (const entry of entries) {
+    out.push({ mediaType: entry.mediaType ?? MEDIA_TYPES.ociManifest, digest: entry.digest, size: entry.size, platform: await walker.platformOf(entry) });
+  }
+  return out;
+}
 function indexEntries(ctx, index, where) {
   if (!isObject(index)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} is not a JSON object`);
   if (index.schemaVersion !== 2) {
     throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(index.schemaVersion)}, expected 2`);
   }
   if (!Array.isArray(index.manifests)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no manifests list`);
+  if (index.manifests.length > IMAGE_LIMITS.entries) {
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label} lists ${index.manifests.length} manifests, more than the ${IMAGE_LIMITS.entries} allowed`);
+  }
   return index.manifests.map((item, i) => parseDescriptor(item, `${where} manifests[${i}]`, ctx));
 }
 function isAttestation(descriptor) {
@@ -26921,6 +27079,8 @@ var Walker = class {
   ctx;
   blobs = /* @__PURE__ */ new Map();
   images = [];
+  imageManifests = /* @__PURE__ */ new Set();
+  visited = /* @__PURE__ */ new Map();
   cache = /* @__PURE__ */ new Map();
   add(blob) {
     if (!this.blobs.has(blob.digest)) this.blobs.set(blob.digest, blob);
@@ -26930,9 +27090,9 @@ var Walker = class {
     const seen = /* @__PURE__ */ new Set();
     for (const entry of entries) {
       if (entry.mediaType != null && !MANIFEST_MEDIA_TYPES.includes(entry.mediaType)) return false;
-      const platform3 = await this.platformOf(entry);
-      if (platform3 == null) return false;
-      const key = platformString(platform3);
+      const platform2 = await this.platformOf(entry);
+      if (platform2 == null) return false;
+      const key = platformString(platform2);
       if (seen.has(key)) return false;
       seen.add(key);
     }
@@ -26945,12 +27105,23 @@ var Walker = class {
     if (!isObject(manifest.json) || !isObject(manifest.json.config)) return void 0;
     const config = parseDescriptor(manifest.json.config, `manifest ${entry.digest} config`, this.ctx);
     if (config.mediaType == null || !CONFIG_MEDIA_TYPES.includes(config.mediaType)) return void 0;
-    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json, this.ctx, `config ${config.digest}`);
+    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json);
   }
   /** Visits a manifest or index and what it references; returns its blob. */
   async visit(descriptor, where, depth, attestation) {
     const { ctx } = this;
     throwIfAborted(ctx.signal);
+    const key = `${descriptor.digest} ${String(attestation)}`;
+    if (this.visited.has(key)) return this.visited.get(key);
+    if (this.visited.size >= IMAGE_LIMITS.manifests) {
+      throw formatError(ctx.input, `${ctx.archive.label}: more than ${IMAGE_LIMITS.manifests} manifests and indexes, at ${where}`);
+    }
+    const blob = await this.walk(descriptor, where, depth, attestation);
+    this.visited.set(key, blob);
+    return blob;
+  }
+  async walk(descriptor, where, depth, attestation) {
+    const { ctx } = this;
     if (depth > MAX_DEPTH) throw formatError(ctx.input, `${ctx.archive.label}: indexes nested deeper than ${MAX_DEPTH} at ${where}`);
     const known = [...INDEX_MEDIA_TYPES, ...MANIFEST_MEDIA_TYPES];
     if (descriptor.mediaType != null && !known.includes(descriptor.mediaType)) {
@@ -26984,6 +27155,9 @@ var Walker = class {
       throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(json.schemaVersion)}, expected 2`);
     }
     if (!Array.isArray(json.layers)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no layers list`);
+    if (json.layers.length > IMAGE_LIMITS.layers) {
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label} lists ${json.layers.length} layers, more than the ${IMAGE_LIMITS.layers} allowed`);
+    }
     const config = parseDescriptor(json.config, `${where} config`, ctx);
     const layers = json.layers.map((item, i) => parseDescriptor(item, `${where} layers[${i}]`, ctx));
     const isImage = config.mediaType != null && CONFIG_MEDIA_TYPES.includes(config.mediaType);
@@ -27004,9 +27178,10 @@ var Walker = class {
     });
     this.add(configRef);
     for (const layer of layerRefs) this.add(layer);
-    if (this.images.some((image) => image.manifest.digest === manifest.digest)) return;
-    const platform3 = parsePlatform(configRead.json, ctx, `${where} config ${config.digest}`) ?? descriptor.platform ?? { os: "unknown", architecture: "unknown" };
-    this.images.push({ platform: platform3, manifest, config: configRef, layers: layerRefs, configJson: configRead.json });
+    if (this.imageManifests.has(manifest.digest)) return;
+    this.imageManifests.add(manifest.digest);
+    const platform2 = parsePlatform(configRead.json) ?? descriptor.platform ?? { os: "unknown", architecture: "unknown" };
+    this.images.push({ platform: platform2, manifest, config: configRef, layers: layerRefs, configJson: configRead.json });
   }
   async readJsonBlob(descriptor, where, hint = "") {
     const cached = this.cache.get(descriptor.digest);
@@ -27018,32 +27193,127 @@ var Walker = class {
   }
 };
 async function repoTagsFor(ctx, images, entries) {
-  const tags = [];
+  const tags = /* @__PURE__ */ new Set();
   if (ctx.archive.has("manifest.json")) {
     const configPaths = new Set(images.map((image) => blobPath(image.config.digest)));
-    const manifest = await ctx.archive.readJson("manifest.json");
+    const manifest = (await readVerifiedJson(ctx, "manifest.json")).json;
     if (Array.isArray(manifest)) {
+      if (manifest.length > IMAGE_LIMITS.entries) {
+        throw formatError(ctx.input, `manifest.json in ${ctx.archive.label} lists ${manifest.length} images, more than the ${IMAGE_LIMITS.entries} allowed`);
+      }
       for (const item of manifest) {
-        if (isObject(item) && typeof item.Config === "string" && configPaths.has(item.Config) && Array.isArray(item.RepoTags)) {
-          tags.push(...item.RepoTags.filter((tag) => typeof tag === "string"));
-        }
+        if (isObject(item) && typeof item.Config === "string" && configPaths.has(item.Config)) addRepoTags(ctx, tags, item.RepoTags);
       }
     }
   }
-  if (tags.length === 0) {
+  if (tags.size === 0) {
     for (const entry of entries) {
       const annotations = stringRecord(entry.annotations);
       const name8 = annotations["io.containerd.image.name"] ?? annotations["org.opencontainers.image.ref.name"];
-      if (name8 != null) tags.push(name8);
+      if (name8 != null) tags.add(name8);
     }
   }
-  return [...new Set(tags)];
+  return [...tags];
+}
+function addRepoTags(ctx, tags, list3) {
+  if (!Array.isArray(list3)) return;
+  for (const tag of list3) {
+    if (typeof tag !== "string") continue;
+    tags.add(tag);
+    if (tags.size > IMAGE_LIMITS.repoTags) {
+      throw formatError(ctx.input, `${ctx.archive.label} names more than ${IMAGE_LIMITS.repoTags} RepoTags in manifest.json`);
+    }
+  }
+}
+
+// src/core/image/load-docker.ts
+var LAYER_TYPES = {
+  none: MEDIA_TYPES.ociLayer,
+  gzip: MEDIA_TYPES.ociLayerGzip,
+  zstd: MEDIA_TYPES.ociLayerZstd
+};
+async function loadDockerArchive(ctx) {
+  const { archive, input } = ctx;
+  const label = archive.label;
+  const list3 = (await readVerifiedJson(ctx, "manifest.json")).json;
+  if (!Array.isArray(list3) || list3.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`);
+  const entry = list3[0];
+  if (!isObject(entry) || typeof entry.Config !== "string" || !Array.isArray(entry.Layers) || !entry.Layers.every((layer) => typeof layer === "string")) {
+    throw formatError(input, `manifest.json in ${label}: the first entry needs a Config path and a Layers list`);
+  }
+  if (entry.Layers.length > IMAGE_LIMITS.layers) {
+    throw formatError(input, `manifest.json in ${label} lists ${entry.Layers.length} layers, more than the ${IMAGE_LIMITS.layers} allowed`);
+  }
+  const configPath = entry.Config;
+  const layerPaths = entry.Layers;
+  for (const path4 of [configPath, ...layerPaths]) {
+    if (!archive.has(path4)) throw formatError(input, `${label} is missing '${path4}', named in manifest.json`);
+  }
+  const hexMatch = /^(?:sha256:)?([0-9a-f]{64})(?:\.json)?$/.exec(posix2.basename(configPath));
+  const { bytes: configBytes, json: configJson } = await readVerifiedJson(ctx, configPath, hexMatch != null ? `sha256:${hexMatch[1]}` : void 0);
+  if (!isObject(configJson)) throw formatError(input, `${configPath} in ${label} is not a JSON object`);
+  const diffIds = configJson.rootfs?.diff_ids;
+  if (!Array.isArray(diffIds) || !diffIds.every(isSha256Digest)) {
+    throw formatError(input, `${configPath} in ${label} has no valid rootfs.diff_ids (sha256 digests)`);
+  }
+  if (diffIds.length !== layerPaths.length) {
+    throw formatError(input, `${configPath} in ${label} lists ${diffIds.length} diff_ids but manifest.json lists ${layerPaths.length} layers`);
+  }
+  const config = memoryBlob(configBytes, MEDIA_TYPES.ociConfig);
+  const layers = [];
+  for (const [i, path4] of layerPaths.entries()) {
+    throwIfAborted(ctx.signal);
+    const size = archive.size(path4);
+    const compression = detectCompression(await readHeadBytes(archive.open(path4), MAGIC_BYTES));
+    if (compression === "xz" || compression === "bzip2") {
+      throw formatError(input, `layer '${path4}' in ${label} is ${compression}-compressed, which is not supported`);
+    }
+    const diffId = diffIds[i];
+    const digest2 = compression === "none" ? diffId : await compressedLayerDigest(ctx, path4, compression, size, diffId);
+    layers.push(archiveBlob(ctx, path4, digest2, size, LAYER_TYPES[compression]));
+  }
+  const manifest = memoryBlob(jsonBytes({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociManifest,
+    config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
+    layers: layers.map((layer) => ({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }))
+  }), MEDIA_TYPES.ociManifest);
+  const platform2 = parsePlatform(configJson) ?? { os: "unknown", architecture: "unknown" };
+  const blobs = /* @__PURE__ */ new Map();
+  for (const blob of [manifest, config, ...layers]) if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob);
+  const repoTags = /* @__PURE__ */ new Set();
+  addRepoTags(ctx, repoTags, entry.RepoTags);
+  return {
+    root: manifest,
+    images: [{ platform: platform2, manifest, config, layers, configJson }],
+    blobs: [...blobs.values()],
+    repoTags: [...repoTags]
+  };
+}
+async function compressedLayerDigest(ctx, path4, compression, size, diffId) {
+  const { archive, input } = ctx;
+  const where = `layer '${path4}' in ${archive.label}`;
+  const limit = ctx.maxDecompressedSize ?? defaultDecompressedLimit(size);
+  let hashed;
+  try {
+    hashed = await hashCompressed(archive.open(path4), compression, limit);
+  } catch (err) {
+    if (err instanceof DecompressionLimitError) {
+      throw formatError(input, `${where} ${compression}-decompresses to more than ${formatBytes(limit)}; if the image is genuine, raise max-decompressed-size`);
+    }
+    throw formatError(input, `${where}: cannot ${compression}-decompress it: ${err.message}`, { cause: err });
+  }
+  if (hashed.size !== size) throw mismatchError(input, `${where} changed while being read`);
+  if (hashed.contentDigest !== diffId) {
+    throw mismatchError(input, `${where} decompresses to content with digest ${hashed.contentDigest}, but the config's rootfs.diff_ids says ${diffId}`);
+  }
+  return hashed.digest;
 }
 
 // src/core/image/load.ts
 async function loadImage(archive, options) {
   throwIfAborted(options.signal);
-  const ctx = { archive, input: options.input, signal: options.signal };
+  const ctx = { archive, input: options.input, signal: options.signal, maxDecompressedSize: options.maxDecompressedSize };
   let sourceFormat;
   let graph;
   if (archive.has("oci-layout") && archive.has("index.json")) {
@@ -27105,201 +27375,21 @@ function tagFolderFiles(image, ref) {
   return files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
 
-// src/core/progress.ts
-function formatBytes(n) {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = n;
-  let unit2 = 0;
-  while (value >= 1024 && unit2 < units.length - 1) {
-    value /= 1024;
-    unit2++;
-  }
-  return `${unit2 === 0 ? value : value.toFixed(1)} ${units[unit2]}`;
-}
-var Progress = class {
-  constructor(logger3, label, total, intervalMs = 5e3) {
-    this.logger = logger3;
-    this.label = label;
-    this.total = total;
-    this.intervalMs = intervalMs;
-    this.lastReport = this.started;
-  }
-  logger;
-  label;
-  total;
-  intervalMs;
-  done = 0;
-  lastReport = 0;
-  started = Date.now();
-  add(bytes) {
-    this.done += bytes;
-    const now = Date.now();
-    if (now - this.lastReport >= this.intervalMs) {
-      this.lastReport = now;
-      this.logger.info(this.line(now));
-    }
-  }
-  finish() {
-    this.logger.info(this.line(Date.now()));
-  }
-  line(now) {
-    const seconds = Math.max((now - this.started) / 1e3, 1e-3);
-    const pct = this.total > 0 ? ` (${Math.floor(this.done / this.total * 100)}%)` : "";
-    const rate = (this.done / 1e6 / seconds).toFixed(1);
-    return `${this.label}: ${formatBytes(this.done)} of ${formatBytes(this.total)}${pct}, ${rate} MB/s`;
-  }
-};
-
 // src/core/registry/catalog.ts
-var CATALOG_FILE = "catalog.json";
-var CATALOG_LIMITS = {
-  bytes: 32 * 1024 * 1024,
-  /** Nesting of arrays and objects: the schema needs 4 (catalog, images, image, tags, tag, platforms). */
-  depth: 8,
-  /** JSON values ('{', '[' and ',' outside strings). */
-  values: 4e6,
-  images: 1e4,
-  /** Tags of all images together. */
-  tags: 1e5,
-  platforms: 64,
-  description: 1024,
-  revision: 256,
-  cid: 256
-};
 function emptyCatalog() {
   return { schemaVersion: 1, updated: (/* @__PURE__ */ new Date(0)).toISOString(), images: [] };
 }
-var CatalogProblem = class extends Error {
-};
-function problem(path4, what) {
-  throw new CatalogProblem(`${path4} ${what}`);
-}
-function checkShape(bytes) {
-  let depth = 0;
-  let values = 1;
-  let inString = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    if (inString) {
-      if (b === 92) i++;
-      else if (b === 34) inString = false;
-      continue;
-    }
-    if (b === 34) {
-      inString = true;
-    } else if (b === 123 || b === 91) {
-      if (++depth > CATALOG_LIMITS.depth) problem("the JSON", `is nested deeper than ${CATALOG_LIMITS.depth} levels`);
-      values++;
-    } else if (b === 125 || b === 93) {
-      depth--;
-    } else if (b === 44) {
-      values++;
-    }
-    if (values > CATALOG_LIMITS.values) problem("the JSON", `has more than ${CATALOG_LIMITS.values} values`);
-  }
-}
-var TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
-function object(value, path4, required, optional2 = []) {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) problem(path4, "is not an object");
-  const record = value;
-  for (const key of Object.keys(record)) {
-    if (!required.includes(key) && !optional2.includes(key)) problem(path4, `has an unknown key ${quote(key, 64)}`);
-  }
-  for (const key of required) if (!(key in record)) problem(path4, `has no '${key}'`);
-  return record;
-}
-function array(value, path4, max) {
-  if (!Array.isArray(value)) problem(path4, "is not an array");
-  if (value.length > max) problem(path4, `has ${value.length} entries, more than the limit of ${max}`);
-  return value;
-}
-function string(value, path4, max, check) {
-  if (typeof value !== "string") problem(path4, "is not a string");
-  if (value.length > max) problem(path4, `is ${value.length} characters long, more than the limit of ${max}`);
-  if (hasControl(value)) problem(path4, `${quote(value, 64)} contains control characters`);
-  if (check != null && !check.test(value)) problem(path4, `${quote(value, 64)} is not ${check.expected}`);
-  return value;
-}
-var timestamp = { test: (s2) => TIMESTAMP.test(s2) && Number.isFinite(Date.parse(s2)), expected: "a UTC timestamp such as 2026-01-31T12:00:00.000Z" };
-var platform2 = {
-  test: (s2) => {
-    const p = s2.split("/");
-    return p.length >= 2 && p.length <= 3 && p.every((t) => PLATFORM_TOKEN_RE.test(t));
-  },
-  expected: "a platform such as linux/arm64/v8"
-};
-var cid = {
-  test: (s2) => {
-    try {
-      CID.parse(s2);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  expected: "a CID"
-};
-function parseTag(value, path4) {
-  const t = object(value, path4, ["tag", "digest", "platforms", "size", "cid", "published"], ["revision"]);
-  const size = t.size;
-  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) problem(`${path4}.size`, "is not a byte count");
-  const tag = {
-    tag: string(t.tag, `${path4}.tag`, 128, { test: isTag, expected: "a tag" }),
-    digest: string(t.digest, `${path4}.digest`, 256, { test: isDigest, expected: "a digest" }),
-    platforms: array(t.platforms, `${path4}.platforms`, CATALOG_LIMITS.platforms).map((p, i) => string(p, `${path4}.platforms[${i}]`, 200, platform2)),
-    size,
-    cid: string(t.cid, `${path4}.cid`, CATALOG_LIMITS.cid, cid),
-    published: string(t.published, `${path4}.published`, 64, timestamp)
-  };
-  if (t.revision !== void 0) tag.revision = string(t.revision, `${path4}.revision`, CATALOG_LIMITS.revision);
-  return tag;
-}
-function parseImage(value, path4) {
-  const i = object(value, path4, ["name", "tags"], ["description"]);
-  const name8 = string(i.name, `${path4}.name`, 255, { test: isName, expected: "a repository name the registry tree allows" });
-  const image = { name: name8, tags: [] };
-  if (i.description !== void 0) image.description = string(i.description, `${path4}.description`, CATALOG_LIMITS.description);
-  const seen = /* @__PURE__ */ new Set();
-  image.tags = array(i.tags, `${path4}.tags`, CATALOG_LIMITS.tags).map((t, n) => {
-    const tag = parseTag(t, `${path4}.tags[${n}]`);
-    if (seen.has(tag.tag)) problem(`${path4}.tags[${n}].tag`, `'${tag.tag}' is listed twice`);
-    seen.add(tag.tag);
-    return tag;
-  });
-  return image;
-}
-function checkCatalog(value) {
-  const c = object(value, "the catalog", ["schemaVersion", "updated", "images"]);
-  if (c.schemaVersion !== 1) problem("schemaVersion", "is not 1 (this ipcr writes schema version 1)");
-  const updated = string(c.updated, "updated", 64, timestamp);
-  const names = /* @__PURE__ */ new Set();
-  let tags = 0;
-  const images = array(c.images, "images", CATALOG_LIMITS.images).map((item, n) => {
-    const image = parseImage(item, `images[${n}]`);
-    if (names.has(image.name)) problem(`images[${n}].name`, `'${image.name}' is listed twice`);
-    names.add(image.name);
-    tags += image.tags.length;
-    if (tags > CATALOG_LIMITS.tags) problem("images", `hold more than ${CATALOG_LIMITS.tags} tags together, the limit`);
-    return image;
-  });
-  return { schemaVersion: 1, updated, images };
-}
-function parseCatalog(bytes, where = "the previous root") {
-  const label = `${CATALOG_FILE} of ${where}`;
+function parseCatalog(bytes) {
+  let value;
   try {
-    if (bytes.length > CATALOG_LIMITS.bytes) problem("the file", `is ${bytes.length} bytes, more than the limit of ${CATALOG_LIMITS.bytes}`);
-    checkShape(bytes);
-    let value;
-    try {
-      value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-    } catch (err) {
-      problem("the file", `is not valid UTF-8 JSON: ${escapeControl(err.message)}`);
-    }
-    return checkCatalog(value);
+    value = JSON.parse(new TextDecoder().decode(bytes));
   } catch (err) {
-    if (err instanceof CatalogProblem) throw new TreeError(`${label}: ${err.message}`);
-    throw err;
+    throw new TreeError(`catalog.json of the previous root is not valid JSON: ${err.message}`);
   }
+  if (value?.schemaVersion !== 1 || !Array.isArray(value.images)) {
+    throw new TreeError("catalog.json of the previous root is not an ipcr catalog (expected schemaVersion 1 and an images array)");
+  }
+  return value;
 }
 function updateCatalog(catalog, update) {
   const images = catalog.images.filter((i) => i.name !== update.name);
@@ -27309,15 +27399,95 @@ function updateCatalog(catalog, update) {
   const description = update.description ?? previous?.description;
   images.push({ name: update.name, ...description != null ? { description } : {}, tags });
   images.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  try {
-    return checkCatalog({ schemaVersion: 1, updated: update.updated, images });
-  } catch (err) {
-    if (err instanceof CatalogProblem) throw new TreeError(`${CATALOG_FILE} of the new root: ${err.message}`);
-    throw err;
-  }
+  return { schemaVersion: 1, updated: update.updated, images };
 }
 function encodeCatalog(catalog) {
   return new TextEncoder().encode(JSON.stringify(catalog, null, 2) + "\n");
+}
+
+// src/core/registry/layout.ts
+var registryPaths = {
+  catalog: () => ["catalog.json"],
+  image: (name8) => name8.split("/"),
+  readme: (name8) => [...name8.split("/"), "README-short.txt"],
+  tags: (name8) => [...name8.split("/"), "tags"],
+  tag: (name8, tag) => [...name8.split("/"), "tags", tag]
+};
+function ipfsPath(root, path4) {
+  return `/ipfs/${[root, ...path4].join("/")}`;
+}
+
+// src/core/registry/reference.ts
+var COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
+var NAME_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+var TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+var DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+var RESERVED_COMPONENTS = /* @__PURE__ */ new Set(["tags"]);
+var RESERVED_NAMES = /* @__PURE__ */ new Set(["catalog.json", "index.html"]);
+function validateName(name8, input = "name") {
+  if (name8.length === 0 || name8.length > 255 || !NAME_RE.test(name8)) {
+    throw new InputError(input, `'${name8}' is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`);
+  }
+  const parts = name8.split("/");
+  if (parts.some((p) => RESERVED_COMPONENTS.has(p)) || RESERVED_NAMES.has(name8)) {
+    throw new InputError(input, `'${name8}' uses a reserved folder name ('tags', 'catalog.json' and 'index.html' are used by the registry tree)`);
+  }
+  return name8;
+}
+function validateTag(tag, input = "tags") {
+  if (!TAG_RE.test(tag)) {
+    throw new InputError(input, `'${tag}' is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`);
+  }
+  return tag;
+}
+function parseReference(ref, input) {
+  let rest = ref.trim();
+  let digest2;
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    digest2 = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST_RE.test(digest2)) throw new InputError(input, `'${ref}' has an invalid digest (expected algorithm:hex)`);
+  }
+  let tag;
+  const lastSlash = rest.lastIndexOf("/");
+  const colon = rest.lastIndexOf(":");
+  if (colon > lastSlash) {
+    tag = validateTag(rest.slice(colon + 1), input);
+    rest = rest.slice(0, colon);
+  }
+  let domain;
+  const slash = rest.indexOf("/");
+  if (slash > 0) {
+    const first2 = rest.slice(0, slash);
+    if (first2.includes(".") || first2.includes(":") || first2 === "localhost") {
+      domain = first2;
+      rest = rest.slice(slash + 1);
+    }
+  }
+  if (rest.length === 0 || !NAME_RE.test(rest)) {
+    throw new InputError(input, `'${ref}' is not a valid image reference: expected [domain/]path[:tag][@digest] with a lowercase path`);
+  }
+  return { domain, path: rest, tag, digest: digest2 };
+}
+function parseTagList(value, input = "tags") {
+  const items = value.split(/[\n,]/).map((s2) => s2.trim()).filter((s2) => s2.length > 0);
+  const tags = [];
+  let path4;
+  for (const item of items) {
+    if (TAG_RE.test(item)) {
+      tags.push(item);
+      continue;
+    }
+    const ref = parseReference(item, input);
+    if (ref.tag == null) throw new InputError(input, `'${item}' has no tag (expected a tag or a reference ending in :tag)`);
+    if (path4 != null && ref.path !== path4) {
+      throw new InputError(input, `references name different repositories ('${path4}' and '${ref.path}'); publish one repository per step or set 'name'`);
+    }
+    path4 = ref.path;
+    tags.push(ref.tag);
+  }
+  return { tags: [...new Set(tags)], path: path4 };
 }
 
 // ../main/node_modules/uint8arrays/dist/src/with-array-buffer.js
@@ -27733,16 +27903,16 @@ zero.length = function() {
 var TWO_32 = 4294967296n;
 
 // ../main/node_modules/protons-runtime/dist/src/utils/utf8.js
-function length2(string3) {
+function length2(string2) {
   let len = 0;
   let c = 0;
-  for (let i = 0; i < string3.length; ++i) {
-    c = string3.charCodeAt(i);
+  for (let i = 0; i < string2.length; ++i) {
+    c = string2.charCodeAt(i);
     if (c < 128) {
       len += 1;
     } else if (c < 2048) {
       len += 2;
-    } else if ((c & 64512) === 55296 && (string3.charCodeAt(i + 1) & 64512) === 56320) {
+    } else if ((c & 64512) === 55296 && (string2.charCodeAt(i + 1) & 64512) === 56320) {
       ++i;
       len += 4;
     } else {
@@ -27786,18 +27956,18 @@ function read2(buffer3, start, end) {
   }
   return String.fromCharCode.apply(String, chunk.slice(0, i));
 }
-function write(string3, buffer3, offset) {
+function write(string2, buffer3, offset) {
   const start = offset;
   let c1;
   let c2;
-  for (let i = 0; i < string3.length; ++i) {
-    c1 = string3.charCodeAt(i);
+  for (let i = 0; i < string2.length; ++i) {
+    c1 = string2.charCodeAt(i);
     if (c1 < 128) {
       buffer3[offset++] = c1;
     } else if (c1 < 2048) {
       buffer3[offset++] = c1 >> 6 | 192;
       buffer3[offset++] = c1 & 63 | 128;
-    } else if ((c1 & 64512) === 55296 && ((c2 = string3.charCodeAt(i + 1)) & 64512) === 56320) {
+    } else if ((c1 & 64512) === 55296 && ((c2 = string2.charCodeAt(i + 1)) & 64512) === 56320) {
       c1 = 65536 + ((c1 & 1023) << 10) + (c2 & 1023);
       ++i;
       buffer3[offset++] = c1 >> 18 | 240;
@@ -28363,7 +28533,7 @@ function createCodec(name8, prefix, encode19, decode23) {
     }
   };
 }
-var string2 = createCodec("utf8", "u", (buf) => {
+var string = createCodec("utf8", "u", (buf) => {
   const decoder = new TextDecoder("utf8");
   return "u" + decoder.decode(buf);
 }, (str) => {
@@ -28371,11 +28541,11 @@ var string2 = createCodec("utf8", "u", (buf) => {
   return encoder4.encode(str.substring(1));
 });
 var ascii = createCodec("ascii", "a", (buf) => {
-  let string3 = "a";
+  let string2 = "a";
   for (let i = 0; i < buf.length; i++) {
-    string3 += String.fromCharCode(buf[i]);
+    string2 += String.fromCharCode(buf[i]);
   }
-  return string3;
+  return string2;
 }, (str) => {
   str = str.substring(1);
   const buf = allocUnsafe(str.length);
@@ -28385,8 +28555,8 @@ var ascii = createCodec("ascii", "a", (buf) => {
   return buf;
 });
 var BASES = {
-  utf8: string2,
-  "utf-8": string2,
+  utf8: string,
+  "utf-8": string,
   hex: bases.base16,
   latin1: ascii,
   ascii,
@@ -28396,15 +28566,15 @@ var BASES = {
 var bases_default = BASES;
 
 // ../main/node_modules/uint8arrays/dist/src/from-string.node.js
-function fromString2(string3, encoding = "utf8") {
+function fromString2(string2, encoding = "utf8") {
   const base4 = bases_default[encoding];
   if (base4 == null) {
     throw new Error(`Unsupported encoding "${encoding}"`);
   }
   if (encoding === "utf8" || encoding === "utf-8") {
-    return asUint8Array(Buffer3.from(string3, "utf-8"));
+    return asUint8Array(Buffer3.from(string2, "utf-8"));
   }
-  return base4.decoder.decode(`${base4.prefix}${string3}`);
+  return base4.decoder.decode(`${base4.prefix}${string2}`);
 }
 
 // ../main/node_modules/protons-runtime/dist/src/utils/pool.js
@@ -30107,15 +30277,15 @@ async function buildShard(leaves, depth, sink, options) {
 async function putInShardedDirectory(root, entries, source2, sink, options) {
   return putInShard(root, entries.map(leaf), 0, source2, sink, options);
 }
-async function putInShard(cid2, leaves, depth, source2, sink, options) {
+async function putInShard(cid, leaves, depth, source2, sink, options) {
   throwIfAborted(options?.signal);
-  const { node, unixfs } = await readShard(cid2, source2, options);
-  if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid2} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`);
+  const { node, unixfs } = await readShard(cid, source2, options);
+  if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`);
   const links = /* @__PURE__ */ new Map();
   for (const link of node.Links) {
     const name8 = link.Name ?? "";
     const slot = Number.parseInt(name8.slice(0, PREFIX_LENGTH), 16);
-    if (!/^[0-9A-F]{2}/.test(name8) || links.has(slot)) throw new TreeError(`HAMT shard ${cid2} has an invalid link name '${name8}'`);
+    if (!/^[0-9A-F]{2}/.test(name8) || links.has(slot)) throw new TreeError(`HAMT shard ${cid} has an invalid link name '${name8}'`);
     links.set(slot, link);
   }
   for (const [slot, group3] of await groupBySlot(leaves, depth)) {
@@ -30173,9 +30343,9 @@ function bitfield(slots) {
 }
 async function writeNode(data, links, sink, options) {
   const bytes = encode3(prepare({ Data: data, Links: links }));
-  const cid2 = CID.createV1(code, await sha256.digest(bytes));
-  await sink.put(cid2, bytes, options);
-  return { cid: cid2, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
+  const cid = CID.createV1(code, await sha256.digest(bytes));
+  await sink.put(cid, bytes, options);
+  return { cid, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
 }
 async function readShardedDirectory(node, unixfs, source2, options) {
   const prefixLength = shardPrefixLength(unixfs);
@@ -30191,8 +30361,8 @@ async function readShardedDirectory(node, unixfs, source2, options) {
       throw new TreeError(`HAMT shard link name '${name8}' is too short`);
     }
   }
-  const nested = await mapConcurrent(subShards, READ_CONCURRENCY, async (cid2) => {
-    const shard = await readShard(cid2, source2, options);
+  const nested = await mapConcurrent(subShards, READ_CONCURRENCY, async (cid) => {
+    const shard = await readShard(cid, source2, options);
     return readShardedDirectory(shard.node, shard.unixfs, source2, options);
   });
   for (const list3 of nested) entries.push(...list3);
@@ -30216,10 +30386,10 @@ async function findInShardedDirectory(node, unixfs, name8, source2, options) {
     return link.Name === prefix + name8 ? { name: name8, cid: link.Hash, size: link.Tsize ?? 0 } : void 0;
   }
 }
-async function readShard(cid2, source2, options) {
-  const bytes = await source2.get(cid2, options);
-  const { node, unixfs } = decodeUnixFS(cid2, bytes);
-  if (unixfs.type !== "hamt-sharded-directory") throw new TreeError(`HAMT sub-shard ${cid2} is a ${unixfs.type}`);
+async function readShard(cid, source2, options) {
+  const bytes = await source2.get(cid, options);
+  const { node, unixfs } = decodeUnixFS(cid, bytes);
+  if (unixfs.type !== "hamt-sharded-directory") throw new TreeError(`HAMT sub-shard ${cid} is a ${unixfs.type}`);
   return { node, unixfs };
 }
 function shardPrefixLength(unixfs) {
@@ -30227,14 +30397,14 @@ function shardPrefixLength(unixfs) {
   if (fanout < 2 || (fanout & fanout - 1) !== 0) throw new TreeError(`HAMT fanout ${fanout} is not a power of two`);
   return (fanout - 1).toString(16).length;
 }
-function decodeUnixFS(cid2, bytes) {
-  if (cid2.code !== code) throw new TreeError(`${cid2} is not a dag-pb node`);
+function decodeUnixFS(cid, bytes) {
+  if (cid.code !== code) throw new TreeError(`${cid} is not a dag-pb node`);
   try {
     const node = decode5(bytes);
     if (node.Data == null) throw new Error("no Data field");
     return { node, unixfs: UnixFS2.unmarshal(node.Data) };
   } catch (err) {
-    throw new TreeError(`${cid2} is not a UnixFS node: ${err?.message ?? err}`, { cause: err });
+    throw new TreeError(`${cid} is not a UnixFS node: ${err?.message ?? err}`, { cause: err });
   }
 }
 
@@ -30249,27 +30419,27 @@ async function buildDirectory(entries, sink, options) {
   if (bytes.length > SHARD_THRESHOLD_BYTES) return buildShardedDirectory(entries, sink, options);
   return writeNode(DIRECTORY_DATA, links, sink, options);
 }
-async function readDirectory(cid2, source2, options) {
-  const { node, unixfs } = await loadDirectory(cid2, source2, options);
+async function readDirectory(cid, source2, options) {
+  const { node, unixfs } = await loadDirectory(cid, source2, options);
   if (unixfs.type === "directory") {
     return node.Links.map((link) => ({ name: link.Name ?? "", cid: link.Hash, size: link.Tsize ?? 0 }));
   }
   const entries = await readShardedDirectory(node, unixfs, source2, options);
   return entries.sort(compareNames);
 }
-async function findEntry(cid2, name8, source2, options) {
-  const { node, unixfs } = await loadDirectory(cid2, source2, options);
+async function findEntry(cid, name8, source2, options) {
+  const { node, unixfs } = await loadDirectory(cid, source2, options);
   if (unixfs.type === "directory") {
     const link = node.Links.find((l) => l.Name === name8);
     return link == null ? void 0 : { name: name8, cid: link.Hash, size: link.Tsize ?? 0 };
   }
   return findInShardedDirectory(node, unixfs, name8, source2, options);
 }
-async function loadDirectory(cid2, source2, options) {
-  if (cid2.code !== code) throw new TreeError(`${cid2} is not a directory`);
-  const bytes = await source2.get(cid2, options);
-  const { node, unixfs } = decodeUnixFS(cid2, bytes);
-  if (unixfs.type !== "directory" && unixfs.type !== "hamt-sharded-directory") throw new TreeError(`${cid2} is not a directory (UnixFS ${unixfs.type})`);
+async function loadDirectory(cid, source2, options) {
+  if (cid.code !== code) throw new TreeError(`${cid} is not a directory`);
+  const bytes = await source2.get(cid, options);
+  const { node, unixfs } = decodeUnixFS(cid, bytes);
+  if (unixfs.type !== "directory" && unixfs.type !== "hamt-sharded-directory") throw new TreeError(`${cid} is not a directory (UnixFS ${unixfs.type})`);
   return { node, unixfs };
 }
 function checkNames(entries) {
@@ -30893,9 +31063,9 @@ var persist = async (buffer3, blockstore, options) => {
     options.codec = src_exports;
   }
   const multihash = await sha256.digest(buffer3);
-  const cid2 = CID.create(options.cidVersion ?? DEFAULT_CID_VERSION, options.codec.code, multihash);
-  await blockstore.put(cid2, buffer3, options);
-  return cid2;
+  const cid = CID.create(options.cidVersion ?? DEFAULT_CID_VERSION, options.codec.code, multihash);
+  await blockstore.put(cid, buffer3, options);
+  return cid;
 };
 
 // ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/buffer-importer.js
@@ -30923,15 +31093,15 @@ function defaultBufferImporter(options) {
             Links: []
           }, options);
         }
-        const cid2 = await persist(block, blockstore, opts);
+        const cid = await persist(block, blockstore, opts);
         bytesWritten += BigInt(block.byteLength);
         options.onProgress?.(new CustomProgressEvent("unixfs:importer:progress:file:write", {
           bytesWritten,
-          cid: cid2,
+          cid,
           path: file.path
         }));
         return {
-          cid: cid2,
+          cid,
           unixfs,
           size: BigInt(block.length),
           block
@@ -30966,10 +31136,10 @@ var defaultDirBuilder = async (dir, blockstore, options) => {
     mode: dir.mode
   });
   const block = encode3(prepare({ Data: unixfs.marshal() }), options);
-  const cid2 = await persist(block, blockstore, options);
+  const cid = await persist(block, blockstore, options);
   const path4 = dir.path;
   return {
-    cid: cid2,
+    cid,
     path: path4,
     unixfs,
     size: BigInt(block.length),
@@ -31080,13 +31250,13 @@ var reduce = (file, blockstore, options) => {
       Links: links
     };
     const block = encode3(prepare(node), options);
-    const cid2 = await persist(block, blockstore, options);
+    const cid = await persist(block, blockstore, options);
     options.onProgress?.(new CustomProgressEvent("unixfs:importer:progress:file:layout", {
-      cid: cid2,
+      cid,
       path: file.originalPath
     }));
     return {
-      cid: cid2,
+      cid,
       path: file.path,
       unixfs: f,
       size: BigInt(block.length + node.Links.reduce((acc, curr) => acc + (curr.Tsize ?? 0), 0)),
@@ -31109,10 +31279,10 @@ var defaultSymlinkBuilder = async (symlink2, blockstore, options) => {
     mode: symlink2.mode
   });
   const block = encode3(prepare({ Data: unixfs.marshal() }));
-  const cid2 = await persist(block, blockstore, options);
+  const cid = await persist(block, blockstore, options);
   const path4 = symlink2.path;
   return {
-    cid: cid2,
+    cid,
     path: path4,
     unixfs,
     size: BigInt(block.length),
@@ -31759,7 +31929,7 @@ var DirFlat = class extends Dir {
     });
     const node = { Data: unixfs.marshal(), Links: links };
     const buffer3 = encode3(prepare(node), this.options);
-    const cid2 = await persist(buffer3, block, this.options);
+    const cid = await persist(buffer3, block, this.options);
     const size = buffer3.length + node.Links.reduce(
       /**
        * @param {number} acc
@@ -31768,10 +31938,10 @@ var DirFlat = class extends Dir {
       (acc, curr) => acc + (curr.Tsize ?? 0),
       0
     );
-    this.cid = cid2;
+    this.cid = cid;
     this.size = size;
     yield {
-      cid: cid2,
+      cid,
       unixfs,
       path: this.path,
       size: BigInt(size)
@@ -31805,9 +31975,9 @@ var BaseBlockstore = class {
     return Promise.reject(new Error(".put is not implemented"));
   }
   async *putMany(source2, options) {
-    for await (const { cid: cid2, bytes } of source2) {
-      await this.put(cid2, bytes, options);
-      yield cid2;
+    for await (const { cid, bytes } of source2) {
+      await this.put(cid, bytes, options);
+      yield cid;
     }
   }
   get(key, options) {
@@ -31852,7 +32022,7 @@ var BlackHoleBlockstore = class extends BaseBlockstore {
     options?.signal?.throwIfAborted();
     return false;
   }
-  async delete(cid2, options) {
+  async delete(cid, options) {
     options?.signal?.throwIfAborted();
   }
   // eslint-disable-next-line require-yield
@@ -31987,11 +32157,11 @@ var Bucket = class _Bucket {
       hash: place.hash
     });
   }
-  _putObjectAt(pos, object2) {
+  _putObjectAt(pos, object) {
     if (this._children.get(pos) == null) {
       this._popCount++;
     }
-    this._children.set(pos, object2);
+    this._children.set(pos, object);
   }
   _delAt(pos) {
     if (pos === -1) {
@@ -32337,10 +32507,10 @@ async function* flush(bucket, blockstore, shardRoot, options) {
     Links: links
   };
   const buffer3 = encode3(prepare(node), options);
-  const cid2 = await persist(buffer3, blockstore, options);
+  const cid = await persist(buffer3, blockstore, options);
   const size = BigInt(buffer3.byteLength) + childrenSize;
   yield {
-    cid: cid2,
+    cid,
     unixfs: dir,
     size
   };
@@ -32360,13 +32530,13 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
     }
     const labelPrefix = i.toString(16).toUpperCase().padStart(padLength, "0");
     if (child2 instanceof Bucket) {
-      const { size, cid: cid3 } = await calculateSize(child2, null, blocks, options);
+      const { size, cid: cid2 } = await calculateSize(child2, null, blocks, options);
       links.push({
         Name: labelPrefix,
         Tsize: Number(size),
-        Hash: cid3
+        Hash: cid2
       });
-      sizeEstimate += labelPrefix.length + cid3.byteLength;
+      sizeEstimate += labelPrefix.length + cid2.byteLength;
     } else if (isDir(child2.value)) {
       const dir2 = child2.value;
       const size = dir2.nodeSize;
@@ -32404,9 +32574,9 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
     Data: dir.marshal(),
     Links: links
   }), options);
-  const cid2 = await persist(buffer3, blocks, options);
+  const cid = await persist(buffer3, blocks, options);
   return {
-    cid: cid2,
+    cid,
     size: options.shardSplitStrategy === "links-bytes" ? sizeEstimate : buffer3.length
   };
 }
@@ -32627,17 +32797,17 @@ async function* importer(source2, blockstore, options = {}) {
 // src/core/unixfs/storage.ts
 function writableStorage(sink, signal) {
   return {
-    async put(cid2, bytes, options) {
+    async put(cid, bytes, options) {
       const onWritten = options?.onWritten;
-      await sink.put(cid2, bytes instanceof Uint8Array ? bytes : await concat2(bytes), onWritten != null ? { signal, onWritten } : { signal });
-      return cid2;
+      await sink.put(cid, bytes instanceof Uint8Array ? bytes : await concat2(bytes), onWritten != null ? { signal, onWritten } : { signal });
+      return cid;
     }
   };
 }
 function readableStorage(source2) {
   return {
-    async *get(cid2, options) {
-      yield await source2.get(cid2, { signal: options?.signal });
+    async *get(cid, options) {
+      yield await source2.get(cid, { signal: options?.signal });
     }
   };
 }
@@ -32675,11 +32845,11 @@ function rawLeaves(hashLeaf, release) {
       });
       yield async () => {
         const { digest: digest2, bytes } = await hashed;
-        const cid2 = CID.createV1(code3, create(sha256.code, digest2));
-        await storage.put(cid2, bytes, release != null ? { onWritten: () => {
+        const cid = CID.createV1(code3, create(sha256.code, digest2));
+        await storage.put(cid, bytes, release != null ? { onWritten: () => {
           release(bytes);
         } } : void 0);
-        return { cid: cid2, size: BigInt(bytes.byteLength), block: bytes };
+        return { cid, size: BigInt(bytes.byteLength), block: bytes };
       };
     }
   };
@@ -32930,20 +33100,20 @@ var fromString3 = useBuffer ? (
   /**
    * @param {string} string
    */
-  (string3) => {
-    return string3.length >= FROM_STRING_THRESHOLD_BUFFER ? (
+  (string2) => {
+    return string2.length >= FROM_STRING_THRESHOLD_BUFFER ? (
       // eslint-disable-line operator-linebreak
       // @ts-ignore
-      globalThis.Buffer.from(string3)
-    ) : utf8ToBytes(string3);
+      globalThis.Buffer.from(string2)
+    ) : utf8ToBytes(string2);
   }
 ) : (
   // eslint-disable-line operator-linebreak
   /**
    * @param {string} string
    */
-  (string3) => {
-    return string3.length >= FROM_STRING_THRESHOLD_TEXTENCODER ? textEncoder4.encode(string3) : utf8ToBytes(string3);
+  (string2) => {
+    return string2.length >= FROM_STRING_THRESHOLD_TEXTENCODER ? textEncoder4.encode(string2) : utf8ToBytes(string2);
   }
 );
 var fromArray = (arr) => {
@@ -34757,12 +34927,12 @@ function cidEncoder(obj) {
   if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
     return null;
   }
-  const cid2 = CID.asCID(obj);
-  if (!cid2) {
+  const cid = CID.asCID(obj);
+  if (!cid) {
     return null;
   }
-  const bytes = new Uint8Array(cid2.bytes.byteLength + 1);
-  bytes.set(cid2.bytes, 1);
+  const bytes = new Uint8Array(cid.bytes.byteLength + 1);
+  bytes.set(cid.bytes, 1);
   return [
     new Token(Type.tag, CID_CBOR_TAG),
     new Token(Type.bytes, bytes)
@@ -35419,11 +35589,11 @@ function cidEncoder2(obj) {
   if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
     return null;
   }
-  const cid2 = CID.asCID(obj);
-  if (!cid2) {
+  const cid = CID.asCID(obj);
+  if (!cid) {
     return null;
   }
-  const cidString = cid2.toString();
+  const cidString = cid.toString();
   return [
     new Token(Type.map, Infinity, 1),
     new Token(Type.string, "/", 1),
@@ -35625,19 +35795,19 @@ function isCID(obj) {
 }
 
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/resolve-object-path.js
-function resolveObjectPath(object2, path4) {
+function resolveObjectPath(object, path4) {
   let value;
   let i = 0;
   let resolved = "";
   while (i < path4.length) {
     const key = path4[i];
     i++;
-    if (!Object.hasOwnProperty.call(object2, key)) {
+    if (!Object.hasOwnProperty.call(object, key)) {
       throw new BadPathError(`Object did not have key "${key}"`);
     }
     resolved += `/${key}`;
-    value = object2[key];
-    object2 = value;
+    value = object[key];
+    object = value;
     if (isCID(value)) {
       break;
     }
@@ -35652,8 +35822,8 @@ function resolveObjectPath(object2, path4) {
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-cbor.js
 async function* dagCborResolver(root, path4, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
-  const object2 = decode11(block);
-  const result = resolveObjectPath(object2, path4);
+  const object = decode11(block);
+  const result = resolveObjectPath(object, path4);
   yield {
     cid: isCID(result.value) ? result.value : root,
     name: result.path,
@@ -35664,8 +35834,8 @@ async function* dagCborResolver(root, path4, blockstore, options) {
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-json.js
 async function* dagJsonResolver(root, path4, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
-  const object2 = decode13(block);
-  const result = resolveObjectPath(object2, path4);
+  const object = decode13(block);
+  const result = resolveObjectPath(object, path4);
   yield {
     cid: isCID(result.value) ? result.value : root,
     name: result.path,
@@ -35941,8 +36111,8 @@ async function* identityResolver(root, path4, blockstore, options) {
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/json.js
 async function* jsonResolver(root, path4, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
-  const object2 = decode8(block);
-  const result = resolveObjectPath(object2, path4);
+  const object = decode8(block);
+  const result = resolveObjectPath(object, path4);
   yield {
     cid: root,
     name: result.path,
@@ -35977,27 +36147,27 @@ async function* walkPath(path4, blockstore, options = {}) {
     path4 = path4.substring(0, path4.length - 1);
   }
   let [root, ...rest] = path4.split(/(?<!\\)\//g).filter(Boolean);
-  let cid2 = CID.parse(root);
+  let cid = CID.parse(root);
   let roots = [
-    cid2
+    cid
   ];
-  let location2 = `${cid2}`;
+  let location2 = `${cid}`;
   yield {
-    cid: cid2,
+    cid,
     name: location2,
     path: location2,
     roots,
     remainder: rest
   };
   while (rest.length > 0) {
-    const resolver = resolvers[cid2.code];
+    const resolver = resolvers[cid.code];
     if (resolver == null) {
-      throw new NoResolverError(`No resolver for code ${cid2.code}`);
+      throw new NoResolverError(`No resolver for code ${cid.code}`);
     }
     let traversedDeeper = false;
-    for await (const result of resolver(cid2, rest, blockstore, options)) {
-      cid2 = result.cid;
-      traversedDeeper = !roots[roots.length - 1].equals(cid2);
+    for await (const result of resolver(cid, rest, blockstore, options)) {
+      cid = result.cid;
+      traversedDeeper = !roots[roots.length - 1].equals(cid);
       rest = result.rest;
       if (!traversedDeeper) {
         break;
@@ -36045,30 +36215,30 @@ function last(source2) {
 var src_default5 = last;
 
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-cbor.js
-async function dagCborResolver2(cid2, name8, path4, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid2, options));
-  const object2 = decode11(block);
+async function dagCborResolver2(cid, name8, path4, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid, options));
+  const object = decode11(block);
   return {
     type: "object",
-    cid: cid2,
+    cid,
     name: name8,
     path: path4,
-    object: object2,
+    object,
     node: block,
     size: BigInt(block.byteLength)
   };
 }
 
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-json.js
-async function dagJsonResolver2(cid2, name8, path4, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid2, options));
-  const object2 = decode13(block);
+async function dagJsonResolver2(cid, name8, path4, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid, options));
+  const object = decode13(block);
   return {
     type: "object",
-    cid: cid2,
+    cid,
     name: name8,
     path: path4,
-    object: object2,
+    object,
     node: block,
     size: BigInt(block.byteLength)
   };
@@ -36135,11 +36305,11 @@ function rawContent(node, event) {
 }
 
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/identity.js
-async function identityResolver2(cid2, name8, path4, blockstore, options) {
-  const block = decode4(cid2.multihash.bytes);
+async function identityResolver2(cid, name8, path4, blockstore, options) {
+  const block = decode4(cid.multihash.bytes);
   return {
     type: "identity",
-    cid: cid2,
+    cid,
     name: name8,
     path: path4,
     content: rawContent(block.digest, "unixfs:exporter:progress:identity"),
@@ -36149,26 +36319,26 @@ async function identityResolver2(cid2, name8, path4, blockstore, options) {
 }
 
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/json.js
-async function jsonResolver2(cid2, name8, path4, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid2, options));
-  const object2 = decode8(block);
+async function jsonResolver2(cid, name8, path4, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid, options));
+  const object = decode8(block);
   return {
     type: "object",
-    cid: cid2,
+    cid,
     name: name8,
     path: path4,
-    object: object2,
+    object,
     size: BigInt(block.byteLength),
     node: block
   };
 }
 
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/raw.js
-async function rawResolver2(cid2, name8, path4, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid2, options));
+async function rawResolver2(cid, name8, path4, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid, options));
   return {
     type: "raw",
-    cid: cid2,
+    cid,
     name: name8,
     path: path4,
     content: rawContent(block, "unixfs:exporter:progress:raw"),
@@ -36178,13 +36348,13 @@ async function rawResolver2(cid2, name8, path4, blockstore, options) {
 }
 
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/directory.js
-function directoryContent(cid2, node, unixfs, path4) {
+function directoryContent(cid, node, unixfs, path4) {
   async function* yieldDirectoryContent(options = {}) {
     const offset = options.offset ?? 0;
     const length4 = options.length ?? node.Links.length;
     const links = node.Links.slice(offset, offset + length4);
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:directory", {
-      cid: cid2
+      cid
     }));
     yield* links.map((link) => ({
       cid: link.Hash,
@@ -36475,10 +36645,10 @@ var FIFO = class {
 var AbortError = class extends Error {
   type;
   code;
-  constructor(message2, code9) {
+  constructor(message2, code8) {
     super(message2 ?? "The operation was aborted");
     this.type = "aborted";
-    this.code = code9 ?? "ABORT_ERR";
+    this.code = code8 ?? "ABORT_ERR";
   }
 };
 function pushable(options = {}) {
@@ -36998,13 +37168,13 @@ function pTimeout(promise, options) {
 }
 
 // ../main/node_modules/p-queue/dist/lower-bound.js
-function lowerBound(array2, value, comparator) {
+function lowerBound(array, value, comparator) {
   let first2 = 0;
-  let count = array2.length;
+  let count = array.length;
   while (count > 0) {
     const step = Math.trunc(count / 2);
     let it = first2 + step;
-    if (comparator(array2[it], value) <= 0) {
+    if (comparator(array[it], value) <= 0) {
       first2 = ++it;
       count -= step + 1;
     } else {
@@ -37905,7 +38075,7 @@ async function walkDAG(blockstore, node, queue, streamPosition, start, end, opti
     queue.end();
   }
 }
-function fileContent(cid2, node, unixfs, path4, blockstore) {
+function fileContent(cid, node, unixfs, path4, blockstore) {
   async function* yieldFileContent(options = {}) {
     const fileSize = unixfs.fileSize();
     if (fileSize === void 0) {
@@ -37919,7 +38089,7 @@ function fileContent(cid2, node, unixfs, path4, blockstore) {
     const wanted = end - start;
     const queue = pushable();
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:file", {
-      cid: cid2
+      cid
     }));
     void walkDAG(blockstore, node, queue, 0n, start, end, options).catch((err) => {
       queue.end(err);
@@ -37951,10 +38121,10 @@ function fileContent(cid2, node, unixfs, path4, blockstore) {
 }
 
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/hamt-sharded-directory.js
-async function* listDirectory(cid2, path4, blockstore, options) {
+async function* listDirectory(cid, path4, blockstore, options) {
   let index = -1;
   let yielded = 0;
-  for await (const entry of list(cid2, path4, blockstore, options)) {
+  for await (const entry of list(cid, path4, blockstore, options)) {
     index++;
     if (options.offset != null && options.offset < index) {
       continue;
@@ -37966,8 +38136,8 @@ async function* listDirectory(cid2, path4, blockstore, options) {
     }
   }
 }
-async function* list(cid2, path4, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid2, options));
+async function* list(cid, path4, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid, options));
   const node = Node.decode(block);
   if (node.data?.fanOut == null) {
     throw new NotUnixFSError("missing fanout");
@@ -37977,13 +38147,13 @@ async function* list(cid2, path4, blockstore, options) {
     if (link.name == null || link.hash == null) {
       continue;
     }
-    const cid3 = CID.decode(link.hash);
+    const cid2 = CID.decode(link.hash);
     if (link.name.length === prefixLength) {
-      yield* list(cid3, path4, blockstore, options);
+      yield* list(cid2, path4, blockstore, options);
     } else {
       const name8 = link.name.substring(prefixLength);
       yield {
-        cid: cid3,
+        cid: cid2,
         name: link.name.substring(prefixLength),
         path: `${path4}/${name8}`,
         size: BigInt(link.tSize ?? 0)
@@ -37991,12 +38161,12 @@ async function* list(cid2, path4, blockstore, options) {
     }
   }
 }
-function hamtShardedDirectoryContent(cid2, node, unixfs, path4, blockstore) {
+function hamtShardedDirectoryContent(cid, node, unixfs, path4, blockstore) {
   function yieldHamtDirectoryContent(options = {}) {
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:hamt-sharded-directory", {
-      cid: cid2
+      cid
     }));
-    return listDirectory(cid2, path4, blockstore, options);
+    return listDirectory(cid, path4, blockstore, options);
   }
   return yieldHamtDirectoryContent;
 }
@@ -38007,15 +38177,15 @@ var contentExporters = {
   file: fileContent,
   directory: directoryContent,
   "hamt-sharded-directory": hamtShardedDirectoryContent,
-  metadata: (cid2, node, unixfs, blockstore) => {
+  metadata: (cid, node, unixfs, blockstore) => {
     return () => [];
   },
-  symlink: (cid2, node, unixfs, blockstore) => {
+  symlink: (cid, node, unixfs, blockstore) => {
     return () => [];
   }
 };
-async function dagPbResolver2(cid2, name8, path4, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid2, options));
+async function dagPbResolver2(cid, name8, path4, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid, options));
   let node;
   try {
     node = decode5(block);
@@ -38031,14 +38201,14 @@ async function dagPbResolver2(cid2, name8, path4, blockstore, options) {
   } catch (err) {
     throw new NotUnixFSError(err.message);
   }
-  const content = contentExporters[unixfs.type](cid2, node, unixfs, path4, blockstore);
+  const content = contentExporters[unixfs.type](cid, node, unixfs, path4, blockstore);
   if (content == null) {
     throw new NotFoundError2("could not find content exporter");
   }
   if (unixfs.isDirectory()) {
     return {
       type: "directory",
-      cid: cid2,
+      cid,
       name: name8,
       path: path4,
       entries: content,
@@ -38049,7 +38219,7 @@ async function dagPbResolver2(cid2, name8, path4, blockstore, options) {
   }
   return {
     type: "file",
-    cid: cid2,
+    cid,
     name: name8,
     path: path4,
     content,
@@ -38070,61 +38240,61 @@ var resolvers2 = {
   [code2]: jsonResolver2
 };
 async function exporter(path4, blockstore, options = {}) {
-  let cid2;
+  let cid;
   let name8;
   if (path4 instanceof String || typeof path4 === "string") {
     const entry = await src_default5(walkPath(path4, blockstore, options));
     if (entry == null) {
       throw new NotFoundError2(`Could not walk path to ${path4}`);
     }
-    cid2 = entry.cid;
+    cid = entry.cid;
     name8 = entry.name;
     path4 = entry.path;
   } else if (CID.asCID(path4) === path4 || path4 instanceof CID) {
-    cid2 = path4;
-    name8 = path4 = cid2.toString();
+    cid = path4;
+    name8 = path4 = cid.toString();
   } else {
     throw new InvalidParametersError("Path must be string or CID");
   }
-  const resolver = resolvers2[cid2.code];
+  const resolver = resolvers2[cid.code];
   if (resolver == null) {
-    throw new NoResolverError(`No resolver for code ${cid2.code}`);
+    throw new NoResolverError(`No resolver for code ${cid.code}`);
   }
-  return resolver(cid2, name8, path4, blockstore, options);
+  return resolver(cid, name8, path4, blockstore, options);
 }
 
 // src/core/unixfs/tree.ts
 async function resolvePath(root, path4, source2, options) {
   if (path4.length === 0) return { cid: root, size: await dagSize(root, source2, options) };
-  let cid2 = root;
+  let cid = root;
   let size = 0;
   for (let i = 0; i < path4.length; i++) {
     const name8 = path4[i];
-    if (cid2.code !== code) throw new TreeError(`/${path4.slice(0, i).join("/")} is not a directory`);
-    const entry = await findEntry(cid2, name8, source2, options);
+    if (cid.code !== code) throw new TreeError(`/${path4.slice(0, i).join("/")} is not a directory`);
+    const entry = await findEntry(cid, name8, source2, options);
     if (entry == null) return void 0;
-    cid2 = entry.cid;
+    cid = entry.cid;
     size = entry.size;
   }
-  return { cid: cid2, size };
+  return { cid, size };
 }
-async function dagSize(cid2, source2, options) {
-  if (cid2.multihash.code === 0) return cid2.multihash.digest.length;
-  const bytes = await source2.get(cid2, options);
-  if (cid2.code !== code) return bytes.length;
+async function dagSize(cid, source2, options) {
+  if (cid.multihash.code === 0) return cid.multihash.digest.length;
+  const bytes = await source2.get(cid, options);
+  if (cid.code !== code) return bytes.length;
   return bytes.length + decode5(bytes).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0);
 }
-async function readFileBytes(cid2, source2, options) {
-  const entry = await exporter(cid2, readableStorage(source2), { signal: options.signal });
+async function readFileBytes(cid, source2, options) {
+  const entry = await exporter(cid, readableStorage(source2), { signal: options.signal });
   if (entry.type !== "file" && entry.type !== "raw" && entry.type !== "identity") {
-    throw new TreeError(`${cid2} is not a file (${entry.type})`);
+    throw new TreeError(`${cid} is not a file (${entry.type})`);
   }
-  if (entry.size > BigInt(options.maxBytes)) throw new TreeError(`${cid2} is ${entry.size} bytes, more than the ${options.maxBytes} allowed`);
+  if (entry.size > BigInt(options.maxBytes)) throw new TreeError(`${cid} is ${entry.size} bytes, more than the ${options.maxBytes} allowed`);
   const chunks = [];
   let length4 = 0;
   for await (const chunk of entry.content({ signal: options.signal })) {
     length4 += chunk.byteLength;
-    if (length4 > options.maxBytes) throw new TreeError(`${cid2} is more than the ${options.maxBytes} bytes allowed`);
+    if (length4 > options.maxBytes) throw new TreeError(`${cid} is more than the ${options.maxBytes} bytes allowed`);
     chunks.push(chunk);
   }
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length4);
@@ -38139,32 +38309,32 @@ async function* walkDag(root, source2, options) {
     while (stack.length > 0) {
       throwIfAborted(options?.signal);
       for (let i = stack.length - 1; i >= 0 && i >= stack.length - concurrency; i--) {
-        const cid3 = stack[i];
-        const key2 = cid3.toString();
-        if (seen.has(key2) || inflight.has(key2) || cid3.multihash.code === 0 || skip?.(cid3) === true) continue;
-        const pending = source2.get(cid3, { signal: options?.signal });
+        const cid2 = stack[i];
+        const key2 = cid2.toString();
+        if (seen.has(key2) || inflight.has(key2) || cid2.multihash.code === 0 || skip?.(cid2) === true) continue;
+        const pending = source2.get(cid2, { signal: options?.signal });
         pending.catch(() => {
         });
         inflight.set(key2, pending);
       }
-      const cid2 = stack.pop();
-      const key = cid2.toString();
-      if (seen.has(key) || cid2.multihash.code === 0 || skip?.(cid2) === true) {
+      const cid = stack.pop();
+      const key = cid.toString();
+      if (seen.has(key) || cid.multihash.code === 0 || skip?.(cid) === true) {
         seen.add(key);
         continue;
       }
-      const bytes = await (inflight.get(key) ?? source2.get(cid2, { signal: options?.signal }));
+      const bytes = await (inflight.get(key) ?? source2.get(cid, { signal: options?.signal }));
       inflight.delete(key);
       seen.add(key);
-      yield { cid: cid2, bytes };
-      if (cid2.code === code) {
+      yield { cid, bytes };
+      if (cid.code === code) {
         const links = decode5(bytes).Links;
         for (let i = links.length - 1; i >= 0; i--) {
           const link = links[i].Hash;
           if (!seen.has(link.toString())) stack.push(link);
         }
-      } else if (cid2.code !== code3) {
-        throw new TreeError(`cannot walk ${cid2}: codec 0x${cid2.code.toString(16)} is not dag-pb or raw`);
+      } else if (cid.code !== code3) {
+        throw new TreeError(`cannot walk ${cid}: codec 0x${cid.code.toString(16)} is not dag-pb or raw`);
       }
     }
   } finally {
@@ -38186,12 +38356,12 @@ var PendingDir = class _PendingDir {
   /** Names a HAMT had before the edit (undefined: absent), as looked up on their hash paths. */
   before = /* @__PURE__ */ new Map();
   removed = /* @__PURE__ */ new Set();
-  static async load(cid2, where, source2, options) {
+  static async load(cid, where, source2, options) {
     if (source2 == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
     return await naming(where, async () => {
-      const bytes = await source2.get(cid2, options);
-      if (cid2.code === code && decodeUnixFS(cid2, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid2);
-      return new _PendingDir(where, await readDirectory(cid2, source2, options));
+      const bytes = await source2.get(cid, options);
+      if (cid.code === code && decodeUnixFS(cid, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid);
+      return new _PendingDir(where, await readDirectory(cid, source2, options));
     });
   }
   async get(name8, source2, options) {
@@ -38252,8 +38422,8 @@ async function naming(where, work) {
 }
 function linkBytes(entry) {
   const name8 = encoder3.encode(entry.name).length;
-  const cid2 = entry.cid.bytes.length;
-  const body = 1 + varintLength(cid2) + cid2 + 1 + varintLength(name8) + name8 + 1 + varintLength(entry.size);
+  const cid = entry.cid.bytes.length;
+  const body = 1 + varintLength(cid) + cid + 1 + varintLength(name8) + name8 + 1 + varintLength(entry.size);
   return 1 + varintLength(body) + body;
 }
 function varintLength(value) {
@@ -38273,11 +38443,11 @@ async function editTree(root, edits, source2, sink, options) {
   const read4 = /* @__PURE__ */ new Map();
   const cached = source2 == null ? null : {
     label: source2.label,
-    get: async (cid2, opts) => {
-      const key = cid2.toString();
+    get: async (cid, opts) => {
+      const key = cid.toString();
       let bytes = read4.get(key);
       if (bytes == null) {
-        bytes = source2.get(cid2, opts);
+        bytes = source2.get(cid, opts);
         read4.set(key, bytes);
         bytes.catch(() => {
           read4.delete(key);
@@ -38317,8 +38487,8 @@ async function editTree(root, edits, source2, sink, options) {
     else if (await dir.get(last2, cached, options) != null) dir.delete(last2);
   }
   const newBlocks = {
-    put: async (cid2, bytes, opts) => {
-      if (!read4.has(cid2.toString())) await sink.put(cid2, bytes, opts);
+    put: async (cid, bytes, opts) => {
+      if (!read4.has(cid.toString())) await sink.put(cid, bytes, opts);
     }
   };
   return await top.flush(cached, newBlocks, options);
@@ -38331,15 +38501,15 @@ var PublishSink = class {
   }
   sinks;
   dagPb = new MemoryBlockStore();
-  async put(cid2, bytes, options) {
-    if (cid2.code === 112) await this.dagPb.put(cid2, bytes);
+  async put(cid, bytes, options) {
+    if (cid.code === 112) await this.dagPb.put(cid, bytes);
     const onWritten = options?.onWritten;
     let waiting = this.sinks.length;
     const each = onWritten == null ? {} : { onWritten: () => {
       if (--waiting === 0) onWritten();
     } };
     await Promise.all(this.sinks.map(async (s2) => {
-      await s2.put(cid2, bytes, each);
+      await s2.put(cid, bytes, each);
     }));
   }
 };
@@ -38349,6 +38519,9 @@ var discard = {
   }
 };
 var readBuffers = new BufferPool(1024 * 1024, 64);
+function firstLine(text) {
+  return text?.split("\n").map((l) => l.trim()).find((l) => l !== "");
+}
 function resolveName(options, image) {
   if (options.name != null && options.name !== "") return validateName(options.name, "name");
   if (options.image.kind === "docker") return validateName(parseReference(options.image.ref, "image").path, "image");
@@ -38430,10 +38603,11 @@ async function publish(options) {
       const img = options.image;
       return await saveDockerImage(img.ref, { run: img.run, tempDir: work, input, signal });
     }) : options.image.path;
-    archive = await openImageArchive(archivePath, { input, tempDir: work, signal });
-    const image = await loadImage(archive, { input, signal });
+    const { maxDecompressedSize } = options;
+    archive = await openImageArchive(archivePath, { input, tempDir: work, signal, maxDecompressedSize });
+    const image = await loadImage(archive, { input, signal, maxDecompressedSize });
     const name8 = resolveName(options, image);
-    const description = plainLine(options.description ?? image.labels["org.opencontainers.image.description"]);
+    const description = firstLine(options.description ?? image.labels["org.opencontainers.image.description"]);
     const platforms = image.images.map((i) => platformString(i.platform));
     logger3.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name8}:${tags.join(", ")}`);
     const previousRoot = options.previousRoot ?? null;
@@ -38506,7 +38680,7 @@ async function publish(options) {
     if (scope === "full" && source2 != null) {
       await logger3.group("Copy the unchanged part of the registry into the CAR", async () => {
         const full = new FirstSource([sink.dagPb, source2]);
-        for await (const block of walkDag(root.cid, full, { signal, skip: (cid2) => cid2.code === 85 && car?.has(cid2) === true })) {
+        for await (const block of walkDag(root.cid, full, { signal, skip: (cid) => cid.code === 85 && car?.has(cid) === true })) {
           await car?.put(block.cid, block.bytes);
         }
       });
@@ -38534,17 +38708,9 @@ async function publish(options) {
   }
 }
 async function readPreviousCatalog(root, source2, options) {
-  const where = `previous root ${root.toString()}`;
   const node = await resolvePath(root, registryPaths.catalog(), source2, options);
   if (node == null) return emptyCatalog();
-  let bytes;
-  try {
-    bytes = await readFileBytes(node.cid, source2, { ...options, maxBytes: CATALOG_LIMITS.bytes });
-  } catch (err) {
-    if (err instanceof TreeError) throw new TreeError(`${CATALOG_FILE} of ${where}: ${err.message}`, { cause: err });
-    throw err;
-  }
-  return parseCatalog(bytes, where);
+  return parseCatalog(await readFileBytes(node.cid, source2, { ...options, maxBytes: 64 * 1024 * 1024 }));
 }
 function parseCid(value, input) {
   try {
@@ -38922,9 +39088,9 @@ async function readBlockHead(reader) {
     throw new Error("Invalid CAR section (zero length)");
   }
   length4 += reader.pos - start;
-  const cid2 = await readCid(reader);
+  const cid = await readCid(reader);
   const blockLength = length4 - Number(reader.pos - start);
-  return { cid: cid2, length: length4, blockLength };
+  return { cid, length: length4, blockLength };
 }
 
 // src/core/blocks/car-source.ts
@@ -38981,32 +39147,32 @@ var CarBlockSource = class _CarBlockSource {
   get blockCount() {
     return this.index.size;
   }
-  has(cid2) {
-    return this.index.has(blockKey(cid2));
+  has(cid) {
+    return this.index.has(blockKey(cid));
   }
   /** The CIDs of every block, in file order. */
   *cids() {
-    for (const { cid: cid2 } of this.index.values()) yield cid2;
+    for (const { cid } of this.index.values()) yield cid;
   }
-  async get(cid2, options) {
+  async get(cid, options) {
     throwIfAborted(options?.signal);
-    const location2 = this.index.get(blockKey(cid2));
-    if (location2 == null) throw new BlockNotFoundError(`Block ${cid2} not found in ${this.label}`);
+    const location2 = this.index.get(blockKey(cid));
+    if (location2 == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
     const bytes = new Uint8Array(location2.length);
     let done = 0;
     while (done < bytes.length) {
       const { bytesRead } = await this.file.read(bytes, done, bytes.length - done, location2.offset + done);
-      if (bytesRead === 0) throw new BlockNotFoundError(`Block ${cid2} is truncated in ${this.label}`);
+      if (bytesRead === 0) throw new BlockNotFoundError(`Block ${cid} is truncated in ${this.label}`);
       done += bytesRead;
     }
-    verifyBlock(cid2, bytes);
+    verifyBlock(cid, bytes);
     return bytes;
   }
   async close() {
     await this.file.close();
   }
 };
-var WINDOW = 64 * 1024;
+var WINDOW2 = 64 * 1024;
 var FileReader = class {
   pos = 0;
   window = new Uint8Array(0);
@@ -39034,7 +39200,7 @@ var FileReader = class {
   async fill(length4) {
     const start = this.pos - this.windowStart;
     if (start >= 0 && start + length4 <= this.window.length) return;
-    const want = Math.min(Math.max(length4, WINDOW), Math.max(0, this.size - this.pos));
+    const want = Math.min(Math.max(length4, WINDOW2), Math.max(0, this.size - this.pos));
     const buffer3 = new Uint8Array(want);
     let done = 0;
     while (done < want) {
@@ -39113,20 +39279,20 @@ var GatewayBlockSource = class {
     this.maxBlockBytes = options.maxBlockBytes ?? 4 * 1024 * 1024;
     this.logger = options.logger ?? silentLogger;
   }
-  async get(cid2, options) {
+  async get(cid, options) {
     const failures = [];
     for (const gateway of this.gateways) {
-      const result = await this.getFrom(gateway, cid2, options?.signal);
+      const result = await this.getFrom(gateway, cid, options?.signal);
       if (result instanceof Uint8Array) return result;
       failures.push(`${gateway.label} (${result})`);
-      this.logger.debug(`block ${cid2} not fetched from ${gateway.label}: ${result}`);
+      this.logger.debug(`block ${cid} not fetched from ${gateway.label}: ${result}`);
     }
-    throw new BlockNotFoundError(`Block ${cid2} not found on gateways: ${failures.join(", ")}`);
+    throw new BlockNotFoundError(`Block ${cid} not found on gateways: ${failures.join(", ")}`);
   }
   /** The verified block, or why this gateway failed. Throws only when aborted. */
-  async getFrom(gateway, cid2, signal) {
+  async getFrom(gateway, cid, signal) {
     const url = new URL(gateway.url);
-    url.pathname = `${url.pathname.replace(/\/+$/, "")}/ipfs/${cid2.toString()}`;
+    url.pathname = `${url.pathname.replace(/\/+$/, "")}/ipfs/${cid.toString()}`;
     url.searchParams.set("format", "raw");
     const headers = { accept: "application/vnd.ipld.raw" };
     if (gateway.authorization != null) headers.authorization = gateway.authorization;
@@ -39141,7 +39307,7 @@ var GatewayBlockSource = class {
         const response = await this.fetch(url, { headers, signal: requestSignal, redirect: "follow" });
         if (response.ok) {
           const bytes = await readBody(response, this.maxBlockBytes);
-          verifyBlock(cid2, bytes);
+          verifyBlock(cid, bytes);
           return bytes;
         }
         await response.body?.cancel().catch(() => {
@@ -39157,7 +39323,7 @@ var GatewayBlockSource = class {
         retryable = true;
       }
       if (!retryable) break;
-      if (attempt < this.retries) this.logger.debug(`${gateway.label}: ${reason} for ${cid2}, retrying`);
+      if (attempt < this.retries) this.logger.debug(`${gateway.label}: ${reason} for ${cid}, retrying`);
     }
     return reason;
   }
@@ -39283,15 +39449,15 @@ async function runPipeline(options) {
 
 // ../main/node_modules/uint8arrays/dist/src/to-string.node.js
 import { Buffer as Buffer5 } from "node:buffer";
-function toString2(array2, encoding = "utf8") {
+function toString2(array, encoding = "utf8") {
   const base4 = bases_default[encoding];
   if (base4 == null) {
     throw new Error(`Unsupported encoding "${encoding}"`);
   }
   if (encoding === "utf8" || encoding === "utf-8") {
-    return Buffer5.from(array2.buffer, array2.byteOffset, array2.byteLength).toString("utf8");
+    return Buffer5.from(array.buffer, array.byteOffset, array.byteLength).toString("utf8");
   }
-  return base4.encoder.encode(array2).substring(1);
+  return base4.encoder.encode(array).substring(1);
 }
 
 // ../main/node_modules/@multiformats/multiaddr/dist/src/errors.js
@@ -39580,8 +39746,8 @@ var Registry = class {
       this.protocolsByName.set(alias, codec);
     });
   }
-  removeProtocol(code9) {
-    const codec = this.protocolsByCode.get(code9);
+  removeProtocol(code8) {
+    const codec = this.protocolsByCode.get(code8);
     if (codec == null) {
       return;
     }
@@ -39792,9 +39958,9 @@ function bytesToComponents(bytes) {
   const components = [];
   let i = 0;
   while (i < bytes.length) {
-    const code9 = decode6(bytes, i);
-    const codec = registry.getProtocol(code9);
-    const codeLength = encodingLength2(code9);
+    const code8 = decode6(bytes, i);
+    const codec = registry.getProtocol(code8);
+    const codeLength = encodingLength2(code8);
     const size = sizeForAddr(codec, bytes, i + codeLength);
     let sizeLength = 0;
     if (size > 0 && codec.size === V) {
@@ -39802,7 +39968,7 @@ function bytesToComponents(bytes) {
     }
     const componentLength = codeLength + sizeLength + size;
     const component = {
-      code: code9,
+      code: code8,
       name: codec.name,
       bytes: withArrayBuffer(bytes.subarray(i, i + componentLength))
     };
@@ -39851,24 +40017,24 @@ function componentsToBytes(components) {
   }
   return concat(bytes, length4);
 }
-function stringToComponents(string3) {
-  if (string3.charAt(0) !== "/") {
+function stringToComponents(string2) {
+  if (string2.charAt(0) !== "/") {
     throw new InvalidMultiaddrError('String multiaddr must start with "/"');
   }
   const components = [];
   let collecting = "protocol";
   let value = "";
   let protocol = "";
-  for (let i = 1; i < string3.length; i++) {
-    const char = string3.charAt(i);
+  for (let i = 1; i < string2.length; i++) {
+    const char = string2.charAt(i);
     if (char !== "/") {
       if (collecting === "protocol") {
-        protocol += string3.charAt(i);
+        protocol += string2.charAt(i);
       } else {
-        value += string3.charAt(i);
+        value += string2.charAt(i);
       }
     }
-    const ended = i === string3.length - 1;
+    const ended = i === string2.length - 1;
     if (char === "/" || ended) {
       const codec = registry.getProtocol(protocol);
       if (collecting === "protocol") {
@@ -40011,10 +40177,10 @@ var Multiaddr = class _Multiaddr {
       validate: false
     });
   }
-  decapsulateCode(code9) {
+  decapsulateCode(code8) {
     let index;
     for (let i = this.#components.length - 1; i > -1; i--) {
-      if (this.#components[i].code === code9) {
+      if (this.#components[i].code === code8) {
         index = i;
         break;
       }
@@ -40215,8 +40381,8 @@ function base3(ALPHABET, name8) {
     }
     return vch;
   }
-  function decode23(string3) {
-    var buffer3 = decodeUnsafe(string3);
+  function decode23(string2) {
+    var buffer3 = decodeUnsafe(string2);
     if (buffer3) {
       return buffer3;
     }
@@ -40336,13 +40502,13 @@ function baseX2({ name: name8, prefix, alphabet: alphabet2 }) {
     decode: (text) => coerce2(decode23(text))
   });
 }
-function decode14(string3, alphabet2, bitsPerChar, name8) {
+function decode14(string2, alphabet2, bitsPerChar, name8) {
   const codes = {};
   for (let i = 0; i < alphabet2.length; ++i) {
     codes[alphabet2[i]] = i;
   }
-  let end = string3.length;
-  while (string3[end - 1] === "=") {
+  let end = string2.length;
+  while (string2[end - 1] === "=") {
     --end;
   }
   const out = new Uint8Array(end * bitsPerChar / 8 | 0);
@@ -40350,7 +40516,7 @@ function decode14(string3, alphabet2, bitsPerChar, name8) {
   let buffer3 = 0;
   let written = 0;
   for (let i = 0; i < end; ++i) {
-    const value = codes[string3[i]];
+    const value = codes[string2[i]];
     if (value === void 0) {
       throw new SyntaxError(`Non-${name8} character`);
     }
@@ -40566,8 +40732,8 @@ var varint_default2 = _brrp_varint2;
 
 // ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/varint.js
 function decode16(data, offset = 0) {
-  const code9 = varint_default2.decode(data, offset);
-  return [code9, varint_default2.decode.bytes];
+  const code8 = varint_default2.decode(data, offset);
+  return [code8, varint_default2.decode.bytes];
 }
 function encodeTo2(int, target, offset = 0) {
   varint_default2.encode(int, target, offset);
@@ -40578,25 +40744,25 @@ function encodingLength3(int) {
 }
 
 // ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/hashes/digest.js
-function create2(code9, digest2) {
+function create2(code8, digest2) {
   const size = digest2.byteLength;
-  const sizeOffset = encodingLength3(code9);
+  const sizeOffset = encodingLength3(code8);
   const digestOffset = sizeOffset + encodingLength3(size);
   const bytes = new Uint8Array(digestOffset + size);
-  encodeTo2(code9, bytes, 0);
+  encodeTo2(code8, bytes, 0);
   encodeTo2(size, bytes, sizeOffset);
   bytes.set(digest2, digestOffset);
-  return new Digest2(code9, size, digest2, bytes);
+  return new Digest2(code8, size, digest2, bytes);
 }
 function decode17(multihash) {
   const bytes = coerce2(multihash);
-  const [code9, sizeOffset] = decode16(bytes);
+  const [code8, sizeOffset] = decode16(bytes);
   const [size, digestOffset] = decode16(bytes.subarray(sizeOffset));
   const digest2 = bytes.subarray(sizeOffset + digestOffset);
   if (digest2.byteLength !== size) {
     throw new Error("Incorrect length");
   }
-  return new Digest2(code9, size, digest2, bytes);
+  return new Digest2(code8, size, digest2, bytes);
 }
 function equals5(a, b) {
   if (a === b) {
@@ -40614,8 +40780,8 @@ var Digest2 = class {
   /**
    * Creates a multihash digest.
    */
-  constructor(code9, size, digest2, bytes) {
-    this.code = code9;
+  constructor(code8, size, digest2, bytes) {
+    this.code = code8;
     this.size = size;
     this.digest = digest2;
     this.bytes = bytes;
@@ -40633,11 +40799,11 @@ function format3(link, base4) {
   }
 }
 var cache2 = /* @__PURE__ */ new WeakMap();
-function baseCache2(cid2) {
-  const baseCache3 = cache2.get(cid2);
+function baseCache2(cid) {
+  const baseCache3 = cache2.get(cid);
   if (baseCache3 == null) {
     const baseCache4 = /* @__PURE__ */ new Map();
-    cache2.set(cid2, baseCache4);
+    cache2.set(cid, baseCache4);
     return baseCache4;
   }
   return baseCache3;
@@ -40653,8 +40819,8 @@ var CID2 = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param multihash - (Multi)hash of the of the content.
    */
-  constructor(version, code9, multihash, bytes) {
-    this.code = code9;
+  constructor(version, code8, multihash, bytes) {
+    this.code = code8;
     this.version = version;
     this.multihash = multihash;
     this.bytes = bytes;
@@ -40683,8 +40849,8 @@ var CID2 = class _CID {
         return this;
       }
       case 1: {
-        const { code: code9, multihash } = this;
-        if (code9 !== DAG_PB_CODE2) {
+        const { code: code8, multihash } = this;
+        if (code8 !== DAG_PB_CODE2) {
           throw new Error("Cannot convert a non dag-pb CID to CIDv0");
         }
         if (multihash.code !== SHA_256_CODE2) {
@@ -40700,8 +40866,8 @@ var CID2 = class _CID {
   toV1() {
     switch (this.version) {
       case 0: {
-        const { code: code9, digest: digest2 } = this.multihash;
-        const multihash = create2(code9, digest2);
+        const { code: code8, digest: digest2 } = this.multihash;
+        const multihash = create2(code8, digest2);
         return _CID.createV1(this.code, multihash);
       }
       case 1: {
@@ -40751,12 +40917,12 @@ var CID2 = class _CID {
     if (value instanceof _CID) {
       return value;
     } else if (value["/"] != null && value["/"] === value.bytes || value.asCID === value) {
-      const { version, code: code9, multihash, bytes } = value;
-      return new _CID(version, code9, multihash, bytes ?? encodeCID2(version, code9, multihash.bytes));
+      const { version, code: code8, multihash, bytes } = value;
+      return new _CID(version, code8, multihash, bytes ?? encodeCID2(version, code8, multihash.bytes));
     } else if (value[cidSymbol2] === true) {
-      const { version, multihash, code: code9 } = value;
+      const { version, multihash, code: code8 } = value;
       const digest2 = decode17(multihash);
-      return _CID.create(version, code9, digest2);
+      return _CID.create(version, code8, digest2);
     } else {
       return null;
     }
@@ -40766,8 +40932,8 @@ var CID2 = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param digest - (Multi)hash of the of the content.
    */
-  static create(version, code9, digest2) {
-    if (typeof code9 !== "number") {
+  static create(version, code8, digest2) {
+    if (typeof code8 !== "number") {
       throw new Error("String codecs are no longer supported");
     }
     if (!(digest2.bytes instanceof Uint8Array)) {
@@ -40775,15 +40941,15 @@ var CID2 = class _CID {
     }
     switch (version) {
       case 0: {
-        if (code9 !== DAG_PB_CODE2) {
+        if (code8 !== DAG_PB_CODE2) {
           throw new Error(`Version 0 CID must use dag-pb (code: ${DAG_PB_CODE2}) block encoding`);
         } else {
-          return new _CID(version, code9, digest2, digest2.bytes);
+          return new _CID(version, code8, digest2, digest2.bytes);
         }
       }
       case 1: {
-        const bytes = encodeCID2(version, code9, digest2.bytes);
-        return new _CID(version, code9, digest2, bytes);
+        const bytes = encodeCID2(version, code8, digest2.bytes);
+        return new _CID(version, code8, digest2, bytes);
       }
       default: {
         throw new Error("Invalid version");
@@ -40802,8 +40968,8 @@ var CID2 = class _CID {
    * @param code - Content encoding format code.
    * @param digest - Multihash of the content.
    */
-  static createV1(code9, digest2) {
-    return _CID.create(1, code9, digest2);
+  static createV1(code8, digest2) {
+    return _CID.create(1, code8, digest2);
   }
   /**
    * Decoded a CID from its binary representation. The byte array must contain
@@ -40813,11 +40979,11 @@ var CID2 = class _CID {
    * binary representation of a CID.
    */
   static decode(bytes) {
-    const [cid2, remainder] = _CID.decodeFirst(bytes);
+    const [cid, remainder] = _CID.decodeFirst(bytes);
     if (remainder.length !== 0) {
       throw new Error("Incorrect length");
     }
-    return cid2;
+    return cid;
   }
   /**
    * Decoded a CID from its binary representation at the beginning of a byte
@@ -40837,8 +41003,8 @@ var CID2 = class _CID {
     }
     const digestBytes = multihashBytes.subarray(specs.multihashSize - specs.digestSize);
     const digest2 = new Digest2(specs.multihashCode, specs.digestSize, digestBytes, multihashBytes);
-    const cid2 = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
-    return [cid2, bytes.subarray(specs.size)];
+    const cid = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
+    return [cid, bytes.subarray(specs.size)];
   }
   /**
    * Inspect the initial bytes of a CID to determine its properties.
@@ -40882,12 +41048,12 @@ var CID2 = class _CID {
    */
   static parse(source2, base4) {
     const [prefix, bytes] = parseCIDtoBytes2(source2, base4);
-    const cid2 = _CID.decode(bytes);
-    if (cid2.version === 0 && source2[0] !== "Q") {
+    const cid = _CID.decode(bytes);
+    if (cid.version === 0 && source2[0] !== "Q") {
       throw Error("Version 0 CID string must not include multibase prefix");
     }
-    baseCache2(cid2).set(prefix, source2);
-    return cid2;
+    baseCache2(cid).set(prefix, source2);
+    return cid;
   }
 };
 function parseCIDtoBytes2(source2, base4) {
@@ -40921,34 +41087,34 @@ function toStringV02(bytes, cache3, base4) {
   if (prefix !== base58btc2.prefix) {
     throw Error(`Cannot string encode V0 in ${base4.name} encoding`);
   }
-  const cid2 = cache3.get(prefix);
-  if (cid2 == null) {
-    const cid3 = base4.encode(bytes).slice(1);
-    cache3.set(prefix, cid3);
-    return cid3;
-  } else {
+  const cid = cache3.get(prefix);
+  if (cid == null) {
+    const cid2 = base4.encode(bytes).slice(1);
+    cache3.set(prefix, cid2);
     return cid2;
+  } else {
+    return cid;
   }
 }
 function toStringV12(bytes, cache3, base4) {
   const { prefix } = base4;
-  const cid2 = cache3.get(prefix);
-  if (cid2 == null) {
-    const cid3 = base4.encode(bytes);
-    cache3.set(prefix, cid3);
-    return cid3;
-  } else {
+  const cid = cache3.get(prefix);
+  if (cid == null) {
+    const cid2 = base4.encode(bytes);
+    cache3.set(prefix, cid2);
     return cid2;
+  } else {
+    return cid;
   }
 }
 var DAG_PB_CODE2 = 112;
 var SHA_256_CODE2 = 18;
-function encodeCID2(version, code9, multihash) {
+function encodeCID2(version, code8, multihash) {
   const codeOffset = encodingLength3(version);
-  const hashOffset = codeOffset + encodingLength3(code9);
+  const hashOffset = codeOffset + encodingLength3(code8);
   const bytes = new Uint8Array(hashOffset + multihash.byteLength);
   encodeTo2(version, bytes, 0);
-  encodeTo2(code9, bytes, codeOffset);
+  encodeTo2(code8, bytes, codeOffset);
   bytes.set(multihash, hashOffset);
   return bytes;
 }
@@ -41247,20 +41413,20 @@ var fromString4 = useBuffer2 ? (
   /**
    * @param {string} string
    */
-  (string3) => {
-    return string3.length >= FROM_STRING_THRESHOLD_BUFFER2 ? (
+  (string2) => {
+    return string2.length >= FROM_STRING_THRESHOLD_BUFFER2 ? (
       // eslint-disable-line operator-linebreak
       // @ts-ignore
-      globalThis.Buffer.from(string3)
-    ) : utf8ToBytes2(string3);
+      globalThis.Buffer.from(string2)
+    ) : utf8ToBytes2(string2);
   }
 ) : (
   // eslint-disable-line operator-linebreak
   /**
    * @param {string} string
    */
-  (string3) => {
-    return string3.length >= FROM_STRING_THRESHOLD_TEXTENCODER2 ? textEncoder5.encode(string3) : utf8ToBytes2(string3);
+  (string2) => {
+    return string2.length >= FROM_STRING_THRESHOLD_TEXTENCODER2 ? textEncoder5.encode(string2) : utf8ToBytes2(string2);
   }
 );
 var fromArray2 = (arr) => {
@@ -42934,12 +43100,12 @@ function cidEncoder3(obj) {
   if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
     return null;
   }
-  const cid2 = CID2.asCID(obj);
-  if (!cid2) {
+  const cid = CID2.asCID(obj);
+  if (!cid) {
     return null;
   }
-  const bytes = new Uint8Array(cid2.bytes.byteLength + 1);
-  bytes.set(cid2.bytes, 1);
+  const bytes = new Uint8Array(cid.bytes.byteLength + 1);
+  bytes.set(cid.bytes, 1);
   return [
     new Token2(Type2.tag, CID_CBOR_TAG2),
     new Token2(Type2.bytes, bytes)
@@ -44642,11 +44808,11 @@ function encodeNumber(value) {
   if (number.length % 2 === 1) {
     number = "0" + number;
   }
-  const array2 = new Uint8ArrayList();
+  const array = new Uint8ArrayList();
   for (let i = 0; i < number.length; i += 2) {
-    array2.append(Uint8Array.from([parseInt(`${number[i]}${number[i + 1]}`, 16)]));
+    array.append(Uint8Array.from([parseInt(`${number[i]}${number[i + 1]}`, 16)]));
   }
-  return array2;
+  return array;
 }
 function encodeLength(bytes) {
   if (bytes.byteLength < 128) {
@@ -45046,7 +45212,7 @@ function hexToBytes(hex) {
   const al = hl / 2;
   if (hl % 2)
     throw new RangeError("hex string expected, got unpadded hex of length " + hl);
-  const array2 = new Uint8Array(al);
+  const array = new Uint8Array(al);
   for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
     const n1 = asciiToBase16(hex.charCodeAt(hi));
     const n2 = asciiToBase16(hex.charCodeAt(hi + 1));
@@ -45054,9 +45220,9 @@ function hexToBytes(hex) {
       const char = hex[hi] + hex[hi + 1];
       throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi);
     }
-    array2[ai] = n1 * 16 + n2;
+    array[ai] = n1 * 16 + n2;
   }
-  return array2;
+  return array;
 }
 function concatBytes(...arrays) {
   let sum = 0;
@@ -45797,14 +45963,14 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
   };
   return genUntil;
 }
-function validateObject(object2, fields = {}, optFields = {}, title = "object") {
-  aobject2(object2, title);
+function validateObject(object, fields = {}, optFields = {}, title = "object") {
+  aobject2(object, title);
   aobject2(fields, "fields");
   aobject2(optFields, "optFields");
   function checkField(fieldName, expectedType, isOpt) {
     const label = title === "object" ? `param "${String(fieldName)}"` : `"${title}.${String(fieldName)}"`;
-    const val = object2[fieldName];
-    if (!Object.hasOwn(object2, fieldName) && (isOpt ? val !== void 0 : expectedType !== "function")) {
+    const val = object[fieldName];
+    if (!Object.hasOwn(object, fieldName) && (isOpt ? val !== void 0 : expectedType !== "function")) {
       throw new TypeError(`${label} is invalid: expected own property`);
     }
     if (isOpt && val === void 0)
@@ -49283,15 +49449,15 @@ function peerIdFromMultihash(multihash) {
   }
   throw new InvalidMultihashError("Supplied PeerID Multihash is invalid");
 }
-function peerIdFromCID(cid2) {
-  if (cid2?.multihash == null || cid2.version == null || cid2.version === 1 && cid2.code !== LIBP2P_KEY_CODE2 && cid2.code !== TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
+function peerIdFromCID(cid) {
+  if (cid?.multihash == null || cid.version == null || cid.version === 1 && cid.code !== LIBP2P_KEY_CODE2 && cid.code !== TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
     throw new InvalidCIDError("Supplied PeerID CID is invalid");
   }
-  if (cid2.code === TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
-    const url = toString2(cid2.multihash.digest);
+  if (cid.code === TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
+    const url = toString2(cid.multihash.digest);
     return new URLPeerId(new URL(url));
   }
-  return peerIdFromMultihash(cid2.multihash);
+  return peerIdFromMultihash(cid.multihash);
 }
 function isIdentityMultihash(multihash) {
   return multihash.code === identity2.code;
@@ -49366,11 +49532,11 @@ function createBitswap(client) {
 
 // ../main/node_modules/kubo-rpc-client/dist/src/block/get.js
 function createGet(client) {
-  return async function get(cid2, options = {}) {
+  return async function get(cid, options = {}) {
     const res = await client.post("block/get", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid2.toString(),
+        arg: cid.toString(),
         ...options
       }),
       headers: options.headers
@@ -49408,14 +49574,14 @@ function createPut(client) {
 
 // ../main/node_modules/kubo-rpc-client/dist/src/block/rm.js
 function createRm(client) {
-  return async function* rm5(cid2, options = {}) {
-    if (!Array.isArray(cid2)) {
-      cid2 = [cid2];
+  return async function* rm5(cid, options = {}) {
+    if (!Array.isArray(cid)) {
+      cid = [cid];
     }
     const res = await client.post("block/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid2.map((cid3) => cid3.toString()),
+        arg: cid.map((cid2) => cid2.toString()),
         "stream-channels": true,
         ...options
       }),
@@ -49438,11 +49604,11 @@ function toCoreInterface3(removed) {
 
 // ../main/node_modules/kubo-rpc-client/dist/src/block/stat.js
 function createStat2(client) {
-  return async function stat4(cid2, options = {}) {
+  return async function stat4(cid, options = {}) {
     const res = await client.post("block/stat", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid2.toString(),
+        arg: cid.toString(),
         ...options
       }),
       headers: options.headers
@@ -49680,15 +49846,15 @@ var import_err_code4 = __toESM(require_err_code(), 1);
 
 // ../main/node_modules/kubo-rpc-client/dist/src/lib/resolve.js
 var import_err_code3 = __toESM(require_err_code(), 1);
-async function* resolve2(cid2, path4, codecs3, getBlock, options) {
-  const load2 = async (cid3) => {
-    const codec = await codecs3.getCodec(cid3.code);
-    const block = await getBlock(cid3, options);
+async function* resolve2(cid, path4, codecs3, getBlock, options) {
+  const load2 = async (cid2) => {
+    const codec = await codecs3.getCodec(cid2.code);
+    const block = await getBlock(cid2, options);
     return codec.decode(block);
   };
   const parts = path4.split("/").filter(Boolean);
-  let value = await load2(cid2);
-  let lastCid = cid2;
+  let value = await load2(cid);
+  let lastCid = cid;
   while (parts.length > 0) {
     const key = parts.shift();
     if (key == null) {
@@ -49703,9 +49869,9 @@ async function* resolve2(cid2, path4, codecs3, getBlock, options) {
     } else {
       throw (0, import_err_code3.default)(new Error(`no link named "${key}" under ${lastCid}`), "ERR_NO_LINK");
     }
-    const cid3 = CID.asCID(value);
-    if (cid3 != null) {
-      lastCid = cid3;
+    const cid2 = CID.asCID(value);
+    if (cid2 != null) {
+      lastCid = cid2;
       value = await load2(value);
     }
   }
@@ -49718,17 +49884,17 @@ async function* resolve2(cid2, path4, codecs3, getBlock, options) {
 // ../main/node_modules/kubo-rpc-client/dist/src/dag/get.js
 function createGet3(client, codecs3) {
   const getBlock = createGet(client);
-  return async function get(cid2, options = {}) {
+  return async function get(cid, options = {}) {
     if (options.path != null) {
-      const entry = options.localResolve === true ? await src_default(resolve2(cid2, options.path, codecs3, getBlock, options)) : await src_default5(resolve2(cid2, options.path, codecs3, getBlock, options));
+      const entry = options.localResolve === true ? await src_default(resolve2(cid, options.path, codecs3, getBlock, options)) : await src_default5(resolve2(cid, options.path, codecs3, getBlock, options));
       const result = entry;
       if (result == null) {
         throw (0, import_err_code4.default)(new Error("Not found"), "ERR_NOT_FOUND");
       }
       return result;
     }
-    const codec = await codecs3.getCodec(cid2.code);
-    const block = await getBlock(cid2, options);
+    const codec = await codecs3.getCodec(cid.code);
+    const block = await getBlock(cid, options);
     const node = codec.decode(block);
     return {
       value: node,
@@ -50755,7 +50921,7 @@ function extractTuple(name8, ma) {
   return ma.find((component) => component.name === name8);
 }
 function hasTLS(ma) {
-  return ma.some(({ code: code9 }) => code9 === CODE_TLS);
+  return ma.some(({ code: code8 }) => code8 === CODE_TLS);
 }
 function interpretNext(head, rest) {
   const interpreter = interpreters[head.name];
@@ -51128,13 +51294,13 @@ var Multicodecs = class {
     delete this._codecsByName[codec.name];
     delete this._codecsByCode[codec.code];
   }
-  async getCodec(code9) {
-    const table = typeof code9 === "string" ? this._codecsByName : this._codecsByCode;
-    if (table[code9] != null) {
-      return table[code9];
+  async getCodec(code8) {
+    const table = typeof code8 === "string" ? this._codecsByName : this._codecsByCode;
+    if (table[code8] != null) {
+      return table[code8];
     }
-    const codec = await this._loadCodec(code9);
-    if (table[code9] == null) {
+    const codec = await this._loadCodec(code8);
+    if (table[code8] == null) {
       this.addCodec(codec);
     }
     return codec;
@@ -51178,13 +51344,13 @@ var Multihashes = class {
   /**
    * @param {number | string} code
    */
-  async getHasher(code9) {
-    const table = typeof code9 === "string" ? this._hashersByName : this._hashersByCode;
-    if (table[code9] != null) {
-      return table[code9];
+  async getHasher(code8) {
+    const table = typeof code8 === "string" ? this._hashersByName : this._hashersByCode;
+    if (table[code8] != null) {
+      return table[code8];
     }
-    const hasher = await this._loadHasher(code9);
-    if (table[code9] == null) {
+    const hasher = await this._loadHasher(code8);
+    if (table[code8] == null) {
       this.addHasher(hasher);
     }
     return hasher;
@@ -51414,12 +51580,12 @@ function createName(client) {
 
 // ../main/node_modules/kubo-rpc-client/dist/src/object/patch/add-link.js
 function createAddLink(client) {
-  return async function addLink(cid2, dLink, options = {}) {
+  return async function addLink(cid, dLink, options = {}) {
     const res = await client.post("object/patch/add-link", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
         arg: [
-          `${cid2}`,
+          `${cid}`,
           // @ts-expect-error loose types
           dLink.Name ?? dLink.name ?? "",
           // @ts-expect-error loose types
@@ -51436,12 +51602,12 @@ function createAddLink(client) {
 
 // ../main/node_modules/kubo-rpc-client/dist/src/object/patch/rm-link.js
 function createRmLink(client) {
-  return async function rmLink(cid2, dLink, options = {}) {
+  return async function rmLink(cid, dLink, options = {}) {
     const res = await client.post("object/patch/rm-link", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
         arg: [
-          `${cid2}`,
+          `${cid}`,
           // @ts-expect-error loose types
           dLink.Name ?? dLink.name ?? null
         ],
@@ -51483,9 +51649,9 @@ async function* normaliseInput4(input) {
   if (input === null || input === void 0) {
     throw new InvalidParametersError3(`Unexpected input: ${input}`);
   }
-  const cid2 = CID.asCID(input);
-  if (cid2 != null) {
-    yield toPin({ cid: cid2 });
+  const cid = CID.asCID(input);
+  if (cid != null) {
+    yield toPin({ cid });
     return;
   }
   if (typeof input === "string") {
@@ -51569,8 +51735,8 @@ function createAddAll2(client) {
       });
       for await (const pin of res.ndjson()) {
         if (pin.Pins != null) {
-          for (const cid2 of pin.Pins) {
-            yield CID.parse(cid2);
+          for (const cid of pin.Pins) {
+            yield CID.parse(cid);
           }
           continue;
         }
@@ -51596,10 +51762,10 @@ function createAdd3(client) {
 }
 
 // ../main/node_modules/kubo-rpc-client/dist/src/pin/ls.js
-function toPin2(type, cid2, metadata, name8) {
+function toPin2(type, cid, metadata, name8) {
   const pin = {
     type,
-    cid: CID.parse(cid2)
+    cid: CID.parse(cid)
   };
   if (metadata != null) {
     pin.metadata = metadata;
@@ -51634,8 +51800,8 @@ function createLs4(client) {
     });
     for await (const pin of res.ndjson()) {
       if (pin.Keys != null) {
-        for (const cid2 of Object.keys(pin.Keys)) {
-          yield toPin2(pin.Keys[cid2].Type, cid2, pin.Keys[cid2].Metadata, pin.Keys[cid2].Name);
+        for (const cid of Object.keys(pin.Keys)) {
+          yield toPin2(pin.Keys[cid].Type, cid, pin.Keys[cid].Metadata, pin.Keys[cid].Name);
         }
         return;
       }
@@ -51645,9 +51811,9 @@ function createLs4(client) {
 }
 
 // ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/utils.js
-var decodePin = ({ Name: name8, Status: status, Cid: cid2 }) => {
+var decodePin = ({ Name: name8, Status: status, Cid: cid }) => {
   return {
-    cid: CID.parse(cid2),
+    cid: CID.parse(cid),
     name: name8,
     status
   };
@@ -51659,21 +51825,21 @@ var encodeService = (service) => {
     throw new TypeError("service name must be passed");
   }
 };
-var encodeCID3 = (cid2) => {
-  if (CID.asCID(cid2) != null) {
-    return cid2.toString();
+var encodeCID3 = (cid) => {
+  if (CID.asCID(cid) != null) {
+    return cid.toString();
   } else {
-    throw new TypeError(`CID instance expected instead of ${typeof cid2}`);
+    throw new TypeError(`CID instance expected instead of ${typeof cid}`);
   }
 };
-var encodeQuery = ({ service, cid: cid2, name: name8, status, all: all2 }) => {
+var encodeQuery = ({ service, cid, name: name8, status, all: all2 }) => {
   const query = toUrlSearchParams({
     service: encodeService(service),
     name: name8,
     force: all2 === true ? true : void 0
   });
-  if (cid2 != null) {
-    for (const value of cid2) {
+  if (cid != null) {
+    for (const value of cid) {
       query.append("cid", encodeCID3(value));
     }
   }
@@ -51684,9 +51850,9 @@ var encodeQuery = ({ service, cid: cid2, name: name8, status, all: all2 }) => {
   }
   return query;
 };
-var encodeAddParams = (cid2, { service, background, name: name8, origins }) => {
+var encodeAddParams = (cid, { service, background, name: name8, origins }) => {
   const params = toUrlSearchParams({
-    arg: encodeCID3(cid2),
+    arg: encodeCID3(cid),
     service: encodeService(service),
     name: name8,
     background: background === true ? true : void 0
@@ -51701,12 +51867,12 @@ var encodeAddParams = (cid2, { service, background, name: name8, origins }) => {
 
 // ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/add.js
 function createAdd4(client) {
-  return async function add2(cid2, { timeout, signal, headers, ...query }) {
+  return async function add2(cid, { timeout, signal, headers, ...query }) {
     const response = await client.post("pin/remote/add", {
       timeout,
       signal,
       headers,
-      searchParams: encodeAddParams(cid2, query)
+      searchParams: encodeAddParams(cid, query)
     });
     return decodePin(await response.json());
   };
@@ -51881,7 +52047,7 @@ function createRmAll2(client) {
       });
       for await (const pin of res.ndjson()) {
         if (pin.Pins != null) {
-          yield* pin.Pins.map((cid2) => CID.parse(cid2));
+          yield* pin.Pins.map((cid) => CID.parse(cid));
           continue;
         }
         yield CID.parse(pin);
@@ -51917,7 +52083,7 @@ function createUpdate(client) {
       headers: options.headers
     });
     const { Pins } = await res.json();
-    return Pins.map((cid2) => CID.parse(cid2));
+    return Pins.map((cid) => CID.parse(cid));
   };
 }
 
@@ -52321,11 +52487,11 @@ function createFindPeer(client) {
 
 // ../main/node_modules/kubo-rpc-client/dist/src/routing/find-provs.js
 function createFindProvs(client) {
-  return async function* findProvs(cid2, options = {}) {
+  return async function* findProvs(cid, options = {}) {
     const res = await client.post("routing/findprovs", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid2.toString(),
+        arg: cid.toString(),
         ...options
       }),
       headers: options.headers
@@ -52360,7 +52526,7 @@ function createProvide2(client) {
     const res = await client.post("routing/provide", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cidArr.map((cid2) => cid2.toString()),
+        arg: cidArr.map((cid) => cid.toString()),
         ...options
       }),
       headers: options.headers
@@ -52744,18 +52910,18 @@ var KuboBlockSource = class {
   rpc;
   options;
   label;
-  async get(cid2, options = {}) {
+  async get(cid, options = {}) {
     let bytes;
     try {
       const args = this.options.offline === true ? { offline: true } : {};
-      bytes = await this.rpc.call(`block/get ${cid2}`, async (signal) => await this.rpc.client.block.get(cid2, { signal, ...args }), options);
+      bytes = await this.rpc.call(`block/get ${cid}`, async (signal) => await this.rpc.client.block.get(cid, { signal, ...args }), options);
     } catch (err) {
       if (err instanceof KuboError && err.status != null && err.status < 600) {
-        throw new BlockNotFoundError(`${this.label} does not have block ${cid2}: ${err.message}`, { cause: err });
+        throw new BlockNotFoundError(`${this.label} does not have block ${cid}: ${err.message}`, { cause: err });
       }
       throw err;
     }
-    verifyBlock(cid2, bytes);
+    verifyBlock(cid, bytes);
     return bytes;
   }
 };
@@ -52877,11 +53043,11 @@ async function readMfsRoot(rpc, path4, options = {}) {
     throw err;
   }
 }
-async function writeMfsRoot(rpc, path4, cid2, options = {}) {
+async function writeMfsRoot(rpc, path4, cid, options = {}) {
   const staging = `${path4}.ipcr-new`;
   await removeMfs(rpc, staging, options);
-  await rpc.call(`files/cp /ipfs/${cid2} ${staging}`, async (signal) => {
-    await rpc.client.files.cp(`/ipfs/${cid2}`, staging, { parents: true, signal });
+  await rpc.call(`files/cp /ipfs/${cid} ${staging}`, async (signal) => {
+    await rpc.client.files.cp(`/ipfs/${cid}`, staging, { parents: true, signal });
   }, options);
   await removeMfs(rpc, path4, options);
   await rpc.call(`files/mv ${staging} ${path4}`, async (signal) => {
@@ -52901,7 +53067,7 @@ import { stat as stat3 } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { Readable as Readable3 } from "node:stream";
-import { pipeline as pipeline2 } from "node:stream/promises";
+import { pipeline as pipeline3 } from "node:stream/promises";
 async function importCar(rpc, path4, options = {}) {
   const { size } = await stat3(path4);
   return await rpc.call("dag/import", async (signal) => {
@@ -52935,7 +53101,7 @@ Content-Type: application/octet-stream\r
     progress?.finish();
     yield tail;
   })());
-  const sent = pipeline2(body, request);
+  const sent = pipeline3(body, request);
   sent.catch(() => {
   });
   let response;
@@ -52975,16 +53141,16 @@ Content-Type: application/octet-stream\r
     return { cid: CID.parse(String(Root.Cid?.["/"])), ...pinError != null ? { pinError } : {} };
   });
 }
-async function pinRecursive(rpc, cid2, name8, options = {}) {
-  await rpc.call(`pin/add ${cid2}`, async (signal) => {
-    await rpc.client.pin.add(cid2, { recursive: true, name: name8, signal });
+async function pinRecursive(rpc, cid, name8, options = {}) {
+  await rpc.call(`pin/add ${cid}`, async (signal) => {
+    await rpc.client.pin.add(cid, { recursive: true, name: name8, signal });
   }, options);
 }
-async function isPinned(rpc, cid2, options = {}) {
+async function isPinned(rpc, cid, options = {}) {
   try {
-    return await rpc.call(`pin/ls ${cid2}`, async (signal) => {
-      for await (const pin of rpc.client.pin.ls({ paths: [cid2], type: "recursive", signal })) {
-        if (pin.cid.toString() === cid2.toString()) return true;
+    return await rpc.call(`pin/ls ${cid}`, async (signal) => {
+      for await (const pin of rpc.client.pin.ls({ paths: [cid], type: "recursive", signal })) {
+        if (pin.cid.toString() === cid.toString()) return true;
       }
       return false;
     }, options);
@@ -52993,10 +53159,10 @@ async function isPinned(rpc, cid2, options = {}) {
     throw err;
   }
 }
-async function unpin(rpc, cid2, options = {}) {
+async function unpin(rpc, cid, options = {}) {
   try {
-    await rpc.call(`pin/rm ${cid2}`, async (signal) => {
-      await rpc.client.pin.rm(cid2, { signal });
+    await rpc.call(`pin/rm ${cid}`, async (signal) => {
+      await rpc.client.pin.rm(cid, { signal });
     }, options);
     return true;
   } catch (err) {
@@ -53221,12 +53387,13 @@ function getInputs(env2 = process.env) {
     throw new InputError("car-scope", `'${carScope}' is not a CAR scope (expected 'new' or 'full')`);
   }
   const previous = optional("previous-root");
+  const maxDecompressed = optional("max-decompressed-size");
   const tempDir = env2.RUNNER_TEMP ?? env2.TMPDIR ?? "/tmp";
   const destinations = destinationSettings();
   return {
     ...image != null ? { image } : {},
     ...imageFile != null ? { imageFile } : {},
-    name: optional("name") ?? (parsedTags.path != null ? validateName(parsedTags.path, "tags") : void 0),
+    name: optional("name") ?? parsedTags.path,
     tags: parsedTags.tags,
     description: optional("description"),
     ...previous != null ? { previousRoot: parseCid(previous, "previous-root") } : {},
@@ -53237,7 +53404,8 @@ function getInputs(env2 = process.env) {
     revision: optional("revision") ?? env2.GITHUB_SHA,
     summary: boolean("summary", true),
     destinations,
-    tempDir
+    tempDir,
+    ...maxDecompressed != null ? { maxDecompressedSize: parseByteSize(maxDecompressed, "max-decompressed-size") } : {}
   };
 }
 
@@ -53254,52 +53422,38 @@ function setOutputs(result, gateways) {
   setOutput("ipns-name", result.names.find((n) => n.kind.endsWith("ipns"))?.name ?? "");
   setOutput("metadata", JSON.stringify({ ...result, pullCommand: pull, gatewayUrl: url }));
 }
-function code8(text) {
-  return `<code>${htmlText(text)}</code>`;
-}
 async function writeSummary(result, gateways) {
-  const text = htmlText;
-  const rows = result.tags.map((t) => [text(`${result.name}:${t.tag}`), code8(t.cid)]);
-  await summary.addHeading(`Published ${text(result.name)} to IPFS`, 3).addTable([
+  const rows = result.tags.map((t) => [`${result.name}:${t.tag}`, `<code>${t.cid}</code>`]);
+  await summary.addHeading(`Published ${result.name} to IPFS`, 3).addTable([
     [{ data: "What", header: true }, { data: "Value", header: true }],
-    ["Registry root", code8(result.rootCid)],
+    ["Registry root", `<code>${result.rootCid}</code>`],
     ...rows,
-    ...result.description != null ? [["Description", text(result.description)]] : [],
-    ["Digest", code8(result.digest)],
-    ["Platforms", text(result.platforms.join(", "))],
-    ["Image size", text(formatBytes(result.size))],
-    ["Source format", text(result.sourceFormat)],
-    ["CAR", text(`${result.car.path} (${result.car.scope}: ${result.car.blocks} blocks, ${formatBytes(result.car.bytes)})`)],
-    ...result.previousRoot != null ? [["Previous root", code8(result.previousRoot)], ["Blobs already in the previous root", text(String(result.reusedBlobs))]] : [],
-    ...result.destinations.map((d3) => [text(`Stored in ${d3.label}`), text(Object.entries(d3.details).map(([k, v]) => `${k}: ${String(v)}`).join(", "))]),
-    ...result.names.map((n) => [text(n.label), `${code8(`/ipns/${n.name}`)} \u2192 ${code8(n.value)}`])
-  ]).addHeading("Pull", 4).addCodeBlock(text(pullCommand(result)), "sh").addLink("Open the tag folder on a gateway", text(gatewayUrl(result, gateways))).write();
+    ["Digest", `<code>${result.digest}</code>`],
+    ["Platforms", result.platforms.join(", ")],
+    ["Image size", formatBytes(result.size)],
+    ["Source format", result.sourceFormat],
+    ["CAR", `${result.car.path} (${result.car.scope}: ${result.car.blocks} blocks, ${formatBytes(result.car.bytes)})`],
+    ...result.previousRoot != null ? [["Previous root", `<code>${result.previousRoot}</code>`], ["Blobs already in the previous root", String(result.reusedBlobs)]] : [],
+    ...result.destinations.map((d3) => [`Stored in ${d3.label}`, Object.entries(d3.details).map(([k, v]) => `${k}: ${String(v)}`).join(", ")]),
+    ...result.names.map((n) => [n.label, `<code>/ipns/${n.name}</code> \u2192 <code>${n.value}</code>`])
+  ]).addHeading("Pull", 4).addCodeBlock(pullCommand(result), "sh").addLink("Open the tag folder on a gateway", gatewayUrl(result, gateways)).write();
 }
 
 // src/action/main.ts
 var logger2 = {
-  debug: (m3) => debug(logLine(m3)),
-  info: (m3) => info(logLine(m3)),
-  warn: (m3) => warning(logLine(m3)),
-  group: async (name8, fn) => await group(logLine(name8), fn)
+  debug: (m3) => debug(m3),
+  info: (m3) => info(m3),
+  warn: (m3) => warning(m3),
+  group: async (name8, fn) => await group(name8, fn)
 };
 var runCommand = async (command, args) => {
   let stderr = "";
-  logger2.info(`[command]${command} ${args.join(" ")}`);
   const exitCode = await exec(command, args, {
     ignoreReturnCode: true,
-    silent: true,
-    listeners: {
-      stdline: (line) => {
-        logger2.info(line);
-      },
-      errline: (line) => {
-        logger2.info(line);
-      },
-      stderr: (data) => {
-        stderr += data.toString();
-      }
-    }
+    silent: false,
+    listeners: { stderr: (data) => {
+      stderr += data.toString();
+    } }
   });
   return { exitCode, stderr };
 };
@@ -53322,6 +53476,7 @@ async function run() {
         carPath: inputs.carPath,
         carScope: inputs.carScope,
         tempDir: inputs.tempDir,
+        maxDecompressedSize: inputs.maxDecompressedSize,
         revision: inputs.revision,
         logger: logger2
       });
@@ -53332,7 +53487,7 @@ async function run() {
     if (inputs.summary) await writeSummary(result, inputs.gateways);
     info(`Registry root: ${result.rootCid}`);
   } catch (err) {
-    setFailed(logLine(err instanceof Error ? err.message : String(err)));
+    setFailed(err instanceof Error ? err.message : String(err));
   }
 }
 

@@ -614,8 +614,8 @@ var require_b4a = __commonJS({
     function allocUnsafeSlow(size) {
       return Buffer.allocUnsafeSlow(size);
     }
-    function byteLength(string3, encoding) {
-      return Buffer.byteLength(string3, encoding);
+    function byteLength(string2, encoding) {
+      return Buffer.byteLength(string2, encoding);
     }
     function compare4(a, b) {
       return Buffer.compare(a, b);
@@ -663,8 +663,8 @@ var require_b4a = __commonJS({
     function toHex(buffer3, start, end) {
       return toBuffer2(buffer3).toString("hex", start, end);
     }
-    function write2(buffer3, string3, offset, length4, encoding) {
-      return toBuffer2(buffer3).write(string3, offset, length4, encoding);
+    function write2(buffer3, string2, offset, length4, encoding) {
+      return toBuffer2(buffer3).write(string2, offset, length4, encoding);
     }
     function readDoubleBE(buffer3, offset) {
       return toBuffer2(buffer3).readDoubleBE(offset);
@@ -1648,7 +1648,7 @@ var require_streamx = __commonJS({
         fn().then((src3) => {
           if (src3 === null) return out.end();
           if (out.destroying) return;
-          pipeline5(src3, out, noop2);
+          pipeline6(src3, out, noop2);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -1790,7 +1790,7 @@ var require_streamx = __commonJS({
         }
       }
     };
-    var Writable = class extends Stream {
+    var Writable2 = class extends Stream {
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | READ_DONE;
@@ -1880,7 +1880,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Transform2 = class extends Duplex {
+    var Transform4 = class extends Duplex {
       constructor(opts) {
         super(opts);
         this._transformState = new TransformState(this);
@@ -1924,7 +1924,7 @@ var require_streamx = __commonJS({
         this._flush(transformAfterFlush.bind(this));
       }
     };
-    var PassThrough2 = class extends Transform2 {
+    var PassThrough2 = class extends Transform4 {
     };
     function transformAfterFlush(err, data) {
       const cb = this._transformState.afterFinal;
@@ -1935,13 +1935,13 @@ var require_streamx = __commonJS({
     }
     function pipelinePromise(...streams) {
       return new Promise((resolve3, reject) => {
-        return pipeline5(...streams, (err) => {
+        return pipeline6(...streams, (err) => {
           if (err) return reject(err);
           resolve3();
         });
       });
     }
-    function pipeline5(stream, ...streams) {
+    function pipeline6(stream, ...streams) {
       const all2 = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all2.length && typeof all2[all2.length - 1] === "function" ? all2.pop() : null;
       if (all2.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
@@ -2036,10 +2036,10 @@ var require_streamx = __commonJS({
       this.destroy(StreamError.ABORTED());
     }
     function isWritev(s2) {
-      return s2._writev !== Writable.prototype._writev && s2._writev !== Duplex.prototype._writev;
+      return s2._writev !== Writable2.prototype._writev && s2._writev !== Duplex.prototype._writev;
     }
     module.exports = {
-      pipeline: pipeline5,
+      pipeline: pipeline6,
       pipelinePromise,
       isStream,
       isStreamx,
@@ -2050,10 +2050,10 @@ var require_streamx = __commonJS({
       isDisturbed,
       getStreamError,
       Stream,
-      Writable,
+      Writable: Writable2,
       Readable: Readable4,
       Duplex,
-      Transform: Transform2,
+      Transform: Transform4,
       // Export PassThrough for compatibility with Node.js core's stream module
       PassThrough: PassThrough2
     };
@@ -2325,7 +2325,7 @@ var require_headers = __commonJS({
 // ../main/node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
   "../main/node_modules/tar-stream/extract.js"(exports, module) {
-    var { Writable, Readable: Readable4, getStreamError } = require_streamx();
+    var { Writable: Writable2, Readable: Readable4, getStreamError } = require_streamx();
     var FIFO2 = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers();
@@ -2404,7 +2404,7 @@ var require_extract = __commonJS({
         cb(null);
       }
     };
-    var Extract = class extends Writable {
+    var Extract = class extends Writable2 {
       constructor(opts) {
         super(opts);
         if (!opts) opts = {};
@@ -2689,14 +2689,14 @@ var require_constants = __commonJS({
 // ../main/node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
   "../main/node_modules/tar-stream/pack.js"(exports, module) {
-    var { Readable: Readable4, Writable, getStreamError } = require_streamx();
+    var { Readable: Readable4, Writable: Writable2, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants2 = require_constants();
     var headers = require_headers();
     var DMODE = 493;
     var FMODE = 420;
     var END_OF_TAR = b4a.alloc(1024);
-    var Sink = class extends Writable {
+    var Sink = class extends Writable2 {
       constructor(pack, header, callback) {
         super({ mapWritable, eagerOpen: true });
         this.written = 0;
@@ -3067,7 +3067,7 @@ var require_p_fifo = __commonJS({
 // ../main/node_modules/it-to-stream/src/duplex.js
 var require_duplex = __commonJS({
   "../main/node_modules/it-to-stream/src/duplex.js"(exports, module) {
-    var { Readable: Readable4, Writable, Duplex } = __require("stream");
+    var { Readable: Readable4, Writable: Writable2, Duplex } = __require("stream");
     var getIterator = require_get_iterator();
     var Fifo = require_p_fifo();
     var { Buffer: Buffer7 } = __require("buffer");
@@ -3082,7 +3082,7 @@ var require_duplex = __commonJS({
       };
       let Stream = Duplex;
       if (!duplex.source) {
-        Stream = Writable;
+        Stream = Writable2;
       } else if (!duplex.sink) {
         Stream = Readable4;
       }
@@ -3216,7 +3216,7 @@ var require_merge_options = __commonJS({
     var isOptionObject = require_is_plain_obj();
     var { hasOwnProperty } = Object.prototype;
     var { propertyIsEnumerable } = Object;
-    var defineProperty = (object2, name8, value) => Object.defineProperty(object2, name8, {
+    var defineProperty = (object, name8, value) => Object.defineProperty(object, name8, {
       value,
       writable: true,
       enumerable: true,
@@ -3253,17 +3253,17 @@ var require_merge_options = __commonJS({
       }
       return value;
     }
-    function cloneArray(array2) {
-      const result = array2.slice(0, 0);
-      getEnumerableOwnPropertyKeys(array2).forEach((key) => {
-        defineProperty(result, key, clone(array2[key]));
+    function cloneArray(array) {
+      const result = array.slice(0, 0);
+      getEnumerableOwnPropertyKeys(array).forEach((key) => {
+        defineProperty(result, key, clone(array[key]));
       });
       return result;
     }
-    function cloneOptionObject(object2) {
-      const result = Object.getPrototypeOf(object2) === null ? /* @__PURE__ */ Object.create(null) : {};
-      getEnumerableOwnPropertyKeys(object2).forEach((key) => {
-        defineProperty(result, key, clone(object2[key]));
+    function cloneOptionObject(object) {
+      const result = Object.getPrototypeOf(object) === null ? /* @__PURE__ */ Object.create(null) : {};
+      getEnumerableOwnPropertyKeys(object).forEach((key) => {
+        defineProperty(result, key, clone(object[key]));
       });
       return result;
     }
@@ -3283,20 +3283,20 @@ var require_merge_options = __commonJS({
     var concatArrays = (merged, source2, config) => {
       let result = merged.slice(0, 0);
       let resultIndex = 0;
-      [merged, source2].forEach((array2) => {
+      [merged, source2].forEach((array) => {
         const indices = [];
-        for (let k = 0; k < array2.length; k++) {
-          if (!hasOwnProperty.call(array2, k)) {
+        for (let k = 0; k < array.length; k++) {
+          if (!hasOwnProperty.call(array, k)) {
             continue;
           }
           indices.push(String(k));
-          if (array2 === merged) {
-            defineProperty(result, resultIndex++, array2[k]);
+          if (array === merged) {
+            defineProperty(result, resultIndex++, array[k]);
           } else {
-            defineProperty(result, resultIndex++, clone(array2[k]));
+            defineProperty(result, resultIndex++, clone(array[k]));
           }
         }
-        result = mergeKeys(result, array2, getEnumerableOwnPropertyKeys(array2).filter((key) => !indices.includes(key)), config);
+        result = mergeKeys(result, array, getEnumerableOwnPropertyKeys(array).filter((key) => !indices.includes(key)), config);
       });
       return result;
     };
@@ -3664,8 +3664,8 @@ function base(ALPHABET, name8, caseInsensitive) {
     }
     return vch;
   }
-  function decode23(string3) {
-    var buffer3 = decodeUnsafe(string3);
+  function decode23(string2) {
+    var buffer3 = decodeUnsafe(string2);
     if (buffer3) {
       return buffer3;
     }
@@ -3786,9 +3786,9 @@ function baseX({ name: name8, prefix, alphabet: alphabet2, caseInsensitive = fal
     decode: (text) => coerce(decode23(text))
   });
 }
-function decode(string3, alphabetIdx, bitsPerChar, name8) {
-  let end = string3.length;
-  while (string3[end - 1] === "=") {
+function decode(string2, alphabetIdx, bitsPerChar, name8) {
+  let end = string2.length;
+  while (string2[end - 1] === "=") {
     --end;
   }
   const out = new Uint8Array(end * bitsPerChar / 8 | 0);
@@ -3796,7 +3796,7 @@ function decode(string3, alphabetIdx, bitsPerChar, name8) {
   let buffer3 = 0;
   let written = 0;
   for (let i = 0; i < end; ++i) {
-    const value = alphabetIdx[string3[i]];
+    const value = alphabetIdx[string2[i]];
     if (value === void 0) {
       throw new SyntaxError(`Non-${name8} character`);
     }
@@ -4110,11 +4110,11 @@ function format(link, base4) {
   }
 }
 var cache = /* @__PURE__ */ new WeakMap();
-function baseCache(cid2) {
-  const baseCache3 = cache.get(cid2);
+function baseCache(cid) {
+  const baseCache3 = cache.get(cid);
   if (baseCache3 == null) {
     const baseCache4 = /* @__PURE__ */ new Map();
-    cache.set(cid2, baseCache4);
+    cache.set(cid, baseCache4);
     return baseCache4;
   }
   return baseCache3;
@@ -4290,11 +4290,11 @@ var CID = class _CID {
    * binary representation of a CID.
    */
   static decode(bytes) {
-    const [cid2, remainder] = _CID.decodeFirst(bytes);
+    const [cid, remainder] = _CID.decodeFirst(bytes);
     if (remainder.length !== 0) {
       throw new Error("Incorrect length");
     }
-    return cid2;
+    return cid;
   }
   /**
    * Decoded a CID from its binary representation at the beginning of a byte
@@ -4314,8 +4314,8 @@ var CID = class _CID {
     }
     const digestBytes = multihashBytes.subarray(specs.multihashSize - specs.digestSize);
     const digest2 = new Digest(specs.multihashCode, specs.digestSize, digestBytes, multihashBytes);
-    const cid2 = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
-    return [cid2, bytes.subarray(specs.size)];
+    const cid = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
+    return [cid, bytes.subarray(specs.size)];
   }
   /**
    * Inspect the initial bytes of a CID to determine its properties.
@@ -4359,12 +4359,12 @@ var CID = class _CID {
    */
   static parse(source2, base4) {
     const [prefix, bytes] = parseCIDtoBytes(source2, base4);
-    const cid2 = _CID.decode(bytes);
-    if (cid2.version === 0 && source2[0] !== "Q") {
+    const cid = _CID.decode(bytes);
+    if (cid.version === 0 && source2[0] !== "Q") {
       throw Error("Version 0 CID string must not include multibase prefix");
     }
-    baseCache(cid2).set(prefix, source2);
-    return cid2;
+    baseCache(cid).set(prefix, source2);
+    return cid;
   }
 };
 function parseCIDtoBytes(source2, base4) {
@@ -4402,24 +4402,24 @@ function toStringV0(bytes, cache3, base4) {
   if (prefix !== base58btc.prefix) {
     throw Error(`Cannot string encode V0 in ${base4.name} encoding`);
   }
-  const cid2 = cache3.get(prefix);
-  if (cid2 == null) {
-    const cid3 = base4.encode(bytes).slice(1);
-    cache3.set(prefix, cid3);
-    return cid3;
-  } else {
+  const cid = cache3.get(prefix);
+  if (cid == null) {
+    const cid2 = base4.encode(bytes).slice(1);
+    cache3.set(prefix, cid2);
     return cid2;
+  } else {
+    return cid;
   }
 }
 function toStringV1(bytes, cache3, base4) {
   const { prefix } = base4;
-  const cid2 = cache3.get(prefix);
-  if (cid2 == null) {
-    const cid3 = base4.encode(bytes);
-    cache3.set(prefix, cid3);
-    return cid3;
-  } else {
+  const cid = cache3.get(prefix);
+  if (cid == null) {
+    const cid2 = base4.encode(bytes);
+    cache3.set(prefix, cid2);
     return cid2;
+  } else {
+    return cid;
   }
 }
 var DAG_PB_CODE = 112;
@@ -4474,19 +4474,19 @@ var FirstSource = class {
     this.sources = [...sources];
     this.label = this.sources.map((source2) => source2.label).join(", ");
   }
-  async get(cid2, options) {
+  async get(cid, options) {
     const failures = [];
     for (const source2 of this.sources) {
       throwIfAborted(options?.signal);
       try {
-        return await source2.get(cid2, options);
+        return await source2.get(cid, options);
       } catch (err) {
         throwIfAborted(options?.signal);
         failures.push(err instanceof Error ? err : new Error(String(err)));
       }
     }
     const reasons = failures.map((err) => err.message).join("; ");
-    throw new BlockNotFoundError(`Block ${cid2} not found in any source${reasons === "" ? "" : `: ${reasons}`}`, { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) });
+    throw new BlockNotFoundError(`Block ${cid} not found in any source${reasons === "" ? "" : `: ${reasons}`}`, { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) });
   }
 };
 
@@ -4524,26 +4524,26 @@ var base64urlpad = rfc4648({
 });
 
 // src/core/blocks/key.ts
-function blockKey(cid2) {
-  return base64.baseEncode(cid2.multihash.bytes);
+function blockKey(cid) {
+  return base64.baseEncode(cid.multihash.bytes);
 }
 
 // src/core/blocks/verify.ts
 import { createHash } from "node:crypto";
 var IDENTITY = 0;
 var SHA2_256 = 18;
-function verifyBlock(cid2, bytes) {
-  const { code: code8, digest: digest2 } = cid2.multihash;
+function verifyBlock(cid, bytes) {
+  const { code: code8, digest: digest2 } = cid.multihash;
   let actual;
   if (code8 === SHA2_256) {
     actual = createHash("sha256").update(bytes).digest();
   } else if (code8 === IDENTITY) {
     actual = bytes;
   } else {
-    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid2}: unsupported multihash 0x${code8.toString(16)} (only sha2-256 and identity)`);
+    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid}: unsupported multihash 0x${code8.toString(16)} (only sha2-256 and identity)`);
   }
   if (!equalBytes(actual, digest2)) {
-    throw new DigestMismatchError(`Block bytes do not match CID ${cid2}`);
+    throw new DigestMismatchError(`Block bytes do not match CID ${cid}`);
   }
 }
 function equalBytes(a, b) {
@@ -4554,21 +4554,21 @@ function equalBytes(a, b) {
 var MemoryBlockStore = class {
   label = "memory";
   blocks = /* @__PURE__ */ new Map();
-  async put(cid2, bytes, options) {
+  async put(cid, bytes, options) {
     throwIfAborted(options?.signal);
-    const key = blockKey(cid2);
+    const key = blockKey(cid);
     if (this.blocks.has(key)) return;
-    verifyBlock(cid2, bytes);
-    this.blocks.set(key, { cid: cid2, bytes });
+    verifyBlock(cid, bytes);
+    this.blocks.set(key, { cid, bytes });
   }
-  async get(cid2, options) {
+  async get(cid, options) {
     throwIfAborted(options?.signal);
-    const block = this.blocks.get(blockKey(cid2));
-    if (block == null) throw new BlockNotFoundError(`Block ${cid2} not found in ${this.label}`);
+    const block = this.blocks.get(blockKey(cid));
+    if (block == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
     return block.bytes;
   }
-  async has(cid2) {
-    return this.blocks.has(blockKey(cid2));
+  async has(cid) {
+    return this.blocks.has(blockKey(cid));
   }
   get size() {
     return this.blocks.size;
@@ -5147,20 +5147,20 @@ function asLink(link) {
   }
   const pbl = {};
   if (link.Hash) {
-    let cid2 = CID.asCID(link.Hash);
+    let cid = CID.asCID(link.Hash);
     try {
-      if (!cid2) {
+      if (!cid) {
         if (typeof link.Hash === "string") {
-          cid2 = CID.parse(link.Hash);
+          cid = CID.parse(link.Hash);
         } else if (link.Hash instanceof Uint8Array) {
-          cid2 = CID.decode(link.Hash);
+          cid = CID.decode(link.Hash);
         }
       }
     } catch (e) {
       throw new TypeError(`Invalid DAG-PB form: ${e.message}`);
     }
-    if (cid2) {
-      pbl.Hash = cid2;
+    if (cid) {
+      pbl.Hash = cid;
     }
   }
   if (!pbl.Hash) {
@@ -5249,8 +5249,8 @@ function validate(node) {
 function createNode(data, links = []) {
   return prepare({ Data: data, Links: links });
 }
-function createLink(name8, size, cid2) {
-  return asLink({ Hash: cid2, Name: name8, Tsize: size });
+function createLink(name8, size, cid) {
+  return asLink({ Hash: cid, Name: name8, Tsize: size });
 }
 function toByteView(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -5428,22 +5428,22 @@ var CarFileWriter = class _CarFileWriter {
     }
   }
   /** Appends a block unless one with the same CID was already written. */
-  async put(cid2, bytes, options) {
+  async put(cid, bytes, options) {
     this.assertOpen();
     throwIfAborted(options?.signal);
-    const key = cid2.toString();
+    const key = cid.toString();
     if (this.seen.has(key)) {
       options?.onWritten?.();
       return;
     }
     this.seen.add(key);
-    const sectionLength = cid2.bytes.length + bytes.length;
+    const sectionLength = cid.bytes.length + bytes.length;
     const prefix = varint_exports.encodeTo(sectionLength, new Uint8Array(varint_exports.encodingLength(sectionLength)));
     this.blocks++;
     this.bytes += prefix.length + sectionLength;
     const size = prefix.length + sectionLength;
     this.unwritten += size;
-    const done = this.enqueue(bytes.length === 0 ? [prefix, cid2.bytes] : [prefix, cid2.bytes, bytes]).finally(() => {
+    const done = this.enqueue(bytes.length === 0 ? [prefix, cid.bytes] : [prefix, cid.bytes, bytes]).finally(() => {
       this.unwritten -= size;
     });
     const onWritten = options?.onWritten;
@@ -5451,8 +5451,8 @@ var CarFileWriter = class _CarFileWriter {
     });
     if (this.unwritten > WRITE_BEHIND_BYTES) await done;
   }
-  has(cid2) {
-    return this.seen.has(cid2.toString());
+  has(cid) {
+    return this.seen.has(cid.toString());
   }
   get blockCount() {
     return this.blocks;
@@ -5682,41 +5682,61 @@ var BlobHasher = class {
   }
 };
 
-// src/core/escape.ts
-var CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
-var NAMED = { "\n": "\\n", "\r": "\\r" };
-function visible(c) {
-  const code8 = c.charCodeAt(0);
-  return NAMED[c] ?? (code8 <= 255 ? `\\x${code8.toString(16).padStart(2, "0")}` : `\\u${code8.toString(16).padStart(4, "0")}`);
-}
-function hasControl(text) {
-  CONTROL.lastIndex = 0;
-  return CONTROL.test(text);
-}
-function escapeControl(text) {
-  return text.replace(CONTROL, visible);
-}
-function quote(value, max = 200) {
-  const chars = [...value];
-  const cut = chars.length > max ? `${chars.slice(0, max).join("")}\u2026` : value;
-  return `'${escapeControl(cut)}'`;
-}
-function plainLine(text, max = 512) {
-  const line = text?.split(/[\n\r\v\f\u0085\u2028\u2029]/).map((l) => l.replace(CONTROL, " ").replace(/\s+/g, " ").trim()).find((l) => l !== "");
-  if (line == null) return void 0;
-  const chars = [...line];
-  return chars.length > max ? `${chars.slice(0, max - 1).join("")}\u2026` : line;
-}
-
 // src/core/image/archive.ts
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, open as open4, readdir, realpath, rm as rm2, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import * as zlib from "node:zlib";
+
+// src/core/progress.ts
+function formatBytes(n) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = n;
+  let unit2 = 0;
+  while (value >= 1024 && unit2 < units.length - 1) {
+    value /= 1024;
+    unit2++;
+  }
+  return `${unit2 === 0 ? value : value.toFixed(1)} ${units[unit2]}`;
+}
+var Progress = class {
+  constructor(logger2, label, total, intervalMs = 5e3) {
+    this.logger = logger2;
+    this.label = label;
+    this.total = total;
+    this.intervalMs = intervalMs;
+    this.lastReport = this.started;
+  }
+  logger;
+  label;
+  total;
+  intervalMs;
+  done = 0;
+  lastReport = 0;
+  started = Date.now();
+  add(bytes) {
+    this.done += bytes;
+    const now = Date.now();
+    if (now - this.lastReport >= this.intervalMs) {
+      this.lastReport = now;
+      this.logger.info(this.line(now));
+    }
+  }
+  finish() {
+    this.logger.info(this.line(Date.now()));
+  }
+  line(now) {
+    const seconds = Math.max((now - this.started) / 1e3, 1e-3);
+    const pct = this.total > 0 ? ` (${Math.floor(this.done / this.total * 100)}%)` : "";
+    const rate = (this.done / 1e6 / seconds).toFixed(1);
+    return `${this.label}: ${formatBytes(this.done)} of ${formatBytes(this.total)}${pct}, ${rate} MB/s`;
+  }
+};
 
 // src/core/image/compression.ts
+import { Transform } from "node:stream";
+import * as zlib from "node:zlib";
 var MAGIC_BYTES = 6;
 function detectCompression(head) {
   const at = (i) => head[i] ?? -1;
@@ -5726,6 +5746,59 @@ function detectCompression(head) {
   if (at(0) === 66 && at(1) === 90 && at(2) === 104) return "bzip2";
   return "none";
 }
+function createDecompressor(compression) {
+  if (compression === "gzip") return zlib.createGunzip();
+  const createZstd = zlib.createZstdDecompress;
+  return createZstd?.();
+}
+var DecompressionLimitError = class extends Error {
+  constructor(limit) {
+    super(`decompresses to more than ${limit} bytes`);
+    this.limit = limit;
+  }
+  limit;
+};
+var NotTarError = class extends Error {
+};
+var DecompressionLimit = class extends Transform {
+  constructor(limit, firstBlock) {
+    super();
+    this.limit = limit;
+    this.firstBlock = firstBlock;
+    if (firstBlock != null) this.head = Buffer.alloc(0);
+  }
+  limit;
+  firstBlock;
+  bytes = 0;
+  head;
+  _transform(chunk, _encoding, callback) {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) {
+      callback(new DecompressionLimitError(this.limit));
+      return;
+    }
+    if (this.head == null) {
+      callback(null, chunk);
+      return;
+    }
+    this.head = Buffer.concat([this.head, chunk]);
+    if (this.head.length < TAR_BLOCK) {
+      callback();
+      return;
+    }
+    const head = this.head;
+    this.head = void 0;
+    if (this.firstBlock?.(head.subarray(0, TAR_BLOCK)) !== true) {
+      callback(new NotTarError("the decompressed data does not start with a tar header"));
+      return;
+    }
+    callback(null, head);
+  }
+  _flush(callback) {
+    callback(null, this.head != null && this.head.length > 0 ? this.head : void 0);
+  }
+};
+var TAR_BLOCK = 512;
 
 // src/core/image/image-errors.ts
 function formatError(input, message2, options) {
@@ -5733,6 +5806,50 @@ function formatError(input, message2, options) {
 }
 function mismatchError(input, message2) {
   return new DigestMismatchError(`Input '${input}': ${message2}`);
+}
+
+// src/core/image/limits.ts
+var DECOMPRESSION_RATIO = 20;
+var DECOMPRESSION_FLOOR = 1024 ** 3;
+function defaultDecompressedLimit(compressedSize) {
+  return Math.max(DECOMPRESSION_FLOOR, DECOMPRESSION_RATIO * compressedSize);
+}
+var IMAGE_LIMITS = {
+  /** Entries of one index (index.json or a nested index) or of manifest.json. */
+  entries: 1e4,
+  /** Layers of one image. */
+  layers: 1e4,
+  /** Manifests and indexes visited in all. */
+  manifests: 1e4,
+  /** RepoTags of one manifest.json entry, and names in all. */
+  repoTags: 1e4,
+  /** Bytes of manifests, indexes and configs read in all. */
+  jsonBytes: 128 * 1024 * 1024
+};
+var UNITS = {
+  "": 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  t: 1e12,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4
+};
+function parseByteSize(value, input) {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
+  const unit2 = UNITS[(match?.[2] ?? "").toLowerCase()];
+  const bytes = match != null && unit2 != null ? Math.floor(Number(match[1]) * unit2) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new InputError(input, `'${value}' is not a size (expected a positive number of bytes, optionally with a unit: KB, MB, GB, TB, KiB, MiB, GiB, TiB)`);
+  }
+  return bytes;
 }
 
 // src/core/image/tar-index.ts
@@ -5746,32 +5863,80 @@ var TarError = class extends Error {
   }
 };
 var BLOCK = 512;
-var MAX_META = 1024 * 1024;
+var WINDOW = 64 * 1024;
+var MAX_WINDOW = 1024 * 1024;
+var TAR_LIMITS = {
+  /** Metadata headers (pax, GNU long names) in a row before an entry. */
+  metaHeaders: 16,
+  /** Their bytes in total, per entry. */
+  metaBytes: 1024 * 1024,
+  /** Files and links kept. An image archive holds a few per blob. */
+  entries: 1e5,
+  /** Bytes of one path or link target (Linux PATH_MAX). */
+  pathBytes: 4096
+};
+var PAX_KEYS = ["path", "linkpath", "size"];
 async function indexTar(path, options = {}) {
   const handle = await open3(path, "r");
   try {
-    return await indexHandle(handle, (await handle.stat()).size, options);
+    return await indexHandle(new WindowReader(handle, (await handle.stat()).size), options);
   } finally {
     await handle.close();
   }
 }
-async function indexHandle(handle, fileSize, options) {
+var WindowReader = class {
+  constructor(handle, size) {
+    this.handle = handle;
+    this.size = size;
+  }
+  handle;
+  size;
+  buffer = Buffer.allocUnsafe(WINDOW);
+  window = Buffer.alloc(0);
+  start = 0;
+  next = WINDOW;
+  /** `length` bytes at `position`, or fewer at the end of the file; valid until the next call. */
+  async read(position, length4) {
+    const end = this.start + this.window.length;
+    if (position >= this.start && position + length4 <= end) {
+      return this.window.subarray(position - this.start, position - this.start + length4);
+    }
+    const close = position >= end && position - end < this.window.length;
+    this.next = close ? Math.min(2 * this.next, MAX_WINDOW) : WINDOW;
+    const size = Math.max(this.next, length4);
+    if (size > this.buffer.length) this.buffer = Buffer.allocUnsafe(size);
+    const buffer3 = this.buffer;
+    const wanted = Math.min(size, this.size - position);
+    let filled = 0;
+    while (filled < wanted) {
+      const { bytesRead } = await this.handle.read(buffer3, filled, wanted - filled, position + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    this.window = buffer3.subarray(0, filled);
+    this.start = position;
+    return this.window.subarray(0, Math.min(length4, filled));
+  }
+};
+async function indexHandle(reader, options) {
+  const fileSize = reader.size;
   const files = /* @__PURE__ */ new Map();
   const links = /* @__PURE__ */ new Map();
-  const header = Buffer.alloc(BLOCK);
   let position = 0;
   let count = 0;
   let longName;
   let longLink;
   let pax = {};
+  let metaHeaders = 0;
+  let metaBytes = 0;
   while (true) {
     if (++count % 1e3 === 0) throwIfAborted(options.signal);
     if (position >= fileSize) {
       if (count === 1) throw new TarError("the file is empty", true);
       throw new TarError("truncated tar: no end-of-archive marker");
     }
-    const { bytesRead } = await handle.read(header, 0, BLOCK, position);
-    if (bytesRead < BLOCK) {
+    const header = await reader.read(position, BLOCK);
+    if (header.length < BLOCK) {
       throw new TarError(count === 1 ? "too short for a tar header" : `truncated tar: partial header at byte ${position}`, count === 1);
     }
     if (isZero(header)) break;
@@ -5780,6 +5945,7 @@ async function indexHandle(handle, fileSize, options) {
     }
     const type = String.fromCharCode(header[156] ?? 0);
     const size = readNumber(header, 124, 12);
+    const headerAt = position;
     const dataStart = position + BLOCK;
     const dataSize = isMeta(type) || pax.size == null ? size : Number(pax.size);
     if (!Number.isSafeInteger(dataSize) || dataSize < 0) throw new TarError(`bad entry size at byte ${position}`);
@@ -5788,12 +5954,19 @@ async function indexHandle(handle, fileSize, options) {
     }
     position = dataStart + Math.ceil(dataSize / BLOCK) * BLOCK;
     if (isMeta(type)) {
-      if (dataSize > MAX_META) throw new TarError(`tar metadata entry too large at byte ${dataStart - BLOCK}`);
-      const data = Buffer.alloc(dataSize);
-      await handle.read(data, 0, dataSize, dataStart);
+      metaHeaders++;
+      metaBytes += dataSize;
+      if (metaHeaders > TAR_LIMITS.metaHeaders) {
+        throw new TarError(`more than ${TAR_LIMITS.metaHeaders} metadata headers (pax or GNU long names) in a row at byte ${headerAt}`);
+      }
+      if (metaBytes > TAR_LIMITS.metaBytes) {
+        throw new TarError(`metadata headers (pax or GNU long names) of more than ${TAR_LIMITS.metaBytes} bytes in a row at byte ${headerAt}`);
+      }
+      if (type === "g") continue;
+      const data = await reader.read(dataStart, dataSize);
       if (type === "L") longName = cString(data);
       else if (type === "K") longLink = cString(data);
-      else if (type === "x") pax = { ...pax, ...parsePax(data) };
+      else parsePax(data, pax);
       continue;
     }
     const rawName = longName ?? pax.path ?? headerName(header);
@@ -5801,19 +5974,23 @@ async function indexHandle(handle, fileSize, options) {
     longName = void 0;
     longLink = void 0;
     pax = {};
+    metaHeaders = 0;
+    metaBytes = 0;
+    checkPathLength(rawName, "name", headerAt);
     const name8 = normalizeEntryPath(rawName);
     if (name8 === "") continue;
     if (type === "0" || type === "\0" || type === "7") {
       files.set(name8, { offset: dataStart, size: dataSize });
       links.delete(name8);
     } else if (type === "2") {
+      checkPathLength(rawLink, "link target", headerAt);
       if (rawLink.startsWith("/")) throw new TarError(`symlink '${name8}' points to absolute path '${rawLink}'`);
-      const joined = posix.normalize(posix.join(posix.dirname(name8), rawLink));
-      const target = joined === "." ? "" : joined;
+      const target = linkTarget(name8, rawLink);
       if (escapes(target)) throw new TarError(`symlink '${name8}' -> '${rawLink}' escapes the archive`);
       links.set(name8, { kind: "symlink", target });
       files.delete(name8);
     } else if (type === "1") {
+      checkPathLength(rawLink, "link target", headerAt);
       const target = normalizeEntryPath(rawLink, "hardlink target");
       links.set(name8, { kind: "hardlink", target });
       files.delete(name8);
@@ -5821,17 +5998,36 @@ async function indexHandle(handle, fileSize, options) {
       files.delete(name8);
       links.delete(name8);
     }
+    if (files.size + links.size > TAR_LIMITS.entries) {
+      throw new TarError(`more than ${TAR_LIMITS.entries} files and links; an image archive holds a few per blob`);
+    }
   }
   return { files, links };
+}
+function checkPathLength(raw, what, at) {
+  if (raw.length > TAR_LIMITS.pathBytes || Buffer.byteLength(raw) > TAR_LIMITS.pathBytes) {
+    throw new TarError(`entry ${what} at byte ${at} is longer than ${TAR_LIMITS.pathBytes} bytes`);
+  }
+}
+function isTarHeader(block) {
+  return block.length === BLOCK && !isZero(block) && checksumOk(block);
 }
 function isMeta(type) {
   return type === "L" || type === "K" || type === "x" || type === "g";
 }
+var UNCLEAN = /^\/|\/\/|(?:^|\/)\.\.?(?:\/|$)|\/$/;
 function normalizeEntryPath(raw, what = "path") {
+  if (!UNCLEAN.test(raw)) return raw;
   if (raw.startsWith("/")) throw new TarError(`absolute ${what} '${raw}'`);
   const parts = raw.split("/").filter((part) => part !== "" && part !== ".");
   if (parts.includes("..")) throw new TarError(`${what} '${raw}' contains '..'`);
   return parts.join("/");
+}
+function linkTarget(name8, rawLink) {
+  const slash = name8.lastIndexOf("/");
+  if (!UNCLEAN.test(rawLink) && rawLink !== "") return slash === -1 ? rawLink : `${name8.slice(0, slash)}/${rawLink}`;
+  const joined = posix.normalize(posix.join(posix.dirname(name8), rawLink));
+  return joined === "." ? "" : joined;
 }
 function escapes(normalized) {
   return normalized === ".." || normalized.startsWith("../") || normalized.startsWith("/");
@@ -5875,20 +6071,182 @@ function headerName(header) {
   }
   return name8;
 }
-function parsePax(data) {
-  const out = {};
+var PAX_KEY_BYTES = PAX_KEYS.map((key) => [key, Buffer.from(`${key}=`, "latin1")]);
+function parsePax(data, into) {
+  const n = data.length;
   let i = 0;
-  while (i < data.length) {
-    const space = data.indexOf(32, i);
-    if (space === -1) break;
-    const length4 = parseInt(data.subarray(i, space).toString("latin1"), 10);
-    if (!Number.isSafeInteger(length4) || length4 <= 0) throw new TarError("bad pax header record");
-    const record = data.subarray(space + 1, i + length4 - 1).toString("utf8");
-    const eq = record.indexOf("=");
-    if (eq !== -1) out[record.slice(0, eq)] = record.slice(eq + 1);
+  while (i < n) {
+    let length4 = 0;
+    let j = i;
+    while (j < n && j - i < 16 && data[j] >= 48 && data[j] <= 57) length4 = length4 * 10 + data[j++] - 48;
+    if (j === i || data[j] !== 32 || length4 <= j - i + 1) {
+      if (data.indexOf(32, i) === -1) break;
+      throw new TarError("bad pax header record");
+    }
+    const end = Math.min(i + length4 - 1, n);
+    for (const [key, bytes] of PAX_KEY_BYTES) {
+      if (startsWithBytes(data, j + 1, bytes)) {
+        into[key] = data.toString("utf8", j + 1 + bytes.length, end);
+        break;
+      }
+    }
     i += length4;
   }
-  return out;
+}
+function startsWithBytes(data, at, bytes) {
+  if (at + bytes.length > data.length) return false;
+  for (let k = 0; k < bytes.length; k++) if (data[at + k] !== bytes[k]) return false;
+  return true;
+}
+
+// src/core/image/tar-links.ts
+var MAX_LINK_HOPS = 40;
+function firstComponent(path, pos) {
+  const slash = path.indexOf("/", pos);
+  return path.slice(pos, slash === -1 ? void 0 : slash);
+}
+function startsWithComponents(path, label, pos) {
+  const end = pos + label.length;
+  return (end === path.length || path.charCodeAt(end) === 47) && path.slice(pos, end) === label;
+}
+function* walk(root, start) {
+  let path = start;
+  let node = root;
+  let pos = 0;
+  let hops = 0;
+  while (pos < path.length) {
+    const child = node.children?.get(firstComponent(path, pos));
+    if (child == null || !startsWithComponents(path, child.label, pos)) return { node, rest: path.slice(pos), hops };
+    const next = pos + child.label.length + 1;
+    if (child.target == null) {
+      node = child;
+      pos = next;
+      continue;
+    }
+    const place = yield child;
+    if (place == null) return null;
+    hops += place.hops;
+    if (hops > MAX_LINK_HOPS) return null;
+    node = place.node;
+    if (place.rest === "") {
+      pos = next;
+    } else if (next >= path.length) {
+      return { node, rest: place.rest, hops };
+    } else {
+      path = `${place.rest}/${path.slice(next)}`;
+      pos = 0;
+    }
+  }
+  return { node, rest: "", hops };
+}
+var LinkResolver = class {
+  constructor(index) {
+    this.index = index;
+    for (const [name8, link] of index.links) {
+      const node = this.insert(name8);
+      node.target = link.target;
+      this.links.push({ name: name8, node });
+    }
+  }
+  index;
+  root = { label: "" };
+  links = [];
+  /** The names of links that resolve to a regular file. */
+  resolvedLinks() {
+    const names = [];
+    for (const { name: name8, node } of this.links) {
+      const place = this.resolveLink(node);
+      if (place != null && this.index.files.has(pathOf(place))) names.push(name8);
+    }
+    return names;
+  }
+  /** The regular file a path names, links followed; undefined when there is none. */
+  resolve(path) {
+    if (this.index.files.has(path)) return path;
+    const place = this.run(walk(this.root, path));
+    if (place == null) return void 0;
+    const resolved = pathOf(place);
+    return this.index.files.has(resolved) ? resolved : void 0;
+  }
+  /** The node for `name`, made (splitting an edge if needed) when missing. */
+  insert(name8) {
+    let node = this.root;
+    let pos = 0;
+    while (pos < name8.length) {
+      const key = firstComponent(name8, pos);
+      node.children ??= /* @__PURE__ */ new Map();
+      const child = node.children.get(key);
+      if (child == null) {
+        const leaf2 = { label: name8.slice(pos), parent: node };
+        node.children.set(key, leaf2);
+        return leaf2;
+      }
+      if (startsWithComponents(name8, child.label, pos)) {
+        node = child;
+        pos += child.label.length + 1;
+        continue;
+      }
+      let i = 0;
+      while (i < child.label.length && child.label.charCodeAt(i) === name8.charCodeAt(pos + i)) i++;
+      const atBoundary = (i === child.label.length || child.label.charCodeAt(i) === 47) && (pos + i === name8.length || name8.charCodeAt(pos + i) === 47);
+      const cut = atBoundary ? i : child.label.lastIndexOf("/", i - 1);
+      const middle = { label: child.label.slice(0, cut), parent: node, children: /* @__PURE__ */ new Map() };
+      child.label = child.label.slice(cut + 1);
+      child.parent = middle;
+      middle.children?.set(firstComponent(child.label, 0), child);
+      node.children.set(key, middle);
+      node = middle;
+      pos += cut + 1;
+    }
+    return node;
+  }
+  resolveLink(node) {
+    if (node.resolved === void 0) this.run(this.linkWalk(node), node);
+    return node.resolved === "busy" ? null : node.resolved ?? null;
+  }
+  linkWalk(node) {
+    node.resolved = "busy";
+    return walk(this.root, node.target ?? "");
+  }
+  /**
+   * Runs a walk to its end, resolving the links it meets on an explicit stack
+   * (no recursion: chains may be long), each link once.
+   */
+  run(first2, firstLink) {
+    const stack = [{ walk: first2, link: firstLink }];
+    let input = null;
+    let result = null;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const step = top.walk.next(input);
+      if (step.done === true) {
+        stack.pop();
+        let place = step.value;
+        if (top.link != null) {
+          place = place == null || place.hops + 1 > MAX_LINK_HOPS ? null : { ...place, hops: place.hops + 1 };
+          top.link.resolved = place;
+        }
+        input = place;
+        result = place;
+        continue;
+      }
+      const link = step.value;
+      if (link.resolved === void 0) {
+        stack.push({ walk: this.linkWalk(link), link });
+        input = null;
+      } else {
+        input = link.resolved === "busy" ? null : link.resolved;
+      }
+    }
+    return result;
+  }
+};
+function pathOf(place) {
+  const labels = [];
+  for (let node = place.node; node?.parent != null; node = node.parent) labels.push(node.label);
+  labels.reverse();
+  if (place.rest !== "") labels.push(place.rest);
+  return labels.join("/");
 }
 
 // src/core/image/archive.ts
@@ -5910,23 +6268,25 @@ async function openImageArchive(path, options) {
   if (compression === "xz" || compression === "bzip2") {
     throw new InputError(input, `'${path}' is ${compression}-compressed; only uncompressed, gzip or zstd tarballs are supported`);
   }
-  let decompressor;
-  if (compression === "gzip") {
-    decompressor = zlib.createGunzip();
-  } else {
-    const createZstd = zlib.createZstdDecompress;
-    if (createZstd == null) {
-      throw new InputError(input, `'${path}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`);
-    }
-    decompressor = createZstd();
+  const decompressor = createDecompressor(compression);
+  if (decompressor == null) {
+    throw new InputError(input, `'${path}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`);
   }
+  const limit = options.maxDecompressedSize ?? defaultDecompressedLimit(stats.size);
   const dir = await mkdtemp(join(options.tempDir, "ipcr-archive-"));
   const tarPath = join(dir, "image.tar");
   try {
-    await pipeline(createReadStream(path), decompressor, createWriteStream(tarPath), { signal: options.signal });
+    await pipeline(createReadStream(path), decompressor, new DecompressionLimit(limit, isTarHeader), createWriteStream(tarPath), { signal: options.signal });
   } catch (err) {
     await rm2(dir, { recursive: true, force: true });
     if (options.signal?.aborted === true) throw err;
+    if (err instanceof DecompressionLimitError) {
+      const how = options.maxDecompressedSize != null ? "the limit set" : `the default limit, ${DECOMPRESSION_RATIO} times its compressed size and at least ${formatBytes(DECOMPRESSION_FLOOR)}`;
+      throw new InputError(input, `'${path}' ${compression}-decompresses to more than ${formatBytes(limit)} (${how}); if the image is genuine, raise max-decompressed-size`);
+    }
+    if (err instanceof NotTarError) {
+      throw new InputError(input, `'${path}' is ${compression}-compressed but ${err.message}; expected a tar archive of an image`);
+    }
     throw new InputError(input, `cannot ${compression}-decompress '${path}': ${err.message}`, { cause: err });
   }
   return await openTar(path, tarPath, input, dir, options);
@@ -6032,39 +6392,25 @@ var TarArchive = class extends BaseArchive {
     this.tarPath = tarPath;
     this.index = index;
     this.tempDir = tempDir;
-    const names = [...index.files.keys()];
-    for (const name8 of index.links.keys()) if (this.resolve(name8) !== void 0) names.push(name8);
-    this.names = names.sort();
+    this.resolver = new LinkResolver(index);
+    this.names = [...index.files.keys(), ...this.resolver.resolvedLinks()].sort();
   }
   tarPath;
   index;
   tempDir;
   names;
+  resolver;
   list() {
     return [...this.names];
   }
   locate(path) {
-    const resolved = this.resolve(path);
+    const resolved = this.resolver.resolve(path);
     const entry = resolved === void 0 ? void 0 : this.index.files.get(resolved);
     if (entry == null) return void 0;
     return { size: entry.size, file: this.tarPath, offset: entry.offset };
   }
   async close() {
     if (this.tempDir != null) await rm2(this.tempDir, { recursive: true, force: true });
-  }
-  /** Follows links, also in parent folders, to a regular file's path. */
-  resolve(path, depth = 0) {
-    if (depth > 40) return void 0;
-    if (this.index.files.has(path)) return path;
-    const parts = path.split("/");
-    for (let i = 1; i <= parts.length; i++) {
-      const link = this.index.links.get(parts.slice(0, i).join("/"));
-      if (link == null) continue;
-      const rest = parts.slice(i);
-      const next = [link.target, ...rest].filter((part) => part !== "").join("/");
-      return this.resolve(next, depth + 1);
-    }
-    return void 0;
   }
 };
 async function openTar(label, tarPath, input, tempDir, options) {
@@ -6098,13 +6444,13 @@ var DirectoryArchive = class extends BaseArchive {
 async function openDirectory(path, input, options) {
   const root = await realpath(path);
   const files = /* @__PURE__ */ new Map();
-  const walk = async (dir, prefix) => {
+  const walk2 = async (dir, prefix) => {
     throwIfAborted(options.signal);
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const name8 = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
       const fullPath = join(dir, entry.name);
       if (entry.isDirectory()) {
-        await walk(fullPath, name8);
+        await walk2(fullPath, name8);
       } else if (entry.isFile()) {
         files.set(name8, { fullPath, size: (await stat(fullPath)).size });
       } else if (entry.isSymbolicLink()) {
@@ -6123,7 +6469,7 @@ async function openDirectory(path, input, options) {
       }
     }
   };
-  await walk(root, "");
+  await walk2(root, "");
   return new DirectoryArchive(path, input, files);
 }
 
@@ -6171,136 +6517,37 @@ async function saveDockerImage(ref, options) {
 
 // src/core/image/blob.ts
 import { createHash as createHash3 } from "node:crypto";
-import { Readable as Readable2 } from "node:stream";
-
-// src/core/registry/layout.ts
-var TOP_LEVEL_FILES = {
-  catalog: "catalog.json",
-  /** The registry's web page. */
-  webPage: "index.html"
-};
-var REPOSITORY_ENTRIES = {
-  tags: "tags",
-  readme: "README-short.txt"
-};
-var registryPaths = {
-  catalog: () => [TOP_LEVEL_FILES.catalog],
-  image: (name8) => name8.split("/"),
-  readme: (name8) => [...name8.split("/"), REPOSITORY_ENTRIES.readme],
-  tags: (name8) => [...name8.split("/"), REPOSITORY_ENTRIES.tags],
-  tag: (name8, tag) => [...name8.split("/"), REPOSITORY_ENTRIES.tags, tag]
-};
-function reservedNameProblem(name8) {
-  const parts = name8.split("/");
-  const first2 = (parts[0] ?? "").toLowerCase();
-  const top = Object.values(TOP_LEVEL_FILES).find((f) => f.toLowerCase() === first2);
-  if (top != null) {
-    return `starts with '${top}', a file the registry tree keeps at its top (reserved first components: ${Object.values(TOP_LEVEL_FILES).join(", ")})`;
-  }
-  for (const part of parts) {
-    const entry = Object.values(REPOSITORY_ENTRIES).find((e) => e.toLowerCase() === part.toLowerCase());
-    if (entry != null) {
-      return `has the component '${part}', which every repository folder uses for '${entry}' (reserved components: ${Object.values(REPOSITORY_ENTRIES).join(", ")})`;
-    }
-  }
-  return void 0;
-}
-function ipfsPath(root, path) {
-  return `/ipfs/${[root, ...path].join("/")}`;
-}
-
-// src/core/registry/reference.ts
-var COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
-var NAME_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
-var TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
-var DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-var PLATFORM_TOKEN_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
-function isName(value) {
-  return value.length > 0 && value.length <= 255 && NAME_RE.test(value) && reservedNameProblem(value) == null;
-}
-function isTag(value) {
-  return TAG_RE.test(value);
-}
-function isDigest(value) {
-  return value.length <= 256 && DIGEST_RE.test(value);
-}
-function validateName(name8, input = "name") {
-  if (name8.length === 0 || name8.length > 255 || !NAME_RE.test(name8)) {
-    throw new InputError(input, `${quote(name8)} is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`);
-  }
-  const reserved = reservedNameProblem(name8);
-  if (reserved != null) throw new InputError(input, `repository name '${name8}' ${reserved}`);
-  return name8;
-}
-function validateTag(tag, input = "tags") {
-  if (!TAG_RE.test(tag)) {
-    throw new InputError(input, `${quote(tag)} is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`);
-  }
-  return tag;
-}
-function parseReference(ref, input) {
-  let rest = ref.trim();
-  let digest2;
-  const at = rest.indexOf("@");
-  if (at >= 0) {
-    digest2 = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST_RE.test(digest2)) throw new InputError(input, `${quote(ref)} has an invalid digest (expected algorithm:hex)`);
-  }
-  let tag;
-  const lastSlash = rest.lastIndexOf("/");
-  const colon = rest.lastIndexOf(":");
-  if (colon > lastSlash) {
-    tag = validateTag(rest.slice(colon + 1), input);
-    rest = rest.slice(0, colon);
-  }
-  let domain;
-  const slash = rest.indexOf("/");
-  if (slash > 0) {
-    const first2 = rest.slice(0, slash);
-    if (first2.includes(".") || first2.includes(":") || first2 === "localhost") {
-      domain = first2;
-      rest = rest.slice(slash + 1);
-    }
-  }
-  if (rest.length === 0 || !NAME_RE.test(rest)) {
-    throw new InputError(input, `${quote(ref)} is not a valid image reference: expected [domain/]path[:tag][@digest] with a lowercase path`);
-  }
-  return { domain, path: rest, tag, digest: digest2 };
-}
-function parseTagList(value, input = "tags") {
-  const items = value.split(/[\n,]/).map((s2) => s2.trim()).filter((s2) => s2.length > 0);
-  const tags = [];
-  let path;
-  for (const item of items) {
-    if (TAG_RE.test(item)) {
-      tags.push(item);
-      continue;
-    }
-    const ref = parseReference(item, input);
-    if (ref.tag == null) throw new InputError(input, `${quote(item)} has no tag (expected a tag or a reference ending in :tag)`);
-    if (path != null && ref.path !== path) {
-      throw new InputError(input, `references name different repositories ('${path}' and '${ref.path}'); publish one repository per step or set 'name'`);
-    }
-    path = ref.path;
-    tags.push(ref.tag);
-  }
-  return { tags: [...new Set(tags)], path };
-}
-
-// src/core/image/blob.ts
+import { Readable as Readable2, Transform as Transform2, Writable } from "node:stream";
+import { pipeline as pipeline2 } from "node:stream/promises";
 var SHA256 = /^sha256:[0-9a-f]{64}$/;
 function sha256Digest(bytes) {
   return `sha256:${createHash3("sha256").update(bytes).digest("hex")}`;
 }
-async function hashStream(stream) {
-  const hash = createHash3("sha256");
+async function hashCompressed(stream, compression, limit) {
+  const decompressor = createDecompressor(compression);
+  if (decompressor == null) throw new Error(`Node.js ${process.versions.node} cannot decompress ${compression}`);
+  const raw = createHash3("sha256");
   let size = 0;
-  for await (const chunk of stream) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { digest: `sha256:${hash.digest("hex")}`, size };
+  const content = createHash3("sha256");
+  await pipeline2(
+    stream,
+    new Transform2({
+      transform(chunk, _encoding, callback) {
+        raw.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      }
+    }),
+    decompressor,
+    new DecompressionLimit(limit),
+    new Writable({
+      write(chunk, _encoding, callback) {
+        content.update(chunk);
+        callback();
+      }
+    })
+  );
+  return { digest: `sha256:${raw.digest("hex")}`, size, contentDigest: `sha256:${content.digest("hex")}` };
 }
 async function readHeadBytes(stream, n) {
   const chunks = [];
@@ -6333,7 +6580,7 @@ function isObject(value) {
 }
 function parseDescriptor(value, where, ctx) {
   if (!isObject(value)) throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor is not an object`);
-  const { mediaType, digest: digest2, size, platform: platform2, annotations } = value;
+  const { mediaType, digest: digest2, size, platform, annotations } = value;
   if (typeof digest2 !== "string") throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor has no digest`);
   if (!SHA256.test(digest2)) {
     throw formatError(ctx.input, `${where} in ${ctx.archive.label}: unsupported digest '${digest2}' (only sha256:<64 hex> is supported)`);
@@ -6346,29 +6593,18 @@ function parseDescriptor(value, where, ctx) {
   }
   const descriptor = { digest: digest2, size };
   if (mediaType !== void 0) descriptor.mediaType = mediaType;
-  const parsedPlatform = parsePlatform(platform2, ctx, `${where} platform`);
+  const parsedPlatform = parsePlatform(platform);
   if (parsedPlatform != null) descriptor.platform = parsedPlatform;
   if (isObject(annotations)) descriptor.annotations = stringRecord(annotations);
   return descriptor;
 }
-function parsePlatform(value, ctx, where) {
+function parsePlatform(value) {
   if (!isObject(value)) return void 0;
-  const field = (key) => {
-    const item = value[key];
-    if (item === void 0 || item === null || item === "") return void 0;
-    if (typeof item !== "string" || !PLATFORM_TOKEN_RE.test(item)) {
-      const shown = typeof item === "string" ? quote(item, 80) : typeof item;
-      throw formatError(ctx.input, `${where} in ${ctx.archive.label}: platform ${key} ${shown} is not a platform name (expected 1 to 64 of A-Z a-z 0-9 . _ + -, such as linux, arm64 or v8)`);
-    }
-    return item;
-  };
-  const os2 = field("os");
-  const architecture = field("architecture");
-  const variant = field("variant");
-  if (os2 == null || architecture == null) return void 0;
-  const platform2 = { os: os2, architecture };
-  if (variant != null) platform2.variant = variant;
-  return platform2;
+  const { os: os2, architecture, variant } = value;
+  if (typeof os2 !== "string" || typeof architecture !== "string" || os2 === "" || architecture === "") return void 0;
+  const platform = { os: os2, architecture };
+  if (typeof variant === "string" && variant !== "") platform.variant = variant;
+  return platform;
 }
 function stringRecord(value) {
   const out = {};
@@ -6392,6 +6628,11 @@ function archiveBlob(ctx, path, digest2, size, mediaType) {
   return { digest: digest2, size, mediaType, open: () => archive.open(path), chunks: (options) => archive.chunks(path, options) };
 }
 async function readVerifiedJson(ctx, path, digest2) {
+  const size = ctx.archive.has(path) ? ctx.archive.size(path) : 0;
+  ctx.jsonBytes = (ctx.jsonBytes ?? 0) + Math.min(size, DEFAULT_JSON_LIMIT);
+  if (ctx.jsonBytes > IMAGE_LIMITS.jsonBytes) {
+    throw formatError(ctx.input, `${ctx.archive.label}: its manifests, indexes and configs take more than ${IMAGE_LIMITS.jsonBytes} bytes of JSON (at '${path}')`);
+  }
   const bytes = await readBytes(ctx.archive, path, DEFAULT_JSON_LIMIT, ctx.input);
   if (digest2 !== void 0) {
     const actual = sha256Digest(bytes);
@@ -6420,86 +6661,23 @@ var MEDIA_TYPES = {
 var INDEX_MEDIA_TYPES = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList];
 var MANIFEST_MEDIA_TYPES = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest];
 var CONFIG_MEDIA_TYPES = [MEDIA_TYPES.ociConfig, MEDIA_TYPES.dockerConfig];
-function platformString(platform2) {
-  return `${platform2.os}/${platform2.architecture}${platform2.variant != null ? `/${platform2.variant}` : ""}`;
-}
-
-// src/core/image/load-docker.ts
-var LAYER_TYPES = {
-  none: MEDIA_TYPES.ociLayer,
-  gzip: MEDIA_TYPES.ociLayerGzip,
-  zstd: MEDIA_TYPES.ociLayerZstd
-};
-async function loadDockerArchive(ctx) {
-  const { archive, input } = ctx;
-  const label = archive.label;
-  const list3 = await archive.readJson("manifest.json");
-  if (!Array.isArray(list3) || list3.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`);
-  const entry = list3[0];
-  if (!isObject(entry) || typeof entry.Config !== "string" || !Array.isArray(entry.Layers) || !entry.Layers.every((layer) => typeof layer === "string")) {
-    throw formatError(input, `manifest.json in ${label}: the first entry needs a Config path and a Layers list`);
-  }
-  const configPath = entry.Config;
-  const layerPaths = entry.Layers;
-  for (const path of [configPath, ...layerPaths]) {
-    if (!archive.has(path)) throw formatError(input, `${label} is missing '${path}', named in manifest.json`);
-  }
-  const hexMatch = /^(?:sha256:)?([0-9a-f]{64})(?:\.json)?$/.exec(posix2.basename(configPath));
-  const { bytes: configBytes, json: configJson } = await readVerifiedJson(ctx, configPath, hexMatch != null ? `sha256:${hexMatch[1]}` : void 0);
-  if (!isObject(configJson)) throw formatError(input, `${configPath} in ${label} is not a JSON object`);
-  const diffIds = configJson.rootfs?.diff_ids;
-  if (!Array.isArray(diffIds) || !diffIds.every(isSha256Digest)) {
-    throw formatError(input, `${configPath} in ${label} has no valid rootfs.diff_ids (sha256 digests)`);
-  }
-  if (diffIds.length !== layerPaths.length) {
-    throw formatError(input, `${configPath} in ${label} lists ${diffIds.length} diff_ids but manifest.json lists ${layerPaths.length} layers`);
-  }
-  const config = memoryBlob(configBytes, MEDIA_TYPES.ociConfig);
-  const layers = [];
-  for (const [i, path] of layerPaths.entries()) {
-    throwIfAborted(ctx.signal);
-    const size = archive.size(path);
-    const compression = detectCompression(await readHeadBytes(archive.open(path), MAGIC_BYTES));
-    if (compression === "xz" || compression === "bzip2") {
-      throw formatError(input, `layer '${path}' in ${label} is ${compression}-compressed, which is not supported`);
-    }
-    let digest2 = diffIds[i];
-    if (compression !== "none") {
-      const hashed = await hashStream(archive.open(path));
-      if (hashed.size !== size) throw mismatchError(input, `layer '${path}' in ${label} changed while being read`);
-      digest2 = hashed.digest;
-    }
-    layers.push(archiveBlob(ctx, path, digest2, size, LAYER_TYPES[compression]));
-  }
-  const manifest = memoryBlob(jsonBytes({
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPES.ociManifest,
-    config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
-    layers: layers.map((layer) => ({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }))
-  }), MEDIA_TYPES.ociManifest);
-  const platform2 = parsePlatform(configJson, ctx, `config ${configPath}`) ?? { os: "unknown", architecture: "unknown" };
-  const blobs = /* @__PURE__ */ new Map();
-  for (const blob of [manifest, config, ...layers]) if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob);
-  const repoTags = Array.isArray(entry.RepoTags) ? entry.RepoTags.filter((tag) => typeof tag === "string") : [];
-  return {
-    root: manifest,
-    images: [{ platform: platform2, manifest, config, layers, configJson }],
-    blobs: [...blobs.values()],
-    repoTags
-  };
+function platformString(platform) {
+  return `${platform.os}/${platform.architecture}${platform.variant != null ? `/${platform.variant}` : ""}`;
 }
 
 // src/core/image/load-oci.ts
 var MAX_DEPTH = 8;
 async function loadOciLayout(ctx) {
   const { archive, input } = ctx;
-  const layout = await archive.readJson("oci-layout");
+  const layout = (await readVerifiedJson(ctx, "oci-layout")).json;
   if (!isObject(layout) || typeof layout.imageLayoutVersion !== "string" || !layout.imageLayoutVersion.startsWith("1.")) {
     throw formatError(input, `oci-layout in ${archive.label}: unsupported image layout version ${JSON.stringify(isObject(layout) ? layout.imageLayoutVersion : layout)}`);
   }
-  const index = await archive.readJson("index.json");
+  const index = (await readVerifiedJson(ctx, "index.json")).json;
   const entries = indexEntries(ctx, index, "index.json");
-  const unique = entries.filter((entry, i) => entries.findIndex((other) => other.digest === entry.digest) === i);
+  const byDigest = /* @__PURE__ */ new Map();
+  for (const entry of entries) if (!byDigest.has(entry.digest)) byDigest.set(entry.digest, entry);
+  const unique = [...byDigest.values()];
   if (unique.length === 0) throw formatError(input, `index.json in ${archive.label} lists no manifests`);
   const walker = new Walker(ctx);
   let rootEntries = [unique[0]];
@@ -6509,12 +6687,7 @@ async function loadOciLayout(ctx) {
     root = memoryBlob(jsonBytes({
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.ociIndex,
-      manifests: await Promise.all(unique.map(async (entry) => ({
-        mediaType: entry.mediaType ?? MEDIA_TYPES.ociManifest,
-        digest: entry.digest,
-        size: entry.size,
-        platform: await walker.platformOf(entry)
-      })))
+      manifests: await platformEntries(walker, unique)
     }), MEDIA_TYPES.ociIndex);
     walker.add(root);
     for (const entry of unique) await walker.visit(entry, `index.json entry ${entry.digest}`, 1, false);
@@ -6528,12 +6701,22 @@ async function loadOciLayout(ctx) {
     repoTags: await repoTagsFor(ctx, walker.images, rootEntries)
   };
 }
+async function platformEntries(walker, entries) {
+  const out = [];
+  for (const entry of entries) {
+    out.push({ mediaType: entry.mediaType ?? MEDIA_TYPES.ociManifest, digest: entry.digest, size: entry.size, platform: await walker.platformOf(entry) });
+  }
+  return out;
+}
 function indexEntries(ctx, index, where) {
   if (!isObject(index)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} is not a JSON object`);
   if (index.schemaVersion !== 2) {
     throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(index.schemaVersion)}, expected 2`);
   }
   if (!Array.isArray(index.manifests)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no manifests list`);
+  if (index.manifests.length > IMAGE_LIMITS.entries) {
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label} lists ${index.manifests.length} manifests, more than the ${IMAGE_LIMITS.entries} allowed`);
+  }
   return index.manifests.map((item, i) => parseDescriptor(item, `${where} manifests[${i}]`, ctx));
 }
 function isAttestation(descriptor) {
@@ -6550,6 +6733,8 @@ var Walker = class {
   ctx;
   blobs = /* @__PURE__ */ new Map();
   images = [];
+  imageManifests = /* @__PURE__ */ new Set();
+  visited = /* @__PURE__ */ new Map();
   cache = /* @__PURE__ */ new Map();
   add(blob) {
     if (!this.blobs.has(blob.digest)) this.blobs.set(blob.digest, blob);
@@ -6559,9 +6744,9 @@ var Walker = class {
     const seen = /* @__PURE__ */ new Set();
     for (const entry of entries) {
       if (entry.mediaType != null && !MANIFEST_MEDIA_TYPES.includes(entry.mediaType)) return false;
-      const platform2 = await this.platformOf(entry);
-      if (platform2 == null) return false;
-      const key = platformString(platform2);
+      const platform = await this.platformOf(entry);
+      if (platform == null) return false;
+      const key = platformString(platform);
       if (seen.has(key)) return false;
       seen.add(key);
     }
@@ -6574,12 +6759,23 @@ var Walker = class {
     if (!isObject(manifest.json) || !isObject(manifest.json.config)) return void 0;
     const config = parseDescriptor(manifest.json.config, `manifest ${entry.digest} config`, this.ctx);
     if (config.mediaType == null || !CONFIG_MEDIA_TYPES.includes(config.mediaType)) return void 0;
-    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json, this.ctx, `config ${config.digest}`);
+    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json);
   }
   /** Visits a manifest or index and what it references; returns its blob. */
   async visit(descriptor, where, depth, attestation) {
     const { ctx } = this;
     throwIfAborted(ctx.signal);
+    const key = `${descriptor.digest} ${String(attestation)}`;
+    if (this.visited.has(key)) return this.visited.get(key);
+    if (this.visited.size >= IMAGE_LIMITS.manifests) {
+      throw formatError(ctx.input, `${ctx.archive.label}: more than ${IMAGE_LIMITS.manifests} manifests and indexes, at ${where}`);
+    }
+    const blob = await this.walk(descriptor, where, depth, attestation);
+    this.visited.set(key, blob);
+    return blob;
+  }
+  async walk(descriptor, where, depth, attestation) {
+    const { ctx } = this;
     if (depth > MAX_DEPTH) throw formatError(ctx.input, `${ctx.archive.label}: indexes nested deeper than ${MAX_DEPTH} at ${where}`);
     const known = [...INDEX_MEDIA_TYPES, ...MANIFEST_MEDIA_TYPES];
     if (descriptor.mediaType != null && !known.includes(descriptor.mediaType)) {
@@ -6613,6 +6809,9 @@ var Walker = class {
       throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(json.schemaVersion)}, expected 2`);
     }
     if (!Array.isArray(json.layers)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no layers list`);
+    if (json.layers.length > IMAGE_LIMITS.layers) {
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label} lists ${json.layers.length} layers, more than the ${IMAGE_LIMITS.layers} allowed`);
+    }
     const config = parseDescriptor(json.config, `${where} config`, ctx);
     const layers = json.layers.map((item, i) => parseDescriptor(item, `${where} layers[${i}]`, ctx));
     const isImage = config.mediaType != null && CONFIG_MEDIA_TYPES.includes(config.mediaType);
@@ -6633,9 +6832,10 @@ var Walker = class {
     });
     this.add(configRef);
     for (const layer of layerRefs) this.add(layer);
-    if (this.images.some((image) => image.manifest.digest === manifest.digest)) return;
-    const platform2 = parsePlatform(configRead.json, ctx, `${where} config ${config.digest}`) ?? descriptor.platform ?? { os: "unknown", architecture: "unknown" };
-    this.images.push({ platform: platform2, manifest, config: configRef, layers: layerRefs, configJson: configRead.json });
+    if (this.imageManifests.has(manifest.digest)) return;
+    this.imageManifests.add(manifest.digest);
+    const platform = parsePlatform(configRead.json) ?? descriptor.platform ?? { os: "unknown", architecture: "unknown" };
+    this.images.push({ platform, manifest, config: configRef, layers: layerRefs, configJson: configRead.json });
   }
   async readJsonBlob(descriptor, where, hint = "") {
     const cached = this.cache.get(descriptor.digest);
@@ -6647,32 +6847,127 @@ var Walker = class {
   }
 };
 async function repoTagsFor(ctx, images, entries) {
-  const tags = [];
+  const tags = /* @__PURE__ */ new Set();
   if (ctx.archive.has("manifest.json")) {
     const configPaths = new Set(images.map((image) => blobPath(image.config.digest)));
-    const manifest = await ctx.archive.readJson("manifest.json");
+    const manifest = (await readVerifiedJson(ctx, "manifest.json")).json;
     if (Array.isArray(manifest)) {
+      if (manifest.length > IMAGE_LIMITS.entries) {
+        throw formatError(ctx.input, `manifest.json in ${ctx.archive.label} lists ${manifest.length} images, more than the ${IMAGE_LIMITS.entries} allowed`);
+      }
       for (const item of manifest) {
-        if (isObject(item) && typeof item.Config === "string" && configPaths.has(item.Config) && Array.isArray(item.RepoTags)) {
-          tags.push(...item.RepoTags.filter((tag) => typeof tag === "string"));
-        }
+        if (isObject(item) && typeof item.Config === "string" && configPaths.has(item.Config)) addRepoTags(ctx, tags, item.RepoTags);
       }
     }
   }
-  if (tags.length === 0) {
+  if (tags.size === 0) {
     for (const entry of entries) {
       const annotations = stringRecord(entry.annotations);
       const name8 = annotations["io.containerd.image.name"] ?? annotations["org.opencontainers.image.ref.name"];
-      if (name8 != null) tags.push(name8);
+      if (name8 != null) tags.add(name8);
     }
   }
-  return [...new Set(tags)];
+  return [...tags];
+}
+function addRepoTags(ctx, tags, list3) {
+  if (!Array.isArray(list3)) return;
+  for (const tag of list3) {
+    if (typeof tag !== "string") continue;
+    tags.add(tag);
+    if (tags.size > IMAGE_LIMITS.repoTags) {
+      throw formatError(ctx.input, `${ctx.archive.label} names more than ${IMAGE_LIMITS.repoTags} RepoTags in manifest.json`);
+    }
+  }
+}
+
+// src/core/image/load-docker.ts
+var LAYER_TYPES = {
+  none: MEDIA_TYPES.ociLayer,
+  gzip: MEDIA_TYPES.ociLayerGzip,
+  zstd: MEDIA_TYPES.ociLayerZstd
+};
+async function loadDockerArchive(ctx) {
+  const { archive, input } = ctx;
+  const label = archive.label;
+  const list3 = (await readVerifiedJson(ctx, "manifest.json")).json;
+  if (!Array.isArray(list3) || list3.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`);
+  const entry = list3[0];
+  if (!isObject(entry) || typeof entry.Config !== "string" || !Array.isArray(entry.Layers) || !entry.Layers.every((layer) => typeof layer === "string")) {
+    throw formatError(input, `manifest.json in ${label}: the first entry needs a Config path and a Layers list`);
+  }
+  if (entry.Layers.length > IMAGE_LIMITS.layers) {
+    throw formatError(input, `manifest.json in ${label} lists ${entry.Layers.length} layers, more than the ${IMAGE_LIMITS.layers} allowed`);
+  }
+  const configPath = entry.Config;
+  const layerPaths = entry.Layers;
+  for (const path of [configPath, ...layerPaths]) {
+    if (!archive.has(path)) throw formatError(input, `${label} is missing '${path}', named in manifest.json`);
+  }
+  const hexMatch = /^(?:sha256:)?([0-9a-f]{64})(?:\.json)?$/.exec(posix2.basename(configPath));
+  const { bytes: configBytes, json: configJson } = await readVerifiedJson(ctx, configPath, hexMatch != null ? `sha256:${hexMatch[1]}` : void 0);
+  if (!isObject(configJson)) throw formatError(input, `${configPath} in ${label} is not a JSON object`);
+  const diffIds = configJson.rootfs?.diff_ids;
+  if (!Array.isArray(diffIds) || !diffIds.every(isSha256Digest)) {
+    throw formatError(input, `${configPath} in ${label} has no valid rootfs.diff_ids (sha256 digests)`);
+  }
+  if (diffIds.length !== layerPaths.length) {
+    throw formatError(input, `${configPath} in ${label} lists ${diffIds.length} diff_ids but manifest.json lists ${layerPaths.length} layers`);
+  }
+  const config = memoryBlob(configBytes, MEDIA_TYPES.ociConfig);
+  const layers = [];
+  for (const [i, path] of layerPaths.entries()) {
+    throwIfAborted(ctx.signal);
+    const size = archive.size(path);
+    const compression = detectCompression(await readHeadBytes(archive.open(path), MAGIC_BYTES));
+    if (compression === "xz" || compression === "bzip2") {
+      throw formatError(input, `layer '${path}' in ${label} is ${compression}-compressed, which is not supported`);
+    }
+    const diffId = diffIds[i];
+    const digest2 = compression === "none" ? diffId : await compressedLayerDigest(ctx, path, compression, size, diffId);
+    layers.push(archiveBlob(ctx, path, digest2, size, LAYER_TYPES[compression]));
+  }
+  const manifest = memoryBlob(jsonBytes({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociManifest,
+    config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
+    layers: layers.map((layer) => ({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }))
+  }), MEDIA_TYPES.ociManifest);
+  const platform = parsePlatform(configJson) ?? { os: "unknown", architecture: "unknown" };
+  const blobs = /* @__PURE__ */ new Map();
+  for (const blob of [manifest, config, ...layers]) if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob);
+  const repoTags = /* @__PURE__ */ new Set();
+  addRepoTags(ctx, repoTags, entry.RepoTags);
+  return {
+    root: manifest,
+    images: [{ platform, manifest, config, layers, configJson }],
+    blobs: [...blobs.values()],
+    repoTags: [...repoTags]
+  };
+}
+async function compressedLayerDigest(ctx, path, compression, size, diffId) {
+  const { archive, input } = ctx;
+  const where = `layer '${path}' in ${archive.label}`;
+  const limit = ctx.maxDecompressedSize ?? defaultDecompressedLimit(size);
+  let hashed;
+  try {
+    hashed = await hashCompressed(archive.open(path), compression, limit);
+  } catch (err) {
+    if (err instanceof DecompressionLimitError) {
+      throw formatError(input, `${where} ${compression}-decompresses to more than ${formatBytes(limit)}; if the image is genuine, raise max-decompressed-size`);
+    }
+    throw formatError(input, `${where}: cannot ${compression}-decompress it: ${err.message}`, { cause: err });
+  }
+  if (hashed.size !== size) throw mismatchError(input, `${where} changed while being read`);
+  if (hashed.contentDigest !== diffId) {
+    throw mismatchError(input, `${where} decompresses to content with digest ${hashed.contentDigest}, but the config's rootfs.diff_ids says ${diffId}`);
+  }
+  return hashed.digest;
 }
 
 // src/core/image/load.ts
 async function loadImage(archive, options) {
   throwIfAborted(options.signal);
-  const ctx = { archive, input: options.input, signal: options.signal };
+  const ctx = { archive, input: options.input, signal: options.signal, maxDecompressedSize: options.maxDecompressedSize };
   let sourceFormat;
   let graph;
   if (archive.has("oci-layout") && archive.has("index.json")) {
@@ -6734,201 +7029,21 @@ function tagFolderFiles(image, ref) {
   return files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
 
-// src/core/progress.ts
-function formatBytes(n) {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = n;
-  let unit2 = 0;
-  while (value >= 1024 && unit2 < units.length - 1) {
-    value /= 1024;
-    unit2++;
-  }
-  return `${unit2 === 0 ? value : value.toFixed(1)} ${units[unit2]}`;
-}
-var Progress = class {
-  constructor(logger2, label, total, intervalMs = 5e3) {
-    this.logger = logger2;
-    this.label = label;
-    this.total = total;
-    this.intervalMs = intervalMs;
-    this.lastReport = this.started;
-  }
-  logger;
-  label;
-  total;
-  intervalMs;
-  done = 0;
-  lastReport = 0;
-  started = Date.now();
-  add(bytes) {
-    this.done += bytes;
-    const now = Date.now();
-    if (now - this.lastReport >= this.intervalMs) {
-      this.lastReport = now;
-      this.logger.info(this.line(now));
-    }
-  }
-  finish() {
-    this.logger.info(this.line(Date.now()));
-  }
-  line(now) {
-    const seconds = Math.max((now - this.started) / 1e3, 1e-3);
-    const pct = this.total > 0 ? ` (${Math.floor(this.done / this.total * 100)}%)` : "";
-    const rate = (this.done / 1e6 / seconds).toFixed(1);
-    return `${this.label}: ${formatBytes(this.done)} of ${formatBytes(this.total)}${pct}, ${rate} MB/s`;
-  }
-};
-
 // src/core/registry/catalog.ts
-var CATALOG_FILE = "catalog.json";
-var CATALOG_LIMITS = {
-  bytes: 32 * 1024 * 1024,
-  /** Nesting of arrays and objects: the schema needs 4 (catalog, images, image, tags, tag, platforms). */
-  depth: 8,
-  /** JSON values ('{', '[' and ',' outside strings). */
-  values: 4e6,
-  images: 1e4,
-  /** Tags of all images together. */
-  tags: 1e5,
-  platforms: 64,
-  description: 1024,
-  revision: 256,
-  cid: 256
-};
 function emptyCatalog() {
   return { schemaVersion: 1, updated: (/* @__PURE__ */ new Date(0)).toISOString(), images: [] };
 }
-var CatalogProblem = class extends Error {
-};
-function problem(path, what) {
-  throw new CatalogProblem(`${path} ${what}`);
-}
-function checkShape(bytes) {
-  let depth = 0;
-  let values = 1;
-  let inString = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    if (inString) {
-      if (b === 92) i++;
-      else if (b === 34) inString = false;
-      continue;
-    }
-    if (b === 34) {
-      inString = true;
-    } else if (b === 123 || b === 91) {
-      if (++depth > CATALOG_LIMITS.depth) problem("the JSON", `is nested deeper than ${CATALOG_LIMITS.depth} levels`);
-      values++;
-    } else if (b === 125 || b === 93) {
-      depth--;
-    } else if (b === 44) {
-      values++;
-    }
-    if (values > CATALOG_LIMITS.values) problem("the JSON", `has more than ${CATALOG_LIMITS.values} values`);
-  }
-}
-var TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
-function object(value, path, required, optional = []) {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) problem(path, "is not an object");
-  const record = value;
-  for (const key of Object.keys(record)) {
-    if (!required.includes(key) && !optional.includes(key)) problem(path, `has an unknown key ${quote(key, 64)}`);
-  }
-  for (const key of required) if (!(key in record)) problem(path, `has no '${key}'`);
-  return record;
-}
-function array(value, path, max) {
-  if (!Array.isArray(value)) problem(path, "is not an array");
-  if (value.length > max) problem(path, `has ${value.length} entries, more than the limit of ${max}`);
-  return value;
-}
-function string(value, path, max, check) {
-  if (typeof value !== "string") problem(path, "is not a string");
-  if (value.length > max) problem(path, `is ${value.length} characters long, more than the limit of ${max}`);
-  if (hasControl(value)) problem(path, `${quote(value, 64)} contains control characters`);
-  if (check != null && !check.test(value)) problem(path, `${quote(value, 64)} is not ${check.expected}`);
-  return value;
-}
-var timestamp = { test: (s2) => TIMESTAMP.test(s2) && Number.isFinite(Date.parse(s2)), expected: "a UTC timestamp such as 2026-01-31T12:00:00.000Z" };
-var platform = {
-  test: (s2) => {
-    const p = s2.split("/");
-    return p.length >= 2 && p.length <= 3 && p.every((t) => PLATFORM_TOKEN_RE.test(t));
-  },
-  expected: "a platform such as linux/arm64/v8"
-};
-var cid = {
-  test: (s2) => {
-    try {
-      CID.parse(s2);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  expected: "a CID"
-};
-function parseTag(value, path) {
-  const t = object(value, path, ["tag", "digest", "platforms", "size", "cid", "published"], ["revision"]);
-  const size = t.size;
-  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) problem(`${path}.size`, "is not a byte count");
-  const tag = {
-    tag: string(t.tag, `${path}.tag`, 128, { test: isTag, expected: "a tag" }),
-    digest: string(t.digest, `${path}.digest`, 256, { test: isDigest, expected: "a digest" }),
-    platforms: array(t.platforms, `${path}.platforms`, CATALOG_LIMITS.platforms).map((p, i) => string(p, `${path}.platforms[${i}]`, 200, platform)),
-    size,
-    cid: string(t.cid, `${path}.cid`, CATALOG_LIMITS.cid, cid),
-    published: string(t.published, `${path}.published`, 64, timestamp)
-  };
-  if (t.revision !== void 0) tag.revision = string(t.revision, `${path}.revision`, CATALOG_LIMITS.revision);
-  return tag;
-}
-function parseImage(value, path) {
-  const i = object(value, path, ["name", "tags"], ["description"]);
-  const name8 = string(i.name, `${path}.name`, 255, { test: isName, expected: "a repository name the registry tree allows" });
-  const image = { name: name8, tags: [] };
-  if (i.description !== void 0) image.description = string(i.description, `${path}.description`, CATALOG_LIMITS.description);
-  const seen = /* @__PURE__ */ new Set();
-  image.tags = array(i.tags, `${path}.tags`, CATALOG_LIMITS.tags).map((t, n) => {
-    const tag = parseTag(t, `${path}.tags[${n}]`);
-    if (seen.has(tag.tag)) problem(`${path}.tags[${n}].tag`, `'${tag.tag}' is listed twice`);
-    seen.add(tag.tag);
-    return tag;
-  });
-  return image;
-}
-function checkCatalog(value) {
-  const c = object(value, "the catalog", ["schemaVersion", "updated", "images"]);
-  if (c.schemaVersion !== 1) problem("schemaVersion", "is not 1 (this ipcr writes schema version 1)");
-  const updated = string(c.updated, "updated", 64, timestamp);
-  const names = /* @__PURE__ */ new Set();
-  let tags = 0;
-  const images = array(c.images, "images", CATALOG_LIMITS.images).map((item, n) => {
-    const image = parseImage(item, `images[${n}]`);
-    if (names.has(image.name)) problem(`images[${n}].name`, `'${image.name}' is listed twice`);
-    names.add(image.name);
-    tags += image.tags.length;
-    if (tags > CATALOG_LIMITS.tags) problem("images", `hold more than ${CATALOG_LIMITS.tags} tags together, the limit`);
-    return image;
-  });
-  return { schemaVersion: 1, updated, images };
-}
-function parseCatalog(bytes, where = "the previous root") {
-  const label = `${CATALOG_FILE} of ${where}`;
+function parseCatalog(bytes) {
+  let value;
   try {
-    if (bytes.length > CATALOG_LIMITS.bytes) problem("the file", `is ${bytes.length} bytes, more than the limit of ${CATALOG_LIMITS.bytes}`);
-    checkShape(bytes);
-    let value;
-    try {
-      value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-    } catch (err) {
-      problem("the file", `is not valid UTF-8 JSON: ${escapeControl(err.message)}`);
-    }
-    return checkCatalog(value);
+    value = JSON.parse(new TextDecoder().decode(bytes));
   } catch (err) {
-    if (err instanceof CatalogProblem) throw new TreeError(`${label}: ${err.message}`);
-    throw err;
+    throw new TreeError(`catalog.json of the previous root is not valid JSON: ${err.message}`);
   }
+  if (value?.schemaVersion !== 1 || !Array.isArray(value.images)) {
+    throw new TreeError("catalog.json of the previous root is not an ipcr catalog (expected schemaVersion 1 and an images array)");
+  }
+  return value;
 }
 function updateCatalog(catalog, update) {
   const images = catalog.images.filter((i) => i.name !== update.name);
@@ -6938,15 +7053,95 @@ function updateCatalog(catalog, update) {
   const description = update.description ?? previous?.description;
   images.push({ name: update.name, ...description != null ? { description } : {}, tags });
   images.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  try {
-    return checkCatalog({ schemaVersion: 1, updated: update.updated, images });
-  } catch (err) {
-    if (err instanceof CatalogProblem) throw new TreeError(`${CATALOG_FILE} of the new root: ${err.message}`);
-    throw err;
-  }
+  return { schemaVersion: 1, updated: update.updated, images };
 }
 function encodeCatalog(catalog) {
   return new TextEncoder().encode(JSON.stringify(catalog, null, 2) + "\n");
+}
+
+// src/core/registry/layout.ts
+var registryPaths = {
+  catalog: () => ["catalog.json"],
+  image: (name8) => name8.split("/"),
+  readme: (name8) => [...name8.split("/"), "README-short.txt"],
+  tags: (name8) => [...name8.split("/"), "tags"],
+  tag: (name8, tag) => [...name8.split("/"), "tags", tag]
+};
+function ipfsPath(root, path) {
+  return `/ipfs/${[root, ...path].join("/")}`;
+}
+
+// src/core/registry/reference.ts
+var COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
+var NAME_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+var TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+var DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+var RESERVED_COMPONENTS = /* @__PURE__ */ new Set(["tags"]);
+var RESERVED_NAMES = /* @__PURE__ */ new Set(["catalog.json", "index.html"]);
+function validateName(name8, input = "name") {
+  if (name8.length === 0 || name8.length > 255 || !NAME_RE.test(name8)) {
+    throw new InputError(input, `'${name8}' is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`);
+  }
+  const parts = name8.split("/");
+  if (parts.some((p) => RESERVED_COMPONENTS.has(p)) || RESERVED_NAMES.has(name8)) {
+    throw new InputError(input, `'${name8}' uses a reserved folder name ('tags', 'catalog.json' and 'index.html' are used by the registry tree)`);
+  }
+  return name8;
+}
+function validateTag(tag, input = "tags") {
+  if (!TAG_RE.test(tag)) {
+    throw new InputError(input, `'${tag}' is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`);
+  }
+  return tag;
+}
+function parseReference(ref, input) {
+  let rest = ref.trim();
+  let digest2;
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    digest2 = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST_RE.test(digest2)) throw new InputError(input, `'${ref}' has an invalid digest (expected algorithm:hex)`);
+  }
+  let tag;
+  const lastSlash = rest.lastIndexOf("/");
+  const colon = rest.lastIndexOf(":");
+  if (colon > lastSlash) {
+    tag = validateTag(rest.slice(colon + 1), input);
+    rest = rest.slice(0, colon);
+  }
+  let domain;
+  const slash = rest.indexOf("/");
+  if (slash > 0) {
+    const first2 = rest.slice(0, slash);
+    if (first2.includes(".") || first2.includes(":") || first2 === "localhost") {
+      domain = first2;
+      rest = rest.slice(slash + 1);
+    }
+  }
+  if (rest.length === 0 || !NAME_RE.test(rest)) {
+    throw new InputError(input, `'${ref}' is not a valid image reference: expected [domain/]path[:tag][@digest] with a lowercase path`);
+  }
+  return { domain, path: rest, tag, digest: digest2 };
+}
+function parseTagList(value, input = "tags") {
+  const items = value.split(/[\n,]/).map((s2) => s2.trim()).filter((s2) => s2.length > 0);
+  const tags = [];
+  let path;
+  for (const item of items) {
+    if (TAG_RE.test(item)) {
+      tags.push(item);
+      continue;
+    }
+    const ref = parseReference(item, input);
+    if (ref.tag == null) throw new InputError(input, `'${item}' has no tag (expected a tag or a reference ending in :tag)`);
+    if (path != null && ref.path !== path) {
+      throw new InputError(input, `references name different repositories ('${path}' and '${ref.path}'); publish one repository per step or set 'name'`);
+    }
+    path = ref.path;
+    tags.push(ref.tag);
+  }
+  return { tags: [...new Set(tags)], path };
 }
 
 // ../main/node_modules/uint8arrays/dist/src/with-array-buffer.js
@@ -7362,16 +7557,16 @@ zero.length = function() {
 var TWO_32 = 4294967296n;
 
 // ../main/node_modules/protons-runtime/dist/src/utils/utf8.js
-function length2(string3) {
+function length2(string2) {
   let len = 0;
   let c = 0;
-  for (let i = 0; i < string3.length; ++i) {
-    c = string3.charCodeAt(i);
+  for (let i = 0; i < string2.length; ++i) {
+    c = string2.charCodeAt(i);
     if (c < 128) {
       len += 1;
     } else if (c < 2048) {
       len += 2;
-    } else if ((c & 64512) === 55296 && (string3.charCodeAt(i + 1) & 64512) === 56320) {
+    } else if ((c & 64512) === 55296 && (string2.charCodeAt(i + 1) & 64512) === 56320) {
       ++i;
       len += 4;
     } else {
@@ -7415,18 +7610,18 @@ function read2(buffer3, start, end) {
   }
   return String.fromCharCode.apply(String, chunk.slice(0, i));
 }
-function write(string3, buffer3, offset) {
+function write(string2, buffer3, offset) {
   const start = offset;
   let c1;
   let c2;
-  for (let i = 0; i < string3.length; ++i) {
-    c1 = string3.charCodeAt(i);
+  for (let i = 0; i < string2.length; ++i) {
+    c1 = string2.charCodeAt(i);
     if (c1 < 128) {
       buffer3[offset++] = c1;
     } else if (c1 < 2048) {
       buffer3[offset++] = c1 >> 6 | 192;
       buffer3[offset++] = c1 & 63 | 128;
-    } else if ((c1 & 64512) === 55296 && ((c2 = string3.charCodeAt(i + 1)) & 64512) === 56320) {
+    } else if ((c1 & 64512) === 55296 && ((c2 = string2.charCodeAt(i + 1)) & 64512) === 56320) {
       c1 = 65536 + ((c1 & 1023) << 10) + (c2 & 1023);
       ++i;
       buffer3[offset++] = c1 >> 18 | 240;
@@ -7992,7 +8187,7 @@ function createCodec(name8, prefix, encode19, decode23) {
     }
   };
 }
-var string2 = createCodec("utf8", "u", (buf) => {
+var string = createCodec("utf8", "u", (buf) => {
   const decoder = new TextDecoder("utf8");
   return "u" + decoder.decode(buf);
 }, (str) => {
@@ -8000,11 +8195,11 @@ var string2 = createCodec("utf8", "u", (buf) => {
   return encoder4.encode(str.substring(1));
 });
 var ascii = createCodec("ascii", "a", (buf) => {
-  let string3 = "a";
+  let string2 = "a";
   for (let i = 0; i < buf.length; i++) {
-    string3 += String.fromCharCode(buf[i]);
+    string2 += String.fromCharCode(buf[i]);
   }
-  return string3;
+  return string2;
 }, (str) => {
   str = str.substring(1);
   const buf = allocUnsafe(str.length);
@@ -8014,8 +8209,8 @@ var ascii = createCodec("ascii", "a", (buf) => {
   return buf;
 });
 var BASES = {
-  utf8: string2,
-  "utf-8": string2,
+  utf8: string,
+  "utf-8": string,
   hex: bases.base16,
   latin1: ascii,
   ascii,
@@ -8025,15 +8220,15 @@ var BASES = {
 var bases_default = BASES;
 
 // ../main/node_modules/uint8arrays/dist/src/from-string.node.js
-function fromString2(string3, encoding = "utf8") {
+function fromString2(string2, encoding = "utf8") {
   const base4 = bases_default[encoding];
   if (base4 == null) {
     throw new Error(`Unsupported encoding "${encoding}"`);
   }
   if (encoding === "utf8" || encoding === "utf-8") {
-    return asUint8Array(Buffer3.from(string3, "utf-8"));
+    return asUint8Array(Buffer3.from(string2, "utf-8"));
   }
-  return base4.decoder.decode(`${base4.prefix}${string3}`);
+  return base4.decoder.decode(`${base4.prefix}${string2}`);
 }
 
 // ../main/node_modules/protons-runtime/dist/src/utils/pool.js
@@ -9736,15 +9931,15 @@ async function buildShard(leaves, depth, sink, options) {
 async function putInShardedDirectory(root, entries, source2, sink, options) {
   return putInShard(root, entries.map(leaf), 0, source2, sink, options);
 }
-async function putInShard(cid2, leaves, depth, source2, sink, options) {
+async function putInShard(cid, leaves, depth, source2, sink, options) {
   throwIfAborted(options?.signal);
-  const { node, unixfs } = await readShard(cid2, source2, options);
-  if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid2} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`);
+  const { node, unixfs } = await readShard(cid, source2, options);
+  if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`);
   const links = /* @__PURE__ */ new Map();
   for (const link of node.Links) {
     const name8 = link.Name ?? "";
     const slot = Number.parseInt(name8.slice(0, PREFIX_LENGTH), 16);
-    if (!/^[0-9A-F]{2}/.test(name8) || links.has(slot)) throw new TreeError(`HAMT shard ${cid2} has an invalid link name '${name8}'`);
+    if (!/^[0-9A-F]{2}/.test(name8) || links.has(slot)) throw new TreeError(`HAMT shard ${cid} has an invalid link name '${name8}'`);
     links.set(slot, link);
   }
   for (const [slot, group2] of await groupBySlot(leaves, depth)) {
@@ -9802,9 +9997,9 @@ function bitfield(slots) {
 }
 async function writeNode(data, links, sink, options) {
   const bytes = encode3(prepare({ Data: data, Links: links }));
-  const cid2 = CID.createV1(code, await sha256.digest(bytes));
-  await sink.put(cid2, bytes, options);
-  return { cid: cid2, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
+  const cid = CID.createV1(code, await sha256.digest(bytes));
+  await sink.put(cid, bytes, options);
+  return { cid, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
 }
 async function readShardedDirectory(node, unixfs, source2, options) {
   const prefixLength = shardPrefixLength(unixfs);
@@ -9820,8 +10015,8 @@ async function readShardedDirectory(node, unixfs, source2, options) {
       throw new TreeError(`HAMT shard link name '${name8}' is too short`);
     }
   }
-  const nested = await mapConcurrent(subShards, READ_CONCURRENCY, async (cid2) => {
-    const shard = await readShard(cid2, source2, options);
+  const nested = await mapConcurrent(subShards, READ_CONCURRENCY, async (cid) => {
+    const shard = await readShard(cid, source2, options);
     return readShardedDirectory(shard.node, shard.unixfs, source2, options);
   });
   for (const list3 of nested) entries.push(...list3);
@@ -9845,10 +10040,10 @@ async function findInShardedDirectory(node, unixfs, name8, source2, options) {
     return link.Name === prefix + name8 ? { name: name8, cid: link.Hash, size: link.Tsize ?? 0 } : void 0;
   }
 }
-async function readShard(cid2, source2, options) {
-  const bytes = await source2.get(cid2, options);
-  const { node, unixfs } = decodeUnixFS(cid2, bytes);
-  if (unixfs.type !== "hamt-sharded-directory") throw new TreeError(`HAMT sub-shard ${cid2} is a ${unixfs.type}`);
+async function readShard(cid, source2, options) {
+  const bytes = await source2.get(cid, options);
+  const { node, unixfs } = decodeUnixFS(cid, bytes);
+  if (unixfs.type !== "hamt-sharded-directory") throw new TreeError(`HAMT sub-shard ${cid} is a ${unixfs.type}`);
   return { node, unixfs };
 }
 function shardPrefixLength(unixfs) {
@@ -9856,14 +10051,14 @@ function shardPrefixLength(unixfs) {
   if (fanout < 2 || (fanout & fanout - 1) !== 0) throw new TreeError(`HAMT fanout ${fanout} is not a power of two`);
   return (fanout - 1).toString(16).length;
 }
-function decodeUnixFS(cid2, bytes) {
-  if (cid2.code !== code) throw new TreeError(`${cid2} is not a dag-pb node`);
+function decodeUnixFS(cid, bytes) {
+  if (cid.code !== code) throw new TreeError(`${cid} is not a dag-pb node`);
   try {
     const node = decode5(bytes);
     if (node.Data == null) throw new Error("no Data field");
     return { node, unixfs: UnixFS2.unmarshal(node.Data) };
   } catch (err) {
-    throw new TreeError(`${cid2} is not a UnixFS node: ${err?.message ?? err}`, { cause: err });
+    throw new TreeError(`${cid} is not a UnixFS node: ${err?.message ?? err}`, { cause: err });
   }
 }
 
@@ -9878,27 +10073,27 @@ async function buildDirectory(entries, sink, options) {
   if (bytes.length > SHARD_THRESHOLD_BYTES) return buildShardedDirectory(entries, sink, options);
   return writeNode(DIRECTORY_DATA, links, sink, options);
 }
-async function readDirectory(cid2, source2, options) {
-  const { node, unixfs } = await loadDirectory(cid2, source2, options);
+async function readDirectory(cid, source2, options) {
+  const { node, unixfs } = await loadDirectory(cid, source2, options);
   if (unixfs.type === "directory") {
     return node.Links.map((link) => ({ name: link.Name ?? "", cid: link.Hash, size: link.Tsize ?? 0 }));
   }
   const entries = await readShardedDirectory(node, unixfs, source2, options);
   return entries.sort(compareNames);
 }
-async function findEntry(cid2, name8, source2, options) {
-  const { node, unixfs } = await loadDirectory(cid2, source2, options);
+async function findEntry(cid, name8, source2, options) {
+  const { node, unixfs } = await loadDirectory(cid, source2, options);
   if (unixfs.type === "directory") {
     const link = node.Links.find((l) => l.Name === name8);
     return link == null ? void 0 : { name: name8, cid: link.Hash, size: link.Tsize ?? 0 };
   }
   return findInShardedDirectory(node, unixfs, name8, source2, options);
 }
-async function loadDirectory(cid2, source2, options) {
-  if (cid2.code !== code) throw new TreeError(`${cid2} is not a directory`);
-  const bytes = await source2.get(cid2, options);
-  const { node, unixfs } = decodeUnixFS(cid2, bytes);
-  if (unixfs.type !== "directory" && unixfs.type !== "hamt-sharded-directory") throw new TreeError(`${cid2} is not a directory (UnixFS ${unixfs.type})`);
+async function loadDirectory(cid, source2, options) {
+  if (cid.code !== code) throw new TreeError(`${cid} is not a directory`);
+  const bytes = await source2.get(cid, options);
+  const { node, unixfs } = decodeUnixFS(cid, bytes);
+  if (unixfs.type !== "directory" && unixfs.type !== "hamt-sharded-directory") throw new TreeError(`${cid} is not a directory (UnixFS ${unixfs.type})`);
   return { node, unixfs };
 }
 function checkNames(entries) {
@@ -10522,9 +10717,9 @@ var persist = async (buffer3, blockstore, options) => {
     options.codec = src_exports;
   }
   const multihash = await sha256.digest(buffer3);
-  const cid2 = CID.create(options.cidVersion ?? DEFAULT_CID_VERSION, options.codec.code, multihash);
-  await blockstore.put(cid2, buffer3, options);
-  return cid2;
+  const cid = CID.create(options.cidVersion ?? DEFAULT_CID_VERSION, options.codec.code, multihash);
+  await blockstore.put(cid, buffer3, options);
+  return cid;
 };
 
 // ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/buffer-importer.js
@@ -10552,15 +10747,15 @@ function defaultBufferImporter(options) {
             Links: []
           }, options);
         }
-        const cid2 = await persist(block, blockstore, opts);
+        const cid = await persist(block, blockstore, opts);
         bytesWritten += BigInt(block.byteLength);
         options.onProgress?.(new CustomProgressEvent("unixfs:importer:progress:file:write", {
           bytesWritten,
-          cid: cid2,
+          cid,
           path: file.path
         }));
         return {
-          cid: cid2,
+          cid,
           unixfs,
           size: BigInt(block.length),
           block
@@ -10595,10 +10790,10 @@ var defaultDirBuilder = async (dir, blockstore, options) => {
     mode: dir.mode
   });
   const block = encode3(prepare({ Data: unixfs.marshal() }), options);
-  const cid2 = await persist(block, blockstore, options);
+  const cid = await persist(block, blockstore, options);
   const path = dir.path;
   return {
-    cid: cid2,
+    cid,
     path,
     unixfs,
     size: BigInt(block.length),
@@ -10709,13 +10904,13 @@ var reduce = (file, blockstore, options) => {
       Links: links
     };
     const block = encode3(prepare(node), options);
-    const cid2 = await persist(block, blockstore, options);
+    const cid = await persist(block, blockstore, options);
     options.onProgress?.(new CustomProgressEvent("unixfs:importer:progress:file:layout", {
-      cid: cid2,
+      cid,
       path: file.originalPath
     }));
     return {
-      cid: cid2,
+      cid,
       path: file.path,
       unixfs: f,
       size: BigInt(block.length + node.Links.reduce((acc, curr) => acc + (curr.Tsize ?? 0), 0)),
@@ -10738,10 +10933,10 @@ var defaultSymlinkBuilder = async (symlink, blockstore, options) => {
     mode: symlink.mode
   });
   const block = encode3(prepare({ Data: unixfs.marshal() }));
-  const cid2 = await persist(block, blockstore, options);
+  const cid = await persist(block, blockstore, options);
   const path = symlink.path;
   return {
-    cid: cid2,
+    cid,
     path,
     unixfs,
     size: BigInt(block.length),
@@ -11388,7 +11583,7 @@ var DirFlat = class extends Dir {
     });
     const node = { Data: unixfs.marshal(), Links: links };
     const buffer3 = encode3(prepare(node), this.options);
-    const cid2 = await persist(buffer3, block, this.options);
+    const cid = await persist(buffer3, block, this.options);
     const size = buffer3.length + node.Links.reduce(
       /**
        * @param {number} acc
@@ -11397,10 +11592,10 @@ var DirFlat = class extends Dir {
       (acc, curr) => acc + (curr.Tsize ?? 0),
       0
     );
-    this.cid = cid2;
+    this.cid = cid;
     this.size = size;
     yield {
-      cid: cid2,
+      cid,
       unixfs,
       path: this.path,
       size: BigInt(size)
@@ -11434,9 +11629,9 @@ var BaseBlockstore = class {
     return Promise.reject(new Error(".put is not implemented"));
   }
   async *putMany(source2, options) {
-    for await (const { cid: cid2, bytes } of source2) {
-      await this.put(cid2, bytes, options);
-      yield cid2;
+    for await (const { cid, bytes } of source2) {
+      await this.put(cid, bytes, options);
+      yield cid;
     }
   }
   get(key, options) {
@@ -11481,7 +11676,7 @@ var BlackHoleBlockstore = class extends BaseBlockstore {
     options?.signal?.throwIfAborted();
     return false;
   }
-  async delete(cid2, options) {
+  async delete(cid, options) {
     options?.signal?.throwIfAborted();
   }
   // eslint-disable-next-line require-yield
@@ -11616,11 +11811,11 @@ var Bucket = class _Bucket {
       hash: place.hash
     });
   }
-  _putObjectAt(pos, object2) {
+  _putObjectAt(pos, object) {
     if (this._children.get(pos) == null) {
       this._popCount++;
     }
-    this._children.set(pos, object2);
+    this._children.set(pos, object);
   }
   _delAt(pos) {
     if (pos === -1) {
@@ -11966,10 +12161,10 @@ async function* flush(bucket, blockstore, shardRoot, options) {
     Links: links
   };
   const buffer3 = encode3(prepare(node), options);
-  const cid2 = await persist(buffer3, blockstore, options);
+  const cid = await persist(buffer3, blockstore, options);
   const size = BigInt(buffer3.byteLength) + childrenSize;
   yield {
-    cid: cid2,
+    cid,
     unixfs: dir,
     size
   };
@@ -11989,13 +12184,13 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
     }
     const labelPrefix = i.toString(16).toUpperCase().padStart(padLength, "0");
     if (child instanceof Bucket) {
-      const { size, cid: cid3 } = await calculateSize(child, null, blocks, options);
+      const { size, cid: cid2 } = await calculateSize(child, null, blocks, options);
       links.push({
         Name: labelPrefix,
         Tsize: Number(size),
-        Hash: cid3
+        Hash: cid2
       });
-      sizeEstimate += labelPrefix.length + cid3.byteLength;
+      sizeEstimate += labelPrefix.length + cid2.byteLength;
     } else if (isDir(child.value)) {
       const dir2 = child.value;
       const size = dir2.nodeSize;
@@ -12033,9 +12228,9 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
     Data: dir.marshal(),
     Links: links
   }), options);
-  const cid2 = await persist(buffer3, blocks, options);
+  const cid = await persist(buffer3, blocks, options);
   return {
-    cid: cid2,
+    cid,
     size: options.shardSplitStrategy === "links-bytes" ? sizeEstimate : buffer3.length
   };
 }
@@ -12256,17 +12451,17 @@ async function* importer(source2, blockstore, options = {}) {
 // src/core/unixfs/storage.ts
 function writableStorage(sink, signal) {
   return {
-    async put(cid2, bytes, options) {
+    async put(cid, bytes, options) {
       const onWritten = options?.onWritten;
-      await sink.put(cid2, bytes instanceof Uint8Array ? bytes : await concat2(bytes), onWritten != null ? { signal, onWritten } : { signal });
-      return cid2;
+      await sink.put(cid, bytes instanceof Uint8Array ? bytes : await concat2(bytes), onWritten != null ? { signal, onWritten } : { signal });
+      return cid;
     }
   };
 }
 function readableStorage(source2) {
   return {
-    async *get(cid2, options) {
-      yield await source2.get(cid2, { signal: options?.signal });
+    async *get(cid, options) {
+      yield await source2.get(cid, { signal: options?.signal });
     }
   };
 }
@@ -12304,11 +12499,11 @@ function rawLeaves(hashLeaf, release) {
       });
       yield async () => {
         const { digest: digest2, bytes } = await hashed;
-        const cid2 = CID.createV1(code3, create(sha256.code, digest2));
-        await storage.put(cid2, bytes, release != null ? { onWritten: () => {
+        const cid = CID.createV1(code3, create(sha256.code, digest2));
+        await storage.put(cid, bytes, release != null ? { onWritten: () => {
           release(bytes);
         } } : void 0);
-        return { cid: cid2, size: BigInt(bytes.byteLength), block: bytes };
+        return { cid, size: BigInt(bytes.byteLength), block: bytes };
       };
     }
   };
@@ -12559,20 +12754,20 @@ var fromString3 = useBuffer ? (
   /**
    * @param {string} string
    */
-  (string3) => {
-    return string3.length >= FROM_STRING_THRESHOLD_BUFFER ? (
+  (string2) => {
+    return string2.length >= FROM_STRING_THRESHOLD_BUFFER ? (
       // eslint-disable-line operator-linebreak
       // @ts-ignore
-      globalThis.Buffer.from(string3)
-    ) : utf8ToBytes(string3);
+      globalThis.Buffer.from(string2)
+    ) : utf8ToBytes(string2);
   }
 ) : (
   // eslint-disable-line operator-linebreak
   /**
    * @param {string} string
    */
-  (string3) => {
-    return string3.length >= FROM_STRING_THRESHOLD_TEXTENCODER ? textEncoder4.encode(string3) : utf8ToBytes(string3);
+  (string2) => {
+    return string2.length >= FROM_STRING_THRESHOLD_TEXTENCODER ? textEncoder4.encode(string2) : utf8ToBytes(string2);
   }
 );
 var fromArray = (arr) => {
@@ -14386,12 +14581,12 @@ function cidEncoder(obj) {
   if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
     return null;
   }
-  const cid2 = CID.asCID(obj);
-  if (!cid2) {
+  const cid = CID.asCID(obj);
+  if (!cid) {
     return null;
   }
-  const bytes = new Uint8Array(cid2.bytes.byteLength + 1);
-  bytes.set(cid2.bytes, 1);
+  const bytes = new Uint8Array(cid.bytes.byteLength + 1);
+  bytes.set(cid.bytes, 1);
   return [
     new Token(Type.tag, CID_CBOR_TAG),
     new Token(Type.bytes, bytes)
@@ -15048,11 +15243,11 @@ function cidEncoder2(obj) {
   if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
     return null;
   }
-  const cid2 = CID.asCID(obj);
-  if (!cid2) {
+  const cid = CID.asCID(obj);
+  if (!cid) {
     return null;
   }
-  const cidString = cid2.toString();
+  const cidString = cid.toString();
   return [
     new Token(Type.map, Infinity, 1),
     new Token(Type.string, "/", 1),
@@ -15254,19 +15449,19 @@ function isCID(obj) {
 }
 
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/resolve-object-path.js
-function resolveObjectPath(object2, path) {
+function resolveObjectPath(object, path) {
   let value;
   let i = 0;
   let resolved = "";
   while (i < path.length) {
     const key = path[i];
     i++;
-    if (!Object.hasOwnProperty.call(object2, key)) {
+    if (!Object.hasOwnProperty.call(object, key)) {
       throw new BadPathError(`Object did not have key "${key}"`);
     }
     resolved += `/${key}`;
-    value = object2[key];
-    object2 = value;
+    value = object[key];
+    object = value;
     if (isCID(value)) {
       break;
     }
@@ -15281,8 +15476,8 @@ function resolveObjectPath(object2, path) {
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-cbor.js
 async function* dagCborResolver(root, path, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
-  const object2 = decode11(block);
-  const result = resolveObjectPath(object2, path);
+  const object = decode11(block);
+  const result = resolveObjectPath(object, path);
   yield {
     cid: isCID(result.value) ? result.value : root,
     name: result.path,
@@ -15293,8 +15488,8 @@ async function* dagCborResolver(root, path, blockstore, options) {
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-json.js
 async function* dagJsonResolver(root, path, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
-  const object2 = decode13(block);
-  const result = resolveObjectPath(object2, path);
+  const object = decode13(block);
+  const result = resolveObjectPath(object, path);
   yield {
     cid: isCID(result.value) ? result.value : root,
     name: result.path,
@@ -15570,8 +15765,8 @@ async function* identityResolver(root, path, blockstore, options) {
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/walk-path/json.js
 async function* jsonResolver(root, path, blockstore, options) {
   const block = await src_default4(blockstore.get(root, options));
-  const object2 = decode8(block);
-  const result = resolveObjectPath(object2, path);
+  const object = decode8(block);
+  const result = resolveObjectPath(object, path);
   yield {
     cid: root,
     name: result.path,
@@ -15606,27 +15801,27 @@ async function* walkPath(path, blockstore, options = {}) {
     path = path.substring(0, path.length - 1);
   }
   let [root, ...rest] = path.split(/(?<!\\)\//g).filter(Boolean);
-  let cid2 = CID.parse(root);
+  let cid = CID.parse(root);
   let roots = [
-    cid2
+    cid
   ];
-  let location2 = `${cid2}`;
+  let location2 = `${cid}`;
   yield {
-    cid: cid2,
+    cid,
     name: location2,
     path: location2,
     roots,
     remainder: rest
   };
   while (rest.length > 0) {
-    const resolver = resolvers[cid2.code];
+    const resolver = resolvers[cid.code];
     if (resolver == null) {
-      throw new NoResolverError(`No resolver for code ${cid2.code}`);
+      throw new NoResolverError(`No resolver for code ${cid.code}`);
     }
     let traversedDeeper = false;
-    for await (const result of resolver(cid2, rest, blockstore, options)) {
-      cid2 = result.cid;
-      traversedDeeper = !roots[roots.length - 1].equals(cid2);
+    for await (const result of resolver(cid, rest, blockstore, options)) {
+      cid = result.cid;
+      traversedDeeper = !roots[roots.length - 1].equals(cid);
       rest = result.rest;
       if (!traversedDeeper) {
         break;
@@ -15674,30 +15869,30 @@ function last(source2) {
 var src_default5 = last;
 
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-cbor.js
-async function dagCborResolver2(cid2, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid2, options));
-  const object2 = decode11(block);
+async function dagCborResolver2(cid, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid, options));
+  const object = decode11(block);
   return {
     type: "object",
-    cid: cid2,
+    cid,
     name: name8,
     path,
-    object: object2,
+    object,
     node: block,
     size: BigInt(block.byteLength)
   };
 }
 
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-json.js
-async function dagJsonResolver2(cid2, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid2, options));
-  const object2 = decode13(block);
+async function dagJsonResolver2(cid, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid, options));
+  const object = decode13(block);
   return {
     type: "object",
-    cid: cid2,
+    cid,
     name: name8,
     path,
-    object: object2,
+    object,
     node: block,
     size: BigInt(block.byteLength)
   };
@@ -15764,11 +15959,11 @@ function rawContent(node, event) {
 }
 
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/identity.js
-async function identityResolver2(cid2, name8, path, blockstore, options) {
-  const block = decode4(cid2.multihash.bytes);
+async function identityResolver2(cid, name8, path, blockstore, options) {
+  const block = decode4(cid.multihash.bytes);
   return {
     type: "identity",
-    cid: cid2,
+    cid,
     name: name8,
     path,
     content: rawContent(block.digest, "unixfs:exporter:progress:identity"),
@@ -15778,26 +15973,26 @@ async function identityResolver2(cid2, name8, path, blockstore, options) {
 }
 
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/json.js
-async function jsonResolver2(cid2, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid2, options));
-  const object2 = decode8(block);
+async function jsonResolver2(cid, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid, options));
+  const object = decode8(block);
   return {
     type: "object",
-    cid: cid2,
+    cid,
     name: name8,
     path,
-    object: object2,
+    object,
     size: BigInt(block.byteLength),
     node: block
   };
 }
 
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/raw.js
-async function rawResolver2(cid2, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid2, options));
+async function rawResolver2(cid, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid, options));
   return {
     type: "raw",
-    cid: cid2,
+    cid,
     name: name8,
     path,
     content: rawContent(block, "unixfs:exporter:progress:raw"),
@@ -15807,13 +16002,13 @@ async function rawResolver2(cid2, name8, path, blockstore, options) {
 }
 
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/directory.js
-function directoryContent(cid2, node, unixfs, path) {
+function directoryContent(cid, node, unixfs, path) {
   async function* yieldDirectoryContent(options = {}) {
     const offset = options.offset ?? 0;
     const length4 = options.length ?? node.Links.length;
     const links = node.Links.slice(offset, offset + length4);
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:directory", {
-      cid: cid2
+      cid
     }));
     yield* links.map((link) => ({
       cid: link.Hash,
@@ -16627,13 +16822,13 @@ function pTimeout(promise, options) {
 }
 
 // ../main/node_modules/p-queue/dist/lower-bound.js
-function lowerBound(array2, value, comparator) {
+function lowerBound(array, value, comparator) {
   let first2 = 0;
-  let count = array2.length;
+  let count = array.length;
   while (count > 0) {
     const step = Math.trunc(count / 2);
     let it = first2 + step;
-    if (comparator(array2[it], value) <= 0) {
+    if (comparator(array[it], value) <= 0) {
       first2 = ++it;
       count -= step + 1;
     } else {
@@ -17534,7 +17729,7 @@ async function walkDAG(blockstore, node, queue, streamPosition, start, end, opti
     queue.end();
   }
 }
-function fileContent(cid2, node, unixfs, path, blockstore) {
+function fileContent(cid, node, unixfs, path, blockstore) {
   async function* yieldFileContent(options = {}) {
     const fileSize = unixfs.fileSize();
     if (fileSize === void 0) {
@@ -17548,7 +17743,7 @@ function fileContent(cid2, node, unixfs, path, blockstore) {
     const wanted = end - start;
     const queue = pushable();
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:file", {
-      cid: cid2
+      cid
     }));
     void walkDAG(blockstore, node, queue, 0n, start, end, options).catch((err) => {
       queue.end(err);
@@ -17580,10 +17775,10 @@ function fileContent(cid2, node, unixfs, path, blockstore) {
 }
 
 // ../main/node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/hamt-sharded-directory.js
-async function* listDirectory(cid2, path, blockstore, options) {
+async function* listDirectory(cid, path, blockstore, options) {
   let index = -1;
   let yielded = 0;
-  for await (const entry of list(cid2, path, blockstore, options)) {
+  for await (const entry of list(cid, path, blockstore, options)) {
     index++;
     if (options.offset != null && options.offset < index) {
       continue;
@@ -17595,8 +17790,8 @@ async function* listDirectory(cid2, path, blockstore, options) {
     }
   }
 }
-async function* list(cid2, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid2, options));
+async function* list(cid, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid, options));
   const node = Node.decode(block);
   if (node.data?.fanOut == null) {
     throw new NotUnixFSError("missing fanout");
@@ -17606,13 +17801,13 @@ async function* list(cid2, path, blockstore, options) {
     if (link.name == null || link.hash == null) {
       continue;
     }
-    const cid3 = CID.decode(link.hash);
+    const cid2 = CID.decode(link.hash);
     if (link.name.length === prefixLength) {
-      yield* list(cid3, path, blockstore, options);
+      yield* list(cid2, path, blockstore, options);
     } else {
       const name8 = link.name.substring(prefixLength);
       yield {
-        cid: cid3,
+        cid: cid2,
         name: link.name.substring(prefixLength),
         path: `${path}/${name8}`,
         size: BigInt(link.tSize ?? 0)
@@ -17620,12 +17815,12 @@ async function* list(cid2, path, blockstore, options) {
     }
   }
 }
-function hamtShardedDirectoryContent(cid2, node, unixfs, path, blockstore) {
+function hamtShardedDirectoryContent(cid, node, unixfs, path, blockstore) {
   function yieldHamtDirectoryContent(options = {}) {
     options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:hamt-sharded-directory", {
-      cid: cid2
+      cid
     }));
-    return listDirectory(cid2, path, blockstore, options);
+    return listDirectory(cid, path, blockstore, options);
   }
   return yieldHamtDirectoryContent;
 }
@@ -17636,15 +17831,15 @@ var contentExporters = {
   file: fileContent,
   directory: directoryContent,
   "hamt-sharded-directory": hamtShardedDirectoryContent,
-  metadata: (cid2, node, unixfs, blockstore) => {
+  metadata: (cid, node, unixfs, blockstore) => {
     return () => [];
   },
-  symlink: (cid2, node, unixfs, blockstore) => {
+  symlink: (cid, node, unixfs, blockstore) => {
     return () => [];
   }
 };
-async function dagPbResolver2(cid2, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid2, options));
+async function dagPbResolver2(cid, name8, path, blockstore, options) {
+  const block = await src_default4(blockstore.get(cid, options));
   let node;
   try {
     node = decode5(block);
@@ -17660,14 +17855,14 @@ async function dagPbResolver2(cid2, name8, path, blockstore, options) {
   } catch (err) {
     throw new NotUnixFSError(err.message);
   }
-  const content = contentExporters[unixfs.type](cid2, node, unixfs, path, blockstore);
+  const content = contentExporters[unixfs.type](cid, node, unixfs, path, blockstore);
   if (content == null) {
     throw new NotFoundError2("could not find content exporter");
   }
   if (unixfs.isDirectory()) {
     return {
       type: "directory",
-      cid: cid2,
+      cid,
       name: name8,
       path,
       entries: content,
@@ -17678,7 +17873,7 @@ async function dagPbResolver2(cid2, name8, path, blockstore, options) {
   }
   return {
     type: "file",
-    cid: cid2,
+    cid,
     name: name8,
     path,
     content,
@@ -17699,61 +17894,61 @@ var resolvers2 = {
   [code2]: jsonResolver2
 };
 async function exporter(path, blockstore, options = {}) {
-  let cid2;
+  let cid;
   let name8;
   if (path instanceof String || typeof path === "string") {
     const entry = await src_default5(walkPath(path, blockstore, options));
     if (entry == null) {
       throw new NotFoundError2(`Could not walk path to ${path}`);
     }
-    cid2 = entry.cid;
+    cid = entry.cid;
     name8 = entry.name;
     path = entry.path;
   } else if (CID.asCID(path) === path || path instanceof CID) {
-    cid2 = path;
-    name8 = path = cid2.toString();
+    cid = path;
+    name8 = path = cid.toString();
   } else {
     throw new InvalidParametersError("Path must be string or CID");
   }
-  const resolver = resolvers2[cid2.code];
+  const resolver = resolvers2[cid.code];
   if (resolver == null) {
-    throw new NoResolverError(`No resolver for code ${cid2.code}`);
+    throw new NoResolverError(`No resolver for code ${cid.code}`);
   }
-  return resolver(cid2, name8, path, blockstore, options);
+  return resolver(cid, name8, path, blockstore, options);
 }
 
 // src/core/unixfs/tree.ts
 async function resolvePath(root, path, source2, options) {
   if (path.length === 0) return { cid: root, size: await dagSize(root, source2, options) };
-  let cid2 = root;
+  let cid = root;
   let size = 0;
   for (let i = 0; i < path.length; i++) {
     const name8 = path[i];
-    if (cid2.code !== code) throw new TreeError(`/${path.slice(0, i).join("/")} is not a directory`);
-    const entry = await findEntry(cid2, name8, source2, options);
+    if (cid.code !== code) throw new TreeError(`/${path.slice(0, i).join("/")} is not a directory`);
+    const entry = await findEntry(cid, name8, source2, options);
     if (entry == null) return void 0;
-    cid2 = entry.cid;
+    cid = entry.cid;
     size = entry.size;
   }
-  return { cid: cid2, size };
+  return { cid, size };
 }
-async function dagSize(cid2, source2, options) {
-  if (cid2.multihash.code === 0) return cid2.multihash.digest.length;
-  const bytes = await source2.get(cid2, options);
-  if (cid2.code !== code) return bytes.length;
+async function dagSize(cid, source2, options) {
+  if (cid.multihash.code === 0) return cid.multihash.digest.length;
+  const bytes = await source2.get(cid, options);
+  if (cid.code !== code) return bytes.length;
   return bytes.length + decode5(bytes).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0);
 }
-async function readFileBytes(cid2, source2, options) {
-  const entry = await exporter(cid2, readableStorage(source2), { signal: options.signal });
+async function readFileBytes(cid, source2, options) {
+  const entry = await exporter(cid, readableStorage(source2), { signal: options.signal });
   if (entry.type !== "file" && entry.type !== "raw" && entry.type !== "identity") {
-    throw new TreeError(`${cid2} is not a file (${entry.type})`);
+    throw new TreeError(`${cid} is not a file (${entry.type})`);
   }
-  if (entry.size > BigInt(options.maxBytes)) throw new TreeError(`${cid2} is ${entry.size} bytes, more than the ${options.maxBytes} allowed`);
+  if (entry.size > BigInt(options.maxBytes)) throw new TreeError(`${cid} is ${entry.size} bytes, more than the ${options.maxBytes} allowed`);
   const chunks = [];
   let length4 = 0;
   for await (const chunk of entry.content({ signal: options.signal })) {
     length4 += chunk.byteLength;
-    if (length4 > options.maxBytes) throw new TreeError(`${cid2} is more than the ${options.maxBytes} bytes allowed`);
+    if (length4 > options.maxBytes) throw new TreeError(`${cid} is more than the ${options.maxBytes} bytes allowed`);
     chunks.push(chunk);
   }
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length4);
@@ -17768,32 +17963,32 @@ async function* walkDag(root, source2, options) {
     while (stack.length > 0) {
       throwIfAborted(options?.signal);
       for (let i = stack.length - 1; i >= 0 && i >= stack.length - concurrency; i--) {
-        const cid3 = stack[i];
-        const key2 = cid3.toString();
-        if (seen.has(key2) || inflight.has(key2) || cid3.multihash.code === 0 || skip?.(cid3) === true) continue;
-        const pending = source2.get(cid3, { signal: options?.signal });
+        const cid2 = stack[i];
+        const key2 = cid2.toString();
+        if (seen.has(key2) || inflight.has(key2) || cid2.multihash.code === 0 || skip?.(cid2) === true) continue;
+        const pending = source2.get(cid2, { signal: options?.signal });
         pending.catch(() => {
         });
         inflight.set(key2, pending);
       }
-      const cid2 = stack.pop();
-      const key = cid2.toString();
-      if (seen.has(key) || cid2.multihash.code === 0 || skip?.(cid2) === true) {
+      const cid = stack.pop();
+      const key = cid.toString();
+      if (seen.has(key) || cid.multihash.code === 0 || skip?.(cid) === true) {
         seen.add(key);
         continue;
       }
-      const bytes = await (inflight.get(key) ?? source2.get(cid2, { signal: options?.signal }));
+      const bytes = await (inflight.get(key) ?? source2.get(cid, { signal: options?.signal }));
       inflight.delete(key);
       seen.add(key);
-      yield { cid: cid2, bytes };
-      if (cid2.code === code) {
+      yield { cid, bytes };
+      if (cid.code === code) {
         const links = decode5(bytes).Links;
         for (let i = links.length - 1; i >= 0; i--) {
           const link = links[i].Hash;
           if (!seen.has(link.toString())) stack.push(link);
         }
-      } else if (cid2.code !== code3) {
-        throw new TreeError(`cannot walk ${cid2}: codec 0x${cid2.code.toString(16)} is not dag-pb or raw`);
+      } else if (cid.code !== code3) {
+        throw new TreeError(`cannot walk ${cid}: codec 0x${cid.code.toString(16)} is not dag-pb or raw`);
       }
     }
   } finally {
@@ -17815,12 +18010,12 @@ var PendingDir = class _PendingDir {
   /** Names a HAMT had before the edit (undefined: absent), as looked up on their hash paths. */
   before = /* @__PURE__ */ new Map();
   removed = /* @__PURE__ */ new Set();
-  static async load(cid2, where, source2, options) {
+  static async load(cid, where, source2, options) {
     if (source2 == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
     return await naming(where, async () => {
-      const bytes = await source2.get(cid2, options);
-      if (cid2.code === code && decodeUnixFS(cid2, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid2);
-      return new _PendingDir(where, await readDirectory(cid2, source2, options));
+      const bytes = await source2.get(cid, options);
+      if (cid.code === code && decodeUnixFS(cid, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid);
+      return new _PendingDir(where, await readDirectory(cid, source2, options));
     });
   }
   async get(name8, source2, options) {
@@ -17881,8 +18076,8 @@ async function naming(where, work) {
 }
 function linkBytes(entry) {
   const name8 = encoder3.encode(entry.name).length;
-  const cid2 = entry.cid.bytes.length;
-  const body = 1 + varintLength(cid2) + cid2 + 1 + varintLength(name8) + name8 + 1 + varintLength(entry.size);
+  const cid = entry.cid.bytes.length;
+  const body = 1 + varintLength(cid) + cid + 1 + varintLength(name8) + name8 + 1 + varintLength(entry.size);
   return 1 + varintLength(body) + body;
 }
 function varintLength(value) {
@@ -17902,11 +18097,11 @@ async function editTree(root, edits, source2, sink, options) {
   const read4 = /* @__PURE__ */ new Map();
   const cached = source2 == null ? null : {
     label: source2.label,
-    get: async (cid2, opts) => {
-      const key = cid2.toString();
+    get: async (cid, opts) => {
+      const key = cid.toString();
       let bytes = read4.get(key);
       if (bytes == null) {
-        bytes = source2.get(cid2, opts);
+        bytes = source2.get(cid, opts);
         read4.set(key, bytes);
         bytes.catch(() => {
           read4.delete(key);
@@ -17946,8 +18141,8 @@ async function editTree(root, edits, source2, sink, options) {
     else if (await dir.get(last2, cached, options) != null) dir.delete(last2);
   }
   const newBlocks = {
-    put: async (cid2, bytes, opts) => {
-      if (!read4.has(cid2.toString())) await sink.put(cid2, bytes, opts);
+    put: async (cid, bytes, opts) => {
+      if (!read4.has(cid.toString())) await sink.put(cid, bytes, opts);
     }
   };
   return await top.flush(cached, newBlocks, options);
@@ -17960,15 +18155,15 @@ var PublishSink = class {
   }
   sinks;
   dagPb = new MemoryBlockStore();
-  async put(cid2, bytes, options) {
-    if (cid2.code === 112) await this.dagPb.put(cid2, bytes);
+  async put(cid, bytes, options) {
+    if (cid.code === 112) await this.dagPb.put(cid, bytes);
     const onWritten = options?.onWritten;
     let waiting = this.sinks.length;
     const each = onWritten == null ? {} : { onWritten: () => {
       if (--waiting === 0) onWritten();
     } };
     await Promise.all(this.sinks.map(async (s2) => {
-      await s2.put(cid2, bytes, each);
+      await s2.put(cid, bytes, each);
     }));
   }
 };
@@ -17978,6 +18173,9 @@ var discard = {
   }
 };
 var readBuffers = new BufferPool(1024 * 1024, 64);
+function firstLine(text) {
+  return text?.split("\n").map((l) => l.trim()).find((l) => l !== "");
+}
 function resolveName(options, image) {
   if (options.name != null && options.name !== "") return validateName(options.name, "name");
   if (options.image.kind === "docker") return validateName(parseReference(options.image.ref, "image").path, "image");
@@ -18059,10 +18257,11 @@ async function publish(options) {
       const img = options.image;
       return await saveDockerImage(img.ref, { run: img.run, tempDir: work, input, signal });
     }) : options.image.path;
-    archive = await openImageArchive(archivePath, { input, tempDir: work, signal });
-    const image = await loadImage(archive, { input, signal });
+    const { maxDecompressedSize } = options;
+    archive = await openImageArchive(archivePath, { input, tempDir: work, signal, maxDecompressedSize });
+    const image = await loadImage(archive, { input, signal, maxDecompressedSize });
     const name8 = resolveName(options, image);
-    const description = plainLine(options.description ?? image.labels["org.opencontainers.image.description"]);
+    const description = firstLine(options.description ?? image.labels["org.opencontainers.image.description"]);
     const platforms = image.images.map((i) => platformString(i.platform));
     logger2.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name8}:${tags.join(", ")}`);
     const previousRoot = options.previousRoot ?? null;
@@ -18135,7 +18334,7 @@ async function publish(options) {
     if (scope === "full" && source2 != null) {
       await logger2.group("Copy the unchanged part of the registry into the CAR", async () => {
         const full = new FirstSource([sink.dagPb, source2]);
-        for await (const block of walkDag(root.cid, full, { signal, skip: (cid2) => cid2.code === 85 && car?.has(cid2) === true })) {
+        for await (const block of walkDag(root.cid, full, { signal, skip: (cid) => cid.code === 85 && car?.has(cid) === true })) {
           await car?.put(block.cid, block.bytes);
         }
       });
@@ -18163,17 +18362,9 @@ async function publish(options) {
   }
 }
 async function readPreviousCatalog(root, source2, options) {
-  const where = `previous root ${root.toString()}`;
   const node = await resolvePath(root, registryPaths.catalog(), source2, options);
   if (node == null) return emptyCatalog();
-  let bytes;
-  try {
-    bytes = await readFileBytes(node.cid, source2, { ...options, maxBytes: CATALOG_LIMITS.bytes });
-  } catch (err) {
-    if (err instanceof TreeError) throw new TreeError(`${CATALOG_FILE} of ${where}: ${err.message}`, { cause: err });
-    throw err;
-  }
-  return parseCatalog(bytes, where);
+  return parseCatalog(await readFileBytes(node.cid, source2, { ...options, maxBytes: 64 * 1024 * 1024 }));
 }
 function parseCid(value, input) {
   try {
@@ -18551,9 +18742,9 @@ async function readBlockHead(reader) {
     throw new Error("Invalid CAR section (zero length)");
   }
   length4 += reader.pos - start;
-  const cid2 = await readCid(reader);
+  const cid = await readCid(reader);
   const blockLength = length4 - Number(reader.pos - start);
-  return { cid: cid2, length: length4, blockLength };
+  return { cid, length: length4, blockLength };
 }
 
 // src/core/blocks/car-source.ts
@@ -18610,32 +18801,32 @@ var CarBlockSource = class _CarBlockSource {
   get blockCount() {
     return this.index.size;
   }
-  has(cid2) {
-    return this.index.has(blockKey(cid2));
+  has(cid) {
+    return this.index.has(blockKey(cid));
   }
   /** The CIDs of every block, in file order. */
   *cids() {
-    for (const { cid: cid2 } of this.index.values()) yield cid2;
+    for (const { cid } of this.index.values()) yield cid;
   }
-  async get(cid2, options) {
+  async get(cid, options) {
     throwIfAborted(options?.signal);
-    const location2 = this.index.get(blockKey(cid2));
-    if (location2 == null) throw new BlockNotFoundError(`Block ${cid2} not found in ${this.label}`);
+    const location2 = this.index.get(blockKey(cid));
+    if (location2 == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
     const bytes = new Uint8Array(location2.length);
     let done = 0;
     while (done < bytes.length) {
       const { bytesRead } = await this.file.read(bytes, done, bytes.length - done, location2.offset + done);
-      if (bytesRead === 0) throw new BlockNotFoundError(`Block ${cid2} is truncated in ${this.label}`);
+      if (bytesRead === 0) throw new BlockNotFoundError(`Block ${cid} is truncated in ${this.label}`);
       done += bytesRead;
     }
-    verifyBlock(cid2, bytes);
+    verifyBlock(cid, bytes);
     return bytes;
   }
   async close() {
     await this.file.close();
   }
 };
-var WINDOW = 64 * 1024;
+var WINDOW2 = 64 * 1024;
 var FileReader = class {
   pos = 0;
   window = new Uint8Array(0);
@@ -18663,7 +18854,7 @@ var FileReader = class {
   async fill(length4) {
     const start = this.pos - this.windowStart;
     if (start >= 0 && start + length4 <= this.window.length) return;
-    const want = Math.min(Math.max(length4, WINDOW), Math.max(0, this.size - this.pos));
+    const want = Math.min(Math.max(length4, WINDOW2), Math.max(0, this.size - this.pos));
     const buffer3 = new Uint8Array(want);
     let done = 0;
     while (done < want) {
@@ -18742,20 +18933,20 @@ var GatewayBlockSource = class {
     this.maxBlockBytes = options.maxBlockBytes ?? 4 * 1024 * 1024;
     this.logger = options.logger ?? silentLogger;
   }
-  async get(cid2, options) {
+  async get(cid, options) {
     const failures = [];
     for (const gateway of this.gateways) {
-      const result = await this.getFrom(gateway, cid2, options?.signal);
+      const result = await this.getFrom(gateway, cid, options?.signal);
       if (result instanceof Uint8Array) return result;
       failures.push(`${gateway.label} (${result})`);
-      this.logger.debug(`block ${cid2} not fetched from ${gateway.label}: ${result}`);
+      this.logger.debug(`block ${cid} not fetched from ${gateway.label}: ${result}`);
     }
-    throw new BlockNotFoundError(`Block ${cid2} not found on gateways: ${failures.join(", ")}`);
+    throw new BlockNotFoundError(`Block ${cid} not found on gateways: ${failures.join(", ")}`);
   }
   /** The verified block, or why this gateway failed. Throws only when aborted. */
-  async getFrom(gateway, cid2, signal) {
+  async getFrom(gateway, cid, signal) {
     const url = new URL(gateway.url);
-    url.pathname = `${url.pathname.replace(/\/+$/, "")}/ipfs/${cid2.toString()}`;
+    url.pathname = `${url.pathname.replace(/\/+$/, "")}/ipfs/${cid.toString()}`;
     url.searchParams.set("format", "raw");
     const headers = { accept: "application/vnd.ipld.raw" };
     if (gateway.authorization != null) headers.authorization = gateway.authorization;
@@ -18770,7 +18961,7 @@ var GatewayBlockSource = class {
         const response = await this.fetch(url, { headers, signal: requestSignal, redirect: "follow" });
         if (response.ok) {
           const bytes = await readBody(response, this.maxBlockBytes);
-          verifyBlock(cid2, bytes);
+          verifyBlock(cid, bytes);
           return bytes;
         }
         await response.body?.cancel().catch(() => {
@@ -18786,7 +18977,7 @@ var GatewayBlockSource = class {
         retryable = true;
       }
       if (!retryable) break;
-      if (attempt < this.retries) this.logger.debug(`${gateway.label}: ${reason} for ${cid2}, retrying`);
+      if (attempt < this.retries) this.logger.debug(`${gateway.label}: ${reason} for ${cid}, retrying`);
     }
     return reason;
   }
@@ -18854,8 +19045,8 @@ import { createCipheriv, createHash as createHash4 } from "node:crypto";
 import { createWriteStream as createWriteStream2 } from "node:fs";
 import { mkdir, rename as rename2, writeFile } from "node:fs/promises";
 import { join as join4 } from "node:path";
-import { PassThrough, Transform } from "node:stream";
-import { pipeline as pipeline2 } from "node:stream/promises";
+import { PassThrough, Transform as Transform3 } from "node:stream";
+import { pipeline as pipeline3 } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 function randomStream(seed, size) {
   const key = createHash4("sha256").update(seed).digest().subarray(0, 16);
@@ -18880,7 +19071,7 @@ function randomStream(seed, size) {
 function hashing(onDone) {
   const hash = createHash4("sha256");
   let size = 0;
-  return new Transform({
+  return new Transform3({
     transform(chunk, _enc, cb) {
       hash.update(chunk);
       size += chunk.length;
@@ -18915,7 +19106,7 @@ async function writeSampleImage(dir, options) {
         diffId = d3;
       })];
       if (gzip) stages.push(createGzip({ level: 1 }));
-      await pipeline2(tar, ...stages, hashing((d3, s2) => {
+      await pipeline3(tar, ...stages, hashing((d3, s2) => {
         digest2 = d3;
         size = s2;
       }), createWriteStream2(tmp));
@@ -19004,13 +19195,13 @@ var FsBlockStore = class {
     this.label = `local store ${dir}`;
   }
   /** The file that holds `cid`. */
-  pathOf(cid2) {
-    const name8 = cid2.toV1().toString();
+  pathOf(cid) {
+    const name8 = cid.toV1().toString();
     return join5(this.dir, name8.slice(-3, -1), name8);
   }
-  async put(cid2, bytes, options) {
+  async put(cid, bytes, options) {
     throwIfAborted(options?.signal);
-    const file = this.pathOf(cid2);
+    const file = this.pathOf(cid);
     if (await exists2(file)) {
       options?.onWritten?.();
       return;
@@ -19030,20 +19221,20 @@ var FsBlockStore = class {
       throw err;
     }
   }
-  async get(cid2, options) {
+  async get(cid, options) {
     throwIfAborted(options?.signal);
     let bytes;
     try {
-      bytes = await readFile(this.pathOf(cid2), { signal: options?.signal });
+      bytes = await readFile(this.pathOf(cid), { signal: options?.signal });
     } catch (err) {
-      if (err?.code === "ENOENT") throw new BlockNotFoundError(`Block ${cid2} not found in ${this.label}`);
+      if (err?.code === "ENOENT") throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
       throw err;
     }
-    verifyBlock(cid2, bytes);
+    verifyBlock(cid, bytes);
     return bytes;
   }
-  async has(cid2) {
-    return exists2(this.pathOf(cid2));
+  async has(cid) {
+    return exists2(this.pathOf(cid));
   }
 };
 async function exists2(path) {
@@ -19119,15 +19310,15 @@ async function runPipeline(options) {
 
 // ../main/node_modules/uint8arrays/dist/src/to-string.node.js
 import { Buffer as Buffer5 } from "node:buffer";
-function toString2(array2, encoding = "utf8") {
+function toString2(array, encoding = "utf8") {
   const base4 = bases_default[encoding];
   if (base4 == null) {
     throw new Error(`Unsupported encoding "${encoding}"`);
   }
   if (encoding === "utf8" || encoding === "utf-8") {
-    return Buffer5.from(array2.buffer, array2.byteOffset, array2.byteLength).toString("utf8");
+    return Buffer5.from(array.buffer, array.byteOffset, array.byteLength).toString("utf8");
   }
-  return base4.encoder.encode(array2).substring(1);
+  return base4.encoder.encode(array).substring(1);
 }
 
 // ../main/node_modules/@multiformats/multiaddr/dist/src/errors.js
@@ -19687,24 +19878,24 @@ function componentsToBytes(components) {
   }
   return concat(bytes, length4);
 }
-function stringToComponents(string3) {
-  if (string3.charAt(0) !== "/") {
+function stringToComponents(string2) {
+  if (string2.charAt(0) !== "/") {
     throw new InvalidMultiaddrError('String multiaddr must start with "/"');
   }
   const components = [];
   let collecting = "protocol";
   let value = "";
   let protocol = "";
-  for (let i = 1; i < string3.length; i++) {
-    const char = string3.charAt(i);
+  for (let i = 1; i < string2.length; i++) {
+    const char = string2.charAt(i);
     if (char !== "/") {
       if (collecting === "protocol") {
-        protocol += string3.charAt(i);
+        protocol += string2.charAt(i);
       } else {
-        value += string3.charAt(i);
+        value += string2.charAt(i);
       }
     }
-    const ended = i === string3.length - 1;
+    const ended = i === string2.length - 1;
     if (char === "/" || ended) {
       const codec = registry.getProtocol(protocol);
       if (collecting === "protocol") {
@@ -20051,8 +20242,8 @@ function base3(ALPHABET, name8) {
     }
     return vch;
   }
-  function decode23(string3) {
-    var buffer3 = decodeUnsafe(string3);
+  function decode23(string2) {
+    var buffer3 = decodeUnsafe(string2);
     if (buffer3) {
       return buffer3;
     }
@@ -20172,13 +20363,13 @@ function baseX2({ name: name8, prefix, alphabet: alphabet2 }) {
     decode: (text) => coerce2(decode23(text))
   });
 }
-function decode14(string3, alphabet2, bitsPerChar, name8) {
+function decode14(string2, alphabet2, bitsPerChar, name8) {
   const codes = {};
   for (let i = 0; i < alphabet2.length; ++i) {
     codes[alphabet2[i]] = i;
   }
-  let end = string3.length;
-  while (string3[end - 1] === "=") {
+  let end = string2.length;
+  while (string2[end - 1] === "=") {
     --end;
   }
   const out = new Uint8Array(end * bitsPerChar / 8 | 0);
@@ -20186,7 +20377,7 @@ function decode14(string3, alphabet2, bitsPerChar, name8) {
   let buffer3 = 0;
   let written = 0;
   for (let i = 0; i < end; ++i) {
-    const value = codes[string3[i]];
+    const value = codes[string2[i]];
     if (value === void 0) {
       throw new SyntaxError(`Non-${name8} character`);
     }
@@ -20469,11 +20660,11 @@ function format3(link, base4) {
   }
 }
 var cache2 = /* @__PURE__ */ new WeakMap();
-function baseCache2(cid2) {
-  const baseCache3 = cache2.get(cid2);
+function baseCache2(cid) {
+  const baseCache3 = cache2.get(cid);
   if (baseCache3 == null) {
     const baseCache4 = /* @__PURE__ */ new Map();
-    cache2.set(cid2, baseCache4);
+    cache2.set(cid, baseCache4);
     return baseCache4;
   }
   return baseCache3;
@@ -20649,11 +20840,11 @@ var CID2 = class _CID {
    * binary representation of a CID.
    */
   static decode(bytes) {
-    const [cid2, remainder] = _CID.decodeFirst(bytes);
+    const [cid, remainder] = _CID.decodeFirst(bytes);
     if (remainder.length !== 0) {
       throw new Error("Incorrect length");
     }
-    return cid2;
+    return cid;
   }
   /**
    * Decoded a CID from its binary representation at the beginning of a byte
@@ -20673,8 +20864,8 @@ var CID2 = class _CID {
     }
     const digestBytes = multihashBytes.subarray(specs.multihashSize - specs.digestSize);
     const digest2 = new Digest2(specs.multihashCode, specs.digestSize, digestBytes, multihashBytes);
-    const cid2 = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
-    return [cid2, bytes.subarray(specs.size)];
+    const cid = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
+    return [cid, bytes.subarray(specs.size)];
   }
   /**
    * Inspect the initial bytes of a CID to determine its properties.
@@ -20718,12 +20909,12 @@ var CID2 = class _CID {
    */
   static parse(source2, base4) {
     const [prefix, bytes] = parseCIDtoBytes2(source2, base4);
-    const cid2 = _CID.decode(bytes);
-    if (cid2.version === 0 && source2[0] !== "Q") {
+    const cid = _CID.decode(bytes);
+    if (cid.version === 0 && source2[0] !== "Q") {
       throw Error("Version 0 CID string must not include multibase prefix");
     }
-    baseCache2(cid2).set(prefix, source2);
-    return cid2;
+    baseCache2(cid).set(prefix, source2);
+    return cid;
   }
 };
 function parseCIDtoBytes2(source2, base4) {
@@ -20757,24 +20948,24 @@ function toStringV02(bytes, cache3, base4) {
   if (prefix !== base58btc2.prefix) {
     throw Error(`Cannot string encode V0 in ${base4.name} encoding`);
   }
-  const cid2 = cache3.get(prefix);
-  if (cid2 == null) {
-    const cid3 = base4.encode(bytes).slice(1);
-    cache3.set(prefix, cid3);
-    return cid3;
-  } else {
+  const cid = cache3.get(prefix);
+  if (cid == null) {
+    const cid2 = base4.encode(bytes).slice(1);
+    cache3.set(prefix, cid2);
     return cid2;
+  } else {
+    return cid;
   }
 }
 function toStringV12(bytes, cache3, base4) {
   const { prefix } = base4;
-  const cid2 = cache3.get(prefix);
-  if (cid2 == null) {
-    const cid3 = base4.encode(bytes);
-    cache3.set(prefix, cid3);
-    return cid3;
-  } else {
+  const cid = cache3.get(prefix);
+  if (cid == null) {
+    const cid2 = base4.encode(bytes);
+    cache3.set(prefix, cid2);
     return cid2;
+  } else {
+    return cid;
   }
 }
 var DAG_PB_CODE2 = 112;
@@ -21083,20 +21274,20 @@ var fromString4 = useBuffer2 ? (
   /**
    * @param {string} string
    */
-  (string3) => {
-    return string3.length >= FROM_STRING_THRESHOLD_BUFFER2 ? (
+  (string2) => {
+    return string2.length >= FROM_STRING_THRESHOLD_BUFFER2 ? (
       // eslint-disable-line operator-linebreak
       // @ts-ignore
-      globalThis.Buffer.from(string3)
-    ) : utf8ToBytes2(string3);
+      globalThis.Buffer.from(string2)
+    ) : utf8ToBytes2(string2);
   }
 ) : (
   // eslint-disable-line operator-linebreak
   /**
    * @param {string} string
    */
-  (string3) => {
-    return string3.length >= FROM_STRING_THRESHOLD_TEXTENCODER2 ? textEncoder5.encode(string3) : utf8ToBytes2(string3);
+  (string2) => {
+    return string2.length >= FROM_STRING_THRESHOLD_TEXTENCODER2 ? textEncoder5.encode(string2) : utf8ToBytes2(string2);
   }
 );
 var fromArray2 = (arr) => {
@@ -22770,12 +22961,12 @@ function cidEncoder3(obj) {
   if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
     return null;
   }
-  const cid2 = CID2.asCID(obj);
-  if (!cid2) {
+  const cid = CID2.asCID(obj);
+  if (!cid) {
     return null;
   }
-  const bytes = new Uint8Array(cid2.bytes.byteLength + 1);
-  bytes.set(cid2.bytes, 1);
+  const bytes = new Uint8Array(cid.bytes.byteLength + 1);
+  bytes.set(cid.bytes, 1);
   return [
     new Token2(Type2.tag, CID_CBOR_TAG2),
     new Token2(Type2.bytes, bytes)
@@ -24478,11 +24669,11 @@ function encodeNumber(value) {
   if (number.length % 2 === 1) {
     number = "0" + number;
   }
-  const array2 = new Uint8ArrayList();
+  const array = new Uint8ArrayList();
   for (let i = 0; i < number.length; i += 2) {
-    array2.append(Uint8Array.from([parseInt(`${number[i]}${number[i + 1]}`, 16)]));
+    array.append(Uint8Array.from([parseInt(`${number[i]}${number[i + 1]}`, 16)]));
   }
-  return array2;
+  return array;
 }
 function encodeLength(bytes) {
   if (bytes.byteLength < 128) {
@@ -24882,7 +25073,7 @@ function hexToBytes(hex) {
   const al = hl / 2;
   if (hl % 2)
     throw new RangeError("hex string expected, got unpadded hex of length " + hl);
-  const array2 = new Uint8Array(al);
+  const array = new Uint8Array(al);
   for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
     const n1 = asciiToBase16(hex.charCodeAt(hi));
     const n2 = asciiToBase16(hex.charCodeAt(hi + 1));
@@ -24890,9 +25081,9 @@ function hexToBytes(hex) {
       const char = hex[hi] + hex[hi + 1];
       throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi);
     }
-    array2[ai] = n1 * 16 + n2;
+    array[ai] = n1 * 16 + n2;
   }
-  return array2;
+  return array;
 }
 function concatBytes(...arrays) {
   let sum = 0;
@@ -25633,14 +25824,14 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
   };
   return genUntil;
 }
-function validateObject(object2, fields = {}, optFields = {}, title = "object") {
-  aobject2(object2, title);
+function validateObject(object, fields = {}, optFields = {}, title = "object") {
+  aobject2(object, title);
   aobject2(fields, "fields");
   aobject2(optFields, "optFields");
   function checkField(fieldName, expectedType, isOpt) {
     const label = title === "object" ? `param "${String(fieldName)}"` : `"${title}.${String(fieldName)}"`;
-    const val = object2[fieldName];
-    if (!Object.hasOwn(object2, fieldName) && (isOpt ? val !== void 0 : expectedType !== "function")) {
+    const val = object[fieldName];
+    if (!Object.hasOwn(object, fieldName) && (isOpt ? val !== void 0 : expectedType !== "function")) {
       throw new TypeError(`${label} is invalid: expected own property`);
     }
     if (isOpt && val === void 0)
@@ -29119,15 +29310,15 @@ function peerIdFromMultihash(multihash) {
   }
   throw new InvalidMultihashError("Supplied PeerID Multihash is invalid");
 }
-function peerIdFromCID(cid2) {
-  if (cid2?.multihash == null || cid2.version == null || cid2.version === 1 && cid2.code !== LIBP2P_KEY_CODE2 && cid2.code !== TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
+function peerIdFromCID(cid) {
+  if (cid?.multihash == null || cid.version == null || cid.version === 1 && cid.code !== LIBP2P_KEY_CODE2 && cid.code !== TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
     throw new InvalidCIDError("Supplied PeerID CID is invalid");
   }
-  if (cid2.code === TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
-    const url = toString2(cid2.multihash.digest);
+  if (cid.code === TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
+    const url = toString2(cid.multihash.digest);
     return new URLPeerId(new URL(url));
   }
-  return peerIdFromMultihash(cid2.multihash);
+  return peerIdFromMultihash(cid.multihash);
 }
 function isIdentityMultihash(multihash) {
   return multihash.code === identity2.code;
@@ -29202,11 +29393,11 @@ function createBitswap(client) {
 
 // ../main/node_modules/kubo-rpc-client/dist/src/block/get.js
 function createGet(client) {
-  return async function get2(cid2, options = {}) {
+  return async function get2(cid, options = {}) {
     const res = await client.post("block/get", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid2.toString(),
+        arg: cid.toString(),
         ...options
       }),
       headers: options.headers
@@ -29244,14 +29435,14 @@ function createPut(client) {
 
 // ../main/node_modules/kubo-rpc-client/dist/src/block/rm.js
 function createRm(client) {
-  return async function* rm6(cid2, options = {}) {
-    if (!Array.isArray(cid2)) {
-      cid2 = [cid2];
+  return async function* rm6(cid, options = {}) {
+    if (!Array.isArray(cid)) {
+      cid = [cid];
     }
     const res = await client.post("block/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid2.map((cid3) => cid3.toString()),
+        arg: cid.map((cid2) => cid2.toString()),
         "stream-channels": true,
         ...options
       }),
@@ -29274,11 +29465,11 @@ function toCoreInterface3(removed) {
 
 // ../main/node_modules/kubo-rpc-client/dist/src/block/stat.js
 function createStat2(client) {
-  return async function stat3(cid2, options = {}) {
+  return async function stat3(cid, options = {}) {
     const res = await client.post("block/stat", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid2.toString(),
+        arg: cid.toString(),
         ...options
       }),
       headers: options.headers
@@ -29516,15 +29707,15 @@ var import_err_code4 = __toESM(require_err_code(), 1);
 
 // ../main/node_modules/kubo-rpc-client/dist/src/lib/resolve.js
 var import_err_code3 = __toESM(require_err_code(), 1);
-async function* resolve(cid2, path, codecs3, getBlock, options) {
-  const load2 = async (cid3) => {
-    const codec = await codecs3.getCodec(cid3.code);
-    const block = await getBlock(cid3, options);
+async function* resolve(cid, path, codecs3, getBlock, options) {
+  const load2 = async (cid2) => {
+    const codec = await codecs3.getCodec(cid2.code);
+    const block = await getBlock(cid2, options);
     return codec.decode(block);
   };
   const parts = path.split("/").filter(Boolean);
-  let value = await load2(cid2);
-  let lastCid = cid2;
+  let value = await load2(cid);
+  let lastCid = cid;
   while (parts.length > 0) {
     const key = parts.shift();
     if (key == null) {
@@ -29539,9 +29730,9 @@ async function* resolve(cid2, path, codecs3, getBlock, options) {
     } else {
       throw (0, import_err_code3.default)(new Error(`no link named "${key}" under ${lastCid}`), "ERR_NO_LINK");
     }
-    const cid3 = CID.asCID(value);
-    if (cid3 != null) {
-      lastCid = cid3;
+    const cid2 = CID.asCID(value);
+    if (cid2 != null) {
+      lastCid = cid2;
       value = await load2(value);
     }
   }
@@ -29554,17 +29745,17 @@ async function* resolve(cid2, path, codecs3, getBlock, options) {
 // ../main/node_modules/kubo-rpc-client/dist/src/dag/get.js
 function createGet3(client, codecs3) {
   const getBlock = createGet(client);
-  return async function get2(cid2, options = {}) {
+  return async function get2(cid, options = {}) {
     if (options.path != null) {
-      const entry = options.localResolve === true ? await src_default(resolve(cid2, options.path, codecs3, getBlock, options)) : await src_default5(resolve(cid2, options.path, codecs3, getBlock, options));
+      const entry = options.localResolve === true ? await src_default(resolve(cid, options.path, codecs3, getBlock, options)) : await src_default5(resolve(cid, options.path, codecs3, getBlock, options));
       const result = entry;
       if (result == null) {
         throw (0, import_err_code4.default)(new Error("Not found"), "ERR_NOT_FOUND");
       }
       return result;
     }
-    const codec = await codecs3.getCodec(cid2.code);
-    const block = await getBlock(cid2, options);
+    const codec = await codecs3.getCodec(cid.code);
+    const block = await getBlock(cid, options);
     const node = codec.decode(block);
     return {
       value: node,
@@ -31250,12 +31441,12 @@ function createName(client) {
 
 // ../main/node_modules/kubo-rpc-client/dist/src/object/patch/add-link.js
 function createAddLink(client) {
-  return async function addLink(cid2, dLink, options = {}) {
+  return async function addLink(cid, dLink, options = {}) {
     const res = await client.post("object/patch/add-link", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
         arg: [
-          `${cid2}`,
+          `${cid}`,
           // @ts-expect-error loose types
           dLink.Name ?? dLink.name ?? "",
           // @ts-expect-error loose types
@@ -31272,12 +31463,12 @@ function createAddLink(client) {
 
 // ../main/node_modules/kubo-rpc-client/dist/src/object/patch/rm-link.js
 function createRmLink(client) {
-  return async function rmLink(cid2, dLink, options = {}) {
+  return async function rmLink(cid, dLink, options = {}) {
     const res = await client.post("object/patch/rm-link", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
         arg: [
-          `${cid2}`,
+          `${cid}`,
           // @ts-expect-error loose types
           dLink.Name ?? dLink.name ?? null
         ],
@@ -31319,9 +31510,9 @@ async function* normaliseInput4(input) {
   if (input === null || input === void 0) {
     throw new InvalidParametersError3(`Unexpected input: ${input}`);
   }
-  const cid2 = CID.asCID(input);
-  if (cid2 != null) {
-    yield toPin({ cid: cid2 });
+  const cid = CID.asCID(input);
+  if (cid != null) {
+    yield toPin({ cid });
     return;
   }
   if (typeof input === "string") {
@@ -31405,8 +31596,8 @@ function createAddAll2(client) {
       });
       for await (const pin of res.ndjson()) {
         if (pin.Pins != null) {
-          for (const cid2 of pin.Pins) {
-            yield CID.parse(cid2);
+          for (const cid of pin.Pins) {
+            yield CID.parse(cid);
           }
           continue;
         }
@@ -31432,10 +31623,10 @@ function createAdd3(client) {
 }
 
 // ../main/node_modules/kubo-rpc-client/dist/src/pin/ls.js
-function toPin2(type, cid2, metadata, name8) {
+function toPin2(type, cid, metadata, name8) {
   const pin = {
     type,
-    cid: CID.parse(cid2)
+    cid: CID.parse(cid)
   };
   if (metadata != null) {
     pin.metadata = metadata;
@@ -31470,8 +31661,8 @@ function createLs4(client) {
     });
     for await (const pin of res.ndjson()) {
       if (pin.Keys != null) {
-        for (const cid2 of Object.keys(pin.Keys)) {
-          yield toPin2(pin.Keys[cid2].Type, cid2, pin.Keys[cid2].Metadata, pin.Keys[cid2].Name);
+        for (const cid of Object.keys(pin.Keys)) {
+          yield toPin2(pin.Keys[cid].Type, cid, pin.Keys[cid].Metadata, pin.Keys[cid].Name);
         }
         return;
       }
@@ -31481,9 +31672,9 @@ function createLs4(client) {
 }
 
 // ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/utils.js
-var decodePin = ({ Name: name8, Status: status, Cid: cid2 }) => {
+var decodePin = ({ Name: name8, Status: status, Cid: cid }) => {
   return {
-    cid: CID.parse(cid2),
+    cid: CID.parse(cid),
     name: name8,
     status
   };
@@ -31495,21 +31686,21 @@ var encodeService = (service) => {
     throw new TypeError("service name must be passed");
   }
 };
-var encodeCID3 = (cid2) => {
-  if (CID.asCID(cid2) != null) {
-    return cid2.toString();
+var encodeCID3 = (cid) => {
+  if (CID.asCID(cid) != null) {
+    return cid.toString();
   } else {
-    throw new TypeError(`CID instance expected instead of ${typeof cid2}`);
+    throw new TypeError(`CID instance expected instead of ${typeof cid}`);
   }
 };
-var encodeQuery = ({ service, cid: cid2, name: name8, status, all: all2 }) => {
+var encodeQuery = ({ service, cid, name: name8, status, all: all2 }) => {
   const query = toUrlSearchParams({
     service: encodeService(service),
     name: name8,
     force: all2 === true ? true : void 0
   });
-  if (cid2 != null) {
-    for (const value of cid2) {
+  if (cid != null) {
+    for (const value of cid) {
       query.append("cid", encodeCID3(value));
     }
   }
@@ -31520,9 +31711,9 @@ var encodeQuery = ({ service, cid: cid2, name: name8, status, all: all2 }) => {
   }
   return query;
 };
-var encodeAddParams = (cid2, { service, background, name: name8, origins }) => {
+var encodeAddParams = (cid, { service, background, name: name8, origins }) => {
   const params = toUrlSearchParams({
-    arg: encodeCID3(cid2),
+    arg: encodeCID3(cid),
     service: encodeService(service),
     name: name8,
     background: background === true ? true : void 0
@@ -31537,12 +31728,12 @@ var encodeAddParams = (cid2, { service, background, name: name8, origins }) => {
 
 // ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/add.js
 function createAdd4(client) {
-  return async function add2(cid2, { timeout, signal, headers, ...query }) {
+  return async function add2(cid, { timeout, signal, headers, ...query }) {
     const response = await client.post("pin/remote/add", {
       timeout,
       signal,
       headers,
-      searchParams: encodeAddParams(cid2, query)
+      searchParams: encodeAddParams(cid, query)
     });
     return decodePin(await response.json());
   };
@@ -31717,7 +31908,7 @@ function createRmAll2(client) {
       });
       for await (const pin of res.ndjson()) {
         if (pin.Pins != null) {
-          yield* pin.Pins.map((cid2) => CID.parse(cid2));
+          yield* pin.Pins.map((cid) => CID.parse(cid));
           continue;
         }
         yield CID.parse(pin);
@@ -31753,7 +31944,7 @@ function createUpdate(client) {
       headers: options.headers
     });
     const { Pins } = await res.json();
-    return Pins.map((cid2) => CID.parse(cid2));
+    return Pins.map((cid) => CID.parse(cid));
   };
 }
 
@@ -32157,11 +32348,11 @@ function createFindPeer(client) {
 
 // ../main/node_modules/kubo-rpc-client/dist/src/routing/find-provs.js
 function createFindProvs(client) {
-  return async function* findProvs(cid2, options = {}) {
+  return async function* findProvs(cid, options = {}) {
     const res = await client.post("routing/findprovs", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cid2.toString(),
+        arg: cid.toString(),
         ...options
       }),
       headers: options.headers
@@ -32196,7 +32387,7 @@ function createProvide2(client) {
     const res = await client.post("routing/provide", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
-        arg: cidArr.map((cid2) => cid2.toString()),
+        arg: cidArr.map((cid) => cid.toString()),
         ...options
       }),
       headers: options.headers
@@ -32580,18 +32771,18 @@ var KuboBlockSource = class {
   rpc;
   options;
   label;
-  async get(cid2, options = {}) {
+  async get(cid, options = {}) {
     let bytes;
     try {
       const args = this.options.offline === true ? { offline: true } : {};
-      bytes = await this.rpc.call(`block/get ${cid2}`, async (signal) => await this.rpc.client.block.get(cid2, { signal, ...args }), options);
+      bytes = await this.rpc.call(`block/get ${cid}`, async (signal) => await this.rpc.client.block.get(cid, { signal, ...args }), options);
     } catch (err) {
       if (err instanceof KuboError && err.status != null && err.status < 600) {
-        throw new BlockNotFoundError(`${this.label} does not have block ${cid2}: ${err.message}`, { cause: err });
+        throw new BlockNotFoundError(`${this.label} does not have block ${cid}: ${err.message}`, { cause: err });
       }
       throw err;
     }
-    verifyBlock(cid2, bytes);
+    verifyBlock(cid, bytes);
     return bytes;
   }
 };
@@ -32713,11 +32904,11 @@ async function readMfsRoot(rpc, path, options = {}) {
     throw err;
   }
 }
-async function writeMfsRoot(rpc, path, cid2, options = {}) {
+async function writeMfsRoot(rpc, path, cid, options = {}) {
   const staging = `${path}.ipcr-new`;
   await removeMfs(rpc, staging, options);
-  await rpc.call(`files/cp /ipfs/${cid2} ${staging}`, async (signal) => {
-    await rpc.client.files.cp(`/ipfs/${cid2}`, staging, { parents: true, signal });
+  await rpc.call(`files/cp /ipfs/${cid} ${staging}`, async (signal) => {
+    await rpc.client.files.cp(`/ipfs/${cid}`, staging, { parents: true, signal });
   }, options);
   await removeMfs(rpc, path, options);
   await rpc.call(`files/mv ${staging} ${path}`, async (signal) => {
@@ -32737,7 +32928,7 @@ import { stat as stat2 } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { Readable as Readable3 } from "node:stream";
-import { pipeline as pipeline3 } from "node:stream/promises";
+import { pipeline as pipeline4 } from "node:stream/promises";
 async function importCar(rpc, path, options = {}) {
   const { size } = await stat2(path);
   return await rpc.call("dag/import", async (signal) => {
@@ -32771,7 +32962,7 @@ Content-Type: application/octet-stream\r
     progress?.finish();
     yield tail;
   })());
-  const sent = pipeline3(body, request);
+  const sent = pipeline4(body, request);
   sent.catch(() => {
   });
   let response;
@@ -32811,16 +33002,16 @@ Content-Type: application/octet-stream\r
     return { cid: CID.parse(String(Root.Cid?.["/"])), ...pinError != null ? { pinError } : {} };
   });
 }
-async function pinRecursive(rpc, cid2, name8, options = {}) {
-  await rpc.call(`pin/add ${cid2}`, async (signal) => {
-    await rpc.client.pin.add(cid2, { recursive: true, name: name8, signal });
+async function pinRecursive(rpc, cid, name8, options = {}) {
+  await rpc.call(`pin/add ${cid}`, async (signal) => {
+    await rpc.client.pin.add(cid, { recursive: true, name: name8, signal });
   }, options);
 }
-async function isPinned(rpc, cid2, options = {}) {
+async function isPinned(rpc, cid, options = {}) {
   try {
-    return await rpc.call(`pin/ls ${cid2}`, async (signal) => {
-      for await (const pin of rpc.client.pin.ls({ paths: [cid2], type: "recursive", signal })) {
-        if (pin.cid.toString() === cid2.toString()) return true;
+    return await rpc.call(`pin/ls ${cid}`, async (signal) => {
+      for await (const pin of rpc.client.pin.ls({ paths: [cid], type: "recursive", signal })) {
+        if (pin.cid.toString() === cid.toString()) return true;
       }
       return false;
     }, options);
@@ -32829,10 +33020,10 @@ async function isPinned(rpc, cid2, options = {}) {
     throw err;
   }
 }
-async function unpin(rpc, cid2, options = {}) {
+async function unpin(rpc, cid, options = {}) {
   try {
-    await rpc.call(`pin/rm ${cid2}`, async (signal) => {
-      await rpc.client.pin.rm(cid2, { signal });
+    await rpc.call(`pin/rm ${cid}`, async (signal) => {
+      await rpc.client.pin.rm(cid, { signal });
     }, options);
     return true;
   } catch (err) {
@@ -32983,34 +33174,34 @@ function createProviders(settings, logger2) {
 import { constants } from "node:fs";
 import { lstat, mkdir as mkdir4, open as open6 } from "node:fs/promises";
 import { join as join7 } from "node:path";
-import { pipeline as pipeline4 } from "node:stream/promises";
+import { pipeline as pipeline5 } from "node:stream/promises";
 var FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-async function exportToDirectory(cid2, outDir, source2, options) {
+async function exportToDirectory(cid, outDir, source2, options) {
   const signal = options?.signal;
   const logger2 = options?.logger ?? silentLogger;
   const storage = readableStorage(source2);
   const result = { files: 0, directories: 0, bytes: 0 };
-  async function write2(cid3, path) {
+  async function write2(cid2, path) {
     throwIfAborted(signal);
-    const entry = await exporter(cid3, storage, { signal });
+    const entry = await exporter(cid2, storage, { signal });
     if (entry.type === "directory") {
       await makeDirectory(path);
       result.directories++;
       for await (const child of entry.entries({ signal })) {
-        if (!isSafeName(child.name)) throw new TreeError(`refusing unsafe entry name '${child.name}' in ${cid3}`);
+        if (!isSafeName(child.name)) throw new TreeError(`refusing unsafe entry name '${child.name}' in ${cid2}`);
         await write2(child.cid, join7(path, child.name));
       }
       return;
     }
     const isFile = entry.type === "raw" || entry.type === "identity" || entry.type === "file" && (entry.unixfs.type === "file" || entry.unixfs.type === "raw");
-    if (!isFile) throw new TreeError(`refusing to export ${cid3} at ${path}: unsupported entry type ${entry.type === "file" ? entry.unixfs.type : entry.type}`);
+    if (!isFile) throw new TreeError(`refusing to export ${cid2} at ${path}: unsupported entry type ${entry.type === "file" ? entry.unixfs.type : entry.type}`);
     const file = await open6(path, FILE_FLAGS, 420);
-    await pipeline4(entry.content({ signal }), file.createWriteStream(), { signal });
+    await pipeline5(entry.content({ signal }), file.createWriteStream(), { signal });
     result.files++;
     result.bytes += Number(entry.size);
     logger2.debug(`wrote ${path} (${entry.size} bytes)`);
   }
-  await write2(cid2, outDir);
+  await write2(cid, outDir);
   return result;
 }
 function isSafeName(name8) {
@@ -33050,6 +33241,9 @@ reference (exported with 'docker save'); or give --file.
 Image:
   --file PATH            Image tarball (docker save, buildx docker/oci, skopeo
                          docker-archive/oci-archive, gzip allowed) or OCI layout directory
+  --max-decompressed-size SIZE
+                         Most bytes a compressed tarball or layer may inflate to,
+                         e.g. 20GiB (default: 20 times its size, at least 1 GiB)
   --name NAME            Repository name in the tree, e.g. team/app
                          (default: the path of IMAGE or of the references in --tag)
   --tag TAG              Tag or full reference; repeat or separate with commas
@@ -33117,7 +33311,7 @@ network), publishes it as ipcr-demo:latest into the embedded store (default
 // src/cli/logger.ts
 function cliLogger(quiet, verbose) {
   const write2 = (line) => {
-    process.stderr.write(`${escapeControl(line)}
+    process.stderr.write(`${line}
 `);
   };
   return {
@@ -33142,14 +33336,11 @@ var version = "0.1.0";
 function list2(values) {
   return (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
 }
-function printResult(result, json, print) {
+function printResult(result, json, out) {
   if (json) {
-    print(JSON.stringify({ ...result, pullCommand: pullCommand(result) }, null, 2));
+    out(JSON.stringify({ ...result, pullCommand: pullCommand(result) }, null, 2));
     return;
   }
-  const out = (line) => {
-    print(escapeControl(line));
-  };
   out(`root-cid   ${result.rootCid}`);
   for (const t of result.tags) out(`tag        ${result.name}:${t.tag} ${t.cid}`);
   out(`digest     ${result.digest}`);
@@ -33163,6 +33354,7 @@ async function push(args, out) {
     allowPositionals: true,
     options: {
       file: { type: "string" },
+      "max-decompressed-size": { type: "string" },
       name: { type: "string" },
       tag: { type: "string", multiple: true },
       description: { type: "string" },
@@ -33199,6 +33391,8 @@ async function push(args, out) {
   }
   const scope = values["car-scope"] ?? "new";
   if (scope !== "new" && scope !== "full") throw new InputError("--car-scope", `'${scope}' is not a CAR scope (expected new or full)`);
+  const maxDecompressed = values["max-decompressed-size"];
+  const maxDecompressedSize = maxDecompressed != null ? parseByteSize(maxDecompressed, "--max-decompressed-size") : void 0;
   const logger2 = cliLogger(values.quiet === true || values.json === true, values.verbose === true);
   const tagList = parseTagList((values.tag ?? []).join(","), "--tag");
   const store = values.store != null ? new LocalStore(resolve2(values.store)) : void 0;
@@ -33214,7 +33408,7 @@ async function push(args, out) {
     result = await runPipeline({
       ...providers,
       image: ref != null ? { kind: "docker", ref, run: nodeCommandRunner } : { kind: "file", path: resolve2(values.file) },
-      name: values.name ?? (tagList.path != null ? validateName(tagList.path, "--tag") : void 0),
+      name: values.name ?? tagList.path,
       tags: tagList.tags,
       description: values.description,
       previousRoot,
@@ -33223,6 +33417,7 @@ async function push(args, out) {
       carPath: resolve2(values.car ?? "registry.car"),
       carScope: scope,
       tempDir: tmpdir(),
+      maxDecompressedSize,
       revision: values.revision ?? process.env.GITHUB_SHA,
       logger: logger2
     });
@@ -33397,7 +33592,7 @@ ${mainHelp}
         return 2;
     }
   } catch (err) {
-    process.stderr.write(`ipcr: ${escapeControl(err instanceof Error ? err.message : String(err))}
+    process.stderr.write(`ipcr: ${err instanceof Error ? err.message : String(err)}
 `);
     return 1;
   }

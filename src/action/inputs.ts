@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import { join } from 'node:path'
 import { InputError, addHeaderSecret, addSecret, parseCid, parseHeaderLines, parseTagList, validateGatewayUrl, validateName, type CarScope, type DestinationSettings } from '../core/index.js'
 import type { CID } from 'multiformats/cid'
+import { parseByteSize } from '../core/image/limits.js'
 
 /** Every input of action.yml, read and checked in one place. */
 export interface ActionInputs {
@@ -18,6 +19,7 @@ export interface ActionInputs {
   revision?: string
   summary: boolean
   tempDir: string
+  maxDecompressedSize?: number
   destinations: DestinationSettings
 }
 
@@ -108,6 +110,7 @@ export function getInputs (env: NodeJS.ProcessEnv = process.env): ActionInputs {
     throw new InputError('car-scope', `'${carScope}' is not a CAR scope (expected 'new' or 'full')`)
   }
   const previous = optional('previous-root')
+  const maxDecompressed = optional('max-decompressed-size')
   const tempDir = env.RUNNER_TEMP ?? env.TMPDIR ?? '/tmp'
   const destinations = destinationSettings()
   return {
@@ -124,6 +127,7 @@ export function getInputs (env: NodeJS.ProcessEnv = process.env): ActionInputs {
     revision: optional('revision') ?? env.GITHUB_SHA,
     summary: boolean('summary', true),
     destinations,
-    tempDir
+    tempDir,
+    ...(maxDecompressed != null ? { maxDecompressedSize: parseByteSize(maxDecompressed, 'max-decompressed-size') } : {})
   }
 }

@@ -56,6 +56,7 @@ export async function run ({ signal }: { signal?: AbortSignal } = {}): Promise<v
         carPath: inputs.carPath,
         carScope: inputs.carScope,
         tempDir: inputs.tempDir,
+        maxDecompressedSize: inputs.maxDecompressedSize,
         revision: inputs.revision,
         logger,
         signal

@@ -22,6 +22,9 @@ reference (exported with 'docker save'); or give --file.
 Image:
   --file PATH            Image tarball (docker save, buildx docker/oci, skopeo
                          docker-archive/oci-archive, gzip allowed) or OCI layout directory
+  --max-decompressed-size SIZE
+                         Most bytes a compressed tarball or layer may inflate to,
+                         e.g. 20GiB (default: 20 times its size, at least 1 GiB)
   --name NAME            Repository name in the tree, e.g. team/app
                          (default: the path of IMAGE or of the references in --tag)
   --tag TAG              Tag or full reference; repeat or separate with commas

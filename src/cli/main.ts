@@ -10,6 +10,7 @@ import {
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
 import { registerTemporary, releaseTemporary, removeTemporary } from '../core/interrupt.js'
+import { parseByteSize } from '../core/image/limits.js'
 import { FirstSource } from '../core/blocks/multi.js'
 import { exportToDirectory } from '../core/unixfs/export.js'
 import { resolvePath } from '../core/unixfs/tree.js'
@@ -45,6 +46,7 @@ async function push (args: string[], out: Out, signal?: AbortSignal): Promise<nu
     allowPositionals: true,
     options: {
       file: { type: 'string' },
+      'max-decompressed-size': { type: 'string' },
       name: { type: 'string' },
       tag: { type: 'string', multiple: true },
       description: { type: 'string' },
@@ -81,6 +83,8 @@ async function push (args: string[], out: Out, signal?: AbortSignal): Promise<nu
   }
   const scope = values['car-scope'] ?? 'new'
   if (scope !== 'new' && scope !== 'full') throw new InputError('--car-scope', `'${scope}' is not a CAR scope (expected new or full)`)
+  const maxDecompressed = values['max-decompressed-size']
+  const maxDecompressedSize = maxDecompressed != null ? parseByteSize(maxDecompressed, '--max-decompressed-size') : undefined
   const logger = cliLogger(values.quiet === true || values.json === true, values.verbose === true)
   const tagList = parseTagList((values.tag ?? []).join(','), '--tag')
   const store = values.store != null ? new LocalStore(resolve(values.store)) : undefined
@@ -105,6 +109,7 @@ async function push (args: string[], out: Out, signal?: AbortSignal): Promise<nu
       carPath: resolve(values.car ?? 'registry.car'),
       carScope: scope,
       tempDir: tmpdir(),
+      maxDecompressedSize,
       revision: values.revision ?? process.env.GITHUB_SHA,
       logger,
       signal

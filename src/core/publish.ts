@@ -47,6 +47,8 @@ export interface PublishOptions extends OperationOptions {
   /** Extra places every new block is written to (e.g. the embedded store). */
   sinks?: BlockSink[]
   tempDir: string
+  /** Bytes a compressed image tarball or layer may decompress to; default: 20 times its size, at least 1 GiB. */
+  maxDecompressedSize?: number
   revision?: string
   now?: Date
 }
@@ -206,8 +208,9 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
         return await saveDockerImage(img.ref, { run: img.run, tempDir: work, input, signal })
       })
       : options.image.path
-    archive = await openImageArchive(archivePath, { input, tempDir: work, signal })
-    const image = await loadImage(archive, { input, signal })
+    const { maxDecompressedSize } = options
+    archive = await openImageArchive(archivePath, { input, tempDir: work, signal, maxDecompressedSize })
+    const image = await loadImage(archive, { input, signal, maxDecompressedSize })
     const name = resolveName(options, image)
     const description = plainLine(options.description ?? image.labels['org.opencontainers.image.description'])
     const platforms = image.images.map((i) => platformString(i.platform))
