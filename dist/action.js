@@ -38064,7 +38064,7 @@ async function httpFetch(url, request) {
       signal: request.signal,
       redirect: "manual"
     });
-    const next = redirectTarget(request.label, target, response.status, response.headers.get("location"), redirects, maxRedirects);
+    const next = redirectTarget(request.label, target, response.status, response.headers.get("location"), redirects, maxRedirects, request.anonymous === true);
     if (next == null) return response;
     await response.body?.cancel().catch(() => {
     });
@@ -38075,7 +38075,7 @@ async function httpFetch(url, request) {
     target = next;
   }
 }
-function redirectTarget(label, from3, status, location, redirects, maxRedirects = DEFAULT_MAX_REDIRECTS) {
+function redirectTarget(label, from3, status, location, redirects, maxRedirects = DEFAULT_MAX_REDIRECTS, anonymous = false) {
   if (!REDIRECTS.has(status) || location == null || location === "") return null;
   let next;
   try {
@@ -38083,7 +38083,8 @@ function redirectTarget(label, from3, status, location, redirects, maxRedirects 
   } catch {
     throw new RedirectError(`${label}: answered HTTP ${status} with a redirect that is not a URL; not followed`);
   }
-  if (next.origin !== from3.origin || next.username !== "" || next.password !== "") {
+  const followable = anonymous && (next.protocol === "https:" || next.protocol === "http:" && from3.protocol === "http:");
+  if (next.origin !== from3.origin && !followable || next.username !== "" || next.password !== "") {
     const where = next.origin === "null" ? next.protocol : next.origin;
     throw new RedirectError(`${label}: answered HTTP ${status} with a redirect to another origin (${where}); ipcr sends no request to another origin (check the URL)`);
   }
@@ -38336,7 +38337,7 @@ var GatewayBlockSource = class {
       const requestSignal = AbortSignal.any([signal, timeout]);
       let retryable = false;
       try {
-        const response = await httpFetch(url, { label: gateway.label, headers, signal: requestSignal, fetch: this.fetch });
+        const response = await httpFetch(url, { label: gateway.label, headers, signal: requestSignal, fetch: this.fetch, anonymous: gateway.authorization == null });
         gateway.failures = 0;
         if (response.ok) {
           const bytes = await readBody(response, this.maxBlockBytes, "block");

@@ -9,6 +9,9 @@ import { RedirectError, ResponseTooLargeError } from './errors.js'
  *   of the request. A redirect to another origin is refused with a
  *   RedirectError naming the endpoint's label and the other origin only, so
  *   no request, header, credential or key is ever sent to another origin.
+ *   The one exception is a request marked `anonymous` (it carries nothing
+ *   secret, e.g. a block read from a public gateway, verified by its CID):
+ *   it may follow a redirect to another http(s) origin, never from https to http.
  * - Bodies are read with a size limit (readBody, readText).
  *
  * Callers give a `label`: origin and path of the endpoint, safe to print.
@@ -27,6 +30,8 @@ export interface HttpRequest {
   fetch?: typeof globalThis.fetch
   /** Same-origin redirects followed before giving up; default 3. */
   maxRedirects?: number
+  /** The request carries no secret (no credentials, no custom headers): it may follow a redirect to another origin. */
+  anonymous?: boolean
 }
 
 export const DEFAULT_MAX_REDIRECTS = 3
@@ -47,7 +52,7 @@ export async function httpFetch (url: URL | string, request: HttpRequest): Promi
       signal: request.signal,
       redirect: 'manual'
     })
-    const next = redirectTarget(request.label, target, response.status, response.headers.get('location'), redirects, maxRedirects)
+    const next = redirectTarget(request.label, target, response.status, response.headers.get('location'), redirects, maxRedirects, request.anonymous === true)
     if (next == null) return response
     await response.body?.cancel().catch(() => {})
     // As fetch() does: 303, and 301/302 after a POST, continue as a GET without a body.
@@ -65,7 +70,7 @@ export async function httpFetch (url: URL | string, request: HttpRequest): Promi
  * Throws RedirectError for another origin or too many redirects.
  * For callers that send without fetch() (streamed uploads through node:http).
  */
-export function redirectTarget (label: string, from: URL, status: number, location: string | null | undefined, redirects: number, maxRedirects = DEFAULT_MAX_REDIRECTS): URL | null {
+export function redirectTarget (label: string, from: URL, status: number, location: string | null | undefined, redirects: number, maxRedirects = DEFAULT_MAX_REDIRECTS, anonymous = false): URL | null {
   if (!REDIRECTS.has(status) || location == null || location === '') return null
   let next: URL
   try {
@@ -73,7 +78,8 @@ export function redirectTarget (label: string, from: URL, status: number, locati
   } catch {
     throw new RedirectError(`${label}: answered HTTP ${status} with a redirect that is not a URL; not followed`)
   }
-  if (next.origin !== from.origin || next.username !== '' || next.password !== '') {
+  const followable = anonymous && (next.protocol === 'https:' || (next.protocol === 'http:' && from.protocol === 'http:'))
+  if ((next.origin !== from.origin && !followable) || next.username !== '' || next.password !== '') {
     // Only the origin is named: the Location's path, query and userinfo may hold secrets.
     const where = next.origin === 'null' ? next.protocol : next.origin
     throw new RedirectError(`${label}: answered HTTP ${status} with a redirect to another origin (${where}); ipcr sends no request to another origin (check the URL)`)

@@ -129,11 +129,12 @@ describe('hostile strings through the action', () => {
     expect(r.outputs).toEqual({})
   })
 
-  test('what the docker CLI prints reaches the log escaped, line by line', async () => {
+  test('what the docker CLI prints on stderr reaches the log escaped, line by line', async () => {
     // A docker CLI whose output nobody checks (DOCKER_HOST may name a remote daemon): it prints commands and fails.
     const bin = join(dir, 'fake-docker')
     await mkdir(bin, { recursive: true })
-    await writeFile(join(bin, 'docker'), `#!/bin/sh\nprintf '%s\\n' '::add-mask::${INJECTED}' '  ::warning::${INJECTED}'\nprintf '%s\\n\\033[2J\\r::stop-commands::${INJECTED}\\n' 'Error: no such image' >&2\nexit 1\n`)
+    // stdout of docker save is not shown (it prints nothing there); stderr is, line by line.
+    await writeFile(join(bin, 'docker'), `#!/bin/sh\nprintf '%s\\n' '::add-mask::${INJECTED}' '  ::warning::${INJECTED}'\nprintf '%s\\n' '::add-mask::${INJECTED}' '  ::warning::${INJECTED}' >&2\nprintf '%s\\n\\033[2J\\r::stop-commands::${INJECTED}\\n' 'Error: no such image' >&2\nexit 1\n`)
     await chmod(join(bin, 'docker'), 0o755)
     const path = process.env.PATH
     process.env.PATH = `${bin}:${path ?? ''}`

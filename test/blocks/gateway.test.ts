@@ -144,6 +144,15 @@ describe('GatewayBlockSource', () => {
     expect(other.requests).toHaveLength(0)
   })
 
+  it('follows a redirect to another origin for a gateway without credentials (a subdomain gateway), verifying the block', async () => {
+    const other = await gateway(good)
+    const front = await gateway((req, res) => { res.writeHead(301, { location: `${other.url}${req.url ?? ''}` }).end() })
+    const source = new GatewayBlockSource([front.url], { retryDelayMs: 1 })
+    expect(Buffer.from(await source.get(block.cid)).equals(block.bytes)).toBe(true)
+    expect(other.requests).toHaveLength(1)
+    expect(other.requests[0]?.headers.authorization).toBeUndefined()
+  })
+
   it('follows a redirect within the same origin', async () => {
     const moving = await gateway((req, res) => {
       const moved = /^\/moved\/ipfs\/([^/?]+)/.exec(req.url ?? '')
@@ -160,7 +169,8 @@ describe('GatewayBlockSource', () => {
     const g = await gateway(good)
     const warnings: string[] = []
     const logger: Logger = { debug () {}, info () {}, warn (m) { warnings.push(m) }, group: async (_n, fn) => await fn() }
-    const source = new GatewayBlockSource([silent.url, g.url], { retries: 1, retryDelayMs: 1, timeoutMs: 50, logger })
+    // The silent gateway never answers, so it always times out; the good one has ample time to answer.
+    const source = new GatewayBlockSource([silent.url, g.url], { retries: 1, retryDelayMs: 1, timeoutMs: 1000, logger })
     for (let i = 0; i < 10; i++) expect(Buffer.from(await source.get(block.cid)).equals(block.bytes)).toBe(true)
     expect(silent.requests).toHaveLength(4)
     expect(g.requests).toHaveLength(10)

@@ -109,7 +109,7 @@ export class GatewayBlockSource implements BlockSource {
       const requestSignal = AbortSignal.any([signal, timeout])
       let retryable = false
       try {
-        const response = await httpFetch(url, { label: gateway.label, headers, signal: requestSignal, fetch: this.fetch })
+        const response = await httpFetch(url, { label: gateway.label, headers, signal: requestSignal, fetch: this.fetch, anonymous: gateway.authorization == null })
         gateway.failures = 0
         if (response.ok) {
           const bytes = await readBody(response, this.maxBlockBytes, 'block')
