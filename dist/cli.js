@@ -40,9 +40,9 @@ var __toESM = (mod2, isNodeMode, target) => (target = mod2 != null ? __create(__
   mod2
 ));
 
-// node_modules/sparse-array/index.js
+// ../main/node_modules/sparse-array/index.js
 var require_sparse_array = __commonJS({
-  "node_modules/sparse-array/index.js"(exports, module) {
+  "../main/node_modules/sparse-array/index.js"(exports, module) {
     "use strict";
     var BITS_PER_BYTE = 7;
     module.exports = class SparseArray {
@@ -257,171 +257,9 @@ var require_sparse_array = __commonJS({
   }
 });
 
-// node_modules/eventemitter3/index.js
-var require_eventemitter3 = __commonJS({
-  "node_modules/eventemitter3/index.js"(exports, module) {
-    "use strict";
-    var has = Object.prototype.hasOwnProperty;
-    var prefix = "~";
-    function Events() {
-    }
-    if (Object.create) {
-      Events.prototype = /* @__PURE__ */ Object.create(null);
-      if (!new Events().__proto__) prefix = false;
-    }
-    function EE(fn, context, once2) {
-      this.fn = fn;
-      this.context = context;
-      this.once = once2 || false;
-    }
-    function addListener(emitter, event, fn, context, once2) {
-      if (typeof fn !== "function") {
-        throw new TypeError("The listener must be a function");
-      }
-      var listener = new EE(fn, context || emitter, once2), evt = prefix ? prefix + event : event;
-      if (!emitter._events[evt]) emitter._events[evt] = listener, emitter._eventsCount++;
-      else if (!emitter._events[evt].fn) emitter._events[evt].push(listener);
-      else emitter._events[evt] = [emitter._events[evt], listener];
-      return emitter;
-    }
-    function clearEvent(emitter, evt) {
-      if (--emitter._eventsCount === 0) emitter._events = new Events();
-      else delete emitter._events[evt];
-    }
-    function EventEmitter2() {
-      this._events = new Events();
-      this._eventsCount = 0;
-    }
-    EventEmitter2.prototype.eventNames = function eventNames() {
-      var names = [], events, name8;
-      if (this._eventsCount === 0) return names;
-      for (name8 in events = this._events) {
-        if (has.call(events, name8)) names.push(prefix ? name8.slice(1) : name8);
-      }
-      if (Object.getOwnPropertySymbols) {
-        return names.concat(Object.getOwnPropertySymbols(events));
-      }
-      return names;
-    };
-    EventEmitter2.prototype.listeners = function listeners(event) {
-      var evt = prefix ? prefix + event : event, handlers = this._events[evt];
-      if (!handlers) return [];
-      if (handlers.fn) return [handlers.fn];
-      for (var i = 0, l = handlers.length, ee = new Array(l); i < l; i++) {
-        ee[i] = handlers[i].fn;
-      }
-      return ee;
-    };
-    EventEmitter2.prototype.listenerCount = function listenerCount(event) {
-      var evt = prefix ? prefix + event : event, listeners = this._events[evt];
-      if (!listeners) return 0;
-      if (listeners.fn) return 1;
-      return listeners.length;
-    };
-    EventEmitter2.prototype.emit = function emit(event, a1, a2, a3, a4, a5) {
-      var evt = prefix ? prefix + event : event;
-      if (!this._events[evt]) return false;
-      var listeners = this._events[evt], len = arguments.length, args, i;
-      if (listeners.fn) {
-        if (listeners.once) this.removeListener(event, listeners.fn, void 0, true);
-        switch (len) {
-          case 1:
-            return listeners.fn.call(listeners.context), true;
-          case 2:
-            return listeners.fn.call(listeners.context, a1), true;
-          case 3:
-            return listeners.fn.call(listeners.context, a1, a2), true;
-          case 4:
-            return listeners.fn.call(listeners.context, a1, a2, a3), true;
-          case 5:
-            return listeners.fn.call(listeners.context, a1, a2, a3, a4), true;
-          case 6:
-            return listeners.fn.call(listeners.context, a1, a2, a3, a4, a5), true;
-        }
-        for (i = 1, args = new Array(len - 1); i < len; i++) {
-          args[i - 1] = arguments[i];
-        }
-        listeners.fn.apply(listeners.context, args);
-      } else {
-        var length4 = listeners.length, j;
-        for (i = 0; i < length4; i++) {
-          if (listeners[i].once) this.removeListener(event, listeners[i].fn, void 0, true);
-          switch (len) {
-            case 1:
-              listeners[i].fn.call(listeners[i].context);
-              break;
-            case 2:
-              listeners[i].fn.call(listeners[i].context, a1);
-              break;
-            case 3:
-              listeners[i].fn.call(listeners[i].context, a1, a2);
-              break;
-            case 4:
-              listeners[i].fn.call(listeners[i].context, a1, a2, a3);
-              break;
-            default:
-              if (!args) for (j = 1, args = new Array(len - 1); j < len; j++) {
-                args[j - 1] = arguments[j];
-              }
-              listeners[i].fn.apply(listeners[i].context, args);
-          }
-        }
-      }
-      return true;
-    };
-    EventEmitter2.prototype.on = function on(event, fn, context) {
-      return addListener(this, event, fn, context, false);
-    };
-    EventEmitter2.prototype.once = function once2(event, fn, context) {
-      return addListener(this, event, fn, context, true);
-    };
-    EventEmitter2.prototype.removeListener = function removeListener(event, fn, context, once2) {
-      var evt = prefix ? prefix + event : event;
-      if (!this._events[evt]) return this;
-      if (!fn) {
-        clearEvent(this, evt);
-        return this;
-      }
-      var listeners = this._events[evt];
-      if (listeners.fn) {
-        if (listeners.fn === fn && (!once2 || listeners.once) && (!context || listeners.context === context)) {
-          clearEvent(this, evt);
-        }
-      } else {
-        for (var i = 0, events = [], length4 = listeners.length; i < length4; i++) {
-          if (listeners[i].fn !== fn || once2 && !listeners[i].once || context && listeners[i].context !== context) {
-            events.push(listeners[i]);
-          }
-        }
-        if (events.length) this._events[evt] = events.length === 1 ? events[0] : events;
-        else clearEvent(this, evt);
-      }
-      return this;
-    };
-    EventEmitter2.prototype.removeAllListeners = function removeAllListeners(event) {
-      var evt;
-      if (event) {
-        evt = prefix ? prefix + event : event;
-        if (this._events[evt]) clearEvent(this, evt);
-      } else {
-        this._events = new Events();
-        this._eventsCount = 0;
-      }
-      return this;
-    };
-    EventEmitter2.prototype.off = EventEmitter2.prototype.removeListener;
-    EventEmitter2.prototype.addListener = EventEmitter2.prototype.on;
-    EventEmitter2.prefixed = prefix;
-    EventEmitter2.EventEmitter = EventEmitter2;
-    if ("undefined" !== typeof module) {
-      module.exports = EventEmitter2;
-    }
-  }
-});
-
-// node_modules/varint/encode.js
+// ../main/node_modules/varint/encode.js
 var require_encode = __commonJS({
-  "node_modules/varint/encode.js"(exports, module) {
+  "../main/node_modules/varint/encode.js"(exports, module) {
     module.exports = encode19;
     var MSB4 = 128;
     var REST4 = 127;
@@ -450,9 +288,9 @@ var require_encode = __commonJS({
   }
 });
 
-// node_modules/varint/decode.js
+// ../main/node_modules/varint/decode.js
 var require_decode = __commonJS({
-  "node_modules/varint/decode.js"(exports, module) {
+  "../main/node_modules/varint/decode.js"(exports, module) {
     module.exports = read4;
     var MSB4 = 128;
     var REST4 = 127;
@@ -473,9 +311,9 @@ var require_decode = __commonJS({
   }
 });
 
-// node_modules/varint/length.js
+// ../main/node_modules/varint/length.js
 var require_length = __commonJS({
-  "node_modules/varint/length.js"(exports, module) {
+  "../main/node_modules/varint/length.js"(exports, module) {
     var N14 = Math.pow(2, 7);
     var N24 = Math.pow(2, 14);
     var N34 = Math.pow(2, 21);
@@ -491,9 +329,9 @@ var require_length = __commonJS({
   }
 });
 
-// node_modules/varint/index.js
+// ../main/node_modules/varint/index.js
 var require_varint = __commonJS({
-  "node_modules/varint/index.js"(exports, module) {
+  "../main/node_modules/varint/index.js"(exports, module) {
     module.exports = {
       encode: require_encode(),
       decode: require_decode(),
@@ -502,16 +340,16 @@ var require_varint = __commonJS({
   }
 });
 
-// node_modules/events-universal/default.js
+// ../main/node_modules/events-universal/default.js
 var require_default = __commonJS({
-  "node_modules/events-universal/default.js"(exports, module) {
+  "../main/node_modules/events-universal/default.js"(exports, module) {
     module.exports = __require("events");
   }
 });
 
-// node_modules/fast-fifo/fixed-size.js
+// ../main/node_modules/fast-fifo/fixed-size.js
 var require_fixed_size = __commonJS({
-  "node_modules/fast-fifo/fixed-size.js"(exports, module) {
+  "../main/node_modules/fast-fifo/fixed-size.js"(exports, module) {
     module.exports = class FixedFIFO {
       constructor(hwm) {
         if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
@@ -549,14 +387,14 @@ var require_fixed_size = __commonJS({
   }
 });
 
-// node_modules/fast-fifo/index.js
+// ../main/node_modules/fast-fifo/index.js
 var require_fast_fifo = __commonJS({
-  "node_modules/fast-fifo/index.js"(exports, module) {
-    var FixedFIFO2 = require_fixed_size();
+  "../main/node_modules/fast-fifo/index.js"(exports, module) {
+    var FixedFIFO = require_fixed_size();
     module.exports = class FastFIFO {
       constructor(hwm) {
         this.hwm = hwm || 16;
-        this.head = new FixedFIFO2(this.hwm);
+        this.head = new FixedFIFO(this.hwm);
         this.tail = this.head;
         this.length = 0;
       }
@@ -569,7 +407,7 @@ var require_fast_fifo = __commonJS({
         this.length++;
         if (!this.head.push(val)) {
           const prev = this.head;
-          this.head = prev.next = new FixedFIFO2(2 * this.head.buffer.length);
+          this.head = prev.next = new FixedFIFO(2 * this.head.buffer.length);
           this.head.push(val);
         }
       }
@@ -596,9 +434,9 @@ var require_fast_fifo = __commonJS({
   }
 });
 
-// node_modules/b4a/index.js
+// ../main/node_modules/b4a/index.js
 var require_b4a = __commonJS({
-  "node_modules/b4a/index.js"(exports, module) {
+  "../main/node_modules/b4a/index.js"(exports, module) {
     function isBuffer3(value) {
       return Buffer.isBuffer(value) || value instanceof Uint8Array;
     }
@@ -624,95 +462,95 @@ var require_b4a = __commonJS({
       return Buffer.concat(buffers, totalLength);
     }
     function copy(source2, target, targetStart, start, end) {
-      return toBuffer2(source2).copy(target, targetStart, start, end);
+      return toBuffer(source2).copy(target, targetStart, start, end);
     }
     function equals6(a, b) {
-      return toBuffer2(a).equals(b);
+      return toBuffer(a).equals(b);
     }
     function fill(buffer3, value, offset, end, encoding) {
-      return toBuffer2(buffer3).fill(value, offset, end, encoding);
+      return toBuffer(buffer3).fill(value, offset, end, encoding);
     }
     function from4(value, encodingOrOffset, length4) {
       return Buffer.from(value, encodingOrOffset, length4);
     }
     function includes(buffer3, value, byteOffset, encoding) {
-      return toBuffer2(buffer3).includes(value, byteOffset, encoding);
+      return toBuffer(buffer3).includes(value, byteOffset, encoding);
     }
     function indexOf(buffer3, value, byfeOffset, encoding) {
-      return toBuffer2(buffer3).indexOf(value, byfeOffset, encoding);
+      return toBuffer(buffer3).indexOf(value, byfeOffset, encoding);
     }
     function lastIndexOf(buffer3, value, byteOffset, encoding) {
-      return toBuffer2(buffer3).lastIndexOf(value, byteOffset, encoding);
+      return toBuffer(buffer3).lastIndexOf(value, byteOffset, encoding);
     }
     function swap16(buffer3) {
-      return toBuffer2(buffer3).swap16();
+      return toBuffer(buffer3).swap16();
     }
     function swap32(buffer3) {
-      return toBuffer2(buffer3).swap32();
+      return toBuffer(buffer3).swap32();
     }
     function swap64(buffer3) {
-      return toBuffer2(buffer3).swap64();
+      return toBuffer(buffer3).swap64();
     }
-    function toBuffer2(buffer3) {
+    function toBuffer(buffer3) {
       if (Buffer.isBuffer(buffer3)) return buffer3;
       return Buffer.from(buffer3.buffer, buffer3.byteOffset, buffer3.byteLength);
     }
     function toString3(buffer3, encoding, start, end) {
-      return toBuffer2(buffer3).toString(encoding, start, end);
+      return toBuffer(buffer3).toString(encoding, start, end);
     }
     function toHex(buffer3, start, end) {
-      return toBuffer2(buffer3).toString("hex", start, end);
+      return toBuffer(buffer3).toString("hex", start, end);
     }
     function write2(buffer3, string2, offset, length4, encoding) {
-      return toBuffer2(buffer3).write(string2, offset, length4, encoding);
+      return toBuffer(buffer3).write(string2, offset, length4, encoding);
     }
     function readDoubleBE(buffer3, offset) {
-      return toBuffer2(buffer3).readDoubleBE(offset);
+      return toBuffer(buffer3).readDoubleBE(offset);
     }
     function readDoubleLE2(buffer3, offset) {
-      return toBuffer2(buffer3).readDoubleLE(offset);
+      return toBuffer(buffer3).readDoubleLE(offset);
     }
     function readFloatBE(buffer3, offset) {
-      return toBuffer2(buffer3).readFloatBE(offset);
+      return toBuffer(buffer3).readFloatBE(offset);
     }
     function readFloatLE2(buffer3, offset) {
-      return toBuffer2(buffer3).readFloatLE(offset);
+      return toBuffer(buffer3).readFloatLE(offset);
     }
     function readInt32BE(buffer3, offset) {
-      return toBuffer2(buffer3).readInt32BE(offset);
+      return toBuffer(buffer3).readInt32BE(offset);
     }
     function readInt32LE(buffer3, offset) {
-      return toBuffer2(buffer3).readInt32LE(offset);
+      return toBuffer(buffer3).readInt32LE(offset);
     }
     function readUInt32BE(buffer3, offset) {
-      return toBuffer2(buffer3).readUInt32BE(offset);
+      return toBuffer(buffer3).readUInt32BE(offset);
     }
     function readUInt32LE(buffer3, offset) {
-      return toBuffer2(buffer3).readUInt32LE(offset);
+      return toBuffer(buffer3).readUInt32LE(offset);
     }
     function writeDoubleBE(buffer3, value, offset) {
-      return toBuffer2(buffer3).writeDoubleBE(value, offset);
+      return toBuffer(buffer3).writeDoubleBE(value, offset);
     }
     function writeDoubleLE2(buffer3, value, offset) {
-      return toBuffer2(buffer3).writeDoubleLE(value, offset);
+      return toBuffer(buffer3).writeDoubleLE(value, offset);
     }
     function writeFloatBE(buffer3, value, offset) {
-      return toBuffer2(buffer3).writeFloatBE(value, offset);
+      return toBuffer(buffer3).writeFloatBE(value, offset);
     }
     function writeFloatLE2(buffer3, value, offset) {
-      return toBuffer2(buffer3).writeFloatLE(value, offset);
+      return toBuffer(buffer3).writeFloatLE(value, offset);
     }
     function writeInt32BE(buffer3, value, offset) {
-      return toBuffer2(buffer3).writeInt32BE(value, offset);
+      return toBuffer(buffer3).writeInt32BE(value, offset);
     }
     function writeInt32LE(buffer3, value, offset) {
-      return toBuffer2(buffer3).writeInt32LE(value, offset);
+      return toBuffer(buffer3).writeInt32LE(value, offset);
     }
     function writeUInt32BE(buffer3, value, offset) {
-      return toBuffer2(buffer3).writeUInt32BE(value, offset);
+      return toBuffer(buffer3).writeUInt32BE(value, offset);
     }
     function writeUInt32LE(buffer3, value, offset) {
-      return toBuffer2(buffer3).writeUInt32LE(value, offset);
+      return toBuffer(buffer3).writeUInt32LE(value, offset);
     }
     module.exports = {
       isBuffer: isBuffer3,
@@ -733,7 +571,7 @@ var require_b4a = __commonJS({
       swap16,
       swap32,
       swap64,
-      toBuffer: toBuffer2,
+      toBuffer,
       toString: toString3,
       toHex,
       write: write2,
@@ -757,9 +595,9 @@ var require_b4a = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/pass-through-decoder.js
+// ../main/node_modules/text-decoder/lib/pass-through-decoder.js
 var require_pass_through_decoder = __commonJS({
-  "node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
+  "../main/node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class PassThroughDecoder {
       constructor(encoding) {
@@ -778,9 +616,9 @@ var require_pass_through_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/utf8-decoder.js
+// ../main/node_modules/text-decoder/lib/utf8-decoder.js
 var require_utf8_decoder = __commonJS({
-  "node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
+  "../main/node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class UTF8Decoder {
       constructor() {
@@ -925,9 +763,9 @@ var require_utf8_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/index.js
+// ../main/node_modules/text-decoder/index.js
 var require_text_decoder = __commonJS({
-  "node_modules/text-decoder/index.js"(exports, module) {
+  "../main/node_modules/text-decoder/index.js"(exports, module) {
     var PassThroughDecoder = require_pass_through_decoder();
     var UTF8Decoder = require_utf8_decoder();
     module.exports = class TextDecoder {
@@ -987,9 +825,9 @@ var require_text_decoder = __commonJS({
   }
 });
 
-// node_modules/streamx/lib/errors.js
+// ../main/node_modules/streamx/lib/errors.js
 var require_errors = __commonJS({
-  "node_modules/streamx/lib/errors.js"(exports, module) {
+  "../main/node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
       constructor(msg, code8, fn = StreamError) {
         super(msg);
@@ -1029,11 +867,11 @@ var require_errors = __commonJS({
   }
 });
 
-// node_modules/streamx/index.js
+// ../main/node_modules/streamx/index.js
 var require_streamx = __commonJS({
-  "node_modules/streamx/index.js"(exports, module) {
-    var { EventEmitter: EventEmitter2 } = require_default();
-    var FIFO2 = require_fast_fifo();
+  "../main/node_modules/streamx/index.js"(exports, module) {
+    var { EventEmitter } = require_default();
+    var FIFO = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
     var StreamError = require_errors();
     var qmt = typeof queueMicrotask === "undefined" ? (fn) => global.process.nextTick(fn) : queueMicrotask;
@@ -1127,7 +965,7 @@ var require_streamx = __commonJS({
     var WritableState = class {
       constructor(stream, { highWaterMark = 16384, map: map2 = null, mapWritable, byteLength, byteLengthWritable } = {}) {
         this.stream = stream;
-        this.queue = new FIFO2();
+        this.queue = new FIFO();
         this.highWaterMark = highWaterMark;
         this.buffered = 0;
         this.error = null;
@@ -1233,7 +1071,7 @@ var require_streamx = __commonJS({
     var ReadableState = class {
       constructor(stream, { highWaterMark = 16384, map: map2 = null, mapReadable, byteLength, byteLengthReadable } = {}) {
         this.stream = stream;
-        this.queue = new FIFO2();
+        this.queue = new FIFO();
         this.highWaterMark = highWaterMark === 0 ? 1 : highWaterMark;
         this.buffered = 0;
         this.readAhead = highWaterMark > 0;
@@ -1573,7 +1411,7 @@ var require_streamx = __commonJS({
         }
       }
     }
-    var Stream = class extends EventEmitter2 {
+    var Stream = class extends EventEmitter {
       constructor(opts) {
         super();
         this._duplexState = 0;
@@ -2060,9 +1898,9 @@ var require_streamx = __commonJS({
   }
 });
 
-// node_modules/tar-stream/headers.js
+// ../main/node_modules/tar-stream/headers.js
 var require_headers = __commonJS({
-  "node_modules/tar-stream/headers.js"(exports) {
+  "../main/node_modules/tar-stream/headers.js"(exports) {
     var b4a = require_b4a();
     var ZEROS = "0000000000000000000";
     var SEVENS = "7777777777777777777";
@@ -2322,11 +2160,11 @@ var require_headers = __commonJS({
   }
 });
 
-// node_modules/tar-stream/extract.js
+// ../main/node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
-  "node_modules/tar-stream/extract.js"(exports, module) {
+  "../main/node_modules/tar-stream/extract.js"(exports, module) {
     var { Writable, Readable: Readable4, getStreamError } = require_streamx();
-    var FIFO2 = require_fast_fifo();
+    var FIFO = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers();
     var EMPTY = b4a.alloc(0);
@@ -2335,7 +2173,7 @@ var require_extract = __commonJS({
       constructor() {
         this.buffered = 0;
         this.shifted = 0;
-        this.queue = new FIFO2();
+        this.queue = new FIFO();
         this._offset = 0;
       }
       push(buffer3) {
@@ -2666,9 +2504,9 @@ var require_extract = __commonJS({
   }
 });
 
-// node_modules/tar-stream/constants.js
+// ../main/node_modules/tar-stream/constants.js
 var require_constants = __commonJS({
-  "node_modules/tar-stream/constants.js"(exports, module) {
+  "../main/node_modules/tar-stream/constants.js"(exports, module) {
     var constants2 = {
       // just for envs without fs
       S_IFMT: 61440,
@@ -2686,9 +2524,9 @@ var require_constants = __commonJS({
   }
 });
 
-// node_modules/tar-stream/pack.js
+// ../main/node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
-  "node_modules/tar-stream/pack.js"(exports, module) {
+  "../main/node_modules/tar-stream/pack.js"(exports, module) {
     var { Readable: Readable4, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants2 = require_constants();
@@ -2920,17 +2758,17 @@ var require_pack = __commonJS({
   }
 });
 
-// node_modules/tar-stream/index.js
+// ../main/node_modules/tar-stream/index.js
 var require_tar_stream = __commonJS({
-  "node_modules/tar-stream/index.js"(exports) {
+  "../main/node_modules/tar-stream/index.js"(exports) {
     exports.extract = require_extract();
     exports.pack = require_pack();
   }
 });
 
-// node_modules/is-electron/index.js
+// ../main/node_modules/is-electron/index.js
 var require_is_electron = __commonJS({
-  "node_modules/is-electron/index.js"(exports, module) {
+  "../main/node_modules/is-electron/index.js"(exports, module) {
     function isElectron2() {
       if (typeof window !== "undefined" && typeof window.process === "object" && window.process.type === "renderer") {
         return true;
@@ -2947,9 +2785,9 @@ var require_is_electron = __commonJS({
   }
 });
 
-// node_modules/err-code/index.js
+// ../main/node_modules/err-code/index.js
 var require_err_code = __commonJS({
-  "node_modules/err-code/index.js"(exports, module) {
+  "../main/node_modules/err-code/index.js"(exports, module) {
     "use strict";
     function assign(obj, props) {
       for (const key in props) {
@@ -2991,9 +2829,9 @@ var require_err_code = __commonJS({
   }
 });
 
-// node_modules/get-iterator/index.js
+// ../main/node_modules/get-iterator/index.js
 var require_get_iterator = __commonJS({
-  "node_modules/get-iterator/index.js"(exports, module) {
+  "../main/node_modules/get-iterator/index.js"(exports, module) {
     module.exports = function getIterator(obj) {
       if (obj) {
         if (typeof obj[Symbol.iterator] === "function") {
@@ -3011,11 +2849,11 @@ var require_get_iterator = __commonJS({
   }
 });
 
-// node_modules/p-fifo/node_modules/p-defer/index.js
+// ../main/node_modules/p-fifo/node_modules/p-defer/index.js
 var require_p_defer = __commonJS({
-  "node_modules/p-fifo/node_modules/p-defer/index.js"(exports, module) {
+  "../main/node_modules/p-fifo/node_modules/p-defer/index.js"(exports, module) {
     "use strict";
-    var pDefer2 = () => {
+    var pDefer = () => {
       const deferred = {};
       deferred.promise = new Promise((resolve3, reject) => {
         deferred.resolve = resolve3;
@@ -3023,13 +2861,13 @@ var require_p_defer = __commonJS({
       });
       return deferred;
     };
-    module.exports = pDefer2;
+    module.exports = pDefer;
   }
 });
 
-// node_modules/p-fifo/index.js
+// ../main/node_modules/p-fifo/index.js
 var require_p_fifo = __commonJS({
-  "node_modules/p-fifo/index.js"(exports, module) {
+  "../main/node_modules/p-fifo/index.js"(exports, module) {
     var Fifo = require_fast_fifo();
     var defer = require_p_defer();
     module.exports = class PFifo {
@@ -3064,9 +2902,9 @@ var require_p_fifo = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/src/duplex.js
+// ../main/node_modules/it-to-stream/src/duplex.js
 var require_duplex = __commonJS({
-  "node_modules/it-to-stream/src/duplex.js"(exports, module) {
+  "../main/node_modules/it-to-stream/src/duplex.js"(exports, module) {
     var { Readable: Readable4, Writable, Duplex } = __require("stream");
     var getIterator = require_get_iterator();
     var Fifo = require_p_fifo();
@@ -3143,11 +2981,11 @@ var require_duplex = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/node_modules/p-defer/index.js
+// ../main/node_modules/it-to-stream/node_modules/p-defer/index.js
 var require_p_defer2 = __commonJS({
-  "node_modules/it-to-stream/node_modules/p-defer/index.js"(exports, module) {
+  "../main/node_modules/it-to-stream/node_modules/p-defer/index.js"(exports, module) {
     "use strict";
-    var pDefer2 = () => {
+    var pDefer = () => {
       const deferred = {};
       deferred.promise = new Promise((resolve3, reject) => {
         deferred.resolve = resolve3;
@@ -3155,13 +2993,13 @@ var require_p_defer2 = __commonJS({
       });
       return deferred;
     };
-    module.exports = pDefer2;
+    module.exports = pDefer;
   }
 });
 
-// node_modules/it-to-stream/src/transform.js
+// ../main/node_modules/it-to-stream/src/transform.js
 var require_transform = __commonJS({
-  "node_modules/it-to-stream/src/transform.js"(exports, module) {
+  "../main/node_modules/it-to-stream/src/transform.js"(exports, module) {
     var toDuplex = require_duplex();
     var defer = require_p_defer2();
     module.exports = function toTransform(transform, options) {
@@ -3175,9 +3013,9 @@ var require_transform = __commonJS({
   }
 });
 
-// node_modules/it-to-stream/src/index.js
+// ../main/node_modules/it-to-stream/src/index.js
 var require_src = __commonJS({
-  "node_modules/it-to-stream/src/index.js"(exports, module) {
+  "../main/node_modules/it-to-stream/src/index.js"(exports, module) {
     "use strict";
     var toTransform = require_transform();
     var toDuplex = require_duplex();
@@ -3195,9 +3033,9 @@ var require_src = __commonJS({
   }
 });
 
-// node_modules/is-plain-obj/index.js
+// ../main/node_modules/is-plain-obj/index.js
 var require_is_plain_obj = __commonJS({
-  "node_modules/is-plain-obj/index.js"(exports, module) {
+  "../main/node_modules/is-plain-obj/index.js"(exports, module) {
     "use strict";
     module.exports = (value) => {
       if (Object.prototype.toString.call(value) !== "[object Object]") {
@@ -3209,9 +3047,9 @@ var require_is_plain_obj = __commonJS({
   }
 });
 
-// node_modules/merge-options/index.js
+// ../main/node_modules/merge-options/index.js
 var require_merge_options = __commonJS({
-  "node_modules/merge-options/index.js"(exports, module) {
+  "../main/node_modules/merge-options/index.js"(exports, module) {
     "use strict";
     var isOptionObject = require_is_plain_obj();
     var { hasOwnProperty } = Object.prototype;
@@ -3273,7 +3111,7 @@ var require_merge_options = __commonJS({
           return;
         }
         if (key in merged && merged[key] !== Object.getPrototypeOf(merged)) {
-          defineProperty(merged, key, merge5(merged[key], source2[key], config));
+          defineProperty(merged, key, merge4(merged[key], source2[key], config));
         } else {
           defineProperty(merged, key, clone(source2[key]));
         }
@@ -3300,7 +3138,7 @@ var require_merge_options = __commonJS({
       });
       return result;
     };
-    function merge5(merged, source2, config) {
+    function merge4(merged, source2, config) {
       if (config.concatArrays && Array.isArray(merged) && Array.isArray(source2)) {
         return concatArrays(merged, source2, config);
       }
@@ -3310,7 +3148,7 @@ var require_merge_options = __commonJS({
       return mergeKeys(merged, source2, getEnumerableOwnPropertyKeys(source2), config);
     }
     module.exports = function(...options) {
-      const config = merge5(clone(defaultMergeOptions), this !== globalThis2 && this || {}, defaultMergeOptions);
+      const config = merge4(clone(defaultMergeOptions), this !== globalThis2 && this || {}, defaultMergeOptions);
       let merged = { _: {} };
       for (const option of options) {
         if (option === void 0) {
@@ -3319,16 +3157,16 @@ var require_merge_options = __commonJS({
         if (!isOptionObject(option)) {
           throw new TypeError("`" + option + "` is not an Option Object");
         }
-        merged = merge5(merged, { _: option }, config);
+        merged = merge4(merged, { _: option }, config);
       }
       return merged._;
     };
   }
 });
 
-// node_modules/iso-url/src/url.js
+// ../main/node_modules/iso-url/src/url.js
 var require_url = __commonJS({
-  "node_modules/iso-url/src/url.js"(exports, module) {
+  "../main/node_modules/iso-url/src/url.js"(exports, module) {
     "use strict";
     var { URL: URL3, URLSearchParams: URLSearchParams3, format: format5 } = __require("url");
     var defaultBase = "http://localhost";
@@ -3352,9 +3190,9 @@ var require_url = __commonJS({
   }
 });
 
-// node_modules/iso-url/src/relative.js
+// ../main/node_modules/iso-url/src/relative.js
 var require_relative = __commonJS({
-  "node_modules/iso-url/src/relative.js"(exports, module) {
+  "../main/node_modules/iso-url/src/relative.js"(exports, module) {
     "use strict";
     var { URLWithLegacySupport, format: format5 } = require_url();
     module.exports = (url, location2 = {}, protocolMap = {}, defaultProtocol) => {
@@ -3375,9 +3213,9 @@ var require_relative = __commonJS({
   }
 });
 
-// node_modules/iso-url/index.js
+// ../main/node_modules/iso-url/index.js
 var require_iso_url = __commonJS({
-  "node_modules/iso-url/index.js"(exports, module) {
+  "../main/node_modules/iso-url/index.js"(exports, module) {
     "use strict";
     var {
       URLWithLegacySupport,
@@ -3397,7 +3235,7 @@ var require_iso_url = __commonJS({
 });
 
 // src/cli/main.ts
-import { mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir2, readFile as readFile3, rm as rm5 } from "node:fs/promises";
+import { mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir3, readFile as readFile3, rm as rm6 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as join8, resolve as resolve2 } from "node:path";
 import { parseArgs } from "node:util";
@@ -3459,7 +3297,7 @@ var silentLogger = {
 import { mkdtemp as mkdtemp2, rm as rm3 } from "node:fs/promises";
 import { join as join3 } from "node:path";
 
-// node_modules/multiformats/dist/src/bases/base32.js
+// ../main/node_modules/multiformats/dist/src/bases/base32.js
 var base32_exports = {};
 __export(base32_exports, {
   base32: () => base32,
@@ -3473,7 +3311,7 @@ __export(base32_exports, {
   base32z: () => base32z
 });
 
-// node_modules/multiformats/dist/src/bytes.js
+// ../main/node_modules/multiformats/dist/src/bytes.js
 var empty = new Uint8Array(0);
 function equals(aa, bb) {
   if (aa === bb) {
@@ -3535,7 +3373,7 @@ function toArrayBufferBackedArray(b) {
   return b.slice();
 }
 
-// node_modules/multiformats/dist/src/vendor/base-x.js
+// ../main/node_modules/multiformats/dist/src/vendor/base-x.js
 function base(ALPHABET, name8, caseInsensitive) {
   if (ALPHABET.length >= 255) {
     throw new TypeError("Alphabet too long");
@@ -3681,7 +3519,7 @@ var src = base;
 var _brrp__multiformats_scope_baseX = src;
 var base_x_default = _brrp__multiformats_scope_baseX;
 
-// node_modules/multiformats/dist/src/bases/base.js
+// ../main/node_modules/multiformats/dist/src/bases/base.js
 var Encoder = class {
   name;
   prefix;
@@ -3867,7 +3705,7 @@ function rfc4648({ name: name8, prefix, bitsPerChar, alphabet: alphabet2, caseIn
   });
 }
 
-// node_modules/multiformats/dist/src/bases/base32.js
+// ../main/node_modules/multiformats/dist/src/bases/base32.js
 var base32 = rfc4648({
   prefix: "b",
   name: "base32",
@@ -3931,7 +3769,7 @@ var base32z = rfc4648({
   bitsPerChar: 5
 });
 
-// node_modules/multiformats/dist/src/bases/base36.js
+// ../main/node_modules/multiformats/dist/src/bases/base36.js
 var base36_exports = {};
 __export(base36_exports, {
   base36: () => base36,
@@ -3950,7 +3788,7 @@ var base36upper = baseX({
   caseInsensitive: true
 });
 
-// node_modules/multiformats/dist/src/bases/base58.js
+// ../main/node_modules/multiformats/dist/src/bases/base58.js
 var base58_exports = {};
 __export(base58_exports, {
   base58btc: () => base58btc,
@@ -3967,7 +3805,7 @@ var base58flickr = baseX({
   alphabet: "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 });
 
-// node_modules/multiformats/dist/src/varint.js
+// ../main/node_modules/multiformats/dist/src/varint.js
 var varint_exports = {};
 __export(varint_exports, {
   decode: () => decode3,
@@ -3975,7 +3813,7 @@ __export(varint_exports, {
   encodingLength: () => encodingLength
 });
 
-// node_modules/multiformats/dist/src/vendor/varint.js
+// ../main/node_modules/multiformats/dist/src/vendor/varint.js
 var encode_1 = encode2;
 var MSB = 128;
 var REST = 127;
@@ -4034,7 +3872,7 @@ var varint = {
 var _brrp_varint = varint;
 var varint_default = _brrp_varint;
 
-// node_modules/multiformats/dist/src/varint.js
+// ../main/node_modules/multiformats/dist/src/varint.js
 function decode3(data, offset = 0) {
   const code8 = varint_default.decode(data, offset);
   const length4 = varint_default.decode.bytes;
@@ -4054,7 +3892,7 @@ function encodingLength(int) {
   return varint_default.encodingLength(int);
 }
 
-// node_modules/multiformats/dist/src/hashes/digest.js
+// ../main/node_modules/multiformats/dist/src/hashes/digest.js
 function create(code8, digest2) {
   const size = digest2.byteLength;
   const sizeOffset = encodingLength(code8);
@@ -4099,7 +3937,7 @@ var Digest = class {
   }
 };
 
-// node_modules/multiformats/dist/src/cid.js
+// ../main/node_modules/multiformats/dist/src/cid.js
 function format(link, base4) {
   const { bytes, version: version2 } = link;
   switch (version2) {
@@ -4490,7 +4328,7 @@ var FirstSource = class {
   }
 };
 
-// node_modules/multiformats/dist/src/bases/base64.js
+// ../main/node_modules/multiformats/dist/src/bases/base64.js
 var base64_exports = {};
 __export(base64_exports, {
   base64: () => base64,
@@ -4583,7 +4421,7 @@ var MemoryBlockStore = class {
 import { randomBytes } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";
 
-// node_modules/@ipld/dag-pb/src/index.js
+// ../main/node_modules/@ipld/dag-pb/src/index.js
 var src_exports = {};
 __export(src_exports, {
   code: () => code,
@@ -4596,7 +4434,7 @@ __export(src_exports, {
   validate: () => validate
 });
 
-// node_modules/@ipld/dag-pb/src/pb-decode.js
+// ../main/node_modules/@ipld/dag-pb/src/pb-decode.js
 var textDecoder = new TextDecoder();
 function decodeVarint(bytes, offset) {
   let v = 0;
@@ -4727,7 +4565,7 @@ function decodeNode(bytes) {
   return node;
 }
 
-// node_modules/@ipld/dag-pb/src/pb-encode.js
+// ../main/node_modules/@ipld/dag-pb/src/pb-encode.js
 var textEncoder = new TextEncoder();
 var maxInt32 = 2 ** 32;
 var maxUInt32 = 2 ** 31;
@@ -5110,7 +4948,7 @@ var len8tab = [
   8
 ];
 
-// node_modules/@ipld/dag-pb/src/util.js
+// ../main/node_modules/@ipld/dag-pb/src/util.js
 var pbNodeProperties = ["Data", "Links"];
 var pbLinkProperties = ["Hash", "Name", "Tsize"];
 var textEncoder2 = new TextEncoder();
@@ -5259,7 +5097,7 @@ function toByteView(buf) {
   return buf;
 }
 
-// node_modules/@ipld/dag-pb/src/index.js
+// ../main/node_modules/@ipld/dag-pb/src/index.js
 var name = "dag-pb";
 var code = 112;
 function encode3(node, options) {
@@ -5314,7 +5152,7 @@ function decode5(bytes) {
   return node;
 }
 
-// node_modules/multiformats/dist/src/hashes/hasher.js
+// ../main/node_modules/multiformats/dist/src/hashes/hasher.js
 var DEFAULT_MIN_DIGEST_LENGTH = 20;
 function from2({ name: name8, code: code8, encode: encode19, minDigestLength, maxDigestLength }) {
   return new Hasher(name8, code8, encode19, minDigestLength, maxDigestLength);
@@ -6279,9 +6117,9 @@ var LAYER_TYPES = {
 async function loadDockerArchive(ctx) {
   const { archive, input } = ctx;
   const label = archive.label;
-  const list3 = await archive.readJson("manifest.json");
-  if (!Array.isArray(list3) || list3.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`);
-  const entry = list3[0];
+  const list2 = await archive.readJson("manifest.json");
+  if (!Array.isArray(list2) || list2.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`);
+  const entry = list2[0];
   if (!isObject(entry) || typeof entry.Config !== "string" || !Array.isArray(entry.Layers) || !entry.Layers.every((layer) => typeof layer === "string")) {
     throw formatError(input, `manifest.json in ${label}: the first entry needs a Config path and a Layers list`);
   }
@@ -6740,7 +6578,7 @@ function parseTagList(value, input = "tags") {
   return { tags: [...new Set(tags)], path };
 }
 
-// node_modules/uint8arrays/dist/src/with-array-buffer.js
+// ../main/node_modules/uint8arrays/dist/src/with-array-buffer.js
 function isArrayBufferBacked(arr) {
   return arr.buffer instanceof ArrayBuffer;
 }
@@ -6751,7 +6589,7 @@ function withArrayBuffer(arr) {
   return arr.slice();
 }
 
-// node_modules/ipfs-unixfs/dist/src/errors.js
+// ../main/node_modules/ipfs-unixfs/dist/src/errors.js
 var InvalidTypeError = class _InvalidTypeError extends Error {
   static name = "InvalidTypeError";
   static code = "ERR_INVALID_TYPE";
@@ -6762,10 +6600,10 @@ var InvalidTypeError = class _InvalidTypeError extends Error {
   }
 };
 
-// node_modules/uint8arrays/dist/src/alloc.node.js
+// ../main/node_modules/uint8arrays/dist/src/alloc.node.js
 import { Buffer as Buffer2 } from "node:buffer";
 
-// node_modules/uint8arrays/dist/src/util/as-uint8array.node.js
+// ../main/node_modules/uint8arrays/dist/src/util/as-uint8array.node.js
 function asUint8Array(buf) {
   if (buf.buffer instanceof ArrayBuffer) {
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -6774,7 +6612,7 @@ function asUint8Array(buf) {
   return new Uint8Array(b.buffer, 0, b.byteLength);
 }
 
-// node_modules/uint8arrays/dist/src/alloc.node.js
+// ../main/node_modules/uint8arrays/dist/src/alloc.node.js
 function alloc(size = 0) {
   return asUint8Array(Buffer2.alloc(size));
 }
@@ -6782,7 +6620,7 @@ function allocUnsafe(size = 0) {
   return asUint8Array(Buffer2.allocUnsafe(size));
 }
 
-// node_modules/uint8-varint/dist/src/index.js
+// ../main/node_modules/uint8-varint/dist/src/index.js
 var N12 = Math.pow(2, 7);
 var N22 = Math.pow(2, 14);
 var N32 = Math.pow(2, 21);
@@ -6955,7 +6793,7 @@ function decode6(buf, offset = 0) {
   }
 }
 
-// node_modules/protons-runtime/dist/src/utils/float.js
+// ../main/node_modules/protons-runtime/dist/src/utils/float.js
 var f32 = new Float32Array([-0]);
 var f8b = new Uint8Array(f32.buffer);
 function writeFloatLE(val, buf, pos) {
@@ -6997,7 +6835,7 @@ function readDoubleLE(buf, pos) {
   return f64[0];
 }
 
-// node_modules/protons-runtime/dist/src/utils/longbits.js
+// ../main/node_modules/protons-runtime/dist/src/utils/longbits.js
 var MAX_SAFE_NUMBER_INTEGER = BigInt(Number.MAX_SAFE_INTEGER);
 var MIN_SAFE_NUMBER_INTEGER = BigInt(Number.MIN_SAFE_INTEGER);
 var LongBits = class _LongBits {
@@ -7152,7 +6990,7 @@ zero.length = function() {
 };
 var TWO_32 = 4294967296n;
 
-// node_modules/protons-runtime/dist/src/utils/utf8.js
+// ../main/node_modules/protons-runtime/dist/src/utils/utf8.js
 function length2(string2) {
   let len = 0;
   let c = 0;
@@ -7233,7 +7071,7 @@ function write(string2, buffer3, offset) {
   return offset - start;
 }
 
-// node_modules/protons-runtime/dist/src/utils/reader.js
+// ../main/node_modules/protons-runtime/dist/src/utils/reader.js
 function indexOutOfRange(reader, writeLength) {
   return RangeError(`index out of range: ${reader.pos} + ${writeLength ?? 1} > ${reader.len}`);
 }
@@ -7567,16 +7405,16 @@ function createReader(buf) {
   return new Uint8ArrayReader(buf instanceof Uint8Array ? buf : buf.subarray());
 }
 
-// node_modules/protons-runtime/dist/src/decode.js
+// ../main/node_modules/protons-runtime/dist/src/decode.js
 function decodeMessage(buf, codec, opts) {
   const reader = createReader(buf);
   return codec.decode(reader, void 0, opts);
 }
 
-// node_modules/uint8arrays/dist/src/from-string.node.js
+// ../main/node_modules/uint8arrays/dist/src/from-string.node.js
 import { Buffer as Buffer3 } from "node:buffer";
 
-// node_modules/multiformats/dist/src/bases/base10.js
+// ../main/node_modules/multiformats/dist/src/bases/base10.js
 var base10_exports = {};
 __export(base10_exports, {
   base10: () => base10
@@ -7587,7 +7425,7 @@ var base10 = baseX({
   alphabet: "0123456789"
 });
 
-// node_modules/multiformats/dist/src/bases/base16.js
+// ../main/node_modules/multiformats/dist/src/bases/base16.js
 var base16_exports = {};
 __export(base16_exports, {
   base16: () => base16,
@@ -7608,7 +7446,7 @@ var base16upper = rfc4648({
   caseInsensitive: true
 });
 
-// node_modules/multiformats/dist/src/bases/base2.js
+// ../main/node_modules/multiformats/dist/src/bases/base2.js
 var base2_exports = {};
 __export(base2_exports, {
   base2: () => base2
@@ -7620,7 +7458,7 @@ var base2 = rfc4648({
   bitsPerChar: 1
 });
 
-// node_modules/multiformats/dist/src/bases/base256emoji.js
+// ../main/node_modules/multiformats/dist/src/bases/base256emoji.js
 var base256emoji_exports = {};
 __export(base256emoji_exports, {
   base256emoji: () => base256emoji
@@ -7666,7 +7504,7 @@ var base256emoji = from({
   decode: decode7
 });
 
-// node_modules/multiformats/dist/src/bases/base8.js
+// ../main/node_modules/multiformats/dist/src/bases/base8.js
 var base8_exports = {};
 __export(base8_exports, {
   base8: () => base8
@@ -7678,7 +7516,7 @@ var base8 = rfc4648({
   bitsPerChar: 3
 });
 
-// node_modules/multiformats/dist/src/bases/identity.js
+// ../main/node_modules/multiformats/dist/src/bases/identity.js
 var identity_exports = {};
 __export(identity_exports, {
   identity: () => identity
@@ -7690,7 +7528,7 @@ var identity = from({
   decode: (str) => coerce(fromString(str))
 });
 
-// node_modules/multiformats/dist/src/codecs/json.js
+// ../main/node_modules/multiformats/dist/src/codecs/json.js
 var json_exports = {};
 __export(json_exports, {
   code: () => code2,
@@ -7709,7 +7547,7 @@ function decode8(data) {
   return JSON.parse(textDecoder2.decode(data));
 }
 
-// node_modules/multiformats/dist/src/codecs/raw.js
+// ../main/node_modules/multiformats/dist/src/codecs/raw.js
 var raw_exports = {};
 __export(raw_exports, {
   code: () => code3,
@@ -7726,7 +7564,7 @@ function decode9(data) {
   return coerce(data);
 }
 
-// node_modules/multiformats/dist/src/hashes/identity.js
+// ../main/node_modules/multiformats/dist/src/hashes/identity.js
 var identity_exports2 = {};
 __export(identity_exports2, {
   identity: () => identity2
@@ -7745,7 +7583,7 @@ function digest(input, options) {
 }
 var identity2 = { code: code4, name: name4, encode: encode7, digest };
 
-// node_modules/multiformats/dist/src/hashes/sha2.js
+// ../main/node_modules/multiformats/dist/src/hashes/sha2.js
 var sha2_exports = {};
 __export(sha2_exports, {
   sha256: () => sha256,
@@ -7763,12 +7601,12 @@ var sha512 = from2({
   encode: (input) => coerce(crypto2.createHash("sha512").update(input).digest())
 });
 
-// node_modules/multiformats/dist/src/basics.js
+// ../main/node_modules/multiformats/dist/src/basics.js
 var bases = { ...identity_exports, ...base2_exports, ...base8_exports, ...base10_exports, ...base16_exports, ...base32_exports, ...base36_exports, ...base58_exports, ...base64_exports, ...base256emoji_exports };
 var hashes = { ...sha2_exports, ...identity_exports2 };
 var codecs = { raw: raw_exports, json: json_exports };
 
-// node_modules/uint8arrays/dist/src/util/bases.js
+// ../main/node_modules/uint8arrays/dist/src/util/bases.js
 function createCodec(name8, prefix, encode19, decode23) {
   return {
     name: name8,
@@ -7815,7 +7653,7 @@ var BASES = {
 };
 var bases_default = BASES;
 
-// node_modules/uint8arrays/dist/src/from-string.node.js
+// ../main/node_modules/uint8arrays/dist/src/from-string.node.js
 function fromString2(string2, encoding = "utf8") {
   const base4 = bases_default[encoding];
   if (base4 == null) {
@@ -7827,7 +7665,7 @@ function fromString2(string2, encoding = "utf8") {
   return base4.decoder.decode(`${base4.prefix}${string2}`);
 }
 
-// node_modules/protons-runtime/dist/src/utils/pool.js
+// ../main/node_modules/protons-runtime/dist/src/utils/pool.js
 function pool(size) {
   const SIZE = size ?? 8192;
   const MAX = SIZE >>> 1;
@@ -7849,7 +7687,7 @@ function pool(size) {
   };
 }
 
-// node_modules/protons-runtime/dist/src/utils/writer.js
+// ../main/node_modules/protons-runtime/dist/src/utils/writer.js
 var Op = class {
   /**
    * Function to call
@@ -8230,7 +8068,7 @@ function createWriter() {
   return new Uint8ArrayWriter();
 }
 
-// node_modules/protons-runtime/dist/src/encode.js
+// ../main/node_modules/protons-runtime/dist/src/encode.js
 function encodeMessage(message2, codec) {
   const w2 = createWriter();
   codec.encode(message2, w2, {
@@ -8239,13 +8077,13 @@ function encodeMessage(message2, codec) {
   return w2.finish();
 }
 
-// node_modules/protons-runtime/dist/src/stream.js
+// ../main/node_modules/protons-runtime/dist/src/stream.js
 function* streamMessage(buf, codec, opts) {
   const reader = createReader(buf);
   yield* codec.stream(reader, void 0, ".", opts);
 }
 
-// node_modules/protons-runtime/dist/src/codec.js
+// ../main/node_modules/protons-runtime/dist/src/codec.js
 var CODEC_TYPES = {
   VARINT: 0,
   BIT64: 1,
@@ -8264,7 +8102,7 @@ function createCodec2(name8, type, encode19, decode23, stream) {
   };
 }
 
-// node_modules/protons-runtime/dist/src/codecs/enum.js
+// ../main/node_modules/protons-runtime/dist/src/codecs/enum.js
 function enumeration(v) {
   function findValue(val) {
     if (v[val.toString()] == null) {
@@ -8285,12 +8123,12 @@ function enumeration(v) {
   return createCodec2("enum", CODEC_TYPES.VARINT, encode19, decode23, stream);
 }
 
-// node_modules/protons-runtime/dist/src/codecs/message.js
+// ../main/node_modules/protons-runtime/dist/src/codecs/message.js
 function message(encode19, decode23, stream) {
   return createCodec2("message", CODEC_TYPES.LENGTH_DELIMITED, encode19, decode23, stream);
 }
 
-// node_modules/protons-runtime/dist/src/index.js
+// ../main/node_modules/protons-runtime/dist/src/index.js
 var MaxLengthError = class extends Error {
   /**
    * This will be removed in a future release
@@ -8301,7 +8139,7 @@ var MaxLengthError = class extends Error {
   name = "MaxLengthError";
 };
 
-// node_modules/ipfs-unixfs/dist/src/unixfs.js
+// ../main/node_modules/ipfs-unixfs/dist/src/unixfs.js
 var UnixFS;
 (function(UnixFS3) {
   let Type3;
@@ -9056,7 +8894,7 @@ var LegacyNode;
   LegacyNode2.stream = stream;
 })(LegacyNode || (LegacyNode = {}));
 
-// node_modules/ipfs-unixfs/dist/src/index.js
+// ../main/node_modules/ipfs-unixfs/dist/src/index.js
 var types = {
   RAW: "raw",
   DIRECTORY: "directory",
@@ -9213,7 +9051,7 @@ var UnixFS2 = class _UnixFS {
   }
 };
 
-// node_modules/@multiformats/murmur3/src/vendor/murmur.js
+// ../main/node_modules/@multiformats/murmur3/src/vendor/murmur.js
 function add64(a, b) {
   const lo = a.lo + b.lo >>> 0;
   const hi = a.hi + b.hi + (lo < a.lo ? 1 : 0) >>> 0;
@@ -9451,7 +9289,7 @@ function murmurHash3_x86_32(key, seed = 0) {
   return h1;
 }
 
-// node_modules/@multiformats/murmur3/src/index.js
+// ../main/node_modules/@multiformats/murmur3/src/index.js
 function fromNumberTo32BitBuf(number) {
   const bytes = new Array(4);
   for (let i = 0; i < 4; i++) {
@@ -9476,18 +9314,103 @@ var murmur364 = from2({
   encode: (input) => murmurHash3_x64_128(input).subarray(0, 8)
 });
 
-// src/core/unixfs/parallel.ts
-async function mapConcurrent(items, limit, fn) {
-  const results = new Array(items.length);
-  let next = 0;
-  async function worker2() {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]);
-    }
+// src/core/unixfs/limits.ts
+var MAX_HAMT_DEPTH = 64;
+var MAX_FILE_DEPTH = 32;
+var MAX_DIRECTORY_DEPTH = 1024;
+var PREVIOUS_ROOT_LIMITS = {
+  maxBlocks: 1e6,
+  maxBlockBytes: 1024 * 1024 * 1024,
+  maxEntries: 4e6,
+  maxDirectoryEntries: 1e6
+};
+var EXPORT_LIMITS = {
+  maxBytes: 64 * 1024 * 1024 * 1024,
+  maxEntries: 1e6,
+  maxBlocks: 4194304
+};
+var DagBudget = class {
+  limits;
+  names;
+  blocks = 0;
+  blockBytes = 0;
+  entries = 0;
+  constructor(limits = {}, names = {}) {
+    this.limits = { ...PREVIOUS_ROOT_LIMITS, ...limits };
+    this.names = names;
   }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker2));
-  return results;
+  /** Counts one block read of `length` bytes. */
+  block(cid, length4) {
+    this.blocks++;
+    this.blockBytes += length4;
+    if (this.blocks > this.limits.maxBlocks) throw this.exceeded("maxBlocks", `more than ${this.limits.maxBlocks} block reads (at ${cid})`);
+    if (this.blockBytes > this.limits.maxBlockBytes) throw this.exceeded("maxBlockBytes", `more than ${formatSize(this.limits.maxBlockBytes)} of blocks (at ${cid})`);
+  }
+  /** Counts `count` directory entries listed in the directory `cid`. */
+  listed(cid, count) {
+    this.entries += count;
+    if (this.entries > this.limits.maxEntries) throw this.exceeded("maxEntries", `more than ${this.limits.maxEntries} directory entries (at ${cid})`);
+  }
+  /** The TreeError for a directory (read from shard or block `cid`) holding more entries than allowed. */
+  directoryTooLarge(cid) {
+    return this.exceeded("maxDirectoryEntries", `a directory holds more than ${this.limits.maxDirectoryEntries} entries (at ${cid})`);
+  }
+  /** A BlockSource over `source` that counts every block it returns. */
+  source(source2) {
+    return {
+      label: source2.label,
+      get: async (cid, options) => {
+        const bytes = await source2.get(cid, options);
+        this.block(cid, bytes.length);
+        return bytes;
+      }
+    };
+  }
+  exceeded(limit, message2) {
+    return new TreeError(`${message2}: over the limit ${this.names[limit] ?? limit}`);
+  }
+};
+function directoryLimit(options) {
+  return options?.budget?.limits.maxDirectoryEntries ?? PREVIOUS_ROOT_LIMITS.maxDirectoryEntries;
+}
+function directoryTooLarge(cid, options) {
+  return (options?.budget ?? new DagBudget()).directoryTooLarge(cid);
+}
+var UNITS = {
+  "": 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  t: 1e12,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40
+};
+function parseSize(value, input) {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit2 = UNITS[(match?.[2] ?? "").toLowerCase()];
+  if (match == null || unit2 == null) throw new InputError(input, `'${value}' is not a size (expected bytes or a number with KiB, MiB, GiB, TiB, KB, MB, GB or TB)`);
+  const size = Math.floor(Number(match[1]) * unit2);
+  if (!Number.isSafeInteger(size)) throw new InputError(input, `'${value}' is too large`);
+  return size;
+}
+function parseCount(value, input) {
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) <= 0) {
+    throw new InputError(input, `'${value}' is not a positive whole number`);
+  }
+  return Number(value);
+}
+function formatSize(bytes) {
+  for (const [unit2, size] of [["TiB", 2 ** 40], ["GiB", 2 ** 30], ["MiB", 2 ** 20], ["KiB", 2 ** 10]]) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit2}`;
+  }
+  return `${bytes} bytes`;
 }
 
 // src/core/unixfs/hamt.ts
@@ -9529,6 +9452,7 @@ async function putInShardedDirectory(root, entries, source2, sink, options) {
 }
 async function putInShard(cid, leaves, depth, source2, sink, options) {
   throwIfAborted(options?.signal);
+  if (depth > MAX_HAMT_DEPTH) throw new TreeError(`HAMT shard ${cid} is more than ${MAX_HAMT_DEPTH} levels deep`);
   const { node, unixfs } = await readShard(cid, source2, options);
   if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`);
   const links = /* @__PURE__ */ new Map();
@@ -9597,31 +9521,57 @@ async function writeNode(data, links, sink, options) {
   await sink.put(cid, bytes, options);
   return { cid, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
 }
-async function readShardedDirectory(node, unixfs, source2, options) {
-  const prefixLength = shardPrefixLength(unixfs);
-  const entries = [];
-  const subShards = [];
-  for (const link of node.Links) {
-    const name8 = link.Name ?? "";
-    if (name8.length > prefixLength) {
-      entries.push({ name: name8.slice(prefixLength), cid: link.Hash, size: link.Tsize ?? 0 });
-    } else if (name8.length === prefixLength) {
-      subShards.push(link.Hash);
-    } else {
-      throw new TreeError(`HAMT shard link name '${name8}' is too short`);
+async function* shardedEntries(cid, node, unixfs, source2, options) {
+  const limit = directoryLimit(options);
+  const seen = /* @__PURE__ */ new Set([cid.toString()]);
+  let count = 0;
+  let ahead = 0;
+  async function* shard(cid2, node2, unixfs2, depth) {
+    throwIfAborted(options?.signal);
+    const prefixLength = shardPrefixLength(unixfs2);
+    const subShards = [];
+    options?.budget?.listed(cid2, node2.Links.length);
+    for (const link of node2.Links) {
+      const name8 = link.Name ?? "";
+      if (name8.length > prefixLength) {
+        if (++count > limit) throw directoryTooLarge(cid2, options);
+        yield { name: name8.slice(prefixLength), cid: link.Hash, size: link.Tsize ?? 0 };
+      } else if (name8.length === prefixLength) {
+        const key = link.Hash.toString();
+        if (seen.has(key)) throw new TreeError(`HAMT shard ${link.Hash} is linked more than once in one directory (in shard ${cid2})`);
+        seen.add(key);
+        subShards.push(link.Hash);
+      } else {
+        throw new TreeError(`HAMT shard link name '${name8}' is too short`);
+      }
+    }
+    if (subShards.length > 0 && depth >= MAX_HAMT_DEPTH) throw new TreeError(`HAMT shard ${cid2} is more than ${MAX_HAMT_DEPTH} levels deep`);
+    let next = 0;
+    const pending = [];
+    try {
+      for (let i = 0; i < subShards.length; i++) {
+        while (next < subShards.length && (pending.length === 0 || ahead < READ_CONCURRENCY)) {
+          const read4 = readShard(subShards[next], source2, options);
+          read4.catch(() => {
+          });
+          pending.push(read4);
+          ahead++;
+          next++;
+        }
+        const child = await pending.shift();
+        ahead--;
+        yield* shard(subShards[i], child.node, child.unixfs, depth + 1);
+      }
+    } finally {
+      ahead -= pending.length;
     }
   }
-  const nested = await mapConcurrent(subShards, READ_CONCURRENCY, async (cid) => {
-    const shard = await readShard(cid, source2, options);
-    return readShardedDirectory(shard.node, shard.unixfs, source2, options);
-  });
-  for (const list3 of nested) entries.push(...list3);
-  return entries;
+  yield* shard(cid, node, unixfs, 0);
 }
-async function findInShardedDirectory(node, unixfs, name8, source2, options) {
+async function findInShardedDirectory(cid, node, unixfs, name8, source2, options) {
   if (unixfs.fanout !== BigInt(HAMT_FANOUT)) {
-    const entries = await readShardedDirectory(node, unixfs, source2, options);
-    return entries.find((entry) => entry.name === name8);
+    for await (const entry of shardedEntries(cid, node, unixfs, source2, options)) if (entry.name === name8) return entry;
+    return void 0;
   }
   const hash = new NameHash(name8);
   for (let depth = 0; ; depth++) {
@@ -9629,8 +9579,9 @@ async function findInShardedDirectory(node, unixfs, name8, source2, options) {
     const link = node.Links.find((l) => l.Name?.startsWith(prefix) === true);
     if (link == null) return void 0;
     if (link.Name === prefix) {
-      ;
-      ({ node, unixfs } = await readShard(link.Hash, source2, options));
+      if (depth >= MAX_HAMT_DEPTH) throw new TreeError(`HAMT shard ${cid} is more than ${MAX_HAMT_DEPTH} levels deep`);
+      cid = link.Hash;
+      ({ node, unixfs } = await readShard(cid, source2, options));
       continue;
     }
     return link.Name === prefix + name8 ? { name: name8, cid: link.Hash, size: link.Tsize ?? 0 } : void 0;
@@ -9670,12 +9621,19 @@ async function buildDirectory(entries, sink, options) {
   return writeNode(DIRECTORY_DATA, links, sink, options);
 }
 async function readDirectory(cid, source2, options) {
-  const { node, unixfs } = await loadDirectory(cid, source2, options);
-  if (unixfs.type === "directory") {
-    return node.Links.map((link) => ({ name: link.Name ?? "", cid: link.Hash, size: link.Tsize ?? 0 }));
-  }
-  const entries = await readShardedDirectory(node, unixfs, source2, options);
+  const entries = [];
+  for await (const entry of directoryEntries(cid, source2, options)) entries.push(entry);
   return entries.sort(compareNames);
+}
+async function* directoryEntries(cid, source2, options) {
+  const { node, unixfs } = await loadDirectory(cid, source2, options);
+  if (unixfs.type === "hamt-sharded-directory") {
+    yield* shardedEntries(cid, node, unixfs, source2, options);
+    return;
+  }
+  if (node.Links.length > directoryLimit(options)) throw directoryTooLarge(cid, options);
+  options?.budget?.listed(cid, node.Links.length);
+  for (const link of node.Links) yield { name: link.Name ?? "", cid: link.Hash, size: link.Tsize ?? 0 };
 }
 async function findEntry(cid, name8, source2, options) {
   const { node, unixfs } = await loadDirectory(cid, source2, options);
@@ -9683,11 +9641,11 @@ async function findEntry(cid, name8, source2, options) {
     const link = node.Links.find((l) => l.Name === name8);
     return link == null ? void 0 : { name: name8, cid: link.Hash, size: link.Tsize ?? 0 };
   }
-  return findInShardedDirectory(node, unixfs, name8, source2, options);
+  return await findInShardedDirectory(cid, node, unixfs, name8, source2, options);
 }
 async function loadDirectory(cid, source2, options) {
   if (cid.code !== code) throw new TreeError(`${cid} is not a directory`);
-  const bytes = await source2.get(cid, options);
+  const bytes = options?.block ?? await source2.get(cid, options);
   const { node, unixfs } = decodeUnixFS(cid, bytes);
   if (unixfs.type !== "directory" && unixfs.type !== "hamt-sharded-directory") throw new TreeError(`${cid} is not a directory (UnixFS ${unixfs.type})`);
   return { node, unixfs };
@@ -9710,7 +9668,7 @@ function compareNames(a, b) {
   return Buffer.compare(encoder2.encode(a.name), encoder2.encode(b.name));
 }
 
-// node_modules/it-first/dist/src/index.js
+// ../main/node_modules/it-first/dist/src/index.js
 function isAsyncIterable(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -9730,7 +9688,7 @@ function first(source2) {
 }
 var src_default = first;
 
-// node_modules/it-batch/dist/src/index.js
+// ../main/node_modules/it-batch/dist/src/index.js
 function isAsyncIterable2(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -9781,7 +9739,7 @@ function batch(source2, size = 1) {
 }
 var src_default2 = batch;
 
-// node_modules/it-parallel-batch/dist/src/index.js
+// ../main/node_modules/it-parallel-batch/dist/src/index.js
 async function* parallelBatch(source2, size = 1) {
   for await (const tasks of src_default2(source2, size)) {
     const things = tasks.map(async (p) => {
@@ -9798,13 +9756,13 @@ async function* parallelBatch(source2, size = 1) {
   }
 }
 
-// node_modules/uint8arrays/dist/src/concat.node.js
+// ../main/node_modules/uint8arrays/dist/src/concat.node.js
 import { Buffer as Buffer4 } from "node:buffer";
 function concat(arrays, length4) {
   return asUint8Array(Buffer4.concat(arrays, length4));
 }
 
-// node_modules/uint8arrays/dist/src/equals.js
+// ../main/node_modules/uint8arrays/dist/src/equals.js
 function equals3(a, b) {
   if (a === b) {
     return true;
@@ -9820,7 +9778,7 @@ function equals3(a, b) {
   return true;
 }
 
-// node_modules/uint8arraylist/dist/src/index.js
+// ../main/node_modules/uint8arraylist/dist/src/index.js
 var symbol = /* @__PURE__ */ Symbol.for("@achingbrain/uint8arraylist");
 function findBufAndOffset(bufs, index) {
   if (index == null || index < 0) {
@@ -9994,10 +9952,10 @@ var Uint8ArrayList = class _Uint8ArrayList {
    */
   sublist(beginInclusive, endExclusive) {
     const { bufs, length: length4 } = this._subList(beginInclusive, endExclusive);
-    const list3 = new _Uint8ArrayList();
-    list3.length = length4;
-    list3.bufs = bufs;
-    return list3;
+    const list2 = new _Uint8ArrayList();
+    list2.length = length4;
+    list2.bufs = bufs;
+    return list2;
   }
   _subList(beginInclusive, endExclusive) {
     beginInclusive = beginInclusive ?? 0;
@@ -10239,17 +10197,17 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * method if you know the total size of all the Uint8Arrays ahead of time.
    */
   static fromUint8Arrays(bufs, length4) {
-    const list3 = new _Uint8ArrayList();
-    list3.bufs = bufs;
+    const list2 = new _Uint8ArrayList();
+    list2.bufs = bufs;
     if (length4 == null) {
       length4 = bufs.reduce((acc, curr) => acc + curr.byteLength, 0);
     }
-    list3.length = length4;
-    return list3;
+    list2.length = length4;
+    return list2;
   }
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/constants.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/constants.js
 var DEFAULT_CID_VERSION = 1;
 var DEFAULT_SHARD_HASH_CODE = BigInt(34);
 var DEFAULT_SHARD_FANOUT_BITS = 8;
@@ -10265,38 +10223,38 @@ var DEFAULT_WRAP_WITH_DIRECTORY = false;
 var DEFAULT_LEAF_TYPE = "file";
 var DEFAULT_FIELD_ORDER = "links-first";
 
-// node_modules/ipfs-unixfs-importer/dist/src/chunker/fixed-size.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/chunker/fixed-size.js
 var fixedSize = (options = {}) => {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE_256KIB;
   return async function* fixedSizeChunker(source2) {
-    let list3 = new Uint8ArrayList();
+    let list2 = new Uint8ArrayList();
     let currentLength = 0;
     let emitted = false;
     for await (const buffer3 of source2) {
-      list3.append(buffer3);
+      list2.append(buffer3);
       currentLength += buffer3.length;
       while (currentLength >= chunkSize) {
-        const buf = list3.subarray(0, chunkSize);
+        const buf = list2.subarray(0, chunkSize);
         yield buf;
         emitted = true;
-        if (chunkSize === list3.length) {
-          list3 = new Uint8ArrayList();
+        if (chunkSize === list2.length) {
+          list2 = new Uint8ArrayList();
           currentLength = 0;
         } else {
           const newBl = new Uint8ArrayList();
-          newBl.append(list3.sublist(chunkSize));
-          list3 = newBl;
+          newBl.append(list2.sublist(chunkSize));
+          list2 = newBl;
           currentLength -= chunkSize;
         }
       }
     }
     if (!emitted || currentLength > 0) {
-      yield list3.subarray(0, currentLength);
+      yield list2.subarray(0, currentLength);
     }
   };
 };
 
-// node_modules/progress-events/dist/src/index.js
+// ../main/node_modules/progress-events/dist/src/index.js
 var CustomProgressEvent = class extends Event {
   type;
   detail;
@@ -10307,7 +10265,7 @@ var CustomProgressEvent = class extends Event {
   }
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/utils/persist.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/utils/persist.js
 var persist = async (buffer3, blockstore, options) => {
   if (options.codec == null) {
     options.codec = src_exports;
@@ -10318,7 +10276,7 @@ var persist = async (buffer3, blockstore, options) => {
   return cid;
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/buffer-importer.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/buffer-importer.js
 function defaultBufferImporter(options) {
   return async function* bufferImporter(file, blockstore) {
     let bytesWritten = 0n;
@@ -10361,7 +10319,7 @@ function defaultBufferImporter(options) {
   };
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/errors.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/errors.js
 var InvalidContentError = class _InvalidContentError extends Error {
   static name = "InvalidContentError";
   static code = "ERR_INVALID_CONTENT";
@@ -10378,7 +10336,7 @@ var InvalidShardingStrategyError = class extends Error {
   code = InvalidContentError.code;
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/dir.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/dir.js
 var defaultDirBuilder = async (dir, blockstore, options) => {
   const unixfs = new UnixFS2({
     type: "directory",
@@ -10398,7 +10356,7 @@ var defaultDirBuilder = async (dir, blockstore, options) => {
   };
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/file.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/file.js
 async function* buildFileBatch(file, blockstore, options) {
   let count = -1;
   let previous;
@@ -10520,7 +10478,7 @@ var defaultFileBuilder = async (file, block, options) => {
   return options.layout(buildFileBatch(file, block, options), reduce(file, block, options));
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/symlink.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/symlink.js
 var defaultSymlinkBuilder = async (symlink, blockstore, options) => {
   const unixfs = new UnixFS2({
     type: "symlink",
@@ -10541,7 +10499,7 @@ var defaultSymlinkBuilder = async (symlink, blockstore, options) => {
   };
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/index.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/index.js
 function isIterable(thing) {
   return Symbol.iterator in thing;
 }
@@ -10631,7 +10589,7 @@ function isSymLinkCandidate(entry) {
   return entry.link != null;
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/dag-builder/validate-chunks.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dag-builder/validate-chunks.js
 var defaultChunkValidator = () => {
   return async function* validateChunks(source2) {
     for await (const content of source2) {
@@ -10651,7 +10609,7 @@ var defaultChunkValidator = () => {
   };
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/layout/balanced.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/layout/balanced.js
 var DEFAULT_MAX_CHILDREN_PER_NODE = 174;
 function balanced(options) {
   const maxChildrenPerNode = options?.maxChildrenPerNode ?? DEFAULT_MAX_CHILDREN_PER_NODE;
@@ -10667,7 +10625,7 @@ function balanced(options) {
   };
 }
 
-// node_modules/it-all/dist/src/index.js
+// ../main/node_modules/it-all/dist/src/index.js
 function isAsyncIterable4(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
@@ -10689,7 +10647,7 @@ function all(source2) {
 }
 var src_default3 = all;
 
-// node_modules/ipfs-unixfs-importer/dist/src/dir.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dir.js
 var Dir = class {
   options;
   root;
@@ -10720,7 +10678,7 @@ var Dir = class {
   }
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/utils/pb-size.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/utils/pb-size.js
 var maxInt322 = 2 ** 32;
 var len8tab2 = [
   0,
@@ -11047,7 +11005,7 @@ function dataFieldSerializedSize(mode, mtime) {
   return 1 + varintLen(innerSize) + innerSize;
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/dir-flat.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dir-flat.js
 function estimateLinkSize(nameBytes, child) {
   if (child?.cid != null && child?.size != null) {
     return nameBytes + child.cid.byteLength;
@@ -11199,7 +11157,7 @@ var DirFlat = class extends Dir {
   }
 };
 
-// node_modules/interface-store/dist/src/errors.js
+// ../main/node_modules/interface-store/dist/src/errors.js
 var NotFoundError = class _NotFoundError extends Error {
   static name = "NotFoundError";
   name = _NotFoundError.name;
@@ -11216,7 +11174,7 @@ var NotFoundError = class _NotFoundError extends Error {
   }
 };
 
-// node_modules/blockstore-core/dist/src/base.js
+// ../main/node_modules/blockstore-core/dist/src/base.js
 var BaseBlockstore = class {
   has(key, options) {
     return Promise.reject(new Error(".has is not implemented"));
@@ -11258,7 +11216,7 @@ var BaseBlockstore = class {
   }
 };
 
-// node_modules/blockstore-core/dist/src/black-hole.js
+// ../main/node_modules/blockstore-core/dist/src/black-hole.js
 var BlackHoleBlockstore = class extends BaseBlockstore {
   put(key, value, options) {
     options?.signal?.throwIfAborted();
@@ -11281,7 +11239,7 @@ var BlackHoleBlockstore = class extends BaseBlockstore {
   }
 };
 
-// node_modules/hamt-sharding/dist/src/bucket.js
+// ../main/node_modules/hamt-sharding/dist/src/bucket.js
 var import_sparse_array = __toESM(require_sparse_array(), 1);
 var Bucket = class _Bucket {
   _options;
@@ -11471,7 +11429,7 @@ async function asyncTransformBucket(bucket, asyncMap, asyncReduce) {
   return asyncReduce(output);
 }
 
-// node_modules/hamt-sharding/dist/src/consumable-buffer.js
+// ../main/node_modules/hamt-sharding/dist/src/consumable-buffer.js
 var START_MASKS = [
   255,
   254,
@@ -11544,13 +11502,13 @@ function maskFor(start, length4) {
   return START_MASKS[start] & STOP_MASKS[Math.min(length4 + start - 1, 7)];
 }
 
-// node_modules/hamt-sharding/dist/src/consumable-hash.js
-function wrapHash(hashFn2) {
+// ../main/node_modules/hamt-sharding/dist/src/consumable-hash.js
+function wrapHash(hashFn) {
   function hashing2(value) {
     if (value instanceof InfiniteHash) {
       return value;
     } else {
-      return new InfiniteHash(value, hashFn2);
+      return new InfiniteHash(value, hashFn);
     }
   }
   return hashing2;
@@ -11562,12 +11520,12 @@ var InfiniteHash = class {
   _availableBits;
   _currentBufferIndex;
   _buffers;
-  constructor(value, hashFn2) {
+  constructor(value, hashFn) {
     if (!(value instanceof Uint8Array)) {
       throw new Error("can only hash Uint8Arrays");
     }
     this._value = value;
-    this._hashFn = hashFn2;
+    this._hashFn = hashFn;
     this._depth = -1;
     this._availableBits = 0;
     this._currentBufferIndex = 0;
@@ -11616,7 +11574,7 @@ var InfiniteHash = class {
   }
 };
 
-// node_modules/hamt-sharding/dist/src/index.js
+// ../main/node_modules/hamt-sharding/dist/src/index.js
 function createHAMT(options) {
   if (options == null || options.hashFn == null) {
     throw new Error("please define an options.hashFn");
@@ -11628,7 +11586,7 @@ function createHAMT(options) {
   return new Bucket(bucketOptions);
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/dir-sharded.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/dir-sharded.js
 async function hamtHashFn(buf) {
   return (await murmur3128.encode(buf)).slice(0, 8).reverse();
 }
@@ -11831,7 +11789,7 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
   };
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/flat-to-shard.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/flat-to-shard.js
 async function flatToShard(child, dir) {
   let newDir = dir;
   const shardSplitThresholdBytes = dir.options.shardSplitThresholdBytes ?? DEFAULT_SHARD_SPLIT_THRESHOLD_BYTES;
@@ -11871,12 +11829,12 @@ async function convertToShard(oldDir) {
   return newDir;
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/utils/to-path-components.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/utils/to-path-components.js
 var toPathComponents = (path = "") => {
   return path.split(/(?<!\\)\//).filter(Boolean);
 };
 
-// node_modules/ipfs-unixfs-importer/dist/src/tree-builder.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/tree-builder.js
 async function addToTree(elem, tree, options) {
   const pathElems = toPathComponents(elem.path ?? "");
   const lastIndex = pathElems.length - 1;
@@ -11964,7 +11922,7 @@ function defaultTreeBuilder(options) {
   };
 }
 
-// node_modules/ipfs-unixfs-importer/dist/src/index.js
+// ../main/node_modules/ipfs-unixfs-importer/dist/src/index.js
 async function* importer(source2, blockstore, options = {}) {
   let candidates;
   if (Symbol.asyncIterator in source2 || Symbol.iterator in source2) {
@@ -12054,17 +12012,10 @@ function writableStorage(sink, signal) {
     }
   };
 }
-function readableStorage(source2) {
-  return {
-    async *get(cid, options) {
-      yield await source2.get(cid, { signal: options?.signal });
-    }
-  };
-}
 async function concat2(chunks) {
-  const list3 = [];
-  for await (const chunk of chunks) list3.push(chunk);
-  return Buffer.concat(list3);
+  const list2 = [];
+  for await (const chunk of chunks) list2.push(chunk);
+  return Buffer.concat(list2);
 }
 
 // src/core/unixfs/file.ts
@@ -12116,72 +12067,531 @@ async function importOne(content, sink, signal, leaves) {
   return result;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/errors.js
-var BadPathError = class _BadPathError extends Error {
-  static name = "BadPathError";
-  static code = "ERR_BAD_PATH";
-  name = _BadPathError.name;
-  code = _BadPathError.code;
-  constructor(message2 = "Bad path") {
-    super(message2);
+// src/core/unixfs/content.ts
+var IDENTITY2 = 0;
+var READ_AHEAD = 16;
+async function readBlock(cid, source2, options) {
+  if (cid.multihash.code === IDENTITY2) return cid.multihash.digest;
+  return await source2.get(cid, options);
+}
+function declaredFileSize(cid, bytes) {
+  if (cid.code === code3) return bytes.length;
+  if (cid.code !== code) return void 0;
+  const { unixfs } = decodeUnixFS(cid, bytes);
+  if (unixfs.type !== "file" && unixfs.type !== "raw") return void 0;
+  return Number(unixfs.fileSize());
+}
+async function* fileContent(cid, source2, options) {
+  const signal = options?.signal;
+  const readAhead = Math.max(1, options?.readAhead ?? READ_AHEAD);
+  let ahead = 0;
+  async function* walk(cid2, bytes, expected, depth) {
+    throwIfAborted(signal);
+    if (cid2.code === code3) {
+      if (expected != null && bytes.length !== expected) throw new TreeError(`file block ${cid2} holds ${bytes.length} bytes where its parent says ${expected}`);
+      if (bytes.length > 0) yield bytes;
+      return true;
+    }
+    if (cid2.code !== code) throw new TreeError(`file block ${cid2} has codec 0x${cid2.code.toString(16)}, not dag-pb or raw`);
+    const { node, unixfs } = decodeUnixFS(cid2, bytes);
+    if (unixfs.type !== "file" && unixfs.type !== "raw") throw new TreeError(`file block ${cid2} is a UnixFS ${unixfs.type}, not part of a file`);
+    const sizes = unixfs.blockSizes;
+    if (sizes.length !== node.Links.length) throw new TreeError(`file block ${cid2} has ${node.Links.length} links but ${sizes.length} block sizes`);
+    if (expected != null && Number(unixfs.fileSize()) !== expected) throw new TreeError(`file block ${cid2} holds ${unixfs.fileSize()} bytes where its parent says ${expected}`);
+    if (node.Links.length > 0 && depth >= MAX_FILE_DEPTH) throw new TreeError(`file block ${cid2} is more than ${MAX_FILE_DEPTH} levels deep`);
+    const data = unixfs.data;
+    if (data != null && data.length > 0) yield data;
+    const links = node.Links;
+    let window2 = 1;
+    let next = 0;
+    const pending = [];
+    try {
+      for (let i = 0; i < links.length; i++) {
+        while (next < links.length && (pending.length === 0 || pending.length < window2 && ahead < readAhead)) {
+          const read4 = readBlock(links[next].Hash, source2, { signal });
+          read4.catch(() => {
+          });
+          pending.push(read4);
+          ahead++;
+          next++;
+        }
+        const block = await pending.shift();
+        ahead--;
+        const leaf2 = yield* walk(links[i].Hash, block, Number(sizes[i]), depth + 1);
+        if (i === 0 && leaf2) window2 = readAhead;
+      }
+    } finally {
+      ahead -= pending.length;
+    }
+    return links.length === 0;
   }
-};
-var NotFoundError2 = class _NotFoundError extends Error {
-  static name = "NotFoundError";
-  static code = "ERR_NOT_FOUND";
-  name = _NotFoundError.name;
-  code = _NotFoundError.code;
-  constructor(message2 = "Not found") {
-    super(message2);
-  }
-};
-var NoResolverError = class _NoResolverError extends Error {
-  static name = "NoResolverError";
-  static code = "ERR_NO_RESOLVER";
-  name = _NoResolverError.name;
-  code = _NoResolverError.code;
-  constructor(message2 = "No resolver") {
-    super(message2);
-  }
-};
-var NotUnixFSError = class _NotUnixFSError extends Error {
-  static name = "NotUnixFSError";
-  static code = "ERR_NOT_UNIXFS";
-  name = _NotUnixFSError.name;
-  code = _NotUnixFSError.code;
-  constructor(message2 = "Not UnixFS") {
-    super(message2);
-  }
-};
-var OverReadError = class _OverReadError extends Error {
-  static name = "OverReadError";
-  static code = "ERR_OVER_READ";
-  name = _OverReadError.name;
-  code = _OverReadError.code;
-  constructor(message2 = "Over read") {
-    super(message2);
-  }
-};
-var UnderReadError = class _UnderReadError extends Error {
-  static name = "UnderReadError";
-  static code = "ERR_UNDER_READ";
-  name = _UnderReadError.name;
-  code = _UnderReadError.code;
-  constructor(message2 = "Under read") {
-    super(message2);
-  }
-};
-var InvalidParametersError = class _InvalidParametersError extends Error {
-  static name = "InvalidParametersError";
-  static code = "ERR_INVALID_PARAMS";
-  name = _InvalidParametersError.name;
-  code = _InvalidParametersError.code;
-  constructor(message2 = "Invalid parameters") {
-    super(message2);
-  }
-};
+  const root = options?.block ?? await readBlock(cid, source2, { signal });
+  yield* walk(cid, root, void 0, 0);
+}
 
-// node_modules/@ipld/dag-cbor/src/index.js
+// src/core/unixfs/tree.ts
+async function resolvePath(root, path, source2, options) {
+  if (path.length === 0) return { cid: root, size: await dagSize(root, source2, options) };
+  let cid = root;
+  let size = 0;
+  for (let i = 0; i < path.length; i++) {
+    const name8 = path[i];
+    if (cid.code !== code) throw new TreeError(`/${path.slice(0, i).join("/")} is not a directory`);
+    const entry = await findEntry(cid, name8, source2, options);
+    if (entry == null) return void 0;
+    cid = entry.cid;
+    size = entry.size;
+  }
+  return { cid, size };
+}
+async function dagSize(cid, source2, options) {
+  if (cid.multihash.code === 0) return cid.multihash.digest.length;
+  const bytes = await source2.get(cid, options);
+  if (cid.code !== code) return bytes.length;
+  return bytes.length + decode5(bytes).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0);
+}
+async function readFileBytes(cid, source2, options) {
+  const block = await readBlock(cid, source2, options);
+  const size = declaredFileSize(cid, block);
+  if (size == null) throw new TreeError(`${cid} is not a file`);
+  if (size > options.maxBytes) throw new TreeError(`${cid} is ${size} bytes, more than the ${options.maxBytes} allowed`);
+  const chunks = [];
+  let length4 = 0;
+  for await (const chunk of fileContent(cid, source2, { signal: options.signal, block })) {
+    length4 += chunk.byteLength;
+    if (length4 > options.maxBytes) throw new TreeError(`${cid} is more than the ${options.maxBytes} bytes allowed`);
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length4);
+}
+var WALK_MAX_BLOCKS = 4194304;
+async function* walkDag(root, source2, options) {
+  const concurrency = options?.concurrency ?? 8;
+  const skip = options?.skip;
+  const maxBlocks = options?.maxBlocks ?? WALK_MAX_BLOCKS;
+  const seen = /* @__PURE__ */ new Set();
+  let yielded = 0;
+  const inflight = /* @__PURE__ */ new Map();
+  const stack = [root];
+  try {
+    while (stack.length > 0) {
+      throwIfAborted(options?.signal);
+      for (let i = stack.length - 1; i >= 0 && i >= stack.length - concurrency; i--) {
+        const cid2 = stack[i];
+        const key2 = cid2.toString();
+        if (seen.has(key2) || inflight.has(key2) || cid2.multihash.code === 0 || skip?.(cid2) === true) continue;
+        const pending = source2.get(cid2, { signal: options?.signal });
+        pending.catch(() => {
+        });
+        inflight.set(key2, pending);
+      }
+      const cid = stack.pop();
+      const key = cid.toString();
+      if (seen.has(key) || cid.multihash.code === 0 || skip?.(cid) === true) {
+        seen.add(key);
+        continue;
+      }
+      const bytes = await (inflight.get(key) ?? source2.get(cid, { signal: options?.signal }));
+      inflight.delete(key);
+      seen.add(key);
+      if (++yielded > maxBlocks) throw new TreeError(`the DAG under ${root} has more than ${maxBlocks} blocks`);
+      yield { cid, bytes };
+      if (cid.code === code) {
+        const links = decode5(bytes).Links;
+        const distinct = /* @__PURE__ */ new Map();
+        for (const link of links) if (!seen.has(link.Hash.toString())) distinct.set(link.Hash.toString(), link.Hash);
+        const add2 = [...distinct.values()];
+        for (let i = add2.length - 1; i >= 0; i--) stack.push(add2[i]);
+      } else if (cid.code !== code3) {
+        throw new TreeError(`cannot walk ${cid}: codec 0x${cid.code.toString(16)} is not dag-pb or raw`);
+      }
+    }
+  } finally {
+    inflight.clear();
+  }
+}
+
+// src/core/unixfs/edit.ts
+var PendingDir = class _PendingDir {
+  /** `where`: the directory's path from the root, for errors. */
+  constructor(where, entries = [], shard) {
+    this.where = where;
+    this.shard = shard;
+    this.entries = new Map(entries.map((entry) => [entry.name, { cid: entry.cid, size: entry.size }]));
+  }
+  where;
+  shard;
+  entries;
+  /** Names a HAMT had before the edit (undefined: absent), as looked up on their hash paths. */
+  before = /* @__PURE__ */ new Map();
+  removed = /* @__PURE__ */ new Set();
+  static async load(cid, where, source2, options) {
+    if (source2 == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
+    return await naming(where, async () => {
+      const bytes = await source2.get(cid, options);
+      if (cid.code === code && decodeUnixFS(cid, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid);
+      return new _PendingDir(where, await readDirectory(cid, source2, options));
+    });
+  }
+  async get(name8, source2, options) {
+    const child = this.entries.get(name8);
+    if (child != null || this.shard == null || this.removed.has(name8)) return child;
+    if (source2 == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
+    const entry = await naming(this.where, async () => await this.original(name8, source2, options));
+    return entry == null ? void 0 : { cid: entry.cid, size: entry.size };
+  }
+  set(name8, child) {
+    this.entries.set(name8, child);
+    this.removed.delete(name8);
+  }
+  delete(name8) {
+    this.entries.delete(name8);
+    if (this.shard != null) this.removed.add(name8);
+  }
+  async flush(source2, sink, options) {
+    const changed = [];
+    for (const [name8, child] of this.entries) {
+      const node = child instanceof _PendingDir ? await child.flush(source2, sink, options) : child;
+      changed.push({ name: name8, cid: node.cid, size: node.size });
+    }
+    if (this.shard == null) return buildDirectory(changed, sink, options);
+    if (source2 == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
+    return await naming(this.where, async () => await this.flushShard(this.shard, changed, source2, sink, options));
+  }
+  /**
+   * A HAMT that only grows stays a HAMT: patch the hash paths. Otherwise it may fall back to a
+   * basic directory, which takes every entry: read them all and build anew.
+   */
+  async flushShard(shard, changed, source2, sink, options) {
+    let growth = 0;
+    if (this.removed.size === 0) {
+      for (const entry of changed) {
+        const old = await this.original(entry.name, source2, options);
+        growth += linkBytes(entry) - (old == null ? 0 : linkBytes(old));
+      }
+    }
+    if (this.removed.size === 0 && growth >= 0) return putInShardedDirectory(shard, changed, source2, sink, options);
+    const all2 = new Map((await readDirectory(shard, source2, options)).map((entry) => [entry.name, entry]));
+    for (const name8 of this.removed) all2.delete(name8);
+    for (const entry of changed) all2.set(entry.name, entry);
+    return buildDirectory([...all2.values()].sort(compareNames), sink, options);
+  }
+  async original(name8, source2, options) {
+    if (!this.before.has(name8)) this.before.set(name8, await findEntry(this.shard, name8, source2, options));
+    return this.before.get(name8);
+  }
+};
+async function naming(where, work) {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join("/")}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+function linkBytes(entry) {
+  const name8 = encoder3.encode(entry.name).length;
+  const cid = entry.cid.bytes.length;
+  const body = 1 + varintLength(cid) + cid + 1 + varintLength(name8) + name8 + 1 + varintLength(entry.size);
+  return 1 + varintLength(body) + body;
+}
+function varintLength(value) {
+  let length4 = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    length4++;
+  }
+  return length4;
+}
+var encoder3 = new TextEncoder();
+async function editTree(root, edits, source2, sink, options) {
+  if (root != null && edits.length === 0) {
+    if (source2 == null) throw new InputError("source", "a block source is needed to size an unedited root");
+    return { cid: root, size: await dagSize(root, source2, options) };
+  }
+  const read4 = /* @__PURE__ */ new Map();
+  const cached = source2 == null ? null : {
+    label: source2.label,
+    get: async (cid, opts) => {
+      const key = cid.toString();
+      let bytes = read4.get(key);
+      if (bytes == null) {
+        bytes = source2.get(cid, opts);
+        read4.set(key, bytes);
+        bytes.catch(() => {
+          read4.delete(key);
+        });
+      }
+      return await bytes;
+    }
+  };
+  const top = root == null ? new PendingDir([]) : await PendingDir.load(root, [], cached, options);
+  for (const edit of edits) {
+    throwIfAborted(options?.signal);
+    if (edit.path.length === 0) throw new InputError("edits", "an edit path must name at least one entry");
+    for (const name8 of edit.path) checkName(name8);
+    let dir = top;
+    let missing = false;
+    for (let i = 0; i < edit.path.length - 1; i++) {
+      const name8 = edit.path[i];
+      const child = await dir.get(name8, cached, options);
+      let next;
+      if (child instanceof PendingDir) {
+        next = child;
+      } else if (child == null) {
+        if (edit.node == null) {
+          missing = true;
+          break;
+        }
+        next = new PendingDir(edit.path.slice(0, i + 1));
+      } else {
+        next = await PendingDir.load(child.cid, edit.path.slice(0, i + 1), cached, options);
+      }
+      dir.set(name8, next);
+      dir = next;
+    }
+    if (missing) continue;
+    const last2 = edit.path[edit.path.length - 1];
+    if (edit.node != null) dir.set(last2, { cid: edit.node.cid, size: edit.node.size });
+    else if (await dir.get(last2, cached, options) != null) dir.delete(last2);
+  }
+  const newBlocks = {
+    put: async (cid, bytes, opts) => {
+      if (!read4.has(cid.toString())) await sink.put(cid, bytes, opts);
+    }
+  };
+  return await top.flush(cached, newBlocks, options);
+}
+
+// src/core/publish.ts
+var PublishSink = class {
+  constructor(sinks) {
+    this.sinks = sinks;
+  }
+  sinks;
+  dagPb = new MemoryBlockStore();
+  async put(cid, bytes, options) {
+    if (cid.code === 112) await this.dagPb.put(cid, bytes);
+    const onWritten = options?.onWritten;
+    let waiting = this.sinks.length;
+    const each = onWritten == null ? {} : { onWritten: () => {
+      if (--waiting === 0) onWritten();
+    } };
+    await Promise.all(this.sinks.map(async (s2) => {
+      await s2.put(cid, bytes, each);
+    }));
+  }
+};
+var discard = {
+  put: async (_cid, _bytes, options) => {
+    options?.onWritten?.();
+  }
+};
+var readBuffers = new BufferPool(1024 * 1024, 64);
+function firstLine(text) {
+  return text?.split("\n").map((l) => l.trim()).find((l) => l !== "");
+}
+function resolveName(options, image) {
+  if (options.name != null && options.name !== "") return validateName(options.name, "name");
+  if (options.image.kind === "docker") return validateName(parseReference(options.image.ref, "image").path, "image");
+  const repoTag = image.repoTags.find((t) => t.includes(":") || t.includes("/"));
+  if (repoTag != null) return validateName(parseReference(repoTag, "image-file").path, "image-file");
+  throw new InputError("name", 'no repository name given and the image archive names none (expected a name such as "team/app")');
+}
+function resolveTags(options) {
+  if (options.tags.length > 0) return options.tags.map((t) => validateTag(t, "tags"));
+  if (options.image.kind === "docker") {
+    const tag = parseReference(options.image.ref, "image").tag;
+    if (tag != null) return [tag];
+  }
+  return ["latest"];
+}
+var REUSE_TAGS = 8;
+async function previousBlobs(root, name8, catalog, source2, options) {
+  const known = /* @__PURE__ */ new Map();
+  const tagsDir = await resolvePath(root, registryPaths.tags(name8), source2, options);
+  if (tagsDir == null) return known;
+  const recent = (catalog.images.find((i) => i.name === name8)?.tags ?? []).slice().sort((a, b) => a.published < b.published ? 1 : a.published > b.published ? -1 : 0).slice(0, REUSE_TAGS);
+  for (const tag of recent) {
+    const blobs = await resolvePath(tagsDir.cid, [tag.tag, "blobs", "sha256"], source2, options);
+    if (blobs == null) continue;
+    for (const entry of await readDirectory(blobs.cid, source2, options)) {
+      known.set(entry.name, { cid: entry.cid, size: entry.size });
+    }
+  }
+  return known;
+}
+async function* once(bytes) {
+  yield bytes;
+}
+async function importBlob(file, sink, label, progress, signal) {
+  const pooled = file.bytes == null;
+  const source2 = pooled ? fileContent2(file, signal) : once(file.bytes);
+  const hasher = new BlobHasher(pooled);
+  try {
+    let size = 0;
+    const content = async function* () {
+      for await (const chunk of source2) {
+        size += chunk.length;
+        progress.add(chunk.length);
+        yield chunk;
+      }
+    };
+    const node = await importFile(content(), sink, {
+      signal,
+      hashLeaf: hasher.hashChunk,
+      ...pooled ? { releaseLeaf: (bytes) => {
+        readBuffers.give(bytes);
+      } } : {}
+    });
+    if (file.digest != null) checkDigest(await hasher.digest(), size, { digest: file.digest, size: file.size, label });
+    return node;
+  } finally {
+    hasher.close();
+    await source2.return(void 0);
+  }
+}
+function fileContent2(file, signal) {
+  if (file.chunks == null) throw new Error(`no content for ${file.path}`);
+  return file.chunks({ pool: readBuffers, signal });
+}
+async function publish(options) {
+  const logger2 = options.logger ?? silentLogger;
+  const { signal } = options;
+  const scope = options.carScope ?? "new";
+  const tags = resolveTags(options);
+  if (options.previousRoot != null && (options.sources ?? []).length === 0) {
+    throw new InputError("previous-root", "a previous root was given but no block source to read it from (set gateways, a CAR or a store)");
+  }
+  const work = await mkdtemp2(join3(options.tempDir, "ipcr-publish-"));
+  let archive;
+  let car;
+  try {
+    const input = options.image.kind === "docker" ? "image" : "image-file";
+    const archivePath = options.image.kind === "docker" ? await logger2.group(`Export ${options.image.ref} from Docker`, async () => {
+      const img = options.image;
+      return await saveDockerImage(img.ref, { run: img.run, tempDir: work, input, signal });
+    }) : options.image.path;
+    archive = await openImageArchive(archivePath, { input, tempDir: work, signal });
+    const image = await loadImage(archive, { input, signal });
+    const name8 = resolveName(options, image);
+    const description = firstLine(options.description ?? image.labels["org.opencontainers.image.description"]);
+    const platforms = image.images.map((i) => platformString(i.platform));
+    logger2.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name8}:${tags.join(", ")}`);
+    const previousRoot = options.previousRoot ?? null;
+    const source2 = previousRoot != null ? new FirstSource(options.sources ?? []) : null;
+    const { previousCatalog, known } = previousRoot != null && source2 != null ? await logger2.group(`Read the previous registry root ${previousRoot}`, async () => {
+      const previousCatalog2 = await readPreviousCatalog(previousRoot, source2, { signal });
+      return { previousCatalog: previousCatalog2, known: await previousBlobs(previousRoot, name8, previousCatalog2, source2, { signal, logger: logger2 }) };
+    }) : { previousCatalog: emptyCatalog(), known: /* @__PURE__ */ new Map() };
+    car = await CarFileWriter.create(options.carPath);
+    const sink = new PublishSink([car, ...options.sinks ?? []]);
+    const files = tagFolderFiles(image, { name: name8, tag: tags[0] });
+    const blobFiles = files.filter((f) => f.path.startsWith("blobs/sha256/"));
+    const total = blobFiles.reduce((n, f) => n + f.size, 0);
+    let reused = 0;
+    const blobEntries = await logger2.group(`Import ${blobFiles.length} blobs (${formatBytes(total)})`, async () => {
+      const progress = new Progress(logger2, "imported", total);
+      const entries = [];
+      for (const file of blobFiles) {
+        const hex = file.path.slice("blobs/sha256/".length);
+        const label = `${input} blob ${file.digest ?? hex}`;
+        const previous = scope === "new" ? known.get(hex) : void 0;
+        let node = await importBlob(file, previous != null ? discard : sink, label, progress, signal);
+        if (previous != null) {
+          if (previous.cid.equals(node.cid)) {
+            reused++;
+          } else {
+            node = await importBlob(file, sink, label, progress, signal);
+          }
+        }
+        entries.push({ name: hex, cid: node.cid, size: node.size });
+      }
+      progress.finish();
+      return entries;
+    });
+    const sha256Dir = await buildDirectory(blobEntries, sink, { signal });
+    const blobsDir = await buildDirectory([{ name: "sha256", ...sha256Dir }], sink, { signal });
+    const edits = [];
+    const published = [];
+    const now = (options.now ?? /* @__PURE__ */ new Date()).toISOString();
+    const catalogTags = [];
+    for (const tag of tags) {
+      const entries = [{ name: "blobs", ...blobsDir }];
+      for (const file of tagFolderFiles(image, { name: name8, tag }).filter((f) => !f.path.startsWith("blobs/"))) {
+        if (file.bytes == null) throw new Error(`${file.path} has no bytes`);
+        const node = await importBytes(file.bytes, sink, { signal });
+        entries.push({ name: file.path, cid: node.cid, size: node.size });
+      }
+      const folder = await buildDirectory(entries, sink, { signal });
+      edits.push({ path: registryPaths.tag(name8, tag), node: folder });
+      published.push({ tag, cid: folder.cid.toString() });
+      catalogTags.push({
+        tag,
+        digest: image.root.digest,
+        platforms,
+        size: total,
+        cid: folder.cid.toString(),
+        published: now,
+        ...options.revision != null && options.revision !== "" ? { revision: options.revision } : {}
+      });
+    }
+    if (description != null) {
+      const readme = await importBytes(new TextEncoder().encode(`${description}
+`), sink, { signal });
+      edits.push({ path: registryPaths.readme(name8), node: readme });
+    }
+    const catalog = updateCatalog(previousCatalog, { name: name8, description, tags: catalogTags, updated: now });
+    const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal });
+    edits.push({ path: registryPaths.catalog(), node: catalogNode });
+    const root = await editTree(previousRoot, edits, source2, sink, { signal });
+    if (scope === "full" && source2 != null) {
+      await logger2.group("Copy the unchanged part of the registry into the CAR", async () => {
+        const full = new FirstSource([sink.dagPb, source2]);
+        for await (const block of walkDag(root.cid, full, { signal, skip: (cid) => cid.code === 85 && car?.has(cid) === true })) {
+          await car?.put(block.cid, block.bytes);
+        }
+      });
+    }
+    const written = await car.close(root.cid);
+    car = void 0;
+    return {
+      rootCid: root.cid.toString(),
+      ...previousRoot != null ? { previousRoot: previousRoot.toString() } : {},
+      name: name8,
+      tags: published,
+      imageCid: published[0].cid,
+      digest: image.root.digest,
+      platforms,
+      size: total,
+      ...description != null ? { description } : {},
+      sourceFormat: image.sourceFormat,
+      car: { path: written.path, scope, blocks: written.blocks, bytes: written.bytes },
+      reusedBlobs: reused
+    };
+  } finally {
+    if (car != null) await car.abort();
+    if (archive != null) await archive.close();
+    await rm3(work, { recursive: true, force: true });
+  }
+}
+async function readPreviousCatalog(root, source2, options) {
+  const node = await resolvePath(root, registryPaths.catalog(), source2, options);
+  if (node == null) return emptyCatalog();
+  return parseCatalog(await readFileBytes(node.cid, source2, { ...options, maxBytes: 64 * 1024 * 1024 }));
+}
+function parseCid(value, input) {
+  try {
+    return CID.parse(value.trim().replace(/^\/ipfs\//, ""));
+  } catch {
+    throw new InputError(input, `'${value}' is not a CID (expected a CIDv0 Qm\u2026 or CIDv1 such as bafy\u2026)`);
+  }
+}
+
+// src/core/blocks/car-source.ts
+import { open as open5 } from "node:fs/promises";
+
+// ../main/node_modules/@ipld/dag-cbor/src/index.js
 var src_exports2 = {};
 __export(src_exports2, {
   code: () => code5,
@@ -12193,7 +12603,7 @@ __export(src_exports2, {
   toByteView: () => toByteView2
 });
 
-// node_modules/cborg/lib/is.js
+// ../main/node_modules/cborg/lib/is.js
 var objectTypeNames = [
   "Object",
   // for Object.create(null) and other non-plain objects
@@ -12262,7 +12672,7 @@ function getObjectType(value) {
   return void 0;
 }
 
-// node_modules/cborg/lib/token.js
+// ../main/node_modules/cborg/lib/token.js
 var Type = class {
   /**
    * @param {number} major
@@ -12328,7 +12738,7 @@ var Token = class {
   }
 };
 
-// node_modules/cborg/lib/byte-utils.js
+// ../main/node_modules/cborg/lib/byte-utils.js
 var useBuffer = globalThis.process && // @ts-ignore
 !globalThis.process.browser && // @ts-ignore
 globalThis.Buffer && // @ts-ignore
@@ -12507,7 +12917,7 @@ function decodeCodePointsArray(codePoints) {
   return res;
 }
 
-// node_modules/cborg/lib/bl.js
+// ../main/node_modules/cborg/lib/bl.js
 var defaultChunkSize = 256;
 var Bl = class {
   /**
@@ -12648,7 +13058,7 @@ var U8Bl = class {
   }
 };
 
-// node_modules/cborg/lib/common.js
+// ../main/node_modules/cborg/lib/common.js
 var decodeErrPrefix = "CBOR decode error:";
 var encodeErrPrefix = "CBOR encode error:";
 var uintMinorPrefixBytes = [];
@@ -12663,7 +13073,7 @@ function assertEnoughData(data, pos, need) {
   }
 }
 
-// node_modules/cborg/lib/0uint.js
+// ../main/node_modules/cborg/lib/0uint.js
 var uintBoundaries = [24, 256, 65536, 4294967296, BigInt("18446744073709551616")];
 function readUint8(data, offset, options) {
   assertEnoughData(data, offset, 1);
@@ -12781,7 +13191,7 @@ encodeUint.compareTokens = function compareTokens(tok1, tok2) {
   return tok1.value < tok2.value ? -1 : tok1.value > tok2.value ? 1 : 0;
 };
 
-// node_modules/cborg/lib/1negint.js
+// ../main/node_modules/cborg/lib/1negint.js
 function decodeNegint8(data, pos, _minor, options) {
   return new Token(Type.negint, -1 - readUint8(data, pos + 1, options), 2);
 }
@@ -12832,7 +13242,7 @@ encodeNegint.compareTokens = function compareTokens2(tok1, tok2) {
   return tok1.value < tok2.value ? 1 : tok1.value > tok2.value ? -1 : 0;
 };
 
-// node_modules/cborg/lib/2bytes.js
+// ../main/node_modules/cborg/lib/2bytes.js
 function toToken(data, pos, prefix, length4) {
   assertEnoughData(data, pos, prefix + length4);
   const buf = data.slice(pos + prefix, pos + prefix + length4);
@@ -12879,7 +13289,7 @@ function compareBytes(b1, b2) {
   return b1.length < b2.length ? -1 : b1.length > b2.length ? 1 : compare(b1, b2);
 }
 
-// node_modules/cborg/lib/3string.js
+// ../main/node_modules/cborg/lib/3string.js
 var textDecoder3 = new TextDecoder();
 var ASCII_THRESHOLD = 32;
 function toStr(bytes, start, end) {
@@ -12927,7 +13337,7 @@ function decodeString64(data, pos, _minor, options) {
 }
 var encodeString = encodeBytes;
 
-// node_modules/cborg/lib/4array.js
+// ../main/node_modules/cborg/lib/4array.js
 function toToken3(_data, _pos, prefix, length4) {
   return new Token(Type.array, length4, prefix);
 }
@@ -12964,7 +13374,7 @@ encodeArray.encodedSize = function encodedSize5(token) {
   return encodeUintValue.encodedSize(token.value);
 };
 
-// node_modules/cborg/lib/5map.js
+// ../main/node_modules/cborg/lib/5map.js
 function toToken4(_data, _pos, prefix, length4) {
   return new Token(Type.map, length4, prefix);
 }
@@ -13001,7 +13411,7 @@ encodeMap.encodedSize = function encodedSize6(token) {
   return encodeUintValue.encodedSize(token.value);
 };
 
-// node_modules/cborg/lib/6tag.js
+// ../main/node_modules/cborg/lib/6tag.js
 function decodeTagCompact(_data, _pos, minor, _options) {
   return new Token(Type.tag, minor, 1);
 }
@@ -13025,7 +13435,7 @@ encodeTag.encodedSize = function encodedSize7(token) {
   return encodeUintValue.encodedSize(token.value);
 };
 
-// node_modules/cborg/lib/7float.js
+// ../main/node_modules/cborg/lib/7float.js
 var MINOR_FALSE = 20;
 var MINOR_TRUE = 21;
 var MINOR_NULL = 22;
@@ -13256,7 +13666,7 @@ encodeFloat.compareTokens = function compareTokens4(tok1, tok2, options) {
   return compare(b1, b2);
 };
 
-// node_modules/cborg/lib/jump.js
+// ../main/node_modules/cborg/lib/jump.js
 function invalidMinor(data, pos, minor) {
   throw new Error(`${decodeErrPrefix} encountered invalid minor (${minor}) for major ${data[pos] >>> 5}`);
 }
@@ -13412,7 +13822,7 @@ function quickEncodeToken(token) {
   }
 }
 
-// node_modules/cborg/lib/encode.js
+// ../main/node_modules/cborg/lib/encode.js
 var defaultEncodeOptions = {
   float64: false,
   mapSorter,
@@ -13911,7 +14321,7 @@ function encode8(data, options) {
   return encodeCustom(data, cborEncoders, options);
 }
 
-// node_modules/cborg/lib/decode.js
+// ../main/node_modules/cborg/lib/decode.js
 var defaultDecodeOptions = {
   strict: false,
   allowIndefinite: true,
@@ -14112,7 +14522,7 @@ function decode10(data, options) {
   return decoded;
 }
 
-// node_modules/cborg/lib/tagged.js
+// ../main/node_modules/cborg/lib/tagged.js
 var Tagged = class _Tagged {
   /**
    * @param {number} tag - CBOR tag number, a non-negative integer
@@ -14165,7 +14575,7 @@ Object.defineProperty(Tagged.prototype, Symbol.toStringTag, {
   value: "Tagged"
 });
 
-// node_modules/@ipld/dag-cbor/src/index.js
+// ../main/node_modules/@ipld/dag-cbor/src/index.js
 var CID_CBOR_TAG = 42;
 function toByteView2(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -14256,3723 +14666,7 @@ var code5 = 113;
 var encode9 = (node) => encode8(node, _encodeOptions);
 var decode11 = (data) => decode10(toByteView2(data), _decodeOptions);
 
-// node_modules/@ipld/dag-json/src/index.js
-var src_exports3 = {};
-__export(src_exports3, {
-  code: () => code6,
-  decode: () => decode13,
-  encode: () => encode11,
-  format: () => format2,
-  name: () => name6,
-  parse: () => parse,
-  stringify: () => format2
-});
-
-// node_modules/cborg/lib/json/encode.js
-var JSONEncoder = class extends Array {
-  constructor() {
-    super();
-    this.inRecursive = [];
-  }
-  /**
-   * @param {ByteWriter} buf
-   */
-  prefix(buf) {
-    const recurs = this.inRecursive[this.inRecursive.length - 1];
-    if (recurs) {
-      if (Type.equals(recurs.type, Type.array)) {
-        recurs.elements++;
-        if (recurs.elements !== 1) {
-          buf.push([44]);
-        }
-      }
-      if (Type.equals(recurs.type, Type.map)) {
-        recurs.elements++;
-        if (recurs.elements !== 1) {
-          if (recurs.elements % 2 === 1) {
-            buf.push([44]);
-          } else {
-            buf.push([58]);
-          }
-        }
-      }
-    }
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} token
-   */
-  [Type.uint.major](buf, token) {
-    this.prefix(buf);
-    const is3 = String(token.value);
-    const isa = [];
-    for (let i = 0; i < is3.length; i++) {
-      isa[i] = is3.charCodeAt(i);
-    }
-    buf.push(isa);
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} token
-   */
-  [Type.negint.major](buf, token) {
-    this[Type.uint.major](buf, token);
-  }
-  /**
-   * @param {ByteWriter} _buf
-   * @param {Token} _token
-   */
-  [Type.bytes.major](_buf, _token) {
-    throw new Error(`${encodeErrPrefix} unsupported type: Uint8Array`);
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} token
-   */
-  [Type.string.major](buf, token) {
-    this.prefix(buf);
-    const byts = fromString3(JSON.stringify(token.value));
-    buf.push(byts.length > 32 ? asU8A(byts) : byts);
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} _token
-   */
-  [Type.array.major](buf, _token) {
-    this.prefix(buf);
-    this.inRecursive.push({ type: Type.array, elements: 0 });
-    buf.push([91]);
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} _token
-   */
-  [Type.map.major](buf, _token) {
-    this.prefix(buf);
-    this.inRecursive.push({ type: Type.map, elements: 0 });
-    buf.push([123]);
-  }
-  /**
-   * @param {ByteWriter} _buf
-   * @param {Token} _token
-   */
-  [Type.tag.major](_buf, _token) {
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} token
-   */
-  [Type.float.major](buf, token) {
-    if (token.type.name === "break") {
-      const recurs = this.inRecursive.pop();
-      if (recurs) {
-        if (Type.equals(recurs.type, Type.array)) {
-          buf.push([93]);
-        } else if (Type.equals(recurs.type, Type.map)) {
-          buf.push([125]);
-        } else {
-          throw new Error("Unexpected recursive type; this should not happen!");
-        }
-        return;
-      }
-      throw new Error("Unexpected break; this should not happen!");
-    }
-    if (token.value === void 0) {
-      throw new Error(`${encodeErrPrefix} unsupported type: undefined`);
-    }
-    this.prefix(buf);
-    if (token.type.name === "true") {
-      buf.push([116, 114, 117, 101]);
-      return;
-    } else if (token.type.name === "false") {
-      buf.push([102, 97, 108, 115, 101]);
-      return;
-    } else if (token.type.name === "null") {
-      buf.push([110, 117, 108, 108]);
-      return;
-    }
-    const is3 = String(token.value);
-    const isa = [];
-    let dp = false;
-    for (let i = 0; i < is3.length; i++) {
-      isa[i] = is3.charCodeAt(i);
-      if (!dp && (isa[i] === 46 || isa[i] === 101 || isa[i] === 69)) {
-        dp = true;
-      }
-    }
-    if (!dp) {
-      isa.push(46);
-      isa.push(48);
-    }
-    buf.push(isa);
-  }
-};
-function mapSorter2(e1, e2) {
-  if (Array.isArray(e1[0]) || Array.isArray(e2[0])) {
-    throw new Error(`${encodeErrPrefix} complex map keys are not supported`);
-  }
-  const keyToken1 = e1[0];
-  const keyToken2 = e2[0];
-  if (keyToken1.type !== Type.string || keyToken2.type !== Type.string) {
-    throw new Error(`${encodeErrPrefix} non-string map keys are not supported`);
-  }
-  if (keyToken1 < keyToken2) {
-    return -1;
-  }
-  if (keyToken1 > keyToken2) {
-    return 1;
-  }
-  throw new Error(`${encodeErrPrefix} unexpected duplicate map keys, this is not supported`);
-}
-var defaultEncodeOptions2 = { addBreakTokens: true, mapSorter: mapSorter2 };
-function encode10(data, options) {
-  options = Object.assign({}, defaultEncodeOptions2, options);
-  return encodeCustom(data, new JSONEncoder(), options);
-}
-
-// node_modules/cborg/lib/json/decode.js
-var Tokenizer = class {
-  /**
-   * @param {Uint8Array} data
-   * @param {DecodeOptions} options
-   */
-  constructor(data, options = {}) {
-    this._pos = 0;
-    this.data = data;
-    this.options = options;
-    this.modeStack = ["value"];
-    this.lastToken = "";
-  }
-  pos() {
-    return this._pos;
-  }
-  /**
-   * @returns {boolean}
-   */
-  done() {
-    return this._pos >= this.data.length;
-  }
-  /**
-   * @returns {number}
-   */
-  ch() {
-    return this.data[this._pos];
-  }
-  /**
-   * @returns {string}
-   */
-  currentMode() {
-    return this.modeStack[this.modeStack.length - 1];
-  }
-  skipWhitespace() {
-    let c = this.ch();
-    while (c === 32 || c === 9 || c === 13 || c === 10) {
-      c = this.data[++this._pos];
-    }
-  }
-  /**
-   * @param {number[]} str
-   */
-  expect(str) {
-    if (this.data.length - this._pos < str.length) {
-      throw new Error(`${decodeErrPrefix} unexpected end of input at position ${this._pos}`);
-    }
-    for (let i = 0; i < str.length; i++) {
-      if (this.data[this._pos++] !== str[i]) {
-        throw new Error(`${decodeErrPrefix} unexpected token at position ${this._pos}, expected to find '${String.fromCharCode(...str)}'`);
-      }
-    }
-  }
-  parseNumber() {
-    const startPos = this._pos;
-    let negative = false;
-    let float = false;
-    const swallow = (chars) => {
-      while (!this.done()) {
-        const ch = this.ch();
-        if (chars.includes(ch)) {
-          this._pos++;
-        } else {
-          break;
-        }
-      }
-    };
-    if (this.ch() === 45) {
-      negative = true;
-      this._pos++;
-    }
-    if (this.ch() === 48) {
-      this._pos++;
-      if (this.ch() === 46) {
-        this._pos++;
-        float = true;
-      } else {
-        return new Token(Type.uint, 0, this._pos - startPos);
-      }
-    }
-    swallow([48, 49, 50, 51, 52, 53, 54, 55, 56, 57]);
-    if (negative && this._pos === startPos + 1) {
-      throw new Error(`${decodeErrPrefix} unexpected token at position ${this._pos}`);
-    }
-    if (!this.done() && this.ch() === 46) {
-      if (float) {
-        throw new Error(`${decodeErrPrefix} unexpected token at position ${this._pos}`);
-      }
-      float = true;
-      this._pos++;
-      swallow([48, 49, 50, 51, 52, 53, 54, 55, 56, 57]);
-    }
-    if (!this.done() && (this.ch() === 101 || this.ch() === 69)) {
-      float = true;
-      this._pos++;
-      if (!this.done() && (this.ch() === 43 || this.ch() === 45)) {
-        this._pos++;
-      }
-      swallow([48, 49, 50, 51, 52, 53, 54, 55, 56, 57]);
-    }
-    const numStr = String.fromCharCode.apply(null, this.data.subarray(startPos, this._pos));
-    const num = parseFloat(numStr);
-    if (float) {
-      return new Token(Type.float, num, this._pos - startPos);
-    }
-    if (this.options.allowBigInt !== true || Number.isSafeInteger(num)) {
-      return new Token(num >= 0 ? Type.uint : Type.negint, num, this._pos - startPos);
-    }
-    return new Token(num >= 0 ? Type.uint : Type.negint, BigInt(numStr), this._pos - startPos);
-  }
-  /**
-   * @returns {Token}
-   */
-  parseString() {
-    if (this.ch() !== 34) {
-      throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}; this shouldn't happen`);
-    }
-    this._pos++;
-    for (let i = this._pos, l = 0; i < this.data.length && l < 65536; i++, l++) {
-      const ch = this.data[i];
-      if (ch === 92 || ch < 32 || ch >= 128) {
-        break;
-      }
-      if (ch === 34) {
-        const str = String.fromCharCode.apply(null, this.data.subarray(this._pos, i));
-        this._pos = i + 1;
-        return new Token(Type.string, str, l);
-      }
-    }
-    const startPos = this._pos;
-    const chars = [];
-    const readu4 = () => {
-      if (this._pos + 4 >= this.data.length) {
-        throw new Error(`${decodeErrPrefix} unexpected end of unicode escape sequence at position ${this._pos}`);
-      }
-      let u4 = 0;
-      for (let i = 0; i < 4; i++) {
-        let ch = this.ch();
-        if (ch >= 48 && ch <= 57) {
-          ch -= 48;
-        } else if (ch >= 97 && ch <= 102) {
-          ch = ch - 97 + 10;
-        } else if (ch >= 65 && ch <= 70) {
-          ch = ch - 65 + 10;
-        } else {
-          throw new Error(`${decodeErrPrefix} unexpected unicode escape character at position ${this._pos}`);
-        }
-        u4 = u4 * 16 + ch;
-        this._pos++;
-      }
-      return u4;
-    };
-    const readUtf8Char = () => {
-      const firstByte = this.ch();
-      let codePoint = null;
-      let bytesPerSequence = firstByte > 239 ? 4 : firstByte > 223 ? 3 : firstByte > 191 ? 2 : 1;
-      if (this._pos + bytesPerSequence > this.data.length) {
-        throw new Error(`${decodeErrPrefix} unexpected unicode sequence at position ${this._pos}`);
-      }
-      let secondByte, thirdByte, fourthByte, tempCodePoint;
-      switch (bytesPerSequence) {
-        // this case is dealt with by the caller function
-        case 1:
-          if (firstByte < 128) {
-            codePoint = firstByte;
-          }
-          break;
-        case 2:
-          secondByte = this.data[this._pos + 1];
-          if ((secondByte & 192) === 128) {
-            tempCodePoint = (firstByte & 31) << 6 | secondByte & 63;
-            if (tempCodePoint > 127) {
-              codePoint = tempCodePoint;
-            }
-          }
-          break;
-        case 3:
-          secondByte = this.data[this._pos + 1];
-          thirdByte = this.data[this._pos + 2];
-          if ((secondByte & 192) === 128 && (thirdByte & 192) === 128) {
-            tempCodePoint = (firstByte & 15) << 12 | (secondByte & 63) << 6 | thirdByte & 63;
-            if (tempCodePoint > 2047 && (tempCodePoint < 55296 || tempCodePoint > 57343)) {
-              codePoint = tempCodePoint;
-            }
-          }
-          break;
-        case 4:
-          secondByte = this.data[this._pos + 1];
-          thirdByte = this.data[this._pos + 2];
-          fourthByte = this.data[this._pos + 3];
-          if ((secondByte & 192) === 128 && (thirdByte & 192) === 128 && (fourthByte & 192) === 128) {
-            tempCodePoint = (firstByte & 15) << 18 | (secondByte & 63) << 12 | (thirdByte & 63) << 6 | fourthByte & 63;
-            if (tempCodePoint > 65535 && tempCodePoint < 1114112) {
-              codePoint = tempCodePoint;
-            }
-          }
-      }
-      if (codePoint === null) {
-        codePoint = 65533;
-        bytesPerSequence = 1;
-      } else if (codePoint > 65535) {
-        codePoint -= 65536;
-        chars.push(codePoint >>> 10 & 1023 | 55296);
-        codePoint = 56320 | codePoint & 1023;
-      }
-      chars.push(codePoint);
-      this._pos += bytesPerSequence;
-    };
-    while (!this.done()) {
-      const ch = this.ch();
-      let ch1;
-      switch (ch) {
-        case 92:
-          this._pos++;
-          if (this.done()) {
-            throw new Error(`${decodeErrPrefix} unexpected string termination at position ${this._pos}`);
-          }
-          ch1 = this.ch();
-          this._pos++;
-          switch (ch1) {
-            case 34:
-            // '"'
-            case 39:
-            // '\''
-            case 92:
-            // '\'
-            case 47:
-              chars.push(ch1);
-              break;
-            case 98:
-              chars.push(8);
-              break;
-            case 116:
-              chars.push(9);
-              break;
-            case 110:
-              chars.push(10);
-              break;
-            case 102:
-              chars.push(12);
-              break;
-            case 114:
-              chars.push(13);
-              break;
-            case 117:
-              chars.push(readu4());
-              break;
-            default:
-              throw new Error(`${decodeErrPrefix} unexpected string escape character at position ${this._pos}`);
-          }
-          break;
-        case 34:
-          this._pos++;
-          return new Token(Type.string, decodeCodePointsArray(chars), this._pos - startPos);
-        default:
-          if (ch < 32) {
-            throw new Error(`${decodeErrPrefix} invalid control character at position ${this._pos}`);
-          } else if (ch < 128) {
-            chars.push(ch);
-            this._pos++;
-          } else {
-            readUtf8Char();
-          }
-      }
-    }
-    throw new Error(`${decodeErrPrefix} unexpected end of string at position ${this._pos}`);
-  }
-  /**
-   * @returns {Token}
-   */
-  parseValue() {
-    switch (this.ch()) {
-      case 123:
-        this.modeStack.push("obj-start");
-        this._pos++;
-        return new Token(Type.map, Infinity, 1);
-      case 91:
-        this.modeStack.push("array-start");
-        this._pos++;
-        return new Token(Type.array, Infinity, 1);
-      case 34: {
-        return this.parseString();
-      }
-      case 110:
-        this.expect([110, 117, 108, 108]);
-        return new Token(Type.null, null, 4);
-      case 102:
-        this.expect([102, 97, 108, 115, 101]);
-        return new Token(Type.false, false, 5);
-      case 116:
-        this.expect([116, 114, 117, 101]);
-        return new Token(Type.true, true, 4);
-      case 45:
-      // '-'
-      case 48:
-      // '0'
-      case 49:
-      // '1'
-      case 50:
-      // '2'
-      case 51:
-      // '3'
-      case 52:
-      // '4'
-      case 53:
-      // '5'
-      case 54:
-      // '6'
-      case 55:
-      // '7'
-      case 56:
-      // '8'
-      case 57:
-        return this.parseNumber();
-      default:
-        throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}`);
-    }
-  }
-  /**
-   * @returns {Token}
-   */
-  next() {
-    this.skipWhitespace();
-    switch (this.currentMode()) {
-      case "value":
-        this.modeStack.pop();
-        return this.parseValue();
-      case "array-value": {
-        this.modeStack.pop();
-        if (this.ch() === 93) {
-          this._pos++;
-          this.skipWhitespace();
-          return new Token(Type.break, void 0, 1);
-        }
-        if (this.ch() !== 44) {
-          throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}, was expecting array delimiter but found '${String.fromCharCode(this.ch())}'`);
-        }
-        this._pos++;
-        this.modeStack.push("array-value");
-        this.skipWhitespace();
-        return this.parseValue();
-      }
-      case "array-start": {
-        this.modeStack.pop();
-        if (this.ch() === 93) {
-          this._pos++;
-          this.skipWhitespace();
-          return new Token(Type.break, void 0, 1);
-        }
-        this.modeStack.push("array-value");
-        this.skipWhitespace();
-        return this.parseValue();
-      }
-      // @ts-ignore
-      case "obj-key":
-        if (this.ch() === 125) {
-          this.modeStack.pop();
-          this._pos++;
-          this.skipWhitespace();
-          return new Token(Type.break, void 0, 1);
-        }
-        if (this.ch() !== 44) {
-          throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}, was expecting object delimiter but found '${String.fromCharCode(this.ch())}'`);
-        }
-        this._pos++;
-        this.skipWhitespace();
-      case "obj-start": {
-        this.modeStack.pop();
-        if (this.ch() === 125) {
-          this._pos++;
-          this.skipWhitespace();
-          return new Token(Type.break, void 0, 1);
-        }
-        const token = this.parseString();
-        this.skipWhitespace();
-        if (this.ch() !== 58) {
-          throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}, was expecting key/value delimiter ':' but found '${String.fromCharCode(this.ch())}'`);
-        }
-        this._pos++;
-        this.modeStack.push("obj-value");
-        return token;
-      }
-      case "obj-value": {
-        this.modeStack.pop();
-        this.modeStack.push("obj-key");
-        this.skipWhitespace();
-        return this.parseValue();
-      }
-      default:
-        throw new Error(`${decodeErrPrefix} unexpected parse state at position ${this._pos}; this shouldn't happen`);
-    }
-  }
-};
-function decode12(data, options) {
-  options = Object.assign({ tokenizer: new Tokenizer(data, options) }, options);
-  return decode10(data, options);
-}
-
-// node_modules/@ipld/dag-json/src/index.js
-function toByteView3(buf) {
-  if (buf instanceof ArrayBuffer) {
-    return new Uint8Array(buf, 0, buf.byteLength);
-  }
-  return buf;
-}
-function cidEncoder2(obj) {
-  if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
-    return null;
-  }
-  const cid = CID.asCID(obj);
-  if (!cid) {
-    return null;
-  }
-  const cidString = cid.toString();
-  return [
-    new Token(Type.map, Infinity, 1),
-    new Token(Type.string, "/", 1),
-    // key
-    new Token(Type.string, cidString, cidString.length),
-    // value
-    new Token(Type.break, void 0, 1)
-  ];
-}
-function bytesEncoder(bytes) {
-  const bytesString = base64.encode(bytes).slice(1);
-  return [
-    new Token(Type.map, Infinity, 1),
-    new Token(Type.string, "/", 1),
-    // key
-    new Token(Type.map, Infinity, 1),
-    // value
-    new Token(Type.string, "bytes", 5),
-    // inner key
-    new Token(Type.string, bytesString, bytesString.length),
-    // inner value
-    new Token(Type.break, void 0, 1),
-    new Token(Type.break, void 0, 1)
-  ];
-}
-function taBytesEncoder(obj) {
-  return bytesEncoder(new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength));
-}
-function abBytesEncoder(ab) {
-  return bytesEncoder(new Uint8Array(ab));
-}
-function undefinedEncoder2() {
-  throw new Error("`undefined` is not supported by the IPLD Data Model and cannot be encoded");
-}
-function numberEncoder2(num) {
-  if (Number.isNaN(num)) {
-    throw new Error("`NaN` is not supported by the IPLD Data Model and cannot be encoded");
-  }
-  if (num === Infinity || num === -Infinity) {
-    throw new Error("`Infinity` and `-Infinity` is not supported by the IPLD Data Model and cannot be encoded");
-  }
-  return null;
-}
-var encodeOptions2 = {
-  typeEncoders: {
-    Object: cidEncoder2,
-    Buffer: bytesEncoder,
-    Uint8Array: bytesEncoder,
-    Int8Array: taBytesEncoder,
-    Uint16Array: taBytesEncoder,
-    Int16Array: taBytesEncoder,
-    Uint32Array: taBytesEncoder,
-    Int32Array: taBytesEncoder,
-    Float32Array: taBytesEncoder,
-    Float64Array: taBytesEncoder,
-    Uint8ClampedArray: taBytesEncoder,
-    BigInt64Array: taBytesEncoder,
-    BigUint64Array: taBytesEncoder,
-    DataView: taBytesEncoder,
-    ArrayBuffer: abBytesEncoder,
-    undefined: undefinedEncoder2,
-    number: numberEncoder2
-  }
-};
-var DagJsonTokenizer = class extends Tokenizer {
-  /**
-   * @param {Uint8Array} data
-   * @param {object} [options]
-   */
-  constructor(data, options) {
-    super(data, options);
-    this.tokenBuffer = [];
-  }
-  /**
-   * @returns {boolean}
-   */
-  done() {
-    return this.tokenBuffer.length === 0 && super.done();
-  }
-  /**
-   * @returns {Token}
-   */
-  _next() {
-    if (this.tokenBuffer.length > 0) {
-      return this.tokenBuffer.pop();
-    }
-    return super.next();
-  }
-  /**
-   * Implements rules outlined in https://github.com/ipld/specs/pull/356
-   *
-   * @returns {Token}
-   */
-  next() {
-    const token = this._next();
-    if (Type.equals(token.type, Type.map)) {
-      const keyToken = this._next();
-      if (Type.equals(keyToken.type, Type.string) && keyToken.value === "/") {
-        const valueToken = this._next();
-        if (Type.equals(valueToken.type, Type.string)) {
-          const breakToken = this._next();
-          if (!Type.equals(breakToken.type, Type.break)) {
-            throw new Error("Invalid encoded CID form");
-          }
-          this.tokenBuffer.push(valueToken);
-          return new Token(Type.tag, 42, 0);
-        }
-        if (Type.equals(valueToken.type, Type.map)) {
-          const innerKeyToken = this._next();
-          if (Type.equals(innerKeyToken.type, Type.string) && innerKeyToken.value === "bytes") {
-            const innerValueToken = this._next();
-            if (Type.equals(innerValueToken.type, Type.string)) {
-              for (let i = 0; i < 2; i++) {
-                const breakToken = this._next();
-                if (!Type.equals(breakToken.type, Type.break)) {
-                  throw new Error("Invalid encoded Bytes form");
-                }
-              }
-              const bytes = base64.decode(`m${innerValueToken.value}`);
-              return new Token(Type.bytes, bytes, innerValueToken.value.length);
-            }
-            this.tokenBuffer.push(innerValueToken);
-          }
-          this.tokenBuffer.push(innerKeyToken);
-        }
-        this.tokenBuffer.push(valueToken);
-      }
-      this.tokenBuffer.push(keyToken);
-    }
-    return token;
-  }
-};
-var decodeOptions2 = {
-  allowIndefinite: false,
-  allowUndefined: false,
-  allowNaN: false,
-  allowInfinity: false,
-  allowBigInt: true,
-  // this will lead to BigInt for ints outside of
-  // safe-integer range, which may surprise users
-  strict: true,
-  useMaps: false,
-  rejectDuplicateMapKeys: true,
-  /** @type {{ [tagNumber: number]: import('cborg').TagDecoder }} */
-  tags: {
-    // TAG(42)STRING("bafy...") from the tokenizer, decode to get the string
-    42: (decode23) => CID.parse(
-      /** @type {string} */
-      decode23()
-    )
-  }
-};
-var name6 = "dag-json";
-var code6 = 297;
-var encode11 = (node) => encode10(node, encodeOptions2);
-var decode13 = (data) => {
-  const buf = toByteView3(data);
-  const options = Object.assign(decodeOptions2, { tokenizer: new DagJsonTokenizer(buf, decodeOptions2) });
-  return decode12(buf, options);
-};
-var format2 = (node) => utf8Decoder.decode(encode11(node));
-var utf8Decoder = new TextDecoder();
-var parse = (data) => decode13(utf8Encoder.encode(data));
-var utf8Encoder = new TextEncoder();
-
-// node_modules/ipfs-unixfs-exporter/dist/src/constants.js
-var CODEC_CBOR = 81;
-
-// node_modules/it-to-buffer/dist/src/index.js
-function isAsyncIterable5(thing) {
-  return thing[Symbol.asyncIterator] != null;
-}
-function toBuffer(source2) {
-  if (isAsyncIterable5(source2)) {
-    return (async () => {
-      let buffer3 = new Uint8Array(0);
-      for await (const buf of source2) {
-        buffer3 = concat([buffer3, buf], buffer3.length + buf.length);
-      }
-      return buffer3;
-    })();
-  }
-  const bufs = [];
-  let length4 = 0;
-  for (const buf of source2) {
-    bufs.push(buf);
-    length4 += buf.byteLength;
-  }
-  return concat(bufs, length4);
-}
-var src_default4 = toBuffer;
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/is-cid.js
-function isCID(obj) {
-  if (obj == null) {
-    return false;
-  }
-  return CID.asCID(obj) === obj;
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/resolve-object-path.js
-function resolveObjectPath(object, path) {
-  let value;
-  let i = 0;
-  let resolved = "";
-  while (i < path.length) {
-    const key = path[i];
-    i++;
-    if (!Object.hasOwnProperty.call(object, key)) {
-      throw new BadPathError(`Object did not have key "${key}"`);
-    }
-    resolved += `/${key}`;
-    value = object[key];
-    object = value;
-    if (isCID(value)) {
-      break;
-    }
-  }
-  return {
-    value,
-    rest: path.slice(i),
-    path: resolved.substring(1)
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-cbor.js
-async function* dagCborResolver(root, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(root, options));
-  const object = decode11(block);
-  const result = resolveObjectPath(object, path);
-  yield {
-    cid: isCID(result.value) ? result.value : root,
-    name: result.path,
-    rest: result.rest
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-json.js
-async function* dagJsonResolver(root, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(root, options));
-  const object = decode13(block);
-  const result = resolveObjectPath(object, path);
-  yield {
-    cid: isCID(result.value) ? result.value : root,
-    name: result.path,
-    rest: result.rest
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/unixfs-stream.js
-function isValidUnixFSDirectoryMetadata(obj) {
-  return obj.type === "DIRECTORY";
-}
-function isValidUnixFSFile(obj) {
-  return obj.type === "FILE";
-}
-function isValidUnixFSRaw(obj) {
-  return obj.type === "RAW";
-}
-function isValidUnixFSSymlink(obj) {
-  return obj.type === "SYMLINK";
-}
-function isValidUnixFSHAMTMetadata(obj) {
-  return obj.type === "HAMT_SHARD" && obj.data instanceof Uint8Array && typeof obj.fanOut === "bigint" && typeof obj.hashType === "bigint";
-}
-function isValidLink(obj) {
-  return typeof obj.name === "string" && CID.asCID(obj.hash) === obj.hash;
-}
-function* unixFsStream(block) {
-  let link = {};
-  let data = {};
-  for (const evt of Node.stream(block)) {
-    switch (evt.field) {
-      case ".data": {
-        if (evt.type === "start") {
-          data = {};
-        }
-        if (evt.type === "end") {
-          if (isValidUnixFSDirectoryMetadata(data) || isValidUnixFSHAMTMetadata(data) || isValidUnixFSFile(data) || isValidUnixFSRaw(data) || isValidUnixFSSymlink(data)) {
-            yield data;
-            return;
-          }
-          throw new NotUnixFSError("PBNode Data was not a valid UnixFS type");
-        }
-        break;
-      }
-      case ".data.type": {
-        data.type = evt.value;
-        break;
-      }
-      case ".data.data": {
-        data.data = evt.value;
-        break;
-      }
-      case ".data.fanOut": {
-        data.fanOut = evt.value;
-        break;
-      }
-      case ".data.hashType": {
-        data.hashType = evt.value;
-        break;
-      }
-      case ".links[]": {
-        if (evt.type === "start") {
-          link = {
-            type: "LINK"
-          };
-        }
-        if (evt.type === "end" && isValidLink(link)) {
-          yield link;
-        }
-        break;
-      }
-      case ".links[].name": {
-        link.name = evt.value;
-        break;
-      }
-      case ".links[].hash": {
-        link.hash = CID.decode(evt.value);
-        break;
-      }
-      default:
-    }
-  }
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/find-cid-in-shard.js
-var toPrefix = (position, padLength) => {
-  return position.toString(16).toUpperCase().padStart(padLength, "0").substring(0, padLength);
-};
-var toBucketPath = (position) => {
-  let bucket = position.bucket;
-  const path = [];
-  while (bucket._parent != null) {
-    path.push(bucket);
-    bucket = bucket._parent;
-  }
-  path.push(bucket);
-  return path.reverse();
-};
-async function* findShardCid(meta, generator, name8, rest, blockstore, context, options) {
-  const padLength = (context.lastBucket.tableSize() - 1).toString(16).length;
-  let links = [];
-  for (const link2 of generator) {
-    if (!isValidLink(link2)) {
-      throw new NotUnixFSError("Invalid link");
-    }
-    links.push(link2);
-    if (link2.name.length === padLength) {
-      const pos = parseInt(link2.name, 16);
-      context.lastBucket._putObjectAt(pos, new Bucket({
-        hash: context.lastBucket._options.hash,
-        bits: context.lastBucket._options.bits
-      }, context.lastBucket, pos));
-    }
-    if (link2.name.substring(padLength) === name8) {
-      yield {
-        cid: link2.hash,
-        name: name8,
-        rest
-      };
-      return;
-    }
-    await context.rootBucket.put(link2.name.substring(padLength), true);
-  }
-  const position = await context.rootBucket._findNewBucketAndPos(name8);
-  let prefix = toPrefix(position.pos, padLength);
-  const bucketPath = toBucketPath(position);
-  if (bucketPath.length > context.hamtDepth) {
-    context.lastBucket = bucketPath[context.hamtDepth];
-    prefix = toPrefix(context.lastBucket._posAtParent, padLength);
-  }
-  const link = links.find((link2) => {
-    if (link2.name == null) {
-      return false;
-    }
-    if (link2.name === prefix) {
-      return true;
-    }
-    return false;
-  });
-  if (link == null) {
-    return;
-  }
-  context.hamtDepth++;
-  const block = await src_default4(blockstore.get(link.hash, options));
-  if (options?.yieldSubShards === true) {
-    yield {
-      cid: link.hash,
-      name: link.name,
-      rest: [name8, ...rest]
-    };
-  }
-  const gen = unixFsStream(block);
-  const { value } = gen.next();
-  links = [];
-  if (value != null) {
-    if (isValidUnixFSHAMTMetadata(value)) {
-      yield* findShardCid(value, gen, name8, rest, blockstore, context, options);
-      return;
-    }
-    if (!isValidLink(value)) {
-      throw new NotUnixFSError("Did not read Link or Data from dag-pb block");
-    }
-    links.push(value);
-    for (const link2 of gen) {
-      if (isValidUnixFSHAMTMetadata(link2)) {
-        yield* findShardCid(link2, links, name8, rest, blockstore, context, options);
-        return;
-      }
-      if (!isValidLink(link2)) {
-        throw new NotUnixFSError("Did not read Link or Data from dag-pb block");
-      }
-      links.push(link2);
-    }
-  }
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-pb.js
-function* findDirectoryEntry(generator, path, root) {
-  for (const link of generator) {
-    if (!isValidLink(link)) {
-      throw new NotUnixFSError("Invalid link");
-    }
-    if (link.name === path[0]) {
-      yield {
-        cid: link.hash,
-        name: path[0],
-        rest: path.slice(1)
-      };
-      return;
-    }
-  }
-  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
-}
-var hashFn = async function(buf) {
-  return (await murmur3128.encode(buf)).slice(0, 8).reverse();
-};
-async function* findHAMTEntry(meta, generator, path, root, blockstore, options) {
-  const rootBucket = createHAMT({
-    hashFn,
-    bits: Math.log2(Number(meta.fanOut))
-  });
-  const context = {
-    rootBucket,
-    hamtDepth: 1,
-    lastBucket: rootBucket
-  };
-  for await (const result of findShardCid(meta, generator, path[0], path.slice(1), blockstore, context, options)) {
-    yield result;
-    if (result.name === path[0]) {
-      return;
-    }
-  }
-  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
-}
-async function* dagPbResolver(root, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(root, options));
-  const links = [];
-  const generator = unixFsStream(block);
-  const { value } = generator.next();
-  let isHAMT = false;
-  let isDirectory = false;
-  if (value != null) {
-    isDirectory = isValidUnixFSDirectoryMetadata(value);
-    isHAMT = isValidUnixFSHAMTMetadata(value);
-    if (isValidUnixFSFile(value) || isValidUnixFSRaw(value) || isValidUnixFSSymlink(value)) {
-      yield {
-        cid: root,
-        name: path[0],
-        rest: path.slice(1)
-      };
-      return;
-    }
-    if (isDirectory || isHAMT && options?.translateHAMTPath === false) {
-      yield* findDirectoryEntry(generator, path, root);
-      return;
-    }
-    if (isHAMT) {
-      yield* findHAMTEntry(value, generator, path, root, blockstore, options);
-      return;
-    }
-    if (!isValidLink(value)) {
-      throw new NotUnixFSError("Did not read Link or Data from dag-pb block");
-    }
-    links.push(value);
-    for (const link of generator) {
-      isDirectory = isValidUnixFSDirectoryMetadata(link);
-      isHAMT = isValidUnixFSHAMTMetadata(link);
-      if (isDirectory || isHAMT && options?.translateHAMTPath === false) {
-        yield* findDirectoryEntry(links, path, root);
-        return;
-      }
-      if (isValidUnixFSHAMTMetadata(link)) {
-        yield* findHAMTEntry(link, links, path, root, blockstore, options);
-        return;
-      }
-      if (!isValidLink(link)) {
-        throw new NotUnixFSError("Did not read Link or Data from dag-pb block");
-      }
-      links.push(link);
-    }
-  }
-  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/identity.js
-async function* identityResolver(root, path, blockstore, options) {
-  if (path.length === 0) {
-    return;
-  }
-  throw new BadPathError(`Cannot load path /${path.join("/")} from identity block`);
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/json.js
-async function* jsonResolver(root, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(root, options));
-  const object = decode8(block);
-  const result = resolveObjectPath(object, path);
-  yield {
-    cid: root,
-    name: result.path,
-    rest: result.rest
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/raw.js
-async function* rawResolver(root, path, blockstore, options) {
-  if (path.length === 0) {
-    return;
-  }
-  throw new NotFoundError2(`Cannot load path /${path.join("/")} from raw block`);
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/index.js
-var resolvers = {
-  [code]: dagPbResolver,
-  [code3]: rawResolver,
-  [code5]: dagCborResolver,
-  [CODEC_CBOR]: dagCborResolver,
-  [code6]: dagJsonResolver,
-  [identity2.code]: identityResolver,
-  [code2]: jsonResolver
-};
-async function* walkPath(path, blockstore, options = {}) {
-  path = path.toString();
-  if (path.startsWith("/ipfs/")) {
-    path = path.substring(6);
-  }
-  while (path.endsWith("/")) {
-    path = path.substring(0, path.length - 1);
-  }
-  let [root, ...rest] = path.split(/(?<!\\)\//g).filter(Boolean);
-  let cid = CID.parse(root);
-  let roots = [
-    cid
-  ];
-  let location2 = `${cid}`;
-  yield {
-    cid,
-    name: location2,
-    path: location2,
-    roots,
-    remainder: rest
-  };
-  while (rest.length > 0) {
-    const resolver = resolvers[cid.code];
-    if (resolver == null) {
-      throw new NoResolverError(`No resolver for code ${cid.code}`);
-    }
-    let traversedDeeper = false;
-    for await (const result of resolver(cid, rest, blockstore, options)) {
-      cid = result.cid;
-      traversedDeeper = !roots[roots.length - 1].equals(cid);
-      rest = result.rest;
-      if (!traversedDeeper) {
-        break;
-      }
-      roots = [...roots, result.cid];
-      location2 = `${location2}/${result.name}`;
-      yield {
-        cid: result.cid,
-        name: result.name,
-        path: location2,
-        roots,
-        remainder: result.rest
-      };
-    }
-    if (!traversedDeeper) {
-      break;
-    }
-  }
-  options?.signal?.throwIfAborted();
-  if (rest.length !== 0) {
-    throw new NotFoundError2(`Could not resolve path /${rest.join("/")} under ${path}`);
-  }
-}
-
-// node_modules/it-last/dist/src/index.js
-function isAsyncIterable6(thing) {
-  return thing[Symbol.asyncIterator] != null;
-}
-function last(source2) {
-  if (isAsyncIterable6(source2)) {
-    return (async () => {
-      let res2;
-      for await (const entry of source2) {
-        res2 = entry;
-      }
-      return res2;
-    })();
-  }
-  let res;
-  for (const entry of source2) {
-    res = entry;
-  }
-  return res;
-}
-var src_default5 = last;
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-cbor.js
-async function dagCborResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  const object = decode11(block);
-  return {
-    type: "object",
-    cid,
-    name: name8,
-    path,
-    object,
-    node: block,
-    size: BigInt(block.byteLength)
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-json.js
-async function dagJsonResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  const object = decode13(block);
-  return {
-    type: "object",
-    cid,
-    name: name8,
-    path,
-    object,
-    node: block,
-    size: BigInt(block.byteLength)
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/extract-data-from-block.js
-function extractDataFromBlock(block, blockStart, requestedStart, requestedEnd) {
-  const blockLength = BigInt(block.length);
-  const blockEnd = BigInt(blockStart + blockLength);
-  if (requestedStart >= blockEnd || requestedEnd < blockStart) {
-    return new Uint8Array(0);
-  }
-  if (requestedEnd >= blockStart && requestedEnd < blockEnd) {
-    block = block.subarray(0, Number(requestedEnd - blockStart));
-  }
-  if (requestedStart >= blockStart && requestedStart < blockEnd) {
-    block = block.subarray(Number(requestedStart - blockStart));
-  }
-  return block;
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/validate-offset-and-length.js
-var validateOffsetAndLength = (size, offset = 0, length4 = size) => {
-  const fileSize = BigInt(size);
-  const start = BigInt(offset ?? 0);
-  let end = BigInt(length4);
-  if (end !== fileSize) {
-    end = start + end;
-  }
-  if (end > fileSize) {
-    end = fileSize;
-  }
-  if (start < 0n) {
-    throw new InvalidParametersError("Offset must be greater than or equal to 0");
-  }
-  if (start > fileSize) {
-    throw new InvalidParametersError("Offset must be less than the file size");
-  }
-  if (end < 0n) {
-    throw new InvalidParametersError("Length must be greater than or equal to 0");
-  }
-  if (end > fileSize) {
-    throw new InvalidParametersError("Length must be less than the file size");
-  }
-  return {
-    start,
-    end
-  };
-};
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/raw-content.js
-function rawContent(node, event) {
-  async function* contentGenerator(options = {}) {
-    const { start, end } = validateOffsetAndLength(node.length, options.offset, options.length);
-    const buf = extractDataFromBlock(node, 0n, start, end);
-    options.onProgress?.(new CustomProgressEvent(event, {
-      bytesRead: BigInt(buf.byteLength),
-      totalBytes: end - start,
-      fileSize: BigInt(node.byteLength)
-    }));
-    yield buf;
-  }
-  return contentGenerator;
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/identity.js
-async function identityResolver2(cid, name8, path, blockstore, options) {
-  const block = decode4(cid.multihash.bytes);
-  return {
-    type: "identity",
-    cid,
-    name: name8,
-    path,
-    content: rawContent(block.digest, "unixfs:exporter:progress:identity"),
-    size: BigInt(block.bytes.byteLength),
-    node: block.bytes
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/json.js
-async function jsonResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  const object = decode8(block);
-  return {
-    type: "object",
-    cid,
-    name: name8,
-    path,
-    object,
-    size: BigInt(block.byteLength),
-    node: block
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/raw.js
-async function rawResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  return {
-    type: "raw",
-    cid,
-    name: name8,
-    path,
-    content: rawContent(block, "unixfs:exporter:progress:raw"),
-    size: BigInt(block.length),
-    node: block
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/directory.js
-function directoryContent(cid, node, unixfs, path) {
-  async function* yieldDirectoryContent(options = {}) {
-    const offset = options.offset ?? 0;
-    const length4 = options.length ?? node.Links.length;
-    const links = node.Links.slice(offset, offset + length4);
-    options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:directory", {
-      cid
-    }));
-    yield* links.map((link) => ({
-      cid: link.Hash,
-      name: link.Name ?? "",
-      path: `${path}/${link.Name ?? ""}`,
-      size: BigInt(link.Tsize ?? 0)
-    }));
-  }
-  return yieldDirectoryContent;
-}
-
-// node_modules/it-peekable/dist/src/index.js
-function peekable(iterable) {
-  const [iterator, symbol3] = iterable[Symbol.asyncIterator] != null ? [iterable[Symbol.asyncIterator](), Symbol.asyncIterator] : [iterable[Symbol.iterator](), Symbol.iterator];
-  const queue = [];
-  return {
-    peek: () => {
-      return iterator.next();
-    },
-    push: (value) => {
-      queue.push(value);
-    },
-    next: () => {
-      if (queue.length > 0) {
-        return {
-          done: false,
-          value: queue.shift()
-        };
-      }
-      return iterator.next();
-    },
-    [symbol3]() {
-      return this;
-    }
-  };
-}
-var src_default6 = peekable;
-
-// node_modules/it-map/dist/src/index.js
-function isAsyncIterable7(thing) {
-  return thing[Symbol.asyncIterator] != null;
-}
-function map(source2, func) {
-  let index = 0;
-  if (isAsyncIterable7(source2)) {
-    return (async function* () {
-      for await (const val of source2) {
-        yield func(val, index++);
-      }
-    })();
-  }
-  const peekable2 = src_default6(source2);
-  const { value, done } = peekable2.next();
-  if (done === true) {
-    return (function* () {
-    })();
-  }
-  const res = func(value, index++);
-  if (typeof res.then === "function") {
-    return (async function* () {
-      yield await res;
-      for (const val of peekable2) {
-        yield func(val, index++);
-      }
-    })();
-  }
-  const fn = func;
-  return (function* () {
-    yield res;
-    for (const val of peekable2) {
-      yield fn(val, index++);
-    }
-  })();
-}
-var src_default7 = map;
-
-// node_modules/p-defer/index.js
-function pDefer() {
-  const deferred = {};
-  deferred.promise = new Promise((resolve3, reject) => {
-    deferred.resolve = resolve3;
-    deferred.reject = reject;
-  });
-  return deferred;
-}
-
-// node_modules/it-parallel/dist/src/index.js
-var CustomEvent = globalThis.CustomEvent ?? Event;
-async function* parallel(source2, options = {}) {
-  let concurrency = options.concurrency ?? Infinity;
-  if (concurrency < 1) {
-    concurrency = Infinity;
-  }
-  const ordered = options.ordered ?? false;
-  const emitter = new EventTarget();
-  const ops = [];
-  let slotAvailable = pDefer();
-  let resultAvailable = pDefer();
-  let sourceFinished = false;
-  let sourceErr;
-  let opErred = false;
-  let returned = false;
-  emitter.addEventListener("task-complete", () => {
-    resultAvailable.resolve();
-  });
-  void Promise.resolve().then(async () => {
-    try {
-      for await (const task of source2) {
-        if (ops.length === concurrency) {
-          slotAvailable = pDefer();
-          await slotAvailable.promise;
-        }
-        if (opErred || returned) {
-          break;
-        }
-        const op = {
-          done: false
-        };
-        ops.push(op);
-        task().then((result) => {
-          op.done = true;
-          op.ok = true;
-          op.value = result;
-          emitter.dispatchEvent(new CustomEvent("task-complete"));
-        }, (err) => {
-          op.done = true;
-          op.err = err;
-          emitter.dispatchEvent(new CustomEvent("task-complete"));
-        });
-      }
-      sourceFinished = true;
-      emitter.dispatchEvent(new CustomEvent("task-complete"));
-    } catch (err) {
-      sourceErr = err;
-      emitter.dispatchEvent(new CustomEvent("task-complete"));
-    }
-  });
-  function valuesAvailable() {
-    if (ordered) {
-      return ops[0]?.done;
-    }
-    return Boolean(ops.find((op) => op.done));
-  }
-  function* yieldOrderedValues() {
-    while (ops.length > 0 && ops[0].done) {
-      const op = ops[0];
-      ops.shift();
-      if (op.ok) {
-        yield op.value;
-      } else {
-        opErred = true;
-        slotAvailable.resolve();
-        throw op.err;
-      }
-      slotAvailable.resolve();
-    }
-  }
-  function* yieldUnOrderedValues() {
-    while (valuesAvailable()) {
-      for (let i = 0; i < ops.length; i++) {
-        if (ops[i].done) {
-          const op = ops[i];
-          ops.splice(i, 1);
-          i--;
-          if (op.ok) {
-            yield op.value;
-          } else {
-            opErred = true;
-            slotAvailable.resolve();
-            throw op.err;
-          }
-          slotAvailable.resolve();
-        }
-      }
-    }
-  }
-  try {
-    while (true) {
-      if (!valuesAvailable()) {
-        resultAvailable = pDefer();
-        await resultAvailable.promise;
-      }
-      if (sourceErr != null) {
-        throw sourceErr;
-      }
-      if (ordered) {
-        yield* yieldOrderedValues();
-      } else {
-        yield* yieldUnOrderedValues();
-      }
-      if (sourceErr != null) {
-        throw sourceErr;
-      }
-      if (sourceFinished && ops.length === 0) {
-        break;
-      }
-    }
-  } finally {
-    returned = true;
-    slotAvailable.resolve();
-  }
-}
-
-// node_modules/it-pushable/dist/src/fifo.js
-var FixedFIFO = class {
-  buffer;
-  mask;
-  top;
-  btm;
-  next;
-  constructor(hwm) {
-    if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) {
-      throw new Error("Max size for a FixedFIFO should be a power of two");
-    }
-    this.buffer = new Array(hwm);
-    this.mask = hwm - 1;
-    this.top = 0;
-    this.btm = 0;
-    this.next = null;
-  }
-  push(data) {
-    if (this.buffer[this.top] !== void 0) {
-      return false;
-    }
-    this.buffer[this.top] = data;
-    this.top = this.top + 1 & this.mask;
-    return true;
-  }
-  shift() {
-    const last2 = this.buffer[this.btm];
-    if (last2 === void 0) {
-      return void 0;
-    }
-    this.buffer[this.btm] = void 0;
-    this.btm = this.btm + 1 & this.mask;
-    return last2;
-  }
-  isEmpty() {
-    return this.buffer[this.btm] === void 0;
-  }
-};
-var FIFO = class {
-  size;
-  hwm;
-  head;
-  tail;
-  constructor(options = {}) {
-    this.hwm = options.splitLimit ?? 16;
-    this.head = new FixedFIFO(this.hwm);
-    this.tail = this.head;
-    this.size = 0;
-  }
-  calculateSize(obj) {
-    if (obj?.byteLength != null) {
-      return obj.byteLength;
-    }
-    return 1;
-  }
-  push(val) {
-    if (val?.value != null) {
-      this.size += this.calculateSize(val.value);
-    }
-    if (!this.head.push(val)) {
-      const prev = this.head;
-      this.head = prev.next = new FixedFIFO(2 * this.head.buffer.length);
-      this.head.push(val);
-    }
-  }
-  shift() {
-    let val = this.tail.shift();
-    if (val === void 0 && this.tail.next != null) {
-      const next = this.tail.next;
-      this.tail.next = null;
-      this.tail = next;
-      val = this.tail.shift();
-    }
-    if (val?.value != null) {
-      this.size -= this.calculateSize(val.value);
-    }
-    return val;
-  }
-  isEmpty() {
-    return this.head.isEmpty();
-  }
-};
-
-// node_modules/it-pushable/dist/src/index.js
-var AbortError = class extends Error {
-  type;
-  code;
-  constructor(message2, code8) {
-    super(message2 ?? "The operation was aborted");
-    this.type = "aborted";
-    this.code = code8 ?? "ABORT_ERR";
-  }
-};
-function pushable(options = {}) {
-  const getNext = (buffer3) => {
-    const next = buffer3.shift();
-    if (next == null) {
-      return { done: true };
-    }
-    if (next.error != null) {
-      throw next.error;
-    }
-    return {
-      done: next.done === true,
-      // @ts-expect-error if done is false, value will be present
-      value: next.value
-    };
-  };
-  return _pushable(getNext, options);
-}
-function _pushable(getNext, options) {
-  options = options ?? {};
-  let onEnd = options.onEnd;
-  let buffer3 = new FIFO();
-  let pushable2;
-  let onNext;
-  let ended;
-  let drain = pDefer();
-  const waitNext = async () => {
-    try {
-      if (!buffer3.isEmpty()) {
-        return getNext(buffer3);
-      }
-      if (ended) {
-        return { done: true };
-      }
-      return await new Promise((resolve3, reject) => {
-        onNext = (next) => {
-          onNext = null;
-          buffer3.push(next);
-          try {
-            resolve3(getNext(buffer3));
-          } catch (err) {
-            reject(err);
-          }
-          return pushable2;
-        };
-      });
-    } finally {
-      if (buffer3.isEmpty()) {
-        queueMicrotask(() => {
-          drain.resolve();
-          drain = pDefer();
-        });
-      }
-    }
-  };
-  const bufferNext = (next) => {
-    if (onNext != null) {
-      return onNext(next);
-    }
-    buffer3.push(next);
-    return pushable2;
-  };
-  const bufferError = (err) => {
-    buffer3 = new FIFO();
-    if (onNext != null) {
-      return onNext({ error: err });
-    }
-    buffer3.push({ error: err });
-    return pushable2;
-  };
-  const push2 = (value) => {
-    if (ended) {
-      return pushable2;
-    }
-    if (options?.objectMode !== true && value?.byteLength == null) {
-      throw new Error("objectMode was not true but tried to push non-Uint8Array value");
-    }
-    return bufferNext({ done: false, value });
-  };
-  const end = (err) => {
-    if (ended) {
-      return pushable2;
-    }
-    ended = true;
-    return err != null ? bufferError(err) : bufferNext({ done: true });
-  };
-  const _return = () => {
-    buffer3 = new FIFO();
-    end();
-    return { done: true };
-  };
-  const _throw = (err) => {
-    end(err);
-    return { done: true };
-  };
-  pushable2 = {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    next: waitNext,
-    return: _return,
-    throw: _throw,
-    push: push2,
-    end,
-    get readableLength() {
-      return buffer3.size;
-    },
-    onEmpty: async (options2) => {
-      const signal = options2?.signal;
-      signal?.throwIfAborted();
-      if (buffer3.isEmpty()) {
-        return;
-      }
-      let cancel;
-      let listener;
-      if (signal != null) {
-        cancel = new Promise((resolve3, reject) => {
-          listener = () => {
-            reject(new AbortError());
-          };
-          signal.addEventListener("abort", listener);
-        });
-      }
-      try {
-        await Promise.race([
-          drain.promise,
-          cancel
-        ]);
-      } finally {
-        if (listener != null && signal != null) {
-          signal?.removeEventListener("abort", listener);
-        }
-      }
-    }
-  };
-  if (onEnd == null) {
-    return pushable2;
-  }
-  const _pushable2 = pushable2;
-  pushable2 = {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    next() {
-      return _pushable2.next();
-    },
-    throw(err) {
-      _pushable2.throw(err);
-      if (onEnd != null) {
-        onEnd(err);
-        onEnd = void 0;
-      }
-      return { done: true };
-    },
-    return() {
-      _pushable2.return();
-      if (onEnd != null) {
-        onEnd();
-        onEnd = void 0;
-      }
-      return { done: true };
-    },
-    push: push2,
-    end(err) {
-      _pushable2.end(err);
-      if (onEnd != null) {
-        onEnd(err);
-        onEnd = void 0;
-      }
-      return pushable2;
-    },
-    get readableLength() {
-      return _pushable2.readableLength;
-    },
-    onEmpty: (opts) => {
-      return _pushable2.onEmpty(opts);
-    }
-  };
-  return pushable2;
-}
-
-// node_modules/race-signal/dist/src/index.js
-function defaultTranslate(signal) {
-  return signal.reason;
-}
-function raceSignal(promise, signal, opts) {
-  if (signal == null || promise == null) {
-    return promise;
-  }
-  const translateError = opts?.translateError ?? defaultTranslate;
-  if (signal.aborted) {
-    promise.catch(() => {
-    });
-    return Promise.reject(translateError(signal));
-  }
-  let listener;
-  return Promise.race([
-    promise,
-    new Promise((resolve3, reject) => {
-      listener = () => {
-        reject(translateError(signal));
-      };
-      signal.addEventListener("abort", listener);
-    })
-  ]).finally(() => {
-    if (listener != null) {
-      signal.removeEventListener("abort", listener);
-    }
-  });
-}
-
-// node_modules/it-queueless-pushable/dist/src/index.js
-var QueuelessPushable = class {
-  readNext;
-  haveNext;
-  ended;
-  nextResult;
-  error;
-  constructor() {
-    this.ended = false;
-    this.readNext = pDefer();
-    this.haveNext = pDefer();
-  }
-  [Symbol.asyncIterator]() {
-    return this;
-  }
-  async next() {
-    if (this.nextResult == null) {
-      await this.haveNext.promise;
-    }
-    if (this.nextResult == null) {
-      throw new Error("HaveNext promise resolved but nextResult was undefined");
-    }
-    const nextResult = this.nextResult;
-    this.nextResult = void 0;
-    this.readNext.resolve();
-    this.readNext = pDefer();
-    return nextResult;
-  }
-  async throw(err) {
-    this.ended = true;
-    this.error = err;
-    if (err != null) {
-      this.haveNext.promise.catch(() => {
-      });
-      this.haveNext.reject(err);
-    }
-    const result = {
-      done: true,
-      value: void 0
-    };
-    return result;
-  }
-  async return() {
-    const result = {
-      done: true,
-      value: void 0
-    };
-    this.ended = true;
-    this.nextResult = result;
-    this.haveNext.resolve();
-    return result;
-  }
-  async push(value, options) {
-    await this._push(value, options);
-  }
-  async end(err, options) {
-    if (err != null) {
-      await this.throw(err);
-    } else {
-      await this._push(void 0, options);
-    }
-  }
-  async _push(value, options) {
-    if (value != null && this.ended) {
-      throw this.error ?? new Error("Cannot push value onto an ended pushable");
-    }
-    while (this.nextResult != null) {
-      await this.readNext.promise;
-    }
-    if (value != null) {
-      this.nextResult = { done: false, value };
-    } else {
-      this.ended = true;
-      this.nextResult = { done: true, value: void 0 };
-    }
-    this.haveNext.resolve();
-    this.haveNext = pDefer();
-    await raceSignal(this.readNext.promise, options?.signal, options);
-  }
-};
-function queuelessPushable() {
-  return new QueuelessPushable();
-}
-
-// node_modules/it-merge/dist/src/index.js
-function isAsyncIterable8(thing) {
-  return thing[Symbol.asyncIterator] != null;
-}
-async function addAllToPushable(iterators, output, signal) {
-  try {
-    await Promise.all(iterators.map(async (iterator) => {
-      while (true) {
-        const { value, done } = await iterator.next();
-        if (done === true) {
-          break;
-        }
-        await output.push(value, {
-          signal
-        });
-        signal.throwIfAborted();
-      }
-    }));
-    await output.end(void 0, {
-      signal
-    });
-  } catch (err) {
-    await output.end(err, {
-      signal
-    }).catch(() => {
-    });
-  }
-}
-async function* mergeSources(sources) {
-  const controller = new AbortController();
-  const output = queuelessPushable();
-  const iterators = sources.map((source2) => isAsyncIterable8(source2) ? source2[Symbol.asyncIterator]() : source2[Symbol.iterator]());
-  addAllToPushable(iterators, output, controller.signal).catch(() => {
-  });
-  try {
-    yield* output;
-  } finally {
-    controller.abort();
-    for (const iterator of iterators) {
-      try {
-        Promise.resolve(iterator.return?.()).catch(() => {
-        });
-      } catch {
-      }
-    }
-  }
-}
-function* mergeSyncSources(syncSources) {
-  for (const source2 of syncSources) {
-    yield* source2;
-  }
-}
-function merge(...sources) {
-  const syncSources = [];
-  for (const source2 of sources) {
-    if (!isAsyncIterable8(source2)) {
-      syncSources.push(source2);
-    }
-  }
-  if (syncSources.length === sources.length) {
-    return mergeSyncSources(syncSources);
-  }
-  return mergeSources(sources);
-}
-var src_default8 = merge;
-
-// node_modules/it-pipe/dist/src/index.js
-function pipe(first2, ...rest) {
-  if (first2 == null) {
-    throw new Error("Empty pipeline");
-  }
-  if (isDuplex(first2)) {
-    const duplex = first2;
-    first2 = () => duplex.source;
-  } else if (isIterable2(first2) || isAsyncIterable9(first2)) {
-    const source2 = first2;
-    first2 = () => source2;
-  }
-  const fns = [first2, ...rest];
-  if (fns.length > 1) {
-    if (isDuplex(fns[fns.length - 1])) {
-      fns[fns.length - 1] = fns[fns.length - 1].sink;
-    }
-  }
-  if (fns.length > 2) {
-    for (let i = 1; i < fns.length - 1; i++) {
-      if (isDuplex(fns[i])) {
-        fns[i] = duplexPipelineFn(fns[i]);
-      }
-    }
-  }
-  return rawPipe(...fns);
-}
-var rawPipe = (...fns) => {
-  let res;
-  while (fns.length > 0) {
-    res = fns.shift()(res);
-  }
-  return res;
-};
-var isAsyncIterable9 = (obj) => {
-  return obj?.[Symbol.asyncIterator] != null;
-};
-var isIterable2 = (obj) => {
-  return obj?.[Symbol.iterator] != null;
-};
-var isDuplex = (obj) => {
-  if (obj == null) {
-    return false;
-  }
-  return obj.sink != null && obj.source != null;
-};
-var duplexPipelineFn = (duplex) => {
-  return (source2) => {
-    const p = duplex.sink(source2);
-    if (p?.then != null) {
-      const stream = pushable({
-        objectMode: true
-      });
-      p.then(() => {
-        stream.end();
-      }, (err) => {
-        stream.end(err);
-      });
-      let sourceWrap;
-      const source3 = duplex.source;
-      if (isAsyncIterable9(source3)) {
-        sourceWrap = async function* () {
-          yield* source3;
-          stream.end();
-        };
-      } else if (isIterable2(source3)) {
-        sourceWrap = function* () {
-          yield* source3;
-          stream.end();
-        };
-      } else {
-        throw new Error("Unknown duplex source type - must be Iterable or AsyncIterable");
-      }
-      return src_default8(stream, sourceWrap());
-    }
-    return duplex.source;
-  };
-};
-
-// node_modules/eventemitter3/index.mjs
-var import_index3 = __toESM(require_eventemitter3(), 1);
-
-// node_modules/p-timeout/index.js
-var TimeoutError = class _TimeoutError extends Error {
-  name = "TimeoutError";
-  constructor(message2, options) {
-    super(message2, options);
-    Error.captureStackTrace?.(this, _TimeoutError);
-  }
-};
-var getAbortedReason = (signal) => signal.reason ?? new DOMException("This operation was aborted.", "AbortError");
-function pTimeout(promise, options) {
-  const {
-    milliseconds,
-    fallback,
-    message: message2,
-    customTimers = { setTimeout, clearTimeout },
-    signal
-  } = options;
-  let timer;
-  let abortHandler;
-  const wrappedPromise = new Promise((resolve3, reject) => {
-    if (typeof milliseconds !== "number" || Math.sign(milliseconds) !== 1) {
-      throw new TypeError(`Expected \`milliseconds\` to be a positive number, got \`${milliseconds}\``);
-    }
-    if (signal?.aborted) {
-      reject(getAbortedReason(signal));
-      promise.then(resolve3, reject);
-      return;
-    }
-    if (signal) {
-      abortHandler = () => {
-        reject(getAbortedReason(signal));
-      };
-      signal.addEventListener("abort", abortHandler, { once: true });
-    }
-    promise.then(resolve3, reject);
-    if (milliseconds === Number.POSITIVE_INFINITY) {
-      return;
-    }
-    const timeoutError = new TimeoutError();
-    timer = customTimers.setTimeout.call(void 0, () => {
-      if (fallback) {
-        try {
-          resolve3(fallback());
-        } catch (error) {
-          reject(error);
-        }
-        return;
-      }
-      if (typeof promise.cancel === "function") {
-        promise.cancel();
-      }
-      if (message2 === false) {
-        resolve3();
-      } else if (message2 instanceof Error) {
-        reject(message2);
-      } else {
-        timeoutError.message = message2 ?? `Promise timed out after ${milliseconds} milliseconds`;
-        reject(timeoutError);
-      }
-    }, milliseconds);
-  });
-  const cancelablePromise = wrappedPromise.finally(() => {
-    cancelablePromise.clear();
-    if (abortHandler && signal) {
-      signal.removeEventListener("abort", abortHandler);
-    }
-  });
-  cancelablePromise.clear = () => {
-    customTimers.clearTimeout.call(void 0, timer);
-    timer = void 0;
-  };
-  return cancelablePromise;
-}
-
-// node_modules/p-queue/dist/lower-bound.js
-function lowerBound(array, value, comparator) {
-  let first2 = 0;
-  let count = array.length;
-  while (count > 0) {
-    const step = Math.trunc(count / 2);
-    let it = first2 + step;
-    if (comparator(array[it], value) <= 0) {
-      first2 = ++it;
-      count -= step + 1;
-    } else {
-      count = step;
-    }
-  }
-  return first2;
-}
-
-// node_modules/p-queue/dist/priority-queue.js
-var compactionThreshold = 100;
-var PriorityQueue = class {
-  #queue = [];
-  // The queue is stored as a sorted array, but dequeued items are left before `#head` until compaction. Only items from `#head` onward are live, which keeps repeated dequeues amortized O(1).
-  #head = 0;
-  enqueue(run, options) {
-    const { priority = 0, id } = options ?? {};
-    const { size } = this;
-    const element = {
-      priority,
-      id,
-      run
-    };
-    if (size === 0) {
-      this.#queue.length = 0;
-      this.#head = 0;
-      this.#queue.push(element);
-      return;
-    }
-    if (this.#queue.at(-1).priority >= priority) {
-      this.#queue.push(element);
-      return;
-    }
-    this.#compact();
-    const index = lowerBound(this.#queue, element, (a, b) => b.priority - a.priority);
-    this.#queue.splice(index, 0, element);
-  }
-  setPriority(id, priority) {
-    const index = this.#queue.findIndex((element, index2) => index2 >= this.#head && element.id === id);
-    if (index === -1) {
-      throw new ReferenceError(`No promise function with the id "${id}" exists in the queue.`);
-    }
-    const [item] = this.#queue.splice(index, 1);
-    this.enqueue(item.run, { priority, id });
-  }
-  remove(idOrRun) {
-    const index = this.#queue.findIndex((element, index2) => {
-      if (index2 < this.#head) {
-        return false;
-      }
-      if (typeof idOrRun === "string") {
-        return element.id === idOrRun;
-      }
-      return element.run === idOrRun;
-    });
-    if (index !== -1) {
-      this.#queue.splice(index, 1);
-    }
-  }
-  dequeue() {
-    if (this.#head === this.#queue.length) {
-      return void 0;
-    }
-    const item = this.#queue[this.#head];
-    this.#head++;
-    if (this.#head === this.#queue.length) {
-      this.#queue.length = 0;
-      this.#head = 0;
-    } else if (this.#head > compactionThreshold && this.#head > this.#queue.length / 2) {
-      this.#compact();
-    }
-    return item?.run;
-  }
-  filter(options) {
-    const result = [];
-    for (let index = this.#head; index < this.#queue.length; index++) {
-      const element = this.#queue[index];
-      if (element.priority === options.priority) {
-        result.push(element.run);
-      }
-    }
-    return result;
-  }
-  get size() {
-    return this.#queue.length - this.#head;
-  }
-  #compact() {
-    if (this.#head === 0) {
-      return;
-    }
-    this.#queue.splice(0, this.#head);
-    this.#head = 0;
-  }
-};
-
-// node_modules/p-queue/dist/index.js
-var PQueue = class extends import_index3.default {
-  #carryoverIntervalCount;
-  #isIntervalIgnored;
-  #intervalCount = 0;
-  #intervalCap;
-  #rateLimitedInInterval = false;
-  #rateLimitFlushScheduled = false;
-  #interval;
-  /*
-  Timestamp when the current interval window ends. Kept accurate at every window transition: `#initializeIntervalIfNeeded` sets it when a window starts and `#onInterval` advances it as the recurring timer rolls into each new window. This is the source of truth for whether a task added after the queue goes idle belongs to a fresh window, so it must not go stale.
-  */
-  #intervalEnd = 0;
-  // Recurring timer that drives windows while the queue is actively processing. Absent (`undefined`) once the queue goes idle.
-  #intervalId;
-  // One-shot timer used while idle to resume at the next window boundary, since `#intervalId` is cleared when idle.
-  #timeoutId;
-  #strict;
-  // Circular buffer implementation for better performance
-  #strictTicks = [];
-  #strictTicksStartIndex = 0;
-  #queue;
-  #queueClass;
-  #pending = 0;
-  // The `!` is needed because of https://github.com/microsoft/TypeScript/issues/32194
-  #concurrency;
-  #isPaused;
-  // Use to assign a unique identifier to a promise function, if not explicitly specified
-  #idAssigner = 1n;
-  // Track currently running tasks for debugging
-  #runningTasks = /* @__PURE__ */ new Map();
-  #queueAbortListenerCleanupFunctions = /* @__PURE__ */ new Set();
-  /**
-      Get or set the default timeout for all tasks. Can be changed at runtime.
-  
-      Operations will throw a `TimeoutError` if they don't complete within the specified time.
-  
-      The timeout begins when the operation is dequeued and starts execution, not while it's waiting in the queue.
-  
-      @example
-      ```
-      const queue = new PQueue({timeout: 5000});
-  
-      // Change timeout for all future tasks
-      queue.timeout = 10000;
-      ```
-      */
-  timeout;
-  constructor(options) {
-    super();
-    options = {
-      carryoverIntervalCount: false,
-      intervalCap: Number.POSITIVE_INFINITY,
-      interval: 0,
-      concurrency: Number.POSITIVE_INFINITY,
-      autoStart: true,
-      queueClass: PriorityQueue,
-      strict: false,
-      ...options
-    };
-    if (!(typeof options.intervalCap === "number" && options.intervalCap >= 1)) {
-      throw new TypeError(`Expected \`intervalCap\` to be a number from 1 and up, got \`${options.intervalCap?.toString() ?? ""}\` (${typeof options.intervalCap})`);
-    }
-    if (options.interval === void 0 || !(Number.isFinite(options.interval) && options.interval >= 0)) {
-      throw new TypeError(`Expected \`interval\` to be a finite number >= 0, got \`${options.interval?.toString() ?? ""}\` (${typeof options.interval})`);
-    }
-    if (options.strict && options.interval === 0) {
-      throw new TypeError("The `strict` option requires a non-zero `interval`");
-    }
-    if (options.strict && options.intervalCap === Number.POSITIVE_INFINITY) {
-      throw new TypeError("The `strict` option requires a finite `intervalCap`");
-    }
-    this.#carryoverIntervalCount = options.carryoverIntervalCount ?? options.carryoverConcurrencyCount ?? false;
-    this.#isIntervalIgnored = options.intervalCap === Number.POSITIVE_INFINITY || options.interval === 0;
-    this.#intervalCap = options.intervalCap;
-    this.#interval = options.interval;
-    this.#strict = options.strict;
-    this.#queue = new options.queueClass();
-    this.#queueClass = options.queueClass;
-    this.concurrency = options.concurrency;
-    if (options.timeout !== void 0 && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
-      throw new TypeError(`Expected \`timeout\` to be a positive finite number, got \`${options.timeout}\` (${typeof options.timeout})`);
-    }
-    this.timeout = options.timeout;
-    this.#isPaused = options.autoStart === false;
-    this.#setupRateLimitTracking();
-  }
-  #cleanupStrictTicks(now) {
-    while (this.#strictTicksStartIndex < this.#strictTicks.length) {
-      const oldestTick = this.#strictTicks[this.#strictTicksStartIndex];
-      if (oldestTick !== void 0 && now - oldestTick >= this.#interval) {
-        this.#strictTicksStartIndex++;
-      } else {
-        break;
-      }
-    }
-    const shouldCompact = this.#strictTicksStartIndex > 100 && this.#strictTicksStartIndex > this.#strictTicks.length / 2 || this.#strictTicksStartIndex === this.#strictTicks.length;
-    if (shouldCompact) {
-      this.#strictTicks = this.#strictTicks.slice(this.#strictTicksStartIndex);
-      this.#strictTicksStartIndex = 0;
-    }
-  }
-  // Helper methods for interval consumption
-  #consumeIntervalSlot(now) {
-    if (this.#strict) {
-      this.#strictTicks.push(now);
-    } else {
-      this.#intervalCount++;
-    }
-  }
-  #rollbackIntervalSlot() {
-    if (this.#strict) {
-      if (this.#strictTicks.length > this.#strictTicksStartIndex) {
-        this.#strictTicks.pop();
-      }
-    } else if (this.#intervalCount > 0) {
-      this.#intervalCount--;
-    }
-  }
-  #getActiveTicksCount() {
-    return this.#strictTicks.length - this.#strictTicksStartIndex;
-  }
-  get #doesIntervalAllowAnother() {
-    if (this.#isIntervalIgnored) {
-      return true;
-    }
-    if (this.#strict) {
-      return this.#getActiveTicksCount() < this.#intervalCap;
-    }
-    return this.#intervalCount < this.#intervalCap;
-  }
-  get #doesConcurrentAllowAnother() {
-    return this.#pending < this.#concurrency;
-  }
-  #next() {
-    this.#pending--;
-    if (this.#pending === 0) {
-      this.emit("pendingZero");
-    }
-    this.#tryToStartAnother();
-    this.emit("next");
-  }
-  #onResumeInterval() {
-    this.#timeoutId = void 0;
-    this.#onInterval();
-    this.#initializeIntervalIfNeeded();
-  }
-  #isIntervalPausedAt(now) {
-    if (this.#strict) {
-      this.#cleanupStrictTicks(now);
-      const activeTicksCount = this.#getActiveTicksCount();
-      if (activeTicksCount >= this.#intervalCap) {
-        const oldestTick = this.#strictTicks[this.#strictTicksStartIndex];
-        const delay = this.#interval - (now - oldestTick);
-        this.#createIntervalTimeout(delay);
-        return true;
-      }
-      return false;
-    }
-    if (this.#intervalId === void 0) {
-      const delay = this.#intervalEnd - now;
-      if (delay < 0) {
-        this.#intervalCount = this.#carryoverIntervalCount ? this.#pending : 0;
-      } else {
-        this.#createIntervalTimeout(delay);
-        return true;
-      }
-    }
-    return false;
-  }
-  #createIntervalTimeout(delay) {
-    if (this.#timeoutId !== void 0) {
-      return;
-    }
-    this.#timeoutId = setTimeout(() => {
-      this.#onResumeInterval();
-    }, delay);
-  }
-  #clearIntervalTimer() {
-    if (this.#intervalId) {
-      clearInterval(this.#intervalId);
-      this.#intervalId = void 0;
-    }
-  }
-  #clearTimeoutTimer() {
-    if (this.#timeoutId) {
-      clearTimeout(this.#timeoutId);
-      this.#timeoutId = void 0;
-    }
-  }
-  #tryToStartAnother() {
-    if (this.#queue.size === 0) {
-      this.#clearIntervalTimer();
-      this.emit("empty");
-      if (this.#pending === 0) {
-        this.#clearTimeoutTimer();
-        if (this.#strict && this.#strictTicksStartIndex > 0) {
-          const now = Date.now();
-          this.#cleanupStrictTicks(now);
-        }
-        this.emit("idle");
-      }
-      return false;
-    }
-    let taskStarted = false;
-    if (!this.#isPaused) {
-      const now = Date.now();
-      const canInitializeInterval = !this.#isIntervalPausedAt(now);
-      if (this.#doesIntervalAllowAnother && this.#doesConcurrentAllowAnother) {
-        const job = this.#queue.dequeue();
-        if (!this.#isIntervalIgnored) {
-          this.#consumeIntervalSlot(now);
-          this.#scheduleRateLimitUpdate();
-        }
-        if (canInitializeInterval) {
-          this.#initializeIntervalIfNeeded();
-        }
-        job();
-        this.emit("active");
-        taskStarted = true;
-      }
-    }
-    return taskStarted;
-  }
-  #initializeIntervalIfNeeded() {
-    if (this.#isIntervalIgnored || this.#intervalId !== void 0) {
-      return;
-    }
-    if (this.#strict) {
-      return;
-    }
-    this.#intervalId = setInterval(() => {
-      this.#onInterval();
-    }, this.#interval);
-    this.#intervalEnd = Date.now() + this.#interval;
-  }
-  #onInterval() {
-    if (!this.#strict) {
-      if (this.#intervalId !== void 0) {
-        if (this.#intervalCount === 0 && this.#pending === 0) {
-          this.#clearIntervalTimer();
-        } else {
-          this.#intervalEnd = Date.now() + this.#interval;
-        }
-      }
-      this.#intervalCount = this.#carryoverIntervalCount ? this.#pending : 0;
-    }
-    this.#processQueue();
-    this.#scheduleRateLimitUpdate();
-  }
-  /**
-  Executes all queued functions until it reaches the limit.
-  */
-  #processQueue() {
-    while (this.#tryToStartAnother()) {
-    }
-  }
-  get concurrency() {
-    return this.#concurrency;
-  }
-  set concurrency(newConcurrency) {
-    if (!(typeof newConcurrency === "number" && newConcurrency >= 1)) {
-      throw new TypeError(`Expected \`concurrency\` to be a number from 1 and up, got \`${newConcurrency}\` (${typeof newConcurrency})`);
-    }
-    this.#concurrency = newConcurrency;
-    this.#processQueue();
-  }
-  /**
-      Updates the priority of a promise function by its id, affecting its execution order. Requires a defined concurrency limit to take effect.
-  
-      For example, this can be used to prioritize a promise function to run earlier.
-  
-      ```js
-      import PQueue from 'p-queue';
-  
-      const queue = new PQueue({concurrency: 1});
-  
-      queue.add(async () => '🦄', {priority: 1});
-      queue.add(async () => '🦀', {priority: 0, id: '🦀'});
-      queue.add(async () => '🦄', {priority: 1});
-      queue.add(async () => '🦄', {priority: 1});
-  
-      queue.setPriority('🦀', 2);
-      ```
-  
-      In this case, the promise function with `id: '🦀'` runs second.
-  
-      You can also deprioritize a promise function to delay its execution:
-  
-      ```js
-      import PQueue from 'p-queue';
-  
-      const queue = new PQueue({concurrency: 1});
-  
-      queue.add(async () => '🦄', {priority: 1});
-      queue.add(async () => '🦀', {priority: 1, id: '🦀'});
-      queue.add(async () => '🦄');
-      queue.add(async () => '🦄', {priority: 0});
-  
-      queue.setPriority('🦀', -1);
-      ```
-      Here, the promise function with `id: '🦀'` executes last.
-      */
-  setPriority(id, priority) {
-    if (typeof priority !== "number" || !Number.isFinite(priority)) {
-      throw new TypeError(`Expected \`priority\` to be a finite number, got \`${priority}\` (${typeof priority})`);
-    }
-    this.#queue.setPriority(id, priority);
-  }
-  async add(function_, options = {}) {
-    options = {
-      timeout: this.timeout,
-      ...options,
-      // Assign unique ID if not provided
-      id: options.id ?? (this.#idAssigner++).toString()
-    };
-    if (options.timeout !== void 0 && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
-      throw new TypeError(`Expected \`timeout\` to be a positive finite number, got \`${options.timeout}\` (${typeof options.timeout})`);
-    }
-    return new Promise((resolve3, reject) => {
-      const taskSymbol = /* @__PURE__ */ Symbol(`task-${options.id}`);
-      let cleanupQueueAbortHandler = () => void 0;
-      const run = async () => {
-        cleanupQueueAbortHandler();
-        this.#pending++;
-        this.#runningTasks.set(taskSymbol, {
-          id: options.id,
-          priority: options.priority ?? 0,
-          // Match priority-queue default
-          startTime: Date.now(),
-          timeout: options.timeout
-        });
-        let eventListener;
-        try {
-          try {
-            options.signal?.throwIfAborted();
-          } catch (error) {
-            this.#rollbackIntervalConsumption();
-            this.#runningTasks.delete(taskSymbol);
-            throw error;
-          }
-          let operation = function_({ signal: options.signal });
-          if (options.timeout !== void 0) {
-            operation = pTimeout(Promise.resolve(operation), {
-              milliseconds: options.timeout,
-              message: `Task timed out after ${options.timeout}ms (queue has ${this.#pending} running, ${this.#queue.size} waiting)`
-            });
-          }
-          if (options.signal) {
-            const { signal } = options;
-            operation = Promise.race([operation, new Promise((_resolve, reject2) => {
-              eventListener = () => {
-                reject2(signal.reason);
-              };
-              signal.addEventListener("abort", eventListener, { once: true });
-              if (signal.aborted) {
-                eventListener();
-              }
-            })]);
-          }
-          const result = await operation;
-          resolve3(result);
-          this.emit("completed", result);
-        } catch (error) {
-          reject(error);
-          this.emit("error", error);
-        } finally {
-          if (eventListener) {
-            options.signal?.removeEventListener("abort", eventListener);
-          }
-          this.#runningTasks.delete(taskSymbol);
-          queueMicrotask(() => {
-            this.#next();
-          });
-        }
-      };
-      this.#queue.enqueue(run, options);
-      const removeQueuedTask = () => {
-        if (this.#queue instanceof PriorityQueue) {
-          this.#queue.remove(run);
-          return;
-        }
-        this.#queue.remove?.(options.id);
-      };
-      if (options.signal) {
-        const { signal } = options;
-        const queueAbortHandler = () => {
-          cleanupQueueAbortHandler();
-          removeQueuedTask();
-          reject(signal.reason);
-          this.#tryToStartAnother();
-          this.emit("next");
-        };
-        cleanupQueueAbortHandler = () => {
-          signal.removeEventListener("abort", queueAbortHandler);
-          this.#queueAbortListenerCleanupFunctions.delete(cleanupQueueAbortHandler);
-        };
-        if (signal.aborted) {
-          queueAbortHandler();
-          return;
-        }
-        signal.addEventListener("abort", queueAbortHandler, { once: true });
-        this.#queueAbortListenerCleanupFunctions.add(cleanupQueueAbortHandler);
-      }
-      this.emit("add");
-      this.#tryToStartAnother();
-    });
-  }
-  async addAll(functions, options) {
-    return Promise.all(functions.map(async (function_) => this.add(function_, options)));
-  }
-  /**
-  Start (or resume) executing enqueued tasks within concurrency limit. No need to call this if queue is not paused (via `options.autoStart = false` or by `.pause()` method.)
-  */
-  start() {
-    if (!this.#isPaused) {
-      return this;
-    }
-    this.#isPaused = false;
-    this.#processQueue();
-    return this;
-  }
-  /**
-  Put queue execution on hold.
-  */
-  pause() {
-    this.#isPaused = true;
-  }
-  /**
-  Clear the queue.
-  */
-  clear() {
-    for (const cleanupQueueAbortHandler of this.#queueAbortListenerCleanupFunctions) {
-      cleanupQueueAbortHandler();
-    }
-    this.#queue = new this.#queueClass();
-    this.#clearIntervalTimer();
-    this.#updateRateLimitState();
-    this.emit("empty");
-    if (this.#pending === 0) {
-      this.#clearTimeoutTimer();
-      this.emit("idle");
-    }
-    this.emit("next");
-  }
-  /**
-      Can be called multiple times. Useful if you for example add additional items at a later time.
-  
-      @returns A promise that settles when the queue becomes empty.
-      */
-  async onEmpty() {
-    if (this.#queue.size === 0) {
-      return;
-    }
-    await this.#onEvent("empty");
-  }
-  /**
-      @returns A promise that settles when the queue size is less than the given limit: `queue.size < limit`.
-  
-      If you want to avoid having the queue grow beyond a certain size you can `await queue.onSizeLessThan()` before adding a new item.
-  
-      Note that this only limits the number of items waiting to start. There could still be up to `concurrency` jobs already running that this call does not include in its calculation.
-      */
-  async onSizeLessThan(limit) {
-    if (this.#queue.size < limit) {
-      return;
-    }
-    await this.#onEvent(["next", "active"], () => this.#queue.size < limit);
-  }
-  /**
-      The difference with `.onEmpty` is that `.onIdle` guarantees that all work from the queue has finished. `.onEmpty` merely signals that the queue is empty, but it could mean that some promises haven't completed yet.
-  
-      @returns A promise that settles when the queue becomes empty, and all promises have completed; `queue.size === 0 && queue.pending === 0`.
-      */
-  async onIdle() {
-    if (this.#pending === 0 && this.#queue.size === 0) {
-      return;
-    }
-    await this.#onEvent("idle");
-  }
-  /**
-      The difference with `.onIdle` is that `.onPendingZero` only waits for currently running tasks to finish, ignoring queued tasks.
-  
-      @returns A promise that settles when all currently running tasks have completed; `queue.pending === 0`.
-      */
-  async onPendingZero() {
-    if (this.#pending === 0) {
-      return;
-    }
-    await this.#onEvent("pendingZero");
-  }
-  /**
-  @returns A promise that settles when the queue becomes rate-limited due to intervalCap.
-  */
-  async onRateLimit() {
-    if (this.isRateLimited) {
-      return;
-    }
-    await this.#onEvent("rateLimit");
-  }
-  /**
-  @returns A promise that settles when the queue is no longer rate-limited.
-  */
-  async onRateLimitCleared() {
-    if (!this.isRateLimited) {
-      return;
-    }
-    await this.#onEvent("rateLimitCleared");
-  }
-  /**
-      @returns A promise that rejects when any task in the queue errors.
-  
-      Use with `Promise.race([queue.onError(), queue.onIdle()])` to fail fast on the first error while still resolving normally when the queue goes idle.
-  
-      Important: The promise returned by `add()` still rejects. You must handle each `add()` promise (for example, `.catch(() => {})`) to avoid unhandled rejections.
-  
-      @example
-      ```
-      import PQueue from 'p-queue';
-  
-      const queue = new PQueue({concurrency: 2});
-  
-      queue.add(() => fetchData(1)).catch(() => {});
-      queue.add(() => fetchData(2)).catch(() => {});
-      queue.add(() => fetchData(3)).catch(() => {});
-  
-      // Stop processing on first error
-      try {
-          await Promise.race([
-              queue.onError(),
-              queue.onIdle()
-          ]);
-      } catch (error) {
-          queue.pause(); // Stop processing remaining tasks
-          console.error('Queue failed:', error);
-      }
-      ```
-      */
-  // eslint-disable-next-line @typescript-eslint/promise-function-async
-  onError() {
-    return new Promise((_resolve, reject) => {
-      const handleError = (error) => {
-        this.off("error", handleError);
-        reject(error);
-      };
-      this.on("error", handleError);
-    });
-  }
-  async #onEvent(events, filter) {
-    const eventList = Array.isArray(events) ? events : [events];
-    return new Promise((resolve3) => {
-      const listener = () => {
-        if (filter && !filter()) {
-          return;
-        }
-        for (const event of eventList) {
-          this.off(event, listener);
-        }
-        resolve3();
-      };
-      for (const event of eventList) {
-        this.on(event, listener);
-      }
-    });
-  }
-  /**
-  Size of the queue, the number of queued items waiting to run.
-  */
-  get size() {
-    return this.#queue.size;
-  }
-  /**
-      Size of the queue, filtered by the given options.
-  
-      For example, this can be used to find the number of items remaining in the queue with a specific priority level.
-      */
-  sizeBy(options) {
-    return this.#queue.filter(options).length;
-  }
-  /**
-  Number of running items (no longer in the queue).
-  */
-  get pending() {
-    return this.#pending;
-  }
-  /**
-  Whether the queue is currently paused.
-  */
-  get isPaused() {
-    return this.#isPaused;
-  }
-  #setupRateLimitTracking() {
-    if (this.#isIntervalIgnored) {
-      return;
-    }
-    this.on("add", () => {
-      if (this.#queue.size > 0) {
-        this.#scheduleRateLimitUpdate();
-      }
-    });
-    this.on("next", () => {
-      this.#scheduleRateLimitUpdate();
-    });
-  }
-  #scheduleRateLimitUpdate() {
-    if (this.#isIntervalIgnored || this.#rateLimitFlushScheduled) {
-      return;
-    }
-    this.#rateLimitFlushScheduled = true;
-    queueMicrotask(() => {
-      this.#rateLimitFlushScheduled = false;
-      this.#updateRateLimitState();
-    });
-  }
-  #rollbackIntervalConsumption() {
-    if (this.#isIntervalIgnored) {
-      return;
-    }
-    this.#rollbackIntervalSlot();
-    this.#scheduleRateLimitUpdate();
-  }
-  #updateRateLimitState() {
-    const previous = this.#rateLimitedInInterval;
-    if (this.#isIntervalIgnored || this.#queue.size === 0) {
-      if (previous) {
-        this.#rateLimitedInInterval = false;
-        this.emit("rateLimitCleared");
-      }
-      return;
-    }
-    let count;
-    if (this.#strict) {
-      const now = Date.now();
-      this.#cleanupStrictTicks(now);
-      count = this.#getActiveTicksCount();
-    } else {
-      count = this.#intervalCount;
-    }
-    const shouldBeRateLimited = count >= this.#intervalCap;
-    if (shouldBeRateLimited !== previous) {
-      this.#rateLimitedInInterval = shouldBeRateLimited;
-      this.emit(shouldBeRateLimited ? "rateLimit" : "rateLimitCleared");
-    }
-  }
-  /**
-  Whether the queue is currently rate-limited due to intervalCap.
-  */
-  get isRateLimited() {
-    return this.#rateLimitedInInterval;
-  }
-  /**
-      Whether the queue is saturated. Returns `true` when:
-      - All concurrency slots are occupied and tasks are waiting, OR
-      - The queue is rate-limited and tasks are waiting
-  
-      Useful for detecting backpressure and potential hanging tasks.
-  
-      ```js
-      import PQueue from 'p-queue';
-  
-      const queue = new PQueue({concurrency: 2});
-  
-      // Backpressure handling
-      if (queue.isSaturated) {
-          console.log('Queue is saturated, waiting for capacity...');
-          await queue.onSizeLessThan(queue.concurrency);
-      }
-  
-      // Monitoring for stuck tasks
-      setInterval(() => {
-          if (queue.isSaturated) {
-              console.warn(`Queue saturated: ${queue.pending} running, ${queue.size} waiting`);
-          }
-      }, 60000);
-      ```
-      */
-  get isSaturated() {
-    return this.#pending === this.#concurrency && this.#queue.size > 0 || this.isRateLimited && this.#queue.size > 0;
-  }
-  /**
-      The tasks currently being executed. Each task includes its `id`, `priority`, `startTime`, `timeout` (if set), and `timeoutRemaining` (milliseconds until the task times out, or `undefined` if no timeout is set).
-  
-      Returns an array of task info objects.
-  
-      ```js
-      import PQueue from 'p-queue';
-  
-      const queue = new PQueue({concurrency: 2, timeout: 10000});
-  
-      // Add tasks with IDs for better debugging
-      queue.add(() => fetchUser(123), {id: 'user-123'});
-      queue.add(() => fetchPosts(456), {id: 'posts-456', priority: 1});
-  
-      // Check what's running
-      console.log(queue.runningTasks);
-      // => [{
-      //   id: 'user-123',
-      //   priority: 0,
-      //   startTime: 1759253001716,
-      //   timeout: 10000,
-      //   timeoutRemaining: 9700
-      // }, {
-      //   id: 'posts-456',
-      //   priority: 1,
-      //   startTime: 1759253001916,
-      //   timeout: 10000,
-      //   timeoutRemaining: 9900
-      // }]
-      ```
-      */
-  get runningTasks() {
-    return [...this.#runningTasks.values()].map((task) => ({
-      ...task,
-      timeoutRemaining: task.timeout ? Math.max(0, task.startTime + task.timeout - Date.now()) : void 0
-    }));
-  }
-};
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/file.js
-async function walkDAG(blockstore, node, queue, streamPosition, start, end, options) {
-  if (node instanceof Uint8Array) {
-    const buf = extractDataFromBlock(node, streamPosition, start, end);
-    queue.push(buf);
-    return;
-  }
-  if (node.Data == null) {
-    throw new NotUnixFSError("no data in PBNode");
-  }
-  let file;
-  try {
-    file = UnixFS2.unmarshal(node.Data);
-  } catch (err) {
-    throw new NotUnixFSError(err.message);
-  }
-  if (file.data != null) {
-    const data = file.data;
-    const buf = extractDataFromBlock(data, streamPosition, start, end);
-    queue.push(buf);
-    streamPosition += BigInt(buf.byteLength);
-  }
-  const childOps = [];
-  if (node.Links.length !== file.blockSizes.length) {
-    throw new NotUnixFSError("Inconsistent block sizes and dag links");
-  }
-  for (let i = 0; i < node.Links.length; i++) {
-    const childLink = node.Links[i];
-    const childStart = streamPosition;
-    const childEnd = childStart + file.blockSizes[i];
-    if (start >= childStart && start < childEnd || // child has offset byte
-    end >= childStart && end <= childEnd || // child has end byte
-    start < childStart && end > childEnd) {
-      childOps.push({
-        link: childLink,
-        blockStart: streamPosition
-      });
-    }
-    streamPosition = childEnd;
-    if (streamPosition > end) {
-      break;
-    }
-  }
-  await pipe(childOps, (source2) => src_default7(source2, (op) => {
-    return async () => {
-      const block = await src_default4(blockstore.get(op.link.Hash, options));
-      return {
-        ...op,
-        block
-      };
-    };
-  }), (source2) => parallel(source2, {
-    ordered: true,
-    concurrency: options.blockReadConcurrency
-  }), async (source2) => {
-    for await (const { link, block, blockStart } of source2) {
-      let child;
-      switch (link.Hash.code) {
-        case code:
-          child = decode5(block);
-          break;
-        case code3:
-          child = block;
-          break;
-        default:
-          queue.end(new NotUnixFSError(`Unsupported codec: ${link.Hash.code}`));
-          return;
-      }
-      const childQueue = new PQueue({
-        concurrency: 1
-      });
-      childQueue.on("error", (error) => {
-        queue.end(error);
-      });
-      void childQueue.add(async () => {
-        options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:file", {
-          cid: link.Hash
-        }));
-        await walkDAG(blockstore, child, queue, blockStart, start, end, options);
-      });
-      await childQueue.onIdle();
-    }
-  });
-  if (streamPosition >= end) {
-    queue.end();
-  }
-}
-function fileContent(cid, node, unixfs, path, blockstore) {
-  async function* yieldFileContent(options = {}) {
-    const fileSize = unixfs.fileSize();
-    if (fileSize === void 0) {
-      throw new Error("File was a directory");
-    }
-    const { start, end } = validateOffsetAndLength(fileSize, options.offset, options.length);
-    if (end === 0n) {
-      return;
-    }
-    let read4 = 0n;
-    const wanted = end - start;
-    const queue = pushable();
-    options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:file", {
-      cid
-    }));
-    void walkDAG(blockstore, node, queue, 0n, start, end, options).catch((err) => {
-      queue.end(err);
-    });
-    for await (const buf of queue) {
-      if (buf == null) {
-        continue;
-      }
-      read4 += BigInt(buf.byteLength);
-      if (read4 > wanted) {
-        queue.end();
-        throw new OverReadError("Read too many bytes - the file size reported by the UnixFS data in the root node may be incorrect");
-      }
-      if (read4 === wanted) {
-        queue.end();
-      }
-      options.onProgress?.(new CustomProgressEvent("unixfs:exporter:progress:unixfs:file", {
-        bytesRead: read4,
-        totalBytes: wanted,
-        fileSize
-      }));
-      yield buf;
-    }
-    if (read4 < wanted) {
-      throw new UnderReadError("Traversed entire DAG but did not read enough bytes");
-    }
-  }
-  return yieldFileContent;
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/hamt-sharded-directory.js
-async function* listDirectory(cid, path, blockstore, options) {
-  let index = -1;
-  let yielded = 0;
-  for await (const entry of list(cid, path, blockstore, options)) {
-    index++;
-    if (options.offset != null && options.offset < index) {
-      continue;
-    }
-    yield entry;
-    yielded++;
-    if (options.length != null && options.length === yielded) {
-      return;
-    }
-  }
-}
-async function* list(cid, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  const node = Node.decode(block);
-  if (node.data?.fanOut == null) {
-    throw new NotUnixFSError("missing fanout");
-  }
-  const prefixLength = (node.data.fanOut - 1n).toString(16).length;
-  for (const link of node.links) {
-    if (link.name == null || link.hash == null) {
-      continue;
-    }
-    const cid2 = CID.decode(link.hash);
-    if (link.name.length === prefixLength) {
-      yield* list(cid2, path, blockstore, options);
-    } else {
-      const name8 = link.name.substring(prefixLength);
-      yield {
-        cid: cid2,
-        name: link.name.substring(prefixLength),
-        path: `${path}/${name8}`,
-        size: BigInt(link.tSize ?? 0)
-      };
-    }
-  }
-}
-function hamtShardedDirectoryContent(cid, node, unixfs, path, blockstore) {
-  function yieldHamtDirectoryContent(options = {}) {
-    options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:hamt-sharded-directory", {
-      cid
-    }));
-    return listDirectory(cid, path, blockstore, options);
-  }
-  return yieldHamtDirectoryContent;
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/index.js
-var contentExporters = {
-  raw: fileContent,
-  file: fileContent,
-  directory: directoryContent,
-  "hamt-sharded-directory": hamtShardedDirectoryContent,
-  metadata: (cid, node, unixfs, blockstore) => {
-    return () => [];
-  },
-  symlink: (cid, node, unixfs, blockstore) => {
-    return () => [];
-  }
-};
-async function dagPbResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  let node;
-  try {
-    node = decode5(block);
-  } catch (err) {
-    throw new NotUnixFSError(err.message);
-  }
-  if (node.Data == null) {
-    throw new NotUnixFSError("no data in PBNode");
-  }
-  let unixfs;
-  try {
-    unixfs = UnixFS2.unmarshal(node.Data);
-  } catch (err) {
-    throw new NotUnixFSError(err.message);
-  }
-  const content = contentExporters[unixfs.type](cid, node, unixfs, path, blockstore);
-  if (content == null) {
-    throw new NotFoundError2("could not find content exporter");
-  }
-  if (unixfs.isDirectory()) {
-    return {
-      type: "directory",
-      cid,
-      name: name8,
-      path,
-      entries: content,
-      unixfs,
-      node,
-      size: BigInt(block.byteLength)
-    };
-  }
-  return {
-    type: "file",
-    cid,
-    name: name8,
-    path,
-    content,
-    unixfs,
-    node,
-    size: unixfs.fileSize()
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/index.js
-var resolvers2 = {
-  [code]: dagPbResolver2,
-  [code3]: rawResolver2,
-  [code5]: dagCborResolver2,
-  [CODEC_CBOR]: dagCborResolver2,
-  [code6]: dagJsonResolver2,
-  [identity2.code]: identityResolver2,
-  [code2]: jsonResolver2
-};
-async function exporter(path, blockstore, options = {}) {
-  let cid;
-  let name8;
-  if (path instanceof String || typeof path === "string") {
-    const entry = await src_default5(walkPath(path, blockstore, options));
-    if (entry == null) {
-      throw new NotFoundError2(`Could not walk path to ${path}`);
-    }
-    cid = entry.cid;
-    name8 = entry.name;
-    path = entry.path;
-  } else if (CID.asCID(path) === path || path instanceof CID) {
-    cid = path;
-    name8 = path = cid.toString();
-  } else {
-    throw new InvalidParametersError("Path must be string or CID");
-  }
-  const resolver = resolvers2[cid.code];
-  if (resolver == null) {
-    throw new NoResolverError(`No resolver for code ${cid.code}`);
-  }
-  return resolver(cid, name8, path, blockstore, options);
-}
-
-// src/core/unixfs/tree.ts
-async function resolvePath(root, path, source2, options) {
-  if (path.length === 0) return { cid: root, size: await dagSize(root, source2, options) };
-  let cid = root;
-  let size = 0;
-  for (let i = 0; i < path.length; i++) {
-    const name8 = path[i];
-    if (cid.code !== code) throw new TreeError(`/${path.slice(0, i).join("/")} is not a directory`);
-    const entry = await findEntry(cid, name8, source2, options);
-    if (entry == null) return void 0;
-    cid = entry.cid;
-    size = entry.size;
-  }
-  return { cid, size };
-}
-async function dagSize(cid, source2, options) {
-  if (cid.multihash.code === 0) return cid.multihash.digest.length;
-  const bytes = await source2.get(cid, options);
-  if (cid.code !== code) return bytes.length;
-  return bytes.length + decode5(bytes).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0);
-}
-async function readFileBytes(cid, source2, options) {
-  const entry = await exporter(cid, readableStorage(source2), { signal: options.signal });
-  if (entry.type !== "file" && entry.type !== "raw" && entry.type !== "identity") {
-    throw new TreeError(`${cid} is not a file (${entry.type})`);
-  }
-  if (entry.size > BigInt(options.maxBytes)) throw new TreeError(`${cid} is ${entry.size} bytes, more than the ${options.maxBytes} allowed`);
-  const chunks = [];
-  let length4 = 0;
-  for await (const chunk of entry.content({ signal: options.signal })) {
-    length4 += chunk.byteLength;
-    if (length4 > options.maxBytes) throw new TreeError(`${cid} is more than the ${options.maxBytes} bytes allowed`);
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length4);
-}
-async function* walkDag(root, source2, options) {
-  const concurrency = options?.concurrency ?? 8;
-  const skip = options?.skip;
-  const seen = /* @__PURE__ */ new Set();
-  const inflight = /* @__PURE__ */ new Map();
-  const stack = [root];
-  try {
-    while (stack.length > 0) {
-      throwIfAborted(options?.signal);
-      for (let i = stack.length - 1; i >= 0 && i >= stack.length - concurrency; i--) {
-        const cid2 = stack[i];
-        const key2 = cid2.toString();
-        if (seen.has(key2) || inflight.has(key2) || cid2.multihash.code === 0 || skip?.(cid2) === true) continue;
-        const pending = source2.get(cid2, { signal: options?.signal });
-        pending.catch(() => {
-        });
-        inflight.set(key2, pending);
-      }
-      const cid = stack.pop();
-      const key = cid.toString();
-      if (seen.has(key) || cid.multihash.code === 0 || skip?.(cid) === true) {
-        seen.add(key);
-        continue;
-      }
-      const bytes = await (inflight.get(key) ?? source2.get(cid, { signal: options?.signal }));
-      inflight.delete(key);
-      seen.add(key);
-      yield { cid, bytes };
-      if (cid.code === code) {
-        const links = decode5(bytes).Links;
-        for (let i = links.length - 1; i >= 0; i--) {
-          const link = links[i].Hash;
-          if (!seen.has(link.toString())) stack.push(link);
-        }
-      } else if (cid.code !== code3) {
-        throw new TreeError(`cannot walk ${cid}: codec 0x${cid.code.toString(16)} is not dag-pb or raw`);
-      }
-    }
-  } finally {
-    inflight.clear();
-  }
-}
-
-// src/core/unixfs/edit.ts
-var PendingDir = class _PendingDir {
-  /** `where`: the directory's path from the root, for errors. */
-  constructor(where, entries = [], shard) {
-    this.where = where;
-    this.shard = shard;
-    this.entries = new Map(entries.map((entry) => [entry.name, { cid: entry.cid, size: entry.size }]));
-  }
-  where;
-  shard;
-  entries;
-  /** Names a HAMT had before the edit (undefined: absent), as looked up on their hash paths. */
-  before = /* @__PURE__ */ new Map();
-  removed = /* @__PURE__ */ new Set();
-  static async load(cid, where, source2, options) {
-    if (source2 == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
-    return await naming(where, async () => {
-      const bytes = await source2.get(cid, options);
-      if (cid.code === code && decodeUnixFS(cid, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid);
-      return new _PendingDir(where, await readDirectory(cid, source2, options));
-    });
-  }
-  async get(name8, source2, options) {
-    const child = this.entries.get(name8);
-    if (child != null || this.shard == null || this.removed.has(name8)) return child;
-    if (source2 == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
-    const entry = await naming(this.where, async () => await this.original(name8, source2, options));
-    return entry == null ? void 0 : { cid: entry.cid, size: entry.size };
-  }
-  set(name8, child) {
-    this.entries.set(name8, child);
-    this.removed.delete(name8);
-  }
-  delete(name8) {
-    this.entries.delete(name8);
-    if (this.shard != null) this.removed.add(name8);
-  }
-  async flush(source2, sink, options) {
-    const changed = [];
-    for (const [name8, child] of this.entries) {
-      const node = child instanceof _PendingDir ? await child.flush(source2, sink, options) : child;
-      changed.push({ name: name8, cid: node.cid, size: node.size });
-    }
-    if (this.shard == null) return buildDirectory(changed, sink, options);
-    if (source2 == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
-    return await naming(this.where, async () => await this.flushShard(this.shard, changed, source2, sink, options));
-  }
-  /**
-   * A HAMT that only grows stays a HAMT: patch the hash paths. Otherwise it may fall back to a
-   * basic directory, which takes every entry: read them all and build anew.
-   */
-  async flushShard(shard, changed, source2, sink, options) {
-    let growth = 0;
-    if (this.removed.size === 0) {
-      for (const entry of changed) {
-        const old = await this.original(entry.name, source2, options);
-        growth += linkBytes(entry) - (old == null ? 0 : linkBytes(old));
-      }
-    }
-    if (this.removed.size === 0 && growth >= 0) return putInShardedDirectory(shard, changed, source2, sink, options);
-    const all2 = new Map((await readDirectory(shard, source2, options)).map((entry) => [entry.name, entry]));
-    for (const name8 of this.removed) all2.delete(name8);
-    for (const entry of changed) all2.set(entry.name, entry);
-    return buildDirectory([...all2.values()].sort(compareNames), sink, options);
-  }
-  async original(name8, source2, options) {
-    if (!this.before.has(name8)) this.before.set(name8, await findEntry(this.shard, name8, source2, options));
-    return this.before.get(name8);
-  }
-};
-async function naming(where, work) {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join("/")}: ${err.message}`, { cause: err });
-    throw err;
-  }
-}
-function linkBytes(entry) {
-  const name8 = encoder3.encode(entry.name).length;
-  const cid = entry.cid.bytes.length;
-  const body = 1 + varintLength(cid) + cid + 1 + varintLength(name8) + name8 + 1 + varintLength(entry.size);
-  return 1 + varintLength(body) + body;
-}
-function varintLength(value) {
-  let length4 = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    length4++;
-  }
-  return length4;
-}
-var encoder3 = new TextEncoder();
-async function editTree(root, edits, source2, sink, options) {
-  if (root != null && edits.length === 0) {
-    if (source2 == null) throw new InputError("source", "a block source is needed to size an unedited root");
-    return { cid: root, size: await dagSize(root, source2, options) };
-  }
-  const read4 = /* @__PURE__ */ new Map();
-  const cached = source2 == null ? null : {
-    label: source2.label,
-    get: async (cid, opts) => {
-      const key = cid.toString();
-      let bytes = read4.get(key);
-      if (bytes == null) {
-        bytes = source2.get(cid, opts);
-        read4.set(key, bytes);
-        bytes.catch(() => {
-          read4.delete(key);
-        });
-      }
-      return await bytes;
-    }
-  };
-  const top = root == null ? new PendingDir([]) : await PendingDir.load(root, [], cached, options);
-  for (const edit of edits) {
-    throwIfAborted(options?.signal);
-    if (edit.path.length === 0) throw new InputError("edits", "an edit path must name at least one entry");
-    for (const name8 of edit.path) checkName(name8);
-    let dir = top;
-    let missing = false;
-    for (let i = 0; i < edit.path.length - 1; i++) {
-      const name8 = edit.path[i];
-      const child = await dir.get(name8, cached, options);
-      let next;
-      if (child instanceof PendingDir) {
-        next = child;
-      } else if (child == null) {
-        if (edit.node == null) {
-          missing = true;
-          break;
-        }
-        next = new PendingDir(edit.path.slice(0, i + 1));
-      } else {
-        next = await PendingDir.load(child.cid, edit.path.slice(0, i + 1), cached, options);
-      }
-      dir.set(name8, next);
-      dir = next;
-    }
-    if (missing) continue;
-    const last2 = edit.path[edit.path.length - 1];
-    if (edit.node != null) dir.set(last2, { cid: edit.node.cid, size: edit.node.size });
-    else if (await dir.get(last2, cached, options) != null) dir.delete(last2);
-  }
-  const newBlocks = {
-    put: async (cid, bytes, opts) => {
-      if (!read4.has(cid.toString())) await sink.put(cid, bytes, opts);
-    }
-  };
-  return await top.flush(cached, newBlocks, options);
-}
-
-// src/core/publish.ts
-var PublishSink = class {
-  constructor(sinks) {
-    this.sinks = sinks;
-  }
-  sinks;
-  dagPb = new MemoryBlockStore();
-  async put(cid, bytes, options) {
-    if (cid.code === 112) await this.dagPb.put(cid, bytes);
-    const onWritten = options?.onWritten;
-    let waiting = this.sinks.length;
-    const each = onWritten == null ? {} : { onWritten: () => {
-      if (--waiting === 0) onWritten();
-    } };
-    await Promise.all(this.sinks.map(async (s2) => {
-      await s2.put(cid, bytes, each);
-    }));
-  }
-};
-var discard = {
-  put: async (_cid, _bytes, options) => {
-    options?.onWritten?.();
-  }
-};
-var readBuffers = new BufferPool(1024 * 1024, 64);
-function firstLine(text) {
-  return text?.split("\n").map((l) => l.trim()).find((l) => l !== "");
-}
-function resolveName(options, image) {
-  if (options.name != null && options.name !== "") return validateName(options.name, "name");
-  if (options.image.kind === "docker") return validateName(parseReference(options.image.ref, "image").path, "image");
-  const repoTag = image.repoTags.find((t) => t.includes(":") || t.includes("/"));
-  if (repoTag != null) return validateName(parseReference(repoTag, "image-file").path, "image-file");
-  throw new InputError("name", 'no repository name given and the image archive names none (expected a name such as "team/app")');
-}
-function resolveTags(options) {
-  if (options.tags.length > 0) return options.tags.map((t) => validateTag(t, "tags"));
-  if (options.image.kind === "docker") {
-    const tag = parseReference(options.image.ref, "image").tag;
-    if (tag != null) return [tag];
-  }
-  return ["latest"];
-}
-var REUSE_TAGS = 8;
-async function previousBlobs(root, name8, catalog, source2, options) {
-  const known = /* @__PURE__ */ new Map();
-  const tagsDir = await resolvePath(root, registryPaths.tags(name8), source2, options);
-  if (tagsDir == null) return known;
-  const recent = (catalog.images.find((i) => i.name === name8)?.tags ?? []).slice().sort((a, b) => a.published < b.published ? 1 : a.published > b.published ? -1 : 0).slice(0, REUSE_TAGS);
-  for (const tag of recent) {
-    const blobs = await resolvePath(tagsDir.cid, [tag.tag, "blobs", "sha256"], source2, options);
-    if (blobs == null) continue;
-    for (const entry of await readDirectory(blobs.cid, source2, options)) {
-      known.set(entry.name, { cid: entry.cid, size: entry.size });
-    }
-  }
-  return known;
-}
-async function* once(bytes) {
-  yield bytes;
-}
-async function importBlob(file, sink, label, progress, signal) {
-  const pooled = file.bytes == null;
-  const source2 = pooled ? fileContent2(file, signal) : once(file.bytes);
-  const hasher = new BlobHasher(pooled);
-  try {
-    let size = 0;
-    const content = async function* () {
-      for await (const chunk of source2) {
-        size += chunk.length;
-        progress.add(chunk.length);
-        yield chunk;
-      }
-    };
-    const node = await importFile(content(), sink, {
-      signal,
-      hashLeaf: hasher.hashChunk,
-      ...pooled ? { releaseLeaf: (bytes) => {
-        readBuffers.give(bytes);
-      } } : {}
-    });
-    if (file.digest != null) checkDigest(await hasher.digest(), size, { digest: file.digest, size: file.size, label });
-    return node;
-  } finally {
-    hasher.close();
-    await source2.return(void 0);
-  }
-}
-function fileContent2(file, signal) {
-  if (file.chunks == null) throw new Error(`no content for ${file.path}`);
-  return file.chunks({ pool: readBuffers, signal });
-}
-async function publish(options) {
-  const logger2 = options.logger ?? silentLogger;
-  const { signal } = options;
-  const scope = options.carScope ?? "new";
-  const tags = resolveTags(options);
-  if (options.previousRoot != null && (options.sources ?? []).length === 0) {
-    throw new InputError("previous-root", "a previous root was given but no block source to read it from (set gateways, a CAR or a store)");
-  }
-  const work = await mkdtemp2(join3(options.tempDir, "ipcr-publish-"));
-  let archive;
-  let car;
-  try {
-    const input = options.image.kind === "docker" ? "image" : "image-file";
-    const archivePath = options.image.kind === "docker" ? await logger2.group(`Export ${options.image.ref} from Docker`, async () => {
-      const img = options.image;
-      return await saveDockerImage(img.ref, { run: img.run, tempDir: work, input, signal });
-    }) : options.image.path;
-    archive = await openImageArchive(archivePath, { input, tempDir: work, signal });
-    const image = await loadImage(archive, { input, signal });
-    const name8 = resolveName(options, image);
-    const description = firstLine(options.description ?? image.labels["org.opencontainers.image.description"]);
-    const platforms = image.images.map((i) => platformString(i.platform));
-    logger2.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name8}:${tags.join(", ")}`);
-    const previousRoot = options.previousRoot ?? null;
-    const source2 = previousRoot != null ? new FirstSource(options.sources ?? []) : null;
-    const { previousCatalog, known } = previousRoot != null && source2 != null ? await logger2.group(`Read the previous registry root ${previousRoot}`, async () => {
-      const previousCatalog2 = await readPreviousCatalog(previousRoot, source2, { signal });
-      return { previousCatalog: previousCatalog2, known: await previousBlobs(previousRoot, name8, previousCatalog2, source2, { signal, logger: logger2 }) };
-    }) : { previousCatalog: emptyCatalog(), known: /* @__PURE__ */ new Map() };
-    car = await CarFileWriter.create(options.carPath);
-    const sink = new PublishSink([car, ...options.sinks ?? []]);
-    const files = tagFolderFiles(image, { name: name8, tag: tags[0] });
-    const blobFiles = files.filter((f) => f.path.startsWith("blobs/sha256/"));
-    const total = blobFiles.reduce((n, f) => n + f.size, 0);
-    let reused = 0;
-    const blobEntries = await logger2.group(`Import ${blobFiles.length} blobs (${formatBytes(total)})`, async () => {
-      const progress = new Progress(logger2, "imported", total);
-      const entries = [];
-      for (const file of blobFiles) {
-        const hex = file.path.slice("blobs/sha256/".length);
-        const label = `${input} blob ${file.digest ?? hex}`;
-        const previous = scope === "new" ? known.get(hex) : void 0;
-        let node = await importBlob(file, previous != null ? discard : sink, label, progress, signal);
-        if (previous != null) {
-          if (previous.cid.equals(node.cid)) {
-            reused++;
-          } else {
-            node = await importBlob(file, sink, label, progress, signal);
-          }
-        }
-        entries.push({ name: hex, cid: node.cid, size: node.size });
-      }
-      progress.finish();
-      return entries;
-    });
-    const sha256Dir = await buildDirectory(blobEntries, sink, { signal });
-    const blobsDir = await buildDirectory([{ name: "sha256", ...sha256Dir }], sink, { signal });
-    const edits = [];
-    const published = [];
-    const now = (options.now ?? /* @__PURE__ */ new Date()).toISOString();
-    const catalogTags = [];
-    for (const tag of tags) {
-      const entries = [{ name: "blobs", ...blobsDir }];
-      for (const file of tagFolderFiles(image, { name: name8, tag }).filter((f) => !f.path.startsWith("blobs/"))) {
-        if (file.bytes == null) throw new Error(`${file.path} has no bytes`);
-        const node = await importBytes(file.bytes, sink, { signal });
-        entries.push({ name: file.path, cid: node.cid, size: node.size });
-      }
-      const folder = await buildDirectory(entries, sink, { signal });
-      edits.push({ path: registryPaths.tag(name8, tag), node: folder });
-      published.push({ tag, cid: folder.cid.toString() });
-      catalogTags.push({
-        tag,
-        digest: image.root.digest,
-        platforms,
-        size: total,
-        cid: folder.cid.toString(),
-        published: now,
-        ...options.revision != null && options.revision !== "" ? { revision: options.revision } : {}
-      });
-    }
-    if (description != null) {
-      const readme = await importBytes(new TextEncoder().encode(`${description}
-`), sink, { signal });
-      edits.push({ path: registryPaths.readme(name8), node: readme });
-    }
-    const catalog = updateCatalog(previousCatalog, { name: name8, description, tags: catalogTags, updated: now });
-    const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal });
-    edits.push({ path: registryPaths.catalog(), node: catalogNode });
-    const root = await editTree(previousRoot, edits, source2, sink, { signal });
-    if (scope === "full" && source2 != null) {
-      await logger2.group("Copy the unchanged part of the registry into the CAR", async () => {
-        const full = new FirstSource([sink.dagPb, source2]);
-        for await (const block of walkDag(root.cid, full, { signal, skip: (cid) => cid.code === 85 && car?.has(cid) === true })) {
-          await car?.put(block.cid, block.bytes);
-        }
-      });
-    }
-    const written = await car.close(root.cid);
-    car = void 0;
-    return {
-      rootCid: root.cid.toString(),
-      ...previousRoot != null ? { previousRoot: previousRoot.toString() } : {},
-      name: name8,
-      tags: published,
-      imageCid: published[0].cid,
-      digest: image.root.digest,
-      platforms,
-      size: total,
-      ...description != null ? { description } : {},
-      sourceFormat: image.sourceFormat,
-      car: { path: written.path, scope, blocks: written.blocks, bytes: written.bytes },
-      reusedBlobs: reused
-    };
-  } finally {
-    if (car != null) await car.abort();
-    if (archive != null) await archive.close();
-    await rm3(work, { recursive: true, force: true });
-  }
-}
-async function readPreviousCatalog(root, source2, options) {
-  const node = await resolvePath(root, registryPaths.catalog(), source2, options);
-  if (node == null) return emptyCatalog();
-  return parseCatalog(await readFileBytes(node.cid, source2, { ...options, maxBytes: 64 * 1024 * 1024 }));
-}
-function parseCid(value, input) {
-  try {
-    return CID.parse(value.trim().replace(/^\/ipfs\//, ""));
-  } catch {
-    throw new InputError(input, `'${value}' is not a CID (expected a CIDv0 Qm\u2026 or CIDv1 such as bafy\u2026)`);
-  }
-}
-
-// src/core/blocks/car-source.ts
-import { open as open5 } from "node:fs/promises";
-
-// node_modules/@ipld/car/src/decoder-common.js
+// ../main/node_modules/@ipld/car/src/decoder-common.js
 var import_varint2 = __toESM(require_varint(), 1);
 var CIDV0_BYTES = {
   SHA2_256: 18,
@@ -18025,7 +14719,7 @@ function getMultihashLength(bytes) {
   return mhLength;
 }
 
-// node_modules/@ipld/car/src/header-validator.js
+// ../main/node_modules/@ipld/car/src/header-validator.js
 var Kinds = {
   Null: (
     /**
@@ -18286,7 +14980,7 @@ var CarV1HeaderOrV2Pragma = {
   toRepresentation: Reprs.CarV1HeaderOrV2Pragma
 };
 
-// node_modules/@ipld/car/src/decoder.js
+// ../main/node_modules/@ipld/car/src/decoder.js
 async function readHeader(reader, strictVersion) {
   const length4 = decodeVarint2(await reader.upTo(8), reader);
   if (length4 === 0) {
@@ -18903,7 +15597,7 @@ async function runPipeline(options) {
   return { ...result, destinations: stored, names: published };
 }
 
-// node_modules/uint8arrays/dist/src/to-string.node.js
+// ../main/node_modules/uint8arrays/dist/src/to-string.node.js
 import { Buffer as Buffer5 } from "node:buffer";
 function toString2(array, encoding = "utf8") {
   const base4 = bases_default[encoding];
@@ -18916,7 +15610,7 @@ function toString2(array, encoding = "utf8") {
   return base4.encoder.encode(array).substring(1);
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/errors.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/errors.js
 var InvalidMultiaddrError = class extends Error {
   static name = "InvalidMultiaddrError";
   name = "InvalidMultiaddrError";
@@ -18925,7 +15619,7 @@ var ValidationError = class extends Error {
   static name = "ValidationError";
   name = "ValidationError";
 };
-var InvalidParametersError2 = class extends Error {
+var InvalidParametersError = class extends Error {
   static name = "InvalidParametersError";
   name = "InvalidParametersError";
 };
@@ -18934,10 +15628,10 @@ var UnknownProtocolError = class extends Error {
   name = "UnknownProtocolError";
 };
 
-// node_modules/@chainsafe/is-ip/lib/is-ip.node.js
+// ../main/node_modules/@chainsafe/is-ip/lib/is-ip.node.js
 import { isIPv4, isIPv6, isIP as ipVersion } from "node:net";
 
-// node_modules/@multiformats/multiaddr/dist/src/constants.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/constants.js
 var CODE_IP4 = 4;
 var CODE_TCP = 6;
 var CODE_UDP = 273;
@@ -18979,7 +15673,7 @@ var CODE_WEBRTC = 281;
 var CODE_P2P_CIRCUIT = 290;
 var CODE_MEMORY = 777;
 
-// node_modules/@multiformats/multiaddr/dist/src/utils.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/utils.js
 function bytesToString(base4) {
   return (buf) => {
     return toString2(buf, base4);
@@ -19150,7 +15844,7 @@ function bytes2mb(base4) {
   };
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/validation.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/validation.js
 function integer(value) {
   const int = parseInt(value);
   if (int.toString() !== value) {
@@ -19178,7 +15872,7 @@ function validate2(...funcs) {
 }
 var validatePort = validate2(integer, positive, maxValue(65535));
 
-// node_modules/@multiformats/multiaddr/dist/src/registry.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/registry.js
 var V = -1;
 var Registry = class {
   protocolsByCode = /* @__PURE__ */ new Map();
@@ -19409,7 +16103,7 @@ codecs2.forEach((codec) => {
   registry.addProtocol(codec);
 });
 
-// node_modules/@multiformats/multiaddr/dist/src/components.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/components.js
 function bytesToComponents(bytes) {
   const components = [];
   let i = 0;
@@ -19555,7 +16249,7 @@ function sizeForAddr(codec, bytes, offset) {
   return decode6(bytes, offset);
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/multiaddr.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/multiaddr.js
 var inspect = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom");
 var symbol2 = /* @__PURE__ */ Symbol.for("@multiformats/multiaddr");
 function toComponents(addr) {
@@ -19627,7 +16321,7 @@ var Multiaddr = class _Multiaddr {
     const s2 = this.toString();
     const i = s2.lastIndexOf(addrString);
     if (i < 0) {
-      throw new InvalidParametersError2(`Address ${this.toString()} does not contain subaddress: ${addrString}`);
+      throw new InvalidParametersError(`Address ${this.toString()} does not contain subaddress: ${addrString}`);
     }
     return new _Multiaddr(s2.slice(0, i), {
       validate: false
@@ -19674,7 +16368,7 @@ function validate3(addr) {
   });
 }
 
-// node_modules/@multiformats/multiaddr/dist/src/index.js
+// ../main/node_modules/@multiformats/multiaddr/dist/src/index.js
 function isMultiaddr(value) {
   return Boolean(value?.[symbol2]);
 }
@@ -19682,7 +16376,760 @@ function multiaddr(addr) {
   return new Multiaddr(addr);
 }
 
-// node_modules/dag-jose/lib/index.js
+// ../main/node_modules/@ipld/dag-json/src/index.js
+var src_exports4 = {};
+__export(src_exports4, {
+  code: () => code6,
+  decode: () => decode13,
+  encode: () => encode11,
+  format: () => format2,
+  name: () => name6,
+  parse: () => parse,
+  stringify: () => format2
+});
+
+// ../main/node_modules/cborg/lib/json/encode.js
+var JSONEncoder = class extends Array {
+  constructor() {
+    super();
+    this.inRecursive = [];
+  }
+  /**
+   * @param {ByteWriter} buf
+   */
+  prefix(buf) {
+    const recurs = this.inRecursive[this.inRecursive.length - 1];
+    if (recurs) {
+      if (Type.equals(recurs.type, Type.array)) {
+        recurs.elements++;
+        if (recurs.elements !== 1) {
+          buf.push([44]);
+        }
+      }
+      if (Type.equals(recurs.type, Type.map)) {
+        recurs.elements++;
+        if (recurs.elements !== 1) {
+          if (recurs.elements % 2 === 1) {
+            buf.push([44]);
+          } else {
+            buf.push([58]);
+          }
+        }
+      }
+    }
+  }
+  /**
+   * @param {ByteWriter} buf
+   * @param {Token} token
+   */
+  [Type.uint.major](buf, token) {
+    this.prefix(buf);
+    const is3 = String(token.value);
+    const isa = [];
+    for (let i = 0; i < is3.length; i++) {
+      isa[i] = is3.charCodeAt(i);
+    }
+    buf.push(isa);
+  }
+  /**
+   * @param {ByteWriter} buf
+   * @param {Token} token
+   */
+  [Type.negint.major](buf, token) {
+    this[Type.uint.major](buf, token);
+  }
+  /**
+   * @param {ByteWriter} _buf
+   * @param {Token} _token
+   */
+  [Type.bytes.major](_buf, _token) {
+    throw new Error(`${encodeErrPrefix} unsupported type: Uint8Array`);
+  }
+  /**
+   * @param {ByteWriter} buf
+   * @param {Token} token
+   */
+  [Type.string.major](buf, token) {
+    this.prefix(buf);
+    const byts = fromString3(JSON.stringify(token.value));
+    buf.push(byts.length > 32 ? asU8A(byts) : byts);
+  }
+  /**
+   * @param {ByteWriter} buf
+   * @param {Token} _token
+   */
+  [Type.array.major](buf, _token) {
+    this.prefix(buf);
+    this.inRecursive.push({ type: Type.array, elements: 0 });
+    buf.push([91]);
+  }
+  /**
+   * @param {ByteWriter} buf
+   * @param {Token} _token
+   */
+  [Type.map.major](buf, _token) {
+    this.prefix(buf);
+    this.inRecursive.push({ type: Type.map, elements: 0 });
+    buf.push([123]);
+  }
+  /**
+   * @param {ByteWriter} _buf
+   * @param {Token} _token
+   */
+  [Type.tag.major](_buf, _token) {
+  }
+  /**
+   * @param {ByteWriter} buf
+   * @param {Token} token
+   */
+  [Type.float.major](buf, token) {
+    if (token.type.name === "break") {
+      const recurs = this.inRecursive.pop();
+      if (recurs) {
+        if (Type.equals(recurs.type, Type.array)) {
+          buf.push([93]);
+        } else if (Type.equals(recurs.type, Type.map)) {
+          buf.push([125]);
+        } else {
+          throw new Error("Unexpected recursive type; this should not happen!");
+        }
+        return;
+      }
+      throw new Error("Unexpected break; this should not happen!");
+    }
+    if (token.value === void 0) {
+      throw new Error(`${encodeErrPrefix} unsupported type: undefined`);
+    }
+    this.prefix(buf);
+    if (token.type.name === "true") {
+      buf.push([116, 114, 117, 101]);
+      return;
+    } else if (token.type.name === "false") {
+      buf.push([102, 97, 108, 115, 101]);
+      return;
+    } else if (token.type.name === "null") {
+      buf.push([110, 117, 108, 108]);
+      return;
+    }
+    const is3 = String(token.value);
+    const isa = [];
+    let dp = false;
+    for (let i = 0; i < is3.length; i++) {
+      isa[i] = is3.charCodeAt(i);
+      if (!dp && (isa[i] === 46 || isa[i] === 101 || isa[i] === 69)) {
+        dp = true;
+      }
+    }
+    if (!dp) {
+      isa.push(46);
+      isa.push(48);
+    }
+    buf.push(isa);
+  }
+};
+function mapSorter2(e1, e2) {
+  if (Array.isArray(e1[0]) || Array.isArray(e2[0])) {
+    throw new Error(`${encodeErrPrefix} complex map keys are not supported`);
+  }
+  const keyToken1 = e1[0];
+  const keyToken2 = e2[0];
+  if (keyToken1.type !== Type.string || keyToken2.type !== Type.string) {
+    throw new Error(`${encodeErrPrefix} non-string map keys are not supported`);
+  }
+  if (keyToken1 < keyToken2) {
+    return -1;
+  }
+  if (keyToken1 > keyToken2) {
+    return 1;
+  }
+  throw new Error(`${encodeErrPrefix} unexpected duplicate map keys, this is not supported`);
+}
+var defaultEncodeOptions2 = { addBreakTokens: true, mapSorter: mapSorter2 };
+function encode10(data, options) {
+  options = Object.assign({}, defaultEncodeOptions2, options);
+  return encodeCustom(data, new JSONEncoder(), options);
+}
+
+// ../main/node_modules/cborg/lib/json/decode.js
+var Tokenizer = class {
+  /**
+   * @param {Uint8Array} data
+   * @param {DecodeOptions} options
+   */
+  constructor(data, options = {}) {
+    this._pos = 0;
+    this.data = data;
+    this.options = options;
+    this.modeStack = ["value"];
+    this.lastToken = "";
+  }
+  pos() {
+    return this._pos;
+  }
+  /**
+   * @returns {boolean}
+   */
+  done() {
+    return this._pos >= this.data.length;
+  }
+  /**
+   * @returns {number}
+   */
+  ch() {
+    return this.data[this._pos];
+  }
+  /**
+   * @returns {string}
+   */
+  currentMode() {
+    return this.modeStack[this.modeStack.length - 1];
+  }
+  skipWhitespace() {
+    let c = this.ch();
+    while (c === 32 || c === 9 || c === 13 || c === 10) {
+      c = this.data[++this._pos];
+    }
+  }
+  /**
+   * @param {number[]} str
+   */
+  expect(str) {
+    if (this.data.length - this._pos < str.length) {
+      throw new Error(`${decodeErrPrefix} unexpected end of input at position ${this._pos}`);
+    }
+    for (let i = 0; i < str.length; i++) {
+      if (this.data[this._pos++] !== str[i]) {
+        throw new Error(`${decodeErrPrefix} unexpected token at position ${this._pos}, expected to find '${String.fromCharCode(...str)}'`);
+      }
+    }
+  }
+  parseNumber() {
+    const startPos = this._pos;
+    let negative = false;
+    let float = false;
+    const swallow = (chars) => {
+      while (!this.done()) {
+        const ch = this.ch();
+        if (chars.includes(ch)) {
+          this._pos++;
+        } else {
+          break;
+        }
+      }
+    };
+    if (this.ch() === 45) {
+      negative = true;
+      this._pos++;
+    }
+    if (this.ch() === 48) {
+      this._pos++;
+      if (this.ch() === 46) {
+        this._pos++;
+        float = true;
+      } else {
+        return new Token(Type.uint, 0, this._pos - startPos);
+      }
+    }
+    swallow([48, 49, 50, 51, 52, 53, 54, 55, 56, 57]);
+    if (negative && this._pos === startPos + 1) {
+      throw new Error(`${decodeErrPrefix} unexpected token at position ${this._pos}`);
+    }
+    if (!this.done() && this.ch() === 46) {
+      if (float) {
+        throw new Error(`${decodeErrPrefix} unexpected token at position ${this._pos}`);
+      }
+      float = true;
+      this._pos++;
+      swallow([48, 49, 50, 51, 52, 53, 54, 55, 56, 57]);
+    }
+    if (!this.done() && (this.ch() === 101 || this.ch() === 69)) {
+      float = true;
+      this._pos++;
+      if (!this.done() && (this.ch() === 43 || this.ch() === 45)) {
+        this._pos++;
+      }
+      swallow([48, 49, 50, 51, 52, 53, 54, 55, 56, 57]);
+    }
+    const numStr = String.fromCharCode.apply(null, this.data.subarray(startPos, this._pos));
+    const num = parseFloat(numStr);
+    if (float) {
+      return new Token(Type.float, num, this._pos - startPos);
+    }
+    if (this.options.allowBigInt !== true || Number.isSafeInteger(num)) {
+      return new Token(num >= 0 ? Type.uint : Type.negint, num, this._pos - startPos);
+    }
+    return new Token(num >= 0 ? Type.uint : Type.negint, BigInt(numStr), this._pos - startPos);
+  }
+  /**
+   * @returns {Token}
+   */
+  parseString() {
+    if (this.ch() !== 34) {
+      throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}; this shouldn't happen`);
+    }
+    this._pos++;
+    for (let i = this._pos, l = 0; i < this.data.length && l < 65536; i++, l++) {
+      const ch = this.data[i];
+      if (ch === 92 || ch < 32 || ch >= 128) {
+        break;
+      }
+      if (ch === 34) {
+        const str = String.fromCharCode.apply(null, this.data.subarray(this._pos, i));
+        this._pos = i + 1;
+        return new Token(Type.string, str, l);
+      }
+    }
+    const startPos = this._pos;
+    const chars = [];
+    const readu4 = () => {
+      if (this._pos + 4 >= this.data.length) {
+        throw new Error(`${decodeErrPrefix} unexpected end of unicode escape sequence at position ${this._pos}`);
+      }
+      let u4 = 0;
+      for (let i = 0; i < 4; i++) {
+        let ch = this.ch();
+        if (ch >= 48 && ch <= 57) {
+          ch -= 48;
+        } else if (ch >= 97 && ch <= 102) {
+          ch = ch - 97 + 10;
+        } else if (ch >= 65 && ch <= 70) {
+          ch = ch - 65 + 10;
+        } else {
+          throw new Error(`${decodeErrPrefix} unexpected unicode escape character at position ${this._pos}`);
+        }
+        u4 = u4 * 16 + ch;
+        this._pos++;
+      }
+      return u4;
+    };
+    const readUtf8Char = () => {
+      const firstByte = this.ch();
+      let codePoint = null;
+      let bytesPerSequence = firstByte > 239 ? 4 : firstByte > 223 ? 3 : firstByte > 191 ? 2 : 1;
+      if (this._pos + bytesPerSequence > this.data.length) {
+        throw new Error(`${decodeErrPrefix} unexpected unicode sequence at position ${this._pos}`);
+      }
+      let secondByte, thirdByte, fourthByte, tempCodePoint;
+      switch (bytesPerSequence) {
+        // this case is dealt with by the caller function
+        case 1:
+          if (firstByte < 128) {
+            codePoint = firstByte;
+          }
+          break;
+        case 2:
+          secondByte = this.data[this._pos + 1];
+          if ((secondByte & 192) === 128) {
+            tempCodePoint = (firstByte & 31) << 6 | secondByte & 63;
+            if (tempCodePoint > 127) {
+              codePoint = tempCodePoint;
+            }
+          }
+          break;
+        case 3:
+          secondByte = this.data[this._pos + 1];
+          thirdByte = this.data[this._pos + 2];
+          if ((secondByte & 192) === 128 && (thirdByte & 192) === 128) {
+            tempCodePoint = (firstByte & 15) << 12 | (secondByte & 63) << 6 | thirdByte & 63;
+            if (tempCodePoint > 2047 && (tempCodePoint < 55296 || tempCodePoint > 57343)) {
+              codePoint = tempCodePoint;
+            }
+          }
+          break;
+        case 4:
+          secondByte = this.data[this._pos + 1];
+          thirdByte = this.data[this._pos + 2];
+          fourthByte = this.data[this._pos + 3];
+          if ((secondByte & 192) === 128 && (thirdByte & 192) === 128 && (fourthByte & 192) === 128) {
+            tempCodePoint = (firstByte & 15) << 18 | (secondByte & 63) << 12 | (thirdByte & 63) << 6 | fourthByte & 63;
+            if (tempCodePoint > 65535 && tempCodePoint < 1114112) {
+              codePoint = tempCodePoint;
+            }
+          }
+      }
+      if (codePoint === null) {
+        codePoint = 65533;
+        bytesPerSequence = 1;
+      } else if (codePoint > 65535) {
+        codePoint -= 65536;
+        chars.push(codePoint >>> 10 & 1023 | 55296);
+        codePoint = 56320 | codePoint & 1023;
+      }
+      chars.push(codePoint);
+      this._pos += bytesPerSequence;
+    };
+    while (!this.done()) {
+      const ch = this.ch();
+      let ch1;
+      switch (ch) {
+        case 92:
+          this._pos++;
+          if (this.done()) {
+            throw new Error(`${decodeErrPrefix} unexpected string termination at position ${this._pos}`);
+          }
+          ch1 = this.ch();
+          this._pos++;
+          switch (ch1) {
+            case 34:
+            // '"'
+            case 39:
+            // '\''
+            case 92:
+            // '\'
+            case 47:
+              chars.push(ch1);
+              break;
+            case 98:
+              chars.push(8);
+              break;
+            case 116:
+              chars.push(9);
+              break;
+            case 110:
+              chars.push(10);
+              break;
+            case 102:
+              chars.push(12);
+              break;
+            case 114:
+              chars.push(13);
+              break;
+            case 117:
+              chars.push(readu4());
+              break;
+            default:
+              throw new Error(`${decodeErrPrefix} unexpected string escape character at position ${this._pos}`);
+          }
+          break;
+        case 34:
+          this._pos++;
+          return new Token(Type.string, decodeCodePointsArray(chars), this._pos - startPos);
+        default:
+          if (ch < 32) {
+            throw new Error(`${decodeErrPrefix} invalid control character at position ${this._pos}`);
+          } else if (ch < 128) {
+            chars.push(ch);
+            this._pos++;
+          } else {
+            readUtf8Char();
+          }
+      }
+    }
+    throw new Error(`${decodeErrPrefix} unexpected end of string at position ${this._pos}`);
+  }
+  /**
+   * @returns {Token}
+   */
+  parseValue() {
+    switch (this.ch()) {
+      case 123:
+        this.modeStack.push("obj-start");
+        this._pos++;
+        return new Token(Type.map, Infinity, 1);
+      case 91:
+        this.modeStack.push("array-start");
+        this._pos++;
+        return new Token(Type.array, Infinity, 1);
+      case 34: {
+        return this.parseString();
+      }
+      case 110:
+        this.expect([110, 117, 108, 108]);
+        return new Token(Type.null, null, 4);
+      case 102:
+        this.expect([102, 97, 108, 115, 101]);
+        return new Token(Type.false, false, 5);
+      case 116:
+        this.expect([116, 114, 117, 101]);
+        return new Token(Type.true, true, 4);
+      case 45:
+      // '-'
+      case 48:
+      // '0'
+      case 49:
+      // '1'
+      case 50:
+      // '2'
+      case 51:
+      // '3'
+      case 52:
+      // '4'
+      case 53:
+      // '5'
+      case 54:
+      // '6'
+      case 55:
+      // '7'
+      case 56:
+      // '8'
+      case 57:
+        return this.parseNumber();
+      default:
+        throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}`);
+    }
+  }
+  /**
+   * @returns {Token}
+   */
+  next() {
+    this.skipWhitespace();
+    switch (this.currentMode()) {
+      case "value":
+        this.modeStack.pop();
+        return this.parseValue();
+      case "array-value": {
+        this.modeStack.pop();
+        if (this.ch() === 93) {
+          this._pos++;
+          this.skipWhitespace();
+          return new Token(Type.break, void 0, 1);
+        }
+        if (this.ch() !== 44) {
+          throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}, was expecting array delimiter but found '${String.fromCharCode(this.ch())}'`);
+        }
+        this._pos++;
+        this.modeStack.push("array-value");
+        this.skipWhitespace();
+        return this.parseValue();
+      }
+      case "array-start": {
+        this.modeStack.pop();
+        if (this.ch() === 93) {
+          this._pos++;
+          this.skipWhitespace();
+          return new Token(Type.break, void 0, 1);
+        }
+        this.modeStack.push("array-value");
+        this.skipWhitespace();
+        return this.parseValue();
+      }
+      // @ts-ignore
+      case "obj-key":
+        if (this.ch() === 125) {
+          this.modeStack.pop();
+          this._pos++;
+          this.skipWhitespace();
+          return new Token(Type.break, void 0, 1);
+        }
+        if (this.ch() !== 44) {
+          throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}, was expecting object delimiter but found '${String.fromCharCode(this.ch())}'`);
+        }
+        this._pos++;
+        this.skipWhitespace();
+      case "obj-start": {
+        this.modeStack.pop();
+        if (this.ch() === 125) {
+          this._pos++;
+          this.skipWhitespace();
+          return new Token(Type.break, void 0, 1);
+        }
+        const token = this.parseString();
+        this.skipWhitespace();
+        if (this.ch() !== 58) {
+          throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}, was expecting key/value delimiter ':' but found '${String.fromCharCode(this.ch())}'`);
+        }
+        this._pos++;
+        this.modeStack.push("obj-value");
+        return token;
+      }
+      case "obj-value": {
+        this.modeStack.pop();
+        this.modeStack.push("obj-key");
+        this.skipWhitespace();
+        return this.parseValue();
+      }
+      default:
+        throw new Error(`${decodeErrPrefix} unexpected parse state at position ${this._pos}; this shouldn't happen`);
+    }
+  }
+};
+function decode12(data, options) {
+  options = Object.assign({ tokenizer: new Tokenizer(data, options) }, options);
+  return decode10(data, options);
+}
+
+// ../main/node_modules/@ipld/dag-json/src/index.js
+function toByteView3(buf) {
+  if (buf instanceof ArrayBuffer) {
+    return new Uint8Array(buf, 0, buf.byteLength);
+  }
+  return buf;
+}
+function cidEncoder2(obj) {
+  if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
+    return null;
+  }
+  const cid = CID.asCID(obj);
+  if (!cid) {
+    return null;
+  }
+  const cidString = cid.toString();
+  return [
+    new Token(Type.map, Infinity, 1),
+    new Token(Type.string, "/", 1),
+    // key
+    new Token(Type.string, cidString, cidString.length),
+    // value
+    new Token(Type.break, void 0, 1)
+  ];
+}
+function bytesEncoder(bytes) {
+  const bytesString = base64.encode(bytes).slice(1);
+  return [
+    new Token(Type.map, Infinity, 1),
+    new Token(Type.string, "/", 1),
+    // key
+    new Token(Type.map, Infinity, 1),
+    // value
+    new Token(Type.string, "bytes", 5),
+    // inner key
+    new Token(Type.string, bytesString, bytesString.length),
+    // inner value
+    new Token(Type.break, void 0, 1),
+    new Token(Type.break, void 0, 1)
+  ];
+}
+function taBytesEncoder(obj) {
+  return bytesEncoder(new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength));
+}
+function abBytesEncoder(ab) {
+  return bytesEncoder(new Uint8Array(ab));
+}
+function undefinedEncoder2() {
+  throw new Error("`undefined` is not supported by the IPLD Data Model and cannot be encoded");
+}
+function numberEncoder2(num) {
+  if (Number.isNaN(num)) {
+    throw new Error("`NaN` is not supported by the IPLD Data Model and cannot be encoded");
+  }
+  if (num === Infinity || num === -Infinity) {
+    throw new Error("`Infinity` and `-Infinity` is not supported by the IPLD Data Model and cannot be encoded");
+  }
+  return null;
+}
+var encodeOptions2 = {
+  typeEncoders: {
+    Object: cidEncoder2,
+    Buffer: bytesEncoder,
+    Uint8Array: bytesEncoder,
+    Int8Array: taBytesEncoder,
+    Uint16Array: taBytesEncoder,
+    Int16Array: taBytesEncoder,
+    Uint32Array: taBytesEncoder,
+    Int32Array: taBytesEncoder,
+    Float32Array: taBytesEncoder,
+    Float64Array: taBytesEncoder,
+    Uint8ClampedArray: taBytesEncoder,
+    BigInt64Array: taBytesEncoder,
+    BigUint64Array: taBytesEncoder,
+    DataView: taBytesEncoder,
+    ArrayBuffer: abBytesEncoder,
+    undefined: undefinedEncoder2,
+    number: numberEncoder2
+  }
+};
+var DagJsonTokenizer = class extends Tokenizer {
+  /**
+   * @param {Uint8Array} data
+   * @param {object} [options]
+   */
+  constructor(data, options) {
+    super(data, options);
+    this.tokenBuffer = [];
+  }
+  /**
+   * @returns {boolean}
+   */
+  done() {
+    return this.tokenBuffer.length === 0 && super.done();
+  }
+  /**
+   * @returns {Token}
+   */
+  _next() {
+    if (this.tokenBuffer.length > 0) {
+      return this.tokenBuffer.pop();
+    }
+    return super.next();
+  }
+  /**
+   * Implements rules outlined in https://github.com/ipld/specs/pull/356
+   *
+   * @returns {Token}
+   */
+  next() {
+    const token = this._next();
+    if (Type.equals(token.type, Type.map)) {
+      const keyToken = this._next();
+      if (Type.equals(keyToken.type, Type.string) && keyToken.value === "/") {
+        const valueToken = this._next();
+        if (Type.equals(valueToken.type, Type.string)) {
+          const breakToken = this._next();
+          if (!Type.equals(breakToken.type, Type.break)) {
+            throw new Error("Invalid encoded CID form");
+          }
+          this.tokenBuffer.push(valueToken);
+          return new Token(Type.tag, 42, 0);
+        }
+        if (Type.equals(valueToken.type, Type.map)) {
+          const innerKeyToken = this._next();
+          if (Type.equals(innerKeyToken.type, Type.string) && innerKeyToken.value === "bytes") {
+            const innerValueToken = this._next();
+            if (Type.equals(innerValueToken.type, Type.string)) {
+              for (let i = 0; i < 2; i++) {
+                const breakToken = this._next();
+                if (!Type.equals(breakToken.type, Type.break)) {
+                  throw new Error("Invalid encoded Bytes form");
+                }
+              }
+              const bytes = base64.decode(`m${innerValueToken.value}`);
+              return new Token(Type.bytes, bytes, innerValueToken.value.length);
+            }
+            this.tokenBuffer.push(innerValueToken);
+          }
+          this.tokenBuffer.push(innerKeyToken);
+        }
+        this.tokenBuffer.push(valueToken);
+      }
+      this.tokenBuffer.push(keyToken);
+    }
+    return token;
+  }
+};
+var decodeOptions2 = {
+  allowIndefinite: false,
+  allowUndefined: false,
+  allowNaN: false,
+  allowInfinity: false,
+  allowBigInt: true,
+  // this will lead to BigInt for ints outside of
+  // safe-integer range, which may surprise users
+  strict: true,
+  useMaps: false,
+  rejectDuplicateMapKeys: true,
+  /** @type {{ [tagNumber: number]: import('cborg').TagDecoder }} */
+  tags: {
+    // TAG(42)STRING("bafy...") from the tokenizer, decode to get the string
+    42: (decode23) => CID.parse(
+      /** @type {string} */
+      decode23()
+    )
+  }
+};
+var name6 = "dag-json";
+var code6 = 297;
+var encode11 = (node) => encode10(node, encodeOptions2);
+var decode13 = (data) => {
+  const buf = toByteView3(data);
+  const options = Object.assign(decodeOptions2, { tokenizer: new DagJsonTokenizer(buf, decodeOptions2) });
+  return decode12(buf, options);
+};
+var format2 = (node) => utf8Decoder.decode(encode11(node));
+var utf8Decoder = new TextDecoder();
+var parse = (data) => decode13(utf8Encoder.encode(data));
+var utf8Encoder = new TextEncoder();
+
+// ../main/node_modules/dag-jose/lib/index.js
 var lib_exports = {};
 __export(lib_exports, {
   code: () => code7,
@@ -19692,7 +17139,7 @@ __export(lib_exports, {
   toGeneral: () => toGeneral
 });
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bytes.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bytes.js
 var empty2 = new Uint8Array(0);
 function equals4(aa, bb) {
   if (aa === bb)
@@ -19718,7 +17165,7 @@ function coerce2(o) {
   throw new Error("Unknown type, must be binary type");
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/base-x.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/base-x.js
 function base3(ALPHABET, name8) {
   if (ALPHABET.length >= 255) {
     throw new TypeError("Alphabet too long");
@@ -19854,7 +17301,7 @@ var src2 = base3;
 var _brrp__multiformats_scope_baseX2 = src2;
 var base_x_default2 = _brrp__multiformats_scope_baseX2;
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base.js
 var Encoder2 = class {
   name;
   prefix;
@@ -20025,7 +17472,7 @@ function rfc46482({ name: name8, prefix, bitsPerChar, alphabet: alphabet2 }) {
   });
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base64.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base64.js
 var base642 = rfc46482({
   prefix: "m",
   name: "base64",
@@ -20051,7 +17498,7 @@ var base64urlpad2 = rfc46482({
   bitsPerChar: 6
 });
 
-// node_modules/dag-jose/lib/utils.js
+// ../main/node_modules/dag-jose/lib/utils.js
 function toBase64url(b) {
   return base64url2.encode(b).slice(1);
 }
@@ -20059,7 +17506,7 @@ function fromBase64url(s2) {
   return base64url2.decode(`u${s2}`);
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base32.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base32.js
 var base322 = rfc46482({
   prefix: "b",
   name: "base32",
@@ -20115,7 +17562,7 @@ var base32z2 = rfc46482({
   bitsPerChar: 5
 });
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base58.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base58.js
 var base58btc2 = baseX2({
   name: "base58btc",
   prefix: "z",
@@ -20127,7 +17574,7 @@ var base58flickr2 = baseX2({
   alphabet: "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 });
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/varint.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/varint.js
 var encode_12 = encode13;
 var MSB3 = 128;
 var REST3 = 127;
@@ -20186,7 +17633,7 @@ var varint3 = {
 var _brrp_varint2 = varint3;
 var varint_default2 = _brrp_varint2;
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/varint.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/varint.js
 function decode16(data, offset = 0) {
   const code8 = varint_default2.decode(data, offset);
   return [code8, varint_default2.decode.bytes];
@@ -20199,7 +17646,7 @@ function encodingLength3(int) {
   return varint_default2.encodingLength(int);
 }
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/hashes/digest.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/hashes/digest.js
 function create2(code8, digest2) {
   const size = digest2.byteLength;
   const sizeOffset = encodingLength3(code8);
@@ -20244,7 +17691,7 @@ var Digest2 = class {
   }
 };
 
-// node_modules/dag-jose/node_modules/multiformats/dist/src/cid.js
+// ../main/node_modules/dag-jose/node_modules/multiformats/dist/src/cid.js
 function format3(link, base4) {
   const { bytes, version: version2 } = link;
   switch (version2) {
@@ -20576,7 +18023,7 @@ function encodeCID2(version2, code8, multihash) {
 }
 var cidSymbol2 = /* @__PURE__ */ Symbol.for("@ipld/js-cid/CID");
 
-// node_modules/dag-jose/lib/signing.js
+// ../main/node_modules/dag-jose/lib/signing.js
 function fromSplit(split2) {
   const [protectedHeader, payload, signature] = split2;
   return {
@@ -20652,7 +18099,7 @@ function payloadToJSON(data) {
   return JSON.parse(new TextDecoder().decode(data));
 }
 
-// node_modules/dag-jose/lib/encryption.js
+// ../main/node_modules/dag-jose/lib/encryption.js
 function fromSplit2(split2) {
   const [protectedHeader, encrypted_key, iv, ciphertext, tag] = split2;
   const jwe = {
@@ -20712,7 +18159,7 @@ function decode19(encoded) {
   return jwe;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/is.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/is.js
 var objectTypeNames2 = [
   "Object",
   // for Object.create(null) and other non-plain objects
@@ -20781,7 +18228,7 @@ function getObjectType2(value) {
   return void 0;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/token.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/token.js
 var Type2 = class {
   /**
    * @param {number} major
@@ -20847,7 +18294,7 @@ var Token2 = class {
   }
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/byte-utils.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/byte-utils.js
 var useBuffer2 = globalThis.process && // @ts-ignore
 !globalThis.process.browser && // @ts-ignore
 globalThis.Buffer && // @ts-ignore
@@ -21010,7 +18457,7 @@ function utf8ToBytes2(str) {
   return out;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/bl.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/bl.js
 var defaultChunkSize2 = 256;
 var Bl2 = class {
   /**
@@ -21125,7 +18572,7 @@ var U8Bl2 = class {
   }
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/common.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/common.js
 var decodeErrPrefix2 = "CBOR decode error:";
 var encodeErrPrefix2 = "CBOR encode error:";
 var uintMinorPrefixBytes2 = [];
@@ -21140,7 +18587,7 @@ function assertEnoughData2(data, pos, need) {
   }
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/0uint.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/0uint.js
 var uintBoundaries2 = [24, 256, 65536, 4294967296, BigInt("18446744073709551616")];
 function readUint82(data, offset, options) {
   assertEnoughData2(data, offset, 1);
@@ -21258,7 +18705,7 @@ encodeUint2.compareTokens = function compareTokens5(tok1, tok2) {
   return tok1.value < tok2.value ? -1 : tok1.value > tok2.value ? 1 : 0;
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/1negint.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/1negint.js
 function decodeNegint82(data, pos, _minor, options) {
   return new Token2(Type2.negint, -1 - readUint82(data, pos + 1, options), 2);
 }
@@ -21309,7 +18756,7 @@ encodeNegint2.compareTokens = function compareTokens6(tok1, tok2) {
   return tok1.value < tok2.value ? 1 : tok1.value > tok2.value ? -1 : 0;
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/2bytes.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/2bytes.js
 function toToken5(data, pos, prefix, length4) {
   assertEnoughData2(data, pos, prefix + length4);
   const buf = data.slice(pos + prefix, pos + prefix + length4);
@@ -21356,7 +18803,7 @@ function compareBytes2(b1, b2) {
   return b1.length < b2.length ? -1 : b1.length > b2.length ? 1 : compare3(b1, b2);
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/3string.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/3string.js
 var textDecoder4 = new TextDecoder();
 var ASCII_THRESHOLD2 = 32;
 function toStr2(bytes, start, end) {
@@ -21404,7 +18851,7 @@ function decodeString642(data, pos, _minor, options) {
 }
 var encodeString2 = encodeBytes2;
 
-// node_modules/dag-jose/node_modules/cborg/lib/4array.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/4array.js
 function toToken7(_data, _pos, prefix, length4) {
   return new Token2(Type2.array, length4, prefix);
 }
@@ -21441,7 +18888,7 @@ encodeArray2.encodedSize = function encodedSize13(token) {
   return encodeUintValue2.encodedSize(token.value);
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/5map.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/5map.js
 function toToken8(_data, _pos, prefix, length4) {
   return new Token2(Type2.map, length4, prefix);
 }
@@ -21478,7 +18925,7 @@ encodeMap2.encodedSize = function encodedSize14(token) {
   return encodeUintValue2.encodedSize(token.value);
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/6tag.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/6tag.js
 function decodeTagCompact2(_data, _pos, minor, _options) {
   return new Token2(Type2.tag, minor, 1);
 }
@@ -21502,7 +18949,7 @@ encodeTag2.encodedSize = function encodedSize15(token) {
   return encodeUintValue2.encodedSize(token.value);
 };
 
-// node_modules/dag-jose/node_modules/cborg/lib/7float.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/7float.js
 var MINOR_FALSE2 = 20;
 var MINOR_TRUE2 = 21;
 var MINOR_NULL2 = 22;
@@ -21678,7 +19125,7 @@ function readFloat642(ui8a3, pos) {
 }
 encodeFloat2.compareTokens = encodeUint2.compareTokens;
 
-// node_modules/dag-jose/node_modules/cborg/lib/jump.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/jump.js
 function invalidMinor2(data, pos, minor) {
   throw new Error(`${decodeErrPrefix2} encountered invalid minor (${minor}) for major ${data[pos] >>> 5}`);
 }
@@ -21834,7 +19281,7 @@ function quickEncodeToken2(token) {
   }
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/encode.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/encode.js
 var defaultEncodeOptions3 = {
   float64: false,
   mapSorter: mapSorter3,
@@ -22286,7 +19733,7 @@ function encode16(data, options) {
   return encodeCustom2(data, cborEncoders2, options);
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/decode.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/decode.js
 var defaultDecodeOptions2 = {
   strict: false,
   allowIndefinite: true,
@@ -22491,7 +19938,7 @@ function decode20(data, options) {
   return decoded;
 }
 
-// node_modules/dag-jose/node_modules/cborg/lib/tagged.js
+// ../main/node_modules/dag-jose/node_modules/cborg/lib/tagged.js
 var Tagged2 = class _Tagged {
   /**
    * @param {number} tag - CBOR tag number, a non-negative integer
@@ -22544,7 +19991,7 @@ Object.defineProperty(Tagged2.prototype, Symbol.toStringTag, {
   value: "Tagged"
 });
 
-// node_modules/dag-jose/node_modules/@ipld/dag-cbor/src/index.js
+// ../main/node_modules/dag-jose/node_modules/@ipld/dag-cbor/src/index.js
 var CID_CBOR_TAG2 = 42;
 function toByteView4(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -22633,7 +20080,7 @@ var decodeOptions3 = {
 var encode17 = (node) => encode16(node, _encodeOptions2);
 var decode21 = (data) => decode20(toByteView4(data), _decodeOptions2);
 
-// node_modules/dag-jose/lib/index.js
+// ../main/node_modules/dag-jose/lib/index.js
 var name7 = "dag-jose";
 var code7 = 133;
 function isDagJWS(jose) {
@@ -22693,7 +20140,7 @@ function decode22(data) {
   }
 }
 
-// node_modules/any-signal/dist/src/index.js
+// ../main/node_modules/any-signal/dist/src/index.js
 function anySignal(signals) {
   const controller = new globalThis.AbortController();
   function onAbort() {
@@ -22726,13 +20173,13 @@ function anySignal(signals) {
   return signal;
 }
 
-// node_modules/nanoid/index.js
+// ../main/node_modules/nanoid/index.js
 import { webcrypto as crypto3 } from "node:crypto";
 
-// node_modules/nanoid/url-alphabet/index.js
+// ../main/node_modules/nanoid/url-alphabet/index.js
 var urlAlphabet = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict";
 
-// node_modules/nanoid/index.js
+// ../main/node_modules/nanoid/index.js
 var POOL_SIZE_MULTIPLIER = 128;
 var pool2;
 var poolOffset;
@@ -22762,7 +20209,7 @@ function nanoid(size = 21) {
   return id;
 }
 
-// node_modules/wherearewe/src/index.js
+// ../main/node_modules/wherearewe/src/index.js
 var import_is_electron = __toESM(require_is_electron(), 1);
 var isEnvWithDom = typeof window === "object" && typeof document === "object" && document.nodeType === 9;
 var isElectron = (0, import_is_electron.default)();
@@ -22773,7 +20220,7 @@ var isWebWorker = typeof importScripts === "function" && typeof self !== "undefi
 var isTest = typeof globalThis.process !== "undefined" && typeof globalThis.process.env !== "undefined" && globalThis.process.env["NODE" + /* @__PURE__ */ (() => "_")() + "ENV"] === "test";
 var isReactNative = typeof navigator !== "undefined" && navigator.product === "ReactNative";
 
-// node_modules/browser-readablestream-to-it/dist/src/index.js
+// ../main/node_modules/browser-readablestream-to-it/dist/src/index.js
 async function* browserReadableStreamToIt(stream, options = {}) {
   const reader = stream.getReader();
   try {
@@ -22792,10 +20239,75 @@ async function* browserReadableStreamToIt(stream, options = {}) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
 var import_err_code = __toESM(require_err_code(), 1);
 
-// node_modules/kubo-rpc-client/dist/src/lib/errors.js
+// ../main/node_modules/it-peekable/dist/src/index.js
+function peekable(iterable) {
+  const [iterator, symbol3] = iterable[Symbol.asyncIterator] != null ? [iterable[Symbol.asyncIterator](), Symbol.asyncIterator] : [iterable[Symbol.iterator](), Symbol.iterator];
+  const queue = [];
+  return {
+    peek: () => {
+      return iterator.next();
+    },
+    push: (value) => {
+      queue.push(value);
+    },
+    next: () => {
+      if (queue.length > 0) {
+        return {
+          done: false,
+          value: queue.shift()
+        };
+      }
+      return iterator.next();
+    },
+    [symbol3]() {
+      return this;
+    }
+  };
+}
+var src_default4 = peekable;
+
+// ../main/node_modules/it-map/dist/src/index.js
+function isAsyncIterable5(thing) {
+  return thing[Symbol.asyncIterator] != null;
+}
+function map(source2, func) {
+  let index = 0;
+  if (isAsyncIterable5(source2)) {
+    return (async function* () {
+      for await (const val of source2) {
+        yield func(val, index++);
+      }
+    })();
+  }
+  const peekable2 = src_default4(source2);
+  const { value, done } = peekable2.next();
+  if (done === true) {
+    return (function* () {
+    })();
+  }
+  const res = func(value, index++);
+  if (typeof res.then === "function") {
+    return (async function* () {
+      yield await res;
+      for (const val of peekable2) {
+        yield func(val, index++);
+      }
+    })();
+  }
+  const fn = func;
+  return (function* () {
+    yield res;
+    for (const val of peekable2) {
+      yield fn(val, index++);
+    }
+  })();
+}
+var src_default5 = map;
+
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/errors.js
 var HTTPError = class extends Error {
   response;
   constructor(response) {
@@ -22811,7 +20323,7 @@ var InvalidMtimeError = class extends Error {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/utils.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/utils.js
 function isBytes(obj) {
   return ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer;
 }
@@ -22889,7 +20401,7 @@ function parseMtime(mtime) {
   return mtime;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
 async function* normaliseCandidateMultiple(input, normaliseContent3) {
   if (typeof input === "string" || input instanceof String || isBytes(input) || isBlob(input) || input._readableState != null) {
     throw (0, import_err_code.default)(new Error("Unexpected input: single item passed - if you are using ipfs.addAll, please use ipfs.add instead"), "ERR_UNEXPECTED_INPUT");
@@ -22898,7 +20410,7 @@ async function* normaliseCandidateMultiple(input, normaliseContent3) {
     input = browserReadableStreamToIt(input);
   }
   if (Symbol.iterator in input || Symbol.asyncIterator in input) {
-    const peekable2 = src_default6(input);
+    const peekable2 = src_default4(input);
     const { value, done } = await peekable2.peek();
     if (done === true) {
       yield* [];
@@ -22909,7 +20421,7 @@ async function* normaliseCandidateMultiple(input, normaliseContent3) {
       throw (0, import_err_code.default)(new Error("Unexpected input: single item passed - if you are using ipfs.addAll, please use ipfs.add instead"), "ERR_UNEXPECTED_INPUT");
     }
     if (value._readableState != null) {
-      yield* src_default7(peekable2, async (value2) => toFileObject({ content: value2 }, normaliseContent3));
+      yield* src_default5(peekable2, async (value2) => toFileObject({ content: value2 }, normaliseContent3));
       return;
     }
     if (isBytes(value)) {
@@ -22917,7 +20429,7 @@ async function* normaliseCandidateMultiple(input, normaliseContent3) {
       return;
     }
     if (isFileObject(value) || value[Symbol.iterator] || value[Symbol.asyncIterator] || isReadableStream(value) || isBlob(value)) {
-      yield* src_default7(peekable2, async (value2) => toFileObject(value2, normaliseContent3));
+      yield* src_default5(peekable2, async (value2) => toFileObject(value2, normaliseContent3));
       return;
     }
   }
@@ -22941,8 +20453,8 @@ async function toFileObject(input, normaliseContent3) {
   return file;
 }
 
-// node_modules/@libp2p/interface/dist/src/errors.js
-var InvalidParametersError3 = class extends Error {
+// ../main/node_modules/@libp2p/interface/dist/src/errors.js
+var InvalidParametersError2 = class extends Error {
   static name = "InvalidParametersError";
   constructor(message2 = "Invalid parameters") {
     super(message2);
@@ -22985,10 +20497,10 @@ var UnsupportedKeyTypeError = class extends Error {
   }
 };
 
-// node_modules/@libp2p/interface/dist/src/peer-id.js
+// ../main/node_modules/@libp2p/interface/dist/src/peer-id.js
 var peerIdSymbol = /* @__PURE__ */ Symbol.for("@libp2p/peer-id");
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.browser.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.browser.js
 async function normaliseContent(input) {
   if (isBytes(input)) {
     return new Blob([input]);
@@ -23003,7 +20515,7 @@ async function normaliseContent(input) {
     input = browserReadableStreamToIt(input);
   }
   if (Symbol.iterator in input || Symbol.asyncIterator in input) {
-    const peekable2 = src_default6(input);
+    const peekable2 = src_default4(input);
     const { value, done } = await peekable2.peek();
     if (done === true) {
       return itToBlob(peekable2);
@@ -23016,7 +20528,7 @@ async function normaliseContent(input) {
       return itToBlob(peekable2);
     }
   }
-  throw new InvalidParametersError3(`Unexpected input: ${input}`);
+  throw new InvalidParametersError2(`Unexpected input: ${input}`);
 }
 async function itToBlob(stream) {
   const parts = [];
@@ -23026,12 +20538,12 @@ async function itToBlob(stream) {
   return new Blob(parts);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.browser.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.browser.js
 function normaliseInput(input) {
   return normaliseCandidateMultiple(input, normaliseContent, true);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/mode-to-string.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/mode-to-string.js
 function modeToString(mode) {
   if (mode == null) {
     return void 0;
@@ -23042,7 +20554,7 @@ function modeToString(mode) {
   return mode.toString(8).padStart(4, "0");
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.browser.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.browser.js
 async function multipartRequest(source2, abortController, headers = {}, boundary) {
   const parts = [];
   const formData = new FormData();
@@ -23089,11 +20601,11 @@ async function multipartRequest(source2, abortController, headers = {}, boundary
   };
 }
 
-// node_modules/weald/dist/src/node.js
+// ../main/node_modules/weald/dist/src/node.js
 import tty2 from "node:tty";
 import util from "node:util";
 
-// node_modules/weald/node_modules/ms/dist/index.js
+// ../main/node_modules/weald/node_modules/ms/dist/index.js
 var s = 1e3;
 var m = s * 60;
 var h = m * 60;
@@ -23191,7 +20703,7 @@ function plural(ms$1, msAbs, n, name8) {
   return `${Math.round(ms$1 / n)} ${name8}${isPlural ? "s" : ""}`;
 }
 
-// node_modules/supports-color/index.js
+// ../main/node_modules/supports-color/index.js
 import process2 from "node:process";
 import os from "node:os";
 import tty from "node:tty";
@@ -23331,7 +20843,7 @@ var supportsColor = {
 };
 var supports_color_default = supportsColor;
 
-// node_modules/weald/dist/src/common.js
+// ../main/node_modules/weald/dist/src/common.js
 function setup(env2) {
   createDebug.debug = createDebug;
   createDebug.default = createDebug;
@@ -23493,7 +21005,7 @@ function setup(env2) {
   return createDebug;
 }
 
-// node_modules/weald/dist/src/node.js
+// ../main/node_modules/weald/dist/src/node.js
 var colors = [6, 2, 3, 4, 5, 1];
 if (supports_color_default.stderr !== false && (supports_color_default.stderr ?? supports_color_default).level >= 2) {
   colors = [
@@ -23647,29 +21159,29 @@ function setupFormatters(formatters) {
 }
 var node_default = setup({ init, log, formatArgs, save, load, useColors, setupFormatters, colors, inspectOpts });
 
-// node_modules/weald/dist/src/index.js
-var src_default9 = node_default;
+// ../main/node_modules/weald/dist/src/index.js
+var src_default6 = node_default;
 
-// node_modules/@libp2p/logger/dist/src/index.js
-src_default9.formatters.b = (v) => {
+// ../main/node_modules/@libp2p/logger/dist/src/index.js
+src_default6.formatters.b = (v) => {
   return v == null ? "undefined" : base58btc.baseEncode(v);
 };
-src_default9.formatters.t = (v) => {
+src_default6.formatters.t = (v) => {
   return v == null ? "undefined" : base32.baseEncode(v);
 };
-src_default9.formatters.m = (v) => {
+src_default6.formatters.m = (v) => {
   return v == null ? "undefined" : base64.baseEncode(v);
 };
-src_default9.formatters.p = (v) => {
+src_default6.formatters.p = (v) => {
   return v == null ? "undefined" : v.toString();
 };
-src_default9.formatters.c = (v) => {
+src_default6.formatters.c = (v) => {
   return v == null ? "undefined" : v.toString();
 };
-src_default9.formatters.k = (v) => {
+src_default6.formatters.k = (v) => {
   return v == null ? "undefined" : v.toString();
 };
-src_default9.formatters.a = (v) => {
+src_default6.formatters.a = (v) => {
   return v == null ? "undefined" : v.toString();
 };
 function formatError2(v, indent = "") {
@@ -23712,7 +21224,7 @@ ${indent}[Error list was empty]`;
   }
   return formatError2(err, indent);
 }
-src_default9.formatters.e = (v) => {
+src_default6.formatters.e = (v) => {
   if (v == null) {
     return "undefined";
   }
@@ -23734,11 +21246,11 @@ function createDisabledLogger(namespace) {
 }
 function logger(name8, options) {
   let trace = createDisabledLogger(`${name8}:trace`);
-  if (src_default9.enabled(`${name8}:trace`) && src_default9.names.map((r) => r.toString()).find((n) => n.includes(":trace")) != null) {
-    trace = src_default9(`${name8}:trace`, options);
+  if (src_default6.enabled(`${name8}:trace`) && src_default6.names.map((r) => r.toString()).find((n) => n.includes(":trace")) != null) {
+    trace = src_default6(`${name8}:trace`, options);
   }
-  return Object.assign(src_default9(name8, options), {
-    error: src_default9(`${name8}:error`, options),
+  return Object.assign(src_default6(name8, options), {
+    error: src_default6(`${name8}:error`, options),
     trace,
     newScope: (scope) => logger(`${name8}:${scope}`, options)
   });
@@ -23754,14 +21266,14 @@ function notEmpty(str) {
   return str;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
 var import_it_to_stream = __toESM(require_src(), 1);
 
-// node_modules/merge-options/index.mjs
-var import_index5 = __toESM(require_merge_options(), 1);
-var merge_options_default = import_index5.default;
+// ../main/node_modules/merge-options/index.mjs
+var import_index4 = __toESM(require_merge_options(), 1);
+var merge_options_default = import_index4.default;
 
-// node_modules/blob-to-it/dist/src/index.js
+// ../main/node_modules/blob-to-it/dist/src/index.js
 function blobToIt(blob) {
   if (typeof blob.stream === "function") {
     return browserReadableStreamToIt(blob.stream());
@@ -23769,7 +21281,7 @@ function blobToIt(blob) {
   return browserReadableStreamToIt(new Response(blob).body);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.js
 async function* toAsyncIterable(thing) {
   yield thing;
 }
@@ -23787,7 +21299,7 @@ async function normaliseContent2(input) {
     input = browserReadableStreamToIt(input);
   }
   if (Symbol.iterator in input || Symbol.asyncIterator in input) {
-    const peekable2 = src_default6(input);
+    const peekable2 = src_default4(input);
     const { value, done } = await peekable2.peek();
     if (done === true) {
       return toAsyncIterable(new Uint8Array(0));
@@ -23797,10 +21309,10 @@ async function normaliseContent2(input) {
       return toAsyncIterable(Uint8Array.from(await src_default3(peekable2)));
     }
     if (isBytes(value) || typeof value === "string" || value instanceof String) {
-      return src_default7(peekable2, toBytes);
+      return src_default5(peekable2, toBytes);
     }
   }
-  throw new InvalidParametersError3(`Unexpected input: ${input}`);
+  throw new InvalidParametersError2(`Unexpected input: ${input}`);
 }
 function toBytes(chunk) {
   if (chunk instanceof Uint8Array) {
@@ -23818,13 +21330,13 @@ function toBytes(chunk) {
   return fromString2(chunk.toString());
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.js
 function normaliseInput2(input) {
   return normaliseCandidateMultiple(input, normaliseContent2);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
-var merge2 = merge_options_default.bind({ ignoreUndefined: true });
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
+var merge = merge_options_default.bind({ ignoreUndefined: true });
 var log2 = logger("ipfs:core-utils:multipart-request");
 async function multipartRequest2(source2, abortController, headers = {}, boundary = `-----------------------------${nanoid()}`) {
   async function* streamFiles(source3) {
@@ -23873,7 +21385,7 @@ async function multipartRequest2(source2, abortController, headers = {}, boundar
 `;
     }
   }
-  const peekable2 = src_default6(normaliseInput2(source2));
+  const peekable2 = src_default4(normaliseInput2(source2));
   const { value, done } = await peekable2.peek();
   if (done !== true) {
     peekable2.push(value);
@@ -23882,14 +21394,14 @@ async function multipartRequest2(source2, abortController, headers = {}, boundar
     // @ts-expect-error streaming upload so parts are unknown
     parts: null,
     total: -1,
-    headers: merge2(headers, {
+    headers: merge(headers, {
       "Content-Type": `multipart/form-data; boundary=${boundary}`
     }),
     body: (0, import_it_to_stream.default)(streamFiles(peekable2))
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multipart-request.js
 async function multipartRequest3(source2, abortController, headers = {}, boundary = `-----------------------------${nanoid()}`) {
   let req = multipartRequest2;
   if (isElectronRenderer) {
@@ -23898,7 +21410,7 @@ async function multipartRequest3(source2, abortController, headers = {}, boundar
   return req(source2, abortController, headers, boundary);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/object-to-camel.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/object-to-camel.js
 function objectToCamel(obj) {
   if (obj == null) {
     return obj;
@@ -23917,7 +21429,7 @@ function objectToCamel(obj) {
   }, output);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/to-url-search-params.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/to-url-search-params.js
 function toUrlSearchParams({ arg, searchParams, hashAlg, mtime, mode, ...options } = {}) {
   if (searchParams != null) {
     options = {
@@ -23957,7 +21469,7 @@ function toUrlSearchParams({ arg, searchParams, hashAlg, mtime, mode, ...options
   return urlSearchParams;
 }
 
-// node_modules/kubo-rpc-client/dist/src/add-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/add-all.js
 function createAddAll(client) {
   return async function* addAll(source2, options = {}) {
     const controller = new AbortController();
@@ -24025,7 +21537,29 @@ function toCoreInterface({ name: name8, hash, size, mode, mtime, mtimeNsecs }) {
   return output;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-single.js
+// ../main/node_modules/it-last/dist/src/index.js
+function isAsyncIterable6(thing) {
+  return thing[Symbol.asyncIterator] != null;
+}
+function last(source2) {
+  if (isAsyncIterable6(source2)) {
+    return (async () => {
+      let res2;
+      for await (const entry of source2) {
+        res2 = entry;
+      }
+      return res2;
+    })();
+  }
+  let res;
+  for (const entry of source2) {
+    res = entry;
+  }
+  return res;
+}
+var src_default7 = last;
+
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-single.js
 var import_err_code2 = __toESM(require_err_code(), 1);
 async function* normaliseCandidateSingle(input, normaliseContent3) {
   if (input === null || input === void 0) {
@@ -24043,7 +21577,7 @@ async function* normaliseCandidateSingle(input, normaliseContent3) {
     input = browserReadableStreamToIt(input);
   }
   if (Symbol.iterator in input || Symbol.asyncIterator in input) {
-    const peekable2 = src_default6(input);
+    const peekable2 = src_default4(input);
     const { value, done } = await peekable2.peek();
     if (done === true) {
       yield { content: [] };
@@ -24077,18 +21611,18 @@ async function toFileObject2(input, normaliseContent3) {
   return file;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-single.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-single.js
 function normaliseInput3(input) {
   return normaliseCandidateSingle(input, normaliseContent2);
 }
 
-// node_modules/kubo-rpc-client/dist/src/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/add.js
 function createAdd(client) {
   const all2 = createAddAll(client);
   return async function add2(input, options = {}) {
     const source2 = normaliseInput3(input);
     const addAllPromise = all2(source2, options);
-    const result = await src_default5(addAllPromise);
+    const result = await src_default7(addAllPromise);
     if (result == null) {
       throw new Error("Invalid body");
     }
@@ -24096,7 +21630,7 @@ function createAdd(client) {
   };
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ecdsa/index.js
 async function hashAndSign(key, msg, options) {
   const privateKey = await crypto.subtle.importKey("jwk", key, {
     name: "ECDSA",
@@ -24128,7 +21662,7 @@ async function hashAndVerify(key, sig, msg, options) {
   return result;
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/der.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/der.js
 var TAG_MASK = parseInt("11111", 2);
 var LONG_LENGTH_MASK = parseInt("10000000", 2);
 var LONG_LENGTH_BYTES_MASK = parseInt("01111111", 2);
@@ -24305,7 +21839,7 @@ function encodeSequence(values, tag = 48) {
   return new Uint8ArrayList(Uint8Array.from([tag]), encodeLength(output), output);
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ecdsa/utils.js
 var OID_256 = Uint8Array.from([6, 8, 42, 134, 72, 206, 61, 3, 1, 7]);
 var OID_384 = Uint8Array.from([6, 5, 43, 129, 4, 0, 34]);
 var OID_521 = Uint8Array.from([6, 5, 43, 129, 4, 0, 35]);
@@ -24371,7 +21905,7 @@ function pkiMessageToECDSAPrivateKey(message2) {
       y: y3
     });
   }
-  throw new InvalidParametersError3(`Private key length was wrong length, got ${privateKey.byteLength}, expected 32, 48 or 66`);
+  throw new InvalidParametersError2(`Private key length was wrong length, got ${privateKey.byteLength}, expected 32, 48 or 66`);
 }
 function unmarshalECDSAPublicKey(bytes) {
   const message2 = decodeDer(bytes);
@@ -24412,7 +21946,7 @@ function pkiMessageToECDSAPublicKey(message2) {
       y: y3
     });
   }
-  throw new InvalidParametersError3(`coordinates were wrong length, got ${coordinates.byteLength}, expected 65, 97 or 133`);
+  throw new InvalidParametersError2(`coordinates were wrong length, got ${coordinates.byteLength}, expected 65, 97 or 133`);
 }
 function privateKeyToPKIMessage(privateKey) {
   return encodeSequence([
@@ -24450,10 +21984,10 @@ function getOID(curve) {
   if (curve === "P-521") {
     return OID_521;
   }
-  throw new InvalidParametersError3(`Invalid curve ${curve}`);
+  throw new InvalidParametersError2(`Invalid curve ${curve}`);
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ecdsa/ecdsa.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ecdsa/ecdsa.js
 var ECDSAPublicKey = class {
   type = "ECDSA";
   jwk;
@@ -24519,10 +22053,10 @@ var ECDSAPrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
 import crypto4 from "crypto";
 
-// node_modules/@noble/hashes/_u64.js
+// ../main/node_modules/@noble/hashes/_u64.js
 var U32_MASK64 = /* @__PURE__ */ (() => BigInt(2 ** 32 - 1))();
 var _32n = /* @__PURE__ */ BigInt(32);
 function fromBig(n, le = false) {
@@ -24565,7 +22099,7 @@ var add4H = (low, Ah, Bh, Ch, Dh) => Ah + Bh + Ch + Dh + (low / 2 ** 32 | 0) | 0
 var add5L = (Al, Bl3, Cl, Dl, El) => (Al >>> 0) + (Bl3 >>> 0) + (Cl >>> 0) + (Dl >>> 0) + (El >>> 0);
 var add5H = (low, Ah, Bh, Ch, Dh, Eh) => Ah + Bh + Ch + Dh + Eh + (low / 2 ** 32 | 0) | 0;
 
-// node_modules/@noble/hashes/utils.js
+// ../main/node_modules/@noble/hashes/utils.js
 function isBytes2(a) {
   return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
 }
@@ -24730,7 +22264,7 @@ var oidNist = (suffix) => ({
   oid: Uint8Array.from([6, 9, 96, 134, 72, 1, 101, 3, 4, 2, suffix])
 });
 
-// node_modules/@noble/hashes/_md.js
+// ../main/node_modules/@noble/hashes/_md.js
 function Chi(a, b, c) {
   return a & b ^ ~a & c;
 }
@@ -24861,7 +22395,7 @@ var SHA512_IV = /* @__PURE__ */ Uint32Array.from([
   327033209
 ]);
 
-// node_modules/@noble/hashes/sha2.js
+// ../main/node_modules/@noble/hashes/sha2.js
 var SHA256_K = /* @__PURE__ */ Uint32Array.from([
   1116352408,
   1899447441,
@@ -25258,7 +22792,7 @@ var sha5122 = /* @__PURE__ */ createHasher(
   /* @__PURE__ */ oidNist(3)
 );
 
-// node_modules/@noble/curves/utils.js
+// ../main/node_modules/@noble/curves/utils.js
 function aarray(item, title, inner = () => {
 }) {
   if (!Array.isArray(item))
@@ -25440,7 +22974,7 @@ function validateObject(object, fields = {}, optFields = {}, title = "object") {
   iter(optFields, true);
 }
 
-// node_modules/@noble/curves/abstract/modular.js
+// ../main/node_modules/@noble/curves/abstract/modular.js
 var _0n2 = /* @__PURE__ */ BigInt(0);
 var _1n2 = /* @__PURE__ */ BigInt(1);
 var _2n = /* @__PURE__ */ BigInt(2);
@@ -25903,7 +23437,7 @@ function mapHashToField(key, fieldOrder, isLE = false) {
   return isLE ? numberToBytesLE(reduced, fieldLen) : numberToBytesBE(reduced, fieldLen);
 }
 
-// node_modules/@noble/curves/abstract/curve.js
+// ../main/node_modules/@noble/curves/abstract/curve.js
 var _0n3 = /* @__PURE__ */ BigInt(0);
 var _1n3 = /* @__PURE__ */ BigInt(1);
 var _4n2 = /* @__PURE__ */ BigInt(4);
@@ -25938,18 +23472,18 @@ function validateTableBytes(numPoints, fpBytes) {
   if (bytes > TABLE_BYTES_MAX)
     throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
 }
-function probeRandomBytes(randomBytes6, length4) {
-  if (randomBytes6 === void 0)
+function probeRandomBytes(randomBytes7, length4) {
+  if (randomBytes7 === void 0)
     return void 0;
-  afunction(randomBytes6, "randomBytes");
+  afunction(randomBytes7, "randomBytes");
   try {
-    const probe = randomBytes6(length4);
+    const probe = randomBytes7(length4);
     if (!isBytes3(probe) || probe.length !== length4)
       return void 0;
   } catch {
     return void 0;
   }
-  return randomBytes6;
+  return randomBytes7;
 }
 function validateMSMPoints(points, c) {
   aarray(points, "points");
@@ -26042,9 +23576,9 @@ var ScalarMultiplier = class {
   baseCanBeBlinded;
   bits;
   // Parametrized with a given Point class (not individual point)
-  constructor(Point, randomBytes6) {
+  constructor(Point, randomBytes7) {
     validatePointCons(Point);
-    this.randomBytes = probeRandomBytes(randomBytes6, BLIND_BYTES);
+    this.randomBytes = probeRandomBytes(randomBytes7, BLIND_BYTES);
     this.Point = Point;
     this.BASE = Point.BASE;
     this.ZERO = Point.ZERO;
@@ -26290,7 +23824,7 @@ function createKeygen(randomSecretKey, getPublicKey) {
   };
 }
 
-// node_modules/@noble/curves/abstract/edwards.js
+// ../main/node_modules/@noble/curves/abstract/edwards.js
 var _0n4 = /* @__PURE__ */ BigInt(0);
 var _1n4 = /* @__PURE__ */ BigInt(1);
 var _2n2 = /* @__PURE__ */ BigInt(2);
@@ -26315,7 +23849,7 @@ function edwards(params, extraOpts = {}) {
   if (FpLegendre(Fp2, CURVE.d) !== -1)
     throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
   validateObject(opts, {}, { uvRatio: "function", randomBytes: "function" });
-  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const MASK = _2n2 << BigInt(Fp2.BYTES * 8) - _1n4;
   function isOdd(n) {
     if (!Fp2.isOdd)
@@ -26576,7 +24110,7 @@ function edwards(params, extraOpts = {}) {
     }
   }
   const normalize = (points) => normalizeZ(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes6);
+  const wnaf = new ScalarMultiplier(Point, randomBytes7);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -26608,7 +24142,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
     if (outputLen !== expectedLen)
       throw new Error(`hash.outputLen must be ${expectedLen}, got ${outputLen}`);
   }
-  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const toMontgomery2 = opts.toMontgomery;
   const toMontgomerySecret2 = opts.toMontgomerySecret;
   const adjustScalarBytes2 = opts.adjustScalarBytes === void 0 ? (bytes) => bytes : opts.adjustScalarBytes;
@@ -26698,7 +24232,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
     seed: _size
   };
   function randomSecretKey(seed) {
-    seed = seed === void 0 ? randomBytes6(lengths.seed) : seed;
+    seed = seed === void 0 ? randomBytes7(lengths.seed) : seed;
     return abytes2(seed, lengths.seed, "seed");
   }
   function isValidSecretKey(key) {
@@ -26741,7 +24275,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
   });
 }
 
-// node_modules/@noble/curves/ed25519.js
+// ../main/node_modules/@noble/curves/ed25519.js
 var _1n5 = /* @__PURE__ */ BigInt(1);
 var _2n3 = /* @__PURE__ */ BigInt(2);
 var _5n2 = /* @__PURE__ */ BigInt(5);
@@ -26816,7 +24350,7 @@ function ed(opts) {
 }
 var ed25519 = /* @__PURE__ */ ed({});
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
 var keypair = crypto4.generateKeyPairSync;
 var PUBLIC_KEY_BYTE_LENGTH = 32;
 var PRIVATE_KEY_BYTE_LENGTH = 64;
@@ -26873,7 +24407,7 @@ function hashAndVerify2(key, sig, msg) {
   return crypto4.verify(null, msg instanceof Uint8Array ? msg : msg.subarray(), obj, sig);
 }
 
-// node_modules/@libp2p/crypto/dist/src/util.js
+// ../main/node_modules/@libp2p/crypto/dist/src/util.js
 function isPromise(thing) {
   if (thing == null) {
     return false;
@@ -26881,7 +24415,7 @@ function isPromise(thing) {
   return typeof thing.then === "function" && typeof thing.catch === "function" && typeof thing.finally === "function";
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/ed25519.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/ed25519.js
 var Ed25519PublicKey = class {
   type = "Ed25519";
   raw;
@@ -26945,7 +24479,7 @@ var Ed25519PrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/ed25519/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/ed25519/utils.js
 function unmarshalEd25519PrivateKey(bytes) {
   if (bytes.length > PRIVATE_KEY_BYTE_LENGTH) {
     bytes = ensureEd25519Key(bytes, PRIVATE_KEY_BYTE_LENGTH + PUBLIC_KEY_BYTE_LENGTH);
@@ -26965,12 +24499,12 @@ function unmarshalEd25519PublicKey(bytes) {
 function ensureEd25519Key(key, length4) {
   key = Uint8Array.from(key ?? []);
   if (key.length !== length4) {
-    throw new InvalidParametersError3(`Key must be a Uint8Array of length ${length4}, got ${key.length}`);
+    throw new InvalidParametersError2(`Key must be a Uint8Array of length ${length4}, got ${key.length}`);
   }
   return key;
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/keys.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/keys.js
 var KeyType;
 (function(KeyType2) {
   KeyType2["RSA"] = "RSA";
@@ -27157,11 +24691,11 @@ var PrivateKey;
   PrivateKey2.stream = stream;
 })(PrivateKey || (PrivateKey = {}));
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
 import crypto5 from "node:crypto";
 import { promisify } from "node:util";
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
 var utils_exports = {};
 __export(utils_exports, {
   MAX_RSA_KEY_SIZE: () => MAX_RSA_KEY_SIZE,
@@ -27180,7 +24714,7 @@ __export(utils_exports, {
   pkixToRSAPublicKey: () => pkixToRSAPublicKey
 });
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/rsa.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/rsa.js
 var RSAPublicKey = class {
   type = "RSA";
   jwk;
@@ -27241,7 +24775,7 @@ var RSAPrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
 var MAX_RSA_KEY_SIZE = 8192;
 var SHA2_256_CODE = 18;
 var MAX_RSA_JWK_SIZE = 1062;
@@ -27281,7 +24815,7 @@ function pkcs1MessageToJwk(message2) {
 }
 function jwkToPkcs1(jwk) {
   if (jwk.n == null || jwk.e == null || jwk.d == null || jwk.p == null || jwk.q == null || jwk.dp == null || jwk.dq == null || jwk.qi == null) {
-    throw new InvalidParametersError3("JWK was missing components");
+    throw new InvalidParametersError2("JWK was missing components");
   }
   return encodeSequence([
     encodeInteger(Uint8Array.from([0])),
@@ -27313,7 +24847,7 @@ function pkixMessageToJwk(message2) {
 }
 function jwkToPkix(jwk) {
   if (jwk.n == null || jwk.e == null) {
-    throw new InvalidParametersError3("JWK was missing components");
+    throw new InvalidParametersError2("JWK was missing components");
   }
   const subjectPublicKeyInfo = encodeSequence([
     RSA_ALGORITHM_IDENTIFIER,
@@ -27354,7 +24888,7 @@ function pkixMessageToRSAPublicKey(message2, bytes, digest2) {
 }
 function jwkToRSAPrivateKey(jwk) {
   if (rsaKeySize(jwk) > MAX_RSA_KEY_SIZE) {
-    throw new InvalidParametersError3("Key size is too large");
+    throw new InvalidParametersError2("Key size is too large");
   }
   const keys = jwkToJWKKeyPair(jwk);
   const hash = sha2562(PublicKey.encode({
@@ -27366,7 +24900,7 @@ function jwkToRSAPrivateKey(jwk) {
 }
 async function generateRSAKeyPair(bits) {
   if (bits > MAX_RSA_KEY_SIZE) {
-    throw new InvalidParametersError3("Key size is too large");
+    throw new InvalidParametersError2("Key size is too large");
   }
   const keys = await generateRSAKey(bits);
   const hash = sha2562(PublicKey.encode({
@@ -27378,7 +24912,7 @@ async function generateRSAKeyPair(bits) {
 }
 function jwkToJWKKeyPair(key) {
   if (key == null) {
-    throw new InvalidParametersError3("Missing key parameter");
+    throw new InvalidParametersError2("Missing key parameter");
   }
   return {
     privateKey: key,
@@ -27390,7 +24924,7 @@ function jwkToJWKKeyPair(key) {
   };
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
 var keypair2 = promisify(crypto5.generateKeyPair);
 async function generateRSAKey(bits, options) {
   const key = await keypair2("rsa", {
@@ -27432,18 +24966,18 @@ function hashAndVerify3(key, sig, msg, options) {
 }
 function rsaKeySize(jwk) {
   if (jwk.kty !== "RSA") {
-    throw new InvalidParametersError3("Invalid key type");
+    throw new InvalidParametersError2("Invalid key type");
   } else if (jwk.n == null) {
-    throw new InvalidParametersError3("Invalid key modulus");
+    throw new InvalidParametersError2("Invalid key modulus");
   }
   const modulus = fromString2(jwk.n, "base64url");
   return modulus.length * 8;
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
 import crypto6 from "node:crypto";
 
-// node_modules/@noble/hashes/hmac.js
+// ../main/node_modules/@noble/hashes/hmac.js
 var _HMAC = class {
   oHash;
   iHash;
@@ -27520,7 +25054,7 @@ var hmac = /* @__PURE__ */ (() => {
   return hmac_;
 })();
 
-// node_modules/@noble/curves/abstract/der.js
+// ../main/node_modules/@noble/curves/abstract/der.js
 var _0n5 = /* @__PURE__ */ BigInt(0);
 var DERErr = class extends Error {
   constructor(m3 = "") {
@@ -27647,7 +25181,7 @@ var DER = /* @__PURE__ */ (() => {
   return Object.freeze(_DER);
 })();
 
-// node_modules/@noble/curves/abstract/weierstrass.js
+// ../main/node_modules/@noble/curves/abstract/weierstrass.js
 var divNearest = (num, den) => (num + (num >= 0 ? den : -den) / _2n4) / den;
 function _splitEndoScalar(k, basis, n) {
   aInRange("scalar", k, _0n6, n);
@@ -27706,7 +25240,7 @@ function weierstrass(params, extraOpts = {}) {
     randomBytes: "function"
   });
   const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes: toBytes2 } = extraOpts;
-  const randomBytes6 = extraOpts.randomBytes === void 0 ? randomBytes4 : extraOpts.randomBytes;
+  const randomBytes7 = extraOpts.randomBytes === void 0 ? randomBytes4 : extraOpts.randomBytes;
   if (endoOpts) {
     if (!Fp2.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
       throw new Error('invalid endo: expected "beta": bigint and "basises": array');
@@ -28123,7 +25657,7 @@ function weierstrass(params, extraOpts = {}) {
     }
   }
   const normalize = (points) => normalizeZ(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes6);
+  const wnaf = new ScalarMultiplier(Point, randomBytes7);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -28224,12 +25758,12 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   const opts = Object.assign({}, ecdsaOpts);
-  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const hmac2 = opts.hmac === void 0 ? (key, msg) => hmac(hash_, key, msg) : opts.hmac;
   const { Fp: Fp2, Fn } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
   const blindLength = getMinHashLength(CURVE_ORDER);
-  const csprng = probeRandomBytes(randomBytes6, blindLength);
+  const csprng = probeRandomBytes(randomBytes7, blindLength);
   const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh(Point, opts);
   const defaultSigOpts = {
     prehash: true,
@@ -28382,7 +25916,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d3), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes6(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes7(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes2(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes2(...seedArgs);
@@ -28479,7 +26013,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
   });
 }
 
-// node_modules/@noble/curves/secp256k1.js
+// ../main/node_modules/@noble/curves/secp256k1.js
 var secp256k1_CURVE = {
   p: BigInt("0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f"),
   n: BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"),
@@ -28526,7 +26060,7 @@ var Pointk1 = /* @__PURE__ */ weierstrass(secp256k1_CURVE, {
 });
 var secp256k1 = /* @__PURE__ */ ecdsa(Pointk1, sha2562);
 
-// node_modules/@libp2p/crypto/dist/src/errors.js
+// ../main/node_modules/@libp2p/crypto/dist/src/errors.js
 var SigningError = class extends Error {
   constructor(message2 = "An error occurred while signing a message") {
     super(message2);
@@ -28540,7 +26074,7 @@ var VerificationError = class extends Error {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
 function hashAndSign4(key, msg, options) {
   options?.signal?.throwIfAborted();
   const hash = crypto6.createHash("sha256");
@@ -28582,7 +26116,7 @@ function hashAndVerify4(key, sig, msg, options) {
   }
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/secp256k1.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/secp256k1.js
 var Secp256k1PublicKey = class {
   type = "secp256k1";
   raw;
@@ -28629,7 +26163,7 @@ var Secp256k1PrivateKey = class {
   }
 };
 
-// node_modules/@libp2p/crypto/dist/src/keys/secp256k1/utils.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/secp256k1/utils.js
 function unmarshalSecp256k1PrivateKey(bytes) {
   return new Secp256k1PrivateKey(bytes);
 }
@@ -28663,7 +26197,7 @@ function computeSecp256k1PublicKey(privateKey) {
   }
 }
 
-// node_modules/@libp2p/crypto/dist/src/keys/index.js
+// ../main/node_modules/@libp2p/crypto/dist/src/keys/index.js
 function publicKeyFromProtobuf(buf, digest2) {
   const { Type: Type3, Data } = PublicKey.decode(buf);
   const data = Data ?? new Uint8Array();
@@ -28717,7 +26251,7 @@ function privateKeyFromProtobuf(buf) {
   }
 }
 
-// node_modules/@libp2p/peer-id/dist/src/peer-id.js
+// ../main/node_modules/@libp2p/peer-id/dist/src/peer-id.js
 var inspect2 = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom");
 var LIBP2P_KEY_CODE = 114;
 var PeerIdImpl = class {
@@ -28848,7 +26382,7 @@ var URLPeerId = class {
   }
 };
 
-// node_modules/@libp2p/peer-id/dist/src/index.js
+// ../main/node_modules/@libp2p/peer-id/dist/src/index.js
 var LIBP2P_KEY_CODE2 = 114;
 var TRANSPORT_IPFS_GATEWAY_HTTP_CODE2 = 2336;
 function peerIdFromString(str, decoder) {
@@ -28859,7 +26393,7 @@ function peerIdFromString(str, decoder) {
     return peerIdFromCID(CID.parse(str));
   } else {
     if (decoder == null) {
-      throw new InvalidParametersError3('Please pass a multibase decoder for strings that do not start with "1" or "Q"');
+      throw new InvalidParametersError2('Please pass a multibase decoder for strings that do not start with "1" or "Q"');
     }
     multihash = decode4(decoder.decode(str));
   }
@@ -28922,7 +26456,7 @@ function isSha256Multihash(multihash) {
   return multihash.code === sha256.code;
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/stat.js
 function createStat(client) {
   return async function stat3(options = {}) {
     const res = await client.post("bitswap/stat", {
@@ -28947,7 +26481,7 @@ function toCoreInterface2(res) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/wantlist-for-peer.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/wantlist-for-peer.js
 function createWantlistForPeer(client) {
   return async function wantlistForPeer(peerId, options = {}) {
     const res = await (await client.post("bitswap/wantlist", {
@@ -28962,7 +26496,7 @@ function createWantlistForPeer(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/wantlist.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/wantlist.js
 function createWantlist(client) {
   return async function wantlist(options = {}) {
     const res = await (await client.post("bitswap/wantlist", {
@@ -28974,7 +26508,7 @@ function createWantlist(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bitswap/index.js
 function createBitswap(client) {
   return {
     /**
@@ -28986,7 +26520,7 @@ function createBitswap(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/get.js
 function createGet(client) {
   return async function get2(cid, options = {}) {
     const res = await client.post("block/get", {
@@ -29001,7 +26535,7 @@ function createGet(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/put.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/put.js
 function createPut(client) {
   return async function put(data, options = {}) {
     const controller = new AbortController();
@@ -29028,9 +26562,9 @@ function createPut(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/rm.js
 function createRm(client) {
-  return async function* rm6(cid, options = {}) {
+  return async function* rm7(cid, options = {}) {
     if (!Array.isArray(cid)) {
       cid = [cid];
     }
@@ -29058,7 +26592,7 @@ function toCoreInterface3(removed) {
   return out;
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/stat.js
 function createStat2(client) {
   return async function stat3(cid, options = {}) {
     const res = await client.post("block/stat", {
@@ -29074,7 +26608,7 @@ function createStat2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/block/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/block/index.js
 function createBlock(client) {
   return {
     get: createGet(client),
@@ -29084,7 +26618,7 @@ function createBlock(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/add.js
 function createAdd2(client) {
   return async function add2(addr, options = {}) {
     const res = await client.post("bootstrap/add", {
@@ -29100,9 +26634,9 @@ function createAdd2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/list.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/list.js
 function createList(client) {
-  return async function list3(options = {}) {
+  return async function list2(options = {}) {
     const res = await client.post("bootstrap/list", {
       signal: options.signal,
       searchParams: toUrlSearchParams(options),
@@ -29113,9 +26647,9 @@ function createList(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/rm.js
 function createRm2(client) {
-  return async function rm6(addr, options = {}) {
+  return async function rm7(addr, options = {}) {
     const res = await client.post("bootstrap/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -29129,7 +26663,7 @@ function createRm2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/bootstrap/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/bootstrap/index.js
 function createBootstrap(client) {
   return {
     add: createAdd2(client),
@@ -29138,7 +26672,7 @@ function createBootstrap(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/cat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/cat.js
 function createCat(client) {
   return async function* cat(path, options = {}) {
     const res = await client.post("cat", {
@@ -29153,7 +26687,7 @@ function createCat(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/commands.js
+// ../main/node_modules/kubo-rpc-client/dist/src/commands.js
 function createCommands(client) {
   return async function commands(options = {}) {
     const res = await client.post("commands", {
@@ -29165,7 +26699,7 @@ function createCommands(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/get-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/get-all.js
 function createGetAll(client) {
   return async function getAll(options = {}) {
     const res = await client.post("config/show", {
@@ -29180,7 +26714,7 @@ function createGetAll(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/get.js
 function createGet2(client) {
   return async function get2(key, options = {}) {
     if (key == null) {
@@ -29199,7 +26733,7 @@ function createGet2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/profiles/apply.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/profiles/apply.js
 function createApply(client) {
   return async function apply(profile, options = {}) {
     const res = await client.post("config/profile/apply", {
@@ -29218,14 +26752,14 @@ function createApply(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/profiles/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/profiles/index.js
 function createProfiles(client) {
   return {
     apply: createApply(client)
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/replace.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/replace.js
 function createReplace(client) {
   return async function replace(config, options = {}) {
     const controller = new AbortController();
@@ -29243,7 +26777,7 @@ function createReplace(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/set.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/set.js
 function createSet(client) {
   return async function set(key, value, options = {}) {
     if (typeof key !== "string") {
@@ -29272,7 +26806,7 @@ function encodeParam(key, value) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/config/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/config/index.js
 function createConfig(client) {
   return {
     getAll: createGetAll(client),
@@ -29283,7 +26817,7 @@ function createConfig(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/export.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/export.js
 function createExport(client) {
   return async function* dagExport(root, options = {}) {
     const res = await client.post("dag/export", {
@@ -29297,10 +26831,10 @@ function createExport(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/get.js
 var import_err_code4 = __toESM(require_err_code(), 1);
 
-// node_modules/kubo-rpc-client/dist/src/lib/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/resolve.js
 var import_err_code3 = __toESM(require_err_code(), 1);
 async function* resolve(cid, path, codecs3, getBlock, options) {
   const load2 = async (cid2) => {
@@ -29337,12 +26871,12 @@ async function* resolve(cid, path, codecs3, getBlock, options) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/get.js
 function createGet3(client, codecs3) {
   const getBlock = createGet(client);
   return async function get2(cid, options = {}) {
     if (options.path != null) {
-      const entry = options.localResolve === true ? await src_default(resolve(cid, options.path, codecs3, getBlock, options)) : await src_default5(resolve(cid, options.path, codecs3, getBlock, options));
+      const entry = options.localResolve === true ? await src_default(resolve(cid, options.path, codecs3, getBlock, options)) : await src_default7(resolve(cid, options.path, codecs3, getBlock, options));
       const result = entry;
       if (result == null) {
         throw (0, import_err_code4.default)(new Error("Not found"), "ERR_NOT_FOUND");
@@ -29359,7 +26893,7 @@ function createGet3(client, codecs3) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/import.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/import.js
 function createImport(client) {
   return async function* dagImport(source2, options = {}) {
     const controller = new AbortController();
@@ -29389,7 +26923,7 @@ function createImport(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/put.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/put.js
 function createPut2(client, codecs3) {
   return async function put(dagNode, options = {}) {
     const settings = {
@@ -29425,7 +26959,7 @@ function createPut2(client, codecs3) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/resolve.js
 function createResolve(client) {
   return async function resolve3(ipfsPath2, options = {}) {
     const res = await client.post("dag/resolve", {
@@ -29441,7 +26975,7 @@ function createResolve(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dag/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dag/index.js
 function createDAG(client, codecs3) {
   return {
     export: createExport(client),
@@ -29452,7 +26986,7 @@ function createDAG(client, codecs3) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dht/response-types.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/response-types.js
 var SendingQuery = 0;
 var PeerResponse = 1;
 var FinalPeer = 2;
@@ -29462,7 +26996,7 @@ var Value = 5;
 var AddingPeer = 6;
 var DialingPeer = 7;
 
-// node_modules/kubo-rpc-client/dist/src/dht/map-event.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/map-event.js
 function mapEvent(event) {
   if (event.Type === SendingQuery) {
     return {
@@ -29547,7 +27081,7 @@ function mapEvent(event) {
   throw new Error("Unknown DHT event type");
 }
 
-// node_modules/kubo-rpc-client/dist/src/dht/query.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/query.js
 function createQuery(client) {
   return async function* query(peerId, options = {}) {
     const res = await client.post("dht/query", {
@@ -29564,7 +27098,7 @@ function createQuery(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/dht/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/dht/index.js
 var RoutingEventTypes;
 (function(RoutingEventTypes2) {
   RoutingEventTypes2[RoutingEventTypes2["SENDING_QUERY"] = 0] = "SENDING_QUERY";
@@ -29591,7 +27125,7 @@ function createDHT(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/cmds.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/cmds.js
 function createCmds(client) {
   return async function cmds(options = {}) {
     const res = await client.post("diag/cmds", {
@@ -29603,7 +27137,7 @@ function createCmds(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/net.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/net.js
 function createNet(client) {
   return async function net(options = {}) {
     const res = await client.post("diag/net", {
@@ -29615,7 +27149,7 @@ function createNet(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/sys.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/sys.js
 function createSys(client) {
   return async function sys(options = {}) {
     const res = await client.post("diag/sys", {
@@ -29627,7 +27161,7 @@ function createSys(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/diag/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/diag/index.js
 function createDiag(client) {
   return {
     cmds: createCmds(client),
@@ -29636,7 +27170,7 @@ function createDiag(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/cp.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/cp.js
 function createCp(client) {
   return async function cp(sources, destination, options = {}) {
     const sourceArr = Array.isArray(sources) ? sources : [sources];
@@ -29652,7 +27186,7 @@ function createCp(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/flush.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/flush.js
 function createFlush(client) {
   return async function flush2(path, options = {}) {
     if (typeof path !== "string") {
@@ -29671,7 +27205,7 @@ function createFlush(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/object-to-camel-with-metadata.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/object-to-camel-with-metadata.js
 function objectToCamelWithMetadata(entry) {
   const file = objectToCamel(entry);
   if (Object.prototype.hasOwnProperty.call(file, "mode")) {
@@ -29687,7 +27221,7 @@ function objectToCamelWithMetadata(entry) {
   return file;
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/ls.js
 function createLs(client) {
   return async function* ls(path, options = {}) {
     if (path == null) {
@@ -29724,7 +27258,7 @@ function toCoreInterface4(entry) {
   return entry;
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/mkdir.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/mkdir.js
 function createMkdir(client) {
   return async function mkdir6(path, options = {}) {
     const res = await client.post("files/mkdir", {
@@ -29739,7 +27273,7 @@ function createMkdir(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/mv.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/mv.js
 function createMv(client) {
   return async function mv(sources, destination, options = {}) {
     if (!Array.isArray(sources)) {
@@ -29757,7 +27291,7 @@ function createMv(client) {
   };
 }
 
-// node_modules/stream-to-it/dist/src/source.js
+// ../main/node_modules/stream-to-it/dist/src/source.js
 function source(readable) {
   if (isReadableStream2(readable)) {
     return (async function* () {
@@ -29787,7 +27321,7 @@ function isReadableStream2(obj) {
   return typeof obj?.getReader === "function";
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/read.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/read.js
 function createRead(client) {
   return async function* read4(path, options = {}) {
     const res = await client.post("files/read", {
@@ -29806,9 +27340,9 @@ function createRead(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/rm.js
 function createRm3(client) {
-  return async function rm6(path, options = {}) {
+  return async function rm7(path, options = {}) {
     const res = await client.post("files/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -29826,7 +27360,7 @@ function createRm3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/stat.js
 function createStat3(client) {
   return async function stat3(path, options = {}) {
     const res = await client.post("files/stat", {
@@ -29848,7 +27382,7 @@ function toCoreInterface5(entry) {
   return entry;
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/write.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/write.js
 function createWrite(client) {
   return async function write2(path, input, options = {}) {
     const controller = new AbortController();
@@ -29876,7 +27410,7 @@ function createWrite(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/files/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/files/index.js
 function createFiles(client) {
   return {
     cp: createCp(client),
@@ -29891,7 +27425,7 @@ function createFiles(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/get-endpoint-config.js
+// ../main/node_modules/kubo-rpc-client/dist/src/get-endpoint-config.js
 function createGetEndpointConfig(client) {
   return function getEndpointConfig() {
     const url = new URL(client.opts.base ?? "");
@@ -29905,7 +27439,7 @@ function createGetEndpointConfig(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/get.js
 function createGet4(client) {
   return async function* get2(path, options = {}) {
     const opts = {
@@ -29921,7 +27455,7 @@ function createGet4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/id.js
+// ../main/node_modules/kubo-rpc-client/dist/src/id.js
 function createId(client) {
   return async function id(options = {}) {
     const res = await client.post("id", {
@@ -29944,7 +27478,7 @@ function createId(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/is-online.js
+// ../main/node_modules/kubo-rpc-client/dist/src/is-online.js
 function createIsOnline(client) {
   const id = createId(client);
   return async function isOnline(options = {}) {
@@ -29957,7 +27491,7 @@ function createIsOnline(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/gen.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/gen.js
 var defaultOptions = {
   type: "ed25519"
 };
@@ -29976,7 +27510,7 @@ function createGen(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/import.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/import.js
 function createImport2(client) {
   return async function importKey(name8, pem, password, options = {}) {
     const res = await client.post("key/import", {
@@ -29994,9 +27528,9 @@ function createImport2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/list.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/list.js
 function createList2(client) {
-  return async function list3(options = {}) {
+  return async function list2(options = {}) {
     const res = await client.post("key/list", {
       signal: options.signal,
       searchParams: toUrlSearchParams(options),
@@ -30007,9 +27541,9 @@ function createList2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/rename.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/rename.js
 function createRename(client) {
-  return async function rename5(oldName, newName, options = {}) {
+  return async function rename6(oldName, newName, options = {}) {
     const res = await client.post("key/rename", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -30025,9 +27559,9 @@ function createRename(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/rm.js
 function createRm4(client) {
-  return async function rm6(name8, options = {}) {
+  return async function rm7(name8, options = {}) {
     const res = await client.post("key/rm", {
       signal: options.signal,
       searchParams: toUrlSearchParams({
@@ -30041,7 +27575,7 @@ function createRm4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/key/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/key/index.js
 function createKey(client) {
   return {
     gen: createGen(client),
@@ -30052,7 +27586,7 @@ function createKey(client) {
   };
 }
 
-// node_modules/parse-duration/locale/en.js
+// ../main/node_modules/parse-duration/locale/en.js
 var unit = /* @__PURE__ */ Object.create(null);
 var m2 = 6e4;
 var h2 = m2 * 60;
@@ -30073,7 +27607,7 @@ unit.decimal = ".";
 unit.placeholder = " _";
 var en_default = unit;
 
-// node_modules/parse-duration/index.js
+// ../main/node_modules/parse-duration/index.js
 var durationRE = /((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([\p{L}]{0,14})/gu;
 parse3.unit = en_default;
 var groupRE;
@@ -30107,7 +27641,7 @@ function parse3(str = "", format5 = "ms") {
   return result && result / (lookupUnit(unit2, format5) || 1) * (str.trimStart()[0] === "-" ? -1 : 1);
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/agent.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/agent.js
 import http from "node:http";
 import https from "node:https";
 var agent_default = (url) => {
@@ -30117,11 +27651,11 @@ var agent_default = (url) => {
   return url.protocol.startsWith("https") ? https.Agent : http.Agent;
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/http.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http.js
 var import_iso_url = __toESM(require_iso_url(), 1);
 
-// node_modules/kubo-rpc-client/dist/src/lib/http/error.js
-var TimeoutError2 = class extends Error {
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http/error.js
+var TimeoutError = class extends Error {
   constructor(message2 = "Request timed out") {
     super(message2);
     this.name = "TimeoutError";
@@ -30136,7 +27670,7 @@ var HTTPError2 = class extends Error {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/http/fetch.node.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http/fetch.node.js
 var import_it_to_stream2 = __toESM(require_src(), 1);
 import { Buffer as Buffer6 } from "node:buffer";
 var fetchWithProgress = async (url, options = {}) => fetch(url, withUploadProgress(options));
@@ -30184,8 +27718,8 @@ var iterateBodyWithProgress = async function* (body, onUploadProgress) {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/http.js
-var merge3 = merge_options_default.bind({ ignoreUndefined: true });
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http.js
+var merge2 = merge_options_default.bind({ ignoreUndefined: true });
 var log3 = logger("kubo-rpc-client:fetch");
 var defaults = {
   throwHttpErrors: true,
@@ -30193,7 +27727,7 @@ var defaults = {
 };
 var HTTP = class _HTTP {
   static HTTPError = HTTPError2;
-  static TimeoutError = TimeoutError2;
+  static TimeoutError = TimeoutError;
   static post = async (resource, options) => new _HTTP(options).post(resource, options);
   static get = async (resource, options) => new _HTTP(options).get(resource, options);
   static put = async (resource, options) => new _HTTP(options).put(resource, options);
@@ -30201,13 +27735,13 @@ var HTTP = class _HTTP {
   static options = async (resource, options) => new _HTTP(options).options(resource, options);
   opts;
   constructor(options = {}) {
-    this.opts = merge3({}, defaults, options);
+    this.opts = merge2({}, defaults, options);
   }
   /**
    * Fetch
    */
   async fetch(resource, options = {}) {
-    const opts = merge3({}, this.opts, options);
+    const opts = merge2({}, this.opts, options);
     const headers = new Headers(opts.headers);
     if (typeof resource !== "string" && !(resource instanceof import_iso_url.URL || resource instanceof Request)) {
       throw new TypeError("`resource` must be a string, URL, or Request");
@@ -30307,7 +27841,7 @@ var ndjson = async function* (source2) {
   }
 };
 var fromStream = (source2) => {
-  if (isAsyncIterable10(source2)) {
+  if (isAsyncIterable7(source2)) {
     return source2;
   }
   if (isNodeReadableStream(source2)) {
@@ -30347,7 +27881,7 @@ var fromStream = (source2) => {
   }
   throw new TypeError("Body can't be converted to AsyncIterable");
 };
-var isAsyncIterable10 = (value) => {
+var isAsyncIterable7 = (value) => {
   return value !== null && typeof value[Symbol.asyncIterator] === "function";
 };
 var isWebReadableStream = (value) => {
@@ -30355,7 +27889,7 @@ var isWebReadableStream = (value) => {
 };
 var isNodeReadableStream = (value) => Object.prototype.hasOwnProperty.call(value, "readable") && Object.prototype.hasOwnProperty.call(value, "writable");
 
-// node_modules/@multiformats/multiaddr-to-uri/dist/src/index.js
+// ../main/node_modules/@multiformats/multiaddr-to-uri/dist/src/index.js
 var ASSUME_HTTP_CODES = [
   CODE_TCP,
   CODE_DNS,
@@ -30533,7 +28067,7 @@ function multiaddrToUri(input, opts) {
   return uri;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/to-url-string.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/to-url-string.js
 function toUrlString(url) {
   try {
     url = multiaddrToUri(multiaddr(url));
@@ -30543,9 +28077,9 @@ function toUrlString(url) {
   return url;
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/core.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/core.js
 var log4 = logger("js-kubo-rpc-client:lib:error-handler");
-var merge4 = merge_options_default.bind({ ignoreUndefined: true });
+var merge3 = merge_options_default.bind({ ignoreUndefined: true });
 var DEFAULT_PROTOCOL = isBrowser || isWebWorker ? location.protocol : "http";
 var DEFAULT_HOST = isBrowser || isWebWorker ? location.hostname : "localhost";
 var DEFAULT_PORT = isBrowser || isWebWorker ? location.port : "5001";
@@ -30662,7 +28196,7 @@ var Client = class extends HTTP {
       if (typeof resource === "string" && !resource.startsWith("/")) {
         resource = `${opts.url}/${resource}`;
       }
-      return fetch2.call(this, resource, merge4(options2, {
+      return fetch2.call(this, resource, merge3(options2, {
         method: "POST"
       }));
     };
@@ -30670,7 +28204,7 @@ var Client = class extends HTTP {
 };
 var HTTPError3 = HTTP.HTTPError;
 
-// node_modules/kubo-rpc-client/dist/src/lib/multibases.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multibases.js
 var LOAD_BASE = async (name8) => Promise.reject(new Error(`No base found for "${name8}"`));
 var Multibases = class {
   _basesByName;
@@ -30719,7 +28253,7 @@ var Multibases = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/multicodecs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multicodecs.js
 var LOAD_CODEC = async (codeOrName) => Promise.reject(new Error(`No codec found for "${codeOrName}"`));
 var Multicodecs = class {
   _codecsByName;
@@ -30766,7 +28300,7 @@ var Multicodecs = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/multihashes.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/multihashes.js
 var LOAD_HASHER = async (codeOrName) => Promise.reject(new Error(`No hasher found for "${codeOrName}"`));
 var Multihashes = class {
   _hashersByName;
@@ -30816,7 +28350,7 @@ var Multihashes = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/log/level.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/level.js
 function createLevel(client) {
   return async function level(subsystem, level, options = {}) {
     const res = await client.post("log/level", {
@@ -30834,7 +28368,7 @@ function createLevel(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/log/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/ls.js
 function createLs2(client) {
   return async function ls(options = {}) {
     const res = await client.post("log/ls", {
@@ -30847,7 +28381,7 @@ function createLs2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/log/tail.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/tail.js
 function createTail(client) {
   return async function* tail(options = {}) {
     const res = await client.post("log/tail", {
@@ -30859,7 +28393,7 @@ function createTail(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/log/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/log/index.js
 function createLog(client) {
   return {
     level: createLevel(client),
@@ -30868,7 +28402,7 @@ function createLog(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/ls.js
 function createLs3(client) {
   return async function* ls(path, options = {}) {
     const pathStr = `${path instanceof Uint8Array ? CID.decode(path) : path}`;
@@ -30931,7 +28465,7 @@ function typeOf(link) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/mount.js
+// ../main/node_modules/kubo-rpc-client/dist/src/mount.js
 function createMount(client) {
   return async function mount(options = {}) {
     const res = await client.post("dns", {
@@ -30943,7 +28477,7 @@ function createMount(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/publish.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/publish.js
 function createPublish(client) {
   return async function publish2(path, options = {}) {
     const res = await client.post("name/publish", {
@@ -30958,7 +28492,7 @@ function createPublish(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/cancel.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/cancel.js
 function createCancel(client) {
   return async function cancel(name8, options = {}) {
     const res = await client.post("name/pubsub/cancel", {
@@ -30973,7 +28507,7 @@ function createCancel(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/state.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/state.js
 function createState(client) {
   return async function state(options = {}) {
     const res = await client.post("name/pubsub/state", {
@@ -30985,7 +28519,7 @@ function createState(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/subs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/subs.js
 function createSubs(client) {
   return async function subs(options = {}) {
     const res = await client.post("name/pubsub/subs", {
@@ -30998,7 +28532,7 @@ function createSubs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/pubsub/index.js
 function createPubsub(client) {
   return {
     cancel: createCancel(client),
@@ -31007,7 +28541,7 @@ function createPubsub(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/resolve.js
 function createResolve2(client) {
   return async function* resolve3(path, options = {}) {
     const res = await client.post("name/resolve", {
@@ -31025,7 +28559,7 @@ function createResolve2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/name/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/name/index.js
 function createName(client) {
   return {
     publish: createPublish(client),
@@ -31034,7 +28568,7 @@ function createName(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/patch/add-link.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/patch/add-link.js
 function createAddLink(client) {
   return async function addLink(cid, dLink, options = {}) {
     const res = await client.post("object/patch/add-link", {
@@ -31056,7 +28590,7 @@ function createAddLink(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/patch/rm-link.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/patch/rm-link.js
 function createRmLink(client) {
   return async function rmLink(cid, dLink, options = {}) {
     const res = await client.post("object/patch/rm-link", {
@@ -31076,7 +28610,7 @@ function createRmLink(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/patch/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/patch/index.js
 function createPatch(client) {
   return {
     addLink: createAddLink(client),
@@ -31084,26 +28618,26 @@ function createPatch(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/object/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/object/index.js
 function createObject(client, codecs3) {
   return {
     patch: createPatch(client)
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/pins/normalise-input.js
-function isIterable3(thing) {
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/pins/normalise-input.js
+function isIterable2(thing) {
   return Symbol.iterator in thing;
 }
-function isAsyncIterable11(thing) {
+function isAsyncIterable8(thing) {
   return Symbol.asyncIterator in thing;
 }
-function isCID2(thing) {
+function isCID(thing) {
   return CID.asCID(thing) != null;
 }
 async function* normaliseInput4(input) {
   if (input === null || input === void 0) {
-    throw new InvalidParametersError3(`Unexpected input: ${input}`);
+    throw new InvalidParametersError2(`Unexpected input: ${input}`);
   }
   const cid = CID.asCID(input);
   if (cid != null) {
@@ -31117,7 +28651,7 @@ async function* normaliseInput4(input) {
   if (input.cid != null || input.path != null) {
     return yield toPin(input);
   }
-  if (isIterable3(input)) {
+  if (isIterable2(input)) {
     const iterator = input[Symbol.iterator]();
     const first2 = iterator.next();
     if (first2.done === true) {
@@ -31129,7 +28663,7 @@ async function* normaliseInput4(input) {
     }
     return;
   }
-  if (isAsyncIterable11(input)) {
+  if (isAsyncIterable8(input)) {
     const iterator = input[Symbol.asyncIterator]();
     const first2 = await iterator.next();
     if (first2.done === true) {
@@ -31141,10 +28675,10 @@ async function* normaliseInput4(input) {
     }
     return;
   }
-  throw new InvalidParametersError3(`Unexpected input: ${typeof input}`);
+  throw new InvalidParametersError2(`Unexpected input: ${typeof input}`);
 }
 function toPinnable(input) {
-  if (isCID2(input)) {
+  if (isCID(input)) {
     return { cid: input };
   }
   if (typeof input === "string") {
@@ -31153,12 +28687,12 @@ function toPinnable(input) {
   if (typeof input === "object" && (input.cid != null || input.path != null)) {
     return input;
   }
-  throw new InvalidParametersError3(`Unexpected input: ${typeof input}`);
+  throw new InvalidParametersError2(`Unexpected input: ${typeof input}`);
 }
 function toPin(input) {
   const path = input.cid ?? (input.path != null ? `${input.path}` : void 0);
   if (path == null) {
-    throw new InvalidParametersError3("Unexpected input: Please pass either a CID or an IPFS path");
+    throw new InvalidParametersError2("Unexpected input: Please pass either a CID or an IPFS path");
   }
   const pin = {
     path,
@@ -31173,7 +28707,7 @@ function toPin(input) {
   return pin;
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/add-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/add-all.js
 function createAddAll2(client) {
   return async function* addAll(source2, options = {}) {
     for await (const { path, recursive, metadata, name: name8 } of normaliseInput4(source2)) {
@@ -31202,11 +28736,11 @@ function createAddAll2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/add.js
 function createAdd3(client) {
   const all2 = createAddAll2(client);
   return async function add2(path, options = {}) {
-    const res = await src_default5(all2([{
+    const res = await src_default7(all2([{
       path: path.toString(),
       ...options
     }], options));
@@ -31217,7 +28751,7 @@ function createAdd3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/ls.js
 function toPin2(type, cid, metadata, name8) {
   const pin = {
     type,
@@ -31266,7 +28800,7 @@ function createLs4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/utils.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/utils.js
 var decodePin = ({ Name: name8, Status: status, Cid: cid }) => {
   return {
     cid: CID.parse(cid),
@@ -31321,7 +28855,7 @@ var encodeAddParams = (cid, { service, background, name: name8, origins }) => {
   return params;
 };
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/add.js
 function createAdd4(client) {
   return async function add2(cid, { timeout, signal, headers, ...query }) {
     const response = await client.post("pin/remote/add", {
@@ -31334,7 +28868,7 @@ function createAdd4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/ls.js
 function createLs5(client) {
   return async function* ls({ timeout, signal, headers, ...query }) {
     const response = await client.post("pin/remote/ls", {
@@ -31349,7 +28883,7 @@ function createLs5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/rm-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/rm-all.js
 function createRmAll(client) {
   return async function rmAll({ timeout, signal, headers, ...query }) {
     await client.post("pin/remote/rm", {
@@ -31364,9 +28898,9 @@ function createRmAll(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/rm.js
 function createRm5(client) {
-  return async function rm6({ timeout, signal, headers, ...query }) {
+  return async function rm7({ timeout, signal, headers, ...query }) {
     await client.post("pin/remote/rm", {
       timeout,
       signal,
@@ -31379,7 +28913,7 @@ function createRm5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/utils.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/utils.js
 function encodeEndpoint(url) {
   const href = String(url);
   if (href === "undefined") {
@@ -31420,7 +28954,7 @@ function decodeStat(json) {
   }
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/add.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/add.js
 function createAdd5(client) {
   return async function add2(name8, options) {
     const { endpoint, key, headers, timeout, signal } = options;
@@ -31435,7 +28969,7 @@ function createAdd5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/ls.js
 function createLs6(client) {
   return async function ls(options = {}) {
     const { stat: stat3, headers, timeout, signal } = options;
@@ -31450,9 +28984,9 @@ function createLs6(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/rm.js
 function createRm6(client) {
-  return async function rm6(name8, options = {}) {
+  return async function rm7(name8, options = {}) {
     await client.post("pin/remote/service/rm", {
       signal: options.signal,
       headers: options.headers,
@@ -31463,7 +28997,7 @@ function createRm6(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/service/index.js
 function createService(client) {
   return {
     add: createAdd5(client),
@@ -31472,7 +29006,7 @@ function createService(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/remote/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/remote/index.js
 function createRemote(client) {
   return {
     add: createAdd4(client),
@@ -31483,7 +29017,7 @@ function createRemote(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/rm-all.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/rm-all.js
 function createRmAll2(client) {
   return async function* rmAll(source2, options = {}) {
     for await (const { path, recursive } of normaliseInput4(source2)) {
@@ -31512,11 +29046,11 @@ function createRmAll2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/rm.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/rm.js
 function createRm7(client) {
   const all2 = createRmAll2(client);
-  return async function rm6(path, options = {}) {
-    const res = await src_default5(all2([{
+  return async function rm7(path, options = {}) {
+    const res = await src_default7(all2([{
       path: path.toString(),
       ...options
     }], options));
@@ -31527,7 +29061,7 @@ function createRm7(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/update.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/update.js
 function createUpdate(client) {
   return async function update(from4, to, options = {}) {
     const res = await client.post("pin/update", {
@@ -31543,7 +29077,7 @@ function createUpdate(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pin/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pin/index.js
 function createPin(client) {
   return {
     addAll: createAddAll2(client),
@@ -31556,7 +29090,7 @@ function createPin(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/ping.js
+// ../main/node_modules/kubo-rpc-client/dist/src/ping.js
 function createPing(client) {
   return async function* ping(peerId, options = {}) {
     const res = await client.post("ping", {
@@ -31572,7 +29106,7 @@ function createPing(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/provide/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/provide/stat.js
 function createProvideStat(client) {
   return async function stat3(options = {}) {
     const res = await client.post("provide/stat", {
@@ -31586,14 +29120,14 @@ function createProvideStat(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/provide/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/provide/index.js
 function createProvide(client) {
   return {
     stat: createProvideStat(client)
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/lib/http-rpc-wire-format.js
+// ../main/node_modules/kubo-rpc-client/dist/src/lib/http-rpc-wire-format.js
 var rpcArrayToTextArray = (strings) => {
   if (Array.isArray(strings)) {
     return strings.map(rpcToText);
@@ -31605,7 +29139,7 @@ var rpcToBytes = (mb) => base64url.decode(mb);
 var rpcToBigInt = (mb) => BigInt(`0x${toString2(base64url.decode(mb), "base16")}`);
 var textToUrlSafeRpc = (text) => base64url.encode(fromString2(text));
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/ls.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/ls.js
 function createLs7(client) {
   return async function ls(options = {}) {
     const { Strings } = await (await client.post("pubsub/ls", {
@@ -31617,7 +29151,7 @@ function createLs7(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/peers.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/peers.js
 function createPeers(client) {
   return async function peers(topic, options = {}) {
     const res = await client.post("pubsub/peers", {
@@ -31633,7 +29167,7 @@ function createPeers(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/publish.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/publish.js
 function createPublish2(client) {
   return async function publish2(topic, data, options = {}) {
     const searchParams = toUrlSearchParams({
@@ -31655,7 +29189,7 @@ function createPublish2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/subscribe.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/subscribe.js
 var log5 = logger("js-kubo-rpc-client:pubsub:subscribe");
 function createSubscribe(client, subsTracker) {
   return async function subscribe(topic, handler, options = {}) {
@@ -31758,7 +29292,7 @@ var isAbortError = (error) => {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/subscription-tracker.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/subscription-tracker.js
 var SubscriptionTracker = class {
   _subs;
   constructor() {
@@ -31797,14 +29331,14 @@ var SubscriptionTracker = class {
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/unsubscribe.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/unsubscribe.js
 function createUnsubscribe(client, subsTracker) {
   return async function unsubscribe(topic, handler) {
     subsTracker.unsubscribe(topic, handler);
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/pubsub/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/pubsub/index.js
 function createPubsub2(client) {
   const subscriptionTracker = new SubscriptionTracker();
   return {
@@ -31816,7 +29350,7 @@ function createPubsub2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/refs/local.js
+// ../main/node_modules/kubo-rpc-client/dist/src/refs/local.js
 function createLocal(client) {
   return async function* refsLocal(options = {}) {
     const res = await client.post("refs/local", {
@@ -31829,7 +29363,7 @@ function createLocal(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/refs/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/refs/index.js
 function createRefs(client) {
   async function* refs(args, options = {}) {
     const argsArr = Array.isArray(args) ? args : [args];
@@ -31849,7 +29383,7 @@ function createRefs(client) {
   });
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/gc.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/gc.js
 function createGc(client) {
   return async function* gc(options = {}) {
     const res = await client.post("repo/gc", {
@@ -31867,7 +29401,7 @@ function createGc(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/stat.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/stat.js
 function createStat4(client) {
   return async function stat3(options = {}) {
     const res = await client.post("repo/stat", {
@@ -31886,7 +29420,7 @@ function createStat4(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/version.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/version.js
 function createVersion(client) {
   return async function version2(options = {}) {
     const res = await (await client.post("repo/version", {
@@ -31898,7 +29432,7 @@ function createVersion(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/repo/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/repo/index.js
 function createRepo(client) {
   return {
     gc: createGc(client),
@@ -31907,7 +29441,7 @@ function createRepo(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/resolve.js
+// ../main/node_modules/kubo-rpc-client/dist/src/resolve.js
 function createResolve3(client) {
   return async function resolve3(path, options = {}) {
     const res = await client.post("resolve", {
@@ -31923,7 +29457,7 @@ function createResolve3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/find-peer.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/find-peer.js
 function createFindPeer(client) {
   return async function* findPeer(peerId, options = {}) {
     const res = await client.post("routing/findpeer", {
@@ -31941,7 +29475,7 @@ function createFindPeer(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/find-provs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/find-provs.js
 function createFindProvs(client) {
   return async function* findProvs(cid, options = {}) {
     const res = await client.post("routing/findprovs", {
@@ -31958,7 +29492,7 @@ function createFindProvs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/get.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/get.js
 function createGet5(client) {
   return async function* get2(key, options = {}) {
     const res = await client.post("routing/get", {
@@ -31975,7 +29509,7 @@ function createGet5(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/provide.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/provide.js
 function createProvide2(client) {
   return async function* provide(cids, options = { recursive: false }) {
     const cidArr = Array.isArray(cids) ? cids : [cids];
@@ -31993,7 +29527,7 @@ function createProvide2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/put.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/put.js
 function createPut3(client) {
   return async function* put(key, value, options = {}) {
     const controller = new AbortController();
@@ -32017,7 +29551,7 @@ function createPut3(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/routing/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/routing/index.js
 function createRouting(client) {
   return {
     findPeer: createFindPeer(client),
@@ -32028,7 +29562,7 @@ function createRouting(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/stats/bw.js
+// ../main/node_modules/kubo-rpc-client/dist/src/stats/bw.js
 function createBw(client) {
   return async function* bw(options = {}) {
     const res = await client.post("stats/bw", {
@@ -32046,7 +29580,7 @@ function createBw(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/stats/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/stats/index.js
 function createStats(client) {
   return {
     bitswap: createStat(client),
@@ -32055,7 +29589,7 @@ function createStats(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/stop.js
+// ../main/node_modules/kubo-rpc-client/dist/src/stop.js
 function createStop(client) {
   return async function stop(options = {}) {
     const res = await client.post("shutdown", {
@@ -32067,7 +29601,7 @@ function createStop(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/addrs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/addrs.js
 function createAddrs(client) {
   return async function addrs(options = {}) {
     const res = await client.post("swarm/addrs", {
@@ -32083,7 +29617,7 @@ function createAddrs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/connect.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/connect.js
 function createConnect(client) {
   return async function connect(addr, options = {}) {
     const res = await client.post("swarm/connect", {
@@ -32099,7 +29633,7 @@ function createConnect(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/disconnect.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/disconnect.js
 function createDisconnect(client) {
   return async function disconnect(addr, options = {}) {
     const res = await client.post("swarm/disconnect", {
@@ -32115,7 +29649,7 @@ function createDisconnect(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/local-addrs.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/local-addrs.js
 function createLocalAddrs(client) {
   return async function localAddrs(options = {}) {
     const res = await client.post("swarm/addrs/local", {
@@ -32128,7 +29662,7 @@ function createLocalAddrs(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/peers.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/peers.js
 function createPeers2(client) {
   return async function peers(options = {}) {
     const res = await client.post("swarm/peers", {
@@ -32152,7 +29686,7 @@ function createPeers2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/swarm/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/swarm/index.js
 function createSwarm(client) {
   return {
     addrs: createAddrs(client),
@@ -32163,7 +29697,7 @@ function createSwarm(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/version.js
+// ../main/node_modules/kubo-rpc-client/dist/src/version.js
 function createVersion2(client) {
   return async function version2(options = {}) {
     const res = await client.post("version", {
@@ -32178,7 +29712,7 @@ function createVersion2(client) {
   };
 }
 
-// node_modules/kubo-rpc-client/dist/src/client.js
+// ../main/node_modules/kubo-rpc-client/dist/src/client.js
 var KuboRPCClient = class {
   bases;
   codecs;
@@ -32232,7 +29766,7 @@ var KuboRPCClient = class {
       loadBase: options.ipld?.loadBase
     });
     const blockCodecs = Object.values(codecs);
-    [src_exports, src_exports2, src_exports3, lib_exports, id].concat(options.ipld?.codecs ?? []).forEach((codec) => {
+    [src_exports, src_exports2, src_exports4, lib_exports, id].concat(options.ipld?.codecs ?? []).forEach((codec) => {
       blockCodecs.push(codec);
     });
     this.codecs = new Multicodecs({
@@ -32285,7 +29819,7 @@ function createKuboRPCClient(options) {
   return new KuboRPCClient(options);
 }
 
-// node_modules/kubo-rpc-client/dist/src/index.js
+// ../main/node_modules/kubo-rpc-client/dist/src/index.js
 function create3(options = {}) {
   if (typeof options === "string" || isMultiaddr(options) || options instanceof URL) {
     options = {
@@ -32766,50 +30300,128 @@ function createProviders(settings, logger2) {
 }
 
 // src/core/unixfs/export.ts
+import { randomBytes as randomBytes6 } from "node:crypto";
 import { constants } from "node:fs";
-import { lstat, mkdir as mkdir4, open as open6 } from "node:fs/promises";
-import { join as join7 } from "node:path";
+import { lstat, mkdir as mkdir4, open as open6, readdir as readdir2, rename as rename5, rm as rm5, rmdir } from "node:fs/promises";
+import { basename, dirname, join as join7 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
-var FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+var FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 async function exportToDirectory(cid, outDir, source2, options) {
   const signal = options?.signal;
   const logger2 = options?.logger ?? silentLogger;
-  const storage = readableStorage(source2);
+  const limits = { ...EXPORT_LIMITS, ...options?.limits };
+  const names = { maxBytes: "maxBytes", maxEntries: "maxEntries", maxBlocks: "maxBlocks", ...options?.limitNames };
+  const over = (limit, what) => new TreeError(`/ipfs/${cid} ${what}: over the limit ${names[limit]} (${limit === "maxBytes" ? formatSize(limits.maxBytes) : limits[limit]})`);
+  const budgetLimits = { maxBlocks: limits.maxBlocks, maxBlockBytes: Infinity, maxEntries: limits.maxEntries, maxDirectoryEntries: limits.maxEntries };
+  const budgetNames = { maxBlocks: names.maxBlocks, maxEntries: names.maxEntries, maxDirectoryEntries: names.maxEntries };
+  const blocks = new DagBudget(budgetLimits, budgetNames);
+  const counted = blocks.source(source2);
+  const listing = new DagBudget({ ...budgetLimits, maxEntries: Infinity }, budgetNames);
+  await checkTarget(outDir);
+  const sizes = /* @__PURE__ */ new Map();
+  async function measure(cid2, linkSize, path) {
+    throwIfAborted(signal);
+    const key = cid2.toString();
+    const known = sizes.get(key);
+    if (known != null) return known;
+    if (path.length > MAX_DIRECTORY_DEPTH) throw new TreeError(`/ipfs/${cid2} is more than ${MAX_DIRECTORY_DEPTH} directories deep at ${path.join("/")}`);
+    let size;
+    if (cid2.code === code3 && linkSize != null) {
+      size = { entries: 1, bytes: linkSize };
+    } else {
+      const block = await readBlock(cid2, counted, { signal });
+      if (isDirectory(cid2, block)) {
+        size = { entries: 1, bytes: 0 };
+        for await (const child of directoryEntries(cid2, counted, { signal, block, budget: blocks })) {
+          checkName2(child.name, cid2);
+          const inner = await measure(child.cid, child.size, [...path, child.name]);
+          size.entries += inner.entries;
+          size.bytes += inner.bytes;
+          if (size.entries > limits.maxEntries) throw over("maxEntries", `holds more than ${limits.maxEntries} files and directories`);
+          if (size.bytes > limits.maxBytes) throw over("maxBytes", `holds more than ${formatSize(limits.maxBytes)} of files`);
+        }
+      } else {
+        const bytes = declaredFileSize(cid2, block);
+        if (bytes == null) throw new TreeError(`refusing to export ${cid2} at ${path.join("/") || "."}: ${describe2(cid2, block)} is not a file or directory`);
+        size = { entries: 1, bytes };
+      }
+    }
+    if (size.bytes > limits.maxBytes) throw over("maxBytes", `holds more than ${formatSize(limits.maxBytes)} of files`);
+    sizes.set(key, size);
+    return size;
+  }
+  const total = await measure(cid, void 0, []);
+  sizes.clear();
+  logger2.debug(`/ipfs/${cid}: ${total.entries} entries, ${total.bytes} bytes`);
   const result = { files: 0, directories: 0, bytes: 0 };
+  let entries = 0;
+  const temp = join7(dirname(outDir), `.${basename(outDir)}.ipcr-get-${randomBytes6(6).toString("hex")}`);
   async function write2(cid2, path) {
     throwIfAborted(signal);
-    const entry = await exporter(cid2, storage, { signal });
-    if (entry.type === "directory") {
-      await makeDirectory(path);
+    if (++entries > limits.maxEntries) throw over("maxEntries", `holds more than ${limits.maxEntries} files and directories`);
+    const block = await readBlock(cid2, counted, { signal });
+    if (isDirectory(cid2, block)) {
+      await mkdir4(path).catch((err) => {
+        throw err?.code === "EEXIST" ? new TreeError(`${cid2}: duplicate entry name at ${path}`) : err;
+      });
       result.directories++;
-      for await (const child of entry.entries({ signal })) {
-        if (!isSafeName(child.name)) throw new TreeError(`refusing unsafe entry name '${child.name}' in ${cid2}`);
+      for await (const child of directoryEntries(cid2, counted, { signal, block, budget: listing })) {
+        checkName2(child.name, cid2);
         await write2(child.cid, join7(path, child.name));
       }
       return;
     }
-    const isFile = entry.type === "raw" || entry.type === "identity" || entry.type === "file" && (entry.unixfs.type === "file" || entry.unixfs.type === "raw");
-    if (!isFile) throw new TreeError(`refusing to export ${cid2} at ${path}: unsupported entry type ${entry.type === "file" ? entry.unixfs.type : entry.type}`);
-    const file = await open6(path, FILE_FLAGS, 420);
-    await pipeline4(entry.content({ signal }), file.createWriteStream(), { signal });
+    const declared = declaredFileSize(cid2, block);
+    if (declared == null) throw new TreeError(`refusing to export ${cid2} at ${path}: ${describe2(cid2, block)} is not a file or directory`);
+    if (result.bytes + declared > limits.maxBytes) throw over("maxBytes", `holds more than ${formatSize(limits.maxBytes)} of files`);
+    const file = await open6(path, FILE_FLAGS, 420).catch((err) => {
+      throw err?.code === "EEXIST" ? new TreeError(`${cid2}: duplicate entry name at ${path}`) : err;
+    });
+    let written = 0;
+    const content = async function* () {
+      for await (const chunk of fileContent(cid2, counted, { signal, block })) {
+        written += chunk.length;
+        if (result.bytes + written > limits.maxBytes) throw over("maxBytes", `holds more than ${formatSize(limits.maxBytes)} of files`);
+        yield chunk;
+      }
+    };
+    await pipeline4(content(), file.createWriteStream(), { signal });
     result.files++;
-    result.bytes += Number(entry.size);
-    logger2.debug(`wrote ${path} (${entry.size} bytes)`);
+    result.bytes += written;
+    logger2.debug(`wrote ${path} (${written} bytes)`);
   }
-  await write2(cid, outDir);
+  await mkdir4(dirname(outDir), { recursive: true });
+  try {
+    await write2(cid, temp);
+    if ((await lstat(outDir).catch(() => null))?.isDirectory() === true) await rmdir(outDir);
+    await rename5(temp, outDir);
+  } catch (err) {
+    await rm5(temp, { recursive: true, force: true });
+    throw err;
+  }
   return result;
 }
-function isSafeName(name8) {
-  return name8 !== "" && name8 !== "." && name8 !== ".." && !name8.includes("/") && !name8.includes("\\") && !name8.includes("\0");
+function isDirectory(cid, block) {
+  if (cid.code !== code) return false;
+  const type = decodeUnixFS(cid, block).unixfs.type;
+  return type === "directory" || type === "hamt-sharded-directory";
 }
-async function makeDirectory(path) {
-  try {
-    const stat3 = await lstat(path);
-    if (!stat3.isDirectory()) throw new TreeError(`cannot create directory ${path}: something else is in the way`);
-  } catch (err) {
-    if (err?.code !== "ENOENT") throw err;
-    await mkdir4(path, { recursive: true });
+function describe2(cid, block) {
+  if (cid.code !== code) return `codec 0x${cid.code.toString(16)}`;
+  return `UnixFS ${decodeUnixFS(cid, block).unixfs.type}`;
+}
+function checkName2(name8, parent) {
+  if (name8 === "" || name8 === "." || name8 === ".." || name8.includes("/") || name8.includes("\\") || name8.includes("\0")) {
+    throw new TreeError(`refusing unsafe entry name '${name8}' in ${parent}`);
   }
+}
+async function checkTarget(path) {
+  const stat3 = await lstat(path).catch((err) => {
+    if (err?.code === "ENOENT") return null;
+    throw err;
+  });
+  if (stat3 == null) return;
+  if (!stat3.isDirectory() || (await readdir2(path)).length > 0) throw new TreeError(`cannot write to ${path}: something is in the way (expected nothing or an empty folder)`);
 }
 
 // src/cli/help.ts
@@ -32890,6 +30502,12 @@ CID. PATH is /ipfs/<cid>/<path>, <cid>/<path>, or <path> inside the store's root
   --store DIR            Read blocks (and the root, for a bare path) from this store
   --car PATH             Read blocks from a CAR file (repeatable)
   --gateway URL          Read blocks from a trustless gateway (repeatable)
+  --max-bytes SIZE       Most file bytes to write (default 64GiB; e.g. 100GiB, 512MiB)
+  --max-entries N        Most files and folders to write (default 1000000)
+  --max-blocks N         Most block reads (default 4194304)
+
+The limits are checked against the sizes the DAG declares before anything is
+written, and again while writing; a failed get leaves nothing at DIR.
 
 Example, then load the image with Docker:
   ipcr get --store .ipcr ipcr-demo/tags/latest -o demo
@@ -32925,7 +30543,7 @@ function cliLogger(quiet, verbose) {
 
 // src/cli/main.ts
 var version = "0.1.0";
-function list2(values) {
+function list(values) {
   return (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
 }
 function printResult(result, json, out) {
@@ -32989,7 +30607,7 @@ async function push(args, out) {
   if (previousRoot == null && store != null) previousRoot = await store.readRoot();
   const sources = [
     ...store != null ? [store.blocks] : [],
-    ...await openSources({ gateways: list2(values.gateway), cars: list2(values["previous-car"]) }, logger2)
+    ...await openSources({ gateways: list(values.gateway), cars: list(values["previous-car"]) }, logger2)
   ];
   let result;
   try {
@@ -33055,6 +30673,9 @@ async function get(args, out) {
       store: { type: "string" },
       car: { type: "string", multiple: true },
       gateway: { type: "string", multiple: true },
+      "max-bytes": { type: "string" },
+      "max-entries": { type: "string" },
+      "max-blocks": { type: "string" },
       help: { type: "boolean", short: "h" }
     }
   });
@@ -33062,6 +30683,11 @@ async function get(args, out) {
     out(getHelp);
     return 0;
   }
+  const limits = {
+    ...values["max-bytes"] != null ? { maxBytes: parseSize(values["max-bytes"], "--max-bytes") } : {},
+    ...values["max-entries"] != null ? { maxEntries: parseCount(values["max-entries"], "--max-entries") } : {},
+    ...values["max-blocks"] != null ? { maxBlocks: parseCount(values["max-blocks"], "--max-blocks") } : {}
+  };
   const path = positionals[0];
   if (path == null || positionals.length > 1) throw new InputError("PATH", "expected one path such as /ipfs/<cid>/name/tags/tag");
   if (values.output == null) throw new InputError("--output", "expected the folder to write to");
@@ -33069,7 +30695,7 @@ async function get(args, out) {
   const store = values.store != null ? new LocalStore(resolve2(values.store)) : void 0;
   const sources = [
     ...store != null ? [store.blocks] : [],
-    ...await openSources({ gateways: list2(values.gateway), cars: list2(values.car) }, logger2)
+    ...await openSources({ gateways: list(values.gateway), cars: list(values.car) }, logger2)
   ];
   if (sources.length === 0) throw new InputError("--store", "no block source: give --store, --car or --gateway");
   try {
@@ -33086,9 +30712,9 @@ async function get(args, out) {
     const node = await resolvePath(root, parts, source2);
     if (node == null) throw new InputError("PATH", `'${parts.join("/")}' does not exist under ${root.toString()}`);
     const outDir = resolve2(values.output);
-    const existing = await readdir2(outDir).catch((err) => err.code === "ENOENT" ? [] : ["(not a folder)"]);
+    const existing = await readdir3(outDir).catch((err) => err.code === "ENOENT" ? [] : ["(not a folder)"]);
     if (existing.length > 0) throw new InputError("--output", `'${values.output}' already exists and is not an empty folder`);
-    await exportToDirectory(node.cid, outDir, source2);
+    await exportToDirectory(node.cid, outDir, source2, { limits, limitNames: { maxBytes: "--max-bytes", maxEntries: "--max-entries", maxBlocks: "--max-blocks" } });
     out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`);
   } finally {
     await closeSources(sources);
@@ -33144,7 +30770,7 @@ async function demo(args, out) {
     out(`  ${pullCommand(result)}`);
     return 0;
   } finally {
-    await rm5(work, { recursive: true, force: true });
+    await rm6(work, { recursive: true, force: true });
   }
 }
 async function main(argv, out = (l) => {

@@ -10,6 +10,7 @@ import {
 import { nodeCommandRunner } from '../core/image/docker.js'
 import { FirstSource } from '../core/blocks/multi.js'
 import { exportToDirectory } from '../core/unixfs/export.js'
+import { parseCount, parseSize } from '../core/unixfs/limits.js'
 import { resolvePath } from '../core/unixfs/tree.js'
 import { demoHelp, getHelp, mainHelp, pushHelp } from './help.js'
 import { cliLogger } from './logger.js'
@@ -151,12 +152,20 @@ async function get (args: string[], out: Out): Promise<number> {
       store: { type: 'string' },
       car: { type: 'string', multiple: true },
       gateway: { type: 'string', multiple: true },
+      'max-bytes': { type: 'string' },
+      'max-entries': { type: 'string' },
+      'max-blocks': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
   if (values.help === true) {
     out(getHelp)
     return 0
+  }
+  const limits = {
+    ...(values['max-bytes'] != null ? { maxBytes: parseSize(values['max-bytes'], '--max-bytes') } : {}),
+    ...(values['max-entries'] != null ? { maxEntries: parseCount(values['max-entries'], '--max-entries') } : {}),
+    ...(values['max-blocks'] != null ? { maxBlocks: parseCount(values['max-blocks'], '--max-blocks') } : {})
   }
   const path = positionals[0]
   if (path == null || positionals.length > 1) throw new InputError('PATH', 'expected one path such as /ipfs/<cid>/name/tags/tag')
@@ -184,7 +193,7 @@ async function get (args: string[], out: Out): Promise<number> {
     const outDir = resolve(values.output)
     const existing = await readdir(outDir).catch((err) => err.code === 'ENOENT' ? [] : ['(not a folder)'])
     if (existing.length > 0) throw new InputError('--output', `'${values.output}' already exists and is not an empty folder`)
-    await exportToDirectory(node.cid, outDir, source)
+    await exportToDirectory(node.cid, outDir, source, { limits, limitNames: { maxBytes: '--max-bytes', maxEntries: '--max-entries', maxBlocks: '--max-blocks' } })
     out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`)
   } finally {
     await closeSources(sources)
