@@ -1486,7 +1486,7 @@ var require_streamx = __commonJS({
         fn().then((src3) => {
           if (src3 === null) return out.end();
           if (out.destroying) return;
-          pipeline5(src3, out, noop2);
+          pipeline4(src3, out, noop2);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -1773,13 +1773,13 @@ var require_streamx = __commonJS({
     }
     function pipelinePromise(...streams) {
       return new Promise((resolve3, reject) => {
-        return pipeline5(...streams, (err) => {
+        return pipeline4(...streams, (err) => {
           if (err) return reject(err);
           resolve3();
         });
       });
     }
-    function pipeline5(stream, ...streams) {
+    function pipeline4(stream, ...streams) {
       const all2 = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all2.length && typeof all2[all2.length - 1] === "function" ? all2.pop() : null;
       if (all2.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
@@ -1877,7 +1877,7 @@ var require_streamx = __commonJS({
       return s2._writev !== Writable.prototype._writev && s2._writev !== Duplex.prototype._writev;
     }
     module.exports = {
-      pipeline: pipeline5,
+      pipeline: pipeline4,
       pipelinePromise,
       isStream,
       isStreamx,
@@ -30304,7 +30304,6 @@ import { randomBytes as randomBytes6 } from "node:crypto";
 import { constants } from "node:fs";
 import { lstat, mkdir as mkdir4, open as open6, readdir as readdir2, rename as rename5, rm as rm5, rmdir } from "node:fs/promises";
 import { basename, dirname, join as join7 } from "node:path";
-import { pipeline as pipeline4 } from "node:stream/promises";
 var FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 async function exportToDirectory(cid, outDir, source2, options) {
   const signal = options?.signal;
@@ -30378,14 +30377,16 @@ async function exportToDirectory(cid, outDir, source2, options) {
       throw err?.code === "EEXIST" ? new TreeError(`${cid2}: duplicate entry name at ${path}`) : err;
     });
     let written = 0;
-    const content = async function* () {
+    try {
       for await (const chunk of fileContent(cid2, counted, { signal, block })) {
         written += chunk.length;
         if (result.bytes + written > limits.maxBytes) throw over("maxBytes", `holds more than ${formatSize(limits.maxBytes)} of files`);
-        yield chunk;
+        let done = 0;
+        while (done < chunk.length) done += (await file.write(chunk, done, chunk.length - done)).bytesWritten;
       }
-    };
-    await pipeline4(content(), file.createWriteStream(), { signal });
+    } finally {
+      await file.close();
+    }
     result.files++;
     result.bytes += written;
     logger2.debug(`wrote ${path} (${written} bytes)`);

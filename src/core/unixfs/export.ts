@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import { lstat, mkdir, open, readdir, rename, rm, rmdir } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
@@ -118,14 +117,16 @@ export async function exportToDirectory(cid: CID, outDir: string, source: BlockS
     if (result.bytes + declared > limits.maxBytes) throw over('maxBytes', `holds more than ${formatSize(limits.maxBytes)} of files`)
     const file = await open(path, FILE_FLAGS, 0o644).catch((err) => { throw err?.code === 'EEXIST' ? new TreeError(`${cid}: duplicate entry name at ${path}`) : err })
     let written = 0
-    const content = async function * (): AsyncGenerator<Uint8Array> {
+    try {
       for await (const chunk of fileContent(cid, counted, { signal, block })) {
         written += chunk.length
         if (result.bytes + written > limits.maxBytes) throw over('maxBytes', `holds more than ${formatSize(limits.maxBytes)} of files`)
-        yield chunk
+        let done = 0
+        while (done < chunk.length) done += (await file.write(chunk, done, chunk.length - done)).bytesWritten
       }
+    } finally {
+      await file.close()
     }
-    await pipeline(content(), file.createWriteStream(), { signal })
     result.files++
     result.bytes += written
     logger.debug(`wrote ${path} (${written} bytes)`)
