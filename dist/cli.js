@@ -9320,7 +9320,7 @@ var MAX_FILE_DEPTH = 32;
 var MAX_DIRECTORY_DEPTH = 1024;
 var PREVIOUS_ROOT_LIMITS = {
   maxBlocks: 1e6,
-  maxBlockBytes: 1024 * 1024 * 1024,
+  maxBlockBytes: 256 * 1024 * 1024,
   maxEntries: 4e6,
   maxDirectoryEntries: 1e6
 };
@@ -12409,17 +12409,29 @@ function resolveTags(options) {
 var REUSE_TAGS = 8;
 async function previousBlobs(root, name8, catalog, source2, options) {
   const known = /* @__PURE__ */ new Map();
-  const tagsDir = await resolvePath(root, registryPaths.tags(name8), source2, options);
+  const tagsPath = registryPaths.tags(name8);
+  const tagsDir = await inPreviousRoot(root, tagsPath, async () => await resolvePath(root, tagsPath, source2, options));
   if (tagsDir == null) return known;
   const recent = (catalog.images.find((i) => i.name === name8)?.tags ?? []).slice().sort((a, b) => a.published < b.published ? 1 : a.published > b.published ? -1 : 0).slice(0, REUSE_TAGS);
+  const read4 = /* @__PURE__ */ new Set();
   for (const tag of recent) {
-    const blobs = await resolvePath(tagsDir.cid, [tag.tag, "blobs", "sha256"], source2, options);
-    if (blobs == null) continue;
-    for (const entry of await readDirectory(blobs.cid, source2, options)) {
-      known.set(entry.name, { cid: entry.cid, size: entry.size });
-    }
+    const path = [...tagsPath, tag.tag, "blobs", "sha256"];
+    await inPreviousRoot(root, path, async () => {
+      const blobs = await resolvePath(tagsDir.cid, path.slice(tagsPath.length), source2, options);
+      if (blobs == null || read4.has(blobs.cid.toString())) return;
+      read4.add(blobs.cid.toString());
+      for (const entry of await readDirectory(blobs.cid, source2, options)) known.set(entry.name, { cid: entry.cid, size: entry.size });
+    });
   }
   return known;
+}
+async function inPreviousRoot(root, path, work) {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof TreeError) throw new TreeError(`previous root ${root}, /${path.join("/")}: ${err.message}`, { cause: err });
+    throw err;
+  }
 }
 async function* once(bytes) {
   yield bytes;
@@ -12479,10 +12491,12 @@ async function publish(options) {
     const platforms = image.images.map((i) => platformString(i.platform));
     logger2.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name8}:${tags.join(", ")}`);
     const previousRoot = options.previousRoot ?? null;
-    const source2 = previousRoot != null ? new FirstSource(options.sources ?? []) : null;
+    const budget = new DagBudget(PREVIOUS_ROOT_LIMITS);
+    const allSources = previousRoot != null ? new FirstSource(options.sources ?? []) : null;
+    const source2 = allSources != null ? budget.source(allSources) : null;
     const { previousCatalog, known } = previousRoot != null && source2 != null ? await logger2.group(`Read the previous registry root ${previousRoot}`, async () => {
-      const previousCatalog2 = await readPreviousCatalog(previousRoot, source2, { signal });
-      return { previousCatalog: previousCatalog2, known: await previousBlobs(previousRoot, name8, previousCatalog2, source2, { signal, logger: logger2 }) };
+      const previousCatalog2 = await readPreviousCatalog(previousRoot, source2, { signal, budget });
+      return { previousCatalog: previousCatalog2, known: await previousBlobs(previousRoot, name8, previousCatalog2, source2, { signal, budget }) };
     }) : { previousCatalog: emptyCatalog(), known: /* @__PURE__ */ new Map() };
     car = await CarFileWriter.create(options.carPath);
     const sink = new PublishSink([car, ...options.sinks ?? []]);
@@ -12544,10 +12558,10 @@ async function publish(options) {
     const catalog = updateCatalog(previousCatalog, { name: name8, description, tags: catalogTags, updated: now });
     const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal });
     edits.push({ path: registryPaths.catalog(), node: catalogNode });
-    const root = await editTree(previousRoot, edits, source2, sink, { signal });
-    if (scope === "full" && source2 != null) {
+    const root = previousRoot != null ? await inPreviousRoot(previousRoot, [], async () => await editTree(previousRoot, edits, source2, sink, { signal, budget })) : await editTree(null, edits, source2, sink, { signal });
+    if (scope === "full" && allSources != null) {
       await logger2.group("Copy the unchanged part of the registry into the CAR", async () => {
-        const full = new FirstSource([sink.dagPb, source2]);
+        const full = new FirstSource([sink.dagPb, allSources]);
         for await (const block of walkDag(root.cid, full, { signal, skip: (cid) => cid.code === 85 && car?.has(cid) === true })) {
           await car?.put(block.cid, block.bytes);
         }
@@ -12576,9 +12590,12 @@ async function publish(options) {
   }
 }
 async function readPreviousCatalog(root, source2, options) {
-  const node = await resolvePath(root, registryPaths.catalog(), source2, options);
-  if (node == null) return emptyCatalog();
-  return parseCatalog(await readFileBytes(node.cid, source2, { ...options, maxBytes: 64 * 1024 * 1024 }));
+  const path = registryPaths.catalog();
+  return await inPreviousRoot(root, path, async () => {
+    const node = await resolvePath(root, path, source2, options);
+    if (node == null) return emptyCatalog();
+    return parseCatalog(await readFileBytes(node.cid, source2, { ...options, maxBytes: 64 * 1024 * 1024 }));
+  });
 }
 function parseCid(value, input) {
   try {

@@ -29,13 +29,14 @@ export const MAX_FILE_DEPTH = 32
 export const MAX_DIRECTORY_DEPTH = 1024
 
 /**
- * Reading a previous registry root: its catalog, a repository's tags and recent blob
- * folders, and the directories an edit rewrites. A registry of 100,000 repositories or tags
- * per folder reads a few MiB of directory blocks; a catalog.json is at most 64 MiB.
+ * Reading a previous registry root: its catalog, a repository's tags and recent blob folders,
+ * and the directories an edit rewrites (all kept in memory while publishing). A catalog.json
+ * is at most 64 MiB; a folder of 1,000,000 entries is about 100 MiB of HAMT shards; a registry
+ * of 100,000 repositories, or of 100,000 tags per repository, reads a few MiB of directories.
  */
 export const PREVIOUS_ROOT_LIMITS: DagLimits = {
   maxBlocks: 1_000_000,
-  maxBlockBytes: 1024 * 1024 * 1024,
+  maxBlockBytes: 256 * 1024 * 1024,
   maxEntries: 4_000_000,
   maxDirectoryEntries: 1_000_000
 }
