@@ -35385,13 +35385,16 @@ async function readBlockHead(reader) {
 }
 
 // src/core/blocks/car-source.ts
+var CAR_MAX_BLOCK_BYTES = 4 * 1024 * 1024;
 var CarBlockSource = class _CarBlockSource {
   label;
   path;
   roots;
   file;
   index;
-  constructor(path4, file, roots, index) {
+  maxBlockBytes;
+  constructor(path4, file, roots, index, maxBlockBytes) {
+    this.maxBlockBytes = maxBlockBytes;
     this.path = path4;
     this.label = `CAR ${path4}`;
     this.file = file;
@@ -35429,7 +35432,7 @@ var CarBlockSource = class _CarBlockSource {
         if (!index.has(key)) index.set(key, { cid: head.cid, offset, length: head.blockLength });
         reader.seek(head.blockLength);
       }
-      return new _CarBlockSource(path4, file, header.roots, index);
+      return new _CarBlockSource(path4, file, header.roots, index, options?.maxBlockBytes ?? CAR_MAX_BLOCK_BYTES);
     } catch (err) {
       await file.close();
       throw err;
@@ -35449,6 +35452,7 @@ var CarBlockSource = class _CarBlockSource {
     throwIfAborted(options?.signal);
     const location2 = this.index.get(blockKey(cid));
     if (location2 == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
+    if (location2.length > this.maxBlockBytes) throw new InputError(this.path, `block ${cid} is ${location2.length} bytes, more than the ${this.maxBlockBytes} a block may have`);
     const bytes = new Uint8Array(location2.length);
     let done = 0;
     while (done < bytes.length) {

@@ -9,6 +9,14 @@ import { verifyBlock } from './verify.js'
 
 interface BlockLocation { cid: CID, offset: number, length: number }
 
+/** The largest block read from a CAR, as from a gateway: Kubo and the importers write at most 1 MiB (bitswap carries 2 MiB). */
+export const CAR_MAX_BLOCK_BYTES = 4 * 1024 * 1024
+
+export interface CarSourceOptions extends AbortOptions {
+  /** Default CAR_MAX_BLOCK_BYTES; a larger block is refused when read. */
+  maxBlockBytes?: number
+}
+
 /**
  * Reads blocks from a CAR file (v1 or v2). `open` indexes block offsets in one pass,
  * skipping over block bytes; `get` reads one block and verifies it.
@@ -19,8 +27,10 @@ export class CarBlockSource implements BlockSource {
   readonly roots: CID[]
   private readonly file: FileHandle
   private readonly index: Map<string, BlockLocation>
+  private readonly maxBlockBytes: number
 
-  private constructor(path: string, file: FileHandle, roots: CID[], index: Map<string, BlockLocation>) {
+  private constructor(path: string, file: FileHandle, roots: CID[], index: Map<string, BlockLocation>, maxBlockBytes: number) {
+    this.maxBlockBytes = maxBlockBytes
     this.path = path
     this.label = `CAR ${path}`
     this.file = file
@@ -28,7 +38,7 @@ export class CarBlockSource implements BlockSource {
     this.index = index
   }
 
-  static async open(path: string, options?: AbortOptions): Promise<CarBlockSource> {
+  static async open(path: string, options?: CarSourceOptions): Promise<CarBlockSource> {
     const file = await open(path, 'r')
     try {
       const { size } = await file.stat()
@@ -59,7 +69,7 @@ export class CarBlockSource implements BlockSource {
         if (!index.has(key)) index.set(key, { cid: head.cid, offset, length: head.blockLength })
         reader.seek(head.blockLength)
       }
-      return new CarBlockSource(path, file, header.roots, index)
+      return new CarBlockSource(path, file, header.roots, index, options?.maxBlockBytes ?? CAR_MAX_BLOCK_BYTES)
     } catch (err) {
       await file.close()
       throw err
@@ -83,6 +93,7 @@ export class CarBlockSource implements BlockSource {
     throwIfAborted(options?.signal)
     const location = this.index.get(blockKey(cid))
     if (location == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`)
+    if (location.length > this.maxBlockBytes) throw new InputError(this.path, `block ${cid} is ${location.length} bytes, more than the ${this.maxBlockBytes} a block may have`)
     const bytes = new Uint8Array(location.length)
     let done = 0
     while (done < bytes.length) {
