@@ -12081,15 +12081,37 @@ function declaredFileSize(cid, bytes) {
   if (unixfs.type !== "file" && unixfs.type !== "raw") return void 0;
   return Number(unixfs.fileSize());
 }
+var LEAF_BUFFER_BYTES = 1024 * 1024;
+var LeafBuffers = class {
+  pool;
+  lent = /* @__PURE__ */ new WeakSet();
+  constructor(keep) {
+    this.pool = new BufferPool(LEAF_BUFFER_BYTES, keep);
+  }
+  take = (length4) => {
+    if (length4 > LEAF_BUFFER_BYTES) return new Uint8Array(length4);
+    const buffer3 = this.pool.take();
+    this.lent.add(buffer3.buffer);
+    return buffer3.subarray(0, length4);
+  };
+  giveBack(bytes) {
+    if (!this.lent.has(bytes.buffer)) return;
+    this.lent.delete(bytes.buffer);
+    this.pool.give(new Uint8Array(bytes.buffer, 0, LEAF_BUFFER_BYTES));
+  }
+};
 async function* fileContent(cid, source2, options) {
   const signal = options?.signal;
   const readAhead = Math.max(1, options?.readAhead ?? READ_AHEAD);
+  const buffers = options?.reuseChunks === true ? new LeafBuffers(readAhead + 2) : void 0;
+  const leafOptions = { signal, buffers };
   let ahead = 0;
   async function* walk(cid2, bytes, expected, depth) {
     throwIfAborted(signal);
     if (cid2.code === code3) {
       if (expected != null && bytes.length !== expected) throw new TreeError(`file block ${cid2} holds ${bytes.length} bytes where its parent says ${expected}`);
       if (bytes.length > 0) yield bytes;
+      buffers?.giveBack(bytes);
       return true;
     }
     if (cid2.code !== code) throw new TreeError(`file block ${cid2} has codec 0x${cid2.code.toString(16)}, not dag-pb or raw`);
@@ -12108,7 +12130,8 @@ async function* fileContent(cid, source2, options) {
     try {
       for (let i = 0; i < links.length; i++) {
         while (next < links.length && (pending.length === 0 || pending.length < window2 && ahead < readAhead)) {
-          const read4 = readBlock(links[next].Hash, source2, { signal });
+          const link = links[next].Hash;
+          const read4 = readBlock(link, source2, link.code === code3 ? leafOptions : { signal });
           read4.catch(() => {
           });
           pending.push(read4);
@@ -15098,10 +15121,10 @@ var CarBlockSource = class _CarBlockSource {
         const offset = reader.pos;
         if (offset + head.blockLength > end) throw new InputError(path, "CAR file is truncated");
         const key = blockKey(head.cid);
-        if (!index.has(key)) index.set(key, { cid: head.cid, offset, length: head.blockLength });
+        if (!index.has(key)) index.set(key, { cid: copyCid(head.cid), offset, length: head.blockLength });
         reader.seek(head.blockLength);
       }
-      return new _CarBlockSource(path, file, header.roots, index, options?.maxBlockBytes ?? CAR_MAX_BLOCK_BYTES);
+      return new _CarBlockSource(path, file, header.roots.map(copyCid), index, options?.maxBlockBytes ?? CAR_MAX_BLOCK_BYTES);
     } catch (err) {
       await file.close();
       throw err;
@@ -15122,7 +15145,7 @@ var CarBlockSource = class _CarBlockSource {
     const location2 = this.index.get(blockKey(cid));
     if (location2 == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
     if (location2.length > this.maxBlockBytes) throw new InputError(this.path, `block ${cid} is ${location2.length} bytes, more than the ${this.maxBlockBytes} a block may have`);
-    const bytes = new Uint8Array(location2.length);
+    const bytes = options?.buffers?.take(location2.length) ?? new Uint8Array(location2.length);
     let done = 0;
     while (done < bytes.length) {
       const { bytesRead } = await this.file.read(bytes, done, bytes.length - done, location2.offset + done);
@@ -15136,9 +15159,13 @@ var CarBlockSource = class _CarBlockSource {
     await this.file.close();
   }
 };
+function copyCid(cid) {
+  return CID.decode(cid.bytes.slice());
+}
 var WINDOW = 64 * 1024;
 var FileReader = class {
   pos = 0;
+  buffer = new Uint8Array(0);
   window = new Uint8Array(0);
   windowStart = 0;
   file;
@@ -15165,7 +15192,8 @@ var FileReader = class {
     const start = this.pos - this.windowStart;
     if (start >= 0 && start + length4 <= this.window.length) return;
     const want = Math.min(Math.max(length4, WINDOW), Math.max(0, this.size - this.pos));
-    const buffer3 = new Uint8Array(want);
+    if (this.buffer.length < want) this.buffer = new Uint8Array(Math.max(want, WINDOW));
+    const buffer3 = this.buffer;
     let done = 0;
     while (done < want) {
       const { bytesRead } = await this.file.read(buffer3, done, want - done, this.pos + done);
@@ -30399,7 +30427,7 @@ async function exportToDirectory(cid, outDir, source2, options) {
     });
     let written = 0;
     try {
-      for await (const chunk of fileContent(cid2, counted, { signal, block })) {
+      for await (const chunk of fileContent(cid2, counted, { signal, block, reuseChunks: true })) {
         written += chunk.length;
         if (result.bytes + written > limits.maxBytes) throw over("maxBytes", `holds more than ${formatSize(limits.maxBytes)} of files`);
         let done = 0;

@@ -143,6 +143,9 @@ describe('CarBlockSource', () => {
       expect(source.roots.map(String)).toEqual([root.cid.toString()])
       expect(source.blockCount).toBe(201)
       for (const b of blocks) expect(same(await source.get(b.cid), b.bytes)).toBe(true)
+      // The index keeps each CID's own bytes, not the 64 KiB read window it was decoded from.
+      for (const cid of source.cids()) expect(cid.multihash.bytes.buffer.byteLength).toBeLessThan(1024)
+      for (const cid of source.roots) expect(cid.multihash.bytes.buffer.byteLength).toBeLessThan(1024)
       expect(await source.get(root.cid.toV0())).toEqual(root.bytes)
       const missing = await rawBlock('missing')
       await expect(source.get(missing.cid)).rejects.toThrow(BlockNotFoundError)

@@ -1,7 +1,9 @@
 import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
+import type { BlockBufferOptions } from '../blocks/car-source.js'
 import type { BlockSource } from '../blocks/types.js'
+import { BufferPool } from '../buffer-pool.js'
 import { throwIfAborted, TreeError } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
 import { decodeUnixFS } from './hamt.js'
@@ -35,6 +37,36 @@ export interface ContentOptions extends AbortOptions {
   block?: Uint8Array
   /** Blocks read ahead; default READ_AHEAD. */
   readAhead?: number
+  /**
+   * The caller is done with each chunk when it asks for the next one: raw leaves are then read
+   * into reused buffers (where the source supports it), sparing a fresh allocation per block.
+   */
+  reuseChunks?: boolean
+}
+
+const LEAF_BUFFER_BYTES = 1024 * 1024
+
+/** 1 MiB buffers lent to a source for raw leaves, and taken back only if they were lent. */
+class LeafBuffers {
+  private readonly pool: BufferPool
+  private readonly lent = new WeakSet<ArrayBufferLike>()
+
+  constructor(keep: number) {
+    this.pool = new BufferPool(LEAF_BUFFER_BYTES, keep)
+  }
+
+  take = (length: number): Uint8Array => {
+    if (length > LEAF_BUFFER_BYTES) return new Uint8Array(length)
+    const buffer = this.pool.take()
+    this.lent.add(buffer.buffer)
+    return buffer.subarray(0, length)
+  }
+
+  giveBack(bytes: Uint8Array): void {
+    if (!this.lent.has(bytes.buffer)) return
+    this.lent.delete(bytes.buffer)
+    this.pool.give(new Uint8Array(bytes.buffer, 0, LEAF_BUFFER_BYTES))
+  }
 }
 
 /**
@@ -47,6 +79,8 @@ export interface ContentOptions extends AbortOptions {
 export async function * fileContent(cid: CID, source: BlockSource, options?: ContentOptions): AsyncGenerator<Uint8Array> {
   const signal = options?.signal
   const readAhead = Math.max(1, options?.readAhead ?? READ_AHEAD)
+  const buffers = options?.reuseChunks === true ? new LeafBuffers(readAhead + 2) : undefined
+  const leafOptions: BlockBufferOptions = { signal, buffers }
   let ahead = 0
 
   async function * walk(cid: CID, bytes: Uint8Array, expected: number | undefined, depth: number): AsyncGenerator<Uint8Array, boolean> {
@@ -54,6 +88,7 @@ export async function * fileContent(cid: CID, source: BlockSource, options?: Con
     if (cid.code === raw.code) {
       if (expected != null && bytes.length !== expected) throw new TreeError(`file block ${cid} holds ${bytes.length} bytes where its parent says ${expected}`)
       if (bytes.length > 0) yield bytes
+      buffers?.giveBack(bytes)
       return true
     }
     if (cid.code !== dagPb.code) throw new TreeError(`file block ${cid} has codec 0x${cid.code.toString(16)}, not dag-pb or raw`)
@@ -73,7 +108,8 @@ export async function * fileContent(cid: CID, source: BlockSource, options?: Con
     try {
       for (let i = 0; i < links.length; i++) {
         while (next < links.length && (pending.length === 0 || (pending.length < window && ahead < readAhead))) {
-          const read = readBlock((links[next] as dagPb.PBLink).Hash, source, { signal })
+          const link = (links[next] as dagPb.PBLink).Hash
+          const read = readBlock(link, source, link.code === raw.code ? leafOptions : { signal })
           read.catch(() => {})
           pending.push(read)
           ahead++

@@ -118,7 +118,7 @@ export async function exportToDirectory(cid: CID, outDir: string, source: BlockS
     const file = await open(path, FILE_FLAGS, 0o644).catch((err) => { throw err?.code === 'EEXIST' ? new TreeError(`${cid}: duplicate entry name at ${path}`) : err })
     let written = 0
     try {
-      for await (const chunk of fileContent(cid, counted, { signal, block })) {
+      for await (const chunk of fileContent(cid, counted, { signal, block, reuseChunks: true })) {
         written += chunk.length
         if (result.bytes + written > limits.maxBytes) throw over('maxBytes', `holds more than ${formatSize(limits.maxBytes)} of files`)
         let done = 0
