@@ -87,7 +87,6 @@ describe('ipcr get: bounded memory and limits', () => {
     expect(head.subarray(MiB * 300 + 4, MiB * 301).equals(base.subarray(4))).toBe(true)
     expect(head.readUInt32BE(MiB * 300)).toBe(300)
     expect(run.peakRssKiB).toBeLessThan(200 * 1024)
-    console.log(`peak RSS of get for a 512 MiB file: ${run.peakRssKiB} KiB`)
     await rm(join(dir, 'big.bin'))
     await rm(path)
   })
