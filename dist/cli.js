@@ -9329,6 +9329,7 @@ var EXPORT_LIMITS = {
   maxEntries: 1e6,
   maxBlocks: 4194304
 };
+var WALK_MAX_BLOCKS = 4194304;
 var DagBudget = class {
   limits;
   names;
@@ -12187,7 +12188,6 @@ async function readFileBytes(cid, source2, options) {
   }
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length4);
 }
-var WALK_MAX_BLOCKS = 4194304;
 async function* walkDag(root, source2, options) {
   const concurrency = options?.concurrency ?? 8;
   const skip = options?.skip;

@@ -52,8 +52,8 @@ export interface ExportLimits {
 }
 
 /**
- * The largest public images are tens of GiB (CUDA and ML images reach 20–30 GiB) with up to
- * about 130 layers and a few dozen other files: 64 GiB and 1,000,000 entries fit any image and
+ * The largest public images are tens of GiB (large ML images), with at most 127 layers (the
+ * overlay limit) and a few dozen other files: 64 GiB and 1,000,000 entries fit any image and
  * most whole registries. 4,194,304 block reads cover 64 GiB read in 16 KiB blocks, where the
  * importers' chunks are 256 KiB or 1 MiB.
  */
@@ -62,6 +62,9 @@ export const EXPORT_LIMITS: ExportLimits = {
   maxEntries: 1_000_000,
   maxBlocks: 4_194_304
 }
+
+/** walkDag (the full-scope CAR copy): a registry of 4 TiB in 1 MiB leaves; its set of blocks seen grows by about 100 bytes a block. */
+export const WALK_MAX_BLOCKS = 4_194_304
 
 /** Limit names as the user sets them (e.g. a CLI flag), for error messages. */
 export type LimitNames<T> = Partial<Record<keyof T, string>>

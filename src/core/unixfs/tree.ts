@@ -7,7 +7,7 @@ import type { AbortOptions } from '../logger.js'
 import { findEntry } from './directory.js'
 import type { DagNode } from './file.js'
 import { declaredFileSize, fileContent, readBlock } from './content.js'
-import type { ReadOptions } from './limits.js'
+import { WALK_MAX_BLOCKS, type ReadOptions } from './limits.js'
 
 /**
  * The node at `path` under `root` (its size is the parent link's Tsize), or undefined when
@@ -60,9 +60,6 @@ export interface WalkOptions extends AbortOptions {
   /** Most distinct blocks to yield (TreeError past it); default WALK_MAX_BLOCKS. */
   maxBlocks?: number
 }
-
-/** A registry of 4 TiB in 1 MiB leaves; the set of blocks seen grows by about 100 bytes per block. */
-export const WALK_MAX_BLOCKS = 4_194_304
 
 /**
  * Every block of the DAG under `root`, each once, depth-first from the root (the order a CAR
