@@ -461,7 +461,7 @@ var require_errors = __commonJS({
       [kInvalidReturnValueError] = true;
     };
     var kAbortError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_ABORT");
-    var AbortError2 = class extends UndiciError {
+    var AbortError = class extends UndiciError {
       constructor(message2) {
         super(message2);
         this.name = "AbortError";
@@ -474,7 +474,7 @@ var require_errors = __commonJS({
       [kAbortError] = true;
     };
     var kRequestAbortedError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_ABORTED");
-    var RequestAbortedError = class extends AbortError2 {
+    var RequestAbortedError = class extends AbortError {
       constructor(message2) {
         super(message2);
         this.name = "AbortError";
@@ -593,10 +593,10 @@ var require_errors = __commonJS({
     };
     var kHTTPParserError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_HTTP_PARSER");
     var HTTPParserError = class extends Error {
-      constructor(message2, code8, data) {
+      constructor(message2, code5, data) {
         super(message2);
         this.name = "HTTPParserError";
-        this.code = code8 ? `HPE_${code8}` : void 0;
+        this.code = code5 ? `HPE_${code5}` : void 0;
         this.data = data ? data.toString() : void 0;
       }
       static [Symbol.hasInstance](instance) {
@@ -619,12 +619,12 @@ var require_errors = __commonJS({
     };
     var kRequestRetryError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_RETRY");
     var RequestRetryError = class extends UndiciError {
-      constructor(message2, code8, { headers, data }) {
+      constructor(message2, code5, { headers, data }) {
         super(message2);
         this.name = "RequestRetryError";
         this.message = message2 || "Request retry error";
         this.code = "UND_ERR_REQ_RETRY";
-        this.statusCode = code8;
+        this.statusCode = code5;
         this.data = data;
         this.headers = headers;
       }
@@ -635,12 +635,12 @@ var require_errors = __commonJS({
     };
     var kResponseError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE");
     var ResponseError = class extends UndiciError {
-      constructor(message2, code8, { headers, data }) {
+      constructor(message2, code5, { headers, data }) {
         super(message2);
         this.name = "ResponseError";
         this.message = message2 || "Response error";
         this.code = "UND_ERR_RESPONSE";
-        this.statusCode = code8;
+        this.statusCode = code5;
         this.data = data;
         this.headers = headers;
       }
@@ -679,7 +679,7 @@ var require_errors = __commonJS({
       }
     };
     module.exports = {
-      AbortError: AbortError2,
+      AbortError,
       HTTPParserError,
       UndiciError,
       HeadersTimeoutError,
@@ -850,8 +850,8 @@ var require_tree = __commonJS({
         if (index === void 0 || index >= key.length) {
           throw new TypeError("Unreachable");
         }
-        const code8 = this.code = key.charCodeAt(index);
-        if (code8 > 127) {
+        const code5 = this.code = key.charCodeAt(index);
+        if (code5 > 127) {
           throw new TypeError("key must be ascii string");
         }
         if (key.length !== ++index) {
@@ -872,11 +872,11 @@ var require_tree = __commonJS({
         let index = 0;
         let node = this;
         while (true) {
-          const code8 = key.charCodeAt(index);
-          if (code8 > 127) {
+          const code5 = key.charCodeAt(index);
+          if (code5 > 127) {
             throw new TypeError("key must be ascii string");
           }
-          if (node.code === code8) {
+          if (node.code === code5) {
             if (length3 === ++index) {
               node.value = value;
               break;
@@ -886,7 +886,7 @@ var require_tree = __commonJS({
               node.middle = new _TstNode(key, value, index);
               break;
             }
-          } else if (node.code < code8) {
+          } else if (node.code < code5) {
             if (node.left !== null) {
               node = node.left;
             } else {
@@ -910,19 +910,19 @@ var require_tree = __commonJS({
         let index = 0;
         let node = this;
         while (node !== null && index < keylength) {
-          let code8 = key[index];
-          if (code8 <= 90 && code8 >= 65) {
-            code8 |= 32;
+          let code5 = key[index];
+          if (code5 <= 90 && code5 >= 65) {
+            code5 |= 32;
           }
           while (node !== null) {
-            if (code8 === node.code) {
+            if (code5 === node.code) {
               if (keylength === ++index) {
                 return node;
               }
               node = node.middle;
               break;
             }
-            node = node.code < code8 ? node.left : node.right;
+            node = node.code < code5 ? node.left : node.right;
           }
         }
         return null;
@@ -1006,7 +1006,7 @@ var require_util = __commonJS({
         return body;
       } else if (body && typeof body.pipeTo === "function") {
         return new BodyAsyncIterable(body);
-      } else if (body && typeof body !== "string" && !ArrayBuffer.isView(body) && isIterable3(body)) {
+      } else if (body && typeof body !== "string" && !ArrayBuffer.isView(body) && isIterable2(body)) {
         return new BodyAsyncIterable(body);
       } else {
         return body;
@@ -1123,10 +1123,10 @@ var require_util = __commonJS({
     function deepClone(obj) {
       return JSON.parse(JSON.stringify(obj));
     }
-    function isAsyncIterable8(obj) {
+    function isAsyncIterable3(obj) {
       return !!(obj != null && typeof obj[Symbol.asyncIterator] === "function");
     }
-    function isIterable3(obj) {
+    function isIterable2(obj) {
       return !!(obj != null && (typeof obj[Symbol.iterator] === "function" || typeof obj[Symbol.asyncIterator] === "function"));
     }
     function bodyLength(body) {
@@ -1431,8 +1431,8 @@ var require_util = __commonJS({
       parseURL,
       getServerName,
       isStream,
-      isIterable: isIterable3,
-      isAsyncIterable: isAsyncIterable8,
+      isIterable: isIterable2,
+      isAsyncIterable: isAsyncIterable3,
       isDestroyed,
       headerNameToString,
       bufferToLowerCasedHeaderName,
@@ -1629,11 +1629,11 @@ var require_diagnostics = __commonJS({
         websocketDebuglog("connection opened %s%s", address, port ? `:${port}` : "");
       });
       diagnosticsChannel.channel("undici:websocket:close").subscribe((evt) => {
-        const { websocket, code: code8, reason } = evt;
+        const { websocket, code: code5, reason } = evt;
         websocketDebuglog(
           "closed connection to %s - %s %s",
           websocket.url,
-          code8,
+          code5,
           reason
         );
       });
@@ -1669,7 +1669,7 @@ var require_request = __commonJS({
       destroy,
       isBuffer: isBuffer2,
       isFormDataLike,
-      isIterable: isIterable3,
+      isIterable: isIterable2,
       isBlobLike,
       buildURL,
       validateHandler,
@@ -1759,7 +1759,7 @@ var require_request = __commonJS({
           this.body = body.byteLength ? Buffer.from(body) : null;
         } else if (typeof body === "string") {
           this.body = body.length ? Buffer.from(body) : null;
-        } else if (isFormDataLike(body) || isIterable3(body) || isBlobLike(body)) {
+        } else if (isFormDataLike(body) || isIterable2(body) || isBlobLike(body)) {
           this.body = body;
         } else {
           throw new InvalidArgumentError("body must be a string, a Buffer, a Readable stream, an iterable, or an async iterable");
@@ -2053,8 +2053,8 @@ var require_request = __commonJS({
 var require_dispatcher = __commonJS({
   "node_modules/undici/lib/dispatcher/dispatcher.js"(exports, module) {
     "use strict";
-    var EventEmitter2 = __require("node:events");
-    var Dispatcher = class extends EventEmitter2 {
+    var EventEmitter = __require("node:events");
+    var Dispatcher = class extends EventEmitter {
       dispatch() {
         throw new Error("not implemented");
       }
@@ -3741,19 +3741,19 @@ var require_webidl = __commonJS({
     });
     webidl.util.ConvertToInt = function(V, bitLength, signedness, opts) {
       let upperBound;
-      let lowerBound2;
+      let lowerBound;
       if (bitLength === 64) {
         upperBound = Math.pow(2, 53) - 1;
         if (signedness === "unsigned") {
-          lowerBound2 = 0;
+          lowerBound = 0;
         } else {
-          lowerBound2 = Math.pow(-2, 53) + 1;
+          lowerBound = Math.pow(-2, 53) + 1;
         }
       } else if (signedness === "unsigned") {
-        lowerBound2 = 0;
+        lowerBound = 0;
         upperBound = Math.pow(2, bitLength) - 1;
       } else {
-        lowerBound2 = Math.pow(-2, bitLength) - 1;
+        lowerBound = Math.pow(-2, bitLength) - 1;
         upperBound = Math.pow(2, bitLength - 1) - 1;
       }
       let x = Number(V);
@@ -3768,16 +3768,16 @@ var require_webidl = __commonJS({
           });
         }
         x = webidl.util.IntegerPart(x);
-        if (x < lowerBound2 || x > upperBound) {
+        if (x < lowerBound || x > upperBound) {
           throw webidl.errors.exception({
             header: "Integer conversion",
-            message: `Value must be between ${lowerBound2}-${upperBound}, got ${x}.`
+            message: `Value must be between ${lowerBound}-${upperBound}, got ${x}.`
           });
         }
         return x;
       }
       if (!Number.isNaN(x) && opts?.clamp === true) {
-        x = Math.min(Math.max(x, lowerBound2), upperBound);
+        x = Math.min(Math.max(x, lowerBound), upperBound);
         if (Math.floor(x) % 2 === 0) {
           x = Math.floor(x);
         } else {
@@ -4121,9 +4121,9 @@ var require_util2 = __commonJS({
     }
     function isValidEncodedURL(url) {
       for (let i = 0; i < url.length; ++i) {
-        const code8 = url.charCodeAt(i);
-        if (code8 > 126 || // Non-US-ASCII + DEL
-        code8 < 32) {
+        const code5 = url.charCodeAt(i);
+        if (code5 > 126 || // Non-US-ASCII + DEL
+        code5 < 32) {
           return false;
         }
       }
@@ -4714,8 +4714,8 @@ var require_util2 = __commonJS({
       }
       const rangeStart = collectASequenceOfCodePoints(
         (char) => {
-          const code8 = char.charCodeAt(0);
-          return code8 >= 48 && code8 <= 57;
+          const code5 = char.charCodeAt(0);
+          return code5 >= 48 && code5 <= 57;
         },
         data,
         position
@@ -4741,8 +4741,8 @@ var require_util2 = __commonJS({
       }
       const rangeEnd = collectASequenceOfCodePoints(
         (char) => {
-          const code8 = char.charCodeAt(0);
-          return code8 >= 48 && code8 <= 57;
+          const code5 = char.charCodeAt(0);
+          return code5 >= 48 && code5 <= 57;
         },
         data,
         position
@@ -4859,8 +4859,8 @@ var require_util2 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name4, list3) {
-      const value = list3.get(name4, true);
+    function getDecodeSplit(name4, list2) {
+      const value = list2.get(name4, true);
       if (value === null) {
         return null;
       }
@@ -7033,9 +7033,9 @@ var require_client_h2 = __commonJS({
       this[kSocket][kError] = err;
       this[kClient][kOnError](err);
     }
-    function onHttp2FrameError(type, code8, id) {
+    function onHttp2FrameError(type, code5, id) {
       if (id === 0) {
-        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code8}`);
+        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code5}`);
         this[kSocket][kError] = err;
         this[kClient][kOnError](err);
       }
@@ -7045,8 +7045,8 @@ var require_client_h2 = __commonJS({
       this.destroy(err);
       util.destroy(this[kSocket], err);
     }
-    function onHTTP2GoAway(code8) {
-      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code8}`, util.getSocketInfo(this));
+    function onHTTP2GoAway(code5) {
+      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code5}`, util.getSocketInfo(this));
       const client = this[kClient];
       client[kSocket] = null;
       client[kHTTPContext] = null;
@@ -7251,8 +7251,8 @@ var require_client_h2 = __commonJS({
       stream.once("error", function(err) {
         abort(err);
       });
-      stream.once("frameError", (type, code8) => {
-        abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code8}`));
+      stream.once("frameError", (type, code5) => {
+        abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code5}`));
       });
       return true;
       function writeBodyH2() {
@@ -7350,15 +7350,15 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe2 = pipeline4(
+      const pipe = pipeline4(
         body,
         h2stream,
         (err) => {
           if (err) {
-            util.destroy(pipe2, err);
+            util.destroy(pipe, err);
             abort(err);
           } else {
-            util.removeAllListeners(pipe2);
+            util.removeAllListeners(pipe);
             request.onRequestSent();
             if (!expectsPayload) {
               socket[kReset] = true;
@@ -7367,7 +7367,7 @@ var require_client_h2 = __commonJS({
           }
         }
       );
-      util.addListener(pipe2, "data", onPipeData);
+      util.addListener(pipe, "data", onPipeData);
       function onPipeData(chunk) {
         request.onBodySent(chunk);
       }
@@ -9190,7 +9190,7 @@ var require_retry_handler = __commonJS({
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
       static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
-        const { statusCode, code: code8, headers } = err;
+        const { statusCode, code: code5, headers } = err;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -9202,7 +9202,7 @@ var require_retry_handler = __commonJS({
           methods
         } = retryOptions;
         const { counter } = state;
-        if (code8 && code8 !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code8)) {
+        if (code5 && code5 !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code5)) {
           cb(err);
           return;
         }
@@ -9450,7 +9450,7 @@ var require_readable = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { Readable: Readable4 } = __require("node:stream");
-    var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError: AbortError2 } = require_errors();
+    var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors();
     var util = require_util();
     var { ReadableStreamFrom } = require_util();
     var kConsume = /* @__PURE__ */ Symbol("kConsume");
@@ -9578,16 +9578,16 @@ var require_readable = __commonJS({
         }
         return await new Promise((resolve, reject) => {
           if (this[kContentLength] > limit) {
-            this.destroy(new AbortError2());
+            this.destroy(new AbortError());
           }
           const onAbort = () => {
-            this.destroy(signal.reason ?? new AbortError2());
+            this.destroy(signal.reason ?? new AbortError());
           };
           signal?.addEventListener("abort", onAbort);
           this.on("close", function() {
             signal?.removeEventListener("abort", onAbort);
             if (signal?.aborted) {
-              reject(signal.reason ?? new AbortError2());
+              reject(signal.reason ?? new AbortError());
             } else {
               resolve(null);
             }
@@ -11945,8 +11945,8 @@ var require_headers = __commonJS({
     var util = __require("node:util");
     var kHeadersMap = /* @__PURE__ */ Symbol("headers map");
     var kHeadersSortedMap = /* @__PURE__ */ Symbol("headers map sorted");
-    function isHTTPWhiteSpaceCharCode(code8) {
-      return code8 === 10 || code8 === 13 || code8 === 9 || code8 === 32;
+    function isHTTPWhiteSpaceCharCode(code5) {
+      return code5 === 10 || code5 === 13 || code5 === 9 || code5 === 32;
     }
     function headerValueNormalize(potentialValue) {
       let i = 0;
@@ -12272,9 +12272,9 @@ var require_headers = __commonJS({
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list3 = this.#headersList.cookies;
-        if (list3) {
-          return [...list3];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -12314,8 +12314,8 @@ var require_headers = __commonJS({
       static getHeadersList(o) {
         return o.#headersList;
       }
-      static setHeadersList(o, list3) {
-        o.#headersList = list3;
+      static setHeadersList(o, list2) {
+        o.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -13283,13 +13283,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list3 = dependentControllerMap.get(this.signal);
-          if (list3 === void 0) {
-            list3 = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list3);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list3.add(acRef);
+          list2.add(acRef);
           util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -15070,7 +15070,7 @@ var require_util4 = __commonJS({
           if (encoding === "failure") {
             encoding = "UTF-8";
           }
-          return decode13(bytes, encoding);
+          return decode10(bytes, encoding);
         }
         case "ArrayBuffer": {
           const sequence = combineByteSequences(bytes);
@@ -15087,7 +15087,7 @@ var require_util4 = __commonJS({
         }
       }
     }
-    function decode13(ioQueue, encoding) {
+    function decode10(ioQueue, encoding) {
       const bytes = combineByteSequences(ioQueue);
       const BOMEncoding = BOMSniffing(bytes);
       let slice2 = 0;
@@ -16101,8 +16101,8 @@ var require_util6 = __commonJS({
     "use strict";
     function isCTLExcludingHtab(value) {
       for (let i = 0; i < value.length; ++i) {
-        const code8 = value.charCodeAt(i);
-        if (code8 >= 0 && code8 <= 8 || code8 >= 10 && code8 <= 31 || code8 === 127) {
+        const code5 = value.charCodeAt(i);
+        if (code5 >= 0 && code5 <= 8 || code5 >= 10 && code5 <= 31 || code5 === 127) {
           return true;
         }
       }
@@ -16110,26 +16110,26 @@ var require_util6 = __commonJS({
     }
     function validateCookieName(name4) {
       for (let i = 0; i < name4.length; ++i) {
-        const code8 = name4.charCodeAt(i);
-        if (code8 < 33 || // exclude CTLs (0-31), SP and HT
-        code8 > 126 || // exclude non-ascii and DEL
-        code8 === 34 || // "
-        code8 === 40 || // (
-        code8 === 41 || // )
-        code8 === 60 || // <
-        code8 === 62 || // >
-        code8 === 64 || // @
-        code8 === 44 || // ,
-        code8 === 59 || // ;
-        code8 === 58 || // :
-        code8 === 92 || // \
-        code8 === 47 || // /
-        code8 === 91 || // [
-        code8 === 93 || // ]
-        code8 === 63 || // ?
-        code8 === 61 || // =
-        code8 === 123 || // {
-        code8 === 125) {
+        const code5 = name4.charCodeAt(i);
+        if (code5 < 33 || // exclude CTLs (0-31), SP and HT
+        code5 > 126 || // exclude non-ascii and DEL
+        code5 === 34 || // "
+        code5 === 40 || // (
+        code5 === 41 || // )
+        code5 === 60 || // <
+        code5 === 62 || // >
+        code5 === 64 || // @
+        code5 === 44 || // ,
+        code5 === 59 || // ;
+        code5 === 58 || // :
+        code5 === 92 || // \
+        code5 === 47 || // /
+        code5 === 91 || // [
+        code5 === 93 || // ]
+        code5 === 63 || // ?
+        code5 === 61 || // =
+        code5 === 123 || // {
+        code5 === 125) {
           throw new Error("Invalid cookie name");
         }
       }
@@ -16145,31 +16145,31 @@ var require_util6 = __commonJS({
         ++i;
       }
       while (i < len) {
-        const code8 = value.charCodeAt(i++);
-        if (code8 < 33 || // exclude CTLs (0-31)
-        code8 > 126 || // non-ascii and DEL (127)
-        code8 === 34 || // "
-        code8 === 44 || // ,
-        code8 === 59 || // ;
-        code8 === 92) {
+        const code5 = value.charCodeAt(i++);
+        if (code5 < 33 || // exclude CTLs (0-31)
+        code5 > 126 || // non-ascii and DEL (127)
+        code5 === 34 || // "
+        code5 === 44 || // ,
+        code5 === 59 || // ;
+        code5 === 92) {
           throw new Error("Invalid cookie value");
         }
       }
     }
     function validateCookiePath(path) {
       for (let i = 0; i < path.length; ++i) {
-        const code8 = path.charCodeAt(i);
-        if (code8 < 32 || // exclude CTLs (0-31)
-        code8 > 126 || // exclude DEL and non-ascii
-        code8 === 59) {
+        const code5 = path.charCodeAt(i);
+        if (code5 < 32 || // exclude CTLs (0-31)
+        code5 > 126 || // exclude DEL and non-ascii
+        code5 === 59) {
           throw new Error("Invalid cookie path");
         }
       }
     }
-    function isLetterOrDigit(code8) {
-      return code8 >= 48 && code8 <= 57 || // 0-9
-      code8 >= 65 && code8 <= 90 || // A-Z
-      code8 >= 97 && code8 <= 122;
+    function isLetterOrDigit(code5) {
+      return code5 >= 48 && code5 <= 57 || // 0-9
+      code5 >= 65 && code5 <= 90 || // A-Z
+      code5 >= 97 && code5 <= 122;
     }
     function validateCookieDomain(domain) {
       if (domain === " ") {
@@ -16180,8 +16180,8 @@ var require_util6 = __commonJS({
       }
       let labelLength = 0;
       for (let i = 0; i < domain.length; ++i) {
-        const code8 = domain.charCodeAt(i);
-        if (code8 === 46) {
+        const code5 = domain.charCodeAt(i);
+        if (code5 === 46) {
           if (labelLength === 0) {
             throw new Error("Invalid cookie domain");
           }
@@ -16191,10 +16191,10 @@ var require_util6 = __commonJS({
           labelLength = 0;
           continue;
         }
-        if (labelLength === 0 && !isLetterOrDigit(code8)) {
+        if (labelLength === 0 && !isLetterOrDigit(code5)) {
           throw new Error("Invalid cookie domain");
         }
-        if (!isLetterOrDigit(code8) && code8 !== 45) {
+        if (!isLetterOrDigit(code5) && code5 !== 45) {
           throw new Error("Invalid cookie domain");
         }
         if (++labelLength > 63) {
@@ -16968,37 +16968,37 @@ var require_util7 = __commonJS({
         return false;
       }
       for (let i = 0; i < protocol.length; ++i) {
-        const code8 = protocol.charCodeAt(i);
-        if (code8 < 33 || // CTL, contains SP (0x20) and HT (0x09)
-        code8 > 126 || code8 === 34 || // "
-        code8 === 40 || // (
-        code8 === 41 || // )
-        code8 === 44 || // ,
-        code8 === 47 || // /
-        code8 === 58 || // :
-        code8 === 59 || // ;
-        code8 === 60 || // <
-        code8 === 61 || // =
-        code8 === 62 || // >
-        code8 === 63 || // ?
-        code8 === 64 || // @
-        code8 === 91 || // [
-        code8 === 92 || // \
-        code8 === 93 || // ]
-        code8 === 123 || // {
-        code8 === 125) {
+        const code5 = protocol.charCodeAt(i);
+        if (code5 < 33 || // CTL, contains SP (0x20) and HT (0x09)
+        code5 > 126 || code5 === 34 || // "
+        code5 === 40 || // (
+        code5 === 41 || // )
+        code5 === 44 || // ,
+        code5 === 47 || // /
+        code5 === 58 || // :
+        code5 === 59 || // ;
+        code5 === 60 || // <
+        code5 === 61 || // =
+        code5 === 62 || // >
+        code5 === 63 || // ?
+        code5 === 64 || // @
+        code5 === 91 || // [
+        code5 === 92 || // \
+        code5 === 93 || // ]
+        code5 === 123 || // {
+        code5 === 125) {
           return false;
         }
       }
       return true;
     }
-    function isValidStatusCode(code8) {
-      if (code8 >= 1e3 && code8 < 1015) {
-        return code8 !== 1004 && // reserved
-        code8 !== 1005 && // "MUST NOT be set as a status code"
-        code8 !== 1006;
+    function isValidStatusCode(code5) {
+      if (code5 >= 1e3 && code5 < 1015) {
+        return code5 !== 1004 && // reserved
+        code5 !== 1005 && // "MUST NOT be set as a status code"
+        code5 !== 1006;
       }
-      return code8 >= 3e3 && code8 <= 4999;
+      return code5 >= 3e3 && code5 <= 4999;
     }
     function failWebsocketConnection(ws, reason) {
       const { [kController]: controller, [kResponse]: response } = ws;
@@ -17267,7 +17267,7 @@ var require_connection = __commonJS({
       });
       return controller;
     }
-    function closeWebSocketConnection(ws, code8, reason, reasonByteLength) {
+    function closeWebSocketConnection(ws, code5, reason, reasonByteLength) {
       if (isClosing(ws) || isClosed(ws)) {
       } else if (!isEstablished(ws)) {
         failWebsocketConnection(ws, "Connection was closed before it was established.");
@@ -17275,12 +17275,12 @@ var require_connection = __commonJS({
       } else if (ws[kSentClose] === sentCloseFrameState.NOT_SENT) {
         ws[kSentClose] = sentCloseFrameState.PROCESSING;
         const frame = new WebsocketFrameSend();
-        if (code8 !== void 0 && reason === void 0) {
+        if (code5 !== void 0 && reason === void 0) {
           frame.frameData = Buffer.allocUnsafe(2);
-          frame.frameData.writeUInt16BE(code8, 0);
-        } else if (code8 !== void 0 && reason !== void 0) {
+          frame.frameData.writeUInt16BE(code5, 0);
+        } else if (code5 !== void 0 && reason !== void 0) {
           frame.frameData = Buffer.allocUnsafe(2 + reasonByteLength);
-          frame.frameData.writeUInt16BE(code8, 0);
+          frame.frameData.writeUInt16BE(code5, 0);
           frame.frameData.write(reason, 2, "utf-8");
         } else {
           frame.frameData = emptyBuffer;
@@ -17305,25 +17305,25 @@ var require_connection = __commonJS({
       response.socket.off("close", onSocketClose);
       response.socket.off("error", onSocketError);
       const wasClean = ws[kSentClose] === sentCloseFrameState.SENT && ws[kReceivedClose];
-      let code8 = 1005;
+      let code5 = 1005;
       let reason = "";
       const result = ws[kByteParser].closingInfo;
       if (result && !result.error) {
-        code8 = result.code ?? 1005;
+        code5 = result.code ?? 1005;
         reason = result.reason;
       } else if (!ws[kReceivedClose]) {
-        code8 = 1006;
+        code5 = 1006;
       }
       ws[kReadyState] = states.CLOSED;
       fireEvent("close", ws, (type, init) => new CloseEvent(type, init), {
         wasClean,
-        code: code8,
+        code: code5,
         reason
       });
       if (channels.close.hasSubscribers) {
         channels.close.publish({
           websocket: ws,
-          code: code8,
+          code: code5,
           reason
         });
       }
@@ -17448,8 +17448,8 @@ var require_receiver = __commonJS({
     var { closeWebSocketConnection } = require_connection();
     var { PerMessageDeflate } = require_permessage_deflate();
     var { MessageSizeExceededError } = require_errors();
-    function failWebsocketConnectionWithCode(ws, code8, reason) {
-      closeWebSocketConnection(ws, code8, reason, Buffer.byteLength(reason));
+    function failWebsocketConnectionWithCode(ws, code5, reason) {
+      closeWebSocketConnection(ws, code5, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws, reason);
     }
     var ByteParser = class extends Writable2 {
@@ -17636,8 +17636,8 @@ var require_receiver = __commonJS({
                   this.#info.fin,
                   (error2, data) => {
                     if (error2) {
-                      const code8 = error2 instanceof MessageSizeExceededError ? 1009 : 1007;
-                      failWebsocketConnectionWithCode(this.ws, code8, error2.message);
+                      const code5 = error2 instanceof MessageSizeExceededError ? 1009 : 1007;
+                      failWebsocketConnectionWithCode(this.ws, code5, error2.message);
                       return;
                     }
                     if (!this.writeFragments(data)) {
@@ -17723,11 +17723,11 @@ var require_receiver = __commonJS({
       }
       parseCloseBody(data) {
         assert(data.length !== 1);
-        let code8;
+        let code5;
         if (data.length >= 2) {
-          code8 = data.readUInt16BE(0);
+          code5 = data.readUInt16BE(0);
         }
-        if (code8 !== void 0 && !isValidStatusCode(code8)) {
+        if (code5 !== void 0 && !isValidStatusCode(code5)) {
           return { code: 1002, reason: "Invalid status code", error: true };
         }
         let reason = data.subarray(2);
@@ -17739,7 +17739,7 @@ var require_receiver = __commonJS({
         } catch {
           return { code: 1007, reason: "Invalid UTF-8", error: true };
         }
-        return { code: code8, reason, error: false };
+        return { code: code5, reason, error: false };
       }
       /**
        * Parses control frames.
@@ -17754,8 +17754,8 @@ var require_receiver = __commonJS({
           }
           this.#info.closeInfo = this.parseCloseBody(body);
           if (this.#info.closeInfo.error) {
-            const { code: code8, reason } = this.#info.closeInfo;
-            closeWebSocketConnection(this.ws, code8, reason, reason.length);
+            const { code: code5, reason } = this.#info.closeInfo;
+            closeWebSocketConnection(this.ws, code5, reason, reason.length);
             failWebsocketConnection(this.ws, reason);
             return false;
           }
@@ -17872,9 +17872,9 @@ var require_sender = __commonJS({
       }
     };
     function createFrame(data, hint) {
-      return new WebsocketFrameSend(toBuffer2(data, hint)).createFrame(hint === sendHints.string ? opcodes.TEXT : opcodes.BINARY);
+      return new WebsocketFrameSend(toBuffer(data, hint)).createFrame(hint === sendHints.string ? opcodes.TEXT : opcodes.BINARY);
     }
-    function toBuffer2(data, hint) {
+    function toBuffer(data, hint) {
       switch (hint) {
         case sendHints.string:
           return Buffer.from(data);
@@ -17993,17 +17993,17 @@ var require_websocket = __commonJS({
        * @param {number|undefined} code
        * @param {string|undefined} reason
        */
-      close(code8 = void 0, reason = void 0) {
+      close(code5 = void 0, reason = void 0) {
         webidl.brandCheck(this, _WebSocket);
         const prefix = "WebSocket.close";
-        if (code8 !== void 0) {
-          code8 = webidl.converters["unsigned short"](code8, prefix, "code", { clamp: true });
+        if (code5 !== void 0) {
+          code5 = webidl.converters["unsigned short"](code5, prefix, "code", { clamp: true });
         }
         if (reason !== void 0) {
           reason = webidl.converters.USVString(reason, prefix, "reason");
         }
-        if (code8 !== void 0) {
-          if (code8 !== 1e3 && (code8 < 3e3 || code8 > 4999)) {
+        if (code5 !== void 0) {
+          if (code5 !== 1e3 && (code5 < 3e3 || code5 > 4999)) {
             throw new DOMException("invalid code", "InvalidAccessError");
           }
         }
@@ -18017,7 +18017,7 @@ var require_websocket = __commonJS({
             );
           }
         }
-        closeWebSocketConnection(this, code8, reason, reasonByteLength);
+        closeWebSocketConnection(this, code5, reason, reasonByteLength);
       }
       /**
        * @see https://websockets.spec.whatwg.org/#dom-websocket-send
@@ -18263,15 +18263,15 @@ var require_websocket = __commonJS({
     }
     function onParserError(err) {
       let message2;
-      let code8;
+      let code5;
       if (err instanceof CloseEvent) {
         message2 = err.reason;
-        code8 = err.code;
+        code5 = err.code;
       } else {
         message2 = err.message;
       }
       fireEvent("error", this, () => new ErrorEvent("error", { error: err, message: message2 }));
-      closeWebSocketConnection(this, code8);
+      closeWebSocketConnection(this, code5);
     }
     module.exports = {
       WebSocket
@@ -19206,8 +19206,8 @@ var require_sparse_array = __commonJS({
       get length() {
         this._sortData();
         if (this._changedLength) {
-          const last2 = this._data[this._data.length - 1];
-          this._length = last2 ? last2[0] + 1 : 0;
+          const last = this._data[this._data.length - 1];
+          this._length = last ? last[0] + 1 : 0;
           this._changedLength = false;
         }
         return this._length;
@@ -19239,13 +19239,13 @@ var require_sparse_array = __commonJS({
         return acc;
       }
       find(finder) {
-        let i = 0, found, last2;
+        let i = 0, found, last;
         while (i < this.length && !found) {
-          last2 = this.get(i);
-          found = finder(last2);
+          last = this.get(i);
+          found = finder(last);
           i++;
         }
-        return found ? last2 : void 0;
+        return found ? last : void 0;
       }
       _internalPositionFor(index, noCreate) {
         const bytePos = this._bytePosFor(index, noCreate);
@@ -19370,179 +19370,17 @@ var require_sparse_array = __commonJS({
   }
 });
 
-// node_modules/eventemitter3/index.js
-var require_eventemitter3 = __commonJS({
-  "node_modules/eventemitter3/index.js"(exports, module) {
-    "use strict";
-    var has = Object.prototype.hasOwnProperty;
-    var prefix = "~";
-    function Events() {
-    }
-    if (Object.create) {
-      Events.prototype = /* @__PURE__ */ Object.create(null);
-      if (!new Events().__proto__) prefix = false;
-    }
-    function EE(fn, context, once2) {
-      this.fn = fn;
-      this.context = context;
-      this.once = once2 || false;
-    }
-    function addListener(emitter, event, fn, context, once2) {
-      if (typeof fn !== "function") {
-        throw new TypeError("The listener must be a function");
-      }
-      var listener = new EE(fn, context || emitter, once2), evt = prefix ? prefix + event : event;
-      if (!emitter._events[evt]) emitter._events[evt] = listener, emitter._eventsCount++;
-      else if (!emitter._events[evt].fn) emitter._events[evt].push(listener);
-      else emitter._events[evt] = [emitter._events[evt], listener];
-      return emitter;
-    }
-    function clearEvent(emitter, evt) {
-      if (--emitter._eventsCount === 0) emitter._events = new Events();
-      else delete emitter._events[evt];
-    }
-    function EventEmitter2() {
-      this._events = new Events();
-      this._eventsCount = 0;
-    }
-    EventEmitter2.prototype.eventNames = function eventNames() {
-      var names = [], events, name4;
-      if (this._eventsCount === 0) return names;
-      for (name4 in events = this._events) {
-        if (has.call(events, name4)) names.push(prefix ? name4.slice(1) : name4);
-      }
-      if (Object.getOwnPropertySymbols) {
-        return names.concat(Object.getOwnPropertySymbols(events));
-      }
-      return names;
-    };
-    EventEmitter2.prototype.listeners = function listeners(event) {
-      var evt = prefix ? prefix + event : event, handlers = this._events[evt];
-      if (!handlers) return [];
-      if (handlers.fn) return [handlers.fn];
-      for (var i = 0, l = handlers.length, ee = new Array(l); i < l; i++) {
-        ee[i] = handlers[i].fn;
-      }
-      return ee;
-    };
-    EventEmitter2.prototype.listenerCount = function listenerCount(event) {
-      var evt = prefix ? prefix + event : event, listeners = this._events[evt];
-      if (!listeners) return 0;
-      if (listeners.fn) return 1;
-      return listeners.length;
-    };
-    EventEmitter2.prototype.emit = function emit(event, a1, a2, a3, a4, a5) {
-      var evt = prefix ? prefix + event : event;
-      if (!this._events[evt]) return false;
-      var listeners = this._events[evt], len = arguments.length, args, i;
-      if (listeners.fn) {
-        if (listeners.once) this.removeListener(event, listeners.fn, void 0, true);
-        switch (len) {
-          case 1:
-            return listeners.fn.call(listeners.context), true;
-          case 2:
-            return listeners.fn.call(listeners.context, a1), true;
-          case 3:
-            return listeners.fn.call(listeners.context, a1, a2), true;
-          case 4:
-            return listeners.fn.call(listeners.context, a1, a2, a3), true;
-          case 5:
-            return listeners.fn.call(listeners.context, a1, a2, a3, a4), true;
-          case 6:
-            return listeners.fn.call(listeners.context, a1, a2, a3, a4, a5), true;
-        }
-        for (i = 1, args = new Array(len - 1); i < len; i++) {
-          args[i - 1] = arguments[i];
-        }
-        listeners.fn.apply(listeners.context, args);
-      } else {
-        var length3 = listeners.length, j;
-        for (i = 0; i < length3; i++) {
-          if (listeners[i].once) this.removeListener(event, listeners[i].fn, void 0, true);
-          switch (len) {
-            case 1:
-              listeners[i].fn.call(listeners[i].context);
-              break;
-            case 2:
-              listeners[i].fn.call(listeners[i].context, a1);
-              break;
-            case 3:
-              listeners[i].fn.call(listeners[i].context, a1, a2);
-              break;
-            case 4:
-              listeners[i].fn.call(listeners[i].context, a1, a2, a3);
-              break;
-            default:
-              if (!args) for (j = 1, args = new Array(len - 1); j < len; j++) {
-                args[j - 1] = arguments[j];
-              }
-              listeners[i].fn.apply(listeners[i].context, args);
-          }
-        }
-      }
-      return true;
-    };
-    EventEmitter2.prototype.on = function on(event, fn, context) {
-      return addListener(this, event, fn, context, false);
-    };
-    EventEmitter2.prototype.once = function once2(event, fn, context) {
-      return addListener(this, event, fn, context, true);
-    };
-    EventEmitter2.prototype.removeListener = function removeListener(event, fn, context, once2) {
-      var evt = prefix ? prefix + event : event;
-      if (!this._events[evt]) return this;
-      if (!fn) {
-        clearEvent(this, evt);
-        return this;
-      }
-      var listeners = this._events[evt];
-      if (listeners.fn) {
-        if (listeners.fn === fn && (!once2 || listeners.once) && (!context || listeners.context === context)) {
-          clearEvent(this, evt);
-        }
-      } else {
-        for (var i = 0, events = [], length3 = listeners.length; i < length3; i++) {
-          if (listeners[i].fn !== fn || once2 && !listeners[i].once || context && listeners[i].context !== context) {
-            events.push(listeners[i]);
-          }
-        }
-        if (events.length) this._events[evt] = events.length === 1 ? events[0] : events;
-        else clearEvent(this, evt);
-      }
-      return this;
-    };
-    EventEmitter2.prototype.removeAllListeners = function removeAllListeners(event) {
-      var evt;
-      if (event) {
-        evt = prefix ? prefix + event : event;
-        if (this._events[evt]) clearEvent(this, evt);
-      } else {
-        this._events = new Events();
-        this._eventsCount = 0;
-      }
-      return this;
-    };
-    EventEmitter2.prototype.off = EventEmitter2.prototype.removeListener;
-    EventEmitter2.prototype.addListener = EventEmitter2.prototype.on;
-    EventEmitter2.prefixed = prefix;
-    EventEmitter2.EventEmitter = EventEmitter2;
-    if ("undefined" !== typeof module) {
-      module.exports = EventEmitter2;
-    }
-  }
-});
-
 // node_modules/varint/encode.js
 var require_encode = __commonJS({
   "node_modules/varint/encode.js"(exports, module) {
-    module.exports = encode9;
+    module.exports = encode8;
     var MSB3 = 128;
     var REST3 = 127;
     var MSBALL2 = ~REST3;
     var INT2 = Math.pow(2, 31);
-    function encode9(num, out, offset) {
+    function encode8(num, out, offset) {
       if (Number.MAX_SAFE_INTEGER && num > Number.MAX_SAFE_INTEGER) {
-        encode9.bytes = 0;
+        encode8.bytes = 0;
         throw new RangeError("Could not encode varint");
       }
       out = out || [];
@@ -19557,7 +19395,7 @@ var require_encode = __commonJS({
         num >>>= 7;
       }
       out[offset] = num | 0;
-      encode9.bytes = offset - oldOffset + 1;
+      encode8.bytes = offset - oldOffset + 1;
       return out;
     }
   }
@@ -19646,11 +19484,11 @@ var require_fixed_size = __commonJS({
         return true;
       }
       shift() {
-        const last2 = this.buffer[this.btm];
-        if (last2 === void 0) return void 0;
+        const last = this.buffer[this.btm];
+        if (last === void 0) return void 0;
         this.buffer[this.btm] = void 0;
         this.btm = this.btm + 1 & this.mask;
-        return last2;
+        return last;
       }
       peek() {
         return this.buffer[this.btm];
@@ -19665,11 +19503,11 @@ var require_fixed_size = __commonJS({
 // node_modules/fast-fifo/index.js
 var require_fast_fifo = __commonJS({
   "node_modules/fast-fifo/index.js"(exports, module) {
-    var FixedFIFO2 = require_fixed_size();
+    var FixedFIFO = require_fixed_size();
     module.exports = class FastFIFO {
       constructor(hwm) {
         this.hwm = hwm || 16;
-        this.head = new FixedFIFO2(this.hwm);
+        this.head = new FixedFIFO(this.hwm);
         this.tail = this.head;
         this.length = 0;
       }
@@ -19682,7 +19520,7 @@ var require_fast_fifo = __commonJS({
         this.length++;
         if (!this.head.push(val)) {
           const prev = this.head;
-          this.head = prev.next = new FixedFIFO2(2 * this.head.buffer.length);
+          this.head = prev.next = new FixedFIFO(2 * this.head.buffer.length);
           this.head.push(val);
         }
       }
@@ -19737,95 +19575,95 @@ var require_b4a = __commonJS({
       return Buffer.concat(buffers, totalLength);
     }
     function copy(source, target, targetStart, start, end) {
-      return toBuffer2(source).copy(target, targetStart, start, end);
+      return toBuffer(source).copy(target, targetStart, start, end);
     }
     function equals4(a, b) {
-      return toBuffer2(a).equals(b);
+      return toBuffer(a).equals(b);
     }
     function fill(buffer2, value, offset, end, encoding) {
-      return toBuffer2(buffer2).fill(value, offset, end, encoding);
+      return toBuffer(buffer2).fill(value, offset, end, encoding);
     }
     function from3(value, encodingOrOffset, length3) {
       return Buffer.from(value, encodingOrOffset, length3);
     }
     function includes(buffer2, value, byteOffset, encoding) {
-      return toBuffer2(buffer2).includes(value, byteOffset, encoding);
+      return toBuffer(buffer2).includes(value, byteOffset, encoding);
     }
     function indexOf(buffer2, value, byfeOffset, encoding) {
-      return toBuffer2(buffer2).indexOf(value, byfeOffset, encoding);
+      return toBuffer(buffer2).indexOf(value, byfeOffset, encoding);
     }
     function lastIndexOf(buffer2, value, byteOffset, encoding) {
-      return toBuffer2(buffer2).lastIndexOf(value, byteOffset, encoding);
+      return toBuffer(buffer2).lastIndexOf(value, byteOffset, encoding);
     }
     function swap16(buffer2) {
-      return toBuffer2(buffer2).swap16();
+      return toBuffer(buffer2).swap16();
     }
     function swap32(buffer2) {
-      return toBuffer2(buffer2).swap32();
+      return toBuffer(buffer2).swap32();
     }
     function swap64(buffer2) {
-      return toBuffer2(buffer2).swap64();
+      return toBuffer(buffer2).swap64();
     }
-    function toBuffer2(buffer2) {
+    function toBuffer(buffer2) {
       if (Buffer.isBuffer(buffer2)) return buffer2;
       return Buffer.from(buffer2.buffer, buffer2.byteOffset, buffer2.byteLength);
     }
     function toString3(buffer2, encoding, start, end) {
-      return toBuffer2(buffer2).toString(encoding, start, end);
+      return toBuffer(buffer2).toString(encoding, start, end);
     }
     function toHex(buffer2, start, end) {
-      return toBuffer2(buffer2).toString("hex", start, end);
+      return toBuffer(buffer2).toString("hex", start, end);
     }
     function write2(buffer2, string3, offset, length3, encoding) {
-      return toBuffer2(buffer2).write(string3, offset, length3, encoding);
+      return toBuffer(buffer2).write(string3, offset, length3, encoding);
     }
     function readDoubleBE(buffer2, offset) {
-      return toBuffer2(buffer2).readDoubleBE(offset);
+      return toBuffer(buffer2).readDoubleBE(offset);
     }
     function readDoubleLE2(buffer2, offset) {
-      return toBuffer2(buffer2).readDoubleLE(offset);
+      return toBuffer(buffer2).readDoubleLE(offset);
     }
     function readFloatBE(buffer2, offset) {
-      return toBuffer2(buffer2).readFloatBE(offset);
+      return toBuffer(buffer2).readFloatBE(offset);
     }
     function readFloatLE2(buffer2, offset) {
-      return toBuffer2(buffer2).readFloatLE(offset);
+      return toBuffer(buffer2).readFloatLE(offset);
     }
     function readInt32BE(buffer2, offset) {
-      return toBuffer2(buffer2).readInt32BE(offset);
+      return toBuffer(buffer2).readInt32BE(offset);
     }
     function readInt32LE(buffer2, offset) {
-      return toBuffer2(buffer2).readInt32LE(offset);
+      return toBuffer(buffer2).readInt32LE(offset);
     }
     function readUInt32BE(buffer2, offset) {
-      return toBuffer2(buffer2).readUInt32BE(offset);
+      return toBuffer(buffer2).readUInt32BE(offset);
     }
     function readUInt32LE(buffer2, offset) {
-      return toBuffer2(buffer2).readUInt32LE(offset);
+      return toBuffer(buffer2).readUInt32LE(offset);
     }
     function writeDoubleBE(buffer2, value, offset) {
-      return toBuffer2(buffer2).writeDoubleBE(value, offset);
+      return toBuffer(buffer2).writeDoubleBE(value, offset);
     }
     function writeDoubleLE2(buffer2, value, offset) {
-      return toBuffer2(buffer2).writeDoubleLE(value, offset);
+      return toBuffer(buffer2).writeDoubleLE(value, offset);
     }
     function writeFloatBE(buffer2, value, offset) {
-      return toBuffer2(buffer2).writeFloatBE(value, offset);
+      return toBuffer(buffer2).writeFloatBE(value, offset);
     }
     function writeFloatLE2(buffer2, value, offset) {
-      return toBuffer2(buffer2).writeFloatLE(value, offset);
+      return toBuffer(buffer2).writeFloatLE(value, offset);
     }
     function writeInt32BE(buffer2, value, offset) {
-      return toBuffer2(buffer2).writeInt32BE(value, offset);
+      return toBuffer(buffer2).writeInt32BE(value, offset);
     }
     function writeInt32LE(buffer2, value, offset) {
-      return toBuffer2(buffer2).writeInt32LE(value, offset);
+      return toBuffer(buffer2).writeInt32LE(value, offset);
     }
     function writeUInt32BE(buffer2, value, offset) {
-      return toBuffer2(buffer2).writeUInt32BE(value, offset);
+      return toBuffer(buffer2).writeUInt32BE(value, offset);
     }
     function writeUInt32LE(buffer2, value, offset) {
-      return toBuffer2(buffer2).writeUInt32LE(value, offset);
+      return toBuffer(buffer2).writeUInt32LE(value, offset);
     }
     module.exports = {
       isBuffer: isBuffer2,
@@ -19846,7 +19684,7 @@ var require_b4a = __commonJS({
       swap16,
       swap32,
       swap64,
-      toBuffer: toBuffer2,
+      toBuffer,
       toString: toString3,
       toHex,
       write: write2,
@@ -20012,9 +19850,9 @@ var require_utf8_decoder = __commonJS({
     function trailingBytesSeen(data) {
       const len = data.byteLength;
       if (len === 0) return 0;
-      const last2 = data[len - 1];
-      if (last2 <= 127) return 0;
-      if ((last2 & 192) !== 128) return 1;
+      const last = data[len - 1];
+      if (last <= 127) return 0;
+      if ((last & 192) !== 128) return 1;
       const limit = Math.max(0, len - 4);
       let i = len - 2;
       while (i >= limit && (data[i] & 192) === 128) i--;
@@ -20104,9 +19942,9 @@ var require_text_decoder = __commonJS({
 var require_errors2 = __commonJS({
   "node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
-      constructor(msg, code8, fn = StreamError) {
+      constructor(msg, code5, fn = StreamError) {
         super(msg);
-        this.code = code8;
+        this.code = code5;
         if (Error.captureStackTrace) {
           Error.captureStackTrace(this, fn);
         }
@@ -20145,8 +19983,8 @@ var require_errors2 = __commonJS({
 // node_modules/streamx/index.js
 var require_streamx = __commonJS({
   "node_modules/streamx/index.js"(exports, module) {
-    var { EventEmitter: EventEmitter2 } = require_default();
-    var FIFO2 = require_fast_fifo();
+    var { EventEmitter } = require_default();
+    var FIFO = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
     var StreamError = require_errors2();
     var qmt = typeof queueMicrotask === "undefined" ? (fn) => global.process.nextTick(fn) : queueMicrotask;
@@ -20238,16 +20076,16 @@ var require_streamx = __commonJS({
     var WRITE_DROP_DATA = WRITE_FINISHING | WRITE_DONE | DESTROY_STATUS;
     var asyncIterator = Symbol.asyncIterator || /* @__PURE__ */ Symbol("asyncIterator");
     var WritableState = class {
-      constructor(stream, { highWaterMark = 16384, map: map2 = null, mapWritable, byteLength, byteLengthWritable } = {}) {
+      constructor(stream, { highWaterMark = 16384, map = null, mapWritable, byteLength, byteLengthWritable } = {}) {
         this.stream = stream;
-        this.queue = new FIFO2();
+        this.queue = new FIFO();
         this.highWaterMark = highWaterMark;
         this.buffered = 0;
         this.error = null;
         this.pipeline = null;
         this.drains = null;
         this.byteLength = byteLengthWritable || byteLength || defaultByteLength;
-        this.map = mapWritable || map2;
+        this.map = mapWritable || map;
         this.afterWrite = afterWrite.bind(this);
         this.afterUpdateNextTick = updateWriteNT.bind(this);
       }
@@ -20344,16 +20182,16 @@ var require_streamx = __commonJS({
       }
     };
     var ReadableState = class {
-      constructor(stream, { highWaterMark = 16384, map: map2 = null, mapReadable, byteLength, byteLengthReadable } = {}) {
+      constructor(stream, { highWaterMark = 16384, map = null, mapReadable, byteLength, byteLengthReadable } = {}) {
         this.stream = stream;
-        this.queue = new FIFO2();
+        this.queue = new FIFO();
         this.highWaterMark = highWaterMark === 0 ? 1 : highWaterMark;
         this.buffered = 0;
         this.readAhead = highWaterMark > 0;
         this.error = null;
         this.pipeline = null;
         this.byteLength = byteLengthReadable || byteLength || defaultByteLength;
-        this.map = mapReadable || map2;
+        this.map = mapReadable || map;
         this.pipeTo = null;
         this.afterRead = afterRead.bind(this);
         this.afterUpdateNextTick = updateReadNT.bind(this);
@@ -20686,7 +20524,7 @@ var require_streamx = __commonJS({
         }
       }
     }
-    var Stream = class extends EventEmitter2 {
+    var Stream = class extends EventEmitter {
       constructor(opts) {
         super();
         this._duplexState = 0;
@@ -20767,12 +20605,12 @@ var require_streamx = __commonJS({
       }
       setEncoding(encoding) {
         const dec = new TextDecoder2(encoding);
-        const map2 = this._readableState.map || echo;
+        const map = this._readableState.map || echo;
         this._readableState.map = mapOrSkip;
         return this;
         function mapOrSkip(data) {
           const next = dec.push(data);
-          return next === "" && (data.byteLength !== 0 || dec.remaining > 0) ? null : map2(next);
+          return next === "" && (data.byteLength !== 0 || dec.remaining > 0) ? null : map(next);
         }
       }
       _read(cb) {
@@ -21217,7 +21055,7 @@ var require_headers2 = __commonJS({
       }
       return result;
     };
-    exports.encode = function encode9(opts) {
+    exports.encode = function encode8(opts) {
       const buf = b4a.alloc(512);
       let name4 = opts.name;
       let prefix = "";
@@ -21249,7 +21087,7 @@ var require_headers2 = __commonJS({
       b4a.write(buf, encodeOct(cksum(buf), 6), 148);
       return buf;
     };
-    exports.decode = function decode13(buf, filenameEncoding, allowUnknownFormat) {
+    exports.decode = function decode10(buf, filenameEncoding, allowUnknownFormat) {
       let typeflag = buf[156] === 0 ? 0 : buf[156] - ZERO_OFFSET;
       let name4 = decodeStr(buf, 0, 100, filenameEncoding);
       const mode = decodeOct(buf, 100, 8);
@@ -21439,7 +21277,7 @@ var require_headers2 = __commonJS({
 var require_extract = __commonJS({
   "node_modules/tar-stream/extract.js"(exports, module) {
     var { Writable: Writable2, Readable: Readable4, getStreamError } = require_streamx();
-    var FIFO2 = require_fast_fifo();
+    var FIFO = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers2();
     var EMPTY = b4a.alloc(0);
@@ -21448,7 +21286,7 @@ var require_extract = __commonJS({
       constructor() {
         this.buffered = 0;
         this.shifted = 0;
-        this.queue = new FIFO2();
+        this.queue = new FIFO();
         this._offset = 0;
       }
       push(buffer2) {
@@ -22356,9 +22194,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addCodeBlock(code8, lang) {
+  addCodeBlock(code5, lang) {
     const attrs = Object.assign({}, lang && { lang });
-    const element = this.wrap("pre", this.wrap("code", code8), attrs);
+    const element = this.wrap("pre", this.wrap("code", code5), attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -22598,10 +22436,10 @@ import { rm as rm2 } from "node:fs/promises";
 // src/core/errors.ts
 var IpcrError = class extends Error {
   code;
-  constructor(code8, message2, options) {
+  constructor(code5, message2, options) {
     super(message2, options);
     this.name = new.target.name;
-    this.code = code8;
+    this.code = code5;
   }
 };
 var InputError = class extends IpcrError {
@@ -22673,16 +22511,16 @@ function handleInterrupts(notify) {
   const controller = new AbortController();
   let exitCode;
   const onSignal = (name4) => {
-    const code8 = EXIT_CODES[name4];
+    const code5 = EXIT_CODES[name4];
     if (exitCode == null) {
-      exitCode = code8;
+      exitCode = code5;
       notify(`${name4} received: cancelling and removing temporary files`);
       controller.abort(new IpcrError("ERR_ABORTED", `Cancelled by ${name4}`));
       return;
     }
     removeTemporaryNow();
     notify(`${name4} received again: temporary files removed, exiting now`);
-    process.exit(code8);
+    process.exit(code5);
   };
   const names = Object.keys(EXIT_CODES);
   for (const name4 of names) process.on(name4, onSignal);
@@ -22826,7 +22664,7 @@ function base(ALPHABET, name4, caseInsensitive) {
   var LEADER = ALPHABET.charAt(0);
   var FACTOR = Math.log(BASE) / Math.log(256);
   var iFACTOR = Math.log(256) / Math.log(BASE);
-  function encode9(source) {
+  function encode8(source) {
     if (source instanceof Uint8Array)
       ;
     else if (ArrayBuffer.isView(source)) {
@@ -22924,7 +22762,7 @@ function base(ALPHABET, name4, caseInsensitive) {
     }
     return vch;
   }
-  function decode13(string3) {
+  function decode10(string3) {
     var buffer2 = decodeUnsafe(string3);
     if (buffer2) {
       return buffer2;
@@ -22932,9 +22770,9 @@ function base(ALPHABET, name4, caseInsensitive) {
     throw new Error(`Non-${name4} character`);
   }
   return {
-    encode: encode9,
+    encode: encode8,
     decodeUnsafe,
-    decode: decode13
+    decode: decode10
   };
 }
 var src = base;
@@ -23034,16 +22872,16 @@ var Codec = class {
     return this.decoder.decode(input);
   }
 };
-function from({ name: name4, prefix, encode: encode9, decode: decode13 }) {
-  return new Codec(name4, prefix, encode9, decode13);
+function from({ name: name4, prefix, encode: encode8, decode: decode10 }) {
+  return new Codec(name4, prefix, encode8, decode10);
 }
 function baseX({ name: name4, prefix, alphabet: alphabet2, caseInsensitive = false }) {
-  const { encode: encode9, decode: decode13 } = base_x_default(alphabet2, name4, caseInsensitive);
+  const { encode: encode8, decode: decode10 } = base_x_default(alphabet2, name4, caseInsensitive);
   return from({
     prefix,
     name: name4,
-    encode: encode9,
-    decode: (text) => coerce(decode13(text))
+    encode: encode8,
+    decode: (text) => coerce(decode10(text))
   });
 }
 function decode(string3, alphabetIdx, bitsPerChar, name4) {
@@ -23296,7 +23134,7 @@ var varint_default = _brrp_varint;
 
 // node_modules/multiformats/dist/src/varint.js
 function decode3(data, offset = 0) {
-  const code8 = varint_default.decode(data, offset);
+  const code5 = varint_default.decode(data, offset);
   const length3 = varint_default.decode.bytes;
   if (length3 > 9) {
     throw new RangeError("Invalid varint: too long");
@@ -23304,7 +23142,7 @@ function decode3(data, offset = 0) {
   if (length3 > 1 && data[offset + length3 - 1] === 0) {
     throw new RangeError("Invalid varint: not minimally encoded");
   }
-  return [code8, length3];
+  return [code5, length3];
 }
 function encodeTo(int, target, offset = 0) {
   varint_default.encode(int, target, offset);
@@ -23315,25 +23153,25 @@ function encodingLength(int) {
 }
 
 // node_modules/multiformats/dist/src/hashes/digest.js
-function create(code8, digest2) {
+function create(code5, digest2) {
   const size = digest2.byteLength;
-  const sizeOffset = encodingLength(code8);
+  const sizeOffset = encodingLength(code5);
   const digestOffset = sizeOffset + encodingLength(size);
   const bytes = new Uint8Array(digestOffset + size);
-  encodeTo(code8, bytes, 0);
+  encodeTo(code5, bytes, 0);
   encodeTo(size, bytes, sizeOffset);
   bytes.set(digest2, digestOffset);
-  return new Digest(code8, size, digest2, bytes);
+  return new Digest(code5, size, digest2, bytes);
 }
 function decode4(multihash) {
   const bytes = coerce(multihash);
-  const [code8, sizeOffset] = decode3(bytes);
+  const [code5, sizeOffset] = decode3(bytes);
   const [size, digestOffset] = decode3(bytes.subarray(sizeOffset));
   const digest2 = bytes.subarray(sizeOffset + digestOffset);
   if (digest2.byteLength !== size) {
     throw new Error("Incorrect length");
   }
-  return new Digest(code8, size, digest2, bytes);
+  return new Digest(code5, size, digest2, bytes);
 }
 function equals2(a, b) {
   if (a === b) {
@@ -23351,8 +23189,8 @@ var Digest = class {
   /**
    * Creates a multihash digest.
    */
-  constructor(code8, size, digest2, bytes) {
-    this.code = code8;
+  constructor(code5, size, digest2, bytes) {
+    this.code = code5;
     this.size = size;
     this.digest = toArrayBufferBackedArray(digest2);
     this.bytes = toArrayBufferBackedArray(bytes);
@@ -23390,8 +23228,8 @@ var CID = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param multihash - (Multi)hash of the of the content.
    */
-  constructor(version, code8, multihash, bytes) {
-    this.code = code8;
+  constructor(version, code5, multihash, bytes) {
+    this.code = code5;
     this.version = version;
     this.multihash = multihash;
     this.bytes = toArrayBufferBackedArray(bytes);
@@ -23420,8 +23258,8 @@ var CID = class _CID {
         return this;
       }
       case 1: {
-        const { code: code8, multihash } = this;
-        if (code8 !== DAG_PB_CODE) {
+        const { code: code5, multihash } = this;
+        if (code5 !== DAG_PB_CODE) {
           throw new Error("Cannot convert a non dag-pb CID to CIDv0");
         }
         if (multihash.code !== SHA_256_CODE) {
@@ -23437,8 +23275,8 @@ var CID = class _CID {
   toV1() {
     switch (this.version) {
       case 0: {
-        const { code: code8, digest: digest2 } = this.multihash;
-        const multihash = create(code8, digest2);
+        const { code: code5, digest: digest2 } = this.multihash;
+        const multihash = create(code5, digest2);
         return _CID.createV1(this.code, multihash);
       }
       case 1: {
@@ -23488,12 +23326,12 @@ var CID = class _CID {
     if (value instanceof _CID) {
       return value;
     } else if (value["/"] != null && value["/"] === value.bytes || value.asCID === value) {
-      const { version, code: code8, multihash, bytes } = value;
-      return new _CID(version, code8, multihash, bytes ?? encodeCID(version, code8, multihash.bytes));
+      const { version, code: code5, multihash, bytes } = value;
+      return new _CID(version, code5, multihash, bytes ?? encodeCID(version, code5, multihash.bytes));
     } else if (value[cidSymbol] === true) {
-      const { version, multihash, code: code8 } = value;
+      const { version, multihash, code: code5 } = value;
       const digest2 = decode4(multihash);
-      return _CID.create(version, code8, digest2);
+      return _CID.create(version, code5, digest2);
     } else {
       return null;
     }
@@ -23503,8 +23341,8 @@ var CID = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param digest - (Multi)hash of the of the content.
    */
-  static create(version, code8, digest2) {
-    if (typeof code8 !== "number") {
+  static create(version, code5, digest2) {
+    if (typeof code5 !== "number") {
       throw new Error("String codecs are no longer supported");
     }
     if (!(digest2.bytes instanceof Uint8Array)) {
@@ -23512,15 +23350,15 @@ var CID = class _CID {
     }
     switch (version) {
       case 0: {
-        if (code8 !== DAG_PB_CODE) {
+        if (code5 !== DAG_PB_CODE) {
           throw new Error(`Version 0 CID must use dag-pb (code: ${DAG_PB_CODE}) block encoding`);
         } else {
-          return new _CID(version, code8, digest2, digest2.bytes);
+          return new _CID(version, code5, digest2, digest2.bytes);
         }
       }
       case 1: {
-        const bytes = encodeCID(version, code8, digest2.bytes);
-        return new _CID(version, code8, digest2, bytes);
+        const bytes = encodeCID(version, code5, digest2.bytes);
+        return new _CID(version, code5, digest2, bytes);
       }
       default: {
         throw new Error("Invalid version");
@@ -23539,8 +23377,8 @@ var CID = class _CID {
    * @param code - Content encoding format code.
    * @param digest - Multihash of the content.
    */
-  static createV1(code8, digest2) {
-    return _CID.create(1, code8, digest2);
+  static createV1(code5, digest2) {
+    return _CID.create(1, code5, digest2);
   }
   /**
    * Decoded a CID from its binary representation. The byte array must contain
@@ -23684,12 +23522,12 @@ function toStringV1(bytes, cache2, base3) {
 }
 var DAG_PB_CODE = 112;
 var SHA_256_CODE = 18;
-function encodeCID(version, code8, multihash) {
+function encodeCID(version, code5, multihash) {
   const codeOffset = encodingLength(version);
-  const hashOffset = codeOffset + encodingLength(code8);
+  const hashOffset = codeOffset + encodingLength(code5);
   const bytes = new Uint8Array(hashOffset + multihash.byteLength);
   encodeTo(version, bytes, 0);
-  encodeTo(code8, bytes, codeOffset);
+  encodeTo(code5, bytes, codeOffset);
   bytes.set(multihash, hashOffset);
   return bytes;
 }
@@ -23793,14 +23631,14 @@ import { createHash } from "node:crypto";
 var IDENTITY = 0;
 var SHA2_256 = 18;
 function verifyBlock(cid2, bytes) {
-  const { code: code8, digest: digest2 } = cid2.multihash;
+  const { code: code5, digest: digest2 } = cid2.multihash;
   let actual;
-  if (code8 === SHA2_256) {
+  if (code5 === SHA2_256) {
     actual = createHash("sha256").update(bytes).digest();
-  } else if (code8 === IDENTITY) {
+  } else if (code5 === IDENTITY) {
     actual = bytes;
   } else {
-    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid2}: unsupported multihash 0x${code8.toString(16)} (only sha2-256 and identity)`);
+    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid2}: unsupported multihash 0x${code5.toString(16)} (only sha2-256 and identity)`);
   }
   if (!equalBytes(actual, digest2)) {
     throw new DigestMismatchError(`Block bytes do not match CID ${cid2}`);
@@ -24576,8 +24414,8 @@ function decode5(bytes) {
 
 // node_modules/multiformats/dist/src/hashes/hasher.js
 var DEFAULT_MIN_DIGEST_LENGTH = 20;
-function from2({ name: name4, code: code8, encode: encode9, minDigestLength, maxDigestLength }) {
-  return new Hasher(name4, code8, encode9, minDigestLength, maxDigestLength);
+function from2({ name: name4, code: code5, encode: encode8, minDigestLength, maxDigestLength }) {
+  return new Hasher(name4, code5, encode8, minDigestLength, maxDigestLength);
 }
 var Hasher = class {
   name;
@@ -24585,10 +24423,10 @@ var Hasher = class {
   encode;
   minDigestLength;
   maxDigestLength;
-  constructor(name4, code8, encode9, minDigestLength, maxDigestLength) {
+  constructor(name4, code5, encode8, minDigestLength, maxDigestLength) {
     this.name = name4;
-    this.code = code8;
-    this.encode = encode9;
+    this.code = code5;
+    this.encode = encode8;
     this.minDigestLength = minDigestLength ?? DEFAULT_MIN_DIGEST_LENGTH;
     this.maxDigestLength = maxDigestLength;
   }
@@ -24612,14 +24450,14 @@ var Hasher = class {
     }
   }
 };
-function createDigest(digest2, code8, truncate) {
+function createDigest(digest2, code5, truncate) {
   if (truncate != null && truncate !== digest2.byteLength) {
     if (truncate > digest2.byteLength) {
       throw new Error(`Invalid truncate option, must be less than or equal to ${digest2.byteLength}`);
     }
     digest2 = digest2.subarray(0, truncate);
   }
-  return create(code8, digest2);
+  return create(code5, digest2);
 }
 
 // src/core/car/header.ts
@@ -24980,8 +24818,8 @@ var BlobHasher = class {
 var CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 var NAMED = { "\n": "\\n", "\r": "\\r" };
 function visible(c) {
-  const code8 = c.charCodeAt(0);
-  return NAMED[c] ?? (code8 <= 255 ? `\\x${code8.toString(16).padStart(2, "0")}` : `\\u${code8.toString(16).padStart(4, "0")}`);
+  const code5 = c.charCodeAt(0);
+  return NAMED[c] ?? (code5 <= 255 ? `\\x${code5.toString(16).padStart(2, "0")}` : `\\u${code5.toString(16).padStart(4, "0")}`);
 }
 function hasControl(text) {
   CONTROL.lastIndex = 0;
@@ -25171,31 +25009,6 @@ var IMAGE_LIMITS = {
   /** Bytes of manifests, indexes and configs read in all. */
   jsonBytes: 128 * 1024 * 1024
 };
-var UNITS = {
-  "": 1,
-  b: 1,
-  k: 1e3,
-  kb: 1e3,
-  m: 1e6,
-  mb: 1e6,
-  g: 1e9,
-  gb: 1e9,
-  t: 1e12,
-  tb: 1e12,
-  kib: 1024,
-  mib: 1024 ** 2,
-  gib: 1024 ** 3,
-  tib: 1024 ** 4
-};
-function parseByteSize(value, input) {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
-  const unit = UNITS[(match?.[2] ?? "").toLowerCase()];
-  const bytes = match != null && unit != null ? Math.floor(Number(match[1]) * unit) : NaN;
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
-    throw new InputError(input, `'${value}' is not a size (expected a positive number of bytes, optionally with a unit: KB, MB, GB, TB, KiB, MiB, GiB, TiB)`);
-  }
-  return bytes;
-}
 
 // src/core/image/tar-index.ts
 import { open as open4 } from "node:fs/promises";
@@ -25840,7 +25653,7 @@ function spawnCommandRunner(hooks = {}) {
       child.on("error", (err) => {
         failure ??= err;
       });
-      child.on("close", (code8, signal) => {
+      child.on("close", (code5, signal) => {
         if (options.signal?.aborted === true) {
           try {
             throwIfAborted(options.signal);
@@ -25852,7 +25665,7 @@ function spawnCommandRunner(hooks = {}) {
         } else if (failure != null) {
           reject(failure);
         } else {
-          resolve({ exitCode: code8 ?? (signal != null ? 128 : 1), stderr });
+          resolve({ exitCode: code5 ?? (signal != null ? 128 : 1), stderr });
         }
       });
     });
@@ -26358,9 +26171,9 @@ async function repoTagsFor(ctx, images, entries) {
   }
   return [...tags];
 }
-function addRepoTags(ctx, tags, list3) {
-  if (!Array.isArray(list3)) return;
-  for (const tag of list3) {
+function addRepoTags(ctx, tags, list2) {
+  if (!Array.isArray(list2)) return;
+  for (const tag of list2) {
     if (typeof tag !== "string") continue;
     tags.add(tag);
     if (tags.size > IMAGE_LIMITS.repoTags) {
@@ -26378,9 +26191,9 @@ var LAYER_TYPES = {
 async function loadDockerArchive(ctx) {
   const { archive, input } = ctx;
   const label = archive.label;
-  const list3 = (await readVerifiedJson(ctx, "manifest.json")).json;
-  if (!Array.isArray(list3) || list3.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`);
-  const entry = list3[0];
+  const list2 = (await readVerifiedJson(ctx, "manifest.json")).json;
+  if (!Array.isArray(list2) || list2.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`);
+  const entry = list2[0];
   if (!isObject(entry) || typeof entry.Config !== "string" || !Array.isArray(entry.Layers) || !entry.Layers.every((layer) => typeof layer === "string")) {
     throw formatError(input, `manifest.json in ${label}: the first entry needs a Config path and a Layers list`);
   }
@@ -27590,25 +27403,21 @@ var identity = from({
 // node_modules/multiformats/dist/src/codecs/json.js
 var textEncoder3 = new TextEncoder();
 var textDecoder2 = new TextDecoder();
-var code2 = 512;
-function decode7(data) {
-  return JSON.parse(textDecoder2.decode(data));
-}
 
 // node_modules/multiformats/dist/src/codecs/raw.js
 var raw_exports = {};
 __export(raw_exports, {
-  code: () => code3,
-  decode: () => decode8,
+  code: () => code2,
+  decode: () => decode7,
   encode: () => encode5,
   name: () => name2
 });
 var name2 = "raw";
-var code3 = 85;
+var code2 = 85;
 function encode5(node) {
   return coerce(node);
 }
-function decode8(data) {
+function decode7(data) {
   return coerce(data);
 }
 
@@ -27617,7 +27426,7 @@ var identity_exports2 = {};
 __export(identity_exports2, {
   identity: () => identity2
 });
-var code4 = 0;
+var code3 = 0;
 var name3 = "identity";
 var encode6 = coerce;
 function digest(input, options) {
@@ -27627,9 +27436,9 @@ function digest(input, options) {
     }
     input = input.subarray(0, options.truncate);
   }
-  return create(code4, encode6(input));
+  return create(code3, encode6(input));
 }
-var identity2 = { code: code4, name: name3, encode: encode6, digest };
+var identity2 = { code: code3, name: name3, encode: encode6, digest };
 
 // node_modules/multiformats/dist/src/hashes/sha2.js
 var sha2_exports = {};
@@ -27654,17 +27463,17 @@ var bases = { ...identity_exports, ...base2_exports, ...base8_exports, ...base10
 var hashes = { ...sha2_exports, ...identity_exports2 };
 
 // node_modules/uint8arrays/dist/src/util/bases.js
-function createCodec(name4, prefix, encode9, decode13) {
+function createCodec(name4, prefix, encode8, decode10) {
   return {
     name: name4,
     prefix,
     encoder: {
       name: name4,
       prefix,
-      encode: encode9
+      encode: encode8
     },
     decoder: {
-      decode: decode13
+      decode: decode10
     }
   };
 }
@@ -28139,12 +27948,12 @@ var CODEC_TYPES = {
   END_GROUP: 4,
   BIT32: 5
 };
-function createCodec2(name4, type, encode9, decode13, stream) {
+function createCodec2(name4, type, encode8, decode10, stream) {
   return {
     name: name4,
     type,
-    encode: encode9,
-    decode: decode13,
+    encode: encode8,
+    decode: decode10,
     stream
   };
 }
@@ -28157,22 +27966,22 @@ function enumeration(v) {
     }
     return v[val];
   }
-  const encode9 = function enumEncode(val, writer) {
+  const encode8 = function enumEncode(val, writer) {
     const enumValue = findValue(val);
     writer.int32(enumValue);
   };
-  const decode13 = function enumDecode(reader) {
+  const decode10 = function enumDecode(reader) {
     const val = reader.int32();
     return findValue(val);
   };
   const stream = function* enumStream(reader, prefix) {
   };
-  return createCodec2("enum", CODEC_TYPES.VARINT, encode9, decode13, stream);
+  return createCodec2("enum", CODEC_TYPES.VARINT, encode8, decode10, stream);
 }
 
 // node_modules/protons-runtime/dist/src/codecs/message.js
-function message(encode9, decode13, stream) {
-  return createCodec2("message", CODEC_TYPES.LENGTH_DELIMITED, encode9, decode13, stream);
+function message(encode8, decode10, stream) {
+  return createCodec2("message", CODEC_TYPES.LENGTH_DELIMITED, encode8, decode10, stream);
 }
 
 // node_modules/protons-runtime/dist/src/index.js
@@ -28400,14 +28209,14 @@ var UnixFS;
     }
     return _codec;
   };
-  function encode9(obj) {
+  function encode8(obj) {
     return encodeMessage(obj, UnixFS3.codec());
   }
-  UnixFS3.encode = encode9;
-  function decode13(buf, opts) {
+  UnixFS3.encode = encode8;
+  function decode10(buf, opts) {
     return decodeMessage(buf, UnixFS3.codec(), opts);
   }
-  UnixFS3.decode = decode13;
+  UnixFS3.decode = decode10;
   function stream(buf, opts) {
     return streamMessage(buf, UnixFS3.codec(), opts);
   }
@@ -28497,14 +28306,14 @@ var UnixTime;
     }
     return _codec;
   };
-  function encode9(obj) {
+  function encode8(obj) {
     return encodeMessage(obj, UnixTime2.codec());
   }
-  UnixTime2.encode = encode9;
-  function decode13(buf, opts) {
+  UnixTime2.encode = encode8;
+  function decode10(buf, opts) {
     return decodeMessage(buf, UnixTime2.codec(), opts);
   }
-  UnixTime2.decode = decode13;
+  UnixTime2.decode = decode10;
   function stream(buf, opts) {
     return streamMessage(buf, UnixTime2.codec(), opts);
   }
@@ -28579,14 +28388,14 @@ var Metadata;
     }
     return _codec;
   };
-  function encode9(obj) {
+  function encode8(obj) {
     return encodeMessage(obj, Metadata2.codec());
   }
-  Metadata2.encode = encode9;
-  function decode13(buf, opts) {
+  Metadata2.encode = encode8;
+  function decode10(buf, opts) {
     return decodeMessage(buf, Metadata2.codec(), opts);
   }
-  Metadata2.decode = decode13;
+  Metadata2.decode = decode10;
   function stream(buf, opts) {
     return streamMessage(buf, Metadata2.codec(), opts);
   }
@@ -28691,14 +28500,14 @@ var Link;
     }
     return _codec;
   };
-  function encode9(obj) {
+  function encode8(obj) {
     return encodeMessage(obj, Link2.codec());
   }
-  Link2.encode = encode9;
-  function decode13(buf, opts) {
+  Link2.encode = encode8;
+  function decode10(buf, opts) {
     return decodeMessage(buf, Link2.codec(), opts);
   }
-  Link2.decode = decode13;
+  Link2.decode = decode10;
   function stream(buf, opts) {
     return streamMessage(buf, Link2.codec(), opts);
   }
@@ -28809,14 +28618,14 @@ var Node;
     }
     return _codec;
   };
-  function encode9(obj) {
+  function encode8(obj) {
     return encodeMessage(obj, Node2.codec());
   }
-  Node2.encode = encode9;
-  function decode13(buf, opts) {
+  Node2.encode = encode8;
+  function decode10(buf, opts) {
     return decodeMessage(buf, Node2.codec(), opts);
   }
-  Node2.decode = decode13;
+  Node2.decode = decode10;
   function stream(buf, opts) {
     return streamMessage(buf, Node2.codec(), opts);
   }
@@ -28927,14 +28736,14 @@ var LegacyNode;
     }
     return _codec;
   };
-  function encode9(obj) {
+  function encode8(obj) {
     return encodeMessage(obj, LegacyNode2.codec());
   }
-  LegacyNode2.encode = encode9;
-  function decode13(buf, opts) {
+  LegacyNode2.encode = encode8;
+  function decode10(buf, opts) {
     return decodeMessage(buf, LegacyNode2.codec(), opts);
   }
-  LegacyNode2.decode = decode13;
+  LegacyNode2.decode = decode10;
   function stream(buf, opts) {
     return streamMessage(buf, LegacyNode2.codec(), opts);
   }
@@ -29361,18 +29170,100 @@ var murmur364 = from2({
   encode: (input) => murmurHash3_x64_128(input).subarray(0, 8)
 });
 
-// src/core/unixfs/parallel.ts
-async function mapConcurrent(items, limit, fn) {
-  const results = new Array(items.length);
-  let next = 0;
-  async function worker2() {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]);
-    }
+// src/core/size.ts
+var UNITS = {
+  "": 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  t: 1e12,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40
+};
+function parseSize(value, input) {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = UNITS[(match?.[2] ?? "").toLowerCase()];
+  const size = match != null && unit != null ? Math.floor(Number(match[1]) * unit) : NaN;
+  if (!Number.isSafeInteger(size) || size <= 0) {
+    throw new InputError(input, `'${value}' is not a size (expected a positive number of bytes, optionally with a unit: KB, MB, GB, TB, KiB, MiB, GiB, TiB)`);
   }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker2));
-  return results;
+  return size;
+}
+function formatSize(bytes) {
+  for (const [unit, size] of [["TiB", 2 ** 40], ["GiB", 2 ** 30], ["MiB", 2 ** 20], ["KiB", 2 ** 10]]) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
+  }
+  return `${bytes} bytes`;
+}
+
+// src/core/unixfs/limits.ts
+var MAX_HAMT_DEPTH = 64;
+var MAX_FILE_DEPTH = 32;
+var PREVIOUS_ROOT_LIMITS = {
+  maxBlocks: 1e6,
+  maxBlockBytes: 256 * 1024 * 1024,
+  maxEntries: 4e6,
+  maxDirectoryEntries: 1e6
+};
+var EXPORT_LIMITS = {
+  maxBytes: 64 * 1024 * 1024 * 1024,
+  maxEntries: 1e6,
+  maxBlocks: 4194304
+};
+var WALK_MAX_BLOCKS = 4194304;
+var DagBudget = class {
+  limits;
+  names;
+  blocks = 0;
+  blockBytes = 0;
+  entries = 0;
+  constructor(limits = {}, names = {}) {
+    this.limits = { ...PREVIOUS_ROOT_LIMITS, ...limits };
+    this.names = names;
+  }
+  /** Counts one block read of `length` bytes. */
+  block(cid2, length3) {
+    this.blocks++;
+    this.blockBytes += length3;
+    if (this.blocks > this.limits.maxBlocks) throw this.exceeded("maxBlocks", `more than ${this.limits.maxBlocks} block reads (at ${cid2})`);
+    if (this.blockBytes > this.limits.maxBlockBytes) throw this.exceeded("maxBlockBytes", `more than ${formatSize(this.limits.maxBlockBytes)} of blocks (at ${cid2})`);
+  }
+  /** Counts `count` directory entries listed in the directory `cid`. */
+  listed(cid2, count) {
+    this.entries += count;
+    if (this.entries > this.limits.maxEntries) throw this.exceeded("maxEntries", `more than ${this.limits.maxEntries} directory entries (at ${cid2})`);
+  }
+  /** The TreeError for a directory (read from shard or block `cid`) holding more entries than allowed. */
+  directoryTooLarge(cid2) {
+    return this.exceeded("maxDirectoryEntries", `a directory holds more than ${this.limits.maxDirectoryEntries} entries (at ${cid2})`);
+  }
+  /** A BlockSource over `source` that counts every block it returns. */
+  source(source) {
+    return {
+      label: source.label,
+      get: async (cid2, options) => {
+        const bytes = await source.get(cid2, options);
+        this.block(cid2, bytes.length);
+        return bytes;
+      }
+    };
+  }
+  exceeded(limit, message2) {
+    return new TreeError(`${message2}: over the limit ${this.names[limit] ?? limit}`);
+  }
+};
+function directoryLimit(options) {
+  return options?.budget?.limits.maxDirectoryEntries ?? PREVIOUS_ROOT_LIMITS.maxDirectoryEntries;
+}
+function directoryTooLarge(cid2, options) {
+  return (options?.budget ?? new DagBudget()).directoryTooLarge(cid2);
 }
 
 // src/core/unixfs/hamt.ts
@@ -29414,6 +29305,7 @@ async function putInShardedDirectory(root, entries, source, sink, options) {
 }
 async function putInShard(cid2, leaves, depth, source, sink, options) {
   throwIfAborted(options?.signal);
+  if (depth > MAX_HAMT_DEPTH) throw new TreeError(`HAMT shard ${cid2} is more than ${MAX_HAMT_DEPTH} levels deep`);
   const { node, unixfs } = await readShard(cid2, source, options);
   if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid2} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`);
   const links = /* @__PURE__ */ new Map();
@@ -29482,31 +29374,57 @@ async function writeNode(data, links, sink, options) {
   await sink.put(cid2, bytes, options);
   return { cid: cid2, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
 }
-async function readShardedDirectory(node, unixfs, source, options) {
-  const prefixLength = shardPrefixLength(unixfs);
-  const entries = [];
-  const subShards = [];
-  for (const link of node.Links) {
-    const name4 = link.Name ?? "";
-    if (name4.length > prefixLength) {
-      entries.push({ name: name4.slice(prefixLength), cid: link.Hash, size: link.Tsize ?? 0 });
-    } else if (name4.length === prefixLength) {
-      subShards.push(link.Hash);
-    } else {
-      throw new TreeError(`HAMT shard link name '${name4}' is too short`);
+async function* shardedEntries(cid2, node, unixfs, source, options) {
+  const limit = directoryLimit(options);
+  const seen = /* @__PURE__ */ new Set([cid2.toString()]);
+  let count = 0;
+  let ahead = 0;
+  async function* shard(cid3, node2, unixfs2, depth) {
+    throwIfAborted(options?.signal);
+    const prefixLength = shardPrefixLength(unixfs2);
+    const subShards = [];
+    options?.budget?.listed(cid3, node2.Links.length);
+    for (const link of node2.Links) {
+      const name4 = link.Name ?? "";
+      if (name4.length > prefixLength) {
+        if (++count > limit) throw directoryTooLarge(cid3, options);
+        yield { name: name4.slice(prefixLength), cid: link.Hash, size: link.Tsize ?? 0 };
+      } else if (name4.length === prefixLength) {
+        const key = link.Hash.toString();
+        if (seen.has(key)) throw new TreeError(`HAMT shard ${link.Hash} is linked more than once in one directory (in shard ${cid3})`);
+        seen.add(key);
+        subShards.push(link.Hash);
+      } else {
+        throw new TreeError(`HAMT shard link name '${name4}' is too short`);
+      }
+    }
+    if (subShards.length > 0 && depth >= MAX_HAMT_DEPTH) throw new TreeError(`HAMT shard ${cid3} is more than ${MAX_HAMT_DEPTH} levels deep`);
+    let next = 0;
+    const pending = [];
+    try {
+      for (let i = 0; i < subShards.length; i++) {
+        while (next < subShards.length && (pending.length === 0 || ahead < READ_CONCURRENCY)) {
+          const read3 = readShard(subShards[next], source, options);
+          read3.catch(() => {
+          });
+          pending.push(read3);
+          ahead++;
+          next++;
+        }
+        const child = await pending.shift();
+        ahead--;
+        yield* shard(subShards[i], child.node, child.unixfs, depth + 1);
+      }
+    } finally {
+      ahead -= pending.length;
     }
   }
-  const nested = await mapConcurrent(subShards, READ_CONCURRENCY, async (cid2) => {
-    const shard = await readShard(cid2, source, options);
-    return readShardedDirectory(shard.node, shard.unixfs, source, options);
-  });
-  for (const list3 of nested) entries.push(...list3);
-  return entries;
+  yield* shard(cid2, node, unixfs, 0);
 }
-async function findInShardedDirectory(node, unixfs, name4, source, options) {
+async function findInShardedDirectory(cid2, node, unixfs, name4, source, options) {
   if (unixfs.fanout !== BigInt(HAMT_FANOUT)) {
-    const entries = await readShardedDirectory(node, unixfs, source, options);
-    return entries.find((entry) => entry.name === name4);
+    for await (const entry of shardedEntries(cid2, node, unixfs, source, options)) if (entry.name === name4) return entry;
+    return void 0;
   }
   const hash = new NameHash(name4);
   for (let depth = 0; ; depth++) {
@@ -29514,8 +29432,9 @@ async function findInShardedDirectory(node, unixfs, name4, source, options) {
     const link = node.Links.find((l) => l.Name?.startsWith(prefix) === true);
     if (link == null) return void 0;
     if (link.Name === prefix) {
-      ;
-      ({ node, unixfs } = await readShard(link.Hash, source, options));
+      if (depth >= MAX_HAMT_DEPTH) throw new TreeError(`HAMT shard ${cid2} is more than ${MAX_HAMT_DEPTH} levels deep`);
+      cid2 = link.Hash;
+      ({ node, unixfs } = await readShard(cid2, source, options));
       continue;
     }
     return link.Name === prefix + name4 ? { name: name4, cid: link.Hash, size: link.Tsize ?? 0 } : void 0;
@@ -29555,12 +29474,19 @@ async function buildDirectory(entries, sink, options) {
   return writeNode(DIRECTORY_DATA, links, sink, options);
 }
 async function readDirectory(cid2, source, options) {
-  const { node, unixfs } = await loadDirectory(cid2, source, options);
-  if (unixfs.type === "directory") {
-    return node.Links.map((link) => ({ name: link.Name ?? "", cid: link.Hash, size: link.Tsize ?? 0 }));
-  }
-  const entries = await readShardedDirectory(node, unixfs, source, options);
+  const entries = [];
+  for await (const entry of directoryEntries(cid2, source, options)) entries.push(entry);
   return entries.sort(compareNames);
+}
+async function* directoryEntries(cid2, source, options) {
+  const { node, unixfs } = await loadDirectory(cid2, source, options);
+  if (unixfs.type === "hamt-sharded-directory") {
+    yield* shardedEntries(cid2, node, unixfs, source, options);
+    return;
+  }
+  if (node.Links.length > directoryLimit(options)) throw directoryTooLarge(cid2, options);
+  options?.budget?.listed(cid2, node.Links.length);
+  for (const link of node.Links) yield { name: link.Name ?? "", cid: link.Hash, size: link.Tsize ?? 0 };
 }
 async function findEntry(cid2, name4, source, options) {
   const { node, unixfs } = await loadDirectory(cid2, source, options);
@@ -29568,11 +29494,11 @@ async function findEntry(cid2, name4, source, options) {
     const link = node.Links.find((l) => l.Name === name4);
     return link == null ? void 0 : { name: name4, cid: link.Hash, size: link.Tsize ?? 0 };
   }
-  return findInShardedDirectory(node, unixfs, name4, source, options);
+  return await findInShardedDirectory(cid2, node, unixfs, name4, source, options);
 }
 async function loadDirectory(cid2, source, options) {
   if (cid2.code !== code) throw new TreeError(`${cid2} is not a directory`);
-  const bytes = await source.get(cid2, options);
+  const bytes = options?.block ?? await source.get(cid2, options);
   const { node, unixfs } = decodeUnixFS(cid2, bytes);
   if (unixfs.type !== "directory" && unixfs.type !== "hamt-sharded-directory") throw new TreeError(`${cid2} is not a directory (UnixFS ${unixfs.type})`);
   return { node, unixfs };
@@ -29859,10 +29785,10 @@ var Uint8ArrayList = class _Uint8ArrayList {
    */
   sublist(beginInclusive, endExclusive) {
     const { bufs, length: length3 } = this._subList(beginInclusive, endExclusive);
-    const list3 = new _Uint8ArrayList();
-    list3.length = length3;
-    list3.bufs = bufs;
-    return list3;
+    const list2 = new _Uint8ArrayList();
+    list2.length = length3;
+    list2.bufs = bufs;
+    return list2;
   }
   _subList(beginInclusive, endExclusive) {
     beginInclusive = beginInclusive ?? 0;
@@ -30104,13 +30030,13 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * method if you know the total size of all the Uint8Arrays ahead of time.
    */
   static fromUint8Arrays(bufs, length3) {
-    const list3 = new _Uint8ArrayList();
-    list3.bufs = bufs;
+    const list2 = new _Uint8ArrayList();
+    list2.bufs = bufs;
     if (length3 == null) {
       length3 = bufs.reduce((acc, curr) => acc + curr.byteLength, 0);
     }
-    list3.length = length3;
-    return list3;
+    list2.length = length3;
+    return list2;
   }
 };
 
@@ -30134,29 +30060,29 @@ var DEFAULT_FIELD_ORDER = "links-first";
 var fixedSize = (options = {}) => {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE_256KIB;
   return async function* fixedSizeChunker(source) {
-    let list3 = new Uint8ArrayList();
+    let list2 = new Uint8ArrayList();
     let currentLength = 0;
     let emitted = false;
     for await (const buffer2 of source) {
-      list3.append(buffer2);
+      list2.append(buffer2);
       currentLength += buffer2.length;
       while (currentLength >= chunkSize) {
-        const buf = list3.subarray(0, chunkSize);
+        const buf = list2.subarray(0, chunkSize);
         yield buf;
         emitted = true;
-        if (chunkSize === list3.length) {
-          list3 = new Uint8ArrayList();
+        if (chunkSize === list2.length) {
+          list2 = new Uint8ArrayList();
           currentLength = 0;
         } else {
           const newBl = new Uint8ArrayList();
-          newBl.append(list3.sublist(chunkSize));
-          list3 = newBl;
+          newBl.append(list2.sublist(chunkSize));
+          list2 = newBl;
           currentLength -= chunkSize;
         }
       }
     }
     if (!emitted || currentLength > 0) {
-      yield list3.subarray(0, currentLength);
+      yield list2.subarray(0, currentLength);
     }
   };
 };
@@ -30333,7 +30259,7 @@ var reduce = (file, blockstore, options) => {
       mode: file.mode
     });
     const links = leaves.filter((leaf2) => {
-      if (leaf2.cid.code === code3 && leaf2.size > 0) {
+      if (leaf2.cid.code === code2 && leaf2.size > 0) {
         return true;
       }
       if (leaf2.unixfs != null && leaf2.unixfs.data == null && leaf2.unixfs.fileSize() > 0n) {
@@ -30341,7 +30267,7 @@ var reduce = (file, blockstore, options) => {
       }
       return Boolean(leaf2.unixfs?.data?.length);
     }).map((leaf2) => {
-      if (leaf2.cid.code === code3) {
+      if (leaf2.cid.code === code2) {
         f.addBlockSize(leaf2.size);
         return {
           Name: "",
@@ -31183,14 +31109,14 @@ var Bucket = class _Bucket {
       }
     }
   }
-  serialize(map2, reduce2) {
+  serialize(map, reduce2) {
     const acc = [];
     return reduce2(this._children.reduce((acc2, child, index) => {
       if (child != null) {
         if (child instanceof _Bucket) {
-          acc2.push(child.serialize(map2, reduce2));
+          acc2.push(child.serialize(map, reduce2));
         } else {
-          acc2.push(map2(child, index));
+          acc2.push(map(child, index));
         }
       }
       return acc2;
@@ -31388,12 +31314,12 @@ function maskFor(start, length3) {
 }
 
 // node_modules/hamt-sharding/dist/src/consumable-hash.js
-function wrapHash(hashFn2) {
+function wrapHash(hashFn) {
   function hashing(value) {
     if (value instanceof InfiniteHash) {
       return value;
     } else {
-      return new InfiniteHash(value, hashFn2);
+      return new InfiniteHash(value, hashFn);
     }
   }
   return hashing;
@@ -31405,12 +31331,12 @@ var InfiniteHash = class {
   _availableBits;
   _currentBufferIndex;
   _buffers;
-  constructor(value, hashFn2) {
+  constructor(value, hashFn) {
     if (!(value instanceof Uint8Array)) {
       throw new Error("can only hash Uint8Arrays");
     }
     this._value = value;
-    this._hashFn = hashFn2;
+    this._hashFn = hashFn;
     this._depth = -1;
     this._availableBits = 0;
     this._currentBufferIndex = 0;
@@ -31728,11 +31654,11 @@ async function addToTree(elem, tree, options) {
   for (let i = 0; i < pathElems.length; i++) {
     const pathElem = pathElems[i];
     currentPath += `${currentPath !== "" ? "/" : ""}${pathElem}`;
-    const last2 = i === lastIndex;
+    const last = i === lastIndex;
     parent.dirty = true;
     parent.cid = void 0;
     parent.size = void 0;
-    if (last2) {
+    if (last) {
       await parent.put(pathElem, elem);
       tree = await flatToShard(null, parent);
     } else {
@@ -31897,17 +31823,10 @@ function writableStorage(sink, signal) {
     }
   };
 }
-function readableStorage(source) {
-  return {
-    async *get(cid2, options) {
-      yield await source.get(cid2, { signal: options?.signal });
-    }
-  };
-}
 async function concat2(chunks) {
-  const list3 = [];
-  for await (const chunk of chunks) list3.push(chunk);
-  return Buffer.concat(list3);
+  const list2 = [];
+  for await (const chunk of chunks) list2.push(chunk);
+  return Buffer.concat(list2);
 }
 
 // src/core/unixfs/file.ts
@@ -31938,7 +31857,7 @@ function rawLeaves(hashLeaf, release) {
       });
       yield async () => {
         const { digest: digest2, bytes } = await hashed;
-        const cid2 = CID.createV1(code3, create(sha256.code, digest2));
+        const cid2 = CID.createV1(code2, create(sha256.code, digest2));
         await storage.put(cid2, bytes, release != null ? { onWritten: () => {
           release(bytes);
         } } : void 0);
@@ -31959,70 +31878,573 @@ async function importOne(content, sink, signal, leaves) {
   return result;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/errors.js
-var BadPathError = class _BadPathError extends Error {
-  static name = "BadPathError";
-  static code = "ERR_BAD_PATH";
-  name = _BadPathError.name;
-  code = _BadPathError.code;
-  constructor(message2 = "Bad path") {
-    super(message2);
+// src/core/unixfs/content.ts
+var IDENTITY2 = 0;
+var READ_AHEAD = 16;
+async function readBlock(cid2, source, options) {
+  if (cid2.multihash.code === IDENTITY2) return cid2.multihash.digest;
+  return await source.get(cid2, options);
+}
+function declaredFileSize(cid2, bytes) {
+  if (cid2.code === code2) return bytes.length;
+  if (cid2.code !== code) return void 0;
+  const { unixfs } = decodeUnixFS(cid2, bytes);
+  if (unixfs.type !== "file" && unixfs.type !== "raw") return void 0;
+  return Number(unixfs.fileSize());
+}
+var LEAF_BUFFER_BYTES = 1024 * 1024;
+var LeafBuffers = class {
+  pool;
+  lent = /* @__PURE__ */ new WeakSet();
+  constructor(keep) {
+    this.pool = new BufferPool(LEAF_BUFFER_BYTES, keep);
+  }
+  take = (length3) => {
+    if (length3 > LEAF_BUFFER_BYTES) return new Uint8Array(length3);
+    const buffer2 = this.pool.take();
+    this.lent.add(buffer2.buffer);
+    return buffer2.subarray(0, length3);
+  };
+  giveBack(bytes) {
+    if (!this.lent.has(bytes.buffer)) return;
+    this.lent.delete(bytes.buffer);
+    this.pool.give(new Uint8Array(bytes.buffer, 0, LEAF_BUFFER_BYTES));
   }
 };
-var NotFoundError2 = class _NotFoundError extends Error {
-  static name = "NotFoundError";
-  static code = "ERR_NOT_FOUND";
-  name = _NotFoundError.name;
-  code = _NotFoundError.code;
-  constructor(message2 = "Not found") {
-    super(message2);
+async function* fileContent(cid2, source, options) {
+  const signal = options?.signal;
+  const readAhead = Math.max(1, options?.readAhead ?? READ_AHEAD);
+  const buffers = options?.reuseChunks === true ? new LeafBuffers(readAhead + 2) : void 0;
+  const leafOptions = { signal, buffers };
+  let ahead = 0;
+  async function* walk2(cid3, bytes, expected, depth) {
+    throwIfAborted(signal);
+    if (cid3.code === code2) {
+      if (expected != null && bytes.length !== expected) throw new TreeError(`file block ${cid3} holds ${bytes.length} bytes where its parent says ${expected}`);
+      if (bytes.length > 0) yield bytes;
+      buffers?.giveBack(bytes);
+      return true;
+    }
+    if (cid3.code !== code) throw new TreeError(`file block ${cid3} has codec 0x${cid3.code.toString(16)}, not dag-pb or raw`);
+    const { node, unixfs } = decodeUnixFS(cid3, bytes);
+    if (unixfs.type !== "file" && unixfs.type !== "raw") throw new TreeError(`file block ${cid3} is a UnixFS ${unixfs.type}, not part of a file`);
+    const sizes = unixfs.blockSizes;
+    if (sizes.length !== node.Links.length) throw new TreeError(`file block ${cid3} has ${node.Links.length} links but ${sizes.length} block sizes`);
+    if (expected != null && Number(unixfs.fileSize()) !== expected) throw new TreeError(`file block ${cid3} holds ${unixfs.fileSize()} bytes where its parent says ${expected}`);
+    if (node.Links.length > 0 && depth >= MAX_FILE_DEPTH) throw new TreeError(`file block ${cid3} is more than ${MAX_FILE_DEPTH} levels deep`);
+    const data = unixfs.data;
+    if (data != null && data.length > 0) yield data;
+    const links = node.Links;
+    let window = 1;
+    let next = 0;
+    const pending = [];
+    try {
+      for (let i = 0; i < links.length; i++) {
+        while (next < links.length && (pending.length === 0 || pending.length < window && ahead < readAhead)) {
+          const link = links[next].Hash;
+          const read3 = readBlock(link, source, link.code === code2 ? leafOptions : { signal });
+          read3.catch(() => {
+          });
+          pending.push(read3);
+          ahead++;
+          next++;
+        }
+        const block = await pending.shift();
+        ahead--;
+        const leaf2 = yield* walk2(links[i].Hash, block, Number(sizes[i]), depth + 1);
+        if (i === 0 && leaf2) window = readAhead;
+      }
+    } finally {
+      ahead -= pending.length;
+    }
+    return links.length === 0;
+  }
+  const root = options?.block ?? await readBlock(cid2, source, { signal });
+  yield* walk2(cid2, root, void 0, 0);
+}
+
+// src/core/unixfs/tree.ts
+async function resolvePath(root, path, source, options) {
+  if (path.length === 0) return { cid: root, size: await dagSize(root, source, options) };
+  let cid2 = root;
+  let size = 0;
+  for (let i = 0; i < path.length; i++) {
+    const name4 = path[i];
+    if (cid2.code !== code) throw new TreeError(`/${path.slice(0, i).join("/")} is not a directory`);
+    const entry = await findEntry(cid2, name4, source, options);
+    if (entry == null) return void 0;
+    cid2 = entry.cid;
+    size = entry.size;
+  }
+  return { cid: cid2, size };
+}
+async function dagSize(cid2, source, options) {
+  if (cid2.multihash.code === 0) return cid2.multihash.digest.length;
+  const bytes = await source.get(cid2, options);
+  if (cid2.code !== code) return bytes.length;
+  return bytes.length + decode5(bytes).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0);
+}
+async function readFileBytes(cid2, source, options) {
+  const block = await readBlock(cid2, source, options);
+  const size = declaredFileSize(cid2, block);
+  if (size == null) throw new TreeError(`${cid2} is not a file`);
+  if (size > options.maxBytes) throw new TreeError(`${cid2} is ${size} bytes, more than the ${options.maxBytes} allowed`);
+  const chunks = [];
+  let length3 = 0;
+  for await (const chunk of fileContent(cid2, source, { signal: options.signal, block })) {
+    length3 += chunk.byteLength;
+    if (length3 > options.maxBytes) throw new TreeError(`${cid2} is more than the ${options.maxBytes} bytes allowed`);
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3);
+}
+async function* walkDag(root, source, options) {
+  const concurrency = options?.concurrency ?? 8;
+  const skip = options?.skip;
+  const maxBlocks = options?.maxBlocks ?? WALK_MAX_BLOCKS;
+  const seen = /* @__PURE__ */ new Set();
+  let yielded = 0;
+  const inflight = /* @__PURE__ */ new Map();
+  const stack = [root];
+  try {
+    while (stack.length > 0) {
+      throwIfAborted(options?.signal);
+      for (let i = stack.length - 1; i >= 0 && i >= stack.length - concurrency; i--) {
+        const cid3 = stack[i];
+        const key2 = cid3.toString();
+        if (seen.has(key2) || inflight.has(key2) || cid3.multihash.code === 0 || skip?.(cid3) === true) continue;
+        const pending = source.get(cid3, { signal: options?.signal });
+        pending.catch(() => {
+        });
+        inflight.set(key2, pending);
+      }
+      const cid2 = stack.pop();
+      const key = cid2.toString();
+      if (seen.has(key) || cid2.multihash.code === 0 || skip?.(cid2) === true) {
+        seen.add(key);
+        continue;
+      }
+      const bytes = await (inflight.get(key) ?? source.get(cid2, { signal: options?.signal }));
+      inflight.delete(key);
+      seen.add(key);
+      if (++yielded > maxBlocks) throw new TreeError(`the DAG under ${root} has more than ${maxBlocks} blocks`);
+      yield { cid: cid2, bytes };
+      if (cid2.code === code) {
+        const links = decode5(bytes).Links;
+        const distinct = /* @__PURE__ */ new Map();
+        for (const link of links) if (!seen.has(link.Hash.toString())) distinct.set(link.Hash.toString(), link.Hash);
+        const add2 = [...distinct.values()];
+        for (let i = add2.length - 1; i >= 0; i--) stack.push(add2[i]);
+      } else if (cid2.code !== code2) {
+        throw new TreeError(`cannot walk ${cid2}: codec 0x${cid2.code.toString(16)} is not dag-pb or raw`);
+      }
+    }
+  } finally {
+    inflight.clear();
+  }
+}
+
+// src/core/unixfs/edit.ts
+var PendingDir = class _PendingDir {
+  /** `where`: the directory's path from the root, for errors. */
+  constructor(where, entries = [], shard) {
+    this.where = where;
+    this.shard = shard;
+    this.entries = new Map(entries.map((entry) => [entry.name, { cid: entry.cid, size: entry.size }]));
+  }
+  where;
+  shard;
+  entries;
+  /** Names a HAMT had before the edit (undefined: absent), as looked up on their hash paths. */
+  before = /* @__PURE__ */ new Map();
+  removed = /* @__PURE__ */ new Set();
+  static async load(cid2, where, source, options) {
+    if (source == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
+    return await naming(where, async () => {
+      const bytes = await source.get(cid2, options);
+      if (cid2.code === code && decodeUnixFS(cid2, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid2);
+      return new _PendingDir(where, await readDirectory(cid2, source, options));
+    });
+  }
+  async get(name4, source, options) {
+    const child = this.entries.get(name4);
+    if (child != null || this.shard == null || this.removed.has(name4)) return child;
+    if (source == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
+    const entry = await naming(this.where, async () => await this.original(name4, source, options));
+    return entry == null ? void 0 : { cid: entry.cid, size: entry.size };
+  }
+  set(name4, child) {
+    this.entries.set(name4, child);
+    this.removed.delete(name4);
+  }
+  delete(name4) {
+    this.entries.delete(name4);
+    if (this.shard != null) this.removed.add(name4);
+  }
+  async flush(source, sink, options) {
+    const changed = [];
+    for (const [name4, child] of this.entries) {
+      const node = child instanceof _PendingDir ? await child.flush(source, sink, options) : child;
+      changed.push({ name: name4, cid: node.cid, size: node.size });
+    }
+    if (this.shard == null) return buildDirectory(changed, sink, options);
+    if (source == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
+    return await naming(this.where, async () => await this.flushShard(this.shard, changed, source, sink, options));
+  }
+  /**
+   * A HAMT that only grows stays a HAMT: patch the hash paths. Otherwise it may fall back to a
+   * basic directory, which takes every entry: read them all and build anew.
+   */
+  async flushShard(shard, changed, source, sink, options) {
+    let growth = 0;
+    if (this.removed.size === 0) {
+      for (const entry of changed) {
+        const old = await this.original(entry.name, source, options);
+        growth += linkBytes(entry) - (old == null ? 0 : linkBytes(old));
+      }
+    }
+    if (this.removed.size === 0 && growth >= 0) return putInShardedDirectory(shard, changed, source, sink, options);
+    const all = new Map((await readDirectory(shard, source, options)).map((entry) => [entry.name, entry]));
+    for (const name4 of this.removed) all.delete(name4);
+    for (const entry of changed) all.set(entry.name, entry);
+    return buildDirectory([...all.values()].sort(compareNames), sink, options);
+  }
+  async original(name4, source, options) {
+    if (!this.before.has(name4)) this.before.set(name4, await findEntry(this.shard, name4, source, options));
+    return this.before.get(name4);
   }
 };
-var NoResolverError = class _NoResolverError extends Error {
-  static name = "NoResolverError";
-  static code = "ERR_NO_RESOLVER";
-  name = _NoResolverError.name;
-  code = _NoResolverError.code;
-  constructor(message2 = "No resolver") {
-    super(message2);
+async function naming(where, work) {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join("/")}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+function linkBytes(entry) {
+  const name4 = encoder3.encode(entry.name).length;
+  const cid2 = entry.cid.bytes.length;
+  const body = 1 + varintLength(cid2) + cid2 + 1 + varintLength(name4) + name4 + 1 + varintLength(entry.size);
+  return 1 + varintLength(body) + body;
+}
+function varintLength(value) {
+  let length3 = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    length3++;
+  }
+  return length3;
+}
+var encoder3 = new TextEncoder();
+async function editTree(root, edits, source, sink, options) {
+  if (root != null && edits.length === 0) {
+    if (source == null) throw new InputError("source", "a block source is needed to size an unedited root");
+    return { cid: root, size: await dagSize(root, source, options) };
+  }
+  const read3 = /* @__PURE__ */ new Map();
+  const cached = source == null ? null : {
+    label: source.label,
+    get: async (cid2, opts) => {
+      const key = cid2.toString();
+      let bytes = read3.get(key);
+      if (bytes == null) {
+        bytes = source.get(cid2, opts);
+        read3.set(key, bytes);
+        bytes.catch(() => {
+          read3.delete(key);
+        });
+      }
+      return await bytes;
+    }
+  };
+  const top = root == null ? new PendingDir([]) : await PendingDir.load(root, [], cached, options);
+  for (const edit of edits) {
+    throwIfAborted(options?.signal);
+    if (edit.path.length === 0) throw new InputError("edits", "an edit path must name at least one entry");
+    for (const name4 of edit.path) checkName(name4);
+    let dir = top;
+    let missing = false;
+    for (let i = 0; i < edit.path.length - 1; i++) {
+      const name4 = edit.path[i];
+      const child = await dir.get(name4, cached, options);
+      let next;
+      if (child instanceof PendingDir) {
+        next = child;
+      } else if (child == null) {
+        if (edit.node == null) {
+          missing = true;
+          break;
+        }
+        next = new PendingDir(edit.path.slice(0, i + 1));
+      } else {
+        next = await PendingDir.load(child.cid, edit.path.slice(0, i + 1), cached, options);
+      }
+      dir.set(name4, next);
+      dir = next;
+    }
+    if (missing) continue;
+    const last = edit.path[edit.path.length - 1];
+    if (edit.node != null) dir.set(last, { cid: edit.node.cid, size: edit.node.size });
+    else if (await dir.get(last, cached, options) != null) dir.delete(last);
+  }
+  const newBlocks = {
+    put: async (cid2, bytes, opts) => {
+      if (!read3.has(cid2.toString())) await sink.put(cid2, bytes, opts);
+    }
+  };
+  return await top.flush(cached, newBlocks, options);
+}
+
+// src/core/publish.ts
+var PublishSink = class {
+  constructor(sinks) {
+    this.sinks = sinks;
+  }
+  sinks;
+  dagPb = new MemoryBlockStore();
+  async put(cid2, bytes, options) {
+    if (cid2.code === 112) await this.dagPb.put(cid2, bytes);
+    const onWritten = options?.onWritten;
+    let waiting = this.sinks.length;
+    const each = onWritten == null ? {} : { onWritten: () => {
+      if (--waiting === 0) onWritten();
+    } };
+    await Promise.all(this.sinks.map(async (s) => {
+      await s.put(cid2, bytes, each);
+    }));
   }
 };
-var NotUnixFSError = class _NotUnixFSError extends Error {
-  static name = "NotUnixFSError";
-  static code = "ERR_NOT_UNIXFS";
-  name = _NotUnixFSError.name;
-  code = _NotUnixFSError.code;
-  constructor(message2 = "Not UnixFS") {
-    super(message2);
+var discard = {
+  put: async (_cid, _bytes, options) => {
+    options?.onWritten?.();
   }
 };
-var OverReadError = class _OverReadError extends Error {
-  static name = "OverReadError";
-  static code = "ERR_OVER_READ";
-  name = _OverReadError.name;
-  code = _OverReadError.code;
-  constructor(message2 = "Over read") {
-    super(message2);
+var readBuffers = new BufferPool(1024 * 1024, 64);
+function resolveName(options, image) {
+  if (options.name != null && options.name !== "") return validateName(options.name, "name");
+  if (options.image.kind === "docker") return validateName(parseReference(options.image.ref, "image").path, "image");
+  const repoTag = image.repoTags.find((t) => t.includes(":") || t.includes("/"));
+  if (repoTag != null) return validateName(parseReference(repoTag, "image-file").path, "image-file");
+  throw new InputError("name", 'no repository name given and the image archive names none (expected a name such as "team/app")');
+}
+function resolveTags(options) {
+  if (options.tags.length > 0) return options.tags.map((t) => validateTag(t, "tags"));
+  if (options.image.kind === "docker") {
+    const tag = parseReference(options.image.ref, "image").tag;
+    if (tag != null) return [tag];
   }
-};
-var UnderReadError = class _UnderReadError extends Error {
-  static name = "UnderReadError";
-  static code = "ERR_UNDER_READ";
-  name = _UnderReadError.name;
-  code = _UnderReadError.code;
-  constructor(message2 = "Under read") {
-    super(message2);
+  return ["latest"];
+}
+var REUSE_TAGS = 8;
+async function previousBlobs(root, name4, catalog, source, options) {
+  const known = /* @__PURE__ */ new Map();
+  const tagsPath = registryPaths.tags(name4);
+  const tagsDir = await inPreviousRoot(root, tagsPath, async () => await resolvePath(root, tagsPath, source, options));
+  if (tagsDir == null) return known;
+  const recent = (catalog.images.find((i) => i.name === name4)?.tags ?? []).slice().sort((a, b) => a.published < b.published ? 1 : a.published > b.published ? -1 : 0).slice(0, REUSE_TAGS);
+  const read3 = /* @__PURE__ */ new Set();
+  for (const tag of recent) {
+    const path = [...tagsPath, tag.tag, "blobs", "sha256"];
+    await inPreviousRoot(root, path, async () => {
+      const blobs = await resolvePath(tagsDir.cid, path.slice(tagsPath.length), source, options);
+      if (blobs == null || read3.has(blobs.cid.toString())) return;
+      read3.add(blobs.cid.toString());
+      for (const entry of await readDirectory(blobs.cid, source, options)) known.set(entry.name, { cid: entry.cid, size: entry.size });
+    });
   }
-};
-var InvalidParametersError = class _InvalidParametersError extends Error {
-  static name = "InvalidParametersError";
-  static code = "ERR_INVALID_PARAMS";
-  name = _InvalidParametersError.name;
-  code = _InvalidParametersError.code;
-  constructor(message2 = "Invalid parameters") {
-    super(message2);
+  return known;
+}
+async function inPreviousRoot(root, path, work) {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof TreeError) throw new TreeError(`previous root ${root}, /${path.join("/")}: ${err.message}`, { cause: err });
+    throw err;
   }
-};
+}
+async function* once(bytes) {
+  yield bytes;
+}
+async function importBlob(file, sink, label, progress, signal) {
+  const pooled = file.bytes == null;
+  const source = pooled ? fileContent2(file, signal) : once(file.bytes);
+  const hasher = new BlobHasher(pooled, signal);
+  try {
+    let size = 0;
+    const content = async function* () {
+      for await (const chunk of source) {
+        size += chunk.length;
+        progress.add(chunk.length);
+        yield chunk;
+      }
+    };
+    const node = await importFile(content(), sink, {
+      signal,
+      hashLeaf: hasher.hashChunk,
+      ...pooled ? { releaseLeaf: (bytes) => {
+        readBuffers.give(bytes);
+      } } : {}
+    });
+    if (file.digest != null) checkDigest(await hasher.digest(), size, { digest: file.digest, size: file.size, label });
+    return node;
+  } finally {
+    hasher.close();
+    await source.return(void 0);
+  }
+}
+function fileContent2(file, signal) {
+  if (file.chunks == null) throw new Error(`no content for ${file.path}`);
+  return file.chunks({ pool: readBuffers, signal });
+}
+async function publish(options) {
+  const logger2 = options.logger ?? silentLogger;
+  const { signal } = options;
+  const scope = options.carScope ?? "new";
+  const tags = resolveTags(options);
+  if (options.previousRoot != null && (options.sources ?? []).length === 0) {
+    throw new InputError("previous-root", "a previous root was given but no block source to read it from (set gateways, a CAR or a store)");
+  }
+  const work = await mkdtemp2(join3(options.tempDir, "ipcr-publish-"));
+  registerTemporary(work);
+  let archive;
+  let car;
+  try {
+    const input = options.image.kind === "docker" ? "image" : "image-file";
+    const archivePath = options.image.kind === "docker" ? await logger2.group(`Export ${options.image.ref} from Docker`, async () => {
+      const img = options.image;
+      return await saveDockerImage(img.ref, { run: img.run, tempDir: work, input, signal });
+    }) : options.image.path;
+    const { maxDecompressedSize } = options;
+    archive = await openImageArchive(archivePath, { input, tempDir: work, signal, maxDecompressedSize });
+    const image = await loadImage(archive, { input, signal, maxDecompressedSize });
+    const name4 = resolveName(options, image);
+    const description = plainLine(options.description ?? image.labels["org.opencontainers.image.description"]);
+    const platforms = image.images.map((i) => platformString(i.platform));
+    logger2.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name4}:${tags.join(", ")}`);
+    const previousRoot = options.previousRoot ?? null;
+    const budget = new DagBudget(PREVIOUS_ROOT_LIMITS);
+    const allSources = previousRoot != null ? new FirstSource(options.sources ?? []) : null;
+    const source = allSources != null ? budget.source(allSources) : null;
+    const { previousCatalog, known } = previousRoot != null && source != null ? await logger2.group(`Read the previous registry root ${previousRoot}`, async () => {
+      const previousCatalog2 = await readPreviousCatalog(previousRoot, source, { signal, budget });
+      return { previousCatalog: previousCatalog2, known: await previousBlobs(previousRoot, name4, previousCatalog2, source, { signal, budget }) };
+    }) : { previousCatalog: emptyCatalog(), known: /* @__PURE__ */ new Map() };
+    car = await CarFileWriter.create(options.carPath);
+    const sink = new PublishSink([car, ...options.sinks ?? []]);
+    const files = tagFolderFiles(image, { name: name4, tag: tags[0] });
+    const blobFiles = files.filter((f) => f.path.startsWith("blobs/sha256/"));
+    const total = blobFiles.reduce((n, f) => n + f.size, 0);
+    let reused = 0;
+    const blobEntries = await logger2.group(`Import ${blobFiles.length} blobs (${formatBytes(total)})`, async () => {
+      const progress = new Progress(logger2, "imported", total);
+      const entries = [];
+      for (const file of blobFiles) {
+        const hex = file.path.slice("blobs/sha256/".length);
+        const label = `${input} blob ${file.digest ?? hex}`;
+        const previous = scope === "new" ? known.get(hex) : void 0;
+        let node = await importBlob(file, previous != null ? discard : sink, label, progress, signal);
+        if (previous != null) {
+          if (previous.cid.equals(node.cid)) {
+            reused++;
+          } else {
+            node = await importBlob(file, sink, label, progress, signal);
+          }
+        }
+        entries.push({ name: hex, cid: node.cid, size: node.size });
+      }
+      progress.finish();
+      return entries;
+    });
+    const sha256Dir = await buildDirectory(blobEntries, sink, { signal });
+    const blobsDir = await buildDirectory([{ name: "sha256", ...sha256Dir }], sink, { signal });
+    const edits = [];
+    const published = [];
+    const now = (options.now ?? /* @__PURE__ */ new Date()).toISOString();
+    const catalogTags = [];
+    for (const tag of tags) {
+      const entries = [{ name: "blobs", ...blobsDir }];
+      for (const file of tagFolderFiles(image, { name: name4, tag }).filter((f) => !f.path.startsWith("blobs/"))) {
+        if (file.bytes == null) throw new Error(`${file.path} has no bytes`);
+        const node = await importBytes(file.bytes, sink, { signal });
+        entries.push({ name: file.path, cid: node.cid, size: node.size });
+      }
+      const folder = await buildDirectory(entries, sink, { signal });
+      edits.push({ path: registryPaths.tag(name4, tag), node: folder });
+      published.push({ tag, cid: folder.cid.toString() });
+      catalogTags.push({
+        tag,
+        digest: image.root.digest,
+        platforms,
+        size: total,
+        cid: folder.cid.toString(),
+        published: now,
+        ...options.revision != null && options.revision !== "" ? { revision: options.revision } : {}
+      });
+    }
+    if (description != null) {
+      const readme = await importBytes(new TextEncoder().encode(`${description}
+`), sink, { signal });
+      edits.push({ path: registryPaths.readme(name4), node: readme });
+    }
+    const catalog = updateCatalog(previousCatalog, { name: name4, description, tags: catalogTags, updated: now });
+    const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal });
+    edits.push({ path: registryPaths.catalog(), node: catalogNode });
+    const root = previousRoot != null ? await inPreviousRoot(previousRoot, [], async () => await editTree(previousRoot, edits, source, sink, { signal, budget })) : await editTree(null, edits, source, sink, { signal });
+    if (scope === "full" && allSources != null) {
+      await logger2.group("Copy the unchanged part of the registry into the CAR", async () => {
+        const full = new FirstSource([sink.dagPb, allSources]);
+        for await (const block of walkDag(root.cid, full, { signal, skip: (cid2) => cid2.code === 85 && car?.has(cid2) === true })) {
+          await car?.put(block.cid, block.bytes);
+        }
+      });
+    }
+    const written = await car.close(root.cid);
+    car = void 0;
+    return {
+      rootCid: root.cid.toString(),
+      ...previousRoot != null ? { previousRoot: previousRoot.toString() } : {},
+      name: name4,
+      tags: published,
+      imageCid: published[0].cid,
+      digest: image.root.digest,
+      platforms,
+      size: total,
+      ...description != null ? { description } : {},
+      sourceFormat: image.sourceFormat,
+      car: { path: written.path, scope, blocks: written.blocks, bytes: written.bytes },
+      reusedBlobs: reused
+    };
+  } finally {
+    try {
+      if (car != null) await car.abort();
+    } finally {
+      try {
+        if (archive != null) await archive.close();
+      } finally {
+        await removeTemporary(work);
+      }
+    }
+  }
+}
+async function readPreviousCatalog(root, source, options) {
+  const path = registryPaths.catalog();
+  const bytes = await inPreviousRoot(root, path, async () => {
+    const node = await resolvePath(root, path, source, options);
+    return node == null ? void 0 : await readFileBytes(node.cid, source, { ...options, maxBytes: CATALOG_LIMITS.bytes });
+  });
+  return bytes == null ? emptyCatalog() : parseCatalog(bytes, `previous root ${root.toString()}`);
+}
+function parseCid(value, input) {
+  try {
+    return CID.parse(value.trim().replace(/^\/ipfs\//, ""));
+  } catch {
+    throw new InputError(input, `'${value}' is not a CID (expected a CIDv0 Qm\u2026 or CIDv1 such as bafy\u2026)`);
+  }
+}
+
+// src/core/blocks/car-source.ts
+import { open as open6 } from "node:fs/promises";
 
 // node_modules/cborg/lib/is.js
 var objectTypeNames = [
@@ -32320,22 +32742,6 @@ function utf8ToBytes(str) {
     }
   }
   return out;
-}
-var MAX_ARGUMENTS_LENGTH2 = 4096;
-function decodeCodePointsArray(codePoints) {
-  const len = codePoints.length;
-  if (len <= MAX_ARGUMENTS_LENGTH2) {
-    return String.fromCharCode.apply(String, codePoints);
-  }
-  let res = "";
-  let i = 0;
-  while (i < len) {
-    res += String.fromCharCode.apply(
-      String,
-      codePoints.slice(i, i += MAX_ARGUMENTS_LENGTH2)
-    );
-  }
-  return res;
 }
 
 // node_modules/cborg/lib/bl.js
@@ -33711,11 +34117,11 @@ function* tokenToMapEntries(token, tokeniser, options) {
   }
 }
 function createTagDecodeControl(tokeniser, options) {
-  const decode13 = function() {
-    if (decode13._called) {
+  const decode10 = function() {
+    if (decode10._called) {
       throw new Error(`${decodeErrPrefix} tag decode() may only be called once`);
     }
-    decode13._called = true;
+    decode10._called = true;
     const value = tokensToObject(tokeniser, options);
     if (value === DONE) {
       throw new Error(`${decodeErrPrefix} tag content missing`);
@@ -33725,11 +34131,11 @@ function createTagDecodeControl(tokeniser, options) {
     }
     return value;
   };
-  decode13.entries = function() {
-    if (decode13._called) {
+  decode10.entries = function() {
+    if (decode10._called) {
       throw new Error(`${decodeErrPrefix} tag decode() may only be called once`);
     }
-    decode13._called = true;
+    decode10._called = true;
     const token = tokeniser.next();
     if (!Type.equals(token.type, Type.map)) {
       throw new Error(`${decodeErrPrefix} entries() requires map content, got ${token.type.name}`);
@@ -33740,8 +34146,8 @@ function createTagDecodeControl(tokeniser, options) {
     }
     return entries;
   };
-  decode13._called = false;
-  return decode13;
+  decode10._called = false;
+  return decode10;
 }
 function tokensToObject(tokeniser, options) {
   if (tokeniser.done()) {
@@ -33789,7 +34195,7 @@ function decodeFirst(data, options) {
   }
   return [decoded, data.subarray(tokeniser.pos())];
 }
-function decode9(data, options) {
+function decode8(data, options) {
   const [decoded, remainder] = decodeFirst(data, options);
   if (remainder.length > 0) {
     throw new Error(`${decodeErrPrefix} too many terminals, data makes no sense`);
@@ -33824,7 +34230,7 @@ var Tagged = class _Tagged {
    * // value instanceof Tagged; value.tag === 16
    */
   static decoder(tag) {
-    return (decode13) => new _Tagged(tag, decode13());
+    return (decode10) => new _Tagged(tag, decode10());
   }
   /**
    * Build a `tags` option for `decode()` that wraps each listed tag number in
@@ -33885,8 +34291,8 @@ function numberEncoder(num) {
   }
   return null;
 }
-function mapEncoder(map2) {
-  for (const key of map2.keys()) {
+function mapEncoder(map) {
+  for (const key of map.keys()) {
     if (typeof key !== "string" || key.length === 0) {
       throw new Error("Non-string Map keys are not supported by the IPLD Data Model and cannot be encoded");
     }
@@ -33908,10 +34314,10 @@ var encodeOptions = {
     ..._encodeOptions.typeEncoders
   }
 };
-function cidDecoder(decode13) {
+function cidDecoder(decode10) {
   const bytes = (
     /** @type {Uint8Array} */
-    decode13()
+    decode10()
   );
   if (bytes[0] !== 0) {
     throw new Error("Invalid CID for CBOR tag 42; expected leading 0x00");
@@ -33936,3626 +34342,7 @@ var decodeOptions = {
   ..._decodeOptions,
   tags: { ..._decodeOptions.tags }
 };
-var code5 = 113;
-var decode10 = (data) => decode9(toByteView2(data), _decodeOptions);
-
-// node_modules/cborg/lib/json/encode.js
-var JSONEncoder = class extends Array {
-  constructor() {
-    super();
-    this.inRecursive = [];
-  }
-  /**
-   * @param {ByteWriter} buf
-   */
-  prefix(buf) {
-    const recurs = this.inRecursive[this.inRecursive.length - 1];
-    if (recurs) {
-      if (Type.equals(recurs.type, Type.array)) {
-        recurs.elements++;
-        if (recurs.elements !== 1) {
-          buf.push([44]);
-        }
-      }
-      if (Type.equals(recurs.type, Type.map)) {
-        recurs.elements++;
-        if (recurs.elements !== 1) {
-          if (recurs.elements % 2 === 1) {
-            buf.push([44]);
-          } else {
-            buf.push([58]);
-          }
-        }
-      }
-    }
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} token
-   */
-  [Type.uint.major](buf, token) {
-    this.prefix(buf);
-    const is2 = String(token.value);
-    const isa = [];
-    for (let i = 0; i < is2.length; i++) {
-      isa[i] = is2.charCodeAt(i);
-    }
-    buf.push(isa);
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} token
-   */
-  [Type.negint.major](buf, token) {
-    this[Type.uint.major](buf, token);
-  }
-  /**
-   * @param {ByteWriter} _buf
-   * @param {Token} _token
-   */
-  [Type.bytes.major](_buf, _token) {
-    throw new Error(`${encodeErrPrefix} unsupported type: Uint8Array`);
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} token
-   */
-  [Type.string.major](buf, token) {
-    this.prefix(buf);
-    const byts = fromString3(JSON.stringify(token.value));
-    buf.push(byts.length > 32 ? asU8A(byts) : byts);
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} _token
-   */
-  [Type.array.major](buf, _token) {
-    this.prefix(buf);
-    this.inRecursive.push({ type: Type.array, elements: 0 });
-    buf.push([91]);
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} _token
-   */
-  [Type.map.major](buf, _token) {
-    this.prefix(buf);
-    this.inRecursive.push({ type: Type.map, elements: 0 });
-    buf.push([123]);
-  }
-  /**
-   * @param {ByteWriter} _buf
-   * @param {Token} _token
-   */
-  [Type.tag.major](_buf, _token) {
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} token
-   */
-  [Type.float.major](buf, token) {
-    if (token.type.name === "break") {
-      const recurs = this.inRecursive.pop();
-      if (recurs) {
-        if (Type.equals(recurs.type, Type.array)) {
-          buf.push([93]);
-        } else if (Type.equals(recurs.type, Type.map)) {
-          buf.push([125]);
-        } else {
-          throw new Error("Unexpected recursive type; this should not happen!");
-        }
-        return;
-      }
-      throw new Error("Unexpected break; this should not happen!");
-    }
-    if (token.value === void 0) {
-      throw new Error(`${encodeErrPrefix} unsupported type: undefined`);
-    }
-    this.prefix(buf);
-    if (token.type.name === "true") {
-      buf.push([116, 114, 117, 101]);
-      return;
-    } else if (token.type.name === "false") {
-      buf.push([102, 97, 108, 115, 101]);
-      return;
-    } else if (token.type.name === "null") {
-      buf.push([110, 117, 108, 108]);
-      return;
-    }
-    const is2 = String(token.value);
-    const isa = [];
-    let dp = false;
-    for (let i = 0; i < is2.length; i++) {
-      isa[i] = is2.charCodeAt(i);
-      if (!dp && (isa[i] === 46 || isa[i] === 101 || isa[i] === 69)) {
-        dp = true;
-      }
-    }
-    if (!dp) {
-      isa.push(46);
-      isa.push(48);
-    }
-    buf.push(isa);
-  }
-};
-
-// node_modules/cborg/lib/json/decode.js
-var Tokenizer = class {
-  /**
-   * @param {Uint8Array} data
-   * @param {DecodeOptions} options
-   */
-  constructor(data, options = {}) {
-    this._pos = 0;
-    this.data = data;
-    this.options = options;
-    this.modeStack = ["value"];
-    this.lastToken = "";
-  }
-  pos() {
-    return this._pos;
-  }
-  /**
-   * @returns {boolean}
-   */
-  done() {
-    return this._pos >= this.data.length;
-  }
-  /**
-   * @returns {number}
-   */
-  ch() {
-    return this.data[this._pos];
-  }
-  /**
-   * @returns {string}
-   */
-  currentMode() {
-    return this.modeStack[this.modeStack.length - 1];
-  }
-  skipWhitespace() {
-    let c = this.ch();
-    while (c === 32 || c === 9 || c === 13 || c === 10) {
-      c = this.data[++this._pos];
-    }
-  }
-  /**
-   * @param {number[]} str
-   */
-  expect(str) {
-    if (this.data.length - this._pos < str.length) {
-      throw new Error(`${decodeErrPrefix} unexpected end of input at position ${this._pos}`);
-    }
-    for (let i = 0; i < str.length; i++) {
-      if (this.data[this._pos++] !== str[i]) {
-        throw new Error(`${decodeErrPrefix} unexpected token at position ${this._pos}, expected to find '${String.fromCharCode(...str)}'`);
-      }
-    }
-  }
-  parseNumber() {
-    const startPos = this._pos;
-    let negative = false;
-    let float = false;
-    const swallow = (chars) => {
-      while (!this.done()) {
-        const ch = this.ch();
-        if (chars.includes(ch)) {
-          this._pos++;
-        } else {
-          break;
-        }
-      }
-    };
-    if (this.ch() === 45) {
-      negative = true;
-      this._pos++;
-    }
-    if (this.ch() === 48) {
-      this._pos++;
-      if (this.ch() === 46) {
-        this._pos++;
-        float = true;
-      } else {
-        return new Token(Type.uint, 0, this._pos - startPos);
-      }
-    }
-    swallow([48, 49, 50, 51, 52, 53, 54, 55, 56, 57]);
-    if (negative && this._pos === startPos + 1) {
-      throw new Error(`${decodeErrPrefix} unexpected token at position ${this._pos}`);
-    }
-    if (!this.done() && this.ch() === 46) {
-      if (float) {
-        throw new Error(`${decodeErrPrefix} unexpected token at position ${this._pos}`);
-      }
-      float = true;
-      this._pos++;
-      swallow([48, 49, 50, 51, 52, 53, 54, 55, 56, 57]);
-    }
-    if (!this.done() && (this.ch() === 101 || this.ch() === 69)) {
-      float = true;
-      this._pos++;
-      if (!this.done() && (this.ch() === 43 || this.ch() === 45)) {
-        this._pos++;
-      }
-      swallow([48, 49, 50, 51, 52, 53, 54, 55, 56, 57]);
-    }
-    const numStr = String.fromCharCode.apply(null, this.data.subarray(startPos, this._pos));
-    const num = parseFloat(numStr);
-    if (float) {
-      return new Token(Type.float, num, this._pos - startPos);
-    }
-    if (this.options.allowBigInt !== true || Number.isSafeInteger(num)) {
-      return new Token(num >= 0 ? Type.uint : Type.negint, num, this._pos - startPos);
-    }
-    return new Token(num >= 0 ? Type.uint : Type.negint, BigInt(numStr), this._pos - startPos);
-  }
-  /**
-   * @returns {Token}
-   */
-  parseString() {
-    if (this.ch() !== 34) {
-      throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}; this shouldn't happen`);
-    }
-    this._pos++;
-    for (let i = this._pos, l = 0; i < this.data.length && l < 65536; i++, l++) {
-      const ch = this.data[i];
-      if (ch === 92 || ch < 32 || ch >= 128) {
-        break;
-      }
-      if (ch === 34) {
-        const str = String.fromCharCode.apply(null, this.data.subarray(this._pos, i));
-        this._pos = i + 1;
-        return new Token(Type.string, str, l);
-      }
-    }
-    const startPos = this._pos;
-    const chars = [];
-    const readu4 = () => {
-      if (this._pos + 4 >= this.data.length) {
-        throw new Error(`${decodeErrPrefix} unexpected end of unicode escape sequence at position ${this._pos}`);
-      }
-      let u4 = 0;
-      for (let i = 0; i < 4; i++) {
-        let ch = this.ch();
-        if (ch >= 48 && ch <= 57) {
-          ch -= 48;
-        } else if (ch >= 97 && ch <= 102) {
-          ch = ch - 97 + 10;
-        } else if (ch >= 65 && ch <= 70) {
-          ch = ch - 65 + 10;
-        } else {
-          throw new Error(`${decodeErrPrefix} unexpected unicode escape character at position ${this._pos}`);
-        }
-        u4 = u4 * 16 + ch;
-        this._pos++;
-      }
-      return u4;
-    };
-    const readUtf8Char = () => {
-      const firstByte = this.ch();
-      let codePoint = null;
-      let bytesPerSequence = firstByte > 239 ? 4 : firstByte > 223 ? 3 : firstByte > 191 ? 2 : 1;
-      if (this._pos + bytesPerSequence > this.data.length) {
-        throw new Error(`${decodeErrPrefix} unexpected unicode sequence at position ${this._pos}`);
-      }
-      let secondByte, thirdByte, fourthByte, tempCodePoint;
-      switch (bytesPerSequence) {
-        // this case is dealt with by the caller function
-        case 1:
-          if (firstByte < 128) {
-            codePoint = firstByte;
-          }
-          break;
-        case 2:
-          secondByte = this.data[this._pos + 1];
-          if ((secondByte & 192) === 128) {
-            tempCodePoint = (firstByte & 31) << 6 | secondByte & 63;
-            if (tempCodePoint > 127) {
-              codePoint = tempCodePoint;
-            }
-          }
-          break;
-        case 3:
-          secondByte = this.data[this._pos + 1];
-          thirdByte = this.data[this._pos + 2];
-          if ((secondByte & 192) === 128 && (thirdByte & 192) === 128) {
-            tempCodePoint = (firstByte & 15) << 12 | (secondByte & 63) << 6 | thirdByte & 63;
-            if (tempCodePoint > 2047 && (tempCodePoint < 55296 || tempCodePoint > 57343)) {
-              codePoint = tempCodePoint;
-            }
-          }
-          break;
-        case 4:
-          secondByte = this.data[this._pos + 1];
-          thirdByte = this.data[this._pos + 2];
-          fourthByte = this.data[this._pos + 3];
-          if ((secondByte & 192) === 128 && (thirdByte & 192) === 128 && (fourthByte & 192) === 128) {
-            tempCodePoint = (firstByte & 15) << 18 | (secondByte & 63) << 12 | (thirdByte & 63) << 6 | fourthByte & 63;
-            if (tempCodePoint > 65535 && tempCodePoint < 1114112) {
-              codePoint = tempCodePoint;
-            }
-          }
-      }
-      if (codePoint === null) {
-        codePoint = 65533;
-        bytesPerSequence = 1;
-      } else if (codePoint > 65535) {
-        codePoint -= 65536;
-        chars.push(codePoint >>> 10 & 1023 | 55296);
-        codePoint = 56320 | codePoint & 1023;
-      }
-      chars.push(codePoint);
-      this._pos += bytesPerSequence;
-    };
-    while (!this.done()) {
-      const ch = this.ch();
-      let ch1;
-      switch (ch) {
-        case 92:
-          this._pos++;
-          if (this.done()) {
-            throw new Error(`${decodeErrPrefix} unexpected string termination at position ${this._pos}`);
-          }
-          ch1 = this.ch();
-          this._pos++;
-          switch (ch1) {
-            case 34:
-            // '"'
-            case 39:
-            // '\''
-            case 92:
-            // '\'
-            case 47:
-              chars.push(ch1);
-              break;
-            case 98:
-              chars.push(8);
-              break;
-            case 116:
-              chars.push(9);
-              break;
-            case 110:
-              chars.push(10);
-              break;
-            case 102:
-              chars.push(12);
-              break;
-            case 114:
-              chars.push(13);
-              break;
-            case 117:
-              chars.push(readu4());
-              break;
-            default:
-              throw new Error(`${decodeErrPrefix} unexpected string escape character at position ${this._pos}`);
-          }
-          break;
-        case 34:
-          this._pos++;
-          return new Token(Type.string, decodeCodePointsArray(chars), this._pos - startPos);
-        default:
-          if (ch < 32) {
-            throw new Error(`${decodeErrPrefix} invalid control character at position ${this._pos}`);
-          } else if (ch < 128) {
-            chars.push(ch);
-            this._pos++;
-          } else {
-            readUtf8Char();
-          }
-      }
-    }
-    throw new Error(`${decodeErrPrefix} unexpected end of string at position ${this._pos}`);
-  }
-  /**
-   * @returns {Token}
-   */
-  parseValue() {
-    switch (this.ch()) {
-      case 123:
-        this.modeStack.push("obj-start");
-        this._pos++;
-        return new Token(Type.map, Infinity, 1);
-      case 91:
-        this.modeStack.push("array-start");
-        this._pos++;
-        return new Token(Type.array, Infinity, 1);
-      case 34: {
-        return this.parseString();
-      }
-      case 110:
-        this.expect([110, 117, 108, 108]);
-        return new Token(Type.null, null, 4);
-      case 102:
-        this.expect([102, 97, 108, 115, 101]);
-        return new Token(Type.false, false, 5);
-      case 116:
-        this.expect([116, 114, 117, 101]);
-        return new Token(Type.true, true, 4);
-      case 45:
-      // '-'
-      case 48:
-      // '0'
-      case 49:
-      // '1'
-      case 50:
-      // '2'
-      case 51:
-      // '3'
-      case 52:
-      // '4'
-      case 53:
-      // '5'
-      case 54:
-      // '6'
-      case 55:
-      // '7'
-      case 56:
-      // '8'
-      case 57:
-        return this.parseNumber();
-      default:
-        throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}`);
-    }
-  }
-  /**
-   * @returns {Token}
-   */
-  next() {
-    this.skipWhitespace();
-    switch (this.currentMode()) {
-      case "value":
-        this.modeStack.pop();
-        return this.parseValue();
-      case "array-value": {
-        this.modeStack.pop();
-        if (this.ch() === 93) {
-          this._pos++;
-          this.skipWhitespace();
-          return new Token(Type.break, void 0, 1);
-        }
-        if (this.ch() !== 44) {
-          throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}, was expecting array delimiter but found '${String.fromCharCode(this.ch())}'`);
-        }
-        this._pos++;
-        this.modeStack.push("array-value");
-        this.skipWhitespace();
-        return this.parseValue();
-      }
-      case "array-start": {
-        this.modeStack.pop();
-        if (this.ch() === 93) {
-          this._pos++;
-          this.skipWhitespace();
-          return new Token(Type.break, void 0, 1);
-        }
-        this.modeStack.push("array-value");
-        this.skipWhitespace();
-        return this.parseValue();
-      }
-      // @ts-ignore
-      case "obj-key":
-        if (this.ch() === 125) {
-          this.modeStack.pop();
-          this._pos++;
-          this.skipWhitespace();
-          return new Token(Type.break, void 0, 1);
-        }
-        if (this.ch() !== 44) {
-          throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}, was expecting object delimiter but found '${String.fromCharCode(this.ch())}'`);
-        }
-        this._pos++;
-        this.skipWhitespace();
-      case "obj-start": {
-        this.modeStack.pop();
-        if (this.ch() === 125) {
-          this._pos++;
-          this.skipWhitespace();
-          return new Token(Type.break, void 0, 1);
-        }
-        const token = this.parseString();
-        this.skipWhitespace();
-        if (this.ch() !== 58) {
-          throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}, was expecting key/value delimiter ':' but found '${String.fromCharCode(this.ch())}'`);
-        }
-        this._pos++;
-        this.modeStack.push("obj-value");
-        return token;
-      }
-      case "obj-value": {
-        this.modeStack.pop();
-        this.modeStack.push("obj-key");
-        this.skipWhitespace();
-        return this.parseValue();
-      }
-      default:
-        throw new Error(`${decodeErrPrefix} unexpected parse state at position ${this._pos}; this shouldn't happen`);
-    }
-  }
-};
-function decode11(data, options) {
-  options = Object.assign({ tokenizer: new Tokenizer(data, options) }, options);
-  return decode9(data, options);
-}
-
-// node_modules/@ipld/dag-json/src/index.js
-function toByteView3(buf) {
-  if (buf instanceof ArrayBuffer) {
-    return new Uint8Array(buf, 0, buf.byteLength);
-  }
-  return buf;
-}
-var DagJsonTokenizer = class extends Tokenizer {
-  /**
-   * @param {Uint8Array} data
-   * @param {object} [options]
-   */
-  constructor(data, options) {
-    super(data, options);
-    this.tokenBuffer = [];
-  }
-  /**
-   * @returns {boolean}
-   */
-  done() {
-    return this.tokenBuffer.length === 0 && super.done();
-  }
-  /**
-   * @returns {Token}
-   */
-  _next() {
-    if (this.tokenBuffer.length > 0) {
-      return this.tokenBuffer.pop();
-    }
-    return super.next();
-  }
-  /**
-   * Implements rules outlined in https://github.com/ipld/specs/pull/356
-   *
-   * @returns {Token}
-   */
-  next() {
-    const token = this._next();
-    if (Type.equals(token.type, Type.map)) {
-      const keyToken = this._next();
-      if (Type.equals(keyToken.type, Type.string) && keyToken.value === "/") {
-        const valueToken = this._next();
-        if (Type.equals(valueToken.type, Type.string)) {
-          const breakToken = this._next();
-          if (!Type.equals(breakToken.type, Type.break)) {
-            throw new Error("Invalid encoded CID form");
-          }
-          this.tokenBuffer.push(valueToken);
-          return new Token(Type.tag, 42, 0);
-        }
-        if (Type.equals(valueToken.type, Type.map)) {
-          const innerKeyToken = this._next();
-          if (Type.equals(innerKeyToken.type, Type.string) && innerKeyToken.value === "bytes") {
-            const innerValueToken = this._next();
-            if (Type.equals(innerValueToken.type, Type.string)) {
-              for (let i = 0; i < 2; i++) {
-                const breakToken = this._next();
-                if (!Type.equals(breakToken.type, Type.break)) {
-                  throw new Error("Invalid encoded Bytes form");
-                }
-              }
-              const bytes = base64.decode(`m${innerValueToken.value}`);
-              return new Token(Type.bytes, bytes, innerValueToken.value.length);
-            }
-            this.tokenBuffer.push(innerValueToken);
-          }
-          this.tokenBuffer.push(innerKeyToken);
-        }
-        this.tokenBuffer.push(valueToken);
-      }
-      this.tokenBuffer.push(keyToken);
-    }
-    return token;
-  }
-};
-var decodeOptions2 = {
-  allowIndefinite: false,
-  allowUndefined: false,
-  allowNaN: false,
-  allowInfinity: false,
-  allowBigInt: true,
-  // this will lead to BigInt for ints outside of
-  // safe-integer range, which may surprise users
-  strict: true,
-  useMaps: false,
-  rejectDuplicateMapKeys: true,
-  /** @type {{ [tagNumber: number]: import('cborg').TagDecoder }} */
-  tags: {
-    // TAG(42)STRING("bafy...") from the tokenizer, decode to get the string
-    42: (decode13) => CID.parse(
-      /** @type {string} */
-      decode13()
-    )
-  }
-};
-var code6 = 297;
-var decode12 = (data) => {
-  const buf = toByteView3(data);
-  const options = Object.assign(decodeOptions2, { tokenizer: new DagJsonTokenizer(buf, decodeOptions2) });
-  return decode11(buf, options);
-};
-var utf8Decoder = new TextDecoder();
-var utf8Encoder = new TextEncoder();
-
-// node_modules/ipfs-unixfs-exporter/dist/src/constants.js
-var CODEC_CBOR = 81;
-
-// node_modules/it-to-buffer/dist/src/index.js
-function isAsyncIterable3(thing) {
-  return thing[Symbol.asyncIterator] != null;
-}
-function toBuffer(source) {
-  if (isAsyncIterable3(source)) {
-    return (async () => {
-      let buffer2 = new Uint8Array(0);
-      for await (const buf of source) {
-        buffer2 = concat([buffer2, buf], buffer2.length + buf.length);
-      }
-      return buffer2;
-    })();
-  }
-  const bufs = [];
-  let length3 = 0;
-  for (const buf of source) {
-    bufs.push(buf);
-    length3 += buf.byteLength;
-  }
-  return concat(bufs, length3);
-}
-var src_default3 = toBuffer;
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/is-cid.js
-function isCID(obj) {
-  if (obj == null) {
-    return false;
-  }
-  return CID.asCID(obj) === obj;
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/resolve-object-path.js
-function resolveObjectPath(object2, path) {
-  let value;
-  let i = 0;
-  let resolved = "";
-  while (i < path.length) {
-    const key = path[i];
-    i++;
-    if (!Object.hasOwnProperty.call(object2, key)) {
-      throw new BadPathError(`Object did not have key "${key}"`);
-    }
-    resolved += `/${key}`;
-    value = object2[key];
-    object2 = value;
-    if (isCID(value)) {
-      break;
-    }
-  }
-  return {
-    value,
-    rest: path.slice(i),
-    path: resolved.substring(1)
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-cbor.js
-async function* dagCborResolver(root, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(root, options));
-  const object2 = decode10(block);
-  const result = resolveObjectPath(object2, path);
-  yield {
-    cid: isCID(result.value) ? result.value : root,
-    name: result.path,
-    rest: result.rest
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-json.js
-async function* dagJsonResolver(root, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(root, options));
-  const object2 = decode12(block);
-  const result = resolveObjectPath(object2, path);
-  yield {
-    cid: isCID(result.value) ? result.value : root,
-    name: result.path,
-    rest: result.rest
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/unixfs-stream.js
-function isValidUnixFSDirectoryMetadata(obj) {
-  return obj.type === "DIRECTORY";
-}
-function isValidUnixFSFile(obj) {
-  return obj.type === "FILE";
-}
-function isValidUnixFSRaw(obj) {
-  return obj.type === "RAW";
-}
-function isValidUnixFSSymlink(obj) {
-  return obj.type === "SYMLINK";
-}
-function isValidUnixFSHAMTMetadata(obj) {
-  return obj.type === "HAMT_SHARD" && obj.data instanceof Uint8Array && typeof obj.fanOut === "bigint" && typeof obj.hashType === "bigint";
-}
-function isValidLink(obj) {
-  return typeof obj.name === "string" && CID.asCID(obj.hash) === obj.hash;
-}
-function* unixFsStream(block) {
-  let link = {};
-  let data = {};
-  for (const evt of Node.stream(block)) {
-    switch (evt.field) {
-      case ".data": {
-        if (evt.type === "start") {
-          data = {};
-        }
-        if (evt.type === "end") {
-          if (isValidUnixFSDirectoryMetadata(data) || isValidUnixFSHAMTMetadata(data) || isValidUnixFSFile(data) || isValidUnixFSRaw(data) || isValidUnixFSSymlink(data)) {
-            yield data;
-            return;
-          }
-          throw new NotUnixFSError("PBNode Data was not a valid UnixFS type");
-        }
-        break;
-      }
-      case ".data.type": {
-        data.type = evt.value;
-        break;
-      }
-      case ".data.data": {
-        data.data = evt.value;
-        break;
-      }
-      case ".data.fanOut": {
-        data.fanOut = evt.value;
-        break;
-      }
-      case ".data.hashType": {
-        data.hashType = evt.value;
-        break;
-      }
-      case ".links[]": {
-        if (evt.type === "start") {
-          link = {
-            type: "LINK"
-          };
-        }
-        if (evt.type === "end" && isValidLink(link)) {
-          yield link;
-        }
-        break;
-      }
-      case ".links[].name": {
-        link.name = evt.value;
-        break;
-      }
-      case ".links[].hash": {
-        link.hash = CID.decode(evt.value);
-        break;
-      }
-      default:
-    }
-  }
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/find-cid-in-shard.js
-var toPrefix = (position, padLength) => {
-  return position.toString(16).toUpperCase().padStart(padLength, "0").substring(0, padLength);
-};
-var toBucketPath = (position) => {
-  let bucket = position.bucket;
-  const path = [];
-  while (bucket._parent != null) {
-    path.push(bucket);
-    bucket = bucket._parent;
-  }
-  path.push(bucket);
-  return path.reverse();
-};
-async function* findShardCid(meta, generator, name4, rest, blockstore, context, options) {
-  const padLength = (context.lastBucket.tableSize() - 1).toString(16).length;
-  let links = [];
-  for (const link2 of generator) {
-    if (!isValidLink(link2)) {
-      throw new NotUnixFSError("Invalid link");
-    }
-    links.push(link2);
-    if (link2.name.length === padLength) {
-      const pos = parseInt(link2.name, 16);
-      context.lastBucket._putObjectAt(pos, new Bucket({
-        hash: context.lastBucket._options.hash,
-        bits: context.lastBucket._options.bits
-      }, context.lastBucket, pos));
-    }
-    if (link2.name.substring(padLength) === name4) {
-      yield {
-        cid: link2.hash,
-        name: name4,
-        rest
-      };
-      return;
-    }
-    await context.rootBucket.put(link2.name.substring(padLength), true);
-  }
-  const position = await context.rootBucket._findNewBucketAndPos(name4);
-  let prefix = toPrefix(position.pos, padLength);
-  const bucketPath = toBucketPath(position);
-  if (bucketPath.length > context.hamtDepth) {
-    context.lastBucket = bucketPath[context.hamtDepth];
-    prefix = toPrefix(context.lastBucket._posAtParent, padLength);
-  }
-  const link = links.find((link2) => {
-    if (link2.name == null) {
-      return false;
-    }
-    if (link2.name === prefix) {
-      return true;
-    }
-    return false;
-  });
-  if (link == null) {
-    return;
-  }
-  context.hamtDepth++;
-  const block = await src_default3(blockstore.get(link.hash, options));
-  if (options?.yieldSubShards === true) {
-    yield {
-      cid: link.hash,
-      name: link.name,
-      rest: [name4, ...rest]
-    };
-  }
-  const gen = unixFsStream(block);
-  const { value } = gen.next();
-  links = [];
-  if (value != null) {
-    if (isValidUnixFSHAMTMetadata(value)) {
-      yield* findShardCid(value, gen, name4, rest, blockstore, context, options);
-      return;
-    }
-    if (!isValidLink(value)) {
-      throw new NotUnixFSError("Did not read Link or Data from dag-pb block");
-    }
-    links.push(value);
-    for (const link2 of gen) {
-      if (isValidUnixFSHAMTMetadata(link2)) {
-        yield* findShardCid(link2, links, name4, rest, blockstore, context, options);
-        return;
-      }
-      if (!isValidLink(link2)) {
-        throw new NotUnixFSError("Did not read Link or Data from dag-pb block");
-      }
-      links.push(link2);
-    }
-  }
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-pb.js
-function* findDirectoryEntry(generator, path, root) {
-  for (const link of generator) {
-    if (!isValidLink(link)) {
-      throw new NotUnixFSError("Invalid link");
-    }
-    if (link.name === path[0]) {
-      yield {
-        cid: link.hash,
-        name: path[0],
-        rest: path.slice(1)
-      };
-      return;
-    }
-  }
-  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
-}
-var hashFn = async function(buf) {
-  return (await murmur3128.encode(buf)).slice(0, 8).reverse();
-};
-async function* findHAMTEntry(meta, generator, path, root, blockstore, options) {
-  const rootBucket = createHAMT({
-    hashFn,
-    bits: Math.log2(Number(meta.fanOut))
-  });
-  const context = {
-    rootBucket,
-    hamtDepth: 1,
-    lastBucket: rootBucket
-  };
-  for await (const result of findShardCid(meta, generator, path[0], path.slice(1), blockstore, context, options)) {
-    yield result;
-    if (result.name === path[0]) {
-      return;
-    }
-  }
-  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
-}
-async function* dagPbResolver(root, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(root, options));
-  const links = [];
-  const generator = unixFsStream(block);
-  const { value } = generator.next();
-  let isHAMT = false;
-  let isDirectory2 = false;
-  if (value != null) {
-    isDirectory2 = isValidUnixFSDirectoryMetadata(value);
-    isHAMT = isValidUnixFSHAMTMetadata(value);
-    if (isValidUnixFSFile(value) || isValidUnixFSRaw(value) || isValidUnixFSSymlink(value)) {
-      yield {
-        cid: root,
-        name: path[0],
-        rest: path.slice(1)
-      };
-      return;
-    }
-    if (isDirectory2 || isHAMT && options?.translateHAMTPath === false) {
-      yield* findDirectoryEntry(generator, path, root);
-      return;
-    }
-    if (isHAMT) {
-      yield* findHAMTEntry(value, generator, path, root, blockstore, options);
-      return;
-    }
-    if (!isValidLink(value)) {
-      throw new NotUnixFSError("Did not read Link or Data from dag-pb block");
-    }
-    links.push(value);
-    for (const link of generator) {
-      isDirectory2 = isValidUnixFSDirectoryMetadata(link);
-      isHAMT = isValidUnixFSHAMTMetadata(link);
-      if (isDirectory2 || isHAMT && options?.translateHAMTPath === false) {
-        yield* findDirectoryEntry(links, path, root);
-        return;
-      }
-      if (isValidUnixFSHAMTMetadata(link)) {
-        yield* findHAMTEntry(link, links, path, root, blockstore, options);
-        return;
-      }
-      if (!isValidLink(link)) {
-        throw new NotUnixFSError("Did not read Link or Data from dag-pb block");
-      }
-      links.push(link);
-    }
-  }
-  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/identity.js
-async function* identityResolver(root, path, blockstore, options) {
-  if (path.length === 0) {
-    return;
-  }
-  throw new BadPathError(`Cannot load path /${path.join("/")} from identity block`);
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/json.js
-async function* jsonResolver(root, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(root, options));
-  const object2 = decode7(block);
-  const result = resolveObjectPath(object2, path);
-  yield {
-    cid: root,
-    name: result.path,
-    rest: result.rest
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/raw.js
-async function* rawResolver(root, path, blockstore, options) {
-  if (path.length === 0) {
-    return;
-  }
-  throw new NotFoundError2(`Cannot load path /${path.join("/")} from raw block`);
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/index.js
-var resolvers = {
-  [code]: dagPbResolver,
-  [code3]: rawResolver,
-  [code5]: dagCborResolver,
-  [CODEC_CBOR]: dagCborResolver,
-  [code6]: dagJsonResolver,
-  [identity2.code]: identityResolver,
-  [code2]: jsonResolver
-};
-async function* walkPath(path, blockstore, options = {}) {
-  path = path.toString();
-  if (path.startsWith("/ipfs/")) {
-    path = path.substring(6);
-  }
-  while (path.endsWith("/")) {
-    path = path.substring(0, path.length - 1);
-  }
-  let [root, ...rest] = path.split(/(?<!\\)\//g).filter(Boolean);
-  let cid2 = CID.parse(root);
-  let roots = [
-    cid2
-  ];
-  let location = `${cid2}`;
-  yield {
-    cid: cid2,
-    name: location,
-    path: location,
-    roots,
-    remainder: rest
-  };
-  while (rest.length > 0) {
-    const resolver = resolvers[cid2.code];
-    if (resolver == null) {
-      throw new NoResolverError(`No resolver for code ${cid2.code}`);
-    }
-    let traversedDeeper = false;
-    for await (const result of resolver(cid2, rest, blockstore, options)) {
-      cid2 = result.cid;
-      traversedDeeper = !roots[roots.length - 1].equals(cid2);
-      rest = result.rest;
-      if (!traversedDeeper) {
-        break;
-      }
-      roots = [...roots, result.cid];
-      location = `${location}/${result.name}`;
-      yield {
-        cid: result.cid,
-        name: result.name,
-        path: location,
-        roots,
-        remainder: result.rest
-      };
-    }
-    if (!traversedDeeper) {
-      break;
-    }
-  }
-  options?.signal?.throwIfAborted();
-  if (rest.length !== 0) {
-    throw new NotFoundError2(`Could not resolve path /${rest.join("/")} under ${path}`);
-  }
-}
-
-// node_modules/it-last/dist/src/index.js
-function isAsyncIterable4(thing) {
-  return thing[Symbol.asyncIterator] != null;
-}
-function last(source) {
-  if (isAsyncIterable4(source)) {
-    return (async () => {
-      let res2;
-      for await (const entry of source) {
-        res2 = entry;
-      }
-      return res2;
-    })();
-  }
-  let res;
-  for (const entry of source) {
-    res = entry;
-  }
-  return res;
-}
-var src_default4 = last;
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-cbor.js
-async function dagCborResolver2(cid2, name4, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(cid2, options));
-  const object2 = decode10(block);
-  return {
-    type: "object",
-    cid: cid2,
-    name: name4,
-    path,
-    object: object2,
-    node: block,
-    size: BigInt(block.byteLength)
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-json.js
-async function dagJsonResolver2(cid2, name4, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(cid2, options));
-  const object2 = decode12(block);
-  return {
-    type: "object",
-    cid: cid2,
-    name: name4,
-    path,
-    object: object2,
-    node: block,
-    size: BigInt(block.byteLength)
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/extract-data-from-block.js
-function extractDataFromBlock(block, blockStart, requestedStart, requestedEnd) {
-  const blockLength = BigInt(block.length);
-  const blockEnd = BigInt(blockStart + blockLength);
-  if (requestedStart >= blockEnd || requestedEnd < blockStart) {
-    return new Uint8Array(0);
-  }
-  if (requestedEnd >= blockStart && requestedEnd < blockEnd) {
-    block = block.subarray(0, Number(requestedEnd - blockStart));
-  }
-  if (requestedStart >= blockStart && requestedStart < blockEnd) {
-    block = block.subarray(Number(requestedStart - blockStart));
-  }
-  return block;
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/validate-offset-and-length.js
-var validateOffsetAndLength = (size, offset = 0, length3 = size) => {
-  const fileSize = BigInt(size);
-  const start = BigInt(offset ?? 0);
-  let end = BigInt(length3);
-  if (end !== fileSize) {
-    end = start + end;
-  }
-  if (end > fileSize) {
-    end = fileSize;
-  }
-  if (start < 0n) {
-    throw new InvalidParametersError("Offset must be greater than or equal to 0");
-  }
-  if (start > fileSize) {
-    throw new InvalidParametersError("Offset must be less than the file size");
-  }
-  if (end < 0n) {
-    throw new InvalidParametersError("Length must be greater than or equal to 0");
-  }
-  if (end > fileSize) {
-    throw new InvalidParametersError("Length must be less than the file size");
-  }
-  return {
-    start,
-    end
-  };
-};
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/raw-content.js
-function rawContent(node, event) {
-  async function* contentGenerator(options = {}) {
-    const { start, end } = validateOffsetAndLength(node.length, options.offset, options.length);
-    const buf = extractDataFromBlock(node, 0n, start, end);
-    options.onProgress?.(new CustomProgressEvent(event, {
-      bytesRead: BigInt(buf.byteLength),
-      totalBytes: end - start,
-      fileSize: BigInt(node.byteLength)
-    }));
-    yield buf;
-  }
-  return contentGenerator;
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/identity.js
-async function identityResolver2(cid2, name4, path, blockstore, options) {
-  const block = decode4(cid2.multihash.bytes);
-  return {
-    type: "identity",
-    cid: cid2,
-    name: name4,
-    path,
-    content: rawContent(block.digest, "unixfs:exporter:progress:identity"),
-    size: BigInt(block.bytes.byteLength),
-    node: block.bytes
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/json.js
-async function jsonResolver2(cid2, name4, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(cid2, options));
-  const object2 = decode7(block);
-  return {
-    type: "object",
-    cid: cid2,
-    name: name4,
-    path,
-    object: object2,
-    size: BigInt(block.byteLength),
-    node: block
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/raw.js
-async function rawResolver2(cid2, name4, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(cid2, options));
-  return {
-    type: "raw",
-    cid: cid2,
-    name: name4,
-    path,
-    content: rawContent(block, "unixfs:exporter:progress:raw"),
-    size: BigInt(block.length),
-    node: block
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/directory.js
-function directoryContent(cid2, node, unixfs, path) {
-  async function* yieldDirectoryContent(options = {}) {
-    const offset = options.offset ?? 0;
-    const length3 = options.length ?? node.Links.length;
-    const links = node.Links.slice(offset, offset + length3);
-    options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:directory", {
-      cid: cid2
-    }));
-    yield* links.map((link) => ({
-      cid: link.Hash,
-      name: link.Name ?? "",
-      path: `${path}/${link.Name ?? ""}`,
-      size: BigInt(link.Tsize ?? 0)
-    }));
-  }
-  return yieldDirectoryContent;
-}
-
-// node_modules/it-peekable/dist/src/index.js
-function peekable(iterable) {
-  const [iterator, symbol2] = iterable[Symbol.asyncIterator] != null ? [iterable[Symbol.asyncIterator](), Symbol.asyncIterator] : [iterable[Symbol.iterator](), Symbol.iterator];
-  const queue = [];
-  return {
-    peek: () => {
-      return iterator.next();
-    },
-    push: (value) => {
-      queue.push(value);
-    },
-    next: () => {
-      if (queue.length > 0) {
-        return {
-          done: false,
-          value: queue.shift()
-        };
-      }
-      return iterator.next();
-    },
-    [symbol2]() {
-      return this;
-    }
-  };
-}
-var src_default5 = peekable;
-
-// node_modules/it-map/dist/src/index.js
-function isAsyncIterable5(thing) {
-  return thing[Symbol.asyncIterator] != null;
-}
-function map(source, func) {
-  let index = 0;
-  if (isAsyncIterable5(source)) {
-    return (async function* () {
-      for await (const val of source) {
-        yield func(val, index++);
-      }
-    })();
-  }
-  const peekable2 = src_default5(source);
-  const { value, done } = peekable2.next();
-  if (done === true) {
-    return (function* () {
-    })();
-  }
-  const res = func(value, index++);
-  if (typeof res.then === "function") {
-    return (async function* () {
-      yield await res;
-      for (const val of peekable2) {
-        yield func(val, index++);
-      }
-    })();
-  }
-  const fn = func;
-  return (function* () {
-    yield res;
-    for (const val of peekable2) {
-      yield fn(val, index++);
-    }
-  })();
-}
-var src_default6 = map;
-
-// node_modules/p-defer/index.js
-function pDefer() {
-  const deferred = {};
-  deferred.promise = new Promise((resolve, reject) => {
-    deferred.resolve = resolve;
-    deferred.reject = reject;
-  });
-  return deferred;
-}
-
-// node_modules/it-parallel/dist/src/index.js
-var CustomEvent = globalThis.CustomEvent ?? Event;
-async function* parallel(source, options = {}) {
-  let concurrency = options.concurrency ?? Infinity;
-  if (concurrency < 1) {
-    concurrency = Infinity;
-  }
-  const ordered = options.ordered ?? false;
-  const emitter = new EventTarget();
-  const ops = [];
-  let slotAvailable = pDefer();
-  let resultAvailable = pDefer();
-  let sourceFinished = false;
-  let sourceErr;
-  let opErred = false;
-  let returned = false;
-  emitter.addEventListener("task-complete", () => {
-    resultAvailable.resolve();
-  });
-  void Promise.resolve().then(async () => {
-    try {
-      for await (const task of source) {
-        if (ops.length === concurrency) {
-          slotAvailable = pDefer();
-          await slotAvailable.promise;
-        }
-        if (opErred || returned) {
-          break;
-        }
-        const op = {
-          done: false
-        };
-        ops.push(op);
-        task().then((result) => {
-          op.done = true;
-          op.ok = true;
-          op.value = result;
-          emitter.dispatchEvent(new CustomEvent("task-complete"));
-        }, (err) => {
-          op.done = true;
-          op.err = err;
-          emitter.dispatchEvent(new CustomEvent("task-complete"));
-        });
-      }
-      sourceFinished = true;
-      emitter.dispatchEvent(new CustomEvent("task-complete"));
-    } catch (err) {
-      sourceErr = err;
-      emitter.dispatchEvent(new CustomEvent("task-complete"));
-    }
-  });
-  function valuesAvailable() {
-    if (ordered) {
-      return ops[0]?.done;
-    }
-    return Boolean(ops.find((op) => op.done));
-  }
-  function* yieldOrderedValues() {
-    while (ops.length > 0 && ops[0].done) {
-      const op = ops[0];
-      ops.shift();
-      if (op.ok) {
-        yield op.value;
-      } else {
-        opErred = true;
-        slotAvailable.resolve();
-        throw op.err;
-      }
-      slotAvailable.resolve();
-    }
-  }
-  function* yieldUnOrderedValues() {
-    while (valuesAvailable()) {
-      for (let i = 0; i < ops.length; i++) {
-        if (ops[i].done) {
-          const op = ops[i];
-          ops.splice(i, 1);
-          i--;
-          if (op.ok) {
-            yield op.value;
-          } else {
-            opErred = true;
-            slotAvailable.resolve();
-            throw op.err;
-          }
-          slotAvailable.resolve();
-        }
-      }
-    }
-  }
-  try {
-    while (true) {
-      if (!valuesAvailable()) {
-        resultAvailable = pDefer();
-        await resultAvailable.promise;
-      }
-      if (sourceErr != null) {
-        throw sourceErr;
-      }
-      if (ordered) {
-        yield* yieldOrderedValues();
-      } else {
-        yield* yieldUnOrderedValues();
-      }
-      if (sourceErr != null) {
-        throw sourceErr;
-      }
-      if (sourceFinished && ops.length === 0) {
-        break;
-      }
-    }
-  } finally {
-    returned = true;
-    slotAvailable.resolve();
-  }
-}
-
-// node_modules/it-pushable/dist/src/fifo.js
-var FixedFIFO = class {
-  buffer;
-  mask;
-  top;
-  btm;
-  next;
-  constructor(hwm) {
-    if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) {
-      throw new Error("Max size for a FixedFIFO should be a power of two");
-    }
-    this.buffer = new Array(hwm);
-    this.mask = hwm - 1;
-    this.top = 0;
-    this.btm = 0;
-    this.next = null;
-  }
-  push(data) {
-    if (this.buffer[this.top] !== void 0) {
-      return false;
-    }
-    this.buffer[this.top] = data;
-    this.top = this.top + 1 & this.mask;
-    return true;
-  }
-  shift() {
-    const last2 = this.buffer[this.btm];
-    if (last2 === void 0) {
-      return void 0;
-    }
-    this.buffer[this.btm] = void 0;
-    this.btm = this.btm + 1 & this.mask;
-    return last2;
-  }
-  isEmpty() {
-    return this.buffer[this.btm] === void 0;
-  }
-};
-var FIFO = class {
-  size;
-  hwm;
-  head;
-  tail;
-  constructor(options = {}) {
-    this.hwm = options.splitLimit ?? 16;
-    this.head = new FixedFIFO(this.hwm);
-    this.tail = this.head;
-    this.size = 0;
-  }
-  calculateSize(obj) {
-    if (obj?.byteLength != null) {
-      return obj.byteLength;
-    }
-    return 1;
-  }
-  push(val) {
-    if (val?.value != null) {
-      this.size += this.calculateSize(val.value);
-    }
-    if (!this.head.push(val)) {
-      const prev = this.head;
-      this.head = prev.next = new FixedFIFO(2 * this.head.buffer.length);
-      this.head.push(val);
-    }
-  }
-  shift() {
-    let val = this.tail.shift();
-    if (val === void 0 && this.tail.next != null) {
-      const next = this.tail.next;
-      this.tail.next = null;
-      this.tail = next;
-      val = this.tail.shift();
-    }
-    if (val?.value != null) {
-      this.size -= this.calculateSize(val.value);
-    }
-    return val;
-  }
-  isEmpty() {
-    return this.head.isEmpty();
-  }
-};
-
-// node_modules/it-pushable/dist/src/index.js
-var AbortError = class extends Error {
-  type;
-  code;
-  constructor(message2, code8) {
-    super(message2 ?? "The operation was aborted");
-    this.type = "aborted";
-    this.code = code8 ?? "ABORT_ERR";
-  }
-};
-function pushable(options = {}) {
-  const getNext = (buffer2) => {
-    const next = buffer2.shift();
-    if (next == null) {
-      return { done: true };
-    }
-    if (next.error != null) {
-      throw next.error;
-    }
-    return {
-      done: next.done === true,
-      // @ts-expect-error if done is false, value will be present
-      value: next.value
-    };
-  };
-  return _pushable(getNext, options);
-}
-function _pushable(getNext, options) {
-  options = options ?? {};
-  let onEnd = options.onEnd;
-  let buffer2 = new FIFO();
-  let pushable2;
-  let onNext;
-  let ended;
-  let drain = pDefer();
-  const waitNext = async () => {
-    try {
-      if (!buffer2.isEmpty()) {
-        return getNext(buffer2);
-      }
-      if (ended) {
-        return { done: true };
-      }
-      return await new Promise((resolve, reject) => {
-        onNext = (next) => {
-          onNext = null;
-          buffer2.push(next);
-          try {
-            resolve(getNext(buffer2));
-          } catch (err) {
-            reject(err);
-          }
-          return pushable2;
-        };
-      });
-    } finally {
-      if (buffer2.isEmpty()) {
-        queueMicrotask(() => {
-          drain.resolve();
-          drain = pDefer();
-        });
-      }
-    }
-  };
-  const bufferNext = (next) => {
-    if (onNext != null) {
-      return onNext(next);
-    }
-    buffer2.push(next);
-    return pushable2;
-  };
-  const bufferError = (err) => {
-    buffer2 = new FIFO();
-    if (onNext != null) {
-      return onNext({ error: err });
-    }
-    buffer2.push({ error: err });
-    return pushable2;
-  };
-  const push = (value) => {
-    if (ended) {
-      return pushable2;
-    }
-    if (options?.objectMode !== true && value?.byteLength == null) {
-      throw new Error("objectMode was not true but tried to push non-Uint8Array value");
-    }
-    return bufferNext({ done: false, value });
-  };
-  const end = (err) => {
-    if (ended) {
-      return pushable2;
-    }
-    ended = true;
-    return err != null ? bufferError(err) : bufferNext({ done: true });
-  };
-  const _return = () => {
-    buffer2 = new FIFO();
-    end();
-    return { done: true };
-  };
-  const _throw = (err) => {
-    end(err);
-    return { done: true };
-  };
-  pushable2 = {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    next: waitNext,
-    return: _return,
-    throw: _throw,
-    push,
-    end,
-    get readableLength() {
-      return buffer2.size;
-    },
-    onEmpty: async (options2) => {
-      const signal = options2?.signal;
-      signal?.throwIfAborted();
-      if (buffer2.isEmpty()) {
-        return;
-      }
-      let cancel;
-      let listener;
-      if (signal != null) {
-        cancel = new Promise((resolve, reject) => {
-          listener = () => {
-            reject(new AbortError());
-          };
-          signal.addEventListener("abort", listener);
-        });
-      }
-      try {
-        await Promise.race([
-          drain.promise,
-          cancel
-        ]);
-      } finally {
-        if (listener != null && signal != null) {
-          signal?.removeEventListener("abort", listener);
-        }
-      }
-    }
-  };
-  if (onEnd == null) {
-    return pushable2;
-  }
-  const _pushable2 = pushable2;
-  pushable2 = {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    next() {
-      return _pushable2.next();
-    },
-    throw(err) {
-      _pushable2.throw(err);
-      if (onEnd != null) {
-        onEnd(err);
-        onEnd = void 0;
-      }
-      return { done: true };
-    },
-    return() {
-      _pushable2.return();
-      if (onEnd != null) {
-        onEnd();
-        onEnd = void 0;
-      }
-      return { done: true };
-    },
-    push,
-    end(err) {
-      _pushable2.end(err);
-      if (onEnd != null) {
-        onEnd(err);
-        onEnd = void 0;
-      }
-      return pushable2;
-    },
-    get readableLength() {
-      return _pushable2.readableLength;
-    },
-    onEmpty: (opts) => {
-      return _pushable2.onEmpty(opts);
-    }
-  };
-  return pushable2;
-}
-
-// node_modules/race-signal/dist/src/index.js
-function defaultTranslate(signal) {
-  return signal.reason;
-}
-function raceSignal(promise, signal, opts) {
-  if (signal == null || promise == null) {
-    return promise;
-  }
-  const translateError = opts?.translateError ?? defaultTranslate;
-  if (signal.aborted) {
-    promise.catch(() => {
-    });
-    return Promise.reject(translateError(signal));
-  }
-  let listener;
-  return Promise.race([
-    promise,
-    new Promise((resolve, reject) => {
-      listener = () => {
-        reject(translateError(signal));
-      };
-      signal.addEventListener("abort", listener);
-    })
-  ]).finally(() => {
-    if (listener != null) {
-      signal.removeEventListener("abort", listener);
-    }
-  });
-}
-
-// node_modules/it-queueless-pushable/dist/src/index.js
-var QueuelessPushable = class {
-  readNext;
-  haveNext;
-  ended;
-  nextResult;
-  error;
-  constructor() {
-    this.ended = false;
-    this.readNext = pDefer();
-    this.haveNext = pDefer();
-  }
-  [Symbol.asyncIterator]() {
-    return this;
-  }
-  async next() {
-    if (this.nextResult == null) {
-      await this.haveNext.promise;
-    }
-    if (this.nextResult == null) {
-      throw new Error("HaveNext promise resolved but nextResult was undefined");
-    }
-    const nextResult = this.nextResult;
-    this.nextResult = void 0;
-    this.readNext.resolve();
-    this.readNext = pDefer();
-    return nextResult;
-  }
-  async throw(err) {
-    this.ended = true;
-    this.error = err;
-    if (err != null) {
-      this.haveNext.promise.catch(() => {
-      });
-      this.haveNext.reject(err);
-    }
-    const result = {
-      done: true,
-      value: void 0
-    };
-    return result;
-  }
-  async return() {
-    const result = {
-      done: true,
-      value: void 0
-    };
-    this.ended = true;
-    this.nextResult = result;
-    this.haveNext.resolve();
-    return result;
-  }
-  async push(value, options) {
-    await this._push(value, options);
-  }
-  async end(err, options) {
-    if (err != null) {
-      await this.throw(err);
-    } else {
-      await this._push(void 0, options);
-    }
-  }
-  async _push(value, options) {
-    if (value != null && this.ended) {
-      throw this.error ?? new Error("Cannot push value onto an ended pushable");
-    }
-    while (this.nextResult != null) {
-      await this.readNext.promise;
-    }
-    if (value != null) {
-      this.nextResult = { done: false, value };
-    } else {
-      this.ended = true;
-      this.nextResult = { done: true, value: void 0 };
-    }
-    this.haveNext.resolve();
-    this.haveNext = pDefer();
-    await raceSignal(this.readNext.promise, options?.signal, options);
-  }
-};
-function queuelessPushable() {
-  return new QueuelessPushable();
-}
-
-// node_modules/it-merge/dist/src/index.js
-function isAsyncIterable6(thing) {
-  return thing[Symbol.asyncIterator] != null;
-}
-async function addAllToPushable(iterators, output, signal) {
-  try {
-    await Promise.all(iterators.map(async (iterator) => {
-      while (true) {
-        const { value, done } = await iterator.next();
-        if (done === true) {
-          break;
-        }
-        await output.push(value, {
-          signal
-        });
-        signal.throwIfAborted();
-      }
-    }));
-    await output.end(void 0, {
-      signal
-    });
-  } catch (err) {
-    await output.end(err, {
-      signal
-    }).catch(() => {
-    });
-  }
-}
-async function* mergeSources(sources) {
-  const controller = new AbortController();
-  const output = queuelessPushable();
-  const iterators = sources.map((source) => isAsyncIterable6(source) ? source[Symbol.asyncIterator]() : source[Symbol.iterator]());
-  addAllToPushable(iterators, output, controller.signal).catch(() => {
-  });
-  try {
-    yield* output;
-  } finally {
-    controller.abort();
-    for (const iterator of iterators) {
-      try {
-        Promise.resolve(iterator.return?.()).catch(() => {
-        });
-      } catch {
-      }
-    }
-  }
-}
-function* mergeSyncSources(syncSources) {
-  for (const source of syncSources) {
-    yield* source;
-  }
-}
-function merge(...sources) {
-  const syncSources = [];
-  for (const source of sources) {
-    if (!isAsyncIterable6(source)) {
-      syncSources.push(source);
-    }
-  }
-  if (syncSources.length === sources.length) {
-    return mergeSyncSources(syncSources);
-  }
-  return mergeSources(sources);
-}
-var src_default7 = merge;
-
-// node_modules/it-pipe/dist/src/index.js
-function pipe(first, ...rest) {
-  if (first == null) {
-    throw new Error("Empty pipeline");
-  }
-  if (isDuplex(first)) {
-    const duplex = first;
-    first = () => duplex.source;
-  } else if (isIterable2(first) || isAsyncIterable7(first)) {
-    const source = first;
-    first = () => source;
-  }
-  const fns = [first, ...rest];
-  if (fns.length > 1) {
-    if (isDuplex(fns[fns.length - 1])) {
-      fns[fns.length - 1] = fns[fns.length - 1].sink;
-    }
-  }
-  if (fns.length > 2) {
-    for (let i = 1; i < fns.length - 1; i++) {
-      if (isDuplex(fns[i])) {
-        fns[i] = duplexPipelineFn(fns[i]);
-      }
-    }
-  }
-  return rawPipe(...fns);
-}
-var rawPipe = (...fns) => {
-  let res;
-  while (fns.length > 0) {
-    res = fns.shift()(res);
-  }
-  return res;
-};
-var isAsyncIterable7 = (obj) => {
-  return obj?.[Symbol.asyncIterator] != null;
-};
-var isIterable2 = (obj) => {
-  return obj?.[Symbol.iterator] != null;
-};
-var isDuplex = (obj) => {
-  if (obj == null) {
-    return false;
-  }
-  return obj.sink != null && obj.source != null;
-};
-var duplexPipelineFn = (duplex) => {
-  return (source) => {
-    const p = duplex.sink(source);
-    if (p?.then != null) {
-      const stream = pushable({
-        objectMode: true
-      });
-      p.then(() => {
-        stream.end();
-      }, (err) => {
-        stream.end(err);
-      });
-      let sourceWrap;
-      const source2 = duplex.source;
-      if (isAsyncIterable7(source2)) {
-        sourceWrap = async function* () {
-          yield* source2;
-          stream.end();
-        };
-      } else if (isIterable2(source2)) {
-        sourceWrap = function* () {
-          yield* source2;
-          stream.end();
-        };
-      } else {
-        throw new Error("Unknown duplex source type - must be Iterable or AsyncIterable");
-      }
-      return src_default7(stream, sourceWrap());
-    }
-    return duplex.source;
-  };
-};
-
-// node_modules/eventemitter3/index.mjs
-var import_index3 = __toESM(require_eventemitter3(), 1);
-
-// node_modules/p-timeout/index.js
-var TimeoutError = class _TimeoutError extends Error {
-  name = "TimeoutError";
-  constructor(message2, options) {
-    super(message2, options);
-    Error.captureStackTrace?.(this, _TimeoutError);
-  }
-};
-var getAbortedReason = (signal) => signal.reason ?? new DOMException("This operation was aborted.", "AbortError");
-function pTimeout(promise, options) {
-  const {
-    milliseconds,
-    fallback,
-    message: message2,
-    customTimers = { setTimeout, clearTimeout },
-    signal
-  } = options;
-  let timer;
-  let abortHandler;
-  const wrappedPromise = new Promise((resolve, reject) => {
-    if (typeof milliseconds !== "number" || Math.sign(milliseconds) !== 1) {
-      throw new TypeError(`Expected \`milliseconds\` to be a positive number, got \`${milliseconds}\``);
-    }
-    if (signal?.aborted) {
-      reject(getAbortedReason(signal));
-      promise.then(resolve, reject);
-      return;
-    }
-    if (signal) {
-      abortHandler = () => {
-        reject(getAbortedReason(signal));
-      };
-      signal.addEventListener("abort", abortHandler, { once: true });
-    }
-    promise.then(resolve, reject);
-    if (milliseconds === Number.POSITIVE_INFINITY) {
-      return;
-    }
-    const timeoutError = new TimeoutError();
-    timer = customTimers.setTimeout.call(void 0, () => {
-      if (fallback) {
-        try {
-          resolve(fallback());
-        } catch (error2) {
-          reject(error2);
-        }
-        return;
-      }
-      if (typeof promise.cancel === "function") {
-        promise.cancel();
-      }
-      if (message2 === false) {
-        resolve();
-      } else if (message2 instanceof Error) {
-        reject(message2);
-      } else {
-        timeoutError.message = message2 ?? `Promise timed out after ${milliseconds} milliseconds`;
-        reject(timeoutError);
-      }
-    }, milliseconds);
-  });
-  const cancelablePromise = wrappedPromise.finally(() => {
-    cancelablePromise.clear();
-    if (abortHandler && signal) {
-      signal.removeEventListener("abort", abortHandler);
-    }
-  });
-  cancelablePromise.clear = () => {
-    customTimers.clearTimeout.call(void 0, timer);
-    timer = void 0;
-  };
-  return cancelablePromise;
-}
-
-// node_modules/p-queue/dist/lower-bound.js
-function lowerBound(array2, value, comparator) {
-  let first = 0;
-  let count = array2.length;
-  while (count > 0) {
-    const step = Math.trunc(count / 2);
-    let it = first + step;
-    if (comparator(array2[it], value) <= 0) {
-      first = ++it;
-      count -= step + 1;
-    } else {
-      count = step;
-    }
-  }
-  return first;
-}
-
-// node_modules/p-queue/dist/priority-queue.js
-var compactionThreshold = 100;
-var PriorityQueue = class {
-  #queue = [];
-  // The queue is stored as a sorted array, but dequeued items are left before `#head` until compaction. Only items from `#head` onward are live, which keeps repeated dequeues amortized O(1).
-  #head = 0;
-  enqueue(run2, options) {
-    const { priority = 0, id } = options ?? {};
-    const { size } = this;
-    const element = {
-      priority,
-      id,
-      run: run2
-    };
-    if (size === 0) {
-      this.#queue.length = 0;
-      this.#head = 0;
-      this.#queue.push(element);
-      return;
-    }
-    if (this.#queue.at(-1).priority >= priority) {
-      this.#queue.push(element);
-      return;
-    }
-    this.#compact();
-    const index = lowerBound(this.#queue, element, (a, b) => b.priority - a.priority);
-    this.#queue.splice(index, 0, element);
-  }
-  setPriority(id, priority) {
-    const index = this.#queue.findIndex((element, index2) => index2 >= this.#head && element.id === id);
-    if (index === -1) {
-      throw new ReferenceError(`No promise function with the id "${id}" exists in the queue.`);
-    }
-    const [item] = this.#queue.splice(index, 1);
-    this.enqueue(item.run, { priority, id });
-  }
-  remove(idOrRun) {
-    const index = this.#queue.findIndex((element, index2) => {
-      if (index2 < this.#head) {
-        return false;
-      }
-      if (typeof idOrRun === "string") {
-        return element.id === idOrRun;
-      }
-      return element.run === idOrRun;
-    });
-    if (index !== -1) {
-      this.#queue.splice(index, 1);
-    }
-  }
-  dequeue() {
-    if (this.#head === this.#queue.length) {
-      return void 0;
-    }
-    const item = this.#queue[this.#head];
-    this.#head++;
-    if (this.#head === this.#queue.length) {
-      this.#queue.length = 0;
-      this.#head = 0;
-    } else if (this.#head > compactionThreshold && this.#head > this.#queue.length / 2) {
-      this.#compact();
-    }
-    return item?.run;
-  }
-  filter(options) {
-    const result = [];
-    for (let index = this.#head; index < this.#queue.length; index++) {
-      const element = this.#queue[index];
-      if (element.priority === options.priority) {
-        result.push(element.run);
-      }
-    }
-    return result;
-  }
-  get size() {
-    return this.#queue.length - this.#head;
-  }
-  #compact() {
-    if (this.#head === 0) {
-      return;
-    }
-    this.#queue.splice(0, this.#head);
-    this.#head = 0;
-  }
-};
-
-// node_modules/p-queue/dist/index.js
-var PQueue = class extends import_index3.default {
-  #carryoverIntervalCount;
-  #isIntervalIgnored;
-  #intervalCount = 0;
-  #intervalCap;
-  #rateLimitedInInterval = false;
-  #rateLimitFlushScheduled = false;
-  #interval;
-  /*
-  Timestamp when the current interval window ends. Kept accurate at every window transition: `#initializeIntervalIfNeeded` sets it when a window starts and `#onInterval` advances it as the recurring timer rolls into each new window. This is the source of truth for whether a task added after the queue goes idle belongs to a fresh window, so it must not go stale.
-  */
-  #intervalEnd = 0;
-  // Recurring timer that drives windows while the queue is actively processing. Absent (`undefined`) once the queue goes idle.
-  #intervalId;
-  // One-shot timer used while idle to resume at the next window boundary, since `#intervalId` is cleared when idle.
-  #timeoutId;
-  #strict;
-  // Circular buffer implementation for better performance
-  #strictTicks = [];
-  #strictTicksStartIndex = 0;
-  #queue;
-  #queueClass;
-  #pending = 0;
-  // The `!` is needed because of https://github.com/microsoft/TypeScript/issues/32194
-  #concurrency;
-  #isPaused;
-  // Use to assign a unique identifier to a promise function, if not explicitly specified
-  #idAssigner = 1n;
-  // Track currently running tasks for debugging
-  #runningTasks = /* @__PURE__ */ new Map();
-  #queueAbortListenerCleanupFunctions = /* @__PURE__ */ new Set();
-  /**
-      Get or set the default timeout for all tasks. Can be changed at runtime.
-  
-      Operations will throw a `TimeoutError` if they don't complete within the specified time.
-  
-      The timeout begins when the operation is dequeued and starts execution, not while it's waiting in the queue.
-  
-      @example
-      ```
-      const queue = new PQueue({timeout: 5000});
-  
-      // Change timeout for all future tasks
-      queue.timeout = 10000;
-      ```
-      */
-  timeout;
-  constructor(options) {
-    super();
-    options = {
-      carryoverIntervalCount: false,
-      intervalCap: Number.POSITIVE_INFINITY,
-      interval: 0,
-      concurrency: Number.POSITIVE_INFINITY,
-      autoStart: true,
-      queueClass: PriorityQueue,
-      strict: false,
-      ...options
-    };
-    if (!(typeof options.intervalCap === "number" && options.intervalCap >= 1)) {
-      throw new TypeError(`Expected \`intervalCap\` to be a number from 1 and up, got \`${options.intervalCap?.toString() ?? ""}\` (${typeof options.intervalCap})`);
-    }
-    if (options.interval === void 0 || !(Number.isFinite(options.interval) && options.interval >= 0)) {
-      throw new TypeError(`Expected \`interval\` to be a finite number >= 0, got \`${options.interval?.toString() ?? ""}\` (${typeof options.interval})`);
-    }
-    if (options.strict && options.interval === 0) {
-      throw new TypeError("The `strict` option requires a non-zero `interval`");
-    }
-    if (options.strict && options.intervalCap === Number.POSITIVE_INFINITY) {
-      throw new TypeError("The `strict` option requires a finite `intervalCap`");
-    }
-    this.#carryoverIntervalCount = options.carryoverIntervalCount ?? options.carryoverConcurrencyCount ?? false;
-    this.#isIntervalIgnored = options.intervalCap === Number.POSITIVE_INFINITY || options.interval === 0;
-    this.#intervalCap = options.intervalCap;
-    this.#interval = options.interval;
-    this.#strict = options.strict;
-    this.#queue = new options.queueClass();
-    this.#queueClass = options.queueClass;
-    this.concurrency = options.concurrency;
-    if (options.timeout !== void 0 && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
-      throw new TypeError(`Expected \`timeout\` to be a positive finite number, got \`${options.timeout}\` (${typeof options.timeout})`);
-    }
-    this.timeout = options.timeout;
-    this.#isPaused = options.autoStart === false;
-    this.#setupRateLimitTracking();
-  }
-  #cleanupStrictTicks(now) {
-    while (this.#strictTicksStartIndex < this.#strictTicks.length) {
-      const oldestTick = this.#strictTicks[this.#strictTicksStartIndex];
-      if (oldestTick !== void 0 && now - oldestTick >= this.#interval) {
-        this.#strictTicksStartIndex++;
-      } else {
-        break;
-      }
-    }
-    const shouldCompact = this.#strictTicksStartIndex > 100 && this.#strictTicksStartIndex > this.#strictTicks.length / 2 || this.#strictTicksStartIndex === this.#strictTicks.length;
-    if (shouldCompact) {
-      this.#strictTicks = this.#strictTicks.slice(this.#strictTicksStartIndex);
-      this.#strictTicksStartIndex = 0;
-    }
-  }
-  // Helper methods for interval consumption
-  #consumeIntervalSlot(now) {
-    if (this.#strict) {
-      this.#strictTicks.push(now);
-    } else {
-      this.#intervalCount++;
-    }
-  }
-  #rollbackIntervalSlot() {
-    if (this.#strict) {
-      if (this.#strictTicks.length > this.#strictTicksStartIndex) {
-        this.#strictTicks.pop();
-      }
-    } else if (this.#intervalCount > 0) {
-      this.#intervalCount--;
-    }
-  }
-  #getActiveTicksCount() {
-    return this.#strictTicks.length - this.#strictTicksStartIndex;
-  }
-  get #doesIntervalAllowAnother() {
-    if (this.#isIntervalIgnored) {
-      return true;
-    }
-    if (this.#strict) {
-      return this.#getActiveTicksCount() < this.#intervalCap;
-    }
-    return this.#intervalCount < this.#intervalCap;
-  }
-  get #doesConcurrentAllowAnother() {
-    return this.#pending < this.#concurrency;
-  }
-  #next() {
-    this.#pending--;
-    if (this.#pending === 0) {
-      this.emit("pendingZero");
-    }
-    this.#tryToStartAnother();
-    this.emit("next");
-  }
-  #onResumeInterval() {
-    this.#timeoutId = void 0;
-    this.#onInterval();
-    this.#initializeIntervalIfNeeded();
-  }
-  #isIntervalPausedAt(now) {
-    if (this.#strict) {
-      this.#cleanupStrictTicks(now);
-      const activeTicksCount = this.#getActiveTicksCount();
-      if (activeTicksCount >= this.#intervalCap) {
-        const oldestTick = this.#strictTicks[this.#strictTicksStartIndex];
-        const delay = this.#interval - (now - oldestTick);
-        this.#createIntervalTimeout(delay);
-        return true;
-      }
-      return false;
-    }
-    if (this.#intervalId === void 0) {
-      const delay = this.#intervalEnd - now;
-      if (delay < 0) {
-        this.#intervalCount = this.#carryoverIntervalCount ? this.#pending : 0;
-      } else {
-        this.#createIntervalTimeout(delay);
-        return true;
-      }
-    }
-    return false;
-  }
-  #createIntervalTimeout(delay) {
-    if (this.#timeoutId !== void 0) {
-      return;
-    }
-    this.#timeoutId = setTimeout(() => {
-      this.#onResumeInterval();
-    }, delay);
-  }
-  #clearIntervalTimer() {
-    if (this.#intervalId) {
-      clearInterval(this.#intervalId);
-      this.#intervalId = void 0;
-    }
-  }
-  #clearTimeoutTimer() {
-    if (this.#timeoutId) {
-      clearTimeout(this.#timeoutId);
-      this.#timeoutId = void 0;
-    }
-  }
-  #tryToStartAnother() {
-    if (this.#queue.size === 0) {
-      this.#clearIntervalTimer();
-      this.emit("empty");
-      if (this.#pending === 0) {
-        this.#clearTimeoutTimer();
-        if (this.#strict && this.#strictTicksStartIndex > 0) {
-          const now = Date.now();
-          this.#cleanupStrictTicks(now);
-        }
-        this.emit("idle");
-      }
-      return false;
-    }
-    let taskStarted = false;
-    if (!this.#isPaused) {
-      const now = Date.now();
-      const canInitializeInterval = !this.#isIntervalPausedAt(now);
-      if (this.#doesIntervalAllowAnother && this.#doesConcurrentAllowAnother) {
-        const job = this.#queue.dequeue();
-        if (!this.#isIntervalIgnored) {
-          this.#consumeIntervalSlot(now);
-          this.#scheduleRateLimitUpdate();
-        }
-        if (canInitializeInterval) {
-          this.#initializeIntervalIfNeeded();
-        }
-        job();
-        this.emit("active");
-        taskStarted = true;
-      }
-    }
-    return taskStarted;
-  }
-  #initializeIntervalIfNeeded() {
-    if (this.#isIntervalIgnored || this.#intervalId !== void 0) {
-      return;
-    }
-    if (this.#strict) {
-      return;
-    }
-    this.#intervalId = setInterval(() => {
-      this.#onInterval();
-    }, this.#interval);
-    this.#intervalEnd = Date.now() + this.#interval;
-  }
-  #onInterval() {
-    if (!this.#strict) {
-      if (this.#intervalId !== void 0) {
-        if (this.#intervalCount === 0 && this.#pending === 0) {
-          this.#clearIntervalTimer();
-        } else {
-          this.#intervalEnd = Date.now() + this.#interval;
-        }
-      }
-      this.#intervalCount = this.#carryoverIntervalCount ? this.#pending : 0;
-    }
-    this.#processQueue();
-    this.#scheduleRateLimitUpdate();
-  }
-  /**
-  Executes all queued functions until it reaches the limit.
-  */
-  #processQueue() {
-    while (this.#tryToStartAnother()) {
-    }
-  }
-  get concurrency() {
-    return this.#concurrency;
-  }
-  set concurrency(newConcurrency) {
-    if (!(typeof newConcurrency === "number" && newConcurrency >= 1)) {
-      throw new TypeError(`Expected \`concurrency\` to be a number from 1 and up, got \`${newConcurrency}\` (${typeof newConcurrency})`);
-    }
-    this.#concurrency = newConcurrency;
-    this.#processQueue();
-  }
-  /**
-      Updates the priority of a promise function by its id, affecting its execution order. Requires a defined concurrency limit to take effect.
-  
-      For example, this can be used to prioritize a promise function to run earlier.
-  
-      ```js
-      import PQueue from 'p-queue';
-  
-      const queue = new PQueue({concurrency: 1});
-  
-      queue.add(async () => '🦄', {priority: 1});
-      queue.add(async () => '🦀', {priority: 0, id: '🦀'});
-      queue.add(async () => '🦄', {priority: 1});
-      queue.add(async () => '🦄', {priority: 1});
-  
-      queue.setPriority('🦀', 2);
-      ```
-  
-      In this case, the promise function with `id: '🦀'` runs second.
-  
-      You can also deprioritize a promise function to delay its execution:
-  
-      ```js
-      import PQueue from 'p-queue';
-  
-      const queue = new PQueue({concurrency: 1});
-  
-      queue.add(async () => '🦄', {priority: 1});
-      queue.add(async () => '🦀', {priority: 1, id: '🦀'});
-      queue.add(async () => '🦄');
-      queue.add(async () => '🦄', {priority: 0});
-  
-      queue.setPriority('🦀', -1);
-      ```
-      Here, the promise function with `id: '🦀'` executes last.
-      */
-  setPriority(id, priority) {
-    if (typeof priority !== "number" || !Number.isFinite(priority)) {
-      throw new TypeError(`Expected \`priority\` to be a finite number, got \`${priority}\` (${typeof priority})`);
-    }
-    this.#queue.setPriority(id, priority);
-  }
-  async add(function_, options = {}) {
-    options = {
-      timeout: this.timeout,
-      ...options,
-      // Assign unique ID if not provided
-      id: options.id ?? (this.#idAssigner++).toString()
-    };
-    if (options.timeout !== void 0 && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
-      throw new TypeError(`Expected \`timeout\` to be a positive finite number, got \`${options.timeout}\` (${typeof options.timeout})`);
-    }
-    return new Promise((resolve, reject) => {
-      const taskSymbol = /* @__PURE__ */ Symbol(`task-${options.id}`);
-      let cleanupQueueAbortHandler = () => void 0;
-      const run2 = async () => {
-        cleanupQueueAbortHandler();
-        this.#pending++;
-        this.#runningTasks.set(taskSymbol, {
-          id: options.id,
-          priority: options.priority ?? 0,
-          // Match priority-queue default
-          startTime: Date.now(),
-          timeout: options.timeout
-        });
-        let eventListener;
-        try {
-          try {
-            options.signal?.throwIfAborted();
-          } catch (error2) {
-            this.#rollbackIntervalConsumption();
-            this.#runningTasks.delete(taskSymbol);
-            throw error2;
-          }
-          let operation = function_({ signal: options.signal });
-          if (options.timeout !== void 0) {
-            operation = pTimeout(Promise.resolve(operation), {
-              milliseconds: options.timeout,
-              message: `Task timed out after ${options.timeout}ms (queue has ${this.#pending} running, ${this.#queue.size} waiting)`
-            });
-          }
-          if (options.signal) {
-            const { signal } = options;
-            operation = Promise.race([operation, new Promise((_resolve, reject2) => {
-              eventListener = () => {
-                reject2(signal.reason);
-              };
-              signal.addEventListener("abort", eventListener, { once: true });
-              if (signal.aborted) {
-                eventListener();
-              }
-            })]);
-          }
-          const result = await operation;
-          resolve(result);
-          this.emit("completed", result);
-        } catch (error2) {
-          reject(error2);
-          this.emit("error", error2);
-        } finally {
-          if (eventListener) {
-            options.signal?.removeEventListener("abort", eventListener);
-          }
-          this.#runningTasks.delete(taskSymbol);
-          queueMicrotask(() => {
-            this.#next();
-          });
-        }
-      };
-      this.#queue.enqueue(run2, options);
-      const removeQueuedTask = () => {
-        if (this.#queue instanceof PriorityQueue) {
-          this.#queue.remove(run2);
-          return;
-        }
-        this.#queue.remove?.(options.id);
-      };
-      if (options.signal) {
-        const { signal } = options;
-        const queueAbortHandler = () => {
-          cleanupQueueAbortHandler();
-          removeQueuedTask();
-          reject(signal.reason);
-          this.#tryToStartAnother();
-          this.emit("next");
-        };
-        cleanupQueueAbortHandler = () => {
-          signal.removeEventListener("abort", queueAbortHandler);
-          this.#queueAbortListenerCleanupFunctions.delete(cleanupQueueAbortHandler);
-        };
-        if (signal.aborted) {
-          queueAbortHandler();
-          return;
-        }
-        signal.addEventListener("abort", queueAbortHandler, { once: true });
-        this.#queueAbortListenerCleanupFunctions.add(cleanupQueueAbortHandler);
-      }
-      this.emit("add");
-      this.#tryToStartAnother();
-    });
-  }
-  async addAll(functions, options) {
-    return Promise.all(functions.map(async (function_) => this.add(function_, options)));
-  }
-  /**
-  Start (or resume) executing enqueued tasks within concurrency limit. No need to call this if queue is not paused (via `options.autoStart = false` or by `.pause()` method.)
-  */
-  start() {
-    if (!this.#isPaused) {
-      return this;
-    }
-    this.#isPaused = false;
-    this.#processQueue();
-    return this;
-  }
-  /**
-  Put queue execution on hold.
-  */
-  pause() {
-    this.#isPaused = true;
-  }
-  /**
-  Clear the queue.
-  */
-  clear() {
-    for (const cleanupQueueAbortHandler of this.#queueAbortListenerCleanupFunctions) {
-      cleanupQueueAbortHandler();
-    }
-    this.#queue = new this.#queueClass();
-    this.#clearIntervalTimer();
-    this.#updateRateLimitState();
-    this.emit("empty");
-    if (this.#pending === 0) {
-      this.#clearTimeoutTimer();
-      this.emit("idle");
-    }
-    this.emit("next");
-  }
-  /**
-      Can be called multiple times. Useful if you for example add additional items at a later time.
-  
-      @returns A promise that settles when the queue becomes empty.
-      */
-  async onEmpty() {
-    if (this.#queue.size === 0) {
-      return;
-    }
-    await this.#onEvent("empty");
-  }
-  /**
-      @returns A promise that settles when the queue size is less than the given limit: `queue.size < limit`.
-  
-      If you want to avoid having the queue grow beyond a certain size you can `await queue.onSizeLessThan()` before adding a new item.
-  
-      Note that this only limits the number of items waiting to start. There could still be up to `concurrency` jobs already running that this call does not include in its calculation.
-      */
-  async onSizeLessThan(limit) {
-    if (this.#queue.size < limit) {
-      return;
-    }
-    await this.#onEvent(["next", "active"], () => this.#queue.size < limit);
-  }
-  /**
-      The difference with `.onEmpty` is that `.onIdle` guarantees that all work from the queue has finished. `.onEmpty` merely signals that the queue is empty, but it could mean that some promises haven't completed yet.
-  
-      @returns A promise that settles when the queue becomes empty, and all promises have completed; `queue.size === 0 && queue.pending === 0`.
-      */
-  async onIdle() {
-    if (this.#pending === 0 && this.#queue.size === 0) {
-      return;
-    }
-    await this.#onEvent("idle");
-  }
-  /**
-      The difference with `.onIdle` is that `.onPendingZero` only waits for currently running tasks to finish, ignoring queued tasks.
-  
-      @returns A promise that settles when all currently running tasks have completed; `queue.pending === 0`.
-      */
-  async onPendingZero() {
-    if (this.#pending === 0) {
-      return;
-    }
-    await this.#onEvent("pendingZero");
-  }
-  /**
-  @returns A promise that settles when the queue becomes rate-limited due to intervalCap.
-  */
-  async onRateLimit() {
-    if (this.isRateLimited) {
-      return;
-    }
-    await this.#onEvent("rateLimit");
-  }
-  /**
-  @returns A promise that settles when the queue is no longer rate-limited.
-  */
-  async onRateLimitCleared() {
-    if (!this.isRateLimited) {
-      return;
-    }
-    await this.#onEvent("rateLimitCleared");
-  }
-  /**
-      @returns A promise that rejects when any task in the queue errors.
-  
-      Use with `Promise.race([queue.onError(), queue.onIdle()])` to fail fast on the first error while still resolving normally when the queue goes idle.
-  
-      Important: The promise returned by `add()` still rejects. You must handle each `add()` promise (for example, `.catch(() => {})`) to avoid unhandled rejections.
-  
-      @example
-      ```
-      import PQueue from 'p-queue';
-  
-      const queue = new PQueue({concurrency: 2});
-  
-      queue.add(() => fetchData(1)).catch(() => {});
-      queue.add(() => fetchData(2)).catch(() => {});
-      queue.add(() => fetchData(3)).catch(() => {});
-  
-      // Stop processing on first error
-      try {
-          await Promise.race([
-              queue.onError(),
-              queue.onIdle()
-          ]);
-      } catch (error) {
-          queue.pause(); // Stop processing remaining tasks
-          console.error('Queue failed:', error);
-      }
-      ```
-      */
-  // eslint-disable-next-line @typescript-eslint/promise-function-async
-  onError() {
-    return new Promise((_resolve, reject) => {
-      const handleError = (error2) => {
-        this.off("error", handleError);
-        reject(error2);
-      };
-      this.on("error", handleError);
-    });
-  }
-  async #onEvent(events, filter) {
-    const eventList = Array.isArray(events) ? events : [events];
-    return new Promise((resolve) => {
-      const listener = () => {
-        if (filter && !filter()) {
-          return;
-        }
-        for (const event of eventList) {
-          this.off(event, listener);
-        }
-        resolve();
-      };
-      for (const event of eventList) {
-        this.on(event, listener);
-      }
-    });
-  }
-  /**
-  Size of the queue, the number of queued items waiting to run.
-  */
-  get size() {
-    return this.#queue.size;
-  }
-  /**
-      Size of the queue, filtered by the given options.
-  
-      For example, this can be used to find the number of items remaining in the queue with a specific priority level.
-      */
-  sizeBy(options) {
-    return this.#queue.filter(options).length;
-  }
-  /**
-  Number of running items (no longer in the queue).
-  */
-  get pending() {
-    return this.#pending;
-  }
-  /**
-  Whether the queue is currently paused.
-  */
-  get isPaused() {
-    return this.#isPaused;
-  }
-  #setupRateLimitTracking() {
-    if (this.#isIntervalIgnored) {
-      return;
-    }
-    this.on("add", () => {
-      if (this.#queue.size > 0) {
-        this.#scheduleRateLimitUpdate();
-      }
-    });
-    this.on("next", () => {
-      this.#scheduleRateLimitUpdate();
-    });
-  }
-  #scheduleRateLimitUpdate() {
-    if (this.#isIntervalIgnored || this.#rateLimitFlushScheduled) {
-      return;
-    }
-    this.#rateLimitFlushScheduled = true;
-    queueMicrotask(() => {
-      this.#rateLimitFlushScheduled = false;
-      this.#updateRateLimitState();
-    });
-  }
-  #rollbackIntervalConsumption() {
-    if (this.#isIntervalIgnored) {
-      return;
-    }
-    this.#rollbackIntervalSlot();
-    this.#scheduleRateLimitUpdate();
-  }
-  #updateRateLimitState() {
-    const previous = this.#rateLimitedInInterval;
-    if (this.#isIntervalIgnored || this.#queue.size === 0) {
-      if (previous) {
-        this.#rateLimitedInInterval = false;
-        this.emit("rateLimitCleared");
-      }
-      return;
-    }
-    let count;
-    if (this.#strict) {
-      const now = Date.now();
-      this.#cleanupStrictTicks(now);
-      count = this.#getActiveTicksCount();
-    } else {
-      count = this.#intervalCount;
-    }
-    const shouldBeRateLimited = count >= this.#intervalCap;
-    if (shouldBeRateLimited !== previous) {
-      this.#rateLimitedInInterval = shouldBeRateLimited;
-      this.emit(shouldBeRateLimited ? "rateLimit" : "rateLimitCleared");
-    }
-  }
-  /**
-  Whether the queue is currently rate-limited due to intervalCap.
-  */
-  get isRateLimited() {
-    return this.#rateLimitedInInterval;
-  }
-  /**
-      Whether the queue is saturated. Returns `true` when:
-      - All concurrency slots are occupied and tasks are waiting, OR
-      - The queue is rate-limited and tasks are waiting
-  
-      Useful for detecting backpressure and potential hanging tasks.
-  
-      ```js
-      import PQueue from 'p-queue';
-  
-      const queue = new PQueue({concurrency: 2});
-  
-      // Backpressure handling
-      if (queue.isSaturated) {
-          console.log('Queue is saturated, waiting for capacity...');
-          await queue.onSizeLessThan(queue.concurrency);
-      }
-  
-      // Monitoring for stuck tasks
-      setInterval(() => {
-          if (queue.isSaturated) {
-              console.warn(`Queue saturated: ${queue.pending} running, ${queue.size} waiting`);
-          }
-      }, 60000);
-      ```
-      */
-  get isSaturated() {
-    return this.#pending === this.#concurrency && this.#queue.size > 0 || this.isRateLimited && this.#queue.size > 0;
-  }
-  /**
-      The tasks currently being executed. Each task includes its `id`, `priority`, `startTime`, `timeout` (if set), and `timeoutRemaining` (milliseconds until the task times out, or `undefined` if no timeout is set).
-  
-      Returns an array of task info objects.
-  
-      ```js
-      import PQueue from 'p-queue';
-  
-      const queue = new PQueue({concurrency: 2, timeout: 10000});
-  
-      // Add tasks with IDs for better debugging
-      queue.add(() => fetchUser(123), {id: 'user-123'});
-      queue.add(() => fetchPosts(456), {id: 'posts-456', priority: 1});
-  
-      // Check what's running
-      console.log(queue.runningTasks);
-      // => [{
-      //   id: 'user-123',
-      //   priority: 0,
-      //   startTime: 1759253001716,
-      //   timeout: 10000,
-      //   timeoutRemaining: 9700
-      // }, {
-      //   id: 'posts-456',
-      //   priority: 1,
-      //   startTime: 1759253001916,
-      //   timeout: 10000,
-      //   timeoutRemaining: 9900
-      // }]
-      ```
-      */
-  get runningTasks() {
-    return [...this.#runningTasks.values()].map((task) => ({
-      ...task,
-      timeoutRemaining: task.timeout ? Math.max(0, task.startTime + task.timeout - Date.now()) : void 0
-    }));
-  }
-};
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/file.js
-async function walkDAG(blockstore, node, queue, streamPosition, start, end, options) {
-  if (node instanceof Uint8Array) {
-    const buf = extractDataFromBlock(node, streamPosition, start, end);
-    queue.push(buf);
-    return;
-  }
-  if (node.Data == null) {
-    throw new NotUnixFSError("no data in PBNode");
-  }
-  let file;
-  try {
-    file = UnixFS2.unmarshal(node.Data);
-  } catch (err) {
-    throw new NotUnixFSError(err.message);
-  }
-  if (file.data != null) {
-    const data = file.data;
-    const buf = extractDataFromBlock(data, streamPosition, start, end);
-    queue.push(buf);
-    streamPosition += BigInt(buf.byteLength);
-  }
-  const childOps = [];
-  if (node.Links.length !== file.blockSizes.length) {
-    throw new NotUnixFSError("Inconsistent block sizes and dag links");
-  }
-  for (let i = 0; i < node.Links.length; i++) {
-    const childLink = node.Links[i];
-    const childStart = streamPosition;
-    const childEnd = childStart + file.blockSizes[i];
-    if (start >= childStart && start < childEnd || // child has offset byte
-    end >= childStart && end <= childEnd || // child has end byte
-    start < childStart && end > childEnd) {
-      childOps.push({
-        link: childLink,
-        blockStart: streamPosition
-      });
-    }
-    streamPosition = childEnd;
-    if (streamPosition > end) {
-      break;
-    }
-  }
-  await pipe(childOps, (source) => src_default6(source, (op) => {
-    return async () => {
-      const block = await src_default3(blockstore.get(op.link.Hash, options));
-      return {
-        ...op,
-        block
-      };
-    };
-  }), (source) => parallel(source, {
-    ordered: true,
-    concurrency: options.blockReadConcurrency
-  }), async (source) => {
-    for await (const { link, block, blockStart } of source) {
-      let child;
-      switch (link.Hash.code) {
-        case code:
-          child = decode5(block);
-          break;
-        case code3:
-          child = block;
-          break;
-        default:
-          queue.end(new NotUnixFSError(`Unsupported codec: ${link.Hash.code}`));
-          return;
-      }
-      const childQueue = new PQueue({
-        concurrency: 1
-      });
-      childQueue.on("error", (error2) => {
-        queue.end(error2);
-      });
-      void childQueue.add(async () => {
-        options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:file", {
-          cid: link.Hash
-        }));
-        await walkDAG(blockstore, child, queue, blockStart, start, end, options);
-      });
-      await childQueue.onIdle();
-    }
-  });
-  if (streamPosition >= end) {
-    queue.end();
-  }
-}
-function fileContent(cid2, node, unixfs, path, blockstore) {
-  async function* yieldFileContent(options = {}) {
-    const fileSize = unixfs.fileSize();
-    if (fileSize === void 0) {
-      throw new Error("File was a directory");
-    }
-    const { start, end } = validateOffsetAndLength(fileSize, options.offset, options.length);
-    if (end === 0n) {
-      return;
-    }
-    let read3 = 0n;
-    const wanted = end - start;
-    const queue = pushable();
-    options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:file", {
-      cid: cid2
-    }));
-    void walkDAG(blockstore, node, queue, 0n, start, end, options).catch((err) => {
-      queue.end(err);
-    });
-    for await (const buf of queue) {
-      if (buf == null) {
-        continue;
-      }
-      read3 += BigInt(buf.byteLength);
-      if (read3 > wanted) {
-        queue.end();
-        throw new OverReadError("Read too many bytes - the file size reported by the UnixFS data in the root node may be incorrect");
-      }
-      if (read3 === wanted) {
-        queue.end();
-      }
-      options.onProgress?.(new CustomProgressEvent("unixfs:exporter:progress:unixfs:file", {
-        bytesRead: read3,
-        totalBytes: wanted,
-        fileSize
-      }));
-      yield buf;
-    }
-    if (read3 < wanted) {
-      throw new UnderReadError("Traversed entire DAG but did not read enough bytes");
-    }
-  }
-  return yieldFileContent;
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/hamt-sharded-directory.js
-async function* listDirectory(cid2, path, blockstore, options) {
-  let index = -1;
-  let yielded = 0;
-  for await (const entry of list(cid2, path, blockstore, options)) {
-    index++;
-    if (options.offset != null && options.offset < index) {
-      continue;
-    }
-    yield entry;
-    yielded++;
-    if (options.length != null && options.length === yielded) {
-      return;
-    }
-  }
-}
-async function* list(cid2, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(cid2, options));
-  const node = Node.decode(block);
-  if (node.data?.fanOut == null) {
-    throw new NotUnixFSError("missing fanout");
-  }
-  const prefixLength = (node.data.fanOut - 1n).toString(16).length;
-  for (const link of node.links) {
-    if (link.name == null || link.hash == null) {
-      continue;
-    }
-    const cid3 = CID.decode(link.hash);
-    if (link.name.length === prefixLength) {
-      yield* list(cid3, path, blockstore, options);
-    } else {
-      const name4 = link.name.substring(prefixLength);
-      yield {
-        cid: cid3,
-        name: link.name.substring(prefixLength),
-        path: `${path}/${name4}`,
-        size: BigInt(link.tSize ?? 0)
-      };
-    }
-  }
-}
-function hamtShardedDirectoryContent(cid2, node, unixfs, path, blockstore) {
-  function yieldHamtDirectoryContent(options = {}) {
-    options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:hamt-sharded-directory", {
-      cid: cid2
-    }));
-    return listDirectory(cid2, path, blockstore, options);
-  }
-  return yieldHamtDirectoryContent;
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/index.js
-var contentExporters = {
-  raw: fileContent,
-  file: fileContent,
-  directory: directoryContent,
-  "hamt-sharded-directory": hamtShardedDirectoryContent,
-  metadata: (cid2, node, unixfs, blockstore) => {
-    return () => [];
-  },
-  symlink: (cid2, node, unixfs, blockstore) => {
-    return () => [];
-  }
-};
-async function dagPbResolver2(cid2, name4, path, blockstore, options) {
-  const block = await src_default3(blockstore.get(cid2, options));
-  let node;
-  try {
-    node = decode5(block);
-  } catch (err) {
-    throw new NotUnixFSError(err.message);
-  }
-  if (node.Data == null) {
-    throw new NotUnixFSError("no data in PBNode");
-  }
-  let unixfs;
-  try {
-    unixfs = UnixFS2.unmarshal(node.Data);
-  } catch (err) {
-    throw new NotUnixFSError(err.message);
-  }
-  const content = contentExporters[unixfs.type](cid2, node, unixfs, path, blockstore);
-  if (content == null) {
-    throw new NotFoundError2("could not find content exporter");
-  }
-  if (unixfs.isDirectory()) {
-    return {
-      type: "directory",
-      cid: cid2,
-      name: name4,
-      path,
-      entries: content,
-      unixfs,
-      node,
-      size: BigInt(block.byteLength)
-    };
-  }
-  return {
-    type: "file",
-    cid: cid2,
-    name: name4,
-    path,
-    content,
-    unixfs,
-    node,
-    size: unixfs.fileSize()
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/index.js
-var resolvers2 = {
-  [code]: dagPbResolver2,
-  [code3]: rawResolver2,
-  [code5]: dagCborResolver2,
-  [CODEC_CBOR]: dagCborResolver2,
-  [code6]: dagJsonResolver2,
-  [identity2.code]: identityResolver2,
-  [code2]: jsonResolver2
-};
-async function exporter(path, blockstore, options = {}) {
-  let cid2;
-  let name4;
-  if (path instanceof String || typeof path === "string") {
-    const entry = await src_default4(walkPath(path, blockstore, options));
-    if (entry == null) {
-      throw new NotFoundError2(`Could not walk path to ${path}`);
-    }
-    cid2 = entry.cid;
-    name4 = entry.name;
-    path = entry.path;
-  } else if (CID.asCID(path) === path || path instanceof CID) {
-    cid2 = path;
-    name4 = path = cid2.toString();
-  } else {
-    throw new InvalidParametersError("Path must be string or CID");
-  }
-  const resolver = resolvers2[cid2.code];
-  if (resolver == null) {
-    throw new NoResolverError(`No resolver for code ${cid2.code}`);
-  }
-  return resolver(cid2, name4, path, blockstore, options);
-}
-
-// src/core/unixfs/tree.ts
-async function resolvePath(root, path, source, options) {
-  if (path.length === 0) return { cid: root, size: await dagSize(root, source, options) };
-  let cid2 = root;
-  let size = 0;
-  for (let i = 0; i < path.length; i++) {
-    const name4 = path[i];
-    if (cid2.code !== code) throw new TreeError(`/${path.slice(0, i).join("/")} is not a directory`);
-    const entry = await findEntry(cid2, name4, source, options);
-    if (entry == null) return void 0;
-    cid2 = entry.cid;
-    size = entry.size;
-  }
-  return { cid: cid2, size };
-}
-async function dagSize(cid2, source, options) {
-  if (cid2.multihash.code === 0) return cid2.multihash.digest.length;
-  const bytes = await source.get(cid2, options);
-  if (cid2.code !== code) return bytes.length;
-  return bytes.length + decode5(bytes).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0);
-}
-async function readFileBytes(cid2, source, options) {
-  const entry = await exporter(cid2, readableStorage(source), { signal: options.signal });
-  if (entry.type !== "file" && entry.type !== "raw" && entry.type !== "identity") {
-    throw new TreeError(`${cid2} is not a file (${entry.type})`);
-  }
-  if (entry.size > BigInt(options.maxBytes)) throw new TreeError(`${cid2} is ${entry.size} bytes, more than the ${options.maxBytes} allowed`);
-  const chunks = [];
-  let length3 = 0;
-  for await (const chunk of entry.content({ signal: options.signal })) {
-    length3 += chunk.byteLength;
-    if (length3 > options.maxBytes) throw new TreeError(`${cid2} is more than the ${options.maxBytes} bytes allowed`);
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3);
-}
-async function* walkDag(root, source, options) {
-  const concurrency = options?.concurrency ?? 8;
-  const skip = options?.skip;
-  const seen = /* @__PURE__ */ new Set();
-  const inflight = /* @__PURE__ */ new Map();
-  const stack = [root];
-  try {
-    while (stack.length > 0) {
-      throwIfAborted(options?.signal);
-      for (let i = stack.length - 1; i >= 0 && i >= stack.length - concurrency; i--) {
-        const cid3 = stack[i];
-        const key2 = cid3.toString();
-        if (seen.has(key2) || inflight.has(key2) || cid3.multihash.code === 0 || skip?.(cid3) === true) continue;
-        const pending = source.get(cid3, { signal: options?.signal });
-        pending.catch(() => {
-        });
-        inflight.set(key2, pending);
-      }
-      const cid2 = stack.pop();
-      const key = cid2.toString();
-      if (seen.has(key) || cid2.multihash.code === 0 || skip?.(cid2) === true) {
-        seen.add(key);
-        continue;
-      }
-      const bytes = await (inflight.get(key) ?? source.get(cid2, { signal: options?.signal }));
-      inflight.delete(key);
-      seen.add(key);
-      yield { cid: cid2, bytes };
-      if (cid2.code === code) {
-        const links = decode5(bytes).Links;
-        for (let i = links.length - 1; i >= 0; i--) {
-          const link = links[i].Hash;
-          if (!seen.has(link.toString())) stack.push(link);
-        }
-      } else if (cid2.code !== code3) {
-        throw new TreeError(`cannot walk ${cid2}: codec 0x${cid2.code.toString(16)} is not dag-pb or raw`);
-      }
-    }
-  } finally {
-    inflight.clear();
-  }
-}
-
-// src/core/unixfs/edit.ts
-var PendingDir = class _PendingDir {
-  /** `where`: the directory's path from the root, for errors. */
-  constructor(where, entries = [], shard) {
-    this.where = where;
-    this.shard = shard;
-    this.entries = new Map(entries.map((entry) => [entry.name, { cid: entry.cid, size: entry.size }]));
-  }
-  where;
-  shard;
-  entries;
-  /** Names a HAMT had before the edit (undefined: absent), as looked up on their hash paths. */
-  before = /* @__PURE__ */ new Map();
-  removed = /* @__PURE__ */ new Set();
-  static async load(cid2, where, source, options) {
-    if (source == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
-    return await naming(where, async () => {
-      const bytes = await source.get(cid2, options);
-      if (cid2.code === code && decodeUnixFS(cid2, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid2);
-      return new _PendingDir(where, await readDirectory(cid2, source, options));
-    });
-  }
-  async get(name4, source, options) {
-    const child = this.entries.get(name4);
-    if (child != null || this.shard == null || this.removed.has(name4)) return child;
-    if (source == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
-    const entry = await naming(this.where, async () => await this.original(name4, source, options));
-    return entry == null ? void 0 : { cid: entry.cid, size: entry.size };
-  }
-  set(name4, child) {
-    this.entries.set(name4, child);
-    this.removed.delete(name4);
-  }
-  delete(name4) {
-    this.entries.delete(name4);
-    if (this.shard != null) this.removed.add(name4);
-  }
-  async flush(source, sink, options) {
-    const changed = [];
-    for (const [name4, child] of this.entries) {
-      const node = child instanceof _PendingDir ? await child.flush(source, sink, options) : child;
-      changed.push({ name: name4, cid: node.cid, size: node.size });
-    }
-    if (this.shard == null) return buildDirectory(changed, sink, options);
-    if (source == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
-    return await naming(this.where, async () => await this.flushShard(this.shard, changed, source, sink, options));
-  }
-  /**
-   * A HAMT that only grows stays a HAMT: patch the hash paths. Otherwise it may fall back to a
-   * basic directory, which takes every entry: read them all and build anew.
-   */
-  async flushShard(shard, changed, source, sink, options) {
-    let growth = 0;
-    if (this.removed.size === 0) {
-      for (const entry of changed) {
-        const old = await this.original(entry.name, source, options);
-        growth += linkBytes(entry) - (old == null ? 0 : linkBytes(old));
-      }
-    }
-    if (this.removed.size === 0 && growth >= 0) return putInShardedDirectory(shard, changed, source, sink, options);
-    const all = new Map((await readDirectory(shard, source, options)).map((entry) => [entry.name, entry]));
-    for (const name4 of this.removed) all.delete(name4);
-    for (const entry of changed) all.set(entry.name, entry);
-    return buildDirectory([...all.values()].sort(compareNames), sink, options);
-  }
-  async original(name4, source, options) {
-    if (!this.before.has(name4)) this.before.set(name4, await findEntry(this.shard, name4, source, options));
-    return this.before.get(name4);
-  }
-};
-async function naming(where, work) {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join("/")}: ${err.message}`, { cause: err });
-    throw err;
-  }
-}
-function linkBytes(entry) {
-  const name4 = encoder3.encode(entry.name).length;
-  const cid2 = entry.cid.bytes.length;
-  const body = 1 + varintLength(cid2) + cid2 + 1 + varintLength(name4) + name4 + 1 + varintLength(entry.size);
-  return 1 + varintLength(body) + body;
-}
-function varintLength(value) {
-  let length3 = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    length3++;
-  }
-  return length3;
-}
-var encoder3 = new TextEncoder();
-async function editTree(root, edits, source, sink, options) {
-  if (root != null && edits.length === 0) {
-    if (source == null) throw new InputError("source", "a block source is needed to size an unedited root");
-    return { cid: root, size: await dagSize(root, source, options) };
-  }
-  const read3 = /* @__PURE__ */ new Map();
-  const cached = source == null ? null : {
-    label: source.label,
-    get: async (cid2, opts) => {
-      const key = cid2.toString();
-      let bytes = read3.get(key);
-      if (bytes == null) {
-        bytes = source.get(cid2, opts);
-        read3.set(key, bytes);
-        bytes.catch(() => {
-          read3.delete(key);
-        });
-      }
-      return await bytes;
-    }
-  };
-  const top = root == null ? new PendingDir([]) : await PendingDir.load(root, [], cached, options);
-  for (const edit of edits) {
-    throwIfAborted(options?.signal);
-    if (edit.path.length === 0) throw new InputError("edits", "an edit path must name at least one entry");
-    for (const name4 of edit.path) checkName(name4);
-    let dir = top;
-    let missing = false;
-    for (let i = 0; i < edit.path.length - 1; i++) {
-      const name4 = edit.path[i];
-      const child = await dir.get(name4, cached, options);
-      let next;
-      if (child instanceof PendingDir) {
-        next = child;
-      } else if (child == null) {
-        if (edit.node == null) {
-          missing = true;
-          break;
-        }
-        next = new PendingDir(edit.path.slice(0, i + 1));
-      } else {
-        next = await PendingDir.load(child.cid, edit.path.slice(0, i + 1), cached, options);
-      }
-      dir.set(name4, next);
-      dir = next;
-    }
-    if (missing) continue;
-    const last2 = edit.path[edit.path.length - 1];
-    if (edit.node != null) dir.set(last2, { cid: edit.node.cid, size: edit.node.size });
-    else if (await dir.get(last2, cached, options) != null) dir.delete(last2);
-  }
-  const newBlocks = {
-    put: async (cid2, bytes, opts) => {
-      if (!read3.has(cid2.toString())) await sink.put(cid2, bytes, opts);
-    }
-  };
-  return await top.flush(cached, newBlocks, options);
-}
-
-// src/core/publish.ts
-var PublishSink = class {
-  constructor(sinks) {
-    this.sinks = sinks;
-  }
-  sinks;
-  dagPb = new MemoryBlockStore();
-  async put(cid2, bytes, options) {
-    if (cid2.code === 112) await this.dagPb.put(cid2, bytes);
-    const onWritten = options?.onWritten;
-    let waiting = this.sinks.length;
-    const each = onWritten == null ? {} : { onWritten: () => {
-      if (--waiting === 0) onWritten();
-    } };
-    await Promise.all(this.sinks.map(async (s) => {
-      await s.put(cid2, bytes, each);
-    }));
-  }
-};
-var discard = {
-  put: async (_cid, _bytes, options) => {
-    options?.onWritten?.();
-  }
-};
-var readBuffers = new BufferPool(1024 * 1024, 64);
-function resolveName(options, image) {
-  if (options.name != null && options.name !== "") return validateName(options.name, "name");
-  if (options.image.kind === "docker") return validateName(parseReference(options.image.ref, "image").path, "image");
-  const repoTag = image.repoTags.find((t) => t.includes(":") || t.includes("/"));
-  if (repoTag != null) return validateName(parseReference(repoTag, "image-file").path, "image-file");
-  throw new InputError("name", 'no repository name given and the image archive names none (expected a name such as "team/app")');
-}
-function resolveTags(options) {
-  if (options.tags.length > 0) return options.tags.map((t) => validateTag(t, "tags"));
-  if (options.image.kind === "docker") {
-    const tag = parseReference(options.image.ref, "image").tag;
-    if (tag != null) return [tag];
-  }
-  return ["latest"];
-}
-var REUSE_TAGS = 8;
-async function previousBlobs(root, name4, catalog, source, options) {
-  const known = /* @__PURE__ */ new Map();
-  const tagsDir = await resolvePath(root, registryPaths.tags(name4), source, options);
-  if (tagsDir == null) return known;
-  const recent = (catalog.images.find((i) => i.name === name4)?.tags ?? []).slice().sort((a, b) => a.published < b.published ? 1 : a.published > b.published ? -1 : 0).slice(0, REUSE_TAGS);
-  for (const tag of recent) {
-    const blobs = await resolvePath(tagsDir.cid, [tag.tag, "blobs", "sha256"], source, options);
-    if (blobs == null) continue;
-    for (const entry of await readDirectory(blobs.cid, source, options)) {
-      known.set(entry.name, { cid: entry.cid, size: entry.size });
-    }
-  }
-  return known;
-}
-async function* once(bytes) {
-  yield bytes;
-}
-async function importBlob(file, sink, label, progress, signal) {
-  const pooled = file.bytes == null;
-  const source = pooled ? fileContent2(file, signal) : once(file.bytes);
-  const hasher = new BlobHasher(pooled, signal);
-  try {
-    let size = 0;
-    const content = async function* () {
-      for await (const chunk of source) {
-        size += chunk.length;
-        progress.add(chunk.length);
-        yield chunk;
-      }
-    };
-    const node = await importFile(content(), sink, {
-      signal,
-      hashLeaf: hasher.hashChunk,
-      ...pooled ? { releaseLeaf: (bytes) => {
-        readBuffers.give(bytes);
-      } } : {}
-    });
-    if (file.digest != null) checkDigest(await hasher.digest(), size, { digest: file.digest, size: file.size, label });
-    return node;
-  } finally {
-    hasher.close();
-    await source.return(void 0);
-  }
-}
-function fileContent2(file, signal) {
-  if (file.chunks == null) throw new Error(`no content for ${file.path}`);
-  return file.chunks({ pool: readBuffers, signal });
-}
-async function publish(options) {
-  const logger2 = options.logger ?? silentLogger;
-  const { signal } = options;
-  const scope = options.carScope ?? "new";
-  const tags = resolveTags(options);
-  if (options.previousRoot != null && (options.sources ?? []).length === 0) {
-    throw new InputError("previous-root", "a previous root was given but no block source to read it from (set gateways, a CAR or a store)");
-  }
-  const work = await mkdtemp2(join3(options.tempDir, "ipcr-publish-"));
-  registerTemporary(work);
-  let archive;
-  let car;
-  try {
-    const input = options.image.kind === "docker" ? "image" : "image-file";
-    const archivePath = options.image.kind === "docker" ? await logger2.group(`Export ${options.image.ref} from Docker`, async () => {
-      const img = options.image;
-      return await saveDockerImage(img.ref, { run: img.run, tempDir: work, input, signal });
-    }) : options.image.path;
-    const { maxDecompressedSize } = options;
-    archive = await openImageArchive(archivePath, { input, tempDir: work, signal, maxDecompressedSize });
-    const image = await loadImage(archive, { input, signal, maxDecompressedSize });
-    const name4 = resolveName(options, image);
-    const description = plainLine(options.description ?? image.labels["org.opencontainers.image.description"]);
-    const platforms = image.images.map((i) => platformString(i.platform));
-    logger2.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name4}:${tags.join(", ")}`);
-    const previousRoot = options.previousRoot ?? null;
-    const source = previousRoot != null ? new FirstSource(options.sources ?? []) : null;
-    const { previousCatalog, known } = previousRoot != null && source != null ? await logger2.group(`Read the previous registry root ${previousRoot}`, async () => {
-      const previousCatalog2 = await readPreviousCatalog(previousRoot, source, { signal });
-      return { previousCatalog: previousCatalog2, known: await previousBlobs(previousRoot, name4, previousCatalog2, source, { signal, logger: logger2 }) };
-    }) : { previousCatalog: emptyCatalog(), known: /* @__PURE__ */ new Map() };
-    car = await CarFileWriter.create(options.carPath);
-    const sink = new PublishSink([car, ...options.sinks ?? []]);
-    const files = tagFolderFiles(image, { name: name4, tag: tags[0] });
-    const blobFiles = files.filter((f) => f.path.startsWith("blobs/sha256/"));
-    const total = blobFiles.reduce((n, f) => n + f.size, 0);
-    let reused = 0;
-    const blobEntries = await logger2.group(`Import ${blobFiles.length} blobs (${formatBytes(total)})`, async () => {
-      const progress = new Progress(logger2, "imported", total);
-      const entries = [];
-      for (const file of blobFiles) {
-        const hex = file.path.slice("blobs/sha256/".length);
-        const label = `${input} blob ${file.digest ?? hex}`;
-        const previous = scope === "new" ? known.get(hex) : void 0;
-        let node = await importBlob(file, previous != null ? discard : sink, label, progress, signal);
-        if (previous != null) {
-          if (previous.cid.equals(node.cid)) {
-            reused++;
-          } else {
-            node = await importBlob(file, sink, label, progress, signal);
-          }
-        }
-        entries.push({ name: hex, cid: node.cid, size: node.size });
-      }
-      progress.finish();
-      return entries;
-    });
-    const sha256Dir = await buildDirectory(blobEntries, sink, { signal });
-    const blobsDir = await buildDirectory([{ name: "sha256", ...sha256Dir }], sink, { signal });
-    const edits = [];
-    const published = [];
-    const now = (options.now ?? /* @__PURE__ */ new Date()).toISOString();
-    const catalogTags = [];
-    for (const tag of tags) {
-      const entries = [{ name: "blobs", ...blobsDir }];
-      for (const file of tagFolderFiles(image, { name: name4, tag }).filter((f) => !f.path.startsWith("blobs/"))) {
-        if (file.bytes == null) throw new Error(`${file.path} has no bytes`);
-        const node = await importBytes(file.bytes, sink, { signal });
-        entries.push({ name: file.path, cid: node.cid, size: node.size });
-      }
-      const folder = await buildDirectory(entries, sink, { signal });
-      edits.push({ path: registryPaths.tag(name4, tag), node: folder });
-      published.push({ tag, cid: folder.cid.toString() });
-      catalogTags.push({
-        tag,
-        digest: image.root.digest,
-        platforms,
-        size: total,
-        cid: folder.cid.toString(),
-        published: now,
-        ...options.revision != null && options.revision !== "" ? { revision: options.revision } : {}
-      });
-    }
-    if (description != null) {
-      const readme = await importBytes(new TextEncoder().encode(`${description}
-`), sink, { signal });
-      edits.push({ path: registryPaths.readme(name4), node: readme });
-    }
-    const catalog = updateCatalog(previousCatalog, { name: name4, description, tags: catalogTags, updated: now });
-    const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal });
-    edits.push({ path: registryPaths.catalog(), node: catalogNode });
-    const root = await editTree(previousRoot, edits, source, sink, { signal });
-    if (scope === "full" && source != null) {
-      await logger2.group("Copy the unchanged part of the registry into the CAR", async () => {
-        const full = new FirstSource([sink.dagPb, source]);
-        for await (const block of walkDag(root.cid, full, { signal, skip: (cid2) => cid2.code === 85 && car?.has(cid2) === true })) {
-          await car?.put(block.cid, block.bytes);
-        }
-      });
-    }
-    const written = await car.close(root.cid);
-    car = void 0;
-    return {
-      rootCid: root.cid.toString(),
-      ...previousRoot != null ? { previousRoot: previousRoot.toString() } : {},
-      name: name4,
-      tags: published,
-      imageCid: published[0].cid,
-      digest: image.root.digest,
-      platforms,
-      size: total,
-      ...description != null ? { description } : {},
-      sourceFormat: image.sourceFormat,
-      car: { path: written.path, scope, blocks: written.blocks, bytes: written.bytes },
-      reusedBlobs: reused
-    };
-  } finally {
-    try {
-      if (car != null) await car.abort();
-    } finally {
-      try {
-        if (archive != null) await archive.close();
-      } finally {
-        await removeTemporary(work);
-      }
-    }
-  }
-}
-async function readPreviousCatalog(root, source, options) {
-  const where = `previous root ${root.toString()}`;
-  const node = await resolvePath(root, registryPaths.catalog(), source, options);
-  if (node == null) return emptyCatalog();
-  let bytes;
-  try {
-    bytes = await readFileBytes(node.cid, source, { ...options, maxBytes: CATALOG_LIMITS.bytes });
-  } catch (err) {
-    if (err instanceof TreeError) throw new TreeError(`${CATALOG_FILE} of ${where}: ${err.message}`, { cause: err });
-    throw err;
-  }
-  return parseCatalog(bytes, where);
-}
-function parseCid(value, input) {
-  try {
-    return CID.parse(value.trim().replace(/^\/ipfs\//, ""));
-  } catch {
-    throw new InputError(input, `'${value}' is not a CID (expected a CIDv0 Qm\u2026 or CIDv1 such as bafy\u2026)`);
-  }
-}
-
-// src/core/blocks/car-source.ts
-import { open as open6 } from "node:fs/promises";
+var decode9 = (data) => decode8(toByteView2(data), _decodeOptions);
 
 // node_modules/@ipld/car/src/decoder-common.js
 var import_varint2 = __toESM(require_varint(), 1);
@@ -37878,7 +34665,7 @@ async function readHeader(reader, strictVersion) {
     throw new Error("Invalid CAR header (zero length)");
   }
   const header = await reader.exactly(length3, true);
-  const block = decode10(header);
+  const block = decode9(header);
   if (CarV1HeaderOrV2Pragma.toTyped(block) === void 0) {
     throw new Error("Invalid CAR header format");
   }
@@ -37928,13 +34715,16 @@ async function readBlockHead(reader) {
 }
 
 // src/core/blocks/car-source.ts
+var CAR_MAX_BLOCK_BYTES = 4 * 1024 * 1024;
 var CarBlockSource = class _CarBlockSource {
   label;
   path;
   roots;
   file;
   index;
-  constructor(path, file, roots, index) {
+  maxBlockBytes;
+  constructor(path, file, roots, index, maxBlockBytes) {
+    this.maxBlockBytes = maxBlockBytes;
     this.path = path;
     this.label = `CAR ${path}`;
     this.file = file;
@@ -37969,10 +34759,10 @@ var CarBlockSource = class _CarBlockSource {
         const offset = reader.pos;
         if (offset + head.blockLength > end) throw new InputError(path, "CAR file is truncated");
         const key = blockKey(head.cid);
-        if (!index.has(key)) index.set(key, { cid: head.cid, offset, length: head.blockLength });
+        if (!index.has(key)) index.set(key, { cid: copyCid(head.cid), offset, length: head.blockLength });
         reader.seek(head.blockLength);
       }
-      return new _CarBlockSource(path, file, header.roots, index);
+      return new _CarBlockSource(path, file, header.roots.map(copyCid), index, options?.maxBlockBytes ?? CAR_MAX_BLOCK_BYTES);
     } catch (err) {
       await file.close();
       throw err;
@@ -37992,7 +34782,8 @@ var CarBlockSource = class _CarBlockSource {
     throwIfAborted(options?.signal);
     const location = this.index.get(blockKey(cid2));
     if (location == null) throw new BlockNotFoundError(`Block ${cid2} not found in ${this.label}`);
-    const bytes = new Uint8Array(location.length);
+    if (location.length > this.maxBlockBytes) throw new InputError(this.path, `block ${cid2} is ${location.length} bytes, more than the ${this.maxBlockBytes} a block may have`);
+    const bytes = options?.buffers?.take(location.length) ?? new Uint8Array(location.length);
     let done = 0;
     while (done < bytes.length) {
       const { bytesRead } = await this.file.read(bytes, done, bytes.length - done, location.offset + done);
@@ -38006,9 +34797,13 @@ var CarBlockSource = class _CarBlockSource {
     await this.file.close();
   }
 };
+function copyCid(cid2) {
+  return CID.decode(cid2.bytes.slice());
+}
 var WINDOW2 = 64 * 1024;
 var FileReader = class {
   pos = 0;
+  buffer = new Uint8Array(0);
   window = new Uint8Array(0);
   windowStart = 0;
   file;
@@ -38035,7 +34830,8 @@ var FileReader = class {
     const start = this.pos - this.windowStart;
     if (start >= 0 && start + length3 <= this.window.length) return;
     const want = Math.min(Math.max(length3, WINDOW2), Math.max(0, this.size - this.pos));
-    const buffer2 = new Uint8Array(want);
+    if (this.buffer.length < want) this.buffer = new Uint8Array(Math.max(want, WINDOW2));
+    const buffer2 = this.buffer;
     let done = 0;
     while (done < want) {
       const { bytesRead } = await this.file.read(buffer2, done, want - done, this.pos + done);
@@ -38653,7 +35449,7 @@ function kuboConfig(options, input = "kubo-rpc-url") {
 }
 
 // node_modules/@libp2p/interface/dist/src/errors.js
-var InvalidParametersError2 = class extends Error {
+var InvalidParametersError = class extends Error {
   static name = "InvalidParametersError";
   constructor(message2 = "Invalid parameters") {
     super(message2);
@@ -38987,7 +35783,7 @@ function pkiMessageToECDSAPrivateKey(message2) {
       y
     });
   }
-  throw new InvalidParametersError2(`Private key length was wrong length, got ${privateKey.byteLength}, expected 32, 48 or 66`);
+  throw new InvalidParametersError(`Private key length was wrong length, got ${privateKey.byteLength}, expected 32, 48 or 66`);
 }
 function unmarshalECDSAPublicKey(bytes) {
   const message2 = decodeDer(bytes);
@@ -39028,7 +35824,7 @@ function pkiMessageToECDSAPublicKey(message2) {
       y
     });
   }
-  throw new InvalidParametersError2(`coordinates were wrong length, got ${coordinates.byteLength}, expected 65, 97 or 133`);
+  throw new InvalidParametersError(`coordinates were wrong length, got ${coordinates.byteLength}, expected 65, 97 or 133`);
 }
 function privateKeyToPKIMessage(privateKey) {
   return encodeSequence([
@@ -39066,7 +35862,7 @@ function getOID(curve) {
   if (curve === "P-521") {
     return OID_521;
   }
-  throw new InvalidParametersError2(`Invalid curve ${curve}`);
+  throw new InvalidParametersError(`Invalid curve ${curve}`);
 }
 
 // node_modules/@libp2p/crypto/dist/src/keys/ecdsa/ecdsa.js
@@ -41581,7 +38377,7 @@ function unmarshalEd25519PublicKey(bytes) {
 function ensureEd25519Key(key, length3) {
   key = Uint8Array.from(key ?? []);
   if (key.length !== length3) {
-    throw new InvalidParametersError2(`Key must be a Uint8Array of length ${length3}, got ${key.length}`);
+    throw new InvalidParametersError(`Key must be a Uint8Array of length ${length3}, got ${key.length}`);
   }
   return key;
 }
@@ -41676,14 +38472,14 @@ var PublicKey;
     }
     return _codec;
   };
-  function encode9(obj) {
+  function encode8(obj) {
     return encodeMessage(obj, PublicKey2.codec());
   }
-  PublicKey2.encode = encode9;
-  function decode13(buf, opts) {
+  PublicKey2.encode = encode8;
+  function decode10(buf, opts) {
     return decodeMessage(buf, PublicKey2.codec(), opts);
   }
-  PublicKey2.decode = decode13;
+  PublicKey2.decode = decode10;
   function stream(buf, opts) {
     return streamMessage(buf, PublicKey2.codec(), opts);
   }
@@ -41759,14 +38555,14 @@ var PrivateKey;
     }
     return _codec;
   };
-  function encode9(obj) {
+  function encode8(obj) {
     return encodeMessage(obj, PrivateKey2.codec());
   }
-  PrivateKey2.encode = encode9;
-  function decode13(buf, opts) {
+  PrivateKey2.encode = encode8;
+  function decode10(buf, opts) {
     return decodeMessage(buf, PrivateKey2.codec(), opts);
   }
-  PrivateKey2.decode = decode13;
+  PrivateKey2.decode = decode10;
   function stream(buf, opts) {
     return streamMessage(buf, PrivateKey2.codec(), opts);
   }
@@ -41897,7 +38693,7 @@ function pkcs1MessageToJwk(message2) {
 }
 function jwkToPkcs1(jwk) {
   if (jwk.n == null || jwk.e == null || jwk.d == null || jwk.p == null || jwk.q == null || jwk.dp == null || jwk.dq == null || jwk.qi == null) {
-    throw new InvalidParametersError2("JWK was missing components");
+    throw new InvalidParametersError("JWK was missing components");
   }
   return encodeSequence([
     encodeInteger(Uint8Array.from([0])),
@@ -41929,7 +38725,7 @@ function pkixMessageToJwk(message2) {
 }
 function jwkToPkix(jwk) {
   if (jwk.n == null || jwk.e == null) {
-    throw new InvalidParametersError2("JWK was missing components");
+    throw new InvalidParametersError("JWK was missing components");
   }
   const subjectPublicKeyInfo = encodeSequence([
     RSA_ALGORITHM_IDENTIFIER,
@@ -41970,7 +38766,7 @@ function pkixMessageToRSAPublicKey(message2, bytes, digest2) {
 }
 function jwkToRSAPrivateKey(jwk) {
   if (rsaKeySize(jwk) > MAX_RSA_KEY_SIZE) {
-    throw new InvalidParametersError2("Key size is too large");
+    throw new InvalidParametersError("Key size is too large");
   }
   const keys = jwkToJWKKeyPair(jwk);
   const hash = sha2562(PublicKey.encode({
@@ -41982,7 +38778,7 @@ function jwkToRSAPrivateKey(jwk) {
 }
 async function generateRSAKeyPair(bits) {
   if (bits > MAX_RSA_KEY_SIZE) {
-    throw new InvalidParametersError2("Key size is too large");
+    throw new InvalidParametersError("Key size is too large");
   }
   const keys = await generateRSAKey(bits);
   const hash = sha2562(PublicKey.encode({
@@ -41994,7 +38790,7 @@ async function generateRSAKeyPair(bits) {
 }
 function jwkToJWKKeyPair(key) {
   if (key == null) {
-    throw new InvalidParametersError2("Missing key parameter");
+    throw new InvalidParametersError("Missing key parameter");
   }
   return {
     privateKey: key,
@@ -42048,9 +38844,9 @@ function hashAndVerify3(key, sig, msg, options) {
 }
 function rsaKeySize(jwk) {
   if (jwk.kty !== "RSA") {
-    throw new InvalidParametersError2("Invalid key type");
+    throw new InvalidParametersError("Invalid key type");
   } else if (jwk.n == null) {
-    throw new InvalidParametersError2("Invalid key modulus");
+    throw new InvalidParametersError("Invalid key modulus");
   }
   const modulus = fromString2(jwk.n, "base64url");
   return modulus.length * 8;
@@ -43459,7 +40255,7 @@ function peerIdFromString(str, decoder) {
     return peerIdFromCID(CID.parse(str));
   } else {
     if (decoder == null) {
-      throw new InvalidParametersError2('Please pass a multibase decoder for strings that do not start with "1" or "Q"');
+      throw new InvalidParametersError('Please pass a multibase decoder for strings that do not start with "1" or "Q"');
     }
     multihash = decode4(decoder.decode(str));
   }
@@ -43883,7 +40679,7 @@ function createProviders(settings, logger2) {
 
 // src/action/inputs.ts
 import { join as join4 } from "node:path";
-function list2(value) {
+function list(value) {
   return value.split(/[\n,]/).map((s) => s.trim()).filter((s) => s.length > 0);
 }
 function maskUrlCredentials(value) {
@@ -43973,15 +40769,15 @@ function getInputs(env = process.env) {
     tags: parsedTags.tags,
     description: optional("description"),
     ...previous != null ? { previousRoot: parseCid(previous, "previous-root") } : {},
-    gateways: list2(getInput("gateways")).map((g) => validateGatewayUrl(maskUrlCredentials(g))),
-    previousCars: list2(getInput("previous-car")),
+    gateways: list(getInput("gateways")).map((g) => validateGatewayUrl(maskUrlCredentials(g))),
+    previousCars: list(getInput("previous-car")),
     carPath: optional("car-path") ?? join4(tempDir, "ipcr", "registry.car"),
     carScope,
     revision: optional("revision") ?? env.GITHUB_SHA,
     summary: boolean("summary", true),
     destinations,
     tempDir,
-    ...maxDecompressed != null ? { maxDecompressedSize: parseByteSize(maxDecompressed, "max-decompressed-size") } : {}
+    ...maxDecompressed != null ? { maxDecompressedSize: parseSize(maxDecompressed, "max-decompressed-size") } : {}
   };
 }
 
@@ -43998,25 +40794,25 @@ function setOutputs(result, gateways) {
   setOutput("ipns-name", result.names.find((n) => n.kind.endsWith("ipns"))?.name ?? "");
   setOutput("metadata", JSON.stringify({ ...result, pullCommand: pull, gatewayUrl: url }));
 }
-function code7(text) {
+function code4(text) {
   return `<code>${htmlText(text)}</code>`;
 }
 async function writeSummary(result, gateways) {
   const text = htmlText;
-  const rows = result.tags.map((t) => [text(`${result.name}:${t.tag}`), code7(t.cid)]);
+  const rows = result.tags.map((t) => [text(`${result.name}:${t.tag}`), code4(t.cid)]);
   await summary.addHeading(`Published ${text(result.name)} to IPFS`, 3).addTable([
     [{ data: "What", header: true }, { data: "Value", header: true }],
-    ["Registry root", code7(result.rootCid)],
+    ["Registry root", code4(result.rootCid)],
     ...rows,
     ...result.description != null ? [["Description", text(result.description)]] : [],
-    ["Digest", code7(result.digest)],
+    ["Digest", code4(result.digest)],
     ["Platforms", text(result.platforms.join(", "))],
     ["Image size", text(formatBytes(result.size))],
     ["Source format", text(result.sourceFormat)],
     ["CAR", text(`${result.car.path} (${result.car.scope}: ${result.car.blocks} blocks, ${formatBytes(result.car.bytes)})`)],
-    ...result.previousRoot != null ? [["Previous root", code7(result.previousRoot)], ["Blobs already in the previous root", text(String(result.reusedBlobs))]] : [],
+    ...result.previousRoot != null ? [["Previous root", code4(result.previousRoot)], ["Blobs already in the previous root", text(String(result.reusedBlobs))]] : [],
     ...result.destinations.map((d) => [text(`Stored in ${d.label}`), text(Object.entries(d.details).map(([k, v]) => `${k}: ${String(v)}`).join(", "))]),
-    ...result.names.map((n) => [text(n.label), `${code7(`/ipns/${n.name}`)} \u2192 ${code7(n.value)}`])
+    ...result.names.map((n) => [text(n.label), `${code4(`/ipns/${n.name}`)} \u2192 ${code4(n.value)}`])
   ]).addHeading("Pull", 4).addCodeBlock(text(pullCommand(result)), "sh").addLink("Open the tag folder on a gateway", text(gatewayUrl(result, gateways))).write();
 }
 
@@ -44030,8 +40826,8 @@ var logger = {
 var runCommand = async (command, args, options) => {
   let pending = "";
   const run2 = spawnCommandRunner({
-    onStart: (name4, list3) => {
-      logger.info(`[command]${name4} ${list3.join(" ")}`);
+    onStart: (name4, list2) => {
+      logger.info(`[command]${name4} ${list2.join(" ")}`);
     },
     onStderr: (text) => {
       const lines = (pending + text).split(/\r?\n/);

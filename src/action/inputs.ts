@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { join } from 'node:path'
 import { InputError, addHeaderSecret, addSecret, parseCid, parseHeaderLines, parseTagList, validateGatewayUrl, validateName, type CarScope, type DestinationSettings } from '../core/index.js'
 import type { CID } from 'multiformats/cid'
-import { parseByteSize } from '../core/image/limits.js'
+import { parseSize } from '../core/size.js'
 
 /** Every input of action.yml, read and checked in one place. */
 export interface ActionInputs {
@@ -128,6 +128,6 @@ export function getInputs (env: NodeJS.ProcessEnv = process.env): ActionInputs {
     summary: boolean('summary', true),
     destinations,
     tempDir,
-    ...(maxDecompressed != null ? { maxDecompressedSize: parseByteSize(maxDecompressed, 'max-decompressed-size') } : {})
+    ...(maxDecompressed != null ? { maxDecompressedSize: parseSize(maxDecompressed, 'max-decompressed-size') } : {})
   }
 }

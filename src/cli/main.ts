@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto'
-import { mkdir, mkdtemp, readdir, readFile, rename } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { CID } from 'multiformats/cid'
 import {
@@ -9,8 +8,8 @@ import {
   writeSampleImage, demoImage, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
-import { registerTemporary, releaseTemporary, removeTemporary } from '../core/interrupt.js'
-import { parseByteSize } from '../core/image/limits.js'
+import { registerTemporary, removeTemporary } from '../core/interrupt.js'
+import { parseCount, parseSize } from '../core/size.js'
 import { FirstSource } from '../core/blocks/multi.js'
 import { exportToDirectory } from '../core/unixfs/export.js'
 import { resolvePath } from '../core/unixfs/tree.js'
@@ -84,7 +83,7 @@ async function push (args: string[], out: Out, signal?: AbortSignal): Promise<nu
   const scope = values['car-scope'] ?? 'new'
   if (scope !== 'new' && scope !== 'full') throw new InputError('--car-scope', `'${scope}' is not a CAR scope (expected new or full)`)
   const maxDecompressed = values['max-decompressed-size']
-  const maxDecompressedSize = maxDecompressed != null ? parseByteSize(maxDecompressed, '--max-decompressed-size') : undefined
+  const maxDecompressedSize = maxDecompressed != null ? parseSize(maxDecompressed, '--max-decompressed-size') : undefined
   const logger = cliLogger(values.quiet === true || values.json === true, values.verbose === true)
   const tagList = parseTagList((values.tag ?? []).join(','), '--tag')
   const store = values.store != null ? new LocalStore(resolve(values.store)) : undefined
@@ -161,12 +160,20 @@ async function get (args: string[], out: Out, signal?: AbortSignal): Promise<num
       store: { type: 'string' },
       car: { type: 'string', multiple: true },
       gateway: { type: 'string', multiple: true },
+      'max-bytes': { type: 'string' },
+      'max-entries': { type: 'string' },
+      'max-blocks': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
   if (values.help === true) {
     out(getHelp)
     return 0
+  }
+  const limits = {
+    ...(values['max-bytes'] != null ? { maxBytes: parseSize(values['max-bytes'], '--max-bytes') } : {}),
+    ...(values['max-entries'] != null ? { maxEntries: parseCount(values['max-entries'], '--max-entries') } : {}),
+    ...(values['max-blocks'] != null ? { maxBlocks: parseCount(values['max-blocks'], '--max-blocks') } : {})
   }
   const path = positionals[0]
   if (path == null || positionals.length > 1) throw new InputError('PATH', 'expected one path such as /ipfs/<cid>/name/tags/tag')
@@ -194,16 +201,8 @@ async function get (args: string[], out: Out, signal?: AbortSignal): Promise<num
     const outDir = resolve(values.output)
     const existing = await readdir(outDir).catch((err) => err.code === 'ENOENT' ? [] : ['(not a folder)'])
     if (existing.length > 0) throw new InputError('--output', `'${values.output}' already exists and is not an empty folder`)
-    // Written next to the output and moved into place at the end: a failed get leaves no half output.
-    const staging = join(dirname(outDir), `.${basename(outDir)}.${randomBytes(4).toString('hex')}.partial`)
-    registerTemporary(staging)
-    try {
-      await exportToDirectory(node.cid, staging, source, { signal })
-      await rename(staging, outDir)
-      releaseTemporary(staging)
-    } finally {
-      await removeTemporary(staging)
-    }
+    // Written into a temporary sibling and moved into place at the end: a failed get leaves no half output.
+    await exportToDirectory(node.cid, outDir, source, { signal, limits, limitNames: { maxBytes: '--max-bytes', maxEntries: '--max-entries', maxBlocks: '--max-blocks' } })
     out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`)
   } finally {
     await closeSources(sources)

@@ -24,6 +24,7 @@ import { parseReference, validateName, validateTag } from './registry/reference.
 import { buildDirectory, readDirectory, type DirEntry } from './unixfs/directory.js'
 import { importBytes, importFile, type DagNode } from './unixfs/file.js'
 import { editTree, type TreeEdit } from './unixfs/edit.js'
+import { DagBudget, PREVIOUS_ROOT_LIMITS, type ReadOptions } from './unixfs/limits.js'
 import { readFileBytes, resolvePath, walkDag } from './unixfs/tree.js'
 
 export type ImageInput =
@@ -122,22 +123,37 @@ const REUSE_TAGS = 8
  * hex, in its REUSE_TAGS most recently published tags (by catalog.json), so
  * the cost stays flat however many tags the repository has.
  */
-async function previousBlobs (root: CID, name: string, catalog: Catalog, source: BlockSource, options: OperationOptions): Promise<Map<string, DagNode>> {
+async function previousBlobs (root: CID, name: string, catalog: Catalog, source: BlockSource, options: ReadOptions): Promise<Map<string, DagNode>> {
   const known = new Map<string, DagNode>()
-  const tagsDir = await resolvePath(root, registryPaths.tags(name), source, options)
+  const tagsPath = registryPaths.tags(name)
+  const tagsDir = await inPreviousRoot(root, tagsPath, async () => await resolvePath(root, tagsPath, source, options))
   if (tagsDir == null) return known
   const recent = (catalog.images.find((i) => i.name === name)?.tags ?? [])
     .slice()
     .sort((a, b) => a.published < b.published ? 1 : a.published > b.published ? -1 : 0)
     .slice(0, REUSE_TAGS)
+  const read = new Set<string>()
   for (const tag of recent) {
-    const blobs = await resolvePath(tagsDir.cid, [tag.tag, 'blobs', 'sha256'], source, options)
-    if (blobs == null) continue
-    for (const entry of await readDirectory(blobs.cid, source, options)) {
-      known.set(entry.name, { cid: entry.cid, size: entry.size })
-    }
+    const path = [...tagsPath, tag.tag, 'blobs', 'sha256']
+    await inPreviousRoot(root, path, async () => {
+      const blobs = await resolvePath(tagsDir.cid, path.slice(tagsPath.length), source, options)
+      // Tags of one image share their blob folder: read each folder once.
+      if (blobs == null || read.has(blobs.cid.toString())) return
+      read.add(blobs.cid.toString())
+      for (const entry of await readDirectory(blobs.cid, source, options)) known.set(entry.name, { cid: entry.cid, size: entry.size })
+    })
   }
   return known
+}
+
+/** Runs `work`, naming the previous root and the path in any TreeError it throws. */
+async function inPreviousRoot<T> (root: CID, path: string[], work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (err) {
+    if (err instanceof TreeError) throw new TreeError(`previous root ${root}, /${path.join('/')}: ${err.message}`, { cause: err })
+    throw err
+  }
 }
 
 async function * once (bytes: Uint8Array): AsyncGenerator<Uint8Array> {
@@ -217,11 +233,15 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     logger.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(', ')}) → ${name}:${tags.join(', ')}`)
 
     const previousRoot = options.previousRoot ?? null
-    const source = previousRoot != null ? new FirstSource(options.sources ?? []) : null
+    // What is read of the previous root (catalog, recent blob folders, edited directories) is
+    // bounded by one budget; the full-scope copy below walks it with its own bound.
+    const budget = new DagBudget(PREVIOUS_ROOT_LIMITS)
+    const allSources = previousRoot != null ? new FirstSource(options.sources ?? []) : null
+    const source = allSources != null ? budget.source(allSources) : null
     const { previousCatalog, known } = previousRoot != null && source != null
       ? await logger.group(`Read the previous registry root ${previousRoot}`, async () => {
-        const previousCatalog = await readPreviousCatalog(previousRoot, source, { signal })
-        return { previousCatalog, known: await previousBlobs(previousRoot, name, previousCatalog, source, { signal, logger }) }
+        const previousCatalog = await readPreviousCatalog(previousRoot, source, { signal, budget })
+        return { previousCatalog, known: await previousBlobs(previousRoot, name, previousCatalog, source, { signal, budget }) }
       })
       : { previousCatalog: emptyCatalog(), known: new Map<string, DagNode>() }
 
@@ -288,10 +308,12 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal })
     edits.push({ path: registryPaths.catalog(), node: catalogNode })
 
-    const root = await editTree(previousRoot, edits, source, sink, { signal })
-    if (scope === 'full' && source != null) {
+    const root = previousRoot != null
+      ? await inPreviousRoot(previousRoot, [], async () => await editTree(previousRoot, edits, source, sink, { signal, budget }))
+      : await editTree(null, edits, source, sink, { signal })
+    if (scope === 'full' && allSources != null) {
       await logger.group('Copy the unchanged part of the registry into the CAR', async () => {
-        const full = new FirstSource([sink.dagPb, source])
+        const full = new FirstSource([sink.dagPb, allSources])
         for await (const block of walkDag(root.cid, full, { signal, skip: (cid: CID) => cid.code === 0x55 && car?.has(cid) === true })) {
           await car?.put(block.cid, block.bytes)
         }
@@ -327,18 +349,13 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
   }
 }
 
-async function readPreviousCatalog (root: CID, source: BlockSource, options: OperationOptions): Promise<Catalog> {
-  const where = `previous root ${root.toString()}`
-  const node = await resolvePath(root, registryPaths.catalog(), source, options)
-  if (node == null) return emptyCatalog()
-  let bytes: Uint8Array
-  try {
-    bytes = await readFileBytes(node.cid, source, { ...options, maxBytes: CATALOG_LIMITS.bytes })
-  } catch (err) {
-    if (err instanceof TreeError) throw new TreeError(`${CATALOG_FILE} of ${where}: ${err.message}`, { cause: err })
-    throw err
-  }
-  return parseCatalog(bytes, where)
+async function readPreviousCatalog (root: CID, source: BlockSource, options: ReadOptions): Promise<Catalog> {
+  const path = registryPaths.catalog()
+  const bytes = await inPreviousRoot(root, path, async () => {
+    const node = await resolvePath(root, path, source, options)
+    return node == null ? undefined : await readFileBytes(node.cid, source, { ...options, maxBytes: CATALOG_LIMITS.bytes })
+  })
+  return bytes == null ? emptyCatalog() : parseCatalog(bytes, `previous root ${root.toString()}`)
 }
 
 export function parseCid (value: string, input: string): CID {

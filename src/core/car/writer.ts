@@ -7,7 +7,6 @@ import * as Digest from 'multiformats/hashes/digest'
 import type { BlockSink, PutOptions } from '../blocks/types.js'
 import { IpcrError, throwIfAborted } from '../errors.js'
 import { registerTemporary, releaseTemporary, removeTemporary } from '../interrupt.js'
-import type { AbortOptions } from '../logger.js'
 import { encodeCarHeader } from './header.js'
 
 /** A CIDv1 dag-pb sha2-256 of zeros: reserves the header space of the real root. */

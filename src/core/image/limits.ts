@@ -1,4 +1,3 @@
-import { InputError } from '../errors.js'
 
 /**
  * How much a compressed tarball or layer may inflate to, by default: 20 times
@@ -27,30 +26,3 @@ export const IMAGE_LIMITS = {
   jsonBytes: 128 * 1024 * 1024
 } as const
 
-const UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 1e3,
-  kb: 1e3,
-  m: 1e6,
-  mb: 1e6,
-  g: 1e9,
-  gb: 1e9,
-  t: 1e12,
-  tb: 1e12,
-  kib: 1024,
-  mib: 1024 ** 2,
-  gib: 1024 ** 3,
-  tib: 1024 ** 4
-}
-
-/** Parses a size such as `20GiB`, `500MB`, `1.5 GiB` or `1048576` (bytes); `input` names it in errors. */
-export function parseByteSize (value: string, input: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value)
-  const unit = UNITS[(match?.[2] ?? '').toLowerCase()]
-  const bytes = match != null && unit != null ? Math.floor(Number(match[1]) * unit) : NaN
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
-    throw new InputError(input, `'${value}' is not a size (expected a positive number of bytes, optionally with a unit: KB, MB, GB, TB, KiB, MiB, GiB, TiB)`)
-  }
-  return bytes
-}
