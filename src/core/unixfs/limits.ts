@@ -32,7 +32,7 @@ export const MAX_DIRECTORY_DEPTH = 1024
 /**
  * Reading a previous registry root: its catalog, a repository's tags and recent blob folders,
  * and the directories an edit rewrites (all kept in memory while publishing). A catalog.json
- * is at most 64 MiB; a folder of 1,000,000 entries is about 100 MiB of HAMT shards; a registry
+ * is at most 32 MiB; a folder of 1,000,000 entries is about 100 MiB of HAMT shards; a registry
  * of 100,000 repositories, or of 100,000 tags per repository, reads a few MiB of directories.
  */
 export const PREVIOUS_ROOT_LIMITS: DagLimits = {
