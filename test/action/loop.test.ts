@@ -57,18 +57,21 @@ async function rawCid (text: string): Promise<CID> {
 
 describe('the workflow loop without Kubo: the last CAR is the previous registry', () => {
   test('run 2 gets only previous-car, updates the root in its header, and its full CAR holds both tags', async () => {
+    // As in the README: the cached CAR is read as previous-car and replaced by the new one.
     const name = `${uniqueName('loop')}/app`
-    const one = await runAction({ 'image-file': first.dir, name, tags: '1.0', 'car-scope': 'full' })
+    const car = join(dir, 'cache', 'registry.car')
+    const one = await runAction({ 'image-file': first.dir, name, tags: '1.0', 'car-scope': 'full', 'car-path': car })
     expect(one.code).toBe(0)
-    const two = await runAction({ 'image-file': second.dir, name, tags: '1.1', 'car-scope': 'full', 'previous-car': one.outputs['car-path'] as string })
+    const two = await runAction({ 'image-file': second.dir, name, tags: '1.1', 'car-scope': 'full', 'car-path': car, 'previous-car': car })
     expect(two.code).toBe(0)
     const root = two.outputs['root-cid'] as string
     expect(JSON.parse(two.outputs.metadata as string).previousRoot).toBe(one.outputs['root-cid'])
     expect(two.summary).toContain(one.outputs['root-cid'])
+    expect(two.outputs['car-path']).toBe(car)
 
     // Run 2's CAR alone holds the registry: both tags load with docker.
     for (const [tag, image] of [['1.0', first], ['1.1', second]] as const) {
-      const folder = await extractFromCars([two.outputs['car-path'] as string], root, [...name.split('/'), 'tags', tag])
+      const folder = await extractFromCars([car], root, [...name.split('/'), 'tags', tag])
       expect(await loadedImageId(await dockerLoad(folder))).toBe(image.configDigest)
     }
   })
