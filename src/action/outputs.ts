@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { formatBytes, gatewayUrl, gatewayUrlFor, htmlText, isStored, pullCommandFor, type DestinationReport, type PipelineResult } from '../core/index.js'
+import { describeDetails, formatBytes, gatewayUrl, gatewayUrlFor, htmlText, isStored, pullCommandFor, type DestinationReport, type PipelineResult } from '../core/index.js'
 
 /** Sets every output of action.yml, in one place. */
 export function setOutputs (result: PipelineResult, gateways: string[]): void {
@@ -27,25 +27,8 @@ const sourceFormats: Record<string, string> = {
   'oci-layout': 'OCI image layout'
 }
 
-/** "importedBlocks" → "imported blocks". */
-function words (key: string): string {
-  return key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase()
-}
-
-/** One destination detail as a phrase; details another destination adds read as "some key: value". */
-function phrase (key: string, value: string | number | boolean): string {
-  switch (key) {
-    case 'version': return `version ${String(value)}`
-    case 'pinned': return `pinned ${String(value)}`
-    case 'pinName': return `pin name “${String(value)}”`
-    case 'importedBlocks': return `${String(value)} blocks imported`
-  }
-  if (typeof value === 'boolean') return value ? words(key) : `not ${words(key)}`
-  return `${words(key)}: ${String(value)}`
-}
-
 function stored (d: DestinationReport): string {
-  return htmlText(Object.entries(d.details).map(([k, v]) => phrase(k, v)).join('; '))
+  return htmlText(describeDetails(d.details))
 }
 
 function carText (result: PipelineResult): string {
