@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { closeSources, createProviders, logLine, openSources, redact, runPipeline, type CommandRunner, type Logger } from '../core/index.js'
+import { closeSources, createProviders, logLine, openSources, redact, resolvePreviousRoot, runPipeline, type CommandRunner, type Logger } from '../core/index.js'
 import { spawnCommandRunner } from '../core/image/docker.js'
 import { registerTemporary, releaseTemporary, removeTemporary } from '../core/interrupt.js'
 import { getInputs } from './inputs.js'
@@ -51,7 +51,7 @@ export async function run ({ signal }: { signal?: AbortSignal } = {}): Promise<v
         name: inputs.name,
         tags: inputs.tags,
         description: inputs.description,
-        previousRoot: inputs.previousRoot ?? null,
+        previousRoot: resolvePreviousRoot(inputs.previousRoot, sources),
         sources,
         carPath: inputs.carPath,
         carScope: inputs.carScope,

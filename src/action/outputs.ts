@@ -1,23 +1,40 @@
 import * as core from '@actions/core'
-import { formatBytes, htmlText, pullCommand, gatewayUrl, type PipelineResult } from '../core/index.js'
+import { describeDetails, formatBytes, gatewayUrl, gatewayUrlFor, htmlText, isStored, pullCommandFor, type DestinationReport, type PipelineResult } from '../core/index.js'
 
 /** Sets every output of action.yml, in one place. */
 export function setOutputs (result: PipelineResult, gateways: string[]): void {
-  const pull = pullCommand(result)
-  const url = gatewayUrl(result, gateways)
+  const pull = pullCommandFor(result)
+  const url = gatewayUrlFor(result, gateways)
   core.setOutput('root-cid', result.rootCid)
   core.setOutput('image-cid', result.imageCid)
   core.setOutput('digest', result.digest)
+  core.setOutput('imageid', result.imageId)
   core.setOutput('car-path', result.car.path)
   core.setOutput('pull-command', pull)
   core.setOutput('gateway-url', url)
   core.setOutput('ipns-name', result.names.find((n) => n.kind.endsWith('ipns'))?.name ?? '')
-  core.setOutput('metadata', JSON.stringify({ ...result, pullCommand: pull, gatewayUrl: url }))
+  core.setOutput('metadata', JSON.stringify({ ...result, stored: isStored(result), pullCommand: pull, gatewayUrl: url }))
 }
 
 /** Inline code in a summary cell. */
 function code (text: string): string {
   return `<code>${htmlText(text)}</code>`
+}
+
+const sourceFormats: Record<string, string> = {
+  'docker-archive': 'docker save archive',
+  'docker-oci-archive': 'docker save archive (Docker 25+, OCI layout inside)',
+  'oci-layout': 'OCI image layout'
+}
+
+function stored (d: DestinationReport): string {
+  return htmlText(describeDetails(d.details))
+}
+
+function carText (result: PipelineResult): string {
+  const { car } = result
+  const what = car.scope === 'full' ? 'the whole registry' : result.previousRoot != null ? 'only the blocks this publish added' : 'the whole registry (a new one)'
+  return `${car.path}: ${what}, ${car.blocks} blocks, ${formatBytes(car.bytes)}`
 }
 
 /**
@@ -28,24 +45,36 @@ function code (text: string): string {
 export async function writeSummary (result: PipelineResult, gateways: string[]): Promise<void> {
   const text = htmlText
   const rows = result.tags.map((t) => [text(`${result.name}:${t.tag}`), code(t.cid)])
-  await core.summary
+  const partial = result.car.scope === 'new' && result.reusedBlobs > 0
+  const where = isStored(result)
+    ? result.destinations.map((d) => [text(`Stored in ${d.label}`), stored(d)])
+    : [['Stored in', text('nothing yet: the content is only in the CAR')]]
+  const summary = core.summary
     .addHeading(`Published ${text(result.name)} to IPFS`, 3)
-    .addTable([
-      [{ data: 'What', header: true }, { data: 'Value', header: true }],
-      ['Registry root', code(result.rootCid)],
-      ...rows,
-      ...(result.description != null ? [['Description', text(result.description)]] : []),
-      ['Digest', code(result.digest)],
-      ['Platforms', text(result.platforms.join(', '))],
-      ['Image size', text(formatBytes(result.size))],
-      ['Source format', text(result.sourceFormat)],
-      ['CAR', text(`${result.car.path} (${result.car.scope}: ${result.car.blocks} blocks, ${formatBytes(result.car.bytes)})`)],
-      ...(result.previousRoot != null ? [['Previous root', code(result.previousRoot)], ['Blobs already in the previous root', text(String(result.reusedBlobs))]] : []),
-      ...result.destinations.map((d) => [text(`Stored in ${d.label}`), text(Object.entries(d.details).map(([k, v]) => `${k}: ${String(v)}`).join(', '))]),
-      ...result.names.map((n) => [text(n.label), `${code(`/ipns/${n.name}`)} → ${code(n.value)}`])
-    ])
+  if (!isStored(result)) {
+    summary.addRaw(`<p>${text(`Nothing stored this root: the content is only in the CAR at ${result.car.path}${partial ? `, and ${result.reusedBlobs} blobs it shares with the previous root are in that root's CAR or node` : ''}. No IPFS node or gateway has it until the CAR is imported into a node (ipfs dag import) or uploaded to a pinning service; keep it (actions/cache or upload-artifact) to update the registry in the next run (previous-car).`)}</p>`, true)
+  }
+  summary.addTable([
+    [{ data: 'What', header: true }, { data: 'Value', header: true }],
+    ['Registry root', code(result.rootCid)],
+    ...rows,
+    ...(result.description != null ? [['Description', text(result.description)]] : []),
+    ['Image ID', code(result.imageId)],
+    ['Digest', code(result.digest)],
+    ['Platforms', text(result.platforms.join(', '))],
+    ['Image size', text(formatBytes(result.size))],
+    ['Read from', text(sourceFormats[result.sourceFormat] ?? result.sourceFormat)],
+    ['CAR', text(carText(result))],
+    ...(result.previousRoot != null ? [['Previous root', code(result.previousRoot)], ['Blobs reused from the previous root', text(String(result.reusedBlobs))]] : []),
+    ...where,
+    ...result.names.map((n) => [text(n.label), `${code(`/ipns/${n.name}`)} → ${code(n.value)}`])
+  ])
     .addHeading('Pull', 4)
-    .addCodeBlock(text(pullCommand(result)), 'sh')
-    .addLink('Open the tag folder on a gateway', text(gatewayUrl(result, gateways)))
-    .write()
+    .addCodeBlock(text(pullCommandFor(result)), 'sh')
+  if (isStored(result)) {
+    summary.addLink('Open the tag folder on a gateway', text(gatewayUrl(result, gateways)))
+  } else {
+    summary.addRaw(`<p>${text('Gateway link: not available yet (no node holds this root).')}</p>`, true)
+  }
+  await summary.write()
 }

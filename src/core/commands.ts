@@ -1,3 +1,4 @@
+import type { PipelineResult } from './pipeline.js'
 import type { PublishResult } from './publish.js'
 import { ipfsPath } from './registry/layout.js'
 import { registryPaths } from './registry/layout.js'
@@ -16,4 +17,25 @@ export const defaultGateway = 'https://ipfs.io'
 export function gatewayUrl (result: PublishResult, gateways: string[]): string {
   const tag = result.tags[0]?.tag ?? 'latest'
   return `${parseServiceUrl(gateways[0] ?? defaultGateway, 'gateways').label}${ipfsPath(result.rootCid, registryPaths.tag(result.name, tag))}/`
+}
+
+/** True when a destination (a Kubo node, …) stored the new root; else the content is only in the CAR. */
+export function isStored (result: PipelineResult): boolean {
+  return result.destinations.length > 0
+}
+
+/** A word for a POSIX shell: left bare when safe, else single-quoted. */
+export function shellWord (text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`
+}
+
+/** The pull command for a run; when no node holds the root, it imports the run's CAR into the local node first. */
+export function pullCommandFor (result: PipelineResult): string {
+  const pull = pullCommand(result)
+  return isStored(result) ? pull : `ipfs dag import ${shellWord(result.car.path)} && ${pull}`
+}
+
+/** The tag folder on a gateway, or '' while no node holds the root (no gateway could serve it). */
+export function gatewayUrlFor (result: PipelineResult, gateways: string[]): string {
+  return isStored(result) ? gatewayUrl(result, gateways) : ''
 }

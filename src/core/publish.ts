@@ -67,6 +67,8 @@ export interface PublishResult {
   /** CID of the first tag's folder. */
   imageCid: string
   digest: string
+  /** Config digest of the primary platform: the image ID `docker images` shows. */
+  imageId: string
   platforms: string[]
   size: number
   description?: string
@@ -328,6 +330,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
       tags: published,
       imageCid: (published[0] as PublishedTag).cid,
       digest: image.root.digest,
+      imageId: image.primary.config.digest,
       platforms,
       size: total,
       ...(description != null ? { description } : {}),

@@ -1,3 +1,4 @@
+import type { CID } from 'multiformats/cid'
 import type { BlockSource } from './blocks/types.js'
 import { CarBlockSource } from './blocks/car-source.js'
 import { GatewayBlockSource } from './blocks/gateway.js'
@@ -32,6 +33,28 @@ export async function openSources (config: SourceConfig, logger: Logger, options
     sources.push(new GatewayBlockSource(config.gateways.map((g) => validateGatewayUrl(g)), { logger }))
   }
   return sources
+}
+
+/**
+ * The registry root to update: `previousRoot` when given, else the root in the header of the
+ * one previous CAR (the CAR of the last publish, e.g. restored from a cache), else null (a new
+ * registry). A CAR with no root or several, or several CARs, is ambiguous: the caller must
+ * name the root (previous-root). `names` are the shell's names of the two inputs, for errors.
+ */
+export function resolvePreviousRoot (previousRoot: CID | null | undefined, sources: BlockSource[], names: { car?: string, root?: string } = {}): CID | null {
+  const carInput = names.car ?? 'previous-car'
+  const rootInput = names.root ?? 'previous-root'
+  if (previousRoot != null) return previousRoot
+  const cars = sources.filter((s): s is CarBlockSource => s instanceof CarBlockSource)
+  if (cars.length === 0) return null
+  if (cars.length > 1) {
+    throw new InputError(rootInput, `${cars.length} ${carInput} files are given (${cars.map((c) => `'${c.path}'`).join(', ')}) and no ${rootInput}: set ${rootInput} to say which root to update`)
+  }
+  const car = cars[0] as CarBlockSource
+  if (car.roots.length !== 1) {
+    throw new InputError(carInput, `'${car.path}' has ${car.roots.length === 0 ? 'no root' : `${car.roots.length} roots (${car.roots.join(', ')})`} in its header; expected exactly one, the registry root to update (or set ${rootInput})`)
+  }
+  return car.roots[0] as CID
 }
 
 /** Closes the files and connections of sources that hold any. */

@@ -23,12 +23,13 @@ describe('the action as a runner runs it', () => {
   test('publishes an image file with metadata-action style tags', async () => {
     const r = await runAction({ 'image-file': layout, tags: 'ghcr.io/team/app:1.0\nghcr.io/team/app:latest', summary: 'true' })
     expect(r.code).toBe(0)
-    expect(Object.keys(r.outputs).sort()).toEqual(['car-path', 'digest', 'gateway-url', 'image-cid', 'ipns-name', 'metadata', 'pull-command', 'root-cid'])
+    expect(Object.keys(r.outputs).sort()).toEqual(['car-path', 'digest', 'gateway-url', 'image-cid', 'imageid', 'ipns-name', 'metadata', 'pull-command', 'root-cid'])
     expect(r.outputs['root-cid']).toMatch(/^bafy/)
     expect(r.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/)
     expect(existsSync(r.outputs['car-path'] as string)).toBe(true)
-    expect(r.outputs['pull-command']).toBe(`ipfs get -o team_app_1.0 /ipfs/${r.outputs['root-cid']}/team/app/tags/1.0 && tar -C team_app_1.0 -cf - . | docker load`)
-    expect(r.outputs['gateway-url']).toBe(`https://ipfs.io/ipfs/${r.outputs['root-cid']}/team/app/tags/1.0/`)
+    // No destination: the pull command imports the CAR first, and no gateway has the root yet.
+    expect(r.outputs['pull-command']).toBe(`ipfs dag import ${r.outputs['car-path']} && ipfs get -o team_app_1.0 /ipfs/${r.outputs['root-cid']}/team/app/tags/1.0 && tar -C team_app_1.0 -cf - . | docker load`)
+    expect(r.outputs['gateway-url']).toBe('')
     const metadata = JSON.parse(r.outputs.metadata as string)
     expect(metadata.name).toBe('team/app')
     expect(metadata.tags.map((t: any) => t.tag)).toEqual(['1.0', 'latest'])
