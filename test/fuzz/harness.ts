@@ -1,0 +1,290 @@
+// The fuzzing harness: runs a target's property over generated inputs with fast-check,
+// checks the outcome (success, or an IpcrError with a message; nothing left behind; bounded
+// work and memory), sorts failures into classes, and keeps one minimised input per class.
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import fc from 'fast-check'
+import type { CID } from 'multiformats/cid'
+import type { BlockSource } from '../../src/core/blocks/types.js'
+import { IpcrError } from '../../src/core/errors.js'
+import type { AbortOptions } from '../../src/core/logger.js'
+
+/** Where one input may write: `out` and `temp` are made empty; nothing else may appear in `dir`. */
+export interface Sandbox {
+  dir: string
+  out: string
+  temp: string
+  /** The product call being made, for failure classes. */
+  step: string
+  limits: Limits
+}
+
+export interface Target<T> {
+  name: string
+  arbitrary: fc.Arbitrary<T>
+  /** Drives the product with `input`; throws what the product throws, or a Violation. */
+  run: (input: T, sandbox: Sandbox) => Promise<void>
+  /** The input as a file, to replay it by hand: its bytes and a file extension. */
+  save: (input: T) => { ext: string, bytes: Uint8Array }
+  /** Called once before the first input (e.g. to build a base image). */
+  setup?: () => Promise<void>
+}
+
+/** The product did something the property forbids (other than throwing a foreign error). */
+export class Violation extends Error {
+  constructor (readonly kind: string, message: string) {
+    super(message)
+  }
+}
+
+export interface Limits {
+  /** Block reads one product call may make through a CountingSource. */
+  maxReads: number
+  /** Resident set size allowed after any input, in bytes. */
+  maxRss: number
+  /** CPU time one input may take (user + system), in ms; 0: no check (the test suite never times). */
+  cpuBudgetMs: number
+}
+
+export const DEFAULT_LIMITS: Limits = { maxReads: 20_000, maxRss: 1536 * 1024 * 1024, cpuBudgetMs: 0 }
+
+/** A BlockSource that throws a Violation past `max` reads since the last reset. */
+export class CountingSource implements BlockSource {
+  readonly label: string
+  reads = 0
+  /** Set once the budget is spent: the product may wrap the Violation in an error of its own. */
+  tripped = false
+  constructor (private readonly source: BlockSource, readonly max: number) {
+    this.label = source.label
+  }
+
+  async get (cid: CID, options?: AbortOptions): Promise<Uint8Array> {
+    if (++this.reads > this.max) {
+      this.tripped = true
+      throw new Violation('unbounded-reads', `more than ${this.max} block reads`)
+    }
+    return await this.source.get(cid, options)
+  }
+}
+
+/**
+ * Runs one product call as `name`, with the read budget reset: an error the product throws passes
+ * through, unless the budget was spent on the way (then that is the failure, whatever was thrown).
+ */
+export async function step<R> (sandbox: Sandbox, name: string, counting: CountingSource | undefined, fn: () => Promise<R>): Promise<R> {
+  sandbox.step = name
+  if (counting != null) {
+    counting.reads = 0
+    counting.tripped = false
+  }
+  let result: R
+  try {
+    result = await fn()
+  } catch (err) {
+    if (counting?.tripped === true) throw new Violation('unbounded-reads', `more than ${counting.max} block reads`)
+    throw err
+  }
+  if (counting?.tripped === true) throw new Violation('unbounded-reads', `more than ${counting.max} block reads (and the error was swallowed)`)
+  return result
+}
+
+/** Like step, but a refusal (an IpcrError) gives undefined, so that the next call can still run. */
+export async function tryStep<R> (sandbox: Sandbox, name: string, counting: CountingSource | undefined, fn: () => Promise<R>): Promise<R | undefined> {
+  try {
+    return await step(sandbox, name, counting, fn)
+  } catch (err) {
+    if (err instanceof Error && isAccepted(err)) return undefined
+    throw err
+  }
+}
+
+export interface Failure {
+  target: string
+  /** Names the failure class: kind, error name, step and the message with its particulars blanked. */
+  signature: string
+  message: string
+  stack: string
+  seed: number
+  path: string
+  /** The minimised input, written to the output folder (when there is one). */
+  file?: string
+  numRuns: number
+}
+
+export interface RunOptions {
+  seed: number
+  /** Stop after this many inputs in all (count bound, for the test suite). */
+  numRuns?: number
+  /** Stop at this time (Date.now(); time bound, for the fuzz script). */
+  deadline?: number
+  /** Replays one case: the fast-check path of a failure reported with this seed. */
+  path?: string
+  /** Where minimised inputs go; nothing is written when absent. */
+  outDir?: string
+  /** Parent of the per-input sandboxes. */
+  workDir: string
+  limits?: Partial<Limits>
+  /** Called before each input runs, with a way to save it (to keep the input a crash or hang leaves). */
+  onInput?: (save: () => { ext: string, bytes: Uint8Array }) => void
+  /** Reports the first failing input as found, without shrinking it (quicker; the test suite uses it). */
+  noShrink?: boolean
+  /** Called with each new failure class as it is found. */
+  onFailure?: (failure: Failure) => void
+}
+
+/** Thrown out of the property for a failure of a class not seen before. */
+class Found extends Error {
+  constructor (readonly signature: string, readonly original: Error) {
+    super(original.message)
+  }
+}
+
+/**
+ * Runs rounds of fast-check over `target` until the run count or the deadline is reached.
+ * Each round that fails records its (shrunk) failure class; later rounds count a known class as a
+ * pass, so the next round looks for a new one. Round r uses seed + r.
+ */
+export async function fuzzTarget<T> (target: Target<T>, options: RunOptions): Promise<Failure[]> {
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits }
+  const known = new Set<string>()
+  const failures: Failure[] = []
+  await target.setup?.()
+  await mkdir(options.workDir, { recursive: true })
+  let total = 0
+  for (let round = 0; ; round++) {
+    const left = options.numRuns == null ? Number.MAX_SAFE_INTEGER : options.numRuns - total
+    const time = options.deadline == null ? undefined : options.deadline - Date.now()
+    if (left <= 0 || (time != null && time <= 0)) break
+    const seed = (options.seed + round) | 0
+    const property = fc.asyncProperty(target.arbitrary, async (input) => {
+      options.onInput?.(() => target.save(input))
+      const error = await runOne(target, input, options.workDir, limits)
+      if (error == null) return
+      const signature = classify(target.name, error)
+      if (!known.has(signature)) throw new Found(signature, error.error)
+    })
+    const details = await fc.check(property, {
+      seed,
+      numRuns: options.path != null ? 1 : left,
+      ...(options.path != null ? { path: options.path } : {}),
+      ...(time != null ? { interruptAfterTimeLimit: time } : {}),
+      ...(options.noShrink === true ? { endOnFailure: true } : {})
+    })
+    total += details.numRuns
+    if (!details.failed || details.counterexample == null) {
+      if (options.path != null || options.numRuns != null || details.interrupted) break
+      continue
+    }
+    const found = details.errorInstance instanceof Found ? details.errorInstance : undefined
+    const error = found?.original ?? (details.errorInstance instanceof Error ? details.errorInstance : new Error(String(details.errorInstance)))
+    const signature = found?.signature ?? `harness:${error.name}:${blank(error.message)}`
+    known.add(signature)
+    const failure: Failure = {
+      target: target.name,
+      signature,
+      message: error.message,
+      stack: error.stack ?? '',
+      seed,
+      path: details.counterexamplePath ?? '',
+      numRuns: details.numRuns
+    }
+    if (options.outDir != null) {
+      const { ext, bytes } = target.save(details.counterexample[0])
+      await mkdir(options.outDir, { recursive: true })
+      failure.file = join(options.outDir, `${target.name}-seed${seed}-${failures.length + 1}.${ext}`)
+      await writeFile(failure.file, bytes)
+      await writeFile(`${failure.file}.txt`, describe(failure) + '\n')
+    }
+    failures.push(failure)
+    options.onFailure?.(failure)
+    if (options.path != null) break
+  }
+  return failures
+}
+
+/** Runs one input in a fresh sandbox; returns the failure, if any, with the step it happened in. */
+async function runOne<T> (target: Target<T>, input: T, workDir: string, limits: Limits): Promise<{ error: Error, step: string } | undefined> {
+  const dir = await mkdtemp(join(workDir, `${target.name}-`))
+  const sandbox: Sandbox = { dir, out: join(dir, 'out'), temp: join(dir, 'temp'), step: 'setup', limits }
+  await mkdir(sandbox.temp)
+  let rejection: unknown
+  const onRejection = (reason: unknown): void => { rejection ??= reason }
+  process.on('unhandledRejection', onRejection)
+  const cpu = process.cpuUsage()
+  let error: Error | undefined
+  try {
+    await target.run(input, sandbox)
+  } catch (err) {
+    error = err instanceof Error ? err : new Error(`non-Error thrown: ${String(err)}`)
+  }
+  try {
+    // Let stray promises settle, so an unhandled rejection is seen with its input.
+    await new Promise((resolve) => setImmediate(resolve))
+    if (error == null || isAccepted(error)) {
+      const used = process.cpuUsage(cpu)
+      const ms = (used.user + used.system) / 1000
+      if (rejection != null) {
+        const reason = rejection instanceof Error ? rejection : new Error(String(rejection))
+        return { error: new Violation('unhandled-rejection', `${reason.name}: ${reason.message}`), step: sandbox.step }
+      }
+      const leftovers = (await readdir(sandbox.temp)).map((name) => `temp/${name}`)
+      for (const name of await readdir(dir)) if (name !== 'out' && name !== 'temp' && !name.startsWith('input')) leftovers.push(name)
+      if (leftovers.length > 0) return { error: new Violation('leftover-files', `left ${leftovers.join(', ')} behind`), step: sandbox.step }
+      if (limits.cpuBudgetMs > 0 && ms > limits.cpuBudgetMs) {
+        return { error: new Violation('slow', `took ${Math.round(ms)} ms of CPU, more than ${limits.cpuBudgetMs}`), step: sandbox.step }
+      }
+      const rss = process.memoryUsage().rss
+      if (rss > limits.maxRss) {
+        return { error: new Violation('memory', `RSS ${Math.round(rss / 2 ** 20)} MiB, more than ${Math.round(limits.maxRss / 2 ** 20)} MiB`), step: sandbox.step }
+      }
+      return undefined
+    }
+    return { error, step: sandbox.step }
+  } finally {
+    process.off('unhandledRejection', onRejection)
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** The product may refuse an input, with an IpcrError that says why. */
+export function isAccepted (error: Error): boolean {
+  return error instanceof IpcrError && !(error instanceof Violation) && error.message.trim() !== ''
+}
+
+/** A failure class: what went wrong and where, not the particulars of one input. */
+export function classify (target: string, { error, step }: { error: Error, step: string }): string {
+  if (error instanceof Violation) return `${target}/${step}: ${error.kind}`
+  const name = error instanceof IpcrError ? `${error.name}(empty message)` : error.name
+  return `${target}/${step}: ${name}: ${blank(error.message)} @ ${origin(error.stack ?? '')}`
+}
+
+/** Blanks quoted strings, hex and numbers, so that one bug gives one class. */
+export function blank (message: string): string {
+  return message.split('\n')[0]!
+    .replace(/'[^']*'/g, "'…'")
+    .replace(/"[^"]*"/g, '"…"')
+    .replace(/\b(baf|Qm|k51)[a-zA-Z0-9]+/g, '<cid>')
+    .replace(/\b[0-9a-f]{16,}\b/g, '<hex>')
+    .replace(/\d+/g, 'N')
+    .slice(0, 160)
+}
+
+/** The first stack frame in the project's sources (src/), else the first frame. */
+function origin (stack: string): string {
+  const frames = stack.split('\n').filter((line) => line.trim().startsWith('at '))
+  const own = frames.find((line) => /\/src\//.test(line) && !/node_modules/.test(line)) ?? frames[0] ?? ''
+  const match = /(src\/[^\s:()]+(?::\d+)?)/.exec(own)
+  return match?.[1] ?? own.trim().replace(/^at /, '')
+}
+
+export function describe (failure: Failure): string {
+  const replay = `npm run fuzz -- --target ${failure.target} --seed ${failure.seed} --path ${failure.path}`
+  const stack = failure.stack.split('\n').slice(1, 8).join('\n')
+  return [
+    `FAIL ${failure.signature}`,
+    `  ${failure.message.split('\n')[0]!.slice(0, 400)}`,
+    `  seed ${failure.seed} path ${failure.path}  (replay: ${replay})`,
+    ...(failure.file != null ? [`  input ${failure.file}`] : []),
+    stack
+  ].join('\n')
+}
