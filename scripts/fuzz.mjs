@@ -33,7 +33,7 @@ try {
       runs: { type: 'string' },
       path: { type: 'string' },
       out: { type: 'string', default: 'fuzz-out' },
-      stall: { type: 'string', default: '60' },
+      stall: { type: 'string', default: '30' },
       'cpu-ms': { type: 'string', default: '3000' },
       'max-reads': { type: 'string' },
       'max-rss-mb': { type: 'string' },
@@ -83,6 +83,7 @@ async function runTarget (target, share) {
   const deadline = Date.now() + share * 1000
   let round = 0
   let inputs = 0
+  const outcomes = { accepted: 0, refused: 0, failed: 0 }
   while (Date.now() < deadline || (args.runs != null && round === 0)) {
     const childSeed = seed + round * 100003
     round++
@@ -93,7 +94,7 @@ async function runTarget (target, share) {
     if (args.path != null) childArgs.push('--path', args.path)
     if (args['max-reads'] != null) childArgs.push('--max-reads', args['max-reads'])
     if (args['max-rss-mb'] != null) childArgs.push('--max-rss-mb', args['max-rss-mb'])
-    const child = fork(bundle, childArgs, { execArgv: ['--enable-source-maps', '--max-old-space-size=3072', '--stack-size=984'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const child = fork(bundle, childArgs, { execArgv: ['--enable-source-maps', '--max-old-space-size=3072'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     let ext = 'bin'
     let last = Date.now()
     let done = false
@@ -101,7 +102,10 @@ async function runTarget (target, share) {
       last = Date.now()
       if (message.type === 'input') { inputs++; ext = message.ext }
       if (message.type === 'failure') { failures++; console.log(message.text + '\n') }
-      if (message.type === 'done') done = true
+      if (message.type === 'done') {
+        done = true
+        for (const key of Object.keys(outcomes)) outcomes[key] += message.outcomes[key]
+      }
     })
     const watch = setInterval(() => {
       if (Date.now() - last > Number(args.stall) * 1000) child.kill('SIGKILL')
@@ -119,13 +123,13 @@ async function runTarget (target, share) {
     if (args.path != null || args.runs != null) break
   }
   for (const name of readdirSync(out)) if (name.startsWith(`current-${target}.`)) rmSync(join(out, name), { force: true })
-  return inputs
+  return { inputs, outcomes }
 }
 
 const share = seconds / targets.length
 for (const target of targets) {
-  const inputs = await runTarget(target, share)
-  console.log(`fuzz: ${target}: ${inputs} inputs`)
+  const { inputs, outcomes } = await runTarget(target, share)
+  console.log(`fuzz: ${target}: ${inputs} inputs (${outcomes.accepted} accepted, ${outcomes.refused} refused with an IpcrError, ${outcomes.failed} failed, in the children that finished)`)
 }
 rmSync(work, { recursive: true, force: true })
 console.log(`fuzz: ${failures === 0 ? 'no failures' : `${failures} failure classes`} (seed ${seed})`)

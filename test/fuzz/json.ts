@@ -58,7 +58,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('replace' as const), at: fc.nat(), value: nastyValue }), weight: 4 },
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('wrap' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('repeat' as const), at: fc.nat(), times: fc.oneof(fc.integer({ min: 2, max: 5 }), fc.integer({ min: 100, max: 20000 })), vary: fc.boolean() }),
+  fc.record({ kind: fc.constant('repeat' as const), at: fc.nat(), times: fc.oneof(fc.integer({ min: 2, max: 5 }), fc.integer({ min: 100, max: 40000 })), vary: fc.boolean() }),
   fc.record({ kind: fc.constant('addKey' as const), at: fc.nat(), key: fc.oneof(fc.constantFrom('__proto__', 'constructor', 'mediaType', 'platform', 'annotations', 'manifests', 'Config'), fc.string({ maxLength: 8 })), value: nastyValue })
 )
 

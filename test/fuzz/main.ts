@@ -30,6 +30,7 @@ const target = targets[values.target ?? '']
 if (target == null) throw new Error(`unknown target ${values.target}`)
 const out = values.out as string
 let count = 0
+const outcomes = { accepted: 0, refused: 0, failed: 0 }
 const failures: Failure[] = await fuzzTarget(target, {
   seed: Number(values.seed),
   ...(values.runs != null ? { numRuns: Number(values.runs) } : {}),
@@ -49,6 +50,7 @@ const failures: Failure[] = await fuzzTarget(target, {
     writeFileSync(join(out, `current-${target.name}.${ext}`), bytes)
     send({ type: 'input', count, ext })
   },
+  onOutcome: (outcome) => { outcomes[outcome]++ },
   onFailure: (failure) => send({ type: 'failure', failure, text: describe(failure) })
 })
-send({ type: 'done', count, failures: failures.length })
+send({ type: 'done', count, outcomes, failures: failures.length })

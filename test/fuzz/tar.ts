@@ -75,10 +75,18 @@ export function tarHeader (entry: TarEntry): Uint8Array {
 /** A tar file: each entry's header and data padded to 512 bytes, then two zero blocks. */
 export function tarBytes (entries: TarEntry[], end = true): Uint8Array {
   const parts: Uint8Array[] = []
-  for (const entry of entries) {
+  const push = (entry: TarEntry): void => {
     parts.push(tarHeader(entry), entry.data)
     const pad = (BLOCK - (entry.data.length % BLOCK)) % BLOCK
     if (pad > 0) parts.push(new Uint8Array(pad))
+  }
+  for (const entry of entries) {
+    // As tar tools do: a name or link target too long for the header goes in a pax header first.
+    const records: Array<[string, string]> = []
+    if (Buffer.byteLength(entry.name) > 100 && entry.type !== 'x' && entry.type !== 'L') records.push(['path', entry.name])
+    if (Buffer.byteLength(entry.linkname ?? '') > 100) records.push(['linkpath', entry.linkname as string])
+    if (records.length > 0) push({ name: 'PaxHeader', type: 'x', data: paxRecords(records) })
+    push(entry)
   }
   if (end) parts.push(new Uint8Array(2 * BLOCK))
   return new Uint8Array(Buffer.concat(parts))
@@ -198,9 +206,9 @@ const sizeField: fc.Arbitrary<NonNullable<TarEntry['size']>> = fc.oneof(
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('pax' as const), at: fc.nat(), records: fc.array(fc.tuple(paxKey, paxValue), { minLength: 1, maxLength: 6 }), global: fc.boolean() }),
-  fc.record({ op: fc.constant('paxFlood' as const), at: fc.nat(), count: fc.integer({ min: 2, max: 4000 }) }),
+  fc.record({ op: fc.constant('paxFlood' as const), at: fc.nat(), count: fc.integer({ min: 2, max: 12000 }) }),
   fc.record({ op: fc.constant('gnuLong' as const), at: fc.nat(), kind: fc.constantFrom('L' as const, 'K' as const), name: nastyName }),
-  fc.record({ op: fc.constant('symlinkChain' as const), length: fc.integer({ min: 1, max: 60 }), depth: fc.integer({ min: 0, max: 80 }), to: fc.nat(), replace: fc.boolean() }),
+  fc.record({ op: fc.constant('symlinkChain' as const), length: fc.integer({ min: 1, max: 200 }), depth: fc.integer({ min: 0, max: 400 }), to: fc.nat(), replace: fc.boolean() }),
   fc.record({ op: fc.constant('link' as const), at: fc.nat(), to: fc.nat(), kind: fc.constantFrom('1' as const, '2' as const), name: nastyName }),
   fc.record({ op: fc.constant('rename' as const), at: fc.nat(), name: nastyName }),
   fc.record({ op: fc.constant('type' as const), at: fc.nat(), type: fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7', 'x', 'g', 'L', 'K', 'S', 'V', 'M', 'D', '\0', 'Z') }),
