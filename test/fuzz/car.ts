@@ -173,10 +173,10 @@ async function baseDag (): Promise<{ root: CID, blocks: Block[] }> {
 
 /** Reads a CAR as `ipcr get` does: open, every block, then walk and export each root. */
 export async function readCar (path: string, sandbox: Sandbox, maxReads: number): Promise<void> {
-  const car = await step(sandbox, 'CarBlockSource.open', undefined, async () => await CarBlockSource.open(path))
+  const car = await step(sandbox, 'CarBlockSource.open', undefined, async () => await CarBlockSource.open(path, { signal: sandbox.signal }))
   try {
     await tryStep(sandbox, 'CarBlockSource.get', undefined, async () => {
-      for (const cid of [...car.cids()]) await car.get(cid)
+      for (const cid of [...car.cids()]) await car.get(cid, { signal: sandbox.signal })
     })
     const source = new CountingSource(car, maxReads)
     await mkdir(sandbox.out)
@@ -184,9 +184,9 @@ export async function readCar (path: string, sandbox: Sandbox, maxReads: number)
       const cid = CID.asCID(root)
       if (cid == null) continue
       await tryStep(sandbox, 'walkDag', source, async () => {
-        for await (const _ of walkDag(cid, source)) { /* read every block once */ }
+        for await (const _ of walkDag(cid, source, { signal: sandbox.signal })) { /* read every block once */ }
       })
-      await tryStep(sandbox, 'exportToDirectory', source, async () => await exportToDirectory(cid, join(sandbox.out, String(i)), source))
+      await tryStep(sandbox, 'exportToDirectory', source, async () => await exportToDirectory(cid, join(sandbox.out, String(i)), source, { signal: sandbox.signal }))
     }
   } finally {
     await car.close()

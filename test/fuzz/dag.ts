@@ -250,21 +250,21 @@ export function dagTargetWith (maxExpansion = Infinity): Target<DagInput> {
       const root = (nodes[0] as Built).cid
       const budget = Math.min(sandbox.limits.maxReads, 2 * expandedSize(input) + 200)
       const source = new CountingSource(store, budget)
-      for (const p of input.paths) await tryStep(sandbox, 'resolvePath', source, async () => await resolvePath(root, p, source))
-      await tryStep(sandbox, 'readDirectory', source, async () => await readDirectory(root, source))
+      for (const p of input.paths) await tryStep(sandbox, 'resolvePath', source, async () => await resolvePath(root, p, source, { signal: sandbox.signal }))
+      await tryStep(sandbox, 'readDirectory', source, async () => await readDirectory(root, source, { signal: sandbox.signal }))
       await tryStep(sandbox, 'walkDag', source, async () => {
-        for await (const _ of walkDag(root, source)) { /* every block once */ }
+        for await (const _ of walkDag(root, source, { signal: sandbox.signal })) { /* every block once */ }
       })
-      await tryStep(sandbox, 'exportToDirectory', source, async () => await exportToDirectory(root, sandbox.out, source))
+      await tryStep(sandbox, 'exportToDirectory', source, async () => await exportToDirectory(root, sandbox.out, source, { signal: sandbox.signal }))
 
       const sink = new MemoryBlockStore()
       const edits: TreeEdit[] = input.edits.map((e) => ({ path: e.path, node: e.node == null ? null : nodes[e.node % nodes.length] as Built }))
-      const edited = await tryStep(sandbox, 'editTree', source, async () => await editTree(root, edits, source, sink))
+      const edited = await tryStep(sandbox, 'editTree', source, async () => await editTree(root, edits, source, sink, { signal: sandbox.signal }))
       const last = edits[edits.length - 1]
       if (edited == null || last == null) return
       // The last edit of a path always wins: resolving it in the new tree gives its node.
       const both = new CountingSource(new FirstSource([sink, store]), budget)
-      const found = await step(sandbox, 'resolvePath after editTree', both, async () => await resolvePath(edited.cid, last.path, both))
+      const found = await step(sandbox, 'resolvePath after editTree', both, async () => await resolvePath(edited.cid, last.path, both, { signal: sandbox.signal }))
       const expected = last.node?.cid.toString()
       if (found?.cid.toString() !== expected) {
         throw new Violation('edit-lost', `after editTree, /${last.path.join('/')} is ${found?.cid.toString() ?? 'missing'}, expected ${expected ?? 'missing'}`)

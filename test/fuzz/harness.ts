@@ -19,6 +19,8 @@ export interface Sandbox {
   limits: Limits
   /** Set when some call refused the input (for the counts of accepted and refused inputs). */
   refused: boolean
+  /** Passed to every product call: aborted once an input runs far past the CPU budget (fuzz script only). */
+  signal: AbortSignal
 }
 
 export interface Target<T> {
@@ -218,7 +220,9 @@ async function runOne<T> (target: Target<T>, input: T, workDir: string, limits: 
 
 async function runSandboxed<T> (target: Target<T>, input: T, workDir: string, limits: Limits): Promise<{ error?: Error, step: string, refused: boolean }> {
   const dir = await mkdtemp(join(workDir, `${target.name}-`))
-  const sandbox: Sandbox = { dir, out: join(dir, 'out'), temp: join(dir, 'temp'), step: 'setup', limits, refused: false }
+  const controller = new AbortController()
+  const sandbox: Sandbox = { dir, out: join(dir, 'out'), temp: join(dir, 'temp'), step: 'setup', limits, refused: false, signal: controller.signal }
+  const timer = limits.cpuBudgetMs > 0 ? setTimeout(() => controller.abort(), 4 * limits.cpuBudgetMs) : undefined
   await mkdir(sandbox.temp)
   let rejection: unknown
   const onRejection = (reason: unknown): void => { rejection ??= reason }
@@ -229,6 +233,10 @@ async function runSandboxed<T> (target: Target<T>, input: T, workDir: string, li
     await target.run(input, sandbox)
   } catch (err) {
     error = err instanceof Error ? err : new Error(`non-Error thrown: ${String(err)}`)
+  }
+  clearTimeout(timer)
+  if (controller.signal.aborted) {
+    error = new Violation('slow', `still running after ${4 * limits.cpuBudgetMs} ms, aborted (${error == null ? 'then it finished' : `then: ${error.message}`})`)
   }
   try {
     // Let stray promises settle, so an unhandled rejection is seen with its input.

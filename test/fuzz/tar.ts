@@ -321,10 +321,10 @@ export function tarInputBytes (input: TarInput): Uint8Array {
 
 /** Opens and loads an archive as publish does, then reads every blob it would store. */
 export async function loadArchive (path: string, sandbox: Sandbox): Promise<void> {
-  const archive = await step(sandbox, 'openImageArchive', undefined, async () => await openImageArchive(path, { input: 'fuzz-image', tempDir: sandbox.temp }))
+  const archive = await step(sandbox, 'openImageArchive', undefined, async () => await openImageArchive(path, { input: 'fuzz-image', tempDir: sandbox.temp, signal: sandbox.signal }))
   try {
     archive.list()
-    const image = await step(sandbox, 'loadImage', undefined, async () => await loadImage(archive, { input: 'fuzz-image' }))
+    const image = await step(sandbox, 'loadImage', undefined, async () => await loadImage(archive, { input: 'fuzz-image', signal: sandbox.signal }))
     await step(sandbox, 'tagFolderFiles', undefined, async () => tagFolderFiles(image, { name: 'fuzz/app', tag: 'latest' }))
     await step(sandbox, 'read blobs', undefined, async () => {
       for (const blob of image.blobs) {
