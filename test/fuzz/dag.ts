@@ -130,9 +130,11 @@ async function put (store: MemoryBlockStore, codec: number, bytes: Uint8Array): 
 }
 
 async function pbNode (store: MemoryBlockStore, data: Uint8Array | undefined, links: dagPb.PBLink[]): Promise<Built> {
-  const bytes = dagPb.encode(dagPb.prepare({ ...(data != null ? { Data: data } : {}), Links: links }))
+  // Repeated links make cumulative sizes grow fast: keep them encodable.
+  const capped = links.map((l) => ({ ...l, Tsize: Math.min(l.Tsize ?? 0, 2 ** 52) }))
+  const bytes = dagPb.encode(dagPb.prepare({ ...(data != null ? { Data: data } : {}), Links: capped }))
   const cid = await put(store, dagPb.code, bytes)
-  return { cid, size: bytes.length + links.reduce((sum, l) => sum + (l.Tsize ?? 0), 0), content: 0 }
+  return { cid, size: Math.min(2 ** 52, bytes.length + capped.reduce((sum, l) => sum + l.Tsize, 0)), content: 0 }
 }
 
 /** Builds the nodes from the last to the first (links point forward only); node 0 is the root. */

@@ -6,13 +6,15 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { describe as describeFailure, fuzzTarget, type Target } from './harness.js'
 import { dagTargetWith } from './dag.js'
+import { tarTargetWith } from './tar.js'
 import { targets } from './targets.js'
 
 const SEED = 20261129
 const RUNS: Record<string, number> = { tar: 150, json: 200, car: 150, dag: 150 }
 // DAGs whose tree is small enough that no default limit of a reader may refuse it: the reads of
 // every call must stay within twice its size, and a HAMT reusing a shard must be refused.
-const TARGETS: Record<string, Target<any>> = { ...targets, dag: dagTargetWith(2000) }
+// Tars with floods and chains small enough that even a quadratic parser reads them quickly.
+const TARGETS: Record<string, Target<any>> = { ...targets, tar: tarTargetWith({ flood: 300, chain: 40, depth: 30 }), dag: dagTargetWith(2000) }
 
 let workDir: string
 beforeAll(async () => { workDir = await mkdtemp(join(tmpdir(), 'ipcr-fuzz-test-')) })

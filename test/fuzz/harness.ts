@@ -21,6 +21,8 @@ export interface Sandbox {
   refused: boolean
   /** Passed to every product call: aborted once an input runs far past the CPU budget (fuzz script only). */
   signal: AbortSignal
+  /** The call that took the most CPU time, to name in a 'slow' failure. */
+  slowest: { name: string, ms: number }
 }
 
 export interface Target<T> {
@@ -82,11 +84,16 @@ export async function step<R> (sandbox: Sandbox, name: string, counting: Countin
     counting.tripped = false
   }
   let result: R
+  const cpu = process.cpuUsage()
   try {
     result = await fn()
   } catch (err) {
     if (counting?.tripped === true) throw new Violation('unbounded-reads', `more than ${counting.max} block reads`)
     throw err
+  } finally {
+    const used = process.cpuUsage(cpu)
+    const ms = (used.user + used.system) / 1000
+    if (ms > sandbox.slowest.ms) sandbox.slowest = { name, ms }
   }
   if (counting?.tripped === true) throw new Violation('unbounded-reads', `more than ${counting.max} block reads (and the error was swallowed)`)
   return result
@@ -221,7 +228,7 @@ async function runOne<T> (target: Target<T>, input: T, workDir: string, limits: 
 async function runSandboxed<T> (target: Target<T>, input: T, workDir: string, limits: Limits): Promise<{ error?: Error, step: string, refused: boolean }> {
   const dir = await mkdtemp(join(workDir, `${target.name}-`))
   const controller = new AbortController()
-  const sandbox: Sandbox = { dir, out: join(dir, 'out'), temp: join(dir, 'temp'), step: 'setup', limits, refused: false, signal: controller.signal }
+  const sandbox: Sandbox = { dir, out: join(dir, 'out'), temp: join(dir, 'temp'), step: 'setup', limits, refused: false, signal: controller.signal, slowest: { name: 'setup', ms: -1 } }
   const timer = limits.cpuBudgetMs > 0 ? setTimeout(() => controller.abort(), 4 * limits.cpuBudgetMs) : undefined
   await mkdir(sandbox.temp)
   let rejection: unknown
@@ -252,7 +259,8 @@ async function runSandboxed<T> (target: Target<T>, input: T, workDir: string, li
       for (const name of await readdir(dir)) if (name !== 'out' && name !== 'temp' && !name.startsWith('input')) leftovers.push(name)
       if (leftovers.length > 0) return { error: new Violation('leftover-files', `left ${leftovers.join(', ')} behind`), step: sandbox.step, refused: false }
       if (limits.cpuBudgetMs > 0 && ms > limits.cpuBudgetMs) {
-        return { error: new Violation('slow', `took ${Math.round(ms)} ms of CPU, more than ${limits.cpuBudgetMs}`), step: sandbox.step, refused: false }
+        const slowest = `${sandbox.slowest.name} ${Math.round(sandbox.slowest.ms)} ms`
+        return { error: new Violation('slow', `took ${Math.round(ms)} ms of CPU, more than ${limits.cpuBudgetMs} (slowest call: ${slowest})`), step: sandbox.slowest.ms >= 0 ? sandbox.slowest.name : sandbox.step, refused: false }
       }
       const rss = process.memoryUsage().rss
       if (rss > limits.maxRss) {

@@ -204,11 +204,14 @@ const sizeField: fc.Arbitrary<NonNullable<TarEntry['size']>> = fc.oneof(
   fc.record({ kind: fc.constant('text' as const), value: fc.constantFrom('-1', '0x10', '   ', 'NaN', '1e3', '8 9', '\x80\x80', '0000000010 ', '+7') })
 )
 
-const op: fc.Arbitrary<Op> = fc.oneof(
+/** Size knobs: the longest pax flood and symlink chain, and the deepest chain folders. */
+export interface TarScale { flood: number, chain: number, depth: number }
+
+const opOf = (scale: TarScale): fc.Arbitrary<Op> => fc.oneof(
   fc.record({ op: fc.constant('pax' as const), at: fc.nat(), records: fc.array(fc.tuple(paxKey, paxValue), { minLength: 1, maxLength: 6 }), global: fc.boolean() }),
-  fc.record({ op: fc.constant('paxFlood' as const), at: fc.nat(), count: fc.integer({ min: 2, max: 12000 }) }),
+  fc.record({ op: fc.constant('paxFlood' as const), at: fc.nat(), count: fc.integer({ min: 2, max: scale.flood }) }),
   fc.record({ op: fc.constant('gnuLong' as const), at: fc.nat(), kind: fc.constantFrom('L' as const, 'K' as const), name: nastyName }),
-  fc.record({ op: fc.constant('symlinkChain' as const), length: fc.integer({ min: 1, max: 200 }), depth: fc.integer({ min: 0, max: 400 }), to: fc.nat(), replace: fc.boolean() }),
+  fc.record({ op: fc.constant('symlinkChain' as const), length: fc.integer({ min: 1, max: scale.chain }), depth: fc.integer({ min: 0, max: scale.depth }), to: fc.nat(), replace: fc.boolean() }),
   fc.record({ op: fc.constant('link' as const), at: fc.nat(), to: fc.nat(), kind: fc.constantFrom('1' as const, '2' as const), name: nastyName }),
   fc.record({ op: fc.constant('rename' as const), at: fc.nat(), name: nastyName }),
   fc.record({ op: fc.constant('type' as const), at: fc.nat(), type: fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7', 'x', 'g', 'L', 'K', 'S', 'V', 'M', 'D', '\0', 'Z') }),
@@ -231,9 +234,9 @@ export interface TarInput {
   gzip: boolean
 }
 
-export const tarInput: fc.Arbitrary<TarInput> = fc.record({
+export const tarInputOf = (scale: TarScale): fc.Arbitrary<TarInput> => fc.record({
   base: fc.constantFrom<BaseKind>('docker', 'oci', 'docker-oci', 'oci-gzip'),
-  ops: fc.array(op, { maxLength: 6 }),
+  ops: fc.array(opOf(scale), { maxLength: 6 }),
   flips: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
   truncate: fc.option(fc.integer({ min: 0, max: 999 }), { freq: 8 }),
   end: fc.oneof({ arbitrary: fc.constant(true), weight: 9 }, { arbitrary: fc.constant(false), weight: 1 }),
@@ -338,9 +341,12 @@ export async function loadArchive (path: string, sandbox: Sandbox): Promise<void
   }
 }
 
-export const tarTarget: Target<TarInput> = {
+/** Full size (the fuzz script): floods and chains large enough for quadratic costs to show. */
+export const FULL_TAR_SCALE: TarScale = { flood: 12000, chain: 200, depth: 400 }
+
+export const tarTargetWith = (scale: TarScale): Target<TarInput> => ({
   name: 'tar',
-  arbitrary: tarInput,
+  arbitrary: tarInputOf(scale),
   save: (input) => ({ ext: input.gzip ? 'tar.gz' : 'tar', bytes: tarInputBytes(input) }),
   run: async (input, sandbox) => {
     sandbox.step = 'encode'
@@ -348,4 +354,6 @@ export const tarTarget: Target<TarInput> = {
     await writeFile(path, tarInputBytes(input))
     await loadArchive(path, sandbox)
   }
-}
+})
+
+export const tarTarget = tarTargetWith(FULL_TAR_SCALE)
