@@ -284,9 +284,9 @@ export function isAccepted (error: Error): boolean {
 export function classify (target: string, { error, step }: { error: Error, step: string }): string {
   if (error instanceof Violation) return `${target}/${step}: ${error.kind}`
   const name = error instanceof IpcrError ? `${error.name}(empty message)` : error.name
-  const where = origin(error.stack ?? '')
+  const { where, own } = origin(error.stack ?? '')
   // One line of the project's code letting through foreign errors is one bug, whatever they say.
-  if (where.startsWith('src/')) return `${target}/${step}: ${name} @ ${where}`
+  if (own) return `${target}/${step}: ${name} @ ${where}`
   return `${target}/${step}: ${name}: ${blank(error.message)} @ ${where}`
 }
 
@@ -301,12 +301,14 @@ export function blank (message: string): string {
     .slice(0, 160)
 }
 
-/** The first stack frame in the project's sources (src/), else the first frame. */
-function origin (stack: string): string {
+/** The first stack frame in the project's sources (src/...), else the first frame (a package's file). */
+function origin (stack: string): { where: string, own: boolean } {
   const frames = stack.split('\n').filter((line) => line.trim().startsWith('at '))
-  const own = frames.find((line) => /\/src\//.test(line) && !/node_modules/.test(line)) ?? frames[0] ?? ''
-  const match = /(src\/[^\s:()]+(?::\d+)?)/.exec(own)
-  return match?.[1] ?? own.trim().replace(/^at /, '')
+  const own = frames.find((line) => /\/src\//.test(line) && !/node_modules/.test(line))
+  if (own != null) return { where: /(src\/[^\s:()]+(?::\d+)?)/.exec(own)?.[1] ?? own.trim(), own: true }
+  const first = frames[0] ?? ''
+  const where = /node_modules\/([^\s:()]+(?::\d+)?)/.exec(first)?.[1] ?? first.trim().replace(/^at /, '')
+  return { where, own: false }
 }
 
 export function describe (failure: Failure): string {
