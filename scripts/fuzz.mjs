@@ -2,6 +2,9 @@
 // npm run fuzz [-- --target tar|json|car|dag|all] [--seed N] [--seconds S] [--out DIR]
 //               [--path P] [--runs N] [--stall S] [--cpu-ms MS] [--max-reads N] [--max-rss-mb MB]
 //
+// Replay a failure: npm run fuzz -- --target T --seed N --path P (as printed with it).
+// --runs N stops a target after N inputs (or its share of --seconds, whichever comes first).
+//
 // Property-based fuzzing of the inputs ipcr reads from others (fast-check, test/fuzz/): image
 // tarballs, the JSON of image layouts and catalog.json, CAR files, and UnixFS DAGs. The property:
 // each call succeeds or throws an IpcrError with a message; no other error, no unhandled rejection,
@@ -84,13 +87,13 @@ async function runTarget (target, share) {
   let round = 0
   let inputs = 0
   const outcomes = { accepted: 0, refused: 0, failed: 0 }
-  while (Date.now() < deadline || (args.runs != null && round === 0)) {
+  while (Date.now() < deadline) {
     const childSeed = seed + round * 100003
     round++
     const left = Math.max(1, Math.round((deadline - Date.now()) / 1000))
     const childArgs = ['--target', target, '--seed', String(childSeed), '--out', out, '--work', join(work, target), '--cpu-ms', args['cpu-ms']]
+    childArgs.push('--seconds', String(left))
     if (args.runs != null) childArgs.push('--runs', args.runs)
-    else childArgs.push('--seconds', String(left))
     if (args.path != null) childArgs.push('--path', args.path)
     if (args['max-reads'] != null) childArgs.push('--max-reads', args['max-reads'])
     if (args['max-rss-mb'] != null) childArgs.push('--max-rss-mb', args['max-rss-mb'])

@@ -43,6 +43,11 @@ export class Violation extends Error {
   }
 }
 
+/** null, `weight` times as often as a value of `arbitrary`: damage that most inputs go without. */
+export function sometimes<T> (arbitrary: fc.Arbitrary<T>, weight: number): fc.Arbitrary<T | null> {
+  return fc.oneof({ arbitrary: fc.constant(null), weight }, { arbitrary, weight: 1 })
+}
+
 export interface Limits {
   /** Block reads one product call may make through a CountingSource. */
   maxReads: number

@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import { openImageArchive } from '../../src/core/image/archive.js'
 import { loadImage } from '../../src/core/image/load.js'
 import { tagFolderFiles } from '../../src/core/image/tag-folder.js'
-import { step, Violation, type Sandbox, type Target } from './harness.js'
+import { sometimes, step, Violation, type Sandbox, type Target } from './harness.js'
 
 export interface TarEntry {
   name: string
@@ -237,8 +237,8 @@ export interface TarInput {
 export const tarInputOf = (scale: TarScale): fc.Arbitrary<TarInput> => fc.record({
   base: fc.constantFrom<BaseKind>('docker', 'oci', 'docker-oci', 'oci-gzip'),
   ops: fc.array(opOf(scale), { maxLength: 6 }),
-  flips: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
-  truncate: fc.option(fc.integer({ min: 0, max: 999 }), { freq: 8 }),
+  flips: fc.oneof({ arbitrary: fc.constant<Array<[number, number]>>([]), weight: 3 }, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 })),
+  truncate: sometimes(fc.integer({ min: 0, max: 999 }), 8),
   end: fc.oneof({ arbitrary: fc.constant(true), weight: 9 }, { arbitrary: fc.constant(false), weight: 1 }),
   gzip: fc.boolean()
 })
