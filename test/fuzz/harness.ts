@@ -23,6 +23,8 @@ export interface Sandbox {
   signal: AbortSignal
   /** The call that took the most CPU time, to name in a 'slow' failure. */
   slowest: { name: string, ms: number }
+  /** Counting sources used, checked for reads left running once the input is done. */
+  sources: CountingSource[]
 }
 
 export interface Target<T> {
@@ -51,30 +53,50 @@ export function sometimes<T> (arbitrary: fc.Arbitrary<T>, weight: number): fc.Ar
 export interface Limits {
   /** Block reads one product call may make through a CountingSource. */
   maxReads: number
-  /** Resident set size allowed after any input, in bytes. */
+  /** Growth of the resident set size one input may cause (measured when it is done), in bytes. */
   maxRss: number
   /** CPU time one input may take (user + system), in ms; 0: no check (the test suite never times). */
   cpuBudgetMs: number
 }
 
-export const DEFAULT_LIMITS: Limits = { maxReads: 5000, maxRss: 1536 * 1024 * 1024, cpuBudgetMs: 0 }
+export const DEFAULT_LIMITS: Limits = { maxReads: 5000, maxRss: 1024 * 1024 * 1024, cpuBudgetMs: 0 }
 
-/** A BlockSource that throws a Violation past `max` reads since the last reset. */
+/**
+ * A BlockSource that throws a Violation past `max` reads in one step. A read started while no
+ * step is running (work a call left going after it returned or threw) is refused and recorded.
+ */
 export class CountingSource implements BlockSource {
   readonly label: string
   reads = 0
   /** Set once the budget is spent: the product may wrap the Violation in an error of its own. */
   tripped = false
+  /** The step being run, or undefined between steps. */
+  active: string | undefined
+  lastStep = ''
+  /** Reads started after their step had returned, and that step. */
+  late = 0
+  lateStep = ''
   constructor (private readonly source: BlockSource, readonly max: number) {
     this.label = source.label
   }
 
   async get (cid: CID, options?: AbortOptions): Promise<Uint8Array> {
+    if (this.active == null) {
+      if (this.late++ === 0) this.lateStep = this.lastStep
+      throw new Violation('reads-after-return', 'read after the call returned')
+    }
     if (++this.reads > this.max) {
       this.tripped = true
       throw new Violation('unbounded-reads', `more than ${this.max} block reads`)
     }
     return await this.source.get(cid, options)
+  }
+
+  /** Throws when a step left reads going after it returned. */
+  checkLate (sandbox: Sandbox): void {
+    if (this.late === 0) return
+    sandbox.step = this.lateStep
+    throw new Violation('reads-after-return', `${this.late} block reads started after ${this.lateStep} had returned or thrown (work left running)`)
   }
 }
 
@@ -83,11 +105,15 @@ export class CountingSource implements BlockSource {
  * through, unless the budget was spent on the way (then that is the failure, whatever was thrown).
  */
 export async function step<R> (sandbox: Sandbox, name: string, counting: CountingSource | undefined, fn: () => Promise<R>): Promise<R> {
-  sandbox.step = name
   if (counting != null) {
+    counting.checkLate(sandbox)
+    if (!sandbox.sources.includes(counting)) sandbox.sources.push(counting)
     counting.reads = 0
     counting.tripped = false
+    counting.active = name
+    counting.lastStep = name
   }
+  sandbox.step = name
   let result: R
   const cpu = process.cpuUsage()
   try {
@@ -96,6 +122,7 @@ export async function step<R> (sandbox: Sandbox, name: string, counting: Countin
     if (counting?.tripped === true) throw new Violation('unbounded-reads', `more than ${counting.max} block reads`)
     throw err
   } finally {
+    if (counting != null) counting.active = undefined
     const used = process.cpuUsage(cpu)
     const ms = (used.user + used.system) / 1000
     if (ms > sandbox.slowest.ms) sandbox.slowest = { name, ms }
@@ -233,13 +260,14 @@ async function runOne<T> (target: Target<T>, input: T, workDir: string, limits: 
 async function runSandboxed<T> (target: Target<T>, input: T, workDir: string, limits: Limits): Promise<{ error?: Error, step: string, refused: boolean }> {
   const dir = await mkdtemp(join(workDir, `${target.name}-`))
   const controller = new AbortController()
-  const sandbox: Sandbox = { dir, out: join(dir, 'out'), temp: join(dir, 'temp'), step: 'setup', limits, refused: false, signal: controller.signal, slowest: { name: 'setup', ms: -1 } }
+  const sandbox: Sandbox = { dir, out: join(dir, 'out'), temp: join(dir, 'temp'), step: 'setup', limits, refused: false, signal: controller.signal, slowest: { name: 'setup', ms: -1 }, sources: [] }
   const timer = limits.cpuBudgetMs > 0 ? setTimeout(() => controller.abort(), 4 * limits.cpuBudgetMs) : undefined
   await mkdir(sandbox.temp)
   let rejection: unknown
   const onRejection = (reason: unknown): void => { rejection ??= reason }
   process.on('unhandledRejection', onRejection)
   const cpu = process.cpuUsage()
+  const rssBefore = process.memoryUsage().rss
   let error: Error | undefined
   try {
     await target.run(input, sandbox)
@@ -251,8 +279,15 @@ async function runSandboxed<T> (target: Target<T>, input: T, workDir: string, li
     error = new Violation('slow', `still running after ${4 * limits.cpuBudgetMs} ms, aborted (${error == null ? 'then it finished' : `then: ${error.message}`})`)
   }
   try {
-    // Let stray promises settle, so an unhandled rejection is seen with its input.
-    await new Promise((resolve) => setImmediate(resolve))
+    // Let stray promises settle, so an unhandled rejection or a late read is seen with its input.
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve))
+    if (error == null || isAccepted(error)) {
+      try {
+        for (const source of sandbox.sources) source.checkLate(sandbox)
+      } catch (err) {
+        error = err as Error
+      }
+    }
     if (error == null || isAccepted(error)) {
       const used = process.cpuUsage(cpu)
       const ms = (used.user + used.system) / 1000
@@ -268,8 +303,8 @@ async function runSandboxed<T> (target: Target<T>, input: T, workDir: string, li
         return { error: new Violation('slow', `took ${Math.round(ms)} ms of CPU, more than ${limits.cpuBudgetMs} (slowest call: ${slowest})`), step: sandbox.slowest.ms >= 0 ? sandbox.slowest.name : sandbox.step, refused: false }
       }
       const rss = process.memoryUsage().rss
-      if (rss > limits.maxRss) {
-        return { error: new Violation('memory', `RSS ${Math.round(rss / 2 ** 20)} MiB, more than ${Math.round(limits.maxRss / 2 ** 20)} MiB`), step: sandbox.step, refused: false }
+      if (rss - rssBefore > limits.maxRss) {
+        return { error: new Violation('memory', `RSS grew by ${Math.round((rss - rssBefore) / 2 ** 20)} MiB to ${Math.round(rss / 2 ** 20)} MiB, more than ${Math.round(limits.maxRss / 2 ** 20)} MiB`), step: sandbox.step, refused: false }
       }
       return { step: sandbox.step, refused: error != null || sandbox.refused }
     }

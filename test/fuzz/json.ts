@@ -95,6 +95,20 @@ function vary (value: unknown, i: number): unknown {
   return copy
 }
 
+/** Nodes in a value, counted up to `cap`. */
+function nodeCount (value: unknown, cap: number): number {
+  let n = 0
+  const visit = (v: unknown): void => {
+    if (++n >= cap || v === null || typeof v !== 'object' || v instanceof Raw) return
+    for (const child of Array.isArray(v) ? v : Object.values(v)) visit(child)
+  }
+  visit(value)
+  return n
+}
+
+/** Documents stay below this many nodes (repeats are cut), so that building them stays cheap. */
+const MAX_NODES = 200_000
+
 export function mutate (document: unknown, mutations: Mutation[]): unknown {
   const holder = { root: clone(document) }
   for (const m of mutations) {
@@ -109,10 +123,12 @@ export function mutate (document: unknown, mutations: Mutation[]): unknown {
         else delete parent[key]
         break
       case 'wrap': parent[key] = [value]; break
-      case 'repeat':
-        if (Array.isArray(parent)) parent.splice(key as number, 0, ...Array.from({ length: m.times - 1 }, (_, i) => m.vary ? vary(value, i) : clone(value)))
-        else parent[key] = Array.from({ length: m.times }, (_, i) => m.vary ? vary(value, i) : clone(value))
+      case 'repeat': {
+        const times = Math.max(1, Math.min(m.times, Math.floor((MAX_NODES - all.length) / nodeCount(value, MAX_NODES))))
+        if (Array.isArray(parent)) parent.splice(key as number, 0, ...Array.from({ length: times - 1 }, (_, i) => m.vary ? vary(value, i) : clone(value)))
+        else parent[key] = Array.from({ length: times }, (_, i) => m.vary ? vary(value, i) : clone(value))
         break
+      }
       case 'addKey':
         if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Raw)) {
           Object.defineProperty(value, m.key, { value: clone(m.value), enumerable: true, configurable: true, writable: true })
