@@ -79,7 +79,8 @@ await build({
 })
 
 console.log(`fuzz: seed ${seed}, ${seconds} s over ${targets.join(', ')}, inputs that fail go to ${out}`)
-let failures = 0
+// Failure classes seen (a restarted child finds the known ones again: they are printed once).
+const classes = new Map()
 
 /** Runs one target until its time is up, restarting the child after a hang or a crash. */
 async function runTarget (target, share) {
@@ -104,7 +105,10 @@ async function runTarget (target, share) {
     child.on('message', (message) => {
       last = Date.now()
       if (message.type === 'input') { inputs++; ext = message.ext }
-      if (message.type === 'failure') { failures++; console.log(message.text + '\n') }
+      if (message.type === 'failure' && !classes.has(message.failure.signature)) {
+        classes.set(message.failure.signature, message.failure.seed)
+        console.log(message.text + '\n')
+      }
       if (message.type === 'done') {
         done = true
         for (const key of Object.keys(outcomes)) outcomes[key] += message.outcomes[key]
@@ -116,11 +120,11 @@ async function runTarget (target, share) {
     const code = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(signal ?? c)))
     clearInterval(watch)
     if (!done) {
-      failures++
       const kind = code === 'SIGKILL' ? `hang: no progress for ${args.stall} s` : `crash: the child exited with ${code}`
       const current = join(out, `current-${target}.${ext}`)
       const kept = join(out, `${target}-seed${childSeed}-${code === 'SIGKILL' ? 'hang' : 'crash'}.${ext}`)
       if (existsSync(current)) copyFileSync(current, kept)
+      classes.set(`${target}: ${kind} (seed ${childSeed})`, childSeed)
       console.log(`FAIL ${target}: ${kind}\n  seed ${childSeed}  input ${existsSync(kept) ? kept : '(none)'}\n`)
     }
     if (args.path != null || args.runs != null) break
@@ -135,5 +139,6 @@ for (const target of targets) {
   console.log(`fuzz: ${target}: ${inputs} inputs (${outcomes.accepted} accepted, ${outcomes.refused} refused with an IpcrError, ${outcomes.failed} failed, in the children that finished)`)
 }
 rmSync(work, { recursive: true, force: true })
-console.log(`fuzz: ${failures === 0 ? 'no failures' : `${failures} failure classes`} (seed ${seed})`)
-process.exit(failures === 0 ? 0 : 1)
+console.log(`fuzz: ${classes.size === 0 ? 'no failures' : `${classes.size} failure classes:`} (seed ${seed})`)
+for (const [signature, classSeed] of classes) console.log(`  ${signature}  [seed ${classSeed}]`)
+process.exit(classes.size === 0 ? 0 : 1)
