@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run fuzz [-- --target tar|json|car|dag|all] [--seed N] [--seconds S] [--out DIR]
 //               [--path P] [--runs N] [--stall S] [--cpu-ms MS] [--max-reads N] [--max-rss-mb MB]
+//               [--tar-scale FLOOD,CHAIN,DEPTH]   (tar sizes; default 12000,200,400)
 //
 // Replay a failure: npm run fuzz -- --target T --seed N --path P (as printed with it).
 // --runs N stops a target after N inputs (or its share of --seconds, whichever comes first).
@@ -40,6 +41,7 @@ try {
       'cpu-ms': { type: 'string', default: '3000' },
       'max-reads': { type: 'string' },
       'max-rss-mb': { type: 'string' },
+      'tar-scale': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   }).values
@@ -48,7 +50,7 @@ try {
   process.exit(2)
 }
 if (args.help) {
-  console.log('npm run fuzz -- [--target tar|json|car|dag|all] [--seed N] [--seconds S] [--out DIR] [--path P] [--runs N] [--stall S] [--cpu-ms MS] [--max-reads N] [--max-rss-mb MB]')
+  console.log('npm run fuzz -- [--target tar|json|car|dag|all] [--seed N] [--seconds S] [--out DIR] [--path P] [--runs N] [--stall S] [--cpu-ms MS] [--max-reads N] [--max-rss-mb MB] [--tar-scale FLOOD,CHAIN,DEPTH]')
   process.exit(0)
 }
 const targets = args.target === 'all' ? TARGETS : [args.target]
@@ -98,6 +100,7 @@ async function runTarget (target, share) {
     if (args.path != null) childArgs.push('--path', args.path)
     if (args['max-reads'] != null) childArgs.push('--max-reads', args['max-reads'])
     if (args['max-rss-mb'] != null) childArgs.push('--max-rss-mb', args['max-rss-mb'])
+    if (args['tar-scale'] != null) childArgs.push('--tar-scale', args['tar-scale'])
     const child = fork(bundle, childArgs, { execArgv: ['--enable-source-maps', '--max-old-space-size=3072'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     let ext = 'bin'
     let last = Date.now()

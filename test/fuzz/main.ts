@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { describe, fuzzTarget, type Failure } from './harness.js'
+import { FULL_TAR_SCALE, tarTargetWith } from './tar.js'
 import { targets } from './targets.js'
 
 const { values } = parseArgs({
@@ -17,7 +18,8 @@ const { values } = parseArgs({
     work: { type: 'string' },
     'max-reads': { type: 'string' },
     'max-rss-mb': { type: 'string' },
-    'cpu-ms': { type: 'string' }
+    'cpu-ms': { type: 'string' },
+    'tar-scale': { type: 'string' }
   }
 })
 
@@ -26,7 +28,11 @@ const send = (message: unknown): void => {
   else console.log(JSON.stringify(message))
 }
 
-const target = targets[values.target ?? '']
+// --tar-scale FLOOD,CHAIN,DEPTH: the largest pax flood and symlink chain, the deepest chain folders.
+const scale = values['tar-scale']?.split(',').map(Number)
+const target = values.target === 'tar' && scale != null
+  ? tarTargetWith({ flood: scale[0] ?? FULL_TAR_SCALE.flood, chain: scale[1] ?? FULL_TAR_SCALE.chain, depth: scale[2] ?? FULL_TAR_SCALE.depth })
+  : targets[values.target ?? '']
 if (target == null) throw new Error(`unknown target ${values.target}`)
 const out = values.out as string
 let count = 0
