@@ -95,18 +95,19 @@ function vary (value: unknown, i: number): unknown {
   return copy
 }
 
-/** Nodes in a value, counted up to `cap`. */
+/** Nodes in a value (long texts count one per 64 characters), counted up to `cap`. */
 function nodeCount (value: unknown, cap: number): number {
   let n = 0
   const visit = (v: unknown): void => {
-    if (++n >= cap || v === null || typeof v !== 'object' || v instanceof Raw) return
+    n += v instanceof Raw ? Math.ceil(v.text.length / 64) : typeof v === 'string' ? Math.ceil(v.length / 64) : 1
+    if (n >= cap || v === null || typeof v !== 'object' || v instanceof Raw) return
     for (const child of Array.isArray(v) ? v : Object.values(v)) visit(child)
   }
   visit(value)
   return n
 }
 
-/** Documents stay below this many nodes (repeats are cut), so that building them stays cheap. */
+/** Documents stay below about this many nodes (repeats are cut): at most some 10 MB of JSON. */
 const MAX_NODES = 200_000
 
 export function mutate (document: unknown, mutations: Mutation[]): unknown {
@@ -124,7 +125,7 @@ export function mutate (document: unknown, mutations: Mutation[]): unknown {
         break
       case 'wrap': parent[key] = [value]; break
       case 'repeat': {
-        const times = Math.max(1, Math.min(m.times, Math.floor((MAX_NODES - all.length) / nodeCount(value, MAX_NODES))))
+        const times = Math.max(1, Math.min(m.times, Math.floor((MAX_NODES - nodeCount(holder.root, MAX_NODES)) / nodeCount(value, MAX_NODES))))
         if (Array.isArray(parent)) parent.splice(key as number, 0, ...Array.from({ length: times - 1 }, (_, i) => m.vary ? vary(value, i) : clone(value)))
         else parent[key] = Array.from({ length: times }, (_, i) => m.vary ? vary(value, i) : clone(value))
         break
