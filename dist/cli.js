@@ -19,15 +19,15 @@ var __commonJS = (cb, mod2) => function __require2() {
     throw mod2 = 0, e;
   }
 };
-var __export = (target, all2) => {
-  for (var name8 in all2)
-    __defProp(target, name8, { get: all2[name8], enumerable: true });
+var __export = (target, all) => {
+  for (var name4 in all)
+    __defProp(target, name4, { get: all[name4], enumerable: true });
 };
-var __copyProps = (to, from4, except, desc) => {
-  if (from4 && typeof from4 === "object" || typeof from4 === "function") {
-    for (let key of __getOwnPropNames(from4))
+var __copyProps = (to, from3, except, desc) => {
+  if (from3 && typeof from3 === "object" || typeof from3 === "function") {
+    for (let key of __getOwnPropNames(from3))
       if (!__hasOwnProp.call(to, key) && key !== except)
-        __defProp(to, key, { get: () => from4[key], enumerable: !(desc = __getOwnPropDesc(from4, key)) || desc.enumerable });
+        __defProp(to, key, { get: () => from3[key], enumerable: !(desc = __getOwnPropDesc(from3, key)) || desc.enumerable });
   }
   return to;
 };
@@ -93,8 +93,8 @@ var require_sparse_array = __commonJS({
       get length() {
         this._sortData();
         if (this._changedLength) {
-          const last2 = this._data[this._data.length - 1];
-          this._length = last2 ? last2[0] + 1 : 0;
+          const last = this._data[this._data.length - 1];
+          this._length = last ? last[0] + 1 : 0;
           this._changedLength = false;
         }
         return this._length;
@@ -126,13 +126,13 @@ var require_sparse_array = __commonJS({
         return acc;
       }
       find(finder) {
-        let i = 0, found, last2;
+        let i = 0, found, last;
         while (i < this.length && !found) {
-          last2 = this.get(i);
-          found = finder(last2);
+          last = this.get(i);
+          found = finder(last);
           i++;
         }
-        return found ? last2 : void 0;
+        return found ? last : void 0;
       }
       _internalPositionFor(index, noCreate) {
         const bytePos = this._bytePosFor(index, noCreate);
@@ -257,194 +257,32 @@ var require_sparse_array = __commonJS({
   }
 });
 
-// node_modules/eventemitter3/index.js
-var require_eventemitter3 = __commonJS({
-  "node_modules/eventemitter3/index.js"(exports, module) {
-    "use strict";
-    var has = Object.prototype.hasOwnProperty;
-    var prefix = "~";
-    function Events() {
-    }
-    if (Object.create) {
-      Events.prototype = /* @__PURE__ */ Object.create(null);
-      if (!new Events().__proto__) prefix = false;
-    }
-    function EE(fn, context, once2) {
-      this.fn = fn;
-      this.context = context;
-      this.once = once2 || false;
-    }
-    function addListener(emitter, event, fn, context, once2) {
-      if (typeof fn !== "function") {
-        throw new TypeError("The listener must be a function");
-      }
-      var listener = new EE(fn, context || emitter, once2), evt = prefix ? prefix + event : event;
-      if (!emitter._events[evt]) emitter._events[evt] = listener, emitter._eventsCount++;
-      else if (!emitter._events[evt].fn) emitter._events[evt].push(listener);
-      else emitter._events[evt] = [emitter._events[evt], listener];
-      return emitter;
-    }
-    function clearEvent(emitter, evt) {
-      if (--emitter._eventsCount === 0) emitter._events = new Events();
-      else delete emitter._events[evt];
-    }
-    function EventEmitter2() {
-      this._events = new Events();
-      this._eventsCount = 0;
-    }
-    EventEmitter2.prototype.eventNames = function eventNames() {
-      var names = [], events, name8;
-      if (this._eventsCount === 0) return names;
-      for (name8 in events = this._events) {
-        if (has.call(events, name8)) names.push(prefix ? name8.slice(1) : name8);
-      }
-      if (Object.getOwnPropertySymbols) {
-        return names.concat(Object.getOwnPropertySymbols(events));
-      }
-      return names;
-    };
-    EventEmitter2.prototype.listeners = function listeners(event) {
-      var evt = prefix ? prefix + event : event, handlers = this._events[evt];
-      if (!handlers) return [];
-      if (handlers.fn) return [handlers.fn];
-      for (var i = 0, l = handlers.length, ee = new Array(l); i < l; i++) {
-        ee[i] = handlers[i].fn;
-      }
-      return ee;
-    };
-    EventEmitter2.prototype.listenerCount = function listenerCount(event) {
-      var evt = prefix ? prefix + event : event, listeners = this._events[evt];
-      if (!listeners) return 0;
-      if (listeners.fn) return 1;
-      return listeners.length;
-    };
-    EventEmitter2.prototype.emit = function emit(event, a1, a2, a3, a4, a5) {
-      var evt = prefix ? prefix + event : event;
-      if (!this._events[evt]) return false;
-      var listeners = this._events[evt], len = arguments.length, args, i;
-      if (listeners.fn) {
-        if (listeners.once) this.removeListener(event, listeners.fn, void 0, true);
-        switch (len) {
-          case 1:
-            return listeners.fn.call(listeners.context), true;
-          case 2:
-            return listeners.fn.call(listeners.context, a1), true;
-          case 3:
-            return listeners.fn.call(listeners.context, a1, a2), true;
-          case 4:
-            return listeners.fn.call(listeners.context, a1, a2, a3), true;
-          case 5:
-            return listeners.fn.call(listeners.context, a1, a2, a3, a4), true;
-          case 6:
-            return listeners.fn.call(listeners.context, a1, a2, a3, a4, a5), true;
-        }
-        for (i = 1, args = new Array(len - 1); i < len; i++) {
-          args[i - 1] = arguments[i];
-        }
-        listeners.fn.apply(listeners.context, args);
-      } else {
-        var length4 = listeners.length, j;
-        for (i = 0; i < length4; i++) {
-          if (listeners[i].once) this.removeListener(event, listeners[i].fn, void 0, true);
-          switch (len) {
-            case 1:
-              listeners[i].fn.call(listeners[i].context);
-              break;
-            case 2:
-              listeners[i].fn.call(listeners[i].context, a1);
-              break;
-            case 3:
-              listeners[i].fn.call(listeners[i].context, a1, a2);
-              break;
-            case 4:
-              listeners[i].fn.call(listeners[i].context, a1, a2, a3);
-              break;
-            default:
-              if (!args) for (j = 1, args = new Array(len - 1); j < len; j++) {
-                args[j - 1] = arguments[j];
-              }
-              listeners[i].fn.apply(listeners[i].context, args);
-          }
-        }
-      }
-      return true;
-    };
-    EventEmitter2.prototype.on = function on(event, fn, context) {
-      return addListener(this, event, fn, context, false);
-    };
-    EventEmitter2.prototype.once = function once2(event, fn, context) {
-      return addListener(this, event, fn, context, true);
-    };
-    EventEmitter2.prototype.removeListener = function removeListener(event, fn, context, once2) {
-      var evt = prefix ? prefix + event : event;
-      if (!this._events[evt]) return this;
-      if (!fn) {
-        clearEvent(this, evt);
-        return this;
-      }
-      var listeners = this._events[evt];
-      if (listeners.fn) {
-        if (listeners.fn === fn && (!once2 || listeners.once) && (!context || listeners.context === context)) {
-          clearEvent(this, evt);
-        }
-      } else {
-        for (var i = 0, events = [], length4 = listeners.length; i < length4; i++) {
-          if (listeners[i].fn !== fn || once2 && !listeners[i].once || context && listeners[i].context !== context) {
-            events.push(listeners[i]);
-          }
-        }
-        if (events.length) this._events[evt] = events.length === 1 ? events[0] : events;
-        else clearEvent(this, evt);
-      }
-      return this;
-    };
-    EventEmitter2.prototype.removeAllListeners = function removeAllListeners(event) {
-      var evt;
-      if (event) {
-        evt = prefix ? prefix + event : event;
-        if (this._events[evt]) clearEvent(this, evt);
-      } else {
-        this._events = new Events();
-        this._eventsCount = 0;
-      }
-      return this;
-    };
-    EventEmitter2.prototype.off = EventEmitter2.prototype.removeListener;
-    EventEmitter2.prototype.addListener = EventEmitter2.prototype.on;
-    EventEmitter2.prefixed = prefix;
-    EventEmitter2.EventEmitter = EventEmitter2;
-    if ("undefined" !== typeof module) {
-      module.exports = EventEmitter2;
-    }
-  }
-});
-
 // node_modules/varint/encode.js
 var require_encode = __commonJS({
   "node_modules/varint/encode.js"(exports, module) {
-    module.exports = encode19;
-    var MSB4 = 128;
-    var REST4 = 127;
-    var MSBALL3 = ~REST4;
-    var INT3 = Math.pow(2, 31);
-    function encode19(num, out, offset) {
+    module.exports = encode8;
+    var MSB3 = 128;
+    var REST3 = 127;
+    var MSBALL2 = ~REST3;
+    var INT2 = Math.pow(2, 31);
+    function encode8(num, out, offset) {
       if (Number.MAX_SAFE_INTEGER && num > Number.MAX_SAFE_INTEGER) {
-        encode19.bytes = 0;
+        encode8.bytes = 0;
         throw new RangeError("Could not encode varint");
       }
       out = out || [];
       offset = offset || 0;
       var oldOffset = offset;
-      while (num >= INT3) {
-        out[offset++] = num & 255 | MSB4;
+      while (num >= INT2) {
+        out[offset++] = num & 255 | MSB3;
         num /= 128;
       }
-      while (num & MSBALL3) {
-        out[offset++] = num & 255 | MSB4;
+      while (num & MSBALL2) {
+        out[offset++] = num & 255 | MSB3;
         num >>>= 7;
       }
       out[offset] = num | 0;
-      encode19.bytes = offset - oldOffset + 1;
+      encode8.bytes = offset - oldOffset + 1;
       return out;
     }
   }
@@ -453,21 +291,21 @@ var require_encode = __commonJS({
 // node_modules/varint/decode.js
 var require_decode = __commonJS({
   "node_modules/varint/decode.js"(exports, module) {
-    module.exports = read4;
-    var MSB4 = 128;
-    var REST4 = 127;
-    function read4(buf, offset) {
+    module.exports = read3;
+    var MSB3 = 128;
+    var REST3 = 127;
+    function read3(buf, offset) {
       var res = 0, offset = offset || 0, shift = 0, counter = offset, b, l = buf.length;
       do {
         if (counter >= l || shift > 49) {
-          read4.bytes = 0;
+          read3.bytes = 0;
           throw new RangeError("Could not decode varint");
         }
         b = buf[counter++];
-        res += shift < 28 ? (b & REST4) << shift : (b & REST4) * Math.pow(2, shift);
+        res += shift < 28 ? (b & REST3) << shift : (b & REST3) * Math.pow(2, shift);
         shift += 7;
-      } while (b >= MSB4);
-      read4.bytes = counter - offset;
+      } while (b >= MSB3);
+      read3.bytes = counter - offset;
       return res;
     }
   }
@@ -476,17 +314,17 @@ var require_decode = __commonJS({
 // node_modules/varint/length.js
 var require_length = __commonJS({
   "node_modules/varint/length.js"(exports, module) {
-    var N14 = Math.pow(2, 7);
-    var N24 = Math.pow(2, 14);
-    var N34 = Math.pow(2, 21);
-    var N44 = Math.pow(2, 28);
-    var N54 = Math.pow(2, 35);
-    var N64 = Math.pow(2, 42);
-    var N74 = Math.pow(2, 49);
-    var N83 = Math.pow(2, 56);
-    var N93 = Math.pow(2, 63);
+    var N13 = Math.pow(2, 7);
+    var N23 = Math.pow(2, 14);
+    var N33 = Math.pow(2, 21);
+    var N43 = Math.pow(2, 28);
+    var N53 = Math.pow(2, 35);
+    var N63 = Math.pow(2, 42);
+    var N73 = Math.pow(2, 49);
+    var N82 = Math.pow(2, 56);
+    var N92 = Math.pow(2, 63);
     module.exports = function(value) {
-      return value < N14 ? 1 : value < N24 ? 2 : value < N34 ? 3 : value < N44 ? 4 : value < N54 ? 5 : value < N64 ? 6 : value < N74 ? 7 : value < N83 ? 8 : value < N93 ? 9 : 10;
+      return value < N13 ? 1 : value < N23 ? 2 : value < N33 ? 3 : value < N43 ? 4 : value < N53 ? 5 : value < N63 ? 6 : value < N73 ? 7 : value < N82 ? 8 : value < N92 ? 9 : 10;
     };
   }
 });
@@ -533,11 +371,11 @@ var require_fixed_size = __commonJS({
         return true;
       }
       shift() {
-        const last2 = this.buffer[this.btm];
-        if (last2 === void 0) return void 0;
+        const last = this.buffer[this.btm];
+        if (last === void 0) return void 0;
         this.buffer[this.btm] = void 0;
         this.btm = this.btm + 1 & this.mask;
-        return last2;
+        return last;
       }
       peek() {
         return this.buffer[this.btm];
@@ -552,11 +390,11 @@ var require_fixed_size = __commonJS({
 // node_modules/fast-fifo/index.js
 var require_fast_fifo = __commonJS({
   "node_modules/fast-fifo/index.js"(exports, module) {
-    var FixedFIFO2 = require_fixed_size();
+    var FixedFIFO = require_fixed_size();
     module.exports = class FastFIFO {
       constructor(hwm) {
         this.hwm = hwm || 16;
-        this.head = new FixedFIFO2(this.hwm);
+        this.head = new FixedFIFO(this.hwm);
         this.tail = this.head;
         this.length = 0;
       }
@@ -569,7 +407,7 @@ var require_fast_fifo = __commonJS({
         this.length++;
         if (!this.head.push(val)) {
           const prev = this.head;
-          this.head = prev.next = new FixedFIFO2(2 * this.head.buffer.length);
+          this.head = prev.next = new FixedFIFO(2 * this.head.buffer.length);
           this.head.push(val);
         }
       }
@@ -599,13 +437,13 @@ var require_fast_fifo = __commonJS({
 // node_modules/b4a/index.js
 var require_b4a = __commonJS({
   "node_modules/b4a/index.js"(exports, module) {
-    function isBuffer3(value) {
+    function isBuffer2(value) {
       return Buffer.isBuffer(value) || value instanceof Uint8Array;
     }
     function isEncoding(encoding) {
       return Buffer.isEncoding(encoding);
     }
-    function alloc5(size, fill2, encoding) {
+    function alloc4(size, fill2, encoding) {
       return Buffer.alloc(size, fill2, encoding);
     }
     function allocUnsafe2(size) {
@@ -614,126 +452,126 @@ var require_b4a = __commonJS({
     function allocUnsafeSlow(size) {
       return Buffer.allocUnsafeSlow(size);
     }
-    function byteLength(string2, encoding) {
-      return Buffer.byteLength(string2, encoding);
+    function byteLength(string3, encoding) {
+      return Buffer.byteLength(string3, encoding);
     }
-    function compare4(a, b) {
+    function compare2(a, b) {
       return Buffer.compare(a, b);
     }
-    function concat5(buffers, totalLength) {
+    function concat4(buffers, totalLength) {
       return Buffer.concat(buffers, totalLength);
     }
-    function copy(source2, target, targetStart, start, end) {
-      return toBuffer2(source2).copy(target, targetStart, start, end);
+    function copy(source, target, targetStart, start, end) {
+      return toBuffer(source).copy(target, targetStart, start, end);
     }
-    function equals6(a, b) {
-      return toBuffer2(a).equals(b);
+    function equals4(a, b) {
+      return toBuffer(a).equals(b);
     }
-    function fill(buffer3, value, offset, end, encoding) {
-      return toBuffer2(buffer3).fill(value, offset, end, encoding);
+    function fill(buffer2, value, offset, end, encoding) {
+      return toBuffer(buffer2).fill(value, offset, end, encoding);
     }
-    function from4(value, encodingOrOffset, length4) {
-      return Buffer.from(value, encodingOrOffset, length4);
+    function from3(value, encodingOrOffset, length3) {
+      return Buffer.from(value, encodingOrOffset, length3);
     }
-    function includes(buffer3, value, byteOffset, encoding) {
-      return toBuffer2(buffer3).includes(value, byteOffset, encoding);
+    function includes(buffer2, value, byteOffset, encoding) {
+      return toBuffer(buffer2).includes(value, byteOffset, encoding);
     }
-    function indexOf(buffer3, value, byfeOffset, encoding) {
-      return toBuffer2(buffer3).indexOf(value, byfeOffset, encoding);
+    function indexOf(buffer2, value, byfeOffset, encoding) {
+      return toBuffer(buffer2).indexOf(value, byfeOffset, encoding);
     }
-    function lastIndexOf(buffer3, value, byteOffset, encoding) {
-      return toBuffer2(buffer3).lastIndexOf(value, byteOffset, encoding);
+    function lastIndexOf(buffer2, value, byteOffset, encoding) {
+      return toBuffer(buffer2).lastIndexOf(value, byteOffset, encoding);
     }
-    function swap16(buffer3) {
-      return toBuffer2(buffer3).swap16();
+    function swap16(buffer2) {
+      return toBuffer(buffer2).swap16();
     }
-    function swap32(buffer3) {
-      return toBuffer2(buffer3).swap32();
+    function swap32(buffer2) {
+      return toBuffer(buffer2).swap32();
     }
-    function swap64(buffer3) {
-      return toBuffer2(buffer3).swap64();
+    function swap64(buffer2) {
+      return toBuffer(buffer2).swap64();
     }
-    function toBuffer2(buffer3) {
-      if (Buffer.isBuffer(buffer3)) return buffer3;
-      return Buffer.from(buffer3.buffer, buffer3.byteOffset, buffer3.byteLength);
+    function toBuffer(buffer2) {
+      if (Buffer.isBuffer(buffer2)) return buffer2;
+      return Buffer.from(buffer2.buffer, buffer2.byteOffset, buffer2.byteLength);
     }
-    function toString3(buffer3, encoding, start, end) {
-      return toBuffer2(buffer3).toString(encoding, start, end);
+    function toString3(buffer2, encoding, start, end) {
+      return toBuffer(buffer2).toString(encoding, start, end);
     }
-    function toHex(buffer3, start, end) {
-      return toBuffer2(buffer3).toString("hex", start, end);
+    function toHex(buffer2, start, end) {
+      return toBuffer(buffer2).toString("hex", start, end);
     }
-    function write2(buffer3, string2, offset, length4, encoding) {
-      return toBuffer2(buffer3).write(string2, offset, length4, encoding);
+    function write2(buffer2, string3, offset, length3, encoding) {
+      return toBuffer(buffer2).write(string3, offset, length3, encoding);
     }
-    function readDoubleBE(buffer3, offset) {
-      return toBuffer2(buffer3).readDoubleBE(offset);
+    function readDoubleBE(buffer2, offset) {
+      return toBuffer(buffer2).readDoubleBE(offset);
     }
-    function readDoubleLE2(buffer3, offset) {
-      return toBuffer2(buffer3).readDoubleLE(offset);
+    function readDoubleLE2(buffer2, offset) {
+      return toBuffer(buffer2).readDoubleLE(offset);
     }
-    function readFloatBE(buffer3, offset) {
-      return toBuffer2(buffer3).readFloatBE(offset);
+    function readFloatBE(buffer2, offset) {
+      return toBuffer(buffer2).readFloatBE(offset);
     }
-    function readFloatLE2(buffer3, offset) {
-      return toBuffer2(buffer3).readFloatLE(offset);
+    function readFloatLE2(buffer2, offset) {
+      return toBuffer(buffer2).readFloatLE(offset);
     }
-    function readInt32BE(buffer3, offset) {
-      return toBuffer2(buffer3).readInt32BE(offset);
+    function readInt32BE(buffer2, offset) {
+      return toBuffer(buffer2).readInt32BE(offset);
     }
-    function readInt32LE(buffer3, offset) {
-      return toBuffer2(buffer3).readInt32LE(offset);
+    function readInt32LE(buffer2, offset) {
+      return toBuffer(buffer2).readInt32LE(offset);
     }
-    function readUInt32BE(buffer3, offset) {
-      return toBuffer2(buffer3).readUInt32BE(offset);
+    function readUInt32BE(buffer2, offset) {
+      return toBuffer(buffer2).readUInt32BE(offset);
     }
-    function readUInt32LE(buffer3, offset) {
-      return toBuffer2(buffer3).readUInt32LE(offset);
+    function readUInt32LE(buffer2, offset) {
+      return toBuffer(buffer2).readUInt32LE(offset);
     }
-    function writeDoubleBE(buffer3, value, offset) {
-      return toBuffer2(buffer3).writeDoubleBE(value, offset);
+    function writeDoubleBE(buffer2, value, offset) {
+      return toBuffer(buffer2).writeDoubleBE(value, offset);
     }
-    function writeDoubleLE2(buffer3, value, offset) {
-      return toBuffer2(buffer3).writeDoubleLE(value, offset);
+    function writeDoubleLE2(buffer2, value, offset) {
+      return toBuffer(buffer2).writeDoubleLE(value, offset);
     }
-    function writeFloatBE(buffer3, value, offset) {
-      return toBuffer2(buffer3).writeFloatBE(value, offset);
+    function writeFloatBE(buffer2, value, offset) {
+      return toBuffer(buffer2).writeFloatBE(value, offset);
     }
-    function writeFloatLE2(buffer3, value, offset) {
-      return toBuffer2(buffer3).writeFloatLE(value, offset);
+    function writeFloatLE2(buffer2, value, offset) {
+      return toBuffer(buffer2).writeFloatLE(value, offset);
     }
-    function writeInt32BE(buffer3, value, offset) {
-      return toBuffer2(buffer3).writeInt32BE(value, offset);
+    function writeInt32BE(buffer2, value, offset) {
+      return toBuffer(buffer2).writeInt32BE(value, offset);
     }
-    function writeInt32LE(buffer3, value, offset) {
-      return toBuffer2(buffer3).writeInt32LE(value, offset);
+    function writeInt32LE(buffer2, value, offset) {
+      return toBuffer(buffer2).writeInt32LE(value, offset);
     }
-    function writeUInt32BE(buffer3, value, offset) {
-      return toBuffer2(buffer3).writeUInt32BE(value, offset);
+    function writeUInt32BE(buffer2, value, offset) {
+      return toBuffer(buffer2).writeUInt32BE(value, offset);
     }
-    function writeUInt32LE(buffer3, value, offset) {
-      return toBuffer2(buffer3).writeUInt32LE(value, offset);
+    function writeUInt32LE(buffer2, value, offset) {
+      return toBuffer(buffer2).writeUInt32LE(value, offset);
     }
     module.exports = {
-      isBuffer: isBuffer3,
+      isBuffer: isBuffer2,
       isEncoding,
-      alloc: alloc5,
+      alloc: alloc4,
       allocUnsafe: allocUnsafe2,
       allocUnsafeSlow,
       byteLength,
-      compare: compare4,
-      concat: concat5,
+      compare: compare2,
+      concat: concat4,
       copy,
-      equals: equals6,
+      equals: equals4,
       fill,
-      from: from4,
+      from: from3,
       includes,
       indexOf,
       lastIndexOf,
       swap16,
       swap32,
       swap64,
-      toBuffer: toBuffer2,
+      toBuffer,
       toString: toString3,
       toHex,
       write: write2,
@@ -899,26 +737,26 @@ var require_utf8_decoder = __commonJS({
     function trailingBytesSeen(data) {
       const len = data.byteLength;
       if (len === 0) return 0;
-      const last2 = data[len - 1];
-      if (last2 <= 127) return 0;
-      if ((last2 & 192) !== 128) return 1;
+      const last = data[len - 1];
+      if (last <= 127) return 0;
+      if ((last & 192) !== 128) return 1;
       const limit = Math.max(0, len - 4);
       let i = len - 2;
       while (i >= limit && (data[i] & 192) === 128) i--;
       if (i < 0) return 1;
-      const first2 = data[i];
+      const first = data[i];
       let needed;
-      if (first2 >= 194 && first2 <= 223) needed = 2;
-      else if (first2 >= 224 && first2 <= 239) needed = 3;
-      else if (first2 >= 240 && first2 <= 244) needed = 4;
+      if (first >= 194 && first <= 223) needed = 2;
+      else if (first >= 224 && first <= 239) needed = 3;
+      else if (first >= 240 && first <= 244) needed = 4;
       else return 1;
       if (len - i !== needed) return 1;
       if (needed >= 3) {
         const second = data[i + 1];
-        if (first2 === 224 && second < 160) return 1;
-        if (first2 === 237 && second > 159) return 1;
-        if (first2 === 240 && second < 144) return 1;
-        if (first2 === 244 && second > 143) return 1;
+        if (first === 224 && second < 160) return 1;
+        if (first === 237 && second > 159) return 1;
+        if (first === 240 && second < 144) return 1;
+        if (first === 244 && second > 143) return 1;
       }
       return 0;
     }
@@ -991,9 +829,9 @@ var require_text_decoder = __commonJS({
 var require_errors = __commonJS({
   "node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
-      constructor(msg, code8, fn = StreamError) {
+      constructor(msg, code5, fn = StreamError) {
         super(msg);
-        this.code = code8;
+        this.code = code5;
         if (Error.captureStackTrace) {
           Error.captureStackTrace(this, fn);
         }
@@ -1032,8 +870,8 @@ var require_errors = __commonJS({
 // node_modules/streamx/index.js
 var require_streamx = __commonJS({
   "node_modules/streamx/index.js"(exports, module) {
-    var { EventEmitter: EventEmitter2 } = require_default();
-    var FIFO2 = require_fast_fifo();
+    var { EventEmitter } = require_default();
+    var FIFO = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
     var StreamError = require_errors();
     var qmt = typeof queueMicrotask === "undefined" ? (fn) => global.process.nextTick(fn) : queueMicrotask;
@@ -1096,10 +934,10 @@ var require_streamx = __commonJS({
     var WRITE_NOT_CORKED = MAX ^ WRITE_CORKED;
     var ACTIVE = READ_ACTIVE | WRITE_ACTIVE;
     var NOT_ACTIVE = MAX ^ ACTIVE;
-    var DONE3 = READ_DONE | WRITE_DONE;
+    var DONE2 = READ_DONE | WRITE_DONE;
     var DESTROY_STATUS = DESTROYING | DESTROYED | PREDESTROYING;
     var OPEN_STATUS = DESTROY_STATUS | OPENING;
-    var AUTO_DESTROY = DESTROY_STATUS | DONE3;
+    var AUTO_DESTROY = DESTROY_STATUS | DONE2;
     var NON_PRIMARY = WRITE_NON_PRIMARY & READ_NON_PRIMARY;
     var ACTIVE_OR_TICKING = WRITE_NEXT_TICK | READ_NEXT_TICK;
     var TICKING = ACTIVE_OR_TICKING & NOT_ACTIVE;
@@ -1125,16 +963,16 @@ var require_streamx = __commonJS({
     var WRITE_DROP_DATA = WRITE_FINISHING | WRITE_DONE | DESTROY_STATUS;
     var asyncIterator = Symbol.asyncIterator || /* @__PURE__ */ Symbol("asyncIterator");
     var WritableState = class {
-      constructor(stream, { highWaterMark = 16384, map: map2 = null, mapWritable, byteLength, byteLengthWritable } = {}) {
+      constructor(stream, { highWaterMark = 16384, map = null, mapWritable, byteLength, byteLengthWritable } = {}) {
         this.stream = stream;
-        this.queue = new FIFO2();
+        this.queue = new FIFO();
         this.highWaterMark = highWaterMark;
         this.buffered = 0;
         this.error = null;
         this.pipeline = null;
         this.drains = null;
         this.byteLength = byteLengthWritable || byteLength || defaultByteLength;
-        this.map = mapWritable || map2;
+        this.map = mapWritable || map;
         this.afterWrite = afterWrite.bind(this);
         this.afterUpdateNextTick = updateWriteNT.bind(this);
       }
@@ -1171,14 +1009,14 @@ var require_streamx = __commonJS({
         this.stream._duplexState = (this.stream._duplexState | WRITE_FINISHING) & WRITE_NON_PRIMARY;
       }
       autoBatch(data, cb) {
-        const buffer3 = [];
+        const buffer2 = [];
         const stream = this.stream;
-        buffer3.push(data);
+        buffer2.push(data);
         while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED_AND_ACTIVE) {
-          buffer3.push(stream._writableState.shift());
+          buffer2.push(stream._writableState.shift());
         }
         if ((stream._duplexState & OPEN_STATUS) !== 0) return cb(null);
-        stream._writev(buffer3, cb);
+        stream._writev(buffer2, cb);
       }
       update() {
         const stream = this.stream;
@@ -1231,16 +1069,16 @@ var require_streamx = __commonJS({
       }
     };
     var ReadableState = class {
-      constructor(stream, { highWaterMark = 16384, map: map2 = null, mapReadable, byteLength, byteLengthReadable } = {}) {
+      constructor(stream, { highWaterMark = 16384, map = null, mapReadable, byteLength, byteLengthReadable } = {}) {
         this.stream = stream;
-        this.queue = new FIFO2();
+        this.queue = new FIFO();
         this.highWaterMark = highWaterMark === 0 ? 1 : highWaterMark;
         this.buffered = 0;
         this.readAhead = highWaterMark > 0;
         this.error = null;
         this.pipeline = null;
         this.byteLength = byteLengthReadable || byteLength || defaultByteLength;
-        this.map = mapReadable || map2;
+        this.map = mapReadable || map;
         this.pipeTo = null;
         this.afterRead = afterRead.bind(this);
         this.afterUpdateNextTick = updateReadNT.bind(this);
@@ -1365,7 +1203,7 @@ var require_streamx = __commonJS({
         if ((stream._duplexState & READ_ENDING_STATUS) === READ_ENDING) {
           stream._duplexState = (stream._duplexState | READ_DONE) & READ_NOT_ENDING;
           stream.emit("end");
-          if ((stream._duplexState & AUTO_DESTROY) === DONE3) {
+          if ((stream._duplexState & AUTO_DESTROY) === DONE2) {
             stream._duplexState |= DESTROYING;
           }
           if (this.pipeTo !== null) {
@@ -1415,8 +1253,8 @@ var require_streamx = __commonJS({
       }
     };
     var Pipeline = class {
-      constructor(src3, dst, cb) {
-        this.from = src3;
+      constructor(src2, dst, cb) {
+        this.from = src2;
         this.to = dst;
         this.afterPipe = cb;
         this.error = null;
@@ -1460,7 +1298,7 @@ var require_streamx = __commonJS({
         stream._duplexState |= WRITE_DONE;
         stream.emit("finish");
       }
-      if ((stream._duplexState & AUTO_DESTROY) === DONE3) {
+      if ((stream._duplexState & AUTO_DESTROY) === DONE2) {
         stream._duplexState |= DESTROYING;
       }
       stream._duplexState &= WRITE_NOT_FINISHING;
@@ -1555,25 +1393,25 @@ var require_streamx = __commonJS({
       if (data !== void 0 && data !== null) this.push(data);
       this._writableState.afterWrite(err);
     }
-    function newListener(name8) {
+    function newListener(name4) {
       if (this._readableState !== null) {
-        if (name8 === "data") {
+        if (name4 === "data") {
           this._duplexState |= READ_EMIT_DATA | READ_RESUMED_READ_AHEAD;
           this._readableState.updateNextTick();
         }
-        if (name8 === "readable") {
+        if (name4 === "readable") {
           this._duplexState |= READ_EMIT_READABLE;
           this._readableState.updateNextTick();
         }
       }
       if (this._writableState !== null) {
-        if (name8 === "drain") {
+        if (name4 === "drain") {
           this._duplexState |= WRITE_EMIT_DRAIN;
           this._writableState.updateNextTick();
         }
       }
     }
-    var Stream = class extends EventEmitter2 {
+    var Stream = class extends EventEmitter {
       constructor(opts) {
         super();
         this._duplexState = 0;
@@ -1645,21 +1483,21 @@ var require_streamx = __commonJS({
       }
       static deferred(fn, opts) {
         const out = new PassThrough2(opts);
-        fn().then((src3) => {
-          if (src3 === null) return out.end();
+        fn().then((src2) => {
+          if (src2 === null) return out.end();
           if (out.destroying) return;
-          pipeline5(src3, out, noop2);
+          pipeline5(src2, out, noop2);
         }).catch((err) => out.destroy(err));
         return out;
       }
       setEncoding(encoding) {
         const dec = new TextDecoder2(encoding);
-        const map2 = this._readableState.map || echo;
+        const map = this._readableState.map || echo;
         this._readableState.map = mapOrSkip;
         return this;
         function mapOrSkip(data) {
           const next = dec.push(data);
-          return next === "" && (data.byteLength !== 0 || dec.remaining > 0) ? null : map2(next);
+          return next === "" && (data.byteLength !== 0 || dec.remaining > 0) ? null : map(next);
         }
       }
       _read(cb) {
@@ -1746,8 +1584,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve3, reject) {
-              promiseResolve = resolve3;
+            return new Promise(function(resolve2, reject) {
+              promiseResolve = resolve2;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -1780,17 +1618,17 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve3, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve3({ value: void 0, done: true });
+          return new Promise((resolve2, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve2({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve3({ value: void 0, done: true });
+              else resolve2({ value: void 0, done: true });
             });
           });
         }
       }
     };
-    var Writable = class extends Stream {
+    var Writable2 = class extends Stream {
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | READ_DONE;
@@ -1828,8 +1666,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve3) => {
-          state.drains.push({ writes, resolve: resolve3 });
+        return new Promise((resolve2) => {
+          state.drains.push({ writes, resolve: resolve2 });
         });
       }
       write(data) {
@@ -1880,7 +1718,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Transform2 = class extends Duplex {
+    var Transform4 = class extends Duplex {
       constructor(opts) {
         super(opts);
         this._transformState = new TransformState(this);
@@ -1924,7 +1762,7 @@ var require_streamx = __commonJS({
         this._flush(transformAfterFlush.bind(this));
       }
     };
-    var PassThrough2 = class extends Transform2 {
+    var PassThrough2 = class extends Transform4 {
     };
     function transformAfterFlush(err, data) {
       const cb = this._transformState.afterFinal;
@@ -1934,29 +1772,29 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve3, reject) => {
+      return new Promise((resolve2, reject) => {
         return pipeline5(...streams, (err) => {
           if (err) return reject(err);
-          resolve3();
+          resolve2();
         });
       });
     }
     function pipeline5(stream, ...streams) {
-      const all2 = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
-      const done = all2.length && typeof all2[all2.length - 1] === "function" ? all2.pop() : null;
-      if (all2.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
-      let src3 = all2[0];
+      const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
+      const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
+      if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
+      let src2 = all[0];
       let dest = null;
       let error = null;
-      for (let i = 1; i < all2.length; i++) {
-        dest = all2[i];
-        if (isStreamx(src3)) {
-          src3.pipe(dest, onerror);
+      for (let i = 1; i < all.length; i++) {
+        dest = all[i];
+        if (isStreamx(src2)) {
+          src2.pipe(dest, onerror);
         } else {
-          errorHandle(src3, true, i > 1, onerror);
-          src3.pipe(dest);
+          errorHandle(src2, true, i > 1, onerror);
+          src2.pipe(dest);
         }
-        src3 = dest;
+        src2 = dest;
       }
       if (done) {
         let fin = false;
@@ -1973,14 +1811,14 @@ var require_streamx = __commonJS({
         }
       }
       return dest;
-      function errorHandle(s2, rd, wr, onerror2) {
-        s2.on("error", onerror2);
-        s2.on("close", onclose);
+      function errorHandle(s, rd, wr, onerror2) {
+        s.on("error", onerror2);
+        s.on("close", onclose);
         function onclose() {
-          if (rd && s2._readableState && !s2._readableState.ended) {
+          if (rd && s._readableState && !s._readableState.ended) {
             return onerror2(StreamError.PREMATURE_CLOSE());
           }
-          if (wr && s2._writableState && !s2._writableState.ended) {
+          if (wr && s._writableState && !s._writableState.ended) {
             return onerror2(StreamError.PREMATURE_CLOSE());
           }
         }
@@ -1988,13 +1826,13 @@ var require_streamx = __commonJS({
       function onerror(err) {
         if (!err || error) return;
         error = err;
-        for (const s2 of all2) {
-          s2.destroy(err);
+        for (const s of all) {
+          s.destroy(err);
         }
       }
     }
-    function echo(s2) {
-      return s2;
+    function echo(s) {
+      return s;
     }
     function isStream(stream) {
       return !!stream._readableState || !!stream._writableState;
@@ -2035,8 +1873,8 @@ var require_streamx = __commonJS({
     function abort() {
       this.destroy(StreamError.ABORTED());
     }
-    function isWritev(s2) {
-      return s2._writev !== Writable.prototype._writev && s2._writev !== Duplex.prototype._writev;
+    function isWritev(s) {
+      return s._writev !== Writable2.prototype._writev && s._writev !== Duplex.prototype._writev;
     }
     module.exports = {
       pipeline: pipeline5,
@@ -2050,10 +1888,10 @@ var require_streamx = __commonJS({
       isDisturbed,
       getStreamError,
       Stream,
-      Writable,
+      Writable: Writable2,
       Readable: Readable4,
       Duplex,
-      Transform: Transform2,
+      Transform: Transform4,
       // Export PassThrough for compatibility with Node.js core's stream module
       PassThrough: PassThrough2
     };
@@ -2104,21 +1942,21 @@ var require_headers = __commonJS({
       }
       return result;
     };
-    exports.encode = function encode19(opts) {
+    exports.encode = function encode8(opts) {
       const buf = b4a.alloc(512);
-      let name8 = opts.name;
+      let name4 = opts.name;
       let prefix = "";
-      if (opts.typeflag === 5 && name8[name8.length - 1] !== "/") name8 += "/";
-      if (b4a.byteLength(name8) !== name8.length) return null;
-      while (b4a.byteLength(name8) > 100) {
-        const i = name8.indexOf("/");
+      if (opts.typeflag === 5 && name4[name4.length - 1] !== "/") name4 += "/";
+      if (b4a.byteLength(name4) !== name4.length) return null;
+      while (b4a.byteLength(name4) > 100) {
+        const i = name4.indexOf("/");
         if (i === -1) return null;
-        prefix += prefix ? "/" + name8.slice(0, i) : name8.slice(0, i);
-        name8 = name8.slice(i + 1);
+        prefix += prefix ? "/" + name4.slice(0, i) : name4.slice(0, i);
+        name4 = name4.slice(i + 1);
       }
-      if (b4a.byteLength(name8) > 100 || b4a.byteLength(prefix) > 155) return null;
+      if (b4a.byteLength(name4) > 100 || b4a.byteLength(prefix) > 155) return null;
       if (opts.linkname && b4a.byteLength(opts.linkname) > 100) return null;
-      b4a.write(buf, name8);
+      b4a.write(buf, name4);
       b4a.write(buf, encodeOct(opts.mode & MASK, 6), 100);
       b4a.write(buf, encodeOct(opts.uid, 6), 108);
       b4a.write(buf, encodeOct(opts.gid, 6), 116);
@@ -2136,9 +1974,9 @@ var require_headers = __commonJS({
       b4a.write(buf, encodeOct(cksum(buf), 6), 148);
       return buf;
     };
-    exports.decode = function decode23(buf, filenameEncoding, allowUnknownFormat) {
+    exports.decode = function decode10(buf, filenameEncoding, allowUnknownFormat) {
       let typeflag = buf[156] === 0 ? 0 : buf[156] - ZERO_OFFSET;
-      let name8 = decodeStr(buf, 0, 100, filenameEncoding);
+      let name4 = decodeStr(buf, 0, 100, filenameEncoding);
       const mode = decodeOct(buf, 100, 8);
       const uid = decodeOct(buf, 108, 8);
       const gid = decodeOct(buf, 116, 8);
@@ -2154,16 +1992,16 @@ var require_headers = __commonJS({
       if (c === 8 * 32) return null;
       if (c !== decodeOct(buf, 148, 8)) throw new Error("Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?");
       if (isUSTAR(buf)) {
-        if (buf[345]) name8 = decodeStr(buf, 345, 155, filenameEncoding) + "/" + name8;
+        if (buf[345]) name4 = decodeStr(buf, 345, 155, filenameEncoding) + "/" + name4;
       } else if (isGNU(buf)) {
       } else {
         if (!allowUnknownFormat) {
           throw new Error("Invalid tar header: unknown format.");
         }
       }
-      if (typeflag === 0 && name8 && name8[name8.length - 1] === "/") typeflag = 5;
+      if (typeflag === 0 && name4 && name4[name4.length - 1] === "/") typeflag = 5;
       return {
-        name: name8,
+        name: name4,
         mode,
         uid,
         gid,
@@ -2279,15 +2117,15 @@ var require_headers = __commonJS({
       }
     }
     function parse256(buf) {
-      let positive2;
-      if (buf[0] === 128) positive2 = true;
-      else if (buf[0] === 255) positive2 = false;
+      let positive;
+      if (buf[0] === 128) positive = true;
+      else if (buf[0] === 255) positive = false;
       else return null;
       const tuple = [];
       let i;
       for (i = buf.length - 1; i > 0; i--) {
         const byte = buf[i];
-        if (positive2) tuple.push(byte);
+        if (positive) tuple.push(byte);
         else tuple.push(255 - byte);
       }
       let sum = 0;
@@ -2295,10 +2133,10 @@ var require_headers = __commonJS({
       for (i = 0; i < l; i++) {
         sum += tuple[i] * Math.pow(256, i);
       }
-      return positive2 ? sum : -1 * sum;
+      return positive ? sum : -1 * sum;
     }
-    function decodeOct(val, offset, length4) {
-      val = val.subarray(offset, offset + length4);
+    function decodeOct(val, offset, length3) {
+      val = val.subarray(offset, offset + length3);
       offset = 0;
       if (val[offset] & 128) {
         return parse256(val);
@@ -2310,8 +2148,8 @@ var require_headers = __commonJS({
         return parseInt(b4a.toString(val.subarray(offset, end)), 8);
       }
     }
-    function decodeStr(val, offset, length4, encoding) {
-      return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length4)), encoding);
+    function decodeStr(val, offset, length3, encoding) {
+      return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length3)), encoding);
     }
     function addLength(str) {
       const len = b4a.byteLength(str);
@@ -2325,8 +2163,8 @@ var require_headers = __commonJS({
 // node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
   "node_modules/tar-stream/extract.js"(exports, module) {
-    var { Writable, Readable: Readable4, getStreamError } = require_streamx();
-    var FIFO2 = require_fast_fifo();
+    var { Writable: Writable2, Readable: Readable4, getStreamError } = require_streamx();
+    var FIFO = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers();
     var EMPTY = b4a.alloc(0);
@@ -2335,12 +2173,12 @@ var require_extract = __commonJS({
       constructor() {
         this.buffered = 0;
         this.shifted = 0;
-        this.queue = new FIFO2();
+        this.queue = new FIFO();
         this._offset = 0;
       }
-      push(buffer3) {
-        this.buffered += buffer3.byteLength;
-        this.queue.push(buffer3);
+      push(buffer2) {
+        this.buffered += buffer2.byteLength;
+        this.queue.push(buffer2);
       }
       shiftFirst(size) {
         return this.buffered === 0 ? null : this._next(size);
@@ -2374,11 +2212,11 @@ var require_extract = __commonJS({
       }
     };
     var Source = class extends Readable4 {
-      constructor(self2, header, offset) {
+      constructor(self, header, offset) {
         super();
         this.header = header;
         this.offset = offset;
-        this._parent = self2;
+        this._parent = self;
       }
       _read(cb) {
         if (this.header.size === 0) {
@@ -2404,7 +2242,7 @@ var require_extract = __commonJS({
         cb(null);
       }
     };
-    var Extract = class extends Writable {
+    var Extract = class extends Writable2 {
       constructor(opts) {
         super(opts);
         if (!opts) opts = {};
@@ -2607,16 +2445,16 @@ var require_extract = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve3, reject) {
+        function onnext(resolve2, reject) {
           if (error) {
             return reject(error);
           }
           if (entryStream) {
-            resolve3({ value: entryStream, done: false });
+            resolve2({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve3;
+          promiseResolve = resolve2;
           promiseReject = reject;
           consumeCallback(null);
           if (extract._finished && promiseResolve) {
@@ -2644,11 +2482,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve3, reject) => {
-            if (extract.destroyed) return resolve3({ value: void 0, done: true });
+          return new Promise((resolve2, reject) => {
+            if (extract.destroyed) return resolve2({ value: void 0, done: true });
             extract.once("close", function() {
               if (err) reject(err);
-              else resolve3({ value: void 0, done: true });
+              else resolve2({ value: void 0, done: true });
             });
           });
         }
@@ -2689,14 +2527,14 @@ var require_constants = __commonJS({
 // node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports, module) {
-    var { Readable: Readable4, Writable, getStreamError } = require_streamx();
+    var { Readable: Readable4, Writable: Writable2, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants2 = require_constants();
     var headers = require_headers();
     var DMODE = 493;
     var FMODE = 420;
     var END_OF_TAR = b4a.alloc(1024);
-    var Sink = class extends Writable {
+    var Sink = class extends Writable2 {
       constructor(pack, header, callback) {
         super({ mapWritable, eagerOpen: true });
         this.written = 0;
@@ -2791,11 +2629,11 @@ var require_pack = __commonJS({
         this._pending = [];
         this._stream = null;
       }
-      entry(header, buffer3, callback) {
+      entry(header, buffer2, callback) {
         if (this._finalized || this.destroying) throw new Error("already finalized or destroyed");
-        if (typeof buffer3 === "function") {
-          callback = buffer3;
-          buffer3 = null;
+        if (typeof buffer2 === "function") {
+          callback = buffer2;
+          buffer2 = null;
         }
         if (!callback) callback = noop2;
         if (!header.size || header.type === "symlink") header.size = 0;
@@ -2804,11 +2642,11 @@ var require_pack = __commonJS({
         if (!header.uid) header.uid = 0;
         if (!header.gid) header.gid = 0;
         if (!header.mtime) header.mtime = /* @__PURE__ */ new Date();
-        if (typeof buffer3 === "string") buffer3 = b4a.from(buffer3);
+        if (typeof buffer2 === "string") buffer2 = b4a.from(buffer2);
         const sink = new Sink(this, header, callback);
-        if (b4a.isBuffer(buffer3)) {
-          header.size = buffer3.byteLength;
-          sink.write(buffer3);
+        if (b4a.isBuffer(buffer2)) {
+          header.size = buffer2.byteLength;
+          sink.write(buffer2);
           sink.end();
           return sink;
         }
@@ -2910,9 +2748,9 @@ var require_pack = __commonJS({
     }
     function noop2() {
     }
-    function overflow(self2, size) {
+    function overflow(self, size) {
       size &= 511;
-      if (size) self2.push(END_OF_TAR.subarray(0, 512 - size));
+      if (size) self.push(END_OF_TAR.subarray(0, 512 - size));
     }
     function mapWritable(buf) {
       return b4a.isBuffer(buf) ? buf : b4a.from(buf);
@@ -2928,487 +2766,17 @@ var require_tar_stream = __commonJS({
   }
 });
 
-// node_modules/is-electron/index.js
-var require_is_electron = __commonJS({
-  "node_modules/is-electron/index.js"(exports, module) {
-    function isElectron2() {
-      if (typeof window !== "undefined" && typeof window.process === "object" && window.process.type === "renderer") {
-        return true;
-      }
-      if (typeof process !== "undefined" && typeof process.versions === "object" && !!process.versions.electron) {
-        return true;
-      }
-      if (typeof navigator === "object" && typeof navigator.userAgent === "string" && navigator.userAgent.indexOf("Electron") >= 0) {
-        return true;
-      }
-      return false;
-    }
-    module.exports = isElectron2;
-  }
-});
-
-// node_modules/err-code/index.js
-var require_err_code = __commonJS({
-  "node_modules/err-code/index.js"(exports, module) {
-    "use strict";
-    function assign(obj, props) {
-      for (const key in props) {
-        Object.defineProperty(obj, key, {
-          value: props[key],
-          enumerable: true,
-          configurable: true
-        });
-      }
-      return obj;
-    }
-    function createError(err, code8, props) {
-      if (!err || typeof err === "string") {
-        throw new TypeError("Please pass an Error to err-code");
-      }
-      if (!props) {
-        props = {};
-      }
-      if (typeof code8 === "object") {
-        props = code8;
-        code8 = "";
-      }
-      if (code8) {
-        props.code = code8;
-      }
-      try {
-        return assign(err, props);
-      } catch (_) {
-        props.message = err.message;
-        props.stack = err.stack;
-        const ErrClass = function() {
-        };
-        ErrClass.prototype = Object.create(Object.getPrototypeOf(err));
-        const output = assign(new ErrClass(), props);
-        return output;
-      }
-    }
-    module.exports = createError;
-  }
-});
-
-// node_modules/get-iterator/index.js
-var require_get_iterator = __commonJS({
-  "node_modules/get-iterator/index.js"(exports, module) {
-    module.exports = function getIterator(obj) {
-      if (obj) {
-        if (typeof obj[Symbol.iterator] === "function") {
-          return obj[Symbol.iterator]();
-        }
-        if (typeof obj[Symbol.asyncIterator] === "function") {
-          return obj[Symbol.asyncIterator]();
-        }
-        if (typeof obj.next === "function") {
-          return obj;
-        }
-      }
-      throw new Error("argument is not an iterator or iterable");
-    };
-  }
-});
-
-// node_modules/p-fifo/node_modules/p-defer/index.js
-var require_p_defer = __commonJS({
-  "node_modules/p-fifo/node_modules/p-defer/index.js"(exports, module) {
-    "use strict";
-    var pDefer2 = () => {
-      const deferred = {};
-      deferred.promise = new Promise((resolve3, reject) => {
-        deferred.resolve = resolve3;
-        deferred.reject = reject;
-      });
-      return deferred;
-    };
-    module.exports = pDefer2;
-  }
-});
-
-// node_modules/p-fifo/index.js
-var require_p_fifo = __commonJS({
-  "node_modules/p-fifo/index.js"(exports, module) {
-    var Fifo = require_fast_fifo();
-    var defer = require_p_defer();
-    module.exports = class PFifo {
-      constructor() {
-        this._buffer = new Fifo();
-        this._waitingConsumers = new Fifo();
-      }
-      push(chunk) {
-        const { promise, resolve: resolve3 } = defer();
-        this._buffer.push({ chunk, resolve: resolve3 });
-        this._consume();
-        return promise;
-      }
-      _consume() {
-        while (!this._waitingConsumers.isEmpty() && !this._buffer.isEmpty()) {
-          const nextConsumer = this._waitingConsumers.shift();
-          const nextChunk = this._buffer.shift();
-          nextConsumer.resolve(nextChunk.chunk);
-          nextChunk.resolve();
-        }
-      }
-      shift() {
-        const { promise, resolve: resolve3 } = defer();
-        this._waitingConsumers.push({ resolve: resolve3 });
-        this._consume();
-        return promise;
-      }
-      isEmpty() {
-        return this._buffer.isEmpty();
-      }
-    };
-  }
-});
-
-// node_modules/it-to-stream/src/duplex.js
-var require_duplex = __commonJS({
-  "node_modules/it-to-stream/src/duplex.js"(exports, module) {
-    var { Readable: Readable4, Writable, Duplex } = __require("stream");
-    var getIterator = require_get_iterator();
-    var Fifo = require_p_fifo();
-    var { Buffer: Buffer7 } = __require("buffer");
-    var END_CHUNK = Buffer7.alloc(0);
-    module.exports = function toDuplex(duplex, options) {
-      options = options || {};
-      let reading = false;
-      const fifo = new Fifo();
-      duplex = {
-        sink: duplex.sink,
-        source: duplex.source ? getIterator(duplex.source) : null
-      };
-      let Stream = Duplex;
-      if (!duplex.source) {
-        Stream = Writable;
-      } else if (!duplex.sink) {
-        Stream = Readable4;
-      }
-      let readable;
-      if (duplex.source) {
-        readable = {
-          async read(size) {
-            if (reading) return;
-            reading = true;
-            try {
-              while (true) {
-                const { value, done } = await duplex.source.next(size);
-                if (done) return this.push(null);
-                if (!this.push(value)) break;
-              }
-            } catch (err) {
-              this.emit("error", err);
-            } finally {
-              reading = false;
-            }
-          }
-        };
-      }
-      let writable;
-      if (duplex.sink) {
-        writable = {
-          write(chunk, enc, cb) {
-            fifo.push(chunk).then(() => cb(), cb);
-          },
-          final(cb) {
-            fifo.push(END_CHUNK).then(() => cb(), cb);
-          }
-        };
-      }
-      Object.assign(options, readable, writable);
-      const stream = new Stream(options);
-      if (duplex.sink) {
-        duplex.sink({
-          [Symbol.asyncIterator]() {
-            return this;
-          },
-          async next() {
-            const chunk = await fifo.shift();
-            return chunk === END_CHUNK ? { done: true } : { value: chunk };
-          },
-          async throw(err) {
-            stream.destroy(err);
-            return { done: true };
-          },
-          async return() {
-            stream.destroy();
-            return { done: true };
-          }
-        });
-      }
-      return stream;
-    };
-  }
-});
-
-// node_modules/it-to-stream/node_modules/p-defer/index.js
-var require_p_defer2 = __commonJS({
-  "node_modules/it-to-stream/node_modules/p-defer/index.js"(exports, module) {
-    "use strict";
-    var pDefer2 = () => {
-      const deferred = {};
-      deferred.promise = new Promise((resolve3, reject) => {
-        deferred.resolve = resolve3;
-        deferred.reject = reject;
-      });
-      return deferred;
-    };
-    module.exports = pDefer2;
-  }
-});
-
-// node_modules/it-to-stream/src/transform.js
-var require_transform = __commonJS({
-  "node_modules/it-to-stream/src/transform.js"(exports, module) {
-    var toDuplex = require_duplex();
-    var defer = require_p_defer2();
-    module.exports = function toTransform(transform, options) {
-      const { promise, resolve: resolve3 } = defer();
-      const source2 = (async function* () {
-        const it = await promise;
-        for await (const chunk of it) yield chunk;
-      })();
-      return toDuplex({ sink: (s2) => resolve3(transform(s2)), source: source2 }, options);
-    };
-  }
-});
-
-// node_modules/it-to-stream/src/index.js
-var require_src = __commonJS({
-  "node_modules/it-to-stream/src/index.js"(exports, module) {
-    "use strict";
-    var toTransform = require_transform();
-    var toDuplex = require_duplex();
-    function toReadable(source2, options) {
-      return toDuplex({ source: source2 }, options);
-    }
-    function toWritable(sink, options) {
-      return toDuplex({ sink }, options);
-    }
-    module.exports = toReadable;
-    module.exports.readable = toReadable;
-    module.exports.writable = toWritable;
-    module.exports.transform = toTransform;
-    module.exports.duplex = toDuplex;
-  }
-});
-
-// node_modules/is-plain-obj/index.js
-var require_is_plain_obj = __commonJS({
-  "node_modules/is-plain-obj/index.js"(exports, module) {
-    "use strict";
-    module.exports = (value) => {
-      if (Object.prototype.toString.call(value) !== "[object Object]") {
-        return false;
-      }
-      const prototype = Object.getPrototypeOf(value);
-      return prototype === null || prototype === Object.prototype;
-    };
-  }
-});
-
-// node_modules/merge-options/index.js
-var require_merge_options = __commonJS({
-  "node_modules/merge-options/index.js"(exports, module) {
-    "use strict";
-    var isOptionObject = require_is_plain_obj();
-    var { hasOwnProperty } = Object.prototype;
-    var { propertyIsEnumerable } = Object;
-    var defineProperty = (object, name8, value) => Object.defineProperty(object, name8, {
-      value,
-      writable: true,
-      enumerable: true,
-      configurable: true
-    });
-    var globalThis2 = exports;
-    var defaultMergeOptions = {
-      concatArrays: false,
-      ignoreUndefined: false
-    };
-    var getEnumerableOwnPropertyKeys = (value) => {
-      const keys = [];
-      for (const key in value) {
-        if (hasOwnProperty.call(value, key)) {
-          keys.push(key);
-        }
-      }
-      if (Object.getOwnPropertySymbols) {
-        const symbols = Object.getOwnPropertySymbols(value);
-        for (const symbol3 of symbols) {
-          if (propertyIsEnumerable.call(value, symbol3)) {
-            keys.push(symbol3);
-          }
-        }
-      }
-      return keys;
-    };
-    function clone(value) {
-      if (Array.isArray(value)) {
-        return cloneArray(value);
-      }
-      if (isOptionObject(value)) {
-        return cloneOptionObject(value);
-      }
-      return value;
-    }
-    function cloneArray(array) {
-      const result = array.slice(0, 0);
-      getEnumerableOwnPropertyKeys(array).forEach((key) => {
-        defineProperty(result, key, clone(array[key]));
-      });
-      return result;
-    }
-    function cloneOptionObject(object) {
-      const result = Object.getPrototypeOf(object) === null ? /* @__PURE__ */ Object.create(null) : {};
-      getEnumerableOwnPropertyKeys(object).forEach((key) => {
-        defineProperty(result, key, clone(object[key]));
-      });
-      return result;
-    }
-    var mergeKeys = (merged, source2, keys, config) => {
-      keys.forEach((key) => {
-        if (typeof source2[key] === "undefined" && config.ignoreUndefined) {
-          return;
-        }
-        if (key in merged && merged[key] !== Object.getPrototypeOf(merged)) {
-          defineProperty(merged, key, merge5(merged[key], source2[key], config));
-        } else {
-          defineProperty(merged, key, clone(source2[key]));
-        }
-      });
-      return merged;
-    };
-    var concatArrays = (merged, source2, config) => {
-      let result = merged.slice(0, 0);
-      let resultIndex = 0;
-      [merged, source2].forEach((array) => {
-        const indices = [];
-        for (let k = 0; k < array.length; k++) {
-          if (!hasOwnProperty.call(array, k)) {
-            continue;
-          }
-          indices.push(String(k));
-          if (array === merged) {
-            defineProperty(result, resultIndex++, array[k]);
-          } else {
-            defineProperty(result, resultIndex++, clone(array[k]));
-          }
-        }
-        result = mergeKeys(result, array, getEnumerableOwnPropertyKeys(array).filter((key) => !indices.includes(key)), config);
-      });
-      return result;
-    };
-    function merge5(merged, source2, config) {
-      if (config.concatArrays && Array.isArray(merged) && Array.isArray(source2)) {
-        return concatArrays(merged, source2, config);
-      }
-      if (!isOptionObject(source2) || !isOptionObject(merged)) {
-        return clone(source2);
-      }
-      return mergeKeys(merged, source2, getEnumerableOwnPropertyKeys(source2), config);
-    }
-    module.exports = function(...options) {
-      const config = merge5(clone(defaultMergeOptions), this !== globalThis2 && this || {}, defaultMergeOptions);
-      let merged = { _: {} };
-      for (const option of options) {
-        if (option === void 0) {
-          continue;
-        }
-        if (!isOptionObject(option)) {
-          throw new TypeError("`" + option + "` is not an Option Object");
-        }
-        merged = merge5(merged, { _: option }, config);
-      }
-      return merged._;
-    };
-  }
-});
-
-// node_modules/iso-url/src/url.js
-var require_url = __commonJS({
-  "node_modules/iso-url/src/url.js"(exports, module) {
-    "use strict";
-    var { URL: URL3, URLSearchParams: URLSearchParams3, format: format5 } = __require("url");
-    var defaultBase = "http://localhost";
-    var URLWithLegacySupport = class extends URL3 {
-      constructor(url = "", base4 = defaultBase) {
-        super(url, base4);
-        this.path = this.pathname + this.search;
-        this.auth = this.username && this.password ? this.username + ":" + this.password : null;
-        this.query = this.search && this.search.startsWith("?") ? this.search.slice(1) : null;
-      }
-      format() {
-        return this.toString();
-      }
-    };
-    module.exports = {
-      URLWithLegacySupport,
-      URLSearchParams: URLSearchParams3,
-      format: format5,
-      defaultBase
-    };
-  }
-});
-
-// node_modules/iso-url/src/relative.js
-var require_relative = __commonJS({
-  "node_modules/iso-url/src/relative.js"(exports, module) {
-    "use strict";
-    var { URLWithLegacySupport, format: format5 } = require_url();
-    module.exports = (url, location2 = {}, protocolMap = {}, defaultProtocol) => {
-      let protocol = location2.protocol ? location2.protocol.replace(":", "") : "http";
-      protocol = (protocolMap[protocol] || defaultProtocol || protocol) + ":";
-      let urlParsed;
-      try {
-        urlParsed = new URLWithLegacySupport(url);
-      } catch (err) {
-        urlParsed = {};
-      }
-      const base4 = Object.assign({}, location2, {
-        protocol: protocol || urlParsed.protocol,
-        host: location2.host || urlParsed.host
-      });
-      return new URLWithLegacySupport(url, format5(base4)).toString();
-    };
-  }
-});
-
-// node_modules/iso-url/index.js
-var require_iso_url = __commonJS({
-  "node_modules/iso-url/index.js"(exports, module) {
-    "use strict";
-    var {
-      URLWithLegacySupport,
-      format: format5,
-      URLSearchParams: URLSearchParams3,
-      defaultBase
-    } = require_url();
-    var relative2 = require_relative();
-    module.exports = {
-      URL: URLWithLegacySupport,
-      URLSearchParams: URLSearchParams3,
-      format: format5,
-      relative: relative2,
-      defaultBase
-    };
-  }
-});
-
-// src/cli/main.ts
-import { mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir2, readFile as readFile3, rm as rm5 } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join as join8, resolve as resolve2 } from "node:path";
-import { parseArgs } from "node:util";
+// src/core/interrupt.ts
+import { rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
 
 // src/core/errors.ts
 var IpcrError = class extends Error {
   code;
-  constructor(code8, message2, options) {
+  constructor(code5, message2, options) {
     super(message2, options);
     this.name = new.target.name;
-    this.code = code8;
+    this.code = code5;
   }
 };
 var InputError = class extends IpcrError {
@@ -3438,11 +2806,79 @@ var TreeError = class extends IpcrError {
     super("ERR_TREE", message2, options);
   }
 };
+var RedirectError = class extends IpcrError {
+  constructor(message2, options) {
+    super("ERR_REDIRECT", message2, options);
+  }
+};
+var ResponseTooLargeError = class extends IpcrError {
+  constructor(message2, options) {
+    super("ERR_RESPONSE_TOO_LARGE", message2, options);
+  }
+};
 function throwIfAborted(signal) {
   if (signal?.aborted === true) {
     throw signal.reason instanceof Error ? signal.reason : new IpcrError("ERR_ABORTED", "Operation aborted");
   }
 }
+
+// src/core/interrupt.ts
+var temporary = /* @__PURE__ */ new Set();
+function registerTemporary(path) {
+  temporary.add(path);
+}
+function releaseTemporary(path) {
+  temporary.delete(path);
+}
+async function removeTemporary(path) {
+  await rm(path, { recursive: true, force: true });
+  temporary.delete(path);
+}
+function removeTemporaryNow() {
+  for (const path of temporary) {
+    try {
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+    }
+  }
+  temporary.clear();
+}
+var EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+function handleInterrupts(notify) {
+  const controller = new AbortController();
+  let exitCode;
+  const onSignal = (name4) => {
+    const code5 = EXIT_CODES[name4];
+    if (exitCode == null) {
+      exitCode = code5;
+      notify(`${name4} received: cancelling and removing temporary files`);
+      controller.abort(new IpcrError("ERR_ABORTED", `Cancelled by ${name4}`));
+      return;
+    }
+    removeTemporaryNow();
+    notify(`${name4} received again: temporary files removed, exiting now`);
+    process.exit(code5);
+  };
+  const names = Object.keys(EXIT_CODES);
+  for (const name4 of names) process.on(name4, onSignal);
+  process.on("exit", removeTemporaryNow);
+  return {
+    signal: controller.signal,
+    get exitCode() {
+      return exitCode;
+    },
+    dispose: () => {
+      for (const name4 of names) process.off(name4, onSignal);
+      process.off("exit", removeTemporaryNow);
+    }
+  };
+}
+
+// src/cli/main.ts
+import { mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir3, readFile as readFile3 } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join as join8, resolve } from "node:path";
+import { parseArgs } from "node:util";
 
 // src/core/logger.ts
 var silentLogger = {
@@ -3456,7 +2892,7 @@ var silentLogger = {
 };
 
 // src/core/publish.ts
-import { mkdtemp as mkdtemp2, rm as rm3 } from "node:fs/promises";
+import { mkdtemp as mkdtemp2 } from "node:fs/promises";
 import { join as join3 } from "node:path";
 
 // node_modules/multiformats/dist/src/bases/base32.js
@@ -3536,7 +2972,7 @@ function toArrayBufferBackedArray(b) {
 }
 
 // node_modules/multiformats/dist/src/vendor/base-x.js
-function base(ALPHABET, name8, caseInsensitive) {
+function base(ALPHABET, name4, caseInsensitive) {
   if (ALPHABET.length >= 255) {
     throw new TypeError("Alphabet too long");
   }
@@ -3566,34 +3002,34 @@ function base(ALPHABET, name8, caseInsensitive) {
   var LEADER = ALPHABET.charAt(0);
   var FACTOR = Math.log(BASE) / Math.log(256);
   var iFACTOR = Math.log(256) / Math.log(BASE);
-  function encode19(source2) {
-    if (source2 instanceof Uint8Array)
+  function encode8(source) {
+    if (source instanceof Uint8Array)
       ;
-    else if (ArrayBuffer.isView(source2)) {
-      source2 = new Uint8Array(source2.buffer, source2.byteOffset, source2.byteLength);
-    } else if (Array.isArray(source2)) {
-      source2 = Uint8Array.from(source2);
+    else if (ArrayBuffer.isView(source)) {
+      source = new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+    } else if (Array.isArray(source)) {
+      source = Uint8Array.from(source);
     }
-    if (!(source2 instanceof Uint8Array)) {
+    if (!(source instanceof Uint8Array)) {
       throw new TypeError("Expected Uint8Array");
     }
-    if (source2.length === 0) {
+    if (source.length === 0) {
       return "";
     }
     var zeroes = 0;
-    var length4 = 0;
+    var length3 = 0;
     var pbegin = 0;
-    var pend = source2.length;
-    while (pbegin !== pend && source2[pbegin] === 0) {
+    var pend = source.length;
+    while (pbegin !== pend && source[pbegin] === 0) {
       pbegin++;
       zeroes++;
     }
     var size = (pend - pbegin) * iFACTOR + 1 >>> 0;
     var b58 = new Uint8Array(size);
     while (pbegin !== pend) {
-      var carry = source2[pbegin];
+      var carry = source[pbegin];
       var i2 = 0;
-      for (var it1 = size - 1; (carry !== 0 || i2 < length4) && it1 !== -1; it1--, i2++) {
+      for (var it1 = size - 1; (carry !== 0 || i2 < length3) && it1 !== -1; it1--, i2++) {
         carry += 256 * b58[it1] >>> 0;
         b58[it1] = carry % BASE >>> 0;
         carry = carry / BASE >>> 0;
@@ -3601,10 +3037,10 @@ function base(ALPHABET, name8, caseInsensitive) {
       if (carry !== 0) {
         throw new Error("Non-zero carry");
       }
-      length4 = i2;
+      length3 = i2;
       pbegin++;
     }
-    var it2 = size - length4;
+    var it2 = size - length3;
     while (it2 !== size && b58[it2] === 0) {
       it2++;
     }
@@ -3614,32 +3050,32 @@ function base(ALPHABET, name8, caseInsensitive) {
     }
     return str;
   }
-  function decodeUnsafe(source2) {
-    if (typeof source2 !== "string") {
+  function decodeUnsafe(source) {
+    if (typeof source !== "string") {
       throw new TypeError("Expected String");
     }
-    if (source2.length === 0) {
+    if (source.length === 0) {
       return new Uint8Array();
     }
     var psz = 0;
-    if (source2[psz] === " ") {
+    if (source[psz] === " ") {
       return;
     }
     var zeroes = 0;
-    var length4 = 0;
-    while (source2[psz] === LEADER) {
+    var length3 = 0;
+    while (source[psz] === LEADER) {
       zeroes++;
       psz++;
     }
-    var size = (source2.length - psz) * FACTOR + 1 >>> 0;
+    var size = (source.length - psz) * FACTOR + 1 >>> 0;
     var b256 = new Uint8Array(size);
-    while (source2[psz]) {
-      var carry = BASE_MAP[source2.charCodeAt(psz)];
+    while (source[psz]) {
+      var carry = BASE_MAP[source.charCodeAt(psz)];
       if (carry === 255) {
         return;
       }
       var i2 = 0;
-      for (var it3 = size - 1; (carry !== 0 || i2 < length4) && it3 !== -1; it3--, i2++) {
+      for (var it3 = size - 1; (carry !== 0 || i2 < length3) && it3 !== -1; it3--, i2++) {
         carry += BASE * b256[it3] >>> 0;
         b256[it3] = carry % 256 >>> 0;
         carry = carry / 256 >>> 0;
@@ -3647,13 +3083,13 @@ function base(ALPHABET, name8, caseInsensitive) {
       if (carry !== 0) {
         throw new Error("Non-zero carry");
       }
-      length4 = i2;
+      length3 = i2;
       psz++;
     }
-    if (source2[psz] === " ") {
+    if (source[psz] === " ") {
       return;
     }
-    var it4 = size - length4;
+    var it4 = size - length3;
     while (it4 !== size && b256[it4] === 0) {
       it4++;
     }
@@ -3664,17 +3100,17 @@ function base(ALPHABET, name8, caseInsensitive) {
     }
     return vch;
   }
-  function decode23(string2) {
-    var buffer3 = decodeUnsafe(string2);
-    if (buffer3) {
-      return buffer3;
+  function decode10(string3) {
+    var buffer2 = decodeUnsafe(string3);
+    if (buffer2) {
+      return buffer2;
     }
-    throw new Error(`Non-${name8} character`);
+    throw new Error(`Non-${name4} character`);
   }
   return {
-    encode: encode19,
+    encode: encode8,
     decodeUnsafe,
-    decode: decode23
+    decode: decode10
   };
 }
 var src = base;
@@ -3686,8 +3122,8 @@ var Encoder = class {
   name;
   prefix;
   baseEncode;
-  constructor(name8, prefix, baseEncode) {
-    this.name = name8;
+  constructor(name4, prefix, baseEncode) {
+    this.name = name4;
     this.prefix = prefix;
     this.baseEncode = baseEncode;
   }
@@ -3704,8 +3140,8 @@ var Decoder = class {
   prefix;
   baseDecode;
   prefixCodePoint;
-  constructor(name8, prefix, baseDecode) {
-    this.name = name8;
+  constructor(name4, prefix, baseDecode) {
+    this.name = name4;
     this.prefix = prefix;
     const prefixCodePoint = prefix.codePointAt(0);
     if (prefixCodePoint === void 0) {
@@ -3730,8 +3166,8 @@ var Decoder = class {
 };
 var ComposedDecoder = class {
   decoders;
-  constructor(decoders3) {
-    this.decoders = decoders3;
+  constructor(decoders2) {
+    this.decoders = decoders2;
   }
   or(decoder) {
     return or(this, decoder);
@@ -3759,13 +3195,13 @@ var Codec = class {
   baseDecode;
   encoder;
   decoder;
-  constructor(name8, prefix, baseEncode, baseDecode) {
-    this.name = name8;
+  constructor(name4, prefix, baseEncode, baseDecode) {
+    this.name = name4;
     this.prefix = prefix;
     this.baseEncode = baseEncode;
     this.baseDecode = baseDecode;
-    this.encoder = new Encoder(name8, prefix, baseEncode);
-    this.decoder = new Decoder(name8, prefix, baseDecode);
+    this.encoder = new Encoder(name4, prefix, baseEncode);
+    this.decoder = new Decoder(name4, prefix, baseDecode);
   }
   encode(input) {
     return this.encoder.encode(input);
@@ -3774,40 +3210,40 @@ var Codec = class {
     return this.decoder.decode(input);
   }
 };
-function from({ name: name8, prefix, encode: encode19, decode: decode23 }) {
-  return new Codec(name8, prefix, encode19, decode23);
+function from({ name: name4, prefix, encode: encode8, decode: decode10 }) {
+  return new Codec(name4, prefix, encode8, decode10);
 }
-function baseX({ name: name8, prefix, alphabet: alphabet2, caseInsensitive = false }) {
-  const { encode: encode19, decode: decode23 } = base_x_default(alphabet2, name8, caseInsensitive);
+function baseX({ name: name4, prefix, alphabet: alphabet2, caseInsensitive = false }) {
+  const { encode: encode8, decode: decode10 } = base_x_default(alphabet2, name4, caseInsensitive);
   return from({
     prefix,
-    name: name8,
-    encode: encode19,
-    decode: (text) => coerce(decode23(text))
+    name: name4,
+    encode: encode8,
+    decode: (text) => coerce(decode10(text))
   });
 }
-function decode(string2, alphabetIdx, bitsPerChar, name8) {
-  let end = string2.length;
-  while (string2[end - 1] === "=") {
+function decode(string3, alphabetIdx, bitsPerChar, name4) {
+  let end = string3.length;
+  while (string3[end - 1] === "=") {
     --end;
   }
   const out = new Uint8Array(end * bitsPerChar / 8 | 0);
   let bits = 0;
-  let buffer3 = 0;
+  let buffer2 = 0;
   let written = 0;
   for (let i = 0; i < end; ++i) {
-    const value = alphabetIdx[string2[i]];
+    const value = alphabetIdx[string3[i]];
     if (value === void 0) {
-      throw new SyntaxError(`Non-${name8} character`);
+      throw new SyntaxError(`Non-${name4} character`);
     }
-    buffer3 = buffer3 << bitsPerChar | value;
+    buffer2 = buffer2 << bitsPerChar | value;
     bits += bitsPerChar;
     if (bits >= 8) {
       bits -= 8;
-      out[written++] = 255 & buffer3 >> bits;
+      out[written++] = 255 & buffer2 >> bits;
     }
   }
-  if (bits >= bitsPerChar || (255 & buffer3 << 8 - bits) !== 0) {
+  if (bits >= bitsPerChar || (255 & buffer2 << 8 - bits) !== 0) {
     throw new SyntaxError("Unexpected end of data");
   }
   return out;
@@ -3817,17 +3253,17 @@ function encode(data, alphabet2, bitsPerChar) {
   const mask = (1 << bitsPerChar) - 1;
   let out = "";
   let bits = 0;
-  let buffer3 = 0;
+  let buffer2 = 0;
   for (let i = 0; i < data.length; ++i) {
-    buffer3 = buffer3 << 8 | data[i];
+    buffer2 = buffer2 << 8 | data[i];
     bits += 8;
     while (bits > bitsPerChar) {
       bits -= bitsPerChar;
-      out += alphabet2[mask & buffer3 >> bits];
+      out += alphabet2[mask & buffer2 >> bits];
     }
   }
   if (bits !== 0) {
-    out += alphabet2[mask & buffer3 << bitsPerChar - bits];
+    out += alphabet2[mask & buffer2 << bitsPerChar - bits];
   }
   if (pad) {
     while ((out.length * bitsPerChar & 7) !== 0) {
@@ -3853,16 +3289,16 @@ function createAlphabetIdx(alphabet2, caseInsensitive) {
   }
   return alphabetIdx;
 }
-function rfc4648({ name: name8, prefix, bitsPerChar, alphabet: alphabet2, caseInsensitive = false }) {
+function rfc4648({ name: name4, prefix, bitsPerChar, alphabet: alphabet2, caseInsensitive = false }) {
   const alphabetIdx = createAlphabetIdx(alphabet2, caseInsensitive);
   return from({
     prefix,
-    name: name8,
+    name: name4,
     encode(input) {
       return encode(input, alphabet2, bitsPerChar);
     },
     decode(input) {
-      return decode(input, alphabetIdx, bitsPerChar, name8);
+      return decode(input, alphabetIdx, bitsPerChar, name4);
     }
   });
 }
@@ -4036,15 +3472,15 @@ var varint_default = _brrp_varint;
 
 // node_modules/multiformats/dist/src/varint.js
 function decode3(data, offset = 0) {
-  const code8 = varint_default.decode(data, offset);
-  const length4 = varint_default.decode.bytes;
-  if (length4 > 9) {
+  const code5 = varint_default.decode(data, offset);
+  const length3 = varint_default.decode.bytes;
+  if (length3 > 9) {
     throw new RangeError("Invalid varint: too long");
   }
-  if (length4 > 1 && data[offset + length4 - 1] === 0) {
+  if (length3 > 1 && data[offset + length3 - 1] === 0) {
     throw new RangeError("Invalid varint: not minimally encoded");
   }
-  return [code8, length4];
+  return [code5, length3];
 }
 function encodeTo(int, target, offset = 0) {
   varint_default.encode(int, target, offset);
@@ -4055,25 +3491,25 @@ function encodingLength(int) {
 }
 
 // node_modules/multiformats/dist/src/hashes/digest.js
-function create(code8, digest2) {
+function create(code5, digest2) {
   const size = digest2.byteLength;
-  const sizeOffset = encodingLength(code8);
+  const sizeOffset = encodingLength(code5);
   const digestOffset = sizeOffset + encodingLength(size);
   const bytes = new Uint8Array(digestOffset + size);
-  encodeTo(code8, bytes, 0);
+  encodeTo(code5, bytes, 0);
   encodeTo(size, bytes, sizeOffset);
   bytes.set(digest2, digestOffset);
-  return new Digest(code8, size, digest2, bytes);
+  return new Digest(code5, size, digest2, bytes);
 }
 function decode4(multihash) {
   const bytes = coerce(multihash);
-  const [code8, sizeOffset] = decode3(bytes);
+  const [code5, sizeOffset] = decode3(bytes);
   const [size, digestOffset] = decode3(bytes.subarray(sizeOffset));
   const digest2 = bytes.subarray(sizeOffset + digestOffset);
   if (digest2.byteLength !== size) {
     throw new Error("Incorrect length");
   }
-  return new Digest(code8, size, digest2, bytes);
+  return new Digest(code5, size, digest2, bytes);
 }
 function equals2(a, b) {
   if (a === b) {
@@ -4091,8 +3527,8 @@ var Digest = class {
   /**
    * Creates a multihash digest.
    */
-  constructor(code8, size, digest2, bytes) {
-    this.code = code8;
+  constructor(code5, size, digest2, bytes) {
+    this.code = code5;
     this.size = size;
     this.digest = toArrayBufferBackedArray(digest2);
     this.bytes = toArrayBufferBackedArray(bytes);
@@ -4100,24 +3536,24 @@ var Digest = class {
 };
 
 // node_modules/multiformats/dist/src/cid.js
-function format(link, base4) {
+function format(link, base3) {
   const { bytes, version: version2 } = link;
   switch (version2) {
     case 0:
-      return toStringV0(bytes, baseCache(link), base4 ?? base58btc.encoder);
+      return toStringV0(bytes, baseCache(link), base3 ?? base58btc.encoder);
     default:
-      return toStringV1(bytes, baseCache(link), base4 ?? base32.encoder);
+      return toStringV1(bytes, baseCache(link), base3 ?? base32.encoder);
   }
 }
 var cache = /* @__PURE__ */ new WeakMap();
-function baseCache(cid) {
-  const baseCache3 = cache.get(cid);
-  if (baseCache3 == null) {
-    const baseCache4 = /* @__PURE__ */ new Map();
-    cache.set(cid, baseCache4);
-    return baseCache4;
+function baseCache(cid2) {
+  const baseCache2 = cache.get(cid2);
+  if (baseCache2 == null) {
+    const baseCache3 = /* @__PURE__ */ new Map();
+    cache.set(cid2, baseCache3);
+    return baseCache3;
   }
-  return baseCache3;
+  return baseCache2;
 }
 var CID = class _CID {
   code;
@@ -4130,8 +3566,8 @@ var CID = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param multihash - (Multi)hash of the of the content.
    */
-  constructor(version2, code8, multihash, bytes) {
-    this.code = code8;
+  constructor(version2, code5, multihash, bytes) {
+    this.code = code5;
     this.version = version2;
     this.multihash = multihash;
     this.bytes = toArrayBufferBackedArray(bytes);
@@ -4160,8 +3596,8 @@ var CID = class _CID {
         return this;
       }
       case 1: {
-        const { code: code8, multihash } = this;
-        if (code8 !== DAG_PB_CODE) {
+        const { code: code5, multihash } = this;
+        if (code5 !== DAG_PB_CODE) {
           throw new Error("Cannot convert a non dag-pb CID to CIDv0");
         }
         if (multihash.code !== SHA_256_CODE) {
@@ -4177,8 +3613,8 @@ var CID = class _CID {
   toV1() {
     switch (this.version) {
       case 0: {
-        const { code: code8, digest: digest2 } = this.multihash;
-        const multihash = create(code8, digest2);
+        const { code: code5, digest: digest2 } = this.multihash;
+        const multihash = create(code5, digest2);
         return _CID.createV1(this.code, multihash);
       }
       case 1: {
@@ -4192,12 +3628,12 @@ var CID = class _CID {
   equals(other) {
     return _CID.equals(this, other);
   }
-  static equals(self2, other) {
+  static equals(self, other) {
     const unknown = other;
-    return unknown != null && self2.code === unknown.code && self2.version === unknown.version && equals2(self2.multihash, unknown.multihash);
+    return unknown != null && self.code === unknown.code && self.version === unknown.version && equals2(self.multihash, unknown.multihash);
   }
-  toString(base4) {
-    return format(this, base4);
+  toString(base3) {
+    return format(this, base3);
   }
   toJSON() {
     return { "/": format(this) };
@@ -4228,12 +3664,12 @@ var CID = class _CID {
     if (value instanceof _CID) {
       return value;
     } else if (value["/"] != null && value["/"] === value.bytes || value.asCID === value) {
-      const { version: version2, code: code8, multihash, bytes } = value;
-      return new _CID(version2, code8, multihash, bytes ?? encodeCID(version2, code8, multihash.bytes));
+      const { version: version2, code: code5, multihash, bytes } = value;
+      return new _CID(version2, code5, multihash, bytes ?? encodeCID(version2, code5, multihash.bytes));
     } else if (value[cidSymbol] === true) {
-      const { version: version2, multihash, code: code8 } = value;
+      const { version: version2, multihash, code: code5 } = value;
       const digest2 = decode4(multihash);
-      return _CID.create(version2, code8, digest2);
+      return _CID.create(version2, code5, digest2);
     } else {
       return null;
     }
@@ -4243,8 +3679,8 @@ var CID = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param digest - (Multi)hash of the of the content.
    */
-  static create(version2, code8, digest2) {
-    if (typeof code8 !== "number") {
+  static create(version2, code5, digest2) {
+    if (typeof code5 !== "number") {
       throw new Error("String codecs are no longer supported");
     }
     if (!(digest2.bytes instanceof Uint8Array)) {
@@ -4252,15 +3688,15 @@ var CID = class _CID {
     }
     switch (version2) {
       case 0: {
-        if (code8 !== DAG_PB_CODE) {
+        if (code5 !== DAG_PB_CODE) {
           throw new Error(`Version 0 CID must use dag-pb (code: ${DAG_PB_CODE}) block encoding`);
         } else {
-          return new _CID(version2, code8, digest2, digest2.bytes);
+          return new _CID(version2, code5, digest2, digest2.bytes);
         }
       }
       case 1: {
-        const bytes = encodeCID(version2, code8, digest2.bytes);
-        return new _CID(version2, code8, digest2, bytes);
+        const bytes = encodeCID(version2, code5, digest2.bytes);
+        return new _CID(version2, code5, digest2, bytes);
       }
       default: {
         throw new Error("Invalid version");
@@ -4279,8 +3715,8 @@ var CID = class _CID {
    * @param code - Content encoding format code.
    * @param digest - Multihash of the content.
    */
-  static createV1(code8, digest2) {
-    return _CID.create(1, code8, digest2);
+  static createV1(code5, digest2) {
+    return _CID.create(1, code5, digest2);
   }
   /**
    * Decoded a CID from its binary representation. The byte array must contain
@@ -4290,11 +3726,11 @@ var CID = class _CID {
    * binary representation of a CID.
    */
   static decode(bytes) {
-    const [cid, remainder] = _CID.decodeFirst(bytes);
+    const [cid2, remainder] = _CID.decodeFirst(bytes);
     if (remainder.length !== 0) {
       throw new Error("Incorrect length");
     }
-    return cid;
+    return cid2;
   }
   /**
    * Decoded a CID from its binary representation at the beginning of a byte
@@ -4314,8 +3750,8 @@ var CID = class _CID {
     }
     const digestBytes = multihashBytes.subarray(specs.multihashSize - specs.digestSize);
     const digest2 = new Digest(specs.multihashCode, specs.digestSize, digestBytes, multihashBytes);
-    const cid = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
-    return [cid, bytes.subarray(specs.size)];
+    const cid2 = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
+    return [cid2, bytes.subarray(specs.size)];
   }
   /**
    * Inspect the initial bytes of a CID to determine its properties.
@@ -4329,8 +3765,8 @@ var CID = class _CID {
   static inspectBytes(initialBytes) {
     let offset = 0;
     const next = () => {
-      const [i, length4] = decode3(initialBytes.subarray(offset));
-      offset += length4;
+      const [i, length3] = decode3(initialBytes.subarray(offset));
+      offset += length3;
       return i;
     };
     let version2 = next();
@@ -4357,79 +3793,79 @@ var CID = class _CID {
    * throw an error if encoding of the CID is not compatible with supplied (or
    * a default decoder).
    */
-  static parse(source2, base4) {
-    const [prefix, bytes] = parseCIDtoBytes(source2, base4);
-    const cid = _CID.decode(bytes);
-    if (cid.version === 0 && source2[0] !== "Q") {
+  static parse(source, base3) {
+    const [prefix, bytes] = parseCIDtoBytes(source, base3);
+    const cid2 = _CID.decode(bytes);
+    if (cid2.version === 0 && source[0] !== "Q") {
       throw Error("Version 0 CID string must not include multibase prefix");
     }
-    baseCache(cid).set(prefix, source2);
-    return cid;
+    baseCache(cid2).set(prefix, source);
+    return cid2;
   }
 };
-function parseCIDtoBytes(source2, base4) {
-  switch (source2[0]) {
+function parseCIDtoBytes(source, base3) {
+  switch (source[0]) {
     // CIDv0 is parsed differently
     case "Q": {
-      const decoder = base4 ?? base58btc;
+      const decoder = base3 ?? base58btc;
       return [
         base58btc.prefix,
-        decoder.decode(`${base58btc.prefix}${source2}`)
+        decoder.decode(`${base58btc.prefix}${source}`)
       ];
     }
     case base58btc.prefix: {
-      const decoder = base4 ?? base58btc;
-      return [base58btc.prefix, decoder.decode(source2)];
+      const decoder = base3 ?? base58btc;
+      return [base58btc.prefix, decoder.decode(source)];
     }
     case base32.prefix: {
-      const decoder = base4 ?? base32;
-      return [base32.prefix, decoder.decode(source2)];
+      const decoder = base3 ?? base32;
+      return [base32.prefix, decoder.decode(source)];
     }
     case base36.prefix: {
-      const decoder = base4 ?? base36;
-      return [base36.prefix, decoder.decode(source2)];
+      const decoder = base3 ?? base36;
+      return [base36.prefix, decoder.decode(source)];
     }
     default: {
-      if (base4 == null) {
+      if (base3 == null) {
         throw Error("To parse non base32, base36 or base58btc encoded CID multibase decoder must be provided");
       }
-      return [source2[0], base4.decode(source2)];
+      return [source[0], base3.decode(source)];
     }
   }
 }
-function toStringV0(bytes, cache3, base4) {
-  const { prefix } = base4;
+function toStringV0(bytes, cache2, base3) {
+  const { prefix } = base3;
   if (prefix !== base58btc.prefix) {
-    throw Error(`Cannot string encode V0 in ${base4.name} encoding`);
+    throw Error(`Cannot string encode V0 in ${base3.name} encoding`);
   }
-  const cid = cache3.get(prefix);
-  if (cid == null) {
-    const cid2 = base4.encode(bytes).slice(1);
-    cache3.set(prefix, cid2);
-    return cid2;
+  const cid2 = cache2.get(prefix);
+  if (cid2 == null) {
+    const cid3 = base3.encode(bytes).slice(1);
+    cache2.set(prefix, cid3);
+    return cid3;
   } else {
-    return cid;
+    return cid2;
   }
 }
-function toStringV1(bytes, cache3, base4) {
-  const { prefix } = base4;
-  const cid = cache3.get(prefix);
-  if (cid == null) {
-    const cid2 = base4.encode(bytes);
-    cache3.set(prefix, cid2);
-    return cid2;
+function toStringV1(bytes, cache2, base3) {
+  const { prefix } = base3;
+  const cid2 = cache2.get(prefix);
+  if (cid2 == null) {
+    const cid3 = base3.encode(bytes);
+    cache2.set(prefix, cid3);
+    return cid3;
   } else {
-    return cid;
+    return cid2;
   }
 }
 var DAG_PB_CODE = 112;
 var SHA_256_CODE = 18;
-function encodeCID(version2, code8, multihash) {
+function encodeCID(version2, code5, multihash) {
   const codeOffset = encodingLength(version2);
-  const hashOffset = codeOffset + encodingLength(code8);
+  const hashOffset = codeOffset + encodingLength(code5);
   const bytes = new Uint8Array(hashOffset + multihash.byteLength);
   encodeTo(version2, bytes, 0);
-  encodeTo(code8, bytes, codeOffset);
+  encodeTo(code5, bytes, codeOffset);
   bytes.set(multihash, hashOffset);
   return bytes;
 }
@@ -4454,11 +3890,11 @@ var BufferPool = class {
    * buffer given back must have no other reader (it may be the same memory
    * under a new view, e.g. after a round trip to a worker thread).
    */
-  give(buffer3) {
+  give(buffer2) {
     if (this.free.length >= this.keep) return;
-    if (buffer3.byteOffset !== 0 || buffer3.byteLength !== this.size || buffer3.buffer.byteLength !== this.size) return;
-    if (buffer3.buffer instanceof SharedArrayBuffer) return;
-    this.free.push(buffer3);
+    if (buffer2.byteOffset !== 0 || buffer2.byteLength !== this.size || buffer2.buffer.byteLength !== this.size) return;
+    if (buffer2.buffer instanceof SharedArrayBuffer) return;
+    this.free.push(buffer2);
   }
   /** Free buffers held now. */
   get held() {
@@ -4472,21 +3908,21 @@ var FirstSource = class {
   sources;
   constructor(sources) {
     this.sources = [...sources];
-    this.label = this.sources.map((source2) => source2.label).join(", ");
+    this.label = this.sources.map((source) => source.label).join(", ");
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     const failures = [];
-    for (const source2 of this.sources) {
+    for (const source of this.sources) {
       throwIfAborted(options?.signal);
       try {
-        return await source2.get(cid, options);
+        return await source.get(cid2, options);
       } catch (err) {
         throwIfAborted(options?.signal);
         failures.push(err instanceof Error ? err : new Error(String(err)));
       }
     }
     const reasons = failures.map((err) => err.message).join("; ");
-    throw new BlockNotFoundError(`Block ${cid} not found in any source${reasons === "" ? "" : `: ${reasons}`}`, { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) });
+    throw new BlockNotFoundError(`Block ${cid2} not found in any source${reasons === "" ? "" : `: ${reasons}`}`, { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) });
   }
 };
 
@@ -4524,26 +3960,26 @@ var base64urlpad = rfc4648({
 });
 
 // src/core/blocks/key.ts
-function blockKey(cid) {
-  return base64.baseEncode(cid.multihash.bytes);
+function blockKey(cid2) {
+  return base64.baseEncode(cid2.multihash.bytes);
 }
 
 // src/core/blocks/verify.ts
 import { createHash } from "node:crypto";
 var IDENTITY = 0;
 var SHA2_256 = 18;
-function verifyBlock(cid, bytes) {
-  const { code: code8, digest: digest2 } = cid.multihash;
+function verifyBlock(cid2, bytes) {
+  const { code: code5, digest: digest2 } = cid2.multihash;
   let actual;
-  if (code8 === SHA2_256) {
+  if (code5 === SHA2_256) {
     actual = createHash("sha256").update(bytes).digest();
-  } else if (code8 === IDENTITY) {
+  } else if (code5 === IDENTITY) {
     actual = bytes;
   } else {
-    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid}: unsupported multihash 0x${code8.toString(16)} (only sha2-256 and identity)`);
+    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid2}: unsupported multihash 0x${code5.toString(16)} (only sha2-256 and identity)`);
   }
   if (!equalBytes(actual, digest2)) {
-    throw new DigestMismatchError(`Block bytes do not match CID ${cid}`);
+    throw new DigestMismatchError(`Block bytes do not match CID ${cid2}`);
   }
 }
 function equalBytes(a, b) {
@@ -4554,21 +3990,21 @@ function equalBytes(a, b) {
 var MemoryBlockStore = class {
   label = "memory";
   blocks = /* @__PURE__ */ new Map();
-  async put(cid, bytes, options) {
+  async put(cid2, bytes, options) {
     throwIfAborted(options?.signal);
-    const key = blockKey(cid);
+    const key = blockKey(cid2);
     if (this.blocks.has(key)) return;
-    verifyBlock(cid, bytes);
-    this.blocks.set(key, { cid, bytes });
+    verifyBlock(cid2, bytes);
+    this.blocks.set(key, { cid: cid2, bytes });
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     throwIfAborted(options?.signal);
-    const block = this.blocks.get(blockKey(cid));
-    if (block == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
+    const block = this.blocks.get(blockKey(cid2));
+    if (block == null) throw new BlockNotFoundError(`Block ${cid2} not found in ${this.label}`);
     return block.bytes;
   }
-  async has(cid) {
-    return this.blocks.has(blockKey(cid));
+  async has(cid2) {
+    return this.blocks.has(blockKey(cid2));
   }
   get size() {
     return this.blocks.size;
@@ -4581,7 +4017,7 @@ var MemoryBlockStore = class {
 
 // src/core/car/writer.ts
 import { randomBytes } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
+import { open, rename } from "node:fs/promises";
 
 // node_modules/@ipld/dag-pb/src/index.js
 var src_exports = {};
@@ -4817,7 +4253,7 @@ function sizeNode(node) {
 }
 function encodeVarint(bytes, offset, v) {
   offset -= sov(v);
-  const base4 = offset;
+  const base3 = offset;
   while (v >= maxUInt32) {
     bytes[offset++] = v & 127 | 128;
     v /= 128;
@@ -4827,7 +4263,7 @@ function encodeVarint(bytes, offset, v) {
     v >>>= 7;
   }
   bytes[offset] = v;
-  return base4;
+  return base3;
 }
 function sov(x) {
   if (x % 2 === 0) {
@@ -5121,15 +4557,15 @@ function linkComparator(a, b) {
   const abuf = a.Name ? textEncoder2.encode(a.Name) : [];
   const bbuf = b.Name ? textEncoder2.encode(b.Name) : [];
   let x = abuf.length;
-  let y3 = bbuf.length;
-  for (let i = 0, len = Math.min(x, y3); i < len; ++i) {
+  let y = bbuf.length;
+  for (let i = 0, len = Math.min(x, y); i < len; ++i) {
     if (abuf[i] !== bbuf[i]) {
       x = abuf[i];
-      y3 = bbuf[i];
+      y = bbuf[i];
       break;
     }
   }
-  return x < y3 ? -1 : y3 < x ? 1 : 0;
+  return x < y ? -1 : y < x ? 1 : 0;
 }
 function hasOnlyProperties(node, properties) {
   return !Object.keys(node).some((p) => !properties.includes(p));
@@ -5147,20 +4583,20 @@ function asLink(link) {
   }
   const pbl = {};
   if (link.Hash) {
-    let cid = CID.asCID(link.Hash);
+    let cid2 = CID.asCID(link.Hash);
     try {
-      if (!cid) {
+      if (!cid2) {
         if (typeof link.Hash === "string") {
-          cid = CID.parse(link.Hash);
+          cid2 = CID.parse(link.Hash);
         } else if (link.Hash instanceof Uint8Array) {
-          cid = CID.decode(link.Hash);
+          cid2 = CID.decode(link.Hash);
         }
       }
     } catch (e) {
       throw new TypeError(`Invalid DAG-PB form: ${e.message}`);
     }
-    if (cid) {
-      pbl.Hash = cid;
+    if (cid2) {
+      pbl.Hash = cid2;
     }
   }
   if (!pbl.Hash) {
@@ -5249,8 +4685,8 @@ function validate(node) {
 function createNode(data, links = []) {
   return prepare({ Data: data, Links: links });
 }
-function createLink(name8, size, cid) {
-  return asLink({ Hash: cid, Name: name8, Tsize: size });
+function createLink(name4, size, cid2) {
+  return asLink({ Hash: cid2, Name: name4, Tsize: size });
 }
 function toByteView(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -5316,8 +4752,8 @@ function decode5(bytes) {
 
 // node_modules/multiformats/dist/src/hashes/hasher.js
 var DEFAULT_MIN_DIGEST_LENGTH = 20;
-function from2({ name: name8, code: code8, encode: encode19, minDigestLength, maxDigestLength }) {
-  return new Hasher(name8, code8, encode19, minDigestLength, maxDigestLength);
+function from2({ name: name4, code: code5, encode: encode8, minDigestLength, maxDigestLength }) {
+  return new Hasher(name4, code5, encode8, minDigestLength, maxDigestLength);
 }
 var Hasher = class {
   name;
@@ -5325,10 +4761,10 @@ var Hasher = class {
   encode;
   minDigestLength;
   maxDigestLength;
-  constructor(name8, code8, encode19, minDigestLength, maxDigestLength) {
-    this.name = name8;
-    this.code = code8;
-    this.encode = encode19;
+  constructor(name4, code5, encode8, minDigestLength, maxDigestLength) {
+    this.name = name4;
+    this.code = code5;
+    this.encode = encode8;
     this.minDigestLength = minDigestLength ?? DEFAULT_MIN_DIGEST_LENGTH;
     this.maxDigestLength = maxDigestLength;
   }
@@ -5352,14 +4788,14 @@ var Hasher = class {
     }
   }
 };
-function createDigest(digest2, code8, truncate) {
+function createDigest(digest2, code5, truncate) {
   if (truncate != null && truncate !== digest2.byteLength) {
     if (truncate > digest2.byteLength) {
       throw new Error(`Invalid truncate option, must be less than or equal to ${digest2.byteLength}`);
     }
     digest2 = digest2.subarray(0, truncate);
   }
-  return create(code8, digest2);
+  return create(code5, digest2);
 }
 
 // src/core/car/header.ts
@@ -5369,11 +4805,11 @@ function encodeCarHeader(roots) {
   if (roots.length > 23) throw new RangeError("at most 23 CAR roots are supported");
   const body = [162, ...ROOTS_KEY, 128 + roots.length];
   for (const root of roots) {
-    const length4 = root.bytes.length + 1;
+    const length3 = root.bytes.length + 1;
     body.push(216, 42);
-    if (length4 < 24) body.push(64 + length4);
-    else if (length4 < 256) body.push(88, length4);
-    else body.push(89, length4 >> 8, length4 & 255);
+    if (length3 < 24) body.push(64 + length3);
+    else if (length3 < 256) body.push(88, length3);
+    else body.push(89, length3 >> 8, length3 & 255);
     body.push(0, ...root.bytes);
   }
   body.push(...VERSION_KEY, 1);
@@ -5415,7 +4851,14 @@ var CarFileWriter = class _CarFileWriter {
   }
   static async create(path) {
     const partialPath = `${path}.partial`;
-    const file = await open(partialPath, "w+");
+    registerTemporary(partialPath);
+    let file;
+    try {
+      file = await open(partialPath, "w+");
+    } catch (err) {
+      releaseTemporary(partialPath);
+      throw err;
+    }
     try {
       const header = encodeCarHeader([PLACEHOLDER_ROOT]);
       await writeFully(file, header, 0);
@@ -5423,27 +4866,27 @@ var CarFileWriter = class _CarFileWriter {
     } catch (err) {
       await file.close().catch(() => {
       });
-      await rm(partialPath, { force: true });
+      await removeTemporary(partialPath);
       throw err;
     }
   }
   /** Appends a block unless one with the same CID was already written. */
-  async put(cid, bytes, options) {
+  async put(cid2, bytes, options) {
     this.assertOpen();
     throwIfAborted(options?.signal);
-    const key = cid.toString();
+    const key = cid2.toString();
     if (this.seen.has(key)) {
       options?.onWritten?.();
       return;
     }
     this.seen.add(key);
-    const sectionLength = cid.bytes.length + bytes.length;
+    const sectionLength = cid2.bytes.length + bytes.length;
     const prefix = varint_exports.encodeTo(sectionLength, new Uint8Array(varint_exports.encodingLength(sectionLength)));
     this.blocks++;
     this.bytes += prefix.length + sectionLength;
     const size = prefix.length + sectionLength;
     this.unwritten += size;
-    const done = this.enqueue(bytes.length === 0 ? [prefix, cid.bytes] : [prefix, cid.bytes, bytes]).finally(() => {
+    const done = this.enqueue(bytes.length === 0 ? [prefix, cid2.bytes] : [prefix, cid2.bytes, bytes]).finally(() => {
       this.unwritten -= size;
     });
     const onWritten = options?.onWritten;
@@ -5451,8 +4894,8 @@ var CarFileWriter = class _CarFileWriter {
     });
     if (this.unwritten > WRITE_BEHIND_BYTES) await done;
   }
-  has(cid) {
-    return this.seen.has(cid.toString());
+  has(cid2) {
+    return this.seen.has(cid2.toString());
   }
   get blockCount() {
     return this.blocks;
@@ -5473,6 +4916,7 @@ var CarFileWriter = class _CarFileWriter {
         await writeFully(this.file, header, 0);
         await this.file.close();
         await rename(this.partialPath, this.path);
+        releaseTemporary(this.partialPath);
       } else {
         await this.file.close();
         await this.rewriteWithHeader(header);
@@ -5481,7 +4925,7 @@ var CarFileWriter = class _CarFileWriter {
     } catch (err) {
       await this.file.close().catch(() => {
       });
-      await rm(this.partialPath, { force: true });
+      await removeTemporary(this.partialPath);
       throw err;
     }
   }
@@ -5492,7 +4936,7 @@ var CarFileWriter = class _CarFileWriter {
     await this.tail;
     await this.file.close().catch(() => {
     });
-    await rm(this.partialPath, { force: true });
+    await removeTemporary(this.partialPath);
   }
   assertOpen() {
     if (this.state !== "open") throw new IpcrError("ERR_CAR_CLOSED", `CAR writer for ${this.path} is ${this.state}`);
@@ -5505,9 +4949,9 @@ var CarFileWriter = class _CarFileWriter {
       batch2.done = this.tail.then(async () => {
         if (this.pending === batch2) this.pending = null;
         if (this.failure != null) throw this.failure;
-        const length4 = batch2.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+        const length3 = batch2.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
         const position = this.written;
-        this.written += length4;
+        this.written += length3;
         try {
           await writeChunks(this.file, batch2.chunks, position);
         } catch (err) {
@@ -5525,30 +4969,33 @@ var CarFileWriter = class _CarFileWriter {
   /** For a root whose CID length differs from the placeholder's: copies the blocks behind a new header. */
   async rewriteWithHeader(header) {
     const temp = `${this.path}.${randomBytes(6).toString("hex")}.partial`;
+    registerTemporary(temp);
     const input = await open(this.partialPath, "r");
-    const output = await open(temp, "w");
+    let output;
     try {
+      output = await open(temp, "w");
       await writeFully(output, header, 0);
-      const buffer3 = new Uint8Array(COPY_CHUNK);
-      let from4 = this.headerLength;
+      const buffer2 = new Uint8Array(COPY_CHUNK);
+      let from3 = this.headerLength;
       let to = header.length;
       for (; ; ) {
-        const { bytesRead } = await input.read(buffer3, 0, buffer3.length, from4);
+        const { bytesRead } = await input.read(buffer2, 0, buffer2.length, from3);
         if (bytesRead === 0) break;
-        await writeFully(output, buffer3.subarray(0, bytesRead), to);
-        from4 += bytesRead;
+        await writeFully(output, buffer2.subarray(0, bytesRead), to);
+        from3 += bytesRead;
         to += bytesRead;
       }
       await output.close();
       await input.close();
       await rename(temp, this.path);
-      await rm(this.partialPath, { force: true });
+      releaseTemporary(temp);
+      await removeTemporary(this.partialPath);
     } catch (err) {
-      await output.close().catch(() => {
+      await output?.close().catch(() => {
       });
       await input.close().catch(() => {
       });
-      await rm(temp, { force: true });
+      await removeTemporary(temp);
       throw err;
     }
   }
@@ -5615,27 +5062,31 @@ var open2 = 0;
 var sessions = /* @__PURE__ */ new Map();
 function getWorker() {
   if (worker == null) {
-    const w2 = new Worker(workerSource, { eval: true });
-    w2.unref();
-    w2.on("message", (m3) => sessions.get(m3.id)?.(m3));
-    w2.on("error", (err) => {
+    const w = new Worker(workerSource, { eval: true });
+    w.unref();
+    w.on("message", (m) => sessions.get(m.id)?.(m));
+    w.on("error", (err) => {
       worker = void 0;
       for (const [id, handler] of sessions) handler({ id, error: err.message });
     });
-    worker = w2;
+    worker = w;
   }
   return worker;
 }
 var BlobHasher = class {
-  /** `moveChunks`: the caller keeps no reference to the chunks, so whole-buffer chunks may be moved, not copied. */
-  constructor(moveChunks = false) {
+  /**
+   * `moveChunks`: the caller keeps no reference to the chunks, so whole-buffer chunks may be moved, not copied.
+   * `signal`: aborting it fails the pending hashes at once; the worker is stopped when no other blob uses it.
+   */
+  constructor(moveChunks = false, signal) {
     this.moveChunks = moveChunks;
+    this.signal = signal;
+    throwIfAborted(signal);
     if (open2++ === 0) this.worker.ref();
+    signal?.addEventListener("abort", this.onAbort, { once: true });
     sessions.set(this.id, (reply) => {
       if (reply.error != null) {
-        const err = new Error(`hash worker failed: ${reply.error}`);
-        for (const leaf2 of this.leaves.splice(0)) leaf2.reject(err);
-        this.result?.reject(err);
+        this.fail(new Error(`hash worker failed: ${reply.error}`));
       } else if (reply.leaf != null) {
         this.leaves.shift()?.resolve(reply);
       } else if (reply.hex != null) {
@@ -5644,11 +5095,15 @@ var BlobHasher = class {
     });
   }
   moveChunks;
+  signal;
   id = nextId++;
   worker = getWorker();
   leaves = [];
   result;
   closed = false;
+  onAbort = () => {
+    this.fail(this.signal?.reason);
+  };
   /**
    * The chunk's sha256; also feeds the blob digest, so call it in blob order.
    * With `moveChunks`, a chunk that owns its whole ArrayBuffer is moved to the
@@ -5656,8 +5111,9 @@ var BlobHasher = class {
    * is then detached.
    */
   hashChunk = async (chunk) => {
-    const reply = new Promise((resolve3, reject) => {
-      this.leaves.push({ resolve: resolve3, reject });
+    throwIfAborted(this.signal);
+    const reply = new Promise((resolve2, reject) => {
+      this.leaves.push({ resolve: resolve2, reject });
     });
     const movable = this.moveChunks && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.byteLength > 0 && !(chunk.buffer instanceof SharedArrayBuffer);
     this.worker.postMessage({ id: this.id, chunk, transferred: movable }, movable ? [chunk.buffer] : []);
@@ -5666,8 +5122,9 @@ var BlobHasher = class {
   };
   /** Hex sha256 of every chunk hashed, in order. */
   async digest() {
-    const hex = new Promise((resolve3, reject) => {
-      this.result = { resolve: resolve3, reject };
+    throwIfAborted(this.signal);
+    const hex = new Promise((resolve2, reject) => {
+      this.result = { resolve: resolve2, reject };
     });
     this.worker.postMessage({ id: this.id, digest: true });
     return await hex;
@@ -5676,21 +5133,106 @@ var BlobHasher = class {
   close() {
     if (this.closed) return;
     this.closed = true;
-    if (this.result == null) this.worker.postMessage({ id: this.id });
+    this.signal?.removeEventListener("abort", this.onAbort);
     sessions.delete(this.id);
-    if (--open2 === 0) this.worker.unref();
+    if (--open2 > 0) {
+      if (this.result == null) this.worker.postMessage({ id: this.id });
+    } else if (this.signal?.aborted === true && worker === this.worker) {
+      worker = void 0;
+      void this.worker.terminate();
+    } else {
+      if (this.result == null) this.worker.postMessage({ id: this.id });
+      this.worker.unref();
+    }
+  }
+  fail(err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    for (const leaf2 of this.leaves.splice(0)) leaf2.reject(error);
+    this.result?.reject(error);
   }
 };
 
+// src/core/escape.ts
+var CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+var NAMED = { "\n": "\\n", "\r": "\\r" };
+function visible(c) {
+  const code5 = c.charCodeAt(0);
+  return NAMED[c] ?? (code5 <= 255 ? `\\x${code5.toString(16).padStart(2, "0")}` : `\\u${code5.toString(16).padStart(4, "0")}`);
+}
+function hasControl(text) {
+  CONTROL.lastIndex = 0;
+  return CONTROL.test(text);
+}
+function escapeControl(text) {
+  return text.replace(CONTROL, visible);
+}
+function quote(value, max = 200) {
+  const chars = [...value];
+  const cut = chars.length > max ? `${chars.slice(0, max).join("")}\u2026` : value;
+  return `'${escapeControl(cut)}'`;
+}
+function plainLine(text, max = 512) {
+  const line = text?.split(/[\n\r\v\f\u0085\u2028\u2029]/).map((l) => l.replace(CONTROL, " ").replace(/\s+/g, " ").trim()).find((l) => l !== "");
+  if (line == null) return void 0;
+  const chars = [...line];
+  return chars.length > max ? `${chars.slice(0, max - 1).join("")}\u2026` : line;
+}
+
 // src/core/image/archive.ts
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, open as open4, readdir, realpath, rm as rm2, stat } from "node:fs/promises";
+import { mkdtemp, open as open4, readdir, realpath, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import * as zlib from "node:zlib";
+
+// src/core/progress.ts
+function formatBytes(n) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+var Progress = class {
+  constructor(logger, label, total, intervalMs = 5e3) {
+    this.logger = logger;
+    this.label = label;
+    this.total = total;
+    this.intervalMs = intervalMs;
+    this.lastReport = this.started;
+  }
+  logger;
+  label;
+  total;
+  intervalMs;
+  done = 0;
+  lastReport = 0;
+  started = Date.now();
+  add(bytes) {
+    this.done += bytes;
+    const now = Date.now();
+    if (now - this.lastReport >= this.intervalMs) {
+      this.lastReport = now;
+      this.logger.info(this.line(now));
+    }
+  }
+  finish() {
+    this.logger.info(this.line(Date.now()));
+  }
+  line(now) {
+    const seconds = Math.max((now - this.started) / 1e3, 1e-3);
+    const pct = this.total > 0 ? ` (${Math.floor(this.done / this.total * 100)}%)` : "";
+    const rate = (this.done / 1e6 / seconds).toFixed(1);
+    return `${this.label}: ${formatBytes(this.done)} of ${formatBytes(this.total)}${pct}, ${rate} MB/s`;
+  }
+};
 
 // src/core/image/compression.ts
+import { Transform } from "node:stream";
+import * as zlib from "node:zlib";
 var MAGIC_BYTES = 6;
 function detectCompression(head) {
   const at = (i) => head[i] ?? -1;
@@ -5700,6 +5242,59 @@ function detectCompression(head) {
   if (at(0) === 66 && at(1) === 90 && at(2) === 104) return "bzip2";
   return "none";
 }
+function createDecompressor(compression) {
+  if (compression === "gzip") return zlib.createGunzip();
+  const createZstd = zlib.createZstdDecompress;
+  return createZstd?.();
+}
+var DecompressionLimitError = class extends Error {
+  constructor(limit) {
+    super(`decompresses to more than ${limit} bytes`);
+    this.limit = limit;
+  }
+  limit;
+};
+var NotTarError = class extends Error {
+};
+var DecompressionLimit = class extends Transform {
+  constructor(limit, firstBlock) {
+    super();
+    this.limit = limit;
+    this.firstBlock = firstBlock;
+    if (firstBlock != null) this.head = Buffer.alloc(0);
+  }
+  limit;
+  firstBlock;
+  bytes = 0;
+  head;
+  _transform(chunk, _encoding, callback) {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) {
+      callback(new DecompressionLimitError(this.limit));
+      return;
+    }
+    if (this.head == null) {
+      callback(null, chunk);
+      return;
+    }
+    this.head = Buffer.concat([this.head, chunk]);
+    if (this.head.length < TAR_BLOCK) {
+      callback();
+      return;
+    }
+    const head = this.head;
+    this.head = void 0;
+    if (this.firstBlock?.(head.subarray(0, TAR_BLOCK)) !== true) {
+      callback(new NotTarError("the decompressed data does not start with a tar header"));
+      return;
+    }
+    callback(null, head);
+  }
+  _flush(callback) {
+    callback(null, this.head != null && this.head.length > 0 ? this.head : void 0);
+  }
+};
+var TAR_BLOCK = 512;
 
 // src/core/image/image-errors.ts
 function formatError(input, message2, options) {
@@ -5708,6 +5303,25 @@ function formatError(input, message2, options) {
 function mismatchError(input, message2) {
   return new DigestMismatchError(`Input '${input}': ${message2}`);
 }
+
+// src/core/image/limits.ts
+var DECOMPRESSION_RATIO = 20;
+var DECOMPRESSION_FLOOR = 1024 ** 3;
+function defaultDecompressedLimit(compressedSize) {
+  return Math.max(DECOMPRESSION_FLOOR, DECOMPRESSION_RATIO * compressedSize);
+}
+var IMAGE_LIMITS = {
+  /** Entries of one index (index.json or a nested index) or of manifest.json. */
+  entries: 1e4,
+  /** Layers of one image. */
+  layers: 1e4,
+  /** Manifests and indexes visited in all. */
+  manifests: 1e4,
+  /** RepoTags of one manifest.json entry, and names in all. */
+  repoTags: 1e4,
+  /** Bytes of manifests, indexes and configs read in all. */
+  jsonBytes: 128 * 1024 * 1024
+};
 
 // src/core/image/tar-index.ts
 import { open as open3 } from "node:fs/promises";
@@ -5720,32 +5334,80 @@ var TarError = class extends Error {
   }
 };
 var BLOCK = 512;
-var MAX_META = 1024 * 1024;
+var WINDOW = 64 * 1024;
+var MAX_WINDOW = 1024 * 1024;
+var TAR_LIMITS = {
+  /** Metadata headers (pax, GNU long names) in a row before an entry. */
+  metaHeaders: 16,
+  /** Their bytes in total, per entry. */
+  metaBytes: 1024 * 1024,
+  /** Files and links kept. An image archive holds a few per blob. */
+  entries: 1e5,
+  /** Bytes of one path or link target (Linux PATH_MAX). */
+  pathBytes: 4096
+};
+var PAX_KEYS = ["path", "linkpath", "size"];
 async function indexTar(path, options = {}) {
   const handle = await open3(path, "r");
   try {
-    return await indexHandle(handle, (await handle.stat()).size, options);
+    return await indexHandle(new WindowReader(handle, (await handle.stat()).size), options);
   } finally {
     await handle.close();
   }
 }
-async function indexHandle(handle, fileSize, options) {
+var WindowReader = class {
+  constructor(handle, size) {
+    this.handle = handle;
+    this.size = size;
+  }
+  handle;
+  size;
+  buffer = Buffer.allocUnsafe(WINDOW);
+  window = Buffer.alloc(0);
+  start = 0;
+  next = WINDOW;
+  /** `length` bytes at `position`, or fewer at the end of the file; valid until the next call. */
+  async read(position, length3) {
+    const end = this.start + this.window.length;
+    if (position >= this.start && position + length3 <= end) {
+      return this.window.subarray(position - this.start, position - this.start + length3);
+    }
+    const close = position >= end && position - end < this.window.length;
+    this.next = close ? Math.min(2 * this.next, MAX_WINDOW) : WINDOW;
+    const size = Math.max(this.next, length3);
+    if (size > this.buffer.length) this.buffer = Buffer.allocUnsafe(size);
+    const buffer2 = this.buffer;
+    const wanted = Math.min(size, this.size - position);
+    let filled = 0;
+    while (filled < wanted) {
+      const { bytesRead } = await this.handle.read(buffer2, filled, wanted - filled, position + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    this.window = buffer2.subarray(0, filled);
+    this.start = position;
+    return this.window.subarray(0, Math.min(length3, filled));
+  }
+};
+async function indexHandle(reader, options) {
+  const fileSize = reader.size;
   const files = /* @__PURE__ */ new Map();
   const links = /* @__PURE__ */ new Map();
-  const header = Buffer.alloc(BLOCK);
   let position = 0;
   let count = 0;
   let longName;
   let longLink;
   let pax = {};
+  let metaHeaders = 0;
+  let metaBytes = 0;
   while (true) {
     if (++count % 1e3 === 0) throwIfAborted(options.signal);
     if (position >= fileSize) {
       if (count === 1) throw new TarError("the file is empty", true);
       throw new TarError("truncated tar: no end-of-archive marker");
     }
-    const { bytesRead } = await handle.read(header, 0, BLOCK, position);
-    if (bytesRead < BLOCK) {
+    const header = await reader.read(position, BLOCK);
+    if (header.length < BLOCK) {
       throw new TarError(count === 1 ? "too short for a tar header" : `truncated tar: partial header at byte ${position}`, count === 1);
     }
     if (isZero(header)) break;
@@ -5754,6 +5416,7 @@ async function indexHandle(handle, fileSize, options) {
     }
     const type = String.fromCharCode(header[156] ?? 0);
     const size = readNumber(header, 124, 12);
+    const headerAt = position;
     const dataStart = position + BLOCK;
     const dataSize = isMeta(type) || pax.size == null ? size : Number(pax.size);
     if (!Number.isSafeInteger(dataSize) || dataSize < 0) throw new TarError(`bad entry size at byte ${position}`);
@@ -5762,12 +5425,19 @@ async function indexHandle(handle, fileSize, options) {
     }
     position = dataStart + Math.ceil(dataSize / BLOCK) * BLOCK;
     if (isMeta(type)) {
-      if (dataSize > MAX_META) throw new TarError(`tar metadata entry too large at byte ${dataStart - BLOCK}`);
-      const data = Buffer.alloc(dataSize);
-      await handle.read(data, 0, dataSize, dataStart);
+      metaHeaders++;
+      metaBytes += dataSize;
+      if (metaHeaders > TAR_LIMITS.metaHeaders) {
+        throw new TarError(`more than ${TAR_LIMITS.metaHeaders} metadata headers (pax or GNU long names) in a row at byte ${headerAt}`);
+      }
+      if (metaBytes > TAR_LIMITS.metaBytes) {
+        throw new TarError(`metadata headers (pax or GNU long names) of more than ${TAR_LIMITS.metaBytes} bytes in a row at byte ${headerAt}`);
+      }
+      if (type === "g") continue;
+      const data = await reader.read(dataStart, dataSize);
       if (type === "L") longName = cString(data);
       else if (type === "K") longLink = cString(data);
-      else if (type === "x") pax = { ...pax, ...parsePax(data) };
+      else parsePax(data, pax);
       continue;
     }
     const rawName = longName ?? pax.path ?? headerName(header);
@@ -5775,37 +5445,60 @@ async function indexHandle(handle, fileSize, options) {
     longName = void 0;
     longLink = void 0;
     pax = {};
-    const name8 = normalizeEntryPath(rawName);
-    if (name8 === "") continue;
+    metaHeaders = 0;
+    metaBytes = 0;
+    checkPathLength(rawName, "name", headerAt);
+    const name4 = normalizeEntryPath(rawName);
+    if (name4 === "") continue;
     if (type === "0" || type === "\0" || type === "7") {
-      files.set(name8, { offset: dataStart, size: dataSize });
-      links.delete(name8);
+      files.set(name4, { offset: dataStart, size: dataSize });
+      links.delete(name4);
     } else if (type === "2") {
-      if (rawLink.startsWith("/")) throw new TarError(`symlink '${name8}' points to absolute path '${rawLink}'`);
-      const joined = posix.normalize(posix.join(posix.dirname(name8), rawLink));
-      const target = joined === "." ? "" : joined;
-      if (escapes(target)) throw new TarError(`symlink '${name8}' -> '${rawLink}' escapes the archive`);
-      links.set(name8, { kind: "symlink", target });
-      files.delete(name8);
+      checkPathLength(rawLink, "link target", headerAt);
+      if (rawLink.startsWith("/")) throw new TarError(`symlink '${name4}' points to absolute path '${rawLink}'`);
+      const target = linkTarget(name4, rawLink);
+      if (escapes(target)) throw new TarError(`symlink '${name4}' -> '${rawLink}' escapes the archive`);
+      links.set(name4, { kind: "symlink", target });
+      files.delete(name4);
     } else if (type === "1") {
+      checkPathLength(rawLink, "link target", headerAt);
       const target = normalizeEntryPath(rawLink, "hardlink target");
-      links.set(name8, { kind: "hardlink", target });
-      files.delete(name8);
+      links.set(name4, { kind: "hardlink", target });
+      files.delete(name4);
     } else {
-      files.delete(name8);
-      links.delete(name8);
+      files.delete(name4);
+      links.delete(name4);
+    }
+    if (files.size + links.size > TAR_LIMITS.entries) {
+      throw new TarError(`more than ${TAR_LIMITS.entries} files and links; an image archive holds a few per blob`);
     }
   }
   return { files, links };
 }
+function checkPathLength(raw, what, at) {
+  if (raw.length > TAR_LIMITS.pathBytes || Buffer.byteLength(raw) > TAR_LIMITS.pathBytes) {
+    throw new TarError(`entry ${what} at byte ${at} is longer than ${TAR_LIMITS.pathBytes} bytes`);
+  }
+}
+function isTarHeader(block) {
+  return block.length === BLOCK && !isZero(block) && checksumOk(block);
+}
 function isMeta(type) {
   return type === "L" || type === "K" || type === "x" || type === "g";
 }
+var UNCLEAN = /^\/|\/\/|(?:^|\/)\.\.?(?:\/|$)|\/$/;
 function normalizeEntryPath(raw, what = "path") {
+  if (!UNCLEAN.test(raw)) return raw;
   if (raw.startsWith("/")) throw new TarError(`absolute ${what} '${raw}'`);
   const parts = raw.split("/").filter((part) => part !== "" && part !== ".");
   if (parts.includes("..")) throw new TarError(`${what} '${raw}' contains '..'`);
   return parts.join("/");
+}
+function linkTarget(name4, rawLink) {
+  const slash = name4.lastIndexOf("/");
+  if (!UNCLEAN.test(rawLink) && rawLink !== "") return slash === -1 ? rawLink : `${name4.slice(0, slash)}/${rawLink}`;
+  const joined = posix.normalize(posix.join(posix.dirname(name4), rawLink));
+  return joined === "." ? "" : joined;
 }
 function escapes(normalized) {
   return normalized === ".." || normalized.startsWith("../") || normalized.startsWith("/");
@@ -5825,8 +5518,8 @@ function checksumOk(header) {
   }
   return stored === unsigned || stored === signed;
 }
-function readNumber(buf, offset, length4) {
-  const field = buf.subarray(offset, offset + length4);
+function readNumber(buf, offset, length3) {
+  const field = buf.subarray(offset, offset + length3);
   if (((field[0] ?? 0) & 128) !== 0) {
     let value = (field[0] ?? 0) & 127;
     for (let i = 1; i < field.length; i++) value = value * 256 + (field[i] ?? 0);
@@ -5842,27 +5535,189 @@ function cString(buf) {
   return buf.subarray(0, end === -1 ? buf.length : end).toString("utf8");
 }
 function headerName(header) {
-  const name8 = cString(header.subarray(0, 100));
+  const name4 = cString(header.subarray(0, 100));
   if (header.subarray(257, 263).toString("latin1") === "ustar\0") {
     const prefix = cString(header.subarray(345, 500));
-    if (prefix !== "") return `${prefix}/${name8}`;
+    if (prefix !== "") return `${prefix}/${name4}`;
   }
-  return name8;
+  return name4;
 }
-function parsePax(data) {
-  const out = {};
+var PAX_KEY_BYTES = PAX_KEYS.map((key) => [key, Buffer.from(`${key}=`, "latin1")]);
+function parsePax(data, into) {
+  const n = data.length;
   let i = 0;
-  while (i < data.length) {
-    const space = data.indexOf(32, i);
-    if (space === -1) break;
-    const length4 = parseInt(data.subarray(i, space).toString("latin1"), 10);
-    if (!Number.isSafeInteger(length4) || length4 <= 0) throw new TarError("bad pax header record");
-    const record = data.subarray(space + 1, i + length4 - 1).toString("utf8");
-    const eq = record.indexOf("=");
-    if (eq !== -1) out[record.slice(0, eq)] = record.slice(eq + 1);
-    i += length4;
+  while (i < n) {
+    let length3 = 0;
+    let j = i;
+    while (j < n && j - i < 16 && data[j] >= 48 && data[j] <= 57) length3 = length3 * 10 + data[j++] - 48;
+    if (j === i || data[j] !== 32 || length3 <= j - i + 1) {
+      if (data.indexOf(32, i) === -1) break;
+      throw new TarError("bad pax header record");
+    }
+    const end = Math.min(i + length3 - 1, n);
+    for (const [key, bytes] of PAX_KEY_BYTES) {
+      if (startsWithBytes(data, j + 1, bytes)) {
+        into[key] = data.toString("utf8", j + 1 + bytes.length, end);
+        break;
+      }
+    }
+    i += length3;
   }
-  return out;
+}
+function startsWithBytes(data, at, bytes) {
+  if (at + bytes.length > data.length) return false;
+  for (let k = 0; k < bytes.length; k++) if (data[at + k] !== bytes[k]) return false;
+  return true;
+}
+
+// src/core/image/tar-links.ts
+var MAX_LINK_HOPS = 40;
+function firstComponent(path, pos) {
+  const slash = path.indexOf("/", pos);
+  return path.slice(pos, slash === -1 ? void 0 : slash);
+}
+function startsWithComponents(path, label, pos) {
+  const end = pos + label.length;
+  return (end === path.length || path.charCodeAt(end) === 47) && path.slice(pos, end) === label;
+}
+function* walk(root, start) {
+  let path = start;
+  let node = root;
+  let pos = 0;
+  let hops = 0;
+  while (pos < path.length) {
+    const child = node.children?.get(firstComponent(path, pos));
+    if (child == null || !startsWithComponents(path, child.label, pos)) return { node, rest: path.slice(pos), hops };
+    const next = pos + child.label.length + 1;
+    if (child.target == null) {
+      node = child;
+      pos = next;
+      continue;
+    }
+    const place = yield child;
+    if (place == null) return null;
+    hops += place.hops;
+    if (hops > MAX_LINK_HOPS) return null;
+    node = place.node;
+    if (place.rest === "") {
+      pos = next;
+    } else if (next >= path.length) {
+      return { node, rest: place.rest, hops };
+    } else {
+      path = `${place.rest}/${path.slice(next)}`;
+      pos = 0;
+    }
+  }
+  return { node, rest: "", hops };
+}
+var LinkResolver = class {
+  constructor(index) {
+    this.index = index;
+    for (const [name4, link] of index.links) {
+      const node = this.insert(name4);
+      node.target = link.target;
+      this.links.push({ name: name4, node });
+    }
+  }
+  index;
+  root = { label: "" };
+  links = [];
+  /** The names of links that resolve to a regular file. */
+  resolvedLinks() {
+    const names = [];
+    for (const { name: name4, node } of this.links) {
+      const place = this.resolveLink(node);
+      if (place != null && this.index.files.has(pathOf(place))) names.push(name4);
+    }
+    return names;
+  }
+  /** The regular file a path names, links followed; undefined when there is none. */
+  resolve(path) {
+    if (this.index.files.has(path)) return path;
+    const place = this.run(walk(this.root, path));
+    if (place == null) return void 0;
+    const resolved = pathOf(place);
+    return this.index.files.has(resolved) ? resolved : void 0;
+  }
+  /** The node for `name`, made (splitting an edge if needed) when missing. */
+  insert(name4) {
+    let node = this.root;
+    let pos = 0;
+    while (pos < name4.length) {
+      const key = firstComponent(name4, pos);
+      node.children ??= /* @__PURE__ */ new Map();
+      const child = node.children.get(key);
+      if (child == null) {
+        const leaf2 = { label: name4.slice(pos), parent: node };
+        node.children.set(key, leaf2);
+        return leaf2;
+      }
+      if (startsWithComponents(name4, child.label, pos)) {
+        node = child;
+        pos += child.label.length + 1;
+        continue;
+      }
+      let i = 0;
+      while (i < child.label.length && child.label.charCodeAt(i) === name4.charCodeAt(pos + i)) i++;
+      const atBoundary = (i === child.label.length || child.label.charCodeAt(i) === 47) && (pos + i === name4.length || name4.charCodeAt(pos + i) === 47);
+      const cut = atBoundary ? i : child.label.lastIndexOf("/", i - 1);
+      const middle = { label: child.label.slice(0, cut), parent: node, children: /* @__PURE__ */ new Map() };
+      child.label = child.label.slice(cut + 1);
+      child.parent = middle;
+      middle.children?.set(firstComponent(child.label, 0), child);
+      node.children.set(key, middle);
+      node = middle;
+      pos += cut + 1;
+    }
+    return node;
+  }
+  resolveLink(node) {
+    if (node.resolved === void 0) this.run(this.linkWalk(node), node);
+    return node.resolved === "busy" ? null : node.resolved ?? null;
+  }
+  linkWalk(node) {
+    node.resolved = "busy";
+    return walk(this.root, node.target ?? "");
+  }
+  /**
+   * Runs a walk to its end, resolving the links it meets on an explicit stack
+   * (no recursion: chains may be long), each link once.
+   */
+  run(first, firstLink) {
+    const stack = [{ walk: first, link: firstLink }];
+    let input = null;
+    let result = null;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const step = top.walk.next(input);
+      if (step.done === true) {
+        stack.pop();
+        let place = step.value;
+        if (top.link != null) {
+          place = place == null || place.hops + 1 > MAX_LINK_HOPS ? null : { ...place, hops: place.hops + 1 };
+          top.link.resolved = place;
+        }
+        input = place;
+        result = place;
+        continue;
+      }
+      const link = step.value;
+      if (link.resolved === void 0) {
+        stack.push({ walk: this.linkWalk(link), link });
+        input = null;
+      } else {
+        input = link.resolved === "busy" ? null : link.resolved;
+      }
+    }
+    return result;
+  }
+};
+function pathOf(place) {
+  const labels = [];
+  for (let node = place.node; node?.parent != null; node = node.parent) labels.push(node.label);
+  labels.reverse();
+  if (place.rest !== "") labels.push(place.rest);
+  return labels.join("/");
 }
 
 // src/core/image/archive.ts
@@ -5884,23 +5739,26 @@ async function openImageArchive(path, options) {
   if (compression === "xz" || compression === "bzip2") {
     throw new InputError(input, `'${path}' is ${compression}-compressed; only uncompressed, gzip or zstd tarballs are supported`);
   }
-  let decompressor;
-  if (compression === "gzip") {
-    decompressor = zlib.createGunzip();
-  } else {
-    const createZstd = zlib.createZstdDecompress;
-    if (createZstd == null) {
-      throw new InputError(input, `'${path}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`);
-    }
-    decompressor = createZstd();
+  const decompressor = createDecompressor(compression);
+  if (decompressor == null) {
+    throw new InputError(input, `'${path}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`);
   }
+  const limit = options.maxDecompressedSize ?? defaultDecompressedLimit(stats.size);
   const dir = await mkdtemp(join(options.tempDir, "ipcr-archive-"));
+  registerTemporary(dir);
   const tarPath = join(dir, "image.tar");
   try {
-    await pipeline(createReadStream(path), decompressor, createWriteStream(tarPath), { signal: options.signal });
+    await pipeline(createReadStream(path), decompressor, new DecompressionLimit(limit, isTarHeader), createWriteStream(tarPath), { signal: options.signal });
   } catch (err) {
-    await rm2(dir, { recursive: true, force: true });
-    if (options.signal?.aborted === true) throw err;
+    await removeTemporary(dir);
+    throwIfAborted(options.signal);
+    if (err instanceof DecompressionLimitError) {
+      const how = options.maxDecompressedSize != null ? "the limit set" : `the default limit, ${DECOMPRESSION_RATIO} times its compressed size and at least ${formatBytes(DECOMPRESSION_FLOOR)}`;
+      throw new InputError(input, `'${path}' ${compression}-decompresses to more than ${formatBytes(limit)} (${how}); if the image is genuine, raise max-decompressed-size`);
+    }
+    if (err instanceof NotTarError) {
+      throw new InputError(input, `'${path}' is ${compression}-compressed but ${err.message}; expected a tar archive of an image`);
+    }
     throw new InputError(input, `cannot ${compression}-decompress '${path}': ${err.message}`, { cause: err });
   }
   return await openTar(path, tarPath, input, dir, options);
@@ -5932,7 +5790,7 @@ async function readHead(path) {
   }
 }
 async function* readChunks(located, options) {
-  const { pool: pool3, signal } = options;
+  const { pool: pool2, signal } = options;
   if (located.size === 0) return;
   const handle = await open4(located.file, "r");
   try {
@@ -5940,20 +5798,20 @@ async function* readChunks(located, options) {
     let left = located.size;
     while (left > 0) {
       throwIfAborted(signal);
-      const buffer3 = left >= pool3.size ? pool3.take() : new Uint8Array(left);
-      const length4 = buffer3.byteLength;
+      const buffer2 = left >= pool2.size ? pool2.take() : new Uint8Array(left);
+      const length3 = buffer2.byteLength;
       let filled = 0;
-      while (filled < length4) {
-        const { bytesRead } = await handle.read(buffer3, filled, length4 - filled, position + filled);
+      while (filled < length3) {
+        const { bytesRead } = await handle.read(buffer2, filled, length3 - filled, position + filled);
         if (bytesRead === 0) {
-          if (filled > 0) yield buffer3.subarray(0, filled);
+          if (filled > 0) yield buffer2.subarray(0, filled);
           return;
         }
         filled += bytesRead;
       }
-      position += length4;
-      left -= length4;
-      yield buffer3;
+      position += length3;
+      left -= length3;
+      yield buffer2;
     }
   } finally {
     await handle.close();
@@ -6006,39 +5864,25 @@ var TarArchive = class extends BaseArchive {
     this.tarPath = tarPath;
     this.index = index;
     this.tempDir = tempDir;
-    const names = [...index.files.keys()];
-    for (const name8 of index.links.keys()) if (this.resolve(name8) !== void 0) names.push(name8);
-    this.names = names.sort();
+    this.resolver = new LinkResolver(index);
+    this.names = [...index.files.keys(), ...this.resolver.resolvedLinks()].sort();
   }
   tarPath;
   index;
   tempDir;
   names;
+  resolver;
   list() {
     return [...this.names];
   }
   locate(path) {
-    const resolved = this.resolve(path);
+    const resolved = this.resolver.resolve(path);
     const entry = resolved === void 0 ? void 0 : this.index.files.get(resolved);
     if (entry == null) return void 0;
     return { size: entry.size, file: this.tarPath, offset: entry.offset };
   }
   async close() {
-    if (this.tempDir != null) await rm2(this.tempDir, { recursive: true, force: true });
-  }
-  /** Follows links, also in parent folders, to a regular file's path. */
-  resolve(path, depth = 0) {
-    if (depth > 40) return void 0;
-    if (this.index.files.has(path)) return path;
-    const parts = path.split("/");
-    for (let i = 1; i <= parts.length; i++) {
-      const link = this.index.links.get(parts.slice(0, i).join("/"));
-      if (link == null) continue;
-      const rest = parts.slice(i);
-      const next = [link.target, ...rest].filter((part) => part !== "").join("/");
-      return this.resolve(next, depth + 1);
-    }
-    return void 0;
+    if (this.tempDir != null) await removeTemporary(this.tempDir);
   }
 };
 async function openTar(label, tarPath, input, tempDir, options) {
@@ -6046,7 +5890,7 @@ async function openTar(label, tarPath, input, tempDir, options) {
     const index = await indexTar(tarPath, options);
     return new TarArchive(label, input, tarPath, index, tempDir);
   } catch (err) {
-    if (tempDir != null) await rm2(tempDir, { recursive: true, force: true });
+    if (tempDir != null) await removeTemporary(tempDir);
     if (err instanceof TarError) {
       if (err.notTar) throw new InputError(input, `'${label}' is not a tar archive, a gzip or zstd tarball, or a directory: ${err.message}`);
       throw formatError(input, `${label}: ${err.message}`, { cause: err });
@@ -6072,15 +5916,15 @@ var DirectoryArchive = class extends BaseArchive {
 async function openDirectory(path, input, options) {
   const root = await realpath(path);
   const files = /* @__PURE__ */ new Map();
-  const walk = async (dir, prefix) => {
+  const walk2 = async (dir, prefix) => {
     throwIfAborted(options.signal);
     for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const name8 = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
+      const name4 = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
       const fullPath = join(dir, entry.name);
       if (entry.isDirectory()) {
-        await walk(fullPath, name8);
+        await walk2(fullPath, name4);
       } else if (entry.isFile()) {
-        files.set(name8, { fullPath, size: (await stat(fullPath)).size });
+        files.set(name4, { fullPath, size: (await stat(fullPath)).size });
       } else if (entry.isSymbolicLink()) {
         let target;
         try {
@@ -6090,14 +5934,14 @@ async function openDirectory(path, input, options) {
         }
         const rel = relative(root, target);
         if (rel === ".." || rel.startsWith(`..${sep}`) || rel.startsWith(sep)) {
-          throw formatError(input, `${path}: symlink '${name8}' escapes the directory`);
+          throw formatError(input, `${path}: symlink '${name4}' escapes the directory`);
         }
         const targetStats = await stat(target);
-        if (targetStats.isFile()) files.set(name8, { fullPath: target, size: targetStats.size });
+        if (targetStats.isFile()) files.set(name4, { fullPath: target, size: targetStats.size });
       }
     }
   };
-  await walk(root, "");
+  await walk2(root, "");
   return new DirectoryArchive(path, input, files);
 }
 
@@ -6106,26 +5950,41 @@ import { spawn } from "node:child_process";
 import { createHash as createHash2 } from "node:crypto";
 import { join as join2 } from "node:path";
 var STDERR_LIMIT = 64 * 1024;
-var nodeCommandRunner = async (command, args, options) => {
-  throwIfAborted(options.signal);
-  return await new Promise((resolve3, reject) => {
-    const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], signal: options.signal });
-    let stderr = "";
-    child.stderr.setEncoding("utf8");
-    child.stderr.on("data", (chunk) => {
-      stderr = (stderr + chunk).slice(-STDERR_LIMIT);
+function spawnCommandRunner(hooks = {}) {
+  return async (command, args, options) => {
+    throwIfAborted(options.signal);
+    hooks.onStart?.(command, args);
+    return await new Promise((resolve2, reject) => {
+      const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], signal: options.signal, killSignal: "SIGKILL" });
+      let stderr = "";
+      let failure;
+      child.stderr.setEncoding("utf8");
+      child.stderr.on("data", (chunk) => {
+        hooks.onStderr?.(chunk);
+        stderr = (stderr + chunk).slice(-STDERR_LIMIT);
+      });
+      child.on("error", (err) => {
+        failure ??= err;
+      });
+      child.on("close", (code5, signal) => {
+        if (options.signal?.aborted === true) {
+          try {
+            throwIfAborted(options.signal);
+          } catch (err) {
+            reject(err);
+          }
+        } else if (failure?.code === "ENOENT") {
+          resolve2({ exitCode: 127, stderr: `${command}: command not found` });
+        } else if (failure != null) {
+          reject(failure);
+        } else {
+          resolve2({ exitCode: code5 ?? (signal != null ? 128 : 1), stderr });
+        }
+      });
     });
-    child.on("error", (err) => {
-      if (options.signal?.aborted === true) reject(options.signal.reason ?? err);
-      else if (err.code === "ENOENT") resolve3({ exitCode: 127, stderr: `${command}: command not found` });
-      else reject(err);
-    });
-    child.on("close", (code8, signal) => {
-      if (options.signal?.aborted === true) return;
-      resolve3({ exitCode: code8 ?? (signal != null ? 128 : 1), stderr });
-    });
-  });
-};
+  };
+}
+var nodeCommandRunner = spawnCommandRunner();
 var MISSING_IMAGE = /no such image|image not known|reference does not exist|not found/i;
 async function saveDockerImage(ref, options) {
   if (ref === "" || ref.startsWith("-") || /\s/.test(ref)) throw new InputError(options.input, `'${ref}' is not a Docker image reference`);
@@ -6145,28 +6004,163 @@ async function saveDockerImage(ref, options) {
 
 // src/core/image/blob.ts
 import { createHash as createHash3 } from "node:crypto";
-import { Readable as Readable2 } from "node:stream";
+import { Readable as Readable2, Transform as Transform2, Writable } from "node:stream";
+import { pipeline as pipeline2 } from "node:stream/promises";
+
+// src/core/registry/layout.ts
+var TOP_LEVEL_FILES = {
+  catalog: "catalog.json",
+  /** The registry's web page. */
+  webPage: "index.html"
+};
+var REPOSITORY_ENTRIES = {
+  tags: "tags",
+  readme: "README-short.txt"
+};
+var registryPaths = {
+  catalog: () => [TOP_LEVEL_FILES.catalog],
+  image: (name4) => name4.split("/"),
+  readme: (name4) => [...name4.split("/"), REPOSITORY_ENTRIES.readme],
+  tags: (name4) => [...name4.split("/"), REPOSITORY_ENTRIES.tags],
+  tag: (name4, tag) => [...name4.split("/"), REPOSITORY_ENTRIES.tags, tag]
+};
+function reservedNameProblem(name4) {
+  const parts = name4.split("/");
+  const first = (parts[0] ?? "").toLowerCase();
+  const top = Object.values(TOP_LEVEL_FILES).find((f) => f.toLowerCase() === first);
+  if (top != null) {
+    return `starts with '${top}', a file the registry tree keeps at its top (reserved first components: ${Object.values(TOP_LEVEL_FILES).join(", ")})`;
+  }
+  for (const part of parts) {
+    const entry = Object.values(REPOSITORY_ENTRIES).find((e) => e.toLowerCase() === part.toLowerCase());
+    if (entry != null) {
+      return `has the component '${part}', which every repository folder uses for '${entry}' (reserved components: ${Object.values(REPOSITORY_ENTRIES).join(", ")})`;
+    }
+  }
+  return void 0;
+}
+function ipfsPath(root, path) {
+  return `/ipfs/${[root, ...path].join("/")}`;
+}
+
+// src/core/registry/reference.ts
+var COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
+var NAME_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+var TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+var DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+var PLATFORM_TOKEN_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+function isName(value) {
+  return value.length > 0 && value.length <= 255 && NAME_RE.test(value) && reservedNameProblem(value) == null;
+}
+function isTag(value) {
+  return TAG_RE.test(value);
+}
+function isDigest(value) {
+  return value.length <= 256 && DIGEST_RE.test(value);
+}
+function validateName(name4, input = "name") {
+  if (name4.length === 0 || name4.length > 255 || !NAME_RE.test(name4)) {
+    throw new InputError(input, `${quote(name4)} is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`);
+  }
+  const reserved = reservedNameProblem(name4);
+  if (reserved != null) throw new InputError(input, `repository name '${name4}' ${reserved}`);
+  return name4;
+}
+function validateTag(tag, input = "tags") {
+  if (!TAG_RE.test(tag)) {
+    throw new InputError(input, `${quote(tag)} is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`);
+  }
+  return tag;
+}
+function parseReference(ref, input) {
+  let rest = ref.trim();
+  let digest2;
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    digest2 = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST_RE.test(digest2)) throw new InputError(input, `${quote(ref)} has an invalid digest (expected algorithm:hex)`);
+  }
+  let tag;
+  const lastSlash = rest.lastIndexOf("/");
+  const colon = rest.lastIndexOf(":");
+  if (colon > lastSlash) {
+    tag = validateTag(rest.slice(colon + 1), input);
+    rest = rest.slice(0, colon);
+  }
+  let domain;
+  const slash = rest.indexOf("/");
+  if (slash > 0) {
+    const first = rest.slice(0, slash);
+    if (first.includes(".") || first.includes(":") || first === "localhost") {
+      domain = first;
+      rest = rest.slice(slash + 1);
+    }
+  }
+  if (rest.length === 0 || !NAME_RE.test(rest)) {
+    throw new InputError(input, `${quote(ref)} is not a valid image reference: expected [domain/]path[:tag][@digest] with a lowercase path`);
+  }
+  return { domain, path: rest, tag, digest: digest2 };
+}
+function parseTagList(value, input = "tags") {
+  const items = value.split(/[\n,]/).map((s) => s.trim()).filter((s) => s.length > 0);
+  const tags = [];
+  let path;
+  for (const item of items) {
+    if (TAG_RE.test(item)) {
+      tags.push(item);
+      continue;
+    }
+    const ref = parseReference(item, input);
+    if (ref.tag == null) throw new InputError(input, `${quote(item)} has no tag (expected a tag or a reference ending in :tag)`);
+    if (path != null && ref.path !== path) {
+      throw new InputError(input, `references name different repositories ('${path}' and '${ref.path}'); publish one repository per step or set 'name'`);
+    }
+    path = ref.path;
+    tags.push(ref.tag);
+  }
+  return { tags: [...new Set(tags)], path };
+}
+
+// src/core/image/blob.ts
 var SHA256 = /^sha256:[0-9a-f]{64}$/;
 function sha256Digest(bytes) {
   return `sha256:${createHash3("sha256").update(bytes).digest("hex")}`;
 }
-async function hashStream(stream) {
-  const hash = createHash3("sha256");
+async function hashCompressed(stream, compression, limit) {
+  const decompressor = createDecompressor(compression);
+  if (decompressor == null) throw new Error(`Node.js ${process.versions.node} cannot decompress ${compression}`);
+  const raw = createHash3("sha256");
   let size = 0;
-  for await (const chunk of stream) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { digest: `sha256:${hash.digest("hex")}`, size };
+  const content = createHash3("sha256");
+  await pipeline2(
+    stream,
+    new Transform2({
+      transform(chunk, _encoding, callback) {
+        raw.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      }
+    }),
+    decompressor,
+    new DecompressionLimit(limit),
+    new Writable({
+      write(chunk, _encoding, callback) {
+        content.update(chunk);
+        callback();
+      }
+    })
+  );
+  return { digest: `sha256:${raw.digest("hex")}`, size, contentDigest: `sha256:${content.digest("hex")}` };
 }
 async function readHeadBytes(stream, n) {
   const chunks = [];
-  let length4 = 0;
+  let length3 = 0;
   try {
     for await (const chunk of stream) {
       chunks.push(Buffer.from(chunk));
-      length4 += chunk.length;
-      if (length4 >= n) break;
+      length3 += chunk.length;
+      if (length3 >= n) break;
     }
   } finally {
     stream.destroy();
@@ -6190,7 +6184,7 @@ function isObject(value) {
 }
 function parseDescriptor(value, where, ctx) {
   if (!isObject(value)) throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor is not an object`);
-  const { mediaType, digest: digest2, size, platform, annotations } = value;
+  const { mediaType, digest: digest2, size, platform: platform2, annotations } = value;
   if (typeof digest2 !== "string") throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor has no digest`);
   if (!SHA256.test(digest2)) {
     throw formatError(ctx.input, `${where} in ${ctx.archive.label}: unsupported digest '${digest2}' (only sha256:<64 hex> is supported)`);
@@ -6203,18 +6197,29 @@ function parseDescriptor(value, where, ctx) {
   }
   const descriptor = { digest: digest2, size };
   if (mediaType !== void 0) descriptor.mediaType = mediaType;
-  const parsedPlatform = parsePlatform(platform);
+  const parsedPlatform = parsePlatform(platform2, ctx, `${where} platform`);
   if (parsedPlatform != null) descriptor.platform = parsedPlatform;
   if (isObject(annotations)) descriptor.annotations = stringRecord(annotations);
   return descriptor;
 }
-function parsePlatform(value) {
+function parsePlatform(value, ctx, where) {
   if (!isObject(value)) return void 0;
-  const { os: os2, architecture, variant } = value;
-  if (typeof os2 !== "string" || typeof architecture !== "string" || os2 === "" || architecture === "") return void 0;
-  const platform = { os: os2, architecture };
-  if (typeof variant === "string" && variant !== "") platform.variant = variant;
-  return platform;
+  const field = (key) => {
+    const item = value[key];
+    if (item === void 0 || item === null || item === "") return void 0;
+    if (typeof item !== "string" || !PLATFORM_TOKEN_RE.test(item)) {
+      const shown = typeof item === "string" ? quote(item, 80) : typeof item;
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label}: platform ${key} ${shown} is not a platform name (expected 1 to 64 of A-Z a-z 0-9 . _ + -, such as linux, arm64 or v8)`);
+    }
+    return item;
+  };
+  const os = field("os");
+  const architecture = field("architecture");
+  const variant = field("variant");
+  if (os == null || architecture == null) return void 0;
+  const platform2 = { os, architecture };
+  if (variant != null) platform2.variant = variant;
+  return platform2;
 }
 function stringRecord(value) {
   const out = {};
@@ -6238,6 +6243,11 @@ function archiveBlob(ctx, path, digest2, size, mediaType) {
   return { digest: digest2, size, mediaType, open: () => archive.open(path), chunks: (options) => archive.chunks(path, options) };
 }
 async function readVerifiedJson(ctx, path, digest2) {
+  const size = ctx.archive.has(path) ? ctx.archive.size(path) : 0;
+  ctx.jsonBytes = (ctx.jsonBytes ?? 0) + Math.min(size, DEFAULT_JSON_LIMIT);
+  if (ctx.jsonBytes > IMAGE_LIMITS.jsonBytes) {
+    throw formatError(ctx.input, `${ctx.archive.label}: its manifests, indexes and configs take more than ${IMAGE_LIMITS.jsonBytes} bytes of JSON (at '${path}')`);
+  }
   const bytes = await readBytes(ctx.archive, path, DEFAULT_JSON_LIMIT, ctx.input);
   if (digest2 !== void 0) {
     const actual = sha256Digest(bytes);
@@ -6266,8 +6276,223 @@ var MEDIA_TYPES = {
 var INDEX_MEDIA_TYPES = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList];
 var MANIFEST_MEDIA_TYPES = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest];
 var CONFIG_MEDIA_TYPES = [MEDIA_TYPES.ociConfig, MEDIA_TYPES.dockerConfig];
-function platformString(platform) {
-  return `${platform.os}/${platform.architecture}${platform.variant != null ? `/${platform.variant}` : ""}`;
+function platformString(platform2) {
+  return `${platform2.os}/${platform2.architecture}${platform2.variant != null ? `/${platform2.variant}` : ""}`;
+}
+
+// src/core/image/load-oci.ts
+var MAX_DEPTH = 8;
+async function loadOciLayout(ctx) {
+  const { archive, input } = ctx;
+  const layout = (await readVerifiedJson(ctx, "oci-layout")).json;
+  if (!isObject(layout) || typeof layout.imageLayoutVersion !== "string" || !layout.imageLayoutVersion.startsWith("1.")) {
+    throw formatError(input, `oci-layout in ${archive.label}: unsupported image layout version ${JSON.stringify(isObject(layout) ? layout.imageLayoutVersion : layout)}`);
+  }
+  const index = (await readVerifiedJson(ctx, "index.json")).json;
+  const entries = indexEntries(ctx, index, "index.json");
+  const byDigest = /* @__PURE__ */ new Map();
+  for (const entry of entries) if (!byDigest.has(entry.digest)) byDigest.set(entry.digest, entry);
+  const unique = [...byDigest.values()];
+  if (unique.length === 0) throw formatError(input, `index.json in ${archive.label} lists no manifests`);
+  const walker = new Walker(ctx);
+  let rootEntries = [unique[0]];
+  let root;
+  if (unique.length > 1 && await walker.distinctPlatforms(unique)) {
+    rootEntries = unique;
+    root = memoryBlob(jsonBytes({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociIndex,
+      manifests: await platformEntries(walker, unique)
+    }), MEDIA_TYPES.ociIndex);
+    walker.add(root);
+    for (const entry of unique) await walker.visit(entry, `index.json entry ${entry.digest}`, 1, false);
+  } else {
+    root = await walker.visit(rootEntries[0], "index.json", 0, false);
+  }
+  return {
+    root,
+    images: walker.images,
+    blobs: [...walker.blobs.values()],
+    repoTags: await repoTagsFor(ctx, walker.images, rootEntries)
+  };
+}
+async function platformEntries(walker, entries) {
+  const out = [];
+  for (const entry of entries) {
+    out.push({ mediaType: entry.mediaType ?? MEDIA_TYPES.ociManifest, digest: entry.digest, size: entry.size, platform: await walker.platformOf(entry) });
+  }
+  return out;
+}
+function indexEntries(ctx, index, where) {
+  if (!isObject(index)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} is not a JSON object`);
+  if (index.schemaVersion !== 2) {
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(index.schemaVersion)}, expected 2`);
+  }
+  if (!Array.isArray(index.manifests)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no manifests list`);
+  if (index.manifests.length > IMAGE_LIMITS.entries) {
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label} lists ${index.manifests.length} manifests, more than the ${IMAGE_LIMITS.entries} allowed`);
+  }
+  return index.manifests.map((item, i) => parseDescriptor(item, `${where} manifests[${i}]`, ctx));
+}
+function isAttestation(descriptor) {
+  return descriptor.annotations?.["vnd.docker.reference.type"] === "attestation-manifest" || descriptor.platform?.os === "unknown" && descriptor.platform.architecture === "unknown";
+}
+var UNSUPPORTED_HINTS = {
+  "application/vnd.docker.distribution.manifest.v1+json": " (Docker schema 1 manifests are not supported)",
+  "application/vnd.docker.distribution.manifest.v1+prettyjws": " (Docker schema 1 manifests are not supported)"
+};
+var Walker = class {
+  constructor(ctx) {
+    this.ctx = ctx;
+  }
+  ctx;
+  blobs = /* @__PURE__ */ new Map();
+  images = [];
+  imageManifests = /* @__PURE__ */ new Set();
+  visited = /* @__PURE__ */ new Map();
+  cache = /* @__PURE__ */ new Map();
+  add(blob) {
+    if (!this.blobs.has(blob.digest)) this.blobs.set(blob.digest, blob);
+  }
+  /** True when every entry is an image manifest and their platforms differ. */
+  async distinctPlatforms(entries) {
+    const seen = /* @__PURE__ */ new Set();
+    for (const entry of entries) {
+      if (entry.mediaType != null && !MANIFEST_MEDIA_TYPES.includes(entry.mediaType)) return false;
+      const platform2 = await this.platformOf(entry);
+      if (platform2 == null) return false;
+      const key = platformString(platform2);
+      if (seen.has(key)) return false;
+      seen.add(key);
+    }
+    return true;
+  }
+  /** The descriptor's platform, else the one its config names. */
+  async platformOf(entry) {
+    if (entry.platform != null) return entry.platform;
+    const manifest = await this.readJsonBlob(entry, "index.json");
+    if (!isObject(manifest.json) || !isObject(manifest.json.config)) return void 0;
+    const config = parseDescriptor(manifest.json.config, `manifest ${entry.digest} config`, this.ctx);
+    if (config.mediaType == null || !CONFIG_MEDIA_TYPES.includes(config.mediaType)) return void 0;
+    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json, this.ctx, `config ${config.digest}`);
+  }
+  /** Visits a manifest or index and what it references; returns its blob. */
+  async visit(descriptor, where, depth, attestation) {
+    const { ctx } = this;
+    throwIfAborted(ctx.signal);
+    const key = `${descriptor.digest} ${String(attestation)}`;
+    if (this.visited.has(key)) return this.visited.get(key);
+    if (this.visited.size >= IMAGE_LIMITS.manifests) {
+      throw formatError(ctx.input, `${ctx.archive.label}: more than ${IMAGE_LIMITS.manifests} manifests and indexes, at ${where}`);
+    }
+    const blob = await this.walk(descriptor, where, depth, attestation);
+    this.visited.set(key, blob);
+    return blob;
+  }
+  async walk(descriptor, where, depth, attestation) {
+    const { ctx } = this;
+    if (depth > MAX_DEPTH) throw formatError(ctx.input, `${ctx.archive.label}: indexes nested deeper than ${MAX_DEPTH} at ${where}`);
+    const known = [...INDEX_MEDIA_TYPES, ...MANIFEST_MEDIA_TYPES];
+    if (descriptor.mediaType != null && !known.includes(descriptor.mediaType)) {
+      if (attestation) return void 0;
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label}: unsupported media type '${descriptor.mediaType}'${UNSUPPORTED_HINTS[descriptor.mediaType] ?? ""}`);
+    }
+    if (attestation && !ctx.archive.has(blobPath(descriptor.digest))) return void 0;
+    const hint = depth > 0 && !attestation ? " (the archive may hold only some platforms of a multi-platform image)" : "";
+    const { bytes, json } = await this.readJsonBlob(descriptor, where, hint);
+    if (!isObject(json)) throw formatError(ctx.input, `${where} in ${ctx.archive.label}: ${descriptor.digest} is not a JSON object`);
+    const mediaType = descriptor.mediaType ?? (typeof json.mediaType === "string" ? json.mediaType : void 0) ?? (Array.isArray(json.manifests) ? MEDIA_TYPES.ociIndex : MEDIA_TYPES.ociManifest);
+    if (!known.includes(mediaType)) {
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label}: ${descriptor.digest} has unsupported media type '${mediaType}'${UNSUPPORTED_HINTS[mediaType] ?? ""}`);
+    }
+    const blob = memoryBlob(bytes, mediaType, descriptor.digest);
+    this.add(blob);
+    const isIndex = INDEX_MEDIA_TYPES.includes(mediaType);
+    const name4 = `${isIndex ? "index" : "manifest"} ${descriptor.digest}`;
+    if (isIndex) {
+      for (const child of indexEntries(ctx, json, name4)) {
+        await this.visit(child, name4, depth + 1, attestation || isAttestation(child));
+      }
+    } else {
+      await this.visitManifest(descriptor, blob, json, name4, attestation);
+    }
+    return blob;
+  }
+  async visitManifest(descriptor, manifest, json, where, attestation) {
+    const { ctx } = this;
+    if (json.schemaVersion !== 2) {
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(json.schemaVersion)}, expected 2`);
+    }
+    if (!Array.isArray(json.layers)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no layers list`);
+    if (json.layers.length > IMAGE_LIMITS.layers) {
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label} lists ${json.layers.length} layers, more than the ${IMAGE_LIMITS.layers} allowed`);
+    }
+    const config = parseDescriptor(json.config, `${where} config`, ctx);
+    const layers = json.layers.map((item, i) => parseDescriptor(item, `${where} layers[${i}]`, ctx));
+    const isImage = config.mediaType != null && CONFIG_MEDIA_TYPES.includes(config.mediaType);
+    if (attestation || !isImage) {
+      for (const item of [config, ...layers]) {
+        const path = blobPath(item.digest);
+        if (ctx.archive.has(path) && ctx.archive.size(path) === item.size) {
+          this.add(archiveBlob(ctx, path, item.digest, item.size, item.mediaType ?? "application/octet-stream"));
+        }
+      }
+      return;
+    }
+    const configRead = await this.readJsonBlob(config, where);
+    const configRef = memoryBlob(configRead.bytes, config.mediaType, config.digest);
+    const layerRefs = layers.map((layer, i) => {
+      const path = requireBlob(ctx, layer, `${where} layers[${i}]`);
+      return archiveBlob(ctx, path, layer.digest, layer.size, layer.mediaType ?? MEDIA_TYPES.ociLayer);
+    });
+    this.add(configRef);
+    for (const layer of layerRefs) this.add(layer);
+    if (this.imageManifests.has(manifest.digest)) return;
+    this.imageManifests.add(manifest.digest);
+    const platform2 = parsePlatform(configRead.json, ctx, `${where} config ${config.digest}`) ?? descriptor.platform ?? { os: "unknown", architecture: "unknown" };
+    this.images.push({ platform: platform2, manifest, config: configRef, layers: layerRefs, configJson: configRead.json });
+  }
+  async readJsonBlob(descriptor, where, hint = "") {
+    const cached = this.cache.get(descriptor.digest);
+    if (cached != null) return cached;
+    const path = requireBlob(this.ctx, descriptor, where, hint);
+    const result = await readVerifiedJson(this.ctx, path, descriptor.digest);
+    this.cache.set(descriptor.digest, result);
+    return result;
+  }
+};
+async function repoTagsFor(ctx, images, entries) {
+  const tags = /* @__PURE__ */ new Set();
+  if (ctx.archive.has("manifest.json")) {
+    const configPaths = new Set(images.map((image) => blobPath(image.config.digest)));
+    const manifest = (await readVerifiedJson(ctx, "manifest.json")).json;
+    if (Array.isArray(manifest)) {
+      if (manifest.length > IMAGE_LIMITS.entries) {
+        throw formatError(ctx.input, `manifest.json in ${ctx.archive.label} lists ${manifest.length} images, more than the ${IMAGE_LIMITS.entries} allowed`);
+      }
+      for (const item of manifest) {
+        if (isObject(item) && typeof item.Config === "string" && configPaths.has(item.Config)) addRepoTags(ctx, tags, item.RepoTags);
+      }
+    }
+  }
+  if (tags.size === 0) {
+    for (const entry of entries) {
+      const annotations = stringRecord(entry.annotations);
+      const name4 = annotations["io.containerd.image.name"] ?? annotations["org.opencontainers.image.ref.name"];
+      if (name4 != null) tags.add(name4);
+    }
+  }
+  return [...tags];
+}
+function addRepoTags(ctx, tags, list2) {
+  if (!Array.isArray(list2)) return;
+  for (const tag of list2) {
+    if (typeof tag !== "string") continue;
+    tags.add(tag);
+    if (tags.size > IMAGE_LIMITS.repoTags) {
+      throw formatError(ctx.input, `${ctx.archive.label} names more than ${IMAGE_LIMITS.repoTags} RepoTags in manifest.json`);
+    }
+  }
 }
 
 // src/core/image/load-docker.ts
@@ -6279,11 +6504,14 @@ var LAYER_TYPES = {
 async function loadDockerArchive(ctx) {
   const { archive, input } = ctx;
   const label = archive.label;
-  const list3 = await archive.readJson("manifest.json");
-  if (!Array.isArray(list3) || list3.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`);
-  const entry = list3[0];
+  const list2 = (await readVerifiedJson(ctx, "manifest.json")).json;
+  if (!Array.isArray(list2) || list2.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`);
+  const entry = list2[0];
   if (!isObject(entry) || typeof entry.Config !== "string" || !Array.isArray(entry.Layers) || !entry.Layers.every((layer) => typeof layer === "string")) {
     throw formatError(input, `manifest.json in ${label}: the first entry needs a Config path and a Layers list`);
+  }
+  if (entry.Layers.length > IMAGE_LIMITS.layers) {
+    throw formatError(input, `manifest.json in ${label} lists ${entry.Layers.length} layers, more than the ${IMAGE_LIMITS.layers} allowed`);
   }
   const configPath = entry.Config;
   const layerPaths = entry.Layers;
@@ -6309,12 +6537,8 @@ async function loadDockerArchive(ctx) {
     if (compression === "xz" || compression === "bzip2") {
       throw formatError(input, `layer '${path}' in ${label} is ${compression}-compressed, which is not supported`);
     }
-    let digest2 = diffIds[i];
-    if (compression !== "none") {
-      const hashed = await hashStream(archive.open(path));
-      if (hashed.size !== size) throw mismatchError(input, `layer '${path}' in ${label} changed while being read`);
-      digest2 = hashed.digest;
-    }
+    const diffId = diffIds[i];
+    const digest2 = compression === "none" ? diffId : await compressedLayerDigest(ctx, path, compression, size, diffId);
     layers.push(archiveBlob(ctx, path, digest2, size, LAYER_TYPES[compression]));
   }
   const manifest = memoryBlob(jsonBytes({
@@ -6323,202 +6547,42 @@ async function loadDockerArchive(ctx) {
     config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
     layers: layers.map((layer) => ({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }))
   }), MEDIA_TYPES.ociManifest);
-  const platform = parsePlatform(configJson) ?? { os: "unknown", architecture: "unknown" };
+  const platform2 = parsePlatform(configJson, ctx, `config ${configPath}`) ?? { os: "unknown", architecture: "unknown" };
   const blobs = /* @__PURE__ */ new Map();
   for (const blob of [manifest, config, ...layers]) if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob);
-  const repoTags = Array.isArray(entry.RepoTags) ? entry.RepoTags.filter((tag) => typeof tag === "string") : [];
+  const repoTags = /* @__PURE__ */ new Set();
+  addRepoTags(ctx, repoTags, entry.RepoTags);
   return {
     root: manifest,
-    images: [{ platform, manifest, config, layers, configJson }],
+    images: [{ platform: platform2, manifest, config, layers, configJson }],
     blobs: [...blobs.values()],
-    repoTags
+    repoTags: [...repoTags]
   };
 }
-
-// src/core/image/load-oci.ts
-var MAX_DEPTH = 8;
-async function loadOciLayout(ctx) {
+async function compressedLayerDigest(ctx, path, compression, size, diffId) {
   const { archive, input } = ctx;
-  const layout = await archive.readJson("oci-layout");
-  if (!isObject(layout) || typeof layout.imageLayoutVersion !== "string" || !layout.imageLayoutVersion.startsWith("1.")) {
-    throw formatError(input, `oci-layout in ${archive.label}: unsupported image layout version ${JSON.stringify(isObject(layout) ? layout.imageLayoutVersion : layout)}`);
-  }
-  const index = await archive.readJson("index.json");
-  const entries = indexEntries(ctx, index, "index.json");
-  const unique = entries.filter((entry, i) => entries.findIndex((other) => other.digest === entry.digest) === i);
-  if (unique.length === 0) throw formatError(input, `index.json in ${archive.label} lists no manifests`);
-  const walker = new Walker(ctx);
-  let rootEntries = [unique[0]];
-  let root;
-  if (unique.length > 1 && await walker.distinctPlatforms(unique)) {
-    rootEntries = unique;
-    root = memoryBlob(jsonBytes({
-      schemaVersion: 2,
-      mediaType: MEDIA_TYPES.ociIndex,
-      manifests: await Promise.all(unique.map(async (entry) => ({
-        mediaType: entry.mediaType ?? MEDIA_TYPES.ociManifest,
-        digest: entry.digest,
-        size: entry.size,
-        platform: await walker.platformOf(entry)
-      })))
-    }), MEDIA_TYPES.ociIndex);
-    walker.add(root);
-    for (const entry of unique) await walker.visit(entry, `index.json entry ${entry.digest}`, 1, false);
-  } else {
-    root = await walker.visit(rootEntries[0], "index.json", 0, false);
-  }
-  return {
-    root,
-    images: walker.images,
-    blobs: [...walker.blobs.values()],
-    repoTags: await repoTagsFor(ctx, walker.images, rootEntries)
-  };
-}
-function indexEntries(ctx, index, where) {
-  if (!isObject(index)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} is not a JSON object`);
-  if (index.schemaVersion !== 2) {
-    throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(index.schemaVersion)}, expected 2`);
-  }
-  if (!Array.isArray(index.manifests)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no manifests list`);
-  return index.manifests.map((item, i) => parseDescriptor(item, `${where} manifests[${i}]`, ctx));
-}
-function isAttestation(descriptor) {
-  return descriptor.annotations?.["vnd.docker.reference.type"] === "attestation-manifest" || descriptor.platform?.os === "unknown" && descriptor.platform.architecture === "unknown";
-}
-var UNSUPPORTED_HINTS = {
-  "application/vnd.docker.distribution.manifest.v1+json": " (Docker schema 1 manifests are not supported)",
-  "application/vnd.docker.distribution.manifest.v1+prettyjws": " (Docker schema 1 manifests are not supported)"
-};
-var Walker = class {
-  constructor(ctx) {
-    this.ctx = ctx;
-  }
-  ctx;
-  blobs = /* @__PURE__ */ new Map();
-  images = [];
-  cache = /* @__PURE__ */ new Map();
-  add(blob) {
-    if (!this.blobs.has(blob.digest)) this.blobs.set(blob.digest, blob);
-  }
-  /** True when every entry is an image manifest and their platforms differ. */
-  async distinctPlatforms(entries) {
-    const seen = /* @__PURE__ */ new Set();
-    for (const entry of entries) {
-      if (entry.mediaType != null && !MANIFEST_MEDIA_TYPES.includes(entry.mediaType)) return false;
-      const platform = await this.platformOf(entry);
-      if (platform == null) return false;
-      const key = platformString(platform);
-      if (seen.has(key)) return false;
-      seen.add(key);
+  const where = `layer '${path}' in ${archive.label}`;
+  const limit = ctx.maxDecompressedSize ?? defaultDecompressedLimit(size);
+  let hashed;
+  try {
+    hashed = await hashCompressed(archive.open(path), compression, limit);
+  } catch (err) {
+    if (err instanceof DecompressionLimitError) {
+      throw formatError(input, `${where} ${compression}-decompresses to more than ${formatBytes(limit)}; if the image is genuine, raise max-decompressed-size`);
     }
-    return true;
+    throw formatError(input, `${where}: cannot ${compression}-decompress it: ${err.message}`, { cause: err });
   }
-  /** The descriptor's platform, else the one its config names. */
-  async platformOf(entry) {
-    if (entry.platform != null) return entry.platform;
-    const manifest = await this.readJsonBlob(entry, "index.json");
-    if (!isObject(manifest.json) || !isObject(manifest.json.config)) return void 0;
-    const config = parseDescriptor(manifest.json.config, `manifest ${entry.digest} config`, this.ctx);
-    if (config.mediaType == null || !CONFIG_MEDIA_TYPES.includes(config.mediaType)) return void 0;
-    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json);
+  if (hashed.size !== size) throw mismatchError(input, `${where} changed while being read`);
+  if (hashed.contentDigest !== diffId) {
+    throw mismatchError(input, `${where} decompresses to content with digest ${hashed.contentDigest}, but the config's rootfs.diff_ids says ${diffId}`);
   }
-  /** Visits a manifest or index and what it references; returns its blob. */
-  async visit(descriptor, where, depth, attestation) {
-    const { ctx } = this;
-    throwIfAborted(ctx.signal);
-    if (depth > MAX_DEPTH) throw formatError(ctx.input, `${ctx.archive.label}: indexes nested deeper than ${MAX_DEPTH} at ${where}`);
-    const known = [...INDEX_MEDIA_TYPES, ...MANIFEST_MEDIA_TYPES];
-    if (descriptor.mediaType != null && !known.includes(descriptor.mediaType)) {
-      if (attestation) return void 0;
-      throw formatError(ctx.input, `${where} in ${ctx.archive.label}: unsupported media type '${descriptor.mediaType}'${UNSUPPORTED_HINTS[descriptor.mediaType] ?? ""}`);
-    }
-    if (attestation && !ctx.archive.has(blobPath(descriptor.digest))) return void 0;
-    const hint = depth > 0 && !attestation ? " (the archive may hold only some platforms of a multi-platform image)" : "";
-    const { bytes, json } = await this.readJsonBlob(descriptor, where, hint);
-    if (!isObject(json)) throw formatError(ctx.input, `${where} in ${ctx.archive.label}: ${descriptor.digest} is not a JSON object`);
-    const mediaType = descriptor.mediaType ?? (typeof json.mediaType === "string" ? json.mediaType : void 0) ?? (Array.isArray(json.manifests) ? MEDIA_TYPES.ociIndex : MEDIA_TYPES.ociManifest);
-    if (!known.includes(mediaType)) {
-      throw formatError(ctx.input, `${where} in ${ctx.archive.label}: ${descriptor.digest} has unsupported media type '${mediaType}'${UNSUPPORTED_HINTS[mediaType] ?? ""}`);
-    }
-    const blob = memoryBlob(bytes, mediaType, descriptor.digest);
-    this.add(blob);
-    const isIndex = INDEX_MEDIA_TYPES.includes(mediaType);
-    const name8 = `${isIndex ? "index" : "manifest"} ${descriptor.digest}`;
-    if (isIndex) {
-      for (const child of indexEntries(ctx, json, name8)) {
-        await this.visit(child, name8, depth + 1, attestation || isAttestation(child));
-      }
-    } else {
-      await this.visitManifest(descriptor, blob, json, name8, attestation);
-    }
-    return blob;
-  }
-  async visitManifest(descriptor, manifest, json, where, attestation) {
-    const { ctx } = this;
-    if (json.schemaVersion !== 2) {
-      throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(json.schemaVersion)}, expected 2`);
-    }
-    if (!Array.isArray(json.layers)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no layers list`);
-    const config = parseDescriptor(json.config, `${where} config`, ctx);
-    const layers = json.layers.map((item, i) => parseDescriptor(item, `${where} layers[${i}]`, ctx));
-    const isImage = config.mediaType != null && CONFIG_MEDIA_TYPES.includes(config.mediaType);
-    if (attestation || !isImage) {
-      for (const item of [config, ...layers]) {
-        const path = blobPath(item.digest);
-        if (ctx.archive.has(path) && ctx.archive.size(path) === item.size) {
-          this.add(archiveBlob(ctx, path, item.digest, item.size, item.mediaType ?? "application/octet-stream"));
-        }
-      }
-      return;
-    }
-    const configRead = await this.readJsonBlob(config, where);
-    const configRef = memoryBlob(configRead.bytes, config.mediaType, config.digest);
-    const layerRefs = layers.map((layer, i) => {
-      const path = requireBlob(ctx, layer, `${where} layers[${i}]`);
-      return archiveBlob(ctx, path, layer.digest, layer.size, layer.mediaType ?? MEDIA_TYPES.ociLayer);
-    });
-    this.add(configRef);
-    for (const layer of layerRefs) this.add(layer);
-    if (this.images.some((image) => image.manifest.digest === manifest.digest)) return;
-    const platform = parsePlatform(configRead.json) ?? descriptor.platform ?? { os: "unknown", architecture: "unknown" };
-    this.images.push({ platform, manifest, config: configRef, layers: layerRefs, configJson: configRead.json });
-  }
-  async readJsonBlob(descriptor, where, hint = "") {
-    const cached = this.cache.get(descriptor.digest);
-    if (cached != null) return cached;
-    const path = requireBlob(this.ctx, descriptor, where, hint);
-    const result = await readVerifiedJson(this.ctx, path, descriptor.digest);
-    this.cache.set(descriptor.digest, result);
-    return result;
-  }
-};
-async function repoTagsFor(ctx, images, entries) {
-  const tags = [];
-  if (ctx.archive.has("manifest.json")) {
-    const configPaths = new Set(images.map((image) => blobPath(image.config.digest)));
-    const manifest = await ctx.archive.readJson("manifest.json");
-    if (Array.isArray(manifest)) {
-      for (const item of manifest) {
-        if (isObject(item) && typeof item.Config === "string" && configPaths.has(item.Config) && Array.isArray(item.RepoTags)) {
-          tags.push(...item.RepoTags.filter((tag) => typeof tag === "string"));
-        }
-      }
-    }
-  }
-  if (tags.length === 0) {
-    for (const entry of entries) {
-      const annotations = stringRecord(entry.annotations);
-      const name8 = annotations["io.containerd.image.name"] ?? annotations["org.opencontainers.image.ref.name"];
-      if (name8 != null) tags.push(name8);
-    }
-  }
-  return [...new Set(tags)];
+  return hashed.digest;
 }
 
 // src/core/image/load.ts
 async function loadImage(archive, options) {
   throwIfAborted(options.signal);
-  const ctx = { archive, input: options.input, signal: options.signal };
+  const ctx = { archive, input: options.input, signal: options.signal, maxDecompressedSize: options.maxDecompressedSize };
   let sourceFormat;
   let graph;
   if (archive.has("oci-layout") && archive.has("index.json")) {
@@ -6580,66 +6644,156 @@ function tagFolderFiles(image, ref) {
   return files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
 
-// src/core/progress.ts
-function formatBytes(n) {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = n;
-  let unit2 = 0;
-  while (value >= 1024 && unit2 < units.length - 1) {
-    value /= 1024;
-    unit2++;
-  }
-  return `${unit2 === 0 ? value : value.toFixed(1)} ${units[unit2]}`;
-}
-var Progress = class {
-  constructor(logger2, label, total, intervalMs = 5e3) {
-    this.logger = logger2;
-    this.label = label;
-    this.total = total;
-    this.intervalMs = intervalMs;
-    this.lastReport = this.started;
-  }
-  logger;
-  label;
-  total;
-  intervalMs;
-  done = 0;
-  lastReport = 0;
-  started = Date.now();
-  add(bytes) {
-    this.done += bytes;
-    const now = Date.now();
-    if (now - this.lastReport >= this.intervalMs) {
-      this.lastReport = now;
-      this.logger.info(this.line(now));
-    }
-  }
-  finish() {
-    this.logger.info(this.line(Date.now()));
-  }
-  line(now) {
-    const seconds = Math.max((now - this.started) / 1e3, 1e-3);
-    const pct = this.total > 0 ? ` (${Math.floor(this.done / this.total * 100)}%)` : "";
-    const rate = (this.done / 1e6 / seconds).toFixed(1);
-    return `${this.label}: ${formatBytes(this.done)} of ${formatBytes(this.total)}${pct}, ${rate} MB/s`;
-  }
-};
-
 // src/core/registry/catalog.ts
+var CATALOG_FILE = "catalog.json";
+var CATALOG_LIMITS = {
+  bytes: 32 * 1024 * 1024,
+  /** Nesting of arrays and objects: the schema needs 4 (catalog, images, image, tags, tag, platforms). */
+  depth: 8,
+  /** JSON values ('{', '[' and ',' outside strings). */
+  values: 4e6,
+  images: 1e4,
+  /** Tags of all images together. */
+  tags: 1e5,
+  platforms: 64,
+  description: 1024,
+  revision: 256,
+  cid: 256
+};
 function emptyCatalog() {
   return { schemaVersion: 1, updated: (/* @__PURE__ */ new Date(0)).toISOString(), images: [] };
 }
-function parseCatalog(bytes) {
-  let value;
-  try {
-    value = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (err) {
-    throw new TreeError(`catalog.json of the previous root is not valid JSON: ${err.message}`);
+var CatalogProblem = class extends Error {
+};
+function problem(path, what) {
+  throw new CatalogProblem(`${path} ${what}`);
+}
+function checkShape(bytes) {
+  let depth = 0;
+  let values = 1;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (inString) {
+      if (b === 92) i++;
+      else if (b === 34) inString = false;
+      continue;
+    }
+    if (b === 34) {
+      inString = true;
+    } else if (b === 123 || b === 91) {
+      if (++depth > CATALOG_LIMITS.depth) problem("the JSON", `is nested deeper than ${CATALOG_LIMITS.depth} levels`);
+      values++;
+    } else if (b === 125 || b === 93) {
+      depth--;
+    } else if (b === 44) {
+      values++;
+    }
+    if (values > CATALOG_LIMITS.values) problem("the JSON", `has more than ${CATALOG_LIMITS.values} values`);
   }
-  if (value?.schemaVersion !== 1 || !Array.isArray(value.images)) {
-    throw new TreeError("catalog.json of the previous root is not an ipcr catalog (expected schemaVersion 1 and an images array)");
+}
+var TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+function object(value, path, required, optional = []) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) problem(path, "is not an object");
+  const record = value;
+  for (const key of Object.keys(record)) {
+    if (!required.includes(key) && !optional.includes(key)) problem(path, `has an unknown key ${quote(key, 64)}`);
   }
+  for (const key of required) if (!(key in record)) problem(path, `has no '${key}'`);
+  return record;
+}
+function array(value, path, max) {
+  if (!Array.isArray(value)) problem(path, "is not an array");
+  if (value.length > max) problem(path, `has ${value.length} entries, more than the limit of ${max}`);
   return value;
+}
+function string(value, path, max, check) {
+  if (typeof value !== "string") problem(path, "is not a string");
+  if (value.length > max) problem(path, `is ${value.length} characters long, more than the limit of ${max}`);
+  if (hasControl(value)) problem(path, `${quote(value, 64)} contains control characters`);
+  if (check != null && !check.test(value)) problem(path, `${quote(value, 64)} is not ${check.expected}`);
+  return value;
+}
+var timestamp = { test: (s) => TIMESTAMP.test(s) && Number.isFinite(Date.parse(s)), expected: "a UTC timestamp such as 2026-01-31T12:00:00.000Z" };
+var platform = {
+  test: (s) => {
+    const p = s.split("/");
+    return p.length >= 2 && p.length <= 3 && p.every((t) => PLATFORM_TOKEN_RE.test(t));
+  },
+  expected: "a platform such as linux/arm64/v8"
+};
+var cid = {
+  test: (s) => {
+    try {
+      CID.parse(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  expected: "a CID"
+};
+function parseTag(value, path) {
+  const t = object(value, path, ["tag", "digest", "platforms", "size", "cid", "published"], ["revision"]);
+  const size = t.size;
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) problem(`${path}.size`, "is not a byte count");
+  const tag = {
+    tag: string(t.tag, `${path}.tag`, 128, { test: isTag, expected: "a tag" }),
+    digest: string(t.digest, `${path}.digest`, 256, { test: isDigest, expected: "a digest" }),
+    platforms: array(t.platforms, `${path}.platforms`, CATALOG_LIMITS.platforms).map((p, i) => string(p, `${path}.platforms[${i}]`, 200, platform)),
+    size,
+    cid: string(t.cid, `${path}.cid`, CATALOG_LIMITS.cid, cid),
+    published: string(t.published, `${path}.published`, 64, timestamp)
+  };
+  if (t.revision !== void 0) tag.revision = string(t.revision, `${path}.revision`, CATALOG_LIMITS.revision);
+  return tag;
+}
+function parseImage(value, path) {
+  const i = object(value, path, ["name", "tags"], ["description"]);
+  const name4 = string(i.name, `${path}.name`, 255, { test: isName, expected: "a repository name the registry tree allows" });
+  const image = { name: name4, tags: [] };
+  if (i.description !== void 0) image.description = string(i.description, `${path}.description`, CATALOG_LIMITS.description);
+  const seen = /* @__PURE__ */ new Set();
+  image.tags = array(i.tags, `${path}.tags`, CATALOG_LIMITS.tags).map((t, n) => {
+    const tag = parseTag(t, `${path}.tags[${n}]`);
+    if (seen.has(tag.tag)) problem(`${path}.tags[${n}].tag`, `'${tag.tag}' is listed twice`);
+    seen.add(tag.tag);
+    return tag;
+  });
+  return image;
+}
+function checkCatalog(value) {
+  const c = object(value, "the catalog", ["schemaVersion", "updated", "images"]);
+  if (c.schemaVersion !== 1) problem("schemaVersion", "is not 1 (this ipcr writes schema version 1)");
+  const updated = string(c.updated, "updated", 64, timestamp);
+  const names = /* @__PURE__ */ new Set();
+  let tags = 0;
+  const images = array(c.images, "images", CATALOG_LIMITS.images).map((item, n) => {
+    const image = parseImage(item, `images[${n}]`);
+    if (names.has(image.name)) problem(`images[${n}].name`, `'${image.name}' is listed twice`);
+    names.add(image.name);
+    tags += image.tags.length;
+    if (tags > CATALOG_LIMITS.tags) problem("images", `hold more than ${CATALOG_LIMITS.tags} tags together, the limit`);
+    return image;
+  });
+  return { schemaVersion: 1, updated, images };
+}
+function parseCatalog(bytes, where = "the previous root") {
+  const label = `${CATALOG_FILE} of ${where}`;
+  try {
+    if (bytes.length > CATALOG_LIMITS.bytes) problem("the file", `is ${bytes.length} bytes, more than the limit of ${CATALOG_LIMITS.bytes}`);
+    checkShape(bytes);
+    let value;
+    try {
+      value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    } catch (err) {
+      problem("the file", `is not valid UTF-8 JSON: ${escapeControl(err.message)}`);
+    }
+    return checkCatalog(value);
+  } catch (err) {
+    if (err instanceof CatalogProblem) throw new TreeError(`${label}: ${err.message}`);
+    throw err;
+  }
 }
 function updateCatalog(catalog, update) {
   const images = catalog.images.filter((i) => i.name !== update.name);
@@ -6649,95 +6803,15 @@ function updateCatalog(catalog, update) {
   const description = update.description ?? previous?.description;
   images.push({ name: update.name, ...description != null ? { description } : {}, tags });
   images.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  return { schemaVersion: 1, updated: update.updated, images };
+  try {
+    return checkCatalog({ schemaVersion: 1, updated: update.updated, images });
+  } catch (err) {
+    if (err instanceof CatalogProblem) throw new TreeError(`${CATALOG_FILE} of the new root: ${err.message}`);
+    throw err;
+  }
 }
 function encodeCatalog(catalog) {
   return new TextEncoder().encode(JSON.stringify(catalog, null, 2) + "\n");
-}
-
-// src/core/registry/layout.ts
-var registryPaths = {
-  catalog: () => ["catalog.json"],
-  image: (name8) => name8.split("/"),
-  readme: (name8) => [...name8.split("/"), "README-short.txt"],
-  tags: (name8) => [...name8.split("/"), "tags"],
-  tag: (name8, tag) => [...name8.split("/"), "tags", tag]
-};
-function ipfsPath(root, path) {
-  return `/ipfs/${[root, ...path].join("/")}`;
-}
-
-// src/core/registry/reference.ts
-var COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
-var NAME_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
-var TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
-var DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-var RESERVED_COMPONENTS = /* @__PURE__ */ new Set(["tags"]);
-var RESERVED_NAMES = /* @__PURE__ */ new Set(["catalog.json", "index.html"]);
-function validateName(name8, input = "name") {
-  if (name8.length === 0 || name8.length > 255 || !NAME_RE.test(name8)) {
-    throw new InputError(input, `'${name8}' is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`);
-  }
-  const parts = name8.split("/");
-  if (parts.some((p) => RESERVED_COMPONENTS.has(p)) || RESERVED_NAMES.has(name8)) {
-    throw new InputError(input, `'${name8}' uses a reserved folder name ('tags', 'catalog.json' and 'index.html' are used by the registry tree)`);
-  }
-  return name8;
-}
-function validateTag(tag, input = "tags") {
-  if (!TAG_RE.test(tag)) {
-    throw new InputError(input, `'${tag}' is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`);
-  }
-  return tag;
-}
-function parseReference(ref, input) {
-  let rest = ref.trim();
-  let digest2;
-  const at = rest.indexOf("@");
-  if (at >= 0) {
-    digest2 = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST_RE.test(digest2)) throw new InputError(input, `'${ref}' has an invalid digest (expected algorithm:hex)`);
-  }
-  let tag;
-  const lastSlash = rest.lastIndexOf("/");
-  const colon = rest.lastIndexOf(":");
-  if (colon > lastSlash) {
-    tag = validateTag(rest.slice(colon + 1), input);
-    rest = rest.slice(0, colon);
-  }
-  let domain;
-  const slash = rest.indexOf("/");
-  if (slash > 0) {
-    const first2 = rest.slice(0, slash);
-    if (first2.includes(".") || first2.includes(":") || first2 === "localhost") {
-      domain = first2;
-      rest = rest.slice(slash + 1);
-    }
-  }
-  if (rest.length === 0 || !NAME_RE.test(rest)) {
-    throw new InputError(input, `'${ref}' is not a valid image reference: expected [domain/]path[:tag][@digest] with a lowercase path`);
-  }
-  return { domain, path: rest, tag, digest: digest2 };
-}
-function parseTagList(value, input = "tags") {
-  const items = value.split(/[\n,]/).map((s2) => s2.trim()).filter((s2) => s2.length > 0);
-  const tags = [];
-  let path;
-  for (const item of items) {
-    if (TAG_RE.test(item)) {
-      tags.push(item);
-      continue;
-    }
-    const ref = parseReference(item, input);
-    if (ref.tag == null) throw new InputError(input, `'${item}' has no tag (expected a tag or a reference ending in :tag)`);
-    if (path != null && ref.path !== path) {
-      throw new InputError(input, `references name different repositories ('${path}' and '${ref.path}'); publish one repository per step or set 'name'`);
-    }
-    path = ref.path;
-    tags.push(ref.tag);
-  }
-  return { tags: [...new Set(tags)], path };
 }
 
 // node_modules/uint8arrays/dist/src/with-array-buffer.js
@@ -6902,57 +6976,6 @@ function decodeUint8Array(buf, offset) {
     return res;
   }
   throw new RangeError("Could not decode varint");
-}
-function decodeUint8ArrayList(buf, offset) {
-  let b = buf.get(offset);
-  let res = 0;
-  res += b & REST2;
-  if (b < MSB2) {
-    return res;
-  }
-  b = buf.get(offset + 1);
-  res += (b & REST2) << 7;
-  if (b < MSB2) {
-    return res;
-  }
-  b = buf.get(offset + 2);
-  res += (b & REST2) << 14;
-  if (b < MSB2) {
-    return res;
-  }
-  b = buf.get(offset + 3);
-  res += (b & REST2) << 21;
-  if (b < MSB2) {
-    return res;
-  }
-  b = buf.get(offset + 4);
-  res += (b & REST2) * N42;
-  if (b < MSB2) {
-    return res;
-  }
-  b = buf.get(offset + 5);
-  res += (b & REST2) * N52;
-  if (b < MSB2) {
-    return res;
-  }
-  b = buf.get(offset + 6);
-  res += (b & REST2) * N62;
-  if (b < MSB2) {
-    return res;
-  }
-  b = buf.get(offset + 7);
-  res += (b & REST2) * N72;
-  if (b < MSB2) {
-    return res;
-  }
-  throw new RangeError("Could not decode varint");
-}
-function decode6(buf, offset = 0) {
-  if (buf instanceof Uint8Array) {
-    return decodeUint8Array(buf, offset);
-  } else {
-    return decodeUint8ArrayList(buf, offset);
-  }
 }
 
 // node_modules/protons-runtime/dist/src/utils/float.js
@@ -7153,16 +7176,16 @@ zero.length = function() {
 var TWO_32 = 4294967296n;
 
 // node_modules/protons-runtime/dist/src/utils/utf8.js
-function length2(string2) {
+function length2(string3) {
   let len = 0;
   let c = 0;
-  for (let i = 0; i < string2.length; ++i) {
-    c = string2.charCodeAt(i);
+  for (let i = 0; i < string3.length; ++i) {
+    c = string3.charCodeAt(i);
     if (c < 128) {
       len += 1;
     } else if (c < 2048) {
       len += 2;
-    } else if ((c & 64512) === 55296 && (string2.charCodeAt(i + 1) & 64512) === 56320) {
+    } else if ((c & 64512) === 55296 && (string3.charCodeAt(i + 1) & 64512) === 56320) {
       ++i;
       len += 4;
     } else {
@@ -7171,7 +7194,7 @@ function length2(string2) {
   }
   return len;
 }
-function read2(buffer3, start, end) {
+function read2(buffer2, start, end) {
   const len = end - start;
   if (len < 1) {
     return "";
@@ -7181,17 +7204,17 @@ function read2(buffer3, start, end) {
   let i = 0;
   let t;
   while (start < end) {
-    t = buffer3[start++];
+    t = buffer2[start++];
     if (t < 128) {
       chunk[i++] = t;
     } else if (t > 191 && t < 224) {
-      chunk[i++] = (t & 31) << 6 | buffer3[start++] & 63;
+      chunk[i++] = (t & 31) << 6 | buffer2[start++] & 63;
     } else if (t > 239 && t < 365) {
-      t = ((t & 7) << 18 | (buffer3[start++] & 63) << 12 | (buffer3[start++] & 63) << 6 | buffer3[start++] & 63) - 65536;
+      t = ((t & 7) << 18 | (buffer2[start++] & 63) << 12 | (buffer2[start++] & 63) << 6 | buffer2[start++] & 63) - 65536;
       chunk[i++] = 55296 + (t >> 10);
       chunk[i++] = 56320 + (t & 1023);
     } else {
-      chunk[i++] = (t & 15) << 12 | (buffer3[start++] & 63) << 6 | buffer3[start++] & 63;
+      chunk[i++] = (t & 15) << 12 | (buffer2[start++] & 63) << 6 | buffer2[start++] & 63;
     }
     if (i > 8191) {
       (parts ?? (parts = [])).push(String.fromCharCode.apply(String, chunk));
@@ -7206,28 +7229,28 @@ function read2(buffer3, start, end) {
   }
   return String.fromCharCode.apply(String, chunk.slice(0, i));
 }
-function write(string2, buffer3, offset) {
+function write(string3, buffer2, offset) {
   const start = offset;
   let c1;
   let c2;
-  for (let i = 0; i < string2.length; ++i) {
-    c1 = string2.charCodeAt(i);
+  for (let i = 0; i < string3.length; ++i) {
+    c1 = string3.charCodeAt(i);
     if (c1 < 128) {
-      buffer3[offset++] = c1;
+      buffer2[offset++] = c1;
     } else if (c1 < 2048) {
-      buffer3[offset++] = c1 >> 6 | 192;
-      buffer3[offset++] = c1 & 63 | 128;
-    } else if ((c1 & 64512) === 55296 && ((c2 = string2.charCodeAt(i + 1)) & 64512) === 56320) {
+      buffer2[offset++] = c1 >> 6 | 192;
+      buffer2[offset++] = c1 & 63 | 128;
+    } else if ((c1 & 64512) === 55296 && ((c2 = string3.charCodeAt(i + 1)) & 64512) === 56320) {
       c1 = 65536 + ((c1 & 1023) << 10) + (c2 & 1023);
       ++i;
-      buffer3[offset++] = c1 >> 18 | 240;
-      buffer3[offset++] = c1 >> 12 & 63 | 128;
-      buffer3[offset++] = c1 >> 6 & 63 | 128;
-      buffer3[offset++] = c1 & 63 | 128;
+      buffer2[offset++] = c1 >> 18 | 240;
+      buffer2[offset++] = c1 >> 12 & 63 | 128;
+      buffer2[offset++] = c1 >> 6 & 63 | 128;
+      buffer2[offset++] = c1 & 63 | 128;
     } else {
-      buffer3[offset++] = c1 >> 12 | 224;
-      buffer3[offset++] = c1 >> 6 & 63 | 128;
-      buffer3[offset++] = c1 & 63 | 128;
+      buffer2[offset++] = c1 >> 12 | 224;
+      buffer2[offset++] = c1 >> 6 & 63 | 128;
+      buffer2[offset++] = c1 & 63 | 128;
     }
   }
   return offset - start;
@@ -7245,10 +7268,10 @@ var Uint8ArrayReader = class {
   pos;
   len;
   _slice = Uint8Array.prototype.subarray;
-  constructor(buffer3) {
-    this.buf = withArrayBuffer(buffer3);
+  constructor(buffer2) {
+    this.buf = withArrayBuffer(buffer2);
     this.pos = 0;
-    this.len = buffer3.length;
+    this.len = buffer2.length;
   }
   /**
    * Reads a varint as an unsigned 32 bit value
@@ -7346,13 +7369,13 @@ var Uint8ArrayReader = class {
    * Reads a sequence of bytes preceded by its length as a varint
    */
   bytes() {
-    const length4 = this.uint32();
+    const length3 = this.uint32();
     const start = this.pos;
-    const end = this.pos + length4;
+    const end = this.pos + length3;
     if (end > this.len) {
-      throw indexOutOfRange(this, length4);
+      throw indexOutOfRange(this, length3);
     }
-    this.pos += length4;
+    this.pos += length3;
     return start === end ? new Uint8Array(0) : this.buf.subarray(start, end);
   }
   /**
@@ -7365,12 +7388,12 @@ var Uint8ArrayReader = class {
   /**
    * Skips the specified number of bytes if specified, otherwise skips a varint
    */
-  skip(length4) {
-    if (typeof length4 === "number") {
-      if (this.pos + length4 > this.len) {
-        throw indexOutOfRange(this, length4);
+  skip(length3) {
+    if (typeof length3 === "number") {
+      if (this.pos + length3 > this.len) {
+        throw indexOutOfRange(this, length3);
       }
-      this.pos += length4;
+      this.pos += length3;
     } else {
       do {
         if (this.pos >= this.len) {
@@ -7644,7 +7667,7 @@ function encode4(data) {
     return p;
   }, "");
 }
-function decode7(str) {
+function decode6(str) {
   const byts = [];
   for (const char of str) {
     const codePoint = char.codePointAt(0);
@@ -7663,7 +7686,7 @@ var base256emoji = from({
   prefix: "\u{1F680}",
   name: "base256emoji",
   encode: encode4,
-  decode: decode7
+  decode: decode6
 });
 
 // node_modules/multiformats/dist/src/bases/base8.js
@@ -7691,38 +7714,23 @@ var identity = from({
 });
 
 // node_modules/multiformats/dist/src/codecs/json.js
-var json_exports = {};
-__export(json_exports, {
-  code: () => code2,
-  decode: () => decode8,
-  encode: () => encode5,
-  name: () => name2
-});
 var textEncoder3 = new TextEncoder();
 var textDecoder2 = new TextDecoder();
-var name2 = "json";
-var code2 = 512;
-function encode5(node) {
-  return textEncoder3.encode(JSON.stringify(node));
-}
-function decode8(data) {
-  return JSON.parse(textDecoder2.decode(data));
-}
 
 // node_modules/multiformats/dist/src/codecs/raw.js
 var raw_exports = {};
 __export(raw_exports, {
-  code: () => code3,
-  decode: () => decode9,
-  encode: () => encode6,
-  name: () => name3
+  code: () => code2,
+  decode: () => decode7,
+  encode: () => encode5,
+  name: () => name2
 });
-var name3 = "raw";
-var code3 = 85;
-function encode6(node) {
+var name2 = "raw";
+var code2 = 85;
+function encode5(node) {
   return coerce(node);
 }
-function decode9(data) {
+function decode7(data) {
   return coerce(data);
 }
 
@@ -7731,9 +7739,9 @@ var identity_exports2 = {};
 __export(identity_exports2, {
   identity: () => identity2
 });
-var code4 = 0;
-var name4 = "identity";
-var encode7 = coerce;
+var code3 = 0;
+var name3 = "identity";
+var encode6 = coerce;
 function digest(input, options) {
   if (options?.truncate != null && options.truncate !== input.byteLength) {
     if (options.truncate < 0 || options.truncate > input.byteLength) {
@@ -7741,9 +7749,9 @@ function digest(input, options) {
     }
     input = input.subarray(0, options.truncate);
   }
-  return create(code4, encode7(input));
+  return create(code3, encode6(input));
 }
-var identity2 = { code: code4, name: name4, encode: encode7, digest };
+var identity2 = { code: code3, name: name3, encode: encode6, digest };
 
 // node_modules/multiformats/dist/src/hashes/sha2.js
 var sha2_exports = {};
@@ -7766,24 +7774,23 @@ var sha512 = from2({
 // node_modules/multiformats/dist/src/basics.js
 var bases = { ...identity_exports, ...base2_exports, ...base8_exports, ...base10_exports, ...base16_exports, ...base32_exports, ...base36_exports, ...base58_exports, ...base64_exports, ...base256emoji_exports };
 var hashes = { ...sha2_exports, ...identity_exports2 };
-var codecs = { raw: raw_exports, json: json_exports };
 
 // node_modules/uint8arrays/dist/src/util/bases.js
-function createCodec(name8, prefix, encode19, decode23) {
+function createCodec(name4, prefix, encode8, decode10) {
   return {
-    name: name8,
+    name: name4,
     prefix,
     encoder: {
-      name: name8,
+      name: name4,
       prefix,
-      encode: encode19
+      encode: encode8
     },
     decoder: {
-      decode: decode23
+      decode: decode10
     }
   };
 }
-var string = createCodec("utf8", "u", (buf) => {
+var string2 = createCodec("utf8", "u", (buf) => {
   const decoder = new TextDecoder("utf8");
   return "u" + decoder.decode(buf);
 }, (str) => {
@@ -7791,11 +7798,11 @@ var string = createCodec("utf8", "u", (buf) => {
   return encoder4.encode(str.substring(1));
 });
 var ascii = createCodec("ascii", "a", (buf) => {
-  let string2 = "a";
+  let string3 = "a";
   for (let i = 0; i < buf.length; i++) {
-    string2 += String.fromCharCode(buf[i]);
+    string3 += String.fromCharCode(buf[i]);
   }
-  return string2;
+  return string3;
 }, (str) => {
   str = str.substring(1);
   const buf = allocUnsafe(str.length);
@@ -7805,8 +7812,8 @@ var ascii = createCodec("ascii", "a", (buf) => {
   return buf;
 });
 var BASES = {
-  utf8: string,
-  "utf-8": string,
+  utf8: string2,
+  "utf-8": string2,
   hex: bases.base16,
   latin1: ascii,
   ascii,
@@ -7816,15 +7823,15 @@ var BASES = {
 var bases_default = BASES;
 
 // node_modules/uint8arrays/dist/src/from-string.node.js
-function fromString2(string2, encoding = "utf8") {
-  const base4 = bases_default[encoding];
-  if (base4 == null) {
+function fromString2(string3, encoding = "utf8") {
+  const base3 = bases_default[encoding];
+  if (base3 == null) {
     throw new Error(`Unsupported encoding "${encoding}"`);
   }
   if (encoding === "utf8" || encoding === "utf-8") {
-    return asUint8Array(Buffer3.from(string2, "utf-8"));
+    return asUint8Array(Buffer3.from(string3, "utf-8"));
   }
-  return base4.decoder.decode(`${base4.prefix}${string2}`);
+  return base3.decoder.decode(`${base3.prefix}${string3}`);
 }
 
 // node_modules/protons-runtime/dist/src/utils/pool.js
@@ -8232,11 +8239,11 @@ function createWriter() {
 
 // node_modules/protons-runtime/dist/src/encode.js
 function encodeMessage(message2, codec) {
-  const w2 = createWriter();
-  codec.encode(message2, w2, {
+  const w = createWriter();
+  codec.encode(message2, w, {
     lengthDelimited: false
   });
-  return w2.finish();
+  return w.finish();
 }
 
 // node_modules/protons-runtime/dist/src/stream.js
@@ -8254,12 +8261,12 @@ var CODEC_TYPES = {
   END_GROUP: 4,
   BIT32: 5
 };
-function createCodec2(name8, type, encode19, decode23, stream) {
+function createCodec2(name4, type, encode8, decode10, stream) {
   return {
-    name: name8,
+    name: name4,
     type,
-    encode: encode19,
-    decode: decode23,
+    encode: encode8,
+    decode: decode10,
     stream
   };
 }
@@ -8272,22 +8279,22 @@ function enumeration(v) {
     }
     return v[val];
   }
-  const encode19 = function enumEncode(val, writer) {
+  const encode8 = function enumEncode(val, writer) {
     const enumValue = findValue(val);
     writer.int32(enumValue);
   };
-  const decode23 = function enumDecode(reader) {
+  const decode10 = function enumDecode(reader) {
     const val = reader.int32();
     return findValue(val);
   };
   const stream = function* enumStream(reader, prefix) {
   };
-  return createCodec2("enum", CODEC_TYPES.VARINT, encode19, decode23, stream);
+  return createCodec2("enum", CODEC_TYPES.VARINT, encode8, decode10, stream);
 }
 
 // node_modules/protons-runtime/dist/src/codecs/message.js
-function message(encode19, decode23, stream) {
-  return createCodec2("message", CODEC_TYPES.LENGTH_DELIMITED, encode19, decode23, stream);
+function message(encode8, decode10, stream) {
+  return createCodec2("message", CODEC_TYPES.LENGTH_DELIMITED, encode8, decode10, stream);
 }
 
 // node_modules/protons-runtime/dist/src/index.js
@@ -8304,15 +8311,15 @@ var MaxLengthError = class extends Error {
 // node_modules/ipfs-unixfs/dist/src/unixfs.js
 var UnixFS;
 (function(UnixFS3) {
-  let Type3;
-  (function(Type4) {
-    Type4["RAW"] = "RAW";
-    Type4["DIRECTORY"] = "DIRECTORY";
-    Type4["FILE"] = "FILE";
-    Type4["METADATA"] = "METADATA";
-    Type4["SYMLINK"] = "SYMLINK";
-    Type4["HAMT_SHARD"] = "HAMT_SHARD";
-  })(Type3 = UnixFS3.Type || (UnixFS3.Type = {}));
+  let Type2;
+  (function(Type3) {
+    Type3["RAW"] = "RAW";
+    Type3["DIRECTORY"] = "DIRECTORY";
+    Type3["FILE"] = "FILE";
+    Type3["METADATA"] = "METADATA";
+    Type3["SYMLINK"] = "SYMLINK";
+    Type3["HAMT_SHARD"] = "HAMT_SHARD";
+  })(Type2 = UnixFS3.Type || (UnixFS3.Type = {}));
   let __TypeValues;
   (function(__TypeValues2) {
     __TypeValues2[__TypeValues2["RAW"] = 0] = "RAW";
@@ -8322,60 +8329,60 @@ var UnixFS;
     __TypeValues2[__TypeValues2["SYMLINK"] = 4] = "SYMLINK";
     __TypeValues2[__TypeValues2["HAMT_SHARD"] = 5] = "HAMT_SHARD";
   })(__TypeValues || (__TypeValues = {}));
-  (function(Type4) {
-    Type4.codec = () => {
+  (function(Type3) {
+    Type3.codec = () => {
       return enumeration(__TypeValues);
     };
-  })(Type3 = UnixFS3.Type || (UnixFS3.Type = {}));
+  })(Type2 = UnixFS3.Type || (UnixFS3.Type = {}));
   let _codec;
   UnixFS3.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w2, opts = {}) => {
+      _codec = message((obj, w, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w2.fork();
+          w.fork();
         }
         if (obj.type != null) {
-          w2.uint32(8);
-          UnixFS3.Type.codec().encode(obj.type, w2);
+          w.uint32(8);
+          UnixFS3.Type.codec().encode(obj.type, w);
         }
         if (obj.data != null) {
-          w2.uint32(18);
-          w2.bytes(obj.data);
+          w.uint32(18);
+          w.bytes(obj.data);
         }
         if (obj.fileSize != null) {
-          w2.uint32(24);
-          w2.uint64(obj.fileSize);
+          w.uint32(24);
+          w.uint64(obj.fileSize);
         }
         if (obj.blockSizes != null && obj.blockSizes.length > 0) {
           for (const value of obj.blockSizes) {
-            w2.uint32(32);
-            w2.uint64(value);
+            w.uint32(32);
+            w.uint64(value);
           }
         }
         if (obj.hashType != null) {
-          w2.uint32(40);
-          w2.uint64(obj.hashType);
+          w.uint32(40);
+          w.uint64(obj.hashType);
         }
         if (obj.fanOut != null) {
-          w2.uint32(48);
-          w2.uint64(obj.fanOut);
+          w.uint32(48);
+          w.uint64(obj.fanOut);
         }
         if (obj.mode != null) {
-          w2.uint32(56);
-          w2.uint32(obj.mode);
+          w.uint32(56);
+          w.uint32(obj.mode);
         }
         if (obj.mtime != null) {
-          w2.uint32(66);
-          UnixTime.codec().encode(obj.mtime, w2);
+          w.uint32(66);
+          UnixTime.codec().encode(obj.mtime, w);
         }
         if (opts.lengthDelimited !== false) {
-          w2.ldelim();
+          w.ldelim();
         }
-      }, (reader, length4, opts = {}) => {
+      }, (reader, length3, opts = {}) => {
         const obj = {
           blockSizes: []
         };
-        const end = length4 == null ? reader.len : reader.pos + length4;
+        const end = length3 == null ? reader.len : reader.pos + length3;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -8423,11 +8430,11 @@ var UnixFS;
           }
         }
         return obj;
-      }, function* (reader, length4, prefix, opts = {}) {
+      }, function* (reader, length3, prefix, opts = {}) {
         const obj = {
           blockSizes: 0
         };
-        const end = length4 == null ? reader.len : reader.pos + length4;
+        const end = length3 == null ? reader.len : reader.pos + length3;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -8515,14 +8522,14 @@ var UnixFS;
     }
     return _codec;
   };
-  function encode19(obj) {
+  function encode8(obj) {
     return encodeMessage(obj, UnixFS3.codec());
   }
-  UnixFS3.encode = encode19;
-  function decode23(buf, opts) {
+  UnixFS3.encode = encode8;
+  function decode10(buf, opts) {
     return decodeMessage(buf, UnixFS3.codec(), opts);
   }
-  UnixFS3.decode = decode23;
+  UnixFS3.decode = decode10;
   function stream(buf, opts) {
     return streamMessage(buf, UnixFS3.codec(), opts);
   }
@@ -8533,24 +8540,24 @@ var UnixTime;
   let _codec;
   UnixTime2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w2, opts = {}) => {
+      _codec = message((obj, w, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w2.fork();
+          w.fork();
         }
         if (obj.seconds != null) {
-          w2.uint32(8);
-          w2.int64(obj.seconds);
+          w.uint32(8);
+          w.int64(obj.seconds);
         }
         if (obj.fractionalNanoseconds != null) {
-          w2.uint32(21);
-          w2.fixed32(obj.fractionalNanoseconds);
+          w.uint32(21);
+          w.fixed32(obj.fractionalNanoseconds);
         }
         if (opts.lengthDelimited !== false) {
-          w2.ldelim();
+          w.ldelim();
         }
-      }, (reader, length4, opts = {}) => {
+      }, (reader, length3, opts = {}) => {
         const obj = {};
-        const end = length4 == null ? reader.len : reader.pos + length4;
+        const end = length3 == null ? reader.len : reader.pos + length3;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -8569,8 +8576,8 @@ var UnixTime;
           }
         }
         return obj;
-      }, function* (reader, length4, prefix, opts = {}) {
-        const end = length4 == null ? reader.len : reader.pos + length4;
+      }, function* (reader, length3, prefix, opts = {}) {
+        const end = length3 == null ? reader.len : reader.pos + length3;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -8612,14 +8619,14 @@ var UnixTime;
     }
     return _codec;
   };
-  function encode19(obj) {
+  function encode8(obj) {
     return encodeMessage(obj, UnixTime2.codec());
   }
-  UnixTime2.encode = encode19;
-  function decode23(buf, opts) {
+  UnixTime2.encode = encode8;
+  function decode10(buf, opts) {
     return decodeMessage(buf, UnixTime2.codec(), opts);
   }
-  UnixTime2.decode = decode23;
+  UnixTime2.decode = decode10;
   function stream(buf, opts) {
     return streamMessage(buf, UnixTime2.codec(), opts);
   }
@@ -8630,20 +8637,20 @@ var Metadata;
   let _codec;
   Metadata2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w2, opts = {}) => {
+      _codec = message((obj, w, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w2.fork();
+          w.fork();
         }
         if (obj.mimeType != null) {
-          w2.uint32(10);
-          w2.string(obj.mimeType);
+          w.uint32(10);
+          w.string(obj.mimeType);
         }
         if (opts.lengthDelimited !== false) {
-          w2.ldelim();
+          w.ldelim();
         }
-      }, (reader, length4, opts = {}) => {
+      }, (reader, length3, opts = {}) => {
         const obj = {};
-        const end = length4 == null ? reader.len : reader.pos + length4;
+        const end = length3 == null ? reader.len : reader.pos + length3;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -8658,8 +8665,8 @@ var Metadata;
           }
         }
         return obj;
-      }, function* (reader, length4, prefix, opts = {}) {
-        const end = length4 == null ? reader.len : reader.pos + length4;
+      }, function* (reader, length3, prefix, opts = {}) {
+        const end = length3 == null ? reader.len : reader.pos + length3;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -8694,14 +8701,14 @@ var Metadata;
     }
     return _codec;
   };
-  function encode19(obj) {
+  function encode8(obj) {
     return encodeMessage(obj, Metadata2.codec());
   }
-  Metadata2.encode = encode19;
-  function decode23(buf, opts) {
+  Metadata2.encode = encode8;
+  function decode10(buf, opts) {
     return decodeMessage(buf, Metadata2.codec(), opts);
   }
-  Metadata2.decode = decode23;
+  Metadata2.decode = decode10;
   function stream(buf, opts) {
     return streamMessage(buf, Metadata2.codec(), opts);
   }
@@ -8712,28 +8719,28 @@ var Link;
   let _codec;
   Link2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w2, opts = {}) => {
+      _codec = message((obj, w, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w2.fork();
+          w.fork();
         }
         if (obj.hash != null) {
-          w2.uint32(10);
-          w2.bytes(obj.hash);
+          w.uint32(10);
+          w.bytes(obj.hash);
         }
         if (obj.name != null) {
-          w2.uint32(18);
-          w2.string(obj.name);
+          w.uint32(18);
+          w.string(obj.name);
         }
         if (obj.tSize != null) {
-          w2.uint32(24);
-          w2.uint64(obj.tSize);
+          w.uint32(24);
+          w.uint64(obj.tSize);
         }
         if (opts.lengthDelimited !== false) {
-          w2.ldelim();
+          w.ldelim();
         }
-      }, (reader, length4, opts = {}) => {
+      }, (reader, length3, opts = {}) => {
         const obj = {};
-        const end = length4 == null ? reader.len : reader.pos + length4;
+        const end = length3 == null ? reader.len : reader.pos + length3;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -8756,8 +8763,8 @@ var Link;
           }
         }
         return obj;
-      }, function* (reader, length4, prefix, opts = {}) {
-        const end = length4 == null ? reader.len : reader.pos + length4;
+      }, function* (reader, length3, prefix, opts = {}) {
+        const end = length3 == null ? reader.len : reader.pos + length3;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -8806,14 +8813,14 @@ var Link;
     }
     return _codec;
   };
-  function encode19(obj) {
+  function encode8(obj) {
     return encodeMessage(obj, Link2.codec());
   }
-  Link2.encode = encode19;
-  function decode23(buf, opts) {
+  Link2.encode = encode8;
+  function decode10(buf, opts) {
     return decodeMessage(buf, Link2.codec(), opts);
   }
-  Link2.decode = decode23;
+  Link2.decode = decode10;
   function stream(buf, opts) {
     return streamMessage(buf, Link2.codec(), opts);
   }
@@ -8824,28 +8831,28 @@ var Node;
   let _codec;
   Node2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w2, opts = {}) => {
+      _codec = message((obj, w, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w2.fork();
+          w.fork();
         }
         if (obj.data != null) {
-          w2.uint32(10);
-          UnixFS.codec().encode(obj.data, w2);
+          w.uint32(10);
+          UnixFS.codec().encode(obj.data, w);
         }
         if (obj.links != null && obj.links.length > 0) {
           for (const value of obj.links) {
-            w2.uint32(18);
-            Link.codec().encode(value, w2);
+            w.uint32(18);
+            Link.codec().encode(value, w);
           }
         }
         if (opts.lengthDelimited !== false) {
-          w2.ldelim();
+          w.ldelim();
         }
-      }, (reader, length4, opts = {}) => {
+      }, (reader, length3, opts = {}) => {
         const obj = {
           links: []
         };
-        const end = length4 == null ? reader.len : reader.pos + length4;
+        const end = length3 == null ? reader.len : reader.pos + length3;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -8871,11 +8878,11 @@ var Node;
           }
         }
         return obj;
-      }, function* (reader, length4, prefix, opts = {}) {
+      }, function* (reader, length3, prefix, opts = {}) {
         const obj = {
           links: 0
         };
-        const end = length4 == null ? reader.len : reader.pos + length4;
+        const end = length3 == null ? reader.len : reader.pos + length3;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -8924,14 +8931,14 @@ var Node;
     }
     return _codec;
   };
-  function encode19(obj) {
+  function encode8(obj) {
     return encodeMessage(obj, Node2.codec());
   }
-  Node2.encode = encode19;
-  function decode23(buf, opts) {
+  Node2.encode = encode8;
+  function decode10(buf, opts) {
     return decodeMessage(buf, Node2.codec(), opts);
   }
-  Node2.decode = decode23;
+  Node2.decode = decode10;
   function stream(buf, opts) {
     return streamMessage(buf, Node2.codec(), opts);
   }
@@ -8942,28 +8949,28 @@ var LegacyNode;
   let _codec;
   LegacyNode2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w2, opts = {}) => {
+      _codec = message((obj, w, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w2.fork();
+          w.fork();
         }
         if (obj.links != null && obj.links.length > 0) {
           for (const value of obj.links) {
-            w2.uint32(18);
-            Link.codec().encode(value, w2);
+            w.uint32(18);
+            Link.codec().encode(value, w);
           }
         }
         if (obj.data != null) {
-          w2.uint32(10);
-          UnixFS.codec().encode(obj.data, w2);
+          w.uint32(10);
+          UnixFS.codec().encode(obj.data, w);
         }
         if (opts.lengthDelimited !== false) {
-          w2.ldelim();
+          w.ldelim();
         }
-      }, (reader, length4, opts = {}) => {
+      }, (reader, length3, opts = {}) => {
         const obj = {
           links: []
         };
-        const end = length4 == null ? reader.len : reader.pos + length4;
+        const end = length3 == null ? reader.len : reader.pos + length3;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -8989,11 +8996,11 @@ var LegacyNode;
           }
         }
         return obj;
-      }, function* (reader, length4, prefix, opts = {}) {
+      }, function* (reader, length3, prefix, opts = {}) {
         const obj = {
           links: 0
         };
-        const end = length4 == null ? reader.len : reader.pos + length4;
+        const end = length3 == null ? reader.len : reader.pos + length3;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -9042,14 +9049,14 @@ var LegacyNode;
     }
     return _codec;
   };
-  function encode19(obj) {
+  function encode8(obj) {
     return encodeMessage(obj, LegacyNode2.codec());
   }
-  LegacyNode2.encode = encode19;
-  function decode23(buf, opts) {
+  LegacyNode2.encode = encode8;
+  function decode10(buf, opts) {
     return decodeMessage(buf, LegacyNode2.codec(), opts);
   }
-  LegacyNode2.decode = decode23;
+  LegacyNode2.decode = decode10;
   function stream(buf, opts) {
     return streamMessage(buf, LegacyNode2.codec(), opts);
   }
@@ -9307,9 +9314,9 @@ function fmix32(k) {
 }
 function murmurHash3_x64_128(key, seed = 0) {
   let h1 = u64(seed, 0);
-  let h22 = u64(seed, 0);
-  const length4 = key.length;
-  const blocks = Math.floor(length4 / 16);
+  let h2 = u64(seed, 0);
+  const length3 = key.length;
+  const blocks = Math.floor(length3 / 16);
   const c1 = u64(289559509, 2277735313);
   const c2 = u64(658871167, 1291169091);
   for (let i = 0; i < blocks; i++) {
@@ -9320,15 +9327,15 @@ function murmurHash3_x64_128(key, seed = 0) {
     k12 = mul64(k12, c2);
     h1 = xor64(h1, k12);
     h1 = rotl64(h1, 27);
-    h1 = add64(h1, h22);
+    h1 = add64(h1, h2);
     h1 = add64(mul64(h1, u64(5, 0)), u64(1390208809, 0));
     k22 = mul64(k22, c2);
     k22 = rotl64(k22, 33);
     k22 = mul64(k22, c1);
-    h22 = xor64(h22, k22);
-    h22 = rotl64(h22, 31);
-    h22 = add64(h22, h1);
-    h22 = add64(mul64(h22, u64(5, 0)), u64(944331445, 0));
+    h2 = xor64(h2, k22);
+    h2 = rotl64(h2, 31);
+    h2 = add64(h2, h1);
+    h2 = add64(mul64(h2, u64(5, 0)), u64(944331445, 0));
   }
   let k1 = u64(0, 0);
   let k2 = u64(0, 0);
@@ -9357,7 +9364,7 @@ function murmurHash3_x64_128(key, seed = 0) {
       k2 = mul64(k2, c2);
       k2 = rotl64(k2, 33);
       k2 = mul64(k2, c1);
-      h22 = xor64(h22, k2);
+      h2 = xor64(h2, k2);
     // fallthrough
     case 8:
       k1 = xor64(k1, u64(0, tail[7] << 24));
@@ -9387,15 +9394,15 @@ function murmurHash3_x64_128(key, seed = 0) {
       k1 = mul64(k1, c2);
       h1 = xor64(h1, k1);
   }
-  const len643 = u64(length4, 0);
+  const len643 = u64(length3, 0);
   h1 = xor64(h1, len643);
-  h22 = xor64(h22, len643);
-  h1 = add64(h1, h22);
-  h22 = add64(h22, h1);
+  h2 = xor64(h2, len643);
+  h1 = add64(h1, h2);
+  h2 = add64(h2, h1);
   h1 = fmix64(h1);
-  h22 = fmix64(h22);
-  h1 = add64(h1, h22);
-  h22 = add64(h22, h1);
+  h2 = fmix64(h2);
+  h1 = add64(h1, h2);
+  h2 = add64(h2, h1);
   return new Uint8Array([
     h1.hi >>> 24 & 255,
     h1.hi >>> 16 & 255,
@@ -9405,20 +9412,20 @@ function murmurHash3_x64_128(key, seed = 0) {
     h1.lo >>> 16 & 255,
     h1.lo >>> 8 & 255,
     h1.lo & 255,
-    h22.hi >>> 24 & 255,
-    h22.hi >>> 16 & 255,
-    h22.hi >>> 8 & 255,
-    h22.hi & 255,
-    h22.lo >>> 24 & 255,
-    h22.lo >>> 16 & 255,
-    h22.lo >>> 8 & 255,
-    h22.lo & 255
+    h2.hi >>> 24 & 255,
+    h2.hi >>> 16 & 255,
+    h2.hi >>> 8 & 255,
+    h2.hi & 255,
+    h2.lo >>> 24 & 255,
+    h2.lo >>> 16 & 255,
+    h2.lo >>> 8 & 255,
+    h2.lo & 255
   ]);
 }
 function murmurHash3_x86_32(key, seed = 0) {
   let h1 = seed >>> 0;
-  const length4 = key.length;
-  const blocks = Math.floor(length4 / 4);
+  const length3 = key.length;
+  const blocks = Math.floor(length3 / 4);
   const c1 = 3432918353;
   const c2 = 461845907;
   for (let i = 0; i < blocks; i++) {
@@ -9446,7 +9453,7 @@ function murmurHash3_x86_32(key, seed = 0) {
       k1 = mul32(k1, c2);
       h1 ^= k1;
   }
-  h1 ^= length4;
+  h1 ^= length3;
   h1 = fmix32(h1);
   return h1;
 }
@@ -9476,18 +9483,107 @@ var murmur364 = from2({
   encode: (input) => murmurHash3_x64_128(input).subarray(0, 8)
 });
 
-// src/core/unixfs/parallel.ts
-async function mapConcurrent(items, limit, fn) {
-  const results = new Array(items.length);
-  let next = 0;
-  async function worker2() {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]);
-    }
+// src/core/size.ts
+var UNITS = {
+  "": 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  t: 1e12,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40
+};
+function parseSize(value, input) {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = UNITS[(match?.[2] ?? "").toLowerCase()];
+  const size = match != null && unit != null ? Math.floor(Number(match[1]) * unit) : NaN;
+  if (!Number.isSafeInteger(size) || size <= 0) {
+    throw new InputError(input, `'${value}' is not a size (expected a positive number of bytes, optionally with a unit: KB, MB, GB, TB, KiB, MiB, GiB, TiB)`);
   }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker2));
-  return results;
+  return size;
+}
+function parseCount(value, input) {
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) <= 0) {
+    throw new InputError(input, `'${value}' is not a positive whole number`);
+  }
+  return Number(value);
+}
+function formatSize(bytes) {
+  for (const [unit, size] of [["TiB", 2 ** 40], ["GiB", 2 ** 30], ["MiB", 2 ** 20], ["KiB", 2 ** 10]]) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
+  }
+  return `${bytes} bytes`;
+}
+
+// src/core/unixfs/limits.ts
+var MAX_HAMT_DEPTH = 64;
+var MAX_FILE_DEPTH = 32;
+var MAX_DIRECTORY_DEPTH = 1024;
+var PREVIOUS_ROOT_LIMITS = {
+  maxBlocks: 1e6,
+  maxBlockBytes: 256 * 1024 * 1024,
+  maxEntries: 4e6,
+  maxDirectoryEntries: 1e6
+};
+var EXPORT_LIMITS = {
+  maxBytes: 64 * 1024 * 1024 * 1024,
+  maxEntries: 1e6,
+  maxBlocks: 4194304
+};
+var WALK_MAX_BLOCKS = 4194304;
+var DagBudget = class {
+  limits;
+  names;
+  blocks = 0;
+  blockBytes = 0;
+  entries = 0;
+  constructor(limits = {}, names = {}) {
+    this.limits = { ...PREVIOUS_ROOT_LIMITS, ...limits };
+    this.names = names;
+  }
+  /** Counts one block read of `length` bytes. */
+  block(cid2, length3) {
+    this.blocks++;
+    this.blockBytes += length3;
+    if (this.blocks > this.limits.maxBlocks) throw this.exceeded("maxBlocks", `more than ${this.limits.maxBlocks} block reads (at ${cid2})`);
+    if (this.blockBytes > this.limits.maxBlockBytes) throw this.exceeded("maxBlockBytes", `more than ${formatSize(this.limits.maxBlockBytes)} of blocks (at ${cid2})`);
+  }
+  /** Counts `count` directory entries listed in the directory `cid`. */
+  listed(cid2, count) {
+    this.entries += count;
+    if (this.entries > this.limits.maxEntries) throw this.exceeded("maxEntries", `more than ${this.limits.maxEntries} directory entries (at ${cid2})`);
+  }
+  /** The TreeError for a directory (read from shard or block `cid`) holding more entries than allowed. */
+  directoryTooLarge(cid2) {
+    return this.exceeded("maxDirectoryEntries", `a directory holds more than ${this.limits.maxDirectoryEntries} entries (at ${cid2})`);
+  }
+  /** A BlockSource over `source` that counts every block it returns. */
+  source(source) {
+    return {
+      label: source.label,
+      get: async (cid2, options) => {
+        const bytes = await source.get(cid2, options);
+        this.block(cid2, bytes.length);
+        return bytes;
+      }
+    };
+  }
+  exceeded(limit, message2) {
+    return new TreeError(`${message2}: over the limit ${this.names[limit] ?? limit}`);
+  }
+};
+function directoryLimit(options) {
+  return options?.budget?.limits.maxDirectoryEntries ?? PREVIOUS_ROOT_LIMITS.maxDirectoryEntries;
+}
+function directoryTooLarge(cid2, options) {
+  return (options?.budget ?? new DagBudget()).directoryTooLarge(cid2);
 }
 
 // src/core/unixfs/hamt.ts
@@ -9499,8 +9595,8 @@ var encoder = new TextEncoder();
 var NameHash = class {
   name;
   hashes = [];
-  constructor(name8) {
-    this.name = encoder.encode(name8);
+  constructor(name4) {
+    this.name = encoder.encode(name4);
   }
   async slot(depth) {
     const round = Math.floor(depth / 8);
@@ -9521,33 +9617,34 @@ function leaf(entry) {
 async function buildShard(leaves, depth, sink, options) {
   throwIfAborted(options?.signal);
   const links = /* @__PURE__ */ new Map();
-  for (const [slot, group2] of await groupBySlot(leaves, depth)) links.set(slot, await slotLink(slot, group2, depth, sink, options));
+  for (const [slot, group] of await groupBySlot(leaves, depth)) links.set(slot, await slotLink(slot, group, depth, sink, options));
   return writeShard(links, sink, options);
 }
-async function putInShardedDirectory(root, entries, source2, sink, options) {
-  return putInShard(root, entries.map(leaf), 0, source2, sink, options);
+async function putInShardedDirectory(root, entries, source, sink, options) {
+  return putInShard(root, entries.map(leaf), 0, source, sink, options);
 }
-async function putInShard(cid, leaves, depth, source2, sink, options) {
+async function putInShard(cid2, leaves, depth, source, sink, options) {
   throwIfAborted(options?.signal);
-  const { node, unixfs } = await readShard(cid, source2, options);
-  if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`);
+  if (depth > MAX_HAMT_DEPTH) throw new TreeError(`HAMT shard ${cid2} is more than ${MAX_HAMT_DEPTH} levels deep`);
+  const { node, unixfs } = await readShard(cid2, source, options);
+  if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid2} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`);
   const links = /* @__PURE__ */ new Map();
   for (const link of node.Links) {
-    const name8 = link.Name ?? "";
-    const slot = Number.parseInt(name8.slice(0, PREFIX_LENGTH), 16);
-    if (!/^[0-9A-F]{2}/.test(name8) || links.has(slot)) throw new TreeError(`HAMT shard ${cid} has an invalid link name '${name8}'`);
+    const name4 = link.Name ?? "";
+    const slot = Number.parseInt(name4.slice(0, PREFIX_LENGTH), 16);
+    if (!/^[0-9A-F]{2}/.test(name4) || links.has(slot)) throw new TreeError(`HAMT shard ${cid2} has an invalid link name '${name4}'`);
     links.set(slot, link);
   }
-  for (const [slot, group2] of await groupBySlot(leaves, depth)) {
+  for (const [slot, group] of await groupBySlot(leaves, depth)) {
     const link = links.get(slot);
     if (link?.Name === slotPrefix(slot)) {
-      const child = await putInShard(link.Hash, group2, depth + 1, source2, sink, options);
+      const child = await putInShard(link.Hash, group, depth + 1, source, sink, options);
       links.set(slot, { Name: slotPrefix(slot), Hash: child.cid, Tsize: child.size });
       continue;
     }
-    const name8 = link?.Name?.slice(PREFIX_LENGTH);
-    if (link != null && name8 != null && !group2.some((l) => l.entry.name === name8)) group2.push(leaf({ name: name8, cid: link.Hash, size: link.Tsize ?? 0 }));
-    links.set(slot, await slotLink(slot, group2, depth, sink, options));
+    const name4 = link?.Name?.slice(PREFIX_LENGTH);
+    if (link != null && name4 != null && !group.some((l) => l.entry.name === name4)) group.push(leaf({ name: name4, cid: link.Hash, size: link.Tsize ?? 0 }));
+    links.set(slot, await slotLink(slot, group, depth, sink, options));
   }
   return writeShard(links, sink, options);
 }
@@ -9555,21 +9652,21 @@ async function groupBySlot(leaves, depth) {
   const slots = /* @__PURE__ */ new Map();
   for (const l of leaves) {
     const slot = await l.hash.slot(depth);
-    const group2 = slots.get(slot);
-    if (group2 == null) slots.set(slot, [l]);
-    else group2.push(l);
+    const group = slots.get(slot);
+    if (group == null) slots.set(slot, [l]);
+    else group.push(l);
   }
   return new Map([...slots].sort((a, b) => a[0] - b[0]));
 }
 function slotPrefix(slot) {
   return slot.toString(16).toUpperCase().padStart(PREFIX_LENGTH, "0");
 }
-async function slotLink(slot, group2, depth, sink, options) {
-  if (group2.length === 1) {
-    const { entry } = group2[0];
+async function slotLink(slot, group, depth, sink, options) {
+  if (group.length === 1) {
+    const { entry } = group[0];
     return { Name: slotPrefix(slot) + entry.name, Hash: entry.cid, Tsize: entry.size };
   }
-  const child = await buildShard(group2, depth + 1, sink, options);
+  const child = await buildShard(group, depth + 1, sink, options);
   return { Name: slotPrefix(slot), Hash: child.cid, Tsize: child.size };
 }
 async function writeShard(links, sink, options) {
@@ -9583,63 +9680,90 @@ async function writeShard(links, sink, options) {
   return writeNode(data.marshal(), slots.map((slot) => links.get(slot)), sink, options);
 }
 function bitfield(slots) {
-  const length4 = Math.floor(Math.max(0, ...slots) / 8) + 1;
-  const bytes = new Uint8Array(length4);
+  const length3 = Math.floor(Math.max(0, ...slots) / 8) + 1;
+  const bytes = new Uint8Array(length3);
   for (const slot of slots) {
-    const index = length4 - 1 - Math.floor(slot / 8);
+    const index = length3 - 1 - Math.floor(slot / 8);
     bytes[index] = bytes[index] | 1 << slot % 8;
   }
   return bytes;
 }
 async function writeNode(data, links, sink, options) {
   const bytes = encode3(prepare({ Data: data, Links: links }));
-  const cid = CID.createV1(code, await sha256.digest(bytes));
-  await sink.put(cid, bytes, options);
-  return { cid, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
+  const cid2 = CID.createV1(code, await sha256.digest(bytes));
+  await sink.put(cid2, bytes, options);
+  return { cid: cid2, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
 }
-async function readShardedDirectory(node, unixfs, source2, options) {
-  const prefixLength = shardPrefixLength(unixfs);
-  const entries = [];
-  const subShards = [];
-  for (const link of node.Links) {
-    const name8 = link.Name ?? "";
-    if (name8.length > prefixLength) {
-      entries.push({ name: name8.slice(prefixLength), cid: link.Hash, size: link.Tsize ?? 0 });
-    } else if (name8.length === prefixLength) {
-      subShards.push(link.Hash);
-    } else {
-      throw new TreeError(`HAMT shard link name '${name8}' is too short`);
+async function* shardedEntries(cid2, node, unixfs, source, options) {
+  const limit = directoryLimit(options);
+  const seen = /* @__PURE__ */ new Set([cid2.toString()]);
+  let count = 0;
+  let ahead = 0;
+  async function* shard(cid3, node2, unixfs2, depth) {
+    throwIfAborted(options?.signal);
+    const prefixLength = shardPrefixLength(unixfs2);
+    const subShards = [];
+    options?.budget?.listed(cid3, node2.Links.length);
+    for (const link of node2.Links) {
+      const name4 = link.Name ?? "";
+      if (name4.length > prefixLength) {
+        if (++count > limit) throw directoryTooLarge(cid3, options);
+        yield { name: name4.slice(prefixLength), cid: link.Hash, size: link.Tsize ?? 0 };
+      } else if (name4.length === prefixLength) {
+        const key = link.Hash.toString();
+        if (seen.has(key)) throw new TreeError(`HAMT shard ${link.Hash} is linked more than once in one directory (in shard ${cid3})`);
+        seen.add(key);
+        subShards.push(link.Hash);
+      } else {
+        throw new TreeError(`HAMT shard link name '${name4}' is too short`);
+      }
+    }
+    if (subShards.length > 0 && depth >= MAX_HAMT_DEPTH) throw new TreeError(`HAMT shard ${cid3} is more than ${MAX_HAMT_DEPTH} levels deep`);
+    let next = 0;
+    const pending = [];
+    try {
+      for (let i = 0; i < subShards.length; i++) {
+        while (next < subShards.length && (pending.length === 0 || ahead < READ_CONCURRENCY)) {
+          const read3 = readShard(subShards[next], source, options);
+          read3.catch(() => {
+          });
+          pending.push(read3);
+          ahead++;
+          next++;
+        }
+        const child = await pending.shift();
+        ahead--;
+        yield* shard(subShards[i], child.node, child.unixfs, depth + 1);
+      }
+    } finally {
+      ahead -= pending.length;
     }
   }
-  const nested = await mapConcurrent(subShards, READ_CONCURRENCY, async (cid) => {
-    const shard = await readShard(cid, source2, options);
-    return readShardedDirectory(shard.node, shard.unixfs, source2, options);
-  });
-  for (const list3 of nested) entries.push(...list3);
-  return entries;
+  yield* shard(cid2, node, unixfs, 0);
 }
-async function findInShardedDirectory(node, unixfs, name8, source2, options) {
+async function findInShardedDirectory(cid2, node, unixfs, name4, source, options) {
   if (unixfs.fanout !== BigInt(HAMT_FANOUT)) {
-    const entries = await readShardedDirectory(node, unixfs, source2, options);
-    return entries.find((entry) => entry.name === name8);
+    for await (const entry of shardedEntries(cid2, node, unixfs, source, options)) if (entry.name === name4) return entry;
+    return void 0;
   }
-  const hash = new NameHash(name8);
+  const hash = new NameHash(name4);
   for (let depth = 0; ; depth++) {
     const prefix = slotPrefix(await hash.slot(depth));
     const link = node.Links.find((l) => l.Name?.startsWith(prefix) === true);
     if (link == null) return void 0;
     if (link.Name === prefix) {
-      ;
-      ({ node, unixfs } = await readShard(link.Hash, source2, options));
+      if (depth >= MAX_HAMT_DEPTH) throw new TreeError(`HAMT shard ${cid2} is more than ${MAX_HAMT_DEPTH} levels deep`);
+      cid2 = link.Hash;
+      ({ node, unixfs } = await readShard(cid2, source, options));
       continue;
     }
-    return link.Name === prefix + name8 ? { name: name8, cid: link.Hash, size: link.Tsize ?? 0 } : void 0;
+    return link.Name === prefix + name4 ? { name: name4, cid: link.Hash, size: link.Tsize ?? 0 } : void 0;
   }
 }
-async function readShard(cid, source2, options) {
-  const bytes = await source2.get(cid, options);
-  const { node, unixfs } = decodeUnixFS(cid, bytes);
-  if (unixfs.type !== "hamt-sharded-directory") throw new TreeError(`HAMT sub-shard ${cid} is a ${unixfs.type}`);
+async function readShard(cid2, source, options) {
+  const bytes = await source.get(cid2, options);
+  const { node, unixfs } = decodeUnixFS(cid2, bytes);
+  if (unixfs.type !== "hamt-sharded-directory") throw new TreeError(`HAMT sub-shard ${cid2} is a ${unixfs.type}`);
   return { node, unixfs };
 }
 function shardPrefixLength(unixfs) {
@@ -9647,14 +9771,14 @@ function shardPrefixLength(unixfs) {
   if (fanout < 2 || (fanout & fanout - 1) !== 0) throw new TreeError(`HAMT fanout ${fanout} is not a power of two`);
   return (fanout - 1).toString(16).length;
 }
-function decodeUnixFS(cid, bytes) {
-  if (cid.code !== code) throw new TreeError(`${cid} is not a dag-pb node`);
+function decodeUnixFS(cid2, bytes) {
+  if (cid2.code !== code) throw new TreeError(`${cid2} is not a dag-pb node`);
   try {
     const node = decode5(bytes);
     if (node.Data == null) throw new Error("no Data field");
     return { node, unixfs: UnixFS2.unmarshal(node.Data) };
   } catch (err) {
-    throw new TreeError(`${cid} is not a UnixFS node: ${err?.message ?? err}`, { cause: err });
+    throw new TreeError(`${cid2} is not a UnixFS node: ${err?.message ?? err}`, { cause: err });
   }
 }
 
@@ -9669,40 +9793,47 @@ async function buildDirectory(entries, sink, options) {
   if (bytes.length > SHARD_THRESHOLD_BYTES) return buildShardedDirectory(entries, sink, options);
   return writeNode(DIRECTORY_DATA, links, sink, options);
 }
-async function readDirectory(cid, source2, options) {
-  const { node, unixfs } = await loadDirectory(cid, source2, options);
-  if (unixfs.type === "directory") {
-    return node.Links.map((link) => ({ name: link.Name ?? "", cid: link.Hash, size: link.Tsize ?? 0 }));
-  }
-  const entries = await readShardedDirectory(node, unixfs, source2, options);
+async function readDirectory(cid2, source, options) {
+  const entries = [];
+  for await (const entry of directoryEntries(cid2, source, options)) entries.push(entry);
   return entries.sort(compareNames);
 }
-async function findEntry(cid, name8, source2, options) {
-  const { node, unixfs } = await loadDirectory(cid, source2, options);
-  if (unixfs.type === "directory") {
-    const link = node.Links.find((l) => l.Name === name8);
-    return link == null ? void 0 : { name: name8, cid: link.Hash, size: link.Tsize ?? 0 };
+async function* directoryEntries(cid2, source, options) {
+  const { node, unixfs } = await loadDirectory(cid2, source, options);
+  if (unixfs.type === "hamt-sharded-directory") {
+    yield* shardedEntries(cid2, node, unixfs, source, options);
+    return;
   }
-  return findInShardedDirectory(node, unixfs, name8, source2, options);
+  if (node.Links.length > directoryLimit(options)) throw directoryTooLarge(cid2, options);
+  options?.budget?.listed(cid2, node.Links.length);
+  for (const link of node.Links) yield { name: link.Name ?? "", cid: link.Hash, size: link.Tsize ?? 0 };
 }
-async function loadDirectory(cid, source2, options) {
-  if (cid.code !== code) throw new TreeError(`${cid} is not a directory`);
-  const bytes = await source2.get(cid, options);
-  const { node, unixfs } = decodeUnixFS(cid, bytes);
-  if (unixfs.type !== "directory" && unixfs.type !== "hamt-sharded-directory") throw new TreeError(`${cid} is not a directory (UnixFS ${unixfs.type})`);
+async function findEntry(cid2, name4, source, options) {
+  const { node, unixfs } = await loadDirectory(cid2, source, options);
+  if (unixfs.type === "directory") {
+    const link = node.Links.find((l) => l.Name === name4);
+    return link == null ? void 0 : { name: name4, cid: link.Hash, size: link.Tsize ?? 0 };
+  }
+  return await findInShardedDirectory(cid2, node, unixfs, name4, source, options);
+}
+async function loadDirectory(cid2, source, options) {
+  if (cid2.code !== code) throw new TreeError(`${cid2} is not a directory`);
+  const bytes = options?.block ?? await source.get(cid2, options);
+  const { node, unixfs } = decodeUnixFS(cid2, bytes);
+  if (unixfs.type !== "directory" && unixfs.type !== "hamt-sharded-directory") throw new TreeError(`${cid2} is not a directory (UnixFS ${unixfs.type})`);
   return { node, unixfs };
 }
 function checkNames(entries) {
   const seen = /* @__PURE__ */ new Set();
-  for (const { name: name8 } of entries) {
-    checkName(name8);
-    if (seen.has(name8)) throw new InputError("directory entries", `duplicate name '${name8}'`);
-    seen.add(name8);
+  for (const { name: name4 } of entries) {
+    checkName(name4);
+    if (seen.has(name4)) throw new InputError("directory entries", `duplicate name '${name4}'`);
+    seen.add(name4);
   }
 }
-function checkName(name8) {
-  if (name8 === "" || name8 === "." || name8 === ".." || name8.includes("/") || name8.includes("\0")) {
-    throw new InputError("directory entries", `invalid entry name '${name8}'`);
+function checkName(name4) {
+  if (name4 === "" || name4 === "." || name4 === ".." || name4.includes("/") || name4.includes("\0")) {
+    throw new InputError("directory entries", `invalid entry name '${name4}'`);
   }
 }
 var encoder2 = new TextEncoder();
@@ -9710,33 +9841,13 @@ function compareNames(a, b) {
   return Buffer.compare(encoder2.encode(a.name), encoder2.encode(b.name));
 }
 
-// node_modules/it-first/dist/src/index.js
+// node_modules/it-batch/dist/src/index.js
 function isAsyncIterable(thing) {
   return thing[Symbol.asyncIterator] != null;
 }
-function first(source2) {
-  if (isAsyncIterable(source2)) {
-    return (async () => {
-      for await (const entry of source2) {
-        return entry;
-      }
-      return void 0;
-    })();
-  }
-  for (const entry of source2) {
-    return entry;
-  }
-  return void 0;
-}
-var src_default = first;
-
-// node_modules/it-batch/dist/src/index.js
-function isAsyncIterable2(thing) {
-  return thing[Symbol.asyncIterator] != null;
-}
-function batch(source2, size = 1) {
+function batch(source, size = 1) {
   size = Number(size);
-  if (isAsyncIterable2(source2)) {
+  if (isAsyncIterable(source)) {
     return (async function* () {
       let things = [];
       if (size < 1) {
@@ -9745,7 +9856,7 @@ function batch(source2, size = 1) {
       if (size !== Math.round(size)) {
         throw new Error("Batch size must be an integer");
       }
-      for await (const thing of source2) {
+      for await (const thing of source) {
         things.push(thing);
         while (things.length >= size) {
           yield things.slice(0, size);
@@ -9766,7 +9877,7 @@ function batch(source2, size = 1) {
     if (size !== Math.round(size)) {
       throw new Error("Batch size must be an integer");
     }
-    for (const thing of source2) {
+    for (const thing of source) {
       things.push(thing);
       while (things.length >= size) {
         yield things.slice(0, size);
@@ -9779,11 +9890,11 @@ function batch(source2, size = 1) {
     }
   })();
 }
-var src_default2 = batch;
+var src_default = batch;
 
 // node_modules/it-parallel-batch/dist/src/index.js
-async function* parallelBatch(source2, size = 1) {
-  for await (const tasks of src_default2(source2, size)) {
+async function* parallelBatch(source, size = 1) {
+  for await (const tasks of src_default(source, size)) {
     const things = tasks.map(async (p) => {
       return p().then((value) => ({ ok: true, value }), (err) => ({ ok: false, err }));
     });
@@ -9800,8 +9911,8 @@ async function* parallelBatch(source2, size = 1) {
 
 // node_modules/uint8arrays/dist/src/concat.node.js
 import { Buffer as Buffer4 } from "node:buffer";
-function concat(arrays, length4) {
-  return asUint8Array(Buffer4.concat(arrays, length4));
+function concat(arrays, length3) {
+  return asUint8Array(Buffer4.concat(arrays, length3));
 }
 
 // node_modules/uint8arrays/dist/src/equals.js
@@ -9869,13 +9980,13 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * Add all `bufs` to the end of this Uint8ArrayList
    */
   appendAll(bufs) {
-    let length4 = 0;
+    let length3 = 0;
     for (const buf of bufs) {
       if (buf instanceof Uint8Array) {
-        length4 += buf.byteLength;
+        length3 += buf.byteLength;
         this.bufs.push(buf);
       } else if (isUint8ArrayList(buf)) {
-        length4 += buf.byteLength;
+        length3 += buf.byteLength;
         for (const chunk of buf.bufs) {
           this.bufs.push(chunk);
         }
@@ -9883,7 +9994,7 @@ var Uint8ArrayList = class _Uint8ArrayList {
         throw new Error("Could not append value, must be an Uint8Array or a Uint8ArrayList");
       }
     }
-    this.length += length4;
+    this.length += length3;
   }
   /**
    * Add one or more `bufs` to the start of this Uint8ArrayList
@@ -9895,19 +10006,19 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * Add all `bufs` to the start of this Uint8ArrayList
    */
   prependAll(bufs) {
-    let length4 = 0;
+    let length3 = 0;
     for (const buf of bufs.reverse()) {
       if (buf instanceof Uint8Array) {
-        length4 += buf.byteLength;
+        length3 += buf.byteLength;
         this.bufs.unshift(buf);
       } else if (isUint8ArrayList(buf)) {
-        length4 += buf.byteLength;
+        length3 += buf.byteLength;
         this.bufs.unshift(...buf.bufs);
       } else {
         throw new Error("Could not prepend value, must be an Uint8Array or a Uint8ArrayList");
       }
     }
-    this.length += length4;
+    this.length += length3;
   }
   /**
    * Read the value at `index`
@@ -9971,8 +10082,8 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * - note this is different to the behaviour of Node Buffers.
    */
   slice(beginInclusive, endExclusive) {
-    const { bufs, length: length4 } = this._subList(beginInclusive, endExclusive);
-    return concat(bufs, length4);
+    const { bufs, length: length3 } = this._subList(beginInclusive, endExclusive);
+    return concat(bufs, length3);
   }
   /**
    * Returns a section of the array from the given start and end element index.
@@ -9981,11 +10092,11 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * single Uint8Array internally, otherwise it is a copy operation.
    */
   subarray(beginInclusive, endExclusive) {
-    const { bufs, length: length4 } = this._subList(beginInclusive, endExclusive);
+    const { bufs, length: length3 } = this._subList(beginInclusive, endExclusive);
     if (bufs.length === 1) {
       return bufs[0];
     }
-    return concat(bufs, length4);
+    return concat(bufs, length3);
   }
   /**
    * Returns a new Uint8ArrayList from the given start and end element index.
@@ -9993,11 +10104,11 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * This is a no-copy operation.
    */
   sublist(beginInclusive, endExclusive) {
-    const { bufs, length: length4 } = this._subList(beginInclusive, endExclusive);
-    const list3 = new _Uint8ArrayList();
-    list3.length = length4;
-    list3.bufs = bufs;
-    return list3;
+    const { bufs, length: length3 } = this._subList(beginInclusive, endExclusive);
+    const list2 = new _Uint8ArrayList();
+    list2.length = length3;
+    list2.bufs = bufs;
+    return list2;
   }
   _subList(beginInclusive, endExclusive) {
     beginInclusive = beginInclusive ?? 0;
@@ -10238,14 +10349,14 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * Create a Uint8ArrayList from a pre-existing list of Uint8Arrays.  Use this
    * method if you know the total size of all the Uint8Arrays ahead of time.
    */
-  static fromUint8Arrays(bufs, length4) {
-    const list3 = new _Uint8ArrayList();
-    list3.bufs = bufs;
-    if (length4 == null) {
-      length4 = bufs.reduce((acc, curr) => acc + curr.byteLength, 0);
+  static fromUint8Arrays(bufs, length3) {
+    const list2 = new _Uint8ArrayList();
+    list2.bufs = bufs;
+    if (length3 == null) {
+      length3 = bufs.reduce((acc, curr) => acc + curr.byteLength, 0);
     }
-    list3.length = length4;
-    return list3;
+    list2.length = length3;
+    return list2;
   }
 };
 
@@ -10268,30 +10379,30 @@ var DEFAULT_FIELD_ORDER = "links-first";
 // node_modules/ipfs-unixfs-importer/dist/src/chunker/fixed-size.js
 var fixedSize = (options = {}) => {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE_256KIB;
-  return async function* fixedSizeChunker(source2) {
-    let list3 = new Uint8ArrayList();
+  return async function* fixedSizeChunker(source) {
+    let list2 = new Uint8ArrayList();
     let currentLength = 0;
     let emitted = false;
-    for await (const buffer3 of source2) {
-      list3.append(buffer3);
-      currentLength += buffer3.length;
+    for await (const buffer2 of source) {
+      list2.append(buffer2);
+      currentLength += buffer2.length;
       while (currentLength >= chunkSize) {
-        const buf = list3.subarray(0, chunkSize);
+        const buf = list2.subarray(0, chunkSize);
         yield buf;
         emitted = true;
-        if (chunkSize === list3.length) {
-          list3 = new Uint8ArrayList();
+        if (chunkSize === list2.length) {
+          list2 = new Uint8ArrayList();
           currentLength = 0;
         } else {
           const newBl = new Uint8ArrayList();
-          newBl.append(list3.sublist(chunkSize));
-          list3 = newBl;
+          newBl.append(list2.sublist(chunkSize));
+          list2 = newBl;
           currentLength -= chunkSize;
         }
       }
     }
     if (!emitted || currentLength > 0) {
-      yield list3.subarray(0, currentLength);
+      yield list2.subarray(0, currentLength);
     }
   };
 };
@@ -10308,14 +10419,14 @@ var CustomProgressEvent = class extends Event {
 };
 
 // node_modules/ipfs-unixfs-importer/dist/src/utils/persist.js
-var persist = async (buffer3, blockstore, options) => {
+var persist = async (buffer2, blockstore, options) => {
   if (options.codec == null) {
     options.codec = src_exports;
   }
-  const multihash = await sha256.digest(buffer3);
-  const cid = CID.create(options.cidVersion ?? DEFAULT_CID_VERSION, options.codec.code, multihash);
-  await blockstore.put(cid, buffer3, options);
-  return cid;
+  const multihash = await sha256.digest(buffer2);
+  const cid2 = CID.create(options.cidVersion ?? DEFAULT_CID_VERSION, options.codec.code, multihash);
+  await blockstore.put(cid2, buffer2, options);
+  return cid2;
 };
 
 // node_modules/ipfs-unixfs-importer/dist/src/dag-builder/buffer-importer.js
@@ -10343,15 +10454,15 @@ function defaultBufferImporter(options) {
             Links: []
           }, options);
         }
-        const cid = await persist(block, blockstore, opts);
+        const cid2 = await persist(block, blockstore, opts);
         bytesWritten += BigInt(block.byteLength);
         options.onProgress?.(new CustomProgressEvent("unixfs:importer:progress:file:write", {
           bytesWritten,
-          cid,
+          cid: cid2,
           path: file.path
         }));
         return {
-          cid,
+          cid: cid2,
           unixfs,
           size: BigInt(block.length),
           block
@@ -10386,10 +10497,10 @@ var defaultDirBuilder = async (dir, blockstore, options) => {
     mode: dir.mode
   });
   const block = encode3(prepare({ Data: unixfs.marshal() }), options);
-  const cid = await persist(block, blockstore, options);
+  const cid2 = await persist(block, blockstore, options);
   const path = dir.path;
   return {
-    cid,
+    cid: cid2,
     path,
     unixfs,
     size: BigInt(block.length),
@@ -10468,7 +10579,7 @@ var reduce = (file, blockstore, options) => {
       mode: file.mode
     });
     const links = leaves.filter((leaf2) => {
-      if (leaf2.cid.code === code3 && leaf2.size > 0) {
+      if (leaf2.cid.code === code2 && leaf2.size > 0) {
         return true;
       }
       if (leaf2.unixfs != null && leaf2.unixfs.data == null && leaf2.unixfs.fileSize() > 0n) {
@@ -10476,7 +10587,7 @@ var reduce = (file, blockstore, options) => {
       }
       return Boolean(leaf2.unixfs?.data?.length);
     }).map((leaf2) => {
-      if (leaf2.cid.code === code3) {
+      if (leaf2.cid.code === code2) {
         f.addBlockSize(leaf2.size);
         return {
           Name: "",
@@ -10500,13 +10611,13 @@ var reduce = (file, blockstore, options) => {
       Links: links
     };
     const block = encode3(prepare(node), options);
-    const cid = await persist(block, blockstore, options);
+    const cid2 = await persist(block, blockstore, options);
     options.onProgress?.(new CustomProgressEvent("unixfs:importer:progress:file:layout", {
-      cid,
+      cid: cid2,
       path: file.originalPath
     }));
     return {
-      cid,
+      cid: cid2,
       path: file.path,
       unixfs: f,
       size: BigInt(block.length + node.Links.reduce((acc, curr) => acc + (curr.Tsize ?? 0), 0)),
@@ -10529,10 +10640,10 @@ var defaultSymlinkBuilder = async (symlink, blockstore, options) => {
     mode: symlink.mode
   });
   const block = encode3(prepare({ Data: unixfs.marshal() }));
-  const cid = await persist(block, blockstore, options);
+  const cid2 = await persist(block, blockstore, options);
   const path = symlink.path;
   return {
-    cid,
+    cid: cid2,
     path,
     unixfs,
     size: BigInt(block.length),
@@ -10545,7 +10656,7 @@ var defaultSymlinkBuilder = async (symlink, blockstore, options) => {
 function isIterable(thing) {
   return Symbol.iterator in thing;
 }
-function isAsyncIterable3(thing) {
+function isAsyncIterable2(thing) {
   return Symbol.asyncIterator in thing;
 }
 function contentAsAsyncIterable(content) {
@@ -10558,7 +10669,7 @@ function contentAsAsyncIterable(content) {
       return (async function* () {
         yield* content;
       })();
-    } else if (isAsyncIterable3(content)) {
+    } else if (isAsyncIterable2(content)) {
       return content;
     }
   } catch {
@@ -10570,8 +10681,8 @@ function isPathCandidate(candidate) {
   return typeof candidate.path === "string";
 }
 function defaultDagBuilder(options) {
-  return async function* dagBuilder(source2, blockstore) {
-    for await (const entry of source2) {
+  return async function* dagBuilder(source, blockstore) {
+    for await (const entry of source) {
       let originalPath;
       if (isPathCandidate(entry)) {
         originalPath = entry.path;
@@ -10633,8 +10744,8 @@ function isSymLinkCandidate(entry) {
 
 // node_modules/ipfs-unixfs-importer/dist/src/dag-builder/validate-chunks.js
 var defaultChunkValidator = () => {
-  return async function* validateChunks(source2) {
-    for await (const content of source2) {
+  return async function* validateChunks(source) {
+    for await (const content of source) {
       if (content.length === void 0) {
         throw new InvalidContentError("Content was invalid");
       }
@@ -10655,9 +10766,9 @@ var defaultChunkValidator = () => {
 var DEFAULT_MAX_CHILDREN_PER_NODE = 174;
 function balanced(options) {
   const maxChildrenPerNode = options?.maxChildrenPerNode ?? DEFAULT_MAX_CHILDREN_PER_NODE;
-  return async function balancedLayout(source2, reduce2) {
+  return async function balancedLayout(source, reduce2) {
     const roots = [];
-    for await (const chunked of src_default2(source2, maxChildrenPerNode)) {
+    for await (const chunked of src_default(source, maxChildrenPerNode)) {
       roots.push(await reduce2(chunked));
     }
     if (roots.length > 1) {
@@ -10666,28 +10777,6 @@ function balanced(options) {
     return roots[0];
   };
 }
-
-// node_modules/it-all/dist/src/index.js
-function isAsyncIterable4(thing) {
-  return thing[Symbol.asyncIterator] != null;
-}
-function all(source2) {
-  if (isAsyncIterable4(source2)) {
-    return (async () => {
-      const arr2 = [];
-      for await (const entry of source2) {
-        arr2.push(entry);
-      }
-      return arr2;
-    })();
-  }
-  const arr = [];
-  for (const entry of source2) {
-    arr.push(entry);
-  }
-  return arr;
-}
-var src_default3 = all;
 
 // node_modules/ipfs-unixfs-importer/dist/src/dir.js
 var Dir = class {
@@ -11066,10 +11155,10 @@ var DirFlat = class extends Dir {
     super(props, options);
     this._children = /* @__PURE__ */ new Map();
   }
-  async put(name8, value) {
+  async put(name4, value) {
     if (this.nodeSize !== void 0) {
-      const oldChild = this._children.get(name8);
-      const nameBytes = utf8ByteLength(name8);
+      const oldChild = this._children.get(name4);
+      const nameBytes = utf8ByteLength(name4);
       const strategy = this.options?.shardSplitStrategy;
       if (strategy === "links-bytes") {
         this.nodeSize -= estimateLinkSize(nameBytes, oldChild);
@@ -11086,10 +11175,10 @@ var DirFlat = class extends Dir {
     }
     this.cid = void 0;
     this.size = void 0;
-    this._children.set(name8, value);
+    this._children.set(name4, value);
   }
-  async get(name8) {
-    return Promise.resolve(this._children.get(name8));
+  async get(name4) {
+    return Promise.resolve(this._children.get(name4));
   }
   childCount() {
     return this._children.size;
@@ -11115,7 +11204,7 @@ var DirFlat = class extends Dir {
       mode: this.mode
     });
     const links = [];
-    for (const [name8, child] of this._children.entries()) {
+    for (const [name4, child] of this._children.entries()) {
       if (child.size == null || child.cid == null) {
         continue;
       }
@@ -11124,7 +11213,7 @@ var DirFlat = class extends Dir {
       }
       links.push({
         Hash: child.cid,
-        Name: name8,
+        Name: name4,
         Tsize: child.size == null ? void 0 : Number(child.size)
       });
     }
@@ -11141,13 +11230,13 @@ var DirFlat = class extends Dir {
     const strategy = this.options?.shardSplitStrategy;
     if (strategy === "links-bytes") {
       this.nodeSize = 0;
-      for (const [name8, child] of this._children.entries()) {
-        this.nodeSize += estimateLinkSize(utf8ByteLength(name8), child);
+      for (const [name4, child] of this._children.entries()) {
+        this.nodeSize += estimateLinkSize(utf8ByteLength(name4), child);
       }
     } else if (strategy === "block-bytes") {
       this.nodeSize = dataFieldSerializedSize(this.mode, this.mtime);
-      for (const [name8, child] of this._children.entries()) {
-        this.nodeSize += calculateLinkSize(utf8ByteLength(name8), child);
+      for (const [name4, child] of this._children.entries()) {
+        this.nodeSize += calculateLinkSize(utf8ByteLength(name4), child);
       }
     } else {
       throw new InvalidShardingStrategyError(`Invalid shardSplitStrategy: ${strategy}`);
@@ -11156,7 +11245,7 @@ var DirFlat = class extends Dir {
   }
   async *flush(block) {
     const links = [];
-    for (const [name8, child] of this._children.entries()) {
+    for (const [name4, child] of this._children.entries()) {
       let result = child;
       if (child instanceof Dir) {
         for await (const entry of child.flush(block)) {
@@ -11166,7 +11255,7 @@ var DirFlat = class extends Dir {
       }
       if (result.size != null && result.cid != null) {
         links.push({
-          Name: name8,
+          Name: name4,
           Tsize: Number(result.size),
           Hash: result.cid
         });
@@ -11178,9 +11267,9 @@ var DirFlat = class extends Dir {
       mode: this.mode
     });
     const node = { Data: unixfs.marshal(), Links: links };
-    const buffer3 = encode3(prepare(node), this.options);
-    const cid = await persist(buffer3, block, this.options);
-    const size = buffer3.length + node.Links.reduce(
+    const buffer2 = encode3(prepare(node), this.options);
+    const cid2 = await persist(buffer2, block, this.options);
+    const size = buffer2.length + node.Links.reduce(
       /**
        * @param {number} acc
        * @param {PBLink} curr
@@ -11188,10 +11277,10 @@ var DirFlat = class extends Dir {
       (acc, curr) => acc + (curr.Tsize ?? 0),
       0
     );
-    this.cid = cid;
+    this.cid = cid2;
     this.size = size;
     yield {
-      cid,
+      cid: cid2,
       unixfs,
       path: this.path,
       size: BigInt(size)
@@ -11224,17 +11313,17 @@ var BaseBlockstore = class {
   put(key, val, options) {
     return Promise.reject(new Error(".put is not implemented"));
   }
-  async *putMany(source2, options) {
-    for await (const { cid, bytes } of source2) {
-      await this.put(cid, bytes, options);
-      yield cid;
+  async *putMany(source, options) {
+    for await (const { cid: cid2, bytes } of source) {
+      await this.put(cid2, bytes, options);
+      yield cid2;
     }
   }
   get(key, options) {
     throw new Error(".get is not implemented");
   }
-  async *getMany(source2, options) {
-    for await (const key of source2) {
+  async *getMany(source, options) {
+    for await (const key of source) {
       yield {
         cid: key,
         bytes: this.get(key, options)
@@ -11244,8 +11333,8 @@ var BaseBlockstore = class {
   delete(key, options) {
     return Promise.reject(new Error(".delete is not implemented"));
   }
-  async *deleteMany(source2, options) {
-    for await (const key of source2) {
+  async *deleteMany(source, options) {
+    for await (const key of source) {
       await this.delete(key, options);
       yield key;
     }
@@ -11272,7 +11361,7 @@ var BlackHoleBlockstore = class extends BaseBlockstore {
     options?.signal?.throwIfAborted();
     return false;
   }
-  async delete(cid, options) {
+  async delete(cid2, options) {
     options?.signal?.throwIfAborted();
   }
   // eslint-disable-next-line require-yield
@@ -11340,14 +11429,14 @@ var Bucket = class _Bucket {
       }
     }
   }
-  serialize(map2, reduce2) {
+  serialize(map, reduce2) {
     const acc = [];
     return reduce2(this._children.reduce((acc2, child, index) => {
       if (child != null) {
         if (child instanceof _Bucket) {
-          acc2.push(child.serialize(map2, reduce2));
+          acc2.push(child.serialize(map, reduce2));
         } else {
-          acc2.push(map2(child, index));
+          acc2.push(map(child, index));
         }
       }
       return acc2;
@@ -11407,11 +11496,11 @@ var Bucket = class _Bucket {
       hash: place.hash
     });
   }
-  _putObjectAt(pos, object) {
+  _putObjectAt(pos, object2) {
     if (this._children.get(pos) == null) {
       this._popCount++;
     }
-    this._children.set(pos, object);
+    this._children.set(pos, object2);
   }
   _delAt(pos) {
     if (pos === -1) {
@@ -11536,21 +11625,21 @@ var ConsumableBuffer = class {
     return this._currentBytePos >= 0;
   }
 };
-function byteBitsToInt(byte, start, length4) {
-  const mask = maskFor(start, length4);
+function byteBitsToInt(byte, start, length3) {
+  const mask = maskFor(start, length3);
   return (byte & mask) >>> start;
 }
-function maskFor(start, length4) {
-  return START_MASKS[start] & STOP_MASKS[Math.min(length4 + start - 1, 7)];
+function maskFor(start, length3) {
+  return START_MASKS[start] & STOP_MASKS[Math.min(length3 + start - 1, 7)];
 }
 
 // node_modules/hamt-sharding/dist/src/consumable-hash.js
-function wrapHash(hashFn2) {
+function wrapHash(hashFn) {
   function hashing2(value) {
     if (value instanceof InfiniteHash) {
       return value;
     } else {
-      return new InfiniteHash(value, hashFn2);
+      return new InfiniteHash(value, hashFn);
     }
   }
   return hashing2;
@@ -11562,12 +11651,12 @@ var InfiniteHash = class {
   _availableBits;
   _currentBufferIndex;
   _buffers;
-  constructor(value, hashFn2) {
+  constructor(value, hashFn) {
     if (!(value instanceof Uint8Array)) {
       throw new Error("can only hash Uint8Arrays");
     }
     this._value = value;
-    this._hashFn = hashFn2;
+    this._hashFn = hashFn;
     this._depth = -1;
     this._availableBits = 0;
     this._currentBufferIndex = 0;
@@ -11610,9 +11699,9 @@ var InfiniteHash = class {
     this._depth++;
     const value = this._depth > 0 ? concat([this._value, Uint8Array.from([this._depth])]) : this._value;
     const hashValue = await this._hashFn(value);
-    const buffer3 = new ConsumableBuffer(hashValue);
-    this._buffers.push(buffer3);
-    this._availableBits += buffer3.availableBits();
+    const buffer2 = new ConsumableBuffer(hashValue);
+    this._buffers.push(buffer2);
+    this._availableBits += buffer2.availableBits();
   }
 };
 
@@ -11641,14 +11730,14 @@ var DirSharded = class extends Dir {
       bits: options.shardFanoutBits ?? DEFAULT_SHARD_FANOUT_BITS
     });
   }
-  async put(name8, value) {
+  async put(name4, value) {
     this.cid = void 0;
     this.size = void 0;
     this.nodeSize = void 0;
-    await this.bucket.put(name8, value);
+    await this.bucket.put(name4, value);
   }
-  async get(name8) {
-    return this.bucket.get(name8);
+  async get(name4) {
+    return this.bucket.get(name4);
   }
   childCount() {
     return this.bucket.leafCount();
@@ -11756,11 +11845,11 @@ async function* flush(bucket, blockstore, shardRoot, options) {
     Data: dir.marshal(),
     Links: links
   };
-  const buffer3 = encode3(prepare(node), options);
-  const cid = await persist(buffer3, blockstore, options);
-  const size = BigInt(buffer3.byteLength) + childrenSize;
+  const buffer2 = encode3(prepare(node), options);
+  const cid2 = await persist(buffer2, blockstore, options);
+  const size = BigInt(buffer2.byteLength) + childrenSize;
   yield {
-    cid,
+    cid: cid2,
     unixfs: dir,
     size
   };
@@ -11780,13 +11869,13 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
     }
     const labelPrefix = i.toString(16).toUpperCase().padStart(padLength, "0");
     if (child instanceof Bucket) {
-      const { size, cid: cid2 } = await calculateSize(child, null, blocks, options);
+      const { size, cid: cid3 } = await calculateSize(child, null, blocks, options);
       links.push({
         Name: labelPrefix,
         Tsize: Number(size),
-        Hash: cid2
+        Hash: cid3
       });
-      sizeEstimate += labelPrefix.length + cid2.byteLength;
+      sizeEstimate += labelPrefix.length + cid3.byteLength;
     } else if (isDir(child.value)) {
       const dir2 = child.value;
       const size = dir2.nodeSize;
@@ -11820,14 +11909,14 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
     mtime: shardRoot?.mtime,
     mode: shardRoot?.mode
   });
-  const buffer3 = encode3(prepare({
+  const buffer2 = encode3(prepare({
     Data: dir.marshal(),
     Links: links
   }), options);
-  const cid = await persist(buffer3, blocks, options);
+  const cid2 = await persist(buffer2, blocks, options);
   return {
-    cid,
-    size: options.shardSplitStrategy === "links-bytes" ? sizeEstimate : buffer3.length
+    cid: cid2,
+    size: options.shardSplitStrategy === "links-bytes" ? sizeEstimate : buffer2.length
   };
 }
 
@@ -11885,11 +11974,11 @@ async function addToTree(elem, tree, options) {
   for (let i = 0; i < pathElems.length; i++) {
     const pathElem = pathElems[i];
     currentPath += `${currentPath !== "" ? "/" : ""}${pathElem}`;
-    const last2 = i === lastIndex;
+    const last = i === lastIndex;
     parent.dirty = true;
     parent.cid = void 0;
     parent.size = void 0;
-    if (last2) {
+    if (last) {
       await parent.put(pathElem, elem);
       tree = await flatToShard(null, parent);
     } else {
@@ -11923,7 +12012,7 @@ async function* flushAndYield(tree, blockstore) {
   yield* tree.flush(blockstore);
 }
 function defaultTreeBuilder(options) {
-  return async function* treeBuilder(source2, block) {
+  return async function* treeBuilder(source, block) {
     let tree = new DirFlat({
       root: true,
       dir: true,
@@ -11933,7 +12022,7 @@ function defaultTreeBuilder(options) {
     }, options);
     let rootDir;
     let singleRoot = false;
-    for await (const entry of source2) {
+    for await (const entry of source) {
       if (entry == null) {
         continue;
       }
@@ -11965,12 +12054,12 @@ function defaultTreeBuilder(options) {
 }
 
 // node_modules/ipfs-unixfs-importer/dist/src/index.js
-async function* importer(source2, blockstore, options = {}) {
+async function* importer(source, blockstore, options = {}) {
   let candidates;
-  if (Symbol.asyncIterator in source2 || Symbol.iterator in source2) {
-    candidates = source2;
+  if (Symbol.asyncIterator in source || Symbol.iterator in source) {
+    candidates = source;
   } else {
-    candidates = [source2];
+    candidates = [source];
   }
   let chunkSize;
   let maxChildrenPerNode;
@@ -12047,24 +12136,17 @@ async function* importer(source2, blockstore, options = {}) {
 // src/core/unixfs/storage.ts
 function writableStorage(sink, signal) {
   return {
-    async put(cid, bytes, options) {
+    async put(cid2, bytes, options) {
       const onWritten = options?.onWritten;
-      await sink.put(cid, bytes instanceof Uint8Array ? bytes : await concat2(bytes), onWritten != null ? { signal, onWritten } : { signal });
-      return cid;
-    }
-  };
-}
-function readableStorage(source2) {
-  return {
-    async *get(cid, options) {
-      yield await source2.get(cid, { signal: options?.signal });
+      await sink.put(cid2, bytes instanceof Uint8Array ? bytes : await concat2(bytes), onWritten != null ? { signal, onWritten } : { signal });
+      return cid2;
     }
   };
 }
 async function concat2(chunks) {
-  const list3 = [];
-  for await (const chunk of chunks) list3.push(chunk);
-  return Buffer.concat(list3);
+  const list2 = [];
+  for await (const chunk of chunks) list2.push(chunk);
+  return Buffer.concat(list2);
 }
 
 // src/core/unixfs/file.ts
@@ -12095,11 +12177,11 @@ function rawLeaves(hashLeaf, release) {
       });
       yield async () => {
         const { digest: digest2, bytes } = await hashed;
-        const cid = CID.createV1(code3, create(sha256.code, digest2));
-        await storage.put(cid, bytes, release != null ? { onWritten: () => {
+        const cid2 = CID.createV1(code2, create(sha256.code, digest2));
+        await storage.put(cid2, bytes, release != null ? { onWritten: () => {
           release(bytes);
         } } : void 0);
-        return { cid, size: BigInt(bytes.byteLength), block: bytes };
+        return { cid: cid2, size: BigInt(bytes.byteLength), block: bytes };
       };
     }
   };
@@ -12116,82 +12198,573 @@ async function importOne(content, sink, signal, leaves) {
   return result;
 }
 
-// node_modules/ipfs-unixfs-exporter/dist/src/errors.js
-var BadPathError = class _BadPathError extends Error {
-  static name = "BadPathError";
-  static code = "ERR_BAD_PATH";
-  name = _BadPathError.name;
-  code = _BadPathError.code;
-  constructor(message2 = "Bad path") {
-    super(message2);
+// src/core/unixfs/content.ts
+var IDENTITY2 = 0;
+var READ_AHEAD = 16;
+async function readBlock(cid2, source, options) {
+  if (cid2.multihash.code === IDENTITY2) return cid2.multihash.digest;
+  return await source.get(cid2, options);
+}
+function declaredFileSize(cid2, bytes) {
+  if (cid2.code === code2) return bytes.length;
+  if (cid2.code !== code) return void 0;
+  const { unixfs } = decodeUnixFS(cid2, bytes);
+  if (unixfs.type !== "file" && unixfs.type !== "raw") return void 0;
+  return Number(unixfs.fileSize());
+}
+var LEAF_BUFFER_BYTES = 1024 * 1024;
+var LeafBuffers = class {
+  pool;
+  lent = /* @__PURE__ */ new WeakSet();
+  constructor(keep) {
+    this.pool = new BufferPool(LEAF_BUFFER_BYTES, keep);
+  }
+  take = (length3) => {
+    if (length3 > LEAF_BUFFER_BYTES) return new Uint8Array(length3);
+    const buffer2 = this.pool.take();
+    this.lent.add(buffer2.buffer);
+    return buffer2.subarray(0, length3);
+  };
+  giveBack(bytes) {
+    if (!this.lent.has(bytes.buffer)) return;
+    this.lent.delete(bytes.buffer);
+    this.pool.give(new Uint8Array(bytes.buffer, 0, LEAF_BUFFER_BYTES));
   }
 };
-var NotFoundError2 = class _NotFoundError extends Error {
-  static name = "NotFoundError";
-  static code = "ERR_NOT_FOUND";
-  name = _NotFoundError.name;
-  code = _NotFoundError.code;
-  constructor(message2 = "Not found") {
-    super(message2);
+async function* fileContent(cid2, source, options) {
+  const signal = options?.signal;
+  const readAhead = Math.max(1, options?.readAhead ?? READ_AHEAD);
+  const buffers = options?.reuseChunks === true ? new LeafBuffers(readAhead + 2) : void 0;
+  const leafOptions = { signal, buffers };
+  let ahead = 0;
+  async function* walk2(cid3, bytes, expected, depth) {
+    throwIfAborted(signal);
+    if (cid3.code === code2) {
+      if (expected != null && bytes.length !== expected) throw new TreeError(`file block ${cid3} holds ${bytes.length} bytes where its parent says ${expected}`);
+      if (bytes.length > 0) yield bytes;
+      buffers?.giveBack(bytes);
+      return true;
+    }
+    if (cid3.code !== code) throw new TreeError(`file block ${cid3} has codec 0x${cid3.code.toString(16)}, not dag-pb or raw`);
+    const { node, unixfs } = decodeUnixFS(cid3, bytes);
+    if (unixfs.type !== "file" && unixfs.type !== "raw") throw new TreeError(`file block ${cid3} is a UnixFS ${unixfs.type}, not part of a file`);
+    const sizes = unixfs.blockSizes;
+    if (sizes.length !== node.Links.length) throw new TreeError(`file block ${cid3} has ${node.Links.length} links but ${sizes.length} block sizes`);
+    if (expected != null && Number(unixfs.fileSize()) !== expected) throw new TreeError(`file block ${cid3} holds ${unixfs.fileSize()} bytes where its parent says ${expected}`);
+    if (node.Links.length > 0 && depth >= MAX_FILE_DEPTH) throw new TreeError(`file block ${cid3} is more than ${MAX_FILE_DEPTH} levels deep`);
+    const data = unixfs.data;
+    if (data != null && data.length > 0) yield data;
+    const links = node.Links;
+    let window = 1;
+    let next = 0;
+    const pending = [];
+    try {
+      for (let i = 0; i < links.length; i++) {
+        while (next < links.length && (pending.length === 0 || pending.length < window && ahead < readAhead)) {
+          const link = links[next].Hash;
+          const read3 = readBlock(link, source, link.code === code2 ? leafOptions : { signal });
+          read3.catch(() => {
+          });
+          pending.push(read3);
+          ahead++;
+          next++;
+        }
+        const block = await pending.shift();
+        ahead--;
+        const leaf2 = yield* walk2(links[i].Hash, block, Number(sizes[i]), depth + 1);
+        if (i === 0 && leaf2) window = readAhead;
+      }
+    } finally {
+      ahead -= pending.length;
+    }
+    return links.length === 0;
   }
-};
-var NoResolverError = class _NoResolverError extends Error {
-  static name = "NoResolverError";
-  static code = "ERR_NO_RESOLVER";
-  name = _NoResolverError.name;
-  code = _NoResolverError.code;
-  constructor(message2 = "No resolver") {
-    super(message2);
-  }
-};
-var NotUnixFSError = class _NotUnixFSError extends Error {
-  static name = "NotUnixFSError";
-  static code = "ERR_NOT_UNIXFS";
-  name = _NotUnixFSError.name;
-  code = _NotUnixFSError.code;
-  constructor(message2 = "Not UnixFS") {
-    super(message2);
-  }
-};
-var OverReadError = class _OverReadError extends Error {
-  static name = "OverReadError";
-  static code = "ERR_OVER_READ";
-  name = _OverReadError.name;
-  code = _OverReadError.code;
-  constructor(message2 = "Over read") {
-    super(message2);
-  }
-};
-var UnderReadError = class _UnderReadError extends Error {
-  static name = "UnderReadError";
-  static code = "ERR_UNDER_READ";
-  name = _UnderReadError.name;
-  code = _UnderReadError.code;
-  constructor(message2 = "Under read") {
-    super(message2);
-  }
-};
-var InvalidParametersError = class _InvalidParametersError extends Error {
-  static name = "InvalidParametersError";
-  static code = "ERR_INVALID_PARAMS";
-  name = _InvalidParametersError.name;
-  code = _InvalidParametersError.code;
-  constructor(message2 = "Invalid parameters") {
-    super(message2);
-  }
-};
+  const root = options?.block ?? await readBlock(cid2, source, { signal });
+  yield* walk2(cid2, root, void 0, 0);
+}
 
-// node_modules/@ipld/dag-cbor/src/index.js
-var src_exports2 = {};
-__export(src_exports2, {
-  code: () => code5,
-  decode: () => decode11,
-  decodeOptions: () => decodeOptions,
-  encode: () => encode9,
-  encodeOptions: () => encodeOptions,
-  name: () => name5,
-  toByteView: () => toByteView2
-});
+// src/core/unixfs/tree.ts
+async function resolvePath(root, path, source, options) {
+  if (path.length === 0) return { cid: root, size: await dagSize(root, source, options) };
+  let cid2 = root;
+  let size = 0;
+  for (let i = 0; i < path.length; i++) {
+    const name4 = path[i];
+    if (cid2.code !== code) throw new TreeError(`/${path.slice(0, i).join("/")} is not a directory`);
+    const entry = await findEntry(cid2, name4, source, options);
+    if (entry == null) return void 0;
+    cid2 = entry.cid;
+    size = entry.size;
+  }
+  return { cid: cid2, size };
+}
+async function dagSize(cid2, source, options) {
+  if (cid2.multihash.code === 0) return cid2.multihash.digest.length;
+  const bytes = await source.get(cid2, options);
+  if (cid2.code !== code) return bytes.length;
+  return bytes.length + decode5(bytes).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0);
+}
+async function readFileBytes(cid2, source, options) {
+  const block = await readBlock(cid2, source, options);
+  const size = declaredFileSize(cid2, block);
+  if (size == null) throw new TreeError(`${cid2} is not a file`);
+  if (size > options.maxBytes) throw new TreeError(`${cid2} is ${size} bytes, more than the ${options.maxBytes} allowed`);
+  const chunks = [];
+  let length3 = 0;
+  for await (const chunk of fileContent(cid2, source, { signal: options.signal, block })) {
+    length3 += chunk.byteLength;
+    if (length3 > options.maxBytes) throw new TreeError(`${cid2} is more than the ${options.maxBytes} bytes allowed`);
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3);
+}
+async function* walkDag(root, source, options) {
+  const concurrency = options?.concurrency ?? 8;
+  const skip = options?.skip;
+  const maxBlocks = options?.maxBlocks ?? WALK_MAX_BLOCKS;
+  const seen = /* @__PURE__ */ new Set();
+  let yielded = 0;
+  const inflight = /* @__PURE__ */ new Map();
+  const stack = [root];
+  try {
+    while (stack.length > 0) {
+      throwIfAborted(options?.signal);
+      for (let i = stack.length - 1; i >= 0 && i >= stack.length - concurrency; i--) {
+        const cid3 = stack[i];
+        const key2 = cid3.toString();
+        if (seen.has(key2) || inflight.has(key2) || cid3.multihash.code === 0 || skip?.(cid3) === true) continue;
+        const pending = source.get(cid3, { signal: options?.signal });
+        pending.catch(() => {
+        });
+        inflight.set(key2, pending);
+      }
+      const cid2 = stack.pop();
+      const key = cid2.toString();
+      if (seen.has(key) || cid2.multihash.code === 0 || skip?.(cid2) === true) {
+        seen.add(key);
+        continue;
+      }
+      const bytes = await (inflight.get(key) ?? source.get(cid2, { signal: options?.signal }));
+      inflight.delete(key);
+      seen.add(key);
+      if (++yielded > maxBlocks) throw new TreeError(`the DAG under ${root} has more than ${maxBlocks} blocks`);
+      yield { cid: cid2, bytes };
+      if (cid2.code === code) {
+        const links = decode5(bytes).Links;
+        const distinct = /* @__PURE__ */ new Map();
+        for (const link of links) if (!seen.has(link.Hash.toString())) distinct.set(link.Hash.toString(), link.Hash);
+        const add2 = [...distinct.values()];
+        for (let i = add2.length - 1; i >= 0; i--) stack.push(add2[i]);
+      } else if (cid2.code !== code2) {
+        throw new TreeError(`cannot walk ${cid2}: codec 0x${cid2.code.toString(16)} is not dag-pb or raw`);
+      }
+    }
+  } finally {
+    inflight.clear();
+  }
+}
+
+// src/core/unixfs/edit.ts
+var PendingDir = class _PendingDir {
+  /** `where`: the directory's path from the root, for errors. */
+  constructor(where, entries = [], shard) {
+    this.where = where;
+    this.shard = shard;
+    this.entries = new Map(entries.map((entry) => [entry.name, { cid: entry.cid, size: entry.size }]));
+  }
+  where;
+  shard;
+  entries;
+  /** Names a HAMT had before the edit (undefined: absent), as looked up on their hash paths. */
+  before = /* @__PURE__ */ new Map();
+  removed = /* @__PURE__ */ new Set();
+  static async load(cid2, where, source, options) {
+    if (source == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
+    return await naming(where, async () => {
+      const bytes = await source.get(cid2, options);
+      if (cid2.code === code && decodeUnixFS(cid2, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid2);
+      return new _PendingDir(where, await readDirectory(cid2, source, options));
+    });
+  }
+  async get(name4, source, options) {
+    const child = this.entries.get(name4);
+    if (child != null || this.shard == null || this.removed.has(name4)) return child;
+    if (source == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
+    const entry = await naming(this.where, async () => await this.original(name4, source, options));
+    return entry == null ? void 0 : { cid: entry.cid, size: entry.size };
+  }
+  set(name4, child) {
+    this.entries.set(name4, child);
+    this.removed.delete(name4);
+  }
+  delete(name4) {
+    this.entries.delete(name4);
+    if (this.shard != null) this.removed.add(name4);
+  }
+  async flush(source, sink, options) {
+    const changed = [];
+    for (const [name4, child] of this.entries) {
+      const node = child instanceof _PendingDir ? await child.flush(source, sink, options) : child;
+      changed.push({ name: name4, cid: node.cid, size: node.size });
+    }
+    if (this.shard == null) return buildDirectory(changed, sink, options);
+    if (source == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
+    return await naming(this.where, async () => await this.flushShard(this.shard, changed, source, sink, options));
+  }
+  /**
+   * A HAMT that only grows stays a HAMT: patch the hash paths. Otherwise it may fall back to a
+   * basic directory, which takes every entry: read them all and build anew.
+   */
+  async flushShard(shard, changed, source, sink, options) {
+    let growth = 0;
+    if (this.removed.size === 0) {
+      for (const entry of changed) {
+        const old = await this.original(entry.name, source, options);
+        growth += linkBytes(entry) - (old == null ? 0 : linkBytes(old));
+      }
+    }
+    if (this.removed.size === 0 && growth >= 0) return putInShardedDirectory(shard, changed, source, sink, options);
+    const all = new Map((await readDirectory(shard, source, options)).map((entry) => [entry.name, entry]));
+    for (const name4 of this.removed) all.delete(name4);
+    for (const entry of changed) all.set(entry.name, entry);
+    return buildDirectory([...all.values()].sort(compareNames), sink, options);
+  }
+  async original(name4, source, options) {
+    if (!this.before.has(name4)) this.before.set(name4, await findEntry(this.shard, name4, source, options));
+    return this.before.get(name4);
+  }
+};
+async function naming(where, work) {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join("/")}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+function linkBytes(entry) {
+  const name4 = encoder3.encode(entry.name).length;
+  const cid2 = entry.cid.bytes.length;
+  const body = 1 + varintLength(cid2) + cid2 + 1 + varintLength(name4) + name4 + 1 + varintLength(entry.size);
+  return 1 + varintLength(body) + body;
+}
+function varintLength(value) {
+  let length3 = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    length3++;
+  }
+  return length3;
+}
+var encoder3 = new TextEncoder();
+async function editTree(root, edits, source, sink, options) {
+  if (root != null && edits.length === 0) {
+    if (source == null) throw new InputError("source", "a block source is needed to size an unedited root");
+    return { cid: root, size: await dagSize(root, source, options) };
+  }
+  const read3 = /* @__PURE__ */ new Map();
+  const cached = source == null ? null : {
+    label: source.label,
+    get: async (cid2, opts) => {
+      const key = cid2.toString();
+      let bytes = read3.get(key);
+      if (bytes == null) {
+        bytes = source.get(cid2, opts);
+        read3.set(key, bytes);
+        bytes.catch(() => {
+          read3.delete(key);
+        });
+      }
+      return await bytes;
+    }
+  };
+  const top = root == null ? new PendingDir([]) : await PendingDir.load(root, [], cached, options);
+  for (const edit of edits) {
+    throwIfAborted(options?.signal);
+    if (edit.path.length === 0) throw new InputError("edits", "an edit path must name at least one entry");
+    for (const name4 of edit.path) checkName(name4);
+    let dir = top;
+    let missing = false;
+    for (let i = 0; i < edit.path.length - 1; i++) {
+      const name4 = edit.path[i];
+      const child = await dir.get(name4, cached, options);
+      let next;
+      if (child instanceof PendingDir) {
+        next = child;
+      } else if (child == null) {
+        if (edit.node == null) {
+          missing = true;
+          break;
+        }
+        next = new PendingDir(edit.path.slice(0, i + 1));
+      } else {
+        next = await PendingDir.load(child.cid, edit.path.slice(0, i + 1), cached, options);
+      }
+      dir.set(name4, next);
+      dir = next;
+    }
+    if (missing) continue;
+    const last = edit.path[edit.path.length - 1];
+    if (edit.node != null) dir.set(last, { cid: edit.node.cid, size: edit.node.size });
+    else if (await dir.get(last, cached, options) != null) dir.delete(last);
+  }
+  const newBlocks = {
+    put: async (cid2, bytes, opts) => {
+      if (!read3.has(cid2.toString())) await sink.put(cid2, bytes, opts);
+    }
+  };
+  return await top.flush(cached, newBlocks, options);
+}
+
+// src/core/publish.ts
+var PublishSink = class {
+  constructor(sinks) {
+    this.sinks = sinks;
+  }
+  sinks;
+  dagPb = new MemoryBlockStore();
+  async put(cid2, bytes, options) {
+    if (cid2.code === 112) await this.dagPb.put(cid2, bytes);
+    const onWritten = options?.onWritten;
+    let waiting = this.sinks.length;
+    const each = onWritten == null ? {} : { onWritten: () => {
+      if (--waiting === 0) onWritten();
+    } };
+    await Promise.all(this.sinks.map(async (s) => {
+      await s.put(cid2, bytes, each);
+    }));
+  }
+};
+var discard = {
+  put: async (_cid, _bytes, options) => {
+    options?.onWritten?.();
+  }
+};
+var readBuffers = new BufferPool(1024 * 1024, 64);
+function resolveName(options, image) {
+  if (options.name != null && options.name !== "") return validateName(options.name, "name");
+  if (options.image.kind === "docker") return validateName(parseReference(options.image.ref, "image").path, "image");
+  const repoTag = image.repoTags.find((t) => t.includes(":") || t.includes("/"));
+  if (repoTag != null) return validateName(parseReference(repoTag, "image-file").path, "image-file");
+  throw new InputError("name", 'no repository name given and the image archive names none (expected a name such as "team/app")');
+}
+function resolveTags(options) {
+  if (options.tags.length > 0) return options.tags.map((t) => validateTag(t, "tags"));
+  if (options.image.kind === "docker") {
+    const tag = parseReference(options.image.ref, "image").tag;
+    if (tag != null) return [tag];
+  }
+  return ["latest"];
+}
+var REUSE_TAGS = 8;
+async function previousBlobs(root, name4, catalog, source, options) {
+  const known = /* @__PURE__ */ new Map();
+  const tagsPath = registryPaths.tags(name4);
+  const tagsDir = await inPreviousRoot(root, tagsPath, async () => await resolvePath(root, tagsPath, source, options));
+  if (tagsDir == null) return known;
+  const recent = (catalog.images.find((i) => i.name === name4)?.tags ?? []).slice().sort((a, b) => a.published < b.published ? 1 : a.published > b.published ? -1 : 0).slice(0, REUSE_TAGS);
+  const read3 = /* @__PURE__ */ new Set();
+  for (const tag of recent) {
+    const path = [...tagsPath, tag.tag, "blobs", "sha256"];
+    await inPreviousRoot(root, path, async () => {
+      const blobs = await resolvePath(tagsDir.cid, path.slice(tagsPath.length), source, options);
+      if (blobs == null || read3.has(blobs.cid.toString())) return;
+      read3.add(blobs.cid.toString());
+      for (const entry of await readDirectory(blobs.cid, source, options)) known.set(entry.name, { cid: entry.cid, size: entry.size });
+    });
+  }
+  return known;
+}
+async function inPreviousRoot(root, path, work) {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof TreeError) throw new TreeError(`previous root ${root}, /${path.join("/")}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+async function* once(bytes) {
+  yield bytes;
+}
+async function importBlob(file, sink, label, progress, signal) {
+  const pooled = file.bytes == null;
+  const source = pooled ? fileContent2(file, signal) : once(file.bytes);
+  const hasher = new BlobHasher(pooled, signal);
+  try {
+    let size = 0;
+    const content = async function* () {
+      for await (const chunk of source) {
+        size += chunk.length;
+        progress.add(chunk.length);
+        yield chunk;
+      }
+    };
+    const node = await importFile(content(), sink, {
+      signal,
+      hashLeaf: hasher.hashChunk,
+      ...pooled ? { releaseLeaf: (bytes) => {
+        readBuffers.give(bytes);
+      } } : {}
+    });
+    if (file.digest != null) checkDigest(await hasher.digest(), size, { digest: file.digest, size: file.size, label });
+    return node;
+  } finally {
+    hasher.close();
+    await source.return(void 0);
+  }
+}
+function fileContent2(file, signal) {
+  if (file.chunks == null) throw new Error(`no content for ${file.path}`);
+  return file.chunks({ pool: readBuffers, signal });
+}
+async function publish(options) {
+  const logger = options.logger ?? silentLogger;
+  const { signal } = options;
+  const scope = options.carScope ?? "new";
+  const tags = resolveTags(options);
+  if (options.previousRoot != null && (options.sources ?? []).length === 0) {
+    throw new InputError("previous-root", "a previous root was given but no block source to read it from (set gateways, a CAR or a store)");
+  }
+  const work = await mkdtemp2(join3(options.tempDir, "ipcr-publish-"));
+  registerTemporary(work);
+  let archive;
+  let car;
+  try {
+    const input = options.image.kind === "docker" ? "image" : "image-file";
+    const archivePath = options.image.kind === "docker" ? await logger.group(`Export ${options.image.ref} from Docker`, async () => {
+      const img = options.image;
+      return await saveDockerImage(img.ref, { run: img.run, tempDir: work, input, signal });
+    }) : options.image.path;
+    const { maxDecompressedSize } = options;
+    archive = await openImageArchive(archivePath, { input, tempDir: work, signal, maxDecompressedSize });
+    const image = await loadImage(archive, { input, signal, maxDecompressedSize });
+    const name4 = resolveName(options, image);
+    const description = plainLine(options.description ?? image.labels["org.opencontainers.image.description"]);
+    const platforms = image.images.map((i) => platformString(i.platform));
+    logger.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name4}:${tags.join(", ")}`);
+    const previousRoot = options.previousRoot ?? null;
+    const budget = new DagBudget(PREVIOUS_ROOT_LIMITS);
+    const allSources = previousRoot != null ? new FirstSource(options.sources ?? []) : null;
+    const source = allSources != null ? budget.source(allSources) : null;
+    const { previousCatalog, known } = previousRoot != null && source != null ? await logger.group(`Read the previous registry root ${previousRoot}`, async () => {
+      const previousCatalog2 = await readPreviousCatalog(previousRoot, source, { signal, budget });
+      return { previousCatalog: previousCatalog2, known: await previousBlobs(previousRoot, name4, previousCatalog2, source, { signal, budget }) };
+    }) : { previousCatalog: emptyCatalog(), known: /* @__PURE__ */ new Map() };
+    car = await CarFileWriter.create(options.carPath);
+    const sink = new PublishSink([car, ...options.sinks ?? []]);
+    const files = tagFolderFiles(image, { name: name4, tag: tags[0] });
+    const blobFiles = files.filter((f) => f.path.startsWith("blobs/sha256/"));
+    const total = blobFiles.reduce((n, f) => n + f.size, 0);
+    let reused = 0;
+    const blobEntries = await logger.group(`Import ${blobFiles.length} blobs (${formatBytes(total)})`, async () => {
+      const progress = new Progress(logger, "imported", total);
+      const entries = [];
+      for (const file of blobFiles) {
+        const hex = file.path.slice("blobs/sha256/".length);
+        const label = `${input} blob ${file.digest ?? hex}`;
+        const previous = scope === "new" ? known.get(hex) : void 0;
+        let node = await importBlob(file, previous != null ? discard : sink, label, progress, signal);
+        if (previous != null) {
+          if (previous.cid.equals(node.cid)) {
+            reused++;
+          } else {
+            node = await importBlob(file, sink, label, progress, signal);
+          }
+        }
+        entries.push({ name: hex, cid: node.cid, size: node.size });
+      }
+      progress.finish();
+      return entries;
+    });
+    const sha256Dir = await buildDirectory(blobEntries, sink, { signal });
+    const blobsDir = await buildDirectory([{ name: "sha256", ...sha256Dir }], sink, { signal });
+    const edits = [];
+    const published = [];
+    const now = (options.now ?? /* @__PURE__ */ new Date()).toISOString();
+    const catalogTags = [];
+    for (const tag of tags) {
+      const entries = [{ name: "blobs", ...blobsDir }];
+      for (const file of tagFolderFiles(image, { name: name4, tag }).filter((f) => !f.path.startsWith("blobs/"))) {
+        if (file.bytes == null) throw new Error(`${file.path} has no bytes`);
+        const node = await importBytes(file.bytes, sink, { signal });
+        entries.push({ name: file.path, cid: node.cid, size: node.size });
+      }
+      const folder = await buildDirectory(entries, sink, { signal });
+      edits.push({ path: registryPaths.tag(name4, tag), node: folder });
+      published.push({ tag, cid: folder.cid.toString() });
+      catalogTags.push({
+        tag,
+        digest: image.root.digest,
+        platforms,
+        size: total,
+        cid: folder.cid.toString(),
+        published: now,
+        ...options.revision != null && options.revision !== "" ? { revision: options.revision } : {}
+      });
+    }
+    if (description != null) {
+      const readme = await importBytes(new TextEncoder().encode(`${description}
+`), sink, { signal });
+      edits.push({ path: registryPaths.readme(name4), node: readme });
+    }
+    const catalog = updateCatalog(previousCatalog, { name: name4, description, tags: catalogTags, updated: now });
+    const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal });
+    edits.push({ path: registryPaths.catalog(), node: catalogNode });
+    const root = previousRoot != null ? await inPreviousRoot(previousRoot, [], async () => await editTree(previousRoot, edits, source, sink, { signal, budget })) : await editTree(null, edits, source, sink, { signal });
+    if (scope === "full" && allSources != null) {
+      await logger.group("Copy the unchanged part of the registry into the CAR", async () => {
+        const full = new FirstSource([sink.dagPb, allSources]);
+        for await (const block of walkDag(root.cid, full, { signal, skip: (cid2) => cid2.code === 85 && car?.has(cid2) === true })) {
+          await car?.put(block.cid, block.bytes);
+        }
+      });
+    }
+    const written = await car.close(root.cid);
+    car = void 0;
+    return {
+      rootCid: root.cid.toString(),
+      ...previousRoot != null ? { previousRoot: previousRoot.toString() } : {},
+      name: name4,
+      tags: published,
+      imageCid: published[0].cid,
+      digest: image.root.digest,
+      platforms,
+      size: total,
+      ...description != null ? { description } : {},
+      sourceFormat: image.sourceFormat,
+      car: { path: written.path, scope, blocks: written.blocks, bytes: written.bytes },
+      reusedBlobs: reused
+    };
+  } finally {
+    try {
+      if (car != null) await car.abort();
+    } finally {
+      try {
+        if (archive != null) await archive.close();
+      } finally {
+        await removeTemporary(work);
+      }
+    }
+  }
+}
+async function readPreviousCatalog(root, source, options) {
+  const path = registryPaths.catalog();
+  const bytes = await inPreviousRoot(root, path, async () => {
+    const node = await resolvePath(root, path, source, options);
+    return node == null ? void 0 : await readFileBytes(node.cid, source, { ...options, maxBytes: CATALOG_LIMITS.bytes });
+  });
+  return bytes == null ? emptyCatalog() : parseCatalog(bytes, `previous root ${root.toString()}`);
+}
+function parseCid(value, input) {
+  try {
+    return CID.parse(value.trim().replace(/^\/ipfs\//, ""));
+  } catch {
+    throw new InputError(input, `'${value}' is not a CID (expected a CIDv0 Qm\u2026 or CIDv1 such as bafy\u2026)`);
+  }
+}
+
+// src/core/blocks/car-source.ts
+import { open as open5 } from "node:fs/promises";
 
 // node_modules/cborg/lib/is.js
 var objectTypeNames = [
@@ -12232,11 +12805,11 @@ function is(value) {
   if (value === true || value === false) {
     return "boolean";
   }
-  const typeOf2 = typeof value;
-  if (typeOf2 === "string" || typeOf2 === "number" || typeOf2 === "bigint" || typeOf2 === "symbol") {
-    return typeOf2;
+  const typeOf = typeof value;
+  if (typeOf === "string" || typeOf === "number" || typeOf === "bigint" || typeOf === "symbol") {
+    return typeOf;
   }
-  if (typeOf2 === "function") {
+  if (typeOf === "function") {
     return "Function";
   }
   if (Array.isArray(value)) {
@@ -12269,10 +12842,10 @@ var Type = class {
    * @param {string} name
    * @param {boolean} terminal
    */
-  constructor(major, name8, terminal) {
+  constructor(major, name4, terminal) {
     this.major = major;
     this.majorEncoded = major << 5;
-    this.name = name8;
+    this.name = name4;
     this.terminal = terminal;
   }
   toString() {
@@ -12350,20 +12923,20 @@ var fromString3 = useBuffer ? (
   /**
    * @param {string} string
    */
-  (string2) => {
-    return string2.length >= FROM_STRING_THRESHOLD_BUFFER ? (
+  (string3) => {
+    return string3.length >= FROM_STRING_THRESHOLD_BUFFER ? (
       // eslint-disable-line operator-linebreak
       // @ts-ignore
-      globalThis.Buffer.from(string2)
-    ) : utf8ToBytes(string2);
+      globalThis.Buffer.from(string3)
+    ) : utf8ToBytes(string3);
   }
 ) : (
   // eslint-disable-line operator-linebreak
   /**
    * @param {string} string
    */
-  (string2) => {
-    return string2.length >= FROM_STRING_THRESHOLD_TEXTENCODER ? textEncoder4.encode(string2) : utf8ToBytes(string2);
+  (string3) => {
+    return string3.length >= FROM_STRING_THRESHOLD_TEXTENCODER ? textEncoder4.encode(string3) : utf8ToBytes(string3);
   }
 );
 var fromArray = (arr) => {
@@ -12401,7 +12974,7 @@ var concat3 = useBuffer ? (
    * @param {number} length
    * @returns {AllocatedByteView}
    */
-  (chunks, length4) => {
+  (chunks, length3) => {
     chunks = chunks.map((c) => c instanceof Uint8Array ? c : (
       // eslint-disable-line operator-linebreak
       // @ts-ignore
@@ -12409,7 +12982,7 @@ var concat3 = useBuffer ? (
     ));
     return (
       /** @type {AllocatedByteView} */
-      asU8A(globalThis.Buffer.concat(chunks, length4))
+      asU8A(globalThis.Buffer.concat(chunks, length3))
     );
   }
 ) : (
@@ -12419,8 +12992,8 @@ var concat3 = useBuffer ? (
    * @param {number} length
    * @returns {AllocatedByteView}
    */
-  (chunks, length4) => {
-    const out = new Uint8Array(length4);
+  (chunks, length3) => {
+    const out = new Uint8Array(length3);
     let off = 0;
     for (let b of chunks) {
       if (off + b.length > out.length) {
@@ -12489,22 +13062,6 @@ function utf8ToBytes(str) {
     }
   }
   return out;
-}
-var MAX_ARGUMENTS_LENGTH2 = 4096;
-function decodeCodePointsArray(codePoints) {
-  const len = codePoints.length;
-  if (len <= MAX_ARGUMENTS_LENGTH2) {
-    return String.fromCharCode.apply(String, codePoints);
-  }
-  let res = "";
-  let i = 0;
-  while (i < len) {
-    res += String.fromCharCode.apply(
-      String,
-      codePoints.slice(i, i += MAX_ARGUMENTS_LENGTH2)
-    );
-  }
-  return res;
 }
 
 // node_modules/cborg/lib/bl.js
@@ -12833,10 +13390,10 @@ encodeNegint.compareTokens = function compareTokens2(tok1, tok2) {
 };
 
 // node_modules/cborg/lib/2bytes.js
-function toToken(data, pos, prefix, length4) {
-  assertEnoughData(data, pos, prefix + length4);
-  const buf = data.slice(pos + prefix, pos + prefix + length4);
-  return new Token(Type.bytes, buf, prefix + length4);
+function toToken(data, pos, prefix, length3) {
+  assertEnoughData(data, pos, prefix + length3);
+  const buf = data.slice(pos + prefix, pos + prefix + length3);
+  return new Token(Type.bytes, buf, prefix + length3);
 }
 function decodeBytesCompact(data, pos, minor, _options) {
   return toToken(data, pos, 1, minor);
@@ -12897,8 +13454,8 @@ function toStr(bytes, start, end) {
   }
   return textDecoder3.decode(bytes.subarray(start, end));
 }
-function toToken2(data, pos, prefix, length4, options) {
-  const totLength = prefix + length4;
+function toToken2(data, pos, prefix, length3, options) {
+  const totLength = prefix + length3;
   assertEnoughData(data, pos, totLength);
   const tok = new Token(Type.string, toStr(data, pos + prefix, pos + totLength), totLength);
   if (options.retainStringBytes === true) {
@@ -12928,8 +13485,8 @@ function decodeString64(data, pos, _minor, options) {
 var encodeString = encodeBytes;
 
 // node_modules/cborg/lib/4array.js
-function toToken3(_data, _pos, prefix, length4) {
-  return new Token(Type.array, length4, prefix);
+function toToken3(_data, _pos, prefix, length3) {
+  return new Token(Type.array, length3, prefix);
 }
 function decodeArrayCompact(data, pos, minor, _options) {
   return toToken3(data, pos, 1, minor);
@@ -12965,8 +13522,8 @@ encodeArray.encodedSize = function encodedSize5(token) {
 };
 
 // node_modules/cborg/lib/5map.js
-function toToken4(_data, _pos, prefix, length4) {
-  return new Token(Type.map, length4, prefix);
+function toToken4(_data, _pos, prefix, length3) {
+  return new Token(Type.map, length3, prefix);
 }
 function decodeMapCompact(data, pos, minor, _options) {
   return toToken4(data, pos, 1, minor);
@@ -13153,11 +13710,11 @@ function encodeFloat16(inp) {
     }
   }
 }
-function readFloat16(ui8a3, pos) {
-  if (ui8a3.length - pos < 2) {
+function readFloat16(ui8a2, pos) {
+  if (ui8a2.length - pos < 2) {
     throw new Error(`${decodeErrPrefix} not enough data for float16`);
   }
-  const half = (ui8a3[pos] << 8) + ui8a3[pos + 1];
+  const half = (ui8a2[pos] << 8) + ui8a2[pos + 1];
   if (half === 31744) {
     return Infinity;
   }
@@ -13182,22 +13739,22 @@ function readFloat16(ui8a3, pos) {
 function encodeFloat32(inp) {
   dataView.setFloat32(0, inp, false);
 }
-function readFloat32(ui8a3, pos) {
-  if (ui8a3.length - pos < 4) {
+function readFloat32(ui8a2, pos) {
+  if (ui8a2.length - pos < 4) {
     throw new Error(`${decodeErrPrefix} not enough data for float32`);
   }
-  const offset = (ui8a3.byteOffset || 0) + pos;
-  return new DataView(ui8a3.buffer, offset, 4).getFloat32(0, false);
+  const offset = (ui8a2.byteOffset || 0) + pos;
+  return new DataView(ui8a2.buffer, offset, 4).getFloat32(0, false);
 }
 function encodeFloat64(inp) {
   dataView.setFloat64(0, inp, false);
 }
-function readFloat64(ui8a3, pos) {
-  if (ui8a3.length - pos < 8) {
+function readFloat64(ui8a2, pos) {
+  if (ui8a2.length - pos < 8) {
     throw new Error(`${decodeErrPrefix} not enough data for float64`);
   }
-  const offset = (ui8a3.byteOffset || 0) + pos;
-  return new DataView(ui8a3.buffer, offset, 8).getFloat64(0, false);
+  const offset = (ui8a2.byteOffset || 0) + pos;
+  return new DataView(ui8a2.buffer, offset, 8).getFloat64(0, false);
 }
 function encodeMajorSevenBytes(token, float64) {
   const float = token.value;
@@ -13413,11 +13970,6 @@ function quickEncodeToken(token) {
 }
 
 // node_modules/cborg/lib/encode.js
-var defaultEncodeOptions = {
-  float64: false,
-  mapSorter,
-  quickEncodeToken
-};
 var rfc8949EncodeOptions = Object.freeze({
   mapSorter: rfc8949MapSorter,
   quickEncodeToken
@@ -13687,26 +14239,13 @@ function objectToTokens(obj, options = {}, refStack) {
   return typeEncoder(obj, typ, options, refStack);
 }
 function sortMapEntries(entries, options) {
-  const mapSorter4 = (
+  const mapSorter = (
     /** @type {(e1: TokenOrNestedTokens, e2: TokenOrNestedTokens, options?: EncodeOptions) => number} */
     options.mapSorter
   );
-  if (mapSorter4) {
-    entries.sort((e1, e2) => mapSorter4(e1, e2, options));
+  if (mapSorter) {
+    entries.sort((e1, e2) => mapSorter(e1, e2, options));
   }
-}
-function mapSorter(e1, e2, options) {
-  const keyToken1 = Array.isArray(e1[0]) ? e1[0][0] : e1[0];
-  const keyToken2 = Array.isArray(e2[0]) ? e2[0][0] : e2[0];
-  if (keyToken1.type.major !== keyToken2.type.major) {
-    return keyToken1.type.compare(keyToken2.type);
-  }
-  const major = keyToken1.type.major;
-  const tcmp = cborEncoders[major].compareTokens(keyToken1, keyToken2, options);
-  if (tcmp === 0) {
-    console.warn("WARNING: complex key types used, CBOR key sorting guarantees are gone");
-  }
-  return tcmp;
 }
 function rfc8949MapSorter(e1, e2) {
   if (e1[0] instanceof Token && e2[0] instanceof Token) {
@@ -13752,125 +14291,6 @@ var SIMPLE_NULL = Type.float.majorEncoded | MINOR_NULL;
 var SIMPLE_UNDEFINED = Type.float.majorEncoded | MINOR_UNDEFINED;
 var neg1b2 = BigInt(-1);
 var pos1b2 = BigInt(1);
-function directEncodeUintValue(writer, major, uint) {
-  if (uint < 24) {
-    writer.pushByte(major | Number(uint));
-  } else {
-    encodeUintValue(writer, major, uint);
-  }
-}
-function canDirectEncode(options) {
-  return options.addBreakTokens !== true;
-}
-function directEncodeMap(writer, data, typ, options, refStack) {
-  const isMap = typ === "Map";
-  const keys = isMap ? data.keys() : Object.keys(data);
-  const maxLength = isMap ? data.size : keys.length;
-  if (!maxLength) {
-    writer.pushByte(MAJOR_MAP);
-    return;
-  }
-  refStack = Ref.createCheck(refStack, data);
-  const skipUndefined = !isMap && options.ignoreUndefinedProperties;
-  const entries = new Array(maxLength);
-  let length4 = 0;
-  for (const key of keys) {
-    const value = isMap ? data.get(key) : data[key];
-    if (skipUndefined && value === void 0) {
-      continue;
-    }
-    entries[length4++] = [objectToTokens(key, options, refStack), value];
-  }
-  if (length4 === 0) {
-    writer.pushByte(MAJOR_MAP);
-    return;
-  }
-  if (length4 < maxLength) {
-    entries.length = length4;
-  }
-  entries.sort((e1, e2) => mapSorter(e1, e2, options));
-  directEncodeUintValue(writer, MAJOR_MAP, length4);
-  for (const [key, value] of entries) {
-    tokensToEncoded(writer, key, cborEncoders, options);
-    directEncode(writer, value, options, refStack);
-  }
-}
-function directEncode(writer, data, options, refStack) {
-  const typ = is(data);
-  const customEncoder = options.typeEncoders && options.typeEncoders[typ];
-  if (customEncoder) {
-    const tokens = customEncoder(data, typ, options, refStack);
-    if (tokens != null) {
-      tokensToEncoded(writer, tokens, cborEncoders, options);
-      return;
-    }
-  }
-  switch (typ) {
-    case "null":
-      writer.pushByte(SIMPLE_NULL);
-      return;
-    case "undefined":
-      writer.pushByte(SIMPLE_UNDEFINED);
-      return;
-    case "boolean":
-      writer.pushByte(data ? SIMPLE_TRUE : SIMPLE_FALSE);
-      return;
-    case "number":
-      if (!Number.isInteger(data) || !Number.isSafeInteger(data)) {
-        encodeFloat(writer, new Token(Type.float, data), options);
-      } else if (data >= 0) {
-        directEncodeUintValue(writer, MAJOR_UINT, data);
-      } else {
-        directEncodeUintValue(writer, MAJOR_NEGINT, data * -1 - 1);
-      }
-      return;
-    case "bigint":
-      if (data >= BigInt(0)) {
-        directEncodeUintValue(writer, MAJOR_UINT, data);
-      } else {
-        directEncodeUintValue(writer, MAJOR_NEGINT, data * neg1b2 - pos1b2);
-      }
-      return;
-    case "string": {
-      const bytes = fromString3(data);
-      directEncodeUintValue(writer, MAJOR_STRING, bytes.length);
-      writer.push(bytes);
-      return;
-    }
-    case "Uint8Array":
-      directEncodeUintValue(writer, MAJOR_BYTES, data.length);
-      writer.push(data);
-      return;
-    case "Array":
-      if (!data.length) {
-        writer.pushByte(MAJOR_ARRAY);
-        return;
-      }
-      refStack = Ref.createCheck(refStack, data);
-      directEncodeUintValue(writer, MAJOR_ARRAY, data.length);
-      for (const elem of data) {
-        directEncode(writer, elem, options, refStack);
-      }
-      return;
-    case "Object":
-    case "Map":
-      if (options.mapSorter === mapSorter) {
-        directEncodeMap(writer, data, typ, options, refStack);
-      } else {
-        const tokens = typeEncoders.Object(data, typ, options, refStack);
-        tokensToEncoded(writer, tokens, cborEncoders, options);
-      }
-      return;
-    default: {
-      const typeEncoder = typeEncoders[typ];
-      if (!typeEncoder) {
-        throw new Error(`${encodeErrPrefix} unsupported type: ${typ}`);
-      }
-      const tokens = typeEncoder(data, typ, options, refStack);
-      tokensToEncoded(writer, tokens, cborEncoders, options);
-    }
-  }
-}
 function encodeCustom(data, encoders, options, destination) {
   const hasDest = destination instanceof Uint8Array;
   let writeTo = hasDest ? new U8Bl(destination) : defaultWriter;
@@ -13900,15 +14320,6 @@ function encodeCustom(data, encoders, options, destination) {
   writeTo.reset();
   tokensToEncoded(writeTo, tokens, encoders, options);
   return writeTo.toBytes(true);
-}
-function encode8(data, options) {
-  options = Object.assign({}, defaultEncodeOptions, options);
-  if (canDirectEncode(options)) {
-    defaultWriter.reset();
-    directEncode(defaultWriter, data, options, void 0);
-    return defaultWriter.toBytes(true);
-  }
-  return encodeCustom(data, cborEncoders, options);
 }
 
 // node_modules/cborg/lib/decode.js
@@ -13972,7 +14383,7 @@ function tokenToMap(token, tokeniser, options) {
   const useMaps = options.useMaps === true;
   const rejectDuplicateMapKeys = options.rejectDuplicateMapKeys === true;
   const obj = useMaps ? void 0 : {};
-  const m3 = useMaps ? /* @__PURE__ */ new Map() : void 0;
+  const m = useMaps ? /* @__PURE__ */ new Map() : void 0;
   for (let i = 0; i < token.value; i++) {
     const key = tokensToObject(tokeniser, options);
     if (key === BREAK) {
@@ -13988,7 +14399,7 @@ function tokenToMap(token, tokeniser, options) {
       throw new Error(`${decodeErrPrefix} non-string keys not supported (got ${typeof key})`);
     }
     if (rejectDuplicateMapKeys) {
-      if (useMaps && m3.has(key) || !useMaps && Object.hasOwn(obj, key)) {
+      if (useMaps && m.has(key) || !useMaps && Object.hasOwn(obj, key)) {
         throw new Error(`${decodeErrPrefix} found repeat map key "${key}"`);
       }
     }
@@ -13997,14 +14408,14 @@ function tokenToMap(token, tokeniser, options) {
       throw new Error(`${decodeErrPrefix} found map but not enough entries (got ${i} [no value], expected ${token.value})`);
     }
     if (useMaps) {
-      m3.set(key, value);
+      m.set(key, value);
     } else if (key === "__proto__") {
       Object.defineProperty(obj, key, { value, configurable: true, enumerable: true, writable: true });
     } else {
       obj[key] = value;
     }
   }
-  return useMaps ? m3 : obj;
+  return useMaps ? m : obj;
 }
 function* tokenToMapEntries(token, tokeniser, options) {
   for (let i = 0; i < token.value; i++) {
@@ -14026,11 +14437,11 @@ function* tokenToMapEntries(token, tokeniser, options) {
   }
 }
 function createTagDecodeControl(tokeniser, options) {
-  const decode23 = function() {
-    if (decode23._called) {
+  const decode10 = function() {
+    if (decode10._called) {
       throw new Error(`${decodeErrPrefix} tag decode() may only be called once`);
     }
-    decode23._called = true;
+    decode10._called = true;
     const value = tokensToObject(tokeniser, options);
     if (value === DONE) {
       throw new Error(`${decodeErrPrefix} tag content missing`);
@@ -14040,11 +14451,11 @@ function createTagDecodeControl(tokeniser, options) {
     }
     return value;
   };
-  decode23.entries = function() {
-    if (decode23._called) {
+  decode10.entries = function() {
+    if (decode10._called) {
       throw new Error(`${decodeErrPrefix} tag decode() may only be called once`);
     }
-    decode23._called = true;
+    decode10._called = true;
     const token = tokeniser.next();
     if (!Type.equals(token.type, Type.map)) {
       throw new Error(`${decodeErrPrefix} entries() requires map content, got ${token.type.name}`);
@@ -14055,8 +14466,8 @@ function createTagDecodeControl(tokeniser, options) {
     }
     return entries;
   };
-  decode23._called = false;
-  return decode23;
+  decode10._called = false;
+  return decode10;
 }
 function tokensToObject(tokeniser, options) {
   if (tokeniser.done()) {
@@ -14104,7 +14515,7 @@ function decodeFirst(data, options) {
   }
   return [decoded, data.subarray(tokeniser.pos())];
 }
-function decode10(data, options) {
+function decode8(data, options) {
   const [decoded, remainder] = decodeFirst(data, options);
   if (remainder.length > 0) {
     throw new Error(`${decodeErrPrefix} too many terminals, data makes no sense`);
@@ -14139,7 +14550,7 @@ var Tagged = class _Tagged {
    * // value instanceof Tagged; value.tag === 16
    */
   static decoder(tag) {
-    return (decode23) => new _Tagged(tag, decode23());
+    return (decode10) => new _Tagged(tag, decode10());
   }
   /**
    * Build a `tags` option for `decode()` that wraps each listed tag number in
@@ -14177,12 +14588,12 @@ function cidEncoder(obj) {
   if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
     return null;
   }
-  const cid = CID.asCID(obj);
-  if (!cid) {
+  const cid2 = CID.asCID(obj);
+  if (!cid2) {
     return null;
   }
-  const bytes = new Uint8Array(cid.bytes.byteLength + 1);
-  bytes.set(cid.bytes, 1);
+  const bytes = new Uint8Array(cid2.bytes.byteLength + 1);
+  bytes.set(cid2.bytes, 1);
   return [
     new Token(Type.tag, CID_CBOR_TAG),
     new Token(Type.bytes, bytes)
@@ -14200,8 +14611,8 @@ function numberEncoder(num) {
   }
   return null;
 }
-function mapEncoder(map2) {
-  for (const key of map2.keys()) {
+function mapEncoder(map) {
+  for (const key of map.keys()) {
     if (typeof key !== "string" || key.length === 0) {
       throw new Error("Non-string Map keys are not supported by the IPLD Data Model and cannot be encoded");
     }
@@ -14223,10 +14634,10 @@ var encodeOptions = {
     ..._encodeOptions.typeEncoders
   }
 };
-function cidDecoder(decode23) {
+function cidDecoder(decode10) {
   const bytes = (
     /** @type {Uint8Array} */
-    decode23()
+    decode10()
   );
   if (bytes[0] !== 0) {
     throw new Error("Invalid CID for CBOR tag 42; expected leading 0x00");
@@ -14251,3726 +14662,7 @@ var decodeOptions = {
   ..._decodeOptions,
   tags: { ..._decodeOptions.tags }
 };
-var name5 = "dag-cbor";
-var code5 = 113;
-var encode9 = (node) => encode8(node, _encodeOptions);
-var decode11 = (data) => decode10(toByteView2(data), _decodeOptions);
-
-// node_modules/@ipld/dag-json/src/index.js
-var src_exports3 = {};
-__export(src_exports3, {
-  code: () => code6,
-  decode: () => decode13,
-  encode: () => encode11,
-  format: () => format2,
-  name: () => name6,
-  parse: () => parse,
-  stringify: () => format2
-});
-
-// node_modules/cborg/lib/json/encode.js
-var JSONEncoder = class extends Array {
-  constructor() {
-    super();
-    this.inRecursive = [];
-  }
-  /**
-   * @param {ByteWriter} buf
-   */
-  prefix(buf) {
-    const recurs = this.inRecursive[this.inRecursive.length - 1];
-    if (recurs) {
-      if (Type.equals(recurs.type, Type.array)) {
-        recurs.elements++;
-        if (recurs.elements !== 1) {
-          buf.push([44]);
-        }
-      }
-      if (Type.equals(recurs.type, Type.map)) {
-        recurs.elements++;
-        if (recurs.elements !== 1) {
-          if (recurs.elements % 2 === 1) {
-            buf.push([44]);
-          } else {
-            buf.push([58]);
-          }
-        }
-      }
-    }
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} token
-   */
-  [Type.uint.major](buf, token) {
-    this.prefix(buf);
-    const is3 = String(token.value);
-    const isa = [];
-    for (let i = 0; i < is3.length; i++) {
-      isa[i] = is3.charCodeAt(i);
-    }
-    buf.push(isa);
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} token
-   */
-  [Type.negint.major](buf, token) {
-    this[Type.uint.major](buf, token);
-  }
-  /**
-   * @param {ByteWriter} _buf
-   * @param {Token} _token
-   */
-  [Type.bytes.major](_buf, _token) {
-    throw new Error(`${encodeErrPrefix} unsupported type: Uint8Array`);
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} token
-   */
-  [Type.string.major](buf, token) {
-    this.prefix(buf);
-    const byts = fromString3(JSON.stringify(token.value));
-    buf.push(byts.length > 32 ? asU8A(byts) : byts);
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} _token
-   */
-  [Type.array.major](buf, _token) {
-    this.prefix(buf);
-    this.inRecursive.push({ type: Type.array, elements: 0 });
-    buf.push([91]);
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} _token
-   */
-  [Type.map.major](buf, _token) {
-    this.prefix(buf);
-    this.inRecursive.push({ type: Type.map, elements: 0 });
-    buf.push([123]);
-  }
-  /**
-   * @param {ByteWriter} _buf
-   * @param {Token} _token
-   */
-  [Type.tag.major](_buf, _token) {
-  }
-  /**
-   * @param {ByteWriter} buf
-   * @param {Token} token
-   */
-  [Type.float.major](buf, token) {
-    if (token.type.name === "break") {
-      const recurs = this.inRecursive.pop();
-      if (recurs) {
-        if (Type.equals(recurs.type, Type.array)) {
-          buf.push([93]);
-        } else if (Type.equals(recurs.type, Type.map)) {
-          buf.push([125]);
-        } else {
-          throw new Error("Unexpected recursive type; this should not happen!");
-        }
-        return;
-      }
-      throw new Error("Unexpected break; this should not happen!");
-    }
-    if (token.value === void 0) {
-      throw new Error(`${encodeErrPrefix} unsupported type: undefined`);
-    }
-    this.prefix(buf);
-    if (token.type.name === "true") {
-      buf.push([116, 114, 117, 101]);
-      return;
-    } else if (token.type.name === "false") {
-      buf.push([102, 97, 108, 115, 101]);
-      return;
-    } else if (token.type.name === "null") {
-      buf.push([110, 117, 108, 108]);
-      return;
-    }
-    const is3 = String(token.value);
-    const isa = [];
-    let dp = false;
-    for (let i = 0; i < is3.length; i++) {
-      isa[i] = is3.charCodeAt(i);
-      if (!dp && (isa[i] === 46 || isa[i] === 101 || isa[i] === 69)) {
-        dp = true;
-      }
-    }
-    if (!dp) {
-      isa.push(46);
-      isa.push(48);
-    }
-    buf.push(isa);
-  }
-};
-function mapSorter2(e1, e2) {
-  if (Array.isArray(e1[0]) || Array.isArray(e2[0])) {
-    throw new Error(`${encodeErrPrefix} complex map keys are not supported`);
-  }
-  const keyToken1 = e1[0];
-  const keyToken2 = e2[0];
-  if (keyToken1.type !== Type.string || keyToken2.type !== Type.string) {
-    throw new Error(`${encodeErrPrefix} non-string map keys are not supported`);
-  }
-  if (keyToken1 < keyToken2) {
-    return -1;
-  }
-  if (keyToken1 > keyToken2) {
-    return 1;
-  }
-  throw new Error(`${encodeErrPrefix} unexpected duplicate map keys, this is not supported`);
-}
-var defaultEncodeOptions2 = { addBreakTokens: true, mapSorter: mapSorter2 };
-function encode10(data, options) {
-  options = Object.assign({}, defaultEncodeOptions2, options);
-  return encodeCustom(data, new JSONEncoder(), options);
-}
-
-// node_modules/cborg/lib/json/decode.js
-var Tokenizer = class {
-  /**
-   * @param {Uint8Array} data
-   * @param {DecodeOptions} options
-   */
-  constructor(data, options = {}) {
-    this._pos = 0;
-    this.data = data;
-    this.options = options;
-    this.modeStack = ["value"];
-    this.lastToken = "";
-  }
-  pos() {
-    return this._pos;
-  }
-  /**
-   * @returns {boolean}
-   */
-  done() {
-    return this._pos >= this.data.length;
-  }
-  /**
-   * @returns {number}
-   */
-  ch() {
-    return this.data[this._pos];
-  }
-  /**
-   * @returns {string}
-   */
-  currentMode() {
-    return this.modeStack[this.modeStack.length - 1];
-  }
-  skipWhitespace() {
-    let c = this.ch();
-    while (c === 32 || c === 9 || c === 13 || c === 10) {
-      c = this.data[++this._pos];
-    }
-  }
-  /**
-   * @param {number[]} str
-   */
-  expect(str) {
-    if (this.data.length - this._pos < str.length) {
-      throw new Error(`${decodeErrPrefix} unexpected end of input at position ${this._pos}`);
-    }
-    for (let i = 0; i < str.length; i++) {
-      if (this.data[this._pos++] !== str[i]) {
-        throw new Error(`${decodeErrPrefix} unexpected token at position ${this._pos}, expected to find '${String.fromCharCode(...str)}'`);
-      }
-    }
-  }
-  parseNumber() {
-    const startPos = this._pos;
-    let negative = false;
-    let float = false;
-    const swallow = (chars) => {
-      while (!this.done()) {
-        const ch = this.ch();
-        if (chars.includes(ch)) {
-          this._pos++;
-        } else {
-          break;
-        }
-      }
-    };
-    if (this.ch() === 45) {
-      negative = true;
-      this._pos++;
-    }
-    if (this.ch() === 48) {
-      this._pos++;
-      if (this.ch() === 46) {
-        this._pos++;
-        float = true;
-      } else {
-        return new Token(Type.uint, 0, this._pos - startPos);
-      }
-    }
-    swallow([48, 49, 50, 51, 52, 53, 54, 55, 56, 57]);
-    if (negative && this._pos === startPos + 1) {
-      throw new Error(`${decodeErrPrefix} unexpected token at position ${this._pos}`);
-    }
-    if (!this.done() && this.ch() === 46) {
-      if (float) {
-        throw new Error(`${decodeErrPrefix} unexpected token at position ${this._pos}`);
-      }
-      float = true;
-      this._pos++;
-      swallow([48, 49, 50, 51, 52, 53, 54, 55, 56, 57]);
-    }
-    if (!this.done() && (this.ch() === 101 || this.ch() === 69)) {
-      float = true;
-      this._pos++;
-      if (!this.done() && (this.ch() === 43 || this.ch() === 45)) {
-        this._pos++;
-      }
-      swallow([48, 49, 50, 51, 52, 53, 54, 55, 56, 57]);
-    }
-    const numStr = String.fromCharCode.apply(null, this.data.subarray(startPos, this._pos));
-    const num = parseFloat(numStr);
-    if (float) {
-      return new Token(Type.float, num, this._pos - startPos);
-    }
-    if (this.options.allowBigInt !== true || Number.isSafeInteger(num)) {
-      return new Token(num >= 0 ? Type.uint : Type.negint, num, this._pos - startPos);
-    }
-    return new Token(num >= 0 ? Type.uint : Type.negint, BigInt(numStr), this._pos - startPos);
-  }
-  /**
-   * @returns {Token}
-   */
-  parseString() {
-    if (this.ch() !== 34) {
-      throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}; this shouldn't happen`);
-    }
-    this._pos++;
-    for (let i = this._pos, l = 0; i < this.data.length && l < 65536; i++, l++) {
-      const ch = this.data[i];
-      if (ch === 92 || ch < 32 || ch >= 128) {
-        break;
-      }
-      if (ch === 34) {
-        const str = String.fromCharCode.apply(null, this.data.subarray(this._pos, i));
-        this._pos = i + 1;
-        return new Token(Type.string, str, l);
-      }
-    }
-    const startPos = this._pos;
-    const chars = [];
-    const readu4 = () => {
-      if (this._pos + 4 >= this.data.length) {
-        throw new Error(`${decodeErrPrefix} unexpected end of unicode escape sequence at position ${this._pos}`);
-      }
-      let u4 = 0;
-      for (let i = 0; i < 4; i++) {
-        let ch = this.ch();
-        if (ch >= 48 && ch <= 57) {
-          ch -= 48;
-        } else if (ch >= 97 && ch <= 102) {
-          ch = ch - 97 + 10;
-        } else if (ch >= 65 && ch <= 70) {
-          ch = ch - 65 + 10;
-        } else {
-          throw new Error(`${decodeErrPrefix} unexpected unicode escape character at position ${this._pos}`);
-        }
-        u4 = u4 * 16 + ch;
-        this._pos++;
-      }
-      return u4;
-    };
-    const readUtf8Char = () => {
-      const firstByte = this.ch();
-      let codePoint = null;
-      let bytesPerSequence = firstByte > 239 ? 4 : firstByte > 223 ? 3 : firstByte > 191 ? 2 : 1;
-      if (this._pos + bytesPerSequence > this.data.length) {
-        throw new Error(`${decodeErrPrefix} unexpected unicode sequence at position ${this._pos}`);
-      }
-      let secondByte, thirdByte, fourthByte, tempCodePoint;
-      switch (bytesPerSequence) {
-        // this case is dealt with by the caller function
-        case 1:
-          if (firstByte < 128) {
-            codePoint = firstByte;
-          }
-          break;
-        case 2:
-          secondByte = this.data[this._pos + 1];
-          if ((secondByte & 192) === 128) {
-            tempCodePoint = (firstByte & 31) << 6 | secondByte & 63;
-            if (tempCodePoint > 127) {
-              codePoint = tempCodePoint;
-            }
-          }
-          break;
-        case 3:
-          secondByte = this.data[this._pos + 1];
-          thirdByte = this.data[this._pos + 2];
-          if ((secondByte & 192) === 128 && (thirdByte & 192) === 128) {
-            tempCodePoint = (firstByte & 15) << 12 | (secondByte & 63) << 6 | thirdByte & 63;
-            if (tempCodePoint > 2047 && (tempCodePoint < 55296 || tempCodePoint > 57343)) {
-              codePoint = tempCodePoint;
-            }
-          }
-          break;
-        case 4:
-          secondByte = this.data[this._pos + 1];
-          thirdByte = this.data[this._pos + 2];
-          fourthByte = this.data[this._pos + 3];
-          if ((secondByte & 192) === 128 && (thirdByte & 192) === 128 && (fourthByte & 192) === 128) {
-            tempCodePoint = (firstByte & 15) << 18 | (secondByte & 63) << 12 | (thirdByte & 63) << 6 | fourthByte & 63;
-            if (tempCodePoint > 65535 && tempCodePoint < 1114112) {
-              codePoint = tempCodePoint;
-            }
-          }
-      }
-      if (codePoint === null) {
-        codePoint = 65533;
-        bytesPerSequence = 1;
-      } else if (codePoint > 65535) {
-        codePoint -= 65536;
-        chars.push(codePoint >>> 10 & 1023 | 55296);
-        codePoint = 56320 | codePoint & 1023;
-      }
-      chars.push(codePoint);
-      this._pos += bytesPerSequence;
-    };
-    while (!this.done()) {
-      const ch = this.ch();
-      let ch1;
-      switch (ch) {
-        case 92:
-          this._pos++;
-          if (this.done()) {
-            throw new Error(`${decodeErrPrefix} unexpected string termination at position ${this._pos}`);
-          }
-          ch1 = this.ch();
-          this._pos++;
-          switch (ch1) {
-            case 34:
-            // '"'
-            case 39:
-            // '\''
-            case 92:
-            // '\'
-            case 47:
-              chars.push(ch1);
-              break;
-            case 98:
-              chars.push(8);
-              break;
-            case 116:
-              chars.push(9);
-              break;
-            case 110:
-              chars.push(10);
-              break;
-            case 102:
-              chars.push(12);
-              break;
-            case 114:
-              chars.push(13);
-              break;
-            case 117:
-              chars.push(readu4());
-              break;
-            default:
-              throw new Error(`${decodeErrPrefix} unexpected string escape character at position ${this._pos}`);
-          }
-          break;
-        case 34:
-          this._pos++;
-          return new Token(Type.string, decodeCodePointsArray(chars), this._pos - startPos);
-        default:
-          if (ch < 32) {
-            throw new Error(`${decodeErrPrefix} invalid control character at position ${this._pos}`);
-          } else if (ch < 128) {
-            chars.push(ch);
-            this._pos++;
-          } else {
-            readUtf8Char();
-          }
-      }
-    }
-    throw new Error(`${decodeErrPrefix} unexpected end of string at position ${this._pos}`);
-  }
-  /**
-   * @returns {Token}
-   */
-  parseValue() {
-    switch (this.ch()) {
-      case 123:
-        this.modeStack.push("obj-start");
-        this._pos++;
-        return new Token(Type.map, Infinity, 1);
-      case 91:
-        this.modeStack.push("array-start");
-        this._pos++;
-        return new Token(Type.array, Infinity, 1);
-      case 34: {
-        return this.parseString();
-      }
-      case 110:
-        this.expect([110, 117, 108, 108]);
-        return new Token(Type.null, null, 4);
-      case 102:
-        this.expect([102, 97, 108, 115, 101]);
-        return new Token(Type.false, false, 5);
-      case 116:
-        this.expect([116, 114, 117, 101]);
-        return new Token(Type.true, true, 4);
-      case 45:
-      // '-'
-      case 48:
-      // '0'
-      case 49:
-      // '1'
-      case 50:
-      // '2'
-      case 51:
-      // '3'
-      case 52:
-      // '4'
-      case 53:
-      // '5'
-      case 54:
-      // '6'
-      case 55:
-      // '7'
-      case 56:
-      // '8'
-      case 57:
-        return this.parseNumber();
-      default:
-        throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}`);
-    }
-  }
-  /**
-   * @returns {Token}
-   */
-  next() {
-    this.skipWhitespace();
-    switch (this.currentMode()) {
-      case "value":
-        this.modeStack.pop();
-        return this.parseValue();
-      case "array-value": {
-        this.modeStack.pop();
-        if (this.ch() === 93) {
-          this._pos++;
-          this.skipWhitespace();
-          return new Token(Type.break, void 0, 1);
-        }
-        if (this.ch() !== 44) {
-          throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}, was expecting array delimiter but found '${String.fromCharCode(this.ch())}'`);
-        }
-        this._pos++;
-        this.modeStack.push("array-value");
-        this.skipWhitespace();
-        return this.parseValue();
-      }
-      case "array-start": {
-        this.modeStack.pop();
-        if (this.ch() === 93) {
-          this._pos++;
-          this.skipWhitespace();
-          return new Token(Type.break, void 0, 1);
-        }
-        this.modeStack.push("array-value");
-        this.skipWhitespace();
-        return this.parseValue();
-      }
-      // @ts-ignore
-      case "obj-key":
-        if (this.ch() === 125) {
-          this.modeStack.pop();
-          this._pos++;
-          this.skipWhitespace();
-          return new Token(Type.break, void 0, 1);
-        }
-        if (this.ch() !== 44) {
-          throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}, was expecting object delimiter but found '${String.fromCharCode(this.ch())}'`);
-        }
-        this._pos++;
-        this.skipWhitespace();
-      case "obj-start": {
-        this.modeStack.pop();
-        if (this.ch() === 125) {
-          this._pos++;
-          this.skipWhitespace();
-          return new Token(Type.break, void 0, 1);
-        }
-        const token = this.parseString();
-        this.skipWhitespace();
-        if (this.ch() !== 58) {
-          throw new Error(`${decodeErrPrefix} unexpected character at position ${this._pos}, was expecting key/value delimiter ':' but found '${String.fromCharCode(this.ch())}'`);
-        }
-        this._pos++;
-        this.modeStack.push("obj-value");
-        return token;
-      }
-      case "obj-value": {
-        this.modeStack.pop();
-        this.modeStack.push("obj-key");
-        this.skipWhitespace();
-        return this.parseValue();
-      }
-      default:
-        throw new Error(`${decodeErrPrefix} unexpected parse state at position ${this._pos}; this shouldn't happen`);
-    }
-  }
-};
-function decode12(data, options) {
-  options = Object.assign({ tokenizer: new Tokenizer(data, options) }, options);
-  return decode10(data, options);
-}
-
-// node_modules/@ipld/dag-json/src/index.js
-function toByteView3(buf) {
-  if (buf instanceof ArrayBuffer) {
-    return new Uint8Array(buf, 0, buf.byteLength);
-  }
-  return buf;
-}
-function cidEncoder2(obj) {
-  if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
-    return null;
-  }
-  const cid = CID.asCID(obj);
-  if (!cid) {
-    return null;
-  }
-  const cidString = cid.toString();
-  return [
-    new Token(Type.map, Infinity, 1),
-    new Token(Type.string, "/", 1),
-    // key
-    new Token(Type.string, cidString, cidString.length),
-    // value
-    new Token(Type.break, void 0, 1)
-  ];
-}
-function bytesEncoder(bytes) {
-  const bytesString = base64.encode(bytes).slice(1);
-  return [
-    new Token(Type.map, Infinity, 1),
-    new Token(Type.string, "/", 1),
-    // key
-    new Token(Type.map, Infinity, 1),
-    // value
-    new Token(Type.string, "bytes", 5),
-    // inner key
-    new Token(Type.string, bytesString, bytesString.length),
-    // inner value
-    new Token(Type.break, void 0, 1),
-    new Token(Type.break, void 0, 1)
-  ];
-}
-function taBytesEncoder(obj) {
-  return bytesEncoder(new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength));
-}
-function abBytesEncoder(ab) {
-  return bytesEncoder(new Uint8Array(ab));
-}
-function undefinedEncoder2() {
-  throw new Error("`undefined` is not supported by the IPLD Data Model and cannot be encoded");
-}
-function numberEncoder2(num) {
-  if (Number.isNaN(num)) {
-    throw new Error("`NaN` is not supported by the IPLD Data Model and cannot be encoded");
-  }
-  if (num === Infinity || num === -Infinity) {
-    throw new Error("`Infinity` and `-Infinity` is not supported by the IPLD Data Model and cannot be encoded");
-  }
-  return null;
-}
-var encodeOptions2 = {
-  typeEncoders: {
-    Object: cidEncoder2,
-    Buffer: bytesEncoder,
-    Uint8Array: bytesEncoder,
-    Int8Array: taBytesEncoder,
-    Uint16Array: taBytesEncoder,
-    Int16Array: taBytesEncoder,
-    Uint32Array: taBytesEncoder,
-    Int32Array: taBytesEncoder,
-    Float32Array: taBytesEncoder,
-    Float64Array: taBytesEncoder,
-    Uint8ClampedArray: taBytesEncoder,
-    BigInt64Array: taBytesEncoder,
-    BigUint64Array: taBytesEncoder,
-    DataView: taBytesEncoder,
-    ArrayBuffer: abBytesEncoder,
-    undefined: undefinedEncoder2,
-    number: numberEncoder2
-  }
-};
-var DagJsonTokenizer = class extends Tokenizer {
-  /**
-   * @param {Uint8Array} data
-   * @param {object} [options]
-   */
-  constructor(data, options) {
-    super(data, options);
-    this.tokenBuffer = [];
-  }
-  /**
-   * @returns {boolean}
-   */
-  done() {
-    return this.tokenBuffer.length === 0 && super.done();
-  }
-  /**
-   * @returns {Token}
-   */
-  _next() {
-    if (this.tokenBuffer.length > 0) {
-      return this.tokenBuffer.pop();
-    }
-    return super.next();
-  }
-  /**
-   * Implements rules outlined in https://github.com/ipld/specs/pull/356
-   *
-   * @returns {Token}
-   */
-  next() {
-    const token = this._next();
-    if (Type.equals(token.type, Type.map)) {
-      const keyToken = this._next();
-      if (Type.equals(keyToken.type, Type.string) && keyToken.value === "/") {
-        const valueToken = this._next();
-        if (Type.equals(valueToken.type, Type.string)) {
-          const breakToken = this._next();
-          if (!Type.equals(breakToken.type, Type.break)) {
-            throw new Error("Invalid encoded CID form");
-          }
-          this.tokenBuffer.push(valueToken);
-          return new Token(Type.tag, 42, 0);
-        }
-        if (Type.equals(valueToken.type, Type.map)) {
-          const innerKeyToken = this._next();
-          if (Type.equals(innerKeyToken.type, Type.string) && innerKeyToken.value === "bytes") {
-            const innerValueToken = this._next();
-            if (Type.equals(innerValueToken.type, Type.string)) {
-              for (let i = 0; i < 2; i++) {
-                const breakToken = this._next();
-                if (!Type.equals(breakToken.type, Type.break)) {
-                  throw new Error("Invalid encoded Bytes form");
-                }
-              }
-              const bytes = base64.decode(`m${innerValueToken.value}`);
-              return new Token(Type.bytes, bytes, innerValueToken.value.length);
-            }
-            this.tokenBuffer.push(innerValueToken);
-          }
-          this.tokenBuffer.push(innerKeyToken);
-        }
-        this.tokenBuffer.push(valueToken);
-      }
-      this.tokenBuffer.push(keyToken);
-    }
-    return token;
-  }
-};
-var decodeOptions2 = {
-  allowIndefinite: false,
-  allowUndefined: false,
-  allowNaN: false,
-  allowInfinity: false,
-  allowBigInt: true,
-  // this will lead to BigInt for ints outside of
-  // safe-integer range, which may surprise users
-  strict: true,
-  useMaps: false,
-  rejectDuplicateMapKeys: true,
-  /** @type {{ [tagNumber: number]: import('cborg').TagDecoder }} */
-  tags: {
-    // TAG(42)STRING("bafy...") from the tokenizer, decode to get the string
-    42: (decode23) => CID.parse(
-      /** @type {string} */
-      decode23()
-    )
-  }
-};
-var name6 = "dag-json";
-var code6 = 297;
-var encode11 = (node) => encode10(node, encodeOptions2);
-var decode13 = (data) => {
-  const buf = toByteView3(data);
-  const options = Object.assign(decodeOptions2, { tokenizer: new DagJsonTokenizer(buf, decodeOptions2) });
-  return decode12(buf, options);
-};
-var format2 = (node) => utf8Decoder.decode(encode11(node));
-var utf8Decoder = new TextDecoder();
-var parse = (data) => decode13(utf8Encoder.encode(data));
-var utf8Encoder = new TextEncoder();
-
-// node_modules/ipfs-unixfs-exporter/dist/src/constants.js
-var CODEC_CBOR = 81;
-
-// node_modules/it-to-buffer/dist/src/index.js
-function isAsyncIterable5(thing) {
-  return thing[Symbol.asyncIterator] != null;
-}
-function toBuffer(source2) {
-  if (isAsyncIterable5(source2)) {
-    return (async () => {
-      let buffer3 = new Uint8Array(0);
-      for await (const buf of source2) {
-        buffer3 = concat([buffer3, buf], buffer3.length + buf.length);
-      }
-      return buffer3;
-    })();
-  }
-  const bufs = [];
-  let length4 = 0;
-  for (const buf of source2) {
-    bufs.push(buf);
-    length4 += buf.byteLength;
-  }
-  return concat(bufs, length4);
-}
-var src_default4 = toBuffer;
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/is-cid.js
-function isCID(obj) {
-  if (obj == null) {
-    return false;
-  }
-  return CID.asCID(obj) === obj;
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/resolve-object-path.js
-function resolveObjectPath(object, path) {
-  let value;
-  let i = 0;
-  let resolved = "";
-  while (i < path.length) {
-    const key = path[i];
-    i++;
-    if (!Object.hasOwnProperty.call(object, key)) {
-      throw new BadPathError(`Object did not have key "${key}"`);
-    }
-    resolved += `/${key}`;
-    value = object[key];
-    object = value;
-    if (isCID(value)) {
-      break;
-    }
-  }
-  return {
-    value,
-    rest: path.slice(i),
-    path: resolved.substring(1)
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-cbor.js
-async function* dagCborResolver(root, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(root, options));
-  const object = decode11(block);
-  const result = resolveObjectPath(object, path);
-  yield {
-    cid: isCID(result.value) ? result.value : root,
-    name: result.path,
-    rest: result.rest
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-json.js
-async function* dagJsonResolver(root, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(root, options));
-  const object = decode13(block);
-  const result = resolveObjectPath(object, path);
-  yield {
-    cid: isCID(result.value) ? result.value : root,
-    name: result.path,
-    rest: result.rest
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/unixfs-stream.js
-function isValidUnixFSDirectoryMetadata(obj) {
-  return obj.type === "DIRECTORY";
-}
-function isValidUnixFSFile(obj) {
-  return obj.type === "FILE";
-}
-function isValidUnixFSRaw(obj) {
-  return obj.type === "RAW";
-}
-function isValidUnixFSSymlink(obj) {
-  return obj.type === "SYMLINK";
-}
-function isValidUnixFSHAMTMetadata(obj) {
-  return obj.type === "HAMT_SHARD" && obj.data instanceof Uint8Array && typeof obj.fanOut === "bigint" && typeof obj.hashType === "bigint";
-}
-function isValidLink(obj) {
-  return typeof obj.name === "string" && CID.asCID(obj.hash) === obj.hash;
-}
-function* unixFsStream(block) {
-  let link = {};
-  let data = {};
-  for (const evt of Node.stream(block)) {
-    switch (evt.field) {
-      case ".data": {
-        if (evt.type === "start") {
-          data = {};
-        }
-        if (evt.type === "end") {
-          if (isValidUnixFSDirectoryMetadata(data) || isValidUnixFSHAMTMetadata(data) || isValidUnixFSFile(data) || isValidUnixFSRaw(data) || isValidUnixFSSymlink(data)) {
-            yield data;
-            return;
-          }
-          throw new NotUnixFSError("PBNode Data was not a valid UnixFS type");
-        }
-        break;
-      }
-      case ".data.type": {
-        data.type = evt.value;
-        break;
-      }
-      case ".data.data": {
-        data.data = evt.value;
-        break;
-      }
-      case ".data.fanOut": {
-        data.fanOut = evt.value;
-        break;
-      }
-      case ".data.hashType": {
-        data.hashType = evt.value;
-        break;
-      }
-      case ".links[]": {
-        if (evt.type === "start") {
-          link = {
-            type: "LINK"
-          };
-        }
-        if (evt.type === "end" && isValidLink(link)) {
-          yield link;
-        }
-        break;
-      }
-      case ".links[].name": {
-        link.name = evt.value;
-        break;
-      }
-      case ".links[].hash": {
-        link.hash = CID.decode(evt.value);
-        break;
-      }
-      default:
-    }
-  }
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/utils/find-cid-in-shard.js
-var toPrefix = (position, padLength) => {
-  return position.toString(16).toUpperCase().padStart(padLength, "0").substring(0, padLength);
-};
-var toBucketPath = (position) => {
-  let bucket = position.bucket;
-  const path = [];
-  while (bucket._parent != null) {
-    path.push(bucket);
-    bucket = bucket._parent;
-  }
-  path.push(bucket);
-  return path.reverse();
-};
-async function* findShardCid(meta, generator, name8, rest, blockstore, context, options) {
-  const padLength = (context.lastBucket.tableSize() - 1).toString(16).length;
-  let links = [];
-  for (const link2 of generator) {
-    if (!isValidLink(link2)) {
-      throw new NotUnixFSError("Invalid link");
-    }
-    links.push(link2);
-    if (link2.name.length === padLength) {
-      const pos = parseInt(link2.name, 16);
-      context.lastBucket._putObjectAt(pos, new Bucket({
-        hash: context.lastBucket._options.hash,
-        bits: context.lastBucket._options.bits
-      }, context.lastBucket, pos));
-    }
-    if (link2.name.substring(padLength) === name8) {
-      yield {
-        cid: link2.hash,
-        name: name8,
-        rest
-      };
-      return;
-    }
-    await context.rootBucket.put(link2.name.substring(padLength), true);
-  }
-  const position = await context.rootBucket._findNewBucketAndPos(name8);
-  let prefix = toPrefix(position.pos, padLength);
-  const bucketPath = toBucketPath(position);
-  if (bucketPath.length > context.hamtDepth) {
-    context.lastBucket = bucketPath[context.hamtDepth];
-    prefix = toPrefix(context.lastBucket._posAtParent, padLength);
-  }
-  const link = links.find((link2) => {
-    if (link2.name == null) {
-      return false;
-    }
-    if (link2.name === prefix) {
-      return true;
-    }
-    return false;
-  });
-  if (link == null) {
-    return;
-  }
-  context.hamtDepth++;
-  const block = await src_default4(blockstore.get(link.hash, options));
-  if (options?.yieldSubShards === true) {
-    yield {
-      cid: link.hash,
-      name: link.name,
-      rest: [name8, ...rest]
-    };
-  }
-  const gen = unixFsStream(block);
-  const { value } = gen.next();
-  links = [];
-  if (value != null) {
-    if (isValidUnixFSHAMTMetadata(value)) {
-      yield* findShardCid(value, gen, name8, rest, blockstore, context, options);
-      return;
-    }
-    if (!isValidLink(value)) {
-      throw new NotUnixFSError("Did not read Link or Data from dag-pb block");
-    }
-    links.push(value);
-    for (const link2 of gen) {
-      if (isValidUnixFSHAMTMetadata(link2)) {
-        yield* findShardCid(link2, links, name8, rest, blockstore, context, options);
-        return;
-      }
-      if (!isValidLink(link2)) {
-        throw new NotUnixFSError("Did not read Link or Data from dag-pb block");
-      }
-      links.push(link2);
-    }
-  }
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/dag-pb.js
-function* findDirectoryEntry(generator, path, root) {
-  for (const link of generator) {
-    if (!isValidLink(link)) {
-      throw new NotUnixFSError("Invalid link");
-    }
-    if (link.name === path[0]) {
-      yield {
-        cid: link.hash,
-        name: path[0],
-        rest: path.slice(1)
-      };
-      return;
-    }
-  }
-  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
-}
-var hashFn = async function(buf) {
-  return (await murmur3128.encode(buf)).slice(0, 8).reverse();
-};
-async function* findHAMTEntry(meta, generator, path, root, blockstore, options) {
-  const rootBucket = createHAMT({
-    hashFn,
-    bits: Math.log2(Number(meta.fanOut))
-  });
-  const context = {
-    rootBucket,
-    hamtDepth: 1,
-    lastBucket: rootBucket
-  };
-  for await (const result of findShardCid(meta, generator, path[0], path.slice(1), blockstore, context, options)) {
-    yield result;
-    if (result.name === path[0]) {
-      return;
-    }
-  }
-  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
-}
-async function* dagPbResolver(root, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(root, options));
-  const links = [];
-  const generator = unixFsStream(block);
-  const { value } = generator.next();
-  let isHAMT = false;
-  let isDirectory = false;
-  if (value != null) {
-    isDirectory = isValidUnixFSDirectoryMetadata(value);
-    isHAMT = isValidUnixFSHAMTMetadata(value);
-    if (isValidUnixFSFile(value) || isValidUnixFSRaw(value) || isValidUnixFSSymlink(value)) {
-      yield {
-        cid: root,
-        name: path[0],
-        rest: path.slice(1)
-      };
-      return;
-    }
-    if (isDirectory || isHAMT && options?.translateHAMTPath === false) {
-      yield* findDirectoryEntry(generator, path, root);
-      return;
-    }
-    if (isHAMT) {
-      yield* findHAMTEntry(value, generator, path, root, blockstore, options);
-      return;
-    }
-    if (!isValidLink(value)) {
-      throw new NotUnixFSError("Did not read Link or Data from dag-pb block");
-    }
-    links.push(value);
-    for (const link of generator) {
-      isDirectory = isValidUnixFSDirectoryMetadata(link);
-      isHAMT = isValidUnixFSHAMTMetadata(link);
-      if (isDirectory || isHAMT && options?.translateHAMTPath === false) {
-        yield* findDirectoryEntry(links, path, root);
-        return;
-      }
-      if (isValidUnixFSHAMTMetadata(link)) {
-        yield* findHAMTEntry(link, links, path, root, blockstore, options);
-        return;
-      }
-      if (!isValidLink(link)) {
-        throw new NotUnixFSError("Did not read Link or Data from dag-pb block");
-      }
-      links.push(link);
-    }
-  }
-  throw new NotFoundError2(`No link "${path[0]}" found under ${root}`);
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/identity.js
-async function* identityResolver(root, path, blockstore, options) {
-  if (path.length === 0) {
-    return;
-  }
-  throw new BadPathError(`Cannot load path /${path.join("/")} from identity block`);
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/json.js
-async function* jsonResolver(root, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(root, options));
-  const object = decode8(block);
-  const result = resolveObjectPath(object, path);
-  yield {
-    cid: root,
-    name: result.path,
-    rest: result.rest
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/raw.js
-async function* rawResolver(root, path, blockstore, options) {
-  if (path.length === 0) {
-    return;
-  }
-  throw new NotFoundError2(`Cannot load path /${path.join("/")} from raw block`);
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/walk-path/index.js
-var resolvers = {
-  [code]: dagPbResolver,
-  [code3]: rawResolver,
-  [code5]: dagCborResolver,
-  [CODEC_CBOR]: dagCborResolver,
-  [code6]: dagJsonResolver,
-  [identity2.code]: identityResolver,
-  [code2]: jsonResolver
-};
-async function* walkPath(path, blockstore, options = {}) {
-  path = path.toString();
-  if (path.startsWith("/ipfs/")) {
-    path = path.substring(6);
-  }
-  while (path.endsWith("/")) {
-    path = path.substring(0, path.length - 1);
-  }
-  let [root, ...rest] = path.split(/(?<!\\)\//g).filter(Boolean);
-  let cid = CID.parse(root);
-  let roots = [
-    cid
-  ];
-  let location2 = `${cid}`;
-  yield {
-    cid,
-    name: location2,
-    path: location2,
-    roots,
-    remainder: rest
-  };
-  while (rest.length > 0) {
-    const resolver = resolvers[cid.code];
-    if (resolver == null) {
-      throw new NoResolverError(`No resolver for code ${cid.code}`);
-    }
-    let traversedDeeper = false;
-    for await (const result of resolver(cid, rest, blockstore, options)) {
-      cid = result.cid;
-      traversedDeeper = !roots[roots.length - 1].equals(cid);
-      rest = result.rest;
-      if (!traversedDeeper) {
-        break;
-      }
-      roots = [...roots, result.cid];
-      location2 = `${location2}/${result.name}`;
-      yield {
-        cid: result.cid,
-        name: result.name,
-        path: location2,
-        roots,
-        remainder: result.rest
-      };
-    }
-    if (!traversedDeeper) {
-      break;
-    }
-  }
-  options?.signal?.throwIfAborted();
-  if (rest.length !== 0) {
-    throw new NotFoundError2(`Could not resolve path /${rest.join("/")} under ${path}`);
-  }
-}
-
-// node_modules/it-last/dist/src/index.js
-function isAsyncIterable6(thing) {
-  return thing[Symbol.asyncIterator] != null;
-}
-function last(source2) {
-  if (isAsyncIterable6(source2)) {
-    return (async () => {
-      let res2;
-      for await (const entry of source2) {
-        res2 = entry;
-      }
-      return res2;
-    })();
-  }
-  let res;
-  for (const entry of source2) {
-    res = entry;
-  }
-  return res;
-}
-var src_default5 = last;
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-cbor.js
-async function dagCborResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  const object = decode11(block);
-  return {
-    type: "object",
-    cid,
-    name: name8,
-    path,
-    object,
-    node: block,
-    size: BigInt(block.byteLength)
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/dag-json.js
-async function dagJsonResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  const object = decode13(block);
-  return {
-    type: "object",
-    cid,
-    name: name8,
-    path,
-    object,
-    node: block,
-    size: BigInt(block.byteLength)
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/extract-data-from-block.js
-function extractDataFromBlock(block, blockStart, requestedStart, requestedEnd) {
-  const blockLength = BigInt(block.length);
-  const blockEnd = BigInt(blockStart + blockLength);
-  if (requestedStart >= blockEnd || requestedEnd < blockStart) {
-    return new Uint8Array(0);
-  }
-  if (requestedEnd >= blockStart && requestedEnd < blockEnd) {
-    block = block.subarray(0, Number(requestedEnd - blockStart));
-  }
-  if (requestedStart >= blockStart && requestedStart < blockEnd) {
-    block = block.subarray(Number(requestedStart - blockStart));
-  }
-  return block;
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/validate-offset-and-length.js
-var validateOffsetAndLength = (size, offset = 0, length4 = size) => {
-  const fileSize = BigInt(size);
-  const start = BigInt(offset ?? 0);
-  let end = BigInt(length4);
-  if (end !== fileSize) {
-    end = start + end;
-  }
-  if (end > fileSize) {
-    end = fileSize;
-  }
-  if (start < 0n) {
-    throw new InvalidParametersError("Offset must be greater than or equal to 0");
-  }
-  if (start > fileSize) {
-    throw new InvalidParametersError("Offset must be less than the file size");
-  }
-  if (end < 0n) {
-    throw new InvalidParametersError("Length must be greater than or equal to 0");
-  }
-  if (end > fileSize) {
-    throw new InvalidParametersError("Length must be less than the file size");
-  }
-  return {
-    start,
-    end
-  };
-};
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/utils/raw-content.js
-function rawContent(node, event) {
-  async function* contentGenerator(options = {}) {
-    const { start, end } = validateOffsetAndLength(node.length, options.offset, options.length);
-    const buf = extractDataFromBlock(node, 0n, start, end);
-    options.onProgress?.(new CustomProgressEvent(event, {
-      bytesRead: BigInt(buf.byteLength),
-      totalBytes: end - start,
-      fileSize: BigInt(node.byteLength)
-    }));
-    yield buf;
-  }
-  return contentGenerator;
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/identity.js
-async function identityResolver2(cid, name8, path, blockstore, options) {
-  const block = decode4(cid.multihash.bytes);
-  return {
-    type: "identity",
-    cid,
-    name: name8,
-    path,
-    content: rawContent(block.digest, "unixfs:exporter:progress:identity"),
-    size: BigInt(block.bytes.byteLength),
-    node: block.bytes
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/json.js
-async function jsonResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  const object = decode8(block);
-  return {
-    type: "object",
-    cid,
-    name: name8,
-    path,
-    object,
-    size: BigInt(block.byteLength),
-    node: block
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/raw.js
-async function rawResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  return {
-    type: "raw",
-    cid,
-    name: name8,
-    path,
-    content: rawContent(block, "unixfs:exporter:progress:raw"),
-    size: BigInt(block.length),
-    node: block
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/directory.js
-function directoryContent(cid, node, unixfs, path) {
-  async function* yieldDirectoryContent(options = {}) {
-    const offset = options.offset ?? 0;
-    const length4 = options.length ?? node.Links.length;
-    const links = node.Links.slice(offset, offset + length4);
-    options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:directory", {
-      cid
-    }));
-    yield* links.map((link) => ({
-      cid: link.Hash,
-      name: link.Name ?? "",
-      path: `${path}/${link.Name ?? ""}`,
-      size: BigInt(link.Tsize ?? 0)
-    }));
-  }
-  return yieldDirectoryContent;
-}
-
-// node_modules/it-peekable/dist/src/index.js
-function peekable(iterable) {
-  const [iterator, symbol3] = iterable[Symbol.asyncIterator] != null ? [iterable[Symbol.asyncIterator](), Symbol.asyncIterator] : [iterable[Symbol.iterator](), Symbol.iterator];
-  const queue = [];
-  return {
-    peek: () => {
-      return iterator.next();
-    },
-    push: (value) => {
-      queue.push(value);
-    },
-    next: () => {
-      if (queue.length > 0) {
-        return {
-          done: false,
-          value: queue.shift()
-        };
-      }
-      return iterator.next();
-    },
-    [symbol3]() {
-      return this;
-    }
-  };
-}
-var src_default6 = peekable;
-
-// node_modules/it-map/dist/src/index.js
-function isAsyncIterable7(thing) {
-  return thing[Symbol.asyncIterator] != null;
-}
-function map(source2, func) {
-  let index = 0;
-  if (isAsyncIterable7(source2)) {
-    return (async function* () {
-      for await (const val of source2) {
-        yield func(val, index++);
-      }
-    })();
-  }
-  const peekable2 = src_default6(source2);
-  const { value, done } = peekable2.next();
-  if (done === true) {
-    return (function* () {
-    })();
-  }
-  const res = func(value, index++);
-  if (typeof res.then === "function") {
-    return (async function* () {
-      yield await res;
-      for (const val of peekable2) {
-        yield func(val, index++);
-      }
-    })();
-  }
-  const fn = func;
-  return (function* () {
-    yield res;
-    for (const val of peekable2) {
-      yield fn(val, index++);
-    }
-  })();
-}
-var src_default7 = map;
-
-// node_modules/p-defer/index.js
-function pDefer() {
-  const deferred = {};
-  deferred.promise = new Promise((resolve3, reject) => {
-    deferred.resolve = resolve3;
-    deferred.reject = reject;
-  });
-  return deferred;
-}
-
-// node_modules/it-parallel/dist/src/index.js
-var CustomEvent = globalThis.CustomEvent ?? Event;
-async function* parallel(source2, options = {}) {
-  let concurrency = options.concurrency ?? Infinity;
-  if (concurrency < 1) {
-    concurrency = Infinity;
-  }
-  const ordered = options.ordered ?? false;
-  const emitter = new EventTarget();
-  const ops = [];
-  let slotAvailable = pDefer();
-  let resultAvailable = pDefer();
-  let sourceFinished = false;
-  let sourceErr;
-  let opErred = false;
-  let returned = false;
-  emitter.addEventListener("task-complete", () => {
-    resultAvailable.resolve();
-  });
-  void Promise.resolve().then(async () => {
-    try {
-      for await (const task of source2) {
-        if (ops.length === concurrency) {
-          slotAvailable = pDefer();
-          await slotAvailable.promise;
-        }
-        if (opErred || returned) {
-          break;
-        }
-        const op = {
-          done: false
-        };
-        ops.push(op);
-        task().then((result) => {
-          op.done = true;
-          op.ok = true;
-          op.value = result;
-          emitter.dispatchEvent(new CustomEvent("task-complete"));
-        }, (err) => {
-          op.done = true;
-          op.err = err;
-          emitter.dispatchEvent(new CustomEvent("task-complete"));
-        });
-      }
-      sourceFinished = true;
-      emitter.dispatchEvent(new CustomEvent("task-complete"));
-    } catch (err) {
-      sourceErr = err;
-      emitter.dispatchEvent(new CustomEvent("task-complete"));
-    }
-  });
-  function valuesAvailable() {
-    if (ordered) {
-      return ops[0]?.done;
-    }
-    return Boolean(ops.find((op) => op.done));
-  }
-  function* yieldOrderedValues() {
-    while (ops.length > 0 && ops[0].done) {
-      const op = ops[0];
-      ops.shift();
-      if (op.ok) {
-        yield op.value;
-      } else {
-        opErred = true;
-        slotAvailable.resolve();
-        throw op.err;
-      }
-      slotAvailable.resolve();
-    }
-  }
-  function* yieldUnOrderedValues() {
-    while (valuesAvailable()) {
-      for (let i = 0; i < ops.length; i++) {
-        if (ops[i].done) {
-          const op = ops[i];
-          ops.splice(i, 1);
-          i--;
-          if (op.ok) {
-            yield op.value;
-          } else {
-            opErred = true;
-            slotAvailable.resolve();
-            throw op.err;
-          }
-          slotAvailable.resolve();
-        }
-      }
-    }
-  }
-  try {
-    while (true) {
-      if (!valuesAvailable()) {
-        resultAvailable = pDefer();
-        await resultAvailable.promise;
-      }
-      if (sourceErr != null) {
-        throw sourceErr;
-      }
-      if (ordered) {
-        yield* yieldOrderedValues();
-      } else {
-        yield* yieldUnOrderedValues();
-      }
-      if (sourceErr != null) {
-        throw sourceErr;
-      }
-      if (sourceFinished && ops.length === 0) {
-        break;
-      }
-    }
-  } finally {
-    returned = true;
-    slotAvailable.resolve();
-  }
-}
-
-// node_modules/it-pushable/dist/src/fifo.js
-var FixedFIFO = class {
-  buffer;
-  mask;
-  top;
-  btm;
-  next;
-  constructor(hwm) {
-    if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) {
-      throw new Error("Max size for a FixedFIFO should be a power of two");
-    }
-    this.buffer = new Array(hwm);
-    this.mask = hwm - 1;
-    this.top = 0;
-    this.btm = 0;
-    this.next = null;
-  }
-  push(data) {
-    if (this.buffer[this.top] !== void 0) {
-      return false;
-    }
-    this.buffer[this.top] = data;
-    this.top = this.top + 1 & this.mask;
-    return true;
-  }
-  shift() {
-    const last2 = this.buffer[this.btm];
-    if (last2 === void 0) {
-      return void 0;
-    }
-    this.buffer[this.btm] = void 0;
-    this.btm = this.btm + 1 & this.mask;
-    return last2;
-  }
-  isEmpty() {
-    return this.buffer[this.btm] === void 0;
-  }
-};
-var FIFO = class {
-  size;
-  hwm;
-  head;
-  tail;
-  constructor(options = {}) {
-    this.hwm = options.splitLimit ?? 16;
-    this.head = new FixedFIFO(this.hwm);
-    this.tail = this.head;
-    this.size = 0;
-  }
-  calculateSize(obj) {
-    if (obj?.byteLength != null) {
-      return obj.byteLength;
-    }
-    return 1;
-  }
-  push(val) {
-    if (val?.value != null) {
-      this.size += this.calculateSize(val.value);
-    }
-    if (!this.head.push(val)) {
-      const prev = this.head;
-      this.head = prev.next = new FixedFIFO(2 * this.head.buffer.length);
-      this.head.push(val);
-    }
-  }
-  shift() {
-    let val = this.tail.shift();
-    if (val === void 0 && this.tail.next != null) {
-      const next = this.tail.next;
-      this.tail.next = null;
-      this.tail = next;
-      val = this.tail.shift();
-    }
-    if (val?.value != null) {
-      this.size -= this.calculateSize(val.value);
-    }
-    return val;
-  }
-  isEmpty() {
-    return this.head.isEmpty();
-  }
-};
-
-// node_modules/it-pushable/dist/src/index.js
-var AbortError = class extends Error {
-  type;
-  code;
-  constructor(message2, code8) {
-    super(message2 ?? "The operation was aborted");
-    this.type = "aborted";
-    this.code = code8 ?? "ABORT_ERR";
-  }
-};
-function pushable(options = {}) {
-  const getNext = (buffer3) => {
-    const next = buffer3.shift();
-    if (next == null) {
-      return { done: true };
-    }
-    if (next.error != null) {
-      throw next.error;
-    }
-    return {
-      done: next.done === true,
-      // @ts-expect-error if done is false, value will be present
-      value: next.value
-    };
-  };
-  return _pushable(getNext, options);
-}
-function _pushable(getNext, options) {
-  options = options ?? {};
-  let onEnd = options.onEnd;
-  let buffer3 = new FIFO();
-  let pushable2;
-  let onNext;
-  let ended;
-  let drain = pDefer();
-  const waitNext = async () => {
-    try {
-      if (!buffer3.isEmpty()) {
-        return getNext(buffer3);
-      }
-      if (ended) {
-        return { done: true };
-      }
-      return await new Promise((resolve3, reject) => {
-        onNext = (next) => {
-          onNext = null;
-          buffer3.push(next);
-          try {
-            resolve3(getNext(buffer3));
-          } catch (err) {
-            reject(err);
-          }
-          return pushable2;
-        };
-      });
-    } finally {
-      if (buffer3.isEmpty()) {
-        queueMicrotask(() => {
-          drain.resolve();
-          drain = pDefer();
-        });
-      }
-    }
-  };
-  const bufferNext = (next) => {
-    if (onNext != null) {
-      return onNext(next);
-    }
-    buffer3.push(next);
-    return pushable2;
-  };
-  const bufferError = (err) => {
-    buffer3 = new FIFO();
-    if (onNext != null) {
-      return onNext({ error: err });
-    }
-    buffer3.push({ error: err });
-    return pushable2;
-  };
-  const push2 = (value) => {
-    if (ended) {
-      return pushable2;
-    }
-    if (options?.objectMode !== true && value?.byteLength == null) {
-      throw new Error("objectMode was not true but tried to push non-Uint8Array value");
-    }
-    return bufferNext({ done: false, value });
-  };
-  const end = (err) => {
-    if (ended) {
-      return pushable2;
-    }
-    ended = true;
-    return err != null ? bufferError(err) : bufferNext({ done: true });
-  };
-  const _return = () => {
-    buffer3 = new FIFO();
-    end();
-    return { done: true };
-  };
-  const _throw = (err) => {
-    end(err);
-    return { done: true };
-  };
-  pushable2 = {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    next: waitNext,
-    return: _return,
-    throw: _throw,
-    push: push2,
-    end,
-    get readableLength() {
-      return buffer3.size;
-    },
-    onEmpty: async (options2) => {
-      const signal = options2?.signal;
-      signal?.throwIfAborted();
-      if (buffer3.isEmpty()) {
-        return;
-      }
-      let cancel;
-      let listener;
-      if (signal != null) {
-        cancel = new Promise((resolve3, reject) => {
-          listener = () => {
-            reject(new AbortError());
-          };
-          signal.addEventListener("abort", listener);
-        });
-      }
-      try {
-        await Promise.race([
-          drain.promise,
-          cancel
-        ]);
-      } finally {
-        if (listener != null && signal != null) {
-          signal?.removeEventListener("abort", listener);
-        }
-      }
-    }
-  };
-  if (onEnd == null) {
-    return pushable2;
-  }
-  const _pushable2 = pushable2;
-  pushable2 = {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    next() {
-      return _pushable2.next();
-    },
-    throw(err) {
-      _pushable2.throw(err);
-      if (onEnd != null) {
-        onEnd(err);
-        onEnd = void 0;
-      }
-      return { done: true };
-    },
-    return() {
-      _pushable2.return();
-      if (onEnd != null) {
-        onEnd();
-        onEnd = void 0;
-      }
-      return { done: true };
-    },
-    push: push2,
-    end(err) {
-      _pushable2.end(err);
-      if (onEnd != null) {
-        onEnd(err);
-        onEnd = void 0;
-      }
-      return pushable2;
-    },
-    get readableLength() {
-      return _pushable2.readableLength;
-    },
-    onEmpty: (opts) => {
-      return _pushable2.onEmpty(opts);
-    }
-  };
-  return pushable2;
-}
-
-// node_modules/race-signal/dist/src/index.js
-function defaultTranslate(signal) {
-  return signal.reason;
-}
-function raceSignal(promise, signal, opts) {
-  if (signal == null || promise == null) {
-    return promise;
-  }
-  const translateError = opts?.translateError ?? defaultTranslate;
-  if (signal.aborted) {
-    promise.catch(() => {
-    });
-    return Promise.reject(translateError(signal));
-  }
-  let listener;
-  return Promise.race([
-    promise,
-    new Promise((resolve3, reject) => {
-      listener = () => {
-        reject(translateError(signal));
-      };
-      signal.addEventListener("abort", listener);
-    })
-  ]).finally(() => {
-    if (listener != null) {
-      signal.removeEventListener("abort", listener);
-    }
-  });
-}
-
-// node_modules/it-queueless-pushable/dist/src/index.js
-var QueuelessPushable = class {
-  readNext;
-  haveNext;
-  ended;
-  nextResult;
-  error;
-  constructor() {
-    this.ended = false;
-    this.readNext = pDefer();
-    this.haveNext = pDefer();
-  }
-  [Symbol.asyncIterator]() {
-    return this;
-  }
-  async next() {
-    if (this.nextResult == null) {
-      await this.haveNext.promise;
-    }
-    if (this.nextResult == null) {
-      throw new Error("HaveNext promise resolved but nextResult was undefined");
-    }
-    const nextResult = this.nextResult;
-    this.nextResult = void 0;
-    this.readNext.resolve();
-    this.readNext = pDefer();
-    return nextResult;
-  }
-  async throw(err) {
-    this.ended = true;
-    this.error = err;
-    if (err != null) {
-      this.haveNext.promise.catch(() => {
-      });
-      this.haveNext.reject(err);
-    }
-    const result = {
-      done: true,
-      value: void 0
-    };
-    return result;
-  }
-  async return() {
-    const result = {
-      done: true,
-      value: void 0
-    };
-    this.ended = true;
-    this.nextResult = result;
-    this.haveNext.resolve();
-    return result;
-  }
-  async push(value, options) {
-    await this._push(value, options);
-  }
-  async end(err, options) {
-    if (err != null) {
-      await this.throw(err);
-    } else {
-      await this._push(void 0, options);
-    }
-  }
-  async _push(value, options) {
-    if (value != null && this.ended) {
-      throw this.error ?? new Error("Cannot push value onto an ended pushable");
-    }
-    while (this.nextResult != null) {
-      await this.readNext.promise;
-    }
-    if (value != null) {
-      this.nextResult = { done: false, value };
-    } else {
-      this.ended = true;
-      this.nextResult = { done: true, value: void 0 };
-    }
-    this.haveNext.resolve();
-    this.haveNext = pDefer();
-    await raceSignal(this.readNext.promise, options?.signal, options);
-  }
-};
-function queuelessPushable() {
-  return new QueuelessPushable();
-}
-
-// node_modules/it-merge/dist/src/index.js
-function isAsyncIterable8(thing) {
-  return thing[Symbol.asyncIterator] != null;
-}
-async function addAllToPushable(iterators, output, signal) {
-  try {
-    await Promise.all(iterators.map(async (iterator) => {
-      while (true) {
-        const { value, done } = await iterator.next();
-        if (done === true) {
-          break;
-        }
-        await output.push(value, {
-          signal
-        });
-        signal.throwIfAborted();
-      }
-    }));
-    await output.end(void 0, {
-      signal
-    });
-  } catch (err) {
-    await output.end(err, {
-      signal
-    }).catch(() => {
-    });
-  }
-}
-async function* mergeSources(sources) {
-  const controller = new AbortController();
-  const output = queuelessPushable();
-  const iterators = sources.map((source2) => isAsyncIterable8(source2) ? source2[Symbol.asyncIterator]() : source2[Symbol.iterator]());
-  addAllToPushable(iterators, output, controller.signal).catch(() => {
-  });
-  try {
-    yield* output;
-  } finally {
-    controller.abort();
-    for (const iterator of iterators) {
-      try {
-        Promise.resolve(iterator.return?.()).catch(() => {
-        });
-      } catch {
-      }
-    }
-  }
-}
-function* mergeSyncSources(syncSources) {
-  for (const source2 of syncSources) {
-    yield* source2;
-  }
-}
-function merge(...sources) {
-  const syncSources = [];
-  for (const source2 of sources) {
-    if (!isAsyncIterable8(source2)) {
-      syncSources.push(source2);
-    }
-  }
-  if (syncSources.length === sources.length) {
-    return mergeSyncSources(syncSources);
-  }
-  return mergeSources(sources);
-}
-var src_default8 = merge;
-
-// node_modules/it-pipe/dist/src/index.js
-function pipe(first2, ...rest) {
-  if (first2 == null) {
-    throw new Error("Empty pipeline");
-  }
-  if (isDuplex(first2)) {
-    const duplex = first2;
-    first2 = () => duplex.source;
-  } else if (isIterable2(first2) || isAsyncIterable9(first2)) {
-    const source2 = first2;
-    first2 = () => source2;
-  }
-  const fns = [first2, ...rest];
-  if (fns.length > 1) {
-    if (isDuplex(fns[fns.length - 1])) {
-      fns[fns.length - 1] = fns[fns.length - 1].sink;
-    }
-  }
-  if (fns.length > 2) {
-    for (let i = 1; i < fns.length - 1; i++) {
-      if (isDuplex(fns[i])) {
-        fns[i] = duplexPipelineFn(fns[i]);
-      }
-    }
-  }
-  return rawPipe(...fns);
-}
-var rawPipe = (...fns) => {
-  let res;
-  while (fns.length > 0) {
-    res = fns.shift()(res);
-  }
-  return res;
-};
-var isAsyncIterable9 = (obj) => {
-  return obj?.[Symbol.asyncIterator] != null;
-};
-var isIterable2 = (obj) => {
-  return obj?.[Symbol.iterator] != null;
-};
-var isDuplex = (obj) => {
-  if (obj == null) {
-    return false;
-  }
-  return obj.sink != null && obj.source != null;
-};
-var duplexPipelineFn = (duplex) => {
-  return (source2) => {
-    const p = duplex.sink(source2);
-    if (p?.then != null) {
-      const stream = pushable({
-        objectMode: true
-      });
-      p.then(() => {
-        stream.end();
-      }, (err) => {
-        stream.end(err);
-      });
-      let sourceWrap;
-      const source3 = duplex.source;
-      if (isAsyncIterable9(source3)) {
-        sourceWrap = async function* () {
-          yield* source3;
-          stream.end();
-        };
-      } else if (isIterable2(source3)) {
-        sourceWrap = function* () {
-          yield* source3;
-          stream.end();
-        };
-      } else {
-        throw new Error("Unknown duplex source type - must be Iterable or AsyncIterable");
-      }
-      return src_default8(stream, sourceWrap());
-    }
-    return duplex.source;
-  };
-};
-
-// node_modules/eventemitter3/index.mjs
-var import_index3 = __toESM(require_eventemitter3(), 1);
-
-// node_modules/p-timeout/index.js
-var TimeoutError = class _TimeoutError extends Error {
-  name = "TimeoutError";
-  constructor(message2, options) {
-    super(message2, options);
-    Error.captureStackTrace?.(this, _TimeoutError);
-  }
-};
-var getAbortedReason = (signal) => signal.reason ?? new DOMException("This operation was aborted.", "AbortError");
-function pTimeout(promise, options) {
-  const {
-    milliseconds,
-    fallback,
-    message: message2,
-    customTimers = { setTimeout, clearTimeout },
-    signal
-  } = options;
-  let timer;
-  let abortHandler;
-  const wrappedPromise = new Promise((resolve3, reject) => {
-    if (typeof milliseconds !== "number" || Math.sign(milliseconds) !== 1) {
-      throw new TypeError(`Expected \`milliseconds\` to be a positive number, got \`${milliseconds}\``);
-    }
-    if (signal?.aborted) {
-      reject(getAbortedReason(signal));
-      promise.then(resolve3, reject);
-      return;
-    }
-    if (signal) {
-      abortHandler = () => {
-        reject(getAbortedReason(signal));
-      };
-      signal.addEventListener("abort", abortHandler, { once: true });
-    }
-    promise.then(resolve3, reject);
-    if (milliseconds === Number.POSITIVE_INFINITY) {
-      return;
-    }
-    const timeoutError = new TimeoutError();
-    timer = customTimers.setTimeout.call(void 0, () => {
-      if (fallback) {
-        try {
-          resolve3(fallback());
-        } catch (error) {
-          reject(error);
-        }
-        return;
-      }
-      if (typeof promise.cancel === "function") {
-        promise.cancel();
-      }
-      if (message2 === false) {
-        resolve3();
-      } else if (message2 instanceof Error) {
-        reject(message2);
-      } else {
-        timeoutError.message = message2 ?? `Promise timed out after ${milliseconds} milliseconds`;
-        reject(timeoutError);
-      }
-    }, milliseconds);
-  });
-  const cancelablePromise = wrappedPromise.finally(() => {
-    cancelablePromise.clear();
-    if (abortHandler && signal) {
-      signal.removeEventListener("abort", abortHandler);
-    }
-  });
-  cancelablePromise.clear = () => {
-    customTimers.clearTimeout.call(void 0, timer);
-    timer = void 0;
-  };
-  return cancelablePromise;
-}
-
-// node_modules/p-queue/dist/lower-bound.js
-function lowerBound(array, value, comparator) {
-  let first2 = 0;
-  let count = array.length;
-  while (count > 0) {
-    const step = Math.trunc(count / 2);
-    let it = first2 + step;
-    if (comparator(array[it], value) <= 0) {
-      first2 = ++it;
-      count -= step + 1;
-    } else {
-      count = step;
-    }
-  }
-  return first2;
-}
-
-// node_modules/p-queue/dist/priority-queue.js
-var compactionThreshold = 100;
-var PriorityQueue = class {
-  #queue = [];
-  // The queue is stored as a sorted array, but dequeued items are left before `#head` until compaction. Only items from `#head` onward are live, which keeps repeated dequeues amortized O(1).
-  #head = 0;
-  enqueue(run, options) {
-    const { priority = 0, id } = options ?? {};
-    const { size } = this;
-    const element = {
-      priority,
-      id,
-      run
-    };
-    if (size === 0) {
-      this.#queue.length = 0;
-      this.#head = 0;
-      this.#queue.push(element);
-      return;
-    }
-    if (this.#queue.at(-1).priority >= priority) {
-      this.#queue.push(element);
-      return;
-    }
-    this.#compact();
-    const index = lowerBound(this.#queue, element, (a, b) => b.priority - a.priority);
-    this.#queue.splice(index, 0, element);
-  }
-  setPriority(id, priority) {
-    const index = this.#queue.findIndex((element, index2) => index2 >= this.#head && element.id === id);
-    if (index === -1) {
-      throw new ReferenceError(`No promise function with the id "${id}" exists in the queue.`);
-    }
-    const [item] = this.#queue.splice(index, 1);
-    this.enqueue(item.run, { priority, id });
-  }
-  remove(idOrRun) {
-    const index = this.#queue.findIndex((element, index2) => {
-      if (index2 < this.#head) {
-        return false;
-      }
-      if (typeof idOrRun === "string") {
-        return element.id === idOrRun;
-      }
-      return element.run === idOrRun;
-    });
-    if (index !== -1) {
-      this.#queue.splice(index, 1);
-    }
-  }
-  dequeue() {
-    if (this.#head === this.#queue.length) {
-      return void 0;
-    }
-    const item = this.#queue[this.#head];
-    this.#head++;
-    if (this.#head === this.#queue.length) {
-      this.#queue.length = 0;
-      this.#head = 0;
-    } else if (this.#head > compactionThreshold && this.#head > this.#queue.length / 2) {
-      this.#compact();
-    }
-    return item?.run;
-  }
-  filter(options) {
-    const result = [];
-    for (let index = this.#head; index < this.#queue.length; index++) {
-      const element = this.#queue[index];
-      if (element.priority === options.priority) {
-        result.push(element.run);
-      }
-    }
-    return result;
-  }
-  get size() {
-    return this.#queue.length - this.#head;
-  }
-  #compact() {
-    if (this.#head === 0) {
-      return;
-    }
-    this.#queue.splice(0, this.#head);
-    this.#head = 0;
-  }
-};
-
-// node_modules/p-queue/dist/index.js
-var PQueue = class extends import_index3.default {
-  #carryoverIntervalCount;
-  #isIntervalIgnored;
-  #intervalCount = 0;
-  #intervalCap;
-  #rateLimitedInInterval = false;
-  #rateLimitFlushScheduled = false;
-  #interval;
-  /*
-  Timestamp when the current interval window ends. Kept accurate at every window transition: `#initializeIntervalIfNeeded` sets it when a window starts and `#onInterval` advances it as the recurring timer rolls into each new window. This is the source of truth for whether a task added after the queue goes idle belongs to a fresh window, so it must not go stale.
-  */
-  #intervalEnd = 0;
-  // Recurring timer that drives windows while the queue is actively processing. Absent (`undefined`) once the queue goes idle.
-  #intervalId;
-  // One-shot timer used while idle to resume at the next window boundary, since `#intervalId` is cleared when idle.
-  #timeoutId;
-  #strict;
-  // Circular buffer implementation for better performance
-  #strictTicks = [];
-  #strictTicksStartIndex = 0;
-  #queue;
-  #queueClass;
-  #pending = 0;
-  // The `!` is needed because of https://github.com/microsoft/TypeScript/issues/32194
-  #concurrency;
-  #isPaused;
-  // Use to assign a unique identifier to a promise function, if not explicitly specified
-  #idAssigner = 1n;
-  // Track currently running tasks for debugging
-  #runningTasks = /* @__PURE__ */ new Map();
-  #queueAbortListenerCleanupFunctions = /* @__PURE__ */ new Set();
-  /**
-      Get or set the default timeout for all tasks. Can be changed at runtime.
-  
-      Operations will throw a `TimeoutError` if they don't complete within the specified time.
-  
-      The timeout begins when the operation is dequeued and starts execution, not while it's waiting in the queue.
-  
-      @example
-      ```
-      const queue = new PQueue({timeout: 5000});
-  
-      // Change timeout for all future tasks
-      queue.timeout = 10000;
-      ```
-      */
-  timeout;
-  constructor(options) {
-    super();
-    options = {
-      carryoverIntervalCount: false,
-      intervalCap: Number.POSITIVE_INFINITY,
-      interval: 0,
-      concurrency: Number.POSITIVE_INFINITY,
-      autoStart: true,
-      queueClass: PriorityQueue,
-      strict: false,
-      ...options
-    };
-    if (!(typeof options.intervalCap === "number" && options.intervalCap >= 1)) {
-      throw new TypeError(`Expected \`intervalCap\` to be a number from 1 and up, got \`${options.intervalCap?.toString() ?? ""}\` (${typeof options.intervalCap})`);
-    }
-    if (options.interval === void 0 || !(Number.isFinite(options.interval) && options.interval >= 0)) {
-      throw new TypeError(`Expected \`interval\` to be a finite number >= 0, got \`${options.interval?.toString() ?? ""}\` (${typeof options.interval})`);
-    }
-    if (options.strict && options.interval === 0) {
-      throw new TypeError("The `strict` option requires a non-zero `interval`");
-    }
-    if (options.strict && options.intervalCap === Number.POSITIVE_INFINITY) {
-      throw new TypeError("The `strict` option requires a finite `intervalCap`");
-    }
-    this.#carryoverIntervalCount = options.carryoverIntervalCount ?? options.carryoverConcurrencyCount ?? false;
-    this.#isIntervalIgnored = options.intervalCap === Number.POSITIVE_INFINITY || options.interval === 0;
-    this.#intervalCap = options.intervalCap;
-    this.#interval = options.interval;
-    this.#strict = options.strict;
-    this.#queue = new options.queueClass();
-    this.#queueClass = options.queueClass;
-    this.concurrency = options.concurrency;
-    if (options.timeout !== void 0 && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
-      throw new TypeError(`Expected \`timeout\` to be a positive finite number, got \`${options.timeout}\` (${typeof options.timeout})`);
-    }
-    this.timeout = options.timeout;
-    this.#isPaused = options.autoStart === false;
-    this.#setupRateLimitTracking();
-  }
-  #cleanupStrictTicks(now) {
-    while (this.#strictTicksStartIndex < this.#strictTicks.length) {
-      const oldestTick = this.#strictTicks[this.#strictTicksStartIndex];
-      if (oldestTick !== void 0 && now - oldestTick >= this.#interval) {
-        this.#strictTicksStartIndex++;
-      } else {
-        break;
-      }
-    }
-    const shouldCompact = this.#strictTicksStartIndex > 100 && this.#strictTicksStartIndex > this.#strictTicks.length / 2 || this.#strictTicksStartIndex === this.#strictTicks.length;
-    if (shouldCompact) {
-      this.#strictTicks = this.#strictTicks.slice(this.#strictTicksStartIndex);
-      this.#strictTicksStartIndex = 0;
-    }
-  }
-  // Helper methods for interval consumption
-  #consumeIntervalSlot(now) {
-    if (this.#strict) {
-      this.#strictTicks.push(now);
-    } else {
-      this.#intervalCount++;
-    }
-  }
-  #rollbackIntervalSlot() {
-    if (this.#strict) {
-      if (this.#strictTicks.length > this.#strictTicksStartIndex) {
-        this.#strictTicks.pop();
-      }
-    } else if (this.#intervalCount > 0) {
-      this.#intervalCount--;
-    }
-  }
-  #getActiveTicksCount() {
-    return this.#strictTicks.length - this.#strictTicksStartIndex;
-  }
-  get #doesIntervalAllowAnother() {
-    if (this.#isIntervalIgnored) {
-      return true;
-    }
-    if (this.#strict) {
-      return this.#getActiveTicksCount() < this.#intervalCap;
-    }
-    return this.#intervalCount < this.#intervalCap;
-  }
-  get #doesConcurrentAllowAnother() {
-    return this.#pending < this.#concurrency;
-  }
-  #next() {
-    this.#pending--;
-    if (this.#pending === 0) {
-      this.emit("pendingZero");
-    }
-    this.#tryToStartAnother();
-    this.emit("next");
-  }
-  #onResumeInterval() {
-    this.#timeoutId = void 0;
-    this.#onInterval();
-    this.#initializeIntervalIfNeeded();
-  }
-  #isIntervalPausedAt(now) {
-    if (this.#strict) {
-      this.#cleanupStrictTicks(now);
-      const activeTicksCount = this.#getActiveTicksCount();
-      if (activeTicksCount >= this.#intervalCap) {
-        const oldestTick = this.#strictTicks[this.#strictTicksStartIndex];
-        const delay = this.#interval - (now - oldestTick);
-        this.#createIntervalTimeout(delay);
-        return true;
-      }
-      return false;
-    }
-    if (this.#intervalId === void 0) {
-      const delay = this.#intervalEnd - now;
-      if (delay < 0) {
-        this.#intervalCount = this.#carryoverIntervalCount ? this.#pending : 0;
-      } else {
-        this.#createIntervalTimeout(delay);
-        return true;
-      }
-    }
-    return false;
-  }
-  #createIntervalTimeout(delay) {
-    if (this.#timeoutId !== void 0) {
-      return;
-    }
-    this.#timeoutId = setTimeout(() => {
-      this.#onResumeInterval();
-    }, delay);
-  }
-  #clearIntervalTimer() {
-    if (this.#intervalId) {
-      clearInterval(this.#intervalId);
-      this.#intervalId = void 0;
-    }
-  }
-  #clearTimeoutTimer() {
-    if (this.#timeoutId) {
-      clearTimeout(this.#timeoutId);
-      this.#timeoutId = void 0;
-    }
-  }
-  #tryToStartAnother() {
-    if (this.#queue.size === 0) {
-      this.#clearIntervalTimer();
-      this.emit("empty");
-      if (this.#pending === 0) {
-        this.#clearTimeoutTimer();
-        if (this.#strict && this.#strictTicksStartIndex > 0) {
-          const now = Date.now();
-          this.#cleanupStrictTicks(now);
-        }
-        this.emit("idle");
-      }
-      return false;
-    }
-    let taskStarted = false;
-    if (!this.#isPaused) {
-      const now = Date.now();
-      const canInitializeInterval = !this.#isIntervalPausedAt(now);
-      if (this.#doesIntervalAllowAnother && this.#doesConcurrentAllowAnother) {
-        const job = this.#queue.dequeue();
-        if (!this.#isIntervalIgnored) {
-          this.#consumeIntervalSlot(now);
-          this.#scheduleRateLimitUpdate();
-        }
-        if (canInitializeInterval) {
-          this.#initializeIntervalIfNeeded();
-        }
-        job();
-        this.emit("active");
-        taskStarted = true;
-      }
-    }
-    return taskStarted;
-  }
-  #initializeIntervalIfNeeded() {
-    if (this.#isIntervalIgnored || this.#intervalId !== void 0) {
-      return;
-    }
-    if (this.#strict) {
-      return;
-    }
-    this.#intervalId = setInterval(() => {
-      this.#onInterval();
-    }, this.#interval);
-    this.#intervalEnd = Date.now() + this.#interval;
-  }
-  #onInterval() {
-    if (!this.#strict) {
-      if (this.#intervalId !== void 0) {
-        if (this.#intervalCount === 0 && this.#pending === 0) {
-          this.#clearIntervalTimer();
-        } else {
-          this.#intervalEnd = Date.now() + this.#interval;
-        }
-      }
-      this.#intervalCount = this.#carryoverIntervalCount ? this.#pending : 0;
-    }
-    this.#processQueue();
-    this.#scheduleRateLimitUpdate();
-  }
-  /**
-  Executes all queued functions until it reaches the limit.
-  */
-  #processQueue() {
-    while (this.#tryToStartAnother()) {
-    }
-  }
-  get concurrency() {
-    return this.#concurrency;
-  }
-  set concurrency(newConcurrency) {
-    if (!(typeof newConcurrency === "number" && newConcurrency >= 1)) {
-      throw new TypeError(`Expected \`concurrency\` to be a number from 1 and up, got \`${newConcurrency}\` (${typeof newConcurrency})`);
-    }
-    this.#concurrency = newConcurrency;
-    this.#processQueue();
-  }
-  /**
-      Updates the priority of a promise function by its id, affecting its execution order. Requires a defined concurrency limit to take effect.
-  
-      For example, this can be used to prioritize a promise function to run earlier.
-  
-      ```js
-      import PQueue from 'p-queue';
-  
-      const queue = new PQueue({concurrency: 1});
-  
-      queue.add(async () => '🦄', {priority: 1});
-      queue.add(async () => '🦀', {priority: 0, id: '🦀'});
-      queue.add(async () => '🦄', {priority: 1});
-      queue.add(async () => '🦄', {priority: 1});
-  
-      queue.setPriority('🦀', 2);
-      ```
-  
-      In this case, the promise function with `id: '🦀'` runs second.
-  
-      You can also deprioritize a promise function to delay its execution:
-  
-      ```js
-      import PQueue from 'p-queue';
-  
-      const queue = new PQueue({concurrency: 1});
-  
-      queue.add(async () => '🦄', {priority: 1});
-      queue.add(async () => '🦀', {priority: 1, id: '🦀'});
-      queue.add(async () => '🦄');
-      queue.add(async () => '🦄', {priority: 0});
-  
-      queue.setPriority('🦀', -1);
-      ```
-      Here, the promise function with `id: '🦀'` executes last.
-      */
-  setPriority(id, priority) {
-    if (typeof priority !== "number" || !Number.isFinite(priority)) {
-      throw new TypeError(`Expected \`priority\` to be a finite number, got \`${priority}\` (${typeof priority})`);
-    }
-    this.#queue.setPriority(id, priority);
-  }
-  async add(function_, options = {}) {
-    options = {
-      timeout: this.timeout,
-      ...options,
-      // Assign unique ID if not provided
-      id: options.id ?? (this.#idAssigner++).toString()
-    };
-    if (options.timeout !== void 0 && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
-      throw new TypeError(`Expected \`timeout\` to be a positive finite number, got \`${options.timeout}\` (${typeof options.timeout})`);
-    }
-    return new Promise((resolve3, reject) => {
-      const taskSymbol = /* @__PURE__ */ Symbol(`task-${options.id}`);
-      let cleanupQueueAbortHandler = () => void 0;
-      const run = async () => {
-        cleanupQueueAbortHandler();
-        this.#pending++;
-        this.#runningTasks.set(taskSymbol, {
-          id: options.id,
-          priority: options.priority ?? 0,
-          // Match priority-queue default
-          startTime: Date.now(),
-          timeout: options.timeout
-        });
-        let eventListener;
-        try {
-          try {
-            options.signal?.throwIfAborted();
-          } catch (error) {
-            this.#rollbackIntervalConsumption();
-            this.#runningTasks.delete(taskSymbol);
-            throw error;
-          }
-          let operation = function_({ signal: options.signal });
-          if (options.timeout !== void 0) {
-            operation = pTimeout(Promise.resolve(operation), {
-              milliseconds: options.timeout,
-              message: `Task timed out after ${options.timeout}ms (queue has ${this.#pending} running, ${this.#queue.size} waiting)`
-            });
-          }
-          if (options.signal) {
-            const { signal } = options;
-            operation = Promise.race([operation, new Promise((_resolve, reject2) => {
-              eventListener = () => {
-                reject2(signal.reason);
-              };
-              signal.addEventListener("abort", eventListener, { once: true });
-              if (signal.aborted) {
-                eventListener();
-              }
-            })]);
-          }
-          const result = await operation;
-          resolve3(result);
-          this.emit("completed", result);
-        } catch (error) {
-          reject(error);
-          this.emit("error", error);
-        } finally {
-          if (eventListener) {
-            options.signal?.removeEventListener("abort", eventListener);
-          }
-          this.#runningTasks.delete(taskSymbol);
-          queueMicrotask(() => {
-            this.#next();
-          });
-        }
-      };
-      this.#queue.enqueue(run, options);
-      const removeQueuedTask = () => {
-        if (this.#queue instanceof PriorityQueue) {
-          this.#queue.remove(run);
-          return;
-        }
-        this.#queue.remove?.(options.id);
-      };
-      if (options.signal) {
-        const { signal } = options;
-        const queueAbortHandler = () => {
-          cleanupQueueAbortHandler();
-          removeQueuedTask();
-          reject(signal.reason);
-          this.#tryToStartAnother();
-          this.emit("next");
-        };
-        cleanupQueueAbortHandler = () => {
-          signal.removeEventListener("abort", queueAbortHandler);
-          this.#queueAbortListenerCleanupFunctions.delete(cleanupQueueAbortHandler);
-        };
-        if (signal.aborted) {
-          queueAbortHandler();
-          return;
-        }
-        signal.addEventListener("abort", queueAbortHandler, { once: true });
-        this.#queueAbortListenerCleanupFunctions.add(cleanupQueueAbortHandler);
-      }
-      this.emit("add");
-      this.#tryToStartAnother();
-    });
-  }
-  async addAll(functions, options) {
-    return Promise.all(functions.map(async (function_) => this.add(function_, options)));
-  }
-  /**
-  Start (or resume) executing enqueued tasks within concurrency limit. No need to call this if queue is not paused (via `options.autoStart = false` or by `.pause()` method.)
-  */
-  start() {
-    if (!this.#isPaused) {
-      return this;
-    }
-    this.#isPaused = false;
-    this.#processQueue();
-    return this;
-  }
-  /**
-  Put queue execution on hold.
-  */
-  pause() {
-    this.#isPaused = true;
-  }
-  /**
-  Clear the queue.
-  */
-  clear() {
-    for (const cleanupQueueAbortHandler of this.#queueAbortListenerCleanupFunctions) {
-      cleanupQueueAbortHandler();
-    }
-    this.#queue = new this.#queueClass();
-    this.#clearIntervalTimer();
-    this.#updateRateLimitState();
-    this.emit("empty");
-    if (this.#pending === 0) {
-      this.#clearTimeoutTimer();
-      this.emit("idle");
-    }
-    this.emit("next");
-  }
-  /**
-      Can be called multiple times. Useful if you for example add additional items at a later time.
-  
-      @returns A promise that settles when the queue becomes empty.
-      */
-  async onEmpty() {
-    if (this.#queue.size === 0) {
-      return;
-    }
-    await this.#onEvent("empty");
-  }
-  /**
-      @returns A promise that settles when the queue size is less than the given limit: `queue.size < limit`.
-  
-      If you want to avoid having the queue grow beyond a certain size you can `await queue.onSizeLessThan()` before adding a new item.
-  
-      Note that this only limits the number of items waiting to start. There could still be up to `concurrency` jobs already running that this call does not include in its calculation.
-      */
-  async onSizeLessThan(limit) {
-    if (this.#queue.size < limit) {
-      return;
-    }
-    await this.#onEvent(["next", "active"], () => this.#queue.size < limit);
-  }
-  /**
-      The difference with `.onEmpty` is that `.onIdle` guarantees that all work from the queue has finished. `.onEmpty` merely signals that the queue is empty, but it could mean that some promises haven't completed yet.
-  
-      @returns A promise that settles when the queue becomes empty, and all promises have completed; `queue.size === 0 && queue.pending === 0`.
-      */
-  async onIdle() {
-    if (this.#pending === 0 && this.#queue.size === 0) {
-      return;
-    }
-    await this.#onEvent("idle");
-  }
-  /**
-      The difference with `.onIdle` is that `.onPendingZero` only waits for currently running tasks to finish, ignoring queued tasks.
-  
-      @returns A promise that settles when all currently running tasks have completed; `queue.pending === 0`.
-      */
-  async onPendingZero() {
-    if (this.#pending === 0) {
-      return;
-    }
-    await this.#onEvent("pendingZero");
-  }
-  /**
-  @returns A promise that settles when the queue becomes rate-limited due to intervalCap.
-  */
-  async onRateLimit() {
-    if (this.isRateLimited) {
-      return;
-    }
-    await this.#onEvent("rateLimit");
-  }
-  /**
-  @returns A promise that settles when the queue is no longer rate-limited.
-  */
-  async onRateLimitCleared() {
-    if (!this.isRateLimited) {
-      return;
-    }
-    await this.#onEvent("rateLimitCleared");
-  }
-  /**
-      @returns A promise that rejects when any task in the queue errors.
-  
-      Use with `Promise.race([queue.onError(), queue.onIdle()])` to fail fast on the first error while still resolving normally when the queue goes idle.
-  
-      Important: The promise returned by `add()` still rejects. You must handle each `add()` promise (for example, `.catch(() => {})`) to avoid unhandled rejections.
-  
-      @example
-      ```
-      import PQueue from 'p-queue';
-  
-      const queue = new PQueue({concurrency: 2});
-  
-      queue.add(() => fetchData(1)).catch(() => {});
-      queue.add(() => fetchData(2)).catch(() => {});
-      queue.add(() => fetchData(3)).catch(() => {});
-  
-      // Stop processing on first error
-      try {
-          await Promise.race([
-              queue.onError(),
-              queue.onIdle()
-          ]);
-      } catch (error) {
-          queue.pause(); // Stop processing remaining tasks
-          console.error('Queue failed:', error);
-      }
-      ```
-      */
-  // eslint-disable-next-line @typescript-eslint/promise-function-async
-  onError() {
-    return new Promise((_resolve, reject) => {
-      const handleError = (error) => {
-        this.off("error", handleError);
-        reject(error);
-      };
-      this.on("error", handleError);
-    });
-  }
-  async #onEvent(events, filter) {
-    const eventList = Array.isArray(events) ? events : [events];
-    return new Promise((resolve3) => {
-      const listener = () => {
-        if (filter && !filter()) {
-          return;
-        }
-        for (const event of eventList) {
-          this.off(event, listener);
-        }
-        resolve3();
-      };
-      for (const event of eventList) {
-        this.on(event, listener);
-      }
-    });
-  }
-  /**
-  Size of the queue, the number of queued items waiting to run.
-  */
-  get size() {
-    return this.#queue.size;
-  }
-  /**
-      Size of the queue, filtered by the given options.
-  
-      For example, this can be used to find the number of items remaining in the queue with a specific priority level.
-      */
-  sizeBy(options) {
-    return this.#queue.filter(options).length;
-  }
-  /**
-  Number of running items (no longer in the queue).
-  */
-  get pending() {
-    return this.#pending;
-  }
-  /**
-  Whether the queue is currently paused.
-  */
-  get isPaused() {
-    return this.#isPaused;
-  }
-  #setupRateLimitTracking() {
-    if (this.#isIntervalIgnored) {
-      return;
-    }
-    this.on("add", () => {
-      if (this.#queue.size > 0) {
-        this.#scheduleRateLimitUpdate();
-      }
-    });
-    this.on("next", () => {
-      this.#scheduleRateLimitUpdate();
-    });
-  }
-  #scheduleRateLimitUpdate() {
-    if (this.#isIntervalIgnored || this.#rateLimitFlushScheduled) {
-      return;
-    }
-    this.#rateLimitFlushScheduled = true;
-    queueMicrotask(() => {
-      this.#rateLimitFlushScheduled = false;
-      this.#updateRateLimitState();
-    });
-  }
-  #rollbackIntervalConsumption() {
-    if (this.#isIntervalIgnored) {
-      return;
-    }
-    this.#rollbackIntervalSlot();
-    this.#scheduleRateLimitUpdate();
-  }
-  #updateRateLimitState() {
-    const previous = this.#rateLimitedInInterval;
-    if (this.#isIntervalIgnored || this.#queue.size === 0) {
-      if (previous) {
-        this.#rateLimitedInInterval = false;
-        this.emit("rateLimitCleared");
-      }
-      return;
-    }
-    let count;
-    if (this.#strict) {
-      const now = Date.now();
-      this.#cleanupStrictTicks(now);
-      count = this.#getActiveTicksCount();
-    } else {
-      count = this.#intervalCount;
-    }
-    const shouldBeRateLimited = count >= this.#intervalCap;
-    if (shouldBeRateLimited !== previous) {
-      this.#rateLimitedInInterval = shouldBeRateLimited;
-      this.emit(shouldBeRateLimited ? "rateLimit" : "rateLimitCleared");
-    }
-  }
-  /**
-  Whether the queue is currently rate-limited due to intervalCap.
-  */
-  get isRateLimited() {
-    return this.#rateLimitedInInterval;
-  }
-  /**
-      Whether the queue is saturated. Returns `true` when:
-      - All concurrency slots are occupied and tasks are waiting, OR
-      - The queue is rate-limited and tasks are waiting
-  
-      Useful for detecting backpressure and potential hanging tasks.
-  
-      ```js
-      import PQueue from 'p-queue';
-  
-      const queue = new PQueue({concurrency: 2});
-  
-      // Backpressure handling
-      if (queue.isSaturated) {
-          console.log('Queue is saturated, waiting for capacity...');
-          await queue.onSizeLessThan(queue.concurrency);
-      }
-  
-      // Monitoring for stuck tasks
-      setInterval(() => {
-          if (queue.isSaturated) {
-              console.warn(`Queue saturated: ${queue.pending} running, ${queue.size} waiting`);
-          }
-      }, 60000);
-      ```
-      */
-  get isSaturated() {
-    return this.#pending === this.#concurrency && this.#queue.size > 0 || this.isRateLimited && this.#queue.size > 0;
-  }
-  /**
-      The tasks currently being executed. Each task includes its `id`, `priority`, `startTime`, `timeout` (if set), and `timeoutRemaining` (milliseconds until the task times out, or `undefined` if no timeout is set).
-  
-      Returns an array of task info objects.
-  
-      ```js
-      import PQueue from 'p-queue';
-  
-      const queue = new PQueue({concurrency: 2, timeout: 10000});
-  
-      // Add tasks with IDs for better debugging
-      queue.add(() => fetchUser(123), {id: 'user-123'});
-      queue.add(() => fetchPosts(456), {id: 'posts-456', priority: 1});
-  
-      // Check what's running
-      console.log(queue.runningTasks);
-      // => [{
-      //   id: 'user-123',
-      //   priority: 0,
-      //   startTime: 1759253001716,
-      //   timeout: 10000,
-      //   timeoutRemaining: 9700
-      // }, {
-      //   id: 'posts-456',
-      //   priority: 1,
-      //   startTime: 1759253001916,
-      //   timeout: 10000,
-      //   timeoutRemaining: 9900
-      // }]
-      ```
-      */
-  get runningTasks() {
-    return [...this.#runningTasks.values()].map((task) => ({
-      ...task,
-      timeoutRemaining: task.timeout ? Math.max(0, task.startTime + task.timeout - Date.now()) : void 0
-    }));
-  }
-};
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/file.js
-async function walkDAG(blockstore, node, queue, streamPosition, start, end, options) {
-  if (node instanceof Uint8Array) {
-    const buf = extractDataFromBlock(node, streamPosition, start, end);
-    queue.push(buf);
-    return;
-  }
-  if (node.Data == null) {
-    throw new NotUnixFSError("no data in PBNode");
-  }
-  let file;
-  try {
-    file = UnixFS2.unmarshal(node.Data);
-  } catch (err) {
-    throw new NotUnixFSError(err.message);
-  }
-  if (file.data != null) {
-    const data = file.data;
-    const buf = extractDataFromBlock(data, streamPosition, start, end);
-    queue.push(buf);
-    streamPosition += BigInt(buf.byteLength);
-  }
-  const childOps = [];
-  if (node.Links.length !== file.blockSizes.length) {
-    throw new NotUnixFSError("Inconsistent block sizes and dag links");
-  }
-  for (let i = 0; i < node.Links.length; i++) {
-    const childLink = node.Links[i];
-    const childStart = streamPosition;
-    const childEnd = childStart + file.blockSizes[i];
-    if (start >= childStart && start < childEnd || // child has offset byte
-    end >= childStart && end <= childEnd || // child has end byte
-    start < childStart && end > childEnd) {
-      childOps.push({
-        link: childLink,
-        blockStart: streamPosition
-      });
-    }
-    streamPosition = childEnd;
-    if (streamPosition > end) {
-      break;
-    }
-  }
-  await pipe(childOps, (source2) => src_default7(source2, (op) => {
-    return async () => {
-      const block = await src_default4(blockstore.get(op.link.Hash, options));
-      return {
-        ...op,
-        block
-      };
-    };
-  }), (source2) => parallel(source2, {
-    ordered: true,
-    concurrency: options.blockReadConcurrency
-  }), async (source2) => {
-    for await (const { link, block, blockStart } of source2) {
-      let child;
-      switch (link.Hash.code) {
-        case code:
-          child = decode5(block);
-          break;
-        case code3:
-          child = block;
-          break;
-        default:
-          queue.end(new NotUnixFSError(`Unsupported codec: ${link.Hash.code}`));
-          return;
-      }
-      const childQueue = new PQueue({
-        concurrency: 1
-      });
-      childQueue.on("error", (error) => {
-        queue.end(error);
-      });
-      void childQueue.add(async () => {
-        options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:file", {
-          cid: link.Hash
-        }));
-        await walkDAG(blockstore, child, queue, blockStart, start, end, options);
-      });
-      await childQueue.onIdle();
-    }
-  });
-  if (streamPosition >= end) {
-    queue.end();
-  }
-}
-function fileContent(cid, node, unixfs, path, blockstore) {
-  async function* yieldFileContent(options = {}) {
-    const fileSize = unixfs.fileSize();
-    if (fileSize === void 0) {
-      throw new Error("File was a directory");
-    }
-    const { start, end } = validateOffsetAndLength(fileSize, options.offset, options.length);
-    if (end === 0n) {
-      return;
-    }
-    let read4 = 0n;
-    const wanted = end - start;
-    const queue = pushable();
-    options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:file", {
-      cid
-    }));
-    void walkDAG(blockstore, node, queue, 0n, start, end, options).catch((err) => {
-      queue.end(err);
-    });
-    for await (const buf of queue) {
-      if (buf == null) {
-        continue;
-      }
-      read4 += BigInt(buf.byteLength);
-      if (read4 > wanted) {
-        queue.end();
-        throw new OverReadError("Read too many bytes - the file size reported by the UnixFS data in the root node may be incorrect");
-      }
-      if (read4 === wanted) {
-        queue.end();
-      }
-      options.onProgress?.(new CustomProgressEvent("unixfs:exporter:progress:unixfs:file", {
-        bytesRead: read4,
-        totalBytes: wanted,
-        fileSize
-      }));
-      yield buf;
-    }
-    if (read4 < wanted) {
-      throw new UnderReadError("Traversed entire DAG but did not read enough bytes");
-    }
-  }
-  return yieldFileContent;
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/content/hamt-sharded-directory.js
-async function* listDirectory(cid, path, blockstore, options) {
-  let index = -1;
-  let yielded = 0;
-  for await (const entry of list(cid, path, blockstore, options)) {
-    index++;
-    if (options.offset != null && options.offset < index) {
-      continue;
-    }
-    yield entry;
-    yielded++;
-    if (options.length != null && options.length === yielded) {
-      return;
-    }
-  }
-}
-async function* list(cid, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  const node = Node.decode(block);
-  if (node.data?.fanOut == null) {
-    throw new NotUnixFSError("missing fanout");
-  }
-  const prefixLength = (node.data.fanOut - 1n).toString(16).length;
-  for (const link of node.links) {
-    if (link.name == null || link.hash == null) {
-      continue;
-    }
-    const cid2 = CID.decode(link.hash);
-    if (link.name.length === prefixLength) {
-      yield* list(cid2, path, blockstore, options);
-    } else {
-      const name8 = link.name.substring(prefixLength);
-      yield {
-        cid: cid2,
-        name: link.name.substring(prefixLength),
-        path: `${path}/${name8}`,
-        size: BigInt(link.tSize ?? 0)
-      };
-    }
-  }
-}
-function hamtShardedDirectoryContent(cid, node, unixfs, path, blockstore) {
-  function yieldHamtDirectoryContent(options = {}) {
-    options.onProgress?.(new CustomProgressEvent("unixfs:exporter:walk:hamt-sharded-directory", {
-      cid
-    }));
-    return listDirectory(cid, path, blockstore, options);
-  }
-  return yieldHamtDirectoryContent;
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/unixfs-v1/index.js
-var contentExporters = {
-  raw: fileContent,
-  file: fileContent,
-  directory: directoryContent,
-  "hamt-sharded-directory": hamtShardedDirectoryContent,
-  metadata: (cid, node, unixfs, blockstore) => {
-    return () => [];
-  },
-  symlink: (cid, node, unixfs, blockstore) => {
-    return () => [];
-  }
-};
-async function dagPbResolver2(cid, name8, path, blockstore, options) {
-  const block = await src_default4(blockstore.get(cid, options));
-  let node;
-  try {
-    node = decode5(block);
-  } catch (err) {
-    throw new NotUnixFSError(err.message);
-  }
-  if (node.Data == null) {
-    throw new NotUnixFSError("no data in PBNode");
-  }
-  let unixfs;
-  try {
-    unixfs = UnixFS2.unmarshal(node.Data);
-  } catch (err) {
-    throw new NotUnixFSError(err.message);
-  }
-  const content = contentExporters[unixfs.type](cid, node, unixfs, path, blockstore);
-  if (content == null) {
-    throw new NotFoundError2("could not find content exporter");
-  }
-  if (unixfs.isDirectory()) {
-    return {
-      type: "directory",
-      cid,
-      name: name8,
-      path,
-      entries: content,
-      unixfs,
-      node,
-      size: BigInt(block.byteLength)
-    };
-  }
-  return {
-    type: "file",
-    cid,
-    name: name8,
-    path,
-    content,
-    unixfs,
-    node,
-    size: unixfs.fileSize()
-  };
-}
-
-// node_modules/ipfs-unixfs-exporter/dist/src/exporters/index.js
-var resolvers2 = {
-  [code]: dagPbResolver2,
-  [code3]: rawResolver2,
-  [code5]: dagCborResolver2,
-  [CODEC_CBOR]: dagCborResolver2,
-  [code6]: dagJsonResolver2,
-  [identity2.code]: identityResolver2,
-  [code2]: jsonResolver2
-};
-async function exporter(path, blockstore, options = {}) {
-  let cid;
-  let name8;
-  if (path instanceof String || typeof path === "string") {
-    const entry = await src_default5(walkPath(path, blockstore, options));
-    if (entry == null) {
-      throw new NotFoundError2(`Could not walk path to ${path}`);
-    }
-    cid = entry.cid;
-    name8 = entry.name;
-    path = entry.path;
-  } else if (CID.asCID(path) === path || path instanceof CID) {
-    cid = path;
-    name8 = path = cid.toString();
-  } else {
-    throw new InvalidParametersError("Path must be string or CID");
-  }
-  const resolver = resolvers2[cid.code];
-  if (resolver == null) {
-    throw new NoResolverError(`No resolver for code ${cid.code}`);
-  }
-  return resolver(cid, name8, path, blockstore, options);
-}
-
-// src/core/unixfs/tree.ts
-async function resolvePath(root, path, source2, options) {
-  if (path.length === 0) return { cid: root, size: await dagSize(root, source2, options) };
-  let cid = root;
-  let size = 0;
-  for (let i = 0; i < path.length; i++) {
-    const name8 = path[i];
-    if (cid.code !== code) throw new TreeError(`/${path.slice(0, i).join("/")} is not a directory`);
-    const entry = await findEntry(cid, name8, source2, options);
-    if (entry == null) return void 0;
-    cid = entry.cid;
-    size = entry.size;
-  }
-  return { cid, size };
-}
-async function dagSize(cid, source2, options) {
-  if (cid.multihash.code === 0) return cid.multihash.digest.length;
-  const bytes = await source2.get(cid, options);
-  if (cid.code !== code) return bytes.length;
-  return bytes.length + decode5(bytes).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0);
-}
-async function readFileBytes(cid, source2, options) {
-  const entry = await exporter(cid, readableStorage(source2), { signal: options.signal });
-  if (entry.type !== "file" && entry.type !== "raw" && entry.type !== "identity") {
-    throw new TreeError(`${cid} is not a file (${entry.type})`);
-  }
-  if (entry.size > BigInt(options.maxBytes)) throw new TreeError(`${cid} is ${entry.size} bytes, more than the ${options.maxBytes} allowed`);
-  const chunks = [];
-  let length4 = 0;
-  for await (const chunk of entry.content({ signal: options.signal })) {
-    length4 += chunk.byteLength;
-    if (length4 > options.maxBytes) throw new TreeError(`${cid} is more than the ${options.maxBytes} bytes allowed`);
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length4);
-}
-async function* walkDag(root, source2, options) {
-  const concurrency = options?.concurrency ?? 8;
-  const skip = options?.skip;
-  const seen = /* @__PURE__ */ new Set();
-  const inflight = /* @__PURE__ */ new Map();
-  const stack = [root];
-  try {
-    while (stack.length > 0) {
-      throwIfAborted(options?.signal);
-      for (let i = stack.length - 1; i >= 0 && i >= stack.length - concurrency; i--) {
-        const cid2 = stack[i];
-        const key2 = cid2.toString();
-        if (seen.has(key2) || inflight.has(key2) || cid2.multihash.code === 0 || skip?.(cid2) === true) continue;
-        const pending = source2.get(cid2, { signal: options?.signal });
-        pending.catch(() => {
-        });
-        inflight.set(key2, pending);
-      }
-      const cid = stack.pop();
-      const key = cid.toString();
-      if (seen.has(key) || cid.multihash.code === 0 || skip?.(cid) === true) {
-        seen.add(key);
-        continue;
-      }
-      const bytes = await (inflight.get(key) ?? source2.get(cid, { signal: options?.signal }));
-      inflight.delete(key);
-      seen.add(key);
-      yield { cid, bytes };
-      if (cid.code === code) {
-        const links = decode5(bytes).Links;
-        for (let i = links.length - 1; i >= 0; i--) {
-          const link = links[i].Hash;
-          if (!seen.has(link.toString())) stack.push(link);
-        }
-      } else if (cid.code !== code3) {
-        throw new TreeError(`cannot walk ${cid}: codec 0x${cid.code.toString(16)} is not dag-pb or raw`);
-      }
-    }
-  } finally {
-    inflight.clear();
-  }
-}
-
-// src/core/unixfs/edit.ts
-var PendingDir = class _PendingDir {
-  /** `where`: the directory's path from the root, for errors. */
-  constructor(where, entries = [], shard) {
-    this.where = where;
-    this.shard = shard;
-    this.entries = new Map(entries.map((entry) => [entry.name, { cid: entry.cid, size: entry.size }]));
-  }
-  where;
-  shard;
-  entries;
-  /** Names a HAMT had before the edit (undefined: absent), as looked up on their hash paths. */
-  before = /* @__PURE__ */ new Map();
-  removed = /* @__PURE__ */ new Set();
-  static async load(cid, where, source2, options) {
-    if (source2 == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
-    return await naming(where, async () => {
-      const bytes = await source2.get(cid, options);
-      if (cid.code === code && decodeUnixFS(cid, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid);
-      return new _PendingDir(where, await readDirectory(cid, source2, options));
-    });
-  }
-  async get(name8, source2, options) {
-    const child = this.entries.get(name8);
-    if (child != null || this.shard == null || this.removed.has(name8)) return child;
-    if (source2 == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
-    const entry = await naming(this.where, async () => await this.original(name8, source2, options));
-    return entry == null ? void 0 : { cid: entry.cid, size: entry.size };
-  }
-  set(name8, child) {
-    this.entries.set(name8, child);
-    this.removed.delete(name8);
-  }
-  delete(name8) {
-    this.entries.delete(name8);
-    if (this.shard != null) this.removed.add(name8);
-  }
-  async flush(source2, sink, options) {
-    const changed = [];
-    for (const [name8, child] of this.entries) {
-      const node = child instanceof _PendingDir ? await child.flush(source2, sink, options) : child;
-      changed.push({ name: name8, cid: node.cid, size: node.size });
-    }
-    if (this.shard == null) return buildDirectory(changed, sink, options);
-    if (source2 == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
-    return await naming(this.where, async () => await this.flushShard(this.shard, changed, source2, sink, options));
-  }
-  /**
-   * A HAMT that only grows stays a HAMT: patch the hash paths. Otherwise it may fall back to a
-   * basic directory, which takes every entry: read them all and build anew.
-   */
-  async flushShard(shard, changed, source2, sink, options) {
-    let growth = 0;
-    if (this.removed.size === 0) {
-      for (const entry of changed) {
-        const old = await this.original(entry.name, source2, options);
-        growth += linkBytes(entry) - (old == null ? 0 : linkBytes(old));
-      }
-    }
-    if (this.removed.size === 0 && growth >= 0) return putInShardedDirectory(shard, changed, source2, sink, options);
-    const all2 = new Map((await readDirectory(shard, source2, options)).map((entry) => [entry.name, entry]));
-    for (const name8 of this.removed) all2.delete(name8);
-    for (const entry of changed) all2.set(entry.name, entry);
-    return buildDirectory([...all2.values()].sort(compareNames), sink, options);
-  }
-  async original(name8, source2, options) {
-    if (!this.before.has(name8)) this.before.set(name8, await findEntry(this.shard, name8, source2, options));
-    return this.before.get(name8);
-  }
-};
-async function naming(where, work) {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join("/")}: ${err.message}`, { cause: err });
-    throw err;
-  }
-}
-function linkBytes(entry) {
-  const name8 = encoder3.encode(entry.name).length;
-  const cid = entry.cid.bytes.length;
-  const body = 1 + varintLength(cid) + cid + 1 + varintLength(name8) + name8 + 1 + varintLength(entry.size);
-  return 1 + varintLength(body) + body;
-}
-function varintLength(value) {
-  let length4 = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    length4++;
-  }
-  return length4;
-}
-var encoder3 = new TextEncoder();
-async function editTree(root, edits, source2, sink, options) {
-  if (root != null && edits.length === 0) {
-    if (source2 == null) throw new InputError("source", "a block source is needed to size an unedited root");
-    return { cid: root, size: await dagSize(root, source2, options) };
-  }
-  const read4 = /* @__PURE__ */ new Map();
-  const cached = source2 == null ? null : {
-    label: source2.label,
-    get: async (cid, opts) => {
-      const key = cid.toString();
-      let bytes = read4.get(key);
-      if (bytes == null) {
-        bytes = source2.get(cid, opts);
-        read4.set(key, bytes);
-        bytes.catch(() => {
-          read4.delete(key);
-        });
-      }
-      return await bytes;
-    }
-  };
-  const top = root == null ? new PendingDir([]) : await PendingDir.load(root, [], cached, options);
-  for (const edit of edits) {
-    throwIfAborted(options?.signal);
-    if (edit.path.length === 0) throw new InputError("edits", "an edit path must name at least one entry");
-    for (const name8 of edit.path) checkName(name8);
-    let dir = top;
-    let missing = false;
-    for (let i = 0; i < edit.path.length - 1; i++) {
-      const name8 = edit.path[i];
-      const child = await dir.get(name8, cached, options);
-      let next;
-      if (child instanceof PendingDir) {
-        next = child;
-      } else if (child == null) {
-        if (edit.node == null) {
-          missing = true;
-          break;
-        }
-        next = new PendingDir(edit.path.slice(0, i + 1));
-      } else {
-        next = await PendingDir.load(child.cid, edit.path.slice(0, i + 1), cached, options);
-      }
-      dir.set(name8, next);
-      dir = next;
-    }
-    if (missing) continue;
-    const last2 = edit.path[edit.path.length - 1];
-    if (edit.node != null) dir.set(last2, { cid: edit.node.cid, size: edit.node.size });
-    else if (await dir.get(last2, cached, options) != null) dir.delete(last2);
-  }
-  const newBlocks = {
-    put: async (cid, bytes, opts) => {
-      if (!read4.has(cid.toString())) await sink.put(cid, bytes, opts);
-    }
-  };
-  return await top.flush(cached, newBlocks, options);
-}
-
-// src/core/publish.ts
-var PublishSink = class {
-  constructor(sinks) {
-    this.sinks = sinks;
-  }
-  sinks;
-  dagPb = new MemoryBlockStore();
-  async put(cid, bytes, options) {
-    if (cid.code === 112) await this.dagPb.put(cid, bytes);
-    const onWritten = options?.onWritten;
-    let waiting = this.sinks.length;
-    const each = onWritten == null ? {} : { onWritten: () => {
-      if (--waiting === 0) onWritten();
-    } };
-    await Promise.all(this.sinks.map(async (s2) => {
-      await s2.put(cid, bytes, each);
-    }));
-  }
-};
-var discard = {
-  put: async (_cid, _bytes, options) => {
-    options?.onWritten?.();
-  }
-};
-var readBuffers = new BufferPool(1024 * 1024, 64);
-function firstLine(text) {
-  return text?.split("\n").map((l) => l.trim()).find((l) => l !== "");
-}
-function resolveName(options, image) {
-  if (options.name != null && options.name !== "") return validateName(options.name, "name");
-  if (options.image.kind === "docker") return validateName(parseReference(options.image.ref, "image").path, "image");
-  const repoTag = image.repoTags.find((t) => t.includes(":") || t.includes("/"));
-  if (repoTag != null) return validateName(parseReference(repoTag, "image-file").path, "image-file");
-  throw new InputError("name", 'no repository name given and the image archive names none (expected a name such as "team/app")');
-}
-function resolveTags(options) {
-  if (options.tags.length > 0) return options.tags.map((t) => validateTag(t, "tags"));
-  if (options.image.kind === "docker") {
-    const tag = parseReference(options.image.ref, "image").tag;
-    if (tag != null) return [tag];
-  }
-  return ["latest"];
-}
-var REUSE_TAGS = 8;
-async function previousBlobs(root, name8, catalog, source2, options) {
-  const known = /* @__PURE__ */ new Map();
-  const tagsDir = await resolvePath(root, registryPaths.tags(name8), source2, options);
-  if (tagsDir == null) return known;
-  const recent = (catalog.images.find((i) => i.name === name8)?.tags ?? []).slice().sort((a, b) => a.published < b.published ? 1 : a.published > b.published ? -1 : 0).slice(0, REUSE_TAGS);
-  for (const tag of recent) {
-    const blobs = await resolvePath(tagsDir.cid, [tag.tag, "blobs", "sha256"], source2, options);
-    if (blobs == null) continue;
-    for (const entry of await readDirectory(blobs.cid, source2, options)) {
-      known.set(entry.name, { cid: entry.cid, size: entry.size });
-    }
-  }
-  return known;
-}
-async function* once(bytes) {
-  yield bytes;
-}
-async function importBlob(file, sink, label, progress, signal) {
-  const pooled = file.bytes == null;
-  const source2 = pooled ? fileContent2(file, signal) : once(file.bytes);
-  const hasher = new BlobHasher(pooled);
-  try {
-    let size = 0;
-    const content = async function* () {
-      for await (const chunk of source2) {
-        size += chunk.length;
-        progress.add(chunk.length);
-        yield chunk;
-      }
-    };
-    const node = await importFile(content(), sink, {
-      signal,
-      hashLeaf: hasher.hashChunk,
-      ...pooled ? { releaseLeaf: (bytes) => {
-        readBuffers.give(bytes);
-      } } : {}
-    });
-    if (file.digest != null) checkDigest(await hasher.digest(), size, { digest: file.digest, size: file.size, label });
-    return node;
-  } finally {
-    hasher.close();
-    await source2.return(void 0);
-  }
-}
-function fileContent2(file, signal) {
-  if (file.chunks == null) throw new Error(`no content for ${file.path}`);
-  return file.chunks({ pool: readBuffers, signal });
-}
-async function publish(options) {
-  const logger2 = options.logger ?? silentLogger;
-  const { signal } = options;
-  const scope = options.carScope ?? "new";
-  const tags = resolveTags(options);
-  if (options.previousRoot != null && (options.sources ?? []).length === 0) {
-    throw new InputError("previous-root", "a previous root was given but no block source to read it from (set gateways, a CAR or a store)");
-  }
-  const work = await mkdtemp2(join3(options.tempDir, "ipcr-publish-"));
-  let archive;
-  let car;
-  try {
-    const input = options.image.kind === "docker" ? "image" : "image-file";
-    const archivePath = options.image.kind === "docker" ? await logger2.group(`Export ${options.image.ref} from Docker`, async () => {
-      const img = options.image;
-      return await saveDockerImage(img.ref, { run: img.run, tempDir: work, input, signal });
-    }) : options.image.path;
-    archive = await openImageArchive(archivePath, { input, tempDir: work, signal });
-    const image = await loadImage(archive, { input, signal });
-    const name8 = resolveName(options, image);
-    const description = firstLine(options.description ?? image.labels["org.opencontainers.image.description"]);
-    const platforms = image.images.map((i) => platformString(i.platform));
-    logger2.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name8}:${tags.join(", ")}`);
-    const previousRoot = options.previousRoot ?? null;
-    const source2 = previousRoot != null ? new FirstSource(options.sources ?? []) : null;
-    const { previousCatalog, known } = previousRoot != null && source2 != null ? await logger2.group(`Read the previous registry root ${previousRoot}`, async () => {
-      const previousCatalog2 = await readPreviousCatalog(previousRoot, source2, { signal });
-      return { previousCatalog: previousCatalog2, known: await previousBlobs(previousRoot, name8, previousCatalog2, source2, { signal, logger: logger2 }) };
-    }) : { previousCatalog: emptyCatalog(), known: /* @__PURE__ */ new Map() };
-    car = await CarFileWriter.create(options.carPath);
-    const sink = new PublishSink([car, ...options.sinks ?? []]);
-    const files = tagFolderFiles(image, { name: name8, tag: tags[0] });
-    const blobFiles = files.filter((f) => f.path.startsWith("blobs/sha256/"));
-    const total = blobFiles.reduce((n, f) => n + f.size, 0);
-    let reused = 0;
-    const blobEntries = await logger2.group(`Import ${blobFiles.length} blobs (${formatBytes(total)})`, async () => {
-      const progress = new Progress(logger2, "imported", total);
-      const entries = [];
-      for (const file of blobFiles) {
-        const hex = file.path.slice("blobs/sha256/".length);
-        const label = `${input} blob ${file.digest ?? hex}`;
-        const previous = scope === "new" ? known.get(hex) : void 0;
-        let node = await importBlob(file, previous != null ? discard : sink, label, progress, signal);
-        if (previous != null) {
-          if (previous.cid.equals(node.cid)) {
-            reused++;
-          } else {
-            node = await importBlob(file, sink, label, progress, signal);
-          }
-        }
-        entries.push({ name: hex, cid: node.cid, size: node.size });
-      }
-      progress.finish();
-      return entries;
-    });
-    const sha256Dir = await buildDirectory(blobEntries, sink, { signal });
-    const blobsDir = await buildDirectory([{ name: "sha256", ...sha256Dir }], sink, { signal });
-    const edits = [];
-    const published = [];
-    const now = (options.now ?? /* @__PURE__ */ new Date()).toISOString();
-    const catalogTags = [];
-    for (const tag of tags) {
-      const entries = [{ name: "blobs", ...blobsDir }];
-      for (const file of tagFolderFiles(image, { name: name8, tag }).filter((f) => !f.path.startsWith("blobs/"))) {
-        if (file.bytes == null) throw new Error(`${file.path} has no bytes`);
-        const node = await importBytes(file.bytes, sink, { signal });
-        entries.push({ name: file.path, cid: node.cid, size: node.size });
-      }
-      const folder = await buildDirectory(entries, sink, { signal });
-      edits.push({ path: registryPaths.tag(name8, tag), node: folder });
-      published.push({ tag, cid: folder.cid.toString() });
-      catalogTags.push({
-        tag,
-        digest: image.root.digest,
-        platforms,
-        size: total,
-        cid: folder.cid.toString(),
-        published: now,
-        ...options.revision != null && options.revision !== "" ? { revision: options.revision } : {}
-      });
-    }
-    if (description != null) {
-      const readme = await importBytes(new TextEncoder().encode(`${description}
-`), sink, { signal });
-      edits.push({ path: registryPaths.readme(name8), node: readme });
-    }
-    const catalog = updateCatalog(previousCatalog, { name: name8, description, tags: catalogTags, updated: now });
-    const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal });
-    edits.push({ path: registryPaths.catalog(), node: catalogNode });
-    const root = await editTree(previousRoot, edits, source2, sink, { signal });
-    if (scope === "full" && source2 != null) {
-      await logger2.group("Copy the unchanged part of the registry into the CAR", async () => {
-        const full = new FirstSource([sink.dagPb, source2]);
-        for await (const block of walkDag(root.cid, full, { signal, skip: (cid) => cid.code === 85 && car?.has(cid) === true })) {
-          await car?.put(block.cid, block.bytes);
-        }
-      });
-    }
-    const written = await car.close(root.cid);
-    car = void 0;
-    return {
-      rootCid: root.cid.toString(),
-      ...previousRoot != null ? { previousRoot: previousRoot.toString() } : {},
-      name: name8,
-      tags: published,
-      imageCid: published[0].cid,
-      digest: image.root.digest,
-      platforms,
-      size: total,
-      ...description != null ? { description } : {},
-      sourceFormat: image.sourceFormat,
-      car: { path: written.path, scope, blocks: written.blocks, bytes: written.bytes },
-      reusedBlobs: reused
-    };
-  } finally {
-    if (car != null) await car.abort();
-    if (archive != null) await archive.close();
-    await rm3(work, { recursive: true, force: true });
-  }
-}
-async function readPreviousCatalog(root, source2, options) {
-  const node = await resolvePath(root, registryPaths.catalog(), source2, options);
-  if (node == null) return emptyCatalog();
-  return parseCatalog(await readFileBytes(node.cid, source2, { ...options, maxBytes: 64 * 1024 * 1024 }));
-}
-function parseCid(value, input) {
-  try {
-    return CID.parse(value.trim().replace(/^\/ipfs\//, ""));
-  } catch {
-    throw new InputError(input, `'${value}' is not a CID (expected a CIDv0 Qm\u2026 or CIDv1 such as bafy\u2026)`);
-  }
-}
-
-// src/core/blocks/car-source.ts
-import { open as open5 } from "node:fs/promises";
+var decode9 = (data) => decode8(toByteView2(data), _decodeOptions);
 
 // node_modules/@ipld/car/src/decoder-common.js
 var import_varint2 = __toESM(require_varint(), 1);
@@ -18016,12 +14708,12 @@ function getMultihashLength(bytes) {
     /** @type {number} */
     import_varint2.default.decode.bytes
   );
-  const length4 = import_varint2.default.decode(bytes.subarray(import_varint2.default.decode.bytes));
+  const length3 = import_varint2.default.decode(bytes.subarray(import_varint2.default.decode.bytes));
   const lengthLength = (
     /** @type {number} */
     import_varint2.default.decode.bytes
   );
-  const mhLength = codeLength + lengthLength + length4;
+  const mhLength = codeLength + lengthLength + length3;
   return mhLength;
 }
 
@@ -18288,12 +14980,12 @@ var CarV1HeaderOrV2Pragma = {
 
 // node_modules/@ipld/car/src/decoder.js
 async function readHeader(reader, strictVersion) {
-  const length4 = decodeVarint2(await reader.upTo(8), reader);
-  if (length4 === 0) {
+  const length3 = decodeVarint2(await reader.upTo(8), reader);
+  if (length3 === 0) {
     throw new Error("Invalid CAR header (zero length)");
   }
-  const header = await reader.exactly(length4, true);
-  const block = decode11(header);
+  const header = await reader.exactly(length3, true);
+  const block = decode9(header);
   if (CarV1HeaderOrV2Pragma.toTyped(block) === void 0) {
     throw new Error("Invalid CAR header format");
   }
@@ -18315,8 +15007,8 @@ async function readHeader(reader, strictVersion) {
   return Object.assign(v1Header, v2Header);
 }
 async function readCid(reader) {
-  const first2 = await reader.exactly(2, false);
-  if (first2[0] === CIDV0_BYTES.SHA2_256 && first2[1] === CIDV0_BYTES.LENGTH) {
+  const first = await reader.exactly(2, false);
+  if (first[0] === CIDV0_BYTES.SHA2_256 && first[1] === CIDV0_BYTES.LENGTH) {
     const bytes2 = await reader.exactly(34, true);
     const multihash2 = decode4(bytes2);
     return CID.create(0, CIDV0_BYTES.DAG_PB, multihash2);
@@ -18332,24 +15024,27 @@ async function readCid(reader) {
 }
 async function readBlockHead(reader) {
   const start = reader.pos;
-  let length4 = decodeVarint2(await reader.upTo(8), reader);
-  if (length4 === 0) {
+  let length3 = decodeVarint2(await reader.upTo(8), reader);
+  if (length3 === 0) {
     throw new Error("Invalid CAR section (zero length)");
   }
-  length4 += reader.pos - start;
-  const cid = await readCid(reader);
-  const blockLength = length4 - Number(reader.pos - start);
-  return { cid, length: length4, blockLength };
+  length3 += reader.pos - start;
+  const cid2 = await readCid(reader);
+  const blockLength = length3 - Number(reader.pos - start);
+  return { cid: cid2, length: length3, blockLength };
 }
 
 // src/core/blocks/car-source.ts
+var CAR_MAX_BLOCK_BYTES = 4 * 1024 * 1024;
 var CarBlockSource = class _CarBlockSource {
   label;
   path;
   roots;
   file;
   index;
-  constructor(path, file, roots, index) {
+  maxBlockBytes;
+  constructor(path, file, roots, index, maxBlockBytes) {
+    this.maxBlockBytes = maxBlockBytes;
     this.path = path;
     this.label = `CAR ${path}`;
     this.file = file;
@@ -18373,8 +15068,8 @@ var CarBlockSource = class _CarBlockSource {
       let count = 0;
       while (reader.pos < end) {
         if (++count % 4096 === 0) throwIfAborted(options?.signal);
-        const first2 = await reader.upTo(1);
-        if (first2[0] === 0) break;
+        const first = await reader.upTo(1);
+        if (first[0] === 0) break;
         let head;
         try {
           head = await readBlockHead(reader);
@@ -18384,10 +15079,10 @@ var CarBlockSource = class _CarBlockSource {
         const offset = reader.pos;
         if (offset + head.blockLength > end) throw new InputError(path, "CAR file is truncated");
         const key = blockKey(head.cid);
-        if (!index.has(key)) index.set(key, { cid: head.cid, offset, length: head.blockLength });
+        if (!index.has(key)) index.set(key, { cid: copyCid(head.cid), offset, length: head.blockLength });
         reader.seek(head.blockLength);
       }
-      return new _CarBlockSource(path, file, header.roots, index);
+      return new _CarBlockSource(path, file, header.roots.map(copyCid), index, options?.maxBlockBytes ?? CAR_MAX_BLOCK_BYTES);
     } catch (err) {
       await file.close();
       throw err;
@@ -18396,34 +15091,39 @@ var CarBlockSource = class _CarBlockSource {
   get blockCount() {
     return this.index.size;
   }
-  has(cid) {
-    return this.index.has(blockKey(cid));
+  has(cid2) {
+    return this.index.has(blockKey(cid2));
   }
   /** The CIDs of every block, in file order. */
   *cids() {
-    for (const { cid } of this.index.values()) yield cid;
+    for (const { cid: cid2 } of this.index.values()) yield cid2;
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     throwIfAborted(options?.signal);
-    const location2 = this.index.get(blockKey(cid));
-    if (location2 == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
-    const bytes = new Uint8Array(location2.length);
+    const location = this.index.get(blockKey(cid2));
+    if (location == null) throw new BlockNotFoundError(`Block ${cid2} not found in ${this.label}`);
+    if (location.length > this.maxBlockBytes) throw new InputError(this.path, `block ${cid2} is ${location.length} bytes, more than the ${this.maxBlockBytes} a block may have`);
+    const bytes = options?.buffers?.take(location.length) ?? new Uint8Array(location.length);
     let done = 0;
     while (done < bytes.length) {
-      const { bytesRead } = await this.file.read(bytes, done, bytes.length - done, location2.offset + done);
-      if (bytesRead === 0) throw new BlockNotFoundError(`Block ${cid} is truncated in ${this.label}`);
+      const { bytesRead } = await this.file.read(bytes, done, bytes.length - done, location.offset + done);
+      if (bytesRead === 0) throw new BlockNotFoundError(`Block ${cid2} is truncated in ${this.label}`);
       done += bytesRead;
     }
-    verifyBlock(cid, bytes);
+    verifyBlock(cid2, bytes);
     return bytes;
   }
   async close() {
     await this.file.close();
   }
 };
-var WINDOW = 64 * 1024;
+function copyCid(cid2) {
+  return CID.decode(cid2.bytes.slice());
+}
+var WINDOW2 = 64 * 1024;
 var FileReader = class {
   pos = 0;
+  buffer = new Uint8Array(0);
   window = new Uint8Array(0);
   windowStart = 0;
   file;
@@ -18432,53 +15132,230 @@ var FileReader = class {
     this.file = file;
     this.size = size;
   }
-  async upTo(length4) {
-    await this.fill(length4);
+  async upTo(length3) {
+    await this.fill(length3);
     const start = this.pos - this.windowStart;
-    return this.window.subarray(start, start + length4);
+    return this.window.subarray(start, start + length3);
   }
-  async exactly(length4, seek = false) {
-    const bytes = await this.upTo(length4);
-    if (bytes.length < length4) throw new Error("Unexpected end of data");
-    if (seek) this.pos += length4;
+  async exactly(length3, seek = false) {
+    const bytes = await this.upTo(length3);
+    if (bytes.length < length3) throw new Error("Unexpected end of data");
+    if (seek) this.pos += length3;
     return bytes;
   }
-  seek(length4) {
-    this.pos += length4;
+  seek(length3) {
+    this.pos += length3;
   }
-  async fill(length4) {
+  async fill(length3) {
     const start = this.pos - this.windowStart;
-    if (start >= 0 && start + length4 <= this.window.length) return;
-    const want = Math.min(Math.max(length4, WINDOW), Math.max(0, this.size - this.pos));
-    const buffer3 = new Uint8Array(want);
+    if (start >= 0 && start + length3 <= this.window.length) return;
+    const want = Math.min(Math.max(length3, WINDOW2), Math.max(0, this.size - this.pos));
+    if (this.buffer.length < want) this.buffer = new Uint8Array(Math.max(want, WINDOW2));
+    const buffer2 = this.buffer;
     let done = 0;
     while (done < want) {
-      const { bytesRead } = await this.file.read(buffer3, done, want - done, this.pos + done);
+      const { bytesRead } = await this.file.read(buffer2, done, want - done, this.pos + done);
       if (bytesRead === 0) break;
       done += bytesRead;
     }
-    this.window = buffer3.subarray(0, done);
+    this.window = buffer2.subarray(0, done);
     this.windowStart = this.pos;
   }
 };
+
+// src/core/http.ts
+var DEFAULT_MAX_REDIRECTS = 3;
+var REDIRECTS = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
+async function httpFetch(url, request) {
+  const fetch = request.fetch ?? globalThis.fetch;
+  const maxRedirects = request.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  let target = new URL(url);
+  let method = request.method ?? "GET";
+  let body = request.body;
+  for (let redirects = 0; ; redirects++) {
+    const response = await fetch(target, {
+      method,
+      headers: request.headers,
+      body,
+      signal: request.signal,
+      redirect: "manual"
+    });
+    const next = redirectTarget(request.label, target, response.status, response.headers.get("location"), redirects, maxRedirects, request.anonymous === true);
+    if (next == null) return response;
+    await response.body?.cancel().catch(() => {
+    });
+    if (response.status === 303 || (response.status === 301 || response.status === 302) && method === "POST") {
+      method = "GET";
+      body = void 0;
+    }
+    target = next;
+  }
+}
+function redirectTarget(label, from3, status, location, redirects, maxRedirects = DEFAULT_MAX_REDIRECTS, anonymous = false) {
+  if (!REDIRECTS.has(status) || location == null || location === "") return null;
+  let next;
+  try {
+    next = new URL(location, from3);
+  } catch {
+    throw new RedirectError(`${label}: answered HTTP ${status} with a redirect that is not a URL; not followed`);
+  }
+  const followable = anonymous && (next.protocol === "https:" || next.protocol === "http:" && from3.protocol === "http:");
+  if (next.origin !== from3.origin && !followable || next.username !== "" || next.password !== "") {
+    const where = next.origin === "null" ? next.protocol : next.origin;
+    throw new RedirectError(`${label}: answered HTTP ${status} with a redirect to another origin (${where}); ipcr sends no request to another origin (check the URL)`);
+  }
+  if (redirects >= maxRedirects) {
+    throw new RedirectError(`${label}: more than ${maxRedirects} redirects; not followed`);
+  }
+  return next;
+}
+async function readBody(response, max, what = "response") {
+  const tooLarge = () => new ResponseTooLargeError(`${what} larger than ${max} bytes`);
+  const declared = Number(response.headers.get("content-length") ?? NaN);
+  if (declared > max) {
+    await response.body?.cancel().catch(() => {
+    });
+    throw tooLarge();
+  }
+  if (response.body == null) return new Uint8Array(0);
+  const chunks = [];
+  let length3 = 0;
+  const reader = response.body.getReader();
+  for (; ; ) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length3 += value.byteLength;
+    if (length3 > max) {
+      await reader.cancel().catch(() => {
+      });
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  return Buffer.concat(chunks, length3);
+}
+var MAX_ERROR_BODY = 64 * 1024;
+async function readText(response, max = MAX_ERROR_BODY) {
+  if (response.body == null) return "";
+  const chunks = [];
+  let length3 = 0;
+  const reader = response.body.getReader();
+  try {
+    while (length3 < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value.subarray(0, max - length3));
+      length3 += Math.min(value.byteLength, max - length3);
+    }
+  } finally {
+    await reader.cancel().catch(() => {
+    });
+  }
+  return Buffer.concat(chunks, length3).toString("utf8");
+}
 
 // src/core/retry.ts
 function backoffDelay(attempt, baseMs) {
   const cap = baseMs * 2 ** attempt;
   return cap / 2 + Math.random() * (cap / 2);
 }
-async function sleep(ms2, signal) {
+async function sleep(ms, signal) {
   throwIfAborted(signal);
-  await new Promise((resolve3) => {
-    const timer = setTimeout(done, ms2);
+  await new Promise((resolve2) => {
+    const timer = setTimeout(done, ms);
     signal?.addEventListener("abort", done, { once: true });
     function done() {
       clearTimeout(timer);
       signal?.removeEventListener("abort", done);
-      resolve3();
+      resolve2();
     }
   });
   throwIfAborted(signal);
+}
+
+// src/core/redact.ts
+var MIN_SECRET_PREFIX = 8;
+var MIN_SECRET_LENGTH = 4;
+var REDACTED = "***";
+var forms = /* @__PURE__ */ new Set();
+var sorted = [];
+function addForm(form) {
+  if (form.length < MIN_SECRET_LENGTH || forms.has(form)) return;
+  forms.add(form);
+  sorted = [...forms].sort((a, b) => b.length - a.length);
+}
+function addBytes(bytes) {
+  const buffer2 = Buffer.from(bytes);
+  addForm(buffer2.toString("base64"));
+  addForm(buffer2.toString("base64url"));
+  const hex = buffer2.toString("hex");
+  addForm(hex);
+  addForm(hex.toUpperCase());
+}
+function addSecret(value) {
+  if (typeof value !== "string") {
+    addBytes(value);
+    return;
+  }
+  const text = value.trim();
+  if (text.length < MIN_SECRET_LENGTH) return;
+  addForm(text);
+  addForm(encodeURIComponent(text));
+  addForm(JSON.stringify(text).slice(1, -1));
+  addBytes(Buffer.from(text));
+}
+function addHeaderSecret(value) {
+  addSecret(value);
+  const match = /^\s*([A-Za-z][\w-]*)\s+(\S+)\s*$/.exec(value);
+  if (match == null) return;
+  const token = match[2];
+  addSecret(token);
+  if (match[1]?.toLowerCase() === "basic") {
+    const decoded = Buffer.from(token, "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    if (colon >= 0) {
+      addSecret(decoded);
+      addSecret(decoded.slice(colon + 1));
+    }
+  }
+}
+function addUserinfoSecret(username, password) {
+  const user = safeDecode(username);
+  const pass = safeDecode(password);
+  if (pass !== "") {
+    addSecret(pass);
+    addSecret(`${user}:${pass}`);
+  } else if (user !== "") {
+    addSecret(user);
+  }
+}
+function safeDecode(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+function redact(text) {
+  let out = text;
+  for (const form of sorted) {
+    const head = form.slice(0, Math.min(MIN_SECRET_PREFIX, form.length));
+    let from3 = 0;
+    for (let at = out.indexOf(head, from3); at >= 0; at = out.indexOf(head, from3)) {
+      let length3 = head.length;
+      while (length3 < form.length && out[at + length3] === form[length3]) length3++;
+      out = `${out.slice(0, at)}${REDACTED}${out.slice(at + length3)}`;
+      from3 = at + REDACTED.length;
+    }
+  }
+  return out;
+}
+var MAX_REMOTE_MESSAGE = 300;
+function remoteMessage(text, max = MAX_REMOTE_MESSAGE) {
+  let line = redact(text).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").replace(/\s+/g, " ").trim();
+  if (line.length > max) line = `${line.slice(0, max - 1)}\u2026`;
+  return redact(line);
 }
 
 // src/core/url.ts
@@ -18500,6 +15377,8 @@ function parseServiceUrl(value, input) {
     const user = decodeURIComponent(url.username);
     const password = decodeURIComponent(url.password);
     authorization = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+    addUserinfoSecret(url.username, url.password);
+    addHeaderSecret(authorization);
     url.username = "";
     url.password = "";
   }
@@ -18508,55 +15387,77 @@ function parseServiceUrl(value, input) {
 }
 
 // src/core/blocks/gateway.ts
+var MAX_BLOCK_BYTES = 4 * 1024 * 1024;
 var GatewayBlockSource = class {
   label;
   gateways;
   fetch;
   timeoutMs;
+  deadlineMs;
   retries;
   retryDelayMs;
   maxBlockBytes;
+  maxConsecutiveFailures;
   logger;
   constructor(urls, options = {}) {
     if (urls.length === 0) throw new InputError("gateways", "at least one gateway URL is required");
-    this.gateways = urls.map(parseGateway);
+    this.gateways = urls.map((url) => ({ ...parseServiceUrl(url, "gateways"), failures: 0, down: false }));
     this.label = `gateways ${this.gateways.map((g) => g.label).join(", ")}`;
     this.fetch = options.fetch ?? globalThis.fetch;
     this.timeoutMs = options.timeoutMs ?? 3e4;
+    this.deadlineMs = options.deadlineMs ?? 6e4;
     this.retries = options.retries ?? 2;
     this.retryDelayMs = options.retryDelayMs ?? 250;
-    this.maxBlockBytes = options.maxBlockBytes ?? 4 * 1024 * 1024;
+    this.maxBlockBytes = options.maxBlockBytes ?? MAX_BLOCK_BYTES;
+    this.maxConsecutiveFailures = options.maxConsecutiveFailures ?? 4;
     this.logger = options.logger ?? silentLogger;
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     const failures = [];
+    const deadline = AbortSignal.timeout(this.deadlineMs);
+    const signal = options?.signal == null ? deadline : AbortSignal.any([options.signal, deadline]);
     for (const gateway of this.gateways) {
-      const result = await this.getFrom(gateway, cid, options?.signal);
+      if (gateway.down) {
+        failures.push(`${gateway.label} (not asked: ${gateway.failures} timeouts or network errors in a row)`);
+        continue;
+      }
+      let result;
+      try {
+        result = await this.getFrom(gateway, cid2, signal, options?.signal);
+      } catch (err) {
+        if (deadline.aborted && options?.signal?.aborted !== true) {
+          failures.push(`${gateway.label} (no block before the deadline)`);
+          throw new BlockNotFoundError(`Block ${cid2} not fetched within ${this.deadlineMs / 1e3} s (the deadline per block) from gateways: ${failures.join(", ")}`, { cause: err });
+        }
+        throw err;
+      }
       if (result instanceof Uint8Array) return result;
       failures.push(`${gateway.label} (${result})`);
-      this.logger.debug(`block ${cid} not fetched from ${gateway.label}: ${result}`);
+      this.logger.debug(`block ${cid2} not fetched from ${gateway.label}: ${result}`);
     }
-    throw new BlockNotFoundError(`Block ${cid} not found on gateways: ${failures.join(", ")}`);
+    throw new BlockNotFoundError(`Block ${cid2} not found on gateways: ${failures.join(", ")}`);
   }
-  /** The verified block, or why this gateway failed. Throws only when aborted. */
-  async getFrom(gateway, cid, signal) {
+  /** The verified block, or why this gateway failed. Throws only when `signal` aborts (the caller's or the deadline). */
+  async getFrom(gateway, cid2, signal, callerSignal) {
     const url = new URL(gateway.url);
-    url.pathname = `${url.pathname.replace(/\/+$/, "")}/ipfs/${cid.toString()}`;
+    url.pathname = `${url.pathname.replace(/\/+$/, "")}/ipfs/${cid2.toString()}`;
     url.searchParams.set("format", "raw");
     const headers = { accept: "application/vnd.ipld.raw" };
     if (gateway.authorization != null) headers.authorization = gateway.authorization;
     let reason = "";
     for (let attempt = 0; attempt <= this.retries; attempt++) {
+      if (gateway.down) return reason;
       if (attempt > 0) await sleep(backoffDelay(attempt - 1, this.retryDelayMs), signal);
       throwIfAborted(signal);
       const timeout = AbortSignal.timeout(this.timeoutMs);
-      const requestSignal = signal == null ? timeout : AbortSignal.any([signal, timeout]);
+      const requestSignal = AbortSignal.any([signal, timeout]);
       let retryable = false;
       try {
-        const response = await this.fetch(url, { headers, signal: requestSignal, redirect: "follow" });
+        const response = await httpFetch(url, { label: gateway.label, headers, signal: requestSignal, fetch: this.fetch, anonymous: gateway.authorization == null });
+        gateway.failures = 0;
         if (response.ok) {
-          const bytes = await readBody(response, this.maxBlockBytes);
-          verifyBlock(cid, bytes);
+          const bytes = await readBody(response, this.maxBlockBytes, "block");
+          verifyBlock(cid2, bytes);
           return bytes;
         }
         await response.body?.cancel().catch(() => {
@@ -18564,73 +15465,53 @@ var GatewayBlockSource = class {
         reason = `HTTP ${response.status}`;
         retryable = response.status >= 500 || response.status === 429;
       } catch (err) {
-        throwIfAborted(signal);
         if (err instanceof DigestMismatchError) return "digest mismatch";
         if (err?.code === "ERR_UNSUPPORTED_HASH") throw err;
-        if (err instanceof BodyTooLargeError) return err.message;
-        reason = timeout.aborted ? `timeout after ${this.timeoutMs} ms` : `network error: ${err?.cause?.message ?? err?.message ?? err}`;
+        if (err instanceof ResponseTooLargeError) return err.message;
+        if (err instanceof RedirectError) return err.message.slice(gateway.label.length + 2);
+        if (callerSignal?.aborted !== true) this.failed(gateway);
+        throwIfAborted(signal);
+        reason = timeout.aborted ? `timeout after ${this.timeoutMs} ms` : `network error: ${err?.cause?.code ?? err?.cause?.message ?? err?.message ?? err}`;
         retryable = true;
       }
       if (!retryable) break;
-      if (attempt < this.retries) this.logger.debug(`${gateway.label}: ${reason} for ${cid}, retrying`);
+      if (attempt < this.retries) this.logger.debug(`${gateway.label}: ${reason} for ${cid2}, retrying`);
     }
     return reason;
   }
-};
-function parseGateway(input) {
-  return parseServiceUrl(input, "gateways");
-}
-var BodyTooLargeError = class extends Error {
-};
-async function readBody(response, max) {
-  const declared = Number(response.headers.get("content-length") ?? NaN);
-  if (declared > max) {
-    await response.body?.cancel().catch(() => {
-    });
-    throw new BodyTooLargeError(`block larger than ${max} bytes`);
-  }
-  if (response.body == null) return new Uint8Array(0);
-  const chunks = [];
-  let length4 = 0;
-  const reader = response.body.getReader();
-  for (; ; ) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length4 += value.byteLength;
-    if (length4 > max) {
-      await reader.cancel().catch(() => {
-      });
-      throw new BodyTooLargeError(`block larger than ${max} bytes`);
+  failed(gateway) {
+    gateway.failures++;
+    if (!gateway.down && gateway.failures >= this.maxConsecutiveFailures) {
+      gateway.down = true;
+      this.logger.warn(`${gateway.label}: ${gateway.failures} timeouts or network errors in a row; not asking this gateway again in this run`);
     }
-    chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0];
-  return Buffer.concat(chunks, length4);
-}
+};
 
 // src/core/sources.ts
 function validateGatewayUrl(value, input = "gateways") {
   parseServiceUrl(value, input);
   return value.trim().replace(/\/+$/, "");
 }
-async function openSources(config, logger2) {
+async function openSources(config, logger, options = {}) {
   const sources = [];
   for (const path of config.cars) {
     try {
-      sources.push(await CarBlockSource.open(path));
+      sources.push(await CarBlockSource.open(path, options));
     } catch (err) {
       await closeSources(sources);
+      throwIfAborted(options.signal);
       throw new InputError("previous-car", `cannot read '${path}' as a CAR file: ${err.message}`, { cause: err });
     }
   }
   if (config.gateways.length > 0) {
-    sources.push(new GatewayBlockSource(config.gateways.map((g) => validateGatewayUrl(g)), { logger: logger2 }));
+    sources.push(new GatewayBlockSource(config.gateways.map((g) => validateGatewayUrl(g)), { logger }));
   }
   return sources;
 }
 async function closeSources(sources) {
-  await Promise.all(sources.map(async (source2) => {
-    await source2.close?.();
+  await Promise.all(sources.map(async (source) => {
+    await source.close?.();
   }));
 }
 
@@ -18640,8 +15521,8 @@ import { createCipheriv, createHash as createHash4 } from "node:crypto";
 import { createWriteStream as createWriteStream2 } from "node:fs";
 import { mkdir, rename as rename2, writeFile } from "node:fs/promises";
 import { join as join4 } from "node:path";
-import { PassThrough, Transform } from "node:stream";
-import { pipeline as pipeline2 } from "node:stream/promises";
+import { PassThrough, Transform as Transform3 } from "node:stream";
+import { pipeline as pipeline3 } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 function randomStream(seed, size) {
   const key = createHash4("sha256").update(seed).digest().subarray(0, 16);
@@ -18666,7 +15547,7 @@ function randomStream(seed, size) {
 function hashing(onDone) {
   const hash = createHash4("sha256");
   let size = 0;
-  return new Transform({
+  return new Transform3({
     transform(chunk, _enc, cb) {
       hash.update(chunk);
       size += chunk.length;
@@ -18697,13 +15578,13 @@ async function writeSampleImage(dir, options) {
     let digest2 = "";
     let size = 0;
     const written = (async () => {
-      const stages = [hashing((d3) => {
-        diffId = d3;
+      const stages = [hashing((d) => {
+        diffId = d;
       })];
       if (gzip) stages.push(createGzip({ level: 1 }));
-      await pipeline2(tar, ...stages, hashing((d3, s2) => {
-        digest2 = d3;
-        size = s2;
+      await pipeline3(tar, ...stages, hashing((d, s) => {
+        digest2 = d;
+        size = s;
       }), createWriteStream2(tmp));
     })();
     for (const file of files) {
@@ -18713,8 +15594,8 @@ async function writeSampleImage(dir, options) {
         continue;
       }
       const fileSize = file.size ?? 0;
-      await new Promise((resolve3, reject) => {
-        const entry = tar.entry({ name: file.path, size: fileSize, mtime, mode: 420 }, (err) => err != null ? reject(err) : resolve3());
+      await new Promise((resolve2, reject) => {
+        const entry = tar.entry({ name: file.path, size: fileSize, mtime, mode: 420 }, (err) => err != null ? reject(err) : resolve2());
         randomStream(`${seed}/${index2}/${file.path}`, fileSize).pipe(entry);
       });
     }
@@ -18779,7 +15660,7 @@ import { join as join6 } from "node:path";
 
 // src/core/blocks/fs-store.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { access, mkdir as mkdir2, readFile, rename as rename3, rm as rm4, writeFile as writeFile2 } from "node:fs/promises";
+import { access, mkdir as mkdir2, readFile, rename as rename3, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join5 } from "node:path";
 var FsBlockStore = class {
   dir;
@@ -18790,13 +15671,13 @@ var FsBlockStore = class {
     this.label = `local store ${dir}`;
   }
   /** The file that holds `cid`. */
-  pathOf(cid) {
-    const name8 = cid.toV1().toString();
-    return join5(this.dir, name8.slice(-3, -1), name8);
+  pathOf(cid2) {
+    const name4 = cid2.toV1().toString();
+    return join5(this.dir, name4.slice(-3, -1), name4);
   }
-  async put(cid, bytes, options) {
+  async put(cid2, bytes, options) {
     throwIfAborted(options?.signal);
-    const file = this.pathOf(cid);
+    const file = this.pathOf(cid2);
     if (await exists2(file)) {
       options?.onWritten?.();
       return;
@@ -18807,29 +15688,31 @@ var FsBlockStore = class {
       this.madeDirs.add(shard);
     }
     const temp = `${file}.${randomBytes2(6).toString("hex")}.tmp`;
+    registerTemporary(temp);
     try {
       await writeFile2(temp, bytes, { signal: options?.signal });
       await rename3(temp, file);
+      releaseTemporary(temp);
       options?.onWritten?.();
     } catch (err) {
-      await rm4(temp, { force: true });
+      await removeTemporary(temp);
       throw err;
     }
   }
-  async get(cid, options) {
+  async get(cid2, options) {
     throwIfAborted(options?.signal);
     let bytes;
     try {
-      bytes = await readFile(this.pathOf(cid), { signal: options?.signal });
+      bytes = await readFile(this.pathOf(cid2), { signal: options?.signal });
     } catch (err) {
-      if (err?.code === "ENOENT") throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`);
+      if (err?.code === "ENOENT") throw new BlockNotFoundError(`Block ${cid2} not found in ${this.label}`);
       throw err;
     }
-    verifyBlock(cid, bytes);
+    verifyBlock(cid2, bytes);
     return bytes;
   }
-  async has(cid) {
-    return exists2(this.pathOf(cid));
+  async has(cid2) {
+    return exists2(this.pathOf(cid2));
   }
 };
 async function exists2(path) {
@@ -18861,4088 +15744,247 @@ var LocalStore = class {
   async writeRoot(root) {
     await mkdir3(this.dir, { recursive: true });
     const tmp = join6(this.dir, "root.tmp");
-    await writeFile3(tmp, `${root.toString()}
+    registerTemporary(tmp);
+    try {
+      await writeFile3(tmp, `${root.toString()}
 `);
-    await rename4(tmp, join6(this.dir, "root"));
+      await rename4(tmp, join6(this.dir, "root"));
+      releaseTemporary(tmp);
+    } finally {
+      await removeTemporary(tmp);
+    }
   }
 };
 
 // src/core/pipeline.ts
 async function runPipeline(options) {
-  const logger2 = options.logger ?? silentLogger;
+  const logger = options.logger ?? silentLogger;
   const { signal } = options;
   const destinations = options.destinations ?? [];
   const names = options.names ?? [];
   if (destinations.length + names.length > 0) {
-    await logger2.group("Check destinations", async () => {
-      for (const d3 of destinations) await d3.preflight({ signal, logger: logger2 });
-      for (const n of names) await n.preflight({ signal, logger: logger2 });
+    await logger.group("Check destinations", async () => {
+      for (const d of destinations) await d.preflight({ signal, logger });
+      for (const n of names) await n.preflight({ signal, logger });
     });
   }
   const explicit = options.sources ?? [];
   let previousRoot = options.previousRoot ?? null;
   if (previousRoot == null && explicit.length === 0) {
-    for (const d3 of destinations) {
-      previousRoot = await d3.previousRoot?.({ signal, logger: logger2 }) ?? null;
+    for (const d of destinations) {
+      previousRoot = await d.previousRoot?.({ signal, logger }) ?? null;
       if (previousRoot != null) break;
     }
   }
-  const sources = [...explicit, ...destinations.flatMap((d3) => d3.sources?.() ?? [])];
+  const sources = [...explicit, ...destinations.flatMap((d) => d.sources?.() ?? [])];
   const result = await publish({ ...options, previousRoot, sources });
-  const context = { result, root: CID.parse(result.rootCid), previousRoot, signal, logger: logger2 };
+  const context = { result, root: CID.parse(result.rootCid), previousRoot, signal, logger };
   const stored = [];
-  for (const d3 of destinations) {
-    stored.push(await logger2.group(`Store in ${d3.label}`, async () => await d3.store(context)));
+  for (const d of destinations) {
+    stored.push(await logger.group(`Store in ${d.label}`, async () => await d.store(context)));
   }
-  for (const d3 of destinations) await d3.point?.(context);
+  for (const d of destinations) await d.point?.(context);
   const published = [];
   for (const n of names) {
-    published.push(await logger2.group(`Publish ${n.label}`, async () => await n.publish(context)));
+    published.push(await logger.group(`Publish ${n.label}`, async () => await n.publish(context)));
   }
-  for (const d3 of destinations) await d3.cleanup?.(context);
+  for (const d of destinations) await d.cleanup?.(context);
   return { ...result, destinations: stored, names: published };
 }
 
-// node_modules/uint8arrays/dist/src/to-string.node.js
-import { Buffer as Buffer5 } from "node:buffer";
-function toString2(array, encoding = "utf8") {
-  const base4 = bases_default[encoding];
-  if (base4 == null) {
-    throw new Error(`Unsupported encoding "${encoding}"`);
-  }
-  if (encoding === "utf8" || encoding === "utf-8") {
-    return Buffer5.from(array.buffer, array.byteOffset, array.byteLength).toString("utf8");
-  }
-  return base4.encoder.encode(array).substring(1);
-}
-
-// node_modules/@multiformats/multiaddr/dist/src/errors.js
-var InvalidMultiaddrError = class extends Error {
-  static name = "InvalidMultiaddrError";
-  name = "InvalidMultiaddrError";
-};
-var ValidationError = class extends Error {
-  static name = "ValidationError";
-  name = "ValidationError";
-};
-var InvalidParametersError2 = class extends Error {
-  static name = "InvalidParametersError";
-  name = "InvalidParametersError";
-};
-var UnknownProtocolError = class extends Error {
-  static name = "UnknownProtocolError";
-  name = "UnknownProtocolError";
-};
-
-// node_modules/@chainsafe/is-ip/lib/is-ip.node.js
-import { isIPv4, isIPv6, isIP as ipVersion } from "node:net";
-
-// node_modules/@multiformats/multiaddr/dist/src/constants.js
-var CODE_IP4 = 4;
-var CODE_TCP = 6;
-var CODE_UDP = 273;
-var CODE_DCCP = 33;
-var CODE_IP6 = 41;
-var CODE_IP6ZONE = 42;
-var CODE_IPCIDR = 43;
-var CODE_DNS = 53;
-var CODE_DNS4 = 54;
-var CODE_DNS6 = 55;
-var CODE_DNSADDR = 56;
-var CODE_SCTP = 132;
-var CODE_UDT = 301;
-var CODE_UTP = 302;
-var CODE_UNIX = 400;
-var CODE_P2P = 421;
-var CODE_ONION = 444;
-var CODE_ONION3 = 445;
-var CODE_GARLIC64 = 446;
-var CODE_GARLIC32 = 447;
-var CODE_TLS = 448;
-var CODE_SNI = 449;
-var CODE_NOISE = 454;
-var CODE_QUIC = 460;
-var CODE_QUIC_V1 = 461;
-var CODE_WEBTRANSPORT = 465;
-var CODE_CERTHASH = 466;
-var CODE_HTTP = 480;
-var CODE_HTTP_PATH = 481;
-var CODE_HTTPS = 443;
-var CODE_WS = 477;
-var CODE_WSS = 478;
-var CODE_P2P_WEBSOCKET_STAR = 479;
-var CODE_P2P_STARDUST = 277;
-var CODE_P2P_WEBRTC_STAR = 275;
-var CODE_P2P_WEBRTC_DIRECT = 276;
-var CODE_WEBRTC_DIRECT = 280;
-var CODE_WEBRTC = 281;
-var CODE_P2P_CIRCUIT = 290;
-var CODE_MEMORY = 777;
-
-// node_modules/@multiformats/multiaddr/dist/src/utils.js
-function bytesToString(base4) {
-  return (buf) => {
-    return toString2(buf, base4);
-  };
-}
-function stringToBytes(base4) {
-  return (buf) => {
-    return fromString2(buf, base4);
-  };
-}
-function bytes2port(buf) {
-  const view = new DataView(buf.buffer);
-  return view.getUint16(buf.byteOffset).toString();
-}
-function port2bytes(port) {
-  const buf = new ArrayBuffer(2);
-  const view = new DataView(buf);
-  view.setUint16(0, typeof port === "string" ? parseInt(port) : port);
-  return new Uint8Array(buf);
-}
-function onion2bytes(str) {
-  const addr = str.split(":");
-  if (addr.length !== 2) {
-    throw new Error(`failed to parse onion addr: ["'${addr.join('", "')}'"]' does not contain a port number`);
-  }
-  if (addr[0].length !== 16) {
-    throw new Error(`failed to parse onion addr: ${addr[0]} not a Tor onion address.`);
-  }
-  const buf = fromString2(addr[0], "base32");
-  const port = parseInt(addr[1], 10);
-  if (port < 1 || port > 65536) {
-    throw new Error("Port number is not in range(1, 65536)");
-  }
-  const portBuf = port2bytes(port);
-  return concat([buf, portBuf], buf.length + portBuf.length);
-}
-function onion32bytes(str) {
-  const addr = str.split(":");
-  if (addr.length !== 2) {
-    throw new Error(`failed to parse onion addr: ["'${addr.join('", "')}'"]' does not contain a port number`);
-  }
-  if (addr[0].length !== 56) {
-    throw new Error(`failed to parse onion addr: ${addr[0]} not a Tor onion3 address.`);
-  }
-  const buf = base32.decode(`b${addr[0]}`);
-  const port = parseInt(addr[1], 10);
-  if (port < 1 || port > 65536) {
-    throw new Error("Port number is not in range(1, 65536)");
-  }
-  const portBuf = port2bytes(port);
-  return concat([buf, portBuf], buf.length + portBuf.length);
-}
-function bytes2onion(buf) {
-  const addrBytes = buf.subarray(0, buf.length - 2);
-  const portBytes = buf.subarray(buf.length - 2);
-  const addr = toString2(addrBytes, "base32");
-  const port = bytes2port(portBytes);
-  return `${addr}:${port}`;
-}
-var ip4ToBytes = function(ip) {
-  ip = ip.toString().trim();
-  const bytes = new Uint8Array(4);
-  ip.split(/\./g).forEach((byte, index) => {
-    const value = parseInt(byte, 10);
-    if (isNaN(value) || value < 0 || value > 255) {
-      throw new InvalidMultiaddrError("Invalid byte value in IP address");
-    }
-    bytes[index] = value;
-  });
-  return bytes;
-};
-var ip6ToBytes = function(ip) {
-  let offset = 0;
-  ip = ip.toString().trim();
-  const sections = ip.split(":", 8);
-  let i;
-  for (i = 0; i < sections.length; i++) {
-    const isv4 = isIPv4(sections[i]);
-    let v4Buffer;
-    if (isv4) {
-      v4Buffer = ip4ToBytes(sections[i]);
-      sections[i] = toString2(v4Buffer.subarray(0, 2), "base16");
-    }
-    if (v4Buffer != null && ++i < 8) {
-      sections.splice(i, 0, toString2(v4Buffer.subarray(2, 4), "base16"));
-    }
-  }
-  if (sections[0] === "") {
-    while (sections.length < 8) {
-      sections.unshift("0");
-    }
-  } else if (sections[sections.length - 1] === "") {
-    while (sections.length < 8) {
-      sections.push("0");
-    }
-  } else if (sections.length < 8) {
-    for (i = 0; i < sections.length && sections[i] !== ""; i++) {
-    }
-    const argv = [i, 1];
-    for (i = 9 - sections.length; i > 0; i--) {
-      argv.push("0");
-    }
-    sections.splice.apply(sections, argv);
-  }
-  const bytes = new Uint8Array(offset + 16);
-  for (i = 0; i < sections.length; i++) {
-    if (sections[i] === "") {
-      sections[i] = "0";
-    }
-    const word = parseInt(sections[i], 16);
-    if (isNaN(word) || word < 0 || word > 65535) {
-      throw new InvalidMultiaddrError("Invalid byte value in IP address");
-    }
-    bytes[offset++] = word >> 8 & 255;
-    bytes[offset++] = word & 255;
-  }
-  return bytes;
-};
-var ip4ToString = function(buf) {
-  if (buf.byteLength !== 4) {
-    throw new InvalidMultiaddrError("IPv4 address was incorrect length");
-  }
-  const result = [];
-  for (let i = 0; i < buf.byteLength; i++) {
-    result.push(buf[i]);
-  }
-  return result.join(".");
-};
-var ip6ToString = function(buf) {
-  if (buf.byteLength !== 16) {
-    throw new InvalidMultiaddrError("IPv6 address was incorrect length");
-  }
-  const result = [];
-  for (let i = 0; i < buf.byteLength; i += 2) {
-    const byte1 = buf[i];
-    const byte2 = buf[i + 1];
-    const tuple = `${byte1.toString(16).padStart(2, "0")}${byte2.toString(16).padStart(2, "0")}`;
-    result.push(tuple);
-  }
-  const ip = result.join(":");
-  try {
-    const url = new URL(`http://[${ip}]`);
-    return url.hostname.substring(1, url.hostname.length - 1);
-  } catch {
-    throw new InvalidMultiaddrError(`Invalid IPv6 address "${ip}"`);
+// src/core/kubo/rpc.ts
+var KuboError = class extends IpcrError {
+  status;
+  constructor(message2, status, options) {
+    super("ERR_KUBO", message2, options);
+    this.status = status;
   }
 };
-function ip6StringToValue(str) {
-  try {
-    const url = new URL(`http://[${str}]`);
-    return url.hostname.substring(1, url.hostname.length - 1);
-  } catch {
-    throw new InvalidMultiaddrError(`Invalid IPv6 address "${str}"`);
-  }
-}
-var decoders = Object.values(bases).map((c) => c.decoder);
-var anybaseDecoder = (function() {
-  let acc = decoders[0].or(decoders[1]);
-  decoders.slice(2).forEach((d3) => acc = acc.or(d3));
-  return acc;
-})();
-function mb2bytes(mbstr) {
-  return anybaseDecoder.decode(mbstr);
-}
-function bytes2mb(base4) {
-  return (buf) => {
-    return base4.encoder.encode(buf);
-  };
-}
-
-// node_modules/@multiformats/multiaddr/dist/src/validation.js
-function integer(value) {
-  const int = parseInt(value);
-  if (int.toString() !== value) {
-    throw new ValidationError("Value must be an integer");
-  }
-}
-function positive(value) {
-  if (value < 0) {
-    throw new ValidationError("Value must be a positive integer, or zero");
-  }
-}
-function maxValue(max) {
-  return (value) => {
-    if (value > max) {
-      throw new ValidationError(`Value must be smaller than or equal to ${max}`);
-    }
-  };
-}
-function validate2(...funcs) {
-  return (value) => {
-    for (const fn of funcs) {
-      fn(value);
-    }
-  };
-}
-var validatePort = validate2(integer, positive, maxValue(65535));
-
-// node_modules/@multiformats/multiaddr/dist/src/registry.js
-var V = -1;
-var Registry = class {
-  protocolsByCode = /* @__PURE__ */ new Map();
-  protocolsByName = /* @__PURE__ */ new Map();
-  getProtocol(key) {
-    let codec;
-    if (typeof key === "string") {
-      codec = this.protocolsByName.get(key);
-    } else {
-      codec = this.protocolsByCode.get(key);
-    }
-    if (codec == null) {
-      throw new UnknownProtocolError(`Protocol ${key} was unknown`);
-    }
-    return codec;
-  }
-  addProtocol(codec) {
-    this.protocolsByCode.set(codec.code, codec);
-    this.protocolsByName.set(codec.name, codec);
-    codec.aliases?.forEach((alias) => {
-      this.protocolsByName.set(alias, codec);
-    });
-  }
-  removeProtocol(code8) {
-    const codec = this.protocolsByCode.get(code8);
-    if (codec == null) {
-      return;
-    }
-    this.protocolsByCode.delete(codec.code);
-    this.protocolsByName.delete(codec.name);
-    codec.aliases?.forEach((alias) => {
-      this.protocolsByName.delete(alias);
-    });
-  }
-};
-var registry = new Registry();
-var codecs2 = [{
-  code: CODE_IP4,
-  name: "ip4",
-  size: 32,
-  valueToBytes: ip4ToBytes,
-  bytesToValue: ip4ToString,
-  validate: (value) => {
-    if (!isIPv4(value)) {
-      throw new ValidationError(`Invalid IPv4 address "${value}"`);
-    }
-  }
-}, {
-  code: CODE_TCP,
-  name: "tcp",
-  size: 16,
-  valueToBytes: port2bytes,
-  bytesToValue: bytes2port,
-  validate: validatePort
-}, {
-  code: CODE_UDP,
-  name: "udp",
-  size: 16,
-  valueToBytes: port2bytes,
-  bytesToValue: bytes2port,
-  validate: validatePort
-}, {
-  code: CODE_DCCP,
-  name: "dccp",
-  size: 16,
-  valueToBytes: port2bytes,
-  bytesToValue: bytes2port,
-  validate: validatePort
-}, {
-  code: CODE_IP6,
-  name: "ip6",
-  size: 128,
-  valueToBytes: ip6ToBytes,
-  bytesToValue: ip6ToString,
-  stringToValue: ip6StringToValue,
-  validate: (value) => {
-    if (!isIPv6(value)) {
-      throw new ValidationError(`Invalid IPv6 address "${value}"`);
-    }
-  }
-}, {
-  code: CODE_IP6ZONE,
-  name: "ip6zone",
-  size: V
-}, {
-  code: CODE_IPCIDR,
-  name: "ipcidr",
-  size: 8,
-  bytesToValue: bytesToString("base10"),
-  valueToBytes: stringToBytes("base10")
-}, {
-  code: CODE_DNS,
-  name: "dns",
-  size: V
-}, {
-  code: CODE_DNS4,
-  name: "dns4",
-  size: V
-}, {
-  code: CODE_DNS6,
-  name: "dns6",
-  size: V
-}, {
-  code: CODE_DNSADDR,
-  name: "dnsaddr",
-  size: V
-}, {
-  code: CODE_SCTP,
-  name: "sctp",
-  size: 16,
-  valueToBytes: port2bytes,
-  bytesToValue: bytes2port,
-  validate: validatePort
-}, {
-  code: CODE_UDT,
-  name: "udt"
-}, {
-  code: CODE_UTP,
-  name: "utp"
-}, {
-  code: CODE_UNIX,
-  name: "unix",
-  size: V,
-  stringToValue: (str) => decodeURIComponent(str),
-  valueToString: (val) => encodeURIComponent(val)
-}, {
-  code: CODE_P2P,
-  name: "p2p",
-  aliases: ["ipfs"],
-  size: V,
-  bytesToValue: bytesToString("base58btc"),
-  valueToBytes: (val) => {
-    if (val.startsWith("Q") || val.startsWith("1")) {
-      return stringToBytes("base58btc")(val);
-    }
-    return CID.parse(val).multihash.bytes;
-  }
-}, {
-  code: CODE_ONION,
-  name: "onion",
-  size: 96,
-  bytesToValue: bytes2onion,
-  valueToBytes: onion2bytes
-}, {
-  code: CODE_ONION3,
-  name: "onion3",
-  size: 296,
-  bytesToValue: bytes2onion,
-  valueToBytes: onion32bytes
-}, {
-  code: CODE_GARLIC64,
-  name: "garlic64",
-  size: V
-}, {
-  code: CODE_GARLIC32,
-  name: "garlic32",
-  size: V
-}, {
-  code: CODE_TLS,
-  name: "tls"
-}, {
-  code: CODE_SNI,
-  name: "sni",
-  size: V
-}, {
-  code: CODE_NOISE,
-  name: "noise"
-}, {
-  code: CODE_QUIC,
-  name: "quic"
-}, {
-  code: CODE_QUIC_V1,
-  name: "quic-v1"
-}, {
-  code: CODE_WEBTRANSPORT,
-  name: "webtransport"
-}, {
-  code: CODE_CERTHASH,
-  name: "certhash",
-  size: V,
-  bytesToValue: bytes2mb(base64url),
-  valueToBytes: mb2bytes
-}, {
-  code: CODE_HTTP,
-  name: "http"
-}, {
-  code: CODE_HTTP_PATH,
-  name: "http-path",
-  size: V,
-  stringToValue: (str) => `/${decodeURIComponent(str)}`,
-  valueToString: (val) => encodeURIComponent(val.substring(1))
-}, {
-  code: CODE_HTTPS,
-  name: "https"
-}, {
-  code: CODE_WS,
-  name: "ws"
-}, {
-  code: CODE_WSS,
-  name: "wss"
-}, {
-  code: CODE_P2P_WEBSOCKET_STAR,
-  name: "p2p-websocket-star"
-}, {
-  code: CODE_P2P_STARDUST,
-  name: "p2p-stardust"
-}, {
-  code: CODE_P2P_WEBRTC_STAR,
-  name: "p2p-webrtc-star"
-}, {
-  code: CODE_P2P_WEBRTC_DIRECT,
-  name: "p2p-webrtc-direct"
-}, {
-  code: CODE_WEBRTC_DIRECT,
-  name: "webrtc-direct"
-}, {
-  code: CODE_WEBRTC,
-  name: "webrtc"
-}, {
-  code: CODE_P2P_CIRCUIT,
-  name: "p2p-circuit"
-}, {
-  code: CODE_MEMORY,
-  name: "memory",
-  size: V
-}];
-codecs2.forEach((codec) => {
-  registry.addProtocol(codec);
-});
-
-// node_modules/@multiformats/multiaddr/dist/src/components.js
-function bytesToComponents(bytes) {
-  const components = [];
-  let i = 0;
-  while (i < bytes.length) {
-    const code8 = decode6(bytes, i);
-    const codec = registry.getProtocol(code8);
-    const codeLength = encodingLength2(code8);
-    const size = sizeForAddr(codec, bytes, i + codeLength);
-    let sizeLength = 0;
-    if (size > 0 && codec.size === V) {
-      sizeLength = encodingLength2(size);
-    }
-    const componentLength = codeLength + sizeLength + size;
-    const component = {
-      code: code8,
-      name: codec.name,
-      bytes: withArrayBuffer(bytes.subarray(i, i + componentLength))
-    };
-    if (size > 0) {
-      const valueOffset = i + codeLength + sizeLength;
-      const valueBytes = bytes.subarray(valueOffset, valueOffset + size);
-      component.value = codec.bytesToValue?.(valueBytes) ?? toString2(valueBytes);
-    }
-    components.push(component);
-    i += componentLength;
-  }
-  return components;
-}
-function componentsToBytes(components) {
-  let length4 = 0;
-  const bytes = [];
-  for (const component of components) {
-    if (component.bytes == null) {
-      const codec = registry.getProtocol(component.code);
-      const codecLength = encodingLength2(component.code);
-      let valueBytes;
-      let valueLength = 0;
-      let valueLengthLength = 0;
-      if (component.value != null) {
-        valueBytes = codec.valueToBytes?.(component.value) ?? fromString2(component.value);
-        valueLength = valueBytes.byteLength;
-        if (codec.size === V) {
-          valueLengthLength = encodingLength2(valueLength);
-        }
-      }
-      const bytes2 = new Uint8Array(codecLength + valueLengthLength + valueLength);
-      let offset = 0;
-      encodeUint8Array(component.code, bytes2, offset);
-      offset += codecLength;
-      if (valueBytes != null) {
-        if (codec.size === V) {
-          encodeUint8Array(valueLength, bytes2, offset);
-          offset += valueLengthLength;
-        }
-        bytes2.set(valueBytes, offset);
-      }
-      component.bytes = bytes2;
-    }
-    bytes.push(component.bytes);
-    length4 += component.bytes.byteLength;
-  }
-  return concat(bytes, length4);
-}
-function stringToComponents(string2) {
-  if (string2.charAt(0) !== "/") {
-    throw new InvalidMultiaddrError('String multiaddr must start with "/"');
-  }
-  const components = [];
-  let collecting = "protocol";
-  let value = "";
-  let protocol = "";
-  for (let i = 1; i < string2.length; i++) {
-    const char = string2.charAt(i);
-    if (char !== "/") {
-      if (collecting === "protocol") {
-        protocol += string2.charAt(i);
-      } else {
-        value += string2.charAt(i);
-      }
-    }
-    const ended = i === string2.length - 1;
-    if (char === "/" || ended) {
-      const codec = registry.getProtocol(protocol);
-      if (collecting === "protocol") {
-        if (codec.size == null || codec.size === 0) {
-          components.push({
-            code: codec.code,
-            name: codec.name
-          });
-          value = "";
-          protocol = "";
-          collecting = "protocol";
-          continue;
-        } else if (ended) {
-          throw new InvalidMultiaddrError(`Component ${protocol} was missing value`);
-        }
-        collecting = "value";
-      } else if (collecting === "value") {
-        const component = {
-          code: codec.code,
-          name: codec.name
-        };
-        if (codec.size != null && codec.size !== 0) {
-          if (value === "") {
-            throw new InvalidMultiaddrError(`Component ${protocol} was missing value`);
-          }
-          component.value = codec.stringToValue?.(value) ?? value;
-        }
-        components.push(component);
-        value = "";
-        protocol = "";
-        collecting = "protocol";
-      }
-    }
-  }
-  if (protocol !== "" && value !== "") {
-    throw new InvalidMultiaddrError("Incomplete multiaddr");
-  }
-  return components;
-}
-function componentsToString(components) {
-  return `/${components.flatMap((component) => {
-    if (component.value == null) {
-      return component.name;
-    }
-    const codec = registry.getProtocol(component.code);
-    if (codec == null) {
-      throw new InvalidMultiaddrError(`Unknown protocol code ${component.code}`);
-    }
-    return [
-      component.name,
-      codec.valueToString?.(component.value) ?? component.value
-    ];
-  }).join("/")}`;
-}
-function sizeForAddr(codec, bytes, offset) {
-  if (codec.size == null || codec.size === 0) {
-    return 0;
-  }
-  if (codec.size > 0) {
-    return codec.size / 8;
-  }
-  return decode6(bytes, offset);
-}
-
-// node_modules/@multiformats/multiaddr/dist/src/multiaddr.js
-var inspect = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom");
-var symbol2 = /* @__PURE__ */ Symbol.for("@multiformats/multiaddr");
-function toComponents(addr) {
-  if (addr == null) {
-    addr = "/";
-  }
-  if (isMultiaddr(addr)) {
-    return addr.getComponents();
-  }
-  if (addr instanceof Uint8Array) {
-    return bytesToComponents(addr);
-  }
-  if (typeof addr === "string") {
-    addr = addr.replace(/\/(\/)+/, "/").replace(/(\/)+$/, "");
-    if (addr === "") {
-      addr = "/";
-    }
-    return stringToComponents(addr);
-  }
-  if (Array.isArray(addr)) {
-    return addr;
-  }
-  throw new InvalidMultiaddrError("Must be a string, Uint8Array, Component[], or another Multiaddr");
-}
-var Multiaddr = class _Multiaddr {
-  [symbol2] = true;
-  #components;
-  // cache string representation
-  #string;
-  // cache byte representation
-  #bytes;
-  constructor(addr = "/", options = {}) {
-    this.#components = toComponents(addr);
-    if (options.validate !== false) {
-      validate3(this);
-    }
-  }
-  get bytes() {
-    if (this.#bytes == null) {
-      this.#bytes = componentsToBytes(this.#components);
-    }
-    return this.#bytes;
-  }
-  toString() {
-    if (this.#string == null) {
-      this.#string = componentsToString(this.#components);
-    }
-    return this.#string;
-  }
-  toJSON() {
-    return this.toString();
-  }
-  getComponents() {
-    return [
-      ...this.#components.map((c) => ({ ...c }))
-    ];
-  }
-  encapsulate(addr) {
-    const ma = new _Multiaddr(addr);
-    return new _Multiaddr([
-      ...this.#components,
-      ...ma.getComponents()
-    ], {
-      validate: false
-    });
-  }
-  decapsulate(addr) {
-    const addrString = addr.toString();
-    const s2 = this.toString();
-    const i = s2.lastIndexOf(addrString);
-    if (i < 0) {
-      throw new InvalidParametersError2(`Address ${this.toString()} does not contain subaddress: ${addrString}`);
-    }
-    return new _Multiaddr(s2.slice(0, i), {
-      validate: false
-    });
-  }
-  decapsulateCode(code8) {
-    let index;
-    for (let i = this.#components.length - 1; i > -1; i--) {
-      if (this.#components[i].code === code8) {
-        index = i;
-        break;
-      }
-    }
-    return new _Multiaddr(this.#components.slice(0, index), {
-      validate: false
-    });
-  }
-  equals(addr) {
-    return equals3(this.bytes, addr.bytes);
-  }
-  /**
-   * Returns Multiaddr as a human-readable string
-   * https://nodejs.org/api/util.html#utilinspectcustom
-   *
-   * @example
-   * ```js
-   * import { multiaddr } from '@multiformats/multiaddr'
-   *
-   * console.info(multiaddr('/ip4/127.0.0.1/tcp/4001'))
-   * // 'Multiaddr(/ip4/127.0.0.1/tcp/4001)'
-   * ```
-   */
-  [inspect]() {
-    return `Multiaddr(${this.toString()})`;
-  }
-};
-function validate3(addr) {
-  addr.getComponents().forEach((component) => {
-    const codec = registry.getProtocol(component.code);
-    if (component.value == null) {
-      return;
-    }
-    codec.validate?.(component.value);
-  });
-}
-
-// node_modules/@multiformats/multiaddr/dist/src/index.js
-function isMultiaddr(value) {
-  return Boolean(value?.[symbol2]);
-}
-function multiaddr(addr) {
-  return new Multiaddr(addr);
-}
-
-// node_modules/dag-jose/lib/index.js
-var lib_exports = {};
-__export(lib_exports, {
-  code: () => code7,
-  decode: () => decode22,
-  encode: () => encode18,
-  name: () => name7,
-  toGeneral: () => toGeneral
-});
-
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bytes.js
-var empty2 = new Uint8Array(0);
-function equals4(aa, bb) {
-  if (aa === bb)
-    return true;
-  if (aa.byteLength !== bb.byteLength) {
-    return false;
-  }
-  for (let ii = 0; ii < aa.byteLength; ii++) {
-    if (aa[ii] !== bb[ii]) {
-      return false;
-    }
-  }
-  return true;
-}
-function coerce2(o) {
-  if (o instanceof Uint8Array && o.constructor.name === "Uint8Array")
-    return o;
-  if (o instanceof ArrayBuffer)
-    return new Uint8Array(o);
-  if (ArrayBuffer.isView(o)) {
-    return new Uint8Array(o.buffer, o.byteOffset, o.byteLength);
-  }
-  throw new Error("Unknown type, must be binary type");
-}
-
-// node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/base-x.js
-function base3(ALPHABET, name8) {
-  if (ALPHABET.length >= 255) {
-    throw new TypeError("Alphabet too long");
-  }
-  var BASE_MAP = new Uint8Array(256);
-  for (var j = 0; j < BASE_MAP.length; j++) {
-    BASE_MAP[j] = 255;
-  }
-  for (var i = 0; i < ALPHABET.length; i++) {
-    var x = ALPHABET.charAt(i);
-    var xc = x.charCodeAt(0);
-    if (BASE_MAP[xc] !== 255) {
-      throw new TypeError(x + " is ambiguous");
-    }
-    BASE_MAP[xc] = i;
-  }
-  var BASE = ALPHABET.length;
-  var LEADER = ALPHABET.charAt(0);
-  var FACTOR = Math.log(BASE) / Math.log(256);
-  var iFACTOR = Math.log(256) / Math.log(BASE);
-  function encode19(source2) {
-    if (source2 instanceof Uint8Array)
-      ;
-    else if (ArrayBuffer.isView(source2)) {
-      source2 = new Uint8Array(source2.buffer, source2.byteOffset, source2.byteLength);
-    } else if (Array.isArray(source2)) {
-      source2 = Uint8Array.from(source2);
-    }
-    if (!(source2 instanceof Uint8Array)) {
-      throw new TypeError("Expected Uint8Array");
-    }
-    if (source2.length === 0) {
-      return "";
-    }
-    var zeroes = 0;
-    var length4 = 0;
-    var pbegin = 0;
-    var pend = source2.length;
-    while (pbegin !== pend && source2[pbegin] === 0) {
-      pbegin++;
-      zeroes++;
-    }
-    var size = (pend - pbegin) * iFACTOR + 1 >>> 0;
-    var b58 = new Uint8Array(size);
-    while (pbegin !== pend) {
-      var carry = source2[pbegin];
-      var i2 = 0;
-      for (var it1 = size - 1; (carry !== 0 || i2 < length4) && it1 !== -1; it1--, i2++) {
-        carry += 256 * b58[it1] >>> 0;
-        b58[it1] = carry % BASE >>> 0;
-        carry = carry / BASE >>> 0;
-      }
-      if (carry !== 0) {
-        throw new Error("Non-zero carry");
-      }
-      length4 = i2;
-      pbegin++;
-    }
-    var it2 = size - length4;
-    while (it2 !== size && b58[it2] === 0) {
-      it2++;
-    }
-    var str = LEADER.repeat(zeroes);
-    for (; it2 < size; ++it2) {
-      str += ALPHABET.charAt(b58[it2]);
-    }
-    return str;
-  }
-  function decodeUnsafe(source2) {
-    if (typeof source2 !== "string") {
-      throw new TypeError("Expected String");
-    }
-    if (source2.length === 0) {
-      return new Uint8Array();
-    }
-    var psz = 0;
-    if (source2[psz] === " ") {
-      return;
-    }
-    var zeroes = 0;
-    var length4 = 0;
-    while (source2[psz] === LEADER) {
-      zeroes++;
-      psz++;
-    }
-    var size = (source2.length - psz) * FACTOR + 1 >>> 0;
-    var b256 = new Uint8Array(size);
-    while (source2[psz]) {
-      var carry = BASE_MAP[source2.charCodeAt(psz)];
-      if (carry === 255) {
-        return;
-      }
-      var i2 = 0;
-      for (var it3 = size - 1; (carry !== 0 || i2 < length4) && it3 !== -1; it3--, i2++) {
-        carry += BASE * b256[it3] >>> 0;
-        b256[it3] = carry % 256 >>> 0;
-        carry = carry / 256 >>> 0;
-      }
-      if (carry !== 0) {
-        throw new Error("Non-zero carry");
-      }
-      length4 = i2;
-      psz++;
-    }
-    if (source2[psz] === " ") {
-      return;
-    }
-    var it4 = size - length4;
-    while (it4 !== size && b256[it4] === 0) {
-      it4++;
-    }
-    var vch = new Uint8Array(zeroes + (size - it4));
-    var j2 = zeroes;
-    while (it4 !== size) {
-      vch[j2++] = b256[it4++];
-    }
-    return vch;
-  }
-  function decode23(string2) {
-    var buffer3 = decodeUnsafe(string2);
-    if (buffer3) {
-      return buffer3;
-    }
-    throw new Error(`Non-${name8} character`);
-  }
-  return {
-    encode: encode19,
-    decodeUnsafe,
-    decode: decode23
-  };
-}
-var src2 = base3;
-var _brrp__multiformats_scope_baseX2 = src2;
-var base_x_default2 = _brrp__multiformats_scope_baseX2;
-
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base.js
-var Encoder2 = class {
-  name;
-  prefix;
-  baseEncode;
-  constructor(name8, prefix, baseEncode) {
-    this.name = name8;
-    this.prefix = prefix;
-    this.baseEncode = baseEncode;
-  }
-  encode(bytes) {
-    if (bytes instanceof Uint8Array) {
-      return `${this.prefix}${this.baseEncode(bytes)}`;
-    } else {
-      throw Error("Unknown type, must be binary type");
-    }
-  }
-};
-var Decoder2 = class {
-  name;
-  prefix;
-  baseDecode;
-  prefixCodePoint;
-  constructor(name8, prefix, baseDecode) {
-    this.name = name8;
-    this.prefix = prefix;
-    if (prefix.codePointAt(0) === void 0) {
-      throw new Error("Invalid prefix character");
-    }
-    this.prefixCodePoint = prefix.codePointAt(0);
-    this.baseDecode = baseDecode;
-  }
-  decode(text) {
-    if (typeof text === "string") {
-      if (text.codePointAt(0) !== this.prefixCodePoint) {
-        throw Error(`Unable to decode multibase string ${JSON.stringify(text)}, ${this.name} decoder only supports inputs prefixed with ${this.prefix}`);
-      }
-      return this.baseDecode(text.slice(this.prefix.length));
-    } else {
-      throw Error("Can only multibase decode strings");
-    }
-  }
-  or(decoder) {
-    return or2(this, decoder);
-  }
-};
-var ComposedDecoder2 = class {
-  decoders;
-  constructor(decoders3) {
-    this.decoders = decoders3;
-  }
-  or(decoder) {
-    return or2(this, decoder);
-  }
-  decode(input) {
-    const prefix = input[0];
-    const decoder = this.decoders[prefix];
-    if (decoder != null) {
-      return decoder.decode(input);
-    } else {
-      throw RangeError(`Unable to decode multibase string ${JSON.stringify(input)}, only inputs prefixed with ${Object.keys(this.decoders)} are supported`);
-    }
-  }
-};
-function or2(left, right) {
-  return new ComposedDecoder2({
-    ...left.decoders ?? { [left.prefix]: left },
-    ...right.decoders ?? { [right.prefix]: right }
-  });
-}
-var Codec2 = class {
-  name;
-  prefix;
-  baseEncode;
-  baseDecode;
-  encoder;
-  decoder;
-  constructor(name8, prefix, baseEncode, baseDecode) {
-    this.name = name8;
-    this.prefix = prefix;
-    this.baseEncode = baseEncode;
-    this.baseDecode = baseDecode;
-    this.encoder = new Encoder2(name8, prefix, baseEncode);
-    this.decoder = new Decoder2(name8, prefix, baseDecode);
-  }
-  encode(input) {
-    return this.encoder.encode(input);
-  }
-  decode(input) {
-    return this.decoder.decode(input);
-  }
-};
-function from3({ name: name8, prefix, encode: encode19, decode: decode23 }) {
-  return new Codec2(name8, prefix, encode19, decode23);
-}
-function baseX2({ name: name8, prefix, alphabet: alphabet2 }) {
-  const { encode: encode19, decode: decode23 } = base_x_default2(alphabet2, name8);
-  return from3({
-    prefix,
-    name: name8,
-    encode: encode19,
-    decode: (text) => coerce2(decode23(text))
-  });
-}
-function decode14(string2, alphabet2, bitsPerChar, name8) {
-  const codes = {};
-  for (let i = 0; i < alphabet2.length; ++i) {
-    codes[alphabet2[i]] = i;
-  }
-  let end = string2.length;
-  while (string2[end - 1] === "=") {
-    --end;
-  }
-  const out = new Uint8Array(end * bitsPerChar / 8 | 0);
-  let bits = 0;
-  let buffer3 = 0;
-  let written = 0;
-  for (let i = 0; i < end; ++i) {
-    const value = codes[string2[i]];
-    if (value === void 0) {
-      throw new SyntaxError(`Non-${name8} character`);
-    }
-    buffer3 = buffer3 << bitsPerChar | value;
-    bits += bitsPerChar;
-    if (bits >= 8) {
-      bits -= 8;
-      out[written++] = 255 & buffer3 >> bits;
-    }
-  }
-  if (bits >= bitsPerChar || (255 & buffer3 << 8 - bits) !== 0) {
-    throw new SyntaxError("Unexpected end of data");
-  }
-  return out;
-}
-function encode12(data, alphabet2, bitsPerChar) {
-  const pad = alphabet2[alphabet2.length - 1] === "=";
-  const mask = (1 << bitsPerChar) - 1;
-  let out = "";
-  let bits = 0;
-  let buffer3 = 0;
-  for (let i = 0; i < data.length; ++i) {
-    buffer3 = buffer3 << 8 | data[i];
-    bits += 8;
-    while (bits > bitsPerChar) {
-      bits -= bitsPerChar;
-      out += alphabet2[mask & buffer3 >> bits];
-    }
-  }
-  if (bits !== 0) {
-    out += alphabet2[mask & buffer3 << bitsPerChar - bits];
-  }
-  if (pad) {
-    while ((out.length * bitsPerChar & 7) !== 0) {
-      out += "=";
-    }
-  }
-  return out;
-}
-function rfc46482({ name: name8, prefix, bitsPerChar, alphabet: alphabet2 }) {
-  return from3({
-    prefix,
-    name: name8,
-    encode(input) {
-      return encode12(input, alphabet2, bitsPerChar);
-    },
-    decode(input) {
-      return decode14(input, alphabet2, bitsPerChar, name8);
-    }
-  });
-}
-
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base64.js
-var base642 = rfc46482({
-  prefix: "m",
-  name: "base64",
-  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-  bitsPerChar: 6
-});
-var base64pad2 = rfc46482({
-  prefix: "M",
-  name: "base64pad",
-  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=",
-  bitsPerChar: 6
-});
-var base64url2 = rfc46482({
-  prefix: "u",
-  name: "base64url",
-  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
-  bitsPerChar: 6
-});
-var base64urlpad2 = rfc46482({
-  prefix: "U",
-  name: "base64urlpad",
-  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=",
-  bitsPerChar: 6
-});
-
-// node_modules/dag-jose/lib/utils.js
-function toBase64url(b) {
-  return base64url2.encode(b).slice(1);
-}
-function fromBase64url(s2) {
-  return base64url2.decode(`u${s2}`);
-}
-
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base32.js
-var base322 = rfc46482({
-  prefix: "b",
-  name: "base32",
-  alphabet: "abcdefghijklmnopqrstuvwxyz234567",
-  bitsPerChar: 5
-});
-var base32upper2 = rfc46482({
-  prefix: "B",
-  name: "base32upper",
-  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
-  bitsPerChar: 5
-});
-var base32pad2 = rfc46482({
-  prefix: "c",
-  name: "base32pad",
-  alphabet: "abcdefghijklmnopqrstuvwxyz234567=",
-  bitsPerChar: 5
-});
-var base32padupper2 = rfc46482({
-  prefix: "C",
-  name: "base32padupper",
-  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567=",
-  bitsPerChar: 5
-});
-var base32hex2 = rfc46482({
-  prefix: "v",
-  name: "base32hex",
-  alphabet: "0123456789abcdefghijklmnopqrstuv",
-  bitsPerChar: 5
-});
-var base32hexupper2 = rfc46482({
-  prefix: "V",
-  name: "base32hexupper",
-  alphabet: "0123456789ABCDEFGHIJKLMNOPQRSTUV",
-  bitsPerChar: 5
-});
-var base32hexpad2 = rfc46482({
-  prefix: "t",
-  name: "base32hexpad",
-  alphabet: "0123456789abcdefghijklmnopqrstuv=",
-  bitsPerChar: 5
-});
-var base32hexpadupper2 = rfc46482({
-  prefix: "T",
-  name: "base32hexpadupper",
-  alphabet: "0123456789ABCDEFGHIJKLMNOPQRSTUV=",
-  bitsPerChar: 5
-});
-var base32z2 = rfc46482({
-  prefix: "h",
-  name: "base32z",
-  alphabet: "ybndrfg8ejkmcpqxot1uwisza345h769",
-  bitsPerChar: 5
-});
-
-// node_modules/dag-jose/node_modules/multiformats/dist/src/bases/base58.js
-var base58btc2 = baseX2({
-  name: "base58btc",
-  prefix: "z",
-  alphabet: "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-});
-var base58flickr2 = baseX2({
-  name: "base58flickr",
-  prefix: "Z",
-  alphabet: "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
-});
-
-// node_modules/dag-jose/node_modules/multiformats/dist/src/vendor/varint.js
-var encode_12 = encode13;
-var MSB3 = 128;
-var REST3 = 127;
-var MSBALL2 = ~REST3;
-var INT2 = Math.pow(2, 31);
-function encode13(num, out, offset) {
-  out = out || [];
-  offset = offset || 0;
-  var oldOffset = offset;
-  while (num >= INT2) {
-    out[offset++] = num & 255 | MSB3;
-    num /= 128;
-  }
-  while (num & MSBALL2) {
-    out[offset++] = num & 255 | MSB3;
-    num >>>= 7;
-  }
-  out[offset] = num | 0;
-  encode13.bytes = offset - oldOffset + 1;
-  return out;
-}
-var decode15 = read3;
-var MSB$12 = 128;
-var REST$12 = 127;
-function read3(buf, offset) {
-  var res = 0, offset = offset || 0, shift = 0, counter = offset, b, l = buf.length;
-  do {
-    if (counter >= l) {
-      read3.bytes = 0;
-      throw new RangeError("Could not decode varint");
-    }
-    b = buf[counter++];
-    res += shift < 28 ? (b & REST$12) << shift : (b & REST$12) * Math.pow(2, shift);
-    shift += 7;
-  } while (b >= MSB$12);
-  read3.bytes = counter - offset;
-  return res;
-}
-var N13 = Math.pow(2, 7);
-var N23 = Math.pow(2, 14);
-var N33 = Math.pow(2, 21);
-var N43 = Math.pow(2, 28);
-var N53 = Math.pow(2, 35);
-var N63 = Math.pow(2, 42);
-var N73 = Math.pow(2, 49);
-var N82 = Math.pow(2, 56);
-var N92 = Math.pow(2, 63);
-var length3 = function(value) {
-  return value < N13 ? 1 : value < N23 ? 2 : value < N33 ? 3 : value < N43 ? 4 : value < N53 ? 5 : value < N63 ? 6 : value < N73 ? 7 : value < N82 ? 8 : value < N92 ? 9 : 10;
-};
-var varint3 = {
-  encode: encode_12,
-  decode: decode15,
-  encodingLength: length3
-};
-var _brrp_varint2 = varint3;
-var varint_default2 = _brrp_varint2;
-
-// node_modules/dag-jose/node_modules/multiformats/dist/src/varint.js
-function decode16(data, offset = 0) {
-  const code8 = varint_default2.decode(data, offset);
-  return [code8, varint_default2.decode.bytes];
-}
-function encodeTo2(int, target, offset = 0) {
-  varint_default2.encode(int, target, offset);
-  return target;
-}
-function encodingLength3(int) {
-  return varint_default2.encodingLength(int);
-}
-
-// node_modules/dag-jose/node_modules/multiformats/dist/src/hashes/digest.js
-function create2(code8, digest2) {
-  const size = digest2.byteLength;
-  const sizeOffset = encodingLength3(code8);
-  const digestOffset = sizeOffset + encodingLength3(size);
-  const bytes = new Uint8Array(digestOffset + size);
-  encodeTo2(code8, bytes, 0);
-  encodeTo2(size, bytes, sizeOffset);
-  bytes.set(digest2, digestOffset);
-  return new Digest2(code8, size, digest2, bytes);
-}
-function decode17(multihash) {
-  const bytes = coerce2(multihash);
-  const [code8, sizeOffset] = decode16(bytes);
-  const [size, digestOffset] = decode16(bytes.subarray(sizeOffset));
-  const digest2 = bytes.subarray(sizeOffset + digestOffset);
-  if (digest2.byteLength !== size) {
-    throw new Error("Incorrect length");
-  }
-  return new Digest2(code8, size, digest2, bytes);
-}
-function equals5(a, b) {
-  if (a === b) {
-    return true;
-  } else {
-    const data = b;
-    return a.code === data.code && a.size === data.size && data.bytes instanceof Uint8Array && equals4(a.bytes, data.bytes);
-  }
-}
-var Digest2 = class {
-  code;
-  size;
-  digest;
-  bytes;
-  /**
-   * Creates a multihash digest.
-   */
-  constructor(code8, size, digest2, bytes) {
-    this.code = code8;
-    this.size = size;
-    this.digest = digest2;
-    this.bytes = bytes;
-  }
-};
-
-// node_modules/dag-jose/node_modules/multiformats/dist/src/cid.js
-function format3(link, base4) {
-  const { bytes, version: version2 } = link;
-  switch (version2) {
-    case 0:
-      return toStringV02(bytes, baseCache2(link), base4 ?? base58btc2.encoder);
-    default:
-      return toStringV12(bytes, baseCache2(link), base4 ?? base322.encoder);
-  }
-}
-var cache2 = /* @__PURE__ */ new WeakMap();
-function baseCache2(cid) {
-  const baseCache3 = cache2.get(cid);
-  if (baseCache3 == null) {
-    const baseCache4 = /* @__PURE__ */ new Map();
-    cache2.set(cid, baseCache4);
-    return baseCache4;
-  }
-  return baseCache3;
-}
-var CID2 = class _CID {
-  code;
-  version;
-  multihash;
-  bytes;
-  "/";
-  /**
-   * @param version - Version of the CID
-   * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
-   * @param multihash - (Multi)hash of the of the content.
-   */
-  constructor(version2, code8, multihash, bytes) {
-    this.code = code8;
-    this.version = version2;
-    this.multihash = multihash;
-    this.bytes = bytes;
-    this["/"] = bytes;
-  }
-  /**
-   * Signalling `cid.asCID === cid` has been replaced with `cid['/'] === cid.bytes`
-   * please either use `CID.asCID(cid)` or switch to new signalling mechanism
-   *
-   * @deprecated
-   */
-  get asCID() {
-    return this;
-  }
-  // ArrayBufferView
-  get byteOffset() {
-    return this.bytes.byteOffset;
-  }
-  // ArrayBufferView
-  get byteLength() {
-    return this.bytes.byteLength;
-  }
-  toV0() {
-    switch (this.version) {
-      case 0: {
-        return this;
-      }
-      case 1: {
-        const { code: code8, multihash } = this;
-        if (code8 !== DAG_PB_CODE2) {
-          throw new Error("Cannot convert a non dag-pb CID to CIDv0");
-        }
-        if (multihash.code !== SHA_256_CODE2) {
-          throw new Error("Cannot convert non sha2-256 multihash CID to CIDv0");
-        }
-        return _CID.createV0(multihash);
-      }
-      default: {
-        throw Error(`Can not convert CID version ${this.version} to version 0. This is a bug please report`);
-      }
-    }
-  }
-  toV1() {
-    switch (this.version) {
-      case 0: {
-        const { code: code8, digest: digest2 } = this.multihash;
-        const multihash = create2(code8, digest2);
-        return _CID.createV1(this.code, multihash);
-      }
-      case 1: {
-        return this;
-      }
-      default: {
-        throw Error(`Can not convert CID version ${this.version} to version 1. This is a bug please report`);
-      }
-    }
-  }
-  equals(other) {
-    return _CID.equals(this, other);
-  }
-  static equals(self2, other) {
-    const unknown = other;
-    return unknown != null && self2.code === unknown.code && self2.version === unknown.version && equals5(self2.multihash, unknown.multihash);
-  }
-  toString(base4) {
-    return format3(this, base4);
-  }
-  toJSON() {
-    return { "/": format3(this) };
-  }
-  link() {
-    return this;
-  }
-  [Symbol.toStringTag] = "CID";
-  // Legacy
-  [/* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom")]() {
-    return `CID(${this.toString()})`;
-  }
-  /**
-   * Takes any input `value` and returns a `CID` instance if it was
-   * a `CID` otherwise returns `null`. If `value` is instanceof `CID`
-   * it will return value back. If `value` is not instance of this CID
-   * class, but is compatible CID it will return new instance of this
-   * `CID` class. Otherwise returns null.
-   *
-   * This allows two different incompatible versions of CID library to
-   * co-exist and interop as long as binary interface is compatible.
-   */
-  static asCID(input) {
-    if (input == null) {
-      return null;
-    }
-    const value = input;
-    if (value instanceof _CID) {
-      return value;
-    } else if (value["/"] != null && value["/"] === value.bytes || value.asCID === value) {
-      const { version: version2, code: code8, multihash, bytes } = value;
-      return new _CID(version2, code8, multihash, bytes ?? encodeCID2(version2, code8, multihash.bytes));
-    } else if (value[cidSymbol2] === true) {
-      const { version: version2, multihash, code: code8 } = value;
-      const digest2 = decode17(multihash);
-      return _CID.create(version2, code8, digest2);
-    } else {
-      return null;
-    }
-  }
-  /**
-   * @param version - Version of the CID
-   * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
-   * @param digest - (Multi)hash of the of the content.
-   */
-  static create(version2, code8, digest2) {
-    if (typeof code8 !== "number") {
-      throw new Error("String codecs are no longer supported");
-    }
-    if (!(digest2.bytes instanceof Uint8Array)) {
-      throw new Error("Invalid digest");
-    }
-    switch (version2) {
-      case 0: {
-        if (code8 !== DAG_PB_CODE2) {
-          throw new Error(`Version 0 CID must use dag-pb (code: ${DAG_PB_CODE2}) block encoding`);
-        } else {
-          return new _CID(version2, code8, digest2, digest2.bytes);
-        }
-      }
-      case 1: {
-        const bytes = encodeCID2(version2, code8, digest2.bytes);
-        return new _CID(version2, code8, digest2, bytes);
-      }
-      default: {
-        throw new Error("Invalid version");
-      }
-    }
-  }
-  /**
-   * Simplified version of `create` for CIDv0.
-   */
-  static createV0(digest2) {
-    return _CID.create(0, DAG_PB_CODE2, digest2);
-  }
-  /**
-   * Simplified version of `create` for CIDv1.
-   *
-   * @param code - Content encoding format code.
-   * @param digest - Multihash of the content.
-   */
-  static createV1(code8, digest2) {
-    return _CID.create(1, code8, digest2);
-  }
-  /**
-   * Decoded a CID from its binary representation. The byte array must contain
-   * only the CID with no additional bytes.
-   *
-   * An error will be thrown if the bytes provided do not contain a valid
-   * binary representation of a CID.
-   */
-  static decode(bytes) {
-    const [cid, remainder] = _CID.decodeFirst(bytes);
-    if (remainder.length !== 0) {
-      throw new Error("Incorrect length");
-    }
-    return cid;
-  }
-  /**
-   * Decoded a CID from its binary representation at the beginning of a byte
-   * array.
-   *
-   * Returns an array with the first element containing the CID and the second
-   * element containing the remainder of the original byte array. The remainder
-   * will be a zero-length byte array if the provided bytes only contained a
-   * binary CID representation.
-   */
-  static decodeFirst(bytes) {
-    const specs = _CID.inspectBytes(bytes);
-    const prefixSize = specs.size - specs.multihashSize;
-    const multihashBytes = coerce2(bytes.subarray(prefixSize, prefixSize + specs.multihashSize));
-    if (multihashBytes.byteLength !== specs.multihashSize) {
-      throw new Error("Incorrect length");
-    }
-    const digestBytes = multihashBytes.subarray(specs.multihashSize - specs.digestSize);
-    const digest2 = new Digest2(specs.multihashCode, specs.digestSize, digestBytes, multihashBytes);
-    const cid = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
-    return [cid, bytes.subarray(specs.size)];
-  }
-  /**
-   * Inspect the initial bytes of a CID to determine its properties.
-   *
-   * Involves decoding up to 4 varints. Typically this will require only 4 to 6
-   * bytes but for larger multicodec code values and larger multihash digest
-   * lengths these varints can be quite large. It is recommended that at least
-   * 10 bytes be made available in the `initialBytes` argument for a complete
-   * inspection.
-   */
-  static inspectBytes(initialBytes) {
-    let offset = 0;
-    const next = () => {
-      const [i, length4] = decode16(initialBytes.subarray(offset));
-      offset += length4;
-      return i;
-    };
-    let version2 = next();
-    let codec = DAG_PB_CODE2;
-    if (version2 === 18) {
-      version2 = 0;
-      offset = 0;
-    } else {
-      codec = next();
-    }
-    if (version2 !== 0 && version2 !== 1) {
-      throw new RangeError(`Invalid CID version ${version2}`);
-    }
-    const prefixSize = offset;
-    const multihashCode = next();
-    const digestSize = next();
-    const size = offset + digestSize;
-    const multihashSize = size - prefixSize;
-    return { version: version2, codec, multihashCode, digestSize, multihashSize, size };
-  }
-  /**
-   * Takes cid in a string representation and creates an instance. If `base`
-   * decoder is not provided will use a default from the configuration. It will
-   * throw an error if encoding of the CID is not compatible with supplied (or
-   * a default decoder).
-   */
-  static parse(source2, base4) {
-    const [prefix, bytes] = parseCIDtoBytes2(source2, base4);
-    const cid = _CID.decode(bytes);
-    if (cid.version === 0 && source2[0] !== "Q") {
-      throw Error("Version 0 CID string must not include multibase prefix");
-    }
-    baseCache2(cid).set(prefix, source2);
-    return cid;
-  }
-};
-function parseCIDtoBytes2(source2, base4) {
-  switch (source2[0]) {
-    // CIDv0 is parsed differently
-    case "Q": {
-      const decoder = base4 ?? base58btc2;
-      return [
-        base58btc2.prefix,
-        decoder.decode(`${base58btc2.prefix}${source2}`)
-      ];
-    }
-    case base58btc2.prefix: {
-      const decoder = base4 ?? base58btc2;
-      return [base58btc2.prefix, decoder.decode(source2)];
-    }
-    case base322.prefix: {
-      const decoder = base4 ?? base322;
-      return [base322.prefix, decoder.decode(source2)];
-    }
-    default: {
-      if (base4 == null) {
-        throw Error("To parse non base32 or base58btc encoded CID multibase decoder must be provided");
-      }
-      return [source2[0], base4.decode(source2)];
-    }
-  }
-}
-function toStringV02(bytes, cache3, base4) {
-  const { prefix } = base4;
-  if (prefix !== base58btc2.prefix) {
-    throw Error(`Cannot string encode V0 in ${base4.name} encoding`);
-  }
-  const cid = cache3.get(prefix);
-  if (cid == null) {
-    const cid2 = base4.encode(bytes).slice(1);
-    cache3.set(prefix, cid2);
-    return cid2;
-  } else {
-    return cid;
-  }
-}
-function toStringV12(bytes, cache3, base4) {
-  const { prefix } = base4;
-  const cid = cache3.get(prefix);
-  if (cid == null) {
-    const cid2 = base4.encode(bytes);
-    cache3.set(prefix, cid2);
-    return cid2;
-  } else {
-    return cid;
-  }
-}
-var DAG_PB_CODE2 = 112;
-var SHA_256_CODE2 = 18;
-function encodeCID2(version2, code8, multihash) {
-  const codeOffset = encodingLength3(version2);
-  const hashOffset = codeOffset + encodingLength3(code8);
-  const bytes = new Uint8Array(hashOffset + multihash.byteLength);
-  encodeTo2(version2, bytes, 0);
-  encodeTo2(code8, bytes, codeOffset);
-  bytes.set(multihash, hashOffset);
-  return bytes;
-}
-var cidSymbol2 = /* @__PURE__ */ Symbol.for("@ipld/js-cid/CID");
-
-// node_modules/dag-jose/lib/signing.js
-function fromSplit(split2) {
-  const [protectedHeader, payload, signature] = split2;
-  return {
-    payload,
-    signatures: [{ protected: protectedHeader, signature }],
-    link: CID2.decode(fromBase64url(payload))
-  };
-}
-function encodeSignature(signature) {
-  const encoded = {
-    signature: fromBase64url(signature.signature)
-  };
-  if (signature.header)
-    encoded.header = signature.header;
-  if (signature.protected)
-    encoded.protected = fromBase64url(signature.protected);
-  return encoded;
-}
-function encode14(jws) {
-  const payload = fromBase64url(jws.payload);
-  return {
-    payload,
-    signatures: jws.signatures.map(encodeSignature)
-  };
-}
-function decodeSignature(encoded) {
-  const sign = {
-    signature: toBase64url(encoded.signature)
-  };
-  if (encoded.header)
-    sign.header = encoded.header;
-  if (encoded.protected)
-    sign.protected = toBase64url(encoded.protected);
-  return sign;
-}
-function decode18(encoded) {
-  const decoded = {
-    payload: toBase64url(encoded.payload),
-    signatures: encoded.signatures.map(decodeSignature)
-  };
-  try {
-    decoded.pld = replaceCIDs(payloadToJSON(encoded.payload));
-    return decoded;
-  } catch (e) {
-    try {
-      decoded.link = CID2.decode(new Uint8Array(encoded.payload));
-      return decoded;
-    } catch (e2) {
-      throw new Error("Invalid payload, must be either JSON or CID");
-    }
-  }
-}
-function replaceCIDs(data) {
-  if (typeof data === "string") {
-    if (data.startsWith("ipfs://")) {
-      return CID2.parse(data.slice(7));
-    }
-  } else if (Array.isArray(data)) {
-    return data.map(replaceCIDs);
-  } else if (isObject2(data)) {
-    const newObj = {};
-    for (const key in data) {
-      newObj[key] = replaceCIDs(data[key]);
-    }
-    return newObj;
-  }
-  return data;
-}
-function isObject2(data) {
-  return typeof data === "object" && data !== null;
-}
-function payloadToJSON(data) {
-  return JSON.parse(new TextDecoder().decode(data));
-}
-
-// node_modules/dag-jose/lib/encryption.js
-function fromSplit2(split2) {
-  const [protectedHeader, encrypted_key, iv, ciphertext, tag] = split2;
-  const jwe = {
-    ciphertext,
-    iv,
-    protected: protectedHeader,
-    tag
-  };
-  if (encrypted_key)
-    jwe.recipients = [{ encrypted_key }];
-  return jwe;
-}
-function encodeRecipient(recipient) {
-  const encRec = {};
-  if (recipient.encrypted_key)
-    encRec.encrypted_key = fromBase64url(recipient.encrypted_key);
-  if (recipient.header)
-    encRec.header = recipient.header;
-  return encRec;
-}
-function encode15(jwe) {
-  const encJwe = {
-    ciphertext: fromBase64url(jwe.ciphertext),
-    protected: fromBase64url(jwe.protected),
-    iv: fromBase64url(jwe.iv),
-    tag: fromBase64url(jwe.tag)
-  };
-  if (jwe.aad)
-    encJwe.aad = fromBase64url(jwe.aad);
-  if (jwe.recipients)
-    encJwe.recipients = jwe.recipients.map(encodeRecipient);
-  if (jwe.unprotected)
-    encJwe.unprotected = jwe.unprotected;
-  return encJwe;
-}
-function decodeRecipient(encoded) {
-  const recipient = {};
-  if (encoded.encrypted_key)
-    recipient.encrypted_key = toBase64url(encoded.encrypted_key);
-  if (encoded.header)
-    recipient.header = encoded.header;
-  return recipient;
-}
-function decode19(encoded) {
-  const jwe = {
-    ciphertext: toBase64url(encoded.ciphertext),
-    protected: toBase64url(encoded.protected),
-    iv: toBase64url(encoded.iv),
-    tag: toBase64url(encoded.tag)
-  };
-  if (encoded.aad)
-    jwe.aad = toBase64url(encoded.aad);
-  if (encoded.recipients)
-    jwe.recipients = encoded.recipients.map(decodeRecipient);
-  if (encoded.unprotected)
-    jwe.unprotected = encoded.unprotected;
-  return jwe;
-}
-
-// node_modules/dag-jose/node_modules/cborg/lib/is.js
-var objectTypeNames2 = [
-  "Object",
-  // for Object.create(null) and other non-plain objects
-  "RegExp",
-  "Date",
-  "Error",
-  "Map",
-  "Set",
-  "WeakMap",
-  "WeakSet",
-  "ArrayBuffer",
-  "SharedArrayBuffer",
-  "DataView",
-  "Promise",
-  "URL",
-  "HTMLElement",
-  "Int8Array",
-  "Uint8ClampedArray",
-  "Int16Array",
-  "Uint16Array",
-  "Int32Array",
-  "Uint32Array",
-  "Float32Array",
-  "Float64Array",
-  "BigInt64Array",
-  "BigUint64Array",
-  "Tagged"
-];
-function is2(value) {
-  if (value === null) {
-    return "null";
-  }
-  if (value === void 0) {
-    return "undefined";
-  }
-  if (value === true || value === false) {
-    return "boolean";
-  }
-  const typeOf2 = typeof value;
-  if (typeOf2 === "string" || typeOf2 === "number" || typeOf2 === "bigint" || typeOf2 === "symbol") {
-    return typeOf2;
-  }
-  if (typeOf2 === "function") {
-    return "Function";
-  }
-  if (Array.isArray(value)) {
-    return "Array";
-  }
-  if (value instanceof Uint8Array) {
-    return "Uint8Array";
-  }
-  if (value.constructor === Object) {
-    return "Object";
-  }
-  const objectType = getObjectType2(value);
-  if (objectType) {
-    return objectType;
-  }
-  return "Object";
-}
-function getObjectType2(value) {
-  const objectTypeName = Object.prototype.toString.call(value).slice(8, -1);
-  if (objectTypeNames2.includes(objectTypeName)) {
-    return objectTypeName;
-  }
-  return void 0;
-}
-
-// node_modules/dag-jose/node_modules/cborg/lib/token.js
-var Type2 = class {
-  /**
-   * @param {number} major
-   * @param {string} name
-   * @param {boolean} terminal
-   */
-  constructor(major, name8, terminal) {
-    this.major = major;
-    this.majorEncoded = major << 5;
-    this.name = name8;
-    this.terminal = terminal;
-  }
-  toString() {
-    return `Type[${this.major}].${this.name}`;
-  }
-  /**
-   * @param {Type} typ
-   * @returns {number}
-   */
-  compare(typ) {
-    return this.major < typ.major ? -1 : this.major > typ.major ? 1 : 0;
-  }
-  /**
-   * Check equality between two Type instances. Safe to use across different
-   * copies of the Type class (e.g., when bundlers duplicate the module).
-   * (major, name) uniquely identifies a Type; terminal is implied by these.
-   * @param {Type} a
-   * @param {Type} b
-   * @returns {boolean}
-   */
-  static equals(a, b) {
-    return a === b || a.major === b.major && a.name === b.name;
-  }
-};
-Type2.uint = new Type2(0, "uint", true);
-Type2.negint = new Type2(1, "negint", true);
-Type2.bytes = new Type2(2, "bytes", true);
-Type2.string = new Type2(3, "string", true);
-Type2.array = new Type2(4, "array", false);
-Type2.map = new Type2(5, "map", false);
-Type2.tag = new Type2(6, "tag", false);
-Type2.float = new Type2(7, "float", true);
-Type2.false = new Type2(7, "false", true);
-Type2.true = new Type2(7, "true", true);
-Type2.null = new Type2(7, "null", true);
-Type2.undefined = new Type2(7, "undefined", true);
-Type2.break = new Type2(7, "break", true);
-var Token2 = class {
-  /**
-   * @param {Type} type
-   * @param {any} [value]
-   * @param {number} [encodedLength]
-   */
-  constructor(type, value, encodedLength) {
-    this.type = type;
-    this.value = value;
-    this.encodedLength = encodedLength;
-    this.encodedBytes = void 0;
-    this.byteValue = void 0;
-  }
-  toString() {
-    return `Token[${this.type}].${this.value}`;
-  }
-};
-
-// node_modules/dag-jose/node_modules/cborg/lib/byte-utils.js
-var useBuffer2 = globalThis.process && // @ts-ignore
-!globalThis.process.browser && // @ts-ignore
-globalThis.Buffer && // @ts-ignore
-typeof globalThis.Buffer.isBuffer === "function";
-var textEncoder5 = new TextEncoder();
-function isBuffer2(buf) {
-  return useBuffer2 && globalThis.Buffer.isBuffer(buf);
-}
-function asU8A2(buf) {
-  if (!(buf instanceof Uint8Array)) {
-    return Uint8Array.from(buf);
-  }
-  return isBuffer2(buf) ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : buf;
-}
-var FROM_STRING_THRESHOLD_BUFFER2 = 24;
-var FROM_STRING_THRESHOLD_TEXTENCODER2 = 200;
-var fromString4 = useBuffer2 ? (
-  // eslint-disable-line operator-linebreak
-  /**
-   * @param {string} string
-   */
-  (string2) => {
-    return string2.length >= FROM_STRING_THRESHOLD_BUFFER2 ? (
-      // eslint-disable-line operator-linebreak
-      // @ts-ignore
-      globalThis.Buffer.from(string2)
-    ) : utf8ToBytes2(string2);
-  }
-) : (
-  // eslint-disable-line operator-linebreak
-  /**
-   * @param {string} string
-   */
-  (string2) => {
-    return string2.length >= FROM_STRING_THRESHOLD_TEXTENCODER2 ? textEncoder5.encode(string2) : utf8ToBytes2(string2);
-  }
-);
-var fromArray2 = (arr) => {
-  return Uint8Array.from(arr);
-};
-var slice2 = useBuffer2 ? (
-  // eslint-disable-line operator-linebreak
-  /**
-   * @param {Uint8Array} bytes
-   * @param {number} start
-   * @param {number} end
-   */
-  // Buffer.slice() returns a view, not a copy, so we need special handling
-  (bytes, start, end) => {
-    if (isBuffer2(bytes)) {
-      return new Uint8Array(bytes.subarray(start, end));
-    }
-    return bytes.slice(start, end);
-  }
-) : (
-  // eslint-disable-line operator-linebreak
-  /**
-   * @param {Uint8Array} bytes
-   * @param {number} start
-   * @param {number} end
-   */
-  (bytes, start, end) => {
-    return bytes.slice(start, end);
-  }
-);
-var concat4 = useBuffer2 ? (
-  // eslint-disable-line operator-linebreak
-  /**
-   * @param {ByteView[]} chunks
-   * @param {number} length
-   * @returns {AllocatedByteView}
-   */
-  (chunks, length4) => {
-    chunks = chunks.map((c) => c instanceof Uint8Array ? c : (
-      // eslint-disable-line operator-linebreak
-      // @ts-ignore
-      globalThis.Buffer.from(c)
-    ));
-    return (
-      /** @type {AllocatedByteView} */
-      asU8A2(globalThis.Buffer.concat(chunks, length4))
-    );
-  }
-) : (
-  // eslint-disable-line operator-linebreak
-  /**
-   * @param {ByteView[]} chunks
-   * @param {number} length
-   * @returns {AllocatedByteView}
-   */
-  (chunks, length4) => {
-    const out = new Uint8Array(length4);
-    let off = 0;
-    for (let b of chunks) {
-      if (off + b.length > out.length) {
-        b = b.subarray(0, out.length - off);
-      }
-      out.set(b, off);
-      off += b.length;
-    }
-    return out;
-  }
-);
-var alloc4 = useBuffer2 ? (
-  // eslint-disable-line operator-linebreak
-  /**
-   * @param {number} size
-   * @returns {AllocatedByteView}
-   */
-  (size) => {
-    return globalThis.Buffer.allocUnsafe(size);
-  }
-) : (
-  // eslint-disable-line operator-linebreak
-  /**
-   * @param {number} size
-   * @returns {AllocatedByteView}
-   */
-  (size) => {
-    return new Uint8Array(size);
-  }
-);
-function compare3(b1, b2) {
-  if (isBuffer2(b1) && isBuffer2(b2)) {
-    return b1.compare(b2);
-  }
-  for (let i = 0; i < b1.length; i++) {
-    if (b1[i] === b2[i]) {
-      continue;
-    }
-    return b1[i] < b2[i] ? -1 : 1;
-  }
-  return 0;
-}
-function utf8ToBytes2(str) {
-  const out = [];
-  let p = 0;
-  for (let i = 0; i < str.length; i++) {
-    let c = str.charCodeAt(i);
-    if (c < 128) {
-      out[p++] = c;
-    } else if (c < 2048) {
-      out[p++] = c >> 6 | 192;
-      out[p++] = c & 63 | 128;
-    } else if ((c & 64512) === 55296 && i + 1 < str.length && (str.charCodeAt(i + 1) & 64512) === 56320) {
-      c = 65536 + ((c & 1023) << 10) + (str.charCodeAt(++i) & 1023);
-      out[p++] = c >> 18 | 240;
-      out[p++] = c >> 12 & 63 | 128;
-      out[p++] = c >> 6 & 63 | 128;
-      out[p++] = c & 63 | 128;
-    } else {
-      if (c >= 55296 && c <= 57343) {
-        c = 65533;
-      }
-      out[p++] = c >> 12 | 224;
-      out[p++] = c >> 6 & 63 | 128;
-      out[p++] = c & 63 | 128;
-    }
-  }
-  return out;
-}
-
-// node_modules/dag-jose/node_modules/cborg/lib/bl.js
-var defaultChunkSize2 = 256;
-var Bl2 = class {
-  /**
-   * @param {number} [chunkSize]
-   */
-  constructor(chunkSize = defaultChunkSize2) {
-    this.chunkSize = chunkSize;
-    this.cursor = 0;
-    this.maxCursor = -1;
-    this.chunks = [];
-    this._initReuseChunk = null;
-  }
-  reset() {
-    this.cursor = 0;
-    this.maxCursor = -1;
-    if (this.chunks.length) {
-      this.chunks = [];
-    }
-    if (this._initReuseChunk !== null) {
-      this.chunks.push(this._initReuseChunk);
-      this.maxCursor = this._initReuseChunk.length - 1;
-    }
-  }
-  /**
-   * @param {ByteView|number[]} bytes
-   */
-  push(bytes) {
-    let topChunk = this.chunks[this.chunks.length - 1];
-    const newMax = this.cursor + bytes.length;
-    if (newMax <= this.maxCursor + 1) {
-      const chunkPos = topChunk.length - (this.maxCursor - this.cursor) - 1;
-      topChunk.set(bytes, chunkPos);
-    } else {
-      if (topChunk) {
-        const chunkPos = topChunk.length - (this.maxCursor - this.cursor) - 1;
-        if (chunkPos < topChunk.length) {
-          this.chunks[this.chunks.length - 1] = topChunk.subarray(0, chunkPos);
-          this.maxCursor = this.cursor - 1;
-        }
-      }
-      if (bytes.length < 64 && bytes.length < this.chunkSize) {
-        topChunk = alloc4(this.chunkSize);
-        this.chunks.push(topChunk);
-        this.maxCursor += topChunk.length;
-        if (this._initReuseChunk === null) {
-          this._initReuseChunk = topChunk;
-        }
-        topChunk.set(bytes, 0);
-      } else {
-        this.chunks.push(bytes);
-        this.maxCursor += bytes.length;
-      }
-    }
-    this.cursor += bytes.length;
-  }
-  /**
-   * @param {boolean} [reset]
-   * @returns {AllocatedByteView}
-   */
-  toBytes(reset = false) {
-    let byts;
-    if (this.chunks.length === 1) {
-      const chunk = this.chunks[0];
-      if (reset && this.cursor > chunk.length / 2) {
-        byts = this.cursor === chunk.length ? chunk : chunk.subarray(0, this.cursor);
-        this._initReuseChunk = null;
-        this.chunks = [];
-      } else {
-        byts = slice2(chunk, 0, this.cursor);
-      }
-    } else {
-      byts = concat4(this.chunks, this.cursor);
-    }
-    if (reset) {
-      this.reset();
-    }
-    return byts;
-  }
-};
-var U8Bl2 = class {
-  /**
-   * @param {Uint8Array<T>} dest
-   */
-  constructor(dest) {
-    this.dest = dest;
-    this.cursor = 0;
-    this.chunks = [dest];
-  }
-  reset() {
-    this.cursor = 0;
-  }
-  /**
-   * @param {ByteView|number[]} bytes
-   */
-  push(bytes) {
-    if (this.cursor + bytes.length > this.dest.length) {
-      throw new Error("write out of bounds, destination buffer is too small");
-    }
-    this.dest.set(bytes, this.cursor);
-    this.cursor += bytes.length;
-  }
-  /**
-   * @param {boolean} [reset]
-   * @returns {Uint8Array<T>}
-   */
-  toBytes(reset = false) {
-    const byts = this.dest.subarray(0, this.cursor);
-    if (reset) {
-      this.reset();
-    }
-    return byts;
-  }
-};
-
-// node_modules/dag-jose/node_modules/cborg/lib/common.js
-var decodeErrPrefix2 = "CBOR decode error:";
-var encodeErrPrefix2 = "CBOR encode error:";
-var uintMinorPrefixBytes2 = [];
-uintMinorPrefixBytes2[23] = 1;
-uintMinorPrefixBytes2[24] = 2;
-uintMinorPrefixBytes2[25] = 3;
-uintMinorPrefixBytes2[26] = 5;
-uintMinorPrefixBytes2[27] = 9;
-function assertEnoughData2(data, pos, need) {
-  if (data.length - pos < need) {
-    throw new Error(`${decodeErrPrefix2} not enough data for type`);
-  }
-}
-
-// node_modules/dag-jose/node_modules/cborg/lib/0uint.js
-var uintBoundaries2 = [24, 256, 65536, 4294967296, BigInt("18446744073709551616")];
-function readUint82(data, offset, options) {
-  assertEnoughData2(data, offset, 1);
-  const value = data[offset];
-  if (options.strict === true && value < uintBoundaries2[0]) {
-    throw new Error(`${decodeErrPrefix2} integer encoded in more bytes than necessary (strict decode)`);
-  }
-  return value;
-}
-function readUint162(data, offset, options) {
-  assertEnoughData2(data, offset, 2);
-  const value = data[offset] << 8 | data[offset + 1];
-  if (options.strict === true && value < uintBoundaries2[1]) {
-    throw new Error(`${decodeErrPrefix2} integer encoded in more bytes than necessary (strict decode)`);
-  }
-  return value;
-}
-function readUint322(data, offset, options) {
-  assertEnoughData2(data, offset, 4);
-  const value = data[offset] * 16777216 + (data[offset + 1] << 16) + (data[offset + 2] << 8) + data[offset + 3];
-  if (options.strict === true && value < uintBoundaries2[2]) {
-    throw new Error(`${decodeErrPrefix2} integer encoded in more bytes than necessary (strict decode)`);
-  }
-  return value;
-}
-function readUint642(data, offset, options) {
-  assertEnoughData2(data, offset, 8);
-  const hi = data[offset] * 16777216 + (data[offset + 1] << 16) + (data[offset + 2] << 8) + data[offset + 3];
-  const lo = data[offset + 4] * 16777216 + (data[offset + 5] << 16) + (data[offset + 6] << 8) + data[offset + 7];
-  const value = (BigInt(hi) << BigInt(32)) + BigInt(lo);
-  if (options.strict === true && value < uintBoundaries2[3]) {
-    throw new Error(`${decodeErrPrefix2} integer encoded in more bytes than necessary (strict decode)`);
-  }
-  if (value <= Number.MAX_SAFE_INTEGER) {
-    return Number(value);
-  }
-  if (options.allowBigInt === true) {
-    return value;
-  }
-  throw new Error(`${decodeErrPrefix2} integers outside of the safe integer range are not supported`);
-}
-function decodeUint82(data, pos, _minor, options) {
-  return new Token2(Type2.uint, readUint82(data, pos + 1, options), 2);
-}
-function decodeUint162(data, pos, _minor, options) {
-  return new Token2(Type2.uint, readUint162(data, pos + 1, options), 3);
-}
-function decodeUint322(data, pos, _minor, options) {
-  return new Token2(Type2.uint, readUint322(data, pos + 1, options), 5);
-}
-function decodeUint642(data, pos, _minor, options) {
-  return new Token2(Type2.uint, readUint642(data, pos + 1, options), 9);
-}
-function encodeUint2(writer, token) {
-  return encodeUintValue2(writer, 0, token.value);
-}
-function encodeUintValue2(writer, major, uint) {
-  if (uint < uintBoundaries2[0]) {
-    const nuint = Number(uint);
-    writer.push([major | nuint]);
-  } else if (uint < uintBoundaries2[1]) {
-    const nuint = Number(uint);
-    writer.push([major | 24, nuint]);
-  } else if (uint < uintBoundaries2[2]) {
-    const nuint = Number(uint);
-    writer.push([major | 25, nuint >>> 8, nuint & 255]);
-  } else if (uint < uintBoundaries2[3]) {
-    const nuint = Number(uint);
-    writer.push([major | 26, nuint >>> 24 & 255, nuint >>> 16 & 255, nuint >>> 8 & 255, nuint & 255]);
-  } else {
-    const buint = BigInt(uint);
-    if (buint < uintBoundaries2[4]) {
-      const set = [major | 27, 0, 0, 0, 0, 0, 0, 0];
-      let lo = Number(buint & BigInt(4294967295));
-      let hi = Number(buint >> BigInt(32) & BigInt(4294967295));
-      set[8] = lo & 255;
-      lo = lo >> 8;
-      set[7] = lo & 255;
-      lo = lo >> 8;
-      set[6] = lo & 255;
-      lo = lo >> 8;
-      set[5] = lo & 255;
-      set[4] = hi & 255;
-      hi = hi >> 8;
-      set[3] = hi & 255;
-      hi = hi >> 8;
-      set[2] = hi & 255;
-      hi = hi >> 8;
-      set[1] = hi & 255;
-      writer.push(set);
-    } else {
-      throw new Error(`${decodeErrPrefix2} encountered BigInt larger than allowable range`);
-    }
-  }
-}
-encodeUint2.encodedSize = function encodedSize9(token) {
-  return encodeUintValue2.encodedSize(token.value);
-};
-encodeUintValue2.encodedSize = function encodedSize10(uint) {
-  if (uint < uintBoundaries2[0]) {
-    return 1;
-  }
-  if (uint < uintBoundaries2[1]) {
-    return 2;
-  }
-  if (uint < uintBoundaries2[2]) {
-    return 3;
-  }
-  if (uint < uintBoundaries2[3]) {
-    return 5;
-  }
-  return 9;
-};
-encodeUint2.compareTokens = function compareTokens5(tok1, tok2) {
-  return tok1.value < tok2.value ? -1 : tok1.value > tok2.value ? 1 : 0;
-};
-
-// node_modules/dag-jose/node_modules/cborg/lib/1negint.js
-function decodeNegint82(data, pos, _minor, options) {
-  return new Token2(Type2.negint, -1 - readUint82(data, pos + 1, options), 2);
-}
-function decodeNegint162(data, pos, _minor, options) {
-  return new Token2(Type2.negint, -1 - readUint162(data, pos + 1, options), 3);
-}
-function decodeNegint322(data, pos, _minor, options) {
-  return new Token2(Type2.negint, -1 - readUint322(data, pos + 1, options), 5);
-}
-var neg1b3 = BigInt(-1);
-var pos1b3 = BigInt(1);
-function decodeNegint642(data, pos, _minor, options) {
-  const int = readUint642(data, pos + 1, options);
-  if (typeof int !== "bigint") {
-    const value = -1 - int;
-    if (value >= Number.MIN_SAFE_INTEGER) {
-      return new Token2(Type2.negint, value, 9);
-    }
-  }
-  if (options.allowBigInt !== true) {
-    throw new Error(`${decodeErrPrefix2} integers outside of the safe integer range are not supported`);
-  }
-  return new Token2(Type2.negint, neg1b3 - BigInt(int), 9);
-}
-function encodeNegint2(writer, token) {
-  const negint = token.value;
-  const unsigned = typeof negint === "bigint" ? negint * neg1b3 - pos1b3 : negint * -1 - 1;
-  encodeUintValue2(writer, token.type.majorEncoded, unsigned);
-}
-encodeNegint2.encodedSize = function encodedSize11(token) {
-  const negint = token.value;
-  const unsigned = typeof negint === "bigint" ? negint * neg1b3 - pos1b3 : negint * -1 - 1;
-  if (unsigned < uintBoundaries2[0]) {
-    return 1;
-  }
-  if (unsigned < uintBoundaries2[1]) {
-    return 2;
-  }
-  if (unsigned < uintBoundaries2[2]) {
-    return 3;
-  }
-  if (unsigned < uintBoundaries2[3]) {
-    return 5;
-  }
-  return 9;
-};
-encodeNegint2.compareTokens = function compareTokens6(tok1, tok2) {
-  return tok1.value < tok2.value ? 1 : tok1.value > tok2.value ? -1 : 0;
-};
-
-// node_modules/dag-jose/node_modules/cborg/lib/2bytes.js
-function toToken5(data, pos, prefix, length4) {
-  assertEnoughData2(data, pos, prefix + length4);
-  const buf = data.slice(pos + prefix, pos + prefix + length4);
-  return new Token2(Type2.bytes, buf, prefix + length4);
-}
-function decodeBytesCompact2(data, pos, minor, _options) {
-  return toToken5(data, pos, 1, minor);
-}
-function decodeBytes82(data, pos, _minor, options) {
-  return toToken5(data, pos, 2, readUint82(data, pos + 1, options));
-}
-function decodeBytes162(data, pos, _minor, options) {
-  return toToken5(data, pos, 3, readUint162(data, pos + 1, options));
-}
-function decodeBytes322(data, pos, _minor, options) {
-  return toToken5(data, pos, 5, readUint322(data, pos + 1, options));
-}
-function decodeBytes642(data, pos, _minor, options) {
-  const l = readUint642(data, pos + 1, options);
-  if (typeof l === "bigint") {
-    throw new Error(`${decodeErrPrefix2} 64-bit integer bytes lengths not supported`);
-  }
-  return toToken5(data, pos, 9, l);
-}
-function tokenBytes2(token) {
-  if (token.encodedBytes === void 0) {
-    token.encodedBytes = Type2.equals(token.type, Type2.string) ? fromString4(token.value) : token.value;
-  }
-  return token.encodedBytes;
-}
-function encodeBytes2(writer, token) {
-  const bytes = tokenBytes2(token);
-  encodeUintValue2(writer, token.type.majorEncoded, bytes.length);
-  writer.push(bytes);
-}
-encodeBytes2.encodedSize = function encodedSize12(token) {
-  const bytes = tokenBytes2(token);
-  return encodeUintValue2.encodedSize(bytes.length) + bytes.length;
-};
-encodeBytes2.compareTokens = function compareTokens7(tok1, tok2) {
-  return compareBytes2(tokenBytes2(tok1), tokenBytes2(tok2));
-};
-function compareBytes2(b1, b2) {
-  return b1.length < b2.length ? -1 : b1.length > b2.length ? 1 : compare3(b1, b2);
-}
-
-// node_modules/dag-jose/node_modules/cborg/lib/3string.js
-var textDecoder4 = new TextDecoder();
-var ASCII_THRESHOLD2 = 32;
-function toStr2(bytes, start, end) {
-  const len = end - start;
-  if (len < ASCII_THRESHOLD2) {
-    let str = "";
-    for (let i = start; i < end; i++) {
-      const c = bytes[i];
-      if (c & 128) {
-        return textDecoder4.decode(bytes.subarray(start, end));
-      }
-      str += String.fromCharCode(c);
-    }
-    return str;
-  }
-  return textDecoder4.decode(bytes.subarray(start, end));
-}
-function toToken6(data, pos, prefix, length4, options) {
-  const totLength = prefix + length4;
-  assertEnoughData2(data, pos, totLength);
-  const tok = new Token2(Type2.string, toStr2(data, pos + prefix, pos + totLength), totLength);
-  if (options.retainStringBytes === true) {
-    tok.byteValue = data.slice(pos + prefix, pos + totLength);
-  }
-  return tok;
-}
-function decodeStringCompact2(data, pos, minor, options) {
-  return toToken6(data, pos, 1, minor, options);
-}
-function decodeString82(data, pos, _minor, options) {
-  return toToken6(data, pos, 2, readUint82(data, pos + 1, options), options);
-}
-function decodeString162(data, pos, _minor, options) {
-  return toToken6(data, pos, 3, readUint162(data, pos + 1, options), options);
-}
-function decodeString322(data, pos, _minor, options) {
-  return toToken6(data, pos, 5, readUint322(data, pos + 1, options), options);
-}
-function decodeString642(data, pos, _minor, options) {
-  const l = readUint642(data, pos + 1, options);
-  if (typeof l === "bigint") {
-    throw new Error(`${decodeErrPrefix2} 64-bit integer string lengths not supported`);
-  }
-  return toToken6(data, pos, 9, l, options);
-}
-var encodeString2 = encodeBytes2;
-
-// node_modules/dag-jose/node_modules/cborg/lib/4array.js
-function toToken7(_data, _pos, prefix, length4) {
-  return new Token2(Type2.array, length4, prefix);
-}
-function decodeArrayCompact2(data, pos, minor, _options) {
-  return toToken7(data, pos, 1, minor);
-}
-function decodeArray82(data, pos, _minor, options) {
-  return toToken7(data, pos, 2, readUint82(data, pos + 1, options));
-}
-function decodeArray162(data, pos, _minor, options) {
-  return toToken7(data, pos, 3, readUint162(data, pos + 1, options));
-}
-function decodeArray322(data, pos, _minor, options) {
-  return toToken7(data, pos, 5, readUint322(data, pos + 1, options));
-}
-function decodeArray642(data, pos, _minor, options) {
-  const l = readUint642(data, pos + 1, options);
-  if (typeof l === "bigint") {
-    throw new Error(`${decodeErrPrefix2} 64-bit integer array lengths not supported`);
-  }
-  return toToken7(data, pos, 9, l);
-}
-function decodeArrayIndefinite2(data, pos, _minor, options) {
-  if (options.allowIndefinite === false) {
-    throw new Error(`${decodeErrPrefix2} indefinite length items not allowed`);
-  }
-  return toToken7(data, pos, 1, Infinity);
-}
-function encodeArray2(writer, token) {
-  encodeUintValue2(writer, Type2.array.majorEncoded, token.value);
-}
-encodeArray2.compareTokens = encodeUint2.compareTokens;
-encodeArray2.encodedSize = function encodedSize13(token) {
-  return encodeUintValue2.encodedSize(token.value);
-};
-
-// node_modules/dag-jose/node_modules/cborg/lib/5map.js
-function toToken8(_data, _pos, prefix, length4) {
-  return new Token2(Type2.map, length4, prefix);
-}
-function decodeMapCompact2(data, pos, minor, _options) {
-  return toToken8(data, pos, 1, minor);
-}
-function decodeMap82(data, pos, _minor, options) {
-  return toToken8(data, pos, 2, readUint82(data, pos + 1, options));
-}
-function decodeMap162(data, pos, _minor, options) {
-  return toToken8(data, pos, 3, readUint162(data, pos + 1, options));
-}
-function decodeMap322(data, pos, _minor, options) {
-  return toToken8(data, pos, 5, readUint322(data, pos + 1, options));
-}
-function decodeMap642(data, pos, _minor, options) {
-  const l = readUint642(data, pos + 1, options);
-  if (typeof l === "bigint") {
-    throw new Error(`${decodeErrPrefix2} 64-bit integer map lengths not supported`);
-  }
-  return toToken8(data, pos, 9, l);
-}
-function decodeMapIndefinite2(data, pos, _minor, options) {
-  if (options.allowIndefinite === false) {
-    throw new Error(`${decodeErrPrefix2} indefinite length items not allowed`);
-  }
-  return toToken8(data, pos, 1, Infinity);
-}
-function encodeMap2(writer, token) {
-  encodeUintValue2(writer, Type2.map.majorEncoded, token.value);
-}
-encodeMap2.compareTokens = encodeUint2.compareTokens;
-encodeMap2.encodedSize = function encodedSize14(token) {
-  return encodeUintValue2.encodedSize(token.value);
-};
-
-// node_modules/dag-jose/node_modules/cborg/lib/6tag.js
-function decodeTagCompact2(_data, _pos, minor, _options) {
-  return new Token2(Type2.tag, minor, 1);
-}
-function decodeTag82(data, pos, _minor, options) {
-  return new Token2(Type2.tag, readUint82(data, pos + 1, options), 2);
-}
-function decodeTag162(data, pos, _minor, options) {
-  return new Token2(Type2.tag, readUint162(data, pos + 1, options), 3);
-}
-function decodeTag322(data, pos, _minor, options) {
-  return new Token2(Type2.tag, readUint322(data, pos + 1, options), 5);
-}
-function decodeTag642(data, pos, _minor, options) {
-  return new Token2(Type2.tag, readUint642(data, pos + 1, options), 9);
-}
-function encodeTag2(writer, token) {
-  encodeUintValue2(writer, Type2.tag.majorEncoded, token.value);
-}
-encodeTag2.compareTokens = encodeUint2.compareTokens;
-encodeTag2.encodedSize = function encodedSize15(token) {
-  return encodeUintValue2.encodedSize(token.value);
-};
-
-// node_modules/dag-jose/node_modules/cborg/lib/7float.js
-var MINOR_FALSE2 = 20;
-var MINOR_TRUE2 = 21;
-var MINOR_NULL2 = 22;
-var MINOR_UNDEFINED2 = 23;
-function decodeUndefined2(_data, _pos, _minor, options) {
-  if (options.allowUndefined === false) {
-    throw new Error(`${decodeErrPrefix2} undefined values are not supported`);
-  } else if (options.coerceUndefinedToNull === true) {
-    return new Token2(Type2.null, null, 1);
-  }
-  return new Token2(Type2.undefined, void 0, 1);
-}
-function decodeBreak2(_data, _pos, _minor, options) {
-  if (options.allowIndefinite === false) {
-    throw new Error(`${decodeErrPrefix2} indefinite length items not allowed`);
-  }
-  return new Token2(Type2.break, void 0, 1);
-}
-function createToken2(value, bytes, options) {
-  if (options) {
-    if (options.allowNaN === false && Number.isNaN(value)) {
-      throw new Error(`${decodeErrPrefix2} NaN values are not supported`);
-    }
-    if (options.allowInfinity === false && (value === Infinity || value === -Infinity)) {
-      throw new Error(`${decodeErrPrefix2} Infinity values are not supported`);
-    }
-  }
-  return new Token2(Type2.float, value, bytes);
-}
-function decodeFloat162(data, pos, _minor, options) {
-  return createToken2(readFloat162(data, pos + 1), 3, options);
-}
-function decodeFloat322(data, pos, _minor, options) {
-  return createToken2(readFloat322(data, pos + 1), 5, options);
-}
-function decodeFloat642(data, pos, _minor, options) {
-  return createToken2(readFloat642(data, pos + 1), 9, options);
-}
-function encodeFloat2(writer, token, options) {
-  const float = token.value;
-  if (float === false) {
-    writer.push([Type2.float.majorEncoded | MINOR_FALSE2]);
-  } else if (float === true) {
-    writer.push([Type2.float.majorEncoded | MINOR_TRUE2]);
-  } else if (float === null) {
-    writer.push([Type2.float.majorEncoded | MINOR_NULL2]);
-  } else if (float === void 0) {
-    writer.push([Type2.float.majorEncoded | MINOR_UNDEFINED2]);
-  } else {
-    let decoded;
-    let success = false;
-    if (!options || options.float64 !== true) {
-      encodeFloat162(float);
-      decoded = readFloat162(ui8a2, 1);
-      if (float === decoded || Number.isNaN(float)) {
-        ui8a2[0] = 249;
-        writer.push(ui8a2.slice(0, 3));
-        success = true;
-      } else {
-        encodeFloat322(float);
-        decoded = readFloat322(ui8a2, 1);
-        if (float === decoded) {
-          ui8a2[0] = 250;
-          writer.push(ui8a2.slice(0, 5));
-          success = true;
-        }
-      }
-    }
-    if (!success) {
-      encodeFloat642(float);
-      decoded = readFloat642(ui8a2, 1);
-      ui8a2[0] = 251;
-      writer.push(ui8a2.slice(0, 9));
-    }
-  }
-}
-encodeFloat2.encodedSize = function encodedSize16(token, options) {
-  const float = token.value;
-  if (float === false || float === true || float === null || float === void 0) {
-    return 1;
-  }
-  if (!options || options.float64 !== true) {
-    encodeFloat162(float);
-    let decoded = readFloat162(ui8a2, 1);
-    if (float === decoded || Number.isNaN(float)) {
-      return 3;
-    }
-    encodeFloat322(float);
-    decoded = readFloat322(ui8a2, 1);
-    if (float === decoded) {
-      return 5;
-    }
-  }
-  return 9;
-};
-var buffer2 = new ArrayBuffer(9);
-var dataView2 = new DataView(buffer2, 1);
-var ui8a2 = new Uint8Array(buffer2, 0);
-function encodeFloat162(inp) {
-  if (inp === Infinity) {
-    dataView2.setUint16(0, 31744, false);
-  } else if (inp === -Infinity) {
-    dataView2.setUint16(0, 64512, false);
-  } else if (Number.isNaN(inp)) {
-    dataView2.setUint16(0, 32256, false);
-  } else {
-    dataView2.setFloat32(0, inp);
-    const valu32 = dataView2.getUint32(0);
-    const exponent = (valu32 & 2139095040) >> 23;
-    const mantissa = valu32 & 8388607;
-    if (exponent === 255) {
-      dataView2.setUint16(0, 31744, false);
-    } else if (exponent === 0) {
-      dataView2.setUint16(0, (valu32 & 2147483648) >> 16 | mantissa >> 13, false);
-    } else {
-      const logicalExponent = exponent - 127;
-      if (logicalExponent < -24) {
-        dataView2.setUint16(0, 0);
-      } else if (logicalExponent < -14) {
-        dataView2.setUint16(0, (valu32 & 2147483648) >> 16 | /* sign bit */
-        1 << 24 + logicalExponent, false);
-      } else {
-        dataView2.setUint16(0, (valu32 & 2147483648) >> 16 | logicalExponent + 15 << 10 | mantissa >> 13, false);
-      }
-    }
-  }
-}
-function readFloat162(ui8a3, pos) {
-  if (ui8a3.length - pos < 2) {
-    throw new Error(`${decodeErrPrefix2} not enough data for float16`);
-  }
-  const half = (ui8a3[pos] << 8) + ui8a3[pos + 1];
-  if (half === 31744) {
-    return Infinity;
-  }
-  if (half === 64512) {
-    return -Infinity;
-  }
-  if (half === 32256) {
-    return NaN;
-  }
-  const exp = half >> 10 & 31;
-  const mant = half & 1023;
-  let val;
-  if (exp === 0) {
-    val = mant * 2 ** -24;
-  } else if (exp !== 31) {
-    val = (mant + 1024) * 2 ** (exp - 25);
-  } else {
-    val = mant === 0 ? Infinity : NaN;
-  }
-  return half & 32768 ? -val : val;
-}
-function encodeFloat322(inp) {
-  dataView2.setFloat32(0, inp, false);
-}
-function readFloat322(ui8a3, pos) {
-  if (ui8a3.length - pos < 4) {
-    throw new Error(`${decodeErrPrefix2} not enough data for float32`);
-  }
-  const offset = (ui8a3.byteOffset || 0) + pos;
-  return new DataView(ui8a3.buffer, offset, 4).getFloat32(0, false);
-}
-function encodeFloat642(inp) {
-  dataView2.setFloat64(0, inp, false);
-}
-function readFloat642(ui8a3, pos) {
-  if (ui8a3.length - pos < 8) {
-    throw new Error(`${decodeErrPrefix2} not enough data for float64`);
-  }
-  const offset = (ui8a3.byteOffset || 0) + pos;
-  return new DataView(ui8a3.buffer, offset, 8).getFloat64(0, false);
-}
-encodeFloat2.compareTokens = encodeUint2.compareTokens;
-
-// node_modules/dag-jose/node_modules/cborg/lib/jump.js
-function invalidMinor2(data, pos, minor) {
-  throw new Error(`${decodeErrPrefix2} encountered invalid minor (${minor}) for major ${data[pos] >>> 5}`);
-}
-function errorer2(msg) {
-  return () => {
-    throw new Error(`${decodeErrPrefix2} ${msg}`);
-  };
-}
-var jump2 = [];
-for (let i = 0; i <= 23; i++) {
-  jump2[i] = invalidMinor2;
-}
-jump2[24] = decodeUint82;
-jump2[25] = decodeUint162;
-jump2[26] = decodeUint322;
-jump2[27] = decodeUint642;
-jump2[28] = invalidMinor2;
-jump2[29] = invalidMinor2;
-jump2[30] = invalidMinor2;
-jump2[31] = invalidMinor2;
-for (let i = 32; i <= 55; i++) {
-  jump2[i] = invalidMinor2;
-}
-jump2[56] = decodeNegint82;
-jump2[57] = decodeNegint162;
-jump2[58] = decodeNegint322;
-jump2[59] = decodeNegint642;
-jump2[60] = invalidMinor2;
-jump2[61] = invalidMinor2;
-jump2[62] = invalidMinor2;
-jump2[63] = invalidMinor2;
-for (let i = 64; i <= 87; i++) {
-  jump2[i] = decodeBytesCompact2;
-}
-jump2[88] = decodeBytes82;
-jump2[89] = decodeBytes162;
-jump2[90] = decodeBytes322;
-jump2[91] = decodeBytes642;
-jump2[92] = invalidMinor2;
-jump2[93] = invalidMinor2;
-jump2[94] = invalidMinor2;
-jump2[95] = errorer2("indefinite length bytes/strings are not supported");
-for (let i = 96; i <= 119; i++) {
-  jump2[i] = decodeStringCompact2;
-}
-jump2[120] = decodeString82;
-jump2[121] = decodeString162;
-jump2[122] = decodeString322;
-jump2[123] = decodeString642;
-jump2[124] = invalidMinor2;
-jump2[125] = invalidMinor2;
-jump2[126] = invalidMinor2;
-jump2[127] = errorer2("indefinite length bytes/strings are not supported");
-for (let i = 128; i <= 151; i++) {
-  jump2[i] = decodeArrayCompact2;
-}
-jump2[152] = decodeArray82;
-jump2[153] = decodeArray162;
-jump2[154] = decodeArray322;
-jump2[155] = decodeArray642;
-jump2[156] = invalidMinor2;
-jump2[157] = invalidMinor2;
-jump2[158] = invalidMinor2;
-jump2[159] = decodeArrayIndefinite2;
-for (let i = 160; i <= 183; i++) {
-  jump2[i] = decodeMapCompact2;
-}
-jump2[184] = decodeMap82;
-jump2[185] = decodeMap162;
-jump2[186] = decodeMap322;
-jump2[187] = decodeMap642;
-jump2[188] = invalidMinor2;
-jump2[189] = invalidMinor2;
-jump2[190] = invalidMinor2;
-jump2[191] = decodeMapIndefinite2;
-for (let i = 192; i <= 215; i++) {
-  jump2[i] = decodeTagCompact2;
-}
-jump2[216] = decodeTag82;
-jump2[217] = decodeTag162;
-jump2[218] = decodeTag322;
-jump2[219] = decodeTag642;
-jump2[220] = invalidMinor2;
-jump2[221] = invalidMinor2;
-jump2[222] = invalidMinor2;
-jump2[223] = invalidMinor2;
-for (let i = 224; i <= 243; i++) {
-  jump2[i] = errorer2("simple values are not supported");
-}
-jump2[244] = invalidMinor2;
-jump2[245] = invalidMinor2;
-jump2[246] = invalidMinor2;
-jump2[247] = decodeUndefined2;
-jump2[248] = errorer2("simple values are not supported");
-jump2[249] = decodeFloat162;
-jump2[250] = decodeFloat322;
-jump2[251] = decodeFloat642;
-jump2[252] = invalidMinor2;
-jump2[253] = invalidMinor2;
-jump2[254] = invalidMinor2;
-jump2[255] = decodeBreak2;
-var quick2 = [];
-for (let i = 0; i < 24; i++) {
-  quick2[i] = new Token2(Type2.uint, i, 1);
-}
-for (let i = -1; i >= -24; i--) {
-  quick2[31 - i] = new Token2(Type2.negint, i, 1);
-}
-quick2[64] = new Token2(Type2.bytes, new Uint8Array(0), 1);
-quick2[96] = new Token2(Type2.string, "", 1);
-quick2[128] = new Token2(Type2.array, 0, 1);
-quick2[160] = new Token2(Type2.map, 0, 1);
-quick2[244] = new Token2(Type2.false, false, 1);
-quick2[245] = new Token2(Type2.true, true, 1);
-quick2[246] = new Token2(Type2.null, null, 1);
-function quickEncodeToken2(token) {
-  switch (token.type) {
-    case Type2.false:
-      return fromArray2([244]);
-    case Type2.true:
-      return fromArray2([245]);
-    case Type2.null:
-      return fromArray2([246]);
-    case Type2.bytes:
-      if (!token.value.length) {
-        return fromArray2([64]);
-      }
-      return;
-    case Type2.string:
-      if (token.value === "") {
-        return fromArray2([96]);
-      }
-      return;
-    case Type2.array:
-      if (token.value === 0) {
-        return fromArray2([128]);
-      }
-      return;
-    case Type2.map:
-      if (token.value === 0) {
-        return fromArray2([160]);
-      }
-      return;
-    case Type2.uint:
-      if (token.value < 24) {
-        return fromArray2([Number(token.value)]);
-      }
-      return;
-    case Type2.negint:
-      if (token.value >= -24) {
-        return fromArray2([31 - Number(token.value)]);
-      }
-  }
-}
-
-// node_modules/dag-jose/node_modules/cborg/lib/encode.js
-var defaultEncodeOptions3 = {
-  float64: false,
-  mapSorter: mapSorter3,
-  quickEncodeToken: quickEncodeToken2
-};
-var rfc8949EncodeOptions2 = Object.freeze({
-  mapSorter: rfc8949MapSorter2,
-  quickEncodeToken: quickEncodeToken2
-});
-function makeCborEncoders2() {
-  const encoders = [];
-  encoders[Type2.uint.major] = encodeUint2;
-  encoders[Type2.negint.major] = encodeNegint2;
-  encoders[Type2.bytes.major] = encodeBytes2;
-  encoders[Type2.string.major] = encodeString2;
-  encoders[Type2.array.major] = encodeArray2;
-  encoders[Type2.map.major] = encodeMap2;
-  encoders[Type2.tag.major] = encodeTag2;
-  encoders[Type2.float.major] = encodeFloat2;
-  return encoders;
-}
-var cborEncoders2 = makeCborEncoders2();
-var defaultWriter2 = new Bl2();
-var Ref2 = class _Ref {
-  /**
-   * @param {object|any[]} obj
-   * @param {Reference|undefined} parent
-   */
-  constructor(obj, parent) {
-    this.obj = obj;
-    this.parent = parent;
-  }
-  /**
-   * @param {object|any[]} obj
-   * @returns {boolean}
-   */
-  includes(obj) {
-    let p = this;
-    do {
-      if (p.obj === obj) {
-        return true;
-      }
-    } while (p = p.parent);
-    return false;
-  }
-  /**
-   * @param {Reference|undefined} stack
-   * @param {object|any[]} obj
-   * @returns {Reference}
-   */
-  static createCheck(stack, obj) {
-    if (stack && stack.includes(obj)) {
-      throw new Error(`${encodeErrPrefix2} object contains circular references`);
-    }
-    return new _Ref(obj, stack);
-  }
-};
-var simpleTokens2 = {
-  null: new Token2(Type2.null, null),
-  undefined: new Token2(Type2.undefined, void 0),
-  true: new Token2(Type2.true, true),
-  false: new Token2(Type2.false, false),
-  emptyArray: new Token2(Type2.array, 0),
-  emptyMap: new Token2(Type2.map, 0)
-};
-var typeEncoders2 = {
-  /**
-   * @param {any} obj
-   * @param {string} _typ
-   * @param {EncodeOptions} _options
-   * @param {Reference} [_refStack]
-   * @returns {TokenOrNestedTokens}
-   */
-  number(obj, _typ, _options, _refStack) {
-    if (!Number.isInteger(obj) || !Number.isSafeInteger(obj)) {
-      return new Token2(Type2.float, obj);
-    } else if (obj >= 0) {
-      return new Token2(Type2.uint, obj);
-    } else {
-      return new Token2(Type2.negint, obj);
-    }
-  },
-  /**
-   * @param {any} obj
-   * @param {string} _typ
-   * @param {EncodeOptions} _options
-   * @param {Reference} [_refStack]
-   * @returns {TokenOrNestedTokens}
-   */
-  bigint(obj, _typ, _options, _refStack) {
-    if (obj >= BigInt(0)) {
-      return new Token2(Type2.uint, obj);
-    } else {
-      return new Token2(Type2.negint, obj);
-    }
-  },
-  /**
-   * @param {any} obj
-   * @param {string} _typ
-   * @param {EncodeOptions} _options
-   * @param {Reference} [_refStack]
-   * @returns {TokenOrNestedTokens}
-   */
-  Uint8Array(obj, _typ, _options, _refStack) {
-    return new Token2(Type2.bytes, obj);
-  },
-  /**
-   * @param {any} obj
-   * @param {string} _typ
-   * @param {EncodeOptions} _options
-   * @param {Reference} [_refStack]
-   * @returns {TokenOrNestedTokens}
-   */
-  string(obj, _typ, _options, _refStack) {
-    return new Token2(Type2.string, obj);
-  },
-  /**
-   * @param {any} obj
-   * @param {string} _typ
-   * @param {EncodeOptions} _options
-   * @param {Reference} [_refStack]
-   * @returns {TokenOrNestedTokens}
-   */
-  boolean(obj, _typ, _options, _refStack) {
-    return obj ? simpleTokens2.true : simpleTokens2.false;
-  },
-  /**
-   * @param {any} _obj
-   * @param {string} _typ
-   * @param {EncodeOptions} _options
-   * @param {Reference} [_refStack]
-   * @returns {TokenOrNestedTokens}
-   */
-  null(_obj, _typ, _options, _refStack) {
-    return simpleTokens2.null;
-  },
-  /**
-   * @param {any} _obj
-   * @param {string} _typ
-   * @param {EncodeOptions} _options
-   * @param {Reference} [_refStack]
-   * @returns {TokenOrNestedTokens}
-   */
-  undefined(_obj, _typ, _options, _refStack) {
-    return simpleTokens2.undefined;
-  },
-  /**
-   * @param {any} obj
-   * @param {string} _typ
-   * @param {EncodeOptions} _options
-   * @param {Reference} [_refStack]
-   * @returns {TokenOrNestedTokens}
-   */
-  ArrayBuffer(obj, _typ, _options, _refStack) {
-    return new Token2(Type2.bytes, new Uint8Array(obj));
-  },
-  /**
-   * @param {any} obj
-   * @param {string} _typ
-   * @param {EncodeOptions} _options
-   * @param {Reference} [_refStack]
-   * @returns {TokenOrNestedTokens}
-   */
-  DataView(obj, _typ, _options, _refStack) {
-    return new Token2(Type2.bytes, new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength));
-  },
-  /**
-   * @param {any} obj
-   * @param {string} _typ
-   * @param {EncodeOptions} options
-   * @param {Reference} [refStack]
-   * @returns {TokenOrNestedTokens}
-   */
-  Array(obj, _typ, options, refStack) {
-    if (!obj.length) {
-      if (options.addBreakTokens === true) {
-        return [simpleTokens2.emptyArray, new Token2(Type2.break)];
-      }
-      return simpleTokens2.emptyArray;
-    }
-    refStack = Ref2.createCheck(refStack, obj);
-    const entries = [];
-    let i = 0;
-    for (const e of obj) {
-      entries[i++] = objectToTokens2(e, options, refStack);
-    }
-    if (options.addBreakTokens) {
-      return [new Token2(Type2.array, obj.length), entries, new Token2(Type2.break)];
-    }
-    return [new Token2(Type2.array, obj.length), entries];
-  },
-  /**
-   * @param {any} obj
-   * @param {string} typ
-   * @param {EncodeOptions} options
-   * @param {Reference} [refStack]
-   * @returns {TokenOrNestedTokens}
-   */
-  Object(obj, typ, options, refStack) {
-    const isMap = typ !== "Object";
-    const keys = isMap ? obj.keys() : Object.keys(obj);
-    const maxLength = isMap ? obj.size : keys.length;
-    let entries;
-    if (maxLength) {
-      entries = new Array(maxLength);
-      refStack = Ref2.createCheck(refStack, obj);
-      const skipUndefined = !isMap && options.ignoreUndefinedProperties;
-      let i = 0;
-      for (const key of keys) {
-        const value = isMap ? obj.get(key) : obj[key];
-        if (skipUndefined && value === void 0) {
-          continue;
-        }
-        entries[i++] = [
-          objectToTokens2(key, options, refStack),
-          objectToTokens2(value, options, refStack)
-        ];
-      }
-      if (i < maxLength) {
-        entries.length = i;
-      }
-    }
-    if (!entries?.length) {
-      if (options.addBreakTokens === true) {
-        return [simpleTokens2.emptyMap, new Token2(Type2.break)];
-      }
-      return simpleTokens2.emptyMap;
-    }
-    sortMapEntries2(entries, options);
-    if (options.addBreakTokens) {
-      return [new Token2(Type2.map, entries.length), entries, new Token2(Type2.break)];
-    }
-    return [new Token2(Type2.map, entries.length), entries];
-  },
-  /**
-   * Encode a `Tagged` wrapper as a CBOR tag header followed by the encoded
-   * form of the wrapped value. The value is recursively tokenised through
-   * `objectToTokens()` so any registered `typeEncoders` apply to it.
-   *
-   * @param {any} obj
-   * @param {string} _typ
-   * @param {EncodeOptions} options
-   * @param {Reference} [refStack]
-   * @returns {TokenOrNestedTokens}
-   */
-  Tagged(obj, _typ, options, refStack) {
-    return [
-      new Token2(Type2.tag, obj.tag),
-      objectToTokens2(obj.value, options, refStack)
-    ];
-  }
-};
-typeEncoders2.Map = typeEncoders2.Object;
-typeEncoders2.Buffer = typeEncoders2.Uint8Array;
-for (const typ of "Uint8Clamped Uint16 Uint32 Int8 Int16 Int32 BigUint64 BigInt64 Float32 Float64".split(" ")) {
-  typeEncoders2[`${typ}Array`] = typeEncoders2.DataView;
-}
-function objectToTokens2(obj, options = {}, refStack) {
-  const typ = is2(obj);
-  const customTypeEncoder = options && options.typeEncoders && /** @type {OptionalTypeEncoder} */
-  options.typeEncoders[typ] || typeEncoders2[typ];
-  if (typeof customTypeEncoder === "function") {
-    const tokens = customTypeEncoder(obj, typ, options, refStack);
-    if (tokens != null) {
-      return tokens;
-    }
-  }
-  const typeEncoder = typeEncoders2[typ];
-  if (!typeEncoder) {
-    throw new Error(`${encodeErrPrefix2} unsupported type: ${typ}`);
-  }
-  return typeEncoder(obj, typ, options, refStack);
-}
-function sortMapEntries2(entries, options) {
-  if (options.mapSorter) {
-    entries.sort(options.mapSorter);
-  }
-}
-function mapSorter3(e1, e2) {
-  const keyToken1 = Array.isArray(e1[0]) ? e1[0][0] : e1[0];
-  const keyToken2 = Array.isArray(e2[0]) ? e2[0][0] : e2[0];
-  if (keyToken1.type !== keyToken2.type) {
-    return keyToken1.type.compare(keyToken2.type);
-  }
-  const major = keyToken1.type.major;
-  const tcmp = cborEncoders2[major].compareTokens(keyToken1, keyToken2);
-  if (tcmp === 0) {
-    console.warn("WARNING: complex key types used, CBOR key sorting guarantees are gone");
-  }
-  return tcmp;
-}
-function rfc8949MapSorter2(e1, e2) {
-  if (e1[0] instanceof Token2 && e2[0] instanceof Token2) {
-    const t1 = (
-      /** @type {TokenEx} */
-      e1[0]
-    );
-    const t2 = (
-      /** @type {TokenEx} */
-      e2[0]
-    );
-    if (!t1._keyBytes) {
-      t1._keyBytes = encodeRfc89492(t1.value);
-    }
-    if (!t2._keyBytes) {
-      t2._keyBytes = encodeRfc89492(t2.value);
-    }
-    return compare3(t1._keyBytes, t2._keyBytes);
-  }
-  throw new Error("rfc8949MapSorter: complex key types are not supported yet");
-}
-function encodeRfc89492(data) {
-  return encodeCustom2(data, cborEncoders2, rfc8949EncodeOptions2);
-}
-function tokensToEncoded2(writer, tokens, encoders, options) {
-  if (Array.isArray(tokens)) {
-    for (const token of tokens) {
-      tokensToEncoded2(writer, token, encoders, options);
-    }
-  } else {
-    encoders[tokens.type.major](writer, tokens, options);
-  }
-}
-var MAJOR_UINT2 = Type2.uint.majorEncoded;
-var MAJOR_NEGINT2 = Type2.negint.majorEncoded;
-var MAJOR_BYTES2 = Type2.bytes.majorEncoded;
-var MAJOR_STRING2 = Type2.string.majorEncoded;
-var MAJOR_ARRAY2 = Type2.array.majorEncoded;
-var SIMPLE_FALSE2 = Type2.float.majorEncoded | MINOR_FALSE2;
-var SIMPLE_TRUE2 = Type2.float.majorEncoded | MINOR_TRUE2;
-var SIMPLE_NULL2 = Type2.float.majorEncoded | MINOR_NULL2;
-var SIMPLE_UNDEFINED2 = Type2.float.majorEncoded | MINOR_UNDEFINED2;
-var neg1b4 = BigInt(-1);
-var pos1b4 = BigInt(1);
-function canDirectEncode2(options) {
-  return options.addBreakTokens !== true;
-}
-function directEncode2(writer, data, options, refStack) {
-  const typ = is2(data);
-  const customEncoder = options.typeEncoders && options.typeEncoders[typ];
-  if (customEncoder) {
-    const tokens = customEncoder(data, typ, options, refStack);
-    if (tokens != null) {
-      tokensToEncoded2(writer, tokens, cborEncoders2, options);
-      return;
-    }
-  }
-  switch (typ) {
-    case "null":
-      writer.push([SIMPLE_NULL2]);
-      return;
-    case "undefined":
-      writer.push([SIMPLE_UNDEFINED2]);
-      return;
-    case "boolean":
-      writer.push([data ? SIMPLE_TRUE2 : SIMPLE_FALSE2]);
-      return;
-    case "number":
-      if (!Number.isInteger(data) || !Number.isSafeInteger(data)) {
-        encodeFloat2(writer, new Token2(Type2.float, data), options);
-      } else if (data >= 0) {
-        encodeUintValue2(writer, MAJOR_UINT2, data);
-      } else {
-        encodeUintValue2(writer, MAJOR_NEGINT2, data * -1 - 1);
-      }
-      return;
-    case "bigint":
-      if (data >= BigInt(0)) {
-        encodeUintValue2(writer, MAJOR_UINT2, data);
-      } else {
-        encodeUintValue2(writer, MAJOR_NEGINT2, data * neg1b4 - pos1b4);
-      }
-      return;
-    case "string": {
-      const bytes = fromString4(data);
-      encodeUintValue2(writer, MAJOR_STRING2, bytes.length);
-      writer.push(bytes);
-      return;
-    }
-    case "Uint8Array":
-      encodeUintValue2(writer, MAJOR_BYTES2, data.length);
-      writer.push(data);
-      return;
-    case "Array":
-      if (!data.length) {
-        writer.push([MAJOR_ARRAY2]);
-        return;
-      }
-      refStack = Ref2.createCheck(refStack, data);
-      encodeUintValue2(writer, MAJOR_ARRAY2, data.length);
-      for (const elem of data) {
-        directEncode2(writer, elem, options, refStack);
-      }
-      return;
-    case "Object":
-    case "Map":
-      {
-        const tokens = typeEncoders2.Object(data, typ, options, refStack);
-        tokensToEncoded2(writer, tokens, cborEncoders2, options);
-      }
-      return;
-    default: {
-      const typeEncoder = typeEncoders2[typ];
-      if (!typeEncoder) {
-        throw new Error(`${encodeErrPrefix2} unsupported type: ${typ}`);
-      }
-      const tokens = typeEncoder(data, typ, options, refStack);
-      tokensToEncoded2(writer, tokens, cborEncoders2, options);
-    }
-  }
-}
-function encodeCustom2(data, encoders, options, destination) {
-  const hasDest = destination instanceof Uint8Array;
-  let writeTo = hasDest ? new U8Bl2(destination) : defaultWriter2;
-  const tokens = objectToTokens2(data, options);
-  if (!Array.isArray(tokens) && options.quickEncodeToken) {
-    const quickBytes = options.quickEncodeToken(tokens);
-    if (quickBytes) {
-      if (hasDest) {
-        writeTo.push(quickBytes);
-        return writeTo.toBytes();
-      }
-      return quickBytes;
-    }
-    const encoder4 = encoders[tokens.type.major];
-    if (encoder4.encodedSize) {
-      const size = encoder4.encodedSize(tokens, options);
-      if (!hasDest) {
-        writeTo = new Bl2(size);
-      }
-      encoder4(writeTo, tokens, options);
-      if (writeTo.chunks.length !== 1) {
-        throw new Error(`Unexpected error: pre-calculated length for ${tokens} was wrong`);
-      }
-      return hasDest ? writeTo.toBytes() : asU8A2(writeTo.chunks[0]);
-    }
-  }
-  writeTo.reset();
-  tokensToEncoded2(writeTo, tokens, encoders, options);
-  return writeTo.toBytes(true);
-}
-function encode16(data, options) {
-  options = Object.assign({}, defaultEncodeOptions3, options);
-  if (canDirectEncode2(options)) {
-    defaultWriter2.reset();
-    directEncode2(defaultWriter2, data, options, void 0);
-    return defaultWriter2.toBytes(true);
-  }
-  return encodeCustom2(data, cborEncoders2, options);
-}
-
-// node_modules/dag-jose/node_modules/cborg/lib/decode.js
-var defaultDecodeOptions2 = {
-  strict: false,
-  allowIndefinite: true,
-  allowUndefined: true,
-  allowBigInt: true
-};
-var Tokeniser2 = class {
-  /**
-   * @param {Uint8Array} data
-   * @param {DecodeOptions} options
-   */
-  constructor(data, options = {}) {
-    this._pos = 0;
-    this.data = data;
-    this.options = options;
-  }
-  pos() {
-    return this._pos;
-  }
-  done() {
-    return this._pos >= this.data.length;
-  }
-  next() {
-    const byt = this.data[this._pos];
-    let token = quick2[byt];
-    if (token === void 0) {
-      const decoder = jump2[byt];
-      if (!decoder) {
-        throw new Error(`${decodeErrPrefix2} no decoder for major type ${byt >>> 5} (byte 0x${byt.toString(16).padStart(2, "0")})`);
-      }
-      const minor = byt & 31;
-      token = decoder(this.data, this._pos, minor, this.options);
-    }
-    this._pos += token.encodedLength;
-    return token;
-  }
-};
-var DONE2 = /* @__PURE__ */ Symbol.for("DONE");
-var BREAK2 = /* @__PURE__ */ Symbol.for("BREAK");
-function tokenToArray2(token, tokeniser, options) {
-  const arr = [];
-  for (let i = 0; i < token.value; i++) {
-    const value = tokensToObject2(tokeniser, options);
-    if (value === BREAK2) {
-      if (token.value === Infinity) {
-        break;
-      }
-      throw new Error(`${decodeErrPrefix2} got unexpected break to lengthed array`);
-    }
-    if (value === DONE2) {
-      throw new Error(`${decodeErrPrefix2} found array but not enough entries (got ${i}, expected ${token.value})`);
-    }
-    arr[i] = value;
-  }
-  return arr;
-}
-function tokenToMap2(token, tokeniser, options) {
-  const useMaps = options.useMaps === true;
-  const rejectDuplicateMapKeys = options.rejectDuplicateMapKeys === true;
-  const obj = useMaps ? void 0 : {};
-  const m3 = useMaps ? /* @__PURE__ */ new Map() : void 0;
-  for (let i = 0; i < token.value; i++) {
-    const key = tokensToObject2(tokeniser, options);
-    if (key === BREAK2) {
-      if (token.value === Infinity) {
-        break;
-      }
-      throw new Error(`${decodeErrPrefix2} got unexpected break to lengthed map`);
-    }
-    if (key === DONE2) {
-      throw new Error(`${decodeErrPrefix2} found map but not enough entries (got ${i} [no key], expected ${token.value})`);
-    }
-    if (!useMaps && typeof key !== "string") {
-      throw new Error(`${decodeErrPrefix2} non-string keys not supported (got ${typeof key})`);
-    }
-    if (rejectDuplicateMapKeys) {
-      if (useMaps && m3.has(key) || !useMaps && Object.hasOwn(obj, key)) {
-        throw new Error(`${decodeErrPrefix2} found repeat map key "${key}"`);
-      }
-    }
-    const value = tokensToObject2(tokeniser, options);
-    if (value === DONE2) {
-      throw new Error(`${decodeErrPrefix2} found map but not enough entries (got ${i} [no value], expected ${token.value})`);
-    }
-    if (useMaps) {
-      m3.set(key, value);
-    } else {
-      obj[key] = value;
-    }
-  }
-  return useMaps ? m3 : obj;
-}
-function* tokenToMapEntries2(token, tokeniser, options) {
-  for (let i = 0; i < token.value; i++) {
-    const key = tokensToObject2(tokeniser, options);
-    if (key === BREAK2) {
-      if (token.value === Infinity) {
-        break;
-      }
-      throw new Error(`${decodeErrPrefix2} got unexpected break to lengthed map`);
-    }
-    if (key === DONE2) {
-      throw new Error(`${decodeErrPrefix2} found map but not enough entries (got ${i} [no key], expected ${token.value})`);
-    }
-    const value = tokensToObject2(tokeniser, options);
-    if (value === DONE2) {
-      throw new Error(`${decodeErrPrefix2} found map but not enough entries (got ${i} [no value], expected ${token.value})`);
-    }
-    yield [key, value];
-  }
-}
-function createTagDecodeControl2(tokeniser, options) {
-  let called = false;
-  const decode23 = function() {
-    if (called) {
-      throw new Error(`${decodeErrPrefix2} tag decode() may only be called once`);
-    }
-    called = true;
-    const value = tokensToObject2(tokeniser, options);
-    if (value === DONE2) {
-      throw new Error(`${decodeErrPrefix2} tag content missing`);
-    }
-    if (value === BREAK2) {
-      throw new Error(`${decodeErrPrefix2} got unexpected break in tag content`);
-    }
-    return value;
-  };
-  decode23.entries = function() {
-    if (called) {
-      throw new Error(`${decodeErrPrefix2} tag decode() may only be called once`);
-    }
-    called = true;
-    const token = tokeniser.next();
-    if (!Type2.equals(token.type, Type2.map)) {
-      throw new Error(`${decodeErrPrefix2} entries() requires map content, got ${token.type.name}`);
-    }
-    const entries = [];
-    for (const entry of tokenToMapEntries2(token, tokeniser, options)) {
-      entries.push(entry);
-    }
-    return entries;
-  };
-  Object.defineProperty(decode23, "_called", {
-    get() {
-      return called;
-    },
-    enumerable: false
-  });
-  return decode23;
-}
-function tokensToObject2(tokeniser, options) {
-  if (tokeniser.done()) {
-    return DONE2;
-  }
-  const token = tokeniser.next();
-  if (Type2.equals(token.type, Type2.break)) {
-    return BREAK2;
-  }
-  if (token.type.terminal) {
-    return token.value;
-  }
-  if (Type2.equals(token.type, Type2.array)) {
-    return tokenToArray2(token, tokeniser, options);
-  }
-  if (Type2.equals(token.type, Type2.map)) {
-    return tokenToMap2(token, tokeniser, options);
-  }
-  if (Type2.equals(token.type, Type2.tag)) {
-    if (options.tags && typeof options.tags[token.value] === "function") {
-      const decodeControl = createTagDecodeControl2(tokeniser, options);
-      const result = options.tags[token.value](decodeControl);
-      if (!decodeControl._called) {
-        throw new Error(`${decodeErrPrefix2} tag decoder must call decode() or entries()`);
-      }
-      return result;
-    }
-    throw new Error(`${decodeErrPrefix2} tag not supported (${token.value})`);
-  }
-  throw new Error("unsupported");
-}
-function decodeFirst3(data, options) {
-  if (!(data instanceof Uint8Array)) {
-    throw new Error(`${decodeErrPrefix2} data to decode must be a Uint8Array`);
-  }
-  options = Object.assign({}, defaultDecodeOptions2, options);
-  const u8aData = asU8A2(data);
-  const tokeniser = options.tokenizer || new Tokeniser2(u8aData, options);
-  const decoded = tokensToObject2(tokeniser, options);
-  if (decoded === DONE2) {
-    throw new Error(`${decodeErrPrefix2} did not find any content to decode`);
-  }
-  if (decoded === BREAK2) {
-    throw new Error(`${decodeErrPrefix2} got unexpected break`);
-  }
-  return [decoded, data.subarray(tokeniser.pos())];
-}
-function decode20(data, options) {
-  const [decoded, remainder] = decodeFirst3(data, options);
-  if (remainder.length > 0) {
-    throw new Error(`${decodeErrPrefix2} too many terminals, data makes no sense`);
-  }
-  return decoded;
-}
-
-// node_modules/dag-jose/node_modules/cborg/lib/tagged.js
-var Tagged2 = class _Tagged {
-  /**
-   * @param {number} tag - CBOR tag number, a non-negative integer
-   * @param {any} value - The value to be tagged; encoded recursively
-   */
-  constructor(tag, value) {
-    if (typeof tag !== "number" || !Number.isInteger(tag) || tag < 0) {
-      throw new TypeError("Tagged: tag must be a non-negative integer");
-    }
-    this.tag = tag;
-    this.value = value;
-  }
-  /**
-   * Build a tag decoder for use in `decode()`'s `tags` option that returns the
-   * decoded content wrapped in a `Tagged` instance, preserving the tag number
-   * for the caller to inspect.
-   *
-   * @param {number} tag - The CBOR tag number this decoder will be registered for
-   * @returns {TaggedTagDecoder}
-   *
-   * @example
-   * import { decode, Tagged } from 'cborg'
-   * const value = decode(bytes, { tags: { 16: Tagged.decoder(16) } })
-   * // value instanceof Tagged; value.tag === 16
-   */
-  static decoder(tag) {
-    return (decode23) => new _Tagged(tag, decode23());
-  }
-  /**
-   * Build a `tags` option for `decode()` that wraps each listed tag number in
-   * a `Tagged` instance, preserving those tags through decode without
-   * registering a dedicated decoder per tag.
-   *
-   * @param {...number} tagNumbers - One or more CBOR tag numbers to preserve
-   * @returns {{[tagNumber: number]: TaggedTagDecoder}}
-   *
-   * @example
-   * import { decode, Tagged } from 'cborg'
-   * const value = decode(bytes, { tags: Tagged.preserve(16, 96) })
-   */
-  static preserve(...tagNumbers) {
-    const tags = {};
-    for (const tag of tagNumbers) {
-      tags[tag] = _Tagged.decoder(tag);
-    }
-    return tags;
-  }
-};
-Object.defineProperty(Tagged2.prototype, Symbol.toStringTag, {
-  value: "Tagged"
-});
-
-// node_modules/dag-jose/node_modules/@ipld/dag-cbor/src/index.js
-var CID_CBOR_TAG2 = 42;
-function toByteView4(buf) {
-  if (buf instanceof ArrayBuffer) {
-    return new Uint8Array(buf, 0, buf.byteLength);
-  }
-  return buf;
-}
-function cidEncoder3(obj) {
-  if (obj.asCID !== obj && obj["/"] !== obj.bytes) {
-    return null;
-  }
-  const cid = CID2.asCID(obj);
-  if (!cid) {
-    return null;
-  }
-  const bytes = new Uint8Array(cid.bytes.byteLength + 1);
-  bytes.set(cid.bytes, 1);
-  return [
-    new Token2(Type2.tag, CID_CBOR_TAG2),
-    new Token2(Type2.bytes, bytes)
-  ];
-}
-function undefinedEncoder3() {
-  throw new Error("`undefined` is not supported by the IPLD Data Model and cannot be encoded");
-}
-function numberEncoder3(num) {
-  if (Number.isNaN(num)) {
-    throw new Error("`NaN` is not supported by the IPLD Data Model and cannot be encoded");
-  }
-  if (num === Infinity || num === -Infinity) {
-    throw new Error("`Infinity` and `-Infinity` is not supported by the IPLD Data Model and cannot be encoded");
-  }
-  return null;
-}
-function mapEncoder2(map2) {
-  for (const key of map2.keys()) {
-    if (typeof key !== "string" || key.length === 0) {
-      throw new Error("Non-string Map keys are not supported by the IPLD Data Model and cannot be encoded");
-    }
-  }
-  return null;
-}
-var _encodeOptions2 = {
-  float64: true,
-  typeEncoders: {
-    Map: mapEncoder2,
-    Object: cidEncoder3,
-    undefined: undefinedEncoder3,
-    number: numberEncoder3
-  }
-};
-var encodeOptions3 = {
-  ..._encodeOptions2,
-  typeEncoders: {
-    ..._encodeOptions2.typeEncoders
-  }
-};
-function cidDecoder2(decode23) {
-  const bytes = (
-    /** @type {Uint8Array} */
-    decode23()
-  );
-  if (bytes[0] !== 0) {
-    throw new Error("Invalid CID for CBOR tag 42; expected leading 0x00");
-  }
-  return CID2.decode(bytes.subarray(1));
-}
-var _decodeOptions2 = {
-  allowIndefinite: false,
-  coerceUndefinedToNull: true,
-  allowNaN: false,
-  allowInfinity: false,
-  allowBigInt: true,
-  // this will lead to BigInt for ints outside of
-  // safe-integer range, which may surprise users
-  strict: true,
-  useMaps: false,
-  rejectDuplicateMapKeys: true,
-  /** @type {{ [tagNumber: number]: import('cborg').TagDecoder }} */
-  tags: { [CID_CBOR_TAG2]: cidDecoder2 }
-};
-var decodeOptions3 = {
-  ..._decodeOptions2,
-  tags: { ..._decodeOptions2.tags }
-};
-var encode17 = (node) => encode16(node, _encodeOptions2);
-var decode21 = (data) => decode20(toByteView4(data), _decodeOptions2);
-
-// node_modules/dag-jose/lib/index.js
-var name7 = "dag-jose";
-var code7 = 133;
-function isDagJWS(jose) {
-  return "payload" in jose && typeof jose.payload === "string" && "signatures" in jose && Array.isArray(jose.signatures);
-}
-function isEncodedJWS(jose) {
-  return "payload" in jose && jose.payload instanceof Uint8Array && "signatures" in jose && Array.isArray(jose.signatures);
-}
-function isEncodedJWE(jose) {
-  return "ciphertext" in jose && jose.ciphertext instanceof Uint8Array && "iv" in jose && jose.iv instanceof Uint8Array && "protected" in jose && jose.protected instanceof Uint8Array && "tag" in jose && jose.tag instanceof Uint8Array;
-}
-function isDagJWE(jose) {
-  return "ciphertext" in jose && typeof jose.ciphertext === "string" && "iv" in jose && typeof jose.iv === "string" && "protected" in jose && typeof jose.protected === "string" && "tag" in jose && typeof jose.tag === "string";
-}
-function toGeneral(jose) {
-  if (typeof jose === "string") {
-    const split2 = jose.split(".");
-    if (split2.length === 3) {
-      return fromSplit(split2);
-    } else if (split2.length === 5) {
-      return fromSplit2(split2);
-    }
-    throw new Error("Not a valid JOSE string");
-  }
-  if (isDagJWS(jose) || isDagJWE(jose)) {
-    return jose;
-  }
-  throw new Error("Not a valid unencoded JOSE object");
-}
-function encode18(obj) {
-  if (typeof obj === "string") {
-    obj = toGeneral(obj);
-  }
-  let encodedJose;
-  if (isDagJWS(obj)) {
-    encodedJose = encode14(obj);
-  } else if (isDagJWE(obj)) {
-    encodedJose = encode15(obj);
-  } else {
-    throw new Error("Not a valid JOSE object");
-  }
-  return new Uint8Array(encode17(encodedJose));
-}
-function decode22(data) {
-  let encoded;
-  try {
-    encoded = decode21(data);
-  } catch (e) {
-    throw new Error("Not a valid DAG-JOSE object");
-  }
-  if (isEncodedJWS(encoded)) {
-    return decode18(encoded);
-  } else if (isEncodedJWE(encoded)) {
-    return decode19(encoded);
-  } else {
-    throw new Error("Not a valid DAG-JOSE object");
-  }
-}
-
-// node_modules/any-signal/dist/src/index.js
-function anySignal(signals) {
-  const controller = new globalThis.AbortController();
-  function onAbort() {
-    const reason = signals.filter((s2) => s2?.aborted === true).map((s2) => s2?.reason).pop();
-    controller.abort(reason);
-    for (const signal2 of signals) {
-      if (signal2?.removeEventListener != null) {
-        signal2.removeEventListener("abort", onAbort);
-      }
-    }
-  }
-  for (const signal2 of signals) {
-    if (signal2?.aborted === true) {
-      onAbort();
-      break;
-    }
-    if (signal2?.addEventListener != null) {
-      signal2.addEventListener("abort", onAbort);
-    }
-  }
-  function clear() {
-    for (const signal2 of signals) {
-      if (signal2?.removeEventListener != null) {
-        signal2.removeEventListener("abort", onAbort);
-      }
-    }
-  }
-  const signal = controller.signal;
-  signal.clear = clear;
-  return signal;
-}
-
-// node_modules/nanoid/index.js
-import { webcrypto as crypto3 } from "node:crypto";
-
-// node_modules/nanoid/url-alphabet/index.js
-var urlAlphabet = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict";
-
-// node_modules/nanoid/index.js
-var POOL_SIZE_MULTIPLIER = 128;
-var pool2;
-var poolOffset;
-function fillPool(bytes) {
-  if (bytes < 0) throw new RangeError("Wrong ID size");
-  try {
-    if (!pool2 || pool2.length < bytes) {
-      pool2 = Buffer.allocUnsafe(bytes * POOL_SIZE_MULTIPLIER);
-      crypto3.getRandomValues(pool2);
-      poolOffset = 0;
-    } else if (poolOffset + bytes > pool2.length) {
-      crypto3.getRandomValues(pool2);
-      poolOffset = 0;
-    }
-  } catch (e) {
-    pool2 = void 0;
-    throw e;
-  }
-  poolOffset += bytes;
-}
-function nanoid(size = 21) {
-  fillPool(size |= 0);
-  let id = "";
-  for (let i = poolOffset - size; i < poolOffset; i++) {
-    id += urlAlphabet[pool2[i] & 63];
-  }
-  return id;
-}
-
-// node_modules/wherearewe/src/index.js
-var import_is_electron = __toESM(require_is_electron(), 1);
-var isEnvWithDom = typeof window === "object" && typeof document === "object" && document.nodeType === 9;
-var isElectron = (0, import_is_electron.default)();
-var isBrowser = isEnvWithDom && !isElectron;
-var isElectronRenderer = isElectron && isEnvWithDom;
-var isNode = typeof globalThis.process !== "undefined" && typeof globalThis.process.release !== "undefined" && globalThis.process.release.name === "node" && !isElectron;
-var isWebWorker = typeof importScripts === "function" && typeof self !== "undefined" && typeof WorkerGlobalScope !== "undefined" && self instanceof WorkerGlobalScope;
-var isTest = typeof globalThis.process !== "undefined" && typeof globalThis.process.env !== "undefined" && globalThis.process.env["NODE" + /* @__PURE__ */ (() => "_")() + "ENV"] === "test";
-var isReactNative = typeof navigator !== "undefined" && navigator.product === "ReactNative";
-
-// node_modules/browser-readablestream-to-it/dist/src/index.js
-async function* browserReadableStreamToIt(stream, options = {}) {
-  const reader = stream.getReader();
-  try {
-    while (true) {
-      const result = await reader.read();
-      if (result.done) {
-        return;
-      }
-      yield result.value;
-    }
-  } finally {
-    if (options.preventCancel !== true) {
-      await reader.cancel();
-    }
-    reader.releaseLock();
-  }
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
-var import_err_code = __toESM(require_err_code(), 1);
-
-// node_modules/kubo-rpc-client/dist/src/lib/errors.js
-var HTTPError = class extends Error {
-  response;
-  constructor(response) {
-    super(response.statusText);
-    this.name = "HTTPError";
-    this.response = response;
-  }
-};
-var InvalidMtimeError = class extends Error {
-  constructor(message2 = "Invalid mtime") {
+var KuboStatusError = class extends Error {
+  constructor(message2, status, fromKubo) {
     super(message2);
-    this.name = "InvalidMtimeError";
+    this.status = status;
+    this.fromKubo = fromKubo;
+    this.name = "KuboStatusError";
+  }
+  status;
+  fromKubo;
+};
+var MAX_RPC_JSON = 16 * 1024 * 1024;
+var KuboRpc = class {
+  constructor(config, logger = silentLogger) {
+    this.config = config;
+    this.logger = logger;
+    this.label = `Kubo RPC ${config.label}`;
+  }
+  config;
+  logger;
+  label;
+  /** The URL of a command, e.g. `key/import`, with its query. */
+  commandUrl(command, args = [], params = {}) {
+    const url = new URL(`${this.config.url.href.replace(/\/+$/, "")}/api/v0/${command}`);
+    for (const arg of args) url.searchParams.append("arg", arg);
+    for (const [name4, value] of Object.entries(params)) if (value !== void 0) url.searchParams.set(name4, String(value));
+    return url;
+  }
+  /** POSTs one command; a non-2xx answer throws KuboStatusError. The caller reads the body. */
+  async post(command, request) {
+    const response = await httpFetch(this.commandUrl(command, request.args, request.params), {
+      label: this.label,
+      method: "POST",
+      headers: this.config.headers,
+      ...request.body != null ? { body: request.body } : {},
+      signal: request.signal
+    });
+    if (response.ok) return response;
+    const contentType = response.headers.get("content-type") ?? "";
+    const text = await readText(response);
+    let message2 = text;
+    if (contentType.startsWith("application/json")) {
+      try {
+        const parsed = JSON.parse(text);
+        message2 = String(parsed?.Message ?? parsed?.message ?? text);
+      } catch {
+      }
+    }
+    throw new KuboStatusError(remoteMessage(message2 !== "" ? message2 : response.statusText), response.status, contentType.startsWith("application/json"));
+  }
+  /** One command whose answer is a JSON object (or nothing), with retries; `description` names it in errors (default: command and args). */
+  async json(command, request = {}, options = {}) {
+    const description = options.description ?? [command, ...request.args ?? []].join(" ");
+    return await this.call(description, async (signal) => {
+      const response = await this.post(command, { ...request, signal });
+      const bytes = await readBody(response, MAX_RPC_JSON, `the answer to ${command}`);
+      const text = new TextDecoder().decode(bytes).trim();
+      return text === "" ? void 0 : JSON.parse(text);
+    }, options);
+  }
+  /**
+   * Runs `fn` with retries. Every call is bounded: at most retries + 1 attempts of
+   * timeoutMs each, plus backoff (defaults: 4 × 120 s); `deadlineMs` bounds it tighter
+   * (block reads: 60 s per block).
+   */
+  async call(command, fn, options = {}) {
+    const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
+    const deadline = options.deadlineMs != null ? AbortSignal.timeout(options.deadlineMs) : void 0;
+    const outer = [options.signal, deadline].filter((s) => s != null);
+    const overall = outer.length === 0 ? void 0 : AbortSignal.any(outer);
+    for (let attempt = 0; ; attempt++) {
+      const fail = (reason, status, cause) => new KuboError(redact(redactUrl(`${this.label}: ${command} failed: ${reason}`)), status, { cause });
+      try {
+        throwIfAborted(overall);
+        const timeout = AbortSignal.timeout(timeoutMs);
+        const signal = overall == null ? timeout : AbortSignal.any([overall, timeout]);
+        try {
+          return await fn(signal);
+        } catch (err) {
+          throwIfAborted(overall);
+          const failure = describe(err, timeout.aborted, timeoutMs, this.label);
+          if (!failure.retryable || attempt >= this.config.retries) throw fail(failure.reason, failure.status, err);
+          this.logger.warn(`${fail(failure.reason).message}; retrying (${attempt + 1} of ${this.config.retries})`);
+        }
+        await sleep(backoffDelay(attempt, this.config.retryDelayMs), overall);
+      } catch (err) {
+        if (deadline?.aborted === true && options.signal?.aborted !== true) {
+          throw fail(`no answer within the overall deadline of ${duration(options.deadlineMs)}`, void 0, err);
+        }
+        throw err;
+      }
+    }
+  }
+};
+function duration(ms) {
+  return ms < 1e4 ? `${ms} ms` : `${Math.round(ms / 1e3)} s`;
+}
+function describe(err, timedOut, timeoutMs, label) {
+  if (timedOut || err?.name === "TimeoutError") {
+    return { reason: `no answer within ${duration(timeoutMs)}`, retryable: true };
+  }
+  if (err instanceof RedirectError || err instanceof ResponseTooLargeError) {
+    const message2 = err.message.startsWith(`${label}: `) ? err.message.slice(label.length + 2) : err.message;
+    return { reason: message2, retryable: false };
+  }
+  if (err instanceof KuboStatusError) {
+    const status = err.status;
+    if (status === 401 || status === 403) {
+      return { reason: `HTTP ${status}: the endpoint refused the credentials (check kubo-rpc-headers)`, retryable: false, status };
+    }
+    const detail = err.message !== "" ? `: ${err.message}` : "";
+    return { reason: `HTTP ${status}${detail}`, retryable: status === 429 || status >= 500 && !err.fromKubo, status };
+  }
+  if (err?.name === "TypeError" && err.message === "fetch failed") {
+    const cause = err.cause;
+    return { reason: `endpoint unreachable (${remoteMessage(String(cause?.code ?? cause?.message ?? "network error"), 100)})`, retryable: true };
+  }
+  return { reason: remoteMessage(String(err?.message ?? err)), retryable: false };
+}
+
+// src/core/kubo/block-source.ts
+var KuboBlockSource = class {
+  constructor(rpc, options = {}) {
+    this.rpc = rpc;
+    this.options = options;
+    this.label = rpc.label;
+  }
+  rpc;
+  options;
+  label;
+  async get(cid2, options = {}) {
+    const max = this.options.maxBlockBytes ?? MAX_BLOCK_BYTES;
+    let bytes;
+    try {
+      const params = this.options.offline === true ? { offline: true } : {};
+      bytes = await this.rpc.call(`block/get ${cid2}`, async (signal) => {
+        const response = await this.rpc.post("block/get", { args: [cid2.toString()], params, signal });
+        return await readBody(response, max, `block ${cid2}`);
+      }, {
+        ...options,
+        timeoutMs: this.options.timeoutMs ?? Math.min(3e4, this.rpc.config.timeoutMs),
+        deadlineMs: this.options.deadlineMs ?? 6e4
+      });
+    } catch (err) {
+      if (err instanceof KuboError && err.status != null && err.status < 600) {
+        throw new BlockNotFoundError(`${this.label} does not have block ${cid2}: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+    verifyBlock(cid2, bytes);
+    return bytes;
   }
 };
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/utils.js
-function isBytes(obj) {
-  return ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer;
-}
-function isBlob(obj) {
-  return obj.constructor != null && (obj.constructor.name === "Blob" || obj.constructor.name === "File") && typeof obj.stream === "function";
-}
-function isFileObject(obj) {
-  return typeof obj === "object" && (obj.path != null || obj.content != null);
-}
-function isReadableStream(value) {
-  return typeof value?.getReader === "function";
-}
-function parseMode(mode) {
-  if (mode == null) {
-    return void 0;
-  }
-  if (typeof mode === "string") {
-    mode = parseInt(mode, 8);
-  }
-  return mode & 4095;
-}
-function isMtime(obj) {
-  return Object.prototype.hasOwnProperty.call(obj, "secs");
-}
-function isTimeSpec(obj) {
-  return Object.prototype.hasOwnProperty.call(obj, "Seconds");
-}
-function isHrtime(obj) {
-  return Array.isArray(obj);
-}
-function parseMtime(mtime) {
-  if (mtime == null) {
-    return void 0;
-  }
-  if (isMtime(mtime)) {
-    mtime = {
-      secs: mtime.secs,
-      nsecs: mtime.nsecs
-    };
-  }
-  if (isTimeSpec(mtime)) {
-    mtime = {
-      secs: BigInt(mtime.Seconds),
-      nsecs: mtime.FractionalNanoseconds
-    };
-  }
-  if (isHrtime(mtime)) {
-    mtime = {
-      secs: BigInt(mtime[0]),
-      nsecs: mtime[1]
-    };
-  }
-  if (mtime instanceof Date) {
-    const ms2 = mtime.getTime();
-    const secs = Math.floor(ms2 / 1e3);
-    mtime = {
-      secs: BigInt(secs),
-      nsecs: (ms2 - secs * 1e3) * 1e3
-    };
-  }
-  if (typeof mtime === "bigint") {
-    const secs = mtime / BigInt(1e9);
-    const nsecs = mtime - secs * BigInt(1e9);
-    mtime = {
-      secs,
-      nsecs: Number(nsecs)
-    };
-  }
-  if (!Object.prototype.hasOwnProperty.call(mtime, "secs")) {
-    return void 0;
-  }
-  if (mtime.nsecs != null && (mtime.nsecs < 0 || mtime.nsecs > 999999999)) {
-    throw new InvalidMtimeError("mtime-nsecs must be within the range [0,999999999]");
-  }
-  return mtime;
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-multiple.js
-async function* normaliseCandidateMultiple(input, normaliseContent3) {
-  if (typeof input === "string" || input instanceof String || isBytes(input) || isBlob(input) || input._readableState != null) {
-    throw (0, import_err_code.default)(new Error("Unexpected input: single item passed - if you are using ipfs.addAll, please use ipfs.add instead"), "ERR_UNEXPECTED_INPUT");
-  }
-  if (isReadableStream(input)) {
-    input = browserReadableStreamToIt(input);
-  }
-  if (Symbol.iterator in input || Symbol.asyncIterator in input) {
-    const peekable2 = src_default6(input);
-    const { value, done } = await peekable2.peek();
-    if (done === true) {
-      yield* [];
-      return;
+// src/core/kubo/config.ts
+var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+function parseHeaderLines(text, input = "kubo-rpc-headers") {
+  const headers = {};
+  for (const [index, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (line === "") continue;
+    const colon = line.indexOf(":");
+    const name4 = colon > 0 ? line.slice(0, colon).trim() : "";
+    if (!HEADER_NAME.test(name4)) {
+      throw new InputError(input, `line ${index + 1} is not a header (expected 'Name: value', e.g. 'Authorization: Bearer \u2026')`);
     }
-    peekable2.push(value);
-    if (Number.isInteger(value)) {
-      throw (0, import_err_code.default)(new Error("Unexpected input: single item passed - if you are using ipfs.addAll, please use ipfs.add instead"), "ERR_UNEXPECTED_INPUT");
-    }
-    if (value._readableState != null) {
-      yield* src_default7(peekable2, async (value2) => toFileObject({ content: value2 }, normaliseContent3));
-      return;
-    }
-    if (isBytes(value)) {
-      yield toFileObject({ content: peekable2 }, normaliseContent3);
-      return;
-    }
-    if (isFileObject(value) || value[Symbol.iterator] || value[Symbol.asyncIterator] || isReadableStream(value) || isBlob(value)) {
-      yield* src_default7(peekable2, async (value2) => toFileObject(value2, normaliseContent3));
-      return;
-    }
+    headers[name4] = line.slice(colon + 1).trim();
+    addHeaderSecret(headers[name4]);
   }
-  if (isFileObject(input)) {
-    throw (0, import_err_code.default)(new Error("Unexpected input: single item passed - if you are using ipfs.addAll, please use ipfs.add instead"), "ERR_UNEXPECTED_INPUT");
-  }
-  throw (0, import_err_code.default)(new Error("Unexpected input: " + typeof input), "ERR_UNEXPECTED_INPUT");
+  return headers;
 }
-async function toFileObject(input, normaliseContent3) {
-  const { path, mode, mtime, content } = input;
-  const file = {
-    path: path ?? "",
-    mode: parseMode(mode),
-    mtime: parseMtime(mtime)
-  };
-  if (content != null) {
-    file.content = await normaliseContent3(content);
-  } else if (path == null) {
-    file.content = await normaliseContent3(input);
+function kuboConfig(options, input = "kubo-rpc-url") {
+  const service = parseServiceUrl(options.url, input);
+  const headers = { ...options.headers ?? {} };
+  for (const value of Object.values(headers)) addHeaderSecret(value);
+  if (service.authorization != null && !Object.keys(headers).some((h) => h.toLowerCase() === "authorization")) {
+    headers.Authorization = service.authorization;
+    addHeaderSecret(service.authorization);
   }
-  return file;
+  const timeoutMs = options.timeoutMs ?? 12e4;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new InputError("kubo-timeout", "expected a positive number of seconds");
+  return { url: service.url, label: service.label, headers, timeoutMs, retries: options.retries ?? 3, retryDelayMs: options.retryDelayMs ?? 500 };
 }
 
 // node_modules/@libp2p/interface/dist/src/errors.js
-var InvalidParametersError3 = class extends Error {
+var InvalidParametersError = class extends Error {
   static name = "InvalidParametersError";
   constructor(message2 = "Invalid parameters") {
     super(message2);
@@ -22988,1114 +16030,6 @@ var UnsupportedKeyTypeError = class extends Error {
 // node_modules/@libp2p/interface/dist/src/peer-id.js
 var peerIdSymbol = /* @__PURE__ */ Symbol.for("@libp2p/peer-id");
 
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.browser.js
-async function normaliseContent(input) {
-  if (isBytes(input)) {
-    return new Blob([input]);
-  }
-  if (typeof input === "string" || input instanceof String) {
-    return new Blob([input.toString()]);
-  }
-  if (isBlob(input)) {
-    return input;
-  }
-  if (isReadableStream(input)) {
-    input = browserReadableStreamToIt(input);
-  }
-  if (Symbol.iterator in input || Symbol.asyncIterator in input) {
-    const peekable2 = src_default6(input);
-    const { value, done } = await peekable2.peek();
-    if (done === true) {
-      return itToBlob(peekable2);
-    }
-    peekable2.push(value);
-    if (Number.isInteger(value)) {
-      return new Blob([Uint8Array.from(await src_default3(peekable2))]);
-    }
-    if (isBytes(value) || typeof value === "string" || value instanceof String) {
-      return itToBlob(peekable2);
-    }
-  }
-  throw new InvalidParametersError3(`Unexpected input: ${input}`);
-}
-async function itToBlob(stream) {
-  const parts = [];
-  for await (const chunk of stream) {
-    parts.push(chunk);
-  }
-  return new Blob(parts);
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.browser.js
-function normaliseInput(input) {
-  return normaliseCandidateMultiple(input, normaliseContent, true);
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/mode-to-string.js
-function modeToString(mode) {
-  if (mode == null) {
-    return void 0;
-  }
-  if (typeof mode === "string") {
-    return mode;
-  }
-  return mode.toString(8).padStart(4, "0");
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.browser.js
-async function multipartRequest(source2, abortController, headers = {}, boundary) {
-  const parts = [];
-  const formData = new FormData();
-  let index = 0;
-  let total = 0;
-  for await (const { content, path, mode, mtime } of normaliseInput(source2)) {
-    let fileSuffix = "";
-    const type = content != null ? "file" : "dir";
-    if (index > 0) {
-      fileSuffix = `-${index}`;
-    }
-    let fieldName = type + fileSuffix;
-    const qs = [];
-    if (mode !== null && mode !== void 0) {
-      qs.push(`mode=${modeToString(mode)}`);
-    }
-    if (mtime != null) {
-      const { secs, nsecs } = mtime;
-      qs.push(`mtime=${secs}`);
-      if (nsecs != null) {
-        qs.push(`mtime-nsecs=${nsecs}`);
-      }
-    }
-    if (qs.length > 0) {
-      fieldName = `${fieldName}?${qs.join("&")}`;
-    }
-    if (content != null) {
-      formData.set(fieldName, content, path != null ? encodeURIComponent(path) : void 0);
-      const end = total + content.size;
-      parts.push({ name: path, start: total, end });
-      total = end;
-    } else if (path != null) {
-      formData.set(fieldName, new File([""], encodeURIComponent(path), { type: "application/x-directory" }));
-    } else {
-      throw new Error("path or content or both must be set");
-    }
-    index++;
-  }
-  return {
-    total,
-    parts,
-    headers,
-    body: formData
-  };
-}
-
-// node_modules/weald/dist/src/node.js
-import tty2 from "node:tty";
-import util from "node:util";
-
-// node_modules/weald/node_modules/ms/dist/index.js
-var s = 1e3;
-var m = s * 60;
-var h = m * 60;
-var d = h * 24;
-var w = d * 7;
-var y = d * 365.25;
-var mo = y / 12;
-function ms(value, options) {
-  if (typeof value === "string") return parse2(value);
-  else if (typeof value === "number") return format4(value, options);
-  throw new Error(`Value provided to ms() must be a string or number. value=${JSON.stringify(value)}`);
-}
-function parse2(str) {
-  if (typeof str !== "string" || str.length === 0 || str.length > 100) throw new Error(`Value provided to ms.parse() must be a string with length between 1 and 99. value=${JSON.stringify(str)}`);
-  const match = /^(?<value>-?\d*\.?\d+) *(?<unit>milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|months?|mo|years?|yrs?|y)?$/i.exec(str);
-  if (!match?.groups) return NaN;
-  const { value, unit: unit2 = "ms" } = match.groups;
-  const n = parseFloat(value);
-  const matchUnit = unit2.toLowerCase();
-  switch (matchUnit) {
-    case "years":
-    case "year":
-    case "yrs":
-    case "yr":
-    case "y":
-      return n * y;
-    case "months":
-    case "month":
-    case "mo":
-      return n * mo;
-    case "weeks":
-    case "week":
-    case "w":
-      return n * w;
-    case "days":
-    case "day":
-    case "d":
-      return n * d;
-    case "hours":
-    case "hour":
-    case "hrs":
-    case "hr":
-    case "h":
-      return n * h;
-    case "minutes":
-    case "minute":
-    case "mins":
-    case "min":
-    case "m":
-      return n * m;
-    case "seconds":
-    case "second":
-    case "secs":
-    case "sec":
-    case "s":
-      return n * s;
-    case "milliseconds":
-    case "millisecond":
-    case "msecs":
-    case "msec":
-    case "ms":
-      return n;
-    default:
-      throw new Error(`Unknown unit "${matchUnit}" provided to ms.parse(). value=${JSON.stringify(str)}`);
-  }
-}
-function fmtShort(ms$1) {
-  const msAbs = Math.abs(ms$1);
-  if (msAbs >= y) return `${Math.round(ms$1 / y)}y`;
-  if (msAbs >= mo) return `${Math.round(ms$1 / mo)}mo`;
-  if (msAbs >= w) return `${Math.round(ms$1 / w)}w`;
-  if (msAbs >= d) return `${Math.round(ms$1 / d)}d`;
-  if (msAbs >= h) return `${Math.round(ms$1 / h)}h`;
-  if (msAbs >= m) return `${Math.round(ms$1 / m)}m`;
-  if (msAbs >= s) return `${Math.round(ms$1 / s)}s`;
-  return `${ms$1}ms`;
-}
-function fmtLong(ms$1) {
-  const msAbs = Math.abs(ms$1);
-  if (msAbs >= y) return plural(ms$1, msAbs, y, "year");
-  if (msAbs >= mo) return plural(ms$1, msAbs, mo, "month");
-  if (msAbs >= w) return plural(ms$1, msAbs, w, "week");
-  if (msAbs >= d) return plural(ms$1, msAbs, d, "day");
-  if (msAbs >= h) return plural(ms$1, msAbs, h, "hour");
-  if (msAbs >= m) return plural(ms$1, msAbs, m, "minute");
-  if (msAbs >= s) return plural(ms$1, msAbs, s, "second");
-  return `${ms$1} ms`;
-}
-function format4(ms$1, options) {
-  if (typeof ms$1 !== "number" || !Number.isFinite(ms$1)) throw new Error("Value provided to ms.format() must be of type number.");
-  return options?.long ? fmtLong(ms$1) : fmtShort(ms$1);
-}
-function plural(ms$1, msAbs, n, name8) {
-  const isPlural = msAbs >= n * 1.5;
-  return `${Math.round(ms$1 / n)} ${name8}${isPlural ? "s" : ""}`;
-}
-
-// node_modules/supports-color/index.js
-import process2 from "node:process";
-import os from "node:os";
-import tty from "node:tty";
-function hasFlag(flag, argv = globalThis.Deno ? globalThis.Deno.args : process2.argv) {
-  const prefix = flag.startsWith("-") ? "" : flag.length === 1 ? "-" : "--";
-  const position = argv.indexOf(prefix + flag);
-  const terminatorPosition = argv.indexOf("--");
-  return position !== -1 && (terminatorPosition === -1 || position < terminatorPosition);
-}
-var { env } = process2;
-var flagForceColor;
-if (hasFlag("no-color") || hasFlag("no-colors") || hasFlag("color=false") || hasFlag("color=never")) {
-  flagForceColor = 0;
-} else if (hasFlag("color") || hasFlag("colors") || hasFlag("color=true") || hasFlag("color=always")) {
-  flagForceColor = 1;
-}
-function envForceColor() {
-  if (!("FORCE_COLOR" in env)) {
-    return;
-  }
-  if (env.FORCE_COLOR === "true") {
-    return 1;
-  }
-  if (env.FORCE_COLOR === "false") {
-    return 0;
-  }
-  if (env.FORCE_COLOR.length === 0) {
-    return 1;
-  }
-  const level = Math.min(Number.parseInt(env.FORCE_COLOR, 10), 3);
-  if (![0, 1, 2, 3].includes(level)) {
-    return;
-  }
-  return level;
-}
-function translateLevel(level) {
-  if (level === 0) {
-    return false;
-  }
-  return {
-    level,
-    hasBasic: true,
-    has256: level >= 2,
-    has16m: level >= 3
-  };
-}
-function _supportsColor(haveStream, { streamIsTTY, sniffFlags = true } = {}) {
-  const noFlagForceColor = envForceColor();
-  if (noFlagForceColor !== void 0) {
-    flagForceColor = noFlagForceColor;
-  }
-  const forceColor = sniffFlags ? flagForceColor : noFlagForceColor;
-  if (forceColor === 0) {
-    return 0;
-  }
-  if (sniffFlags) {
-    if (hasFlag("color=16m") || hasFlag("color=full") || hasFlag("color=truecolor")) {
-      return 3;
-    }
-    if (hasFlag("color=256")) {
-      return 2;
-    }
-  }
-  if ("TF_BUILD" in env && "AGENT_NAME" in env) {
-    return 1;
-  }
-  if (haveStream && !streamIsTTY && forceColor === void 0) {
-    return 0;
-  }
-  const min = forceColor || 0;
-  if (env.TERM === "dumb") {
-    return min;
-  }
-  if (process2.platform === "win32") {
-    const osRelease = os.release().split(".");
-    if (Number(osRelease[0]) >= 10 && Number(osRelease[2]) >= 10586) {
-      return Number(osRelease[2]) >= 14931 ? 3 : 2;
-    }
-    return 1;
-  }
-  if ("CI" in env) {
-    if (["GITHUB_ACTIONS", "GITEA_ACTIONS", "CIRCLECI"].some((key) => key in env)) {
-      return 3;
-    }
-    if (["TRAVIS", "APPVEYOR", "GITLAB_CI", "BUILDKITE", "DRONE"].some((sign) => sign in env) || env.CI_NAME === "codeship") {
-      return 1;
-    }
-    return min;
-  }
-  if ("TEAMCITY_VERSION" in env) {
-    return /^(9\.(0*[1-9]\d*)\.|\d{2,}\.)/.test(env.TEAMCITY_VERSION) ? 1 : 0;
-  }
-  if (env.COLORTERM === "truecolor") {
-    return 3;
-  }
-  if (env.TERM === "xterm-kitty") {
-    return 3;
-  }
-  if (env.TERM === "xterm-ghostty") {
-    return 3;
-  }
-  if (env.TERM === "wezterm") {
-    return 3;
-  }
-  if ("TERM_PROGRAM" in env) {
-    const version2 = Number.parseInt((env.TERM_PROGRAM_VERSION || "").split(".")[0], 10);
-    switch (env.TERM_PROGRAM) {
-      case "iTerm.app": {
-        return version2 >= 3 ? 3 : 2;
-      }
-      case "Apple_Terminal": {
-        return 2;
-      }
-    }
-  }
-  if (/-256(color)?$/i.test(env.TERM)) {
-    return 2;
-  }
-  if (/^screen|^xterm|^vt100|^vt220|^rxvt|color|ansi|cygwin|linux/i.test(env.TERM)) {
-    return 1;
-  }
-  if ("COLORTERM" in env) {
-    return 1;
-  }
-  return min;
-}
-function createSupportsColor(stream, options = {}) {
-  const level = _supportsColor(stream, {
-    streamIsTTY: stream && stream.isTTY,
-    ...options
-  });
-  return translateLevel(level);
-}
-var supportsColor = {
-  stdout: createSupportsColor({ isTTY: tty.isatty(1) }),
-  stderr: createSupportsColor({ isTTY: tty.isatty(2) })
-};
-var supports_color_default = supportsColor;
-
-// node_modules/weald/dist/src/common.js
-function setup(env2) {
-  createDebug.debug = createDebug;
-  createDebug.default = createDebug;
-  createDebug.coerce = coerce3;
-  createDebug.disable = disable;
-  createDebug.enable = enable;
-  createDebug.enabled = enabled;
-  createDebug.humanize = ms;
-  createDebug.destroy = destroy;
-  Object.keys(env2).forEach((key) => {
-    createDebug[key] = env2[key];
-  });
-  createDebug.names = [];
-  createDebug.skips = [];
-  createDebug.formatters = {};
-  function selectColor(namespace) {
-    let hash = 0;
-    for (let i = 0; i < namespace.length; i++) {
-      hash = (hash << 5) - hash + namespace.charCodeAt(i);
-      hash |= 0;
-    }
-    return createDebug.colors[Math.abs(hash) % createDebug.colors.length];
-  }
-  createDebug.selectColor = selectColor;
-  function createDebug(namespace, options) {
-    let prevTime;
-    let enableOverride = null;
-    let namespacesCache;
-    let enabledCache;
-    function debug(...args) {
-      if (!debug.enabled) {
-        return;
-      }
-      const self2 = debug;
-      const curr = Number(/* @__PURE__ */ new Date());
-      const ms2 = curr - (prevTime || curr);
-      self2.diff = ms2;
-      self2.prev = prevTime;
-      self2.curr = curr;
-      prevTime = curr;
-      args[0] = createDebug.coerce(args[0]);
-      if (typeof args[0] !== "string") {
-        args.unshift("%O");
-      }
-      let index = 0;
-      args[0] = args[0].replace(/%([a-zA-Z%])/g, (match, format5) => {
-        if (match === "%%") {
-          return "%";
-        }
-        index++;
-        const formatter = createDebug.formatters[format5];
-        if (typeof formatter === "function") {
-          const val = args[index];
-          match = formatter.call(self2, val);
-          args.splice(index, 1);
-          index--;
-        }
-        return match;
-      });
-      createDebug.formatArgs.call(self2, args);
-      if (options?.onLog != null) {
-        options.onLog(...args);
-      }
-      const logFn = self2.log || createDebug.log;
-      logFn.apply(self2, args);
-    }
-    debug.namespace = namespace;
-    debug.useColors = createDebug.useColors();
-    debug.color = createDebug.selectColor(namespace);
-    debug.extend = extend;
-    debug.destroy = createDebug.destroy;
-    Object.defineProperty(debug, "enabled", {
-      enumerable: true,
-      configurable: false,
-      get: () => {
-        if (enableOverride !== null) {
-          return enableOverride;
-        }
-        if (namespacesCache !== createDebug.namespaces) {
-          namespacesCache = createDebug.namespaces;
-          enabledCache = createDebug.enabled(namespace);
-        }
-        return enabledCache;
-      },
-      set: (v) => {
-        enableOverride = v;
-      }
-    });
-    if (typeof createDebug.init === "function") {
-      createDebug.init(debug);
-    }
-    return debug;
-  }
-  function extend(namespace, delimiter) {
-    const newDebug = createDebug(this.namespace + (typeof delimiter === "undefined" ? ":" : delimiter) + namespace);
-    newDebug.log = this.log;
-    return newDebug;
-  }
-  function enable(namespaces) {
-    createDebug.save(namespaces);
-    createDebug.namespaces = namespaces;
-    createDebug.names = [];
-    createDebug.skips = [];
-    let i;
-    const split2 = (typeof namespaces === "string" ? namespaces : "").split(/[\s,]+/);
-    const len = split2.length;
-    for (i = 0; i < len; i++) {
-      if (!split2[i]) {
-        continue;
-      }
-      namespaces = split2[i].replace(/\*/g, ".*?");
-      if (namespaces[0] === "-") {
-        createDebug.skips.push(new RegExp("^" + namespaces.substr(1) + "$"));
-      } else {
-        createDebug.names.push(new RegExp("^" + namespaces + "$"));
-      }
-    }
-  }
-  function disable() {
-    const namespaces = [
-      ...createDebug.names.map(toNamespace),
-      ...createDebug.skips.map(toNamespace).map((namespace) => "-" + namespace)
-    ].join(",");
-    createDebug.enable("");
-    return namespaces;
-  }
-  function enabled(name8) {
-    if (name8[name8.length - 1] === "*") {
-      return true;
-    }
-    let i;
-    let len;
-    for (i = 0, len = createDebug.skips.length; i < len; i++) {
-      if (createDebug.skips[i].test(name8)) {
-        return false;
-      }
-    }
-    for (i = 0, len = createDebug.names.length; i < len; i++) {
-      if (createDebug.names[i].test(name8)) {
-        return true;
-      }
-    }
-    return false;
-  }
-  function toNamespace(regexp) {
-    return regexp.toString().substring(2, regexp.toString().length - 2).replace(/\.\*\?$/, "*");
-  }
-  function coerce3(val) {
-    if (val instanceof Error) {
-      return val.stack ?? val.message;
-    }
-    return val;
-  }
-  function destroy() {
-    console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
-  }
-  createDebug.setupFormatters(createDebug.formatters);
-  createDebug.enable(createDebug.load());
-  return createDebug;
-}
-
-// node_modules/weald/dist/src/node.js
-var colors = [6, 2, 3, 4, 5, 1];
-if (supports_color_default.stderr !== false && (supports_color_default.stderr ?? supports_color_default).level >= 2) {
-  colors = [
-    20,
-    21,
-    26,
-    27,
-    32,
-    33,
-    38,
-    39,
-    40,
-    41,
-    42,
-    43,
-    44,
-    45,
-    56,
-    57,
-    62,
-    63,
-    68,
-    69,
-    74,
-    75,
-    76,
-    77,
-    78,
-    79,
-    80,
-    81,
-    92,
-    93,
-    98,
-    99,
-    112,
-    113,
-    128,
-    129,
-    134,
-    135,
-    148,
-    149,
-    160,
-    161,
-    162,
-    163,
-    164,
-    165,
-    166,
-    167,
-    168,
-    169,
-    170,
-    171,
-    172,
-    173,
-    178,
-    179,
-    184,
-    185,
-    196,
-    197,
-    198,
-    199,
-    200,
-    201,
-    202,
-    203,
-    204,
-    205,
-    206,
-    207,
-    208,
-    209,
-    214,
-    215,
-    220,
-    221
-  ];
-}
-var inspectOpts = Object.keys(process.env).filter((key) => {
-  return /^debug_/i.test(key);
-}).reduce((obj, key) => {
-  const prop = key.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
-    return k.toUpperCase();
-  });
-  let val = process.env[key];
-  if (/^(yes|on|true|enabled)$/i.test(val)) {
-    val = true;
-  } else if (/^(no|off|false|disabled)$/i.test(val)) {
-    val = false;
-  } else if (val === "null") {
-    val = null;
-  } else {
-    val = Number(val);
-  }
-  obj[prop] = val;
-  return obj;
-}, {});
-function useColors() {
-  return "colors" in inspectOpts ? Boolean(inspectOpts.colors) : tty2.isatty(process.stderr.fd);
-}
-function formatArgs(args) {
-  const { namespace: name8, useColors: useColors2 } = this;
-  if (useColors2 === true) {
-    const c = this.color;
-    const colorCode = "\x1B[3" + (c < 8 ? c : "8;5;" + c);
-    const prefix = `  ${colorCode};1m${name8} \x1B[0m`;
-    args[0] = prefix + args[0].split("\n").join("\n" + prefix);
-    args.push(colorCode + "m+" + ms(this.diff) + "\x1B[0m");
-  } else {
-    args[0] = getDate() + name8 + " " + args[0];
-  }
-}
-function getDate() {
-  if (inspectOpts.hideDate != null) {
-    return "";
-  }
-  return (/* @__PURE__ */ new Date()).toISOString() + " ";
-}
-function log(...args) {
-  return process.stderr.write(util.format(...args) + "\n");
-}
-function save(namespaces) {
-  if (namespaces != null) {
-    process.env.DEBUG = namespaces;
-  } else {
-    delete process.env.DEBUG;
-  }
-}
-function load() {
-  return process.env.DEBUG;
-}
-function init(debug) {
-  debug.inspectOpts = {};
-  const keys = Object.keys(inspectOpts);
-  for (let i = 0; i < keys.length; i++) {
-    debug.inspectOpts[keys[i]] = inspectOpts[keys[i]];
-  }
-}
-function setupFormatters(formatters) {
-  formatters.o = function(v) {
-    this.inspectOpts.colors = this.useColors;
-    return util.inspect(v, this.inspectOpts).split("\n").map((str) => str.trim()).join(" ");
-  };
-  formatters.O = function(v) {
-    this.inspectOpts.colors = this.useColors;
-    return util.inspect(v, this.inspectOpts);
-  };
-}
-var node_default = setup({ init, log, formatArgs, save, load, useColors, setupFormatters, colors, inspectOpts });
-
-// node_modules/weald/dist/src/index.js
-var src_default9 = node_default;
-
-// node_modules/@libp2p/logger/dist/src/index.js
-src_default9.formatters.b = (v) => {
-  return v == null ? "undefined" : base58btc.baseEncode(v);
-};
-src_default9.formatters.t = (v) => {
-  return v == null ? "undefined" : base32.baseEncode(v);
-};
-src_default9.formatters.m = (v) => {
-  return v == null ? "undefined" : base64.baseEncode(v);
-};
-src_default9.formatters.p = (v) => {
-  return v == null ? "undefined" : v.toString();
-};
-src_default9.formatters.c = (v) => {
-  return v == null ? "undefined" : v.toString();
-};
-src_default9.formatters.k = (v) => {
-  return v == null ? "undefined" : v.toString();
-};
-src_default9.formatters.a = (v) => {
-  return v == null ? "undefined" : v.toString();
-};
-function formatError2(v, indent = "") {
-  const message2 = notEmpty(v.message);
-  const stack = notEmpty(v.stack);
-  if (message2 != null && stack != null) {
-    if (stack.includes(message2)) {
-      return `${stack.split("\n").join(`
-${indent}`)}`;
-    }
-    return `${message2}
-${indent}${stack.split("\n").join(`
-${indent}`)}`;
-  }
-  if (stack != null) {
-    return `${stack.split("\n").join(`
-${indent}`)}`;
-  }
-  if (message2 != null) {
-    return `${message2}`;
-  }
-  return `${v.toString()}`;
-}
-function isAggregateError(err) {
-  return err instanceof AggregateError || err?.name === "AggregateError" && Array.isArray(err.errors);
-}
-function printError(err, indent = "") {
-  if (isAggregateError(err)) {
-    let output = formatError2(err, indent);
-    if (err.errors.length > 0) {
-      indent = `${indent}    `;
-      output += `
-${indent}${err.errors.map((err2) => `${printError(err2, `${indent}`)}`).join(`
-${indent}`)}`;
-    } else {
-      output += `
-${indent}[Error list was empty]`;
-    }
-    return output.trim();
-  }
-  return formatError2(err, indent);
-}
-src_default9.formatters.e = (v) => {
-  if (v == null) {
-    return "undefined";
-  }
-  return printError(v);
-};
-function createDisabledLogger(namespace) {
-  const logger2 = () => {
-  };
-  logger2.enabled = false;
-  logger2.color = "";
-  logger2.diff = 0;
-  logger2.log = () => {
-  };
-  logger2.namespace = namespace;
-  logger2.destroy = () => true;
-  logger2.extend = () => logger2;
-  logger2.useColors = () => false;
-  return logger2;
-}
-function logger(name8, options) {
-  let trace = createDisabledLogger(`${name8}:trace`);
-  if (src_default9.enabled(`${name8}:trace`) && src_default9.names.map((r) => r.toString()).find((n) => n.includes(":trace")) != null) {
-    trace = src_default9(`${name8}:trace`, options);
-  }
-  return Object.assign(src_default9(name8, options), {
-    error: src_default9(`${name8}:error`, options),
-    trace,
-    newScope: (scope) => logger(`${name8}:${scope}`, options)
-  });
-}
-function notEmpty(str) {
-  if (str == null) {
-    return;
-  }
-  str = str.trim();
-  if (str.length === 0) {
-    return;
-  }
-  return str;
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
-var import_it_to_stream = __toESM(require_src(), 1);
-
-// node_modules/merge-options/index.mjs
-var import_index5 = __toESM(require_merge_options(), 1);
-var merge_options_default = import_index5.default;
-
-// node_modules/blob-to-it/dist/src/index.js
-function blobToIt(blob) {
-  if (typeof blob.stream === "function") {
-    return browserReadableStreamToIt(blob.stream());
-  }
-  return browserReadableStreamToIt(new Response(blob).body);
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-content.js
-async function* toAsyncIterable(thing) {
-  yield thing;
-}
-async function normaliseContent2(input) {
-  if (isBytes(input)) {
-    return toAsyncIterable(toBytes(input));
-  }
-  if (typeof input === "string" || input instanceof String) {
-    return toAsyncIterable(toBytes(input.toString()));
-  }
-  if (isBlob(input)) {
-    return blobToIt(input);
-  }
-  if (isReadableStream(input)) {
-    input = browserReadableStreamToIt(input);
-  }
-  if (Symbol.iterator in input || Symbol.asyncIterator in input) {
-    const peekable2 = src_default6(input);
-    const { value, done } = await peekable2.peek();
-    if (done === true) {
-      return toAsyncIterable(new Uint8Array(0));
-    }
-    peekable2.push(value);
-    if (Number.isInteger(value)) {
-      return toAsyncIterable(Uint8Array.from(await src_default3(peekable2)));
-    }
-    if (isBytes(value) || typeof value === "string" || value instanceof String) {
-      return src_default7(peekable2, toBytes);
-    }
-  }
-  throw new InvalidParametersError3(`Unexpected input: ${input}`);
-}
-function toBytes(chunk) {
-  if (chunk instanceof Uint8Array) {
-    return chunk;
-  }
-  if (ArrayBuffer.isView(chunk)) {
-    return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  }
-  if (chunk instanceof ArrayBuffer) {
-    return new Uint8Array(chunk);
-  }
-  if (Array.isArray(chunk)) {
-    return Uint8Array.from(chunk);
-  }
-  return fromString2(chunk.toString());
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-multiple.js
-function normaliseInput2(input) {
-  return normaliseCandidateMultiple(input, normaliseContent2);
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.node.js
-var merge2 = merge_options_default.bind({ ignoreUndefined: true });
-var log2 = logger("ipfs:core-utils:multipart-request");
-async function multipartRequest2(source2, abortController, headers = {}, boundary = `-----------------------------${nanoid()}`) {
-  async function* streamFiles(source3) {
-    try {
-      let index = 0;
-      for await (const { content, path, mode, mtime } of source3) {
-        let fileSuffix = "";
-        const type = content != null ? "file" : "dir";
-        if (index > 0) {
-          yield "\r\n";
-          fileSuffix = `-${index}`;
-        }
-        let fieldName = type + fileSuffix;
-        const qs = [];
-        if (mode !== null && mode !== void 0) {
-          qs.push(`mode=${modeToString(mode)}`);
-        }
-        if (mtime != null) {
-          const { secs, nsecs } = mtime;
-          qs.push(`mtime=${secs}`);
-          if (nsecs != null) {
-            qs.push(`mtime-nsecs=${nsecs}`);
-          }
-        }
-        if (qs.length > 0) {
-          fieldName = `${fieldName}?${qs.join("&")}`;
-        }
-        yield `--${boundary}\r
-`;
-        yield `Content-Disposition: form-data; name="${fieldName}"; filename="${encodeURIComponent(path ?? "")}"\r
-`;
-        yield `Content-Type: ${content != null ? "application/octet-stream" : "application/x-directory"}\r
-`;
-        yield "\r\n";
-        if (content != null) {
-          yield* content;
-        }
-        index++;
-      }
-    } catch (err) {
-      log2(err);
-      abortController.abort();
-    } finally {
-      yield `\r
---${boundary}--\r
-`;
-    }
-  }
-  const peekable2 = src_default6(normaliseInput2(source2));
-  const { value, done } = await peekable2.peek();
-  if (done !== true) {
-    peekable2.push(value);
-  }
-  return {
-    // @ts-expect-error streaming upload so parts are unknown
-    parts: null,
-    total: -1,
-    headers: merge2(headers, {
-      "Content-Type": `multipart/form-data; boundary=${boundary}`
-    }),
-    body: (0, import_it_to_stream.default)(streamFiles(peekable2))
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/multipart-request.js
-async function multipartRequest3(source2, abortController, headers = {}, boundary = `-----------------------------${nanoid()}`) {
-  let req = multipartRequest2;
-  if (isElectronRenderer) {
-    req = multipartRequest;
-  }
-  return req(source2, abortController, headers, boundary);
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/object-to-camel.js
-function objectToCamel(obj) {
-  if (obj == null) {
-    return obj;
-  }
-  const caps = /^[A-Z]+$/;
-  const output = {};
-  return Object.keys(obj).reduce((camelObj, k) => {
-    if (caps.test(k)) {
-      camelObj[k.toLowerCase()] = obj[k];
-    } else if (caps.test(k[0])) {
-      camelObj[k[0].toLowerCase() + k.slice(1)] = obj[k];
-    } else {
-      camelObj[k] = obj[k];
-    }
-    return camelObj;
-  }, output);
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/to-url-search-params.js
-function toUrlSearchParams({ arg, searchParams, hashAlg, mtime, mode, ...options } = {}) {
-  if (searchParams != null) {
-    options = {
-      ...options,
-      ...searchParams
-    };
-  }
-  if (hashAlg != null) {
-    options.hash = hashAlg;
-  }
-  if (mtime != null) {
-    mtime = parseMtime(mtime);
-    options.mtime = mtime.secs;
-    options.mtimeNsecs = mtime.nsecs;
-  }
-  if (mode != null) {
-    options.mode = modeToString(mode);
-  }
-  if (!isNaN(options.timeout)) {
-    options.timeout = `${options.timeout}ms`;
-  }
-  if (arg === void 0 || arg === null) {
-    arg = [];
-  } else if (!Array.isArray(arg)) {
-    arg = [arg];
-  }
-  const filteredOptions = {};
-  for (const [key, value] of Object.entries(options)) {
-    if (value !== void 0 && value !== null) {
-      filteredOptions[key] = value;
-    }
-  }
-  const urlSearchParams = new URLSearchParams(filteredOptions);
-  arg.forEach((arg2) => {
-    urlSearchParams.append("arg", arg2);
-  });
-  return urlSearchParams;
-}
-
-// node_modules/kubo-rpc-client/dist/src/add-all.js
-function createAddAll(client) {
-  return async function* addAll(source2, options = {}) {
-    const controller = new AbortController();
-    const signal = anySignal([controller.signal, options.signal]);
-    try {
-      const { headers, body, total, parts } = await multipartRequest3(source2, controller, options.headers);
-      const [progressFn, onUploadProgress] = typeof options.progress === "function" ? createProgressHandler(total, options.progress, parts) : [void 0, void 0];
-      const res = await client.post("add", {
-        searchParams: toUrlSearchParams({
-          "stream-channels": true,
-          ...options,
-          progress: Boolean(progressFn)
-        }),
-        onUploadProgress,
-        signal,
-        headers,
-        body
-      });
-      for await (let file of res.ndjson()) {
-        file = objectToCamel(file);
-        if (file.hash !== void 0) {
-          yield toCoreInterface(file);
-        } else if (progressFn != null) {
-          progressFn(file.bytes ?? 0, file.name);
-        }
-      }
-    } finally {
-      signal.clear();
-    }
-  };
-}
-var createProgressHandler = (total, progress, parts) => parts != null ? [void 0, createOnUploadProgress(total, parts, progress)] : [progress, void 0];
-var createOnUploadProgress = (size, parts, progress) => {
-  let index = 0;
-  const count = parts.length;
-  return ({ loaded, total }) => {
-    const position = Math.floor(loaded / total * size);
-    while (index < count) {
-      const { start, end, name: name8 } = parts[index];
-      if (position < end) {
-        progress(position - start, name8);
-        break;
-      } else {
-        progress(end - start, name8);
-        index += 1;
-      }
-    }
-  };
-};
-function toCoreInterface({ name: name8, hash, size, mode, mtime, mtimeNsecs }) {
-  const output = {
-    path: name8,
-    cid: CID.parse(hash),
-    size: parseInt(size)
-  };
-  if (mode != null) {
-    output.mode = parseInt(mode, 8);
-  }
-  if (mtime != null) {
-    output.mtime = {
-      secs: mtime,
-      nsecs: mtimeNsecs ?? 0
-    };
-  }
-  return output;
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-candidate-single.js
-var import_err_code2 = __toESM(require_err_code(), 1);
-async function* normaliseCandidateSingle(input, normaliseContent3) {
-  if (input === null || input === void 0) {
-    throw (0, import_err_code2.default)(new Error(`Unexpected input: ${input}`), "ERR_UNEXPECTED_INPUT");
-  }
-  if (typeof input === "string" || input instanceof String) {
-    yield toFileObject2(input.toString(), normaliseContent3);
-    return;
-  }
-  if (isBytes(input) || isBlob(input)) {
-    yield toFileObject2(input, normaliseContent3);
-    return;
-  }
-  if (isReadableStream(input)) {
-    input = browserReadableStreamToIt(input);
-  }
-  if (Symbol.iterator in input || Symbol.asyncIterator in input) {
-    const peekable2 = src_default6(input);
-    const { value, done } = await peekable2.peek();
-    if (done === true) {
-      yield { content: [] };
-      return;
-    }
-    peekable2.push(value);
-    if (Number.isInteger(value) || isBytes(value) || typeof value === "string" || value instanceof String) {
-      yield toFileObject2(peekable2, normaliseContent3);
-      return;
-    }
-    throw (0, import_err_code2.default)(new Error("Unexpected input: multiple items passed - if you are using ipfs.add, please use ipfs.addAll instead"), "ERR_UNEXPECTED_INPUT");
-  }
-  if (isFileObject(input)) {
-    yield toFileObject2(input, normaliseContent3);
-    return;
-  }
-  throw (0, import_err_code2.default)(new Error('Unexpected input: cannot convert "' + typeof input + '" into ImportCandidate'), "ERR_UNEXPECTED_INPUT");
-}
-async function toFileObject2(input, normaliseContent3) {
-  const { path, mode, mtime, content } = input;
-  const file = {
-    path: path ?? "",
-    mode: parseMode(mode),
-    mtime: parseMtime(mtime)
-  };
-  if (content != null) {
-    file.content = await normaliseContent3(content);
-  } else if (path == null) {
-    file.content = await normaliseContent3(input);
-  }
-  return file;
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/files/normalise-input-single.js
-function normaliseInput3(input) {
-  return normaliseCandidateSingle(input, normaliseContent2);
-}
-
-// node_modules/kubo-rpc-client/dist/src/add.js
-function createAdd(client) {
-  const all2 = createAddAll(client);
-  return async function add2(input, options = {}) {
-    const source2 = normaliseInput3(input);
-    const addAllPromise = all2(source2, options);
-    const result = await src_default5(addAllPromise);
-    if (result == null) {
-      throw new Error("Invalid body");
-    }
-    return result;
-  };
-}
-
 // node_modules/@libp2p/crypto/dist/src/keys/ecdsa/index.js
 async function hashAndSign(key, msg, options) {
   const privateKey = await crypto.subtle.importKey("jwk", key, {
@@ -24128,11 +16062,24 @@ async function hashAndVerify(key, sig, msg, options) {
   return result;
 }
 
+// node_modules/uint8arrays/dist/src/to-string.node.js
+import { Buffer as Buffer5 } from "node:buffer";
+function toString2(array2, encoding = "utf8") {
+  const base3 = bases_default[encoding];
+  if (base3 == null) {
+    throw new Error(`Unsupported encoding "${encoding}"`);
+  }
+  if (encoding === "utf8" || encoding === "utf-8") {
+    return Buffer5.from(array2.buffer, array2.byteOffset, array2.byteLength).toString("utf8");
+  }
+  return base3.encoder.encode(array2).substring(1);
+}
+
 // node_modules/@libp2p/crypto/dist/src/keys/rsa/der.js
 var TAG_MASK = parseInt("11111", 2);
 var LONG_LENGTH_MASK = parseInt("10000000", 2);
 var LONG_LENGTH_BYTES_MASK = parseInt("01111111", 2);
-var decoders2 = {
+var decoders = {
   0: readSequence,
   1: readSequence,
   2: readInteger,
@@ -24147,13 +16094,13 @@ var decoders2 = {
 function decodeDer(buf, context = { offset: 0 }) {
   const tag = buf[context.offset] & TAG_MASK;
   context.offset++;
-  if (decoders2[tag] != null) {
-    return decoders2[tag](buf, context);
+  if (decoders[tag] != null) {
+    return decoders[tag](buf, context);
   }
   throw new Error("No decoder for tag " + tag);
 }
 function readLength(buf, context) {
-  let length4 = 0;
+  let length3 = 0;
   if ((buf[context.offset] & LONG_LENGTH_MASK) === LONG_LENGTH_MASK) {
     const count = buf[context.offset] & LONG_LENGTH_BYTES_MASK;
     let str = "0x";
@@ -24164,15 +16111,15 @@ function readLength(buf, context) {
       }
       str += buf[context.offset].toString(16).padStart(2, "0");
     }
-    length4 = parseInt(str, 16);
+    length3 = parseInt(str, 16);
   } else {
-    length4 = buf[context.offset];
+    length3 = buf[context.offset];
     context.offset++;
   }
-  if (!Number.isInteger(length4) || length4 < 0 || length4 > buf.byteLength - context.offset) {
+  if (!Number.isInteger(length3) || length3 < 0 || length3 > buf.byteLength - context.offset) {
     throw new Error("invalid DER element length");
   }
-  return length4;
+  return length3;
 }
 function readSequence(buf, context) {
   readLength(buf, context);
@@ -24190,9 +16137,9 @@ function readSequence(buf, context) {
   return entries;
 }
 function readInteger(buf, context) {
-  const length4 = readLength(buf, context);
+  const length3 = readLength(buf, context);
   const start = context.offset;
-  const end = context.offset + length4;
+  const end = context.offset + length3;
   const vals = [];
   for (let i = start; i < end; i++) {
     if (i === start && buf[i] === 0) {
@@ -24200,7 +16147,7 @@ function readInteger(buf, context) {
     }
     vals.push(buf[i]);
   }
-  context.offset += length4;
+  context.offset += length3;
   return Uint8Array.from(vals);
 }
 function readObjectIdentifier(buf, context) {
@@ -24243,20 +16190,20 @@ function readNull(buf, context) {
   return null;
 }
 function readBitString(buf, context) {
-  const length4 = readLength(buf, context);
+  const length3 = readLength(buf, context);
   const unusedBits = buf[context.offset];
   context.offset++;
-  const bytes = buf.subarray(context.offset, context.offset + length4 - 1);
-  context.offset += length4;
+  const bytes = buf.subarray(context.offset, context.offset + length3 - 1);
+  context.offset += length3;
   if (unusedBits !== 0) {
     throw new Error("Unused bits in bit string is unimplemented");
   }
   return bytes;
 }
 function readOctetString(buf, context) {
-  const length4 = readLength(buf, context);
-  const bytes = buf.subarray(context.offset, context.offset + length4);
-  context.offset += length4;
+  const length3 = readLength(buf, context);
+  const bytes = buf.subarray(context.offset, context.offset + length3);
+  context.offset += length3;
   return bytes;
 }
 function encodeNumber(value) {
@@ -24264,26 +16211,26 @@ function encodeNumber(value) {
   if (number.length % 2 === 1) {
     number = "0" + number;
   }
-  const array = new Uint8ArrayList();
+  const array2 = new Uint8ArrayList();
   for (let i = 0; i < number.length; i += 2) {
-    array.append(Uint8Array.from([parseInt(`${number[i]}${number[i + 1]}`, 16)]));
+    array2.append(Uint8Array.from([parseInt(`${number[i]}${number[i + 1]}`, 16)]));
   }
-  return array;
+  return array2;
 }
 function encodeLength(bytes) {
   if (bytes.byteLength < 128) {
     return Uint8Array.from([bytes.byteLength]);
   }
-  const length4 = encodeNumber(bytes.byteLength);
+  const length3 = encodeNumber(bytes.byteLength);
   return new Uint8ArrayList(Uint8Array.from([
-    length4.byteLength | LONG_LENGTH_MASK
-  ]), length4);
+    length3.byteLength | LONG_LENGTH_MASK
+  ]), length3);
 }
 function encodeInteger(value) {
   const contents = new Uint8ArrayList();
   const mask = 128;
-  const positive2 = (value.subarray()[0] & mask) === mask;
-  if (positive2) {
+  const positive = (value.subarray()[0] & mask) === mask;
+  if (positive) {
     contents.append(Uint8Array.from([0]));
   }
   contents.append(value);
@@ -24333,45 +16280,45 @@ function unmarshalECDSAPrivateKey(bytes) {
 }
 function pkiMessageToECDSAPrivateKey(message2) {
   const privateKey = message2[1];
-  const d3 = toString2(privateKey, "base64url");
+  const d = toString2(privateKey, "base64url");
   const coordinates = message2[2][1][0];
   const offset = 1;
   let x;
-  let y3;
+  let y;
   if (privateKey.byteLength === P_256_KEY_LENGTH) {
     x = toString2(coordinates.subarray(offset, offset + P_256_KEY_LENGTH), "base64url");
-    y3 = toString2(coordinates.subarray(offset + P_256_KEY_LENGTH), "base64url");
+    y = toString2(coordinates.subarray(offset + P_256_KEY_LENGTH), "base64url");
     return new ECDSAPrivateKey({
       ...P_256_KEY_JWK,
       key_ops: ["sign"],
-      d: d3,
+      d,
       x,
-      y: y3
+      y
     });
   }
   if (privateKey.byteLength === P_384_KEY_LENGTH) {
     x = toString2(coordinates.subarray(offset, offset + P_384_KEY_LENGTH), "base64url");
-    y3 = toString2(coordinates.subarray(offset + P_384_KEY_LENGTH), "base64url");
+    y = toString2(coordinates.subarray(offset + P_384_KEY_LENGTH), "base64url");
     return new ECDSAPrivateKey({
       ...P_384_KEY_JWK,
       key_ops: ["sign"],
-      d: d3,
+      d,
       x,
-      y: y3
+      y
     });
   }
   if (privateKey.byteLength === P_521_KEY_LENGTH) {
     x = toString2(coordinates.subarray(offset, offset + P_521_KEY_LENGTH), "base64url");
-    y3 = toString2(coordinates.subarray(offset + P_521_KEY_LENGTH), "base64url");
+    y = toString2(coordinates.subarray(offset + P_521_KEY_LENGTH), "base64url");
     return new ECDSAPrivateKey({
       ...P_521_KEY_JWK,
       key_ops: ["sign"],
-      d: d3,
+      d,
       x,
-      y: y3
+      y
     });
   }
-  throw new InvalidParametersError3(`Private key length was wrong length, got ${privateKey.byteLength}, expected 32, 48 or 66`);
+  throw new InvalidParametersError(`Private key length was wrong length, got ${privateKey.byteLength}, expected 32, 48 or 66`);
 }
 function unmarshalECDSAPublicKey(bytes) {
   const message2 = decodeDer(bytes);
@@ -24381,38 +16328,38 @@ function pkiMessageToECDSAPublicKey(message2) {
   const coordinates = message2[1][1][0];
   const offset = 1;
   let x;
-  let y3;
+  let y;
   if (coordinates.byteLength === P_256_KEY_LENGTH * 2 + 1) {
     x = toString2(coordinates.subarray(offset, offset + P_256_KEY_LENGTH), "base64url");
-    y3 = toString2(coordinates.subarray(offset + P_256_KEY_LENGTH), "base64url");
+    y = toString2(coordinates.subarray(offset + P_256_KEY_LENGTH), "base64url");
     return new ECDSAPublicKey({
       ...P_256_KEY_JWK,
       key_ops: ["verify"],
       x,
-      y: y3
+      y
     });
   }
   if (coordinates.byteLength === P_384_KEY_LENGTH * 2 + 1) {
     x = toString2(coordinates.subarray(offset, offset + P_384_KEY_LENGTH), "base64url");
-    y3 = toString2(coordinates.subarray(offset + P_384_KEY_LENGTH), "base64url");
+    y = toString2(coordinates.subarray(offset + P_384_KEY_LENGTH), "base64url");
     return new ECDSAPublicKey({
       ...P_384_KEY_JWK,
       key_ops: ["verify"],
       x,
-      y: y3
+      y
     });
   }
   if (coordinates.byteLength === P_521_KEY_LENGTH * 2 + 1) {
     x = toString2(coordinates.subarray(offset, offset + P_521_KEY_LENGTH), "base64url");
-    y3 = toString2(coordinates.subarray(offset + P_521_KEY_LENGTH), "base64url");
+    y = toString2(coordinates.subarray(offset + P_521_KEY_LENGTH), "base64url");
     return new ECDSAPublicKey({
       ...P_521_KEY_JWK,
       key_ops: ["verify"],
       x,
-      y: y3
+      y
     });
   }
-  throw new InvalidParametersError3(`coordinates were wrong length, got ${coordinates.byteLength}, expected 65, 97 or 133`);
+  throw new InvalidParametersError(`coordinates were wrong length, got ${coordinates.byteLength}, expected 65, 97 or 133`);
 }
 function privateKeyToPKIMessage(privateKey) {
   return encodeSequence([
@@ -24450,7 +16397,7 @@ function getOID(curve) {
   if (curve === "P-521") {
     return OID_521;
   }
-  throw new InvalidParametersError3(`Invalid curve ${curve}`);
+  throw new InvalidParametersError(`Invalid curve ${curve}`);
 }
 
 // node_modules/@libp2p/crypto/dist/src/keys/ecdsa/ecdsa.js
@@ -24520,7 +16467,7 @@ var ECDSAPrivateKey = class {
 };
 
 // node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
-import crypto4 from "crypto";
+import crypto3 from "crypto";
 
 // node_modules/@noble/hashes/_u64.js
 var U32_MASK64 = /* @__PURE__ */ (() => BigInt(2 ** 32 - 1))();
@@ -24535,38 +16482,38 @@ function split(lst, le = false) {
   let Ah = new Uint32Array(len);
   let Al = new Uint32Array(len);
   for (let i = 0; i < len; i++) {
-    const { h: h3, l } = fromBig(lst[i], le);
-    [Ah[i], Al[i]] = [h3, l];
+    const { h, l } = fromBig(lst[i], le);
+    [Ah[i], Al[i]] = [h, l];
   }
   return [Ah, Al];
 }
 var fromNumH = (n) => n / 2 ** 32 | 0;
 var fromNumL = (n) => n >>> 0;
 function setU64FromNum(view, byteOffset, n, isLE) {
-  const h3 = fromNumH(n);
+  const h = fromNumH(n);
   const l = fromNumL(n);
-  view.setUint32(byteOffset, isLE ? l : h3, isLE);
-  view.setUint32(byteOffset + 4, isLE ? h3 : l, isLE);
+  view.setUint32(byteOffset, isLE ? l : h, isLE);
+  view.setUint32(byteOffset + 4, isLE ? h : l, isLE);
 }
-var shrSH = (h3, _l, s2) => h3 >>> s2;
-var shrSL = (h3, l, s2) => h3 << 32 - s2 | l >>> s2;
-var rotrSH = (h3, l, s2) => h3 >>> s2 | l << 32 - s2;
-var rotrSL = (h3, l, s2) => h3 << 32 - s2 | l >>> s2;
-var rotrBH = (h3, l, s2) => h3 << 64 - s2 | l >>> s2 - 32;
-var rotrBL = (h3, l, s2) => h3 >>> s2 - 32 | l << 64 - s2;
-function add(Ah, Al, Bh, Bl3) {
-  const l = (Al >>> 0) + (Bl3 >>> 0);
+var shrSH = (h, _l, s) => h >>> s;
+var shrSL = (h, l, s) => h << 32 - s | l >>> s;
+var rotrSH = (h, l, s) => h >>> s | l << 32 - s;
+var rotrSL = (h, l, s) => h << 32 - s | l >>> s;
+var rotrBH = (h, l, s) => h << 64 - s | l >>> s - 32;
+var rotrBL = (h, l, s) => h >>> s - 32 | l << 64 - s;
+function add(Ah, Al, Bh, Bl2) {
+  const l = (Al >>> 0) + (Bl2 >>> 0);
   return { h: Ah + Bh + (l / 2 ** 32 | 0) | 0, l: l | 0 };
 }
-var add3L = (Al, Bl3, Cl) => (Al >>> 0) + (Bl3 >>> 0) + (Cl >>> 0);
+var add3L = (Al, Bl2, Cl) => (Al >>> 0) + (Bl2 >>> 0) + (Cl >>> 0);
 var add3H = (low, Ah, Bh, Ch) => Ah + Bh + Ch + (low / 2 ** 32 | 0) | 0;
-var add4L = (Al, Bl3, Cl, Dl) => (Al >>> 0) + (Bl3 >>> 0) + (Cl >>> 0) + (Dl >>> 0);
+var add4L = (Al, Bl2, Cl, Dl) => (Al >>> 0) + (Bl2 >>> 0) + (Cl >>> 0) + (Dl >>> 0);
 var add4H = (low, Ah, Bh, Ch, Dh) => Ah + Bh + Ch + Dh + (low / 2 ** 32 | 0) | 0;
-var add5L = (Al, Bl3, Cl, Dl, El) => (Al >>> 0) + (Bl3 >>> 0) + (Cl >>> 0) + (Dl >>> 0) + (El >>> 0);
+var add5L = (Al, Bl2, Cl, Dl, El) => (Al >>> 0) + (Bl2 >>> 0) + (Cl >>> 0) + (Dl >>> 0) + (El >>> 0);
 var add5H = (low, Ah, Bh, Ch, Dh, Eh) => Ah + Bh + Ch + Dh + Eh + (low / 2 ** 32 | 0) | 0;
 
 // node_modules/@noble/hashes/utils.js
-function isBytes2(a) {
+function isBytes(a) {
   return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
 }
 var atitle = (title) => title ? `"${title}" ` : "";
@@ -24577,25 +16524,25 @@ function anumber(n, title = "") {
     throw new RangeError(atitle(title) + "expected integer >= 0, got " + n);
   return n;
 }
-function abytes(value, length4, title = "") {
-  if (isBytes2(value) && (length4 === void 0 || value.length === length4))
+function abytes(value, length3, title = "") {
+  if (isBytes(value) && (length3 === void 0 || value.length === length3))
     return value;
-  if (length4 !== void 0)
-    anumber(length4, "length");
-  const bytes = isBytes2(value);
-  const ofLen = length4 !== void 0 ? ` of length ${length4}` : "";
+  if (length3 !== void 0)
+    anumber(length3, "length");
+  const bytes = isBytes(value);
+  const ofLen = length3 !== void 0 ? ` of length ${length3}` : "";
   const got = bytes ? `length=${value.length}` : `type=${typeof value}`;
   const message2 = atitle(title) + "expected Uint8Array" + ofLen + ", got " + got;
   if (!bytes)
     throw new TypeError(message2);
   throw new RangeError(message2);
 }
-function ahash(h3) {
-  if (typeof h3 !== "function" || typeof h3.create !== "function")
+function ahash(h) {
+  if (typeof h !== "function" || typeof h.create !== "function")
     throw new TypeError("expected hash wrapped by utils.createHasher");
-  anumber(h3.outputLen);
-  anumber(h3.blockLen);
-  if (h3.outputLen < 1 || h3.blockLen < 1)
+  anumber(h.outputLen);
+  anumber(h.blockLen);
+  if (h.outputLen < 1 || h.blockLen < 1)
     throw new Error("hash blockLen / outputLen must be >= 1");
 }
 var aobject = (value, label) => {
@@ -24668,7 +16615,7 @@ function hexToBytes(hex) {
   const al = hl / 2;
   if (hl % 2)
     throw new RangeError("hex string expected, got unpadded hex of length " + hl);
-  const array = new Uint8Array(al);
+  const array2 = new Uint8Array(al);
   for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
     const n1 = asciiToBase16(hex.charCodeAt(hi));
     const n2 = asciiToBase16(hex.charCodeAt(hi + 1));
@@ -24676,9 +16623,9 @@ function hexToBytes(hex) {
       const char = hex[hi] + hex[hi + 1];
       throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi);
     }
-    array[ai] = n1 * 16 + n2;
+    array2[ai] = n1 * 16 + n2;
   }
-  return array;
+  return array2;
 }
 function concatBytes(...arrays) {
   let sum = 0;
@@ -24695,11 +16642,11 @@ function concatBytes(...arrays) {
   }
   return res;
 }
-function checkOpts(defaults2, opts, title = "opts") {
-  aopts(defaults2, "defaults");
+function checkOpts(defaults, opts, title = "opts") {
+  aopts(defaults, "defaults");
   if (opts !== void 0)
     aopts(opts, title);
-  const merged = Object.assign(/* @__PURE__ */ Object.create(null), defaults2, opts);
+  const merged = Object.assign(/* @__PURE__ */ Object.create(null), defaults, opts);
   return merged;
 }
 function createHasher(hashCons, info = {}) {
@@ -24761,19 +16708,19 @@ var HashMD = class {
   update(data) {
     aexists(this);
     abytes(data);
-    const { view, buffer: buffer3, blockLen } = this;
+    const { view, buffer: buffer2, blockLen } = this;
     const len = data.length;
     let processed = false;
     for (let pos = 0; pos < len; ) {
       const take = Math.min(blockLen - this.pos, len - pos);
       if (take === blockLen) {
-        const dataView3 = createView(data);
+        const dataView2 = createView(data);
         for (; blockLen <= len - pos; pos += blockLen)
-          this.process(dataView3, pos);
+          this.process(dataView2, pos);
         processed = true;
         continue;
       }
-      buffer3.set(pos === 0 && take === len ? data : data.subarray(pos, pos + take), this.pos);
+      buffer2.set(pos === 0 && take === len ? data : data.subarray(pos, pos + take), this.pos);
       this.pos += take;
       pos += take;
       if (this.pos === blockLen) {
@@ -24791,18 +16738,18 @@ var HashMD = class {
     aexists(this);
     aoutput(out, this);
     this.finished = true;
-    const { buffer: buffer3, view, blockLen, isLE } = this;
+    const { buffer: buffer2, view, blockLen, isLE } = this;
     let { pos } = this;
-    buffer3[pos++] = 128;
-    buffer3.fill(0, pos);
+    buffer2[pos++] = 128;
+    buffer2.fill(0, pos);
     if (this.padOffset > blockLen - pos) {
       this.process(view, 0);
-      buffer3.fill(0);
+      buffer2.fill(0);
     }
     setU64FromNum(view, blockLen - 8, this.length * 8, isLE);
     this.process(view, 0);
     this.roundClean();
-    const oview = out === buffer3 ? view : createView(out);
+    const oview = out === buffer2 ? view : createView(out);
     const len = this.outputLen;
     const outLen = len / 4;
     const state = this.get();
@@ -24812,20 +16759,20 @@ var HashMD = class {
       oview.setUint32(4 * i, state[i], isLE);
   }
   digest() {
-    const { buffer: buffer3, outputLen } = this;
-    this.digestInto(buffer3);
-    const res = buffer3.slice(0, outputLen);
+    const { buffer: buffer2, outputLen } = this;
+    this.digestInto(buffer2);
+    const res = buffer2.slice(0, outputLen);
     this.destroy();
     return res;
   }
   _cloneIntoMeta(to) {
-    const { buffer: buffer3, length: length4, finished, destroyed, pos } = this;
+    const { buffer: buffer2, length: length3, finished, destroyed, pos } = this;
     to.destroyed = destroyed;
     to.finished = finished;
-    to.length = length4;
+    to.length = length3;
     to.pos = pos;
     if (pos)
-      to.buffer.set(buffer3);
+      to.buffer.set(buffer2);
     return to;
   }
   clone() {
@@ -25150,15 +17097,15 @@ var SHA2_64B = class extends HashMD {
   }
   // prettier-ignore
   get() {
-    const { Ah, Al, Bh, Bl: Bl3, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl } = this;
-    return [Ah, Al, Bh, Bl3, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl];
+    const { Ah, Al, Bh, Bl: Bl2, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl } = this;
+    return [Ah, Al, Bh, Bl2, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl];
   }
   // prettier-ignore
-  set(Ah, Al, Bh, Bl3, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl) {
+  set(Ah, Al, Bh, Bl2, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl) {
     this.Ah = Ah | 0;
     this.Al = Al | 0;
     this.Bh = Bh | 0;
-    this.Bl = Bl3 | 0;
+    this.Bl = Bl2 | 0;
     this.Ch = Ch | 0;
     this.Cl = Cl | 0;
     this.Dh = Dh | 0;
@@ -25195,7 +17142,7 @@ var SHA2_64B = class extends HashMD {
       SHA512_W_H[i] = SUMh | 0;
       SHA512_W_L[i] = SUMl | 0;
     }
-    let { Ah, Al, Bh, Bl: Bl3, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl } = this;
+    let { Ah, Al, Bh, Bl: Bl2, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl } = this;
     for (let i = 0; i < 80; i++) {
       const sigma1h = rotrSH(Eh, El, 14) ^ rotrSH(Eh, El, 18) ^ rotrBH(Eh, El, 41);
       const sigma1l = rotrSL(Eh, El, 14) ^ rotrSL(Eh, El, 18) ^ rotrBL(Eh, El, 41);
@@ -25207,7 +17154,7 @@ var SHA2_64B = class extends HashMD {
       const sigma0h = rotrSH(Ah, Al, 28) ^ rotrBH(Ah, Al, 34) ^ rotrBH(Ah, Al, 39);
       const sigma0l = rotrSL(Ah, Al, 28) ^ rotrBL(Ah, Al, 34) ^ rotrBL(Ah, Al, 39);
       const MAJh = Ah & Bh ^ Ah & Ch ^ Bh & Ch;
-      const MAJl = Al & Bl3 ^ Al & Cl ^ Bl3 & Cl;
+      const MAJl = Al & Bl2 ^ Al & Cl ^ Bl2 & Cl;
       Hh = Gh | 0;
       Hl = Gl | 0;
       Gh = Fh | 0;
@@ -25218,22 +17165,22 @@ var SHA2_64B = class extends HashMD {
       Dh = Ch | 0;
       Dl = Cl | 0;
       Ch = Bh | 0;
-      Cl = Bl3 | 0;
+      Cl = Bl2 | 0;
       Bh = Ah | 0;
-      Bl3 = Al | 0;
+      Bl2 = Al | 0;
       const All = add3L(T1l, sigma0l, MAJl);
       Ah = add3H(All, T1h, sigma0h, MAJh);
       Al = All | 0;
     }
     ({ h: Ah, l: Al } = add(this.Ah | 0, this.Al | 0, Ah | 0, Al | 0));
-    ({ h: Bh, l: Bl3 } = add(this.Bh | 0, this.Bl | 0, Bh | 0, Bl3 | 0));
+    ({ h: Bh, l: Bl2 } = add(this.Bh | 0, this.Bl | 0, Bh | 0, Bl2 | 0));
     ({ h: Ch, l: Cl } = add(this.Ch | 0, this.Cl | 0, Ch | 0, Cl | 0));
     ({ h: Dh, l: Dl } = add(this.Dh | 0, this.Dl | 0, Dh | 0, Dl | 0));
     ({ h: Eh, l: El } = add(this.Eh | 0, this.El | 0, Eh | 0, El | 0));
     ({ h: Fh, l: Fl } = add(this.Fh | 0, this.Fl | 0, Fh | 0, Fl | 0));
     ({ h: Gh, l: Gl } = add(this.Gh | 0, this.Gl | 0, Gh | 0, Gl | 0));
     ({ h: Hh, l: Hl } = add(this.Hh | 0, this.Hl | 0, Hh | 0, Hl | 0));
-    this.set(Ah, Al, Bh, Bl3, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl);
+    this.set(Ah, Al, Bh, Bl2, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl);
   }
   roundClean() {
     clean(SHA512_W_H, SHA512_W_L);
@@ -25267,7 +17214,7 @@ function aarray(item, title, inner = () => {
     inner(item[i], `${title}[${i}]`);
   return item;
 }
-var abytes2 = (value, length4, title) => abytes(value, length4, title);
+var abytes2 = (value, length3, title) => abytes(value, length3, title);
 var anumber2 = anumber;
 function astring(value, title = "") {
   if (typeof value !== "string") {
@@ -25289,7 +17236,7 @@ function afunction(value, title) {
 var bytesToHex2 = bytesToHex;
 var concatBytes2 = (...arrays) => concatBytes(...arrays);
 var hexToBytes2 = (hex) => hexToBytes(hex);
-var isBytes3 = isBytes2;
+var isBytes2 = isBytes;
 var randomBytes4 = (bytesLength) => randomBytes3(bytesLength);
 var _0n = /* @__PURE__ */ BigInt(0);
 var _1n = /* @__PURE__ */ BigInt(1);
@@ -25386,14 +17333,14 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
     k.fill(0);
     i = 0;
   };
-  const h3 = (...msgs) => hmacFn(k, concatBytes2(v, ...msgs));
+  const h = (...msgs) => hmacFn(k, concatBytes2(v, ...msgs));
   const reseed = (seed = NULL) => {
-    k = h3(byte0, seed);
-    v = h3();
+    k = h(byte0, seed);
+    v = h();
     if (seed.length === 0)
       return;
-    k = h3(byte1, seed);
-    v = h3();
+    k = h(byte1, seed);
+    v = h();
   };
   const gen = () => {
     if (i++ >= _maxDrbgIters)
@@ -25401,7 +17348,7 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
     let len = 0;
     const out = [];
     while (len < qByteLen) {
-      v = h3();
+      v = h();
       const sl = v.slice();
       out.push(sl);
       len += v.length;
@@ -25419,14 +17366,14 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
   };
   return genUntil;
 }
-function validateObject(object, fields = {}, optFields = {}, title = "object") {
-  aobject2(object, title);
+function validateObject(object2, fields = {}, optFields = {}, title = "object") {
+  aobject2(object2, title);
   aobject2(fields, "fields");
   aobject2(optFields, "optFields");
   function checkField(fieldName, expectedType, isOpt) {
     const label = title === "object" ? `param "${String(fieldName)}"` : `"${title}.${String(fieldName)}"`;
-    const val = object[fieldName];
-    if (!Object.hasOwn(object, fieldName) && (isOpt ? val !== void 0 : expectedType !== "function")) {
+    const val = object2[fieldName];
+    if (!Object.hasOwn(object2, fieldName) && (isOpt ? val !== void 0 : expectedType !== "function")) {
       throw new TypeError(`${label} is invalid: expected own property`);
     }
     if (isOpt && val === void 0)
@@ -25470,15 +17417,15 @@ function pow(num, power, modulo) {
     return _1n2;
   if (power === _1n2)
     return num;
-  let d3 = num % modulo;
-  if (d3 < _0n2)
-    d3 += modulo;
+  let d = num % modulo;
+  if (d < _0n2)
+    d += modulo;
   if (power < POW_WINDOWED_MIN) {
     let p2 = _1n2;
     while (power > _0n2) {
       if (power & _1n2)
-        p2 = p2 * d3 % modulo;
-      d3 = d3 * d3 % modulo;
+        p2 = p2 * d % modulo;
+      d = d * d % modulo;
       power >>= _1n2;
     }
     return p2;
@@ -25490,16 +17437,16 @@ function pow(num, power, modulo) {
   }
   const table = new Array(16);
   table[0] = _1n2;
-  table[1] = d3;
+  table[1] = d;
   for (let i = 2; i < 16; i++)
-    table[i] = table[i - 1] * d3 % modulo;
+    table[i] = table[i - 1] * d % modulo;
   let p = table[digits[digits.length - 1]];
-  for (let w2 = digits.length - 2; w2 >= 0; w2--) {
+  for (let w = digits.length - 2; w >= 0; w--) {
     p = p * p % modulo;
     p = p * p % modulo;
     p = p * p % modulo;
     p = p * p % modulo;
-    const digit = digits[w2];
+    const digit = digits[w];
     if (digit !== 0)
       p = p * table[digit] % modulo;
   }
@@ -25528,8 +17475,8 @@ function invert(number, modulo) {
   while (a !== _0n2) {
     const q = b / a;
     const r = b - a * q;
-    const m3 = x - u * q;
-    b = a, a = r, x = u, u = m3;
+    const m = x - u * q;
+    b = a, a = r, x = u, u = m;
   }
   const gcd = b;
   if (gcd !== _1n2)
@@ -25684,8 +17631,8 @@ function validateField(field) {
     throw new TypeError('param "ORDER" is invalid: expected bigint, got ' + typeof field.ORDER);
   asafenumber(field.BYTES, "BYTES");
   asafenumber(field.BITS, "BITS");
-  for (const name8 of FIELD_FIELDS)
-    afunction(field[name8], "field." + name8);
+  for (const name4 of FIELD_FIELDS)
+    afunction(field[name4], "field." + name4);
   if (field.BYTES < 1 || field.BITS < 1)
     throw new Error("invalid field: expected BYTES/BITS > 0");
   if (field.ORDER <= _1n2)
@@ -25888,8 +17835,8 @@ function getFieldBytesLength(fieldOrder) {
   return Math.ceil(bitLength / 8);
 }
 function getMinHashLength(fieldOrder) {
-  const length4 = getFieldBytesLength(fieldOrder);
-  return length4 + Math.ceil(length4 / 2);
+  const length3 = getFieldBytesLength(fieldOrder);
+  return length3 + Math.ceil(length3 / 2);
 }
 function mapHashToField(key, fieldOrder, isLE = false) {
   abytes2(key);
@@ -25938,18 +17885,18 @@ function validateTableBytes(numPoints, fpBytes) {
   if (bytes > TABLE_BYTES_MAX)
     throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
 }
-function probeRandomBytes(randomBytes6, length4) {
-  if (randomBytes6 === void 0)
+function probeRandomBytes(randomBytes7, length3) {
+  if (randomBytes7 === void 0)
     return void 0;
-  afunction(randomBytes6, "randomBytes");
+  afunction(randomBytes7, "randomBytes");
   try {
-    const probe = randomBytes6(length4);
-    if (!isBytes3(probe) || probe.length !== length4)
+    const probe = randomBytes7(length3);
+    if (!isBytes2(probe) || probe.length !== length3)
       return void 0;
   } catch {
     return void 0;
   }
-  return randomBytes6;
+  return randomBytes7;
 }
 function validateMSMPoints(points, c) {
   aarray(points, "points");
@@ -25961,8 +17908,8 @@ function validateMSMPoints(points, c) {
 function validateMSMScalars(scalars, field, maxScalar) {
   if (!Array.isArray(scalars))
     throw new Error("array of scalars expected");
-  scalars.forEach((s2, i) => {
-    const ok = maxScalar === void 0 ? field.isValid(s2) : isPosBig(s2) && s2 < maxScalar;
+  scalars.forEach((s, i) => {
+    const ok = maxScalar === void 0 ? field.isValid(s) : isPosBig(s) && s < maxScalar;
     if (!ok)
       throw new Error("invalid scalar at index " + i);
   });
@@ -25982,52 +17929,52 @@ function wnafDigits(n, W) {
   const size = 2 ** W;
   const half = size / 2;
   const mask = BigInt(size - 1);
-  const d3 = [];
+  const d = [];
   while (n > _0n3) {
-    let w2 = 0;
+    let w = 0;
     if (n & _1n3) {
-      w2 = Number(n & mask);
-      if (w2 >= half)
-        w2 -= size;
-      n -= BigInt(w2);
+      w = Number(n & mask);
+      if (w >= half)
+        w -= size;
+      n -= BigInt(w);
     }
-    d3.push(w2);
+    d.push(w);
     n >>= _1n3;
   }
-  return d3;
+  return d;
 }
 function signedWindowDigits(n, W, windows) {
   const size = 2 ** W;
   const half = size / 2;
   const mask = BigInt(size - 1);
   const shiftBy = BigInt(W);
-  const d3 = [];
-  for (let w2 = 0; w2 < windows; w2++) {
+  const d = [];
+  for (let w = 0; w < windows; w++) {
     let v = Number(n & mask);
     n >>= shiftBy;
     if (v > half) {
       v -= size;
       n += _1n3;
     }
-    d3.push(v);
+    d.push(v);
   }
   if (n !== _0n3)
     throw new Error("invalid wnaf");
-  return d3;
+  return d;
 }
 function wnafWalk(zero2, tables, digits) {
   let max = 0;
-  for (const d3 of digits)
-    max = Math.max(max, d3.length);
+  for (const d of digits)
+    max = Math.max(max, d.length);
   let acc = zero2;
   for (let bit = max - 1; bit >= 0; bit--) {
     if (bit !== max - 1)
       acc = acc.double();
     for (let i = 0; i < digits.length; i++) {
-      const w2 = digits[i][bit];
-      if (w2) {
-        const item = tables[i][Math.abs(w2) - 1 >> 1];
-        acc = acc.add(w2 < 0 ? item.negate() : item);
+      const w = digits[i][bit];
+      if (w) {
+        const item = tables[i][Math.abs(w) - 1 >> 1];
+        acc = acc.add(w < 0 ? item.negate() : item);
       }
     }
   }
@@ -26042,9 +17989,9 @@ var ScalarMultiplier = class {
   baseCanBeBlinded;
   bits;
   // Parametrized with a given Point class (not individual point)
-  constructor(Point, randomBytes6) {
+  constructor(Point, randomBytes7) {
     validatePointCons(Point);
-    this.randomBytes = probeRandomBytes(randomBytes6, BLIND_BYTES);
+    this.randomBytes = probeRandomBytes(randomBytes7, BLIND_BYTES);
     this.Point = Point;
     this.BASE = Point.BASE;
     this.ZERO = Point.ZERO;
@@ -26064,14 +18011,14 @@ var ScalarMultiplier = class {
     const windows = Math.ceil(bits / W) + 1;
     const half = 2 ** (W - 1);
     const comp = [];
-    let base4 = point;
-    for (let w2 = 0; w2 < windows; w2++) {
-      let acc = base4;
+    let base3 = point;
+    for (let w = 0; w < windows; w++) {
+      let acc = base3;
       for (let i = 0; i < half; i++) {
         comp.push(acc);
-        acc = acc.add(base4);
+        acc = acc.add(base3);
       }
-      base4 = comp[comp.length - 1].double();
+      base3 = comp[comp.length - 1].double();
     }
     return { W, bits, windows, comp };
   }
@@ -26090,9 +18037,9 @@ var ScalarMultiplier = class {
     const digits = signedWindowDigits(n, W, windows);
     let p = this.ZERO;
     let f = this.BASE;
-    for (let w2 = 0; w2 < windows; w2++) {
-      const digit = digits[w2];
-      const start = w2 * half;
+    for (let w = 0; w < windows; w++) {
+      const digit = digits[w];
+      const start = w * half;
       const idx = Math.abs(digit) - 1;
       let sel = comp[start];
       for (let i = 1; i < half; i++)
@@ -26154,7 +18101,7 @@ var ScalarMultiplier = class {
       throw new Error("randomBytes is required for scalar blinding");
     const bits = this.Point.Fn.BITS + BLIND_BITS;
     const blind = this.randomBytes(BLIND_BYTES);
-    if (!isBytes3(blind) || blind.length !== BLIND_BYTES)
+    if (!isBytes2(blind) || blind.length !== BLIND_BYTES)
       throw new Error("randomBytes returned invalid byte array");
     blind[0] = blind[0] & 63 | 128;
     const n = scalar + bytesToNumberBE(blind) * this.Point.Fn.ORDER;
@@ -26185,11 +18132,11 @@ var ScalarMultiplier = class {
       table[i] = table[i - 1].add(point);
     const windows = Math.ceil(bits / W);
     let acc = this.ZERO;
-    for (let window2 = windows - 1; window2 >= 0; window2--) {
-      if (window2 !== windows - 1)
-        for (let d3 = 0; d3 < W; d3++)
+    for (let window = windows - 1; window >= 0; window--) {
+      if (window !== windows - 1)
+        for (let d = 0; d < W; d++)
           acc = acc.double();
-      const digit = Number(n >> BigInt(window2 * W) & mask);
+      const digit = Number(n >> BigInt(window * W) & mask);
       let sel = table[0];
       for (let i = 1; i < size; i++)
         sel = i === digit ? table[i] : sel;
@@ -26296,11 +18243,11 @@ var _1n4 = /* @__PURE__ */ BigInt(1);
 var _2n2 = /* @__PURE__ */ BigInt(2);
 var _4n3 = /* @__PURE__ */ BigInt(4);
 var _8n2 = /* @__PURE__ */ BigInt(8);
-function isEdValidXY(Fp2, CURVE, x, y3) {
+function isEdValidXY(Fp2, CURVE, x, y) {
   const x2 = Fp2.sqr(x);
-  const y22 = Fp2.sqr(y3);
-  const left = Fp2.add(Fp2.mul(CURVE.a, x2), y22);
-  const right = Fp2.add(Fp2.ONE, Fp2.mul(CURVE.d, Fp2.mul(x2, y22)));
+  const y2 = Fp2.sqr(y);
+  const left = Fp2.add(Fp2.mul(CURVE.a, x2), y2);
+  const right = Fp2.add(Fp2.ONE, Fp2.mul(CURVE.d, Fp2.mul(x2, y2)));
   return Fp2.eql(left, right);
 }
 function edwards(params, extraOpts = {}) {
@@ -26315,7 +18262,7 @@ function edwards(params, extraOpts = {}) {
   if (FpLegendre(Fp2, CURVE.d) !== -1)
     throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
   validateObject(opts, {}, { uvRatio: "function", randomBytes: "function" });
-  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const MASK = _2n2 << BigInt(Fp2.BYTES * 8) - _1n4;
   function isOdd(n) {
     if (!Fp2.isOdd)
@@ -26368,26 +18315,26 @@ function edwards(params, extraOpts = {}) {
     static fromAffine(p) {
       if (p instanceof Point)
         throw new Error("extended point not allowed");
-      const { x, y: y3 } = p || {};
+      const { x, y } = p || {};
       acoord("x", x);
-      acoord("y", y3);
-      return new Point(x, y3, Fp2.ONE, Fp2.mul(x, y3));
+      acoord("y", y);
+      return new Point(x, y, Fp2.ONE, Fp2.mul(x, y));
     }
     // Uses algo from RFC8032 5.1.3.
     static fromBytes(bytes, zip215 = false) {
       const len = Fp2.BYTES;
-      const { a, d: d3 } = CURVE;
+      const { a, d } = CURVE;
       bytes = copyBytes(abytes2(bytes, len, "point"));
       abool(zip215, "zip215");
       const normed = copyBytes(bytes);
       const lastByte = bytes[len - 1];
       normed[len - 1] = lastByte & ~128;
-      const y3 = bytesToNumberLE(normed);
+      const y = bytesToNumberLE(normed);
       const max = zip215 ? MASK : Fp2.ORDER;
-      aInRange("point.y", y3, _0n4, max);
-      const y22 = Fp2.sqr(y3);
-      const u = Fp2.sub(y22, Fp2.ONE);
-      const v = Fp2.sub(Fp2.mulN(d3, y22), a);
+      aInRange("point.y", y, _0n4, max);
+      const y2 = Fp2.sqr(y);
+      const u = Fp2.sub(y2, Fp2.ONE);
+      const v = Fp2.sub(Fp2.mulN(d, y2), a);
       let { isValid, value: x } = uvRatio2(u, v);
       if (!isValid)
         throw new Error("bad point: invalid y coordinate");
@@ -26397,7 +18344,7 @@ function edwards(params, extraOpts = {}) {
         throw new Error("bad point: x=0 and x_0=1");
       if (isLastByteOdd !== isXOdd)
         x = Fp2.neg(x);
-      return Point.fromAffine({ x, y: y3 });
+      return Point.fromAffine({ x, y });
     }
     static fromHex(hex, zip215 = false) {
       return Point.fromBytes(hexToBytes2(hex), zip215);
@@ -26417,7 +18364,7 @@ function edwards(params, extraOpts = {}) {
     // Useful in fromAffine() - not for fromBytes(), which always created valid points.
     assertValidity() {
       const p = this;
-      const { a, d: d3 } = CURVE;
+      const { a, d } = CURVE;
       if (p.is0())
         throw new Error("bad point: ZERO");
       const { X, Y, Z, T } = p;
@@ -26427,7 +18374,7 @@ function edwards(params, extraOpts = {}) {
       const Z4 = Fp2.sqr(Z2);
       const aX2 = Fp2.mul(X2, a);
       const left = Fp2.mul(Fp2.add(aX2, Y2), Z2);
-      const right = Fp2.add(Z4, Fp2.mul(d3, Fp2.mul(X2, Y2)));
+      const right = Fp2.add(Z4, Fp2.mul(d, Fp2.mul(X2, Y2)));
       if (!Fp2.eql(left, right))
         throw new Error("bad point: equation left != right (1)");
       const XY = Fp2.mul(X, Y);
@@ -26477,12 +18424,12 @@ function edwards(params, extraOpts = {}) {
     // Cost: 9M + 1*a + 1*d + 7add.
     add(other) {
       aedpoint(other);
-      const { d: d3 } = CURVE;
+      const { d } = CURVE;
       const { X: X1, Y: Y1, Z: Z1, T: T1 } = this;
       const { X: X2, Y: Y2, Z: Z2, T: T2 } = other;
       const A = Fp2.mul(X1, X2);
       const B = Fp2.mul(Y1, Y2);
-      const C = Fp2.mul(Fp2.mulN(T1, d3), T2);
+      const C = Fp2.mul(Fp2.mulN(T1, d), T2);
       const D = Fp2.mul(Z1, Z2);
       const E = Fp2.sub(Fp2.subN(Fp2.mulN(Fp2.addN(X1, Y1), Fp2.addN(X2, Y2)), A), B);
       const F = Fp2.subN(D, C);
@@ -26543,13 +18490,13 @@ function edwards(params, extraOpts = {}) {
       if (iz == null)
         iz = is0 ? Fp2.create(_8n2) : Fp2.inv(Z);
       const x = Fp2.mul(X, iz);
-      const y3 = Fp2.mul(Y, iz);
+      const y = Fp2.mul(Y, iz);
       const zz = Fp2.mul(Z, iz);
       if (is0)
         return { x: Fp2.ZERO, y: Fp2.ONE };
       if (!Fp2.eql(zz, Fp2.ONE))
         throw new Error("invZ was invalid");
-      return { x, y: y3 };
+      return { x, y };
     }
     clearCofactor() {
       if (cofactor === _1n4)
@@ -26563,8 +18510,8 @@ function edwards(params, extraOpts = {}) {
       return this.multiplyUnsafe(cofactor);
     }
     toBytes() {
-      const { x, y: y3 } = this.toAffine();
-      const bytes = Fp2.toBytes(y3);
+      const { x, y } = this.toAffine();
+      const bytes = Fp2.toBytes(y);
       bytes[bytes.length - 1] |= isOdd(x) ? 128 : 0;
       return bytes;
     }
@@ -26576,7 +18523,7 @@ function edwards(params, extraOpts = {}) {
     }
   }
   const normalize = (points) => normalizeZ(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes6);
+  const wnaf = new ScalarMultiplier(Point, randomBytes7);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -26608,7 +18555,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
     if (outputLen !== expectedLen)
       throw new Error(`hash.outputLen must be ${expectedLen}, got ${outputLen}`);
   }
-  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const toMontgomery2 = opts.toMontgomery;
   const toMontgomerySecret2 = opts.toMontgomerySecret;
   const adjustScalarBytes2 = opts.adjustScalarBytes === void 0 ? (bytes) => bytes : opts.adjustScalarBytes;
@@ -26652,10 +18599,10 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
     const r = hashDomainToScalar(options.context, prefix, msg);
     const R = BASE.multiply(r).toBytes();
     const k = hashDomainToScalar(options.context, R, pointBytes, msg);
-    const s2 = Fn.create(r + k * scalar);
-    if (!Fn.isValid(s2))
+    const s = Fn.create(r + k * scalar);
+    if (!Fn.isValid(s))
       throw new Error("sign failed: invalid s");
-    const rs = concatBytes2(R, Fn.toBytes(s2));
+    const rs = concatBytes2(R, Fn.toBytes(s));
     return abytes2(rs, lengths.signature, "result");
   }
   const verifyOpts = {
@@ -26675,12 +18622,12 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
       msg = prehash(msg);
     const mid = len / 2;
     const r = sig.subarray(0, mid);
-    const s2 = bytesToNumberLE(sig.subarray(mid, len));
+    const s = bytesToNumberLE(sig.subarray(mid, len));
     let A, R, SB;
     try {
       A = Point.fromBytes(publicKey, zip215);
       R = Point.fromBytes(r, zip215);
-      SB = BASE.multiplyUnsafe(s2);
+      SB = BASE.multiplyUnsafe(s);
     } catch (error) {
       return false;
     }
@@ -26698,11 +18645,11 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
     seed: _size
   };
   function randomSecretKey(seed) {
-    seed = seed === void 0 ? randomBytes6(lengths.seed) : seed;
+    seed = seed === void 0 ? randomBytes7(lengths.seed) : seed;
     return abytes2(seed, lengths.seed, "seed");
   }
   function isValidSecretKey(key) {
-    return isBytes3(key) && key.length === lengths.secretKey;
+    return isBytes2(key) && key.length === lengths.secretKey;
   }
   function isValidPublicKey(key, zip215) {
     try {
@@ -26803,8 +18750,8 @@ function uvRatio(u, v) {
 var ed25519_Point = /* @__PURE__ */ edwards(ed25519_CURVE, { uvRatio });
 var Fp = /* @__PURE__ */ (() => ed25519_Point.Fp)();
 function toMontgomery(point) {
-  const { y: y3 } = point;
-  return Fp.toBytes(Fp.div(_1n5 + y3, _1n5 - y3));
+  const { y } = point;
+  return Fp.toBytes(Fp.div(_1n5 + y, _1n5 - y));
 }
 function toMontgomerySecret(secretKey) {
   const size = ed25519_Point.Fp.BYTES;
@@ -26817,7 +18764,7 @@ function ed(opts) {
 var ed25519 = /* @__PURE__ */ ed({});
 
 // node_modules/@libp2p/crypto/dist/src/keys/ed25519/index.js
-var keypair = crypto4.generateKeyPairSync;
+var keypair = crypto3.generateKeyPairSync;
 var PUBLIC_KEY_BYTE_LENGTH = 32;
 var PRIVATE_KEY_BYTE_LENGTH = 64;
 var KEYS_BYTE_LENGTH = 32;
@@ -26840,7 +18787,7 @@ function hashAndSign2(key, msg) {
   } else {
     throw new TypeError('"key" must be 64 or 32 bytes in length.');
   }
-  const obj = crypto4.createPrivateKey({
+  const obj = crypto3.createPrivateKey({
     format: "jwk",
     key: {
       crv: "Ed25519",
@@ -26849,7 +18796,7 @@ function hashAndSign2(key, msg) {
       kty: "OKP"
     }
   });
-  return crypto4.sign(null, msg instanceof Uint8Array ? msg : msg.subarray(), obj);
+  return crypto3.sign(null, msg instanceof Uint8Array ? msg : msg.subarray(), obj);
 }
 function hashAndVerify2(key, sig, msg) {
   if (key.byteLength !== PUBLIC_KEY_BYTE_LENGTH) {
@@ -26862,7 +18809,7 @@ function hashAndVerify2(key, sig, msg) {
   } else if (!(sig instanceof Uint8Array)) {
     throw new TypeError('"sig" must be a node.js Buffer, or Uint8Array.');
   }
-  const obj = crypto4.createPublicKey({
+  const obj = crypto3.createPublicKey({
     format: "jwk",
     key: {
       crv: "Ed25519",
@@ -26870,7 +18817,7 @@ function hashAndVerify2(key, sig, msg) {
       kty: "OKP"
     }
   });
-  return crypto4.verify(null, msg instanceof Uint8Array ? msg : msg.subarray(), obj, sig);
+  return crypto3.verify(null, msg instanceof Uint8Array ? msg : msg.subarray(), obj, sig);
 }
 
 // node_modules/@libp2p/crypto/dist/src/util.js
@@ -26962,10 +18909,10 @@ function unmarshalEd25519PublicKey(bytes) {
   bytes = ensureEd25519Key(bytes, PUBLIC_KEY_BYTE_LENGTH);
   return new Ed25519PublicKey(bytes);
 }
-function ensureEd25519Key(key, length4) {
+function ensureEd25519Key(key, length3) {
   key = Uint8Array.from(key ?? []);
-  if (key.length !== length4) {
-    throw new InvalidParametersError3(`Key must be a Uint8Array of length ${length4}, got ${key.length}`);
+  if (key.length !== length3) {
+    throw new InvalidParametersError(`Key must be a Uint8Array of length ${length3}, got ${key.length}`);
   }
   return key;
 }
@@ -26995,24 +18942,24 @@ var PublicKey;
   let _codec;
   PublicKey2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w2, opts = {}) => {
+      _codec = message((obj, w, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w2.fork();
+          w.fork();
         }
         if (obj.Type != null) {
-          w2.uint32(8);
-          KeyType.codec().encode(obj.Type, w2);
+          w.uint32(8);
+          KeyType.codec().encode(obj.Type, w);
         }
         if (obj.Data != null) {
-          w2.uint32(18);
-          w2.bytes(obj.Data);
+          w.uint32(18);
+          w.bytes(obj.Data);
         }
         if (opts.lengthDelimited !== false) {
-          w2.ldelim();
+          w.ldelim();
         }
-      }, (reader, length4, opts = {}) => {
+      }, (reader, length3, opts = {}) => {
         const obj = {};
-        const end = length4 == null ? reader.len : reader.pos + length4;
+        const end = length3 == null ? reader.len : reader.pos + length3;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -27031,8 +18978,8 @@ var PublicKey;
           }
         }
         return obj;
-      }, function* (reader, length4, prefix, opts = {}) {
-        const end = length4 == null ? reader.len : reader.pos + length4;
+      }, function* (reader, length3, prefix, opts = {}) {
+        const end = length3 == null ? reader.len : reader.pos + length3;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -27060,14 +19007,14 @@ var PublicKey;
     }
     return _codec;
   };
-  function encode19(obj) {
+  function encode8(obj) {
     return encodeMessage(obj, PublicKey2.codec());
   }
-  PublicKey2.encode = encode19;
-  function decode23(buf, opts) {
+  PublicKey2.encode = encode8;
+  function decode10(buf, opts) {
     return decodeMessage(buf, PublicKey2.codec(), opts);
   }
-  PublicKey2.decode = decode23;
+  PublicKey2.decode = decode10;
   function stream(buf, opts) {
     return streamMessage(buf, PublicKey2.codec(), opts);
   }
@@ -27078,24 +19025,24 @@ var PrivateKey;
   let _codec;
   PrivateKey2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w2, opts = {}) => {
+      _codec = message((obj, w, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w2.fork();
+          w.fork();
         }
         if (obj.Type != null) {
-          w2.uint32(8);
-          KeyType.codec().encode(obj.Type, w2);
+          w.uint32(8);
+          KeyType.codec().encode(obj.Type, w);
         }
         if (obj.Data != null) {
-          w2.uint32(18);
-          w2.bytes(obj.Data);
+          w.uint32(18);
+          w.bytes(obj.Data);
         }
         if (opts.lengthDelimited !== false) {
-          w2.ldelim();
+          w.ldelim();
         }
-      }, (reader, length4, opts = {}) => {
+      }, (reader, length3, opts = {}) => {
         const obj = {};
-        const end = length4 == null ? reader.len : reader.pos + length4;
+        const end = length3 == null ? reader.len : reader.pos + length3;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -27114,8 +19061,8 @@ var PrivateKey;
           }
         }
         return obj;
-      }, function* (reader, length4, prefix, opts = {}) {
-        const end = length4 == null ? reader.len : reader.pos + length4;
+      }, function* (reader, length3, prefix, opts = {}) {
+        const end = length3 == null ? reader.len : reader.pos + length3;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -27143,14 +19090,14 @@ var PrivateKey;
     }
     return _codec;
   };
-  function encode19(obj) {
+  function encode8(obj) {
     return encodeMessage(obj, PrivateKey2.codec());
   }
-  PrivateKey2.encode = encode19;
-  function decode23(buf, opts) {
+  PrivateKey2.encode = encode8;
+  function decode10(buf, opts) {
     return decodeMessage(buf, PrivateKey2.codec(), opts);
   }
-  PrivateKey2.decode = decode23;
+  PrivateKey2.decode = decode10;
   function stream(buf, opts) {
     return streamMessage(buf, PrivateKey2.codec(), opts);
   }
@@ -27158,7 +19105,7 @@ var PrivateKey;
 })(PrivateKey || (PrivateKey = {}));
 
 // node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
-import crypto5 from "node:crypto";
+import crypto4 from "node:crypto";
 import { promisify } from "node:util";
 
 // node_modules/@libp2p/crypto/dist/src/keys/rsa/utils.js
@@ -27281,7 +19228,7 @@ function pkcs1MessageToJwk(message2) {
 }
 function jwkToPkcs1(jwk) {
   if (jwk.n == null || jwk.e == null || jwk.d == null || jwk.p == null || jwk.q == null || jwk.dp == null || jwk.dq == null || jwk.qi == null) {
-    throw new InvalidParametersError3("JWK was missing components");
+    throw new InvalidParametersError("JWK was missing components");
   }
   return encodeSequence([
     encodeInteger(Uint8Array.from([0])),
@@ -27313,7 +19260,7 @@ function pkixMessageToJwk(message2) {
 }
 function jwkToPkix(jwk) {
   if (jwk.n == null || jwk.e == null) {
-    throw new InvalidParametersError3("JWK was missing components");
+    throw new InvalidParametersError("JWK was missing components");
   }
   const subjectPublicKeyInfo = encodeSequence([
     RSA_ALGORITHM_IDENTIFIER,
@@ -27354,7 +19301,7 @@ function pkixMessageToRSAPublicKey(message2, bytes, digest2) {
 }
 function jwkToRSAPrivateKey(jwk) {
   if (rsaKeySize(jwk) > MAX_RSA_KEY_SIZE) {
-    throw new InvalidParametersError3("Key size is too large");
+    throw new InvalidParametersError("Key size is too large");
   }
   const keys = jwkToJWKKeyPair(jwk);
   const hash = sha2562(PublicKey.encode({
@@ -27366,7 +19313,7 @@ function jwkToRSAPrivateKey(jwk) {
 }
 async function generateRSAKeyPair(bits) {
   if (bits > MAX_RSA_KEY_SIZE) {
-    throw new InvalidParametersError3("Key size is too large");
+    throw new InvalidParametersError("Key size is too large");
   }
   const keys = await generateRSAKey(bits);
   const hash = sha2562(PublicKey.encode({
@@ -27378,7 +19325,7 @@ async function generateRSAKeyPair(bits) {
 }
 function jwkToJWKKeyPair(key) {
   if (key == null) {
-    throw new InvalidParametersError3("Missing key parameter");
+    throw new InvalidParametersError("Missing key parameter");
   }
   return {
     privateKey: key,
@@ -27391,7 +19338,7 @@ function jwkToJWKKeyPair(key) {
 }
 
 // node_modules/@libp2p/crypto/dist/src/keys/rsa/index.js
-var keypair2 = promisify(crypto5.generateKeyPair);
+var keypair2 = promisify(crypto4.generateKeyPair);
 async function generateRSAKey(bits, options) {
   const key = await keypair2("rsa", {
     modulusLength: bits,
@@ -27408,7 +19355,7 @@ async function generateRSAKey(bits, options) {
 }
 function hashAndSign3(key, msg, options) {
   options?.signal?.throwIfAborted();
-  const hash = crypto5.createSign("RSA-SHA256");
+  const hash = crypto4.createSign("RSA-SHA256");
   if (msg instanceof Uint8Array) {
     hash.update(msg);
   } else {
@@ -27420,7 +19367,7 @@ function hashAndSign3(key, msg, options) {
 }
 function hashAndVerify3(key, sig, msg, options) {
   options?.signal?.throwIfAborted();
-  const hash = crypto5.createVerify("RSA-SHA256");
+  const hash = crypto4.createVerify("RSA-SHA256");
   if (msg instanceof Uint8Array) {
     hash.update(msg);
   } else {
@@ -27432,16 +19379,16 @@ function hashAndVerify3(key, sig, msg, options) {
 }
 function rsaKeySize(jwk) {
   if (jwk.kty !== "RSA") {
-    throw new InvalidParametersError3("Invalid key type");
+    throw new InvalidParametersError("Invalid key type");
   } else if (jwk.n == null) {
-    throw new InvalidParametersError3("Invalid key modulus");
+    throw new InvalidParametersError("Invalid key modulus");
   }
   const modulus = fromString2(jwk.n, "base64url");
   return modulus.length * 8;
 }
 
 // node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
-import crypto6 from "node:crypto";
+import crypto5 from "node:crypto";
 
 // node_modules/@noble/hashes/hmac.js
 var _HMAC = class {
@@ -27523,8 +19470,8 @@ var hmac = /* @__PURE__ */ (() => {
 // node_modules/@noble/curves/abstract/der.js
 var _0n5 = /* @__PURE__ */ BigInt(0);
 var DERErr = class extends Error {
-  constructor(m3 = "") {
-    super(m3);
+  constructor(m = "") {
+    super(m);
   }
 };
 var _DER = {
@@ -27557,13 +19504,13 @@ var _DER = {
         throw new E("tlv.decode: wrong tag");
       if (data.length < 2 || data[pos++] !== tag)
         throw new E("tlv.decode: wrong tlv");
-      const first2 = data[pos++];
-      const isLong = !!(first2 & 128);
-      let length4 = 0;
+      const first = data[pos++];
+      const isLong = !!(first & 128);
+      let length3 = 0;
       if (!isLong)
-        length4 = first2;
+        length3 = first;
       else {
-        const lenLen = first2 & 127;
+        const lenLen = first & 127;
         if (!lenLen)
           throw new E("tlv.decode(long): indefinite length not supported");
         if (lenLen > 4)
@@ -27574,15 +19521,15 @@ var _DER = {
         if (lengthBytes[0] === 0)
           throw new E("tlv.decode(long): zero leftmost byte");
         for (const b of lengthBytes)
-          length4 = length4 << 8 | b;
+          length3 = length3 << 8 | b;
         pos += lenLen;
-        if (length4 < 128)
+        if (length3 < 128)
           throw new E("tlv.decode(long): not minimal encoding");
       }
-      const v = data.subarray(pos, pos + length4);
-      if (v.length !== length4)
+      const v = data.subarray(pos, pos + length3);
+      if (v.length !== length3)
         throw new E("tlv.decode: wrong value length");
-      return { v, l: data.subarray(pos + length4) };
+      return { v, l: data.subarray(pos + length3) };
     }
   },
   // https://crypto.stackexchange.com/a/57734 Leftmost bit of first byte is 'negative' flag,
@@ -27668,10 +19615,10 @@ function _splitEndoScalar(k, basis, n) {
   }
   return { k1neg, k1, k2neg, k2 };
 }
-function validateSigFormat(format5) {
-  if (!["compact", "recovered", "der"].includes(format5))
+function validateSigFormat(format2) {
+  if (!["compact", "recovered", "der"].includes(format2))
     throw new Error('Signature format must be "compact", "recovered", or "der"');
-  return format5;
+  return format2;
 }
 function validateSigOpts(opts, def) {
   validateObject(opts);
@@ -27705,8 +19652,8 @@ function weierstrass(params, extraOpts = {}) {
     endo: "object",
     randomBytes: "function"
   });
-  const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes: toBytes2 } = extraOpts;
-  const randomBytes6 = extraOpts.randomBytes === void 0 ? randomBytes4 : extraOpts.randomBytes;
+  const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes } = extraOpts;
+  const randomBytes7 = extraOpts.randomBytes === void 0 ? randomBytes4 : extraOpts.randomBytes;
   if (endoOpts) {
     if (!Fp2.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
       throw new Error('invalid endo: expected "beta": bigint and "basises": array');
@@ -27727,55 +19674,55 @@ function weierstrass(params, extraOpts = {}) {
         throw new Error("bad point: ZERO");
       return Uint8Array.of(0);
     }
-    const { x, y: y3 } = point.toAffine();
+    const { x, y } = point.toAffine();
     const bx = Fp2.toBytes(x);
     abool(isCompressed, "isCompressed");
     if (isCompressed) {
       assertCompressionIsSupported();
-      const hasEvenY = !Fp2.isOdd(y3);
+      const hasEvenY = !Fp2.isOdd(y);
       return concatBytes2(pprefix(hasEvenY), bx);
     } else {
-      return concatBytes2(Uint8Array.of(4), bx, Fp2.toBytes(y3));
+      return concatBytes2(Uint8Array.of(4), bx, Fp2.toBytes(y));
     }
   }
   function pointFromBytes(bytes) {
     abytes2(bytes, void 0, "Point");
     const { publicKey: comp, publicKeyUncompressed: uncomp } = lengths;
-    const length4 = bytes.length;
+    const length3 = bytes.length;
     const head = bytes[0];
     const tail = bytes.subarray(1);
-    if (allowInfinityPoint && length4 === 1 && head === 0)
+    if (allowInfinityPoint && length3 === 1 && head === 0)
       return { x: Fp2.ZERO, y: Fp2.ZERO };
-    if (length4 === comp && (head === 2 || head === 3)) {
+    if (length3 === comp && (head === 2 || head === 3)) {
       const x = Fp2.fromBytes(tail);
       if (!Fp2.isValid(x))
         throw new Error("bad point: is not on curve, wrong x");
-      const y22 = weierstrassEquation(x);
-      let y3;
+      const y2 = weierstrassEquation(x);
+      let y;
       try {
-        y3 = Fp2.sqrt(y22);
+        y = Fp2.sqrt(y2);
       } catch (sqrtError) {
         const err = sqrtError instanceof Error ? ": " + sqrtError.message : "";
         throw new Error("bad point: is not on curve, sqrt error" + err);
       }
       assertCompressionIsSupported();
-      const evenY = Fp2.isOdd(y3);
+      const evenY = Fp2.isOdd(y);
       const evenH = (head & 1) === 1;
       if (evenH !== evenY)
-        y3 = Fp2.neg(y3);
-      return { x, y: y3 };
-    } else if (length4 === uncomp && head === 4) {
+        y = Fp2.neg(y);
+      return { x, y };
+    } else if (length3 === uncomp && head === 4) {
       const L = Fp2.BYTES;
       const x = Fp2.fromBytes(tail.subarray(0, L));
-      const y3 = Fp2.fromBytes(tail.subarray(L, L * 2));
-      if (!isValidXY(x, y3))
+      const y = Fp2.fromBytes(tail.subarray(L, L * 2));
+      if (!isValidXY(x, y))
         throw new Error("bad point: is not on curve");
-      return { x, y: y3 };
+      return { x, y };
     } else {
-      throw new Error(`bad point: got length ${length4}, expected compressed=${comp} or uncompressed=${uncomp}`);
+      throw new Error(`bad point: got length ${length3}, expected compressed=${comp} or uncompressed=${uncomp}`);
     }
   }
-  const encodePoint = toBytes2 === void 0 ? pointToBytes : toBytes2;
+  const encodePoint = toBytes === void 0 ? pointToBytes : toBytes;
   const decodePoint = fromBytes === void 0 ? pointFromBytes : fromBytes;
   const b3 = Fp2.mul(CURVE.b, _3n2);
   const mulA = Fp2.is0(CURVE.a) ? (_) => Fp2.ZERO : (x) => Fp2.mul(CURVE.a, x);
@@ -27784,8 +19731,8 @@ function weierstrass(params, extraOpts = {}) {
     const x3 = Fp2.mul(x2, x);
     return Fp2.add(Fp2.add(x3, Fp2.mul(x, CURVE.a)), CURVE.b);
   }
-  function isValidXY(x, y3) {
-    const left = Fp2.sqr(y3);
+  function isValidXY(x, y) {
+    const left = Fp2.sqr(y);
     const right = weierstrassEquation(x);
     return Fp2.eql(left, right);
   }
@@ -27843,14 +19790,14 @@ function weierstrass(params, extraOpts = {}) {
     }
     /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
     static fromAffine(p) {
-      const { x, y: y3 } = p || {};
-      if (!p || !Fp2.isValid(x) || !Fp2.isValid(y3))
+      const { x, y } = p || {};
+      if (!p || !Fp2.isValid(x) || !Fp2.isValid(y))
         throw new Error("invalid affine point");
       if (p instanceof Point)
         throw new Error("projective point not allowed");
-      if (Fp2.is0(x) && Fp2.is0(y3))
+      if (Fp2.is0(x) && Fp2.is0(y))
         return Point.ZERO;
-      return new Point(x, y3, Fp2.ONE);
+      return new Point(x, y, Fp2.ONE);
     }
     static fromBytes(bytes) {
       const P = Point.fromAffine(decodePoint(abytes2(bytes, void 0, "point")));
@@ -27886,20 +19833,20 @@ function weierstrass(params, extraOpts = {}) {
       }
       if (validityCache.has(p))
         return;
-      const { x, y: y3 } = p.toAffine();
-      if (!Fp2.isValid(x) || !Fp2.isValid(y3))
+      const { x, y } = p.toAffine();
+      if (!Fp2.isValid(x) || !Fp2.isValid(y))
         throw new Error("bad point: x or y not field elements");
-      if (!isValidXY(x, y3))
+      if (!isValidXY(x, y))
         throw new Error("bad point: equation left != right");
       if (!p.isTorsionFree())
         throw new Error("bad point: not in prime-order subgroup");
       validityCache.add(p);
     }
     hasEvenY() {
-      const { y: y3 } = this.toAffine();
+      const { y } = this.toAffine();
       if (!Fp2.isOdd)
         throw new Error("Field doesn't support isOdd");
-      return !Fp2.isOdd(y3);
+      return !Fp2.isOdd(y);
     }
     /** Compare one point to another. */
     equals(other) {
@@ -28079,13 +20026,13 @@ function weierstrass(params, extraOpts = {}) {
       if (iz == null)
         iz = is0 ? Fp2.ONE : Fp2.inv(Z);
       const x = Fp2.mul(X, iz);
-      const y3 = Fp2.mul(Y, iz);
+      const y = Fp2.mul(Y, iz);
       const zz = Fp2.mul(Z, iz);
       if (is0)
         return { x: Fp2.ZERO, y: Fp2.ZERO };
       if (!Fp2.eql(zz, Fp2.ONE))
         throw new Error("invZ was invalid");
-      return { x, y: y3 };
+      return { x, y };
     }
     /**
      * Checks whether Point is free of torsion elements (is in prime subgroup).
@@ -28123,7 +20070,7 @@ function weierstrass(params, extraOpts = {}) {
     }
   }
   const normalize = (points) => normalizeZ(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes6);
+  const wnaf = new ScalarMultiplier(Point, randomBytes7);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -28182,7 +20129,7 @@ function ecdh(Point, ecdhOpts = {}) {
   function isProbPub(item) {
     const { secretKey, publicKey, publicKeyUncompressed } = lengths;
     const allowedLengths = Fn._lengths;
-    if (!isBytes3(item))
+    if (!isBytes2(item))
       return void 0;
     const l = abytes2(item, void 0, "key").length;
     const isPub = l === publicKey || l === publicKeyUncompressed;
@@ -28196,11 +20143,11 @@ function ecdh(Point, ecdhOpts = {}) {
       throw new Error("first arg must be private key");
     if (isProbPub(publicKeyB) === false)
       throw new Error("second arg must be public key");
-    const s2 = Fn.fromBytes(secretKeyA);
+    const s = Fn.fromBytes(secretKeyA);
     const b = Point.fromBytes(publicKeyB);
     if (b.is0())
       throw new Error("invalid public key: point at infinity");
-    return b.multiply(s2).toBytes(isCompressed);
+    return b.multiply(s).toBytes(isCompressed);
   }
   const utils = {
     isValidSecretKey,
@@ -28224,12 +20171,12 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   const opts = Object.assign({}, ecdsaOpts);
-  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const hmac2 = opts.hmac === void 0 ? (key, msg) => hmac(hash_, key, msg) : opts.hmac;
   const { Fp: Fp2, Fn } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
   const blindLength = getMinHashLength(CURVE_ORDER);
-  const csprng = probeRandomBytes(randomBytes6, blindLength);
+  const csprng = probeRandomBytes(randomBytes7, blindLength);
   const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh(Point, opts);
   const defaultSigOpts = {
     prehash: true,
@@ -28251,27 +20198,27 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     if (!Fp2.isOdd)
       throw new Error("Field doesn't support isOdd");
   }
-  function getRecoveryBit(x, y3, r) {
+  function getRecoveryBit(x, y, r) {
     assertFieldSignIsSupported();
-    return (x === r ? 0 : 2) | Number(Fp2.isOdd(y3));
+    return (x === r ? 0 : 2) | Number(Fp2.isOdd(y));
   }
   function assertRecoverableCurve() {
     if (hasLargeRecoveryLifts)
       throw new Error('"recovered" sig type is not supported for cofactor >2 curves');
   }
-  function validateSigLength(bytes, format5) {
-    validateSigFormat(format5);
+  function validateSigLength(bytes, format2) {
+    validateSigFormat(format2);
     const size = lengths.signature;
-    const sizer = format5 === "compact" ? size : format5 === "recovered" ? size + 1 : void 0;
+    const sizer = format2 === "compact" ? size : format2 === "recovered" ? size + 1 : void 0;
     return abytes2(bytes, sizer);
   }
   class Signature {
     r;
     s;
     recovery;
-    constructor(r, s2, recovery) {
+    constructor(r, s, recovery) {
       this.r = validateRS("r", r);
-      this.s = validateRS("s", s2);
+      this.s = validateRS("s", s);
       if (recovery != null) {
         assertRecoverableCurve();
         if (![0, 1, 2, 3].includes(recovery))
@@ -28280,27 +20227,27 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       }
       Object.freeze(this);
     }
-    static fromBytes(bytes, format5 = defaultSigOpts.format) {
-      validateSigLength(bytes, format5);
+    static fromBytes(bytes, format2 = defaultSigOpts.format) {
+      validateSigLength(bytes, format2);
       let recid;
-      if (format5 === "der") {
+      if (format2 === "der") {
         if (bytes.length > 2 * Fn.BYTES + 16)
           throw new DER.Err("invalid signature: DER signature too long");
-        const { r: r2, s: s3 } = DER.toSig(abytes2(bytes), Fn.BYTES + 1);
-        return new Signature(r2, s3);
+        const { r: r2, s: s2 } = DER.toSig(abytes2(bytes), Fn.BYTES + 1);
+        return new Signature(r2, s2);
       }
-      if (format5 === "recovered") {
+      if (format2 === "recovered") {
         recid = bytes[0];
-        format5 = "compact";
+        format2 = "compact";
         bytes = bytes.subarray(1);
       }
       const L = lengths.signature / 2;
       const r = bytes.subarray(0, L);
-      const s2 = bytes.subarray(L, L * 2);
-      return new Signature(Fn.fromBytes(r), Fn.fromBytes(s2), recid);
+      const s = bytes.subarray(L, L * 2);
+      return new Signature(Fn.fromBytes(r), Fn.fromBytes(s), recid);
     }
-    static fromHex(hex, format5) {
-      return this.fromBytes(hexToBytes2(hex), format5);
+    static fromHex(hex, format2) {
+      return this.fromBytes(hexToBytes2(hex), format2);
     }
     assertRecovery() {
       const { recovery } = this;
@@ -28314,7 +20261,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     // Unlike the top-level helper below, this method expects a digest that has
     // already been hashed to the curve's message representative.
     recoverPublicKey(messageHash) {
-      const { r, s: s2 } = this;
+      const { r, s } = this;
       const recovery = this.assertRecovery();
       const radj = recovery === 2 || recovery === 3 ? r + CURVE_ORDER : r;
       if (!Fp2.isValid(radj))
@@ -28322,9 +20269,9 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       const x = Fp2.toBytes(radj);
       const R = Point.fromBytes(concatBytes2(pprefix((recovery & 1) === 0), x));
       const ir = Fn.inv(radj);
-      const h3 = bits2int_modN(abytes2(messageHash, void 0, "msgHash"));
-      const u1 = Fn.create(-h3 * ir);
-      const u2 = Fn.create(s2 * ir);
+      const h = bits2int_modN(abytes2(messageHash, void 0, "msgHash"));
+      const u1 = Fn.create(-h * ir);
+      const u2 = Fn.create(s * ir);
       const Q = Point.BASE.mulAddUnsafe(u1, R, u2);
       if (Q.is0())
         throw new Error("invalid recovery: point at infinify");
@@ -28335,21 +20282,21 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     hasHighS() {
       return isBiggerThanHalfOrder(this.s);
     }
-    toBytes(format5 = defaultSigOpts.format) {
-      validateSigFormat(format5);
-      if (format5 === "der")
+    toBytes(format2 = defaultSigOpts.format) {
+      validateSigFormat(format2);
+      if (format2 === "der")
         return hexToBytes2(DER.hexFromSig(this));
-      const { r, s: s2 } = this;
+      const { r, s } = this;
       const rb = Fn.toBytes(r);
-      const sb = Fn.toBytes(s2);
-      if (format5 === "recovered") {
+      const sb = Fn.toBytes(s);
+      if (format2 === "recovered") {
         assertRecoverableCurve();
         return concatBytes2(Uint8Array.of(this.assertRecovery()), rb, sb);
       }
       return concatBytes2(rb, sb);
     }
-    toHex(format5) {
-      return bytesToHex2(this.toBytes(format5));
+    toHex(format2) {
+      return bytesToHex2(this.toBytes(format2));
     }
   }
   Object.freeze(Signature.prototype);
@@ -28377,16 +20324,16 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     const { lowS, prehash, extraEntropy } = validateSigOpts(opts2, defaultSigOpts);
     message2 = validateMsgAndHash(message2, prehash);
     const h1int = bits2int_modN(message2);
-    const d3 = Fn.fromBytes(secretKey);
-    if (!Fn.isValidNot0(d3))
+    const d = Fn.fromBytes(secretKey);
+    if (!Fn.isValidNot0(d))
       throw new Error("invalid private key");
-    const seedArgs = [int2octets(d3), int2octets(h1int)];
+    const seedArgs = [int2octets(d), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes6(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes7(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes2(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes2(...seedArgs);
-    const m3 = h1int;
+    const m = h1int;
     function k2sig(kBytes) {
       const k = bits2int(kBytes);
       if (!Fn.isValidNot0(k))
@@ -28395,23 +20342,23 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       const r = Fn.create(q.x);
       if (r === _0n6)
         return;
-      let s2;
+      let s;
       if (csprng !== void 0) {
         const b = bytesToNumberBE(mapHashToField(csprng(blindLength), CURVE_ORDER));
         const ibk = Fn.inv(Fn.mul(b, k));
-        const bm = Fn.mul(b, m3);
-        const bd = Fn.mul(b, d3);
-        s2 = Fn.create(ibk * Fn.create(bm + bd * r));
+        const bm = Fn.mul(b, m);
+        const bd = Fn.mul(b, d);
+        s = Fn.create(ibk * Fn.create(bm + bd * r));
       } else {
         const ik = invertCt(k, CURVE_ORDER);
-        s2 = Fn.create(ik * Fn.create(m3 + r * d3));
+        s = Fn.create(ik * Fn.create(m + r * d));
       }
-      if (s2 === _0n6)
+      if (s === _0n6)
         return;
       let recovery = getRecoveryBit(q.x, q.y, r);
-      let normS = s2;
-      if (lowS && isBiggerThanHalfOrder(s2)) {
-        normS = Fn.neg(s2);
+      let normS = s;
+      if (lowS && isBiggerThanHalfOrder(s)) {
+        normS = Fn.neg(s);
         recovery ^= 1;
       }
       return new Signature(r, normS, hasLargeRecoveryLifts ? void 0 : recovery);
@@ -28425,26 +20372,26 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     return sig.toBytes(opts2.format);
   }
   function verify(signature, message2, publicKey, opts2 = {}) {
-    const { lowS, prehash, format: format5 } = validateSigOpts(opts2, defaultSigOpts);
+    const { lowS, prehash, format: format2 } = validateSigOpts(opts2, defaultSigOpts);
     publicKey = abytes2(publicKey, void 0, "publicKey");
     message2 = validateMsgAndHash(message2, prehash);
-    if (!isBytes3(signature)) {
+    if (!isBytes2(signature)) {
       const end = signature instanceof Signature ? ", use sig.toBytes()" : "";
       throw new Error("verify expects Uint8Array signature" + end);
     }
-    validateSigLength(signature, format5);
+    validateSigLength(signature, format2);
     try {
-      const sig = Signature.fromBytes(signature, format5);
+      const sig = Signature.fromBytes(signature, format2);
       const P = Point.fromBytes(publicKey);
       if (P.is0())
         return false;
       if (lowS && sig.hasHighS())
         return false;
-      const { r, s: s2 } = sig;
-      const h3 = bits2int_modN(message2);
-      const is3 = Fn.inv(s2);
-      const u1 = Fn.create(h3 * is3);
-      const u2 = Fn.create(r * is3);
+      const { r, s } = sig;
+      const h = bits2int_modN(message2);
+      const is2 = Fn.inv(s);
+      const u1 = Fn.create(h * is2);
+      const u2 = Fn.create(r * is2);
       const R = Point.BASE.mulAddUnsafe(u1, P, u2);
       if (R.is0())
         return false;
@@ -28452,7 +20399,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       const v = Fn.create(q.x);
       if (v !== r)
         return false;
-      if (format5 === "recovered" && sig.recovery !== getRecoveryBit(q.x, q.y, r))
+      if (format2 === "recovered" && sig.recovery !== getRecoveryBit(q.x, q.y, r))
         return false;
       return true;
     } catch (e) {
@@ -28497,12 +20444,12 @@ var secp256k1_ENDO = {
   ]
 };
 var _2n5 = /* @__PURE__ */ BigInt(2);
-function sqrtMod(y3) {
+function sqrtMod(y) {
   const P = secp256k1_CURVE.p;
   const _3n3 = BigInt(3), _6n = BigInt(6), _11n = BigInt(11), _22n = BigInt(22);
   const _23n = BigInt(23), _44n = BigInt(44), _88n = BigInt(88);
-  const b2 = y3 * y3 * y3 % P;
-  const b3 = b2 * b2 * y3 % P;
+  const b2 = y * y * y % P;
+  const b3 = b2 * b2 * y % P;
   const b6 = pow2(b3, _3n3, P) * b3 % P;
   const b9 = pow2(b6, _3n3, P) * b3 % P;
   const b11 = pow2(b9, _2n5, P) * b2 % P;
@@ -28515,7 +20462,7 @@ function sqrtMod(y3) {
   const t1 = pow2(b223, _23n, P) * b22 % P;
   const t2 = pow2(t1, _6n, P) * b2 % P;
   const root = pow2(t2, _2n5, P);
-  if (!Fpk1.eql(Fpk1.sqr(root), y3))
+  if (!Fpk1.eql(Fpk1.sqr(root), y))
     throw new Error("Cannot find square root");
   return root;
 }
@@ -28543,7 +20490,7 @@ var VerificationError = class extends Error {
 // node_modules/@libp2p/crypto/dist/src/keys/secp256k1/index.js
 function hashAndSign4(key, msg, options) {
   options?.signal?.throwIfAborted();
-  const hash = crypto6.createHash("sha256");
+  const hash = crypto5.createHash("sha256");
   if (msg instanceof Uint8Array) {
     hash.update(msg);
   } else {
@@ -28563,7 +20510,7 @@ function hashAndSign4(key, msg, options) {
 }
 function hashAndVerify4(key, sig, msg, options) {
   options?.signal?.throwIfAborted();
-  const hash = crypto6.createHash("sha256");
+  const hash = crypto5.createHash("sha256");
   if (msg instanceof Uint8Array) {
     hash.update(msg);
   } else {
@@ -28664,26 +20611,10 @@ function computeSecp256k1PublicKey(privateKey) {
 }
 
 // node_modules/@libp2p/crypto/dist/src/keys/index.js
-function publicKeyFromProtobuf(buf, digest2) {
-  const { Type: Type3, Data } = PublicKey.decode(buf);
-  const data = Data ?? new Uint8Array();
-  switch (Type3) {
-    case KeyType.RSA:
-      return pkixToRSAPublicKey(data, digest2);
-    case KeyType.Ed25519:
-      return unmarshalEd25519PublicKey(data);
-    case KeyType.secp256k1:
-      return unmarshalSecp256k1PublicKey(data);
-    case KeyType.ECDSA:
-      return unmarshalECDSAPublicKey(data);
-    default:
-      throw new UnsupportedKeyTypeError();
-  }
-}
 function publicKeyFromMultihash(digest2) {
-  const { Type: Type3, Data } = PublicKey.decode(digest2.digest);
+  const { Type: Type2, Data } = PublicKey.decode(digest2.digest);
   const data = Data ?? new Uint8Array();
-  switch (Type3) {
+  switch (Type2) {
     case KeyType.Ed25519:
       return unmarshalEd25519PublicKey(data);
     case KeyType.secp256k1:
@@ -28718,16 +20649,16 @@ function privateKeyFromProtobuf(buf) {
 }
 
 // node_modules/@libp2p/peer-id/dist/src/peer-id.js
-var inspect2 = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom");
+var inspect = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom");
 var LIBP2P_KEY_CODE = 114;
 var PeerIdImpl = class {
   type;
   multihash;
   publicKey;
   string;
-  constructor(init2) {
-    this.type = init2.type;
-    this.multihash = init2.multihash;
+  constructor(init) {
+    this.type = init.type;
+    this.multihash = init.multihash;
     Object.defineProperty(this, "string", {
       enumerable: false,
       writable: true
@@ -28783,32 +20714,32 @@ var PeerIdImpl = class {
    * // 'PeerId(QmFoo)'
    * ```
    */
-  [inspect2]() {
+  [inspect]() {
     return `PeerId(${this.toString()})`;
   }
 };
 var RSAPeerId = class extends PeerIdImpl {
   type = "RSA";
   publicKey;
-  constructor(init2) {
-    super({ ...init2, type: "RSA" });
-    this.publicKey = init2.publicKey;
+  constructor(init) {
+    super({ ...init, type: "RSA" });
+    this.publicKey = init.publicKey;
   }
 };
 var Ed25519PeerId = class extends PeerIdImpl {
   type = "Ed25519";
   publicKey;
-  constructor(init2) {
-    super({ ...init2, type: "Ed25519" });
-    this.publicKey = init2.publicKey;
+  constructor(init) {
+    super({ ...init, type: "Ed25519" });
+    this.publicKey = init.publicKey;
   }
 };
 var Secp256k1PeerId = class extends PeerIdImpl {
   type = "secp256k1";
   publicKey;
-  constructor(init2) {
-    super({ ...init2, type: "secp256k1" });
-    this.publicKey = init2.publicKey;
+  constructor(init) {
+    super({ ...init, type: "secp256k1" });
+    this.publicKey = init.publicKey;
   }
 };
 var TRANSPORT_IPFS_GATEWAY_HTTP_CODE = 2336;
@@ -28821,7 +20752,7 @@ var URLPeerId = class {
     this.url = url.toString();
     this.multihash = identity2.digest(fromString2(this.url));
   }
-  [inspect2]() {
+  [inspect]() {
     return `PeerId(${this.url})`;
   }
   [peerIdSymbol] = true;
@@ -28859,7 +20790,7 @@ function peerIdFromString(str, decoder) {
     return peerIdFromCID(CID.parse(str));
   } else {
     if (decoder == null) {
-      throw new InvalidParametersError3('Please pass a multibase decoder for strings that do not start with "1" or "Q"');
+      throw new InvalidParametersError('Please pass a multibase decoder for strings that do not start with "1" or "Q"');
     }
     multihash = decode4(decoder.decode(str));
   }
@@ -28905,15 +20836,15 @@ function peerIdFromMultihash(multihash) {
   }
   throw new InvalidMultihashError("Supplied PeerID Multihash is invalid");
 }
-function peerIdFromCID(cid) {
-  if (cid?.multihash == null || cid.version == null || cid.version === 1 && cid.code !== LIBP2P_KEY_CODE2 && cid.code !== TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
+function peerIdFromCID(cid2) {
+  if (cid2?.multihash == null || cid2.version == null || cid2.version === 1 && cid2.code !== LIBP2P_KEY_CODE2 && cid2.code !== TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
     throw new InvalidCIDError("Supplied PeerID CID is invalid");
   }
-  if (cid.code === TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
-    const url = toString2(cid.multihash.digest);
+  if (cid2.code === TRANSPORT_IPFS_GATEWAY_HTTP_CODE2) {
+    const url = toString2(cid2.multihash.digest);
     return new URLPeerId(new URL(url));
   }
-  return peerIdFromMultihash(cid.multihash);
+  return peerIdFromMultihash(cid2.multihash);
 }
 function isIdentityMultihash(multihash) {
   return multihash.code === identity2.code;
@@ -28922,3496 +20853,11 @@ function isSha256Multihash(multihash) {
   return multihash.code === sha256.code;
 }
 
-// node_modules/kubo-rpc-client/dist/src/bitswap/stat.js
-function createStat(client) {
-  return async function stat3(options = {}) {
-    const res = await client.post("bitswap/stat", {
-      searchParams: toUrlSearchParams(options),
-      signal: options.signal,
-      headers: options.headers
-    });
-    return toCoreInterface2(await res.json());
-  };
-}
-function toCoreInterface2(res) {
-  return {
-    provideBufLen: res.ProvideBufLen ?? 0,
-    wantlist: (res.Wantlist ?? []).map((k) => CID.parse(k["/"])),
-    peers: (res.Peers ?? []).map((str) => peerIdFromString(str)),
-    blocksReceived: BigInt(res.BlocksReceived),
-    dataReceived: BigInt(res.DataReceived),
-    blocksSent: BigInt(res.BlocksSent),
-    dataSent: BigInt(res.DataSent),
-    dupBlksReceived: BigInt(res.DupBlksReceived),
-    dupDataReceived: BigInt(res.DupDataReceived)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/bitswap/wantlist-for-peer.js
-function createWantlistForPeer(client) {
-  return async function wantlistForPeer(peerId, options = {}) {
-    const res = await (await client.post("bitswap/wantlist", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        ...options,
-        peer: peerId.toString()
-      }),
-      headers: options.headers
-    })).json();
-    return (res.Keys ?? []).map((k) => CID.parse(k["/"]));
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/bitswap/wantlist.js
-function createWantlist(client) {
-  return async function wantlist(options = {}) {
-    const res = await (await client.post("bitswap/wantlist", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    })).json();
-    return (res.Keys ?? []).map((k) => CID.parse(k["/"]));
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/bitswap/index.js
-function createBitswap(client) {
-  return {
-    /**
-     * TODO: https://github.com/ipfs/js-kubo-rpc-client/issues/99
-     */
-    wantlist: createWantlist(client),
-    wantlistForPeer: createWantlistForPeer(client),
-    stat: createStat(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/block/get.js
-function createGet(client) {
-  return async function get2(cid, options = {}) {
-    const res = await client.post("block/get", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: cid.toString(),
-        ...options
-      }),
-      headers: options.headers
-    });
-    return new Uint8Array(await res.arrayBuffer());
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/block/put.js
-function createPut(client) {
-  return async function put(data, options = {}) {
-    const controller = new AbortController();
-    const signal = anySignal([controller.signal, options.signal]);
-    let res;
-    try {
-      const response = await client.post("block/put", {
-        signal,
-        searchParams: toUrlSearchParams(options),
-        ...await multipartRequest3([data], controller, options.headers)
-      });
-      res = await response.json();
-    } catch (err) {
-      if (options.format === "dag-pb") {
-        return await put(data, { ...options, format: "protobuf" });
-      } else if (options.format === "dag-cbor") {
-        return await put(data, { ...options, format: "cbor" });
-      }
-      throw err;
-    } finally {
-      signal.clear();
-    }
-    return CID.parse(res.Key);
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/block/rm.js
-function createRm(client) {
-  return async function* rm6(cid, options = {}) {
-    if (!Array.isArray(cid)) {
-      cid = [cid];
-    }
-    const res = await client.post("block/rm", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: cid.map((cid2) => cid2.toString()),
-        "stream-channels": true,
-        ...options
-      }),
-      headers: options.headers
-    });
-    for await (const removed of res.ndjson()) {
-      yield toCoreInterface3(removed);
-    }
-  };
-}
-function toCoreInterface3(removed) {
-  const out = {
-    cid: CID.parse(removed.Hash)
-  };
-  if (removed.Error != null) {
-    out.error = new Error(removed.Error);
-  }
-  return out;
-}
-
-// node_modules/kubo-rpc-client/dist/src/block/stat.js
-function createStat2(client) {
-  return async function stat3(cid, options = {}) {
-    const res = await client.post("block/stat", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: cid.toString(),
-        ...options
-      }),
-      headers: options.headers
-    });
-    const data = await res.json();
-    return { cid: CID.parse(data.Key), size: data.Size };
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/block/index.js
-function createBlock(client) {
-  return {
-    get: createGet(client),
-    put: createPut(client),
-    rm: createRm(client),
-    stat: createStat2(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/bootstrap/add.js
-function createAdd2(client) {
-  return async function add2(addr, options = {}) {
-    const res = await client.post("bootstrap/add", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: addr,
-        ...options
-      }),
-      headers: options.headers
-    });
-    const { Peers } = await res.json();
-    return { Peers: Peers.map((ma) => multiaddr(ma)) };
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/bootstrap/list.js
-function createList(client) {
-  return async function list3(options = {}) {
-    const res = await client.post("bootstrap/list", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    const { Peers } = await res.json();
-    return { Peers: Peers.map((ma) => multiaddr(ma)) };
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/bootstrap/rm.js
-function createRm2(client) {
-  return async function rm6(addr, options = {}) {
-    const res = await client.post("bootstrap/rm", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: addr,
-        ...options
-      }),
-      headers: options.headers
-    });
-    const { Peers } = await res.json();
-    return { Peers: Peers.map((ma) => multiaddr(ma)) };
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/bootstrap/index.js
-function createBootstrap(client) {
-  return {
-    add: createAdd2(client),
-    list: createList(client),
-    rm: createRm2(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/cat.js
-function createCat(client) {
-  return async function* cat(path, options = {}) {
-    const res = await client.post("cat", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: path.toString(),
-        ...options
-      }),
-      headers: options.headers
-    });
-    yield* res.iterator();
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/commands.js
-function createCommands(client) {
-  return async function commands(options = {}) {
-    const res = await client.post("commands", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    return res.json();
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/config/get-all.js
-function createGetAll(client) {
-  return async function getAll(options = {}) {
-    const res = await client.post("config/show", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        ...options
-      }),
-      headers: options.headers
-    });
-    const data = await res.json();
-    return data;
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/config/get.js
-function createGet2(client) {
-  return async function get2(key, options = {}) {
-    if (key == null) {
-      throw new Error("key argument is required");
-    }
-    const res = await client.post("config", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: key,
-        ...options
-      }),
-      headers: options.headers
-    });
-    const data = await res.json();
-    return data.Value;
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/config/profiles/apply.js
-function createApply(client) {
-  return async function apply(profile, options = {}) {
-    const res = await client.post("config/profile/apply", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: profile,
-        ...options
-      }),
-      headers: options.headers
-    });
-    const data = await res.json();
-    return {
-      original: data.OldCfg,
-      updated: data.NewCfg
-    };
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/config/profiles/index.js
-function createProfiles(client) {
-  return {
-    apply: createApply(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/config/replace.js
-function createReplace(client) {
-  return async function replace(config, options = {}) {
-    const controller = new AbortController();
-    const signal = anySignal([controller.signal, options.signal]);
-    try {
-      const res = await client.post("config/replace", {
-        signal,
-        searchParams: toUrlSearchParams(options),
-        ...await multipartRequest3([fromString2(JSON.stringify(config))], controller, options.headers)
-      });
-      await res.text();
-    } finally {
-      signal.clear();
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/config/set.js
-function createSet(client) {
-  return async function set(key, value, options = {}) {
-    if (typeof key !== "string") {
-      throw new Error("Invalid key type");
-    }
-    const params = {
-      ...options,
-      ...encodeParam(key, value)
-    };
-    const res = await client.post("config", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(params),
-      headers: options.headers
-    });
-    await res.text();
-  };
-}
-function encodeParam(key, value) {
-  switch (typeof value) {
-    case "boolean":
-      return { arg: [key, value.toString()], bool: true };
-    case "string":
-      return { arg: [key, value] };
-    default:
-      return { arg: [key, JSON.stringify(value)], json: true };
-  }
-}
-
-// node_modules/kubo-rpc-client/dist/src/config/index.js
-function createConfig(client) {
-  return {
-    getAll: createGetAll(client),
-    get: createGet2(client),
-    set: createSet(client),
-    replace: createReplace(client),
-    profiles: createProfiles(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/dag/export.js
-function createExport(client) {
-  return async function* dagExport(root, options = {}) {
-    const res = await client.post("dag/export", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: root.toString()
-      }),
-      headers: options.headers
-    });
-    yield* res.iterator();
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/dag/get.js
-var import_err_code4 = __toESM(require_err_code(), 1);
-
-// node_modules/kubo-rpc-client/dist/src/lib/resolve.js
-var import_err_code3 = __toESM(require_err_code(), 1);
-async function* resolve(cid, path, codecs3, getBlock, options) {
-  const load2 = async (cid2) => {
-    const codec = await codecs3.getCodec(cid2.code);
-    const block = await getBlock(cid2, options);
-    return codec.decode(block);
-  };
-  const parts = path.split("/").filter(Boolean);
-  let value = await load2(cid);
-  let lastCid = cid;
-  while (parts.length > 0) {
-    const key = parts.shift();
-    if (key == null) {
-      throw (0, import_err_code3.default)(new Error(`Could not resolve path "${path}"`), "ERR_INVALID_PATH");
-    }
-    if (Object.prototype.hasOwnProperty.call(value, key)) {
-      value = value[key];
-      yield {
-        value,
-        remainderPath: parts.join("/")
-      };
-    } else {
-      throw (0, import_err_code3.default)(new Error(`no link named "${key}" under ${lastCid}`), "ERR_NO_LINK");
-    }
-    const cid2 = CID.asCID(value);
-    if (cid2 != null) {
-      lastCid = cid2;
-      value = await load2(value);
-    }
-  }
-  yield {
-    value,
-    remainderPath: ""
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/dag/get.js
-function createGet3(client, codecs3) {
-  const getBlock = createGet(client);
-  return async function get2(cid, options = {}) {
-    if (options.path != null) {
-      const entry = options.localResolve === true ? await src_default(resolve(cid, options.path, codecs3, getBlock, options)) : await src_default5(resolve(cid, options.path, codecs3, getBlock, options));
-      const result = entry;
-      if (result == null) {
-        throw (0, import_err_code4.default)(new Error("Not found"), "ERR_NOT_FOUND");
-      }
-      return result;
-    }
-    const codec = await codecs3.getCodec(cid.code);
-    const block = await getBlock(cid, options);
-    const node = codec.decode(block);
-    return {
-      value: node,
-      remainderPath: ""
-    };
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/dag/import.js
-function createImport(client) {
-  return async function* dagImport(source2, options = {}) {
-    const controller = new AbortController();
-    const signal = anySignal([controller.signal, options.signal]);
-    try {
-      const { headers, body } = await multipartRequest3(source2, controller, options.headers);
-      const res = await client.post("dag/import", {
-        signal,
-        headers,
-        body,
-        searchParams: toUrlSearchParams({ "pin-roots": options.pinRoots })
-      });
-      for await (const { Root } of res.ndjson()) {
-        if (Root !== void 0) {
-          const { Cid: { "/": Cid }, PinErrorMsg } = Root;
-          yield {
-            root: {
-              cid: CID.parse(Cid),
-              pinErrorMsg: PinErrorMsg
-            }
-          };
-        }
-      }
-    } finally {
-      signal.clear();
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/dag/put.js
-function createPut2(client, codecs3) {
-  return async function put(dagNode, options = {}) {
-    const settings = {
-      storeCodec: "dag-cbor",
-      hashAlg: "sha2-256",
-      ...options
-    };
-    let serialized;
-    if (settings.inputCodec != null) {
-      if (!(dagNode instanceof Uint8Array)) {
-        throw new Error("Can only inputCodec on raw bytes that can be decoded");
-      }
-      serialized = dagNode;
-    } else {
-      const storeCodec = await codecs3.getCodec(settings.storeCodec ?? "dag-cbor");
-      serialized = storeCodec.encode(dagNode);
-      settings.inputCodec = settings.storeCodec;
-    }
-    const controller = new AbortController();
-    const signal = anySignal([controller.signal, settings.signal]);
-    try {
-      const res = await client.post("dag/put", {
-        timeout: settings.timeout,
-        signal,
-        searchParams: toUrlSearchParams(settings),
-        ...await multipartRequest3([serialized], controller, settings.headers)
-      });
-      const data = await res.json();
-      return CID.parse(data.Cid["/"]);
-    } finally {
-      signal.clear();
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/dag/resolve.js
-function createResolve(client) {
-  return async function resolve3(ipfsPath2, options = {}) {
-    const res = await client.post("dag/resolve", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: `${ipfsPath2}${options.path != null ? `/${options.path}`.replace(/\/[/]+/g, "/") : ""}`,
-        ...options
-      }),
-      headers: options.headers
-    });
-    const data = await res.json();
-    return { cid: CID.parse(data.Cid["/"]), remainderPath: data.RemPath };
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/dag/index.js
-function createDAG(client, codecs3) {
-  return {
-    export: createExport(client),
-    get: createGet3(client, codecs3),
-    import: createImport(client),
-    put: createPut2(client, codecs3),
-    resolve: createResolve(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/dht/response-types.js
-var SendingQuery = 0;
-var PeerResponse = 1;
-var FinalPeer = 2;
-var QueryError = 3;
-var Provider = 4;
-var Value = 5;
-var AddingPeer = 6;
-var DialingPeer = 7;
-
-// node_modules/kubo-rpc-client/dist/src/dht/map-event.js
-function mapEvent(event) {
-  if (event.Type === SendingQuery) {
-    return {
-      name: "SENDING_QUERY",
-      type: event.Type
-    };
-  }
-  if (event.Type === PeerResponse) {
-    return {
-      from: peerIdFromString(event.ID),
-      name: "PEER_RESPONSE",
-      type: event.Type,
-      // TODO: how to infer this from the go-ipfs response
-      messageType: 0,
-      // TODO: how to infer this from the go-ipfs response
-      messageName: "PUT_VALUE",
-      closer: (event.Responses ?? []).map(({ ID, Addrs }) => ({ id: peerIdFromString(ID), multiaddrs: Addrs.map((addr) => multiaddr(addr)), protocols: [] })),
-      providers: (event.Responses ?? []).map(({ ID, Addrs }) => ({ id: peerIdFromString(ID), multiaddrs: Addrs.map((addr) => multiaddr(addr)), protocols: [] }))
-      // TODO: how to infer this from the go-ipfs response
-      // record: ???
-    };
-  }
-  if (event.Type === FinalPeer) {
-    let peer = {
-      id: event.ID ?? peerIdFromString(event.ID),
-      /** @type {Multiaddr[]} */
-      multiaddrs: [],
-      protocols: []
-    };
-    if (event.Responses?.length > 0) {
-      peer = {
-        id: peerIdFromString(event.Responses[0].ID),
-        multiaddrs: event.Responses[0].Addrs.map((addr) => multiaddr(addr)),
-        protocols: []
-      };
-    }
-    return {
-      name: "FINAL_PEER",
-      type: event.Type,
-      peer
-    };
-  }
-  if (event.Type === QueryError) {
-    return {
-      name: "QUERY_ERROR",
-      type: event.Type,
-      error: new Error(event.Extra)
-    };
-  }
-  if (event.Type === Provider) {
-    return {
-      name: "PROVIDER",
-      type: event.Type,
-      providers: event.Responses.map(({ ID, Addrs }) => ({ id: peerIdFromString(ID), multiaddrs: Addrs.map((addr) => multiaddr(addr)), protocols: [] }))
-    };
-  }
-  if (event.Type === Value) {
-    return {
-      name: "VALUE",
-      type: event.Type,
-      value: fromString2(event.Extra, "base64pad")
-    };
-  }
-  if (event.Type === AddingPeer) {
-    const peers = event.Responses.map(({ ID }) => peerIdFromString(ID));
-    if (peers.length === 0) {
-      throw new Error("No peer found");
-    }
-    return {
-      name: "ADDING_PEER",
-      type: event.Type,
-      peer: peers[0]
-    };
-  }
-  if (event.Type === DialingPeer) {
-    return {
-      name: "DIALING_PEER",
-      type: event.Type,
-      peer: peerIdFromString(event.ID)
-    };
-  }
-  throw new Error("Unknown DHT event type");
-}
-
-// node_modules/kubo-rpc-client/dist/src/dht/query.js
-function createQuery(client) {
-  return async function* query(peerId, options = {}) {
-    const res = await client.post("dht/query", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: peerId.toString(),
-        ...options
-      }),
-      headers: options.headers
-    });
-    for await (const event of res.ndjson()) {
-      yield mapEvent(event);
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/dht/index.js
-var RoutingEventTypes;
-(function(RoutingEventTypes2) {
-  RoutingEventTypes2[RoutingEventTypes2["SENDING_QUERY"] = 0] = "SENDING_QUERY";
-  RoutingEventTypes2[RoutingEventTypes2["PEER_RESPONSE"] = 1] = "PEER_RESPONSE";
-  RoutingEventTypes2[RoutingEventTypes2["FINAL_PEER"] = 2] = "FINAL_PEER";
-  RoutingEventTypes2[RoutingEventTypes2["QUERY_ERROR"] = 3] = "QUERY_ERROR";
-  RoutingEventTypes2[RoutingEventTypes2["PROVIDER"] = 4] = "PROVIDER";
-  RoutingEventTypes2[RoutingEventTypes2["VALUE"] = 5] = "VALUE";
-  RoutingEventTypes2[RoutingEventTypes2["ADDING_PEER"] = 6] = "ADDING_PEER";
-  RoutingEventTypes2[RoutingEventTypes2["DIALING_PEER"] = 7] = "DIALING_PEER";
-})(RoutingEventTypes || (RoutingEventTypes = {}));
-var RoutingMessageType;
-(function(RoutingMessageType2) {
-  RoutingMessageType2[RoutingMessageType2["PUT_VALUE"] = 0] = "PUT_VALUE";
-  RoutingMessageType2[RoutingMessageType2["GET_VALUE"] = 1] = "GET_VALUE";
-  RoutingMessageType2[RoutingMessageType2["ADD_PROVIDER"] = 2] = "ADD_PROVIDER";
-  RoutingMessageType2[RoutingMessageType2["GET_PROVIDERS"] = 3] = "GET_PROVIDERS";
-  RoutingMessageType2[RoutingMessageType2["FIND_NODE"] = 4] = "FIND_NODE";
-  RoutingMessageType2[RoutingMessageType2["PING"] = 5] = "PING";
-})(RoutingMessageType || (RoutingMessageType = {}));
-function createDHT(client) {
-  return {
-    query: createQuery(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/diag/cmds.js
-function createCmds(client) {
-  return async function cmds(options = {}) {
-    const res = await client.post("diag/cmds", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    return res.json();
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/diag/net.js
-function createNet(client) {
-  return async function net(options = {}) {
-    const res = await client.post("diag/net", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    return res.json();
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/diag/sys.js
-function createSys(client) {
-  return async function sys(options = {}) {
-    const res = await client.post("diag/sys", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    return res.json();
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/diag/index.js
-function createDiag(client) {
-  return {
-    cmds: createCmds(client),
-    net: createNet(client),
-    sys: createSys(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/files/cp.js
-function createCp(client) {
-  return async function cp(sources, destination, options = {}) {
-    const sourceArr = Array.isArray(sources) ? sources : [sources];
-    const res = await client.post("files/cp", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: sourceArr.concat(destination).map((src3) => CID.asCID(src3) != null ? `/ipfs/${src3}` : src3),
-        ...options
-      }),
-      headers: options.headers
-    });
-    await res.text();
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/files/flush.js
-function createFlush(client) {
-  return async function flush2(path, options = {}) {
-    if (typeof path !== "string") {
-      throw new Error("ipfs.files.flush requires a path");
-    }
-    const res = await client.post("files/flush", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: path,
-        ...options
-      }),
-      headers: options.headers
-    });
-    const data = await res.json();
-    return CID.parse(data.Cid);
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/object-to-camel-with-metadata.js
-function objectToCamelWithMetadata(entry) {
-  const file = objectToCamel(entry);
-  if (Object.prototype.hasOwnProperty.call(file, "mode")) {
-    file.mode = parseInt(file.mode, 8);
-  }
-  if (Object.prototype.hasOwnProperty.call(file, "mtime")) {
-    file.mtime = {
-      secs: file.mtime,
-      nsecs: file.mtimeNsecs ?? 0
-    };
-    delete file.mtimeNsecs;
-  }
-  return file;
-}
-
-// node_modules/kubo-rpc-client/dist/src/files/ls.js
-function createLs(client) {
-  return async function* ls(path, options = {}) {
-    if (path == null) {
-      throw new Error("ipfs.files.ls requires a path");
-    }
-    const res = await client.post("files/ls", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: CID.asCID(path) != null ? `/ipfs/${path}` : path,
-        // default long to true, diverges from go-ipfs where its false by default
-        long: true,
-        ...options,
-        stream: true
-      }),
-      headers: options.headers
-    });
-    for await (const result of res.ndjson()) {
-      if ("Entries" in result) {
-        for (const entry of result.Entries ?? []) {
-          yield toCoreInterface4(objectToCamelWithMetadata(entry));
-        }
-      } else {
-        yield toCoreInterface4(objectToCamelWithMetadata(result));
-      }
-    }
-  };
-}
-function toCoreInterface4(entry) {
-  if (entry.hash != null) {
-    entry.cid = CID.parse(entry.hash);
-  }
-  delete entry.hash;
-  entry.type = entry.type === 1 ? "directory" : "file";
-  return entry;
-}
-
-// node_modules/kubo-rpc-client/dist/src/files/mkdir.js
-function createMkdir(client) {
-  return async function mkdir6(path, options = {}) {
-    const res = await client.post("files/mkdir", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: path,
-        ...options
-      }),
-      headers: options.headers
-    });
-    await res.text();
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/files/mv.js
-function createMv(client) {
-  return async function mv(sources, destination, options = {}) {
-    if (!Array.isArray(sources)) {
-      sources = [sources];
-    }
-    const res = await client.post("files/mv", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: sources.concat(destination),
-        ...options
-      }),
-      headers: options.headers
-    });
-    await res.text();
-  };
-}
-
-// node_modules/stream-to-it/dist/src/source.js
-function source(readable) {
-  if (isReadableStream2(readable)) {
-    return (async function* () {
-      const reader = readable.getReader();
-      try {
-        while (true) {
-          const { done, value } = await reader.read();
-          if (done) {
-            return;
-          }
-          yield value;
-        }
-      } finally {
-        reader.releaseLock();
-      }
-    })();
-  }
-  if (isNodeStream(readable)) {
-    return readable;
-  }
-  throw new Error("unknown stream");
-}
-function isNodeStream(obj) {
-  return obj[Symbol.asyncIterator] != null;
-}
-function isReadableStream2(obj) {
-  return typeof obj?.getReader === "function";
-}
-
-// node_modules/kubo-rpc-client/dist/src/files/read.js
-function createRead(client) {
-  return async function* read4(path, options = {}) {
-    const res = await client.post("files/read", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: path,
-        count: options.length,
-        ...options
-      }),
-      headers: options.headers
-    });
-    if (res.body == null) {
-      throw new Error("Invalid response body");
-    }
-    yield* source(res.body);
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/files/rm.js
-function createRm3(client) {
-  return async function rm6(path, options = {}) {
-    const res = await client.post("files/rm", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: path,
-        ...options
-      }),
-      headers: options.headers
-    });
-    const body = await res.text();
-    if (body !== "") {
-      const error = new HTTPError(res);
-      error.message = body;
-      throw error;
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/files/stat.js
-function createStat3(client) {
-  return async function stat3(path, options = {}) {
-    const res = await client.post("files/stat", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: path,
-        ...options
-      }),
-      headers: options.headers
-    });
-    const data = await res.json();
-    data.WithLocality = data.WithLocality ?? false;
-    return toCoreInterface5(objectToCamelWithMetadata(data));
-  };
-}
-function toCoreInterface5(entry) {
-  entry.cid = CID.parse(entry.hash);
-  delete entry.hash;
-  return entry;
-}
-
-// node_modules/kubo-rpc-client/dist/src/files/write.js
-function createWrite(client) {
-  return async function write2(path, input, options = {}) {
-    const controller = new AbortController();
-    const signal = anySignal([controller.signal, options.signal]);
-    try {
-      const res = await client.post("files/write", {
-        signal,
-        searchParams: toUrlSearchParams({
-          arg: path,
-          streamChannels: true,
-          count: options.length,
-          ...options
-        }),
-        ...await multipartRequest3([{
-          content: input,
-          path: "arg",
-          mode: modeToString(options.mode),
-          mtime: parseMtime(options.mtime)
-        }], controller, options.headers)
-      });
-      await res.text();
-    } finally {
-      signal.clear();
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/files/index.js
-function createFiles(client) {
-  return {
-    cp: createCp(client),
-    flush: createFlush(client),
-    ls: createLs(client),
-    mkdir: createMkdir(client),
-    mv: createMv(client),
-    read: createRead(client),
-    rm: createRm3(client),
-    stat: createStat3(client),
-    write: createWrite(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/get-endpoint-config.js
-function createGetEndpointConfig(client) {
-  return function getEndpointConfig() {
-    const url = new URL(client.opts.base ?? "");
-    return {
-      host: url.hostname,
-      port: url.port,
-      protocol: url.protocol,
-      pathname: url.pathname,
-      "api-path": url.pathname
-    };
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/get.js
-function createGet4(client) {
-  return async function* get2(path, options = {}) {
-    const opts = {
-      arg: `${path instanceof Uint8Array ? CID.decode(path) : path}`,
-      ...options
-    };
-    const res = await client.post("get", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(opts),
-      headers: options.headers
-    });
-    yield* res.iterator();
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/id.js
-function createId(client) {
-  return async function id(options = {}) {
-    const res = await client.post("id", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: options.peerId != null ? options.peerId.toString() : void 0,
-        ...options
-      }),
-      headers: options.headers
-    });
-    const data = await res.json();
-    const output = {
-      ...objectToCamel(data)
-    };
-    output.id = peerIdFromString(output.id);
-    if (output.addresses != null) {
-      output.addresses = output.addresses.map((ma) => multiaddr(ma));
-    }
-    return output;
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/is-online.js
-function createIsOnline(client) {
-  const id = createId(client);
-  return async function isOnline(options = {}) {
-    try {
-      const res = await id(options);
-      return Boolean(res?.addresses?.length);
-    } catch {
-      return false;
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/key/gen.js
-var defaultOptions = {
-  type: "ed25519"
-};
-function createGen(client) {
-  return async function gen(name8, options = defaultOptions) {
-    const res = await client.post("key/gen", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: name8,
-        ...options
-      }),
-      headers: options.headers
-    });
-    const data = await res.json();
-    return objectToCamel(data);
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/key/import.js
-function createImport2(client) {
-  return async function importKey(name8, pem, password, options = {}) {
-    const res = await client.post("key/import", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: name8,
-        pem,
-        password,
-        ...options
-      }),
-      headers: options.headers
-    });
-    const data = await res.json();
-    return objectToCamel(data);
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/key/list.js
-function createList2(client) {
-  return async function list3(options = {}) {
-    const res = await client.post("key/list", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    const data = await res.json();
-    return (data.Keys ?? []).map((k) => objectToCamel(k));
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/key/rename.js
-function createRename(client) {
-  return async function rename5(oldName, newName, options = {}) {
-    const res = await client.post("key/rename", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: [
-          oldName,
-          newName
-        ],
-        ...options
-      }),
-      headers: options.headers
-    });
-    return objectToCamel(await res.json());
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/key/rm.js
-function createRm4(client) {
-  return async function rm6(name8, options = {}) {
-    const res = await client.post("key/rm", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: name8,
-        ...options
-      }),
-      headers: options.headers
-    });
-    const data = await res.json();
-    return objectToCamel(data.Keys[0]);
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/key/index.js
-function createKey(client) {
-  return {
-    gen: createGen(client),
-    import: createImport2(client),
-    list: createList2(client),
-    rename: createRename(client),
-    rm: createRm4(client)
-  };
-}
-
-// node_modules/parse-duration/locale/en.js
-var unit = /* @__PURE__ */ Object.create(null);
-var m2 = 6e4;
-var h2 = m2 * 60;
-var d2 = h2 * 24;
-var y2 = d2 * 365.25;
-unit.year = unit.yr = unit.y = y2;
-unit.month = unit.mo = unit.mth = y2 / 12;
-unit.week = unit.wk = unit.w = d2 * 7;
-unit.day = unit.d = d2;
-unit.hour = unit.hr = unit.h = h2;
-unit.minute = unit.min = unit.m = m2;
-unit.second = unit.sec = unit.s = 1e3;
-unit.millisecond = unit.millisec = unit.ms = 1;
-unit.microsecond = unit.microsec = unit.us = unit.\u00B5s = 1e-3;
-unit.nanosecond = unit.nanosec = unit.ns = 1e-6;
-unit.group = ",";
-unit.decimal = ".";
-unit.placeholder = " _";
-var en_default = unit;
-
-// node_modules/parse-duration/index.js
-var durationRE = /((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([\p{L}]{0,14})/gu;
-parse3.unit = en_default;
-var groupRE;
-var placeholder = null;
-var group;
-var lookupUnit = (unit2, name8) => {
-  name8 = String(name8).toLowerCase();
-  return unit2[name8] ?? (name8.endsWith("s") ? unit2[name8.slice(0, -1)] : void 0);
-};
-function parse3(str = "", format5 = "ms") {
-  let result = null, prevUnits, unit2 = parse3.unit;
-  if (unit2.placeholder !== placeholder || unit2.group !== group)
-    groupRE = new RegExp(`(\\d)[${(placeholder = unit2.placeholder) ?? ""}${(group = unit2.group) ?? ""}](\\d)`, "g");
-  str = String(str);
-  let s2 = str.replace(groupRE, "$1$2");
-  if (unit2.decimal !== ".") s2 = s2.replaceAll(unit2.decimal, ".");
-  durationRE.lastIndex = 0;
-  for (let m3; m3 = durationRE.exec(s2); ) {
-    let units = m3[2];
-    if (!units) {
-      if (prevUnits) {
-        for (const u in unit2) if (unit2[u] < prevUnits) {
-          units = u;
-          break;
-        }
-      } else units = format5;
-    }
-    prevUnits = units = lookupUnit(unit2, units);
-    if (typeof units == "number") result = (result || 0) + m3[1] * units;
-  }
-  return result && result / (lookupUnit(unit2, format5) || 1) * (str.trimStart()[0] === "-" ? -1 : 1);
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/agent.js
-import http from "node:http";
-import https from "node:https";
-var agent_default = (url) => {
-  if (url == null) {
-    throw new Error("URL required");
-  }
-  return url.protocol.startsWith("https") ? https.Agent : http.Agent;
-};
-
-// node_modules/kubo-rpc-client/dist/src/lib/http.js
-var import_iso_url = __toESM(require_iso_url(), 1);
-
-// node_modules/kubo-rpc-client/dist/src/lib/http/error.js
-var TimeoutError2 = class extends Error {
-  constructor(message2 = "Request timed out") {
-    super(message2);
-    this.name = "TimeoutError";
-  }
-};
-var HTTPError2 = class extends Error {
-  response;
-  constructor(response) {
-    super(response.statusText);
-    this.name = "HTTPError";
-    this.response = response;
-  }
-};
-
-// node_modules/kubo-rpc-client/dist/src/lib/http/fetch.node.js
-var import_it_to_stream2 = __toESM(require_src(), 1);
-import { Buffer as Buffer6 } from "node:buffer";
-var fetchWithProgress = async (url, options = {}) => fetch(url, withUploadProgress(options));
-var withUploadProgress = (options) => {
-  const { onUploadProgress, body } = options;
-  if (onUploadProgress != null && body != null) {
-    const content = normalizeBody(body);
-    const rsp = new Response(content);
-    const source2 = iterateBodyWithProgress(rsp.body, onUploadProgress);
-    return {
-      ...options,
-      body: import_it_to_stream2.default.readable(source2)
-    };
-  } else {
-    return options;
-  }
-};
-var normalizeBody = (input) => {
-  if (input instanceof ArrayBuffer) {
-    return Buffer6.from(input);
-  } else if (ArrayBuffer.isView(input)) {
-    return Buffer6.from(input.buffer, input.byteOffset, input.byteLength);
-  } else if (typeof input === "string") {
-    return Buffer6.from(input);
-  }
-  return input;
-};
-var iterateBodyWithProgress = async function* (body, onUploadProgress) {
-  if (body == null) {
-    onUploadProgress({ total: 0, loaded: 0, lengthComputable: true });
-  } else if (Buffer6.isBuffer(body)) {
-    const total = body.byteLength;
-    const lengthComputable = true;
-    yield body;
-    onUploadProgress({ total, loaded: total, lengthComputable });
-  } else {
-    const total = 0;
-    const lengthComputable = false;
-    let loaded = 0;
-    for await (const chunk of body) {
-      loaded += chunk.byteLength;
-      yield chunk;
-      onUploadProgress({ total, loaded, lengthComputable });
-    }
-  }
-};
-
-// node_modules/kubo-rpc-client/dist/src/lib/http.js
-var merge3 = merge_options_default.bind({ ignoreUndefined: true });
-var log3 = logger("kubo-rpc-client:fetch");
-var defaults = {
-  throwHttpErrors: true,
-  credentials: "same-origin"
-};
-var HTTP = class _HTTP {
-  static HTTPError = HTTPError2;
-  static TimeoutError = TimeoutError2;
-  static post = async (resource, options) => new _HTTP(options).post(resource, options);
-  static get = async (resource, options) => new _HTTP(options).get(resource, options);
-  static put = async (resource, options) => new _HTTP(options).put(resource, options);
-  static delete = async (resource, options) => new _HTTP(options).delete(resource, options);
-  static options = async (resource, options) => new _HTTP(options).options(resource, options);
-  opts;
-  constructor(options = {}) {
-    this.opts = merge3({}, defaults, options);
-  }
-  /**
-   * Fetch
-   */
-  async fetch(resource, options = {}) {
-    const opts = merge3({}, this.opts, options);
-    const headers = new Headers(opts.headers);
-    if (typeof resource !== "string" && !(resource instanceof import_iso_url.URL || resource instanceof Request)) {
-      throw new TypeError("`resource` must be a string, URL, or Request");
-    }
-    const url = new import_iso_url.URL(resource.toString(), opts.base);
-    const { searchParams, transformSearchParams, json } = opts;
-    if (searchParams != null) {
-      if (typeof transformSearchParams === "function") {
-        url.search = transformSearchParams(new import_iso_url.URLSearchParams(opts.searchParams));
-      } else {
-        url.search = new import_iso_url.URLSearchParams(opts.searchParams).toString();
-      }
-    }
-    if (json != null) {
-      opts.body = JSON.stringify(opts.json);
-      headers.set("content-type", "application/json");
-    }
-    const signals = [opts.signal];
-    if (opts.timeout != null && isNaN(opts.timeout) && opts.timeout > 0) {
-      signals.push(AbortSignal.timeout(opts.timeout));
-    }
-    const signal = anySignal(signals);
-    try {
-      if (globalThis.ReadableStream != null && opts.body instanceof globalThis.ReadableStream && (isBrowser || isWebWorker)) {
-        opts.body = new Blob(await src_default3(browserReadableStreamToIt(opts.body)));
-      }
-      log3.trace("outgoing headers", opts.headers);
-      log3.trace("%s %s", opts.method, url);
-      const response = await fetchWithProgress(url.toString(), {
-        ...opts,
-        signal: opts.signal,
-        timeout: void 0,
-        headers,
-        // https://fetch.spec.whatwg.org/#dom-requestinit-duplex
-        // https://github.com/whatwg/fetch/issues/1254
-        duplex: "half"
-      });
-      log3("%s %s %d", opts.method, url, response.status);
-      log3.trace("incoming headers", response.headers);
-      if (!response.ok && opts.throwHttpErrors === true) {
-        if (opts.handleError != null) {
-          await opts.handleError(response);
-        }
-        throw new HTTPError2(response);
-      }
-      response.iterator = async function* () {
-        yield* fromStream(response.body);
-      };
-      response.ndjson = async function* () {
-        for await (const chunk of ndjson(response.iterator())) {
-          if (options.transform != null) {
-            yield options.transform(chunk);
-          } else {
-            yield chunk;
-          }
-        }
-      };
-      return response;
-    } finally {
-      signal.clear();
-    }
-  }
-  async post(resource, options = {}) {
-    return this.fetch(resource, { ...options, method: "POST" });
-  }
-  async get(resource, options = {}) {
-    return this.fetch(resource, { ...options, method: "GET" });
-  }
-  async put(resource, options = {}) {
-    return this.fetch(resource, { ...options, method: "PUT" });
-  }
-  async delete(resource, options = {}) {
-    return this.fetch(resource, { ...options, method: "DELETE" });
-  }
-  async options(resource, options = {}) {
-    return this.fetch(resource, { ...options, method: "OPTIONS" });
-  }
-};
-var ndjson = async function* (source2) {
-  const decoder = new TextDecoder();
-  let buf = "";
-  for await (const chunk of source2) {
-    buf += decoder.decode(chunk, { stream: true });
-    const lines = buf.split(/\r?\n/);
-    for (let i = 0; i < lines.length - 1; i++) {
-      const l = lines[i].trim();
-      if (l.length > 0) {
-        yield JSON.parse(l);
-      }
-    }
-    buf = lines[lines.length - 1];
-  }
-  buf += decoder.decode();
-  buf = buf.trim();
-  if (buf.length !== 0) {
-    yield JSON.parse(buf);
-  }
-};
-var fromStream = (source2) => {
-  if (isAsyncIterable10(source2)) {
-    return source2;
-  }
-  if (isNodeReadableStream(source2)) {
-    const iter = source2[Symbol.asyncIterator]();
-    return {
-      [Symbol.asyncIterator]() {
-        return {
-          next: iter.next.bind(iter),
-          return(value) {
-            source2.destroy();
-            if (typeof iter.return === "function") {
-              return iter.return();
-            }
-            return Promise.resolve({ done: true, value });
-          }
-        };
-      }
-    };
-  }
-  if (isWebReadableStream(source2)) {
-    const reader = source2.getReader();
-    return (async function* () {
-      try {
-        while (true) {
-          const { done, value } = await reader.read();
-          if (done) {
-            return;
-          }
-          if (value != null) {
-            yield value;
-          }
-        }
-      } finally {
-        reader.releaseLock();
-      }
-    })();
-  }
-  throw new TypeError("Body can't be converted to AsyncIterable");
-};
-var isAsyncIterable10 = (value) => {
-  return value !== null && typeof value[Symbol.asyncIterator] === "function";
-};
-var isWebReadableStream = (value) => {
-  return value != null && typeof value.getReader === "function";
-};
-var isNodeReadableStream = (value) => Object.prototype.hasOwnProperty.call(value, "readable") && Object.prototype.hasOwnProperty.call(value, "writable");
-
-// node_modules/@multiformats/multiaddr-to-uri/dist/src/index.js
-var ASSUME_HTTP_CODES = [
-  CODE_TCP,
-  CODE_DNS,
-  CODE_DNSADDR,
-  CODE_DNS4,
-  CODE_DNS6
-];
-function extractSNI(ma) {
-  return extractTuple("sni", ma)?.value;
-}
-function extractPort(ma) {
-  const port = extractTuple("tcp", ma)?.value;
-  if (port == null) {
-    return "";
-  }
-  return `:${port}`;
-}
-function extractTuple(name8, ma) {
-  return ma.find((component) => component.name === name8);
-}
-function hasTLS(ma) {
-  return ma.some(({ code: code8 }) => code8 === CODE_TLS);
-}
-function interpretNext(head, rest) {
-  const interpreter = interpreters[head.name];
-  if (interpreter == null) {
-    throw new Error(`Can't interpret protocol ${head.name}`);
-  }
-  const restVal = interpreter(head, rest);
-  if (head.code === CODE_IP6) {
-    return `[${restVal}]`;
-  }
-  return restVal;
-}
-var interpreters = {
-  ip4: (head, rest) => head.value,
-  ip6: (head, rest) => {
-    if (rest.length === 0) {
-      return head.value;
-    }
-    return `[${head.value}]`;
-  },
-  tcp: (head, rest) => {
-    const tail = rest.pop();
-    if (tail == null) {
-      throw new Error("Unexpected end of multiaddr");
-    }
-    return `tcp://${interpretNext(tail, rest)}:${head.value}`;
-  },
-  udp: (head, rest) => {
-    const tail = rest.pop();
-    if (tail == null) {
-      throw new Error("Unexpected end of multiaddr");
-    }
-    return `udp://${interpretNext(tail, rest)}:${head.value}`;
-  },
-  dnsaddr: (head, rest) => head.value,
-  dns4: (head, rest) => head.value,
-  dns6: (head, rest) => head.value,
-  dns: (head, rest) => head.value,
-  ipfs: (head, rest) => {
-    const tail = rest.pop();
-    if (tail == null) {
-      throw new Error("Unexpected end of multiaddr");
-    }
-    return `${interpretNext(tail, rest)}`;
-  },
-  p2p: (head, rest) => {
-    const tail = rest.pop();
-    if (tail == null) {
-      throw new Error("Unexpected end of multiaddr");
-    }
-    return `${interpretNext(tail, rest)}`;
-  },
-  http: (head, rest) => {
-    const maHasTLS = hasTLS(rest);
-    const sni = extractSNI(rest);
-    const port = extractPort(rest);
-    if (maHasTLS && sni != null) {
-      return `https://${sni}${port}`;
-    }
-    const protocol = maHasTLS ? "https://" : "http://";
-    const tail = rest.pop();
-    if (tail == null) {
-      throw new Error("Unexpected end of multiaddr");
-    }
-    let baseVal = interpretNext(tail, rest);
-    baseVal = baseVal?.replace("tcp://", "");
-    return `${protocol}${baseVal}`;
-  },
-  "http-path": (head, rest) => {
-    const tail = rest.pop();
-    if (tail == null) {
-      throw new Error("Unexpected end of multiaddr");
-    }
-    const baseVal = interpretNext(tail, rest);
-    const decodedValue = decodeURIComponent(head.value ?? "");
-    return `${baseVal}${decodedValue}`;
-  },
-  tls: (head, rest) => {
-    const tail = rest.pop();
-    if (tail == null) {
-      throw new Error("Unexpected end of multiaddr");
-    }
-    return interpretNext(tail, rest);
-  },
-  sni: (head, rest) => {
-    const tail = rest.pop();
-    if (tail == null) {
-      throw new Error("Unexpected end of multiaddr");
-    }
-    return interpretNext(tail, rest);
-  },
-  https: (head, rest) => {
-    const tail = rest.pop();
-    if (tail == null) {
-      throw new Error("Unexpected end of multiaddr");
-    }
-    let baseVal = interpretNext(tail, rest);
-    baseVal = baseVal?.replace("tcp://", "");
-    return `https://${baseVal}`;
-  },
-  ws: (head, rest) => {
-    const maHasTLS = hasTLS(rest);
-    const sni = extractSNI(rest);
-    const port = extractPort(rest);
-    if (maHasTLS && sni != null) {
-      return `wss://${sni}${port}`;
-    }
-    const protocol = maHasTLS ? "wss://" : "ws://";
-    const tail = rest.pop();
-    if (tail == null) {
-      throw new Error("Unexpected end of multiaddr");
-    }
-    let baseVal = interpretNext(tail, rest);
-    baseVal = baseVal?.replace("tcp://", "");
-    return `${protocol}${baseVal}`;
-  },
-  wss: (head, rest) => {
-    const tail = rest.pop();
-    if (tail == null) {
-      throw new Error("Unexpected end of multiaddr");
-    }
-    let baseVal = interpretNext(tail, rest);
-    baseVal = baseVal?.replace("tcp://", "");
-    return `wss://${baseVal}`;
-  }
-};
-function multiaddrToUri(input, opts) {
-  const ma = multiaddr(input);
-  const components = ma.getComponents();
-  const head = components.pop();
-  if (head == null) {
-    throw new Error("Unexpected end of multiaddr");
-  }
-  const interpreter = interpreters[head.name];
-  if (interpreter == null) {
-    throw new Error(`No interpreter found for ${head.name}`);
-  }
-  let uri = interpreter(head, components) ?? "";
-  if (opts?.assumeHttp !== false && ASSUME_HTTP_CODES.includes(head.code)) {
-    uri = uri.replace(/^.*:\/\//, "");
-    if (head.value === "443") {
-      uri = `https://${uri}`;
-    } else {
-      uri = `http://${uri}`;
-    }
-  }
-  if (uri.startsWith("http://") || uri.startsWith("https://") || uri.startsWith("ws://") || uri.startsWith("wss://")) {
-    uri = new URL(uri).toString();
-    if (uri.endsWith("/")) {
-      uri = uri.substring(0, uri.length - 1);
-    }
-  }
-  return uri;
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/to-url-string.js
-function toUrlString(url) {
-  try {
-    url = multiaddrToUri(multiaddr(url));
-  } catch {
-  }
-  url = url.toString();
-  return url;
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/core.js
-var log4 = logger("js-kubo-rpc-client:lib:error-handler");
-var merge4 = merge_options_default.bind({ ignoreUndefined: true });
-var DEFAULT_PROTOCOL = isBrowser || isWebWorker ? location.protocol : "http";
-var DEFAULT_HOST = isBrowser || isWebWorker ? location.hostname : "localhost";
-var DEFAULT_PORT = isBrowser || isWebWorker ? location.port : "5001";
-var normalizeOptions = (options = {}) => {
-  let url;
-  let opts = {};
-  let agent;
-  if (typeof options === "string" || isMultiaddr(options)) {
-    url = new URL(toUrlString(options));
-  } else if (options instanceof URL) {
-    url = options;
-  } else if (typeof options.url === "string" || isMultiaddr(options.url)) {
-    url = new URL(toUrlString(options.url));
-    opts = options;
-  } else if (options.url instanceof URL) {
-    url = options.url;
-    opts = options;
-  } else {
-    opts = options ?? {};
-    const protocol = (opts.protocol ?? DEFAULT_PROTOCOL).replace(":", "");
-    const host = (opts.host ?? DEFAULT_HOST).split(":")[0];
-    const port = opts.port ?? DEFAULT_PORT;
-    url = new URL(`${protocol}://${host}:${port}`);
-  }
-  if (opts.apiPath != null) {
-    url.pathname = opts.apiPath;
-  } else if (url.pathname === "/" || url.pathname === void 0) {
-    url.pathname = "api/v0";
-  }
-  if (isNode) {
-    const Agent = agent_default(url);
-    agent = opts.agent ?? new Agent({
-      keepAlive: true,
-      // Similar to browsers which limit connections to six per host
-      maxSockets: 6
-    });
-  }
-  return {
-    ...opts,
-    host: url.host,
-    protocol: url.protocol.replace(":", ""),
-    port: Number(url.port),
-    apiPath: url.pathname,
-    url,
-    agent
-  };
-};
-var errorHandler = async (response) => {
-  let msg;
-  try {
-    if ((response.headers.get("Content-Type") ?? "").startsWith("application/json")) {
-      const data = await response.json();
-      log4(data);
-      msg = data.Message ?? data.message;
-    } else {
-      msg = await response.text();
-    }
-  } catch (err) {
-    log4("Failed to parse error response", err);
-    msg = err.message;
-  }
-  let error = new HTTP.HTTPError(response);
-  if (msg != null) {
-    if (msg.includes("deadline has elapsed")) {
-      error = new HTTP.TimeoutError();
-    }
-    if (msg.includes("context deadline exceeded")) {
-      error = new HTTP.TimeoutError();
-    }
-    if (msg.includes("request timed out")) {
-      error = new HTTP.TimeoutError();
-    }
-    error.message = msg;
-  }
-  throw error;
-};
-var KEBAB_REGEX = /[A-Z\u00C0-\u00D6\u00D8-\u00DE]/g;
-var kebabCase = (str) => {
-  return str.replace(KEBAB_REGEX, function(match) {
-    return "-" + match.toLowerCase();
-  });
-};
-var parseTimeout = (value) => {
-  return typeof value === "string" ? parse3(value) ?? 0 : value;
-};
-var Client = class extends HTTP {
-  constructor(options = {}) {
-    const opts = normalizeOptions(options);
-    super({
-      timeout: opts.timeout != null ? parseTimeout(opts.timeout) : void 0,
-      headers: opts.headers,
-      base: `${opts.url}`,
-      handleError: errorHandler,
-      transformSearchParams: (search) => {
-        const out = new URLSearchParams();
-        for (const [key, value] of search) {
-          if (value !== "undefined" && value !== "null" && key !== "signal" && key !== "timeout") {
-            out.append(kebabCase(key), value);
-          }
-          if (key === "timeout" && !isNaN(parseInt(value))) {
-            out.append(kebabCase(key), value);
-          }
-        }
-        return out;
-      },
-      agent: opts.agent
-    });
-    delete this.get;
-    delete this.put;
-    delete this.delete;
-    delete this.options;
-    const fetch2 = this.fetch;
-    this.fetch = async (resource, options2 = {}) => {
-      if (typeof resource === "string" && !resource.startsWith("/")) {
-        resource = `${opts.url}/${resource}`;
-      }
-      return fetch2.call(this, resource, merge4(options2, {
-        method: "POST"
-      }));
-    };
-  }
-};
-var HTTPError3 = HTTP.HTTPError;
-
-// node_modules/kubo-rpc-client/dist/src/lib/multibases.js
-var LOAD_BASE = async (name8) => Promise.reject(new Error(`No base found for "${name8}"`));
-var Multibases = class {
-  _basesByName;
-  _basesByPrefix;
-  _loadBase;
-  constructor(options) {
-    this._basesByName = {};
-    this._basesByPrefix = {};
-    this._loadBase = options.loadBase ?? LOAD_BASE;
-    for (const base4 of options.bases) {
-      this.addBase(base4);
-    }
-  }
-  /**
-   * Add support for a multibase codec
-   */
-  addBase(base4) {
-    if (this._basesByName[base4.name] != null && this._basesByPrefix[base4.prefix] != null) {
-      throw new Error(`Codec already exists for codec "${base4.name}"`);
-    }
-    this._basesByName[base4.name] = base4;
-    this._basesByPrefix[base4.prefix] = base4;
-  }
-  /**
-   * Remove support for a multibase codec
-   */
-  removeBase(base4) {
-    delete this._basesByName[base4.name];
-    delete this._basesByPrefix[base4.prefix];
-  }
-  async getBase(nameOrPrefix) {
-    if (this._basesByName[nameOrPrefix] != null) {
-      return this._basesByName[nameOrPrefix];
-    }
-    if (this._basesByPrefix[nameOrPrefix] != null) {
-      return this._basesByPrefix[nameOrPrefix];
-    }
-    const base4 = await this._loadBase(nameOrPrefix);
-    if (this._basesByName[base4.name] == null && this._basesByPrefix[base4.prefix] == null) {
-      this.addBase(base4);
-    }
-    return base4;
-  }
-  listBases() {
-    return Object.values(this._basesByName);
-  }
-};
-
-// node_modules/kubo-rpc-client/dist/src/lib/multicodecs.js
-var LOAD_CODEC = async (codeOrName) => Promise.reject(new Error(`No codec found for "${codeOrName}"`));
-var Multicodecs = class {
-  _codecsByName;
-  _codecsByCode;
-  _loadCodec;
-  constructor(options) {
-    this._codecsByName = {};
-    this._codecsByCode = {};
-    this._loadCodec = options.loadCodec ?? LOAD_CODEC;
-    for (const codec of options.codecs) {
-      this.addCodec(codec);
-    }
-  }
-  /**
-   * Add support for a block codec
-   */
-  addCodec(codec) {
-    if (this._codecsByName[codec.name] != null || this._codecsByCode[codec.code] != null) {
-      throw new Error(`Resolver already exists for codec "${codec.name}"`);
-    }
-    this._codecsByName[codec.name] = codec;
-    this._codecsByCode[codec.code] = codec;
-  }
-  /**
-   * Remove support for a block codec
-   */
-  removeCodec(codec) {
-    delete this._codecsByName[codec.name];
-    delete this._codecsByCode[codec.code];
-  }
-  async getCodec(code8) {
-    const table = typeof code8 === "string" ? this._codecsByName : this._codecsByCode;
-    if (table[code8] != null) {
-      return table[code8];
-    }
-    const codec = await this._loadCodec(code8);
-    if (table[code8] == null) {
-      this.addCodec(codec);
-    }
-    return codec;
-  }
-  listCodecs() {
-    return Object.values(this._codecsByName);
-  }
-};
-
-// node_modules/kubo-rpc-client/dist/src/lib/multihashes.js
-var LOAD_HASHER = async (codeOrName) => Promise.reject(new Error(`No hasher found for "${codeOrName}"`));
-var Multihashes = class {
-  _hashersByName;
-  _hashersByCode;
-  _loadHasher;
-  constructor(options) {
-    this._hashersByName = {};
-    this._hashersByCode = {};
-    this._loadHasher = options.loadHasher ?? LOAD_HASHER;
-    for (const hasher of options.hashers) {
-      this.addHasher(hasher);
-    }
-  }
-  /**
-   * Add support for a multibase hasher
-   */
-  addHasher(hasher) {
-    if (this._hashersByName[hasher.name] != null || this._hashersByCode[hasher.code] != null) {
-      throw new Error(`Resolver already exists for codec "${hasher.name}"`);
-    }
-    this._hashersByName[hasher.name] = hasher;
-    this._hashersByCode[hasher.code] = hasher;
-  }
-  /**
-   * Remove support for a multibase hasher
-   */
-  removeHasher(hasher) {
-    delete this._hashersByName[hasher.name];
-    delete this._hashersByCode[hasher.code];
-  }
-  /**
-   * @param {number | string} code
-   */
-  async getHasher(code8) {
-    const table = typeof code8 === "string" ? this._hashersByName : this._hashersByCode;
-    if (table[code8] != null) {
-      return table[code8];
-    }
-    const hasher = await this._loadHasher(code8);
-    if (table[code8] == null) {
-      this.addHasher(hasher);
-    }
-    return hasher;
-  }
-  listHashers() {
-    return Object.values(this._hashersByName);
-  }
-};
-
-// node_modules/kubo-rpc-client/dist/src/log/level.js
-function createLevel(client) {
-  return async function level(subsystem, level, options = {}) {
-    const res = await client.post("log/level", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: [
-          subsystem,
-          level
-        ],
-        ...options
-      }),
-      headers: options.headers
-    });
-    return objectToCamel(await res.json());
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/log/ls.js
-function createLs2(client) {
-  return async function ls(options = {}) {
-    const res = await client.post("log/ls", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    const data = await res.json();
-    return data.Strings;
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/log/tail.js
-function createTail(client) {
-  return async function* tail(options = {}) {
-    const res = await client.post("log/tail", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    yield* res.ndjson();
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/log/index.js
-function createLog(client) {
-  return {
-    level: createLevel(client),
-    ls: createLs2(client),
-    tail: createTail(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/ls.js
-function createLs3(client) {
-  return async function* ls(path, options = {}) {
-    const pathStr = `${path instanceof Uint8Array ? CID.decode(path) : path}`;
-    async function mapLink(link) {
-      let hash = link.Hash;
-      if (hash.includes("/") === true) {
-        const ipfsPath2 = hash.startsWith("/ipfs/") === true ? hash : `/ipfs/${hash}`;
-        const stats = await createStat3(client)(ipfsPath2);
-        hash = stats.cid;
-      } else {
-        hash = CID.parse(hash);
-      }
-      const entry = {
-        name: link.Name,
-        path: pathStr + (link.Name != null ? `/${link.Name}` : ""),
-        size: link.Size,
-        cid: hash,
-        type: typeOf(link)
-      };
-      return entry;
-    }
-    const res = await client.post("ls", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: pathStr,
-        ...options
-      }),
-      headers: options.headers
-    });
-    for await (let result of res.ndjson()) {
-      result = result.Objects;
-      if (result == null) {
-        throw new Error("expected .Objects in results");
-      }
-      result = result[0];
-      if (result == null) {
-        throw new Error("expected one array in results.Objects");
-      }
-      const links = result.Links;
-      if (!Array.isArray(links)) {
-        throw new Error("expected one array in results.Objects[0].Links");
-      }
-      if (links.length === 0) {
-        yield mapLink(result);
-        return;
-      }
-      yield* links.map(mapLink);
-    }
-  };
-}
-function typeOf(link) {
-  switch (link.Type) {
-    case 1:
-    case 5:
-      return "dir";
-    case 2:
-      return "file";
-    default:
-      return "file";
-  }
-}
-
-// node_modules/kubo-rpc-client/dist/src/mount.js
-function createMount(client) {
-  return async function mount(options = {}) {
-    const res = await client.post("dns", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    return objectToCamel(await res.json());
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/name/publish.js
-function createPublish(client) {
-  return async function publish2(path, options = {}) {
-    const res = await client.post("name/publish", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: `${path}`,
-        ...options
-      }),
-      headers: options.headers
-    });
-    return objectToCamel(await res.json());
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/cancel.js
-function createCancel(client) {
-  return async function cancel(name8, options = {}) {
-    const res = await client.post("name/pubsub/cancel", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: name8,
-        ...options
-      }),
-      headers: options.headers
-    });
-    return objectToCamel(await res.json());
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/state.js
-function createState(client) {
-  return async function state(options = {}) {
-    const res = await client.post("name/pubsub/state", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    return objectToCamel(await res.json());
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/subs.js
-function createSubs(client) {
-  return async function subs(options = {}) {
-    const res = await client.post("name/pubsub/subs", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    const data = await res.json();
-    return data.Strings ?? [];
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/name/pubsub/index.js
-function createPubsub(client) {
-  return {
-    cancel: createCancel(client),
-    state: createState(client),
-    subs: createSubs(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/name/resolve.js
-function createResolve2(client) {
-  return async function* resolve3(path, options = {}) {
-    const res = await client.post("name/resolve", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: path,
-        stream: true,
-        ...options
-      }),
-      headers: options.headers
-    });
-    for await (const result of res.ndjson()) {
-      yield result.Path;
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/name/index.js
-function createName(client) {
-  return {
-    publish: createPublish(client),
-    resolve: createResolve2(client),
-    pubsub: createPubsub(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/object/patch/add-link.js
-function createAddLink(client) {
-  return async function addLink(cid, dLink, options = {}) {
-    const res = await client.post("object/patch/add-link", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: [
-          `${cid}`,
-          // @ts-expect-error loose types
-          dLink.Name ?? dLink.name ?? "",
-          // @ts-expect-error loose types
-          (dLink.Hash ?? dLink.cid ?? "").toString() ?? null
-        ],
-        ...options
-      }),
-      headers: options.headers
-    });
-    const { Hash } = await res.json();
-    return CID.parse(Hash);
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/object/patch/rm-link.js
-function createRmLink(client) {
-  return async function rmLink(cid, dLink, options = {}) {
-    const res = await client.post("object/patch/rm-link", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: [
-          `${cid}`,
-          // @ts-expect-error loose types
-          dLink.Name ?? dLink.name ?? null
-        ],
-        ...options
-      }),
-      headers: options.headers
-    });
-    const { Hash } = await res.json();
-    return CID.parse(Hash);
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/object/patch/index.js
-function createPatch(client) {
-  return {
-    addLink: createAddLink(client),
-    rmLink: createRmLink(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/object/index.js
-function createObject(client, codecs3) {
-  return {
-    patch: createPatch(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/pins/normalise-input.js
-function isIterable3(thing) {
-  return Symbol.iterator in thing;
-}
-function isAsyncIterable11(thing) {
-  return Symbol.asyncIterator in thing;
-}
-function isCID2(thing) {
-  return CID.asCID(thing) != null;
-}
-async function* normaliseInput4(input) {
-  if (input === null || input === void 0) {
-    throw new InvalidParametersError3(`Unexpected input: ${input}`);
-  }
-  const cid = CID.asCID(input);
-  if (cid != null) {
-    yield toPin({ cid });
-    return;
-  }
-  if (typeof input === "string") {
-    yield toPin({ path: input });
-    return;
-  }
-  if (input.cid != null || input.path != null) {
-    return yield toPin(input);
-  }
-  if (isIterable3(input)) {
-    const iterator = input[Symbol.iterator]();
-    const first2 = iterator.next();
-    if (first2.done === true) {
-      return iterator;
-    }
-    yield toPin(toPinnable(first2.value));
-    for (const obj of iterator) {
-      yield toPin(toPinnable(obj));
-    }
-    return;
-  }
-  if (isAsyncIterable11(input)) {
-    const iterator = input[Symbol.asyncIterator]();
-    const first2 = await iterator.next();
-    if (first2.done === true) {
-      return iterator;
-    }
-    yield toPin(toPinnable(first2.value));
-    for await (const obj of iterator) {
-      yield toPin(toPinnable(obj));
-    }
-    return;
-  }
-  throw new InvalidParametersError3(`Unexpected input: ${typeof input}`);
-}
-function toPinnable(input) {
-  if (isCID2(input)) {
-    return { cid: input };
-  }
-  if (typeof input === "string") {
-    return { path: input };
-  }
-  if (typeof input === "object" && (input.cid != null || input.path != null)) {
-    return input;
-  }
-  throw new InvalidParametersError3(`Unexpected input: ${typeof input}`);
-}
-function toPin(input) {
-  const path = input.cid ?? (input.path != null ? `${input.path}` : void 0);
-  if (path == null) {
-    throw new InvalidParametersError3("Unexpected input: Please pass either a CID or an IPFS path");
-  }
-  const pin = {
-    path,
-    recursive: input.recursive !== false
-  };
-  if (input.metadata != null) {
-    pin.metadata = input.metadata;
-  }
-  if (input.name != null) {
-    pin.name = input.name;
-  }
-  return pin;
-}
-
-// node_modules/kubo-rpc-client/dist/src/pin/add-all.js
-function createAddAll2(client) {
-  return async function* addAll(source2, options = {}) {
-    for await (const { path, recursive, metadata, name: name8 } of normaliseInput4(source2)) {
-      const res = await client.post("pin/add", {
-        signal: options.signal,
-        searchParams: toUrlSearchParams({
-          ...options,
-          arg: path.toString(),
-          recursive,
-          metadata: metadata != null ? JSON.stringify(metadata) : void 0,
-          name: name8 ?? options.name,
-          stream: true
-        }),
-        headers: options.headers
-      });
-      for await (const pin of res.ndjson()) {
-        if (pin.Pins != null) {
-          for (const cid of pin.Pins) {
-            yield CID.parse(cid);
-          }
-          continue;
-        }
-        yield CID.parse(pin);
-      }
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pin/add.js
-function createAdd3(client) {
-  const all2 = createAddAll2(client);
-  return async function add2(path, options = {}) {
-    const res = await src_default5(all2([{
-      path: path.toString(),
-      ...options
-    }], options));
-    if (res == null) {
-      throw new Error("No response received");
-    }
-    return res;
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pin/ls.js
-function toPin2(type, cid, metadata, name8) {
-  const pin = {
-    type,
-    cid: CID.parse(cid)
-  };
-  if (metadata != null) {
-    pin.metadata = metadata;
-  }
-  if (name8 != null) {
-    pin.name = name8;
-  }
-  return pin;
-}
-function createLs4(client) {
-  return async function* ls(options = {}) {
-    let paths = [];
-    if (options.paths != null) {
-      paths = Array.isArray(options.paths) ? options.paths : [options.paths];
-    }
-    if (options.name != null && options.names === false) {
-      throw new Error("Cannot use name filter when names is explicitly set to false");
-    }
-    if (options.name === "") {
-      throw new Error("Name filter cannot be empty string");
-    }
-    const names = options.names ?? options.name != null;
-    const res = await client.post("pin/ls", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        ...options,
-        arg: paths.map((path) => `${path}`),
-        names,
-        stream: true
-      }),
-      headers: options.headers
-    });
-    for await (const pin of res.ndjson()) {
-      if (pin.Keys != null) {
-        for (const cid of Object.keys(pin.Keys)) {
-          yield toPin2(pin.Keys[cid].Type, cid, pin.Keys[cid].Metadata, pin.Keys[cid].Name);
-        }
-        return;
-      }
-      yield toPin2(pin.Type, pin.Cid, pin.Metadata, pin.Name);
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pin/remote/utils.js
-var decodePin = ({ Name: name8, Status: status, Cid: cid }) => {
-  return {
-    cid: CID.parse(cid),
-    name: name8,
-    status
-  };
-};
-var encodeService = (service) => {
-  if (typeof service === "string" && service !== "") {
-    return service;
-  } else {
-    throw new TypeError("service name must be passed");
-  }
-};
-var encodeCID3 = (cid) => {
-  if (CID.asCID(cid) != null) {
-    return cid.toString();
-  } else {
-    throw new TypeError(`CID instance expected instead of ${typeof cid}`);
-  }
-};
-var encodeQuery = ({ service, cid, name: name8, status, all: all2 }) => {
-  const query = toUrlSearchParams({
-    service: encodeService(service),
-    name: name8,
-    force: all2 === true ? true : void 0
-  });
-  if (cid != null) {
-    for (const value of cid) {
-      query.append("cid", encodeCID3(value));
-    }
-  }
-  if (status != null) {
-    for (const value of status) {
-      query.append("status", value);
-    }
-  }
-  return query;
-};
-var encodeAddParams = (cid, { service, background, name: name8, origins }) => {
-  const params = toUrlSearchParams({
-    arg: encodeCID3(cid),
-    service: encodeService(service),
-    name: name8,
-    background: background === true ? true : void 0
-  });
-  if (origins != null) {
-    for (const origin of origins) {
-      params.append("origin", origin.toString());
-    }
-  }
-  return params;
-};
-
-// node_modules/kubo-rpc-client/dist/src/pin/remote/add.js
-function createAdd4(client) {
-  return async function add2(cid, { timeout, signal, headers, ...query }) {
-    const response = await client.post("pin/remote/add", {
-      timeout,
-      signal,
-      headers,
-      searchParams: encodeAddParams(cid, query)
-    });
-    return decodePin(await response.json());
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pin/remote/ls.js
-function createLs5(client) {
-  return async function* ls({ timeout, signal, headers, ...query }) {
-    const response = await client.post("pin/remote/ls", {
-      timeout,
-      signal,
-      headers,
-      searchParams: encodeQuery(query)
-    });
-    for await (const pin of response.ndjson()) {
-      yield decodePin(pin);
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pin/remote/rm-all.js
-function createRmAll(client) {
-  return async function rmAll({ timeout, signal, headers, ...query }) {
-    await client.post("pin/remote/rm", {
-      timeout,
-      signal,
-      headers,
-      searchParams: encodeQuery({
-        ...query,
-        all: true
-      })
-    });
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pin/remote/rm.js
-function createRm5(client) {
-  return async function rm6({ timeout, signal, headers, ...query }) {
-    await client.post("pin/remote/rm", {
-      timeout,
-      signal,
-      headers,
-      searchParams: encodeQuery({
-        ...query,
-        all: false
-      })
-    });
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/utils.js
-function encodeEndpoint(url) {
-  const href = String(url);
-  if (href === "undefined") {
-    throw Error("endpoint is required");
-  }
-  return href[href.length - 1] === "/" ? href.slice(0, -1) : href;
-}
-function decodeRemoteService(json) {
-  const service = {
-    service: json.Service,
-    endpoint: new URL(json.ApiEndpoint)
-  };
-  if (json.Stat != null) {
-    service.stat = decodeStat(json.Stat);
-  }
-  return service;
-}
-function decodeStat(json) {
-  switch (json.Status) {
-    case "valid": {
-      const { Pinning, Pinned, Queued, Failed } = json.PinCount;
-      return {
-        status: "valid",
-        pinCount: {
-          queued: Queued,
-          pinning: Pinning,
-          pinned: Pinned,
-          failed: Failed
-        }
-      };
-    }
-    case "invalid": {
-      return { status: "invalid" };
-    }
-    default: {
-      return { status: json.Status };
-    }
-  }
-}
-
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/add.js
-function createAdd5(client) {
-  return async function add2(name8, options) {
-    const { endpoint, key, headers, timeout, signal } = options;
-    await client.post("pin/remote/service/add", {
-      timeout,
-      signal,
-      searchParams: toUrlSearchParams({
-        arg: [name8, encodeEndpoint(endpoint), key]
-      }),
-      headers
-    });
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/ls.js
-function createLs6(client) {
-  return async function ls(options = {}) {
-    const { stat: stat3, headers, timeout, signal } = options;
-    const response = await client.post("pin/remote/service/ls", {
-      timeout,
-      signal,
-      headers,
-      searchParams: stat3 === true ? toUrlSearchParams({ stat: stat3 }) : void 0
-    });
-    const json = await response.json();
-    return json.RemoteServices.map(decodeRemoteService);
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/rm.js
-function createRm6(client) {
-  return async function rm6(name8, options = {}) {
-    await client.post("pin/remote/service/rm", {
-      signal: options.signal,
-      headers: options.headers,
-      searchParams: toUrlSearchParams({
-        arg: name8
-      })
-    });
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pin/remote/service/index.js
-function createService(client) {
-  return {
-    add: createAdd5(client),
-    ls: createLs6(client),
-    rm: createRm6(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pin/remote/index.js
-function createRemote(client) {
-  return {
-    add: createAdd4(client),
-    ls: createLs5(client),
-    rm: createRm5(client),
-    rmAll: createRmAll(client),
-    service: createService(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pin/rm-all.js
-function createRmAll2(client) {
-  return async function* rmAll(source2, options = {}) {
-    for await (const { path, recursive } of normaliseInput4(source2)) {
-      const searchParams = new URLSearchParams(options.searchParams);
-      searchParams.append("arg", `${path}`);
-      if (recursive != null) {
-        searchParams.set("recursive", String(recursive));
-      }
-      const res = await client.post("pin/rm", {
-        signal: options.signal,
-        headers: options.headers,
-        searchParams: toUrlSearchParams({
-          ...options,
-          arg: `${path}`,
-          recursive
-        })
-      });
-      for await (const pin of res.ndjson()) {
-        if (pin.Pins != null) {
-          yield* pin.Pins.map((cid) => CID.parse(cid));
-          continue;
-        }
-        yield CID.parse(pin);
-      }
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pin/rm.js
-function createRm7(client) {
-  const all2 = createRmAll2(client);
-  return async function rm6(path, options = {}) {
-    const res = await src_default5(all2([{
-      path: path.toString(),
-      ...options
-    }], options));
-    if (res == null) {
-      throw new Error("No response received");
-    }
-    return res;
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pin/update.js
-function createUpdate(client) {
-  return async function update(from4, to, options = {}) {
-    const res = await client.post("pin/update", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        ...options,
-        arg: [from4.toString(), to.toString()]
-      }),
-      headers: options.headers
-    });
-    const { Pins } = await res.json();
-    return Pins.map((cid) => CID.parse(cid));
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pin/index.js
-function createPin(client) {
-  return {
-    addAll: createAddAll2(client),
-    add: createAdd3(client),
-    ls: createLs4(client),
-    rmAll: createRmAll2(client),
-    rm: createRm7(client),
-    update: createUpdate(client),
-    remote: createRemote(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/ping.js
-function createPing(client) {
-  return async function* ping(peerId, options = {}) {
-    const res = await client.post("ping", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: `${peerId}`,
-        ...options
-      }),
-      headers: options.headers,
-      transform: objectToCamel
-    });
-    yield* res.ndjson();
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/provide/stat.js
-function createProvideStat(client) {
-  return async function stat3(options = {}) {
-    const res = await client.post("provide/stat", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        ...options
-      }),
-      headers: options.headers
-    });
-    return res.json();
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/provide/index.js
-function createProvide(client) {
-  return {
-    stat: createProvideStat(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/lib/http-rpc-wire-format.js
-var rpcArrayToTextArray = (strings) => {
-  if (Array.isArray(strings)) {
-    return strings.map(rpcToText);
-  }
-  return strings;
-};
-var rpcToText = (mb) => toString2(rpcToBytes(mb));
-var rpcToBytes = (mb) => base64url.decode(mb);
-var rpcToBigInt = (mb) => BigInt(`0x${toString2(base64url.decode(mb), "base16")}`);
-var textToUrlSafeRpc = (text) => base64url.encode(fromString2(text));
-
-// node_modules/kubo-rpc-client/dist/src/pubsub/ls.js
-function createLs7(client) {
-  return async function ls(options = {}) {
-    const { Strings } = await (await client.post("pubsub/ls", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    })).json();
-    return rpcArrayToTextArray(Strings) ?? [];
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pubsub/peers.js
-function createPeers(client) {
-  return async function peers(topic, options = {}) {
-    const res = await client.post("pubsub/peers", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: textToUrlSafeRpc(topic),
-        ...options
-      }),
-      headers: options.headers
-    });
-    const { Strings } = await res.json();
-    return Strings ?? [];
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pubsub/publish.js
-function createPublish2(client) {
-  return async function publish2(topic, data, options = {}) {
-    const searchParams = toUrlSearchParams({
-      arg: textToUrlSafeRpc(topic),
-      ...options
-    });
-    const controller = new AbortController();
-    const signal = anySignal([controller.signal, options.signal]);
-    try {
-      const res = await client.post("pubsub/pub", {
-        signal,
-        searchParams,
-        ...await multipartRequest3([data], controller, options.headers)
-      });
-      await res.text();
-    } finally {
-      signal.clear();
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pubsub/subscribe.js
-var log5 = logger("js-kubo-rpc-client:pubsub:subscribe");
-function createSubscribe(client, subsTracker) {
-  return async function subscribe(topic, handler, options = {}) {
-    options.signal = subsTracker.subscribe(topic, handler, options.signal);
-    let done;
-    let fail;
-    const result = new Promise((resolve3, reject) => {
-      done = resolve3;
-      fail = reject;
-    });
-    const ffWorkaround = setTimeout(() => {
-      done();
-    }, 1e3);
-    void client.post("pubsub/sub", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: textToUrlSafeRpc(topic),
-        ...options
-      }),
-      headers: options.headers
-    }).catch((err) => {
-      subsTracker.unsubscribe(topic, handler);
-      fail(err);
-    }).then((response) => {
-      clearTimeout(ffWorkaround);
-      if (response == null) {
-        return;
-      }
-      void readMessages(response, {
-        onMessage: (message2) => {
-          if (handler == null) {
-            return;
-          }
-          if (typeof handler === "function") {
-            handler(message2);
-            return;
-          }
-          if (typeof handler.handleEvent === "function") {
-            handler.handleEvent(message2);
-          }
-        },
-        onEnd: () => {
-          subsTracker.unsubscribe(topic, handler);
-        },
-        onError: options.onError
-      });
-      done();
-    });
-    return result;
-  };
-}
-async function readMessages(response, { onMessage, onEnd, onError }) {
-  onError = onError ?? log5;
-  try {
-    for await (const msg of response.ndjson()) {
-      try {
-        if (msg.from == null) {
-          continue;
-        }
-        if (msg.from != null && msg.seqno != null) {
-          onMessage({
-            type: "signed",
-            from: peerIdFromString(msg.from),
-            data: rpcToBytes(msg.data),
-            sequenceNumber: rpcToBigInt(msg.seqno),
-            topic: rpcToText(msg.topicIDs[0]),
-            // @ts-expect-error kubo does not supply the key
-            key: msg.key != null ? publicKeyFromProtobuf(rpcToBytes(msg.key ?? "u")) : void 0,
-            signature: rpcToBytes(msg.signature ?? "u")
-          });
-        } else {
-          onMessage({
-            type: "unsigned",
-            data: rpcToBytes(msg.data),
-            topic: rpcToText(msg.topicIDs[0])
-          });
-        }
-      } catch (err) {
-        err.message = `Failed to parse pubsub message: ${err.message}`;
-        onError(err, false, msg);
-      }
-    }
-  } catch (err) {
-    if (!isAbortError(err)) {
-      onError(err, true);
-    }
-  } finally {
-    onEnd();
-  }
-}
-var isAbortError = (error) => {
-  switch (error.type) {
-    case "aborted":
-      return true;
-    // It is `abort` in Electron instead of `aborted`
-    case "abort":
-      return true;
-    default:
-      return error.name === "AbortError";
-  }
-};
-
-// node_modules/kubo-rpc-client/dist/src/pubsub/subscription-tracker.js
-var SubscriptionTracker = class {
-  _subs;
-  constructor() {
-    this._subs = /* @__PURE__ */ new Map();
-  }
-  subscribe(topic, handler, signal) {
-    const topicSubs = this._subs.get(topic) ?? [];
-    if (topicSubs.find((s2) => s2.handler === handler) != null) {
-      throw new Error(`Already subscribed to ${topic} with this handler`);
-    }
-    const controller = new AbortController();
-    this._subs.set(topic, [{ handler, controller }].concat(topicSubs));
-    if (signal != null) {
-      signal.addEventListener("abort", () => {
-        this.unsubscribe(topic, handler);
-      });
-    }
-    return controller.signal;
-  }
-  unsubscribe(topic, handler) {
-    const subs = this._subs.get(topic) ?? [];
-    let unsubs;
-    if (handler != null) {
-      this._subs.set(topic, subs.filter((s2) => s2.handler !== handler));
-      unsubs = subs.filter((s2) => s2.handler === handler);
-    } else {
-      this._subs.set(topic, []);
-      unsubs = subs;
-    }
-    if ((this._subs.get(topic) ?? []).length === 0) {
-      this._subs.delete(topic);
-    }
-    unsubs.forEach((s2) => {
-      s2.controller.abort();
-    });
-  }
-};
-
-// node_modules/kubo-rpc-client/dist/src/pubsub/unsubscribe.js
-function createUnsubscribe(client, subsTracker) {
-  return async function unsubscribe(topic, handler) {
-    subsTracker.unsubscribe(topic, handler);
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/pubsub/index.js
-function createPubsub2(client) {
-  const subscriptionTracker = new SubscriptionTracker();
-  return {
-    ls: createLs7(client),
-    peers: createPeers(client),
-    publish: createPublish2(client),
-    subscribe: createSubscribe(client, subscriptionTracker),
-    unsubscribe: createUnsubscribe(client, subscriptionTracker)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/refs/local.js
-function createLocal(client) {
-  return async function* refsLocal(options = {}) {
-    const res = await client.post("refs/local", {
-      signal: options.signal,
-      transform: objectToCamel,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    yield* res.ndjson();
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/refs/index.js
-function createRefs(client) {
-  async function* refs(args, options = {}) {
-    const argsArr = Array.isArray(args) ? args : [args];
-    const res = await client.post("refs", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: argsArr.map((arg) => `${arg instanceof Uint8Array ? CID.decode(arg) : arg}`),
-        ...options
-      }),
-      headers: options.headers,
-      transform: objectToCamel
-    });
-    yield* res.ndjson();
-  }
-  return Object.assign(refs, {
-    local: createLocal(client)
-  });
-}
-
-// node_modules/kubo-rpc-client/dist/src/repo/gc.js
-function createGc(client) {
-  return async function* gc(options = {}) {
-    const res = await client.post("repo/gc", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers,
-      transform: (res2) => {
-        return {
-          err: res2.Error != null ? new Error(res2.Error) : null,
-          cid: res2.Key?.["/"] != null ? CID.parse(res2.Key["/"]) : null
-        };
-      }
-    });
-    yield* res.ndjson();
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/repo/stat.js
-function createStat4(client) {
-  return async function stat3(options = {}) {
-    const res = await client.post("repo/stat", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    const data = await res.json();
-    return {
-      numObjects: BigInt(data.NumObjects),
-      repoSize: BigInt(data.RepoSize),
-      repoPath: data.RepoPath,
-      version: data.Version,
-      storageMax: BigInt(data.StorageMax)
-    };
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/repo/version.js
-function createVersion(client) {
-  return async function version2(options = {}) {
-    const res = await (await client.post("repo/version", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    })).json();
-    return res.Version;
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/repo/index.js
-function createRepo(client) {
-  return {
-    gc: createGc(client),
-    stat: createStat4(client),
-    version: createVersion(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/resolve.js
-function createResolve3(client) {
-  return async function resolve3(path, options = {}) {
-    const res = await client.post("resolve", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: path,
-        ...options
-      }),
-      headers: options.headers
-    });
-    const { Path } = await res.json();
-    return Path;
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/routing/find-peer.js
-function createFindPeer(client) {
-  return async function* findPeer(peerId, options = {}) {
-    const res = await client.post("routing/findpeer", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: peerId.toString(),
-        stream: true,
-        ...options
-      }),
-      headers: options.headers
-    });
-    for await (const event of res.ndjson()) {
-      yield mapEvent(event);
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/routing/find-provs.js
-function createFindProvs(client) {
-  return async function* findProvs(cid, options = {}) {
-    const res = await client.post("routing/findprovs", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: cid.toString(),
-        ...options
-      }),
-      headers: options.headers
-    });
-    for await (const event of res.ndjson()) {
-      yield mapEvent(event);
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/routing/get.js
-function createGet5(client) {
-  return async function* get2(key, options = {}) {
-    const res = await client.post("routing/get", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: key instanceof Uint8Array ? toString2(key) : key.toString(),
-        ...options
-      }),
-      headers: options.headers
-    });
-    for await (const event of res.ndjson()) {
-      yield mapEvent(event);
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/routing/provide.js
-function createProvide2(client) {
-  return async function* provide(cids, options = { recursive: false }) {
-    const cidArr = Array.isArray(cids) ? cids : [cids];
-    const res = await client.post("routing/provide", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: cidArr.map((cid) => cid.toString()),
-        ...options
-      }),
-      headers: options.headers
-    });
-    for await (const event of res.ndjson()) {
-      yield mapEvent(event);
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/routing/put.js
-function createPut3(client) {
-  return async function* put(key, value, options = {}) {
-    const controller = new AbortController();
-    const signal = anySignal([controller.signal, options.signal]);
-    try {
-      const res = await client.post("routing/put", {
-        signal,
-        searchParams: toUrlSearchParams({
-          arg: key instanceof Uint8Array ? toString2(key) : key.toString(),
-          stream: true,
-          ...options
-        }),
-        ...await multipartRequest3([value], controller, options.headers)
-      });
-      for await (const event of res.ndjson()) {
-        yield mapEvent(event);
-      }
-    } finally {
-      signal.clear();
-    }
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/routing/index.js
-function createRouting(client) {
-  return {
-    findPeer: createFindPeer(client),
-    findProvs: createFindProvs(client),
-    get: createGet5(client),
-    provide: createProvide2(client),
-    put: createPut3(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/stats/bw.js
-function createBw(client) {
-  return async function* bw(options = {}) {
-    const res = await client.post("stats/bw", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers,
-      transform: (stats) => ({
-        totalIn: BigInt(stats.TotalIn),
-        totalOut: BigInt(stats.TotalOut),
-        rateIn: parseFloat(stats.RateIn),
-        rateOut: parseFloat(stats.RateOut)
-      })
-    });
-    yield* res.ndjson();
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/stats/index.js
-function createStats(client) {
-  return {
-    bitswap: createStat(client),
-    repo: createStat4(client),
-    bw: createBw(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/stop.js
-function createStop(client) {
-  return async function stop(options = {}) {
-    const res = await client.post("shutdown", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    await res.text();
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/swarm/addrs.js
-function createAddrs(client) {
-  return async function addrs(options = {}) {
-    const res = await client.post("swarm/addrs", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    const { Addrs } = await res.json();
-    return Object.keys(Addrs).map((id) => ({
-      id: peerIdFromString(id),
-      addrs: (Addrs[id] ?? []).map((a) => multiaddr(a))
-    }));
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/swarm/connect.js
-function createConnect(client) {
-  return async function connect(addr, options = {}) {
-    const res = await client.post("swarm/connect", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: addr,
-        ...options
-      }),
-      headers: options.headers
-    });
-    const { Strings } = await res.json();
-    return Strings ?? [];
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/swarm/disconnect.js
-function createDisconnect(client) {
-  return async function disconnect(addr, options = {}) {
-    const res = await client.post("swarm/disconnect", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams({
-        arg: addr,
-        ...options
-      }),
-      headers: options.headers
-    });
-    const { Strings } = await res.json();
-    return Strings ?? [];
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/swarm/local-addrs.js
-function createLocalAddrs(client) {
-  return async function localAddrs(options = {}) {
-    const res = await client.post("swarm/addrs/local", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    const { Strings } = await res.json();
-    return (Strings ?? []).map((a) => multiaddr(a));
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/swarm/peers.js
-function createPeers2(client) {
-  return async function peers(options = {}) {
-    const res = await client.post("swarm/peers", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    const body = await res.json();
-    return (body.Peers ?? []).map((peer) => {
-      return {
-        addr: multiaddr(peer.Addr),
-        peer: peerIdFromString(peer.Peer),
-        muxer: peer.Muxer,
-        latency: peer.Latency,
-        streams: peer.Streams,
-        // eslint-disable-next-line no-nested-ternary
-        direction: peer.Direction == null ? void 0 : peer.Direction === 0 ? "inbound" : "outbound",
-        identify: peer.Identify
-      };
-    });
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/swarm/index.js
-function createSwarm(client) {
-  return {
-    addrs: createAddrs(client),
-    connect: createConnect(client),
-    disconnect: createDisconnect(client),
-    localAddrs: createLocalAddrs(client),
-    peers: createPeers2(client)
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/version.js
-function createVersion2(client) {
-  return async function version2(options = {}) {
-    const res = await client.post("version", {
-      signal: options.signal,
-      searchParams: toUrlSearchParams(options),
-      headers: options.headers
-    });
-    return {
-      ...objectToCamel(await res.json()),
-      "ipfs-http-client": "1.0.0"
-    };
-  };
-}
-
-// node_modules/kubo-rpc-client/dist/src/client.js
-var KuboRPCClient = class {
-  bases;
-  codecs;
-  hashers;
-  bitswap;
-  block;
-  bootstrap;
-  config;
-  dag;
-  dht;
-  diag;
-  files;
-  key;
-  log;
-  name;
-  object;
-  pin;
-  pubsub;
-  refs;
-  repo;
-  routing;
-  stats;
-  swarm;
-  provide;
-  add;
-  addAll;
-  cat;
-  get;
-  ls;
-  id;
-  version;
-  stop;
-  ping;
-  resolve;
-  commands;
-  mount;
-  isOnline;
-  getEndpointConfig;
-  constructor(options) {
-    const client = new Client(options);
-    const id = {
-      name: identity2.name,
-      code: identity2.code,
-      encode: (id2) => id2,
-      decode: (id2) => id2
-    };
-    const multibaseCodecs = Object.values(bases);
-    (options.ipld?.bases ?? []).forEach((base4) => multibaseCodecs.push(base4));
-    this.bases = new Multibases({
-      bases: multibaseCodecs,
-      loadBase: options.ipld?.loadBase
-    });
-    const blockCodecs = Object.values(codecs);
-    [src_exports, src_exports2, src_exports3, lib_exports, id].concat(options.ipld?.codecs ?? []).forEach((codec) => {
-      blockCodecs.push(codec);
-    });
-    this.codecs = new Multicodecs({
-      codecs: blockCodecs,
-      loadCodec: options.ipld?.loadCodec
-    });
-    const multihashHashers = Object.values(hashes);
-    (options.ipld?.hashers ?? []).forEach((hasher) => multihashHashers.push(hasher));
-    this.hashers = new Multihashes({
-      hashers: multihashHashers,
-      loadHasher: options.ipld?.loadHasher
-    });
-    this.bitswap = createBitswap(client);
-    this.block = createBlock(client);
-    this.bootstrap = createBootstrap(client);
-    this.config = createConfig(client);
-    this.dag = createDAG(client, this.codecs);
-    this.dht = createDHT(client);
-    this.diag = createDiag(client);
-    this.files = createFiles(client);
-    this.key = createKey(client);
-    this.log = createLog(client);
-    this.name = createName(client);
-    this.object = createObject(client, this.codecs);
-    this.pin = createPin(client);
-    this.pubsub = createPubsub2(client);
-    this.refs = createRefs(client);
-    this.repo = createRepo(client);
-    this.routing = createRouting(client);
-    this.stats = createStats(client);
-    this.swarm = createSwarm(client);
-    this.provide = createProvide(client);
-    this.add = createAdd(client);
-    this.addAll = createAddAll(client);
-    this.cat = createCat(client);
-    this.get = createGet4(client);
-    this.ls = createLs3(client);
-    this.id = createId(client);
-    this.version = createVersion2(client);
-    this.stop = createStop(client);
-    this.ping = createPing(client);
-    this.resolve = createResolve3(client);
-    this.commands = createCommands(client);
-    this.mount = createMount(client);
-    this.isOnline = createIsOnline(client);
-    this.getEndpointConfig = createGetEndpointConfig(client);
-  }
-};
-function createKuboRPCClient(options) {
-  return new KuboRPCClient(options);
-}
-
-// node_modules/kubo-rpc-client/dist/src/index.js
-function create3(options = {}) {
-  if (typeof options === "string" || isMultiaddr(options) || options instanceof URL) {
-    options = {
-      url: options
-    };
-  }
-  return createKuboRPCClient(options);
-}
-
-// src/core/kubo/rpc.ts
-var KuboError = class extends IpcrError {
-  status;
-  constructor(message2, status, options) {
-    super("ERR_KUBO", message2, options);
-    this.status = status;
-  }
-};
-var KuboRpc = class {
-  constructor(config, logger2 = silentLogger) {
-    this.config = config;
-    this.logger = logger2;
-    this.client = create3({ url: new URL(config.url.href), headers: config.headers });
-    this.label = `Kubo RPC ${config.label}`;
-  }
-  config;
-  logger;
-  client;
-  label;
-  async call(command, fn, options = {}) {
-    const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
-    for (let attempt = 0; ; attempt++) {
-      throwIfAborted(options.signal);
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = options.signal == null ? timeout : AbortSignal.any([options.signal, timeout]);
-      try {
-        return await fn(signal);
-      } catch (err) {
-        throwIfAborted(options.signal);
-        const failure = describe(err, timeout.aborted, timeoutMs);
-        const message2 = `${this.label}: ${command} failed: ${failure.reason}`;
-        if (!failure.retryable || attempt >= this.config.retries) {
-          throw new KuboError(redactUrl(message2), failure.status, { cause: err });
-        }
-        this.logger.warn(`${redactUrl(message2)}; retrying (${attempt + 1} of ${this.config.retries})`);
-        await sleep(backoffDelay(attempt, this.config.retryDelayMs), options.signal);
-      }
-    }
-  }
-};
-function describe(err, timedOut, timeoutMs) {
-  if (timedOut || err?.name === "TimeoutError") {
-    const limit = timeoutMs < 1e4 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1e3)} s`;
-    return { reason: `no answer within ${limit}`, retryable: true };
-  }
-  const status = err?.response?.status;
-  if (status != null) {
-    if (status === 401 || status === 403) {
-      return { reason: `HTTP ${status}: the endpoint refused the credentials (check kubo-rpc-headers)`, retryable: false, status };
-    }
-    const fromKubo = (err.response.headers?.get?.("content-type") ?? "").startsWith("application/json");
-    const detail = typeof err.message === "string" && err.message !== "" ? `: ${err.message}` : "";
-    return { reason: `HTTP ${status}${detail}`, retryable: status === 429 || status >= 500 && !fromKubo, status };
-  }
-  if (err?.name === "TypeError" && err.message === "fetch failed") {
-    const cause = err.cause;
-    return { reason: `endpoint unreachable (${cause?.code ?? cause?.message ?? "network error"})`, retryable: true };
-  }
-  return { reason: err?.message ?? String(err), retryable: false };
-}
-
-// src/core/kubo/block-source.ts
-var KuboBlockSource = class {
-  constructor(rpc, options = {}) {
-    this.rpc = rpc;
-    this.options = options;
-    this.label = rpc.label;
-  }
-  rpc;
-  options;
-  label;
-  async get(cid, options = {}) {
-    let bytes;
-    try {
-      const args = this.options.offline === true ? { offline: true } : {};
-      bytes = await this.rpc.call(`block/get ${cid}`, async (signal) => await this.rpc.client.block.get(cid, { signal, ...args }), options);
-    } catch (err) {
-      if (err instanceof KuboError && err.status != null && err.status < 600) {
-        throw new BlockNotFoundError(`${this.label} does not have block ${cid}: ${err.message}`, { cause: err });
-      }
-      throw err;
-    }
-    verifyBlock(cid, bytes);
-    return bytes;
-  }
-};
-
-// src/core/kubo/config.ts
-var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-function parseHeaderLines(text, input = "kubo-rpc-headers") {
-  const headers = {};
-  for (const [index, raw] of text.split(/\r?\n/).entries()) {
-    const line = raw.trim();
-    if (line === "") continue;
-    const colon = line.indexOf(":");
-    const name8 = colon > 0 ? line.slice(0, colon).trim() : "";
-    if (!HEADER_NAME.test(name8)) {
-      throw new InputError(input, `line ${index + 1} is not a header (expected 'Name: value', e.g. 'Authorization: Bearer \u2026')`);
-    }
-    headers[name8] = line.slice(colon + 1).trim();
-  }
-  return headers;
-}
-function kuboConfig(options, input = "kubo-rpc-url") {
-  const service = parseServiceUrl(options.url, input);
-  const headers = { ...options.headers ?? {} };
-  if (service.authorization != null && !Object.keys(headers).some((h3) => h3.toLowerCase() === "authorization")) {
-    headers.Authorization = service.authorization;
-  }
-  const timeoutMs = options.timeoutMs ?? 12e4;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new InputError("kubo-timeout", "expected a positive number of seconds");
-  return { url: service.url, label: service.label, headers, timeoutMs, retries: options.retries ?? 3, retryDelayMs: options.retryDelayMs ?? 500 };
-}
-
 // src/core/kubo/ipns.ts
 function parsePrivateKey(secret, input = "ipns-private-key") {
   const text = secret.trim();
+  addSecret(text);
+  for (const line of text.split(/\r?\n/)) if (!line.startsWith("-----")) addSecret(line);
   if (text.startsWith("-----BEGIN PRIVATE KEY-----")) return { bytes: new TextEncoder().encode(`${text}
 `), format: "pem-pkcs8-cleartext" };
   if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) throw new InputError(input, "expected a PEM PKCS#8 private key or base64 of a libp2p protobuf private key");
@@ -32421,6 +20867,7 @@ function parsePrivateKey(secret, input = "ipns-private-key") {
   } catch {
     throw new InputError(input, "expected a PEM PKCS#8 private key or base64 of a libp2p protobuf private key (the base64 does not decode to a libp2p key)");
   }
+  addSecret(bytes);
   return { bytes, format: "libp2p-protobuf-cleartext" };
 }
 function ipnsNameOf(key) {
@@ -32434,53 +20881,37 @@ function sameName(a, b) {
     return a === b;
   }
 }
-async function findKey(rpc, name8, options = {}) {
-  const keys = await rpc.call("key/list", async (signal) => await rpc.client.key.list({ signal }), options);
-  return keys.find((k) => k.name === name8)?.id;
+async function findKey(rpc, name4, options = {}) {
+  const answer = await rpc.json("key/list", {}, options);
+  const key = (answer?.Keys ?? []).find((k) => k?.Name === name4);
+  return key != null ? String(key.Id) : void 0;
 }
-async function ensureKey(rpc, name8, key, options = {}) {
+async function ensureKey(rpc, name4, key, options = {}) {
   const expected = ipnsNameOf(key);
-  const existing = await findKey(rpc, name8, options);
+  const existing = await findKey(rpc, name4, options);
   if (existing != null) {
     if (expected != null && !sameName(existing, expected)) {
-      throw new KuboError(`${rpc.label}: the keystore already has a different key named '${name8}' (${existing}); remove it or choose another ipns-key`);
+      throw new KuboError(`${rpc.label}: the keystore already has a different key named '${name4}' (${existing}); remove it or choose another ipns-key`);
     }
     return existing;
   }
-  const url = new URL(`${rpc.config.url.toString().replace(/\/+$/, "")}/api/v0/key/import`);
-  url.searchParams.set("arg", name8);
-  url.searchParams.set("format", key.format);
-  url.searchParams.set("allow-any-key-type", "true");
-  const result = await rpc.call("key/import", async (signal) => {
-    const form = new FormData();
-    form.append("file", new Blob([key.bytes]), "key");
-    const response = await fetch(url, { method: "POST", body: form, headers: rpc.config.headers, signal });
-    const body = await response.text();
-    if (!response.ok) {
-      const error = new Error(safeMessage(body));
-      error.response = response;
-      throw error;
-    }
-    return JSON.parse(body);
-  }, options);
-  return result.Id;
-}
-function safeMessage(body) {
-  try {
-    return String(JSON.parse(body).Message ?? body).slice(0, 300);
-  } catch {
-    return body.slice(0, 300);
-  }
+  const form = new FormData();
+  form.append("file", new Blob([key.bytes]), "key");
+  const result = await rpc.json("key/import", {
+    args: [name4],
+    params: { format: key.format, "allow-any-key-type": true },
+    body: form
+  }, { ...options, description: "key/import" });
+  return String(result?.Id);
 }
 async function publishName(rpc, key, root, options = {}) {
-  const result = await rpc.call(`name/publish --key=${key}`, async (signal) => await rpc.client.name.publish(`/ipfs/${root}`, {
-    key,
-    resolve: false,
-    allowOffline: true,
-    ...options.lifetime != null ? { lifetime: options.lifetime } : {},
-    signal
-  }), options);
-  return result.name;
+  const result = await rpc.json("name/publish", {
+    args: [`/ipfs/${root}`],
+    params: { key, resolve: false, "allow-offline": true, lifetime: options.lifetime }
+  }, { ...options, description: `name/publish --key=${key}` });
+  const name4 = String(result?.Name);
+  if (!/^[A-Za-z0-9]{1,128}$/.test(name4)) throw new KuboError(`${rpc.label}: name/publish answered with something that is not an IPNS name: ${remoteMessage(name4, 80)}`);
+  return name4;
 }
 
 // src/core/kubo/mfs.ts
@@ -32492,28 +20923,22 @@ function validateMfsPath(path, input = "kubo-mfs-path") {
 }
 async function readMfsRoot(rpc, path, options = {}) {
   try {
-    const stat3 = await rpc.call(`files/stat ${path}`, async (signal) => await rpc.client.files.stat(path, { signal }), options);
-    return CID.parse(stat3.cid.toString());
+    const stat3 = await rpc.json("files/stat", { args: [path] }, options);
+    return CID.parse(String(stat3.Hash));
   } catch (err) {
     if (err instanceof KuboError && /does not exist|not found/i.test(err.message)) return null;
     throw err;
   }
 }
-async function writeMfsRoot(rpc, path, cid, options = {}) {
+async function writeMfsRoot(rpc, path, cid2, options = {}) {
   const staging = `${path}.ipcr-new`;
   await removeMfs(rpc, staging, options);
-  await rpc.call(`files/cp /ipfs/${cid} ${staging}`, async (signal) => {
-    await rpc.client.files.cp(`/ipfs/${cid}`, staging, { parents: true, signal });
-  }, options);
+  await rpc.json("files/cp", { args: [`/ipfs/${cid2}`, staging], params: { parents: true } }, options);
   await removeMfs(rpc, path, options);
-  await rpc.call(`files/mv ${staging} ${path}`, async (signal) => {
-    await rpc.client.files.mv(staging, path, { signal });
-  }, options);
+  await rpc.json("files/mv", { args: [staging, path] }, options);
 }
 async function removeMfs(rpc, path, options) {
-  await rpc.call(`files/rm ${path}`, async (signal) => {
-    await rpc.client.files.rm(path, { recursive: true, signal, ...{ force: true } });
-  }, options);
+  await rpc.json("files/rm", { args: [path], params: { recursive: true, force: true } }, options);
 }
 
 // src/core/kubo/pins.ts
@@ -32523,7 +20948,7 @@ import { stat as stat2 } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { Readable as Readable3 } from "node:stream";
-import { pipeline as pipeline3 } from "node:stream/promises";
+import { pipeline as pipeline4 } from "node:stream/promises";
 async function importCar(rpc, path, options = {}) {
   const { size } = await stat2(path);
   return await rpc.call("dag/import", async (signal) => {
@@ -32532,8 +20957,16 @@ async function importCar(rpc, path, options = {}) {
   }, options);
 }
 async function postCar(rpc, path, size, signal, progress) {
-  const url = new URL(`${rpc.config.url.href.replace(/\/+$/, "")}/api/v0/dag/import`);
-  url.searchParams.set("pin-roots", "true");
+  let url = rpc.commandUrl("dag/import", [], { "pin-roots": true });
+  for (let redirects = 0; ; redirects++) {
+    const answer = await sendCar(rpc, url, path, size, signal, progress);
+    const next = redirectTarget(rpc.label, url, answer.status, answer.location, redirects);
+    if (next == null) return parseImport(answer);
+    url = next;
+  }
+}
+var MAX_IMPORT_ANSWER = 1024 * 1024;
+async function sendCar(rpc, url, path, size, signal, progress) {
   const boundary = `ipcr-${randomBytes5(12).toString("hex")}`;
   const head = Buffer.from(`--${boundary}\r
 Content-Disposition: form-data; name="file"; filename="registry.car"\r
@@ -32557,13 +20990,13 @@ Content-Type: application/octet-stream\r
     progress?.finish();
     yield tail;
   })());
-  const sent = pipeline3(body, request);
+  const sent = pipeline4(body, request);
   sent.catch(() => {
   });
   let response;
   try {
-    response = await new Promise((resolve3, reject) => {
-      request.once("response", resolve3);
+    response = await new Promise((resolve2, reject) => {
+      request.once("response", resolve2);
       request.once("error", reject);
     });
   } catch (err) {
@@ -32572,13 +21005,30 @@ Content-Type: application/octet-stream\r
   let text = "";
   try {
     response.setEncoding("utf8");
-    for await (const chunk of response) text += chunk;
+    for await (const chunk of response) {
+      text += chunk;
+      if (text.length > MAX_IMPORT_ANSWER) {
+        response.destroy();
+        if (response.statusCode !== 200) break;
+        throw new ResponseTooLargeError(`the answer to dag/import is larger than ${MAX_IMPORT_ANSWER} bytes`);
+      }
+    }
     if (response.statusCode === 200) await sent;
   } catch (err) {
-    throw signal.aborted || err?.name === "AbortError" ? err : new TypeError("fetch failed", { cause: err });
+    throw signal.aborted || err?.name === "AbortError" || err instanceof ResponseTooLargeError ? err : new TypeError("fetch failed", { cause: err });
   }
-  const status = response.statusCode ?? 0;
-  const contentType = String(response.headers["content-type"] ?? "");
+  request.destroy();
+  const location = response.headers.location;
+  return {
+    status: response.statusCode ?? 0,
+    ...location != null ? { location } : {},
+    contentType: String(response.headers["content-type"] ?? ""),
+    text,
+    ...response.trailers["x-stream-error"] != null ? { trailer: String(response.trailers["x-stream-error"]) } : {},
+    ...response.statusMessage != null ? { statusMessage: response.statusMessage } : {}
+  };
+}
+function parseImport({ status, contentType, text, trailer, statusMessage }) {
   const lines = text.split("\n").filter((l) => l.trim() !== "").map((l) => {
     try {
       return JSON.parse(l);
@@ -32586,40 +21036,37 @@ Content-Type: application/octet-stream\r
       return { Message: l };
     }
   });
-  const streamError = response.trailers["x-stream-error"] ?? lines.find((l) => l?.Type === "error")?.Message;
+  const streamError = trailer ?? lines.find((l) => l?.Type === "error")?.Message;
   if (status !== 200 || streamError != null) {
-    const error = new Error(String(streamError ?? lines[0]?.Message ?? (text.slice(0, 300) || response.statusMessage)));
-    error.response = { status: status === 200 ? 500 : status, headers: new Headers({ "content-type": contentType }) };
-    throw error;
+    const message2 = String(streamError ?? lines[0]?.Message ?? (text !== "" ? text : statusMessage ?? ""));
+    throw new KuboStatusError(remoteMessage(message2), status === 200 ? 500 : status, contentType.startsWith("application/json"));
   }
   return lines.filter((l) => l?.Root != null).map(({ Root }) => {
-    const pinError = typeof Root.PinErrorMsg === "string" && Root.PinErrorMsg !== "" ? Root.PinErrorMsg : void 0;
+    const pinError = typeof Root.PinErrorMsg === "string" && Root.PinErrorMsg !== "" ? remoteMessage(Root.PinErrorMsg) : void 0;
     return { cid: CID.parse(String(Root.Cid?.["/"])), ...pinError != null ? { pinError } : {} };
   });
 }
-async function pinRecursive(rpc, cid, name8, options = {}) {
-  await rpc.call(`pin/add ${cid}`, async (signal) => {
-    await rpc.client.pin.add(cid, { recursive: true, name: name8, signal });
-  }, options);
+async function pinRecursive(rpc, cid2, name4, options = {}) {
+  await rpc.json("pin/add", { args: [cid2.toString()], params: { recursive: true, name: name4 } }, options);
 }
-async function isPinned(rpc, cid, options = {}) {
+async function isPinned(rpc, cid2, options = {}) {
   try {
-    return await rpc.call(`pin/ls ${cid}`, async (signal) => {
-      for await (const pin of rpc.client.pin.ls({ paths: [cid], type: "recursive", signal })) {
-        if (pin.cid.toString() === cid.toString()) return true;
+    const answer = await rpc.json("pin/ls", { args: [cid2.toString()], params: { type: "recursive" } }, options);
+    return Object.keys(answer?.Keys ?? {}).some((key) => {
+      try {
+        return CID.parse(key).equals(cid2);
+      } catch {
+        return false;
       }
-      return false;
-    }, options);
+    });
   } catch (err) {
     if (err instanceof KuboError && /not pinned/.test(err.message)) return false;
     throw err;
   }
 }
-async function unpin(rpc, cid, options = {}) {
+async function unpin(rpc, cid2, options = {}) {
   try {
-    await rpc.call(`pin/rm ${cid}`, async (signal) => {
-      await rpc.client.pin.rm(cid, { signal });
-    }, options);
+    await rpc.json("pin/rm", { args: [cid2.toString()] }, options);
     return true;
   } catch (err) {
     if (err instanceof KuboError && /not pinned/.test(err.message)) return false;
@@ -32643,19 +21090,20 @@ function versionAtLeast(version2, min) {
   return true;
 }
 async function checkKubo(rpc, options = {}) {
-  const { version: version2 } = await rpc.call("version", async (signal) => await rpc.client.version({ signal }), options);
+  const answer = await rpc.json("version", {}, options);
+  const version2 = String(answer.Version ?? "");
   if (!versionAtLeast(version2, MIN_KUBO_VERSION)) {
-    throw new KuboError(`${rpc.label}: Kubo ${version2} is too old: ipcr needs Kubo ${MIN_KUBO_VERSION.join(".")} or newer (the unixfs-v1-2025 profile)`);
+    throw new KuboError(`${rpc.label}: Kubo ${remoteMessage(version2, 40)} is too old: ipcr needs Kubo ${MIN_KUBO_VERSION.join(".")} or newer (the unixfs-v1-2025 profile)`);
   }
   return version2;
 }
 
 // src/core/kubo/destination.ts
 var KuboDestination = class {
-  constructor(config, logger2 = silentLogger) {
+  constructor(config, logger = silentLogger) {
     this.config = config;
-    this.logger = logger2;
-    this.rpc = new KuboRpc(kuboConfig(config), logger2);
+    this.logger = logger;
+    this.rpc = new KuboRpc(kuboConfig(config), logger);
     this.label = this.rpc.label;
     if (config.mfsPath != null) this.mfsPath = validateMfsPath(config.mfsPath);
     if (config.pinName != null && config.pinName.length > 255) throw new InputError("kubo-pin-name", "expected at most 255 characters");
@@ -32710,10 +21158,10 @@ var KuboDestination = class {
   }
 };
 var KuboIpnsPublisher = class {
-  constructor(rpc, config, logger2 = silentLogger) {
+  constructor(rpc, config, logger = silentLogger) {
     this.rpc = rpc;
     this.config = config;
-    this.logger = logger2;
+    this.logger = logger;
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.key)) throw new InputError("ipns-key", `'${config.key}' is not a key name (expected letters, digits, '.', '_' or '-')`);
     if (config.key === "self") throw new InputError("ipns-key", "'self' is the node's identity; use a dedicated key for the registry");
     if (config.privateKey != null) this.privateKey = parsePrivateKey(config.privateKey);
@@ -32730,86 +21178,166 @@ var KuboIpnsPublisher = class {
       await ensureKey(this.rpc, this.config.key, this.privateKey, options);
       return;
     }
-    const keys = await this.rpc.call("key/list", async (signal) => await this.rpc.client.key.list({ signal }), options);
-    if (!keys.some((k) => k.name === this.config.key)) {
+    if (await findKey(this.rpc, this.config.key, options) == null) {
       throw new InputError("ipns-key", `${this.rpc.label} has no key named '${this.config.key}' (create it with 'ipfs key gen ${this.config.key}' or give ipns-private-key)`);
     }
   }
   async publish(context) {
-    const name8 = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.config.lifetime });
-    this.logger.info(`IPNS /ipns/${name8} \u2192 /ipfs/${context.root}`);
-    return { kind: this.kind, label: this.label, name: name8, value: `/ipfs/${context.root}` };
+    const name4 = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.config.lifetime });
+    this.logger.info(`IPNS /ipns/${name4} \u2192 /ipfs/${context.root}`);
+    return { kind: this.kind, label: this.label, name: name4, value: `/ipfs/${context.root}` };
   }
 };
 
 // src/core/destinations/registry.ts
 var factories = /* @__PURE__ */ new Map([
-  ["kubo", (config, logger2) => new KuboDestination(config, logger2)]
+  ["kubo", (config, logger) => new KuboDestination(config, logger)]
 ]);
-function createDestination(kind, config, logger2) {
+function createDestination(kind, config, logger) {
   const factory = factories.get(kind);
   if (factory == null) throw new InputError("destination", `unknown destination '${kind}' (known: ${[...factories.keys()].join(", ")})`);
-  return factory(config, logger2);
+  return factory(config, logger);
 }
 
 // src/core/destinations/settings.ts
-function createProviders(settings, logger2) {
+function createProviders(settings, logger) {
   const destinations = [];
   const names = [];
-  if (settings.kubo != null) destinations.push(createDestination("kubo", settings.kubo, logger2));
+  if (settings.kubo != null) destinations.push(createDestination("kubo", settings.kubo, logger));
   if (settings.ipns != null) {
-    const kubo = destinations.find((d3) => d3 instanceof KuboDestination);
+    const kubo = destinations.find((d) => d instanceof KuboDestination);
     if (kubo == null) throw new InputError("ipns-key", "publishing IPNS through a keystore needs kubo-rpc-url");
-    names.push(new KuboIpnsPublisher(kubo.rpc, settings.ipns, logger2));
+    names.push(new KuboIpnsPublisher(kubo.rpc, settings.ipns, logger));
   }
   return { destinations, names };
 }
 
 // src/core/unixfs/export.ts
+import { randomBytes as randomBytes6 } from "node:crypto";
 import { constants } from "node:fs";
-import { lstat, mkdir as mkdir4, open as open6 } from "node:fs/promises";
-import { join as join7 } from "node:path";
-import { pipeline as pipeline4 } from "node:stream/promises";
-var FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-async function exportToDirectory(cid, outDir, source2, options) {
+import { lstat, mkdir as mkdir4, open as open6, readdir as readdir2, rename as rename5, rmdir } from "node:fs/promises";
+import { basename, dirname, join as join7 } from "node:path";
+var FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+async function exportToDirectory(cid2, outDir, source, options) {
   const signal = options?.signal;
-  const logger2 = options?.logger ?? silentLogger;
-  const storage = readableStorage(source2);
-  const result = { files: 0, directories: 0, bytes: 0 };
-  async function write2(cid2, path) {
+  const logger = options?.logger ?? silentLogger;
+  const limits = { ...EXPORT_LIMITS, ...options?.limits };
+  const names = { maxBytes: "maxBytes", maxEntries: "maxEntries", maxBlocks: "maxBlocks", ...options?.limitNames };
+  const over = (limit, what) => new TreeError(`/ipfs/${cid2} ${what}: over the limit ${names[limit]} (${limit === "maxBytes" ? formatSize(limits.maxBytes) : limits[limit]})`);
+  const budgetLimits = { maxBlocks: limits.maxBlocks, maxBlockBytes: Infinity, maxEntries: limits.maxEntries, maxDirectoryEntries: limits.maxEntries };
+  const budgetNames = { maxBlocks: names.maxBlocks, maxEntries: names.maxEntries, maxDirectoryEntries: names.maxEntries };
+  const blocks = new DagBudget(budgetLimits, budgetNames);
+  const counted = blocks.source(source);
+  const listing = new DagBudget({ ...budgetLimits, maxEntries: Infinity }, budgetNames);
+  await checkTarget(outDir);
+  const sizes = /* @__PURE__ */ new Map();
+  async function measure(cid3, linkSize, path) {
     throwIfAborted(signal);
-    const entry = await exporter(cid2, storage, { signal });
-    if (entry.type === "directory") {
-      await makeDirectory(path);
+    const key = cid3.toString();
+    const known = sizes.get(key);
+    if (known != null) return known;
+    if (path.length > MAX_DIRECTORY_DEPTH) throw new TreeError(`/ipfs/${cid3} is more than ${MAX_DIRECTORY_DEPTH} directories deep at ${path.join("/")}`);
+    let size;
+    if (cid3.code === code2 && linkSize != null) {
+      size = { entries: 1, bytes: linkSize };
+    } else {
+      const block = await readBlock(cid3, counted, { signal });
+      if (isDirectory(cid3, block)) {
+        size = { entries: 1, bytes: 0 };
+        for await (const child of directoryEntries(cid3, counted, { signal, block, budget: blocks })) {
+          checkName2(child.name, cid3);
+          const inner = await measure(child.cid, child.size, [...path, child.name]);
+          size.entries += inner.entries;
+          size.bytes += inner.bytes;
+          if (size.entries > limits.maxEntries) throw over("maxEntries", `holds more than ${limits.maxEntries} files and directories`);
+          if (size.bytes > limits.maxBytes) throw over("maxBytes", `holds more than ${formatSize(limits.maxBytes)} of files`);
+        }
+      } else {
+        const bytes = declaredFileSize(cid3, block);
+        if (bytes == null) throw new TreeError(`refusing to export ${cid3} at ${path.join("/") || "."}: ${describe2(cid3, block)} is not a file or directory`);
+        size = { entries: 1, bytes };
+      }
+    }
+    if (size.bytes > limits.maxBytes) throw over("maxBytes", `holds more than ${formatSize(limits.maxBytes)} of files`);
+    sizes.set(key, size);
+    return size;
+  }
+  const total = await measure(cid2, void 0, []);
+  sizes.clear();
+  logger.debug(`/ipfs/${cid2}: ${total.entries} entries, ${total.bytes} bytes`);
+  const result = { files: 0, directories: 0, bytes: 0 };
+  let entries = 0;
+  const temp = join7(dirname(outDir), `.${basename(outDir)}.ipcr-get-${randomBytes6(6).toString("hex")}`);
+  async function write2(cid3, path) {
+    throwIfAborted(signal);
+    if (++entries > limits.maxEntries) throw over("maxEntries", `holds more than ${limits.maxEntries} files and directories`);
+    const block = await readBlock(cid3, counted, { signal });
+    if (isDirectory(cid3, block)) {
+      await mkdir4(path).catch((err) => {
+        throw err?.code === "EEXIST" ? new TreeError(`${cid3}: duplicate entry name at ${path}`) : err;
+      });
       result.directories++;
-      for await (const child of entry.entries({ signal })) {
-        if (!isSafeName(child.name)) throw new TreeError(`refusing unsafe entry name '${child.name}' in ${cid2}`);
+      for await (const child of directoryEntries(cid3, counted, { signal, block, budget: listing })) {
+        checkName2(child.name, cid3);
         await write2(child.cid, join7(path, child.name));
       }
       return;
     }
-    const isFile = entry.type === "raw" || entry.type === "identity" || entry.type === "file" && (entry.unixfs.type === "file" || entry.unixfs.type === "raw");
-    if (!isFile) throw new TreeError(`refusing to export ${cid2} at ${path}: unsupported entry type ${entry.type === "file" ? entry.unixfs.type : entry.type}`);
-    const file = await open6(path, FILE_FLAGS, 420);
-    await pipeline4(entry.content({ signal }), file.createWriteStream(), { signal });
+    const declared = declaredFileSize(cid3, block);
+    if (declared == null) throw new TreeError(`refusing to export ${cid3} at ${path}: ${describe2(cid3, block)} is not a file or directory`);
+    if (result.bytes + declared > limits.maxBytes) throw over("maxBytes", `holds more than ${formatSize(limits.maxBytes)} of files`);
+    const file = await open6(path, FILE_FLAGS, 420).catch((err) => {
+      throw err?.code === "EEXIST" ? new TreeError(`${cid3}: duplicate entry name at ${path}`) : err;
+    });
+    let written = 0;
+    try {
+      for await (const chunk of fileContent(cid3, counted, { signal, block, reuseChunks: true })) {
+        written += chunk.length;
+        if (result.bytes + written > limits.maxBytes) throw over("maxBytes", `holds more than ${formatSize(limits.maxBytes)} of files`);
+        let done = 0;
+        while (done < chunk.length) done += (await file.write(chunk, done, chunk.length - done)).bytesWritten;
+      }
+    } finally {
+      await file.close();
+    }
     result.files++;
-    result.bytes += Number(entry.size);
-    logger2.debug(`wrote ${path} (${entry.size} bytes)`);
+    result.bytes += written;
+    logger.debug(`wrote ${path} (${written} bytes)`);
   }
-  await write2(cid, outDir);
+  await mkdir4(dirname(outDir), { recursive: true });
+  registerTemporary(temp);
+  try {
+    await write2(cid2, temp);
+    if ((await lstat(outDir).catch(() => null))?.isDirectory() === true) await rmdir(outDir);
+    await rename5(temp, outDir);
+    releaseTemporary(temp);
+  } catch (err) {
+    await removeTemporary(temp);
+    throw err;
+  }
   return result;
 }
-function isSafeName(name8) {
-  return name8 !== "" && name8 !== "." && name8 !== ".." && !name8.includes("/") && !name8.includes("\\") && !name8.includes("\0");
+function isDirectory(cid2, block) {
+  if (cid2.code !== code) return false;
+  const type = decodeUnixFS(cid2, block).unixfs.type;
+  return type === "directory" || type === "hamt-sharded-directory";
 }
-async function makeDirectory(path) {
-  try {
-    const stat3 = await lstat(path);
-    if (!stat3.isDirectory()) throw new TreeError(`cannot create directory ${path}: something else is in the way`);
-  } catch (err) {
-    if (err?.code !== "ENOENT") throw err;
-    await mkdir4(path, { recursive: true });
+function describe2(cid2, block) {
+  if (cid2.code !== code) return `codec 0x${cid2.code.toString(16)}`;
+  return `UnixFS ${decodeUnixFS(cid2, block).unixfs.type}`;
+}
+function checkName2(name4, parent) {
+  if (name4 === "" || name4 === "." || name4 === ".." || name4.includes("/") || name4.includes("\\") || name4.includes("\0")) {
+    throw new TreeError(`refusing unsafe entry name '${name4}' in ${parent}`);
   }
+}
+async function checkTarget(path) {
+  const stat3 = await lstat(path).catch((err) => {
+    if (err?.code === "ENOENT") return null;
+    throw err;
+  });
+  if (stat3 == null) return;
+  if (!stat3.isDirectory() || (await readdir2(path)).length > 0) throw new TreeError(`cannot write to ${path}: something is in the way (expected nothing or an empty folder)`);
 }
 
 // src/cli/help.ts
@@ -32836,6 +21364,9 @@ reference (exported with 'docker save'); or give --file.
 Image:
   --file PATH            Image tarball (docker save, buildx docker/oci, skopeo
                          docker-archive/oci-archive, gzip allowed) or OCI layout directory
+  --max-decompressed-size SIZE
+                         Most bytes a compressed tarball or layer may inflate to,
+                         e.g. 20GiB (default: 20 times its size, at least 1 GiB)
   --name NAME            Repository name in the tree, e.g. team/app
                          (default: the path of IMAGE or of the references in --tag)
   --tag TAG              Tag or full reference; repeat or separate with commas
@@ -32890,6 +21421,12 @@ CID. PATH is /ipfs/<cid>/<path>, <cid>/<path>, or <path> inside the store's root
   --store DIR            Read blocks (and the root, for a bare path) from this store
   --car PATH             Read blocks from a CAR file (repeatable)
   --gateway URL          Read blocks from a trustless gateway (repeatable)
+  --max-bytes SIZE       Most file bytes to write (default 64GiB; e.g. 100GiB, 512MiB)
+  --max-entries N        Most files and folders to write (default 1000000)
+  --max-blocks N         Most block reads (default 4194304)
+
+The limits are checked against the sizes the DAG declares before anything is
+written, and again while writing; a failed get leaves nothing at DIR.
 
 Example, then load the image with Docker:
   ipcr get --store .ipcr ipcr-demo/tags/latest -o demo
@@ -32903,21 +21440,21 @@ network), publishes it as ipcr-demo:latest into the embedded store (default
 // src/cli/logger.ts
 function cliLogger(quiet, verbose) {
   const write2 = (line) => {
-    process.stderr.write(`${line}
+    process.stderr.write(`${escapeControl(redact(line))}
 `);
   };
   return {
-    debug: (m3) => {
-      if (verbose) write2(m3);
+    debug: (m) => {
+      if (verbose) write2(m);
     },
-    info: (m3) => {
-      if (!quiet) write2(m3);
+    info: (m) => {
+      if (!quiet) write2(m);
     },
-    warn: (m3) => {
-      write2(`warning: ${m3}`);
+    warn: (m) => {
+      write2(`warning: ${m}`);
     },
-    group: async (name8, fn) => {
-      if (!quiet) write2(`== ${name8}`);
+    group: async (name4, fn) => {
+      if (!quiet) write2(`== ${name4}`);
       return await fn();
     }
   };
@@ -32925,27 +21462,31 @@ function cliLogger(quiet, verbose) {
 
 // src/cli/main.ts
 var version = "0.1.0";
-function list2(values) {
+function list(values) {
   return (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
 }
-function printResult(result, json, out) {
+function printResult(result, json, print) {
   if (json) {
-    out(JSON.stringify({ ...result, pullCommand: pullCommand(result) }, null, 2));
+    print(JSON.stringify({ ...result, pullCommand: pullCommand(result) }, null, 2));
     return;
   }
+  const out = (line) => {
+    print(escapeControl(line));
+  };
   out(`root-cid   ${result.rootCid}`);
   for (const t of result.tags) out(`tag        ${result.name}:${t.tag} ${t.cid}`);
   out(`digest     ${result.digest}`);
   out(`car        ${result.car.path} (${result.car.scope}, ${result.car.blocks} blocks)`);
-  for (const d3 of result.destinations ?? []) out(`stored     ${d3.label} (${Object.entries(d3.details).map(([k, v]) => `${k}: ${String(v)}`).join(", ")})`);
+  for (const d of result.destinations ?? []) out(`stored     ${d.label} (${Object.entries(d.details).map(([k, v]) => `${k}: ${String(v)}`).join(", ")})`);
   for (const n of result.names ?? []) out(`ipns       /ipns/${n.name} \u2192 ${n.value}`);
 }
-async function push(args, out) {
+async function push(args, out, signal) {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: {
       file: { type: "string" },
+      "max-decompressed-size": { type: "string" },
       name: { type: "string" },
       tag: { type: "string", multiple: true },
       description: { type: "string" },
@@ -32982,32 +21523,36 @@ async function push(args, out) {
   }
   const scope = values["car-scope"] ?? "new";
   if (scope !== "new" && scope !== "full") throw new InputError("--car-scope", `'${scope}' is not a CAR scope (expected new or full)`);
-  const logger2 = cliLogger(values.quiet === true || values.json === true, values.verbose === true);
+  const maxDecompressed = values["max-decompressed-size"];
+  const maxDecompressedSize = maxDecompressed != null ? parseSize(maxDecompressed, "--max-decompressed-size") : void 0;
+  const logger = cliLogger(values.quiet === true || values.json === true, values.verbose === true);
   const tagList = parseTagList((values.tag ?? []).join(","), "--tag");
-  const store = values.store != null ? new LocalStore(resolve2(values.store)) : void 0;
+  const store = values.store != null ? new LocalStore(resolve(values.store)) : void 0;
   let previousRoot = values["previous-root"] != null ? parseCid(values["previous-root"], "--previous-root") : null;
   if (previousRoot == null && store != null) previousRoot = await store.readRoot();
   const sources = [
     ...store != null ? [store.blocks] : [],
-    ...await openSources({ gateways: list2(values.gateway), cars: list2(values["previous-car"]) }, logger2)
+    ...await openSources({ gateways: list(values.gateway), cars: list(values["previous-car"]) }, logger, { signal })
   ];
   let result;
   try {
-    const providers = createProviders(await destinationSettings(values), logger2);
+    const providers = createProviders(await destinationSettings(values), logger);
     result = await runPipeline({
       ...providers,
-      image: ref != null ? { kind: "docker", ref, run: nodeCommandRunner } : { kind: "file", path: resolve2(values.file) },
-      name: values.name ?? tagList.path,
+      image: ref != null ? { kind: "docker", ref, run: nodeCommandRunner } : { kind: "file", path: resolve(values.file) },
+      name: values.name ?? (tagList.path != null ? validateName(tagList.path, "--tag") : void 0),
       tags: tagList.tags,
       description: values.description,
       previousRoot,
       sources,
       sinks: store != null ? [store.blocks] : [],
-      carPath: resolve2(values.car ?? "registry.car"),
+      carPath: resolve(values.car ?? "registry.car"),
       carScope: scope,
       tempDir: tmpdir(),
+      maxDecompressedSize,
       revision: values.revision ?? process.env.GITHUB_SHA,
-      logger: logger2
+      logger,
+      signal
     });
   } finally {
     await closeSources(sources);
@@ -33046,7 +21591,7 @@ async function destinationSettings(values) {
   }
   return settings;
 }
-async function get(args, out) {
+async function get(args, out, signal) {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -33055,6 +21600,9 @@ async function get(args, out) {
       store: { type: "string" },
       car: { type: "string", multiple: true },
       gateway: { type: "string", multiple: true },
+      "max-bytes": { type: "string" },
+      "max-entries": { type: "string" },
+      "max-blocks": { type: "string" },
       help: { type: "boolean", short: "h" }
     }
   });
@@ -33062,14 +21610,19 @@ async function get(args, out) {
     out(getHelp);
     return 0;
   }
+  const limits = {
+    ...values["max-bytes"] != null ? { maxBytes: parseSize(values["max-bytes"], "--max-bytes") } : {},
+    ...values["max-entries"] != null ? { maxEntries: parseCount(values["max-entries"], "--max-entries") } : {},
+    ...values["max-blocks"] != null ? { maxBlocks: parseCount(values["max-blocks"], "--max-blocks") } : {}
+  };
   const path = positionals[0];
   if (path == null || positionals.length > 1) throw new InputError("PATH", "expected one path such as /ipfs/<cid>/name/tags/tag");
   if (values.output == null) throw new InputError("--output", "expected the folder to write to");
-  const logger2 = cliLogger(false, false);
-  const store = values.store != null ? new LocalStore(resolve2(values.store)) : void 0;
+  const logger = cliLogger(false, false);
+  const store = values.store != null ? new LocalStore(resolve(values.store)) : void 0;
   const sources = [
     ...store != null ? [store.blocks] : [],
-    ...await openSources({ gateways: list2(values.gateway), cars: list2(values.car) }, logger2)
+    ...await openSources({ gateways: list(values.gateway), cars: list(values.car) }, logger, { signal })
   ];
   if (sources.length === 0) throw new InputError("--store", "no block source: give --store, --car or --gateway");
   try {
@@ -33082,20 +21635,20 @@ async function get(args, out) {
       root = store != null ? await store.readRoot() : null;
       if (root == null) throw new InputError("PATH", `'${path}' does not start with a CID and there is no store root to resolve it in`);
     }
-    const source2 = new FirstSource(sources);
-    const node = await resolvePath(root, parts, source2);
+    const source = new FirstSource(sources);
+    const node = await resolvePath(root, parts, source, { signal });
     if (node == null) throw new InputError("PATH", `'${parts.join("/")}' does not exist under ${root.toString()}`);
-    const outDir = resolve2(values.output);
-    const existing = await readdir2(outDir).catch((err) => err.code === "ENOENT" ? [] : ["(not a folder)"]);
+    const outDir = resolve(values.output);
+    const existing = await readdir3(outDir).catch((err) => err.code === "ENOENT" ? [] : ["(not a folder)"]);
     if (existing.length > 0) throw new InputError("--output", `'${values.output}' already exists and is not an empty folder`);
-    await exportToDirectory(node.cid, outDir, source2);
+    await exportToDirectory(node.cid, outDir, source, { signal, limits, limitNames: { maxBytes: "--max-bytes", maxEntries: "--max-entries", maxBlocks: "--max-blocks" } });
     out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`);
   } finally {
     await closeSources(sources);
   }
   return 0;
 }
-async function demo(args, out) {
+async function demo(args, out, signal) {
   const { values } = parseArgs({
     args,
     options: {
@@ -33109,11 +21662,12 @@ async function demo(args, out) {
     return 0;
   }
   const storeDir = values.store ?? ".ipcr";
-  const store = new LocalStore(resolve2(storeDir));
-  const logger2 = cliLogger(values.json === true, false);
+  const store = new LocalStore(resolve(storeDir));
+  const logger = cliLogger(values.json === true, false);
   const work = await mkdtemp3(join8(tmpdir(), "ipcr-demo-"));
+  registerTemporary(work);
   try {
-    const image = await logger2.group("Build the demo image in-process", async () => await writeSampleImage(join8(work, "image"), demoImage));
+    const image = await logger.group("Build the demo image in-process", async () => await writeSampleImage(join8(work, "image"), demoImage));
     const previousRoot = await store.readRoot();
     await mkdir5(store.dir, { recursive: true });
     const result = await publish({
@@ -33126,7 +21680,8 @@ async function demo(args, out) {
       carPath: join8(store.dir, "demo.car"),
       carScope: "full",
       tempDir: work,
-      logger: logger2
+      logger,
+      signal
     });
     await store.writeRoot(parseCid(result.rootCid, "root"));
     if (values.json === true) {
@@ -33144,22 +21699,22 @@ async function demo(args, out) {
     out(`  ${pullCommand(result)}`);
     return 0;
   } finally {
-    await rm5(work, { recursive: true, force: true });
+    await removeTemporary(work);
   }
 }
 async function main(argv, out = (l) => {
   process.stdout.write(`${l}
 `);
-}) {
+}, { signal } = {}) {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case "push":
-        return await push(rest, out);
+        return await push(rest, out, signal);
       case "get":
-        return await get(rest, out);
+        return await get(rest, out, signal);
       case "demo":
-        return await demo(rest, out);
+        return await demo(rest, out, signal);
       case "--version":
       case "version":
         out(version);
@@ -33179,12 +21734,20 @@ ${mainHelp}
 `);
         return 2;
     }
-  } catch (err) {
-    process.stderr.write(`ipcr: ${err instanceof Error ? err.message : String(err)}
+  } catch (caught) {
+    const err = signal?.aborted === true ? signal.reason : caught;
+    process.stderr.write(`ipcr: ${escapeControl(redact(err instanceof Error ? err.message : String(err)))}
 `);
     return 1;
   }
 }
 
 // src/cli/index.ts
-process.exitCode = await main(process.argv.slice(2));
+var interrupts = handleInterrupts((message2) => {
+  process.stderr.write(`ipcr: ${message2}
+`);
+});
+var code4 = await main(process.argv.slice(2), void 0, { signal: interrupts.signal });
+if (interrupts.exitCode != null) process.exit(interrupts.exitCode);
+interrupts.dispose();
+process.exitCode = code4;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --runs N] [--timeout SECONDS] [--no-build] [--json]
+// npm run bench [-- --runs N] [--timeout SECONDS] [--no-build] [--json] [--hostile-only]
 // npm run -s bench -- --json > results.json      (-s: no npm banner in the JSON)
 //
 // Publishes a generated OCI image layout (default 600 MiB of blobs) with the real CLI
@@ -11,6 +11,9 @@
 //                 unixfs-v1-2025 profile (no daemon); its root CID should be ipcr's tag folder CID
 //   kubo import   ipcr's own Kubo destination (src/core/kubo, bundled on the fly): ipcr's CAR
 //                 streamed into a fresh offline Kubo daemon with `dag import`, then pinned
+// First, hostile tars (scripts/bench/hostile.mjs): ~30 MiB of pax headers and a chain of
+// symlinks with deep names, indexed as image archives, timed against one read of the file.
+// Then the contenders
 // in interleaved rounds (default 3), reporting each one's best wall time, MB/s (10^6 bytes
 // of input per second) and highest peak RSS, then the targets with PASS/MISS. The two Kubo
 // rows are skipped, with a note, when there is no `ipfs` on PATH or in ~/.cache/ipcr-tools/bin.
@@ -28,6 +31,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { hasGnuTime, measure } from './bench/measure.mjs'
 import { listFiles, loadGenerator, writeBenchImage } from './bench/image.mjs'
+import { benchHostileTars } from './bench/hostile.mjs'
 import { buildKuboImporter, findIpfs, initRepo, ipfsVersion, peakRssMiB, startDaemon } from './bench/kubo.mjs'
 
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)))
@@ -37,8 +41,13 @@ const floorScript = join(repo, 'scripts', 'bench', 'floor.mjs')
 
 const TARGET_TIME_RATIO = 2.0
 const TARGET_RSS_MIB = 200
+/** Indexing a hostile tar, against reading it once: "about the time of reading it". */
+const TARGET_HOSTILE_RATIO = 2.0
 const MB = 1e6
 const MiB = 1024 * 1024
+
+/** Ends the run after the hostile-tar rows (--hostile-only). */
+class SkipPublish extends Error {}
 
 let args
 try {
@@ -48,6 +57,7 @@ try {
       runs: { type: 'string' },
       timeout: { type: 'string' },
       'no-build': { type: 'boolean' },
+      'hostile-only': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     }
   }).values
@@ -68,6 +78,8 @@ into a Kubo daemon through ipcr's Kubo destination (dag import + pin).
                     run and its highest peak RSS (default 3; ipfs-car stops after a timeout)
   --timeout S       kill a contender after S seconds and report it as timed out (default 600)
   --no-build        do not rebuild dist/ with scripts/bundle.mjs first
+  --hostile-only    only the hostile-tar rows: indexing ~30 MiB of pax headers and a
+                    symlink chain with deep names, against reading the same file once
 
   IPCR_BENCH_MB=600     size of the image's blobs in MiB
   IPCR_BENCH_DIR=DIR    where the temp dir is made (default: the OS temp dir)
@@ -227,6 +239,11 @@ try {
     if (b.status !== 0) throw new Error('scripts/bundle.mjs failed')
   }
 
+  // 0b. Hostile tars: indexing time against one read of the same file.
+  log('hostile tars: indexing against one read of the file')
+  out.hostile = await benchHostileTars(repo, work, { runs, log })
+  if (args['hostile-only'] === true) throw new SkipPublish()
+
   // 1. The input image.
   log(`generating a ${sizeMiB} MiB OCI image layout in ${work}`)
   const t0 = Date.now()
@@ -349,8 +366,10 @@ try {
     }
   }
 } catch (err) {
-  out.error = err.message
-  log(`error: ${err.message}`)
+  if (!(err instanceof SkipPublish)) {
+    out.error = err.message
+    log(`error: ${err.message}`)
+  }
 }
 for (const [key, list] of [['ipcr', ipcrRuns], ['floor', floorRuns], ['ipfsCar', ipfsCarRuns], ['kuboAdd', kuboAddRuns], ['kuboImport', kuboImportRuns]]) {
   if (list.length > 0) out.contenders[key] = best(list)
@@ -427,13 +446,24 @@ if (kubo.skipped != null) {
   const pinned = kubo.importPinnedCarRoot == null ? '-' : kubo.importPinnedCarRoot ? 'Kubo pinned the CAR\'s root in every run' : 'Kubo pinned another root than the CAR\'s'
   report(`           import of ipcr's CAR: ${pinned}${summary.kuboImport?.daemonPeakRssMiB != null ? `; daemon peak RSS ${fmt(summary.kuboImport.daemonPeakRssMiB, 0)} MiB` : ''}`)
 }
-report('')
-report(`${pad('contender', 16)}${lpad('MB/s', 9)}${lpad('wall s', 10)}${lpad('peak RSS MiB', 15)}  note`)
-for (const s of Object.values(summary)) {
-  const best = s.runs != null ? `best of ${s.runs.length} runs: ${s.runs.map((r) => r.wallSeconds.toFixed(2)).join(', ')} s` : ''
-  const daemonNote = s.daemonPeakRssMiB != null ? `RSS of ipcr's client; Kubo daemon peak ${fmt(s.daemonPeakRssMiB, 0)} MiB` : ''
-  const note = s.ok ? [best, daemonNote].filter((n) => n !== '').join('; ') : s.timedOut ? `timed out after ${timeoutSeconds} s (RSS when killed)` : `CRASHED: ${s.error}`
-  report(`${pad(s.label, 16)}${lpad(fmt(s.mbPerSecond), 9)}${lpad(fmt(s.wallSeconds, 2), 10)}${lpad(fmt(s.peakRssMiB, 0), 15)}  ${note}`)
+if (Object.keys(summary).length > 0) {
+  report('')
+  report(`${pad('contender', 16)}${lpad('MB/s', 9)}${lpad('wall s', 10)}${lpad('peak RSS MiB', 15)}  note`)
+  for (const s of Object.values(summary)) {
+    const best = s.runs != null ? `best of ${s.runs.length} runs: ${s.runs.map((r) => r.wallSeconds.toFixed(2)).join(', ')} s` : ''
+    const daemonNote = s.daemonPeakRssMiB != null ? `RSS of ipcr's client; Kubo daemon peak ${fmt(s.daemonPeakRssMiB, 0)} MiB` : ''
+    const note = s.ok ? [best, daemonNote].filter((n) => n !== '').join('; ') : s.timedOut ? `timed out after ${timeoutSeconds} s (RSS when killed)` : `CRASHED: ${s.error}`
+    report(`${pad(s.label, 16)}${lpad(fmt(s.mbPerSecond), 9)}${lpad(fmt(s.wallSeconds, 2), 10)}${lpad(fmt(s.peakRssMiB, 0), 15)}  ${note}`)
+  }
+}
+for (const h of out.hostile ?? []) {
+  checks.push({ name: `index ${h.name} / read`, value: h.ratio, shown: `${fmt(h.indexSeconds * 1000)} vs ${fmt(h.readSeconds * 1000)} ms (${fmt(h.ratio, 2)}x)`, target: `<= ${TARGET_HOSTILE_RATIO.toFixed(1)}x`, pass: h.ratio <= TARGET_HOSTILE_RATIO })
+}
+if (out.hostile != null) {
+  report('')
+  report(`hostile tars: opening each as an image archive (index + links) against one read of the file, page cache, best of ${runs}`)
+  report(`${pad('tar', 16)}${lpad('MiB', 7)}${lpad('read ms', 10)}${lpad('index ms', 10)}${lpad('ratio', 8)}  outcome`)
+  for (const h of out.hostile) report(`${pad(h.name, 16)}${lpad(fmt(h.bytes / MiB), 7)}${lpad(fmt(h.readSeconds * 1000), 10)}${lpad(fmt(h.indexSeconds * 1000), 10)}${lpad(`${fmt(h.ratio, 2)}x`, 8)}  ${h.what}: ${h.outcome}`)
 }
 if (checks.length > 0) {
   report('')
@@ -454,6 +484,7 @@ if (json) {
     tree: out.tree,
     contenders: summary,
     kubo: { ...kubo, importer: undefined },
+    hostile: out.hostile,
     targets: checks.map(({ name, value, target, pass }) => ({ name, value, target, pass })),
     ...(out.error != null ? { error: out.error } : {})
   }, null, 2) + '\n')

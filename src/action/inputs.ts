@@ -1,7 +1,8 @@
 import * as core from '@actions/core'
 import { join } from 'node:path'
-import { InputError, parseCid, parseHeaderLines, parseTagList, validateGatewayUrl, type CarScope, type DestinationSettings } from '../core/index.js'
+import { InputError, addHeaderSecret, addSecret, parseCid, parseHeaderLines, parseTagList, validateGatewayUrl, validateName, type CarScope, type DestinationSettings } from '../core/index.js'
 import type { CID } from 'multiformats/cid'
+import { parseSize } from '../core/size.js'
 
 /** Every input of action.yml, read and checked in one place. */
 export interface ActionInputs {
@@ -18,6 +19,7 @@ export interface ActionInputs {
   revision?: string
   summary: boolean
   tempDir: string
+  maxDecompressedSize?: number
   destinations: DestinationSettings
 }
 
@@ -47,7 +49,11 @@ function secret (name: string): string | undefined {
   const value = core.getInput(name)
   if (value.trim() === '') return undefined
   core.setSecret(value.trim())
-  for (const line of value.split(/\r?\n/)) if (line.trim() !== '') core.setSecret(line.trim())
+  addSecret(value)
+  for (const line of value.split(/\r?\n/)) {
+    if (line.trim() !== '') core.setSecret(line.trim())
+    if (!line.startsWith('-----')) addHeaderSecret(line.replace(/^[^:\s]+:\s*/, ''))
+  }
   return value
 }
 
@@ -104,12 +110,13 @@ export function getInputs (env: NodeJS.ProcessEnv = process.env): ActionInputs {
     throw new InputError('car-scope', `'${carScope}' is not a CAR scope (expected 'new' or 'full')`)
   }
   const previous = optional('previous-root')
+  const maxDecompressed = optional('max-decompressed-size')
   const tempDir = env.RUNNER_TEMP ?? env.TMPDIR ?? '/tmp'
   const destinations = destinationSettings()
   return {
     ...(image != null ? { image } : {}),
     ...(imageFile != null ? { imageFile } : {}),
-    name: optional('name') ?? parsedTags.path,
+    name: optional('name') ?? (parsedTags.path != null ? validateName(parsedTags.path, 'tags') : undefined),
     tags: parsedTags.tags,
     description: optional('description'),
     ...(previous != null ? { previousRoot: parseCid(previous, 'previous-root') } : {}),
@@ -120,6 +127,7 @@ export function getInputs (env: NodeJS.ProcessEnv = process.env): ActionInputs {
     revision: optional('revision') ?? env.GITHUB_SHA,
     summary: boolean('summary', true),
     destinations,
-    tempDir
+    tempDir,
+    ...(maxDecompressed != null ? { maxDecompressedSize: parseSize(maxDecompressed, 'max-decompressed-size') } : {})
   }
 }

@@ -1,37 +1,50 @@
 import * as core from '@actions/core'
-import * as exec from '@actions/exec'
+import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { closeSources, createProviders, openSources, runPipeline, type CommandRunner, type Logger } from '../core/index.js'
+import { closeSources, createProviders, logLine, openSources, redact, runPipeline, type CommandRunner, type Logger } from '../core/index.js'
+import { spawnCommandRunner } from '../core/image/docker.js'
+import { registerTemporary, releaseTemporary, removeTemporary } from '../core/interrupt.js'
 import { getInputs } from './inputs.js'
 import { setOutputs, writeSummary } from './outputs.js'
 
+/** Messages carry text from images and remote services: each becomes one line that runs no workflow command and holds no secret. */
 const logger: Logger = {
-  debug: (m) => core.debug(m),
-  info: (m) => core.info(m),
-  warn: (m) => core.warning(m),
-  group: async (name, fn) => await core.group(name, fn)
+  debug: (m) => core.debug(logLine(redact(m))),
+  info: (m) => core.info(logLine(redact(m))),
+  warn: (m) => core.warning(logLine(redact(m))),
+  group: async (name, fn) => await core.group(logLine(redact(name)), fn)
 }
 
-/** Runs commands through @actions/exec so they show up as runners show them. */
-const runCommand: CommandRunner = async (command, args) => {
-  let stderr = ''
-  const exitCode = await exec.exec(command, args, {
-    ignoreReturnCode: true,
-    silent: false,
-    listeners: { stderr: (data: Buffer) => { stderr += data.toString() } }
+/** Shows commands as @actions/exec does (a [command] line, then what they print, through the logger, line by line); killed when the run is cancelled. */
+const runCommand: CommandRunner = async (command, args, options) => {
+  let pending = ''
+  const run = spawnCommandRunner({
+    onStart: (name, list) => { logger.info(`[command]${name} ${list.join(' ')}`) },
+    onStderr: (text) => {
+      const lines = (pending + text).split(/\r?\n/)
+      pending = lines.pop() ?? ''
+      for (const line of lines) if (line !== '') logger.info(line)
+    }
   })
-  return { exitCode, stderr }
+  try {
+    return await run(command, args, options)
+  } finally {
+    if (pending !== '') logger.info(pending)
+  }
 }
 
-export async function run (): Promise<void> {
+/** `signal`: aborting it cancels the run (see src/action/index.ts); its reason is the failure reported. */
+export async function run ({ signal }: { signal?: AbortSignal } = {}): Promise<void> {
   try {
     const inputs = getInputs()
     const providers = createProviders(inputs.destinations, logger)
-    const sources = await openSources({ gateways: inputs.gateways, cars: inputs.previousCars }, logger)
+    const sources = await openSources({ gateways: inputs.gateways, cars: inputs.previousCars }, logger, { signal })
     let result
+    let carDir: string | undefined
     try {
-      await mkdir(dirname(inputs.carPath), { recursive: true })
+      carDir = await mkdir(dirname(inputs.carPath), { recursive: true })
+      if (carDir != null) registerTemporary(carDir)
       result = await runPipeline({
         ...providers,
         image: inputs.image != null ? { kind: 'docker', ref: inputs.image, run: runCommand } : { kind: 'file', path: inputs.imageFile as string },
@@ -43,16 +56,24 @@ export async function run (): Promise<void> {
         carPath: inputs.carPath,
         carScope: inputs.carScope,
         tempDir: inputs.tempDir,
+        maxDecompressedSize: inputs.maxDecompressedSize,
         revision: inputs.revision,
-        logger
+        logger,
+        signal
       })
+    } catch (err) {
+      // Unless the CAR was written (a later step failed), the folder made for it goes again.
+      if (carDir != null && !existsSync(inputs.carPath)) await removeTemporary(carDir)
+      throw err
     } finally {
+      if (carDir != null) releaseTemporary(carDir)
       await closeSources(sources)
     }
     setOutputs(result, inputs.gateways)
     if (inputs.summary) await writeSummary(result, inputs.gateways)
     core.info(`Registry root: ${result.rootCid}`)
-  } catch (err) {
-    core.setFailed(err instanceof Error ? err.message : String(err))
+  } catch (caught) {
+    const err = signal?.aborted === true ? signal.reason : caught
+    core.setFailed(logLine(redact(err instanceof Error ? err.message : String(err))))
   }
 }

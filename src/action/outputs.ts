@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { formatBytes, pullCommand, gatewayUrl, type PipelineResult } from '../core/index.js'
+import { formatBytes, htmlText, pullCommand, gatewayUrl, type PipelineResult } from '../core/index.js'
 
 /** Sets every output of action.yml, in one place. */
 export function setOutputs (result: PipelineResult, gateways: string[]): void {
@@ -15,25 +15,37 @@ export function setOutputs (result: PipelineResult, gateways: string[]): void {
   core.setOutput('metadata', JSON.stringify({ ...result, pullCommand: pull, gatewayUrl: url }))
 }
 
+/** Inline code in a summary cell. */
+function code (text: string): string {
+  return `<code>${htmlText(text)}</code>`
+}
+
+/**
+ * The job summary. Names, descriptions, platforms and destination details
+ * come from images, previous roots and remote services: every piece of text
+ * is escaped here (HTML and Markdown), and only this function adds markup.
+ */
 export async function writeSummary (result: PipelineResult, gateways: string[]): Promise<void> {
-  const rows = result.tags.map((t) => [`${result.name}:${t.tag}`, `<code>${t.cid}</code>`])
+  const text = htmlText
+  const rows = result.tags.map((t) => [text(`${result.name}:${t.tag}`), code(t.cid)])
   await core.summary
-    .addHeading(`Published ${result.name} to IPFS`, 3)
+    .addHeading(`Published ${text(result.name)} to IPFS`, 3)
     .addTable([
       [{ data: 'What', header: true }, { data: 'Value', header: true }],
-      ['Registry root', `<code>${result.rootCid}</code>`],
+      ['Registry root', code(result.rootCid)],
       ...rows,
-      ['Digest', `<code>${result.digest}</code>`],
-      ['Platforms', result.platforms.join(', ')],
-      ['Image size', formatBytes(result.size)],
-      ['Source format', result.sourceFormat],
-      ['CAR', `${result.car.path} (${result.car.scope}: ${result.car.blocks} blocks, ${formatBytes(result.car.bytes)})`],
-      ...(result.previousRoot != null ? [['Previous root', `<code>${result.previousRoot}</code>`], ['Blobs already in the previous root', String(result.reusedBlobs)]] : []),
-      ...result.destinations.map((d) => [`Stored in ${d.label}`, Object.entries(d.details).map(([k, v]) => `${k}: ${String(v)}`).join(', ')]),
-      ...result.names.map((n) => [n.label, `<code>/ipns/${n.name}</code> → <code>${n.value}</code>`])
+      ...(result.description != null ? [['Description', text(result.description)]] : []),
+      ['Digest', code(result.digest)],
+      ['Platforms', text(result.platforms.join(', '))],
+      ['Image size', text(formatBytes(result.size))],
+      ['Source format', text(result.sourceFormat)],
+      ['CAR', text(`${result.car.path} (${result.car.scope}: ${result.car.blocks} blocks, ${formatBytes(result.car.bytes)})`)],
+      ...(result.previousRoot != null ? [['Previous root', code(result.previousRoot)], ['Blobs already in the previous root', text(String(result.reusedBlobs))]] : []),
+      ...result.destinations.map((d) => [text(`Stored in ${d.label}`), text(Object.entries(d.details).map(([k, v]) => `${k}: ${String(v)}`).join(', '))]),
+      ...result.names.map((n) => [text(n.label), `${code(`/ipns/${n.name}`)} → ${code(n.value)}`])
     ])
     .addHeading('Pull', 4)
-    .addCodeBlock(pullCommand(result), 'sh')
-    .addLink('Open the tag folder on a gateway', gatewayUrl(result, gateways))
+    .addCodeBlock(text(pullCommand(result)), 'sh')
+    .addLink('Open the tag folder on a gateway', text(gatewayUrl(result, gateways)))
     .write()
 }

@@ -22,6 +22,9 @@ reference (exported with 'docker save'); or give --file.
 Image:
   --file PATH            Image tarball (docker save, buildx docker/oci, skopeo
                          docker-archive/oci-archive, gzip allowed) or OCI layout directory
+  --max-decompressed-size SIZE
+                         Most bytes a compressed tarball or layer may inflate to,
+                         e.g. 20GiB (default: 20 times its size, at least 1 GiB)
   --name NAME            Repository name in the tree, e.g. team/app
                          (default: the path of IMAGE or of the references in --tag)
   --tag TAG              Tag or full reference; repeat or separate with commas
@@ -77,6 +80,12 @@ CID. PATH is /ipfs/<cid>/<path>, <cid>/<path>, or <path> inside the store's root
   --store DIR            Read blocks (and the root, for a bare path) from this store
   --car PATH             Read blocks from a CAR file (repeatable)
   --gateway URL          Read blocks from a trustless gateway (repeatable)
+  --max-bytes SIZE       Most file bytes to write (default 64GiB; e.g. 100GiB, 512MiB)
+  --max-entries N        Most files and folders to write (default 1000000)
+  --max-blocks N         Most block reads (default 4194304)
+
+The limits are checked against the sizes the DAG declares before anything is
+written, and again while writing; a failed get leaves nothing at DIR.
 
 Example, then load the image with Docker:
   ipcr get --store .ipcr ipcr-demo/tags/latest -o demo

@@ -1,3 +1,9 @@
+import { handleInterrupts } from '../core/interrupt.js'
 import { main } from './main.js'
 
-process.exitCode = await main(process.argv.slice(2))
+const interrupts = handleInterrupts((message) => { process.stderr.write(`ipcr: ${message}\n`) })
+const code = await main(process.argv.slice(2), undefined, { signal: interrupts.signal })
+// Cancelled: the command has cleaned up; exit now, whatever may still hold the event loop.
+if (interrupts.exitCode != null) process.exit(interrupts.exitCode)
+interrupts.dispose()
+process.exitCode = code

@@ -1,13 +1,15 @@
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { CID } from 'multiformats/cid'
 import {
-  InputError, LocalStore, closeSources, createProviders, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline,
+  InputError, LocalStore, redact, closeSources, createProviders, escapeControl, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
   writeSampleImage, demoImage, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
+import { registerTemporary, removeTemporary } from '../core/interrupt.js'
+import { parseCount, parseSize } from '../core/size.js'
 import { FirstSource } from '../core/blocks/multi.js'
 import { exportToDirectory } from '../core/unixfs/export.js'
 import { resolvePath } from '../core/unixfs/tree.js'
@@ -22,11 +24,13 @@ function list (values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '')
 }
 
-function printResult (result: PublishResult, json: boolean, out: Out): void {
+function printResult (result: PublishResult, json: boolean, print: Out): void {
   if (json) {
-    out(JSON.stringify({ ...result, pullCommand: pullCommand(result) }, null, 2))
+    print(JSON.stringify({ ...result, pullCommand: pullCommand(result) }, null, 2))
     return
   }
+  // Destination details come from remote services.
+  const out: Out = (line) => { print(escapeControl(line)) }
   out(`root-cid   ${result.rootCid}`)
   for (const t of result.tags) out(`tag        ${result.name}:${t.tag} ${t.cid}`)
   out(`digest     ${result.digest}`)
@@ -35,12 +39,13 @@ function printResult (result: PublishResult, json: boolean, out: Out): void {
   for (const n of (result as Partial<PipelineResult>).names ?? []) out(`ipns       /ipns/${n.name} → ${n.value}`)
 }
 
-async function push (args: string[], out: Out): Promise<number> {
+async function push (args: string[], out: Out, signal?: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: {
       file: { type: 'string' },
+      'max-decompressed-size': { type: 'string' },
       name: { type: 'string' },
       tag: { type: 'string', multiple: true },
       description: { type: 'string' },
@@ -77,6 +82,8 @@ async function push (args: string[], out: Out): Promise<number> {
   }
   const scope = values['car-scope'] ?? 'new'
   if (scope !== 'new' && scope !== 'full') throw new InputError('--car-scope', `'${scope}' is not a CAR scope (expected new or full)`)
+  const maxDecompressed = values['max-decompressed-size']
+  const maxDecompressedSize = maxDecompressed != null ? parseSize(maxDecompressed, '--max-decompressed-size') : undefined
   const logger = cliLogger(values.quiet === true || values.json === true, values.verbose === true)
   const tagList = parseTagList((values.tag ?? []).join(','), '--tag')
   const store = values.store != null ? new LocalStore(resolve(values.store)) : undefined
@@ -84,7 +91,7 @@ async function push (args: string[], out: Out): Promise<number> {
   if (previousRoot == null && store != null) previousRoot = await store.readRoot()
   const sources: BlockSource[] = [
     ...(store != null ? [store.blocks] : []),
-    ...await openSources({ gateways: list(values.gateway), cars: list(values['previous-car']) }, logger)
+    ...await openSources({ gateways: list(values.gateway), cars: list(values['previous-car']) }, logger, { signal })
   ]
   let result
   try {
@@ -92,7 +99,7 @@ async function push (args: string[], out: Out): Promise<number> {
     result = await runPipeline({
       ...providers,
       image: ref != null ? { kind: 'docker', ref, run: nodeCommandRunner } : { kind: 'file', path: resolve(values.file as string) },
-      name: values.name ?? tagList.path,
+      name: values.name ?? (tagList.path != null ? validateName(tagList.path, '--tag') : undefined),
       tags: tagList.tags,
       description: values.description,
       previousRoot,
@@ -101,8 +108,10 @@ async function push (args: string[], out: Out): Promise<number> {
       carPath: resolve(values.car ?? 'registry.car'),
       carScope: scope,
       tempDir: tmpdir(),
+      maxDecompressedSize,
       revision: values.revision ?? process.env.GITHUB_SHA,
-      logger
+      logger,
+      signal
     })
   } finally {
     await closeSources(sources)
@@ -142,7 +151,7 @@ async function destinationSettings (values: Record<string, string | boolean | st
   return settings
 }
 
-async function get (args: string[], out: Out): Promise<number> {
+async function get (args: string[], out: Out, signal?: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -151,12 +160,20 @@ async function get (args: string[], out: Out): Promise<number> {
       store: { type: 'string' },
       car: { type: 'string', multiple: true },
       gateway: { type: 'string', multiple: true },
+      'max-bytes': { type: 'string' },
+      'max-entries': { type: 'string' },
+      'max-blocks': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
   if (values.help === true) {
     out(getHelp)
     return 0
+  }
+  const limits = {
+    ...(values['max-bytes'] != null ? { maxBytes: parseSize(values['max-bytes'], '--max-bytes') } : {}),
+    ...(values['max-entries'] != null ? { maxEntries: parseCount(values['max-entries'], '--max-entries') } : {}),
+    ...(values['max-blocks'] != null ? { maxBlocks: parseCount(values['max-blocks'], '--max-blocks') } : {})
   }
   const path = positionals[0]
   if (path == null || positionals.length > 1) throw new InputError('PATH', 'expected one path such as /ipfs/<cid>/name/tags/tag')
@@ -165,7 +182,7 @@ async function get (args: string[], out: Out): Promise<number> {
   const store = values.store != null ? new LocalStore(resolve(values.store)) : undefined
   const sources: BlockSource[] = [
     ...(store != null ? [store.blocks] : []),
-    ...await openSources({ gateways: list(values.gateway), cars: list(values.car) }, logger)
+    ...await openSources({ gateways: list(values.gateway), cars: list(values.car) }, logger, { signal })
   ]
   if (sources.length === 0) throw new InputError('--store', 'no block source: give --store, --car or --gateway')
   try {
@@ -179,12 +196,13 @@ async function get (args: string[], out: Out): Promise<number> {
       if (root == null) throw new InputError('PATH', `'${path}' does not start with a CID and there is no store root to resolve it in`)
     }
     const source = new FirstSource(sources)
-    const node = await resolvePath(root, parts, source)
+    const node = await resolvePath(root, parts, source, { signal })
     if (node == null) throw new InputError('PATH', `'${parts.join('/')}' does not exist under ${root.toString()}`)
     const outDir = resolve(values.output)
     const existing = await readdir(outDir).catch((err) => err.code === 'ENOENT' ? [] : ['(not a folder)'])
     if (existing.length > 0) throw new InputError('--output', `'${values.output}' already exists and is not an empty folder`)
-    await exportToDirectory(node.cid, outDir, source)
+    // Written into a temporary sibling and moved into place at the end: a failed get leaves no half output.
+    await exportToDirectory(node.cid, outDir, source, { signal, limits, limitNames: { maxBytes: '--max-bytes', maxEntries: '--max-entries', maxBlocks: '--max-blocks' } })
     out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`)
   } finally {
     await closeSources(sources)
@@ -192,7 +210,7 @@ async function get (args: string[], out: Out): Promise<number> {
   return 0
 }
 
-async function demo (args: string[], out: Out): Promise<number> {
+async function demo (args: string[], out: Out, signal?: AbortSignal): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -209,6 +227,7 @@ async function demo (args: string[], out: Out): Promise<number> {
   const store = new LocalStore(resolve(storeDir))
   const logger = cliLogger(values.json === true, false)
   const work = await mkdtemp(join(tmpdir(), 'ipcr-demo-'))
+  registerTemporary(work)
   try {
     const image = await logger.group('Build the demo image in-process', async () => await writeSampleImage(join(work, 'image'), demoImage))
     const previousRoot = await store.readRoot()
@@ -223,7 +242,8 @@ async function demo (args: string[], out: Out): Promise<number> {
       carPath: join(store.dir, 'demo.car'),
       carScope: 'full',
       tempDir: work,
-      logger
+      logger,
+      signal
     })
     await store.writeRoot(parseCid(result.rootCid, 'root'))
     if (values.json === true) {
@@ -241,17 +261,18 @@ async function demo (args: string[], out: Out): Promise<number> {
     out(`  ${pullCommand(result)}`)
     return 0
   } finally {
-    await rm(work, { recursive: true, force: true })
+    await removeTemporary(work)
   }
 }
 
-export async function main (argv: string[], out: Out = (l) => { process.stdout.write(`${l}\n`) }): Promise<number> {
+/** `signal`: aborting it cancels the command (see src/cli/index.ts); its reason is the error printed. */
+export async function main (argv: string[], out: Out = (l) => { process.stdout.write(`${l}\n`) }, { signal }: { signal?: AbortSignal } = {}): Promise<number> {
   const [command, ...rest] = argv
   try {
     switch (command) {
-      case 'push': return await push(rest, out)
-      case 'get': return await get(rest, out)
-      case 'demo': return await demo(rest, out)
+      case 'push': return await push(rest, out, signal)
+      case 'get': return await get(rest, out, signal)
+      case 'demo': return await demo(rest, out, signal)
       case '--version': case 'version':
         out(version)
         return 0
@@ -264,8 +285,9 @@ export async function main (argv: string[], out: Out = (l) => { process.stdout.w
         process.stderr.write(`ipcr: unknown command '${command}'\n\n${mainHelp}\n`)
         return 2
     }
-  } catch (err) {
-    process.stderr.write(`ipcr: ${err instanceof Error ? err.message : String(err)}\n`)
+  } catch (caught) {
+    const err = signal?.aborted === true ? signal.reason : caught
+    process.stderr.write(`ipcr: ${escapeControl(redact(err instanceof Error ? err.message : String(err)))}\n`)
     return 1
   }
 }

@@ -45,6 +45,20 @@ export class TreeError extends IpcrError {
   }
 }
 
+/** A network request was refused by ipcr's HTTP policy (a redirect to another origin, too many redirects). */
+export class RedirectError extends IpcrError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_REDIRECT', message, options)
+  }
+}
+
+/** A response body was larger than the limit for what it carries. */
+export class ResponseTooLargeError extends IpcrError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_RESPONSE_TOO_LARGE', message, options)
+  }
+}
+
 export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted === true) {
     throw signal.reason instanceof Error ? signal.reason : new IpcrError('ERR_ABORTED', 'Operation aborted')

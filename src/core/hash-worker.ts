@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import { throwIfAborted } from './errors.js'
 
 // Runs as CommonJS in the worker, so it needs no file of its own in dist/.
 // Per chunk of a blob: feed the blob's running sha256 and answer with the chunk's own sha256.
@@ -59,15 +60,19 @@ export class BlobHasher {
   private readonly leaves: Array<{ resolve: (reply: Reply) => void, reject: (err: Error) => void }> = []
   private result: { resolve: (hex: string) => void, reject: (err: Error) => void } | undefined
   private closed = false
+  private readonly onAbort = (): void => { this.fail(this.signal?.reason) }
 
-  /** `moveChunks`: the caller keeps no reference to the chunks, so whole-buffer chunks may be moved, not copied. */
-  constructor (private readonly moveChunks = false) {
+  /**
+   * `moveChunks`: the caller keeps no reference to the chunks, so whole-buffer chunks may be moved, not copied.
+   * `signal`: aborting it fails the pending hashes at once; the worker is stopped when no other blob uses it.
+   */
+  constructor (private readonly moveChunks = false, private readonly signal?: AbortSignal) {
+    throwIfAborted(signal)
     if (open++ === 0) this.worker.ref()
+    signal?.addEventListener('abort', this.onAbort, { once: true })
     sessions.set(this.id, (reply) => {
       if (reply.error != null) {
-        const err = new Error(`hash worker failed: ${reply.error}`)
-        for (const leaf of this.leaves.splice(0)) leaf.reject(err)
-        this.result?.reject(err)
+        this.fail(new Error(`hash worker failed: ${reply.error}`))
       } else if (reply.leaf != null) {
         this.leaves.shift()?.resolve(reply)
       } else if (reply.hex != null) {
@@ -83,6 +88,7 @@ export class BlobHasher {
    * is then detached.
    */
   readonly hashChunk = async (chunk: Uint8Array): Promise<HashedChunk> => {
+    throwIfAborted(this.signal)
     const reply = new Promise<Reply>((resolve, reject) => { this.leaves.push({ resolve, reject }) })
     const movable = this.moveChunks && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.byteLength > 0 && !(chunk.buffer instanceof SharedArrayBuffer)
     this.worker.postMessage({ id: this.id, chunk, transferred: movable }, movable ? [chunk.buffer as ArrayBuffer] : [])
@@ -92,6 +98,7 @@ export class BlobHasher {
 
   /** Hex sha256 of every chunk hashed, in order. */
   async digest (): Promise<string> {
+    throwIfAborted(this.signal)
     const hex = new Promise<string>((resolve, reject) => { this.result = { resolve, reject } })
     this.worker.postMessage({ id: this.id, digest: true })
     return await hex
@@ -101,8 +108,23 @@ export class BlobHasher {
   close (): void {
     if (this.closed) return
     this.closed = true
-    if (this.result == null) this.worker.postMessage({ id: this.id })
+    this.signal?.removeEventListener('abort', this.onAbort)
     sessions.delete(this.id)
-    if (--open === 0) this.worker.unref()
+    if (--open > 0) {
+      if (this.result == null) this.worker.postMessage({ id: this.id })
+    } else if (this.signal?.aborted === true && worker === this.worker) {
+      // Cancelled: drop whatever the worker still has queued.
+      worker = undefined
+      void this.worker.terminate()
+    } else {
+      if (this.result == null) this.worker.postMessage({ id: this.id })
+      this.worker.unref()
+    }
+  }
+
+  private fail (err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err))
+    for (const leaf of this.leaves.splice(0)) leaf.reject(error)
+    this.result?.reject(error)
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import type { BlockSink, BlockSource, PutOptions } from './blocks/types.js'
@@ -8,7 +8,9 @@ import { MemoryBlockStore } from './blocks/memory.js'
 import { CarFileWriter } from './car/writer.js'
 import { checkDigest } from './digest.js'
 import { BlobHasher } from './hash-worker.js'
-import { InputError } from './errors.js'
+import { InputError, TreeError } from './errors.js'
+import { plainLine } from './escape.js'
+import { registerTemporary, removeTemporary } from './interrupt.js'
 import { openImageArchive, type ImageArchive } from './image/archive.js'
 import { saveDockerImage, type CommandRunner } from './image/docker.js'
 import { loadImage } from './image/load.js'
@@ -16,12 +18,13 @@ import { platformString, type NormalizedImage } from './image/model.js'
 import { tagFolderFiles, type FolderFile } from './image/tag-folder.js'
 import { silentLogger, type Logger, type OperationOptions } from './logger.js'
 import { Progress, formatBytes } from './progress.js'
-import { CATALOG_FILE, emptyCatalog, encodeCatalog, parseCatalog, updateCatalog, type Catalog, type CatalogTag } from './registry/catalog.js'
+import { CATALOG_FILE, CATALOG_LIMITS, emptyCatalog, encodeCatalog, parseCatalog, updateCatalog, type Catalog, type CatalogTag } from './registry/catalog.js'
 import { registryPaths } from './registry/layout.js'
 import { parseReference, validateName, validateTag } from './registry/reference.js'
 import { buildDirectory, readDirectory, type DirEntry } from './unixfs/directory.js'
 import { importBytes, importFile, type DagNode } from './unixfs/file.js'
 import { editTree, type TreeEdit } from './unixfs/edit.js'
+import { DagBudget, PREVIOUS_ROOT_LIMITS, type ReadOptions } from './unixfs/limits.js'
 import { readFileBytes, resolvePath, walkDag } from './unixfs/tree.js'
 
 export type ImageInput =
@@ -45,6 +48,8 @@ export interface PublishOptions extends OperationOptions {
   /** Extra places every new block is written to (e.g. the embedded store). */
   sinks?: BlockSink[]
   tempDir: string
+  /** Bytes a compressed image tarball or layer may decompress to; default: 20 times its size, at least 1 GiB. */
+  maxDecompressedSize?: number
   revision?: string
   now?: Date
 }
@@ -93,11 +98,6 @@ const discard: BlockSink = {
 /** 1 MiB read buffers, the UnixFS chunk size, shared by every blob import. */
 const readBuffers = new BufferPool(1024 * 1024, 64)
 
-/** The first non-empty line, trimmed; undefined when there is none. */
-function firstLine (text: string | undefined): string | undefined {
-  return text?.split('\n').map((l) => l.trim()).find((l) => l !== '')
-}
-
 function resolveName (options: PublishOptions, image: NormalizedImage): string {
   if (options.name != null && options.name !== '') return validateName(options.name, 'name')
   if (options.image.kind === 'docker') return validateName(parseReference(options.image.ref, 'image').path, 'image')
@@ -123,22 +123,37 @@ const REUSE_TAGS = 8
  * hex, in its REUSE_TAGS most recently published tags (by catalog.json), so
  * the cost stays flat however many tags the repository has.
  */
-async function previousBlobs (root: CID, name: string, catalog: Catalog, source: BlockSource, options: OperationOptions): Promise<Map<string, DagNode>> {
+async function previousBlobs (root: CID, name: string, catalog: Catalog, source: BlockSource, options: ReadOptions): Promise<Map<string, DagNode>> {
   const known = new Map<string, DagNode>()
-  const tagsDir = await resolvePath(root, registryPaths.tags(name), source, options)
+  const tagsPath = registryPaths.tags(name)
+  const tagsDir = await inPreviousRoot(root, tagsPath, async () => await resolvePath(root, tagsPath, source, options))
   if (tagsDir == null) return known
   const recent = (catalog.images.find((i) => i.name === name)?.tags ?? [])
     .slice()
     .sort((a, b) => a.published < b.published ? 1 : a.published > b.published ? -1 : 0)
     .slice(0, REUSE_TAGS)
+  const read = new Set<string>()
   for (const tag of recent) {
-    const blobs = await resolvePath(tagsDir.cid, [tag.tag, 'blobs', 'sha256'], source, options)
-    if (blobs == null) continue
-    for (const entry of await readDirectory(blobs.cid, source, options)) {
-      known.set(entry.name, { cid: entry.cid, size: entry.size })
-    }
+    const path = [...tagsPath, tag.tag, 'blobs', 'sha256']
+    await inPreviousRoot(root, path, async () => {
+      const blobs = await resolvePath(tagsDir.cid, path.slice(tagsPath.length), source, options)
+      // Tags of one image share their blob folder: read each folder once.
+      if (blobs == null || read.has(blobs.cid.toString())) return
+      read.add(blobs.cid.toString())
+      for (const entry of await readDirectory(blobs.cid, source, options)) known.set(entry.name, { cid: entry.cid, size: entry.size })
+    })
   }
   return known
+}
+
+/** Runs `work`, naming the previous root and the path in any TreeError it throws. */
+async function inPreviousRoot<T> (root: CID, path: string[], work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (err) {
+    if (err instanceof TreeError) throw new TreeError(`previous root ${root}, /${path.join('/')}: ${err.message}`, { cause: err })
+    throw err
+  }
 }
 
 async function * once (bytes: Uint8Array): AsyncGenerator<Uint8Array> {
@@ -154,7 +169,7 @@ async function importBlob (file: FolderFile, sink: BlockSink, label: string, pro
   // and back, and return to the pool once written. file.bytes stays put.
   const pooled = file.bytes == null
   const source = pooled ? fileContent(file, signal) : once(file.bytes as Uint8Array)
-  const hasher = new BlobHasher(pooled)
+  const hasher = new BlobHasher(pooled, signal)
   try {
     let size = 0
     const content = async function * (): AsyncGenerator<Uint8Array> {
@@ -198,6 +213,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     throw new InputError('previous-root', 'a previous root was given but no block source to read it from (set gateways, a CAR or a store)')
   }
   const work = await mkdtemp(join(options.tempDir, 'ipcr-publish-'))
+  registerTemporary(work)
   let archive: ImageArchive | undefined
   let car: CarFileWriter | undefined
   try {
@@ -208,19 +224,24 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
         return await saveDockerImage(img.ref, { run: img.run, tempDir: work, input, signal })
       })
       : options.image.path
-    archive = await openImageArchive(archivePath, { input, tempDir: work, signal })
-    const image = await loadImage(archive, { input, signal })
+    const { maxDecompressedSize } = options
+    archive = await openImageArchive(archivePath, { input, tempDir: work, signal, maxDecompressedSize })
+    const image = await loadImage(archive, { input, signal, maxDecompressedSize })
     const name = resolveName(options, image)
-    const description = firstLine(options.description ?? image.labels['org.opencontainers.image.description'])
+    const description = plainLine(options.description ?? image.labels['org.opencontainers.image.description'])
     const platforms = image.images.map((i) => platformString(i.platform))
     logger.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(', ')}) → ${name}:${tags.join(', ')}`)
 
     const previousRoot = options.previousRoot ?? null
-    const source = previousRoot != null ? new FirstSource(options.sources ?? []) : null
+    // What is read of the previous root (catalog, recent blob folders, edited directories) is
+    // bounded by one budget; the full-scope copy below walks it with its own bound.
+    const budget = new DagBudget(PREVIOUS_ROOT_LIMITS)
+    const allSources = previousRoot != null ? new FirstSource(options.sources ?? []) : null
+    const source = allSources != null ? budget.source(allSources) : null
     const { previousCatalog, known } = previousRoot != null && source != null
       ? await logger.group(`Read the previous registry root ${previousRoot}`, async () => {
-        const previousCatalog = await readPreviousCatalog(previousRoot, source, { signal })
-        return { previousCatalog, known: await previousBlobs(previousRoot, name, previousCatalog, source, { signal, logger }) }
+        const previousCatalog = await readPreviousCatalog(previousRoot, source, { signal, budget })
+        return { previousCatalog, known: await previousBlobs(previousRoot, name, previousCatalog, source, { signal, budget }) }
       })
       : { previousCatalog: emptyCatalog(), known: new Map<string, DagNode>() }
 
@@ -287,10 +308,12 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal })
     edits.push({ path: registryPaths.catalog(), node: catalogNode })
 
-    const root = await editTree(previousRoot, edits, source, sink, { signal })
-    if (scope === 'full' && source != null) {
+    const root = previousRoot != null
+      ? await inPreviousRoot(previousRoot, [], async () => await editTree(previousRoot, edits, source, sink, { signal, budget }))
+      : await editTree(null, edits, source, sink, { signal })
+    if (scope === 'full' && allSources != null) {
       await logger.group('Copy the unchanged part of the registry into the CAR', async () => {
-        const full = new FirstSource([sink.dagPb, source])
+        const full = new FirstSource([sink.dagPb, allSources])
         for await (const block of walkDag(root.cid, full, { signal, skip: (cid: CID) => cid.code === 0x55 && car?.has(cid) === true })) {
           await car?.put(block.cid, block.bytes)
         }
@@ -313,16 +336,26 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
       reusedBlobs: reused
     }
   } finally {
-    if (car != null) await car.abort()
-    if (archive != null) await archive.close()
-    await rm(work, { recursive: true, force: true })
+    // Each step runs even when the one before it fails.
+    try {
+      if (car != null) await car.abort()
+    } finally {
+      try {
+        if (archive != null) await archive.close()
+      } finally {
+        await removeTemporary(work)
+      }
+    }
   }
 }
 
-async function readPreviousCatalog (root: CID, source: BlockSource, options: OperationOptions): Promise<Catalog> {
-  const node = await resolvePath(root, registryPaths.catalog(), source, options)
-  if (node == null) return emptyCatalog()
-  return parseCatalog(await readFileBytes(node.cid, source, { ...options, maxBytes: 64 * 1024 * 1024 }))
+async function readPreviousCatalog (root: CID, source: BlockSource, options: ReadOptions): Promise<Catalog> {
+  const path = registryPaths.catalog()
+  const bytes = await inPreviousRoot(root, path, async () => {
+    const node = await resolvePath(root, path, source, options)
+    return node == null ? undefined : await readFileBytes(node.cid, source, { ...options, maxBytes: CATALOG_LIMITS.bytes })
+  })
+  return bytes == null ? emptyCatalog() : parseCatalog(bytes, `previous root ${root.toString()}`)
 }
 
 export function parseCid (value: string, input: string): CID {

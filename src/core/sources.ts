@@ -1,9 +1,9 @@
 import type { BlockSource } from './blocks/types.js'
 import { CarBlockSource } from './blocks/car-source.js'
 import { GatewayBlockSource } from './blocks/gateway.js'
-import { InputError } from './errors.js'
+import { InputError, throwIfAborted } from './errors.js'
 import { parseServiceUrl } from './url.js'
-import type { Logger } from './logger.js'
+import type { AbortOptions, Logger } from './logger.js'
 
 export interface SourceConfig {
   gateways: string[]
@@ -17,13 +17,14 @@ export function validateGatewayUrl (value: string, input = 'gateways'): string {
 }
 
 /** Opens the block sources a publish reads the previous root from: local CARs first, then gateways. */
-export async function openSources (config: SourceConfig, logger: Logger): Promise<BlockSource[]> {
+export async function openSources (config: SourceConfig, logger: Logger, options: AbortOptions = {}): Promise<BlockSource[]> {
   const sources: BlockSource[] = []
   for (const path of config.cars) {
     try {
-      sources.push(await CarBlockSource.open(path))
+      sources.push(await CarBlockSource.open(path, options))
     } catch (err) {
       await closeSources(sources)
+      throwIfAborted(options.signal)
       throw new InputError('previous-car', `cannot read '${path}' as a CAR file: ${(err as Error).message}`, { cause: err })
     }
   }

@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import { FsBlockStore } from './blocks/fs-store.js'
+import { registerTemporary, releaseTemporary, removeTemporary } from './interrupt.js'
 import { parseCid } from './publish.js'
 
 /**
@@ -27,7 +28,13 @@ export class LocalStore {
   async writeRoot (root: CID): Promise<void> {
     await mkdir(this.dir, { recursive: true })
     const tmp = join(this.dir, 'root.tmp')
-    await writeFile(tmp, `${root.toString()}\n`)
-    await rename(tmp, join(this.dir, 'root'))
+    registerTemporary(tmp)
+    try {
+      await writeFile(tmp, `${root.toString()}\n`)
+      await rename(tmp, join(this.dir, 'root'))
+      releaseTemporary(tmp)
+    } finally {
+      await removeTemporary(tmp)
+    }
   }
 }

@@ -1,4 +1,5 @@
 import { InputError } from './errors.js'
+import { addHeaderSecret, addUserinfoSecret } from './redact.js'
 
 /** An HTTP service endpoint with any userinfo moved out of the URL. */
 export interface ServiceUrl {
@@ -30,6 +31,8 @@ export function parseServiceUrl (value: string, input: string): ServiceUrl {
     const user = decodeURIComponent(url.username)
     const password = decodeURIComponent(url.password)
     authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+    addUserinfoSecret(url.username, url.password)
+    addHeaderSecret(authorization)
     url.username = ''
     url.password = ''
   }

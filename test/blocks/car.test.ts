@@ -8,7 +8,7 @@ import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { CarBlockSource } from '../../src/core/blocks/car-source.js'
+import { CAR_MAX_BLOCK_BYTES, CarBlockSource } from '../../src/core/blocks/car-source.js'
 import { DigestMismatchError, BlockNotFoundError, InputError } from '../../src/core/errors.js'
 import { encodeCarHeader } from '../../src/core/car/header.js'
 import { CarFileWriter } from '../../src/core/car/writer.js'
@@ -143,6 +143,9 @@ describe('CarBlockSource', () => {
       expect(source.roots.map(String)).toEqual([root.cid.toString()])
       expect(source.blockCount).toBe(201)
       for (const b of blocks) expect(same(await source.get(b.cid), b.bytes)).toBe(true)
+      // The index keeps each CID's own bytes, not the 64 KiB read window it was decoded from.
+      for (const cid of source.cids()) expect(cid.multihash.bytes.buffer.byteLength).toBeLessThan(1024)
+      for (const cid of source.roots) expect(cid.multihash.bytes.buffer.byteLength).toBeLessThan(1024)
       expect(await source.get(root.cid.toV0())).toEqual(root.bytes)
       const missing = await rawBlock('missing')
       await expect(source.get(missing.cid)).rejects.toThrow(BlockNotFoundError)
@@ -188,5 +191,25 @@ describe('CarBlockSource', () => {
     await expect(CarBlockSource.open(path)).rejects.toThrow(InputError)
     await writeFile(path, 'not a car at all')
     await expect(CarBlockSource.open(path)).rejects.toThrow(InputError)
+  })
+
+  it('refuses a block larger than the limit when it is read, before reading it', async () => {
+    const big = await rawBlock('x'.repeat(CAR_MAX_BLOCK_BYTES + 1))
+    const small = await rawBlock('small')
+    const path = join(dir, 'big-block.car')
+    const car = await CarFileWriter.create(path)
+    await car.put(big.cid, big.bytes)
+    await car.put(small.cid, small.bytes)
+    await car.close(big.cid)
+    const source = await CarBlockSource.open(path)
+    try {
+      await expect(source.get(big.cid)).rejects.toThrow(new InputError(path, `block ${big.cid} is ${CAR_MAX_BLOCK_BYTES + 1} bytes, more than the ${CAR_MAX_BLOCK_BYTES} a block may have`))
+      expect(await source.get(small.cid)).toEqual(small.bytes)
+    } finally {
+      await source.close()
+    }
+    const roomy = await CarBlockSource.open(path, { maxBlockBytes: CAR_MAX_BLOCK_BYTES + 1 })
+    expect((await roomy.get(big.cid)).length).toBe(CAR_MAX_BLOCK_BYTES + 1)
+    await roomy.close()
   })
 })

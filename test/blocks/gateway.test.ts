@@ -6,6 +6,7 @@ import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { GatewayBlockSource } from '../../src/core/blocks/gateway.js'
 import { BlockNotFoundError } from '../../src/core/errors.js'
+import type { Logger } from '../../src/core/logger.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse, block: Uint8Array | undefined) => void
 
@@ -130,5 +131,68 @@ describe('GatewayBlockSource', () => {
     const source = new GatewayBlockSource(['https://gw.example'], { fetch })
     expect(Buffer.from(await source.get(block.cid)).equals(block.bytes)).toBe(true)
     expect(urls).toEqual([`https://gw.example/ipfs/${block.cid.toString()}?format=raw`])
+  })
+
+  it('refuses a redirect to another origin: the other listener receives no request, credentials included', async () => {
+    const other = await gateway(good)
+    const front = await gateway((req, res) => { res.writeHead(307, { location: `${other.url}${req.url ?? ''}&token=in-location` }).end() })
+    const source = new GatewayBlockSource([front.url.replace('http://', 'http://user:gw-s3cret@')], { retryDelayMs: 1 })
+    const error = await source.get(block.cid).catch((err) => err)
+    expect(error).toBeInstanceOf(BlockNotFoundError)
+    expect(error.message).toBe(`Block ${block.cid.toString()} not found on gateways: ${front.url} (answered HTTP 307 with a redirect to another origin (${other.url}); ipcr sends no request to another origin (check the URL))`)
+    expect(front.requests).toHaveLength(1) // not retried
+    expect(other.requests).toHaveLength(0)
+  })
+
+  it('follows a redirect to another origin for a gateway without credentials (a subdomain gateway), verifying the block', async () => {
+    const other = await gateway(good)
+    const front = await gateway((req, res) => { res.writeHead(301, { location: `${other.url}${req.url ?? ''}` }).end() })
+    const source = new GatewayBlockSource([front.url], { retryDelayMs: 1 })
+    expect(Buffer.from(await source.get(block.cid)).equals(block.bytes)).toBe(true)
+    expect(other.requests).toHaveLength(1)
+    expect(other.requests[0]?.headers.authorization).toBeUndefined()
+  })
+
+  it('follows a redirect within the same origin', async () => {
+    const moving = await gateway((req, res) => {
+      const moved = /^\/moved\/ipfs\/([^/?]+)/.exec(req.url ?? '')
+      if (moved != null) good(req, res, blocks.get(moved[1] as string))
+      else res.writeHead(308, { location: `/moved${req.url ?? ''}` }).end()
+    })
+    const source = new GatewayBlockSource([moving.url])
+    expect(Buffer.from(await source.get(block.cid)).equals(block.bytes)).toBe(true)
+    expect(moving.requests.map((r) => r.url)).toEqual([`/ipfs/${block.cid.toString()}?format=raw`, `/moved/ipfs/${block.cid.toString()}?format=raw`])
+  })
+
+  it('stops asking a gateway that timed out 4 times in a row, and says so once', async () => {
+    const silent = await gateway(() => {})
+    const g = await gateway(good)
+    const warnings: string[] = []
+    const logger: Logger = { debug () {}, info () {}, warn (m) { warnings.push(m) }, group: async (_n, fn) => await fn() }
+    // The silent gateway never answers, so it always times out; the good one has ample time to answer.
+    const source = new GatewayBlockSource([silent.url, g.url], { retries: 1, retryDelayMs: 1, timeoutMs: 1000, logger })
+    for (let i = 0; i < 10; i++) expect(Buffer.from(await source.get(block.cid)).equals(block.bytes)).toBe(true)
+    expect(silent.requests).toHaveLength(4)
+    expect(g.requests).toHaveLength(10)
+    expect(warnings).toEqual([`${silent.url}: 4 timeouts or network errors in a row; not asking this gateway again in this run`])
+    // Once every gateway is given up, a block fails at once, naming why.
+    const alone = new GatewayBlockSource([silent.url], { retries: 0, timeoutMs: 50, logger })
+    for (let i = 0; i < 4; i++) await expect(alone.get(block.cid)).rejects.toThrow(BlockNotFoundError)
+    const before = silent.requests.length
+    await expect(alone.get(block.cid)).rejects.toThrow(`${silent.url} (not asked: 4 timeouts or network errors in a row)`)
+    expect(silent.requests.length).toBe(before)
+  })
+
+  it('has an overall deadline per block, across attempts and gateways', async () => {
+    const first = await gateway(() => {})
+    const second = await gateway(() => {})
+    // Without the deadline: 6 attempts of 200 ms on each gateway. With it, the deadline
+    // (300 ms) passes during the second attempt on the first gateway.
+    const source = new GatewayBlockSource([first.url, second.url], { retries: 5, retryDelayMs: 1, timeoutMs: 200, deadlineMs: 300, maxConsecutiveFailures: 100 })
+    const error = await source.get(block.cid).catch((err) => err)
+    expect(error).toBeInstanceOf(BlockNotFoundError)
+    expect(error.message).toBe(`Block ${block.cid.toString()} not fetched within 0.3 s (the deadline per block) from gateways: ${first.url} (no block before the deadline)`)
+    expect(first.requests.length).toBeLessThanOrEqual(2)
+    expect(second.requests).toHaveLength(0)
   })
 })

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { readFile, rm } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
+import { DigestMismatchError, ImageFormatError } from '../../src/core/errors.js'
 import { openImageArchive } from '../../src/core/image/archive.js'
 import { loadImage } from '../../src/core/image/load.js'
 import { MEDIA_TYPES } from '../../src/core/image/model.js'
@@ -13,6 +16,15 @@ import {
   buildOciLayout, dockerBuild, dockerLoadEachWay, dockerRemove, dockerSave, makeTempDir, skopeoCopy, uniqueName, writeTagFolder
 } from '../helpers/images.js'
 import { run } from '../helpers/tools.js'
+import { writeGzipBomb } from './hostile.js'
+
+async function runCli (args: string[]): Promise<{ code: number, stderr: string }> {
+  const child = spawn(process.execPath, ['dist/cli.js', ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (c) => { stderr += String(c) })
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)))
+  return { code, stderr }
+}
 
 const labels = { 'org.opencontainers.image.description': 'legacy test image', 'com.example.kind': 'docker' }
 
@@ -169,5 +181,53 @@ describe('legacy archive with gzip layers', () => {
     const expected = `sha256:${(await run('sha256sum', [layerPath])).split(' ')[0]}`
     expect(layer.digest).toBe(expected)
     expect(image.primary.config.digest).toBe(imageId)
+  })
+
+  /** The saved archive with its layer replaced by `write(layerPath)`'s gzip file; returns the archive and the layer's path in it. */
+  async function withLayer (name: string, write: (layerPath: string) => Promise<void>): Promise<{ file: string, layer: string }> {
+    const extracted = join(dir, name)
+    await run('mkdir', ['-p', extracted])
+    await run('tar', ['-C', extracted, '-xf', saved])
+    const manifest = JSON.parse(await readFile(join(extracted, 'manifest.json'), 'utf8'))
+    const layer = manifest[0].Layers[0] as string
+    await write(join(extracted, layer))
+    const file = join(dir, `${name}.tar`)
+    await run('tar', ['-C', extracted, '-cf', file, '.'])
+    return { file, layer }
+  }
+
+  test('a gzip layer whose content does not hash to its diff_id is a DigestMismatchError naming the input and the layer', async () => {
+    const { file, layer } = await withLayer('gz-wrong-diff-id', async (layerPath) => {
+      // Another valid layer tar, gzipped: its content is not what the config's diff_ids name.
+      const other = join(dir, 'other-layer')
+      await run('mkdir', ['-p', other])
+      await writeFile(join(other, 'hello.txt'), 'not the same\n')
+      await run('sh', ['-c', 'tar -C "$1" -cf - . | gzip -n > "$2"', 'sh', other, layerPath])
+    })
+    const err = await load(file).then(() => undefined, (e: Error) => e)
+    expect(err).toBeInstanceOf(DigestMismatchError)
+    expect(err?.message).toContain("Input 'image-file'")
+    expect(err?.message).toContain(`layer '${layer}'`)
+    expect(err?.message).toMatch(/rootfs\.diff_ids says sha256:[0-9a-f]{64}/)
+    // The real CLI: exit 1 naming the input, no CAR, no .partial.
+    const car = join(dir, 'wrong-diff-id.car')
+    const cli = await runCli(['push', '--file', file, '--name', 'x/y', '--car', car])
+    expect(cli.code).toBe(1)
+    expect(cli.stderr).toMatch(/^ipcr: Input 'image-file': layer .*rootfs\.diff_ids says/)
+    expect(existsSync(car)).toBe(false)
+    expect(existsSync(`${car}.partial`)).toBe(false)
+  })
+
+  test('a gzip bomb layer is decompressed only up to max-decompressed-size', async () => {
+    const { file, layer } = await withLayer('gz-bomb-layer', async (layerPath) => { await writeGzipBomb(layerPath, 512 * 1024 * 1024) })
+    const archive = await openImageArchive(file, { input: 'image-file', tempDir: dir })
+    try {
+      const err = await loadImage(archive, { input: 'image-file', maxDecompressedSize: 16 * 1024 * 1024 }).then(() => undefined, (e: Error) => e)
+      expect(err).toBeInstanceOf(ImageFormatError)
+      expect(err?.message).toContain(`Input 'image-file': layer '${layer}'`)
+      expect(err?.message).toMatch(/gzip-decompresses to more than 16\.0 MiB; .*max-decompressed-size/)
+    } finally {
+      await archive.close()
+    }
   })
 })

@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
+import { CID } from 'multiformats/cid'
+import { identity } from 'multiformats/hashes/identity'
 import { InputError } from '../../src/core/errors.js'
 import { parseReference, parseTagList, validateName, validateTag } from '../../src/core/registry/reference.js'
 import { emptyCatalog, encodeCatalog, parseCatalog, updateCatalog } from '../../src/core/registry/catalog.js'
@@ -42,13 +44,15 @@ describe('references', () => {
 
 describe('catalog', () => {
   it('adds and replaces tags, sorted and stable', () => {
-    const tag = (t: string, cid: string) => ({ tag: t, digest: 'sha256:x', platforms: ['linux/amd64'], size: 1, cid, published: 'p' })
-    let c = updateCatalog(emptyCatalog(), { name: 'b', tags: [tag('2', 'c2')], updated: 'u1' })
-    c = updateCatalog(c, { name: 'a', description: 'A', tags: [tag('1', 'c1')], updated: 'u2' })
-    c = updateCatalog(c, { name: 'b', tags: [tag('2', 'c3'), tag('1', 'c4')], updated: 'u3' })
+    const cid = (n: string): string => CID.createV1(0x55, identity.digest(new TextEncoder().encode(n))).toString()
+    const at = (n: number): string => new Date(Date.UTC(2026, 0, n)).toISOString()
+    const tag = (t: string, c: string) => ({ tag: t, digest: `sha256:${'a'.repeat(64)}`, platforms: ['linux/amd64'], size: 1, cid: cid(c), published: at(1) })
+    let c = updateCatalog(emptyCatalog(), { name: 'b', tags: [tag('2', 'c2')], updated: at(1) })
+    c = updateCatalog(c, { name: 'a', description: 'A', tags: [tag('1', 'c1')], updated: at(2) })
+    c = updateCatalog(c, { name: 'b', tags: [tag('2', 'c3'), tag('1', 'c4')], updated: at(3) })
     expect(c.images.map((i) => i.name)).toEqual(['a', 'b'])
-    expect(c.images[1]?.tags.map((t) => [t.tag, t.cid])).toEqual([['1', 'c4'], ['2', 'c3']])
+    expect(c.images[1]?.tags.map((t) => [t.tag, t.cid])).toEqual([['1', cid('c4')], ['2', cid('c3')]])
     expect(parseCatalog(encodeCatalog(c))).toEqual(c)
-    expect(() => parseCatalog(new TextEncoder().encode('{"images":3}'))).toThrow(/not an ipcr catalog/)
+    expect(() => parseCatalog(new TextEncoder().encode('{"images":3}'))).toThrow(/^catalog.json of the previous root: the catalog has no 'schemaVersion'$/)
   })
 })

@@ -99,3 +99,30 @@ describe('leaves in pooled buffers', () => {
     }
   })
 })
+
+describe('a cancelled blob', () => {
+  it('fails its pending hashes with the abort reason; the next blob gets a working worker', async () => {
+    const controller = new AbortController()
+    const reason = new Error('Cancelled by SIGTERM')
+    const hasher = new BlobHasher(false, controller.signal)
+    try {
+      const pending = hasher.hashChunk(randomBytes(4 * 1024 * 1024))
+      // The worker cannot answer before this: replies come through the event loop.
+      controller.abort(reason)
+      await expect(pending).rejects.toBe(reason)
+      await expect(hasher.hashChunk(randomBytes(16))).rejects.toBe(reason)
+      await expect(hasher.digest()).rejects.toBe(reason)
+    } finally {
+      hasher.close()
+    }
+    const next = new BlobHasher()
+    try {
+      const bytes = randomBytes(1000)
+      const { digest } = await next.hashChunk(bytes)
+      expect(Buffer.from(digest).toString('hex')).toBe(createHash('sha256').update(bytes).digest('hex'))
+      expect(await next.digest()).toBe(createHash('sha256').update(bytes).digest('hex'))
+    } finally {
+      next.close()
+    }
+  })
+})

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises'
 import { readBlockHead, readHeader } from '@ipld/car/decoder'
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
 import { BlockNotFoundError, InputError, throwIfAborted } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
 import { blockKey } from './key.js'
@@ -8,6 +8,22 @@ import type { BlockSource } from './types.js'
 import { verifyBlock } from './verify.js'
 
 interface BlockLocation { cid: CID, offset: number, length: number }
+
+/** The largest block read from a CAR, as from a gateway: Kubo and the importers write at most 1 MiB (bitswap carries 2 MiB). */
+export const CAR_MAX_BLOCK_BYTES = 4 * 1024 * 1024
+
+/**
+ * Options of `get` a caller may add: `buffers` lends the memory the block is read into, for a
+ * caller that gives it back once done (sources that do not know it allocate as usual).
+ */
+export interface BlockBufferOptions extends AbortOptions {
+  buffers?: { take: (length: number) => Uint8Array }
+}
+
+export interface CarSourceOptions extends AbortOptions {
+  /** Default CAR_MAX_BLOCK_BYTES; a larger block is refused when read. */
+  maxBlockBytes?: number
+}
 
 /**
  * Reads blocks from a CAR file (v1 or v2). `open` indexes block offsets in one pass,
@@ -19,8 +35,10 @@ export class CarBlockSource implements BlockSource {
   readonly roots: CID[]
   private readonly file: FileHandle
   private readonly index: Map<string, BlockLocation>
+  private readonly maxBlockBytes: number
 
-  private constructor(path: string, file: FileHandle, roots: CID[], index: Map<string, BlockLocation>) {
+  private constructor(path: string, file: FileHandle, roots: CID[], index: Map<string, BlockLocation>, maxBlockBytes: number) {
+    this.maxBlockBytes = maxBlockBytes
     this.path = path
     this.label = `CAR ${path}`
     this.file = file
@@ -28,7 +46,7 @@ export class CarBlockSource implements BlockSource {
     this.index = index
   }
 
-  static async open(path: string, options?: AbortOptions): Promise<CarBlockSource> {
+  static async open(path: string, options?: CarSourceOptions): Promise<CarBlockSource> {
     const file = await open(path, 'r')
     try {
       const { size } = await file.stat()
@@ -56,10 +74,11 @@ export class CarBlockSource implements BlockSource {
         const offset = reader.pos
         if (offset + head.blockLength > end) throw new InputError(path, 'CAR file is truncated')
         const key = blockKey(head.cid)
-        if (!index.has(key)) index.set(key, { cid: head.cid, offset, length: head.blockLength })
+        // The decoded CID is a view into the read window: keep a copy, not the window.
+        if (!index.has(key)) index.set(key, { cid: copyCid(head.cid), offset, length: head.blockLength })
         reader.seek(head.blockLength)
       }
-      return new CarBlockSource(path, file, header.roots, index)
+      return new CarBlockSource(path, file, header.roots.map(copyCid), index, options?.maxBlockBytes ?? CAR_MAX_BLOCK_BYTES)
     } catch (err) {
       await file.close()
       throw err
@@ -79,11 +98,12 @@ export class CarBlockSource implements BlockSource {
     for (const { cid } of this.index.values()) yield cid
   }
 
-  async get(cid: CID, options?: AbortOptions): Promise<Uint8Array> {
+  async get(cid: CID, options?: BlockBufferOptions): Promise<Uint8Array> {
     throwIfAborted(options?.signal)
     const location = this.index.get(blockKey(cid))
     if (location == null) throw new BlockNotFoundError(`Block ${cid} not found in ${this.label}`)
-    const bytes = new Uint8Array(location.length)
+    if (location.length > this.maxBlockBytes) throw new InputError(this.path, `block ${cid} is ${location.length} bytes, more than the ${this.maxBlockBytes} a block may have`)
+    const bytes = options?.buffers?.take(location.length) ?? new Uint8Array(location.length)
     let done = 0
     while (done < bytes.length) {
       const { bytesRead } = await this.file.read(bytes, done, bytes.length - done, location.offset + done)
@@ -99,11 +119,19 @@ export class CarBlockSource implements BlockSource {
   }
 }
 
+function copyCid(cid: CID): CID {
+  return CID.decode(cid.bytes.slice())
+}
+
 const WINDOW = 64 * 1024
 
-/** A seekable BytesReader over a file: reads through a small window, and seeking skips without reading. */
+/**
+ * A seekable BytesReader over a file: reads through a small window, reused from one read to the
+ * next (bytes it returned are valid until the next read), and seeking skips without reading.
+ */
 class FileReader {
   pos = 0
+  private buffer = new Uint8Array(0)
   private window = new Uint8Array(0)
   private windowStart = 0
   private readonly file: FileHandle
@@ -135,7 +163,8 @@ class FileReader {
     const start = this.pos - this.windowStart
     if (start >= 0 && start + length <= this.window.length) return
     const want = Math.min(Math.max(length, WINDOW), Math.max(0, this.size - this.pos))
-    const buffer = new Uint8Array(want)
+    if (this.buffer.length < want) this.buffer = new Uint8Array(Math.max(want, WINDOW))
+    const buffer = this.buffer
     let done = 0
     while (done < want) {
       const { bytesRead } = await this.file.read(buffer, done, want - done, this.pos + done)

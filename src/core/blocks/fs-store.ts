@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import { BlockNotFoundError, throwIfAborted } from '../errors.js'
+import { registerTemporary, releaseTemporary, removeTemporary } from '../interrupt.js'
 import type { AbortOptions } from '../logger.js'
 import type { BlockStore, PutOptions } from './types.js'
 import { verifyBlock } from './verify.js'
@@ -41,12 +42,14 @@ export class FsBlockStore implements BlockStore {
       this.madeDirs.add(shard)
     }
     const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`
+    registerTemporary(temp)
     try {
       await writeFile(temp, bytes, { signal: options?.signal })
       await rename(temp, file)
+      releaseTemporary(temp)
       options?.onWritten?.()
     } catch (err) {
-      await rm(temp, { force: true })
+      await removeTemporary(temp)
       throw err
     }
   }

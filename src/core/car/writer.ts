@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { open, rename, rm, type FileHandle } from 'node:fs/promises'
+import { open, rename, type FileHandle } from 'node:fs/promises'
 import * as dagPb from '@ipld/dag-pb'
 import { varint } from 'multiformats'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import type { BlockSink, PutOptions } from '../blocks/types.js'
 import { IpcrError, throwIfAborted } from '../errors.js'
-import type { AbortOptions } from '../logger.js'
+import { registerTemporary, releaseTemporary, removeTemporary } from '../interrupt.js'
 import { encodeCarHeader } from './header.js'
 
 /** A CIDv1 dag-pb sha2-256 of zeros: reserves the header space of the real root. */
@@ -58,14 +58,21 @@ export class CarFileWriter implements BlockSink {
 
   static async create(path: string): Promise<CarFileWriter> {
     const partialPath = `${path}.partial`
-    const file = await open(partialPath, 'w+')
+    registerTemporary(partialPath)
+    let file: FileHandle
+    try {
+      file = await open(partialPath, 'w+')
+    } catch (err) {
+      releaseTemporary(partialPath)
+      throw err
+    }
     try {
       const header = encodeCarHeader([PLACEHOLDER_ROOT])
       await writeFully(file, header, 0)
       return new CarFileWriter(path, partialPath, file, header.length)
     } catch (err) {
       await file.close().catch(() => {})
-      await rm(partialPath, { force: true })
+      await removeTemporary(partialPath)
       throw err
     }
   }
@@ -119,6 +126,7 @@ export class CarFileWriter implements BlockSink {
         await writeFully(this.file, header, 0)
         await this.file.close()
         await rename(this.partialPath, this.path)
+        releaseTemporary(this.partialPath)
       } else {
         await this.file.close()
         await this.rewriteWithHeader(header)
@@ -126,7 +134,7 @@ export class CarFileWriter implements BlockSink {
       return { path: this.path, blocks: this.blocks, bytes: this.bytes - this.headerLength + header.length }
     } catch (err) {
       await this.file.close().catch(() => {})
-      await rm(this.partialPath, { force: true })
+      await removeTemporary(this.partialPath)
       throw err
     }
   }
@@ -137,7 +145,7 @@ export class CarFileWriter implements BlockSink {
     this.state = 'aborted'
     await this.tail
     await this.file.close().catch(() => {})
-    await rm(this.partialPath, { force: true })
+    await removeTemporary(this.partialPath)
   }
 
   private assertOpen(): void {
@@ -172,9 +180,11 @@ export class CarFileWriter implements BlockSink {
   /** For a root whose CID length differs from the placeholder's: copies the blocks behind a new header. */
   private async rewriteWithHeader(header: Uint8Array): Promise<void> {
     const temp = `${this.path}.${randomBytes(6).toString('hex')}.partial`
+    registerTemporary(temp)
     const input = await open(this.partialPath, 'r')
-    const output = await open(temp, 'w')
+    let output: FileHandle | undefined
     try {
+      output = await open(temp, 'w')
       await writeFully(output, header, 0)
       const buffer = new Uint8Array(COPY_CHUNK)
       let from = this.headerLength
@@ -189,11 +199,12 @@ export class CarFileWriter implements BlockSink {
       await output.close()
       await input.close()
       await rename(temp, this.path)
-      await rm(this.partialPath, { force: true })
+      releaseTemporary(temp)
+      await removeTemporary(this.partialPath)
     } catch (err) {
-      await output.close().catch(() => {})
+      await output?.close().catch(() => {})
       await input.close().catch(() => {})
-      await rm(temp, { force: true })
+      await removeTemporary(temp)
       throw err
     }
   }

@@ -1,16 +1,19 @@
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdtemp, open, readdir, realpath, rm, stat } from 'node:fs/promises'
+import { mkdtemp, open, readdir, realpath, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import * as zlib from 'node:zlib'
 import type { BufferPool } from '../buffer-pool.js'
 import { InputError, throwIfAborted } from '../errors.js'
+import { registerTemporary, removeTemporary } from '../interrupt.js'
 import type { AbortOptions } from '../logger.js'
-import { detectCompression, MAGIC_BYTES } from './compression.js'
+import { formatBytes } from '../progress.js'
+import { createDecompressor, DecompressionLimit, DecompressionLimitError, detectCompression, MAGIC_BYTES, NotTarError } from './compression.js'
 import { formatError } from './image-errors.js'
-import { indexTar, normalizeEntryPath, TarError } from './tar-index.js'
+import { DECOMPRESSION_FLOOR, DECOMPRESSION_RATIO, defaultDecompressedLimit } from './limits.js'
+import { indexTar, isTarHeader, normalizeEntryPath, TarError } from './tar-index.js'
 import type { TarIndex } from './tar-index.js'
+import { LinkResolver } from './tar-links.js'
 
 /** Reads in the UnixFS chunk size: fewer syscalls, and the chunker need not join reads. */
 const READ_CHUNK = 1024 * 1024
@@ -41,6 +44,8 @@ export interface OpenArchiveOptions extends AbortOptions {
   input: string
   /** Where a compressed tarball is decompressed to. */
   tempDir: string
+  /** Bytes a compressed tarball may decompress to; default: defaultDecompressedLimit of its size. */
+  maxDecompressedSize?: number
 }
 
 export interface ChunkOptions extends AbortOptions {
@@ -71,23 +76,26 @@ export async function openImageArchive (path: string, options: OpenArchiveOption
     throw new InputError(input, `'${path}' is ${compression}-compressed; only uncompressed, gzip or zstd tarballs are supported`)
   }
 
-  let decompressor: NodeJS.ReadWriteStream
-  if (compression === 'gzip') {
-    decompressor = zlib.createGunzip()
-  } else {
-    const createZstd = (zlib as any).createZstdDecompress as (() => NodeJS.ReadWriteStream) | undefined
-    if (createZstd == null) {
-      throw new InputError(input, `'${path}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`)
-    }
-    decompressor = createZstd()
+  const decompressor = createDecompressor(compression)
+  if (decompressor == null) {
+    throw new InputError(input, `'${path}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`)
   }
+  const limit = options.maxDecompressedSize ?? defaultDecompressedLimit(stats.size)
   const dir = await mkdtemp(join(options.tempDir, 'ipcr-archive-'))
+  registerTemporary(dir)
   const tarPath = join(dir, 'image.tar')
   try {
-    await pipeline(createReadStream(path), decompressor, createWriteStream(tarPath), { signal: options.signal })
+    await pipeline(createReadStream(path), decompressor, new DecompressionLimit(limit, isTarHeader), createWriteStream(tarPath), { signal: options.signal })
   } catch (err: any) {
-    await rm(dir, { recursive: true, force: true })
-    if (options.signal?.aborted === true) throw err
+    await removeTemporary(dir)
+    throwIfAborted(options.signal)
+    if (err instanceof DecompressionLimitError) {
+      const how = options.maxDecompressedSize != null ? 'the limit set' : `the default limit, ${DECOMPRESSION_RATIO} times its compressed size and at least ${formatBytes(DECOMPRESSION_FLOOR)}`
+      throw new InputError(input, `'${path}' ${compression}-decompresses to more than ${formatBytes(limit)} (${how}); if the image is genuine, raise max-decompressed-size`)
+    }
+    if (err instanceof NotTarError) {
+      throw new InputError(input, `'${path}' is ${compression}-compressed but ${err.message}; expected a tar archive of an image`)
+    }
     throw new InputError(input, `cannot ${compression}-decompress '${path}': ${err.message}`, { cause: err })
   }
   return await openTar(path, tarPath, input, dir, options)
@@ -215,12 +223,12 @@ abstract class BaseArchive implements ImageArchive {
 
 class TarArchive extends BaseArchive {
   private readonly names: string[]
+  private readonly resolver: LinkResolver
 
   constructor (label: string, input: string, private readonly tarPath: string, private readonly index: TarIndex, private readonly tempDir?: string) {
     super(label, input)
-    const names = [...index.files.keys()]
-    for (const name of index.links.keys()) if (this.resolve(name) !== undefined) names.push(name)
-    this.names = names.sort()
+    this.resolver = new LinkResolver(index)
+    this.names = [...index.files.keys(), ...this.resolver.resolvedLinks()].sort()
   }
 
   list (): string[] {
@@ -228,29 +236,14 @@ class TarArchive extends BaseArchive {
   }
 
   protected locate (path: string): Located | undefined {
-    const resolved = this.resolve(path)
+    const resolved = this.resolver.resolve(path)
     const entry = resolved === undefined ? undefined : this.index.files.get(resolved)
     if (entry == null) return undefined
     return { size: entry.size, file: this.tarPath, offset: entry.offset }
   }
 
   override async close (): Promise<void> {
-    if (this.tempDir != null) await rm(this.tempDir, { recursive: true, force: true })
-  }
-
-  /** Follows links, also in parent folders, to a regular file's path. */
-  private resolve (path: string, depth = 0): string | undefined {
-    if (depth > 40) return undefined
-    if (this.index.files.has(path)) return path
-    const parts = path.split('/')
-    for (let i = 1; i <= parts.length; i++) {
-      const link = this.index.links.get(parts.slice(0, i).join('/'))
-      if (link == null) continue
-      const rest = parts.slice(i)
-      const next = [link.target, ...rest].filter((part) => part !== '').join('/')
-      return this.resolve(next, depth + 1)
-    }
-    return undefined
+    if (this.tempDir != null) await removeTemporary(this.tempDir)
   }
 }
 
@@ -259,7 +252,7 @@ async function openTar (label: string, tarPath: string, input: string, tempDir: 
     const index = await indexTar(tarPath, options)
     return new TarArchive(label, input, tarPath, index, tempDir)
   } catch (err: any) {
-    if (tempDir != null) await rm(tempDir, { recursive: true, force: true })
+    if (tempDir != null) await removeTemporary(tempDir)
     if (err instanceof TarError) {
       if (err.notTar) throw new InputError(input, `'${label}' is not a tar archive, a gzip or zstd tarball, or a directory: ${err.message}`)
       throw formatError(input, `${label}: ${err.message}`, { cause: err })

@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto'
-import { Readable } from 'node:stream'
+import { Readable, Transform, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { DEFAULT_JSON_LIMIT, parseJson, readBytes } from './archive.js'
 import type { ImageArchive } from './archive.js'
+import { createDecompressor, DecompressionLimit } from './compression.js'
 import { formatError, mismatchError } from './image-errors.js'
+import { quote } from '../escape.js'
+import { PLATFORM_TOKEN_RE } from '../registry/reference.js'
+import { IMAGE_LIMITS } from './limits.js'
 import type { BlobRef, Platform } from './model.js'
 
 /** What every loader step needs to read blobs and name the input in errors. */
@@ -10,6 +15,10 @@ export interface LoadContext {
   archive: ImageArchive
   input: string
   signal?: AbortSignal
+  /** Bytes a compressed layer may decompress to; default: defaultDecompressedLimit of its size. */
+  maxDecompressedSize?: number
+  /** Bytes of JSON read so far (manifests, configs, indexes), against IMAGE_LIMITS.jsonBytes. */
+  jsonBytes?: number
 }
 
 /** An OCI content descriptor, validated. */
@@ -27,15 +36,35 @@ export function sha256Digest (bytes: Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`
 }
 
-/** Hashes a stream; returns its digest and size. */
-export async function hashStream (stream: Readable): Promise<{ digest: string, size: number }> {
-  const hash = createHash('sha256')
+/**
+ * Hashes a compressed stream and, decompressed, its content (at most `limit`
+ * bytes of it: DecompressionLimitError past that).
+ */
+export async function hashCompressed (stream: Readable, compression: 'gzip' | 'zstd', limit: number): Promise<{ digest: string, size: number, contentDigest: string }> {
+  const decompressor = createDecompressor(compression)
+  if (decompressor == null) throw new Error(`Node.js ${process.versions.node} cannot decompress ${compression}`)
+  const raw = createHash('sha256')
   let size = 0
-  for await (const chunk of stream) {
-    hash.update(chunk as Uint8Array)
-    size += (chunk as Uint8Array).length
-  }
-  return { digest: `sha256:${hash.digest('hex')}`, size }
+  const content = createHash('sha256')
+  await pipeline(
+    stream,
+    new Transform({
+      transform (chunk: Buffer, _encoding, callback) {
+        raw.update(chunk)
+        size += chunk.length
+        callback(null, chunk)
+      }
+    }),
+    decompressor,
+    new DecompressionLimit(limit),
+    new Writable({
+      write (chunk: Buffer, _encoding, callback) {
+        content.update(chunk)
+        callback()
+      }
+    })
+  )
+  return { digest: `sha256:${raw.digest('hex')}`, size, contentDigest: `sha256:${content.digest('hex')}` }
 }
 
 /** Reads up to n leading bytes of a stream, then stops it. */
@@ -92,19 +121,35 @@ export function parseDescriptor (value: unknown, where: string, ctx: LoadContext
   }
   const descriptor: Descriptor = { digest, size }
   if (mediaType !== undefined) descriptor.mediaType = mediaType
-  const parsedPlatform = parsePlatform(platform)
+  const parsedPlatform = parsePlatform(platform, ctx, `${where} platform`)
   if (parsedPlatform != null) descriptor.platform = parsedPlatform
   if (isObject(annotations)) descriptor.annotations = stringRecord(annotations)
   return descriptor
 }
 
-/** os/architecture/variant from a descriptor's platform or an image config. */
-export function parsePlatform (value: unknown): Platform | undefined {
+/**
+ * os/architecture/variant from a descriptor's platform or an image config at
+ * `where`; undefined when os or architecture is absent or empty. A value that
+ * is present must be a short token (GOOS/GOARCH style, e.g. `linux`, `arm64`,
+ * `v8`): these strings reach logs, catalog.json and summaries.
+ */
+export function parsePlatform (value: unknown, ctx: LoadContext, where: string): Platform | undefined {
   if (!isObject(value)) return undefined
-  const { os, architecture, variant } = value
-  if (typeof os !== 'string' || typeof architecture !== 'string' || os === '' || architecture === '') return undefined
+  const field = (key: 'os' | 'architecture' | 'variant'): string | undefined => {
+    const item = value[key]
+    if (item === undefined || item === null || item === '') return undefined
+    if (typeof item !== 'string' || !PLATFORM_TOKEN_RE.test(item)) {
+      const shown = typeof item === 'string' ? quote(item, 80) : typeof item
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label}: platform ${key} ${shown} is not a platform name (expected 1 to 64 of A-Z a-z 0-9 . _ + -, such as linux, arm64 or v8)`)
+    }
+    return item
+  }
+  const os = field('os')
+  const architecture = field('architecture')
+  const variant = field('variant')
+  if (os == null || architecture == null) return undefined
   const platform: Platform = { os, architecture }
-  if (typeof variant === 'string' && variant !== '') platform.variant = variant
+  if (variant != null) platform.variant = variant
   return platform
 }
 
@@ -136,6 +181,11 @@ export function archiveBlob (ctx: LoadContext, path: string, digest: string, siz
 
 /** Reads a small JSON file at `path`, optionally verifying it against `digest`. */
 export async function readVerifiedJson (ctx: LoadContext, path: string, digest?: string): Promise<{ bytes: Uint8Array, json: unknown }> {
+  const size = ctx.archive.has(path) ? ctx.archive.size(path) : 0
+  ctx.jsonBytes = (ctx.jsonBytes ?? 0) + Math.min(size, DEFAULT_JSON_LIMIT)
+  if (ctx.jsonBytes > IMAGE_LIMITS.jsonBytes) {
+    throw formatError(ctx.input, `${ctx.archive.label}: its manifests, indexes and configs take more than ${IMAGE_LIMITS.jsonBytes} bytes of JSON (at '${path}')`)
+  }
   const bytes = await readBytes(ctx.archive, path, DEFAULT_JSON_LIMIT, ctx.input)
   if (digest !== undefined) {
     const actual = sha256Digest(bytes)

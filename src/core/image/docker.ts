@@ -9,27 +9,53 @@ export type CommandRunner = (command: string, args: string[], options: AbortOpti
 
 const STDERR_LIMIT = 64 * 1024
 
-/** A CommandRunner on child_process.spawn; stdout is discarded. */
-export const nodeCommandRunner: CommandRunner = async (command, args, options) => {
-  throwIfAborted(options.signal)
-  return await new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], signal: options.signal })
-    let stderr = ''
-    child.stderr.setEncoding('utf8')
-    child.stderr.on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-STDERR_LIMIT)
-    })
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      if (options.signal?.aborted === true) reject(options.signal.reason ?? err)
-      else if (err.code === 'ENOENT') resolve({ exitCode: 127, stderr: `${command}: command not found` })
-      else reject(err)
-    })
-    child.on('close', (code, signal) => {
-      if (options.signal?.aborted === true) return
-      resolve({ exitCode: code ?? (signal != null ? 128 : 1), stderr })
-    })
-  })
+export interface SpawnRunnerOptions {
+  /** Called before the command starts, e.g. to echo it. */
+  onStart?: (command: string, args: string[]) => void
+  /** Each piece of the command's stderr as it comes, e.g. to show it live. */
+  onStderr?: (text: string) => void
 }
+
+/**
+ * A CommandRunner on child_process.spawn; stdout is discarded. Aborting the
+ * signal kills the command (SIGKILL) and rejects with the signal's reason once
+ * it has ended, so nothing it writes outlives the call.
+ */
+export function spawnCommandRunner (hooks: SpawnRunnerOptions = {}): CommandRunner {
+  return async (command, args, options) => {
+    throwIfAborted(options.signal)
+    hooks.onStart?.(command, args)
+    return await new Promise((resolve, reject) => {
+      const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], signal: options.signal, killSignal: 'SIGKILL' })
+      let stderr = ''
+      let failure: NodeJS.ErrnoException | undefined
+      child.stderr.setEncoding('utf8')
+      child.stderr.on('data', (chunk: string) => {
+        hooks.onStderr?.(chunk)
+        stderr = (stderr + chunk).slice(-STDERR_LIMIT)
+      })
+      // 'close' follows 'error' too: settle there, once the process is gone.
+      child.on('error', (err: NodeJS.ErrnoException) => { failure ??= err })
+      child.on('close', (code, signal) => {
+        if (options.signal?.aborted === true) {
+          try {
+            throwIfAborted(options.signal)
+          } catch (err) {
+            reject(err)
+          }
+        } else if (failure?.code === 'ENOENT') {
+          resolve({ exitCode: 127, stderr: `${command}: command not found` })
+        } else if (failure != null) {
+          reject(failure)
+        } else {
+          resolve({ exitCode: code ?? (signal != null ? 128 : 1), stderr })
+        }
+      })
+    })
+  }
+}
+
+export const nodeCommandRunner: CommandRunner = spawnCommandRunner()
 
 export interface SaveDockerImageOptions extends AbortOptions {
   run: CommandRunner

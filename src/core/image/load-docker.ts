@@ -1,12 +1,15 @@
 import { posix } from 'node:path'
 import { throwIfAborted } from '../errors.js'
 import {
-  archiveBlob, hashStream, isObject, isSha256Digest, jsonBytes, memoryBlob, parsePlatform, readHeadBytes, readVerifiedJson
+  archiveBlob, hashCompressed, isObject, isSha256Digest, jsonBytes, memoryBlob, parsePlatform, readHeadBytes, readVerifiedJson
 } from './blob.js'
 import type { LoadContext } from './blob.js'
-import { detectCompression, MAGIC_BYTES } from './compression.js'
+import { DecompressionLimitError, detectCompression, MAGIC_BYTES } from './compression.js'
 import { formatError, mismatchError } from './image-errors.js'
+import { defaultDecompressedLimit, IMAGE_LIMITS } from './limits.js'
+import { addRepoTags } from './load-oci.js'
 import type { LoadedGraph } from './load-oci.js'
+import { formatBytes } from '../progress.js'
 import { MEDIA_TYPES } from './model.js'
 import type { BlobRef } from './model.js'
 
@@ -24,12 +27,15 @@ const LAYER_TYPES = {
 export async function loadDockerArchive (ctx: LoadContext): Promise<LoadedGraph> {
   const { archive, input } = ctx
   const label = archive.label
-  const list = await archive.readJson('manifest.json')
+  const list = (await readVerifiedJson(ctx, 'manifest.json')).json
   if (!Array.isArray(list) || list.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`)
   const entry = list[0]
   if (!isObject(entry) || typeof entry.Config !== 'string' || !Array.isArray(entry.Layers) ||
     !entry.Layers.every((layer: unknown) => typeof layer === 'string')) {
     throw formatError(input, `manifest.json in ${label}: the first entry needs a Config path and a Layers list`)
+  }
+  if (entry.Layers.length > IMAGE_LIMITS.layers) {
+    throw formatError(input, `manifest.json in ${label} lists ${entry.Layers.length} layers, more than the ${IMAGE_LIMITS.layers} allowed`)
   }
   const configPath: string = entry.Config
   const layerPaths: string[] = entry.Layers
@@ -58,13 +64,9 @@ export async function loadDockerArchive (ctx: LoadContext): Promise<LoadedGraph>
     if (compression === 'xz' || compression === 'bzip2') {
       throw formatError(input, `layer '${path}' in ${label} is ${compression}-compressed, which is not supported`)
     }
-    let digest = diffIds[i] as string
-    if (compression !== 'none') {
-      const hashed = await hashStream(archive.open(path))
-      if (hashed.size !== size) throw mismatchError(input, `layer '${path}' in ${label} changed while being read`)
-      digest = hashed.digest
-    }
+    const diffId = diffIds[i] as string
     // Uncompressed layers: digest = diff_id, checked by whoever streams the bytes.
+    const digest = compression === 'none' ? diffId : await compressedLayerDigest(ctx, path, compression, size, diffId)
     layers.push(archiveBlob(ctx, path, digest, size, LAYER_TYPES[compression]))
   }
 
@@ -75,14 +77,39 @@ export async function loadDockerArchive (ctx: LoadContext): Promise<LoadedGraph>
     layers: layers.map((layer) => ({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }))
   }), MEDIA_TYPES.ociManifest)
 
-  const platform = parsePlatform(configJson) ?? { os: 'unknown', architecture: 'unknown' }
+  const platform = parsePlatform(configJson, ctx, `config ${configPath}`) ?? { os: 'unknown', architecture: 'unknown' }
   const blobs = new Map<string, BlobRef>()
   for (const blob of [manifest, config, ...layers]) if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob)
-  const repoTags = Array.isArray(entry.RepoTags) ? entry.RepoTags.filter((tag: unknown): tag is string => typeof tag === 'string') : []
+  const repoTags = new Set<string>()
+  addRepoTags(ctx, repoTags, entry.RepoTags)
   return {
     root: manifest,
     images: [{ platform, manifest, config, layers, configJson }],
     blobs: [...blobs.values()],
-    repoTags
+    repoTags: [...repoTags]
   }
+}
+
+/**
+ * The digest of a compressed layer, after checking that its content hashes
+ * to its diff_id. Decompression stops at the limit: a bomb is not inflated.
+ */
+async function compressedLayerDigest (ctx: LoadContext, path: string, compression: 'gzip' | 'zstd', size: number, diffId: string): Promise<string> {
+  const { archive, input } = ctx
+  const where = `layer '${path}' in ${archive.label}`
+  const limit = ctx.maxDecompressedSize ?? defaultDecompressedLimit(size)
+  let hashed
+  try {
+    hashed = await hashCompressed(archive.open(path), compression, limit)
+  } catch (err: any) {
+    if (err instanceof DecompressionLimitError) {
+      throw formatError(input, `${where} ${compression}-decompresses to more than ${formatBytes(limit)}; if the image is genuine, raise max-decompressed-size`)
+    }
+    throw formatError(input, `${where}: cannot ${compression}-decompress it: ${err.message as string}`, { cause: err })
+  }
+  if (hashed.size !== size) throw mismatchError(input, `${where} changed while being read`)
+  if (hashed.contentDigest !== diffId) {
+    throw mismatchError(input, `${where} decompresses to content with digest ${hashed.contentDigest}, but the config's rootfs.diff_ids says ${diffId}`)
+  }
+  return hashed.digest
 }

@@ -2,6 +2,7 @@ import { throwIfAborted } from '../errors.js'
 import {
   archiveBlob, blobPath, isObject, jsonBytes, memoryBlob, parseDescriptor, parsePlatform, readVerifiedJson, requireBlob, stringRecord
 } from './blob.js'
+import { IMAGE_LIMITS } from './limits.js'
 import type { Descriptor, LoadContext } from './blob.js'
 import { formatError } from './image-errors.js'
 import { CONFIG_MEDIA_TYPES, INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MEDIA_TYPES, platformString } from './model.js'
@@ -25,13 +26,15 @@ const MAX_DEPTH = 8
  */
 export async function loadOciLayout (ctx: LoadContext): Promise<LoadedGraph> {
   const { archive, input } = ctx
-  const layout = await archive.readJson('oci-layout')
+  const layout = (await readVerifiedJson(ctx, 'oci-layout')).json
   if (!isObject(layout) || typeof layout.imageLayoutVersion !== 'string' || !layout.imageLayoutVersion.startsWith('1.')) {
     throw formatError(input, `oci-layout in ${archive.label}: unsupported image layout version ${JSON.stringify(isObject(layout) ? layout.imageLayoutVersion : layout)}`)
   }
-  const index = await archive.readJson('index.json')
+  const index = (await readVerifiedJson(ctx, 'index.json')).json
   const entries = indexEntries(ctx, index, 'index.json')
-  const unique = entries.filter((entry, i) => entries.findIndex((other) => other.digest === entry.digest) === i)
+  const byDigest = new Map<string, Descriptor>()
+  for (const entry of entries) if (!byDigest.has(entry.digest)) byDigest.set(entry.digest, entry)
+  const unique = [...byDigest.values()]
   if (unique.length === 0) throw formatError(input, `index.json in ${archive.label} lists no manifests`)
 
   const walker = new Walker(ctx)
@@ -42,12 +45,7 @@ export async function loadOciLayout (ctx: LoadContext): Promise<LoadedGraph> {
     root = memoryBlob(jsonBytes({
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.ociIndex,
-      manifests: await Promise.all(unique.map(async (entry) => ({
-        mediaType: entry.mediaType ?? MEDIA_TYPES.ociManifest,
-        digest: entry.digest,
-        size: entry.size,
-        platform: await walker.platformOf(entry)
-      })))
+      manifests: await platformEntries(walker, unique)
     }), MEDIA_TYPES.ociIndex)
     walker.add(root)
     for (const entry of unique) await walker.visit(entry, `index.json entry ${entry.digest}`, 1, false)
@@ -63,12 +61,23 @@ export async function loadOciLayout (ctx: LoadContext): Promise<LoadedGraph> {
   }
 }
 
+async function platformEntries (walker: Walker, entries: Descriptor[]): Promise<unknown[]> {
+  const out: unknown[] = []
+  for (const entry of entries) {
+    out.push({ mediaType: entry.mediaType ?? MEDIA_TYPES.ociManifest, digest: entry.digest, size: entry.size, platform: await walker.platformOf(entry) })
+  }
+  return out
+}
+
 function indexEntries (ctx: LoadContext, index: unknown, where: string): Descriptor[] {
   if (!isObject(index)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} is not a JSON object`)
   if (index.schemaVersion !== 2) {
     throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(index.schemaVersion)}, expected 2`)
   }
   if (!Array.isArray(index.manifests)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no manifests list`)
+  if (index.manifests.length > IMAGE_LIMITS.entries) {
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label} lists ${index.manifests.length} manifests, more than the ${IMAGE_LIMITS.entries} allowed`)
+  }
   return index.manifests.map((item: unknown, i: number) => parseDescriptor(item, `${where} manifests[${i}]`, ctx))
 }
 
@@ -85,6 +94,8 @@ const UNSUPPORTED_HINTS: Record<string, string> = {
 class Walker {
   readonly blobs = new Map<string, BlobRef>()
   readonly images: PlatformImage[] = []
+  private readonly imageManifests = new Set<string>()
+  private readonly visited = new Map<string, BlobRef | undefined>()
   private readonly cache = new Map<string, { bytes: Uint8Array, json: unknown }>()
 
   constructor (private readonly ctx: LoadContext) {}
@@ -114,13 +125,26 @@ class Walker {
     if (!isObject(manifest.json) || !isObject(manifest.json.config)) return undefined
     const config = parseDescriptor(manifest.json.config, `manifest ${entry.digest} config`, this.ctx)
     if (config.mediaType == null || !CONFIG_MEDIA_TYPES.includes(config.mediaType)) return undefined
-    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json)
+    return parsePlatform((await this.readJsonBlob(config, `manifest ${entry.digest}`)).json, this.ctx, `config ${config.digest}`)
   }
 
   /** Visits a manifest or index and what it references; returns its blob. */
   async visit (descriptor: Descriptor, where: string, depth: number, attestation: boolean): Promise<BlobRef | undefined> {
     const { ctx } = this
     throwIfAborted(ctx.signal)
+    // Each manifest or index is walked once, however often indexes list it.
+    const key = `${descriptor.digest} ${String(attestation)}`
+    if (this.visited.has(key)) return this.visited.get(key)
+    if (this.visited.size >= IMAGE_LIMITS.manifests) {
+      throw formatError(ctx.input, `${ctx.archive.label}: more than ${IMAGE_LIMITS.manifests} manifests and indexes, at ${where}`)
+    }
+    const blob = await this.walk(descriptor, where, depth, attestation)
+    this.visited.set(key, blob)
+    return blob
+  }
+
+  private async walk (descriptor: Descriptor, where: string, depth: number, attestation: boolean): Promise<BlobRef | undefined> {
+    const { ctx } = this
     if (depth > MAX_DEPTH) throw formatError(ctx.input, `${ctx.archive.label}: indexes nested deeper than ${MAX_DEPTH} at ${where}`)
     const known = [...INDEX_MEDIA_TYPES, ...MANIFEST_MEDIA_TYPES]
     if (descriptor.mediaType != null && !known.includes(descriptor.mediaType)) {
@@ -157,6 +181,9 @@ class Walker {
       throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(json.schemaVersion)}, expected 2`)
     }
     if (!Array.isArray(json.layers)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no layers list`)
+    if (json.layers.length > IMAGE_LIMITS.layers) {
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label} lists ${json.layers.length} layers, more than the ${IMAGE_LIMITS.layers} allowed`)
+    }
     const config = parseDescriptor(json.config, `${where} config`, ctx)
     const layers = json.layers.map((item: unknown, i: number) => parseDescriptor(item, `${where} layers[${i}]`, ctx))
     const isImage = config.mediaType != null && CONFIG_MEDIA_TYPES.includes(config.mediaType)
@@ -180,8 +207,9 @@ class Walker {
     })
     this.add(configRef)
     for (const layer of layerRefs) this.add(layer)
-    if (this.images.some((image) => image.manifest.digest === manifest.digest)) return
-    const platform = parsePlatform(configRead.json) ?? descriptor.platform ?? { os: 'unknown', architecture: 'unknown' }
+    if (this.imageManifests.has(manifest.digest)) return
+    this.imageManifests.add(manifest.digest)
+    const platform = parsePlatform(configRead.json, ctx, `${where} config ${config.digest}`) ?? descriptor.platform ?? { os: 'unknown', architecture: 'unknown' }
     this.images.push({ platform, manifest, config: configRef, layers: layerRefs, configJson: configRead.json })
   }
 
@@ -197,24 +225,37 @@ class Walker {
 
 /** RepoTags from Docker's manifest.json for the loaded configs, else names from index.json annotations. */
 async function repoTagsFor (ctx: LoadContext, images: PlatformImage[], entries: Descriptor[]): Promise<string[]> {
-  const tags: string[] = []
+  const tags = new Set<string>()
   if (ctx.archive.has('manifest.json')) {
     const configPaths = new Set(images.map((image) => blobPath(image.config.digest)))
-    const manifest = await ctx.archive.readJson('manifest.json')
+    const manifest = (await readVerifiedJson(ctx, 'manifest.json')).json
     if (Array.isArray(manifest)) {
+      if (manifest.length > IMAGE_LIMITS.entries) {
+        throw formatError(ctx.input, `manifest.json in ${ctx.archive.label} lists ${manifest.length} images, more than the ${IMAGE_LIMITS.entries} allowed`)
+      }
       for (const item of manifest) {
-        if (isObject(item) && typeof item.Config === 'string' && configPaths.has(item.Config) && Array.isArray(item.RepoTags)) {
-          tags.push(...item.RepoTags.filter((tag: unknown): tag is string => typeof tag === 'string'))
-        }
+        if (isObject(item) && typeof item.Config === 'string' && configPaths.has(item.Config)) addRepoTags(ctx, tags, item.RepoTags)
       }
     }
   }
-  if (tags.length === 0) {
+  if (tags.size === 0) {
     for (const entry of entries) {
       const annotations = stringRecord(entry.annotations)
       const name = annotations['io.containerd.image.name'] ?? annotations['org.opencontainers.image.ref.name']
-      if (name != null) tags.push(name)
+      if (name != null) tags.add(name)
     }
   }
-  return [...new Set(tags)]
+  return [...tags]
+}
+
+/** Adds the strings of a RepoTags list to `tags`, up to IMAGE_LIMITS.repoTags in all. */
+export function addRepoTags (ctx: LoadContext, tags: Set<string>, list: unknown): void {
+  if (!Array.isArray(list)) return
+  for (const tag of list) {
+    if (typeof tag !== 'string') continue
+    tags.add(tag)
+    if (tags.size > IMAGE_LIMITS.repoTags) {
+      throw formatError(ctx.input, `${ctx.archive.label} names more than ${IMAGE_LIMITS.repoTags} RepoTags in manifest.json`)
+    }
+  }
 }

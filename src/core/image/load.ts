@@ -2,6 +2,7 @@ import { throwIfAborted } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
 import type { ImageArchive } from './archive.js'
 import { isObject, stringRecord } from './blob.js'
+import type { LoadContext } from './blob.js'
 import { formatError } from './image-errors.js'
 import { loadDockerArchive } from './load-docker.js'
 import { loadOciLayout } from './load-oci.js'
@@ -10,6 +11,8 @@ import type { NormalizedImage, SourceFormat } from './model.js'
 export interface LoadImageOptions extends AbortOptions {
   /** The user-facing name of the input, for errors. */
   input: string
+  /** Bytes a compressed layer may decompress to when its diff_id is checked; default: defaultDecompressedLimit of its size. */
+  maxDecompressedSize?: number
 }
 
 /**
@@ -19,7 +22,7 @@ export interface LoadImageOptions extends AbortOptions {
  */
 export async function loadImage (archive: ImageArchive, options: LoadImageOptions): Promise<NormalizedImage> {
   throwIfAborted(options.signal)
-  const ctx = { archive, input: options.input, signal: options.signal }
+  const ctx: LoadContext = { archive, input: options.input, signal: options.signal, maxDecompressedSize: options.maxDecompressedSize }
   let sourceFormat: SourceFormat
   let graph
   if (archive.has('oci-layout') && archive.has('index.json')) {

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js'
+import { addHeaderSecret } from '../redact.js'
 import { parseServiceUrl } from '../url.js'
 
 /** Kubo RPC endpoint settings, checked before any network call. */
@@ -30,6 +31,7 @@ export function parseHeaderLines (text: string, input = 'kubo-rpc-headers'): Rec
       throw new InputError(input, `line ${index + 1} is not a header (expected 'Name: value', e.g. 'Authorization: Bearer …')`)
     }
     headers[name] = line.slice(colon + 1).trim()
+    addHeaderSecret(headers[name] as string)
   }
   return headers
 }
@@ -37,8 +39,11 @@ export function parseHeaderLines (text: string, input = 'kubo-rpc-headers'): Rec
 export function kuboConfig (options: { url: string, headers?: Record<string, string>, timeoutMs?: number, retries?: number, retryDelayMs?: number }, input = 'kubo-rpc-url'): KuboConfig {
   const service = parseServiceUrl(options.url, input)
   const headers = { ...(options.headers ?? {}) }
+  // Every header value is treated as a secret: redacted from anything ipcr prints.
+  for (const value of Object.values(headers)) addHeaderSecret(value)
   if (service.authorization != null && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
     headers.Authorization = service.authorization
+    addHeaderSecret(service.authorization)
   }
   const timeoutMs = options.timeoutMs ?? 120_000
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new InputError('kubo-timeout', 'expected a positive number of seconds')

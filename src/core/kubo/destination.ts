@@ -4,7 +4,7 @@ import type { Destination, DestinationContext, DestinationReport, NamePublisher,
 import { silentLogger, type Logger, type OperationOptions } from '../logger.js'
 import { KuboBlockSource } from './block-source.js'
 import { kuboConfig } from './config.js'
-import { ensureKey, parsePrivateKey, publishName, type PrivateKeyFile } from './ipns.js'
+import { ensureKey, findKey, parsePrivateKey, publishName, type PrivateKeyFile } from './ipns.js'
 import { readMfsRoot, validateMfsPath, writeMfsRoot } from './mfs.js'
 import { importCar, isPinned, pinRecursive, unpin } from './pins.js'
 import { checkKubo } from './preflight.js'
@@ -115,8 +115,7 @@ export class KuboIpnsPublisher implements NamePublisher {
       await ensureKey(this.rpc, this.config.key, this.privateKey, options)
       return
     }
-    const keys = await this.rpc.call('key/list', async (signal) => await this.rpc.client.key.list({ signal }), options)
-    if (!keys.some((k) => k.name === this.config.key)) {
+    if ((await findKey(this.rpc, this.config.key, options)) == null) {
       throw new InputError('ipns-key', `${this.rpc.label} has no key named '${this.config.key}' (create it with 'ipfs key gen ${this.config.key}' or give ipns-private-key)`)
     }
   }

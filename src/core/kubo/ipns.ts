@@ -3,6 +3,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { base36 } from 'multiformats/bases/base36'
 import type { CID } from 'multiformats/cid'
 import { InputError } from '../errors.js'
+import { addSecret, remoteMessage } from '../redact.js'
 import type { AbortOptions } from '../logger.js'
 import { KuboError, type KuboRpc } from './rpc.js'
 
@@ -14,6 +15,9 @@ export interface PrivateKeyFile {
 /** A key secret: PEM (PKCS#8) text, or base64 of a libp2p protobuf private key (as `ipfs key export` writes). */
 export function parsePrivateKey (secret: string, input = 'ipns-private-key'): PrivateKeyFile {
   const text = secret.trim()
+  // The key, each line of it (PEM) and its bytes are secrets: redacted from anything ipcr prints.
+  addSecret(text)
+  for (const line of text.split(/\r?\n/)) if (!line.startsWith('-----')) addSecret(line)
   if (text.startsWith('-----BEGIN PRIVATE KEY-----')) return { bytes: new TextEncoder().encode(`${text}\n`), format: 'pem-pkcs8-cleartext' }
   if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) throw new InputError(input, 'expected a PEM PKCS#8 private key or base64 of a libp2p protobuf private key')
   const bytes = Buffer.from(text, 'base64')
@@ -22,6 +26,7 @@ export function parsePrivateKey (secret: string, input = 'ipns-private-key'): Pr
   } catch {
     throw new InputError(input, 'expected a PEM PKCS#8 private key or base64 of a libp2p protobuf private key (the base64 does not decode to a libp2p key)')
   }
+  addSecret(bytes)
   return { bytes, format: 'libp2p-protobuf-cleartext' }
 }
 
@@ -41,14 +46,15 @@ function sameName (a: string, b: string): boolean {
 
 /** The IPNS name of a key in Kubo's keystore, or undefined when there is no such key. */
 export async function findKey (rpc: KuboRpc, name: string, options: AbortOptions = {}): Promise<string | undefined> {
-  const keys = await rpc.call('key/list', async (signal) => await rpc.client.key.list({ signal }), options)
-  return keys.find((k) => k.name === name)?.id
+  const answer = await rpc.json<{ Keys?: Array<{ Name?: unknown, Id?: unknown }> }>('key/list', {}, options)
+  const key = (answer?.Keys ?? []).find((k) => k?.Name === name)
+  return key != null ? String(key.Id) : undefined
 }
 
 /**
  * Imports a key into Kubo's keystore under `name`, unless a key of that name
- * is there already. kubo-rpc-client's key.import() does not work against
- * Kubo, so this sends the multipart request itself.
+ * is there already. The key goes as a multipart file (as Kubo wants it),
+ * through the RPC layer: never to another origin, and never into an error.
  */
 export async function ensureKey (rpc: KuboRpc, name: string, key: PrivateKeyFile, options: AbortOptions = {}): Promise<string> {
   const expected = ipnsNameOf(key)
@@ -59,31 +65,14 @@ export async function ensureKey (rpc: KuboRpc, name: string, key: PrivateKeyFile
     }
     return existing
   }
-  const url = new URL(`${rpc.config.url.toString().replace(/\/+$/, '')}/api/v0/key/import`)
-  url.searchParams.set('arg', name)
-  url.searchParams.set('format', key.format)
-  url.searchParams.set('allow-any-key-type', 'true')
-  const result = await rpc.call('key/import', async (signal) => {
-    const form = new FormData()
-    form.append('file', new Blob([key.bytes]), 'key')
-    const response = await fetch(url, { method: 'POST', body: form, headers: rpc.config.headers, signal })
-    const body = await response.text()
-    if (!response.ok) {
-      const error: any = new Error(safeMessage(body))
-      error.response = response
-      throw error
-    }
-    return JSON.parse(body) as { Name: string, Id: string }
-  }, options)
-  return result.Id
-}
-
-function safeMessage (body: string): string {
-  try {
-    return String(JSON.parse(body).Message ?? body).slice(0, 300)
-  } catch {
-    return body.slice(0, 300)
-  }
+  const form = new FormData()
+  form.append('file', new Blob([key.bytes]), 'key')
+  const result = await rpc.json<{ Name?: unknown, Id?: unknown }>('key/import', {
+    args: [name],
+    params: { format: key.format, 'allow-any-key-type': true },
+    body: form
+  }, { ...options, description: 'key/import' })
+  return String(result?.Id)
 }
 
 export interface NamePublishOptions extends AbortOptions {
@@ -93,12 +82,12 @@ export interface NamePublishOptions extends AbortOptions {
 
 /** `name publish --key` of `/ipfs/<root>`; returns the IPNS name. */
 export async function publishName (rpc: KuboRpc, key: string, root: CID, options: NamePublishOptions = {}): Promise<string> {
-  const result = await rpc.call(`name/publish --key=${key}`, async (signal) => await rpc.client.name.publish(`/ipfs/${root}`, {
-    key,
-    resolve: false,
-    allowOffline: true,
-    ...(options.lifetime != null ? { lifetime: options.lifetime } : {}),
-    signal
-  }), options)
-  return result.name
+  const result = await rpc.json<{ Name?: unknown }>('name/publish', {
+    args: [`/ipfs/${root}`],
+    params: { key, resolve: false, 'allow-offline': true, lifetime: options.lifetime }
+  }, { ...options, description: `name/publish --key=${key}` })
+  const name = String(result?.Name)
+  // The name goes into logs and outputs: only a multibase name (k51…, 12D3…, Qm…) is accepted.
+  if (!/^[A-Za-z0-9]{1,128}$/.test(name)) throw new KuboError(`${rpc.label}: name/publish answered with something that is not an IPNS name: ${remoteMessage(name, 80)}`)
+  return name
 }

@@ -13,8 +13,8 @@ export function validateMfsPath (path: string, input = 'kubo-mfs-path'): string 
 /** The CID at an MFS path, or null when nothing is there yet. */
 export async function readMfsRoot (rpc: KuboRpc, path: string, options: AbortOptions = {}): Promise<CID | null> {
   try {
-    const stat = await rpc.call(`files/stat ${path}`, async (signal) => await rpc.client.files.stat(path, { signal }), options)
-    return CID.parse(stat.cid.toString())
+    const stat = await rpc.json<{ Hash?: unknown }>('files/stat', { args: [path] }, options)
+    return CID.parse(String(stat.Hash))
   } catch (err) {
     if (err instanceof KuboError && /does not exist|not found/i.test(err.message)) return null
     throw err
@@ -29,13 +29,11 @@ export async function readMfsRoot (rpc: KuboRpc, path: string, options: AbortOpt
 export async function writeMfsRoot (rpc: KuboRpc, path: string, cid: CID, options: AbortOptions = {}): Promise<void> {
   const staging = `${path}.ipcr-new`
   await removeMfs(rpc, staging, options)
-  await rpc.call(`files/cp /ipfs/${cid} ${staging}`, async (signal) => {
-    await rpc.client.files.cp(`/ipfs/${cid}`, staging, { parents: true, signal })
-  }, options)
+  await rpc.json('files/cp', { args: [`/ipfs/${cid}`, staging], params: { parents: true } }, options)
   await removeMfs(rpc, path, options)
-  await rpc.call(`files/mv ${staging} ${path}`, async (signal) => { await rpc.client.files.mv(staging, path, { signal }) }, options)
+  await rpc.json('files/mv', { args: [staging, path] }, options)
 }
 
 async function removeMfs (rpc: KuboRpc, path: string, options: AbortOptions): Promise<void> {
-  await rpc.call(`files/rm ${path}`, async (signal) => { await rpc.client.files.rm(path, { recursive: true, signal, ...{ force: true } }) }, options)
+  await rpc.json('files/rm', { args: [path], params: { recursive: true, force: true } }, options)
 }

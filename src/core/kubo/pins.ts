@@ -8,7 +8,10 @@ import { pipeline } from 'node:stream/promises'
 import { CID } from 'multiformats/cid'
 import type { AbortOptions, OperationOptions } from '../logger.js'
 import { Progress } from '../progress.js'
-import { KuboError, type KuboRpc } from './rpc.js'
+import { ResponseTooLargeError } from '../errors.js'
+import { redirectTarget } from '../http.js'
+import { remoteMessage } from '../redact.js'
+import { KuboError, KuboStatusError, type KuboRpc } from './rpc.js'
 
 export interface ImportedRoot {
   cid: CID
@@ -34,11 +37,25 @@ export async function importCar (rpc: KuboRpc, path: string, options: OperationO
  * until the request ends, so a 300 MiB CAR held 300 MiB of memory; a piped request lets
  * each chunk go once written, and waits while Kubo does not read. Socket errors are
  * reported as fetch() reports them (TypeError 'fetch failed', cause: the socket error)
- * and HTTP errors with a `response`, so KuboRpc.call maps and retries them as any other call.
+ * and HTTP errors as KuboStatusError, so KuboRpc.call maps and retries them as any other call.
  */
 async function postCar (rpc: KuboRpc, path: string, size: number, signal: AbortSignal, progress?: Progress): Promise<ImportedRoot[]> {
-  const url = new URL(`${rpc.config.url.href.replace(/\/+$/, '')}/api/v0/dag/import`)
-  url.searchParams.set('pin-roots', 'true')
+  // Redirects as httpFetch follows them: within the endpoint's origin only (redirectTarget throws otherwise).
+  let url = rpc.commandUrl('dag/import', [], { 'pin-roots': true })
+  for (let redirects = 0; ; redirects++) {
+    const answer = await sendCar(rpc, url, path, size, signal, progress)
+    const next = redirectTarget(rpc.label, url, answer.status, answer.location, redirects)
+    if (next == null) return parseImport(answer)
+    url = next
+  }
+}
+
+interface ImportAnswer { status: number, location?: string, contentType: string, text: string, trailer?: string, statusMessage?: string }
+
+/** Largest dag/import answer read (one line per root, and stats). */
+const MAX_IMPORT_ANSWER = 1024 * 1024
+
+async function sendCar (rpc: KuboRpc, url: URL, path: string, size: number, signal: AbortSignal, progress?: Progress): Promise<ImportAnswer> {
   const boundary = `ipcr-${randomBytes(12).toString('hex')}`
   const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="registry.car"\r\nContent-Type: application/octet-stream\r\n\r\n`)
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
@@ -70,41 +87,58 @@ async function postCar (rpc: KuboRpc, path: string, size: number, signal: AbortS
   let text = ''
   try {
     response.setEncoding('utf8')
-    for await (const chunk of response) text += chunk as string
+    for await (const chunk of response) {
+      text += chunk as string
+      if (text.length > MAX_IMPORT_ANSWER) {
+        response.destroy()
+        if (response.statusCode !== 200) break
+        throw new ResponseTooLargeError(`the answer to dag/import is larger than ${MAX_IMPORT_ANSWER} bytes`)
+      }
+    }
     if (response.statusCode === 200) await sent
   } catch (err: any) {
-    throw signal.aborted || err?.name === 'AbortError' ? err : new TypeError('fetch failed', { cause: err })
+    throw signal.aborted || err?.name === 'AbortError' || err instanceof ResponseTooLargeError ? err : new TypeError('fetch failed', { cause: err })
   }
-  const status = response.statusCode ?? 0
-  const contentType = String(response.headers['content-type'] ?? '')
+  request.destroy()
+  const location = response.headers.location
+  return {
+    status: response.statusCode ?? 0,
+    ...(location != null ? { location } : {}),
+    contentType: String(response.headers['content-type'] ?? ''),
+    text,
+    ...(response.trailers['x-stream-error'] != null ? { trailer: String(response.trailers['x-stream-error']) } : {}),
+    ...(response.statusMessage != null ? { statusMessage: response.statusMessage } : {})
+  }
+}
+
+function parseImport ({ status, contentType, text, trailer, statusMessage }: ImportAnswer): ImportedRoot[] {
   const lines = text.split('\n').filter((l) => l.trim() !== '').map((l) => { try { return JSON.parse(l) } catch { return { Message: l } } })
-  const streamError = response.trailers['x-stream-error'] ?? lines.find((l) => l?.Type === 'error')?.Message
+  const streamError = trailer ?? lines.find((l) => l?.Type === 'error')?.Message
   if (status !== 200 || streamError != null) {
-    const error: any = new Error(String(streamError ?? lines[0]?.Message ?? (text.slice(0, 300) || response.statusMessage)))
-    error.response = { status: status === 200 ? 500 : status, headers: new Headers({ 'content-type': contentType }) }
-    throw error
+    const message = String(streamError ?? lines[0]?.Message ?? (text !== '' ? text : statusMessage ?? ''))
+    throw new KuboStatusError(remoteMessage(message), status === 200 ? 500 : status, contentType.startsWith('application/json'))
   }
   return lines.filter((l) => l?.Root != null).map(({ Root }) => {
-    const pinError = typeof Root.PinErrorMsg === 'string' && Root.PinErrorMsg !== '' ? Root.PinErrorMsg as string : undefined
+    const pinError = typeof Root.PinErrorMsg === 'string' && Root.PinErrorMsg !== '' ? remoteMessage(Root.PinErrorMsg) : undefined
     return { cid: CID.parse(String(Root.Cid?.['/'])), ...(pinError != null ? { pinError } : {}) }
   })
 }
 
 /** Pins `cid` recursively under `name`; the pin holds when this returns. */
 export async function pinRecursive (rpc: KuboRpc, cid: CID, name: string, options: AbortOptions = {}): Promise<void> {
-  await rpc.call(`pin/add ${cid}`, async (signal) => {
-    await rpc.client.pin.add(cid, { recursive: true, name, signal })
-  }, options)
+  await rpc.json('pin/add', { args: [cid.toString()], params: { recursive: true, name } }, options)
 }
 
 export async function isPinned (rpc: KuboRpc, cid: CID, options: AbortOptions = {}): Promise<boolean> {
   try {
-    return await rpc.call(`pin/ls ${cid}`, async (signal) => {
-      for await (const pin of rpc.client.pin.ls({ paths: [cid], type: 'recursive', signal })) {
-        if (pin.cid.toString() === cid.toString()) return true
+    const answer = await rpc.json<{ Keys?: Record<string, unknown> }>('pin/ls', { args: [cid.toString()], params: { type: 'recursive' } }, options)
+    return Object.keys(answer?.Keys ?? {}).some((key) => {
+      try {
+        return CID.parse(key).equals(cid)
+      } catch {
+        return false
       }
-      return false
-    }, options)
+    })
   } catch (err) {
     if (err instanceof KuboError && /not pinned/.test(err.message)) return false
     throw err
@@ -114,7 +148,7 @@ export async function isPinned (rpc: KuboRpc, cid: CID, options: AbortOptions = 
 /** Removes a recursive pin; a pin that is already gone is not an error. */
 export async function unpin (rpc: KuboRpc, cid: CID, options: AbortOptions = {}): Promise<boolean> {
   try {
-    await rpc.call(`pin/rm ${cid}`, async (signal) => { await rpc.client.pin.rm(cid, { signal }) }, options)
+    await rpc.json('pin/rm', { args: [cid.toString()] }, options)
     return true
   } catch (err) {
     if (err instanceof KuboError && /not pinned/.test(err.message)) return false

@@ -1,4 +1,5 @@
 import type { AbortOptions } from '../logger.js'
+import { remoteMessage } from '../redact.js'
 import { KuboError, type KuboRpc } from './rpc.js'
 
 /** Kubo 0.40 added the unixfs-v1-2025 profile (IPIP-499) that ipcr builds trees with. */
@@ -21,9 +22,10 @@ export function versionAtLeast (version: string, min: readonly number[]): boolea
 
 /** Checks that the endpoint answers, accepts the credentials and is new enough. Returns its version. */
 export async function checkKubo (rpc: KuboRpc, options: AbortOptions = {}): Promise<string> {
-  const { version } = await rpc.call('version', async (signal) => await rpc.client.version({ signal }), options)
+  const answer = await rpc.json<{ Version?: unknown }>('version', {}, options)
+  const version = String(answer.Version ?? '')
   if (!versionAtLeast(version, MIN_KUBO_VERSION)) {
-    throw new KuboError(`${rpc.label}: Kubo ${version} is too old: ipcr needs Kubo ${MIN_KUBO_VERSION.join('.')} or newer (the unixfs-v1-2025 profile)`)
+    throw new KuboError(`${rpc.label}: Kubo ${remoteMessage(version, 40)} is too old: ipcr needs Kubo ${MIN_KUBO_VERSION.join('.')} or newer (the unixfs-v1-2025 profile)`)
   }
   return version
 }

@@ -1,13 +1,26 @@
 import { InputError } from '../errors.js'
+import { quote } from '../escape.js'
+import { reservedNameProblem } from './layout.js'
 
 // OCI distribution-spec grammar.
 const COMPONENT = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*'
 const NAME_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`)
 const TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/
 const DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/
-/** Folder and file names the registry tree uses itself. */
-const RESERVED_COMPONENTS = new Set(['tags'])
-const RESERVED_NAMES = new Set(['catalog.json', 'index.html'])
+/** One of os, architecture or variant of a platform (GOOS/GOARCH values such as `linux`, `arm64`, `v8`). */
+export const PLATFORM_TOKEN_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/
+
+export function isName (value: string): boolean {
+  return value.length > 0 && value.length <= 255 && NAME_RE.test(value) && reservedNameProblem(value) == null
+}
+
+export function isTag (value: string): boolean {
+  return TAG_RE.test(value)
+}
+
+export function isDigest (value: string): boolean {
+  return value.length <= 256 && DIGEST_RE.test(value)
+}
 
 export interface ImageRef {
   /** The repository name inside the registry tree, e.g. `team/app`. */
@@ -17,18 +30,16 @@ export interface ImageRef {
 
 export function validateName (name: string, input = 'name'): string {
   if (name.length === 0 || name.length > 255 || !NAME_RE.test(name)) {
-    throw new InputError(input, `'${name}' is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`)
+    throw new InputError(input, `${quote(name)} is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`)
   }
-  const parts = name.split('/')
-  if (parts.some((p) => RESERVED_COMPONENTS.has(p)) || RESERVED_NAMES.has(name)) {
-    throw new InputError(input, `'${name}' uses a reserved folder name ('tags', 'catalog.json' and 'index.html' are used by the registry tree)`)
-  }
+  const reserved = reservedNameProblem(name)
+  if (reserved != null) throw new InputError(input, `repository name '${name}' ${reserved}`)
   return name
 }
 
 export function validateTag (tag: string, input = 'tags'): string {
   if (!TAG_RE.test(tag)) {
-    throw new InputError(input, `'${tag}' is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`)
+    throw new InputError(input, `${quote(tag)} is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`)
   }
   return tag
 }
@@ -53,7 +64,7 @@ export function parseReference (ref: string, input: string): ParsedReference {
   if (at >= 0) {
     digest = rest.slice(at + 1)
     rest = rest.slice(0, at)
-    if (!DIGEST_RE.test(digest)) throw new InputError(input, `'${ref}' has an invalid digest (expected algorithm:hex)`)
+    if (!DIGEST_RE.test(digest)) throw new InputError(input, `${quote(ref)} has an invalid digest (expected algorithm:hex)`)
   }
   let tag: string | undefined
   const lastSlash = rest.lastIndexOf('/')
@@ -72,7 +83,7 @@ export function parseReference (ref: string, input: string): ParsedReference {
     }
   }
   if (rest.length === 0 || !NAME_RE.test(rest)) {
-    throw new InputError(input, `'${ref}' is not a valid image reference: expected [domain/]path[:tag][@digest] with a lowercase path`)
+    throw new InputError(input, `${quote(ref)} is not a valid image reference: expected [domain/]path[:tag][@digest] with a lowercase path`)
   }
   return { domain, path: rest, tag, digest }
 }
@@ -92,7 +103,7 @@ export function parseTagList (value: string, input = 'tags'): { tags: string[], 
       continue
     }
     const ref = parseReference(item, input)
-    if (ref.tag == null) throw new InputError(input, `'${item}' has no tag (expected a tag or a reference ending in :tag)`)
+    if (ref.tag == null) throw new InputError(input, `${quote(item)} has no tag (expected a tag or a reference ending in :tag)`)
     if (path != null && ref.path !== path) {
       throw new InputError(input, `references name different repositories ('${path}' and '${ref.path}'); publish one repository per step or set 'name'`)
     }

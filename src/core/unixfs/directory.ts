@@ -5,7 +5,8 @@ import type { BlockSink, BlockSource } from '../blocks/types.js'
 import { InputError, throwIfAborted, TreeError } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
 import type { DagNode } from './file.js'
-import { buildShardedDirectory, decodeUnixFS, findInShardedDirectory, readShardedDirectory, writeNode } from './hamt.js'
+import { buildShardedDirectory, decodeUnixFS, findInShardedDirectory, shardedEntries, writeNode } from './hamt.js'
+import { directoryLimit, directoryTooLarge, type ReadOptions } from './limits.js'
 
 export interface DirEntry {
   name: string
@@ -32,29 +33,44 @@ export async function buildDirectory(entries: DirEntry[], sink: BlockSink, optio
   return writeNode(DIRECTORY_DATA, links, sink, options)
 }
 
-/** The entries of a basic or HAMT directory, sorted by name; reads only the directory's own blocks. */
-export async function readDirectory(cid: CID, source: BlockSource, options?: AbortOptions): Promise<DirEntry[]> {
-  const { node, unixfs } = await loadDirectory(cid, source, options)
-  if (unixfs.type === 'directory') {
-    return node.Links.map((link) => ({ name: link.Name ?? '', cid: link.Hash, size: link.Tsize ?? 0 }))
-  }
-  const entries = await readShardedDirectory(node, unixfs, source, options)
+/**
+ * The entries of a basic or HAMT directory, sorted by name; reads only the directory's own blocks.
+ * Holds them all: bounded by the directory limit of `options` (see limits.ts).
+ */
+export async function readDirectory(cid: CID, source: BlockSource, options?: ReadOptions): Promise<DirEntry[]> {
+  const entries: DirEntry[] = []
+  for await (const entry of directoryEntries(cid, source, options)) entries.push(entry)
   return entries.sort(compareNames)
 }
 
+/**
+ * The entries of a basic or HAMT directory, one at a time (a HAMT in shard order), reading only the
+ * directory's own blocks. TreeError past the directory limit of `options`, or when a HAMT reuses a shard.
+ */
+export async function * directoryEntries(cid: CID, source: BlockSource, options?: ReadOptions & { block?: Uint8Array }): AsyncGenerator<DirEntry> {
+  const { node, unixfs } = await loadDirectory(cid, source, options)
+  if (unixfs.type === 'hamt-sharded-directory') {
+    yield * shardedEntries(cid, node, unixfs, source, options)
+    return
+  }
+  if (node.Links.length > directoryLimit(options)) throw directoryTooLarge(cid, options)
+  options?.budget?.listed(cid, node.Links.length)
+  for (const link of node.Links) yield { name: link.Name ?? '', cid: link.Hash, size: link.Tsize ?? 0 }
+}
+
 /** One entry of a directory, or undefined; in a HAMT only the shards on the name's hash path are read. */
-export async function findEntry(cid: CID, name: string, source: BlockSource, options?: AbortOptions): Promise<DirEntry | undefined> {
+export async function findEntry(cid: CID, name: string, source: BlockSource, options?: ReadOptions): Promise<DirEntry | undefined> {
   const { node, unixfs } = await loadDirectory(cid, source, options)
   if (unixfs.type === 'directory') {
     const link = node.Links.find((l) => l.Name === name)
     return link == null ? undefined : { name, cid: link.Hash, size: link.Tsize ?? 0 }
   }
-  return findInShardedDirectory(node, unixfs, name, source, options)
+  return await findInShardedDirectory(cid, node, unixfs, name, source, options)
 }
 
-async function loadDirectory(cid: CID, source: BlockSource, options?: AbortOptions): Promise<{ node: dagPb.PBNode, unixfs: UnixFS }> {
+async function loadDirectory(cid: CID, source: BlockSource, options?: AbortOptions & { block?: Uint8Array }): Promise<{ node: dagPb.PBNode, unixfs: UnixFS }> {
   if (cid.code !== dagPb.code) throw new TreeError(`${cid} is not a directory`)
-  const bytes = await source.get(cid, options)
+  const bytes = options?.block ?? await source.get(cid, options)
   const { node, unixfs } = decodeUnixFS(cid, bytes)
   if (unixfs.type !== 'directory' && unixfs.type !== 'hamt-sharded-directory') throw new TreeError(`${cid} is not a directory (UnixFS ${unixfs.type})`)
   return { node, unixfs }

@@ -2,7 +2,7 @@ import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
 import type { BlockSink, BlockSource } from '../blocks/types.js'
 import { InputError, throwIfAborted, TreeError } from '../errors.js'
-import type { AbortOptions } from '../logger.js'
+import type { ReadOptions } from './limits.js'
 import { buildDirectory, checkName, compareNames, findEntry, readDirectory, type DirEntry } from './directory.js'
 import type { DagNode } from './file.js'
 import { decodeUnixFS, putInShardedDirectory } from './hamt.js'
@@ -34,7 +34,7 @@ class PendingDir {
     this.entries = new Map(entries.map((entry) => [entry.name, { cid: entry.cid, size: entry.size }]))
   }
 
-  static async load(cid: CID, where: string[], source: BlockSource | null, options?: AbortOptions): Promise<PendingDir> {
+  static async load(cid: CID, where: string[], source: BlockSource | null, options?: ReadOptions): Promise<PendingDir> {
     if (source == null) throw new InputError('source', `a block source is needed to edit existing directory /${where.join('/')}`)
     return await naming(where, async () => {
       const bytes = await source.get(cid, options)
@@ -43,7 +43,7 @@ class PendingDir {
     })
   }
 
-  async get(name: string, source: BlockSource | null, options?: AbortOptions): Promise<Child | undefined> {
+  async get(name: string, source: BlockSource | null, options?: ReadOptions): Promise<Child | undefined> {
     const child = this.entries.get(name)
     if (child != null || this.shard == null || this.removed.has(name)) return child
     if (source == null) throw new InputError('source', 'a block source is needed to edit a sharded directory')
@@ -61,7 +61,7 @@ class PendingDir {
     if (this.shard != null) this.removed.add(name)
   }
 
-  async flush(source: BlockSource | null, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
+  async flush(source: BlockSource | null, sink: BlockSink, options?: ReadOptions): Promise<DagNode> {
     const changed: DirEntry[] = []
     for (const [name, child] of this.entries) {
       const node = child instanceof PendingDir ? await child.flush(source, sink, options) : child
@@ -76,7 +76,7 @@ class PendingDir {
    * A HAMT that only grows stays a HAMT: patch the hash paths. Otherwise it may fall back to a
    * basic directory, which takes every entry: read them all and build anew.
    */
-  private async flushShard(shard: CID, changed: DirEntry[], source: BlockSource, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
+  private async flushShard(shard: CID, changed: DirEntry[], source: BlockSource, sink: BlockSink, options?: ReadOptions): Promise<DagNode> {
     let growth = 0
     if (this.removed.size === 0) {
       for (const entry of changed) {
@@ -91,7 +91,7 @@ class PendingDir {
     return buildDirectory([...all.values()].sort(compareNames), sink, options)
   }
 
-  private async original(name: string, source: BlockSource, options?: AbortOptions): Promise<DirEntry | undefined> {
+  private async original(name: string, source: BlockSource, options?: ReadOptions): Promise<DirEntry | undefined> {
     if (!this.before.has(name)) this.before.set(name, await findEntry(this.shard as CID, name, source, options))
     return this.before.get(name)
   }
@@ -132,7 +132,7 @@ const encoder = new TextEncoder()
  * edited names' hash paths, unless an edit removes or shrinks entries) and writes only the
  * rebuilt directories' blocks to `sink` (blocks it read unchanged are not written again).
  */
-export async function editTree(root: CID | null, edits: TreeEdit[], source: BlockSource | null, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
+export async function editTree(root: CID | null, edits: TreeEdit[], source: BlockSource | null, sink: BlockSink, options?: ReadOptions): Promise<DagNode> {
   if (root != null && edits.length === 0) {
     if (source == null) throw new InputError('source', 'a block source is needed to size an unedited root')
     return { cid: root, size: await dagSize(root, source, options) }

@@ -1,13 +1,19 @@
+import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { lstat, mkdir, open } from 'node:fs/promises'
-import { join } from 'node:path'
-import { pipeline } from 'node:stream/promises'
-import { exporter } from 'ipfs-unixfs-exporter'
+import { lstat, mkdir, open, readdir, rename, rmdir } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
 import type { BlockSource } from '../blocks/types.js'
 import { throwIfAborted, TreeError } from '../errors.js'
 import { silentLogger, type OperationOptions } from '../logger.js'
-import { readableStorage } from './storage.js'
+import { registerTemporary, releaseTemporary, removeTemporary } from '../interrupt.js'
+import { declaredFileSize, fileContent, readBlock } from './content.js'
+import { directoryEntries } from './directory.js'
+import { decodeUnixFS } from './hamt.js'
+import { DagBudget, EXPORT_LIMITS, MAX_DIRECTORY_DEPTH, type ExportLimits, type LimitNames } from './limits.js'
+import { formatSize } from '../size.js'
 
 export interface ExportResult {
   files: number
@@ -16,54 +22,152 @@ export interface ExportResult {
   bytes: number
 }
 
-const FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW
+export interface ExportOptions extends OperationOptions {
+  /** Defaults: EXPORT_LIMITS. */
+  limits?: Partial<ExportLimits>
+  /** How the caller's user sets each limit (e.g. '--max-bytes'), for errors. */
+  limitNames?: LimitNames<ExportLimits>
+}
+
+const FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
+
+/** What a file or directory declares it holds: entries (itself included) and file bytes. */
+interface Size { entries: number, bytes: number }
 
 /**
  * Writes the UnixFS DAG at `cid` to disk, streaming: a directory's content goes into `outDir`
- * (created if needed); a single file is written at the path `outDir` itself.
- * Refuses entry names that could escape (`/`, `..`) and symlinks in the way.
+ * (which must not exist, or be an empty folder); a single file is written at the path `outDir`.
+ * Bounded by `limits` (bytes, entries, block reads): first checked against the sizes the DAG
+ * declares (directory listings and UnixFS file sizes, each distinct node measured once, so a
+ * DAG that links one node many times is refused before anything is written), then enforced
+ * while writing. Everything is written into a temporary sibling of `outDir`, renamed into place
+ * at the end and removed on failure. Refuses entry names that could escape (`/`, `..`).
  */
-export async function exportToDirectory(cid: CID, outDir: string, source: BlockSource, options?: OperationOptions): Promise<ExportResult> {
+export async function exportToDirectory(cid: CID, outDir: string, source: BlockSource, options?: ExportOptions): Promise<ExportResult> {
   const signal = options?.signal
   const logger = options?.logger ?? silentLogger
-  const storage = readableStorage(source)
+  const limits: ExportLimits = { ...EXPORT_LIMITS, ...options?.limits }
+  const names = { maxBytes: 'maxBytes', maxEntries: 'maxEntries', maxBlocks: 'maxBlocks', ...options?.limitNames }
+  const over = (limit: keyof ExportLimits, what: string): TreeError =>
+    new TreeError(`/ipfs/${cid} ${what}: over the limit ${names[limit]} (${limit === 'maxBytes' ? formatSize(limits.maxBytes) : limits[limit]})`)
+  const budgetLimits = { maxBlocks: limits.maxBlocks, maxBlockBytes: Infinity, maxEntries: limits.maxEntries, maxDirectoryEntries: limits.maxEntries }
+  const budgetNames = { maxBlocks: names.maxBlocks, maxEntries: names.maxEntries, maxDirectoryEntries: names.maxEntries }
+  // Blocks are counted over both passes; entries listed only while measuring (writing counts what it writes).
+  const blocks = new DagBudget(budgetLimits, budgetNames)
+  const counted = blocks.source(source)
+  const listing = new DagBudget({ ...budgetLimits, maxEntries: Infinity }, budgetNames)
+
+  await checkTarget(outDir)
+
+  // 1. Measure what the DAG declares, each distinct node once.
+  const sizes = new Map<string, Size>()
+  async function measure(cid: CID, linkSize: number | undefined, path: string[]): Promise<Size> {
+    throwIfAborted(signal)
+    const key = cid.toString()
+    const known = sizes.get(key)
+    if (known != null) return known
+    if (path.length > MAX_DIRECTORY_DEPTH) throw new TreeError(`/ipfs/${cid} is more than ${MAX_DIRECTORY_DEPTH} directories deep at ${path.join('/')}`)
+    let size: Size
+    if (cid.code === raw.code && linkSize != null) {
+      size = { entries: 1, bytes: linkSize }
+    } else {
+      const block = await readBlock(cid, counted, { signal })
+      if (isDirectory(cid, block)) {
+        size = { entries: 1, bytes: 0 }
+        for await (const child of directoryEntries(cid, counted, { signal, block, budget: blocks })) {
+          checkName(child.name, cid)
+          const inner = await measure(child.cid, child.size, [...path, child.name])
+          size.entries += inner.entries
+          size.bytes += inner.bytes
+          if (size.entries > limits.maxEntries) throw over('maxEntries', `holds more than ${limits.maxEntries} files and directories`)
+          if (size.bytes > limits.maxBytes) throw over('maxBytes', `holds more than ${formatSize(limits.maxBytes)} of files`)
+        }
+      } else {
+        const bytes = declaredFileSize(cid, block)
+        if (bytes == null) throw new TreeError(`refusing to export ${cid} at ${path.join('/') || '.'}: ${describe(cid, block)} is not a file or directory`)
+        size = { entries: 1, bytes }
+      }
+    }
+    if (size.bytes > limits.maxBytes) throw over('maxBytes', `holds more than ${formatSize(limits.maxBytes)} of files`)
+    sizes.set(key, size)
+    return size
+  }
+  const total = await measure(cid, undefined, [])
+  sizes.clear()
+  logger.debug(`/ipfs/${cid}: ${total.entries} entries, ${total.bytes} bytes`)
+
+  // 2. Write into a temporary sibling, counting what is written.
   const result: ExportResult = { files: 0, directories: 0, bytes: 0 }
+  let entries = 0
+  const temp = join(dirname(outDir), `.${basename(outDir)}.ipcr-get-${randomBytes(6).toString('hex')}`)
 
   async function write(cid: CID, path: string): Promise<void> {
     throwIfAborted(signal)
-    const entry = await exporter(cid, storage, { signal })
-    if (entry.type === 'directory') {
-      await makeDirectory(path)
+    if (++entries > limits.maxEntries) throw over('maxEntries', `holds more than ${limits.maxEntries} files and directories`)
+    const block = await readBlock(cid, counted, { signal })
+    if (isDirectory(cid, block)) {
+      await mkdir(path).catch((err) => { throw err?.code === 'EEXIST' ? new TreeError(`${cid}: duplicate entry name at ${path}`) : err })
       result.directories++
-      for await (const child of entry.entries({ signal })) {
-        if (!isSafeName(child.name)) throw new TreeError(`refusing unsafe entry name '${child.name}' in ${cid}`)
+      for await (const child of directoryEntries(cid, counted, { signal, block, budget: listing })) {
+        checkName(child.name, cid)
         await write(child.cid, join(path, child.name))
       }
       return
     }
-    const isFile = entry.type === 'raw' || entry.type === 'identity' || (entry.type === 'file' && (entry.unixfs.type === 'file' || entry.unixfs.type === 'raw'))
-    if (!isFile) throw new TreeError(`refusing to export ${cid} at ${path}: unsupported entry type ${entry.type === 'file' ? entry.unixfs.type : entry.type}`)
-    const file = await open(path, FILE_FLAGS, 0o644)
-    await pipeline(entry.content({ signal }), file.createWriteStream(), { signal })
+    const declared = declaredFileSize(cid, block)
+    if (declared == null) throw new TreeError(`refusing to export ${cid} at ${path}: ${describe(cid, block)} is not a file or directory`)
+    if (result.bytes + declared > limits.maxBytes) throw over('maxBytes', `holds more than ${formatSize(limits.maxBytes)} of files`)
+    const file = await open(path, FILE_FLAGS, 0o644).catch((err) => { throw err?.code === 'EEXIST' ? new TreeError(`${cid}: duplicate entry name at ${path}`) : err })
+    let written = 0
+    try {
+      for await (const chunk of fileContent(cid, counted, { signal, block, reuseChunks: true })) {
+        written += chunk.length
+        if (result.bytes + written > limits.maxBytes) throw over('maxBytes', `holds more than ${formatSize(limits.maxBytes)} of files`)
+        let done = 0
+        while (done < chunk.length) done += (await file.write(chunk, done, chunk.length - done)).bytesWritten
+      }
+    } finally {
+      await file.close()
+    }
     result.files++
-    result.bytes += Number(entry.size)
-    logger.debug(`wrote ${path} (${entry.size} bytes)`)
+    result.bytes += written
+    logger.debug(`wrote ${path} (${written} bytes)`)
   }
 
-  await write(cid, outDir)
+  await mkdir(dirname(outDir), { recursive: true })
+  registerTemporary(temp)
+  try {
+    await write(cid, temp)
+    if ((await lstat(outDir).catch(() => null))?.isDirectory() === true) await rmdir(outDir)
+    await rename(temp, outDir)
+    releaseTemporary(temp)
+  } catch (err) {
+    await removeTemporary(temp)
+    throw err
+  }
   return result
 }
 
-function isSafeName(name: string): boolean {
-  return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\\') && !name.includes('\0')
+function isDirectory(cid: CID, block: Uint8Array): boolean {
+  if (cid.code !== dagPb.code) return false
+  const type = decodeUnixFS(cid, block).unixfs.type
+  return type === 'directory' || type === 'hamt-sharded-directory'
 }
 
-async function makeDirectory(path: string): Promise<void> {
-  try {
-    const stat = await lstat(path)
-    if (!stat.isDirectory()) throw new TreeError(`cannot create directory ${path}: something else is in the way`)
-  } catch (err: any) {
-    if (err?.code !== 'ENOENT') throw err
-    await mkdir(path, { recursive: true })
+function describe(cid: CID, block: Uint8Array): string {
+  if (cid.code !== dagPb.code) return `codec 0x${cid.code.toString(16)}`
+  return `UnixFS ${decodeUnixFS(cid, block).unixfs.type}`
+}
+
+function checkName(name: string, parent: CID): void {
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\\') || name.includes('\0')) {
+    throw new TreeError(`refusing unsafe entry name '${name}' in ${parent}`)
   }
+}
+
+/** TreeError unless `path` is absent or an empty folder (not a symlink to one). */
+async function checkTarget(path: string): Promise<void> {
+  const stat = await lstat(path).catch((err) => { if (err?.code === 'ENOENT') return null; throw err })
+  if (stat == null) return
+  if (!stat.isDirectory() || (await readdir(path)).length > 0) throw new TreeError(`cannot write to ${path}: something is in the way (expected nothing or an empty folder)`)
 }

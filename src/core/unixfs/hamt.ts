@@ -8,7 +8,7 @@ import { throwIfAborted, TreeError } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
 import type { DirEntry } from './directory.js'
 import type { DagNode } from './file.js'
-import { mapConcurrent } from './parallel.js'
+import { directoryLimit, directoryTooLarge, MAX_HAMT_DEPTH, type ReadOptions } from './limits.js'
 
 /** HAMT parameters of Kubo and the unixfs-v1-2025 profile: 256 slots, murmur3-x64-64. */
 export const HAMT_FANOUT = 256
@@ -71,6 +71,7 @@ export async function putInShardedDirectory(root: CID, entries: DirEntry[], sour
 
 async function putInShard(cid: CID, leaves: Leaf[], depth: number, source: BlockSource, sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
   throwIfAborted(options?.signal)
+  if (depth > MAX_HAMT_DEPTH) throw new TreeError(`HAMT shard ${cid} is more than ${MAX_HAMT_DEPTH} levels deep`)
   const { node, unixfs } = await readShard(cid, source, options)
   // ipfs-unixfs does not decode the hash type; the fanout is checked.
   if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`)
@@ -153,34 +154,67 @@ export async function writeNode(data: Uint8Array, links: dagPb.PBLink[], sink: B
   return { cid, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) }
 }
 
-/** Every entry of a HAMT-sharded directory, reading its shard blocks (never the entries). */
-export async function readShardedDirectory(node: dagPb.PBNode, unixfs: UnixFS, source: BlockSource, options?: AbortOptions): Promise<DirEntry[]> {
-  const prefixLength = shardPrefixLength(unixfs)
-  const entries: DirEntry[] = []
-  const subShards: CID[] = []
-  for (const link of node.Links) {
-    const name = link.Name ?? ''
-    if (name.length > prefixLength) {
-      entries.push({ name: name.slice(prefixLength), cid: link.Hash, size: link.Tsize ?? 0 })
-    } else if (name.length === prefixLength) {
-      subShards.push(link.Hash)
-    } else {
-      throw new TreeError(`HAMT shard link name '${name}' is too short`)
+/**
+ * Every entry of the HAMT-sharded directory whose root shard is `cid` (decoded as node and
+ * unixfs), shard by shard, reading its shard blocks (never the entries). Bounded whatever the
+ * blocks claim: a shard linked twice (no valid HAMT has two equal sub-shards), more entries
+ * than the directory limit, or shards deeper than MAX_HAMT_DEPTH end in a TreeError.
+ */
+export async function * shardedEntries(cid: CID, node: dagPb.PBNode, unixfs: UnixFS, source: BlockSource, options?: ReadOptions): AsyncGenerator<DirEntry> {
+  const limit = directoryLimit(options)
+  const seen = new Set<string>([cid.toString()])
+  let count = 0
+  let ahead = 0
+
+  async function * shard(cid: CID, node: dagPb.PBNode, unixfs: UnixFS, depth: number): AsyncGenerator<DirEntry> {
+    throwIfAborted(options?.signal)
+    const prefixLength = shardPrefixLength(unixfs)
+    const subShards: CID[] = []
+    options?.budget?.listed(cid, node.Links.length)
+    for (const link of node.Links) {
+      const name = link.Name ?? ''
+      if (name.length > prefixLength) {
+        if (++count > limit) throw directoryTooLarge(cid, options)
+        yield { name: name.slice(prefixLength), cid: link.Hash, size: link.Tsize ?? 0 }
+      } else if (name.length === prefixLength) {
+        const key = link.Hash.toString()
+        if (seen.has(key)) throw new TreeError(`HAMT shard ${link.Hash} is linked more than once in one directory (in shard ${cid})`)
+        seen.add(key)
+        subShards.push(link.Hash)
+      } else {
+        throw new TreeError(`HAMT shard link name '${name}' is too short`)
+      }
+    }
+    if (subShards.length > 0 && depth >= MAX_HAMT_DEPTH) throw new TreeError(`HAMT shard ${cid} is more than ${MAX_HAMT_DEPTH} levels deep`)
+    // One sub-shard read ahead on every level, up to READ_CONCURRENCY in all.
+    let next = 0
+    const pending: Array<Promise<{ node: dagPb.PBNode, unixfs: UnixFS }>> = []
+    try {
+      for (let i = 0; i < subShards.length; i++) {
+        while (next < subShards.length && (pending.length === 0 || ahead < READ_CONCURRENCY)) {
+          const read = readShard(subShards[next] as CID, source, options)
+          read.catch(() => {})
+          pending.push(read)
+          ahead++
+          next++
+        }
+        const child = await (pending.shift() as Promise<{ node: dagPb.PBNode, unixfs: UnixFS }>)
+        ahead--
+        yield * shard(subShards[i] as CID, child.node, child.unixfs, depth + 1)
+      }
+    } finally {
+      ahead -= pending.length
     }
   }
-  const nested = await mapConcurrent(subShards, READ_CONCURRENCY, async (cid) => {
-    const shard = await readShard(cid, source, options)
-    return readShardedDirectory(shard.node, shard.unixfs, source, options)
-  })
-  for (const list of nested) entries.push(...list)
-  return entries
+
+  yield * shard(cid, node, unixfs, 0)
 }
 
 /** Looks one name up in a HAMT, reading only the shards on its hash path. */
-export async function findInShardedDirectory(node: dagPb.PBNode, unixfs: UnixFS, name: string, source: BlockSource, options?: AbortOptions): Promise<DirEntry | undefined> {
+export async function findInShardedDirectory(cid: CID, node: dagPb.PBNode, unixfs: UnixFS, name: string, source: BlockSource, options?: ReadOptions): Promise<DirEntry | undefined> {
   if (unixfs.fanout !== BigInt(HAMT_FANOUT)) {
-    const entries = await readShardedDirectory(node, unixfs, source, options)
-    return entries.find((entry) => entry.name === name)
+    for await (const entry of shardedEntries(cid, node, unixfs, source, options)) if (entry.name === name) return entry
+    return undefined
   }
   const hash = new NameHash(name)
   for (let depth = 0; ; depth++) {
@@ -188,7 +222,9 @@ export async function findInShardedDirectory(node: dagPb.PBNode, unixfs: UnixFS,
     const link = node.Links.find((l) => l.Name?.startsWith(prefix) === true)
     if (link == null) return undefined
     if (link.Name === prefix) {
-      ;({ node, unixfs } = await readShard(link.Hash, source, options))
+      if (depth >= MAX_HAMT_DEPTH) throw new TreeError(`HAMT shard ${cid} is more than ${MAX_HAMT_DEPTH} levels deep`)
+      cid = link.Hash
+      ;({ node, unixfs } = await readShard(cid, source, options))
       continue
     }
     return link.Name === prefix + name ? { name, cid: link.Hash, size: link.Tsize ?? 0 } : undefined

@@ -1,5 +1,5 @@
 import type { CID } from 'multiformats/cid'
-import type { BlockSink, BlockSource, PutOptions } from '../blocks/types.js'
+import type { BlockSink, PutOptions } from '../blocks/types.js'
 
 /** The `put` side of an interface-blockstore; `onWritten` as in BlockSink. */
 export interface WritableStorage {
@@ -13,15 +13,6 @@ export function writableStorage(sink: BlockSink, signal?: AbortSignal): Writable
       const onWritten = options?.onWritten
       await sink.put(cid, bytes instanceof Uint8Array ? bytes : await concat(bytes), onWritten != null ? { signal, onWritten } : { signal })
       return cid
-    }
-  }
-}
-
-/** The `get` side of an interface-blockstore, over a BlockSource (for ipfs-unixfs-exporter). */
-export function readableStorage(source: BlockSource): { get(cid: CID, options?: { signal?: AbortSignal }): AsyncGenerator<Uint8Array> } {
-  return {
-    async * get(cid, options) {
-      yield await source.get(cid, { signal: options?.signal })
     }
   }
 }

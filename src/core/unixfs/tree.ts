@@ -1,19 +1,19 @@
 import * as dagPb from '@ipld/dag-pb'
-import { exporter } from 'ipfs-unixfs-exporter'
 import * as raw from 'multiformats/codecs/raw'
 import type { CID } from 'multiformats/cid'
-import type { BlockSink, BlockSource } from '../blocks/types.js'
+import type { BlockSource } from '../blocks/types.js'
 import { throwIfAborted, TreeError } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
 import { findEntry } from './directory.js'
 import type { DagNode } from './file.js'
-import { readableStorage } from './storage.js'
+import { declaredFileSize, fileContent, readBlock } from './content.js'
+import { WALK_MAX_BLOCKS, type ReadOptions } from './limits.js'
 
 /**
  * The node at `path` under `root` (its size is the parent link's Tsize), or undefined when
  * some name is missing. In HAMT directories only the shards on the name's hash path are read.
  */
-export async function resolvePath(root: CID, path: string[], source: BlockSource, options?: AbortOptions): Promise<DagNode | undefined> {
+export async function resolvePath(root: CID, path: string[], source: BlockSource, options?: ReadOptions): Promise<DagNode | undefined> {
   if (path.length === 0) return { cid: root, size: await dagSize(root, source, options) }
   let cid = root
   let size = 0
@@ -38,14 +38,13 @@ export async function dagSize(cid: CID, source: BlockSource, options?: AbortOpti
 
 /** The whole content of a (small) file, read and verified through `source`; TreeError if larger than maxBytes. */
 export async function readFileBytes(cid: CID, source: BlockSource, options: AbortOptions & { maxBytes: number }): Promise<Uint8Array> {
-  const entry = await exporter(cid, readableStorage(source), { signal: options.signal })
-  if (entry.type !== 'file' && entry.type !== 'raw' && entry.type !== 'identity') {
-    throw new TreeError(`${cid} is not a file (${entry.type})`)
-  }
-  if (entry.size > BigInt(options.maxBytes)) throw new TreeError(`${cid} is ${entry.size} bytes, more than the ${options.maxBytes} allowed`)
+  const block = await readBlock(cid, source, options)
+  const size = declaredFileSize(cid, block)
+  if (size == null) throw new TreeError(`${cid} is not a file`)
+  if (size > options.maxBytes) throw new TreeError(`${cid} is ${size} bytes, more than the ${options.maxBytes} allowed`)
   const chunks: Uint8Array[] = []
   let length = 0
-  for await (const chunk of entry.content({ signal: options.signal })) {
+  for await (const chunk of fileContent(cid, source, { signal: options.signal, block })) {
     length += chunk.byteLength
     if (length > options.maxBytes) throw new TreeError(`${cid} is more than the ${options.maxBytes} bytes allowed`)
     chunks.push(chunk)
@@ -58,6 +57,8 @@ export interface WalkOptions extends AbortOptions {
   concurrency?: number
   /** Blocks for which this returns true are neither read, yielded nor descended into. */
   skip?: (cid: CID) => boolean
+  /** Most distinct blocks to yield (TreeError past it); default WALK_MAX_BLOCKS. */
+  maxBlocks?: number
 }
 
 /**
@@ -67,7 +68,9 @@ export interface WalkOptions extends AbortOptions {
 export async function * walkDag(root: CID, source: BlockSource, options?: WalkOptions): AsyncGenerator<{ cid: CID, bytes: Uint8Array }> {
   const concurrency = options?.concurrency ?? 8
   const skip = options?.skip
+  const maxBlocks = options?.maxBlocks ?? WALK_MAX_BLOCKS
   const seen = new Set<string>()
+  let yielded = 0
   const inflight = new Map<string, Promise<Uint8Array>>()
   const stack: CID[] = [root]
   try {
@@ -90,13 +93,16 @@ export async function * walkDag(root: CID, source: BlockSource, options?: WalkOp
       const bytes = await (inflight.get(key) ?? source.get(cid, { signal: options?.signal }))
       inflight.delete(key)
       seen.add(key)
+      if (++yielded > maxBlocks) throw new TreeError(`the DAG under ${root} has more than ${maxBlocks} blocks`)
       yield { cid, bytes }
       if (cid.code === dagPb.code) {
         const links = dagPb.decode(bytes).Links
-        for (let i = links.length - 1; i >= 0; i--) {
-          const link = (links[i] as dagPb.PBLink).Hash
-          if (!seen.has(link.toString())) stack.push(link)
-        }
+        // A link repeated within one block is pushed once, where it first appears: the stack
+        // grows by at most one block's distinct links.
+        const distinct = new Map<string, CID>()
+        for (const link of links) if (!seen.has(link.Hash.toString())) distinct.set(link.Hash.toString(), link.Hash)
+        const add = [...distinct.values()]
+        for (let i = add.length - 1; i >= 0; i--) stack.push(add[i] as CID)
       } else if (cid.code !== raw.code) {
         throw new TreeError(`cannot walk ${cid}: codec 0x${cid.code.toString(16)} is not dag-pb or raw`)
       }
