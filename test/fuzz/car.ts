@@ -11,6 +11,7 @@ import { buildDirectory } from '../../src/core/unixfs/directory.js'
 import { exportToDirectory } from '../../src/core/unixfs/export.js'
 import { importBytes } from '../../src/core/unixfs/file.js'
 import { walkDag } from '../../src/core/unixfs/tree.js'
+import { exportLimits } from './dag.js'
 import { CountingSource, sometimes, step, tryStep, type Sandbox, type Target } from './harness.js'
 
 interface Block { cid: CID, bytes: Uint8Array }
@@ -186,7 +187,7 @@ export async function readCar (path: string, sandbox: Sandbox, maxReads: number)
       await tryStep(sandbox, 'walkDag', source, async () => {
         for await (const _ of walkDag(cid, source, { signal: sandbox.signal })) { /* read every block once */ }
       })
-      await tryStep(sandbox, 'exportToDirectory', source, async () => await exportToDirectory(cid, join(sandbox.out, String(i)), source, { signal: sandbox.signal }))
+      await tryStep(sandbox, 'exportToDirectory', source, async () => await exportToDirectory(cid, join(sandbox.out, String(i)), source, { signal: sandbox.signal, limits: exportLimits(maxReads) }))
     }
   } finally {
     await car.close()

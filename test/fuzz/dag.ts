@@ -236,6 +236,14 @@ export async function buildDag (input: DagInput): Promise<{ nodes: Built[], stor
 }
 
 /**
+ * Limits for exportToDirectory below the fuzzer's read budget, so that a refusal by the export's own
+ * limits is a pass and reads past them (the limits not holding) are a failure.
+ */
+export function exportLimits (budget: number): { maxBlocks: number, maxEntries: number, maxBytes: number } {
+  return { maxBlocks: Math.floor(budget / 2), maxEntries: 10_000, maxBytes: 64 * 2 ** 20 }
+}
+
+/**
  * `maxExpansion`: only DAGs whose tree (expandedSize) is at most this large, e.g. to leave out trees
  * that a reader may refuse by its default limits on entries. Block reads per call are bounded by
  * 2 × expandedSize + 200 (and by the run's maxReads).
@@ -257,7 +265,7 @@ export function dagTargetWith (maxExpansion = Infinity): Target<DagInput> {
       await tryStep(sandbox, 'walkDag', source, async () => {
         for await (const _ of walkDag(root, source, { signal: sandbox.signal })) { /* every block once */ }
       })
-      await tryStep(sandbox, 'exportToDirectory', source, async () => await exportToDirectory(root, sandbox.out, source, { signal: sandbox.signal }))
+      await tryStep(sandbox, 'exportToDirectory', source, async () => await exportToDirectory(root, sandbox.out, source, { signal: sandbox.signal, limits: exportLimits(budget) }))
 
       const sink = new MemoryBlockStore()
       const edits: TreeEdit[] = input.edits.map((e) => ({ path: e.path, node: e.node == null ? null : nodes[e.node % nodes.length] as Built }))
