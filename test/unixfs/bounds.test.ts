@@ -139,3 +139,20 @@ describe('reading a DAG from outside is bounded', () => {
     expect(() => parseSize('lots', '--max-bytes')).toThrow("Input '--max-bytes'")
   })
 })
+
+describe('link sizes from outside', () => {
+  it('a previous root whose link sizes add up past 2^53 is a TreeError when edited or sized, not a dag-pb error', async () => {
+    const store = new MemoryBlockStore()
+    const leaf = await putRaw(store, new Uint8Array([1]))
+    // Each Tsize is a safe integer; their sum is not.
+    const big = Number.MAX_SAFE_INTEGER - 10
+    const root = await put(store, new UnixFS({ type: 'directory' }), [
+      { Name: 'a', Hash: leaf.cid, Tsize: big },
+      { Name: 'b', Hash: leaf.cid, Tsize: big }
+    ])
+    const edit = editTree(root.cid, [{ path: ['c'], node: leaf }], store, new MemoryBlockStore())
+    await expect(edit).rejects.toThrow(TreeError)
+    await expect(edit).rejects.toThrow('add up past 2^53 bytes')
+    await expect(editTree(root.cid, [], store, new MemoryBlockStore())).rejects.toThrow(TreeError)
+  })
+})

@@ -6,11 +6,12 @@ import { pipeline } from 'node:stream/promises'
 import type { BufferPool } from '../buffer-pool.js'
 import { InputError, throwIfAborted } from '../errors.js'
 import { registerTemporary, removeTemporary } from '../interrupt.js'
+import { checkJsonShape } from '../json.js'
 import type { AbortOptions } from '../logger.js'
 import { formatBytes } from '../progress.js'
 import { createDecompressor, DecompressionLimit, DecompressionLimitError, detectCompression, MAGIC_BYTES, NotTarError } from './compression.js'
 import { formatError } from './image-errors.js'
-import { DECOMPRESSION_FLOOR, DECOMPRESSION_RATIO, defaultDecompressedLimit } from './limits.js'
+import { DECOMPRESSION_FLOOR, DECOMPRESSION_RATIO, defaultDecompressedLimit, IMAGE_LIMITS } from './limits.js'
 import { indexTar, isTarHeader, normalizeEntryPath, TarError } from './tar-index.js'
 import type { TarIndex } from './tar-index.js'
 import { LinkResolver } from './tar-links.js'
@@ -114,6 +115,8 @@ export async function readBytes (archive: ImageArchive, path: string, maxBytes: 
 
 /** Parses JSON bytes, naming the file on failure. */
 export function parseJson (bytes: Uint8Array, path: string, label: string, input: string): unknown {
+  const wrong = checkJsonShape(bytes, { depth: IMAGE_LIMITS.jsonDepth, values: IMAGE_LIMITS.jsonValues })
+  if (wrong != null) throw formatError(input, `'${path}' in ${label} ${wrong}`)
   try {
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))
   } catch (err: any) {

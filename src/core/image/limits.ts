@@ -23,6 +23,10 @@ export const IMAGE_LIMITS = {
   /** RepoTags of one manifest.json entry, and names in all. */
   repoTags: 10_000,
   /** Bytes of manifests, indexes and configs read in all. */
-  jsonBytes: 128 * 1024 * 1024
+  jsonBytes: 128 * 1024 * 1024,
+  /** Nesting of one JSON file: OCI documents need 5 or 6; deeper input could overflow a recursive walk. */
+  jsonDepth: 32,
+  /** Values of one JSON file ('{', '[' and ',' outside strings). */
+  jsonValues: 4_000_000
 } as const
 

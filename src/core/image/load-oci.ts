@@ -1,4 +1,5 @@
 import { throwIfAborted } from '../errors.js'
+import { describeValue } from '../json.js'
 import {
   archiveBlob, blobPath, isObject, jsonBytes, memoryBlob, parseDescriptor, parsePlatform, readVerifiedJson, requireBlob, stringRecord
 } from './blob.js'
@@ -28,7 +29,7 @@ export async function loadOciLayout (ctx: LoadContext): Promise<LoadedGraph> {
   const { archive, input } = ctx
   const layout = (await readVerifiedJson(ctx, 'oci-layout')).json
   if (!isObject(layout) || typeof layout.imageLayoutVersion !== 'string' || !layout.imageLayoutVersion.startsWith('1.')) {
-    throw formatError(input, `oci-layout in ${archive.label}: unsupported image layout version ${JSON.stringify(isObject(layout) ? layout.imageLayoutVersion : layout)}`)
+    throw formatError(input, `oci-layout in ${archive.label}: unsupported image layout version ${describeValue(isObject(layout) ? layout.imageLayoutVersion : layout)}`)
   }
   const index = (await readVerifiedJson(ctx, 'index.json')).json
   const entries = indexEntries(ctx, index, 'index.json')
@@ -72,7 +73,7 @@ async function platformEntries (walker: Walker, entries: Descriptor[]): Promise<
 function indexEntries (ctx: LoadContext, index: unknown, where: string): Descriptor[] {
   if (!isObject(index)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} is not a JSON object`)
   if (index.schemaVersion !== 2) {
-    throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(index.schemaVersion)}, expected 2`)
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${describeValue(index.schemaVersion)}, expected 2`)
   }
   if (!Array.isArray(index.manifests)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no manifests list`)
   if (index.manifests.length > IMAGE_LIMITS.entries) {
@@ -178,7 +179,7 @@ class Walker {
   private async visitManifest (descriptor: Descriptor, manifest: BlobRef, json: Record<string, any>, where: string, attestation: boolean): Promise<void> {
     const { ctx } = this
     if (json.schemaVersion !== 2) {
-      throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(json.schemaVersion)}, expected 2`)
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${describeValue(json.schemaVersion)}, expected 2`)
     }
     if (!Array.isArray(json.layers)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no layers list`)
     if (json.layers.length > IMAGE_LIMITS.layers) {

@@ -1,6 +1,7 @@
 import { CID } from 'multiformats/cid'
 import { TreeError } from '../errors.js'
 import { escapeControl, hasControl, quote } from '../escape.js'
+import { checkJsonShape } from '../json.js'
 import { PLATFORM_TOKEN_RE, isDigest, isName, isTag } from './reference.js'
 
 /** One published tag, as catalog.json records it. */
@@ -64,28 +65,8 @@ function problem (path: string, what: string): never {
 
 /** Refuses JSON nested deeper than `depth` or with more than `values` values, without parsing it. */
 function checkShape (bytes: Uint8Array): void {
-  let depth = 0
-  let values = 1
-  let inString = false
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]
-    if (inString) {
-      if (b === 0x5c) i++ // backslash: skip the escaped byte
-      else if (b === 0x22) inString = false
-      continue
-    }
-    if (b === 0x22) {
-      inString = true
-    } else if (b === 0x7b || b === 0x5b) {
-      if (++depth > CATALOG_LIMITS.depth) problem('the JSON', `is nested deeper than ${CATALOG_LIMITS.depth} levels`)
-      values++
-    } else if (b === 0x7d || b === 0x5d) {
-      depth--
-    } else if (b === 0x2c) {
-      values++
-    }
-    if (values > CATALOG_LIMITS.values) problem('the JSON', `has more than ${CATALOG_LIMITS.values} values`)
-  }
+  const wrong = checkJsonShape(bytes, { depth: CATALOG_LIMITS.depth, values: CATALOG_LIMITS.values })
+  if (wrong != null) problem('the JSON', wrong)
 }
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/

@@ -5,7 +5,7 @@ import type { BlockSink, BlockSource } from '../blocks/types.js'
 import { InputError, throwIfAborted, TreeError } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
 import type { DagNode } from './file.js'
-import { buildShardedDirectory, decodeUnixFS, findInShardedDirectory, shardedEntries, writeNode } from './hamt.js'
+import { buildShardedDirectory, cumulativeSize, decodeUnixFS, findInShardedDirectory, shardedEntries, writeNode } from './hamt.js'
 import { directoryLimit, directoryTooLarge, type ReadOptions } from './limits.js'
 
 export interface DirEntry {
@@ -28,6 +28,7 @@ export async function buildDirectory(entries: DirEntry[], sink: BlockSink, optio
   throwIfAborted(options?.signal)
   checkNames(entries)
   const links: dagPb.PBLink[] = entries.map((entry) => ({ Name: entry.name, Hash: entry.cid, Tsize: entry.size }))
+  cumulativeSize(0, links)
   const bytes = dagPb.encode(dagPb.prepare({ Data: DIRECTORY_DATA, Links: links }))
   if (bytes.length > SHARD_THRESHOLD_BYTES) return buildShardedDirectory(entries, sink, options)
   return writeNode(DIRECTORY_DATA, links, sink, options)

@@ -146,12 +146,28 @@ function bitfield(slots: number[]): Uint8Array {
   return bytes
 }
 
+/**
+ * A node's cumulative DAG size: its block's bytes plus its links' Tsizes. Tsizes come from
+ * outside (a previous root); a size past 2^53 cannot be encoded or added exactly: TreeError.
+ */
+export function cumulativeSize(blockBytes: number, links: dagPb.PBLink[]): number {
+  let size = blockBytes
+  for (const link of links) {
+    size += link.Tsize ?? 0
+    if (!Number.isSafeInteger(link.Tsize ?? 0) || !Number.isSafeInteger(size)) {
+      throw new TreeError(`the sizes of the links to ${link.Name === undefined ? link.Hash.toString() : `'${link.Name}'`} add up past 2^53 bytes (a corrupt Tsize)`)
+    }
+  }
+  return size
+}
+
 /** Encodes a dag-pb node, writes it, and returns its CID and cumulative size. */
 export async function writeNode(data: Uint8Array, links: dagPb.PBLink[], sink: BlockSink, options?: AbortOptions): Promise<DagNode> {
+  cumulativeSize(0, links)
   const bytes = dagPb.encode(dagPb.prepare({ Data: data, Links: links }))
   const cid = CID.createV1(dagPb.code, await sha256.digest(bytes))
   await sink.put(cid, bytes, options)
-  return { cid, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) }
+  return { cid, size: cumulativeSize(bytes.length, links) }
 }
 
 /**

@@ -6,6 +6,7 @@ import { throwIfAborted, TreeError } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
 import { findEntry } from './directory.js'
 import type { DagNode } from './file.js'
+import { cumulativeSize } from './hamt.js'
 import { declaredFileSize, fileContent, readBlock } from './content.js'
 import { WALK_MAX_BLOCKS, type ReadOptions } from './limits.js'
 
@@ -33,7 +34,7 @@ export async function dagSize(cid: CID, source: BlockSource, options?: AbortOpti
   if (cid.multihash.code === 0x00) return cid.multihash.digest.length
   const bytes = await source.get(cid, options)
   if (cid.code !== dagPb.code) return bytes.length
-  return bytes.length + dagPb.decode(bytes).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0)
+  return cumulativeSize(bytes.length, dagPb.decode(bytes).Links)
 }
 
 /** The whole content of a (small) file, read and verified through `source`; TreeError if larger than maxBytes. */
