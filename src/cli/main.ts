@@ -51,7 +51,7 @@ function printResult (result: PublishResult, json: boolean, print: Out): void {
   out(`  digest         ${result.digest}`)
   out(`  CAR            ${result.car.path} (${result.car.scope === 'full' ? 'the whole registry' : 'the blocks this publish added'}, ${result.car.blocks} blocks)`)
   for (const d of (result as Partial<PipelineResult>).destinations ?? []) {
-    out(`  stored in ${d.label}: ${Object.entries(d.details).map(([k, v]) => `${words(k)} ${String(v)}`).join('; ')}`)
+    out(`  stored in ${d.label}: ${Object.entries(d.details).map(([k, v]) => `${words(k)}: ${String(v)}`).join(', ')}`)
   }
   for (const n of (result as Partial<PipelineResult>).names ?? []) out(`  ${n.label}  /ipns/${n.name} → ${n.value}`)
 }
@@ -169,7 +169,7 @@ async function get (path: string, value: Value, out: Out, signal?: AbortSignal):
     const existing = await readdir(outDir).catch((err) => err.code === 'ENOENT' ? [] : ['(not a folder)'])
     if (existing.length > 0) throw new InputError('output', `'${output}' already exists and is not an empty folder`)
     // Written into a temporary sibling and moved into place at the end: a failed get leaves no half output.
-    await exportToDirectory(node.cid, outDir, source, { signal, limits, limitNames: { maxBytes: 'max-bytes', maxEntries: 'max-entries', maxBlocks: 'max-blocks' } })
+    await exportToDirectory(node.cid, outDir, source, { signal, limits, limitNames: { maxBytes: cliName('max-bytes'), maxEntries: cliName('max-entries'), maxBlocks: cliName('max-blocks') } })
     out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`)
   } finally {
     await closeSources(sources)
@@ -210,8 +210,10 @@ async function demo (value: Value, out: Out, signal?: AbortSignal): Promise<numb
     out('')
     out(`The store ${storeDir} now holds the registry; its root is in ${storeDir}/root.`)
     out('Load the image with Docker:')
-    out(`  node dist/cli.js get --store ${storeDir} ${result.name}/tags/latest -o ipcr-demo-latest`)
-    out('  tar -C ipcr-demo-latest -cf - . | docker load')
+    // The same folder name as the IPFS recipe's below.
+    const folder = `${result.name.replace(/\//g, '_')}_latest`
+    out(`  ipcr get --store ${storeDir} ${result.name}/tags/latest -o ${folder}`)
+    out(`  tar -C ${folder} -cf - . | docker load`)
     out('Or with an IPFS node, the original recipe:')
     out(`  ipfs dag import ${result.car.path}`)
     out(`  ${pullCommand(result)}`)

@@ -18,7 +18,7 @@ export function addOptions (program: Program, command: Command): (key: string) =
     if (cli == null || !cli.flag.startsWith('--')) continue
     const flags = `${cli.short != null ? `${cli.short}, ` : ''}${cli.flag}${cli.value != null ? ` <${cli.value}>` : ''}`
     const fallback = cli.default ?? def.default
-    const text = plain(cli.description ?? def.description) + (cli.repeat === true ? ' Repeatable, or separate with commas.' : '') + (fallback != null ? ` (default: ${plain(fallback)})` : '')
+    const text = plain(cli.description ?? def.description).replace(/,? newline- or comma-separated/, '') + (cli.repeat === true ? ' Repeatable, or separate with commas.' : '') + (fallback != null ? ` (default: ${plain(fallback)})` : '')
     const option = new Option(flags, text)
     if (cli.repeat === true) option.argParser(collect)
     program.addOption(option)
