@@ -149,7 +149,7 @@ async function get (path: string, value: Value, out: Out, signal?: AbortSignal):
   const store = storeDir != null ? new LocalStore(resolve(storeDir)) : undefined
   const sources: BlockSource[] = [
     ...(store != null ? [store.blocks] : []),
-    ...await openSources({ gateways: list(value('gateways')), cars: list(value('cars')) }, logger, { signal })
+    ...await openSources({ gateways: list(value('gateways')), cars: list(value('cars')), carsInput: 'cars' }, logger, { signal })
   ]
   if (sources.length === 0) throw new InputError('store', text`no block source: give ${option('store')}, ${option('cars')} or ${option('gateways')}`)
   try {

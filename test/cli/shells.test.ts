@@ -86,6 +86,13 @@ describe('each shell names its own flags and inputs', () => {
   })
 })
 
+test('get names its own --car, not push\'s --previous-car', async () => {
+  const r = await ipcr(['get', '--car', 'missing.car', '/ipfs/bafkqaaa', '-o', 'never'])
+  expect(r.code).toBe(1)
+  expect(r.stderr).toMatch(/^ipcr: --car: cannot read '.*missing\.car' as a CAR file/)
+  expect(existsSync(join(dir, 'never'))).toBe(false)
+})
+
 describe('booleans as @actions/core reads them', () => {
   test('True and TRUE are true, FALSE is false; anything else names the input', async () => {
     const upper = await runAction({ 'image-file': layout, name: 'team/app', summary: 'TRUE' })
