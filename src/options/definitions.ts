@@ -17,6 +17,8 @@ export interface CliFlag {
   commands: Command[]
   /** Repeatable (values may also be separated by commas). */
   repeat?: boolean
+  /** A boolean flag that means the input's opposite (`--keep-previous-pin` for `unpin-previous: false`). */
+  negates?: boolean
   /** When the flag's meaning differs from the input's (a file instead of the secret, a negated boolean). */
   description?: string
   default?: string
@@ -172,7 +174,7 @@ export const definitions: readonly OptionDefinition[] = [
     default: '`true`',
     actionDefault: 'true',
     action: true,
-    cli: { flag: '--keep-previous-pin', commands: ['push'], description: 'Keep the previous root pinned (by default its pin is removed once the new pin holds and every name moved).' }
+    cli: { flag: '--keep-previous-pin', commands: ['push'], negates: true, description: 'Keep the previous root pinned (by default its pin is removed once the new pin holds and every name moved).' }
   },
   {
     key: 'kubo-mfs-path',

@@ -13,7 +13,7 @@ function flags (def: OptionDefinition): string {
   const cli = def.cli
   if (cli == null) return ''
   const name = cli.flag.startsWith('--') ? `${cli.short != null ? `${cli.short}, ` : ''}${cli.flag}${cli.value != null ? ` ${cli.value}` : ''}` : cli.flag
-  return `\`${name}\``
+  return `\`${name}\`${cli.negates === true ? ' (the opposite)' : ''}`
 }
 
 /** action.yml's `inputs:` block from the table. */
