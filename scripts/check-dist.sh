@@ -2,6 +2,7 @@
 # Fails when dist/ differs from a fresh bundle of the sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+node scripts/options.mjs --check
 node scripts/bundle.mjs
 if [ -n "$(git status --porcelain -- dist/)" ]; then
   echo "dist/ is stale: run 'npm run bundle' and commit dist/" >&2

@@ -1,12 +1,17 @@
 import * as core from '@actions/core'
 import { join } from 'node:path'
-import { InputError, addHeaderSecret, addSecret, parseCid, parseHeaderLines, parseTagList, validateGatewayUrl, validateName, type CarScope, type DestinationSettings } from '../core/index.js'
+import { addHeaderSecret, addSecret, parseCid, parseHeaderLines, parseTagList, validateGatewayUrl, validateName, type CarScope, type DestinationSettings } from '../core/index.js'
 import type { CID } from 'multiformats/cid'
 import { parseSize } from '../core/size.js'
+import { actionInputs } from '../options/definitions.js'
+import { containerCli } from '../options/container-cli.js'
+import { checkOptionRules, parseBoolean, parseCarScope, parseSeconds } from '../options/rules.js'
 
 /** Every input of action.yml, read and checked in one place. */
 export interface ActionInputs {
   image?: string
+  /** The command that exports `image`: docker or podman. */
+  containerCli?: string
   imageFile?: string
   name?: string
   tags: string[]
@@ -39,9 +44,7 @@ function maskUrlCredentials (value: string): string {
 
 function boolean (name: string, fallback: boolean): boolean {
   const value = core.getInput(name).trim()
-  if (value === '') return fallback
-  if (value !== 'true' && value !== 'false') throw new InputError(name, `'${value}' is not a boolean (expected true or false)`)
-  return value === 'true'
+  return value === '' ? fallback : parseBoolean(value, name)
 }
 
 /** Secret inputs: masked before anything else can print them. */
@@ -70,8 +73,7 @@ function destinationSettings (): DestinationSettings {
   if (url != null) {
     maskUrlCredentials(url)
     const timeout = optional('kubo-timeout')
-    const timeoutSeconds = timeout != null ? Number(timeout) : undefined
-    if (timeoutSeconds != null && !(timeoutSeconds > 0)) throw new InputError('kubo-timeout', `'${timeout}' is not a positive number of seconds`)
+    const timeoutSeconds = timeout != null ? parseSeconds(timeout, 'kubo-timeout') : undefined
     settings.kubo = {
       url,
       headers,
@@ -80,15 +82,11 @@ function destinationSettings (): DestinationSettings {
       mfsPath: optional('kubo-mfs-path'),
       ...(timeoutSeconds != null ? { timeoutMs: timeoutSeconds * 1000 } : {})
     }
-  } else if (headersText != null) {
-    throw new InputError('kubo-rpc-headers', 'set kubo-rpc-url too (headers are sent to that endpoint)')
   }
   const key = optional('ipns-key')
   const privateKey = secret('ipns-private-key')
   if (key != null) {
     settings.ipns = { key, ...(privateKey != null ? { privateKey } : {}), ...(optional('ipns-lifetime') != null ? { lifetime: optional('ipns-lifetime') } : {}) }
-  } else if (privateKey != null) {
-    throw new InputError('ipns-key', 'ipns-private-key is set: also name the key (ipns-key) it is stored under in the keystore')
   }
   return settings
 }
@@ -99,22 +97,19 @@ function optional (name: string): string | undefined {
 }
 
 export function getInputs (env: NodeJS.ProcessEnv = process.env): ActionInputs {
+  // Only the inputs of the option table (src/options/definitions.ts) are read.
+  const known = new Set(actionInputs().map((d) => d.key))
+  checkOptionRules((key) => known.has(key) && optional(key) != null)
   const image = optional('image')
   const imageFile = optional('image-file')
-  if ((image == null) === (imageFile == null)) {
-    throw new InputError(image == null ? 'image' : 'image-file', "set exactly one of 'image' (a local Docker image reference) or 'image-file' (an image tarball or OCI layout directory)")
-  }
   const parsedTags = parseTagList(core.getInput('tags'))
-  const carScope = core.getInput('car-scope').trim() || 'new'
-  if (carScope !== 'new' && carScope !== 'full') {
-    throw new InputError('car-scope', `'${carScope}' is not a CAR scope (expected 'new' or 'full')`)
-  }
+  const carScope = parseCarScope(optional('car-scope'))
   const previous = optional('previous-root')
   const maxDecompressed = optional('max-decompressed-size')
   const tempDir = env.RUNNER_TEMP ?? env.TMPDIR ?? '/tmp'
   const destinations = destinationSettings()
   return {
-    ...(image != null ? { image } : {}),
+    ...(image != null ? { image, containerCli: containerCli(optional('container-cli'), env.PATH) } : {}),
     ...(imageFile != null ? { imageFile } : {}),
     name: optional('name') ?? (parsedTags.path != null ? validateName(parsedTags.path, 'tags') : undefined),
     tags: parsedTags.tags,

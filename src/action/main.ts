@@ -5,6 +5,8 @@ import { dirname } from 'node:path'
 import { closeSources, createProviders, logLine, openSources, redact, resolvePreviousRoot, runPipeline, type CommandRunner, type Logger } from '../core/index.js'
 import { spawnCommandRunner } from '../core/image/docker.js'
 import { registerTemporary, releaseTemporary, removeTemporary } from '../core/interrupt.js'
+import { actionName } from '../options/definitions.js'
+import { describeError } from '../options/rules.js'
 import { getInputs } from './inputs.js'
 import { setOutputs, writeSummary } from './outputs.js'
 
@@ -47,7 +49,7 @@ export async function run ({ signal }: { signal?: AbortSignal } = {}): Promise<v
       if (carDir != null) registerTemporary(carDir)
       result = await runPipeline({
         ...providers,
-        image: inputs.image != null ? { kind: 'docker', ref: inputs.image, run: runCommand } : { kind: 'file', path: inputs.imageFile as string },
+        image: inputs.image != null ? { kind: 'docker', ref: inputs.image, run: runCommand, command: inputs.containerCli } : { kind: 'file', path: inputs.imageFile as string },
         name: inputs.name,
         tags: inputs.tags,
         description: inputs.description,
@@ -74,6 +76,6 @@ export async function run ({ signal }: { signal?: AbortSignal } = {}): Promise<v
     core.info(`Registry root: ${result.rootCid}`)
   } catch (caught) {
     const err = signal?.aborted === true ? signal.reason : caught
-    core.setFailed(logLine(redact(err instanceof Error ? err.message : String(err))))
+    core.setFailed(logLine(redact(describeError(err, (key) => `Input '${key}'`, actionName))))
   }
 }

@@ -1,10 +1,10 @@
 import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
+import { Command as Program, CommanderError } from 'commander'
 import type { CID } from 'multiformats/cid'
 import {
-  InputError, LocalStore, redact, closeSources, createProviders, escapeControl, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
+  InputError, option, text, LocalStore, redact, closeSources, createProviders, escapeControl, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
   writeSampleImage, demoImage, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
@@ -13,15 +13,29 @@ import { parseCount, parseSize } from '../core/size.js'
 import { FirstSource } from '../core/blocks/multi.js'
 import { exportToDirectory } from '../core/unixfs/export.js'
 import { resolvePath } from '../core/unixfs/tree.js'
-import { demoHelp, getHelp, mainHelp, pushHelp } from './help.js'
+import { cliName } from '../options/definitions.js'
+import { containerCli } from '../options/container-cli.js'
+import { checkOptionRules, describeError, parseCarScope, parseSeconds } from '../options/rules.js'
+import { demoHelp, getHelp, mainHelp, mainHelpAfter, pushHelp } from './help.js'
+import { addOptions } from './options.js'
 import { cliLogger } from './logger.js'
 
 const version = '0.1.0'
 
 type Out = (line: string) => void
+type Value = (key: string) => string | string[] | boolean | undefined
 
-function list (values: string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '')
+function list (values: string | string[] | boolean | undefined): string[] {
+  return (Array.isArray(values) ? values : []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '')
+}
+
+function str (value: string | string[] | boolean | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined
+}
+
+/** `pinName` → `pin name`: details of a destination as words. */
+function words (key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase()
 }
 
 function printResult (result: PublishResult, json: boolean, print: Out): void {
@@ -31,85 +45,55 @@ function printResult (result: PublishResult, json: boolean, print: Out): void {
   }
   // Destination details come from remote services.
   const out: Out = (line) => { print(escapeControl(line)) }
-  out(`root-cid   ${result.rootCid}`)
-  for (const t of result.tags) out(`tag        ${result.name}:${t.tag} ${t.cid}`)
-  out(`digest     ${result.digest}`)
-  out(`car        ${result.car.path} (${result.car.scope}, ${result.car.blocks} blocks)`)
-  for (const d of (result as Partial<PipelineResult>).destinations ?? []) out(`stored     ${d.label} (${Object.entries(d.details).map(([k, v]) => `${k}: ${String(v)}`).join(', ')})`)
-  for (const n of (result as Partial<PipelineResult>).names ?? []) out(`ipns       /ipns/${n.name} → ${n.value}`)
+  out(`Published ${result.name} (${result.tags.map((t) => t.tag).join(', ')})`)
+  out(`  registry root  ${result.rootCid}`)
+  for (const t of result.tags) out(`  tag ${t.tag}  ${t.cid}`)
+  out(`  digest         ${result.digest}`)
+  out(`  CAR            ${result.car.path} (${result.car.scope === 'full' ? 'the whole registry' : 'the blocks this publish added'}, ${result.car.blocks} blocks)`)
+  for (const d of (result as Partial<PipelineResult>).destinations ?? []) {
+    out(`  stored in ${d.label}: ${Object.entries(d.details).map(([k, v]) => `${words(k)}: ${String(v)}`).join(', ')}`)
+  }
+  for (const n of (result as Partial<PipelineResult>).names ?? []) out(`  ${n.label}  /ipns/${n.name} → ${n.value}`)
 }
 
-async function push (args: string[], out: Out, signal?: AbortSignal): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      file: { type: 'string' },
-      'max-decompressed-size': { type: 'string' },
-      name: { type: 'string' },
-      tag: { type: 'string', multiple: true },
-      description: { type: 'string' },
-      revision: { type: 'string' },
-      store: { type: 'string' },
-      'previous-root': { type: 'string' },
-      gateway: { type: 'string', multiple: true },
-      'previous-car': { type: 'string', multiple: true },
-      car: { type: 'string' },
-      'car-scope': { type: 'string' },
-      'kubo-rpc-url': { type: 'string' },
-      'kubo-rpc-header': { type: 'string', multiple: true },
-      'kubo-pin-name': { type: 'string' },
-      'keep-previous-pin': { type: 'boolean' },
-      'kubo-mfs-path': { type: 'string' },
-      'kubo-timeout': { type: 'string' },
-      'ipns-key': { type: 'string' },
-      'ipns-private-key-file': { type: 'string' },
-      'ipns-lifetime': { type: 'string' },
-      json: { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-      verbose: { type: 'boolean', short: 'v' },
-      help: { type: 'boolean', short: 'h' }
-    }
-  })
-  if (values.help === true) {
-    out(pushHelp)
-    return 0
-  }
-  if (positionals.length > 1) throw new InputError('IMAGE', `expected one image reference, got ${positionals.length}`)
-  const ref = positionals[0]
-  if ((ref == null) === (values.file == null)) {
-    throw new InputError('IMAGE', 'give exactly one of a Docker image reference or --file PATH')
-  }
-  const scope = values['car-scope'] ?? 'new'
-  if (scope !== 'new' && scope !== 'full') throw new InputError('--car-scope', `'${scope}' is not a CAR scope (expected new or full)`)
-  const maxDecompressed = values['max-decompressed-size']
-  const maxDecompressedSize = maxDecompressed != null ? parseSize(maxDecompressed, '--max-decompressed-size') : undefined
-  const logger = cliLogger(values.quiet === true || values.json === true, values.verbose === true)
-  const tagList = parseTagList((values.tag ?? []).join(','), '--tag')
-  const store = values.store != null ? new LocalStore(resolve(values.store)) : undefined
-  let previousRoot: CID | null = values['previous-root'] != null ? parseCid(values['previous-root'], '--previous-root') : null
+async function push (ref: string | undefined, value: Value, out: Out, signal?: AbortSignal): Promise<number> {
+  const headerFlags = list(value('kubo-rpc-headers'))
+  checkOptionRules((key) => key === 'image' ? ref != null : key === 'kubo-rpc-headers' ? headerFlags.length > 0 : value(key) != null)
+  const scope = parseCarScope(str(value('car-scope')))
+  const maxDecompressed = str(value('max-decompressed-size'))
+  const maxDecompressedSize = maxDecompressed != null ? parseSize(maxDecompressed, 'max-decompressed-size') : undefined
+  const command = ref != null ? containerCli(str(value('container-cli'))) : undefined
+  const json = value('json') === true
+  const logger = cliLogger(value('quiet') === true || json, value('verbose') === true)
+  const tagList = parseTagList(list(value('tags')).join(','), 'tags')
+  const storeDir = str(value('store'))
+  const store = storeDir != null ? new LocalStore(resolve(storeDir)) : undefined
+  const previous = str(value('previous-root'))
+  let previousRoot: CID | null = previous != null ? parseCid(previous, 'previous-root') : null
+  const settings = await destinationSettings(value, headerFlags)
   if (previousRoot == null && store != null) previousRoot = await store.readRoot()
   const sources: BlockSource[] = [
     ...(store != null ? [store.blocks] : []),
-    ...await openSources({ gateways: list(values.gateway), cars: list(values['previous-car']) }, logger, { signal })
+    ...await openSources({ gateways: list(value('gateways')), cars: list(value('previous-car')) }, logger, { signal })
   ]
   let result
   try {
-    const providers = createProviders(await destinationSettings(values), logger)
+    const providers = createProviders(settings, logger)
+    const file = str(value('image-file'))
     result = await runPipeline({
       ...providers,
-      image: ref != null ? { kind: 'docker', ref, run: nodeCommandRunner } : { kind: 'file', path: resolve(values.file as string) },
-      name: values.name ?? (tagList.path != null ? validateName(tagList.path, '--tag') : undefined),
+      image: ref != null ? { kind: 'docker', ref, run: nodeCommandRunner, command } : { kind: 'file', path: resolve(file as string) },
+      name: str(value('name')) ?? (tagList.path != null ? validateName(tagList.path, 'tags') : undefined),
       tags: tagList.tags,
-      description: values.description,
+      description: str(value('description')),
       previousRoot,
       sources,
       sinks: store != null ? [store.blocks] : [],
-      carPath: resolve(values.car ?? 'registry.car'),
+      carPath: resolve(str(value('car-path')) ?? 'registry.car'),
       carScope: scope,
       tempDir: tmpdir(),
       maxDecompressedSize,
-      revision: values.revision ?? process.env.GITHUB_SHA,
+      revision: str(value('revision')) ?? process.env.GITHUB_SHA,
       logger,
       signal
     })
@@ -117,74 +101,57 @@ async function push (args: string[], out: Out, signal?: AbortSignal): Promise<nu
     await closeSources(sources)
   }
   if (store != null) await store.writeRoot(parseCid(result.rootCid, 'root'))
-  printResult(result, values.json === true, out)
+  printResult(result, json, out)
   return 0
 }
 
 /** Kubo and IPNS flags; header lines may also come from IPCR_KUBO_RPC_HEADERS, to keep secrets out of argv. */
-async function destinationSettings (values: Record<string, string | boolean | string[] | undefined>): Promise<DestinationSettings> {
+async function destinationSettings (value: Value, headerFlags: string[]): Promise<DestinationSettings> {
   const settings: DestinationSettings = {}
-  const url = values['kubo-rpc-url'] as string | undefined
-  const headerLines = [...(values['kubo-rpc-header'] as string[] | undefined ?? []), ...(process.env.IPCR_KUBO_RPC_HEADERS ?? '').split('\n')]
-  const headers = parseHeaderLines(headerLines.join('\n'), '--kubo-rpc-header')
+  const url = str(value('kubo-rpc-url'))
+  const headerLines = [...headerFlags, ...(process.env.IPCR_KUBO_RPC_HEADERS ?? '').split('\n')]
+  const headers = parseHeaderLines(headerLines.join('\n'), 'kubo-rpc-headers')
   if (url != null) {
-    const timeout = values['kubo-timeout'] as string | undefined
-    if (timeout != null && !(Number(timeout) > 0)) throw new InputError('--kubo-timeout', `'${timeout}' is not a positive number of seconds`)
+    const timeout = str(value('kubo-timeout'))
     settings.kubo = {
       url,
       headers,
-      pinName: values['kubo-pin-name'] as string | undefined,
-      unpinPrevious: values['keep-previous-pin'] !== true,
-      mfsPath: values['kubo-mfs-path'] as string | undefined,
-      ...(timeout != null ? { timeoutMs: Number(timeout) * 1000 } : {})
+      pinName: str(value('kubo-pin-name')),
+      unpinPrevious: value('unpin-previous') !== true,
+      mfsPath: str(value('kubo-mfs-path')),
+      ...(timeout != null ? { timeoutMs: parseSeconds(timeout, 'kubo-timeout') * 1000 } : {})
     }
   }
-  const key = values['ipns-key'] as string | undefined
-  const keyFile = values['ipns-private-key-file'] as string | undefined
+  const key = str(value('ipns-key'))
+  const keyFile = str(value('ipns-private-key'))
   if (key != null) {
-    const privateKey = keyFile != null ? await readFile(keyFile, 'utf8').catch(() => { throw new InputError('--ipns-private-key-file', `cannot read '${keyFile}'`) }) : undefined
-    const lifetime = values['ipns-lifetime'] as string | undefined
-    settings.ipns = { key, ...(privateKey != null ? { privateKey } : {}), ...(lifetime != null ? { lifetime } : {}) }
-  } else if (keyFile != null) {
-    throw new InputError('--ipns-key', 'give the keystore name the private key is stored under')
+    // Read as bytes: 'ipfs key export' writes a binary file; PEM and base64 text work too.
+    const privateKey = keyFile != null ? await readFile(keyFile).catch((err) => { throw new InputError('ipns-private-key', `cannot read '${keyFile}': ${err.code ?? err.message}`) }) : undefined
+    const lifetime = str(value('ipns-lifetime'))
+    settings.ipns = { key, ...(privateKey != null ? { privateKey: new Uint8Array(privateKey) } : {}), ...(lifetime != null ? { lifetime } : {}) }
   }
   return settings
 }
 
-async function get (args: string[], out: Out, signal?: AbortSignal): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      output: { type: 'string', short: 'o' },
-      store: { type: 'string' },
-      car: { type: 'string', multiple: true },
-      gateway: { type: 'string', multiple: true },
-      'max-bytes': { type: 'string' },
-      'max-entries': { type: 'string' },
-      'max-blocks': { type: 'string' },
-      help: { type: 'boolean', short: 'h' }
-    }
-  })
-  if (values.help === true) {
-    out(getHelp)
-    return 0
-  }
+async function get (path: string, value: Value, out: Out, signal?: AbortSignal): Promise<number> {
+  const maxBytes = str(value('max-bytes'))
+  const maxEntries = str(value('max-entries'))
+  const maxBlocks = str(value('max-blocks'))
   const limits = {
-    ...(values['max-bytes'] != null ? { maxBytes: parseSize(values['max-bytes'], '--max-bytes') } : {}),
-    ...(values['max-entries'] != null ? { maxEntries: parseCount(values['max-entries'], '--max-entries') } : {}),
-    ...(values['max-blocks'] != null ? { maxBlocks: parseCount(values['max-blocks'], '--max-blocks') } : {})
+    ...(maxBytes != null ? { maxBytes: parseSize(maxBytes, 'max-bytes') } : {}),
+    ...(maxEntries != null ? { maxEntries: parseCount(maxEntries, 'max-entries') } : {}),
+    ...(maxBlocks != null ? { maxBlocks: parseCount(maxBlocks, 'max-blocks') } : {})
   }
-  const path = positionals[0]
-  if (path == null || positionals.length > 1) throw new InputError('PATH', 'expected one path such as /ipfs/<cid>/name/tags/tag')
-  if (values.output == null) throw new InputError('--output', 'expected the folder to write to')
+  const output = str(value('output'))
+  if (output == null) throw new InputError('output', 'expected the folder to write to')
   const logger = cliLogger(false, false)
-  const store = values.store != null ? new LocalStore(resolve(values.store)) : undefined
+  const storeDir = str(value('store'))
+  const store = storeDir != null ? new LocalStore(resolve(storeDir)) : undefined
   const sources: BlockSource[] = [
     ...(store != null ? [store.blocks] : []),
-    ...await openSources({ gateways: list(values.gateway), cars: list(values.car) }, logger, { signal })
+    ...await openSources({ gateways: list(value('gateways')), cars: list(value('cars')), carsInput: 'cars' }, logger, { signal })
   ]
-  if (sources.length === 0) throw new InputError('--store', 'no block source: give --store, --car or --gateway')
+  if (sources.length === 0) throw new InputError('store', text`no block source: give ${option('store')}, ${option('cars')} or ${option('gateways')}`)
   try {
     const parts = path.replace(/^\/?ipfs\//, '').split('/').filter((p) => p !== '')
     let root: CID | null = null
@@ -198,11 +165,11 @@ async function get (args: string[], out: Out, signal?: AbortSignal): Promise<num
     const source = new FirstSource(sources)
     const node = await resolvePath(root, parts, source, { signal })
     if (node == null) throw new InputError('PATH', `'${parts.join('/')}' does not exist under ${root.toString()}`)
-    const outDir = resolve(values.output)
+    const outDir = resolve(output)
     const existing = await readdir(outDir).catch((err) => err.code === 'ENOENT' ? [] : ['(not a folder)'])
-    if (existing.length > 0) throw new InputError('--output', `'${values.output}' already exists and is not an empty folder`)
+    if (existing.length > 0) throw new InputError('output', `'${output}' already exists and is not an empty folder`)
     // Written into a temporary sibling and moved into place at the end: a failed get leaves no half output.
-    await exportToDirectory(node.cid, outDir, source, { signal, limits, limitNames: { maxBytes: '--max-bytes', maxEntries: '--max-entries', maxBlocks: '--max-blocks' } })
+    await exportToDirectory(node.cid, outDir, source, { signal, limits, limitNames: { maxBytes: cliName('max-bytes'), maxEntries: cliName('max-entries'), maxBlocks: cliName('max-blocks') } })
     out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`)
   } finally {
     await closeSources(sources)
@@ -210,22 +177,11 @@ async function get (args: string[], out: Out, signal?: AbortSignal): Promise<num
   return 0
 }
 
-async function demo (args: string[], out: Out, signal?: AbortSignal): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      store: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' }
-    }
-  })
-  if (values.help === true) {
-    out(demoHelp)
-    return 0
-  }
-  const storeDir = values.store ?? '.ipcr'
+async function demo (value: Value, out: Out, signal?: AbortSignal): Promise<number> {
+  const json = value('json') === true
+  const storeDir = str(value('store')) ?? '.ipcr'
   const store = new LocalStore(resolve(storeDir))
-  const logger = cliLogger(values.json === true, false)
+  const logger = cliLogger(json, false)
   const work = await mkdtemp(join(tmpdir(), 'ipcr-demo-'))
   registerTemporary(work)
   try {
@@ -246,7 +202,7 @@ async function demo (args: string[], out: Out, signal?: AbortSignal): Promise<nu
       signal
     })
     await store.writeRoot(parseCid(result.rootCid, 'root'))
-    if (values.json === true) {
+    if (json) {
       printResult(result, true, out)
       return 0
     }
@@ -254,8 +210,10 @@ async function demo (args: string[], out: Out, signal?: AbortSignal): Promise<nu
     out('')
     out(`The store ${storeDir} now holds the registry; its root is in ${storeDir}/root.`)
     out('Load the image with Docker:')
-    out(`  node dist/cli.js get --store ${storeDir} ${result.name}/tags/latest -o ipcr-demo-latest`)
-    out('  tar -C ipcr-demo-latest -cf - . | docker load')
+    // The same folder name as the IPFS recipe's below.
+    const folder = `${result.name.replace(/\//g, '_')}_latest`
+    out(`  ipcr get --store ${storeDir} ${result.name}/tags/latest -o ${folder}`)
+    out(`  tar -C ${folder} -cf - . | docker load`)
     out('Or with an IPFS node, the original recipe:')
     out(`  ipfs dag import ${result.car.path}`)
     out(`  ${pullCommand(result)}`)
@@ -265,29 +223,66 @@ async function demo (args: string[], out: Out, signal?: AbortSignal): Promise<nu
   }
 }
 
+/** Commander's errors that are usage mistakes: exit 2, as for a shell builtin. */
+const USAGE_ERRORS = new Set(['commander.unknownOption', 'commander.unknownCommand', 'commander.excessArguments', 'commander.missingArgument', 'commander.optionMissingArgument', 'commander.missingMandatoryOptionValue', 'commander.invalidArgument'])
+
+function program (out: Out, err: Out, signal: AbortSignal | undefined, ran: { code: number }): Program {
+  const output = {
+    writeOut: (s: string) => { out(s.replace(/\n$/, '')) },
+    writeErr: (s: string) => { err(s.replace(/\n$/, '')) },
+    outputError: (s: string, write: (s: string) => void) => { write(s.replace(/^error: /, 'ipcr: ')) }
+  }
+  const ipcr = new Program('ipcr')
+    .description(mainHelp)
+    .version(version, '-V, --version', 'Print the version')
+    .configureOutput(output)
+    .helpOption('-h, --help', 'Show this help')
+    .exitOverride()
+    .showSuggestionAfterError()
+    .showHelpAfterError("Run 'ipcr --help' for the commands.")
+    .helpCommand('help [command]', 'Show help for a command')
+    .addHelpText('after', mainHelpAfter)
+  const command = (name: 'push' | 'get' | 'demo', summary: string, about: string, after: string): { cmd: Program, value: Value } => {
+    const cmd = new Program(name).summary(summary).description(about)
+      .configureOutput(output).exitOverride().showSuggestionAfterError()
+      .showHelpAfterError(`Run 'ipcr ${name} --help' for its options.`)
+      .helpOption('-h, --help', 'Show this help')
+      .addHelpText('after', after)
+    const value = addOptions(cmd, name)
+    ipcr.addCommand(cmd)
+    return { cmd, value }
+  }
+  const pushCmd = command('push', 'Publish an image (from Docker, podman or a file) into a registry tree and write a CAR', pushHelp.about, pushHelp.after)
+  pushCmd.cmd.argument('[IMAGE]', 'Local image reference, exported with docker save (or --container-cli); or give --file')
+    .action(async (ref: string | undefined) => { ran.code = await push(ref, pushCmd.value, out, signal) })
+  const getCmd = command('get', 'Extract a path of a registry (e.g. a tag folder) from a store, CARs or gateways', getHelp.about, getHelp.after)
+  getCmd.cmd.argument('<PATH>', '/ipfs/<cid>/<path>, <cid>/<path>, or <path> inside the store\'s root')
+    .action(async (path: string) => { ran.code = await get(path, getCmd.value, out, signal) })
+  const demoCmd = command('demo', 'Build a small sample image in-process and publish it into a local store', demoHelp.about, demoHelp.after)
+  demoCmd.cmd.action(async () => { ran.code = await demo(demoCmd.value, out, signal) })
+  ipcr.command('version').description('Print the version').action(() => { out(version) })
+  return ipcr
+}
+
 /** `signal`: aborting it cancels the command (see src/cli/index.ts); its reason is the error printed. */
 export async function main (argv: string[], out: Out = (l) => { process.stdout.write(`${l}\n`) }, { signal }: { signal?: AbortSignal } = {}): Promise<number> {
-  const [command, ...rest] = argv
+  const err: Out = (l) => { process.stderr.write(`${l}\n`) }
+  const ran = { code: 0 }
+  const ipcr = program(out, err, signal, ran)
+  if (argv.length === 0) {
+    err(ipcr.helpInformation().replace(/\n$/, ''))
+    return 2
+  }
   try {
-    switch (command) {
-      case 'push': return await push(rest, out, signal)
-      case 'get': return await get(rest, out, signal)
-      case 'demo': return await demo(rest, out, signal)
-      case '--version': case 'version':
-        out(version)
-        return 0
-      case undefined: case 'help': case '--help': case '-h': {
-        const topic = rest[0]
-        out(topic === 'push' ? pushHelp : topic === 'get' ? getHelp : topic === 'demo' ? demoHelp : mainHelp)
-        return 0
-      }
-      default:
-        process.stderr.write(`ipcr: unknown command '${command}'\n\n${mainHelp}\n`)
-        return 2
-    }
+    await ipcr.parseAsync(argv, { from: 'user' })
+    return ran.code
   } catch (caught) {
-    const err = signal?.aborted === true ? signal.reason : caught
-    process.stderr.write(`ipcr: ${escapeControl(redact(err instanceof Error ? err.message : String(err)))}\n`)
+    if (caught instanceof CommanderError) {
+      if (caught.exitCode === 0) return 0
+      return USAGE_ERRORS.has(caught.code) ? 2 : caught.exitCode
+    }
+    const error = signal?.aborted === true ? signal.reason : caught
+    err(`ipcr: ${escapeControl(redact(describeError(error, cliName, cliName)))}`)
     return 1
   }
 }

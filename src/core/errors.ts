@@ -1,19 +1,61 @@
+/** An option named inside a message (by its key in src/options); each shell prints it under its own name. */
+export interface OptionRef { option: string }
+export type MessagePart = string | OptionRef
+
+export function option (key: string): OptionRef {
+  return { option: key }
+}
+
+/** A message naming options: `` text`give ${option('ipns-key')} too` ``; other values become plain text. */
+export function text (strings: TemplateStringsArray, ...values: unknown[]): MessagePart[] {
+  const parts: MessagePart[] = []
+  strings.forEach((s, i) => {
+    parts.push(s)
+    if (i < values.length) {
+      const value = values[i]
+      parts.push(typeof value === 'object' && value != null && 'option' in value ? value as OptionRef : String(value))
+    }
+  })
+  return parts
+}
+
+/** The parts as text, each option named by `name` (by default its key, quoted). */
+export function renderMessage (parts: readonly MessagePart[], name: (key: string) => string = (key) => `'${key}'`): string {
+  return parts.map((p) => typeof p === 'string' ? p : name(p.option)).join('')
+}
+
+export interface IpcrErrorOptions extends ErrorOptions {
+  /** The option the error is about, and the message without it: shells print them in their own words. */
+  input?: string
+  reason?: readonly MessagePart[]
+}
+
 /** Base of every error the core throws on purpose; `code` is stable for callers. */
 export class IpcrError extends Error {
   readonly code: string
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  readonly input?: string
+  readonly reason?: readonly MessagePart[]
+  constructor(code: string, message: string, options?: IpcrErrorOptions) {
     super(message, options)
     this.name = new.target.name
     this.code = code
+    if (options?.input != null) this.input = options.input
+    if (options?.reason != null) this.reason = options.reason
   }
 }
 
-/** A user-supplied input is wrong; names the input and what was expected. */
+/** `Input 'key': reason`: the message a library caller sees; shells print input and reason their own way. */
+export function inputMessage (input: string, reason: string | readonly MessagePart[]): [string, IpcrErrorOptions] {
+  const parts = typeof reason === 'string' ? [reason] : reason
+  return [`Input '${input}': ${renderMessage(parts)}`, { input, reason: parts }]
+}
+
+/** A user-supplied input is wrong; names the input (an option key) and what was expected. */
 export class InputError extends IpcrError {
-  readonly input: string
-  constructor(input: string, message: string, options?: ErrorOptions) {
-    super('ERR_INPUT', `Input '${input}': ${message}`, options)
-    this.input = input
+  declare readonly input: string
+  constructor(input: string, reason: string | readonly MessagePart[], options?: ErrorOptions) {
+    const [message, named] = inputMessage(input, reason)
+    super('ERR_INPUT', message, { ...options, ...named })
   }
 }
 

@@ -8,7 +8,7 @@ import { MemoryBlockStore } from './blocks/memory.js'
 import { CarFileWriter } from './car/writer.js'
 import { checkDigest } from './digest.js'
 import { BlobHasher } from './hash-worker.js'
-import { InputError, TreeError } from './errors.js'
+import { InputError, TreeError, option, text } from './errors.js'
 import { plainLine } from './escape.js'
 import { registerTemporary, removeTemporary } from './interrupt.js'
 import { openImageArchive, type ImageArchive } from './image/archive.js'
@@ -28,7 +28,7 @@ import { DagBudget, PREVIOUS_ROOT_LIMITS, type ReadOptions } from './unixfs/limi
 import { readFileBytes, resolvePath, walkDag } from './unixfs/tree.js'
 
 export type ImageInput =
-  | { kind: 'docker', ref: string, run: CommandRunner }
+  | { kind: 'docker', ref: string, run: CommandRunner, /** docker (default) or podman */ command?: string }
   | { kind: 'file', path: string }
 
 export type CarScope = 'new' | 'full'
@@ -212,7 +212,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
   const scope = options.carScope ?? 'new'
   const tags = resolveTags(options)
   if (options.previousRoot != null && (options.sources ?? []).length === 0) {
-    throw new InputError('previous-root', 'a previous root was given but no block source to read it from (set gateways, a CAR or a store)')
+    throw new InputError('previous-root', text`a previous root was given but no block source to read it from (set ${option('gateways')}, ${option('previous-car')} or ${option('kubo-rpc-url')})`)
   }
   const work = await mkdtemp(join(options.tempDir, 'ipcr-publish-'))
   registerTemporary(work)
@@ -222,8 +222,8 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     const input = options.image.kind === 'docker' ? 'image' : 'image-file'
     const archivePath = options.image.kind === 'docker'
       ? await logger.group(`Export ${options.image.ref} from Docker`, async () => {
-        const img = options.image as { ref: string, run: CommandRunner }
-        return await saveDockerImage(img.ref, { run: img.run, tempDir: work, input, signal })
+        const img = options.image as { ref: string, run: CommandRunner, command?: string }
+        return await saveDockerImage(img.ref, { run: img.run, command: img.command, tempDir: work, input, signal })
       })
       : options.image.path
     const { maxDecompressedSize } = options

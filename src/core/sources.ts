@@ -9,6 +9,8 @@ import type { AbortOptions, Logger } from './logger.js'
 export interface SourceConfig {
   gateways: string[]
   cars: string[]
+  /** The option `cars` came from, for errors (default previous-car). */
+  carsInput?: string
 }
 
 /** Checks a gateway URL; returns it as given (credentials included, for the source to use). */
@@ -26,7 +28,7 @@ export async function openSources (config: SourceConfig, logger: Logger, options
     } catch (err) {
       await closeSources(sources)
       throwIfAborted(options.signal)
-      throw new InputError('previous-car', `cannot read '${path}' as a CAR file: ${(err as Error).message}`, { cause: err })
+      throw new InputError(config.carsInput ?? 'previous-car', `cannot read '${path}' as a CAR file: ${(err as Error).message}`, { cause: err })
     }
   }
   if (config.gateways.length > 0) {

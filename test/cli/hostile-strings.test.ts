@@ -65,7 +65,7 @@ describe('untrusted text on the terminal', () => {
     await rewriteLayout(layout, 'v1', { config: (config) => { config.os = hostile.terminal } })
     const r = await ipcr('push', '--file', layout, '--name', 'team/app', '--car', 'out.car')
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/ipcr: Input 'image-file': .* platform os 'arm64\\x1b\[2J\\x1b\]0;INJ3CT\\x07\\x9b31m' is not a platform name/)
+    expect(r.stderr).toMatch(/ipcr: --file: .* platform os 'arm64\\x1b\[2J\\x1b\]0;INJ3CT\\x07\\x9b31m' is not a platform name/)
     expect(r.stderr).not.toMatch(TERMINAL_CONTROL)
     expect(existsSync(join(dir, 'out.car'))).toBe(false)
   })
@@ -77,7 +77,7 @@ describe('untrusted text on the terminal', () => {
     await skopeoCopy(`oci:${layout}:v1`, `docker-archive:${archive}:team/app:v1`)
     const r = await ipcr('push', '--file', archive, '--car', 'out.car')
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/ipcr: Input 'image-file': config .* platform architecture 'arm64\\x1b\[2J.*' is not a platform name/)
+    expect(r.stderr).toMatch(/ipcr: --file: config .* platform architecture 'arm64\\x1b\[2J.*' is not a platform name/)
     expect(r.stderr).not.toMatch(TERMINAL_CONTROL)
     expect(existsSync(join(dir, 'out.car'))).toBe(false)
   })
@@ -87,15 +87,15 @@ describe('untrusted text on the terminal', () => {
     await rewriteLayout(layout, 'v1', { annotations: { 'io.containerd.image.name': `example.com/${hostile.terminal}\r${INJECTED}:1` } })
     const r = await ipcr('push', '--file', layout, '--car', 'out.car')
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/ipcr: Input 'image-file': 'example.com\/arm64\\x1b\[2J.*\\r.*' is not a valid image reference/)
+    expect(r.stderr).toMatch(/ipcr: --file: 'example.com\/arm64\\x1b\[2J.*\\r.*' is not a valid image reference/)
     expect(r.stderr).not.toMatch(TERMINAL_CONTROL)
   })
 })
 
 describe('reserved repository names on the command line', () => {
   test.each([
-    [['--name', 'index.html/x'], /^ipcr: Input 'name': repository name 'index.html\/x' starts with 'index.html'/],
-    [['--tag', 'ghcr.io/catalog.json/x:1'], /^ipcr: Input '--tag': repository name 'catalog.json\/x' starts with 'catalog.json'/]
+    [['--name', 'index.html/x'], /^ipcr: --name: repository name 'index.html\/x' starts with 'index.html'/],
+    [['--tag', 'ghcr.io/catalog.json/x:1'], /^ipcr: --tag: repository name 'catalog.json\/x' starts with 'catalog.json'/]
   ])('%j is refused, naming the input, and writes no CAR', async (args, message) => {
     const r = await ipcr('push', '--file', base, ...args, '--car', 'reserved.car')
     expect(r.code).toBe(1)

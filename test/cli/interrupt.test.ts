@@ -176,7 +176,7 @@ describe('ipcr CLI failing', () => {
     await writeFile(truncated, head)
     const push = start(cli, ['push', '--file', truncated, '--name', 'big', '--car', 'x.car'], { cwd, env })
     expect((await push.done).code).toBe(1)
-    expect(push.output()).toContain("ipcr: Input 'image-file': cannot gzip-decompress")
+    expect(push.output()).toContain('ipcr: --file: cannot gzip-decompress')
     await expectClean(cwd, tmp)
   })
 

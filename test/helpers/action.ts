@@ -8,7 +8,7 @@ const action = resolve('dist/action.js')
 export interface Run { code: number, stdout: string, outputs: Record<string, string>, summary: string }
 
 /** Runs dist/action.js the way a runner does: INPUT_* variables and GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files. */
-export async function runAction (inputs: Record<string, string>): Promise<Run> {
+export async function runAction (inputs: Record<string, string>, extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
   const work = await makeTempDir('ipcr-runner-')
   const outputFile = join(work, 'output')
   const summaryFile = join(work, 'summary')
@@ -21,7 +21,8 @@ export async function runAction (inputs: Record<string, string>): Promise<Run> {
     RUNNER_TEMP: work,
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
-    GITHUB_SHA: 'deadbeef'
+    GITHUB_SHA: 'deadbeef',
+    ...extraEnv
   }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   const child = spawn(process.execPath, [action], { env, stdio: ['ignore', 'pipe', 'pipe'] })

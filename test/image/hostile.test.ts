@@ -58,7 +58,7 @@ async function push (file: string, extra: string[] = [], fsize?: number): Promis
 
 /** A failed push: exit 1, a message naming the input, bounded memory, nothing left behind. */
 async function expectRefused (run: PushRun, pattern: RegExp): Promise<void> {
-  expect(run.stderr).toMatch(/^ipcr: Input 'image-file'/)
+  expect(run.stderr).toMatch(/^ipcr: --file: /)
   expect(run.stderr).toMatch(pattern)
   expect(run.code).toBe(1)
   expect(run.peakRssMiB).toBeLessThan(RSS_MIB)

@@ -213,7 +213,7 @@ describe('legacy archive with gzip layers', () => {
     const car = join(dir, 'wrong-diff-id.car')
     const cli = await runCli(['push', '--file', file, '--name', 'x/y', '--car', car])
     expect(cli.code).toBe(1)
-    expect(cli.stderr).toMatch(/^ipcr: Input 'image-file': layer .*rootfs\.diff_ids says/)
+    expect(cli.stderr).toMatch(/^ipcr: --file: layer .*rootfs\.diff_ids says/)
     expect(existsSync(car)).toBe(false)
     expect(existsSync(`${car}.partial`)).toBe(false)
   })

@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js'
+import { InputError, option, text } from '../errors.js'
 import { KuboDestination, KuboIpnsPublisher, type KuboDestinationConfig, type KuboIpnsConfig } from '../kubo/destination.js'
 import type { Logger } from '../logger.js'
 import { createDestination } from './registry.js'
@@ -16,7 +16,7 @@ export function createProviders (settings: DestinationSettings, logger: Logger):
   if (settings.kubo != null) destinations.push(createDestination('kubo', settings.kubo, logger))
   if (settings.ipns != null) {
     const kubo = destinations.find((d): d is KuboDestination => d instanceof KuboDestination)
-    if (kubo == null) throw new InputError('ipns-key', 'publishing IPNS through a keystore needs kubo-rpc-url')
+    if (kubo == null) throw new InputError('ipns-key', text`publishing IPNS through a keystore needs ${option('kubo-rpc-url')}`)
     names.push(new KuboIpnsPublisher(kubo.rpc, settings.ipns, logger))
   }
   return { destinations, names }

@@ -4,7 +4,7 @@ import { join, relative, sep } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { BufferPool } from '../buffer-pool.js'
-import { InputError, throwIfAborted } from '../errors.js'
+import { InputError, option, text, throwIfAborted } from '../errors.js'
 import { registerTemporary, removeTemporary } from '../interrupt.js'
 import { checkJsonShape } from '../json.js'
 import type { AbortOptions } from '../logger.js'
@@ -92,7 +92,7 @@ export async function openImageArchive (path: string, options: OpenArchiveOption
     throwIfAborted(options.signal)
     if (err instanceof DecompressionLimitError) {
       const how = options.maxDecompressedSize != null ? 'the limit set' : `the default limit, ${DECOMPRESSION_RATIO} times its compressed size and at least ${formatBytes(DECOMPRESSION_FLOOR)}`
-      throw new InputError(input, `'${path}' ${compression}-decompresses to more than ${formatBytes(limit)} (${how}); if the image is genuine, raise max-decompressed-size`)
+      throw new InputError(input, text`'${path}' ${compression}-decompresses to more than ${formatBytes(limit)} (${how}); if the image is genuine, raise ${option('max-decompressed-size')}`)
     }
     if (err instanceof NotTarError) {
       throw new InputError(input, `'${path}' is ${compression}-compressed but ${err.message}; expected a tar archive of an image`)

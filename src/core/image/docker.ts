@@ -59,6 +59,8 @@ export const nodeCommandRunner: CommandRunner = spawnCommandRunner()
 
 export interface SaveDockerImageOptions extends AbortOptions {
   run: CommandRunner
+  /** The command that exports: docker (default) or podman, which takes the same arguments. */
+  command?: string
   /** The tar is written here; the caller removes it. */
   tempDir: string
   /** The user-facing name of the input, for errors. */
@@ -67,19 +69,20 @@ export interface SaveDockerImageOptions extends AbortOptions {
 
 const MISSING_IMAGE = /no such image|image not known|reference does not exist|not found/i
 
-/** Exports a local Docker image with `docker save --output`; returns the tar's path. */
+/** Exports a local image with `docker save --output` (or `podman save`); returns the tar's path. */
 export async function saveDockerImage (ref: string, options: SaveDockerImageOptions): Promise<string> {
   if (ref === '' || ref.startsWith('-') || /\s/.test(ref)) throw new InputError(options.input, `'${ref}' is not a Docker image reference`)
   const safe = ref.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80)
   const hash = createHash('sha256').update(ref).digest('hex').slice(0, 8)
   const output = join(options.tempDir, `${safe}-${hash}.tar`)
-  const { exitCode, stderr } = await options.run('docker', ['save', '--output', output, ref], { signal: options.signal })
+  const command = options.command ?? 'docker'
+  const { exitCode, stderr } = await options.run(command, ['save', '--output', output, ref], { signal: options.signal })
   throwIfAborted(options.signal)
   if (exitCode === 0) return output
   const detail = stderr.trim()
-  if (exitCode === 127) throw new IpcrError('ERR_DOCKER', `Cannot run the docker CLI to export '${ref}': ${detail}`)
+  if (exitCode === 127) throw new IpcrError('ERR_DOCKER', `Cannot run the ${command} CLI to export '${ref}': ${detail}`)
   if (MISSING_IMAGE.test(detail)) {
-    throw new InputError(options.input, `Docker has no image '${ref}' (build or pull it first): ${detail}`)
+    throw new InputError(options.input, `${command === 'docker' ? 'Docker' : command} has no image '${ref}' (build or pull it first): ${detail}`)
   }
-  throw new IpcrError('ERR_DOCKER', `docker save '${ref}' failed with exit code ${exitCode}: ${detail}`)
+  throw new IpcrError('ERR_DOCKER', `${command} save '${ref}' failed with exit code ${exitCode}: ${detail}`)
 }

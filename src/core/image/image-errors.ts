@@ -1,11 +1,13 @@
-import { DigestMismatchError, ImageFormatError } from '../errors.js'
+import { DigestMismatchError, ImageFormatError, inputMessage } from '../errors.js'
 
 /** An ImageFormatError whose message starts with the input's name. */
 export function formatError (input: string, message: string, options?: ErrorOptions): ImageFormatError {
-  return new ImageFormatError(`Input '${input}': ${message}`, options)
+  const [text, named] = inputMessage(input, message)
+  return new ImageFormatError(text, { ...options, ...named })
 }
 
 /** A DigestMismatchError whose message starts with the input's name. */
 export function mismatchError (input: string, message: string): DigestMismatchError {
-  return new DigestMismatchError(`Input '${input}': ${message}`)
+  const [text, named] = inputMessage(input, message)
+  return new DigestMismatchError(text, named)
 }

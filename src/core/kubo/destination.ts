@@ -9,7 +9,7 @@ import { readMfsRoot, validateMfsPath, writeMfsRoot } from './mfs.js'
 import { importCar, isPinned, pinRecursive, unpin } from './pins.js'
 import { checkKubo } from './preflight.js'
 import { KuboError, KuboRpc } from './rpc.js'
-import { InputError } from '../errors.js'
+import { InputError, option, text } from '../errors.js'
 
 export interface KuboDestinationConfig {
   url: string
@@ -93,7 +93,7 @@ export interface KuboIpnsConfig {
   /** Name of the key in Kubo's keystore. */
   key: string
   /** Imported under `key` when the keystore lacks it: PEM PKCS#8 or base64 libp2p protobuf. */
-  privateKey?: string
+  privateKey?: string | Uint8Array
   lifetime?: string
 }
 
@@ -116,7 +116,7 @@ export class KuboIpnsPublisher implements NamePublisher {
       return
     }
     if ((await findKey(this.rpc, this.config.key, options)) == null) {
-      throw new InputError('ipns-key', `${this.rpc.label} has no key named '${this.config.key}' (create it with 'ipfs key gen ${this.config.key}' or give ipns-private-key)`)
+      throw new InputError('ipns-key', text`${this.rpc.label} has no key named '${this.config.key}' (create it with 'ipfs key gen ${this.config.key}' or give ${option('ipns-private-key')})`)
     }
   }
 

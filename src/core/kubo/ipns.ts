@@ -12,8 +12,20 @@ export interface PrivateKeyFile {
   format: 'libp2p-protobuf-cleartext' | 'pem-pkcs8-cleartext'
 }
 
-/** A key secret: PEM (PKCS#8) text, or base64 of a libp2p protobuf private key (as `ipfs key export` writes). */
-export function parsePrivateKey (secret: string, input = 'ipns-private-key'): PrivateKeyFile {
+/**
+ * A key secret: PEM (PKCS#8) text, base64 of a libp2p protobuf private key, or
+ * (as bytes) the binary libp2p protobuf file `ipfs key export` writes.
+ */
+export function parsePrivateKey (secret: string | Uint8Array, input = 'ipns-private-key'): PrivateKeyFile {
+  if (typeof secret !== 'string') {
+    addSecret(secret)
+    try {
+      privateKeyFromProtobuf(secret)
+      return { bytes: secret, format: 'libp2p-protobuf-cleartext' }
+    } catch {
+      return parsePrivateKey(Buffer.from(secret).toString('utf8'), input)
+    }
+  }
   const text = secret.trim()
   // The key, each line of it (PEM) and its bytes are secrets: redacted from anything ipcr prints.
   addSecret(text)

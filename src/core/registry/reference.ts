@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js'
+import { InputError, option, text } from '../errors.js'
 import { quote } from '../escape.js'
 import { reservedNameProblem } from './layout.js'
 
@@ -105,7 +105,7 @@ export function parseTagList (value: string, input = 'tags'): { tags: string[], 
     const ref = parseReference(item, input)
     if (ref.tag == null) throw new InputError(input, `${quote(item)} has no tag (expected a tag or a reference ending in :tag)`)
     if (path != null && ref.path !== path) {
-      throw new InputError(input, `references name different repositories ('${path}' and '${ref.path}'); publish one repository per step or set 'name'`)
+      throw new InputError(input, text`references name different repositories ('${path}' and '${ref.path}'); publish one repository per step or set ${option('name')}`)
     }
     path = ref.path
     tags.push(ref.tag)

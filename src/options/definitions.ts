@@ -1,0 +1,305 @@
+/**
+ * Every option of ipcr, defined once: the CLI builds its flags from this table,
+ * the action reads its inputs by it, and scripts/options.mjs writes action.yml's
+ * inputs and the README's tables from it (CI checks they match).
+ * It knows neither shell's library.
+ */
+
+export type OptionType = 'string' | 'list' | 'boolean' | 'size' | 'count' | 'seconds' | 'secret'
+export type Command = 'push' | 'get' | 'demo'
+
+export interface CliFlag {
+  /** `--file`, or a positional argument such as `IMAGE`. */
+  flag: string
+  /** The value's placeholder in --help (`PATH`); none for a boolean flag. */
+  value?: string
+  short?: string
+  commands: Command[]
+  /** Repeatable (values may also be separated by commas). */
+  repeat?: boolean
+  /** A boolean flag that means the input's opposite (`--keep-previous-pin` for `unpin-previous: false`). */
+  negates?: boolean
+  /** When the flag's meaning differs from the input's (a file instead of the secret, a negated boolean). */
+  description?: string
+  default?: string
+}
+
+export interface OptionDefinition {
+  /** The option's key: its action input name when the action has it. Errors name options by key. */
+  key: string
+  type: OptionType
+  description: string
+  /** The default as shown to users (action.yml and README); `actionDefault` is action.yml's `default:`. */
+  default?: string
+  actionDefault?: string
+  /** The action has this input (named `key`). */
+  action: boolean
+  cli?: CliFlag
+}
+
+export const definitions: readonly OptionDefinition[] = [
+  {
+    key: 'image',
+    type: 'string',
+    description: 'Local image reference to publish, exported with `docker save` (or `container-cli`) to a temporary file. Set this or `image-file`.',
+    action: true,
+    cli: { flag: 'IMAGE', commands: ['push'], description: 'Local image reference to publish, exported with `docker save` (or --container-cli); or give --file.' }
+  },
+  {
+    key: 'image-file',
+    type: 'string',
+    description: 'Image tarball or OCI layout directory, detected by content: legacy `docker save`, Docker 25+ `docker save`, buildx `type=docker`/`type=oci` (multi-platform too), skopeo `docker-archive:`/`oci-archive:`, whole-file gzip or zstd. Set this or `image`.',
+    action: true,
+    cli: { flag: '--file', value: 'PATH', commands: ['push'] }
+  },
+  {
+    key: 'container-cli',
+    type: 'string',
+    description: 'Command that exports `image` (`<cli> save --output FILE REF`): `docker` or `podman`.',
+    default: '`docker`, else `podman` when docker is not on PATH',
+    action: true,
+    cli: { flag: '--container-cli', value: 'CMD', commands: ['push'] }
+  },
+  {
+    key: 'max-decompressed-size',
+    type: 'size',
+    description: 'Most bytes a gzip/zstd image tarball, or a gzip layer whose `diff_id` is checked, may decompress to, e.g. `20GiB`, `500MB`. Images compress 2–5×, so the default leaves 4× headroom.',
+    default: '20 × compressed size, at least 1 GiB',
+    action: true,
+    cli: { flag: '--max-decompressed-size', value: 'SIZE', commands: ['push'] }
+  },
+  {
+    key: 'name',
+    type: 'string',
+    description: 'Repository name in the tree, e.g. `team/app` (OCI grammar, `/` makes nested folders). Reserved: `catalog.json` and `index.html` as the first component, `tags` and `readme-short.txt` (any case) as any component.',
+    default: 'path of the image or tag references',
+    action: true,
+    cli: { flag: '--name', value: 'NAME', commands: ['push'] }
+  },
+  {
+    key: 'tags',
+    type: 'list',
+    description: 'Tags to publish, newline- or comma-separated: bare tags (`1.2.3`) or full references (`ghcr.io/owner/app:1.2.3`, docker/metadata-action\'s `tags` output). All tags share the same blocks.',
+    default: 'tag of `image`, else `latest`',
+    action: true,
+    cli: { flag: '--tag', value: 'TAG', commands: ['push'], repeat: true }
+  },
+  {
+    key: 'description',
+    type: 'string',
+    description: 'One line for `<name>/README-short.txt` and `catalog.json` (first non-empty line, without control characters, cut to 512 characters).',
+    default: 'label `org.opencontainers.image.description`',
+    action: true,
+    cli: { flag: '--description', value: 'TEXT', commands: ['push'] }
+  },
+  {
+    key: 'revision',
+    type: 'string',
+    description: 'Source revision recorded in `catalog.json`.',
+    default: '`$GITHUB_SHA`',
+    action: true,
+    cli: { flag: '--revision', value: 'REV', commands: ['push'] }
+  },
+  {
+    key: 'store',
+    type: 'string',
+    description: 'Embedded local store: blocks in DIR/blocks, the registry root in DIR/root (read as the previous root, written after publishing).',
+    action: false,
+    cli: { flag: '--store', value: 'DIR', commands: ['push', 'get', 'demo'] }
+  },
+  {
+    key: 'previous-root',
+    type: 'string',
+    description: 'Registry root CID to update; re-publishing a tag replaces it. Empty starts a new registry.',
+    action: true,
+    cli: { flag: '--previous-root', value: 'CID', commands: ['push'], default: 'the store\'s root, else a new registry' }
+  },
+  {
+    key: 'gateways',
+    type: 'list',
+    description: 'Trustless HTTP gateways to read blocks from (`GET /ipfs/<cid>?format=raw`, each block verified against its CID; the next gateway on failure), newline- or comma-separated.',
+    action: true,
+    cli: { flag: '--gateway', value: 'URL', commands: ['push', 'get'], repeat: true }
+  },
+  {
+    key: 'previous-car',
+    type: 'list',
+    description: 'CAR files holding blocks of `previous-root`, newline- or comma-separated; read before gateways. Without `previous-root`, the root named in the header of the one CAR given is updated (the CAR of the last publish with `car-scope: full`); several CARs, or a CAR with no root or several, need `previous-root`.',
+    action: true,
+    cli: { flag: '--previous-car', value: 'PATH', commands: ['push'], repeat: true }
+  },
+  {
+    key: 'car-path',
+    type: 'string',
+    description: 'Where the CAR is written.',
+    default: '`$RUNNER_TEMP/ipcr/registry.car`',
+    action: true,
+    cli: { flag: '--car', value: 'PATH', commands: ['push'], default: './registry.car' }
+  },
+  {
+    key: 'car-scope',
+    type: 'string',
+    description: '`new`: the blocks this publish adds (layers already in the previous root are left out); `full`: the whole registry DAG.',
+    default: '`new`',
+    actionDefault: 'new',
+    action: true,
+    cli: { flag: '--car-scope', value: 'new|full', commands: ['push'] }
+  },
+  {
+    key: 'kubo-rpc-url',
+    type: 'string',
+    description: 'Kubo RPC endpoint (local daemon or hosted, e.g. `http://127.0.0.1:5001`). The CAR is imported (`dag import`), the new root pinned under a name and Kubo\'s root checked against ours. Also a block source for `previous-root`. Needs Kubo 0.40 or newer.',
+    action: true,
+    cli: { flag: '--kubo-rpc-url', value: 'URL', commands: ['push'] }
+  },
+  {
+    key: 'kubo-rpc-headers',
+    type: 'secret',
+    description: 'Secret: headers for the Kubo RPC endpoint, one `Name: value` per line (`Authorization: Bearer …` or `Basic …`). Masked. Needs `kubo-rpc-url`.',
+    action: true,
+    cli: { flag: '--kubo-rpc-header', value: 'HEADER', commands: ['push'], repeat: true, description: '`Name: value` sent to the Kubo endpoint (repeatable). Secrets are better kept out of argv: lines of $IPCR_KUBO_RPC_HEADERS are added. Needs --kubo-rpc-url.' }
+  },
+  {
+    key: 'kubo-pin-name',
+    type: 'string',
+    description: 'Name of the pin (`ipfs pin ls --names`).',
+    default: '`ipcr registry`',
+    action: true,
+    cli: { flag: '--kubo-pin-name', value: 'NAME', commands: ['push'] }
+  },
+  {
+    key: 'unpin-previous',
+    type: 'boolean',
+    description: 'Remove the previous root\'s pin on Kubo, last: after the new pin holds and every name moved.',
+    default: '`true`',
+    actionDefault: 'true',
+    action: true,
+    cli: { flag: '--keep-previous-pin', commands: ['push'], negates: true, description: 'Keep the previous root pinned (by default its pin is removed once the new pin holds and every name moved).' }
+  },
+  {
+    key: 'kubo-mfs-path',
+    type: 'string',
+    description: 'MFS folder on the Kubo node holding the registry root, like the original recipe\'s `.ipcr`: read as the previous root when neither `previous-root` nor another source is set, written after publishing.',
+    action: true,
+    cli: { flag: '--kubo-mfs-path', value: 'PATH', commands: ['push'] }
+  },
+  {
+    key: 'kubo-timeout',
+    type: 'seconds',
+    description: 'Seconds each Kubo RPC call may take. Network errors and 5xx without a Kubo error message are retried up to 3 times with backoff and jitter.',
+    default: '`120`',
+    action: true,
+    cli: { flag: '--kubo-timeout', value: 'SECS', commands: ['push'] }
+  },
+  {
+    key: 'ipns-key',
+    type: 'string',
+    description: 'Kubo keystore key to publish IPNS with (`name publish --key`), after everything else succeeded.',
+    action: true,
+    cli: { flag: '--ipns-key', value: 'NAME', commands: ['push'] }
+  },
+  {
+    key: 'ipns-private-key',
+    type: 'secret',
+    description: 'Secret: imported into the keystore as `ipns-key` when missing (PEM PKCS#8, or base64 of the libp2p protobuf key `ipfs key export` writes). A different key under that name is refused.',
+    action: true,
+    cli: { flag: '--ipns-private-key-file', value: 'PATH', commands: ['push'], description: 'File with the key to import as --ipns-key when the keystore lacks it: what `ipfs key export` writes (binary), PEM PKCS#8, or base64 of a libp2p protobuf key.' }
+  },
+  {
+    key: 'ipns-lifetime',
+    type: 'string',
+    description: 'IPNS record lifetime, e.g. `48h`. Republish at least daily (a scheduled workflow).',
+    default: 'Kubo\'s (48h)',
+    action: true,
+    cli: { flag: '--ipns-lifetime', value: 'DURATION', commands: ['push'] }
+  },
+  {
+    key: 'summary',
+    type: 'boolean',
+    description: 'Write a job summary.',
+    default: '`true`',
+    actionDefault: 'true',
+    action: true
+  },
+  {
+    key: 'output',
+    type: 'string',
+    description: 'Where to write: a folder that does not exist or is empty.',
+    action: false,
+    cli: { flag: '--output', short: '-o', value: 'DIR', commands: ['get'] }
+  },
+  {
+    key: 'cars',
+    type: 'list',
+    description: 'CAR files to read blocks from.',
+    action: false,
+    cli: { flag: '--car', value: 'PATH', commands: ['get'], repeat: true }
+  },
+  {
+    key: 'max-bytes',
+    type: 'size',
+    description: 'Most file bytes to write, e.g. `100GiB`, `512MiB`.',
+    action: false,
+    cli: { flag: '--max-bytes', value: 'SIZE', commands: ['get'], default: '64GiB' }
+  },
+  {
+    key: 'max-entries',
+    type: 'count',
+    description: 'Most files and folders to write.',
+    action: false,
+    cli: { flag: '--max-entries', value: 'N', commands: ['get'], default: '1000000' }
+  },
+  {
+    key: 'max-blocks',
+    type: 'count',
+    description: 'Most block reads.',
+    action: false,
+    cli: { flag: '--max-blocks', value: 'N', commands: ['get'], default: '4194304' }
+  },
+  {
+    key: 'json',
+    type: 'boolean',
+    description: 'Print the result as JSON on stdout.',
+    action: false,
+    cli: { flag: '--json', commands: ['push', 'demo'] }
+  },
+  {
+    key: 'quiet',
+    type: 'boolean',
+    description: 'Only errors on stderr.',
+    action: false,
+    cli: { flag: '--quiet', short: '-q', commands: ['push'] }
+  },
+  {
+    key: 'verbose',
+    type: 'boolean',
+    description: 'Debug lines on stderr.',
+    action: false,
+    cli: { flag: '--verbose', short: '-v', commands: ['push'] }
+  }
+]
+
+const byKey = new Map(definitions.map((d) => [d.key, d]))
+
+export function definition (key: string): OptionDefinition | undefined {
+  return byKey.get(key)
+}
+
+/** The options of one CLI command, in table order. */
+export function cliOptions (command: Command): OptionDefinition[] {
+  return definitions.filter((d) => d.cli?.commands.includes(command) === true)
+}
+
+export function actionInputs (): OptionDefinition[] {
+  return definitions.filter((d) => d.action)
+}
+
+/** How the CLI names an option in errors: its flag (`--file`) or positional (`IMAGE`); unknown keys as they are. */
+export function cliName (key: string): string {
+  return byKey.get(key)?.cli?.flag ?? key
+}
+
+/** How the action names an input inside a sentence. */
+export function actionName (key: string): string {
+  return `'${key}'`
+}
