@@ -112,7 +112,7 @@ const readBuffers = new BufferPool(1024 * 1024, 64)
 
 /** The reference the user chose the image by, if any. */
 function imageRef (input: ImageInput): string | undefined {
-  return input.kind === 'docker' ? input.ref : input.ref
+  return input.ref
 }
 
 /**
@@ -168,7 +168,9 @@ function tagOf (reference: string): string | undefined {
 async function resolveImageFile (input: { path: string, ref?: string }): Promise<{ path: string, ref?: string }> {
   const exists = async (p: string): Promise<boolean> => await stat(p).then(() => true, () => false)
   const colon = input.path.indexOf(':')
-  if (colon <= 0 || await exists(input.path) || !await exists(input.path.slice(0, colon))) return input
+  if (colon <= 0 || await exists(input.path) || !await exists(input.path.slice(0, colon))) {
+    return { path: input.path, ...(input.ref != null && input.ref !== '' ? { ref: input.ref } : {}) }
+  }
   const path = input.path.slice(0, colon)
   const ref = input.path.slice(colon + 1)
   if (input.ref != null && input.ref !== '' && input.ref !== ref) {
