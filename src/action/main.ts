@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { closeSources, createProviders, logLine, openSources, redact, resolvePreviousRoot, runPipeline, type CommandRunner, type Logger } from '../core/index.js'
+import { sourceDateEpoch, closeSources, createProviders, logLine, openSources, redact, resolvePreviousRoot, runPipeline, type CommandRunner, type Logger } from '../core/index.js'
 import { spawnCommandRunner } from '../core/image/docker.js'
 import { registerTemporary, releaseTemporary, removeTemporary } from '../core/interrupt.js'
 import { actionName } from '../options/definitions.js'
@@ -49,7 +49,9 @@ export async function run ({ signal }: { signal?: AbortSignal } = {}): Promise<v
       if (carDir != null) registerTemporary(carDir)
       result = await runPipeline({
         ...providers,
-        image: inputs.image != null ? { kind: 'docker', ref: inputs.image, run: runCommand, command: inputs.containerCli } : { kind: 'file', path: inputs.imageFile as string },
+        image: inputs.imageFile != null
+          ? { kind: 'file', path: inputs.imageFile, ...(inputs.image != null ? { ref: inputs.image } : {}) }
+          : { kind: 'docker', ref: inputs.image as string, run: runCommand, command: inputs.containerCli },
         name: inputs.name,
         tags: inputs.tags,
         description: inputs.description,
@@ -60,6 +62,7 @@ export async function run ({ signal }: { signal?: AbortSignal } = {}): Promise<v
         tempDir: inputs.tempDir,
         maxDecompressedSize: inputs.maxDecompressedSize,
         revision: inputs.revision,
+        now: sourceDateEpoch(process.env.SOURCE_DATE_EPOCH),
         logger,
         signal
       })

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { Command as Program, CommanderError } from 'commander'
 import type { CID } from 'multiformats/cid'
 import {
-  InputError, option, text, LocalStore, redact, closeSources, createProviders, escapeControl, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
+  InputError, option, text, pullCommandFor, resolvePreviousRoot, sourceDateEpoch, LocalStore, redact, closeSources, createProviders, escapeControl, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
   writeSampleImage, demoImage, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
@@ -40,7 +40,7 @@ function words (key: string): string {
 
 function printResult (result: PublishResult, json: boolean, print: Out): void {
   if (json) {
-    print(JSON.stringify({ ...result, pullCommand: pullCommand(result) }, null, 2))
+    print(JSON.stringify({ ...result, pullCommand: pullCommandFor(result as PipelineResult) }, null, 2))
     return
   }
   // Destination details come from remote services.
@@ -62,7 +62,8 @@ async function push (ref: string | undefined, value: Value, out: Out, signal?: A
   const scope = parseCarScope(str(value('car-scope')))
   const maxDecompressed = str(value('max-decompressed-size'))
   const maxDecompressedSize = maxDecompressed != null ? parseSize(maxDecompressed, 'max-decompressed-size') : undefined
-  const command = ref != null ? containerCli(str(value('container-cli'))) : undefined
+  const file = str(value('image-file'))
+  const command = file == null ? containerCli(str(value('container-cli'))) : undefined
   const json = value('json') === true
   const logger = cliLogger(value('quiet') === true || json, value('verbose') === true)
   const tagList = parseTagList(list(value('tags')).join(','), 'tags')
@@ -79,14 +80,15 @@ async function push (ref: string | undefined, value: Value, out: Out, signal?: A
   let result
   try {
     const providers = createProviders(settings, logger)
-    const file = str(value('image-file'))
     result = await runPipeline({
       ...providers,
-      image: ref != null ? { kind: 'docker', ref, run: nodeCommandRunner, command } : { kind: 'file', path: resolve(file as string) },
+      image: file != null
+        ? { kind: 'file', path: resolve(file), ...(ref != null ? { ref } : {}) }
+        : { kind: 'docker', ref: ref as string, run: nodeCommandRunner, command },
       name: str(value('name')) ?? (tagList.path != null ? validateName(tagList.path, 'tags') : undefined),
       tags: tagList.tags,
       description: str(value('description')),
-      previousRoot,
+      previousRoot: resolvePreviousRoot(previousRoot, sources, { car: '--previous-car', root: '--previous-root' }),
       sources,
       sinks: store != null ? [store.blocks] : [],
       carPath: resolve(str(value('car-path')) ?? 'registry.car'),
@@ -94,6 +96,7 @@ async function push (ref: string | undefined, value: Value, out: Out, signal?: A
       tempDir: tmpdir(),
       maxDecompressedSize,
       revision: str(value('revision')) ?? process.env.GITHUB_SHA,
+      now: sourceDateEpoch(process.env.SOURCE_DATE_EPOCH),
       logger,
       signal
     })

@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import type { BlockSink, BlockSource, PutOptions } from './blocks/types.js'
@@ -9,7 +9,7 @@ import { CarFileWriter } from './car/writer.js'
 import { checkDigest } from './digest.js'
 import { BlobHasher } from './hash-worker.js'
 import { InputError, TreeError, option, text } from './errors.js'
-import { plainLine } from './escape.js'
+import { plainLine, quote } from './escape.js'
 import { registerTemporary, removeTemporary } from './interrupt.js'
 import { openImageArchive, type ImageArchive } from './image/archive.js'
 import { saveDockerImage, type CommandRunner } from './image/docker.js'
@@ -20,7 +20,8 @@ import { silentLogger, type Logger, type OperationOptions } from './logger.js'
 import { Progress, formatBytes } from './progress.js'
 import { CATALOG_FILE, CATALOG_LIMITS, emptyCatalog, encodeCatalog, parseCatalog, updateCatalog, type Catalog, type CatalogTag } from './registry/catalog.js'
 import { registryPaths } from './registry/layout.js'
-import { parseReference, validateName, validateTag } from './registry/reference.js'
+import { isTag, parseReference, validateName, validateTag } from './registry/reference.js'
+import { isBareName, refMatches } from './image/select.js'
 import { buildDirectory, readDirectory, type DirEntry } from './unixfs/directory.js'
 import { importBytes, importFile, type DagNode } from './unixfs/file.js'
 import { editTree, type TreeEdit } from './unixfs/edit.js'
@@ -29,7 +30,11 @@ import { readFileBytes, resolvePath, walkDag } from './unixfs/tree.js'
 
 export type ImageInput =
   | { kind: 'docker', ref: string, run: CommandRunner, /** docker (default) or podman */ command?: string }
-  | { kind: 'file', path: string }
+  /**
+   * An archive or layout. `ref` selects one image of several (a RepoTag, an OCI ref name or a
+   * digest); `path` may also name it skopeo's way, `DIR:REF`, when DIR exists and `path` does not.
+   */
+  | { kind: 'file', path: string, ref?: string }
 
 export type CarScope = 'new' | 'full'
 
@@ -51,7 +56,14 @@ export interface PublishOptions extends OperationOptions {
   /** Bytes a compressed image tarball or layer may decompress to; default: 20 times its size, at least 1 GiB. */
   maxDecompressedSize?: number
   revision?: string
+  /**
+   * The time catalog.json records: the shells pass SOURCE_DATE_EPOCH here (see sourceDateEpoch).
+   * Default: the image's creation time (config `created`) when it is valid and not in the future,
+   * else the clock. catalog.json's `updated` never goes back before the previous root's.
+   */
   now?: Date
+  /** Milliseconds between progress lines; default PROGRESS_INTERVAL_MS (1 s). */
+  progressInterval?: number
 }
 
 export interface PublishedTag {
@@ -100,21 +112,92 @@ const discard: BlockSink = {
 /** 1 MiB read buffers, the UnixFS chunk size, shared by every blob import. */
 const readBuffers = new BufferPool(1024 * 1024, 64)
 
+/** The reference the user chose the image by, if any. */
+function imageRef (input: ImageInput): string | undefined {
+  return input.ref
+}
+
+/**
+ * True when a bare ref (`1.0`, `tool`) chose the image by an OCI ref name, a tag: the archive
+ * names the image, and no name of it is a repository the ref could mean (`app` for `app:latest`).
+ */
+function refIsTag (ref: string, image: NormalizedImage): boolean {
+  return isBareName(ref) && isTag(ref) && image.repoTags.length > 0 &&
+    !image.repoTags.some((name) => !isBareName(name) && refMatches(ref, name))
+}
+
 function resolveName (options: PublishOptions, image: NormalizedImage): string {
   if (options.name != null && options.name !== '') return validateName(options.name, 'name')
-  if (options.image.kind === 'docker') return validateName(parseReference(options.image.ref, 'image').path, 'image')
-  const repoTag = image.repoTags.find((t) => t.includes(':') || t.includes('/'))
+  const ref = imageRef(options.image)
+  if (ref != null && !/^sha256:/.test(ref) && !refIsTag(ref, image)) return validateName(parseReference(ref, 'image').path, 'image')
+  const repoTag = image.repoTags.find((t) => !isBareName(t))
   if (repoTag != null) return validateName(parseReference(repoTag, 'image-file').path, 'image-file')
   throw new InputError('name', 'no repository name given and the image archive names none (expected a name such as "team/app")')
 }
 
-function resolveTags (options: PublishOptions): string[] {
+/**
+ * The tags to publish: the `tags` option; else the tag of the reference the image was chosen by;
+ * else the archive's own tag when it names exactly one; else `latest`.
+ */
+function resolveTags (options: PublishOptions, image: NormalizedImage): string[] {
   if (options.tags.length > 0) return options.tags.map((t) => validateTag(t, 'tags'))
-  if (options.image.kind === 'docker') {
-    const tag = parseReference(options.image.ref, 'image').tag
+  const ref = imageRef(options.image)
+  if (ref != null && !/^sha256:/.test(ref)) {
+    if (refIsTag(ref, image)) return [ref]
+    const tag = parseReference(ref, 'image').tag
+    if (tag != null) return [tag]
+  }
+  if (image.repoTags.length === 1) {
+    const only = image.repoTags[0] as string
+    const tag = isBareName(only) ? (isTag(only) ? only : undefined) : tagOf(only)
     if (tag != null) return [tag]
   }
   return ['latest']
+}
+
+function tagOf (reference: string): string | undefined {
+  try {
+    return parseReference(reference, 'image-file').tag
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Splits skopeo's `DIR:REF` form (`layout:1.0`) when `path` does not exist but
+ * the part before the first ':' does; a ref given both ways must agree.
+ */
+async function resolveImageFile (input: { path: string, ref?: string }): Promise<{ path: string, ref?: string }> {
+  const exists = async (p: string): Promise<boolean> => await stat(p).then(() => true, () => false)
+  const colon = input.path.indexOf(':')
+  if (colon <= 0 || await exists(input.path) || !await exists(input.path.slice(0, colon))) {
+    return { path: input.path, ...(input.ref != null && input.ref !== '' ? { ref: input.ref } : {}) }
+  }
+  const path = input.path.slice(0, colon)
+  const ref = input.path.slice(colon + 1)
+  if (input.ref != null && input.ref !== '' && input.ref !== ref) {
+    throw new InputError('image', `${quote(input.ref)} and the reference in image-file ${quote(input.path)} name different images; give one`)
+  }
+  return { path, ref }
+}
+
+/** The time recorded for this publish (see PublishOptions.now), as an ISO string. */
+function publishTime (options: PublishOptions, image: NormalizedImage): string {
+  if (options.now != null) return options.now.toISOString()
+  const clock = Date.now()
+  const created: unknown = image.primary.configJson?.created
+  const time = typeof created === 'string' ? Date.parse(created) : NaN
+  return new Date(Number.isFinite(time) && time > 0 && time <= clock ? time : clock).toISOString()
+}
+
+/** SOURCE_DATE_EPOCH (seconds since 1970, as reproducible builds set it) as a Date; undefined when unset or empty. */
+export function sourceDateEpoch (value: string | undefined, input = 'SOURCE_DATE_EPOCH'): Date | undefined {
+  if (value == null || value.trim() === '') return undefined
+  const seconds = Number(value.trim())
+  if (!/^\d{1,12}$/.test(value.trim()) || !Number.isSafeInteger(seconds)) {
+    throw new InputError(input, `${quote(value)} is not a time in seconds since 1970-01-01 (expected digits only, e.g. the output of git log -1 --format=%ct)`)
+  }
+  return new Date(seconds * 1000)
 }
 
 /** How many of the repository's latest tags are searched for blobs a new publish can reuse. */
@@ -210,7 +293,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
   const logger: Logger = options.logger ?? silentLogger
   const { signal } = options
   const scope = options.carScope ?? 'new'
-  const tags = resolveTags(options)
+  for (const tag of options.tags) validateTag(tag, 'tags')
   if (options.previousRoot != null && (options.sources ?? []).length === 0) {
     throw new InputError('previous-root', text`a previous root was given but no block source to read it from (set ${option('gateways')}, ${option('previous-car')} or ${option('kubo-rpc-url')})`)
   }
@@ -223,13 +306,16 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     const archivePath = options.image.kind === 'docker'
       ? await logger.group(`Export ${options.image.ref} from Docker`, async () => {
         const img = options.image as { ref: string, run: CommandRunner, command?: string }
-        return await saveDockerImage(img.ref, { run: img.run, command: img.command, tempDir: work, input, signal })
+        return await saveDockerImage(img.ref, { run: img.run, command: img.command, tempDir: work, input, signal, logger, progressInterval: options.progressInterval })
       })
-      : options.image.path
+      : undefined
+    const file = options.image.kind === 'file' ? await resolveImageFile(options.image) : undefined
     const { maxDecompressedSize } = options
-    archive = await openImageArchive(archivePath, { input, tempDir: work, signal, maxDecompressedSize })
-    const image = await loadImage(archive, { input, signal, maxDecompressedSize })
-    const name = resolveName(options, image)
+    archive = await openImageArchive(archivePath ?? (file?.path as string), { input, tempDir: work, signal, maxDecompressedSize })
+    const image = await loadImage(archive, { input, signal, maxDecompressedSize, ref: file?.ref, refInput: 'image' })
+    const chosen: PublishOptions = file != null ? { ...options, image: { kind: 'file', ...file } } : options
+    const name = resolveName(chosen, image)
+    const tags = resolveTags(chosen, image)
     const description = plainLine(options.description ?? image.labels['org.opencontainers.image.description'])
     const platforms = image.images.map((i) => platformString(i.platform))
     logger.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(', ')}) → ${name}:${tags.join(', ')}`)
@@ -255,7 +341,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     const total = blobFiles.reduce((n, f) => n + f.size, 0)
     let reused = 0
     const blobEntries = await logger.group(`Import ${blobFiles.length} blobs (${formatBytes(total)})`, async () => {
-      const progress = new Progress(logger, 'imported', total)
+      const progress = new Progress(logger, 'imported', total, options.progressInterval)
       const entries: DirEntry[] = []
       for (const file of blobFiles) {
         const hex = file.path.slice('blobs/sha256/'.length)
@@ -280,7 +366,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     const blobsDir = await buildDirectory([{ name: 'sha256', ...sha256Dir }], sink, { signal })
     const edits: TreeEdit[] = []
     const published: PublishedTag[] = []
-    const now = (options.now ?? new Date()).toISOString()
+    const now = publishTime(options, image)
     const catalogTags: CatalogTag[] = []
     for (const tag of tags) {
       const entries: DirEntry[] = [{ name: 'blobs', ...blobsDir }]
@@ -306,7 +392,9 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
       const readme = await importBytes(new TextEncoder().encode(`${description}\n`), sink, { signal })
       edits.push({ path: registryPaths.readme(name), node: readme })
     }
-    const catalog = updateCatalog(previousCatalog, { name, description, tags: catalogTags, updated: now })
+    // The catalog's last change never goes back in time, whatever the image's creation time.
+    const updated = Date.parse(previousCatalog.updated) > Date.parse(now) ? previousCatalog.updated : now
+    const catalog = updateCatalog(previousCatalog, { name, description, tags: catalogTags, updated })
     const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal })
     edits.push({ path: registryPaths.catalog(), node: catalogNode })
 

@@ -8,11 +8,14 @@ import { createGzip } from 'node:zlib'
 import { pack as tarPack } from 'tar-stream'
 import { sha256Digest } from './image/blob.js'
 
-/** One file in a generated layer: fixed text, or `size` deterministic pseudo-random bytes. */
+/** One file in a generated layer: fixed text or bytes, or `size` deterministic pseudo-random bytes. */
 export interface SampleFile {
   path: string
   text?: string
+  bytes?: Uint8Array
   size?: number
+  /** Default 0644. */
+  mode?: number
 }
 
 export interface SampleImageOptions {
@@ -23,6 +26,8 @@ export interface SampleImageOptions {
   /** Seed for the pseudo-random bytes, so the same options give the same image. */
   seed?: string
   tag?: string
+  /** The config's Cmd, what `docker run` runs. */
+  cmd?: string[]
 }
 
 export interface SampleImage {
@@ -100,13 +105,14 @@ export async function writeSampleImage (dir: string, options: SampleImageOptions
     })()
     for (const file of files) {
       const mtime = new Date(0)
-      if (file.text != null) {
-        tar.entry({ name: file.path, mtime, mode: 0o644 }, file.text)
+      const mode = file.mode ?? 0o644
+      if (file.text != null || file.bytes != null) {
+        tar.entry({ name: file.path, mtime, mode }, file.text ?? Buffer.from(file.bytes as Uint8Array))
         continue
       }
       const fileSize = file.size ?? 0
       await new Promise<void>((resolve, reject) => {
-        const entry = tar.entry({ name: file.path, size: fileSize, mtime, mode: 0o644 }, (err) => err != null ? reject(err) : resolve())
+        const entry = tar.entry({ name: file.path, size: fileSize, mtime, mode }, (err) => err != null ? reject(err) : resolve())
         randomStream(`${seed}/${index}/${file.path}`, fileSize).pipe(entry)
       })
     }
@@ -119,7 +125,7 @@ export async function writeSampleImage (dir: string, options: SampleImageOptions
   const config = {
     architecture: 'amd64',
     os: 'linux',
-    config: { Labels: options.labels ?? {} },
+    config: { Labels: options.labels ?? {}, ...(options.cmd != null ? { Cmd: options.cmd } : {}) },
     rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
     history: layers.map(() => ({ created_by: 'ipcr sample image', created: '1970-01-01T00:00:00Z' }))
   }
@@ -147,13 +153,62 @@ export async function writeSampleImage (dir: string, options: SampleImageOptions
   return { dir, manifestDigest: manifestBlob.digest, configDigest: configBlob.digest, bytes: bytes + configBlob.size + manifestBlob.size }
 }
 
-/** The small image `ipcr demo` publishes. */
+/**
+ * A static x86-64 Linux program of 150-odd bytes that writes `message` to
+ * stdout and exits 0: write(1, message, length); exit(0). No libc, no loader.
+ */
+export function helloProgram (message: string): Uint8Array {
+  const text = Buffer.from(message)
+  const base = 0x400000
+  const headers = 64 + 56
+  const code = Buffer.from([
+    0xb8, 1, 0, 0, 0, // mov eax, 1 (write)
+    0xbf, 1, 0, 0, 0, // mov edi, 1 (stdout)
+    0x48, 0x8d, 0x35, 16, 0, 0, 0, // lea rsi, [rip + 16] (the message, right after the code)
+    0xba, 0, 0, 0, 0, // mov edx, length
+    0x0f, 0x05, // syscall
+    0xb8, 60, 0, 0, 0, // mov eax, 60 (exit)
+    0x31, 0xff, // xor edi, edi
+    0x0f, 0x05 // syscall
+  ])
+  code.writeUInt32LE(text.length, 18)
+  const size = headers + code.length + text.length
+  const elf = Buffer.alloc(size)
+  elf.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]) // ELF, 64-bit, little-endian, version 1, System V
+  elf.writeUInt16LE(2, 16) // executable
+  elf.writeUInt16LE(0x3e, 18) // x86-64
+  elf.writeUInt32LE(1, 20)
+  elf.writeBigUInt64LE(BigInt(base + headers), 24) // entry
+  elf.writeBigUInt64LE(64n, 32) // program headers
+  elf.writeUInt16LE(64, 52)
+  elf.writeUInt16LE(56, 54)
+  elf.writeUInt16LE(1, 56)
+  elf.writeUInt16LE(64, 58)
+  // One PT_LOAD segment, read + execute, mapping the whole file at `base`.
+  elf.writeUInt32LE(1, 64)
+  elf.writeUInt32LE(5, 68)
+  elf.writeBigUInt64LE(0n, 72)
+  elf.writeBigUInt64LE(BigInt(base), 80)
+  elf.writeBigUInt64LE(BigInt(base), 88)
+  elf.writeBigUInt64LE(BigInt(size), 96)
+  elf.writeBigUInt64LE(BigInt(size), 104)
+  elf.writeBigUInt64LE(0x1000n, 112)
+  code.copy(elf, headers)
+  text.copy(elf, headers + code.length)
+  return elf
+}
+
+export const DEMO_GREETING = 'Hello from the InterPlanetary Container Registry.\n'
+
+/** The small image `ipcr demo` publishes; `docker run` prints DEMO_GREETING (linux/amd64). */
 export const demoImage: SampleImageOptions = {
   labels: { 'org.opencontainers.image.description': 'ipcr demo image, built in-process without Docker' },
+  cmd: ['/hello'],
   layers: [
     [
+      { path: 'hello', bytes: helloProgram(DEMO_GREETING), mode: 0o755 },
       { path: 'etc/ipcr-release', text: 'ipcr demo image\n' },
-      { path: 'hello.txt', text: 'Hello from the InterPlanetary Container Registry.\n' }
+      { path: 'hello.txt', text: DEMO_GREETING }
     ],
     [{ path: 'data/random.bin', size: 3 * 1024 * 1024 + 17 }]
   ]

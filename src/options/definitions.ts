@@ -41,14 +41,14 @@ export const definitions: readonly OptionDefinition[] = [
   {
     key: 'image',
     type: 'string',
-    description: 'Local image reference to publish, exported with `docker save` (or `container-cli`) to a temporary file. Set this or `image-file`.',
+    description: 'Local image reference to publish, exported with `docker save` (or `container-cli`) to a temporary file. With `image-file`: which image of the archive to publish (a RepoTag, an OCI ref name or a digest), needed when it holds several.',
     action: true,
-    cli: { flag: 'IMAGE', commands: ['push'], description: 'Local image reference to publish, exported with `docker save` (or --container-cli); or give --file.' }
+    cli: { flag: 'IMAGE', commands: ['push'], description: 'Local image reference to publish, exported with `docker save` (or --container-cli). With --file: which image of the archive to publish, needed when it holds several.' }
   },
   {
     key: 'image-file',
     type: 'string',
-    description: 'Image tarball or OCI layout directory, detected by content: legacy `docker save`, Docker 25+ `docker save`, buildx `type=docker`/`type=oci` (multi-platform too), skopeo `docker-archive:`/`oci-archive:`, whole-file gzip or zstd. Set this or `image`.',
+    description: 'Image tarball or OCI layout directory, detected by content: legacy `docker save`, Docker 25+ `docker save`, buildx `type=docker`/`type=oci` (multi-platform too), skopeo `docker-archive:`/`oci-archive:`, whole-file gzip or zstd. A layout may name one image as skopeo does, `DIR:REF`. Set this or `image`.',
     action: true,
     cli: { flag: '--file', value: 'PATH', commands: ['push'] }
   },

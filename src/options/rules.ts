@@ -2,8 +2,8 @@ import { InputError, IpcrError, option, renderMessage, text } from '../core/erro
 
 /** The rules between options, the same in both shells: `given(key)` says whether the user set an option. */
 export function checkOptionRules (given: (key: string) => boolean): void {
-  if (given('image') === given('image-file')) {
-    throw new InputError(given('image') ? 'image-file' : 'image', text`set exactly one of ${option('image')} (a local image reference) or ${option('image-file')} (an image tarball or OCI layout directory)`)
+  if (!given('image') && !given('image-file')) {
+    throw new InputError('image', text`set ${option('image')} (a local image reference) or ${option('image-file')} (an image tarball or OCI layout directory), or both to choose one image of an archive that holds several`)
   }
   if (given('kubo-rpc-headers') && !given('kubo-rpc-url')) {
     throw new InputError('kubo-rpc-headers', text`set ${option('kubo-rpc-url')} too (headers are sent to that endpoint)`)

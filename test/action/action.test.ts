@@ -72,8 +72,8 @@ describe('the action as a runner runs it', () => {
 
   test.each([
     [{ 'image-file': '/nonexistent/image.tar' }, /Input 'image-file'/],
-    [{ image: 'a:1', 'image-file': '/x' }, /Input 'image-file': set exactly one of 'image'/],
-    [{}, /Input 'image': set exactly one of 'image'/],
+    [{ image: 'a:1', 'image-file': '/x' }, /Input 'image-file': cannot read '\/x'/],
+    [{}, /Input 'image': set 'image' .* or 'image-file'/],
     [{ image: 'localhost/ipcr-missing:1' }, /Input 'image': Docker has no image/],
     [{ 'image-file': 'LAYOUT', 'car-scope': 'some' }, /Input 'car-scope'/],
     [{ 'image-file': 'LAYOUT', 'previous-root': 'not-a-cid' }, /Input 'previous-root'/],

@@ -33,10 +33,10 @@ let ref: string
 let imageId: string
 let saved: string
 
-async function load (path: string, input = 'image-file'): Promise<NormalizedImage> {
+async function load (path: string, input = 'image-file', ref?: string): Promise<NormalizedImage> {
   const archive = await openImageArchive(path, { input, tempDir: dir })
   try {
-    return await loadImage(archive, { input })
+    return await loadImage(archive, { input, ref })
   } finally {
     await archive.close()
   }
@@ -122,7 +122,7 @@ describe('legacy docker save archive (podman)', () => {
 })
 
 describe('docker save of several images', () => {
-  test('loads the first image of manifest.json', async () => {
+  test('a reference chooses the image of manifest.json; none is an error listing them', async () => {
     const other = `localhost/${uniqueName()}:second`
     const otherId = await dockerBuild(other, { 'second.txt': '2\n' })
     const firstRef = `localhost/${uniqueName()}:first`
@@ -135,10 +135,13 @@ describe('docker save of several images', () => {
     } finally {
       await dockerRemove(other, firstRef)
     }
-    const image = await load(archive)
+    await expect(load(archive)).rejects.toThrow(/holds 2 images: '.*:first', '.*:second'; choose one by reference with 'image'/)
+    const image = await load(archive, 'image-file', firstRef)
     expect(image.primary.config.digest).toBe(imageId)
-    expect(image.primary.config.digest).not.toBe(otherId)
     expect(image.repoTags).toEqual([firstRef])
+    const second = await load(archive, 'image-file', other)
+    expect(second.primary.config.digest).toBe(otherId)
+    expect(second.repoTags).toEqual([other])
   })
 })
 

@@ -21,10 +21,10 @@ let built: BuiltOciImage
 let multiLayout: string
 let multi: Awaited<ReturnType<typeof buildMultiPlatformLayout>>
 
-async function load (path: string): Promise<NormalizedImage> {
+async function load (path: string, ref?: string): Promise<NormalizedImage> {
   const archive = await openImageArchive(path, { input: 'image-file', tempDir: dir })
   try {
-    return await loadImage(archive, { input: 'image-file' })
+    return await loadImage(archive, { input: 'image-file', ref })
   } finally {
     await archive.close()
   }
@@ -175,21 +175,24 @@ describe('multi-platform', () => {
     expect(image.primary.platform.architecture).toBe('amd64')
   })
 
-  test('images and an index side by side: the first index.json entry is loaded', async () => {
+  test('images and an index side by side: a reference chooses one, none is an error listing them', async () => {
     // The umoci layout has tags amd64, arm64 and the index 'multi'.
-    const image = await load(multiLayout)
-    expect(image.root.digest).toBe(multi.amd64.manifestDigest)
-    expect(image.images).toHaveLength(1)
+    await expect(load(multiLayout)).rejects.toThrow(/^Input 'image-file': .* holds 3 images: 'amd64', 'arm64', 'multi'; choose one by reference with 'image'/)
+    const image = await load(multiLayout, 'multi')
+    expect(image.root.digest).toBe(multi.indexDigest)
+    expect(image.images).toHaveLength(2)
+    expect((await load(multiLayout, 'arm64')).root.digest).toBe(multi.arm64.manifestDigest)
   })
 
-  test('several images of one platform: the first index.json entry is loaded', async () => {
+  test('several images of one platform: the reference chooses, by ref name or manifest digest', async () => {
     const copy = join(dir, 'two-tags')
     await run('cp', ['-a', layout, copy])
     const second = await buildOciLayout(copy, { tag: 'v2', layers: [{ files: { 'v2.txt': '2\n' } }] })
-    const image = await load(copy)
-    expect(image.root.digest).toBe(built.manifestDigest)
-    expect(image.root.digest).not.toBe(second.manifestDigest)
-    expect(image.repoTags).toEqual(['v1'])
+    await expect(load(copy)).rejects.toThrow(/holds 2 images: 'v1', 'v2'/)
+    const image = await load(copy, 'v2')
+    expect(image.root.digest).toBe(second.manifestDigest)
+    expect(image.repoTags).toEqual(['v2'])
+    expect((await load(copy, built.manifestDigest)).repoTags).toEqual(['v1'])
   })
 })
 

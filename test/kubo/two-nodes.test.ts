@@ -64,7 +64,7 @@ describe('publish to Kubo node A, read from node B', () => {
   test('B loads what ipcr stored on A; the second tag adds only its own blocks to A', async () => {
     expect((await b.ipfs('swarm', 'peers')).trim()).toBe(await swarmAddress(a))
     const dest = new KuboDestination({ url: a.apiUrl, mfsPath: '/ipcr' })
-    const first = await runPipeline({ image: { kind: 'file', path: layout }, name: 'nodes/app', tags: ['v1'], carPath: join(dir, 'v1.car'), tempDir: dir, destinations: [dest] })
+    const first = await runPipeline({ image: { kind: 'file', path: `${layout}:v1` }, name: 'nodes/app', tags: ['v1'], carPath: join(dir, 'v1.car'), tempDir: dir, destinations: [dest] })
     expect((await a.ipfs('files', 'stat', '--hash', '/ipcr')).trim()).toBe(first.rootCid)
     // B has nothing of it: everything comes from A over bitswap.
     expect(await b.ipfs('block', 'stat', '--offline', first.rootCid).catch(() => 'absent')).toBe('absent')

@@ -38,7 +38,7 @@ async function publishV2 (previousRoot: string, source: CarBlockSource | Gateway
 
 describe('previous root read through a real Kubo gateway', () => {
   test('gives the same root as reading the CAR, and Kubo serves the result with the original recipe', async () => {
-    const first = await publish({ image: { kind: 'file', path: layout }, name: 'gateway/app', tags: ['v1'], carPath: join(dir, 'v1.car'), tempDir: dir, now })
+    const first = await publish({ image: { kind: 'file', path: `${layout}:v1` }, name: 'gateway/app', tags: ['v1'], carPath: join(dir, 'v1.car'), tempDir: dir, now })
     await kubo.ipfs('dag', 'import', first.car.path)
 
     const viaGateway = await publishV2(first.rootCid, new GatewayBlockSource([kubo.gatewayUrl]), 'v2-gw.car')

@@ -8,7 +8,7 @@ import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import { CarBlockSource } from '../../src/core/blocks/car-source.js'
 import { FirstSource } from '../../src/core/blocks/multi.js'
-import { IpcrError } from '../../src/core/errors.js'
+import { InputError, IpcrError } from '../../src/core/errors.js'
 import { nodeCommandRunner } from '../../src/core/image/docker.js'
 import { publish, type PublishResult } from '../../src/core/publish.js'
 import { readDirectory } from '../../src/core/unixfs/directory.js'
@@ -135,7 +135,7 @@ async function configDigest (tag: string): Promise<string> {
 
 describe('registry tree', () => {
   test('several tags share every blob; catalog.json and README-short.txt are written', async () => {
-    const result = await publishFile(layout, { tags: ['v1', 'latest'], revision: 'abc123', now: new Date('2026-11-01T00:00:00Z') })
+    const result = await publishFile(`${layout}:v1`, { tags: ['v1', 'latest'], revision: 'abc123', now: new Date('2026-11-01T00:00:00Z') })
     const source = await openCar(result.car.path)
     const root = CID.parse(result.rootCid)
     const v1 = await resolvePath(root, ['team', 'app', 'tags', 'v1', 'blobs'], source)
@@ -163,11 +163,10 @@ describe('registry tree', () => {
   })
 
   test('a second publish on previous-root leaves shared layers out of its CAR; both CARs together hold both tags', async () => {
-    // An OCI layout holding several images publishes the first; give v2 a layout of its own.
-    const v2 = join(dir, 'v2-layout')
-    await skopeoCopy(`oci:${layout}:v2`, `oci:${v2}:v2`)
+    // The layout holds v1 and v2: DIR:REF picks one.
+    const v2 = `${layout}:v2`
     const now = new Date('2026-11-02T00:00:00Z')
-    const first = await publishFile(layout, { tags: ['v1'] })
+    const first = await publishFile(`${layout}:v1`, { tags: ['v1'] })
     const second = await publishFile(v2, {
       tags: ['v2'],
       now,
@@ -202,11 +201,11 @@ describe('registry tree', () => {
 describe('cost of an update', () => {
   test('reads a bounded number of blocks however many tags the repository has', async () => {
     const many = Array.from({ length: 60 }, (_, i) => `t${i}`)
-    const first = await publishFile(layout, { tags: many })
+    const first = await publishFile(`${layout}:v1`, { tags: many })
     const car = await openCar(first.car.path)
     let reads = 0
     const counting = { label: 'counting', get: async (cid: CID) => { reads++; return await car.get(cid) } }
-    const second = await publishFile(layout, { tags: ['new'], previousRoot: CID.parse(first.rootCid), sources: [counting] })
+    const second = await publishFile(`${layout}:v1`, { tags: ['new'], previousRoot: CID.parse(first.rootCid), sources: [counting] })
     expect(second.reusedBlobs).toBeGreaterThan(0)
     // root, image folders, tags/, catalog.json and 8 recent tags' blob folders; not 60 tags' worth.
     expect(reads).toBeLessThan(45)
@@ -214,18 +213,18 @@ describe('cost of an update', () => {
 
   test('with tags/ sharded (3000 tags), an update reads the shards on its hash paths, not the whole HAMT', async () => {
     const many = Array.from({ length: 3000 }, (_, i) => `release-${i}-${'b'.repeat(40)}`)
-    const first = await publishFile(layout, { tags: many })
+    const first = await publishFile(`${layout}:v1`, { tags: many })
     const car = await openCar(first.car.path)
     const tags = await resolvePath(CID.parse(first.rootCid), ['team', 'app', 'tags'], car)
     expect(UnixFS.unmarshal(dagPb.decode(await car.get(tags!.cid)).Data!).type).toBe('hamt-sharded-directory')
     let reads = 0
     const counting = { label: 'counting', get: async (cid: CID) => { reads++; return await car.get(cid) } }
-    const second = await publishFile(layout, { tags: ['new'], previousRoot: CID.parse(first.rootCid), sources: [counting] })
+    const second = await publishFile(`${layout}:v1`, { tags: ['new'], previousRoot: CID.parse(first.rootCid), sources: [counting] })
     // Most reads find the 8 recent tags' blob folders (about 5 blocks each through the HAMT).
     // Reading tags/ whole, as before, took 385.
     expect(reads).toBeLessThan(60)
     // tags/ is the folder that publishing every tag at once gives.
-    const once = await publishFile(layout, { tags: [...many, 'new'] })
+    const once = await publishFile(`${layout}:v1`, { tags: [...many, 'new'] })
     const a = await resolvePath(CID.parse(second.rootCid), ['team', 'app', 'tags'], new FirstSource([await openCar(second.car.path), car]))
     const b = await resolvePath(CID.parse(once.rootCid), ['team', 'app', 'tags'], await openCar(once.car.path))
     expect(a?.cid.toString()).toBe(b?.cid.toString())
@@ -287,13 +286,26 @@ describe('bad input writes nothing', () => {
     await copyFile(blob, `${blob}.orig`)
     await run('sh', ['-c', `printf 'X' | dd of=${blob} bs=1 seek=100 conv=notrunc status=none`])
     const carPath = join(dir, 'corrupt.car')
-    await expect(publishFile(copy, { carPath })).rejects.toThrow(/hashes to sha256:.*expected/)
+    await expect(publishFile(`${copy}:v1`, { carPath })).rejects.toThrow(/hashes to sha256:.*expected/)
     expect(existsSync(carPath)).toBe(false)
     expect(existsSync(`${carPath}.partial`)).toBe(false)
   })
 
+  test('a CAR path in a missing folder or naming a folder names car-path and the path, not the .partial file', async () => {
+    const missing = join(dir, 'no-such-folder', 'k.car')
+    const err = await publishFile(`${layout}:v1`, { carPath: missing }).catch((e) => e)
+    expect(err).toBeInstanceOf(InputError)
+    expect(err.message).toBe(`Input 'car-path': cannot write the CAR to '${missing}': its folder does not exist (ENOENT)`)
+    const folder = await makeTempDir('ipcr-car-folder-')
+    const err2 = await publishFile(`${layout}:v1`, { carPath: folder }).catch((e) => e)
+    expect(err2).toBeInstanceOf(InputError)
+    expect(err2.message).toMatch(new RegExp(`^Input 'car-path': '${folder}' is a folder; give the path of a file`))
+    expect(await readdir(folder)).toEqual([])
+    expect(existsSync(`${folder}.partial`)).toBe(false)
+  })
+
   test('invalid names and tags', async () => {
-    await expect(publishFile(layout, { name: 'Team/App' })).rejects.toThrow(/Input 'name'/)
-    await expect(publishFile(layout, { tags: ['-bad'] })).rejects.toThrow(/Input 'tags'/)
+    await expect(publishFile(`${layout}:v1`, { name: 'Team/App' })).rejects.toThrow(/Input 'name'/)
+    await expect(publishFile(`${layout}:v1`, { tags: ['-bad'] })).rejects.toThrow(/Input 'tags'/)
   })
 })

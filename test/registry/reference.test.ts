@@ -18,7 +18,7 @@ describe('names and tags', () => {
 
   it('checks tags', () => {
     expect(validateTag('v1.2.3_rc-1')).toBe('v1.2.3_rc-1')
-    expect(() => validateTag('-x')).toThrow(/Input 'tags': '-x' is not a valid tag/)
+    expect(() => validateTag('-x')).toThrow(/Input 'tags': tag '-x' starts with '-'/)
     expect(() => validateTag('a'.repeat(129))).toThrow(InputError)
   })
 })
@@ -54,5 +54,32 @@ describe('catalog', () => {
     expect(c.images[1]?.tags.map((t) => [t.tag, t.cid])).toEqual([['1', cid('c4')], ['2', cid('c3')]])
     expect(parseCatalog(encodeCatalog(c))).toEqual(c)
     expect(() => parseCatalog(new TextEncoder().encode('{"images":3}'))).toThrow(/^catalog.json of the previous root: the catalog has no 'schemaVersion'$/)
+  })
+})
+
+describe('errors in the user\'s words', () => {
+  it('a tag longer than 128 characters says so, as a tag and in the tags list', () => {
+    const long = 'v'.repeat(129)
+    expect(() => validateTag(long)).toThrow(/is 129 characters long, longer than 128 characters/)
+    expect(() => parseTagList(long)).toThrow(/longer than 128 characters/)
+    expect(() => parseTagList(long)).not.toThrow(/has no tag/)
+    expect(() => parseTagList(`ghcr.io/o/app:${long}`)).toThrow(/longer than 128 characters/)
+  })
+
+  it('names the character a tag may not have', () => {
+    expect(() => parseTagList('v1.0.0+build')).toThrow(/Input 'tags': tag 'v1.0.0\+build' has '\+', which is not allowed in a tag .*semver build metadata/)
+    expect(() => validateTag('a b')).toThrow(/has U\+0020, which is not allowed/)
+    expect(() => parseTagList('ghcr.io/o/app:1.0+x')).toThrow(/has '\+'/)
+    expect(() => validateTag('.x')).toThrow(/starts with '\.'/)
+  })
+
+  it('metadata-action configuration passed as tags points to its output', () => {
+    for (const value of ['type=semver,pattern={{version}}', 'type=ref,event=branch\ntype=sha', 'type=raw,value=latest,enable={{is_default_branch}}']) {
+      expect(() => parseTagList(value)).toThrow(/docker\/metadata-action's configuration.*steps\.meta\.outputs\.tags/)
+    }
+  })
+
+  it('an uppercase name says to lowercase it', () => {
+    expect(() => validateName('Owner/App')).toThrow(/has uppercase letters; repository names are lowercase: use 'owner\/app'/)
   })
 })

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { open, rename, type FileHandle } from 'node:fs/promises'
+import { open, rename, stat, type FileHandle } from 'node:fs/promises'
 import * as dagPb from '@ipld/dag-pb'
 import { varint } from 'multiformats'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import type { BlockSink, PutOptions } from '../blocks/types.js'
-import { IpcrError, throwIfAborted } from '../errors.js'
+import { InputError, IpcrError, throwIfAborted } from '../errors.js'
+import { quote } from '../escape.js'
 import { registerTemporary, releaseTemporary, removeTemporary } from '../interrupt.js'
 import { encodeCarHeader } from './header.js'
 
@@ -47,7 +48,7 @@ export class CarFileWriter implements BlockSink {
   private failure: unknown = null
   private state: 'open' | 'closed' | 'aborted' = 'open'
 
-  private constructor(path: string, partialPath: string, file: FileHandle, headerLength: number) {
+  private constructor(path: string, partialPath: string, file: FileHandle, headerLength: number, private readonly input: string) {
     this.path = path
     this.partialPath = partialPath
     this.file = file
@@ -56,24 +57,27 @@ export class CarFileWriter implements BlockSink {
     this.written = headerLength
   }
 
-  static async create(path: string): Promise<CarFileWriter> {
+  /** `input` names the option that gave `path` in errors (default `car-path`). */
+  static async create(path: string, input = 'car-path'): Promise<CarFileWriter> {
     const partialPath = `${path}.partial`
+    const isFolder = await stat(path).then((s) => s.isDirectory(), () => false)
+    if (isFolder) throw new InputError(input, `${quote(path)} is a folder; give the path of a file to write, such as ${quote(`${path.replace(/\/+$/, '')}/registry.car`)}`)
     registerTemporary(partialPath)
     let file: FileHandle
     try {
       file = await open(partialPath, 'w+')
     } catch (err) {
       releaseTemporary(partialPath)
-      throw err
+      throw writeError(err, input, path)
     }
     try {
       const header = encodeCarHeader([PLACEHOLDER_ROOT])
       await writeFully(file, header, 0)
-      return new CarFileWriter(path, partialPath, file, header.length)
+      return new CarFileWriter(path, partialPath, file, header.length, input)
     } catch (err) {
       await file.close().catch(() => {})
       await removeTemporary(partialPath)
-      throw err
+      throw writeError(err, input, path)
     }
   }
 
@@ -135,7 +139,7 @@ export class CarFileWriter implements BlockSink {
     } catch (err) {
       await this.file.close().catch(() => {})
       await removeTemporary(this.partialPath)
-      throw err
+      throw writeError(err, this.input, this.path)
     }
   }
 
@@ -166,7 +170,7 @@ export class CarFileWriter implements BlockSink {
         try {
           await writeChunks(this.file, batch.chunks, position)
         } catch (err) {
-          this.failure ??= err
+          this.failure ??= writeError(err, this.input, this.path)
           throw err
         }
       })
@@ -233,4 +237,22 @@ async function writeChunks(file: FileHandle, chunks: Uint8Array[], position: num
     if (skip > 0) queue[0] = (queue[0] as Uint8Array).subarray(skip)
     if (bytesWritten === 0 && queue.length > 0) throw new IpcrError('ERR_WRITE', 'short write: no progress')
   }
+}
+
+const PATH_PROBLEMS: Record<string, string> = {
+  ENOENT: 'its folder does not exist',
+  ENOTDIR: 'a part of it is not a folder',
+  EISDIR: 'it is a folder; give the path of a file to write',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only'
+}
+
+/** A system error while writing the CAR, naming the input and the path instead of `<path>.partial`. */
+function writeError (err: unknown, input: string, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  if (err instanceof IpcrError || typeof code !== 'string') return err
+  const problem = PATH_PROBLEMS[code]
+  if (problem != null) return new InputError(input, `cannot write the CAR to ${quote(path)}: ${problem} (${code})`, { cause: err })
+  return new IpcrError('ERR_WRITE', `Cannot write the CAR to ${quote(path)} (${input}): ${(err as Error).message.replace(`${path}.partial`, path)}`, { cause: err })
 }

@@ -19,6 +19,10 @@ export interface LoadContext {
   maxDecompressedSize?: number
   /** Bytes of JSON read so far (manifests, configs, indexes), against IMAGE_LIMITS.jsonBytes. */
   jsonBytes?: number
+  /** The reference that selects one image of several (see select.ts). */
+  ref?: string
+  /** The input that gives `ref`, for errors; default `image`. */
+  refInput?: string
 }
 
 /** An OCI content descriptor, validated. */

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
+import { stat } from 'node:fs/promises'
 import { InputError, IpcrError, throwIfAborted } from '../errors.js'
-import type { AbortOptions } from '../logger.js'
+import type { AbortOptions, Logger } from '../logger.js'
+import { Progress, PROGRESS_INTERVAL_MS } from '../progress.js'
 
 /** Runs a command to completion; resolves with its exit code and stderr (exit code 127 when it cannot start). */
 export type CommandRunner = (command: string, args: string[], options: AbortOptions) => Promise<{ exitCode: number, stderr: string }>
@@ -65,6 +67,10 @@ export interface SaveDockerImageOptions extends AbortOptions {
   tempDir: string
   /** The user-facing name of the input, for errors. */
   input: string
+  /** Where the export's progress goes (the size of the tar so far, polled). */
+  logger?: Logger
+  /** How often the tar's size is polled and printed; default PROGRESS_INTERVAL_MS. */
+  progressInterval?: number
 }
 
 const MISSING_IMAGE = /no such image|image not known|reference does not exist|not found/i
@@ -76,7 +82,8 @@ export async function saveDockerImage (ref: string, options: SaveDockerImageOpti
   const hash = createHash('sha256').update(ref).digest('hex').slice(0, 8)
   const output = join(options.tempDir, `${safe}-${hash}.tar`)
   const command = options.command ?? 'docker'
-  const { exitCode, stderr } = await options.run(command, ['save', '--output', output, ref], { signal: options.signal })
+  const { exitCode, stderr } = await withSizeProgress(output, options, async () =>
+    await options.run(command, ['save', '--output', output, ref], { signal: options.signal }))
   throwIfAborted(options.signal)
   if (exitCode === 0) return output
   const detail = stderr.trim()
@@ -85,4 +92,29 @@ export async function saveDockerImage (ref: string, options: SaveDockerImageOpti
     throw new InputError(options.input, `${command === 'docker' ? 'Docker' : command} has no image '${ref}' (build or pull it first): ${detail}`)
   }
   throw new IpcrError('ERR_DOCKER', `${command} save '${ref}' failed with exit code ${exitCode}: ${detail}`)
+}
+
+/**
+ * Runs `work` while polling the size of `file` (written by another process)
+ * and printing it as progress: `docker save` prints nothing while it writes.
+ */
+async function withSizeProgress<T> (file: string, options: SaveDockerImageOptions, work: () => Promise<T>): Promise<T> {
+  const { logger } = options
+  if (logger == null) return await work()
+  const interval = options.progressInterval ?? PROGRESS_INTERVAL_MS
+  const progress = new Progress(logger, 'exported', undefined, interval)
+  let polling = false
+  const timer = setInterval(() => {
+    if (polling) return
+    polling = true
+    stat(file).then((s) => { progress.report(s.size) }, () => {}).finally(() => { polling = false })
+  }, interval)
+  try {
+    const result = await work()
+    const size = await stat(file).then((s) => s.size, () => undefined)
+    if (size != null) progress.report(size)
+    return result
+  } finally {
+    clearInterval(timer)
+  }
 }

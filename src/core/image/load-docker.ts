@@ -8,6 +8,7 @@ import { DecompressionLimitError, detectCompression, MAGIC_BYTES } from './compr
 import { formatError, mismatchError } from './image-errors.js'
 import { defaultDecompressedLimit, IMAGE_LIMITS } from './limits.js'
 import { addRepoTags } from './load-oci.js'
+import { selectCandidates, severalImagesError } from './select.js'
 import type { LoadedGraph } from './load-oci.js'
 import { formatBytes } from '../progress.js'
 import { MEDIA_TYPES } from './model.js'
@@ -21,7 +22,7 @@ const LAYER_TYPES = {
 
 /**
  * Loads a legacy `docker save` archive and generates its OCI image manifest.
- * When manifest.json lists several images, the first one is loaded.
+ * When manifest.json lists several images, ctx.ref selects one (by RepoTag or image ID).
  * The config bytes are kept as they are, so the image ID stays the same.
  */
 export async function loadDockerArchive (ctx: LoadContext): Promise<LoadedGraph> {
@@ -29,11 +30,24 @@ export async function loadDockerArchive (ctx: LoadContext): Promise<LoadedGraph>
   const label = archive.label
   const list = (await readVerifiedJson(ctx, 'manifest.json')).json
   if (!Array.isArray(list) || list.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`)
-  const entry = list[0]
-  if (!isObject(entry) || typeof entry.Config !== 'string' || !Array.isArray(entry.Layers) ||
-    !entry.Layers.every((layer: unknown) => typeof layer === 'string')) {
-    throw formatError(input, `manifest.json in ${label}: the first entry needs a Config path and a Layers list`)
+  if (list.length > IMAGE_LIMITS.entries) {
+    throw formatError(input, `manifest.json in ${label} lists ${list.length} images, more than the ${IMAGE_LIMITS.entries} allowed`)
   }
+  const candidates = list.map((entry: unknown, i: number) => {
+    if (!isObject(entry) || typeof entry.Config !== 'string' || !Array.isArray(entry.Layers) ||
+      !entry.Layers.every((layer: unknown) => typeof layer === 'string')) {
+      throw formatError(input, `manifest.json in ${label}: entry ${i} needs a Config path and a Layers list`)
+    }
+    const names = new Set<string>()
+    addRepoTags(ctx, names, entry.RepoTags)
+    const hex = /^(?:sha256:)?([0-9a-f]{64})(?:\.json)?$/.exec(posix.basename(entry.Config))
+    return { entry, names: [...names], digests: hex != null ? [`sha256:${hex[1] as string}`] : [] }
+  })
+  const selectContext = { input, refInput: ctx.refInput ?? 'image', label }
+  const chosen = selectCandidates(candidates, ctx.ref, selectContext)
+  // Entries of one config are one image (docker save lists each tag of it).
+  if (new Set(chosen.map((c) => c.entry.Config)).size > 1) throw severalImagesError(chosen, selectContext)
+  const entry = (chosen[0] as typeof candidates[number]).entry
   if (entry.Layers.length > IMAGE_LIMITS.layers) {
     throw formatError(input, `manifest.json in ${label} lists ${entry.Layers.length} layers, more than the ${IMAGE_LIMITS.layers} allowed`)
   }
@@ -80,8 +94,7 @@ export async function loadDockerArchive (ctx: LoadContext): Promise<LoadedGraph>
   const platform = parsePlatform(configJson, ctx, `config ${configPath}`) ?? { os: 'unknown', architecture: 'unknown' }
   const blobs = new Map<string, BlobRef>()
   for (const blob of [manifest, config, ...layers]) if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob)
-  const repoTags = new Set<string>()
-  addRepoTags(ctx, repoTags, entry.RepoTags)
+  const repoTags = new Set(chosen.flatMap((c) => c.names))
   return {
     root: manifest,
     images: [{ platform, manifest, config, layers, configJson }],

@@ -4,6 +4,7 @@ import {
   archiveBlob, blobPath, isObject, jsonBytes, memoryBlob, parseDescriptor, parsePlatform, readVerifiedJson, requireBlob, stringRecord
 } from './blob.js'
 import { IMAGE_LIMITS } from './limits.js'
+import { isBareName, selectCandidates, severalImagesError } from './select.js'
 import type { Descriptor, LoadContext } from './blob.js'
 import { formatError } from './image-errors.js'
 import { CONFIG_MEDIA_TYPES, INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MEDIA_TYPES, platformString } from './model.js'
@@ -20,10 +21,10 @@ const MAX_DEPTH = 8
 
 /**
  * Loads an OCI image layout (with or without Docker's manifest.json).
- * index.json with one entry: that entry is the root. With several distinct
- * images of distinct platforms: a generated index listing them is the root.
- * Otherwise (several images of one platform, e.g. `docker save a b`): the
- * first entry is the root.
+ * ctx.ref selects one entry of index.json (by its name annotations or digest).
+ * Otherwise: one entry is the root; several images of distinct platforms get
+ * a generated index listing them as the root; several other images are an
+ * error listing them.
  */
 export async function loadOciLayout (ctx: LoadContext): Promise<LoadedGraph> {
   const { archive, input } = ctx
@@ -33,15 +34,22 @@ export async function loadOciLayout (ctx: LoadContext): Promise<LoadedGraph> {
   }
   const index = (await readVerifiedJson(ctx, 'index.json')).json
   const entries = indexEntries(ctx, index, 'index.json')
-  const byDigest = new Map<string, Descriptor>()
-  for (const entry of entries) if (!byDigest.has(entry.digest)) byDigest.set(entry.digest, entry)
-  const unique = [...byDigest.values()]
-  if (unique.length === 0) throw formatError(input, `index.json in ${archive.label} lists no manifests`)
+  const byDigest = new Map<string, { entry: Descriptor, names: string[], digests: string[] }>()
+  for (const entry of entries) {
+    const candidate = byDigest.get(entry.digest) ?? { entry, names: [], digests: [entry.digest] }
+    byDigest.set(entry.digest, candidate)
+    for (const name of entryNames(entry)) if (!candidate.names.includes(name)) candidate.names.push(name)
+  }
+  if (byDigest.size === 0) throw formatError(input, `index.json in ${archive.label} lists no manifests`)
+  const selectContext = { input, refInput: ctx.refInput ?? 'image', label: archive.label }
+  const chosen = selectCandidates([...byDigest.values()], ctx.ref, selectContext)
+  const unique = chosen.map((c) => c.entry)
 
   const walker = new Walker(ctx)
   let rootEntries = [unique[0] as Descriptor]
   let root: BlobRef
-  if (unique.length > 1 && await walker.distinctPlatforms(unique)) {
+  if (unique.length > 1) {
+    if (!await walker.distinctPlatforms(unique)) throw severalImagesError(chosen, selectContext)
     rootEntries = unique
     root = memoryBlob(jsonBytes({
       schemaVersion: 2,
@@ -58,8 +66,14 @@ export async function loadOciLayout (ctx: LoadContext): Promise<LoadedGraph> {
     root,
     images: walker.images,
     blobs: [...walker.blobs.values()],
-    repoTags: await repoTagsFor(ctx, walker.images, rootEntries)
+    repoTags: await repoTagsFor(ctx, walker.images, chosen.flatMap((c) => c.names))
   }
+}
+
+/** The names index.json gives an entry: containerd's full name first, then the OCI ref name. */
+function entryNames (entry: Descriptor): string[] {
+  const annotations = stringRecord(entry.annotations)
+  return [annotations['io.containerd.image.name'], annotations['org.opencontainers.image.ref.name']].filter((n): n is string => n != null && n !== '')
 }
 
 async function platformEntries (walker: Walker, entries: Descriptor[]): Promise<unknown[]> {
@@ -224,8 +238,8 @@ class Walker {
   }
 }
 
-/** RepoTags from Docker's manifest.json for the loaded configs, else names from index.json annotations. */
-async function repoTagsFor (ctx: LoadContext, images: PlatformImage[], entries: Descriptor[]): Promise<string[]> {
+/** RepoTags from Docker's manifest.json for the loaded configs, else the names index.json gives the chosen entries. */
+async function repoTagsFor (ctx: LoadContext, images: PlatformImage[], entryNames: string[]): Promise<string[]> {
   const tags = new Set<string>()
   if (ctx.archive.has('manifest.json')) {
     const configPaths = new Set(images.map((image) => blobPath(image.config.digest)))
@@ -240,11 +254,9 @@ async function repoTagsFor (ctx: LoadContext, images: PlatformImage[], entries: 
     }
   }
   if (tags.size === 0) {
-    for (const entry of entries) {
-      const annotations = stringRecord(entry.annotations)
-      const name = annotations['io.containerd.image.name'] ?? annotations['org.opencontainers.image.ref.name']
-      if (name != null) tags.add(name)
-    }
+    // A full name stands for its bare ref name (containerd writes both).
+    const full = entryNames.filter((n) => !isBareName(n))
+    for (const name of full.length > 0 ? full : entryNames) tags.add(name)
   }
   return [...tags]
 }

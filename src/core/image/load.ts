@@ -13,6 +13,10 @@ export interface LoadImageOptions extends AbortOptions {
   input: string
   /** Bytes a compressed layer may decompress to when its diff_id is checked; default: defaultDecompressedLimit of its size. */
   maxDecompressedSize?: number
+  /** Selects one image when the archive holds several: a RepoTag, an OCI ref name or a digest. */
+  ref?: string
+  /** The input that gives `ref`, for errors; default `image`. */
+  refInput?: string
 }
 
 /**
@@ -22,7 +26,9 @@ export interface LoadImageOptions extends AbortOptions {
  */
 export async function loadImage (archive: ImageArchive, options: LoadImageOptions): Promise<NormalizedImage> {
   throwIfAborted(options.signal)
-  const ctx: LoadContext = { archive, input: options.input, signal: options.signal, maxDecompressedSize: options.maxDecompressedSize }
+  const ctx: LoadContext = {
+    archive, input: options.input, signal: options.signal, maxDecompressedSize: options.maxDecompressedSize, ref: options.ref, refInput: options.refInput
+  }
   let sourceFormat: SourceFormat
   let graph
   if (archive.has('oci-layout') && archive.has('index.json')) {

@@ -28,19 +28,46 @@ export interface ImageRef {
   tag: string
 }
 
-export function validateName (name: string, input = 'name'): string {
-  if (name.length === 0 || name.length > 255 || !NAME_RE.test(name)) {
-    throw new InputError(input, `${quote(name)} is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`)
+/** What is wrong with a repository name, in the user's words; undefined when nothing is. */
+function nameProblem (name: string): string | undefined {
+  if (name.length === 0) return 'is empty'
+  if (name.length > 255) return `is ${name.length} characters long, longer than 255 characters`
+  if (name !== name.toLowerCase() && NAME_RE.test(name.toLowerCase())) {
+    return `has uppercase letters; repository names are lowercase: use '${name.toLowerCase()}'`
   }
+  if (!NAME_RE.test(name)) return 'is not a valid image name: expected lowercase path components of [a-z0-9] joined by \'.\', \'_\', \'__\' or \'-\', separated by \'/\' (OCI reference grammar)'
+  return undefined
+}
+
+/** A character as a message shows it: 'x', or U+0009 for an invisible one. */
+function showChar (c: string): string {
+  return /^[\x21-\x7e]$/.test(c) ? `'${c}'` : `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`
+}
+
+/** What is wrong with a tag, in the user's words; undefined when nothing is. */
+export function tagProblem (tag: string): string | undefined {
+  if (tag.length === 0) return 'is empty'
+  if (tag.length > 128) return `is ${tag.length} characters long, longer than 128 characters (the most a tag may have)`
+  const bad = [...tag].find((c) => !/^[A-Za-z0-9_.-]$/.test(c))
+  if (bad != null) {
+    const semver = bad === '+' ? '; semver build metadata (\'+build\') cannot be part of a tag: write it with \'-\' or \'_\' instead' : ''
+    return `has ${showChar(bad)}, which is not allowed in a tag (only letters, digits, '_', '.' and '-')${semver}`
+  }
+  if (tag.startsWith('.') || tag.startsWith('-')) return `starts with '${tag[0] as string}' (a tag starts with a letter, a digit or '_')`
+  return undefined
+}
+
+export function validateName (name: string, input = 'name'): string {
+  const problem = nameProblem(name)
+  if (problem != null) throw new InputError(input, `${quote(name)} ${problem}`)
   const reserved = reservedNameProblem(name)
   if (reserved != null) throw new InputError(input, `repository name '${name}' ${reserved}`)
   return name
 }
 
 export function validateTag (tag: string, input = 'tags'): string {
-  if (!TAG_RE.test(tag)) {
-    throw new InputError(input, `${quote(tag)} is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`)
-  }
+  const problem = tagProblem(tag)
+  if (problem != null) throw new InputError(input, `tag ${quote(tag)} ${problem}`)
   return tag
 }
 
@@ -88,12 +115,19 @@ export function parseReference (ref: string, input: string): ParsedReference {
   return { domain, path: rest, tag, digest }
 }
 
+/** A line of docker/metadata-action's `tags` configuration, e.g. `type=semver,pattern={{version}}`. */
+const METADATA_CONFIG_RE = /^type=|\{\{.*\}\}|(^|,)\s*(pattern|enable|value|prefix|suffix|priority)=/
+
 /**
  * Splits a `tags` input (newline- or comma-separated; bare tags or full
  * references as docker/metadata-action prints them) into tags, and the
  * repository path the references agree on, if any.
  */
 export function parseTagList (value: string, input = 'tags'): { tags: string[], path?: string } {
+  const config = value.split('\n').map((s) => s.trim()).find((line) => METADATA_CONFIG_RE.test(line))
+  if (config != null) {
+    throw new InputError(input, `${quote(config)} looks like docker/metadata-action's configuration (its own 'tags' input), not a list of tags; pass the action's output instead: tags: \${{ steps.meta.outputs.tags }}`)
+  }
   const items = value.split(/[\n,]/).map((s) => s.trim()).filter((s) => s.length > 0)
   const tags: string[] = []
   let path: string | undefined
@@ -102,6 +136,8 @@ export function parseTagList (value: string, input = 'tags'): { tags: string[], 
       tags.push(item)
       continue
     }
+    // Neither a domain, a path nor a tag separator: the item is meant as a tag.
+    if (!/[/:@]/.test(item)) validateTag(item, input)
     const ref = parseReference(item, input)
     if (ref.tag == null) throw new InputError(input, `${quote(item)} has no tag (expected a tag or a reference ending in :tag)`)
     if (path != null && ref.path !== path) {
