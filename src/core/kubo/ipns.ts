@@ -1,8 +1,11 @@
-import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { privateKeyFromProtobuf, privateKeyFromRaw, publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { createHash, createPrivateKey } from 'node:crypto'
 import { base36 } from 'multiformats/bases/base36'
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
 import { InputError } from '../errors.js'
+import { quote } from '../escape.js'
 import { addSecret, remoteMessage } from '../redact.js'
 import type { AbortOptions } from '../logger.js'
 import { KuboError, type KuboRpc } from './rpc.js'
@@ -18,7 +21,10 @@ export function parsePrivateKey (secret: string, input = 'ipns-private-key'): Pr
   // The key, each line of it (PEM) and its bytes are secrets: redacted from anything ipcr prints.
   addSecret(text)
   for (const line of text.split(/\r?\n/)) if (!line.startsWith('-----')) addSecret(line)
-  if (text.startsWith('-----BEGIN PRIVATE KEY-----')) return { bytes: new TextEncoder().encode(`${text}\n`), format: 'pem-pkcs8-cleartext' }
+  if (text.startsWith('-----BEGIN PRIVATE KEY-----')) {
+    pemPrivateKey(text, input)
+    return { bytes: new TextEncoder().encode(`${text}\n`), format: 'pem-pkcs8-cleartext' }
+  }
   if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) throw new InputError(input, 'expected a PEM PKCS#8 private key or base64 of a libp2p protobuf private key')
   const bytes = Buffer.from(text, 'base64')
   try {
@@ -30,10 +36,44 @@ export function parsePrivateKey (secret: string, input = 'ipns-private-key'): Pr
   return { bytes, format: 'libp2p-protobuf-cleartext' }
 }
 
-/** The IPNS name (k51…) of a libp2p protobuf private key, or undefined for PEM (Kubo derives it). */
-export function ipnsNameOf (key: PrivateKeyFile): string | undefined {
-  if (key.format !== 'libp2p-protobuf-cleartext') return undefined
-  return peerIdFromPrivateKey(privateKeyFromProtobuf(key.bytes)).toCID().toString(base36)
+/**
+ * A PEM PKCS#8 private key (Ed25519, RSA or ECDSA, as Kubo's key import takes
+ * them) as a libp2p key, so its IPNS name can be derived before Kubo sees it.
+ */
+export function pemPrivateKey (text: string, input = 'ipns-private-key'): ReturnType<typeof privateKeyFromRaw> {
+  const expected = 'expected a PEM PKCS#8 private key (Ed25519, RSA or ECDSA; e.g. from `openssl genpkey -algorithm ed25519`) or base64 of a libp2p protobuf private key'
+  let key: ReturnType<typeof createPrivateKey>
+  try {
+    key = createPrivateKey({ key: text, format: 'pem' })
+  } catch {
+    throw new InputError(input, `the PEM block is not a readable private key (${expected})`)
+  }
+  try {
+    switch (key.asymmetricKeyType) {
+      case 'ed25519': {
+        const jwk = key.export({ format: 'jwk' })
+        return privateKeyFromRaw(Buffer.concat([Buffer.from(String(jwk.d), 'base64url'), Buffer.from(String(jwk.x), 'base64url')]))
+      }
+      case 'rsa':
+        return privateKeyFromRaw(key.export({ type: 'pkcs1', format: 'der' }))
+      case 'ec':
+        return privateKeyFromRaw(key.export({ type: 'sec1', format: 'der' }))
+    }
+  } catch {}
+  throw new InputError(input, `a ${key.asymmetricKeyType ?? 'unknown'} key cannot be an IPNS key (${expected})`)
+}
+
+/**
+ * The IPNS name (k51… for Ed25519) of a key, as Kubo derives it: the libp2p-key
+ * CID of the public key's protobuf, inlined up to 42 bytes, else its SHA-256.
+ */
+export function ipnsNameOf (key: PrivateKeyFile): string {
+  const privateKey = key.format === 'libp2p-protobuf-cleartext'
+    ? privateKeyFromProtobuf(key.bytes)
+    : pemPrivateKey(new TextDecoder().decode(key.bytes))
+  const proto = publicKeyToProtobuf(privateKey.publicKey)
+  const digest = proto.length <= 42 ? Digest.create(0x00, proto) : Digest.create(0x12, createHash('sha256').update(proto).digest())
+  return CID.createV1(0x72, digest).toString(base36)
 }
 
 function sameName (a: string, b: string): boolean {
@@ -60,7 +100,7 @@ export async function ensureKey (rpc: KuboRpc, name: string, key: PrivateKeyFile
   const expected = ipnsNameOf(key)
   const existing = await findKey(rpc, name, options)
   if (existing != null) {
-    if (expected != null && !sameName(existing, expected)) {
+    if (!sameName(existing, expected)) {
       throw new KuboError(`${rpc.label}: the keystore already has a different key named '${name}' (${existing}); remove it or choose another ipns-key`)
     }
     return existing
@@ -73,6 +113,26 @@ export async function ensureKey (rpc: KuboRpc, name: string, key: PrivateKeyFile
     body: form
   }, { ...options, description: 'key/import' })
   return String(result?.Id)
+}
+
+const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+/** Go's time.ParseDuration limit (int64 nanoseconds, about 292 years). */
+const MAX_DURATION_MS = 9_223_372_036_854
+
+/**
+ * An IPNS record lifetime in Go duration syntax, as Kubo's `name publish
+ * --lifetime` reads it: `48h`, `1h30m`, `90s`, `1.5h` (units ns, us, ms, s, m, h;
+ * no days). Returns milliseconds; refuses anything Kubo would refuse, and zero.
+ */
+export function parseLifetime (value: string, input = 'ipns-lifetime'): number {
+  const text = value.trim()
+  const expected = "expected a Go duration such as '48h', '1h30m' or '90s' (units ns, us, ms, s, m, h; 2 days is '48h')"
+  if (!/^(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.test(text)) throw new InputError(input, `${quote(value, 40)} is not a duration (${expected})`)
+  let ms = 0
+  for (const [, number, unit] of text.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) ms += Number(number) * (DURATION_UNITS[unit as string] as number)
+  if (!(ms > 0)) throw new InputError(input, `${quote(value, 40)} is zero: a record with no lifetime is expired when published (${expected})`)
+  if (ms > MAX_DURATION_MS) throw new InputError(input, `${quote(value, 40)} is longer than Kubo can take (at most about 2562047h)`)
+  return ms
 }
 
 export interface NamePublishOptions extends AbortOptions {

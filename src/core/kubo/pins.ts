@@ -155,3 +155,18 @@ export async function unpin (rpc: KuboRpc, cid: CID, options: AbortOptions = {})
     throw err
   }
 }
+
+/** The recursive pins named exactly `name` (Kubo's `--name` filter matches substrings). */
+export async function pinsNamed (rpc: KuboRpc, name: string, options: AbortOptions = {}): Promise<CID[]> {
+  const answer = await rpc.json<{ Keys?: Record<string, { Name?: unknown } | undefined> }>('pin/ls', { params: { type: 'recursive', names: true, name } }, { ...options, description: `pin/ls --name='${name}'` })
+  const found: CID[] = []
+  for (const [key, pin] of Object.entries(answer?.Keys ?? {})) {
+    if (pin?.Name !== name) continue
+    try {
+      found.push(CID.parse(key))
+    } catch {
+      throw new KuboError(`${rpc.label}: pin/ls answered with something that is not a CID: ${remoteMessage(key, 80)}`)
+    }
+  }
+  return found
+}
