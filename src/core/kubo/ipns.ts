@@ -1,6 +1,6 @@
-import { privateKeyFromProtobuf, privateKeyFromRaw, publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { privateKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { createHash, createPrivateKey } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { base36 } from 'multiformats/bases/base36'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
@@ -36,31 +36,33 @@ export function parsePrivateKey (secret: string, input = 'ipns-private-key'): Pr
   return { bytes, format: 'libp2p-protobuf-cleartext' }
 }
 
-/**
- * A PEM PKCS#8 private key (Ed25519, RSA or ECDSA, as Kubo's key import takes
- * them) as a libp2p key, so its IPNS name can be derived before Kubo sees it.
- */
-export function pemPrivateKey (text: string, input = 'ipns-private-key'): ReturnType<typeof privateKeyFromRaw> {
+/** A PEM PKCS#8 private key of a type Kubo imports (Ed25519, RSA, ECDSA), checked before Kubo sees it. */
+export function pemPrivateKey (text: string, input = 'ipns-private-key'): KeyObject {
   const expected = 'expected a PEM PKCS#8 private key (Ed25519, RSA or ECDSA; e.g. from `openssl genpkey -algorithm ed25519`) or base64 of a libp2p protobuf private key'
-  let key: ReturnType<typeof createPrivateKey>
+  let key: KeyObject
   try {
     key = createPrivateKey({ key: text, format: 'pem' })
   } catch {
     throw new InputError(input, `the PEM block is not a readable private key (${expected})`)
   }
-  try {
-    switch (key.asymmetricKeyType) {
-      case 'ed25519': {
-        const jwk = key.export({ format: 'jwk' })
-        return privateKeyFromRaw(Buffer.concat([Buffer.from(String(jwk.d), 'base64url'), Buffer.from(String(jwk.x), 'base64url')]))
-      }
-      case 'rsa':
-        return privateKeyFromRaw(key.export({ type: 'pkcs1', format: 'der' }))
-      case 'ec':
-        return privateKeyFromRaw(key.export({ type: 'sec1', format: 'der' }))
-    }
-  } catch {}
-  throw new InputError(input, `a ${key.asymmetricKeyType ?? 'unknown'} key cannot be an IPNS key (${expected})`)
+  if (!['ed25519', 'rsa', 'ec'].includes(key.asymmetricKeyType ?? '')) {
+    throw new InputError(input, `a ${key.asymmetricKeyType ?? 'unknown'} key cannot be an IPNS key (${expected})`)
+  }
+  return key
+}
+
+/** The libp2p protobuf of a public key, as go-libp2p marshals it (Ed25519: raw; RSA, ECDSA: PKIX DER). */
+function publicKeyProtobuf (key: KeyObject): Uint8Array {
+  const publicKey = key.type === 'public' ? key : createPublicKey(key)
+  const [type, data] = publicKey.asymmetricKeyType === 'ed25519'
+    ? [1, Buffer.from(String(publicKey.export({ format: 'jwk' }).x), 'base64url')]
+    : [publicKey.asymmetricKeyType === 'rsa' ? 0 : 3, publicKey.export({ type: 'spki', format: 'der' })]
+  const length: number[] = []
+  for (let n = data.length; ; n >>>= 7) {
+    if (n < 0x80) { length.push(n); break }
+    length.push((n & 0x7f) | 0x80)
+  }
+  return Buffer.concat([Uint8Array.from([0x08, type, 0x12, ...length]), data])
 }
 
 /**
@@ -68,10 +70,16 @@ export function pemPrivateKey (text: string, input = 'ipns-private-key'): Return
  * CID of the public key's protobuf, inlined up to 42 bytes, else its SHA-256.
  */
 export function ipnsNameOf (key: PrivateKeyFile): string {
-  const privateKey = key.format === 'libp2p-protobuf-cleartext'
-    ? privateKeyFromProtobuf(key.bytes)
-    : pemPrivateKey(new TextDecoder().decode(key.bytes))
-  const proto = publicKeyToProtobuf(privateKey.publicKey)
+  let proto: Uint8Array
+  if (key.format === 'libp2p-protobuf-cleartext') {
+    const privateKey = privateKeyFromProtobuf(key.bytes)
+    // @libp2p/crypto encodes ECDSA public keys unlike go-libp2p: take them through node:crypto.
+    proto = privateKey.type === 'ECDSA'
+      ? publicKeyProtobuf(createPublicKey({ key: privateKey.publicKey.jwk as JsonWebKey, format: 'jwk' }))
+      : publicKeyToProtobuf(privateKey.publicKey)
+  } else {
+    proto = publicKeyProtobuf(pemPrivateKey(new TextDecoder().decode(key.bytes)))
+  }
   const digest = proto.length <= 42 ? Digest.create(0x00, proto) : Digest.create(0x12, createHash('sha256').update(proto).digest())
   return CID.createV1(0x72, digest).toString(base36)
 }
