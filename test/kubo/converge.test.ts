@@ -85,7 +85,8 @@ describe('IPNS lifetime', () => {
 describe('cleanup converges', () => {
   test('a successful run removes every pin of its pin name but the new root, including one an earlier failure left, and says so', async () => {
     const kuboSettings = { url: kubo.apiUrl, mfsPath: '/converge', pinName: 'ipcr converge' }
-    const first = await runWith({ kubo: kuboSettings }, ['v1'])
+    const car = (): string => join(dir, `${uniqueName('converge')}.car`)
+    const first = await runWith({ kubo: kuboSettings }, ['v1'], recorder(), car())
     // Left behind by a failed run (pinned under the registry's name, never unpinned),
     // next to pins that are not this registry's: another name that contains it, and another name.
     const leaked = (await kubo.ipfs('add', '-q', '--pin=false', '--cid-version=1', join(layout, 'index.json'))).trim()
@@ -94,7 +95,7 @@ describe('cleanup converges', () => {
     const other = (await kubo.ipfs('add', '-q', '--pin=false', '--cid-version=1', join(dir, 'other.txt'))).trim()
     await kubo.ipfs('pin', 'add', '--name', 'ipcr converge 2', other)
     const logger = recorder()
-    const second = await runWith({ kubo: kuboSettings }, ['v2'], logger)
+    const second = await runWith({ kubo: kuboSettings }, ['v2'], logger, car())
     const pins = await recursivePins()
     expect(pins.filter((p) => p.endsWith(' ipcr converge'))).toEqual([`${second.rootCid} recursive ipcr converge`])
     expect(pins).toContain(`${other} recursive ipcr converge 2`)
@@ -107,7 +108,7 @@ describe('cleanup converges', () => {
 
     // Nothing left to remove (the same publish again gives the same root): the run says that too.
     const again = recorder()
-    expect((await runWith({ kubo: kuboSettings }, ['v2'], again)).rootCid).toBe(second.rootCid)
+    expect((await runWith({ kubo: kuboSettings }, ['v2'], again, car())).rootCid).toBe(second.rootCid)
     expect(again.lines).toContain(`Kubo RPC ${kubo.apiUrl}: no other pin named 'ipcr converge' to remove`)
   })
 })
