@@ -113,6 +113,23 @@ describe('cleanup converges', () => {
   })
 })
 
+describe('cleanup keeps what is not this registry\'s', () => {
+  test('a previous root pinned under another name stays pinned, and the log says why', async () => {
+    const first = await runWith({ kubo: { url: kubo.apiUrl, mfsPath: '/rename', pinName: 'ipcr rename-a' } }, ['v1'])
+    const logger = recorder()
+    const second = await runWith({ kubo: { url: kubo.apiUrl, mfsPath: '/rename', pinName: 'ipcr rename-b' } }, ['v2'], logger)
+    expect(second.previousRoot).toBe(first.rootCid)
+    expect(await recursivePins()).toEqual(expect.arrayContaining([`${first.rootCid} recursive ipcr rename-a`, `${second.rootCid} recursive ipcr rename-b`]))
+    expect(logger.lines).toContain(`Kubo RPC ${kubo.apiUrl}: the previous root ${first.rootCid} stays pinned: its pin is named 'ipcr rename-a', not 'ipcr rename-b'`)
+  })
+
+  test('an empty pin name, which would match every unnamed pin, is refused before any work', () => {
+    for (const pinName of ['', '  ', 'a\nb', 'x'.repeat(256)]) {
+      expect(() => new KuboDestination({ url: kubo.apiUrl, pinName })).toThrow("Input 'kubo-pin-name': expected a name of 1 to 255 characters")
+    }
+  })
+})
+
 describe('PEM keys', () => {
   function pem (type: 'ed25519' | 'rsa' | 'ec'): string {
     const options = type === 'rsa' ? { modulusLength: 2048 } : type === 'ec' ? { namedCurve: 'P-256' } : {}

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals'
+import { generateKeyPairSync } from 'node:crypto'
 import { InputError } from '../../src/core/errors.js'
-import { parseLifetime } from '../../src/core/kubo/ipns.js'
+import { parseLifetime, parsePrivateKey } from '../../src/core/kubo/ipns.js'
 import { multiaddrToUrl, parseServiceUrl } from '../../src/core/url.js'
 
 // Inputs of the Kubo destination checked before any work (issue 8); the runs
@@ -30,5 +31,12 @@ describe('Kubo RPC URL', () => {
     for (const bad of ['/ip4/127.0.0.1/udp/5001', '/ip4/127.0.0.1/tcp/5001/ws', '/unix/tmp/api.sock', '/dnsaddr/kubo.example', '/ip4/127.0.0.1/tcp/99999']) {
       expect(() => parseServiceUrl(bad, 'kubo-rpc-url')).toThrow("Input 'kubo-rpc-url': ")
     }
+  })
+})
+
+describe('IPNS private key', () => {
+  test('a PEM block that is not PKCS#8 says what it is and how to convert it', () => {
+    const pkcs1 = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()
+    expect(() => parsePrivateKey(pkcs1)).toThrow("Input 'ipns-private-key': a PEM 'RSA PRIVATE KEY' block is not a PKCS#8 private key ('BEGIN PRIVATE KEY', unencrypted); convert it with 'openssl pkcs8 -topk8 -nocrypt -in KEY.pem'")
   })
 })

@@ -6,10 +6,12 @@ import { KuboBlockSource } from './block-source.js'
 import { kuboConfig } from './config.js'
 import { ensureKey, findKey, parseLifetime, parsePrivateKey, publishName, type PrivateKeyFile } from './ipns.js'
 import { readMfsRoot, validateMfsPath, writeMfsRoot } from './mfs.js'
-import { importCar, isPinned, pinRecursive, pinsNamed, unpin } from './pins.js'
+import { importCar, isPinned, pinNameOf, pinRecursive, pinsNamed, unpin } from './pins.js'
 import { checkKubo } from './preflight.js'
 import { KuboError, KuboRpc } from './rpc.js'
 import { InputError } from '../errors.js'
+import { hasControl } from '../escape.js'
+import { remoteMessage } from '../redact.js'
 
 export interface KuboDestinationConfig {
   url: string
@@ -43,7 +45,10 @@ export class KuboDestination implements Destination {
     this.rpc = new KuboRpc(kuboConfig(config), logger)
     this.label = this.rpc.label
     if (config.mfsPath != null) this.mfsPath = validateMfsPath(config.mfsPath)
-    if (config.pinName != null && config.pinName.length > 255) throw new InputError('kubo-pin-name', 'expected at most 255 characters')
+    if (config.pinName != null && (config.pinName.trim() === '' || config.pinName.length > 255 || hasControl(config.pinName))) {
+      // Every other pin of this name is removed after a run: an empty name would match unnamed pins.
+      throw new InputError('kubo-pin-name', 'expected a name of 1 to 255 characters, without control characters')
+    }
   }
 
   async preflight (options: OperationOptions): Promise<void> {
@@ -106,6 +111,11 @@ export class KuboDestination implements Destination {
     this.logger.info(removed.length === 0
       ? `${this.label}: no other pin named '${this.pinName}' to remove`
       : `${this.label}: removed ${removed.length} earlier pin(s) named '${this.pinName}': ${removed.join(', ')}`)
+    const previous = context.previousRoot
+    if (previous != null && !previous.equals(context.root) && !stale.some((cid) => cid.equals(previous))) {
+      const other = await pinNameOf(this.rpc, previous, options)
+      if (other != null) this.logger.info(`${this.label}: the previous root ${previous} stays pinned: its pin is named '${remoteMessage(other, 80)}', not '${this.pinName}'`)
+    }
   }
 }
 

@@ -25,6 +25,10 @@ export function parsePrivateKey (secret: string, input = 'ipns-private-key'): Pr
     pemPrivateKey(text, input)
     return { bytes: new TextEncoder().encode(`${text}\n`), format: 'pem-pkcs8-cleartext' }
   }
+  const block = /^-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1]
+  if (block != null) {
+    throw new InputError(input, `a PEM '${block}' block is not a PKCS#8 private key ('BEGIN PRIVATE KEY', unencrypted); convert it with 'openssl pkcs8 -topk8 -nocrypt -in KEY.pem'`)
+  }
   if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) throw new InputError(input, 'expected a PEM PKCS#8 private key or base64 of a libp2p protobuf private key')
   const bytes = Buffer.from(text, 'base64')
   try {
