@@ -8,6 +8,7 @@ import { createProviders, type DestinationSettings } from '../../src/core/destin
 import { InputError } from '../../src/core/errors.js'
 import { KuboDestination, KuboIpnsPublisher } from '../../src/core/kubo/destination.js'
 import { ensureKey, ipnsNameOf, parsePrivateKey } from '../../src/core/kubo/ipns.js'
+import { readMfsRoot } from '../../src/core/kubo/mfs.js'
 import { KuboError } from '../../src/core/kubo/rpc.js'
 import type { Logger } from '../../src/core/logger.js'
 import { runPipeline, type PipelineResult } from '../../src/core/pipeline.js'
@@ -176,6 +177,12 @@ describe('Kubo URLs as users give them', () => {
     const dest = new KuboDestination({ url: kubo.gatewayUrl, retries: 0 })
     const err = await failure(dest.preflight({}), KuboError)
     expect(err.message).toBe(`Kubo RPC ${kubo.gatewayUrl}: version failed: HTTP 404 (404 page not found): this URL does not serve the Kubo RPC API; it looks like a gateway or another web server (the RPC API listens on port 5001 by default, see Addresses.API in the node's config)`)
+  })
+
+  test('past the version check, a 404 is still an error, never an empty MFS folder (which would start a new registry)', async () => {
+    const rpc = new KuboDestination({ url: kubo.gatewayUrl, retries: 0 }).rpc
+    const err = await failure(readMfsRoot(rpc, '/ipcr'), KuboError)
+    expect(err.message).toContain('it looks like a gateway')
   })
 
   test('a multiaddr URL (as Kubo writes it to $IPFS_PATH/api) publishes end to end', async () => {
