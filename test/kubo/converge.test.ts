@@ -131,6 +131,26 @@ describe('cleanup keeps what is not this registry\'s', () => {
   })
 })
 
+describe('a run that fails after the import', () => {
+  let guarded: KuboNode
+  beforeAll(async () => {
+    // A token that may import blocks but not pin: the run fails between the two.
+    guarded = await startKubo({
+      config: { 'API.Authorizations': { ci: { AuthSecret: 'bearer:full', AllowedPaths: ['/api/v0'] }, importer: { AuthSecret: 'bearer:import-only', AllowedPaths: ['/api/v0/version', '/api/v0/dag/import'] } } },
+      apiAuth: 'bearer:full'
+    })
+  })
+  afterAll(async () => { await guarded?.stop() })
+
+  test('leaves no pin behind (not even an unnamed one the next run could not recognise)', async () => {
+    const pins = async (): Promise<string[]> => (await guarded.ipfs('pin', 'ls', '--type=recursive', '--names')).trim().split('\n').filter((l) => l !== '').sort()
+    const before = await pins()
+    const err = await failure(runWith({ kubo: { url: guarded.apiUrl, headers: { Authorization: 'Bearer import-only' }, retries: 0 } }, ['v1']), KuboError)
+    expect(err.message).toContain('pin/add')
+    expect(await pins()).toEqual(before)
+  })
+})
+
 describe('PEM keys', () => {
   function pem (type: 'ed25519' | 'rsa' | 'ec'): string {
     const options = type === 'rsa' ? { modulusLength: 2048 } : type === 'ec' ? { namedCurve: 'P-256' } : {}

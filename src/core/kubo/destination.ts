@@ -71,13 +71,10 @@ export class KuboDestination implements Destination {
     const { root, result } = context
     const options = { signal: context.signal }
     if (context.carPath == null) throw new Error(`${this.label}: no CAR to import (the pipeline writes one for destinations that need it)`)
-    const roots = await importCar(this.rpc, context.carPath, { ...options, logger: this.logger })
-    const reported = roots.find((r) => r.cid.equals(root))
-    if (reported == null) {
-      throw new KuboError(`${this.label}: Kubo reports root(s) ${roots.map((r) => r.cid).join(', ') || 'none'} for the CAR, expected ${root}`)
-    }
-    if (reported.pinError != null) this.logger.info(`${this.label}: not pinned on import (${reported.pinError}); pinning with fetch`)
-    // Pins (or names the pin made on import); returns once the whole DAG is pinned.
+    // Not pinned on import (that pin would have no name, and a failure before the named
+    // pin below would leave it for ever): `pin add` pins the root under the pin name.
+    await importCar(this.rpc, context.carPath, { ...options, logger: this.logger, pinRoots: false })
+    // Returns once the whole DAG is pinned (blocks of a previous root the CAR leaves out are fetched).
     const pinName = this.pinName
     await pinRecursive(this.rpc, root, pinName, options)
     if (!(await isPinned(this.rpc, root, options))) {

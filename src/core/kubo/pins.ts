@@ -19,15 +19,23 @@ export interface ImportedRoot {
   pinError?: string
 }
 
+export interface ImportOptions extends OperationOptions {
+  /**
+   * Pin the CAR's roots (unnamed) and report them; default true. False leaves
+   * pinning to a named `pin add`, so a failure in between leaves no unnamed pin.
+   */
+  pinRoots?: boolean
+}
+
 /**
- * `dag import` of a CAR file, streamed. Kubo reports (and pins) the roots it
- * read from the CAR header; the caller checks them against its own root.
+ * `dag import` of a CAR file, streamed. With pinRoots, Kubo reports (and pins)
+ * the roots it read from the CAR header; the caller checks them against its own root.
  */
-export async function importCar (rpc: KuboRpc, path: string, options: OperationOptions = {}): Promise<ImportedRoot[]> {
+export async function importCar (rpc: KuboRpc, path: string, options: ImportOptions = {}): Promise<ImportedRoot[]> {
   const { size } = await stat(path)
   return await rpc.call('dag/import', async (signal) => {
     const progress = options.logger != null ? new Progress(options.logger, `sent to ${rpc.label}`, size) : undefined
-    return await postCar(rpc, path, size, signal, progress)
+    return await postCar(rpc, path, size, signal, options.pinRoots ?? true, progress)
   }, options)
 }
 
@@ -39,9 +47,9 @@ export async function importCar (rpc: KuboRpc, path: string, options: OperationO
  * reported as fetch() reports them (TypeError 'fetch failed', cause: the socket error)
  * and HTTP errors as KuboStatusError, so KuboRpc.call maps and retries them as any other call.
  */
-async function postCar (rpc: KuboRpc, path: string, size: number, signal: AbortSignal, progress?: Progress): Promise<ImportedRoot[]> {
+async function postCar (rpc: KuboRpc, path: string, size: number, signal: AbortSignal, pinRoots: boolean, progress?: Progress): Promise<ImportedRoot[]> {
   // Redirects as httpFetch follows them: within the endpoint's origin only (redirectTarget throws otherwise).
-  let url = rpc.commandUrl('dag/import', [], { 'pin-roots': true })
+  let url = rpc.commandUrl('dag/import', [], { 'pin-roots': pinRoots })
   for (let redirects = 0; ; redirects++) {
     const answer = await sendCar(rpc, url, path, size, signal, progress)
     const next = redirectTarget(rpc.label, url, answer.status, answer.location, redirects)
