@@ -69,12 +69,14 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
     }
     for (const d of destinations) await d.cleanup?.(context)
     if (temporary != null) {
+      await removeTemporary(temporary)
       logger.info('Removed the temporary CAR once stored (no CAR path was given, so none is kept)')
       const { path: _, ...car } = result.car
       return { ...result, car, destinations: stored, names: published }
     }
     return { ...result, destinations: stored, names: published }
   } finally {
+    // Idempotent: also on failure.
     if (temporary != null) await removeTemporary(temporary)
   }
 }

@@ -148,6 +148,8 @@ describe('a run that fails after the import', () => {
     const err = await failure(runWith({ kubo: { url: guarded.apiUrl, headers: { Authorization: 'Bearer import-only' }, retries: 0 } }, ['v1']), KuboError)
     expect(err.message).toContain('pin/add')
     expect(await pins()).toEqual(before)
+    // The temporary CAR the import read is gone too.
+    expect(await readdir(temporary[temporary.length - 1] as string)).toEqual([])
   })
 })
 

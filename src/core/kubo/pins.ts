@@ -183,7 +183,13 @@ export async function pinsNamed (rpc: KuboRpc, name: string, options: AbortOptio
 export async function pinNameOf (rpc: KuboRpc, cid: CID, options: AbortOptions = {}): Promise<string | undefined> {
   try {
     const answer = await rpc.json<{ Keys?: Record<string, { Name?: unknown } | undefined> }>('pin/ls', { args: [cid.toString()], params: { type: 'recursive', names: true } }, options)
-    const entry = Object.entries(answer?.Keys ?? {}).find(([key]) => key === cid.toString())
+    const entry = Object.entries(answer?.Keys ?? {}).find(([key]) => {
+      try {
+        return CID.parse(key).equals(cid)
+      } catch {
+        return false
+      }
+    })
     return entry != null ? String(entry[1]?.Name ?? '') : undefined
   } catch (err) {
     if (err instanceof KuboError && /not pinned/.test(err.message)) return undefined
