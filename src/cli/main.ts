@@ -68,6 +68,10 @@ async function push (ref: string | undefined, value: Value, out: Out, signal?: A
   const logger = cliLogger(value('quiet') === true || json, value('verbose') === true)
   const tagList = parseTagList(list(value('tags')).join(','), 'tags')
   const storeDir = str(value('store'))
+  const carPath = str(value('car-path'))
+  if (carPath == null && storeDir == null && str(value('kubo-rpc-url')) == null) {
+    throw new InputError('car-path', text`nothing would keep what is published: give ${option('car-path')}, ${option('store')} or ${option('kubo-rpc-url')}`)
+  }
   const store = storeDir != null ? new LocalStore(resolve(storeDir)) : undefined
   const previous = str(value('previous-root'))
   let previousRoot: CID | null = previous != null ? parseCid(previous, 'previous-root') : null
@@ -91,7 +95,7 @@ async function push (ref: string | undefined, value: Value, out: Out, signal?: A
       previousRoot: resolvePreviousRoot(previousRoot, sources, { car: '--previous-car', root: '--previous-root' }),
       sources,
       sinks: store != null ? [store.blocks] : [],
-      carPath: resolve(str(value('car-path')) ?? 'registry.car'),
+      ...(carPath != null ? { carPath: resolve(carPath) } : {}),
       carScope: scope,
       tempDir: tmpdir(),
       maxDecompressedSize,

@@ -32,7 +32,7 @@ export function shellWord (text: string): string {
 /** The pull command for a run; when no node holds the root, it imports the run's CAR into the local node first. */
 export function pullCommandFor (result: PipelineResult): string {
   const pull = pullCommand(result)
-  return isStored(result) ? pull : `ipfs dag import ${shellWord(result.car.path)} && ${pull}`
+  return isStored(result) || result.car.path == null ? pull : `ipfs dag import ${shellWord(result.car.path)} && ${pull}`
 }
 
 /** The tag folder on a gateway, or '' while no node holds the root (no gateway could serve it). */

@@ -48,7 +48,12 @@ export interface PublishOptions extends OperationOptions {
   previousRoot?: CID | null
   /** Where blocks of the previous root are read from. */
   sources?: BlockSource[]
-  carPath: string
+  /**
+   * Where the CAR of the new blocks is written (nothing is there unless publish
+   * succeeds). Absent: no CAR is written (runPipeline writes a temporary one
+   * when a destination needs it).
+   */
+  carPath?: string
   carScope?: CarScope
   /** Extra places every new block is written to (e.g. the embedded store). */
   sinks?: BlockSink[]
@@ -85,18 +90,43 @@ export interface PublishResult {
   size: number
   description?: string
   sourceFormat: NormalizedImage['sourceFormat']
-  car: { path: string, scope: CarScope, blocks: number, bytes: number }
+  /**
+   * The new blocks and the CAR that holds them. `path` is absent when no CAR was
+   * kept: none was asked for (then `bytes` counts the blocks' bytes), or runPipeline
+   * wrote a temporary one for a destination and removed it.
+   */
+  car: { path?: string, scope: CarScope, blocks: number, bytes: number }
   /** Blobs left out of a `new`-scope CAR because the previous root already had them. */
   reusedBlobs: number
+}
+
+/** A result whose CAR was kept at carPath. */
+export interface KeptCar {
+  car: PublishResult['car'] & { path: string }
 }
 
 /** Writes to every sink, and keeps dag-pb blocks so a full CAR can be walked. */
 class PublishSink implements BlockSink {
   readonly dagPb = new MemoryBlockStore()
+  /** Distinct blocks written and their bytes. */
+  private readonly seen = new Set<string>()
+  bytes = 0
   constructor (private readonly sinks: BlockSink[]) {}
+  get blocks (): number {
+    return this.seen.size
+  }
+
   async put (cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<void> {
+    if (!this.seen.has(cid.toString())) {
+      this.seen.add(cid.toString())
+      this.bytes += bytes.byteLength
+    }
     if (cid.code === 0x70) await this.dagPb.put(cid, bytes)
     const onWritten = options?.onWritten
+    if (this.sinks.length === 0) {
+      onWritten?.()
+      return
+    }
     let waiting = this.sinks.length
     // The bytes are free once every sink is done with them.
     const each = onWritten == null ? {} : { onWritten: () => { if (--waiting === 0) onWritten() } }
@@ -289,6 +319,8 @@ function fileContent (file: FolderFile, signal?: AbortSignal): AsyncGenerator<Ui
  * previous root and writes the new blocks as a CAR. Nothing is written at
  * `carPath` unless everything succeeds.
  */
+export async function publish (options: PublishOptions & { carPath: string }): Promise<PublishResult & KeptCar>
+export async function publish (options: PublishOptions): Promise<PublishResult>
 export async function publish (options: PublishOptions): Promise<PublishResult> {
   const logger: Logger = options.logger ?? silentLogger
   const { signal } = options
@@ -333,8 +365,8 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
       })
       : { previousCatalog: emptyCatalog(), known: new Map<string, DagNode>() }
 
-    car = await CarFileWriter.create(options.carPath)
-    const sink = new PublishSink([car, ...(options.sinks ?? [])])
+    if (options.carPath != null) car = await CarFileWriter.create(options.carPath)
+    const sink = new PublishSink([...(car != null ? [car] : []), ...(options.sinks ?? [])])
 
     const files = tagFolderFiles(image, { name, tag: tags[0] as string })
     const blobFiles = files.filter((f) => f.path.startsWith('blobs/sha256/'))
@@ -401,7 +433,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     const root = previousRoot != null
       ? await inPreviousRoot(previousRoot, [], async () => await editTree(previousRoot, edits, source, sink, { signal, budget }))
       : await editTree(null, edits, source, sink, { signal })
-    if (scope === 'full' && allSources != null) {
+    if (scope === 'full' && allSources != null && car != null) {
       await logger.group('Copy the unchanged part of the registry into the CAR', async () => {
         const full = new FirstSource([sink.dagPb, allSources])
         for await (const block of walkDag(root.cid, full, { signal, skip: (cid: CID) => cid.code === 0x55 && car?.has(cid) === true })) {
@@ -409,8 +441,9 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
         }
       })
     }
-    const written = await car.close(root.cid)
+    const written = car != null ? await car.close(root.cid) : undefined
     car = undefined
+    if (written != null) logger.info(`CAR written to ${written.path} (${scope} scope: ${written.blocks} blocks, ${formatBytes(written.bytes)})`)
     return {
       rootCid: root.cid.toString(),
       ...(previousRoot != null ? { previousRoot: previousRoot.toString() } : {}),
@@ -423,7 +456,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
       size: total,
       ...(description != null ? { description } : {}),
       sourceFormat: image.sourceFormat,
-      car: { path: written.path, scope, blocks: written.blocks, bytes: written.bytes },
+      car: written != null ? { path: written.path, scope, blocks: written.blocks, bytes: written.bytes } : { scope, blocks: sink.blocks, bytes: sink.bytes },
       reusedBlobs: reused
     }
   } finally {

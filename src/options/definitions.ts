@@ -131,10 +131,10 @@ export const definitions: readonly OptionDefinition[] = [
   {
     key: 'car-path',
     type: 'string',
-    description: 'Where the CAR is written.',
+    description: 'Where the CAR is written. The CLI writes one only when asked (with a Kubo destination it imports a temporary CAR and removes it).',
     default: '`$RUNNER_TEMP/ipcr/registry.car`',
     action: true,
-    cli: { flag: '--car', value: 'PATH', commands: ['push'], default: './registry.car' }
+    cli: { flag: '--car', value: 'PATH', commands: ['push'], default: 'none' }
   },
   {
     key: 'car-scope',
@@ -148,7 +148,7 @@ export const definitions: readonly OptionDefinition[] = [
   {
     key: 'kubo-rpc-url',
     type: 'string',
-    description: 'Kubo RPC endpoint (local daemon or hosted, e.g. `http://127.0.0.1:5001`). The CAR is imported (`dag import`), the new root pinned under a name and Kubo\'s root checked against ours. Also a block source for `previous-root`. Needs Kubo 0.40 or newer.',
+    description: 'Kubo RPC endpoint (local daemon or hosted: e.g. http://127.0.0.1:5001 or the multiaddr /ip4/127.0.0.1/tcp/5001; not the gateway port). The CAR is imported (`dag import`), the new root pinned under a name and Kubo\'s root checked against ours. Also a block source for `previous-root`. Needs Kubo 0.40 or newer.',
     action: true,
     cli: { flag: '--kubo-rpc-url', value: 'URL', commands: ['push'] }
   },
@@ -162,7 +162,7 @@ export const definitions: readonly OptionDefinition[] = [
   {
     key: 'kubo-pin-name',
     type: 'string',
-    description: 'Name of the pin (`ipfs pin ls --names`).',
+    description: 'Name of the pin on Kubo (`ipfs pin ls --names`). It names this registry on the node: after a successful run every other pin of this name is removed, so give each registry on a node its own.',
     default: '`ipcr registry`',
     action: true,
     cli: { flag: '--kubo-pin-name', value: 'NAME', commands: ['push'] }
@@ -170,7 +170,7 @@ export const definitions: readonly OptionDefinition[] = [
   {
     key: 'unpin-previous',
     type: 'boolean',
-    description: 'Remove the previous root\'s pin on Kubo, last: after the new pin holds and every name moved.',
+    description: 'Remove every other pin of `kubo-pin-name` on Kubo (the previous root, and any a failed run left), last: after the new pin holds and every name moved.',
     default: '`true`',
     actionDefault: 'true',
     action: true,
@@ -208,7 +208,7 @@ export const definitions: readonly OptionDefinition[] = [
   {
     key: 'ipns-lifetime',
     type: 'string',
-    description: 'IPNS record lifetime, e.g. `48h`. Republish at least daily (a scheduled workflow).',
+    description: 'IPNS record lifetime in Go duration syntax, e.g. `48h` (Kubo\'s default), `1h30m`, `90s`. Republish at least daily (a scheduled workflow).',
     default: 'Kubo\'s (48h)',
     action: true,
     cli: { flag: '--ipns-lifetime', value: 'DURATION', commands: ['push'] }

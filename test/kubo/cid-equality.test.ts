@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import { CarBlockSource } from '../../src/core/blocks/car-source.js'
 import { FirstSource } from '../../src/core/blocks/multi.js'
-import { publish, type PublishResult } from '../../src/core/publish.js'
+import { publish, type KeptCar, type PublishResult } from '../../src/core/publish.js'
 import { registryPaths } from '../../src/core/registry/layout.js'
 import { SHARD_THRESHOLD_BYTES } from '../../src/core/unixfs/directory.js'
 import { decodeUnixFS } from '../../src/core/unixfs/hamt.js'
@@ -59,7 +59,7 @@ const scratch = await (async () => {
 })()
 
 let count = 0
-async function publishTo (layout: string, name: string, tags: string[], previous?: PublishResult, cars: string[] = []): Promise<PublishResult> {
+async function publishTo (layout: string, name: string, tags: string[], previous?: PublishResult, cars: string[] = []): Promise<PublishResult & KeptCar> {
   const sources = await Promise.all(cars.map(async (c) => await CarBlockSource.open(c)))
   try {
     return await publish({

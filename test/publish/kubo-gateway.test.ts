@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import { CarBlockSource } from '../../src/core/blocks/car-source.js'
 import { GatewayBlockSource } from '../../src/core/blocks/gateway.js'
-import { publish, type PublishResult } from '../../src/core/publish.js'
+import { publish, type KeptCar, type PublishResult } from '../../src/core/publish.js'
 import { buildOciLayout, describeLayoutImage, dockerImageId, dockerLoad, dockerRemove, makeTempDir, skopeoCopy } from '../helpers/images.js'
 import { startKubo, type KuboNode } from '../helpers/kubo.js'
 import { umociAddLayer } from './helpers.js'
@@ -32,7 +32,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-async function publishV2 (previousRoot: string, source: CarBlockSource | GatewayBlockSource, car: string): Promise<PublishResult> {
+async function publishV2 (previousRoot: string, source: CarBlockSource | GatewayBlockSource, car: string): Promise<PublishResult & KeptCar> {
   return await publish({ image: { kind: 'file', path: v2 }, name: 'gateway/app', tags: ['v2'], previousRoot: CID.parse(previousRoot), sources: [source], carPath: join(dir, car), tempDir: dir, now })
 }
 

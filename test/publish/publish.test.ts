@@ -10,7 +10,7 @@ import { CarBlockSource } from '../../src/core/blocks/car-source.js'
 import { FirstSource } from '../../src/core/blocks/multi.js'
 import { InputError, IpcrError } from '../../src/core/errors.js'
 import { nodeCommandRunner } from '../../src/core/image/docker.js'
-import { publish, type PublishResult } from '../../src/core/publish.js'
+import { publish, type KeptCar, type PublishResult } from '../../src/core/publish.js'
 import { readDirectory } from '../../src/core/unixfs/directory.js'
 import { readFileBytes, resolvePath } from '../../src/core/unixfs/tree.js'
 import {
@@ -51,7 +51,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-async function publishFile (path: string, extra: Partial<Parameters<typeof publish>[0]> = {}): Promise<PublishResult> {
+async function publishFile (path: string, extra: Partial<Parameters<typeof publish>[0]> = {}): Promise<PublishResult & KeptCar> {
   return await publish({
     image: { kind: 'file', path },
     name: 'team/app',

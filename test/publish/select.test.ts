@@ -51,7 +51,7 @@ async function publishFile (image: PublishOptions['image'], extra: Partial<Publi
 
 /** The config digest (image ID) of a published tag, read from the CAR. */
 async function publishedConfig (result: PublishResult, tag = result.tags[0]?.tag as string): Promise<string> {
-  const folder = await extractFromCars([result.car.path], result.rootCid, [...result.name.split('/'), 'tags', tag])
+  const folder = await extractFromCars([result.car.path as string], result.rootCid, [...result.name.split('/'), 'tags', tag])
   try {
     const blob = async (digest: string): Promise<any> => JSON.parse(await readFile(join(folder, 'blobs', 'sha256', digest.slice(7)), 'utf8'))
     const index = JSON.parse(await readFile(join(folder, 'index.json'), 'utf8'))
@@ -161,7 +161,7 @@ describe('reproducible roots', () => {
 })
 
 async function catalogOf (result: PublishResult): Promise<ReturnType<typeof parseCatalog>> {
-  const car = await CarBlockSource.open(result.car.path)
+  const car = await CarBlockSource.open(result.car.path as string)
   try {
     const node = await resolvePath(CID.parse(result.rootCid), ['catalog.json'], car)
     if (node == null) throw new Error('no catalog.json')

@@ -7,6 +7,8 @@ export interface DestinationContext extends OperationOptions {
   result: PublishResult
   root: CID
   previousRoot: CID | null
+  /** The CAR of the new blocks, for destinations that import one (kept or temporary). */
+  carPath?: string
 }
 
 export interface DestinationReport {
@@ -23,6 +25,8 @@ export interface DestinationReport {
 export interface Destination {
   readonly kind: string
   readonly label: string
+  /** Takes the new blocks as a CAR file: the pipeline writes one (temporary, when not asked to keep one). */
+  readonly needsCar?: boolean
   /** Network checks before anything is published: reachable, credentials, version. */
   preflight(options: OperationOptions): Promise<void>
   /** Where the previous root's blocks can be read from this destination. */

@@ -40,7 +40,7 @@ export class KuboBlockSource implements BlockSource {
         deadlineMs: this.options.deadlineMs ?? 60_000
       })
     } catch (err) {
-      if (err instanceof KuboError && err.status != null && err.status < 600) {
+      if (err instanceof KuboError && err.status != null && err.status !== 404 && err.status < 600) {
         throw new BlockNotFoundError(`${this.label} does not have block ${cid}: ${err.message}`, { cause: err })
       }
       throw err

@@ -4,19 +4,25 @@ import type { Destination, DestinationContext, DestinationReport, NamePublisher,
 import { silentLogger, type Logger, type OperationOptions } from '../logger.js'
 import { KuboBlockSource } from './block-source.js'
 import { kuboConfig } from './config.js'
-import { ensureKey, findKey, parsePrivateKey, publishName, type PrivateKeyFile } from './ipns.js'
+import { ensureKey, findKey, parseLifetime, parsePrivateKey, publishName, type PrivateKeyFile } from './ipns.js'
 import { readMfsRoot, validateMfsPath, writeMfsRoot } from './mfs.js'
-import { importCar, isPinned, pinRecursive, unpin } from './pins.js'
+import { importCar, isPinned, pinNameOf, pinRecursive, pinsNamed, unpin } from './pins.js'
 import { checkKubo } from './preflight.js'
 import { KuboError, KuboRpc } from './rpc.js'
 import { InputError, option, text } from '../errors.js'
+import { hasControl } from '../escape.js'
+import { remoteMessage } from '../redact.js'
 
 export interface KuboDestinationConfig {
   url: string
   headers?: Record<string, string>
-  /** Pin name; default `ipcr registry`. */
+  /**
+   * Pin name; default `ipcr registry`. It names this registry on the node: after a
+   * successful run every other pin of this name is removed, so give each registry
+   * sharing a node its own pin name.
+   */
   pinName?: string
-  /** Remove the previous root's pin once the new one holds and every name moved; default true. */
+  /** Remove the other pins of pinName (earlier roots) once the new root is pinned and every name moved; default true. */
   unpinPrevious?: boolean
   /** MFS folder that holds the registry root, as the original recipe's `.ipcr` folder. */
   mfsPath?: string
@@ -28,6 +34,8 @@ export interface KuboDestinationConfig {
 /** A Kubo node (local daemon or remote RPC endpoint) as destination and block source. */
 export class KuboDestination implements Destination {
   readonly kind = 'kubo'
+  /** Kubo takes the new blocks as a CAR (`dag import`). */
+  readonly needsCar = true
   readonly label: string
   readonly rpc: KuboRpc
   private readonly mfsPath?: string
@@ -37,7 +45,10 @@ export class KuboDestination implements Destination {
     this.rpc = new KuboRpc(kuboConfig(config), logger)
     this.label = this.rpc.label
     if (config.mfsPath != null) this.mfsPath = validateMfsPath(config.mfsPath)
-    if (config.pinName != null && config.pinName.length > 255) throw new InputError('kubo-pin-name', 'expected at most 255 characters')
+    if (config.pinName != null && (config.pinName.trim() === '' || config.pinName.length > 255 || hasControl(config.pinName))) {
+      // Every other pin of this name is removed after a run: an empty name would match unnamed pins.
+      throw new InputError('kubo-pin-name', 'expected a name of 1 to 255 characters, without control characters')
+    }
   }
 
   async preflight (options: OperationOptions): Promise<void> {
@@ -59,20 +70,19 @@ export class KuboDestination implements Destination {
   async store (context: DestinationContext): Promise<DestinationReport> {
     const { root, result } = context
     const options = { signal: context.signal }
-    const roots = await importCar(this.rpc, result.car.path, { ...options, logger: this.logger })
-    const reported = roots.find((r) => r.cid.equals(root))
-    if (reported == null) {
-      throw new KuboError(`${this.label}: Kubo reports root(s) ${roots.map((r) => r.cid).join(', ') || 'none'} for the CAR, expected ${root}`)
-    }
-    if (reported.pinError != null) this.logger.info(`${this.label}: not pinned on import (${reported.pinError}); pinning with fetch`)
-    // Pins (or names the pin made on import); returns once the whole DAG is pinned.
-    const pinName = this.config.pinName ?? 'ipcr registry'
+    if (context.carPath == null) throw new Error(`${this.label}: no CAR to import (the pipeline writes one for destinations that need it)`)
+    // Not pinned on import (that pin would have no name, and a failure before the named
+    // pin below would leave it for ever): `pin add` pins the root under the pin name.
+    await importCar(this.rpc, context.carPath, { ...options, logger: this.logger, pinRoots: false })
+    // Returns once the whole DAG is pinned (blocks of a previous root the CAR leaves out are fetched).
+    const pinName = this.pinName
     await pinRecursive(this.rpc, root, pinName, options)
     if (!(await isPinned(this.rpc, root, options))) {
       throw new KuboError(`${this.label}: pin add returned but ${root} is not pinned`)
     }
-    this.logger.info(`${this.label}: imported ${result.car.blocks} blocks and pinned ${root} as '${pinName}'`)
-    return { kind: this.kind, label: this.label, details: { version: this.version, pinned: root.toString(), pinName, importedBlocks: result.car.blocks } }
+    const blocks = result.car.blocks
+    this.logger.info(`${this.label}: imported ${blocks} blocks and pinned ${root} as '${pinName}'`)
+    return { kind: this.kind, label: this.label, details: { version: this.version, pinned: root.toString(), pinName, importedBlocks: blocks } }
   }
 
   async point (context: DestinationContext): Promise<void> {
@@ -81,11 +91,28 @@ export class KuboDestination implements Destination {
     this.logger.info(`${this.label}: MFS ${this.mfsPath} → ${context.root}`)
   }
 
+  private get pinName (): string {
+    return this.config.pinName ?? 'ipcr registry'
+  }
+
+  /**
+   * Removes every pin named pinName but the new root's: the previous root's, and
+   * any an earlier run left behind when it failed after pinning.
+   */
   async cleanup (context: DestinationContext): Promise<void> {
+    if (this.config.unpinPrevious === false) return
+    const options = { signal: context.signal }
+    const stale = (await pinsNamed(this.rpc, this.pinName, options)).filter((cid) => !cid.equals(context.root))
+    const removed: CID[] = []
+    for (const cid of stale) if (await unpin(this.rpc, cid, options)) removed.push(cid)
+    this.logger.info(removed.length === 0
+      ? `${this.label}: no other pin named '${this.pinName}' to remove`
+      : `${this.label}: removed ${removed.length} earlier pin(s) named '${this.pinName}': ${removed.join(', ')}`)
     const previous = context.previousRoot
-    if (this.config.unpinPrevious === false || previous == null || previous.equals(context.root)) return
-    const removed = await unpin(this.rpc, previous, { signal: context.signal })
-    if (removed) this.logger.info(`${this.label}: unpinned the previous root ${previous}`)
+    if (previous != null && !previous.equals(context.root) && !stale.some((cid) => cid.equals(previous))) {
+      const other = await pinNameOf(this.rpc, previous, options)
+      if (other != null) this.logger.info(`${this.label}: the previous root ${previous} stays pinned: its pin is named '${remoteMessage(other, 80)}', not '${this.pinName}'`)
+    }
   }
 }
 
@@ -94,6 +121,7 @@ export interface KuboIpnsConfig {
   key: string
   /** Imported under `key` when the keystore lacks it: PEM PKCS#8 or base64 libp2p protobuf. */
   privateKey?: string | Uint8Array
+  /** Record lifetime in Go duration syntax (`48h`, `1h30m`); checked in the constructor. */
   lifetime?: string
 }
 
@@ -102,10 +130,15 @@ export class KuboIpnsPublisher implements NamePublisher {
   readonly kind = 'kubo-ipns'
   readonly label: string
   private readonly privateKey?: PrivateKeyFile
+  private readonly lifetime?: string
 
   constructor (private readonly rpc: KuboRpc, private readonly config: KuboIpnsConfig, private readonly logger: Logger = silentLogger) {
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.key)) throw new InputError('ipns-key', `'${config.key}' is not a key name (expected letters, digits, '.', '_' or '-')`)
     if (config.key === 'self') throw new InputError('ipns-key', "'self' is the node's identity; use a dedicated key for the registry")
+    if (config.lifetime != null) {
+      parseLifetime(config.lifetime)
+      this.lifetime = config.lifetime.trim()
+    }
     if (config.privateKey != null) this.privateKey = parsePrivateKey(config.privateKey)
     this.label = `IPNS key '${config.key}' on ${rpc.label}`
   }
@@ -121,7 +154,7 @@ export class KuboIpnsPublisher implements NamePublisher {
   }
 
   async publish (context: DestinationContext): Promise<NameReport> {
-    const name = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.config.lifetime })
+    const name = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.lifetime })
     this.logger.info(`IPNS /ipns/${name} → /ipfs/${context.root}`)
     return { kind: this.kind, label: this.label, name, value: `/ipfs/${context.root}` }
   }

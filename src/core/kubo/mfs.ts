@@ -16,7 +16,8 @@ export async function readMfsRoot (rpc: KuboRpc, path: string, options: AbortOpt
     const stat = await rpc.json<{ Hash?: unknown }>('files/stat', { args: [path] }, options)
     return CID.parse(String(stat.Hash))
   } catch (err) {
-    if (err instanceof KuboError && /does not exist|not found/i.test(err.message)) return null
+    // A 404 is no Kubo RPC API at all (e.g. a gateway), not an empty path.
+    if (err instanceof KuboError && err.status !== 404 && /does not exist|not found/i.test(err.message)) return null
     throw err
   }
 }

@@ -19,15 +19,23 @@ export interface ImportedRoot {
   pinError?: string
 }
 
+export interface ImportOptions extends OperationOptions {
+  /**
+   * Pin the CAR's roots (unnamed) and report them; default true. False leaves
+   * pinning to a named `pin add`, so a failure in between leaves no unnamed pin.
+   */
+  pinRoots?: boolean
+}
+
 /**
- * `dag import` of a CAR file, streamed. Kubo reports (and pins) the roots it
- * read from the CAR header; the caller checks them against its own root.
+ * `dag import` of a CAR file, streamed. With pinRoots, Kubo reports (and pins)
+ * the roots it read from the CAR header; the caller checks them against its own root.
  */
-export async function importCar (rpc: KuboRpc, path: string, options: OperationOptions = {}): Promise<ImportedRoot[]> {
+export async function importCar (rpc: KuboRpc, path: string, options: ImportOptions = {}): Promise<ImportedRoot[]> {
   const { size } = await stat(path)
   return await rpc.call('dag/import', async (signal) => {
     const progress = options.logger != null ? new Progress(options.logger, `sent to ${rpc.label}`, size) : undefined
-    return await postCar(rpc, path, size, signal, progress)
+    return await postCar(rpc, path, size, signal, options.pinRoots ?? true, progress)
   }, options)
 }
 
@@ -39,9 +47,9 @@ export async function importCar (rpc: KuboRpc, path: string, options: OperationO
  * reported as fetch() reports them (TypeError 'fetch failed', cause: the socket error)
  * and HTTP errors as KuboStatusError, so KuboRpc.call maps and retries them as any other call.
  */
-async function postCar (rpc: KuboRpc, path: string, size: number, signal: AbortSignal, progress?: Progress): Promise<ImportedRoot[]> {
+async function postCar (rpc: KuboRpc, path: string, size: number, signal: AbortSignal, pinRoots: boolean, progress?: Progress): Promise<ImportedRoot[]> {
   // Redirects as httpFetch follows them: within the endpoint's origin only (redirectTarget throws otherwise).
-  let url = rpc.commandUrl('dag/import', [], { 'pin-roots': true })
+  let url = rpc.commandUrl('dag/import', [], { 'pin-roots': pinRoots })
   for (let redirects = 0; ; redirects++) {
     const answer = await sendCar(rpc, url, path, size, signal, progress)
     const next = redirectTarget(rpc.label, url, answer.status, answer.location, redirects)
@@ -152,6 +160,39 @@ export async function unpin (rpc: KuboRpc, cid: CID, options: AbortOptions = {})
     return true
   } catch (err) {
     if (err instanceof KuboError && /not pinned/.test(err.message)) return false
+    throw err
+  }
+}
+
+/** The recursive pins named exactly `name` (Kubo's `--name` filter matches substrings). */
+export async function pinsNamed (rpc: KuboRpc, name: string, options: AbortOptions = {}): Promise<CID[]> {
+  const answer = await rpc.json<{ Keys?: Record<string, { Name?: unknown } | undefined> }>('pin/ls', { params: { type: 'recursive', names: true, name } }, { ...options, description: `pin/ls --name='${name}'` })
+  const found: CID[] = []
+  for (const [key, pin] of Object.entries(answer?.Keys ?? {})) {
+    if (pin?.Name !== name) continue
+    try {
+      found.push(CID.parse(key))
+    } catch {
+      throw new KuboError(`${rpc.label}: pin/ls answered with something that is not a CID: ${remoteMessage(key, 80)}`)
+    }
+  }
+  return found
+}
+
+/** The name of `cid`'s recursive pin ('' when unnamed), or undefined when it has none. */
+export async function pinNameOf (rpc: KuboRpc, cid: CID, options: AbortOptions = {}): Promise<string | undefined> {
+  try {
+    const answer = await rpc.json<{ Keys?: Record<string, { Name?: unknown } | undefined> }>('pin/ls', { args: [cid.toString()], params: { type: 'recursive', names: true } }, options)
+    const entry = Object.entries(answer?.Keys ?? {}).find(([key]) => {
+      try {
+        return CID.parse(key).equals(cid)
+      } catch {
+        return false
+      }
+    })
+    return entry != null ? String(entry[1]?.Name ?? '') : undefined
+  } catch (err) {
+    if (err instanceof KuboError && /not pinned/.test(err.message)) return undefined
     throw err
   }
 }

@@ -153,6 +153,11 @@ function describe (err: any, timedOut: boolean, timeoutMs: number, label: string
     if (status === 401 || status === 403) {
       return { reason: `HTTP ${status}: the endpoint refused the credentials (check kubo-rpc-headers)`, retryable: false, status }
     }
+    // Kubo's RPC API answers every command it has; a 404 (a Kubo gateway says "404 page
+    // not found") means the URL points somewhere else.
+    if (status === 404) {
+      return { reason: `HTTP 404${err.message !== '' ? ` (${err.message})` : ''}: this URL does not serve the Kubo RPC API; it looks like a gateway or another web server (the RPC API listens on port 5001 by default, see Addresses.API in the node's config)`, retryable: false, status }
+    }
     // Kubo answers a failed command with 500 and a JSON message: that is final. A 5xx
     // without one comes from the server or a proxy in front of it, and may pass.
     const detail = err.message !== '' ? `: ${err.message}` : ''
