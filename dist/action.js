@@ -5789,7 +5789,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5864,7 +5864,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5959,11 +5959,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5986,10 +5986,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6006,7 +6006,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message2 = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message2, constants3.ERROR[ret], data);
+        return new HTTPParserError(message2, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6186,7 +6186,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6208,7 +6208,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6244,13 +6244,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -12040,10 +12040,10 @@ var require_headers = __commonJS({
         const lowercaseName = isLowerCase ? name4 : name4.toLowerCase();
         const exists3 = this[kHeadersMap].get(lowercaseName);
         if (exists3) {
-          const delimiter = lowercaseName === "cookie" ? "; " : ", ";
+          const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
             name: exists3.name,
-            value: `${exists3.value}${delimiter}${value}`
+            value: `${exists3.value}${delimiter2}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name: name4, value });
@@ -21620,7 +21620,7 @@ var require_extract = __commonJS({
 // node_modules/tar-stream/constants.js
 var require_constants6 = __commonJS({
   "node_modules/tar-stream/constants.js"(exports, module) {
-    var constants3 = {
+    var constants4 = {
       // just for envs without fs
       S_IFMT: 61440,
       S_IFDIR: 16384,
@@ -21630,9 +21630,9 @@ var require_constants6 = __commonJS({
       S_IFLNK: 40960
     };
     try {
-      module.exports = __require("fs").constants || constants3;
+      module.exports = __require("fs").constants || constants4;
     } catch {
-      module.exports = constants3;
+      module.exports = constants4;
     }
   }
 });
@@ -21642,7 +21642,7 @@ var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports, module) {
     var { Readable: Readable4, Writable: Writable2, getStreamError } = require_streamx();
     var b4a = require_b4a();
-    var constants3 = require_constants6();
+    var constants4 = require_constants6();
     var headers = require_headers2();
     var DMODE = 493;
     var FMODE = 420;
@@ -21845,16 +21845,16 @@ var require_pack = __commonJS({
       return new Pack(opts);
     };
     function modeToType(mode) {
-      switch (mode & constants3.S_IFMT) {
-        case constants3.S_IFBLK:
+      switch (mode & constants4.S_IFMT) {
+        case constants4.S_IFBLK:
           return "block-device";
-        case constants3.S_IFCHR:
+        case constants4.S_IFCHR:
           return "character-device";
-        case constants3.S_IFDIR:
+        case constants4.S_IFDIR:
           return "directory";
-        case constants3.S_IFIFO:
+        case constants4.S_IFIFO:
           return "fifo";
-        case constants3.S_IFLNK:
+        case constants4.S_IFLNK:
           return "symlink";
       }
       return "file";
@@ -21970,15 +21970,15 @@ function issueFileCommand(command, message2) {
   });
 }
 function prepareKeyValueMessage(key, value) {
-  const delimiter = `ghadelimiter_${crypto2.randomUUID()}`;
+  const delimiter2 = `ghadelimiter_${crypto2.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key.includes(delimiter)) {
-    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+  if (key.includes(delimiter2)) {
+    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter2}"`);
   }
-  if (convertedValue.includes(delimiter)) {
-    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+  if (convertedValue.includes(delimiter2)) {
+    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter2}"`);
   }
-  return `${key}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
+  return `${key}<<${delimiter2}${os2.EOL}${convertedValue}${os2.EOL}${delimiter2}`;
 }
 
 // node_modules/@actions/core/lib/core.js
@@ -22174,8 +22174,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text, addEOL = false) {
-    this._buffer += text;
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -22271,10 +22271,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text, level) {
+  addHeading(text2, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text);
+    const element = this.wrap(allowedTag, text2);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -22303,9 +22303,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text, cite) {
+  addQuote(text2, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text, attrs);
+    const element = this.wrap("blockquote", text2, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -22316,8 +22316,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text, href) {
-    const element = this.wrap("a", text, { href });
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -22434,19 +22434,43 @@ import { rmSync } from "node:fs";
 import { rm as rm2 } from "node:fs/promises";
 
 // src/core/errors.ts
+function option(key) {
+  return { option: key };
+}
+function text(strings, ...values) {
+  const parts = [];
+  strings.forEach((s, i) => {
+    parts.push(s);
+    if (i < values.length) {
+      const value = values[i];
+      parts.push(typeof value === "object" && value != null && "option" in value ? value : String(value));
+    }
+  });
+  return parts;
+}
+function renderMessage(parts, name4 = (key) => `'${key}'`) {
+  return parts.map((p) => typeof p === "string" ? p : name4(p.option)).join("");
+}
 var IpcrError = class extends Error {
   code;
+  input;
+  reason;
   constructor(code5, message2, options) {
     super(message2, options);
     this.name = new.target.name;
     this.code = code5;
+    if (options?.input != null) this.input = options.input;
+    if (options?.reason != null) this.reason = options.reason;
   }
 };
+function inputMessage(input, reason) {
+  const parts = typeof reason === "string" ? [reason] : reason;
+  return [`Input '${input}': ${renderMessage(parts)}`, { input, reason: parts }];
+}
 var InputError = class extends IpcrError {
-  input;
-  constructor(input, message2, options) {
-    super("ERR_INPUT", `Input '${input}': ${message2}`, options);
-    this.input = input;
+  constructor(input, reason, options) {
+    const [message2, named] = inputMessage(input, reason);
+    super("ERR_INPUT", message2, { ...options, ...named });
   }
 };
 var ImageFormatError = class extends IpcrError {
@@ -22554,7 +22578,7 @@ var silentLogger = {
 };
 
 // src/core/publish.ts
-import { mkdtemp as mkdtemp2 } from "node:fs/promises";
+import { mkdtemp as mkdtemp2, stat as stat5 } from "node:fs/promises";
 import { join as join3 } from "node:path";
 
 // node_modules/multiformats/dist/src/bases/base32.js
@@ -22812,12 +22836,12 @@ var Decoder = class {
     this.prefixCodePoint = prefixCodePoint;
     this.baseDecode = baseDecode;
   }
-  decode(text) {
-    if (typeof text === "string") {
-      if (text.codePointAt(0) !== this.prefixCodePoint) {
-        throw Error(`Unable to decode multibase string ${JSON.stringify(text)}, ${this.name} decoder only supports inputs prefixed with ${this.prefix}`);
+  decode(text2) {
+    if (typeof text2 === "string") {
+      if (text2.codePointAt(0) !== this.prefixCodePoint) {
+        throw Error(`Unable to decode multibase string ${JSON.stringify(text2)}, ${this.name} decoder only supports inputs prefixed with ${this.prefix}`);
       }
-      return this.baseDecode(text.slice(this.prefix.length));
+      return this.baseDecode(text2.slice(this.prefix.length));
     } else {
       throw Error("Can only multibase decode strings");
     }
@@ -22881,7 +22905,7 @@ function baseX({ name: name4, prefix, alphabet: alphabet2, caseInsensitive = fal
     prefix,
     name: name4,
     encode: encode8,
-    decode: (text) => coerce(decode10(text))
+    decode: (text2) => coerce(decode10(text2))
   });
 }
 function decode(string3, alphabetIdx, bitsPerChar, name4) {
@@ -23679,7 +23703,7 @@ var MemoryBlockStore = class {
 
 // src/core/car/writer.ts
 import { randomBytes } from "node:crypto";
-import { open as open2, rename as rename2 } from "node:fs/promises";
+import { open as open2, rename as rename2, stat as stat2 } from "node:fs/promises";
 
 // node_modules/@ipld/dag-pb/src/index.js
 var src_exports = {};
@@ -24460,6 +24484,57 @@ function createDigest(digest2, code5, truncate) {
   return create(code5, digest2);
 }
 
+// src/core/escape.ts
+var CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+var NAMED = { "\n": "\\n", "\r": "\\r" };
+function visible(c) {
+  const code5 = c.charCodeAt(0);
+  return NAMED[c] ?? (code5 <= 255 ? `\\x${code5.toString(16).padStart(2, "0")}` : `\\u${code5.toString(16).padStart(4, "0")}`);
+}
+function hasControl(text2) {
+  CONTROL.lastIndex = 0;
+  return CONTROL.test(text2);
+}
+function escapeControl(text2) {
+  return text2.replace(CONTROL, visible);
+}
+function quote(value, max = 200) {
+  const chars = [...value];
+  const cut = chars.length > max ? `${chars.slice(0, max).join("")}\u2026` : value;
+  return `'${escapeControl(cut)}'`;
+}
+function logLine(text2) {
+  const line = escapeControl(text2).replaceAll("##[", "##\\[");
+  return /^\s*::/.test(line) ? `\\${line}` : line;
+}
+var HTML = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+  // Markdown: a summary mixes HTML blocks and Markdown.
+  "\\": "&#92;",
+  "`": "&#96;",
+  "*": "&#42;",
+  _: "&#95;",
+  "[": "&#91;",
+  "]": "&#93;",
+  "|": "&#124;",
+  "#": "&#35;",
+  "!": "&#33;",
+  "~": "&#126;"
+};
+function htmlText(text2) {
+  return escapeControl(text2).replace(/[&<>"'\\`*_[\]|#!~]/g, (c) => HTML[c]);
+}
+function plainLine(text2, max = 512) {
+  const line = text2?.split(/[\n\r\v\f\u0085\u2028\u2029]/).map((l) => l.replace(CONTROL, " ").replace(/\s+/g, " ").trim()).find((l) => l !== "");
+  if (line == null) return void 0;
+  const chars = [...line];
+  return chars.length > max ? `${chars.slice(0, max - 1).join("")}\u2026` : line;
+}
+
 // src/core/car/header.ts
 var ROOTS_KEY = [101, ...new TextEncoder().encode("roots")];
 var VERSION_KEY = [103, ...new TextEncoder().encode("version")];
@@ -24489,6 +24564,16 @@ var WRITE_BYTES = 1024 * 1024;
 var COPY_CHUNK = 1024 * 1024;
 var WRITE_BEHIND_BYTES = 16 * 1024 * 1024;
 var CarFileWriter = class _CarFileWriter {
+  constructor(path, partialPath, file, headerLength, input) {
+    this.input = input;
+    this.path = path;
+    this.partialPath = partialPath;
+    this.file = file;
+    this.headerLength = headerLength;
+    this.bytes = headerLength;
+    this.written = headerLength;
+  }
+  input;
   path;
   partialPath;
   file;
@@ -24503,33 +24588,28 @@ var CarFileWriter = class _CarFileWriter {
   tail = Promise.resolve();
   failure = null;
   state = "open";
-  constructor(path, partialPath, file, headerLength) {
-    this.path = path;
-    this.partialPath = partialPath;
-    this.file = file;
-    this.headerLength = headerLength;
-    this.bytes = headerLength;
-    this.written = headerLength;
-  }
-  static async create(path) {
+  /** `input` names the option that gave `path` in errors (default `car-path`). */
+  static async create(path, input = "car-path") {
     const partialPath = `${path}.partial`;
+    const isFolder = await stat2(path).then((s) => s.isDirectory(), () => false);
+    if (isFolder) throw new InputError(input, `${quote(path)} is a folder; give the path of a file to write, such as ${quote(`${path.replace(/\/+$/, "")}/registry.car`)}`);
     registerTemporary(partialPath);
     let file;
     try {
       file = await open2(partialPath, "w+");
     } catch (err) {
       releaseTemporary(partialPath);
-      throw err;
+      throw writeError(err, input, path);
     }
     try {
       const header = encodeCarHeader([PLACEHOLDER_ROOT]);
       await writeFully(file, header, 0);
-      return new _CarFileWriter(path, partialPath, file, header.length);
+      return new _CarFileWriter(path, partialPath, file, header.length, input);
     } catch (err) {
       await file.close().catch(() => {
       });
       await removeTemporary(partialPath);
-      throw err;
+      throw writeError(err, input, path);
     }
   }
   /** Appends a block unless one with the same CID was already written. */
@@ -24588,7 +24668,7 @@ var CarFileWriter = class _CarFileWriter {
       await this.file.close().catch(() => {
       });
       await removeTemporary(this.partialPath);
-      throw err;
+      throw writeError(err, this.input, this.path);
     }
   }
   /** Stops writing and deletes the partial file. Safe to call more than once. */
@@ -24617,7 +24697,7 @@ var CarFileWriter = class _CarFileWriter {
         try {
           await writeChunks(this.file, batch2.chunks, position);
         } catch (err) {
-          this.failure ??= err;
+          this.failure ??= writeError(err, this.input, this.path);
           throw err;
         }
       });
@@ -24683,6 +24763,21 @@ async function writeChunks(file, chunks, position) {
     if (skip > 0) queue[0] = queue[0].subarray(skip);
     if (bytesWritten === 0 && queue.length > 0) throw new IpcrError("ERR_WRITE", "short write: no progress");
   }
+}
+var PATH_PROBLEMS = {
+  ENOENT: "its folder does not exist",
+  ENOTDIR: "a part of it is not a folder",
+  EISDIR: "it is a folder; give the path of a file to write",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "the file system is read-only"
+};
+function writeError(err, input, path) {
+  const code5 = err?.code;
+  if (err instanceof IpcrError || typeof code5 !== "string") return err;
+  const problem2 = PATH_PROBLEMS[code5];
+  if (problem2 != null) return new InputError(input, `cannot write the CAR to ${quote(path)}: ${problem2} (${code5})`, { cause: err });
+  return new IpcrError("ERR_WRITE", `Cannot write the CAR to ${quote(path)} (${input}): ${err.message.replace(`${path}.partial`, path)}`, { cause: err });
 }
 
 // src/core/digest.ts
@@ -24814,63 +24909,45 @@ var BlobHasher = class {
   }
 };
 
-// src/core/escape.ts
-var CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
-var NAMED = { "\n": "\\n", "\r": "\\r" };
-function visible(c) {
-  const code5 = c.charCodeAt(0);
-  return NAMED[c] ?? (code5 <= 255 ? `\\x${code5.toString(16).padStart(2, "0")}` : `\\u${code5.toString(16).padStart(4, "0")}`);
-}
-function hasControl(text) {
-  CONTROL.lastIndex = 0;
-  return CONTROL.test(text);
-}
-function escapeControl(text) {
-  return text.replace(CONTROL, visible);
-}
-function quote(value, max = 200) {
-  const chars = [...value];
-  const cut = chars.length > max ? `${chars.slice(0, max).join("")}\u2026` : value;
-  return `'${escapeControl(cut)}'`;
-}
-function logLine(text) {
-  const line = escapeControl(text).replaceAll("##[", "##\\[");
-  return /^\s*::/.test(line) ? `\\${line}` : line;
-}
-var HTML = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-  // Markdown: a summary mixes HTML blocks and Markdown.
-  "\\": "&#92;",
-  "`": "&#96;",
-  "*": "&#42;",
-  _: "&#95;",
-  "[": "&#91;",
-  "]": "&#93;",
-  "|": "&#124;",
-  "#": "&#35;",
-  "!": "&#33;",
-  "~": "&#126;"
-};
-function htmlText(text) {
-  return escapeControl(text).replace(/[&<>"'\\`*_[\]|#!~]/g, (c) => HTML[c]);
-}
-function plainLine(text, max = 512) {
-  const line = text?.split(/[\n\r\v\f\u0085\u2028\u2029]/).map((l) => l.replace(CONTROL, " ").replace(/\s+/g, " ").trim()).find((l) => l !== "");
-  if (line == null) return void 0;
-  const chars = [...line];
-  return chars.length > max ? `${chars.slice(0, max - 1).join("")}\u2026` : line;
-}
-
 // src/core/image/archive.ts
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, open as open5, readdir as readdir2, realpath, stat as stat2 } from "node:fs/promises";
+import { mkdtemp, open as open5, readdir as readdir2, realpath, stat as stat3 } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+
+// src/core/json.ts
+function checkJsonShape(bytes, limits) {
+  let depth = 0;
+  let values = 1;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (inString) {
+      if (b === 92) i++;
+      else if (b === 34) inString = false;
+      continue;
+    }
+    if (b === 34) {
+      inString = true;
+    } else if (b === 123 || b === 91) {
+      if (++depth > limits.depth) return `is nested deeper than ${limits.depth} levels`;
+      if (++values > limits.values) return `has more than ${limits.values} values`;
+    } else if (b === 125 || b === 93) {
+      depth--;
+    } else if (b === 44) {
+      if (++values > limits.values) return `has more than ${limits.values} values`;
+    }
+  }
+  return void 0;
+}
+function describeValue(value) {
+  if (value === void 0) return "nothing";
+  if (value === null) return "null";
+  if (typeof value === "string") return quote(value, 64);
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return Array.isArray(value) ? "an array" : "an object";
+}
 
 // src/core/progress.ts
 function formatBytes(n) {
@@ -24883,8 +24960,10 @@ function formatBytes(n) {
   }
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
+var PROGRESS_INTERVAL_MS = 1e3;
 var Progress = class {
-  constructor(logger2, label, total, intervalMs = 5e3) {
+  /** `total` undefined: the size is not known in advance (the line shows bytes so far). */
+  constructor(logger2, label, total, intervalMs = PROGRESS_INTERVAL_MS) {
     this.logger = logger2;
     this.label = label;
     this.total = total;
@@ -24899,20 +24978,31 @@ var Progress = class {
   lastReport = 0;
   started = Date.now();
   add(bytes) {
-    this.done += bytes;
+    this.set(this.done + bytes);
+  }
+  /** Sets the bytes done so far, e.g. from the size of a file another process writes. */
+  set(done) {
+    this.done = done;
     const now = Date.now();
     if (now - this.lastReport >= this.intervalMs) {
       this.lastReport = now;
       this.logger.info(this.line(now));
     }
   }
+  /** Sets the bytes done so far and prints the line now (for a caller that polls on its own timer). */
+  report(done) {
+    this.done = done;
+    this.lastReport = Date.now();
+    this.logger.info(this.line(this.lastReport));
+  }
   finish() {
     this.logger.info(this.line(Date.now()));
   }
   line(now) {
     const seconds = Math.max((now - this.started) / 1e3, 1e-3);
-    const pct = this.total > 0 ? ` (${Math.floor(this.done / this.total * 100)}%)` : "";
     const rate = (this.done / 1e6 / seconds).toFixed(1);
+    if (this.total == null) return `${this.label}: ${formatBytes(this.done)}, ${rate} MB/s, ${Math.round(seconds)} s`;
+    const pct = this.total > 0 ? ` (${Math.floor(this.done / this.total * 100)}%)` : "";
     return `${this.label}: ${formatBytes(this.done)} of ${formatBytes(this.total)}${pct}, ${rate} MB/s`;
   }
 };
@@ -24985,10 +25075,12 @@ var TAR_BLOCK = 512;
 
 // src/core/image/image-errors.ts
 function formatError(input, message2, options) {
-  return new ImageFormatError(`Input '${input}': ${message2}`, options);
+  const [text2, named] = inputMessage(input, message2);
+  return new ImageFormatError(text2, { ...options, ...named });
 }
 function mismatchError(input, message2) {
-  return new DigestMismatchError(`Input '${input}': ${message2}`);
+  const [text2, named] = inputMessage(input, message2);
+  return new DigestMismatchError(text2, named);
 }
 
 // src/core/image/limits.ts
@@ -25007,7 +25099,11 @@ var IMAGE_LIMITS = {
   /** RepoTags of one manifest.json entry, and names in all. */
   repoTags: 1e4,
   /** Bytes of manifests, indexes and configs read in all. */
-  jsonBytes: 128 * 1024 * 1024
+  jsonBytes: 128 * 1024 * 1024,
+  /** Nesting of one JSON file: OCI documents need 5 or 6; deeper input could overflow a recursive walk. */
+  jsonDepth: 32,
+  /** Values of one JSON file ('{', '[' and ',' outside strings). */
+  jsonValues: 4e6
 };
 
 // src/core/image/tar-index.ts
@@ -25195,7 +25291,7 @@ function isZero(block) {
   return true;
 }
 function checksumOk(header) {
-  const stored = readNumber(header, 148, 8);
+  const stored2 = readNumber(header, 148, 8);
   let unsigned = 0;
   let signed = 0;
   for (let i = 0; i < BLOCK; i++) {
@@ -25203,7 +25299,7 @@ function checksumOk(header) {
     unsigned += byte;
     signed += byte > 127 ? byte - 256 : byte;
   }
-  return stored === unsigned || stored === signed;
+  return stored2 === unsigned || stored2 === signed;
 }
 function readNumber(buf, offset, length3) {
   const field = buf.subarray(offset, offset + length3);
@@ -25212,10 +25308,10 @@ function readNumber(buf, offset, length3) {
     for (let i = 1; i < field.length; i++) value = value * 256 + (field[i] ?? 0);
     return value;
   }
-  const text = field.toString("latin1").replace(/\0.*$/s, "").trim();
-  if (text === "") return 0;
-  if (!/^[0-7]+$/.test(text)) return NaN;
-  return parseInt(text, 8);
+  const text2 = field.toString("latin1").replace(/\0.*$/s, "").trim();
+  if (text2 === "") return 0;
+  if (!/^[0-7]+$/.test(text2)) return NaN;
+  return parseInt(text2, 8);
 }
 function cString(buf) {
   const end = buf.indexOf(0);
@@ -25415,7 +25511,7 @@ async function openImageArchive(path, options) {
   throwIfAborted(options.signal);
   let stats;
   try {
-    stats = await stat2(path);
+    stats = await stat3(path);
   } catch (err) {
     throw new InputError(input, `cannot read '${path}': ${err.code ?? err.message}`, { cause: err });
   }
@@ -25441,7 +25537,7 @@ async function openImageArchive(path, options) {
     throwIfAborted(options.signal);
     if (err instanceof DecompressionLimitError) {
       const how = options.maxDecompressedSize != null ? "the limit set" : `the default limit, ${DECOMPRESSION_RATIO} times its compressed size and at least ${formatBytes(DECOMPRESSION_FLOOR)}`;
-      throw new InputError(input, `'${path}' ${compression}-decompresses to more than ${formatBytes(limit)} (${how}); if the image is genuine, raise max-decompressed-size`);
+      throw new InputError(input, text`'${path}' ${compression}-decompresses to more than ${formatBytes(limit)} (${how}); if the image is genuine, raise ${option("max-decompressed-size")}`);
     }
     if (err instanceof NotTarError) {
       throw new InputError(input, `'${path}' is ${compression}-compressed but ${err.message}; expected a tar archive of an image`);
@@ -25460,6 +25556,8 @@ async function readBytes(archive, path, maxBytes, input) {
   return new Uint8Array(Buffer.concat(chunks));
 }
 function parseJson(bytes, path, label, input) {
+  const wrong = checkJsonShape(bytes, { depth: IMAGE_LIMITS.jsonDepth, values: IMAGE_LIMITS.jsonValues });
+  if (wrong != null) throw formatError(input, `'${path}' in ${label} ${wrong}`);
   try {
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
   } catch (err) {
@@ -25611,7 +25709,7 @@ async function openDirectory(path, input, options) {
       if (entry.isDirectory()) {
         await walk2(fullPath, name4);
       } else if (entry.isFile()) {
-        files.set(name4, { fullPath, size: (await stat2(fullPath)).size });
+        files.set(name4, { fullPath, size: (await stat3(fullPath)).size });
       } else if (entry.isSymbolicLink()) {
         let target;
         try {
@@ -25623,7 +25721,7 @@ async function openDirectory(path, input, options) {
         if (rel === ".." || rel.startsWith(`..${sep}`) || rel.startsWith(sep)) {
           throw formatError(input, `${path}: symlink '${name4}' escapes the directory`);
         }
-        const targetStats = await stat2(target);
+        const targetStats = await stat3(target);
         if (targetStats.isFile()) files.set(name4, { fullPath: target, size: targetStats.size });
       }
     }
@@ -25636,6 +25734,7 @@ async function openDirectory(path, input, options) {
 import { spawn } from "node:child_process";
 import { createHash as createHash2 } from "node:crypto";
 import { join as join2 } from "node:path";
+import { stat as stat4 } from "node:fs/promises";
 var STDERR_LIMIT = 64 * 1024;
 function spawnCommandRunner(hooks = {}) {
   return async (command, args, options) => {
@@ -25678,15 +25777,41 @@ async function saveDockerImage(ref, options) {
   const safe = ref.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 80);
   const hash = createHash2("sha256").update(ref).digest("hex").slice(0, 8);
   const output = join2(options.tempDir, `${safe}-${hash}.tar`);
-  const { exitCode, stderr } = await options.run("docker", ["save", "--output", output, ref], { signal: options.signal });
+  const command = options.command ?? "docker";
+  const { exitCode, stderr } = await withSizeProgress(output, options, async () => await options.run(command, ["save", "--output", output, ref], { signal: options.signal }));
   throwIfAborted(options.signal);
   if (exitCode === 0) return output;
   const detail = stderr.trim();
-  if (exitCode === 127) throw new IpcrError("ERR_DOCKER", `Cannot run the docker CLI to export '${ref}': ${detail}`);
+  if (exitCode === 127) throw new IpcrError("ERR_DOCKER", `Cannot run the ${command} CLI to export '${ref}': ${detail}`);
   if (MISSING_IMAGE.test(detail)) {
-    throw new InputError(options.input, `Docker has no image '${ref}' (build or pull it first): ${detail}`);
+    throw new InputError(options.input, `${command === "docker" ? "Docker" : command} has no image '${ref}' (build or pull it first): ${detail}`);
   }
-  throw new IpcrError("ERR_DOCKER", `docker save '${ref}' failed with exit code ${exitCode}: ${detail}`);
+  throw new IpcrError("ERR_DOCKER", `${command} save '${ref}' failed with exit code ${exitCode}: ${detail}`);
+}
+async function withSizeProgress(file, options, work) {
+  const { logger: logger2 } = options;
+  if (logger2 == null) return await work();
+  const interval = options.progressInterval ?? PROGRESS_INTERVAL_MS;
+  const progress = new Progress(logger2, "exported", void 0, interval);
+  let polling = false;
+  const timer = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    stat4(file).then((s) => {
+      progress.report(s.size);
+    }, () => {
+    }).finally(() => {
+      polling = false;
+    });
+  }, interval);
+  try {
+    const result = await work();
+    const size = await stat4(file).then((s) => s.size, () => void 0);
+    if (size != null) progress.report(size);
+    return result;
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 // src/core/image/blob.ts
@@ -25745,18 +25870,39 @@ function isTag(value) {
 function isDigest(value) {
   return value.length <= 256 && DIGEST_RE.test(value);
 }
-function validateName(name4, input = "name") {
-  if (name4.length === 0 || name4.length > 255 || !NAME_RE.test(name4)) {
-    throw new InputError(input, `${quote(name4)} is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`);
+function nameProblem(name4) {
+  if (name4.length === 0) return "is empty";
+  if (name4.length > 255) return `is ${name4.length} characters long, longer than 255 characters`;
+  if (name4 !== name4.toLowerCase() && NAME_RE.test(name4.toLowerCase())) {
+    return `has uppercase letters; repository names are lowercase: use '${name4.toLowerCase()}'`;
   }
+  if (!NAME_RE.test(name4)) return "is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)";
+  return void 0;
+}
+function showChar(c) {
+  return /^[\x21-\x7e]$/.test(c) ? `'${c}'` : `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+}
+function tagProblem(tag) {
+  if (tag.length === 0) return "is empty";
+  if (tag.length > 128) return `is ${tag.length} characters long, longer than 128 characters (the most a tag may have)`;
+  const bad = [...tag].find((c) => !/^[A-Za-z0-9_.-]$/.test(c));
+  if (bad != null) {
+    const semver = bad === "+" ? "; semver build metadata ('+build') cannot be part of a tag: write it with '-' or '_' instead" : "";
+    return `has ${showChar(bad)}, which is not allowed in a tag (only letters, digits, '_', '.' and '-')${semver}`;
+  }
+  if (tag.startsWith(".") || tag.startsWith("-")) return `starts with '${tag[0]}' (a tag starts with a letter, a digit or '_')`;
+  return void 0;
+}
+function validateName(name4, input = "name") {
+  const problem2 = nameProblem(name4);
+  if (problem2 != null) throw new InputError(input, `${quote(name4)} ${problem2}`);
   const reserved = reservedNameProblem(name4);
   if (reserved != null) throw new InputError(input, `repository name '${name4}' ${reserved}`);
   return name4;
 }
 function validateTag(tag, input = "tags") {
-  if (!TAG_RE.test(tag)) {
-    throw new InputError(input, `${quote(tag)} is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`);
-  }
+  const problem2 = tagProblem(tag);
+  if (problem2 != null) throw new InputError(input, `tag ${quote(tag)} ${problem2}`);
   return tag;
 }
 function parseReference(ref, input) {
@@ -25789,7 +25935,12 @@ function parseReference(ref, input) {
   }
   return { domain, path: rest, tag, digest: digest2 };
 }
+var METADATA_CONFIG_RE = /^type=|\{\{.*\}\}|(^|,)\s*(pattern|enable|value|prefix|suffix|priority)=/;
 function parseTagList(value, input = "tags") {
+  const config = value.split("\n").map((s) => s.trim()).find((line) => METADATA_CONFIG_RE.test(line));
+  if (config != null) {
+    throw new InputError(input, `${quote(config)} looks like docker/metadata-action's configuration (its own 'tags' input), not a list of tags; pass the action's output instead: tags: \${{ steps.meta.outputs.tags }}`);
+  }
   const items = value.split(/[\n,]/).map((s) => s.trim()).filter((s) => s.length > 0);
   const tags = [];
   let path;
@@ -25798,10 +25949,11 @@ function parseTagList(value, input = "tags") {
       tags.push(item);
       continue;
     }
+    if (!/[/:@]/.test(item)) validateTag(item, input);
     const ref = parseReference(item, input);
     if (ref.tag == null) throw new InputError(input, `${quote(item)} has no tag (expected a tag or a reference ending in :tag)`);
     if (path != null && ref.path !== path) {
-      throw new InputError(input, `references name different repositories ('${path}' and '${ref.path}'); publish one repository per step or set 'name'`);
+      throw new InputError(input, text`references name different repositories ('${path}' and '${ref.path}'); publish one repository per step or set ${option("name")}`);
     }
     path = ref.path;
     tags.push(ref.tag);
@@ -25948,6 +26100,56 @@ async function readVerifiedJson(ctx, path, digest2) {
 // src/core/image/load-docker.ts
 import { posix as posix2 } from "node:path";
 
+// src/core/image/select.ts
+var DEFAULT_DOMAINS = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "localhost"]);
+function canonical(value) {
+  let ref;
+  try {
+    ref = parseReference(value, "image");
+  } catch {
+    return void 0;
+  }
+  const domain = ref.domain == null || DEFAULT_DOMAINS.has(ref.domain) ? "docker.io" : ref.domain;
+  const path = domain === "docker.io" && !ref.path.includes("/") ? `library/${ref.path}` : ref.path;
+  return `${domain}/${path}:${ref.tag ?? (ref.digest != null ? "" : "latest")}@${ref.digest ?? ""}`;
+}
+function isBareName(name4) {
+  return !/[/:@]/.test(name4);
+}
+function refMatches(ref, name4) {
+  if (ref === name4) return true;
+  if (isBareName(name4)) {
+    try {
+      return parseReference(ref, "image").tag === name4;
+    } catch {
+      return false;
+    }
+  }
+  const a = canonical(ref);
+  return a != null && a === canonical(name4);
+}
+function matches(ref, candidate) {
+  if (/^sha256:[0-9a-f]{64}$/.test(ref)) return candidate.digests.includes(ref);
+  return candidate.names.some((name4) => refMatches(ref, name4));
+}
+var LISTED = 20;
+function describeCandidates(candidates) {
+  const shown = candidates.slice(0, LISTED).map((c) => c.names.length > 0 ? c.names.map((n) => quote(n, 120)).join(" = ") : `${c.digests[0] ?? "?"} (unnamed)`);
+  if (candidates.length > LISTED) shown.push(`and ${candidates.length - LISTED} more`);
+  return shown.join(", ");
+}
+function selectCandidates(candidates, ref, ctx) {
+  if (ref == null) return candidates;
+  const chosen = candidates.filter((c) => matches(ref, c));
+  if (chosen.length > 0) return chosen;
+  if (candidates.length === 1 && candidates[0]?.names.length === 0) return candidates;
+  throw new InputError(ctx.refInput, `${ctx.label} holds no image named ${quote(ref)}; it holds ${describeCandidates(candidates)}`);
+}
+function severalImagesError(candidates, ctx) {
+  const example = candidates.flatMap((c) => c.names)[0];
+  return new InputError(ctx.input, `${ctx.label} holds ${candidates.length} images: ${describeCandidates(candidates)}; choose one by reference with '${ctx.refInput}'${example != null ? ` (e.g. ${quote(example, 120)})` : ""}`);
+}
+
 // src/core/image/model.ts
 var MEDIA_TYPES = {
   ociIndex: "application/vnd.oci.image.index.v1+json",
@@ -25973,18 +26175,25 @@ async function loadOciLayout(ctx) {
   const { archive, input } = ctx;
   const layout = (await readVerifiedJson(ctx, "oci-layout")).json;
   if (!isObject(layout) || typeof layout.imageLayoutVersion !== "string" || !layout.imageLayoutVersion.startsWith("1.")) {
-    throw formatError(input, `oci-layout in ${archive.label}: unsupported image layout version ${JSON.stringify(isObject(layout) ? layout.imageLayoutVersion : layout)}`);
+    throw formatError(input, `oci-layout in ${archive.label}: unsupported image layout version ${describeValue(isObject(layout) ? layout.imageLayoutVersion : layout)}`);
   }
   const index = (await readVerifiedJson(ctx, "index.json")).json;
   const entries = indexEntries(ctx, index, "index.json");
   const byDigest = /* @__PURE__ */ new Map();
-  for (const entry of entries) if (!byDigest.has(entry.digest)) byDigest.set(entry.digest, entry);
-  const unique = [...byDigest.values()];
-  if (unique.length === 0) throw formatError(input, `index.json in ${archive.label} lists no manifests`);
+  for (const entry of entries) {
+    const candidate = byDigest.get(entry.digest) ?? { entry, names: [], digests: [entry.digest] };
+    byDigest.set(entry.digest, candidate);
+    for (const name4 of entryNames(entry)) if (!candidate.names.includes(name4)) candidate.names.push(name4);
+  }
+  if (byDigest.size === 0) throw formatError(input, `index.json in ${archive.label} lists no manifests`);
+  const selectContext = { input, refInput: ctx.refInput ?? "image", label: archive.label };
+  const chosen = selectCandidates([...byDigest.values()], ctx.ref, selectContext);
+  const unique = chosen.map((c) => c.entry);
   const walker = new Walker(ctx);
   let rootEntries = [unique[0]];
   let root;
-  if (unique.length > 1 && await walker.distinctPlatforms(unique)) {
+  if (unique.length > 1) {
+    if (!await walker.distinctPlatforms(unique)) throw severalImagesError(chosen, selectContext);
     rootEntries = unique;
     root = memoryBlob(jsonBytes({
       schemaVersion: 2,
@@ -26000,8 +26209,12 @@ async function loadOciLayout(ctx) {
     root,
     images: walker.images,
     blobs: [...walker.blobs.values()],
-    repoTags: await repoTagsFor(ctx, walker.images, rootEntries)
+    repoTags: await repoTagsFor(ctx, walker.images, chosen.flatMap((c) => c.names))
   };
+}
+function entryNames(entry) {
+  const annotations = stringRecord(entry.annotations);
+  return [annotations["io.containerd.image.name"], annotations["org.opencontainers.image.ref.name"]].filter((n) => n != null && n !== "");
 }
 async function platformEntries(walker, entries) {
   const out = [];
@@ -26013,7 +26226,7 @@ async function platformEntries(walker, entries) {
 function indexEntries(ctx, index, where) {
   if (!isObject(index)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} is not a JSON object`);
   if (index.schemaVersion !== 2) {
-    throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(index.schemaVersion)}, expected 2`);
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${describeValue(index.schemaVersion)}, expected 2`);
   }
   if (!Array.isArray(index.manifests)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no manifests list`);
   if (index.manifests.length > IMAGE_LIMITS.entries) {
@@ -26108,7 +26321,7 @@ var Walker = class {
   async visitManifest(descriptor, manifest, json, where, attestation) {
     const { ctx } = this;
     if (json.schemaVersion !== 2) {
-      throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(json.schemaVersion)}, expected 2`);
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${describeValue(json.schemaVersion)}, expected 2`);
     }
     if (!Array.isArray(json.layers)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no layers list`);
     if (json.layers.length > IMAGE_LIMITS.layers) {
@@ -26148,7 +26361,7 @@ var Walker = class {
     return result;
   }
 };
-async function repoTagsFor(ctx, images, entries) {
+async function repoTagsFor(ctx, images, entryNames2) {
   const tags = /* @__PURE__ */ new Set();
   if (ctx.archive.has("manifest.json")) {
     const configPaths = new Set(images.map((image) => blobPath(image.config.digest)));
@@ -26163,11 +26376,8 @@ async function repoTagsFor(ctx, images, entries) {
     }
   }
   if (tags.size === 0) {
-    for (const entry of entries) {
-      const annotations = stringRecord(entry.annotations);
-      const name4 = annotations["io.containerd.image.name"] ?? annotations["org.opencontainers.image.ref.name"];
-      if (name4 != null) tags.add(name4);
-    }
+    const full = entryNames2.filter((n) => !isBareName(n));
+    for (const name4 of full.length > 0 ? full : entryNames2) tags.add(name4);
   }
   return [...tags];
 }
@@ -26193,10 +26403,22 @@ async function loadDockerArchive(ctx) {
   const label = archive.label;
   const list2 = (await readVerifiedJson(ctx, "manifest.json")).json;
   if (!Array.isArray(list2) || list2.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`);
-  const entry = list2[0];
-  if (!isObject(entry) || typeof entry.Config !== "string" || !Array.isArray(entry.Layers) || !entry.Layers.every((layer) => typeof layer === "string")) {
-    throw formatError(input, `manifest.json in ${label}: the first entry needs a Config path and a Layers list`);
+  if (list2.length > IMAGE_LIMITS.entries) {
+    throw formatError(input, `manifest.json in ${label} lists ${list2.length} images, more than the ${IMAGE_LIMITS.entries} allowed`);
   }
+  const candidates = list2.map((entry2, i) => {
+    if (!isObject(entry2) || typeof entry2.Config !== "string" || !Array.isArray(entry2.Layers) || !entry2.Layers.every((layer) => typeof layer === "string")) {
+      throw formatError(input, `manifest.json in ${label}: entry ${i} needs a Config path and a Layers list`);
+    }
+    const names = /* @__PURE__ */ new Set();
+    addRepoTags(ctx, names, entry2.RepoTags);
+    const hex = /^(?:sha256:)?([0-9a-f]{64})(?:\.json)?$/.exec(posix2.basename(entry2.Config));
+    return { entry: entry2, names: [...names], digests: hex != null ? [`sha256:${hex[1]}`] : [] };
+  });
+  const selectContext = { input, refInput: ctx.refInput ?? "image", label };
+  const chosen = selectCandidates(candidates, ctx.ref, selectContext);
+  if (new Set(chosen.map((c) => c.entry.Config)).size > 1) throw severalImagesError(chosen, selectContext);
+  const entry = chosen[0].entry;
   if (entry.Layers.length > IMAGE_LIMITS.layers) {
     throw formatError(input, `manifest.json in ${label} lists ${entry.Layers.length} layers, more than the ${IMAGE_LIMITS.layers} allowed`);
   }
@@ -26237,8 +26459,7 @@ async function loadDockerArchive(ctx) {
   const platform3 = parsePlatform(configJson, ctx, `config ${configPath}`) ?? { os: "unknown", architecture: "unknown" };
   const blobs = /* @__PURE__ */ new Map();
   for (const blob of [manifest, config, ...layers]) if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob);
-  const repoTags = /* @__PURE__ */ new Set();
-  addRepoTags(ctx, repoTags, entry.RepoTags);
+  const repoTags = new Set(chosen.flatMap((c) => c.names));
   return {
     root: manifest,
     images: [{ platform: platform3, manifest, config, layers, configJson }],
@@ -26269,7 +26490,14 @@ async function compressedLayerDigest(ctx, path, compression, size, diffId) {
 // src/core/image/load.ts
 async function loadImage(archive, options) {
   throwIfAborted(options.signal);
-  const ctx = { archive, input: options.input, signal: options.signal, maxDecompressedSize: options.maxDecompressedSize };
+  const ctx = {
+    archive,
+    input: options.input,
+    signal: options.signal,
+    maxDecompressedSize: options.maxDecompressedSize,
+    ref: options.ref,
+    refInput: options.refInput
+  };
   let sourceFormat;
   let graph;
   if (archive.has("oci-layout") && archive.has("index.json")) {
@@ -26356,28 +26584,8 @@ function problem(path, what) {
   throw new CatalogProblem(`${path} ${what}`);
 }
 function checkShape(bytes) {
-  let depth = 0;
-  let values = 1;
-  let inString = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    if (inString) {
-      if (b === 92) i++;
-      else if (b === 34) inString = false;
-      continue;
-    }
-    if (b === 34) {
-      inString = true;
-    } else if (b === 123 || b === 91) {
-      if (++depth > CATALOG_LIMITS.depth) problem("the JSON", `is nested deeper than ${CATALOG_LIMITS.depth} levels`);
-      values++;
-    } else if (b === 125 || b === 93) {
-      depth--;
-    } else if (b === 44) {
-      values++;
-    }
-    if (values > CATALOG_LIMITS.values) problem("the JSON", `has more than ${CATALOG_LIMITS.values} values`);
-  }
+  const wrong = checkJsonShape(bytes, { depth: CATALOG_LIMITS.depth, values: CATALOG_LIMITS.values });
+  if (wrong != null) problem("the JSON", wrong);
 }
 var TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 function object(value, path, required, optional2 = []) {
@@ -29368,11 +29576,22 @@ function bitfield(slots) {
   }
   return bytes;
 }
+function cumulativeSize(blockBytes, links) {
+  let size = blockBytes;
+  for (const link of links) {
+    size += link.Tsize ?? 0;
+    if (!Number.isSafeInteger(link.Tsize ?? 0) || !Number.isSafeInteger(size)) {
+      throw new TreeError(`the sizes of the links to ${link.Name === void 0 ? link.Hash.toString() : `'${link.Name}'`} add up past 2^53 bytes (a corrupt Tsize)`);
+    }
+  }
+  return size;
+}
 async function writeNode(data, links, sink, options) {
+  cumulativeSize(0, links);
   const bytes = encode3(prepare({ Data: data, Links: links }));
   const cid2 = CID.createV1(code, await sha256.digest(bytes));
   await sink.put(cid2, bytes, options);
-  return { cid: cid2, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
+  return { cid: cid2, size: cumulativeSize(bytes.length, links) };
 }
 async function* shardedEntries(cid2, node, unixfs, source, options) {
   const limit = directoryLimit(options);
@@ -29469,6 +29688,7 @@ async function buildDirectory(entries, sink, options) {
   throwIfAborted(options?.signal);
   checkNames(entries);
   const links = entries.map((entry) => ({ Name: entry.name, Hash: entry.cid, Tsize: entry.size }));
+  cumulativeSize(0, links);
   const bytes = encode3(prepare({ Data: DIRECTORY_DATA, Links: links }));
   if (bytes.length > SHARD_THRESHOLD_BYTES) return buildShardedDirectory(entries, sink, options);
   return writeNode(DIRECTORY_DATA, links, sink, options);
@@ -31982,7 +32202,7 @@ async function dagSize(cid2, source, options) {
   if (cid2.multihash.code === 0) return cid2.multihash.digest.length;
   const bytes = await source.get(cid2, options);
   if (cid2.code !== code) return bytes.length;
-  return bytes.length + decode5(bytes).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0);
+  return cumulativeSize(bytes.length, decode5(bytes).Links);
 }
 async function readFileBytes(cid2, source, options) {
   const block = await readBlock(cid2, source, options);
@@ -32203,9 +32423,23 @@ var PublishSink = class {
   }
   sinks;
   dagPb = new MemoryBlockStore();
+  /** Distinct blocks written and their bytes. */
+  seen = /* @__PURE__ */ new Set();
+  bytes = 0;
+  get blocks() {
+    return this.seen.size;
+  }
   async put(cid2, bytes, options) {
+    if (!this.seen.has(cid2.toString())) {
+      this.seen.add(cid2.toString());
+      this.bytes += bytes.byteLength;
+    }
     if (cid2.code === 112) await this.dagPb.put(cid2, bytes);
     const onWritten = options?.onWritten;
+    if (this.sinks.length === 0) {
+      onWritten?.();
+      return;
+    }
     let waiting = this.sinks.length;
     const each = onWritten == null ? {} : { onWritten: () => {
       if (--waiting === 0) onWritten();
@@ -32221,20 +32455,69 @@ var discard = {
   }
 };
 var readBuffers = new BufferPool(1024 * 1024, 64);
+function imageRef(input) {
+  return input.ref;
+}
+function refIsTag(ref, image) {
+  return isBareName(ref) && isTag(ref) && image.repoTags.length > 0 && !image.repoTags.some((name4) => !isBareName(name4) && refMatches(ref, name4));
+}
 function resolveName(options, image) {
   if (options.name != null && options.name !== "") return validateName(options.name, "name");
-  if (options.image.kind === "docker") return validateName(parseReference(options.image.ref, "image").path, "image");
-  const repoTag = image.repoTags.find((t) => t.includes(":") || t.includes("/"));
+  const ref = imageRef(options.image);
+  if (ref != null && !/^sha256:/.test(ref) && !refIsTag(ref, image)) return validateName(parseReference(ref, "image").path, "image");
+  const repoTag = image.repoTags.find((t) => !isBareName(t));
   if (repoTag != null) return validateName(parseReference(repoTag, "image-file").path, "image-file");
   throw new InputError("name", 'no repository name given and the image archive names none (expected a name such as "team/app")');
 }
-function resolveTags(options) {
+function resolveTags(options, image) {
   if (options.tags.length > 0) return options.tags.map((t) => validateTag(t, "tags"));
-  if (options.image.kind === "docker") {
-    const tag = parseReference(options.image.ref, "image").tag;
+  const ref = imageRef(options.image);
+  if (ref != null && !/^sha256:/.test(ref)) {
+    if (refIsTag(ref, image)) return [ref];
+    const tag = parseReference(ref, "image").tag;
+    if (tag != null) return [tag];
+  }
+  if (image.repoTags.length === 1) {
+    const only = image.repoTags[0];
+    const tag = isBareName(only) ? isTag(only) ? only : void 0 : tagOf(only);
     if (tag != null) return [tag];
   }
   return ["latest"];
+}
+function tagOf(reference) {
+  try {
+    return parseReference(reference, "image-file").tag;
+  } catch {
+    return void 0;
+  }
+}
+async function resolveImageFile(input) {
+  const exists3 = async (p) => await stat5(p).then(() => true, () => false);
+  const colon = input.path.indexOf(":");
+  if (colon <= 0 || await exists3(input.path) || !await exists3(input.path.slice(0, colon))) {
+    return { path: input.path, ...input.ref != null && input.ref !== "" ? { ref: input.ref } : {} };
+  }
+  const path = input.path.slice(0, colon);
+  const ref = input.path.slice(colon + 1);
+  if (input.ref != null && input.ref !== "" && input.ref !== ref) {
+    throw new InputError("image", `${quote(input.ref)} and the reference in image-file ${quote(input.path)} name different images; give one`);
+  }
+  return { path, ref };
+}
+function publishTime(options, image) {
+  if (options.now != null) return options.now.toISOString();
+  const clock = Date.now();
+  const created = image.primary.configJson?.created;
+  const time = typeof created === "string" ? Date.parse(created) : NaN;
+  return new Date(Number.isFinite(time) && time > 0 && time <= clock ? time : clock).toISOString();
+}
+function sourceDateEpoch(value, input = "SOURCE_DATE_EPOCH") {
+  if (value == null || value.trim() === "") return void 0;
+  const seconds = Number(value.trim());
+  if (!/^\d{1,12}$/.test(value.trim()) || !Number.isSafeInteger(seconds)) {
+    throw new InputError(input, `${quote(value)} is not a time in seconds since 1970-01-01 (expected digits only, e.g. the output of git log -1 --format=%ct)`);
+  }
+  return new Date(seconds * 1e3);
 }
 var REUSE_TAGS = 8;
 async function previousBlobs(root, name4, catalog, source, options) {
@@ -32301,9 +32584,9 @@ async function publish(options) {
   const logger2 = options.logger ?? silentLogger;
   const { signal } = options;
   const scope = options.carScope ?? "new";
-  const tags = resolveTags(options);
+  for (const tag of options.tags) validateTag(tag, "tags");
   if (options.previousRoot != null && (options.sources ?? []).length === 0) {
-    throw new InputError("previous-root", "a previous root was given but no block source to read it from (set gateways, a CAR or a store)");
+    throw new InputError("previous-root", text`a previous root was given but no block source to read it from (set ${option("gateways")}, ${option("previous-car")} or ${option("kubo-rpc-url")})`);
   }
   const work = await mkdtemp2(join3(options.tempDir, "ipcr-publish-"));
   registerTemporary(work);
@@ -32313,12 +32596,15 @@ async function publish(options) {
     const input = options.image.kind === "docker" ? "image" : "image-file";
     const archivePath = options.image.kind === "docker" ? await logger2.group(`Export ${options.image.ref} from Docker`, async () => {
       const img = options.image;
-      return await saveDockerImage(img.ref, { run: img.run, tempDir: work, input, signal });
-    }) : options.image.path;
+      return await saveDockerImage(img.ref, { run: img.run, command: img.command, tempDir: work, input, signal, logger: logger2, progressInterval: options.progressInterval });
+    }) : void 0;
+    const file = options.image.kind === "file" ? await resolveImageFile(options.image) : void 0;
     const { maxDecompressedSize } = options;
-    archive = await openImageArchive(archivePath, { input, tempDir: work, signal, maxDecompressedSize });
-    const image = await loadImage(archive, { input, signal, maxDecompressedSize });
-    const name4 = resolveName(options, image);
+    archive = await openImageArchive(archivePath ?? file?.path, { input, tempDir: work, signal, maxDecompressedSize });
+    const image = await loadImage(archive, { input, signal, maxDecompressedSize, ref: file?.ref, refInput: "image" });
+    const chosen = file != null ? { ...options, image: { kind: "file", ...file } } : options;
+    const name4 = resolveName(chosen, image);
+    const tags = resolveTags(chosen, image);
     const description = plainLine(options.description ?? image.labels["org.opencontainers.image.description"]);
     const platforms = image.images.map((i) => platformString(i.platform));
     logger2.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name4}:${tags.join(", ")}`);
@@ -32330,25 +32616,25 @@ async function publish(options) {
       const previousCatalog2 = await readPreviousCatalog(previousRoot, source, { signal, budget });
       return { previousCatalog: previousCatalog2, known: await previousBlobs(previousRoot, name4, previousCatalog2, source, { signal, budget }) };
     }) : { previousCatalog: emptyCatalog(), known: /* @__PURE__ */ new Map() };
-    car = await CarFileWriter.create(options.carPath);
-    const sink = new PublishSink([car, ...options.sinks ?? []]);
+    if (options.carPath != null) car = await CarFileWriter.create(options.carPath);
+    const sink = new PublishSink([...car != null ? [car] : [], ...options.sinks ?? []]);
     const files = tagFolderFiles(image, { name: name4, tag: tags[0] });
     const blobFiles = files.filter((f) => f.path.startsWith("blobs/sha256/"));
     const total = blobFiles.reduce((n, f) => n + f.size, 0);
     let reused = 0;
     const blobEntries = await logger2.group(`Import ${blobFiles.length} blobs (${formatBytes(total)})`, async () => {
-      const progress = new Progress(logger2, "imported", total);
+      const progress = new Progress(logger2, "imported", total, options.progressInterval);
       const entries = [];
-      for (const file of blobFiles) {
-        const hex = file.path.slice("blobs/sha256/".length);
-        const label = `${input} blob ${file.digest ?? hex}`;
+      for (const file2 of blobFiles) {
+        const hex = file2.path.slice("blobs/sha256/".length);
+        const label = `${input} blob ${file2.digest ?? hex}`;
         const previous = scope === "new" ? known.get(hex) : void 0;
-        let node = await importBlob(file, previous != null ? discard : sink, label, progress, signal);
+        let node = await importBlob(file2, previous != null ? discard : sink, label, progress, signal);
         if (previous != null) {
           if (previous.cid.equals(node.cid)) {
             reused++;
           } else {
-            node = await importBlob(file, sink, label, progress, signal);
+            node = await importBlob(file2, sink, label, progress, signal);
           }
         }
         entries.push({ name: hex, cid: node.cid, size: node.size });
@@ -32360,14 +32646,14 @@ async function publish(options) {
     const blobsDir = await buildDirectory([{ name: "sha256", ...sha256Dir }], sink, { signal });
     const edits = [];
     const published = [];
-    const now = (options.now ?? /* @__PURE__ */ new Date()).toISOString();
+    const now = publishTime(options, image);
     const catalogTags = [];
     for (const tag of tags) {
       const entries = [{ name: "blobs", ...blobsDir }];
-      for (const file of tagFolderFiles(image, { name: name4, tag }).filter((f) => !f.path.startsWith("blobs/"))) {
-        if (file.bytes == null) throw new Error(`${file.path} has no bytes`);
-        const node = await importBytes(file.bytes, sink, { signal });
-        entries.push({ name: file.path, cid: node.cid, size: node.size });
+      for (const file2 of tagFolderFiles(image, { name: name4, tag }).filter((f) => !f.path.startsWith("blobs/"))) {
+        if (file2.bytes == null) throw new Error(`${file2.path} has no bytes`);
+        const node = await importBytes(file2.bytes, sink, { signal });
+        entries.push({ name: file2.path, cid: node.cid, size: node.size });
       }
       const folder = await buildDirectory(entries, sink, { signal });
       edits.push({ path: registryPaths.tag(name4, tag), node: folder });
@@ -32387,11 +32673,12 @@ async function publish(options) {
 `), sink, { signal });
       edits.push({ path: registryPaths.readme(name4), node: readme });
     }
-    const catalog = updateCatalog(previousCatalog, { name: name4, description, tags: catalogTags, updated: now });
+    const updated = Date.parse(previousCatalog.updated) > Date.parse(now) ? previousCatalog.updated : now;
+    const catalog = updateCatalog(previousCatalog, { name: name4, description, tags: catalogTags, updated });
     const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal });
     edits.push({ path: registryPaths.catalog(), node: catalogNode });
     const root = previousRoot != null ? await inPreviousRoot(previousRoot, [], async () => await editTree(previousRoot, edits, source, sink, { signal, budget })) : await editTree(null, edits, source, sink, { signal });
-    if (scope === "full" && allSources != null) {
+    if (scope === "full" && allSources != null && car != null) {
       await logger2.group("Copy the unchanged part of the registry into the CAR", async () => {
         const full = new FirstSource([sink.dagPb, allSources]);
         for await (const block of walkDag(root.cid, full, { signal, skip: (cid2) => cid2.code === 85 && car?.has(cid2) === true })) {
@@ -32399,8 +32686,9 @@ async function publish(options) {
         }
       });
     }
-    const written = await car.close(root.cid);
+    const written = car != null ? await car.close(root.cid) : void 0;
     car = void 0;
+    if (written != null) logger2.info(`CAR written to ${written.path} (${scope} scope: ${written.blocks} blocks, ${formatBytes(written.bytes)})`);
     return {
       rootCid: root.cid.toString(),
       ...previousRoot != null ? { previousRoot: previousRoot.toString() } : {},
@@ -32408,11 +32696,12 @@ async function publish(options) {
       tags: published,
       imageCid: published[0].cid,
       digest: image.root.digest,
+      imageId: image.primary.config.digest,
       platforms,
       size: total,
       ...description != null ? { description } : {},
       sourceFormat: image.sourceFormat,
-      car: { path: written.path, scope, blocks: written.blocks, bytes: written.bytes },
+      car: written != null ? { path: written.path, scope, blocks: written.blocks, bytes: written.bytes } : { scope, blocks: sink.blocks, bytes: sink.bytes },
       reusedBlobs: reused
     };
   } finally {
@@ -34978,12 +35267,12 @@ function addSecret(value) {
     addBytes(value);
     return;
   }
-  const text = value.trim();
-  if (text.length < MIN_SECRET_LENGTH) return;
-  addForm(text);
-  addForm(encodeURIComponent(text));
-  addForm(JSON.stringify(text).slice(1, -1));
-  addBytes(Buffer.from(text));
+  const text2 = value.trim();
+  if (text2.length < MIN_SECRET_LENGTH) return;
+  addForm(text2);
+  addForm(encodeURIComponent(text2));
+  addForm(JSON.stringify(text2).slice(1, -1));
+  addBytes(Buffer.from(text2));
 }
 function addHeaderSecret(value) {
   addSecret(value);
@@ -35010,15 +35299,15 @@ function addUserinfoSecret(username, password) {
     addSecret(user);
   }
 }
-function safeDecode(text) {
+function safeDecode(text2) {
   try {
-    return decodeURIComponent(text);
+    return decodeURIComponent(text2);
   } catch {
-    return text;
+    return text2;
   }
 }
-function redact(text) {
-  let out = text;
+function redact(text2) {
+  let out = text2;
   for (const form of sorted) {
     const head = form.slice(0, Math.min(MIN_SECRET_PREFIX, form.length));
     let from3 = 0;
@@ -35032,22 +35321,42 @@ function redact(text) {
   return out;
 }
 var MAX_REMOTE_MESSAGE = 300;
-function remoteMessage(text, max = MAX_REMOTE_MESSAGE) {
-  let line = redact(text).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").replace(/\s+/g, " ").trim();
+function remoteMessage(text2, max = MAX_REMOTE_MESSAGE) {
+  let line = redact(text2).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").replace(/\s+/g, " ").trim();
   if (line.length > max) line = `${line.slice(0, max - 1)}\u2026`;
   return redact(line);
 }
 
 // src/core/url.ts
-function redactUrl(text) {
-  return text.replace(/\/\/[^/@\s]*@/g, "//");
+function redactUrl(text2) {
+  return text2.replace(/\/\/[^/@\s]*@/g, "//");
+}
+function multiaddrToUrl(value) {
+  const parts = value.trim().replace(/\/+$/, "").split("/");
+  if (parts[0] !== "" || parts.length < 5 || parts[3] !== "tcp") return void 0;
+  const [, protocol, host = "", , port = ""] = parts;
+  const rest = parts.slice(5).join("/");
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535 || host === "") return void 0;
+  let hostname;
+  if (protocol === "ip4" && /^\d{1,3}(\.\d{1,3}){3}$/.test(host)) hostname = host;
+  else if (protocol === "ip6" && /^[0-9A-Fa-f:.]+$/.test(host) && host.includes(":")) hostname = `[${host}]`;
+  else if ((protocol === "dns" || protocol === "dns4" || protocol === "dns6") && /^[A-Za-z0-9.-]+$/.test(host)) hostname = host;
+  else return void 0;
+  const scheme = rest === "" || rest === "http" ? "http" : rest === "https" || rest === "tls/http" ? "https" : void 0;
+  if (scheme == null) return void 0;
+  return `${scheme}://${hostname}:${port}`;
 }
 function parseServiceUrl(value, input) {
   let url;
+  const text2 = value.trim();
+  const fromMultiaddr = text2.startsWith("/") ? multiaddrToUrl(text2) : void 0;
+  if (text2.startsWith("/") && fromMultiaddr == null) {
+    throw new InputError(input, `'${redactUrl(value)}' is not a URL nor a multiaddr ipcr can reach (expected e.g. http://127.0.0.1:5001, /ip4/127.0.0.1/tcp/5001 or /dns4/host.example/tcp/443/https)`);
+  }
   try {
-    url = new URL(value.trim());
+    url = new URL(fromMultiaddr ?? text2);
   } catch {
-    throw new InputError(input, `'${redactUrl(value)}' is not a URL (expected e.g. http://127.0.0.1:5001 or https://host.example)`);
+    throw new InputError(input, `'${redactUrl(value)}' is not a URL (expected e.g. http://127.0.0.1:5001, /ip4/127.0.0.1/tcp/5001 or https://host.example)`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new InputError(input, `'${redactUrl(value)}' must be an http:// or https:// URL`);
@@ -35181,13 +35490,28 @@ async function openSources(config, logger2, options = {}) {
     } catch (err) {
       await closeSources(sources);
       throwIfAborted(options.signal);
-      throw new InputError("previous-car", `cannot read '${path}' as a CAR file: ${err.message}`, { cause: err });
+      throw new InputError(config.carsInput ?? "previous-car", `cannot read '${path}' as a CAR file: ${err.message}`, { cause: err });
     }
   }
   if (config.gateways.length > 0) {
     sources.push(new GatewayBlockSource(config.gateways.map((g) => validateGatewayUrl(g)), { logger: logger2 }));
   }
   return sources;
+}
+function resolvePreviousRoot(previousRoot, sources, names = {}) {
+  const carInput = names.car ?? "previous-car";
+  const rootInput = names.root ?? "previous-root";
+  if (previousRoot != null) return previousRoot;
+  const cars = sources.filter((s) => s instanceof CarBlockSource);
+  if (cars.length === 0) return null;
+  if (cars.length > 1) {
+    throw new InputError(rootInput, `${cars.length} ${carInput} files are given (${cars.map((c) => `'${c.path}'`).join(", ")}) and no ${rootInput}: set ${rootInput} to say which root to update`);
+  }
+  const car = cars[0];
+  if (car.roots.length !== 1) {
+    throw new InputError(carInput, `'${car.path}' has ${car.roots.length === 0 ? "no root" : `${car.roots.length} roots (${car.roots.join(", ")})`} in its header; expected exactly one, the registry root to update (or set ${rootInput})`);
+  }
+  return car.roots[0];
 }
 async function closeSources(sources) {
   await Promise.all(sources.map(async (source) => {
@@ -35197,12 +35521,87 @@ async function closeSources(sources) {
 
 // src/core/sample.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
+function helloProgram(message2) {
+  const text2 = Buffer.from(message2);
+  const base3 = 4194304;
+  const headers = 64 + 56;
+  const code5 = Buffer.from([
+    184,
+    1,
+    0,
+    0,
+    0,
+    // mov eax, 1 (write)
+    191,
+    1,
+    0,
+    0,
+    0,
+    // mov edi, 1 (stdout)
+    72,
+    141,
+    53,
+    16,
+    0,
+    0,
+    0,
+    // lea rsi, [rip + 16] (the message, right after the code)
+    186,
+    0,
+    0,
+    0,
+    0,
+    // mov edx, length
+    15,
+    5,
+    // syscall
+    184,
+    60,
+    0,
+    0,
+    0,
+    // mov eax, 60 (exit)
+    49,
+    255,
+    // xor edi, edi
+    15,
+    5
+    // syscall
+  ]);
+  code5.writeUInt32LE(text2.length, 18);
+  const size = headers + code5.length + text2.length;
+  const elf = Buffer.alloc(size);
+  elf.set([127, 69, 76, 70, 2, 1, 1, 0]);
+  elf.writeUInt16LE(2, 16);
+  elf.writeUInt16LE(62, 18);
+  elf.writeUInt32LE(1, 20);
+  elf.writeBigUInt64LE(BigInt(base3 + headers), 24);
+  elf.writeBigUInt64LE(64n, 32);
+  elf.writeUInt16LE(64, 52);
+  elf.writeUInt16LE(56, 54);
+  elf.writeUInt16LE(1, 56);
+  elf.writeUInt16LE(64, 58);
+  elf.writeUInt32LE(1, 64);
+  elf.writeUInt32LE(5, 68);
+  elf.writeBigUInt64LE(0n, 72);
+  elf.writeBigUInt64LE(BigInt(base3), 80);
+  elf.writeBigUInt64LE(BigInt(base3), 88);
+  elf.writeBigUInt64LE(BigInt(size), 96);
+  elf.writeBigUInt64LE(BigInt(size), 104);
+  elf.writeBigUInt64LE(0x1000n, 112);
+  code5.copy(elf, headers);
+  text2.copy(elf, headers + code5.length);
+  return elf;
+}
+var DEMO_GREETING = "Hello from the InterPlanetary Container Registry.\n";
 var demoImage = {
   labels: { "org.opencontainers.image.description": "ipcr demo image, built in-process without Docker" },
+  cmd: ["/hello"],
   layers: [
     [
+      { path: "hello", bytes: helloProgram(DEMO_GREETING), mode: 493 },
       { path: "etc/ipcr-release", text: "ipcr demo image\n" },
-      { path: "hello.txt", text: "Hello from the InterPlanetary Container Registry.\n" }
+      { path: "hello.txt", text: DEMO_GREETING }
     ],
     [{ path: "data/random.bin", size: 3 * 1024 * 1024 + 17 }]
   ]
@@ -35220,8 +35619,23 @@ function gatewayUrl(result, gateways) {
   const tag = result.tags[0]?.tag ?? "latest";
   return `${parseServiceUrl(gateways[0] ?? defaultGateway, "gateways").label}${ipfsPath(result.rootCid, registryPaths.tag(result.name, tag))}/`;
 }
+function isStored(result) {
+  return (result.destinations ?? []).length > 0;
+}
+function shellWord(text2) {
+  return /^[\w@%+=:,./-]+$/.test(text2) ? text2 : `'${text2.replace(/'/g, "'\\''")}'`;
+}
+function pullCommandFor(result) {
+  const pull = pullCommand(result);
+  return isStored(result) || result.car.path == null ? pull : `ipfs dag import ${shellWord(result.car.path)} && ${pull}`;
+}
+function gatewayUrlFor(result, gateways) {
+  return isStored(result) ? gatewayUrl(result, gateways) : "";
+}
 
 // src/core/pipeline.ts
+import { mkdtemp as mkdtemp3 } from "node:fs/promises";
+import { join as join4 } from "node:path";
 async function runPipeline(options) {
   const logger2 = options.logger ?? silentLogger;
   const { signal } = options;
@@ -35242,19 +35656,32 @@ async function runPipeline(options) {
     }
   }
   const sources = [...explicit, ...destinations.flatMap((d) => d.sources?.() ?? [])];
-  const result = await publish({ ...options, previousRoot, sources });
-  const context = { result, root: CID.parse(result.rootCid), previousRoot, signal, logger: logger2 };
-  const stored = [];
-  for (const d of destinations) {
-    stored.push(await logger2.group(`Store in ${d.label}`, async () => await d.store(context)));
+  const temporary2 = options.carPath == null && destinations.some((d) => d.needsCar === true) ? await mkdtemp3(join4(options.tempDir, "ipcr-car-")) : void 0;
+  if (temporary2 != null) registerTemporary(temporary2);
+  try {
+    const carPath = options.carPath ?? (temporary2 != null ? join4(temporary2, "registry.car") : void 0);
+    const result = await publish({ ...options, ...carPath != null ? { carPath } : {}, previousRoot, sources });
+    const context = { result, root: CID.parse(result.rootCid), previousRoot, signal, logger: logger2, ...carPath != null ? { carPath } : {} };
+    const stored2 = [];
+    for (const d of destinations) {
+      stored2.push(await logger2.group(`Store in ${d.label}`, async () => await d.store(context)));
+    }
+    for (const d of destinations) await d.point?.(context);
+    const published = [];
+    for (const n of names) {
+      published.push(await logger2.group(`Publish ${n.label}`, async () => await n.publish(context)));
+    }
+    for (const d of destinations) await d.cleanup?.(context);
+    if (temporary2 != null) {
+      await removeTemporary(temporary2);
+      logger2.info("Removed the temporary CAR once stored (no CAR path was given, so none is kept)");
+      const { path: _, ...car } = result.car;
+      return { ...result, car, destinations: stored2, names: published };
+    }
+    return { ...result, destinations: stored2, names: published };
+  } finally {
+    if (temporary2 != null) await removeTemporary(temporary2);
   }
-  for (const d of destinations) await d.point?.(context);
-  const published = [];
-  for (const n of names) {
-    published.push(await logger2.group(`Publish ${n.label}`, async () => await n.publish(context)));
-  }
-  for (const d of destinations) await d.cleanup?.(context);
-  return { ...result, destinations: stored, names: published };
 }
 
 // src/core/kubo/rpc.ts
@@ -35303,12 +35730,12 @@ var KuboRpc = class {
     });
     if (response.ok) return response;
     const contentType = response.headers.get("content-type") ?? "";
-    const text = await readText(response);
-    let message2 = text;
+    const text2 = await readText(response);
+    let message2 = text2;
     if (contentType.startsWith("application/json")) {
       try {
-        const parsed = JSON.parse(text);
-        message2 = String(parsed?.Message ?? parsed?.message ?? text);
+        const parsed = JSON.parse(text2);
+        message2 = String(parsed?.Message ?? parsed?.message ?? text2);
       } catch {
       }
     }
@@ -35320,8 +35747,8 @@ var KuboRpc = class {
     return await this.call(description, async (signal) => {
       const response = await this.post(command, { ...request, signal });
       const bytes = await readBody(response, MAX_RPC_JSON, `the answer to ${command}`);
-      const text = new TextDecoder().decode(bytes).trim();
-      return text === "" ? void 0 : JSON.parse(text);
+      const text2 = new TextDecoder().decode(bytes).trim();
+      return text2 === "" ? void 0 : JSON.parse(text2);
     }, options);
   }
   /**
@@ -35374,6 +35801,9 @@ function describe(err, timedOut, timeoutMs, label) {
     if (status === 401 || status === 403) {
       return { reason: `HTTP ${status}: the endpoint refused the credentials (check kubo-rpc-headers)`, retryable: false, status };
     }
+    if (status === 404) {
+      return { reason: `HTTP 404${err.message !== "" ? ` (${err.message})` : ""}: this URL does not serve the Kubo RPC API; it looks like a gateway or another web server (the RPC API listens on port 5001 by default, see Addresses.API in the node's config)`, retryable: false, status };
+    }
     const detail = err.message !== "" ? `: ${err.message}` : "";
     return { reason: `HTTP ${status}${detail}`, retryable: status === 429 || status >= 500 && !err.fromKubo, status };
   }
@@ -35408,7 +35838,7 @@ var KuboBlockSource = class {
         deadlineMs: this.options.deadlineMs ?? 6e4
       });
     } catch (err) {
-      if (err instanceof KuboError && err.status != null && err.status < 600) {
+      if (err instanceof KuboError && err.status != null && err.status !== 404 && err.status < 600) {
         throw new BlockNotFoundError(`${this.label} does not have block ${cid2}: ${err.message}`, { cause: err });
       }
       throw err;
@@ -35420,9 +35850,9 @@ var KuboBlockSource = class {
 
 // src/core/kubo/config.ts
 var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-function parseHeaderLines(text, input = "kubo-rpc-headers") {
+function parseHeaderLines(text2, input = "kubo-rpc-headers") {
   const headers = {};
-  for (const [index, raw] of text.split(/\r?\n/).entries()) {
+  for (const [index, raw] of text2.split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (line === "") continue;
     const colon = line.indexOf(":");
@@ -40261,28 +40691,6 @@ function peerIdFromString(str, decoder) {
   }
   return peerIdFromMultihash(multihash);
 }
-function peerIdFromPublicKey(publicKey) {
-  if (publicKey.type === "Ed25519") {
-    return new Ed25519PeerId({
-      multihash: publicKey.toCID().multihash,
-      publicKey
-    });
-  } else if (publicKey.type === "secp256k1") {
-    return new Secp256k1PeerId({
-      multihash: publicKey.toCID().multihash,
-      publicKey
-    });
-  } else if (publicKey.type === "RSA") {
-    return new RSAPeerId({
-      multihash: publicKey.toCID().multihash,
-      publicKey
-    });
-  }
-  throw new UnsupportedKeyTypeError();
-}
-function peerIdFromPrivateKey(privateKey) {
-  return peerIdFromPublicKey(privateKey.publicKey);
-}
 function peerIdFromMultihash(multihash) {
   if (isSha256Multihash(multihash)) {
     return new RSAPeerId({ multihash });
@@ -40319,14 +40727,31 @@ function isSha256Multihash(multihash) {
 }
 
 // src/core/kubo/ipns.ts
+import { createHash as createHash4, createPrivateKey, createPublicKey } from "node:crypto";
 function parsePrivateKey(secret2, input = "ipns-private-key") {
-  const text = secret2.trim();
-  addSecret(text);
-  for (const line of text.split(/\r?\n/)) if (!line.startsWith("-----")) addSecret(line);
-  if (text.startsWith("-----BEGIN PRIVATE KEY-----")) return { bytes: new TextEncoder().encode(`${text}
+  if (typeof secret2 !== "string") {
+    addSecret(secret2);
+    try {
+      privateKeyFromProtobuf(secret2);
+      return { bytes: secret2, format: "libp2p-protobuf-cleartext" };
+    } catch {
+      return parsePrivateKey(Buffer.from(secret2).toString("utf8"), input);
+    }
+  }
+  const text2 = secret2.trim();
+  addSecret(text2);
+  for (const line of text2.split(/\r?\n/)) if (!line.startsWith("-----")) addSecret(line);
+  if (text2.startsWith("-----BEGIN PRIVATE KEY-----")) {
+    pemPrivateKey(text2, input);
+    return { bytes: new TextEncoder().encode(`${text2}
 `), format: "pem-pkcs8-cleartext" };
-  if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) throw new InputError(input, "expected a PEM PKCS#8 private key or base64 of a libp2p protobuf private key");
-  const bytes = Buffer.from(text, "base64");
+  }
+  const block = /^-----BEGIN ([A-Z0-9 ]+)-----/.exec(text2)?.[1];
+  if (block != null) {
+    throw new InputError(input, `a PEM '${block}' block is not a PKCS#8 private key ('BEGIN PRIVATE KEY', unencrypted); convert it with 'openssl pkcs8 -topk8 -nocrypt -in KEY.pem'`);
+  }
+  if (!/^[A-Za-z0-9+/=_-]+$/.test(text2)) throw new InputError(input, "expected a PEM PKCS#8 private key or base64 of a libp2p protobuf private key");
+  const bytes = Buffer.from(text2, "base64");
   try {
     privateKeyFromProtobuf(bytes);
   } catch {
@@ -40335,9 +40760,42 @@ function parsePrivateKey(secret2, input = "ipns-private-key") {
   addSecret(bytes);
   return { bytes, format: "libp2p-protobuf-cleartext" };
 }
+function pemPrivateKey(text2, input = "ipns-private-key") {
+  const expected = "expected a PEM PKCS#8 private key (Ed25519, RSA or ECDSA; e.g. from `openssl genpkey -algorithm ed25519`) or base64 of a libp2p protobuf private key";
+  let key;
+  try {
+    key = createPrivateKey({ key: text2, format: "pem" });
+  } catch {
+    throw new InputError(input, `the PEM block is not a readable private key (${expected})`);
+  }
+  if (!["ed25519", "rsa", "ec"].includes(key.asymmetricKeyType ?? "")) {
+    throw new InputError(input, `a ${key.asymmetricKeyType ?? "unknown"} key cannot be an IPNS key (${expected})`);
+  }
+  return key;
+}
+function publicKeyProtobuf(key) {
+  const publicKey = key.type === "public" ? key : createPublicKey(key);
+  const [type, data] = publicKey.asymmetricKeyType === "ed25519" ? [1, Buffer.from(String(publicKey.export({ format: "jwk" }).x), "base64url")] : [publicKey.asymmetricKeyType === "rsa" ? 0 : 3, publicKey.export({ type: "spki", format: "der" })];
+  const length3 = [];
+  for (let n = data.length; ; n >>>= 7) {
+    if (n < 128) {
+      length3.push(n);
+      break;
+    }
+    length3.push(n & 127 | 128);
+  }
+  return Buffer.concat([Uint8Array.from([8, type, 18, ...length3]), data]);
+}
 function ipnsNameOf(key) {
-  if (key.format !== "libp2p-protobuf-cleartext") return void 0;
-  return peerIdFromPrivateKey(privateKeyFromProtobuf(key.bytes)).toCID().toString(base36);
+  let proto;
+  if (key.format === "libp2p-protobuf-cleartext") {
+    const privateKey = privateKeyFromProtobuf(key.bytes);
+    proto = privateKey.type === "ECDSA" ? publicKeyProtobuf(createPublicKey({ key: privateKey.publicKey.jwk, format: "jwk" })) : publicKeyToProtobuf(privateKey.publicKey);
+  } else {
+    proto = publicKeyProtobuf(pemPrivateKey(new TextDecoder().decode(key.bytes)));
+  }
+  const digest2 = proto.length <= 42 ? create(0, proto) : create(18, createHash4("sha256").update(proto).digest());
+  return CID.createV1(114, digest2).toString(base36);
 }
 function sameName(a, b) {
   try {
@@ -40355,7 +40813,7 @@ async function ensureKey(rpc, name4, key, options = {}) {
   const expected = ipnsNameOf(key);
   const existing = await findKey(rpc, name4, options);
   if (existing != null) {
-    if (expected != null && !sameName(existing, expected)) {
+    if (!sameName(existing, expected)) {
       throw new KuboError(`${rpc.label}: the keystore already has a different key named '${name4}' (${existing}); remove it or choose another ipns-key`);
     }
     return existing;
@@ -40368,6 +40826,18 @@ async function ensureKey(rpc, name4, key, options = {}) {
     body: form
   }, { ...options, description: "key/import" });
   return String(result?.Id);
+}
+var DURATION_UNITS = { ns: 1e-6, us: 1e-3, "\xB5s": 1e-3, "\u03BCs": 1e-3, ms: 1, s: 1e3, m: 6e4, h: 36e5 };
+var MAX_DURATION_MS = 9223372036854;
+function parseLifetime(value, input = "ipns-lifetime") {
+  const text2 = value.trim();
+  const expected = "expected a Go duration such as '48h', '1h30m' or '90s' (units ns, us, ms, s, m, h; 2 days is '48h')";
+  if (!/^(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.test(text2)) throw new InputError(input, `${quote(value, 40)} is not a duration (${expected})`);
+  let ms = 0;
+  for (const [, number, unit] of text2.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) ms += Number(number) * DURATION_UNITS[unit];
+  if (!(ms > 0)) throw new InputError(input, `${quote(value, 40)} is zero: a record with no lifetime is expired when published (${expected})`);
+  if (ms > MAX_DURATION_MS) throw new InputError(input, `${quote(value, 40)} is longer than Kubo can take (at most about 2562047h)`);
+  return ms;
 }
 async function publishName(rpc, key, root, options = {}) {
   const result = await rpc.json("name/publish", {
@@ -40388,10 +40858,10 @@ function validateMfsPath(path, input = "kubo-mfs-path") {
 }
 async function readMfsRoot(rpc, path, options = {}) {
   try {
-    const stat4 = await rpc.json("files/stat", { args: [path] }, options);
-    return CID.parse(String(stat4.Hash));
+    const stat7 = await rpc.json("files/stat", { args: [path] }, options);
+    return CID.parse(String(stat7.Hash));
   } catch (err) {
-    if (err instanceof KuboError && /does not exist|not found/i.test(err.message)) return null;
+    if (err instanceof KuboError && err.status !== 404 && /does not exist|not found/i.test(err.message)) return null;
     throw err;
   }
 }
@@ -40409,20 +40879,20 @@ async function removeMfs(rpc, path, options) {
 // src/core/kubo/pins.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
-import { stat as stat3 } from "node:fs/promises";
+import { stat as stat6 } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { Readable as Readable3 } from "node:stream";
 import { pipeline as pipeline3 } from "node:stream/promises";
 async function importCar(rpc, path, options = {}) {
-  const { size } = await stat3(path);
+  const { size } = await stat6(path);
   return await rpc.call("dag/import", async (signal) => {
     const progress = options.logger != null ? new Progress(options.logger, `sent to ${rpc.label}`, size) : void 0;
-    return await postCar(rpc, path, size, signal, progress);
+    return await postCar(rpc, path, size, signal, options.pinRoots ?? true, progress);
   }, options);
 }
-async function postCar(rpc, path, size, signal, progress) {
-  let url = rpc.commandUrl("dag/import", [], { "pin-roots": true });
+async function postCar(rpc, path, size, signal, pinRoots, progress) {
+  let url = rpc.commandUrl("dag/import", [], { "pin-roots": pinRoots });
   for (let redirects = 0; ; redirects++) {
     const answer = await sendCar(rpc, url, path, size, signal, progress);
     const next = redirectTarget(rpc.label, url, answer.status, answer.location, redirects);
@@ -40467,12 +40937,12 @@ Content-Type: application/octet-stream\r
   } catch (err) {
     throw signal.aborted || err?.name === "AbortError" ? err : new TypeError("fetch failed", { cause: err });
   }
-  let text = "";
+  let text2 = "";
   try {
     response.setEncoding("utf8");
     for await (const chunk of response) {
-      text += chunk;
-      if (text.length > MAX_IMPORT_ANSWER) {
+      text2 += chunk;
+      if (text2.length > MAX_IMPORT_ANSWER) {
         response.destroy();
         if (response.statusCode !== 200) break;
         throw new ResponseTooLargeError(`the answer to dag/import is larger than ${MAX_IMPORT_ANSWER} bytes`);
@@ -40488,13 +40958,13 @@ Content-Type: application/octet-stream\r
     status: response.statusCode ?? 0,
     ...location != null ? { location } : {},
     contentType: String(response.headers["content-type"] ?? ""),
-    text,
+    text: text2,
     ...response.trailers["x-stream-error"] != null ? { trailer: String(response.trailers["x-stream-error"]) } : {},
     ...response.statusMessage != null ? { statusMessage: response.statusMessage } : {}
   };
 }
-function parseImport({ status, contentType, text, trailer, statusMessage }) {
-  const lines = text.split("\n").filter((l) => l.trim() !== "").map((l) => {
+function parseImport({ status, contentType, text: text2, trailer, statusMessage }) {
+  const lines = text2.split("\n").filter((l) => l.trim() !== "").map((l) => {
     try {
       return JSON.parse(l);
     } catch {
@@ -40503,7 +40973,7 @@ function parseImport({ status, contentType, text, trailer, statusMessage }) {
   });
   const streamError = trailer ?? lines.find((l) => l?.Type === "error")?.Message;
   if (status !== 200 || streamError != null) {
-    const message2 = String(streamError ?? lines[0]?.Message ?? (text !== "" ? text : statusMessage ?? ""));
+    const message2 = String(streamError ?? lines[0]?.Message ?? (text2 !== "" ? text2 : statusMessage ?? ""));
     throw new KuboStatusError(remoteMessage(message2), status === 200 ? 500 : status, contentType.startsWith("application/json"));
   }
   return lines.filter((l) => l?.Root != null).map(({ Root }) => {
@@ -40535,6 +41005,35 @@ async function unpin(rpc, cid2, options = {}) {
     return true;
   } catch (err) {
     if (err instanceof KuboError && /not pinned/.test(err.message)) return false;
+    throw err;
+  }
+}
+async function pinsNamed(rpc, name4, options = {}) {
+  const answer = await rpc.json("pin/ls", { params: { type: "recursive", names: true, name: name4 } }, { ...options, description: `pin/ls --name='${name4}'` });
+  const found = [];
+  for (const [key, pin] of Object.entries(answer?.Keys ?? {})) {
+    if (pin?.Name !== name4) continue;
+    try {
+      found.push(CID.parse(key));
+    } catch {
+      throw new KuboError(`${rpc.label}: pin/ls answered with something that is not a CID: ${remoteMessage(key, 80)}`);
+    }
+  }
+  return found;
+}
+async function pinNameOf(rpc, cid2, options = {}) {
+  try {
+    const answer = await rpc.json("pin/ls", { args: [cid2.toString()], params: { type: "recursive", names: true } }, options);
+    const entry = Object.entries(answer?.Keys ?? {}).find(([key]) => {
+      try {
+        return CID.parse(key).equals(cid2);
+      } catch {
+        return false;
+      }
+    });
+    return entry != null ? String(entry[1]?.Name ?? "") : void 0;
+  } catch (err) {
+    if (err instanceof KuboError && /not pinned/.test(err.message)) return void 0;
     throw err;
   }
 }
@@ -40571,11 +41070,15 @@ var KuboDestination = class {
     this.rpc = new KuboRpc(kuboConfig(config), logger2);
     this.label = this.rpc.label;
     if (config.mfsPath != null) this.mfsPath = validateMfsPath(config.mfsPath);
-    if (config.pinName != null && config.pinName.length > 255) throw new InputError("kubo-pin-name", "expected at most 255 characters");
+    if (config.pinName != null && (config.pinName.trim() === "" || config.pinName.length > 255 || hasControl(config.pinName))) {
+      throw new InputError("kubo-pin-name", "expected a name of 1 to 255 characters, without control characters");
+    }
   }
   config;
   logger;
   kind = "kubo";
+  /** Kubo takes the new blocks as a CAR (`dag import`). */
+  needsCar = true;
   label;
   rpc;
   mfsPath;
@@ -40596,30 +41099,41 @@ var KuboDestination = class {
   async store(context) {
     const { root, result } = context;
     const options = { signal: context.signal };
-    const roots = await importCar(this.rpc, result.car.path, { ...options, logger: this.logger });
-    const reported = roots.find((r) => r.cid.equals(root));
-    if (reported == null) {
-      throw new KuboError(`${this.label}: Kubo reports root(s) ${roots.map((r) => r.cid).join(", ") || "none"} for the CAR, expected ${root}`);
-    }
-    if (reported.pinError != null) this.logger.info(`${this.label}: not pinned on import (${reported.pinError}); pinning with fetch`);
-    const pinName = this.config.pinName ?? "ipcr registry";
+    if (context.carPath == null) throw new Error(`${this.label}: no CAR to import (the pipeline writes one for destinations that need it)`);
+    await importCar(this.rpc, context.carPath, { ...options, logger: this.logger, pinRoots: false });
+    const pinName = this.pinName;
     await pinRecursive(this.rpc, root, pinName, options);
     if (!await isPinned(this.rpc, root, options)) {
       throw new KuboError(`${this.label}: pin add returned but ${root} is not pinned`);
     }
-    this.logger.info(`${this.label}: imported ${result.car.blocks} blocks and pinned ${root} as '${pinName}'`);
-    return { kind: this.kind, label: this.label, details: { version: this.version, pinned: root.toString(), pinName, importedBlocks: result.car.blocks } };
+    const blocks = result.car.blocks;
+    this.logger.info(`${this.label}: imported ${blocks} blocks and pinned ${root} as '${pinName}'`);
+    return { kind: this.kind, label: this.label, details: { version: this.version, pinned: root.toString(), pinName, importedBlocks: blocks } };
   }
   async point(context) {
     if (this.mfsPath == null) return;
     await writeMfsRoot(this.rpc, this.mfsPath, context.root, { signal: context.signal });
     this.logger.info(`${this.label}: MFS ${this.mfsPath} \u2192 ${context.root}`);
   }
+  get pinName() {
+    return this.config.pinName ?? "ipcr registry";
+  }
+  /**
+   * Removes every pin named pinName but the new root's: the previous root's, and
+   * any an earlier run left behind when it failed after pinning.
+   */
   async cleanup(context) {
+    if (this.config.unpinPrevious === false) return;
+    const options = { signal: context.signal };
+    const stale = (await pinsNamed(this.rpc, this.pinName, options)).filter((cid2) => !cid2.equals(context.root));
+    const removed = [];
+    for (const cid2 of stale) if (await unpin(this.rpc, cid2, options)) removed.push(cid2);
+    this.logger.info(removed.length === 0 ? `${this.label}: no other pin named '${this.pinName}' to remove` : `${this.label}: removed ${removed.length} earlier pin(s) named '${this.pinName}': ${removed.join(", ")}`);
     const previous = context.previousRoot;
-    if (this.config.unpinPrevious === false || previous == null || previous.equals(context.root)) return;
-    const removed = await unpin(this.rpc, previous, { signal: context.signal });
-    if (removed) this.logger.info(`${this.label}: unpinned the previous root ${previous}`);
+    if (previous != null && !previous.equals(context.root) && !stale.some((cid2) => cid2.equals(previous))) {
+      const other = await pinNameOf(this.rpc, previous, options);
+      if (other != null) this.logger.info(`${this.label}: the previous root ${previous} stays pinned: its pin is named '${remoteMessage(other, 80)}', not '${this.pinName}'`);
+    }
   }
 };
 var KuboIpnsPublisher = class {
@@ -40629,6 +41143,10 @@ var KuboIpnsPublisher = class {
     this.logger = logger2;
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.key)) throw new InputError("ipns-key", `'${config.key}' is not a key name (expected letters, digits, '.', '_' or '-')`);
     if (config.key === "self") throw new InputError("ipns-key", "'self' is the node's identity; use a dedicated key for the registry");
+    if (config.lifetime != null) {
+      parseLifetime(config.lifetime);
+      this.lifetime = config.lifetime.trim();
+    }
     if (config.privateKey != null) this.privateKey = parsePrivateKey(config.privateKey);
     this.label = `IPNS key '${config.key}' on ${rpc.label}`;
   }
@@ -40638,17 +41156,18 @@ var KuboIpnsPublisher = class {
   kind = "kubo-ipns";
   label;
   privateKey;
+  lifetime;
   async preflight(options) {
     if (this.privateKey != null) {
       await ensureKey(this.rpc, this.config.key, this.privateKey, options);
       return;
     }
     if (await findKey(this.rpc, this.config.key, options) == null) {
-      throw new InputError("ipns-key", `${this.rpc.label} has no key named '${this.config.key}' (create it with 'ipfs key gen ${this.config.key}' or give ipns-private-key)`);
+      throw new InputError("ipns-key", text`${this.rpc.label} has no key named '${this.config.key}' (create it with 'ipfs key gen ${this.config.key}' or give ${option("ipns-private-key")})`);
     }
   }
   async publish(context) {
-    const name4 = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.config.lifetime });
+    const name4 = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.lifetime });
     this.logger.info(`IPNS /ipns/${name4} \u2192 /ipfs/${context.root}`);
     return { kind: this.kind, label: this.label, name: name4, value: `/ipfs/${context.root}` };
   }
@@ -40671,14 +41190,342 @@ function createProviders(settings, logger2) {
   if (settings.kubo != null) destinations.push(createDestination("kubo", settings.kubo, logger2));
   if (settings.ipns != null) {
     const kubo = destinations.find((d) => d instanceof KuboDestination);
-    if (kubo == null) throw new InputError("ipns-key", "publishing IPNS through a keystore needs kubo-rpc-url");
+    if (kubo == null) throw new InputError("ipns-key", text`publishing IPNS through a keystore needs ${option("kubo-rpc-url")}`);
     names.push(new KuboIpnsPublisher(kubo.rpc, settings.ipns, logger2));
   }
   return { destinations, names };
 }
 
+// src/core/destinations/describe.ts
+function words(key) {
+  return key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
+}
+function phrase(key, value) {
+  switch (key) {
+    case "version":
+      return `version ${String(value)}`;
+    case "pinned":
+      return `pinned ${String(value)}`;
+    case "pinName":
+      return `pin name \u201C${String(value)}\u201D`;
+    case "importedBlocks":
+      return `${String(value)} blocks imported`;
+  }
+  if (typeof value === "boolean") return value ? words(key) : `not ${words(key)}`;
+  return `${words(key)}: ${String(value)}`;
+}
+function describeDetails(details) {
+  return Object.entries(details).map(([k, v]) => phrase(k, v)).join("; ");
+}
+
+// src/options/definitions.ts
+var definitions = [
+  {
+    key: "image",
+    type: "string",
+    description: "Local image reference to publish, exported with `docker save` (or `container-cli`) to a temporary file. With `image-file`: which image of the archive to publish (a RepoTag, an OCI ref name or a digest), needed when it holds several.",
+    action: true,
+    cli: { flag: "IMAGE", commands: ["push"], description: "Local image reference to publish, exported with `docker save` (or --container-cli). With --file: which image of the archive to publish, needed when it holds several." }
+  },
+  {
+    key: "image-file",
+    type: "string",
+    description: "Image tarball or OCI layout directory, detected by content: legacy `docker save`, Docker 25+ `docker save`, buildx `type=docker`/`type=oci` (multi-platform too), skopeo `docker-archive:`/`oci-archive:`, whole-file gzip or zstd. A layout may name one image as skopeo does, `DIR:REF`. Set this or `image`.",
+    action: true,
+    cli: { flag: "--file", value: "PATH", commands: ["push"] }
+  },
+  {
+    key: "container-cli",
+    type: "string",
+    description: "Command that exports `image` (`<cli> save --output FILE REF`): `docker` or `podman`.",
+    default: "`docker`, else `podman` when docker is not on PATH",
+    action: true,
+    cli: { flag: "--container-cli", value: "CMD", commands: ["push"] }
+  },
+  {
+    key: "max-decompressed-size",
+    type: "size",
+    description: "Most bytes a gzip/zstd image tarball, or a gzip layer whose `diff_id` is checked, may decompress to, e.g. `20GiB`, `500MB`. Images compress 2\u20135\xD7, so the default leaves 4\xD7 headroom.",
+    default: "20 \xD7 compressed size, at least 1 GiB",
+    action: true,
+    cli: { flag: "--max-decompressed-size", value: "SIZE", commands: ["push"] }
+  },
+  {
+    key: "name",
+    type: "string",
+    description: "Repository name in the tree, e.g. `team/app` (OCI grammar, `/` makes nested folders). Reserved: `catalog.json` and `index.html` as the first component, `tags` and `readme-short.txt` (any case) as any component.",
+    default: "path of the image or tag references",
+    action: true,
+    cli: { flag: "--name", value: "NAME", commands: ["push"] }
+  },
+  {
+    key: "tags",
+    type: "list",
+    description: "Tags to publish, newline- or comma-separated: bare tags (`1.2.3`) or full references (`ghcr.io/owner/app:1.2.3`, docker/metadata-action's `tags` output). All tags share the same blocks.",
+    default: "tag of `image`, else `latest`",
+    action: true,
+    cli: { flag: "--tag", value: "TAG", commands: ["push"], repeat: true }
+  },
+  {
+    key: "description",
+    type: "string",
+    description: "One line for `<name>/README-short.txt` and `catalog.json` (first non-empty line, without control characters, cut to 512 characters).",
+    default: "label `org.opencontainers.image.description`",
+    action: true,
+    cli: { flag: "--description", value: "TEXT", commands: ["push"] }
+  },
+  {
+    key: "revision",
+    type: "string",
+    description: "Source revision recorded in `catalog.json`.",
+    default: "`$GITHUB_SHA`",
+    action: true,
+    cli: { flag: "--revision", value: "REV", commands: ["push"] }
+  },
+  {
+    key: "store",
+    type: "string",
+    description: "Embedded local store: blocks in DIR/blocks, the registry root in DIR/root (read as the previous root, written after publishing).",
+    action: false,
+    cli: { flag: "--store", value: "DIR", commands: ["push", "get", "demo"] }
+  },
+  {
+    key: "previous-root",
+    type: "string",
+    description: "Registry root CID to update; re-publishing a tag replaces it. Empty starts a new registry.",
+    action: true,
+    cli: { flag: "--previous-root", value: "CID", commands: ["push"], default: "the store's root, else a new registry" }
+  },
+  {
+    key: "gateways",
+    type: "list",
+    description: "Trustless HTTP gateways to read blocks from (`GET /ipfs/<cid>?format=raw`, each block verified against its CID; the next gateway on failure), newline- or comma-separated.",
+    action: true,
+    cli: { flag: "--gateway", value: "URL", commands: ["push", "get"], repeat: true }
+  },
+  {
+    key: "previous-car",
+    type: "list",
+    description: "CAR files holding blocks of `previous-root`, newline- or comma-separated; read before gateways. Without `previous-root`, the root named in the header of the one CAR given is updated (the CAR of the last publish with `car-scope: full`); several CARs, or a CAR with no root or several, need `previous-root`.",
+    action: true,
+    cli: { flag: "--previous-car", value: "PATH", commands: ["push"], repeat: true }
+  },
+  {
+    key: "car-path",
+    type: "string",
+    description: "Where the CAR is written. The CLI writes one only when asked (with a Kubo destination it imports a temporary CAR and removes it).",
+    default: "`$RUNNER_TEMP/ipcr/registry.car`",
+    action: true,
+    cli: { flag: "--car", value: "PATH", commands: ["push"], default: "none" }
+  },
+  {
+    key: "car-scope",
+    type: "string",
+    description: "`new`: the blocks this publish adds (layers already in the previous root are left out); `full`: the whole registry DAG.",
+    default: "`new`",
+    actionDefault: "new",
+    action: true,
+    cli: { flag: "--car-scope", value: "new|full", commands: ["push"] }
+  },
+  {
+    key: "kubo-rpc-url",
+    type: "string",
+    description: "Kubo RPC endpoint (local daemon or hosted: e.g. http://127.0.0.1:5001 or the multiaddr /ip4/127.0.0.1/tcp/5001; not the gateway port). The CAR is imported (`dag import`), the new root pinned under a name and Kubo's root checked against ours. Also a block source for `previous-root`. Needs Kubo 0.40 or newer.",
+    action: true,
+    cli: { flag: "--kubo-rpc-url", value: "URL", commands: ["push"] }
+  },
+  {
+    key: "kubo-rpc-headers",
+    type: "secret",
+    description: "Secret: headers for the Kubo RPC endpoint, one `Name: value` per line (`Authorization: Bearer \u2026` or `Basic \u2026`). Masked. Needs `kubo-rpc-url`.",
+    action: true,
+    cli: { flag: "--kubo-rpc-header", value: "HEADER", commands: ["push"], repeat: true, description: "`Name: value` sent to the Kubo endpoint (repeatable). Secrets are better kept out of argv: lines of $IPCR_KUBO_RPC_HEADERS are added. Needs --kubo-rpc-url." }
+  },
+  {
+    key: "kubo-pin-name",
+    type: "string",
+    description: "Name of the pin on Kubo (`ipfs pin ls --names`). It names this registry on the node: after a successful run every other pin of this name is removed, so give each registry on a node its own.",
+    default: "`ipcr registry`",
+    action: true,
+    cli: { flag: "--kubo-pin-name", value: "NAME", commands: ["push"] }
+  },
+  {
+    key: "unpin-previous",
+    type: "boolean",
+    description: "Remove every other pin of `kubo-pin-name` on Kubo (the previous root, and any a failed run left), last: after the new pin holds and every name moved.",
+    default: "`true`",
+    actionDefault: "true",
+    action: true,
+    cli: { flag: "--keep-previous-pin", commands: ["push"], negates: true, description: "Keep the previous root pinned (by default its pin is removed once the new pin holds and every name moved)." }
+  },
+  {
+    key: "kubo-mfs-path",
+    type: "string",
+    description: "MFS folder on the Kubo node holding the registry root, like the original recipe's `.ipcr`: read as the previous root when neither `previous-root` nor another source is set, written after publishing.",
+    action: true,
+    cli: { flag: "--kubo-mfs-path", value: "PATH", commands: ["push"] }
+  },
+  {
+    key: "kubo-timeout",
+    type: "seconds",
+    description: "Seconds each Kubo RPC call may take. Network errors and 5xx without a Kubo error message are retried up to 3 times with backoff and jitter.",
+    default: "`120`",
+    action: true,
+    cli: { flag: "--kubo-timeout", value: "SECS", commands: ["push"] }
+  },
+  {
+    key: "ipns-key",
+    type: "string",
+    description: "Kubo keystore key to publish IPNS with (`name publish --key`), after everything else succeeded.",
+    action: true,
+    cli: { flag: "--ipns-key", value: "NAME", commands: ["push"] }
+  },
+  {
+    key: "ipns-private-key",
+    type: "secret",
+    description: "Secret: imported into the keystore as `ipns-key` when missing (PEM PKCS#8, or base64 of the libp2p protobuf key `ipfs key export` writes). A different key under that name is refused.",
+    action: true,
+    cli: { flag: "--ipns-private-key-file", value: "PATH", commands: ["push"], description: "File with the key to import as --ipns-key when the keystore lacks it: what `ipfs key export` writes (binary), PEM PKCS#8, or base64 of a libp2p protobuf key." }
+  },
+  {
+    key: "ipns-lifetime",
+    type: "string",
+    description: "IPNS record lifetime in Go duration syntax, e.g. `48h` (Kubo's default), `1h30m`, `90s`. Republish at least daily (a scheduled workflow).",
+    default: "Kubo's (48h)",
+    action: true,
+    cli: { flag: "--ipns-lifetime", value: "DURATION", commands: ["push"] }
+  },
+  {
+    key: "summary",
+    type: "boolean",
+    description: "Write a job summary.",
+    default: "`true`",
+    actionDefault: "true",
+    action: true
+  },
+  {
+    key: "output",
+    type: "string",
+    description: "Where to write: a folder that does not exist or is empty.",
+    action: false,
+    cli: { flag: "--output", short: "-o", value: "DIR", commands: ["get"] }
+  },
+  {
+    key: "cars",
+    type: "list",
+    description: "CAR files to read blocks from.",
+    action: false,
+    cli: { flag: "--car", value: "PATH", commands: ["get"], repeat: true }
+  },
+  {
+    key: "max-bytes",
+    type: "size",
+    description: "Most file bytes to write, e.g. `100GiB`, `512MiB`.",
+    action: false,
+    cli: { flag: "--max-bytes", value: "SIZE", commands: ["get"], default: "64GiB" }
+  },
+  {
+    key: "max-entries",
+    type: "count",
+    description: "Most files and folders to write.",
+    action: false,
+    cli: { flag: "--max-entries", value: "N", commands: ["get"], default: "1000000" }
+  },
+  {
+    key: "max-blocks",
+    type: "count",
+    description: "Most block reads.",
+    action: false,
+    cli: { flag: "--max-blocks", value: "N", commands: ["get"], default: "4194304" }
+  },
+  {
+    key: "json",
+    type: "boolean",
+    description: "Print the result as JSON on stdout.",
+    action: false,
+    cli: { flag: "--json", commands: ["push", "demo"] }
+  },
+  {
+    key: "quiet",
+    type: "boolean",
+    description: "Only errors on stderr.",
+    action: false,
+    cli: { flag: "--quiet", short: "-q", commands: ["push"] }
+  },
+  {
+    key: "verbose",
+    type: "boolean",
+    description: "Debug lines on stderr.",
+    action: false,
+    cli: { flag: "--verbose", short: "-v", commands: ["push"] }
+  }
+];
+var byKey = new Map(definitions.map((d) => [d.key, d]));
+function actionInputs() {
+  return definitions.filter((d) => d.action);
+}
+function actionName(key) {
+  return `'${key}'`;
+}
+
+// src/options/rules.ts
+function checkOptionRules(given) {
+  if (!given("image") && !given("image-file")) {
+    throw new InputError("image", text`set ${option("image")} (a local image reference) or ${option("image-file")} (an image tarball or OCI layout directory), or both to choose one image of an archive that holds several`);
+  }
+  if (given("kubo-rpc-headers") && !given("kubo-rpc-url")) {
+    throw new InputError("kubo-rpc-headers", text`set ${option("kubo-rpc-url")} too (headers are sent to that endpoint)`);
+  }
+  if (given("ipns-private-key") && !given("ipns-key")) {
+    throw new InputError("ipns-key", text`${option("ipns-private-key")} is set: also name the key (${option("ipns-key")}) it is stored under in the keystore`);
+  }
+}
+function parseCarScope(value) {
+  const scope = value ?? "new";
+  if (scope !== "new" && scope !== "full") throw new InputError("car-scope", `'${scope}' is not a CAR scope (expected new or full)`);
+  return scope;
+}
+function parseSeconds(value, key) {
+  const seconds = Number(value);
+  if (value.trim() === "" || !Number.isFinite(seconds) || seconds <= 0) throw new InputError(key, `'${value}' is not a positive number of seconds`);
+  return seconds;
+}
+function parseBoolean(value, key) {
+  if (["true", "True", "TRUE"].includes(value)) return true;
+  if (["false", "False", "FALSE"].includes(value)) return false;
+  throw new InputError(key, `'${value}' is not a boolean (expected true or false; True, TRUE, False and FALSE work too)`);
+}
+function describeError(err, label, name4) {
+  if (err instanceof IpcrError && err.input != null && err.reason != null) return `${label(err.input)}: ${renderMessage(err.reason, name4)}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
 // src/action/inputs.ts
-import { join as join4 } from "node:path";
+import { join as join6 } from "node:path";
+
+// src/options/container-cli.ts
+import { accessSync, constants as constants3 } from "node:fs";
+import { delimiter, join as join5 } from "node:path";
+function onPath(command, path) {
+  return path.split(delimiter).some((dir) => {
+    if (dir === "") return false;
+    try {
+      accessSync(join5(dir, command), constants3.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+function containerCli(given, path = process.env.PATH ?? "") {
+  if (given != null) {
+    if (!/^[A-Za-z0-9_./][A-Za-z0-9_./-]*$/.test(given)) throw new InputError("container-cli", `'${given}' is not a command name (expected docker or podman)`);
+    return given;
+  }
+  return !onPath("docker", path) && onPath("podman", path) ? "podman" : "docker";
+}
+
+// src/action/inputs.ts
 function list(value) {
   return value.split(/[\n,]/).map((s) => s.trim()).filter((s) => s.length > 0);
 }
@@ -40693,9 +41540,7 @@ function maskUrlCredentials(value) {
 }
 function boolean(name4, fallback) {
   const value = getInput(name4).trim();
-  if (value === "") return fallback;
-  if (value !== "true" && value !== "false") throw new InputError(name4, `'${value}' is not a boolean (expected true or false)`);
-  return value === "true";
+  return value === "" ? fallback : parseBoolean(value, name4);
 }
 function secret(name4) {
   const value = getInput(name4);
@@ -40721,8 +41566,7 @@ function destinationSettings() {
   if (url != null) {
     maskUrlCredentials(url);
     const timeout = optional("kubo-timeout");
-    const timeoutSeconds = timeout != null ? Number(timeout) : void 0;
-    if (timeoutSeconds != null && !(timeoutSeconds > 0)) throw new InputError("kubo-timeout", `'${timeout}' is not a positive number of seconds`);
+    const timeoutSeconds = timeout != null ? parseSeconds(timeout, "kubo-timeout") : void 0;
     settings.kubo = {
       url,
       headers,
@@ -40731,15 +41575,11 @@ function destinationSettings() {
       mfsPath: optional("kubo-mfs-path"),
       ...timeoutSeconds != null ? { timeoutMs: timeoutSeconds * 1e3 } : {}
     };
-  } else if (headersText != null) {
-    throw new InputError("kubo-rpc-headers", "set kubo-rpc-url too (headers are sent to that endpoint)");
   }
   const key = optional("ipns-key");
   const privateKey = secret("ipns-private-key");
   if (key != null) {
     settings.ipns = { key, ...privateKey != null ? { privateKey } : {}, ...optional("ipns-lifetime") != null ? { lifetime: optional("ipns-lifetime") } : {} };
-  } else if (privateKey != null) {
-    throw new InputError("ipns-key", "ipns-private-key is set: also name the key (ipns-key) it is stored under in the keystore");
   }
   return settings;
 }
@@ -40748,22 +41588,18 @@ function optional(name4) {
   return value === "" ? void 0 : value;
 }
 function getInputs(env = process.env) {
+  const known = new Set(actionInputs().map((d) => d.key));
+  checkOptionRules((key) => known.has(key) && optional(key) != null);
   const image = optional("image");
   const imageFile = optional("image-file");
-  if (image == null === (imageFile == null)) {
-    throw new InputError(image == null ? "image" : "image-file", "set exactly one of 'image' (a local Docker image reference) or 'image-file' (an image tarball or OCI layout directory)");
-  }
   const parsedTags = parseTagList(getInput("tags"));
-  const carScope = getInput("car-scope").trim() || "new";
-  if (carScope !== "new" && carScope !== "full") {
-    throw new InputError("car-scope", `'${carScope}' is not a CAR scope (expected 'new' or 'full')`);
-  }
+  const carScope = parseCarScope(optional("car-scope"));
   const previous = optional("previous-root");
   const maxDecompressed = optional("max-decompressed-size");
   const tempDir = env.RUNNER_TEMP ?? env.TMPDIR ?? "/tmp";
   const destinations = destinationSettings();
   return {
-    ...image != null ? { image } : {},
+    ...image != null ? { image, containerCli: containerCli(optional("container-cli"), env.PATH) } : {},
     ...imageFile != null ? { imageFile } : {},
     name: optional("name") ?? (parsedTags.path != null ? validateName(parsedTags.path, "tags") : void 0),
     tags: parsedTags.tags,
@@ -40771,7 +41607,7 @@ function getInputs(env = process.env) {
     ...previous != null ? { previousRoot: parseCid(previous, "previous-root") } : {},
     gateways: list(getInput("gateways")).map((g) => validateGatewayUrl(maskUrlCredentials(g))),
     previousCars: list(getInput("previous-car")),
-    carPath: optional("car-path") ?? join4(tempDir, "ipcr", "registry.car"),
+    carPath: optional("car-path") ?? join6(tempDir, "ipcr", "registry.car"),
     carScope,
     revision: optional("revision") ?? env.GITHUB_SHA,
     summary: boolean("summary", true),
@@ -40783,37 +41619,64 @@ function getInputs(env = process.env) {
 
 // src/action/outputs.ts
 function setOutputs(result, gateways) {
-  const pull = pullCommand(result);
-  const url = gatewayUrl(result, gateways);
+  const pull = pullCommandFor(result);
+  const url = gatewayUrlFor(result, gateways);
   setOutput("root-cid", result.rootCid);
   setOutput("image-cid", result.imageCid);
   setOutput("digest", result.digest);
+  setOutput("imageid", result.imageId);
   setOutput("car-path", result.car.path);
   setOutput("pull-command", pull);
   setOutput("gateway-url", url);
   setOutput("ipns-name", result.names.find((n) => n.kind.endsWith("ipns"))?.name ?? "");
-  setOutput("metadata", JSON.stringify({ ...result, pullCommand: pull, gatewayUrl: url }));
+  setOutput("metadata", JSON.stringify({ ...result, stored: isStored(result), pullCommand: pull, gatewayUrl: url }));
 }
-function code4(text) {
-  return `<code>${htmlText(text)}</code>`;
+function code4(text2) {
+  return `<code>${htmlText(text2)}</code>`;
+}
+var sourceFormats = {
+  "docker-archive": "docker save archive",
+  "docker-oci-archive": "docker save archive (Docker 25+, OCI layout inside)",
+  "oci-layout": "OCI image layout"
+};
+function stored(d) {
+  return htmlText(describeDetails(d.details));
+}
+function carText(result) {
+  const { car } = result;
+  const what = car.scope === "full" ? "the whole registry" : result.previousRoot != null ? "only the blocks this publish added" : "the whole registry (a new one)";
+  return `${car.path}: ${what}, ${car.blocks} blocks, ${formatBytes(car.bytes)}`;
 }
 async function writeSummary(result, gateways) {
-  const text = htmlText;
-  const rows = result.tags.map((t) => [text(`${result.name}:${t.tag}`), code4(t.cid)]);
-  await summary.addHeading(`Published ${text(result.name)} to IPFS`, 3).addTable([
+  const text2 = htmlText;
+  const rows = result.tags.map((t) => [text2(`${result.name}:${t.tag}`), code4(t.cid)]);
+  const partial = result.car.scope === "new" && result.reusedBlobs > 0;
+  const where = isStored(result) ? result.destinations.map((d) => [text2(`Stored in ${d.label}`), stored(d)]) : [["Stored in", text2("nothing yet: the content is only in the CAR")]];
+  const summary2 = summary.addHeading(`Published ${text2(result.name)} to IPFS`, 3);
+  if (!isStored(result)) {
+    summary2.addRaw(`<p>${text2(`Nothing stored this root: the content is only in the CAR at ${result.car.path}${partial ? `, and ${result.reusedBlobs} blobs it shares with the previous root are in that root's CAR or node` : ""}. No IPFS node or gateway has it until the CAR is imported into a node (ipfs dag import) or uploaded to a pinning service; keep it (actions/cache or upload-artifact) to update the registry in the next run (previous-car).`)}</p>`, true);
+  }
+  summary2.addTable([
     [{ data: "What", header: true }, { data: "Value", header: true }],
     ["Registry root", code4(result.rootCid)],
     ...rows,
-    ...result.description != null ? [["Description", text(result.description)]] : [],
+    ...result.description != null ? [["Description", text2(result.description)]] : [],
+    ["Image ID", code4(result.imageId)],
     ["Digest", code4(result.digest)],
-    ["Platforms", text(result.platforms.join(", "))],
-    ["Image size", text(formatBytes(result.size))],
-    ["Source format", text(result.sourceFormat)],
-    ["CAR", text(`${result.car.path} (${result.car.scope}: ${result.car.blocks} blocks, ${formatBytes(result.car.bytes)})`)],
-    ...result.previousRoot != null ? [["Previous root", code4(result.previousRoot)], ["Blobs already in the previous root", text(String(result.reusedBlobs))]] : [],
-    ...result.destinations.map((d) => [text(`Stored in ${d.label}`), text(Object.entries(d.details).map(([k, v]) => `${k}: ${String(v)}`).join(", "))]),
-    ...result.names.map((n) => [text(n.label), `${code4(`/ipns/${n.name}`)} \u2192 ${code4(n.value)}`])
-  ]).addHeading("Pull", 4).addCodeBlock(text(pullCommand(result)), "sh").addLink("Open the tag folder on a gateway", text(gatewayUrl(result, gateways))).write();
+    ["Platforms", text2(result.platforms.join(", "))],
+    ["Image size", text2(formatBytes(result.size))],
+    ["Read from", text2(sourceFormats[result.sourceFormat] ?? result.sourceFormat)],
+    ["CAR", text2(carText(result))],
+    ...result.previousRoot != null ? [["Previous root", code4(result.previousRoot)], ["Blobs reused from the previous root", text2(String(result.reusedBlobs))]] : [],
+    ...where,
+    ...result.names.map((n) => [text2(n.label), `${code4(`/ipns/${n.name}`)} \u2192 ${code4(n.value)}`])
+  ]).addHeading("Pull", 4).addCodeBlock(text2(pullCommandFor(result)), "sh");
+  if (isStored(result)) {
+    summary2.addLink("Open the tag folder on a gateway", text2(gatewayUrl(result, gateways)));
+  } else {
+    summary2.addRaw(`<p>${text2("Gateway link: not available yet (no node holds this root).")}</p>`, true);
+  }
+  await summary2.write();
 }
 
 // src/action/main.ts
@@ -40829,8 +41692,8 @@ var runCommand = async (command, args, options) => {
     onStart: (name4, list2) => {
       logger.info(`[command]${name4} ${list2.join(" ")}`);
     },
-    onStderr: (text) => {
-      const lines = (pending + text).split(/\r?\n/);
+    onStderr: (text2) => {
+      const lines = (pending + text2).split(/\r?\n/);
       pending = lines.pop() ?? "";
       for (const line of lines) if (line !== "") logger.info(line);
     }
@@ -40853,17 +41716,18 @@ async function run({ signal } = {}) {
       if (carDir != null) registerTemporary(carDir);
       result = await runPipeline({
         ...providers,
-        image: inputs.image != null ? { kind: "docker", ref: inputs.image, run: runCommand } : { kind: "file", path: inputs.imageFile },
+        image: inputs.imageFile != null ? { kind: "file", path: inputs.imageFile, ...inputs.image != null ? { ref: inputs.image } : {} } : { kind: "docker", ref: inputs.image, run: runCommand, command: inputs.containerCli },
         name: inputs.name,
         tags: inputs.tags,
         description: inputs.description,
-        previousRoot: inputs.previousRoot ?? null,
+        previousRoot: resolvePreviousRoot(inputs.previousRoot, sources),
         sources,
         carPath: inputs.carPath,
         carScope: inputs.carScope,
         tempDir: inputs.tempDir,
         maxDecompressedSize: inputs.maxDecompressedSize,
         revision: inputs.revision,
+        now: sourceDateEpoch(process.env.SOURCE_DATE_EPOCH),
         logger,
         signal
       });
@@ -40879,7 +41743,7 @@ async function run({ signal } = {}) {
     info(`Registry root: ${result.rootCid}`);
   } catch (caught) {
     const err = signal?.aborted === true ? signal.reason : caught;
-    setFailed(logLine(redact(err instanceof Error ? err.message : String(err))));
+    setFailed(logLine(redact(describeError(err, (key) => `Input '${key}'`, actionName))));
   }
 }
 

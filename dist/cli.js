@@ -870,7 +870,7 @@ var require_errors = __commonJS({
 // node_modules/streamx/index.js
 var require_streamx = __commonJS({
   "node_modules/streamx/index.js"(exports, module) {
-    var { EventEmitter } = require_default();
+    var { EventEmitter: EventEmitter2 } = require_default();
     var FIFO = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
     var StreamError = require_errors();
@@ -1411,7 +1411,7 @@ var require_streamx = __commonJS({
         }
       }
     }
-    var Stream = class extends EventEmitter {
+    var Stream = class extends EventEmitter2 {
       constructor(opts) {
         super();
         this._duplexState = 0;
@@ -2151,11 +2151,11 @@ var require_headers = __commonJS({
     function decodeStr(val, offset, length3, encoding) {
       return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length3)), encoding);
     }
-    function addLength(str) {
-      const len = b4a.byteLength(str);
+    function addLength(str2) {
+      const len = b4a.byteLength(str2);
       let digits = Math.floor(Math.log(len) / Math.log(10)) + 1;
       if (len + digits >= Math.pow(10, digits)) digits++;
-      return len + digits + str;
+      return len + digits + str2;
     }
   }
 });
@@ -2507,7 +2507,7 @@ var require_extract = __commonJS({
 // node_modules/tar-stream/constants.js
 var require_constants = __commonJS({
   "node_modules/tar-stream/constants.js"(exports, module) {
-    var constants2 = {
+    var constants3 = {
       // just for envs without fs
       S_IFMT: 61440,
       S_IFDIR: 16384,
@@ -2517,9 +2517,9 @@ var require_constants = __commonJS({
       S_IFLNK: 40960
     };
     try {
-      module.exports = __require("fs").constants || constants2;
+      module.exports = __require("fs").constants || constants3;
     } catch {
-      module.exports = constants2;
+      module.exports = constants3;
     }
   }
 });
@@ -2529,7 +2529,7 @@ var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports, module) {
     var { Readable: Readable4, Writable: Writable2, getStreamError } = require_streamx();
     var b4a = require_b4a();
-    var constants2 = require_constants();
+    var constants3 = require_constants();
     var headers = require_headers();
     var DMODE = 493;
     var FMODE = 420;
@@ -2732,16 +2732,16 @@ var require_pack = __commonJS({
       return new Pack(opts);
     };
     function modeToType(mode) {
-      switch (mode & constants2.S_IFMT) {
-        case constants2.S_IFBLK:
+      switch (mode & constants3.S_IFMT) {
+        case constants3.S_IFBLK:
           return "block-device";
-        case constants2.S_IFCHR:
+        case constants3.S_IFCHR:
           return "character-device";
-        case constants2.S_IFDIR:
+        case constants3.S_IFDIR:
           return "directory";
-        case constants2.S_IFIFO:
+        case constants3.S_IFIFO:
           return "fifo";
-        case constants2.S_IFLNK:
+        case constants3.S_IFLNK:
           return "symlink";
       }
       return "file";
@@ -2771,19 +2771,43 @@ import { rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
 
 // src/core/errors.ts
+function option(key) {
+  return { option: key };
+}
+function text(strings, ...values) {
+  const parts = [];
+  strings.forEach((s, i) => {
+    parts.push(s);
+    if (i < values.length) {
+      const value = values[i];
+      parts.push(typeof value === "object" && value != null && "option" in value ? value : String(value));
+    }
+  });
+  return parts;
+}
+function renderMessage(parts, name4 = (key) => `'${key}'`) {
+  return parts.map((p) => typeof p === "string" ? p : name4(p.option)).join("");
+}
 var IpcrError = class extends Error {
   code;
+  input;
+  reason;
   constructor(code5, message2, options) {
     super(message2, options);
     this.name = new.target.name;
     this.code = code5;
+    if (options?.input != null) this.input = options.input;
+    if (options?.reason != null) this.reason = options.reason;
   }
 };
+function inputMessage(input, reason) {
+  const parts = typeof reason === "string" ? [reason] : reason;
+  return [`Input '${input}': ${renderMessage(parts)}`, { input, reason: parts }];
+}
 var InputError = class extends IpcrError {
-  input;
-  constructor(input, message2, options) {
-    super("ERR_INPUT", `Input '${input}': ${message2}`, options);
-    this.input = input;
+  constructor(input, reason, options) {
+    const [message2, named] = inputMessage(input, reason);
+    super("ERR_INPUT", message2, { ...options, ...named });
   }
 };
 var ImageFormatError = class extends IpcrError {
@@ -2824,20 +2848,20 @@ function throwIfAborted(signal) {
 
 // src/core/interrupt.ts
 var temporary = /* @__PURE__ */ new Set();
-function registerTemporary(path) {
-  temporary.add(path);
+function registerTemporary(path2) {
+  temporary.add(path2);
 }
-function releaseTemporary(path) {
-  temporary.delete(path);
+function releaseTemporary(path2) {
+  temporary.delete(path2);
 }
-async function removeTemporary(path) {
-  await rm(path, { recursive: true, force: true });
-  temporary.delete(path);
+async function removeTemporary(path2) {
+  await rm(path2, { recursive: true, force: true });
+  temporary.delete(path2);
 }
 function removeTemporaryNow() {
-  for (const path of temporary) {
+  for (const path2 of temporary) {
     try {
-      rmSync(path, { recursive: true, force: true });
+      rmSync(path2, { recursive: true, force: true });
     } catch {
     }
   }
@@ -2875,10 +2899,3381 @@ function handleInterrupts(notify) {
 }
 
 // src/cli/main.ts
-import { mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir3, readFile as readFile3 } from "node:fs/promises";
+import { mkdir as mkdir5, mkdtemp as mkdtemp4, readdir as readdir3, readFile as readFile3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join8, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { join as join10, resolve } from "node:path";
+
+// node_modules/commander/lib/error.js
+var CommanderError = class extends Error {
+  /**
+   * Constructs the CommanderError class
+   * @param {number} exitCode suggested exit code which could be used with process.exit
+   * @param {string} code an id string representing the error
+   * @param {string} message human-readable description of the error
+   */
+  constructor(exitCode, code5, message2) {
+    super(message2);
+    Error.captureStackTrace(this, this.constructor);
+    this.name = this.constructor.name;
+    this.code = code5;
+    this.exitCode = exitCode;
+    this.nestedError = void 0;
+  }
+};
+var InvalidArgumentError = class extends CommanderError {
+  /**
+   * Constructs the InvalidArgumentError class
+   * @param {string} [message] explanation of why argument is invalid
+   */
+  constructor(message2) {
+    super(1, "commander.invalidArgument", message2);
+    Error.captureStackTrace(this, this.constructor);
+    this.name = this.constructor.name;
+  }
+};
+
+// node_modules/commander/lib/argument.js
+var Argument = class {
+  /**
+   * Initialize a new command argument with the given name and description.
+   * The default is that the argument is required, and you can explicitly
+   * indicate this with <> around the name. Put [] around the name for an optional argument.
+   *
+   * @param {string} name
+   * @param {string} [description]
+   */
+  constructor(name4, description) {
+    this.description = description || "";
+    this.variadic = false;
+    this.parseArg = void 0;
+    this.defaultValue = void 0;
+    this.defaultValueDescription = void 0;
+    this.argChoices = void 0;
+    switch (name4[0]) {
+      case "<":
+        this.required = true;
+        this._name = name4.slice(1, -1);
+        break;
+      case "[":
+        this.required = false;
+        this._name = name4.slice(1, -1);
+        break;
+      default:
+        this.required = true;
+        this._name = name4;
+        break;
+    }
+    if (this._name.endsWith("...")) {
+      this.variadic = true;
+      this._name = this._name.slice(0, -3);
+    }
+  }
+  /**
+   * Return argument name.
+   *
+   * @return {string}
+   */
+  name() {
+    return this._name;
+  }
+  /**
+   * @package
+   */
+  _collectValue(value, previous) {
+    if (previous === this.defaultValue || !Array.isArray(previous)) {
+      return [value];
+    }
+    previous.push(value);
+    return previous;
+  }
+  /**
+   * Set the default value, and optionally supply the description to be displayed in the help.
+   *
+   * @param {*} value
+   * @param {string} [description]
+   * @return {Argument}
+   */
+  default(value, description) {
+    this.defaultValue = value;
+    this.defaultValueDescription = description;
+    return this;
+  }
+  /**
+   * Set the custom handler for processing CLI command arguments into argument values.
+   *
+   * @param {Function} [fn]
+   * @return {Argument}
+   */
+  argParser(fn) {
+    this.parseArg = fn;
+    return this;
+  }
+  /**
+   * Only allow argument value to be one of choices.
+   *
+   * @param {string[]} values
+   * @return {Argument}
+   */
+  choices(values) {
+    this.argChoices = values.slice();
+    this.parseArg = (arg, previous) => {
+      if (!this.argChoices.includes(arg)) {
+        throw new InvalidArgumentError(
+          `Allowed choices are ${this.argChoices.join(", ")}.`
+        );
+      }
+      if (this.variadic) {
+        return this._collectValue(arg, previous);
+      }
+      return arg;
+    };
+    return this;
+  }
+  /**
+   * Make argument required.
+   *
+   * @returns {Argument}
+   */
+  argRequired() {
+    this.required = true;
+    return this;
+  }
+  /**
+   * Make argument optional.
+   *
+   * @returns {Argument}
+   */
+  argOptional() {
+    this.required = false;
+    return this;
+  }
+};
+function humanReadableArgName(arg) {
+  const nameOutput = arg.name() + (arg.variadic === true ? "..." : "");
+  return arg.required ? "<" + nameOutput + ">" : "[" + nameOutput + "]";
+}
+
+// node_modules/commander/lib/command.js
+import { EventEmitter } from "node:events";
+import childProcess from "node:child_process";
+import path from "node:path";
+import fs from "node:fs";
+import process2 from "node:process";
+import { stripVTControlCharacters as stripVTControlCharacters2 } from "node:util";
+
+// node_modules/commander/lib/help.js
+import { stripVTControlCharacters } from "node:util";
+var Help = class {
+  constructor() {
+    this.helpWidth = void 0;
+    this.minWidthToWrap = 40;
+    this.sortSubcommands = false;
+    this.sortOptions = false;
+    this.showGlobalOptions = false;
+  }
+  /**
+   * prepareContext is called by Commander after applying overrides from `Command.configureHelp()`
+   * and just before calling `formatHelp()`.
+   *
+   * Commander just uses the helpWidth and the rest is provided for optional use by more complex subclasses.
+   *
+   * @param {{ error?: boolean, helpWidth?: number, outputHasColors?: boolean }} contextOptions
+   */
+  prepareContext(contextOptions) {
+    this.helpWidth = this.helpWidth ?? contextOptions.helpWidth ?? 80;
+  }
+  /**
+   * Get an array of the visible subcommands. Includes a placeholder for the implicit help command, if there is one.
+   *
+   * @param {Command} cmd
+   * @returns {Command[]}
+   */
+  visibleCommands(cmd) {
+    const visibleCommands = cmd.commands.filter((cmd2) => !cmd2._hidden);
+    const helpCommand = cmd._getHelpCommand();
+    if (helpCommand && !helpCommand._hidden) {
+      visibleCommands.push(helpCommand);
+    }
+    if (this.sortSubcommands) {
+      visibleCommands.sort((a, b) => {
+        return a.name().localeCompare(b.name());
+      });
+    }
+    return visibleCommands;
+  }
+  /**
+   * Compare options for sort.
+   *
+   * @param {Option} a
+   * @param {Option} b
+   * @returns {number}
+   */
+  compareOptions(a, b) {
+    const getSortKey = (option2) => {
+      return option2.short ? option2.short.replace(/^-/, "") : option2.long.replace(/^--/, "");
+    };
+    return getSortKey(a).localeCompare(getSortKey(b));
+  }
+  /**
+   * Get an array of the visible options. Includes a placeholder for the implicit help option, if there is one.
+   *
+   * @param {Command} cmd
+   * @returns {Option[]}
+   */
+  visibleOptions(cmd) {
+    const visibleOptions = cmd.options.filter((option2) => !option2.hidden);
+    const helpOption = cmd._getHelpOption();
+    if (helpOption && !helpOption.hidden) {
+      const removeShort = helpOption.short && cmd._findOption(helpOption.short);
+      const removeLong = helpOption.long && cmd._findOption(helpOption.long);
+      if (!removeShort && !removeLong) {
+        visibleOptions.push(helpOption);
+      } else if (helpOption.long && !removeLong) {
+        visibleOptions.push(
+          cmd.createOption(helpOption.long, helpOption.description).helpGroup(helpOption.helpGroupHeading)
+        );
+      } else if (helpOption.short && !removeShort) {
+        visibleOptions.push(
+          cmd.createOption(helpOption.short, helpOption.description).helpGroup(helpOption.helpGroupHeading)
+        );
+      }
+    }
+    if (this.sortOptions) {
+      visibleOptions.sort(this.compareOptions);
+    }
+    return visibleOptions;
+  }
+  /**
+   * Get an array of the visible global options. (Not including help.)
+   *
+   * @param {Command} cmd
+   * @returns {Option[]}
+   */
+  visibleGlobalOptions(cmd) {
+    if (!this.showGlobalOptions) return [];
+    const globalOptions = [];
+    for (let ancestorCmd = cmd.parent; ancestorCmd; ancestorCmd = ancestorCmd.parent) {
+      const visibleOptions = ancestorCmd.options.filter(
+        (option2) => !option2.hidden
+      );
+      globalOptions.push(...visibleOptions);
+    }
+    if (this.sortOptions) {
+      globalOptions.sort(this.compareOptions);
+    }
+    return globalOptions;
+  }
+  /**
+   * Get an array of the arguments if any have a description.
+   *
+   * @param {Command} cmd
+   * @returns {Argument[]}
+   */
+  visibleArguments(cmd) {
+    if (cmd._argsDescription) {
+      cmd.registeredArguments.forEach((argument) => {
+        argument.description = argument.description || cmd._argsDescription[argument.name()] || "";
+      });
+    }
+    if (cmd.registeredArguments.find((argument) => argument.description)) {
+      return cmd.registeredArguments;
+    }
+    return [];
+  }
+  /**
+   * Get the command term to show in the list of subcommands.
+   *
+   * @param {Command} cmd
+   * @returns {string}
+   */
+  subcommandTerm(cmd) {
+    const args = cmd.registeredArguments.map((arg) => humanReadableArgName(arg)).join(" ");
+    return cmd._name + (cmd._aliases[0] ? "|" + cmd._aliases[0] : "") + (cmd.options.length ? " [options]" : "") + // simplistic check for non-help option
+    (args ? " " + args : "");
+  }
+  /**
+   * Get the option term to show in the list of options.
+   *
+   * @param {Option} option
+   * @returns {string}
+   */
+  optionTerm(option2) {
+    return option2.flags;
+  }
+  /**
+   * Get the argument term to show in the list of arguments.
+   *
+   * @param {Argument} argument
+   * @returns {string}
+   */
+  argumentTerm(argument) {
+    return argument.name();
+  }
+  /**
+   * Get the longest command term length.
+   *
+   * @param {Command} cmd
+   * @param {Help} helper
+   * @returns {number}
+   */
+  longestSubcommandTermLength(cmd, helper) {
+    return helper.visibleCommands(cmd).reduce((max, command) => {
+      return Math.max(
+        max,
+        this.displayWidth(
+          helper.styleSubcommandTerm(helper.subcommandTerm(command))
+        )
+      );
+    }, 0);
+  }
+  /**
+   * Get the longest option term length.
+   *
+   * @param {Command} cmd
+   * @param {Help} helper
+   * @returns {number}
+   */
+  longestOptionTermLength(cmd, helper) {
+    return helper.visibleOptions(cmd).reduce((max, option2) => {
+      return Math.max(
+        max,
+        this.displayWidth(helper.styleOptionTerm(helper.optionTerm(option2)))
+      );
+    }, 0);
+  }
+  /**
+   * Get the longest global option term length.
+   *
+   * @param {Command} cmd
+   * @param {Help} helper
+   * @returns {number}
+   */
+  longestGlobalOptionTermLength(cmd, helper) {
+    return helper.visibleGlobalOptions(cmd).reduce((max, option2) => {
+      return Math.max(
+        max,
+        this.displayWidth(helper.styleOptionTerm(helper.optionTerm(option2)))
+      );
+    }, 0);
+  }
+  /**
+   * Get the longest argument term length.
+   *
+   * @param {Command} cmd
+   * @param {Help} helper
+   * @returns {number}
+   */
+  longestArgumentTermLength(cmd, helper) {
+    return helper.visibleArguments(cmd).reduce((max, argument) => {
+      return Math.max(
+        max,
+        this.displayWidth(
+          helper.styleArgumentTerm(helper.argumentTerm(argument))
+        )
+      );
+    }, 0);
+  }
+  /**
+   * Get the command usage to be displayed at the top of the built-in help.
+   *
+   * @param {Command} cmd
+   * @returns {string}
+   */
+  commandUsage(cmd) {
+    let cmdName = cmd._name;
+    if (cmd._aliases[0]) {
+      cmdName = cmdName + "|" + cmd._aliases[0];
+    }
+    let ancestorCmdNames = "";
+    for (let ancestorCmd = cmd.parent; ancestorCmd; ancestorCmd = ancestorCmd.parent) {
+      ancestorCmdNames = ancestorCmd.name() + " " + ancestorCmdNames;
+    }
+    return ancestorCmdNames + cmdName + " " + cmd.usage();
+  }
+  /**
+   * Get the description for the command.
+   *
+   * @param {Command} cmd
+   * @returns {string}
+   */
+  commandDescription(cmd) {
+    return cmd.description();
+  }
+  /**
+   * Get the subcommand summary to show in the list of subcommands.
+   * (Fallback to description for backwards compatibility.)
+   *
+   * @param {Command} cmd
+   * @returns {string}
+   */
+  subcommandDescription(cmd) {
+    return cmd.summary() || cmd.description();
+  }
+  /**
+   * Get the option description to show in the list of options.
+   *
+   * @param {Option} option
+   * @return {string}
+   */
+  optionDescription(option2) {
+    const extraInfo = [];
+    if (option2.argChoices) {
+      extraInfo.push(
+        // use stringify to match the display of the default value
+        `choices: ${option2.argChoices.map((choice) => JSON.stringify(choice)).join(", ")}`
+      );
+    }
+    if (option2.defaultValue !== void 0) {
+      const showDefault = option2.required || option2.optional || option2.isBoolean() && typeof option2.defaultValue === "boolean";
+      if (showDefault) {
+        extraInfo.push(
+          `default: ${option2.defaultValueDescription || JSON.stringify(option2.defaultValue)}`
+        );
+      }
+    }
+    if (option2.presetArg !== void 0 && option2.optional) {
+      extraInfo.push(`preset: ${JSON.stringify(option2.presetArg)}`);
+    }
+    if (option2.envVar !== void 0) {
+      extraInfo.push(`env: ${option2.envVar}`);
+    }
+    if (extraInfo.length > 0) {
+      const extraDescription = `(${extraInfo.join(", ")})`;
+      if (option2.description) {
+        return `${option2.description} ${extraDescription}`;
+      }
+      return extraDescription;
+    }
+    return option2.description;
+  }
+  /**
+   * Get the argument description to show in the list of arguments.
+   *
+   * @param {Argument} argument
+   * @return {string}
+   */
+  argumentDescription(argument) {
+    const extraInfo = [];
+    if (argument.argChoices) {
+      extraInfo.push(
+        // use stringify to match the display of the default value
+        `choices: ${argument.argChoices.map((choice) => JSON.stringify(choice)).join(", ")}`
+      );
+    }
+    if (argument.defaultValue !== void 0) {
+      extraInfo.push(
+        `default: ${argument.defaultValueDescription || JSON.stringify(argument.defaultValue)}`
+      );
+    }
+    if (extraInfo.length > 0) {
+      const extraDescription = `(${extraInfo.join(", ")})`;
+      if (argument.description) {
+        return `${argument.description} ${extraDescription}`;
+      }
+      return extraDescription;
+    }
+    return argument.description;
+  }
+  /**
+   * Format a list of items, given a heading and an array of formatted items.
+   *
+   * @param {string} heading
+   * @param {string[]} items
+   * @param {Help} helper
+   * @returns string[]
+   */
+  formatItemList(heading, items, helper) {
+    if (items.length === 0) return [];
+    return [helper.styleTitle(heading), ...items, ""];
+  }
+  /**
+   * Group items by their help group heading.
+   *
+   * @param {Command[] | Option[]} unsortedItems
+   * @param {Command[] | Option[]} visibleItems
+   * @param {Function} getGroup
+   * @returns {Map<string, Command[] | Option[]>}
+   */
+  groupItems(unsortedItems, visibleItems, getGroup) {
+    const result = /* @__PURE__ */ new Map();
+    unsortedItems.forEach((item) => {
+      const group = getGroup(item);
+      if (!result.has(group)) result.set(group, []);
+    });
+    visibleItems.forEach((item) => {
+      const group = getGroup(item);
+      if (!result.has(group)) {
+        result.set(group, []);
+      }
+      result.get(group).push(item);
+    });
+    return result;
+  }
+  /**
+   * Generate the built-in help text.
+   *
+   * @param {Command} cmd
+   * @param {Help} helper
+   * @returns {string}
+   */
+  formatHelp(cmd, helper) {
+    const termWidth = helper.padWidth(cmd, helper);
+    const helpWidth = helper.helpWidth ?? 80;
+    function callFormatItem(term, description) {
+      return helper.formatItem(term, termWidth, description, helper);
+    }
+    let output = [
+      `${helper.styleTitle("Usage:")} ${helper.styleUsage(helper.commandUsage(cmd))}`,
+      ""
+    ];
+    const commandDescription = helper.commandDescription(cmd);
+    if (commandDescription.length > 0) {
+      output = output.concat([
+        helper.boxWrap(
+          helper.styleCommandDescription(commandDescription),
+          helpWidth
+        ),
+        ""
+      ]);
+    }
+    const argumentList = helper.visibleArguments(cmd).map((argument) => {
+      return callFormatItem(
+        helper.styleArgumentTerm(helper.argumentTerm(argument)),
+        helper.styleArgumentDescription(helper.argumentDescription(argument))
+      );
+    });
+    output = output.concat(
+      this.formatItemList("Arguments:", argumentList, helper)
+    );
+    const optionGroups = this.groupItems(
+      cmd.options,
+      helper.visibleOptions(cmd),
+      (option2) => option2.helpGroupHeading ?? "Options:"
+    );
+    optionGroups.forEach((options, group) => {
+      const optionList = options.map((option2) => {
+        return callFormatItem(
+          helper.styleOptionTerm(helper.optionTerm(option2)),
+          helper.styleOptionDescription(helper.optionDescription(option2))
+        );
+      });
+      output = output.concat(this.formatItemList(group, optionList, helper));
+    });
+    if (helper.showGlobalOptions) {
+      const globalOptionList = helper.visibleGlobalOptions(cmd).map((option2) => {
+        return callFormatItem(
+          helper.styleOptionTerm(helper.optionTerm(option2)),
+          helper.styleOptionDescription(helper.optionDescription(option2))
+        );
+      });
+      output = output.concat(
+        this.formatItemList("Global Options:", globalOptionList, helper)
+      );
+    }
+    const commandGroups = this.groupItems(
+      cmd.commands,
+      helper.visibleCommands(cmd),
+      (sub) => sub.helpGroup() || "Commands:"
+    );
+    commandGroups.forEach((commands, group) => {
+      const commandList = commands.map((sub) => {
+        return callFormatItem(
+          helper.styleSubcommandTerm(helper.subcommandTerm(sub)),
+          helper.styleSubcommandDescription(helper.subcommandDescription(sub))
+        );
+      });
+      output = output.concat(this.formatItemList(group, commandList, helper));
+    });
+    return output.join("\n");
+  }
+  /**
+   * Return display width of string, ignoring ANSI escape sequences. Used in padding and wrapping calculations.
+   *
+   * @param {string} str
+   * @returns {number}
+   */
+  displayWidth(str2) {
+    return stripVTControlCharacters(str2).length;
+  }
+  /**
+   * Style the title for displaying in the help. Called with 'Usage:', 'Options:', etc.
+   *
+   * @param {string} str
+   * @returns {string}
+   */
+  styleTitle(str2) {
+    return str2;
+  }
+  styleUsage(str2) {
+    return str2.split(" ").map((word) => {
+      if (word === "[options]") return this.styleOptionText(word);
+      if (word === "[command]") return this.styleSubcommandText(word);
+      if (word[0] === "[" || word[0] === "<")
+        return this.styleArgumentText(word);
+      return this.styleCommandText(word);
+    }).join(" ");
+  }
+  styleCommandDescription(str2) {
+    return this.styleDescriptionText(str2);
+  }
+  styleOptionDescription(str2) {
+    return this.styleDescriptionText(str2);
+  }
+  styleSubcommandDescription(str2) {
+    return this.styleDescriptionText(str2);
+  }
+  styleArgumentDescription(str2) {
+    return this.styleDescriptionText(str2);
+  }
+  styleDescriptionText(str2) {
+    return str2;
+  }
+  styleOptionTerm(str2) {
+    return this.styleOptionText(str2);
+  }
+  styleSubcommandTerm(str2) {
+    return str2.split(" ").map((word) => {
+      if (word === "[options]") return this.styleOptionText(word);
+      if (word[0] === "[" || word[0] === "<")
+        return this.styleArgumentText(word);
+      return this.styleSubcommandText(word);
+    }).join(" ");
+  }
+  styleArgumentTerm(str2) {
+    return this.styleArgumentText(str2);
+  }
+  styleOptionText(str2) {
+    return str2;
+  }
+  styleArgumentText(str2) {
+    return str2;
+  }
+  styleSubcommandText(str2) {
+    return str2;
+  }
+  styleCommandText(str2) {
+    return str2;
+  }
+  /**
+   * Calculate the pad width from the maximum term length.
+   *
+   * @param {Command} cmd
+   * @param {Help} helper
+   * @returns {number}
+   */
+  padWidth(cmd, helper) {
+    return Math.max(
+      helper.longestOptionTermLength(cmd, helper),
+      helper.longestGlobalOptionTermLength(cmd, helper),
+      helper.longestSubcommandTermLength(cmd, helper),
+      helper.longestArgumentTermLength(cmd, helper)
+    );
+  }
+  /**
+   * Detect manually wrapped and indented strings by checking for line break followed by whitespace.
+   *
+   * @param {string} str
+   * @returns {boolean}
+   */
+  preformatted(str2) {
+    return /\n[^\S\r\n]/.test(str2);
+  }
+  /**
+   * Format the "item", which consists of a term and description. Pad the term and wrap the description, indenting the following lines.
+   *
+   * So "TTT", 5, "DDD DDDD DD DDD" might be formatted for this.helpWidth=17 like so:
+   *   TTT  DDD DDDD
+   *        DD DDD
+   *
+   * @param {string} term
+   * @param {number} termWidth
+   * @param {string} description
+   * @param {Help} helper
+   * @returns {string}
+   */
+  formatItem(term, termWidth, description, helper) {
+    const itemIndent = 2;
+    const itemIndentStr = " ".repeat(itemIndent);
+    if (!description) return itemIndentStr + term;
+    const paddedTerm = term.padEnd(
+      termWidth + term.length - helper.displayWidth(term)
+    );
+    const spacerWidth = 2;
+    const helpWidth = this.helpWidth ?? 80;
+    const remainingWidth = helpWidth - termWidth - spacerWidth - itemIndent;
+    let formattedDescription;
+    if (remainingWidth < this.minWidthToWrap || helper.preformatted(description)) {
+      formattedDescription = description;
+    } else {
+      const wrappedDescription = helper.boxWrap(description, remainingWidth);
+      formattedDescription = wrappedDescription.replace(
+        /\n/g,
+        "\n" + " ".repeat(termWidth + spacerWidth)
+      );
+    }
+    return itemIndentStr + paddedTerm + " ".repeat(spacerWidth) + formattedDescription.replace(/\n/g, `
+${itemIndentStr}`);
+  }
+  /**
+   * Wrap a string at whitespace, preserving existing line breaks.
+   * Wrapping is skipped if the width is less than `minWidthToWrap`.
+   *
+   * @param {string} str
+   * @param {number} width
+   * @returns {string}
+   */
+  boxWrap(str2, width) {
+    if (width < this.minWidthToWrap) return str2;
+    const rawLines = str2.split(/\r\n|\n/);
+    const chunkPattern = /[\s]*[^\s]+/g;
+    const wrappedLines = [];
+    rawLines.forEach((line) => {
+      const chunks = line.match(chunkPattern);
+      if (chunks === null) {
+        wrappedLines.push("");
+        return;
+      }
+      let sumChunks = [chunks.shift()];
+      let sumWidth = this.displayWidth(sumChunks[0]);
+      chunks.forEach((chunk) => {
+        const visibleWidth = this.displayWidth(chunk);
+        if (sumWidth + visibleWidth <= width) {
+          sumChunks.push(chunk);
+          sumWidth += visibleWidth;
+          return;
+        }
+        wrappedLines.push(sumChunks.join(""));
+        const nextChunk = chunk.trimStart();
+        sumChunks = [nextChunk];
+        sumWidth = this.displayWidth(nextChunk);
+      });
+      wrappedLines.push(sumChunks.join(""));
+    });
+    return wrappedLines.join("\n");
+  }
+};
+
+// node_modules/commander/lib/option.js
+var Option = class {
+  /**
+   * Initialize a new `Option` with the given `flags` and `description`.
+   *
+   * @param {string} flags
+   * @param {string} [description]
+   */
+  constructor(flags, description) {
+    this.flags = flags;
+    this.description = description || "";
+    this.required = flags.includes("<");
+    this.optional = flags.includes("[");
+    this.variadic = new RegExp("\\p{ID_Continue}\\.\\.\\.[>\\]]$", "u").test(flags);
+    this.mandatory = false;
+    const optionFlags = splitOptionFlags(flags);
+    this.short = optionFlags.shortFlag;
+    this.long = optionFlags.longFlag;
+    this.negate = false;
+    if (this.long) {
+      this.negate = this.long.startsWith("--no-");
+    }
+    this.defaultValue = void 0;
+    this.defaultValueDescription = void 0;
+    this.presetArg = void 0;
+    this.envVar = void 0;
+    this.parseArg = void 0;
+    this.hidden = false;
+    this.argChoices = void 0;
+    this.conflictsWith = [];
+    this.implied = void 0;
+    this.helpGroupHeading = void 0;
+  }
+  /**
+   * Set the default value, and optionally supply the description to be displayed in the help.
+   *
+   * @param {*} value
+   * @param {string} [description]
+   * @return {Option}
+   */
+  default(value, description) {
+    this.defaultValue = value;
+    this.defaultValueDescription = description;
+    return this;
+  }
+  /**
+   * Preset to use when option used without option-argument, especially optional but also boolean and negated.
+   * The custom processing (parseArg) is called.
+   *
+   * @example
+   * new Option('--color').default('GREYSCALE').preset('RGB');
+   * new Option('--donate [amount]').preset('20').argParser(parseFloat);
+   *
+   * @param {*} arg
+   * @return {Option}
+   */
+  preset(arg) {
+    this.presetArg = arg;
+    return this;
+  }
+  /**
+   * Add option name(s) that conflict with this option.
+   * An error will be displayed if conflicting options are found during parsing.
+   *
+   * @example
+   * new Option('--rgb').conflicts('cmyk');
+   * new Option('--js').conflicts(['ts', 'jsx']);
+   *
+   * @param {(string | string[])} names
+   * @return {Option}
+   */
+  conflicts(names) {
+    this.conflictsWith = this.conflictsWith.concat(names);
+    return this;
+  }
+  /**
+   * Specify implied option values for when this option is set and the implied options are not.
+   *
+   * The custom processing (parseArg) is not called on the implied values.
+   *
+   * @example
+   * program
+   *   .addOption(new Option('--log', 'write logging information to file'))
+   *   .addOption(new Option('--trace', 'log extra details').implies({ log: 'trace.txt' }));
+   *
+   * @param {object} impliedOptionValues
+   * @return {Option}
+   */
+  implies(impliedOptionValues) {
+    let newImplied = impliedOptionValues;
+    if (typeof impliedOptionValues === "string") {
+      newImplied = { [impliedOptionValues]: true };
+    }
+    this.implied = Object.assign(this.implied || {}, newImplied);
+    return this;
+  }
+  /**
+   * Set environment variable to check for option value.
+   *
+   * An environment variable is only used if when processed the current option value is
+   * undefined, or the source of the current value is 'default' or 'config' or 'env'.
+   *
+   * @param {string} name
+   * @return {Option}
+   */
+  env(name4) {
+    this.envVar = name4;
+    return this;
+  }
+  /**
+   * Set the custom handler for processing CLI option arguments into option values.
+   *
+   * @param {Function} [fn]
+   * @return {Option}
+   */
+  argParser(fn) {
+    this.parseArg = fn;
+    return this;
+  }
+  /**
+   * Whether the option is mandatory and must have a value after parsing.
+   *
+   * @param {boolean} [mandatory=true]
+   * @return {Option}
+   */
+  makeOptionMandatory(mandatory = true) {
+    this.mandatory = !!mandatory;
+    return this;
+  }
+  /**
+   * Hide option in help.
+   *
+   * @param {boolean} [hide=true]
+   * @return {Option}
+   */
+  hideHelp(hide = true) {
+    this.hidden = !!hide;
+    return this;
+  }
+  /**
+   * @package
+   */
+  _collectValue(value, previous) {
+    if (previous === this.defaultValue || !Array.isArray(previous)) {
+      return [value];
+    }
+    previous.push(value);
+    return previous;
+  }
+  /**
+   * Only allow option value to be one of choices.
+   *
+   * @param {string[]} values
+   * @return {Option}
+   */
+  choices(values) {
+    this.argChoices = values.slice();
+    this.parseArg = (arg, previous) => {
+      if (!this.argChoices.includes(arg)) {
+        throw new InvalidArgumentError(
+          `Allowed choices are ${this.argChoices.join(", ")}.`
+        );
+      }
+      if (this.variadic) {
+        return this._collectValue(arg, previous);
+      }
+      return arg;
+    };
+    return this;
+  }
+  /**
+   * Return option name.
+   *
+   * @return {string}
+   */
+  name() {
+    if (this.long) {
+      return this.long.replace(/^--/, "");
+    }
+    return this.short.replace(/^-/, "");
+  }
+  /**
+   * Return option name, in a camelcase format that can be used
+   * as an object attribute key.
+   *
+   * @return {string}
+   */
+  attributeName() {
+    if (this.negate) {
+      return camelcase(this.name().replace(/^no-/, ""));
+    }
+    return camelcase(this.name());
+  }
+  /**
+   * Set the help group heading.
+   *
+   * @param {string} heading
+   * @return {Option}
+   */
+  helpGroup(heading) {
+    this.helpGroupHeading = heading;
+    return this;
+  }
+  /**
+   * Check if `arg` matches the short or long flag.
+   *
+   * @param {string} arg
+   * @return {boolean}
+   * @package
+   */
+  is(arg) {
+    return this.short === arg || this.long === arg;
+  }
+  /**
+   * Return whether a boolean option.
+   *
+   * Options are one of boolean, negated, required argument, or optional argument.
+   *
+   * @return {boolean}
+   * @package
+   */
+  isBoolean() {
+    return !this.required && !this.optional && !this.negate;
+  }
+};
+var DualOptions = class {
+  /**
+   * @param {Option[]} options
+   */
+  constructor(options) {
+    this.positiveOptions = /* @__PURE__ */ new Map();
+    this.negativeOptions = /* @__PURE__ */ new Map();
+    this.dualOptions = /* @__PURE__ */ new Set();
+    options.forEach((option2) => {
+      if (option2.negate) {
+        this.negativeOptions.set(option2.attributeName(), option2);
+      } else {
+        this.positiveOptions.set(option2.attributeName(), option2);
+      }
+    });
+    this.negativeOptions.forEach((value, key) => {
+      if (this.positiveOptions.has(key)) {
+        this.dualOptions.add(key);
+      }
+    });
+  }
+  /**
+   * Did the value come from the option, and not from possible matching dual option?
+   *
+   * @param {*} value
+   * @param {Option} option
+   * @returns {boolean}
+   */
+  valueFromOption(value, option2) {
+    const optionKey = option2.attributeName();
+    if (!this.dualOptions.has(optionKey)) return true;
+    const preset = this.negativeOptions.get(optionKey).presetArg;
+    const negativeValue = preset !== void 0 ? preset : false;
+    return option2.negate === (negativeValue === value);
+  }
+};
+function camelcase(str2) {
+  return str2.split("-").reduce((str3, word) => {
+    return str3 + word[0].toUpperCase() + word.slice(1);
+  });
+}
+function splitOptionFlags(flags) {
+  let shortFlag;
+  let longFlag;
+  const shortFlagExp = /^-[^-]$/;
+  const longFlagExp = /^--[^-]/;
+  const flagParts = flags.split(/[ |,]+/).concat("guard");
+  if (shortFlagExp.test(flagParts[0])) shortFlag = flagParts.shift();
+  if (longFlagExp.test(flagParts[0])) longFlag = flagParts.shift();
+  if (!shortFlag && shortFlagExp.test(flagParts[0]))
+    shortFlag = flagParts.shift();
+  if (!shortFlag && longFlagExp.test(flagParts[0])) {
+    shortFlag = longFlag;
+    longFlag = flagParts.shift();
+  }
+  if (flagParts[0].startsWith("-")) {
+    const unsupportedFlag = flagParts[0];
+    const baseError = `option creation failed due to '${unsupportedFlag}' in option flags '${flags}'`;
+    if (/^-[^-][^-]/.test(unsupportedFlag))
+      throw new Error(
+        `${baseError}
+- a short flag is a single dash and a single character
+  - either use a single dash and a single character (for a short flag)
+  - or use a double dash for a long option (and can have two, like '--ws, --workspace')`
+      );
+    if (shortFlagExp.test(unsupportedFlag))
+      throw new Error(`${baseError}
+- too many short flags`);
+    if (longFlagExp.test(unsupportedFlag))
+      throw new Error(`${baseError}
+- too many long flags`);
+    throw new Error(`${baseError}
+- unrecognised flag format`);
+  }
+  if (shortFlag === void 0 && longFlag === void 0)
+    throw new Error(
+      `option creation failed due to no flags found in '${flags}'.`
+    );
+  return { shortFlag, longFlag };
+}
+
+// node_modules/commander/lib/suggestSimilar.js
+var maxDistance = 3;
+function editDistance(a, b) {
+  if (Math.abs(a.length - b.length) > maxDistance)
+    return Math.max(a.length, b.length);
+  const d = [];
+  for (let i = 0; i <= a.length; i++) {
+    d[i] = [i];
+  }
+  for (let j = 0; j <= b.length; j++) {
+    d[0][j] = j;
+  }
+  for (let j = 1; j <= b.length; j++) {
+    for (let i = 1; i <= a.length; i++) {
+      let cost;
+      if (a[i - 1] === b[j - 1]) {
+        cost = 0;
+      } else {
+        cost = 1;
+      }
+      d[i][j] = Math.min(
+        d[i - 1][j] + 1,
+        // deletion
+        d[i][j - 1] + 1,
+        // insertion
+        d[i - 1][j - 1] + cost
+        // substitution
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
+}
+function suggestSimilar(word, candidates) {
+  if (!candidates || candidates.length === 0) return "";
+  candidates = Array.from(new Set(candidates));
+  const searchingOptions = word.startsWith("--");
+  if (searchingOptions) {
+    word = word.slice(2);
+    candidates = candidates.map((candidate) => candidate.slice(2));
+  }
+  let similar = [];
+  let bestDistance = maxDistance;
+  const minSimilarity = 0.4;
+  candidates.forEach((candidate) => {
+    if (candidate.length <= 1) return;
+    const distance = editDistance(word, candidate);
+    const length3 = Math.max(word.length, candidate.length);
+    const similarity = (length3 - distance) / length3;
+    if (similarity > minSimilarity) {
+      if (distance < bestDistance) {
+        bestDistance = distance;
+        similar = [candidate];
+      } else if (distance === bestDistance) {
+        similar.push(candidate);
+      }
+    }
+  });
+  similar.sort((a, b) => a.localeCompare(b));
+  if (searchingOptions) {
+    similar = similar.map((candidate) => `--${candidate}`);
+  }
+  if (similar.length > 1) {
+    return `
+(Did you mean one of ${similar.join(", ")}?)`;
+  }
+  if (similar.length === 1) {
+    return `
+(Did you mean ${similar[0]}?)`;
+  }
+  return "";
+}
+
+// node_modules/commander/lib/command.js
+var Command = class _Command extends EventEmitter {
+  /**
+   * Initialize a new `Command`.
+   *
+   * @param {string} [name]
+   */
+  constructor(name4) {
+    super();
+    this.commands = [];
+    this.options = [];
+    this.parent = null;
+    this._allowUnknownOption = false;
+    this._allowExcessArguments = false;
+    this.registeredArguments = [];
+    this._args = this.registeredArguments;
+    this.args = [];
+    this.rawArgs = [];
+    this.processedArgs = [];
+    this._scriptPath = null;
+    this._name = name4 || "";
+    this._optionValues = {};
+    this._optionValueSources = {};
+    this._storeOptionsAsProperties = false;
+    this._actionHandler = null;
+    this._executableHandler = false;
+    this._executableFile = null;
+    this._executableDir = null;
+    this._defaultCommandName = null;
+    this._exitCallback = null;
+    this._aliases = [];
+    this._combineFlagAndOptionalValue = true;
+    this._description = "";
+    this._summary = "";
+    this._argsDescription = void 0;
+    this._enablePositionalOptions = false;
+    this._passThroughOptions = false;
+    this._lifeCycleHooks = {};
+    this._showHelpAfterError = false;
+    this._showSuggestionAfterError = true;
+    this._savedState = null;
+    this._outputConfiguration = {
+      writeOut: (str2) => process2.stdout.write(str2),
+      writeErr: (str2) => process2.stderr.write(str2),
+      outputError: (str2, write2) => write2(str2),
+      getOutHelpWidth: () => process2.stdout.isTTY ? process2.stdout.columns : void 0,
+      getErrHelpWidth: () => process2.stderr.isTTY ? process2.stderr.columns : void 0,
+      getOutHasColors: () => useColor() ?? (process2.stdout.isTTY && process2.stdout.hasColors?.()),
+      getErrHasColors: () => useColor() ?? (process2.stderr.isTTY && process2.stderr.hasColors?.()),
+      stripColor: (str2) => stripVTControlCharacters2(str2)
+    };
+    this._hidden = false;
+    this._helpOption = void 0;
+    this._addImplicitHelpCommand = void 0;
+    this._helpCommand = void 0;
+    this._helpConfiguration = {};
+    this._helpGroupHeading = void 0;
+    this._defaultCommandGroup = void 0;
+    this._defaultOptionGroup = void 0;
+  }
+  /**
+   * Copy settings that are useful to have in common across root command and subcommands.
+   *
+   * (Used internally when adding a command using `.command()` so subcommands inherit parent settings.)
+   *
+   * @param {Command} sourceCommand
+   * @return {Command} `this` command for chaining
+   */
+  copyInheritedSettings(sourceCommand) {
+    this._outputConfiguration = sourceCommand._outputConfiguration;
+    this._helpOption = sourceCommand._helpOption;
+    this._helpCommand = sourceCommand._helpCommand;
+    this._helpConfiguration = sourceCommand._helpConfiguration;
+    this._exitCallback = sourceCommand._exitCallback;
+    this._storeOptionsAsProperties = sourceCommand._storeOptionsAsProperties;
+    this._combineFlagAndOptionalValue = sourceCommand._combineFlagAndOptionalValue;
+    this._allowExcessArguments = sourceCommand._allowExcessArguments;
+    this._enablePositionalOptions = sourceCommand._enablePositionalOptions;
+    this._showHelpAfterError = sourceCommand._showHelpAfterError;
+    this._showSuggestionAfterError = sourceCommand._showSuggestionAfterError;
+    return this;
+  }
+  /**
+   * @returns {Command[]}
+   * @private
+   */
+  _getCommandAndAncestors() {
+    const result = [];
+    for (let command = this; command; command = command.parent) {
+      result.push(command);
+    }
+    return result;
+  }
+  /**
+   * Define a command.
+   *
+   * There are two styles of command: pay attention to where to put the description.
+   *
+   * @example
+   * // Command implemented using action handler (description is supplied separately to `.command`)
+   * program
+   *   .command('clone <source> [destination]')
+   *   .description('clone a repository into a newly created directory')
+   *   .action((source, destination) => {
+   *     console.log('clone command called');
+   *   });
+   *
+   * // Command implemented using separate executable file (description is second parameter to `.command`)
+   * program
+   *   .command('start <service>', 'start named service')
+   *   .command('stop [service]', 'stop named service, or all if no name supplied');
+   *
+   * @param {string} nameAndArgs - command name and arguments, args are `<required>` or `[optional]` and last may also be `variadic...`
+   * @param {(object | string)} [actionOptsOrExecDesc] - configuration options (for action), or description (for executable)
+   * @param {object} [execOpts] - configuration options (for executable)
+   * @return {Command} returns new command for action handler, or `this` for executable command
+   */
+  command(nameAndArgs, actionOptsOrExecDesc, execOpts) {
+    let desc = actionOptsOrExecDesc;
+    let opts = execOpts;
+    if (typeof desc === "object" && desc !== null) {
+      opts = desc;
+      desc = null;
+    }
+    opts = opts || {};
+    const [, name4, args] = nameAndArgs.match(/([^ ]+) *(.*)/);
+    const cmd = this.createCommand(name4);
+    if (desc) {
+      cmd.description(desc);
+      cmd._executableHandler = true;
+    }
+    if (opts.isDefault) this._defaultCommandName = cmd._name;
+    cmd._hidden = !!(opts.noHelp || opts.hidden);
+    cmd._executableFile = opts.executableFile || null;
+    if (args) cmd.arguments(args);
+    this._registerCommand(cmd);
+    cmd.parent = this;
+    cmd.copyInheritedSettings(this);
+    if (desc) return this;
+    return cmd;
+  }
+  /**
+   * Factory routine to create a new unattached command.
+   *
+   * See .command() for creating an attached subcommand, which uses this routine to
+   * create the command. You can override createCommand to customise subcommands.
+   *
+   * @param {string} [name]
+   * @return {Command} new command
+   */
+  createCommand(name4) {
+    return new _Command(name4);
+  }
+  /**
+   * You can customise the help with a subclass of Help by overriding createHelp,
+   * or by overriding Help properties using configureHelp().
+   *
+   * @return {Help}
+   */
+  createHelp() {
+    return Object.assign(new Help(), this.configureHelp());
+  }
+  /**
+   * You can customise the help by overriding Help properties using configureHelp(),
+   * or with a subclass of Help by overriding createHelp().
+   *
+   * @param {object} [configuration] - configuration options
+   * @return {(Command | object)} `this` command for chaining, or stored configuration
+   */
+  configureHelp(configuration) {
+    if (configuration === void 0) return this._helpConfiguration;
+    this._helpConfiguration = configuration;
+    return this;
+  }
+  /**
+   * The default output goes to stdout and stderr. You can customise this for special
+   * applications. You can also customise the display of errors by overriding outputError.
+   *
+   * The configuration properties are all functions:
+   *
+   *     // change how output being written, defaults to stdout and stderr
+   *     writeOut(str)
+   *     writeErr(str)
+   *     // change how output being written for errors, defaults to writeErr
+   *     outputError(str, write) // used for displaying errors and not used for displaying help
+   *     // specify width for wrapping help
+   *     getOutHelpWidth()
+   *     getErrHelpWidth()
+   *     // color support, currently only used with Help
+   *     getOutHasColors()
+   *     getErrHasColors()
+   *     stripColor() // used to remove ANSI escape codes if output does not have colors
+   *
+   * @param {object} [configuration] - configuration options
+   * @return {(Command | object)} `this` command for chaining, or stored configuration
+   */
+  configureOutput(configuration) {
+    if (configuration === void 0) return this._outputConfiguration;
+    this._outputConfiguration = {
+      ...this._outputConfiguration,
+      ...configuration
+    };
+    return this;
+  }
+  /**
+   * Display the help or a custom message after an error occurs.
+   *
+   * @param {(boolean|string)} [displayHelp]
+   * @return {Command} `this` command for chaining
+   */
+  showHelpAfterError(displayHelp = true) {
+    if (typeof displayHelp !== "string") displayHelp = !!displayHelp;
+    this._showHelpAfterError = displayHelp;
+    return this;
+  }
+  /**
+   * Display suggestion of similar commands for unknown commands, or options for unknown options.
+   *
+   * @param {boolean} [displaySuggestion]
+   * @return {Command} `this` command for chaining
+   */
+  showSuggestionAfterError(displaySuggestion = true) {
+    this._showSuggestionAfterError = !!displaySuggestion;
+    return this;
+  }
+  /**
+   * Add a prepared subcommand.
+   *
+   * See .command() for creating an attached subcommand which inherits settings from its parent.
+   *
+   * @param {Command} cmd - new subcommand
+   * @param {object} [opts] - configuration options
+   * @return {Command} `this` command for chaining
+   */
+  addCommand(cmd, opts) {
+    if (!cmd._name) {
+      throw new Error(`Command passed to .addCommand() must have a name
+- specify the name in Command constructor or using .name()`);
+    }
+    opts = opts || {};
+    if (opts.isDefault) this._defaultCommandName = cmd._name;
+    if (opts.noHelp || opts.hidden) cmd._hidden = true;
+    this._registerCommand(cmd);
+    cmd.parent = this;
+    cmd._checkForBrokenPassThrough();
+    return this;
+  }
+  /**
+   * Factory routine to create a new unattached argument.
+   *
+   * See .argument() for creating an attached argument, which uses this routine to
+   * create the argument. You can override createArgument to return a custom argument.
+   *
+   * @param {string} name
+   * @param {string} [description]
+   * @return {Argument} new argument
+   */
+  createArgument(name4, description) {
+    return new Argument(name4, description);
+  }
+  /**
+   * Define argument syntax for command.
+   *
+   * The default is that the argument is required, and you can explicitly
+   * indicate this with <> around the name. Put [] around the name for an optional argument.
+   *
+   * @example
+   * program.argument('<input-file>');
+   * program.argument('[output-file]');
+   *
+   * @param {string} name
+   * @param {string} [description]
+   * @param {(Function|*)} [parseArg] - custom argument processing function or default value
+   * @param {*} [defaultValue]
+   * @return {Command} `this` command for chaining
+   */
+  argument(name4, description, parseArg, defaultValue) {
+    const argument = this.createArgument(name4, description);
+    if (typeof parseArg === "function") {
+      argument.default(defaultValue).argParser(parseArg);
+    } else {
+      argument.default(parseArg);
+    }
+    this.addArgument(argument);
+    return this;
+  }
+  /**
+   * Define argument syntax for command, adding multiple at once (without descriptions).
+   *
+   * See also .argument().
+   *
+   * @example
+   * program.arguments('<cmd> [env]');
+   *
+   * @param {string} names
+   * @return {Command} `this` command for chaining
+   */
+  arguments(names) {
+    names.trim().split(/ +/).forEach((detail) => {
+      this.argument(detail);
+    });
+    return this;
+  }
+  /**
+   * Define argument syntax for command, adding a prepared argument.
+   *
+   * @param {Argument} argument
+   * @return {Command} `this` command for chaining
+   */
+  addArgument(argument) {
+    const previousArgument = this.registeredArguments.slice(-1)[0];
+    if (previousArgument?.variadic) {
+      throw new Error(
+        `only the last argument can be variadic '${previousArgument.name()}'`
+      );
+    }
+    if (argument.required && argument.defaultValue !== void 0 && argument.parseArg === void 0) {
+      throw new Error(
+        `a default value for a required argument is never used: '${argument.name()}'`
+      );
+    }
+    this.registeredArguments.push(argument);
+    return this;
+  }
+  /**
+   * Customise or override default help command. By default a help command is automatically added if your command has subcommands.
+   *
+   * @example
+   *    program.helpCommand('help [cmd]');
+   *    program.helpCommand('help [cmd]', 'show help');
+   *    program.helpCommand(false); // suppress default help command
+   *    program.helpCommand(true); // add help command even if no subcommands
+   *
+   * @param {string|boolean} enableOrNameAndArgs - enable with custom name and/or arguments, or boolean to override whether added
+   * @param {string} [description] - custom description
+   * @return {Command} `this` command for chaining
+   */
+  helpCommand(enableOrNameAndArgs, description) {
+    if (typeof enableOrNameAndArgs === "boolean") {
+      this._addImplicitHelpCommand = enableOrNameAndArgs;
+      if (enableOrNameAndArgs && this._defaultCommandGroup) {
+        this._initCommandGroup(this._getHelpCommand());
+      }
+      return this;
+    }
+    const nameAndArgs = enableOrNameAndArgs ?? "help [command]";
+    const [, helpName, helpArgs] = nameAndArgs.match(/([^ ]+) *(.*)/);
+    const helpDescription = description ?? "display help for command";
+    const helpCommand = this.createCommand(helpName);
+    helpCommand.helpOption(false);
+    if (helpArgs) helpCommand.arguments(helpArgs);
+    if (helpDescription) helpCommand.description(helpDescription);
+    this._addImplicitHelpCommand = true;
+    this._helpCommand = helpCommand;
+    if (enableOrNameAndArgs || description) this._initCommandGroup(helpCommand);
+    return this;
+  }
+  /**
+   * Add prepared custom help command.
+   *
+   * @param {(Command|string|boolean)} helpCommand - custom help command, or deprecated enableOrNameAndArgs as for `.helpCommand()`
+   * @param {string} [deprecatedDescription] - deprecated custom description used with custom name only
+   * @return {Command} `this` command for chaining
+   */
+  addHelpCommand(helpCommand, deprecatedDescription) {
+    if (typeof helpCommand !== "object") {
+      this.helpCommand(helpCommand, deprecatedDescription);
+      return this;
+    }
+    this._addImplicitHelpCommand = true;
+    this._helpCommand = helpCommand;
+    this._initCommandGroup(helpCommand);
+    return this;
+  }
+  /**
+   * Lazy create help command.
+   *
+   * @return {(Command|null)}
+   * @package
+   */
+  _getHelpCommand() {
+    const hasImplicitHelpCommand = this._addImplicitHelpCommand ?? (this.commands.length && !this._actionHandler && !this._findCommand("help"));
+    if (hasImplicitHelpCommand) {
+      if (this._helpCommand === void 0) {
+        this.helpCommand(void 0, void 0);
+      }
+      return this._helpCommand;
+    }
+    return null;
+  }
+  /**
+   * Add hook for life cycle event.
+   *
+   * @param {string} event
+   * @param {Function} listener
+   * @return {Command} `this` command for chaining
+   */
+  hook(event, listener) {
+    const allowedValues = ["preSubcommand", "preAction", "postAction"];
+    if (!allowedValues.includes(event)) {
+      throw new Error(`Unexpected value for event passed to hook : '${event}'.
+Expecting one of '${allowedValues.join("', '")}'`);
+    }
+    if (this._lifeCycleHooks[event]) {
+      this._lifeCycleHooks[event].push(listener);
+    } else {
+      this._lifeCycleHooks[event] = [listener];
+    }
+    return this;
+  }
+  /**
+   * Register callback to use as replacement for calling process.exit.
+   *
+   * @param {Function} [fn] optional callback which will be passed a CommanderError, defaults to throwing
+   * @return {Command} `this` command for chaining
+   */
+  exitOverride(fn) {
+    if (fn) {
+      this._exitCallback = fn;
+    } else {
+      this._exitCallback = (err) => {
+        if (err.code !== "commander.executeSubCommandAsync") {
+          throw err;
+        } else {
+        }
+      };
+    }
+    return this;
+  }
+  /**
+   * Call process.exit, and _exitCallback if defined.
+   *
+   * @param {number} exitCode exit code for using with process.exit
+   * @param {string} code an id string representing the error
+   * @param {string} message human-readable description of the error
+   * @return never
+   * @private
+   */
+  _exit(exitCode, code5, message2) {
+    if (this._exitCallback) {
+      this._exitCallback(new CommanderError(exitCode, code5, message2));
+    }
+    process2.exit(exitCode);
+  }
+  /**
+   * Register callback `fn` for the command.
+   *
+   * @example
+   * program
+   *   .command('serve')
+   *   .description('start service')
+   *   .action(function() {
+   *      // do work here
+   *   });
+   *
+   * @param {Function} fn
+   * @return {Command} `this` command for chaining
+   */
+  action(fn) {
+    const listener = (args) => {
+      const expectedArgsCount = this.registeredArguments.length;
+      const actionArgs = args.slice(0, expectedArgsCount);
+      if (this._storeOptionsAsProperties) {
+        actionArgs[expectedArgsCount] = this;
+      } else {
+        actionArgs[expectedArgsCount] = this.opts();
+      }
+      actionArgs.push(this);
+      return fn.apply(this, actionArgs);
+    };
+    this._actionHandler = listener;
+    return this;
+  }
+  /**
+   * Factory routine to create a new unattached option.
+   *
+   * See .option() for creating an attached option, which uses this routine to
+   * create the option. You can override createOption to return a custom option.
+   *
+   * @param {string} flags
+   * @param {string} [description]
+   * @return {Option} new option
+   */
+  createOption(flags, description) {
+    return new Option(flags, description);
+  }
+  /**
+   * Wrap parseArgs to catch 'commander.invalidArgument'.
+   *
+   * @param {(Option | Argument)} target
+   * @param {string} value
+   * @param {*} previous
+   * @param {string} invalidArgumentMessage
+   * @private
+   */
+  _callParseArg(target, value, previous, invalidArgumentMessage) {
+    try {
+      return target.parseArg(value, previous);
+    } catch (err) {
+      if (err.code === "commander.invalidArgument") {
+        const message2 = `${invalidArgumentMessage} ${err.message}`;
+        this.error(message2, { exitCode: err.exitCode, code: err.code });
+      }
+      throw err;
+    }
+  }
+  /**
+   * Check for option flag conflicts.
+   * Register option if no conflicts found, or throw on conflict.
+   *
+   * @param {Option} option
+   * @private
+   */
+  _registerOption(option2) {
+    const matchingOption = option2.short && this._findOption(option2.short) || option2.long && this._findOption(option2.long);
+    if (matchingOption) {
+      const matchingFlag = option2.long && this._findOption(option2.long) ? option2.long : option2.short;
+      throw new Error(`Cannot add option '${option2.flags}'${this._name && ` to command '${this._name}'`} due to conflicting flag '${matchingFlag}'
+-  already used by option '${matchingOption.flags}'`);
+    }
+    this._initOptionGroup(option2);
+    this.options.push(option2);
+  }
+  /**
+   * Check for command name and alias conflicts with existing commands.
+   * Register command if no conflicts found, or throw on conflict.
+   *
+   * @param {Command} command
+   * @private
+   */
+  _registerCommand(command) {
+    const knownBy = (cmd) => {
+      return [cmd.name()].concat(cmd.aliases());
+    };
+    const alreadyUsed = knownBy(command).find(
+      (name4) => this._findCommand(name4)
+    );
+    if (alreadyUsed) {
+      const existingCmd = knownBy(this._findCommand(alreadyUsed)).join("|");
+      const newCmd = knownBy(command).join("|");
+      throw new Error(
+        `cannot add command '${newCmd}' as already have command '${existingCmd}'`
+      );
+    }
+    this._initCommandGroup(command);
+    this.commands.push(command);
+  }
+  /**
+   * Add an option.
+   *
+   * @param {Option} option
+   * @return {Command} `this` command for chaining
+   */
+  addOption(option2) {
+    this._registerOption(option2);
+    const oname = option2.name();
+    const name4 = option2.attributeName();
+    if (option2.defaultValue !== void 0) {
+      this.setOptionValueWithSource(name4, option2.defaultValue, "default");
+    }
+    const handleOptionValue = (val, invalidValueMessage, valueSource) => {
+      if (val == null && option2.presetArg !== void 0) {
+        val = option2.presetArg;
+      }
+      const oldValue = this.getOptionValue(name4);
+      if (val !== null && option2.parseArg) {
+        val = this._callParseArg(option2, val, oldValue, invalidValueMessage);
+      } else if (val !== null && option2.variadic) {
+        val = option2._collectValue(val, oldValue);
+      }
+      if (val == null) {
+        if (option2.negate) {
+          val = false;
+        } else if (option2.isBoolean() || option2.optional) {
+          val = true;
+        } else {
+          val = "";
+        }
+      }
+      this.setOptionValueWithSource(name4, val, valueSource);
+    };
+    this.on("option:" + oname, (val) => {
+      const invalidValueMessage = `error: option '${option2.flags}' argument '${val}' is invalid.`;
+      handleOptionValue(val, invalidValueMessage, "cli");
+    });
+    if (option2.envVar) {
+      this.on("optionEnv:" + oname, (val) => {
+        const invalidValueMessage = `error: option '${option2.flags}' value '${val}' from env '${option2.envVar}' is invalid.`;
+        handleOptionValue(val, invalidValueMessage, "env");
+      });
+    }
+    return this;
+  }
+  /**
+   * Internal implementation shared by .option() and .requiredOption()
+   *
+   * @return {Command} `this` command for chaining
+   * @private
+   */
+  _optionEx(config, flags, description, fn, defaultValue) {
+    if (typeof flags === "object" && flags instanceof Option) {
+      throw new Error(
+        "To add an Option object use addOption() instead of option() or requiredOption()"
+      );
+    }
+    const option2 = this.createOption(flags, description);
+    option2.makeOptionMandatory(!!config.mandatory);
+    if (typeof fn === "function") {
+      option2.default(defaultValue).argParser(fn);
+    } else if (fn instanceof RegExp) {
+      const regex = fn;
+      fn = (val, def) => {
+        const m = regex.exec(val);
+        return m ? m[0] : def;
+      };
+      option2.default(defaultValue).argParser(fn);
+    } else {
+      option2.default(fn);
+    }
+    return this.addOption(option2);
+  }
+  /**
+   * Define option with `flags`, `description`, and optional argument parsing function or `defaultValue` or both.
+   *
+   * The `flags` string contains the short and/or long flags, separated by comma, a pipe or space. A required
+   * option-argument is indicated by `<>` and an optional option-argument by `[]`.
+   *
+   * See the README for more details, and see also addOption() and requiredOption().
+   *
+   * @example
+   * program
+   *     .option('-p, --pepper', 'add pepper')
+   *     .option('--pt, --pizza-type <TYPE>', 'type of pizza') // required option-argument
+   *     .option('-c, --cheese [CHEESE]', 'add extra cheese', 'mozzarella') // optional option-argument with default
+   *     .option('-t, --tip <VALUE>', 'add tip to purchase cost', parseFloat) // custom parse function
+   *
+   * @param {string} flags
+   * @param {string} [description]
+   * @param {(Function|*)} [parseArg] - custom option processing function or default value
+   * @param {*} [defaultValue]
+   * @return {Command} `this` command for chaining
+   */
+  option(flags, description, parseArg, defaultValue) {
+    return this._optionEx({}, flags, description, parseArg, defaultValue);
+  }
+  /**
+   * Add a required option which must have a value after parsing. This usually means
+   * the option must be specified on the command line. (Otherwise the same as .option().)
+   *
+   * The `flags` string contains the short and/or long flags, separated by comma, a pipe or space.
+   *
+   * @param {string} flags
+   * @param {string} [description]
+   * @param {(Function|*)} [parseArg] - custom option processing function or default value
+   * @param {*} [defaultValue]
+   * @return {Command} `this` command for chaining
+   */
+  requiredOption(flags, description, parseArg, defaultValue) {
+    return this._optionEx(
+      { mandatory: true },
+      flags,
+      description,
+      parseArg,
+      defaultValue
+    );
+  }
+  /**
+   * Alter parsing of short flags with optional values.
+   *
+   * @example
+   * // for `.option('-f,--flag [value]'):
+   * program.combineFlagAndOptionalValue(true);  // `-f80` is treated like `--flag=80`, this is the default behaviour
+   * program.combineFlagAndOptionalValue(false) // `-fb` is treated like `-f -b`
+   *
+   * @param {boolean} [combine] - if `true` or omitted, an optional value can be specified directly after the flag.
+   * @return {Command} `this` command for chaining
+   */
+  combineFlagAndOptionalValue(combine = true) {
+    this._combineFlagAndOptionalValue = !!combine;
+    return this;
+  }
+  /**
+   * Allow unknown options on the command line.
+   *
+   * @param {boolean} [allowUnknown] - if `true` or omitted, no error will be thrown for unknown options.
+   * @return {Command} `this` command for chaining
+   */
+  allowUnknownOption(allowUnknown = true) {
+    this._allowUnknownOption = !!allowUnknown;
+    return this;
+  }
+  /**
+   * Allow excess command-arguments on the command line. Pass false to make excess arguments an error.
+   *
+   * @param {boolean} [allowExcess] - if `true` or omitted, no error will be thrown for excess arguments.
+   * @return {Command} `this` command for chaining
+   */
+  allowExcessArguments(allowExcess = true) {
+    this._allowExcessArguments = !!allowExcess;
+    return this;
+  }
+  /**
+   * Enable positional options. Positional means global options are specified before subcommands which lets
+   * subcommands reuse the same option names, and also enables subcommands to turn on passThroughOptions.
+   * The default behaviour is non-positional and global options may appear anywhere on the command line.
+   *
+   * @param {boolean} [positional]
+   * @return {Command} `this` command for chaining
+   */
+  enablePositionalOptions(positional = true) {
+    this._enablePositionalOptions = !!positional;
+    return this;
+  }
+  /**
+   * Pass through options that come after command-arguments rather than treat them as command-options,
+   * so actual command-options come before command-arguments. Turning this on for a subcommand requires
+   * positional options to have been enabled on the program (parent commands).
+   * The default behaviour is non-positional and options may appear before or after command-arguments.
+   *
+   * @param {boolean} [passThrough] for unknown options.
+   * @return {Command} `this` command for chaining
+   */
+  passThroughOptions(passThrough = true) {
+    this._passThroughOptions = !!passThrough;
+    this._checkForBrokenPassThrough();
+    return this;
+  }
+  /**
+   * @private
+   */
+  _checkForBrokenPassThrough() {
+    if (this.parent && this._passThroughOptions && !this.parent._enablePositionalOptions) {
+      throw new Error(
+        `passThroughOptions cannot be used for '${this._name}' without turning on enablePositionalOptions for parent command(s)`
+      );
+    }
+  }
+  /**
+   * Whether to store option values as properties on command object,
+   * or store separately (specify false). In both cases the option values can be accessed using .opts().
+   *
+   * @param {boolean} [storeAsProperties=true]
+   * @return {Command} `this` command for chaining
+   */
+  storeOptionsAsProperties(storeAsProperties = true) {
+    if (this.options.length) {
+      throw new Error("call .storeOptionsAsProperties() before adding options");
+    }
+    if (Object.keys(this._optionValues).length) {
+      throw new Error(
+        "call .storeOptionsAsProperties() before setting option values"
+      );
+    }
+    this._storeOptionsAsProperties = !!storeAsProperties;
+    return this;
+  }
+  /**
+   * Retrieve option value.
+   *
+   * @param {string} key
+   * @return {object} value
+   */
+  getOptionValue(key) {
+    if (this._storeOptionsAsProperties) {
+      return this[key];
+    }
+    return this._optionValues[key];
+  }
+  /**
+   * Store option value.
+   *
+   * @param {string} key
+   * @param {object} value
+   * @return {Command} `this` command for chaining
+   */
+  setOptionValue(key, value) {
+    return this.setOptionValueWithSource(key, value, void 0);
+  }
+  /**
+   * Store option value and where the value came from.
+   *
+   * @param {string} key
+   * @param {object} value
+   * @param {string} source - expected values are default/config/env/cli/implied
+   * @return {Command} `this` command for chaining
+   */
+  setOptionValueWithSource(key, value, source) {
+    if (this._storeOptionsAsProperties) {
+      this[key] = value;
+    } else {
+      this._optionValues[key] = value;
+    }
+    this._optionValueSources[key] = source;
+    return this;
+  }
+  /**
+   * Get source of option value.
+   * Expected values are default | config | env | cli | implied
+   *
+   * @param {string} key
+   * @return {string}
+   */
+  getOptionValueSource(key) {
+    return this._optionValueSources[key];
+  }
+  /**
+   * Get source of option value. See also .optsWithGlobals().
+   * Expected values are default | config | env | cli | implied
+   *
+   * @param {string} key
+   * @return {string}
+   */
+  getOptionValueSourceWithGlobals(key) {
+    let source;
+    this._getCommandAndAncestors().forEach((cmd) => {
+      if (Object.hasOwn(cmd._optionValueSources, key)) {
+        source = cmd.getOptionValueSource(key);
+      }
+    });
+    return source;
+  }
+  /**
+   * Get user arguments from implied or explicit arguments.
+   * Side-effects: set _scriptPath if args included script. Used for default program name, and subcommand searches.
+   *
+   * @private
+   */
+  _prepareUserArgs(argv, parseOptions) {
+    if (argv !== void 0 && !Array.isArray(argv)) {
+      throw new Error("first parameter to parse must be array or undefined");
+    }
+    parseOptions = parseOptions || {};
+    if (argv === void 0 && parseOptions.from === void 0) {
+      if (process2.versions?.electron) {
+        parseOptions.from = "electron";
+      }
+      const execArgv = process2.execArgv ?? [];
+      if (execArgv.includes("-e") || execArgv.includes("--eval") || execArgv.includes("-p") || execArgv.includes("--print")) {
+        parseOptions.from = "eval";
+      }
+    }
+    if (argv === void 0) {
+      argv = process2.argv;
+    }
+    this.rawArgs = argv.slice();
+    let userArgs;
+    switch (parseOptions.from) {
+      case void 0:
+      case "node":
+        this._scriptPath = argv[1];
+        userArgs = argv.slice(2);
+        break;
+      case "electron":
+        if (process2.defaultApp) {
+          this._scriptPath = argv[1];
+          userArgs = argv.slice(2);
+        } else {
+          userArgs = argv.slice(1);
+        }
+        break;
+      case "user":
+        userArgs = argv.slice(0);
+        break;
+      case "eval":
+        userArgs = argv.slice(1);
+        break;
+      default:
+        throw new Error(
+          `unexpected parse option { from: '${parseOptions.from}' }`
+        );
+    }
+    if (!this._name && this._scriptPath)
+      this.nameFromFilename(this._scriptPath);
+    this._name = this._name || "program";
+    return userArgs;
+  }
+  /**
+   * Parse `argv`, setting options and invoking commands when defined.
+   *
+   * Use parseAsync instead of parse if any of your action handlers are async.
+   *
+   * Call with no parameters to parse `process.argv`. Detects Electron and special node options like `node --eval`. Easy mode!
+   *
+   * Or call with an array of strings to parse, and optionally where the user arguments start by specifying where the arguments are `from`:
+   * - `'node'`: default, `argv[0]` is the application and `argv[1]` is the script being run, with user arguments after that
+   * - `'electron'`: `argv[0]` is the application and `argv[1]` varies depending on whether the electron application is packaged
+   * - `'user'`: just user arguments
+   *
+   * @example
+   * program.parse(); // parse process.argv and auto-detect electron and special node flags
+   * program.parse(process.argv); // assume argv[0] is app and argv[1] is script
+   * program.parse(my-args, { from: 'user' }); // just user supplied arguments, nothing special about argv[0]
+   *
+   * @param {string[]} [argv] - optional, defaults to process.argv
+   * @param {object} [parseOptions] - optionally specify style of options with from: node/user/electron
+   * @param {string} [parseOptions.from] - where the args are from: 'node', 'user', 'electron'
+   * @return {Command} `this` command for chaining
+   */
+  parse(argv, parseOptions) {
+    this._prepareForParse();
+    const userArgs = this._prepareUserArgs(argv, parseOptions);
+    this._parseCommand([], userArgs);
+    return this;
+  }
+  /**
+   * Parse `argv`, setting options and invoking commands when defined.
+   *
+   * Call with no parameters to parse `process.argv`. Detects Electron and special node options like `node --eval`. Easy mode!
+   *
+   * Or call with an array of strings to parse, and optionally where the user arguments start by specifying where the arguments are `from`:
+   * - `'node'`: default, `argv[0]` is the application and `argv[1]` is the script being run, with user arguments after that
+   * - `'electron'`: `argv[0]` is the application and `argv[1]` varies depending on whether the electron application is packaged
+   * - `'user'`: just user arguments
+   *
+   * @example
+   * await program.parseAsync(); // parse process.argv and auto-detect electron and special node flags
+   * await program.parseAsync(process.argv); // assume argv[0] is app and argv[1] is script
+   * await program.parseAsync(my-args, { from: 'user' }); // just user supplied arguments, nothing special about argv[0]
+   *
+   * @param {string[]} [argv]
+   * @param {object} [parseOptions]
+   * @param {string} parseOptions.from - where the args are from: 'node', 'user', 'electron'
+   * @return {Promise}
+   */
+  async parseAsync(argv, parseOptions) {
+    this._prepareForParse();
+    const userArgs = this._prepareUserArgs(argv, parseOptions);
+    await this._parseCommand([], userArgs);
+    return this;
+  }
+  _prepareForParse() {
+    if (this._savedState === null) {
+      this.options.filter(
+        (option2) => option2.negate && option2.defaultValue === void 0 && this.getOptionValue(option2.attributeName()) === void 0
+      ).forEach((option2) => {
+        const positiveLongFlag = option2.long.replace(/^--no-/, "--");
+        if (!this._findOption(positiveLongFlag)) {
+          this.setOptionValueWithSource(
+            option2.attributeName(),
+            true,
+            "default"
+          );
+        }
+      });
+      this.saveStateBeforeParse();
+    } else {
+      this.restoreStateBeforeParse();
+    }
+  }
+  /**
+   * Called the first time parse is called to save state and allow a restore before subsequent calls to parse.
+   * Not usually called directly, but available for subclasses to save their custom state.
+   *
+   * This is called in a lazy way. Only commands used in parsing chain will have state saved.
+   */
+  saveStateBeforeParse() {
+    this._savedState = {
+      // name is stable if supplied by author, but may be unspecified for root command and deduced during parsing
+      _name: this._name,
+      // option values before parse have default values (including false for negated options)
+      // shallow clones
+      _optionValues: { ...this._optionValues },
+      _optionValueSources: { ...this._optionValueSources }
+    };
+  }
+  /**
+   * Restore state before parse for calls after the first.
+   * Not usually called directly, but available for subclasses to save their custom state.
+   *
+   * This is called in a lazy way. Only commands used in parsing chain will have state restored.
+   */
+  restoreStateBeforeParse() {
+    if (this._storeOptionsAsProperties)
+      throw new Error(`Can not call parse again when storeOptionsAsProperties is true.
+- either make a new Command for each call to parse, or stop storing options as properties`);
+    this._name = this._savedState._name;
+    this._scriptPath = null;
+    this.rawArgs = [];
+    this._optionValues = { ...this._savedState._optionValues };
+    this._optionValueSources = { ...this._savedState._optionValueSources };
+    this.args = [];
+    this.processedArgs = [];
+  }
+  /**
+   * Throw if expected executable is missing. Add lots of help for author.
+   *
+   * @param {string} executableFile
+   * @param {string} executableDir
+   * @param {string} subcommandName
+   */
+  _checkForMissingExecutable(executableFile, executableDir, subcommandName) {
+    if (fs.existsSync(executableFile)) return;
+    const executableDirMessage = executableDir ? `searched for local subcommand relative to directory '${executableDir}'` : "no directory for search for local subcommand, use .executableDir() to supply a custom directory";
+    const executableMissing = `'${executableFile}' does not exist
+ - if '${subcommandName}' is not meant to be an executable command, remove description parameter from '.command()' and use '.description()' instead
+ - if the default executable name is not suitable, use the executableFile option to supply a custom name or path
+ - ${executableDirMessage}`;
+    throw new Error(executableMissing);
+  }
+  /**
+   * Execute a sub-command executable.
+   *
+   * @private
+   */
+  _executeSubCommand(subcommand, args) {
+    args = args.slice();
+    const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
+    function findFile(baseDir, baseName) {
+      const localBin = path.resolve(baseDir, baseName);
+      if (fs.existsSync(localBin)) return localBin;
+      if (sourceExt.includes(path.extname(baseName))) return void 0;
+      const foundExt = sourceExt.find(
+        (ext) => fs.existsSync(`${localBin}${ext}`)
+      );
+      if (foundExt) return `${localBin}${foundExt}`;
+      return void 0;
+    }
+    this._checkForMissingMandatoryOptions();
+    this._checkForConflictingOptions();
+    let executableFile = subcommand._executableFile || `${this._name}-${subcommand._name}`;
+    let executableDir = this._executableDir || "";
+    if (this._scriptPath) {
+      let resolvedScriptPath;
+      try {
+        resolvedScriptPath = fs.realpathSync(this._scriptPath);
+      } catch {
+        resolvedScriptPath = this._scriptPath;
+      }
+      executableDir = path.resolve(
+        path.dirname(resolvedScriptPath),
+        executableDir
+      );
+    }
+    if (executableDir) {
+      let localFile = findFile(executableDir, executableFile);
+      if (!localFile && !subcommand._executableFile && this._scriptPath) {
+        const legacyName = path.basename(
+          this._scriptPath,
+          path.extname(this._scriptPath)
+        );
+        if (legacyName !== this._name) {
+          localFile = findFile(
+            executableDir,
+            `${legacyName}-${subcommand._name}`
+          );
+        }
+      }
+      executableFile = localFile || executableFile;
+    }
+    const launchWithNode = sourceExt.includes(path.extname(executableFile));
+    let proc;
+    if (process2.platform !== "win32") {
+      if (launchWithNode) {
+        args.unshift(executableFile);
+        args = incrementNodeInspectorPort(process2.execArgv).concat(args);
+        proc = childProcess.spawn(process2.argv[0], args, { stdio: "inherit" });
+      } else {
+        proc = childProcess.spawn(executableFile, args, { stdio: "inherit" });
+      }
+    } else {
+      this._checkForMissingExecutable(
+        executableFile,
+        executableDir,
+        subcommand._name
+      );
+      args.unshift(executableFile);
+      args = incrementNodeInspectorPort(process2.execArgv).concat(args);
+      proc = childProcess.spawn(process2.execPath, args, { stdio: "inherit" });
+    }
+    if (!proc.killed) {
+      const signals = ["SIGUSR1", "SIGUSR2", "SIGTERM", "SIGINT", "SIGHUP"];
+      signals.forEach((signal) => {
+        process2.on(signal, () => {
+          if (proc.killed === false && proc.exitCode === null) {
+            proc.kill(signal);
+          }
+        });
+      });
+    }
+    const exitCallback = this._exitCallback;
+    proc.on("close", (code5) => {
+      code5 = code5 ?? 1;
+      if (!exitCallback) {
+        process2.exit(code5);
+      } else {
+        exitCallback(
+          new CommanderError(
+            code5,
+            "commander.executeSubCommandAsync",
+            "(close)"
+          )
+        );
+      }
+    });
+    proc.on("error", (err) => {
+      if (err.code === "ENOENT") {
+        this._checkForMissingExecutable(
+          executableFile,
+          executableDir,
+          subcommand._name
+        );
+      } else if (err.code === "EACCES") {
+        throw new Error(`'${executableFile}' not executable`);
+      }
+      if (!exitCallback) {
+        process2.exit(1);
+      } else {
+        const wrappedError = new CommanderError(
+          1,
+          "commander.executeSubCommandAsync",
+          "(error)"
+        );
+        wrappedError.nestedError = err;
+        exitCallback(wrappedError);
+      }
+    });
+    this.runningCommand = proc;
+  }
+  /**
+   * @private
+   */
+  _dispatchSubcommand(commandName, operands, unknown) {
+    const subCommand = this._findCommand(commandName);
+    if (!subCommand) this.help({ error: true });
+    subCommand._prepareForParse();
+    let promiseChain;
+    promiseChain = this._chainOrCallSubCommandHook(
+      promiseChain,
+      subCommand,
+      "preSubcommand"
+    );
+    promiseChain = this._chainOrCall(promiseChain, () => {
+      if (subCommand._executableHandler) {
+        this._executeSubCommand(subCommand, operands.concat(unknown));
+      } else {
+        return subCommand._parseCommand(operands, unknown);
+      }
+    });
+    return promiseChain;
+  }
+  /**
+   * Invoke help directly if possible, or dispatch if necessary.
+   * e.g. help foo
+   *
+   * @private
+   */
+  _dispatchHelpCommand(subcommandName) {
+    if (!subcommandName) {
+      this.help();
+    }
+    const subCommand = this._findCommand(subcommandName);
+    if (subCommand && !subCommand._executableHandler) {
+      subCommand.help();
+    }
+    return this._dispatchSubcommand(
+      subcommandName,
+      [],
+      [this._getHelpOption()?.long ?? this._getHelpOption()?.short ?? "--help"]
+    );
+  }
+  /**
+   * Check this.args against expected this.registeredArguments.
+   *
+   * @private
+   */
+  _checkNumberOfArguments() {
+    this.registeredArguments.forEach((arg, i) => {
+      if (arg.required && this.args[i] == null) {
+        this.missingArgument(arg.name());
+      }
+    });
+    if (this.registeredArguments.length > 0 && this.registeredArguments[this.registeredArguments.length - 1].variadic) {
+      return;
+    }
+    if (this.args.length > this.registeredArguments.length) {
+      this._excessArguments(this.args);
+    }
+  }
+  /**
+   * Process this.args using this.registeredArguments and save as this.processedArgs!
+   *
+   * @private
+   */
+  _processArguments() {
+    const myParseArg = (argument, value, previous) => {
+      let parsedValue = value;
+      if (value !== null && argument.parseArg) {
+        const invalidValueMessage = `error: command-argument value '${value}' is invalid for argument '${argument.name()}'.`;
+        parsedValue = this._callParseArg(
+          argument,
+          value,
+          previous,
+          invalidValueMessage
+        );
+      }
+      return parsedValue;
+    };
+    this._checkNumberOfArguments();
+    const processedArgs = [];
+    this.registeredArguments.forEach((declaredArg, index) => {
+      let value = declaredArg.defaultValue;
+      if (declaredArg.variadic) {
+        if (index < this.args.length) {
+          value = this.args.slice(index);
+          if (declaredArg.parseArg) {
+            value = value.reduce((processed, v) => {
+              return myParseArg(declaredArg, v, processed);
+            }, declaredArg.defaultValue);
+          }
+        } else if (value === void 0) {
+          value = [];
+        }
+      } else if (index < this.args.length) {
+        value = this.args[index];
+        if (declaredArg.parseArg) {
+          value = myParseArg(declaredArg, value, declaredArg.defaultValue);
+        }
+      }
+      processedArgs[index] = value;
+    });
+    this.processedArgs = processedArgs;
+  }
+  /**
+   * Once we have a promise we chain, but call synchronously until then.
+   *
+   * @param {(Promise|undefined)} promise
+   * @param {Function} fn
+   * @return {(Promise|undefined)}
+   * @private
+   */
+  _chainOrCall(promise, fn) {
+    if (promise?.then && typeof promise.then === "function") {
+      return promise.then(() => fn());
+    }
+    return fn();
+  }
+  /**
+   *
+   * @param {(Promise|undefined)} promise
+   * @param {string} event
+   * @return {(Promise|undefined)}
+   * @private
+   */
+  _chainOrCallHooks(promise, event) {
+    let result = promise;
+    const hooks = [];
+    this._getCommandAndAncestors().reverse().filter((cmd) => cmd._lifeCycleHooks[event] !== void 0).forEach((hookedCommand) => {
+      hookedCommand._lifeCycleHooks[event].forEach((callback) => {
+        hooks.push({ hookedCommand, callback });
+      });
+    });
+    if (event === "postAction") {
+      hooks.reverse();
+    }
+    hooks.forEach((hookDetail) => {
+      result = this._chainOrCall(result, () => {
+        return hookDetail.callback(hookDetail.hookedCommand, this);
+      });
+    });
+    return result;
+  }
+  /**
+   *
+   * @param {(Promise|undefined)} promise
+   * @param {Command} subCommand
+   * @param {string} event
+   * @return {(Promise|undefined)}
+   * @private
+   */
+  _chainOrCallSubCommandHook(promise, subCommand, event) {
+    let result = promise;
+    if (this._lifeCycleHooks[event] !== void 0) {
+      this._lifeCycleHooks[event].forEach((hook) => {
+        result = this._chainOrCall(result, () => {
+          return hook(this, subCommand);
+        });
+      });
+    }
+    return result;
+  }
+  /**
+   * Process arguments in context of this command.
+   * Returns action result, in case it is a promise.
+   *
+   * @private
+   */
+  _parseCommand(operands, unknown) {
+    const parsed = this.parseOptions(unknown);
+    this._parseOptionsEnv();
+    this._parseOptionsImplied();
+    operands = operands.concat(parsed.operands);
+    unknown = parsed.unknown;
+    this.args = operands.concat(unknown);
+    if (operands && this._findCommand(operands[0])) {
+      return this._dispatchSubcommand(operands[0], operands.slice(1), unknown);
+    }
+    if (this._getHelpCommand() && operands[0] === this._getHelpCommand().name()) {
+      return this._dispatchHelpCommand(operands[1]);
+    }
+    if (this._defaultCommandName) {
+      this._outputHelpIfRequested(unknown);
+      return this._dispatchSubcommand(
+        this._defaultCommandName,
+        operands,
+        unknown
+      );
+    }
+    if (this.commands.length && this.args.length === 0 && !this._actionHandler && !this._defaultCommandName) {
+      this.help({ error: true });
+    }
+    this._outputHelpIfRequested(parsed.unknown);
+    this._checkForMissingMandatoryOptions();
+    this._checkForConflictingOptions();
+    const checkForUnknownOptions = () => {
+      if (parsed.unknown.length > 0) {
+        this.unknownOption(parsed.unknown[0]);
+      }
+    };
+    const commandEvent = `command:${this.name()}`;
+    if (this._actionHandler) {
+      checkForUnknownOptions();
+      this._processArguments();
+      let promiseChain;
+      promiseChain = this._chainOrCallHooks(promiseChain, "preAction");
+      promiseChain = this._chainOrCall(
+        promiseChain,
+        () => this._actionHandler(this.processedArgs)
+      );
+      if (this.parent) {
+        promiseChain = this._chainOrCall(promiseChain, () => {
+          this.parent.emit(commandEvent, operands, unknown);
+        });
+      }
+      promiseChain = this._chainOrCallHooks(promiseChain, "postAction");
+      return promiseChain;
+    }
+    if (this.parent?.listenerCount(commandEvent)) {
+      checkForUnknownOptions();
+      this._processArguments();
+      this.parent.emit(commandEvent, operands, unknown);
+    } else if (operands.length) {
+      if (this._findCommand("*")) {
+        return this._dispatchSubcommand("*", operands, unknown);
+      }
+      if (this.listenerCount("command:*")) {
+        this.emit("command:*", operands, unknown);
+      } else if (this.commands.length) {
+        this.unknownCommand();
+      } else {
+        checkForUnknownOptions();
+        this._processArguments();
+      }
+    } else if (this.commands.length) {
+      checkForUnknownOptions();
+      this.help({ error: true });
+    } else {
+      checkForUnknownOptions();
+      this._processArguments();
+    }
+  }
+  /**
+   * Find matching command.
+   *
+   * @private
+   * @return {Command | undefined}
+   */
+  _findCommand(name4) {
+    if (!name4) return void 0;
+    return this.commands.find(
+      (cmd) => cmd._name === name4 || cmd._aliases.includes(name4)
+    );
+  }
+  /**
+   * Return an option matching `arg` if any.
+   *
+   * @param {string} arg
+   * @return {Option}
+   * @package
+   */
+  _findOption(arg) {
+    return this.options.find((option2) => option2.is(arg));
+  }
+  /**
+   * Display an error message if a mandatory option does not have a value.
+   * Called after checking for help flags in leaf subcommand.
+   *
+   * @private
+   */
+  _checkForMissingMandatoryOptions() {
+    this._getCommandAndAncestors().forEach((cmd) => {
+      cmd.options.forEach((anOption) => {
+        if (anOption.mandatory && cmd.getOptionValue(anOption.attributeName()) === void 0) {
+          cmd.missingMandatoryOptionValue(anOption);
+        }
+      });
+    });
+  }
+  /**
+   * Display an error message if conflicting options are used together in this.
+   *
+   * @private
+   */
+  _checkForConflictingLocalOptions() {
+    const definedNonDefaultOptions = this.options.filter((option2) => {
+      const optionKey = option2.attributeName();
+      if (this.getOptionValue(optionKey) === void 0) {
+        return false;
+      }
+      return this.getOptionValueSource(optionKey) !== "default";
+    });
+    const optionsWithConflicting = definedNonDefaultOptions.filter(
+      (option2) => option2.conflictsWith.length > 0
+    );
+    optionsWithConflicting.forEach((option2) => {
+      const conflictingAndDefined = definedNonDefaultOptions.find(
+        (defined) => option2.conflictsWith.includes(defined.attributeName())
+      );
+      if (conflictingAndDefined) {
+        this._conflictingOption(option2, conflictingAndDefined);
+      }
+    });
+  }
+  /**
+   * Display an error message if conflicting options are used together.
+   * Called after checking for help flags in leaf subcommand.
+   *
+   * @private
+   */
+  _checkForConflictingOptions() {
+    this._getCommandAndAncestors().forEach((cmd) => {
+      cmd._checkForConflictingLocalOptions();
+    });
+  }
+  /**
+   * Parse options from `argv` removing known options,
+   * and return argv split into operands and unknown arguments.
+   *
+   * Side effects: modifies command by storing options. Does not reset state if called again.
+   *
+   * Examples:
+   *
+   *     argv => operands, unknown
+   *     --known kkk op => [op], []
+   *     op --known kkk => [op], []
+   *     sub --unknown uuu op => [sub], [--unknown uuu op]
+   *     sub -- --unknown uuu op => [sub --unknown uuu op], []
+   *
+   * @param {string[]} args
+   * @return {{operands: string[], unknown: string[]}}
+   */
+  parseOptions(args) {
+    const operands = [];
+    const unknown = [];
+    let dest = operands;
+    function maybeOption(arg) {
+      return arg.length > 1 && arg[0] === "-";
+    }
+    const negativeNumberArg = (arg) => {
+      if (!/^-(\d+|\d*\.\d+)([eE][+-]?\d+)?$/.test(arg)) return false;
+      return !this._getCommandAndAncestors().some(
+        (cmd) => cmd.options.map((opt) => opt.short).some((short) => /^-\d$/.test(short))
+      );
+    };
+    let activeVariadicOption = null;
+    let activeGroup = null;
+    let i = 0;
+    while (i < args.length || activeGroup) {
+      const arg = activeGroup ?? args[i++];
+      activeGroup = null;
+      if (arg === "--") {
+        if (dest === unknown) dest.push(arg);
+        dest.push(...args.slice(i));
+        break;
+      }
+      if (activeVariadicOption && (!maybeOption(arg) || negativeNumberArg(arg))) {
+        this.emit(`option:${activeVariadicOption.name()}`, arg);
+        continue;
+      }
+      activeVariadicOption = null;
+      if (maybeOption(arg)) {
+        const option2 = this._findOption(arg);
+        if (option2) {
+          if (option2.required) {
+            const value = args[i++];
+            if (value === void 0) this.optionMissingArgument(option2);
+            this.emit(`option:${option2.name()}`, value);
+          } else if (option2.optional) {
+            let value = null;
+            if (i < args.length && (!maybeOption(args[i]) || negativeNumberArg(args[i]))) {
+              value = args[i++];
+            }
+            this.emit(`option:${option2.name()}`, value);
+          } else {
+            this.emit(`option:${option2.name()}`);
+          }
+          activeVariadicOption = option2.variadic ? option2 : null;
+          continue;
+        }
+      }
+      if (arg.length > 2 && arg[0] === "-" && arg[1] !== "-") {
+        const option2 = this._findOption(`-${arg[1]}`);
+        if (option2) {
+          if (option2.required || option2.optional && this._combineFlagAndOptionalValue) {
+            this.emit(`option:${option2.name()}`, arg.slice(2));
+          } else {
+            this.emit(`option:${option2.name()}`);
+            activeGroup = `-${arg.slice(2)}`;
+          }
+          continue;
+        }
+      }
+      if (/^--[^=]+=/.test(arg)) {
+        const index = arg.indexOf("=");
+        const option2 = this._findOption(arg.slice(0, index));
+        if (option2 && (option2.required || option2.optional)) {
+          this.emit(`option:${option2.name()}`, arg.slice(index + 1));
+          continue;
+        }
+      }
+      if (dest === operands && maybeOption(arg) && !(this.commands.length === 0 && negativeNumberArg(arg))) {
+        dest = unknown;
+      }
+      if ((this._enablePositionalOptions || this._passThroughOptions) && operands.length === 0 && unknown.length === 0) {
+        if (this._findCommand(arg)) {
+          operands.push(arg);
+          unknown.push(...args.slice(i));
+          break;
+        } else if (this._getHelpCommand() && arg === this._getHelpCommand().name()) {
+          operands.push(arg, ...args.slice(i));
+          break;
+        } else if (this._defaultCommandName) {
+          unknown.push(arg, ...args.slice(i));
+          break;
+        }
+      }
+      if (this._passThroughOptions) {
+        dest.push(arg, ...args.slice(i));
+        break;
+      }
+      dest.push(arg);
+    }
+    return { operands, unknown };
+  }
+  /**
+   * Return an object containing local option values as key-value pairs.
+   *
+   * @return {object}
+   */
+  opts() {
+    if (this._storeOptionsAsProperties) {
+      const result = {};
+      const len = this.options.length;
+      for (let i = 0; i < len; i++) {
+        const key = this.options[i].attributeName();
+        result[key] = key === this._versionOptionName ? this._version : this[key];
+      }
+      return result;
+    }
+    return this._optionValues;
+  }
+  /**
+   * Return an object containing merged local and global option values as key-value pairs.
+   *
+   * @return {object}
+   */
+  optsWithGlobals() {
+    return this._getCommandAndAncestors().reduce(
+      (combinedOptions, cmd) => Object.assign(combinedOptions, cmd.opts()),
+      {}
+    );
+  }
+  /**
+   * Display error message and exit (or call exitOverride).
+   *
+   * @param {string} message
+   * @param {object} [errorOptions]
+   * @param {string} [errorOptions.code] - an id string representing the error
+   * @param {number} [errorOptions.exitCode] - used with process.exit
+   */
+  error(message2, errorOptions) {
+    this._outputConfiguration.outputError(
+      `${message2}
+`,
+      this._outputConfiguration.writeErr
+    );
+    if (typeof this._showHelpAfterError === "string") {
+      this._outputConfiguration.writeErr(`${this._showHelpAfterError}
+`);
+    } else if (this._showHelpAfterError) {
+      this._outputConfiguration.writeErr("\n");
+      this.outputHelp({ error: true });
+    }
+    const config = errorOptions || {};
+    const exitCode = config.exitCode || 1;
+    const code5 = config.code || "commander.error";
+    this._exit(exitCode, code5, message2);
+  }
+  /**
+   * Apply any option related environment variables, if option does
+   * not have a value from cli or client code.
+   *
+   * @private
+   */
+  _parseOptionsEnv() {
+    this.options.forEach((option2) => {
+      if (option2.envVar && option2.envVar in process2.env) {
+        const optionKey = option2.attributeName();
+        if (this.getOptionValue(optionKey) === void 0 || ["default", "config", "env"].includes(
+          this.getOptionValueSource(optionKey)
+        )) {
+          if (option2.required || option2.optional) {
+            this.emit(`optionEnv:${option2.name()}`, process2.env[option2.envVar]);
+          } else {
+            this.emit(`optionEnv:${option2.name()}`);
+          }
+        }
+      }
+    });
+  }
+  /**
+   * Apply any implied option values, if option is undefined or default value.
+   *
+   * @private
+   */
+  _parseOptionsImplied() {
+    const dualHelper = new DualOptions(this.options);
+    const hasCustomOptionValue = (optionKey) => {
+      return this.getOptionValue(optionKey) !== void 0 && !["default", "implied"].includes(this.getOptionValueSource(optionKey));
+    };
+    this.options.filter(
+      (option2) => option2.implied !== void 0 && hasCustomOptionValue(option2.attributeName()) && dualHelper.valueFromOption(
+        this.getOptionValue(option2.attributeName()),
+        option2
+      )
+    ).forEach((option2) => {
+      Object.keys(option2.implied).filter((impliedKey) => !hasCustomOptionValue(impliedKey)).forEach((impliedKey) => {
+        this.setOptionValueWithSource(
+          impliedKey,
+          option2.implied[impliedKey],
+          "implied"
+        );
+      });
+    });
+  }
+  /**
+   * Argument `name` is missing.
+   *
+   * @param {string} name
+   * @private
+   */
+  missingArgument(name4) {
+    const message2 = `error: missing required argument '${name4}'`;
+    this.error(message2, { code: "commander.missingArgument" });
+  }
+  /**
+   * `Option` is missing an argument.
+   *
+   * @param {Option} option
+   * @private
+   */
+  optionMissingArgument(option2) {
+    const message2 = `error: option '${option2.flags}' argument missing`;
+    this.error(message2, { code: "commander.optionMissingArgument" });
+  }
+  /**
+   * `Option` does not have a value, and is a mandatory option.
+   *
+   * @param {Option} option
+   * @private
+   */
+  missingMandatoryOptionValue(option2) {
+    const message2 = `error: required option '${option2.flags}' not specified`;
+    this.error(message2, { code: "commander.missingMandatoryOptionValue" });
+  }
+  /**
+   * `Option` conflicts with another option.
+   *
+   * @param {Option} option
+   * @param {Option} conflictingOption
+   * @private
+   */
+  _conflictingOption(option2, conflictingOption) {
+    const findBestOptionFromValue = (option3) => {
+      const optionKey = option3.attributeName();
+      const optionValue = this.getOptionValue(optionKey);
+      const negativeOption = this.options.find(
+        (target) => target.negate && optionKey === target.attributeName()
+      );
+      const positiveOption = this.options.find(
+        (target) => !target.negate && optionKey === target.attributeName()
+      );
+      if (negativeOption && (negativeOption.presetArg === void 0 && optionValue === false || negativeOption.presetArg !== void 0 && optionValue === negativeOption.presetArg)) {
+        return negativeOption;
+      }
+      return positiveOption || option3;
+    };
+    const getErrorMessage = (option3) => {
+      const bestOption = findBestOptionFromValue(option3);
+      const optionKey = bestOption.attributeName();
+      const source = this.getOptionValueSource(optionKey);
+      if (source === "env") {
+        return `environment variable '${bestOption.envVar}'`;
+      }
+      return `option '${bestOption.flags}'`;
+    };
+    const message2 = `error: ${getErrorMessage(option2)} cannot be used with ${getErrorMessage(conflictingOption)}`;
+    this.error(message2, { code: "commander.conflictingOption" });
+  }
+  /**
+   * Unknown option `flag`.
+   *
+   * @param {string} flag
+   * @private
+   */
+  unknownOption(flag) {
+    if (this._allowUnknownOption) return;
+    let suggestion = "";
+    if (flag.startsWith("--") && this._showSuggestionAfterError) {
+      let candidateFlags = [];
+      let command = this;
+      do {
+        const moreFlags = command.createHelp().visibleOptions(command).filter((option2) => option2.long).map((option2) => option2.long);
+        candidateFlags = candidateFlags.concat(moreFlags);
+        command = command.parent;
+      } while (command && !command._enablePositionalOptions);
+      suggestion = suggestSimilar(flag, candidateFlags);
+    }
+    const message2 = `error: unknown option '${flag}'${suggestion}`;
+    this.error(message2, { code: "commander.unknownOption" });
+  }
+  /**
+   * Excess arguments, more than expected.
+   *
+   * @param {string[]} receivedArgs
+   * @private
+   */
+  _excessArguments(receivedArgs) {
+    if (this._allowExcessArguments) return;
+    const expected = this.registeredArguments.length;
+    const s = expected === 1 ? "" : "s";
+    const received = receivedArgs.length;
+    const forSubcommand = this.parent ? ` for '${this.name()}'` : "";
+    const details = receivedArgs.join(", ");
+    const message2 = `error: too many arguments${forSubcommand}. Expected ${expected} argument${s} but got ${received}: ${details}.`;
+    this.error(message2, { code: "commander.excessArguments" });
+  }
+  /**
+   * Unknown command.
+   *
+   * @private
+   */
+  unknownCommand() {
+    const unknownName = this.args[0];
+    let suggestion = "";
+    if (this._showSuggestionAfterError) {
+      const candidateNames = [];
+      this.createHelp().visibleCommands(this).forEach((command) => {
+        candidateNames.push(command.name());
+        if (command.alias()) candidateNames.push(command.alias());
+      });
+      suggestion = suggestSimilar(unknownName, candidateNames);
+    }
+    const message2 = `error: unknown command '${unknownName}'${suggestion}`;
+    this.error(message2, { code: "commander.unknownCommand" });
+  }
+  /**
+   * Get or set the program version.
+   *
+   * This method auto-registers the "-V, --version" option which will print the version number.
+   *
+   * You can optionally supply the flags and description to override the defaults.
+   *
+   * @param {string} [str]
+   * @param {string} [flags]
+   * @param {string} [description]
+   * @return {(this | string | undefined)} `this` command for chaining, or version string if no arguments
+   */
+  version(str2, flags, description) {
+    if (str2 === void 0) return this._version;
+    this._version = str2;
+    flags = flags || "-V, --version";
+    description = description || "output the version number";
+    const versionOption = this.createOption(flags, description);
+    this._versionOptionName = versionOption.attributeName();
+    this._registerOption(versionOption);
+    this.on("option:" + versionOption.name(), () => {
+      this._outputConfiguration.writeOut(`${str2}
+`);
+      this._exit(0, "commander.version", str2);
+    });
+    return this;
+  }
+  /**
+   * Set the description.
+   *
+   * @param {string} [str]
+   * @param {object} [argsDescription]
+   * @return {(string|Command)}
+   */
+  description(str2, argsDescription) {
+    if (str2 === void 0 && argsDescription === void 0)
+      return this._description;
+    this._description = str2;
+    if (argsDescription) {
+      this._argsDescription = argsDescription;
+    }
+    return this;
+  }
+  /**
+   * Set the summary. Used when listed as subcommand of parent.
+   *
+   * @param {string} [str]
+   * @return {(string|Command)}
+   */
+  summary(str2) {
+    if (str2 === void 0) return this._summary;
+    this._summary = str2;
+    return this;
+  }
+  /**
+   * Set an alias for the command.
+   *
+   * You may call more than once to add multiple aliases. Only the first alias is shown in the auto-generated help.
+   *
+   * @param {string} [alias]
+   * @return {(string|Command)}
+   */
+  alias(alias) {
+    if (alias === void 0) return this._aliases[0];
+    let command = this;
+    if (this.commands.length !== 0 && this.commands[this.commands.length - 1]._executableHandler) {
+      command = this.commands[this.commands.length - 1];
+    }
+    if (alias === command._name)
+      throw new Error("Command alias can't be the same as its name");
+    const matchingCommand = this.parent?._findCommand(alias);
+    if (matchingCommand) {
+      const existingCmd = [matchingCommand.name()].concat(matchingCommand.aliases()).join("|");
+      throw new Error(
+        `cannot add alias '${alias}' to command '${this.name()}' as already have command '${existingCmd}'`
+      );
+    }
+    command._aliases.push(alias);
+    return this;
+  }
+  /**
+   * Set aliases for the command.
+   *
+   * Only the first alias is shown in the auto-generated help.
+   *
+   * @param {string[]} [aliases]
+   * @return {(string[]|Command)}
+   */
+  aliases(aliases) {
+    if (aliases === void 0) return this._aliases;
+    aliases.forEach((alias) => this.alias(alias));
+    return this;
+  }
+  /**
+   * Set / get the command usage `str`.
+   *
+   * @param {string} [str]
+   * @return {(string|Command)}
+   */
+  usage(str2) {
+    if (str2 === void 0) {
+      if (this._usage) return this._usage;
+      const args = this.registeredArguments.map((arg) => {
+        return humanReadableArgName(arg);
+      });
+      return [].concat(
+        this.options.length || this._helpOption !== null ? "[options]" : [],
+        this.commands.length ? "[command]" : [],
+        this.registeredArguments.length ? args : []
+      ).join(" ");
+    }
+    this._usage = str2;
+    return this;
+  }
+  /**
+   * Get or set the name of the command.
+   *
+   * @param {string} [str]
+   * @return {(string|Command)}
+   */
+  name(str2) {
+    if (str2 === void 0) return this._name;
+    this._name = str2;
+    return this;
+  }
+  /**
+   * Set/get the help group heading for this subcommand in parent command's help.
+   *
+   * @param {string} [heading]
+   * @return {Command | string}
+   */
+  helpGroup(heading) {
+    if (heading === void 0) return this._helpGroupHeading ?? "";
+    this._helpGroupHeading = heading;
+    return this;
+  }
+  /**
+   * Set/get the default help group heading for subcommands added to this command.
+   * (This does not override a group set directly on the subcommand using .helpGroup().)
+   *
+   * @example
+   * program.commandsGroup('Development Commands:');
+   * program.command('watch')...
+   * program.command('lint')...
+   * ...
+   *
+   * @param {string} [heading]
+   * @returns {Command | string}
+   */
+  commandsGroup(heading) {
+    if (heading === void 0) return this._defaultCommandGroup ?? "";
+    this._defaultCommandGroup = heading;
+    return this;
+  }
+  /**
+   * Set/get the default help group heading for options added to this command.
+   * (This does not override a group set directly on the option using .helpGroup().)
+   *
+   * @example
+   * program
+   *   .optionsGroup('Development Options:')
+   *   .option('-d, --debug', 'output extra debugging')
+   *   .option('-p, --profile', 'output profiling information')
+   *
+   * @param {string} [heading]
+   * @returns {Command | string}
+   */
+  optionsGroup(heading) {
+    if (heading === void 0) return this._defaultOptionGroup ?? "";
+    this._defaultOptionGroup = heading;
+    return this;
+  }
+  /**
+   * @param {Option} option
+   * @private
+   */
+  _initOptionGroup(option2) {
+    if (this._defaultOptionGroup && !option2.helpGroupHeading)
+      option2.helpGroup(this._defaultOptionGroup);
+  }
+  /**
+   * @param {Command} cmd
+   * @private
+   */
+  _initCommandGroup(cmd) {
+    if (this._defaultCommandGroup && !cmd.helpGroup())
+      cmd.helpGroup(this._defaultCommandGroup);
+  }
+  /**
+   * Set the name of the command from script filename, such as process.argv[1],
+   * or import.meta.filename.
+   *
+   * (Used internally and public although not documented in README.)
+   *
+   * @example
+   * program.nameFromFilename(import.meta.filename);
+   *
+   * @param {string} filename
+   * @return {Command}
+   */
+  nameFromFilename(filename) {
+    this._name = path.basename(filename, path.extname(filename));
+    return this;
+  }
+  /**
+   * Get or set the directory for searching for executable subcommands of this command.
+   *
+   * @example
+   * program.executableDir(import.meta.dirname);
+   * // or
+   * program.executableDir('subcommands');
+   *
+   * @param {string} [path]
+   * @return {(string|null|Command)}
+   */
+  executableDir(path2) {
+    if (path2 === void 0) return this._executableDir;
+    this._executableDir = path2;
+    return this;
+  }
+  /**
+   * Return program help documentation.
+   *
+   * @param {{ error: boolean }} [contextOptions] - pass {error:true} to wrap for stderr instead of stdout
+   * @return {string}
+   */
+  helpInformation(contextOptions) {
+    const helper = this.createHelp();
+    const context = this._getOutputContext(contextOptions);
+    helper.prepareContext({
+      error: context.error,
+      helpWidth: context.helpWidth,
+      outputHasColors: context.hasColors
+    });
+    const text2 = helper.formatHelp(this, helper);
+    if (context.hasColors) return text2;
+    return this._outputConfiguration.stripColor(text2);
+  }
+  /**
+   * @typedef HelpContext
+   * @type {object}
+   * @property {boolean} error
+   * @property {number} helpWidth
+   * @property {boolean} hasColors
+   * @property {function} write - includes stripColor if needed
+   *
+   * @returns {HelpContext}
+   * @private
+   */
+  _getOutputContext(contextOptions) {
+    contextOptions = contextOptions || {};
+    const error = !!contextOptions.error;
+    let baseWrite;
+    let hasColors;
+    let helpWidth;
+    if (error) {
+      baseWrite = (str2) => this._outputConfiguration.writeErr(str2);
+      hasColors = this._outputConfiguration.getErrHasColors();
+      helpWidth = this._outputConfiguration.getErrHelpWidth();
+    } else {
+      baseWrite = (str2) => this._outputConfiguration.writeOut(str2);
+      hasColors = this._outputConfiguration.getOutHasColors();
+      helpWidth = this._outputConfiguration.getOutHelpWidth();
+    }
+    const write2 = (str2) => {
+      if (!hasColors) str2 = this._outputConfiguration.stripColor(str2);
+      return baseWrite(str2);
+    };
+    return { error, write: write2, hasColors, helpWidth };
+  }
+  /**
+   * Output help information for this command.
+   *
+   * Outputs built-in help, and custom text added using `.addHelpText()`.
+   *
+   * @param {{ error: boolean } | Function} [contextOptions] - pass {error:true} to write to stderr instead of stdout
+   */
+  outputHelp(contextOptions) {
+    let deprecatedCallback;
+    if (typeof contextOptions === "function") {
+      deprecatedCallback = contextOptions;
+      contextOptions = void 0;
+    }
+    const outputContext = this._getOutputContext(contextOptions);
+    const eventContext = {
+      error: outputContext.error,
+      write: outputContext.write,
+      command: this
+    };
+    this._getCommandAndAncestors().reverse().forEach((command) => command.emit("beforeAllHelp", eventContext));
+    this.emit("beforeHelp", eventContext);
+    let helpInformation = this.helpInformation({ error: outputContext.error });
+    if (deprecatedCallback) {
+      helpInformation = deprecatedCallback(helpInformation);
+      if (typeof helpInformation !== "string" && !Buffer.isBuffer(helpInformation)) {
+        throw new Error("outputHelp callback must return a string or a Buffer");
+      }
+    }
+    outputContext.write(helpInformation);
+    if (this._getHelpOption()?.long) {
+      this.emit(this._getHelpOption().long);
+    }
+    this.emit("afterHelp", eventContext);
+    this._getCommandAndAncestors().forEach(
+      (command) => command.emit("afterAllHelp", eventContext)
+    );
+  }
+  /**
+   * You can pass in flags and a description to customise the built-in help option.
+   * Pass in false to disable the built-in help option.
+   *
+   * @example
+   * program.helpOption('-?, --help', 'show help'); // customise
+   * program.helpOption(false); // disable
+   *
+   * @param {(string | boolean)} flags
+   * @param {string} [description]
+   * @return {Command} `this` command for chaining
+   */
+  helpOption(flags, description) {
+    if (typeof flags === "boolean") {
+      if (flags) {
+        if (this._helpOption === null) this._helpOption = void 0;
+        if (this._defaultOptionGroup) {
+          this._initOptionGroup(this._getHelpOption());
+        }
+      } else {
+        this._helpOption = null;
+      }
+      return this;
+    }
+    this._helpOption = this.createOption(
+      flags ?? "-h, --help",
+      description ?? "display help for command"
+    );
+    if (flags || description) this._initOptionGroup(this._helpOption);
+    return this;
+  }
+  /**
+   * Lazy create help option.
+   * Returns null if has been disabled with .helpOption(false).
+   *
+   * @returns {(Option | null)} the help option
+   * @package
+   */
+  _getHelpOption() {
+    if (this._helpOption === void 0) {
+      this.helpOption(void 0, void 0);
+    }
+    return this._helpOption;
+  }
+  /**
+   * Supply your own option to use for the built-in help option.
+   * This is an alternative to using helpOption() to customise the flags and description etc.
+   *
+   * @param {Option} option
+   * @return {Command} `this` command for chaining
+   */
+  addHelpOption(option2) {
+    this._helpOption = option2;
+    this._initOptionGroup(option2);
+    return this;
+  }
+  /**
+   * Output help information and exit.
+   *
+   * Outputs built-in help, and custom text added using `.addHelpText()`.
+   *
+   * @param {{ error: boolean }} [contextOptions] - pass {error:true} to write to stderr instead of stdout
+   */
+  help(contextOptions) {
+    this.outputHelp(contextOptions);
+    let exitCode = Number(process2.exitCode ?? 0);
+    if (exitCode === 0 && contextOptions && typeof contextOptions !== "function" && contextOptions.error) {
+      exitCode = 1;
+    }
+    this._exit(exitCode, "commander.help", "(outputHelp)");
+  }
+  /**
+   * // Do a little typing to coordinate emit and listener for the help text events.
+   * @typedef HelpTextEventContext
+   * @type {object}
+   * @property {boolean} error
+   * @property {Command} command
+   * @property {function} write
+   */
+  /**
+   * Add additional text to be displayed with the built-in help.
+   *
+   * Position is 'before' or 'after' to affect just this command,
+   * and 'beforeAll' or 'afterAll' to affect this command and all its subcommands.
+   *
+   * @param {string} position - before or after built-in help
+   * @param {(string | Function)} text - string to add, or a function returning a string
+   * @return {Command} `this` command for chaining
+   */
+  addHelpText(position, text2) {
+    const allowedValues = ["beforeAll", "before", "after", "afterAll"];
+    if (!allowedValues.includes(position)) {
+      throw new Error(`Unexpected value for position to addHelpText.
+Expecting one of '${allowedValues.join("', '")}'`);
+    }
+    const helpEvent = `${position}Help`;
+    this.on(helpEvent, (context) => {
+      let helpStr;
+      if (typeof text2 === "function") {
+        helpStr = text2({ error: context.error, command: context.command });
+      } else {
+        helpStr = text2;
+      }
+      if (helpStr) {
+        context.write(`${helpStr}
+`);
+      }
+    });
+    return this;
+  }
+  /**
+   * Output help information if help flags specified
+   *
+   * @param {Array} args - array of options to search for help flags
+   * @private
+   */
+  _outputHelpIfRequested(args) {
+    const helpOption = this._getHelpOption();
+    const helpRequested = helpOption && args.find((arg) => helpOption.is(arg));
+    if (helpRequested) {
+      this.outputHelp();
+      this._exit(0, "commander.helpDisplayed", "(outputHelp)");
+    }
+  }
+};
+function incrementNodeInspectorPort(args) {
+  return args.map((arg) => {
+    if (!arg.startsWith("--inspect")) {
+      return arg;
+    }
+    let debugOption;
+    let debugHost = "127.0.0.1";
+    let debugPort = "9229";
+    let match;
+    if ((match = arg.match(/^(--inspect(-brk|-wait)?)$/)) !== null) {
+      debugOption = match[1];
+    } else if ((match = arg.match(
+      /^(--inspect(-brk|-port|-wait)?)=(\[[^\]]+\]|[^:]+)$/
+    )) !== null) {
+      debugOption = match[1];
+      if (/^\d+$/.test(match[3])) {
+        debugPort = match[3];
+      } else {
+        debugHost = match[3];
+      }
+    } else if ((match = arg.match(
+      /^(--inspect(-brk|-port|-wait)?)=(\[[^\]]+\]|[^:]+):(\d+)$/
+    )) !== null) {
+      debugOption = match[1];
+      debugHost = match[3];
+      debugPort = match[4];
+    }
+    if (debugOption && debugPort !== "0") {
+      return `${debugOption}=${debugHost}:${parseInt(debugPort) + 1}`;
+    }
+    return arg;
+  });
+}
+function useColor() {
+  if (process2.env.NO_COLOR || process2.env.FORCE_COLOR === "0" || process2.env.FORCE_COLOR === "false")
+    return false;
+  if (process2.env.FORCE_COLOR || process2.env.CLICOLOR_FORCE !== void 0)
+    return true;
+  return void 0;
+}
+
+// node_modules/commander/index.js
+var program = new Command();
 
 // src/core/logger.ts
 var silentLogger = {
@@ -2892,7 +6287,7 @@ var silentLogger = {
 };
 
 // src/core/publish.ts
-import { mkdtemp as mkdtemp2 } from "node:fs/promises";
+import { mkdtemp as mkdtemp2, stat as stat4 } from "node:fs/promises";
 import { join as join3 } from "node:path";
 
 // node_modules/multiformats/dist/src/bases/base32.js
@@ -2937,10 +6332,10 @@ function coerce(o) {
   }
   throw new Error("Unknown type, must be binary type");
 }
-function fromString(str) {
-  const output = new Uint8Array(str.length);
-  for (let i = 0; i < str.length; i++) {
-    output[i] = str.charCodeAt(i);
+function fromString(str2) {
+  const output = new Uint8Array(str2.length);
+  for (let i = 0; i < str2.length; i++) {
+    output[i] = str2.charCodeAt(i);
   }
   return output;
 }
@@ -3044,11 +6439,11 @@ function base(ALPHABET, name4, caseInsensitive) {
     while (it2 !== size && b58[it2] === 0) {
       it2++;
     }
-    var str = LEADER.repeat(zeroes);
+    var str2 = LEADER.repeat(zeroes);
     for (; it2 < size; ++it2) {
-      str += ALPHABET.charAt(b58[it2]);
+      str2 += ALPHABET.charAt(b58[it2]);
     }
-    return str;
+    return str2;
   }
   function decodeUnsafe(source) {
     if (typeof source !== "string") {
@@ -3150,12 +6545,12 @@ var Decoder = class {
     this.prefixCodePoint = prefixCodePoint;
     this.baseDecode = baseDecode;
   }
-  decode(text) {
-    if (typeof text === "string") {
-      if (text.codePointAt(0) !== this.prefixCodePoint) {
-        throw Error(`Unable to decode multibase string ${JSON.stringify(text)}, ${this.name} decoder only supports inputs prefixed with ${this.prefix}`);
+  decode(text2) {
+    if (typeof text2 === "string") {
+      if (text2.codePointAt(0) !== this.prefixCodePoint) {
+        throw Error(`Unable to decode multibase string ${JSON.stringify(text2)}, ${this.name} decoder only supports inputs prefixed with ${this.prefix}`);
       }
-      return this.baseDecode(text.slice(this.prefix.length));
+      return this.baseDecode(text2.slice(this.prefix.length));
     } else {
       throw Error("Can only multibase decode strings");
     }
@@ -3219,7 +6614,7 @@ function baseX({ name: name4, prefix, alphabet: alphabet2, caseInsensitive = fal
     prefix,
     name: name4,
     encode: encode8,
-    decode: (text) => coerce(decode10(text))
+    decode: (text2) => coerce(decode10(text2))
   });
 }
 function decode(string3, alphabetIdx, bitsPerChar, name4) {
@@ -4017,7 +7412,7 @@ var MemoryBlockStore = class {
 
 // src/core/car/writer.ts
 import { randomBytes } from "node:crypto";
-import { open, rename } from "node:fs/promises";
+import { open, rename, stat } from "node:fs/promises";
 
 // node_modules/@ipld/dag-pb/src/index.js
 var src_exports = {};
@@ -4798,6 +8193,32 @@ function createDigest(digest2, code5, truncate) {
   return create(code5, digest2);
 }
 
+// src/core/escape.ts
+var CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+var NAMED = { "\n": "\\n", "\r": "\\r" };
+function visible(c) {
+  const code5 = c.charCodeAt(0);
+  return NAMED[c] ?? (code5 <= 255 ? `\\x${code5.toString(16).padStart(2, "0")}` : `\\u${code5.toString(16).padStart(4, "0")}`);
+}
+function hasControl(text2) {
+  CONTROL.lastIndex = 0;
+  return CONTROL.test(text2);
+}
+function escapeControl(text2) {
+  return text2.replace(CONTROL, visible);
+}
+function quote(value, max = 200) {
+  const chars = [...value];
+  const cut = chars.length > max ? `${chars.slice(0, max).join("")}\u2026` : value;
+  return `'${escapeControl(cut)}'`;
+}
+function plainLine(text2, max = 512) {
+  const line = text2?.split(/[\n\r\v\f\u0085\u2028\u2029]/).map((l) => l.replace(CONTROL, " ").replace(/\s+/g, " ").trim()).find((l) => l !== "");
+  if (line == null) return void 0;
+  const chars = [...line];
+  return chars.length > max ? `${chars.slice(0, max - 1).join("")}\u2026` : line;
+}
+
 // src/core/car/header.ts
 var ROOTS_KEY = [101, ...new TextEncoder().encode("roots")];
 var VERSION_KEY = [103, ...new TextEncoder().encode("version")];
@@ -4827,6 +8248,16 @@ var WRITE_BYTES = 1024 * 1024;
 var COPY_CHUNK = 1024 * 1024;
 var WRITE_BEHIND_BYTES = 16 * 1024 * 1024;
 var CarFileWriter = class _CarFileWriter {
+  constructor(path2, partialPath, file, headerLength, input) {
+    this.input = input;
+    this.path = path2;
+    this.partialPath = partialPath;
+    this.file = file;
+    this.headerLength = headerLength;
+    this.bytes = headerLength;
+    this.written = headerLength;
+  }
+  input;
   path;
   partialPath;
   file;
@@ -4841,33 +8272,28 @@ var CarFileWriter = class _CarFileWriter {
   tail = Promise.resolve();
   failure = null;
   state = "open";
-  constructor(path, partialPath, file, headerLength) {
-    this.path = path;
-    this.partialPath = partialPath;
-    this.file = file;
-    this.headerLength = headerLength;
-    this.bytes = headerLength;
-    this.written = headerLength;
-  }
-  static async create(path) {
-    const partialPath = `${path}.partial`;
+  /** `input` names the option that gave `path` in errors (default `car-path`). */
+  static async create(path2, input = "car-path") {
+    const partialPath = `${path2}.partial`;
+    const isFolder = await stat(path2).then((s) => s.isDirectory(), () => false);
+    if (isFolder) throw new InputError(input, `${quote(path2)} is a folder; give the path of a file to write, such as ${quote(`${path2.replace(/\/+$/, "")}/registry.car`)}`);
     registerTemporary(partialPath);
     let file;
     try {
       file = await open(partialPath, "w+");
     } catch (err) {
       releaseTemporary(partialPath);
-      throw err;
+      throw writeError(err, input, path2);
     }
     try {
       const header = encodeCarHeader([PLACEHOLDER_ROOT]);
       await writeFully(file, header, 0);
-      return new _CarFileWriter(path, partialPath, file, header.length);
+      return new _CarFileWriter(path2, partialPath, file, header.length, input);
     } catch (err) {
       await file.close().catch(() => {
       });
       await removeTemporary(partialPath);
-      throw err;
+      throw writeError(err, input, path2);
     }
   }
   /** Appends a block unless one with the same CID was already written. */
@@ -4926,7 +8352,7 @@ var CarFileWriter = class _CarFileWriter {
       await this.file.close().catch(() => {
       });
       await removeTemporary(this.partialPath);
-      throw err;
+      throw writeError(err, this.input, this.path);
     }
   }
   /** Stops writing and deletes the partial file. Safe to call more than once. */
@@ -4955,7 +8381,7 @@ var CarFileWriter = class _CarFileWriter {
         try {
           await writeChunks(this.file, batch2.chunks, position);
         } catch (err) {
-          this.failure ??= err;
+          this.failure ??= writeError(err, this.input, this.path);
           throw err;
         }
       });
@@ -5021,6 +8447,21 @@ async function writeChunks(file, chunks, position) {
     if (skip > 0) queue[0] = queue[0].subarray(skip);
     if (bytesWritten === 0 && queue.length > 0) throw new IpcrError("ERR_WRITE", "short write: no progress");
   }
+}
+var PATH_PROBLEMS = {
+  ENOENT: "its folder does not exist",
+  ENOTDIR: "a part of it is not a folder",
+  EISDIR: "it is a folder; give the path of a file to write",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "the file system is read-only"
+};
+function writeError(err, input, path2) {
+  const code5 = err?.code;
+  if (err instanceof IpcrError || typeof code5 !== "string") return err;
+  const problem2 = PATH_PROBLEMS[code5];
+  if (problem2 != null) return new InputError(input, `cannot write the CAR to ${quote(path2)}: ${problem2} (${code5})`, { cause: err });
+  return new IpcrError("ERR_WRITE", `Cannot write the CAR to ${quote(path2)} (${input}): ${err.message.replace(`${path2}.partial`, path2)}`, { cause: err });
 }
 
 // src/core/digest.ts
@@ -5152,38 +8593,45 @@ var BlobHasher = class {
   }
 };
 
-// src/core/escape.ts
-var CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
-var NAMED = { "\n": "\\n", "\r": "\\r" };
-function visible(c) {
-  const code5 = c.charCodeAt(0);
-  return NAMED[c] ?? (code5 <= 255 ? `\\x${code5.toString(16).padStart(2, "0")}` : `\\u${code5.toString(16).padStart(4, "0")}`);
-}
-function hasControl(text) {
-  CONTROL.lastIndex = 0;
-  return CONTROL.test(text);
-}
-function escapeControl(text) {
-  return text.replace(CONTROL, visible);
-}
-function quote(value, max = 200) {
-  const chars = [...value];
-  const cut = chars.length > max ? `${chars.slice(0, max).join("")}\u2026` : value;
-  return `'${escapeControl(cut)}'`;
-}
-function plainLine(text, max = 512) {
-  const line = text?.split(/[\n\r\v\f\u0085\u2028\u2029]/).map((l) => l.replace(CONTROL, " ").replace(/\s+/g, " ").trim()).find((l) => l !== "");
-  if (line == null) return void 0;
-  const chars = [...line];
-  return chars.length > max ? `${chars.slice(0, max - 1).join("")}\u2026` : line;
-}
-
 // src/core/image/archive.ts
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, open as open4, readdir, realpath, stat } from "node:fs/promises";
+import { mkdtemp, open as open4, readdir, realpath, stat as stat2 } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+
+// src/core/json.ts
+function checkJsonShape(bytes, limits) {
+  let depth = 0;
+  let values = 1;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (inString) {
+      if (b === 92) i++;
+      else if (b === 34) inString = false;
+      continue;
+    }
+    if (b === 34) {
+      inString = true;
+    } else if (b === 123 || b === 91) {
+      if (++depth > limits.depth) return `is nested deeper than ${limits.depth} levels`;
+      if (++values > limits.values) return `has more than ${limits.values} values`;
+    } else if (b === 125 || b === 93) {
+      depth--;
+    } else if (b === 44) {
+      if (++values > limits.values) return `has more than ${limits.values} values`;
+    }
+  }
+  return void 0;
+}
+function describeValue(value) {
+  if (value === void 0) return "nothing";
+  if (value === null) return "null";
+  if (typeof value === "string") return quote(value, 64);
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return Array.isArray(value) ? "an array" : "an object";
+}
 
 // src/core/progress.ts
 function formatBytes(n) {
@@ -5196,8 +8644,10 @@ function formatBytes(n) {
   }
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
+var PROGRESS_INTERVAL_MS = 1e3;
 var Progress = class {
-  constructor(logger, label, total, intervalMs = 5e3) {
+  /** `total` undefined: the size is not known in advance (the line shows bytes so far). */
+  constructor(logger, label, total, intervalMs = PROGRESS_INTERVAL_MS) {
     this.logger = logger;
     this.label = label;
     this.total = total;
@@ -5212,20 +8662,31 @@ var Progress = class {
   lastReport = 0;
   started = Date.now();
   add(bytes) {
-    this.done += bytes;
+    this.set(this.done + bytes);
+  }
+  /** Sets the bytes done so far, e.g. from the size of a file another process writes. */
+  set(done) {
+    this.done = done;
     const now = Date.now();
     if (now - this.lastReport >= this.intervalMs) {
       this.lastReport = now;
       this.logger.info(this.line(now));
     }
   }
+  /** Sets the bytes done so far and prints the line now (for a caller that polls on its own timer). */
+  report(done) {
+    this.done = done;
+    this.lastReport = Date.now();
+    this.logger.info(this.line(this.lastReport));
+  }
   finish() {
     this.logger.info(this.line(Date.now()));
   }
   line(now) {
     const seconds = Math.max((now - this.started) / 1e3, 1e-3);
-    const pct = this.total > 0 ? ` (${Math.floor(this.done / this.total * 100)}%)` : "";
     const rate = (this.done / 1e6 / seconds).toFixed(1);
+    if (this.total == null) return `${this.label}: ${formatBytes(this.done)}, ${rate} MB/s, ${Math.round(seconds)} s`;
+    const pct = this.total > 0 ? ` (${Math.floor(this.done / this.total * 100)}%)` : "";
     return `${this.label}: ${formatBytes(this.done)} of ${formatBytes(this.total)}${pct}, ${rate} MB/s`;
   }
 };
@@ -5298,10 +8759,12 @@ var TAR_BLOCK = 512;
 
 // src/core/image/image-errors.ts
 function formatError(input, message2, options) {
-  return new ImageFormatError(`Input '${input}': ${message2}`, options);
+  const [text2, named] = inputMessage(input, message2);
+  return new ImageFormatError(text2, { ...options, ...named });
 }
 function mismatchError(input, message2) {
-  return new DigestMismatchError(`Input '${input}': ${message2}`);
+  const [text2, named] = inputMessage(input, message2);
+  return new DigestMismatchError(text2, named);
 }
 
 // src/core/image/limits.ts
@@ -5320,7 +8783,11 @@ var IMAGE_LIMITS = {
   /** RepoTags of one manifest.json entry, and names in all. */
   repoTags: 1e4,
   /** Bytes of manifests, indexes and configs read in all. */
-  jsonBytes: 128 * 1024 * 1024
+  jsonBytes: 128 * 1024 * 1024,
+  /** Nesting of one JSON file: OCI documents need 5 or 6; deeper input could overflow a recursive walk. */
+  jsonDepth: 32,
+  /** Values of one JSON file ('{', '[' and ',' outside strings). */
+  jsonValues: 4e6
 };
 
 // src/core/image/tar-index.ts
@@ -5347,8 +8814,8 @@ var TAR_LIMITS = {
   pathBytes: 4096
 };
 var PAX_KEYS = ["path", "linkpath", "size"];
-async function indexTar(path, options = {}) {
-  const handle = await open3(path, "r");
+async function indexTar(path2, options = {}) {
+  const handle = await open3(path2, "r");
   try {
     return await indexHandle(new WindowReader(handle, (await handle.stat()).size), options);
   } finally {
@@ -5525,10 +8992,10 @@ function readNumber(buf, offset, length3) {
     for (let i = 1; i < field.length; i++) value = value * 256 + (field[i] ?? 0);
     return value;
   }
-  const text = field.toString("latin1").replace(/\0.*$/s, "").trim();
-  if (text === "") return 0;
-  if (!/^[0-7]+$/.test(text)) return NaN;
-  return parseInt(text, 8);
+  const text2 = field.toString("latin1").replace(/\0.*$/s, "").trim();
+  if (text2 === "") return 0;
+  if (!/^[0-7]+$/.test(text2)) return NaN;
+  return parseInt(text2, 8);
 }
 function cString(buf) {
   const end = buf.indexOf(0);
@@ -5572,22 +9039,22 @@ function startsWithBytes(data, at, bytes) {
 
 // src/core/image/tar-links.ts
 var MAX_LINK_HOPS = 40;
-function firstComponent(path, pos) {
-  const slash = path.indexOf("/", pos);
-  return path.slice(pos, slash === -1 ? void 0 : slash);
+function firstComponent(path2, pos) {
+  const slash = path2.indexOf("/", pos);
+  return path2.slice(pos, slash === -1 ? void 0 : slash);
 }
-function startsWithComponents(path, label, pos) {
+function startsWithComponents(path2, label, pos) {
   const end = pos + label.length;
-  return (end === path.length || path.charCodeAt(end) === 47) && path.slice(pos, end) === label;
+  return (end === path2.length || path2.charCodeAt(end) === 47) && path2.slice(pos, end) === label;
 }
 function* walk(root, start) {
-  let path = start;
+  let path2 = start;
   let node = root;
   let pos = 0;
   let hops = 0;
-  while (pos < path.length) {
-    const child = node.children?.get(firstComponent(path, pos));
-    if (child == null || !startsWithComponents(path, child.label, pos)) return { node, rest: path.slice(pos), hops };
+  while (pos < path2.length) {
+    const child = node.children?.get(firstComponent(path2, pos));
+    if (child == null || !startsWithComponents(path2, child.label, pos)) return { node, rest: path2.slice(pos), hops };
     const next = pos + child.label.length + 1;
     if (child.target == null) {
       node = child;
@@ -5601,10 +9068,10 @@ function* walk(root, start) {
     node = place.node;
     if (place.rest === "") {
       pos = next;
-    } else if (next >= path.length) {
+    } else if (next >= path2.length) {
       return { node, rest: place.rest, hops };
     } else {
-      path = `${place.rest}/${path.slice(next)}`;
+      path2 = `${place.rest}/${path2.slice(next)}`;
       pos = 0;
     }
   }
@@ -5632,9 +9099,9 @@ var LinkResolver = class {
     return names;
   }
   /** The regular file a path names, links followed; undefined when there is none. */
-  resolve(path) {
-    if (this.index.files.has(path)) return path;
-    const place = this.run(walk(this.root, path));
+  resolve(path2) {
+    if (this.index.files.has(path2)) return path2;
+    const place = this.run(walk(this.root, path2));
     if (place == null) return void 0;
     const resolved = pathOf(place);
     return this.index.files.has(resolved) ? resolved : void 0;
@@ -5723,64 +9190,66 @@ function pathOf(place) {
 // src/core/image/archive.ts
 var READ_CHUNK = 1024 * 1024;
 var DEFAULT_JSON_LIMIT = 16 * 1024 * 1024;
-async function openImageArchive(path, options) {
+async function openImageArchive(path2, options) {
   const { input } = options;
   throwIfAborted(options.signal);
   let stats;
   try {
-    stats = await stat(path);
+    stats = await stat2(path2);
   } catch (err) {
-    throw new InputError(input, `cannot read '${path}': ${err.code ?? err.message}`, { cause: err });
+    throw new InputError(input, `cannot read '${path2}': ${err.code ?? err.message}`, { cause: err });
   }
-  if (stats.isDirectory()) return await openDirectory(path, input, options);
-  if (!stats.isFile()) throw new InputError(input, `'${path}' is neither a file nor a directory`);
-  const compression = detectCompression(await readHead(path));
-  if (compression === "none") return await openTar(path, path, input, void 0, options);
+  if (stats.isDirectory()) return await openDirectory(path2, input, options);
+  if (!stats.isFile()) throw new InputError(input, `'${path2}' is neither a file nor a directory`);
+  const compression = detectCompression(await readHead(path2));
+  if (compression === "none") return await openTar(path2, path2, input, void 0, options);
   if (compression === "xz" || compression === "bzip2") {
-    throw new InputError(input, `'${path}' is ${compression}-compressed; only uncompressed, gzip or zstd tarballs are supported`);
+    throw new InputError(input, `'${path2}' is ${compression}-compressed; only uncompressed, gzip or zstd tarballs are supported`);
   }
   const decompressor = createDecompressor(compression);
   if (decompressor == null) {
-    throw new InputError(input, `'${path}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`);
+    throw new InputError(input, `'${path2}' is zstd-compressed, which Node.js ${process.versions.node} cannot decompress; decompress it first (zstd -d)`);
   }
   const limit = options.maxDecompressedSize ?? defaultDecompressedLimit(stats.size);
   const dir = await mkdtemp(join(options.tempDir, "ipcr-archive-"));
   registerTemporary(dir);
   const tarPath = join(dir, "image.tar");
   try {
-    await pipeline(createReadStream(path), decompressor, new DecompressionLimit(limit, isTarHeader), createWriteStream(tarPath), { signal: options.signal });
+    await pipeline(createReadStream(path2), decompressor, new DecompressionLimit(limit, isTarHeader), createWriteStream(tarPath), { signal: options.signal });
   } catch (err) {
     await removeTemporary(dir);
     throwIfAborted(options.signal);
     if (err instanceof DecompressionLimitError) {
       const how = options.maxDecompressedSize != null ? "the limit set" : `the default limit, ${DECOMPRESSION_RATIO} times its compressed size and at least ${formatBytes(DECOMPRESSION_FLOOR)}`;
-      throw new InputError(input, `'${path}' ${compression}-decompresses to more than ${formatBytes(limit)} (${how}); if the image is genuine, raise max-decompressed-size`);
+      throw new InputError(input, text`'${path2}' ${compression}-decompresses to more than ${formatBytes(limit)} (${how}); if the image is genuine, raise ${option("max-decompressed-size")}`);
     }
     if (err instanceof NotTarError) {
-      throw new InputError(input, `'${path}' is ${compression}-compressed but ${err.message}; expected a tar archive of an image`);
+      throw new InputError(input, `'${path2}' is ${compression}-compressed but ${err.message}; expected a tar archive of an image`);
     }
-    throw new InputError(input, `cannot ${compression}-decompress '${path}': ${err.message}`, { cause: err });
+    throw new InputError(input, `cannot ${compression}-decompress '${path2}': ${err.message}`, { cause: err });
   }
-  return await openTar(path, tarPath, input, dir, options);
+  return await openTar(path2, tarPath, input, dir, options);
 }
-async function readBytes(archive, path, maxBytes, input) {
-  const size = archive.size(path);
+async function readBytes(archive, path2, maxBytes, input) {
+  const size = archive.size(path2);
   if (size > maxBytes) {
-    throw formatError(input, `'${path}' in ${archive.label} is ${size} bytes, more than the ${maxBytes} allowed for metadata`);
+    throw formatError(input, `'${path2}' in ${archive.label} is ${size} bytes, more than the ${maxBytes} allowed for metadata`);
   }
   const chunks = [];
-  for await (const chunk of archive.open(path)) chunks.push(Buffer.from(chunk));
+  for await (const chunk of archive.open(path2)) chunks.push(Buffer.from(chunk));
   return new Uint8Array(Buffer.concat(chunks));
 }
-function parseJson(bytes, path, label, input) {
+function parseJson(bytes, path2, label, input) {
+  const wrong = checkJsonShape(bytes, { depth: IMAGE_LIMITS.jsonDepth, values: IMAGE_LIMITS.jsonValues });
+  if (wrong != null) throw formatError(input, `'${path2}' in ${label} ${wrong}`);
   try {
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
   } catch (err) {
-    throw formatError(input, `'${path}' in ${label} is not valid JSON: ${err.message}`, { cause: err });
+    throw formatError(input, `'${path2}' in ${label} is not valid JSON: ${err.message}`, { cause: err });
   }
 }
-async function readHead(path) {
-  const handle = await open4(path, "r");
+async function readHead(path2) {
+  const handle = await open4(path2, "r");
   try {
     const head = Buffer.alloc(MAGIC_BYTES);
     const { bytesRead } = await handle.read(head, 0, MAGIC_BYTES, 0);
@@ -5824,37 +9293,37 @@ var BaseArchive = class {
   }
   label;
   input;
-  has(path) {
-    return this.lookup(path) !== void 0;
+  has(path2) {
+    return this.lookup(path2) !== void 0;
   }
-  size(path) {
-    return this.get(path).size;
+  size(path2) {
+    return this.get(path2).size;
   }
-  open(path) {
-    const { size, file, offset } = this.get(path);
+  open(path2) {
+    const { size, file, offset } = this.get(path2);
     if (size === 0) return Readable.from([]);
     return createReadStream(file, { start: offset, end: offset + size - 1, highWaterMark: READ_CHUNK });
   }
-  chunks(path, options) {
-    return readChunks(this.get(path), options);
+  chunks(path2, options) {
+    return readChunks(this.get(path2), options);
   }
-  async readJson(path, maxBytes = DEFAULT_JSON_LIMIT) {
-    return parseJson(await readBytes(this, path, maxBytes, this.input), path, this.label, this.input);
+  async readJson(path2, maxBytes = DEFAULT_JSON_LIMIT) {
+    return parseJson(await readBytes(this, path2, maxBytes, this.input), path2, this.label, this.input);
   }
   async close() {
   }
-  lookup(path) {
+  lookup(path2) {
     let normalized;
     try {
-      normalized = normalizeEntryPath(path);
+      normalized = normalizeEntryPath(path2);
     } catch {
       return void 0;
     }
     return this.locate(normalized);
   }
-  get(path) {
-    const found = this.lookup(path);
-    if (found == null) throw formatError(this.input, `'${path}' is missing from ${this.label}`);
+  get(path2) {
+    const found = this.lookup(path2);
+    if (found == null) throw formatError(this.input, `'${path2}' is missing from ${this.label}`);
     return found;
   }
 };
@@ -5875,8 +9344,8 @@ var TarArchive = class extends BaseArchive {
   list() {
     return [...this.names];
   }
-  locate(path) {
-    const resolved = this.resolver.resolve(path);
+  locate(path2) {
+    const resolved = this.resolver.resolve(path2);
     const entry = resolved === void 0 ? void 0 : this.index.files.get(resolved);
     if (entry == null) return void 0;
     return { size: entry.size, file: this.tarPath, offset: entry.offset };
@@ -5907,14 +9376,14 @@ var DirectoryArchive = class extends BaseArchive {
   list() {
     return [...this.files.keys()].sort();
   }
-  locate(path) {
-    const file = this.files.get(path);
+  locate(path2) {
+    const file = this.files.get(path2);
     if (file == null) return void 0;
     return { size: file.size, file: file.fullPath, offset: 0 };
   }
 };
-async function openDirectory(path, input, options) {
-  const root = await realpath(path);
+async function openDirectory(path2, input, options) {
+  const root = await realpath(path2);
   const files = /* @__PURE__ */ new Map();
   const walk2 = async (dir, prefix) => {
     throwIfAborted(options.signal);
@@ -5924,7 +9393,7 @@ async function openDirectory(path, input, options) {
       if (entry.isDirectory()) {
         await walk2(fullPath, name4);
       } else if (entry.isFile()) {
-        files.set(name4, { fullPath, size: (await stat(fullPath)).size });
+        files.set(name4, { fullPath, size: (await stat2(fullPath)).size });
       } else if (entry.isSymbolicLink()) {
         let target;
         try {
@@ -5934,21 +9403,22 @@ async function openDirectory(path, input, options) {
         }
         const rel = relative(root, target);
         if (rel === ".." || rel.startsWith(`..${sep}`) || rel.startsWith(sep)) {
-          throw formatError(input, `${path}: symlink '${name4}' escapes the directory`);
+          throw formatError(input, `${path2}: symlink '${name4}' escapes the directory`);
         }
-        const targetStats = await stat(target);
+        const targetStats = await stat2(target);
         if (targetStats.isFile()) files.set(name4, { fullPath: target, size: targetStats.size });
       }
     }
   };
   await walk2(root, "");
-  return new DirectoryArchive(path, input, files);
+  return new DirectoryArchive(path2, input, files);
 }
 
 // src/core/image/docker.ts
 import { spawn } from "node:child_process";
 import { createHash as createHash2 } from "node:crypto";
 import { join as join2 } from "node:path";
+import { stat as stat3 } from "node:fs/promises";
 var STDERR_LIMIT = 64 * 1024;
 function spawnCommandRunner(hooks = {}) {
   return async (command, args, options) => {
@@ -5991,15 +9461,41 @@ async function saveDockerImage(ref, options) {
   const safe = ref.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 80);
   const hash = createHash2("sha256").update(ref).digest("hex").slice(0, 8);
   const output = join2(options.tempDir, `${safe}-${hash}.tar`);
-  const { exitCode, stderr } = await options.run("docker", ["save", "--output", output, ref], { signal: options.signal });
+  const command = options.command ?? "docker";
+  const { exitCode, stderr } = await withSizeProgress(output, options, async () => await options.run(command, ["save", "--output", output, ref], { signal: options.signal }));
   throwIfAborted(options.signal);
   if (exitCode === 0) return output;
   const detail = stderr.trim();
-  if (exitCode === 127) throw new IpcrError("ERR_DOCKER", `Cannot run the docker CLI to export '${ref}': ${detail}`);
+  if (exitCode === 127) throw new IpcrError("ERR_DOCKER", `Cannot run the ${command} CLI to export '${ref}': ${detail}`);
   if (MISSING_IMAGE.test(detail)) {
-    throw new InputError(options.input, `Docker has no image '${ref}' (build or pull it first): ${detail}`);
+    throw new InputError(options.input, `${command === "docker" ? "Docker" : command} has no image '${ref}' (build or pull it first): ${detail}`);
   }
-  throw new IpcrError("ERR_DOCKER", `docker save '${ref}' failed with exit code ${exitCode}: ${detail}`);
+  throw new IpcrError("ERR_DOCKER", `${command} save '${ref}' failed with exit code ${exitCode}: ${detail}`);
+}
+async function withSizeProgress(file, options, work) {
+  const { logger } = options;
+  if (logger == null) return await work();
+  const interval = options.progressInterval ?? PROGRESS_INTERVAL_MS;
+  const progress = new Progress(logger, "exported", void 0, interval);
+  let polling = false;
+  const timer = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    stat3(file).then((s) => {
+      progress.report(s.size);
+    }, () => {
+    }).finally(() => {
+      polling = false;
+    });
+  }, interval);
+  try {
+    const result = await work();
+    const size = await stat3(file).then((s) => s.size, () => void 0);
+    if (size != null) progress.report(size);
+    return result;
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 // src/core/image/blob.ts
@@ -6039,8 +9535,8 @@ function reservedNameProblem(name4) {
   }
   return void 0;
 }
-function ipfsPath(root, path) {
-  return `/ipfs/${[root, ...path].join("/")}`;
+function ipfsPath(root, path2) {
+  return `/ipfs/${[root, ...path2].join("/")}`;
 }
 
 // src/core/registry/reference.ts
@@ -6058,18 +9554,39 @@ function isTag(value) {
 function isDigest(value) {
   return value.length <= 256 && DIGEST_RE.test(value);
 }
-function validateName(name4, input = "name") {
-  if (name4.length === 0 || name4.length > 255 || !NAME_RE.test(name4)) {
-    throw new InputError(input, `${quote(name4)} is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)`);
+function nameProblem(name4) {
+  if (name4.length === 0) return "is empty";
+  if (name4.length > 255) return `is ${name4.length} characters long, longer than 255 characters`;
+  if (name4 !== name4.toLowerCase() && NAME_RE.test(name4.toLowerCase())) {
+    return `has uppercase letters; repository names are lowercase: use '${name4.toLowerCase()}'`;
   }
+  if (!NAME_RE.test(name4)) return "is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)";
+  return void 0;
+}
+function showChar(c) {
+  return /^[\x21-\x7e]$/.test(c) ? `'${c}'` : `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+}
+function tagProblem(tag) {
+  if (tag.length === 0) return "is empty";
+  if (tag.length > 128) return `is ${tag.length} characters long, longer than 128 characters (the most a tag may have)`;
+  const bad = [...tag].find((c) => !/^[A-Za-z0-9_.-]$/.test(c));
+  if (bad != null) {
+    const semver = bad === "+" ? "; semver build metadata ('+build') cannot be part of a tag: write it with '-' or '_' instead" : "";
+    return `has ${showChar(bad)}, which is not allowed in a tag (only letters, digits, '_', '.' and '-')${semver}`;
+  }
+  if (tag.startsWith(".") || tag.startsWith("-")) return `starts with '${tag[0]}' (a tag starts with a letter, a digit or '_')`;
+  return void 0;
+}
+function validateName(name4, input = "name") {
+  const problem2 = nameProblem(name4);
+  if (problem2 != null) throw new InputError(input, `${quote(name4)} ${problem2}`);
   const reserved = reservedNameProblem(name4);
   if (reserved != null) throw new InputError(input, `repository name '${name4}' ${reserved}`);
   return name4;
 }
 function validateTag(tag, input = "tags") {
-  if (!TAG_RE.test(tag)) {
-    throw new InputError(input, `${quote(tag)} is not a valid tag: expected up to 128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`);
-  }
+  const problem2 = tagProblem(tag);
+  if (problem2 != null) throw new InputError(input, `tag ${quote(tag)} ${problem2}`);
   return tag;
 }
 function parseReference(ref, input) {
@@ -6102,24 +9619,30 @@ function parseReference(ref, input) {
   }
   return { domain, path: rest, tag, digest: digest2 };
 }
+var METADATA_CONFIG_RE = /^type=|\{\{.*\}\}|(^|,)\s*(pattern|enable|value|prefix|suffix|priority)=/;
 function parseTagList(value, input = "tags") {
+  const config = value.split("\n").map((s) => s.trim()).find((line) => METADATA_CONFIG_RE.test(line));
+  if (config != null) {
+    throw new InputError(input, `${quote(config)} looks like docker/metadata-action's configuration (its own 'tags' input), not a list of tags; pass the action's output instead: tags: \${{ steps.meta.outputs.tags }}`);
+  }
   const items = value.split(/[\n,]/).map((s) => s.trim()).filter((s) => s.length > 0);
   const tags = [];
-  let path;
+  let path2;
   for (const item of items) {
     if (TAG_RE.test(item)) {
       tags.push(item);
       continue;
     }
+    if (!/[/:@]/.test(item)) validateTag(item, input);
     const ref = parseReference(item, input);
     if (ref.tag == null) throw new InputError(input, `${quote(item)} has no tag (expected a tag or a reference ending in :tag)`);
-    if (path != null && ref.path !== path) {
-      throw new InputError(input, `references name different repositories ('${path}' and '${ref.path}'); publish one repository per step or set 'name'`);
+    if (path2 != null && ref.path !== path2) {
+      throw new InputError(input, text`references name different repositories ('${path2}' and '${ref.path}'); publish one repository per step or set ${option("name")}`);
     }
-    path = ref.path;
+    path2 = ref.path;
     tags.push(ref.tag);
   }
-  return { tags: [...new Set(tags)], path };
+  return { tags: [...new Set(tags)], path: path2 };
 }
 
 // src/core/image/blob.ts
@@ -6228,38 +9751,88 @@ function stringRecord(value) {
   return out;
 }
 function requireBlob(ctx, descriptor, where, hint = "") {
-  const path = blobPath(descriptor.digest);
-  if (!ctx.archive.has(path)) {
-    throw formatError(ctx.input, `${ctx.archive.label} is missing blob ${descriptor.digest} (${path}), referenced by ${where}${hint}`);
+  const path2 = blobPath(descriptor.digest);
+  if (!ctx.archive.has(path2)) {
+    throw formatError(ctx.input, `${ctx.archive.label} is missing blob ${descriptor.digest} (${path2}), referenced by ${where}${hint}`);
   }
-  const size = ctx.archive.size(path);
+  const size = ctx.archive.size(path2);
   if (size !== descriptor.size) {
-    throw mismatchError(ctx.input, `${path} in ${ctx.archive.label} is ${size} bytes, but ${where} says ${descriptor.size}`);
+    throw mismatchError(ctx.input, `${path2} in ${ctx.archive.label} is ${size} bytes, but ${where} says ${descriptor.size}`);
   }
-  return path;
+  return path2;
 }
-function archiveBlob(ctx, path, digest2, size, mediaType) {
+function archiveBlob(ctx, path2, digest2, size, mediaType) {
   const { archive } = ctx;
-  return { digest: digest2, size, mediaType, open: () => archive.open(path), chunks: (options) => archive.chunks(path, options) };
+  return { digest: digest2, size, mediaType, open: () => archive.open(path2), chunks: (options) => archive.chunks(path2, options) };
 }
-async function readVerifiedJson(ctx, path, digest2) {
-  const size = ctx.archive.has(path) ? ctx.archive.size(path) : 0;
+async function readVerifiedJson(ctx, path2, digest2) {
+  const size = ctx.archive.has(path2) ? ctx.archive.size(path2) : 0;
   ctx.jsonBytes = (ctx.jsonBytes ?? 0) + Math.min(size, DEFAULT_JSON_LIMIT);
   if (ctx.jsonBytes > IMAGE_LIMITS.jsonBytes) {
-    throw formatError(ctx.input, `${ctx.archive.label}: its manifests, indexes and configs take more than ${IMAGE_LIMITS.jsonBytes} bytes of JSON (at '${path}')`);
+    throw formatError(ctx.input, `${ctx.archive.label}: its manifests, indexes and configs take more than ${IMAGE_LIMITS.jsonBytes} bytes of JSON (at '${path2}')`);
   }
-  const bytes = await readBytes(ctx.archive, path, DEFAULT_JSON_LIMIT, ctx.input);
+  const bytes = await readBytes(ctx.archive, path2, DEFAULT_JSON_LIMIT, ctx.input);
   if (digest2 !== void 0) {
     const actual = sha256Digest(bytes);
     if (actual !== digest2) {
-      throw mismatchError(ctx.input, `${path} in ${ctx.archive.label} hashes to ${actual}, expected ${digest2}`);
+      throw mismatchError(ctx.input, `${path2} in ${ctx.archive.label} hashes to ${actual}, expected ${digest2}`);
     }
   }
-  return { bytes, json: parseJson(bytes, path, ctx.archive.label, ctx.input) };
+  return { bytes, json: parseJson(bytes, path2, ctx.archive.label, ctx.input) };
 }
 
 // src/core/image/load-docker.ts
 import { posix as posix2 } from "node:path";
+
+// src/core/image/select.ts
+var DEFAULT_DOMAINS = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "localhost"]);
+function canonical(value) {
+  let ref;
+  try {
+    ref = parseReference(value, "image");
+  } catch {
+    return void 0;
+  }
+  const domain = ref.domain == null || DEFAULT_DOMAINS.has(ref.domain) ? "docker.io" : ref.domain;
+  const path2 = domain === "docker.io" && !ref.path.includes("/") ? `library/${ref.path}` : ref.path;
+  return `${domain}/${path2}:${ref.tag ?? (ref.digest != null ? "" : "latest")}@${ref.digest ?? ""}`;
+}
+function isBareName(name4) {
+  return !/[/:@]/.test(name4);
+}
+function refMatches(ref, name4) {
+  if (ref === name4) return true;
+  if (isBareName(name4)) {
+    try {
+      return parseReference(ref, "image").tag === name4;
+    } catch {
+      return false;
+    }
+  }
+  const a = canonical(ref);
+  return a != null && a === canonical(name4);
+}
+function matches(ref, candidate) {
+  if (/^sha256:[0-9a-f]{64}$/.test(ref)) return candidate.digests.includes(ref);
+  return candidate.names.some((name4) => refMatches(ref, name4));
+}
+var LISTED = 20;
+function describeCandidates(candidates) {
+  const shown = candidates.slice(0, LISTED).map((c) => c.names.length > 0 ? c.names.map((n) => quote(n, 120)).join(" = ") : `${c.digests[0] ?? "?"} (unnamed)`);
+  if (candidates.length > LISTED) shown.push(`and ${candidates.length - LISTED} more`);
+  return shown.join(", ");
+}
+function selectCandidates(candidates, ref, ctx) {
+  if (ref == null) return candidates;
+  const chosen = candidates.filter((c) => matches(ref, c));
+  if (chosen.length > 0) return chosen;
+  if (candidates.length === 1 && candidates[0]?.names.length === 0) return candidates;
+  throw new InputError(ctx.refInput, `${ctx.label} holds no image named ${quote(ref)}; it holds ${describeCandidates(candidates)}`);
+}
+function severalImagesError(candidates, ctx) {
+  const example = candidates.flatMap((c) => c.names)[0];
+  return new InputError(ctx.input, `${ctx.label} holds ${candidates.length} images: ${describeCandidates(candidates)}; choose one by reference with '${ctx.refInput}'${example != null ? ` (e.g. ${quote(example, 120)})` : ""}`);
+}
 
 // src/core/image/model.ts
 var MEDIA_TYPES = {
@@ -6286,18 +9859,25 @@ async function loadOciLayout(ctx) {
   const { archive, input } = ctx;
   const layout = (await readVerifiedJson(ctx, "oci-layout")).json;
   if (!isObject(layout) || typeof layout.imageLayoutVersion !== "string" || !layout.imageLayoutVersion.startsWith("1.")) {
-    throw formatError(input, `oci-layout in ${archive.label}: unsupported image layout version ${JSON.stringify(isObject(layout) ? layout.imageLayoutVersion : layout)}`);
+    throw formatError(input, `oci-layout in ${archive.label}: unsupported image layout version ${describeValue(isObject(layout) ? layout.imageLayoutVersion : layout)}`);
   }
   const index = (await readVerifiedJson(ctx, "index.json")).json;
   const entries = indexEntries(ctx, index, "index.json");
   const byDigest = /* @__PURE__ */ new Map();
-  for (const entry of entries) if (!byDigest.has(entry.digest)) byDigest.set(entry.digest, entry);
-  const unique = [...byDigest.values()];
-  if (unique.length === 0) throw formatError(input, `index.json in ${archive.label} lists no manifests`);
+  for (const entry of entries) {
+    const candidate = byDigest.get(entry.digest) ?? { entry, names: [], digests: [entry.digest] };
+    byDigest.set(entry.digest, candidate);
+    for (const name4 of entryNames(entry)) if (!candidate.names.includes(name4)) candidate.names.push(name4);
+  }
+  if (byDigest.size === 0) throw formatError(input, `index.json in ${archive.label} lists no manifests`);
+  const selectContext = { input, refInput: ctx.refInput ?? "image", label: archive.label };
+  const chosen = selectCandidates([...byDigest.values()], ctx.ref, selectContext);
+  const unique = chosen.map((c) => c.entry);
   const walker = new Walker(ctx);
   let rootEntries = [unique[0]];
   let root;
-  if (unique.length > 1 && await walker.distinctPlatforms(unique)) {
+  if (unique.length > 1) {
+    if (!await walker.distinctPlatforms(unique)) throw severalImagesError(chosen, selectContext);
     rootEntries = unique;
     root = memoryBlob(jsonBytes({
       schemaVersion: 2,
@@ -6313,8 +9893,12 @@ async function loadOciLayout(ctx) {
     root,
     images: walker.images,
     blobs: [...walker.blobs.values()],
-    repoTags: await repoTagsFor(ctx, walker.images, rootEntries)
+    repoTags: await repoTagsFor(ctx, walker.images, chosen.flatMap((c) => c.names))
   };
+}
+function entryNames(entry) {
+  const annotations = stringRecord(entry.annotations);
+  return [annotations["io.containerd.image.name"], annotations["org.opencontainers.image.ref.name"]].filter((n) => n != null && n !== "");
 }
 async function platformEntries(walker, entries) {
   const out = [];
@@ -6326,7 +9910,7 @@ async function platformEntries(walker, entries) {
 function indexEntries(ctx, index, where) {
   if (!isObject(index)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} is not a JSON object`);
   if (index.schemaVersion !== 2) {
-    throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(index.schemaVersion)}, expected 2`);
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${describeValue(index.schemaVersion)}, expected 2`);
   }
   if (!Array.isArray(index.manifests)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no manifests list`);
   if (index.manifests.length > IMAGE_LIMITS.entries) {
@@ -6421,7 +10005,7 @@ var Walker = class {
   async visitManifest(descriptor, manifest, json, where, attestation) {
     const { ctx } = this;
     if (json.schemaVersion !== 2) {
-      throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${JSON.stringify(json.schemaVersion)}, expected 2`);
+      throw formatError(ctx.input, `${where} in ${ctx.archive.label} has schemaVersion ${describeValue(json.schemaVersion)}, expected 2`);
     }
     if (!Array.isArray(json.layers)) throw formatError(ctx.input, `${where} in ${ctx.archive.label} has no layers list`);
     if (json.layers.length > IMAGE_LIMITS.layers) {
@@ -6432,9 +10016,9 @@ var Walker = class {
     const isImage = config.mediaType != null && CONFIG_MEDIA_TYPES.includes(config.mediaType);
     if (attestation || !isImage) {
       for (const item of [config, ...layers]) {
-        const path = blobPath(item.digest);
-        if (ctx.archive.has(path) && ctx.archive.size(path) === item.size) {
-          this.add(archiveBlob(ctx, path, item.digest, item.size, item.mediaType ?? "application/octet-stream"));
+        const path2 = blobPath(item.digest);
+        if (ctx.archive.has(path2) && ctx.archive.size(path2) === item.size) {
+          this.add(archiveBlob(ctx, path2, item.digest, item.size, item.mediaType ?? "application/octet-stream"));
         }
       }
       return;
@@ -6442,8 +10026,8 @@ var Walker = class {
     const configRead = await this.readJsonBlob(config, where);
     const configRef = memoryBlob(configRead.bytes, config.mediaType, config.digest);
     const layerRefs = layers.map((layer, i) => {
-      const path = requireBlob(ctx, layer, `${where} layers[${i}]`);
-      return archiveBlob(ctx, path, layer.digest, layer.size, layer.mediaType ?? MEDIA_TYPES.ociLayer);
+      const path2 = requireBlob(ctx, layer, `${where} layers[${i}]`);
+      return archiveBlob(ctx, path2, layer.digest, layer.size, layer.mediaType ?? MEDIA_TYPES.ociLayer);
     });
     this.add(configRef);
     for (const layer of layerRefs) this.add(layer);
@@ -6455,13 +10039,13 @@ var Walker = class {
   async readJsonBlob(descriptor, where, hint = "") {
     const cached = this.cache.get(descriptor.digest);
     if (cached != null) return cached;
-    const path = requireBlob(this.ctx, descriptor, where, hint);
-    const result = await readVerifiedJson(this.ctx, path, descriptor.digest);
+    const path2 = requireBlob(this.ctx, descriptor, where, hint);
+    const result = await readVerifiedJson(this.ctx, path2, descriptor.digest);
     this.cache.set(descriptor.digest, result);
     return result;
   }
 };
-async function repoTagsFor(ctx, images, entries) {
+async function repoTagsFor(ctx, images, entryNames2) {
   const tags = /* @__PURE__ */ new Set();
   if (ctx.archive.has("manifest.json")) {
     const configPaths = new Set(images.map((image) => blobPath(image.config.digest)));
@@ -6476,11 +10060,8 @@ async function repoTagsFor(ctx, images, entries) {
     }
   }
   if (tags.size === 0) {
-    for (const entry of entries) {
-      const annotations = stringRecord(entry.annotations);
-      const name4 = annotations["io.containerd.image.name"] ?? annotations["org.opencontainers.image.ref.name"];
-      if (name4 != null) tags.add(name4);
-    }
+    const full = entryNames2.filter((n) => !isBareName(n));
+    for (const name4 of full.length > 0 ? full : entryNames2) tags.add(name4);
   }
   return [...tags];
 }
@@ -6506,17 +10087,29 @@ async function loadDockerArchive(ctx) {
   const label = archive.label;
   const list2 = (await readVerifiedJson(ctx, "manifest.json")).json;
   if (!Array.isArray(list2) || list2.length === 0) throw formatError(input, `manifest.json in ${label} is not a non-empty list`);
-  const entry = list2[0];
-  if (!isObject(entry) || typeof entry.Config !== "string" || !Array.isArray(entry.Layers) || !entry.Layers.every((layer) => typeof layer === "string")) {
-    throw formatError(input, `manifest.json in ${label}: the first entry needs a Config path and a Layers list`);
+  if (list2.length > IMAGE_LIMITS.entries) {
+    throw formatError(input, `manifest.json in ${label} lists ${list2.length} images, more than the ${IMAGE_LIMITS.entries} allowed`);
   }
+  const candidates = list2.map((entry2, i) => {
+    if (!isObject(entry2) || typeof entry2.Config !== "string" || !Array.isArray(entry2.Layers) || !entry2.Layers.every((layer) => typeof layer === "string")) {
+      throw formatError(input, `manifest.json in ${label}: entry ${i} needs a Config path and a Layers list`);
+    }
+    const names = /* @__PURE__ */ new Set();
+    addRepoTags(ctx, names, entry2.RepoTags);
+    const hex = /^(?:sha256:)?([0-9a-f]{64})(?:\.json)?$/.exec(posix2.basename(entry2.Config));
+    return { entry: entry2, names: [...names], digests: hex != null ? [`sha256:${hex[1]}`] : [] };
+  });
+  const selectContext = { input, refInput: ctx.refInput ?? "image", label };
+  const chosen = selectCandidates(candidates, ctx.ref, selectContext);
+  if (new Set(chosen.map((c) => c.entry.Config)).size > 1) throw severalImagesError(chosen, selectContext);
+  const entry = chosen[0].entry;
   if (entry.Layers.length > IMAGE_LIMITS.layers) {
     throw formatError(input, `manifest.json in ${label} lists ${entry.Layers.length} layers, more than the ${IMAGE_LIMITS.layers} allowed`);
   }
   const configPath = entry.Config;
   const layerPaths = entry.Layers;
-  for (const path of [configPath, ...layerPaths]) {
-    if (!archive.has(path)) throw formatError(input, `${label} is missing '${path}', named in manifest.json`);
+  for (const path2 of [configPath, ...layerPaths]) {
+    if (!archive.has(path2)) throw formatError(input, `${label} is missing '${path2}', named in manifest.json`);
   }
   const hexMatch = /^(?:sha256:)?([0-9a-f]{64})(?:\.json)?$/.exec(posix2.basename(configPath));
   const { bytes: configBytes, json: configJson } = await readVerifiedJson(ctx, configPath, hexMatch != null ? `sha256:${hexMatch[1]}` : void 0);
@@ -6530,16 +10123,16 @@ async function loadDockerArchive(ctx) {
   }
   const config = memoryBlob(configBytes, MEDIA_TYPES.ociConfig);
   const layers = [];
-  for (const [i, path] of layerPaths.entries()) {
+  for (const [i, path2] of layerPaths.entries()) {
     throwIfAborted(ctx.signal);
-    const size = archive.size(path);
-    const compression = detectCompression(await readHeadBytes(archive.open(path), MAGIC_BYTES));
+    const size = archive.size(path2);
+    const compression = detectCompression(await readHeadBytes(archive.open(path2), MAGIC_BYTES));
     if (compression === "xz" || compression === "bzip2") {
-      throw formatError(input, `layer '${path}' in ${label} is ${compression}-compressed, which is not supported`);
+      throw formatError(input, `layer '${path2}' in ${label} is ${compression}-compressed, which is not supported`);
     }
     const diffId = diffIds[i];
-    const digest2 = compression === "none" ? diffId : await compressedLayerDigest(ctx, path, compression, size, diffId);
-    layers.push(archiveBlob(ctx, path, digest2, size, LAYER_TYPES[compression]));
+    const digest2 = compression === "none" ? diffId : await compressedLayerDigest(ctx, path2, compression, size, diffId);
+    layers.push(archiveBlob(ctx, path2, digest2, size, LAYER_TYPES[compression]));
   }
   const manifest = memoryBlob(jsonBytes({
     schemaVersion: 2,
@@ -6550,8 +10143,7 @@ async function loadDockerArchive(ctx) {
   const platform2 = parsePlatform(configJson, ctx, `config ${configPath}`) ?? { os: "unknown", architecture: "unknown" };
   const blobs = /* @__PURE__ */ new Map();
   for (const blob of [manifest, config, ...layers]) if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob);
-  const repoTags = /* @__PURE__ */ new Set();
-  addRepoTags(ctx, repoTags, entry.RepoTags);
+  const repoTags = new Set(chosen.flatMap((c) => c.names));
   return {
     root: manifest,
     images: [{ platform: platform2, manifest, config, layers, configJson }],
@@ -6559,13 +10151,13 @@ async function loadDockerArchive(ctx) {
     repoTags: [...repoTags]
   };
 }
-async function compressedLayerDigest(ctx, path, compression, size, diffId) {
+async function compressedLayerDigest(ctx, path2, compression, size, diffId) {
   const { archive, input } = ctx;
-  const where = `layer '${path}' in ${archive.label}`;
+  const where = `layer '${path2}' in ${archive.label}`;
   const limit = ctx.maxDecompressedSize ?? defaultDecompressedLimit(size);
   let hashed;
   try {
-    hashed = await hashCompressed(archive.open(path), compression, limit);
+    hashed = await hashCompressed(archive.open(path2), compression, limit);
   } catch (err) {
     if (err instanceof DecompressionLimitError) {
       throw formatError(input, `${where} ${compression}-decompresses to more than ${formatBytes(limit)}; if the image is genuine, raise max-decompressed-size`);
@@ -6582,7 +10174,14 @@ async function compressedLayerDigest(ctx, path, compression, size, diffId) {
 // src/core/image/load.ts
 async function loadImage(archive, options) {
   throwIfAborted(options.signal);
-  const ctx = { archive, input: options.input, signal: options.signal, maxDecompressedSize: options.maxDecompressedSize };
+  const ctx = {
+    archive,
+    input: options.input,
+    signal: options.signal,
+    maxDecompressedSize: options.maxDecompressedSize,
+    ref: options.ref,
+    refInput: options.refInput
+  };
   let sourceFormat;
   let graph;
   if (archive.has("oci-layout") && archive.has("index.json")) {
@@ -6665,53 +10264,33 @@ function emptyCatalog() {
 }
 var CatalogProblem = class extends Error {
 };
-function problem(path, what) {
-  throw new CatalogProblem(`${path} ${what}`);
+function problem(path2, what) {
+  throw new CatalogProblem(`${path2} ${what}`);
 }
 function checkShape(bytes) {
-  let depth = 0;
-  let values = 1;
-  let inString = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    if (inString) {
-      if (b === 92) i++;
-      else if (b === 34) inString = false;
-      continue;
-    }
-    if (b === 34) {
-      inString = true;
-    } else if (b === 123 || b === 91) {
-      if (++depth > CATALOG_LIMITS.depth) problem("the JSON", `is nested deeper than ${CATALOG_LIMITS.depth} levels`);
-      values++;
-    } else if (b === 125 || b === 93) {
-      depth--;
-    } else if (b === 44) {
-      values++;
-    }
-    if (values > CATALOG_LIMITS.values) problem("the JSON", `has more than ${CATALOG_LIMITS.values} values`);
-  }
+  const wrong = checkJsonShape(bytes, { depth: CATALOG_LIMITS.depth, values: CATALOG_LIMITS.values });
+  if (wrong != null) problem("the JSON", wrong);
 }
 var TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
-function object(value, path, required, optional = []) {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) problem(path, "is not an object");
+function object(value, path2, required, optional = []) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) problem(path2, "is not an object");
   const record = value;
   for (const key of Object.keys(record)) {
-    if (!required.includes(key) && !optional.includes(key)) problem(path, `has an unknown key ${quote(key, 64)}`);
+    if (!required.includes(key) && !optional.includes(key)) problem(path2, `has an unknown key ${quote(key, 64)}`);
   }
-  for (const key of required) if (!(key in record)) problem(path, `has no '${key}'`);
+  for (const key of required) if (!(key in record)) problem(path2, `has no '${key}'`);
   return record;
 }
-function array(value, path, max) {
-  if (!Array.isArray(value)) problem(path, "is not an array");
-  if (value.length > max) problem(path, `has ${value.length} entries, more than the limit of ${max}`);
+function array(value, path2, max) {
+  if (!Array.isArray(value)) problem(path2, "is not an array");
+  if (value.length > max) problem(path2, `has ${value.length} entries, more than the limit of ${max}`);
   return value;
 }
-function string(value, path, max, check) {
-  if (typeof value !== "string") problem(path, "is not a string");
-  if (value.length > max) problem(path, `is ${value.length} characters long, more than the limit of ${max}`);
-  if (hasControl(value)) problem(path, `${quote(value, 64)} contains control characters`);
-  if (check != null && !check.test(value)) problem(path, `${quote(value, 64)} is not ${check.expected}`);
+function string(value, path2, max, check) {
+  if (typeof value !== "string") problem(path2, "is not a string");
+  if (value.length > max) problem(path2, `is ${value.length} characters long, more than the limit of ${max}`);
+  if (hasControl(value)) problem(path2, `${quote(value, 64)} contains control characters`);
+  if (check != null && !check.test(value)) problem(path2, `${quote(value, 64)} is not ${check.expected}`);
   return value;
 }
 var timestamp = { test: (s) => TIMESTAMP.test(s) && Number.isFinite(Date.parse(s)), expected: "a UTC timestamp such as 2026-01-31T12:00:00.000Z" };
@@ -6733,30 +10312,30 @@ var cid = {
   },
   expected: "a CID"
 };
-function parseTag(value, path) {
-  const t = object(value, path, ["tag", "digest", "platforms", "size", "cid", "published"], ["revision"]);
+function parseTag(value, path2) {
+  const t = object(value, path2, ["tag", "digest", "platforms", "size", "cid", "published"], ["revision"]);
   const size = t.size;
-  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) problem(`${path}.size`, "is not a byte count");
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) problem(`${path2}.size`, "is not a byte count");
   const tag = {
-    tag: string(t.tag, `${path}.tag`, 128, { test: isTag, expected: "a tag" }),
-    digest: string(t.digest, `${path}.digest`, 256, { test: isDigest, expected: "a digest" }),
-    platforms: array(t.platforms, `${path}.platforms`, CATALOG_LIMITS.platforms).map((p, i) => string(p, `${path}.platforms[${i}]`, 200, platform)),
+    tag: string(t.tag, `${path2}.tag`, 128, { test: isTag, expected: "a tag" }),
+    digest: string(t.digest, `${path2}.digest`, 256, { test: isDigest, expected: "a digest" }),
+    platforms: array(t.platforms, `${path2}.platforms`, CATALOG_LIMITS.platforms).map((p, i) => string(p, `${path2}.platforms[${i}]`, 200, platform)),
     size,
-    cid: string(t.cid, `${path}.cid`, CATALOG_LIMITS.cid, cid),
-    published: string(t.published, `${path}.published`, 64, timestamp)
+    cid: string(t.cid, `${path2}.cid`, CATALOG_LIMITS.cid, cid),
+    published: string(t.published, `${path2}.published`, 64, timestamp)
   };
-  if (t.revision !== void 0) tag.revision = string(t.revision, `${path}.revision`, CATALOG_LIMITS.revision);
+  if (t.revision !== void 0) tag.revision = string(t.revision, `${path2}.revision`, CATALOG_LIMITS.revision);
   return tag;
 }
-function parseImage(value, path) {
-  const i = object(value, path, ["name", "tags"], ["description"]);
-  const name4 = string(i.name, `${path}.name`, 255, { test: isName, expected: "a repository name the registry tree allows" });
+function parseImage(value, path2) {
+  const i = object(value, path2, ["name", "tags"], ["description"]);
+  const name4 = string(i.name, `${path2}.name`, 255, { test: isName, expected: "a repository name the registry tree allows" });
   const image = { name: name4, tags: [] };
-  if (i.description !== void 0) image.description = string(i.description, `${path}.description`, CATALOG_LIMITS.description);
+  if (i.description !== void 0) image.description = string(i.description, `${path2}.description`, CATALOG_LIMITS.description);
   const seen = /* @__PURE__ */ new Set();
-  image.tags = array(i.tags, `${path}.tags`, CATALOG_LIMITS.tags).map((t, n) => {
-    const tag = parseTag(t, `${path}.tags[${n}]`);
-    if (seen.has(tag.tag)) problem(`${path}.tags[${n}].tag`, `'${tag.tag}' is listed twice`);
+  image.tags = array(i.tags, `${path2}.tags`, CATALOG_LIMITS.tags).map((t, n) => {
+    const tag = parseTag(t, `${path2}.tags[${n}]`);
+    if (seen.has(tag.tag)) problem(`${path2}.tags[${n}].tag`, `'${tag.tag}' is listed twice`);
     seen.add(tag.tag);
     return tag;
   });
@@ -7667,9 +11246,9 @@ function encode4(data) {
     return p;
   }, "");
 }
-function decode6(str) {
+function decode6(str2) {
   const byts = [];
-  for (const char of str) {
+  for (const char of str2) {
     const codePoint = char.codePointAt(0);
     if (codePoint == null) {
       throw new Error(`Invalid character: ${char}`);
@@ -7710,7 +11289,7 @@ var identity = from({
   prefix: "\0",
   name: "identity",
   encode: (buf) => toString(coerce(buf)),
-  decode: (str) => coerce(fromString(str))
+  decode: (str2) => coerce(fromString(str2))
 });
 
 // node_modules/multiformats/dist/src/codecs/json.js
@@ -7793,9 +11372,9 @@ function createCodec(name4, prefix, encode8, decode10) {
 var string2 = createCodec("utf8", "u", (buf) => {
   const decoder = new TextDecoder("utf8");
   return "u" + decoder.decode(buf);
-}, (str) => {
+}, (str2) => {
   const encoder4 = new TextEncoder();
-  return encoder4.encode(str.substring(1));
+  return encoder4.encode(str2.substring(1));
 });
 var ascii = createCodec("ascii", "a", (buf) => {
   let string3 = "a";
@@ -7803,11 +11382,11 @@ var ascii = createCodec("ascii", "a", (buf) => {
     string3 += String.fromCharCode(buf[i]);
   }
   return string3;
-}, (str) => {
-  str = str.substring(1);
-  const buf = allocUnsafe(str.length);
-  for (let i = 0; i < str.length; i++) {
-    buf[i] = str.charCodeAt(i);
+}, (str2) => {
+  str2 = str2.substring(1);
+  const buf = allocUnsafe(str2.length);
+  for (let i = 0; i < str2.length; i++) {
+    buf[i] = str2.charCodeAt(i);
   }
   return buf;
 });
@@ -9688,11 +13267,22 @@ function bitfield(slots) {
   }
   return bytes;
 }
+function cumulativeSize(blockBytes, links) {
+  let size = blockBytes;
+  for (const link of links) {
+    size += link.Tsize ?? 0;
+    if (!Number.isSafeInteger(link.Tsize ?? 0) || !Number.isSafeInteger(size)) {
+      throw new TreeError(`the sizes of the links to ${link.Name === void 0 ? link.Hash.toString() : `'${link.Name}'`} add up past 2^53 bytes (a corrupt Tsize)`);
+    }
+  }
+  return size;
+}
 async function writeNode(data, links, sink, options) {
+  cumulativeSize(0, links);
   const bytes = encode3(prepare({ Data: data, Links: links }));
   const cid2 = CID.createV1(code, await sha256.digest(bytes));
   await sink.put(cid2, bytes, options);
-  return { cid: cid2, size: bytes.length + links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0) };
+  return { cid: cid2, size: cumulativeSize(bytes.length, links) };
 }
 async function* shardedEntries(cid2, node, unixfs, source, options) {
   const limit = directoryLimit(options);
@@ -9789,6 +13379,7 @@ async function buildDirectory(entries, sink, options) {
   throwIfAborted(options?.signal);
   checkNames(entries);
   const links = entries.map((entry) => ({ Name: entry.name, Hash: entry.cid, Tsize: entry.size }));
+  cumulativeSize(0, links);
   const bytes = encode3(prepare({ Data: DIRECTORY_DATA, Links: links }));
   if (bytes.length > SHARD_THRESHOLD_BYTES) return buildShardedDirectory(entries, sink, options);
   return writeNode(DIRECTORY_DATA, links, sink, options);
@@ -10498,10 +14089,10 @@ var defaultDirBuilder = async (dir, blockstore, options) => {
   });
   const block = encode3(prepare({ Data: unixfs.marshal() }), options);
   const cid2 = await persist(block, blockstore, options);
-  const path = dir.path;
+  const path2 = dir.path;
   return {
     cid: cid2,
-    path,
+    path: path2,
     unixfs,
     size: BigInt(block.length),
     originalPath: dir.originalPath,
@@ -10641,10 +14232,10 @@ var defaultSymlinkBuilder = async (symlink, blockstore, options) => {
   });
   const block = encode3(prepare({ Data: unixfs.marshal() }));
   const cid2 = await persist(block, blockstore, options);
-  const path = symlink.path;
+  const path2 = symlink.path;
   return {
     cid: cid2,
-    path,
+    path: path2,
     unixfs,
     size: BigInt(block.length),
     originalPath: symlink.originalPath,
@@ -10686,7 +14277,7 @@ function defaultDagBuilder(options) {
       let originalPath;
       if (isPathCandidate(entry)) {
         originalPath = entry.path;
-        entry.path = entry.path.split("/").filter((path) => path != null && path !== ".").join("/");
+        entry.path = entry.path.split("/").filter((path2) => path2 != null && path2 !== ".").join("/");
       }
       if (isFileCandidate(entry)) {
         const file = {
@@ -11091,15 +14682,15 @@ function varintLen(x) {
   }
   return Math.floor((len642(x) + 6) / 7);
 }
-function utf8ByteLength(str) {
+function utf8ByteLength(str2) {
   let len = 0;
-  for (let i = 0; i < str.length; i++) {
-    const c = str.charCodeAt(i);
+  for (let i = 0; i < str2.length; i++) {
+    const c = str2.charCodeAt(i);
     if (c < 128) {
       len++;
     } else if (c < 2048) {
       len += 2;
-    } else if (c >= 55296 && c <= 56319 && i + 1 < str.length) {
+    } else if (c >= 55296 && c <= 56319 && i + 1 < str2.length) {
       i++;
       len += 4;
     } else {
@@ -11961,8 +15552,8 @@ async function convertToShard(oldDir) {
 }
 
 // node_modules/ipfs-unixfs-importer/dist/src/utils/to-path-components.js
-var toPathComponents = (path = "") => {
-  return path.split(/(?<!\\)\//).filter(Boolean);
+var toPathComponents = (path2 = "") => {
+  return path2.split(/(?<!\\)\//).filter(Boolean);
 };
 
 // node_modules/ipfs-unixfs-importer/dist/src/tree-builder.js
@@ -12284,13 +15875,13 @@ async function* fileContent(cid2, source, options) {
 }
 
 // src/core/unixfs/tree.ts
-async function resolvePath(root, path, source, options) {
-  if (path.length === 0) return { cid: root, size: await dagSize(root, source, options) };
+async function resolvePath(root, path2, source, options) {
+  if (path2.length === 0) return { cid: root, size: await dagSize(root, source, options) };
   let cid2 = root;
   let size = 0;
-  for (let i = 0; i < path.length; i++) {
-    const name4 = path[i];
-    if (cid2.code !== code) throw new TreeError(`/${path.slice(0, i).join("/")} is not a directory`);
+  for (let i = 0; i < path2.length; i++) {
+    const name4 = path2[i];
+    if (cid2.code !== code) throw new TreeError(`/${path2.slice(0, i).join("/")} is not a directory`);
     const entry = await findEntry(cid2, name4, source, options);
     if (entry == null) return void 0;
     cid2 = entry.cid;
@@ -12302,7 +15893,7 @@ async function dagSize(cid2, source, options) {
   if (cid2.multihash.code === 0) return cid2.multihash.digest.length;
   const bytes = await source.get(cid2, options);
   if (cid2.code !== code) return bytes.length;
-  return bytes.length + decode5(bytes).Links.reduce((sum, link) => sum + (link.Tsize ?? 0), 0);
+  return cumulativeSize(bytes.length, decode5(bytes).Links);
 }
 async function readFileBytes(cid2, source, options) {
   const block = await readBlock(cid2, source, options);
@@ -12523,9 +16114,23 @@ var PublishSink = class {
   }
   sinks;
   dagPb = new MemoryBlockStore();
+  /** Distinct blocks written and their bytes. */
+  seen = /* @__PURE__ */ new Set();
+  bytes = 0;
+  get blocks() {
+    return this.seen.size;
+  }
   async put(cid2, bytes, options) {
+    if (!this.seen.has(cid2.toString())) {
+      this.seen.add(cid2.toString());
+      this.bytes += bytes.byteLength;
+    }
     if (cid2.code === 112) await this.dagPb.put(cid2, bytes);
     const onWritten = options?.onWritten;
+    if (this.sinks.length === 0) {
+      onWritten?.();
+      return;
+    }
     let waiting = this.sinks.length;
     const each = onWritten == null ? {} : { onWritten: () => {
       if (--waiting === 0) onWritten();
@@ -12541,20 +16146,69 @@ var discard = {
   }
 };
 var readBuffers = new BufferPool(1024 * 1024, 64);
+function imageRef(input) {
+  return input.ref;
+}
+function refIsTag(ref, image) {
+  return isBareName(ref) && isTag(ref) && image.repoTags.length > 0 && !image.repoTags.some((name4) => !isBareName(name4) && refMatches(ref, name4));
+}
 function resolveName(options, image) {
   if (options.name != null && options.name !== "") return validateName(options.name, "name");
-  if (options.image.kind === "docker") return validateName(parseReference(options.image.ref, "image").path, "image");
-  const repoTag = image.repoTags.find((t) => t.includes(":") || t.includes("/"));
+  const ref = imageRef(options.image);
+  if (ref != null && !/^sha256:/.test(ref) && !refIsTag(ref, image)) return validateName(parseReference(ref, "image").path, "image");
+  const repoTag = image.repoTags.find((t) => !isBareName(t));
   if (repoTag != null) return validateName(parseReference(repoTag, "image-file").path, "image-file");
   throw new InputError("name", 'no repository name given and the image archive names none (expected a name such as "team/app")');
 }
-function resolveTags(options) {
+function resolveTags(options, image) {
   if (options.tags.length > 0) return options.tags.map((t) => validateTag(t, "tags"));
-  if (options.image.kind === "docker") {
-    const tag = parseReference(options.image.ref, "image").tag;
+  const ref = imageRef(options.image);
+  if (ref != null && !/^sha256:/.test(ref)) {
+    if (refIsTag(ref, image)) return [ref];
+    const tag = parseReference(ref, "image").tag;
+    if (tag != null) return [tag];
+  }
+  if (image.repoTags.length === 1) {
+    const only = image.repoTags[0];
+    const tag = isBareName(only) ? isTag(only) ? only : void 0 : tagOf(only);
     if (tag != null) return [tag];
   }
   return ["latest"];
+}
+function tagOf(reference) {
+  try {
+    return parseReference(reference, "image-file").tag;
+  } catch {
+    return void 0;
+  }
+}
+async function resolveImageFile(input) {
+  const exists3 = async (p) => await stat4(p).then(() => true, () => false);
+  const colon = input.path.indexOf(":");
+  if (colon <= 0 || await exists3(input.path) || !await exists3(input.path.slice(0, colon))) {
+    return { path: input.path, ...input.ref != null && input.ref !== "" ? { ref: input.ref } : {} };
+  }
+  const path2 = input.path.slice(0, colon);
+  const ref = input.path.slice(colon + 1);
+  if (input.ref != null && input.ref !== "" && input.ref !== ref) {
+    throw new InputError("image", `${quote(input.ref)} and the reference in image-file ${quote(input.path)} name different images; give one`);
+  }
+  return { path: path2, ref };
+}
+function publishTime(options, image) {
+  if (options.now != null) return options.now.toISOString();
+  const clock = Date.now();
+  const created = image.primary.configJson?.created;
+  const time = typeof created === "string" ? Date.parse(created) : NaN;
+  return new Date(Number.isFinite(time) && time > 0 && time <= clock ? time : clock).toISOString();
+}
+function sourceDateEpoch(value, input = "SOURCE_DATE_EPOCH") {
+  if (value == null || value.trim() === "") return void 0;
+  const seconds = Number(value.trim());
+  if (!/^\d{1,12}$/.test(value.trim()) || !Number.isSafeInteger(seconds)) {
+    throw new InputError(input, `${quote(value)} is not a time in seconds since 1970-01-01 (expected digits only, e.g. the output of git log -1 --format=%ct)`);
+  }
+  return new Date(seconds * 1e3);
 }
 var REUSE_TAGS = 8;
 async function previousBlobs(root, name4, catalog, source, options) {
@@ -12565,9 +16219,9 @@ async function previousBlobs(root, name4, catalog, source, options) {
   const recent = (catalog.images.find((i) => i.name === name4)?.tags ?? []).slice().sort((a, b) => a.published < b.published ? 1 : a.published > b.published ? -1 : 0).slice(0, REUSE_TAGS);
   const read3 = /* @__PURE__ */ new Set();
   for (const tag of recent) {
-    const path = [...tagsPath, tag.tag, "blobs", "sha256"];
-    await inPreviousRoot(root, path, async () => {
-      const blobs = await resolvePath(tagsDir.cid, path.slice(tagsPath.length), source, options);
+    const path2 = [...tagsPath, tag.tag, "blobs", "sha256"];
+    await inPreviousRoot(root, path2, async () => {
+      const blobs = await resolvePath(tagsDir.cid, path2.slice(tagsPath.length), source, options);
       if (blobs == null || read3.has(blobs.cid.toString())) return;
       read3.add(blobs.cid.toString());
       for (const entry of await readDirectory(blobs.cid, source, options)) known.set(entry.name, { cid: entry.cid, size: entry.size });
@@ -12575,11 +16229,11 @@ async function previousBlobs(root, name4, catalog, source, options) {
   }
   return known;
 }
-async function inPreviousRoot(root, path, work) {
+async function inPreviousRoot(root, path2, work) {
   try {
     return await work();
   } catch (err) {
-    if (err instanceof TreeError) throw new TreeError(`previous root ${root}, /${path.join("/")}: ${err.message}`, { cause: err });
+    if (err instanceof TreeError) throw new TreeError(`previous root ${root}, /${path2.join("/")}: ${err.message}`, { cause: err });
     throw err;
   }
 }
@@ -12621,9 +16275,9 @@ async function publish(options) {
   const logger = options.logger ?? silentLogger;
   const { signal } = options;
   const scope = options.carScope ?? "new";
-  const tags = resolveTags(options);
+  for (const tag of options.tags) validateTag(tag, "tags");
   if (options.previousRoot != null && (options.sources ?? []).length === 0) {
-    throw new InputError("previous-root", "a previous root was given but no block source to read it from (set gateways, a CAR or a store)");
+    throw new InputError("previous-root", text`a previous root was given but no block source to read it from (set ${option("gateways")}, ${option("previous-car")} or ${option("kubo-rpc-url")})`);
   }
   const work = await mkdtemp2(join3(options.tempDir, "ipcr-publish-"));
   registerTemporary(work);
@@ -12633,12 +16287,15 @@ async function publish(options) {
     const input = options.image.kind === "docker" ? "image" : "image-file";
     const archivePath = options.image.kind === "docker" ? await logger.group(`Export ${options.image.ref} from Docker`, async () => {
       const img = options.image;
-      return await saveDockerImage(img.ref, { run: img.run, tempDir: work, input, signal });
-    }) : options.image.path;
+      return await saveDockerImage(img.ref, { run: img.run, command: img.command, tempDir: work, input, signal, logger, progressInterval: options.progressInterval });
+    }) : void 0;
+    const file = options.image.kind === "file" ? await resolveImageFile(options.image) : void 0;
     const { maxDecompressedSize } = options;
-    archive = await openImageArchive(archivePath, { input, tempDir: work, signal, maxDecompressedSize });
-    const image = await loadImage(archive, { input, signal, maxDecompressedSize });
-    const name4 = resolveName(options, image);
+    archive = await openImageArchive(archivePath ?? file?.path, { input, tempDir: work, signal, maxDecompressedSize });
+    const image = await loadImage(archive, { input, signal, maxDecompressedSize, ref: file?.ref, refInput: "image" });
+    const chosen = file != null ? { ...options, image: { kind: "file", ...file } } : options;
+    const name4 = resolveName(chosen, image);
+    const tags = resolveTags(chosen, image);
     const description = plainLine(options.description ?? image.labels["org.opencontainers.image.description"]);
     const platforms = image.images.map((i) => platformString(i.platform));
     logger.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name4}:${tags.join(", ")}`);
@@ -12650,25 +16307,25 @@ async function publish(options) {
       const previousCatalog2 = await readPreviousCatalog(previousRoot, source, { signal, budget });
       return { previousCatalog: previousCatalog2, known: await previousBlobs(previousRoot, name4, previousCatalog2, source, { signal, budget }) };
     }) : { previousCatalog: emptyCatalog(), known: /* @__PURE__ */ new Map() };
-    car = await CarFileWriter.create(options.carPath);
-    const sink = new PublishSink([car, ...options.sinks ?? []]);
+    if (options.carPath != null) car = await CarFileWriter.create(options.carPath);
+    const sink = new PublishSink([...car != null ? [car] : [], ...options.sinks ?? []]);
     const files = tagFolderFiles(image, { name: name4, tag: tags[0] });
     const blobFiles = files.filter((f) => f.path.startsWith("blobs/sha256/"));
     const total = blobFiles.reduce((n, f) => n + f.size, 0);
     let reused = 0;
     const blobEntries = await logger.group(`Import ${blobFiles.length} blobs (${formatBytes(total)})`, async () => {
-      const progress = new Progress(logger, "imported", total);
+      const progress = new Progress(logger, "imported", total, options.progressInterval);
       const entries = [];
-      for (const file of blobFiles) {
-        const hex = file.path.slice("blobs/sha256/".length);
-        const label = `${input} blob ${file.digest ?? hex}`;
+      for (const file2 of blobFiles) {
+        const hex = file2.path.slice("blobs/sha256/".length);
+        const label = `${input} blob ${file2.digest ?? hex}`;
         const previous = scope === "new" ? known.get(hex) : void 0;
-        let node = await importBlob(file, previous != null ? discard : sink, label, progress, signal);
+        let node = await importBlob(file2, previous != null ? discard : sink, label, progress, signal);
         if (previous != null) {
           if (previous.cid.equals(node.cid)) {
             reused++;
           } else {
-            node = await importBlob(file, sink, label, progress, signal);
+            node = await importBlob(file2, sink, label, progress, signal);
           }
         }
         entries.push({ name: hex, cid: node.cid, size: node.size });
@@ -12680,14 +16337,14 @@ async function publish(options) {
     const blobsDir = await buildDirectory([{ name: "sha256", ...sha256Dir }], sink, { signal });
     const edits = [];
     const published = [];
-    const now = (options.now ?? /* @__PURE__ */ new Date()).toISOString();
+    const now = publishTime(options, image);
     const catalogTags = [];
     for (const tag of tags) {
       const entries = [{ name: "blobs", ...blobsDir }];
-      for (const file of tagFolderFiles(image, { name: name4, tag }).filter((f) => !f.path.startsWith("blobs/"))) {
-        if (file.bytes == null) throw new Error(`${file.path} has no bytes`);
-        const node = await importBytes(file.bytes, sink, { signal });
-        entries.push({ name: file.path, cid: node.cid, size: node.size });
+      for (const file2 of tagFolderFiles(image, { name: name4, tag }).filter((f) => !f.path.startsWith("blobs/"))) {
+        if (file2.bytes == null) throw new Error(`${file2.path} has no bytes`);
+        const node = await importBytes(file2.bytes, sink, { signal });
+        entries.push({ name: file2.path, cid: node.cid, size: node.size });
       }
       const folder = await buildDirectory(entries, sink, { signal });
       edits.push({ path: registryPaths.tag(name4, tag), node: folder });
@@ -12707,11 +16364,12 @@ async function publish(options) {
 `), sink, { signal });
       edits.push({ path: registryPaths.readme(name4), node: readme });
     }
-    const catalog = updateCatalog(previousCatalog, { name: name4, description, tags: catalogTags, updated: now });
+    const updated = Date.parse(previousCatalog.updated) > Date.parse(now) ? previousCatalog.updated : now;
+    const catalog = updateCatalog(previousCatalog, { name: name4, description, tags: catalogTags, updated });
     const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal });
     edits.push({ path: registryPaths.catalog(), node: catalogNode });
     const root = previousRoot != null ? await inPreviousRoot(previousRoot, [], async () => await editTree(previousRoot, edits, source, sink, { signal, budget })) : await editTree(null, edits, source, sink, { signal });
-    if (scope === "full" && allSources != null) {
+    if (scope === "full" && allSources != null && car != null) {
       await logger.group("Copy the unchanged part of the registry into the CAR", async () => {
         const full = new FirstSource([sink.dagPb, allSources]);
         for await (const block of walkDag(root.cid, full, { signal, skip: (cid2) => cid2.code === 85 && car?.has(cid2) === true })) {
@@ -12719,8 +16377,9 @@ async function publish(options) {
         }
       });
     }
-    const written = await car.close(root.cid);
+    const written = car != null ? await car.close(root.cid) : void 0;
     car = void 0;
+    if (written != null) logger.info(`CAR written to ${written.path} (${scope} scope: ${written.blocks} blocks, ${formatBytes(written.bytes)})`);
     return {
       rootCid: root.cid.toString(),
       ...previousRoot != null ? { previousRoot: previousRoot.toString() } : {},
@@ -12728,11 +16387,12 @@ async function publish(options) {
       tags: published,
       imageCid: published[0].cid,
       digest: image.root.digest,
+      imageId: image.primary.config.digest,
       platforms,
       size: total,
       ...description != null ? { description } : {},
       sourceFormat: image.sourceFormat,
-      car: { path: written.path, scope, blocks: written.blocks, bytes: written.bytes },
+      car: written != null ? { path: written.path, scope, blocks: written.blocks, bytes: written.bytes } : { scope, blocks: sink.blocks, bytes: sink.bytes },
       reusedBlobs: reused
     };
   } finally {
@@ -12748,9 +16408,9 @@ async function publish(options) {
   }
 }
 async function readPreviousCatalog(root, source, options) {
-  const path = registryPaths.catalog();
-  const bytes = await inPreviousRoot(root, path, async () => {
-    const node = await resolvePath(root, path, source, options);
+  const path2 = registryPaths.catalog();
+  const bytes = await inPreviousRoot(root, path2, async () => {
+    const node = await resolvePath(root, path2, source, options);
     return node == null ? void 0 : await readFileBytes(node.cid, source, { ...options, maxBytes: CATALOG_LIMITS.bytes });
   });
   return bytes == null ? emptyCatalog() : parseCatalog(bytes, `previous root ${root.toString()}`);
@@ -13036,18 +16696,18 @@ function compare(b1, b2) {
   }
   return 0;
 }
-function utf8ToBytes(str) {
+function utf8ToBytes(str2) {
   const out = [];
   let p = 0;
-  for (let i = 0; i < str.length; i++) {
-    let c = str.charCodeAt(i);
+  for (let i = 0; i < str2.length; i++) {
+    let c = str2.charCodeAt(i);
     if (c < 128) {
       out[p++] = c;
     } else if (c < 2048) {
       out[p++] = c >> 6 | 192;
       out[p++] = c & 63 | 128;
-    } else if ((c & 64512) === 55296 && i + 1 < str.length && (str.charCodeAt(i + 1) & 64512) === 56320) {
-      c = 65536 + ((c & 1023) << 10) + (str.charCodeAt(++i) & 1023);
+    } else if ((c & 64512) === 55296 && i + 1 < str2.length && (str2.charCodeAt(i + 1) & 64512) === 56320) {
+      c = 65536 + ((c & 1023) << 10) + (str2.charCodeAt(++i) & 1023);
       out[p++] = c >> 18 | 240;
       out[p++] = c >> 12 & 63 | 128;
       out[p++] = c >> 6 & 63 | 128;
@@ -13442,15 +17102,15 @@ var ASCII_THRESHOLD = 32;
 function toStr(bytes, start, end) {
   const len = end - start;
   if (len < ASCII_THRESHOLD) {
-    let str = "";
+    let str2 = "";
     for (let i = start; i < end; i++) {
       const c = bytes[i];
       if (c & 128) {
         return textDecoder3.decode(bytes.subarray(start, end));
       }
-      str += String.fromCharCode(c);
+      str2 += String.fromCharCode(c);
     }
-    return str;
+    return str2;
   }
   return textDecoder3.decode(bytes.subarray(start, end));
 }
@@ -15043,16 +18703,16 @@ var CarBlockSource = class _CarBlockSource {
   file;
   index;
   maxBlockBytes;
-  constructor(path, file, roots, index, maxBlockBytes) {
+  constructor(path2, file, roots, index, maxBlockBytes) {
     this.maxBlockBytes = maxBlockBytes;
-    this.path = path;
-    this.label = `CAR ${path}`;
+    this.path = path2;
+    this.label = `CAR ${path2}`;
     this.file = file;
     this.roots = roots;
     this.index = index;
   }
-  static async open(path, options) {
-    const file = await open5(path, "r");
+  static async open(path2, options) {
+    const file = await open5(path2, "r");
     try {
       const { size } = await file.stat();
       const reader = new FileReader(file, size);
@@ -15060,10 +18720,10 @@ var CarBlockSource = class _CarBlockSource {
       try {
         header = await readHeader(reader);
       } catch (err) {
-        throw new InputError(path, `not a CAR file: ${err?.message ?? err}`, { cause: err });
+        throw new InputError(path2, `not a CAR file: ${err?.message ?? err}`, { cause: err });
       }
       const end = header.version === 2 ? header.dataOffset + header.dataSize : size;
-      if (end > size) throw new InputError(path, "CAR file is truncated");
+      if (end > size) throw new InputError(path2, "CAR file is truncated");
       const index = /* @__PURE__ */ new Map();
       let count = 0;
       while (reader.pos < end) {
@@ -15074,15 +18734,15 @@ var CarBlockSource = class _CarBlockSource {
         try {
           head = await readBlockHead(reader);
         } catch (err) {
-          throw new InputError(path, `bad block section at byte ${reader.pos}: ${err?.message ?? err}`, { cause: err });
+          throw new InputError(path2, `bad block section at byte ${reader.pos}: ${err?.message ?? err}`, { cause: err });
         }
         const offset = reader.pos;
-        if (offset + head.blockLength > end) throw new InputError(path, "CAR file is truncated");
+        if (offset + head.blockLength > end) throw new InputError(path2, "CAR file is truncated");
         const key = blockKey(head.cid);
         if (!index.has(key)) index.set(key, { cid: copyCid(head.cid), offset, length: head.blockLength });
         reader.seek(head.blockLength);
       }
-      return new _CarBlockSource(path, file, header.roots.map(copyCid), index, options?.maxBlockBytes ?? CAR_MAX_BLOCK_BYTES);
+      return new _CarBlockSource(path2, file, header.roots.map(copyCid), index, options?.maxBlockBytes ?? CAR_MAX_BLOCK_BYTES);
     } catch (err) {
       await file.close();
       throw err;
@@ -15298,12 +18958,12 @@ function addSecret(value) {
     addBytes(value);
     return;
   }
-  const text = value.trim();
-  if (text.length < MIN_SECRET_LENGTH) return;
-  addForm(text);
-  addForm(encodeURIComponent(text));
-  addForm(JSON.stringify(text).slice(1, -1));
-  addBytes(Buffer.from(text));
+  const text2 = value.trim();
+  if (text2.length < MIN_SECRET_LENGTH) return;
+  addForm(text2);
+  addForm(encodeURIComponent(text2));
+  addForm(JSON.stringify(text2).slice(1, -1));
+  addBytes(Buffer.from(text2));
 }
 function addHeaderSecret(value) {
   addSecret(value);
@@ -15330,15 +18990,15 @@ function addUserinfoSecret(username, password) {
     addSecret(user);
   }
 }
-function safeDecode(text) {
+function safeDecode(text2) {
   try {
-    return decodeURIComponent(text);
+    return decodeURIComponent(text2);
   } catch {
-    return text;
+    return text2;
   }
 }
-function redact(text) {
-  let out = text;
+function redact(text2) {
+  let out = text2;
   for (const form of sorted) {
     const head = form.slice(0, Math.min(MIN_SECRET_PREFIX, form.length));
     let from3 = 0;
@@ -15352,22 +19012,42 @@ function redact(text) {
   return out;
 }
 var MAX_REMOTE_MESSAGE = 300;
-function remoteMessage(text, max = MAX_REMOTE_MESSAGE) {
-  let line = redact(text).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").replace(/\s+/g, " ").trim();
+function remoteMessage(text2, max = MAX_REMOTE_MESSAGE) {
+  let line = redact(text2).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").replace(/\s+/g, " ").trim();
   if (line.length > max) line = `${line.slice(0, max - 1)}\u2026`;
   return redact(line);
 }
 
 // src/core/url.ts
-function redactUrl(text) {
-  return text.replace(/\/\/[^/@\s]*@/g, "//");
+function redactUrl(text2) {
+  return text2.replace(/\/\/[^/@\s]*@/g, "//");
+}
+function multiaddrToUrl(value) {
+  const parts = value.trim().replace(/\/+$/, "").split("/");
+  if (parts[0] !== "" || parts.length < 5 || parts[3] !== "tcp") return void 0;
+  const [, protocol, host = "", , port = ""] = parts;
+  const rest = parts.slice(5).join("/");
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535 || host === "") return void 0;
+  let hostname;
+  if (protocol === "ip4" && /^\d{1,3}(\.\d{1,3}){3}$/.test(host)) hostname = host;
+  else if (protocol === "ip6" && /^[0-9A-Fa-f:.]+$/.test(host) && host.includes(":")) hostname = `[${host}]`;
+  else if ((protocol === "dns" || protocol === "dns4" || protocol === "dns6") && /^[A-Za-z0-9.-]+$/.test(host)) hostname = host;
+  else return void 0;
+  const scheme = rest === "" || rest === "http" ? "http" : rest === "https" || rest === "tls/http" ? "https" : void 0;
+  if (scheme == null) return void 0;
+  return `${scheme}://${hostname}:${port}`;
 }
 function parseServiceUrl(value, input) {
   let url;
+  const text2 = value.trim();
+  const fromMultiaddr = text2.startsWith("/") ? multiaddrToUrl(text2) : void 0;
+  if (text2.startsWith("/") && fromMultiaddr == null) {
+    throw new InputError(input, `'${redactUrl(value)}' is not a URL nor a multiaddr ipcr can reach (expected e.g. http://127.0.0.1:5001, /ip4/127.0.0.1/tcp/5001 or /dns4/host.example/tcp/443/https)`);
+  }
   try {
-    url = new URL(value.trim());
+    url = new URL(fromMultiaddr ?? text2);
   } catch {
-    throw new InputError(input, `'${redactUrl(value)}' is not a URL (expected e.g. http://127.0.0.1:5001 or https://host.example)`);
+    throw new InputError(input, `'${redactUrl(value)}' is not a URL (expected e.g. http://127.0.0.1:5001, /ip4/127.0.0.1/tcp/5001 or https://host.example)`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new InputError(input, `'${redactUrl(value)}' must be an http:// or https:// URL`);
@@ -15495,19 +19175,34 @@ function validateGatewayUrl(value, input = "gateways") {
 }
 async function openSources(config, logger, options = {}) {
   const sources = [];
-  for (const path of config.cars) {
+  for (const path2 of config.cars) {
     try {
-      sources.push(await CarBlockSource.open(path, options));
+      sources.push(await CarBlockSource.open(path2, options));
     } catch (err) {
       await closeSources(sources);
       throwIfAborted(options.signal);
-      throw new InputError("previous-car", `cannot read '${path}' as a CAR file: ${err.message}`, { cause: err });
+      throw new InputError(config.carsInput ?? "previous-car", `cannot read '${path2}' as a CAR file: ${err.message}`, { cause: err });
     }
   }
   if (config.gateways.length > 0) {
     sources.push(new GatewayBlockSource(config.gateways.map((g) => validateGatewayUrl(g)), { logger }));
   }
   return sources;
+}
+function resolvePreviousRoot(previousRoot, sources, names = {}) {
+  const carInput = names.car ?? "previous-car";
+  const rootInput = names.root ?? "previous-root";
+  if (previousRoot != null) return previousRoot;
+  const cars = sources.filter((s) => s instanceof CarBlockSource);
+  if (cars.length === 0) return null;
+  if (cars.length > 1) {
+    throw new InputError(rootInput, `${cars.length} ${carInput} files are given (${cars.map((c) => `'${c.path}'`).join(", ")}) and no ${rootInput}: set ${rootInput} to say which root to update`);
+  }
+  const car = cars[0];
+  if (car.roots.length !== 1) {
+    throw new InputError(carInput, `'${car.path}' has ${car.roots.length === 0 ? "no root" : `${car.roots.length} roots (${car.roots.join(", ")})`} in its header; expected exactly one, the registry root to update (or set ${rootInput})`);
+  }
+  return car.roots[0];
 }
 async function closeSources(sources) {
   await Promise.all(sources.map(async (source) => {
@@ -15589,13 +19284,14 @@ async function writeSampleImage(dir, options) {
     })();
     for (const file of files) {
       const mtime = /* @__PURE__ */ new Date(0);
-      if (file.text != null) {
-        tar.entry({ name: file.path, mtime, mode: 420 }, file.text);
+      const mode = file.mode ?? 420;
+      if (file.text != null || file.bytes != null) {
+        tar.entry({ name: file.path, mtime, mode }, file.text ?? Buffer.from(file.bytes));
         continue;
       }
       const fileSize = file.size ?? 0;
       await new Promise((resolve2, reject) => {
-        const entry = tar.entry({ name: file.path, size: fileSize, mtime, mode: 420 }, (err) => err != null ? reject(err) : resolve2());
+        const entry = tar.entry({ name: file.path, size: fileSize, mtime, mode }, (err) => err != null ? reject(err) : resolve2());
         randomStream(`${seed}/${index2}/${file.path}`, fileSize).pipe(entry);
       });
     }
@@ -15608,7 +19304,7 @@ async function writeSampleImage(dir, options) {
   const config = {
     architecture: "amd64",
     os: "linux",
-    config: { Labels: options.labels ?? {} },
+    config: { Labels: options.labels ?? {}, ...options.cmd != null ? { Cmd: options.cmd } : {} },
     rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) },
     history: layers.map(() => ({ created_by: "ipcr sample image", created: "1970-01-01T00:00:00Z" }))
   };
@@ -15635,12 +19331,87 @@ async function writeSampleImage(dir, options) {
   await writeFile(join4(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
   return { dir, manifestDigest: manifestBlob.digest, configDigest: configBlob.digest, bytes: bytes + configBlob.size + manifestBlob.size };
 }
+function helloProgram(message2) {
+  const text2 = Buffer.from(message2);
+  const base3 = 4194304;
+  const headers = 64 + 56;
+  const code5 = Buffer.from([
+    184,
+    1,
+    0,
+    0,
+    0,
+    // mov eax, 1 (write)
+    191,
+    1,
+    0,
+    0,
+    0,
+    // mov edi, 1 (stdout)
+    72,
+    141,
+    53,
+    16,
+    0,
+    0,
+    0,
+    // lea rsi, [rip + 16] (the message, right after the code)
+    186,
+    0,
+    0,
+    0,
+    0,
+    // mov edx, length
+    15,
+    5,
+    // syscall
+    184,
+    60,
+    0,
+    0,
+    0,
+    // mov eax, 60 (exit)
+    49,
+    255,
+    // xor edi, edi
+    15,
+    5
+    // syscall
+  ]);
+  code5.writeUInt32LE(text2.length, 18);
+  const size = headers + code5.length + text2.length;
+  const elf = Buffer.alloc(size);
+  elf.set([127, 69, 76, 70, 2, 1, 1, 0]);
+  elf.writeUInt16LE(2, 16);
+  elf.writeUInt16LE(62, 18);
+  elf.writeUInt32LE(1, 20);
+  elf.writeBigUInt64LE(BigInt(base3 + headers), 24);
+  elf.writeBigUInt64LE(64n, 32);
+  elf.writeUInt16LE(64, 52);
+  elf.writeUInt16LE(56, 54);
+  elf.writeUInt16LE(1, 56);
+  elf.writeUInt16LE(64, 58);
+  elf.writeUInt32LE(1, 64);
+  elf.writeUInt32LE(5, 68);
+  elf.writeBigUInt64LE(0n, 72);
+  elf.writeBigUInt64LE(BigInt(base3), 80);
+  elf.writeBigUInt64LE(BigInt(base3), 88);
+  elf.writeBigUInt64LE(BigInt(size), 96);
+  elf.writeBigUInt64LE(BigInt(size), 104);
+  elf.writeBigUInt64LE(0x1000n, 112);
+  code5.copy(elf, headers);
+  text2.copy(elf, headers + code5.length);
+  return elf;
+}
+var DEMO_GREETING = "Hello from the InterPlanetary Container Registry.\n";
 var demoImage = {
   labels: { "org.opencontainers.image.description": "ipcr demo image, built in-process without Docker" },
+  cmd: ["/hello"],
   layers: [
     [
+      { path: "hello", bytes: helloProgram(DEMO_GREETING), mode: 493 },
       { path: "etc/ipcr-release", text: "ipcr demo image\n" },
-      { path: "hello.txt", text: "Hello from the InterPlanetary Container Registry.\n" }
+      { path: "hello.txt", text: DEMO_GREETING }
     ],
     [{ path: "data/random.bin", size: 3 * 1024 * 1024 + 17 }]
   ]
@@ -15650,8 +19421,18 @@ var demoImage = {
 function pullCommand(result) {
   const tag = result.tags[0]?.tag ?? "latest";
   const dir = `${result.name.replace(/\//g, "_")}_${tag}`;
-  const path = ipfsPath(result.rootCid, registryPaths.tag(result.name, tag));
-  return `ipfs get -o ${dir} ${path} && tar -C ${dir} -cf - . | docker load`;
+  const path2 = ipfsPath(result.rootCid, registryPaths.tag(result.name, tag));
+  return `ipfs get -o ${dir} ${path2} && tar -C ${dir} -cf - . | docker load`;
+}
+function isStored(result) {
+  return (result.destinations ?? []).length > 0;
+}
+function shellWord(text2) {
+  return /^[\w@%+=:,./-]+$/.test(text2) ? text2 : `'${text2.replace(/'/g, "'\\''")}'`;
+}
+function pullCommandFor(result) {
+  const pull = pullCommand(result);
+  return isStored(result) || result.car.path == null ? pull : `ipfs dag import ${shellWord(result.car.path)} && ${pull}`;
 }
 
 // src/core/store.ts
@@ -15715,9 +19496,9 @@ var FsBlockStore = class {
     return exists2(this.pathOf(cid2));
   }
 };
-async function exists2(path) {
+async function exists2(path2) {
   try {
-    await access(path);
+    await access(path2);
     return true;
   } catch {
     return false;
@@ -15734,8 +19515,8 @@ var LocalStore = class {
   blocks;
   async readRoot() {
     try {
-      const text = await readFile2(join6(this.dir, "root"), "utf8");
-      return text.trim() === "" ? null : parseCid(text, "store");
+      const text2 = await readFile2(join6(this.dir, "root"), "utf8");
+      return text2.trim() === "" ? null : parseCid(text2, "store");
     } catch (err) {
       if (err.code === "ENOENT") return null;
       throw err;
@@ -15757,6 +19538,8 @@ var LocalStore = class {
 };
 
 // src/core/pipeline.ts
+import { mkdtemp as mkdtemp3 } from "node:fs/promises";
+import { join as join7 } from "node:path";
 async function runPipeline(options) {
   const logger = options.logger ?? silentLogger;
   const { signal } = options;
@@ -15777,19 +19560,32 @@ async function runPipeline(options) {
     }
   }
   const sources = [...explicit, ...destinations.flatMap((d) => d.sources?.() ?? [])];
-  const result = await publish({ ...options, previousRoot, sources });
-  const context = { result, root: CID.parse(result.rootCid), previousRoot, signal, logger };
-  const stored = [];
-  for (const d of destinations) {
-    stored.push(await logger.group(`Store in ${d.label}`, async () => await d.store(context)));
+  const temporary2 = options.carPath == null && destinations.some((d) => d.needsCar === true) ? await mkdtemp3(join7(options.tempDir, "ipcr-car-")) : void 0;
+  if (temporary2 != null) registerTemporary(temporary2);
+  try {
+    const carPath = options.carPath ?? (temporary2 != null ? join7(temporary2, "registry.car") : void 0);
+    const result = await publish({ ...options, ...carPath != null ? { carPath } : {}, previousRoot, sources });
+    const context = { result, root: CID.parse(result.rootCid), previousRoot, signal, logger, ...carPath != null ? { carPath } : {} };
+    const stored = [];
+    for (const d of destinations) {
+      stored.push(await logger.group(`Store in ${d.label}`, async () => await d.store(context)));
+    }
+    for (const d of destinations) await d.point?.(context);
+    const published = [];
+    for (const n of names) {
+      published.push(await logger.group(`Publish ${n.label}`, async () => await n.publish(context)));
+    }
+    for (const d of destinations) await d.cleanup?.(context);
+    if (temporary2 != null) {
+      await removeTemporary(temporary2);
+      logger.info("Removed the temporary CAR once stored (no CAR path was given, so none is kept)");
+      const { path: _, ...car } = result.car;
+      return { ...result, car, destinations: stored, names: published };
+    }
+    return { ...result, destinations: stored, names: published };
+  } finally {
+    if (temporary2 != null) await removeTemporary(temporary2);
   }
-  for (const d of destinations) await d.point?.(context);
-  const published = [];
-  for (const n of names) {
-    published.push(await logger.group(`Publish ${n.label}`, async () => await n.publish(context)));
-  }
-  for (const d of destinations) await d.cleanup?.(context);
-  return { ...result, destinations: stored, names: published };
 }
 
 // src/core/kubo/rpc.ts
@@ -15838,12 +19634,12 @@ var KuboRpc = class {
     });
     if (response.ok) return response;
     const contentType = response.headers.get("content-type") ?? "";
-    const text = await readText(response);
-    let message2 = text;
+    const text2 = await readText(response);
+    let message2 = text2;
     if (contentType.startsWith("application/json")) {
       try {
-        const parsed = JSON.parse(text);
-        message2 = String(parsed?.Message ?? parsed?.message ?? text);
+        const parsed = JSON.parse(text2);
+        message2 = String(parsed?.Message ?? parsed?.message ?? text2);
       } catch {
       }
     }
@@ -15855,8 +19651,8 @@ var KuboRpc = class {
     return await this.call(description, async (signal) => {
       const response = await this.post(command, { ...request, signal });
       const bytes = await readBody(response, MAX_RPC_JSON, `the answer to ${command}`);
-      const text = new TextDecoder().decode(bytes).trim();
-      return text === "" ? void 0 : JSON.parse(text);
+      const text2 = new TextDecoder().decode(bytes).trim();
+      return text2 === "" ? void 0 : JSON.parse(text2);
     }, options);
   }
   /**
@@ -15909,6 +19705,9 @@ function describe(err, timedOut, timeoutMs, label) {
     if (status === 401 || status === 403) {
       return { reason: `HTTP ${status}: the endpoint refused the credentials (check kubo-rpc-headers)`, retryable: false, status };
     }
+    if (status === 404) {
+      return { reason: `HTTP 404${err.message !== "" ? ` (${err.message})` : ""}: this URL does not serve the Kubo RPC API; it looks like a gateway or another web server (the RPC API listens on port 5001 by default, see Addresses.API in the node's config)`, retryable: false, status };
+    }
     const detail = err.message !== "" ? `: ${err.message}` : "";
     return { reason: `HTTP ${status}${detail}`, retryable: status === 429 || status >= 500 && !err.fromKubo, status };
   }
@@ -15943,7 +19742,7 @@ var KuboBlockSource = class {
         deadlineMs: this.options.deadlineMs ?? 6e4
       });
     } catch (err) {
-      if (err instanceof KuboError && err.status != null && err.status < 600) {
+      if (err instanceof KuboError && err.status != null && err.status !== 404 && err.status < 600) {
         throw new BlockNotFoundError(`${this.label} does not have block ${cid2}: ${err.message}`, { cause: err });
       }
       throw err;
@@ -15955,9 +19754,9 @@ var KuboBlockSource = class {
 
 // src/core/kubo/config.ts
 var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-function parseHeaderLines(text, input = "kubo-rpc-headers") {
+function parseHeaderLines(text2, input = "kubo-rpc-headers") {
   const headers = {};
-  for (const [index, raw] of text.split(/\r?\n/).entries()) {
+  for (const [index, raw] of text2.split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (line === "") continue;
     const colon = line.indexOf(":");
@@ -16103,15 +19902,15 @@ function readLength(buf, context) {
   let length3 = 0;
   if ((buf[context.offset] & LONG_LENGTH_MASK) === LONG_LENGTH_MASK) {
     const count = buf[context.offset] & LONG_LENGTH_BYTES_MASK;
-    let str = "0x";
+    let str2 = "0x";
     context.offset++;
     for (let i = 0; i < count; i++, context.offset++) {
       if (context.offset >= buf.byteLength) {
         throw new Error("invalid DER element length");
       }
-      str += buf[context.offset].toString(16).padStart(2, "0");
+      str2 += buf[context.offset].toString(16).padStart(2, "0");
     }
-    length3 = parseInt(str, 16);
+    length3 = parseInt(str2, 16);
   } else {
     length3 = buf[context.offset];
     context.offset++;
@@ -20782,41 +24581,19 @@ var URLPeerId = class {
 // node_modules/@libp2p/peer-id/dist/src/index.js
 var LIBP2P_KEY_CODE2 = 114;
 var TRANSPORT_IPFS_GATEWAY_HTTP_CODE2 = 2336;
-function peerIdFromString(str, decoder) {
+function peerIdFromString(str2, decoder) {
   let multihash;
-  if (str.charAt(0) === "1" || str.charAt(0) === "Q") {
-    multihash = decode4(base58btc.decode(`z${str}`));
-  } else if (str.startsWith("k51qzi5uqu5") || str.startsWith("kzwfwjn5ji4") || str.startsWith("k2k4r8") || str.startsWith("bafz")) {
-    return peerIdFromCID(CID.parse(str));
+  if (str2.charAt(0) === "1" || str2.charAt(0) === "Q") {
+    multihash = decode4(base58btc.decode(`z${str2}`));
+  } else if (str2.startsWith("k51qzi5uqu5") || str2.startsWith("kzwfwjn5ji4") || str2.startsWith("k2k4r8") || str2.startsWith("bafz")) {
+    return peerIdFromCID(CID.parse(str2));
   } else {
     if (decoder == null) {
       throw new InvalidParametersError('Please pass a multibase decoder for strings that do not start with "1" or "Q"');
     }
-    multihash = decode4(decoder.decode(str));
+    multihash = decode4(decoder.decode(str2));
   }
   return peerIdFromMultihash(multihash);
-}
-function peerIdFromPublicKey(publicKey) {
-  if (publicKey.type === "Ed25519") {
-    return new Ed25519PeerId({
-      multihash: publicKey.toCID().multihash,
-      publicKey
-    });
-  } else if (publicKey.type === "secp256k1") {
-    return new Secp256k1PeerId({
-      multihash: publicKey.toCID().multihash,
-      publicKey
-    });
-  } else if (publicKey.type === "RSA") {
-    return new RSAPeerId({
-      multihash: publicKey.toCID().multihash,
-      publicKey
-    });
-  }
-  throw new UnsupportedKeyTypeError();
-}
-function peerIdFromPrivateKey(privateKey) {
-  return peerIdFromPublicKey(privateKey.publicKey);
 }
 function peerIdFromMultihash(multihash) {
   if (isSha256Multihash(multihash)) {
@@ -20854,14 +24631,31 @@ function isSha256Multihash(multihash) {
 }
 
 // src/core/kubo/ipns.ts
+import { createHash as createHash5, createPrivateKey, createPublicKey } from "node:crypto";
 function parsePrivateKey(secret, input = "ipns-private-key") {
-  const text = secret.trim();
-  addSecret(text);
-  for (const line of text.split(/\r?\n/)) if (!line.startsWith("-----")) addSecret(line);
-  if (text.startsWith("-----BEGIN PRIVATE KEY-----")) return { bytes: new TextEncoder().encode(`${text}
+  if (typeof secret !== "string") {
+    addSecret(secret);
+    try {
+      privateKeyFromProtobuf(secret);
+      return { bytes: secret, format: "libp2p-protobuf-cleartext" };
+    } catch {
+      return parsePrivateKey(Buffer.from(secret).toString("utf8"), input);
+    }
+  }
+  const text2 = secret.trim();
+  addSecret(text2);
+  for (const line of text2.split(/\r?\n/)) if (!line.startsWith("-----")) addSecret(line);
+  if (text2.startsWith("-----BEGIN PRIVATE KEY-----")) {
+    pemPrivateKey(text2, input);
+    return { bytes: new TextEncoder().encode(`${text2}
 `), format: "pem-pkcs8-cleartext" };
-  if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) throw new InputError(input, "expected a PEM PKCS#8 private key or base64 of a libp2p protobuf private key");
-  const bytes = Buffer.from(text, "base64");
+  }
+  const block = /^-----BEGIN ([A-Z0-9 ]+)-----/.exec(text2)?.[1];
+  if (block != null) {
+    throw new InputError(input, `a PEM '${block}' block is not a PKCS#8 private key ('BEGIN PRIVATE KEY', unencrypted); convert it with 'openssl pkcs8 -topk8 -nocrypt -in KEY.pem'`);
+  }
+  if (!/^[A-Za-z0-9+/=_-]+$/.test(text2)) throw new InputError(input, "expected a PEM PKCS#8 private key or base64 of a libp2p protobuf private key");
+  const bytes = Buffer.from(text2, "base64");
   try {
     privateKeyFromProtobuf(bytes);
   } catch {
@@ -20870,9 +24664,42 @@ function parsePrivateKey(secret, input = "ipns-private-key") {
   addSecret(bytes);
   return { bytes, format: "libp2p-protobuf-cleartext" };
 }
+function pemPrivateKey(text2, input = "ipns-private-key") {
+  const expected = "expected a PEM PKCS#8 private key (Ed25519, RSA or ECDSA; e.g. from `openssl genpkey -algorithm ed25519`) or base64 of a libp2p protobuf private key";
+  let key;
+  try {
+    key = createPrivateKey({ key: text2, format: "pem" });
+  } catch {
+    throw new InputError(input, `the PEM block is not a readable private key (${expected})`);
+  }
+  if (!["ed25519", "rsa", "ec"].includes(key.asymmetricKeyType ?? "")) {
+    throw new InputError(input, `a ${key.asymmetricKeyType ?? "unknown"} key cannot be an IPNS key (${expected})`);
+  }
+  return key;
+}
+function publicKeyProtobuf(key) {
+  const publicKey = key.type === "public" ? key : createPublicKey(key);
+  const [type, data] = publicKey.asymmetricKeyType === "ed25519" ? [1, Buffer.from(String(publicKey.export({ format: "jwk" }).x), "base64url")] : [publicKey.asymmetricKeyType === "rsa" ? 0 : 3, publicKey.export({ type: "spki", format: "der" })];
+  const length3 = [];
+  for (let n = data.length; ; n >>>= 7) {
+    if (n < 128) {
+      length3.push(n);
+      break;
+    }
+    length3.push(n & 127 | 128);
+  }
+  return Buffer.concat([Uint8Array.from([8, type, 18, ...length3]), data]);
+}
 function ipnsNameOf(key) {
-  if (key.format !== "libp2p-protobuf-cleartext") return void 0;
-  return peerIdFromPrivateKey(privateKeyFromProtobuf(key.bytes)).toCID().toString(base36);
+  let proto;
+  if (key.format === "libp2p-protobuf-cleartext") {
+    const privateKey = privateKeyFromProtobuf(key.bytes);
+    proto = privateKey.type === "ECDSA" ? publicKeyProtobuf(createPublicKey({ key: privateKey.publicKey.jwk, format: "jwk" })) : publicKeyToProtobuf(privateKey.publicKey);
+  } else {
+    proto = publicKeyProtobuf(pemPrivateKey(new TextDecoder().decode(key.bytes)));
+  }
+  const digest2 = proto.length <= 42 ? create(0, proto) : create(18, createHash5("sha256").update(proto).digest());
+  return CID.createV1(114, digest2).toString(base36);
 }
 function sameName(a, b) {
   try {
@@ -20890,7 +24717,7 @@ async function ensureKey(rpc, name4, key, options = {}) {
   const expected = ipnsNameOf(key);
   const existing = await findKey(rpc, name4, options);
   if (existing != null) {
-    if (expected != null && !sameName(existing, expected)) {
+    if (!sameName(existing, expected)) {
       throw new KuboError(`${rpc.label}: the keystore already has a different key named '${name4}' (${existing}); remove it or choose another ipns-key`);
     }
     return existing;
@@ -20904,6 +24731,18 @@ async function ensureKey(rpc, name4, key, options = {}) {
   }, { ...options, description: "key/import" });
   return String(result?.Id);
 }
+var DURATION_UNITS = { ns: 1e-6, us: 1e-3, "\xB5s": 1e-3, "\u03BCs": 1e-3, ms: 1, s: 1e3, m: 6e4, h: 36e5 };
+var MAX_DURATION_MS = 9223372036854;
+function parseLifetime(value, input = "ipns-lifetime") {
+  const text2 = value.trim();
+  const expected = "expected a Go duration such as '48h', '1h30m' or '90s' (units ns, us, ms, s, m, h; 2 days is '48h')";
+  if (!/^(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.test(text2)) throw new InputError(input, `${quote(value, 40)} is not a duration (${expected})`);
+  let ms = 0;
+  for (const [, number, unit] of text2.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) ms += Number(number) * DURATION_UNITS[unit];
+  if (!(ms > 0)) throw new InputError(input, `${quote(value, 40)} is zero: a record with no lifetime is expired when published (${expected})`);
+  if (ms > MAX_DURATION_MS) throw new InputError(input, `${quote(value, 40)} is longer than Kubo can take (at most about 2562047h)`);
+  return ms;
+}
 async function publishName(rpc, key, root, options = {}) {
   const result = await rpc.json("name/publish", {
     args: [`/ipfs/${root}`],
@@ -20915,58 +24754,58 @@ async function publishName(rpc, key, root, options = {}) {
 }
 
 // src/core/kubo/mfs.ts
-function validateMfsPath(path, input = "kubo-mfs-path") {
-  if (!path.startsWith("/") || path === "/" || path.split("/").some((p) => p === "." || p === "..")) {
-    throw new InputError(input, `'${path}' is not an MFS folder path (expected an absolute path such as /ipcr, not /)`);
+function validateMfsPath(path2, input = "kubo-mfs-path") {
+  if (!path2.startsWith("/") || path2 === "/" || path2.split("/").some((p) => p === "." || p === "..")) {
+    throw new InputError(input, `'${path2}' is not an MFS folder path (expected an absolute path such as /ipcr, not /)`);
   }
-  return path.replace(/\/+$/, "");
+  return path2.replace(/\/+$/, "");
 }
-async function readMfsRoot(rpc, path, options = {}) {
+async function readMfsRoot(rpc, path2, options = {}) {
   try {
-    const stat3 = await rpc.json("files/stat", { args: [path] }, options);
-    return CID.parse(String(stat3.Hash));
+    const stat6 = await rpc.json("files/stat", { args: [path2] }, options);
+    return CID.parse(String(stat6.Hash));
   } catch (err) {
-    if (err instanceof KuboError && /does not exist|not found/i.test(err.message)) return null;
+    if (err instanceof KuboError && err.status !== 404 && /does not exist|not found/i.test(err.message)) return null;
     throw err;
   }
 }
-async function writeMfsRoot(rpc, path, cid2, options = {}) {
-  const staging = `${path}.ipcr-new`;
+async function writeMfsRoot(rpc, path2, cid2, options = {}) {
+  const staging = `${path2}.ipcr-new`;
   await removeMfs(rpc, staging, options);
   await rpc.json("files/cp", { args: [`/ipfs/${cid2}`, staging], params: { parents: true } }, options);
-  await removeMfs(rpc, path, options);
-  await rpc.json("files/mv", { args: [staging, path] }, options);
+  await removeMfs(rpc, path2, options);
+  await rpc.json("files/mv", { args: [staging, path2] }, options);
 }
-async function removeMfs(rpc, path, options) {
-  await rpc.json("files/rm", { args: [path], params: { recursive: true, force: true } }, options);
+async function removeMfs(rpc, path2, options) {
+  await rpc.json("files/rm", { args: [path2], params: { recursive: true, force: true } }, options);
 }
 
 // src/core/kubo/pins.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
-import { stat as stat2 } from "node:fs/promises";
+import { stat as stat5 } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { Readable as Readable3 } from "node:stream";
 import { pipeline as pipeline4 } from "node:stream/promises";
-async function importCar(rpc, path, options = {}) {
-  const { size } = await stat2(path);
+async function importCar(rpc, path2, options = {}) {
+  const { size } = await stat5(path2);
   return await rpc.call("dag/import", async (signal) => {
     const progress = options.logger != null ? new Progress(options.logger, `sent to ${rpc.label}`, size) : void 0;
-    return await postCar(rpc, path, size, signal, progress);
+    return await postCar(rpc, path2, size, signal, options.pinRoots ?? true, progress);
   }, options);
 }
-async function postCar(rpc, path, size, signal, progress) {
-  let url = rpc.commandUrl("dag/import", [], { "pin-roots": true });
+async function postCar(rpc, path2, size, signal, pinRoots, progress) {
+  let url = rpc.commandUrl("dag/import", [], { "pin-roots": pinRoots });
   for (let redirects = 0; ; redirects++) {
-    const answer = await sendCar(rpc, url, path, size, signal, progress);
+    const answer = await sendCar(rpc, url, path2, size, signal, progress);
     const next = redirectTarget(rpc.label, url, answer.status, answer.location, redirects);
     if (next == null) return parseImport(answer);
     url = next;
   }
 }
 var MAX_IMPORT_ANSWER = 1024 * 1024;
-async function sendCar(rpc, url, path, size, signal, progress) {
+async function sendCar(rpc, url, path2, size, signal, progress) {
   const boundary = `ipcr-${randomBytes5(12).toString("hex")}`;
   const head = Buffer.from(`--${boundary}\r
 Content-Disposition: form-data; name="file"; filename="registry.car"\r
@@ -20983,7 +24822,7 @@ Content-Type: application/octet-stream\r
   });
   const body = Readable3.from((async function* () {
     yield head;
-    for await (const chunk of createReadStream2(path, { highWaterMark: 1024 * 1024 })) {
+    for await (const chunk of createReadStream2(path2, { highWaterMark: 1024 * 1024 })) {
       progress?.add(chunk.byteLength);
       yield chunk;
     }
@@ -21002,12 +24841,12 @@ Content-Type: application/octet-stream\r
   } catch (err) {
     throw signal.aborted || err?.name === "AbortError" ? err : new TypeError("fetch failed", { cause: err });
   }
-  let text = "";
+  let text2 = "";
   try {
     response.setEncoding("utf8");
     for await (const chunk of response) {
-      text += chunk;
-      if (text.length > MAX_IMPORT_ANSWER) {
+      text2 += chunk;
+      if (text2.length > MAX_IMPORT_ANSWER) {
         response.destroy();
         if (response.statusCode !== 200) break;
         throw new ResponseTooLargeError(`the answer to dag/import is larger than ${MAX_IMPORT_ANSWER} bytes`);
@@ -21023,13 +24862,13 @@ Content-Type: application/octet-stream\r
     status: response.statusCode ?? 0,
     ...location != null ? { location } : {},
     contentType: String(response.headers["content-type"] ?? ""),
-    text,
+    text: text2,
     ...response.trailers["x-stream-error"] != null ? { trailer: String(response.trailers["x-stream-error"]) } : {},
     ...response.statusMessage != null ? { statusMessage: response.statusMessage } : {}
   };
 }
-function parseImport({ status, contentType, text, trailer, statusMessage }) {
-  const lines = text.split("\n").filter((l) => l.trim() !== "").map((l) => {
+function parseImport({ status, contentType, text: text2, trailer, statusMessage }) {
+  const lines = text2.split("\n").filter((l) => l.trim() !== "").map((l) => {
     try {
       return JSON.parse(l);
     } catch {
@@ -21038,7 +24877,7 @@ function parseImport({ status, contentType, text, trailer, statusMessage }) {
   });
   const streamError = trailer ?? lines.find((l) => l?.Type === "error")?.Message;
   if (status !== 200 || streamError != null) {
-    const message2 = String(streamError ?? lines[0]?.Message ?? (text !== "" ? text : statusMessage ?? ""));
+    const message2 = String(streamError ?? lines[0]?.Message ?? (text2 !== "" ? text2 : statusMessage ?? ""));
     throw new KuboStatusError(remoteMessage(message2), status === 200 ? 500 : status, contentType.startsWith("application/json"));
   }
   return lines.filter((l) => l?.Root != null).map(({ Root }) => {
@@ -21070,6 +24909,35 @@ async function unpin(rpc, cid2, options = {}) {
     return true;
   } catch (err) {
     if (err instanceof KuboError && /not pinned/.test(err.message)) return false;
+    throw err;
+  }
+}
+async function pinsNamed(rpc, name4, options = {}) {
+  const answer = await rpc.json("pin/ls", { params: { type: "recursive", names: true, name: name4 } }, { ...options, description: `pin/ls --name='${name4}'` });
+  const found = [];
+  for (const [key, pin] of Object.entries(answer?.Keys ?? {})) {
+    if (pin?.Name !== name4) continue;
+    try {
+      found.push(CID.parse(key));
+    } catch {
+      throw new KuboError(`${rpc.label}: pin/ls answered with something that is not a CID: ${remoteMessage(key, 80)}`);
+    }
+  }
+  return found;
+}
+async function pinNameOf(rpc, cid2, options = {}) {
+  try {
+    const answer = await rpc.json("pin/ls", { args: [cid2.toString()], params: { type: "recursive", names: true } }, options);
+    const entry = Object.entries(answer?.Keys ?? {}).find(([key]) => {
+      try {
+        return CID.parse(key).equals(cid2);
+      } catch {
+        return false;
+      }
+    });
+    return entry != null ? String(entry[1]?.Name ?? "") : void 0;
+  } catch (err) {
+    if (err instanceof KuboError && /not pinned/.test(err.message)) return void 0;
     throw err;
   }
 }
@@ -21106,11 +24974,15 @@ var KuboDestination = class {
     this.rpc = new KuboRpc(kuboConfig(config), logger);
     this.label = this.rpc.label;
     if (config.mfsPath != null) this.mfsPath = validateMfsPath(config.mfsPath);
-    if (config.pinName != null && config.pinName.length > 255) throw new InputError("kubo-pin-name", "expected at most 255 characters");
+    if (config.pinName != null && (config.pinName.trim() === "" || config.pinName.length > 255 || hasControl(config.pinName))) {
+      throw new InputError("kubo-pin-name", "expected a name of 1 to 255 characters, without control characters");
+    }
   }
   config;
   logger;
   kind = "kubo";
+  /** Kubo takes the new blocks as a CAR (`dag import`). */
+  needsCar = true;
   label;
   rpc;
   mfsPath;
@@ -21131,30 +25003,41 @@ var KuboDestination = class {
   async store(context) {
     const { root, result } = context;
     const options = { signal: context.signal };
-    const roots = await importCar(this.rpc, result.car.path, { ...options, logger: this.logger });
-    const reported = roots.find((r) => r.cid.equals(root));
-    if (reported == null) {
-      throw new KuboError(`${this.label}: Kubo reports root(s) ${roots.map((r) => r.cid).join(", ") || "none"} for the CAR, expected ${root}`);
-    }
-    if (reported.pinError != null) this.logger.info(`${this.label}: not pinned on import (${reported.pinError}); pinning with fetch`);
-    const pinName = this.config.pinName ?? "ipcr registry";
+    if (context.carPath == null) throw new Error(`${this.label}: no CAR to import (the pipeline writes one for destinations that need it)`);
+    await importCar(this.rpc, context.carPath, { ...options, logger: this.logger, pinRoots: false });
+    const pinName = this.pinName;
     await pinRecursive(this.rpc, root, pinName, options);
     if (!await isPinned(this.rpc, root, options)) {
       throw new KuboError(`${this.label}: pin add returned but ${root} is not pinned`);
     }
-    this.logger.info(`${this.label}: imported ${result.car.blocks} blocks and pinned ${root} as '${pinName}'`);
-    return { kind: this.kind, label: this.label, details: { version: this.version, pinned: root.toString(), pinName, importedBlocks: result.car.blocks } };
+    const blocks = result.car.blocks;
+    this.logger.info(`${this.label}: imported ${blocks} blocks and pinned ${root} as '${pinName}'`);
+    return { kind: this.kind, label: this.label, details: { version: this.version, pinned: root.toString(), pinName, importedBlocks: blocks } };
   }
   async point(context) {
     if (this.mfsPath == null) return;
     await writeMfsRoot(this.rpc, this.mfsPath, context.root, { signal: context.signal });
     this.logger.info(`${this.label}: MFS ${this.mfsPath} \u2192 ${context.root}`);
   }
+  get pinName() {
+    return this.config.pinName ?? "ipcr registry";
+  }
+  /**
+   * Removes every pin named pinName but the new root's: the previous root's, and
+   * any an earlier run left behind when it failed after pinning.
+   */
   async cleanup(context) {
+    if (this.config.unpinPrevious === false) return;
+    const options = { signal: context.signal };
+    const stale = (await pinsNamed(this.rpc, this.pinName, options)).filter((cid2) => !cid2.equals(context.root));
+    const removed = [];
+    for (const cid2 of stale) if (await unpin(this.rpc, cid2, options)) removed.push(cid2);
+    this.logger.info(removed.length === 0 ? `${this.label}: no other pin named '${this.pinName}' to remove` : `${this.label}: removed ${removed.length} earlier pin(s) named '${this.pinName}': ${removed.join(", ")}`);
     const previous = context.previousRoot;
-    if (this.config.unpinPrevious === false || previous == null || previous.equals(context.root)) return;
-    const removed = await unpin(this.rpc, previous, { signal: context.signal });
-    if (removed) this.logger.info(`${this.label}: unpinned the previous root ${previous}`);
+    if (previous != null && !previous.equals(context.root) && !stale.some((cid2) => cid2.equals(previous))) {
+      const other = await pinNameOf(this.rpc, previous, options);
+      if (other != null) this.logger.info(`${this.label}: the previous root ${previous} stays pinned: its pin is named '${remoteMessage(other, 80)}', not '${this.pinName}'`);
+    }
   }
 };
 var KuboIpnsPublisher = class {
@@ -21164,6 +25047,10 @@ var KuboIpnsPublisher = class {
     this.logger = logger;
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.key)) throw new InputError("ipns-key", `'${config.key}' is not a key name (expected letters, digits, '.', '_' or '-')`);
     if (config.key === "self") throw new InputError("ipns-key", "'self' is the node's identity; use a dedicated key for the registry");
+    if (config.lifetime != null) {
+      parseLifetime(config.lifetime);
+      this.lifetime = config.lifetime.trim();
+    }
     if (config.privateKey != null) this.privateKey = parsePrivateKey(config.privateKey);
     this.label = `IPNS key '${config.key}' on ${rpc.label}`;
   }
@@ -21173,17 +25060,18 @@ var KuboIpnsPublisher = class {
   kind = "kubo-ipns";
   label;
   privateKey;
+  lifetime;
   async preflight(options) {
     if (this.privateKey != null) {
       await ensureKey(this.rpc, this.config.key, this.privateKey, options);
       return;
     }
     if (await findKey(this.rpc, this.config.key, options) == null) {
-      throw new InputError("ipns-key", `${this.rpc.label} has no key named '${this.config.key}' (create it with 'ipfs key gen ${this.config.key}' or give ipns-private-key)`);
+      throw new InputError("ipns-key", text`${this.rpc.label} has no key named '${this.config.key}' (create it with 'ipfs key gen ${this.config.key}' or give ${option("ipns-private-key")})`);
     }
   }
   async publish(context) {
-    const name4 = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.config.lifetime });
+    const name4 = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.lifetime });
     this.logger.info(`IPNS /ipns/${name4} \u2192 /ipfs/${context.root}`);
     return { kind: this.kind, label: this.label, name: name4, value: `/ipfs/${context.root}` };
   }
@@ -21206,7 +25094,7 @@ function createProviders(settings, logger) {
   if (settings.kubo != null) destinations.push(createDestination("kubo", settings.kubo, logger));
   if (settings.ipns != null) {
     const kubo = destinations.find((d) => d instanceof KuboDestination);
-    if (kubo == null) throw new InputError("ipns-key", "publishing IPNS through a keystore needs kubo-rpc-url");
+    if (kubo == null) throw new InputError("ipns-key", text`publishing IPNS through a keystore needs ${option("kubo-rpc-url")}`);
     names.push(new KuboIpnsPublisher(kubo.rpc, settings.ipns, logger));
   }
   return { destinations, names };
@@ -21216,7 +25104,7 @@ function createProviders(settings, logger) {
 import { randomBytes as randomBytes6 } from "node:crypto";
 import { constants } from "node:fs";
 import { lstat, mkdir as mkdir4, open as open6, readdir as readdir2, rename as rename5, rmdir } from "node:fs/promises";
-import { basename, dirname, join as join7 } from "node:path";
+import { basename, dirname, join as join8 } from "node:path";
 var FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 async function exportToDirectory(cid2, outDir, source, options) {
   const signal = options?.signal;
@@ -21231,12 +25119,12 @@ async function exportToDirectory(cid2, outDir, source, options) {
   const listing = new DagBudget({ ...budgetLimits, maxEntries: Infinity }, budgetNames);
   await checkTarget(outDir);
   const sizes = /* @__PURE__ */ new Map();
-  async function measure(cid3, linkSize, path) {
+  async function measure(cid3, linkSize, path2) {
     throwIfAborted(signal);
     const key = cid3.toString();
     const known = sizes.get(key);
     if (known != null) return known;
-    if (path.length > MAX_DIRECTORY_DEPTH) throw new TreeError(`/ipfs/${cid3} is more than ${MAX_DIRECTORY_DEPTH} directories deep at ${path.join("/")}`);
+    if (path2.length > MAX_DIRECTORY_DEPTH) throw new TreeError(`/ipfs/${cid3} is more than ${MAX_DIRECTORY_DEPTH} directories deep at ${path2.join("/")}`);
     let size;
     if (cid3.code === code2 && linkSize != null) {
       size = { entries: 1, bytes: linkSize };
@@ -21246,7 +25134,7 @@ async function exportToDirectory(cid2, outDir, source, options) {
         size = { entries: 1, bytes: 0 };
         for await (const child of directoryEntries(cid3, counted, { signal, block, budget: blocks })) {
           checkName2(child.name, cid3);
-          const inner = await measure(child.cid, child.size, [...path, child.name]);
+          const inner = await measure(child.cid, child.size, [...path2, child.name]);
           size.entries += inner.entries;
           size.bytes += inner.bytes;
           if (size.entries > limits.maxEntries) throw over("maxEntries", `holds more than ${limits.maxEntries} files and directories`);
@@ -21254,7 +25142,7 @@ async function exportToDirectory(cid2, outDir, source, options) {
         }
       } else {
         const bytes = declaredFileSize(cid3, block);
-        if (bytes == null) throw new TreeError(`refusing to export ${cid3} at ${path.join("/") || "."}: ${describe2(cid3, block)} is not a file or directory`);
+        if (bytes == null) throw new TreeError(`refusing to export ${cid3} at ${path2.join("/") || "."}: ${describe2(cid3, block)} is not a file or directory`);
         size = { entries: 1, bytes };
       }
     }
@@ -21267,27 +25155,27 @@ async function exportToDirectory(cid2, outDir, source, options) {
   logger.debug(`/ipfs/${cid2}: ${total.entries} entries, ${total.bytes} bytes`);
   const result = { files: 0, directories: 0, bytes: 0 };
   let entries = 0;
-  const temp = join7(dirname(outDir), `.${basename(outDir)}.ipcr-get-${randomBytes6(6).toString("hex")}`);
-  async function write2(cid3, path) {
+  const temp = join8(dirname(outDir), `.${basename(outDir)}.ipcr-get-${randomBytes6(6).toString("hex")}`);
+  async function write2(cid3, path2) {
     throwIfAborted(signal);
     if (++entries > limits.maxEntries) throw over("maxEntries", `holds more than ${limits.maxEntries} files and directories`);
     const block = await readBlock(cid3, counted, { signal });
     if (isDirectory(cid3, block)) {
-      await mkdir4(path).catch((err) => {
-        throw err?.code === "EEXIST" ? new TreeError(`${cid3}: duplicate entry name at ${path}`) : err;
+      await mkdir4(path2).catch((err) => {
+        throw err?.code === "EEXIST" ? new TreeError(`${cid3}: duplicate entry name at ${path2}`) : err;
       });
       result.directories++;
       for await (const child of directoryEntries(cid3, counted, { signal, block, budget: listing })) {
         checkName2(child.name, cid3);
-        await write2(child.cid, join7(path, child.name));
+        await write2(child.cid, join8(path2, child.name));
       }
       return;
     }
     const declared = declaredFileSize(cid3, block);
-    if (declared == null) throw new TreeError(`refusing to export ${cid3} at ${path}: ${describe2(cid3, block)} is not a file or directory`);
+    if (declared == null) throw new TreeError(`refusing to export ${cid3} at ${path2}: ${describe2(cid3, block)} is not a file or directory`);
     if (result.bytes + declared > limits.maxBytes) throw over("maxBytes", `holds more than ${formatSize(limits.maxBytes)} of files`);
-    const file = await open6(path, FILE_FLAGS, 420).catch((err) => {
-      throw err?.code === "EEXIST" ? new TreeError(`${cid3}: duplicate entry name at ${path}`) : err;
+    const file = await open6(path2, FILE_FLAGS, 420).catch((err) => {
+      throw err?.code === "EEXIST" ? new TreeError(`${cid3}: duplicate entry name at ${path2}`) : err;
     });
     let written = 0;
     try {
@@ -21302,7 +25190,7 @@ async function exportToDirectory(cid2, outDir, source, options) {
     }
     result.files++;
     result.bytes += written;
-    logger.debug(`wrote ${path} (${written} bytes)`);
+    logger.debug(`wrote ${path2} (${written} bytes)`);
   }
   await mkdir4(dirname(outDir), { recursive: true });
   registerTemporary(temp);
@@ -21331,111 +25219,384 @@ function checkName2(name4, parent) {
     throw new TreeError(`refusing unsafe entry name '${name4}' in ${parent}`);
   }
 }
-async function checkTarget(path) {
-  const stat3 = await lstat(path).catch((err) => {
+async function checkTarget(path2) {
+  const stat6 = await lstat(path2).catch((err) => {
     if (err?.code === "ENOENT") return null;
     throw err;
   });
-  if (stat3 == null) return;
-  if (!stat3.isDirectory() || (await readdir2(path)).length > 0) throw new TreeError(`cannot write to ${path}: something is in the way (expected nothing or an empty folder)`);
+  if (stat6 == null) return;
+  if (!stat6.isDirectory() || (await readdir2(path2)).length > 0) throw new TreeError(`cannot write to ${path2}: something is in the way (expected nothing or an empty folder)`);
+}
+
+// src/options/definitions.ts
+var definitions = [
+  {
+    key: "image",
+    type: "string",
+    description: "Local image reference to publish, exported with `docker save` (or `container-cli`) to a temporary file. With `image-file`: which image of the archive to publish (a RepoTag, an OCI ref name or a digest), needed when it holds several.",
+    action: true,
+    cli: { flag: "IMAGE", commands: ["push"], description: "Local image reference to publish, exported with `docker save` (or --container-cli). With --file: which image of the archive to publish, needed when it holds several." }
+  },
+  {
+    key: "image-file",
+    type: "string",
+    description: "Image tarball or OCI layout directory, detected by content: legacy `docker save`, Docker 25+ `docker save`, buildx `type=docker`/`type=oci` (multi-platform too), skopeo `docker-archive:`/`oci-archive:`, whole-file gzip or zstd. A layout may name one image as skopeo does, `DIR:REF`. Set this or `image`.",
+    action: true,
+    cli: { flag: "--file", value: "PATH", commands: ["push"] }
+  },
+  {
+    key: "container-cli",
+    type: "string",
+    description: "Command that exports `image` (`<cli> save --output FILE REF`): `docker` or `podman`.",
+    default: "`docker`, else `podman` when docker is not on PATH",
+    action: true,
+    cli: { flag: "--container-cli", value: "CMD", commands: ["push"] }
+  },
+  {
+    key: "max-decompressed-size",
+    type: "size",
+    description: "Most bytes a gzip/zstd image tarball, or a gzip layer whose `diff_id` is checked, may decompress to, e.g. `20GiB`, `500MB`. Images compress 2\u20135\xD7, so the default leaves 4\xD7 headroom.",
+    default: "20 \xD7 compressed size, at least 1 GiB",
+    action: true,
+    cli: { flag: "--max-decompressed-size", value: "SIZE", commands: ["push"] }
+  },
+  {
+    key: "name",
+    type: "string",
+    description: "Repository name in the tree, e.g. `team/app` (OCI grammar, `/` makes nested folders). Reserved: `catalog.json` and `index.html` as the first component, `tags` and `readme-short.txt` (any case) as any component.",
+    default: "path of the image or tag references",
+    action: true,
+    cli: { flag: "--name", value: "NAME", commands: ["push"] }
+  },
+  {
+    key: "tags",
+    type: "list",
+    description: "Tags to publish, newline- or comma-separated: bare tags (`1.2.3`) or full references (`ghcr.io/owner/app:1.2.3`, docker/metadata-action's `tags` output). All tags share the same blocks.",
+    default: "tag of `image`, else `latest`",
+    action: true,
+    cli: { flag: "--tag", value: "TAG", commands: ["push"], repeat: true }
+  },
+  {
+    key: "description",
+    type: "string",
+    description: "One line for `<name>/README-short.txt` and `catalog.json` (first non-empty line, without control characters, cut to 512 characters).",
+    default: "label `org.opencontainers.image.description`",
+    action: true,
+    cli: { flag: "--description", value: "TEXT", commands: ["push"] }
+  },
+  {
+    key: "revision",
+    type: "string",
+    description: "Source revision recorded in `catalog.json`.",
+    default: "`$GITHUB_SHA`",
+    action: true,
+    cli: { flag: "--revision", value: "REV", commands: ["push"] }
+  },
+  {
+    key: "store",
+    type: "string",
+    description: "Embedded local store: blocks in DIR/blocks, the registry root in DIR/root (read as the previous root, written after publishing).",
+    action: false,
+    cli: { flag: "--store", value: "DIR", commands: ["push", "get", "demo"] }
+  },
+  {
+    key: "previous-root",
+    type: "string",
+    description: "Registry root CID to update; re-publishing a tag replaces it. Empty starts a new registry.",
+    action: true,
+    cli: { flag: "--previous-root", value: "CID", commands: ["push"], default: "the store's root, else a new registry" }
+  },
+  {
+    key: "gateways",
+    type: "list",
+    description: "Trustless HTTP gateways to read blocks from (`GET /ipfs/<cid>?format=raw`, each block verified against its CID; the next gateway on failure), newline- or comma-separated.",
+    action: true,
+    cli: { flag: "--gateway", value: "URL", commands: ["push", "get"], repeat: true }
+  },
+  {
+    key: "previous-car",
+    type: "list",
+    description: "CAR files holding blocks of `previous-root`, newline- or comma-separated; read before gateways. Without `previous-root`, the root named in the header of the one CAR given is updated (the CAR of the last publish with `car-scope: full`); several CARs, or a CAR with no root or several, need `previous-root`.",
+    action: true,
+    cli: { flag: "--previous-car", value: "PATH", commands: ["push"], repeat: true }
+  },
+  {
+    key: "car-path",
+    type: "string",
+    description: "Where the CAR is written. The CLI writes one only when asked (with a Kubo destination it imports a temporary CAR and removes it).",
+    default: "`$RUNNER_TEMP/ipcr/registry.car`",
+    action: true,
+    cli: { flag: "--car", value: "PATH", commands: ["push"], default: "none" }
+  },
+  {
+    key: "car-scope",
+    type: "string",
+    description: "`new`: the blocks this publish adds (layers already in the previous root are left out); `full`: the whole registry DAG.",
+    default: "`new`",
+    actionDefault: "new",
+    action: true,
+    cli: { flag: "--car-scope", value: "new|full", commands: ["push"] }
+  },
+  {
+    key: "kubo-rpc-url",
+    type: "string",
+    description: "Kubo RPC endpoint (local daemon or hosted: e.g. http://127.0.0.1:5001 or the multiaddr /ip4/127.0.0.1/tcp/5001; not the gateway port). The CAR is imported (`dag import`), the new root pinned under a name and Kubo's root checked against ours. Also a block source for `previous-root`. Needs Kubo 0.40 or newer.",
+    action: true,
+    cli: { flag: "--kubo-rpc-url", value: "URL", commands: ["push"] }
+  },
+  {
+    key: "kubo-rpc-headers",
+    type: "secret",
+    description: "Secret: headers for the Kubo RPC endpoint, one `Name: value` per line (`Authorization: Bearer \u2026` or `Basic \u2026`). Masked. Needs `kubo-rpc-url`.",
+    action: true,
+    cli: { flag: "--kubo-rpc-header", value: "HEADER", commands: ["push"], repeat: true, description: "`Name: value` sent to the Kubo endpoint (repeatable). Secrets are better kept out of argv: lines of $IPCR_KUBO_RPC_HEADERS are added. Needs --kubo-rpc-url." }
+  },
+  {
+    key: "kubo-pin-name",
+    type: "string",
+    description: "Name of the pin on Kubo (`ipfs pin ls --names`). It names this registry on the node: after a successful run every other pin of this name is removed, so give each registry on a node its own.",
+    default: "`ipcr registry`",
+    action: true,
+    cli: { flag: "--kubo-pin-name", value: "NAME", commands: ["push"] }
+  },
+  {
+    key: "unpin-previous",
+    type: "boolean",
+    description: "Remove every other pin of `kubo-pin-name` on Kubo (the previous root, and any a failed run left), last: after the new pin holds and every name moved.",
+    default: "`true`",
+    actionDefault: "true",
+    action: true,
+    cli: { flag: "--keep-previous-pin", commands: ["push"], negates: true, description: "Keep the previous root pinned (by default its pin is removed once the new pin holds and every name moved)." }
+  },
+  {
+    key: "kubo-mfs-path",
+    type: "string",
+    description: "MFS folder on the Kubo node holding the registry root, like the original recipe's `.ipcr`: read as the previous root when neither `previous-root` nor another source is set, written after publishing.",
+    action: true,
+    cli: { flag: "--kubo-mfs-path", value: "PATH", commands: ["push"] }
+  },
+  {
+    key: "kubo-timeout",
+    type: "seconds",
+    description: "Seconds each Kubo RPC call may take. Network errors and 5xx without a Kubo error message are retried up to 3 times with backoff and jitter.",
+    default: "`120`",
+    action: true,
+    cli: { flag: "--kubo-timeout", value: "SECS", commands: ["push"] }
+  },
+  {
+    key: "ipns-key",
+    type: "string",
+    description: "Kubo keystore key to publish IPNS with (`name publish --key`), after everything else succeeded.",
+    action: true,
+    cli: { flag: "--ipns-key", value: "NAME", commands: ["push"] }
+  },
+  {
+    key: "ipns-private-key",
+    type: "secret",
+    description: "Secret: imported into the keystore as `ipns-key` when missing (PEM PKCS#8, or base64 of the libp2p protobuf key `ipfs key export` writes). A different key under that name is refused.",
+    action: true,
+    cli: { flag: "--ipns-private-key-file", value: "PATH", commands: ["push"], description: "File with the key to import as --ipns-key when the keystore lacks it: what `ipfs key export` writes (binary), PEM PKCS#8, or base64 of a libp2p protobuf key." }
+  },
+  {
+    key: "ipns-lifetime",
+    type: "string",
+    description: "IPNS record lifetime in Go duration syntax, e.g. `48h` (Kubo's default), `1h30m`, `90s`. Republish at least daily (a scheduled workflow).",
+    default: "Kubo's (48h)",
+    action: true,
+    cli: { flag: "--ipns-lifetime", value: "DURATION", commands: ["push"] }
+  },
+  {
+    key: "summary",
+    type: "boolean",
+    description: "Write a job summary.",
+    default: "`true`",
+    actionDefault: "true",
+    action: true
+  },
+  {
+    key: "output",
+    type: "string",
+    description: "Where to write: a folder that does not exist or is empty.",
+    action: false,
+    cli: { flag: "--output", short: "-o", value: "DIR", commands: ["get"] }
+  },
+  {
+    key: "cars",
+    type: "list",
+    description: "CAR files to read blocks from.",
+    action: false,
+    cli: { flag: "--car", value: "PATH", commands: ["get"], repeat: true }
+  },
+  {
+    key: "max-bytes",
+    type: "size",
+    description: "Most file bytes to write, e.g. `100GiB`, `512MiB`.",
+    action: false,
+    cli: { flag: "--max-bytes", value: "SIZE", commands: ["get"], default: "64GiB" }
+  },
+  {
+    key: "max-entries",
+    type: "count",
+    description: "Most files and folders to write.",
+    action: false,
+    cli: { flag: "--max-entries", value: "N", commands: ["get"], default: "1000000" }
+  },
+  {
+    key: "max-blocks",
+    type: "count",
+    description: "Most block reads.",
+    action: false,
+    cli: { flag: "--max-blocks", value: "N", commands: ["get"], default: "4194304" }
+  },
+  {
+    key: "json",
+    type: "boolean",
+    description: "Print the result as JSON on stdout.",
+    action: false,
+    cli: { flag: "--json", commands: ["push", "demo"] }
+  },
+  {
+    key: "quiet",
+    type: "boolean",
+    description: "Only errors on stderr.",
+    action: false,
+    cli: { flag: "--quiet", short: "-q", commands: ["push"] }
+  },
+  {
+    key: "verbose",
+    type: "boolean",
+    description: "Debug lines on stderr.",
+    action: false,
+    cli: { flag: "--verbose", short: "-v", commands: ["push"] }
+  }
+];
+var byKey = new Map(definitions.map((d) => [d.key, d]));
+function cliOptions(command) {
+  return definitions.filter((d) => d.cli?.commands.includes(command) === true);
+}
+function cliName(key) {
+  return byKey.get(key)?.cli?.flag ?? key;
+}
+
+// src/options/container-cli.ts
+import { accessSync, constants as constants2 } from "node:fs";
+import { delimiter, join as join9 } from "node:path";
+function onPath(command, path2) {
+  return path2.split(delimiter).some((dir) => {
+    if (dir === "") return false;
+    try {
+      accessSync(join9(dir, command), constants2.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+function containerCli(given, path2 = process.env.PATH ?? "") {
+  if (given != null) {
+    if (!/^[A-Za-z0-9_./][A-Za-z0-9_./-]*$/.test(given)) throw new InputError("container-cli", `'${given}' is not a command name (expected docker or podman)`);
+    return given;
+  }
+  return !onPath("docker", path2) && onPath("podman", path2) ? "podman" : "docker";
+}
+
+// src/options/rules.ts
+function checkOptionRules(given) {
+  if (!given("image") && !given("image-file")) {
+    throw new InputError("image", text`set ${option("image")} (a local image reference) or ${option("image-file")} (an image tarball or OCI layout directory), or both to choose one image of an archive that holds several`);
+  }
+  if (given("kubo-rpc-headers") && !given("kubo-rpc-url")) {
+    throw new InputError("kubo-rpc-headers", text`set ${option("kubo-rpc-url")} too (headers are sent to that endpoint)`);
+  }
+  if (given("ipns-private-key") && !given("ipns-key")) {
+    throw new InputError("ipns-key", text`${option("ipns-private-key")} is set: also name the key (${option("ipns-key")}) it is stored under in the keystore`);
+  }
+}
+function parseCarScope(value) {
+  const scope = value ?? "new";
+  if (scope !== "new" && scope !== "full") throw new InputError("car-scope", `'${scope}' is not a CAR scope (expected new or full)`);
+  return scope;
+}
+function parseSeconds(value, key) {
+  const seconds = Number(value);
+  if (value.trim() === "" || !Number.isFinite(seconds) || seconds <= 0) throw new InputError(key, `'${value}' is not a positive number of seconds`);
+  return seconds;
+}
+function describeError(err, label, name4) {
+  if (err instanceof IpcrError && err.input != null && err.reason != null) return `${label(err.input)}: ${renderMessage(err.reason, name4)}`;
+  return err instanceof Error ? err.message : String(err);
 }
 
 // src/cli/help.ts
-var mainHelp = `ipcr: the InterPlanetary Container Registry
-
-Publishes container images to a registry tree on IPFS, where the original
-recipe still works: 'ipfs get' a tag folder, then 'tar -C DIR -cf - . | docker load'.
-
-Usage: ipcr <command> [options]
-
-Commands:
-  push     Publish an image (from Docker or a file) into a registry tree and write a CAR
-  get      Extract a path of a registry (e.g. a tag folder) from a store, CARs or gateways
-  demo     Build a small sample image in-process and publish it into a local store
-  help     Show help for a command
-
+var mainHelp = "ipcr: the InterPlanetary Container Registry.\n\nPublishes container images to a registry tree on IPFS, where the original recipe still works: 'ipfs get' a tag folder, then 'tar -C DIR -cf - . | docker load'.";
+var mainHelpAfter = `
 Run 'ipcr help <command>' or 'ipcr <command> --help' for its options.
-Global options: --help, --version`;
-var pushHelp = `Usage: ipcr push [IMAGE] [options]
 
-Publishes one image under one or more tags. IMAGE is a local Docker image
-reference (exported with 'docker save'); or give --file.
-
-Image:
-  --file PATH            Image tarball (docker save, buildx docker/oci, skopeo
-                         docker-archive/oci-archive, gzip allowed) or OCI layout directory
-  --max-decompressed-size SIZE
-                         Most bytes a compressed tarball or layer may inflate to,
-                         e.g. 20GiB (default: 20 times its size, at least 1 GiB)
-  --name NAME            Repository name in the tree, e.g. team/app
-                         (default: the path of IMAGE or of the references in --tag)
-  --tag TAG              Tag or full reference; repeat or separate with commas
-                         (default: IMAGE's tag, else latest)
-  --description TEXT     One line for <name>/README-short.txt
-                         (default: label org.opencontainers.image.description)
-  --revision REV         Source revision recorded in catalog.json (default: $GITHUB_SHA)
-
-Registry:
-  --store DIR            Embedded local store: read the previous root from DIR/root,
-                         write every block to DIR/blocks and the new root to DIR/root
-  --previous-root CID    Registry root to update (default: the store's root, else a new registry)
-  --gateway URL          Trustless gateway to read previous-root blocks from (repeatable)
-  --previous-car PATH    CAR file with previous-root blocks (repeatable)
-
-Kubo (local daemon or remote RPC endpoint):
-  --kubo-rpc-url URL     Import the CAR there, pin the new root, read previous blocks there
-  --kubo-rpc-header H    'Name: value' sent to the endpoint (repeatable); secrets are
-                         better passed as lines in $IPCR_KUBO_RPC_HEADERS
-  --kubo-pin-name NAME   Pin name (default: ipcr registry)
-  --keep-previous-pin    Keep the previous root pinned (default: unpin it once the new
-                         pin holds and every name moved)
-  --kubo-mfs-path PATH   MFS folder holding the registry root: read as previous root
-                         when none is given, written after publishing
-  --kubo-timeout SECS    Per-call timeout (default 120); network errors and 5xx retry
-  --ipns-key NAME        Publish IPNS with this keystore key, after everything else
-  --ipns-private-key-file PATH
-                         Import this key (PEM PKCS#8, or base64 libp2p protobuf) as
-                         --ipns-key when the keystore lacks it
-  --ipns-lifetime D      IPNS record lifetime, e.g. 48h
-
-Output:
-  --car PATH             CAR file to write (default: ./registry.car)
-  --car-scope new|full   new: only blocks this publish adds (default); full: the whole DAG
-  --json                 Print the result as JSON on stdout
-  -q, --quiet            Only errors on stderr
-  -v, --verbose          Debug lines on stderr
+Examples:
+  ipcr demo
+  ipcr push team/app:1.0 --store ~/.ipcr
+  ipcr get --store ~/.ipcr team/app/tags/1.0 -o app`;
+var pushHelp = {
+  about: "Publishes one image under one or more tags into a registry tree and writes a CAR. IMAGE is a local image reference, exported with 'docker save' (or 'podman save'); or give --file. Optionally imports the CAR into Kubo, pins the root and publishes IPNS.",
+  after: `
+Secrets stay out of argv:
+  IPCR_KUBO_RPC_HEADERS   'Name: value' lines sent to --kubo-rpc-url, like
+                          --kubo-rpc-header (e.g. 'Authorization: Bearer ...')
+  --ipns-private-key-file reads the key from a file ('ipfs key export' writes one)
+Other environment:
+  GITHUB_SHA              Default --revision
+  DOCKER_HOST             Used by the docker CLI that exports IMAGE
 
 Examples:
   ipcr push team/app:1.0 --store ~/.ipcr
   ipcr push --file app.tar --name team/app --tag 1.0,latest --car app.car
   ipcr push --file app.tar --name team/app --tag 1.1 --previous-root bafy... \\
             --gateway https://gateway.example --car update.car
+  ipcr push team/app:1.2 --container-cli podman --store ~/.ipcr
+  IPCR_KUBO_RPC_HEADERS='Authorization: Bearer ...' \\
   ipcr push team/app:1.2 --kubo-rpc-url http://127.0.0.1:5001 --kubo-mfs-path /ipcr \\
-            --ipns-key registry`;
-var getHelp = `Usage: ipcr get PATH -o DIR [options]
-
-Writes a file or folder of a registry to DIR, verifying every block against its
-CID. PATH is /ipfs/<cid>/<path>, <cid>/<path>, or <path> inside the store's root.
-
-  -o, --output DIR       Where to write (must not exist or be empty)
-  --store DIR            Read blocks (and the root, for a bare path) from this store
-  --car PATH             Read blocks from a CAR file (repeatable)
-  --gateway URL          Read blocks from a trustless gateway (repeatable)
-  --max-bytes SIZE       Most file bytes to write (default 64GiB; e.g. 100GiB, 512MiB)
-  --max-entries N        Most files and folders to write (default 1000000)
-  --max-blocks N         Most block reads (default 4194304)
-
-The limits are checked against the sizes the DAG declares before anything is
-written, and again while writing; a failed get leaves nothing at DIR.
-
+            --ipns-key registry --ipns-private-key-file registry.key`
+};
+var getHelp = {
+  about: "Writes a file or folder of a registry to a folder, verifying every block against its CID. The limits are checked against the sizes the DAG declares before anything is written, and again while writing; a failed get leaves nothing at the output.",
+  after: `
 Example, then load the image with Docker:
   ipcr get --store .ipcr ipcr-demo/tags/latest -o demo
-  tar -C demo -cf - . | docker load`;
-var demoHelp = `Usage: ipcr demo [--store DIR] [--json]
+  tar -C demo -cf - . | docker load`
+};
+var demoHelp = {
+  about: "Builds a small two-layer image in-process (no Docker, no IPFS daemon, no network), publishes it as ipcr-demo:latest into the embedded store (default .ipcr), writes the CAR to DIR/demo.car and prints how to load it.",
+  after: `
+Example:
+  ipcr demo --store .ipcr`
+};
 
-Builds a small two-layer image in-process (no Docker, no IPFS daemon, no
-network), publishes it as ipcr-demo:latest into the embedded store (default
-.ipcr), writes the CAR to DIR/demo.car and prints how to load it.`;
+// src/cli/options.ts
+function plain(text2) {
+  return text2.replace(/`([^`]*)`/g, "'$1'");
+}
+function collect(value, previous) {
+  return [...previous ?? [], value];
+}
+function addOptions(program3, command) {
+  const attributes = /* @__PURE__ */ new Map();
+  for (const def of cliOptions(command)) {
+    const cli = def.cli;
+    if (cli == null || !cli.flag.startsWith("--")) continue;
+    const flags = `${cli.short != null ? `${cli.short}, ` : ""}${cli.flag}${cli.value != null ? ` <${cli.value}>` : ""}`;
+    const fallback = cli.default ?? def.default;
+    const text2 = plain(cli.description ?? def.description).replace(/,? newline- or comma-separated/, "") + (cli.repeat === true ? " Repeatable, or separate with commas." : "") + (fallback != null ? ` (default: ${plain(fallback)})` : "");
+    const option2 = new Option(flags, text2);
+    if (cli.repeat === true) option2.argParser(collect);
+    program3.addOption(option2);
+    attributes.set(def.key, option2.attributeName());
+  }
+  return (key) => {
+    const attribute = attributes.get(key);
+    if (attribute == null) throw new Error(`ipcr ${command} has no option '${key}'`);
+    return program3.opts()[attribute];
+  };
+}
 
 // src/cli/logger.ts
 function cliLogger(quiet, verbose) {
@@ -21463,94 +25624,75 @@ function cliLogger(quiet, verbose) {
 // src/cli/main.ts
 var version = "0.1.0";
 function list(values) {
-  return (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+  return (Array.isArray(values) ? values : []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+}
+function str(value) {
+  return typeof value === "string" ? value : void 0;
+}
+function words(key) {
+  return key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
 }
 function printResult(result, json, print) {
   if (json) {
-    print(JSON.stringify({ ...result, pullCommand: pullCommand(result) }, null, 2));
+    print(JSON.stringify({ ...result, pullCommand: pullCommandFor(result) }, null, 2));
     return;
   }
   const out = (line) => {
     print(escapeControl(line));
   };
-  out(`root-cid   ${result.rootCid}`);
-  for (const t of result.tags) out(`tag        ${result.name}:${t.tag} ${t.cid}`);
-  out(`digest     ${result.digest}`);
-  out(`car        ${result.car.path} (${result.car.scope}, ${result.car.blocks} blocks)`);
-  for (const d of result.destinations ?? []) out(`stored     ${d.label} (${Object.entries(d.details).map(([k, v]) => `${k}: ${String(v)}`).join(", ")})`);
-  for (const n of result.names ?? []) out(`ipns       /ipns/${n.name} \u2192 ${n.value}`);
+  out(`Published ${result.name} (${result.tags.map((t) => t.tag).join(", ")})`);
+  out(`  registry root  ${result.rootCid}`);
+  for (const t of result.tags) out(`  tag ${t.tag}  ${t.cid}`);
+  out(`  digest         ${result.digest}`);
+  out(`  CAR            ${result.car.path} (${result.car.scope === "full" ? "the whole registry" : "the blocks this publish added"}, ${result.car.blocks} blocks)`);
+  for (const d of result.destinations ?? []) {
+    out(`  stored in ${d.label}: ${Object.entries(d.details).map(([k, v]) => `${words(k)}: ${String(v)}`).join(", ")}`);
+  }
+  for (const n of result.names ?? []) out(`  ${n.label}  /ipns/${n.name} \u2192 ${n.value}`);
 }
-async function push(args, out, signal) {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      file: { type: "string" },
-      "max-decompressed-size": { type: "string" },
-      name: { type: "string" },
-      tag: { type: "string", multiple: true },
-      description: { type: "string" },
-      revision: { type: "string" },
-      store: { type: "string" },
-      "previous-root": { type: "string" },
-      gateway: { type: "string", multiple: true },
-      "previous-car": { type: "string", multiple: true },
-      car: { type: "string" },
-      "car-scope": { type: "string" },
-      "kubo-rpc-url": { type: "string" },
-      "kubo-rpc-header": { type: "string", multiple: true },
-      "kubo-pin-name": { type: "string" },
-      "keep-previous-pin": { type: "boolean" },
-      "kubo-mfs-path": { type: "string" },
-      "kubo-timeout": { type: "string" },
-      "ipns-key": { type: "string" },
-      "ipns-private-key-file": { type: "string" },
-      "ipns-lifetime": { type: "string" },
-      json: { type: "boolean" },
-      quiet: { type: "boolean", short: "q" },
-      verbose: { type: "boolean", short: "v" },
-      help: { type: "boolean", short: "h" }
-    }
-  });
-  if (values.help === true) {
-    out(pushHelp);
-    return 0;
+async function push(ref, value, out, signal) {
+  const headerFlags = list(value("kubo-rpc-headers"));
+  checkOptionRules((key) => key === "image" ? ref != null : key === "kubo-rpc-headers" ? headerFlags.length > 0 : value(key) != null);
+  const scope = parseCarScope(str(value("car-scope")));
+  const maxDecompressed = str(value("max-decompressed-size"));
+  const maxDecompressedSize = maxDecompressed != null ? parseSize(maxDecompressed, "max-decompressed-size") : void 0;
+  const file = str(value("image-file"));
+  const command = file == null ? containerCli(str(value("container-cli"))) : void 0;
+  const json = value("json") === true;
+  const logger = cliLogger(value("quiet") === true || json, value("verbose") === true);
+  const tagList = parseTagList(list(value("tags")).join(","), "tags");
+  const storeDir = str(value("store"));
+  const carPath = str(value("car-path"));
+  if (carPath == null && storeDir == null && str(value("kubo-rpc-url")) == null) {
+    throw new InputError("car-path", text`nothing would keep what is published: give ${option("car-path")}, ${option("store")} or ${option("kubo-rpc-url")}`);
   }
-  if (positionals.length > 1) throw new InputError("IMAGE", `expected one image reference, got ${positionals.length}`);
-  const ref = positionals[0];
-  if (ref == null === (values.file == null)) {
-    throw new InputError("IMAGE", "give exactly one of a Docker image reference or --file PATH");
-  }
-  const scope = values["car-scope"] ?? "new";
-  if (scope !== "new" && scope !== "full") throw new InputError("--car-scope", `'${scope}' is not a CAR scope (expected new or full)`);
-  const maxDecompressed = values["max-decompressed-size"];
-  const maxDecompressedSize = maxDecompressed != null ? parseSize(maxDecompressed, "--max-decompressed-size") : void 0;
-  const logger = cliLogger(values.quiet === true || values.json === true, values.verbose === true);
-  const tagList = parseTagList((values.tag ?? []).join(","), "--tag");
-  const store = values.store != null ? new LocalStore(resolve(values.store)) : void 0;
-  let previousRoot = values["previous-root"] != null ? parseCid(values["previous-root"], "--previous-root") : null;
+  const store = storeDir != null ? new LocalStore(resolve(storeDir)) : void 0;
+  const previous = str(value("previous-root"));
+  let previousRoot = previous != null ? parseCid(previous, "previous-root") : null;
+  const settings = await destinationSettings(value, headerFlags);
   if (previousRoot == null && store != null) previousRoot = await store.readRoot();
   const sources = [
     ...store != null ? [store.blocks] : [],
-    ...await openSources({ gateways: list(values.gateway), cars: list(values["previous-car"]) }, logger, { signal })
+    ...await openSources({ gateways: list(value("gateways")), cars: list(value("previous-car")) }, logger, { signal })
   ];
   let result;
   try {
-    const providers = createProviders(await destinationSettings(values), logger);
+    const providers = createProviders(settings, logger);
     result = await runPipeline({
       ...providers,
-      image: ref != null ? { kind: "docker", ref, run: nodeCommandRunner } : { kind: "file", path: resolve(values.file) },
-      name: values.name ?? (tagList.path != null ? validateName(tagList.path, "--tag") : void 0),
+      image: file != null ? { kind: "file", path: resolve(file), ...ref != null ? { ref } : {} } : { kind: "docker", ref, run: nodeCommandRunner, command },
+      name: str(value("name")) ?? (tagList.path != null ? validateName(tagList.path, "tags") : void 0),
       tags: tagList.tags,
-      description: values.description,
-      previousRoot,
+      description: str(value("description")),
+      previousRoot: resolvePreviousRoot(previousRoot, sources, { car: "--previous-car", root: "--previous-root" }),
       sources,
       sinks: store != null ? [store.blocks] : [],
-      carPath: resolve(values.car ?? "registry.car"),
+      ...carPath != null ? { carPath: resolve(carPath) } : {},
       carScope: scope,
       tempDir: tmpdir(),
       maxDecompressedSize,
-      revision: values.revision ?? process.env.GITHUB_SHA,
+      revision: str(value("revision")) ?? process.env.GITHUB_SHA,
+      now: sourceDateEpoch(process.env.SOURCE_DATE_EPOCH),
       logger,
       signal
     });
@@ -21558,116 +25700,87 @@ async function push(args, out, signal) {
     await closeSources(sources);
   }
   if (store != null) await store.writeRoot(parseCid(result.rootCid, "root"));
-  printResult(result, values.json === true, out);
+  printResult(result, json, out);
   return 0;
 }
-async function destinationSettings(values) {
+async function destinationSettings(value, headerFlags) {
   const settings = {};
-  const url = values["kubo-rpc-url"];
-  const headerLines = [...values["kubo-rpc-header"] ?? [], ...(process.env.IPCR_KUBO_RPC_HEADERS ?? "").split("\n")];
-  const headers = parseHeaderLines(headerLines.join("\n"), "--kubo-rpc-header");
+  const url = str(value("kubo-rpc-url"));
+  const headerLines = [...headerFlags, ...(process.env.IPCR_KUBO_RPC_HEADERS ?? "").split("\n")];
+  const headers = parseHeaderLines(headerLines.join("\n"), "kubo-rpc-headers");
   if (url != null) {
-    const timeout = values["kubo-timeout"];
-    if (timeout != null && !(Number(timeout) > 0)) throw new InputError("--kubo-timeout", `'${timeout}' is not a positive number of seconds`);
+    const timeout = str(value("kubo-timeout"));
     settings.kubo = {
       url,
       headers,
-      pinName: values["kubo-pin-name"],
-      unpinPrevious: values["keep-previous-pin"] !== true,
-      mfsPath: values["kubo-mfs-path"],
-      ...timeout != null ? { timeoutMs: Number(timeout) * 1e3 } : {}
+      pinName: str(value("kubo-pin-name")),
+      unpinPrevious: value("unpin-previous") !== true,
+      mfsPath: str(value("kubo-mfs-path")),
+      ...timeout != null ? { timeoutMs: parseSeconds(timeout, "kubo-timeout") * 1e3 } : {}
     };
   }
-  const key = values["ipns-key"];
-  const keyFile = values["ipns-private-key-file"];
+  const key = str(value("ipns-key"));
+  const keyFile = str(value("ipns-private-key"));
   if (key != null) {
-    const privateKey = keyFile != null ? await readFile3(keyFile, "utf8").catch(() => {
-      throw new InputError("--ipns-private-key-file", `cannot read '${keyFile}'`);
+    const privateKey = keyFile != null ? await readFile3(keyFile).catch((err) => {
+      throw new InputError("ipns-private-key", `cannot read '${keyFile}': ${err.code ?? err.message}`);
     }) : void 0;
-    const lifetime = values["ipns-lifetime"];
-    settings.ipns = { key, ...privateKey != null ? { privateKey } : {}, ...lifetime != null ? { lifetime } : {} };
-  } else if (keyFile != null) {
-    throw new InputError("--ipns-key", "give the keystore name the private key is stored under");
+    const lifetime = str(value("ipns-lifetime"));
+    settings.ipns = { key, ...privateKey != null ? { privateKey: new Uint8Array(privateKey) } : {}, ...lifetime != null ? { lifetime } : {} };
   }
   return settings;
 }
-async function get(args, out, signal) {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      output: { type: "string", short: "o" },
-      store: { type: "string" },
-      car: { type: "string", multiple: true },
-      gateway: { type: "string", multiple: true },
-      "max-bytes": { type: "string" },
-      "max-entries": { type: "string" },
-      "max-blocks": { type: "string" },
-      help: { type: "boolean", short: "h" }
-    }
-  });
-  if (values.help === true) {
-    out(getHelp);
-    return 0;
-  }
+async function get(path2, value, out, signal) {
+  const maxBytes = str(value("max-bytes"));
+  const maxEntries = str(value("max-entries"));
+  const maxBlocks = str(value("max-blocks"));
   const limits = {
-    ...values["max-bytes"] != null ? { maxBytes: parseSize(values["max-bytes"], "--max-bytes") } : {},
-    ...values["max-entries"] != null ? { maxEntries: parseCount(values["max-entries"], "--max-entries") } : {},
-    ...values["max-blocks"] != null ? { maxBlocks: parseCount(values["max-blocks"], "--max-blocks") } : {}
+    ...maxBytes != null ? { maxBytes: parseSize(maxBytes, "max-bytes") } : {},
+    ...maxEntries != null ? { maxEntries: parseCount(maxEntries, "max-entries") } : {},
+    ...maxBlocks != null ? { maxBlocks: parseCount(maxBlocks, "max-blocks") } : {}
   };
-  const path = positionals[0];
-  if (path == null || positionals.length > 1) throw new InputError("PATH", "expected one path such as /ipfs/<cid>/name/tags/tag");
-  if (values.output == null) throw new InputError("--output", "expected the folder to write to");
+  const output = str(value("output"));
+  if (output == null) throw new InputError("output", "expected the folder to write to");
   const logger = cliLogger(false, false);
-  const store = values.store != null ? new LocalStore(resolve(values.store)) : void 0;
+  const storeDir = str(value("store"));
+  const store = storeDir != null ? new LocalStore(resolve(storeDir)) : void 0;
   const sources = [
     ...store != null ? [store.blocks] : [],
-    ...await openSources({ gateways: list(values.gateway), cars: list(values.car) }, logger, { signal })
+    ...await openSources({ gateways: list(value("gateways")), cars: list(value("cars")), carsInput: "cars" }, logger, { signal })
   ];
-  if (sources.length === 0) throw new InputError("--store", "no block source: give --store, --car or --gateway");
+  if (sources.length === 0) throw new InputError("store", text`no block source: give ${option("store")}, ${option("cars")} or ${option("gateways")}`);
   try {
-    const parts = path.replace(/^\/?ipfs\//, "").split("/").filter((p) => p !== "");
+    const parts = path2.replace(/^\/?ipfs\//, "").split("/").filter((p) => p !== "");
     let root = null;
     try {
       root = parseCid(parts[0] ?? "", "PATH");
       parts.shift();
     } catch {
       root = store != null ? await store.readRoot() : null;
-      if (root == null) throw new InputError("PATH", `'${path}' does not start with a CID and there is no store root to resolve it in`);
+      if (root == null) throw new InputError("PATH", `'${path2}' does not start with a CID and there is no store root to resolve it in`);
     }
     const source = new FirstSource(sources);
     const node = await resolvePath(root, parts, source, { signal });
     if (node == null) throw new InputError("PATH", `'${parts.join("/")}' does not exist under ${root.toString()}`);
-    const outDir = resolve(values.output);
+    const outDir = resolve(output);
     const existing = await readdir3(outDir).catch((err) => err.code === "ENOENT" ? [] : ["(not a folder)"]);
-    if (existing.length > 0) throw new InputError("--output", `'${values.output}' already exists and is not an empty folder`);
-    await exportToDirectory(node.cid, outDir, source, { signal, limits, limitNames: { maxBytes: "--max-bytes", maxEntries: "--max-entries", maxBlocks: "--max-blocks" } });
+    if (existing.length > 0) throw new InputError("output", `'${output}' already exists and is not an empty folder`);
+    await exportToDirectory(node.cid, outDir, source, { signal, limits, limitNames: { maxBytes: cliName("max-bytes"), maxEntries: cliName("max-entries"), maxBlocks: cliName("max-blocks") } });
     out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`);
   } finally {
     await closeSources(sources);
   }
   return 0;
 }
-async function demo(args, out, signal) {
-  const { values } = parseArgs({
-    args,
-    options: {
-      store: { type: "string" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" }
-    }
-  });
-  if (values.help === true) {
-    out(demoHelp);
-    return 0;
-  }
-  const storeDir = values.store ?? ".ipcr";
+async function demo(value, out, signal) {
+  const json = value("json") === true;
+  const storeDir = str(value("store")) ?? ".ipcr";
   const store = new LocalStore(resolve(storeDir));
-  const logger = cliLogger(values.json === true, false);
-  const work = await mkdtemp3(join8(tmpdir(), "ipcr-demo-"));
+  const logger = cliLogger(json, false);
+  const work = await mkdtemp4(join10(tmpdir(), "ipcr-demo-"));
   registerTemporary(work);
   try {
-    const image = await logger.group("Build the demo image in-process", async () => await writeSampleImage(join8(work, "image"), demoImage));
+    const image = await logger.group("Build the demo image in-process", async () => await writeSampleImage(join10(work, "image"), demoImage));
     const previousRoot = await store.readRoot();
     await mkdir5(store.dir, { recursive: true });
     const result = await publish({
@@ -21677,14 +25790,14 @@ async function demo(args, out, signal) {
       previousRoot,
       sources: [store.blocks],
       sinks: [store.blocks],
-      carPath: join8(store.dir, "demo.car"),
+      carPath: join10(store.dir, "demo.car"),
       carScope: "full",
       tempDir: work,
       logger,
       signal
     });
     await store.writeRoot(parseCid(result.rootCid, "root"));
-    if (values.json === true) {
+    if (json) {
       printResult(result, true, out);
       return 0;
     }
@@ -21692,8 +25805,9 @@ async function demo(args, out, signal) {
     out("");
     out(`The store ${storeDir} now holds the registry; its root is in ${storeDir}/root.`);
     out("Load the image with Docker:");
-    out(`  node dist/cli.js get --store ${storeDir} ${result.name}/tags/latest -o ipcr-demo-latest`);
-    out("  tar -C ipcr-demo-latest -cf - . | docker load");
+    const folder = `${result.name.replace(/\//g, "_")}_latest`;
+    out(`  ipcr get --store ${storeDir} ${result.name}/tags/latest -o ${folder}`);
+    out(`  tar -C ${folder} -cf - . | docker load`);
     out("Or with an IPFS node, the original recipe:");
     out(`  ipfs dag import ${result.car.path}`);
     out(`  ${pullCommand(result)}`);
@@ -21702,42 +25816,67 @@ async function demo(args, out, signal) {
     await removeTemporary(work);
   }
 }
+var USAGE_ERRORS = /* @__PURE__ */ new Set(["commander.unknownOption", "commander.unknownCommand", "commander.excessArguments", "commander.missingArgument", "commander.optionMissingArgument", "commander.missingMandatoryOptionValue", "commander.invalidArgument"]);
+function program2(out, err, signal, ran) {
+  const output = {
+    writeOut: (s) => {
+      out(s.replace(/\n$/, ""));
+    },
+    writeErr: (s) => {
+      err(s.replace(/\n$/, ""));
+    },
+    outputError: (s, write2) => {
+      write2(s.replace(/^error: /, "ipcr: "));
+    }
+  };
+  const ipcr = new Command("ipcr").description(mainHelp).version(version, "-V, --version", "Print the version").configureOutput(output).helpOption("-h, --help", "Show this help").exitOverride().showSuggestionAfterError().showHelpAfterError("Run 'ipcr --help' for the commands.").helpCommand("help [command]", "Show help for a command").addHelpText("after", mainHelpAfter);
+  const command = (name4, summary, about, after) => {
+    const cmd = new Command(name4).summary(summary).description(about).configureOutput(output).exitOverride().showSuggestionAfterError().showHelpAfterError(`Run 'ipcr ${name4} --help' for its options.`).helpOption("-h, --help", "Show this help").addHelpText("after", after);
+    const value = addOptions(cmd, name4);
+    ipcr.addCommand(cmd);
+    return { cmd, value };
+  };
+  const pushCmd = command("push", "Publish an image (from Docker, podman or a file) into a registry tree and write a CAR", pushHelp.about, pushHelp.after);
+  pushCmd.cmd.argument("[IMAGE]", "Local image reference, exported with docker save (or --container-cli); or give --file").action(async (ref) => {
+    ran.code = await push(ref, pushCmd.value, out, signal);
+  });
+  const getCmd = command("get", "Extract a path of a registry (e.g. a tag folder) from a store, CARs or gateways", getHelp.about, getHelp.after);
+  getCmd.cmd.argument("<PATH>", "/ipfs/<cid>/<path>, <cid>/<path>, or <path> inside the store's root").action(async (path2) => {
+    ran.code = await get(path2, getCmd.value, out, signal);
+  });
+  const demoCmd = command("demo", "Build a small sample image in-process and publish it into a local store", demoHelp.about, demoHelp.after);
+  demoCmd.cmd.action(async () => {
+    ran.code = await demo(demoCmd.value, out, signal);
+  });
+  ipcr.command("version").description("Print the version").action(() => {
+    out(version);
+  });
+  return ipcr;
+}
 async function main(argv, out = (l) => {
   process.stdout.write(`${l}
 `);
 }, { signal } = {}) {
-  const [command, ...rest] = argv;
+  const err = (l) => {
+    process.stderr.write(`${l}
+`);
+  };
+  const ran = { code: 0 };
+  const ipcr = program2(out, err, signal, ran);
+  if (argv.length === 0) {
+    err(ipcr.helpInformation().replace(/\n$/, ""));
+    return 2;
+  }
   try {
-    switch (command) {
-      case "push":
-        return await push(rest, out, signal);
-      case "get":
-        return await get(rest, out, signal);
-      case "demo":
-        return await demo(rest, out, signal);
-      case "--version":
-      case "version":
-        out(version);
-        return 0;
-      case void 0:
-      case "help":
-      case "--help":
-      case "-h": {
-        const topic = rest[0];
-        out(topic === "push" ? pushHelp : topic === "get" ? getHelp : topic === "demo" ? demoHelp : mainHelp);
-        return 0;
-      }
-      default:
-        process.stderr.write(`ipcr: unknown command '${command}'
-
-${mainHelp}
-`);
-        return 2;
-    }
+    await ipcr.parseAsync(argv, { from: "user" });
+    return ran.code;
   } catch (caught) {
-    const err = signal?.aborted === true ? signal.reason : caught;
-    process.stderr.write(`ipcr: ${escapeControl(redact(err instanceof Error ? err.message : String(err)))}
-`);
+    if (caught instanceof CommanderError) {
+      if (caught.exitCode === 0) return 0;
+      return USAGE_ERRORS.has(caught.code) ? 2 : caught.exitCode;
+    }
+    const error = signal?.aborted === true ? signal.reason : caught;
+    err(`ipcr: ${escapeControl(redact(describeError(error, cliName, cliName)))}`);
     return 1;
   }
 }

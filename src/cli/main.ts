@@ -40,7 +40,7 @@ function words (key: string): string {
 
 function printResult (result: PublishResult, json: boolean, print: Out): void {
   if (json) {
-    print(JSON.stringify({ ...result, pullCommand: pullCommandFor(result as PipelineResult) }, null, 2))
+    print(JSON.stringify({ ...result, pullCommand: pullCommandFor(result) }, null, 2))
     return
   }
   // Destination details come from remote services.

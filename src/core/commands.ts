@@ -20,8 +20,8 @@ export function gatewayUrl (result: PublishResult, gateways: string[]): string {
 }
 
 /** True when a destination (a Kubo node, …) stored the new root; else the content is only in the CAR. */
-export function isStored (result: PipelineResult): boolean {
-  return result.destinations.length > 0
+export function isStored (result: PublishResult & Partial<PipelineResult>): boolean {
+  return (result.destinations ?? []).length > 0
 }
 
 /** A word for a POSIX shell: left bare when safe, else single-quoted. */
@@ -30,12 +30,12 @@ export function shellWord (text: string): string {
 }
 
 /** The pull command for a run; when no node holds the root, it imports the run's CAR into the local node first. */
-export function pullCommandFor (result: PipelineResult): string {
+export function pullCommandFor (result: PublishResult & Partial<PipelineResult>): string {
   const pull = pullCommand(result)
   return isStored(result) || result.car.path == null ? pull : `ipfs dag import ${shellWord(result.car.path)} && ${pull}`
 }
 
 /** The tag folder on a gateway, or '' while no node holds the root (no gateway could serve it). */
-export function gatewayUrlFor (result: PipelineResult, gateways: string[]): string {
+export function gatewayUrlFor (result: PublishResult & Partial<PipelineResult>, gateways: string[]): string {
   return isStored(result) ? gatewayUrl(result, gateways) : ''
 }

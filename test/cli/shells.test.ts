@@ -66,7 +66,7 @@ describe('usage mistakes', () => {
 describe('each shell names its own flags and inputs', () => {
   const cases: Array<{ what: string, cli: string[], action: Record<string, string>, cliSays: RegExp, actionSays: RegExp }> = [
     { what: 'a missing image file', cli: ['--file', 'missing.tar'], action: { 'image-file': 'missing.tar' }, cliSays: /^ipcr: --file: cannot read/m, actionSays: /::error::Input 'image-file': cannot read/ },
-    { what: 'a bad tag', cli: ['--file', 'L', '--tag', '-bad'], action: { 'image-file': 'L', tags: '-bad' }, cliSays: /^ipcr: --tag: '-bad' is not a valid/m, actionSays: /::error::Input 'tags': '-bad' is not a valid/ },
+    { what: 'a bad tag', cli: ['--file', 'L', '--tag', '-bad'], action: { 'image-file': 'L', tags: '-bad' }, cliSays: /^ipcr: --tag: tag '-bad' starts with '-'/m, actionSays: /::error::Input 'tags': tag '-bad' starts with '-'/ },
     { what: 'a bad gateway', cli: ['--file', 'L', '--gateway', 'ftp://x'], action: { 'image-file': 'L', gateways: 'ftp://x' }, cliSays: /^ipcr: --gateway: /m, actionSays: /::error::Input 'gateways': / },
     { what: 'a bad size', cli: ['--file', 'L', '--max-decompressed-size', 'lots'], action: { 'image-file': 'L', 'max-decompressed-size': 'lots' }, cliSays: /^ipcr: --max-decompressed-size: 'lots' is not a size/m, actionSays: /::error::Input 'max-decompressed-size': 'lots' is not a size/ },
     { what: 'a key without its name', cli: ['--file', 'L', '--ipns-private-key-file', 'k.key'], action: { 'image-file': 'L', 'ipns-private-key': 'abc' }, cliSays: /^ipcr: --ipns-key: --ipns-private-key-file is set: also name the key \(--ipns-key\)/m, actionSays: /::error::Input 'ipns-key': 'ipns-private-key' is set: also name the key \('ipns-key'\)/ },

@@ -73,8 +73,12 @@ export async function stopWhenFile (running: Running, dir: string, pattern: RegE
 
 /** SIGSTOP, then waits until every thread of the process is stopped (state T in /proc). */
 async function stop (running: Running): Promise<void> {
-  const pid = running.child.pid as number
-  running.child.kill('SIGSTOP')
+  await stopProcess(running.child.pid as number)
+}
+
+/** SIGSTOP to `pid`, then waits until every thread of it is stopped (state T in /proc). */
+export async function stopProcess (pid: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP')
   for (;;) {
     const tasks = await readdir(`/proc/${pid}/task`)
     const states = await Promise.all(tasks.map(async (t) => {

@@ -147,7 +147,7 @@ describe('OCI layout', () => {
   test('an unknown oci-layout version', async () => {
     const copy = await copyOf(layout)
     await writeFile(join(copy, 'oci-layout'), '{"imageLayoutVersion":"2.0.0"}')
-    await expectLoadError(copy, ImageFormatError, /image layout version "2\.0\.0"/)
+    await expectLoadError(copy, ImageFormatError, /image layout version '2\.0\.0'/)
   })
 
   test('missing attestation manifests are skipped, real platforms kept', async () => {

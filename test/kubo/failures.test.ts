@@ -1,3 +1,4 @@
+import { stopProcess } from '../helpers/interrupt.js'
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { generateKeyPair, privateKeyToProtobuf, publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
@@ -323,20 +324,17 @@ describe('a Kubo that stops answering', () => {
   test('times out with a clear message, retries a bounded number of times, and the abort signal stops it at once', async () => {
     const node = await startKubo()
     try {
-      process.kill(node.pid, 'SIGSTOP')
+      // Every thread of the daemon is stopped before the first request: it cannot answer.
+      await stopProcess(node.pid)
       const dest = new KuboDestination({ url: node.apiUrl, timeoutMs: 500, retries: 1, retryDelayMs: 10 })
-      const started = Date.now()
       const err = await dest.preflight({}).catch((e) => e)
       expect(err).toBeInstanceOf(KuboError)
       expect(err.message).toBe(`Kubo RPC ${node.apiUrl}: version failed: no answer within 500 ms`)
-      expect(Date.now() - started).toBeLessThan(5000)
-      // An AbortSignal ends a call without waiting for its timeout.
+      // An AbortSignal ends a call without waiting for its timeout (60 s per attempt, past jest's limit with retries).
       const slow = new KuboDestination({ url: node.apiUrl, timeoutMs: 60_000, retries: 3 })
       const controller = new AbortController()
       setTimeout(() => controller.abort(new Error('cancelled by the caller')), 200)
-      const abortStarted = Date.now()
       await expect(slow.preflight({ signal: controller.signal })).rejects.toThrow('cancelled by the caller')
-      expect(Date.now() - abortStarted).toBeLessThan(5000)
     } finally {
       process.kill(node.pid, 'SIGCONT')
       await node.stop()
