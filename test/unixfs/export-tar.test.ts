@@ -1,17 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createWriteStream } from 'node:fs'
-import { mkdir, readFile, rm, stat } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import type { CID } from 'multiformats/cid'
 import { CarBlockSource } from '../../src/core/blocks/car-source.js'
 import { MemoryBlockStore } from '../../src/core/blocks/memory.js'
+import { CarFileWriter } from '../../src/core/car/writer.js'
 import type { BlockSource } from '../../src/core/blocks/types.js'
 import { TreeError } from '../../src/core/errors.js'
 import type { Logger } from '../../src/core/logger.js'
 import { publish } from '../../src/core/publish.js'
 import { exportTar, exportToDirectory } from '../../src/core/unixfs/export.js'
-import { resolvePath } from '../../src/core/unixfs/tree.js'
+import { resolvePath, walkDag } from '../../src/core/unixfs/tree.js'
 import { buildOciLayout, describeLayoutImage, dockerImageId, dockerLoad, dockerRemove, makeTempDir } from '../helpers/images.js'
 import { run } from '../helpers/tools.js'
 import { buildTree, bytesOf, text, type TreeSpec } from './fixtures.js'
@@ -65,6 +67,33 @@ describe('exportTar', () => {
     expect(Buffer.compare(await readFile(join(extracted, 'blobs', 'sha256', 'a'.repeat(64))), bytesOf(3_000_000, 3))).toBe(0)
     expect(await readFile(join(extracted, long), 'utf8')).toBe('a name over 100 bytes\n')
     expect((await stat(join(extracted, 'empty'))).isDirectory()).toBe(true)
+  })
+
+  it('gives a stream its own chunks: a reader that keeps them sees the right bytes', async () => {
+    const store = new MemoryBlockStore()
+    const root = await buildTree({ big: bytesOf(5_000_000, 7) }, store)
+    // A CAR source reads leaves into buffers the export lends and reuses.
+    const carPath = join(dir, 'big.car')
+    const car = await CarFileWriter.create(carPath)
+    for await (const block of walkDag(root.cid, store)) await car.put(block.cid, block.bytes)
+    await car.close(root.cid)
+    const source = await CarBlockSource.open(carPath)
+    const out = new PassThrough()
+    const kept: Buffer[] = []
+    const reading = (async () => { for await (const chunk of out) kept.push(chunk as Buffer) })()
+    try {
+      await exportTar(root.cid, source, out)
+    } finally {
+      await source.close()
+    }
+    out.end()
+    await reading
+    const file = join(dir, 'kept.tar')
+    await writeFile(file, Buffer.concat(kept))
+    const extracted = join(dir, 'kept')
+    await mkdir(extracted)
+    await run('tar', ['-C', extracted, '-xf', file])
+    expect(Buffer.compare(await readFile(join(extracted, 'big')), bytesOf(5_000_000, 7))).toBe(0)
   })
 
   it('writes nothing when the declared sizes are over a limit', async () => {

@@ -94,8 +94,8 @@ export interface TarExportOptions extends ExportOptions {
  * Streams the UnixFS DAG at `cid` to `out` as a POSIX (pax) tar: for a directory, its contents
  * relative to it, as `tar -C DIR -cf - .` gives (what `docker load` reads); for a single file,
  * one entry. Same limits, checks and bounded memory as exportToDirectory; nothing is written
- * before the DAG's declared sizes pass the limits. Each chunk is written before the next is
- * read (`out`'s own buffering aside). On failure the archive has no end marker; `out` is not
+ * before the DAG's declared sizes pass the limits. Each chunk is written (its write called back)
+ * before the next is read, and is never reused, so `out` may keep it. On failure the archive has no end marker; `out` is not
  * ended in either case.
  */
 export async function exportTar(cid: CID, source: BlockSource, out: Writable, options?: TarExportOptions): Promise<ExportResult> {
@@ -108,6 +108,8 @@ export async function exportTar(cid: CID, source: BlockSource, out: Writable, op
   }
   const name = (path: string[]): string => path.length === 0 ? './' : `./${path.join('/')}`
   const result = await walk({
+    // A stream may hold a chunk after calling back (a PassThrough's reader may keep it).
+    keepsChunks: true,
     directory: async (path) => {
       await write(tarHeader(path.length === 0 ? './' : `${name(path)}/`, 'directory', 0))
     },
@@ -123,6 +125,8 @@ export async function exportTar(cid: CID, source: BlockSource, out: Writable, op
 
 /** What a write pass does with each directory and file, in depth-first order; paths are from the root. */
 interface ExportVisitor {
+  /** The visitor keeps chunks after asking for the next one (e.g. a stream's buffer): give it its own. */
+  keepsChunks?: boolean
   directory(path: string[], cid: CID): Promise<void>
   /** Must read `content` to its end; `size` is what the file declares, and `content` gives exactly that. */
   file(path: string[], cid: CID, size: number, content: AsyncIterable<Uint8Array>): Promise<void>
@@ -213,7 +217,7 @@ async function planExport(cid: CID, source: BlockSource, options?: ExportOptions
       if (result.bytes + declared > limits.maxBytes) throw over('maxBytes', `holds more than ${formatSize(limits.maxBytes)} of files`)
       let written = 0
       async function * content(): AsyncGenerator<Uint8Array> {
-        for await (const chunk of fileContent(cid, counted, { signal, block, reuseChunks: true })) {
+        for await (const chunk of fileContent(cid, counted, { signal, block, reuseChunks: visitor.keepsChunks !== true })) {
           written += chunk.length
           if (result.bytes + written > limits.maxBytes) throw over('maxBytes', `holds more than ${formatSize(limits.maxBytes)} of files`)
           yield chunk
