@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import type { BlockSink, BlockSource, PutOptions } from './blocks/types.js'
 import { BufferPool } from './buffer-pool.js'
-import { BlockCache } from './blocks/cache.js'
+import { BlockCache, dagPbOnly } from './blocks/cache.js'
 import { FirstSource } from './blocks/multi.js'
 import { MemoryBlockStore } from './blocks/memory.js'
 import { CarFileWriter } from './car/writer.js'
@@ -239,7 +239,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     const budget = new DagBudget(PREVIOUS_ROOT_LIMITS)
     // One cache in front of every source for the whole run: the catalog, the blob folders,
     // the edited directories and a full-scope copy each fetch a block at most once.
-    const allSources = previousRoot != null ? new BlockCache(new FirstSource(options.sources ?? [])) : null
+    const allSources = previousRoot != null ? new BlockCache(new FirstSource(options.sources ?? []), { keep: dagPbOnly }) : null
     const source = allSources != null ? budget.source(allSources) : null
     const { previousCatalog, known } = previousRoot != null && source != null
       ? await logger.group(`Read the previous registry root ${previousRoot}`, async () => {

@@ -4,8 +4,18 @@ import type { BlockBufferOptions } from './car-source.js'
 import { blockKey } from './key.js'
 import type { BlockSource } from './types.js'
 
-/** Bytes of blocks a run keeps by default: the directories and small files of a large registry. */
+/** Bytes of blocks a run keeps by default: the directories and file nodes of a large registry (a 1,000,000-entry folder is about 100 MiB of shards; its recent ones are what a run re-reads). */
 export const BLOCK_CACHE_BYTES = 64 * 1024 * 1024
+
+/**
+ * Keeps the blocks a run reads more than once: dag-pb nodes (directories, HAMT shards, file
+ * nodes). Raw leaves (file content) are read once by every traversal, so need no room.
+ */
+export function dagPbOnly (cid: CID): boolean {
+  return cid.code === DAG_PB
+}
+
+const DAG_PB = 0x70
 
 export interface BlockCacheOptions {
   /** Bytes of blocks kept; the least recently used go first. Default BLOCK_CACHE_BYTES. */

@@ -8,7 +8,7 @@ import * as raw from 'multiformats/codecs/raw'
 import type { BlockSource } from '../blocks/types.js'
 import { throwIfAborted, TreeError } from '../errors.js'
 import type { Writable } from 'node:stream'
-import { BlockCache } from '../blocks/cache.js'
+import { BlockCache, dagPbOnly } from '../blocks/cache.js'
 import { silentLogger, type Logger, type OperationOptions } from '../logger.js'
 import { Progress } from '../progress.js'
 import { registerTemporary, releaseTemporary, removeTemporary } from '../interrupt.js'
@@ -150,7 +150,7 @@ async function planExport(cid: CID, source: BlockSource, options?: ExportOptions
   const budgetNames = { maxBlocks: names.maxBlocks, maxEntries: names.maxEntries, maxDirectoryEntries: names.maxEntries }
   // Blocks are counted over both passes; entries listed only while measuring (writing counts what it writes).
   const blocks = new DagBudget(budgetLimits, budgetNames)
-  const counted = blocks.source(new BlockCache(source, { keep: (c) => c.code === dagPb.code || c.equals(cid) }))
+  const counted = blocks.source(new BlockCache(source, { keep: (c) => dagPbOnly(c) || c.equals(cid) }))
   const listing = new DagBudget({ ...budgetLimits, maxEntries: Infinity }, budgetNames)
 
   // 1. Measure what the DAG declares, each distinct node once.
