@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import type { CID } from 'multiformats/cid'
+import { BlockCache, dagPbOnly } from '../../src/core/blocks/cache.js'
 import { CarBlockSource } from '../../src/core/blocks/car-source.js'
 import { MemoryBlockStore } from '../../src/core/blocks/memory.js'
 import { CarFileWriter } from '../../src/core/car/writer.js'
@@ -137,6 +138,19 @@ describe('an export', () => {
     else await tarTo(root.cid, source, join(dir, 'once.tar'))
     expect(asked.length).toBeGreaterThan(5)
     expect(asked.length).toBe(new Set(asked).size)
+  })
+
+  it('of a path resolved through the same BlockCache (as `ipcr get` does) fetches each block once', async () => {
+    const store = new MemoryBlockStore()
+    const root = await buildTree({ registry: { app: spec } }, store)
+    // An empty path reads the root to size it; a deeper one reads the directories above.
+    for (const path of [[], ['registry', 'app']]) {
+      const { source: counted, asked } = counting(store)
+      const source = new BlockCache(counted, { keep: dagPbOnly })
+      const node = await resolvePath(root.cid, path, source)
+      await tarTo((node as { cid: CID }).cid, source, join(dir, 'resolved.tar'))
+      expect(asked.length).toBe(new Set(asked).size)
+    }
   })
 
   it.each(['folder', 'tar'])('to a %s prints progress: bytes written of the total', async (kind) => {
