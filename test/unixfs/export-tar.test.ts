@@ -70,6 +70,19 @@ describe('exportTar', () => {
     expect((await stat(join(extracted, 'empty'))).isDirectory()).toBe(true)
   })
 
+  it('holds a single file as one entry, named as asked', async () => {
+    const store = new MemoryBlockStore()
+    const root = await buildTree({ f: bytesOf(1_500_000, 5) }, store)
+    const file = (await resolvePath(root.cid, ['f'], store)) as { cid: CID }
+    const tar = join(dir, 'single.tar')
+    expect(await tarTo(file.cid, store, tar, { fileName: 'layer.bin' })).toEqual({ files: 1, directories: 0, bytes: 1_500_000 })
+    expect((await run('tar', ['-tf', tar])).trim()).toBe('layer.bin')
+    const extracted = join(dir, 'single')
+    await mkdir(extracted)
+    await run('tar', ['-C', extracted, '-xf', tar])
+    expect(Buffer.compare(await readFile(join(extracted, 'layer.bin')), bytesOf(1_500_000, 5))).toBe(0)
+  })
+
   it('gives a stream its own chunks: a reader that keeps them sees the right bytes', async () => {
     const store = new MemoryBlockStore()
     const root = await buildTree({ big: bytesOf(5_000_000, 7) }, store)
