@@ -94,9 +94,9 @@ export interface TarExportOptions extends ExportOptions {
  * Streams the UnixFS DAG at `cid` to `out` as a POSIX (pax) tar: for a directory, its contents
  * relative to it, as `tar -C DIR -cf - .` gives (what `docker load` reads); for a single file,
  * one entry. Same limits, checks and bounded memory as exportToDirectory; nothing is written
- * before the DAG's declared sizes pass the limits. Each chunk is written (its write called back)
- * before the next is read, and is never reused, so `out` may keep it. On failure the archive has no end marker; `out` is not
- * ended in either case.
+ * before the DAG's declared sizes pass the limits. Each chunk's write is called back before the
+ * next chunk is asked for, and chunks are never reused, so `out` may keep them. On failure the
+ * archive has no end marker. `out` is not ended in either case.
  */
 export async function exportTar(cid: CID, source: BlockSource, out: Writable, options?: TarExportOptions): Promise<ExportResult> {
   const walk = await planExport(cid, source, options)
