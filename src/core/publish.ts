@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import type { BlockSink, BlockSource, PutOptions } from './blocks/types.js'
 import { BufferPool } from './buffer-pool.js'
+import { BlockCache, dagPbOnly } from './blocks/cache.js'
 import { FirstSource } from './blocks/multi.js'
 import { MemoryBlockStore } from './blocks/memory.js'
 import { CarFileWriter } from './car/writer.js'
@@ -356,7 +357,9 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     // What is read of the previous root (catalog, recent blob folders, edited directories) is
     // bounded by one budget; the full-scope copy below walks it with its own bound.
     const budget = new DagBudget(PREVIOUS_ROOT_LIMITS)
-    const allSources = previousRoot != null ? new FirstSource(options.sources ?? []) : null
+    // One cache in front of every source for the whole run: the catalog, the blob folders,
+    // the edited directories and a full-scope copy each fetch a block at most once.
+    const allSources = previousRoot != null ? new BlockCache(new FirstSource(options.sources ?? []), { keep: dagPbOnly }) : null
     const source = allSources != null ? budget.source(allSources) : null
     const { previousCatalog, known } = previousRoot != null && source != null
       ? await logger.group(`Read the previous registry root ${previousRoot}`, async () => {

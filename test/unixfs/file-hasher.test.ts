@@ -53,15 +53,23 @@ describe('leaves hashed on the worker thread', () => {
 })
 
 describe('leaves in pooled buffers', () => {
-  it('go back to the pool only once the CAR holds them: every block intact, half as many buffers as leaves', async () => {
+  it('go back to the pool only once the CAR holds them: every block intact, at most one write-behind and one importer batch of buffers', async () => {
     const size = 48 * 1024 * 1024 + 5
     const bytes = randomBytes(size)
     const expected = await importFile(chunks(bytes, 1024 * 1024), new MemoryBlockStore())
     let allocated = 0
+    let out = 0
+    let peak = 0
     class CountingPool extends BufferPool {
       override take (): Uint8Array {
         if (this.held === 0) allocated++
+        peak = Math.max(peak, ++out)
         return super.take()
+      }
+
+      override give (buffer: Uint8Array): void {
+        if (buffer.buffer.byteLength === this.size) out--
+        super.give(buffer)
       }
     }
     const pool = new CountingPool(1024 * 1024, 64)
@@ -90,9 +98,15 @@ describe('leaves in pooled buffers', () => {
       } finally {
         await source.close()
       }
-      // 48 full leaves; about two importer batches of buffers are in use at once.
-      expect(allocated).toBeGreaterThan(0)
-      expect(allocated).toBeLessThanOrEqual(24)
+      // How many buffers are out at once depends on how far the disk lags behind, so the test
+      // asserts what holds under any scheduling. The pool allocates only when every buffer it
+      // made is out: allocations are the peak in use, and every buffer came back.
+      expect(out).toBe(0)
+      expect(allocated).toBe(peak)
+      // That peak is bounded by construction: between importer batches the CAR writer may still
+      // be writing up to 16 MiB (its write-behind: 15 leaves of 1 MiB plus CID and length), and
+      // a batch takes 10 more (the importer's blockWriteConcurrency). 48 leaves, 25 buffers at most.
+      expect(peak).toBeLessThanOrEqual(15 + 10)
     } finally {
       hasher.close()
       await rm(dir, { recursive: true, force: true })

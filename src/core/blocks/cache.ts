@@ -1,0 +1,91 @@
+import type { CID } from 'multiformats/cid'
+import { throwIfAborted } from '../errors.js'
+import type { BlockBufferOptions } from './car-source.js'
+import { blockKey } from './key.js'
+import type { BlockSource } from './types.js'
+
+/** Bytes of blocks a run keeps by default: the directories and file nodes of a large registry (a 1,000,000-entry folder is about 100 MiB of shards; its recent ones are what a run re-reads). */
+export const BLOCK_CACHE_BYTES = 64 * 1024 * 1024
+
+/**
+ * Keeps the blocks a run reads more than once: dag-pb nodes (directories, HAMT shards, file
+ * nodes). Raw leaves (file content) are read once by every traversal, so need no room.
+ */
+export function dagPbOnly (cid: CID): boolean {
+  return cid.code === DAG_PB
+}
+
+const DAG_PB = 0x70
+
+export interface BlockCacheOptions {
+  /** Bytes of blocks kept; the least recently used go first. Default BLOCK_CACHE_BYTES. */
+  maxBytes?: number
+  /** Which blocks are kept (default: all); others are still fetched once when asked for at the same time. */
+  keep?: (cid: CID) => boolean
+}
+
+/**
+ * A run-scoped cache in front of a source, so each block is fetched at most once per run
+ * (while it fits): blocks come from `source`, which verifies them against their CIDs, and are
+ * kept by multihash up to `maxBytes`, least recently used first out. Concurrent reads of one
+ * block share one fetch. A read into a caller's lent buffer (`buffers`) is not kept, since the
+ * caller reuses that memory. Kept bytes are shared: readers must not modify them.
+ */
+export class BlockCache implements BlockSource {
+  readonly label: string
+  private readonly maxBytes: number
+  private readonly keep: (cid: CID) => boolean
+  private readonly blocks = new Map<string, Uint8Array>()
+  private readonly inflight = new Map<string, Promise<Uint8Array>>()
+  private held = 0
+  /** Blocks asked of the wrapped source. */
+  fetches = 0
+
+  constructor (private readonly source: BlockSource, options: BlockCacheOptions = {}) {
+    this.label = source.label
+    this.maxBytes = options.maxBytes ?? BLOCK_CACHE_BYTES
+    this.keep = options.keep ?? (() => true)
+  }
+
+  async get (cid: CID, options?: BlockBufferOptions): Promise<Uint8Array> {
+    throwIfAborted(options?.signal)
+    const key = blockKey(cid)
+    const kept = this.blocks.get(key)
+    if (kept != null) {
+      // Most recently used last.
+      this.blocks.delete(key)
+      this.blocks.set(key, kept)
+      return kept
+    }
+    const pending = this.inflight.get(key)
+    if (pending != null) return await pending
+    const lent = options?.buffers != null
+    this.fetches++
+    const fetch = this.source.get(cid, options)
+    if (lent) return await fetch
+    this.inflight.set(key, fetch)
+    try {
+      const bytes = await fetch
+      this.add(key, cid, bytes)
+      return bytes
+    } finally {
+      this.inflight.delete(key)
+    }
+  }
+
+  /** Bytes of blocks held now. */
+  get bytes (): number {
+    return this.held
+  }
+
+  private add (key: string, cid: CID, bytes: Uint8Array): void {
+    if (!this.keep(cid) || bytes.byteLength > this.maxBytes || this.blocks.has(key)) return
+    this.blocks.set(key, bytes)
+    this.held += bytes.byteLength
+    for (const [oldest, old] of this.blocks) {
+      if (this.held <= this.maxBytes) break
+      this.blocks.delete(oldest)
+      this.held -= old.byteLength
+    }
+  }
+}
