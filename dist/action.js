@@ -23588,30 +23588,6 @@ var BufferPool = class {
   }
 };
 
-// src/core/blocks/multi.ts
-var FirstSource = class {
-  label;
-  sources;
-  constructor(sources) {
-    this.sources = [...sources];
-    this.label = this.sources.map((source) => source.label).join(", ");
-  }
-  async get(cid2, options) {
-    const failures = [];
-    for (const source of this.sources) {
-      throwIfAborted(options?.signal);
-      try {
-        return await source.get(cid2, options);
-      } catch (err) {
-        throwIfAborted(options?.signal);
-        failures.push(err instanceof Error ? err : new Error(String(err)));
-      }
-    }
-    const reasons = failures.map((err) => err.message).join("; ");
-    throw new BlockNotFoundError(`Block ${cid2} not found in any source${reasons === "" ? "" : `: ${reasons}`}`, { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) });
-  }
-};
-
 // node_modules/multiformats/dist/src/bases/base64.js
 var base64_exports = {};
 __export(base64_exports, {
@@ -23649,6 +23625,92 @@ var base64urlpad = rfc4648({
 function blockKey(cid2) {
   return base64.baseEncode(cid2.multihash.bytes);
 }
+
+// src/core/blocks/cache.ts
+var BLOCK_CACHE_BYTES = 64 * 1024 * 1024;
+function dagPbOnly(cid2) {
+  return cid2.code === DAG_PB;
+}
+var DAG_PB = 112;
+var BlockCache = class {
+  constructor(source, options = {}) {
+    this.source = source;
+    this.label = source.label;
+    this.maxBytes = options.maxBytes ?? BLOCK_CACHE_BYTES;
+    this.keep = options.keep ?? (() => true);
+  }
+  source;
+  label;
+  maxBytes;
+  keep;
+  blocks = /* @__PURE__ */ new Map();
+  inflight = /* @__PURE__ */ new Map();
+  held = 0;
+  /** Blocks asked of the wrapped source. */
+  fetches = 0;
+  async get(cid2, options) {
+    throwIfAborted(options?.signal);
+    const key = blockKey(cid2);
+    const kept = this.blocks.get(key);
+    if (kept != null) {
+      this.blocks.delete(key);
+      this.blocks.set(key, kept);
+      return kept;
+    }
+    const pending = this.inflight.get(key);
+    if (pending != null) return await pending;
+    const lent = options?.buffers != null;
+    this.fetches++;
+    const fetch = this.source.get(cid2, options);
+    if (lent) return await fetch;
+    this.inflight.set(key, fetch);
+    try {
+      const bytes = await fetch;
+      this.add(key, cid2, bytes);
+      return bytes;
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+  /** Bytes of blocks held now. */
+  get bytes() {
+    return this.held;
+  }
+  add(key, cid2, bytes) {
+    if (!this.keep(cid2) || bytes.byteLength > this.maxBytes || this.blocks.has(key)) return;
+    this.blocks.set(key, bytes);
+    this.held += bytes.byteLength;
+    for (const [oldest, old] of this.blocks) {
+      if (this.held <= this.maxBytes) break;
+      this.blocks.delete(oldest);
+      this.held -= old.byteLength;
+    }
+  }
+};
+
+// src/core/blocks/multi.ts
+var FirstSource = class {
+  label;
+  sources;
+  constructor(sources) {
+    this.sources = [...sources];
+    this.label = this.sources.map((source) => source.label).join(", ");
+  }
+  async get(cid2, options) {
+    const failures = [];
+    for (const source of this.sources) {
+      throwIfAborted(options?.signal);
+      try {
+        return await source.get(cid2, options);
+      } catch (err) {
+        throwIfAborted(options?.signal);
+        failures.push(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    const reasons = failures.map((err) => err.message).join("; ");
+    throw new BlockNotFoundError(`Block ${cid2} not found in any source${reasons === "" ? "" : `: ${reasons}`}`, { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) });
+  }
+};
 
 // src/core/blocks/verify.ts
 import { createHash } from "node:crypto";
@@ -32610,7 +32672,7 @@ async function publish(options) {
     logger2.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name4}:${tags.join(", ")}`);
     const previousRoot = options.previousRoot ?? null;
     const budget = new DagBudget(PREVIOUS_ROOT_LIMITS);
-    const allSources = previousRoot != null ? new FirstSource(options.sources ?? []) : null;
+    const allSources = previousRoot != null ? new BlockCache(new FirstSource(options.sources ?? []), { keep: dagPbOnly }) : null;
     const source = allSources != null ? budget.source(allSources) : null;
     const { previousCatalog, known } = previousRoot != null && source != null ? await logger2.group(`Read the previous registry root ${previousRoot}`, async () => {
       const previousCatalog2 = await readPreviousCatalog(previousRoot, source, { signal, budget });
@@ -41406,7 +41468,7 @@ var definitions = [
   {
     key: "output",
     type: "string",
-    description: "Where to write: a folder that does not exist or is empty.",
+    description: "Where to write: a folder that does not exist or is empty, or `-` for a tar on standard output (`ipcr get \u2026 -o - | docker load`).",
     action: false,
     cli: { flag: "--output", short: "-o", value: "DIR", commands: ["get"] }
   },

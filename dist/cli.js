@@ -7297,30 +7297,6 @@ var BufferPool = class {
   }
 };
 
-// src/core/blocks/multi.ts
-var FirstSource = class {
-  label;
-  sources;
-  constructor(sources) {
-    this.sources = [...sources];
-    this.label = this.sources.map((source) => source.label).join(", ");
-  }
-  async get(cid2, options) {
-    const failures = [];
-    for (const source of this.sources) {
-      throwIfAborted(options?.signal);
-      try {
-        return await source.get(cid2, options);
-      } catch (err) {
-        throwIfAborted(options?.signal);
-        failures.push(err instanceof Error ? err : new Error(String(err)));
-      }
-    }
-    const reasons = failures.map((err) => err.message).join("; ");
-    throw new BlockNotFoundError(`Block ${cid2} not found in any source${reasons === "" ? "" : `: ${reasons}`}`, { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) });
-  }
-};
-
 // node_modules/multiformats/dist/src/bases/base64.js
 var base64_exports = {};
 __export(base64_exports, {
@@ -7358,6 +7334,92 @@ var base64urlpad = rfc4648({
 function blockKey(cid2) {
   return base64.baseEncode(cid2.multihash.bytes);
 }
+
+// src/core/blocks/cache.ts
+var BLOCK_CACHE_BYTES = 64 * 1024 * 1024;
+function dagPbOnly(cid2) {
+  return cid2.code === DAG_PB;
+}
+var DAG_PB = 112;
+var BlockCache = class {
+  constructor(source, options = {}) {
+    this.source = source;
+    this.label = source.label;
+    this.maxBytes = options.maxBytes ?? BLOCK_CACHE_BYTES;
+    this.keep = options.keep ?? (() => true);
+  }
+  source;
+  label;
+  maxBytes;
+  keep;
+  blocks = /* @__PURE__ */ new Map();
+  inflight = /* @__PURE__ */ new Map();
+  held = 0;
+  /** Blocks asked of the wrapped source. */
+  fetches = 0;
+  async get(cid2, options) {
+    throwIfAborted(options?.signal);
+    const key = blockKey(cid2);
+    const kept = this.blocks.get(key);
+    if (kept != null) {
+      this.blocks.delete(key);
+      this.blocks.set(key, kept);
+      return kept;
+    }
+    const pending = this.inflight.get(key);
+    if (pending != null) return await pending;
+    const lent = options?.buffers != null;
+    this.fetches++;
+    const fetch = this.source.get(cid2, options);
+    if (lent) return await fetch;
+    this.inflight.set(key, fetch);
+    try {
+      const bytes = await fetch;
+      this.add(key, cid2, bytes);
+      return bytes;
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+  /** Bytes of blocks held now. */
+  get bytes() {
+    return this.held;
+  }
+  add(key, cid2, bytes) {
+    if (!this.keep(cid2) || bytes.byteLength > this.maxBytes || this.blocks.has(key)) return;
+    this.blocks.set(key, bytes);
+    this.held += bytes.byteLength;
+    for (const [oldest, old] of this.blocks) {
+      if (this.held <= this.maxBytes) break;
+      this.blocks.delete(oldest);
+      this.held -= old.byteLength;
+    }
+  }
+};
+
+// src/core/blocks/multi.ts
+var FirstSource = class {
+  label;
+  sources;
+  constructor(sources) {
+    this.sources = [...sources];
+    this.label = this.sources.map((source) => source.label).join(", ");
+  }
+  async get(cid2, options) {
+    const failures = [];
+    for (const source of this.sources) {
+      throwIfAborted(options?.signal);
+      try {
+        return await source.get(cid2, options);
+      } catch (err) {
+        throwIfAborted(options?.signal);
+        failures.push(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    const reasons = failures.map((err) => err.message).join("; ");
+    throw new BlockNotFoundError(`Block ${cid2} not found in any source${reasons === "" ? "" : `: ${reasons}`}`, { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) });
+  }
+};
 
 // src/core/blocks/verify.ts
 import { createHash } from "node:crypto";
@@ -11373,8 +11435,8 @@ var string2 = createCodec("utf8", "u", (buf) => {
   const decoder = new TextDecoder("utf8");
   return "u" + decoder.decode(buf);
 }, (str2) => {
-  const encoder4 = new TextEncoder();
-  return encoder4.encode(str2.substring(1));
+  const encoder5 = new TextEncoder();
+  return encoder5.encode(str2.substring(1));
 });
 var ascii = createCodec("ascii", "a", (buf) => {
   let string3 = "a";
@@ -16301,7 +16363,7 @@ async function publish(options) {
     logger.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name4}:${tags.join(", ")}`);
     const previousRoot = options.previousRoot ?? null;
     const budget = new DagBudget(PREVIOUS_ROOT_LIMITS);
-    const allSources = previousRoot != null ? new FirstSource(options.sources ?? []) : null;
+    const allSources = previousRoot != null ? new BlockCache(new FirstSource(options.sources ?? []), { keep: dagPbOnly }) : null;
     const source = allSources != null ? budget.source(allSources) : null;
     const { previousCatalog, known } = previousRoot != null && source != null ? await logger.group(`Read the previous registry root ${previousRoot}`, async () => {
       const previousCatalog2 = await readPreviousCatalog(previousRoot, source, { signal, budget });
@@ -17964,13 +18026,13 @@ function encodeCustom(data, encoders, options, destination) {
       }
       return quickBytes;
     }
-    const encoder4 = encoders[tokens.type.major];
-    if (encoder4.encodedSize) {
-      const size = encoder4.encodedSize(tokens, options);
+    const encoder5 = encoders[tokens.type.major];
+    if (encoder5.encodedSize) {
+      const size = encoder5.encodedSize(tokens, options);
       if (!hasDest) {
         writeTo = new Bl(size);
       }
-      encoder4(writeTo, tokens, options);
+      encoder5(writeTo, tokens, options);
       if (writeTo.chunks.length !== 1) {
         throw new Error(`Unexpected error: pre-calculated length for ${tokens} was wrong`);
       }
@@ -25107,6 +25169,73 @@ import { lstat, mkdir as mkdir4, open as open6, readdir as readdir2, rename as r
 import { basename, dirname, join as join8 } from "node:path";
 var FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 async function exportToDirectory(cid2, outDir, source, options) {
+  await checkTarget(outDir);
+  const walk2 = await planExport(cid2, source, options);
+  const temp = join8(dirname(outDir), `.${basename(outDir)}.ipcr-get-${randomBytes6(6).toString("hex")}`);
+  const at = (path2) => join8(temp, ...path2);
+  await mkdir4(dirname(outDir), { recursive: true });
+  registerTemporary(temp);
+  try {
+    const result = await walk2({
+      directory: async (path2, dir) => {
+        await mkdir4(at(path2)).catch((err) => {
+          throw err?.code === "EEXIST" ? new TreeError(`${dir}: duplicate entry name at ${at(path2)}`) : err;
+        });
+      },
+      file: async (path2, file, _size, content) => {
+        const handle = await open6(at(path2), FILE_FLAGS, 420).catch((err) => {
+          throw err?.code === "EEXIST" ? new TreeError(`${file}: duplicate entry name at ${at(path2)}`) : err;
+        });
+        let written = 0;
+        try {
+          for await (const chunk of content) {
+            let done = 0;
+            while (done < chunk.length) done += (await handle.write(chunk, done, chunk.length - done)).bytesWritten;
+            written += chunk.length;
+          }
+        } finally {
+          await handle.close();
+        }
+        walk2.logger.debug(`wrote ${at(path2)} (${written} bytes)`);
+      }
+    });
+    if ((await lstat(outDir).catch(() => null))?.isDirectory() === true) await rmdir(outDir);
+    await rename5(temp, outDir);
+    releaseTemporary(temp);
+    return result;
+  } catch (err) {
+    await removeTemporary(temp);
+    throw err;
+  }
+}
+async function exportTar(cid2, source, out, options) {
+  const walk2 = await planExport(cid2, source, options);
+  const write2 = async (bytes) => {
+    throwIfAborted(options?.signal);
+    await new Promise((resolve2, reject) => {
+      out.write(bytes, (err) => {
+        if (err == null) resolve2();
+        else reject(err);
+      });
+    });
+  };
+  const name4 = (path2) => path2.length === 0 ? "./" : `./${path2.join("/")}`;
+  const result = await walk2({
+    // A stream may hold a chunk after calling back (a PassThrough's reader may keep it).
+    keepsChunks: true,
+    directory: async (path2) => {
+      await write2(tarHeader(path2.length === 0 ? "./" : `${name4(path2)}/`, "directory", 0));
+    },
+    file: async (path2, file, size, content) => {
+      await write2(tarHeader(walk2.isRootFile ? options?.fileName ?? file.toString() : name4(path2), "file", size));
+      for await (const chunk of content) await write2(chunk);
+      if (size % TAR_BLOCK2 !== 0) await write2(new Uint8Array(TAR_BLOCK2 - size % TAR_BLOCK2));
+    }
+  });
+  await write2(new Uint8Array(2 * TAR_BLOCK2));
+  return result;
+}
+async function planExport(cid2, source, options) {
   const signal = options?.signal;
   const logger = options?.logger ?? silentLogger;
   const limits = { ...EXPORT_LIMITS, ...options?.limits };
@@ -25115,9 +25244,8 @@ async function exportToDirectory(cid2, outDir, source, options) {
   const budgetLimits = { maxBlocks: limits.maxBlocks, maxBlockBytes: Infinity, maxEntries: limits.maxEntries, maxDirectoryEntries: limits.maxEntries };
   const budgetNames = { maxBlocks: names.maxBlocks, maxEntries: names.maxEntries, maxDirectoryEntries: names.maxEntries };
   const blocks = new DagBudget(budgetLimits, budgetNames);
-  const counted = blocks.source(source);
+  const counted = blocks.source(new BlockCache(source, { keep: (c) => dagPbOnly(c) || c.equals(cid2) }));
   const listing = new DagBudget({ ...budgetLimits, maxEntries: Infinity }, budgetNames);
-  await checkTarget(outDir);
   const sizes = /* @__PURE__ */ new Map();
   async function measure(cid3, linkSize, path2) {
     throwIfAborted(signal);
@@ -25153,57 +25281,49 @@ async function exportToDirectory(cid2, outDir, source, options) {
   const total = await measure(cid2, void 0, []);
   sizes.clear();
   logger.debug(`/ipfs/${cid2}: ${total.entries} entries, ${total.bytes} bytes`);
-  const result = { files: 0, directories: 0, bytes: 0 };
-  let entries = 0;
-  const temp = join8(dirname(outDir), `.${basename(outDir)}.ipcr-get-${randomBytes6(6).toString("hex")}`);
-  async function write2(cid3, path2) {
-    throwIfAborted(signal);
-    if (++entries > limits.maxEntries) throw over("maxEntries", `holds more than ${limits.maxEntries} files and directories`);
-    const block = await readBlock(cid3, counted, { signal });
-    if (isDirectory(cid3, block)) {
-      await mkdir4(path2).catch((err) => {
-        throw err?.code === "EEXIST" ? new TreeError(`${cid3}: duplicate entry name at ${path2}`) : err;
-      });
-      result.directories++;
-      for await (const child of directoryEntries(cid3, counted, { signal, block, budget: listing })) {
-        checkName2(child.name, cid3);
-        await write2(child.cid, join8(path2, child.name));
+  const isRootFile = !isDirectory(cid2, await readBlock(cid2, counted, { signal }));
+  const walk2 = async (visitor) => {
+    const result = { files: 0, directories: 0, bytes: 0 };
+    const progress = new Progress(logger, `/ipfs/${cid2}: written`, total.bytes, options?.progressIntervalMs);
+    let entries = 0;
+    async function visit(cid3, path2) {
+      throwIfAborted(signal);
+      if (++entries > limits.maxEntries) throw over("maxEntries", `holds more than ${limits.maxEntries} files and directories`);
+      const block = await readBlock(cid3, counted, { signal });
+      if (isDirectory(cid3, block)) {
+        await visitor.directory(path2, cid3);
+        result.directories++;
+        const seen = /* @__PURE__ */ new Set();
+        for await (const child of directoryEntries(cid3, counted, { signal, block, budget: listing })) {
+          checkName2(child.name, cid3);
+          if (seen.has(child.name)) throw new TreeError(`${cid3}: duplicate entry name ${child.name}`);
+          seen.add(child.name);
+          await visit(child.cid, [...path2, child.name]);
+        }
+        return;
       }
-      return;
-    }
-    const declared = declaredFileSize(cid3, block);
-    if (declared == null) throw new TreeError(`refusing to export ${cid3} at ${path2}: ${describe2(cid3, block)} is not a file or directory`);
-    if (result.bytes + declared > limits.maxBytes) throw over("maxBytes", `holds more than ${formatSize(limits.maxBytes)} of files`);
-    const file = await open6(path2, FILE_FLAGS, 420).catch((err) => {
-      throw err?.code === "EEXIST" ? new TreeError(`${cid3}: duplicate entry name at ${path2}`) : err;
-    });
-    let written = 0;
-    try {
-      for await (const chunk of fileContent(cid3, counted, { signal, block, reuseChunks: true })) {
-        written += chunk.length;
-        if (result.bytes + written > limits.maxBytes) throw over("maxBytes", `holds more than ${formatSize(limits.maxBytes)} of files`);
-        let done = 0;
-        while (done < chunk.length) done += (await file.write(chunk, done, chunk.length - done)).bytesWritten;
+      const declared = declaredFileSize(cid3, block);
+      if (declared == null) throw new TreeError(`refusing to export ${cid3} at ${path2.join("/") || "."}: ${describe2(cid3, block)} is not a file or directory`);
+      if (result.bytes + declared > limits.maxBytes) throw over("maxBytes", `holds more than ${formatSize(limits.maxBytes)} of files`);
+      let written = 0;
+      async function* content() {
+        for await (const chunk of fileContent(cid3, counted, { signal, block, reuseChunks: visitor.keepsChunks !== true })) {
+          written += chunk.length;
+          if (result.bytes + written > limits.maxBytes) throw over("maxBytes", `holds more than ${formatSize(limits.maxBytes)} of files`);
+          yield chunk;
+          progress.add(chunk.length);
+        }
       }
-    } finally {
-      await file.close();
+      await visitor.file(path2, cid3, declared, content());
+      if (written !== declared) throw new TreeError(`${cid3} at ${path2.join("/") || "."}: ${written} bytes written where the file declares ${declared}`);
+      result.files++;
+      result.bytes += written;
     }
-    result.files++;
-    result.bytes += written;
-    logger.debug(`wrote ${path2} (${written} bytes)`);
-  }
-  await mkdir4(dirname(outDir), { recursive: true });
-  registerTemporary(temp);
-  try {
-    await write2(cid2, temp);
-    if ((await lstat(outDir).catch(() => null))?.isDirectory() === true) await rmdir(outDir);
-    await rename5(temp, outDir);
-    releaseTemporary(temp);
-  } catch (err) {
-    await removeTemporary(temp);
-    throw err;
-  }
-  return result;
+    await visit(cid2, []);
+    progress.finish();
+    return result;
+  };
+  return Object.assign(walk2, { logger, isRootFile });
 }
 function isDirectory(cid2, block) {
   if (cid2.code !== code) return false;
@@ -25226,6 +25346,55 @@ async function checkTarget(path2) {
   });
   if (stat6 == null) return;
   if (!stat6.isDirectory() || (await readdir2(path2)).length > 0) throw new TreeError(`cannot write to ${path2}: something is in the way (expected nothing or an empty folder)`);
+}
+var TAR_BLOCK2 = 512;
+var encoder4 = new TextEncoder();
+var USTAR_MAX_SIZE = 8 ** 11 - 1;
+function tarHeader(name4, type, size) {
+  const nameBytes = encoder4.encode(name4);
+  const pax = [];
+  if (nameBytes.length > 100) pax.push(paxRecord("path", name4));
+  if (size > USTAR_MAX_SIZE) pax.push(paxRecord("size", String(size)));
+  const header = ustar(nameBytes.length > 100 ? nameBytes.subarray(0, 100) : nameBytes, type === "file" ? "0" : "5", type === "file" ? 420 : 493, size > USTAR_MAX_SIZE ? 0 : size);
+  if (pax.length === 0) return header;
+  const records = encoder4.encode(pax.join(""));
+  const padded = new Uint8Array(Math.ceil(records.length / TAR_BLOCK2) * TAR_BLOCK2);
+  padded.set(records);
+  return Buffer.concat([ustar(encoder4.encode("././@PaxHeader"), "x", 420, records.length), padded, header]);
+}
+function paxRecord(key, value) {
+  const body = ` ${key}=${value}
+`;
+  const bodyLength = encoder4.encode(body).length;
+  let length3 = bodyLength + 1;
+  while (String(length3).length + bodyLength !== length3) length3 = String(length3).length + bodyLength;
+  return `${length3}${body}`;
+}
+function ustar(name4, type, mode, size) {
+  const header = new Uint8Array(TAR_BLOCK2);
+  const field = (offset, length3, text2) => {
+    header.set(encoder4.encode(text2).subarray(0, length3), offset);
+  };
+  const octal = (offset, length3, value) => {
+    field(offset, length3, `${value.toString(8).padStart(length3 - 1, "0")}\0`);
+  };
+  header.set(name4, 0);
+  octal(100, 8, mode);
+  octal(108, 8, 0);
+  octal(116, 8, 0);
+  octal(124, 12, size);
+  octal(136, 12, 0);
+  field(148, 8, "        ");
+  field(156, 1, type);
+  field(257, 6, "ustar\0");
+  field(263, 2, "00");
+  field(265, 32, "root");
+  field(297, 32, "root");
+  octal(329, 8, 0);
+  octal(337, 8, 0);
+  const sum = header.reduce((total, byte) => total + byte, 0);
+  field(148, 8, `${sum.toString(8).padStart(6, "0")}\0 `);
+  return header;
 }
 
 // src/options/definitions.ts
@@ -25416,7 +25585,7 @@ var definitions = [
   {
     key: "output",
     type: "string",
-    description: "Where to write: a folder that does not exist or is empty.",
+    description: "Where to write: a folder that does not exist or is empty, or `-` for a tar on standard output (`ipcr get \u2026 -o - | docker load`).",
     action: false,
     cli: { flag: "--output", short: "-o", value: "DIR", commands: ["get"] }
   },
@@ -25740,7 +25909,7 @@ async function get(path2, value, out, signal) {
     ...maxBlocks != null ? { maxBlocks: parseCount(maxBlocks, "max-blocks") } : {}
   };
   const output = str(value("output"));
-  if (output == null) throw new InputError("output", "expected the folder to write to");
+  if (output == null) throw new InputError("output", "expected the folder to write to, or '-' for a tar on standard output");
   const logger = cliLogger(false, false);
   const storeDir = str(value("store"));
   const store = storeDir != null ? new LocalStore(resolve(storeDir)) : void 0;
@@ -25759,13 +25928,25 @@ async function get(path2, value, out, signal) {
       root = store != null ? await store.readRoot() : null;
       if (root == null) throw new InputError("PATH", `'${path2}' does not start with a CID and there is no store root to resolve it in`);
     }
-    const source = new FirstSource(sources);
+    const source = new BlockCache(new FirstSource(sources), { keep: dagPbOnly });
     const node = await resolvePath(root, parts, source, { signal });
     if (node == null) throw new InputError("PATH", `'${parts.join("/")}' does not exist under ${root.toString()}`);
+    const exportOptions = {
+      signal,
+      logger,
+      progressIntervalMs: 1e3,
+      limits,
+      limitNames: { maxBytes: cliName("max-bytes"), maxEntries: cliName("max-entries"), maxBlocks: cliName("max-blocks") }
+    };
+    if (output === "-") {
+      const written = await exportTar(node.cid, source, process.stdout, exportOptions);
+      logger.info(`wrote /ipfs/${node.cid.toString()} as a tar to standard output (${written.files} files, ${formatBytes(written.bytes)})`);
+      return 0;
+    }
     const outDir = resolve(output);
     const existing = await readdir3(outDir).catch((err) => err.code === "ENOENT" ? [] : ["(not a folder)"]);
     if (existing.length > 0) throw new InputError("output", `'${output}' already exists and is not an empty folder`);
-    await exportToDirectory(node.cid, outDir, source, { signal, limits, limitNames: { maxBytes: cliName("max-bytes"), maxEntries: cliName("max-entries"), maxBlocks: cliName("max-blocks") } });
+    await exportToDirectory(node.cid, outDir, source, exportOptions);
     out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`);
   } finally {
     await closeSources(sources);

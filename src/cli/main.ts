@@ -4,14 +4,15 @@ import { join, resolve } from 'node:path'
 import { Command as Program, CommanderError } from 'commander'
 import type { CID } from 'multiformats/cid'
 import {
-  InputError, option, text, pullCommandFor, resolvePreviousRoot, sourceDateEpoch, LocalStore, redact, closeSources, createProviders, escapeControl, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
+  InputError, formatBytes, option, text, pullCommandFor, resolvePreviousRoot, sourceDateEpoch, LocalStore, redact, closeSources, createProviders, escapeControl, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
   writeSampleImage, demoImage, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
 import { registerTemporary, removeTemporary } from '../core/interrupt.js'
 import { parseCount, parseSize } from '../core/size.js'
 import { FirstSource } from '../core/blocks/multi.js'
-import { exportToDirectory } from '../core/unixfs/export.js'
+import { exportTar, exportToDirectory } from '../core/unixfs/export.js'
+import { BlockCache, dagPbOnly } from '../core/blocks/cache.js'
 import { resolvePath } from '../core/unixfs/tree.js'
 import { cliName } from '../options/definitions.js'
 import { containerCli } from '../options/container-cli.js'
@@ -150,7 +151,7 @@ async function get (path: string, value: Value, out: Out, signal?: AbortSignal):
     ...(maxBlocks != null ? { maxBlocks: parseCount(maxBlocks, 'max-blocks') } : {})
   }
   const output = str(value('output'))
-  if (output == null) throw new InputError('output', 'expected the folder to write to')
+  if (output == null) throw new InputError('output', "expected the folder to write to, or '-' for a tar on standard output")
   const logger = cliLogger(false, false)
   const storeDir = str(value('store'))
   const store = storeDir != null ? new LocalStore(resolve(storeDir)) : undefined
@@ -169,14 +170,28 @@ async function get (path: string, value: Value, out: Out, signal?: AbortSignal):
       root = store != null ? await store.readRoot() : null
       if (root == null) throw new InputError('PATH', `'${path}' does not start with a CID and there is no store root to resolve it in`)
     }
-    const source = new FirstSource(sources)
+    // One run-wide cache: a directory read to resolve the path is not fetched again to export it.
+    const source = new BlockCache(new FirstSource(sources), { keep: dagPbOnly })
     const node = await resolvePath(root, parts, source, { signal })
     if (node == null) throw new InputError('PATH', `'${parts.join('/')}' does not exist under ${root.toString()}`)
+    const exportOptions = {
+      signal,
+      logger,
+      progressIntervalMs: 1000,
+      limits,
+      limitNames: { maxBytes: cliName('max-bytes'), maxEntries: cliName('max-entries'), maxBlocks: cliName('max-blocks') }
+    }
+    if (output === '-') {
+      // The tar goes to stdout (`ipcr get … -o - | docker load`); every other line goes to stderr.
+      const written = await exportTar(node.cid, source, process.stdout, exportOptions)
+      logger.info(`wrote /ipfs/${node.cid.toString()} as a tar to standard output (${written.files} files, ${formatBytes(written.bytes)})`)
+      return 0
+    }
     const outDir = resolve(output)
     const existing = await readdir(outDir).catch((err) => err.code === 'ENOENT' ? [] : ['(not a folder)'])
     if (existing.length > 0) throw new InputError('output', `'${output}' already exists and is not an empty folder`)
     // Written into a temporary sibling and moved into place at the end: a failed get leaves no half output.
-    await exportToDirectory(node.cid, outDir, source, { signal, limits, limitNames: { maxBytes: cliName('max-bytes'), maxEntries: cliName('max-entries'), maxBlocks: cliName('max-blocks') } })
+    await exportToDirectory(node.cid, outDir, source, exportOptions)
     out(`wrote /ipfs/${node.cid.toString()} to ${outDir}`)
   } finally {
     await closeSources(sources)

@@ -224,7 +224,7 @@ export const definitions: readonly OptionDefinition[] = [
   {
     key: 'output',
     type: 'string',
-    description: 'Where to write: a folder that does not exist or is empty.',
+    description: 'Where to write: a folder that does not exist or is empty, or `-` for a tar on standard output (`ipcr get … -o - | docker load`).',
     action: false,
     cli: { flag: '--output', short: '-o', value: 'DIR', commands: ['get'] }
   },

@@ -50,6 +50,24 @@ describe('ipcr CLI', () => {
     const manifest = JSON.parse(await readFile(join(dir, 'out', 'manifest.json'), 'utf8'))
     expect(await dockerImageId('localhost/ipcr-demo:latest')).toBe(`sha256:${manifest[0].Config.split('/').pop()}`)
     await dockerRemove('localhost/ipcr-demo:latest')
+    // `-o -` streams the tag folder as a tar on stdout, which `docker load` reads; progress goes to stderr.
+    const child = spawn(process.execPath, [cli, 'get', '--store', 'store', 'ipcr-demo/tags/latest', '-o', '-'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (c) => { stderr += String(c) })
+    const load = spawn('docker', ['load'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    child.stdout.pipe(load.stdin)
+    let loaded = ''
+    load.stdout.on('data', (c) => { loaded += String(c) })
+    const [getCode, loadCode] = await Promise.all([
+      new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1))),
+      new Promise<number>((resolve) => load.on('close', (c) => resolve(c ?? 1)))
+    ])
+    expect(getCode).toBe(0)
+    expect(loadCode).toBe(0)
+    expect(loaded).toContain('localhost/ipcr-demo:latest')
+    expect(stderr).toContain('as a tar to standard output')
+    expect(await dockerImageId('localhost/ipcr-demo:latest')).toBe(`sha256:${manifest[0].Config.split('/').pop()}`)
+    await dockerRemove('localhost/ipcr-demo:latest')
     // The demo CAR alone holds the whole registry.
     const fromCar = await ipcr('get', '--car', join('store', 'demo.car'), `/ipfs/${second.rootCid}/catalog.json`, '-o', 'cat')
     expect(fromCar.code).toBe(0)
