@@ -25063,7 +25063,7 @@ var Progress = class {
   line(now) {
     const seconds = Math.max((now - this.started) / 1e3, 1e-3);
     const rate = (this.done / 1e6 / seconds).toFixed(1);
-    if (this.total == null) return `${this.label}: ${formatBytes(this.done)}, ${rate} MB/s, ${Math.round(seconds)} s`;
+    if (this.total == null || this.done > this.total) return `${this.label}: ${formatBytes(this.done)}, ${rate} MB/s, ${Math.round(seconds)} s`;
     const pct = this.total > 0 ? ` (${Math.floor(this.done / this.total * 100)}%)` : "";
     return `${this.label}: ${formatBytes(this.done)} of ${formatBytes(this.total)}${pct}, ${rate} MB/s`;
   }

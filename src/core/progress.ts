@@ -62,7 +62,8 @@ export class Progress {
   private line (now: number): string {
     const seconds = Math.max((now - this.started) / 1000, 0.001)
     const rate = (this.done / 1e6 / seconds).toFixed(1)
-    if (this.total == null) return `${this.label}: ${formatBytes(this.done)}, ${rate} MB/s, ${Math.round(seconds)} s`
+    // No total, or one the work has already passed (a size declared by untrusted input): no percentage.
+    if (this.total == null || this.done > this.total) return `${this.label}: ${formatBytes(this.done)}, ${rate} MB/s, ${Math.round(seconds)} s`
     const pct = this.total > 0 ? ` (${Math.floor((this.done / this.total) * 100)}%)` : ''
     return `${this.label}: ${formatBytes(this.done)} of ${formatBytes(this.total)}${pct}, ${rate} MB/s`
   }

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { CarWriter } from '@ipld/car/writer'
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -12,6 +11,7 @@ import { buildOciLayout, dockerImageId, dockerLoad, dockerRemove, makeTempDir, u
 import { startKubo, type KuboNode } from '../helpers/kubo.js'
 import { withToolsOnPath } from '../helpers/tools.js'
 import { extractFromCars } from '../publish/helpers.js'
+import { runProcess, type Finished } from '../helpers/process.js'
 
 let dir: string
 let first: BuiltOciImage
@@ -140,12 +140,6 @@ describe('a run with no destination says the content is only in the CAR', () => 
   })
 })
 
-async function shell (command: string, cwd: string, env: Record<string, string>): Promise<{ code: number, stdout: string, stderr: string }> {
-  const child = spawn('sh', ['-c', command], { cwd, env: withToolsOnPath({ ...process.env, ...env }), stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (c) => { stdout += String(c) })
-  child.stderr.on('data', (c) => { stderr += String(c) })
-  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)))
-  return { code, stdout, stderr }
+async function shell (command: string, cwd: string, env: Record<string, string>): Promise<Finished> {
+  return await runProcess('sh', ['-c', command], { cwd, env: withToolsOnPath({ ...process.env, ...env }) })
 }

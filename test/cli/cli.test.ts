@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { dockerImageId, dockerLoad, dockerRemove, makeTempDir } from '../helpers/images.js'
+import { runCli, type Finished } from '../helpers/process.js'
 
 const cli = resolve('dist/cli.js')
 let dir: string
@@ -11,14 +12,8 @@ let dir: string
 beforeAll(async () => { dir = await makeTempDir('ipcr-cli-') })
 afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
 
-async function ipcr (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (c) => { stdout += String(c) })
-  child.stderr.on('data', (c) => { stderr += String(c) })
-  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)))
-  return { code, stdout, stderr }
+async function ipcr (...args: string[]): Promise<Finished> {
+  return await runCli(args, dir)
 }
 
 describe('ipcr CLI', () => {

@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { cliLogger } from '../../src/cli/logger.js'
 import { buildOciLayout, makeTempDir, skopeoCopy } from '../helpers/images.js'
 import { run } from '../helpers/tools.js'
 import { INJECTED, hostile, rewriteLayout } from '../action/hostile-layout.js'
+import { runCli, type Finished } from '../helpers/process.js'
 
-const cli = resolve('dist/cli.js')
 let dir: string
 let base: string
 let copies = 0
@@ -27,14 +26,8 @@ async function copyLayout (): Promise<string> {
   return copy
 }
 
-async function ipcr (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (c) => { stdout += String(c) })
-  child.stderr.on('data', (c) => { stderr += String(c) })
-  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)))
-  return { code, stdout, stderr }
+async function ipcr (...args: string[]): Promise<Finished> {
+  return await runCli(args, dir)
 }
 
 /** Control characters a terminal acts on (ESC, BEL, CSI, CR, …); a newline only ends a line. */

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, rm, symlink } from 'node:fs/promises'
-import { delimiter, join, resolve } from 'node:path'
+import { delimiter, join } from 'node:path'
 import { buildOciLayout, dockerBuild, dockerRemove, makeTempDir, uniqueName } from '../helpers/images.js'
 import { runAction } from '../helpers/action.js'
 import { startKubo } from '../helpers/kubo.js'
+import { runCli, type Finished } from '../helpers/process.js'
 
-const cli = resolve('dist/cli.js')
 let dir: string
 let layout: string
 
@@ -18,14 +17,8 @@ beforeAll(async () => {
 })
 afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
 
-async function ipcr (args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (c) => { stdout += String(c) })
-  child.stderr.on('data', (c) => { stderr += String(c) })
-  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)))
-  return { code, stdout, stderr }
+async function ipcr (args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Finished> {
+  return await runCli(args, dir, env)
 }
 
 /** Where a program is on PATH. */

@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { encodeCatalog, parseCatalog, updateCatalog } from '../../src/core/registry/catalog.js'
-import { sometimes, step, Violation, type Sandbox, type Target } from './harness.js'
+import { sometimes, step, Violation, type Target } from './harness.js'
 import { file, loadArchive, nastyName, tarBytes } from './tar.js'
 
 /** JSON text spliced in as it is (numbers JSON.stringify cannot write, deep nesting). */

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, jest, test } from '@jest/globals'
 import { appendFile, rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import { saveDockerImage, type CommandRunner } from '../../src/core/image/docker.js'
 import type { Logger } from '../../src/core/logger.js'
 import { Progress } from '../../src/core/progress.js'
