@@ -2901,7 +2901,7 @@ function handleInterrupts(notify) {
 // src/cli/main.ts
 import { mkdir as mkdir5, mkdtemp as mkdtemp4, readdir as readdir3, readFile as readFile3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join10, resolve } from "node:path";
+import { basename as basename2, join as join10, relative as relative2, resolve } from "node:path";
 
 // node_modules/commander/lib/error.js
 var CommanderError = class extends Error {
@@ -25953,6 +25953,12 @@ async function get(path2, value, out, signal) {
   }
   return 0;
 }
+function selfCommand() {
+  const script = process.argv[1] ?? "";
+  if (basename2(script) === "ipcr") return "ipcr";
+  const path2 = relative2(process.cwd(), script);
+  return `node ${path2.startsWith("..") || path2 === "" ? script : path2}`;
+}
 async function demo(value, out, signal) {
   const json = value("json") === true;
   const storeDir = str(value("store")) ?? ".ipcr";
@@ -25987,7 +25993,7 @@ async function demo(value, out, signal) {
     out(`The store ${storeDir} now holds the registry; its root is in ${storeDir}/root.`);
     out("Load the image with Docker:");
     const folder = `${result.name.replace(/\//g, "_")}_latest`;
-    out(`  ipcr get --store ${storeDir} ${result.name}/tags/latest -o ${folder}`);
+    out(`  ${selfCommand()} get --store ${storeDir} ${result.name}/tags/latest -o ${folder}`);
     out(`  tar -C ${folder} -cf - . | docker load`);
     out("Or with an IPFS node, the original recipe:");
     out(`  ipfs dag import ${result.car.path}`);

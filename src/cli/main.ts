@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, join, relative, resolve } from 'node:path'
 import { Command as Program, CommanderError } from 'commander'
 import type { CID } from 'multiformats/cid'
 import {
@@ -199,6 +199,14 @@ async function get (path: string, value: Value, out: Out, signal?: AbortSignal):
   return 0
 }
 
+/** How the user ran this CLI: `ipcr` when installed, else `node <path to the bundle>`. */
+function selfCommand (): string {
+  const script = process.argv[1] ?? ''
+  if (basename(script) === 'ipcr') return 'ipcr'
+  const path = relative(process.cwd(), script)
+  return `node ${path.startsWith('..') || path === '' ? script : path}`
+}
+
 async function demo (value: Value, out: Out, signal?: AbortSignal): Promise<number> {
   const json = value('json') === true
   const storeDir = str(value('store')) ?? '.ipcr'
@@ -234,7 +242,7 @@ async function demo (value: Value, out: Out, signal?: AbortSignal): Promise<numb
     out('Load the image with Docker:')
     // The same folder name as the IPFS recipe's below.
     const folder = `${result.name.replace(/\//g, '_')}_latest`
-    out(`  ipcr get --store ${storeDir} ${result.name}/tags/latest -o ${folder}`)
+    out(`  ${selfCommand()} get --store ${storeDir} ${result.name}/tags/latest -o ${folder}`)
     out(`  tar -C ${folder} -cf - . | docker load`)
     out('Or with an IPFS node, the original recipe:')
     out(`  ipfs dag import ${result.car.path}`)
