@@ -83,7 +83,7 @@ export async function buildKuboImporter (repoRoot, outDir) {
     const [url, car, root, blocks] = process.argv.slice(2)
     const dest = new KuboDestination({ url, pinName: 'ipcr bench', timeoutMs: 3_600_000, retries: 0 })
     await dest.preflight({})
-    const report = await dest.store({ root: CID.parse(root), previousRoot: null, result: { car: { path: car, blocks: Number(blocks) } } })
+    const report = await dest.store({ root: CID.parse(root), previousRoot: null, carPath: car, result: { car: { path: car, blocks: Number(blocks) } } })
     process.stdout.write(JSON.stringify(report) + '\\n')
   `
   await bundleEntry(repoRoot, contents, outfile)
