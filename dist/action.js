@@ -35065,8 +35065,10 @@ async function readBlockHead(reader) {
   return { cid: cid2, length: length3, blockLength };
 }
 
+// src/core/blocks/types.ts
+var MAX_BLOCK_BYTES = 4 * 1024 * 1024;
+
 // src/core/blocks/car-source.ts
-var CAR_MAX_BLOCK_BYTES = 4 * 1024 * 1024;
 var CarBlockSource = class _CarBlockSource {
   label;
   path;
@@ -35113,7 +35115,7 @@ var CarBlockSource = class _CarBlockSource {
         if (!index.has(key)) index.set(key, { cid: copyCid(head.cid), offset, length: head.blockLength });
         reader.seek(head.blockLength);
       }
-      return new _CarBlockSource(path, file, header.roots.map(copyCid), index, options?.maxBlockBytes ?? CAR_MAX_BLOCK_BYTES);
+      return new _CarBlockSource(path, file, header.roots.map(copyCid), index, options?.maxBlockBytes ?? MAX_BLOCK_BYTES);
     } catch (err) {
       await file.close();
       throw err;
@@ -35438,7 +35440,6 @@ function parseServiceUrl(value, input) {
 }
 
 // src/core/blocks/gateway.ts
-var MAX_BLOCK_BYTES = 4 * 1024 * 1024;
 var GatewayBlockSource = class {
   label;
   gateways;

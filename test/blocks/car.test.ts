@@ -8,7 +8,8 @@ import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { CAR_MAX_BLOCK_BYTES, CarBlockSource } from '../../src/core/blocks/car-source.js'
+import { CarBlockSource } from '../../src/core/blocks/car-source.js'
+import { MAX_BLOCK_BYTES } from '../../src/core/blocks/types.js'
 import { DigestMismatchError, BlockNotFoundError, InputError } from '../../src/core/errors.js'
 import { encodeCarHeader } from '../../src/core/car/header.js'
 import { CarFileWriter } from '../../src/core/car/writer.js'
@@ -194,7 +195,7 @@ describe('CarBlockSource', () => {
   })
 
   it('refuses a block larger than the limit when it is read, before reading it', async () => {
-    const big = await rawBlock('x'.repeat(CAR_MAX_BLOCK_BYTES + 1))
+    const big = await rawBlock('x'.repeat(MAX_BLOCK_BYTES + 1))
     const small = await rawBlock('small')
     const path = join(dir, 'big-block.car')
     const car = await CarFileWriter.create(path)
@@ -203,13 +204,13 @@ describe('CarBlockSource', () => {
     await car.close(big.cid)
     const source = await CarBlockSource.open(path)
     try {
-      await expect(source.get(big.cid)).rejects.toThrow(new InputError(path, `block ${big.cid} is ${CAR_MAX_BLOCK_BYTES + 1} bytes, more than the ${CAR_MAX_BLOCK_BYTES} a block may have`))
+      await expect(source.get(big.cid)).rejects.toThrow(new InputError(path, `block ${big.cid} is ${MAX_BLOCK_BYTES + 1} bytes, more than the ${MAX_BLOCK_BYTES} a block may have`))
       expect(await source.get(small.cid)).toEqual(small.bytes)
     } finally {
       await source.close()
     }
-    const roomy = await CarBlockSource.open(path, { maxBlockBytes: CAR_MAX_BLOCK_BYTES + 1 })
-    expect((await roomy.get(big.cid)).length).toBe(CAR_MAX_BLOCK_BYTES + 1)
+    const roomy = await CarBlockSource.open(path, { maxBlockBytes: MAX_BLOCK_BYTES + 1 })
+    expect((await roomy.get(big.cid)).length).toBe(MAX_BLOCK_BYTES + 1)
     await roomy.close()
   })
 })

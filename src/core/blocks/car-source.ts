@@ -4,13 +4,10 @@ import { CID } from 'multiformats/cid'
 import { BlockNotFoundError, InputError, throwIfAborted } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
 import { blockKey } from './key.js'
-import type { BlockSource } from './types.js'
+import { MAX_BLOCK_BYTES, type BlockSource } from './types.js'
 import { verifyBlock } from './verify.js'
 
 interface BlockLocation { cid: CID, offset: number, length: number }
-
-/** The largest block read from a CAR, as from a gateway: Kubo and the importers write at most 1 MiB (bitswap carries 2 MiB). */
-export const CAR_MAX_BLOCK_BYTES = 4 * 1024 * 1024
 
 /**
  * Options of `get` a caller may add: `buffers` lends the memory the block is read into, for a
@@ -21,7 +18,7 @@ export interface BlockBufferOptions extends AbortOptions {
 }
 
 export interface CarSourceOptions extends AbortOptions {
-  /** Default CAR_MAX_BLOCK_BYTES; a larger block is refused when read. */
+  /** Default MAX_BLOCK_BYTES, as for every block source; a larger block is refused when read. */
   maxBlockBytes?: number
 }
 
@@ -78,7 +75,7 @@ export class CarBlockSource implements BlockSource {
         if (!index.has(key)) index.set(key, { cid: copyCid(head.cid), offset, length: head.blockLength })
         reader.seek(head.blockLength)
       }
-      return new CarBlockSource(path, file, header.roots.map(copyCid), index, options?.maxBlockBytes ?? CAR_MAX_BLOCK_BYTES)
+      return new CarBlockSource(path, file, header.roots.map(copyCid), index, options?.maxBlockBytes ?? MAX_BLOCK_BYTES)
     } catch (err) {
       await file.close()
       throw err

@@ -2,13 +2,10 @@ import type { CID } from 'multiformats/cid'
 import { BlockNotFoundError, DigestMismatchError, InputError, RedirectError, ResponseTooLargeError, throwIfAborted } from '../errors.js'
 import { httpFetch, readBody } from '../http.js'
 import { silentLogger, type AbortOptions, type Logger } from '../logger.js'
-import type { BlockSource } from './types.js'
+import { MAX_BLOCK_BYTES, type BlockSource } from './types.js'
 import { verifyBlock } from './verify.js'
 import { backoffDelay, sleep } from '../retry.js'
 import { parseServiceUrl, type ServiceUrl } from '../url.js'
-
-/** Largest block any block source accepts by default (IPFS blocks are at most 2 MiB in practice). */
-export const MAX_BLOCK_BYTES = 4 * 1024 * 1024
 
 export interface GatewayOptions {
   /** Defaults to the global fetch. */
@@ -39,7 +36,8 @@ interface Gateway extends ServiceUrl {
 
 /**
  * Reads blocks from trustless HTTP gateways (`/ipfs/{cid}?format=raw`), verifying every block.
- * Path gateways only: a redirect to another origin (as subdomain gateways answer) is refused.
+ * A redirect to another origin (as subdomain gateways answer) is followed only for a gateway
+ * configured without credentials (see http.ts).
  */
 export class GatewayBlockSource implements BlockSource {
   readonly label: string

@@ -1,6 +1,9 @@
 import type { CID } from 'multiformats/cid'
 import type { AbortOptions } from '../logger.js'
 
+/** Largest block any block source accepts by default (gateways, Kubo, CAR files): importers write at most 1 MiB, bitswap carries 2 MiB. */
+export const MAX_BLOCK_BYTES = 4 * 1024 * 1024
+
 /** Somewhere blocks can be read from. Every implementation verifies bytes against the CID. */
 export interface BlockSource {
   /** A short description for logs and errors; never contains credentials. */

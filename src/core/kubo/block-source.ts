@@ -1,6 +1,5 @@
 import type { CID } from 'multiformats/cid'
-import { MAX_BLOCK_BYTES } from '../blocks/gateway.js'
-import type { BlockSource } from '../blocks/types.js'
+import { MAX_BLOCK_BYTES, type BlockSource } from '../blocks/types.js'
 import { verifyBlock } from '../blocks/verify.js'
 import { BlockNotFoundError } from '../errors.js'
 import { readBody } from '../http.js'
