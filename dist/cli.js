@@ -8274,11 +8274,16 @@ function quote(value, max = 200) {
   const cut = chars.length > max ? `${chars.slice(0, max).join("")}\u2026` : value;
   return `'${escapeControl(cut)}'`;
 }
+function foldLine(text2) {
+  return text2.replace(CONTROL, " ").replace(/\s+/g, " ").trim();
+}
+function cutText(text2, max) {
+  const chars = [...text2];
+  return chars.length > max ? `${chars.slice(0, max - 1).join("")}\u2026` : text2;
+}
 function plainLine(text2, max = 512) {
-  const line = text2?.split(/[\n\r\v\f\u0085\u2028\u2029]/).map((l) => l.replace(CONTROL, " ").replace(/\s+/g, " ").trim()).find((l) => l !== "");
-  if (line == null) return void 0;
-  const chars = [...line];
-  return chars.length > max ? `${chars.slice(0, max - 1).join("")}\u2026` : line;
+  const line = text2?.split(/[\n\r\v\f\u0085\u2028\u2029]/).map(foldLine).find((l) => l !== "");
+  return line == null ? void 0 : cutText(line, max);
 }
 
 // src/core/car/header.ts
@@ -19077,9 +19082,7 @@ function redact(text2) {
 }
 var MAX_REMOTE_MESSAGE = 300;
 function remoteMessage(text2, max = MAX_REMOTE_MESSAGE) {
-  let line = redact(text2).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").replace(/\s+/g, " ").trim();
-  if (line.length > max) line = `${line.slice(0, max - 1)}\u2026`;
-  return redact(line);
+  return redact(cutText(foldLine(redact(text2)), max));
 }
 
 // src/core/url.ts

@@ -73,12 +73,19 @@ export function htmlText (text: string): string {
   return escapeControl(text).replace(/[&<>"'\\`*_[\]|#!~]/g, (c) => HTML[c] as string)
 }
 
+/** Text as one line of plain words: each control character and each run of white space becomes one space, trimmed. */
+export function foldLine (text: string): string {
+  return text.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim()
+}
+
+/** At most `max` characters (whole code points), the last of them `…` when cut. */
+export function cutText (text: string, max: number): string {
+  const chars = [...text]
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text
+}
+
 /** A description for README-short.txt and catalog.json: the first non-empty line, without control characters, at most `max` characters. */
 export function plainLine (text: string | undefined, max = 512): string | undefined {
-  const line = text?.split(/[\n\r\v\f\u0085\u2028\u2029]/)
-    .map((l) => l.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim())
-    .find((l) => l !== '')
-  if (line == null) return undefined
-  const chars = [...line]
-  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : line
+  const line = text?.split(/[\n\r\v\f\u0085\u2028\u2029]/).map(foldLine).find((l) => l !== '')
+  return line == null ? undefined : cutText(line, max)
 }

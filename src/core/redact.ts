@@ -5,6 +5,7 @@
  * JSON-escaped, hex), and a prefix of any of them is redacted too: a message
  * cut short may end with part of a token.
  */
+import { cutText, foldLine } from './escape.js'
 
 /** Shortest prefix of a secret (in any encoding) that is redacted on its own. */
 export const MIN_SECRET_PREFIX = 8
@@ -110,10 +111,7 @@ export const MAX_REMOTE_MESSAGE = 300
  * characters, at most `max` characters.
  */
 export function remoteMessage (text: string, max = MAX_REMOTE_MESSAGE): string {
-  // eslint-disable-next-line no-control-regex
-  let line = redact(text).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim()
-  if (line.length > max) line = `${line.slice(0, max - 1)}…`
-  return redact(line)
+  return redact(cutText(foldLine(redact(text)), max))
 }
 
 /** Forgets every registered secret (for tests that need a clean slate). */
