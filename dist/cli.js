@@ -25166,6 +25166,28 @@ function createProviders(settings, logger) {
   return { destinations, names };
 }
 
+// src/core/destinations/describe.ts
+function words(key) {
+  return key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
+}
+function phrase(key, value) {
+  switch (key) {
+    case "version":
+      return `version ${String(value)}`;
+    case "pinned":
+      return `pinned ${String(value)}`;
+    case "pinName":
+      return `pin name \u201C${String(value)}\u201D`;
+    case "importedBlocks":
+      return `${String(value)} blocks imported`;
+  }
+  if (typeof value === "boolean") return value ? words(key) : `not ${words(key)}`;
+  return `${words(key)}: ${String(value)}`;
+}
+function describeDetails(details) {
+  return Object.entries(details).map(([k, v]) => phrase(k, v)).join("; ");
+}
+
 // src/core/unixfs/export.ts
 import { randomBytes as randomBytes6 } from "node:crypto";
 import { constants } from "node:fs";
@@ -25802,9 +25824,6 @@ function list(values) {
 function str(value) {
   return typeof value === "string" ? value : void 0;
 }
-function words(key) {
-  return key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
-}
 function printResult(result, json, print) {
   if (json) {
     print(JSON.stringify({ ...result, pullCommand: pullCommandFor(result) }, null, 2));
@@ -25817,10 +25836,9 @@ function printResult(result, json, print) {
   out(`  registry root  ${result.rootCid}`);
   for (const t of result.tags) out(`  tag ${t.tag}  ${t.cid}`);
   out(`  digest         ${result.digest}`);
-  out(`  CAR            ${result.car.path} (${result.car.scope === "full" ? "the whole registry" : "the blocks this publish added"}, ${result.car.blocks} blocks)`);
-  for (const d of result.destinations ?? []) {
-    out(`  stored in ${d.label}: ${Object.entries(d.details).map(([k, v]) => `${words(k)}: ${String(v)}`).join(", ")}`);
-  }
+  const blocks = `${result.car.scope === "full" ? "the whole registry" : "the blocks this publish added"}, ${result.car.blocks} blocks`;
+  out(`  CAR            ${result.car.path != null ? `${result.car.path} (${blocks})` : `none kept (${blocks})`}`);
+  for (const d of result.destinations ?? []) out(`  stored in ${d.label}: ${describeDetails(d.details)}`);
   for (const n of result.names ?? []) out(`  ${n.label}  /ipns/${n.name} \u2192 ${n.value}`);
 }
 async function push(ref, value, out, signal) {

@@ -4,7 +4,7 @@ import { basename, join, relative, resolve } from 'node:path'
 import { Command as Program, CommanderError } from 'commander'
 import type { CID } from 'multiformats/cid'
 import {
-  InputError, formatBytes, option, text, pullCommandFor, resolvePreviousRoot, sourceDateEpoch, LocalStore, redact, closeSources, createProviders, escapeControl, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
+  InputError, describeDetails, formatBytes, option, text, pullCommandFor, resolvePreviousRoot, sourceDateEpoch, LocalStore, redact, closeSources, createProviders, escapeControl, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
   writeSampleImage, demoImage, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
@@ -34,11 +34,6 @@ function str (value: string | string[] | boolean | undefined): string | undefine
   return typeof value === 'string' ? value : undefined
 }
 
-/** `pinName` → `pin name`: details of a destination as words. */
-function words (key: string): string {
-  return key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase()
-}
-
 function printResult (result: PublishResult, json: boolean, print: Out): void {
   if (json) {
     print(JSON.stringify({ ...result, pullCommand: pullCommandFor(result) }, null, 2))
@@ -50,10 +45,9 @@ function printResult (result: PublishResult, json: boolean, print: Out): void {
   out(`  registry root  ${result.rootCid}`)
   for (const t of result.tags) out(`  tag ${t.tag}  ${t.cid}`)
   out(`  digest         ${result.digest}`)
-  out(`  CAR            ${result.car.path} (${result.car.scope === 'full' ? 'the whole registry' : 'the blocks this publish added'}, ${result.car.blocks} blocks)`)
-  for (const d of (result as Partial<PipelineResult>).destinations ?? []) {
-    out(`  stored in ${d.label}: ${Object.entries(d.details).map(([k, v]) => `${words(k)}: ${String(v)}`).join(', ')}`)
-  }
+  const blocks = `${result.car.scope === 'full' ? 'the whole registry' : 'the blocks this publish added'}, ${result.car.blocks} blocks`
+  out(`  CAR            ${result.car.path != null ? `${result.car.path} (${blocks})` : `none kept (${blocks})`}`)
+  for (const d of (result as Partial<PipelineResult>).destinations ?? []) out(`  stored in ${d.label}: ${describeDetails(d.details)}`)
   for (const n of (result as Partial<PipelineResult>).names ?? []) out(`  ${n.label}  /ipns/${n.name} → ${n.value}`)
 }
 

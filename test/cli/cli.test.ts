@@ -70,6 +70,16 @@ describe('ipcr CLI', () => {
     expect(catalog.images[0].name).toBe('ipcr-demo')
   })
 
+  test('a push into a store keeps no CAR and says so', async () => {
+    expect((await ipcr('demo', '--store', 'demo-store')).code).toBe(0)
+    expect((await ipcr('get', '--store', 'demo-store', 'ipcr-demo/tags/latest', '-o', 'layout')).code).toBe(0)
+    const r = await ipcr('push', '--file', 'layout', '--name', 'team/kept', '--store', 'kept-store')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^ {2}CAR {12}none kept \(the blocks this publish added, \d+ blocks\)$/m)
+    expect(r.stdout).not.toContain('undefined')
+    expect(existsSync(join(dir, 'registry.car'))).toBe(false)
+  })
+
   test('bad input: a clear message naming the input, exit 1, no CAR', async () => {
     const r = await ipcr('push', '--file', 'missing.tar', '--name', 'x', '--car', 'x.car')
     expect(r.code).toBe(1)

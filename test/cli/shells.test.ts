@@ -143,11 +143,11 @@ describe('--ipns-private-key-file', () => {
       expect(r.code).toBe(0)
       expect(JSON.parse(r.stdout).names[0].name).toBe(id)
       expect(await target.ipfs('key', 'list', '-l', '--ipns-base', 'base36')).toContain(id)
-      // Human output, written for people: no JavaScript keys.
+      // Human output, written for people (the same words as the job summary): no JavaScript keys.
       const human = await ipcr(['push', '--file', layout, '--name', 'team/app', '--tag', '2', '--car', 'human.car', '--kubo-rpc-url', target.apiUrl])
       expect(human.code).toBe(0)
-      expect(human.stdout).toContain('pin name: ipcr registry')
-      expect(human.stdout).toMatch(/imported blocks: \d+/)
+      expect(human.stdout).toContain('pin name “ipcr registry”')
+      expect(human.stdout).toMatch(/\d+ blocks imported/)
       expect(human.stdout).not.toMatch(/\b[a-z]+[A-Z][A-Za-z]*:/)
     } finally {
       await source.stop()
