@@ -25858,7 +25858,7 @@ async function saveDockerImage(ref, options) {
 async function withSizeProgress(file, options, work) {
   const { logger: logger2 } = options;
   if (logger2 == null) return await work();
-  const interval = options.progressInterval ?? PROGRESS_INTERVAL_MS;
+  const interval = options.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
   const progress = new Progress(logger2, "exported", void 0, interval);
   let polling = false;
   const timer = setInterval(() => {
@@ -32522,15 +32522,12 @@ var discard = {
   }
 };
 var readBuffers = new BufferPool(1024 * 1024, 64);
-function imageRef(input) {
-  return input.ref;
-}
 function refIsTag(ref, image) {
   return isBareName(ref) && isTag(ref) && image.repoTags.length > 0 && !image.repoTags.some((name4) => !isBareName(name4) && refMatches(ref, name4));
 }
 function resolveName(options, image) {
   if (options.name != null && options.name !== "") return validateName(options.name, "name");
-  const ref = imageRef(options.image);
+  const ref = options.image.ref;
   if (ref != null && !/^sha256:/.test(ref) && !refIsTag(ref, image)) return validateName(parseReference(ref, "image").path, "image");
   const repoTag = image.repoTags.find((t) => !isBareName(t));
   if (repoTag != null) return validateName(parseReference(repoTag, "image-file").path, "image-file");
@@ -32538,7 +32535,7 @@ function resolveName(options, image) {
 }
 function resolveTags(options, image) {
   if (options.tags.length > 0) return options.tags.map((t) => validateTag(t, "tags"));
-  const ref = imageRef(options.image);
+  const ref = options.image.ref;
   if (ref != null && !/^sha256:/.test(ref)) {
     if (refIsTag(ref, image)) return [ref];
     const tag = parseReference(ref, "image").tag;
@@ -32663,7 +32660,7 @@ async function publish(options) {
     const input = options.image.kind === "docker" ? "image" : "image-file";
     const archivePath = options.image.kind === "docker" ? await logger2.group(`Export ${options.image.ref} from Docker`, async () => {
       const img = options.image;
-      return await saveDockerImage(img.ref, { run: img.run, command: img.command, tempDir: work, input, signal, logger: logger2, progressInterval: options.progressInterval });
+      return await saveDockerImage(img.ref, { run: img.run, command: img.command, tempDir: work, input, signal, logger: logger2, progressIntervalMs: options.progressIntervalMs });
     }) : void 0;
     const file = options.image.kind === "file" ? await resolveImageFile(options.image) : void 0;
     const { maxDecompressedSize } = options;
@@ -32690,7 +32687,7 @@ async function publish(options) {
     const total = blobFiles.reduce((n, f) => n + f.size, 0);
     let reused = 0;
     const blobEntries = await logger2.group(`Import ${blobFiles.length} blobs (${formatBytes(total)})`, async () => {
-      const progress = new Progress(logger2, "imported", total, options.progressInterval);
+      const progress = new Progress(logger2, "imported", total, options.progressIntervalMs);
       const entries = [];
       for (const file2 of blobFiles) {
         const hex = file2.path.slice("blobs/sha256/".length);

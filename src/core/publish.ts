@@ -69,7 +69,7 @@ export interface PublishOptions extends OperationOptions {
    */
   now?: Date
   /** Milliseconds between progress lines; default PROGRESS_INTERVAL_MS (1 s). */
-  progressInterval?: number
+  progressIntervalMs?: number
 }
 
 export interface PublishedTag {
@@ -143,11 +143,6 @@ const discard: BlockSink = {
 /** 1 MiB read buffers, the UnixFS chunk size, shared by every blob import. */
 const readBuffers = new BufferPool(1024 * 1024, 64)
 
-/** The reference the user chose the image by, if any. */
-function imageRef (input: ImageInput): string | undefined {
-  return input.ref
-}
-
 /**
  * True when a bare ref (`1.0`, `tool`) chose the image by an OCI ref name, a tag: the archive
  * names the image, and no name of it is a repository the ref could mean (`app` for `app:latest`).
@@ -159,7 +154,7 @@ function refIsTag (ref: string, image: NormalizedImage): boolean {
 
 function resolveName (options: PublishOptions, image: NormalizedImage): string {
   if (options.name != null && options.name !== '') return validateName(options.name, 'name')
-  const ref = imageRef(options.image)
+  const ref = options.image.ref
   if (ref != null && !/^sha256:/.test(ref) && !refIsTag(ref, image)) return validateName(parseReference(ref, 'image').path, 'image')
   const repoTag = image.repoTags.find((t) => !isBareName(t))
   if (repoTag != null) return validateName(parseReference(repoTag, 'image-file').path, 'image-file')
@@ -172,7 +167,7 @@ function resolveName (options: PublishOptions, image: NormalizedImage): string {
  */
 function resolveTags (options: PublishOptions, image: NormalizedImage): string[] {
   if (options.tags.length > 0) return options.tags.map((t) => validateTag(t, 'tags'))
-  const ref = imageRef(options.image)
+  const ref = options.image.ref
   if (ref != null && !/^sha256:/.test(ref)) {
     if (refIsTag(ref, image)) return [ref]
     const tag = parseReference(ref, 'image').tag
@@ -339,7 +334,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     const archivePath = options.image.kind === 'docker'
       ? await logger.group(`Export ${options.image.ref} from Docker`, async () => {
         const img = options.image as { ref: string, run: CommandRunner, command?: string }
-        return await saveDockerImage(img.ref, { run: img.run, command: img.command, tempDir: work, input, signal, logger, progressInterval: options.progressInterval })
+        return await saveDockerImage(img.ref, { run: img.run, command: img.command, tempDir: work, input, signal, logger, progressIntervalMs: options.progressIntervalMs })
       })
       : undefined
     const file = options.image.kind === 'file' ? await resolveImageFile(options.image) : undefined
@@ -376,7 +371,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     const total = blobFiles.reduce((n, f) => n + f.size, 0)
     let reused = 0
     const blobEntries = await logger.group(`Import ${blobFiles.length} blobs (${formatBytes(total)})`, async () => {
-      const progress = new Progress(logger, 'imported', total, options.progressInterval)
+      const progress = new Progress(logger, 'imported', total, options.progressIntervalMs)
       const entries: DirEntry[] = []
       for (const file of blobFiles) {
         const hex = file.path.slice('blobs/sha256/'.length)

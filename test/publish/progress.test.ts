@@ -52,7 +52,7 @@ describe('progress lines', () => {
         }
         return { exitCode: 0, stderr: '' }
       }
-      const tar = await saveDockerImage('team/app:1', { run, tempDir: dir, input: 'image', logger, progressInterval: 50 })
+      const tar = await saveDockerImage('team/app:1', { run, tempDir: dir, input: 'image', logger, progressIntervalMs: 50 })
       expect(tar.startsWith(dir)).toBe(true)
       expect(logger.lines[logger.lines.length - 1]).toMatch(/^exported: 3\.0 MiB, /)
     } finally {

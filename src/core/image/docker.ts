@@ -70,7 +70,7 @@ export interface SaveDockerImageOptions extends AbortOptions {
   /** Where the export's progress goes (the size of the tar so far, polled). */
   logger?: Logger
   /** How often the tar's size is polled and printed; default PROGRESS_INTERVAL_MS. */
-  progressInterval?: number
+  progressIntervalMs?: number
 }
 
 const MISSING_IMAGE = /no such image|image not known|reference does not exist|not found/i
@@ -101,7 +101,7 @@ export async function saveDockerImage (ref: string, options: SaveDockerImageOpti
 async function withSizeProgress<T> (file: string, options: SaveDockerImageOptions, work: () => Promise<T>): Promise<T> {
   const { logger } = options
   if (logger == null) return await work()
-  const interval = options.progressInterval ?? PROGRESS_INTERVAL_MS
+  const interval = options.progressIntervalMs ?? PROGRESS_INTERVAL_MS
   const progress = new Progress(logger, 'exported', undefined, interval)
   let polling = false
   const timer = setInterval(() => {
