@@ -145,29 +145,22 @@ export function * bigIndexLayout (bytes: number): Generator<Buffer> {
  * gzip members repeated (each inflates to 64 MiB): a few hundred KiB on disk.
  */
 export async function writeGzipBomb (file: string, bytes: number): Promise<number> {
-  const member = gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 })
-  const handle = await open(file, 'w')
-  let size = 0
-  try {
-    const head = gzipSync(tarHeader('zeros', bytes))
-    await handle.write(head)
-    size += head.length
-    for (let left = bytes; left > 0; left -= 64 * 1024 * 1024) {
-      await handle.write(member)
-      size += member.length
-    }
-  } finally {
-    await handle.close()
-  }
-  return size
+  return await writeGzip(file, gzipSync(tarHeader('zeros', bytes)), bytes)
 }
 
 /** Gzip of `bytes` zeros (a multiple of 64 MiB): decompresses to no tar header at all. */
 export async function writeGzipZeros (file: string, bytes: number): Promise<number> {
+  return await writeGzip(file, new Uint8Array(0), bytes)
+}
+
+/** Writes `head` (a gzip member, or nothing), then gzip members of 64 MiB of zeros up to `bytes`; returns the file's size. */
+async function writeGzip (file: string, head: Uint8Array, bytes: number): Promise<number> {
   const member = gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 })
   const handle = await open(file, 'w')
   let size = 0
   try {
+    if (head.length > 0) await handle.write(head)
+    size += head.length
     for (let left = bytes; left > 0; left -= 64 * 1024 * 1024) {
       await handle.write(member)
       size += member.length
