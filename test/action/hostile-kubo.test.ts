@@ -68,7 +68,7 @@ describe('a Kubo endpoint that answers with hostile text', () => {
     child.stderr.on('data', (c) => { output += String(c) })
     const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)))
     expect(code).toBe(0)
-    expect(output).toContain(`version: 0.43.1-x\\n::add-mask::${INJECTED}\\x1b[2J`)
+    expect(output).toContain(`version 0.43.1-x\\n::add-mask::${INJECTED}\\x1b[2J`)
     expect(output).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/)
     expect(output.split('\n').some((line) => line.startsWith('::add-mask::'))).toBe(false)
   })
