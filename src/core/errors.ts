@@ -101,6 +101,13 @@ export class ResponseTooLargeError extends IpcrError {
   }
 }
 
+/** An IPNS record was refused (forged, expired, for another name, malformed), or no usable one was found; says where it came from. */
+export class IpnsRecordError extends IpcrError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_IPNS_RECORD', message, options)
+  }
+}
+
 export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted === true) {
     throw signal.reason instanceof Error ? signal.reason : new IpcrError('ERR_ABORTED', 'Operation aborted')

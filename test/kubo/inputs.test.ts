@@ -1,7 +1,8 @@
 import { describe, expect, test } from '@jest/globals'
 import { generateKeyPairSync } from 'node:crypto'
 import { InputError } from '../../src/core/errors.js'
-import { parseLifetime, parsePrivateKey } from '../../src/core/kubo/ipns.js'
+import { parseDuration as parseLifetime } from '../../src/core/ipns/duration.js'
+import { parsePrivateKey } from '../../src/core/ipns/keys.js'
 import { multiaddrToUrl, parseServiceUrl } from '../../src/core/url.js'
 
 // Inputs of the Kubo destination checked before any work (issue 8); the runs

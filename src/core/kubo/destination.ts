@@ -4,7 +4,9 @@ import type { Destination, DestinationContext, DestinationReport, NamePublisher,
 import { silentLogger, type Logger, type OperationOptions } from '../logger.js'
 import { KuboBlockSource } from './block-source.js'
 import { kuboConfig } from './config.js'
-import { ensureKey, findKey, parseLifetime, parsePrivateKey, publishName, type PrivateKeyFile } from './ipns.js'
+import { ensureKey, findKey, publishName } from './ipns.js'
+import { parseDuration } from '../ipns/duration.js'
+import { parsePrivateKey, type PrivateKeyFile } from '../ipns/keys.js'
 import { readMfsRoot, validateMfsPath, writeMfsRoot } from './mfs.js'
 import { importCar, isPinned, pinNameOf, pinRecursive, pinsNamed, unpin } from './pins.js'
 import { checkKubo } from './preflight.js'
@@ -136,7 +138,7 @@ export class KuboIpnsPublisher implements NamePublisher {
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.key)) throw new InputError('ipns-key', `'${config.key}' is not a key name (expected letters, digits, '.', '_' or '-')`)
     if (config.key === 'self') throw new InputError('ipns-key', "'self' is the node's identity; use a dedicated key for the registry")
     if (config.lifetime != null) {
-      parseLifetime(config.lifetime)
+      parseDuration(config.lifetime, 'ipns-lifetime')
       this.lifetime = config.lifetime.trim()
     }
     if (config.privateKey != null) this.privateKey = parsePrivateKey(config.privateKey)
