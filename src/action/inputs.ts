@@ -86,7 +86,7 @@ function destinationSettings (): DestinationSettings {
   const key = optional('ipns-key')
   const privateKey = secret('ipns-private-key')
   if (key != null) {
-    settings.ipns = { key, ...(privateKey != null ? { privateKey } : {}), ...(optional('ipns-lifetime') != null ? { lifetime: optional('ipns-lifetime') } : {}) }
+    settings.ipns = { keystoreKey: key, ...(privateKey != null ? { privateKey } : {}), ...(optional('ipns-lifetime') != null ? { lifetime: optional('ipns-lifetime') } : {}) }
   }
   return settings
 }

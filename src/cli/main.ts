@@ -130,7 +130,7 @@ async function destinationSettings (value: Value, headerFlags: string[]): Promis
     // Read as bytes: 'ipfs key export' writes a binary file; PEM and base64 text work too.
     const privateKey = keyFile != null ? await readFile(keyFile).catch((err) => { throw new InputError('ipns-private-key', `cannot read '${keyFile}': ${err.code ?? err.message}`) }) : undefined
     const lifetime = str(value('ipns-lifetime'))
-    settings.ipns = { key, ...(privateKey != null ? { privateKey: new Uint8Array(privateKey) } : {}), ...(lifetime != null ? { lifetime } : {}) }
+    settings.ipns = { keystoreKey: key, ...(privateKey != null ? { privateKey: new Uint8Array(privateKey) } : {}), ...(lifetime != null ? { lifetime } : {}) }
   }
   return settings
 }

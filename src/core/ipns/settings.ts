@@ -1,0 +1,25 @@
+/** IPNS as the shells read it from inputs or flags; createProviders turns it into name publishers. */
+export interface IpnsSettings {
+  /**
+   * ipns-private-key: records are signed here with it (PEM PKCS#8 text, base64 of a libp2p
+   * protobuf key, or the bytes `ipfs key export` writes). With keystoreKey too, it is imported
+   * into Kubo's keystore under that name instead and Kubo signs (`name publish`), as before.
+   */
+  privateKey?: string | Uint8Array
+  /** ipns-key: a key in Kubo's keystore (needs kubo-rpc-url); Kubo signs with `name publish`. */
+  keystoreKey?: string
+  /** ipns-name: the name whose record holds the current root (default: the key's name). */
+  name?: string
+  /** Go durations: ipns-lifetime (default 48h), ipns-ttl (default 5m), ipns-refresh-within (default 24h). */
+  lifetime?: string
+  ttl?: string
+  refreshWithin?: string
+  /** ipns-routers: Delegated Routing V1 HTTP API endpoints (records are read from and put to each). */
+  routers?: string[]
+  /** Trustless gateways records are also read from (`?format=ipns-record`): the `gateways` input. */
+  gateways?: string[]
+  /** Where the signed record is written (the action's ipns-record-path output). */
+  recordPath?: string
+}
+
+export type RunMode = 'publish' | 'republish'
