@@ -41,12 +41,27 @@ export interface Destination {
   cleanup?(context: DestinationContext): Promise<void>
 }
 
+/** One place a name was written to (a Kubo node, a router, a DNS zone). */
+export interface NameTarget {
+  label: string
+  ok: boolean
+  /** What happened there: no secrets. */
+  detail: string
+}
+
 export interface NameReport {
   kind: string
   label: string
   /** e.g. the IPNS name k51… */
   name: string
   value: string
+  /** IPNS: the record's sequence number (a decimal string) and end of validity (ISO 8601). */
+  sequence?: string
+  expires?: string
+  /** Where the signed record was written, when it was. */
+  recordPath?: string
+  /** Every place the name was written to, each a row in the job summary. */
+  targets?: NameTarget[]
 }
 
 /** Publishes a name (IPNS, DNSLink) for the new root; runs only after every destination stored it. */
