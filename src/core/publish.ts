@@ -9,7 +9,7 @@ import { MemoryBlockStore } from './blocks/memory.js'
 import { CarFileWriter } from './car/writer.js'
 import { checkDigest } from './digest.js'
 import { BlobHasher } from './hash-worker.js'
-import { InputError, TreeError, option, text } from './errors.js'
+import { InputError, option, text } from './errors.js'
 import { plainLine, quote } from './escape.js'
 import { registerTemporary, removeTemporary } from './interrupt.js'
 import { openImageArchive, type ImageArchive } from './image/archive.js'
@@ -19,15 +19,15 @@ import { platformString, type NormalizedImage } from './image/model.js'
 import { tagFolderFiles, type FolderFile } from './image/tag-folder.js'
 import { silentLogger, type Logger, type OperationOptions } from './logger.js'
 import { Progress, formatBytes } from './progress.js'
-import { CATALOG_FILE, CATALOG_LIMITS, emptyCatalog, encodeCatalog, parseCatalog, updateCatalog, type Catalog, type CatalogTag } from './registry/catalog.js'
+import { CATALOG_FILE, emptyCatalog, type Catalog, type CatalogTag } from './registry/catalog.js'
 import { registryPaths } from './registry/layout.js'
+import { inPreviousRoot, patchRoot, readPreviousCatalog, type PatchFolder, type RegistryPatch } from './registry/patch.js'
 import { isTag, parseReference, validateName, validateTag } from './registry/reference.js'
 import { isBareName, refMatches } from './image/select.js'
 import { buildDirectory, readDirectory, type DirEntry } from './unixfs/directory.js'
 import { importBytes, importFile, type DagNode } from './unixfs/file.js'
-import { editTree, type TreeEdit } from './unixfs/edit.js'
 import { DagBudget, PREVIOUS_ROOT_LIMITS, type ReadOptions } from './unixfs/limits.js'
-import { readFileBytes, resolvePath, walkDag } from './unixfs/tree.js'
+import { resolvePath, walkDag } from './unixfs/tree.js'
 
 export type ImageInput =
   | { kind: 'docker', ref: string, run: CommandRunner, /** docker (default) or podman */ command?: string }
@@ -257,16 +257,6 @@ async function previousBlobs (root: CID, name: string, catalog: Catalog, source:
   return known
 }
 
-/** Runs `work`, naming the previous root and the path in any TreeError it throws. */
-async function inPreviousRoot<T> (root: CID, path: string[], work: () => Promise<T>): Promise<T> {
-  try {
-    return await work()
-  } catch (err) {
-    if (err instanceof TreeError) throw new TreeError(`previous root ${root}, /${path.join('/')}: ${err.message}`, { cause: err })
-    throw err
-  }
-}
-
 async function * once (bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes
 }
@@ -318,6 +308,14 @@ function fileContent (file: FolderFile, signal?: AbortSignal): AsyncGenerator<Ui
 export async function publish (options: PublishOptions & { carPath: string }): Promise<PublishResult & KeptCar>
 export async function publish (options: PublishOptions): Promise<PublishResult>
 export async function publish (options: PublishOptions): Promise<PublishResult> {
+  return (await publishWithPatch(options)).result
+}
+
+/**
+ * publish(), and the change it made to the tree as a value (for runPipeline): applyPatch puts the
+ * same tags onto another root, hasTags checks a root holds them.
+ */
+export async function publishWithPatch (options: PublishOptions): Promise<{ result: PublishResult, patch: RegistryPatch }> {
   const logger: Logger = options.logger ?? silentLogger
   const { signal } = options
   const scope = options.carScope ?? 'new'
@@ -394,7 +392,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
 
     const sha256Dir = await buildDirectory(blobEntries, sink, { signal })
     const blobsDir = await buildDirectory([{ name: 'sha256', ...sha256Dir }], sink, { signal })
-    const edits: TreeEdit[] = []
+    const folders: PatchFolder[] = []
     const published: PublishedTag[] = []
     const now = publishTime(options, image)
     const catalogTags: CatalogTag[] = []
@@ -406,7 +404,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
         entries.push({ name: file.path, cid: node.cid, size: node.size })
       }
       const folder = await buildDirectory(entries, sink, { signal })
-      edits.push({ path: registryPaths.tag(name, tag), node: folder })
+      folders.push({ tag, path: registryPaths.tag(name, tag), node: { cid: folder.cid, size: folder.size } })
       published.push({ tag, cid: folder.cid.toString() })
       catalogTags.push({
         tag,
@@ -418,19 +416,15 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
         ...(options.revision != null && options.revision !== '' ? { revision: options.revision } : {})
       })
     }
-    if (description != null) {
-      const readme = await importBytes(new TextEncoder().encode(`${description}\n`), sink, { signal })
-      edits.push({ path: registryPaths.readme(name), node: readme })
+    const readme = description != null ? await importBytes(new TextEncoder().encode(`${description}\n`), sink, { signal }) : undefined
+    const patch: RegistryPatch = {
+      name,
+      folders,
+      ...(readme != null ? { readme: { cid: readme.cid, size: readme.size } } : {}),
+      catalog: { tags: catalogTags, ...(description != null ? { description } : {}), time: now }
     }
-    // The catalog's last change never goes back in time, whatever the image's creation time.
-    const updated = Date.parse(previousCatalog.updated) > Date.parse(now) ? previousCatalog.updated : now
-    const catalog = updateCatalog(previousCatalog, { name, description, tags: catalogTags, updated })
-    const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal })
-    edits.push({ path: registryPaths.catalog(), node: catalogNode })
-
-    const root = previousRoot != null
-      ? await inPreviousRoot(previousRoot, [], async () => await editTree(previousRoot, edits, source, sink, { signal, budget }))
-      : await editTree(null, edits, source, sink, { signal })
+    // catalog.json's last change never goes back in time, whatever the image's creation time.
+    const root = await patchRoot(patch, previousRoot, previousCatalog, source, sink, { signal, budget })
     if (scope === 'full' && allSources != null && car != null) {
       await logger.group('Copy the unchanged part of the registry into the CAR', async () => {
         const full = new FirstSource([sink.dagPb, allSources])
@@ -442,7 +436,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
     const written = car != null ? await car.close(root.cid) : undefined
     car = undefined
     if (written != null) logger.info(`CAR written to ${written.path} (${scope} scope: ${written.blocks} blocks, ${formatBytes(written.bytes)})`)
-    return {
+    const result: PublishResult = {
       rootCid: root.cid.toString(),
       ...(previousRoot != null ? { previousRoot: previousRoot.toString() } : {}),
       name,
@@ -457,6 +451,7 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
       car: written != null ? { path: written.path, scope, blocks: written.blocks, bytes: written.bytes } : { scope, blocks: sink.blocks, bytes: sink.bytes },
       reusedBlobs: reused
     }
+    return { result, patch }
   } finally {
     // Each step runs even when the one before it fails.
     try {
@@ -469,15 +464,6 @@ export async function publish (options: PublishOptions): Promise<PublishResult> 
       }
     }
   }
-}
-
-async function readPreviousCatalog (root: CID, source: BlockSource, options: ReadOptions): Promise<Catalog> {
-  const path = registryPaths.catalog()
-  const bytes = await inPreviousRoot(root, path, async () => {
-    const node = await resolvePath(root, path, source, options)
-    return node == null ? undefined : await readFileBytes(node.cid, source, { ...options, maxBytes: CATALOG_LIMITS.bytes })
-  })
-  return bytes == null ? emptyCatalog() : parseCatalog(bytes, `previous root ${root.toString()}`)
 }
 
 export function parseCid (value: string, input: string): CID {
