@@ -100,3 +100,11 @@ export async function swarmAddress (node: KuboNode): Promise<string> {
   if (address == null) throw new Error(`no /ip4/127.0.0.1/tcp address in ipfs id: ${JSON.stringify(id.Addresses)}`)
   return address
 }
+
+/** `swarm connect` from `from` to `to`; returns once `from` lists `to` among its peers. */
+export async function connectNodes (from: KuboNode, to: KuboNode): Promise<void> {
+  const address = await swarmAddress(to)
+  await from.ipfs('swarm', 'connect', address)
+  const peer = address.split('/p2p/')[1] as string
+  if (!(await from.ipfs('swarm', 'peers')).includes(peer)) throw new Error(`swarm connect to ${address} returned, but ${peer} is not among the peers`)
+}
