@@ -20,14 +20,14 @@ var __commonJS = (cb, mod2) => function __require2() {
   }
 };
 var __export = (target, all) => {
-  for (var name4 in all)
-    __defProp(target, name4, { get: all[name4], enumerable: true });
+  for (var name5 in all)
+    __defProp(target, name5, { get: all[name5], enumerable: true });
 };
-var __copyProps = (to, from3, except, desc) => {
-  if (from3 && typeof from3 === "object" || typeof from3 === "function") {
-    for (let key of __getOwnPropNames(from3))
+var __copyProps = (to, from5, except, desc) => {
+  if (from5 && typeof from5 === "object" || typeof from5 === "function") {
+    for (let key of __getOwnPropNames(from5))
       if (!__hasOwnProp.call(to, key) && key !== except)
-        __defProp(to, key, { get: () => from3[key], enumerable: !(desc = __getOwnPropDesc(from3, key)) || desc.enumerable });
+        __defProp(to, key, { get: () => from5[key], enumerable: !(desc = __getOwnPropDesc(from5, key)) || desc.enumerable });
   }
   return to;
 };
@@ -260,29 +260,29 @@ var require_sparse_array = __commonJS({
 // node_modules/varint/encode.js
 var require_encode = __commonJS({
   "node_modules/varint/encode.js"(exports, module) {
-    module.exports = encode8;
-    var MSB3 = 128;
-    var REST3 = 127;
-    var MSBALL2 = ~REST3;
-    var INT2 = Math.pow(2, 31);
-    function encode8(num, out, offset) {
+    module.exports = encode13;
+    var MSB5 = 128;
+    var REST5 = 127;
+    var MSBALL3 = ~REST5;
+    var INT3 = Math.pow(2, 31);
+    function encode13(num, out, offset) {
       if (Number.MAX_SAFE_INTEGER && num > Number.MAX_SAFE_INTEGER) {
-        encode8.bytes = 0;
+        encode13.bytes = 0;
         throw new RangeError("Could not encode varint");
       }
       out = out || [];
       offset = offset || 0;
       var oldOffset = offset;
-      while (num >= INT2) {
-        out[offset++] = num & 255 | MSB3;
+      while (num >= INT3) {
+        out[offset++] = num & 255 | MSB5;
         num /= 128;
       }
-      while (num & MSBALL2) {
-        out[offset++] = num & 255 | MSB3;
+      while (num & MSBALL3) {
+        out[offset++] = num & 255 | MSB5;
         num >>>= 7;
       }
       out[offset] = num | 0;
-      encode8.bytes = offset - oldOffset + 1;
+      encode13.bytes = offset - oldOffset + 1;
       return out;
     }
   }
@@ -291,21 +291,21 @@ var require_encode = __commonJS({
 // node_modules/varint/decode.js
 var require_decode = __commonJS({
   "node_modules/varint/decode.js"(exports, module) {
-    module.exports = read3;
-    var MSB3 = 128;
-    var REST3 = 127;
-    function read3(buf, offset) {
+    module.exports = read5;
+    var MSB5 = 128;
+    var REST5 = 127;
+    function read5(buf, offset) {
       var res = 0, offset = offset || 0, shift = 0, counter = offset, b, l = buf.length;
       do {
         if (counter >= l || shift > 49) {
-          read3.bytes = 0;
+          read5.bytes = 0;
           throw new RangeError("Could not decode varint");
         }
         b = buf[counter++];
-        res += shift < 28 ? (b & REST3) << shift : (b & REST3) * Math.pow(2, shift);
+        res += shift < 28 ? (b & REST5) << shift : (b & REST5) * Math.pow(2, shift);
         shift += 7;
-      } while (b >= MSB3);
-      read3.bytes = counter - offset;
+      } while (b >= MSB5);
+      read5.bytes = counter - offset;
       return res;
     }
   }
@@ -314,17 +314,17 @@ var require_decode = __commonJS({
 // node_modules/varint/length.js
 var require_length = __commonJS({
   "node_modules/varint/length.js"(exports, module) {
-    var N13 = Math.pow(2, 7);
-    var N23 = Math.pow(2, 14);
-    var N33 = Math.pow(2, 21);
-    var N43 = Math.pow(2, 28);
-    var N53 = Math.pow(2, 35);
-    var N63 = Math.pow(2, 42);
-    var N73 = Math.pow(2, 49);
-    var N82 = Math.pow(2, 56);
-    var N92 = Math.pow(2, 63);
+    var N15 = Math.pow(2, 7);
+    var N25 = Math.pow(2, 14);
+    var N35 = Math.pow(2, 21);
+    var N45 = Math.pow(2, 28);
+    var N55 = Math.pow(2, 35);
+    var N65 = Math.pow(2, 42);
+    var N75 = Math.pow(2, 49);
+    var N83 = Math.pow(2, 56);
+    var N93 = Math.pow(2, 63);
     module.exports = function(value) {
-      return value < N13 ? 1 : value < N23 ? 2 : value < N33 ? 3 : value < N43 ? 4 : value < N53 ? 5 : value < N63 ? 6 : value < N73 ? 7 : value < N82 ? 8 : value < N92 ? 9 : 10;
+      return value < N15 ? 1 : value < N25 ? 2 : value < N35 ? 3 : value < N45 ? 4 : value < N55 ? 5 : value < N65 ? 6 : value < N75 ? 7 : value < N83 ? 8 : value < N93 ? 9 : 10;
     };
   }
 });
@@ -437,134 +437,134 @@ var require_fast_fifo = __commonJS({
 // node_modules/b4a/index.js
 var require_b4a = __commonJS({
   "node_modules/b4a/index.js"(exports, module) {
-    function isBuffer2(value) {
+    function isBuffer3(value) {
       return Buffer.isBuffer(value) || value instanceof Uint8Array;
     }
     function isEncoding(encoding) {
       return Buffer.isEncoding(encoding);
     }
-    function alloc4(size, fill2, encoding) {
+    function alloc6(size, fill2, encoding) {
       return Buffer.alloc(size, fill2, encoding);
     }
-    function allocUnsafe2(size) {
+    function allocUnsafe3(size) {
       return Buffer.allocUnsafe(size);
     }
     function allocUnsafeSlow(size) {
       return Buffer.allocUnsafeSlow(size);
     }
-    function byteLength(string3, encoding) {
-      return Buffer.byteLength(string3, encoding);
+    function byteLength(string4, encoding) {
+      return Buffer.byteLength(string4, encoding);
     }
-    function compare2(a, b) {
+    function compare3(a, b) {
       return Buffer.compare(a, b);
     }
-    function concat4(buffers, totalLength) {
+    function concat6(buffers, totalLength) {
       return Buffer.concat(buffers, totalLength);
     }
     function copy(source, target, targetStart, start, end) {
       return toBuffer(source).copy(target, targetStart, start, end);
     }
-    function equals4(a, b) {
+    function equals7(a, b) {
       return toBuffer(a).equals(b);
     }
-    function fill(buffer2, value, offset, end, encoding) {
-      return toBuffer(buffer2).fill(value, offset, end, encoding);
+    function fill(buffer3, value, offset, end, encoding) {
+      return toBuffer(buffer3).fill(value, offset, end, encoding);
     }
-    function from3(value, encodingOrOffset, length3) {
-      return Buffer.from(value, encodingOrOffset, length3);
+    function from5(value, encodingOrOffset, length5) {
+      return Buffer.from(value, encodingOrOffset, length5);
     }
-    function includes(buffer2, value, byteOffset, encoding) {
-      return toBuffer(buffer2).includes(value, byteOffset, encoding);
+    function includes(buffer3, value, byteOffset, encoding) {
+      return toBuffer(buffer3).includes(value, byteOffset, encoding);
     }
-    function indexOf(buffer2, value, byfeOffset, encoding) {
-      return toBuffer(buffer2).indexOf(value, byfeOffset, encoding);
+    function indexOf(buffer3, value, byfeOffset, encoding) {
+      return toBuffer(buffer3).indexOf(value, byfeOffset, encoding);
     }
-    function lastIndexOf(buffer2, value, byteOffset, encoding) {
-      return toBuffer(buffer2).lastIndexOf(value, byteOffset, encoding);
+    function lastIndexOf(buffer3, value, byteOffset, encoding) {
+      return toBuffer(buffer3).lastIndexOf(value, byteOffset, encoding);
     }
-    function swap16(buffer2) {
-      return toBuffer(buffer2).swap16();
+    function swap16(buffer3) {
+      return toBuffer(buffer3).swap16();
     }
-    function swap32(buffer2) {
-      return toBuffer(buffer2).swap32();
+    function swap32(buffer3) {
+      return toBuffer(buffer3).swap32();
     }
-    function swap64(buffer2) {
-      return toBuffer(buffer2).swap64();
+    function swap64(buffer3) {
+      return toBuffer(buffer3).swap64();
     }
-    function toBuffer(buffer2) {
-      if (Buffer.isBuffer(buffer2)) return buffer2;
-      return Buffer.from(buffer2.buffer, buffer2.byteOffset, buffer2.byteLength);
+    function toBuffer(buffer3) {
+      if (Buffer.isBuffer(buffer3)) return buffer3;
+      return Buffer.from(buffer3.buffer, buffer3.byteOffset, buffer3.byteLength);
     }
-    function toString3(buffer2, encoding, start, end) {
-      return toBuffer(buffer2).toString(encoding, start, end);
+    function toString5(buffer3, encoding, start, end) {
+      return toBuffer(buffer3).toString(encoding, start, end);
     }
-    function toHex(buffer2, start, end) {
-      return toBuffer(buffer2).toString("hex", start, end);
+    function toHex(buffer3, start, end) {
+      return toBuffer(buffer3).toString("hex", start, end);
     }
-    function write2(buffer2, string3, offset, length3, encoding) {
-      return toBuffer(buffer2).write(string3, offset, length3, encoding);
+    function write3(buffer3, string4, offset, length5, encoding) {
+      return toBuffer(buffer3).write(string4, offset, length5, encoding);
     }
-    function readDoubleBE(buffer2, offset) {
-      return toBuffer(buffer2).readDoubleBE(offset);
+    function readDoubleBE(buffer3, offset) {
+      return toBuffer(buffer3).readDoubleBE(offset);
     }
-    function readDoubleLE2(buffer2, offset) {
-      return toBuffer(buffer2).readDoubleLE(offset);
+    function readDoubleLE3(buffer3, offset) {
+      return toBuffer(buffer3).readDoubleLE(offset);
     }
-    function readFloatBE(buffer2, offset) {
-      return toBuffer(buffer2).readFloatBE(offset);
+    function readFloatBE(buffer3, offset) {
+      return toBuffer(buffer3).readFloatBE(offset);
     }
-    function readFloatLE2(buffer2, offset) {
-      return toBuffer(buffer2).readFloatLE(offset);
+    function readFloatLE3(buffer3, offset) {
+      return toBuffer(buffer3).readFloatLE(offset);
     }
-    function readInt32BE(buffer2, offset) {
-      return toBuffer(buffer2).readInt32BE(offset);
+    function readInt32BE(buffer3, offset) {
+      return toBuffer(buffer3).readInt32BE(offset);
     }
-    function readInt32LE(buffer2, offset) {
-      return toBuffer(buffer2).readInt32LE(offset);
+    function readInt32LE(buffer3, offset) {
+      return toBuffer(buffer3).readInt32LE(offset);
     }
-    function readUInt32BE(buffer2, offset) {
-      return toBuffer(buffer2).readUInt32BE(offset);
+    function readUInt32BE(buffer3, offset) {
+      return toBuffer(buffer3).readUInt32BE(offset);
     }
-    function readUInt32LE(buffer2, offset) {
-      return toBuffer(buffer2).readUInt32LE(offset);
+    function readUInt32LE(buffer3, offset) {
+      return toBuffer(buffer3).readUInt32LE(offset);
     }
-    function writeDoubleBE(buffer2, value, offset) {
-      return toBuffer(buffer2).writeDoubleBE(value, offset);
+    function writeDoubleBE(buffer3, value, offset) {
+      return toBuffer(buffer3).writeDoubleBE(value, offset);
     }
-    function writeDoubleLE2(buffer2, value, offset) {
-      return toBuffer(buffer2).writeDoubleLE(value, offset);
+    function writeDoubleLE3(buffer3, value, offset) {
+      return toBuffer(buffer3).writeDoubleLE(value, offset);
     }
-    function writeFloatBE(buffer2, value, offset) {
-      return toBuffer(buffer2).writeFloatBE(value, offset);
+    function writeFloatBE(buffer3, value, offset) {
+      return toBuffer(buffer3).writeFloatBE(value, offset);
     }
-    function writeFloatLE2(buffer2, value, offset) {
-      return toBuffer(buffer2).writeFloatLE(value, offset);
+    function writeFloatLE3(buffer3, value, offset) {
+      return toBuffer(buffer3).writeFloatLE(value, offset);
     }
-    function writeInt32BE(buffer2, value, offset) {
-      return toBuffer(buffer2).writeInt32BE(value, offset);
+    function writeInt32BE(buffer3, value, offset) {
+      return toBuffer(buffer3).writeInt32BE(value, offset);
     }
-    function writeInt32LE(buffer2, value, offset) {
-      return toBuffer(buffer2).writeInt32LE(value, offset);
+    function writeInt32LE(buffer3, value, offset) {
+      return toBuffer(buffer3).writeInt32LE(value, offset);
     }
-    function writeUInt32BE(buffer2, value, offset) {
-      return toBuffer(buffer2).writeUInt32BE(value, offset);
+    function writeUInt32BE(buffer3, value, offset) {
+      return toBuffer(buffer3).writeUInt32BE(value, offset);
     }
-    function writeUInt32LE(buffer2, value, offset) {
-      return toBuffer(buffer2).writeUInt32LE(value, offset);
+    function writeUInt32LE(buffer3, value, offset) {
+      return toBuffer(buffer3).writeUInt32LE(value, offset);
     }
     module.exports = {
-      isBuffer: isBuffer2,
+      isBuffer: isBuffer3,
       isEncoding,
-      alloc: alloc4,
-      allocUnsafe: allocUnsafe2,
+      alloc: alloc6,
+      allocUnsafe: allocUnsafe3,
       allocUnsafeSlow,
       byteLength,
-      compare: compare2,
-      concat: concat4,
+      compare: compare3,
+      concat: concat6,
       copy,
-      equals: equals4,
+      equals: equals7,
       fill,
-      from: from3,
+      from: from5,
       includes,
       indexOf,
       lastIndexOf,
@@ -572,21 +572,21 @@ var require_b4a = __commonJS({
       swap32,
       swap64,
       toBuffer,
-      toString: toString3,
+      toString: toString5,
       toHex,
-      write: write2,
+      write: write3,
       readDoubleBE,
-      readDoubleLE: readDoubleLE2,
+      readDoubleLE: readDoubleLE3,
       readFloatBE,
-      readFloatLE: readFloatLE2,
+      readFloatLE: readFloatLE3,
       readInt32BE,
       readInt32LE,
       readUInt32BE,
       readUInt32LE,
       writeDoubleBE,
-      writeDoubleLE: writeDoubleLE2,
+      writeDoubleLE: writeDoubleLE3,
       writeFloatBE,
-      writeFloatLE: writeFloatLE2,
+      writeFloatLE: writeFloatLE3,
       writeInt32BE,
       writeInt32LE,
       writeUInt32BE,
@@ -829,9 +829,9 @@ var require_text_decoder = __commonJS({
 var require_errors = __commonJS({
   "node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
-      constructor(msg, code5, fn = StreamError) {
+      constructor(msg, code6, fn = StreamError) {
         super(msg);
-        this.code = code5;
+        this.code = code6;
         if (Error.captureStackTrace) {
           Error.captureStackTrace(this, fn);
         }
@@ -934,10 +934,10 @@ var require_streamx = __commonJS({
     var WRITE_NOT_CORKED = MAX ^ WRITE_CORKED;
     var ACTIVE = READ_ACTIVE | WRITE_ACTIVE;
     var NOT_ACTIVE = MAX ^ ACTIVE;
-    var DONE2 = READ_DONE | WRITE_DONE;
+    var DONE3 = READ_DONE | WRITE_DONE;
     var DESTROY_STATUS = DESTROYING | DESTROYED | PREDESTROYING;
     var OPEN_STATUS = DESTROY_STATUS | OPENING;
-    var AUTO_DESTROY = DESTROY_STATUS | DONE2;
+    var AUTO_DESTROY = DESTROY_STATUS | DONE3;
     var NON_PRIMARY = WRITE_NON_PRIMARY & READ_NON_PRIMARY;
     var ACTIVE_OR_TICKING = WRITE_NEXT_TICK | READ_NEXT_TICK;
     var TICKING = ACTIVE_OR_TICKING & NOT_ACTIVE;
@@ -1009,14 +1009,14 @@ var require_streamx = __commonJS({
         this.stream._duplexState = (this.stream._duplexState | WRITE_FINISHING) & WRITE_NON_PRIMARY;
       }
       autoBatch(data, cb) {
-        const buffer2 = [];
+        const buffer3 = [];
         const stream = this.stream;
-        buffer2.push(data);
+        buffer3.push(data);
         while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED_AND_ACTIVE) {
-          buffer2.push(stream._writableState.shift());
+          buffer3.push(stream._writableState.shift());
         }
         if ((stream._duplexState & OPEN_STATUS) !== 0) return cb(null);
-        stream._writev(buffer2, cb);
+        stream._writev(buffer3, cb);
       }
       update() {
         const stream = this.stream;
@@ -1095,10 +1095,10 @@ var require_streamx = __commonJS({
         this.stream._duplexState |= READ_PIPE_DRAINED;
         this.pipeTo = pipeTo;
         this.pipeline = new Pipeline(this.stream, pipeTo, cb);
-        if (cb) this.stream.on("error", noop2);
+        if (cb) this.stream.on("error", noop3);
         if (isStreamx(pipeTo)) {
           pipeTo._writableState.pipeline = this.pipeline;
-          if (cb) pipeTo.on("error", noop2);
+          if (cb) pipeTo.on("error", noop3);
           pipeTo.on("finish", this.pipeline.finished.bind(this.pipeline));
         } else {
           const onerror = this.pipeline.done.bind(this.pipeline, pipeTo);
@@ -1203,7 +1203,7 @@ var require_streamx = __commonJS({
         if ((stream._duplexState & READ_ENDING_STATUS) === READ_ENDING) {
           stream._duplexState = (stream._duplexState | READ_DONE) & READ_NOT_ENDING;
           stream.emit("end");
-          if ((stream._duplexState & AUTO_DESTROY) === DONE2) {
+          if ((stream._duplexState & AUTO_DESTROY) === DONE3) {
             stream._duplexState |= DESTROYING;
           }
           if (this.pipeTo !== null) {
@@ -1253,8 +1253,8 @@ var require_streamx = __commonJS({
       }
     };
     var Pipeline = class {
-      constructor(src2, dst, cb) {
-        this.from = src2;
+      constructor(src3, dst, cb) {
+        this.from = src3;
         this.to = dst;
         this.afterPipe = cb;
         this.error = null;
@@ -1298,7 +1298,7 @@ var require_streamx = __commonJS({
         stream._duplexState |= WRITE_DONE;
         stream.emit("finish");
       }
-      if ((stream._duplexState & AUTO_DESTROY) === DONE2) {
+      if ((stream._duplexState & AUTO_DESTROY) === DONE3) {
         stream._duplexState |= DESTROYING;
       }
       stream._duplexState &= WRITE_NOT_FINISHING;
@@ -1393,19 +1393,19 @@ var require_streamx = __commonJS({
       if (data !== void 0 && data !== null) this.push(data);
       this._writableState.afterWrite(err);
     }
-    function newListener(name4) {
+    function newListener(name5) {
       if (this._readableState !== null) {
-        if (name4 === "data") {
+        if (name5 === "data") {
           this._duplexState |= READ_EMIT_DATA | READ_RESUMED_READ_AHEAD;
           this._readableState.updateNextTick();
         }
-        if (name4 === "readable") {
+        if (name5 === "readable") {
           this._duplexState |= READ_EMIT_READABLE;
           this._readableState.updateNextTick();
         }
       }
       if (this._writableState !== null) {
-        if (name4 === "drain") {
+        if (name5 === "drain") {
           this._duplexState |= WRITE_EMIT_DRAIN;
           this._writableState.updateNextTick();
         }
@@ -1483,10 +1483,10 @@ var require_streamx = __commonJS({
       }
       static deferred(fn, opts) {
         const out = new PassThrough2(opts);
-        fn().then((src2) => {
-          if (src2 === null) return out.end();
+        fn().then((src3) => {
+          if (src3 === null) return out.end();
           if (out.destroying) return;
-          pipeline5(src2, out, noop2);
+          pipeline5(src3, out, noop3);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -1783,18 +1783,18 @@ var require_streamx = __commonJS({
       const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
       if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
-      let src2 = all[0];
+      let src3 = all[0];
       let dest = null;
       let error = null;
       for (let i = 1; i < all.length; i++) {
         dest = all[i];
-        if (isStreamx(src2)) {
-          src2.pipe(dest, onerror);
+        if (isStreamx(src3)) {
+          src3.pipe(dest, onerror);
         } else {
-          errorHandle(src2, true, i > 1, onerror);
-          src2.pipe(dest);
+          errorHandle(src3, true, i > 1, onerror);
+          src3.pipe(dest);
         }
-        src2 = dest;
+        src3 = dest;
       }
       if (done) {
         let fin = false;
@@ -1811,14 +1811,14 @@ var require_streamx = __commonJS({
         }
       }
       return dest;
-      function errorHandle(s, rd, wr, onerror2) {
-        s.on("error", onerror2);
-        s.on("close", onclose);
+      function errorHandle(s2, rd, wr, onerror2) {
+        s2.on("error", onerror2);
+        s2.on("close", onclose);
         function onclose() {
-          if (rd && s._readableState && !s._readableState.ended) {
+          if (rd && s2._readableState && !s2._readableState.ended) {
             return onerror2(StreamError.PREMATURE_CLOSE());
           }
-          if (wr && s._writableState && !s._writableState.ended) {
+          if (wr && s2._writableState && !s2._writableState.ended) {
             return onerror2(StreamError.PREMATURE_CLOSE());
           }
         }
@@ -1826,13 +1826,13 @@ var require_streamx = __commonJS({
       function onerror(err) {
         if (!err || error) return;
         error = err;
-        for (const s of all) {
-          s.destroy(err);
+        for (const s2 of all) {
+          s2.destroy(err);
         }
       }
     }
-    function echo(s) {
-      return s;
+    function echo(s2) {
+      return s2;
     }
     function isStream(stream) {
       return !!stream._readableState || !!stream._writableState;
@@ -1868,13 +1868,13 @@ var require_streamx = __commonJS({
     function defaultByteLength(data) {
       return isTypedArray(data) ? data.byteLength : 1024;
     }
-    function noop2() {
+    function noop3() {
     }
     function abort() {
       this.destroy(StreamError.ABORTED());
     }
-    function isWritev(s) {
-      return s._writev !== Writable2.prototype._writev && s._writev !== Duplex.prototype._writev;
+    function isWritev(s2) {
+      return s2._writev !== Writable2.prototype._writev && s2._writev !== Duplex.prototype._writev;
     }
     module.exports = {
       pipeline: pipeline5,
@@ -1942,21 +1942,21 @@ var require_headers = __commonJS({
       }
       return result;
     };
-    exports.encode = function encode8(opts) {
+    exports.encode = function encode13(opts) {
       const buf = b4a.alloc(512);
-      let name4 = opts.name;
+      let name5 = opts.name;
       let prefix = "";
-      if (opts.typeflag === 5 && name4[name4.length - 1] !== "/") name4 += "/";
-      if (b4a.byteLength(name4) !== name4.length) return null;
-      while (b4a.byteLength(name4) > 100) {
-        const i = name4.indexOf("/");
+      if (opts.typeflag === 5 && name5[name5.length - 1] !== "/") name5 += "/";
+      if (b4a.byteLength(name5) !== name5.length) return null;
+      while (b4a.byteLength(name5) > 100) {
+        const i = name5.indexOf("/");
         if (i === -1) return null;
-        prefix += prefix ? "/" + name4.slice(0, i) : name4.slice(0, i);
-        name4 = name4.slice(i + 1);
+        prefix += prefix ? "/" + name5.slice(0, i) : name5.slice(0, i);
+        name5 = name5.slice(i + 1);
       }
-      if (b4a.byteLength(name4) > 100 || b4a.byteLength(prefix) > 155) return null;
+      if (b4a.byteLength(name5) > 100 || b4a.byteLength(prefix) > 155) return null;
       if (opts.linkname && b4a.byteLength(opts.linkname) > 100) return null;
-      b4a.write(buf, name4);
+      b4a.write(buf, name5);
       b4a.write(buf, encodeOct(opts.mode & MASK, 6), 100);
       b4a.write(buf, encodeOct(opts.uid, 6), 108);
       b4a.write(buf, encodeOct(opts.gid, 6), 116);
@@ -1974,9 +1974,9 @@ var require_headers = __commonJS({
       b4a.write(buf, encodeOct(cksum(buf), 6), 148);
       return buf;
     };
-    exports.decode = function decode10(buf, filenameEncoding, allowUnknownFormat) {
+    exports.decode = function decode16(buf, filenameEncoding, allowUnknownFormat) {
       let typeflag = buf[156] === 0 ? 0 : buf[156] - ZERO_OFFSET;
-      let name4 = decodeStr(buf, 0, 100, filenameEncoding);
+      let name5 = decodeStr(buf, 0, 100, filenameEncoding);
       const mode = decodeOct(buf, 100, 8);
       const uid = decodeOct(buf, 108, 8);
       const gid = decodeOct(buf, 116, 8);
@@ -1992,16 +1992,16 @@ var require_headers = __commonJS({
       if (c === 8 * 32) return null;
       if (c !== decodeOct(buf, 148, 8)) throw new Error("Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?");
       if (isUSTAR(buf)) {
-        if (buf[345]) name4 = decodeStr(buf, 345, 155, filenameEncoding) + "/" + name4;
+        if (buf[345]) name5 = decodeStr(buf, 345, 155, filenameEncoding) + "/" + name5;
       } else if (isGNU(buf)) {
       } else {
         if (!allowUnknownFormat) {
           throw new Error("Invalid tar header: unknown format.");
         }
       }
-      if (typeflag === 0 && name4 && name4[name4.length - 1] === "/") typeflag = 5;
+      if (typeflag === 0 && name5 && name5[name5.length - 1] === "/") typeflag = 5;
       return {
-        name: name4,
+        name: name5,
         mode,
         uid,
         gid,
@@ -2135,8 +2135,8 @@ var require_headers = __commonJS({
       }
       return positive ? sum : -1 * sum;
     }
-    function decodeOct(val, offset, length3) {
-      val = val.subarray(offset, offset + length3);
+    function decodeOct(val, offset, length5) {
+      val = val.subarray(offset, offset + length5);
       offset = 0;
       if (val[offset] & 128) {
         return parse256(val);
@@ -2148,8 +2148,8 @@ var require_headers = __commonJS({
         return parseInt(b4a.toString(val.subarray(offset, end)), 8);
       }
     }
-    function decodeStr(val, offset, length3, encoding) {
-      return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length3)), encoding);
+    function decodeStr(val, offset, length5, encoding) {
+      return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length5)), encoding);
     }
     function addLength(str2) {
       const len = b4a.byteLength(str2);
@@ -2176,9 +2176,9 @@ var require_extract = __commonJS({
         this.queue = new FIFO();
         this._offset = 0;
       }
-      push(buffer2) {
-        this.buffered += buffer2.byteLength;
-        this.queue.push(buffer2);
+      push(buffer3) {
+        this.buffered += buffer3.byteLength;
+        this.queue.push(buffer3);
       }
       shiftFirst(size) {
         return this.buffered === 0 ? null : this._next(size);
@@ -2252,7 +2252,7 @@ var require_extract = __commonJS({
         this._stream = null;
         this._missing = 0;
         this._longHeader = false;
-        this._callback = noop2;
+        this._callback = noop3;
         this._locked = false;
         this._finished = false;
         this._pax = null;
@@ -2394,7 +2394,7 @@ var require_extract = __commonJS({
       }
       _continueWrite(err) {
         const cb = this._callback;
-        this._callback = noop2;
+        this._callback = noop3;
         cb(err);
       }
       _write(data, cb) {
@@ -2464,7 +2464,7 @@ var require_extract = __commonJS({
         }
         function onentry(header, stream, callback) {
           entryCallback = callback;
-          stream.on("error", noop2);
+          stream.on("error", noop3);
           if (promiseResolve) {
             promiseResolve({ value: stream, done: false });
             promiseResolve = promiseReject = null;
@@ -2495,7 +2495,7 @@ var require_extract = __commonJS({
     module.exports = function extract(opts) {
       return new Extract(opts);
     };
-    function noop2() {
+    function noop3() {
     }
     function overflow(size) {
       size &= 511;
@@ -2623,30 +2623,30 @@ var require_pack = __commonJS({
     var Pack = class extends Readable4 {
       constructor(opts) {
         super(opts);
-        this._drain = noop2;
+        this._drain = noop3;
         this._finalized = false;
         this._finalizing = false;
         this._pending = [];
         this._stream = null;
       }
-      entry(header, buffer2, callback) {
+      entry(header, buffer3, callback) {
         if (this._finalized || this.destroying) throw new Error("already finalized or destroyed");
-        if (typeof buffer2 === "function") {
-          callback = buffer2;
-          buffer2 = null;
+        if (typeof buffer3 === "function") {
+          callback = buffer3;
+          buffer3 = null;
         }
-        if (!callback) callback = noop2;
+        if (!callback) callback = noop3;
         if (!header.size || header.type === "symlink") header.size = 0;
         if (!header.type) header.type = modeToType(header.mode);
         if (!header.mode) header.mode = header.type === "directory" ? DMODE : FMODE;
         if (!header.uid) header.uid = 0;
         if (!header.gid) header.gid = 0;
         if (!header.mtime) header.mtime = /* @__PURE__ */ new Date();
-        if (typeof buffer2 === "string") buffer2 = b4a.from(buffer2);
+        if (typeof buffer3 === "string") buffer3 = b4a.from(buffer3);
         const sink = new Sink(this, header, callback);
-        if (b4a.isBuffer(buffer2)) {
-          header.size = buffer2.byteLength;
-          sink.write(buffer2);
+        if (b4a.isBuffer(buffer3)) {
+          header.size = buffer3.byteLength;
+          sink.write(buffer3);
           sink.end();
           return sink;
         }
@@ -2710,7 +2710,7 @@ var require_pack = __commonJS({
       }
       _doDrain() {
         const drain = this._drain;
-        this._drain = noop2;
+        this._drain = noop3;
         drain();
       }
       _predestroy() {
@@ -2746,7 +2746,7 @@ var require_pack = __commonJS({
       }
       return "file";
     }
-    function noop2() {
+    function noop3() {
     }
     function overflow(self, size) {
       size &= 511;
@@ -2766,6 +2766,335 @@ var require_tar_stream = __commonJS({
   }
 });
 
+// node_modules/timestamp-nano/timestamp.js
+var require_timestamp = __commonJS({
+  "node_modules/timestamp-nano/timestamp.js"(exports, module) {
+    var Timestamp = (function() {
+      if ("undefined" !== typeof module) module.exports = Timestamp2;
+      var SEC_DAY = 24 * 3600;
+      var YEAR_SLOT = 3200;
+      var DAY_SLOT = (365 * 400 + 97) * YEAR_SLOT / 400;
+      var SEC_SLOT = SEC_DAY * DAY_SLOT;
+      var MSEC_SLOT = SEC_SLOT * 1e3;
+      var MAX_MSEC = 1e3 * 1e4 * 1e4 * SEC_DAY;
+      var BIT24 = 16777216;
+      var BIT32 = 65536 * 65536;
+      var DEC6 = 1e3 * 1e3;
+      var DEC9 = 1e3 * 1e3 * 1e3;
+      var ZERO9 = "000000000";
+      var trunc = Math.trunc || Math_trunc;
+      var P = Timestamp2.prototype;
+      Timestamp2.fromDate = fromDate;
+      Timestamp2.fromInt64BE = buildFromInt64(0, 1, 2, 3, 0, 4);
+      Timestamp2.fromInt64LE = buildFromInt64(3, 2, 1, 0, 4, 0);
+      Timestamp2.fromString = fromString7;
+      Timestamp2.fromTimeT = fromTimeT;
+      P.year = 0;
+      P.time = 0;
+      P.nano = 0;
+      P.addNano = addNano;
+      P.getNano = getNano;
+      P.getTimeT = getTimeT;
+      P.getYear = getYear;
+      P.toDate = toDate;
+      P.toJSON = toJSON;
+      P.toString = toString5;
+      P.writeInt64BE = buildWriteInt64(0, 1, 2, 3, 0, 4);
+      P.writeInt64LE = buildWriteInt64(3, 2, 1, 0, 4, 0);
+      var FMT_JSON = "%Y-%m-%dT%H:%M:%S.%NZ";
+      var FMT_MONTH = [
+        "Jan",
+        "Feb",
+        "Mar",
+        "Apr",
+        "May",
+        "Jun",
+        "Jul",
+        "Aug",
+        "Sep",
+        "Oct",
+        "Nov",
+        "Dec"
+      ];
+      var FMT_DAY = [
+        "Sun",
+        "Mon",
+        "Tue",
+        "Wed",
+        "Thu",
+        "Fri",
+        "Sat"
+      ];
+      var FMT_STRING = {
+        "%": "%",
+        F: "%Y-%m-%d",
+        n: "\n",
+        R: "%H:%M",
+        T: "%H:%M:%S",
+        t: "	",
+        X: "%T",
+        Z: "GMT",
+        z: "+0000"
+      };
+      return Timestamp2;
+      function Timestamp2(time, nano, year) {
+        var ts = this;
+        if (!(ts instanceof Timestamp2)) return new Timestamp2(time, nano, year);
+        ts.time = +time || 0;
+        ts.nano = +nano || 0;
+        ts.year = +year || 0;
+        normalize(ts);
+      }
+      function getYear() {
+        var year = this.toDate().getUTCFullYear();
+        return year + this.year;
+      }
+      function normalize(ts) {
+        var year = ts.year;
+        var time = ts.time;
+        var nano = ts.nano;
+        var changed;
+        var slot;
+        if (nano < 0 || DEC6 <= nano) {
+          var n = Math.floor(nano / DEC6);
+          nano -= n * DEC6;
+          time += n;
+          changed = 1;
+        }
+        var y2 = year % YEAR_SLOT;
+        if (time < -MAX_MSEC || MAX_MSEC < time || y2) {
+          slot = trunc(time / MSEC_SLOT);
+          if (slot) {
+            year += slot * YEAR_SLOT;
+            time -= slot * MSEC_SLOT;
+          }
+          var dt = newDate(time);
+          dt.setUTCFullYear(y2 + dt.getUTCFullYear());
+          year -= y2;
+          time = +dt;
+          slot = trunc(year / YEAR_SLOT);
+          var total = time + slot * MSEC_SLOT;
+          if (slot && -MAX_MSEC <= total && total <= MAX_MSEC) {
+            year -= slot * YEAR_SLOT;
+            time = total;
+          }
+          changed = 1;
+        }
+        if (changed) {
+          ts.year = year;
+          ts.time = time;
+          ts.nano = nano;
+        }
+        return ts;
+      }
+      function toDate() {
+        var ts = normalize(this);
+        return newDate(ts.time);
+      }
+      function newDate(time) {
+        var dt = /* @__PURE__ */ new Date(0);
+        dt.setTime(time);
+        return dt;
+      }
+      function addNano(nano) {
+        this.nano += +nano || 0;
+        return this;
+      }
+      function getNano() {
+        var ts = normalize(this);
+        return (ts.time % 1e3 * DEC6 + +ts.nano + DEC9) % DEC9;
+      }
+      function fromString7(string4) {
+        var time;
+        var ts = new Timestamp2();
+        string4 += "";
+        var array2 = string4.replace(/^\s*[+\-]?\d+/, function(match) {
+          var year = +match;
+          var y2 = 1970 + (year - 1970) % 400;
+          ts.year = year - y2;
+          return y2;
+        }).replace(/(?:Z|([+\-]\d{2}):?(\d{2}))$/, function(match, hour, min) {
+          if (hour < 0) min *= -1;
+          time = (+hour * 60 + +min) * 6e4;
+          return "";
+        }).replace(/\.\d+$/, function(match) {
+          ts.nano = +(match + ZERO9).substr(1, 9);
+          return "";
+        }).split(/\D+/);
+        if (array2.length > 1) {
+          array2[1]--;
+        } else {
+          array2[1] = 0;
+        }
+        ts.time = time = Date.UTC.apply(Date, array2) - (time || 0);
+        if (isNaN(time)) {
+          throw new TypeError("Invalid Date");
+        }
+        return normalize(ts);
+      }
+      function fromDate(date) {
+        return new Timestamp2(+date);
+      }
+      function fromTimeT(time) {
+        return fromTime(time, 0);
+      }
+      function fromTime(low, high) {
+        high |= 0;
+        high *= BIT32;
+        low = +low || 0;
+        var slot = trunc(high / SEC_SLOT) + trunc(low / SEC_SLOT);
+        var second = high % SEC_SLOT + low % SEC_SLOT;
+        var offset = trunc(second / SEC_SLOT);
+        if (offset) {
+          slot += offset;
+          second -= offset * SEC_SLOT;
+        }
+        return new Timestamp2(second * 1e3, 0, slot * YEAR_SLOT);
+      }
+      function getTimeT() {
+        var ts = normalize(this);
+        var time = Math.floor(ts.time / 1e3);
+        var year = ts.year;
+        if (year) time += year * DAY_SLOT * SEC_DAY / YEAR_SLOT;
+        return time;
+      }
+      function toJSON() {
+        return this.toString().replace(/0{1,6}Z$/, "Z");
+      }
+      function toString5(format4) {
+        var ts = this;
+        var dt = ts.toDate();
+        var map = {
+          H,
+          L,
+          M,
+          N,
+          S,
+          Y,
+          a,
+          b,
+          d: d2,
+          e,
+          m: m2,
+          s: s2
+        };
+        return strftime(format4 || FMT_JSON);
+        function strftime(format5) {
+          return format5.replace(/%./g, function(match) {
+            var m3 = match[1];
+            var c = FMT_STRING[m3];
+            var f = map[m3];
+            return c ? strftime(c) : f ? f() : match;
+          });
+        }
+        function Y() {
+          var year = ts.getYear();
+          if (year > 999999) {
+            return "+" + year;
+          } else if (year > 9999) {
+            return "+" + pad(year, 6);
+          } else if (year >= 0) {
+            return pad(year, 4);
+          } else if (year >= -999999) {
+            return "-" + pad(-year, 6);
+          } else {
+            return year;
+          }
+        }
+        function m2() {
+          return pad2(dt.getUTCMonth() + 1);
+        }
+        function d2() {
+          return pad2(dt.getUTCDate());
+        }
+        function e() {
+          return padS(dt.getUTCDate());
+        }
+        function H() {
+          return pad2(dt.getUTCHours());
+        }
+        function M() {
+          return pad2(dt.getUTCMinutes());
+        }
+        function S() {
+          return pad2(dt.getUTCSeconds());
+        }
+        function L() {
+          return pad(dt.getUTCMilliseconds(), 3);
+        }
+        function N() {
+          return pad(ts.getNano(), 9);
+        }
+        function a() {
+          return FMT_DAY[dt.getUTCDay()];
+        }
+        function b() {
+          return FMT_MONTH[dt.getUTCMonth()];
+        }
+        function s2() {
+          return ts.getTimeT();
+        }
+      }
+      function buildWriteInt64(pos0, pos1, pos2, pos3, posH, posL) {
+        return writeInt64;
+        function writeInt64(buffer3, offset) {
+          var ts = normalize(this);
+          if (!buffer3) buffer3 = new Array(8);
+          checkRange(buffer3, offset |= 0);
+          var second = Math.floor(ts.time / 1e3);
+          var day = ts.year * (DAY_SLOT * SEC_DAY / YEAR_SLOT);
+          var high = trunc(day / BIT32) + trunc(second / BIT32);
+          var low = day % BIT32 + second % BIT32;
+          var slot = Math.floor(low / BIT32);
+          if (slot) {
+            high += slot;
+            low -= slot * BIT32;
+          }
+          writeUint32(buffer3, offset + posH, high);
+          writeUint32(buffer3, offset + posL, low);
+          return buffer3;
+        }
+        function writeUint32(buffer3, offset, value) {
+          buffer3[offset + pos0] = value >> 24 & 255;
+          buffer3[offset + pos1] = value >> 16 & 255;
+          buffer3[offset + pos2] = value >> 8 & 255;
+          buffer3[offset + pos3] = value & 255;
+        }
+      }
+      function buildFromInt64(pos0, pos1, pos2, pos3, posH, posL) {
+        return fromInt64;
+        function fromInt64(buffer3, offset) {
+          checkRange(buffer3, offset |= 0);
+          var high = readUint323(buffer3, offset + posH);
+          var low = readUint323(buffer3, offset + posL);
+          return fromTime(low, high);
+        }
+        function readUint323(buffer3, offset) {
+          return buffer3[offset + pos0] * BIT24 + (buffer3[offset + pos1] << 16 | buffer3[offset + pos2] << 8 | buffer3[offset + pos3]);
+        }
+      }
+      function checkRange(buffer3, offset) {
+        var last = buffer3 && buffer3.length;
+        if (last == null) throw new TypeError("Invalid Buffer");
+        if (last < offset + 8) throw new RangeError("Out of range");
+      }
+      function Math_trunc(x) {
+        var n = x - x % 1;
+        return n === 0 && (x < 0 || x === 0 && 1 / x !== 1 / 0) ? -0 : n;
+      }
+      function padS(v) {
+        return (v > 9 ? "" : " ") + (v | 0);
+      }
+      function pad2(v) {
+        return (v > 9 ? "" : "0") + (v | 0);
+      }
+      function pad(v, len) {
+        return (ZERO9 + (v | 0)).substr(-len);
+      }
+    })();
+  }
+});
+
 // src/core/interrupt.ts
 import { rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
@@ -2776,8 +3105,8 @@ function option(key) {
 }
 function text(strings, ...values) {
   const parts = [];
-  strings.forEach((s, i) => {
-    parts.push(s);
+  strings.forEach((s2, i) => {
+    parts.push(s2);
     if (i < values.length) {
       const value = values[i];
       parts.push(typeof value === "object" && value != null && "option" in value ? value : String(value));
@@ -2785,17 +3114,17 @@ function text(strings, ...values) {
   });
   return parts;
 }
-function renderMessage(parts, name4 = (key) => `'${key}'`) {
-  return parts.map((p) => typeof p === "string" ? p : name4(p.option)).join("");
+function renderMessage(parts, name5 = (key) => `'${key}'`) {
+  return parts.map((p) => typeof p === "string" ? p : name5(p.option)).join("");
 }
 var IpcrError = class extends Error {
   code;
   input;
   reason;
-  constructor(code5, message2, options) {
-    super(message2, options);
+  constructor(code6, message3, options) {
+    super(message3, options);
     this.name = new.target.name;
-    this.code = code5;
+    this.code = code6;
     if (options?.input != null) this.input = options.input;
     if (options?.reason != null) this.reason = options.reason;
   }
@@ -2806,39 +3135,51 @@ function inputMessage(input, reason) {
 }
 var InputError = class extends IpcrError {
   constructor(input, reason, options) {
-    const [message2, named] = inputMessage(input, reason);
-    super("ERR_INPUT", message2, { ...options, ...named });
+    const [message3, named] = inputMessage(input, reason);
+    super("ERR_INPUT", message3, { ...options, ...named });
   }
 };
 var ImageFormatError = class extends IpcrError {
-  constructor(message2, options) {
-    super("ERR_IMAGE_FORMAT", message2, options);
+  constructor(message3, options) {
+    super("ERR_IMAGE_FORMAT", message3, options);
   }
 };
 var DigestMismatchError = class extends IpcrError {
-  constructor(message2, options) {
-    super("ERR_DIGEST_MISMATCH", message2, options);
+  constructor(message3, options) {
+    super("ERR_DIGEST_MISMATCH", message3, options);
   }
 };
 var BlockNotFoundError = class extends IpcrError {
-  constructor(message2, options) {
-    super("ERR_BLOCK_NOT_FOUND", message2, options);
+  constructor(message3, options) {
+    super("ERR_BLOCK_NOT_FOUND", message3, options);
   }
 };
 var TreeError = class extends IpcrError {
-  constructor(message2, options) {
-    super("ERR_TREE", message2, options);
+  constructor(message3, options) {
+    super("ERR_TREE", message3, options);
   }
 };
 var RedirectError = class extends IpcrError {
-  constructor(message2, options) {
-    super("ERR_REDIRECT", message2, options);
+  constructor(message3, options) {
+    super("ERR_REDIRECT", message3, options);
   }
 };
 var ResponseTooLargeError = class extends IpcrError {
-  constructor(message2, options) {
-    super("ERR_RESPONSE_TOO_LARGE", message2, options);
+  constructor(message3, options) {
+    super("ERR_RESPONSE_TOO_LARGE", message3, options);
   }
+};
+var IpnsRecordError = class extends IpcrError {
+  constructor(message3, options) {
+    super("ERR_IPNS_RECORD", message3, options);
+  }
+};
+var NameMovedError = class extends IpcrError {
+  constructor(message3, current) {
+    super("ERR_NAME_MOVED", message3);
+    this.current = current;
+  }
+  current;
 };
 function throwIfAborted(signal) {
   if (signal?.aborted === true) {
@@ -2871,20 +3212,20 @@ var EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
 function handleInterrupts(notify) {
   const controller = new AbortController();
   let exitCode;
-  const onSignal = (name4) => {
-    const code5 = EXIT_CODES[name4];
+  const onSignal = (name5) => {
+    const code6 = EXIT_CODES[name5];
     if (exitCode == null) {
-      exitCode = code5;
-      notify(`${name4} received: cancelling and removing temporary files`);
-      controller.abort(new IpcrError("ERR_ABORTED", `Cancelled by ${name4}`));
+      exitCode = code6;
+      notify(`${name5} received: cancelling and removing temporary files`);
+      controller.abort(new IpcrError("ERR_ABORTED", `Cancelled by ${name5}`));
       return;
     }
     removeTemporaryNow();
-    notify(`${name4} received again: temporary files removed, exiting now`);
-    process.exit(code5);
+    notify(`${name5} received again: temporary files removed, exiting now`);
+    process.exit(code6);
   };
   const names = Object.keys(EXIT_CODES);
-  for (const name4 of names) process.on(name4, onSignal);
+  for (const name5 of names) process.on(name5, onSignal);
   process.on("exit", removeTemporaryNow);
   return {
     signal: controller.signal,
@@ -2892,14 +3233,14 @@ function handleInterrupts(notify) {
       return exitCode;
     },
     dispose: () => {
-      for (const name4 of names) process.off(name4, onSignal);
+      for (const name5 of names) process.off(name5, onSignal);
       process.off("exit", removeTemporaryNow);
     }
   };
 }
 
 // src/cli/main.ts
-import { mkdir as mkdir5, mkdtemp as mkdtemp4, readdir as readdir3, readFile as readFile3 } from "node:fs/promises";
+import { mkdir as mkdir6, mkdtemp as mkdtemp4, readdir as readdir3, readFile as readFile3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename as basename2, join as join10, relative as relative2, resolve } from "node:path";
 
@@ -2911,11 +3252,11 @@ var CommanderError = class extends Error {
    * @param {string} code an id string representing the error
    * @param {string} message human-readable description of the error
    */
-  constructor(exitCode, code5, message2) {
-    super(message2);
+  constructor(exitCode, code6, message3) {
+    super(message3);
     Error.captureStackTrace(this, this.constructor);
     this.name = this.constructor.name;
-    this.code = code5;
+    this.code = code6;
     this.exitCode = exitCode;
     this.nestedError = void 0;
   }
@@ -2925,8 +3266,8 @@ var InvalidArgumentError = class extends CommanderError {
    * Constructs the InvalidArgumentError class
    * @param {string} [message] explanation of why argument is invalid
    */
-  constructor(message2) {
-    super(1, "commander.invalidArgument", message2);
+  constructor(message3) {
+    super(1, "commander.invalidArgument", message3);
     Error.captureStackTrace(this, this.constructor);
     this.name = this.constructor.name;
   }
@@ -2942,25 +3283,25 @@ var Argument = class {
    * @param {string} name
    * @param {string} [description]
    */
-  constructor(name4, description) {
+  constructor(name5, description) {
     this.description = description || "";
     this.variadic = false;
     this.parseArg = void 0;
     this.defaultValue = void 0;
     this.defaultValueDescription = void 0;
     this.argChoices = void 0;
-    switch (name4[0]) {
+    switch (name5[0]) {
       case "<":
         this.required = true;
-        this._name = name4.slice(1, -1);
+        this._name = name5.slice(1, -1);
         break;
       case "[":
         this.required = false;
-        this._name = name4.slice(1, -1);
+        this._name = name5.slice(1, -1);
         break;
       default:
         this.required = true;
-        this._name = name4;
+        this._name = name5;
         break;
     }
     if (this._name.endsWith("...")) {
@@ -3758,8 +4099,8 @@ var Option = class {
    * @param {string} name
    * @return {Option}
    */
-  env(name4) {
-    this.envVar = name4;
+  env(name5) {
+    this.envVar = name5;
     return this;
   }
   /**
@@ -3964,12 +4305,12 @@ var maxDistance = 3;
 function editDistance(a, b) {
   if (Math.abs(a.length - b.length) > maxDistance)
     return Math.max(a.length, b.length);
-  const d = [];
+  const d2 = [];
   for (let i = 0; i <= a.length; i++) {
-    d[i] = [i];
+    d2[i] = [i];
   }
   for (let j = 0; j <= b.length; j++) {
-    d[0][j] = j;
+    d2[0][j] = j;
   }
   for (let j = 1; j <= b.length; j++) {
     for (let i = 1; i <= a.length; i++) {
@@ -3979,20 +4320,20 @@ function editDistance(a, b) {
       } else {
         cost = 1;
       }
-      d[i][j] = Math.min(
-        d[i - 1][j] + 1,
+      d2[i][j] = Math.min(
+        d2[i - 1][j] + 1,
         // deletion
-        d[i][j - 1] + 1,
+        d2[i][j - 1] + 1,
         // insertion
-        d[i - 1][j - 1] + cost
+        d2[i - 1][j - 1] + cost
         // substitution
       );
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        d2[i][j] = Math.min(d2[i][j], d2[i - 2][j - 2] + 1);
       }
     }
   }
-  return d[a.length][b.length];
+  return d2[a.length][b.length];
 }
 function suggestSimilar(word, candidates) {
   if (!candidates || candidates.length === 0) return "";
@@ -4008,8 +4349,8 @@ function suggestSimilar(word, candidates) {
   candidates.forEach((candidate) => {
     if (candidate.length <= 1) return;
     const distance = editDistance(word, candidate);
-    const length3 = Math.max(word.length, candidate.length);
-    const similarity = (length3 - distance) / length3;
+    const length5 = Math.max(word.length, candidate.length);
+    const similarity = (length5 - distance) / length5;
     if (similarity > minSimilarity) {
       if (distance < bestDistance) {
         bestDistance = distance;
@@ -4041,7 +4382,7 @@ var Command = class _Command extends EventEmitter {
    *
    * @param {string} [name]
    */
-  constructor(name4) {
+  constructor(name5) {
     super();
     this.commands = [];
     this.options = [];
@@ -4054,7 +4395,7 @@ var Command = class _Command extends EventEmitter {
     this.rawArgs = [];
     this.processedArgs = [];
     this._scriptPath = null;
-    this._name = name4 || "";
+    this._name = name5 || "";
     this._optionValues = {};
     this._optionValueSources = {};
     this._storeOptionsAsProperties = false;
@@ -4078,7 +4419,7 @@ var Command = class _Command extends EventEmitter {
     this._outputConfiguration = {
       writeOut: (str2) => process2.stdout.write(str2),
       writeErr: (str2) => process2.stderr.write(str2),
-      outputError: (str2, write2) => write2(str2),
+      outputError: (str2, write3) => write3(str2),
       getOutHelpWidth: () => process2.stdout.isTTY ? process2.stdout.columns : void 0,
       getErrHelpWidth: () => process2.stderr.isTTY ? process2.stderr.columns : void 0,
       getOutHasColors: () => useColor() ?? (process2.stdout.isTTY && process2.stdout.hasColors?.()),
@@ -4159,8 +4500,8 @@ var Command = class _Command extends EventEmitter {
       desc = null;
     }
     opts = opts || {};
-    const [, name4, args] = nameAndArgs.match(/([^ ]+) *(.*)/);
-    const cmd = this.createCommand(name4);
+    const [, name5, args] = nameAndArgs.match(/([^ ]+) *(.*)/);
+    const cmd = this.createCommand(name5);
     if (desc) {
       cmd.description(desc);
       cmd._executableHandler = true;
@@ -4184,8 +4525,8 @@ var Command = class _Command extends EventEmitter {
    * @param {string} [name]
    * @return {Command} new command
    */
-  createCommand(name4) {
-    return new _Command(name4);
+  createCommand(name5) {
+    return new _Command(name5);
   }
   /**
    * You can customise the help with a subclass of Help by overriding createHelp,
@@ -4291,8 +4632,8 @@ var Command = class _Command extends EventEmitter {
    * @param {string} [description]
    * @return {Argument} new argument
    */
-  createArgument(name4, description) {
-    return new Argument(name4, description);
+  createArgument(name5, description) {
+    return new Argument(name5, description);
   }
   /**
    * Define argument syntax for command.
@@ -4310,8 +4651,8 @@ var Command = class _Command extends EventEmitter {
    * @param {*} [defaultValue]
    * @return {Command} `this` command for chaining
    */
-  argument(name4, description, parseArg, defaultValue) {
-    const argument = this.createArgument(name4, description);
+  argument(name5, description, parseArg, defaultValue) {
+    const argument = this.createArgument(name5, description);
     if (typeof parseArg === "function") {
       argument.default(defaultValue).argParser(parseArg);
     } else {
@@ -4472,9 +4813,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
    * @return never
    * @private
    */
-  _exit(exitCode, code5, message2) {
+  _exit(exitCode, code6, message3) {
     if (this._exitCallback) {
-      this._exitCallback(new CommanderError(exitCode, code5, message2));
+      this._exitCallback(new CommanderError(exitCode, code6, message3));
     }
     process2.exit(exitCode);
   }
@@ -4534,8 +4875,8 @@ Expecting one of '${allowedValues.join("', '")}'`);
       return target.parseArg(value, previous);
     } catch (err) {
       if (err.code === "commander.invalidArgument") {
-        const message2 = `${invalidArgumentMessage} ${err.message}`;
-        this.error(message2, { exitCode: err.exitCode, code: err.code });
+        const message3 = `${invalidArgumentMessage} ${err.message}`;
+        this.error(message3, { exitCode: err.exitCode, code: err.code });
       }
       throw err;
     }
@@ -4569,7 +4910,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
       return [cmd.name()].concat(cmd.aliases());
     };
     const alreadyUsed = knownBy(command).find(
-      (name4) => this._findCommand(name4)
+      (name5) => this._findCommand(name5)
     );
     if (alreadyUsed) {
       const existingCmd = knownBy(this._findCommand(alreadyUsed)).join("|");
@@ -4590,15 +4931,15 @@ Expecting one of '${allowedValues.join("', '")}'`);
   addOption(option2) {
     this._registerOption(option2);
     const oname = option2.name();
-    const name4 = option2.attributeName();
+    const name5 = option2.attributeName();
     if (option2.defaultValue !== void 0) {
-      this.setOptionValueWithSource(name4, option2.defaultValue, "default");
+      this.setOptionValueWithSource(name5, option2.defaultValue, "default");
     }
     const handleOptionValue = (val, invalidValueMessage, valueSource) => {
       if (val == null && option2.presetArg !== void 0) {
         val = option2.presetArg;
       }
-      const oldValue = this.getOptionValue(name4);
+      const oldValue = this.getOptionValue(name5);
       if (val !== null && option2.parseArg) {
         val = this._callParseArg(option2, val, oldValue, invalidValueMessage);
       } else if (val !== null && option2.variadic) {
@@ -4613,7 +4954,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           val = "";
         }
       }
-      this.setOptionValueWithSource(name4, val, valueSource);
+      this.setOptionValueWithSource(name5, val, valueSource);
     };
     this.on("option:" + oname, (val) => {
       const invalidValueMessage = `error: option '${option2.flags}' argument '${val}' is invalid.`;
@@ -4646,8 +4987,8 @@ Expecting one of '${allowedValues.join("', '")}'`);
     } else if (fn instanceof RegExp) {
       const regex = fn;
       fn = (val, def) => {
-        const m = regex.exec(val);
-        return m ? m[0] : def;
+        const m2 = regex.exec(val);
+        return m2 ? m2[0] : def;
       };
       option2.default(defaultValue).argParser(fn);
     } else {
@@ -5114,14 +5455,14 @@ Expecting one of '${allowedValues.join("', '")}'`);
       });
     }
     const exitCallback = this._exitCallback;
-    proc.on("close", (code5) => {
-      code5 = code5 ?? 1;
+    proc.on("close", (code6) => {
+      code6 = code6 ?? 1;
       if (!exitCallback) {
-        process2.exit(code5);
+        process2.exit(code6);
       } else {
         exitCallback(
           new CommanderError(
-            code5,
+            code6,
             "commander.executeSubCommandAsync",
             "(close)"
           )
@@ -5400,10 +5741,10 @@ Expecting one of '${allowedValues.join("', '")}'`);
    * @private
    * @return {Command | undefined}
    */
-  _findCommand(name4) {
-    if (!name4) return void 0;
+  _findCommand(name5) {
+    if (!name5) return void 0;
     return this.commands.find(
-      (cmd) => cmd._name === name4 || cmd._aliases.includes(name4)
+      (cmd) => cmd._name === name5 || cmd._aliases.includes(name5)
     );
   }
   /**
@@ -5613,9 +5954,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
    * @param {string} [errorOptions.code] - an id string representing the error
    * @param {number} [errorOptions.exitCode] - used with process.exit
    */
-  error(message2, errorOptions) {
+  error(message3, errorOptions) {
     this._outputConfiguration.outputError(
-      `${message2}
+      `${message3}
 `,
       this._outputConfiguration.writeErr
     );
@@ -5628,8 +5969,8 @@ Expecting one of '${allowedValues.join("', '")}'`);
     }
     const config = errorOptions || {};
     const exitCode = config.exitCode || 1;
-    const code5 = config.code || "commander.error";
-    this._exit(exitCode, code5, message2);
+    const code6 = config.code || "commander.error";
+    this._exit(exitCode, code6, message3);
   }
   /**
    * Apply any option related environment variables, if option does
@@ -5684,9 +6025,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
    * @param {string} name
    * @private
    */
-  missingArgument(name4) {
-    const message2 = `error: missing required argument '${name4}'`;
-    this.error(message2, { code: "commander.missingArgument" });
+  missingArgument(name5) {
+    const message3 = `error: missing required argument '${name5}'`;
+    this.error(message3, { code: "commander.missingArgument" });
   }
   /**
    * `Option` is missing an argument.
@@ -5695,8 +6036,8 @@ Expecting one of '${allowedValues.join("', '")}'`);
    * @private
    */
   optionMissingArgument(option2) {
-    const message2 = `error: option '${option2.flags}' argument missing`;
-    this.error(message2, { code: "commander.optionMissingArgument" });
+    const message3 = `error: option '${option2.flags}' argument missing`;
+    this.error(message3, { code: "commander.optionMissingArgument" });
   }
   /**
    * `Option` does not have a value, and is a mandatory option.
@@ -5705,8 +6046,8 @@ Expecting one of '${allowedValues.join("', '")}'`);
    * @private
    */
   missingMandatoryOptionValue(option2) {
-    const message2 = `error: required option '${option2.flags}' not specified`;
-    this.error(message2, { code: "commander.missingMandatoryOptionValue" });
+    const message3 = `error: required option '${option2.flags}' not specified`;
+    this.error(message3, { code: "commander.missingMandatoryOptionValue" });
   }
   /**
    * `Option` conflicts with another option.
@@ -5739,8 +6080,8 @@ Expecting one of '${allowedValues.join("', '")}'`);
       }
       return `option '${bestOption.flags}'`;
     };
-    const message2 = `error: ${getErrorMessage(option2)} cannot be used with ${getErrorMessage(conflictingOption)}`;
-    this.error(message2, { code: "commander.conflictingOption" });
+    const message3 = `error: ${getErrorMessage(option2)} cannot be used with ${getErrorMessage(conflictingOption)}`;
+    this.error(message3, { code: "commander.conflictingOption" });
   }
   /**
    * Unknown option `flag`.
@@ -5761,8 +6102,8 @@ Expecting one of '${allowedValues.join("', '")}'`);
       } while (command && !command._enablePositionalOptions);
       suggestion = suggestSimilar(flag, candidateFlags);
     }
-    const message2 = `error: unknown option '${flag}'${suggestion}`;
-    this.error(message2, { code: "commander.unknownOption" });
+    const message3 = `error: unknown option '${flag}'${suggestion}`;
+    this.error(message3, { code: "commander.unknownOption" });
   }
   /**
    * Excess arguments, more than expected.
@@ -5773,12 +6114,12 @@ Expecting one of '${allowedValues.join("', '")}'`);
   _excessArguments(receivedArgs) {
     if (this._allowExcessArguments) return;
     const expected = this.registeredArguments.length;
-    const s = expected === 1 ? "" : "s";
+    const s2 = expected === 1 ? "" : "s";
     const received = receivedArgs.length;
     const forSubcommand = this.parent ? ` for '${this.name()}'` : "";
     const details = receivedArgs.join(", ");
-    const message2 = `error: too many arguments${forSubcommand}. Expected ${expected} argument${s} but got ${received}: ${details}.`;
-    this.error(message2, { code: "commander.excessArguments" });
+    const message3 = `error: too many arguments${forSubcommand}. Expected ${expected} argument${s2} but got ${received}: ${details}.`;
+    this.error(message3, { code: "commander.excessArguments" });
   }
   /**
    * Unknown command.
@@ -5796,8 +6137,8 @@ Expecting one of '${allowedValues.join("', '")}'`);
       });
       suggestion = suggestSimilar(unknownName, candidateNames);
     }
-    const message2 = `error: unknown command '${unknownName}'${suggestion}`;
-    this.error(message2, { code: "commander.unknownCommand" });
+    const message3 = `error: unknown command '${unknownName}'${suggestion}`;
+    this.error(message3, { code: "commander.unknownCommand" });
   }
   /**
    * Get or set the program version.
@@ -6063,11 +6404,11 @@ Expecting one of '${allowedValues.join("', '")}'`);
       hasColors = this._outputConfiguration.getOutHasColors();
       helpWidth = this._outputConfiguration.getOutHelpWidth();
     }
-    const write2 = (str2) => {
+    const write3 = (str2) => {
       if (!hasColors) str2 = this._outputConfiguration.stripColor(str2);
       return baseWrite(str2);
     };
-    return { error, write: write2, hasColors, helpWidth };
+    return { error, write: write3, hasColors, helpWidth };
   }
   /**
    * Output help information for this command.
@@ -6367,7 +6708,7 @@ function toArrayBufferBackedArray(b) {
 }
 
 // node_modules/multiformats/dist/src/vendor/base-x.js
-function base(ALPHABET, name4, caseInsensitive) {
+function base(ALPHABET, name5, caseInsensitive) {
   if (ALPHABET.length >= 255) {
     throw new TypeError("Alphabet too long");
   }
@@ -6397,7 +6738,7 @@ function base(ALPHABET, name4, caseInsensitive) {
   var LEADER = ALPHABET.charAt(0);
   var FACTOR = Math.log(BASE) / Math.log(256);
   var iFACTOR = Math.log(256) / Math.log(BASE);
-  function encode8(source) {
+  function encode13(source) {
     if (source instanceof Uint8Array)
       ;
     else if (ArrayBuffer.isView(source)) {
@@ -6412,7 +6753,7 @@ function base(ALPHABET, name4, caseInsensitive) {
       return "";
     }
     var zeroes = 0;
-    var length3 = 0;
+    var length5 = 0;
     var pbegin = 0;
     var pend = source.length;
     while (pbegin !== pend && source[pbegin] === 0) {
@@ -6424,7 +6765,7 @@ function base(ALPHABET, name4, caseInsensitive) {
     while (pbegin !== pend) {
       var carry = source[pbegin];
       var i2 = 0;
-      for (var it1 = size - 1; (carry !== 0 || i2 < length3) && it1 !== -1; it1--, i2++) {
+      for (var it1 = size - 1; (carry !== 0 || i2 < length5) && it1 !== -1; it1--, i2++) {
         carry += 256 * b58[it1] >>> 0;
         b58[it1] = carry % BASE >>> 0;
         carry = carry / BASE >>> 0;
@@ -6432,10 +6773,10 @@ function base(ALPHABET, name4, caseInsensitive) {
       if (carry !== 0) {
         throw new Error("Non-zero carry");
       }
-      length3 = i2;
+      length5 = i2;
       pbegin++;
     }
-    var it2 = size - length3;
+    var it2 = size - length5;
     while (it2 !== size && b58[it2] === 0) {
       it2++;
     }
@@ -6457,7 +6798,7 @@ function base(ALPHABET, name4, caseInsensitive) {
       return;
     }
     var zeroes = 0;
-    var length3 = 0;
+    var length5 = 0;
     while (source[psz] === LEADER) {
       zeroes++;
       psz++;
@@ -6470,7 +6811,7 @@ function base(ALPHABET, name4, caseInsensitive) {
         return;
       }
       var i2 = 0;
-      for (var it3 = size - 1; (carry !== 0 || i2 < length3) && it3 !== -1; it3--, i2++) {
+      for (var it3 = size - 1; (carry !== 0 || i2 < length5) && it3 !== -1; it3--, i2++) {
         carry += BASE * b256[it3] >>> 0;
         b256[it3] = carry % 256 >>> 0;
         carry = carry / 256 >>> 0;
@@ -6478,13 +6819,13 @@ function base(ALPHABET, name4, caseInsensitive) {
       if (carry !== 0) {
         throw new Error("Non-zero carry");
       }
-      length3 = i2;
+      length5 = i2;
       psz++;
     }
     if (source[psz] === " ") {
       return;
     }
-    var it4 = size - length3;
+    var it4 = size - length5;
     while (it4 !== size && b256[it4] === 0) {
       it4++;
     }
@@ -6495,17 +6836,17 @@ function base(ALPHABET, name4, caseInsensitive) {
     }
     return vch;
   }
-  function decode10(string3) {
-    var buffer2 = decodeUnsafe(string3);
-    if (buffer2) {
-      return buffer2;
+  function decode16(string4) {
+    var buffer3 = decodeUnsafe(string4);
+    if (buffer3) {
+      return buffer3;
     }
-    throw new Error(`Non-${name4} character`);
+    throw new Error(`Non-${name5} character`);
   }
   return {
-    encode: encode8,
+    encode: encode13,
     decodeUnsafe,
-    decode: decode10
+    decode: decode16
   };
 }
 var src = base;
@@ -6517,8 +6858,8 @@ var Encoder = class {
   name;
   prefix;
   baseEncode;
-  constructor(name4, prefix, baseEncode) {
-    this.name = name4;
+  constructor(name5, prefix, baseEncode) {
+    this.name = name5;
     this.prefix = prefix;
     this.baseEncode = baseEncode;
   }
@@ -6535,8 +6876,8 @@ var Decoder = class {
   prefix;
   baseDecode;
   prefixCodePoint;
-  constructor(name4, prefix, baseDecode) {
-    this.name = name4;
+  constructor(name5, prefix, baseDecode) {
+    this.name = name5;
     this.prefix = prefix;
     const prefixCodePoint = prefix.codePointAt(0);
     if (prefixCodePoint === void 0) {
@@ -6590,13 +6931,13 @@ var Codec = class {
   baseDecode;
   encoder;
   decoder;
-  constructor(name4, prefix, baseEncode, baseDecode) {
-    this.name = name4;
+  constructor(name5, prefix, baseEncode, baseDecode) {
+    this.name = name5;
     this.prefix = prefix;
     this.baseEncode = baseEncode;
     this.baseDecode = baseDecode;
-    this.encoder = new Encoder(name4, prefix, baseEncode);
-    this.decoder = new Decoder(name4, prefix, baseDecode);
+    this.encoder = new Encoder(name5, prefix, baseEncode);
+    this.decoder = new Decoder(name5, prefix, baseDecode);
   }
   encode(input) {
     return this.encoder.encode(input);
@@ -6605,60 +6946,60 @@ var Codec = class {
     return this.decoder.decode(input);
   }
 };
-function from({ name: name4, prefix, encode: encode8, decode: decode10 }) {
-  return new Codec(name4, prefix, encode8, decode10);
+function from({ name: name5, prefix, encode: encode13, decode: decode16 }) {
+  return new Codec(name5, prefix, encode13, decode16);
 }
-function baseX({ name: name4, prefix, alphabet: alphabet2, caseInsensitive = false }) {
-  const { encode: encode8, decode: decode10 } = base_x_default(alphabet2, name4, caseInsensitive);
+function baseX({ name: name5, prefix, alphabet: alphabet3, caseInsensitive = false }) {
+  const { encode: encode13, decode: decode16 } = base_x_default(alphabet3, name5, caseInsensitive);
   return from({
     prefix,
-    name: name4,
-    encode: encode8,
-    decode: (text2) => coerce(decode10(text2))
+    name: name5,
+    encode: encode13,
+    decode: (text2) => coerce(decode16(text2))
   });
 }
-function decode(string3, alphabetIdx, bitsPerChar, name4) {
-  let end = string3.length;
-  while (string3[end - 1] === "=") {
+function decode(string4, alphabetIdx, bitsPerChar, name5) {
+  let end = string4.length;
+  while (string4[end - 1] === "=") {
     --end;
   }
   const out = new Uint8Array(end * bitsPerChar / 8 | 0);
   let bits = 0;
-  let buffer2 = 0;
+  let buffer3 = 0;
   let written = 0;
   for (let i = 0; i < end; ++i) {
-    const value = alphabetIdx[string3[i]];
+    const value = alphabetIdx[string4[i]];
     if (value === void 0) {
-      throw new SyntaxError(`Non-${name4} character`);
+      throw new SyntaxError(`Non-${name5} character`);
     }
-    buffer2 = buffer2 << bitsPerChar | value;
+    buffer3 = buffer3 << bitsPerChar | value;
     bits += bitsPerChar;
     if (bits >= 8) {
       bits -= 8;
-      out[written++] = 255 & buffer2 >> bits;
+      out[written++] = 255 & buffer3 >> bits;
     }
   }
-  if (bits >= bitsPerChar || (255 & buffer2 << 8 - bits) !== 0) {
+  if (bits >= bitsPerChar || (255 & buffer3 << 8 - bits) !== 0) {
     throw new SyntaxError("Unexpected end of data");
   }
   return out;
 }
-function encode(data, alphabet2, bitsPerChar) {
-  const pad = alphabet2[alphabet2.length - 1] === "=";
+function encode(data, alphabet3, bitsPerChar) {
+  const pad = alphabet3[alphabet3.length - 1] === "=";
   const mask = (1 << bitsPerChar) - 1;
   let out = "";
   let bits = 0;
-  let buffer2 = 0;
+  let buffer3 = 0;
   for (let i = 0; i < data.length; ++i) {
-    buffer2 = buffer2 << 8 | data[i];
+    buffer3 = buffer3 << 8 | data[i];
     bits += 8;
     while (bits > bitsPerChar) {
       bits -= bitsPerChar;
-      out += alphabet2[mask & buffer2 >> bits];
+      out += alphabet3[mask & buffer3 >> bits];
     }
   }
   if (bits !== 0) {
-    out += alphabet2[mask & buffer2 << bitsPerChar - bits];
+    out += alphabet3[mask & buffer3 << bitsPerChar - bits];
   }
   if (pad) {
     while ((out.length * bitsPerChar & 7) !== 0) {
@@ -6667,33 +7008,33 @@ function encode(data, alphabet2, bitsPerChar) {
   }
   return out;
 }
-function createAlphabetIdx(alphabet2, caseInsensitive) {
+function createAlphabetIdx(alphabet3, caseInsensitive) {
   const alphabetIdx = {};
-  for (let i = 0; i < alphabet2.length; ++i) {
-    alphabetIdx[alphabet2[i]] = i;
+  for (let i = 0; i < alphabet3.length; ++i) {
+    alphabetIdx[alphabet3[i]] = i;
     if (caseInsensitive) {
-      const lower = alphabet2[i].toLowerCase();
-      const upper = alphabet2[i].toUpperCase();
-      if (lower !== alphabet2[i]) {
+      const lower = alphabet3[i].toLowerCase();
+      const upper = alphabet3[i].toUpperCase();
+      if (lower !== alphabet3[i]) {
         alphabetIdx[lower] = i;
       }
-      if (upper !== alphabet2[i]) {
+      if (upper !== alphabet3[i]) {
         alphabetIdx[upper] = i;
       }
     }
   }
   return alphabetIdx;
 }
-function rfc4648({ name: name4, prefix, bitsPerChar, alphabet: alphabet2, caseInsensitive = false }) {
-  const alphabetIdx = createAlphabetIdx(alphabet2, caseInsensitive);
+function rfc4648({ name: name5, prefix, bitsPerChar, alphabet: alphabet3, caseInsensitive = false }) {
+  const alphabetIdx = createAlphabetIdx(alphabet3, caseInsensitive);
   return from({
     prefix,
-    name: name4,
+    name: name5,
     encode(input) {
-      return encode(input, alphabet2, bitsPerChar);
+      return encode(input, alphabet3, bitsPerChar);
     },
     decode(input) {
-      return decode(input, alphabetIdx, bitsPerChar, name4);
+      return decode(input, alphabetIdx, bitsPerChar, name5);
     }
   });
 }
@@ -6867,15 +7208,15 @@ var varint_default = _brrp_varint;
 
 // node_modules/multiformats/dist/src/varint.js
 function decode3(data, offset = 0) {
-  const code5 = varint_default.decode(data, offset);
-  const length3 = varint_default.decode.bytes;
-  if (length3 > 9) {
+  const code6 = varint_default.decode(data, offset);
+  const length5 = varint_default.decode.bytes;
+  if (length5 > 9) {
     throw new RangeError("Invalid varint: too long");
   }
-  if (length3 > 1 && data[offset + length3 - 1] === 0) {
+  if (length5 > 1 && data[offset + length5 - 1] === 0) {
     throw new RangeError("Invalid varint: not minimally encoded");
   }
-  return [code5, length3];
+  return [code6, length5];
 }
 function encodeTo(int, target, offset = 0) {
   varint_default.encode(int, target, offset);
@@ -6886,25 +7227,25 @@ function encodingLength(int) {
 }
 
 // node_modules/multiformats/dist/src/hashes/digest.js
-function create(code5, digest2) {
-  const size = digest2.byteLength;
-  const sizeOffset = encodingLength(code5);
+function create(code6, digest3) {
+  const size = digest3.byteLength;
+  const sizeOffset = encodingLength(code6);
   const digestOffset = sizeOffset + encodingLength(size);
   const bytes = new Uint8Array(digestOffset + size);
-  encodeTo(code5, bytes, 0);
+  encodeTo(code6, bytes, 0);
   encodeTo(size, bytes, sizeOffset);
-  bytes.set(digest2, digestOffset);
-  return new Digest(code5, size, digest2, bytes);
+  bytes.set(digest3, digestOffset);
+  return new Digest(code6, size, digest3, bytes);
 }
 function decode4(multihash) {
   const bytes = coerce(multihash);
-  const [code5, sizeOffset] = decode3(bytes);
+  const [code6, sizeOffset] = decode3(bytes);
   const [size, digestOffset] = decode3(bytes.subarray(sizeOffset));
-  const digest2 = bytes.subarray(sizeOffset + digestOffset);
-  if (digest2.byteLength !== size) {
+  const digest3 = bytes.subarray(sizeOffset + digestOffset);
+  if (digest3.byteLength !== size) {
     throw new Error("Incorrect length");
   }
-  return new Digest(code5, size, digest2, bytes);
+  return new Digest(code6, size, digest3, bytes);
 }
 function equals2(a, b) {
   if (a === b) {
@@ -6922,33 +7263,33 @@ var Digest = class {
   /**
    * Creates a multihash digest.
    */
-  constructor(code5, size, digest2, bytes) {
-    this.code = code5;
+  constructor(code6, size, digest3, bytes) {
+    this.code = code6;
     this.size = size;
-    this.digest = toArrayBufferBackedArray(digest2);
+    this.digest = toArrayBufferBackedArray(digest3);
     this.bytes = toArrayBufferBackedArray(bytes);
   }
 };
 
 // node_modules/multiformats/dist/src/cid.js
-function format(link, base3) {
+function format(link, base4) {
   const { bytes, version: version2 } = link;
   switch (version2) {
     case 0:
-      return toStringV0(bytes, baseCache(link), base3 ?? base58btc.encoder);
+      return toStringV0(bytes, baseCache(link), base4 ?? base58btc.encoder);
     default:
-      return toStringV1(bytes, baseCache(link), base3 ?? base32.encoder);
+      return toStringV1(bytes, baseCache(link), base4 ?? base32.encoder);
   }
 }
 var cache = /* @__PURE__ */ new WeakMap();
 function baseCache(cid2) {
-  const baseCache2 = cache.get(cid2);
-  if (baseCache2 == null) {
-    const baseCache3 = /* @__PURE__ */ new Map();
-    cache.set(cid2, baseCache3);
-    return baseCache3;
+  const baseCache3 = cache.get(cid2);
+  if (baseCache3 == null) {
+    const baseCache4 = /* @__PURE__ */ new Map();
+    cache.set(cid2, baseCache4);
+    return baseCache4;
   }
-  return baseCache2;
+  return baseCache3;
 }
 var CID = class _CID {
   code;
@@ -6961,8 +7302,8 @@ var CID = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param multihash - (Multi)hash of the of the content.
    */
-  constructor(version2, code5, multihash, bytes) {
-    this.code = code5;
+  constructor(version2, code6, multihash, bytes) {
+    this.code = code6;
     this.version = version2;
     this.multihash = multihash;
     this.bytes = toArrayBufferBackedArray(bytes);
@@ -6991,8 +7332,8 @@ var CID = class _CID {
         return this;
       }
       case 1: {
-        const { code: code5, multihash } = this;
-        if (code5 !== DAG_PB_CODE) {
+        const { code: code6, multihash } = this;
+        if (code6 !== DAG_PB_CODE) {
           throw new Error("Cannot convert a non dag-pb CID to CIDv0");
         }
         if (multihash.code !== SHA_256_CODE) {
@@ -7008,8 +7349,8 @@ var CID = class _CID {
   toV1() {
     switch (this.version) {
       case 0: {
-        const { code: code5, digest: digest2 } = this.multihash;
-        const multihash = create(code5, digest2);
+        const { code: code6, digest: digest3 } = this.multihash;
+        const multihash = create(code6, digest3);
         return _CID.createV1(this.code, multihash);
       }
       case 1: {
@@ -7027,8 +7368,8 @@ var CID = class _CID {
     const unknown = other;
     return unknown != null && self.code === unknown.code && self.version === unknown.version && equals2(self.multihash, unknown.multihash);
   }
-  toString(base3) {
-    return format(this, base3);
+  toString(base4) {
+    return format(this, base4);
   }
   toJSON() {
     return { "/": format(this) };
@@ -7059,12 +7400,12 @@ var CID = class _CID {
     if (value instanceof _CID) {
       return value;
     } else if (value["/"] != null && value["/"] === value.bytes || value.asCID === value) {
-      const { version: version2, code: code5, multihash, bytes } = value;
-      return new _CID(version2, code5, multihash, bytes ?? encodeCID(version2, code5, multihash.bytes));
+      const { version: version2, code: code6, multihash, bytes } = value;
+      return new _CID(version2, code6, multihash, bytes ?? encodeCID(version2, code6, multihash.bytes));
     } else if (value[cidSymbol] === true) {
-      const { version: version2, multihash, code: code5 } = value;
-      const digest2 = decode4(multihash);
-      return _CID.create(version2, code5, digest2);
+      const { version: version2, multihash, code: code6 } = value;
+      const digest3 = decode4(multihash);
+      return _CID.create(version2, code6, digest3);
     } else {
       return null;
     }
@@ -7074,24 +7415,24 @@ var CID = class _CID {
    * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
    * @param digest - (Multi)hash of the of the content.
    */
-  static create(version2, code5, digest2) {
-    if (typeof code5 !== "number") {
+  static create(version2, code6, digest3) {
+    if (typeof code6 !== "number") {
       throw new Error("String codecs are no longer supported");
     }
-    if (!(digest2.bytes instanceof Uint8Array)) {
+    if (!(digest3.bytes instanceof Uint8Array)) {
       throw new Error("Invalid digest");
     }
     switch (version2) {
       case 0: {
-        if (code5 !== DAG_PB_CODE) {
+        if (code6 !== DAG_PB_CODE) {
           throw new Error(`Version 0 CID must use dag-pb (code: ${DAG_PB_CODE}) block encoding`);
         } else {
-          return new _CID(version2, code5, digest2, digest2.bytes);
+          return new _CID(version2, code6, digest3, digest3.bytes);
         }
       }
       case 1: {
-        const bytes = encodeCID(version2, code5, digest2.bytes);
-        return new _CID(version2, code5, digest2, bytes);
+        const bytes = encodeCID(version2, code6, digest3.bytes);
+        return new _CID(version2, code6, digest3, bytes);
       }
       default: {
         throw new Error("Invalid version");
@@ -7101,8 +7442,8 @@ var CID = class _CID {
   /**
    * Simplified version of `create` for CIDv0.
    */
-  static createV0(digest2) {
-    return _CID.create(0, DAG_PB_CODE, digest2);
+  static createV0(digest3) {
+    return _CID.create(0, DAG_PB_CODE, digest3);
   }
   /**
    * Simplified version of `create` for CIDv1.
@@ -7110,8 +7451,8 @@ var CID = class _CID {
    * @param code - Content encoding format code.
    * @param digest - Multihash of the content.
    */
-  static createV1(code5, digest2) {
-    return _CID.create(1, code5, digest2);
+  static createV1(code6, digest3) {
+    return _CID.create(1, code6, digest3);
   }
   /**
    * Decoded a CID from its binary representation. The byte array must contain
@@ -7144,8 +7485,8 @@ var CID = class _CID {
       throw new Error("Incorrect length");
     }
     const digestBytes = multihashBytes.subarray(specs.multihashSize - specs.digestSize);
-    const digest2 = new Digest(specs.multihashCode, specs.digestSize, digestBytes, multihashBytes);
-    const cid2 = specs.version === 0 ? _CID.createV0(digest2) : _CID.createV1(specs.codec, digest2);
+    const digest3 = new Digest(specs.multihashCode, specs.digestSize, digestBytes, multihashBytes);
+    const cid2 = specs.version === 0 ? _CID.createV0(digest3) : _CID.createV1(specs.codec, digest3);
     return [cid2, bytes.subarray(specs.size)];
   }
   /**
@@ -7160,8 +7501,8 @@ var CID = class _CID {
   static inspectBytes(initialBytes) {
     let offset = 0;
     const next = () => {
-      const [i, length3] = decode3(initialBytes.subarray(offset));
-      offset += length3;
+      const [i, length5] = decode3(initialBytes.subarray(offset));
+      offset += length5;
       return i;
     };
     let version2 = next();
@@ -7188,8 +7529,8 @@ var CID = class _CID {
    * throw an error if encoding of the CID is not compatible with supplied (or
    * a default decoder).
    */
-  static parse(source, base3) {
-    const [prefix, bytes] = parseCIDtoBytes(source, base3);
+  static parse(source, base4) {
+    const [prefix, bytes] = parseCIDtoBytes(source, base4);
     const cid2 = _CID.decode(bytes);
     if (cid2.version === 0 && source[0] !== "Q") {
       throw Error("Version 0 CID string must not include multibase prefix");
@@ -7198,56 +7539,56 @@ var CID = class _CID {
     return cid2;
   }
 };
-function parseCIDtoBytes(source, base3) {
+function parseCIDtoBytes(source, base4) {
   switch (source[0]) {
     // CIDv0 is parsed differently
     case "Q": {
-      const decoder = base3 ?? base58btc;
+      const decoder = base4 ?? base58btc;
       return [
         base58btc.prefix,
         decoder.decode(`${base58btc.prefix}${source}`)
       ];
     }
     case base58btc.prefix: {
-      const decoder = base3 ?? base58btc;
+      const decoder = base4 ?? base58btc;
       return [base58btc.prefix, decoder.decode(source)];
     }
     case base32.prefix: {
-      const decoder = base3 ?? base32;
+      const decoder = base4 ?? base32;
       return [base32.prefix, decoder.decode(source)];
     }
     case base36.prefix: {
-      const decoder = base3 ?? base36;
+      const decoder = base4 ?? base36;
       return [base36.prefix, decoder.decode(source)];
     }
     default: {
-      if (base3 == null) {
+      if (base4 == null) {
         throw Error("To parse non base32, base36 or base58btc encoded CID multibase decoder must be provided");
       }
-      return [source[0], base3.decode(source)];
+      return [source[0], base4.decode(source)];
     }
   }
 }
-function toStringV0(bytes, cache2, base3) {
-  const { prefix } = base3;
+function toStringV0(bytes, cache3, base4) {
+  const { prefix } = base4;
   if (prefix !== base58btc.prefix) {
-    throw Error(`Cannot string encode V0 in ${base3.name} encoding`);
+    throw Error(`Cannot string encode V0 in ${base4.name} encoding`);
   }
-  const cid2 = cache2.get(prefix);
+  const cid2 = cache3.get(prefix);
   if (cid2 == null) {
-    const cid3 = base3.encode(bytes).slice(1);
-    cache2.set(prefix, cid3);
+    const cid3 = base4.encode(bytes).slice(1);
+    cache3.set(prefix, cid3);
     return cid3;
   } else {
     return cid2;
   }
 }
-function toStringV1(bytes, cache2, base3) {
-  const { prefix } = base3;
-  const cid2 = cache2.get(prefix);
+function toStringV1(bytes, cache3, base4) {
+  const { prefix } = base4;
+  const cid2 = cache3.get(prefix);
   if (cid2 == null) {
-    const cid3 = base3.encode(bytes);
-    cache2.set(prefix, cid3);
+    const cid3 = base4.encode(bytes);
+    cache3.set(prefix, cid3);
     return cid3;
   } else {
     return cid2;
@@ -7255,12 +7596,12 @@ function toStringV1(bytes, cache2, base3) {
 }
 var DAG_PB_CODE = 112;
 var SHA_256_CODE = 18;
-function encodeCID(version2, code5, multihash) {
+function encodeCID(version2, code6, multihash) {
   const codeOffset = encodingLength(version2);
-  const hashOffset = codeOffset + encodingLength(code5);
+  const hashOffset = codeOffset + encodingLength(code6);
   const bytes = new Uint8Array(hashOffset + multihash.byteLength);
   encodeTo(version2, bytes, 0);
-  encodeTo(code5, bytes, codeOffset);
+  encodeTo(code6, bytes, codeOffset);
   bytes.set(multihash, hashOffset);
   return bytes;
 }
@@ -7285,11 +7626,11 @@ var BufferPool = class {
    * buffer given back must have no other reader (it may be the same memory
    * under a new view, e.g. after a round trip to a worker thread).
    */
-  give(buffer2) {
+  give(buffer3) {
     if (this.free.length >= this.keep) return;
-    if (buffer2.byteOffset !== 0 || buffer2.byteLength !== this.size || buffer2.buffer.byteLength !== this.size) return;
-    if (buffer2.buffer instanceof SharedArrayBuffer) return;
-    this.free.push(buffer2);
+    if (buffer3.byteOffset !== 0 || buffer3.byteLength !== this.size || buffer3.buffer.byteLength !== this.size) return;
+    if (buffer3.buffer instanceof SharedArrayBuffer) return;
+    this.free.push(buffer3);
   }
   /** Free buffers held now. */
   get held() {
@@ -7426,16 +7767,16 @@ import { createHash } from "node:crypto";
 var IDENTITY = 0;
 var SHA2_256 = 18;
 function verifyBlock(cid2, bytes) {
-  const { code: code5, digest: digest2 } = cid2.multihash;
+  const { code: code6, digest: digest3 } = cid2.multihash;
   let actual;
-  if (code5 === SHA2_256) {
+  if (code6 === SHA2_256) {
     actual = createHash("sha256").update(bytes).digest();
-  } else if (code5 === IDENTITY) {
+  } else if (code6 === IDENTITY) {
     actual = bytes;
   } else {
-    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid2}: unsupported multihash 0x${code5.toString(16)} (only sha2-256 and identity)`);
+    throw new IpcrError("ERR_UNSUPPORTED_HASH", `Cannot verify block ${cid2}: unsupported multihash 0x${code6.toString(16)} (only sha2-256 and identity)`);
   }
-  if (!equalBytes(actual, digest2)) {
+  if (!equalBytes(actual, digest3)) {
     throw new DigestMismatchError(`Block bytes do not match CID ${cid2}`);
   }
 }
@@ -7710,7 +8051,7 @@ function sizeNode(node) {
 }
 function encodeVarint(bytes, offset, v) {
   offset -= sov(v);
-  const base3 = offset;
+  const base4 = offset;
   while (v >= maxUInt32) {
     bytes[offset++] = v & 127 | 128;
     v /= 128;
@@ -7720,7 +8061,7 @@ function encodeVarint(bytes, offset, v) {
     v >>>= 7;
   }
   bytes[offset] = v;
-  return base3;
+  return base4;
 }
 function sov(x) {
   if (x % 2 === 0) {
@@ -8014,15 +8355,15 @@ function linkComparator(a, b) {
   const abuf = a.Name ? textEncoder2.encode(a.Name) : [];
   const bbuf = b.Name ? textEncoder2.encode(b.Name) : [];
   let x = abuf.length;
-  let y = bbuf.length;
-  for (let i = 0, len = Math.min(x, y); i < len; ++i) {
+  let y2 = bbuf.length;
+  for (let i = 0, len = Math.min(x, y2); i < len; ++i) {
     if (abuf[i] !== bbuf[i]) {
       x = abuf[i];
-      y = bbuf[i];
+      y2 = bbuf[i];
       break;
     }
   }
-  return x < y ? -1 : y < x ? 1 : 0;
+  return x < y2 ? -1 : y2 < x ? 1 : 0;
 }
 function hasOnlyProperties(node, properties) {
   return !Object.keys(node).some((p) => !properties.includes(p));
@@ -8142,8 +8483,8 @@ function validate(node) {
 function createNode(data, links = []) {
   return prepare({ Data: data, Links: links });
 }
-function createLink(name4, size, cid2) {
-  return asLink({ Hash: cid2, Name: name4, Tsize: size });
+function createLink(name5, size, cid2) {
+  return asLink({ Hash: cid2, Name: name5, Tsize: size });
 }
 function toByteView(buf) {
   if (buf instanceof ArrayBuffer) {
@@ -8209,8 +8550,8 @@ function decode5(bytes) {
 
 // node_modules/multiformats/dist/src/hashes/hasher.js
 var DEFAULT_MIN_DIGEST_LENGTH = 20;
-function from2({ name: name4, code: code5, encode: encode8, minDigestLength, maxDigestLength }) {
-  return new Hasher(name4, code5, encode8, minDigestLength, maxDigestLength);
+function from2({ name: name5, code: code6, encode: encode13, minDigestLength, maxDigestLength }) {
+  return new Hasher(name5, code6, encode13, minDigestLength, maxDigestLength);
 }
 var Hasher = class {
   name;
@@ -8218,10 +8559,10 @@ var Hasher = class {
   encode;
   minDigestLength;
   maxDigestLength;
-  constructor(name4, code5, encode8, minDigestLength, maxDigestLength) {
-    this.name = name4;
-    this.code = code5;
-    this.encode = encode8;
+  constructor(name5, code6, encode13, minDigestLength, maxDigestLength) {
+    this.name = name5;
+    this.code = code6;
+    this.encode = encode13;
     this.minDigestLength = minDigestLength ?? DEFAULT_MIN_DIGEST_LENGTH;
     this.maxDigestLength = maxDigestLength;
   }
@@ -8239,28 +8580,28 @@ var Hasher = class {
       if (result instanceof Uint8Array) {
         return createDigest(result, this.code, options?.truncate);
       }
-      return result.then((digest2) => createDigest(digest2, this.code, options?.truncate));
+      return result.then((digest3) => createDigest(digest3, this.code, options?.truncate));
     } else {
       throw Error("Unknown type, must be binary type");
     }
   }
 };
-function createDigest(digest2, code5, truncate) {
-  if (truncate != null && truncate !== digest2.byteLength) {
-    if (truncate > digest2.byteLength) {
-      throw new Error(`Invalid truncate option, must be less than or equal to ${digest2.byteLength}`);
+function createDigest(digest3, code6, truncate) {
+  if (truncate != null && truncate !== digest3.byteLength) {
+    if (truncate > digest3.byteLength) {
+      throw new Error(`Invalid truncate option, must be less than or equal to ${digest3.byteLength}`);
     }
-    digest2 = digest2.subarray(0, truncate);
+    digest3 = digest3.subarray(0, truncate);
   }
-  return create(code5, digest2);
+  return create(code6, digest3);
 }
 
 // src/core/escape.ts
 var CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 var NAMED = { "\n": "\\n", "\r": "\\r" };
 function visible(c) {
-  const code5 = c.charCodeAt(0);
-  return NAMED[c] ?? (code5 <= 255 ? `\\x${code5.toString(16).padStart(2, "0")}` : `\\u${code5.toString(16).padStart(4, "0")}`);
+  const code6 = c.charCodeAt(0);
+  return NAMED[c] ?? (code6 <= 255 ? `\\x${code6.toString(16).padStart(2, "0")}` : `\\u${code6.toString(16).padStart(4, "0")}`);
 }
 function hasControl(text2) {
   CONTROL.lastIndex = 0;
@@ -8293,11 +8634,11 @@ function encodeCarHeader(roots) {
   if (roots.length > 23) throw new RangeError("at most 23 CAR roots are supported");
   const body = [162, ...ROOTS_KEY, 128 + roots.length];
   for (const root of roots) {
-    const length3 = root.bytes.length + 1;
+    const length5 = root.bytes.length + 1;
     body.push(216, 42);
-    if (length3 < 24) body.push(64 + length3);
-    else if (length3 < 256) body.push(88, length3);
-    else body.push(89, length3 >> 8, length3 & 255);
+    if (length5 < 24) body.push(64 + length5);
+    else if (length5 < 256) body.push(88, length5);
+    else body.push(89, length5 >> 8, length5 & 255);
     body.push(0, ...root.bytes);
   }
   body.push(...VERSION_KEY, 1);
@@ -8342,7 +8683,7 @@ var CarFileWriter = class _CarFileWriter {
   /** `input` names the option that gave `path` in errors (default `car-path`). */
   static async create(path2, input = "car-path") {
     const partialPath = `${path2}.partial`;
-    const isFolder = await stat(path2).then((s) => s.isDirectory(), () => false);
+    const isFolder = await stat(path2).then((s2) => s2.isDirectory(), () => false);
     if (isFolder) throw new InputError(input, `${quote(path2)} is a folder; give the path of a file to write, such as ${quote(`${path2.replace(/\/+$/, "")}/registry.car`)}`);
     registerTemporary(partialPath);
     let file;
@@ -8442,9 +8783,9 @@ var CarFileWriter = class _CarFileWriter {
       batch2.done = this.tail.then(async () => {
         if (this.pending === batch2) this.pending = null;
         if (this.failure != null) throw this.failure;
-        const length3 = batch2.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+        const length5 = batch2.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
         const position = this.written;
-        this.written += length3;
+        this.written += length5;
         try {
           await writeChunks(this.file, batch2.chunks, position);
         } catch (err) {
@@ -8468,14 +8809,14 @@ var CarFileWriter = class _CarFileWriter {
     try {
       output = await open(temp, "w");
       await writeFully(output, header, 0);
-      const buffer2 = new Uint8Array(COPY_CHUNK);
-      let from3 = this.headerLength;
+      const buffer3 = new Uint8Array(COPY_CHUNK);
+      let from5 = this.headerLength;
       let to = header.length;
       for (; ; ) {
-        const { bytesRead } = await input.read(buffer2, 0, buffer2.length, from3);
+        const { bytesRead } = await input.read(buffer3, 0, buffer3.length, from5);
         if (bytesRead === 0) break;
-        await writeFully(output, buffer2.subarray(0, bytesRead), to);
-        from3 += bytesRead;
+        await writeFully(output, buffer3.subarray(0, bytesRead), to);
+        from5 += bytesRead;
         to += bytesRead;
       }
       await output.close();
@@ -8524,10 +8865,10 @@ var PATH_PROBLEMS = {
   EROFS: "the file system is read-only"
 };
 function writeError(err, input, path2) {
-  const code5 = err?.code;
-  if (err instanceof IpcrError || typeof code5 !== "string") return err;
-  const problem2 = PATH_PROBLEMS[code5];
-  if (problem2 != null) return new InputError(input, `cannot write the CAR to ${quote(path2)}: ${problem2} (${code5})`, { cause: err });
+  const code6 = err?.code;
+  if (err instanceof IpcrError || typeof code6 !== "string") return err;
+  const problem2 = PATH_PROBLEMS[code6];
+  if (problem2 != null) return new InputError(input, `cannot write the CAR to ${quote(path2)}: ${problem2} (${code6})`, { cause: err });
   return new IpcrError("ERR_WRITE", `Cannot write the CAR to ${quote(path2)} (${input}): ${err.message.replace(`${path2}.partial`, path2)}`, { cause: err });
 }
 
@@ -8570,14 +8911,14 @@ var open2 = 0;
 var sessions = /* @__PURE__ */ new Map();
 function getWorker() {
   if (worker == null) {
-    const w = new Worker(workerSource, { eval: true });
-    w.unref();
-    w.on("message", (m) => sessions.get(m.id)?.(m));
-    w.on("error", (err) => {
+    const w2 = new Worker(workerSource, { eval: true });
+    w2.unref();
+    w2.on("message", (m2) => sessions.get(m2.id)?.(m2));
+    w2.on("error", (err) => {
       worker = void 0;
       for (const [id, handler] of sessions) handler({ id, error: err.message });
     });
-    worker = w;
+    worker = w2;
   }
   return worker;
 }
@@ -8714,8 +9055,8 @@ function formatBytes(n) {
 var PROGRESS_INTERVAL_MS = 1e3;
 var Progress = class {
   /** `total` undefined: the size is not known in advance (the line shows bytes so far). */
-  constructor(logger, label, total, intervalMs = PROGRESS_INTERVAL_MS) {
-    this.logger = logger;
+  constructor(logger2, label, total, intervalMs = PROGRESS_INTERVAL_MS) {
+    this.logger = logger2;
     this.label = label;
     this.total = total;
     this.intervalMs = intervalMs;
@@ -8825,12 +9166,12 @@ var DecompressionLimit = class extends Transform {
 var TAR_BLOCK = 512;
 
 // src/core/image/image-errors.ts
-function formatError(input, message2, options) {
-  const [text2, named] = inputMessage(input, message2);
+function formatError(input, message3, options) {
+  const [text2, named] = inputMessage(input, message3);
   return new ImageFormatError(text2, { ...options, ...named });
 }
-function mismatchError(input, message2) {
-  const [text2, named] = inputMessage(input, message2);
+function mismatchError(input, message3) {
+  const [text2, named] = inputMessage(input, message3);
   return new DigestMismatchError(text2, named);
 }
 
@@ -8862,8 +9203,8 @@ import { open as open3 } from "node:fs/promises";
 import { posix } from "node:path";
 var TarError = class extends Error {
   notTar;
-  constructor(message2, notTar = false) {
-    super(message2);
+  constructor(message3, notTar = false) {
+    super(message3);
     this.notTar = notTar;
   }
 };
@@ -8901,26 +9242,26 @@ var WindowReader = class {
   start = 0;
   next = WINDOW;
   /** `length` bytes at `position`, or fewer at the end of the file; valid until the next call. */
-  async read(position, length3) {
+  async read(position, length5) {
     const end = this.start + this.window.length;
-    if (position >= this.start && position + length3 <= end) {
-      return this.window.subarray(position - this.start, position - this.start + length3);
+    if (position >= this.start && position + length5 <= end) {
+      return this.window.subarray(position - this.start, position - this.start + length5);
     }
     const close = position >= end && position - end < this.window.length;
     this.next = close ? Math.min(2 * this.next, MAX_WINDOW) : WINDOW;
-    const size = Math.max(this.next, length3);
+    const size = Math.max(this.next, length5);
     if (size > this.buffer.length) this.buffer = Buffer.allocUnsafe(size);
-    const buffer2 = this.buffer;
+    const buffer3 = this.buffer;
     const wanted = Math.min(size, this.size - position);
     let filled = 0;
     while (filled < wanted) {
-      const { bytesRead } = await this.handle.read(buffer2, filled, wanted - filled, position + filled);
+      const { bytesRead } = await this.handle.read(buffer3, filled, wanted - filled, position + filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
-    this.window = buffer2.subarray(0, filled);
+    this.window = buffer3.subarray(0, filled);
     this.start = position;
-    return this.window.subarray(0, Math.min(length3, filled));
+    return this.window.subarray(0, Math.min(length5, filled));
   }
 };
 async function indexHandle(reader, options) {
@@ -8982,26 +9323,26 @@ async function indexHandle(reader, options) {
     metaHeaders = 0;
     metaBytes = 0;
     checkPathLength(rawName, "name", headerAt);
-    const name4 = normalizeEntryPath(rawName);
-    if (name4 === "") continue;
+    const name5 = normalizeEntryPath(rawName);
+    if (name5 === "") continue;
     if (type === "0" || type === "\0" || type === "7") {
-      files.set(name4, { offset: dataStart, size: dataSize });
-      links.delete(name4);
+      files.set(name5, { offset: dataStart, size: dataSize });
+      links.delete(name5);
     } else if (type === "2") {
       checkPathLength(rawLink, "link target", headerAt);
-      if (rawLink.startsWith("/")) throw new TarError(`symlink '${name4}' points to absolute path '${rawLink}'`);
-      const target = linkTarget(name4, rawLink);
-      if (escapes(target)) throw new TarError(`symlink '${name4}' -> '${rawLink}' escapes the archive`);
-      links.set(name4, { kind: "symlink", target });
-      files.delete(name4);
+      if (rawLink.startsWith("/")) throw new TarError(`symlink '${name5}' points to absolute path '${rawLink}'`);
+      const target = linkTarget(name5, rawLink);
+      if (escapes(target)) throw new TarError(`symlink '${name5}' -> '${rawLink}' escapes the archive`);
+      links.set(name5, { kind: "symlink", target });
+      files.delete(name5);
     } else if (type === "1") {
       checkPathLength(rawLink, "link target", headerAt);
       const target = normalizeEntryPath(rawLink, "hardlink target");
-      links.set(name4, { kind: "hardlink", target });
-      files.delete(name4);
+      links.set(name5, { kind: "hardlink", target });
+      files.delete(name5);
     } else {
-      files.delete(name4);
-      links.delete(name4);
+      files.delete(name5);
+      links.delete(name5);
     }
     if (files.size + links.size > TAR_LIMITS.entries) {
       throw new TarError(`more than ${TAR_LIMITS.entries} files and links; an image archive holds a few per blob`);
@@ -9028,10 +9369,10 @@ function normalizeEntryPath(raw, what = "path") {
   if (parts.includes("..")) throw new TarError(`${what} '${raw}' contains '..'`);
   return parts.join("/");
 }
-function linkTarget(name4, rawLink) {
-  const slash = name4.lastIndexOf("/");
-  if (!UNCLEAN.test(rawLink) && rawLink !== "") return slash === -1 ? rawLink : `${name4.slice(0, slash)}/${rawLink}`;
-  const joined = posix.normalize(posix.join(posix.dirname(name4), rawLink));
+function linkTarget(name5, rawLink) {
+  const slash = name5.lastIndexOf("/");
+  if (!UNCLEAN.test(rawLink) && rawLink !== "") return slash === -1 ? rawLink : `${name5.slice(0, slash)}/${rawLink}`;
+  const joined = posix.normalize(posix.join(posix.dirname(name5), rawLink));
   return joined === "." ? "" : joined;
 }
 function escapes(normalized) {
@@ -9052,8 +9393,8 @@ function checksumOk(header) {
   }
   return stored === unsigned || stored === signed;
 }
-function readNumber(buf, offset, length3) {
-  const field = buf.subarray(offset, offset + length3);
+function readNumber(buf, offset, length5) {
+  const field = buf.subarray(offset, offset + length5);
   if (((field[0] ?? 0) & 128) !== 0) {
     let value = (field[0] ?? 0) & 127;
     for (let i = 1; i < field.length; i++) value = value * 256 + (field[i] ?? 0);
@@ -9069,33 +9410,33 @@ function cString(buf) {
   return buf.subarray(0, end === -1 ? buf.length : end).toString("utf8");
 }
 function headerName(header) {
-  const name4 = cString(header.subarray(0, 100));
+  const name5 = cString(header.subarray(0, 100));
   if (header.subarray(257, 263).toString("latin1") === "ustar\0") {
     const prefix = cString(header.subarray(345, 500));
-    if (prefix !== "") return `${prefix}/${name4}`;
+    if (prefix !== "") return `${prefix}/${name5}`;
   }
-  return name4;
+  return name5;
 }
 var PAX_KEY_BYTES = PAX_KEYS.map((key) => [key, Buffer.from(`${key}=`, "latin1")]);
 function parsePax(data, into) {
   const n = data.length;
   let i = 0;
   while (i < n) {
-    let length3 = 0;
+    let length5 = 0;
     let j = i;
-    while (j < n && j - i < 16 && data[j] >= 48 && data[j] <= 57) length3 = length3 * 10 + data[j++] - 48;
-    if (j === i || data[j] !== 32 || length3 <= j - i + 1) {
+    while (j < n && j - i < 16 && data[j] >= 48 && data[j] <= 57) length5 = length5 * 10 + data[j++] - 48;
+    if (j === i || data[j] !== 32 || length5 <= j - i + 1) {
       if (data.indexOf(32, i) === -1) break;
       throw new TarError("bad pax header record");
     }
-    const end = Math.min(i + length3 - 1, n);
+    const end = Math.min(i + length5 - 1, n);
     for (const [key, bytes] of PAX_KEY_BYTES) {
       if (startsWithBytes(data, j + 1, bytes)) {
         into[key] = data.toString("utf8", j + 1 + bytes.length, end);
         break;
       }
     }
-    i += length3;
+    i += length5;
   }
 }
 function startsWithBytes(data, at, bytes) {
@@ -9147,10 +9488,10 @@ function* walk(root, start) {
 var LinkResolver = class {
   constructor(index) {
     this.index = index;
-    for (const [name4, link] of index.links) {
-      const node = this.insert(name4);
+    for (const [name5, link] of index.links) {
+      const node = this.insert(name5);
       node.target = link.target;
-      this.links.push({ name: name4, node });
+      this.links.push({ name: name5, node });
     }
   }
   index;
@@ -9159,9 +9500,9 @@ var LinkResolver = class {
   /** The names of links that resolve to a regular file. */
   resolvedLinks() {
     const names = [];
-    for (const { name: name4, node } of this.links) {
+    for (const { name: name5, node } of this.links) {
       const place = this.resolveLink(node);
-      if (place != null && this.index.files.has(pathOf(place))) names.push(name4);
+      if (place != null && this.index.files.has(pathOf(place))) names.push(name5);
     }
     return names;
   }
@@ -9174,26 +9515,26 @@ var LinkResolver = class {
     return this.index.files.has(resolved) ? resolved : void 0;
   }
   /** The node for `name`, made (splitting an edge if needed) when missing. */
-  insert(name4) {
+  insert(name5) {
     let node = this.root;
     let pos = 0;
-    while (pos < name4.length) {
-      const key = firstComponent(name4, pos);
+    while (pos < name5.length) {
+      const key = firstComponent(name5, pos);
       node.children ??= /* @__PURE__ */ new Map();
       const child = node.children.get(key);
       if (child == null) {
-        const leaf2 = { label: name4.slice(pos), parent: node };
+        const leaf2 = { label: name5.slice(pos), parent: node };
         node.children.set(key, leaf2);
         return leaf2;
       }
-      if (startsWithComponents(name4, child.label, pos)) {
+      if (startsWithComponents(name5, child.label, pos)) {
         node = child;
         pos += child.label.length + 1;
         continue;
       }
       let i = 0;
-      while (i < child.label.length && child.label.charCodeAt(i) === name4.charCodeAt(pos + i)) i++;
-      const atBoundary = (i === child.label.length || child.label.charCodeAt(i) === 47) && (pos + i === name4.length || name4.charCodeAt(pos + i) === 47);
+      while (i < child.label.length && child.label.charCodeAt(i) === name5.charCodeAt(pos + i)) i++;
+      const atBoundary = (i === child.label.length || child.label.charCodeAt(i) === 47) && (pos + i === name5.length || name5.charCodeAt(pos + i) === 47);
       const cut = atBoundary ? i : child.label.lastIndexOf("/", i - 1);
       const middle = { label: child.label.slice(0, cut), parent: node, children: /* @__PURE__ */ new Map() };
       child.label = child.label.slice(cut + 1);
@@ -9326,7 +9667,7 @@ async function readHead(path2) {
   }
 }
 async function* readChunks(located, options) {
-  const { pool: pool2, signal } = options;
+  const { pool: pool3, signal } = options;
   if (located.size === 0) return;
   const handle = await open4(located.file, "r");
   try {
@@ -9334,20 +9675,20 @@ async function* readChunks(located, options) {
     let left = located.size;
     while (left > 0) {
       throwIfAborted(signal);
-      const buffer2 = left >= pool2.size ? pool2.take() : new Uint8Array(left);
-      const length3 = buffer2.byteLength;
+      const buffer3 = left >= pool3.size ? pool3.take() : new Uint8Array(left);
+      const length5 = buffer3.byteLength;
       let filled = 0;
-      while (filled < length3) {
-        const { bytesRead } = await handle.read(buffer2, filled, length3 - filled, position + filled);
+      while (filled < length5) {
+        const { bytesRead } = await handle.read(buffer3, filled, length5 - filled, position + filled);
         if (bytesRead === 0) {
-          if (filled > 0) yield buffer2.subarray(0, filled);
+          if (filled > 0) yield buffer3.subarray(0, filled);
           return;
         }
         filled += bytesRead;
       }
-      position += length3;
-      left -= length3;
-      yield buffer2;
+      position += length5;
+      left -= length5;
+      yield buffer3;
     }
   } finally {
     await handle.close();
@@ -9455,12 +9796,12 @@ async function openDirectory(path2, input, options) {
   const walk2 = async (dir, prefix) => {
     throwIfAborted(options.signal);
     for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const name4 = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
+      const name5 = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
       const fullPath = join(dir, entry.name);
       if (entry.isDirectory()) {
-        await walk2(fullPath, name4);
+        await walk2(fullPath, name5);
       } else if (entry.isFile()) {
-        files.set(name4, { fullPath, size: (await stat2(fullPath)).size });
+        files.set(name5, { fullPath, size: (await stat2(fullPath)).size });
       } else if (entry.isSymbolicLink()) {
         let target;
         try {
@@ -9470,10 +9811,10 @@ async function openDirectory(path2, input, options) {
         }
         const rel = relative(root, target);
         if (rel === ".." || rel.startsWith(`..${sep}`) || rel.startsWith(sep)) {
-          throw formatError(input, `${path2}: symlink '${name4}' escapes the directory`);
+          throw formatError(input, `${path2}: symlink '${name5}' escapes the directory`);
         }
         const targetStats = await stat2(target);
-        if (targetStats.isFile()) files.set(name4, { fullPath: target, size: targetStats.size });
+        if (targetStats.isFile()) files.set(name5, { fullPath: target, size: targetStats.size });
       }
     }
   };
@@ -9503,7 +9844,7 @@ function spawnCommandRunner(hooks = {}) {
       child.on("error", (err) => {
         failure ??= err;
       });
-      child.on("close", (code5, signal) => {
+      child.on("close", (code6, signal) => {
         if (options.signal?.aborted === true) {
           try {
             throwIfAborted(options.signal);
@@ -9515,7 +9856,7 @@ function spawnCommandRunner(hooks = {}) {
         } else if (failure != null) {
           reject(failure);
         } else {
-          resolve2({ exitCode: code5 ?? (signal != null ? 128 : 1), stderr });
+          resolve2({ exitCode: code6 ?? (signal != null ? 128 : 1), stderr });
         }
       });
     });
@@ -9540,16 +9881,16 @@ async function saveDockerImage(ref, options) {
   throw new IpcrError("ERR_DOCKER", `${command} save '${ref}' failed with exit code ${exitCode}: ${detail}`);
 }
 async function withSizeProgress(file, options, work) {
-  const { logger } = options;
-  if (logger == null) return await work();
+  const { logger: logger2 } = options;
+  if (logger2 == null) return await work();
   const interval = options.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
-  const progress = new Progress(logger, "exported", void 0, interval);
+  const progress = new Progress(logger2, "exported", void 0, interval);
   let polling = false;
   const timer = setInterval(() => {
     if (polling) return;
     polling = true;
-    stat3(file).then((s) => {
-      progress.report(s.size);
+    stat3(file).then((s2) => {
+      progress.report(s2.size);
     }, () => {
     }).finally(() => {
       polling = false;
@@ -9557,7 +9898,7 @@ async function withSizeProgress(file, options, work) {
   }, interval);
   try {
     const result = await work();
-    const size = await stat3(file).then((s) => s.size, () => void 0);
+    const size = await stat3(file).then((s2) => s2.size, () => void 0);
     if (size != null) progress.report(size);
     return result;
   } finally {
@@ -9582,13 +9923,13 @@ var REPOSITORY_ENTRIES = {
 };
 var registryPaths = {
   catalog: () => [TOP_LEVEL_FILES.catalog],
-  image: (name4) => name4.split("/"),
-  readme: (name4) => [...name4.split("/"), REPOSITORY_ENTRIES.readme],
-  tags: (name4) => [...name4.split("/"), REPOSITORY_ENTRIES.tags],
-  tag: (name4, tag) => [...name4.split("/"), REPOSITORY_ENTRIES.tags, tag]
+  image: (name5) => name5.split("/"),
+  readme: (name5) => [...name5.split("/"), REPOSITORY_ENTRIES.readme],
+  tags: (name5) => [...name5.split("/"), REPOSITORY_ENTRIES.tags],
+  tag: (name5, tag) => [...name5.split("/"), REPOSITORY_ENTRIES.tags, tag]
 };
-function reservedNameProblem(name4) {
-  const parts = name4.split("/");
+function reservedNameProblem(name5) {
+  const parts = name5.split("/");
   const first = (parts[0] ?? "").toLowerCase();
   const top = Object.values(TOP_LEVEL_FILES).find((f) => f.toLowerCase() === first);
   if (top != null) {
@@ -9621,13 +9962,13 @@ function isTag(value) {
 function isDigest(value) {
   return value.length <= 256 && DIGEST_RE.test(value);
 }
-function nameProblem(name4) {
-  if (name4.length === 0) return "is empty";
-  if (name4.length > 255) return `is ${name4.length} characters long, longer than 255 characters`;
-  if (name4 !== name4.toLowerCase() && NAME_RE.test(name4.toLowerCase())) {
-    return `has uppercase letters; repository names are lowercase: use '${name4.toLowerCase()}'`;
+function nameProblem(name5) {
+  if (name5.length === 0) return "is empty";
+  if (name5.length > 255) return `is ${name5.length} characters long, longer than 255 characters`;
+  if (name5 !== name5.toLowerCase() && NAME_RE.test(name5.toLowerCase())) {
+    return `has uppercase letters; repository names are lowercase: use '${name5.toLowerCase()}'`;
   }
-  if (!NAME_RE.test(name4)) return "is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)";
+  if (!NAME_RE.test(name5)) return "is not a valid image name: expected lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', separated by '/' (OCI reference grammar)";
   return void 0;
 }
 function showChar(c) {
@@ -9644,12 +9985,12 @@ function tagProblem(tag) {
   if (tag.startsWith(".") || tag.startsWith("-")) return `starts with '${tag[0]}' (a tag starts with a letter, a digit or '_')`;
   return void 0;
 }
-function validateName(name4, input = "name") {
-  const problem2 = nameProblem(name4);
-  if (problem2 != null) throw new InputError(input, `${quote(name4)} ${problem2}`);
-  const reserved = reservedNameProblem(name4);
-  if (reserved != null) throw new InputError(input, `repository name '${name4}' ${reserved}`);
-  return name4;
+function validateName(name5, input = "name") {
+  const problem2 = nameProblem(name5);
+  if (problem2 != null) throw new InputError(input, `${quote(name5)} ${problem2}`);
+  const reserved = reservedNameProblem(name5);
+  if (reserved != null) throw new InputError(input, `repository name '${name5}' ${reserved}`);
+  return name5;
 }
 function validateTag(tag, input = "tags") {
   const problem2 = tagProblem(tag);
@@ -9658,12 +9999,12 @@ function validateTag(tag, input = "tags") {
 }
 function parseReference(ref, input) {
   let rest = ref.trim();
-  let digest2;
+  let digest3;
   const at = rest.indexOf("@");
   if (at >= 0) {
-    digest2 = rest.slice(at + 1);
+    digest3 = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!DIGEST_RE.test(digest2)) throw new InputError(input, `${quote(ref)} has an invalid digest (expected algorithm:hex)`);
+    if (!DIGEST_RE.test(digest3)) throw new InputError(input, `${quote(ref)} has an invalid digest (expected algorithm:hex)`);
   }
   let tag;
   const lastSlash = rest.lastIndexOf("/");
@@ -9684,15 +10025,15 @@ function parseReference(ref, input) {
   if (rest.length === 0 || !NAME_RE.test(rest)) {
     throw new InputError(input, `${quote(ref)} is not a valid image reference: expected [domain/]path[:tag][@digest] with a lowercase path`);
   }
-  return { domain, path: rest, tag, digest: digest2 };
+  return { domain, path: rest, tag, digest: digest3 };
 }
 var METADATA_CONFIG_RE = /^type=|\{\{.*\}\}|(^|,)\s*(pattern|enable|value|prefix|suffix|priority)=/;
 function parseTagList(value, input = "tags") {
-  const config = value.split("\n").map((s) => s.trim()).find((line) => METADATA_CONFIG_RE.test(line));
+  const config = value.split("\n").map((s2) => s2.trim()).find((line) => METADATA_CONFIG_RE.test(line));
   if (config != null) {
     throw new InputError(input, `${quote(config)} looks like docker/metadata-action's configuration (its own 'tags' input), not a list of tags; pass the action's output instead: tags: \${{ steps.meta.outputs.tags }}`);
   }
-  const items = value.split(/[\n,]/).map((s) => s.trim()).filter((s) => s.length > 0);
+  const items = value.split(/[\n,]/).map((s2) => s2.trim()).filter((s2) => s2.length > 0);
   const tags = [];
   let path2;
   for (const item of items) {
@@ -9745,12 +10086,12 @@ async function hashCompressed(stream, compression, limit) {
 }
 async function readHeadBytes(stream, n) {
   const chunks = [];
-  let length3 = 0;
+  let length5 = 0;
   try {
     for await (const chunk of stream) {
       chunks.push(Buffer.from(chunk));
-      length3 += chunk.length;
-      if (length3 >= n) break;
+      length5 += chunk.length;
+      if (length5 >= n) break;
     }
   } finally {
     stream.destroy();
@@ -9760,11 +10101,11 @@ async function readHeadBytes(stream, n) {
 function isSha256Digest(value) {
   return typeof value === "string" && SHA256.test(value);
 }
-function blobPath(digest2) {
-  return `blobs/sha256/${digest2.slice("sha256:".length)}`;
+function blobPath(digest3) {
+  return `blobs/sha256/${digest3.slice("sha256:".length)}`;
 }
-function memoryBlob(bytes, mediaType, digest2 = sha256Digest(bytes)) {
-  return { digest: digest2, size: bytes.length, mediaType, bytes, open: () => Readable2.from([Buffer.from(bytes)]) };
+function memoryBlob(bytes, mediaType, digest3 = sha256Digest(bytes)) {
+  return { digest: digest3, size: bytes.length, mediaType, bytes, open: () => Readable2.from([Buffer.from(bytes)]) };
 }
 function jsonBytes(value) {
   return new Uint8Array(Buffer.from(JSON.stringify(value), "utf8"));
@@ -9774,18 +10115,18 @@ function isObject(value) {
 }
 function parseDescriptor(value, where, ctx) {
   if (!isObject(value)) throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor is not an object`);
-  const { mediaType, digest: digest2, size, platform: platform2, annotations } = value;
-  if (typeof digest2 !== "string") throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor has no digest`);
-  if (!SHA256.test(digest2)) {
-    throw formatError(ctx.input, `${where} in ${ctx.archive.label}: unsupported digest '${digest2}' (only sha256:<64 hex> is supported)`);
+  const { mediaType, digest: digest3, size, platform: platform2, annotations } = value;
+  if (typeof digest3 !== "string") throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor has no digest`);
+  if (!SHA256.test(digest3)) {
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label}: unsupported digest '${digest3}' (only sha256:<64 hex> is supported)`);
   }
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
-    throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor ${digest2} has an invalid size`);
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor ${digest3} has an invalid size`);
   }
   if (mediaType !== void 0 && typeof mediaType !== "string") {
-    throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor ${digest2} has an invalid mediaType`);
+    throw formatError(ctx.input, `${where} in ${ctx.archive.label}: descriptor ${digest3} has an invalid mediaType`);
   }
-  const descriptor = { digest: digest2, size };
+  const descriptor = { digest: digest3, size };
   if (mediaType !== void 0) descriptor.mediaType = mediaType;
   const parsedPlatform = parsePlatform(platform2, ctx, `${where} platform`);
   if (parsedPlatform != null) descriptor.platform = parsedPlatform;
@@ -9803,11 +10144,11 @@ function parsePlatform(value, ctx, where) {
     }
     return item;
   };
-  const os = field("os");
+  const os2 = field("os");
   const architecture = field("architecture");
   const variant = field("variant");
-  if (os == null || architecture == null) return void 0;
-  const platform2 = { os, architecture };
+  if (os2 == null || architecture == null) return void 0;
+  const platform2 = { os: os2, architecture };
   if (variant != null) platform2.variant = variant;
   return platform2;
 }
@@ -9828,21 +10169,21 @@ function requireBlob(ctx, descriptor, where, hint = "") {
   }
   return path2;
 }
-function archiveBlob(ctx, path2, digest2, size, mediaType) {
+function archiveBlob(ctx, path2, digest3, size, mediaType) {
   const { archive } = ctx;
-  return { digest: digest2, size, mediaType, open: () => archive.open(path2), chunks: (options) => archive.chunks(path2, options) };
+  return { digest: digest3, size, mediaType, open: () => archive.open(path2), chunks: (options) => archive.chunks(path2, options) };
 }
-async function readVerifiedJson(ctx, path2, digest2) {
+async function readVerifiedJson(ctx, path2, digest3) {
   const size = ctx.archive.has(path2) ? ctx.archive.size(path2) : 0;
   ctx.jsonBytes = (ctx.jsonBytes ?? 0) + Math.min(size, DEFAULT_JSON_LIMIT);
   if (ctx.jsonBytes > IMAGE_LIMITS.jsonBytes) {
     throw formatError(ctx.input, `${ctx.archive.label}: its manifests, indexes and configs take more than ${IMAGE_LIMITS.jsonBytes} bytes of JSON (at '${path2}')`);
   }
   const bytes = await readBytes(ctx.archive, path2, DEFAULT_JSON_LIMIT, ctx.input);
-  if (digest2 !== void 0) {
+  if (digest3 !== void 0) {
     const actual = sha256Digest(bytes);
-    if (actual !== digest2) {
-      throw mismatchError(ctx.input, `${path2} in ${ctx.archive.label} hashes to ${actual}, expected ${digest2}`);
+    if (actual !== digest3) {
+      throw mismatchError(ctx.input, `${path2} in ${ctx.archive.label} hashes to ${actual}, expected ${digest3}`);
     }
   }
   return { bytes, json: parseJson(bytes, path2, ctx.archive.label, ctx.input) };
@@ -9864,24 +10205,24 @@ function canonical(value) {
   const path2 = domain === "docker.io" && !ref.path.includes("/") ? `library/${ref.path}` : ref.path;
   return `${domain}/${path2}:${ref.tag ?? (ref.digest != null ? "" : "latest")}@${ref.digest ?? ""}`;
 }
-function isBareName(name4) {
-  return !/[/:@]/.test(name4);
+function isBareName(name5) {
+  return !/[/:@]/.test(name5);
 }
-function refMatches(ref, name4) {
-  if (ref === name4) return true;
-  if (isBareName(name4)) {
+function refMatches(ref, name5) {
+  if (ref === name5) return true;
+  if (isBareName(name5)) {
     try {
-      return parseReference(ref, "image").tag === name4;
+      return parseReference(ref, "image").tag === name5;
     } catch {
       return false;
     }
   }
   const a = canonical(ref);
-  return a != null && a === canonical(name4);
+  return a != null && a === canonical(name5);
 }
 function matches(ref, candidate) {
   if (/^sha256:[0-9a-f]{64}$/.test(ref)) return candidate.digests.includes(ref);
-  return candidate.names.some((name4) => refMatches(ref, name4));
+  return candidate.names.some((name5) => refMatches(ref, name5));
 }
 var LISTED = 20;
 function describeCandidates(candidates) {
@@ -9934,7 +10275,7 @@ async function loadOciLayout(ctx) {
   for (const entry of entries) {
     const candidate = byDigest.get(entry.digest) ?? { entry, names: [], digests: [entry.digest] };
     byDigest.set(entry.digest, candidate);
-    for (const name4 of entryNames(entry)) if (!candidate.names.includes(name4)) candidate.names.push(name4);
+    for (const name5 of entryNames(entry)) if (!candidate.names.includes(name5)) candidate.names.push(name5);
   }
   if (byDigest.size === 0) throw formatError(input, `index.json in ${archive.label} lists no manifests`);
   const selectContext = { input, refInput: ctx.refInput ?? "image", label: archive.label };
@@ -10059,13 +10400,13 @@ var Walker = class {
     const blob = memoryBlob(bytes, mediaType, descriptor.digest);
     this.add(blob);
     const isIndex = INDEX_MEDIA_TYPES.includes(mediaType);
-    const name4 = `${isIndex ? "index" : "manifest"} ${descriptor.digest}`;
+    const name5 = `${isIndex ? "index" : "manifest"} ${descriptor.digest}`;
     if (isIndex) {
-      for (const child of indexEntries(ctx, json, name4)) {
-        await this.visit(child, name4, depth + 1, attestation || isAttestation(child));
+      for (const child of indexEntries(ctx, json, name5)) {
+        await this.visit(child, name5, depth + 1, attestation || isAttestation(child));
       }
     } else {
-      await this.visitManifest(descriptor, blob, json, name4, attestation);
+      await this.visitManifest(descriptor, blob, json, name5, attestation);
     }
     return blob;
   }
@@ -10128,7 +10469,7 @@ async function repoTagsFor(ctx, images, entryNames2) {
   }
   if (tags.size === 0) {
     const full = entryNames2.filter((n) => !isBareName(n));
-    for (const name4 of full.length > 0 ? full : entryNames2) tags.add(name4);
+    for (const name5 of full.length > 0 ? full : entryNames2) tags.add(name5);
   }
   return [...tags];
 }
@@ -10198,8 +10539,8 @@ async function loadDockerArchive(ctx) {
       throw formatError(input, `layer '${path2}' in ${label} is ${compression}-compressed, which is not supported`);
     }
     const diffId = diffIds[i];
-    const digest2 = compression === "none" ? diffId : await compressedLayerDigest(ctx, path2, compression, size, diffId);
-    layers.push(archiveBlob(ctx, path2, digest2, size, LAYER_TYPES[compression]));
+    const digest3 = compression === "none" ? diffId : await compressedLayerDigest(ctx, path2, compression, size, diffId);
+    layers.push(archiveBlob(ctx, path2, digest3, size, LAYER_TYPES[compression]));
   }
   const manifest = memoryBlob(jsonBytes({
     schemaVersion: 2,
@@ -10360,18 +10701,18 @@ function string(value, path2, max, check) {
   if (check != null && !check.test(value)) problem(path2, `${quote(value, 64)} is not ${check.expected}`);
   return value;
 }
-var timestamp = { test: (s) => TIMESTAMP.test(s) && Number.isFinite(Date.parse(s)), expected: "a UTC timestamp such as 2026-01-31T12:00:00.000Z" };
+var timestamp = { test: (s2) => TIMESTAMP.test(s2) && Number.isFinite(Date.parse(s2)), expected: "a UTC timestamp such as 2026-01-31T12:00:00.000Z" };
 var platform = {
-  test: (s) => {
-    const p = s.split("/");
+  test: (s2) => {
+    const p = s2.split("/");
     return p.length >= 2 && p.length <= 3 && p.every((t) => PLATFORM_TOKEN_RE.test(t));
   },
   expected: "a platform such as linux/arm64/v8"
 };
 var cid = {
-  test: (s) => {
+  test: (s2) => {
     try {
-      CID.parse(s);
+      CID.parse(s2);
       return true;
     } catch {
       return false;
@@ -10396,8 +10737,8 @@ function parseTag(value, path2) {
 }
 function parseImage(value, path2) {
   const i = object(value, path2, ["name", "tags"], ["description"]);
-  const name4 = string(i.name, `${path2}.name`, 255, { test: isName, expected: "a repository name the registry tree allows" });
-  const image = { name: name4, tags: [] };
+  const name5 = string(i.name, `${path2}.name`, 255, { test: isName, expected: "a repository name the registry tree allows" });
+  const image = { name: name5, tags: [] };
   if (i.description !== void 0) image.description = string(i.description, `${path2}.description`, CATALOG_LIMITS.description);
   const seen = /* @__PURE__ */ new Set();
   image.tags = array(i.tags, `${path2}.tags`, CATALOG_LIMITS.tags).map((t, n) => {
@@ -10477,8 +10818,8 @@ var InvalidTypeError = class _InvalidTypeError extends Error {
   static code = "ERR_INVALID_TYPE";
   name = _InvalidTypeError.name;
   code = _InvalidTypeError.code;
-  constructor(message2 = "Invalid type") {
-    super(message2);
+  constructor(message3 = "Invalid type") {
+    super(message3);
   }
 };
 
@@ -10822,16 +11163,16 @@ zero.length = function() {
 var TWO_32 = 4294967296n;
 
 // node_modules/protons-runtime/dist/src/utils/utf8.js
-function length2(string3) {
+function length2(string4) {
   let len = 0;
   let c = 0;
-  for (let i = 0; i < string3.length; ++i) {
-    c = string3.charCodeAt(i);
+  for (let i = 0; i < string4.length; ++i) {
+    c = string4.charCodeAt(i);
     if (c < 128) {
       len += 1;
     } else if (c < 2048) {
       len += 2;
-    } else if ((c & 64512) === 55296 && (string3.charCodeAt(i + 1) & 64512) === 56320) {
+    } else if ((c & 64512) === 55296 && (string4.charCodeAt(i + 1) & 64512) === 56320) {
       ++i;
       len += 4;
     } else {
@@ -10840,7 +11181,7 @@ function length2(string3) {
   }
   return len;
 }
-function read2(buffer2, start, end) {
+function read2(buffer3, start, end) {
   const len = end - start;
   if (len < 1) {
     return "";
@@ -10850,17 +11191,17 @@ function read2(buffer2, start, end) {
   let i = 0;
   let t;
   while (start < end) {
-    t = buffer2[start++];
+    t = buffer3[start++];
     if (t < 128) {
       chunk[i++] = t;
     } else if (t > 191 && t < 224) {
-      chunk[i++] = (t & 31) << 6 | buffer2[start++] & 63;
+      chunk[i++] = (t & 31) << 6 | buffer3[start++] & 63;
     } else if (t > 239 && t < 365) {
-      t = ((t & 7) << 18 | (buffer2[start++] & 63) << 12 | (buffer2[start++] & 63) << 6 | buffer2[start++] & 63) - 65536;
+      t = ((t & 7) << 18 | (buffer3[start++] & 63) << 12 | (buffer3[start++] & 63) << 6 | buffer3[start++] & 63) - 65536;
       chunk[i++] = 55296 + (t >> 10);
       chunk[i++] = 56320 + (t & 1023);
     } else {
-      chunk[i++] = (t & 15) << 12 | (buffer2[start++] & 63) << 6 | buffer2[start++] & 63;
+      chunk[i++] = (t & 15) << 12 | (buffer3[start++] & 63) << 6 | buffer3[start++] & 63;
     }
     if (i > 8191) {
       (parts ?? (parts = [])).push(String.fromCharCode.apply(String, chunk));
@@ -10875,28 +11216,28 @@ function read2(buffer2, start, end) {
   }
   return String.fromCharCode.apply(String, chunk.slice(0, i));
 }
-function write(string3, buffer2, offset) {
+function write(string4, buffer3, offset) {
   const start = offset;
   let c1;
   let c2;
-  for (let i = 0; i < string3.length; ++i) {
-    c1 = string3.charCodeAt(i);
+  for (let i = 0; i < string4.length; ++i) {
+    c1 = string4.charCodeAt(i);
     if (c1 < 128) {
-      buffer2[offset++] = c1;
+      buffer3[offset++] = c1;
     } else if (c1 < 2048) {
-      buffer2[offset++] = c1 >> 6 | 192;
-      buffer2[offset++] = c1 & 63 | 128;
-    } else if ((c1 & 64512) === 55296 && ((c2 = string3.charCodeAt(i + 1)) & 64512) === 56320) {
+      buffer3[offset++] = c1 >> 6 | 192;
+      buffer3[offset++] = c1 & 63 | 128;
+    } else if ((c1 & 64512) === 55296 && ((c2 = string4.charCodeAt(i + 1)) & 64512) === 56320) {
       c1 = 65536 + ((c1 & 1023) << 10) + (c2 & 1023);
       ++i;
-      buffer2[offset++] = c1 >> 18 | 240;
-      buffer2[offset++] = c1 >> 12 & 63 | 128;
-      buffer2[offset++] = c1 >> 6 & 63 | 128;
-      buffer2[offset++] = c1 & 63 | 128;
+      buffer3[offset++] = c1 >> 18 | 240;
+      buffer3[offset++] = c1 >> 12 & 63 | 128;
+      buffer3[offset++] = c1 >> 6 & 63 | 128;
+      buffer3[offset++] = c1 & 63 | 128;
     } else {
-      buffer2[offset++] = c1 >> 12 | 224;
-      buffer2[offset++] = c1 >> 6 & 63 | 128;
-      buffer2[offset++] = c1 & 63 | 128;
+      buffer3[offset++] = c1 >> 12 | 224;
+      buffer3[offset++] = c1 >> 6 & 63 | 128;
+      buffer3[offset++] = c1 & 63 | 128;
     }
   }
   return offset - start;
@@ -10914,10 +11255,10 @@ var Uint8ArrayReader = class {
   pos;
   len;
   _slice = Uint8Array.prototype.subarray;
-  constructor(buffer2) {
-    this.buf = withArrayBuffer(buffer2);
+  constructor(buffer3) {
+    this.buf = withArrayBuffer(buffer3);
     this.pos = 0;
-    this.len = buffer2.length;
+    this.len = buffer3.length;
   }
   /**
    * Reads a varint as an unsigned 32 bit value
@@ -11015,13 +11356,13 @@ var Uint8ArrayReader = class {
    * Reads a sequence of bytes preceded by its length as a varint
    */
   bytes() {
-    const length3 = this.uint32();
+    const length5 = this.uint32();
     const start = this.pos;
-    const end = this.pos + length3;
+    const end = this.pos + length5;
     if (end > this.len) {
-      throw indexOutOfRange(this, length3);
+      throw indexOutOfRange(this, length5);
     }
-    this.pos += length3;
+    this.pos += length5;
     return start === end ? new Uint8Array(0) : this.buf.subarray(start, end);
   }
   /**
@@ -11034,12 +11375,12 @@ var Uint8ArrayReader = class {
   /**
    * Skips the specified number of bytes if specified, otherwise skips a varint
    */
-  skip(length3) {
-    if (typeof length3 === "number") {
-      if (this.pos + length3 > this.len) {
-        throw indexOutOfRange(this, length3);
+  skip(length5) {
+    if (typeof length5 === "number") {
+      if (this.pos + length5 > this.len) {
+        throw indexOutOfRange(this, length5);
       }
-      this.pos += length3;
+      this.pos += length5;
     } else {
       do {
         if (this.pos >= this.len) {
@@ -11422,17 +11763,17 @@ var bases = { ...identity_exports, ...base2_exports, ...base8_exports, ...base10
 var hashes = { ...sha2_exports, ...identity_exports2 };
 
 // node_modules/uint8arrays/dist/src/util/bases.js
-function createCodec(name4, prefix, encode8, decode10) {
+function createCodec(name5, prefix, encode13, decode16) {
   return {
-    name: name4,
+    name: name5,
     prefix,
     encoder: {
-      name: name4,
+      name: name5,
       prefix,
-      encode: encode8
+      encode: encode13
     },
     decoder: {
-      decode: decode10
+      decode: decode16
     }
   };
 }
@@ -11444,11 +11785,11 @@ var string2 = createCodec("utf8", "u", (buf) => {
   return encoder5.encode(str2.substring(1));
 });
 var ascii = createCodec("ascii", "a", (buf) => {
-  let string3 = "a";
+  let string4 = "a";
   for (let i = 0; i < buf.length; i++) {
-    string3 += String.fromCharCode(buf[i]);
+    string4 += String.fromCharCode(buf[i]);
   }
-  return string3;
+  return string4;
 }, (str2) => {
   str2 = str2.substring(1);
   const buf = allocUnsafe(str2.length);
@@ -11469,15 +11810,15 @@ var BASES = {
 var bases_default = BASES;
 
 // node_modules/uint8arrays/dist/src/from-string.node.js
-function fromString2(string3, encoding = "utf8") {
-  const base3 = bases_default[encoding];
-  if (base3 == null) {
+function fromString2(string4, encoding = "utf8") {
+  const base4 = bases_default[encoding];
+  if (base4 == null) {
     throw new Error(`Unsupported encoding "${encoding}"`);
   }
   if (encoding === "utf8" || encoding === "utf-8") {
-    return asUint8Array(Buffer3.from(string3, "utf-8"));
+    return asUint8Array(Buffer3.from(string4, "utf-8"));
   }
-  return base3.decoder.decode(`${base3.prefix}${string3}`);
+  return base4.decoder.decode(`${base4.prefix}${string4}`);
 }
 
 // node_modules/protons-runtime/dist/src/utils/pool.js
@@ -11884,12 +12225,12 @@ function createWriter() {
 }
 
 // node_modules/protons-runtime/dist/src/encode.js
-function encodeMessage(message2, codec) {
-  const w = createWriter();
-  codec.encode(message2, w, {
+function encodeMessage(message3, codec) {
+  const w2 = createWriter();
+  codec.encode(message3, w2, {
     lengthDelimited: false
   });
-  return w.finish();
+  return w2.finish();
 }
 
 // node_modules/protons-runtime/dist/src/stream.js
@@ -11907,12 +12248,12 @@ var CODEC_TYPES = {
   END_GROUP: 4,
   BIT32: 5
 };
-function createCodec2(name4, type, encode8, decode10, stream) {
+function createCodec2(name5, type, encode13, decode16, stream) {
   return {
-    name: name4,
+    name: name5,
     type,
-    encode: encode8,
-    decode: decode10,
+    encode: encode13,
+    decode: decode16,
     stream
   };
 }
@@ -11925,22 +12266,22 @@ function enumeration(v) {
     }
     return v[val];
   }
-  const encode8 = function enumEncode(val, writer) {
+  const encode13 = function enumEncode(val, writer) {
     const enumValue = findValue(val);
     writer.int32(enumValue);
   };
-  const decode10 = function enumDecode(reader) {
+  const decode16 = function enumDecode(reader) {
     const val = reader.int32();
     return findValue(val);
   };
   const stream = function* enumStream(reader, prefix) {
   };
-  return createCodec2("enum", CODEC_TYPES.VARINT, encode8, decode10, stream);
+  return createCodec2("enum", CODEC_TYPES.VARINT, encode13, decode16, stream);
 }
 
 // node_modules/protons-runtime/dist/src/codecs/message.js
-function message(encode8, decode10, stream) {
-  return createCodec2("message", CODEC_TYPES.LENGTH_DELIMITED, encode8, decode10, stream);
+function message(encode13, decode16, stream) {
+  return createCodec2("message", CODEC_TYPES.LENGTH_DELIMITED, encode13, decode16, stream);
 }
 
 // node_modules/protons-runtime/dist/src/index.js
@@ -11957,15 +12298,15 @@ var MaxLengthError = class extends Error {
 // node_modules/ipfs-unixfs/dist/src/unixfs.js
 var UnixFS;
 (function(UnixFS3) {
-  let Type2;
-  (function(Type3) {
-    Type3["RAW"] = "RAW";
-    Type3["DIRECTORY"] = "DIRECTORY";
-    Type3["FILE"] = "FILE";
-    Type3["METADATA"] = "METADATA";
-    Type3["SYMLINK"] = "SYMLINK";
-    Type3["HAMT_SHARD"] = "HAMT_SHARD";
-  })(Type2 = UnixFS3.Type || (UnixFS3.Type = {}));
+  let Type3;
+  (function(Type4) {
+    Type4["RAW"] = "RAW";
+    Type4["DIRECTORY"] = "DIRECTORY";
+    Type4["FILE"] = "FILE";
+    Type4["METADATA"] = "METADATA";
+    Type4["SYMLINK"] = "SYMLINK";
+    Type4["HAMT_SHARD"] = "HAMT_SHARD";
+  })(Type3 = UnixFS3.Type || (UnixFS3.Type = {}));
   let __TypeValues;
   (function(__TypeValues2) {
     __TypeValues2[__TypeValues2["RAW"] = 0] = "RAW";
@@ -11975,60 +12316,60 @@ var UnixFS;
     __TypeValues2[__TypeValues2["SYMLINK"] = 4] = "SYMLINK";
     __TypeValues2[__TypeValues2["HAMT_SHARD"] = 5] = "HAMT_SHARD";
   })(__TypeValues || (__TypeValues = {}));
-  (function(Type3) {
-    Type3.codec = () => {
+  (function(Type4) {
+    Type4.codec = () => {
       return enumeration(__TypeValues);
     };
-  })(Type2 = UnixFS3.Type || (UnixFS3.Type = {}));
+  })(Type3 = UnixFS3.Type || (UnixFS3.Type = {}));
   let _codec;
   UnixFS3.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w, opts = {}) => {
+      _codec = message((obj, w2, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w.fork();
+          w2.fork();
         }
         if (obj.type != null) {
-          w.uint32(8);
-          UnixFS3.Type.codec().encode(obj.type, w);
+          w2.uint32(8);
+          UnixFS3.Type.codec().encode(obj.type, w2);
         }
         if (obj.data != null) {
-          w.uint32(18);
-          w.bytes(obj.data);
+          w2.uint32(18);
+          w2.bytes(obj.data);
         }
         if (obj.fileSize != null) {
-          w.uint32(24);
-          w.uint64(obj.fileSize);
+          w2.uint32(24);
+          w2.uint64(obj.fileSize);
         }
         if (obj.blockSizes != null && obj.blockSizes.length > 0) {
           for (const value of obj.blockSizes) {
-            w.uint32(32);
-            w.uint64(value);
+            w2.uint32(32);
+            w2.uint64(value);
           }
         }
         if (obj.hashType != null) {
-          w.uint32(40);
-          w.uint64(obj.hashType);
+          w2.uint32(40);
+          w2.uint64(obj.hashType);
         }
         if (obj.fanOut != null) {
-          w.uint32(48);
-          w.uint64(obj.fanOut);
+          w2.uint32(48);
+          w2.uint64(obj.fanOut);
         }
         if (obj.mode != null) {
-          w.uint32(56);
-          w.uint32(obj.mode);
+          w2.uint32(56);
+          w2.uint32(obj.mode);
         }
         if (obj.mtime != null) {
-          w.uint32(66);
-          UnixTime.codec().encode(obj.mtime, w);
+          w2.uint32(66);
+          UnixTime.codec().encode(obj.mtime, w2);
         }
         if (opts.lengthDelimited !== false) {
-          w.ldelim();
+          w2.ldelim();
         }
-      }, (reader, length3, opts = {}) => {
+      }, (reader, length5, opts = {}) => {
         const obj = {
           blockSizes: []
         };
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length5 == null ? reader.len : reader.pos + length5;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -12076,11 +12417,11 @@ var UnixFS;
           }
         }
         return obj;
-      }, function* (reader, length3, prefix, opts = {}) {
+      }, function* (reader, length5, prefix, opts = {}) {
         const obj = {
           blockSizes: 0
         };
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length5 == null ? reader.len : reader.pos + length5;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -12168,14 +12509,14 @@ var UnixFS;
     }
     return _codec;
   };
-  function encode8(obj) {
+  function encode13(obj) {
     return encodeMessage(obj, UnixFS3.codec());
   }
-  UnixFS3.encode = encode8;
-  function decode10(buf, opts) {
+  UnixFS3.encode = encode13;
+  function decode16(buf, opts) {
     return decodeMessage(buf, UnixFS3.codec(), opts);
   }
-  UnixFS3.decode = decode10;
+  UnixFS3.decode = decode16;
   function stream(buf, opts) {
     return streamMessage(buf, UnixFS3.codec(), opts);
   }
@@ -12186,24 +12527,24 @@ var UnixTime;
   let _codec;
   UnixTime2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w, opts = {}) => {
+      _codec = message((obj, w2, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w.fork();
+          w2.fork();
         }
         if (obj.seconds != null) {
-          w.uint32(8);
-          w.int64(obj.seconds);
+          w2.uint32(8);
+          w2.int64(obj.seconds);
         }
         if (obj.fractionalNanoseconds != null) {
-          w.uint32(21);
-          w.fixed32(obj.fractionalNanoseconds);
+          w2.uint32(21);
+          w2.fixed32(obj.fractionalNanoseconds);
         }
         if (opts.lengthDelimited !== false) {
-          w.ldelim();
+          w2.ldelim();
         }
-      }, (reader, length3, opts = {}) => {
+      }, (reader, length5, opts = {}) => {
         const obj = {};
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length5 == null ? reader.len : reader.pos + length5;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -12222,8 +12563,8 @@ var UnixTime;
           }
         }
         return obj;
-      }, function* (reader, length3, prefix, opts = {}) {
-        const end = length3 == null ? reader.len : reader.pos + length3;
+      }, function* (reader, length5, prefix, opts = {}) {
+        const end = length5 == null ? reader.len : reader.pos + length5;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -12265,14 +12606,14 @@ var UnixTime;
     }
     return _codec;
   };
-  function encode8(obj) {
+  function encode13(obj) {
     return encodeMessage(obj, UnixTime2.codec());
   }
-  UnixTime2.encode = encode8;
-  function decode10(buf, opts) {
+  UnixTime2.encode = encode13;
+  function decode16(buf, opts) {
     return decodeMessage(buf, UnixTime2.codec(), opts);
   }
-  UnixTime2.decode = decode10;
+  UnixTime2.decode = decode16;
   function stream(buf, opts) {
     return streamMessage(buf, UnixTime2.codec(), opts);
   }
@@ -12283,20 +12624,20 @@ var Metadata;
   let _codec;
   Metadata2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w, opts = {}) => {
+      _codec = message((obj, w2, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w.fork();
+          w2.fork();
         }
         if (obj.mimeType != null) {
-          w.uint32(10);
-          w.string(obj.mimeType);
+          w2.uint32(10);
+          w2.string(obj.mimeType);
         }
         if (opts.lengthDelimited !== false) {
-          w.ldelim();
+          w2.ldelim();
         }
-      }, (reader, length3, opts = {}) => {
+      }, (reader, length5, opts = {}) => {
         const obj = {};
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length5 == null ? reader.len : reader.pos + length5;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -12311,8 +12652,8 @@ var Metadata;
           }
         }
         return obj;
-      }, function* (reader, length3, prefix, opts = {}) {
-        const end = length3 == null ? reader.len : reader.pos + length3;
+      }, function* (reader, length5, prefix, opts = {}) {
+        const end = length5 == null ? reader.len : reader.pos + length5;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -12347,14 +12688,14 @@ var Metadata;
     }
     return _codec;
   };
-  function encode8(obj) {
+  function encode13(obj) {
     return encodeMessage(obj, Metadata2.codec());
   }
-  Metadata2.encode = encode8;
-  function decode10(buf, opts) {
+  Metadata2.encode = encode13;
+  function decode16(buf, opts) {
     return decodeMessage(buf, Metadata2.codec(), opts);
   }
-  Metadata2.decode = decode10;
+  Metadata2.decode = decode16;
   function stream(buf, opts) {
     return streamMessage(buf, Metadata2.codec(), opts);
   }
@@ -12365,28 +12706,28 @@ var Link;
   let _codec;
   Link2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w, opts = {}) => {
+      _codec = message((obj, w2, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w.fork();
+          w2.fork();
         }
         if (obj.hash != null) {
-          w.uint32(10);
-          w.bytes(obj.hash);
+          w2.uint32(10);
+          w2.bytes(obj.hash);
         }
         if (obj.name != null) {
-          w.uint32(18);
-          w.string(obj.name);
+          w2.uint32(18);
+          w2.string(obj.name);
         }
         if (obj.tSize != null) {
-          w.uint32(24);
-          w.uint64(obj.tSize);
+          w2.uint32(24);
+          w2.uint64(obj.tSize);
         }
         if (opts.lengthDelimited !== false) {
-          w.ldelim();
+          w2.ldelim();
         }
-      }, (reader, length3, opts = {}) => {
+      }, (reader, length5, opts = {}) => {
         const obj = {};
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length5 == null ? reader.len : reader.pos + length5;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -12409,8 +12750,8 @@ var Link;
           }
         }
         return obj;
-      }, function* (reader, length3, prefix, opts = {}) {
-        const end = length3 == null ? reader.len : reader.pos + length3;
+      }, function* (reader, length5, prefix, opts = {}) {
+        const end = length5 == null ? reader.len : reader.pos + length5;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -12459,14 +12800,14 @@ var Link;
     }
     return _codec;
   };
-  function encode8(obj) {
+  function encode13(obj) {
     return encodeMessage(obj, Link2.codec());
   }
-  Link2.encode = encode8;
-  function decode10(buf, opts) {
+  Link2.encode = encode13;
+  function decode16(buf, opts) {
     return decodeMessage(buf, Link2.codec(), opts);
   }
-  Link2.decode = decode10;
+  Link2.decode = decode16;
   function stream(buf, opts) {
     return streamMessage(buf, Link2.codec(), opts);
   }
@@ -12477,28 +12818,28 @@ var Node;
   let _codec;
   Node2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w, opts = {}) => {
+      _codec = message((obj, w2, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w.fork();
+          w2.fork();
         }
         if (obj.data != null) {
-          w.uint32(10);
-          UnixFS.codec().encode(obj.data, w);
+          w2.uint32(10);
+          UnixFS.codec().encode(obj.data, w2);
         }
         if (obj.links != null && obj.links.length > 0) {
           for (const value of obj.links) {
-            w.uint32(18);
-            Link.codec().encode(value, w);
+            w2.uint32(18);
+            Link.codec().encode(value, w2);
           }
         }
         if (opts.lengthDelimited !== false) {
-          w.ldelim();
+          w2.ldelim();
         }
-      }, (reader, length3, opts = {}) => {
+      }, (reader, length5, opts = {}) => {
         const obj = {
           links: []
         };
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length5 == null ? reader.len : reader.pos + length5;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -12524,11 +12865,11 @@ var Node;
           }
         }
         return obj;
-      }, function* (reader, length3, prefix, opts = {}) {
+      }, function* (reader, length5, prefix, opts = {}) {
         const obj = {
           links: 0
         };
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length5 == null ? reader.len : reader.pos + length5;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -12577,14 +12918,14 @@ var Node;
     }
     return _codec;
   };
-  function encode8(obj) {
+  function encode13(obj) {
     return encodeMessage(obj, Node2.codec());
   }
-  Node2.encode = encode8;
-  function decode10(buf, opts) {
+  Node2.encode = encode13;
+  function decode16(buf, opts) {
     return decodeMessage(buf, Node2.codec(), opts);
   }
-  Node2.decode = decode10;
+  Node2.decode = decode16;
   function stream(buf, opts) {
     return streamMessage(buf, Node2.codec(), opts);
   }
@@ -12595,28 +12936,28 @@ var LegacyNode;
   let _codec;
   LegacyNode2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w, opts = {}) => {
+      _codec = message((obj, w2, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w.fork();
+          w2.fork();
         }
         if (obj.links != null && obj.links.length > 0) {
           for (const value of obj.links) {
-            w.uint32(18);
-            Link.codec().encode(value, w);
+            w2.uint32(18);
+            Link.codec().encode(value, w2);
           }
         }
         if (obj.data != null) {
-          w.uint32(10);
-          UnixFS.codec().encode(obj.data, w);
+          w2.uint32(10);
+          UnixFS.codec().encode(obj.data, w2);
         }
         if (opts.lengthDelimited !== false) {
-          w.ldelim();
+          w2.ldelim();
         }
-      }, (reader, length3, opts = {}) => {
+      }, (reader, length5, opts = {}) => {
         const obj = {
           links: []
         };
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length5 == null ? reader.len : reader.pos + length5;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -12642,11 +12983,11 @@ var LegacyNode;
           }
         }
         return obj;
-      }, function* (reader, length3, prefix, opts = {}) {
+      }, function* (reader, length5, prefix, opts = {}) {
         const obj = {
           links: 0
         };
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length5 == null ? reader.len : reader.pos + length5;
         if (prefix !== ".") {
           yield {
             field: prefix.endsWith(".") ? prefix.substring(0, prefix.length - 1) : prefix,
@@ -12695,14 +13036,14 @@ var LegacyNode;
     }
     return _codec;
   };
-  function encode8(obj) {
+  function encode13(obj) {
     return encodeMessage(obj, LegacyNode2.codec());
   }
-  LegacyNode2.encode = encode8;
-  function decode10(buf, opts) {
+  LegacyNode2.encode = encode13;
+  function decode16(buf, opts) {
     return decodeMessage(buf, LegacyNode2.codec(), opts);
   }
-  LegacyNode2.decode = decode10;
+  LegacyNode2.decode = decode16;
   function stream(buf, opts) {
     return streamMessage(buf, LegacyNode2.codec(), opts);
   }
@@ -12729,19 +13070,19 @@ var UnixFS2 = class _UnixFS {
    * Decode from protobuf https://github.com/ipfs/specs/blob/master/UNIXFS.md
    */
   static unmarshal(marshaled) {
-    const message2 = UnixFS.decode(marshaled);
+    const message3 = UnixFS.decode(marshaled);
     const data = new _UnixFS({
-      type: types[message2.type != null ? message2.type.toString() : "FILE"],
-      data: message2.data,
-      blockSizes: message2.blockSizes,
-      mode: message2.mode,
-      mtime: message2.mtime != null ? {
-        secs: message2.mtime.seconds ?? 0n,
-        nsecs: message2.mtime.fractionalNanoseconds
+      type: types[message3.type != null ? message3.type.toString() : "FILE"],
+      data: message3.data,
+      blockSizes: message3.blockSizes,
+      mode: message3.mode,
+      mtime: message3.mtime != null ? {
+        secs: message3.mtime.seconds ?? 0n,
+        nsecs: message3.mtime.fractionalNanoseconds
       } : void 0,
-      fanout: message2.fanOut
+      fanout: message3.fanOut
     });
-    data._originalMode = message2.mode ?? 0;
+    data._originalMode = message3.mode ?? 0;
     return data;
   }
   type;
@@ -12961,8 +13302,8 @@ function fmix32(k) {
 function murmurHash3_x64_128(key, seed = 0) {
   let h1 = u64(seed, 0);
   let h2 = u64(seed, 0);
-  const length3 = key.length;
-  const blocks = Math.floor(length3 / 16);
+  const length5 = key.length;
+  const blocks = Math.floor(length5 / 16);
   const c1 = u64(289559509, 2277735313);
   const c2 = u64(658871167, 1291169091);
   for (let i = 0; i < blocks; i++) {
@@ -13040,7 +13381,7 @@ function murmurHash3_x64_128(key, seed = 0) {
       k1 = mul64(k1, c2);
       h1 = xor64(h1, k1);
   }
-  const len643 = u64(length3, 0);
+  const len643 = u64(length5, 0);
   h1 = xor64(h1, len643);
   h2 = xor64(h2, len643);
   h1 = add64(h1, h2);
@@ -13070,8 +13411,8 @@ function murmurHash3_x64_128(key, seed = 0) {
 }
 function murmurHash3_x86_32(key, seed = 0) {
   let h1 = seed >>> 0;
-  const length3 = key.length;
-  const blocks = Math.floor(length3 / 4);
+  const length5 = key.length;
+  const blocks = Math.floor(length5 / 4);
   const c1 = 3432918353;
   const c2 = 461845907;
   for (let i = 0; i < blocks; i++) {
@@ -13099,7 +13440,7 @@ function murmurHash3_x86_32(key, seed = 0) {
       k1 = mul32(k1, c2);
       h1 ^= k1;
   }
-  h1 ^= length3;
+  h1 ^= length5;
   h1 = fmix32(h1);
   return h1;
 }
@@ -13195,9 +13536,9 @@ var DagBudget = class {
     this.names = names;
   }
   /** Counts one block read of `length` bytes. */
-  block(cid2, length3) {
+  block(cid2, length5) {
     this.blocks++;
-    this.blockBytes += length3;
+    this.blockBytes += length5;
     if (this.blocks > this.limits.maxBlocks) throw this.exceeded("maxBlocks", `more than ${this.limits.maxBlocks} block reads (at ${cid2})`);
     if (this.blockBytes > this.limits.maxBlockBytes) throw this.exceeded("maxBlockBytes", `more than ${formatSize(this.limits.maxBlockBytes)} of blocks (at ${cid2})`);
   }
@@ -13221,8 +13562,8 @@ var DagBudget = class {
       }
     };
   }
-  exceeded(limit, message2) {
-    return new TreeError(`${message2}: over the limit ${this.names[limit] ?? limit}`);
+  exceeded(limit, message3) {
+    return new TreeError(`${message3}: over the limit ${this.names[limit] ?? limit}`);
   }
 };
 function directoryLimit(options) {
@@ -13241,8 +13582,8 @@ var encoder = new TextEncoder();
 var NameHash = class {
   name;
   hashes = [];
-  constructor(name4) {
-    this.name = encoder.encode(name4);
+  constructor(name5) {
+    this.name = encoder.encode(name5);
   }
   async slot(depth) {
     const round = Math.floor(depth / 8);
@@ -13276,9 +13617,9 @@ async function putInShard(cid2, leaves, depth, source, sink, options) {
   if (unixfs.fanout !== BigInt(HAMT_FANOUT)) throw new TreeError(`HAMT shard ${cid2} has fanout ${unixfs.fanout}, not ${HAMT_FANOUT}`);
   const links = /* @__PURE__ */ new Map();
   for (const link of node.Links) {
-    const name4 = link.Name ?? "";
-    const slot = Number.parseInt(name4.slice(0, PREFIX_LENGTH), 16);
-    if (!/^[0-9A-F]{2}/.test(name4) || links.has(slot)) throw new TreeError(`HAMT shard ${cid2} has an invalid link name '${name4}'`);
+    const name5 = link.Name ?? "";
+    const slot = Number.parseInt(name5.slice(0, PREFIX_LENGTH), 16);
+    if (!/^[0-9A-F]{2}/.test(name5) || links.has(slot)) throw new TreeError(`HAMT shard ${cid2} has an invalid link name '${name5}'`);
     links.set(slot, link);
   }
   for (const [slot, group] of await groupBySlot(leaves, depth)) {
@@ -13288,8 +13629,8 @@ async function putInShard(cid2, leaves, depth, source, sink, options) {
       links.set(slot, { Name: slotPrefix(slot), Hash: child.cid, Tsize: child.size });
       continue;
     }
-    const name4 = link?.Name?.slice(PREFIX_LENGTH);
-    if (link != null && name4 != null && !group.some((l) => l.entry.name === name4)) group.push(leaf({ name: name4, cid: link.Hash, size: link.Tsize ?? 0 }));
+    const name5 = link?.Name?.slice(PREFIX_LENGTH);
+    if (link != null && name5 != null && !group.some((l) => l.entry.name === name5)) group.push(leaf({ name: name5, cid: link.Hash, size: link.Tsize ?? 0 }));
     links.set(slot, await slotLink(slot, group, depth, sink, options));
   }
   return writeShard(links, sink, options);
@@ -13326,10 +13667,10 @@ async function writeShard(links, sink, options) {
   return writeNode(data.marshal(), slots.map((slot) => links.get(slot)), sink, options);
 }
 function bitfield(slots) {
-  const length3 = Math.floor(Math.max(0, ...slots) / 8) + 1;
-  const bytes = new Uint8Array(length3);
+  const length5 = Math.floor(Math.max(0, ...slots) / 8) + 1;
+  const bytes = new Uint8Array(length5);
   for (const slot of slots) {
-    const index = length3 - 1 - Math.floor(slot / 8);
+    const index = length5 - 1 - Math.floor(slot / 8);
     bytes[index] = bytes[index] | 1 << slot % 8;
   }
   return bytes;
@@ -13362,17 +13703,17 @@ async function* shardedEntries(cid2, node, unixfs, source, options) {
     const subShards = [];
     options?.budget?.listed(cid3, node2.Links.length);
     for (const link of node2.Links) {
-      const name4 = link.Name ?? "";
-      if (name4.length > prefixLength) {
+      const name5 = link.Name ?? "";
+      if (name5.length > prefixLength) {
         if (++count > limit) throw directoryTooLarge(cid3, options);
-        yield { name: name4.slice(prefixLength), cid: link.Hash, size: link.Tsize ?? 0 };
-      } else if (name4.length === prefixLength) {
+        yield { name: name5.slice(prefixLength), cid: link.Hash, size: link.Tsize ?? 0 };
+      } else if (name5.length === prefixLength) {
         const key = link.Hash.toString();
         if (seen.has(key)) throw new TreeError(`HAMT shard ${link.Hash} is linked more than once in one directory (in shard ${cid3})`);
         seen.add(key);
         subShards.push(link.Hash);
       } else {
-        throw new TreeError(`HAMT shard link name '${name4}' is too short`);
+        throw new TreeError(`HAMT shard link name '${name5}' is too short`);
       }
     }
     if (subShards.length > 0 && depth >= MAX_HAMT_DEPTH) throw new TreeError(`HAMT shard ${cid3} is more than ${MAX_HAMT_DEPTH} levels deep`);
@@ -13381,10 +13722,10 @@ async function* shardedEntries(cid2, node, unixfs, source, options) {
     try {
       for (let i = 0; i < subShards.length; i++) {
         while (next < subShards.length && (pending.length === 0 || ahead < READ_CONCURRENCY)) {
-          const read3 = readShard(subShards[next], source, options);
-          read3.catch(() => {
+          const read5 = readShard(subShards[next], source, options);
+          read5.catch(() => {
           });
-          pending.push(read3);
+          pending.push(read5);
           ahead++;
           next++;
         }
@@ -13398,12 +13739,12 @@ async function* shardedEntries(cid2, node, unixfs, source, options) {
   }
   yield* shard(cid2, node, unixfs, 0);
 }
-async function findInShardedDirectory(cid2, node, unixfs, name4, source, options) {
+async function findInShardedDirectory(cid2, node, unixfs, name5, source, options) {
   if (unixfs.fanout !== BigInt(HAMT_FANOUT)) {
-    for await (const entry of shardedEntries(cid2, node, unixfs, source, options)) if (entry.name === name4) return entry;
+    for await (const entry of shardedEntries(cid2, node, unixfs, source, options)) if (entry.name === name5) return entry;
     return void 0;
   }
-  const hash = new NameHash(name4);
+  const hash = new NameHash(name5);
   for (let depth = 0; ; depth++) {
     const prefix = slotPrefix(await hash.slot(depth));
     const link = node.Links.find((l) => l.Name?.startsWith(prefix) === true);
@@ -13414,7 +13755,7 @@ async function findInShardedDirectory(cid2, node, unixfs, name4, source, options
       ({ node, unixfs } = await readShard(cid2, source, options));
       continue;
     }
-    return link.Name === prefix + name4 ? { name: name4, cid: link.Hash, size: link.Tsize ?? 0 } : void 0;
+    return link.Name === prefix + name5 ? { name: name5, cid: link.Hash, size: link.Tsize ?? 0 } : void 0;
   }
 }
 async function readShard(cid2, source, options) {
@@ -13466,13 +13807,13 @@ async function* directoryEntries(cid2, source, options) {
   options?.budget?.listed(cid2, node.Links.length);
   for (const link of node.Links) yield { name: link.Name ?? "", cid: link.Hash, size: link.Tsize ?? 0 };
 }
-async function findEntry(cid2, name4, source, options) {
+async function findEntry(cid2, name5, source, options) {
   const { node, unixfs } = await loadDirectory(cid2, source, options);
   if (unixfs.type === "directory") {
-    const link = node.Links.find((l) => l.Name === name4);
-    return link == null ? void 0 : { name: name4, cid: link.Hash, size: link.Tsize ?? 0 };
+    const link = node.Links.find((l) => l.Name === name5);
+    return link == null ? void 0 : { name: name5, cid: link.Hash, size: link.Tsize ?? 0 };
   }
-  return await findInShardedDirectory(cid2, node, unixfs, name4, source, options);
+  return await findInShardedDirectory(cid2, node, unixfs, name5, source, options);
 }
 async function loadDirectory(cid2, source, options) {
   if (cid2.code !== code) throw new TreeError(`${cid2} is not a directory`);
@@ -13483,20 +13824,338 @@ async function loadDirectory(cid2, source, options) {
 }
 function checkNames(entries) {
   const seen = /* @__PURE__ */ new Set();
-  for (const { name: name4 } of entries) {
-    checkName(name4);
-    if (seen.has(name4)) throw new InputError("directory entries", `duplicate name '${name4}'`);
-    seen.add(name4);
+  for (const { name: name5 } of entries) {
+    checkName(name5);
+    if (seen.has(name5)) throw new InputError("directory entries", `duplicate name '${name5}'`);
+    seen.add(name5);
   }
 }
-function checkName(name4) {
-  if (name4 === "" || name4 === "." || name4 === ".." || name4.includes("/") || name4.includes("\0")) {
-    throw new InputError("directory entries", `invalid entry name '${name4}'`);
+function checkName(name5) {
+  if (name5 === "" || name5 === "." || name5 === ".." || name5.includes("/") || name5.includes("\0")) {
+    throw new InputError("directory entries", `invalid entry name '${name5}'`);
   }
 }
 var encoder2 = new TextEncoder();
 function compareNames(a, b) {
   return Buffer.compare(encoder2.encode(a.name), encoder2.encode(b.name));
+}
+
+// src/core/unixfs/content.ts
+var IDENTITY2 = 0;
+var READ_AHEAD = 16;
+async function readBlock(cid2, source, options) {
+  if (cid2.multihash.code === IDENTITY2) return cid2.multihash.digest;
+  return await source.get(cid2, options);
+}
+function declaredFileSize(cid2, bytes) {
+  if (cid2.code === code2) return bytes.length;
+  if (cid2.code !== code) return void 0;
+  const { unixfs } = decodeUnixFS(cid2, bytes);
+  if (unixfs.type !== "file" && unixfs.type !== "raw") return void 0;
+  return Number(unixfs.fileSize());
+}
+var LEAF_BUFFER_BYTES = 1024 * 1024;
+var LeafBuffers = class {
+  pool;
+  lent = /* @__PURE__ */ new WeakSet();
+  constructor(keep) {
+    this.pool = new BufferPool(LEAF_BUFFER_BYTES, keep);
+  }
+  take = (length5) => {
+    if (length5 > LEAF_BUFFER_BYTES) return new Uint8Array(length5);
+    const buffer3 = this.pool.take();
+    this.lent.add(buffer3.buffer);
+    return buffer3.subarray(0, length5);
+  };
+  giveBack(bytes) {
+    if (!this.lent.has(bytes.buffer)) return;
+    this.lent.delete(bytes.buffer);
+    this.pool.give(new Uint8Array(bytes.buffer, 0, LEAF_BUFFER_BYTES));
+  }
+};
+async function* fileContent(cid2, source, options) {
+  const signal = options?.signal;
+  const readAhead = Math.max(1, options?.readAhead ?? READ_AHEAD);
+  const buffers = options?.reuseChunks === true ? new LeafBuffers(readAhead + 2) : void 0;
+  const leafOptions = { signal, buffers };
+  let ahead = 0;
+  async function* walk2(cid3, bytes, expected, depth) {
+    throwIfAborted(signal);
+    if (cid3.code === code2) {
+      if (expected != null && bytes.length !== expected) throw new TreeError(`file block ${cid3} holds ${bytes.length} bytes where its parent says ${expected}`);
+      if (bytes.length > 0) yield bytes;
+      buffers?.giveBack(bytes);
+      return true;
+    }
+    if (cid3.code !== code) throw new TreeError(`file block ${cid3} has codec 0x${cid3.code.toString(16)}, not dag-pb or raw`);
+    const { node, unixfs } = decodeUnixFS(cid3, bytes);
+    if (unixfs.type !== "file" && unixfs.type !== "raw") throw new TreeError(`file block ${cid3} is a UnixFS ${unixfs.type}, not part of a file`);
+    const sizes = unixfs.blockSizes;
+    if (sizes.length !== node.Links.length) throw new TreeError(`file block ${cid3} has ${node.Links.length} links but ${sizes.length} block sizes`);
+    if (expected != null && Number(unixfs.fileSize()) !== expected) throw new TreeError(`file block ${cid3} holds ${unixfs.fileSize()} bytes where its parent says ${expected}`);
+    if (node.Links.length > 0 && depth >= MAX_FILE_DEPTH) throw new TreeError(`file block ${cid3} is more than ${MAX_FILE_DEPTH} levels deep`);
+    const data = unixfs.data;
+    if (data != null && data.length > 0) yield data;
+    const links = node.Links;
+    let window = 1;
+    let next = 0;
+    const pending = [];
+    try {
+      for (let i = 0; i < links.length; i++) {
+        while (next < links.length && (pending.length === 0 || pending.length < window && ahead < readAhead)) {
+          const link = links[next].Hash;
+          const read5 = readBlock(link, source, link.code === code2 ? leafOptions : { signal });
+          read5.catch(() => {
+          });
+          pending.push(read5);
+          ahead++;
+          next++;
+        }
+        const block = await pending.shift();
+        ahead--;
+        const leaf2 = yield* walk2(links[i].Hash, block, Number(sizes[i]), depth + 1);
+        if (i === 0 && leaf2) window = readAhead;
+      }
+    } finally {
+      ahead -= pending.length;
+    }
+    return links.length === 0;
+  }
+  const root = options?.block ?? await readBlock(cid2, source, { signal });
+  yield* walk2(cid2, root, void 0, 0);
+}
+
+// src/core/unixfs/tree.ts
+async function resolvePath(root, path2, source, options) {
+  if (path2.length === 0) return { cid: root, size: await dagSize(root, source, options) };
+  let cid2 = root;
+  let size = 0;
+  for (let i = 0; i < path2.length; i++) {
+    const name5 = path2[i];
+    if (cid2.code !== code) throw new TreeError(`/${path2.slice(0, i).join("/")} is not a directory`);
+    const entry = await findEntry(cid2, name5, source, options);
+    if (entry == null) return void 0;
+    cid2 = entry.cid;
+    size = entry.size;
+  }
+  return { cid: cid2, size };
+}
+async function dagSize(cid2, source, options) {
+  if (cid2.multihash.code === 0) return cid2.multihash.digest.length;
+  const bytes = await source.get(cid2, options);
+  if (cid2.code !== code) return bytes.length;
+  return cumulativeSize(bytes.length, decode5(bytes).Links);
+}
+async function readFileBytes(cid2, source, options) {
+  const block = await readBlock(cid2, source, options);
+  const size = declaredFileSize(cid2, block);
+  if (size == null) throw new TreeError(`${cid2} is not a file`);
+  if (size > options.maxBytes) throw new TreeError(`${cid2} is ${size} bytes, more than the ${options.maxBytes} allowed`);
+  const chunks = [];
+  let length5 = 0;
+  for await (const chunk of fileContent(cid2, source, { signal: options.signal, block })) {
+    length5 += chunk.byteLength;
+    if (length5 > options.maxBytes) throw new TreeError(`${cid2} is more than the ${options.maxBytes} bytes allowed`);
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length5);
+}
+async function* walkDag(root, source, options) {
+  const concurrency = options?.concurrency ?? 8;
+  const skip = options?.skip;
+  const maxBlocks = options?.maxBlocks ?? WALK_MAX_BLOCKS;
+  const seen = /* @__PURE__ */ new Set();
+  let yielded = 0;
+  const inflight = /* @__PURE__ */ new Map();
+  const stack = [root];
+  try {
+    while (stack.length > 0) {
+      throwIfAborted(options?.signal);
+      for (let i = stack.length - 1; i >= 0 && i >= stack.length - concurrency; i--) {
+        const cid3 = stack[i];
+        const key2 = cid3.toString();
+        if (seen.has(key2) || inflight.has(key2) || cid3.multihash.code === 0 || skip?.(cid3) === true) continue;
+        const pending = source.get(cid3, { signal: options?.signal });
+        pending.catch(() => {
+        });
+        inflight.set(key2, pending);
+      }
+      const cid2 = stack.pop();
+      const key = cid2.toString();
+      if (seen.has(key) || cid2.multihash.code === 0 || skip?.(cid2) === true) {
+        seen.add(key);
+        continue;
+      }
+      const bytes = await (inflight.get(key) ?? source.get(cid2, { signal: options?.signal }));
+      inflight.delete(key);
+      seen.add(key);
+      if (++yielded > maxBlocks) throw new TreeError(`the DAG under ${root} has more than ${maxBlocks} blocks`);
+      yield { cid: cid2, bytes };
+      if (cid2.code === code) {
+        const links = decode5(bytes).Links;
+        const distinct = /* @__PURE__ */ new Map();
+        for (const link of links) if (!seen.has(link.Hash.toString())) distinct.set(link.Hash.toString(), link.Hash);
+        const add2 = [...distinct.values()];
+        for (let i = add2.length - 1; i >= 0; i--) stack.push(add2[i]);
+      } else if (cid2.code !== code2) {
+        throw new TreeError(`cannot walk ${cid2}: codec 0x${cid2.code.toString(16)} is not dag-pb or raw`);
+      }
+    }
+  } finally {
+    inflight.clear();
+  }
+}
+
+// src/core/unixfs/edit.ts
+var PendingDir = class _PendingDir {
+  /** `where`: the directory's path from the root, for errors. */
+  constructor(where, entries = [], shard) {
+    this.where = where;
+    this.shard = shard;
+    this.entries = new Map(entries.map((entry) => [entry.name, { cid: entry.cid, size: entry.size }]));
+  }
+  where;
+  shard;
+  entries;
+  /** Names a HAMT had before the edit (undefined: absent), as looked up on their hash paths. */
+  before = /* @__PURE__ */ new Map();
+  removed = /* @__PURE__ */ new Set();
+  static async load(cid2, where, source, options) {
+    if (source == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
+    return await naming(where, async () => {
+      const bytes = await source.get(cid2, options);
+      if (cid2.code === code && decodeUnixFS(cid2, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid2);
+      return new _PendingDir(where, await readDirectory(cid2, source, options));
+    });
+  }
+  async get(name5, source, options) {
+    const child = this.entries.get(name5);
+    if (child != null || this.shard == null || this.removed.has(name5)) return child;
+    if (source == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
+    const entry = await naming(this.where, async () => await this.original(name5, source, options));
+    return entry == null ? void 0 : { cid: entry.cid, size: entry.size };
+  }
+  set(name5, child) {
+    this.entries.set(name5, child);
+    this.removed.delete(name5);
+  }
+  delete(name5) {
+    this.entries.delete(name5);
+    if (this.shard != null) this.removed.add(name5);
+  }
+  async flush(source, sink, options) {
+    const changed = [];
+    for (const [name5, child] of this.entries) {
+      const node = child instanceof _PendingDir ? await child.flush(source, sink, options) : child;
+      changed.push({ name: name5, cid: node.cid, size: node.size });
+    }
+    if (this.shard == null) return buildDirectory(changed, sink, options);
+    if (source == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
+    return await naming(this.where, async () => await this.flushShard(this.shard, changed, source, sink, options));
+  }
+  /**
+   * A HAMT that only grows stays a HAMT: patch the hash paths. Otherwise it may fall back to a
+   * basic directory, which takes every entry: read them all and build anew.
+   */
+  async flushShard(shard, changed, source, sink, options) {
+    let growth = 0;
+    if (this.removed.size === 0) {
+      for (const entry of changed) {
+        const old = await this.original(entry.name, source, options);
+        growth += linkBytes(entry) - (old == null ? 0 : linkBytes(old));
+      }
+    }
+    if (this.removed.size === 0 && growth >= 0) return putInShardedDirectory(shard, changed, source, sink, options);
+    const all = new Map((await readDirectory(shard, source, options)).map((entry) => [entry.name, entry]));
+    for (const name5 of this.removed) all.delete(name5);
+    for (const entry of changed) all.set(entry.name, entry);
+    return buildDirectory([...all.values()].sort(compareNames), sink, options);
+  }
+  async original(name5, source, options) {
+    if (!this.before.has(name5)) this.before.set(name5, await findEntry(this.shard, name5, source, options));
+    return this.before.get(name5);
+  }
+};
+async function naming(where, work) {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join("/")}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+function linkBytes(entry) {
+  const name5 = encoder3.encode(entry.name).length;
+  const cid2 = entry.cid.bytes.length;
+  const body = 1 + varintLength(cid2) + cid2 + 1 + varintLength(name5) + name5 + 1 + varintLength(entry.size);
+  return 1 + varintLength(body) + body;
+}
+function varintLength(value) {
+  let length5 = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    length5++;
+  }
+  return length5;
+}
+var encoder3 = new TextEncoder();
+async function editTree(root, edits, source, sink, options) {
+  if (root != null && edits.length === 0) {
+    if (source == null) throw new InputError("source", "a block source is needed to size an unedited root");
+    return { cid: root, size: await dagSize(root, source, options) };
+  }
+  const read5 = /* @__PURE__ */ new Map();
+  const cached = source == null ? null : {
+    label: source.label,
+    get: async (cid2, opts) => {
+      const key = cid2.toString();
+      let bytes = read5.get(key);
+      if (bytes == null) {
+        bytes = source.get(cid2, opts);
+        read5.set(key, bytes);
+        bytes.catch(() => {
+          read5.delete(key);
+        });
+      }
+      return await bytes;
+    }
+  };
+  const top = root == null ? new PendingDir([]) : await PendingDir.load(root, [], cached, options);
+  for (const edit of edits) {
+    throwIfAborted(options?.signal);
+    if (edit.path.length === 0) throw new InputError("edits", "an edit path must name at least one entry");
+    for (const name5 of edit.path) checkName(name5);
+    let dir = top;
+    let missing = false;
+    for (let i = 0; i < edit.path.length - 1; i++) {
+      const name5 = edit.path[i];
+      const child = await dir.get(name5, cached, options);
+      let next;
+      if (child instanceof PendingDir) {
+        next = child;
+      } else if (child == null) {
+        if (edit.node == null) {
+          missing = true;
+          break;
+        }
+        next = new PendingDir(edit.path.slice(0, i + 1));
+      } else {
+        next = await PendingDir.load(child.cid, edit.path.slice(0, i + 1), cached, options);
+      }
+      dir.set(name5, next);
+      dir = next;
+    }
+    if (missing) continue;
+    const last = edit.path[edit.path.length - 1];
+    if (edit.node != null) dir.set(last, { cid: edit.node.cid, size: edit.node.size });
+    else if (await dir.get(last, cached, options) != null) dir.delete(last);
+  }
+  const newBlocks = {
+    put: async (cid2, bytes, opts) => {
+      if (!read5.has(cid2.toString())) await sink.put(cid2, bytes, opts);
+    }
+  };
+  return await top.flush(cached, newBlocks, options);
 }
 
 // node_modules/it-batch/dist/src/index.js
@@ -13569,8 +14228,8 @@ async function* parallelBatch(source, size = 1) {
 
 // node_modules/uint8arrays/dist/src/concat.node.js
 import { Buffer as Buffer4 } from "node:buffer";
-function concat(arrays, length3) {
-  return asUint8Array(Buffer4.concat(arrays, length3));
+function concat(arrays, length5) {
+  return asUint8Array(Buffer4.concat(arrays, length5));
 }
 
 // node_modules/uint8arrays/dist/src/equals.js
@@ -13638,13 +14297,13 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * Add all `bufs` to the end of this Uint8ArrayList
    */
   appendAll(bufs) {
-    let length3 = 0;
+    let length5 = 0;
     for (const buf of bufs) {
       if (buf instanceof Uint8Array) {
-        length3 += buf.byteLength;
+        length5 += buf.byteLength;
         this.bufs.push(buf);
       } else if (isUint8ArrayList(buf)) {
-        length3 += buf.byteLength;
+        length5 += buf.byteLength;
         for (const chunk of buf.bufs) {
           this.bufs.push(chunk);
         }
@@ -13652,7 +14311,7 @@ var Uint8ArrayList = class _Uint8ArrayList {
         throw new Error("Could not append value, must be an Uint8Array or a Uint8ArrayList");
       }
     }
-    this.length += length3;
+    this.length += length5;
   }
   /**
    * Add one or more `bufs` to the start of this Uint8ArrayList
@@ -13664,19 +14323,19 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * Add all `bufs` to the start of this Uint8ArrayList
    */
   prependAll(bufs) {
-    let length3 = 0;
+    let length5 = 0;
     for (const buf of bufs.reverse()) {
       if (buf instanceof Uint8Array) {
-        length3 += buf.byteLength;
+        length5 += buf.byteLength;
         this.bufs.unshift(buf);
       } else if (isUint8ArrayList(buf)) {
-        length3 += buf.byteLength;
+        length5 += buf.byteLength;
         this.bufs.unshift(...buf.bufs);
       } else {
         throw new Error("Could not prepend value, must be an Uint8Array or a Uint8ArrayList");
       }
     }
-    this.length += length3;
+    this.length += length5;
   }
   /**
    * Read the value at `index`
@@ -13740,8 +14399,8 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * - note this is different to the behaviour of Node Buffers.
    */
   slice(beginInclusive, endExclusive) {
-    const { bufs, length: length3 } = this._subList(beginInclusive, endExclusive);
-    return concat(bufs, length3);
+    const { bufs, length: length5 } = this._subList(beginInclusive, endExclusive);
+    return concat(bufs, length5);
   }
   /**
    * Returns a section of the array from the given start and end element index.
@@ -13750,11 +14409,11 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * single Uint8Array internally, otherwise it is a copy operation.
    */
   subarray(beginInclusive, endExclusive) {
-    const { bufs, length: length3 } = this._subList(beginInclusive, endExclusive);
+    const { bufs, length: length5 } = this._subList(beginInclusive, endExclusive);
     if (bufs.length === 1) {
       return bufs[0];
     }
-    return concat(bufs, length3);
+    return concat(bufs, length5);
   }
   /**
    * Returns a new Uint8ArrayList from the given start and end element index.
@@ -13762,9 +14421,9 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * This is a no-copy operation.
    */
   sublist(beginInclusive, endExclusive) {
-    const { bufs, length: length3 } = this._subList(beginInclusive, endExclusive);
+    const { bufs, length: length5 } = this._subList(beginInclusive, endExclusive);
     const list2 = new _Uint8ArrayList();
-    list2.length = length3;
+    list2.length = length5;
     list2.bufs = bufs;
     return list2;
   }
@@ -14007,13 +14666,13 @@ var Uint8ArrayList = class _Uint8ArrayList {
    * Create a Uint8ArrayList from a pre-existing list of Uint8Arrays.  Use this
    * method if you know the total size of all the Uint8Arrays ahead of time.
    */
-  static fromUint8Arrays(bufs, length3) {
+  static fromUint8Arrays(bufs, length5) {
     const list2 = new _Uint8ArrayList();
     list2.bufs = bufs;
-    if (length3 == null) {
-      length3 = bufs.reduce((acc, curr) => acc + curr.byteLength, 0);
+    if (length5 == null) {
+      length5 = bufs.reduce((acc, curr) => acc + curr.byteLength, 0);
     }
-    list2.length = length3;
+    list2.length = length5;
     return list2;
   }
 };
@@ -14041,9 +14700,9 @@ var fixedSize = (options = {}) => {
     let list2 = new Uint8ArrayList();
     let currentLength = 0;
     let emitted = false;
-    for await (const buffer2 of source) {
-      list2.append(buffer2);
-      currentLength += buffer2.length;
+    for await (const buffer3 of source) {
+      list2.append(buffer3);
+      currentLength += buffer3.length;
       while (currentLength >= chunkSize) {
         const buf = list2.subarray(0, chunkSize);
         yield buf;
@@ -14077,13 +14736,13 @@ var CustomProgressEvent = class extends Event {
 };
 
 // node_modules/ipfs-unixfs-importer/dist/src/utils/persist.js
-var persist = async (buffer2, blockstore, options) => {
+var persist = async (buffer3, blockstore, options) => {
   if (options.codec == null) {
     options.codec = src_exports;
   }
-  const multihash = await sha256.digest(buffer2);
+  const multihash = await sha256.digest(buffer3);
   const cid2 = CID.create(options.cidVersion ?? DEFAULT_CID_VERSION, options.codec.code, multihash);
-  await blockstore.put(cid2, buffer2, options);
+  await blockstore.put(cid2, buffer3, options);
   return cid2;
 };
 
@@ -14136,8 +14795,8 @@ var InvalidContentError = class _InvalidContentError extends Error {
   static code = "ERR_INVALID_CONTENT";
   name = _InvalidContentError.name;
   code = _InvalidContentError.code;
-  constructor(message2 = "Invalid content") {
-    super(message2);
+  constructor(message3 = "Invalid content") {
+    super(message3);
   }
 };
 var InvalidShardingStrategyError = class extends Error {
@@ -14813,10 +15472,10 @@ var DirFlat = class extends Dir {
     super(props, options);
     this._children = /* @__PURE__ */ new Map();
   }
-  async put(name4, value) {
+  async put(name5, value) {
     if (this.nodeSize !== void 0) {
-      const oldChild = this._children.get(name4);
-      const nameBytes = utf8ByteLength(name4);
+      const oldChild = this._children.get(name5);
+      const nameBytes = utf8ByteLength(name5);
       const strategy = this.options?.shardSplitStrategy;
       if (strategy === "links-bytes") {
         this.nodeSize -= estimateLinkSize(nameBytes, oldChild);
@@ -14833,10 +15492,10 @@ var DirFlat = class extends Dir {
     }
     this.cid = void 0;
     this.size = void 0;
-    this._children.set(name4, value);
+    this._children.set(name5, value);
   }
-  async get(name4) {
-    return Promise.resolve(this._children.get(name4));
+  async get(name5) {
+    return Promise.resolve(this._children.get(name5));
   }
   childCount() {
     return this._children.size;
@@ -14862,7 +15521,7 @@ var DirFlat = class extends Dir {
       mode: this.mode
     });
     const links = [];
-    for (const [name4, child] of this._children.entries()) {
+    for (const [name5, child] of this._children.entries()) {
       if (child.size == null || child.cid == null) {
         continue;
       }
@@ -14871,7 +15530,7 @@ var DirFlat = class extends Dir {
       }
       links.push({
         Hash: child.cid,
-        Name: name4,
+        Name: name5,
         Tsize: child.size == null ? void 0 : Number(child.size)
       });
     }
@@ -14888,13 +15547,13 @@ var DirFlat = class extends Dir {
     const strategy = this.options?.shardSplitStrategy;
     if (strategy === "links-bytes") {
       this.nodeSize = 0;
-      for (const [name4, child] of this._children.entries()) {
-        this.nodeSize += estimateLinkSize(utf8ByteLength(name4), child);
+      for (const [name5, child] of this._children.entries()) {
+        this.nodeSize += estimateLinkSize(utf8ByteLength(name5), child);
       }
     } else if (strategy === "block-bytes") {
       this.nodeSize = dataFieldSerializedSize(this.mode, this.mtime);
-      for (const [name4, child] of this._children.entries()) {
-        this.nodeSize += calculateLinkSize(utf8ByteLength(name4), child);
+      for (const [name5, child] of this._children.entries()) {
+        this.nodeSize += calculateLinkSize(utf8ByteLength(name5), child);
       }
     } else {
       throw new InvalidShardingStrategyError(`Invalid shardSplitStrategy: ${strategy}`);
@@ -14903,7 +15562,7 @@ var DirFlat = class extends Dir {
   }
   async *flush(block) {
     const links = [];
-    for (const [name4, child] of this._children.entries()) {
+    for (const [name5, child] of this._children.entries()) {
       let result = child;
       if (child instanceof Dir) {
         for await (const entry of child.flush(block)) {
@@ -14913,7 +15572,7 @@ var DirFlat = class extends Dir {
       }
       if (result.size != null && result.cid != null) {
         links.push({
-          Name: name4,
+          Name: name5,
           Tsize: Number(result.size),
           Hash: result.cid
         });
@@ -14925,9 +15584,9 @@ var DirFlat = class extends Dir {
       mode: this.mode
     });
     const node = { Data: unixfs.marshal(), Links: links };
-    const buffer2 = encode3(prepare(node), this.options);
-    const cid2 = await persist(buffer2, block, this.options);
-    const size = buffer2.length + node.Links.reduce(
+    const buffer3 = encode3(prepare(node), this.options);
+    const cid2 = await persist(buffer3, block, this.options);
+    const size = buffer3.length + node.Links.reduce(
       /**
        * @param {number} acc
        * @param {PBLink} curr
@@ -14958,8 +15617,8 @@ var NotFoundError = class _NotFoundError extends Error {
    * @deprecated use `.name` instead - this will be removed in a future release
    */
   code = _NotFoundError.code;
-  constructor(message2 = "Not Found") {
-    super(message2);
+  constructor(message3 = "Not Found") {
+    super(message3);
   }
 };
 
@@ -15283,12 +15942,12 @@ var ConsumableBuffer = class {
     return this._currentBytePos >= 0;
   }
 };
-function byteBitsToInt(byte, start, length3) {
-  const mask = maskFor(start, length3);
+function byteBitsToInt(byte, start, length5) {
+  const mask = maskFor(start, length5);
   return (byte & mask) >>> start;
 }
-function maskFor(start, length3) {
-  return START_MASKS[start] & STOP_MASKS[Math.min(length3 + start - 1, 7)];
+function maskFor(start, length5) {
+  return START_MASKS[start] & STOP_MASKS[Math.min(length5 + start - 1, 7)];
 }
 
 // node_modules/hamt-sharding/dist/src/consumable-hash.js
@@ -15357,9 +16016,9 @@ var InfiniteHash = class {
     this._depth++;
     const value = this._depth > 0 ? concat([this._value, Uint8Array.from([this._depth])]) : this._value;
     const hashValue = await this._hashFn(value);
-    const buffer2 = new ConsumableBuffer(hashValue);
-    this._buffers.push(buffer2);
-    this._availableBits += buffer2.availableBits();
+    const buffer3 = new ConsumableBuffer(hashValue);
+    this._buffers.push(buffer3);
+    this._availableBits += buffer3.availableBits();
   }
 };
 
@@ -15388,14 +16047,14 @@ var DirSharded = class extends Dir {
       bits: options.shardFanoutBits ?? DEFAULT_SHARD_FANOUT_BITS
     });
   }
-  async put(name4, value) {
+  async put(name5, value) {
     this.cid = void 0;
     this.size = void 0;
     this.nodeSize = void 0;
-    await this.bucket.put(name4, value);
+    await this.bucket.put(name5, value);
   }
-  async get(name4) {
-    return this.bucket.get(name4);
+  async get(name5) {
+    return this.bucket.get(name5);
   }
   childCount() {
     return this.bucket.leafCount();
@@ -15503,9 +16162,9 @@ async function* flush(bucket, blockstore, shardRoot, options) {
     Data: dir.marshal(),
     Links: links
   };
-  const buffer2 = encode3(prepare(node), options);
-  const cid2 = await persist(buffer2, blockstore, options);
-  const size = BigInt(buffer2.byteLength) + childrenSize;
+  const buffer3 = encode3(prepare(node), options);
+  const cid2 = await persist(buffer3, blockstore, options);
+  const size = BigInt(buffer3.byteLength) + childrenSize;
   yield {
     cid: cid2,
     unixfs: dir,
@@ -15567,14 +16226,14 @@ async function calculateSize(bucket, shardRoot, blocks, options) {
     mtime: shardRoot?.mtime,
     mode: shardRoot?.mode
   });
-  const buffer2 = encode3(prepare({
+  const buffer3 = encode3(prepare({
     Data: dir.marshal(),
     Links: links
   }), options);
-  const cid2 = await persist(buffer2, blocks, options);
+  const cid2 = await persist(buffer3, blocks, options);
   return {
     cid: cid2,
-    size: options.shardSplitStrategy === "links-bytes" ? sizeEstimate : buffer2.length
+    size: options.shardSplitStrategy === "links-bytes" ? sizeEstimate : buffer3.length
   };
 }
 
@@ -15834,8 +16493,8 @@ function rawLeaves(hashLeaf, release) {
       hashed.catch(() => {
       });
       yield async () => {
-        const { digest: digest2, bytes } = await hashed;
-        const cid2 = CID.createV1(code2, create(sha256.code, digest2));
+        const { digest: digest3, bytes } = await hashed;
+        const cid2 = CID.createV1(code2, create(sha256.code, digest3));
         await storage.put(cid2, bytes, release != null ? { onWritten: () => {
           release(bytes);
         } } : void 0);
@@ -15856,323 +16515,77 @@ async function importOne(content, sink, signal, leaves) {
   return result;
 }
 
-// src/core/unixfs/content.ts
-var IDENTITY2 = 0;
-var READ_AHEAD = 16;
-async function readBlock(cid2, source, options) {
-  if (cid2.multihash.code === IDENTITY2) return cid2.multihash.digest;
-  return await source.get(cid2, options);
-}
-function declaredFileSize(cid2, bytes) {
-  if (cid2.code === code2) return bytes.length;
-  if (cid2.code !== code) return void 0;
-  const { unixfs } = decodeUnixFS(cid2, bytes);
-  if (unixfs.type !== "file" && unixfs.type !== "raw") return void 0;
-  return Number(unixfs.fileSize());
-}
-var LEAF_BUFFER_BYTES = 1024 * 1024;
-var LeafBuffers = class {
-  pool;
-  lent = /* @__PURE__ */ new WeakSet();
-  constructor(keep) {
-    this.pool = new BufferPool(LEAF_BUFFER_BYTES, keep);
-  }
-  take = (length3) => {
-    if (length3 > LEAF_BUFFER_BYTES) return new Uint8Array(length3);
-    const buffer2 = this.pool.take();
-    this.lent.add(buffer2.buffer);
-    return buffer2.subarray(0, length3);
-  };
-  giveBack(bytes) {
-    if (!this.lent.has(bytes.buffer)) return;
-    this.lent.delete(bytes.buffer);
-    this.pool.give(new Uint8Array(bytes.buffer, 0, LEAF_BUFFER_BYTES));
-  }
-};
-async function* fileContent(cid2, source, options) {
-  const signal = options?.signal;
-  const readAhead = Math.max(1, options?.readAhead ?? READ_AHEAD);
-  const buffers = options?.reuseChunks === true ? new LeafBuffers(readAhead + 2) : void 0;
-  const leafOptions = { signal, buffers };
-  let ahead = 0;
-  async function* walk2(cid3, bytes, expected, depth) {
-    throwIfAborted(signal);
-    if (cid3.code === code2) {
-      if (expected != null && bytes.length !== expected) throw new TreeError(`file block ${cid3} holds ${bytes.length} bytes where its parent says ${expected}`);
-      if (bytes.length > 0) yield bytes;
-      buffers?.giveBack(bytes);
-      return true;
-    }
-    if (cid3.code !== code) throw new TreeError(`file block ${cid3} has codec 0x${cid3.code.toString(16)}, not dag-pb or raw`);
-    const { node, unixfs } = decodeUnixFS(cid3, bytes);
-    if (unixfs.type !== "file" && unixfs.type !== "raw") throw new TreeError(`file block ${cid3} is a UnixFS ${unixfs.type}, not part of a file`);
-    const sizes = unixfs.blockSizes;
-    if (sizes.length !== node.Links.length) throw new TreeError(`file block ${cid3} has ${node.Links.length} links but ${sizes.length} block sizes`);
-    if (expected != null && Number(unixfs.fileSize()) !== expected) throw new TreeError(`file block ${cid3} holds ${unixfs.fileSize()} bytes where its parent says ${expected}`);
-    if (node.Links.length > 0 && depth >= MAX_FILE_DEPTH) throw new TreeError(`file block ${cid3} is more than ${MAX_FILE_DEPTH} levels deep`);
-    const data = unixfs.data;
-    if (data != null && data.length > 0) yield data;
-    const links = node.Links;
-    let window = 1;
-    let next = 0;
-    const pending = [];
-    try {
-      for (let i = 0; i < links.length; i++) {
-        while (next < links.length && (pending.length === 0 || pending.length < window && ahead < readAhead)) {
-          const link = links[next].Hash;
-          const read3 = readBlock(link, source, link.code === code2 ? leafOptions : { signal });
-          read3.catch(() => {
-          });
-          pending.push(read3);
-          ahead++;
-          next++;
-        }
-        const block = await pending.shift();
-        ahead--;
-        const leaf2 = yield* walk2(links[i].Hash, block, Number(sizes[i]), depth + 1);
-        if (i === 0 && leaf2) window = readAhead;
-      }
-    } finally {
-      ahead -= pending.length;
-    }
-    return links.length === 0;
-  }
-  const root = options?.block ?? await readBlock(cid2, source, { signal });
-  yield* walk2(cid2, root, void 0, 0);
-}
-
-// src/core/unixfs/tree.ts
-async function resolvePath(root, path2, source, options) {
-  if (path2.length === 0) return { cid: root, size: await dagSize(root, source, options) };
-  let cid2 = root;
-  let size = 0;
-  for (let i = 0; i < path2.length; i++) {
-    const name4 = path2[i];
-    if (cid2.code !== code) throw new TreeError(`/${path2.slice(0, i).join("/")} is not a directory`);
-    const entry = await findEntry(cid2, name4, source, options);
-    if (entry == null) return void 0;
-    cid2 = entry.cid;
-    size = entry.size;
-  }
-  return { cid: cid2, size };
-}
-async function dagSize(cid2, source, options) {
-  if (cid2.multihash.code === 0) return cid2.multihash.digest.length;
-  const bytes = await source.get(cid2, options);
-  if (cid2.code !== code) return bytes.length;
-  return cumulativeSize(bytes.length, decode5(bytes).Links);
-}
-async function readFileBytes(cid2, source, options) {
-  const block = await readBlock(cid2, source, options);
-  const size = declaredFileSize(cid2, block);
-  if (size == null) throw new TreeError(`${cid2} is not a file`);
-  if (size > options.maxBytes) throw new TreeError(`${cid2} is ${size} bytes, more than the ${options.maxBytes} allowed`);
-  const chunks = [];
-  let length3 = 0;
-  for await (const chunk of fileContent(cid2, source, { signal: options.signal, block })) {
-    length3 += chunk.byteLength;
-    if (length3 > options.maxBytes) throw new TreeError(`${cid2} is more than the ${options.maxBytes} bytes allowed`);
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3);
-}
-async function* walkDag(root, source, options) {
-  const concurrency = options?.concurrency ?? 8;
-  const skip = options?.skip;
-  const maxBlocks = options?.maxBlocks ?? WALK_MAX_BLOCKS;
-  const seen = /* @__PURE__ */ new Set();
-  let yielded = 0;
-  const inflight = /* @__PURE__ */ new Map();
-  const stack = [root];
-  try {
-    while (stack.length > 0) {
-      throwIfAborted(options?.signal);
-      for (let i = stack.length - 1; i >= 0 && i >= stack.length - concurrency; i--) {
-        const cid3 = stack[i];
-        const key2 = cid3.toString();
-        if (seen.has(key2) || inflight.has(key2) || cid3.multihash.code === 0 || skip?.(cid3) === true) continue;
-        const pending = source.get(cid3, { signal: options?.signal });
-        pending.catch(() => {
-        });
-        inflight.set(key2, pending);
-      }
-      const cid2 = stack.pop();
-      const key = cid2.toString();
-      if (seen.has(key) || cid2.multihash.code === 0 || skip?.(cid2) === true) {
-        seen.add(key);
-        continue;
-      }
-      const bytes = await (inflight.get(key) ?? source.get(cid2, { signal: options?.signal }));
-      inflight.delete(key);
-      seen.add(key);
-      if (++yielded > maxBlocks) throw new TreeError(`the DAG under ${root} has more than ${maxBlocks} blocks`);
-      yield { cid: cid2, bytes };
-      if (cid2.code === code) {
-        const links = decode5(bytes).Links;
-        const distinct = /* @__PURE__ */ new Map();
-        for (const link of links) if (!seen.has(link.Hash.toString())) distinct.set(link.Hash.toString(), link.Hash);
-        const add2 = [...distinct.values()];
-        for (let i = add2.length - 1; i >= 0; i--) stack.push(add2[i]);
-      } else if (cid2.code !== code2) {
-        throw new TreeError(`cannot walk ${cid2}: codec 0x${cid2.code.toString(16)} is not dag-pb or raw`);
-      }
-    }
-  } finally {
-    inflight.clear();
-  }
-}
-
-// src/core/unixfs/edit.ts
-var PendingDir = class _PendingDir {
-  /** `where`: the directory's path from the root, for errors. */
-  constructor(where, entries = [], shard) {
-    this.where = where;
-    this.shard = shard;
-    this.entries = new Map(entries.map((entry) => [entry.name, { cid: entry.cid, size: entry.size }]));
-  }
-  where;
-  shard;
-  entries;
-  /** Names a HAMT had before the edit (undefined: absent), as looked up on their hash paths. */
-  before = /* @__PURE__ */ new Map();
-  removed = /* @__PURE__ */ new Set();
-  static async load(cid2, where, source, options) {
-    if (source == null) throw new InputError("source", `a block source is needed to edit existing directory /${where.join("/")}`);
-    return await naming(where, async () => {
-      const bytes = await source.get(cid2, options);
-      if (cid2.code === code && decodeUnixFS(cid2, bytes).unixfs.type === "hamt-sharded-directory") return new _PendingDir(where, [], cid2);
-      return new _PendingDir(where, await readDirectory(cid2, source, options));
-    });
-  }
-  async get(name4, source, options) {
-    const child = this.entries.get(name4);
-    if (child != null || this.shard == null || this.removed.has(name4)) return child;
-    if (source == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
-    const entry = await naming(this.where, async () => await this.original(name4, source, options));
-    return entry == null ? void 0 : { cid: entry.cid, size: entry.size };
-  }
-  set(name4, child) {
-    this.entries.set(name4, child);
-    this.removed.delete(name4);
-  }
-  delete(name4) {
-    this.entries.delete(name4);
-    if (this.shard != null) this.removed.add(name4);
-  }
-  async flush(source, sink, options) {
-    const changed = [];
-    for (const [name4, child] of this.entries) {
-      const node = child instanceof _PendingDir ? await child.flush(source, sink, options) : child;
-      changed.push({ name: name4, cid: node.cid, size: node.size });
-    }
-    if (this.shard == null) return buildDirectory(changed, sink, options);
-    if (source == null) throw new InputError("source", "a block source is needed to edit a sharded directory");
-    return await naming(this.where, async () => await this.flushShard(this.shard, changed, source, sink, options));
-  }
-  /**
-   * A HAMT that only grows stays a HAMT: patch the hash paths. Otherwise it may fall back to a
-   * basic directory, which takes every entry: read them all and build anew.
-   */
-  async flushShard(shard, changed, source, sink, options) {
-    let growth = 0;
-    if (this.removed.size === 0) {
-      for (const entry of changed) {
-        const old = await this.original(entry.name, source, options);
-        growth += linkBytes(entry) - (old == null ? 0 : linkBytes(old));
-      }
-    }
-    if (this.removed.size === 0 && growth >= 0) return putInShardedDirectory(shard, changed, source, sink, options);
-    const all = new Map((await readDirectory(shard, source, options)).map((entry) => [entry.name, entry]));
-    for (const name4 of this.removed) all.delete(name4);
-    for (const entry of changed) all.set(entry.name, entry);
-    return buildDirectory([...all.values()].sort(compareNames), sink, options);
-  }
-  async original(name4, source, options) {
-    if (!this.before.has(name4)) this.before.set(name4, await findEntry(this.shard, name4, source, options));
-    return this.before.get(name4);
-  }
-};
-async function naming(where, work) {
+// src/core/registry/patch.ts
+async function naming2(where, path2, work) {
   try {
     return await work();
   } catch (err) {
-    if (err instanceof TreeError) throw new TreeError(`cannot edit /${where.join("/")}: ${err.message}`, { cause: err });
+    if (err instanceof TreeError) throw new TreeError(`${where}, /${path2.join("/")}: ${err.message}`, { cause: err });
     throw err;
   }
 }
-function linkBytes(entry) {
-  const name4 = encoder3.encode(entry.name).length;
-  const cid2 = entry.cid.bytes.length;
-  const body = 1 + varintLength(cid2) + cid2 + 1 + varintLength(name4) + name4 + 1 + varintLength(entry.size);
-  return 1 + varintLength(body) + body;
+async function inPreviousRoot(root, path2, work) {
+  return await naming2(`previous root ${root.toString()}`, path2, work);
 }
-function varintLength(value) {
-  let length3 = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    length3++;
-  }
-  return length3;
+async function readPreviousCatalog(root, source, options) {
+  const path2 = registryPaths.catalog();
+  const bytes = await inPreviousRoot(root, path2, async () => {
+    const node = await resolvePath(root, path2, source, options);
+    return node == null ? void 0 : await readFileBytes(node.cid, source, { ...options, maxBytes: CATALOG_LIMITS.bytes });
+  });
+  return bytes == null ? emptyCatalog() : parseCatalog(bytes, `previous root ${root.toString()}`);
 }
-var encoder3 = new TextEncoder();
-async function editTree(root, edits, source, sink, options) {
-  if (root != null && edits.length === 0) {
-    if (source == null) throw new InputError("source", "a block source is needed to size an unedited root");
-    return { cid: root, size: await dagSize(root, source, options) };
-  }
-  const read3 = /* @__PURE__ */ new Map();
-  const cached = source == null ? null : {
-    label: source.label,
-    get: async (cid2, opts) => {
-      const key = cid2.toString();
-      let bytes = read3.get(key);
-      if (bytes == null) {
-        bytes = source.get(cid2, opts);
-        read3.set(key, bytes);
-        bytes.catch(() => {
-          read3.delete(key);
-        });
-      }
-      return await bytes;
-    }
-  };
-  const top = root == null ? new PendingDir([]) : await PendingDir.load(root, [], cached, options);
-  for (const edit of edits) {
-    throwIfAborted(options?.signal);
-    if (edit.path.length === 0) throw new InputError("edits", "an edit path must name at least one entry");
-    for (const name4 of edit.path) checkName(name4);
-    let dir = top;
-    let missing = false;
-    for (let i = 0; i < edit.path.length - 1; i++) {
-      const name4 = edit.path[i];
-      const child = await dir.get(name4, cached, options);
-      let next;
-      if (child instanceof PendingDir) {
-        next = child;
-      } else if (child == null) {
-        if (edit.node == null) {
-          missing = true;
-          break;
-        }
-        next = new PendingDir(edit.path.slice(0, i + 1));
-      } else {
-        next = await PendingDir.load(child.cid, edit.path.slice(0, i + 1), cached, options);
-      }
-      dir.set(name4, next);
-      dir = next;
-    }
-    if (missing) continue;
-    const last = edit.path[edit.path.length - 1];
-    if (edit.node != null) dir.set(last, { cid: edit.node.cid, size: edit.node.size });
-    else if (await dir.get(last, cached, options) != null) dir.delete(last);
-  }
-  const newBlocks = {
-    put: async (cid2, bytes, opts) => {
-      if (!read3.has(cid2.toString())) await sink.put(cid2, bytes, opts);
-    }
-  };
-  return await top.flush(cached, newBlocks, options);
+async function patchRoot(patch, root, current, source, sink, options) {
+  const { time, description, tags } = patch.catalog;
+  const updated = Date.parse(current.updated) > Date.parse(time) ? current.updated : time;
+  const catalog = updateCatalog(current, { name: patch.name, description, tags, updated });
+  const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal: options.signal });
+  const edits = patch.folders.map((f) => ({ path: f.path, node: f.node }));
+  if (patch.readme != null) edits.push({ path: registryPaths.readme(patch.name), node: patch.readme });
+  edits.push({ path: registryPaths.catalog(), node: catalogNode });
+  return root != null ? await inPreviousRoot(root, [], async () => await editTree(root, edits, source, sink, options)) : await editTree(null, edits, source, sink, { signal: options.signal });
 }
+async function applyPatch(patch, root, options) {
+  const logger2 = options.logger ?? silentLogger;
+  const { signal } = options;
+  if (root != null && options.sources.length === 0) {
+    throw new InputError("sources", `root ${root.toString()} was given to patch but no block source to read it from`);
+  }
+  const budget = new DagBudget(PREVIOUS_ROOT_LIMITS);
+  const source = root != null ? budget.source(new BlockCache(new FirstSource(options.sources), { keep: dagPbOnly })) : null;
+  const current = root != null && source != null ? await readPreviousCatalog(root, source, { signal, budget }) : emptyCatalog();
+  const sink = new CountingSink(options.sink);
+  const node = await patchRoot(patch, root, current, source, sink, { signal, budget });
+  logger2.info(`Applied ${patch.name}:${patch.folders.map((f) => f.tag).join(", ")} onto ${root?.toString() ?? "an empty registry"}: root ${node.cid.toString()} (${sink.blocks} new blocks)`);
+  return { root: node.cid, size: node.size, blocks: sink.blocks, bytes: sink.bytes };
+}
+async function hasTags(root, patch, source, options = {}) {
+  const budget = new DagBudget(PREVIOUS_ROOT_LIMITS);
+  const bounded = budget.source(new BlockCache(source, { keep: dagPbOnly }));
+  for (const folder of patch.folders) {
+    const found = await naming2(`root ${root.toString()}`, folder.path, async () => await resolvePath(root, folder.path, bounded, { signal: options.signal, budget }));
+    if (found == null || !found.cid.equals(folder.node.cid)) return false;
+  }
+  return true;
+}
+var CountingSink = class {
+  constructor(sink) {
+    this.sink = sink;
+  }
+  sink;
+  seen = /* @__PURE__ */ new Set();
+  bytes = 0;
+  get blocks() {
+    return this.seen.size;
+  }
+  async put(cid2, bytes, options) {
+    if (!this.seen.has(cid2.toString())) {
+      this.seen.add(cid2.toString());
+      this.bytes += bytes.byteLength;
+    }
+    await this.sink.put(cid2, bytes, options);
+  }
+};
 
 // src/core/publish.ts
 var PublishSink = class {
@@ -16202,8 +16615,8 @@ var PublishSink = class {
     const each = onWritten == null ? {} : { onWritten: () => {
       if (--waiting === 0) onWritten();
     } };
-    await Promise.all(this.sinks.map(async (s) => {
-      await s.put(cid2, bytes, each);
+    await Promise.all(this.sinks.map(async (s2) => {
+      await s2.put(cid2, bytes, each);
     }));
   }
 };
@@ -16214,7 +16627,7 @@ var discard = {
 };
 var readBuffers = new BufferPool(1024 * 1024, 64);
 function refIsTag(ref, image) {
-  return isBareName(ref) && isTag(ref) && image.repoTags.length > 0 && !image.repoTags.some((name4) => !isBareName(name4) && refMatches(ref, name4));
+  return isBareName(ref) && isTag(ref) && image.repoTags.length > 0 && !image.repoTags.some((name5) => !isBareName(name5) && refMatches(ref, name5));
 }
 function resolveName(options, image) {
   if (options.name != null && options.name !== "") return validateName(options.name, "name");
@@ -16275,31 +16688,23 @@ function sourceDateEpoch(value, input = "SOURCE_DATE_EPOCH") {
   return new Date(seconds * 1e3);
 }
 var REUSE_TAGS = 8;
-async function previousBlobs(root, name4, catalog, source, options) {
+async function previousBlobs(root, name5, catalog, source, options) {
   const known = /* @__PURE__ */ new Map();
-  const tagsPath = registryPaths.tags(name4);
+  const tagsPath = registryPaths.tags(name5);
   const tagsDir = await inPreviousRoot(root, tagsPath, async () => await resolvePath(root, tagsPath, source, options));
   if (tagsDir == null) return known;
-  const recent = (catalog.images.find((i) => i.name === name4)?.tags ?? []).slice().sort((a, b) => a.published < b.published ? 1 : a.published > b.published ? -1 : 0).slice(0, REUSE_TAGS);
-  const read3 = /* @__PURE__ */ new Set();
+  const recent = (catalog.images.find((i) => i.name === name5)?.tags ?? []).slice().sort((a, b) => a.published < b.published ? 1 : a.published > b.published ? -1 : 0).slice(0, REUSE_TAGS);
+  const read5 = /* @__PURE__ */ new Set();
   for (const tag of recent) {
     const path2 = [...tagsPath, tag.tag, "blobs", "sha256"];
     await inPreviousRoot(root, path2, async () => {
       const blobs = await resolvePath(tagsDir.cid, path2.slice(tagsPath.length), source, options);
-      if (blobs == null || read3.has(blobs.cid.toString())) return;
-      read3.add(blobs.cid.toString());
+      if (blobs == null || read5.has(blobs.cid.toString())) return;
+      read5.add(blobs.cid.toString());
       for (const entry of await readDirectory(blobs.cid, source, options)) known.set(entry.name, { cid: entry.cid, size: entry.size });
     });
   }
   return known;
-}
-async function inPreviousRoot(root, path2, work) {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof TreeError) throw new TreeError(`previous root ${root}, /${path2.join("/")}: ${err.message}`, { cause: err });
-    throw err;
-  }
 }
 async function* once(bytes) {
   yield bytes;
@@ -16336,7 +16741,10 @@ function fileContent2(file, signal) {
   return file.chunks({ pool: readBuffers, signal });
 }
 async function publish(options) {
-  const logger = options.logger ?? silentLogger;
+  return (await publishWithPatch(options)).result;
+}
+async function publishWithPatch(options) {
+  const logger2 = options.logger ?? silentLogger;
   const { signal } = options;
   const scope = options.carScope ?? "new";
   for (const tag of options.tags) validateTag(tag, "tags");
@@ -16349,36 +16757,36 @@ async function publish(options) {
   let car;
   try {
     const input = options.image.kind === "docker" ? "image" : "image-file";
-    const archivePath = options.image.kind === "docker" ? await logger.group(`Export ${options.image.ref} from Docker`, async () => {
+    const archivePath = options.image.kind === "docker" ? await logger2.group(`Export ${options.image.ref} from Docker`, async () => {
       const img = options.image;
-      return await saveDockerImage(img.ref, { run: img.run, command: img.command, tempDir: work, input, signal, logger, progressIntervalMs: options.progressIntervalMs });
+      return await saveDockerImage(img.ref, { run: img.run, command: img.command, tempDir: work, input, signal, logger: logger2, progressIntervalMs: options.progressIntervalMs });
     }) : void 0;
     const file = options.image.kind === "file" ? await resolveImageFile(options.image) : void 0;
     const { maxDecompressedSize } = options;
     archive = await openImageArchive(archivePath ?? file?.path, { input, tempDir: work, signal, maxDecompressedSize });
     const image = await loadImage(archive, { input, signal, maxDecompressedSize, ref: file?.ref, refInput: "image" });
     const chosen = file != null ? { ...options, image: { kind: "file", ...file } } : options;
-    const name4 = resolveName(chosen, image);
+    const name5 = resolveName(chosen, image);
     const tags = resolveTags(chosen, image);
     const description = plainLine(options.description ?? image.labels["org.opencontainers.image.description"]);
     const platforms = image.images.map((i) => platformString(i.platform));
-    logger.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name4}:${tags.join(", ")}`);
+    logger2.info(`Image ${image.root.digest} (${image.sourceFormat}; ${platforms.join(", ")}) \u2192 ${name5}:${tags.join(", ")}`);
     const previousRoot = options.previousRoot ?? null;
     const budget = new DagBudget(PREVIOUS_ROOT_LIMITS);
     const allSources = previousRoot != null ? new BlockCache(new FirstSource(options.sources ?? []), { keep: dagPbOnly }) : null;
     const source = allSources != null ? budget.source(allSources) : null;
-    const { previousCatalog, known } = previousRoot != null && source != null ? await logger.group(`Read the previous registry root ${previousRoot}`, async () => {
+    const { previousCatalog, known } = previousRoot != null && source != null ? await logger2.group(`Read the previous registry root ${previousRoot}`, async () => {
       const previousCatalog2 = await readPreviousCatalog(previousRoot, source, { signal, budget });
-      return { previousCatalog: previousCatalog2, known: await previousBlobs(previousRoot, name4, previousCatalog2, source, { signal, budget }) };
+      return { previousCatalog: previousCatalog2, known: await previousBlobs(previousRoot, name5, previousCatalog2, source, { signal, budget }) };
     }) : { previousCatalog: emptyCatalog(), known: /* @__PURE__ */ new Map() };
     if (options.carPath != null) car = await CarFileWriter.create(options.carPath);
     const sink = new PublishSink([...car != null ? [car] : [], ...options.sinks ?? []]);
-    const files = tagFolderFiles(image, { name: name4, tag: tags[0] });
+    const files = tagFolderFiles(image, { name: name5, tag: tags[0] });
     const blobFiles = files.filter((f) => f.path.startsWith("blobs/sha256/"));
     const total = blobFiles.reduce((n, f) => n + f.size, 0);
     let reused = 0;
-    const blobEntries = await logger.group(`Import ${blobFiles.length} blobs (${formatBytes(total)})`, async () => {
-      const progress = new Progress(logger, "imported", total, options.progressIntervalMs);
+    const blobEntries = await logger2.group(`Import ${blobFiles.length} blobs (${formatBytes(total)})`, async () => {
+      const progress = new Progress(logger2, "imported", total, options.progressIntervalMs);
       const entries = [];
       for (const file2 of blobFiles) {
         const hex = file2.path.slice("blobs/sha256/".length);
@@ -16399,19 +16807,19 @@ async function publish(options) {
     });
     const sha256Dir = await buildDirectory(blobEntries, sink, { signal });
     const blobsDir = await buildDirectory([{ name: "sha256", ...sha256Dir }], sink, { signal });
-    const edits = [];
+    const folders = [];
     const published = [];
     const now = publishTime(options, image);
     const catalogTags = [];
     for (const tag of tags) {
       const entries = [{ name: "blobs", ...blobsDir }];
-      for (const file2 of tagFolderFiles(image, { name: name4, tag }).filter((f) => !f.path.startsWith("blobs/"))) {
+      for (const file2 of tagFolderFiles(image, { name: name5, tag }).filter((f) => !f.path.startsWith("blobs/"))) {
         if (file2.bytes == null) throw new Error(`${file2.path} has no bytes`);
         const node = await importBytes(file2.bytes, sink, { signal });
         entries.push({ name: file2.path, cid: node.cid, size: node.size });
       }
       const folder = await buildDirectory(entries, sink, { signal });
-      edits.push({ path: registryPaths.tag(name4, tag), node: folder });
+      folders.push({ tag, path: registryPaths.tag(name5, tag), node: { cid: folder.cid, size: folder.size } });
       published.push({ tag, cid: folder.cid.toString() });
       catalogTags.push({
         tag,
@@ -16423,18 +16831,17 @@ async function publish(options) {
         ...options.revision != null && options.revision !== "" ? { revision: options.revision } : {}
       });
     }
-    if (description != null) {
-      const readme = await importBytes(new TextEncoder().encode(`${description}
-`), sink, { signal });
-      edits.push({ path: registryPaths.readme(name4), node: readme });
-    }
-    const updated = Date.parse(previousCatalog.updated) > Date.parse(now) ? previousCatalog.updated : now;
-    const catalog = updateCatalog(previousCatalog, { name: name4, description, tags: catalogTags, updated });
-    const catalogNode = await importBytes(encodeCatalog(catalog), sink, { signal });
-    edits.push({ path: registryPaths.catalog(), node: catalogNode });
-    const root = previousRoot != null ? await inPreviousRoot(previousRoot, [], async () => await editTree(previousRoot, edits, source, sink, { signal, budget })) : await editTree(null, edits, source, sink, { signal });
+    const readme = description != null ? await importBytes(new TextEncoder().encode(`${description}
+`), sink, { signal }) : void 0;
+    const patch = {
+      name: name5,
+      folders,
+      ...readme != null ? { readme: { cid: readme.cid, size: readme.size } } : {},
+      catalog: { tags: catalogTags, ...description != null ? { description } : {}, time: now }
+    };
+    const root = await patchRoot(patch, previousRoot, previousCatalog, source, sink, { signal, budget });
     if (scope === "full" && allSources != null && car != null) {
-      await logger.group("Copy the unchanged part of the registry into the CAR", async () => {
+      await logger2.group("Copy the unchanged part of the registry into the CAR", async () => {
         const full = new FirstSource([sink.dagPb, allSources]);
         for await (const block of walkDag(root.cid, full, { signal, skip: (cid2) => cid2.code === 85 && car?.has(cid2) === true })) {
           await car?.put(block.cid, block.bytes);
@@ -16443,11 +16850,11 @@ async function publish(options) {
     }
     const written = car != null ? await car.close(root.cid) : void 0;
     car = void 0;
-    if (written != null) logger.info(`CAR written to ${written.path} (${scope} scope: ${written.blocks} blocks, ${formatBytes(written.bytes)})`);
-    return {
+    if (written != null) logger2.info(`CAR written to ${written.path} (${scope} scope: ${written.blocks} blocks, ${formatBytes(written.bytes)})`);
+    const result = {
       rootCid: root.cid.toString(),
       ...previousRoot != null ? { previousRoot: previousRoot.toString() } : {},
-      name: name4,
+      name: name5,
       tags: published,
       imageCid: published[0].cid,
       digest: image.root.digest,
@@ -16459,6 +16866,7 @@ async function publish(options) {
       car: written != null ? { path: written.path, scope, blocks: written.blocks, bytes: written.bytes } : { scope, blocks: sink.blocks, bytes: sink.bytes },
       reusedBlobs: reused
     };
+    return { result, patch };
   } finally {
     try {
       if (car != null) await car.abort();
@@ -16470,14 +16878,6 @@ async function publish(options) {
       }
     }
   }
-}
-async function readPreviousCatalog(root, source, options) {
-  const path2 = registryPaths.catalog();
-  const bytes = await inPreviousRoot(root, path2, async () => {
-    const node = await resolvePath(root, path2, source, options);
-    return node == null ? void 0 : await readFileBytes(node.cid, source, { ...options, maxBytes: CATALOG_LIMITS.bytes });
-  });
-  return bytes == null ? emptyCatalog() : parseCatalog(bytes, `previous root ${root.toString()}`);
 }
 function parseCid(value, input) {
   try {
@@ -16566,10 +16966,10 @@ var Type = class {
    * @param {string} name
    * @param {boolean} terminal
    */
-  constructor(major, name4, terminal) {
+  constructor(major, name5, terminal) {
     this.major = major;
     this.majorEncoded = major << 5;
-    this.name = name4;
+    this.name = name5;
     this.terminal = terminal;
   }
   toString() {
@@ -16647,20 +17047,20 @@ var fromString3 = useBuffer ? (
   /**
    * @param {string} string
    */
-  (string3) => {
-    return string3.length >= FROM_STRING_THRESHOLD_BUFFER ? (
+  (string4) => {
+    return string4.length >= FROM_STRING_THRESHOLD_BUFFER ? (
       // eslint-disable-line operator-linebreak
       // @ts-ignore
-      globalThis.Buffer.from(string3)
-    ) : utf8ToBytes(string3);
+      globalThis.Buffer.from(string4)
+    ) : utf8ToBytes(string4);
   }
 ) : (
   // eslint-disable-line operator-linebreak
   /**
    * @param {string} string
    */
-  (string3) => {
-    return string3.length >= FROM_STRING_THRESHOLD_TEXTENCODER ? textEncoder4.encode(string3) : utf8ToBytes(string3);
+  (string4) => {
+    return string4.length >= FROM_STRING_THRESHOLD_TEXTENCODER ? textEncoder4.encode(string4) : utf8ToBytes(string4);
   }
 );
 var fromArray = (arr) => {
@@ -16698,7 +17098,7 @@ var concat3 = useBuffer ? (
    * @param {number} length
    * @returns {AllocatedByteView}
    */
-  (chunks, length3) => {
+  (chunks, length5) => {
     chunks = chunks.map((c) => c instanceof Uint8Array ? c : (
       // eslint-disable-line operator-linebreak
       // @ts-ignore
@@ -16706,7 +17106,7 @@ var concat3 = useBuffer ? (
     ));
     return (
       /** @type {AllocatedByteView} */
-      asU8A(globalThis.Buffer.concat(chunks, length3))
+      asU8A(globalThis.Buffer.concat(chunks, length5))
     );
   }
 ) : (
@@ -16716,8 +17116,8 @@ var concat3 = useBuffer ? (
    * @param {number} length
    * @returns {AllocatedByteView}
    */
-  (chunks, length3) => {
-    const out = new Uint8Array(length3);
+  (chunks, length5) => {
+    const out = new Uint8Array(length5);
     let off = 0;
     for (let b of chunks) {
       if (off + b.length > out.length) {
@@ -17114,10 +17514,10 @@ encodeNegint.compareTokens = function compareTokens2(tok1, tok2) {
 };
 
 // node_modules/cborg/lib/2bytes.js
-function toToken(data, pos, prefix, length3) {
-  assertEnoughData(data, pos, prefix + length3);
-  const buf = data.slice(pos + prefix, pos + prefix + length3);
-  return new Token(Type.bytes, buf, prefix + length3);
+function toToken(data, pos, prefix, length5) {
+  assertEnoughData(data, pos, prefix + length5);
+  const buf = data.slice(pos + prefix, pos + prefix + length5);
+  return new Token(Type.bytes, buf, prefix + length5);
 }
 function decodeBytesCompact(data, pos, minor, _options) {
   return toToken(data, pos, 1, minor);
@@ -17178,8 +17578,8 @@ function toStr(bytes, start, end) {
   }
   return textDecoder3.decode(bytes.subarray(start, end));
 }
-function toToken2(data, pos, prefix, length3, options) {
-  const totLength = prefix + length3;
+function toToken2(data, pos, prefix, length5, options) {
+  const totLength = prefix + length5;
   assertEnoughData(data, pos, totLength);
   const tok = new Token(Type.string, toStr(data, pos + prefix, pos + totLength), totLength);
   if (options.retainStringBytes === true) {
@@ -17209,8 +17609,8 @@ function decodeString64(data, pos, _minor, options) {
 var encodeString = encodeBytes;
 
 // node_modules/cborg/lib/4array.js
-function toToken3(_data, _pos, prefix, length3) {
-  return new Token(Type.array, length3, prefix);
+function toToken3(_data, _pos, prefix, length5) {
+  return new Token(Type.array, length5, prefix);
 }
 function decodeArrayCompact(data, pos, minor, _options) {
   return toToken3(data, pos, 1, minor);
@@ -17246,8 +17646,8 @@ encodeArray.encodedSize = function encodedSize5(token) {
 };
 
 // node_modules/cborg/lib/5map.js
-function toToken4(_data, _pos, prefix, length3) {
-  return new Token(Type.map, length3, prefix);
+function toToken4(_data, _pos, prefix, length5) {
+  return new Token(Type.map, length5, prefix);
 }
 function decodeMapCompact(data, pos, minor, _options) {
   return toToken4(data, pos, 1, minor);
@@ -17434,11 +17834,11 @@ function encodeFloat16(inp) {
     }
   }
 }
-function readFloat16(ui8a2, pos) {
-  if (ui8a2.length - pos < 2) {
+function readFloat16(ui8a3, pos) {
+  if (ui8a3.length - pos < 2) {
     throw new Error(`${decodeErrPrefix} not enough data for float16`);
   }
-  const half = (ui8a2[pos] << 8) + ui8a2[pos + 1];
+  const half = (ui8a3[pos] << 8) + ui8a3[pos + 1];
   if (half === 31744) {
     return Infinity;
   }
@@ -17463,22 +17863,22 @@ function readFloat16(ui8a2, pos) {
 function encodeFloat32(inp) {
   dataView.setFloat32(0, inp, false);
 }
-function readFloat32(ui8a2, pos) {
-  if (ui8a2.length - pos < 4) {
+function readFloat32(ui8a3, pos) {
+  if (ui8a3.length - pos < 4) {
     throw new Error(`${decodeErrPrefix} not enough data for float32`);
   }
-  const offset = (ui8a2.byteOffset || 0) + pos;
-  return new DataView(ui8a2.buffer, offset, 4).getFloat32(0, false);
+  const offset = (ui8a3.byteOffset || 0) + pos;
+  return new DataView(ui8a3.buffer, offset, 4).getFloat32(0, false);
 }
 function encodeFloat64(inp) {
   dataView.setFloat64(0, inp, false);
 }
-function readFloat64(ui8a2, pos) {
-  if (ui8a2.length - pos < 8) {
+function readFloat64(ui8a3, pos) {
+  if (ui8a3.length - pos < 8) {
     throw new Error(`${decodeErrPrefix} not enough data for float64`);
   }
-  const offset = (ui8a2.byteOffset || 0) + pos;
-  return new DataView(ui8a2.buffer, offset, 8).getFloat64(0, false);
+  const offset = (ui8a3.byteOffset || 0) + pos;
+  return new DataView(ui8a3.buffer, offset, 8).getFloat64(0, false);
 }
 function encodeMajorSevenBytes(token, float64) {
   const float = token.value;
@@ -17963,12 +18363,12 @@ function objectToTokens(obj, options = {}, refStack) {
   return typeEncoder(obj, typ, options, refStack);
 }
 function sortMapEntries(entries, options) {
-  const mapSorter = (
+  const mapSorter2 = (
     /** @type {(e1: TokenOrNestedTokens, e2: TokenOrNestedTokens, options?: EncodeOptions) => number} */
     options.mapSorter
   );
-  if (mapSorter) {
-    entries.sort((e1, e2) => mapSorter(e1, e2, options));
+  if (mapSorter2) {
+    entries.sort((e1, e2) => mapSorter2(e1, e2, options));
   }
 }
 function rfc8949MapSorter(e1, e2) {
@@ -18107,7 +18507,7 @@ function tokenToMap(token, tokeniser, options) {
   const useMaps = options.useMaps === true;
   const rejectDuplicateMapKeys = options.rejectDuplicateMapKeys === true;
   const obj = useMaps ? void 0 : {};
-  const m = useMaps ? /* @__PURE__ */ new Map() : void 0;
+  const m2 = useMaps ? /* @__PURE__ */ new Map() : void 0;
   for (let i = 0; i < token.value; i++) {
     const key = tokensToObject(tokeniser, options);
     if (key === BREAK) {
@@ -18123,7 +18523,7 @@ function tokenToMap(token, tokeniser, options) {
       throw new Error(`${decodeErrPrefix} non-string keys not supported (got ${typeof key})`);
     }
     if (rejectDuplicateMapKeys) {
-      if (useMaps && m.has(key) || !useMaps && Object.hasOwn(obj, key)) {
+      if (useMaps && m2.has(key) || !useMaps && Object.hasOwn(obj, key)) {
         throw new Error(`${decodeErrPrefix} found repeat map key "${key}"`);
       }
     }
@@ -18132,14 +18532,14 @@ function tokenToMap(token, tokeniser, options) {
       throw new Error(`${decodeErrPrefix} found map but not enough entries (got ${i} [no value], expected ${token.value})`);
     }
     if (useMaps) {
-      m.set(key, value);
+      m2.set(key, value);
     } else if (key === "__proto__") {
       Object.defineProperty(obj, key, { value, configurable: true, enumerable: true, writable: true });
     } else {
       obj[key] = value;
     }
   }
-  return useMaps ? m : obj;
+  return useMaps ? m2 : obj;
 }
 function* tokenToMapEntries(token, tokeniser, options) {
   for (let i = 0; i < token.value; i++) {
@@ -18161,11 +18561,11 @@ function* tokenToMapEntries(token, tokeniser, options) {
   }
 }
 function createTagDecodeControl(tokeniser, options) {
-  const decode10 = function() {
-    if (decode10._called) {
+  const decode16 = function() {
+    if (decode16._called) {
       throw new Error(`${decodeErrPrefix} tag decode() may only be called once`);
     }
-    decode10._called = true;
+    decode16._called = true;
     const value = tokensToObject(tokeniser, options);
     if (value === DONE) {
       throw new Error(`${decodeErrPrefix} tag content missing`);
@@ -18175,11 +18575,11 @@ function createTagDecodeControl(tokeniser, options) {
     }
     return value;
   };
-  decode10.entries = function() {
-    if (decode10._called) {
+  decode16.entries = function() {
+    if (decode16._called) {
       throw new Error(`${decodeErrPrefix} tag decode() may only be called once`);
     }
-    decode10._called = true;
+    decode16._called = true;
     const token = tokeniser.next();
     if (!Type.equals(token.type, Type.map)) {
       throw new Error(`${decodeErrPrefix} entries() requires map content, got ${token.type.name}`);
@@ -18190,8 +18590,8 @@ function createTagDecodeControl(tokeniser, options) {
     }
     return entries;
   };
-  decode10._called = false;
-  return decode10;
+  decode16._called = false;
+  return decode16;
 }
 function tokensToObject(tokeniser, options) {
   if (tokeniser.done()) {
@@ -18274,7 +18674,7 @@ var Tagged = class _Tagged {
    * // value instanceof Tagged; value.tag === 16
    */
   static decoder(tag) {
-    return (decode10) => new _Tagged(tag, decode10());
+    return (decode16) => new _Tagged(tag, decode16());
   }
   /**
    * Build a `tags` option for `decode()` that wraps each listed tag number in
@@ -18358,10 +18758,10 @@ var encodeOptions = {
     ..._encodeOptions.typeEncoders
   }
 };
-function cidDecoder(decode10) {
+function cidDecoder(decode16) {
   const bytes = (
     /** @type {Uint8Array} */
-    decode10()
+    decode16()
   );
   if (bytes[0] !== 0) {
     throw new Error("Invalid CID for CBOR tag 42; expected leading 0x00");
@@ -18432,12 +18832,12 @@ function getMultihashLength(bytes) {
     /** @type {number} */
     import_varint2.default.decode.bytes
   );
-  const length3 = import_varint2.default.decode(bytes.subarray(import_varint2.default.decode.bytes));
+  const length5 = import_varint2.default.decode(bytes.subarray(import_varint2.default.decode.bytes));
   const lengthLength = (
     /** @type {number} */
     import_varint2.default.decode.bytes
   );
-  const mhLength = codeLength + lengthLength + length3;
+  const mhLength = codeLength + lengthLength + length5;
   return mhLength;
 }
 
@@ -18704,11 +19104,11 @@ var CarV1HeaderOrV2Pragma = {
 
 // node_modules/@ipld/car/src/decoder.js
 async function readHeader(reader, strictVersion) {
-  const length3 = decodeVarint2(await reader.upTo(8), reader);
-  if (length3 === 0) {
+  const length5 = decodeVarint2(await reader.upTo(8), reader);
+  if (length5 === 0) {
     throw new Error("Invalid CAR header (zero length)");
   }
-  const header = await reader.exactly(length3, true);
+  const header = await reader.exactly(length5, true);
   const block = decode9(header);
   if (CarV1HeaderOrV2Pragma.toTyped(block) === void 0) {
     throw new Error("Invalid CAR header format");
@@ -18748,14 +19148,14 @@ async function readCid(reader) {
 }
 async function readBlockHead(reader) {
   const start = reader.pos;
-  let length3 = decodeVarint2(await reader.upTo(8), reader);
-  if (length3 === 0) {
+  let length5 = decodeVarint2(await reader.upTo(8), reader);
+  if (length5 === 0) {
     throw new Error("Invalid CAR section (zero length)");
   }
-  length3 += reader.pos - start;
+  length5 += reader.pos - start;
   const cid2 = await readCid(reader);
-  const blockLength = length3 - Number(reader.pos - start);
-  return { cid: cid2, length: length3, blockLength };
+  const blockLength = length5 - Number(reader.pos - start);
+  return { cid: cid2, length: length5, blockLength };
 }
 
 // src/core/blocks/types.ts
@@ -18858,33 +19258,33 @@ var FileReader = class {
     this.file = file;
     this.size = size;
   }
-  async upTo(length3) {
-    await this.fill(length3);
+  async upTo(length5) {
+    await this.fill(length5);
     const start = this.pos - this.windowStart;
-    return this.window.subarray(start, start + length3);
+    return this.window.subarray(start, start + length5);
   }
-  async exactly(length3, seek = false) {
-    const bytes = await this.upTo(length3);
-    if (bytes.length < length3) throw new Error("Unexpected end of data");
-    if (seek) this.pos += length3;
+  async exactly(length5, seek = false) {
+    const bytes = await this.upTo(length5);
+    if (bytes.length < length5) throw new Error("Unexpected end of data");
+    if (seek) this.pos += length5;
     return bytes;
   }
-  seek(length3) {
-    this.pos += length3;
+  seek(length5) {
+    this.pos += length5;
   }
-  async fill(length3) {
+  async fill(length5) {
     const start = this.pos - this.windowStart;
-    if (start >= 0 && start + length3 <= this.window.length) return;
-    const want = Math.min(Math.max(length3, WINDOW2), Math.max(0, this.size - this.pos));
+    if (start >= 0 && start + length5 <= this.window.length) return;
+    const want = Math.min(Math.max(length5, WINDOW2), Math.max(0, this.size - this.pos));
     if (this.buffer.length < want) this.buffer = new Uint8Array(Math.max(want, WINDOW2));
-    const buffer2 = this.buffer;
+    const buffer3 = this.buffer;
     let done = 0;
     while (done < want) {
-      const { bytesRead } = await this.file.read(buffer2, done, want - done, this.pos + done);
+      const { bytesRead } = await this.file.read(buffer3, done, want - done, this.pos + done);
       if (bytesRead === 0) break;
       done += bytesRead;
     }
-    this.window = buffer2.subarray(0, done);
+    this.window = buffer3.subarray(0, done);
     this.windowStart = this.pos;
   }
 };
@@ -18917,16 +19317,16 @@ async function httpFetch(url, request) {
     target = next;
   }
 }
-function redirectTarget(label, from3, status, location, redirects, maxRedirects = DEFAULT_MAX_REDIRECTS, anonymous = false) {
+function redirectTarget(label, from5, status, location, redirects, maxRedirects = DEFAULT_MAX_REDIRECTS, anonymous = false) {
   if (!REDIRECTS.has(status) || location == null || location === "") return null;
   let next;
   try {
-    next = new URL(location, from3);
+    next = new URL(location, from5);
   } catch {
     throw new RedirectError(`${label}: answered HTTP ${status} with a redirect that is not a URL; not followed`);
   }
-  const followable = anonymous && (next.protocol === "https:" || next.protocol === "http:" && from3.protocol === "http:");
-  if (next.origin !== from3.origin && !followable || next.username !== "" || next.password !== "") {
+  const followable = anonymous && (next.protocol === "https:" || next.protocol === "http:" && from5.protocol === "http:");
+  if (next.origin !== from5.origin && !followable || next.username !== "" || next.password !== "") {
     const where = next.origin === "null" ? next.protocol : next.origin;
     throw new RedirectError(`${label}: answered HTTP ${status} with a redirect to another origin (${where}); ipcr sends no request to another origin (check the URL)`);
   }
@@ -18945,13 +19345,13 @@ async function readBody(response, max, what = "response") {
   }
   if (response.body == null) return new Uint8Array(0);
   const chunks = [];
-  let length3 = 0;
+  let length5 = 0;
   const reader = response.body.getReader();
   for (; ; ) {
     const { done, value } = await reader.read();
     if (done) break;
-    length3 += value.byteLength;
-    if (length3 > max) {
+    length5 += value.byteLength;
+    if (length5 > max) {
       await reader.cancel().catch(() => {
       });
       throw tooLarge();
@@ -18959,26 +19359,26 @@ async function readBody(response, max, what = "response") {
     chunks.push(value);
   }
   if (chunks.length === 1) return chunks[0];
-  return Buffer.concat(chunks, length3);
+  return Buffer.concat(chunks, length5);
 }
 var MAX_ERROR_BODY = 64 * 1024;
 async function readText(response, max = MAX_ERROR_BODY) {
   if (response.body == null) return "";
   const chunks = [];
-  let length3 = 0;
+  let length5 = 0;
   const reader = response.body.getReader();
   try {
-    while (length3 < max) {
+    while (length5 < max) {
       const { done, value } = await reader.read();
       if (done) break;
-      chunks.push(value.subarray(0, max - length3));
-      length3 += Math.min(value.byteLength, max - length3);
+      chunks.push(value.subarray(0, max - length5));
+      length5 += Math.min(value.byteLength, max - length5);
     }
   } finally {
     await reader.cancel().catch(() => {
     });
   }
-  return Buffer.concat(chunks, length3).toString("utf8");
+  return Buffer.concat(chunks, length5).toString("utf8");
 }
 
 // src/core/retry.ts
@@ -18986,10 +19386,10 @@ function backoffDelay(attempt, baseMs) {
   const cap = baseMs * 2 ** attempt;
   return cap / 2 + Math.random() * (cap / 2);
 }
-async function sleep(ms, signal) {
+async function sleep(ms2, signal) {
   throwIfAborted(signal);
   await new Promise((resolve2) => {
-    const timer = setTimeout(done, ms);
+    const timer = setTimeout(done, ms2);
     signal?.addEventListener("abort", done, { once: true });
     function done() {
       clearTimeout(timer);
@@ -19012,10 +19412,10 @@ function addForm(form) {
   sorted = [...forms].sort((a, b) => b.length - a.length);
 }
 function addBytes(bytes) {
-  const buffer2 = Buffer.from(bytes);
-  addForm(buffer2.toString("base64"));
-  addForm(buffer2.toString("base64url"));
-  const hex = buffer2.toString("hex");
+  const buffer3 = Buffer.from(bytes);
+  addForm(buffer3.toString("base64"));
+  addForm(buffer3.toString("base64url"));
+  const hex = buffer3.toString("hex");
   addForm(hex);
   addForm(hex.toUpperCase());
 }
@@ -19067,12 +19467,12 @@ function redact(text2) {
   let out = text2;
   for (const form of sorted) {
     const head = form.slice(0, Math.min(MIN_SECRET_PREFIX, form.length));
-    let from3 = 0;
-    for (let at = out.indexOf(head, from3); at >= 0; at = out.indexOf(head, from3)) {
-      let length3 = head.length;
-      while (length3 < form.length && out[at + length3] === form[length3]) length3++;
-      out = `${out.slice(0, at)}${REDACTED}${out.slice(at + length3)}`;
-      from3 = at + REDACTED.length;
+    let from5 = 0;
+    for (let at = out.indexOf(head, from5); at >= 0; at = out.indexOf(head, from5)) {
+      let length5 = head.length;
+      while (length5 < form.length && out[at + length5] === form[length5]) length5++;
+      out = `${out.slice(0, at)}${REDACTED}${out.slice(at + length5)}`;
+      from5 = at + REDACTED.length;
     }
   }
   return out;
@@ -19236,7 +19636,7 @@ function validateGatewayUrl(value, input = "gateways") {
   parseServiceUrl(value, input);
   return value.trim().replace(/\/+$/, "");
 }
-async function openSources(config, logger, options = {}) {
+async function openSources(config, logger2, options = {}) {
   const sources = [];
   for (const path2 of config.cars) {
     try {
@@ -19248,7 +19648,7 @@ async function openSources(config, logger, options = {}) {
     }
   }
   if (config.gateways.length > 0) {
-    sources.push(new GatewayBlockSource(config.gateways.map((g) => validateGatewayUrl(g)), { logger }));
+    sources.push(new GatewayBlockSource(config.gateways.map((g) => validateGatewayUrl(g)), { logger: logger2 }));
   }
   return sources;
 }
@@ -19256,7 +19656,7 @@ function resolvePreviousRoot(previousRoot, sources, names = {}) {
   const carInput = names.car ?? "previous-car";
   const rootInput = names.root ?? "previous-root";
   if (previousRoot != null) return previousRoot;
-  const cars = sources.filter((s) => s instanceof CarBlockSource);
+  const cars = sources.filter((s2) => s2 instanceof CarBlockSource);
   if (cars.length === 0) return null;
   if (cars.length > 1) {
     throw new InputError(rootInput, `${cars.length} ${carInput} files are given (${cars.map((c) => `'${c.path}'`).join(", ")}) and no ${rootInput}: set ${rootInput} to say which root to update`);
@@ -19318,9 +19718,9 @@ function hashing(onDone) {
   });
 }
 async function writeBlob(blobs, bytes) {
-  const digest2 = sha256Digest(bytes);
-  await writeFile(join4(blobs, digest2.slice("sha256:".length)), bytes);
-  return { digest: digest2, size: bytes.length };
+  const digest3 = sha256Digest(bytes);
+  await writeFile(join4(blobs, digest3.slice("sha256:".length)), bytes);
+  return { digest: digest3, size: bytes.length };
 }
 async function writeSampleImage(dir, options) {
   const blobs = join4(dir, "blobs", "sha256");
@@ -19333,16 +19733,16 @@ async function writeSampleImage(dir, options) {
     const tmp = join4(blobs, `.layer-${index2}.tmp`);
     const tar = (0, import_tar_stream.pack)();
     let diffId = "";
-    let digest2 = "";
+    let digest3 = "";
     let size = 0;
     const written = (async () => {
-      const stages = [hashing((d) => {
-        diffId = d;
+      const stages = [hashing((d2) => {
+        diffId = d2;
       })];
       if (gzip) stages.push(createGzip({ level: 1 }));
-      await pipeline3(tar, ...stages, hashing((d, s) => {
-        digest2 = d;
-        size = s;
+      await pipeline3(tar, ...stages, hashing((d2, s2) => {
+        digest3 = d2;
+        size = s2;
       }), createWriteStream2(tmp));
     })();
     for (const file of files) {
@@ -19360,8 +19760,8 @@ async function writeSampleImage(dir, options) {
     }
     tar.finalize();
     await written;
-    await rename2(tmp, join4(blobs, digest2.slice("sha256:".length)));
-    layers.push({ digest: digest2, size, diffId });
+    await rename2(tmp, join4(blobs, digest3.slice("sha256:".length)));
+    layers.push({ digest: digest3, size, diffId });
     bytes += size;
   }
   const config = {
@@ -19394,11 +19794,11 @@ async function writeSampleImage(dir, options) {
   await writeFile(join4(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
   return { dir, manifestDigest: manifestBlob.digest, configDigest: configBlob.digest, bytes: bytes + configBlob.size + manifestBlob.size };
 }
-function helloProgram(message2) {
-  const text2 = Buffer.from(message2);
-  const base3 = 4194304;
+function helloProgram(message3) {
+  const text2 = Buffer.from(message3);
+  const base4 = 4194304;
   const headers = 64 + 56;
-  const code5 = Buffer.from([
+  const code6 = Buffer.from([
     184,
     1,
     0,
@@ -19441,14 +19841,14 @@ function helloProgram(message2) {
     5
     // syscall
   ]);
-  code5.writeUInt32LE(text2.length, 18);
-  const size = headers + code5.length + text2.length;
+  code6.writeUInt32LE(text2.length, 18);
+  const size = headers + code6.length + text2.length;
   const elf = Buffer.alloc(size);
   elf.set([127, 69, 76, 70, 2, 1, 1, 0]);
   elf.writeUInt16LE(2, 16);
   elf.writeUInt16LE(62, 18);
   elf.writeUInt32LE(1, 20);
-  elf.writeBigUInt64LE(BigInt(base3 + headers), 24);
+  elf.writeBigUInt64LE(BigInt(base4 + headers), 24);
   elf.writeBigUInt64LE(64n, 32);
   elf.writeUInt16LE(64, 52);
   elf.writeUInt16LE(56, 54);
@@ -19457,13 +19857,13 @@ function helloProgram(message2) {
   elf.writeUInt32LE(1, 64);
   elf.writeUInt32LE(5, 68);
   elf.writeBigUInt64LE(0n, 72);
-  elf.writeBigUInt64LE(BigInt(base3), 80);
-  elf.writeBigUInt64LE(BigInt(base3), 88);
+  elf.writeBigUInt64LE(BigInt(base4), 80);
+  elf.writeBigUInt64LE(BigInt(base4), 88);
   elf.writeBigUInt64LE(BigInt(size), 96);
   elf.writeBigUInt64LE(BigInt(size), 104);
   elf.writeBigUInt64LE(0x1000n, 112);
-  code5.copy(elf, headers);
-  text2.copy(elf, headers + code5.length);
+  code6.copy(elf, headers);
+  text2.copy(elf, headers + code6.length);
   return elf;
 }
 var DEMO_GREETING = "Hello from the InterPlanetary Container Registry.\n";
@@ -19516,8 +19916,8 @@ var FsBlockStore = class {
   }
   /** The file that holds `cid`. */
   pathOf(cid2) {
-    const name4 = cid2.toV1().toString();
-    return join5(this.dir, name4.slice(-3, -1), name4);
+    const name5 = cid2.toV1().toString();
+    return join5(this.dir, name5.slice(-3, -1), name5);
   }
   async put(cid2, bytes, options) {
     throwIfAborted(options?.signal);
@@ -19603,65 +20003,190 @@ var LocalStore = class {
 // src/core/pipeline.ts
 import { mkdtemp as mkdtemp3 } from "node:fs/promises";
 import { join as join7 } from "node:path";
+var ConcurrentPublishError = class extends IpcrError {
+  constructor(message3) {
+    super("ERR_CONCURRENT_PUBLISH", message3);
+  }
+};
+var MAX_REBASES = 5;
+function same(a, b) {
+  return a == null ? b == null : b != null && a.equals(b);
+}
 async function runPipeline(options) {
-  const logger = options.logger ?? silentLogger;
+  const logger2 = options.logger ?? silentLogger;
   const { signal } = options;
   const destinations = options.destinations ?? [];
   const names = options.names ?? [];
   if (destinations.length + names.length > 0) {
-    await logger.group("Check destinations", async () => {
-      for (const d of destinations) await d.preflight({ signal, logger });
-      for (const n of names) await n.preflight({ signal, logger });
+    await logger2.group("Check destinations", async () => {
+      for (const d2 of destinations) await d2.preflight({ signal, logger: logger2 });
+      for (const n of names) await n.preflight({ signal, logger: logger2 });
     });
   }
+  const nameSource = names.find((n) => n.source != null)?.source;
   const explicit = options.sources ?? [];
   let previousRoot = options.previousRoot ?? null;
   if (previousRoot == null && explicit.length === 0) {
-    for (const d of destinations) {
-      previousRoot = await d.previousRoot?.({ signal, logger }) ?? null;
+    for (const d2 of destinations) {
+      previousRoot = await d2.previousRoot?.({ signal, logger: logger2 }) ?? null;
       if (previousRoot != null) break;
     }
   }
-  const sources = [...explicit, ...destinations.flatMap((d) => d.sources?.() ?? [])];
-  const temporary2 = options.carPath == null && destinations.some((d) => d.needsCar === true) ? await mkdtemp3(join7(options.tempDir, "ipcr-car-")) : void 0;
+  let seen = null;
+  if (nameSource != null) {
+    seen = await logger2.group(`Read the current root from ${nameSource.label}`, async () => await nameSource.current({ signal, logger: logger2 }));
+    if (previousRoot == null) {
+      previousRoot = seen;
+      logger2.info(seen == null ? `${nameSource.label} has no record yet: starting a new registry` : `previous root ${seen.toString()} from ${nameSource.label}`);
+    }
+  }
+  const sources = [...explicit, ...destinations.flatMap((d2) => d2.sources?.() ?? [])];
+  const needsCar = destinations.some((d2) => d2.needsCar === true);
+  const temporary2 = options.carPath == null && needsCar || nameSource != null ? await mkdtemp3(join7(options.tempDir, "ipcr-car-")) : void 0;
   if (temporary2 != null) registerTemporary(temporary2);
   try {
-    const carPath = options.carPath ?? (temporary2 != null ? join7(temporary2, "registry.car") : void 0);
-    const result = await publish({ ...options, ...carPath != null ? { carPath } : {}, previousRoot, sources });
-    const context = { result, root: CID.parse(result.rootCid), previousRoot, signal, logger, ...carPath != null ? { carPath } : {} };
+    let carPath = options.carPath ?? (needsCar && temporary2 != null ? join7(temporary2, "registry.car") : void 0);
+    const published = await publishWithPatch({ ...options, ...carPath != null ? { carPath } : {}, previousRoot, sources });
+    let result = published.result;
+    const patch = published.patch;
+    let root = CID.parse(result.rootCid);
+    let base4 = previousRoot;
+    const rebasedOnto = [];
+    const maxRebases = options.maxRebases ?? MAX_REBASES;
     const stored = [];
-    for (const d of destinations) {
-      stored.push(await logger.group(`Store in ${d.label}`, async () => await d.store(context)));
+    const moved = [];
+    const lostTo = async (when) => {
+      if (nameSource == null) return null;
+      const after = await nameSource.current({ signal, logger: logger2 });
+      if (same(after, root)) return null;
+      if (after == null) throw new ConcurrentPublishError(`${nameSource.label}: no record found ${when} (this run published ${root.toString()})`);
+      if (await hasTags(after, patch, readerOf(sources), { signal })) {
+        logger2.info(`${nameSource.label} holds ${after.toString()} ${when}: another publish's root that includes this run's tags`);
+        return null;
+      }
+      logger2.info(`${nameSource.label} holds ${after.toString()} ${when}, without this run's tags (another publish that read the name earlier overwrote it): re-applying them onto it`);
+      return after;
+    };
+    const moveNames = async (context) => {
+      const now = nameSource != null ? await nameSource.current({ signal, logger: logger2 }) : null;
+      if (nameSource != null && now != null && !same(now, seen) && !same(now, root)) {
+        logger2.info(`${nameSource.label} moved to ${now.toString()} while this run published (another publish): re-applying this run's tags onto it`);
+        return now;
+      }
+      try {
+        moved.length = 0;
+        for (const n of names) {
+          const expected = n.source != null ? { nameExpected: now } : {};
+          moved.push(await logger2.group(`Publish ${n.label}`, async () => await n.publish({ ...context, ...expected })));
+        }
+      } catch (err) {
+        if (!(err instanceof NameMovedError) || err.current == null) throw err;
+        logger2.info(`${err.message}: re-applying this run's tags onto ${err.current.toString()}`);
+        return err.current;
+      }
+      return await lostTo("right after publishing");
+    };
+    for (let attempt = 0; ; attempt++) {
+      const context = { result, root, previousRoot: base4, signal, logger: logger2, ...carPath != null ? { carPath } : {} };
+      stored.length = 0;
+      for (const d2 of destinations) {
+        stored.push(await logger2.group(`Store in ${d2.label}`, async () => await d2.store(context)));
+      }
+      for (const d2 of destinations) await d2.point?.(context);
+      let onto = await moveNames(context);
+      if (onto == null) {
+        for (const d2 of destinations) await d2.cleanup?.(context);
+        onto = await lostTo("after the cleanup");
+        if (onto == null) break;
+      }
+      if (attempt >= maxRebases) {
+        throw new ConcurrentPublishError(`${nameSource?.label ?? "the name"} moved ${attempt + 1} times while this run published (other publishes to the same registry at the same time); this run's tags are in ${root.toString()}, which is stored but not what the name holds. Run again, or give each registry a workflow concurrency group so its publishes take turns.`);
+      }
+      const rebased = await rebase(patch, onto, { attempt, sources, temporary: temporary2, sinks: options.sinks ?? [], signal, logger: logger2 });
+      rebasedOnto.push(onto.toString());
+      base4 = onto;
+      seen = onto;
+      root = rebased.root;
+      carPath = rebased.carPath;
+      result = { ...result, rootCid: root.toString(), previousRoot: onto.toString() };
     }
-    for (const d of destinations) await d.point?.(context);
-    const published = [];
-    for (const n of names) {
-      published.push(await logger.group(`Publish ${n.label}`, async () => await n.publish(context)));
+    const extra = rebasedOnto.length > 0 ? { rebasedOnto } : {};
+    if (rebasedOnto.length > 0 && options.carPath != null) {
+      result = { ...result, car: await rewriteKeptCar(options.carPath, carPath, root, result, sources, { signal, logger: logger2 }) };
     }
-    for (const d of destinations) await d.cleanup?.(context);
     if (temporary2 != null) {
       await removeTemporary(temporary2);
-      logger.info("Removed the temporary CAR once stored (no CAR path was given, so none is kept)");
-      const { path: _, ...car } = result.car;
-      return { ...result, car, destinations: stored, names: published };
+      if (options.carPath == null && needsCar) {
+        logger2.info("Removed the temporary CAR once stored (no CAR path was given, so none is kept)");
+        const { path: _, ...car } = result.car;
+        return { ...result, car, destinations: stored, names: moved, ...extra };
+      }
     }
-    return { ...result, destinations: stored, names: published };
+    return { ...result, destinations: stored, names: moved, ...extra };
   } finally {
     if (temporary2 != null) await removeTemporary(temporary2);
+  }
+}
+async function rebase(patch, onto, options) {
+  const path2 = join7(options.temporary, `rebase-${options.attempt + 1}.car`);
+  const car = await CarFileWriter.create(path2);
+  try {
+    const sink = {
+      put: async (cid2, bytes, put) => {
+        await Promise.all([car.put(cid2, bytes), ...options.sinks.map(async (s2) => {
+          await s2.put(cid2, bytes);
+        })]);
+        put?.onWritten?.();
+      }
+    };
+    const { root } = await applyPatch(patch, onto, { sources: options.sources, sink, signal: options.signal, logger: options.logger });
+    await car.close(root);
+    options.logger.info(`Re-applied this run's tags onto ${onto.toString()}: new root ${root.toString()} (${car.blockCount} new blocks)`);
+    return { root, carPath: path2 };
+  } catch (err) {
+    await car.abort();
+    throw err;
+  }
+}
+function readerOf(sources) {
+  return new BlockCache(new FirstSource(sources), { keep: dagPbOnly });
+}
+async function rewriteKeptCar(keptPath, rebasedPath, root, result, sources, options) {
+  const kept = await CarBlockSource.open(keptPath);
+  const rebased = await CarBlockSource.open(rebasedPath);
+  const out = await CarFileWriter.create(keptPath);
+  try {
+    if (result.car.scope === "full") {
+      const all = new FirstSource([rebased, kept, readerOf(sources)]);
+      for await (const block of walkDag(root, all, { signal: options.signal })) await out.put(block.cid, block.bytes);
+    } else {
+      for (const from5 of [kept, rebased]) {
+        for (const cid2 of from5.cids()) if (!out.has(cid2)) await out.put(cid2, await from5.get(cid2));
+      }
+    }
+    const written = await out.close(root);
+    options.logger.info(`CAR rewritten for the final root ${root.toString()}: ${written.path} (${written.blocks} blocks)`);
+    return { path: written.path, scope: result.car.scope, blocks: written.blocks, bytes: written.bytes };
+  } catch (err) {
+    await out.abort();
+    throw err;
+  } finally {
+    await kept.close();
+    await rebased.close();
   }
 }
 
 // src/core/kubo/rpc.ts
 var KuboError = class extends IpcrError {
   status;
-  constructor(message2, status, options) {
-    super("ERR_KUBO", message2, options);
+  constructor(message3, status, options) {
+    super("ERR_KUBO", message3, options);
     this.status = status;
   }
 };
 var KuboStatusError = class extends Error {
-  constructor(message2, status, fromKubo) {
-    super(message2);
+  constructor(message3, status, fromKubo) {
+    super(message3);
     this.status = status;
     this.fromKubo = fromKubo;
     this.name = "KuboStatusError";
@@ -19671,9 +20196,9 @@ var KuboStatusError = class extends Error {
 };
 var MAX_RPC_JSON = 16 * 1024 * 1024;
 var KuboRpc = class {
-  constructor(config, logger = silentLogger) {
+  constructor(config, logger2 = silentLogger) {
     this.config = config;
-    this.logger = logger;
+    this.logger = logger2;
     this.label = `Kubo RPC ${config.label}`;
   }
   config;
@@ -19683,7 +20208,7 @@ var KuboRpc = class {
   commandUrl(command, args = [], params = {}) {
     const url = new URL(`${this.config.url.href.replace(/\/+$/, "")}/api/v0/${command}`);
     for (const arg of args) url.searchParams.append("arg", arg);
-    for (const [name4, value] of Object.entries(params)) if (value !== void 0) url.searchParams.set(name4, String(value));
+    for (const [name5, value] of Object.entries(params)) if (value !== void 0) url.searchParams.set(name5, String(value));
     return url;
   }
   /** POSTs one command; a non-2xx answer throws KuboStatusError. The caller reads the body. */
@@ -19698,15 +20223,15 @@ var KuboRpc = class {
     if (response.ok) return response;
     const contentType = response.headers.get("content-type") ?? "";
     const text2 = await readText(response);
-    let message2 = text2;
+    let message3 = text2;
     if (contentType.startsWith("application/json")) {
       try {
         const parsed = JSON.parse(text2);
-        message2 = String(parsed?.Message ?? parsed?.message ?? text2);
+        message3 = String(parsed?.Message ?? parsed?.message ?? text2);
       } catch {
       }
     }
-    throw new KuboStatusError(remoteMessage(message2 !== "" ? message2 : response.statusText), response.status, contentType.startsWith("application/json"));
+    throw new KuboStatusError(remoteMessage(message3 !== "" ? message3 : response.statusText), response.status, contentType.startsWith("application/json"));
   }
   /** One command whose answer is a JSON object (or nothing), with retries; `description` names it in errors (default: command and args). */
   async json(command, request = {}, options = {}) {
@@ -19726,7 +20251,7 @@ var KuboRpc = class {
   async call(command, fn, options = {}) {
     const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
     const deadline = options.deadlineMs != null ? AbortSignal.timeout(options.deadlineMs) : void 0;
-    const outer = [options.signal, deadline].filter((s) => s != null);
+    const outer = [options.signal, deadline].filter((s2) => s2 != null);
     const overall = outer.length === 0 ? void 0 : AbortSignal.any(outer);
     for (let attempt = 0; ; attempt++) {
       const fail = (reason, status, cause) => new KuboError(redact(redactUrl(`${this.label}: ${command} failed: ${reason}`)), status, { cause });
@@ -19752,16 +20277,16 @@ var KuboRpc = class {
     }
   }
 };
-function duration(ms) {
-  return ms < 1e4 ? `${ms} ms` : `${Math.round(ms / 1e3)} s`;
+function duration(ms2) {
+  return ms2 < 1e4 ? `${ms2} ms` : `${Math.round(ms2 / 1e3)} s`;
 }
 function describe(err, timedOut, timeoutMs, label) {
   if (timedOut || err?.name === "TimeoutError") {
     return { reason: `no answer within ${duration(timeoutMs)}`, retryable: true };
   }
   if (err instanceof RedirectError || err instanceof ResponseTooLargeError) {
-    const message2 = err.message.startsWith(`${label}: `) ? err.message.slice(label.length + 2) : err.message;
-    return { reason: message2, retryable: false };
+    const message3 = err.message.startsWith(`${label}: `) ? err.message.slice(label.length + 2) : err.message;
+    return { reason: message3, retryable: false };
   }
   if (err instanceof KuboStatusError) {
     const status = err.status;
@@ -19823,12 +20348,12 @@ function parseHeaderLines(text2, input = "kubo-rpc-headers") {
     const line = raw.trim();
     if (line === "") continue;
     const colon = line.indexOf(":");
-    const name4 = colon > 0 ? line.slice(0, colon).trim() : "";
-    if (!HEADER_NAME.test(name4)) {
+    const name5 = colon > 0 ? line.slice(0, colon).trim() : "";
+    if (!HEADER_NAME.test(name5)) {
       throw new InputError(input, `line ${index + 1} is not a header (expected 'Name: value', e.g. 'Authorization: Bearer \u2026')`);
     }
-    headers[name4] = line.slice(colon + 1).trim();
-    addHeaderSecret(headers[name4]);
+    headers[name5] = line.slice(colon + 1).trim();
+    addHeaderSecret(headers[name5]);
   }
   return headers;
 }
@@ -19836,7 +20361,7 @@ function kuboConfig(options, input = "kubo-rpc-url") {
   const service = parseServiceUrl(options.url, input);
   const headers = { ...options.headers ?? {} };
   for (const value of Object.values(headers)) addHeaderSecret(value);
-  if (service.authorization != null && !Object.keys(headers).some((h) => h.toLowerCase() === "authorization")) {
+  if (service.authorization != null && !Object.keys(headers).some((h2) => h2.toLowerCase() === "authorization")) {
     headers.Authorization = service.authorization;
     addHeaderSecret(service.authorization);
   }
@@ -19845,46 +20370,355 @@ function kuboConfig(options, input = "kubo-rpc-url") {
   return { url: service.url, label: service.label, headers, timeoutMs, retries: options.retries ?? 3, retryDelayMs: options.retryDelayMs ?? 500 };
 }
 
+// src/core/kubo/mfs.ts
+function validateMfsPath(path2, input = "kubo-mfs-path") {
+  if (!path2.startsWith("/") || path2 === "/" || path2.split("/").some((p) => p === "." || p === "..")) {
+    throw new InputError(input, `'${path2}' is not an MFS folder path (expected an absolute path such as /ipcr, not /)`);
+  }
+  return path2.replace(/\/+$/, "");
+}
+async function readMfsRoot(rpc, path2, options = {}) {
+  try {
+    const stat6 = await rpc.json("files/stat", { args: [path2] }, options);
+    return CID.parse(String(stat6.Hash));
+  } catch (err) {
+    if (err instanceof KuboError && err.status !== 404 && /does not exist|not found/i.test(err.message)) return null;
+    throw err;
+  }
+}
+async function writeMfsRoot(rpc, path2, cid2, options = {}) {
+  const staging = `${path2}.ipcr-new`;
+  await removeMfs(rpc, staging, options);
+  await rpc.json("files/cp", { args: [`/ipfs/${cid2}`, staging], params: { parents: true } }, options);
+  await removeMfs(rpc, path2, options);
+  await rpc.json("files/mv", { args: [staging, path2] }, options);
+}
+async function removeMfs(rpc, path2, options) {
+  await rpc.json("files/rm", { args: [path2], params: { recursive: true, force: true } }, options);
+}
+
+// src/core/kubo/pins.ts
+import { randomBytes as randomBytes3 } from "node:crypto";
+import { createReadStream as createReadStream2 } from "node:fs";
+import { stat as stat5 } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { Readable as Readable3 } from "node:stream";
+import { pipeline as pipeline4 } from "node:stream/promises";
+async function importCar(rpc, path2, options = {}) {
+  const { size } = await stat5(path2);
+  return await rpc.call("dag/import", async (signal) => {
+    const progress = options.logger != null ? new Progress(options.logger, `sent to ${rpc.label}`, size) : void 0;
+    return await postCar(rpc, path2, size, signal, options.pinRoots ?? true, progress);
+  }, options);
+}
+async function postCar(rpc, path2, size, signal, pinRoots, progress) {
+  let url = rpc.commandUrl("dag/import", [], { "pin-roots": pinRoots });
+  for (let redirects = 0; ; redirects++) {
+    const answer = await sendCar(rpc, url, path2, size, signal, progress);
+    const next = redirectTarget(rpc.label, url, answer.status, answer.location, redirects);
+    if (next == null) return parseImport(answer);
+    url = next;
+  }
+}
+var MAX_IMPORT_ANSWER = 1024 * 1024;
+async function sendCar(rpc, url, path2, size, signal, progress) {
+  const boundary = `ipcr-${randomBytes3(12).toString("hex")}`;
+  const head = Buffer.from(`--${boundary}\r
+Content-Disposition: form-data; name="file"; filename="registry.car"\r
+Content-Type: application/octet-stream\r
+\r
+`);
+  const tail = Buffer.from(`\r
+--${boundary}--\r
+`);
+  const request = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, {
+    method: "POST",
+    signal,
+    headers: { ...rpc.config.headers, "Content-Type": `multipart/form-data; boundary=${boundary}`, "Content-Length": String(head.length + size + tail.length) }
+  });
+  const body = Readable3.from((async function* () {
+    yield head;
+    for await (const chunk of createReadStream2(path2, { highWaterMark: 1024 * 1024 })) {
+      progress?.add(chunk.byteLength);
+      yield chunk;
+    }
+    progress?.finish();
+    yield tail;
+  })());
+  const sent = pipeline4(body, request);
+  sent.catch(() => {
+  });
+  let response;
+  try {
+    response = await new Promise((resolve2, reject) => {
+      request.once("response", resolve2);
+      request.once("error", reject);
+    });
+  } catch (err) {
+    throw signal.aborted || err?.name === "AbortError" ? err : new TypeError("fetch failed", { cause: err });
+  }
+  let text2 = "";
+  try {
+    response.setEncoding("utf8");
+    for await (const chunk of response) {
+      text2 += chunk;
+      if (text2.length > MAX_IMPORT_ANSWER) {
+        response.destroy();
+        if (response.statusCode !== 200) break;
+        throw new ResponseTooLargeError(`the answer to dag/import is larger than ${MAX_IMPORT_ANSWER} bytes`);
+      }
+    }
+    if (response.statusCode === 200) await sent;
+  } catch (err) {
+    throw signal.aborted || err?.name === "AbortError" || err instanceof ResponseTooLargeError ? err : new TypeError("fetch failed", { cause: err });
+  }
+  request.destroy();
+  const location = response.headers.location;
+  return {
+    status: response.statusCode ?? 0,
+    ...location != null ? { location } : {},
+    contentType: String(response.headers["content-type"] ?? ""),
+    text: text2,
+    ...response.trailers["x-stream-error"] != null ? { trailer: String(response.trailers["x-stream-error"]) } : {},
+    ...response.statusMessage != null ? { statusMessage: response.statusMessage } : {}
+  };
+}
+function parseImport({ status, contentType, text: text2, trailer, statusMessage }) {
+  const lines = text2.split("\n").filter((l) => l.trim() !== "").map((l) => {
+    try {
+      return JSON.parse(l);
+    } catch {
+      return { Message: l };
+    }
+  });
+  const streamError = trailer ?? lines.find((l) => l?.Type === "error")?.Message;
+  if (status !== 200 || streamError != null) {
+    const message3 = String(streamError ?? lines[0]?.Message ?? (text2 !== "" ? text2 : statusMessage ?? ""));
+    throw new KuboStatusError(remoteMessage(message3), status === 200 ? 500 : status, contentType.startsWith("application/json"));
+  }
+  return lines.filter((l) => l?.Root != null).map(({ Root }) => {
+    const pinError = typeof Root.PinErrorMsg === "string" && Root.PinErrorMsg !== "" ? remoteMessage(Root.PinErrorMsg) : void 0;
+    return { cid: CID.parse(String(Root.Cid?.["/"])), ...pinError != null ? { pinError } : {} };
+  });
+}
+async function pinRecursive(rpc, cid2, name5, options = {}) {
+  await rpc.json("pin/add", { args: [cid2.toString()], params: { recursive: true, name: name5 } }, options);
+}
+async function isPinned(rpc, cid2, options = {}) {
+  try {
+    const answer = await rpc.json("pin/ls", { args: [cid2.toString()], params: { type: "recursive" } }, options);
+    return Object.keys(answer?.Keys ?? {}).some((key) => {
+      try {
+        return CID.parse(key).equals(cid2);
+      } catch {
+        return false;
+      }
+    });
+  } catch (err) {
+    if (err instanceof KuboError && /not pinned/.test(err.message)) return false;
+    throw err;
+  }
+}
+async function unpin(rpc, cid2, options = {}) {
+  try {
+    await rpc.json("pin/rm", { args: [cid2.toString()] }, options);
+    return true;
+  } catch (err) {
+    if (err instanceof KuboError && /not pinned/.test(err.message)) return false;
+    throw err;
+  }
+}
+async function pinsNamed(rpc, name5, options = {}) {
+  const answer = await rpc.json("pin/ls", { params: { type: "recursive", names: true, name: name5 } }, { ...options, description: `pin/ls --name='${name5}'` });
+  const found = [];
+  for (const [key, pin] of Object.entries(answer?.Keys ?? {})) {
+    if (pin?.Name !== name5) continue;
+    try {
+      found.push(CID.parse(key));
+    } catch {
+      throw new KuboError(`${rpc.label}: pin/ls answered with something that is not a CID: ${remoteMessage(key, 80)}`);
+    }
+  }
+  return found;
+}
+async function pinNameOf(rpc, cid2, options = {}) {
+  try {
+    const answer = await rpc.json("pin/ls", { args: [cid2.toString()], params: { type: "recursive", names: true } }, options);
+    const entry = Object.entries(answer?.Keys ?? {}).find(([key]) => {
+      try {
+        return CID.parse(key).equals(cid2);
+      } catch {
+        return false;
+      }
+    });
+    return entry != null ? String(entry[1]?.Name ?? "") : void 0;
+  } catch (err) {
+    if (err instanceof KuboError && /not pinned/.test(err.message)) return void 0;
+    throw err;
+  }
+}
+
+// src/core/kubo/preflight.ts
+var MIN_KUBO_VERSION = [0, 40, 0];
+function parseVersion(version2) {
+  return version2.split("-")[0].split(".").map((n) => Number.parseInt(n, 10));
+}
+function versionAtLeast(version2, min) {
+  const parts = parseVersion(version2);
+  for (let i = 0; i < min.length; i++) {
+    const a = parts[i] ?? 0;
+    const b = min[i] ?? 0;
+    if (Number.isNaN(a)) return false;
+    if (a !== b) return a > b;
+  }
+  return true;
+}
+async function checkKubo(rpc, options = {}) {
+  const answer = await rpc.json("version", {}, options);
+  const version2 = String(answer.Version ?? "");
+  if (!versionAtLeast(version2, MIN_KUBO_VERSION)) {
+    throw new KuboError(`${rpc.label}: Kubo ${remoteMessage(version2, 40)} is too old: ipcr needs Kubo ${MIN_KUBO_VERSION.join(".")} or newer (the unixfs-v1-2025 profile)`);
+  }
+  return version2;
+}
+
+// src/core/kubo/destination.ts
+var KuboDestination = class {
+  constructor(config, logger2 = silentLogger) {
+    this.config = config;
+    this.logger = logger2;
+    this.rpc = new KuboRpc(kuboConfig(config), logger2);
+    this.label = this.rpc.label;
+    if (config.mfsPath != null) this.mfsPath = validateMfsPath(config.mfsPath);
+    if (config.pinName != null && (config.pinName.trim() === "" || config.pinName.length > 255 || hasControl(config.pinName))) {
+      throw new InputError("kubo-pin-name", "expected a name of 1 to 255 characters, without control characters");
+    }
+  }
+  config;
+  logger;
+  kind = "kubo";
+  /** Kubo takes the new blocks as a CAR (`dag import`). */
+  needsCar = true;
+  label;
+  rpc;
+  mfsPath;
+  version = "";
+  /** The pins of pinName when this run began: the only ones cleanup may remove (a concurrent run's new pin is not among them). */
+  earlierPins = [];
+  /** Roots this run pinned (more than one when its tags were re-applied onto a root another publish named). */
+  ownPins = [];
+  async preflight(options) {
+    this.version = await checkKubo(this.rpc, options);
+    this.logger.info(`${this.label}: Kubo ${this.version}`);
+    if (this.config.unpinPrevious !== false) this.earlierPins = await pinsNamed(this.rpc, this.pinName, options);
+  }
+  sources() {
+    return [new KuboBlockSource(this.rpc)];
+  }
+  async previousRoot(options) {
+    if (this.mfsPath == null) return null;
+    const root = await readMfsRoot(this.rpc, this.mfsPath, options);
+    this.logger.info(root == null ? `${this.label}: ${this.mfsPath} is empty: starting a new registry` : `${this.label}: previous root ${root} from MFS ${this.mfsPath}`);
+    return root;
+  }
+  async store(context) {
+    const { root, result } = context;
+    const options = { signal: context.signal };
+    if (context.carPath == null) throw new Error(`${this.label}: no CAR to import (the pipeline writes one for destinations that need it)`);
+    await importCar(this.rpc, context.carPath, { ...options, logger: this.logger, pinRoots: false });
+    const pinName = this.pinName;
+    await pinRecursive(this.rpc, root, pinName, options);
+    this.ownPins.push(root);
+    if (!await isPinned(this.rpc, root, options)) {
+      throw new KuboError(`${this.label}: pin add returned but ${root} is not pinned`);
+    }
+    const blocks = result.car.blocks;
+    this.logger.info(`${this.label}: imported ${blocks} blocks and pinned ${root} as '${pinName}'`);
+    return { kind: this.kind, label: this.label, details: { version: this.version, pinned: root.toString(), pinName, importedBlocks: blocks } };
+  }
+  async point(context) {
+    if (this.mfsPath == null) return;
+    await writeMfsRoot(this.rpc, this.mfsPath, context.root, { signal: context.signal });
+    this.logger.info(`${this.label}: MFS ${this.mfsPath} \u2192 ${context.root}`);
+  }
+  get pinName() {
+    return this.config.pinName ?? "ipcr registry";
+  }
+  /**
+   * Removes the pins named pinName that were there when this run began, but the new
+   * root's: the previous root's, and any an earlier run left behind when it failed
+   * after pinning. Pins made since (by a publish running at the same time) stay.
+   */
+  async cleanup(context) {
+    if (this.config.unpinPrevious === false) return;
+    const options = { signal: context.signal };
+    const now = await pinsNamed(this.rpc, this.pinName, options);
+    const removable = [...this.earlierPins, ...this.ownPins];
+    const stale = now.filter((cid2) => !cid2.equals(context.root) && removable.some((e) => e.equals(cid2)));
+    const later = now.filter((cid2) => !cid2.equals(context.root) && !removable.some((e) => e.equals(cid2)));
+    if (later.length > 0) this.logger.info(`${this.label}: ${later.length} pin(s) named '${this.pinName}' made since this run began stay (another publish's): ${later.join(", ")}`);
+    const removed = [];
+    for (const cid2 of stale) if (await unpin(this.rpc, cid2, options)) removed.push(cid2);
+    this.logger.info(removed.length === 0 ? `${this.label}: no other pin named '${this.pinName}' to remove` : `${this.label}: removed ${removed.length} earlier pin(s) named '${this.pinName}': ${removed.join(", ")}`);
+    const previous = context.previousRoot;
+    if (previous != null && !previous.equals(context.root) && !stale.some((cid2) => cid2.equals(previous))) {
+      const other = await pinNameOf(this.rpc, previous, options);
+      if (other != null) this.logger.info(`${this.label}: the previous root ${previous} stays pinned: its pin is named '${remoteMessage(other, 80)}', not '${this.pinName}'`);
+    }
+  }
+};
+
+// src/core/destinations/registry.ts
+var factories = /* @__PURE__ */ new Map([
+  ["kubo", (config, logger2) => new KuboDestination(config, logger2)]
+]);
+function createDestination(kind, config, logger2) {
+  const factory = factories.get(kind);
+  if (factory == null) throw new InputError("destination", `unknown destination '${kind}' (known: ${[...factories.keys()].join(", ")})`);
+  return factory(config, logger2);
+}
+
 // node_modules/@libp2p/interface/dist/src/errors.js
 var InvalidParametersError = class extends Error {
   static name = "InvalidParametersError";
-  constructor(message2 = "Invalid parameters") {
-    super(message2);
+  constructor(message3 = "Invalid parameters") {
+    super(message3);
     this.name = "InvalidParametersError";
   }
 };
 var InvalidPublicKeyError = class extends Error {
   static name = "InvalidPublicKeyError";
-  constructor(message2 = "Invalid public key") {
-    super(message2);
+  constructor(message3 = "Invalid public key") {
+    super(message3);
     this.name = "InvalidPublicKeyError";
   }
 };
 var InvalidPrivateKeyError = class extends Error {
   static name = "InvalidPrivateKeyError";
-  constructor(message2 = "Invalid private key") {
-    super(message2);
+  constructor(message3 = "Invalid private key") {
+    super(message3);
     this.name = "InvalidPrivateKeyError";
   }
 };
 var InvalidCIDError = class extends Error {
   static name = "InvalidCIDError";
-  constructor(message2 = "Invalid CID") {
-    super(message2);
+  constructor(message3 = "Invalid CID") {
+    super(message3);
     this.name = "InvalidCIDError";
   }
 };
 var InvalidMultihashError = class extends Error {
   static name = "InvalidMultihashError";
-  constructor(message2 = "Invalid Multihash") {
-    super(message2);
+  constructor(message3 = "Invalid Multihash") {
+    super(message3);
     this.name = "InvalidMultihashError";
   }
 };
 var UnsupportedKeyTypeError = class extends Error {
   static name = "UnsupportedKeyTypeError";
-  constructor(message2 = "Unsupported key type") {
-    super(message2);
+  constructor(message3 = "Unsupported key type") {
+    super(message3);
     this.name = "UnsupportedKeyTypeError";
   }
 };
@@ -19927,14 +20761,14 @@ async function hashAndVerify(key, sig, msg, options) {
 // node_modules/uint8arrays/dist/src/to-string.node.js
 import { Buffer as Buffer5 } from "node:buffer";
 function toString2(array2, encoding = "utf8") {
-  const base3 = bases_default[encoding];
-  if (base3 == null) {
+  const base4 = bases_default[encoding];
+  if (base4 == null) {
     throw new Error(`Unsupported encoding "${encoding}"`);
   }
   if (encoding === "utf8" || encoding === "utf-8") {
     return Buffer5.from(array2.buffer, array2.byteOffset, array2.byteLength).toString("utf8");
   }
-  return base3.encoder.encode(array2).substring(1);
+  return base4.encoder.encode(array2).substring(1);
 }
 
 // node_modules/@libp2p/crypto/dist/src/keys/rsa/der.js
@@ -19962,7 +20796,7 @@ function decodeDer(buf, context = { offset: 0 }) {
   throw new Error("No decoder for tag " + tag);
 }
 function readLength(buf, context) {
-  let length3 = 0;
+  let length5 = 0;
   if ((buf[context.offset] & LONG_LENGTH_MASK) === LONG_LENGTH_MASK) {
     const count = buf[context.offset] & LONG_LENGTH_BYTES_MASK;
     let str2 = "0x";
@@ -19973,15 +20807,15 @@ function readLength(buf, context) {
       }
       str2 += buf[context.offset].toString(16).padStart(2, "0");
     }
-    length3 = parseInt(str2, 16);
+    length5 = parseInt(str2, 16);
   } else {
-    length3 = buf[context.offset];
+    length5 = buf[context.offset];
     context.offset++;
   }
-  if (!Number.isInteger(length3) || length3 < 0 || length3 > buf.byteLength - context.offset) {
+  if (!Number.isInteger(length5) || length5 < 0 || length5 > buf.byteLength - context.offset) {
     throw new Error("invalid DER element length");
   }
-  return length3;
+  return length5;
 }
 function readSequence(buf, context) {
   readLength(buf, context);
@@ -19999,9 +20833,9 @@ function readSequence(buf, context) {
   return entries;
 }
 function readInteger(buf, context) {
-  const length3 = readLength(buf, context);
+  const length5 = readLength(buf, context);
   const start = context.offset;
-  const end = context.offset + length3;
+  const end = context.offset + length5;
   const vals = [];
   for (let i = start; i < end; i++) {
     if (i === start && buf[i] === 0) {
@@ -20009,7 +20843,7 @@ function readInteger(buf, context) {
     }
     vals.push(buf[i]);
   }
-  context.offset += length3;
+  context.offset += length5;
   return Uint8Array.from(vals);
 }
 function readObjectIdentifier(buf, context) {
@@ -20052,20 +20886,20 @@ function readNull(buf, context) {
   return null;
 }
 function readBitString(buf, context) {
-  const length3 = readLength(buf, context);
+  const length5 = readLength(buf, context);
   const unusedBits = buf[context.offset];
   context.offset++;
-  const bytes = buf.subarray(context.offset, context.offset + length3 - 1);
-  context.offset += length3;
+  const bytes = buf.subarray(context.offset, context.offset + length5 - 1);
+  context.offset += length5;
   if (unusedBits !== 0) {
     throw new Error("Unused bits in bit string is unimplemented");
   }
   return bytes;
 }
 function readOctetString(buf, context) {
-  const length3 = readLength(buf, context);
-  const bytes = buf.subarray(context.offset, context.offset + length3);
-  context.offset += length3;
+  const length5 = readLength(buf, context);
+  const bytes = buf.subarray(context.offset, context.offset + length5);
+  context.offset += length5;
   return bytes;
 }
 function encodeNumber(value) {
@@ -20083,10 +20917,10 @@ function encodeLength(bytes) {
   if (bytes.byteLength < 128) {
     return Uint8Array.from([bytes.byteLength]);
   }
-  const length3 = encodeNumber(bytes.byteLength);
+  const length5 = encodeNumber(bytes.byteLength);
   return new Uint8ArrayList(Uint8Array.from([
-    length3.byteLength | LONG_LENGTH_MASK
-  ]), length3);
+    length5.byteLength | LONG_LENGTH_MASK
+  ]), length5);
 }
 function encodeInteger(value) {
   const contents = new Uint8ArrayList();
@@ -20137,88 +20971,88 @@ var P_256_KEY_LENGTH = 32;
 var P_384_KEY_LENGTH = 48;
 var P_521_KEY_LENGTH = 66;
 function unmarshalECDSAPrivateKey(bytes) {
-  const message2 = decodeDer(bytes);
-  return pkiMessageToECDSAPrivateKey(message2);
+  const message3 = decodeDer(bytes);
+  return pkiMessageToECDSAPrivateKey(message3);
 }
-function pkiMessageToECDSAPrivateKey(message2) {
-  const privateKey = message2[1];
-  const d = toString2(privateKey, "base64url");
-  const coordinates = message2[2][1][0];
+function pkiMessageToECDSAPrivateKey(message3) {
+  const privateKey = message3[1];
+  const d2 = toString2(privateKey, "base64url");
+  const coordinates = message3[2][1][0];
   const offset = 1;
   let x;
-  let y;
+  let y2;
   if (privateKey.byteLength === P_256_KEY_LENGTH) {
     x = toString2(coordinates.subarray(offset, offset + P_256_KEY_LENGTH), "base64url");
-    y = toString2(coordinates.subarray(offset + P_256_KEY_LENGTH), "base64url");
+    y2 = toString2(coordinates.subarray(offset + P_256_KEY_LENGTH), "base64url");
     return new ECDSAPrivateKey({
       ...P_256_KEY_JWK,
       key_ops: ["sign"],
-      d,
+      d: d2,
       x,
-      y
+      y: y2
     });
   }
   if (privateKey.byteLength === P_384_KEY_LENGTH) {
     x = toString2(coordinates.subarray(offset, offset + P_384_KEY_LENGTH), "base64url");
-    y = toString2(coordinates.subarray(offset + P_384_KEY_LENGTH), "base64url");
+    y2 = toString2(coordinates.subarray(offset + P_384_KEY_LENGTH), "base64url");
     return new ECDSAPrivateKey({
       ...P_384_KEY_JWK,
       key_ops: ["sign"],
-      d,
+      d: d2,
       x,
-      y
+      y: y2
     });
   }
   if (privateKey.byteLength === P_521_KEY_LENGTH) {
     x = toString2(coordinates.subarray(offset, offset + P_521_KEY_LENGTH), "base64url");
-    y = toString2(coordinates.subarray(offset + P_521_KEY_LENGTH), "base64url");
+    y2 = toString2(coordinates.subarray(offset + P_521_KEY_LENGTH), "base64url");
     return new ECDSAPrivateKey({
       ...P_521_KEY_JWK,
       key_ops: ["sign"],
-      d,
+      d: d2,
       x,
-      y
+      y: y2
     });
   }
   throw new InvalidParametersError(`Private key length was wrong length, got ${privateKey.byteLength}, expected 32, 48 or 66`);
 }
 function unmarshalECDSAPublicKey(bytes) {
-  const message2 = decodeDer(bytes);
-  return pkiMessageToECDSAPublicKey(message2);
+  const message3 = decodeDer(bytes);
+  return pkiMessageToECDSAPublicKey(message3);
 }
-function pkiMessageToECDSAPublicKey(message2) {
-  const coordinates = message2[1][1][0];
+function pkiMessageToECDSAPublicKey(message3) {
+  const coordinates = message3[1][1][0];
   const offset = 1;
   let x;
-  let y;
+  let y2;
   if (coordinates.byteLength === P_256_KEY_LENGTH * 2 + 1) {
     x = toString2(coordinates.subarray(offset, offset + P_256_KEY_LENGTH), "base64url");
-    y = toString2(coordinates.subarray(offset + P_256_KEY_LENGTH), "base64url");
+    y2 = toString2(coordinates.subarray(offset + P_256_KEY_LENGTH), "base64url");
     return new ECDSAPublicKey({
       ...P_256_KEY_JWK,
       key_ops: ["verify"],
       x,
-      y
+      y: y2
     });
   }
   if (coordinates.byteLength === P_384_KEY_LENGTH * 2 + 1) {
     x = toString2(coordinates.subarray(offset, offset + P_384_KEY_LENGTH), "base64url");
-    y = toString2(coordinates.subarray(offset + P_384_KEY_LENGTH), "base64url");
+    y2 = toString2(coordinates.subarray(offset + P_384_KEY_LENGTH), "base64url");
     return new ECDSAPublicKey({
       ...P_384_KEY_JWK,
       key_ops: ["verify"],
       x,
-      y
+      y: y2
     });
   }
   if (coordinates.byteLength === P_521_KEY_LENGTH * 2 + 1) {
     x = toString2(coordinates.subarray(offset, offset + P_521_KEY_LENGTH), "base64url");
-    y = toString2(coordinates.subarray(offset + P_521_KEY_LENGTH), "base64url");
+    y2 = toString2(coordinates.subarray(offset + P_521_KEY_LENGTH), "base64url");
     return new ECDSAPublicKey({
       ...P_521_KEY_JWK,
       key_ops: ["verify"],
       x,
-      y
+      y: y2
     });
   }
   throw new InvalidParametersError(`coordinates were wrong length, got ${coordinates.byteLength}, expected 65, 97 or 133`);
@@ -20323,8 +21157,8 @@ var ECDSAPrivateKey = class {
     }
     return equals3(this.raw, key.raw);
   }
-  async sign(message2, options) {
-    return hashAndSign(this.jwk, message2, options);
+  async sign(message3, options) {
+    return hashAndSign(this.jwk, message3, options);
   }
 };
 
@@ -20344,34 +21178,34 @@ function split(lst, le = false) {
   let Ah = new Uint32Array(len);
   let Al = new Uint32Array(len);
   for (let i = 0; i < len; i++) {
-    const { h, l } = fromBig(lst[i], le);
-    [Ah[i], Al[i]] = [h, l];
+    const { h: h2, l } = fromBig(lst[i], le);
+    [Ah[i], Al[i]] = [h2, l];
   }
   return [Ah, Al];
 }
 var fromNumH = (n) => n / 2 ** 32 | 0;
 var fromNumL = (n) => n >>> 0;
 function setU64FromNum(view, byteOffset, n, isLE) {
-  const h = fromNumH(n);
+  const h2 = fromNumH(n);
   const l = fromNumL(n);
-  view.setUint32(byteOffset, isLE ? l : h, isLE);
-  view.setUint32(byteOffset + 4, isLE ? h : l, isLE);
+  view.setUint32(byteOffset, isLE ? l : h2, isLE);
+  view.setUint32(byteOffset + 4, isLE ? h2 : l, isLE);
 }
-var shrSH = (h, _l, s) => h >>> s;
-var shrSL = (h, l, s) => h << 32 - s | l >>> s;
-var rotrSH = (h, l, s) => h >>> s | l << 32 - s;
-var rotrSL = (h, l, s) => h << 32 - s | l >>> s;
-var rotrBH = (h, l, s) => h << 64 - s | l >>> s - 32;
-var rotrBL = (h, l, s) => h >>> s - 32 | l << 64 - s;
-function add(Ah, Al, Bh, Bl2) {
-  const l = (Al >>> 0) + (Bl2 >>> 0);
+var shrSH = (h2, _l, s2) => h2 >>> s2;
+var shrSL = (h2, l, s2) => h2 << 32 - s2 | l >>> s2;
+var rotrSH = (h2, l, s2) => h2 >>> s2 | l << 32 - s2;
+var rotrSL = (h2, l, s2) => h2 << 32 - s2 | l >>> s2;
+var rotrBH = (h2, l, s2) => h2 << 64 - s2 | l >>> s2 - 32;
+var rotrBL = (h2, l, s2) => h2 >>> s2 - 32 | l << 64 - s2;
+function add(Ah, Al, Bh, Bl3) {
+  const l = (Al >>> 0) + (Bl3 >>> 0);
   return { h: Ah + Bh + (l / 2 ** 32 | 0) | 0, l: l | 0 };
 }
-var add3L = (Al, Bl2, Cl) => (Al >>> 0) + (Bl2 >>> 0) + (Cl >>> 0);
+var add3L = (Al, Bl3, Cl) => (Al >>> 0) + (Bl3 >>> 0) + (Cl >>> 0);
 var add3H = (low, Ah, Bh, Ch) => Ah + Bh + Ch + (low / 2 ** 32 | 0) | 0;
-var add4L = (Al, Bl2, Cl, Dl) => (Al >>> 0) + (Bl2 >>> 0) + (Cl >>> 0) + (Dl >>> 0);
+var add4L = (Al, Bl3, Cl, Dl) => (Al >>> 0) + (Bl3 >>> 0) + (Cl >>> 0) + (Dl >>> 0);
 var add4H = (low, Ah, Bh, Ch, Dh) => Ah + Bh + Ch + Dh + (low / 2 ** 32 | 0) | 0;
-var add5L = (Al, Bl2, Cl, Dl, El) => (Al >>> 0) + (Bl2 >>> 0) + (Cl >>> 0) + (Dl >>> 0) + (El >>> 0);
+var add5L = (Al, Bl3, Cl, Dl, El) => (Al >>> 0) + (Bl3 >>> 0) + (Cl >>> 0) + (Dl >>> 0) + (El >>> 0);
 var add5H = (low, Ah, Bh, Ch, Dh, Eh) => Ah + Bh + Ch + Dh + Eh + (low / 2 ** 32 | 0) | 0;
 
 // node_modules/@noble/hashes/utils.js
@@ -20386,25 +21220,25 @@ function anumber(n, title = "") {
     throw new RangeError(atitle(title) + "expected integer >= 0, got " + n);
   return n;
 }
-function abytes(value, length3, title = "") {
-  if (isBytes(value) && (length3 === void 0 || value.length === length3))
+function abytes(value, length5, title = "") {
+  if (isBytes(value) && (length5 === void 0 || value.length === length5))
     return value;
-  if (length3 !== void 0)
-    anumber(length3, "length");
+  if (length5 !== void 0)
+    anumber(length5, "length");
   const bytes = isBytes(value);
-  const ofLen = length3 !== void 0 ? ` of length ${length3}` : "";
+  const ofLen = length5 !== void 0 ? ` of length ${length5}` : "";
   const got = bytes ? `length=${value.length}` : `type=${typeof value}`;
-  const message2 = atitle(title) + "expected Uint8Array" + ofLen + ", got " + got;
+  const message3 = atitle(title) + "expected Uint8Array" + ofLen + ", got " + got;
   if (!bytes)
-    throw new TypeError(message2);
-  throw new RangeError(message2);
+    throw new TypeError(message3);
+  throw new RangeError(message3);
 }
-function ahash(h) {
-  if (typeof h !== "function" || typeof h.create !== "function")
+function ahash(h2) {
+  if (typeof h2 !== "function" || typeof h2.create !== "function")
     throw new TypeError("expected hash wrapped by utils.createHasher");
-  anumber(h.outputLen);
-  anumber(h.blockLen);
-  if (h.outputLen < 1 || h.blockLen < 1)
+  anumber(h2.outputLen);
+  anumber(h2.blockLen);
+  if (h2.outputLen < 1 || h2.blockLen < 1)
     throw new Error("hash blockLen / outputLen must be >= 1");
 }
 var aobject = (value, label) => {
@@ -20524,7 +21358,7 @@ function createHasher(hashCons, info = {}) {
   Object.assign(hashC, info);
   return Object.freeze(hashC);
 }
-function randomBytes3(bytesLength = 32) {
+function randomBytes4(bytesLength = 32) {
   anumber(bytesLength, "bytesLength");
   const cr = typeof globalThis === "object" ? globalThis.crypto : null;
   if (typeof cr?.getRandomValues !== "function")
@@ -20570,19 +21404,19 @@ var HashMD = class {
   update(data) {
     aexists(this);
     abytes(data);
-    const { view, buffer: buffer2, blockLen } = this;
+    const { view, buffer: buffer3, blockLen } = this;
     const len = data.length;
     let processed = false;
     for (let pos = 0; pos < len; ) {
       const take = Math.min(blockLen - this.pos, len - pos);
       if (take === blockLen) {
-        const dataView2 = createView(data);
+        const dataView3 = createView(data);
         for (; blockLen <= len - pos; pos += blockLen)
-          this.process(dataView2, pos);
+          this.process(dataView3, pos);
         processed = true;
         continue;
       }
-      buffer2.set(pos === 0 && take === len ? data : data.subarray(pos, pos + take), this.pos);
+      buffer3.set(pos === 0 && take === len ? data : data.subarray(pos, pos + take), this.pos);
       this.pos += take;
       pos += take;
       if (this.pos === blockLen) {
@@ -20600,18 +21434,18 @@ var HashMD = class {
     aexists(this);
     aoutput(out, this);
     this.finished = true;
-    const { buffer: buffer2, view, blockLen, isLE } = this;
+    const { buffer: buffer3, view, blockLen, isLE } = this;
     let { pos } = this;
-    buffer2[pos++] = 128;
-    buffer2.fill(0, pos);
+    buffer3[pos++] = 128;
+    buffer3.fill(0, pos);
     if (this.padOffset > blockLen - pos) {
       this.process(view, 0);
-      buffer2.fill(0);
+      buffer3.fill(0);
     }
     setU64FromNum(view, blockLen - 8, this.length * 8, isLE);
     this.process(view, 0);
     this.roundClean();
-    const oview = out === buffer2 ? view : createView(out);
+    const oview = out === buffer3 ? view : createView(out);
     const len = this.outputLen;
     const outLen = len / 4;
     const state = this.get();
@@ -20621,20 +21455,20 @@ var HashMD = class {
       oview.setUint32(4 * i, state[i], isLE);
   }
   digest() {
-    const { buffer: buffer2, outputLen } = this;
-    this.digestInto(buffer2);
-    const res = buffer2.slice(0, outputLen);
+    const { buffer: buffer3, outputLen } = this;
+    this.digestInto(buffer3);
+    const res = buffer3.slice(0, outputLen);
     this.destroy();
     return res;
   }
   _cloneIntoMeta(to) {
-    const { buffer: buffer2, length: length3, finished, destroyed, pos } = this;
+    const { buffer: buffer3, length: length5, finished, destroyed, pos } = this;
     to.destroyed = destroyed;
     to.finished = finished;
-    to.length = length3;
+    to.length = length5;
     to.pos = pos;
     if (pos)
-      to.buffer.set(buffer2);
+      to.buffer.set(buffer3);
     return to;
   }
   clone() {
@@ -20959,15 +21793,15 @@ var SHA2_64B = class extends HashMD {
   }
   // prettier-ignore
   get() {
-    const { Ah, Al, Bh, Bl: Bl2, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl } = this;
-    return [Ah, Al, Bh, Bl2, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl];
+    const { Ah, Al, Bh, Bl: Bl3, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl } = this;
+    return [Ah, Al, Bh, Bl3, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl];
   }
   // prettier-ignore
-  set(Ah, Al, Bh, Bl2, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl) {
+  set(Ah, Al, Bh, Bl3, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl) {
     this.Ah = Ah | 0;
     this.Al = Al | 0;
     this.Bh = Bh | 0;
-    this.Bl = Bl2 | 0;
+    this.Bl = Bl3 | 0;
     this.Ch = Ch | 0;
     this.Cl = Cl | 0;
     this.Dh = Dh | 0;
@@ -21004,7 +21838,7 @@ var SHA2_64B = class extends HashMD {
       SHA512_W_H[i] = SUMh | 0;
       SHA512_W_L[i] = SUMl | 0;
     }
-    let { Ah, Al, Bh, Bl: Bl2, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl } = this;
+    let { Ah, Al, Bh, Bl: Bl3, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl } = this;
     for (let i = 0; i < 80; i++) {
       const sigma1h = rotrSH(Eh, El, 14) ^ rotrSH(Eh, El, 18) ^ rotrBH(Eh, El, 41);
       const sigma1l = rotrSL(Eh, El, 14) ^ rotrSL(Eh, El, 18) ^ rotrBL(Eh, El, 41);
@@ -21016,7 +21850,7 @@ var SHA2_64B = class extends HashMD {
       const sigma0h = rotrSH(Ah, Al, 28) ^ rotrBH(Ah, Al, 34) ^ rotrBH(Ah, Al, 39);
       const sigma0l = rotrSL(Ah, Al, 28) ^ rotrBL(Ah, Al, 34) ^ rotrBL(Ah, Al, 39);
       const MAJh = Ah & Bh ^ Ah & Ch ^ Bh & Ch;
-      const MAJl = Al & Bl2 ^ Al & Cl ^ Bl2 & Cl;
+      const MAJl = Al & Bl3 ^ Al & Cl ^ Bl3 & Cl;
       Hh = Gh | 0;
       Hl = Gl | 0;
       Gh = Fh | 0;
@@ -21027,22 +21861,22 @@ var SHA2_64B = class extends HashMD {
       Dh = Ch | 0;
       Dl = Cl | 0;
       Ch = Bh | 0;
-      Cl = Bl2 | 0;
+      Cl = Bl3 | 0;
       Bh = Ah | 0;
-      Bl2 = Al | 0;
+      Bl3 = Al | 0;
       const All = add3L(T1l, sigma0l, MAJl);
       Ah = add3H(All, T1h, sigma0h, MAJh);
       Al = All | 0;
     }
     ({ h: Ah, l: Al } = add(this.Ah | 0, this.Al | 0, Ah | 0, Al | 0));
-    ({ h: Bh, l: Bl2 } = add(this.Bh | 0, this.Bl | 0, Bh | 0, Bl2 | 0));
+    ({ h: Bh, l: Bl3 } = add(this.Bh | 0, this.Bl | 0, Bh | 0, Bl3 | 0));
     ({ h: Ch, l: Cl } = add(this.Ch | 0, this.Cl | 0, Ch | 0, Cl | 0));
     ({ h: Dh, l: Dl } = add(this.Dh | 0, this.Dl | 0, Dh | 0, Dl | 0));
     ({ h: Eh, l: El } = add(this.Eh | 0, this.El | 0, Eh | 0, El | 0));
     ({ h: Fh, l: Fl } = add(this.Fh | 0, this.Fl | 0, Fh | 0, Fl | 0));
     ({ h: Gh, l: Gl } = add(this.Gh | 0, this.Gl | 0, Gh | 0, Gl | 0));
     ({ h: Hh, l: Hl } = add(this.Hh | 0, this.Hl | 0, Hh | 0, Hl | 0));
-    this.set(Ah, Al, Bh, Bl2, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl);
+    this.set(Ah, Al, Bh, Bl3, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl);
   }
   roundClean() {
     clean(SHA512_W_H, SHA512_W_L);
@@ -21076,7 +21910,7 @@ function aarray(item, title, inner = () => {
     inner(item[i], `${title}[${i}]`);
   return item;
 }
-var abytes2 = (value, length3, title) => abytes(value, length3, title);
+var abytes2 = (value, length5, title) => abytes(value, length5, title);
 var anumber2 = anumber;
 function astring(value, title = "") {
   if (typeof value !== "string") {
@@ -21099,7 +21933,7 @@ var bytesToHex2 = bytesToHex;
 var concatBytes2 = (...arrays) => concatBytes(...arrays);
 var hexToBytes2 = (hex) => hexToBytes(hex);
 var isBytes2 = isBytes;
-var randomBytes4 = (bytesLength) => randomBytes3(bytesLength);
+var randomBytes5 = (bytesLength) => randomBytes4(bytesLength);
 var _0n = /* @__PURE__ */ BigInt(0);
 var _1n = /* @__PURE__ */ BigInt(1);
 var atitle2 = (title) => title ? `"${title}" ` : "";
@@ -21195,14 +22029,14 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
     k.fill(0);
     i = 0;
   };
-  const h = (...msgs) => hmacFn(k, concatBytes2(v, ...msgs));
+  const h2 = (...msgs) => hmacFn(k, concatBytes2(v, ...msgs));
   const reseed = (seed = NULL) => {
-    k = h(byte0, seed);
-    v = h();
+    k = h2(byte0, seed);
+    v = h2();
     if (seed.length === 0)
       return;
-    k = h(byte1, seed);
-    v = h();
+    k = h2(byte1, seed);
+    v = h2();
   };
   const gen = () => {
     if (i++ >= _maxDrbgIters)
@@ -21210,7 +22044,7 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
     let len = 0;
     const out = [];
     while (len < qByteLen) {
-      v = h();
+      v = h2();
       const sl = v.slice();
       out.push(sl);
       len += v.length;
@@ -21279,15 +22113,15 @@ function pow(num, power, modulo) {
     return _1n2;
   if (power === _1n2)
     return num;
-  let d = num % modulo;
-  if (d < _0n2)
-    d += modulo;
+  let d2 = num % modulo;
+  if (d2 < _0n2)
+    d2 += modulo;
   if (power < POW_WINDOWED_MIN) {
     let p2 = _1n2;
     while (power > _0n2) {
       if (power & _1n2)
-        p2 = p2 * d % modulo;
-      d = d * d % modulo;
+        p2 = p2 * d2 % modulo;
+      d2 = d2 * d2 % modulo;
       power >>= _1n2;
     }
     return p2;
@@ -21299,16 +22133,16 @@ function pow(num, power, modulo) {
   }
   const table = new Array(16);
   table[0] = _1n2;
-  table[1] = d;
+  table[1] = d2;
   for (let i = 2; i < 16; i++)
-    table[i] = table[i - 1] * d % modulo;
+    table[i] = table[i - 1] * d2 % modulo;
   let p = table[digits[digits.length - 1]];
-  for (let w = digits.length - 2; w >= 0; w--) {
+  for (let w2 = digits.length - 2; w2 >= 0; w2--) {
     p = p * p % modulo;
     p = p * p % modulo;
     p = p * p % modulo;
     p = p * p % modulo;
-    const digit = digits[w];
+    const digit = digits[w2];
     if (digit !== 0)
       p = p * table[digit] % modulo;
   }
@@ -21337,8 +22171,8 @@ function invert(number, modulo) {
   while (a !== _0n2) {
     const q = b / a;
     const r = b - a * q;
-    const m = x - u * q;
-    b = a, a = r, x = u, u = m;
+    const m2 = x - u * q;
+    b = a, a = r, x = u, u = m2;
   }
   const gcd = b;
   if (gcd !== _1n2)
@@ -21493,8 +22327,8 @@ function validateField(field) {
     throw new TypeError('param "ORDER" is invalid: expected bigint, got ' + typeof field.ORDER);
   asafenumber(field.BYTES, "BYTES");
   asafenumber(field.BITS, "BITS");
-  for (const name4 of FIELD_FIELDS)
-    afunction(field[name4], "field." + name4);
+  for (const name5 of FIELD_FIELDS)
+    afunction(field[name5], "field." + name5);
   if (field.BYTES < 1 || field.BITS < 1)
     throw new Error("invalid field: expected BYTES/BITS > 0");
   if (field.ORDER <= _1n2)
@@ -21529,11 +22363,11 @@ function FpLegendre(Fp2, n) {
   const p1mod2 = (F.ORDER - _1n2) / _2n;
   const powered = F.pow(n, p1mod2);
   const yes = F.eql(powered, F.ONE);
-  const zero2 = F.eql(powered, F.ZERO);
+  const zero3 = F.eql(powered, F.ZERO);
   const no = F.eql(powered, F.neg(F.ONE));
-  if (!yes && !zero2 && !no)
+  if (!yes && !zero3 && !no)
     throw new Error("invalid Legendre symbol result");
-  return yes ? 1 : zero2 ? 0 : -1;
+  return yes ? 1 : zero3 ? 0 : -1;
 }
 function nLength(n, nBitLength) {
   if (nBitLength !== void 0)
@@ -21697,8 +22531,8 @@ function getFieldBytesLength(fieldOrder) {
   return Math.ceil(bitLength / 8);
 }
 function getMinHashLength(fieldOrder) {
-  const length3 = getFieldBytesLength(fieldOrder);
-  return length3 + Math.ceil(length3 / 2);
+  const length5 = getFieldBytesLength(fieldOrder);
+  return length5 + Math.ceil(length5 / 2);
 }
 function mapHashToField(key, fieldOrder, isLE = false) {
   abytes2(key);
@@ -21747,13 +22581,13 @@ function validateTableBytes(numPoints, fpBytes) {
   if (bytes > TABLE_BYTES_MAX)
     throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
 }
-function probeRandomBytes(randomBytes7, length3) {
+function probeRandomBytes(randomBytes7, length5) {
   if (randomBytes7 === void 0)
     return void 0;
   afunction(randomBytes7, "randomBytes");
   try {
-    const probe = randomBytes7(length3);
-    if (!isBytes2(probe) || probe.length !== length3)
+    const probe = randomBytes7(length5);
+    if (!isBytes2(probe) || probe.length !== length5)
       return void 0;
   } catch {
     return void 0;
@@ -21770,8 +22604,8 @@ function validateMSMPoints(points, c) {
 function validateMSMScalars(scalars, field, maxScalar) {
   if (!Array.isArray(scalars))
     throw new Error("array of scalars expected");
-  scalars.forEach((s, i) => {
-    const ok = maxScalar === void 0 ? field.isValid(s) : isPosBig(s) && s < maxScalar;
+  scalars.forEach((s2, i) => {
+    const ok = maxScalar === void 0 ? field.isValid(s2) : isPosBig(s2) && s2 < maxScalar;
     if (!ok)
       throw new Error("invalid scalar at index " + i);
   });
@@ -21791,52 +22625,52 @@ function wnafDigits(n, W) {
   const size = 2 ** W;
   const half = size / 2;
   const mask = BigInt(size - 1);
-  const d = [];
+  const d2 = [];
   while (n > _0n3) {
-    let w = 0;
+    let w2 = 0;
     if (n & _1n3) {
-      w = Number(n & mask);
-      if (w >= half)
-        w -= size;
-      n -= BigInt(w);
+      w2 = Number(n & mask);
+      if (w2 >= half)
+        w2 -= size;
+      n -= BigInt(w2);
     }
-    d.push(w);
+    d2.push(w2);
     n >>= _1n3;
   }
-  return d;
+  return d2;
 }
 function signedWindowDigits(n, W, windows) {
   const size = 2 ** W;
   const half = size / 2;
   const mask = BigInt(size - 1);
   const shiftBy = BigInt(W);
-  const d = [];
-  for (let w = 0; w < windows; w++) {
+  const d2 = [];
+  for (let w2 = 0; w2 < windows; w2++) {
     let v = Number(n & mask);
     n >>= shiftBy;
     if (v > half) {
       v -= size;
       n += _1n3;
     }
-    d.push(v);
+    d2.push(v);
   }
   if (n !== _0n3)
     throw new Error("invalid wnaf");
-  return d;
+  return d2;
 }
-function wnafWalk(zero2, tables, digits) {
+function wnafWalk(zero3, tables, digits) {
   let max = 0;
-  for (const d of digits)
-    max = Math.max(max, d.length);
-  let acc = zero2;
+  for (const d2 of digits)
+    max = Math.max(max, d2.length);
+  let acc = zero3;
   for (let bit = max - 1; bit >= 0; bit--) {
     if (bit !== max - 1)
       acc = acc.double();
     for (let i = 0; i < digits.length; i++) {
-      const w = digits[i][bit];
-      if (w) {
-        const item = tables[i][Math.abs(w) - 1 >> 1];
-        acc = acc.add(w < 0 ? item.negate() : item);
+      const w2 = digits[i][bit];
+      if (w2) {
+        const item = tables[i][Math.abs(w2) - 1 >> 1];
+        acc = acc.add(w2 < 0 ? item.negate() : item);
       }
     }
   }
@@ -21873,14 +22707,14 @@ var ScalarMultiplier = class {
     const windows = Math.ceil(bits / W) + 1;
     const half = 2 ** (W - 1);
     const comp = [];
-    let base3 = point;
-    for (let w = 0; w < windows; w++) {
-      let acc = base3;
+    let base4 = point;
+    for (let w2 = 0; w2 < windows; w2++) {
+      let acc = base4;
       for (let i = 0; i < half; i++) {
         comp.push(acc);
-        acc = acc.add(base3);
+        acc = acc.add(base4);
       }
-      base3 = comp[comp.length - 1].double();
+      base4 = comp[comp.length - 1].double();
     }
     return { W, bits, windows, comp };
   }
@@ -21899,9 +22733,9 @@ var ScalarMultiplier = class {
     const digits = signedWindowDigits(n, W, windows);
     let p = this.ZERO;
     let f = this.BASE;
-    for (let w = 0; w < windows; w++) {
-      const digit = digits[w];
-      const start = w * half;
+    for (let w2 = 0; w2 < windows; w2++) {
+      const digit = digits[w2];
+      const start = w2 * half;
       const idx = Math.abs(digit) - 1;
       let sel = comp[start];
       for (let i = 1; i < half; i++)
@@ -21996,7 +22830,7 @@ var ScalarMultiplier = class {
     let acc = this.ZERO;
     for (let window = windows - 1; window >= 0; window--) {
       if (window !== windows - 1)
-        for (let d = 0; d < W; d++)
+        for (let d2 = 0; d2 < W; d2++)
           acc = acc.double();
       const digit = Number(n >> BigInt(window * W) & mask);
       let sel = table[0];
@@ -22105,11 +22939,11 @@ var _1n4 = /* @__PURE__ */ BigInt(1);
 var _2n2 = /* @__PURE__ */ BigInt(2);
 var _4n3 = /* @__PURE__ */ BigInt(4);
 var _8n2 = /* @__PURE__ */ BigInt(8);
-function isEdValidXY(Fp2, CURVE, x, y) {
+function isEdValidXY(Fp2, CURVE, x, y2) {
   const x2 = Fp2.sqr(x);
-  const y2 = Fp2.sqr(y);
-  const left = Fp2.add(Fp2.mul(CURVE.a, x2), y2);
-  const right = Fp2.add(Fp2.ONE, Fp2.mul(CURVE.d, Fp2.mul(x2, y2)));
+  const y22 = Fp2.sqr(y2);
+  const left = Fp2.add(Fp2.mul(CURVE.a, x2), y22);
+  const right = Fp2.add(Fp2.ONE, Fp2.mul(CURVE.d, Fp2.mul(x2, y22)));
   return Fp2.eql(left, right);
 }
 function edwards(params, extraOpts = {}) {
@@ -22124,7 +22958,7 @@ function edwards(params, extraOpts = {}) {
   if (FpLegendre(Fp2, CURVE.d) !== -1)
     throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
   validateObject(opts, {}, { uvRatio: "function", randomBytes: "function" });
-  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes5 : opts.randomBytes;
   const MASK = _2n2 << BigInt(Fp2.BYTES * 8) - _1n4;
   function isOdd(n) {
     if (!Fp2.isOdd)
@@ -22177,26 +23011,26 @@ function edwards(params, extraOpts = {}) {
     static fromAffine(p) {
       if (p instanceof Point)
         throw new Error("extended point not allowed");
-      const { x, y } = p || {};
+      const { x, y: y2 } = p || {};
       acoord("x", x);
-      acoord("y", y);
-      return new Point(x, y, Fp2.ONE, Fp2.mul(x, y));
+      acoord("y", y2);
+      return new Point(x, y2, Fp2.ONE, Fp2.mul(x, y2));
     }
     // Uses algo from RFC8032 5.1.3.
     static fromBytes(bytes, zip215 = false) {
       const len = Fp2.BYTES;
-      const { a, d } = CURVE;
+      const { a, d: d2 } = CURVE;
       bytes = copyBytes(abytes2(bytes, len, "point"));
       abool(zip215, "zip215");
       const normed = copyBytes(bytes);
       const lastByte = bytes[len - 1];
       normed[len - 1] = lastByte & ~128;
-      const y = bytesToNumberLE(normed);
+      const y2 = bytesToNumberLE(normed);
       const max = zip215 ? MASK : Fp2.ORDER;
-      aInRange("point.y", y, _0n4, max);
-      const y2 = Fp2.sqr(y);
-      const u = Fp2.sub(y2, Fp2.ONE);
-      const v = Fp2.sub(Fp2.mulN(d, y2), a);
+      aInRange("point.y", y2, _0n4, max);
+      const y22 = Fp2.sqr(y2);
+      const u = Fp2.sub(y22, Fp2.ONE);
+      const v = Fp2.sub(Fp2.mulN(d2, y22), a);
       let { isValid, value: x } = uvRatio2(u, v);
       if (!isValid)
         throw new Error("bad point: invalid y coordinate");
@@ -22206,7 +23040,7 @@ function edwards(params, extraOpts = {}) {
         throw new Error("bad point: x=0 and x_0=1");
       if (isLastByteOdd !== isXOdd)
         x = Fp2.neg(x);
-      return Point.fromAffine({ x, y });
+      return Point.fromAffine({ x, y: y2 });
     }
     static fromHex(hex, zip215 = false) {
       return Point.fromBytes(hexToBytes2(hex), zip215);
@@ -22226,7 +23060,7 @@ function edwards(params, extraOpts = {}) {
     // Useful in fromAffine() - not for fromBytes(), which always created valid points.
     assertValidity() {
       const p = this;
-      const { a, d } = CURVE;
+      const { a, d: d2 } = CURVE;
       if (p.is0())
         throw new Error("bad point: ZERO");
       const { X, Y, Z, T } = p;
@@ -22236,7 +23070,7 @@ function edwards(params, extraOpts = {}) {
       const Z4 = Fp2.sqr(Z2);
       const aX2 = Fp2.mul(X2, a);
       const left = Fp2.mul(Fp2.add(aX2, Y2), Z2);
-      const right = Fp2.add(Z4, Fp2.mul(d, Fp2.mul(X2, Y2)));
+      const right = Fp2.add(Z4, Fp2.mul(d2, Fp2.mul(X2, Y2)));
       if (!Fp2.eql(left, right))
         throw new Error("bad point: equation left != right (1)");
       const XY = Fp2.mul(X, Y);
@@ -22286,12 +23120,12 @@ function edwards(params, extraOpts = {}) {
     // Cost: 9M + 1*a + 1*d + 7add.
     add(other) {
       aedpoint(other);
-      const { d } = CURVE;
+      const { d: d2 } = CURVE;
       const { X: X1, Y: Y1, Z: Z1, T: T1 } = this;
       const { X: X2, Y: Y2, Z: Z2, T: T2 } = other;
       const A = Fp2.mul(X1, X2);
       const B = Fp2.mul(Y1, Y2);
-      const C = Fp2.mul(Fp2.mulN(T1, d), T2);
+      const C = Fp2.mul(Fp2.mulN(T1, d2), T2);
       const D = Fp2.mul(Z1, Z2);
       const E = Fp2.sub(Fp2.subN(Fp2.mulN(Fp2.addN(X1, Y1), Fp2.addN(X2, Y2)), A), B);
       const F = Fp2.subN(D, C);
@@ -22352,13 +23186,13 @@ function edwards(params, extraOpts = {}) {
       if (iz == null)
         iz = is0 ? Fp2.create(_8n2) : Fp2.inv(Z);
       const x = Fp2.mul(X, iz);
-      const y = Fp2.mul(Y, iz);
+      const y2 = Fp2.mul(Y, iz);
       const zz = Fp2.mul(Z, iz);
       if (is0)
         return { x: Fp2.ZERO, y: Fp2.ONE };
       if (!Fp2.eql(zz, Fp2.ONE))
         throw new Error("invZ was invalid");
-      return { x, y };
+      return { x, y: y2 };
     }
     clearCofactor() {
       if (cofactor === _1n4)
@@ -22372,8 +23206,8 @@ function edwards(params, extraOpts = {}) {
       return this.multiplyUnsafe(cofactor);
     }
     toBytes() {
-      const { x, y } = this.toAffine();
-      const bytes = Fp2.toBytes(y);
+      const { x, y: y2 } = this.toAffine();
+      const bytes = Fp2.toBytes(y2);
       bytes[bytes.length - 1] |= isOdd(x) ? 128 : 0;
       return bytes;
     }
@@ -22417,7 +23251,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
     if (outputLen !== expectedLen)
       throw new Error(`hash.outputLen must be ${expectedLen}, got ${outputLen}`);
   }
-  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes5 : opts.randomBytes;
   const toMontgomery2 = opts.toMontgomery;
   const toMontgomerySecret2 = opts.toMontgomerySecret;
   const adjustScalarBytes2 = opts.adjustScalarBytes === void 0 ? (bytes) => bytes : opts.adjustScalarBytes;
@@ -22461,10 +23295,10 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
     const r = hashDomainToScalar(options.context, prefix, msg);
     const R = BASE.multiply(r).toBytes();
     const k = hashDomainToScalar(options.context, R, pointBytes, msg);
-    const s = Fn.create(r + k * scalar);
-    if (!Fn.isValid(s))
+    const s2 = Fn.create(r + k * scalar);
+    if (!Fn.isValid(s2))
       throw new Error("sign failed: invalid s");
-    const rs = concatBytes2(R, Fn.toBytes(s));
+    const rs = concatBytes2(R, Fn.toBytes(s2));
     return abytes2(rs, lengths.signature, "result");
   }
   const verifyOpts = {
@@ -22484,12 +23318,12 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
       msg = prehash(msg);
     const mid = len / 2;
     const r = sig.subarray(0, mid);
-    const s = bytesToNumberLE(sig.subarray(mid, len));
+    const s2 = bytesToNumberLE(sig.subarray(mid, len));
     let A, R, SB;
     try {
       A = Point.fromBytes(publicKey, zip215);
       R = Point.fromBytes(r, zip215);
-      SB = BASE.multiplyUnsafe(s);
+      SB = BASE.multiplyUnsafe(s2);
     } catch (error) {
       return false;
     }
@@ -22612,8 +23446,8 @@ function uvRatio(u, v) {
 var ed25519_Point = /* @__PURE__ */ edwards(ed25519_CURVE, { uvRatio });
 var Fp = /* @__PURE__ */ (() => ed25519_Point.Fp)();
 function toMontgomery(point) {
-  const { y } = point;
-  return Fp.toBytes(Fp.div(_1n5 + y, _1n5 - y));
+  const { y: y2 } = point;
+  return Fp.toBytes(Fp.div(_1n5 + y2, _1n5 - y2));
 }
 function toMontgomerySecret(secretKey) {
   const size = ed25519_Point.Fp.BYTES;
@@ -22633,6 +23467,18 @@ var KEYS_BYTE_LENGTH = 32;
 var SIGNATURE_BYTE_LENGTH = 64;
 function derivePublicKey(privateKey) {
   return ed25519.getPublicKey(privateKey);
+}
+function generateKeyFromSeed(seed) {
+  if (seed.length !== KEYS_BYTE_LENGTH) {
+    throw new TypeError('"seed" must be 32 bytes in length.');
+  } else if (!(seed instanceof Uint8Array)) {
+    throw new TypeError('"seed" must be a node.js Buffer, or Uint8Array.');
+  }
+  const publicKeyRaw = derivePublicKey(seed);
+  return {
+    privateKey: concat([seed, publicKeyRaw], seed.byteLength + publicKeyRaw.byteLength),
+    publicKey: publicKeyRaw
+  };
 }
 function hashAndSign2(key, msg) {
   if (!(key instanceof Uint8Array)) {
@@ -22740,9 +23586,9 @@ var Ed25519PrivateKey = class {
     }
     return equals3(this.raw, key.raw);
   }
-  sign(message2, options) {
+  sign(message3, options) {
     options?.signal?.throwIfAborted();
-    const sig = hashAndSign2(this.raw, message2);
+    const sig = hashAndSign2(this.raw, message3);
     if (isPromise(sig)) {
       return sig.then((res) => {
         options?.signal?.throwIfAborted();
@@ -22771,10 +23617,14 @@ function unmarshalEd25519PublicKey(bytes) {
   bytes = ensureEd25519Key(bytes, PUBLIC_KEY_BYTE_LENGTH);
   return new Ed25519PublicKey(bytes);
 }
-function ensureEd25519Key(key, length3) {
+async function generateEd25519KeyPairFromSeed(seed) {
+  const { privateKey, publicKey } = generateKeyFromSeed(seed);
+  return new Ed25519PrivateKey(privateKey, publicKey);
+}
+function ensureEd25519Key(key, length5) {
   key = Uint8Array.from(key ?? []);
-  if (key.length !== length3) {
-    throw new InvalidParametersError(`Key must be a Uint8Array of length ${length3}, got ${key.length}`);
+  if (key.length !== length5) {
+    throw new InvalidParametersError(`Key must be a Uint8Array of length ${length5}, got ${key.length}`);
   }
   return key;
 }
@@ -22804,24 +23654,24 @@ var PublicKey;
   let _codec;
   PublicKey2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w, opts = {}) => {
+      _codec = message((obj, w2, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w.fork();
+          w2.fork();
         }
         if (obj.Type != null) {
-          w.uint32(8);
-          KeyType.codec().encode(obj.Type, w);
+          w2.uint32(8);
+          KeyType.codec().encode(obj.Type, w2);
         }
         if (obj.Data != null) {
-          w.uint32(18);
-          w.bytes(obj.Data);
+          w2.uint32(18);
+          w2.bytes(obj.Data);
         }
         if (opts.lengthDelimited !== false) {
-          w.ldelim();
+          w2.ldelim();
         }
-      }, (reader, length3, opts = {}) => {
+      }, (reader, length5, opts = {}) => {
         const obj = {};
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length5 == null ? reader.len : reader.pos + length5;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -22840,8 +23690,8 @@ var PublicKey;
           }
         }
         return obj;
-      }, function* (reader, length3, prefix, opts = {}) {
-        const end = length3 == null ? reader.len : reader.pos + length3;
+      }, function* (reader, length5, prefix, opts = {}) {
+        const end = length5 == null ? reader.len : reader.pos + length5;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -22869,14 +23719,14 @@ var PublicKey;
     }
     return _codec;
   };
-  function encode8(obj) {
+  function encode13(obj) {
     return encodeMessage(obj, PublicKey2.codec());
   }
-  PublicKey2.encode = encode8;
-  function decode10(buf, opts) {
+  PublicKey2.encode = encode13;
+  function decode16(buf, opts) {
     return decodeMessage(buf, PublicKey2.codec(), opts);
   }
-  PublicKey2.decode = decode10;
+  PublicKey2.decode = decode16;
   function stream(buf, opts) {
     return streamMessage(buf, PublicKey2.codec(), opts);
   }
@@ -22887,24 +23737,24 @@ var PrivateKey;
   let _codec;
   PrivateKey2.codec = () => {
     if (_codec == null) {
-      _codec = message((obj, w, opts = {}) => {
+      _codec = message((obj, w2, opts = {}) => {
         if (opts.lengthDelimited !== false) {
-          w.fork();
+          w2.fork();
         }
         if (obj.Type != null) {
-          w.uint32(8);
-          KeyType.codec().encode(obj.Type, w);
+          w2.uint32(8);
+          KeyType.codec().encode(obj.Type, w2);
         }
         if (obj.Data != null) {
-          w.uint32(18);
-          w.bytes(obj.Data);
+          w2.uint32(18);
+          w2.bytes(obj.Data);
         }
         if (opts.lengthDelimited !== false) {
-          w.ldelim();
+          w2.ldelim();
         }
-      }, (reader, length3, opts = {}) => {
+      }, (reader, length5, opts = {}) => {
         const obj = {};
-        const end = length3 == null ? reader.len : reader.pos + length3;
+        const end = length5 == null ? reader.len : reader.pos + length5;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -22923,8 +23773,8 @@ var PrivateKey;
           }
         }
         return obj;
-      }, function* (reader, length3, prefix, opts = {}) {
-        const end = length3 == null ? reader.len : reader.pos + length3;
+      }, function* (reader, length5, prefix, opts = {}) {
+        const end = length5 == null ? reader.len : reader.pos + length5;
         while (reader.pos < end) {
           const tag = reader.uint32();
           switch (tag >>> 3) {
@@ -22952,14 +23802,14 @@ var PrivateKey;
     }
     return _codec;
   };
-  function encode8(obj) {
+  function encode13(obj) {
     return encodeMessage(obj, PrivateKey2.codec());
   }
-  PrivateKey2.encode = encode8;
-  function decode10(buf, opts) {
+  PrivateKey2.encode = encode13;
+  function decode16(buf, opts) {
     return decodeMessage(buf, PrivateKey2.codec(), opts);
   }
-  PrivateKey2.decode = decode10;
+  PrivateKey2.decode = decode16;
   function stream(buf, opts) {
     return streamMessage(buf, PrivateKey2.codec(), opts);
   }
@@ -22995,9 +23845,9 @@ var RSAPublicKey = class {
   jwk;
   _raw;
   _multihash;
-  constructor(jwk, digest2) {
+  constructor(jwk, digest3) {
     this.jwk = jwk;
-    this._multihash = digest2;
+    this._multihash = digest3;
   }
   get raw() {
     if (this._raw == null) {
@@ -23045,8 +23895,8 @@ var RSAPrivateKey = class {
     }
     return equals3(this.raw, key.raw);
   }
-  sign(message2, options) {
-    return hashAndSign3(this.jwk, message2, options);
+  sign(message3, options) {
+    return hashAndSign3(this.jwk, message3, options);
   }
 };
 
@@ -23072,19 +23922,19 @@ var RSA_ALGORITHM_IDENTIFIER = Uint8Array.from([
   0
 ]);
 function pkcs1ToJwk(bytes) {
-  const message2 = decodeDer(bytes);
-  return pkcs1MessageToJwk(message2);
+  const message3 = decodeDer(bytes);
+  return pkcs1MessageToJwk(message3);
 }
-function pkcs1MessageToJwk(message2) {
+function pkcs1MessageToJwk(message3) {
   return {
-    n: toString2(message2[1], "base64url"),
-    e: toString2(message2[2], "base64url"),
-    d: toString2(message2[3], "base64url"),
-    p: toString2(message2[4], "base64url"),
-    q: toString2(message2[5], "base64url"),
-    dp: toString2(message2[6], "base64url"),
-    dq: toString2(message2[7], "base64url"),
-    qi: toString2(message2[8], "base64url"),
+    n: toString2(message3[1], "base64url"),
+    e: toString2(message3[2], "base64url"),
+    d: toString2(message3[3], "base64url"),
+    p: toString2(message3[4], "base64url"),
+    q: toString2(message3[5], "base64url"),
+    dp: toString2(message3[6], "base64url"),
+    dq: toString2(message3[7], "base64url"),
+    qi: toString2(message3[8], "base64url"),
     kty: "RSA"
   };
 }
@@ -23105,13 +23955,13 @@ function jwkToPkcs1(jwk) {
   ]).subarray();
 }
 function pkixToJwk(bytes) {
-  const message2 = decodeDer(bytes, {
+  const message3 = decodeDer(bytes, {
     offset: 0
   });
-  return pkixMessageToJwk(message2);
+  return pkixMessageToJwk(message3);
 }
-function pkixMessageToJwk(message2) {
-  const keys = decodeDer(message2[1], {
+function pkixMessageToJwk(message3) {
+  const keys = decodeDer(message3[1], {
     offset: 0
   });
   return {
@@ -23134,32 +23984,32 @@ function jwkToPkix(jwk) {
   return subjectPublicKeyInfo.subarray();
 }
 function pkcs1ToRSAPrivateKey(bytes) {
-  const message2 = decodeDer(bytes);
-  return pkcs1MessageToRSAPrivateKey(message2);
+  const message3 = decodeDer(bytes);
+  return pkcs1MessageToRSAPrivateKey(message3);
 }
-function pkcs1MessageToRSAPrivateKey(message2) {
-  const jwk = pkcs1MessageToJwk(message2);
+function pkcs1MessageToRSAPrivateKey(message3) {
+  const jwk = pkcs1MessageToJwk(message3);
   return jwkToRSAPrivateKey(jwk);
 }
-function pkixToRSAPublicKey(bytes, digest2) {
+function pkixToRSAPublicKey(bytes, digest3) {
   if (bytes.byteLength >= MAX_RSA_JWK_SIZE) {
     throw new InvalidPublicKeyError("Key size is too large");
   }
-  const message2 = decodeDer(bytes, {
+  const message3 = decodeDer(bytes, {
     offset: 0
   });
-  return pkixMessageToRSAPublicKey(message2, bytes, digest2);
+  return pkixMessageToRSAPublicKey(message3, bytes, digest3);
 }
-function pkixMessageToRSAPublicKey(message2, bytes, digest2) {
-  const jwk = pkixMessageToJwk(message2);
-  if (digest2 == null) {
+function pkixMessageToRSAPublicKey(message3, bytes, digest3) {
+  const jwk = pkixMessageToJwk(message3);
+  if (digest3 == null) {
     const hash = sha2562(PublicKey.encode({
       Type: KeyType.RSA,
       Data: bytes
     }));
-    digest2 = create(SHA2_256_CODE, hash);
+    digest3 = create(SHA2_256_CODE, hash);
   }
-  return new RSAPublicKey(jwk, digest2);
+  return new RSAPublicKey(jwk, digest3);
 }
 function jwkToRSAPrivateKey(jwk) {
   if (rsaKeySize(jwk) > MAX_RSA_KEY_SIZE) {
@@ -23170,8 +24020,8 @@ function jwkToRSAPrivateKey(jwk) {
     Type: KeyType.RSA,
     Data: jwkToPkix(keys.publicKey)
   }));
-  const digest2 = create(SHA2_256_CODE, hash);
-  return new RSAPrivateKey(keys.privateKey, new RSAPublicKey(keys.publicKey, digest2));
+  const digest3 = create(SHA2_256_CODE, hash);
+  return new RSAPrivateKey(keys.privateKey, new RSAPublicKey(keys.publicKey, digest3));
 }
 async function generateRSAKeyPair(bits) {
   if (bits > MAX_RSA_KEY_SIZE) {
@@ -23182,8 +24032,8 @@ async function generateRSAKeyPair(bits) {
     Type: KeyType.RSA,
     Data: jwkToPkix(keys.publicKey)
   }));
-  const digest2 = create(SHA2_256_CODE, hash);
-  return new RSAPrivateKey(keys.privateKey, new RSAPublicKey(keys.publicKey, digest2));
+  const digest3 = create(SHA2_256_CODE, hash);
+  return new RSAPrivateKey(keys.privateKey, new RSAPublicKey(keys.publicKey, digest3));
 }
 function jwkToJWKKeyPair(key) {
   if (key == null) {
@@ -23324,7 +24174,7 @@ var _HMAC = class {
   }
 };
 var hmac = /* @__PURE__ */ (() => {
-  const hmac_ = ((hash, key, message2) => new _HMAC(hash, key).update(message2).digest());
+  const hmac_ = ((hash, key, message3) => new _HMAC(hash, key).update(message3).digest());
   hmac_.create = (hash, key) => new _HMAC(hash, key);
   return hmac_;
 })();
@@ -23332,8 +24182,8 @@ var hmac = /* @__PURE__ */ (() => {
 // node_modules/@noble/curves/abstract/der.js
 var _0n5 = /* @__PURE__ */ BigInt(0);
 var DERErr = class extends Error {
-  constructor(m = "") {
-    super(m);
+  constructor(m2 = "") {
+    super(m2);
   }
 };
 var _DER = {
@@ -23368,9 +24218,9 @@ var _DER = {
         throw new E("tlv.decode: wrong tlv");
       const first = data[pos++];
       const isLong = !!(first & 128);
-      let length3 = 0;
+      let length5 = 0;
       if (!isLong)
-        length3 = first;
+        length5 = first;
       else {
         const lenLen = first & 127;
         if (!lenLen)
@@ -23383,15 +24233,15 @@ var _DER = {
         if (lengthBytes[0] === 0)
           throw new E("tlv.decode(long): zero leftmost byte");
         for (const b of lengthBytes)
-          length3 = length3 << 8 | b;
+          length5 = length5 << 8 | b;
         pos += lenLen;
-        if (length3 < 128)
+        if (length5 < 128)
           throw new E("tlv.decode(long): not minimal encoding");
       }
-      const v = data.subarray(pos, pos + length3);
-      if (v.length !== length3)
+      const v = data.subarray(pos, pos + length5);
+      if (v.length !== length5)
         throw new E("tlv.decode: wrong value length");
-      return { v, l: data.subarray(pos + length3) };
+      return { v, l: data.subarray(pos + length5) };
     }
   },
   // https://crypto.stackexchange.com/a/57734 Leftmost bit of first byte is 'negative' flag,
@@ -23477,10 +24327,10 @@ function _splitEndoScalar(k, basis, n) {
   }
   return { k1neg, k1, k2neg, k2 };
 }
-function validateSigFormat(format2) {
-  if (!["compact", "recovered", "der"].includes(format2))
+function validateSigFormat(format4) {
+  if (!["compact", "recovered", "der"].includes(format4))
     throw new Error('Signature format must be "compact", "recovered", or "der"');
-  return format2;
+  return format4;
 }
 function validateSigOpts(opts, def) {
   validateObject(opts);
@@ -23515,7 +24365,7 @@ function weierstrass(params, extraOpts = {}) {
     randomBytes: "function"
   });
   const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes } = extraOpts;
-  const randomBytes7 = extraOpts.randomBytes === void 0 ? randomBytes4 : extraOpts.randomBytes;
+  const randomBytes7 = extraOpts.randomBytes === void 0 ? randomBytes5 : extraOpts.randomBytes;
   if (endoOpts) {
     if (!Fp2.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
       throw new Error('invalid endo: expected "beta": bigint and "basises": array');
@@ -23536,52 +24386,52 @@ function weierstrass(params, extraOpts = {}) {
         throw new Error("bad point: ZERO");
       return Uint8Array.of(0);
     }
-    const { x, y } = point.toAffine();
+    const { x, y: y2 } = point.toAffine();
     const bx = Fp2.toBytes(x);
     abool(isCompressed, "isCompressed");
     if (isCompressed) {
       assertCompressionIsSupported();
-      const hasEvenY = !Fp2.isOdd(y);
+      const hasEvenY = !Fp2.isOdd(y2);
       return concatBytes2(pprefix(hasEvenY), bx);
     } else {
-      return concatBytes2(Uint8Array.of(4), bx, Fp2.toBytes(y));
+      return concatBytes2(Uint8Array.of(4), bx, Fp2.toBytes(y2));
     }
   }
   function pointFromBytes(bytes) {
     abytes2(bytes, void 0, "Point");
     const { publicKey: comp, publicKeyUncompressed: uncomp } = lengths;
-    const length3 = bytes.length;
+    const length5 = bytes.length;
     const head = bytes[0];
     const tail = bytes.subarray(1);
-    if (allowInfinityPoint && length3 === 1 && head === 0)
+    if (allowInfinityPoint && length5 === 1 && head === 0)
       return { x: Fp2.ZERO, y: Fp2.ZERO };
-    if (length3 === comp && (head === 2 || head === 3)) {
+    if (length5 === comp && (head === 2 || head === 3)) {
       const x = Fp2.fromBytes(tail);
       if (!Fp2.isValid(x))
         throw new Error("bad point: is not on curve, wrong x");
       const y2 = weierstrassEquation(x);
-      let y;
+      let y3;
       try {
-        y = Fp2.sqrt(y2);
+        y3 = Fp2.sqrt(y2);
       } catch (sqrtError) {
         const err = sqrtError instanceof Error ? ": " + sqrtError.message : "";
         throw new Error("bad point: is not on curve, sqrt error" + err);
       }
       assertCompressionIsSupported();
-      const evenY = Fp2.isOdd(y);
+      const evenY = Fp2.isOdd(y3);
       const evenH = (head & 1) === 1;
       if (evenH !== evenY)
-        y = Fp2.neg(y);
-      return { x, y };
-    } else if (length3 === uncomp && head === 4) {
+        y3 = Fp2.neg(y3);
+      return { x, y: y3 };
+    } else if (length5 === uncomp && head === 4) {
       const L = Fp2.BYTES;
       const x = Fp2.fromBytes(tail.subarray(0, L));
-      const y = Fp2.fromBytes(tail.subarray(L, L * 2));
-      if (!isValidXY(x, y))
+      const y2 = Fp2.fromBytes(tail.subarray(L, L * 2));
+      if (!isValidXY(x, y2))
         throw new Error("bad point: is not on curve");
-      return { x, y };
+      return { x, y: y2 };
     } else {
-      throw new Error(`bad point: got length ${length3}, expected compressed=${comp} or uncompressed=${uncomp}`);
+      throw new Error(`bad point: got length ${length5}, expected compressed=${comp} or uncompressed=${uncomp}`);
     }
   }
   const encodePoint = toBytes === void 0 ? pointToBytes : toBytes;
@@ -23593,8 +24443,8 @@ function weierstrass(params, extraOpts = {}) {
     const x3 = Fp2.mul(x2, x);
     return Fp2.add(Fp2.add(x3, Fp2.mul(x, CURVE.a)), CURVE.b);
   }
-  function isValidXY(x, y) {
-    const left = Fp2.sqr(y);
+  function isValidXY(x, y2) {
+    const left = Fp2.sqr(y2);
     const right = weierstrassEquation(x);
     return Fp2.eql(left, right);
   }
@@ -23652,14 +24502,14 @@ function weierstrass(params, extraOpts = {}) {
     }
     /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
     static fromAffine(p) {
-      const { x, y } = p || {};
-      if (!p || !Fp2.isValid(x) || !Fp2.isValid(y))
+      const { x, y: y2 } = p || {};
+      if (!p || !Fp2.isValid(x) || !Fp2.isValid(y2))
         throw new Error("invalid affine point");
       if (p instanceof Point)
         throw new Error("projective point not allowed");
-      if (Fp2.is0(x) && Fp2.is0(y))
+      if (Fp2.is0(x) && Fp2.is0(y2))
         return Point.ZERO;
-      return new Point(x, y, Fp2.ONE);
+      return new Point(x, y2, Fp2.ONE);
     }
     static fromBytes(bytes) {
       const P = Point.fromAffine(decodePoint(abytes2(bytes, void 0, "point")));
@@ -23695,20 +24545,20 @@ function weierstrass(params, extraOpts = {}) {
       }
       if (validityCache.has(p))
         return;
-      const { x, y } = p.toAffine();
-      if (!Fp2.isValid(x) || !Fp2.isValid(y))
+      const { x, y: y2 } = p.toAffine();
+      if (!Fp2.isValid(x) || !Fp2.isValid(y2))
         throw new Error("bad point: x or y not field elements");
-      if (!isValidXY(x, y))
+      if (!isValidXY(x, y2))
         throw new Error("bad point: equation left != right");
       if (!p.isTorsionFree())
         throw new Error("bad point: not in prime-order subgroup");
       validityCache.add(p);
     }
     hasEvenY() {
-      const { y } = this.toAffine();
+      const { y: y2 } = this.toAffine();
       if (!Fp2.isOdd)
         throw new Error("Field doesn't support isOdd");
-      return !Fp2.isOdd(y);
+      return !Fp2.isOdd(y2);
     }
     /** Compare one point to another. */
     equals(other) {
@@ -23888,13 +24738,13 @@ function weierstrass(params, extraOpts = {}) {
       if (iz == null)
         iz = is0 ? Fp2.ONE : Fp2.inv(Z);
       const x = Fp2.mul(X, iz);
-      const y = Fp2.mul(Y, iz);
+      const y2 = Fp2.mul(Y, iz);
       const zz = Fp2.mul(Z, iz);
       if (is0)
         return { x: Fp2.ZERO, y: Fp2.ZERO };
       if (!Fp2.eql(zz, Fp2.ONE))
         throw new Error("invZ was invalid");
-      return { x, y };
+      return { x, y: y2 };
     }
     /**
      * Checks whether Point is free of torsion elements (is in prime subgroup).
@@ -23956,7 +24806,7 @@ function getWLengths(Fp2, Fn) {
 function ecdh(Point, ecdhOpts = {}) {
   validatePointCons(Point);
   const { Fn } = Point;
-  const randomBytes_ = ecdhOpts.randomBytes === void 0 ? randomBytes4 : ecdhOpts.randomBytes;
+  const randomBytes_ = ecdhOpts.randomBytes === void 0 ? randomBytes5 : ecdhOpts.randomBytes;
   const lengths = Object.assign(getWLengths(Point.Fp, Fn), {
     seed: Math.max(getMinHashLength(Fn.ORDER), 16)
   });
@@ -24005,11 +24855,11 @@ function ecdh(Point, ecdhOpts = {}) {
       throw new Error("first arg must be private key");
     if (isProbPub(publicKeyB) === false)
       throw new Error("second arg must be public key");
-    const s = Fn.fromBytes(secretKeyA);
+    const s2 = Fn.fromBytes(secretKeyA);
     const b = Point.fromBytes(publicKeyB);
     if (b.is0())
       throw new Error("invalid public key: point at infinity");
-    return b.multiply(s).toBytes(isCompressed);
+    return b.multiply(s2).toBytes(isCompressed);
   }
   const utils = {
     isValidSecretKey,
@@ -24033,7 +24883,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   const opts = Object.assign({}, ecdsaOpts);
-  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes7 = opts.randomBytes === void 0 ? randomBytes5 : opts.randomBytes;
   const hmac2 = opts.hmac === void 0 ? (key, msg) => hmac(hash_, key, msg) : opts.hmac;
   const { Fp: Fp2, Fn } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
@@ -24060,27 +24910,27 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     if (!Fp2.isOdd)
       throw new Error("Field doesn't support isOdd");
   }
-  function getRecoveryBit(x, y, r) {
+  function getRecoveryBit(x, y2, r) {
     assertFieldSignIsSupported();
-    return (x === r ? 0 : 2) | Number(Fp2.isOdd(y));
+    return (x === r ? 0 : 2) | Number(Fp2.isOdd(y2));
   }
   function assertRecoverableCurve() {
     if (hasLargeRecoveryLifts)
       throw new Error('"recovered" sig type is not supported for cofactor >2 curves');
   }
-  function validateSigLength(bytes, format2) {
-    validateSigFormat(format2);
+  function validateSigLength(bytes, format4) {
+    validateSigFormat(format4);
     const size = lengths.signature;
-    const sizer = format2 === "compact" ? size : format2 === "recovered" ? size + 1 : void 0;
+    const sizer = format4 === "compact" ? size : format4 === "recovered" ? size + 1 : void 0;
     return abytes2(bytes, sizer);
   }
   class Signature {
     r;
     s;
     recovery;
-    constructor(r, s, recovery) {
+    constructor(r, s2, recovery) {
       this.r = validateRS("r", r);
-      this.s = validateRS("s", s);
+      this.s = validateRS("s", s2);
       if (recovery != null) {
         assertRecoverableCurve();
         if (![0, 1, 2, 3].includes(recovery))
@@ -24089,27 +24939,27 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       }
       Object.freeze(this);
     }
-    static fromBytes(bytes, format2 = defaultSigOpts.format) {
-      validateSigLength(bytes, format2);
+    static fromBytes(bytes, format4 = defaultSigOpts.format) {
+      validateSigLength(bytes, format4);
       let recid;
-      if (format2 === "der") {
+      if (format4 === "der") {
         if (bytes.length > 2 * Fn.BYTES + 16)
           throw new DER.Err("invalid signature: DER signature too long");
-        const { r: r2, s: s2 } = DER.toSig(abytes2(bytes), Fn.BYTES + 1);
-        return new Signature(r2, s2);
+        const { r: r2, s: s3 } = DER.toSig(abytes2(bytes), Fn.BYTES + 1);
+        return new Signature(r2, s3);
       }
-      if (format2 === "recovered") {
+      if (format4 === "recovered") {
         recid = bytes[0];
-        format2 = "compact";
+        format4 = "compact";
         bytes = bytes.subarray(1);
       }
       const L = lengths.signature / 2;
       const r = bytes.subarray(0, L);
-      const s = bytes.subarray(L, L * 2);
-      return new Signature(Fn.fromBytes(r), Fn.fromBytes(s), recid);
+      const s2 = bytes.subarray(L, L * 2);
+      return new Signature(Fn.fromBytes(r), Fn.fromBytes(s2), recid);
     }
-    static fromHex(hex, format2) {
-      return this.fromBytes(hexToBytes2(hex), format2);
+    static fromHex(hex, format4) {
+      return this.fromBytes(hexToBytes2(hex), format4);
     }
     assertRecovery() {
       const { recovery } = this;
@@ -24123,7 +24973,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     // Unlike the top-level helper below, this method expects a digest that has
     // already been hashed to the curve's message representative.
     recoverPublicKey(messageHash) {
-      const { r, s } = this;
+      const { r, s: s2 } = this;
       const recovery = this.assertRecovery();
       const radj = recovery === 2 || recovery === 3 ? r + CURVE_ORDER : r;
       if (!Fp2.isValid(radj))
@@ -24131,9 +24981,9 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       const x = Fp2.toBytes(radj);
       const R = Point.fromBytes(concatBytes2(pprefix((recovery & 1) === 0), x));
       const ir = Fn.inv(radj);
-      const h = bits2int_modN(abytes2(messageHash, void 0, "msgHash"));
-      const u1 = Fn.create(-h * ir);
-      const u2 = Fn.create(s * ir);
+      const h2 = bits2int_modN(abytes2(messageHash, void 0, "msgHash"));
+      const u1 = Fn.create(-h2 * ir);
+      const u2 = Fn.create(s2 * ir);
       const Q = Point.BASE.mulAddUnsafe(u1, R, u2);
       if (Q.is0())
         throw new Error("invalid recovery: point at infinify");
@@ -24144,21 +24994,21 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     hasHighS() {
       return isBiggerThanHalfOrder(this.s);
     }
-    toBytes(format2 = defaultSigOpts.format) {
-      validateSigFormat(format2);
-      if (format2 === "der")
+    toBytes(format4 = defaultSigOpts.format) {
+      validateSigFormat(format4);
+      if (format4 === "der")
         return hexToBytes2(DER.hexFromSig(this));
-      const { r, s } = this;
+      const { r, s: s2 } = this;
       const rb = Fn.toBytes(r);
-      const sb = Fn.toBytes(s);
-      if (format2 === "recovered") {
+      const sb = Fn.toBytes(s2);
+      if (format4 === "recovered") {
         assertRecoverableCurve();
         return concatBytes2(Uint8Array.of(this.assertRecovery()), rb, sb);
       }
       return concatBytes2(rb, sb);
     }
-    toHex(format2) {
-      return bytesToHex2(this.toBytes(format2));
+    toHex(format4) {
+      return bytesToHex2(this.toBytes(format4));
     }
   }
   Object.freeze(Signature.prototype);
@@ -24178,24 +25028,24 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     aInRange("num < 2^" + fnBits, num, _0n6, ORDER_MASK);
     return Fn.toBytes(num);
   }
-  function validateMsgAndHash(message2, prehash) {
-    abytes2(message2, void 0, "message");
-    return prehash ? abytes2(hash_(message2), void 0, "prehashed message") : message2;
+  function validateMsgAndHash(message3, prehash) {
+    abytes2(message3, void 0, "message");
+    return prehash ? abytes2(hash_(message3), void 0, "prehashed message") : message3;
   }
-  function prepSig(message2, secretKey, opts2) {
+  function prepSig(message3, secretKey, opts2) {
     const { lowS, prehash, extraEntropy } = validateSigOpts(opts2, defaultSigOpts);
-    message2 = validateMsgAndHash(message2, prehash);
-    const h1int = bits2int_modN(message2);
-    const d = Fn.fromBytes(secretKey);
-    if (!Fn.isValidNot0(d))
+    message3 = validateMsgAndHash(message3, prehash);
+    const h1int = bits2int_modN(message3);
+    const d2 = Fn.fromBytes(secretKey);
+    if (!Fn.isValidNot0(d2))
       throw new Error("invalid private key");
-    const seedArgs = [int2octets(d), int2octets(h1int)];
+    const seedArgs = [int2octets(d2), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
       const e = extraEntropy === true ? randomBytes7(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes2(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes2(...seedArgs);
-    const m = h1int;
+    const m2 = h1int;
     function k2sig(kBytes) {
       const k = bits2int(kBytes);
       if (!Fn.isValidNot0(k))
@@ -24204,56 +25054,56 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       const r = Fn.create(q.x);
       if (r === _0n6)
         return;
-      let s;
+      let s2;
       if (csprng !== void 0) {
         const b = bytesToNumberBE(mapHashToField(csprng(blindLength), CURVE_ORDER));
         const ibk = Fn.inv(Fn.mul(b, k));
-        const bm = Fn.mul(b, m);
-        const bd = Fn.mul(b, d);
-        s = Fn.create(ibk * Fn.create(bm + bd * r));
+        const bm = Fn.mul(b, m2);
+        const bd = Fn.mul(b, d2);
+        s2 = Fn.create(ibk * Fn.create(bm + bd * r));
       } else {
         const ik = invertCt(k, CURVE_ORDER);
-        s = Fn.create(ik * Fn.create(m + r * d));
+        s2 = Fn.create(ik * Fn.create(m2 + r * d2));
       }
-      if (s === _0n6)
+      if (s2 === _0n6)
         return;
       let recovery = getRecoveryBit(q.x, q.y, r);
-      let normS = s;
-      if (lowS && isBiggerThanHalfOrder(s)) {
-        normS = Fn.neg(s);
+      let normS = s2;
+      if (lowS && isBiggerThanHalfOrder(s2)) {
+        normS = Fn.neg(s2);
         recovery ^= 1;
       }
       return new Signature(r, normS, hasLargeRecoveryLifts ? void 0 : recovery);
     }
     return { seed, k2sig };
   }
-  function sign(message2, secretKey, opts2 = {}) {
-    const { seed, k2sig } = prepSig(message2, secretKey, opts2);
+  function sign(message3, secretKey, opts2 = {}) {
+    const { seed, k2sig } = prepSig(message3, secretKey, opts2);
     const drbg = createHmacDrbg(hash_.outputLen, Fn.BYTES, hmac2);
     const sig = drbg(seed, k2sig);
     return sig.toBytes(opts2.format);
   }
-  function verify(signature, message2, publicKey, opts2 = {}) {
-    const { lowS, prehash, format: format2 } = validateSigOpts(opts2, defaultSigOpts);
+  function verify(signature, message3, publicKey, opts2 = {}) {
+    const { lowS, prehash, format: format4 } = validateSigOpts(opts2, defaultSigOpts);
     publicKey = abytes2(publicKey, void 0, "publicKey");
-    message2 = validateMsgAndHash(message2, prehash);
+    message3 = validateMsgAndHash(message3, prehash);
     if (!isBytes2(signature)) {
       const end = signature instanceof Signature ? ", use sig.toBytes()" : "";
       throw new Error("verify expects Uint8Array signature" + end);
     }
-    validateSigLength(signature, format2);
+    validateSigLength(signature, format4);
     try {
-      const sig = Signature.fromBytes(signature, format2);
+      const sig = Signature.fromBytes(signature, format4);
       const P = Point.fromBytes(publicKey);
       if (P.is0())
         return false;
       if (lowS && sig.hasHighS())
         return false;
-      const { r, s } = sig;
-      const h = bits2int_modN(message2);
-      const is2 = Fn.inv(s);
-      const u1 = Fn.create(h * is2);
-      const u2 = Fn.create(r * is2);
+      const { r, s: s2 } = sig;
+      const h2 = bits2int_modN(message3);
+      const is3 = Fn.inv(s2);
+      const u1 = Fn.create(h2 * is3);
+      const u2 = Fn.create(r * is3);
       const R = Point.BASE.mulAddUnsafe(u1, P, u2);
       if (R.is0())
         return false;
@@ -24261,17 +25111,17 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       const v = Fn.create(q.x);
       if (v !== r)
         return false;
-      if (format2 === "recovered" && sig.recovery !== getRecoveryBit(q.x, q.y, r))
+      if (format4 === "recovered" && sig.recovery !== getRecoveryBit(q.x, q.y, r))
         return false;
       return true;
     } catch (e) {
       return false;
     }
   }
-  function recoverPublicKey(signature, message2, opts2 = {}) {
+  function recoverPublicKey(signature, message3, opts2 = {}) {
     const { prehash } = validateSigOpts(opts2, defaultSigOpts);
-    message2 = validateMsgAndHash(message2, prehash);
-    return Signature.fromBytes(signature, "recovered").recoverPublicKey(message2).toBytes();
+    message3 = validateMsgAndHash(message3, prehash);
+    return Signature.fromBytes(signature, "recovered").recoverPublicKey(message3).toBytes();
   }
   return Object.freeze({
     keygen,
@@ -24306,12 +25156,12 @@ var secp256k1_ENDO = {
   ]
 };
 var _2n5 = /* @__PURE__ */ BigInt(2);
-function sqrtMod(y) {
+function sqrtMod(y2) {
   const P = secp256k1_CURVE.p;
   const _3n3 = BigInt(3), _6n = BigInt(6), _11n = BigInt(11), _22n = BigInt(22);
   const _23n = BigInt(23), _44n = BigInt(44), _88n = BigInt(88);
-  const b2 = y * y * y % P;
-  const b3 = b2 * b2 * y % P;
+  const b2 = y2 * y2 * y2 % P;
+  const b3 = b2 * b2 * y2 % P;
   const b6 = pow2(b3, _3n3, P) * b3 % P;
   const b9 = pow2(b6, _3n3, P) * b3 % P;
   const b11 = pow2(b9, _2n5, P) * b2 % P;
@@ -24324,7 +25174,7 @@ function sqrtMod(y) {
   const t1 = pow2(b223, _23n, P) * b22 % P;
   const t2 = pow2(t1, _6n, P) * b2 % P;
   const root = pow2(t2, _2n5, P);
-  if (!Fpk1.eql(Fpk1.sqr(root), y))
+  if (!Fpk1.eql(Fpk1.sqr(root), y2))
     throw new Error("Cannot find square root");
   return root;
 }
@@ -24337,14 +25187,14 @@ var secp256k1 = /* @__PURE__ */ ecdsa(Pointk1, sha2562);
 
 // node_modules/@libp2p/crypto/dist/src/errors.js
 var SigningError = class extends Error {
-  constructor(message2 = "An error occurred while signing a message") {
-    super(message2);
+  constructor(message3 = "An error occurred while signing a message") {
+    super(message3);
     this.name = "SigningError";
   }
 };
 var VerificationError = class extends Error {
-  constructor(message2 = "An error occurred while verifying a message") {
-    super(message2);
+  constructor(message3 = "An error occurred while verifying a message") {
+    super(message3);
     this.name = "VerificationError";
   }
 };
@@ -24360,9 +25210,9 @@ function hashAndSign4(key, msg, options) {
       hash.update(buf);
     }
   }
-  const digest2 = hash.digest();
+  const digest3 = hash.digest();
   try {
-    return secp256k1.sign(digest2, key, {
+    return secp256k1.sign(digest3, key, {
       prehash: false,
       format: "der"
     });
@@ -24380,9 +25230,9 @@ function hashAndVerify4(key, sig, msg, options) {
       hash.update(buf);
     }
   }
-  const digest2 = hash.digest();
+  const digest3 = hash.digest();
   try {
-    return secp256k1.verify(sig, digest2, key, {
+    return secp256k1.verify(sig, digest3, key, {
       prehash: false,
       format: "der"
     });
@@ -24433,8 +25283,8 @@ var Secp256k1PrivateKey = class {
     }
     return equals3(this.raw, key.raw);
   }
-  sign(message2, options) {
-    return hashAndSign4(this.raw, message2, options);
+  sign(message3, options) {
+    return hashAndSign4(this.raw, message3, options);
   }
 };
 
@@ -24473,10 +25323,32 @@ function computeSecp256k1PublicKey(privateKey) {
 }
 
 // node_modules/@libp2p/crypto/dist/src/keys/index.js
-function publicKeyFromMultihash(digest2) {
-  const { Type: Type2, Data } = PublicKey.decode(digest2.digest);
+async function generateKeyPairFromSeed(type, seed) {
+  if (type !== "Ed25519") {
+    throw new UnsupportedKeyTypeError("Seed key derivation only supported for Ed25519 keys");
+  }
+  return generateEd25519KeyPairFromSeed(seed);
+}
+function publicKeyFromProtobuf(buf, digest3) {
+  const { Type: Type3, Data } = PublicKey.decode(buf);
   const data = Data ?? new Uint8Array();
-  switch (Type2) {
+  switch (Type3) {
+    case KeyType.RSA:
+      return pkixToRSAPublicKey(data, digest3);
+    case KeyType.Ed25519:
+      return unmarshalEd25519PublicKey(data);
+    case KeyType.secp256k1:
+      return unmarshalSecp256k1PublicKey(data);
+    case KeyType.ECDSA:
+      return unmarshalECDSAPublicKey(data);
+    default:
+      throw new UnsupportedKeyTypeError();
+  }
+}
+function publicKeyFromMultihash(digest3) {
+  const { Type: Type3, Data } = PublicKey.decode(digest3.digest);
+  const data = Data ?? new Uint8Array();
+  switch (Type3) {
     case KeyType.Ed25519:
       return unmarshalEd25519PublicKey(data);
     case KeyType.secp256k1:
@@ -24518,9 +25390,9 @@ var PeerIdImpl = class {
   multihash;
   publicKey;
   string;
-  constructor(init) {
-    this.type = init.type;
-    this.multihash = init.multihash;
+  constructor(init2) {
+    this.type = init2.type;
+    this.multihash = init2.multihash;
     Object.defineProperty(this, "string", {
       enumerable: false,
       writable: true
@@ -24583,25 +25455,25 @@ var PeerIdImpl = class {
 var RSAPeerId = class extends PeerIdImpl {
   type = "RSA";
   publicKey;
-  constructor(init) {
-    super({ ...init, type: "RSA" });
-    this.publicKey = init.publicKey;
+  constructor(init2) {
+    super({ ...init2, type: "RSA" });
+    this.publicKey = init2.publicKey;
   }
 };
 var Ed25519PeerId = class extends PeerIdImpl {
   type = "Ed25519";
   publicKey;
-  constructor(init) {
-    super({ ...init, type: "Ed25519" });
-    this.publicKey = init.publicKey;
+  constructor(init2) {
+    super({ ...init2, type: "Ed25519" });
+    this.publicKey = init2.publicKey;
   }
 };
 var Secp256k1PeerId = class extends PeerIdImpl {
   type = "secp256k1";
   publicKey;
-  constructor(init) {
-    super({ ...init, type: "secp256k1" });
-    this.publicKey = init.publicKey;
+  constructor(init2) {
+    super({ ...init2, type: "secp256k1" });
+    this.publicKey = init2.publicKey;
   }
 };
 var TRANSPORT_IPFS_GATEWAY_HTTP_CODE = 2336;
@@ -24693,7 +25565,7 @@ function isSha256Multihash(multihash) {
   return multihash.code === sha256.code;
 }
 
-// src/core/kubo/ipns.ts
+// src/core/ipns/keys.ts
 import { createHash as createHash5, createPrivateKey, createPublicKey } from "node:crypto";
 function parsePrivateKey(secret, input = "ipns-private-key") {
   if (typeof secret !== "string") {
@@ -24743,15 +25615,7 @@ function pemPrivateKey(text2, input = "ipns-private-key") {
 function publicKeyProtobuf(key) {
   const publicKey = key.type === "public" ? key : createPublicKey(key);
   const [type, data] = publicKey.asymmetricKeyType === "ed25519" ? [1, Buffer.from(String(publicKey.export({ format: "jwk" }).x), "base64url")] : [publicKey.asymmetricKeyType === "rsa" ? 0 : 3, publicKey.export({ type: "spki", format: "der" })];
-  const length3 = [];
-  for (let n = data.length; ; n >>>= 7) {
-    if (n < 128) {
-      length3.push(n);
-      break;
-    }
-    length3.push(n & 127 | 128);
-  }
-  return Buffer.concat([Uint8Array.from([8, type, 18, ...length3]), data]);
+  return protobufKey(type, data);
 }
 function ipnsNameOf(key) {
   let proto;
@@ -24761,9 +25625,37 @@ function ipnsNameOf(key) {
   } else {
     proto = publicKeyProtobuf(pemPrivateKey(new TextDecoder().decode(key.bytes)));
   }
-  const digest2 = proto.length <= 42 ? create(0, proto) : create(18, createHash5("sha256").update(proto).digest());
-  return CID.createV1(114, digest2).toString(base36);
+  const digest3 = proto.length <= 42 ? create(0, proto) : create(18, createHash5("sha256").update(proto).digest());
+  return CID.createV1(114, digest3).toString(base36);
 }
+async function signingKey(key, input = "ipns-private-key") {
+  if (key.format === "libp2p-protobuf-cleartext") return privateKeyFromProtobuf(key.bytes);
+  const pem = pemPrivateKey(new TextDecoder().decode(key.bytes), input);
+  if (pem.asymmetricKeyType === "ed25519") {
+    const seed = Buffer.from(String(pem.export({ format: "jwk" }).d), "base64url");
+    addSecret(seed);
+    return await generateKeyPairFromSeed("Ed25519", seed);
+  }
+  if (pem.asymmetricKeyType === "rsa") {
+    const der = pem.export({ type: "pkcs1", format: "der" });
+    addSecret(der);
+    return privateKeyFromProtobuf(protobufKey(0, der));
+  }
+  throw new InputError(input, `a PEM ${pem.asymmetricKeyType ?? "unknown"} key can be imported into Kubo but not signed with here (expected Ed25519 or RSA)`);
+}
+function protobufKey(type, data) {
+  const length5 = [];
+  for (let n = data.length; ; n >>>= 7) {
+    if (n < 128) {
+      length5.push(n);
+      break;
+    }
+    length5.push(n & 127 | 128);
+  }
+  return Buffer.concat([Uint8Array.from([8, type, 18, ...length5]), data]);
+}
+
+// src/core/kubo/ipns.ts
 function sameName(a, b) {
   try {
     return peerIdFromString(a).equals(peerIdFromString(b));
@@ -24771,347 +25663,5938 @@ function sameName(a, b) {
     return a === b;
   }
 }
-async function findKey(rpc, name4, options = {}) {
+async function findKey(rpc, name5, options = {}) {
   const answer = await rpc.json("key/list", {}, options);
-  const key = (answer?.Keys ?? []).find((k) => k?.Name === name4);
+  const key = (answer?.Keys ?? []).find((k) => k?.Name === name5);
   return key != null ? String(key.Id) : void 0;
 }
-async function ensureKey(rpc, name4, key, options = {}) {
+async function ensureKey(rpc, name5, key, options = {}) {
   const expected = ipnsNameOf(key);
-  const existing = await findKey(rpc, name4, options);
+  const existing = await findKey(rpc, name5, options);
   if (existing != null) {
     if (!sameName(existing, expected)) {
-      throw new KuboError(`${rpc.label}: the keystore already has a different key named '${name4}' (${existing}); remove it or choose another ipns-key`);
+      throw new KuboError(`${rpc.label}: the keystore already has a different key named '${name5}' (${existing}); remove it or choose another ipns-key`);
     }
     return existing;
   }
   const form = new FormData();
   form.append("file", new Blob([key.bytes]), "key");
   const result = await rpc.json("key/import", {
-    args: [name4],
+    args: [name5],
     params: { format: key.format, "allow-any-key-type": true },
     body: form
   }, { ...options, description: "key/import" });
   return String(result?.Id);
-}
-var DURATION_UNITS = { ns: 1e-6, us: 1e-3, "\xB5s": 1e-3, "\u03BCs": 1e-3, ms: 1, s: 1e3, m: 6e4, h: 36e5 };
-var MAX_DURATION_MS = 9223372036854;
-function parseLifetime(value, input = "ipns-lifetime") {
-  const text2 = value.trim();
-  const expected = "expected a Go duration such as '48h', '1h30m' or '90s' (units ns, us, ms, s, m, h; 2 days is '48h')";
-  if (!/^(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.test(text2)) throw new InputError(input, `${quote(value, 40)} is not a duration (${expected})`);
-  let ms = 0;
-  for (const [, number, unit] of text2.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) ms += Number(number) * DURATION_UNITS[unit];
-  if (!(ms > 0)) throw new InputError(input, `${quote(value, 40)} is zero: a record with no lifetime is expired when published (${expected})`);
-  if (ms > MAX_DURATION_MS) throw new InputError(input, `${quote(value, 40)} is longer than Kubo can take (at most about 2562047h)`);
-  return ms;
 }
 async function publishName(rpc, key, root, options = {}) {
   const result = await rpc.json("name/publish", {
     args: [`/ipfs/${root}`],
     params: { key, resolve: false, "allow-offline": true, lifetime: options.lifetime }
   }, { ...options, description: `name/publish --key=${key}` });
-  const name4 = String(result?.Name);
-  if (!/^[A-Za-z0-9]{1,128}$/.test(name4)) throw new KuboError(`${rpc.label}: name/publish answered with something that is not an IPNS name: ${remoteMessage(name4, 80)}`);
-  return name4;
+  const name5 = String(result?.Name);
+  if (!/^[A-Za-z0-9]{1,128}$/.test(name5)) throw new KuboError(`${rpc.label}: name/publish answered with something that is not an IPNS name: ${remoteMessage(name5, 80)}`);
+  return name5;
 }
 
-// src/core/kubo/mfs.ts
-function validateMfsPath(path2, input = "kubo-mfs-path") {
-  if (!path2.startsWith("/") || path2 === "/" || path2.split("/").some((p) => p === "." || p === "..")) {
-    throw new InputError(input, `'${path2}' is not an MFS folder path (expected an absolute path such as /ipcr, not /)`);
-  }
-  return path2.replace(/\/+$/, "");
-}
-async function readMfsRoot(rpc, path2, options = {}) {
-  try {
-    const stat6 = await rpc.json("files/stat", { args: [path2] }, options);
-    return CID.parse(String(stat6.Hash));
-  } catch (err) {
-    if (err instanceof KuboError && err.status !== 404 && /does not exist|not found/i.test(err.message)) return null;
-    throw err;
-  }
-}
-async function writeMfsRoot(rpc, path2, cid2, options = {}) {
-  const staging = `${path2}.ipcr-new`;
-  await removeMfs(rpc, staging, options);
-  await rpc.json("files/cp", { args: [`/ipfs/${cid2}`, staging], params: { parents: true } }, options);
-  await removeMfs(rpc, path2, options);
-  await rpc.json("files/mv", { args: [staging, path2] }, options);
-}
-async function removeMfs(rpc, path2, options) {
-  await rpc.json("files/rm", { args: [path2], params: { recursive: true, force: true } }, options);
+// src/core/ipns/duration.ts
+var DURATION_UNITS = { ns: 1e-6, us: 1e-3, "\xB5s": 1e-3, "\u03BCs": 1e-3, ms: 1, s: 1e3, m: 6e4, h: 36e5 };
+var MAX_DURATION_MS = 9223372036854;
+function parseDuration(value, input = "ipns-lifetime") {
+  const text2 = value.trim();
+  const expected = "expected a Go duration such as '48h', '1h30m' or '90s' (units ns, us, ms, s, m, h; 2 days is '48h')";
+  if (!/^(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.test(text2)) throw new InputError(input, `${quote(value, 40)} is not a duration (${expected})`);
+  let ms2 = 0;
+  for (const [, number, unit] of text2.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) ms2 += Number(number) * DURATION_UNITS[unit];
+  if (!(ms2 > 0)) throw new InputError(input, `${quote(value, 40)} is zero (${expected})`);
+  if (ms2 > MAX_DURATION_MS) throw new InputError(input, `${quote(value, 40)} is longer than Kubo can take (at most about 2562047h)`);
+  return ms2;
 }
 
-// src/core/kubo/pins.ts
-import { randomBytes as randomBytes5 } from "node:crypto";
-import { createReadStream as createReadStream2 } from "node:fs";
-import { stat as stat5 } from "node:fs/promises";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
-import { Readable as Readable3 } from "node:stream";
-import { pipeline as pipeline4 } from "node:stream/promises";
-async function importCar(rpc, path2, options = {}) {
-  const { size } = await stat5(path2);
-  return await rpc.call("dag/import", async (signal) => {
-    const progress = options.logger != null ? new Progress(options.logger, `sent to ${rpc.label}`, size) : void 0;
-    return await postCar(rpc, path2, size, signal, options.pinRoots ?? true, progress);
-  }, options);
+// node_modules/weald/dist/src/node.js
+import tty2 from "node:tty";
+import util from "node:util";
+
+// node_modules/weald/node_modules/ms/dist/index.js
+var s = 1e3;
+var m = s * 60;
+var h = m * 60;
+var d = h * 24;
+var w = d * 7;
+var y = d * 365.25;
+var mo = y / 12;
+function ms(value, options) {
+  if (typeof value === "string") return parse(value);
+  else if (typeof value === "number") return format2(value, options);
+  throw new Error(`Value provided to ms() must be a string or number. value=${JSON.stringify(value)}`);
 }
-async function postCar(rpc, path2, size, signal, pinRoots, progress) {
-  let url = rpc.commandUrl("dag/import", [], { "pin-roots": pinRoots });
-  for (let redirects = 0; ; redirects++) {
-    const answer = await sendCar(rpc, url, path2, size, signal, progress);
-    const next = redirectTarget(rpc.label, url, answer.status, answer.location, redirects);
-    if (next == null) return parseImport(answer);
-    url = next;
+function parse(str2) {
+  if (typeof str2 !== "string" || str2.length === 0 || str2.length > 100) throw new Error(`Value provided to ms.parse() must be a string with length between 1 and 99. value=${JSON.stringify(str2)}`);
+  const match = /^(?<value>-?\d*\.?\d+) *(?<unit>milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|months?|mo|years?|yrs?|y)?$/i.exec(str2);
+  if (!match?.groups) return NaN;
+  const { value, unit = "ms" } = match.groups;
+  const n = parseFloat(value);
+  const matchUnit = unit.toLowerCase();
+  switch (matchUnit) {
+    case "years":
+    case "year":
+    case "yrs":
+    case "yr":
+    case "y":
+      return n * y;
+    case "months":
+    case "month":
+    case "mo":
+      return n * mo;
+    case "weeks":
+    case "week":
+    case "w":
+      return n * w;
+    case "days":
+    case "day":
+    case "d":
+      return n * d;
+    case "hours":
+    case "hour":
+    case "hrs":
+    case "hr":
+    case "h":
+      return n * h;
+    case "minutes":
+    case "minute":
+    case "mins":
+    case "min":
+    case "m":
+      return n * m;
+    case "seconds":
+    case "second":
+    case "secs":
+    case "sec":
+    case "s":
+      return n * s;
+    case "milliseconds":
+    case "millisecond":
+    case "msecs":
+    case "msec":
+    case "ms":
+      return n;
+    default:
+      throw new Error(`Unknown unit "${matchUnit}" provided to ms.parse(). value=${JSON.stringify(str2)}`);
   }
 }
-var MAX_IMPORT_ANSWER = 1024 * 1024;
-async function sendCar(rpc, url, path2, size, signal, progress) {
-  const boundary = `ipcr-${randomBytes5(12).toString("hex")}`;
-  const head = Buffer.from(`--${boundary}\r
-Content-Disposition: form-data; name="file"; filename="registry.car"\r
-Content-Type: application/octet-stream\r
-\r
-`);
-  const tail = Buffer.from(`\r
---${boundary}--\r
-`);
-  const request = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, {
-    method: "POST",
-    signal,
-    headers: { ...rpc.config.headers, "Content-Type": `multipart/form-data; boundary=${boundary}`, "Content-Length": String(head.length + size + tail.length) }
-  });
-  const body = Readable3.from((async function* () {
-    yield head;
-    for await (const chunk of createReadStream2(path2, { highWaterMark: 1024 * 1024 })) {
-      progress?.add(chunk.byteLength);
-      yield chunk;
-    }
-    progress?.finish();
-    yield tail;
-  })());
-  const sent = pipeline4(body, request);
-  sent.catch(() => {
-  });
-  let response;
-  try {
-    response = await new Promise((resolve2, reject) => {
-      request.once("response", resolve2);
-      request.once("error", reject);
-    });
-  } catch (err) {
-    throw signal.aborted || err?.name === "AbortError" ? err : new TypeError("fetch failed", { cause: err });
+function fmtShort(ms$1) {
+  const msAbs = Math.abs(ms$1);
+  if (msAbs >= y) return `${Math.round(ms$1 / y)}y`;
+  if (msAbs >= mo) return `${Math.round(ms$1 / mo)}mo`;
+  if (msAbs >= w) return `${Math.round(ms$1 / w)}w`;
+  if (msAbs >= d) return `${Math.round(ms$1 / d)}d`;
+  if (msAbs >= h) return `${Math.round(ms$1 / h)}h`;
+  if (msAbs >= m) return `${Math.round(ms$1 / m)}m`;
+  if (msAbs >= s) return `${Math.round(ms$1 / s)}s`;
+  return `${ms$1}ms`;
+}
+function fmtLong(ms$1) {
+  const msAbs = Math.abs(ms$1);
+  if (msAbs >= y) return plural(ms$1, msAbs, y, "year");
+  if (msAbs >= mo) return plural(ms$1, msAbs, mo, "month");
+  if (msAbs >= w) return plural(ms$1, msAbs, w, "week");
+  if (msAbs >= d) return plural(ms$1, msAbs, d, "day");
+  if (msAbs >= h) return plural(ms$1, msAbs, h, "hour");
+  if (msAbs >= m) return plural(ms$1, msAbs, m, "minute");
+  if (msAbs >= s) return plural(ms$1, msAbs, s, "second");
+  return `${ms$1} ms`;
+}
+function format2(ms$1, options) {
+  if (typeof ms$1 !== "number" || !Number.isFinite(ms$1)) throw new Error("Value provided to ms.format() must be of type number.");
+  return options?.long ? fmtLong(ms$1) : fmtShort(ms$1);
+}
+function plural(ms$1, msAbs, n, name5) {
+  const isPlural = msAbs >= n * 1.5;
+  return `${Math.round(ms$1 / n)} ${name5}${isPlural ? "s" : ""}`;
+}
+
+// node_modules/supports-color/index.js
+import process3 from "node:process";
+import os from "node:os";
+import tty from "node:tty";
+function hasFlag(flag, argv = globalThis.Deno ? globalThis.Deno.args : process3.argv) {
+  const prefix = flag.startsWith("-") ? "" : flag.length === 1 ? "-" : "--";
+  const position = argv.indexOf(prefix + flag);
+  const terminatorPosition = argv.indexOf("--");
+  return position !== -1 && (terminatorPosition === -1 || position < terminatorPosition);
+}
+var { env } = process3;
+var flagForceColor;
+if (hasFlag("no-color") || hasFlag("no-colors") || hasFlag("color=false") || hasFlag("color=never")) {
+  flagForceColor = 0;
+} else if (hasFlag("color") || hasFlag("colors") || hasFlag("color=true") || hasFlag("color=always")) {
+  flagForceColor = 1;
+}
+function envForceColor() {
+  if (!("FORCE_COLOR" in env)) {
+    return;
   }
-  let text2 = "";
-  try {
-    response.setEncoding("utf8");
-    for await (const chunk of response) {
-      text2 += chunk;
-      if (text2.length > MAX_IMPORT_ANSWER) {
-        response.destroy();
-        if (response.statusCode !== 200) break;
-        throw new ResponseTooLargeError(`the answer to dag/import is larger than ${MAX_IMPORT_ANSWER} bytes`);
-      }
-    }
-    if (response.statusCode === 200) await sent;
-  } catch (err) {
-    throw signal.aborted || err?.name === "AbortError" || err instanceof ResponseTooLargeError ? err : new TypeError("fetch failed", { cause: err });
+  if (env.FORCE_COLOR === "true") {
+    return 1;
   }
-  request.destroy();
-  const location = response.headers.location;
+  if (env.FORCE_COLOR === "false") {
+    return 0;
+  }
+  if (env.FORCE_COLOR.length === 0) {
+    return 1;
+  }
+  const level = Math.min(Number.parseInt(env.FORCE_COLOR, 10), 3);
+  if (![0, 1, 2, 3].includes(level)) {
+    return;
+  }
+  return level;
+}
+function translateLevel(level) {
+  if (level === 0) {
+    return false;
+  }
   return {
-    status: response.statusCode ?? 0,
-    ...location != null ? { location } : {},
-    contentType: String(response.headers["content-type"] ?? ""),
-    text: text2,
-    ...response.trailers["x-stream-error"] != null ? { trailer: String(response.trailers["x-stream-error"]) } : {},
-    ...response.statusMessage != null ? { statusMessage: response.statusMessage } : {}
+    level,
+    hasBasic: true,
+    has256: level >= 2,
+    has16m: level >= 3
   };
 }
-function parseImport({ status, contentType, text: text2, trailer, statusMessage }) {
-  const lines = text2.split("\n").filter((l) => l.trim() !== "").map((l) => {
-    try {
-      return JSON.parse(l);
-    } catch {
-      return { Message: l };
+function _supportsColor(haveStream, { streamIsTTY, sniffFlags = true } = {}) {
+  const noFlagForceColor = envForceColor();
+  if (noFlagForceColor !== void 0) {
+    flagForceColor = noFlagForceColor;
+  }
+  const forceColor = sniffFlags ? flagForceColor : noFlagForceColor;
+  if (forceColor === 0) {
+    return 0;
+  }
+  if (sniffFlags) {
+    if (hasFlag("color=16m") || hasFlag("color=full") || hasFlag("color=truecolor")) {
+      return 3;
     }
-  });
-  const streamError = trailer ?? lines.find((l) => l?.Type === "error")?.Message;
-  if (status !== 200 || streamError != null) {
-    const message2 = String(streamError ?? lines[0]?.Message ?? (text2 !== "" ? text2 : statusMessage ?? ""));
-    throw new KuboStatusError(remoteMessage(message2), status === 200 ? 500 : status, contentType.startsWith("application/json"));
-  }
-  return lines.filter((l) => l?.Root != null).map(({ Root }) => {
-    const pinError = typeof Root.PinErrorMsg === "string" && Root.PinErrorMsg !== "" ? remoteMessage(Root.PinErrorMsg) : void 0;
-    return { cid: CID.parse(String(Root.Cid?.["/"])), ...pinError != null ? { pinError } : {} };
-  });
-}
-async function pinRecursive(rpc, cid2, name4, options = {}) {
-  await rpc.json("pin/add", { args: [cid2.toString()], params: { recursive: true, name: name4 } }, options);
-}
-async function isPinned(rpc, cid2, options = {}) {
-  try {
-    const answer = await rpc.json("pin/ls", { args: [cid2.toString()], params: { type: "recursive" } }, options);
-    return Object.keys(answer?.Keys ?? {}).some((key) => {
-      try {
-        return CID.parse(key).equals(cid2);
-      } catch {
-        return false;
-      }
-    });
-  } catch (err) {
-    if (err instanceof KuboError && /not pinned/.test(err.message)) return false;
-    throw err;
-  }
-}
-async function unpin(rpc, cid2, options = {}) {
-  try {
-    await rpc.json("pin/rm", { args: [cid2.toString()] }, options);
-    return true;
-  } catch (err) {
-    if (err instanceof KuboError && /not pinned/.test(err.message)) return false;
-    throw err;
-  }
-}
-async function pinsNamed(rpc, name4, options = {}) {
-  const answer = await rpc.json("pin/ls", { params: { type: "recursive", names: true, name: name4 } }, { ...options, description: `pin/ls --name='${name4}'` });
-  const found = [];
-  for (const [key, pin] of Object.entries(answer?.Keys ?? {})) {
-    if (pin?.Name !== name4) continue;
-    try {
-      found.push(CID.parse(key));
-    } catch {
-      throw new KuboError(`${rpc.label}: pin/ls answered with something that is not a CID: ${remoteMessage(key, 80)}`);
+    if (hasFlag("color=256")) {
+      return 2;
     }
   }
-  return found;
+  if ("TF_BUILD" in env && "AGENT_NAME" in env) {
+    return 1;
+  }
+  if (haveStream && !streamIsTTY && forceColor === void 0) {
+    return 0;
+  }
+  const min = forceColor || 0;
+  if (env.TERM === "dumb") {
+    return min;
+  }
+  if (process3.platform === "win32") {
+    const osRelease = os.release().split(".");
+    if (Number(osRelease[0]) >= 10 && Number(osRelease[2]) >= 10586) {
+      return Number(osRelease[2]) >= 14931 ? 3 : 2;
+    }
+    return 1;
+  }
+  if ("CI" in env) {
+    if (["GITHUB_ACTIONS", "GITEA_ACTIONS", "CIRCLECI"].some((key) => key in env)) {
+      return 3;
+    }
+    if (["TRAVIS", "APPVEYOR", "GITLAB_CI", "BUILDKITE", "DRONE"].some((sign) => sign in env) || env.CI_NAME === "codeship") {
+      return 1;
+    }
+    return min;
+  }
+  if ("TEAMCITY_VERSION" in env) {
+    return /^(9\.(0*[1-9]\d*)\.|\d{2,}\.)/.test(env.TEAMCITY_VERSION) ? 1 : 0;
+  }
+  if (env.COLORTERM === "truecolor") {
+    return 3;
+  }
+  if (env.TERM === "xterm-kitty") {
+    return 3;
+  }
+  if (env.TERM === "xterm-ghostty") {
+    return 3;
+  }
+  if (env.TERM === "wezterm") {
+    return 3;
+  }
+  if ("TERM_PROGRAM" in env) {
+    const version2 = Number.parseInt((env.TERM_PROGRAM_VERSION || "").split(".")[0], 10);
+    switch (env.TERM_PROGRAM) {
+      case "iTerm.app": {
+        return version2 >= 3 ? 3 : 2;
+      }
+      case "Apple_Terminal": {
+        return 2;
+      }
+    }
+  }
+  if (/-256(color)?$/i.test(env.TERM)) {
+    return 2;
+  }
+  if (/^screen|^xterm|^vt100|^vt220|^rxvt|color|ansi|cygwin|linux/i.test(env.TERM)) {
+    return 1;
+  }
+  if ("COLORTERM" in env) {
+    return 1;
+  }
+  return min;
 }
-async function pinNameOf(rpc, cid2, options = {}) {
-  try {
-    const answer = await rpc.json("pin/ls", { args: [cid2.toString()], params: { type: "recursive", names: true } }, options);
-    const entry = Object.entries(answer?.Keys ?? {}).find(([key]) => {
-      try {
-        return CID.parse(key).equals(cid2);
-      } catch {
-        return false;
+function createSupportsColor(stream, options = {}) {
+  const level = _supportsColor(stream, {
+    streamIsTTY: stream && stream.isTTY,
+    ...options
+  });
+  return translateLevel(level);
+}
+var supportsColor = {
+  stdout: createSupportsColor({ isTTY: tty.isatty(1) }),
+  stderr: createSupportsColor({ isTTY: tty.isatty(2) })
+};
+var supports_color_default = supportsColor;
+
+// node_modules/weald/dist/src/common.js
+function setup(env2) {
+  createDebug.debug = createDebug;
+  createDebug.default = createDebug;
+  createDebug.coerce = coerce3;
+  createDebug.disable = disable;
+  createDebug.enable = enable;
+  createDebug.enabled = enabled;
+  createDebug.humanize = ms;
+  createDebug.destroy = destroy;
+  Object.keys(env2).forEach((key) => {
+    createDebug[key] = env2[key];
+  });
+  createDebug.names = [];
+  createDebug.skips = [];
+  createDebug.formatters = {};
+  function selectColor(namespace2) {
+    let hash = 0;
+    for (let i = 0; i < namespace2.length; i++) {
+      hash = (hash << 5) - hash + namespace2.charCodeAt(i);
+      hash |= 0;
+    }
+    return createDebug.colors[Math.abs(hash) % createDebug.colors.length];
+  }
+  createDebug.selectColor = selectColor;
+  function createDebug(namespace2, options) {
+    let prevTime;
+    let enableOverride = null;
+    let namespacesCache;
+    let enabledCache;
+    function debug(...args) {
+      if (!debug.enabled) {
+        return;
+      }
+      const self = debug;
+      const curr = Number(/* @__PURE__ */ new Date());
+      const ms2 = curr - (prevTime || curr);
+      self.diff = ms2;
+      self.prev = prevTime;
+      self.curr = curr;
+      prevTime = curr;
+      args[0] = createDebug.coerce(args[0]);
+      if (typeof args[0] !== "string") {
+        args.unshift("%O");
+      }
+      let index = 0;
+      args[0] = args[0].replace(/%([a-zA-Z%])/g, (match, format4) => {
+        if (match === "%%") {
+          return "%";
+        }
+        index++;
+        const formatter = createDebug.formatters[format4];
+        if (typeof formatter === "function") {
+          const val = args[index];
+          match = formatter.call(self, val);
+          args.splice(index, 1);
+          index--;
+        }
+        return match;
+      });
+      createDebug.formatArgs.call(self, args);
+      if (options?.onLog != null) {
+        options.onLog(...args);
+      }
+      const logFn = self.log || createDebug.log;
+      logFn.apply(self, args);
+    }
+    debug.namespace = namespace2;
+    debug.useColors = createDebug.useColors();
+    debug.color = createDebug.selectColor(namespace2);
+    debug.extend = extend;
+    debug.destroy = createDebug.destroy;
+    Object.defineProperty(debug, "enabled", {
+      enumerable: true,
+      configurable: false,
+      get: () => {
+        if (enableOverride !== null) {
+          return enableOverride;
+        }
+        if (namespacesCache !== createDebug.namespaces) {
+          namespacesCache = createDebug.namespaces;
+          enabledCache = createDebug.enabled(namespace2);
+        }
+        return enabledCache;
+      },
+      set: (v) => {
+        enableOverride = v;
       }
     });
-    return entry != null ? String(entry[1]?.Name ?? "") : void 0;
-  } catch (err) {
-    if (err instanceof KuboError && /not pinned/.test(err.message)) return void 0;
-    throw err;
+    if (typeof createDebug.init === "function") {
+      createDebug.init(debug);
+    }
+    return debug;
   }
+  function extend(namespace2, delimiter2) {
+    const newDebug = createDebug(this.namespace + (typeof delimiter2 === "undefined" ? ":" : delimiter2) + namespace2);
+    newDebug.log = this.log;
+    return newDebug;
+  }
+  function enable(namespaces) {
+    createDebug.save(namespaces);
+    createDebug.namespaces = namespaces;
+    createDebug.names = [];
+    createDebug.skips = [];
+    let i;
+    const split2 = (typeof namespaces === "string" ? namespaces : "").split(/[\s,]+/);
+    const len = split2.length;
+    for (i = 0; i < len; i++) {
+      if (!split2[i]) {
+        continue;
+      }
+      namespaces = split2[i].replace(/\*/g, ".*?");
+      if (namespaces[0] === "-") {
+        createDebug.skips.push(new RegExp("^" + namespaces.substr(1) + "$"));
+      } else {
+        createDebug.names.push(new RegExp("^" + namespaces + "$"));
+      }
+    }
+  }
+  function disable() {
+    const namespaces = [
+      ...createDebug.names.map(toNamespace),
+      ...createDebug.skips.map(toNamespace).map((namespace2) => "-" + namespace2)
+    ].join(",");
+    createDebug.enable("");
+    return namespaces;
+  }
+  function enabled(name5) {
+    if (name5[name5.length - 1] === "*") {
+      return true;
+    }
+    let i;
+    let len;
+    for (i = 0, len = createDebug.skips.length; i < len; i++) {
+      if (createDebug.skips[i].test(name5)) {
+        return false;
+      }
+    }
+    for (i = 0, len = createDebug.names.length; i < len; i++) {
+      if (createDebug.names[i].test(name5)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  function toNamespace(regexp) {
+    return regexp.toString().substring(2, regexp.toString().length - 2).replace(/\.\*\?$/, "*");
+  }
+  function coerce3(val) {
+    if (val instanceof Error) {
+      return val.stack ?? val.message;
+    }
+    return val;
+  }
+  function destroy() {
+    console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
+  }
+  createDebug.setupFormatters(createDebug.formatters);
+  createDebug.enable(createDebug.load());
+  return createDebug;
 }
 
-// src/core/kubo/preflight.ts
-var MIN_KUBO_VERSION = [0, 40, 0];
-function parseVersion(version2) {
-  return version2.split("-")[0].split(".").map((n) => Number.parseInt(n, 10));
+// node_modules/weald/dist/src/node.js
+var colors = [6, 2, 3, 4, 5, 1];
+if (supports_color_default.stderr !== false && (supports_color_default.stderr ?? supports_color_default).level >= 2) {
+  colors = [
+    20,
+    21,
+    26,
+    27,
+    32,
+    33,
+    38,
+    39,
+    40,
+    41,
+    42,
+    43,
+    44,
+    45,
+    56,
+    57,
+    62,
+    63,
+    68,
+    69,
+    74,
+    75,
+    76,
+    77,
+    78,
+    79,
+    80,
+    81,
+    92,
+    93,
+    98,
+    99,
+    112,
+    113,
+    128,
+    129,
+    134,
+    135,
+    148,
+    149,
+    160,
+    161,
+    162,
+    163,
+    164,
+    165,
+    166,
+    167,
+    168,
+    169,
+    170,
+    171,
+    172,
+    173,
+    178,
+    179,
+    184,
+    185,
+    196,
+    197,
+    198,
+    199,
+    200,
+    201,
+    202,
+    203,
+    204,
+    205,
+    206,
+    207,
+    208,
+    209,
+    214,
+    215,
+    220,
+    221
+  ];
 }
-function versionAtLeast(version2, min) {
-  const parts = parseVersion(version2);
-  for (let i = 0; i < min.length; i++) {
-    const a = parts[i] ?? 0;
-    const b = min[i] ?? 0;
-    if (Number.isNaN(a)) return false;
-    if (a !== b) return a > b;
+var inspectOpts = Object.keys(process.env).filter((key) => {
+  return /^debug_/i.test(key);
+}).reduce((obj, key) => {
+  const prop = key.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
+    return k.toUpperCase();
+  });
+  let val = process.env[key];
+  if (/^(yes|on|true|enabled)$/i.test(val)) {
+    val = true;
+  } else if (/^(no|off|false|disabled)$/i.test(val)) {
+    val = false;
+  } else if (val === "null") {
+    val = null;
+  } else {
+    val = Number(val);
+  }
+  obj[prop] = val;
+  return obj;
+}, {});
+function useColors() {
+  return "colors" in inspectOpts ? Boolean(inspectOpts.colors) : tty2.isatty(process.stderr.fd);
+}
+function formatArgs(args) {
+  const { namespace: name5, useColors: useColors2 } = this;
+  if (useColors2 === true) {
+    const c = this.color;
+    const colorCode = "\x1B[3" + (c < 8 ? c : "8;5;" + c);
+    const prefix = `  ${colorCode};1m${name5} \x1B[0m`;
+    args[0] = prefix + args[0].split("\n").join("\n" + prefix);
+    args.push(colorCode + "m+" + ms(this.diff) + "\x1B[0m");
+  } else {
+    args[0] = getDate() + name5 + " " + args[0];
+  }
+}
+function getDate() {
+  if (inspectOpts.hideDate != null) {
+    return "";
+  }
+  return (/* @__PURE__ */ new Date()).toISOString() + " ";
+}
+function log(...args) {
+  return process.stderr.write(util.format(...args) + "\n");
+}
+function save(namespaces) {
+  if (namespaces != null) {
+    process.env.DEBUG = namespaces;
+  } else {
+    delete process.env.DEBUG;
+  }
+}
+function load() {
+  return process.env.DEBUG;
+}
+function init(debug) {
+  debug.inspectOpts = {};
+  const keys = Object.keys(inspectOpts);
+  for (let i = 0; i < keys.length; i++) {
+    debug.inspectOpts[keys[i]] = inspectOpts[keys[i]];
+  }
+}
+function setupFormatters(formatters) {
+  formatters.o = function(v) {
+    this.inspectOpts.colors = this.useColors;
+    return util.inspect(v, this.inspectOpts).split("\n").map((str2) => str2.trim()).join(" ");
+  };
+  formatters.O = function(v) {
+    this.inspectOpts.colors = this.useColors;
+    return util.inspect(v, this.inspectOpts);
+  };
+}
+var node_default = setup({ init, log, formatArgs, save, load, useColors, setupFormatters, colors, inspectOpts });
+
+// node_modules/weald/dist/src/index.js
+var src_default3 = node_default;
+
+// node_modules/@libp2p/logger/dist/src/index.js
+src_default3.formatters.b = (v) => {
+  return v == null ? "undefined" : base58btc.baseEncode(v);
+};
+src_default3.formatters.t = (v) => {
+  return v == null ? "undefined" : base32.baseEncode(v);
+};
+src_default3.formatters.m = (v) => {
+  return v == null ? "undefined" : base64.baseEncode(v);
+};
+src_default3.formatters.p = (v) => {
+  return v == null ? "undefined" : v.toString();
+};
+src_default3.formatters.c = (v) => {
+  return v == null ? "undefined" : v.toString();
+};
+src_default3.formatters.k = (v) => {
+  return v == null ? "undefined" : v.toString();
+};
+src_default3.formatters.a = (v) => {
+  return v == null ? "undefined" : v.toString();
+};
+function formatError2(v, indent = "") {
+  const message3 = notEmpty(v.message);
+  const stack = notEmpty(v.stack);
+  if (message3 != null && stack != null) {
+    if (stack.includes(message3)) {
+      return `${stack.split("\n").join(`
+${indent}`)}`;
+    }
+    return `${message3}
+${indent}${stack.split("\n").join(`
+${indent}`)}`;
+  }
+  if (stack != null) {
+    return `${stack.split("\n").join(`
+${indent}`)}`;
+  }
+  if (message3 != null) {
+    return `${message3}`;
+  }
+  return `${v.toString()}`;
+}
+function isAggregateError(err) {
+  return err instanceof AggregateError || err?.name === "AggregateError" && Array.isArray(err.errors);
+}
+function printError(err, indent = "") {
+  if (isAggregateError(err)) {
+    let output = formatError2(err, indent);
+    if (err.errors.length > 0) {
+      indent = `${indent}    `;
+      output += `
+${indent}${err.errors.map((err2) => `${printError(err2, `${indent}`)}`).join(`
+${indent}`)}`;
+    } else {
+      output += `
+${indent}[Error list was empty]`;
+    }
+    return output.trim();
+  }
+  return formatError2(err, indent);
+}
+src_default3.formatters.e = (v) => {
+  if (v == null) {
+    return "undefined";
+  }
+  return printError(v);
+};
+function createDisabledLogger(namespace2) {
+  const logger2 = () => {
+  };
+  logger2.enabled = false;
+  logger2.color = "";
+  logger2.diff = 0;
+  logger2.log = () => {
+  };
+  logger2.namespace = namespace2;
+  logger2.destroy = () => true;
+  logger2.extend = () => logger2;
+  logger2.useColors = () => false;
+  return logger2;
+}
+function logger(name5, options) {
+  let trace = createDisabledLogger(`${name5}:trace`);
+  if (src_default3.enabled(`${name5}:trace`) && src_default3.names.map((r) => r.toString()).find((n) => n.includes(":trace")) != null) {
+    trace = src_default3(`${name5}:trace`, options);
+  }
+  return Object.assign(src_default3(name5, options), {
+    error: src_default3(`${name5}:error`, options),
+    trace,
+    newScope: (scope) => logger(`${name5}:${scope}`, options)
+  });
+}
+function notEmpty(str2) {
+  if (str2 == null) {
+    return;
+  }
+  str2 = str2.trim();
+  if (str2.length === 0) {
+    return;
+  }
+  return str2;
+}
+
+// node_modules/ipns/dist/src/index.js
+var import_timestamp_nano = __toESM(require_timestamp(), 1);
+
+// node_modules/ipns/node_modules/uint8arrays/dist/src/from-string.node.js
+import { Buffer as Buffer7 } from "node:buffer";
+
+// node_modules/ipns/node_modules/multiformats/dist/src/bases/base10.js
+var base10_exports2 = {};
+__export(base10_exports2, {
+  base10: () => base102
+});
+
+// node_modules/ipns/node_modules/multiformats/dist/src/bytes.js
+var empty2 = new Uint8Array(0);
+function equals4(aa, bb) {
+  if (aa === bb) {
+    return true;
+  }
+  if (aa.byteLength !== bb.byteLength) {
+    return false;
+  }
+  for (let ii = 0; ii < aa.byteLength; ii++) {
+    if (aa[ii] !== bb[ii]) {
+      return false;
+    }
   }
   return true;
 }
-async function checkKubo(rpc, options = {}) {
-  const answer = await rpc.json("version", {}, options);
-  const version2 = String(answer.Version ?? "");
-  if (!versionAtLeast(version2, MIN_KUBO_VERSION)) {
-    throw new KuboError(`${rpc.label}: Kubo ${remoteMessage(version2, 40)} is too old: ipcr needs Kubo ${MIN_KUBO_VERSION.join(".")} or newer (the unixfs-v1-2025 profile)`);
+function coerce2(o) {
+  if (o instanceof Uint8Array && o.constructor.name === "Uint8Array") {
+    return o;
   }
-  return version2;
+  if (o instanceof ArrayBuffer) {
+    return new Uint8Array(o);
+  }
+  if (ArrayBuffer.isView(o)) {
+    return new Uint8Array(o.buffer, o.byteOffset, o.byteLength);
+  }
+  throw new Error("Unknown type, must be binary type");
+}
+function fromString4(str2) {
+  return new TextEncoder().encode(str2);
+}
+function toString3(b) {
+  return new TextDecoder().decode(b);
 }
 
-// src/core/kubo/destination.ts
-var KuboDestination = class {
-  constructor(config, logger = silentLogger) {
-    this.config = config;
-    this.logger = logger;
-    this.rpc = new KuboRpc(kuboConfig(config), logger);
-    this.label = this.rpc.label;
-    if (config.mfsPath != null) this.mfsPath = validateMfsPath(config.mfsPath);
-    if (config.pinName != null && (config.pinName.trim() === "" || config.pinName.length > 255 || hasControl(config.pinName))) {
-      throw new InputError("kubo-pin-name", "expected a name of 1 to 255 characters, without control characters");
+// node_modules/ipns/node_modules/multiformats/dist/src/vendor/base-x.js
+function base3(ALPHABET, name5) {
+  if (ALPHABET.length >= 255) {
+    throw new TypeError("Alphabet too long");
+  }
+  var BASE_MAP = new Uint8Array(256);
+  for (var j = 0; j < BASE_MAP.length; j++) {
+    BASE_MAP[j] = 255;
+  }
+  for (var i = 0; i < ALPHABET.length; i++) {
+    var x = ALPHABET.charAt(i);
+    var xc = x.charCodeAt(0);
+    if (BASE_MAP[xc] !== 255) {
+      throw new TypeError(x + " is ambiguous");
     }
+    BASE_MAP[xc] = i;
   }
-  config;
-  logger;
-  kind = "kubo";
-  /** Kubo takes the new blocks as a CAR (`dag import`). */
-  needsCar = true;
-  label;
-  rpc;
-  mfsPath;
-  version = "";
-  async preflight(options) {
-    this.version = await checkKubo(this.rpc, options);
-    this.logger.info(`${this.label}: Kubo ${this.version}`);
-  }
-  sources() {
-    return [new KuboBlockSource(this.rpc)];
-  }
-  async previousRoot(options) {
-    if (this.mfsPath == null) return null;
-    const root = await readMfsRoot(this.rpc, this.mfsPath, options);
-    this.logger.info(root == null ? `${this.label}: ${this.mfsPath} is empty: starting a new registry` : `${this.label}: previous root ${root} from MFS ${this.mfsPath}`);
-    return root;
-  }
-  async store(context) {
-    const { root, result } = context;
-    const options = { signal: context.signal };
-    if (context.carPath == null) throw new Error(`${this.label}: no CAR to import (the pipeline writes one for destinations that need it)`);
-    await importCar(this.rpc, context.carPath, { ...options, logger: this.logger, pinRoots: false });
-    const pinName = this.pinName;
-    await pinRecursive(this.rpc, root, pinName, options);
-    if (!await isPinned(this.rpc, root, options)) {
-      throw new KuboError(`${this.label}: pin add returned but ${root} is not pinned`);
+  var BASE = ALPHABET.length;
+  var LEADER = ALPHABET.charAt(0);
+  var FACTOR = Math.log(BASE) / Math.log(256);
+  var iFACTOR = Math.log(256) / Math.log(BASE);
+  function encode13(source) {
+    if (source instanceof Uint8Array)
+      ;
+    else if (ArrayBuffer.isView(source)) {
+      source = new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+    } else if (Array.isArray(source)) {
+      source = Uint8Array.from(source);
     }
-    const blocks = result.car.blocks;
-    this.logger.info(`${this.label}: imported ${blocks} blocks and pinned ${root} as '${pinName}'`);
-    return { kind: this.kind, label: this.label, details: { version: this.version, pinned: root.toString(), pinName, importedBlocks: blocks } };
+    if (!(source instanceof Uint8Array)) {
+      throw new TypeError("Expected Uint8Array");
+    }
+    if (source.length === 0) {
+      return "";
+    }
+    var zeroes = 0;
+    var length5 = 0;
+    var pbegin = 0;
+    var pend = source.length;
+    while (pbegin !== pend && source[pbegin] === 0) {
+      pbegin++;
+      zeroes++;
+    }
+    var size = (pend - pbegin) * iFACTOR + 1 >>> 0;
+    var b58 = new Uint8Array(size);
+    while (pbegin !== pend) {
+      var carry = source[pbegin];
+      var i2 = 0;
+      for (var it1 = size - 1; (carry !== 0 || i2 < length5) && it1 !== -1; it1--, i2++) {
+        carry += 256 * b58[it1] >>> 0;
+        b58[it1] = carry % BASE >>> 0;
+        carry = carry / BASE >>> 0;
+      }
+      if (carry !== 0) {
+        throw new Error("Non-zero carry");
+      }
+      length5 = i2;
+      pbegin++;
+    }
+    var it2 = size - length5;
+    while (it2 !== size && b58[it2] === 0) {
+      it2++;
+    }
+    var str2 = LEADER.repeat(zeroes);
+    for (; it2 < size; ++it2) {
+      str2 += ALPHABET.charAt(b58[it2]);
+    }
+    return str2;
   }
-  async point(context) {
-    if (this.mfsPath == null) return;
-    await writeMfsRoot(this.rpc, this.mfsPath, context.root, { signal: context.signal });
-    this.logger.info(`${this.label}: MFS ${this.mfsPath} \u2192 ${context.root}`);
+  function decodeUnsafe(source) {
+    if (typeof source !== "string") {
+      throw new TypeError("Expected String");
+    }
+    if (source.length === 0) {
+      return new Uint8Array();
+    }
+    var psz = 0;
+    if (source[psz] === " ") {
+      return;
+    }
+    var zeroes = 0;
+    var length5 = 0;
+    while (source[psz] === LEADER) {
+      zeroes++;
+      psz++;
+    }
+    var size = (source.length - psz) * FACTOR + 1 >>> 0;
+    var b256 = new Uint8Array(size);
+    while (source[psz]) {
+      var carry = BASE_MAP[source.charCodeAt(psz)];
+      if (carry === 255) {
+        return;
+      }
+      var i2 = 0;
+      for (var it3 = size - 1; (carry !== 0 || i2 < length5) && it3 !== -1; it3--, i2++) {
+        carry += BASE * b256[it3] >>> 0;
+        b256[it3] = carry % 256 >>> 0;
+        carry = carry / 256 >>> 0;
+      }
+      if (carry !== 0) {
+        throw new Error("Non-zero carry");
+      }
+      length5 = i2;
+      psz++;
+    }
+    if (source[psz] === " ") {
+      return;
+    }
+    var it4 = size - length5;
+    while (it4 !== size && b256[it4] === 0) {
+      it4++;
+    }
+    var vch = new Uint8Array(zeroes + (size - it4));
+    var j2 = zeroes;
+    while (it4 !== size) {
+      vch[j2++] = b256[it4++];
+    }
+    return vch;
   }
-  get pinName() {
-    return this.config.pinName ?? "ipcr registry";
+  function decode16(string4) {
+    var buffer3 = decodeUnsafe(string4);
+    if (buffer3) {
+      return buffer3;
+    }
+    throw new Error(`Non-${name5} character`);
   }
-  /**
-   * Removes every pin named pinName but the new root's: the previous root's, and
-   * any an earlier run left behind when it failed after pinning.
-   */
-  async cleanup(context) {
-    if (this.config.unpinPrevious === false) return;
-    const options = { signal: context.signal };
-    const stale = (await pinsNamed(this.rpc, this.pinName, options)).filter((cid2) => !cid2.equals(context.root));
-    const removed = [];
-    for (const cid2 of stale) if (await unpin(this.rpc, cid2, options)) removed.push(cid2);
-    this.logger.info(removed.length === 0 ? `${this.label}: no other pin named '${this.pinName}' to remove` : `${this.label}: removed ${removed.length} earlier pin(s) named '${this.pinName}': ${removed.join(", ")}`);
-    const previous = context.previousRoot;
-    if (previous != null && !previous.equals(context.root) && !stale.some((cid2) => cid2.equals(previous))) {
-      const other = await pinNameOf(this.rpc, previous, options);
-      if (other != null) this.logger.info(`${this.label}: the previous root ${previous} stays pinned: its pin is named '${remoteMessage(other, 80)}', not '${this.pinName}'`);
+  return {
+    encode: encode13,
+    decodeUnsafe,
+    decode: decode16
+  };
+}
+var src2 = base3;
+var _brrp__multiformats_scope_baseX2 = src2;
+var base_x_default2 = _brrp__multiformats_scope_baseX2;
+
+// node_modules/ipns/node_modules/multiformats/dist/src/bases/base.js
+var Encoder2 = class {
+  name;
+  prefix;
+  baseEncode;
+  constructor(name5, prefix, baseEncode) {
+    this.name = name5;
+    this.prefix = prefix;
+    this.baseEncode = baseEncode;
+  }
+  encode(bytes) {
+    if (bytes instanceof Uint8Array) {
+      return `${this.prefix}${this.baseEncode(bytes)}`;
+    } else {
+      throw Error("Unknown type, must be binary type");
     }
   }
 };
+var Decoder2 = class {
+  name;
+  prefix;
+  baseDecode;
+  prefixCodePoint;
+  constructor(name5, prefix, baseDecode) {
+    this.name = name5;
+    this.prefix = prefix;
+    const prefixCodePoint = prefix.codePointAt(0);
+    if (prefixCodePoint === void 0) {
+      throw new Error("Invalid prefix character");
+    }
+    this.prefixCodePoint = prefixCodePoint;
+    this.baseDecode = baseDecode;
+  }
+  decode(text2) {
+    if (typeof text2 === "string") {
+      if (text2.codePointAt(0) !== this.prefixCodePoint) {
+        throw Error(`Unable to decode multibase string ${JSON.stringify(text2)}, ${this.name} decoder only supports inputs prefixed with ${this.prefix}`);
+      }
+      return this.baseDecode(text2.slice(this.prefix.length));
+    } else {
+      throw Error("Can only multibase decode strings");
+    }
+  }
+  or(decoder) {
+    return or2(this, decoder);
+  }
+};
+var ComposedDecoder2 = class {
+  decoders;
+  constructor(decoders2) {
+    this.decoders = decoders2;
+  }
+  or(decoder) {
+    return or2(this, decoder);
+  }
+  decode(input) {
+    const prefix = input[0];
+    const decoder = this.decoders[prefix];
+    if (decoder != null) {
+      return decoder.decode(input);
+    } else {
+      throw RangeError(`Unable to decode multibase string ${JSON.stringify(input)}, only inputs prefixed with ${Object.keys(this.decoders)} are supported`);
+    }
+  }
+};
+function or2(left, right) {
+  return new ComposedDecoder2({
+    ...left.decoders ?? { [left.prefix]: left },
+    ...right.decoders ?? { [right.prefix]: right }
+  });
+}
+var Codec2 = class {
+  name;
+  prefix;
+  baseEncode;
+  baseDecode;
+  encoder;
+  decoder;
+  constructor(name5, prefix, baseEncode, baseDecode) {
+    this.name = name5;
+    this.prefix = prefix;
+    this.baseEncode = baseEncode;
+    this.baseDecode = baseDecode;
+    this.encoder = new Encoder2(name5, prefix, baseEncode);
+    this.decoder = new Decoder2(name5, prefix, baseDecode);
+  }
+  encode(input) {
+    return this.encoder.encode(input);
+  }
+  decode(input) {
+    return this.decoder.decode(input);
+  }
+};
+function from3({ name: name5, prefix, encode: encode13, decode: decode16 }) {
+  return new Codec2(name5, prefix, encode13, decode16);
+}
+function baseX2({ name: name5, prefix, alphabet: alphabet3 }) {
+  const { encode: encode13, decode: decode16 } = base_x_default2(alphabet3, name5);
+  return from3({
+    prefix,
+    name: name5,
+    encode: encode13,
+    decode: (text2) => coerce2(decode16(text2))
+  });
+}
+function decode10(string4, alphabetIdx, bitsPerChar, name5) {
+  let end = string4.length;
+  while (string4[end - 1] === "=") {
+    --end;
+  }
+  const out = new Uint8Array(end * bitsPerChar / 8 | 0);
+  let bits = 0;
+  let buffer3 = 0;
+  let written = 0;
+  for (let i = 0; i < end; ++i) {
+    const value = alphabetIdx[string4[i]];
+    if (value === void 0) {
+      throw new SyntaxError(`Non-${name5} character`);
+    }
+    buffer3 = buffer3 << bitsPerChar | value;
+    bits += bitsPerChar;
+    if (bits >= 8) {
+      bits -= 8;
+      out[written++] = 255 & buffer3 >> bits;
+    }
+  }
+  if (bits >= bitsPerChar || (255 & buffer3 << 8 - bits) !== 0) {
+    throw new SyntaxError("Unexpected end of data");
+  }
+  return out;
+}
+function encode8(data, alphabet3, bitsPerChar) {
+  const pad = alphabet3[alphabet3.length - 1] === "=";
+  const mask = (1 << bitsPerChar) - 1;
+  let out = "";
+  let bits = 0;
+  let buffer3 = 0;
+  for (let i = 0; i < data.length; ++i) {
+    buffer3 = buffer3 << 8 | data[i];
+    bits += 8;
+    while (bits > bitsPerChar) {
+      bits -= bitsPerChar;
+      out += alphabet3[mask & buffer3 >> bits];
+    }
+  }
+  if (bits !== 0) {
+    out += alphabet3[mask & buffer3 << bitsPerChar - bits];
+  }
+  if (pad) {
+    while ((out.length * bitsPerChar & 7) !== 0) {
+      out += "=";
+    }
+  }
+  return out;
+}
+function createAlphabetIdx2(alphabet3) {
+  const alphabetIdx = {};
+  for (let i = 0; i < alphabet3.length; ++i) {
+    alphabetIdx[alphabet3[i]] = i;
+  }
+  return alphabetIdx;
+}
+function rfc46482({ name: name5, prefix, bitsPerChar, alphabet: alphabet3 }) {
+  const alphabetIdx = createAlphabetIdx2(alphabet3);
+  return from3({
+    prefix,
+    name: name5,
+    encode(input) {
+      return encode8(input, alphabet3, bitsPerChar);
+    },
+    decode(input) {
+      return decode10(input, alphabetIdx, bitsPerChar, name5);
+    }
+  });
+}
+
+// node_modules/ipns/node_modules/multiformats/dist/src/bases/base10.js
+var base102 = baseX2({
+  prefix: "9",
+  name: "base10",
+  alphabet: "0123456789"
+});
+
+// node_modules/ipns/node_modules/multiformats/dist/src/bases/base16.js
+var base16_exports2 = {};
+__export(base16_exports2, {
+  base16: () => base162,
+  base16upper: () => base16upper2
+});
+var base162 = rfc46482({
+  prefix: "f",
+  name: "base16",
+  alphabet: "0123456789abcdef",
+  bitsPerChar: 4
+});
+var base16upper2 = rfc46482({
+  prefix: "F",
+  name: "base16upper",
+  alphabet: "0123456789ABCDEF",
+  bitsPerChar: 4
+});
+
+// node_modules/ipns/node_modules/multiformats/dist/src/bases/base2.js
+var base2_exports2 = {};
+__export(base2_exports2, {
+  base2: () => base22
+});
+var base22 = rfc46482({
+  prefix: "0",
+  name: "base2",
+  alphabet: "01",
+  bitsPerChar: 1
+});
+
+// node_modules/ipns/node_modules/multiformats/dist/src/bases/base256emoji.js
+var base256emoji_exports2 = {};
+__export(base256emoji_exports2, {
+  base256emoji: () => base256emoji2
+});
+var alphabet2 = Array.from("\u{1F680}\u{1FA90}\u2604\u{1F6F0}\u{1F30C}\u{1F311}\u{1F312}\u{1F313}\u{1F314}\u{1F315}\u{1F316}\u{1F317}\u{1F318}\u{1F30D}\u{1F30F}\u{1F30E}\u{1F409}\u2600\u{1F4BB}\u{1F5A5}\u{1F4BE}\u{1F4BF}\u{1F602}\u2764\u{1F60D}\u{1F923}\u{1F60A}\u{1F64F}\u{1F495}\u{1F62D}\u{1F618}\u{1F44D}\u{1F605}\u{1F44F}\u{1F601}\u{1F525}\u{1F970}\u{1F494}\u{1F496}\u{1F499}\u{1F622}\u{1F914}\u{1F606}\u{1F644}\u{1F4AA}\u{1F609}\u263A\u{1F44C}\u{1F917}\u{1F49C}\u{1F614}\u{1F60E}\u{1F607}\u{1F339}\u{1F926}\u{1F389}\u{1F49E}\u270C\u2728\u{1F937}\u{1F631}\u{1F60C}\u{1F338}\u{1F64C}\u{1F60B}\u{1F497}\u{1F49A}\u{1F60F}\u{1F49B}\u{1F642}\u{1F493}\u{1F929}\u{1F604}\u{1F600}\u{1F5A4}\u{1F603}\u{1F4AF}\u{1F648}\u{1F447}\u{1F3B6}\u{1F612}\u{1F92D}\u2763\u{1F61C}\u{1F48B}\u{1F440}\u{1F62A}\u{1F611}\u{1F4A5}\u{1F64B}\u{1F61E}\u{1F629}\u{1F621}\u{1F92A}\u{1F44A}\u{1F973}\u{1F625}\u{1F924}\u{1F449}\u{1F483}\u{1F633}\u270B\u{1F61A}\u{1F61D}\u{1F634}\u{1F31F}\u{1F62C}\u{1F643}\u{1F340}\u{1F337}\u{1F63B}\u{1F613}\u2B50\u2705\u{1F97A}\u{1F308}\u{1F608}\u{1F918}\u{1F4A6}\u2714\u{1F623}\u{1F3C3}\u{1F490}\u2639\u{1F38A}\u{1F498}\u{1F620}\u261D\u{1F615}\u{1F33A}\u{1F382}\u{1F33B}\u{1F610}\u{1F595}\u{1F49D}\u{1F64A}\u{1F639}\u{1F5E3}\u{1F4AB}\u{1F480}\u{1F451}\u{1F3B5}\u{1F91E}\u{1F61B}\u{1F534}\u{1F624}\u{1F33C}\u{1F62B}\u26BD\u{1F919}\u2615\u{1F3C6}\u{1F92B}\u{1F448}\u{1F62E}\u{1F646}\u{1F37B}\u{1F343}\u{1F436}\u{1F481}\u{1F632}\u{1F33F}\u{1F9E1}\u{1F381}\u26A1\u{1F31E}\u{1F388}\u274C\u270A\u{1F44B}\u{1F630}\u{1F928}\u{1F636}\u{1F91D}\u{1F6B6}\u{1F4B0}\u{1F353}\u{1F4A2}\u{1F91F}\u{1F641}\u{1F6A8}\u{1F4A8}\u{1F92C}\u2708\u{1F380}\u{1F37A}\u{1F913}\u{1F619}\u{1F49F}\u{1F331}\u{1F616}\u{1F476}\u{1F974}\u25B6\u27A1\u2753\u{1F48E}\u{1F4B8}\u2B07\u{1F628}\u{1F31A}\u{1F98B}\u{1F637}\u{1F57A}\u26A0\u{1F645}\u{1F61F}\u{1F635}\u{1F44E}\u{1F932}\u{1F920}\u{1F927}\u{1F4CC}\u{1F535}\u{1F485}\u{1F9D0}\u{1F43E}\u{1F352}\u{1F617}\u{1F911}\u{1F30A}\u{1F92F}\u{1F437}\u260E\u{1F4A7}\u{1F62F}\u{1F486}\u{1F446}\u{1F3A4}\u{1F647}\u{1F351}\u2744\u{1F334}\u{1F4A3}\u{1F438}\u{1F48C}\u{1F4CD}\u{1F940}\u{1F922}\u{1F445}\u{1F4A1}\u{1F4A9}\u{1F450}\u{1F4F8}\u{1F47B}\u{1F910}\u{1F92E}\u{1F3BC}\u{1F975}\u{1F6A9}\u{1F34E}\u{1F34A}\u{1F47C}\u{1F48D}\u{1F4E3}\u{1F942}");
+var alphabetBytesToChars2 = alphabet2.reduce((p, c, i) => {
+  p[i] = c;
+  return p;
+}, []);
+var alphabetCharsToBytes2 = alphabet2.reduce((p, c, i) => {
+  const codePoint = c.codePointAt(0);
+  if (codePoint == null) {
+    throw new Error(`Invalid character: ${c}`);
+  }
+  p[codePoint] = i;
+  return p;
+}, []);
+function encode9(data) {
+  return data.reduce((p, c) => {
+    p += alphabetBytesToChars2[c];
+    return p;
+  }, "");
+}
+function decode11(str2) {
+  const byts = [];
+  for (const char of str2) {
+    const codePoint = char.codePointAt(0);
+    if (codePoint == null) {
+      throw new Error(`Invalid character: ${char}`);
+    }
+    const byt = alphabetCharsToBytes2[codePoint];
+    if (byt == null) {
+      throw new Error(`Non-base256emoji character: ${char}`);
+    }
+    byts.push(byt);
+  }
+  return new Uint8Array(byts);
+}
+var base256emoji2 = from3({
+  prefix: "\u{1F680}",
+  name: "base256emoji",
+  encode: encode9,
+  decode: decode11
+});
+
+// node_modules/ipns/node_modules/multiformats/dist/src/bases/base32.js
+var base32_exports2 = {};
+__export(base32_exports2, {
+  base32: () => base322,
+  base32hex: () => base32hex2,
+  base32hexpad: () => base32hexpad2,
+  base32hexpadupper: () => base32hexpadupper2,
+  base32hexupper: () => base32hexupper2,
+  base32pad: () => base32pad2,
+  base32padupper: () => base32padupper2,
+  base32upper: () => base32upper2,
+  base32z: () => base32z2
+});
+var base322 = rfc46482({
+  prefix: "b",
+  name: "base32",
+  alphabet: "abcdefghijklmnopqrstuvwxyz234567",
+  bitsPerChar: 5
+});
+var base32upper2 = rfc46482({
+  prefix: "B",
+  name: "base32upper",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+  bitsPerChar: 5
+});
+var base32pad2 = rfc46482({
+  prefix: "c",
+  name: "base32pad",
+  alphabet: "abcdefghijklmnopqrstuvwxyz234567=",
+  bitsPerChar: 5
+});
+var base32padupper2 = rfc46482({
+  prefix: "C",
+  name: "base32padupper",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567=",
+  bitsPerChar: 5
+});
+var base32hex2 = rfc46482({
+  prefix: "v",
+  name: "base32hex",
+  alphabet: "0123456789abcdefghijklmnopqrstuv",
+  bitsPerChar: 5
+});
+var base32hexupper2 = rfc46482({
+  prefix: "V",
+  name: "base32hexupper",
+  alphabet: "0123456789ABCDEFGHIJKLMNOPQRSTUV",
+  bitsPerChar: 5
+});
+var base32hexpad2 = rfc46482({
+  prefix: "t",
+  name: "base32hexpad",
+  alphabet: "0123456789abcdefghijklmnopqrstuv=",
+  bitsPerChar: 5
+});
+var base32hexpadupper2 = rfc46482({
+  prefix: "T",
+  name: "base32hexpadupper",
+  alphabet: "0123456789ABCDEFGHIJKLMNOPQRSTUV=",
+  bitsPerChar: 5
+});
+var base32z2 = rfc46482({
+  prefix: "h",
+  name: "base32z",
+  alphabet: "ybndrfg8ejkmcpqxot1uwisza345h769",
+  bitsPerChar: 5
+});
+
+// node_modules/ipns/node_modules/multiformats/dist/src/bases/base36.js
+var base36_exports2 = {};
+__export(base36_exports2, {
+  base36: () => base362,
+  base36upper: () => base36upper2
+});
+var base362 = baseX2({
+  prefix: "k",
+  name: "base36",
+  alphabet: "0123456789abcdefghijklmnopqrstuvwxyz"
+});
+var base36upper2 = baseX2({
+  prefix: "K",
+  name: "base36upper",
+  alphabet: "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+});
+
+// node_modules/ipns/node_modules/multiformats/dist/src/bases/base58.js
+var base58_exports2 = {};
+__export(base58_exports2, {
+  base58btc: () => base58btc2,
+  base58flickr: () => base58flickr2
+});
+var base58btc2 = baseX2({
+  name: "base58btc",
+  prefix: "z",
+  alphabet: "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+});
+var base58flickr2 = baseX2({
+  name: "base58flickr",
+  prefix: "Z",
+  alphabet: "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+});
+
+// node_modules/ipns/node_modules/multiformats/dist/src/bases/base64.js
+var base64_exports2 = {};
+__export(base64_exports2, {
+  base64: () => base642,
+  base64pad: () => base64pad2,
+  base64url: () => base64url2,
+  base64urlpad: () => base64urlpad2
+});
+var base642 = rfc46482({
+  prefix: "m",
+  name: "base64",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+  bitsPerChar: 6
+});
+var base64pad2 = rfc46482({
+  prefix: "M",
+  name: "base64pad",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=",
+  bitsPerChar: 6
+});
+var base64url2 = rfc46482({
+  prefix: "u",
+  name: "base64url",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+  bitsPerChar: 6
+});
+var base64urlpad2 = rfc46482({
+  prefix: "U",
+  name: "base64urlpad",
+  alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=",
+  bitsPerChar: 6
+});
+
+// node_modules/ipns/node_modules/multiformats/dist/src/bases/base8.js
+var base8_exports2 = {};
+__export(base8_exports2, {
+  base8: () => base82
+});
+var base82 = rfc46482({
+  prefix: "7",
+  name: "base8",
+  alphabet: "01234567",
+  bitsPerChar: 3
+});
+
+// node_modules/ipns/node_modules/multiformats/dist/src/bases/identity.js
+var identity_exports3 = {};
+__export(identity_exports3, {
+  identity: () => identity3
+});
+var identity3 = from3({
+  prefix: "\0",
+  name: "identity",
+  encode: (buf) => toString3(buf),
+  decode: (str2) => fromString4(str2)
+});
+
+// node_modules/ipns/node_modules/multiformats/dist/src/codecs/json.js
+var textEncoder5 = new TextEncoder();
+var textDecoder4 = new TextDecoder();
+
+// node_modules/ipns/node_modules/multiformats/dist/src/hashes/identity.js
+var identity_exports4 = {};
+__export(identity_exports4, {
+  identity: () => identity4
+});
+
+// node_modules/ipns/node_modules/multiformats/dist/src/vendor/varint.js
+var encode_12 = encode10;
+var MSB3 = 128;
+var REST3 = 127;
+var MSBALL2 = ~REST3;
+var INT2 = Math.pow(2, 31);
+function encode10(num, out, offset) {
+  out = out || [];
+  offset = offset || 0;
+  var oldOffset = offset;
+  while (num >= INT2) {
+    out[offset++] = num & 255 | MSB3;
+    num /= 128;
+  }
+  while (num & MSBALL2) {
+    out[offset++] = num & 255 | MSB3;
+    num >>>= 7;
+  }
+  out[offset] = num | 0;
+  encode10.bytes = offset - oldOffset + 1;
+  return out;
+}
+var decode12 = read3;
+var MSB$12 = 128;
+var REST$12 = 127;
+function read3(buf, offset) {
+  var res = 0, offset = offset || 0, shift = 0, counter = offset, b, l = buf.length;
+  do {
+    if (counter >= l) {
+      read3.bytes = 0;
+      throw new RangeError("Could not decode varint");
+    }
+    b = buf[counter++];
+    res += shift < 28 ? (b & REST$12) << shift : (b & REST$12) * Math.pow(2, shift);
+    shift += 7;
+  } while (b >= MSB$12);
+  read3.bytes = counter - offset;
+  return res;
+}
+var N13 = Math.pow(2, 7);
+var N23 = Math.pow(2, 14);
+var N33 = Math.pow(2, 21);
+var N43 = Math.pow(2, 28);
+var N53 = Math.pow(2, 35);
+var N63 = Math.pow(2, 42);
+var N73 = Math.pow(2, 49);
+var N82 = Math.pow(2, 56);
+var N92 = Math.pow(2, 63);
+var length3 = function(value) {
+  return value < N13 ? 1 : value < N23 ? 2 : value < N33 ? 3 : value < N43 ? 4 : value < N53 ? 5 : value < N63 ? 6 : value < N73 ? 7 : value < N82 ? 8 : value < N92 ? 9 : 10;
+};
+var varint3 = {
+  encode: encode_12,
+  decode: decode12,
+  encodingLength: length3
+};
+var _brrp_varint2 = varint3;
+var varint_default2 = _brrp_varint2;
+
+// node_modules/ipns/node_modules/multiformats/dist/src/varint.js
+function decode13(data, offset = 0) {
+  const code6 = varint_default2.decode(data, offset);
+  return [code6, varint_default2.decode.bytes];
+}
+function encodeTo2(int, target, offset = 0) {
+  varint_default2.encode(int, target, offset);
+  return target;
+}
+function encodingLength3(int) {
+  return varint_default2.encodingLength(int);
+}
+
+// node_modules/ipns/node_modules/multiformats/dist/src/hashes/digest.js
+function create2(code6, digest3) {
+  const size = digest3.byteLength;
+  const sizeOffset = encodingLength3(code6);
+  const digestOffset = sizeOffset + encodingLength3(size);
+  const bytes = new Uint8Array(digestOffset + size);
+  encodeTo2(code6, bytes, 0);
+  encodeTo2(size, bytes, sizeOffset);
+  bytes.set(digest3, digestOffset);
+  return new Digest2(code6, size, digest3, bytes);
+}
+function decode14(multihash) {
+  const bytes = coerce2(multihash);
+  const [code6, sizeOffset] = decode13(bytes);
+  const [size, digestOffset] = decode13(bytes.subarray(sizeOffset));
+  const digest3 = bytes.subarray(sizeOffset + digestOffset);
+  if (digest3.byteLength !== size) {
+    throw new Error("Incorrect length");
+  }
+  return new Digest2(code6, size, digest3, bytes);
+}
+function equals5(a, b) {
+  if (a === b) {
+    return true;
+  } else {
+    const data = b;
+    return a.code === data.code && a.size === data.size && data.bytes instanceof Uint8Array && equals4(a.bytes, data.bytes);
+  }
+}
+var Digest2 = class {
+  code;
+  size;
+  digest;
+  bytes;
+  /**
+   * Creates a multihash digest.
+   */
+  constructor(code6, size, digest3, bytes) {
+    this.code = code6;
+    this.size = size;
+    this.digest = digest3;
+    this.bytes = bytes;
+  }
+};
+
+// node_modules/ipns/node_modules/multiformats/dist/src/hashes/identity.js
+var code4 = 0;
+var name4 = "identity";
+var encode11 = coerce2;
+function digest2(input, options) {
+  if (options?.truncate != null && options.truncate !== input.byteLength) {
+    if (options.truncate < 0 || options.truncate > input.byteLength) {
+      throw new Error(`Invalid truncate option, must be less than or equal to ${input.byteLength}`);
+    }
+    input = input.subarray(0, options.truncate);
+  }
+  return create2(code4, encode11(input));
+}
+var identity4 = { code: code4, name: name4, encode: encode11, digest: digest2 };
+
+// node_modules/ipns/node_modules/multiformats/dist/src/hashes/sha2.js
+var sha2_exports2 = {};
+__export(sha2_exports2, {
+  sha256: () => sha2563,
+  sha512: () => sha5123
+});
+import crypto6 from "crypto";
+
+// node_modules/ipns/node_modules/multiformats/dist/src/hashes/hasher.js
+var DEFAULT_MIN_DIGEST_LENGTH2 = 20;
+function from4({ name: name5, code: code6, encode: encode13, minDigestLength, maxDigestLength }) {
+  return new Hasher2(name5, code6, encode13, minDigestLength, maxDigestLength);
+}
+var Hasher2 = class {
+  name;
+  code;
+  encode;
+  minDigestLength;
+  maxDigestLength;
+  constructor(name5, code6, encode13, minDigestLength, maxDigestLength) {
+    this.name = name5;
+    this.code = code6;
+    this.encode = encode13;
+    this.minDigestLength = minDigestLength ?? DEFAULT_MIN_DIGEST_LENGTH2;
+    this.maxDigestLength = maxDigestLength;
+  }
+  digest(input, options) {
+    if (options?.truncate != null) {
+      if (options.truncate < this.minDigestLength) {
+        throw new Error(`Invalid truncate option, must be greater than or equal to ${this.minDigestLength}`);
+      }
+      if (this.maxDigestLength != null && options.truncate > this.maxDigestLength) {
+        throw new Error(`Invalid truncate option, must be less than or equal to ${this.maxDigestLength}`);
+      }
+    }
+    if (input instanceof Uint8Array) {
+      const result = this.encode(input);
+      if (result instanceof Uint8Array) {
+        return createDigest2(result, this.code, options?.truncate);
+      }
+      return result.then((digest3) => createDigest2(digest3, this.code, options?.truncate));
+    } else {
+      throw Error("Unknown type, must be binary type");
+    }
+  }
+};
+function createDigest2(digest3, code6, truncate) {
+  if (truncate != null && truncate !== digest3.byteLength) {
+    if (truncate > digest3.byteLength) {
+      throw new Error(`Invalid truncate option, must be less than or equal to ${digest3.byteLength}`);
+    }
+    digest3 = digest3.subarray(0, truncate);
+  }
+  return create2(code6, digest3);
+}
+
+// node_modules/ipns/node_modules/multiformats/dist/src/hashes/sha2.js
+var sha2563 = from4({
+  name: "sha2-256",
+  code: 18,
+  encode: (input) => coerce2(crypto6.createHash("sha256").update(input).digest())
+});
+var sha5123 = from4({
+  name: "sha2-512",
+  code: 19,
+  encode: (input) => coerce2(crypto6.createHash("sha512").update(input).digest())
+});
+
+// node_modules/ipns/node_modules/multiformats/dist/src/cid.js
+function format3(link, base4) {
+  const { bytes, version: version2 } = link;
+  switch (version2) {
+    case 0:
+      return toStringV02(bytes, baseCache2(link), base4 ?? base58btc2.encoder);
+    default:
+      return toStringV12(bytes, baseCache2(link), base4 ?? base322.encoder);
+  }
+}
+var cache2 = /* @__PURE__ */ new WeakMap();
+function baseCache2(cid2) {
+  const baseCache3 = cache2.get(cid2);
+  if (baseCache3 == null) {
+    const baseCache4 = /* @__PURE__ */ new Map();
+    cache2.set(cid2, baseCache4);
+    return baseCache4;
+  }
+  return baseCache3;
+}
+var CID2 = class _CID {
+  code;
+  version;
+  multihash;
+  bytes;
+  "/";
+  /**
+   * @param version - Version of the CID
+   * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
+   * @param multihash - (Multi)hash of the of the content.
+   */
+  constructor(version2, code6, multihash, bytes) {
+    this.code = code6;
+    this.version = version2;
+    this.multihash = multihash;
+    this.bytes = bytes;
+    this["/"] = bytes;
+  }
+  /**
+   * Signalling `cid.asCID === cid` has been replaced with `cid['/'] === cid.bytes`
+   * please either use `CID.asCID(cid)` or switch to new signalling mechanism
+   *
+   * @deprecated
+   */
+  get asCID() {
+    return this;
+  }
+  // ArrayBufferView
+  get byteOffset() {
+    return this.bytes.byteOffset;
+  }
+  // ArrayBufferView
+  get byteLength() {
+    return this.bytes.byteLength;
+  }
+  toV0() {
+    switch (this.version) {
+      case 0: {
+        return this;
+      }
+      case 1: {
+        const { code: code6, multihash } = this;
+        if (code6 !== DAG_PB_CODE2) {
+          throw new Error("Cannot convert a non dag-pb CID to CIDv0");
+        }
+        if (multihash.code !== SHA_256_CODE2) {
+          throw new Error("Cannot convert non sha2-256 multihash CID to CIDv0");
+        }
+        return _CID.createV0(multihash);
+      }
+      default: {
+        throw Error(`Can not convert CID version ${this.version} to version 0. This is a bug please report`);
+      }
+    }
+  }
+  toV1() {
+    switch (this.version) {
+      case 0: {
+        const { code: code6, digest: digest3 } = this.multihash;
+        const multihash = create2(code6, digest3);
+        return _CID.createV1(this.code, multihash);
+      }
+      case 1: {
+        return this;
+      }
+      default: {
+        throw Error(`Can not convert CID version ${this.version} to version 1. This is a bug please report`);
+      }
+    }
+  }
+  equals(other) {
+    return _CID.equals(this, other);
+  }
+  static equals(self, other) {
+    const unknown = other;
+    return unknown != null && self.code === unknown.code && self.version === unknown.version && equals5(self.multihash, unknown.multihash);
+  }
+  toString(base4) {
+    return format3(this, base4);
+  }
+  toJSON() {
+    return { "/": format3(this) };
+  }
+  link() {
+    return this;
+  }
+  [Symbol.toStringTag] = "CID";
+  // Legacy
+  [/* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom")]() {
+    return `CID(${this.toString()})`;
+  }
+  /**
+   * Takes any input `value` and returns a `CID` instance if it was
+   * a `CID` otherwise returns `null`. If `value` is instanceof `CID`
+   * it will return value back. If `value` is not instance of this CID
+   * class, but is compatible CID it will return new instance of this
+   * `CID` class. Otherwise returns null.
+   *
+   * This allows two different incompatible versions of CID library to
+   * co-exist and interop as long as binary interface is compatible.
+   */
+  static asCID(input) {
+    if (input == null) {
+      return null;
+    }
+    const value = input;
+    if (value instanceof _CID) {
+      return value;
+    } else if (value["/"] != null && value["/"] === value.bytes || value.asCID === value) {
+      const { version: version2, code: code6, multihash, bytes } = value;
+      return new _CID(version2, code6, multihash, bytes ?? encodeCID2(version2, code6, multihash.bytes));
+    } else if (value[cidSymbol2] === true) {
+      const { version: version2, multihash, code: code6 } = value;
+      const digest3 = decode14(multihash);
+      return _CID.create(version2, code6, digest3);
+    } else {
+      return null;
+    }
+  }
+  /**
+   * @param version - Version of the CID
+   * @param code - Code of the codec content is encoded in, see https://github.com/multiformats/multicodec/blob/master/table.csv
+   * @param digest - (Multi)hash of the of the content.
+   */
+  static create(version2, code6, digest3) {
+    if (typeof code6 !== "number") {
+      throw new Error("String codecs are no longer supported");
+    }
+    if (!(digest3.bytes instanceof Uint8Array)) {
+      throw new Error("Invalid digest");
+    }
+    switch (version2) {
+      case 0: {
+        if (code6 !== DAG_PB_CODE2) {
+          throw new Error(`Version 0 CID must use dag-pb (code: ${DAG_PB_CODE2}) block encoding`);
+        } else {
+          return new _CID(version2, code6, digest3, digest3.bytes);
+        }
+      }
+      case 1: {
+        const bytes = encodeCID2(version2, code6, digest3.bytes);
+        return new _CID(version2, code6, digest3, bytes);
+      }
+      default: {
+        throw new Error("Invalid version");
+      }
+    }
+  }
+  /**
+   * Simplified version of `create` for CIDv0.
+   */
+  static createV0(digest3) {
+    return _CID.create(0, DAG_PB_CODE2, digest3);
+  }
+  /**
+   * Simplified version of `create` for CIDv1.
+   *
+   * @param code - Content encoding format code.
+   * @param digest - Multihash of the content.
+   */
+  static createV1(code6, digest3) {
+    return _CID.create(1, code6, digest3);
+  }
+  /**
+   * Decoded a CID from its binary representation. The byte array must contain
+   * only the CID with no additional bytes.
+   *
+   * An error will be thrown if the bytes provided do not contain a valid
+   * binary representation of a CID.
+   */
+  static decode(bytes) {
+    const [cid2, remainder] = _CID.decodeFirst(bytes);
+    if (remainder.length !== 0) {
+      throw new Error("Incorrect length");
+    }
+    return cid2;
+  }
+  /**
+   * Decoded a CID from its binary representation at the beginning of a byte
+   * array.
+   *
+   * Returns an array with the first element containing the CID and the second
+   * element containing the remainder of the original byte array. The remainder
+   * will be a zero-length byte array if the provided bytes only contained a
+   * binary CID representation.
+   */
+  static decodeFirst(bytes) {
+    const specs = _CID.inspectBytes(bytes);
+    const prefixSize = specs.size - specs.multihashSize;
+    const multihashBytes = coerce2(bytes.subarray(prefixSize, prefixSize + specs.multihashSize));
+    if (multihashBytes.byteLength !== specs.multihashSize) {
+      throw new Error("Incorrect length");
+    }
+    const digestBytes = multihashBytes.subarray(specs.multihashSize - specs.digestSize);
+    const digest3 = new Digest2(specs.multihashCode, specs.digestSize, digestBytes, multihashBytes);
+    const cid2 = specs.version === 0 ? _CID.createV0(digest3) : _CID.createV1(specs.codec, digest3);
+    return [cid2, bytes.subarray(specs.size)];
+  }
+  /**
+   * Inspect the initial bytes of a CID to determine its properties.
+   *
+   * Involves decoding up to 4 varints. Typically this will require only 4 to 6
+   * bytes but for larger multicodec code values and larger multihash digest
+   * lengths these varints can be quite large. It is recommended that at least
+   * 10 bytes be made available in the `initialBytes` argument for a complete
+   * inspection.
+   */
+  static inspectBytes(initialBytes) {
+    let offset = 0;
+    const next = () => {
+      const [i, length5] = decode13(initialBytes.subarray(offset));
+      offset += length5;
+      return i;
+    };
+    let version2 = next();
+    let codec = DAG_PB_CODE2;
+    if (version2 === 18) {
+      version2 = 0;
+      offset = 0;
+    } else {
+      codec = next();
+    }
+    if (version2 !== 0 && version2 !== 1) {
+      throw new RangeError(`Invalid CID version ${version2}`);
+    }
+    const prefixSize = offset;
+    const multihashCode = next();
+    const digestSize = next();
+    const size = offset + digestSize;
+    const multihashSize = size - prefixSize;
+    return { version: version2, codec, multihashCode, digestSize, multihashSize, size };
+  }
+  /**
+   * Takes cid in a string representation and creates an instance. If `base`
+   * decoder is not provided will use a default from the configuration. It will
+   * throw an error if encoding of the CID is not compatible with supplied (or
+   * a default decoder).
+   */
+  static parse(source, base4) {
+    const [prefix, bytes] = parseCIDtoBytes2(source, base4);
+    const cid2 = _CID.decode(bytes);
+    if (cid2.version === 0 && source[0] !== "Q") {
+      throw Error("Version 0 CID string must not include multibase prefix");
+    }
+    baseCache2(cid2).set(prefix, source);
+    return cid2;
+  }
+};
+function parseCIDtoBytes2(source, base4) {
+  switch (source[0]) {
+    // CIDv0 is parsed differently
+    case "Q": {
+      const decoder = base4 ?? base58btc2;
+      return [
+        base58btc2.prefix,
+        decoder.decode(`${base58btc2.prefix}${source}`)
+      ];
+    }
+    case base58btc2.prefix: {
+      const decoder = base4 ?? base58btc2;
+      return [base58btc2.prefix, decoder.decode(source)];
+    }
+    case base322.prefix: {
+      const decoder = base4 ?? base322;
+      return [base322.prefix, decoder.decode(source)];
+    }
+    case base362.prefix: {
+      const decoder = base4 ?? base362;
+      return [base362.prefix, decoder.decode(source)];
+    }
+    default: {
+      if (base4 == null) {
+        throw Error("To parse non base32, base36 or base58btc encoded CID multibase decoder must be provided");
+      }
+      return [source[0], base4.decode(source)];
+    }
+  }
+}
+function toStringV02(bytes, cache3, base4) {
+  const { prefix } = base4;
+  if (prefix !== base58btc2.prefix) {
+    throw Error(`Cannot string encode V0 in ${base4.name} encoding`);
+  }
+  const cid2 = cache3.get(prefix);
+  if (cid2 == null) {
+    const cid3 = base4.encode(bytes).slice(1);
+    cache3.set(prefix, cid3);
+    return cid3;
+  } else {
+    return cid2;
+  }
+}
+function toStringV12(bytes, cache3, base4) {
+  const { prefix } = base4;
+  const cid2 = cache3.get(prefix);
+  if (cid2 == null) {
+    const cid3 = base4.encode(bytes);
+    cache3.set(prefix, cid3);
+    return cid3;
+  } else {
+    return cid2;
+  }
+}
+var DAG_PB_CODE2 = 112;
+var SHA_256_CODE2 = 18;
+function encodeCID2(version2, code6, multihash) {
+  const codeOffset = encodingLength3(version2);
+  const hashOffset = codeOffset + encodingLength3(code6);
+  const bytes = new Uint8Array(hashOffset + multihash.byteLength);
+  encodeTo2(version2, bytes, 0);
+  encodeTo2(code6, bytes, codeOffset);
+  bytes.set(multihash, hashOffset);
+  return bytes;
+}
+var cidSymbol2 = /* @__PURE__ */ Symbol.for("@ipld/js-cid/CID");
+
+// node_modules/ipns/node_modules/multiformats/dist/src/basics.js
+var bases2 = { ...identity_exports3, ...base2_exports2, ...base8_exports2, ...base10_exports2, ...base16_exports2, ...base32_exports2, ...base36_exports2, ...base58_exports2, ...base64_exports2, ...base256emoji_exports2 };
+var hashes2 = { ...sha2_exports2, ...identity_exports4 };
+
+// node_modules/ipns/node_modules/uint8arrays/dist/src/alloc.node.js
+import { Buffer as Buffer6 } from "node:buffer";
+
+// node_modules/ipns/node_modules/uint8arrays/dist/src/util/as-uint8array.node.js
+function asUint8Array2(buf) {
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+// node_modules/ipns/node_modules/uint8arrays/dist/src/alloc.node.js
+function allocUnsafe2(size = 0) {
+  return asUint8Array2(Buffer6.allocUnsafe(size));
+}
+
+// node_modules/ipns/node_modules/uint8arrays/dist/src/util/bases.js
+function createCodec3(name5, prefix, encode13, decode16) {
+  return {
+    name: name5,
+    prefix,
+    encoder: {
+      name: name5,
+      prefix,
+      encode: encode13
+    },
+    decoder: {
+      decode: decode16
+    }
+  };
+}
+var string3 = createCodec3("utf8", "u", (buf) => {
+  const decoder = new TextDecoder("utf8");
+  return "u" + decoder.decode(buf);
+}, (str2) => {
+  const encoder5 = new TextEncoder();
+  return encoder5.encode(str2.substring(1));
+});
+var ascii2 = createCodec3("ascii", "a", (buf) => {
+  let string4 = "a";
+  for (let i = 0; i < buf.length; i++) {
+    string4 += String.fromCharCode(buf[i]);
+  }
+  return string4;
+}, (str2) => {
+  str2 = str2.substring(1);
+  const buf = allocUnsafe2(str2.length);
+  for (let i = 0; i < str2.length; i++) {
+    buf[i] = str2.charCodeAt(i);
+  }
+  return buf;
+});
+var BASES2 = {
+  utf8: string3,
+  "utf-8": string3,
+  hex: bases2.base16,
+  latin1: ascii2,
+  ascii: ascii2,
+  binary: ascii2,
+  ...bases2
+};
+var bases_default2 = BASES2;
+
+// node_modules/ipns/node_modules/uint8arrays/dist/src/from-string.node.js
+function fromString5(string4, encoding = "utf8") {
+  const base4 = bases_default2[encoding];
+  if (base4 == null) {
+    throw new Error(`Unsupported encoding "${encoding}"`);
+  }
+  if (encoding === "utf8" || encoding === "utf-8") {
+    return asUint8Array2(Buffer7.from(string4, "utf-8"));
+  }
+  return base4.decoder.decode(`${base4.prefix}${string4}`);
+}
+
+// node_modules/ipns/dist/src/errors.js
+var SignatureCreationError = class extends Error {
+  static name = "SignatureCreationError";
+  constructor(message3 = "Record signature creation failed") {
+    super(message3);
+    this.name = "SignatureCreationError";
+  }
+};
+var SignatureVerificationError = class extends Error {
+  static name = "SignatureVerificationError";
+  constructor(message3 = "Record signature verification failed") {
+    super(message3);
+    this.name = "SignatureVerificationError";
+  }
+};
+var UnsupportedValidityError = class extends Error {
+  static name = "UnsupportedValidityError";
+  constructor(message3 = "The validity type is unsupported") {
+    super(message3);
+    this.name = "UnsupportedValidityError";
+  }
+};
+var InvalidValueError = class extends Error {
+  static name = "InvalidValueError";
+  constructor(message3 = "Value must be a valid content path starting with /") {
+    super(message3);
+    this.name = "InvalidValueError";
+  }
+};
+var InvalidRecordDataError = class extends Error {
+  static name = "InvalidRecordDataError";
+  constructor(message3 = "Invalid record data") {
+    super(message3);
+    this.name = "InvalidRecordDataError";
+  }
+};
+
+// node_modules/ipns/node_modules/uint8-varint/dist/src/index.js
+var N14 = Math.pow(2, 7);
+var N24 = Math.pow(2, 14);
+var N34 = Math.pow(2, 21);
+var N44 = Math.pow(2, 28);
+var N54 = Math.pow(2, 35);
+var N64 = Math.pow(2, 42);
+var N74 = Math.pow(2, 49);
+var MSB4 = 128;
+var REST4 = 127;
+function encodingLength4(value) {
+  if (value < N14) {
+    return 1;
+  }
+  if (value < N24) {
+    return 2;
+  }
+  if (value < N34) {
+    return 3;
+  }
+  if (value < N44) {
+    return 4;
+  }
+  if (value < N54) {
+    return 5;
+  }
+  if (value < N64) {
+    return 6;
+  }
+  if (value < N74) {
+    return 7;
+  }
+  if (Number.MAX_SAFE_INTEGER != null && value > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError("Could not encode varint");
+  }
+  return 8;
+}
+function encodeUint8Array2(value, buf, offset = 0) {
+  switch (encodingLength4(value)) {
+    case 8: {
+      buf[offset++] = value & 255 | MSB4;
+      value /= 128;
+    }
+    case 7: {
+      buf[offset++] = value & 255 | MSB4;
+      value /= 128;
+    }
+    case 6: {
+      buf[offset++] = value & 255 | MSB4;
+      value /= 128;
+    }
+    case 5: {
+      buf[offset++] = value & 255 | MSB4;
+      value /= 128;
+    }
+    case 4: {
+      buf[offset++] = value & 255 | MSB4;
+      value >>>= 7;
+    }
+    case 3: {
+      buf[offset++] = value & 255 | MSB4;
+      value >>>= 7;
+    }
+    case 2: {
+      buf[offset++] = value & 255 | MSB4;
+      value >>>= 7;
+    }
+    case 1: {
+      buf[offset++] = value & 255;
+      value >>>= 7;
+      break;
+    }
+    default:
+      throw new Error("unreachable");
+  }
+  return buf;
+}
+function decodeUint8Array2(buf, offset) {
+  let b = buf[offset];
+  let res = 0;
+  res += b & REST4;
+  if (b < MSB4) {
+    return res;
+  }
+  b = buf[offset + 1];
+  res += (b & REST4) << 7;
+  if (b < MSB4) {
+    return res;
+  }
+  b = buf[offset + 2];
+  res += (b & REST4) << 14;
+  if (b < MSB4) {
+    return res;
+  }
+  b = buf[offset + 3];
+  res += (b & REST4) << 21;
+  if (b < MSB4) {
+    return res;
+  }
+  b = buf[offset + 4];
+  res += (b & REST4) * N44;
+  if (b < MSB4) {
+    return res;
+  }
+  b = buf[offset + 5];
+  res += (b & REST4) * N54;
+  if (b < MSB4) {
+    return res;
+  }
+  b = buf[offset + 6];
+  res += (b & REST4) * N64;
+  if (b < MSB4) {
+    return res;
+  }
+  b = buf[offset + 7];
+  res += (b & REST4) * N74;
+  if (b < MSB4) {
+    return res;
+  }
+  throw new RangeError("Could not decode varint");
+}
+
+// node_modules/ipns/node_modules/protons-runtime/dist/src/utils/float.js
+var f322 = new Float32Array([-0]);
+var f8b2 = new Uint8Array(f322.buffer);
+function writeFloatLE2(val, buf, pos) {
+  f322[0] = val;
+  buf[pos] = f8b2[0];
+  buf[pos + 1] = f8b2[1];
+  buf[pos + 2] = f8b2[2];
+  buf[pos + 3] = f8b2[3];
+}
+function readFloatLE2(buf, pos) {
+  f8b2[0] = buf[pos];
+  f8b2[1] = buf[pos + 1];
+  f8b2[2] = buf[pos + 2];
+  f8b2[3] = buf[pos + 3];
+  return f322[0];
+}
+var f642 = new Float64Array([-0]);
+var d8b2 = new Uint8Array(f642.buffer);
+function writeDoubleLE2(val, buf, pos) {
+  f642[0] = val;
+  buf[pos] = d8b2[0];
+  buf[pos + 1] = d8b2[1];
+  buf[pos + 2] = d8b2[2];
+  buf[pos + 3] = d8b2[3];
+  buf[pos + 4] = d8b2[4];
+  buf[pos + 5] = d8b2[5];
+  buf[pos + 6] = d8b2[6];
+  buf[pos + 7] = d8b2[7];
+}
+function readDoubleLE2(buf, pos) {
+  d8b2[0] = buf[pos];
+  d8b2[1] = buf[pos + 1];
+  d8b2[2] = buf[pos + 2];
+  d8b2[3] = buf[pos + 3];
+  d8b2[4] = buf[pos + 4];
+  d8b2[5] = buf[pos + 5];
+  d8b2[6] = buf[pos + 6];
+  d8b2[7] = buf[pos + 7];
+  return f642[0];
+}
+
+// node_modules/ipns/node_modules/protons-runtime/dist/src/utils/longbits.js
+var MAX_SAFE_NUMBER_INTEGER2 = BigInt(Number.MAX_SAFE_INTEGER);
+var MIN_SAFE_NUMBER_INTEGER2 = BigInt(Number.MIN_SAFE_INTEGER);
+var LongBits2 = class _LongBits {
+  lo;
+  hi;
+  constructor(lo, hi) {
+    this.lo = lo | 0;
+    this.hi = hi | 0;
+  }
+  /**
+   * Converts this long bits to a possibly unsafe JavaScript number
+   */
+  toNumber(unsigned = false) {
+    if (!unsigned && this.hi >>> 31 > 0) {
+      const lo = ~this.lo + 1 >>> 0;
+      let hi = ~this.hi >>> 0;
+      if (lo === 0) {
+        hi = hi + 1 >>> 0;
+      }
+      return -(lo + hi * 4294967296);
+    }
+    return this.lo + this.hi * 4294967296;
+  }
+  /**
+   * Converts this long bits to a bigint
+   */
+  toBigInt(unsigned = false) {
+    if (unsigned) {
+      return BigInt(this.lo >>> 0) + (BigInt(this.hi >>> 0) << 32n);
+    }
+    if (this.hi >>> 31 !== 0) {
+      const lo = ~this.lo + 1 >>> 0;
+      let hi = ~this.hi >>> 0;
+      if (lo === 0) {
+        hi = hi + 1 >>> 0;
+      }
+      return -(BigInt(lo) + (BigInt(hi) << 32n));
+    }
+    return BigInt(this.lo >>> 0) + (BigInt(this.hi >>> 0) << 32n);
+  }
+  /**
+   * Converts this long bits to a string
+   */
+  toString(unsigned = false) {
+    return this.toBigInt(unsigned).toString();
+  }
+  /**
+   * Zig-zag encodes this long bits
+   */
+  zzEncode() {
+    const mask = this.hi >> 31;
+    this.hi = ((this.hi << 1 | this.lo >>> 31) ^ mask) >>> 0;
+    this.lo = (this.lo << 1 ^ mask) >>> 0;
+    return this;
+  }
+  /**
+   * Zig-zag decodes this long bits
+   */
+  zzDecode() {
+    const mask = -(this.lo & 1);
+    this.lo = ((this.lo >>> 1 | this.hi << 31) ^ mask) >>> 0;
+    this.hi = (this.hi >>> 1 ^ mask) >>> 0;
+    return this;
+  }
+  /**
+   * Calculates the length of this longbits when encoded as a varint.
+   */
+  length() {
+    const part0 = this.lo;
+    const part1 = (this.lo >>> 28 | this.hi << 4) >>> 0;
+    const part2 = this.hi >>> 24;
+    return part2 === 0 ? part1 === 0 ? part0 < 16384 ? part0 < 128 ? 1 : 2 : part0 < 2097152 ? 3 : 4 : part1 < 16384 ? part1 < 128 ? 5 : 6 : part1 < 2097152 ? 7 : 8 : part2 < 128 ? 9 : 10;
+  }
+  /**
+   * Constructs new long bits from the specified number
+   */
+  static fromBigInt(value) {
+    if (value === 0n) {
+      return zero2;
+    }
+    if (value < MAX_SAFE_NUMBER_INTEGER2 && value > MIN_SAFE_NUMBER_INTEGER2) {
+      return this.fromNumber(Number(value));
+    }
+    const negative = value < 0n;
+    if (negative) {
+      value = -value;
+    }
+    let hi = value >> 32n;
+    let lo = value - (hi << 32n);
+    if (negative) {
+      hi = ~hi | 0n;
+      lo = ~lo | 0n;
+      if (++lo > TWO_322) {
+        lo = 0n;
+        if (++hi > TWO_322) {
+          hi = 0n;
+        }
+      }
+    }
+    return new _LongBits(Number(lo), Number(hi));
+  }
+  /**
+   * Constructs new long bits from the specified number
+   */
+  static fromNumber(value) {
+    if (value === 0) {
+      return zero2;
+    }
+    const sign = value < 0;
+    if (sign) {
+      value = -value;
+    }
+    let lo = value >>> 0;
+    let hi = (value - lo) / 4294967296 >>> 0;
+    if (sign) {
+      hi = ~hi >>> 0;
+      lo = ~lo >>> 0;
+      if (++lo > 4294967295) {
+        lo = 0;
+        if (++hi > 4294967295) {
+          hi = 0;
+        }
+      }
+    }
+    return new _LongBits(lo, hi);
+  }
+  /**
+   * Constructs new long bits from a number, long or string
+   */
+  static from(value) {
+    if (typeof value === "number") {
+      return _LongBits.fromNumber(value);
+    }
+    if (typeof value === "bigint") {
+      return _LongBits.fromBigInt(value);
+    }
+    if (typeof value === "string") {
+      return _LongBits.fromBigInt(BigInt(value));
+    }
+    return value.low != null || value.high != null ? new _LongBits(value.low >>> 0, value.high >>> 0) : zero2;
+  }
+};
+var zero2 = new LongBits2(0, 0);
+zero2.toBigInt = function() {
+  return 0n;
+};
+zero2.zzEncode = zero2.zzDecode = function() {
+  return this;
+};
+zero2.length = function() {
+  return 1;
+};
+var TWO_322 = 4294967296n;
+
+// node_modules/ipns/node_modules/protons-runtime/dist/src/utils/utf8.js
+function length4(string4) {
+  let len = 0;
+  let c = 0;
+  for (let i = 0; i < string4.length; ++i) {
+    c = string4.charCodeAt(i);
+    if (c < 128) {
+      len += 1;
+    } else if (c < 2048) {
+      len += 2;
+    } else if ((c & 64512) === 55296 && (string4.charCodeAt(i + 1) & 64512) === 56320) {
+      ++i;
+      len += 4;
+    } else {
+      len += 3;
+    }
+  }
+  return len;
+}
+function read4(buffer3, start, end) {
+  const len = end - start;
+  if (len < 1) {
+    return "";
+  }
+  let parts;
+  const chunk = [];
+  let i = 0;
+  let t;
+  while (start < end) {
+    t = buffer3[start++];
+    if (t < 128) {
+      chunk[i++] = t;
+    } else if (t > 191 && t < 224) {
+      chunk[i++] = (t & 31) << 6 | buffer3[start++] & 63;
+    } else if (t > 239 && t < 365) {
+      t = ((t & 7) << 18 | (buffer3[start++] & 63) << 12 | (buffer3[start++] & 63) << 6 | buffer3[start++] & 63) - 65536;
+      chunk[i++] = 55296 + (t >> 10);
+      chunk[i++] = 56320 + (t & 1023);
+    } else {
+      chunk[i++] = (t & 15) << 12 | (buffer3[start++] & 63) << 6 | buffer3[start++] & 63;
+    }
+    if (i > 8191) {
+      (parts ?? (parts = [])).push(String.fromCharCode.apply(String, chunk));
+      i = 0;
+    }
+  }
+  if (parts != null) {
+    if (i > 0) {
+      parts.push(String.fromCharCode.apply(String, chunk.slice(0, i)));
+    }
+    return parts.join("");
+  }
+  return String.fromCharCode.apply(String, chunk.slice(0, i));
+}
+function write2(string4, buffer3, offset) {
+  const start = offset;
+  let c1;
+  let c2;
+  for (let i = 0; i < string4.length; ++i) {
+    c1 = string4.charCodeAt(i);
+    if (c1 < 128) {
+      buffer3[offset++] = c1;
+    } else if (c1 < 2048) {
+      buffer3[offset++] = c1 >> 6 | 192;
+      buffer3[offset++] = c1 & 63 | 128;
+    } else if ((c1 & 64512) === 55296 && ((c2 = string4.charCodeAt(i + 1)) & 64512) === 56320) {
+      c1 = 65536 + ((c1 & 1023) << 10) + (c2 & 1023);
+      ++i;
+      buffer3[offset++] = c1 >> 18 | 240;
+      buffer3[offset++] = c1 >> 12 & 63 | 128;
+      buffer3[offset++] = c1 >> 6 & 63 | 128;
+      buffer3[offset++] = c1 & 63 | 128;
+    } else {
+      buffer3[offset++] = c1 >> 12 | 224;
+      buffer3[offset++] = c1 >> 6 & 63 | 128;
+      buffer3[offset++] = c1 & 63 | 128;
+    }
+  }
+  return offset - start;
+}
+
+// node_modules/ipns/node_modules/protons-runtime/dist/src/utils/reader.js
+function indexOutOfRange2(reader, writeLength) {
+  return RangeError(`index out of range: ${reader.pos} + ${writeLength ?? 1} > ${reader.len}`);
+}
+function readFixed32End2(buf, end) {
+  return (buf[end - 4] | buf[end - 3] << 8 | buf[end - 2] << 16 | buf[end - 1] << 24) >>> 0;
+}
+var Uint8ArrayReader2 = class {
+  buf;
+  pos;
+  len;
+  _slice = Uint8Array.prototype.subarray;
+  constructor(buffer3) {
+    this.buf = buffer3;
+    this.pos = 0;
+    this.len = buffer3.length;
+  }
+  /**
+   * Reads a varint as an unsigned 32 bit value
+   */
+  uint32() {
+    let value = 4294967295;
+    value = (this.buf[this.pos] & 127) >>> 0;
+    if (this.buf[this.pos++] < 128) {
+      return value;
+    }
+    value = (value | (this.buf[this.pos] & 127) << 7) >>> 0;
+    if (this.buf[this.pos++] < 128) {
+      return value;
+    }
+    value = (value | (this.buf[this.pos] & 127) << 14) >>> 0;
+    if (this.buf[this.pos++] < 128) {
+      return value;
+    }
+    value = (value | (this.buf[this.pos] & 127) << 21) >>> 0;
+    if (this.buf[this.pos++] < 128) {
+      return value;
+    }
+    value = (value | (this.buf[this.pos] & 15) << 28) >>> 0;
+    if (this.buf[this.pos++] < 128) {
+      return value;
+    }
+    if ((this.pos += 5) > this.len) {
+      this.pos = this.len;
+      throw indexOutOfRange2(this, 10);
+    }
+    return value;
+  }
+  /**
+   * Reads a varint as a signed 32 bit value
+   */
+  int32() {
+    return this.uint32() | 0;
+  }
+  /**
+   * Reads a zig-zag encoded varint as a signed 32 bit value
+   */
+  sint32() {
+    const value = this.uint32();
+    return value >>> 1 ^ -(value & 1) | 0;
+  }
+  /**
+   * Reads a varint as a boolean
+   */
+  bool() {
+    return this.uint32() !== 0;
+  }
+  /**
+   * Reads fixed 32 bits as an unsigned 32 bit integer
+   */
+  fixed32() {
+    if (this.pos + 4 > this.len) {
+      throw indexOutOfRange2(this, 4);
+    }
+    const res = readFixed32End2(this.buf, this.pos += 4);
+    return res;
+  }
+  /**
+   * Reads fixed 32 bits as a signed 32 bit integer
+   */
+  sfixed32() {
+    if (this.pos + 4 > this.len) {
+      throw indexOutOfRange2(this, 4);
+    }
+    const res = readFixed32End2(this.buf, this.pos += 4) | 0;
+    return res;
+  }
+  /**
+   * Reads a float (32 bit) as a number
+   */
+  float() {
+    if (this.pos + 4 > this.len) {
+      throw indexOutOfRange2(this, 4);
+    }
+    const value = readFloatLE2(this.buf, this.pos);
+    this.pos += 4;
+    return value;
+  }
+  /**
+   * Reads a double (64 bit float) as a number
+   */
+  double() {
+    if (this.pos + 8 > this.len) {
+      throw indexOutOfRange2(this, 4);
+    }
+    const value = readDoubleLE2(this.buf, this.pos);
+    this.pos += 8;
+    return value;
+  }
+  /**
+   * Reads a sequence of bytes preceded by its length as a varint
+   */
+  bytes() {
+    const length5 = this.uint32();
+    const start = this.pos;
+    const end = this.pos + length5;
+    if (end > this.len) {
+      throw indexOutOfRange2(this, length5);
+    }
+    this.pos += length5;
+    return start === end ? new Uint8Array(0) : this.buf.subarray(start, end);
+  }
+  /**
+   * Reads a string preceded by its byte length as a varint
+   */
+  string() {
+    const bytes = this.bytes();
+    return read4(bytes, 0, bytes.length);
+  }
+  /**
+   * Skips the specified number of bytes if specified, otherwise skips a varint
+   */
+  skip(length5) {
+    if (typeof length5 === "number") {
+      if (this.pos + length5 > this.len) {
+        throw indexOutOfRange2(this, length5);
+      }
+      this.pos += length5;
+    } else {
+      do {
+        if (this.pos >= this.len) {
+          throw indexOutOfRange2(this);
+        }
+      } while ((this.buf[this.pos++] & 128) !== 0);
+    }
+    return this;
+  }
+  /**
+   * Skips the next element of the specified wire type
+   */
+  skipType(wireType) {
+    switch (wireType) {
+      case 0:
+        this.skip();
+        break;
+      case 1:
+        this.skip(8);
+        break;
+      case 2:
+        this.skip(this.uint32());
+        break;
+      case 3:
+        while ((wireType = this.uint32() & 7) !== 4) {
+          this.skipType(wireType);
+        }
+        break;
+      case 5:
+        this.skip(4);
+        break;
+      /* istanbul ignore next */
+      default:
+        throw Error(`invalid wire type ${wireType} at offset ${this.pos}`);
+    }
+    return this;
+  }
+  readLongVarint() {
+    const bits = new LongBits2(0, 0);
+    let i = 0;
+    if (this.len - this.pos > 4) {
+      for (; i < 4; ++i) {
+        bits.lo = (bits.lo | (this.buf[this.pos] & 127) << i * 7) >>> 0;
+        if (this.buf[this.pos++] < 128) {
+          return bits;
+        }
+      }
+      bits.lo = (bits.lo | (this.buf[this.pos] & 127) << 28) >>> 0;
+      bits.hi = (bits.hi | (this.buf[this.pos] & 127) >> 4) >>> 0;
+      if (this.buf[this.pos++] < 128) {
+        return bits;
+      }
+      i = 0;
+    } else {
+      for (; i < 3; ++i) {
+        if (this.pos >= this.len) {
+          throw indexOutOfRange2(this);
+        }
+        bits.lo = (bits.lo | (this.buf[this.pos] & 127) << i * 7) >>> 0;
+        if (this.buf[this.pos++] < 128) {
+          return bits;
+        }
+      }
+      bits.lo = (bits.lo | (this.buf[this.pos++] & 127) << i * 7) >>> 0;
+      return bits;
+    }
+    if (this.len - this.pos > 4) {
+      for (; i < 5; ++i) {
+        bits.hi = (bits.hi | (this.buf[this.pos] & 127) << i * 7 + 3) >>> 0;
+        if (this.buf[this.pos++] < 128) {
+          return bits;
+        }
+      }
+    } else {
+      for (; i < 5; ++i) {
+        if (this.pos >= this.len) {
+          throw indexOutOfRange2(this);
+        }
+        bits.hi = (bits.hi | (this.buf[this.pos] & 127) << i * 7 + 3) >>> 0;
+        if (this.buf[this.pos++] < 128) {
+          return bits;
+        }
+      }
+    }
+    throw Error("invalid varint encoding");
+  }
+  readFixed64() {
+    if (this.pos + 8 > this.len) {
+      throw indexOutOfRange2(this, 8);
+    }
+    const lo = readFixed32End2(this.buf, this.pos += 4);
+    const hi = readFixed32End2(this.buf, this.pos += 4);
+    return new LongBits2(lo, hi);
+  }
+  /**
+   * Reads a varint as a signed 64 bit value
+   */
+  int64() {
+    return this.readLongVarint().toBigInt();
+  }
+  /**
+   * Reads a varint as a signed 64 bit value returned as a possibly unsafe
+   * JavaScript number
+   */
+  int64Number() {
+    return this.readLongVarint().toNumber();
+  }
+  /**
+   * Reads a varint as a signed 64 bit value returned as a string
+   */
+  int64String() {
+    return this.readLongVarint().toString();
+  }
+  /**
+   * Reads a varint as an unsigned 64 bit value
+   */
+  uint64() {
+    return this.readLongVarint().toBigInt(true);
+  }
+  /**
+   * Reads a varint as an unsigned 64 bit value returned as a possibly unsafe
+   * JavaScript number
+   */
+  uint64Number() {
+    const value = decodeUint8Array2(this.buf, this.pos);
+    this.pos += encodingLength4(value);
+    return value;
+  }
+  /**
+   * Reads a varint as an unsigned 64 bit value returned as a string
+   */
+  uint64String() {
+    return this.readLongVarint().toString(true);
+  }
+  /**
+   * Reads a zig-zag encoded varint as a signed 64 bit value
+   */
+  sint64() {
+    return this.readLongVarint().zzDecode().toBigInt();
+  }
+  /**
+   * Reads a zig-zag encoded varint as a signed 64 bit value returned as a
+   * possibly unsafe JavaScript number
+   */
+  sint64Number() {
+    return this.readLongVarint().zzDecode().toNumber();
+  }
+  /**
+   * Reads a zig-zag encoded varint as a signed 64 bit value returned as a
+   * string
+   */
+  sint64String() {
+    return this.readLongVarint().zzDecode().toString();
+  }
+  /**
+   * Reads fixed 64 bits
+   */
+  fixed64() {
+    return this.readFixed64().toBigInt();
+  }
+  /**
+   * Reads fixed 64 bits returned as a possibly unsafe JavaScript number
+   */
+  fixed64Number() {
+    return this.readFixed64().toNumber();
+  }
+  /**
+   * Reads fixed 64 bits returned as a string
+   */
+  fixed64String() {
+    return this.readFixed64().toString();
+  }
+  /**
+   * Reads zig-zag encoded fixed 64 bits
+   */
+  sfixed64() {
+    return this.readFixed64().toBigInt();
+  }
+  /**
+   * Reads zig-zag encoded fixed 64 bits returned as a possibly unsafe
+   * JavaScript number
+   */
+  sfixed64Number() {
+    return this.readFixed64().toNumber();
+  }
+  /**
+   * Reads zig-zag encoded fixed 64 bits returned as a string
+   */
+  sfixed64String() {
+    return this.readFixed64().toString();
+  }
+};
+function createReader2(buf) {
+  return new Uint8ArrayReader2(buf instanceof Uint8Array ? buf : buf.subarray());
+}
+
+// node_modules/ipns/node_modules/protons-runtime/dist/src/decode.js
+function decodeMessage2(buf, codec, opts) {
+  const reader = createReader2(buf);
+  return codec.decode(reader, void 0, opts);
+}
+
+// node_modules/ipns/node_modules/protons-runtime/dist/src/utils/pool.js
+function pool2(size) {
+  const SIZE = size ?? 8192;
+  const MAX = SIZE >>> 1;
+  let slab;
+  let offset = SIZE;
+  return function poolAlloc(size2) {
+    if (size2 < 1 || size2 > MAX) {
+      return allocUnsafe2(size2);
+    }
+    if (offset + size2 > SIZE) {
+      slab = allocUnsafe2(SIZE);
+      offset = 0;
+    }
+    const buf = slab.subarray(offset, offset += size2);
+    if ((offset & 7) !== 0) {
+      offset = (offset | 7) + 1;
+    }
+    return buf;
+  };
+}
+
+// node_modules/ipns/node_modules/protons-runtime/dist/src/utils/writer.js
+var Op2 = class {
+  /**
+   * Function to call
+   */
+  fn;
+  /**
+   * Value byte length
+   */
+  len;
+  /**
+   * Next operation
+   */
+  next;
+  /**
+   * Value to write
+   */
+  val;
+  constructor(fn, len, val) {
+    this.fn = fn;
+    this.len = len;
+    this.next = void 0;
+    this.val = val;
+  }
+};
+function noop2() {
+}
+var State2 = class {
+  /**
+   * Current head
+   */
+  head;
+  /**
+   * Current tail
+   */
+  tail;
+  /**
+   * Current buffer length
+   */
+  len;
+  /**
+   * Next state
+   */
+  next;
+  constructor(writer) {
+    this.head = writer.head;
+    this.tail = writer.tail;
+    this.len = writer.len;
+    this.next = writer.states;
+  }
+};
+var bufferPool2 = pool2();
+function alloc4(size) {
+  if (globalThis.Buffer != null) {
+    return allocUnsafe2(size);
+  }
+  return bufferPool2(size);
+}
+var Uint8ArrayWriter2 = class {
+  /**
+   * Current length
+   */
+  len;
+  /**
+   * Operations head
+   */
+  head;
+  /**
+   * Operations tail
+   */
+  tail;
+  /**
+   * Linked forked states
+   */
+  states;
+  constructor() {
+    this.len = 0;
+    this.head = new Op2(noop2, 0, 0);
+    this.tail = this.head;
+    this.states = null;
+  }
+  /**
+   * Pushes a new operation to the queue
+   */
+  _push(fn, len, val) {
+    this.tail = this.tail.next = new Op2(fn, len, val);
+    this.len += len;
+    return this;
+  }
+  /**
+   * Writes an unsigned 32 bit value as a varint
+   */
+  uint32(value) {
+    this.len += (this.tail = this.tail.next = new VarintOp2((value = value >>> 0) < 128 ? 1 : value < 16384 ? 2 : value < 2097152 ? 3 : value < 268435456 ? 4 : 5, value)).len;
+    return this;
+  }
+  /**
+   * Writes a signed 32 bit value as a varint`
+   */
+  int32(value) {
+    return value < 0 ? this._push(writeVarint642, 10, LongBits2.fromNumber(value)) : this.uint32(value);
+  }
+  /**
+   * Writes a 32 bit value as a varint, zig-zag encoded
+   */
+  sint32(value) {
+    return this.uint32((value << 1 ^ value >> 31) >>> 0);
+  }
+  /**
+   * Writes an unsigned 64 bit value as a varint
+   */
+  uint64(value) {
+    const bits = LongBits2.fromBigInt(value);
+    return this._push(writeVarint642, bits.length(), bits);
+  }
+  /**
+   * Writes an unsigned 64 bit value as a varint
+   */
+  uint64Number(value) {
+    return this._push(encodeUint8Array2, encodingLength4(value), value);
+  }
+  /**
+   * Writes an unsigned 64 bit value as a varint
+   */
+  uint64String(value) {
+    return this.uint64(BigInt(value));
+  }
+  /**
+   * Writes a signed 64 bit value as a varint
+   */
+  int64(value) {
+    return this.uint64(value);
+  }
+  /**
+   * Writes a signed 64 bit value as a varint
+   */
+  int64Number(value) {
+    return this.uint64Number(value);
+  }
+  /**
+   * Writes a signed 64 bit value as a varint
+   */
+  int64String(value) {
+    return this.uint64String(value);
+  }
+  /**
+   * Writes a signed 64 bit value as a varint, zig-zag encoded
+   */
+  sint64(value) {
+    const bits = LongBits2.fromBigInt(value).zzEncode();
+    return this._push(writeVarint642, bits.length(), bits);
+  }
+  /**
+   * Writes a signed 64 bit value as a varint, zig-zag encoded
+   */
+  sint64Number(value) {
+    const bits = LongBits2.fromNumber(value).zzEncode();
+    return this._push(writeVarint642, bits.length(), bits);
+  }
+  /**
+   * Writes a signed 64 bit value as a varint, zig-zag encoded
+   */
+  sint64String(value) {
+    return this.sint64(BigInt(value));
+  }
+  /**
+   * Writes a boolish value as a varint
+   */
+  bool(value) {
+    return this._push(writeByte2, 1, value ? 1 : 0);
+  }
+  /**
+   * Writes an unsigned 32 bit value as fixed 32 bits
+   */
+  fixed32(value) {
+    return this._push(writeFixed322, 4, value >>> 0);
+  }
+  /**
+   * Writes a signed 32 bit value as fixed 32 bits
+   */
+  sfixed32(value) {
+    return this.fixed32(value);
+  }
+  /**
+   * Writes an unsigned 64 bit value as fixed 64 bits
+   */
+  fixed64(value) {
+    const bits = LongBits2.fromBigInt(value);
+    return this._push(writeFixed322, 4, bits.lo)._push(writeFixed322, 4, bits.hi);
+  }
+  /**
+   * Writes an unsigned 64 bit value as fixed 64 bits
+   */
+  fixed64Number(value) {
+    const bits = LongBits2.fromNumber(value);
+    return this._push(writeFixed322, 4, bits.lo)._push(writeFixed322, 4, bits.hi);
+  }
+  /**
+   * Writes an unsigned 64 bit value as fixed 64 bits
+   */
+  fixed64String(value) {
+    return this.fixed64(BigInt(value));
+  }
+  /**
+   * Writes a signed 64 bit value as fixed 64 bits
+   */
+  sfixed64(value) {
+    return this.fixed64(value);
+  }
+  /**
+   * Writes a signed 64 bit value as fixed 64 bits
+   */
+  sfixed64Number(value) {
+    return this.fixed64Number(value);
+  }
+  /**
+   * Writes a signed 64 bit value as fixed 64 bits
+   */
+  sfixed64String(value) {
+    return this.fixed64String(value);
+  }
+  /**
+   * Writes a float (32 bit)
+   */
+  float(value) {
+    return this._push(writeFloatLE2, 4, value);
+  }
+  /**
+   * Writes a double (64 bit float).
+   *
+   * @function
+   * @param {number} value - Value to write
+   * @returns {Writer} `this`
+   */
+  double(value) {
+    return this._push(writeDoubleLE2, 8, value);
+  }
+  /**
+   * Writes a sequence of bytes
+   */
+  bytes(value) {
+    const len = value.length >>> 0;
+    if (len === 0) {
+      return this._push(writeByte2, 1, 0);
+    }
+    return this.uint32(len)._push(writeBytes2, len, value);
+  }
+  /**
+   * Writes a string
+   */
+  string(value) {
+    const len = length4(value);
+    return len !== 0 ? this.uint32(len)._push(write2, len, value) : this._push(writeByte2, 1, 0);
+  }
+  /**
+   * Forks this writer's state by pushing it to a stack.
+   * Calling {@link Writer#reset|reset} or {@link Writer#ldelim|ldelim} resets the writer to the previous state.
+   */
+  fork() {
+    this.states = new State2(this);
+    this.head = this.tail = new Op2(noop2, 0, 0);
+    this.len = 0;
+    return this;
+  }
+  /**
+   * Resets this instance to the last state
+   */
+  reset() {
+    if (this.states != null) {
+      this.head = this.states.head;
+      this.tail = this.states.tail;
+      this.len = this.states.len;
+      this.states = this.states.next;
+    } else {
+      this.head = this.tail = new Op2(noop2, 0, 0);
+      this.len = 0;
+    }
+    return this;
+  }
+  /**
+   * Resets to the last state and appends the fork state's current write length as a varint followed by its operations.
+   */
+  ldelim() {
+    const head = this.head;
+    const tail = this.tail;
+    const len = this.len;
+    this.reset().uint32(len);
+    if (len !== 0) {
+      this.tail.next = head.next;
+      this.tail = tail;
+      this.len += len;
+    }
+    return this;
+  }
+  /**
+   * Finishes the write operation
+   */
+  finish() {
+    let head = this.head.next;
+    const buf = alloc4(this.len);
+    let pos = 0;
+    while (head != null) {
+      head.fn(head.val, buf, pos);
+      pos += head.len;
+      head = head.next;
+    }
+    return buf;
+  }
+};
+function writeByte2(val, buf, pos) {
+  buf[pos] = val & 255;
+}
+function writeVarint322(val, buf, pos) {
+  while (val > 127) {
+    buf[pos++] = val & 127 | 128;
+    val >>>= 7;
+  }
+  buf[pos] = val;
+}
+var VarintOp2 = class extends Op2 {
+  next;
+  constructor(len, val) {
+    super(writeVarint322, len, val);
+    this.next = void 0;
+  }
+};
+function writeVarint642(val, buf, pos) {
+  while (val.hi !== 0) {
+    buf[pos++] = val.lo & 127 | 128;
+    val.lo = (val.lo >>> 7 | val.hi << 25) >>> 0;
+    val.hi >>>= 7;
+  }
+  while (val.lo > 127) {
+    buf[pos++] = val.lo & 127 | 128;
+    val.lo = val.lo >>> 7;
+  }
+  buf[pos++] = val.lo;
+}
+function writeFixed322(val, buf, pos) {
+  buf[pos] = val & 255;
+  buf[pos + 1] = val >>> 8 & 255;
+  buf[pos + 2] = val >>> 16 & 255;
+  buf[pos + 3] = val >>> 24;
+}
+function writeBytes2(val, buf, pos) {
+  buf.set(val, pos);
+}
+if (globalThis.Buffer != null) {
+  Uint8ArrayWriter2.prototype.bytes = function(value) {
+    const len = value.length >>> 0;
+    this.uint32(len);
+    if (len > 0) {
+      this._push(writeBytesBuffer2, len, value);
+    }
+    return this;
+  };
+  Uint8ArrayWriter2.prototype.string = function(value) {
+    const len = globalThis.Buffer.byteLength(value);
+    this.uint32(len);
+    if (len > 0) {
+      this._push(writeStringBuffer2, len, value);
+    }
+    return this;
+  };
+}
+function writeBytesBuffer2(val, buf, pos) {
+  buf.set(val, pos);
+}
+function writeStringBuffer2(val, buf, pos) {
+  if (val.length < 40) {
+    write2(val, buf, pos);
+  } else if (buf.utf8Write != null) {
+    buf.utf8Write(val, pos);
+  } else {
+    buf.set(fromString5(val), pos);
+  }
+}
+function createWriter2() {
+  return new Uint8ArrayWriter2();
+}
+
+// node_modules/ipns/node_modules/protons-runtime/dist/src/encode.js
+function encodeMessage2(message3, codec) {
+  const w2 = createWriter2();
+  codec.encode(message3, w2, {
+    lengthDelimited: false
+  });
+  return w2.finish();
+}
+
+// node_modules/ipns/node_modules/protons-runtime/dist/src/stream.js
+function* streamMessage2(buf, codec, opts) {
+  const reader = createReader2(buf);
+  yield* codec.stream(reader, void 0, "$", opts);
+}
+
+// node_modules/ipns/node_modules/protons-runtime/dist/src/codec.js
+var CODEC_TYPES2 = {
+  VARINT: 0,
+  BIT64: 1,
+  LENGTH_DELIMITED: 2,
+  START_GROUP: 3,
+  END_GROUP: 4,
+  BIT32: 5
+};
+function createCodec4(name5, type, encode13, decode16, stream) {
+  return {
+    name: name5,
+    type,
+    encode: encode13,
+    decode: decode16,
+    stream
+  };
+}
+
+// node_modules/ipns/node_modules/protons-runtime/dist/src/codecs/enum.js
+function enumeration2(v) {
+  function findValue(val) {
+    if (v[val.toString()] == null) {
+      throw new Error("Invalid enum value");
+    }
+    return v[val];
+  }
+  const encode13 = function enumEncode(val, writer) {
+    const enumValue = findValue(val);
+    writer.int32(enumValue);
+  };
+  const decode16 = function enumDecode(reader) {
+    const val = reader.int32();
+    return findValue(val);
+  };
+  const stream = function* enumStream(reader) {
+    const val = reader.int32();
+    yield findValue(val);
+  };
+  return createCodec4("enum", CODEC_TYPES2.VARINT, encode13, decode16, stream);
+}
+
+// node_modules/ipns/node_modules/protons-runtime/dist/src/codecs/message.js
+function message2(encode13, decode16, stream) {
+  return createCodec4("message", CODEC_TYPES2.LENGTH_DELIMITED, encode13, decode16, stream);
+}
+
+// node_modules/ipns/dist/src/pb/ipns.js
+var IpnsEntry;
+(function(IpnsEntry2) {
+  let ValidityType;
+  (function(ValidityType2) {
+    ValidityType2["EOL"] = "EOL";
+  })(ValidityType = IpnsEntry2.ValidityType || (IpnsEntry2.ValidityType = {}));
+  let __ValidityTypeValues;
+  (function(__ValidityTypeValues2) {
+    __ValidityTypeValues2[__ValidityTypeValues2["EOL"] = 0] = "EOL";
+  })(__ValidityTypeValues || (__ValidityTypeValues = {}));
+  (function(ValidityType2) {
+    ValidityType2.codec = () => {
+      return enumeration2(__ValidityTypeValues);
+    };
+  })(ValidityType = IpnsEntry2.ValidityType || (IpnsEntry2.ValidityType = {}));
+  let _codec;
+  IpnsEntry2.codec = () => {
+    if (_codec == null) {
+      _codec = message2((obj, w2, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w2.fork();
+        }
+        if (obj.value != null) {
+          w2.uint32(10);
+          w2.bytes(obj.value);
+        }
+        if (obj.signatureV1 != null) {
+          w2.uint32(18);
+          w2.bytes(obj.signatureV1);
+        }
+        if (obj.validityType != null) {
+          w2.uint32(24);
+          IpnsEntry2.ValidityType.codec().encode(obj.validityType, w2);
+        }
+        if (obj.validity != null) {
+          w2.uint32(34);
+          w2.bytes(obj.validity);
+        }
+        if (obj.sequence != null) {
+          w2.uint32(40);
+          w2.uint64(obj.sequence);
+        }
+        if (obj.ttl != null) {
+          w2.uint32(48);
+          w2.uint64(obj.ttl);
+        }
+        if (obj.pubKey != null) {
+          w2.uint32(58);
+          w2.bytes(obj.pubKey);
+        }
+        if (obj.signatureV2 != null) {
+          w2.uint32(66);
+          w2.bytes(obj.signatureV2);
+        }
+        if (obj.data != null) {
+          w2.uint32(74);
+          w2.bytes(obj.data);
+        }
+        if (opts.lengthDelimited !== false) {
+          w2.ldelim();
+        }
+      }, (reader, length5, opts = {}) => {
+        const obj = {};
+        const end = length5 == null ? reader.len : reader.pos + length5;
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              obj.value = reader.bytes();
+              break;
+            }
+            case 2: {
+              obj.signatureV1 = reader.bytes();
+              break;
+            }
+            case 3: {
+              obj.validityType = IpnsEntry2.ValidityType.codec().decode(reader);
+              break;
+            }
+            case 4: {
+              obj.validity = reader.bytes();
+              break;
+            }
+            case 5: {
+              obj.sequence = reader.uint64();
+              break;
+            }
+            case 6: {
+              obj.ttl = reader.uint64();
+              break;
+            }
+            case 7: {
+              obj.pubKey = reader.bytes();
+              break;
+            }
+            case 8: {
+              obj.signatureV2 = reader.bytes();
+              break;
+            }
+            case 9: {
+              obj.data = reader.bytes();
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+        return obj;
+      }, function* (reader, length5, prefix, opts = {}) {
+        const end = length5 == null ? reader.len : reader.pos + length5;
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.value`,
+                value: reader.bytes()
+              };
+              break;
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.signatureV1`,
+                value: reader.bytes()
+              };
+              break;
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.validityType`,
+                value: IpnsEntry2.ValidityType.codec().decode(reader)
+              };
+              break;
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.validity`,
+                value: reader.bytes()
+              };
+              break;
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.sequence`,
+                value: reader.uint64()
+              };
+              break;
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.ttl`,
+                value: reader.uint64()
+              };
+              break;
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.pubKey`,
+                value: reader.bytes()
+              };
+              break;
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.signatureV2`,
+                value: reader.bytes()
+              };
+              break;
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.data`,
+                value: reader.bytes()
+              };
+              break;
+            }
+            default: {
+              reader.skipType(tag & 7);
+              break;
+            }
+          }
+        }
+      });
+    }
+    return _codec;
+  };
+  function encode13(obj) {
+    return encodeMessage2(obj, IpnsEntry2.codec());
+  }
+  IpnsEntry2.encode = encode13;
+  function decode16(buf, opts) {
+    return decodeMessage2(buf, IpnsEntry2.codec(), opts);
+  }
+  IpnsEntry2.decode = decode16;
+  function stream(buf, opts) {
+    return streamMessage2(buf, IpnsEntry2.codec(), opts);
+  }
+  IpnsEntry2.stream = stream;
+})(IpnsEntry || (IpnsEntry = {}));
+
+// node_modules/ipns/node_modules/cborg/lib/is.js
+var objectTypeNames2 = [
+  "Object",
+  // for Object.create(null) and other non-plain objects
+  "RegExp",
+  "Date",
+  "Error",
+  "Map",
+  "Set",
+  "WeakMap",
+  "WeakSet",
+  "ArrayBuffer",
+  "SharedArrayBuffer",
+  "DataView",
+  "Promise",
+  "URL",
+  "HTMLElement",
+  "Int8Array",
+  "Uint8ClampedArray",
+  "Int16Array",
+  "Uint16Array",
+  "Int32Array",
+  "Uint32Array",
+  "Float32Array",
+  "Float64Array",
+  "BigInt64Array",
+  "BigUint64Array",
+  "Tagged"
+];
+function is2(value) {
+  if (value === null) {
+    return "null";
+  }
+  if (value === void 0) {
+    return "undefined";
+  }
+  if (value === true || value === false) {
+    return "boolean";
+  }
+  const typeOf = typeof value;
+  if (typeOf === "string" || typeOf === "number" || typeOf === "bigint" || typeOf === "symbol") {
+    return typeOf;
+  }
+  if (typeOf === "function") {
+    return "Function";
+  }
+  if (Array.isArray(value)) {
+    return "Array";
+  }
+  if (value instanceof Uint8Array) {
+    return "Uint8Array";
+  }
+  if (value.constructor === Object) {
+    return "Object";
+  }
+  const objectType = getObjectType2(value);
+  if (objectType) {
+    return objectType;
+  }
+  return "Object";
+}
+function getObjectType2(value) {
+  const objectTypeName = Object.prototype.toString.call(value).slice(8, -1);
+  if (objectTypeNames2.includes(objectTypeName)) {
+    return objectTypeName;
+  }
+  return void 0;
+}
+
+// node_modules/ipns/node_modules/cborg/lib/token.js
+var Type2 = class {
+  /**
+   * @param {number} major
+   * @param {string} name
+   * @param {boolean} terminal
+   */
+  constructor(major, name5, terminal) {
+    this.major = major;
+    this.majorEncoded = major << 5;
+    this.name = name5;
+    this.terminal = terminal;
+  }
+  toString() {
+    return `Type[${this.major}].${this.name}`;
+  }
+  /**
+   * @param {Type} typ
+   * @returns {number}
+   */
+  compare(typ) {
+    return this.major < typ.major ? -1 : this.major > typ.major ? 1 : 0;
+  }
+  /**
+   * Check equality between two Type instances. Safe to use across different
+   * copies of the Type class (e.g., when bundlers duplicate the module).
+   * (major, name) uniquely identifies a Type; terminal is implied by these.
+   * @param {Type} a
+   * @param {Type} b
+   * @returns {boolean}
+   */
+  static equals(a, b) {
+    return a === b || a.major === b.major && a.name === b.name;
+  }
+};
+Type2.uint = new Type2(0, "uint", true);
+Type2.negint = new Type2(1, "negint", true);
+Type2.bytes = new Type2(2, "bytes", true);
+Type2.string = new Type2(3, "string", true);
+Type2.array = new Type2(4, "array", false);
+Type2.map = new Type2(5, "map", false);
+Type2.tag = new Type2(6, "tag", false);
+Type2.float = new Type2(7, "float", true);
+Type2.false = new Type2(7, "false", true);
+Type2.true = new Type2(7, "true", true);
+Type2.null = new Type2(7, "null", true);
+Type2.undefined = new Type2(7, "undefined", true);
+Type2.break = new Type2(7, "break", true);
+var Token2 = class {
+  /**
+   * @param {Type} type
+   * @param {any} [value]
+   * @param {number} [encodedLength]
+   */
+  constructor(type, value, encodedLength) {
+    this.type = type;
+    this.value = value;
+    this.encodedLength = encodedLength;
+    this.encodedBytes = void 0;
+    this.byteValue = void 0;
+  }
+  toString() {
+    return `Token[${this.type}].${this.value}`;
+  }
+};
+
+// node_modules/ipns/node_modules/cborg/lib/byte-utils.js
+var useBuffer2 = globalThis.process && // @ts-ignore
+!globalThis.process.browser && // @ts-ignore
+globalThis.Buffer && // @ts-ignore
+typeof globalThis.Buffer.isBuffer === "function";
+var textEncoder6 = new TextEncoder();
+function isBuffer2(buf) {
+  return useBuffer2 && globalThis.Buffer.isBuffer(buf);
+}
+function asU8A2(buf) {
+  if (!(buf instanceof Uint8Array)) {
+    return Uint8Array.from(buf);
+  }
+  return isBuffer2(buf) ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : buf;
+}
+var FROM_STRING_THRESHOLD_BUFFER2 = 24;
+var FROM_STRING_THRESHOLD_TEXTENCODER2 = 200;
+var fromString6 = useBuffer2 ? (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {string} string
+   */
+  (string4) => {
+    return string4.length >= FROM_STRING_THRESHOLD_BUFFER2 ? (
+      // eslint-disable-line operator-linebreak
+      // @ts-ignore
+      globalThis.Buffer.from(string4)
+    ) : utf8ToBytes2(string4);
+  }
+) : (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {string} string
+   */
+  (string4) => {
+    return string4.length >= FROM_STRING_THRESHOLD_TEXTENCODER2 ? textEncoder6.encode(string4) : utf8ToBytes2(string4);
+  }
+);
+var fromArray2 = (arr) => {
+  return Uint8Array.from(arr);
+};
+var slice2 = useBuffer2 ? (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {Uint8Array} bytes
+   * @param {number} start
+   * @param {number} end
+   */
+  // Buffer.slice() returns a view, not a copy, so we need special handling
+  (bytes, start, end) => {
+    if (isBuffer2(bytes)) {
+      return new Uint8Array(bytes.subarray(start, end));
+    }
+    return bytes.slice(start, end);
+  }
+) : (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {Uint8Array} bytes
+   * @param {number} start
+   * @param {number} end
+   */
+  (bytes, start, end) => {
+    return bytes.slice(start, end);
+  }
+);
+var concat4 = useBuffer2 ? (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {ByteView[]} chunks
+   * @param {number} length
+   * @returns {AllocatedByteView}
+   */
+  (chunks, length5) => {
+    chunks = chunks.map((c) => c instanceof Uint8Array ? c : (
+      // eslint-disable-line operator-linebreak
+      // @ts-ignore
+      globalThis.Buffer.from(c)
+    ));
+    return (
+      /** @type {AllocatedByteView} */
+      asU8A2(globalThis.Buffer.concat(chunks, length5))
+    );
+  }
+) : (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {ByteView[]} chunks
+   * @param {number} length
+   * @returns {AllocatedByteView}
+   */
+  (chunks, length5) => {
+    const out = new Uint8Array(length5);
+    let off = 0;
+    for (let b of chunks) {
+      if (off + b.length > out.length) {
+        b = b.subarray(0, out.length - off);
+      }
+      out.set(b, off);
+      off += b.length;
+    }
+    return out;
+  }
+);
+var alloc5 = useBuffer2 ? (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {number} size
+   * @returns {AllocatedByteView}
+   */
+  (size) => {
+    return globalThis.Buffer.allocUnsafe(size);
+  }
+) : (
+  // eslint-disable-line operator-linebreak
+  /**
+   * @param {number} size
+   * @returns {AllocatedByteView}
+   */
+  (size) => {
+    return new Uint8Array(size);
+  }
+);
+function compare2(b1, b2) {
+  if (isBuffer2(b1) && isBuffer2(b2)) {
+    return b1.compare(b2);
+  }
+  for (let i = 0; i < b1.length; i++) {
+    if (b1[i] === b2[i]) {
+      continue;
+    }
+    return b1[i] < b2[i] ? -1 : 1;
+  }
+  return 0;
+}
+function utf8ToBytes2(str2) {
+  const out = [];
+  let p = 0;
+  for (let i = 0; i < str2.length; i++) {
+    let c = str2.charCodeAt(i);
+    if (c < 128) {
+      out[p++] = c;
+    } else if (c < 2048) {
+      out[p++] = c >> 6 | 192;
+      out[p++] = c & 63 | 128;
+    } else if ((c & 64512) === 55296 && i + 1 < str2.length && (str2.charCodeAt(i + 1) & 64512) === 56320) {
+      c = 65536 + ((c & 1023) << 10) + (str2.charCodeAt(++i) & 1023);
+      out[p++] = c >> 18 | 240;
+      out[p++] = c >> 12 & 63 | 128;
+      out[p++] = c >> 6 & 63 | 128;
+      out[p++] = c & 63 | 128;
+    } else {
+      if (c >= 55296 && c <= 57343) {
+        c = 65533;
+      }
+      out[p++] = c >> 12 | 224;
+      out[p++] = c >> 6 & 63 | 128;
+      out[p++] = c & 63 | 128;
+    }
+  }
+  return out;
+}
+
+// node_modules/ipns/node_modules/cborg/lib/bl.js
+var defaultChunkSize2 = 256;
+var Bl2 = class {
+  /**
+   * @param {number} [chunkSize]
+   */
+  constructor(chunkSize = defaultChunkSize2) {
+    this.chunkSize = chunkSize;
+    this.cursor = 0;
+    this.maxCursor = -1;
+    this.chunks = [];
+    this._initReuseChunk = null;
+  }
+  reset() {
+    this.cursor = 0;
+    this.maxCursor = -1;
+    if (this.chunks.length) {
+      this.chunks = [];
+    }
+    if (this._initReuseChunk !== null) {
+      this.chunks.push(this._initReuseChunk);
+      this.maxCursor = this._initReuseChunk.length - 1;
+    }
+  }
+  /**
+   * @param {ByteView|number[]} bytes
+   */
+  push(bytes) {
+    let topChunk = this.chunks[this.chunks.length - 1];
+    const newMax = this.cursor + bytes.length;
+    if (newMax <= this.maxCursor + 1) {
+      const chunkPos = topChunk.length - (this.maxCursor - this.cursor) - 1;
+      topChunk.set(bytes, chunkPos);
+    } else {
+      if (topChunk) {
+        const chunkPos = topChunk.length - (this.maxCursor - this.cursor) - 1;
+        if (chunkPos < topChunk.length) {
+          this.chunks[this.chunks.length - 1] = topChunk.subarray(0, chunkPos);
+          this.maxCursor = this.cursor - 1;
+        }
+      }
+      if (bytes.length < 64 && bytes.length < this.chunkSize) {
+        topChunk = alloc5(this.chunkSize);
+        this.chunks.push(topChunk);
+        this.maxCursor += topChunk.length;
+        if (this._initReuseChunk === null) {
+          this._initReuseChunk = topChunk;
+        }
+        topChunk.set(bytes, 0);
+      } else {
+        this.chunks.push(bytes);
+        this.maxCursor += bytes.length;
+      }
+    }
+    this.cursor += bytes.length;
+  }
+  /**
+   * @param {boolean} [reset]
+   * @returns {AllocatedByteView}
+   */
+  toBytes(reset = false) {
+    let byts;
+    if (this.chunks.length === 1) {
+      const chunk = this.chunks[0];
+      if (reset && this.cursor > chunk.length / 2) {
+        byts = this.cursor === chunk.length ? chunk : chunk.subarray(0, this.cursor);
+        this._initReuseChunk = null;
+        this.chunks = [];
+      } else {
+        byts = slice2(chunk, 0, this.cursor);
+      }
+    } else {
+      byts = concat4(this.chunks, this.cursor);
+    }
+    if (reset) {
+      this.reset();
+    }
+    return byts;
+  }
+};
+var U8Bl2 = class {
+  /**
+   * @param {Uint8Array<T>} dest
+   */
+  constructor(dest) {
+    this.dest = dest;
+    this.cursor = 0;
+    this.chunks = [dest];
+  }
+  reset() {
+    this.cursor = 0;
+  }
+  /**
+   * @param {ByteView|number[]} bytes
+   */
+  push(bytes) {
+    if (this.cursor + bytes.length > this.dest.length) {
+      throw new Error("write out of bounds, destination buffer is too small");
+    }
+    this.dest.set(bytes, this.cursor);
+    this.cursor += bytes.length;
+  }
+  /**
+   * @param {boolean} [reset]
+   * @returns {Uint8Array<T>}
+   */
+  toBytes(reset = false) {
+    const byts = this.dest.subarray(0, this.cursor);
+    if (reset) {
+      this.reset();
+    }
+    return byts;
+  }
+};
+
+// node_modules/ipns/node_modules/cborg/lib/common.js
+var decodeErrPrefix2 = "CBOR decode error:";
+var encodeErrPrefix2 = "CBOR encode error:";
+var uintMinorPrefixBytes2 = [];
+uintMinorPrefixBytes2[23] = 1;
+uintMinorPrefixBytes2[24] = 2;
+uintMinorPrefixBytes2[25] = 3;
+uintMinorPrefixBytes2[26] = 5;
+uintMinorPrefixBytes2[27] = 9;
+function assertEnoughData2(data, pos, need) {
+  if (data.length - pos < need) {
+    throw new Error(`${decodeErrPrefix2} not enough data for type`);
+  }
+}
+
+// node_modules/ipns/node_modules/cborg/lib/0uint.js
+var uintBoundaries2 = [24, 256, 65536, 4294967296, BigInt("18446744073709551616")];
+function readUint82(data, offset, options) {
+  assertEnoughData2(data, offset, 1);
+  const value = data[offset];
+  if (options.strict === true && value < uintBoundaries2[0]) {
+    throw new Error(`${decodeErrPrefix2} integer encoded in more bytes than necessary (strict decode)`);
+  }
+  return value;
+}
+function readUint162(data, offset, options) {
+  assertEnoughData2(data, offset, 2);
+  const value = data[offset] << 8 | data[offset + 1];
+  if (options.strict === true && value < uintBoundaries2[1]) {
+    throw new Error(`${decodeErrPrefix2} integer encoded in more bytes than necessary (strict decode)`);
+  }
+  return value;
+}
+function readUint322(data, offset, options) {
+  assertEnoughData2(data, offset, 4);
+  const value = data[offset] * 16777216 + (data[offset + 1] << 16) + (data[offset + 2] << 8) + data[offset + 3];
+  if (options.strict === true && value < uintBoundaries2[2]) {
+    throw new Error(`${decodeErrPrefix2} integer encoded in more bytes than necessary (strict decode)`);
+  }
+  return value;
+}
+function readUint642(data, offset, options) {
+  assertEnoughData2(data, offset, 8);
+  const hi = data[offset] * 16777216 + (data[offset + 1] << 16) + (data[offset + 2] << 8) + data[offset + 3];
+  const lo = data[offset + 4] * 16777216 + (data[offset + 5] << 16) + (data[offset + 6] << 8) + data[offset + 7];
+  const value = (BigInt(hi) << BigInt(32)) + BigInt(lo);
+  if (options.strict === true && value < uintBoundaries2[3]) {
+    throw new Error(`${decodeErrPrefix2} integer encoded in more bytes than necessary (strict decode)`);
+  }
+  if (value <= Number.MAX_SAFE_INTEGER) {
+    return Number(value);
+  }
+  if (options.allowBigInt === true) {
+    return value;
+  }
+  throw new Error(`${decodeErrPrefix2} integers outside of the safe integer range are not supported`);
+}
+function decodeUint82(data, pos, _minor, options) {
+  return new Token2(Type2.uint, readUint82(data, pos + 1, options), 2);
+}
+function decodeUint162(data, pos, _minor, options) {
+  return new Token2(Type2.uint, readUint162(data, pos + 1, options), 3);
+}
+function decodeUint322(data, pos, _minor, options) {
+  return new Token2(Type2.uint, readUint322(data, pos + 1, options), 5);
+}
+function decodeUint642(data, pos, _minor, options) {
+  return new Token2(Type2.uint, readUint642(data, pos + 1, options), 9);
+}
+function encodeUint2(writer, token) {
+  return encodeUintValue2(writer, 0, token.value);
+}
+function encodeUintValue2(writer, major, uint) {
+  if (uint < uintBoundaries2[0]) {
+    const nuint = Number(uint);
+    writer.push([major | nuint]);
+  } else if (uint < uintBoundaries2[1]) {
+    const nuint = Number(uint);
+    writer.push([major | 24, nuint]);
+  } else if (uint < uintBoundaries2[2]) {
+    const nuint = Number(uint);
+    writer.push([major | 25, nuint >>> 8, nuint & 255]);
+  } else if (uint < uintBoundaries2[3]) {
+    const nuint = Number(uint);
+    writer.push([major | 26, nuint >>> 24 & 255, nuint >>> 16 & 255, nuint >>> 8 & 255, nuint & 255]);
+  } else {
+    const buint = BigInt(uint);
+    if (buint < uintBoundaries2[4]) {
+      const set = [major | 27, 0, 0, 0, 0, 0, 0, 0];
+      let lo = Number(buint & BigInt(4294967295));
+      let hi = Number(buint >> BigInt(32) & BigInt(4294967295));
+      set[8] = lo & 255;
+      lo = lo >> 8;
+      set[7] = lo & 255;
+      lo = lo >> 8;
+      set[6] = lo & 255;
+      lo = lo >> 8;
+      set[5] = lo & 255;
+      set[4] = hi & 255;
+      hi = hi >> 8;
+      set[3] = hi & 255;
+      hi = hi >> 8;
+      set[2] = hi & 255;
+      hi = hi >> 8;
+      set[1] = hi & 255;
+      writer.push(set);
+    } else {
+      throw new Error(`${decodeErrPrefix2} encountered BigInt larger than allowable range`);
+    }
+  }
+}
+encodeUint2.encodedSize = function encodedSize9(token) {
+  return encodeUintValue2.encodedSize(token.value);
+};
+encodeUintValue2.encodedSize = function encodedSize10(uint) {
+  if (uint < uintBoundaries2[0]) {
+    return 1;
+  }
+  if (uint < uintBoundaries2[1]) {
+    return 2;
+  }
+  if (uint < uintBoundaries2[2]) {
+    return 3;
+  }
+  if (uint < uintBoundaries2[3]) {
+    return 5;
+  }
+  return 9;
+};
+encodeUint2.compareTokens = function compareTokens5(tok1, tok2) {
+  return tok1.value < tok2.value ? -1 : tok1.value > tok2.value ? 1 : 0;
+};
+
+// node_modules/ipns/node_modules/cborg/lib/1negint.js
+function decodeNegint82(data, pos, _minor, options) {
+  return new Token2(Type2.negint, -1 - readUint82(data, pos + 1, options), 2);
+}
+function decodeNegint162(data, pos, _minor, options) {
+  return new Token2(Type2.negint, -1 - readUint162(data, pos + 1, options), 3);
+}
+function decodeNegint322(data, pos, _minor, options) {
+  return new Token2(Type2.negint, -1 - readUint322(data, pos + 1, options), 5);
+}
+var neg1b3 = BigInt(-1);
+var pos1b3 = BigInt(1);
+function decodeNegint642(data, pos, _minor, options) {
+  const int = readUint642(data, pos + 1, options);
+  if (typeof int !== "bigint") {
+    const value = -1 - int;
+    if (value >= Number.MIN_SAFE_INTEGER) {
+      return new Token2(Type2.negint, value, 9);
+    }
+  }
+  if (options.allowBigInt !== true) {
+    throw new Error(`${decodeErrPrefix2} integers outside of the safe integer range are not supported`);
+  }
+  return new Token2(Type2.negint, neg1b3 - BigInt(int), 9);
+}
+function encodeNegint2(writer, token) {
+  const negint = token.value;
+  const unsigned = typeof negint === "bigint" ? negint * neg1b3 - pos1b3 : negint * -1 - 1;
+  encodeUintValue2(writer, token.type.majorEncoded, unsigned);
+}
+encodeNegint2.encodedSize = function encodedSize11(token) {
+  const negint = token.value;
+  const unsigned = typeof negint === "bigint" ? negint * neg1b3 - pos1b3 : negint * -1 - 1;
+  if (unsigned < uintBoundaries2[0]) {
+    return 1;
+  }
+  if (unsigned < uintBoundaries2[1]) {
+    return 2;
+  }
+  if (unsigned < uintBoundaries2[2]) {
+    return 3;
+  }
+  if (unsigned < uintBoundaries2[3]) {
+    return 5;
+  }
+  return 9;
+};
+encodeNegint2.compareTokens = function compareTokens6(tok1, tok2) {
+  return tok1.value < tok2.value ? 1 : tok1.value > tok2.value ? -1 : 0;
+};
+
+// node_modules/ipns/node_modules/cborg/lib/2bytes.js
+function toToken5(data, pos, prefix, length5) {
+  assertEnoughData2(data, pos, prefix + length5);
+  const buf = data.slice(pos + prefix, pos + prefix + length5);
+  return new Token2(Type2.bytes, buf, prefix + length5);
+}
+function decodeBytesCompact2(data, pos, minor, _options) {
+  return toToken5(data, pos, 1, minor);
+}
+function decodeBytes82(data, pos, _minor, options) {
+  return toToken5(data, pos, 2, readUint82(data, pos + 1, options));
+}
+function decodeBytes162(data, pos, _minor, options) {
+  return toToken5(data, pos, 3, readUint162(data, pos + 1, options));
+}
+function decodeBytes322(data, pos, _minor, options) {
+  return toToken5(data, pos, 5, readUint322(data, pos + 1, options));
+}
+function decodeBytes642(data, pos, _minor, options) {
+  const l = readUint642(data, pos + 1, options);
+  if (typeof l === "bigint") {
+    throw new Error(`${decodeErrPrefix2} 64-bit integer bytes lengths not supported`);
+  }
+  return toToken5(data, pos, 9, l);
+}
+function tokenBytes2(token) {
+  if (token.encodedBytes === void 0) {
+    token.encodedBytes = Type2.equals(token.type, Type2.string) ? fromString6(token.value) : token.value;
+  }
+  return token.encodedBytes;
+}
+function encodeBytes2(writer, token) {
+  const bytes = tokenBytes2(token);
+  encodeUintValue2(writer, token.type.majorEncoded, bytes.length);
+  writer.push(bytes);
+}
+encodeBytes2.encodedSize = function encodedSize12(token) {
+  const bytes = tokenBytes2(token);
+  return encodeUintValue2.encodedSize(bytes.length) + bytes.length;
+};
+encodeBytes2.compareTokens = function compareTokens7(tok1, tok2) {
+  return compareBytes2(tokenBytes2(tok1), tokenBytes2(tok2));
+};
+function compareBytes2(b1, b2) {
+  return b1.length < b2.length ? -1 : b1.length > b2.length ? 1 : compare2(b1, b2);
+}
+
+// node_modules/ipns/node_modules/cborg/lib/3string.js
+var textDecoder5 = new TextDecoder();
+var ASCII_THRESHOLD2 = 32;
+function toStr2(bytes, start, end) {
+  const len = end - start;
+  if (len < ASCII_THRESHOLD2) {
+    let str2 = "";
+    for (let i = start; i < end; i++) {
+      const c = bytes[i];
+      if (c & 128) {
+        return textDecoder5.decode(bytes.subarray(start, end));
+      }
+      str2 += String.fromCharCode(c);
+    }
+    return str2;
+  }
+  return textDecoder5.decode(bytes.subarray(start, end));
+}
+function toToken6(data, pos, prefix, length5, options) {
+  const totLength = prefix + length5;
+  assertEnoughData2(data, pos, totLength);
+  const tok = new Token2(Type2.string, toStr2(data, pos + prefix, pos + totLength), totLength);
+  if (options.retainStringBytes === true) {
+    tok.byteValue = data.slice(pos + prefix, pos + totLength);
+  }
+  return tok;
+}
+function decodeStringCompact2(data, pos, minor, options) {
+  return toToken6(data, pos, 1, minor, options);
+}
+function decodeString82(data, pos, _minor, options) {
+  return toToken6(data, pos, 2, readUint82(data, pos + 1, options), options);
+}
+function decodeString162(data, pos, _minor, options) {
+  return toToken6(data, pos, 3, readUint162(data, pos + 1, options), options);
+}
+function decodeString322(data, pos, _minor, options) {
+  return toToken6(data, pos, 5, readUint322(data, pos + 1, options), options);
+}
+function decodeString642(data, pos, _minor, options) {
+  const l = readUint642(data, pos + 1, options);
+  if (typeof l === "bigint") {
+    throw new Error(`${decodeErrPrefix2} 64-bit integer string lengths not supported`);
+  }
+  return toToken6(data, pos, 9, l, options);
+}
+var encodeString2 = encodeBytes2;
+
+// node_modules/ipns/node_modules/cborg/lib/4array.js
+function toToken7(_data, _pos, prefix, length5) {
+  return new Token2(Type2.array, length5, prefix);
+}
+function decodeArrayCompact2(data, pos, minor, _options) {
+  return toToken7(data, pos, 1, minor);
+}
+function decodeArray82(data, pos, _minor, options) {
+  return toToken7(data, pos, 2, readUint82(data, pos + 1, options));
+}
+function decodeArray162(data, pos, _minor, options) {
+  return toToken7(data, pos, 3, readUint162(data, pos + 1, options));
+}
+function decodeArray322(data, pos, _minor, options) {
+  return toToken7(data, pos, 5, readUint322(data, pos + 1, options));
+}
+function decodeArray642(data, pos, _minor, options) {
+  const l = readUint642(data, pos + 1, options);
+  if (typeof l === "bigint") {
+    throw new Error(`${decodeErrPrefix2} 64-bit integer array lengths not supported`);
+  }
+  return toToken7(data, pos, 9, l);
+}
+function decodeArrayIndefinite2(data, pos, _minor, options) {
+  if (options.allowIndefinite === false) {
+    throw new Error(`${decodeErrPrefix2} indefinite length items not allowed`);
+  }
+  return toToken7(data, pos, 1, Infinity);
+}
+function encodeArray2(writer, token) {
+  encodeUintValue2(writer, Type2.array.majorEncoded, token.value);
+}
+encodeArray2.compareTokens = encodeUint2.compareTokens;
+encodeArray2.encodedSize = function encodedSize13(token) {
+  return encodeUintValue2.encodedSize(token.value);
+};
+
+// node_modules/ipns/node_modules/cborg/lib/5map.js
+function toToken8(_data, _pos, prefix, length5) {
+  return new Token2(Type2.map, length5, prefix);
+}
+function decodeMapCompact2(data, pos, minor, _options) {
+  return toToken8(data, pos, 1, minor);
+}
+function decodeMap82(data, pos, _minor, options) {
+  return toToken8(data, pos, 2, readUint82(data, pos + 1, options));
+}
+function decodeMap162(data, pos, _minor, options) {
+  return toToken8(data, pos, 3, readUint162(data, pos + 1, options));
+}
+function decodeMap322(data, pos, _minor, options) {
+  return toToken8(data, pos, 5, readUint322(data, pos + 1, options));
+}
+function decodeMap642(data, pos, _minor, options) {
+  const l = readUint642(data, pos + 1, options);
+  if (typeof l === "bigint") {
+    throw new Error(`${decodeErrPrefix2} 64-bit integer map lengths not supported`);
+  }
+  return toToken8(data, pos, 9, l);
+}
+function decodeMapIndefinite2(data, pos, _minor, options) {
+  if (options.allowIndefinite === false) {
+    throw new Error(`${decodeErrPrefix2} indefinite length items not allowed`);
+  }
+  return toToken8(data, pos, 1, Infinity);
+}
+function encodeMap2(writer, token) {
+  encodeUintValue2(writer, Type2.map.majorEncoded, token.value);
+}
+encodeMap2.compareTokens = encodeUint2.compareTokens;
+encodeMap2.encodedSize = function encodedSize14(token) {
+  return encodeUintValue2.encodedSize(token.value);
+};
+
+// node_modules/ipns/node_modules/cborg/lib/6tag.js
+function decodeTagCompact2(_data, _pos, minor, _options) {
+  return new Token2(Type2.tag, minor, 1);
+}
+function decodeTag82(data, pos, _minor, options) {
+  return new Token2(Type2.tag, readUint82(data, pos + 1, options), 2);
+}
+function decodeTag162(data, pos, _minor, options) {
+  return new Token2(Type2.tag, readUint162(data, pos + 1, options), 3);
+}
+function decodeTag322(data, pos, _minor, options) {
+  return new Token2(Type2.tag, readUint322(data, pos + 1, options), 5);
+}
+function decodeTag642(data, pos, _minor, options) {
+  return new Token2(Type2.tag, readUint642(data, pos + 1, options), 9);
+}
+function encodeTag2(writer, token) {
+  encodeUintValue2(writer, Type2.tag.majorEncoded, token.value);
+}
+encodeTag2.compareTokens = encodeUint2.compareTokens;
+encodeTag2.encodedSize = function encodedSize15(token) {
+  return encodeUintValue2.encodedSize(token.value);
+};
+
+// node_modules/ipns/node_modules/cborg/lib/7float.js
+var MINOR_FALSE2 = 20;
+var MINOR_TRUE2 = 21;
+var MINOR_NULL2 = 22;
+var MINOR_UNDEFINED2 = 23;
+function decodeUndefined2(_data, _pos, _minor, options) {
+  if (options.allowUndefined === false) {
+    throw new Error(`${decodeErrPrefix2} undefined values are not supported`);
+  } else if (options.coerceUndefinedToNull === true) {
+    return new Token2(Type2.null, null, 1);
+  }
+  return new Token2(Type2.undefined, void 0, 1);
+}
+function decodeBreak2(_data, _pos, _minor, options) {
+  if (options.allowIndefinite === false) {
+    throw new Error(`${decodeErrPrefix2} indefinite length items not allowed`);
+  }
+  return new Token2(Type2.break, void 0, 1);
+}
+function createToken2(value, bytes, options) {
+  if (options) {
+    if (options.allowNaN === false && Number.isNaN(value)) {
+      throw new Error(`${decodeErrPrefix2} NaN values are not supported`);
+    }
+    if (options.allowInfinity === false && (value === Infinity || value === -Infinity)) {
+      throw new Error(`${decodeErrPrefix2} Infinity values are not supported`);
+    }
+  }
+  return new Token2(Type2.float, value, bytes);
+}
+function decodeFloat162(data, pos, _minor, options) {
+  return createToken2(readFloat162(data, pos + 1), 3, options);
+}
+function decodeFloat322(data, pos, _minor, options) {
+  return createToken2(readFloat322(data, pos + 1), 5, options);
+}
+function decodeFloat642(data, pos, _minor, options) {
+  return createToken2(readFloat642(data, pos + 1), 9, options);
+}
+function encodeFloat2(writer, token, options) {
+  const float = token.value;
+  if (float === false) {
+    writer.push([Type2.float.majorEncoded | MINOR_FALSE2]);
+  } else if (float === true) {
+    writer.push([Type2.float.majorEncoded | MINOR_TRUE2]);
+  } else if (float === null) {
+    writer.push([Type2.float.majorEncoded | MINOR_NULL2]);
+  } else if (float === void 0) {
+    writer.push([Type2.float.majorEncoded | MINOR_UNDEFINED2]);
+  } else {
+    let decoded;
+    let success = false;
+    if (!options || options.float64 !== true) {
+      encodeFloat162(float);
+      decoded = readFloat162(ui8a2, 1);
+      if (float === decoded || Number.isNaN(float)) {
+        ui8a2[0] = 249;
+        writer.push(ui8a2.slice(0, 3));
+        success = true;
+      } else {
+        encodeFloat322(float);
+        decoded = readFloat322(ui8a2, 1);
+        if (float === decoded) {
+          ui8a2[0] = 250;
+          writer.push(ui8a2.slice(0, 5));
+          success = true;
+        }
+      }
+    }
+    if (!success) {
+      encodeFloat642(float);
+      decoded = readFloat642(ui8a2, 1);
+      ui8a2[0] = 251;
+      writer.push(ui8a2.slice(0, 9));
+    }
+  }
+}
+encodeFloat2.encodedSize = function encodedSize16(token, options) {
+  const float = token.value;
+  if (float === false || float === true || float === null || float === void 0) {
+    return 1;
+  }
+  if (!options || options.float64 !== true) {
+    encodeFloat162(float);
+    let decoded = readFloat162(ui8a2, 1);
+    if (float === decoded || Number.isNaN(float)) {
+      return 3;
+    }
+    encodeFloat322(float);
+    decoded = readFloat322(ui8a2, 1);
+    if (float === decoded) {
+      return 5;
+    }
+  }
+  return 9;
+};
+var buffer2 = new ArrayBuffer(9);
+var dataView2 = new DataView(buffer2, 1);
+var ui8a2 = new Uint8Array(buffer2, 0);
+function encodeFloat162(inp) {
+  if (inp === Infinity) {
+    dataView2.setUint16(0, 31744, false);
+  } else if (inp === -Infinity) {
+    dataView2.setUint16(0, 64512, false);
+  } else if (Number.isNaN(inp)) {
+    dataView2.setUint16(0, 32256, false);
+  } else {
+    dataView2.setFloat32(0, inp);
+    const valu32 = dataView2.getUint32(0);
+    const exponent = (valu32 & 2139095040) >> 23;
+    const mantissa = valu32 & 8388607;
+    if (exponent === 255) {
+      dataView2.setUint16(0, 31744, false);
+    } else if (exponent === 0) {
+      dataView2.setUint16(0, (valu32 & 2147483648) >> 16 | mantissa >> 13, false);
+    } else {
+      const logicalExponent = exponent - 127;
+      if (logicalExponent < -24) {
+        dataView2.setUint16(0, 0);
+      } else if (logicalExponent < -14) {
+        dataView2.setUint16(0, (valu32 & 2147483648) >> 16 | /* sign bit */
+        1 << 24 + logicalExponent, false);
+      } else {
+        dataView2.setUint16(0, (valu32 & 2147483648) >> 16 | logicalExponent + 15 << 10 | mantissa >> 13, false);
+      }
+    }
+  }
+}
+function readFloat162(ui8a3, pos) {
+  if (ui8a3.length - pos < 2) {
+    throw new Error(`${decodeErrPrefix2} not enough data for float16`);
+  }
+  const half = (ui8a3[pos] << 8) + ui8a3[pos + 1];
+  if (half === 31744) {
+    return Infinity;
+  }
+  if (half === 64512) {
+    return -Infinity;
+  }
+  if (half === 32256) {
+    return NaN;
+  }
+  const exp = half >> 10 & 31;
+  const mant = half & 1023;
+  let val;
+  if (exp === 0) {
+    val = mant * 2 ** -24;
+  } else if (exp !== 31) {
+    val = (mant + 1024) * 2 ** (exp - 25);
+  } else {
+    val = mant === 0 ? Infinity : NaN;
+  }
+  return half & 32768 ? -val : val;
+}
+function encodeFloat322(inp) {
+  dataView2.setFloat32(0, inp, false);
+}
+function readFloat322(ui8a3, pos) {
+  if (ui8a3.length - pos < 4) {
+    throw new Error(`${decodeErrPrefix2} not enough data for float32`);
+  }
+  const offset = (ui8a3.byteOffset || 0) + pos;
+  return new DataView(ui8a3.buffer, offset, 4).getFloat32(0, false);
+}
+function encodeFloat642(inp) {
+  dataView2.setFloat64(0, inp, false);
+}
+function readFloat642(ui8a3, pos) {
+  if (ui8a3.length - pos < 8) {
+    throw new Error(`${decodeErrPrefix2} not enough data for float64`);
+  }
+  const offset = (ui8a3.byteOffset || 0) + pos;
+  return new DataView(ui8a3.buffer, offset, 8).getFloat64(0, false);
+}
+encodeFloat2.compareTokens = encodeUint2.compareTokens;
+
+// node_modules/ipns/node_modules/cborg/lib/jump.js
+function invalidMinor2(data, pos, minor) {
+  throw new Error(`${decodeErrPrefix2} encountered invalid minor (${minor}) for major ${data[pos] >>> 5}`);
+}
+function errorer2(msg) {
+  return () => {
+    throw new Error(`${decodeErrPrefix2} ${msg}`);
+  };
+}
+var jump2 = [];
+for (let i = 0; i <= 23; i++) {
+  jump2[i] = invalidMinor2;
+}
+jump2[24] = decodeUint82;
+jump2[25] = decodeUint162;
+jump2[26] = decodeUint322;
+jump2[27] = decodeUint642;
+jump2[28] = invalidMinor2;
+jump2[29] = invalidMinor2;
+jump2[30] = invalidMinor2;
+jump2[31] = invalidMinor2;
+for (let i = 32; i <= 55; i++) {
+  jump2[i] = invalidMinor2;
+}
+jump2[56] = decodeNegint82;
+jump2[57] = decodeNegint162;
+jump2[58] = decodeNegint322;
+jump2[59] = decodeNegint642;
+jump2[60] = invalidMinor2;
+jump2[61] = invalidMinor2;
+jump2[62] = invalidMinor2;
+jump2[63] = invalidMinor2;
+for (let i = 64; i <= 87; i++) {
+  jump2[i] = decodeBytesCompact2;
+}
+jump2[88] = decodeBytes82;
+jump2[89] = decodeBytes162;
+jump2[90] = decodeBytes322;
+jump2[91] = decodeBytes642;
+jump2[92] = invalidMinor2;
+jump2[93] = invalidMinor2;
+jump2[94] = invalidMinor2;
+jump2[95] = errorer2("indefinite length bytes/strings are not supported");
+for (let i = 96; i <= 119; i++) {
+  jump2[i] = decodeStringCompact2;
+}
+jump2[120] = decodeString82;
+jump2[121] = decodeString162;
+jump2[122] = decodeString322;
+jump2[123] = decodeString642;
+jump2[124] = invalidMinor2;
+jump2[125] = invalidMinor2;
+jump2[126] = invalidMinor2;
+jump2[127] = errorer2("indefinite length bytes/strings are not supported");
+for (let i = 128; i <= 151; i++) {
+  jump2[i] = decodeArrayCompact2;
+}
+jump2[152] = decodeArray82;
+jump2[153] = decodeArray162;
+jump2[154] = decodeArray322;
+jump2[155] = decodeArray642;
+jump2[156] = invalidMinor2;
+jump2[157] = invalidMinor2;
+jump2[158] = invalidMinor2;
+jump2[159] = decodeArrayIndefinite2;
+for (let i = 160; i <= 183; i++) {
+  jump2[i] = decodeMapCompact2;
+}
+jump2[184] = decodeMap82;
+jump2[185] = decodeMap162;
+jump2[186] = decodeMap322;
+jump2[187] = decodeMap642;
+jump2[188] = invalidMinor2;
+jump2[189] = invalidMinor2;
+jump2[190] = invalidMinor2;
+jump2[191] = decodeMapIndefinite2;
+for (let i = 192; i <= 215; i++) {
+  jump2[i] = decodeTagCompact2;
+}
+jump2[216] = decodeTag82;
+jump2[217] = decodeTag162;
+jump2[218] = decodeTag322;
+jump2[219] = decodeTag642;
+jump2[220] = invalidMinor2;
+jump2[221] = invalidMinor2;
+jump2[222] = invalidMinor2;
+jump2[223] = invalidMinor2;
+for (let i = 224; i <= 243; i++) {
+  jump2[i] = errorer2("simple values are not supported");
+}
+jump2[244] = invalidMinor2;
+jump2[245] = invalidMinor2;
+jump2[246] = invalidMinor2;
+jump2[247] = decodeUndefined2;
+jump2[248] = errorer2("simple values are not supported");
+jump2[249] = decodeFloat162;
+jump2[250] = decodeFloat322;
+jump2[251] = decodeFloat642;
+jump2[252] = invalidMinor2;
+jump2[253] = invalidMinor2;
+jump2[254] = invalidMinor2;
+jump2[255] = decodeBreak2;
+var quick2 = [];
+for (let i = 0; i < 24; i++) {
+  quick2[i] = new Token2(Type2.uint, i, 1);
+}
+for (let i = -1; i >= -24; i--) {
+  quick2[31 - i] = new Token2(Type2.negint, i, 1);
+}
+quick2[64] = new Token2(Type2.bytes, new Uint8Array(0), 1);
+quick2[96] = new Token2(Type2.string, "", 1);
+quick2[128] = new Token2(Type2.array, 0, 1);
+quick2[160] = new Token2(Type2.map, 0, 1);
+quick2[244] = new Token2(Type2.false, false, 1);
+quick2[245] = new Token2(Type2.true, true, 1);
+quick2[246] = new Token2(Type2.null, null, 1);
+function quickEncodeToken2(token) {
+  switch (token.type) {
+    case Type2.false:
+      return fromArray2([244]);
+    case Type2.true:
+      return fromArray2([245]);
+    case Type2.null:
+      return fromArray2([246]);
+    case Type2.bytes:
+      if (!token.value.length) {
+        return fromArray2([64]);
+      }
+      return;
+    case Type2.string:
+      if (token.value === "") {
+        return fromArray2([96]);
+      }
+      return;
+    case Type2.array:
+      if (token.value === 0) {
+        return fromArray2([128]);
+      }
+      return;
+    case Type2.map:
+      if (token.value === 0) {
+        return fromArray2([160]);
+      }
+      return;
+    case Type2.uint:
+      if (token.value < 24) {
+        return fromArray2([Number(token.value)]);
+      }
+      return;
+    case Type2.negint:
+      if (token.value >= -24) {
+        return fromArray2([31 - Number(token.value)]);
+      }
+  }
+}
+
+// node_modules/ipns/node_modules/cborg/lib/encode.js
+var defaultEncodeOptions = {
+  float64: false,
+  mapSorter,
+  quickEncodeToken: quickEncodeToken2
+};
+var rfc8949EncodeOptions2 = Object.freeze({
+  mapSorter: rfc8949MapSorter2,
+  quickEncodeToken: quickEncodeToken2
+});
+function makeCborEncoders2() {
+  const encoders = [];
+  encoders[Type2.uint.major] = encodeUint2;
+  encoders[Type2.negint.major] = encodeNegint2;
+  encoders[Type2.bytes.major] = encodeBytes2;
+  encoders[Type2.string.major] = encodeString2;
+  encoders[Type2.array.major] = encodeArray2;
+  encoders[Type2.map.major] = encodeMap2;
+  encoders[Type2.tag.major] = encodeTag2;
+  encoders[Type2.float.major] = encodeFloat2;
+  return encoders;
+}
+var cborEncoders2 = makeCborEncoders2();
+var defaultWriter2 = new Bl2();
+var Ref2 = class _Ref {
+  /**
+   * @param {object|any[]} obj
+   * @param {Reference|undefined} parent
+   */
+  constructor(obj, parent) {
+    this.obj = obj;
+    this.parent = parent;
+  }
+  /**
+   * @param {object|any[]} obj
+   * @returns {boolean}
+   */
+  includes(obj) {
+    let p = this;
+    do {
+      if (p.obj === obj) {
+        return true;
+      }
+    } while (p = p.parent);
+    return false;
+  }
+  /**
+   * @param {Reference|undefined} stack
+   * @param {object|any[]} obj
+   * @returns {Reference}
+   */
+  static createCheck(stack, obj) {
+    if (stack && stack.includes(obj)) {
+      throw new Error(`${encodeErrPrefix2} object contains circular references`);
+    }
+    return new _Ref(obj, stack);
+  }
+};
+var simpleTokens2 = {
+  null: new Token2(Type2.null, null),
+  undefined: new Token2(Type2.undefined, void 0),
+  true: new Token2(Type2.true, true),
+  false: new Token2(Type2.false, false),
+  emptyArray: new Token2(Type2.array, 0),
+  emptyMap: new Token2(Type2.map, 0)
+};
+var typeEncoders2 = {
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  number(obj, _typ, _options, _refStack) {
+    if (!Number.isInteger(obj) || !Number.isSafeInteger(obj)) {
+      return new Token2(Type2.float, obj);
+    } else if (obj >= 0) {
+      return new Token2(Type2.uint, obj);
+    } else {
+      return new Token2(Type2.negint, obj);
+    }
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  bigint(obj, _typ, _options, _refStack) {
+    if (obj >= BigInt(0)) {
+      return new Token2(Type2.uint, obj);
+    } else {
+      return new Token2(Type2.negint, obj);
+    }
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  Uint8Array(obj, _typ, _options, _refStack) {
+    return new Token2(Type2.bytes, obj);
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  string(obj, _typ, _options, _refStack) {
+    return new Token2(Type2.string, obj);
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  boolean(obj, _typ, _options, _refStack) {
+    return obj ? simpleTokens2.true : simpleTokens2.false;
+  },
+  /**
+   * @param {any} _obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  null(_obj, _typ, _options, _refStack) {
+    return simpleTokens2.null;
+  },
+  /**
+   * @param {any} _obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  undefined(_obj, _typ, _options, _refStack) {
+    return simpleTokens2.undefined;
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  ArrayBuffer(obj, _typ, _options, _refStack) {
+    return new Token2(Type2.bytes, new Uint8Array(obj));
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} _options
+   * @param {Reference} [_refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  DataView(obj, _typ, _options, _refStack) {
+    return new Token2(Type2.bytes, new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength));
+  },
+  /**
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} options
+   * @param {Reference} [refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  Array(obj, _typ, options, refStack) {
+    if (!obj.length) {
+      if (options.addBreakTokens === true) {
+        return [simpleTokens2.emptyArray, new Token2(Type2.break)];
+      }
+      return simpleTokens2.emptyArray;
+    }
+    refStack = Ref2.createCheck(refStack, obj);
+    const entries = [];
+    let i = 0;
+    for (const e of obj) {
+      entries[i++] = objectToTokens2(e, options, refStack);
+    }
+    if (options.addBreakTokens) {
+      return [new Token2(Type2.array, obj.length), entries, new Token2(Type2.break)];
+    }
+    return [new Token2(Type2.array, obj.length), entries];
+  },
+  /**
+   * @param {any} obj
+   * @param {string} typ
+   * @param {EncodeOptions} options
+   * @param {Reference} [refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  Object(obj, typ, options, refStack) {
+    const isMap = typ !== "Object";
+    const keys = isMap ? obj.keys() : Object.keys(obj);
+    const maxLength = isMap ? obj.size : keys.length;
+    let entries;
+    if (maxLength) {
+      entries = new Array(maxLength);
+      refStack = Ref2.createCheck(refStack, obj);
+      const skipUndefined = !isMap && options.ignoreUndefinedProperties;
+      let i = 0;
+      for (const key of keys) {
+        const value = isMap ? obj.get(key) : obj[key];
+        if (skipUndefined && value === void 0) {
+          continue;
+        }
+        entries[i++] = [
+          objectToTokens2(key, options, refStack),
+          objectToTokens2(value, options, refStack)
+        ];
+      }
+      if (i < maxLength) {
+        entries.length = i;
+      }
+    }
+    if (!entries?.length) {
+      if (options.addBreakTokens === true) {
+        return [simpleTokens2.emptyMap, new Token2(Type2.break)];
+      }
+      return simpleTokens2.emptyMap;
+    }
+    sortMapEntries2(entries, options);
+    if (options.addBreakTokens) {
+      return [new Token2(Type2.map, entries.length), entries, new Token2(Type2.break)];
+    }
+    return [new Token2(Type2.map, entries.length), entries];
+  },
+  /**
+   * Encode a `Tagged` wrapper as a CBOR tag header followed by the encoded
+   * form of the wrapped value. The value is recursively tokenised through
+   * `objectToTokens()` so any registered `typeEncoders` apply to it.
+   *
+   * @param {any} obj
+   * @param {string} _typ
+   * @param {EncodeOptions} options
+   * @param {Reference} [refStack]
+   * @returns {TokenOrNestedTokens}
+   */
+  Tagged(obj, _typ, options, refStack) {
+    return [
+      new Token2(Type2.tag, obj.tag),
+      objectToTokens2(obj.value, options, refStack)
+    ];
+  }
+};
+typeEncoders2.Map = typeEncoders2.Object;
+typeEncoders2.Buffer = typeEncoders2.Uint8Array;
+for (const typ of "Uint8Clamped Uint16 Uint32 Int8 Int16 Int32 BigUint64 BigInt64 Float32 Float64".split(" ")) {
+  typeEncoders2[`${typ}Array`] = typeEncoders2.DataView;
+}
+function objectToTokens2(obj, options = {}, refStack) {
+  const typ = is2(obj);
+  const customTypeEncoder = options && options.typeEncoders && /** @type {OptionalTypeEncoder} */
+  options.typeEncoders[typ] || typeEncoders2[typ];
+  if (typeof customTypeEncoder === "function") {
+    const tokens = customTypeEncoder(obj, typ, options, refStack);
+    if (tokens != null) {
+      return tokens;
+    }
+  }
+  const typeEncoder = typeEncoders2[typ];
+  if (!typeEncoder) {
+    throw new Error(`${encodeErrPrefix2} unsupported type: ${typ}`);
+  }
+  return typeEncoder(obj, typ, options, refStack);
+}
+function sortMapEntries2(entries, options) {
+  if (options.mapSorter) {
+    entries.sort(options.mapSorter);
+  }
+}
+function mapSorter(e1, e2) {
+  const keyToken1 = Array.isArray(e1[0]) ? e1[0][0] : e1[0];
+  const keyToken2 = Array.isArray(e2[0]) ? e2[0][0] : e2[0];
+  if (keyToken1.type !== keyToken2.type) {
+    return keyToken1.type.compare(keyToken2.type);
+  }
+  const major = keyToken1.type.major;
+  const tcmp = cborEncoders2[major].compareTokens(keyToken1, keyToken2);
+  if (tcmp === 0) {
+    console.warn("WARNING: complex key types used, CBOR key sorting guarantees are gone");
+  }
+  return tcmp;
+}
+function rfc8949MapSorter2(e1, e2) {
+  if (e1[0] instanceof Token2 && e2[0] instanceof Token2) {
+    const t1 = (
+      /** @type {TokenEx} */
+      e1[0]
+    );
+    const t2 = (
+      /** @type {TokenEx} */
+      e2[0]
+    );
+    if (!t1._keyBytes) {
+      t1._keyBytes = encodeRfc89492(t1.value);
+    }
+    if (!t2._keyBytes) {
+      t2._keyBytes = encodeRfc89492(t2.value);
+    }
+    return compare2(t1._keyBytes, t2._keyBytes);
+  }
+  throw new Error("rfc8949MapSorter: complex key types are not supported yet");
+}
+function encodeRfc89492(data) {
+  return encodeCustom2(data, cborEncoders2, rfc8949EncodeOptions2);
+}
+function tokensToEncoded2(writer, tokens, encoders, options) {
+  if (Array.isArray(tokens)) {
+    for (const token of tokens) {
+      tokensToEncoded2(writer, token, encoders, options);
+    }
+  } else {
+    encoders[tokens.type.major](writer, tokens, options);
+  }
+}
+var MAJOR_UINT2 = Type2.uint.majorEncoded;
+var MAJOR_NEGINT2 = Type2.negint.majorEncoded;
+var MAJOR_BYTES2 = Type2.bytes.majorEncoded;
+var MAJOR_STRING2 = Type2.string.majorEncoded;
+var MAJOR_ARRAY2 = Type2.array.majorEncoded;
+var SIMPLE_FALSE2 = Type2.float.majorEncoded | MINOR_FALSE2;
+var SIMPLE_TRUE2 = Type2.float.majorEncoded | MINOR_TRUE2;
+var SIMPLE_NULL2 = Type2.float.majorEncoded | MINOR_NULL2;
+var SIMPLE_UNDEFINED2 = Type2.float.majorEncoded | MINOR_UNDEFINED2;
+var neg1b4 = BigInt(-1);
+var pos1b4 = BigInt(1);
+function canDirectEncode(options) {
+  return options.addBreakTokens !== true;
+}
+function directEncode(writer, data, options, refStack) {
+  const typ = is2(data);
+  const customEncoder = options.typeEncoders && options.typeEncoders[typ];
+  if (customEncoder) {
+    const tokens = customEncoder(data, typ, options, refStack);
+    if (tokens != null) {
+      tokensToEncoded2(writer, tokens, cborEncoders2, options);
+      return;
+    }
+  }
+  switch (typ) {
+    case "null":
+      writer.push([SIMPLE_NULL2]);
+      return;
+    case "undefined":
+      writer.push([SIMPLE_UNDEFINED2]);
+      return;
+    case "boolean":
+      writer.push([data ? SIMPLE_TRUE2 : SIMPLE_FALSE2]);
+      return;
+    case "number":
+      if (!Number.isInteger(data) || !Number.isSafeInteger(data)) {
+        encodeFloat2(writer, new Token2(Type2.float, data), options);
+      } else if (data >= 0) {
+        encodeUintValue2(writer, MAJOR_UINT2, data);
+      } else {
+        encodeUintValue2(writer, MAJOR_NEGINT2, data * -1 - 1);
+      }
+      return;
+    case "bigint":
+      if (data >= BigInt(0)) {
+        encodeUintValue2(writer, MAJOR_UINT2, data);
+      } else {
+        encodeUintValue2(writer, MAJOR_NEGINT2, data * neg1b4 - pos1b4);
+      }
+      return;
+    case "string": {
+      const bytes = fromString6(data);
+      encodeUintValue2(writer, MAJOR_STRING2, bytes.length);
+      writer.push(bytes);
+      return;
+    }
+    case "Uint8Array":
+      encodeUintValue2(writer, MAJOR_BYTES2, data.length);
+      writer.push(data);
+      return;
+    case "Array":
+      if (!data.length) {
+        writer.push([MAJOR_ARRAY2]);
+        return;
+      }
+      refStack = Ref2.createCheck(refStack, data);
+      encodeUintValue2(writer, MAJOR_ARRAY2, data.length);
+      for (const elem of data) {
+        directEncode(writer, elem, options, refStack);
+      }
+      return;
+    case "Object":
+    case "Map":
+      {
+        const tokens = typeEncoders2.Object(data, typ, options, refStack);
+        tokensToEncoded2(writer, tokens, cborEncoders2, options);
+      }
+      return;
+    default: {
+      const typeEncoder = typeEncoders2[typ];
+      if (!typeEncoder) {
+        throw new Error(`${encodeErrPrefix2} unsupported type: ${typ}`);
+      }
+      const tokens = typeEncoder(data, typ, options, refStack);
+      tokensToEncoded2(writer, tokens, cborEncoders2, options);
+    }
+  }
+}
+function encodeCustom2(data, encoders, options, destination) {
+  const hasDest = destination instanceof Uint8Array;
+  let writeTo = hasDest ? new U8Bl2(destination) : defaultWriter2;
+  const tokens = objectToTokens2(data, options);
+  if (!Array.isArray(tokens) && options.quickEncodeToken) {
+    const quickBytes = options.quickEncodeToken(tokens);
+    if (quickBytes) {
+      if (hasDest) {
+        writeTo.push(quickBytes);
+        return writeTo.toBytes();
+      }
+      return quickBytes;
+    }
+    const encoder5 = encoders[tokens.type.major];
+    if (encoder5.encodedSize) {
+      const size = encoder5.encodedSize(tokens, options);
+      if (!hasDest) {
+        writeTo = new Bl2(size);
+      }
+      encoder5(writeTo, tokens, options);
+      if (writeTo.chunks.length !== 1) {
+        throw new Error(`Unexpected error: pre-calculated length for ${tokens} was wrong`);
+      }
+      return hasDest ? writeTo.toBytes() : asU8A2(writeTo.chunks[0]);
+    }
+  }
+  writeTo.reset();
+  tokensToEncoded2(writeTo, tokens, encoders, options);
+  return writeTo.toBytes(true);
+}
+function encode12(data, options) {
+  options = Object.assign({}, defaultEncodeOptions, options);
+  if (canDirectEncode(options)) {
+    defaultWriter2.reset();
+    directEncode(defaultWriter2, data, options, void 0);
+    return defaultWriter2.toBytes(true);
+  }
+  return encodeCustom2(data, cborEncoders2, options);
+}
+
+// node_modules/ipns/node_modules/cborg/lib/decode.js
+var defaultDecodeOptions2 = {
+  strict: false,
+  allowIndefinite: true,
+  allowUndefined: true,
+  allowBigInt: true
+};
+var Tokeniser2 = class {
+  /**
+   * @param {Uint8Array} data
+   * @param {DecodeOptions} options
+   */
+  constructor(data, options = {}) {
+    this._pos = 0;
+    this.data = data;
+    this.options = options;
+  }
+  pos() {
+    return this._pos;
+  }
+  done() {
+    return this._pos >= this.data.length;
+  }
+  next() {
+    const byt = this.data[this._pos];
+    let token = quick2[byt];
+    if (token === void 0) {
+      const decoder = jump2[byt];
+      if (!decoder) {
+        throw new Error(`${decodeErrPrefix2} no decoder for major type ${byt >>> 5} (byte 0x${byt.toString(16).padStart(2, "0")})`);
+      }
+      const minor = byt & 31;
+      token = decoder(this.data, this._pos, minor, this.options);
+    }
+    this._pos += token.encodedLength;
+    return token;
+  }
+};
+var DONE2 = /* @__PURE__ */ Symbol.for("DONE");
+var BREAK2 = /* @__PURE__ */ Symbol.for("BREAK");
+function tokenToArray2(token, tokeniser, options) {
+  const arr = [];
+  for (let i = 0; i < token.value; i++) {
+    const value = tokensToObject2(tokeniser, options);
+    if (value === BREAK2) {
+      if (token.value === Infinity) {
+        break;
+      }
+      throw new Error(`${decodeErrPrefix2} got unexpected break to lengthed array`);
+    }
+    if (value === DONE2) {
+      throw new Error(`${decodeErrPrefix2} found array but not enough entries (got ${i}, expected ${token.value})`);
+    }
+    arr[i] = value;
+  }
+  return arr;
+}
+function tokenToMap2(token, tokeniser, options) {
+  const useMaps = options.useMaps === true;
+  const rejectDuplicateMapKeys = options.rejectDuplicateMapKeys === true;
+  const obj = useMaps ? void 0 : {};
+  const m2 = useMaps ? /* @__PURE__ */ new Map() : void 0;
+  for (let i = 0; i < token.value; i++) {
+    const key = tokensToObject2(tokeniser, options);
+    if (key === BREAK2) {
+      if (token.value === Infinity) {
+        break;
+      }
+      throw new Error(`${decodeErrPrefix2} got unexpected break to lengthed map`);
+    }
+    if (key === DONE2) {
+      throw new Error(`${decodeErrPrefix2} found map but not enough entries (got ${i} [no key], expected ${token.value})`);
+    }
+    if (!useMaps && typeof key !== "string") {
+      throw new Error(`${decodeErrPrefix2} non-string keys not supported (got ${typeof key})`);
+    }
+    if (rejectDuplicateMapKeys) {
+      if (useMaps && m2.has(key) || !useMaps && Object.hasOwn(obj, key)) {
+        throw new Error(`${decodeErrPrefix2} found repeat map key "${key}"`);
+      }
+    }
+    const value = tokensToObject2(tokeniser, options);
+    if (value === DONE2) {
+      throw new Error(`${decodeErrPrefix2} found map but not enough entries (got ${i} [no value], expected ${token.value})`);
+    }
+    if (useMaps) {
+      m2.set(key, value);
+    } else {
+      obj[key] = value;
+    }
+  }
+  return useMaps ? m2 : obj;
+}
+function* tokenToMapEntries2(token, tokeniser, options) {
+  for (let i = 0; i < token.value; i++) {
+    const key = tokensToObject2(tokeniser, options);
+    if (key === BREAK2) {
+      if (token.value === Infinity) {
+        break;
+      }
+      throw new Error(`${decodeErrPrefix2} got unexpected break to lengthed map`);
+    }
+    if (key === DONE2) {
+      throw new Error(`${decodeErrPrefix2} found map but not enough entries (got ${i} [no key], expected ${token.value})`);
+    }
+    const value = tokensToObject2(tokeniser, options);
+    if (value === DONE2) {
+      throw new Error(`${decodeErrPrefix2} found map but not enough entries (got ${i} [no value], expected ${token.value})`);
+    }
+    yield [key, value];
+  }
+}
+function createTagDecodeControl2(tokeniser, options) {
+  let called = false;
+  const decode16 = function() {
+    if (called) {
+      throw new Error(`${decodeErrPrefix2} tag decode() may only be called once`);
+    }
+    called = true;
+    const value = tokensToObject2(tokeniser, options);
+    if (value === DONE2) {
+      throw new Error(`${decodeErrPrefix2} tag content missing`);
+    }
+    if (value === BREAK2) {
+      throw new Error(`${decodeErrPrefix2} got unexpected break in tag content`);
+    }
+    return value;
+  };
+  decode16.entries = function() {
+    if (called) {
+      throw new Error(`${decodeErrPrefix2} tag decode() may only be called once`);
+    }
+    called = true;
+    const token = tokeniser.next();
+    if (!Type2.equals(token.type, Type2.map)) {
+      throw new Error(`${decodeErrPrefix2} entries() requires map content, got ${token.type.name}`);
+    }
+    const entries = [];
+    for (const entry of tokenToMapEntries2(token, tokeniser, options)) {
+      entries.push(entry);
+    }
+    return entries;
+  };
+  Object.defineProperty(decode16, "_called", {
+    get() {
+      return called;
+    },
+    enumerable: false
+  });
+  return decode16;
+}
+function tokensToObject2(tokeniser, options) {
+  if (tokeniser.done()) {
+    return DONE2;
+  }
+  const token = tokeniser.next();
+  if (Type2.equals(token.type, Type2.break)) {
+    return BREAK2;
+  }
+  if (token.type.terminal) {
+    return token.value;
+  }
+  if (Type2.equals(token.type, Type2.array)) {
+    return tokenToArray2(token, tokeniser, options);
+  }
+  if (Type2.equals(token.type, Type2.map)) {
+    return tokenToMap2(token, tokeniser, options);
+  }
+  if (Type2.equals(token.type, Type2.tag)) {
+    if (options.tags && typeof options.tags[token.value] === "function") {
+      const decodeControl = createTagDecodeControl2(tokeniser, options);
+      const result = options.tags[token.value](decodeControl);
+      if (!decodeControl._called) {
+        throw new Error(`${decodeErrPrefix2} tag decoder must call decode() or entries()`);
+      }
+      return result;
+    }
+    throw new Error(`${decodeErrPrefix2} tag not supported (${token.value})`);
+  }
+  throw new Error("unsupported");
+}
+function decodeFirst2(data, options) {
+  if (!(data instanceof Uint8Array)) {
+    throw new Error(`${decodeErrPrefix2} data to decode must be a Uint8Array`);
+  }
+  options = Object.assign({}, defaultDecodeOptions2, options);
+  const u8aData = asU8A2(data);
+  const tokeniser = options.tokenizer || new Tokeniser2(u8aData, options);
+  const decoded = tokensToObject2(tokeniser, options);
+  if (decoded === DONE2) {
+    throw new Error(`${decodeErrPrefix2} did not find any content to decode`);
+  }
+  if (decoded === BREAK2) {
+    throw new Error(`${decodeErrPrefix2} got unexpected break`);
+  }
+  return [decoded, data.subarray(tokeniser.pos())];
+}
+function decode15(data, options) {
+  const [decoded, remainder] = decodeFirst2(data, options);
+  if (remainder.length > 0) {
+    throw new Error(`${decodeErrPrefix2} too many terminals, data makes no sense`);
+  }
+  return decoded;
+}
+
+// node_modules/ipns/node_modules/cborg/lib/tagged.js
+var Tagged2 = class _Tagged {
+  /**
+   * @param {number} tag - CBOR tag number, a non-negative integer
+   * @param {any} value - The value to be tagged; encoded recursively
+   */
+  constructor(tag, value) {
+    if (typeof tag !== "number" || !Number.isInteger(tag) || tag < 0) {
+      throw new TypeError("Tagged: tag must be a non-negative integer");
+    }
+    this.tag = tag;
+    this.value = value;
+  }
+  /**
+   * Build a tag decoder for use in `decode()`'s `tags` option that returns the
+   * decoded content wrapped in a `Tagged` instance, preserving the tag number
+   * for the caller to inspect.
+   *
+   * @param {number} tag - The CBOR tag number this decoder will be registered for
+   * @returns {TaggedTagDecoder}
+   *
+   * @example
+   * import { decode, Tagged } from 'cborg'
+   * const value = decode(bytes, { tags: { 16: Tagged.decoder(16) } })
+   * // value instanceof Tagged; value.tag === 16
+   */
+  static decoder(tag) {
+    return (decode16) => new _Tagged(tag, decode16());
+  }
+  /**
+   * Build a `tags` option for `decode()` that wraps each listed tag number in
+   * a `Tagged` instance, preserving those tags through decode without
+   * registering a dedicated decoder per tag.
+   *
+   * @param {...number} tagNumbers - One or more CBOR tag numbers to preserve
+   * @returns {{[tagNumber: number]: TaggedTagDecoder}}
+   *
+   * @example
+   * import { decode, Tagged } from 'cborg'
+   * const value = decode(bytes, { tags: Tagged.preserve(16, 96) })
+   */
+  static preserve(...tagNumbers) {
+    const tags = {};
+    for (const tag of tagNumbers) {
+      tags[tag] = _Tagged.decoder(tag);
+    }
+    return tags;
+  }
+};
+Object.defineProperty(Tagged2.prototype, Symbol.toStringTag, {
+  value: "Tagged"
+});
+
+// node_modules/ipns/node_modules/uint8arrays/dist/src/concat.node.js
+import { Buffer as Buffer8 } from "node:buffer";
+function concat5(arrays, length5) {
+  return asUint8Array2(Buffer8.concat(arrays, length5));
+}
+
+// node_modules/ipns/node_modules/uint8arrays/dist/src/equals.js
+function equals6(a, b) {
+  if (a === b) {
+    return true;
+  }
+  if (a.byteLength !== b.byteLength) {
+    return false;
+  }
+  for (let i = 0; i < a.byteLength; i++) {
+    if (a[i] !== b[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// node_modules/ipns/node_modules/uint8arrays/dist/src/to-string.node.js
+import { Buffer as Buffer9 } from "node:buffer";
+function toString4(array2, encoding = "utf8") {
+  const base4 = bases_default2[encoding];
+  if (base4 == null) {
+    throw new Error(`Unsupported encoding "${encoding}"`);
+  }
+  if (encoding === "utf8" || encoding === "utf-8") {
+    return Buffer9.from(array2.buffer, array2.byteOffset, array2.byteLength).toString("utf8");
+  }
+  return base4.encoder.encode(array2).substring(1);
+}
+
+// node_modules/ipns/dist/src/utils.js
+var log2 = logger("ipns:utils");
+var IPNS_PREFIX = fromString5("/ipns/");
+var LIBP2P_CID_CODEC = 114;
+function extractPublicKeyFromIPNSRecord(record) {
+  let pubKey;
+  if (record.pubKey != null) {
+    try {
+      pubKey = publicKeyFromProtobuf(record.pubKey);
+    } catch (err) {
+      log2.error(err);
+      throw err;
+    }
+  }
+  if (pubKey != null) {
+    return pubKey;
+  }
+}
+function ipnsRecordDataForV1Sig(value, validityType, validity) {
+  const validityTypeBuffer = fromString5(validityType);
+  return concat5([value, validity, validityTypeBuffer]);
+}
+function ipnsRecordDataForV2Sig(data) {
+  const entryData = fromString5("ipns-signature:");
+  return concat5([entryData, data]);
+}
+function marshalIPNSRecord(obj) {
+  if ("signatureV1" in obj) {
+    return IpnsEntry.encode({
+      value: fromString5(obj.value),
+      signatureV1: obj.signatureV1,
+      validityType: obj.validityType,
+      validity: fromString5(obj.validity),
+      sequence: obj.sequence,
+      ttl: obj.ttl,
+      pubKey: obj.pubKey,
+      signatureV2: obj.signatureV2,
+      data: obj.data
+    });
+  } else {
+    return IpnsEntry.encode({
+      pubKey: obj.pubKey,
+      signatureV2: obj.signatureV2,
+      data: obj.data
+    });
+  }
+}
+function unmarshalIPNSRecord(buf) {
+  const message3 = IpnsEntry.decode(buf);
+  if (message3.sequence != null) {
+    message3.sequence = BigInt(message3.sequence);
+  }
+  if (message3.ttl != null) {
+    message3.ttl = BigInt(message3.ttl);
+  }
+  if (message3.signatureV2 == null || message3.data == null) {
+    throw new SignatureVerificationError("Missing data or signatureV2");
+  }
+  const data = parseCborData(message3.data);
+  const value = normalizeByteValue(data.Value);
+  const validity = toString4(data.Validity);
+  if (message3.value != null && message3.signatureV1 != null) {
+    validateCborDataMatchesPbData(message3);
+    return {
+      value,
+      validityType: IpnsEntry.ValidityType.EOL,
+      validity,
+      sequence: data.Sequence,
+      ttl: data.TTL,
+      pubKey: message3.pubKey,
+      signatureV1: message3.signatureV1,
+      signatureV2: message3.signatureV2,
+      data: message3.data
+    };
+  } else if (message3.signatureV2 != null) {
+    return {
+      value,
+      validityType: IpnsEntry.ValidityType.EOL,
+      validity,
+      sequence: data.Sequence,
+      ttl: data.TTL,
+      pubKey: message3.pubKey,
+      signatureV2: message3.signatureV2,
+      data: message3.data
+    };
+  } else {
+    throw new Error("invalid record: does not include signatureV1 or signatureV2");
+  }
+}
+function multihashToIPNSRoutingKey(digest3) {
+  return concat5([
+    IPNS_PREFIX,
+    digest3.bytes
+  ]);
+}
+function createCborData(value, validityType, validity, sequence, ttl) {
+  let ValidityType;
+  if (validityType === IpnsEntry.ValidityType.EOL) {
+    ValidityType = 0;
+  } else {
+    throw new UnsupportedValidityError("The validity type is unsupported");
+  }
+  const data = {
+    Value: value,
+    Validity: validity,
+    ValidityType,
+    Sequence: sequence,
+    TTL: ttl
+  };
+  return encode12(data);
+}
+function parseCborData(buf) {
+  const data = decode15(buf);
+  if (data.ValidityType === 0) {
+    data.ValidityType = IpnsEntry.ValidityType.EOL;
+  } else {
+    throw new UnsupportedValidityError("The validity type is unsupported");
+  }
+  if (Number.isInteger(data.Sequence)) {
+    data.Sequence = BigInt(data.Sequence);
+  }
+  if (Number.isInteger(data.TTL)) {
+    data.TTL = BigInt(data.TTL);
+  }
+  return data;
+}
+function normalizeByteValue(value) {
+  const string4 = toString4(value).trim();
+  if (string4.startsWith("/")) {
+    return string4;
+  }
+  try {
+    return `/ipfs/${CID2.decode(value).toV1().toString()}`;
+  } catch {
+  }
+  try {
+    return `/ipfs/${CID2.parse(string4).toV1().toString()}`;
+  } catch {
+  }
+  throw new InvalidValueError("Value must be a valid content path starting with /");
+}
+function normalizeValue(value) {
+  if (value != null) {
+    const cid2 = asCID(value);
+    if (cid2 != null) {
+      if (cid2.code === LIBP2P_CID_CODEC) {
+        return `/ipns/${cid2.toString(base362)}`;
+      }
+      return `/ipfs/${cid2.toV1().toString()}`;
+    }
+    if (hasBytes(value)) {
+      return `/ipns/${base362.encode(value.bytes)}`;
+    }
+    const string4 = value.toString().trim();
+    if (string4.startsWith("/") && string4.length > 1) {
+      return string4;
+    }
+  }
+  throw new InvalidValueError("Value must be a valid content path starting with /");
+}
+function validateCborDataMatchesPbData(entry) {
+  if (entry.data == null) {
+    throw new InvalidRecordDataError("Record data is missing");
+  }
+  const data = parseCborData(entry.data);
+  if (!equals6(data.Value, entry.value ?? new Uint8Array(0))) {
+    throw new SignatureVerificationError('Field "value" did not match between protobuf and CBOR');
+  }
+  if (!equals6(data.Validity, entry.validity ?? new Uint8Array(0))) {
+    throw new SignatureVerificationError('Field "validity" did not match between protobuf and CBOR');
+  }
+  if (data.ValidityType !== entry.validityType) {
+    throw new SignatureVerificationError('Field "validityType" did not match between protobuf and CBOR');
+  }
+  if (data.Sequence !== entry.sequence) {
+    throw new SignatureVerificationError('Field "sequence" did not match between protobuf and CBOR');
+  }
+  if (data.TTL !== entry.ttl) {
+    throw new SignatureVerificationError('Field "ttl" did not match between protobuf and CBOR');
+  }
+}
+function hasBytes(obj) {
+  return obj.bytes instanceof Uint8Array;
+}
+function hasToCID(obj) {
+  return typeof obj?.toCID === "function";
+}
+function asCID(obj) {
+  if (hasToCID(obj)) {
+    return obj.toCID();
+  }
+  try {
+    return CID2.parse(obj);
+  } catch {
+  }
+  return CID2.asCID(obj);
+}
+
+// node_modules/ipns/dist/src/index.js
+var log3 = logger("ipns");
+var DEFAULT_TTL_NS = 5 * 60 * 1e9;
+var namespace = "/ipns/";
+var namespaceLength = namespace.length;
+var defaultCreateOptions = {
+  v1Compatible: true,
+  ttlNs: DEFAULT_TTL_NS
+};
+async function createIPNSRecordWithExpiration(privateKey, value, seq, expiration, options = defaultCreateOptions) {
+  const expirationDate = import_timestamp_nano.default.fromString(expiration);
+  const validityType = IpnsEntry.ValidityType.EOL;
+  const ttlNs = BigInt(options.ttlNs ?? DEFAULT_TTL_NS);
+  return _create(privateKey, value, seq, validityType, expirationDate.toString(), ttlNs, options);
+}
+var _create = async (privateKey, value, seq, validityType, validity, ttl, options = defaultCreateOptions) => {
+  seq = BigInt(seq);
+  const isoValidity = fromString5(validity);
+  const normalizedValue = normalizeValue(value);
+  const encodedValue = fromString5(normalizedValue);
+  const data = createCborData(encodedValue, validityType, isoValidity, seq, ttl);
+  const sigData = ipnsRecordDataForV2Sig(data);
+  const signatureV2 = await privateKey.sign(sigData);
+  let pubKey;
+  if (privateKey.type === "RSA") {
+    pubKey = publicKeyToProtobuf(privateKey.publicKey);
+  }
+  if (options.v1Compatible === true) {
+    const signatureV1 = await signLegacyV1(privateKey, encodedValue, validityType, isoValidity);
+    const record = {
+      value: normalizedValue,
+      signatureV1,
+      validity,
+      validityType,
+      sequence: seq,
+      ttl,
+      signatureV2,
+      data
+    };
+    if (pubKey != null) {
+      record.pubKey = pubKey;
+    }
+    return record;
+  } else {
+    const record = {
+      value: normalizedValue,
+      validity,
+      validityType,
+      sequence: seq,
+      ttl,
+      signatureV2,
+      data
+    };
+    if (pubKey != null) {
+      record.pubKey = pubKey;
+    }
+    return record;
+  }
+};
+var signLegacyV1 = async (privateKey, value, validityType, validity) => {
+  try {
+    const dataForSignature = ipnsRecordDataForV1Sig(value, validityType, validity);
+    return await privateKey.sign(dataForSignature);
+  } catch (error) {
+    log3.error("record signature creation failed", error);
+    throw new SignatureCreationError("Record signature creation failed");
+  }
+};
+
+// src/core/ipns/record.ts
+var MAX_RECORD_BYTES = 10 * 1024;
+var SIGNATURE_PREFIX = Buffer.from("ipns-signature:");
+function rfc3339(ms2) {
+  return new Date(ms2).toISOString().replace(/\.(\d{3})Z$/, ".$1000000Z");
+}
+async function signRecord(key, name5, root, options) {
+  const now = options.now ?? Date.now();
+  const validity = rfc3339(now + options.lifetimeMs);
+  const record = await createIPNSRecordWithExpiration(key, `/ipfs/${root.toV1().toString()}`, options.sequence, validity, {
+    v1Compatible: true,
+    ttlNs: BigInt(Math.round(options.ttlMs)) * 1000000n
+  });
+  const bytes = marshalIPNSRecord(record);
+  return await inspectRecord(name5, bytes, { source: "the record signed here", now });
+}
+async function inspectRecord(name5, bytes, options) {
+  const refuse = (why) => new IpnsRecordError(`IPNS record for /ipns/${name5.text} from ${options.source}: ${why}`);
+  if (bytes.byteLength > MAX_RECORD_BYTES) throw refuse(`${bytes.byteLength} bytes, more than the ${MAX_RECORD_BYTES} an IPNS record may have`);
+  let record;
+  try {
+    record = unmarshalIPNSRecord(bytes);
+  } catch (err) {
+    throw refuse(`not a valid IPNS record (${remoteMessage(err.message, 120)})`);
+  }
+  let publicKey;
+  try {
+    publicKey = extractPublicKeyFromIPNSRecord(record) ?? (name5.multihash.code === 0 ? publicKeyFromMultihash(name5.multihash) : void 0);
+  } catch {
+    throw refuse("its embedded public key cannot be read");
+  }
+  if (publicKey == null) throw refuse("it carries no public key and the name does not embed one");
+  const routingKey = multihashToIPNSRoutingKey(publicKey.toMultihash());
+  if (Buffer.compare(Buffer.from(routingKey), Buffer.from(name5.routingKey)) !== 0) {
+    throw refuse("it is signed by the key of another name (refused: a record for a different name, or forged)");
+  }
+  let signed = false;
+  try {
+    signed = await publicKey.verify(Buffer.concat([SIGNATURE_PREFIX, record.data]), record.signatureV2);
+  } catch {
+  }
+  if (!signed) throw refuse("its signature does not verify against the name's key (refused: forged or corrupted)");
+  const validity = parseValidity(record.validity);
+  if (validity == null) throw refuse(`its validity ${remoteMessage(record.validity, 60)} is not an RFC 3339 time`);
+  const now = options.now ?? Date.now();
+  if (validity.getTime() <= now && options.allowExpired !== true) throw refuse(`it expired at ${validity.toISOString()}`);
+  const value = record.value;
+  const match = /^\/ipfs\/([A-Za-z0-9]+)$/.exec(value);
+  let root;
+  if (match != null) {
+    try {
+      root = CID.parse(match[1]);
+    } catch {
+    }
+  }
+  const ttl = record.ttl ?? 0n;
+  return {
+    name: name5,
+    value,
+    ...root != null ? { root } : {},
+    sequence: record.sequence,
+    validity,
+    ttlMs: Number(ttl / 1000000n),
+    bytes
+  };
+}
+function parseValidity(text2) {
+  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(text2);
+  if (match == null) return null;
+  const fraction = (match[2] ?? "").padEnd(3, "0").slice(0, 3);
+  const time = Date.parse(`${match[1]}.${fraction}${match[3]}`);
+  return Number.isFinite(time) ? new Date(time) : null;
+}
+function newer(a, b) {
+  if (a.sequence !== b.sequence) return a.sequence > b.sequence ? a : b;
+  return a.validity.getTime() >= b.validity.getTime() ? a : b;
+}
+
+// src/core/ipns/http-records.ts
+var IPNS_RECORD_TYPE = "application/vnd.ipfs.ipns-record";
+function storeError(label, reason, cause) {
+  return new IpcrError("ERR_IPNS_STORE", `${label}: ${reason}`, cause != null ? { cause } : void 0);
+}
+function tooLargeRecord(name5, source) {
+  return new IpnsRecordError(`IPNS record for /ipns/${name5.text} from ${source}: more than the ${MAX_RECORD_BYTES} bytes an IPNS record may have`);
+}
+async function readRecordBody(response, name5, source) {
+  let bytes;
+  try {
+    bytes = await readBody(response, MAX_RECORD_BYTES + 1, "IPNS record");
+  } catch (err) {
+    if (err instanceof ResponseTooLargeError) throw tooLargeRecord(name5, source);
+    throw err;
+  }
+  if (bytes.byteLength > MAX_RECORD_BYTES) throw tooLargeRecord(name5, source);
+  return bytes;
+}
+var MAX_ERROR_TEXT = 4096;
+async function requestRecord(endpoint, url, request, accept, settings, options = {}) {
+  const timeoutMs = settings.timeoutMs ?? 3e4;
+  const retries = request.method === "GET" ? settings.retries ?? 2 : 0;
+  const logger2 = settings.logger ?? silentLogger;
+  for (let attempt = 0; ; attempt++) {
+    throwIfAborted(options.signal);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal == null ? timeout : AbortSignal.any([options.signal, timeout]);
+    let reason;
+    let retryable;
+    let cause;
+    try {
+      const response = await httpFetch(url, {
+        label: endpoint.label,
+        method: request.method,
+        headers: { ...endpoint.headers, ...request.headers },
+        ...request.body != null ? { body: request.body } : {},
+        signal,
+        ...settings.fetch != null ? { fetch: settings.fetch } : {},
+        anonymous: endpoint.anonymous
+      });
+      const answer = await accept(response);
+      if ("value" in answer) return answer.value;
+      const text2 = remoteMessage(answer.text ?? await readText(response, MAX_ERROR_TEXT), 200);
+      reason = `HTTP ${response.status}${text2 !== "" ? ` (${text2})` : ""}`;
+      retryable = response.status >= 500 || response.status === 429;
+    } catch (err) {
+      throwIfAborted(options.signal);
+      if (err instanceof IpcrError) {
+        if (err instanceof RedirectError || err instanceof ResponseTooLargeError) throw storeError(endpoint.label, `${request.what} failed: ${err.message.replace(`${endpoint.label}: `, "")}`, err);
+        throw err;
+      }
+      cause = err;
+      retryable = true;
+      reason = timeout.aborted || err?.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : `unreachable (${remoteMessage(String(err?.cause?.code ?? err?.cause?.message ?? err?.message ?? err), 100)})`;
+    }
+    if (!retryable || attempt >= retries) throw storeError(endpoint.label, `${request.what} failed: ${reason}`, cause);
+    logger2.debug(`${endpoint.label}: ${request.what}: ${reason}; retrying (${attempt + 1} of ${retries})`);
+    await sleep(backoffDelay(attempt, settings.retryDelayMs ?? 250), options.signal);
+  }
+}
+
+// src/core/ipns/kubo-routing.ts
+var NOT_FOUND = "routing: not found";
+var MAX_ANSWER = Math.ceil((MAX_RECORD_BYTES + 1) / 3) * 4 + 1024;
+var VALUE_EVENT = 5;
+var TOO_LARGE = /* @__PURE__ */ Symbol("too large");
+var KuboRecordStore = class {
+  constructor(rpc) {
+    this.rpc = rpc;
+    this.label = `Kubo ${rpc.config.label}`;
+  }
+  rpc;
+  label;
+  async get(name5, options = {}) {
+    const key = `/ipns/${name5.text}`;
+    const answer = await this.rpc.call(`routing/get ${key}`, async (signal) => {
+      let response;
+      try {
+        response = await this.rpc.post("routing/get", { args: [key], signal });
+      } catch (err) {
+        if (err instanceof KuboStatusError && err.status === 500 && err.fromKubo) {
+          if (err.message.trim() === NOT_FOUND) return null;
+          if (/must be run in online mode/.test(err.message)) {
+            throw new KuboStatusError(`${err.message} (an offline Kubo node cannot read IPNS records: start it without --offline)`, err.status, true);
+          }
+        }
+        throw err;
+      }
+      let body;
+      try {
+        body = await readBody(response, MAX_ANSWER, "the answer to routing/get");
+      } catch (err) {
+        if (err instanceof ResponseTooLargeError) return TOO_LARGE;
+        throw err;
+      }
+      return decodeValue(new TextDecoder().decode(body));
+    }, options);
+    if (answer === TOO_LARGE || answer != null && answer.byteLength > MAX_RECORD_BYTES) throw tooLargeRecord(name5, this.label);
+    return answer;
+  }
+  async put(name5, record, options = {}) {
+    const form = new FormData();
+    form.append("file", new Blob([record]), "record");
+    await this.rpc.json("routing/put", {
+      args: [`/ipns/${name5.text}`],
+      params: { "allow-offline": true },
+      body: form
+    }, { ...options, description: `routing/put /ipns/${name5.text}` });
+  }
+};
+function decodeValue(text2) {
+  let event;
+  try {
+    event = JSON.parse(text2.trim().split("\n")[0] ?? "");
+  } catch {
+    throw new KuboStatusError("routing/get answered something that is not JSON", 502, true);
+  }
+  const extra = event?.Extra;
+  if (event?.Type !== VALUE_EVENT || typeof extra !== "string" || extra === "" || !/^[A-Za-z0-9+/]*={0,2}$/.test(extra)) {
+    throw new KuboStatusError(`routing/get answered an event without a value (type ${String(event?.Type).slice(0, 20)})`, 502, true);
+  }
+  return Buffer.from(extra, "base64");
+}
+
+// src/core/ipns/lookup.ts
+async function lookupName(name5, stores, options = {}) {
+  const logger2 = options.logger ?? silentLogger;
+  const now = options.now ?? Date.now();
+  const seen = await Promise.all(stores.map(async (store) => await ask(store, name5, now, options)));
+  throwIfAborted(options.signal);
+  let current = null;
+  let highestSequence = null;
+  for (const { source, record, valid } of seen) {
+    if (record != null && (highestSequence == null || record.sequence > highestSequence)) highestSequence = record.sequence;
+    if (record != null && valid) current = current == null ? record : newer(current, record);
+    if (source.outcome === "refused") logger2.warn(`IPNS record for /ipns/${name5.text} from ${source.label} refused: ${source.detail}`);
+    if (source.outcome === "failed") logger2.warn(`IPNS record for /ipns/${name5.text} not read from ${source.label}: ${source.detail}`);
+  }
+  const sources = seen.map((s2) => s2.source);
+  if (current == null && sources.some((s2) => s2.outcome === "refused" || s2.outcome === "failed")) {
+    const list2 = sources.map((s2) => `${s2.label}: ${s2.outcome} (${s2.detail})`).join("; ");
+    throw new IpnsRecordError(`No valid IPNS record for /ipns/${name5.text}, and not every place answered that it has none, so it is not treated as a new name: ${list2}`);
+  }
+  if (current == null && sources.length === 0) {
+    throw new IpnsRecordError(`No place to look up /ipns/${name5.text} in`);
+  }
+  return { current, highestSequence, sources };
+}
+async function ask(store, name5, now, options) {
+  const source = (outcome, detail) => ({ label: store.label, outcome, detail });
+  let bytes;
+  try {
+    bytes = await store.get(name5, options);
+  } catch (err) {
+    const message3 = remoteMessage(String(err?.message ?? err));
+    return { source: source(err instanceof IpnsRecordError ? "refused" : "failed", message3), valid: false };
+  }
+  if (bytes == null) return { source: source("none", "no record"), valid: false };
+  let record;
+  try {
+    record = await inspectRecord(name5, bytes, { source: store.label, now, allowExpired: true });
+  } catch (err) {
+    return { source: source("refused", remoteMessage(String(err?.message ?? err))), valid: false };
+  }
+  if (record.validity.getTime() <= now) {
+    return { source: source("refused", `sequence ${record.sequence}, expired at ${record.validity.toISOString()}`), record, valid: false };
+  }
+  return { source: source("found", `sequence ${record.sequence}, ${remoteMessage(record.value, 120)}, valid until ${record.validity.toISOString()}`), record, valid: true };
+}
+async function putEverywhere(name5, record, stores, options = {}) {
+  if (record.name.text !== name5.text) throw new IpnsRecordError(`the record of /ipns/${record.name.text} cannot be put under /ipns/${name5.text}`);
+  const results = await Promise.all(stores.filter((store) => store.put != null).map(async (store) => {
+    try {
+      await store.put?.(name5, record.bytes, options);
+      return { label: store.label, ok: true, detail: `stored sequence ${record.sequence}` };
+    } catch (err) {
+      return { label: store.label, ok: false, detail: remoteMessage(String(err?.message ?? err)) };
+    }
+  }));
+  throwIfAborted(options.signal);
+  return results;
+}
+
+// src/core/ipns/name.ts
+var LIBP2P_KEY = 114;
+function ipnsNameFromMultihash(multihash) {
+  return {
+    text: CID.createV1(LIBP2P_KEY, multihash).toString(base36),
+    multihash,
+    routingKey: multihashToIPNSRoutingKey(multihash)
+  };
+}
+function parseIpnsName(value, input = "ipns-name") {
+  const text2 = value.trim().replace(/^\/?ipns\//, "");
+  const expected = "expected an IPNS name such as k51\u2026 (a libp2p-key CID) or a peer ID (12D3Koo\u2026, Qm\u2026)";
+  if (!/^[A-Za-z0-9]{1,200}$/.test(text2)) throw new InputError(input, `${quote(value, 80)} is not an IPNS name (${expected})`);
+  let multihash;
+  try {
+    if (text2.startsWith("Qm") || text2.startsWith("1")) {
+      multihash = decode4(base58btc.baseDecode(text2));
+    } else {
+      const cid2 = CID.parse(text2, text2.startsWith("k") ? base36 : void 0);
+      if (cid2.version !== 1 || cid2.code !== LIBP2P_KEY) {
+        throw new InputError(input, `${quote(value, 80)} is a CID of content, not of a key (${expected})`);
+      }
+      multihash = cid2.multihash;
+    }
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(input, `${quote(value, 80)} is not an IPNS name (${expected})`);
+  }
+  if (multihash.code !== 0 && multihash.code !== 18) {
+    throw new InputError(input, `${quote(value, 80)} is not an IPNS name (its multihash is neither identity nor sha2-256; ${expected})`);
+  }
+  return ipnsNameFromMultihash(multihash);
+}
+
+// src/core/ipns/publisher.ts
+import { writeFile as writeFile4, mkdir as mkdir4, rename as rename5 } from "node:fs/promises";
+import { dirname } from "node:path";
+var DEFAULT_LIFETIME = "48h";
+var DEFAULT_TTL = "5m";
+function configName(config) {
+  const key = config.privateKey != null ? parsePrivateKey(config.privateKey) : void 0;
+  const fromKey = key != null ? parseIpnsName(ipnsNameOf(key), "ipns-private-key") : void 0;
+  const given = config.name != null ? parseIpnsName(config.name) : void 0;
+  if (given != null && fromKey != null && given.text !== fromKey.text) {
+    throw new InputError("ipns-name", text`${given.text} is not the name of ${option("ipns-private-key")} (its name is ${fromKey.text})`);
+  }
+  const name5 = given ?? fromKey;
+  if (name5 == null) throw new InputError("ipns-name", text`no IPNS name: give ${option("ipns-name")} or ${option("ipns-private-key")}`);
+  return { name: name5, ...key != null ? { key } : {} };
+}
+var IpnsNameSource = class {
+  constructor(stores, name5, logger2 = silentLogger) {
+    this.stores = stores;
+    this.logger = logger2;
+    this.name = name5;
+    this.label = `IPNS /ipns/${name5.text}`;
+  }
+  stores;
+  logger;
+  label;
+  name;
+  async lookup(options = {}) {
+    return await lookupName(this.name, this.stores, { signal: options.signal, logger: options.logger ?? this.logger });
+  }
+  async current(options = {}) {
+    const found = await this.lookup(options);
+    const record = found.current;
+    if (record == null) return null;
+    if (record.root == null) throw new IpnsRecordError(`${this.label} holds ${record.value}, not /ipfs/<cid>: it is not a registry root ipcr can update`);
+    return record.root;
+  }
+};
+var IpnsPublisher = class {
+  constructor(config, logger2 = silentLogger) {
+    this.config = config;
+    this.logger = logger2;
+    const { name: name5, key } = configName(config);
+    if (key == null) throw new InputError("ipns-private-key", "signing IPNS records here needs the key");
+    this.key = key;
+    this.lifetimeMs = parseDuration(config.lifetime ?? DEFAULT_LIFETIME, "ipns-lifetime");
+    this.ttlMs = parseDuration(config.ttl ?? DEFAULT_TTL, "ipns-ttl");
+    if (!config.stores.some((s2) => s2.put != null)) {
+      throw new InputError("ipns-private-key", text`a record signed here needs somewhere to go: set ${option("kubo-rpc-url")} or ${option("ipns-routers")}`);
+    }
+    this.source = new IpnsNameSource(config.stores, name5, logger2);
+    this.label = `IPNS /ipns/${name5.text}`;
+  }
+  config;
+  logger;
+  kind = "ipns";
+  label;
+  source;
+  key;
+  lifetimeMs;
+  ttlMs;
+  signer;
+  async preflight(options) {
+    this.signer = await signingKey(this.key);
+    for (const store of this.config.stores) this.logger.info(`${this.label}: ${store.put != null ? "read from and written to" : "read from"} ${store.label}`);
+  }
+  async publish(context) {
+    const signer = this.signer ?? await signingKey(this.key);
+    const found = await this.source.lookup(context);
+    const holds = found.current?.root ?? null;
+    if (context.nameExpected !== void 0 && !(holds == null ? context.nameExpected == null : context.nameExpected != null && holds.equals(context.nameExpected))) {
+      throw new NameMovedError(`${this.label} moved to ${holds?.toString() ?? "nothing"} while this run published`, holds);
+    }
+    const sequence = (found.highestSequence ?? -1n) + 1n;
+    const record = await signRecord(signer, this.source.name, context.root, { sequence, lifetimeMs: this.lifetimeMs, ttlMs: this.ttlMs });
+    return await putRecord(this.kind, this.label, record, this.config, context, this.logger);
+  }
+};
+async function putRecord(kind, label, record, config, options, logger2) {
+  if (config.recordPath != null) await writeRecordFile(config.recordPath, record.bytes);
+  const targets = (await putEverywhere(record.name, record, config.stores, options)).map((t) => ({ label: t.label, ok: t.ok, detail: t.detail }));
+  for (const t of targets) {
+    if (t.ok) logger2.info(`${label}: ${t.label}: ${t.detail}`);
+    else logger2.warn(`${label}: ${t.label}: ${t.detail}`);
+  }
+  const failed = targets.filter((t) => !t.ok);
+  if (failed.length > 0) {
+    const took = targets.filter((t) => t.ok).map((t) => t.label);
+    throw new IpnsRecordError(`${label}: sequence ${record.sequence} was not accepted by ${failed.map((t) => `${t.label} (${t.detail})`).join("; ")}${took.length > 0 ? `; accepted by ${took.join(", ")}` : ""}`);
+  }
+  logger2.info(`${label} \u2192 ${record.value} (sequence ${record.sequence}, valid until ${record.validity.toISOString()})`);
+  return {
+    kind,
+    label,
+    name: record.name.text,
+    value: record.value,
+    sequence: record.sequence.toString(),
+    expires: record.validity.toISOString(),
+    ...config.recordPath != null ? { recordPath: config.recordPath } : {},
+    targets
+  };
+}
+async function writeRecordFile(path2, bytes) {
+  await mkdir4(dirname(path2), { recursive: true });
+  const partial = `${path2}.partial`;
+  await writeFile4(partial, bytes);
+  await rename5(partial, path2);
+}
+
+// src/core/ipns/kubo-keystore.ts
 var KuboIpnsPublisher = class {
-  constructor(rpc, config, logger = silentLogger) {
+  /** `routers`: stores the record Kubo signed is also put to (delegated routers). */
+  constructor(rpc, config, routers = [], logger2 = silentLogger) {
     this.rpc = rpc;
     this.config = config;
-    this.logger = logger;
+    this.routers = routers;
+    this.logger = logger2;
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.key)) throw new InputError("ipns-key", `'${config.key}' is not a key name (expected letters, digits, '.', '_' or '-')`);
     if (config.key === "self") throw new InputError("ipns-key", "'self' is the node's identity; use a dedicated key for the registry");
     if (config.lifetime != null) {
-      parseLifetime(config.lifetime);
+      parseDuration(config.lifetime, "ipns-lifetime");
       this.lifetime = config.lifetime.trim();
     }
     if (config.privateKey != null) this.privateKey = parsePrivateKey(config.privateKey);
@@ -25119,46 +31602,146 @@ var KuboIpnsPublisher = class {
   }
   rpc;
   config;
+  routers;
   logger;
   kind = "kubo-ipns";
   label;
   privateKey;
   lifetime;
+  /** Set by preflight, once the key's name is known: Kubo's routing and the routers. */
+  source;
   async preflight(options) {
-    if (this.privateKey != null) {
-      await ensureKey(this.rpc, this.config.key, this.privateKey, options);
-      return;
-    }
-    if (await findKey(this.rpc, this.config.key, options) == null) {
+    const id = this.privateKey != null ? await ensureKey(this.rpc, this.config.key, this.privateKey, options) : await findKey(this.rpc, this.config.key, options);
+    if (id == null) {
       throw new InputError("ipns-key", text`${this.rpc.label} has no key named '${this.config.key}' (create it with 'ipfs key gen ${this.config.key}' or give ${option("ipns-private-key")})`);
     }
+    this.source = new IpnsNameSource([new KuboRecordStore(this.rpc), ...this.routers], parseIpnsName(id, "ipns-key"), this.logger);
   }
   async publish(context) {
-    const name4 = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.lifetime });
-    this.logger.info(`IPNS /ipns/${name4} \u2192 /ipfs/${context.root}`);
-    return { kind: this.kind, label: this.label, name: name4, value: `/ipfs/${context.root}` };
+    const name5 = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.lifetime });
+    this.logger.info(`IPNS /ipns/${name5} \u2192 /ipfs/${context.root}`);
+    const report = { kind: this.kind, label: this.label, name: name5, value: `/ipfs/${context.root}`, targets: [{ label: this.rpc.label, ok: true, detail: "name publish" }] };
+    if (this.routers.length === 0) return report;
+    const ipnsName = parseIpnsName(name5, "ipns-key");
+    const bytes = await new KuboRecordStore(this.rpc).get(ipnsName, context);
+    if (bytes == null) throw new InputError("ipns-key", `${this.rpc.label} published /ipns/${name5} but routing get does not return its record`);
+    const record = await inspectRecord(ipnsName, bytes, { source: this.rpc.label });
+    const targets = await putEverywhere(ipnsName, record, this.routers, context);
+    const failed = targets.filter((t) => !t.ok);
+    if (failed.length > 0) throw new InputError("ipns-routers", `the record of /ipns/${name5} was not accepted by ${failed.map((t) => `${t.label} (${t.detail})`).join("; ")}`);
+    return { ...report, sequence: record.sequence.toString(), expires: record.validity.toISOString(), targets: [...report.targets ?? [], ...targets] };
   }
 };
 
-// src/core/destinations/registry.ts
-var factories = /* @__PURE__ */ new Map([
-  ["kubo", (config, logger) => new KuboDestination(config, logger)]
-]);
-function createDestination(kind, config, logger) {
-  const factory = factories.get(kind);
-  if (factory == null) throw new InputError("destination", `unknown destination '${kind}' (known: ${[...factories.keys()].join(", ")})`);
-  return factory(config, logger);
+// src/core/ipns/delegated-router.ts
+var DelegatedRouterStore = class {
+  constructor(url, options = {}) {
+    this.options = options;
+    const input = options.input ?? "ipns-routers";
+    const service = parseServiceUrl(url, input);
+    if (url.includes("#")) throw new InputError(input, `'${redactUrl(url.trim())}' has a fragment (#\u2026); give the router's base URL, e.g. https://router.example`);
+    if (service.url.search !== "") throw new InputError(input, `'${redactUrl(url.trim())}' has a query (?\u2026); give the router's base URL, e.g. https://router.example (ipcr adds /routing/v1/ipns/{name})`);
+    this.base = service.url;
+    this.label = `router ${service.label}`;
+    this.endpoint = { label: this.label, headers: service.authorization != null ? { authorization: service.authorization } : {}, anonymous: false };
+  }
+  options;
+  label;
+  base;
+  endpoint;
+  url(name5) {
+    const url = new URL(this.base);
+    url.pathname = `${url.pathname.replace(/\/+$/, "")}/routing/v1/ipns/${name5.text}`;
+    return url;
+  }
+  async get(name5, options = {}) {
+    return await requestRecord(this.endpoint, this.url(name5), { method: "GET", headers: { accept: IPNS_RECORD_TYPE }, what: `GET /routing/v1/ipns/${name5.text}` }, async (response) => {
+      const isRecord = (response.headers.get("content-type") ?? "").toLowerCase().includes(IPNS_RECORD_TYPE);
+      if (response.status === 404 || response.status === 200 && !isRecord) {
+        await response.body?.cancel().catch(() => {
+        });
+        return { value: null };
+      }
+      if (response.status === 200) return { value: await readRecordBody(response, name5, this.label) };
+      return { error: true };
+    }, this.options, options);
+  }
+  async put(name5, record, options = {}) {
+    await requestRecord(this.endpoint, this.url(name5), { method: "PUT", body: record, headers: { "content-type": IPNS_RECORD_TYPE }, what: `PUT /routing/v1/ipns/${name5.text}` }, async (response) => {
+      if (!response.ok) return { error: true };
+      await response.body?.cancel().catch(() => {
+      });
+      return { value: void 0 };
+    }, this.options, options);
+  }
+};
+
+// src/core/ipns/gateway-records.ts
+var ROUTING_NOT_FOUND = "routing: not found";
+var GatewayRecordStore = class {
+  constructor(url, options = {}) {
+    this.options = options;
+    const service = parseServiceUrl(validateGatewayUrl(url, options.input ?? "gateways"), options.input ?? "gateways");
+    this.base = service.url;
+    this.label = `gateway ${service.label}`;
+    this.endpoint = { label: this.label, headers: service.authorization != null ? { authorization: service.authorization } : {}, anonymous: service.authorization == null };
+  }
+  options;
+  label;
+  base;
+  endpoint;
+  async get(name5, options = {}) {
+    const url = new URL(this.base);
+    url.pathname = `${url.pathname.replace(/\/+$/, "")}/ipns/${name5.text}`;
+    url.searchParams.set("format", "ipns-record");
+    const what = `GET /ipns/${name5.text}?format=ipns-record`;
+    return await requestRecord(this.endpoint, url, { method: "GET", headers: { accept: IPNS_RECORD_TYPE }, what }, async (response) => {
+      if (response.status === 404) {
+        await response.body?.cancel().catch(() => {
+        });
+        return { value: null };
+      }
+      if (response.status === 500) {
+        const text2 = await readText(response, MAX_ERROR_TEXT);
+        return text2.trim() === ROUTING_NOT_FOUND ? { value: null } : { error: true, text: text2 };
+      }
+      if (response.status !== 200) return { error: true };
+      const type = response.headers.get("content-type") ?? "";
+      if (!type.toLowerCase().includes(IPNS_RECORD_TYPE)) {
+        await response.body?.cancel().catch(() => {
+        });
+        throw storeError(this.label, `${what} answered ${type === "" ? "no Content-Type" : `Content-Type ${quote(type, 80)}`}, not an IPNS record (the gateway does not serve ?format=ipns-record)`);
+      }
+      return { value: await readRecordBody(response, name5, this.label) };
+    }, this.options, options);
+  }
+};
+
+// src/core/ipns/stores.ts
+function recordStores(settings, kubo) {
+  return [
+    ...kubo != null ? [new KuboRecordStore(kubo)] : [],
+    ...(settings.routers ?? []).map((url) => new DelegatedRouterStore(url)),
+    ...(settings.gateways ?? []).map((url) => new GatewayRecordStore(url))
+  ];
 }
 
 // src/core/destinations/settings.ts
-function createProviders(settings, logger) {
+function createProviders(settings, logger2) {
   const destinations = [];
   const names = [];
-  if (settings.kubo != null) destinations.push(createDestination("kubo", settings.kubo, logger));
-  if (settings.ipns != null) {
-    const kubo = destinations.find((d) => d instanceof KuboDestination);
+  if (settings.kubo != null) destinations.push(createDestination("kubo", settings.kubo, logger2));
+  const kubo = destinations.find((d2) => d2 instanceof KuboDestination);
+  const ipns = settings.ipns;
+  if (ipns?.keystoreKey != null) {
     if (kubo == null) throw new InputError("ipns-key", text`publishing IPNS through a keystore needs ${option("kubo-rpc-url")}`);
-    names.push(new KuboIpnsPublisher(kubo.rpc, settings.ipns, logger));
+    names.push(new KuboIpnsPublisher(kubo.rpc, { key: ipns.keystoreKey, ...ipns.privateKey != null ? { privateKey: ipns.privateKey } : {}, ...ipns.lifetime != null ? { lifetime: ipns.lifetime } : {} }, recordStores({ ...ipns, gateways: [] }), logger2));
+  } else if (ipns?.privateKey != null) {
+    names.push(new IpnsPublisher({ ...ipns, privateKey: ipns.privateKey, stores: recordStores(ipns, kubo?.rpc) }, logger2));
+  } else if (ipns?.name != null) {
+    const stores = recordStores(ipns, kubo?.rpc);
+    if (stores.length === 0) throw new InputError("ipns-name", text`reading the name needs somewhere to read it: set ${option("kubo-rpc-url")}, ${option("ipns-routers")} or ${option("gateways")}`);
+    return { destinations, names, nameSource: new IpnsNameSource(stores, configName(ipns).name, logger2) };
   }
   return { destinations, names };
 }
@@ -25188,20 +31771,20 @@ function describeDetails(details) {
 // src/core/unixfs/export.ts
 import { randomBytes as randomBytes6 } from "node:crypto";
 import { constants } from "node:fs";
-import { lstat, mkdir as mkdir4, open as open6, readdir as readdir2, rename as rename5, rmdir } from "node:fs/promises";
-import { basename, dirname, join as join8 } from "node:path";
+import { lstat, mkdir as mkdir5, open as open6, readdir as readdir2, rename as rename6, rmdir } from "node:fs/promises";
+import { basename, dirname as dirname2, join as join8 } from "node:path";
 var FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 async function exportToDirectory(cid2, outDir, source, options) {
   await checkTarget(outDir);
   const walk2 = await planExport(cid2, source, options);
-  const temp = join8(dirname(outDir), `.${basename(outDir)}.ipcr-get-${randomBytes6(6).toString("hex")}`);
+  const temp = join8(dirname2(outDir), `.${basename(outDir)}.ipcr-get-${randomBytes6(6).toString("hex")}`);
   const at = (path2) => join8(temp, ...path2);
-  await mkdir4(dirname(outDir), { recursive: true });
+  await mkdir5(dirname2(outDir), { recursive: true });
   registerTemporary(temp);
   try {
     const result = await walk2({
       directory: async (path2, dir) => {
-        await mkdir4(at(path2)).catch((err) => {
+        await mkdir5(at(path2)).catch((err) => {
           throw err?.code === "EEXIST" ? new TreeError(`${dir}: duplicate entry name at ${at(path2)}`) : err;
         });
       },
@@ -25223,7 +31806,7 @@ async function exportToDirectory(cid2, outDir, source, options) {
       }
     });
     if ((await lstat(outDir).catch(() => null))?.isDirectory() === true) await rmdir(outDir);
-    await rename5(temp, outDir);
+    await rename6(temp, outDir);
     releaseTemporary(temp);
     return result;
   } catch (err) {
@@ -25233,7 +31816,7 @@ async function exportToDirectory(cid2, outDir, source, options) {
 }
 async function exportTar(cid2, source, out, options) {
   const walk2 = await planExport(cid2, source, options);
-  const write2 = async (bytes) => {
+  const write3 = async (bytes) => {
     throwIfAborted(options?.signal);
     await new Promise((resolve2, reject) => {
       out.write(bytes, (err) => {
@@ -25242,25 +31825,25 @@ async function exportTar(cid2, source, out, options) {
       });
     });
   };
-  const name4 = (path2) => path2.length === 0 ? "./" : `./${path2.join("/")}`;
+  const name5 = (path2) => path2.length === 0 ? "./" : `./${path2.join("/")}`;
   const result = await walk2({
     // A stream may hold a chunk after calling back (a PassThrough's reader may keep it).
     keepsChunks: true,
     directory: async (path2) => {
-      await write2(tarHeader(path2.length === 0 ? "./" : `${name4(path2)}/`, "directory", 0));
+      await write3(tarHeader(path2.length === 0 ? "./" : `${name5(path2)}/`, "directory", 0));
     },
     file: async (path2, file, size, content) => {
-      await write2(tarHeader(walk2.isRootFile ? options?.fileName ?? file.toString() : name4(path2), "file", size));
-      for await (const chunk of content) await write2(chunk);
-      if (size % TAR_BLOCK2 !== 0) await write2(new Uint8Array(TAR_BLOCK2 - size % TAR_BLOCK2));
+      await write3(tarHeader(walk2.isRootFile ? options?.fileName ?? file.toString() : name5(path2), "file", size));
+      for await (const chunk of content) await write3(chunk);
+      if (size % TAR_BLOCK2 !== 0) await write3(new Uint8Array(TAR_BLOCK2 - size % TAR_BLOCK2));
     }
   });
-  await write2(new Uint8Array(2 * TAR_BLOCK2));
+  await write3(new Uint8Array(2 * TAR_BLOCK2));
   return result;
 }
 async function planExport(cid2, source, options) {
   const signal = options?.signal;
-  const logger = options?.logger ?? silentLogger;
+  const logger2 = options?.logger ?? silentLogger;
   const limits = { ...EXPORT_LIMITS, ...options?.limits };
   const names = { maxBytes: "maxBytes", maxEntries: "maxEntries", maxBlocks: "maxBlocks", ...options?.limitNames };
   const over = (limit, what) => new TreeError(`/ipfs/${cid2} ${what}: over the limit ${names[limit]} (${limit === "maxBytes" ? formatSize(limits.maxBytes) : limits[limit]})`);
@@ -25303,11 +31886,11 @@ async function planExport(cid2, source, options) {
   }
   const total = await measure(cid2, void 0, []);
   sizes.clear();
-  logger.debug(`/ipfs/${cid2}: ${total.entries} entries, ${total.bytes} bytes`);
+  logger2.debug(`/ipfs/${cid2}: ${total.entries} entries, ${total.bytes} bytes`);
   const isRootFile = !isDirectory(cid2, await readBlock(cid2, counted, { signal }));
   const walk2 = async (visitor) => {
     const result = { files: 0, directories: 0, bytes: 0 };
-    const progress = new Progress(logger, `/ipfs/${cid2}: written`, total.bytes, options?.progressIntervalMs);
+    const progress = new Progress(logger2, `/ipfs/${cid2}: written`, total.bytes, options?.progressIntervalMs);
     let entries = 0;
     async function visit(cid3, path2) {
       throwIfAborted(signal);
@@ -25346,7 +31929,7 @@ async function planExport(cid2, source, options) {
     progress.finish();
     return result;
   };
-  return Object.assign(walk2, { logger, isRootFile });
+  return Object.assign(walk2, { logger: logger2, isRootFile });
 }
 function isDirectory(cid2, block) {
   if (cid2.code !== code) return false;
@@ -25357,9 +31940,9 @@ function describe2(cid2, block) {
   if (cid2.code !== code) return `codec 0x${cid2.code.toString(16)}`;
   return `UnixFS ${decodeUnixFS(cid2, block).unixfs.type}`;
 }
-function checkName2(name4, parent) {
-  if (name4 === "" || name4 === "." || name4 === ".." || name4.includes("/") || name4.includes("\\") || name4.includes("\0")) {
-    throw new TreeError(`refusing unsafe entry name '${name4}' in ${parent}`);
+function checkName2(name5, parent) {
+  if (name5 === "" || name5 === "." || name5 === ".." || name5.includes("/") || name5.includes("\\") || name5.includes("\0")) {
+    throw new TreeError(`refusing unsafe entry name '${name5}' in ${parent}`);
   }
 }
 async function checkTarget(path2) {
@@ -25373,10 +31956,10 @@ async function checkTarget(path2) {
 var TAR_BLOCK2 = 512;
 var encoder4 = new TextEncoder();
 var USTAR_MAX_SIZE = 8 ** 11 - 1;
-function tarHeader(name4, type, size) {
-  const nameBytes = encoder4.encode(name4);
+function tarHeader(name5, type, size) {
+  const nameBytes = encoder4.encode(name5);
   const pax = [];
-  if (nameBytes.length > 100) pax.push(paxRecord("path", name4));
+  if (nameBytes.length > 100) pax.push(paxRecord("path", name5));
   if (size > USTAR_MAX_SIZE) pax.push(paxRecord("size", String(size)));
   const header = ustar(nameBytes.length > 100 ? nameBytes.subarray(0, 100) : nameBytes, type === "file" ? "0" : "5", type === "file" ? 420 : 493, size > USTAR_MAX_SIZE ? 0 : size);
   if (pax.length === 0) return header;
@@ -25389,19 +31972,19 @@ function paxRecord(key, value) {
   const body = ` ${key}=${value}
 `;
   const bodyLength = encoder4.encode(body).length;
-  let length3 = bodyLength + 1;
-  while (String(length3).length + bodyLength !== length3) length3 = String(length3).length + bodyLength;
-  return `${length3}${body}`;
+  let length5 = bodyLength + 1;
+  while (String(length5).length + bodyLength !== length5) length5 = String(length5).length + bodyLength;
+  return `${length5}${body}`;
 }
-function ustar(name4, type, mode, size) {
+function ustar(name5, type, mode, size) {
   const header = new Uint8Array(TAR_BLOCK2);
-  const field = (offset, length3, text2) => {
-    header.set(encoder4.encode(text2).subarray(0, length3), offset);
+  const field = (offset, length5, text2) => {
+    header.set(encoder4.encode(text2).subarray(0, length5), offset);
   };
-  const octal = (offset, length3, value) => {
-    field(offset, length3, `${value.toString(8).padStart(length3 - 1, "0")}\0`);
+  const octal = (offset, length5, value) => {
+    field(offset, length5, `${value.toString(8).padStart(length5 - 1, "0")}\0`);
   };
-  header.set(name4, 0);
+  header.set(name5, 0);
   octal(100, 8, mode);
   octal(108, 8, 0);
   octal(116, 8, 0);
@@ -25662,9 +32245,9 @@ var definitions = [
     cli: { flag: "--verbose", short: "-v", commands: ["push"] }
   }
 ];
-var byKey = new Map(definitions.map((d) => [d.key, d]));
+var byKey = new Map(definitions.map((d2) => [d2.key, d2]));
 function cliOptions(command) {
-  return definitions.filter((d) => d.cli?.commands.includes(command) === true);
+  return definitions.filter((d2) => d2.cli?.commands.includes(command) === true);
 }
 function cliName(key) {
   return byKey.get(key)?.cli?.flag ?? key;
@@ -25714,8 +32297,8 @@ function parseSeconds(value, key) {
   if (value.trim() === "" || !Number.isFinite(seconds) || seconds <= 0) throw new InputError(key, `'${value}' is not a positive number of seconds`);
   return seconds;
 }
-function describeError(err, label, name4) {
-  if (err instanceof IpcrError && err.input != null && err.reason != null) return `${label(err.input)}: ${renderMessage(err.reason, name4)}`;
+function describeError(err, label, name5) {
+  if (err instanceof IpcrError && err.input != null && err.reason != null) return `${label(err.input)}: ${renderMessage(err.reason, name5)}`;
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -25792,22 +32375,22 @@ function addOptions(program3, command) {
 
 // src/cli/logger.ts
 function cliLogger(quiet, verbose) {
-  const write2 = (line) => {
+  const write3 = (line) => {
     process.stderr.write(`${escapeControl(redact(line))}
 `);
   };
   return {
-    debug: (m) => {
-      if (verbose) write2(m);
+    debug: (m2) => {
+      if (verbose) write3(m2);
     },
-    info: (m) => {
-      if (!quiet) write2(m);
+    info: (m2) => {
+      if (!quiet) write3(m2);
     },
-    warn: (m) => {
-      write2(`warning: ${m}`);
+    warn: (m2) => {
+      write3(`warning: ${m2}`);
     },
-    group: async (name4, fn) => {
-      if (!quiet) write2(`== ${name4}`);
+    group: async (name5, fn) => {
+      if (!quiet) write3(`== ${name5}`);
       return await fn();
     }
   };
@@ -25835,7 +32418,7 @@ function printResult(result, json, print) {
   out(`  digest         ${result.digest}`);
   const blocks = `${result.car.scope === "full" ? "the whole registry" : "the blocks this publish added"}, ${result.car.blocks} blocks`;
   out(`  CAR            ${result.car.path != null ? `${result.car.path} (${blocks})` : `none kept (${blocks})`}`);
-  for (const d of result.destinations ?? []) out(`  stored in ${d.label}: ${describeDetails(d.details)}`);
+  for (const d2 of result.destinations ?? []) out(`  stored in ${d2.label}: ${describeDetails(d2.details)}`);
   for (const n of result.names ?? []) out(`  ${n.label}  /ipns/${n.name} \u2192 ${n.value}`);
 }
 async function push(ref, value, out, signal) {
@@ -25847,7 +32430,7 @@ async function push(ref, value, out, signal) {
   const file = str(value("image-file"));
   const command = file == null ? containerCli(str(value("container-cli"))) : void 0;
   const json = value("json") === true;
-  const logger = cliLogger(value("quiet") === true || json, value("verbose") === true);
+  const logger2 = cliLogger(value("quiet") === true || json, value("verbose") === true);
   const tagList = parseTagList(list(value("tags")).join(","), "tags");
   const storeDir = str(value("store"));
   const carPath = str(value("car-path"));
@@ -25861,11 +32444,11 @@ async function push(ref, value, out, signal) {
   if (previousRoot == null && store != null) previousRoot = await store.readRoot();
   const sources = [
     ...store != null ? [store.blocks] : [],
-    ...await openSources({ gateways: list(value("gateways")), cars: list(value("previous-car")) }, logger, { signal })
+    ...await openSources({ gateways: list(value("gateways")), cars: list(value("previous-car")) }, logger2, { signal })
   ];
   let result;
   try {
-    const providers = createProviders(settings, logger);
+    const providers = createProviders(settings, logger2);
     result = await runPipeline({
       ...providers,
       image: file != null ? { kind: "file", path: resolve(file), ...ref != null ? { ref } : {} } : { kind: "docker", ref, run: nodeCommandRunner, command },
@@ -25881,7 +32464,7 @@ async function push(ref, value, out, signal) {
       maxDecompressedSize,
       revision: str(value("revision")) ?? process.env.GITHUB_SHA,
       now: sourceDateEpoch(process.env.SOURCE_DATE_EPOCH),
-      logger,
+      logger: logger2,
       signal
     });
   } finally {
@@ -25914,7 +32497,7 @@ async function destinationSettings(value, headerFlags) {
       throw new InputError("ipns-private-key", `cannot read '${keyFile}': ${err.code ?? err.message}`);
     }) : void 0;
     const lifetime = str(value("ipns-lifetime"));
-    settings.ipns = { key, ...privateKey != null ? { privateKey: new Uint8Array(privateKey) } : {}, ...lifetime != null ? { lifetime } : {} };
+    settings.ipns = { keystoreKey: key, ...privateKey != null ? { privateKey: new Uint8Array(privateKey) } : {}, ...lifetime != null ? { lifetime } : {} };
   }
   return settings;
 }
@@ -25929,12 +32512,12 @@ async function get(path2, value, out, signal) {
   };
   const output = str(value("output"));
   if (output == null) throw new InputError("output", "expected the folder to write to, or '-' for a tar on standard output");
-  const logger = cliLogger(false, false);
+  const logger2 = cliLogger(false, false);
   const storeDir = str(value("store"));
   const store = storeDir != null ? new LocalStore(resolve(storeDir)) : void 0;
   const sources = [
     ...store != null ? [store.blocks] : [],
-    ...await openSources({ gateways: list(value("gateways")), cars: list(value("cars")), carsInput: "cars" }, logger, { signal })
+    ...await openSources({ gateways: list(value("gateways")), cars: list(value("cars")), carsInput: "cars" }, logger2, { signal })
   ];
   if (sources.length === 0) throw new InputError("store", text`no block source: give ${option("store")}, ${option("cars")} or ${option("gateways")}`);
   try {
@@ -25952,14 +32535,14 @@ async function get(path2, value, out, signal) {
     if (node == null) throw new InputError("PATH", `'${parts.join("/")}' does not exist under ${root.toString()}`);
     const exportOptions = {
       signal,
-      logger,
+      logger: logger2,
       progressIntervalMs: 1e3,
       limits,
       limitNames: { maxBytes: cliName("max-bytes"), maxEntries: cliName("max-entries"), maxBlocks: cliName("max-blocks") }
     };
     if (output === "-") {
       const written = await exportTar(node.cid, source, process.stdout, exportOptions);
-      logger.info(`wrote /ipfs/${node.cid.toString()} as a tar to standard output (${written.files} files, ${formatBytes(written.bytes)})`);
+      logger2.info(`wrote /ipfs/${node.cid.toString()} as a tar to standard output (${written.files} files, ${formatBytes(written.bytes)})`);
       return 0;
     }
     const outDir = resolve(output);
@@ -25982,13 +32565,13 @@ async function demo(value, out, signal) {
   const json = value("json") === true;
   const storeDir = str(value("store")) ?? ".ipcr";
   const store = new LocalStore(resolve(storeDir));
-  const logger = cliLogger(json, false);
+  const logger2 = cliLogger(json, false);
   const work = await mkdtemp4(join10(tmpdir(), "ipcr-demo-"));
   registerTemporary(work);
   try {
-    const image = await logger.group("Build the demo image in-process", async () => await writeSampleImage(join10(work, "image"), demoImage));
+    const image = await logger2.group("Build the demo image in-process", async () => await writeSampleImage(join10(work, "image"), demoImage));
     const previousRoot = await store.readRoot();
-    await mkdir5(store.dir, { recursive: true });
+    await mkdir6(store.dir, { recursive: true });
     const result = await publish({
       image: { kind: "file", path: image.dir },
       name: "ipcr-demo",
@@ -25999,7 +32582,7 @@ async function demo(value, out, signal) {
       carPath: join10(store.dir, "demo.car"),
       carScope: "full",
       tempDir: work,
-      logger,
+      logger: logger2,
       signal
     });
     await store.writeRoot(parseCid(result.rootCid, "root"));
@@ -26025,20 +32608,20 @@ async function demo(value, out, signal) {
 var USAGE_ERRORS = /* @__PURE__ */ new Set(["commander.unknownOption", "commander.unknownCommand", "commander.excessArguments", "commander.missingArgument", "commander.optionMissingArgument", "commander.missingMandatoryOptionValue", "commander.invalidArgument"]);
 function program2(out, err, signal, ran) {
   const output = {
-    writeOut: (s) => {
-      out(s.replace(/\n$/, ""));
+    writeOut: (s2) => {
+      out(s2.replace(/\n$/, ""));
     },
-    writeErr: (s) => {
-      err(s.replace(/\n$/, ""));
+    writeErr: (s2) => {
+      err(s2.replace(/\n$/, ""));
     },
-    outputError: (s, write2) => {
-      write2(s.replace(/^error: /, "ipcr: "));
+    outputError: (s2, write3) => {
+      write3(s2.replace(/^error: /, "ipcr: "));
     }
   };
   const ipcr = new Command("ipcr").description(mainHelp).version(version, "-V, --version", "Print the version").configureOutput(output).helpOption("-h, --help", "Show this help").exitOverride().showSuggestionAfterError().showHelpAfterError("Run 'ipcr --help' for the commands.").helpCommand("help [command]", "Show help for a command").addHelpText("after", mainHelpAfter);
-  const command = (name4, summary, about, after) => {
-    const cmd = new Command(name4).summary(summary).description(about).configureOutput(output).exitOverride().showSuggestionAfterError().showHelpAfterError(`Run 'ipcr ${name4} --help' for its options.`).helpOption("-h, --help", "Show this help").addHelpText("after", after);
-    const value = addOptions(cmd, name4);
+  const command = (name5, summary, about, after) => {
+    const cmd = new Command(name5).summary(summary).description(about).configureOutput(output).exitOverride().showSuggestionAfterError().showHelpAfterError(`Run 'ipcr ${name5} --help' for its options.`).helpOption("-h, --help", "Show this help").addHelpText("after", after);
+    const value = addOptions(cmd, name5);
     ipcr.addCommand(cmd);
     return { cmd, value };
   };
@@ -26088,11 +32671,11 @@ async function main(argv, out = (l) => {
 }
 
 // src/cli/index.ts
-var interrupts = handleInterrupts((message2) => {
-  process.stderr.write(`ipcr: ${message2}
+var interrupts = handleInterrupts((message3) => {
+  process.stderr.write(`ipcr: ${message3}
 `);
 });
-var code4 = await main(process.argv.slice(2), void 0, { signal: interrupts.signal });
+var code5 = await main(process.argv.slice(2), void 0, { signal: interrupts.signal });
 if (interrupts.exitCode != null) process.exit(interrupts.exitCode);
 interrupts.dispose();
-process.exitCode = code4;
+process.exitCode = code5;

@@ -1,3 +1,5 @@
+import type { CID } from 'multiformats/cid'
+
 /** An option named inside a message (by its key in src/options); each shell prints it under its own name. */
 export interface OptionRef { option: string }
 export type MessagePart = string | OptionRef
@@ -105,6 +107,13 @@ export class ResponseTooLargeError extends IpcrError {
 export class IpnsRecordError extends IpcrError {
   constructor(message: string, options?: ErrorOptions) {
     super('ERR_IPNS_RECORD', message, options)
+  }
+}
+
+/** A name no longer holds the root a publish expected (another publish moved it); `current` is what it holds now. */
+export class NameMovedError extends IpcrError {
+  constructor(message: string, readonly current: CID | null) {
+    super('ERR_NAME_MOVED', message)
   }
 }
 

@@ -1,20 +1,44 @@
 import { mkdtemp } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
-import type { BlockSource } from './blocks/types.js'
-import type { Destination, DestinationReport, NamePublisher, NameReport } from './destinations/types.js'
+import { BlockCache, dagPbOnly } from './blocks/cache.js'
+import { CarBlockSource } from './blocks/car-source.js'
+import { FirstSource } from './blocks/multi.js'
+import type { BlockSink, BlockSource } from './blocks/types.js'
+import { CarFileWriter } from './car/writer.js'
+import type { Destination, DestinationContext, DestinationReport, NamePublisher, NameReport, NameSource } from './destinations/types.js'
+import { IpcrError, NameMovedError } from './errors.js'
 import { registerTemporary, removeTemporary } from './interrupt.js'
-import { silentLogger } from './logger.js'
-import { publish, type KeptCar, type PublishOptions, type PublishResult } from './publish.js'
+import { silentLogger, type Logger } from './logger.js'
+import { publishWithPatch, type KeptCar, type PublishOptions, type PublishResult } from './publish.js'
+import { applyPatch, hasTags, type RegistryPatch } from './registry/patch.js'
+import { walkDag } from './unixfs/tree.js'
 
 export interface PipelineOptions extends PublishOptions {
   destinations?: Destination[]
   names?: NamePublisher[]
+  /** How many times this run's tags are re-applied onto a root another publish moved the name to; default 5. */
+  maxRebases?: number
 }
 
 export interface PipelineResult extends PublishResult {
   destinations: DestinationReport[]
   names: NameReport[]
+  /** Roots another publish moved the name to while this one ran, onto which this run's tags were re-applied. */
+  rebasedOnto?: string[]
+}
+
+/** The name moved under this run more often than it may retry. */
+export class ConcurrentPublishError extends IpcrError {
+  constructor (message: string) {
+    super('ERR_CONCURRENT_PUBLISH', message)
+  }
+}
+
+const MAX_REBASES = 5
+
+function same (a: CID | null, b: CID | null): boolean {
+  return a == null ? b == null : b != null && a.equals(b)
 }
 
 /**
@@ -24,6 +48,13 @@ export interface PipelineResult extends PublishResult {
  * that is not stored; the next successful run releases what it left pinned.
  * Without `carPath`, a destination that needs a CAR gets a temporary one in
  * `tempDir`, removed at the end (the result's `car` then has no `path`).
+ *
+ * With a name that can be read back (IPNS), no concurrent publish loses its
+ * tags: just before the name moves, it is read again; when another publish
+ * moved it since this run read it, this run's tags are re-applied onto that
+ * root (a few directory blocks), stored, and checked again. After the name
+ * moves it is read back, and the same happens when the root it holds lacks
+ * this run's tags.
  */
 export async function runPipeline (options: PipelineOptions & { carPath: string }): Promise<PipelineResult & KeptCar>
 export async function runPipeline (options: PipelineOptions): Promise<PipelineResult>
@@ -38,6 +69,7 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
       for (const n of names) await n.preflight({ signal, logger })
     })
   }
+  const nameSource: NameSource | undefined = names.find((n) => n.source != null)?.source
 
   const explicit = options.sources ?? []
   let previousRoot = options.previousRoot ?? null
@@ -47,36 +79,175 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
       if (previousRoot != null) break
     }
   }
+  /** The root the name held when this run read it: a different one later means another publish moved it. */
+  let seen: CID | null = null
+  if (nameSource != null) {
+    seen = await logger.group(`Read the current root from ${nameSource.label}`, async () => await nameSource.current({ signal, logger }))
+    if (previousRoot == null) {
+      previousRoot = seen
+      logger.info(seen == null ? `${nameSource.label} has no record yet: starting a new registry` : `previous root ${seen.toString()} from ${nameSource.label}`)
+    }
+  }
   const sources: BlockSource[] = [...explicit, ...destinations.flatMap((d) => d.sources?.() ?? [])]
 
-  const temporary = options.carPath == null && destinations.some((d) => d.needsCar === true)
+  const needsCar = destinations.some((d) => d.needsCar === true)
+  const temporary = (options.carPath == null && needsCar) || nameSource != null
     ? await mkdtemp(join(options.tempDir, 'ipcr-car-'))
     : undefined
   if (temporary != null) registerTemporary(temporary)
   try {
-    const carPath = options.carPath ?? (temporary != null ? join(temporary, 'registry.car') : undefined)
-    const result = await publish({ ...options, ...(carPath != null ? { carPath } : {}), previousRoot, sources })
-    const context = { result, root: CID.parse(result.rootCid), previousRoot, signal, logger, ...(carPath != null ? { carPath } : {}) }
+    let carPath = options.carPath ?? (needsCar && temporary != null ? join(temporary, 'registry.car') : undefined)
+    const published = await publishWithPatch({ ...options, ...(carPath != null ? { carPath } : {}), previousRoot, sources })
+    let result: PublishResult = published.result
+    const patch = published.patch
+    let root = CID.parse(result.rootCid)
+    /** The root this run's tags were applied onto. */
+    let base = previousRoot
+    const rebasedOnto: string[] = []
+    const maxRebases = options.maxRebases ?? MAX_REBASES
 
     const stored: DestinationReport[] = []
-    for (const d of destinations) {
-      stored.push(await logger.group(`Store in ${d.label}`, async () => await d.store(context)))
+    const moved: NameReport[] = []
+    /** The root to re-apply this run's tags onto when the name holds one without them; null when it holds them. */
+    const lostTo = async (when: string): Promise<CID | null> => {
+      if (nameSource == null) return null
+      const after = await nameSource.current({ signal, logger })
+      if (same(after, root)) return null
+      if (after == null) throw new ConcurrentPublishError(`${nameSource.label}: no record found ${when} (this run published ${root.toString()})`)
+      if (await hasTags(after, patch, readerOf(sources), { signal })) {
+        logger.info(`${nameSource.label} holds ${after.toString()} ${when}: another publish's root that includes this run's tags`)
+        return null
+      }
+      logger.info(`${nameSource.label} holds ${after.toString()} ${when}, without this run's tags (another publish that read the name earlier overwrote it): re-applying them onto it`)
+      return after
     }
-    for (const d of destinations) await d.point?.(context)
-    const published: NameReport[] = []
-    for (const n of names) {
-      published.push(await logger.group(`Publish ${n.label}`, async () => await n.publish(context)))
+    /** Moves every name; returns the root another publish moved the name to instead, if one did. */
+    const moveNames = async (context: DestinationContext): Promise<CID | null> => {
+      // Read again just before the name moves: did another publish move it?
+      const now = nameSource != null ? await nameSource.current({ signal, logger }) : null
+      if (nameSource != null && now != null && !same(now, seen) && !same(now, root)) {
+        logger.info(`${nameSource.label} moved to ${now.toString()} while this run published (another publish): re-applying this run's tags onto it`)
+        return now
+      }
+      try {
+        moved.length = 0
+        for (const n of names) {
+          const expected = n.source != null ? { nameExpected: now } : {}
+          moved.push(await logger.group(`Publish ${n.label}`, async () => await n.publish({ ...context, ...expected })))
+        }
+      } catch (err) {
+        if (!(err instanceof NameMovedError) || err.current == null) throw err
+        logger.info(`${err.message}: re-applying this run's tags onto ${err.current.toString()}`)
+        return err.current
+      }
+      // Read back: a publish that read the name before this one moved it may have overwritten it.
+      return await lostTo('right after publishing')
     }
-    for (const d of destinations) await d.cleanup?.(context)
+
+    for (let attempt = 0; ; attempt++) {
+      const context: DestinationContext = { result, root, previousRoot: base, signal, logger, ...(carPath != null ? { carPath } : {}) }
+      stored.length = 0
+      for (const d of destinations) {
+        stored.push(await logger.group(`Store in ${d.label}`, async () => await d.store(context)))
+      }
+      for (const d of destinations) await d.point?.(context)
+      let onto = await moveNames(context)
+      if (onto == null) {
+        for (const d of destinations) await d.cleanup?.(context)
+        // Once more, later: a put that was on its way when this run read back has landed by now.
+        onto = await lostTo('after the cleanup')
+        if (onto == null) break
+      }
+      if (attempt >= maxRebases) {
+        throw new ConcurrentPublishError(`${nameSource?.label ?? 'the name'} moved ${attempt + 1} times while this run published (other publishes to the same registry at the same time); this run's tags are in ${root.toString()}, which is stored but not what the name holds. Run again, or give each registry a workflow concurrency group so its publishes take turns.`)
+      }
+      const rebased = await rebase(patch, onto, { attempt, sources, temporary: temporary as string, sinks: options.sinks ?? [], signal, logger })
+      rebasedOnto.push(onto.toString())
+      base = onto
+      seen = onto
+      root = rebased.root
+      carPath = rebased.carPath
+      result = { ...result, rootCid: root.toString(), previousRoot: onto.toString() }
+    }
+    const extra = rebasedOnto.length > 0 ? { rebasedOnto } : {}
+    if (rebasedOnto.length > 0 && options.carPath != null) {
+      result = { ...result, car: await rewriteKeptCar(options.carPath, carPath as string, root, result, sources, { signal, logger }) }
+    }
     if (temporary != null) {
       await removeTemporary(temporary)
-      logger.info('Removed the temporary CAR once stored (no CAR path was given, so none is kept)')
-      const { path: _, ...car } = result.car
-      return { ...result, car, destinations: stored, names: published }
+      if (options.carPath == null && needsCar) {
+        logger.info('Removed the temporary CAR once stored (no CAR path was given, so none is kept)')
+        const { path: _, ...car } = result.car
+        return { ...result, car, destinations: stored, names: moved, ...extra }
+      }
     }
-    return { ...result, destinations: stored, names: published }
+    return { ...result, destinations: stored, names: moved, ...extra }
   } finally {
     // Idempotent: also on failure.
     if (temporary != null) await removeTemporary(temporary)
+  }
+}
+
+interface RebaseOptions {
+  attempt: number
+  sources: BlockSource[]
+  temporary: string
+  sinks: BlockSink[]
+  signal?: AbortSignal
+  logger: Logger
+}
+
+/** Re-applies this run's patch onto `onto`; the new blocks (a few directories and the catalog) go into a new CAR and the sinks. */
+async function rebase (patch: RegistryPatch, onto: CID, options: RebaseOptions): Promise<{ root: CID, carPath: string }> {
+  const path = join(options.temporary, `rebase-${options.attempt + 1}.car`)
+  const car = await CarFileWriter.create(path)
+  try {
+    const sink: BlockSink = {
+      put: async (cid, bytes, put) => {
+        await Promise.all([car.put(cid, bytes), ...options.sinks.map(async (s) => { await s.put(cid, bytes) })])
+        put?.onWritten?.()
+      }
+    }
+    const { root } = await applyPatch(patch, onto, { sources: options.sources, sink, signal: options.signal, logger: options.logger })
+    await car.close(root)
+    options.logger.info(`Re-applied this run's tags onto ${onto.toString()}: new root ${root.toString()} (${car.blockCount} new blocks)`)
+    return { root, carPath: path }
+  } catch (err) {
+    await car.abort()
+    throw err
+  }
+}
+
+/** Reads the roots another publish moved the name to (blocks of the destinations and gateways). */
+function readerOf (sources: BlockSource[]): BlockSource {
+  return new BlockCache(new FirstSource(sources), { keep: dagPbOnly })
+}
+
+/**
+ * After a rebase, the kept CAR is rewritten for the final root: its own blocks and the
+ * rebase's (scope new), or the whole final registry (scope full, the rest read from sources).
+ */
+async function rewriteKeptCar (keptPath: string, rebasedPath: string, root: CID, result: PublishResult, sources: BlockSource[], options: { signal?: AbortSignal, logger: Logger }): Promise<PublishResult['car']> {
+  const kept = await CarBlockSource.open(keptPath)
+  const rebased = await CarBlockSource.open(rebasedPath)
+  const out = await CarFileWriter.create(keptPath)
+  try {
+    if (result.car.scope === 'full') {
+      const all = new FirstSource([rebased, kept, readerOf(sources)])
+      for await (const block of walkDag(root, all, { signal: options.signal })) await out.put(block.cid, block.bytes)
+    } else {
+      for (const from of [kept, rebased]) {
+        for (const cid of from.cids()) if (!out.has(cid)) await out.put(cid, await from.get(cid))
+      }
+    }
+    const written = await out.close(root)
+    options.logger.info(`CAR rewritten for the final root ${root.toString()}: ${written.path} (${written.blocks} blocks)`)
+    return { path: written.path, scope: result.car.scope, blocks: written.blocks, bytes: written.bytes }
+  } catch (err) {
+    await out.abort()
+    throw err
+  } finally {
+    await kept.close()
+    await rebased.close()
   }
 }

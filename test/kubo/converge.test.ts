@@ -6,7 +6,8 @@ import { join } from 'node:path'
 import { MemoryBlockStore } from '../../src/core/blocks/memory.js'
 import { createProviders, type DestinationSettings } from '../../src/core/destinations/settings.js'
 import { InputError } from '../../src/core/errors.js'
-import { KuboDestination, KuboIpnsPublisher } from '../../src/core/kubo/destination.js'
+import { KuboDestination } from '../../src/core/kubo/destination.js'
+import { KuboIpnsPublisher } from '../../src/core/ipns/kubo-keystore.js'
 import { ensureKey } from '../../src/core/kubo/ipns.js'
 import { ipnsNameOf, parsePrivateKey } from '../../src/core/ipns/keys.js'
 import { readMfsRoot } from '../../src/core/kubo/mfs.js'
@@ -137,7 +138,7 @@ describe('a run that fails after the import', () => {
   beforeAll(async () => {
     // A token that may import blocks but not pin: the run fails between the two.
     guarded = await startKubo({
-      config: { 'API.Authorizations': { ci: { AuthSecret: 'bearer:full', AllowedPaths: ['/api/v0'] }, importer: { AuthSecret: 'bearer:import-only', AllowedPaths: ['/api/v0/version', '/api/v0/dag/import'] } } },
+      config: { 'API.Authorizations': { ci: { AuthSecret: 'bearer:full', AllowedPaths: ['/api/v0'] }, importer: { AuthSecret: 'bearer:import-only', AllowedPaths: ['/api/v0/version', '/api/v0/pin/ls', '/api/v0/dag/import'] } } },
       apiAuth: 'bearer:full'
     })
   })

@@ -8,7 +8,8 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { base36 } from 'multiformats/bases/base36'
-import { KuboDestination, KuboIpnsPublisher, type KuboDestinationConfig } from '../../src/core/kubo/destination.js'
+import { KuboDestination, type KuboDestinationConfig } from '../../src/core/kubo/destination.js'
+import { KuboIpnsPublisher } from '../../src/core/ipns/kubo-keystore.js'
 import { KuboError } from '../../src/core/kubo/rpc.js'
 import type { Logger } from '../../src/core/logger.js'
 import { runPipeline, type PipelineOptions, type PipelineResult } from '../../src/core/pipeline.js'
@@ -220,19 +221,24 @@ describe('Kubo RPC authorization (API.Authorizations)', () => {
     const mfsBefore = (await kubo.ipfs('files', 'stat', '--hash', '/ipcr')).trim()
     const pinsBefore = await sortedPins()
     const headers = { Authorization: 'Bearer vers10n-only' }
-    // With an MFS path: reading the previous root is refused, before publish builds a CAR.
+    // The preflight lists the pins of the pin name (the only ones cleanup may remove): refused there, before publish builds a CAR.
     const withMfs = pipeline(small, ['v3'], { url: kubo.apiUrl, headers, mfsPath: '/ipcr' }, { logger: recorder() })
     const first = await failure(withMfs.run())
-    expect(first.message).toBe(`Kubo RPC ${kubo.apiUrl}: files/stat /ipcr failed: HTTP 403: the endpoint refused the credentials (check kubo-rpc-headers)`)
+    expect(first.message).toBe(`Kubo RPC ${kubo.apiUrl}: pin/ls --name='ipcr registry' failed: HTTP 403: the endpoint refused the credentials (check kubo-rpc-headers)`)
     expect(existsSync(withMfs.car)).toBe(false)
-    // Without: the preflight (only `version`) lets it through, and the import is refused.
+    // Keeping earlier pins, the preflight lists none: reading the MFS previous root is refused next.
+    const keep = pipeline(small, ['v3'], { url: kubo.apiUrl, headers, mfsPath: '/ipcr', unpinPrevious: false }, { logger: recorder() })
+    const keptPin = await failure(keep.run())
+    expect(keptPin.message).toBe(`Kubo RPC ${kubo.apiUrl}: files/stat /ipcr failed: HTTP 403: the endpoint refused the credentials (check kubo-rpc-headers)`)
+    expect(existsSync(keep.car)).toBe(false)
+    // Without MFS either: the import is refused.
     const logger = recorder()
-    const without = pipeline(small, ['v3'], { url: kubo.apiUrl, headers }, { logger })
+    const without = pipeline(small, ['v3'], { url: kubo.apiUrl, headers, unpinPrevious: false }, { logger })
     const second = await failure(without.run())
     expect(second.message).toBe(`Kubo RPC ${kubo.apiUrl}: dag/import failed: HTTP 403: the endpoint refused the credentials (check kubo-rpc-headers)`)
     expect(logger.warnings).toEqual([])
     expect(existsSync(without.car)).toBe(true)
-    for (const err of [first, second]) expect(err.message).not.toContain('vers10n')
+    for (const err of [first, keptPin, second]) expect(err.message).not.toContain('vers10n')
     expect((await kubo.ipfs('files', 'stat', '--hash', '/ipcr')).trim()).toBe(mfsBefore)
     expect(await sortedPins()).toEqual(pinsBefore)
   })

@@ -1,9 +1,12 @@
 import { InputError, option, text } from '../errors.js'
-import { KuboDestination, KuboIpnsPublisher, type KuboDestinationConfig } from '../kubo/destination.js'
+import { IpnsNameSource, IpnsPublisher, configName } from '../ipns/publisher.js'
 import type { IpnsSettings } from '../ipns/settings.js'
+import { recordStores } from '../ipns/stores.js'
+import { KuboDestination, type KuboDestinationConfig } from '../kubo/destination.js'
+import { KuboIpnsPublisher } from '../ipns/kubo-keystore.js'
 import type { Logger } from '../logger.js'
 import { createDestination } from './registry.js'
-import type { Destination, NamePublisher } from './types.js'
+import type { Destination, NamePublisher, NameSource } from './types.js'
 
 /** What the shells read from inputs or flags; turned into providers in one place. */
 export interface DestinationSettings {
@@ -11,15 +14,28 @@ export interface DestinationSettings {
   ipns?: IpnsSettings
 }
 
-export function createProviders (settings: DestinationSettings, logger: Logger): { destinations: Destination[], names: NamePublisher[] } {
+export interface Providers {
+  destinations: Destination[]
+  names: NamePublisher[]
+  /** A name only read (ipns-name without a key): where the previous root comes from. */
+  nameSource?: NameSource
+}
+
+export function createProviders (settings: DestinationSettings, logger: Logger): Providers {
   const destinations: Destination[] = []
   const names: NamePublisher[] = []
   if (settings.kubo != null) destinations.push(createDestination('kubo', settings.kubo, logger))
+  const kubo = destinations.find((d): d is KuboDestination => d instanceof KuboDestination)
   const ipns = settings.ipns
   if (ipns?.keystoreKey != null) {
-    const kubo = destinations.find((d): d is KuboDestination => d instanceof KuboDestination)
     if (kubo == null) throw new InputError('ipns-key', text`publishing IPNS through a keystore needs ${option('kubo-rpc-url')}`)
-    names.push(new KuboIpnsPublisher(kubo.rpc, { key: ipns.keystoreKey, ...(ipns.privateKey != null ? { privateKey: ipns.privateKey } : {}), ...(ipns.lifetime != null ? { lifetime: ipns.lifetime } : {}) }, logger))
+    names.push(new KuboIpnsPublisher(kubo.rpc, { key: ipns.keystoreKey, ...(ipns.privateKey != null ? { privateKey: ipns.privateKey } : {}), ...(ipns.lifetime != null ? { lifetime: ipns.lifetime } : {}) }, recordStores({ ...ipns, gateways: [] }), logger))
+  } else if (ipns?.privateKey != null) {
+    names.push(new IpnsPublisher({ ...ipns, privateKey: ipns.privateKey, stores: recordStores(ipns, kubo?.rpc) }, logger))
+  } else if (ipns?.name != null) {
+    const stores = recordStores(ipns, kubo?.rpc)
+    if (stores.length === 0) throw new InputError('ipns-name', text`reading the name needs somewhere to read it: set ${option('kubo-rpc-url')}, ${option('ipns-routers')} or ${option('gateways')}`)
+    return { destinations, names, nameSource: new IpnsNameSource(stores, configName(ipns).name, logger) }
   }
   return { destinations, names }
 }

@@ -9,6 +9,12 @@ export interface DestinationContext extends OperationOptions {
   previousRoot: CID | null
   /** The CAR of the new blocks, for destinations that import one (kept or temporary). */
   carPath?: string
+  /**
+   * For name publishers: the root the name should hold now (null: no record yet). A publisher
+   * that finds another throws NameMovedError instead of publishing, and the pipeline re-applies
+   * this run's tags onto that root. Undefined: no check.
+   */
+  nameExpected?: CID | null
 }
 
 export interface DestinationReport {
@@ -64,10 +70,22 @@ export interface NameReport {
   targets?: NameTarget[]
 }
 
+/** A name whose current value is a registry root (IPNS, DNSLink). */
+export interface NameSource {
+  readonly label: string
+  /**
+   * The root the name holds now, null when it has no value yet. Read before
+   * publishing (the previous root), again just before the name moves, and after.
+   */
+  current(options: OperationOptions): Promise<CID | null>
+}
+
 /** Publishes a name (IPNS, DNSLink) for the new root; runs only after every destination stored it. */
 export interface NamePublisher {
   readonly kind: string
   readonly label: string
   preflight(options: OperationOptions): Promise<void>
+  /** Present when the publisher can read the name back: the pipeline then checks for concurrent publishes. */
+  readonly source?: NameSource
   publish(context: DestinationContext): Promise<NameReport>
 }

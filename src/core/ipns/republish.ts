@@ -1,6 +1,17 @@
 import type { NameReport } from '../destinations/types.js'
-import type { OperationOptions } from '../logger.js'
+import { InputError, IpnsRecordError, option, text } from '../errors.js'
+import { KuboRpc } from '../kubo/rpc.js'
+import { kuboConfig } from '../kubo/config.js'
+import { silentLogger, type OperationOptions } from '../logger.js'
 import type { DestinationSettings } from '../destinations/settings.js'
+import { parseDuration } from './duration.js'
+import { signingKey } from './keys.js'
+import { lookupName } from './lookup.js'
+import { DEFAULT_LIFETIME, DEFAULT_TTL, configName, putRecord } from './publisher.js'
+import { resignRecord } from './record.js'
+import { recordStores } from './stores.js'
+
+export const DEFAULT_REFRESH_WITHIN = '24h'
 
 /** What a scheduled republish did. */
 export interface RepublishResult extends NameReport {
@@ -15,11 +26,50 @@ export interface RepublishOptions extends OperationOptions {
   now?: number
 }
 
+function hours (ms: number): string {
+  return `${(ms / 3_600_000).toFixed(1)} h`
+}
+
 /**
  * Fetches the name's current record and puts it again everywhere; re-signs the
  * same value with a new validity and sequence+1 when it expires within the
  * refresh threshold and the key is given. Never touches content.
  */
-export async function republish (_options: RepublishOptions): Promise<RepublishResult> {
-  throw new Error('republish: not implemented yet')
+export async function republish (options: RepublishOptions): Promise<RepublishResult> {
+  const logger = options.logger ?? silentLogger
+  const settings = options.settings.ipns ?? {}
+  const { name, key } = configName(settings)
+  const lifetimeMs = parseDuration(settings.lifetime ?? DEFAULT_LIFETIME, 'ipns-lifetime')
+  const ttlMs = parseDuration(settings.ttl ?? DEFAULT_TTL, 'ipns-ttl')
+  const refreshMs = parseDuration(settings.refreshWithin ?? DEFAULT_REFRESH_WITHIN, 'ipns-refresh-within')
+  if (refreshMs > lifetimeMs) throw new InputError('ipns-refresh-within', text`${settings.refreshWithin ?? DEFAULT_REFRESH_WITHIN} is longer than ${option('ipns-lifetime')} (${settings.lifetime ?? DEFAULT_LIFETIME}): every record would be re-signed at once`)
+  const kubo = options.settings.kubo != null ? new KuboRpc(kuboConfig(options.settings.kubo), logger) : undefined
+  const stores = recordStores(settings, kubo)
+  if (!stores.some((s) => s.put != null)) throw new InputError('ipns-routers', text`republishing needs somewhere to put the record: set ${option('kubo-rpc-url')} or ${option('ipns-routers')}`)
+  const label = `IPNS /ipns/${name.text}`
+  const now = options.now ?? Date.now()
+  const found = await logger.group(`Read ${label}`, async () => await lookupName(name, stores, { signal: options.signal, logger, now }))
+  const record = found.current
+  if (record == null) {
+    throw new IpnsRecordError(`${label}: no valid record found at ${stores.map((s) => s.label).join(', ')}; nothing to republish (publish first, or the record expired: publish again with the key)`)
+  }
+  const left = record.validity.getTime() - now
+  let resigned = false
+  let reason: string
+  let next = record
+  if (left <= refreshMs && key != null) {
+    const sequence = (found.highestSequence ?? record.sequence) + 1n
+    next = await resignRecord(await signingKey(key), record, { sequence, lifetimeMs, ttlMs, now })
+    resigned = true
+    reason = `valid for ${hours(left)} more, within ipns-refresh-within (${hours(refreshMs)}): re-signed with sequence ${sequence}, valid until ${next.validity.toISOString()}`
+  } else if (left <= refreshMs) {
+    reason = `valid for ${hours(left)} more, within ipns-refresh-within, but no ipns-private-key was given: put again unchanged; it expires at ${record.validity.toISOString()}`
+    logger.warn(`${label}: ${reason}`)
+  } else {
+    reason = `valid for ${hours(left)} more (re-signed only within ${hours(refreshMs)} of expiry): put again unchanged`
+  }
+  logger.info(`${label}: ${reason}`)
+  const report = await logger.group(`Put ${label} everywhere`, async () =>
+    await putRecord('ipns', label, next, { stores, ...(settings.recordPath != null ? { recordPath: settings.recordPath } : {}) }, options, logger))
+  return { ...report, resigned, reason }
 }

@@ -1,17 +1,14 @@
 import type { CID } from 'multiformats/cid'
 import type { BlockSource } from '../blocks/types.js'
-import type { Destination, DestinationContext, DestinationReport, NamePublisher, NameReport } from '../destinations/types.js'
+import type { Destination, DestinationContext, DestinationReport } from '../destinations/types.js'
 import { silentLogger, type Logger, type OperationOptions } from '../logger.js'
 import { KuboBlockSource } from './block-source.js'
 import { kuboConfig } from './config.js'
-import { ensureKey, findKey, publishName } from './ipns.js'
-import { parseDuration } from '../ipns/duration.js'
-import { parsePrivateKey, type PrivateKeyFile } from '../ipns/keys.js'
 import { readMfsRoot, validateMfsPath, writeMfsRoot } from './mfs.js'
 import { importCar, isPinned, pinNameOf, pinRecursive, pinsNamed, unpin } from './pins.js'
 import { checkKubo } from './preflight.js'
 import { KuboError, KuboRpc } from './rpc.js'
-import { InputError, option, text } from '../errors.js'
+import { InputError } from '../errors.js'
 import { hasControl } from '../escape.js'
 import { remoteMessage } from '../redact.js'
 
@@ -42,6 +39,10 @@ export class KuboDestination implements Destination {
   readonly rpc: KuboRpc
   private readonly mfsPath?: string
   private version = ''
+  /** The pins of pinName when this run began: the only ones cleanup may remove (a concurrent run's new pin is not among them). */
+  private earlierPins: CID[] = []
+  /** Roots this run pinned (more than one when its tags were re-applied onto a root another publish named). */
+  private readonly ownPins: CID[] = []
 
   constructor (private readonly config: KuboDestinationConfig, private readonly logger: Logger = silentLogger) {
     this.rpc = new KuboRpc(kuboConfig(config), logger)
@@ -56,6 +57,7 @@ export class KuboDestination implements Destination {
   async preflight (options: OperationOptions): Promise<void> {
     this.version = await checkKubo(this.rpc, options)
     this.logger.info(`${this.label}: Kubo ${this.version}`)
+    if (this.config.unpinPrevious !== false) this.earlierPins = await pinsNamed(this.rpc, this.pinName, options)
   }
 
   sources (): BlockSource[] {
@@ -79,6 +81,7 @@ export class KuboDestination implements Destination {
     // Returns once the whole DAG is pinned (blocks of a previous root the CAR leaves out are fetched).
     const pinName = this.pinName
     await pinRecursive(this.rpc, root, pinName, options)
+    this.ownPins.push(root)
     if (!(await isPinned(this.rpc, root, options))) {
       throw new KuboError(`${this.label}: pin add returned but ${root} is not pinned`)
     }
@@ -98,13 +101,18 @@ export class KuboDestination implements Destination {
   }
 
   /**
-   * Removes every pin named pinName but the new root's: the previous root's, and
-   * any an earlier run left behind when it failed after pinning.
+   * Removes the pins named pinName that were there when this run began, but the new
+   * root's: the previous root's, and any an earlier run left behind when it failed
+   * after pinning. Pins made since (by a publish running at the same time) stay.
    */
   async cleanup (context: DestinationContext): Promise<void> {
     if (this.config.unpinPrevious === false) return
     const options = { signal: context.signal }
-    const stale = (await pinsNamed(this.rpc, this.pinName, options)).filter((cid) => !cid.equals(context.root))
+    const now = await pinsNamed(this.rpc, this.pinName, options)
+    const removable = [...this.earlierPins, ...this.ownPins]
+    const stale = now.filter((cid) => !cid.equals(context.root) && removable.some((e) => e.equals(cid)))
+    const later = now.filter((cid) => !cid.equals(context.root) && !removable.some((e) => e.equals(cid)))
+    if (later.length > 0) this.logger.info(`${this.label}: ${later.length} pin(s) named '${this.pinName}' made since this run began stay (another publish's): ${later.join(', ')}`)
     const removed: CID[] = []
     for (const cid of stale) if (await unpin(this.rpc, cid, options)) removed.push(cid)
     this.logger.info(removed.length === 0
@@ -115,49 +123,5 @@ export class KuboDestination implements Destination {
       const other = await pinNameOf(this.rpc, previous, options)
       if (other != null) this.logger.info(`${this.label}: the previous root ${previous} stays pinned: its pin is named '${remoteMessage(other, 80)}', not '${this.pinName}'`)
     }
-  }
-}
-
-export interface KuboIpnsConfig {
-  /** Name of the key in Kubo's keystore. */
-  key: string
-  /** Imported under `key` when the keystore lacks it: PEM PKCS#8 or base64 libp2p protobuf. */
-  privateKey?: string | Uint8Array
-  /** Record lifetime in Go duration syntax (`48h`, `1h30m`); checked in the constructor. */
-  lifetime?: string
-}
-
-/** IPNS through Kubo's keystore: `name publish --key`. */
-export class KuboIpnsPublisher implements NamePublisher {
-  readonly kind = 'kubo-ipns'
-  readonly label: string
-  private readonly privateKey?: PrivateKeyFile
-  private readonly lifetime?: string
-
-  constructor (private readonly rpc: KuboRpc, private readonly config: KuboIpnsConfig, private readonly logger: Logger = silentLogger) {
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.key)) throw new InputError('ipns-key', `'${config.key}' is not a key name (expected letters, digits, '.', '_' or '-')`)
-    if (config.key === 'self') throw new InputError('ipns-key', "'self' is the node's identity; use a dedicated key for the registry")
-    if (config.lifetime != null) {
-      parseDuration(config.lifetime, 'ipns-lifetime')
-      this.lifetime = config.lifetime.trim()
-    }
-    if (config.privateKey != null) this.privateKey = parsePrivateKey(config.privateKey)
-    this.label = `IPNS key '${config.key}' on ${rpc.label}`
-  }
-
-  async preflight (options: OperationOptions): Promise<void> {
-    if (this.privateKey != null) {
-      await ensureKey(this.rpc, this.config.key, this.privateKey, options)
-      return
-    }
-    if ((await findKey(this.rpc, this.config.key, options)) == null) {
-      throw new InputError('ipns-key', text`${this.rpc.label} has no key named '${this.config.key}' (create it with 'ipfs key gen ${this.config.key}' or give ${option('ipns-private-key')})`)
-    }
-  }
-
-  async publish (context: DestinationContext): Promise<NameReport> {
-    const name = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.lifetime })
-    this.logger.info(`IPNS /ipns/${name} → /ipfs/${context.root}`)
-    return { kind: this.kind, label: this.label, name, value: `/ipfs/${context.root}` }
   }
 }
