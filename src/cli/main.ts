@@ -163,7 +163,11 @@ async function ipnsSettings (value: Value): Promise<IpnsSettings | undefined> {
   const keyFile = str(value('ipns-private-key'))
   const keyText = envKey()
   if (keyFile != null && keyText != null) throw new InputError('ipns-private-key', 'give the key once: in the file or in $IPCR_IPNS_PRIVATE_KEY, not both')
-  if (keyText != null) addSecret(keyText.trim())
+  if (keyText != null) {
+    // Like the action's secret inputs: the key and each line of it (PEM) are removed from anything printed.
+    addSecret(keyText.trim())
+    for (const line of keyText.split(/\r?\n/)) if (line.trim() !== '' && !line.startsWith('-----')) addSecret(line.trim())
+  }
   const privateKey = keyFile != null
     ? new Uint8Array(await readFile(keyFile).catch((err) => { throw new InputError('ipns-private-key', `cannot read '${keyFile}': ${err.code ?? err.message}`) }))
     : keyText

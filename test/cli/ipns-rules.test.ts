@@ -169,3 +169,25 @@ describe('IPNS option rules, in each shell\'s names', () => {
     expect(a.stdout).not.toMatch(/Input 'image'/)
   })
 })
+
+describe('--help answers the IPNS questions', () => {
+  test('push, republish and key: which key formats, how to get a name, what republish does without the key', async () => {
+    const push = await runCli(['push', '--help'], dir)
+    const republish = await runCli(['republish', '--help'], dir)
+    const key = await runCli(['key', '--help'], dir)
+    for (const r of [push, republish, key]) {
+      expect(r.code).toBe(0)
+      expect(r.stdout).toMatch(/Ed25519.*RSA|Ed25519 \(default\) or RSA/s)
+      expect(r.stdout).toContain('pem-pkcs8-cleartext')
+      expect(r.stdout).toContain("'ipfs key export'")
+    }
+    for (const r of [push, republish]) {
+      expect(r.stdout).toContain("'ipcr key name KEYFILE' prints it")
+      expect(r.stdout).toContain('IPCR_IPNS_PRIVATE_KEY')
+    }
+    expect(republish.stdout).toMatch(/Without the key: the existing record is put again unchanged/)
+    expect(push.stdout).toContain('no public router is a default')
+    const generate = await runCli(['key', 'generate', '--help'], dir)
+    expect(generate.stdout).toContain('mode 0600')
+  })
+})
