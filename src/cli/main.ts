@@ -159,7 +159,7 @@ function envKey (): string | undefined {
 }
 
 /** The IPNS flags; undefined when none names a key or a name. The key is read as bytes: 'ipfs key export' writes a binary file. */
-async function ipnsSettings (value: Value): Promise<IpnsSettings | undefined> {
+export async function ipnsSettings (value: Value): Promise<IpnsSettings | undefined> {
   const keyFile = str(value('ipns-private-key'))
   const keyText = envKey()
   if (keyFile != null && keyText != null) throw new InputError('ipns-private-key', 'give the key once: in the file or in $IPCR_IPNS_PRIVATE_KEY, not both')
