@@ -5,10 +5,14 @@ import type { CID } from 'multiformats/cid'
 import { parseSize } from '../core/size.js'
 import { actionInputs } from '../options/definitions.js'
 import { containerCli } from '../options/container-cli.js'
-import { checkOptionRules, parseBoolean, parseCarScope, parseSeconds } from '../options/rules.js'
+import { checkOptionRules, parseBoolean, parseCarScope, parseMode, parseSeconds } from '../options/rules.js'
+import { parseIpnsName } from '../core/ipns/name.js'
+import type { IpnsSettings, RunMode } from '../core/ipns/settings.js'
 
 /** Every input of action.yml, read and checked in one place. */
 export interface ActionInputs {
+  /** `publish` (default) or `republish` (no image: keep the IPNS name alive). */
+  mode: RunMode
   image?: string
   /** The command that exports `image`: docker or podman. */
   containerCli?: string
@@ -60,7 +64,7 @@ function secret (name: string): string | undefined {
   return value
 }
 
-function destinationSettings (): DestinationSettings {
+function destinationSettings (tempDir: string): DestinationSettings {
   const settings: DestinationSettings = {}
   const headersText = secret('kubo-rpc-headers')
   const headers = headersText != null ? parseHeaderLines(headersText) : {}
@@ -83,12 +87,33 @@ function destinationSettings (): DestinationSettings {
       ...(timeoutSeconds != null ? { timeoutMs: timeoutSeconds * 1000 } : {})
     }
   }
-  const key = optional('ipns-key')
-  const privateKey = secret('ipns-private-key')
-  if (key != null) {
-    settings.ipns = { keystoreKey: key, ...(privateKey != null ? { privateKey } : {}), ...(optional('ipns-lifetime') != null ? { lifetime: optional('ipns-lifetime') } : {}) }
-  }
+  const ipns = ipnsSettings(tempDir)
+  if (ipns != null) settings.ipns = ipns
   return settings
+}
+
+/**
+ * The IPNS inputs; undefined when none names a key or a name. The signed record
+ * is written to $RUNNER_TEMP/ipcr/ipns-record.bin unless ipns-record-path says where.
+ */
+function ipnsSettings (tempDir: string): IpnsSettings | undefined {
+  const privateKey = secret('ipns-private-key')
+  const keystoreKey = optional('ipns-key')
+  const name = optional('ipns-name')
+  if (privateKey == null && keystoreKey == null && name == null) return undefined
+  if (name != null) parseIpnsName(name, 'ipns-name')
+  const routers = list(core.getInput('ipns-routers')).map((r) => validateGatewayUrl(maskUrlCredentials(r), 'ipns-routers'))
+  const gateways = list(core.getInput('gateways')).map((g) => validateGatewayUrl(g))
+  const durations = { lifetime: optional('ipns-lifetime'), ttl: optional('ipns-ttl'), refreshWithin: optional('ipns-refresh-within') }
+  return {
+    ...(privateKey != null ? { privateKey } : {}),
+    ...(keystoreKey != null ? { keystoreKey } : {}),
+    ...(name != null ? { name } : {}),
+    ...Object.fromEntries(Object.entries(durations).filter(([, v]) => v != null)),
+    routers,
+    gateways,
+    recordPath: optional('ipns-record-path') ?? join(tempDir, 'ipcr', 'ipns-record.bin')
+  }
 }
 
 function optional (name: string): string | undefined {
@@ -99,23 +124,31 @@ function optional (name: string): string | undefined {
 export function getInputs (env: NodeJS.ProcessEnv = process.env): ActionInputs {
   // Only the inputs of the option table (src/options/definitions.ts) are read.
   const known = new Set(actionInputs().map((d) => d.key))
-  checkOptionRules((key) => known.has(key) && optional(key) != null)
+  const given = (key: string): string | undefined => known.has(key) ? optional(key) : undefined
+  const mode = parseMode(optional('mode'))
+  checkOptionRules((key) => given(key) != null, given, mode)
+  const tempDir = env.RUNNER_TEMP ?? env.TMPDIR ?? '/tmp'
+  const destinations = destinationSettings(tempDir)
+  const gateways = list(core.getInput('gateways')).map((g) => validateGatewayUrl(maskUrlCredentials(g)))
+  if (mode === 'republish') {
+    // No image: only the name, where its records are, and whether to summarise.
+    return { mode, tags: [], gateways, previousCars: [], carPath: '', carScope: 'new', summary: boolean('summary', true), destinations, tempDir }
+  }
   const image = optional('image')
   const imageFile = optional('image-file')
   const parsedTags = parseTagList(core.getInput('tags'))
   const carScope = parseCarScope(optional('car-scope'))
   const previous = optional('previous-root')
   const maxDecompressed = optional('max-decompressed-size')
-  const tempDir = env.RUNNER_TEMP ?? env.TMPDIR ?? '/tmp'
-  const destinations = destinationSettings()
   return {
+    mode,
     ...(image != null ? { image, containerCli: containerCli(optional('container-cli'), env.PATH) } : {}),
     ...(imageFile != null ? { imageFile } : {}),
     name: optional('name') ?? (parsedTags.path != null ? validateName(parsedTags.path, 'tags') : undefined),
     tags: parsedTags.tags,
     description: optional('description'),
     ...(previous != null ? { previousRoot: parseCid(previous, 'previous-root') } : {}),
-    gateways: list(core.getInput('gateways')).map((g) => validateGatewayUrl(maskUrlCredentials(g))),
+    gateways,
     previousCars: list(core.getInput('previous-car')),
     carPath: optional('car-path') ?? join(tempDir, 'ipcr', 'registry.car'),
     carScope,

@@ -7,8 +7,9 @@ import { spawnCommandRunner } from '../core/image/docker.js'
 import { registerTemporary, releaseTemporary, removeTemporary } from '../core/interrupt.js'
 import { actionName } from '../options/definitions.js'
 import { describeError } from '../options/rules.js'
-import { getInputs } from './inputs.js'
-import { setOutputs, writeSummary } from './outputs.js'
+import { republish } from '../core/ipns/republish.js'
+import { getInputs, type ActionInputs } from './inputs.js'
+import { setOutputs, setRepublishOutputs, writeRepublishSummary, writeSummary } from './outputs.js'
 
 /** Messages carry text from images and remote services: each becomes one line that runs no workflow command and holds no secret. */
 const logger: Logger = {
@@ -36,10 +37,24 @@ const runCommand: CommandRunner = async (command, args, options) => {
   }
 }
 
+/** `mode: republish`: no image, no content; the name's record is put again (re-signed when it ends soon). */
+async function runRepublish (inputs: ActionInputs, signal: AbortSignal | undefined): Promise<void> {
+  const result = await republish({ settings: inputs.destinations, logger, signal })
+  setRepublishOutputs(result)
+  if (inputs.summary) await writeRepublishSummary(result)
+  logger.info(`Republished /ipns/${result.name} → ${result.value}: ${result.reason}`)
+  const failed = (result.targets ?? []).filter((t) => !t.ok)
+  for (const t of failed) logger.warn(`${t.label}: ${t.detail}`)
+}
+
 /** `signal`: aborting it cancels the run (see src/action/index.ts); its reason is the failure reported. */
 export async function run ({ signal }: { signal?: AbortSignal } = {}): Promise<void> {
   try {
     const inputs = getInputs()
+    if (inputs.mode === 'republish') {
+      await runRepublish(inputs, signal)
+      return
+    }
     const providers = createProviders(inputs.destinations, logger)
     const sources = await openSources({ gateways: inputs.gateways, cars: inputs.previousCars }, logger, { signal })
     let result

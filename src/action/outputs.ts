@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
-import { describeDetails, formatBytes, gatewayUrl, gatewayUrlFor, htmlText, isStored, pullCommandFor, type DestinationReport, type PipelineResult } from '../core/index.js'
+import { describeDetails, formatBytes, gatewayUrl, gatewayUrlFor, htmlText, isStored, pullCommandFor, type DestinationReport, type NameReport, type PipelineResult } from '../core/index.js'
+import type { RepublishResult } from '../core/ipns/republish.js'
 
 /** Sets every output of action.yml, in one place. */
 export function setOutputs (result: PipelineResult, gateways: string[]): void {
@@ -12,8 +13,27 @@ export function setOutputs (result: PipelineResult, gateways: string[]): void {
   core.setOutput('car-path', result.car.path)
   core.setOutput('pull-command', pull)
   core.setOutput('gateway-url', url)
-  core.setOutput('ipns-name', result.names.find((n) => n.kind.endsWith('ipns'))?.name ?? '')
+  setIpnsOutputs(ipnsReport(result.names))
   core.setOutput('metadata', JSON.stringify({ ...result, stored: isStored(result), pullCommand: pull, gatewayUrl: url }))
+}
+
+/** The IPNS name report the outputs come from: the one signed here ('ipns'), else the keystore's ('kubo-ipns'). */
+export function ipnsReport (names: readonly NameReport[]): NameReport | undefined {
+  return names.find((n) => n.kind === 'ipns') ?? names.find((n) => n.kind === 'kubo-ipns')
+}
+
+/** ipns-name, ipns-sequence, ipns-expires, ipns-record-path: empty when no IPNS name moved. */
+function setIpnsOutputs (report: NameReport | undefined): void {
+  core.setOutput('ipns-name', report?.name ?? '')
+  core.setOutput('ipns-sequence', report?.sequence ?? '')
+  core.setOutput('ipns-expires', report?.expires ?? '')
+  core.setOutput('ipns-record-path', report?.recordPath ?? '')
+}
+
+/** The outputs of `mode: republish`. */
+export function setRepublishOutputs (result: RepublishResult): void {
+  setIpnsOutputs(result)
+  core.setOutput('metadata', JSON.stringify(result))
 }
 
 /** Inline code in a summary cell. */
@@ -35,6 +55,35 @@ function carText (result: PipelineResult): string {
   const { car } = result
   const what = car.scope === 'full' ? 'the whole registry' : result.previousRoot != null ? 'only the blocks this publish added' : 'the whole registry (a new one)'
   return `${car.path}: ${what}, ${car.blocks} blocks, ${formatBytes(car.bytes)}`
+}
+
+/** A name's rows: the name and its value, its sequence and expiry, then one row per place it was written to. */
+function nameRows (n: NameReport): string[][] {
+  const rows = [[htmlText(n.label), `${code(`/ipns/${n.name}`)} → ${code(n.value)}`]]
+  const record = [n.sequence != null ? `sequence ${n.sequence}` : '', n.expires != null ? `valid until ${n.expires}` : ''].filter((p) => p !== '')
+  if (record.length > 0) rows.push([htmlText(`${n.label}: record`), htmlText(record.join(', '))])
+  if (n.recordPath != null) rows.push([htmlText(`${n.label}: record file`), code(n.recordPath)])
+  for (const t of n.targets ?? []) rows.push([htmlText(`${n.label} → ${t.label}`), htmlText(`${t.ok ? 'ok' : 'failed'}: ${t.detail}`)])
+  return rows
+}
+
+/** The job summary of `mode: republish`: the name, its value, whether it was re-signed and why, and each place it went. */
+export async function writeRepublishSummary (result: RepublishResult): Promise<void> {
+  const text = htmlText
+  await core.summary
+    .addHeading(`Republished ${text(`/ipns/${result.name}`)}`, 3)
+    .addRaw(`<p>${text(result.reason)}</p>`, true)
+    .addTable([
+      [{ data: 'What', header: true }, { data: 'Value', header: true }],
+      ['Name', code(`/ipns/${result.name}`)],
+      ['Value', code(result.value)],
+      ['Re-signed', text(result.resigned ? 'yes' : 'no: the existing record was put again unchanged')],
+      ...(result.sequence != null ? [['Sequence', text(result.sequence)]] : []),
+      ...(result.expires != null ? [['Valid until', text(result.expires)]] : []),
+      ...(result.recordPath != null ? [['Record file', code(result.recordPath)]] : []),
+      ...(result.targets ?? []).map((t) => [text(t.label), text(`${t.ok ? 'ok' : 'failed'}: ${t.detail}`)])
+    ])
+    .write()
 }
 
 /**
@@ -67,7 +116,7 @@ export async function writeSummary (result: PipelineResult, gateways: string[]):
     ['CAR', text(carText(result))],
     ...(result.previousRoot != null ? [['Previous root', code(result.previousRoot)], ['Blobs reused from the previous root', text(String(result.reusedBlobs))]] : []),
     ...where,
-    ...result.names.map((n) => [text(n.label), `${code(`/ipns/${n.name}`)} → ${code(n.value)}`])
+    ...result.names.flatMap(nameRows)
   ])
     .addHeading('Pull', 4)
     .addCodeBlock(text(pullCommandFor(result)), 'sh')

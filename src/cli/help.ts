@@ -9,15 +9,30 @@ Run 'ipcr help <command>' or 'ipcr <command> --help' for its options.
 Examples:
   ipcr demo
   ipcr push team/app:1.0 --store ~/.ipcr
-  ipcr get --store ~/.ipcr team/app/tags/1.0 -o app`
+  ipcr get --store ~/.ipcr team/app/tags/1.0 -o app
+  ipcr key generate -o registry.key
+  ipcr republish --ipns-private-key-file registry.key --ipns-router http://127.0.0.1:8080`
 
 export const pushHelp = {
   about: "Publishes one image under one or more tags into a registry tree and writes a CAR. IMAGE is a local image reference, exported with 'docker save' (or 'podman save'); or give --file. Optionally imports the CAR into Kubo, pins the root and publishes IPNS.",
   after: `
+IPNS, no daemon needed:
+  A record naming the new root is signed here with the key (--ipns-private-key-file
+  or $IPCR_IPNS_PRIVATE_KEY) and put to --kubo-rpc-url ('routing put') and every
+  --ipns-router (Delegated Routing V1 HTTP API; no public router is a default).
+  Key formats: Ed25519 or RSA, as 'ipfs key export' writes it (binary, or base64
+  of it), 'ipfs key export -f pem-pkcs8-cleartext', or 'ipcr key generate'.
+  The name: 'ipcr key name KEYFILE' prints it (k51...); 'ipcr key generate' makes
+  a new key and prints its name. Without --previous-root, the current root is
+  read from the name's record (Kubo, routers, gateways), checked against the name.
+  With --ipns-key as well, the key is imported into Kubo's keystore under that
+  name and Kubo signs ('name publish').
+
 Secrets stay out of argv:
   IPCR_KUBO_RPC_HEADERS   'Name: value' lines sent to --kubo-rpc-url, like
                           --kubo-rpc-header (e.g. 'Authorization: Bearer ...')
-  --ipns-private-key-file reads the key from a file ('ipfs key export' writes one)
+  IPCR_IPNS_PRIVATE_KEY   the IPNS key as text (base64 or PEM), instead of
+                          --ipns-private-key-file
 Other environment:
   GITHUB_SHA              Default --revision
   DOCKER_HOST             Used by the docker CLI that exports IMAGE
@@ -30,7 +45,41 @@ Examples:
   ipcr push team/app:1.2 --container-cli podman --store ~/.ipcr
   IPCR_KUBO_RPC_HEADERS='Authorization: Bearer ...' \\
   ipcr push team/app:1.2 --kubo-rpc-url http://127.0.0.1:5001 --kubo-mfs-path /ipcr \\
-            --ipns-key registry --ipns-private-key-file registry.key`
+            --ipns-key registry --ipns-private-key-file registry.key
+  IPCR_IPNS_PRIVATE_KEY="$(cat registry.key.b64)" \\
+  ipcr push --file app.tar --name team/app --tag 1.3 --car app.car \\
+            --ipns-router https://router.example --gateway https://gateway.example`
+}
+
+export const republishHelp = {
+  about: "Keeps an IPNS name alive (records expire; the DHT drops them after about 48 h): reads the name's current record from Kubo, the routers and the gateways (each checked against the name; the newest valid one wins) and puts it again to --kubo-rpc-url and every --ipns-router. When its validity ends within --ipns-refresh-within and the key is given, the same value is re-signed with a new validity and sequence + 1. No image is needed and content is never touched.",
+  after: `
+The name: --ipns-name, else the key's name (--ipns-private-key-file,
+$IPCR_IPNS_PRIVATE_KEY or --ipns-key). 'ipcr key name KEYFILE' prints it.
+Without the key: the existing record is put again unchanged (it cannot be
+extended), and the output says when it expires; run with the key before then.
+Key formats: Ed25519 or RSA, as 'ipfs key export' writes it (binary or base64),
+'ipfs key export -f pem-pkcs8-cleartext', or 'ipcr key generate'.
+
+Secrets stay out of argv:
+  IPCR_IPNS_PRIVATE_KEY   the IPNS key as text (base64 or PEM)
+  IPCR_KUBO_RPC_HEADERS   'Name: value' lines sent to --kubo-rpc-url
+
+Examples:
+  ipcr republish --ipns-private-key-file registry.key --ipns-router http://127.0.0.1:8080
+  ipcr republish --ipns-name k51... --kubo-rpc-url http://127.0.0.1:5001 --json`
+}
+
+export const keyHelp = {
+  about: "IPNS keys: 'generate' makes one, 'name' prints the name (k51...) of one. Keys are Ed25519 (default) or RSA, in the formats 'ipfs key export' writes: the libp2p protobuf (binary, or base64 of it) or PEM PKCS#8 ('-f pem-pkcs8-cleartext').",
+  after: `
+Examples:
+  ipcr key generate -o registry.key     # the key in a new file (0600), its name on stdout
+  ipcr key generate | gh secret set IPNS_KEY   # base64 to stdout, its name on stderr
+  ipcr key name registry.key
+  ipfs key import registry registry.key # Kubo shows the same name`,
+  generate: "Makes a new IPNS key: written to -o FILE (never over an existing file, mode 0600) with its name on stdout, or printed as base64 on stdout (to paste into a secret) with its name on stderr. The key is the libp2p protobuf 'ipfs key export' writes; 'ipfs key import NAME FILE' takes the file.",
+  name: "Prints the IPNS name (k51...) of a key: 'ipfs key export' output (binary or base64), PEM PKCS#8, or 'ipcr key generate' output. '-' reads the key from stdin."
 }
 
 export const getHelp = {

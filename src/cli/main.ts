@@ -1,13 +1,17 @@
-import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join, relative, resolve } from 'node:path'
-import { Command as Program, CommanderError } from 'commander'
+import { Command as Program, CommanderError, type OutputConfiguration } from 'commander'
 import type { CID } from 'multiformats/cid'
 import {
   InputError, describeDetails, formatBytes, option, text, pullCommandFor, resolvePreviousRoot, sourceDateEpoch, LocalStore, redact, closeSources, createProviders, escapeControl, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
-  writeSampleImage, demoImage, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
+  writeSampleImage, demoImage, addSecret, quote, validateGatewayUrl, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
+import { generateKey, ipnsNameOf, parsePrivateKey } from '../core/ipns/keys.js'
+import { parseIpnsName } from '../core/ipns/name.js'
+import { republish, type RepublishResult } from '../core/ipns/republish.js'
+import type { IpnsSettings } from '../core/ipns/settings.js'
 import { registerTemporary, removeTemporary } from '../core/interrupt.js'
 import { parseCount, parseSize } from '../core/size.js'
 import { FirstSource } from '../core/blocks/multi.js'
@@ -17,7 +21,7 @@ import { resolvePath } from '../core/unixfs/tree.js'
 import { cliName } from '../options/definitions.js'
 import { containerCli } from '../options/container-cli.js'
 import { checkOptionRules, describeError, parseCarScope, parseSeconds } from '../options/rules.js'
-import { demoHelp, getHelp, mainHelp, mainHelpAfter, pushHelp } from './help.js'
+import { demoHelp, getHelp, keyHelp, mainHelp, mainHelpAfter, pushHelp, republishHelp } from './help.js'
 import { addOptions } from './options.js'
 import { cliLogger } from './logger.js'
 
@@ -53,7 +57,8 @@ function printResult (result: PublishResult, json: boolean, print: Out): void {
 
 async function push (ref: string | undefined, value: Value, out: Out, signal?: AbortSignal): Promise<number> {
   const headerFlags = list(value('kubo-rpc-headers'))
-  checkOptionRules((key) => key === 'image' ? ref != null : key === 'kubo-rpc-headers' ? headerFlags.length > 0 : value(key) != null)
+  const given = givenOptions(value, headerFlags)
+  checkOptionRules((key) => key === 'image' ? ref != null : given.set(key), given.text, 'publish')
   const scope = parseCarScope(str(value('car-scope')))
   const maxDecompressed = str(value('max-decompressed-size'))
   const maxDecompressedSize = maxDecompressed != null ? parseSize(maxDecompressed, 'max-decompressed-size') : undefined
@@ -124,15 +129,147 @@ async function destinationSettings (value: Value, headerFlags: string[]): Promis
       ...(timeout != null ? { timeoutMs: parseSeconds(timeout, 'kubo-timeout') * 1000 } : {})
     }
   }
-  const key = str(value('ipns-key'))
-  const keyFile = str(value('ipns-private-key'))
-  if (key != null) {
-    // Read as bytes: 'ipfs key export' writes a binary file; PEM and base64 text work too.
-    const privateKey = keyFile != null ? await readFile(keyFile).catch((err) => { throw new InputError('ipns-private-key', `cannot read '${keyFile}': ${err.code ?? err.message}`) }) : undefined
-    const lifetime = str(value('ipns-lifetime'))
-    settings.ipns = { keystoreKey: key, ...(privateKey != null ? { privateKey: new Uint8Array(privateKey) } : {}), ...(lifetime != null ? { lifetime } : {}) }
-  }
+  const ipns = await ipnsSettings(value)
+  if (ipns != null) settings.ipns = ipns
   return settings
+}
+
+/** Option lookups for the rules: options the command lacks are not set; the key may also come from $IPCR_IPNS_PRIVATE_KEY. */
+function givenOptions (value: Value, headerFlags: string[]): { set: (key: string) => boolean, text: (key: string) => string | undefined } {
+  const read = (key: string): string | string[] | boolean | undefined => {
+    try {
+      return value(key)
+    } catch {
+      return undefined
+    }
+  }
+  const set = (key: string): boolean => {
+    if (key === 'kubo-rpc-headers') return headerFlags.length > 0
+    if (key === 'ipns-private-key') return read(key) != null || envKey() != null
+    const v = read(key)
+    return Array.isArray(v) ? list(v).length > 0 : v != null && v !== false
+  }
+  return { set, text: (key) => str(read(key)) }
+}
+
+/** $IPCR_IPNS_PRIVATE_KEY: the IPNS key as text (base64 or PEM), kept out of argv and files. */
+function envKey (): string | undefined {
+  const text = process.env.IPCR_IPNS_PRIVATE_KEY
+  return text != null && text.trim() !== '' ? text : undefined
+}
+
+/** The IPNS flags; undefined when none names a key or a name. The key is read as bytes: 'ipfs key export' writes a binary file. */
+export async function ipnsSettings (value: Value): Promise<IpnsSettings | undefined> {
+  const keyFile = str(value('ipns-private-key'))
+  const keyText = envKey()
+  if (keyFile != null && keyText != null) throw new InputError('ipns-private-key', 'give the key once: in the file or in $IPCR_IPNS_PRIVATE_KEY, not both')
+  if (keyText != null) {
+    // Like the action's secret inputs: the key and each line of it (PEM) are removed from anything printed.
+    addSecret(keyText.trim())
+    for (const line of keyText.split(/\r?\n/)) if (line.trim() !== '' && !line.startsWith('-----')) addSecret(line.trim())
+  }
+  const privateKey = keyFile != null
+    ? new Uint8Array(await readFile(keyFile).catch((err) => { throw new InputError('ipns-private-key', `cannot read '${keyFile}': ${err.code ?? err.message}`) }))
+    : keyText
+  const keystoreKey = str(value('ipns-key'))
+  const name = str(value('ipns-name'))
+  if (privateKey == null && keystoreKey == null && name == null) return undefined
+  if (name != null) parseIpnsName(name, 'ipns-name')
+  const optional = (key: string): string | undefined => {
+    try {
+      return str(value(key))
+    } catch {
+      return undefined
+    }
+  }
+  const recordPath = str(value('ipns-record-path'))
+  const durations = { lifetime: optional('ipns-lifetime'), ttl: optional('ipns-ttl'), refreshWithin: optional('ipns-refresh-within') }
+  return {
+    ...(privateKey != null ? { privateKey } : {}),
+    ...(keystoreKey != null ? { keystoreKey } : {}),
+    ...(name != null ? { name } : {}),
+    ...Object.fromEntries(Object.entries(durations).filter(([, v]) => v != null)),
+    routers: list(value('ipns-routers')).map((r) => validateGatewayUrl(r, 'ipns-routers')),
+    gateways: list(value('gateways')).map((g) => validateGatewayUrl(g)),
+    ...(recordPath != null ? { recordPath: resolve(recordPath) } : {})
+  }
+}
+
+/** `ipcr republish`: keeps an IPNS name alive; no image, no content. */
+async function republishCommand (value: Value, out: Out, signal?: AbortSignal): Promise<number> {
+  const headerFlags = list(value('kubo-rpc-headers'))
+  const given = givenOptions(value, headerFlags)
+  checkOptionRules(given.set, given.text, 'republish')
+  const json = value('json') === true
+  const logger = cliLogger(value('quiet') === true || json, value('verbose') === true)
+  const settings = await destinationSettings(value, headerFlags)
+  const result = await republish({ settings, logger, signal })
+  printRepublish(result, json, out)
+  return 0
+}
+
+function printRepublish (result: RepublishResult, json: boolean, print: Out): void {
+  if (json) {
+    print(JSON.stringify(result, null, 2))
+    return
+  }
+  // The value, reason and target details come from records and remote services.
+  const out: Out = (line) => { print(escapeControl(line)) }
+  out(`Republished /ipns/${result.name} → ${result.value}`)
+  out(`  re-signed      ${result.resigned ? 'yes' : 'no'}: ${result.reason}`)
+  if (result.sequence != null) out(`  sequence       ${result.sequence}`)
+  if (result.expires != null) out(`  valid until    ${result.expires}`)
+  if (result.recordPath != null) out(`  record         ${result.recordPath}`)
+  for (const t of result.targets ?? []) out(`  ${t.label}: ${t.ok ? 'ok' : 'failed'}: ${t.detail}`)
+}
+
+/** `ipcr key generate`: a new key, written where asked (a new file, mode 0600) or as base64 on stdout; its name on the other stream. */
+async function keyGenerate (options: { type?: string, output?: string }, out: Out, err: Out): Promise<number> {
+  const type = options.type ?? 'ed25519'
+  if (type !== 'ed25519' && type !== 'rsa') throw new InputError('--type', `${quote(type, 40)} is not a key type (expected ed25519 or rsa)`)
+  const { key, name } = await generateKey(type)
+  addSecret(key.bytes)
+  if (options.output == null || options.output === '-') {
+    // Asked for on stdout (for a GitHub secret): the key there, the name on stderr.
+    out(Buffer.from(key.bytes).toString('base64'))
+    err(name)
+    return 0
+  }
+  const path = resolve(options.output)
+  try {
+    // 'wx': never overwrites a key; 0600: only its owner reads it.
+    await writeFile(path, key.bytes, { flag: 'wx', mode: 0o600 })
+  } catch (caught) {
+    const code = (caught as NodeJS.ErrnoException).code
+    throw new InputError('--output', code === 'EEXIST' ? `'${options.output}' exists: a key file is never overwritten` : `cannot write '${options.output}': ${code ?? (caught as Error).message}`)
+  }
+  out(name)
+  return 0
+}
+
+/** `ipcr key name FILE`: the IPNS name of a key in any accepted format; `-` reads stdin. */
+async function keyName (file: string, out: Out): Promise<number> {
+  let bytes: Uint8Array
+  try {
+    bytes = new Uint8Array(file === '-' ? await readStream(process.stdin) : await readFile(file))
+  } catch (caught) {
+    throw new InputError('FILE', `cannot read '${file}': ${(caught as NodeJS.ErrnoException).code ?? (caught as Error).message}`)
+  }
+  out(ipnsNameOf(parsePrivateKey(bytes, 'FILE')))
+  return 0
+}
+
+/** A key is a few KiB at most: more is not a key. */
+async function readStream (stream: NodeJS.ReadableStream, max = 64 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of stream) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)
+    size += b.length
+    if (size > max) throw new Error(`more than ${max} bytes: not a key`)
+    chunks.push(b)
+  }
+  return Buffer.concat(chunks)
 }
 
 async function get (path: string, value: Value, out: Out, signal?: AbortSignal): Promise<number> {
@@ -266,7 +403,7 @@ function program (out: Out, err: Out, signal: AbortSignal | undefined, ran: { co
     .showHelpAfterError("Run 'ipcr --help' for the commands.")
     .helpCommand('help [command]', 'Show help for a command')
     .addHelpText('after', mainHelpAfter)
-  const command = (name: 'push' | 'get' | 'demo', summary: string, about: string, after: string): { cmd: Program, value: Value } => {
+  const command = (name: 'push' | 'get' | 'demo' | 'republish', summary: string, about: string, after: string): { cmd: Program, value: Value } => {
     const cmd = new Program(name).summary(summary).description(about)
       .configureOutput(output).exitOverride().showSuggestionAfterError()
       .showHelpAfterError(`Run 'ipcr ${name} --help' for its options.`)
@@ -284,8 +421,26 @@ function program (out: Out, err: Out, signal: AbortSignal | undefined, ran: { co
     .action(async (path: string) => { ran.code = await get(path, getCmd.value, out, signal) })
   const demoCmd = command('demo', 'Build a small sample image in-process and publish it into a local store', demoHelp.about, demoHelp.after)
   demoCmd.cmd.action(async () => { ran.code = await demo(demoCmd.value, out, signal) })
+  const republishCmd = command('republish', 'Keep an IPNS name alive: put its record again, re-signed when it expires soon (no image)', republishHelp.about, republishHelp.after)
+  republishCmd.cmd.action(async () => { ran.code = await republishCommand(republishCmd.value, out, signal) })
+  ipcr.addCommand(keyCommand(output, out, err, ran))
   ipcr.command('version').description('Print the version').action(() => { out(version) })
   return ipcr
+}
+
+/** `ipcr key generate | name`: IPNS keys and their names. */
+function keyCommand (output: OutputConfiguration, out: Out, err: Out, ran: { code: number }): Program {
+  const sub = (name: string): Program => new Program(name).configureOutput(output).exitOverride().showSuggestionAfterError()
+    .showHelpAfterError(`Run 'ipcr key ${name} --help' for its options.`).helpOption('-h, --help', 'Show this help')
+  const key = sub('key').summary('Make an IPNS key or print the name of one').description(keyHelp.about).addHelpText('after', keyHelp.after)
+  key.addCommand(sub('generate').description(keyHelp.generate)
+    .option('--type <ed25519|rsa>', 'Key type (RSA keys are 2048 bits)', 'ed25519')
+    .option('-o, --output <FILE>', "Write the key to FILE (a new file, mode 0600, as 'ipfs key export' writes it) and its name to stdout; '-' or none: base64 of the key to stdout, the name to stderr")
+    .action(async (options: { type?: string, output?: string }) => { ran.code = await keyGenerate(options, out, err) }))
+  key.addCommand(sub('name').description(keyHelp.name)
+    .argument('<FILE>', "Key file ('ipfs key export', with or without -f pem-pkcs8-cleartext, or base64 of one); '-' reads stdin")
+    .action(async (file: string) => { ran.code = await keyName(file, out) }))
+  return key
 }
 
 /** `signal`: aborting it cancels the command (see src/cli/index.ts); its reason is the error printed. */

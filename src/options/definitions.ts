@@ -6,7 +6,7 @@
  */
 
 export type OptionType = 'string' | 'list' | 'boolean' | 'size' | 'count' | 'seconds' | 'secret'
-export type Command = 'push' | 'get' | 'demo'
+export type Command = 'push' | 'get' | 'demo' | 'republish'
 
 export interface CliFlag {
   /** `--file`, or a positional argument such as `IMAGE`. */
@@ -38,6 +38,14 @@ export interface OptionDefinition {
 }
 
 export const definitions: readonly OptionDefinition[] = [
+  {
+    key: 'mode',
+    type: 'string',
+    description: '`publish`: publish the image. `republish`: no image; keep the IPNS name alive (a scheduled job): fetch its current record and put it again at Kubo and the routers, re-signed with a new validity and sequence when it ends within `ipns-refresh-within` and `ipns-private-key` is given. The CLI has `ipcr republish` instead.',
+    default: '`publish`',
+    actionDefault: 'publish',
+    action: true
+  },
   {
     key: 'image',
     type: 'string',
@@ -117,9 +125,9 @@ export const definitions: readonly OptionDefinition[] = [
   {
     key: 'gateways',
     type: 'list',
-    description: 'Trustless HTTP gateways to read blocks from (`GET /ipfs/<cid>?format=raw`, each block verified against its CID; the next gateway on failure), newline- or comma-separated.',
+    description: 'Trustless HTTP gateways to read blocks from (`GET /ipfs/<cid>?format=raw`, each block verified against its CID; the next gateway on failure), newline- or comma-separated. IPNS records are read from them too (`?format=ipns-record`, checked against the name); gateways are read-only.',
     action: true,
-    cli: { flag: '--gateway', value: 'URL', commands: ['push', 'get'], repeat: true }
+    cli: { flag: '--gateway', value: 'URL', commands: ['push', 'get', 'republish'], repeat: true }
   },
   {
     key: 'previous-car',
@@ -150,14 +158,14 @@ export const definitions: readonly OptionDefinition[] = [
     type: 'string',
     description: 'Kubo RPC endpoint (local daemon or hosted: e.g. http://127.0.0.1:5001 or the multiaddr /ip4/127.0.0.1/tcp/5001; not the gateway port). The CAR is imported (`dag import`), the new root pinned under a name and Kubo\'s root checked against ours. Also a block source for `previous-root`. Needs Kubo 0.40 or newer.',
     action: true,
-    cli: { flag: '--kubo-rpc-url', value: 'URL', commands: ['push'] }
+    cli: { flag: '--kubo-rpc-url', value: 'URL', commands: ['push', 'republish'] }
   },
   {
     key: 'kubo-rpc-headers',
     type: 'secret',
     description: 'Secret: headers for the Kubo RPC endpoint, one `Name: value` per line (`Authorization: Bearer …` or `Basic …`). Masked. Needs `kubo-rpc-url`.',
     action: true,
-    cli: { flag: '--kubo-rpc-header', value: 'HEADER', commands: ['push'], repeat: true, description: '`Name: value` sent to the Kubo endpoint (repeatable). Secrets are better kept out of argv: lines of $IPCR_KUBO_RPC_HEADERS are added. Needs --kubo-rpc-url.' }
+    cli: { flag: '--kubo-rpc-header', value: 'HEADER', commands: ['push', 'republish'], repeat: true, description: '`Name: value` sent to the Kubo endpoint (repeatable). Secrets are better kept out of argv: lines of $IPCR_KUBO_RPC_HEADERS are added. Needs --kubo-rpc-url.' }
   },
   {
     key: 'kubo-pin-name',
@@ -189,29 +197,68 @@ export const definitions: readonly OptionDefinition[] = [
     description: 'Seconds each Kubo RPC call may take. Network errors and 5xx without a Kubo error message are retried up to 3 times with backoff and jitter.',
     default: '`120`',
     action: true,
-    cli: { flag: '--kubo-timeout', value: 'SECS', commands: ['push'] }
-  },
-  {
-    key: 'ipns-key',
-    type: 'string',
-    description: 'Kubo keystore key to publish IPNS with (`name publish --key`), after everything else succeeded.',
-    action: true,
-    cli: { flag: '--ipns-key', value: 'NAME', commands: ['push'] }
+    cli: { flag: '--kubo-timeout', value: 'SECS', commands: ['push', 'republish'] }
   },
   {
     key: 'ipns-private-key',
     type: 'secret',
-    description: 'Secret: imported into the keystore as `ipns-key` when missing (PEM PKCS#8, or base64 of the libp2p protobuf key `ipfs key export` writes). A different key under that name is refused.',
+    description: 'Secret: the IPNS key; records are signed here with it, no daemon needed (Ed25519 or RSA: base64 of what `ipfs key export` writes, `ipfs key export -f pem-pkcs8-cleartext` output, or `ipcr key generate` output). Masked. The record goes to `kubo-rpc-url` (`routing put`) and every `ipns-routers` endpoint: set one of them. With `ipns-key`, it is imported into Kubo\'s keystore under that name instead (when missing; a different key under that name is refused) and Kubo signs.',
     action: true,
-    cli: { flag: '--ipns-private-key-file', value: 'PATH', commands: ['push'], description: 'File with the key to import as --ipns-key when the keystore lacks it: what `ipfs key export` writes (binary), PEM PKCS#8, or base64 of a libp2p protobuf key.' }
+    cli: { flag: '--ipns-private-key-file', value: 'PATH', commands: ['push', 'republish'], description: 'File with the IPNS key; records are signed here with it (what `ipfs key export` or `ipcr key generate -o` writes, PEM PKCS#8, or base64 of a libp2p protobuf key). $IPCR_IPNS_PRIVATE_KEY (the key as text) keeps it out of files and argv. With --ipns-key, imported into Kubo\'s keystore under that name instead.' }
+  },
+  {
+    key: 'ipns-key',
+    type: 'string',
+    description: 'Kubo keystore key to publish IPNS with (`name publish --key`), after everything else succeeded. Needs `kubo-rpc-url`.',
+    action: true,
+    cli: { flag: '--ipns-key', value: 'NAME', commands: ['push', 'republish'] }
+  },
+  {
+    key: 'ipns-name',
+    type: 'string',
+    description: 'IPNS name (k51…, or a peer ID) whose record holds the registry root: read as the previous root when `previous-root` is not given, and the name `mode: republish` keeps alive.',
+    default: 'the name of `ipns-private-key` or `ipns-key`',
+    action: true,
+    cli: { flag: '--ipns-name', value: 'NAME', commands: ['push', 'republish'] }
+  },
+  {
+    key: 'ipns-routers',
+    type: 'list',
+    description: 'Delegated Routing V1 HTTP API endpoints records are read from and put to (`GET`/`PUT /routing/v1/ipns/<name>`), newline- or comma-separated, e.g. a Kubo gateway with `Gateway.ExposeRoutingAPI: true`. No public router is a default: name the ones you trust.',
+    action: true,
+    cli: { flag: '--ipns-router', value: 'URL', commands: ['push', 'republish'], repeat: true }
   },
   {
     key: 'ipns-lifetime',
     type: 'string',
-    description: 'IPNS record lifetime in Go duration syntax, e.g. `48h` (Kubo\'s default), `1h30m`, `90s`. Republish at least daily (a scheduled workflow).',
-    default: 'Kubo\'s (48h)',
+    description: 'How long an IPNS record stays valid, in Go duration syntax: `48h`, `1h30m`, `90s`. Republish well within it (a scheduled workflow, e.g. every 12 h): the DHT drops records after about 48 h.',
+    default: '`48h`',
     action: true,
-    cli: { flag: '--ipns-lifetime', value: 'DURATION', commands: ['push'] }
+    cli: { flag: '--ipns-lifetime', value: 'DURATION', commands: ['push', 'republish'] }
+  },
+  {
+    key: 'ipns-ttl',
+    type: 'string',
+    description: 'How long resolvers may cache an IPNS record (Go duration). Needs an IPNS key.',
+    default: '`5m`',
+    action: true,
+    cli: { flag: '--ipns-ttl', value: 'DURATION', commands: ['push', 'republish'] }
+  },
+  {
+    key: 'ipns-refresh-within',
+    type: 'string',
+    description: 'Republish: re-sign the record (same value, new validity, sequence + 1) when its validity ends within this (Go duration, at most `ipns-lifetime`); otherwise the record is put again unchanged. Needs `ipns-private-key` or `ipns-key`.',
+    default: '`24h`',
+    action: true,
+    cli: { flag: '--ipns-refresh-within', value: 'DURATION', commands: ['republish'] }
+  },
+  {
+    key: 'ipns-record-path',
+    type: 'string',
+    description: 'Where the signed IPNS record is written (keep it as an artifact).',
+    default: '`$RUNNER_TEMP/ipcr/ipns-record.bin`',
+    action: true,
+    cli: { flag: '--ipns-record', value: 'PATH', commands: ['push', 'republish'], default: 'none' }
   },
   {
     key: 'summary',
@@ -261,21 +308,21 @@ export const definitions: readonly OptionDefinition[] = [
     type: 'boolean',
     description: 'Print the result as JSON on stdout.',
     action: false,
-    cli: { flag: '--json', commands: ['push', 'demo'] }
+    cli: { flag: '--json', commands: ['push', 'demo', 'republish'] }
   },
   {
     key: 'quiet',
     type: 'boolean',
     description: 'Only errors on stderr.',
     action: false,
-    cli: { flag: '--quiet', short: '-q', commands: ['push'] }
+    cli: { flag: '--quiet', short: '-q', commands: ['push', 'republish'] }
   },
   {
     key: 'verbose',
     type: 'boolean',
     description: 'Debug lines on stderr.',
     action: false,
-    cli: { flag: '--verbose', short: '-v', commands: ['push'] }
+    cli: { flag: '--verbose', short: '-v', commands: ['push', 'republish'] }
   }
 ]
 

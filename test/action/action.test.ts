@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { existsSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { buildOciLayout, makeTempDir, dockerBuild, dockerImageId, dockerLoad, dockerRemove, uniqueName } from '../helpers/images.js'
 import { extractFromCars } from '../publish/helpers.js'
@@ -23,7 +23,11 @@ describe('the action as a runner runs it', () => {
   test('publishes an image file with metadata-action style tags', async () => {
     const r = await runAction({ 'image-file': layout, tags: 'ghcr.io/team/app:1.0\nghcr.io/team/app:latest', summary: 'true' })
     expect(r.code).toBe(0)
-    expect(Object.keys(r.outputs).sort()).toEqual(['car-path', 'digest', 'gateway-url', 'image-cid', 'imageid', 'ipns-name', 'metadata', 'pull-command', 'root-cid'])
+    // Every output action.yml declares is set, and no other.
+    const declared = [...(await readFile('action.yml', 'utf8')).split('\noutputs:\n')[1]?.split('\nruns:')[0]?.matchAll(/^ {2}([\w-]+):$/gm) ?? []].map((m) => m[1]).sort()
+    expect(declared).toEqual(['car-path', 'digest', 'gateway-url', 'image-cid', 'imageid', 'ipns-expires', 'ipns-name', 'ipns-record-path', 'ipns-sequence', 'metadata', 'pull-command', 'root-cid'])
+    expect(Object.keys(r.outputs).sort()).toEqual(declared)
+    for (const key of ['ipns-name', 'ipns-sequence', 'ipns-expires', 'ipns-record-path']) expect(r.outputs[key]).toBe('')
     expect(r.outputs['root-cid']).toMatch(/^bafy/)
     expect(r.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/)
     expect(existsSync(r.outputs['car-path'] as string)).toBe(true)
