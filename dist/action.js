@@ -36126,11 +36126,12 @@ async function runPipeline(options) {
     }
   }
   let seen = null;
-  if (nameSource != null) {
-    seen = await logger3.group(`Read the current root from ${nameSource.label}`, async () => await nameSource.current({ signal, logger: logger3 }));
+  const readFrom = nameSource ?? options.nameSource;
+  if (readFrom != null) {
+    seen = await logger3.group(`Read the current root from ${readFrom.label}`, async () => await readFrom.current({ signal, logger: logger3 }));
     if (previousRoot == null) {
       previousRoot = seen;
-      logger3.info(seen == null ? `${nameSource.label} has no record yet: starting a new registry` : `previous root ${seen.toString()} from ${nameSource.label}`);
+      logger3.info(seen == null ? `${readFrom.label} has no record yet: starting a new registry` : `previous root ${seen.toString()} from ${readFrom.label}`);
     }
   }
   const sources = [...explicit, ...destinations.flatMap((d2) => d2.sources?.() ?? [])];
@@ -47287,6 +47288,10 @@ async function signRecord(key, name5, root, options) {
   const bytes = marshalIPNSRecord(record);
   return await inspectRecord(name5, bytes, { source: "the record signed here", now });
 }
+async function resignRecord(key, record, options) {
+  if (record.root == null) throw new IpnsRecordError(`the record of /ipns/${record.name.text} holds ${remoteMessage(record.value, 120)}, not /ipfs/<cid>: ipcr republishes only registry roots`);
+  return await signRecord(key, record.name, record.root, options);
+}
 async function inspectRecord(name5, bytes, options) {
   const refuse = (why) => new IpnsRecordError(`IPNS record for /ipns/${name5.text} from ${options.source}: ${why}`);
   if (bytes.byteLength > MAX_RECORD_BYTES) throw refuse(`${bytes.byteLength} bytes, more than the ${MAX_RECORD_BYTES} an IPNS record may have`);
@@ -47419,7 +47424,7 @@ var TOO_LARGE = /* @__PURE__ */ Symbol("too large");
 var KuboRecordStore = class {
   constructor(rpc) {
     this.rpc = rpc;
-    this.label = `Kubo ${rpc.config.label}`;
+    this.label = rpc.label;
   }
   rpc;
   label;
@@ -47567,11 +47572,105 @@ function parseIpnsName(value, input = "ipns-name") {
   return ipnsNameFromMultihash(multihash);
 }
 
+// src/core/ipns/kubo-keystore.ts
+var KuboIpnsPublisher = class {
+  /** `routers`: stores the record Kubo signed is also put to (delegated routers). */
+  constructor(rpc, config, routers = [], logger3 = silentLogger) {
+    this.rpc = rpc;
+    this.config = config;
+    this.routers = routers;
+    this.logger = logger3;
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.key)) throw new InputError("ipns-key", `'${config.key}' is not a key name (expected letters, digits, '.', '_' or '-')`);
+    if (config.key === "self") throw new InputError("ipns-key", "'self' is the node's identity; use a dedicated key for the registry");
+    if (config.lifetime != null) {
+      parseDuration(config.lifetime, "ipns-lifetime");
+      this.lifetime = config.lifetime.trim();
+    }
+    if (config.privateKey != null) this.privateKey = parsePrivateKey(config.privateKey);
+    this.label = `IPNS key '${config.key}' on ${rpc.label}`;
+  }
+  rpc;
+  config;
+  routers;
+  logger;
+  kind = "kubo-ipns";
+  label;
+  privateKey;
+  lifetime;
+  /** Set by preflight, once the key's name is known. */
+  source;
+  async preflight(options) {
+    const id = this.privateKey != null ? await ensureKey(this.rpc, this.config.key, this.privateKey, options) : await findKey(this.rpc, this.config.key, options);
+    if (id == null) {
+      throw new InputError("ipns-key", text`${this.rpc.label} has no key named '${this.config.key}' (create it with 'ipfs key gen ${this.config.key}' or give ${option("ipns-private-key")})`);
+    }
+    this.source = new KuboNameSource(this.rpc, parseIpnsName(id, "ipns-key"));
+  }
+  async publish(context) {
+    const name5 = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.lifetime });
+    this.logger.info(`IPNS /ipns/${name5} \u2192 /ipfs/${context.root}`);
+    const report = { kind: this.kind, label: this.label, name: name5, value: `/ipfs/${context.root}`, targets: [{ label: this.rpc.label, ok: true, detail: "name publish" }] };
+    if (this.routers.length === 0) return report;
+    const ipnsName = parseIpnsName(name5, "ipns-key");
+    const bytes = await new KuboRecordStore(this.rpc).get(ipnsName, context);
+    if (bytes == null) throw new InputError("ipns-key", `${this.rpc.label} published /ipns/${name5} but routing get does not return its record`);
+    const record = await inspectRecord(ipnsName, bytes, { source: this.rpc.label });
+    const targets = await putEverywhere(ipnsName, record, this.routers, context);
+    const failed = targets.filter((t) => !t.ok);
+    if (failed.length > 0) throw new InputError("ipns-routers", `the record of /ipns/${name5} was not accepted by ${failed.map((t) => `${t.label} (${t.detail})`).join("; ")}`);
+    return { ...report, sequence: record.sequence.toString(), expires: record.validity.toISOString(), targets: [...report.targets ?? [], ...targets] };
+  }
+};
+var KuboNameSource = class {
+  constructor(rpc, name5) {
+    this.rpc = rpc;
+    this.name = name5;
+    this.label = `IPNS /ipns/${name5.text} on ${rpc.label}`;
+  }
+  rpc;
+  name;
+  label;
+  async current(options = {}) {
+    let answer;
+    try {
+      answer = await this.rpc.json("name/resolve", {
+        args: [`/ipns/${this.name.text}`],
+        params: { offline: true, nocache: true, recursive: false }
+      }, { signal: options.signal, description: "name/resolve --offline" });
+    } catch (err) {
+      if (err instanceof KuboError && /could not resolve name|not found/i.test(err.message)) return null;
+      throw err;
+    }
+    const path = String(answer?.Path);
+    const match = /^\/ipfs\/([A-Za-z0-9]+)$/.exec(path);
+    if (match == null) throw new IpnsRecordError(`${this.label} holds ${remoteMessage(path, 120)}, not /ipfs/<cid>: it is not a registry root ipcr can update`);
+    try {
+      return CID.parse(match[1]);
+    } catch {
+      throw new IpnsRecordError(`${this.label} holds ${remoteMessage(path, 120)}, which is not a CID`);
+    }
+  }
+};
+
 // src/core/ipns/publisher.ts
 import { writeFile as writeFile2, mkdir as mkdir2, rename as rename3 } from "node:fs/promises";
 import { dirname } from "node:path";
-var DEFAULT_LIFETIME = "48h";
-var DEFAULT_TTL = "5m";
+
+// src/core/ipns/settings.ts
+var IPNS_DEFAULTS = { lifetime: "48h", ttl: "5m", refreshWithin: "24h" };
+function ipnsDurations(settings) {
+  const lifetimeText = settings.lifetime ?? IPNS_DEFAULTS.lifetime;
+  const refreshText = settings.refreshWithin ?? IPNS_DEFAULTS.refreshWithin;
+  const lifetimeMs = parseDuration(lifetimeText, "ipns-lifetime");
+  const ttlMs = parseDuration(settings.ttl ?? IPNS_DEFAULTS.ttl, "ipns-ttl");
+  const refreshMs = parseDuration(refreshText, "ipns-refresh-within");
+  if (settings.refreshWithin != null && refreshMs > lifetimeMs) {
+    throw new InputError("ipns-refresh-within", text`${quote(refreshText, 40)} is longer than ${option("ipns-lifetime")} (${lifetimeText}): a record would be re-signed on every run; give at most the lifetime`);
+  }
+  return { lifetimeMs, ttlMs, refreshMs };
+}
+
+// src/core/ipns/publisher.ts
 function configName(config) {
   const key = config.privateKey != null ? parsePrivateKey(config.privateKey) : void 0;
   const fromKey = key != null ? parseIpnsName(ipnsNameOf(key), "ipns-private-key") : void 0;
@@ -47612,8 +47711,9 @@ var IpnsPublisher = class {
     const { name: name5, key } = configName(config);
     if (key == null) throw new InputError("ipns-private-key", "signing IPNS records here needs the key");
     this.key = key;
-    this.lifetimeMs = parseDuration(config.lifetime ?? DEFAULT_LIFETIME, "ipns-lifetime");
-    this.ttlMs = parseDuration(config.ttl ?? DEFAULT_TTL, "ipns-ttl");
+    const { lifetimeMs, ttlMs } = ipnsDurations(config);
+    this.lifetimeMs = lifetimeMs;
+    this.ttlMs = ttlMs;
     if (!config.stores.some((s2) => s2.put != null)) {
       throw new InputError("ipns-private-key", text`a record signed here needs somewhere to go: set ${option("kubo-rpc-url")} or ${option("ipns-routers")}`);
     }
@@ -47675,56 +47775,6 @@ async function writeRecordFile(path, bytes) {
   await writeFile2(partial, bytes);
   await rename3(partial, path);
 }
-
-// src/core/ipns/kubo-keystore.ts
-var KuboIpnsPublisher = class {
-  /** `routers`: stores the record Kubo signed is also put to (delegated routers). */
-  constructor(rpc, config, routers = [], logger3 = silentLogger) {
-    this.rpc = rpc;
-    this.config = config;
-    this.routers = routers;
-    this.logger = logger3;
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.key)) throw new InputError("ipns-key", `'${config.key}' is not a key name (expected letters, digits, '.', '_' or '-')`);
-    if (config.key === "self") throw new InputError("ipns-key", "'self' is the node's identity; use a dedicated key for the registry");
-    if (config.lifetime != null) {
-      parseDuration(config.lifetime, "ipns-lifetime");
-      this.lifetime = config.lifetime.trim();
-    }
-    if (config.privateKey != null) this.privateKey = parsePrivateKey(config.privateKey);
-    this.label = `IPNS key '${config.key}' on ${rpc.label}`;
-  }
-  rpc;
-  config;
-  routers;
-  logger;
-  kind = "kubo-ipns";
-  label;
-  privateKey;
-  lifetime;
-  /** Set by preflight, once the key's name is known: Kubo's routing and the routers. */
-  source;
-  async preflight(options) {
-    const id = this.privateKey != null ? await ensureKey(this.rpc, this.config.key, this.privateKey, options) : await findKey(this.rpc, this.config.key, options);
-    if (id == null) {
-      throw new InputError("ipns-key", text`${this.rpc.label} has no key named '${this.config.key}' (create it with 'ipfs key gen ${this.config.key}' or give ${option("ipns-private-key")})`);
-    }
-    this.source = new IpnsNameSource([new KuboRecordStore(this.rpc), ...this.routers], parseIpnsName(id, "ipns-key"), this.logger);
-  }
-  async publish(context) {
-    const name5 = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.lifetime });
-    this.logger.info(`IPNS /ipns/${name5} \u2192 /ipfs/${context.root}`);
-    const report = { kind: this.kind, label: this.label, name: name5, value: `/ipfs/${context.root}`, targets: [{ label: this.rpc.label, ok: true, detail: "name publish" }] };
-    if (this.routers.length === 0) return report;
-    const ipnsName = parseIpnsName(name5, "ipns-key");
-    const bytes = await new KuboRecordStore(this.rpc).get(ipnsName, context);
-    if (bytes == null) throw new InputError("ipns-key", `${this.rpc.label} published /ipns/${name5} but routing get does not return its record`);
-    const record = await inspectRecord(ipnsName, bytes, { source: this.rpc.label });
-    const targets = await putEverywhere(ipnsName, record, this.routers, context);
-    const failed = targets.filter((t) => !t.ok);
-    if (failed.length > 0) throw new InputError("ipns-routers", `the record of /ipns/${name5} was not accepted by ${failed.map((t) => `${t.label} (${t.detail})`).join("; ")}`);
-    return { ...report, sequence: record.sequence.toString(), expires: record.validity.toISOString(), targets: [...report.targets ?? [], ...targets] };
-  }
-};
 
 // src/core/ipns/delegated-router.ts
 var DelegatedRouterStore = class {
@@ -47819,6 +47869,45 @@ function recordStores(settings, kubo) {
   ];
 }
 
+// src/core/ipns/republish.ts
+function hours(ms2) {
+  return `${(ms2 / 36e5).toFixed(1)} h`;
+}
+async function republish(options) {
+  const logger3 = options.logger ?? silentLogger;
+  const settings = options.settings.ipns ?? {};
+  const { name: name5, key } = configName(settings);
+  const { lifetimeMs, ttlMs, refreshMs } = ipnsDurations(settings);
+  const kubo = options.settings.kubo != null ? new KuboRpc(kuboConfig(options.settings.kubo), logger3) : void 0;
+  const stores = recordStores(settings, kubo);
+  if (!stores.some((s2) => s2.put != null)) throw new InputError("ipns-routers", text`republishing needs somewhere to put the record: set ${option("kubo-rpc-url")} or ${option("ipns-routers")}`);
+  const label = `IPNS /ipns/${name5.text}`;
+  const now = options.now ?? Date.now();
+  const found = await logger3.group(`Read ${label}`, async () => await lookupName(name5, stores, { signal: options.signal, logger: logger3, now }));
+  const record = found.current;
+  if (record == null) {
+    throw new IpnsRecordError(`${label}: no valid record found at ${stores.map((s2) => s2.label).join(", ")}; nothing to republish (publish first, or the record expired: publish again with the key)`);
+  }
+  const left = record.validity.getTime() - now;
+  let resigned = false;
+  let reason;
+  let next = record;
+  if (left <= refreshMs && key != null) {
+    const sequence = (found.highestSequence ?? record.sequence) + 1n;
+    next = await resignRecord(await signingKey(key), record, { sequence, lifetimeMs, ttlMs, now });
+    resigned = true;
+    reason = `valid for ${hours(left)} more, within ipns-refresh-within (${hours(refreshMs)}): re-signed with sequence ${sequence}, valid until ${next.validity.toISOString()}`;
+  } else if (left <= refreshMs) {
+    reason = `valid for ${hours(left)} more, within ipns-refresh-within, but no ipns-private-key was given: put again unchanged; it expires at ${record.validity.toISOString()}`;
+    logger3.warn(`${label}: ${reason}`);
+  } else {
+    reason = `valid for ${hours(left)} more (re-signed only within ${hours(refreshMs)} of expiry): put again unchanged`;
+  }
+  logger3.info(`${label}: ${reason}`);
+  const report = await logger3.group(`Put ${label} everywhere`, async () => await putRecord("ipns", label, next, { stores, ...settings.recordPath != null ? { recordPath: settings.recordPath } : {} }, options, logger3));
+  return { ...report, resigned, reason };
+}
+
 // src/core/destinations/settings.ts
 function createProviders(settings, logger3) {
   const destinations = [];
@@ -47863,6 +47952,14 @@ function describeDetails(details) {
 
 // src/options/definitions.ts
 var definitions = [
+  {
+    key: "mode",
+    type: "string",
+    description: "`publish`: publish the image. `republish`: no image; keep the IPNS name alive (a scheduled job): fetch its current record and put it again at Kubo and the routers, re-signed with a new validity and sequence when it ends within `ipns-refresh-within` and `ipns-private-key` is given. The CLI has `ipcr republish` instead.",
+    default: "`publish`",
+    actionDefault: "publish",
+    action: true
+  },
   {
     key: "image",
     type: "string",
@@ -47942,9 +48039,9 @@ var definitions = [
   {
     key: "gateways",
     type: "list",
-    description: "Trustless HTTP gateways to read blocks from (`GET /ipfs/<cid>?format=raw`, each block verified against its CID; the next gateway on failure), newline- or comma-separated.",
+    description: "Trustless HTTP gateways to read blocks from (`GET /ipfs/<cid>?format=raw`, each block verified against its CID; the next gateway on failure), newline- or comma-separated. IPNS records are read from them too (`?format=ipns-record`, checked against the name); gateways are read-only.",
     action: true,
-    cli: { flag: "--gateway", value: "URL", commands: ["push", "get"], repeat: true }
+    cli: { flag: "--gateway", value: "URL", commands: ["push", "get", "republish"], repeat: true }
   },
   {
     key: "previous-car",
@@ -47975,14 +48072,14 @@ var definitions = [
     type: "string",
     description: "Kubo RPC endpoint (local daemon or hosted: e.g. http://127.0.0.1:5001 or the multiaddr /ip4/127.0.0.1/tcp/5001; not the gateway port). The CAR is imported (`dag import`), the new root pinned under a name and Kubo's root checked against ours. Also a block source for `previous-root`. Needs Kubo 0.40 or newer.",
     action: true,
-    cli: { flag: "--kubo-rpc-url", value: "URL", commands: ["push"] }
+    cli: { flag: "--kubo-rpc-url", value: "URL", commands: ["push", "republish"] }
   },
   {
     key: "kubo-rpc-headers",
     type: "secret",
     description: "Secret: headers for the Kubo RPC endpoint, one `Name: value` per line (`Authorization: Bearer \u2026` or `Basic \u2026`). Masked. Needs `kubo-rpc-url`.",
     action: true,
-    cli: { flag: "--kubo-rpc-header", value: "HEADER", commands: ["push"], repeat: true, description: "`Name: value` sent to the Kubo endpoint (repeatable). Secrets are better kept out of argv: lines of $IPCR_KUBO_RPC_HEADERS are added. Needs --kubo-rpc-url." }
+    cli: { flag: "--kubo-rpc-header", value: "HEADER", commands: ["push", "republish"], repeat: true, description: "`Name: value` sent to the Kubo endpoint (repeatable). Secrets are better kept out of argv: lines of $IPCR_KUBO_RPC_HEADERS are added. Needs --kubo-rpc-url." }
   },
   {
     key: "kubo-pin-name",
@@ -48014,29 +48111,68 @@ var definitions = [
     description: "Seconds each Kubo RPC call may take. Network errors and 5xx without a Kubo error message are retried up to 3 times with backoff and jitter.",
     default: "`120`",
     action: true,
-    cli: { flag: "--kubo-timeout", value: "SECS", commands: ["push"] }
-  },
-  {
-    key: "ipns-key",
-    type: "string",
-    description: "Kubo keystore key to publish IPNS with (`name publish --key`), after everything else succeeded.",
-    action: true,
-    cli: { flag: "--ipns-key", value: "NAME", commands: ["push"] }
+    cli: { flag: "--kubo-timeout", value: "SECS", commands: ["push", "republish"] }
   },
   {
     key: "ipns-private-key",
     type: "secret",
-    description: "Secret: imported into the keystore as `ipns-key` when missing (PEM PKCS#8, or base64 of the libp2p protobuf key `ipfs key export` writes). A different key under that name is refused.",
+    description: "Secret: the IPNS key; records are signed here with it, no daemon needed (Ed25519 or RSA: base64 of what `ipfs key export` writes, `ipfs key export -f pem-pkcs8-cleartext` output, or `ipcr key generate` output). Masked. The record goes to `kubo-rpc-url` (`routing put`) and every `ipns-routers` endpoint: set one of them. With `ipns-key`, it is imported into Kubo's keystore under that name instead (when missing; a different key under that name is refused) and Kubo signs.",
     action: true,
-    cli: { flag: "--ipns-private-key-file", value: "PATH", commands: ["push"], description: "File with the key to import as --ipns-key when the keystore lacks it: what `ipfs key export` writes (binary), PEM PKCS#8, or base64 of a libp2p protobuf key." }
+    cli: { flag: "--ipns-private-key-file", value: "PATH", commands: ["push", "republish"], description: "File with the IPNS key; records are signed here with it (what `ipfs key export` or `ipcr key generate -o` writes, PEM PKCS#8, or base64 of a libp2p protobuf key). $IPCR_IPNS_PRIVATE_KEY (the key as text) keeps it out of files and argv. With --ipns-key, imported into Kubo's keystore under that name instead." }
+  },
+  {
+    key: "ipns-key",
+    type: "string",
+    description: "Kubo keystore key to publish IPNS with (`name publish --key`), after everything else succeeded. Needs `kubo-rpc-url`.",
+    action: true,
+    cli: { flag: "--ipns-key", value: "NAME", commands: ["push", "republish"] }
+  },
+  {
+    key: "ipns-name",
+    type: "string",
+    description: "IPNS name (k51\u2026, or a peer ID) whose record holds the registry root: read as the previous root when `previous-root` is not given, and the name `mode: republish` keeps alive.",
+    default: "the name of `ipns-private-key` or `ipns-key`",
+    action: true,
+    cli: { flag: "--ipns-name", value: "NAME", commands: ["push", "republish"] }
+  },
+  {
+    key: "ipns-routers",
+    type: "list",
+    description: "Delegated Routing V1 HTTP API endpoints records are read from and put to (`GET`/`PUT /routing/v1/ipns/<name>`), newline- or comma-separated, e.g. a Kubo gateway with `Gateway.ExposeRoutingAPI: true`. No public router is a default: name the ones you trust.",
+    action: true,
+    cli: { flag: "--ipns-router", value: "URL", commands: ["push", "republish"], repeat: true }
   },
   {
     key: "ipns-lifetime",
     type: "string",
-    description: "IPNS record lifetime in Go duration syntax, e.g. `48h` (Kubo's default), `1h30m`, `90s`. Republish at least daily (a scheduled workflow).",
-    default: "Kubo's (48h)",
+    description: "How long an IPNS record stays valid, in Go duration syntax: `48h`, `1h30m`, `90s`. Republish well within it (a scheduled workflow, e.g. every 12 h): the DHT drops records after about 48 h.",
+    default: "`48h`",
     action: true,
-    cli: { flag: "--ipns-lifetime", value: "DURATION", commands: ["push"] }
+    cli: { flag: "--ipns-lifetime", value: "DURATION", commands: ["push", "republish"] }
+  },
+  {
+    key: "ipns-ttl",
+    type: "string",
+    description: "How long resolvers may cache an IPNS record (Go duration). Needs an IPNS key.",
+    default: "`5m`",
+    action: true,
+    cli: { flag: "--ipns-ttl", value: "DURATION", commands: ["push", "republish"] }
+  },
+  {
+    key: "ipns-refresh-within",
+    type: "string",
+    description: "Republish: re-sign the record (same value, new validity, sequence + 1) when its validity ends within this (Go duration, at most `ipns-lifetime`); otherwise the record is put again unchanged. Needs `ipns-private-key` or `ipns-key`.",
+    default: "`24h`",
+    action: true,
+    cli: { flag: "--ipns-refresh-within", value: "DURATION", commands: ["republish"] }
+  },
+  {
+    key: "ipns-record-path",
+    type: "string",
+    description: "Where the signed IPNS record is written (keep it as an artifact).",
+    default: "`$RUNNER_TEMP/ipcr/ipns-record.bin`",
+    action: true,
+    cli: { flag: "--ipns-record", value: "PATH", commands: ["push", "republish"], default: "none" }
   },
   {
     key: "summary",
@@ -48086,21 +48222,21 @@ var definitions = [
     type: "boolean",
     description: "Print the result as JSON on stdout.",
     action: false,
-    cli: { flag: "--json", commands: ["push", "demo"] }
+    cli: { flag: "--json", commands: ["push", "demo", "republish"] }
   },
   {
     key: "quiet",
     type: "boolean",
     description: "Only errors on stderr.",
     action: false,
-    cli: { flag: "--quiet", short: "-q", commands: ["push"] }
+    cli: { flag: "--quiet", short: "-q", commands: ["push", "republish"] }
   },
   {
     key: "verbose",
     type: "boolean",
     description: "Debug lines on stderr.",
     action: false,
-    cli: { flag: "--verbose", short: "-v", commands: ["push"] }
+    cli: { flag: "--verbose", short: "-v", commands: ["push", "republish"] }
   }
 ];
 var byKey = new Map(definitions.map((d2) => [d2.key, d2]));
@@ -48112,16 +48248,38 @@ function actionName(key) {
 }
 
 // src/options/rules.ts
-function checkOptionRules(given) {
-  if (!given("image") && !given("image-file")) {
+function checkOptionRules(given, value = () => void 0, mode = "publish") {
+  const hasKey = given("ipns-private-key") || given("ipns-key");
+  if (mode === "publish" && !given("image") && !given("image-file")) {
     throw new InputError("image", text`set ${option("image")} (a local image reference) or ${option("image-file")} (an image tarball or OCI layout directory), or both to choose one image of an archive that holds several`);
   }
   if (given("kubo-rpc-headers") && !given("kubo-rpc-url")) {
     throw new InputError("kubo-rpc-headers", text`set ${option("kubo-rpc-url")} too (headers are sent to that endpoint)`);
   }
-  if (given("ipns-private-key") && !given("ipns-key")) {
-    throw new InputError("ipns-key", text`${option("ipns-private-key")} is set: also name the key (${option("ipns-key")}) it is stored under in the keystore`);
+  if (given("ipns-key") && !given("kubo-rpc-url")) {
+    throw new InputError("ipns-key", text`a key in Kubo's keystore needs ${option("kubo-rpc-url")} (to sign records without a daemon, give ${option("ipns-private-key")} alone)`);
   }
+  if (mode === "republish") {
+    if (!hasKey && !given("ipns-name")) {
+      throw new InputError("ipns-name", text`republish needs a name: set ${option("ipns-name")}, ${option("ipns-private-key")} (its name) or ${option("ipns-key")}`);
+    }
+    if (!given("kubo-rpc-url") && !given("ipns-routers")) {
+      throw new InputError("ipns-routers", text`republish needs somewhere to read and put records: set ${option("kubo-rpc-url")} or ${option("ipns-routers")} (gateways are read-only)`);
+    }
+  }
+  if (given("ipns-private-key") && !given("ipns-key") && !given("kubo-rpc-url") && !given("ipns-routers")) {
+    throw new InputError("ipns-private-key", text`records signed here need somewhere to go: set ${option("kubo-rpc-url")} (routing put) or ${option("ipns-routers")} (or ${option("ipns-key")} to sign inside Kubo's keystore)`);
+  }
+  if (given("ipns-ttl") && !hasKey) throw new InputError("ipns-ttl", text`${option("ipns-ttl")} applies to records signed with a key: set ${option("ipns-private-key")} or ${option("ipns-key")} too`);
+  if (given("ipns-refresh-within") && !hasKey && mode !== "republish") {
+    throw new InputError("ipns-refresh-within", text`${option("ipns-refresh-within")} applies to republish (mode: republish, ipcr republish) and to records signed with a key: set ${option("ipns-private-key")} or ${option("ipns-key")} too`);
+  }
+  ipnsDurations({ lifetime: value("ipns-lifetime"), ttl: value("ipns-ttl"), refreshWithin: value("ipns-refresh-within") });
+}
+function parseMode(value) {
+  const mode = value ?? "publish";
+  if (mode !== "publish" && mode !== "republish") throw new InputError("mode", `${quote(mode, 40)} is not a mode (expected publish or republish)`);
+  return mode;
 }
 function parseCarScope(value) {
   const scope = value ?? "new";
@@ -48196,7 +48354,7 @@ function secret(name5) {
   }
   return value;
 }
-function destinationSettings() {
+function destinationSettings(tempDir) {
   const settings = {};
   const headersText = secret("kubo-rpc-headers");
   const headers = headersText != null ? parseHeaderLines(headersText) : {};
@@ -48219,12 +48377,28 @@ function destinationSettings() {
       ...timeoutSeconds != null ? { timeoutMs: timeoutSeconds * 1e3 } : {}
     };
   }
-  const key = optional("ipns-key");
-  const privateKey = secret("ipns-private-key");
-  if (key != null) {
-    settings.ipns = { keystoreKey: key, ...privateKey != null ? { privateKey } : {}, ...optional("ipns-lifetime") != null ? { lifetime: optional("ipns-lifetime") } : {} };
-  }
+  const ipns = ipnsSettings(tempDir);
+  if (ipns != null) settings.ipns = ipns;
   return settings;
+}
+function ipnsSettings(tempDir) {
+  const privateKey = secret("ipns-private-key");
+  const keystoreKey = optional("ipns-key");
+  const name5 = optional("ipns-name");
+  if (privateKey == null && keystoreKey == null && name5 == null) return void 0;
+  if (name5 != null) parseIpnsName(name5, "ipns-name");
+  const routers = list(getInput("ipns-routers")).map((r) => validateGatewayUrl(maskUrlCredentials(r), "ipns-routers"));
+  const gateways = list(getInput("gateways")).map((g) => validateGatewayUrl(g));
+  const durations = { lifetime: optional("ipns-lifetime"), ttl: optional("ipns-ttl"), refreshWithin: optional("ipns-refresh-within") };
+  return {
+    ...privateKey != null ? { privateKey } : {},
+    ...keystoreKey != null ? { keystoreKey } : {},
+    ...name5 != null ? { name: name5 } : {},
+    ...Object.fromEntries(Object.entries(durations).filter(([, v]) => v != null)),
+    routers,
+    gateways,
+    recordPath: optional("ipns-record-path") ?? join6(tempDir, "ipcr", "ipns-record.bin")
+  };
 }
 function optional(name5) {
   const value = getInput(name5).trim();
@@ -48232,23 +48406,30 @@ function optional(name5) {
 }
 function getInputs(env2 = process.env) {
   const known = new Set(actionInputs().map((d2) => d2.key));
-  checkOptionRules((key) => known.has(key) && optional(key) != null);
+  const given = (key) => known.has(key) ? optional(key) : void 0;
+  const mode = parseMode(optional("mode"));
+  checkOptionRules((key) => given(key) != null, given, mode);
+  const tempDir = env2.RUNNER_TEMP ?? env2.TMPDIR ?? "/tmp";
+  const destinations = destinationSettings(tempDir);
+  const gateways = list(getInput("gateways")).map((g) => validateGatewayUrl(maskUrlCredentials(g)));
+  if (mode === "republish") {
+    return { mode, tags: [], gateways, previousCars: [], carPath: "", carScope: "new", summary: boolean("summary", true), destinations, tempDir };
+  }
   const image = optional("image");
   const imageFile = optional("image-file");
   const parsedTags = parseTagList(getInput("tags"));
   const carScope = parseCarScope(optional("car-scope"));
   const previous = optional("previous-root");
   const maxDecompressed = optional("max-decompressed-size");
-  const tempDir = env2.RUNNER_TEMP ?? env2.TMPDIR ?? "/tmp";
-  const destinations = destinationSettings();
   return {
+    mode,
     ...image != null ? { image, containerCli: containerCli(optional("container-cli"), env2.PATH) } : {},
     ...imageFile != null ? { imageFile } : {},
     name: optional("name") ?? (parsedTags.path != null ? validateName(parsedTags.path, "tags") : void 0),
     tags: parsedTags.tags,
     description: optional("description"),
     ...previous != null ? { previousRoot: parseCid(previous, "previous-root") } : {},
-    gateways: list(getInput("gateways")).map((g) => validateGatewayUrl(maskUrlCredentials(g))),
+    gateways,
     previousCars: list(getInput("previous-car")),
     carPath: optional("car-path") ?? join6(tempDir, "ipcr", "registry.car"),
     carScope,
@@ -48271,8 +48452,21 @@ function setOutputs(result, gateways) {
   setOutput("car-path", result.car.path);
   setOutput("pull-command", pull);
   setOutput("gateway-url", url);
-  setOutput("ipns-name", result.names.find((n) => n.kind.endsWith("ipns"))?.name ?? "");
+  setIpnsOutputs(ipnsReport(result.names));
   setOutput("metadata", JSON.stringify({ ...result, stored: isStored(result), pullCommand: pull, gatewayUrl: url }));
+}
+function ipnsReport(names) {
+  return names.find((n) => n.kind === "ipns") ?? names.find((n) => n.kind === "kubo-ipns");
+}
+function setIpnsOutputs(report) {
+  setOutput("ipns-name", report?.name ?? "");
+  setOutput("ipns-sequence", report?.sequence ?? "");
+  setOutput("ipns-expires", report?.expires ?? "");
+  setOutput("ipns-record-path", report?.recordPath ?? "");
+}
+function setRepublishOutputs(result) {
+  setIpnsOutputs(result);
+  setOutput("metadata", JSON.stringify(result));
 }
 function code5(text2) {
   return `<code>${htmlText(text2)}</code>`;
@@ -48289,6 +48483,27 @@ function carText(result) {
   const { car } = result;
   const what = car.scope === "full" ? "the whole registry" : result.previousRoot != null ? "only the blocks this publish added" : "the whole registry (a new one)";
   return `${car.path}: ${what}, ${car.blocks} blocks, ${formatBytes(car.bytes)}`;
+}
+function nameRows(n) {
+  const rows = [[htmlText(n.label), `${code5(`/ipns/${n.name}`)} \u2192 ${code5(n.value)}`]];
+  const record = [n.sequence != null ? `sequence ${n.sequence}` : "", n.expires != null ? `valid until ${n.expires}` : ""].filter((p) => p !== "");
+  if (record.length > 0) rows.push([htmlText(`${n.label}: record`), htmlText(record.join(", "))]);
+  if (n.recordPath != null) rows.push([htmlText(`${n.label}: record file`), code5(n.recordPath)]);
+  for (const t of n.targets ?? []) rows.push([htmlText(`${n.label} \u2192 ${t.label}`), htmlText(`${t.ok ? "ok" : "failed"}: ${t.detail}`)]);
+  return rows;
+}
+async function writeRepublishSummary(result) {
+  const text2 = htmlText;
+  await summary.addHeading(`Republished ${text2(`/ipns/${result.name}`)}`, 3).addRaw(`<p>${text2(result.reason)}</p>`, true).addTable([
+    [{ data: "What", header: true }, { data: "Value", header: true }],
+    ["Name", code5(`/ipns/${result.name}`)],
+    ["Value", code5(result.value)],
+    ["Re-signed", text2(result.resigned ? "yes" : "no: the existing record was put again unchanged")],
+    ...result.sequence != null ? [["Sequence", text2(result.sequence)]] : [],
+    ...result.expires != null ? [["Valid until", text2(result.expires)]] : [],
+    ...result.recordPath != null ? [["Record file", code5(result.recordPath)]] : [],
+    ...(result.targets ?? []).map((t) => [text2(t.label), text2(`${t.ok ? "ok" : "failed"}: ${t.detail}`)])
+  ]).write();
 }
 async function writeSummary(result, gateways) {
   const text2 = htmlText;
@@ -48312,7 +48527,7 @@ async function writeSummary(result, gateways) {
     ["CAR", text2(carText(result))],
     ...result.previousRoot != null ? [["Previous root", code5(result.previousRoot)], ["Blobs reused from the previous root", text2(String(result.reusedBlobs))]] : [],
     ...where,
-    ...result.names.map((n) => [text2(n.label), `${code5(`/ipns/${n.name}`)} \u2192 ${code5(n.value)}`])
+    ...result.names.flatMap(nameRows)
   ]).addHeading("Pull", 4).addCodeBlock(text2(pullCommandFor(result)), "sh");
   if (isStored(result)) {
     summary2.addLink("Open the tag folder on a gateway", text2(gatewayUrl(result, gateways)));
@@ -48347,9 +48562,21 @@ var runCommand = async (command, args, options) => {
     if (pending !== "") logger2.info(pending);
   }
 };
+async function runRepublish(inputs, signal) {
+  const result = await republish({ settings: inputs.destinations, logger: logger2, signal });
+  setRepublishOutputs(result);
+  if (inputs.summary) await writeRepublishSummary(result);
+  logger2.info(`Republished /ipns/${result.name} \u2192 ${result.value}: ${result.reason}`);
+  const failed = (result.targets ?? []).filter((t) => !t.ok);
+  for (const t of failed) logger2.warn(`${t.label}: ${t.detail}`);
+}
 async function run({ signal } = {}) {
   try {
     const inputs = getInputs();
+    if (inputs.mode === "republish") {
+      await runRepublish(inputs, signal);
+      return;
+    }
     const providers = createProviders(inputs.destinations, logger2);
     const sources = await openSources({ gateways: inputs.gateways, cars: inputs.previousCars }, logger2, { signal });
     let result;

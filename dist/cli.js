@@ -3240,7 +3240,7 @@ function handleInterrupts(notify) {
 }
 
 // src/cli/main.ts
-import { mkdir as mkdir6, mkdtemp as mkdtemp4, readdir as readdir3, readFile as readFile3 } from "node:fs/promises";
+import { mkdir as mkdir6, mkdtemp as mkdtemp4, readdir as readdir3, readFile as readFile3, writeFile as writeFile5 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename as basename2, join as join10, relative as relative2, resolve } from "node:path";
 
@@ -20033,11 +20033,12 @@ async function runPipeline(options) {
     }
   }
   let seen = null;
-  if (nameSource != null) {
-    seen = await logger2.group(`Read the current root from ${nameSource.label}`, async () => await nameSource.current({ signal, logger: logger2 }));
+  const readFrom = nameSource ?? options.nameSource;
+  if (readFrom != null) {
+    seen = await logger2.group(`Read the current root from ${readFrom.label}`, async () => await readFrom.current({ signal, logger: logger2 }));
     if (previousRoot == null) {
       previousRoot = seen;
-      logger2.info(seen == null ? `${nameSource.label} has no record yet: starting a new registry` : `previous root ${seen.toString()} from ${nameSource.label}`);
+      logger2.info(seen == null ? `${readFrom.label} has no record yet: starting a new registry` : `previous root ${seen.toString()} from ${readFrom.label}`);
     }
   }
   const sources = [...explicit, ...destinations.flatMap((d2) => d2.sources?.() ?? [])];
@@ -20727,6 +20728,16 @@ var UnsupportedKeyTypeError = class extends Error {
 var peerIdSymbol = /* @__PURE__ */ Symbol.for("@libp2p/peer-id");
 
 // node_modules/@libp2p/crypto/dist/src/keys/ecdsa/index.js
+async function generateECDSAKey(curve = "P-256") {
+  const keyPair = await crypto.subtle.generateKey({
+    name: "ECDSA",
+    namedCurve: curve
+  }, true, ["sign", "verify"]);
+  return {
+    publicKey: await crypto.subtle.exportKey("jwk", keyPair.publicKey),
+    privateKey: await crypto.subtle.exportKey("jwk", keyPair.privateKey)
+  };
+}
 async function hashAndSign(key, msg, options) {
   const privateKey = await crypto.subtle.importKey("jwk", key, {
     name: "ECDSA",
@@ -21094,6 +21105,10 @@ function getOID(curve) {
     return OID_521;
   }
   throw new InvalidParametersError(`Invalid curve ${curve}`);
+}
+async function generateECDSAKeyPair(curve = "P-256") {
+  const key = await generateECDSAKey(curve);
+  return new ECDSAPrivateKey(key.privateKey);
 }
 
 // node_modules/@libp2p/crypto/dist/src/keys/ecdsa/ecdsa.js
@@ -23468,6 +23483,18 @@ var SIGNATURE_BYTE_LENGTH = 64;
 function derivePublicKey(privateKey) {
   return ed25519.getPublicKey(privateKey);
 }
+function generateKey() {
+  const key = keypair("ed25519", {
+    publicKeyEncoding: { type: "spki", format: "jwk" },
+    privateKeyEncoding: { type: "pkcs8", format: "jwk" }
+  });
+  const privateKeyRaw = fromString2(key.privateKey.d, "base64url");
+  const publicKeyRaw = fromString2(key.publicKey.x, "base64url");
+  return {
+    privateKey: concat([privateKeyRaw, publicKeyRaw], privateKeyRaw.byteLength + publicKeyRaw.byteLength),
+    publicKey: publicKeyRaw
+  };
+}
 function generateKeyFromSeed(seed) {
   if (seed.length !== KEYS_BYTE_LENGTH) {
     throw new TypeError('"seed" must be 32 bytes in length.');
@@ -23616,6 +23643,10 @@ function unmarshalEd25519PrivateKey(bytes) {
 function unmarshalEd25519PublicKey(bytes) {
   bytes = ensureEd25519Key(bytes, PUBLIC_KEY_BYTE_LENGTH);
   return new Ed25519PublicKey(bytes);
+}
+async function generateEd25519KeyPair() {
+  const { privateKey, publicKey } = generateKey();
+  return new Ed25519PrivateKey(privateKey, publicKey);
 }
 async function generateEd25519KeyPairFromSeed(seed) {
   const { privateKey, publicKey } = generateKeyFromSeed(seed);
@@ -25295,6 +25326,10 @@ function unmarshalSecp256k1PrivateKey(bytes) {
 function unmarshalSecp256k1PublicKey(bytes) {
   return new Secp256k1PublicKey(bytes);
 }
+async function generateSecp256k1KeyPair() {
+  const privateKeyBytes = generateSecp256k1PrivateKey();
+  return new Secp256k1PrivateKey(privateKeyBytes);
+}
 function compressSecp256k1PublicKey(key) {
   return secp256k1.Point.fromBytes(key).toBytes();
 }
@@ -25321,8 +25356,26 @@ function computeSecp256k1PublicKey(privateKey) {
     throw new InvalidPrivateKeyError(String(err));
   }
 }
+function generateSecp256k1PrivateKey() {
+  return secp256k1.utils.randomSecretKey();
+}
 
 // node_modules/@libp2p/crypto/dist/src/keys/index.js
+async function generateKeyPair(type, bits) {
+  if (type === "Ed25519") {
+    return generateEd25519KeyPair();
+  }
+  if (type === "secp256k1") {
+    return generateSecp256k1KeyPair();
+  }
+  if (type === "RSA") {
+    return generateRSAKeyPair(toBits(bits));
+  }
+  if (type === "ECDSA") {
+    return generateECDSAKeyPair(toCurve(bits));
+  }
+  throw new UnsupportedKeyTypeError();
+}
 async function generateKeyPairFromSeed(type, seed) {
   if (type !== "Ed25519") {
     throw new UnsupportedKeyTypeError("Seed key derivation only supported for Ed25519 keys");
@@ -25380,6 +25433,30 @@ function privateKeyFromProtobuf(buf) {
     default:
       throw new UnsupportedKeyTypeError();
   }
+}
+function privateKeyToProtobuf(key) {
+  return PrivateKey.encode({
+    Type: KeyType[key.type],
+    Data: key.raw
+  });
+}
+function toBits(bits) {
+  if (bits == null) {
+    return 2048;
+  }
+  return parseInt(bits, 10);
+}
+function toCurve(curve) {
+  if (curve === "P-256" || curve == null) {
+    return "P-256";
+  }
+  if (curve === "P-384") {
+    return "P-384";
+  }
+  if (curve === "P-521") {
+    return "P-521";
+  }
+  throw new InvalidParametersError("Unsupported curve, should be P-256, P-384 or P-521");
 }
 
 // node_modules/@libp2p/peer-id/dist/src/peer-id.js
@@ -25653,6 +25730,11 @@ function protobufKey(type, data) {
     length5.push(n & 127 | 128);
   }
   return Buffer.concat([Uint8Array.from([8, type, 18, ...length5]), data]);
+}
+async function generateKey2(type = "ed25519", rsaBits = 2048) {
+  const privateKey = type === "rsa" ? await generateKeyPair("RSA", rsaBits) : await generateKeyPair("Ed25519");
+  const key = { bytes: privateKeyToProtobuf(privateKey), format: "libp2p-protobuf-cleartext" };
+  return { key, name: ipnsNameOf(key) };
 }
 
 // src/core/kubo/ipns.ts
@@ -31194,6 +31276,10 @@ async function signRecord(key, name5, root, options) {
   const bytes = marshalIPNSRecord(record);
   return await inspectRecord(name5, bytes, { source: "the record signed here", now });
 }
+async function resignRecord(key, record, options) {
+  if (record.root == null) throw new IpnsRecordError(`the record of /ipns/${record.name.text} holds ${remoteMessage(record.value, 120)}, not /ipfs/<cid>: ipcr republishes only registry roots`);
+  return await signRecord(key, record.name, record.root, options);
+}
 async function inspectRecord(name5, bytes, options) {
   const refuse = (why) => new IpnsRecordError(`IPNS record for /ipns/${name5.text} from ${options.source}: ${why}`);
   if (bytes.byteLength > MAX_RECORD_BYTES) throw refuse(`${bytes.byteLength} bytes, more than the ${MAX_RECORD_BYTES} an IPNS record may have`);
@@ -31326,7 +31412,7 @@ var TOO_LARGE = /* @__PURE__ */ Symbol("too large");
 var KuboRecordStore = class {
   constructor(rpc) {
     this.rpc = rpc;
-    this.label = `Kubo ${rpc.config.label}`;
+    this.label = rpc.label;
   }
   rpc;
   label;
@@ -31474,11 +31560,105 @@ function parseIpnsName(value, input = "ipns-name") {
   return ipnsNameFromMultihash(multihash);
 }
 
+// src/core/ipns/kubo-keystore.ts
+var KuboIpnsPublisher = class {
+  /** `routers`: stores the record Kubo signed is also put to (delegated routers). */
+  constructor(rpc, config, routers = [], logger2 = silentLogger) {
+    this.rpc = rpc;
+    this.config = config;
+    this.routers = routers;
+    this.logger = logger2;
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.key)) throw new InputError("ipns-key", `'${config.key}' is not a key name (expected letters, digits, '.', '_' or '-')`);
+    if (config.key === "self") throw new InputError("ipns-key", "'self' is the node's identity; use a dedicated key for the registry");
+    if (config.lifetime != null) {
+      parseDuration(config.lifetime, "ipns-lifetime");
+      this.lifetime = config.lifetime.trim();
+    }
+    if (config.privateKey != null) this.privateKey = parsePrivateKey(config.privateKey);
+    this.label = `IPNS key '${config.key}' on ${rpc.label}`;
+  }
+  rpc;
+  config;
+  routers;
+  logger;
+  kind = "kubo-ipns";
+  label;
+  privateKey;
+  lifetime;
+  /** Set by preflight, once the key's name is known. */
+  source;
+  async preflight(options) {
+    const id = this.privateKey != null ? await ensureKey(this.rpc, this.config.key, this.privateKey, options) : await findKey(this.rpc, this.config.key, options);
+    if (id == null) {
+      throw new InputError("ipns-key", text`${this.rpc.label} has no key named '${this.config.key}' (create it with 'ipfs key gen ${this.config.key}' or give ${option("ipns-private-key")})`);
+    }
+    this.source = new KuboNameSource(this.rpc, parseIpnsName(id, "ipns-key"));
+  }
+  async publish(context) {
+    const name5 = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.lifetime });
+    this.logger.info(`IPNS /ipns/${name5} \u2192 /ipfs/${context.root}`);
+    const report = { kind: this.kind, label: this.label, name: name5, value: `/ipfs/${context.root}`, targets: [{ label: this.rpc.label, ok: true, detail: "name publish" }] };
+    if (this.routers.length === 0) return report;
+    const ipnsName = parseIpnsName(name5, "ipns-key");
+    const bytes = await new KuboRecordStore(this.rpc).get(ipnsName, context);
+    if (bytes == null) throw new InputError("ipns-key", `${this.rpc.label} published /ipns/${name5} but routing get does not return its record`);
+    const record = await inspectRecord(ipnsName, bytes, { source: this.rpc.label });
+    const targets = await putEverywhere(ipnsName, record, this.routers, context);
+    const failed = targets.filter((t) => !t.ok);
+    if (failed.length > 0) throw new InputError("ipns-routers", `the record of /ipns/${name5} was not accepted by ${failed.map((t) => `${t.label} (${t.detail})`).join("; ")}`);
+    return { ...report, sequence: record.sequence.toString(), expires: record.validity.toISOString(), targets: [...report.targets ?? [], ...targets] };
+  }
+};
+var KuboNameSource = class {
+  constructor(rpc, name5) {
+    this.rpc = rpc;
+    this.name = name5;
+    this.label = `IPNS /ipns/${name5.text} on ${rpc.label}`;
+  }
+  rpc;
+  name;
+  label;
+  async current(options = {}) {
+    let answer;
+    try {
+      answer = await this.rpc.json("name/resolve", {
+        args: [`/ipns/${this.name.text}`],
+        params: { offline: true, nocache: true, recursive: false }
+      }, { signal: options.signal, description: "name/resolve --offline" });
+    } catch (err) {
+      if (err instanceof KuboError && /could not resolve name|not found/i.test(err.message)) return null;
+      throw err;
+    }
+    const path2 = String(answer?.Path);
+    const match = /^\/ipfs\/([A-Za-z0-9]+)$/.exec(path2);
+    if (match == null) throw new IpnsRecordError(`${this.label} holds ${remoteMessage(path2, 120)}, not /ipfs/<cid>: it is not a registry root ipcr can update`);
+    try {
+      return CID.parse(match[1]);
+    } catch {
+      throw new IpnsRecordError(`${this.label} holds ${remoteMessage(path2, 120)}, which is not a CID`);
+    }
+  }
+};
+
 // src/core/ipns/publisher.ts
 import { writeFile as writeFile4, mkdir as mkdir4, rename as rename5 } from "node:fs/promises";
 import { dirname } from "node:path";
-var DEFAULT_LIFETIME = "48h";
-var DEFAULT_TTL = "5m";
+
+// src/core/ipns/settings.ts
+var IPNS_DEFAULTS = { lifetime: "48h", ttl: "5m", refreshWithin: "24h" };
+function ipnsDurations(settings) {
+  const lifetimeText = settings.lifetime ?? IPNS_DEFAULTS.lifetime;
+  const refreshText = settings.refreshWithin ?? IPNS_DEFAULTS.refreshWithin;
+  const lifetimeMs = parseDuration(lifetimeText, "ipns-lifetime");
+  const ttlMs = parseDuration(settings.ttl ?? IPNS_DEFAULTS.ttl, "ipns-ttl");
+  const refreshMs = parseDuration(refreshText, "ipns-refresh-within");
+  if (settings.refreshWithin != null && refreshMs > lifetimeMs) {
+    throw new InputError("ipns-refresh-within", text`${quote(refreshText, 40)} is longer than ${option("ipns-lifetime")} (${lifetimeText}): a record would be re-signed on every run; give at most the lifetime`);
+  }
+  return { lifetimeMs, ttlMs, refreshMs };
+}
+
+// src/core/ipns/publisher.ts
 function configName(config) {
   const key = config.privateKey != null ? parsePrivateKey(config.privateKey) : void 0;
   const fromKey = key != null ? parseIpnsName(ipnsNameOf(key), "ipns-private-key") : void 0;
@@ -31519,8 +31699,9 @@ var IpnsPublisher = class {
     const { name: name5, key } = configName(config);
     if (key == null) throw new InputError("ipns-private-key", "signing IPNS records here needs the key");
     this.key = key;
-    this.lifetimeMs = parseDuration(config.lifetime ?? DEFAULT_LIFETIME, "ipns-lifetime");
-    this.ttlMs = parseDuration(config.ttl ?? DEFAULT_TTL, "ipns-ttl");
+    const { lifetimeMs, ttlMs } = ipnsDurations(config);
+    this.lifetimeMs = lifetimeMs;
+    this.ttlMs = ttlMs;
     if (!config.stores.some((s2) => s2.put != null)) {
       throw new InputError("ipns-private-key", text`a record signed here needs somewhere to go: set ${option("kubo-rpc-url")} or ${option("ipns-routers")}`);
     }
@@ -31582,56 +31763,6 @@ async function writeRecordFile(path2, bytes) {
   await writeFile4(partial, bytes);
   await rename5(partial, path2);
 }
-
-// src/core/ipns/kubo-keystore.ts
-var KuboIpnsPublisher = class {
-  /** `routers`: stores the record Kubo signed is also put to (delegated routers). */
-  constructor(rpc, config, routers = [], logger2 = silentLogger) {
-    this.rpc = rpc;
-    this.config = config;
-    this.routers = routers;
-    this.logger = logger2;
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.key)) throw new InputError("ipns-key", `'${config.key}' is not a key name (expected letters, digits, '.', '_' or '-')`);
-    if (config.key === "self") throw new InputError("ipns-key", "'self' is the node's identity; use a dedicated key for the registry");
-    if (config.lifetime != null) {
-      parseDuration(config.lifetime, "ipns-lifetime");
-      this.lifetime = config.lifetime.trim();
-    }
-    if (config.privateKey != null) this.privateKey = parsePrivateKey(config.privateKey);
-    this.label = `IPNS key '${config.key}' on ${rpc.label}`;
-  }
-  rpc;
-  config;
-  routers;
-  logger;
-  kind = "kubo-ipns";
-  label;
-  privateKey;
-  lifetime;
-  /** Set by preflight, once the key's name is known: Kubo's routing and the routers. */
-  source;
-  async preflight(options) {
-    const id = this.privateKey != null ? await ensureKey(this.rpc, this.config.key, this.privateKey, options) : await findKey(this.rpc, this.config.key, options);
-    if (id == null) {
-      throw new InputError("ipns-key", text`${this.rpc.label} has no key named '${this.config.key}' (create it with 'ipfs key gen ${this.config.key}' or give ${option("ipns-private-key")})`);
-    }
-    this.source = new IpnsNameSource([new KuboRecordStore(this.rpc), ...this.routers], parseIpnsName(id, "ipns-key"), this.logger);
-  }
-  async publish(context) {
-    const name5 = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.lifetime });
-    this.logger.info(`IPNS /ipns/${name5} \u2192 /ipfs/${context.root}`);
-    const report = { kind: this.kind, label: this.label, name: name5, value: `/ipfs/${context.root}`, targets: [{ label: this.rpc.label, ok: true, detail: "name publish" }] };
-    if (this.routers.length === 0) return report;
-    const ipnsName = parseIpnsName(name5, "ipns-key");
-    const bytes = await new KuboRecordStore(this.rpc).get(ipnsName, context);
-    if (bytes == null) throw new InputError("ipns-key", `${this.rpc.label} published /ipns/${name5} but routing get does not return its record`);
-    const record = await inspectRecord(ipnsName, bytes, { source: this.rpc.label });
-    const targets = await putEverywhere(ipnsName, record, this.routers, context);
-    const failed = targets.filter((t) => !t.ok);
-    if (failed.length > 0) throw new InputError("ipns-routers", `the record of /ipns/${name5} was not accepted by ${failed.map((t) => `${t.label} (${t.detail})`).join("; ")}`);
-    return { ...report, sequence: record.sequence.toString(), expires: record.validity.toISOString(), targets: [...report.targets ?? [], ...targets] };
-  }
-};
 
 // src/core/ipns/delegated-router.ts
 var DelegatedRouterStore = class {
@@ -31724,6 +31855,45 @@ function recordStores(settings, kubo) {
     ...(settings.routers ?? []).map((url) => new DelegatedRouterStore(url)),
     ...(settings.gateways ?? []).map((url) => new GatewayRecordStore(url))
   ];
+}
+
+// src/core/ipns/republish.ts
+function hours(ms2) {
+  return `${(ms2 / 36e5).toFixed(1)} h`;
+}
+async function republish(options) {
+  const logger2 = options.logger ?? silentLogger;
+  const settings = options.settings.ipns ?? {};
+  const { name: name5, key } = configName(settings);
+  const { lifetimeMs, ttlMs, refreshMs } = ipnsDurations(settings);
+  const kubo = options.settings.kubo != null ? new KuboRpc(kuboConfig(options.settings.kubo), logger2) : void 0;
+  const stores = recordStores(settings, kubo);
+  if (!stores.some((s2) => s2.put != null)) throw new InputError("ipns-routers", text`republishing needs somewhere to put the record: set ${option("kubo-rpc-url")} or ${option("ipns-routers")}`);
+  const label = `IPNS /ipns/${name5.text}`;
+  const now = options.now ?? Date.now();
+  const found = await logger2.group(`Read ${label}`, async () => await lookupName(name5, stores, { signal: options.signal, logger: logger2, now }));
+  const record = found.current;
+  if (record == null) {
+    throw new IpnsRecordError(`${label}: no valid record found at ${stores.map((s2) => s2.label).join(", ")}; nothing to republish (publish first, or the record expired: publish again with the key)`);
+  }
+  const left = record.validity.getTime() - now;
+  let resigned = false;
+  let reason;
+  let next = record;
+  if (left <= refreshMs && key != null) {
+    const sequence = (found.highestSequence ?? record.sequence) + 1n;
+    next = await resignRecord(await signingKey(key), record, { sequence, lifetimeMs, ttlMs, now });
+    resigned = true;
+    reason = `valid for ${hours(left)} more, within ipns-refresh-within (${hours(refreshMs)}): re-signed with sequence ${sequence}, valid until ${next.validity.toISOString()}`;
+  } else if (left <= refreshMs) {
+    reason = `valid for ${hours(left)} more, within ipns-refresh-within, but no ipns-private-key was given: put again unchanged; it expires at ${record.validity.toISOString()}`;
+    logger2.warn(`${label}: ${reason}`);
+  } else {
+    reason = `valid for ${hours(left)} more (re-signed only within ${hours(refreshMs)} of expiry): put again unchanged`;
+  }
+  logger2.info(`${label}: ${reason}`);
+  const report = await logger2.group(`Put ${label} everywhere`, async () => await putRecord("ipns", label, next, { stores, ...settings.recordPath != null ? { recordPath: settings.recordPath } : {} }, options, logger2));
+  return { ...report, resigned, reason };
 }
 
 // src/core/destinations/settings.ts
@@ -32006,6 +32176,14 @@ function ustar(name5, type, mode, size) {
 // src/options/definitions.ts
 var definitions = [
   {
+    key: "mode",
+    type: "string",
+    description: "`publish`: publish the image. `republish`: no image; keep the IPNS name alive (a scheduled job): fetch its current record and put it again at Kubo and the routers, re-signed with a new validity and sequence when it ends within `ipns-refresh-within` and `ipns-private-key` is given. The CLI has `ipcr republish` instead.",
+    default: "`publish`",
+    actionDefault: "publish",
+    action: true
+  },
+  {
     key: "image",
     type: "string",
     description: "Local image reference to publish, exported with `docker save` (or `container-cli`) to a temporary file. With `image-file`: which image of the archive to publish (a RepoTag, an OCI ref name or a digest), needed when it holds several.",
@@ -32084,9 +32262,9 @@ var definitions = [
   {
     key: "gateways",
     type: "list",
-    description: "Trustless HTTP gateways to read blocks from (`GET /ipfs/<cid>?format=raw`, each block verified against its CID; the next gateway on failure), newline- or comma-separated.",
+    description: "Trustless HTTP gateways to read blocks from (`GET /ipfs/<cid>?format=raw`, each block verified against its CID; the next gateway on failure), newline- or comma-separated. IPNS records are read from them too (`?format=ipns-record`, checked against the name); gateways are read-only.",
     action: true,
-    cli: { flag: "--gateway", value: "URL", commands: ["push", "get"], repeat: true }
+    cli: { flag: "--gateway", value: "URL", commands: ["push", "get", "republish"], repeat: true }
   },
   {
     key: "previous-car",
@@ -32117,14 +32295,14 @@ var definitions = [
     type: "string",
     description: "Kubo RPC endpoint (local daemon or hosted: e.g. http://127.0.0.1:5001 or the multiaddr /ip4/127.0.0.1/tcp/5001; not the gateway port). The CAR is imported (`dag import`), the new root pinned under a name and Kubo's root checked against ours. Also a block source for `previous-root`. Needs Kubo 0.40 or newer.",
     action: true,
-    cli: { flag: "--kubo-rpc-url", value: "URL", commands: ["push"] }
+    cli: { flag: "--kubo-rpc-url", value: "URL", commands: ["push", "republish"] }
   },
   {
     key: "kubo-rpc-headers",
     type: "secret",
     description: "Secret: headers for the Kubo RPC endpoint, one `Name: value` per line (`Authorization: Bearer \u2026` or `Basic \u2026`). Masked. Needs `kubo-rpc-url`.",
     action: true,
-    cli: { flag: "--kubo-rpc-header", value: "HEADER", commands: ["push"], repeat: true, description: "`Name: value` sent to the Kubo endpoint (repeatable). Secrets are better kept out of argv: lines of $IPCR_KUBO_RPC_HEADERS are added. Needs --kubo-rpc-url." }
+    cli: { flag: "--kubo-rpc-header", value: "HEADER", commands: ["push", "republish"], repeat: true, description: "`Name: value` sent to the Kubo endpoint (repeatable). Secrets are better kept out of argv: lines of $IPCR_KUBO_RPC_HEADERS are added. Needs --kubo-rpc-url." }
   },
   {
     key: "kubo-pin-name",
@@ -32156,29 +32334,68 @@ var definitions = [
     description: "Seconds each Kubo RPC call may take. Network errors and 5xx without a Kubo error message are retried up to 3 times with backoff and jitter.",
     default: "`120`",
     action: true,
-    cli: { flag: "--kubo-timeout", value: "SECS", commands: ["push"] }
-  },
-  {
-    key: "ipns-key",
-    type: "string",
-    description: "Kubo keystore key to publish IPNS with (`name publish --key`), after everything else succeeded.",
-    action: true,
-    cli: { flag: "--ipns-key", value: "NAME", commands: ["push"] }
+    cli: { flag: "--kubo-timeout", value: "SECS", commands: ["push", "republish"] }
   },
   {
     key: "ipns-private-key",
     type: "secret",
-    description: "Secret: imported into the keystore as `ipns-key` when missing (PEM PKCS#8, or base64 of the libp2p protobuf key `ipfs key export` writes). A different key under that name is refused.",
+    description: "Secret: the IPNS key; records are signed here with it, no daemon needed (Ed25519 or RSA: base64 of what `ipfs key export` writes, `ipfs key export -f pem-pkcs8-cleartext` output, or `ipcr key generate` output). Masked. The record goes to `kubo-rpc-url` (`routing put`) and every `ipns-routers` endpoint: set one of them. With `ipns-key`, it is imported into Kubo's keystore under that name instead (when missing; a different key under that name is refused) and Kubo signs.",
     action: true,
-    cli: { flag: "--ipns-private-key-file", value: "PATH", commands: ["push"], description: "File with the key to import as --ipns-key when the keystore lacks it: what `ipfs key export` writes (binary), PEM PKCS#8, or base64 of a libp2p protobuf key." }
+    cli: { flag: "--ipns-private-key-file", value: "PATH", commands: ["push", "republish"], description: "File with the IPNS key; records are signed here with it (what `ipfs key export` or `ipcr key generate -o` writes, PEM PKCS#8, or base64 of a libp2p protobuf key). $IPCR_IPNS_PRIVATE_KEY (the key as text) keeps it out of files and argv. With --ipns-key, imported into Kubo's keystore under that name instead." }
+  },
+  {
+    key: "ipns-key",
+    type: "string",
+    description: "Kubo keystore key to publish IPNS with (`name publish --key`), after everything else succeeded. Needs `kubo-rpc-url`.",
+    action: true,
+    cli: { flag: "--ipns-key", value: "NAME", commands: ["push", "republish"] }
+  },
+  {
+    key: "ipns-name",
+    type: "string",
+    description: "IPNS name (k51\u2026, or a peer ID) whose record holds the registry root: read as the previous root when `previous-root` is not given, and the name `mode: republish` keeps alive.",
+    default: "the name of `ipns-private-key` or `ipns-key`",
+    action: true,
+    cli: { flag: "--ipns-name", value: "NAME", commands: ["push", "republish"] }
+  },
+  {
+    key: "ipns-routers",
+    type: "list",
+    description: "Delegated Routing V1 HTTP API endpoints records are read from and put to (`GET`/`PUT /routing/v1/ipns/<name>`), newline- or comma-separated, e.g. a Kubo gateway with `Gateway.ExposeRoutingAPI: true`. No public router is a default: name the ones you trust.",
+    action: true,
+    cli: { flag: "--ipns-router", value: "URL", commands: ["push", "republish"], repeat: true }
   },
   {
     key: "ipns-lifetime",
     type: "string",
-    description: "IPNS record lifetime in Go duration syntax, e.g. `48h` (Kubo's default), `1h30m`, `90s`. Republish at least daily (a scheduled workflow).",
-    default: "Kubo's (48h)",
+    description: "How long an IPNS record stays valid, in Go duration syntax: `48h`, `1h30m`, `90s`. Republish well within it (a scheduled workflow, e.g. every 12 h): the DHT drops records after about 48 h.",
+    default: "`48h`",
     action: true,
-    cli: { flag: "--ipns-lifetime", value: "DURATION", commands: ["push"] }
+    cli: { flag: "--ipns-lifetime", value: "DURATION", commands: ["push", "republish"] }
+  },
+  {
+    key: "ipns-ttl",
+    type: "string",
+    description: "How long resolvers may cache an IPNS record (Go duration). Needs an IPNS key.",
+    default: "`5m`",
+    action: true,
+    cli: { flag: "--ipns-ttl", value: "DURATION", commands: ["push", "republish"] }
+  },
+  {
+    key: "ipns-refresh-within",
+    type: "string",
+    description: "Republish: re-sign the record (same value, new validity, sequence + 1) when its validity ends within this (Go duration, at most `ipns-lifetime`); otherwise the record is put again unchanged. Needs `ipns-private-key` or `ipns-key`.",
+    default: "`24h`",
+    action: true,
+    cli: { flag: "--ipns-refresh-within", value: "DURATION", commands: ["republish"] }
+  },
+  {
+    key: "ipns-record-path",
+    type: "string",
+    description: "Where the signed IPNS record is written (keep it as an artifact).",
+    default: "`$RUNNER_TEMP/ipcr/ipns-record.bin`",
+    action: true,
+    cli: { flag: "--ipns-record", value: "PATH", commands: ["push", "republish"], default: "none" }
   },
   {
     key: "summary",
@@ -32228,21 +32445,21 @@ var definitions = [
     type: "boolean",
     description: "Print the result as JSON on stdout.",
     action: false,
-    cli: { flag: "--json", commands: ["push", "demo"] }
+    cli: { flag: "--json", commands: ["push", "demo", "republish"] }
   },
   {
     key: "quiet",
     type: "boolean",
     description: "Only errors on stderr.",
     action: false,
-    cli: { flag: "--quiet", short: "-q", commands: ["push"] }
+    cli: { flag: "--quiet", short: "-q", commands: ["push", "republish"] }
   },
   {
     key: "verbose",
     type: "boolean",
     description: "Debug lines on stderr.",
     action: false,
-    cli: { flag: "--verbose", short: "-v", commands: ["push"] }
+    cli: { flag: "--verbose", short: "-v", commands: ["push", "republish"] }
   }
 ];
 var byKey = new Map(definitions.map((d2) => [d2.key, d2]));
@@ -32276,16 +32493,33 @@ function containerCli(given, path2 = process.env.PATH ?? "") {
 }
 
 // src/options/rules.ts
-function checkOptionRules(given) {
-  if (!given("image") && !given("image-file")) {
+function checkOptionRules(given, value = () => void 0, mode = "publish") {
+  const hasKey = given("ipns-private-key") || given("ipns-key");
+  if (mode === "publish" && !given("image") && !given("image-file")) {
     throw new InputError("image", text`set ${option("image")} (a local image reference) or ${option("image-file")} (an image tarball or OCI layout directory), or both to choose one image of an archive that holds several`);
   }
   if (given("kubo-rpc-headers") && !given("kubo-rpc-url")) {
     throw new InputError("kubo-rpc-headers", text`set ${option("kubo-rpc-url")} too (headers are sent to that endpoint)`);
   }
-  if (given("ipns-private-key") && !given("ipns-key")) {
-    throw new InputError("ipns-key", text`${option("ipns-private-key")} is set: also name the key (${option("ipns-key")}) it is stored under in the keystore`);
+  if (given("ipns-key") && !given("kubo-rpc-url")) {
+    throw new InputError("ipns-key", text`a key in Kubo's keystore needs ${option("kubo-rpc-url")} (to sign records without a daemon, give ${option("ipns-private-key")} alone)`);
   }
+  if (mode === "republish") {
+    if (!hasKey && !given("ipns-name")) {
+      throw new InputError("ipns-name", text`republish needs a name: set ${option("ipns-name")}, ${option("ipns-private-key")} (its name) or ${option("ipns-key")}`);
+    }
+    if (!given("kubo-rpc-url") && !given("ipns-routers")) {
+      throw new InputError("ipns-routers", text`republish needs somewhere to read and put records: set ${option("kubo-rpc-url")} or ${option("ipns-routers")} (gateways are read-only)`);
+    }
+  }
+  if (given("ipns-private-key") && !given("ipns-key") && !given("kubo-rpc-url") && !given("ipns-routers")) {
+    throw new InputError("ipns-private-key", text`records signed here need somewhere to go: set ${option("kubo-rpc-url")} (routing put) or ${option("ipns-routers")} (or ${option("ipns-key")} to sign inside Kubo's keystore)`);
+  }
+  if (given("ipns-ttl") && !hasKey) throw new InputError("ipns-ttl", text`${option("ipns-ttl")} applies to records signed with a key: set ${option("ipns-private-key")} or ${option("ipns-key")} too`);
+  if (given("ipns-refresh-within") && !hasKey && mode !== "republish") {
+    throw new InputError("ipns-refresh-within", text`${option("ipns-refresh-within")} applies to republish (mode: republish, ipcr republish) and to records signed with a key: set ${option("ipns-private-key")} or ${option("ipns-key")} too`);
+  }
+  ipnsDurations({ lifetime: value("ipns-lifetime"), ttl: value("ipns-ttl"), refreshWithin: value("ipns-refresh-within") });
 }
 function parseCarScope(value) {
   const scope = value ?? "new";
@@ -32310,14 +32544,29 @@ Run 'ipcr help <command>' or 'ipcr <command> --help' for its options.
 Examples:
   ipcr demo
   ipcr push team/app:1.0 --store ~/.ipcr
-  ipcr get --store ~/.ipcr team/app/tags/1.0 -o app`;
+  ipcr get --store ~/.ipcr team/app/tags/1.0 -o app
+  ipcr key generate -o registry.key
+  ipcr republish --ipns-private-key-file registry.key --ipns-router http://127.0.0.1:8080`;
 var pushHelp = {
   about: "Publishes one image under one or more tags into a registry tree and writes a CAR. IMAGE is a local image reference, exported with 'docker save' (or 'podman save'); or give --file. Optionally imports the CAR into Kubo, pins the root and publishes IPNS.",
   after: `
+IPNS, no daemon needed:
+  A record naming the new root is signed here with the key (--ipns-private-key-file
+  or $IPCR_IPNS_PRIVATE_KEY) and put to --kubo-rpc-url ('routing put') and every
+  --ipns-router (Delegated Routing V1 HTTP API; no public router is a default).
+  Key formats: Ed25519 or RSA, as 'ipfs key export' writes it (binary, or base64
+  of it), 'ipfs key export -f pem-pkcs8-cleartext', or 'ipcr key generate'.
+  The name: 'ipcr key name KEYFILE' prints it (k51...); 'ipcr key generate' makes
+  a new key and prints its name. Without --previous-root, the current root is
+  read from the name's record (Kubo, routers, gateways), checked against the name.
+  With --ipns-key as well, the key is imported into Kubo's keystore under that
+  name and Kubo signs ('name publish').
+
 Secrets stay out of argv:
   IPCR_KUBO_RPC_HEADERS   'Name: value' lines sent to --kubo-rpc-url, like
                           --kubo-rpc-header (e.g. 'Authorization: Bearer ...')
-  --ipns-private-key-file reads the key from a file ('ipfs key export' writes one)
+  IPCR_IPNS_PRIVATE_KEY   the IPNS key as text (base64 or PEM), instead of
+                          --ipns-private-key-file
 Other environment:
   GITHUB_SHA              Default --revision
   DOCKER_HOST             Used by the docker CLI that exports IMAGE
@@ -32330,7 +32579,39 @@ Examples:
   ipcr push team/app:1.2 --container-cli podman --store ~/.ipcr
   IPCR_KUBO_RPC_HEADERS='Authorization: Bearer ...' \\
   ipcr push team/app:1.2 --kubo-rpc-url http://127.0.0.1:5001 --kubo-mfs-path /ipcr \\
-            --ipns-key registry --ipns-private-key-file registry.key`
+            --ipns-key registry --ipns-private-key-file registry.key
+  IPCR_IPNS_PRIVATE_KEY="$(cat registry.key.b64)" \\
+  ipcr push --file app.tar --name team/app --tag 1.3 --car app.car \\
+            --ipns-router https://router.example --gateway https://gateway.example`
+};
+var republishHelp = {
+  about: "Keeps an IPNS name alive (records expire; the DHT drops them after about 48 h): reads the name's current record from Kubo, the routers and the gateways (each checked against the name; the newest valid one wins) and puts it again to --kubo-rpc-url and every --ipns-router. When its validity ends within --ipns-refresh-within and the key is given, the same value is re-signed with a new validity and sequence + 1. No image is needed and content is never touched.",
+  after: `
+The name: --ipns-name, else the key's name (--ipns-private-key-file,
+$IPCR_IPNS_PRIVATE_KEY or --ipns-key). 'ipcr key name KEYFILE' prints it.
+Without the key: the existing record is put again unchanged (it cannot be
+extended), and the output says when it expires; run with the key before then.
+Key formats: Ed25519 or RSA, as 'ipfs key export' writes it (binary or base64),
+'ipfs key export -f pem-pkcs8-cleartext', or 'ipcr key generate'.
+
+Secrets stay out of argv:
+  IPCR_IPNS_PRIVATE_KEY   the IPNS key as text (base64 or PEM)
+  IPCR_KUBO_RPC_HEADERS   'Name: value' lines sent to --kubo-rpc-url
+
+Examples:
+  ipcr republish --ipns-private-key-file registry.key --ipns-router http://127.0.0.1:8080
+  ipcr republish --ipns-name k51... --kubo-rpc-url http://127.0.0.1:5001 --json`
+};
+var keyHelp = {
+  about: "IPNS keys: 'generate' makes one, 'name' prints the name (k51...) of one. Keys are Ed25519 (default) or RSA, in the formats 'ipfs key export' writes: the libp2p protobuf (binary, or base64 of it) or PEM PKCS#8 ('-f pem-pkcs8-cleartext').",
+  after: `
+Examples:
+  ipcr key generate -o registry.key     # the key in a new file (0600), its name on stdout
+  ipcr key generate | gh secret set IPNS_KEY   # base64 to stdout, its name on stderr
+  ipcr key name registry.key
+  ipfs key import registry registry.key # Kubo shows the same name`,
+  generate: "Makes a new IPNS key: written to -o FILE (never over an existing file, mode 0600) with its name on stdout, or printed as base64 on stdout (to paste into a secret) with its name on stderr. The key is the libp2p protobuf 'ipfs key export' writes; 'ipfs key import NAME FILE' takes the file.",
+  name: "Prints the IPNS name (k51...) of a key: 'ipfs key export' output (binary or base64), PEM PKCS#8, or 'ipcr key generate' output. '-' reads the key from stdin."
 };
 var getHelp = {
   about: "Writes a file or folder of a registry to a folder, verifying every block against its CID. The limits are checked against the sizes the DAG declares before anything is written, and again while writing; a failed get leaves nothing at the output.",
@@ -32423,7 +32704,8 @@ function printResult(result, json, print) {
 }
 async function push(ref, value, out, signal) {
   const headerFlags = list(value("kubo-rpc-headers"));
-  checkOptionRules((key) => key === "image" ? ref != null : key === "kubo-rpc-headers" ? headerFlags.length > 0 : value(key) != null);
+  const given = givenOptions(value, headerFlags);
+  checkOptionRules((key) => key === "image" ? ref != null : given.set(key), given.text, "publish");
   const scope = parseCarScope(str(value("car-scope")));
   const maxDecompressed = str(value("max-decompressed-size"));
   const maxDecompressedSize = maxDecompressed != null ? parseSize(maxDecompressed, "max-decompressed-size") : void 0;
@@ -32474,6 +32756,13 @@ async function push(ref, value, out, signal) {
   printResult(result, json, out);
   return 0;
 }
+function maybe(value, key) {
+  try {
+    return value(key);
+  } catch {
+    return void 0;
+  }
+}
 async function destinationSettings(value, headerFlags) {
   const settings = {};
   const url = str(value("kubo-rpc-url"));
@@ -32484,22 +32773,124 @@ async function destinationSettings(value, headerFlags) {
     settings.kubo = {
       url,
       headers,
-      pinName: str(value("kubo-pin-name")),
-      unpinPrevious: value("unpin-previous") !== true,
-      mfsPath: str(value("kubo-mfs-path")),
+      pinName: str(maybe(value, "kubo-pin-name")),
+      unpinPrevious: maybe(value, "unpin-previous") !== true,
+      mfsPath: str(maybe(value, "kubo-mfs-path")),
       ...timeout != null ? { timeoutMs: parseSeconds(timeout, "kubo-timeout") * 1e3 } : {}
     };
   }
-  const key = str(value("ipns-key"));
-  const keyFile = str(value("ipns-private-key"));
-  if (key != null) {
-    const privateKey = keyFile != null ? await readFile3(keyFile).catch((err) => {
-      throw new InputError("ipns-private-key", `cannot read '${keyFile}': ${err.code ?? err.message}`);
-    }) : void 0;
-    const lifetime = str(value("ipns-lifetime"));
-    settings.ipns = { keystoreKey: key, ...privateKey != null ? { privateKey: new Uint8Array(privateKey) } : {}, ...lifetime != null ? { lifetime } : {} };
-  }
+  const ipns = await ipnsSettings(value);
+  if (ipns != null) settings.ipns = ipns;
   return settings;
+}
+function givenOptions(value, headerFlags) {
+  const read5 = (key) => maybe(value, key);
+  const set = (key) => {
+    if (key === "kubo-rpc-headers") return headerFlags.length > 0;
+    if (key === "ipns-private-key") return read5(key) != null || envKey() != null;
+    const v = read5(key);
+    return Array.isArray(v) ? list(v).length > 0 : v != null && v !== false;
+  };
+  return { set, text: (key) => str(read5(key)) };
+}
+function envKey() {
+  const text2 = process.env.IPCR_IPNS_PRIVATE_KEY;
+  return text2 != null && text2.trim() !== "" ? text2 : void 0;
+}
+async function ipnsSettings(value) {
+  const keyFile = str(value("ipns-private-key"));
+  const keyText = envKey();
+  if (keyFile != null && keyText != null) throw new InputError("ipns-private-key", "give the key once: in the file or in $IPCR_IPNS_PRIVATE_KEY, not both");
+  if (keyText != null) {
+    addSecret(keyText.trim());
+    for (const line of keyText.split(/\r?\n/)) if (line.trim() !== "" && !line.startsWith("-----")) addSecret(line.trim());
+  }
+  const privateKey = keyFile != null ? new Uint8Array(await readFile3(keyFile).catch((err) => {
+    throw new InputError("ipns-private-key", `cannot read '${keyFile}': ${err.code ?? err.message}`);
+  })) : keyText;
+  const keystoreKey = str(value("ipns-key"));
+  const name5 = str(value("ipns-name"));
+  if (privateKey == null && keystoreKey == null && name5 == null) return void 0;
+  if (name5 != null) parseIpnsName(name5, "ipns-name");
+  const optional = (key) => str(maybe(value, key));
+  const recordPath = str(value("ipns-record-path"));
+  const durations = { lifetime: optional("ipns-lifetime"), ttl: optional("ipns-ttl"), refreshWithin: optional("ipns-refresh-within") };
+  return {
+    ...privateKey != null ? { privateKey } : {},
+    ...keystoreKey != null ? { keystoreKey } : {},
+    ...name5 != null ? { name: name5 } : {},
+    ...Object.fromEntries(Object.entries(durations).filter(([, v]) => v != null)),
+    routers: list(value("ipns-routers")).map((r) => validateGatewayUrl(r, "ipns-routers")),
+    gateways: list(value("gateways")).map((g) => validateGatewayUrl(g)),
+    ...recordPath != null ? { recordPath: resolve(recordPath) } : {}
+  };
+}
+async function republishCommand(value, out, signal) {
+  const headerFlags = list(value("kubo-rpc-headers"));
+  const given = givenOptions(value, headerFlags);
+  checkOptionRules(given.set, given.text, "republish");
+  const json = value("json") === true;
+  const logger2 = cliLogger(value("quiet") === true || json, value("verbose") === true);
+  const settings = await destinationSettings(value, headerFlags);
+  const result = await republish({ settings, logger: logger2, signal });
+  printRepublish(result, json, out);
+  return 0;
+}
+function printRepublish(result, json, print) {
+  if (json) {
+    print(JSON.stringify(result, null, 2));
+    return;
+  }
+  const out = (line) => {
+    print(escapeControl(line));
+  };
+  out(`Republished /ipns/${result.name} \u2192 ${result.value}`);
+  out(`  re-signed      ${result.resigned ? "yes" : "no"}: ${result.reason}`);
+  if (result.sequence != null) out(`  sequence       ${result.sequence}`);
+  if (result.expires != null) out(`  valid until    ${result.expires}`);
+  if (result.recordPath != null) out(`  record         ${result.recordPath}`);
+  for (const t of result.targets ?? []) out(`  ${t.label}: ${t.ok ? "ok" : "failed"}: ${t.detail}`);
+}
+async function keyGenerate(options, out, err) {
+  const type = options.type ?? "ed25519";
+  if (type !== "ed25519" && type !== "rsa") throw new InputError("--type", `${quote(type, 40)} is not a key type (expected ed25519 or rsa)`);
+  const { key, name: name5 } = await generateKey2(type);
+  addSecret(key.bytes);
+  if (options.output == null || options.output === "-") {
+    out(Buffer.from(key.bytes).toString("base64"));
+    err(name5);
+    return 0;
+  }
+  const path2 = resolve(options.output);
+  try {
+    await writeFile5(path2, key.bytes, { flag: "wx", mode: 384 });
+  } catch (caught) {
+    const code6 = caught.code;
+    throw new InputError("--output", code6 === "EEXIST" ? `'${options.output}' exists: a key file is never overwritten` : `cannot write '${options.output}': ${code6 ?? caught.message}`);
+  }
+  out(name5);
+  return 0;
+}
+async function keyName(file, out) {
+  let bytes;
+  try {
+    bytes = new Uint8Array(file === "-" ? await readStream(process.stdin) : await readFile3(file));
+  } catch (caught) {
+    throw new InputError("FILE", `cannot read '${file}': ${caught.code ?? caught.message}`);
+  }
+  out(ipnsNameOf(parsePrivateKey(bytes, "FILE")));
+  return 0;
+}
+async function readStream(stream, max = 64 * 1024) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    size += b.length;
+    if (size > max) throw new Error(`more than ${max} bytes: not a key`);
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
 }
 async function get(path2, value, out, signal) {
   const maxBytes = str(value("max-bytes"));
@@ -32637,10 +33028,26 @@ function program2(out, err, signal, ran) {
   demoCmd.cmd.action(async () => {
     ran.code = await demo(demoCmd.value, out, signal);
   });
+  const republishCmd = command("republish", "Keep an IPNS name alive: put its record again, re-signed when it expires soon (no image)", republishHelp.about, republishHelp.after);
+  republishCmd.cmd.action(async () => {
+    ran.code = await republishCommand(republishCmd.value, out, signal);
+  });
+  ipcr.addCommand(keyCommand(output, out, err, ran));
   ipcr.command("version").description("Print the version").action(() => {
     out(version);
   });
   return ipcr;
+}
+function keyCommand(output, out, err, ran) {
+  const sub = (name5) => new Command(name5).configureOutput(output).exitOverride().showSuggestionAfterError().showHelpAfterError(`Run 'ipcr key ${name5} --help' for its options.`).helpOption("-h, --help", "Show this help");
+  const key = sub("key").summary("Make an IPNS key or print the name of one").description(keyHelp.about).addHelpText("after", keyHelp.after);
+  key.addCommand(sub("generate").description(keyHelp.generate).option("--type <ed25519|rsa>", "Key type (RSA keys are 2048 bits)", "ed25519").option("-o, --output <FILE>", "Write the key to FILE (a new file, mode 0600, as 'ipfs key export' writes it) and its name to stdout; '-' or none: base64 of the key to stdout, the name to stderr").action(async (options) => {
+    ran.code = await keyGenerate(options, out, err);
+  }));
+  key.addCommand(sub("name").description(keyHelp.name).argument("<FILE>", "Key file ('ipfs key export', with or without -f pem-pkcs8-cleartext, or base64 of one); '-' reads stdin").action(async (file) => {
+    ran.code = await keyName(file, out);
+  }));
+  return key;
 }
 async function main(argv, out = (l) => {
   process.stdout.write(`${l}

@@ -112,6 +112,15 @@ async function push (ref: string | undefined, value: Value, out: Out, signal?: A
   return 0
 }
 
+/** An option's value, or undefined when the command has no such option (republish has no pin or MFS flags). */
+function maybe (value: Value, key: string): string | string[] | boolean | undefined {
+  try {
+    return value(key)
+  } catch {
+    return undefined
+  }
+}
+
 /** Kubo and IPNS flags; header lines may also come from IPCR_KUBO_RPC_HEADERS, to keep secrets out of argv. */
 async function destinationSettings (value: Value, headerFlags: string[]): Promise<DestinationSettings> {
   const settings: DestinationSettings = {}
@@ -123,9 +132,9 @@ async function destinationSettings (value: Value, headerFlags: string[]): Promis
     settings.kubo = {
       url,
       headers,
-      pinName: str(value('kubo-pin-name')),
-      unpinPrevious: value('unpin-previous') !== true,
-      mfsPath: str(value('kubo-mfs-path')),
+      pinName: str(maybe(value, 'kubo-pin-name')),
+      unpinPrevious: maybe(value, 'unpin-previous') !== true,
+      mfsPath: str(maybe(value, 'kubo-mfs-path')),
       ...(timeout != null ? { timeoutMs: parseSeconds(timeout, 'kubo-timeout') * 1000 } : {})
     }
   }
@@ -136,13 +145,7 @@ async function destinationSettings (value: Value, headerFlags: string[]): Promis
 
 /** Option lookups for the rules: options the command lacks are not set; the key may also come from $IPCR_IPNS_PRIVATE_KEY. */
 function givenOptions (value: Value, headerFlags: string[]): { set: (key: string) => boolean, text: (key: string) => string | undefined } {
-  const read = (key: string): string | string[] | boolean | undefined => {
-    try {
-      return value(key)
-    } catch {
-      return undefined
-    }
-  }
+  const read = (key: string): string | string[] | boolean | undefined => maybe(value, key)
   const set = (key: string): boolean => {
     if (key === 'kubo-rpc-headers') return headerFlags.length > 0
     if (key === 'ipns-private-key') return read(key) != null || envKey() != null
@@ -175,13 +178,7 @@ export async function ipnsSettings (value: Value): Promise<IpnsSettings | undefi
   const name = str(value('ipns-name'))
   if (privateKey == null && keystoreKey == null && name == null) return undefined
   if (name != null) parseIpnsName(name, 'ipns-name')
-  const optional = (key: string): string | undefined => {
-    try {
-      return str(value(key))
-    } catch {
-      return undefined
-    }
-  }
+  const optional = (key: string): string | undefined => str(maybe(value, key))
   const recordPath = str(value('ipns-record-path'))
   const durations = { lifetime: optional('ipns-lifetime'), ttl: optional('ipns-ttl'), refreshWithin: optional('ipns-refresh-within') }
   return {

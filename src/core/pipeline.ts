@@ -17,6 +17,8 @@ import { walkDag } from './unixfs/tree.js'
 export interface PipelineOptions extends PublishOptions {
   destinations?: Destination[]
   names?: NamePublisher[]
+  /** A name only read (no key to publish it): the previous root comes from it. */
+  nameSource?: NameSource
   /** How many times this run's tags are re-applied onto a root another publish moved the name to; default 5. */
   maxRebases?: number
 }
@@ -81,11 +83,12 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
   }
   /** The root the name held when this run read it: a different one later means another publish moved it. */
   let seen: CID | null = null
-  if (nameSource != null) {
-    seen = await logger.group(`Read the current root from ${nameSource.label}`, async () => await nameSource.current({ signal, logger }))
+  const readFrom = nameSource ?? options.nameSource
+  if (readFrom != null) {
+    seen = await logger.group(`Read the current root from ${readFrom.label}`, async () => await readFrom.current({ signal, logger }))
     if (previousRoot == null) {
       previousRoot = seen
-      logger.info(seen == null ? `${nameSource.label} has no record yet: starting a new registry` : `previous root ${seen.toString()} from ${nameSource.label}`)
+      logger.info(seen == null ? `${readFrom.label} has no record yet: starting a new registry` : `previous root ${seen.toString()} from ${readFrom.label}`)
     }
   }
   const sources: BlockSource[] = [...explicit, ...destinations.flatMap((d) => d.sources?.() ?? [])]

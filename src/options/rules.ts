@@ -1,14 +1,10 @@
 import { InputError, IpcrError, option, renderMessage, text } from '../core/errors.js'
 import { quote } from '../core/escape.js'
-import { parseDuration } from '../core/ipns/duration.js'
-import type { RunMode } from '../core/ipns/settings.js'
+import { ipnsDurations, type RunMode } from '../core/ipns/settings.js'
 
 /** What the user set: `given(key)` says whether an option was set, `value(key)` its text (for the rules that compare values). */
 export type Given = (key: string) => boolean
 export type GivenValue = (key: string) => string | undefined
-
-/** The defaults of the IPNS durations, as definitions.ts shows them. */
-export const IPNS_DEFAULTS = { lifetime: '48h', ttl: '5m', refreshWithin: '24h' } as const
 
 /**
  * The rules between options, the same in both shells. `mode` is the action's
@@ -36,24 +32,12 @@ export function checkOptionRules (given: Given, value: GivenValue = () => undefi
   if (given('ipns-private-key') && !given('ipns-key') && !given('kubo-rpc-url') && !given('ipns-routers')) {
     throw new InputError('ipns-private-key', text`records signed here need somewhere to go: set ${option('kubo-rpc-url')} (routing put) or ${option('ipns-routers')} (or ${option('ipns-key')} to sign inside Kubo's keystore)`)
   }
-  for (const key of ['ipns-ttl', 'ipns-refresh-within']) {
-    if (given(key) && !hasKey) throw new InputError(key, text`${option(key)} applies to records signed with a key: set ${option('ipns-private-key')} or ${option('ipns-key')} too`)
+  if (given('ipns-ttl') && !hasKey) throw new InputError('ipns-ttl', text`${option('ipns-ttl')} applies to records signed with a key: set ${option('ipns-private-key')} or ${option('ipns-key')} too`)
+  // Without a key, republish only warns when the record expires within ipns-refresh-within.
+  if (given('ipns-refresh-within') && !hasKey && mode !== 'republish') {
+    throw new InputError('ipns-refresh-within', text`${option('ipns-refresh-within')} applies to republish (mode: republish, ipcr republish) and to records signed with a key: set ${option('ipns-private-key')} or ${option('ipns-key')} too`)
   }
-  checkIpnsDurations(value)
-}
-
-/** The IPNS durations are Go durations; ipns-refresh-within is never more than ipns-lifetime. */
-function checkIpnsDurations (value: GivenValue): void {
-  const lifetimeText = value('ipns-lifetime')
-  const lifetime = parseDuration(lifetimeText ?? IPNS_DEFAULTS.lifetime, 'ipns-lifetime')
-  const ttl = value('ipns-ttl')
-  if (ttl != null) parseDuration(ttl, 'ipns-ttl')
-  const refreshText = value('ipns-refresh-within')
-  if (refreshText == null) return
-  const refresh = parseDuration(refreshText, 'ipns-refresh-within')
-  if (refresh > lifetime) {
-    throw new InputError('ipns-refresh-within', text`${quote(refreshText, 40)} is longer than ${option('ipns-lifetime')} (${lifetimeText ?? IPNS_DEFAULTS.lifetime}): a record would be re-signed on every run; give at most the lifetime`)
-  }
+  ipnsDurations({ lifetime: value('ipns-lifetime'), ttl: value('ipns-ttl'), refreshWithin: value('ipns-refresh-within') })
 }
 
 /** The action's `mode` input. */

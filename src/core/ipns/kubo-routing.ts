@@ -30,7 +30,7 @@ export class KuboRecordStore implements RecordStore {
   readonly label: string
 
   constructor (private readonly rpc: KuboRpc) {
-    this.label = `Kubo ${rpc.config.label}`
+    this.label = rpc.label
   }
 
   async get (name: IpnsName, options: AbortOptions = {}): Promise<Uint8Array | null> {

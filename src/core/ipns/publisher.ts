@@ -5,15 +5,12 @@ import type { CID } from 'multiformats/cid'
 import type { DestinationContext, NamePublisher, NameReport, NameSource } from '../destinations/types.js'
 import { InputError, IpnsRecordError, NameMovedError, option, text } from '../errors.js'
 import { silentLogger, type Logger, type OperationOptions } from '../logger.js'
-import { parseDuration } from './duration.js'
+import { ipnsDurations } from './settings.js'
 import { ipnsNameOf, parsePrivateKey, signingKey, type PrivateKeyFile } from './keys.js'
 import { lookupName, putEverywhere, type NameLookup } from './lookup.js'
 import { parseIpnsName, type IpnsName } from './name.js'
 import { signRecord, type IpnsRecordInfo } from './record.js'
 import type { RecordStore } from './types.js'
-
-export const DEFAULT_LIFETIME = '48h'
-export const DEFAULT_TTL = '5m'
 
 export interface IpnsNameConfig {
   /** The key records are signed with (secret); absent: the name is only read. */
@@ -81,8 +78,9 @@ export class IpnsPublisher implements NamePublisher {
     const { name, key } = configName(config)
     if (key == null) throw new InputError('ipns-private-key', 'signing IPNS records here needs the key')
     this.key = key
-    this.lifetimeMs = parseDuration(config.lifetime ?? DEFAULT_LIFETIME, 'ipns-lifetime')
-    this.ttlMs = parseDuration(config.ttl ?? DEFAULT_TTL, 'ipns-ttl')
+    const { lifetimeMs, ttlMs } = ipnsDurations(config)
+    this.lifetimeMs = lifetimeMs
+    this.ttlMs = ttlMs
     if (!config.stores.some((s) => s.put != null)) {
       throw new InputError('ipns-private-key', text`a record signed here needs somewhere to go: set ${option('kubo-rpc-url')} or ${option('ipns-routers')}`)
     }

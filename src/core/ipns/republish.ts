@@ -4,14 +4,12 @@ import { KuboRpc } from '../kubo/rpc.js'
 import { kuboConfig } from '../kubo/config.js'
 import { silentLogger, type OperationOptions } from '../logger.js'
 import type { DestinationSettings } from '../destinations/settings.js'
-import { parseDuration } from './duration.js'
 import { signingKey } from './keys.js'
 import { lookupName } from './lookup.js'
-import { DEFAULT_LIFETIME, DEFAULT_TTL, configName, putRecord } from './publisher.js'
+import { configName, putRecord } from './publisher.js'
+import { ipnsDurations } from './settings.js'
 import { resignRecord } from './record.js'
 import { recordStores } from './stores.js'
-
-export const DEFAULT_REFRESH_WITHIN = '24h'
 
 /** What a scheduled republish did. */
 export interface RepublishResult extends NameReport {
@@ -39,10 +37,7 @@ export async function republish (options: RepublishOptions): Promise<RepublishRe
   const logger = options.logger ?? silentLogger
   const settings = options.settings.ipns ?? {}
   const { name, key } = configName(settings)
-  const lifetimeMs = parseDuration(settings.lifetime ?? DEFAULT_LIFETIME, 'ipns-lifetime')
-  const ttlMs = parseDuration(settings.ttl ?? DEFAULT_TTL, 'ipns-ttl')
-  const refreshMs = parseDuration(settings.refreshWithin ?? DEFAULT_REFRESH_WITHIN, 'ipns-refresh-within')
-  if (refreshMs > lifetimeMs) throw new InputError('ipns-refresh-within', text`${settings.refreshWithin ?? DEFAULT_REFRESH_WITHIN} is longer than ${option('ipns-lifetime')} (${settings.lifetime ?? DEFAULT_LIFETIME}): every record would be re-signed at once`)
+  const { lifetimeMs, ttlMs, refreshMs } = ipnsDurations(settings)
   const kubo = options.settings.kubo != null ? new KuboRpc(kuboConfig(options.settings.kubo), logger) : undefined
   const stores = recordStores(settings, kubo)
   if (!stores.some((s) => s.put != null)) throw new InputError('ipns-routers', text`republishing needs somewhere to put the record: set ${option('kubo-rpc-url')} or ${option('ipns-routers')}`)

@@ -1,3 +1,7 @@
+import { InputError, option, text } from '../errors.js'
+import { quote } from '../escape.js'
+import { parseDuration } from './duration.js'
+
 /** IPNS as the shells read it from inputs or flags; createProviders turns it into name publishers. */
 export interface IpnsSettings {
   /**
@@ -23,3 +27,19 @@ export interface IpnsSettings {
 }
 
 export type RunMode = 'publish' | 'republish'
+
+/** The defaults of the IPNS durations (Go syntax), as the options show them. */
+export const IPNS_DEFAULTS = { lifetime: '48h', ttl: '5m', refreshWithin: '24h' } as const
+
+/** The IPNS durations in milliseconds, checked: Go durations, ipns-refresh-within at most ipns-lifetime. */
+export function ipnsDurations (settings: Pick<IpnsSettings, 'lifetime' | 'ttl' | 'refreshWithin'>): { lifetimeMs: number, ttlMs: number, refreshMs: number } {
+  const lifetimeText = settings.lifetime ?? IPNS_DEFAULTS.lifetime
+  const refreshText = settings.refreshWithin ?? IPNS_DEFAULTS.refreshWithin
+  const lifetimeMs = parseDuration(lifetimeText, 'ipns-lifetime')
+  const ttlMs = parseDuration(settings.ttl ?? IPNS_DEFAULTS.ttl, 'ipns-ttl')
+  const refreshMs = parseDuration(refreshText, 'ipns-refresh-within')
+  if (settings.refreshWithin != null && refreshMs > lifetimeMs) {
+    throw new InputError('ipns-refresh-within', text`${quote(refreshText, 40)} is longer than ${option('ipns-lifetime')} (${lifetimeText}): a record would be re-signed on every run; give at most the lifetime`)
+  }
+  return { lifetimeMs, ttlMs, refreshMs }
+}
