@@ -12038,12 +12038,12 @@ var require_headers = __commonJS({
       append(name5, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name5 : name5.toLowerCase();
-        const exists3 = this[kHeadersMap].get(lowercaseName);
-        if (exists3) {
+        const exists4 = this[kHeadersMap].get(lowercaseName);
+        if (exists4) {
           const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists3.name,
-            value: `${exists3.value}${delimiter2}${value}`
+            name: exists4.name,
+            value: `${exists4.value}${delimiter2}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name: name5, value });
@@ -19254,8 +19254,8 @@ var require_sparse_array = __commonJS({
         }
         const byte = this._bitArrays[bytePos];
         const bitPos = index - bytePos * BITS_PER_BYTE;
-        const exists3 = (byte & 1 << bitPos) > 0;
-        if (!exists3) {
+        const exists4 = (byte & 1 << bitPos) > 0;
+        if (!exists4) {
           return -1;
         }
         const previousPopCount = this._bitArrays.slice(0, bytePos).reduce(popCountReduce, 0);
@@ -32969,9 +32969,9 @@ function tagOf(reference) {
   }
 }
 async function resolveImageFile(input) {
-  const exists3 = async (p) => await stat5(p).then(() => true, () => false);
+  const exists4 = async (p) => await stat5(p).then(() => true, () => false);
   const colon = input.path.indexOf(":");
-  if (colon <= 0 || await exists3(input.path) || !await exists3(input.path.slice(0, colon))) {
+  if (colon <= 0 || await exists4(input.path) || !await exists4(input.path.slice(0, colon))) {
     return { path: input.path, ...input.ref != null && input.ref !== "" ? { ref: input.ref } : {} };
   }
   const path = input.path.slice(0, colon);
@@ -36162,6 +36162,15 @@ async function runPipeline(options) {
       return after;
     };
     const moveNames = async (context) => {
+      const releases = [];
+      try {
+        for (const n of names) if (n.lock != null) releases.push(await n.lock({ signal, logger: logger3 }));
+        return await checkAndPublish(context);
+      } finally {
+        for (const release of releases.reverse()) await release();
+      }
+    };
+    const checkAndPublish = async (context) => {
       const now = nameSource != null ? await nameSource.current({ signal, logger: logger3 }) : null;
       if (nameSource != null && now != null && !same(now, seen) && !same(now, root)) {
         logger3.info(`${nameSource.label} moved to ${now.toString()} while this run published (another publish): re-applying this run's tags onto it`);
@@ -38675,18 +38684,18 @@ function validateTableBytes(numPoints, fpBytes) {
   if (bytes > TABLE_BYTES_MAX)
     throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
 }
-function probeRandomBytes(randomBytes5, length5) {
-  if (randomBytes5 === void 0)
+function probeRandomBytes(randomBytes6, length5) {
+  if (randomBytes6 === void 0)
     return void 0;
-  afunction(randomBytes5, "randomBytes");
+  afunction(randomBytes6, "randomBytes");
   try {
-    const probe = randomBytes5(length5);
+    const probe = randomBytes6(length5);
     if (!isBytes2(probe) || probe.length !== length5)
       return void 0;
   } catch {
     return void 0;
   }
-  return randomBytes5;
+  return randomBytes6;
 }
 function validateMSMPoints(points, c) {
   aarray(points, "points");
@@ -38779,9 +38788,9 @@ var ScalarMultiplier = class {
   baseCanBeBlinded;
   bits;
   // Parametrized with a given Point class (not individual point)
-  constructor(Point, randomBytes5) {
+  constructor(Point, randomBytes6) {
     validatePointCons(Point);
-    this.randomBytes = probeRandomBytes(randomBytes5, BLIND_BYTES);
+    this.randomBytes = probeRandomBytes(randomBytes6, BLIND_BYTES);
     this.Point = Point;
     this.BASE = Point.BASE;
     this.ZERO = Point.ZERO;
@@ -39052,7 +39061,7 @@ function edwards(params, extraOpts = {}) {
   if (FpLegendre(Fp2, CURVE.d) !== -1)
     throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
   validateObject(opts, {}, { uvRatio: "function", randomBytes: "function" });
-  const randomBytes5 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const MASK = _2n2 << BigInt(Fp2.BYTES * 8) - _1n4;
   function isOdd(n) {
     if (!Fp2.isOdd)
@@ -39313,7 +39322,7 @@ function edwards(params, extraOpts = {}) {
     }
   }
   const normalize = (points) => normalizeZ(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes5);
+  const wnaf = new ScalarMultiplier(Point, randomBytes6);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -39345,7 +39354,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
     if (outputLen !== expectedLen)
       throw new Error(`hash.outputLen must be ${expectedLen}, got ${outputLen}`);
   }
-  const randomBytes5 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const toMontgomery2 = opts.toMontgomery;
   const toMontgomerySecret2 = opts.toMontgomerySecret;
   const adjustScalarBytes2 = opts.adjustScalarBytes === void 0 ? (bytes) => bytes : opts.adjustScalarBytes;
@@ -39435,7 +39444,7 @@ function eddsa(Point, cHash, eddsaOpts = {}) {
     seed: _size
   };
   function randomSecretKey(seed) {
-    seed = seed === void 0 ? randomBytes5(lengths.seed) : seed;
+    seed = seed === void 0 ? randomBytes6(lengths.seed) : seed;
     return abytes2(seed, lengths.seed, "seed");
   }
   function isValidSecretKey(key) {
@@ -40459,7 +40468,7 @@ function weierstrass(params, extraOpts = {}) {
     randomBytes: "function"
   });
   const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes } = extraOpts;
-  const randomBytes5 = extraOpts.randomBytes === void 0 ? randomBytes4 : extraOpts.randomBytes;
+  const randomBytes6 = extraOpts.randomBytes === void 0 ? randomBytes4 : extraOpts.randomBytes;
   if (endoOpts) {
     if (!Fp2.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
       throw new Error('invalid endo: expected "beta": bigint and "basises": array');
@@ -40876,7 +40885,7 @@ function weierstrass(params, extraOpts = {}) {
     }
   }
   const normalize = (points) => normalizeZ(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes5);
+  const wnaf = new ScalarMultiplier(Point, randomBytes6);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -40977,12 +40986,12 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   const opts = Object.assign({}, ecdsaOpts);
-  const randomBytes5 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
+  const randomBytes6 = opts.randomBytes === void 0 ? randomBytes4 : opts.randomBytes;
   const hmac2 = opts.hmac === void 0 ? (key, msg) => hmac(hash_, key, msg) : opts.hmac;
   const { Fp: Fp2, Fn } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
   const blindLength = getMinHashLength(CURVE_ORDER);
-  const csprng = probeRandomBytes(randomBytes5, blindLength);
+  const csprng = probeRandomBytes(randomBytes6, blindLength);
   const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh(Point, opts);
   const defaultSigOpts = {
     prehash: true,
@@ -41135,7 +41144,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d2), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes5(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes6(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes2(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes2(...seedArgs);
@@ -41788,6 +41797,70 @@ async function publishName(rpc, key, root, options = {}) {
   const name5 = String(result?.Name);
   if (!/^[A-Za-z0-9]{1,128}$/.test(name5)) throw new KuboError(`${rpc.label}: name/publish answered with something that is not an IPNS name: ${remoteMessage(name5, 80)}`);
   return name5;
+}
+
+// src/core/kubo/lock.ts
+import { randomBytes as randomBytes5 } from "node:crypto";
+var LOCKS_PATH = "/.ipcr-locks";
+function exists3(err) {
+  return err instanceof KuboError && /already exists/i.test(err.message);
+}
+function gone(err) {
+  return err instanceof KuboError && /does not exist|not found/i.test(err.message);
+}
+async function acquireLock(rpc, key, options = {}) {
+  const logger3 = options.logger ?? silentLogger;
+  const { signal } = options;
+  const path = `${LOCKS_PATH}/${key}`;
+  const expiresAfterMs = options.expiresAfterMs ?? 5 * 6e4;
+  const waitMs = options.waitMs ?? 10 * 6e4;
+  const marker = `${Date.now() + expiresAfterMs}-${randomBytes5(8).toString("hex")}`;
+  const call = async (command, args, params = {}) => await rpc.json(command, { args, params }, { signal, description: `${command} ${args.join(" ")}` });
+  await call("files/mkdir", [LOCKS_PATH], { parents: true });
+  const started = Date.now();
+  let emptySince;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await call("files/mkdir", [path]);
+      await call("files/mkdir", [`${path}/${marker}`]);
+      return async () => {
+        if ((await holders(rpc, path, signal)).includes(marker)) await call("files/rm", [path], { recursive: true, force: true });
+      };
+    } catch (err) {
+      if (!exists3(err)) throw err;
+    }
+    const held = await holders(rpc, path, signal);
+    const holder = held[0];
+    const now = Date.now();
+    if (holder == null) emptySince ??= now;
+    else emptySince = void 0;
+    const expiry = holder != null ? Number(holder.split("-")[0]) : emptySince + expiresAfterMs;
+    if (Number.isFinite(expiry) && expiry < now) {
+      logger3.warn(`${rpc.label}: breaking the lock ${path}, expired at ${new Date(expiry).toISOString()} (its holder stopped without releasing it)`);
+      const broken = `${path}.broken-${randomBytes5(4).toString("hex")}`;
+      try {
+        await call("files/mv", [path, broken]);
+        await call("files/rm", [broken], { recursive: true, force: true });
+      } catch (err) {
+        if (!gone(err)) throw err;
+      }
+      continue;
+    }
+    if (now - started > waitMs) {
+      throw new KuboError(`${rpc.label}: another publish holds the lock ${path} (until ${Number.isFinite(expiry) ? new Date(expiry).toISOString() : remoteMessage(holder ?? "", 40)}); waited ${Math.round(waitMs / 1e3)} s. If no publish is running, remove it: ipfs files rm -r ${path}`);
+    }
+    if (attempt === 0) logger3.info(`${rpc.label}: waiting for another publish of the same name (lock ${path})`);
+    await sleep(Math.min(1e3, 25 * 1.5 ** Math.min(attempt, 12)), signal);
+  }
+}
+async function holders(rpc, path, signal) {
+  try {
+    const answer = await rpc.json("files/ls", { args: [path] }, { signal, description: `files/ls ${path}` });
+    return (answer?.Entries ?? []).map((e) => String(e?.Name));
+  } catch (err) {
+    if (gone(err)) return [];
+    throw err;
+  }
 }
 
 // src/core/ipns/duration.ts
@@ -47606,6 +47679,11 @@ var KuboIpnsPublisher = class {
     }
     this.source = new KuboNameSource(this.rpc, parseIpnsName(id, "ipns-key"));
   }
+  /** Publishes of this key's name on this node take turns. */
+  async lock(options) {
+    const name5 = this.source instanceof KuboNameSource ? this.source.name.text : this.config.key;
+    return await acquireLock(this.rpc, name5, { ...options, logger: options.logger ?? this.logger });
+  }
   async publish(context) {
     const name5 = await publishName(this.rpc, this.config.key, context.root, { signal: context.signal, lifetime: this.lifetime });
     this.logger.info(`IPNS /ipns/${name5} \u2192 /ipfs/${context.root}`);
@@ -47729,6 +47807,13 @@ var IpnsPublisher = class {
   lifetimeMs;
   ttlMs;
   signer;
+  /** On the first Kubo node among the stores: publishes of this name that share it take turns. */
+  async lock(options) {
+    const kubo = this.config.stores.find((s2) => s2 instanceof KuboRecordStore);
+    if (kubo == null) return async () => {
+    };
+    return await acquireLock(kubo.rpc, this.source.name.text, { ...options, logger: options.logger ?? this.logger });
+  }
   async preflight(options) {
     this.signer = await signingKey(this.key);
     for (const store of this.config.stores) this.logger.info(`${this.label}: ${store.put != null ? "read from and written to" : "read from"} ${store.label}`);

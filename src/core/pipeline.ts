@@ -126,6 +126,16 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
     }
     /** Moves every name; returns the root another publish moved the name to instead, if one did. */
     const moveNames = async (context: DestinationContext): Promise<CID | null> => {
+      // From the last check to the read-back, publishes of this name that share a lock take turns.
+      const releases: Array<() => Promise<void>> = []
+      try {
+        for (const n of names) if (n.lock != null) releases.push(await n.lock({ signal, logger }))
+        return await checkAndPublish(context)
+      } finally {
+        for (const release of releases.reverse()) await release()
+      }
+    }
+    const checkAndPublish = async (context: DestinationContext): Promise<CID | null> => {
       // Read again just before the name moves: did another publish move it?
       const now = nameSource != null ? await nameSource.current({ signal, logger }) : null
       if (nameSource != null && now != null && !same(now, seen) && !same(now, root)) {

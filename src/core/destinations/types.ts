@@ -87,5 +87,10 @@ export interface NamePublisher {
   preflight(options: OperationOptions): Promise<void>
   /** Present when the publisher can read the name back: the pipeline then checks for concurrent publishes. */
   readonly source?: NameSource
+  /**
+   * Takes a lock that other publishes of the same name honour (on a Kubo node they share), for
+   * the span from the last check of the name to the read-back; returns its release.
+   */
+  lock?(options: OperationOptions): Promise<() => Promise<void>>
   publish(context: DestinationContext): Promise<NameReport>
 }

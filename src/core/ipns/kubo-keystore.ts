@@ -2,6 +2,7 @@ import { CID } from 'multiformats/cid'
 import type { DestinationContext, NamePublisher, NameReport, NameSource } from '../destinations/types.js'
 import { InputError, IpnsRecordError, option, text } from '../errors.js'
 import { ensureKey, findKey, publishName } from '../kubo/ipns.js'
+import { acquireLock, type Release } from '../kubo/lock.js'
 import { KuboError, type KuboRpc } from '../kubo/rpc.js'
 import { remoteMessage } from '../redact.js'
 import { silentLogger, type Logger, type OperationOptions } from '../logger.js'
@@ -52,6 +53,12 @@ export class KuboIpnsPublisher implements NamePublisher {
       throw new InputError('ipns-key', text`${this.rpc.label} has no key named '${this.config.key}' (create it with 'ipfs key gen ${this.config.key}' or give ${option('ipns-private-key')})`)
     }
     this.source = new KuboNameSource(this.rpc, parseIpnsName(id, 'ipns-key'))
+  }
+
+  /** Publishes of this key's name on this node take turns. */
+  async lock (options: OperationOptions): Promise<Release> {
+    const name = this.source instanceof KuboNameSource ? this.source.name.text : this.config.key
+    return await acquireLock(this.rpc, name, { ...options, logger: options.logger ?? this.logger })
   }
 
   async publish (context: DestinationContext): Promise<NameReport> {

@@ -29,7 +29,7 @@ const TOO_LARGE = Symbol('too large')
 export class KuboRecordStore implements RecordStore {
   readonly label: string
 
-  constructor (private readonly rpc: KuboRpc) {
+  constructor (readonly rpc: KuboRpc) {
     this.label = rpc.label
   }
 

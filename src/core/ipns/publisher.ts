@@ -6,6 +6,8 @@ import type { DestinationContext, NamePublisher, NameReport, NameSource } from '
 import { InputError, IpnsRecordError, NameMovedError, option, text } from '../errors.js'
 import { silentLogger, type Logger, type OperationOptions } from '../logger.js'
 import { ipnsDurations } from './settings.js'
+import { KuboRecordStore } from './kubo-routing.js'
+import { acquireLock, type Release } from '../kubo/lock.js'
 import { ipnsNameOf, parsePrivateKey, signingKey, type PrivateKeyFile } from './keys.js'
 import { lookupName, putEverywhere, type NameLookup } from './lookup.js'
 import { parseIpnsName, type IpnsName } from './name.js'
@@ -86,6 +88,13 @@ export class IpnsPublisher implements NamePublisher {
     }
     this.source = new IpnsNameSource(config.stores, name, logger)
     this.label = `IPNS /ipns/${name.text}`
+  }
+
+  /** On the first Kubo node among the stores: publishes of this name that share it take turns. */
+  async lock (options: OperationOptions): Promise<Release> {
+    const kubo = this.config.stores.find((s): s is KuboRecordStore => s instanceof KuboRecordStore)
+    if (kubo == null) return async () => {}
+    return await acquireLock(kubo.rpc, this.source.name.text, { ...options, logger: options.logger ?? this.logger })
   }
 
   async preflight (options: OperationOptions): Promise<void> {
