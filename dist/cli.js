@@ -31557,7 +31557,10 @@ async function lookupName(name5, stores, options = {}) {
   const sources = seen.map((s2) => s2.source);
   if (current == null && sources.some((s2) => s2.outcome === "refused" || s2.outcome === "failed")) {
     const list2 = sources.map((s2) => `${s2.label}: ${s2.outcome} (${s2.detail})`).join("; ");
-    throw new IpnsRecordError(`No valid IPNS record for /ipns/${name5.text}, and not every place answered that it has none, so it is not treated as a new name: ${list2}`);
+    const expired = seen.filter((s2) => s2.record != null).map((s2) => s2.record).reduce((a, b) => a == null ? b : newer(a, b), null);
+    const reason = text`No valid IPNS record for /ipns/${name5.text}, and not every place answered that it has none, so it is not treated as a new name: ${list2}`;
+    if (expired?.root == null) throw new IpnsRecordError(renderMessage(reason));
+    throw new IpnsRecordError(...inputMessage("ipns-name", [...reason, ...text`. The newest authentic record (sequence ${expired.sequence.toString()}) expired at ${expired.validity.toISOString()}; to continue from the root it names, give ${option("previous-root")} ${expired.root.toString()}`]));
   }
   if (current == null && sources.length === 0) {
     throw new IpnsRecordError(`No place to look up /ipns/${name5.text} in`);

@@ -105,7 +105,7 @@ export class ResponseTooLargeError extends IpcrError {
 
 /** An IPNS record was refused (forged, expired, for another name, malformed), or no usable one was found; says where it came from. */
 export class IpnsRecordError extends IpcrError {
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: IpcrErrorOptions) {
     super('ERR_IPNS_RECORD', message, options)
   }
 }

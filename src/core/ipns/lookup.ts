@@ -1,4 +1,4 @@
-import { IpnsRecordError, throwIfAborted } from '../errors.js'
+import { IpnsRecordError, inputMessage, option, renderMessage, text, throwIfAborted } from '../errors.js'
 import { silentLogger, type AbortOptions, type Logger } from '../logger.js'
 import { remoteMessage } from '../redact.js'
 import type { IpnsName } from './name.js'
@@ -55,7 +55,11 @@ export async function lookupName (name: IpnsName, stores: RecordStore[], options
   const sources = seen.map((s) => s.source)
   if (current == null && sources.some((s) => s.outcome === 'refused' || s.outcome === 'failed')) {
     const list = sources.map((s) => `${s.label}: ${s.outcome} (${s.detail})`).join('; ')
-    throw new IpnsRecordError(`No valid IPNS record for /ipns/${name.text}, and not every place answered that it has none, so it is not treated as a new name: ${list}`)
+    // An authentic record that only expired names the root the registry had: say so, so the user can continue from it.
+    const expired = seen.filter((s) => s.record != null).map((s) => s.record as IpnsRecordInfo).reduce<IpnsRecordInfo | null>((a, b) => a == null ? b : newer(a, b), null)
+    const reason = text`No valid IPNS record for /ipns/${name.text}, and not every place answered that it has none, so it is not treated as a new name: ${list}`
+    if (expired?.root == null) throw new IpnsRecordError(renderMessage(reason))
+    throw new IpnsRecordError(...inputMessage('ipns-name', [...reason, ...text`. The newest authentic record (sequence ${expired.sequence.toString()}) expired at ${expired.validity.toISOString()}; to continue from the root it names, give ${option('previous-root')} ${expired.root.toString()}`]))
   }
   if (current == null && sources.length === 0) {
     throw new IpnsRecordError(`No place to look up /ipns/${name.text} in`)
