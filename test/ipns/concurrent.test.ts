@@ -10,6 +10,7 @@ import type { RecordStore } from '../../src/core/ipns/types.js'
 import { KuboDestination } from '../../src/core/kubo/destination.js'
 import { runPipeline, type PipelineResult } from '../../src/core/pipeline.js'
 import { buildOciLayout, makeTempDir } from '../helpers/images.js'
+import { carContents } from '../publish/helpers.js'
 import { startKubo, type KuboNode } from '../helpers/kubo.js'
 import { runCli } from '../helpers/process.js'
 
@@ -40,7 +41,7 @@ async function tagsNamed (name: string): Promise<string[]> {
 
 interface Run {
   /** Runs the publish of `tag`; `wrap` may interpose on its destination, publisher and record store. */
-  publish: (tag: string, wrap?: Wrap, lifetime?: string) => Promise<PipelineResult>
+  publish: (tag: string, wrap?: Wrap, lifetime?: string, carPath?: string) => Promise<PipelineResult>
   name: string
 }
 
@@ -56,7 +57,7 @@ interface Wrap {
 async function registry (pinName: string): Promise<Run> {
   const generated = await generateKey()
   const privateKey = Buffer.from(generated.key.bytes).toString('base64')
-  const publish = async (tag: string, wrap: Wrap = {}, lifetime = '48h'): Promise<PipelineResult> => {
+  const publish = async (tag: string, wrap: Wrap = {}, lifetime = '48h', carPath?: string): Promise<PipelineResult> => {
     const kuboDest = new KuboDestination({ url: kubo.apiUrl, pinName })
     const real = new KuboRecordStore(kuboDest.rpc)
     const store: RecordStore = {
@@ -92,7 +93,7 @@ async function registry (pinName: string): Promise<Run> {
       publish: async (c) => { await wrap.beforePublish?.(); return await ipns.publish(c) }
     }
     const tempDir = await makeTempDir('ipcr-concurrent-tmp-')
-    return await runPipeline({ image: { kind: 'file', path: layout }, name: 'team/app', tags: [tag], tempDir, destinations: [destination], names: [publisher] })
+    return await runPipeline({ image: { kind: 'file', path: layout }, name: 'team/app', tags: [tag], tempDir, destinations: [destination], names: [publisher], ...(carPath != null ? { carPath } : {}) })
   }
   return { publish, name: generated.name }
 }
@@ -121,6 +122,24 @@ describe('two publishes of one registry, interleaved step by step', () => {
     const mine = await reg.publish('a', { point: once(async () => { other = await reg.publish('b') }) })
     expect(mine.rebasedOnto).toEqual([other?.rootCid])
     expect(mine.previousRoot).toBe(other?.rootCid)
+    expect(await tagsNamed(reg.name)).toEqual(['a', 'b', 'base'])
+  })
+
+  test('a kept CAR is rewritten for the final root: its own blocks and the re-applied directories', async () => {
+    const reg = await registry('ipcr concurrent car')
+    await reg.publish('base')
+    const car = join(dir, 'kept.car')
+    let other: PipelineResult | undefined
+    const mine = await reg.publish('a', { point: once(async () => { other = await reg.publish('b') }) }, '48h', car)
+    expect(mine.rebasedOnto).toEqual([other?.rootCid])
+    const kept = await carContents(car)
+    expect(kept.root).toBe(mine.rootCid)
+    expect(mine.car).toMatchObject({ path: car, blocks: kept.cids.size })
+    expect(kept.cids.has(mine.rootCid)).toBe(true)
+    expect(kept.cids.has(mine.imageCid)).toBe(true)
+    // Importing the CAR into a node that has the other run's root gives the whole final registry.
+    await kubo.ipfs('dag', 'import', '--pin-roots=false', car)
+    expect((await kubo.ipfs('resolve', `/ipfs/${mine.rootCid}/team/app/tags/b`)).trim()).toMatch(/^\/ipfs\//)
     expect(await tagsNamed(reg.name)).toEqual(['a', 'b', 'base'])
   })
 
