@@ -31958,30 +31958,39 @@ async function republish(options) {
   const stores = recordStores(settings, kubo);
   if (!stores.some((s2) => s2.put != null)) throw new InputError("ipns-routers", text`republishing needs somewhere to put the record: set ${option("kubo-rpc-url")} or ${option("ipns-routers")}`);
   const label = `IPNS /ipns/${name5.text}`;
-  const now = options.now ?? Date.now();
-  const found = await logger2.group(`Read ${label}`, async () => await lookupName(name5, stores, { signal: options.signal, logger: logger2, now }));
-  const record = found.current;
-  if (record == null) {
-    throw new IpnsRecordError(`${label}: no valid record found at ${stores.map((s2) => s2.label).join(", ")}; nothing to republish (publish first, or the record expired: publish again with the key)`);
+  const release = kubo != null ? await acquireLock(kubo, name5.text, { signal: options.signal, logger: logger2 }) : async () => {
+  };
+  try {
+    return await refresh();
+  } finally {
+    await release();
   }
-  const left = record.validity.getTime() - now;
-  let resigned = false;
-  let reason;
-  let next = record;
-  if (left <= refreshMs && key != null) {
-    const sequence = (found.highestSequence ?? record.sequence) + 1n;
-    next = await resignRecord(await signingKey(key), record, { sequence, lifetimeMs, ttlMs, now });
-    resigned = true;
-    reason = `valid for ${hours(left)} more, within ipns-refresh-within (${hours(refreshMs)}): re-signed with sequence ${sequence}, valid until ${next.validity.toISOString()}`;
-  } else if (left <= refreshMs) {
-    reason = `valid for ${hours(left)} more, within ipns-refresh-within, but no ipns-private-key was given: put again unchanged; it expires at ${record.validity.toISOString()}`;
-    logger2.warn(`${label}: ${reason}`);
-  } else {
-    reason = `valid for ${hours(left)} more (re-signed only within ${hours(refreshMs)} of expiry): put again unchanged`;
+  async function refresh() {
+    const now = options.now ?? Date.now();
+    const found = await logger2.group(`Read ${label}`, async () => await lookupName(name5, stores, { signal: options.signal, logger: logger2, now }));
+    const record = found.current;
+    if (record == null) {
+      throw new IpnsRecordError(`${label}: no valid record found at ${stores.map((s2) => s2.label).join(", ")}; nothing to republish (publish first, or the record expired: publish again with the key)`);
+    }
+    const left = record.validity.getTime() - now;
+    let resigned = false;
+    let reason;
+    let next = record;
+    if (left <= refreshMs && key != null) {
+      const sequence = (found.highestSequence ?? record.sequence) + 1n;
+      next = await resignRecord(await signingKey(key), record, { sequence, lifetimeMs, ttlMs, now });
+      resigned = true;
+      reason = `valid for ${hours(left)} more, within ipns-refresh-within (${hours(refreshMs)}): re-signed with sequence ${sequence}, valid until ${next.validity.toISOString()}`;
+    } else if (left <= refreshMs) {
+      reason = `valid for ${hours(left)} more, within ipns-refresh-within, but no ipns-private-key was given: put again unchanged; it expires at ${record.validity.toISOString()}`;
+      logger2.warn(`${label}: ${reason}`);
+    } else {
+      reason = `valid for ${hours(left)} more (re-signed only within ${hours(refreshMs)} of expiry): put again unchanged`;
+    }
+    logger2.info(`${label}: ${reason}`);
+    const report = await logger2.group(`Put ${label} everywhere`, async () => await putRecord("ipns", label, next, { stores, ...settings.recordPath != null ? { recordPath: settings.recordPath } : {} }, options, logger2));
+    return { ...report, resigned, reason };
   }
-  logger2.info(`${label}: ${reason}`);
-  const report = await logger2.group(`Put ${label} everywhere`, async () => await putRecord("ipns", label, next, { stores, ...settings.recordPath != null ? { recordPath: settings.recordPath } : {} }, options, logger2));
-  return { ...report, resigned, reason };
 }
 
 // src/core/destinations/settings.ts
