@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --runs N] [--timeout SECONDS] [--no-build] [--json] [--hostile-only]
+// npm run bench [-- --runs N] [--timeout SECONDS] [--no-build] [--json] [--hostile-only | --ipns-only]
 // npm run -s bench -- --json > results.json      (-s: no npm banner in the JSON)
 //
 // Publishes a generated OCI image layout (default 600 MiB of blobs) with the real CLI
@@ -13,6 +13,10 @@
 //                 streamed into a fresh offline Kubo daemon with `dag import`, then pinned
 // First, hostile tars (scripts/bench/hostile.mjs): ~30 MiB of pax headers and a chain of
 // symlinks with deep names, indexed as image archives, timed against one read of the file.
+// Then IPNS (scripts/bench/ipns.mjs), in one online Kubo daemon with no peers, in ms per
+// record: ipcr signing a record (Ed25519, RSA 2048), signing + `routing/put` through its
+// KuboRecordStore, its whole IpnsPublisher.publish (lookup + sign + put), and Kubo's own
+// `name publish` of a key made with `key/gen`; skipped, with a note, without `ipfs`.
 // Then the contenders
 // in interleaved rounds (default 3), reporting each one's best wall time, MB/s (10^6 bytes
 // of input per second) and highest peak RSS, then the targets with PASS/MISS. The two Kubo
@@ -32,6 +36,7 @@ import { parseArgs } from 'node:util'
 import { hasGnuTime, measure } from './bench/measure.mjs'
 import { listFiles, loadGenerator, writeBenchImage } from './bench/image.mjs'
 import { benchHostileTars } from './bench/hostile.mjs'
+import { benchIpns } from './bench/ipns.mjs'
 import { buildKuboImporter, findIpfs, initRepo, ipfsVersion, peakRssMiB, startDaemon } from './bench/kubo.mjs'
 
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)))
@@ -46,7 +51,10 @@ const TARGET_HOSTILE_RATIO = 2.0
 const MB = 1e6
 const MiB = 1024 * 1024
 
-/** Ends the run after the hostile-tar rows (--hostile-only). */
+/** ipcr's whole IPNS publish, against Kubo's `name publish` on the same node: about as fast. */
+const TARGET_IPNS_RATIO = 1.5
+
+/** Ends the run before the image is published (--hostile-only, --ipns-only). */
 class SkipPublish extends Error {}
 
 let args
@@ -58,6 +66,7 @@ try {
       timeout: { type: 'string' },
       'no-build': { type: 'boolean' },
       'hostile-only': { type: 'boolean' },
+      'ipns-only': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     }
   }).values
@@ -71,7 +80,9 @@ if (args.help === true) {
 Publishes a generated OCI image layout with dist/cli.js and compares it with the floor
 (sha256 pass + writing a CAR-sized file) and ipfs-car pack, on the same bytes; with Kubo's
 \`ipfs\` at hand, also Kubo's own \`ipfs add -r\` of the tag folder and the import of ipcr's CAR
-into a Kubo daemon through ipcr's Kubo destination (dag import + pin).
+into a Kubo daemon through ipcr's Kubo destination (dag import + pin). Before that, the
+hostile-tar rows and the IPNS rows (ipcr signing and publishing a record against Kubo's own
+\`name publish\`, in ms per record; target: ipcr's publish at most ${TARGET_IPNS_RATIO}x Kubo's).
 
   --json            print the results as JSON on stdout (the table goes to stderr)
   --runs N          rounds of ipcr, floor, ipfs-car, Kubo (interleaved); report each one's fastest
@@ -80,13 +91,18 @@ into a Kubo daemon through ipcr's Kubo destination (dag import + pin).
   --no-build        do not rebuild dist/ with scripts/bundle.mjs first
   --hostile-only    only the hostile-tar rows: indexing ~30 MiB of pax headers and a
                     symlink chain with deep names, against reading the same file once
+  --ipns-only       only the IPNS rows, in ms per record (needs Kubo's \`ipfs\`): in one online
+                    Kubo daemon with no peers, ipcr signing a record (Ed25519, RSA 2048),
+                    signing + routing/put, its whole IPNS publish (lookup + sign + put), and
+                    Kubo's own \`name publish --allow-offline\`; --runs rounds, best one
 
   IPCR_BENCH_MB=600     size of the image's blobs in MiB
   IPCR_BENCH_DIR=DIR    where the temp dir is made (default: the OS temp dir)
   IPCR_BENCH_KEEP=1     keep the temp dir
   IPCR_BENCH_NO_GNU_TIME=1  poll VmHWM in /proc instead of using /usr/bin/time
   IPCR_BENCH_IPFS_CAR=PATH  another ipfs-car bin.js (default node_modules/.bin/ipfs-car)
-  IPCR_BENCH_NO_KUBO=1  leave out the two Kubo rows`)
+  IPCR_BENCH_IPNS_RECORDS=50  records per IPNS row and round (after 5 warm-up records)
+  IPCR_BENCH_NO_KUBO=1  leave out the Kubo rows (and the IPNS rows, which need Kubo)`)
   process.exit(0)
 }
 
@@ -101,6 +117,11 @@ function positiveInt (value, name, fallback) {
 }
 const sizeMiB = positiveInt(process.env.IPCR_BENCH_MB, 'IPCR_BENCH_MB', 600)
 const runs = positiveInt(args.runs, '--runs', 3)
+const ipnsRecords = positiveInt(process.env.IPCR_BENCH_IPNS_RECORDS, 'IPCR_BENCH_IPNS_RECORDS', 50)
+if (args['hostile-only'] === true && args['ipns-only'] === true) {
+  console.error('bench: --hostile-only and --ipns-only exclude each other')
+  process.exit(2)
+}
 const timeoutSeconds = positiveInt(args.timeout, '--timeout', 600)
 const json = args.json === true
 const keep = process.env.IPCR_BENCH_KEEP === '1'
@@ -240,9 +261,29 @@ try {
   }
 
   // 0b. Hostile tars: indexing time against one read of the same file.
-  log('hostile tars: indexing against one read of the file')
-  out.hostile = await benchHostileTars(repo, work, { runs, log })
-  if (args['hostile-only'] === true) throw new SkipPublish()
+  if (args['ipns-only'] !== true) {
+    log('hostile tars: indexing against one read of the file')
+    out.hostile = await benchHostileTars(repo, work, { runs, log })
+    if (args['hostile-only'] === true) throw new SkipPublish()
+  }
+
+  // 0c. IPNS: ms per record, ipcr's signing and publishing against Kubo's `name publish`.
+  if (kubo.ipfs == null) {
+    out.ipns = { skipped: kubo.skipped }
+    log(`IPNS skipped: ${kubo.skipped}`)
+  } else {
+    log(`IPNS: ${runs} rounds of ${ipnsRecords} records per row, in an online Kubo daemon with no peers`)
+    try {
+      out.ipns = await benchIpns(repo, work, kubo.ipfs, { records: ipnsRecords, rounds: runs, log, onDaemon: (d) => { daemon = d } })
+    } catch (err) {
+      out.ipns = { error: err.message }
+      crashes.push(`ipns ${err.message}`)
+      log(`  IPNS failed: ${err.message}`)
+    } finally {
+      daemon = null
+    }
+  }
+  if (args['ipns-only'] === true) throw new SkipPublish()
 
   // 1. The input image.
   log(`generating a ${sizeMiB} MiB OCI image layout in ${work}`)
@@ -465,6 +506,23 @@ if (out.hostile != null) {
   report(`${pad('tar', 16)}${lpad('MiB', 7)}${lpad('read ms', 10)}${lpad('index ms', 10)}${lpad('ratio', 8)}  outcome`)
   for (const h of out.hostile) report(`${pad(h.name, 16)}${lpad(fmt(h.bytes / MiB), 7)}${lpad(fmt(h.readSeconds * 1000), 10)}${lpad(fmt(h.indexSeconds * 1000), 10)}${lpad(`${fmt(h.ratio, 2)}x`, 8)}  ${h.what}: ${h.outcome}`)
 }
+if (out.ipns != null) {
+  report('')
+  if (out.ipns.skipped != null) report(`IPNS: skipped: ${out.ipns.skipped}`)
+  else if (out.ipns.error != null) report(`IPNS: FAILED: ${out.ipns.error}`)
+  else {
+    const i = out.ipns
+    report(`IPNS: ms per record, best of ${i.rounds} round${i.rounds === 1 ? '' : 's'} of ${i.records} records (after ${i.warmUp} warm-up), one online Kubo daemon with no peers`)
+    report(`${pad('row', 16)}${lpad('ms', 8)}  ${pad('rounds', 22)}what`)
+    for (const r of i.rows) report(`${pad(r.label, 16)}${lpad(fmt(r.ms, 2), 8)}  ${pad(r.runs.map((ms) => ms.toFixed(2)).join(', '), 22)}${r.what}`)
+    const checked = [i.check.ipcrRecordInKubo ? 'Kubo\'s routing holds ipcr\'s last record' : 'Kubo\'s routing does NOT hold ipcr\'s last record', i.check.kuboResolvesLast ? 'Kubo\'s name resolves to its last value' : 'Kubo\'s name does NOT resolve to its last value']
+    report(`read back: ${checked.join('; ')}`)
+    const ipcrMs = i.rows.find((r) => r.key === 'ipnsPublish')?.ms
+    const kuboMs = i.rows.find((r) => r.key === 'kuboNamePublish')?.ms
+    const ratio = ipcrMs != null && kuboMs != null ? ipcrMs / kuboMs : null
+    checks.push({ name: 'IPNS publish ipcr / kubo', value: ratio, shown: `${fmt(ipcrMs, 2)} vs ${fmt(kuboMs, 2)} ms per record (${fmt(ratio, 2)}x)`, target: `<= ${TARGET_IPNS_RATIO.toFixed(1)}x`, pass: ratio != null && ratio <= TARGET_IPNS_RATIO })
+  }
+}
 if (checks.length > 0) {
   report('')
   report(`${pad('target', 30)}${pad('measured', 48)}${pad('target', 12)}result`)
@@ -485,6 +543,7 @@ if (json) {
     contenders: summary,
     kubo: { ...kubo, importer: undefined },
     hostile: out.hostile,
+    ipns: out.ipns,
     targets: checks.map(({ name, value, target, pass }) => ({ name, value, target, pass })),
     ...(out.error != null ? { error: out.error } : {})
   }, null, 2) + '\n')

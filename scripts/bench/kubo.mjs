@@ -1,5 +1,5 @@
 // Kubo in the benchmark: where the `ipfs` binary is, fresh repos with the unixfs-v1-2025
-// profile, an offline daemon on loopback, and ipcr's own Kubo import (src/core/kubo,
+// profile, a daemon on loopback (offline, or online with no peers), and ipcr's own Kubo import (src/core/kubo,
 // bundled on the fly with esbuild, as the generator in image.mjs is).
 import { spawn, spawnSync } from 'node:child_process'
 import { accessSync, constants, readFileSync } from 'node:fs'
@@ -46,11 +46,13 @@ export function peakRssMiB (pid) {
 
 /**
  * `ipfs daemon --offline` on `path` (127.0.0.1, random ports: the `test` profile).
+ * With `online: true`, `ipfs daemon` without --offline: still loopback only and with
+ * no bootstrap peers (the `test` profile), so it has no peers, but routing/get works.
  * Resolves { apiUrl, pid, stop } once the API answers.
  */
-export async function startDaemon (ipfs, path) {
+export async function startDaemon (ipfs, path, { online = false } = {}) {
   const env = { ...process.env, IPFS_PATH: path }
-  const child = spawn(ipfs, ['daemon', '--offline'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(ipfs, ['daemon', ...(online ? [] : ['--offline'])], { env, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (d) => { stderr = (stderr + d).slice(-4000) })
   const exited = new Promise((resolve) => child.once('exit', resolve))
