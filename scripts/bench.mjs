@@ -51,8 +51,13 @@ const TARGET_HOSTILE_RATIO = 2.0
 const MB = 1e6
 const MiB = 1024 * 1024
 
-/** ipcr's whole IPNS publish, against Kubo's `name publish` on the same node: about as fast. */
-const TARGET_IPNS_RATIO = 1.5
+/**
+ * ipcr's whole IPNS publish against Kubo's `name publish` on the same node. ipcr makes two
+ * round trips (routing/get for the sequence and the concurrent-publish check, then routing/put)
+ * where Kubo reads its own record in-process and makes one, and Kubo's routing/put alone costs
+ * about its whole name publish: at most 3x, milliseconds either way.
+ */
+const TARGET_IPNS_RATIO = 3.0
 
 /** Ends the run before the image is published (--hostile-only, --ipns-only). */
 class SkipPublish extends Error {}
