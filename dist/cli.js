@@ -7738,6 +7738,26 @@ var BlockCache = class {
   }
 };
 
+// src/core/blocks/counting.ts
+var CountingSink = class {
+  constructor(sink) {
+    this.sink = sink;
+  }
+  sink;
+  seen = /* @__PURE__ */ new Set();
+  bytes = 0;
+  get blocks() {
+    return this.seen.size;
+  }
+  async put(cid2, bytes, options) {
+    if (!this.seen.has(cid2.toString())) {
+      this.seen.add(cid2.toString());
+      this.bytes += bytes.byteLength;
+    }
+    await this.sink.put(cid2, bytes, options);
+  }
+};
+
 // src/core/blocks/multi.ts
 var FirstSource = class {
   label;
@@ -16568,56 +16588,34 @@ async function hasTags(root, patch, source, options = {}) {
   }
   return true;
 }
-var CountingSink = class {
-  constructor(sink) {
-    this.sink = sink;
-  }
-  sink;
-  seen = /* @__PURE__ */ new Set();
-  bytes = 0;
-  get blocks() {
-    return this.seen.size;
-  }
-  async put(cid2, bytes, options) {
-    if (!this.seen.has(cid2.toString())) {
-      this.seen.add(cid2.toString());
-      this.bytes += bytes.byteLength;
-    }
-    await this.sink.put(cid2, bytes, options);
-  }
-};
 
 // src/core/publish.ts
-var PublishSink = class {
-  constructor(sinks) {
-    this.sinks = sinks;
-  }
-  sinks;
+function fanOut(sinks) {
+  return {
+    put: async (cid2, bytes, options) => {
+      const onWritten = options?.onWritten;
+      if (sinks.length === 0) {
+        onWritten?.();
+        return;
+      }
+      let waiting = sinks.length;
+      const each = onWritten == null ? {} : { onWritten: () => {
+        if (--waiting === 0) onWritten();
+      } };
+      await Promise.all(sinks.map(async (s2) => {
+        await s2.put(cid2, bytes, each);
+      }));
+    }
+  };
+}
+var PublishSink = class extends CountingSink {
   dagPb = new MemoryBlockStore();
-  /** Distinct blocks written and their bytes. */
-  seen = /* @__PURE__ */ new Set();
-  bytes = 0;
-  get blocks() {
-    return this.seen.size;
+  constructor(sinks) {
+    super(fanOut(sinks));
   }
   async put(cid2, bytes, options) {
-    if (!this.seen.has(cid2.toString())) {
-      this.seen.add(cid2.toString());
-      this.bytes += bytes.byteLength;
-    }
     if (cid2.code === 112) await this.dagPb.put(cid2, bytes);
-    const onWritten = options?.onWritten;
-    if (this.sinks.length === 0) {
-      onWritten?.();
-      return;
-    }
-    let waiting = this.sinks.length;
-    const each = onWritten == null ? {} : { onWritten: () => {
-      if (--waiting === 0) onWritten();
-    } };
-    await Promise.all(this.sinks.map(async (s2) => {
-      await s2.put(cid2, bytes, each);
-    }));
+    await super.put(cid2, bytes, options);
   }
 };
 var discard = {
@@ -31738,6 +31736,21 @@ function ipnsDurations(settings) {
   }
   return { lifetimeMs, ttlMs, refreshMs };
 }
+function ipnsSettingsOf(values) {
+  const { privateKey, keystoreKey, name: name5 } = values;
+  if (privateKey == null && keystoreKey == null && name5 == null) return void 0;
+  if (name5 != null) parseIpnsName(name5, "ipns-name");
+  const durations = { lifetime: values.lifetime, ttl: values.ttl, refreshWithin: values.refreshWithin };
+  return {
+    ...privateKey != null ? { privateKey } : {},
+    ...keystoreKey != null ? { keystoreKey } : {},
+    ...name5 != null ? { name: name5 } : {},
+    ...Object.fromEntries(Object.entries(durations).filter(([, v]) => v != null)),
+    routers: values.routers.map((r) => validateGatewayUrl(r, "ipns-routers")),
+    gateways: values.gateways.map((g) => validateGatewayUrl(g)),
+    ...values.recordPath != null ? { recordPath: values.recordPath } : {}
+  };
+}
 
 // src/core/ipns/publisher.ts
 function configName(config) {
@@ -32905,22 +32918,19 @@ async function ipnsSettings(value) {
   const privateKey = keyFile != null ? new Uint8Array(await readFile3(keyFile).catch((err) => {
     throw new InputError("ipns-private-key", `cannot read '${keyFile}': ${err.code ?? err.message}`);
   })) : keyText;
-  const keystoreKey = str(value("ipns-key"));
-  const name5 = str(value("ipns-name"));
-  if (privateKey == null && keystoreKey == null && name5 == null) return void 0;
-  if (name5 != null) parseIpnsName(name5, "ipns-name");
   const optional = (key) => str(maybe(value, key));
-  const recordPath = str(value("ipns-record-path"));
-  const durations = { lifetime: optional("ipns-lifetime"), ttl: optional("ipns-ttl"), refreshWithin: optional("ipns-refresh-within") };
-  return {
+  const recordPath = optional("ipns-record-path");
+  return ipnsSettingsOf({
     ...privateKey != null ? { privateKey } : {},
-    ...keystoreKey != null ? { keystoreKey } : {},
-    ...name5 != null ? { name: name5 } : {},
-    ...Object.fromEntries(Object.entries(durations).filter(([, v]) => v != null)),
-    routers: list(value("ipns-routers")).map((r) => validateGatewayUrl(r, "ipns-routers")),
-    gateways: list(value("gateways")).map((g) => validateGatewayUrl(g)),
+    keystoreKey: optional("ipns-key"),
+    name: optional("ipns-name"),
+    lifetime: optional("ipns-lifetime"),
+    ttl: optional("ipns-ttl"),
+    refreshWithin: optional("ipns-refresh-within"),
+    routers: list(value("ipns-routers")),
+    gateways: list(value("gateways")),
     ...recordPath != null ? { recordPath: resolve(recordPath) } : {}
-  };
+  });
 }
 async function republishCommand(value, out, signal) {
   const headerFlags = list(value("kubo-rpc-headers"));

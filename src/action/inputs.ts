@@ -6,7 +6,7 @@ import { parseSize } from '../core/size.js'
 import { actionInputs } from '../options/definitions.js'
 import { containerCli } from '../options/container-cli.js'
 import { checkOptionRules, parseBoolean, parseCarScope, parseMode, parseSeconds } from '../options/rules.js'
-import { parseIpnsName } from '../core/ipns/name.js'
+import { ipnsSettingsOf } from '../core/ipns/settings.js'
 import type { IpnsSettings, RunMode } from '../core/ipns/settings.js'
 
 /** Every input of action.yml, read and checked in one place. */
@@ -98,22 +98,17 @@ function destinationSettings (tempDir: string): DestinationSettings {
  */
 function ipnsSettings (tempDir: string): IpnsSettings | undefined {
   const privateKey = secret('ipns-private-key')
-  const keystoreKey = optional('ipns-key')
-  const name = optional('ipns-name')
-  if (privateKey == null && keystoreKey == null && name == null) return undefined
-  if (name != null) parseIpnsName(name, 'ipns-name')
-  const routers = list(core.getInput('ipns-routers')).map((r) => validateGatewayUrl(maskUrlCredentials(r), 'ipns-routers'))
-  const gateways = list(core.getInput('gateways')).map((g) => validateGatewayUrl(g))
-  const durations = { lifetime: optional('ipns-lifetime'), ttl: optional('ipns-ttl'), refreshWithin: optional('ipns-refresh-within') }
-  return {
+  return ipnsSettingsOf({
     ...(privateKey != null ? { privateKey } : {}),
-    ...(keystoreKey != null ? { keystoreKey } : {}),
-    ...(name != null ? { name } : {}),
-    ...Object.fromEntries(Object.entries(durations).filter(([, v]) => v != null)),
-    routers,
-    gateways,
+    keystoreKey: optional('ipns-key'),
+    name: optional('ipns-name'),
+    lifetime: optional('ipns-lifetime'),
+    ttl: optional('ipns-ttl'),
+    refreshWithin: optional('ipns-refresh-within'),
+    routers: list(core.getInput('ipns-routers')).map(maskUrlCredentials),
+    gateways: list(core.getInput('gateways')),
     recordPath: optional('ipns-record-path') ?? join(tempDir, 'ipcr', 'ipns-record.bin')
-  }
+  })
 }
 
 function optional (name: string): string | undefined {

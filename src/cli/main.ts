@@ -9,7 +9,7 @@ import {
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
 import { generateKey, ipnsNameOf, parsePrivateKey } from '../core/ipns/keys.js'
-import { parseIpnsName } from '../core/ipns/name.js'
+import { ipnsSettingsOf } from '../core/ipns/settings.js'
 import { republish, type RepublishResult } from '../core/ipns/republish.js'
 import type { IpnsSettings } from '../core/ipns/settings.js'
 import { registerTemporary, removeTemporary } from '../core/interrupt.js'
@@ -174,22 +174,19 @@ export async function ipnsSettings (value: Value): Promise<IpnsSettings | undefi
   const privateKey = keyFile != null
     ? new Uint8Array(await readFile(keyFile).catch((err) => { throw new InputError('ipns-private-key', `cannot read '${keyFile}': ${err.code ?? err.message}`) }))
     : keyText
-  const keystoreKey = str(value('ipns-key'))
-  const name = str(value('ipns-name'))
-  if (privateKey == null && keystoreKey == null && name == null) return undefined
-  if (name != null) parseIpnsName(name, 'ipns-name')
   const optional = (key: string): string | undefined => str(maybe(value, key))
-  const recordPath = str(value('ipns-record-path'))
-  const durations = { lifetime: optional('ipns-lifetime'), ttl: optional('ipns-ttl'), refreshWithin: optional('ipns-refresh-within') }
-  return {
+  const recordPath = optional('ipns-record-path')
+  return ipnsSettingsOf({
     ...(privateKey != null ? { privateKey } : {}),
-    ...(keystoreKey != null ? { keystoreKey } : {}),
-    ...(name != null ? { name } : {}),
-    ...Object.fromEntries(Object.entries(durations).filter(([, v]) => v != null)),
-    routers: list(value('ipns-routers')).map((r) => validateGatewayUrl(r, 'ipns-routers')),
-    gateways: list(value('gateways')).map((g) => validateGatewayUrl(g)),
+    keystoreKey: optional('ipns-key'),
+    name: optional('ipns-name'),
+    lifetime: optional('ipns-lifetime'),
+    ttl: optional('ipns-ttl'),
+    refreshWithin: optional('ipns-refresh-within'),
+    routers: list(value('ipns-routers')),
+    gateways: list(value('gateways')),
     ...(recordPath != null ? { recordPath: resolve(recordPath) } : {})
-  }
+  })
 }
 
 /** `ipcr republish`: keeps an IPNS name alive; no image, no content. */

@@ -4,6 +4,7 @@ import { CID } from 'multiformats/cid'
 import type { BlockSink, BlockSource, PutOptions } from './blocks/types.js'
 import { BufferPool } from './buffer-pool.js'
 import { BlockCache, dagPbOnly } from './blocks/cache.js'
+import { CountingSink } from './blocks/counting.js'
 import { FirstSource } from './blocks/multi.js'
 import { MemoryBlockStore } from './blocks/memory.js'
 import { CarFileWriter } from './car/writer.js'
@@ -106,32 +107,32 @@ export interface KeptCar {
   car: PublishResult['car'] & { path: string }
 }
 
-/** Writes to every sink, and keeps dag-pb blocks so a full CAR can be walked. */
-class PublishSink implements BlockSink {
+/** Writes to every sink; a block's bytes are free (onWritten) once every sink is done with them. */
+function fanOut (sinks: BlockSink[]): BlockSink {
+  return {
+    put: async (cid, bytes, options) => {
+      const onWritten = options?.onWritten
+      if (sinks.length === 0) {
+        onWritten?.()
+        return
+      }
+      let waiting = sinks.length
+      const each = onWritten == null ? {} : { onWritten: () => { if (--waiting === 0) onWritten() } }
+      await Promise.all(sinks.map(async (s) => { await s.put(cid, bytes, each) }))
+    }
+  }
+}
+
+/** Writes to every sink, counts distinct blocks, and keeps dag-pb blocks so a full CAR can be walked. */
+class PublishSink extends CountingSink {
   readonly dagPb = new MemoryBlockStore()
-  /** Distinct blocks written and their bytes. */
-  private readonly seen = new Set<string>()
-  bytes = 0
-  constructor (private readonly sinks: BlockSink[]) {}
-  get blocks (): number {
-    return this.seen.size
+  constructor (sinks: BlockSink[]) {
+    super(fanOut(sinks))
   }
 
-  async put (cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<void> {
-    if (!this.seen.has(cid.toString())) {
-      this.seen.add(cid.toString())
-      this.bytes += bytes.byteLength
-    }
+  override async put (cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<void> {
     if (cid.code === 0x70) await this.dagPb.put(cid, bytes)
-    const onWritten = options?.onWritten
-    if (this.sinks.length === 0) {
-      onWritten?.()
-      return
-    }
-    let waiting = this.sinks.length
-    // The bytes are free once every sink is done with them.
-    const each = onWritten == null ? {} : { onWritten: () => { if (--waiting === 0) onWritten() } }
-    await Promise.all(this.sinks.map(async (s) => { await s.put(cid, bytes, each) }))
+    await super.put(cid, bytes, options)
   }
 }
 

@@ -1,6 +1,8 @@
 import { InputError, option, text } from '../errors.js'
 import { quote } from '../escape.js'
 import { parseDuration } from './duration.js'
+import { parseIpnsName } from './name.js'
+import { validateGatewayUrl } from '../sources.js'
 
 /** IPNS as the shells read it from inputs or flags; createProviders turns it into name publishers. */
 export interface IpnsSettings {
@@ -42,4 +44,34 @@ export function ipnsDurations (settings: Pick<IpnsSettings, 'lifetime' | 'ttl' |
     throw new InputError('ipns-refresh-within', text`${quote(refreshText, 40)} is longer than ${option('ipns-lifetime')} (${lifetimeText}): a record would be re-signed on every run; give at most the lifetime`)
   }
   return { lifetimeMs, ttlMs, refreshMs }
+}
+
+/** The IPNS options as a shell read them: text, lists, and the key as text or bytes. */
+export interface IpnsValues {
+  privateKey?: string | Uint8Array
+  keystoreKey?: string
+  name?: string
+  lifetime?: string
+  ttl?: string
+  refreshWithin?: string
+  routers: string[]
+  gateways: string[]
+  recordPath?: string
+}
+
+/** Checks the IPNS options both shells read; undefined when none names a key or a name (no IPNS). */
+export function ipnsSettingsOf (values: IpnsValues): IpnsSettings | undefined {
+  const { privateKey, keystoreKey, name } = values
+  if (privateKey == null && keystoreKey == null && name == null) return undefined
+  if (name != null) parseIpnsName(name, 'ipns-name')
+  const durations = { lifetime: values.lifetime, ttl: values.ttl, refreshWithin: values.refreshWithin }
+  return {
+    ...(privateKey != null ? { privateKey } : {}),
+    ...(keystoreKey != null ? { keystoreKey } : {}),
+    ...(name != null ? { name } : {}),
+    ...Object.fromEntries(Object.entries(durations).filter(([, v]) => v != null)),
+    routers: values.routers.map((r) => validateGatewayUrl(r, 'ipns-routers')),
+    gateways: values.gateways.map((g) => validateGatewayUrl(g)),
+    ...(values.recordPath != null ? { recordPath: values.recordPath } : {})
+  }
 }

@@ -1,7 +1,8 @@
 import type { CID } from 'multiformats/cid'
 import { BlockCache, dagPbOnly } from '../blocks/cache.js'
 import { FirstSource } from '../blocks/multi.js'
-import type { BlockSink, BlockSource, PutOptions } from '../blocks/types.js'
+import { CountingSink } from '../blocks/counting.js'
+import type { BlockSink, BlockSource } from '../blocks/types.js'
 import { InputError, TreeError } from '../errors.js'
 import { silentLogger, type AbortOptions, type OperationOptions } from '../logger.js'
 import { editTree, type TreeEdit } from '../unixfs/edit.js'
@@ -126,22 +127,4 @@ export async function hasTags (root: CID, patch: RegistryPatch, source: BlockSou
     if (found == null || !found.cid.equals(folder.node.cid)) return false
   }
   return true
-}
-
-/** Passes blocks on and counts the distinct ones. */
-class CountingSink implements BlockSink {
-  private readonly seen = new Set<string>()
-  bytes = 0
-  constructor (private readonly sink: BlockSink) {}
-  get blocks (): number {
-    return this.seen.size
-  }
-
-  async put (cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<void> {
-    if (!this.seen.has(cid.toString())) {
-      this.seen.add(cid.toString())
-      this.bytes += bytes.byteLength
-    }
-    await this.sink.put(cid, bytes, options)
-  }
 }
