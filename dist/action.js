@@ -47748,19 +47748,20 @@ function ipnsDurations(settings) {
   }
   return { lifetimeMs, ttlMs, refreshMs };
 }
-function ipnsSettingsOf(values) {
-  const { privateKey, keystoreKey, name: name5 } = values;
+function ipnsSettingsOf(privateKey, text2, list2, recordPath) {
+  const keystoreKey = text2("ipns-key");
+  const name5 = text2("ipns-name");
   if (privateKey == null && keystoreKey == null && name5 == null) return void 0;
   if (name5 != null) parseIpnsName(name5, "ipns-name");
-  const durations = { lifetime: values.lifetime, ttl: values.ttl, refreshWithin: values.refreshWithin };
+  const durations = { lifetime: text2("ipns-lifetime"), ttl: text2("ipns-ttl"), refreshWithin: text2("ipns-refresh-within") };
   return {
     ...privateKey != null ? { privateKey } : {},
     ...keystoreKey != null ? { keystoreKey } : {},
     ...name5 != null ? { name: name5 } : {},
     ...Object.fromEntries(Object.entries(durations).filter(([, v]) => v != null)),
-    routers: values.routers.map((r) => validateGatewayUrl(r, "ipns-routers")),
-    gateways: values.gateways.map((g) => validateGatewayUrl(g)),
-    ...values.recordPath != null ? { recordPath: values.recordPath } : {}
+    routers: list2("ipns-routers").map((r) => validateGatewayUrl(r, "ipns-routers")),
+    gateways: list2("gateways").map((g) => validateGatewayUrl(g)),
+    ...recordPath != null ? { recordPath } : {}
   };
 }
 
@@ -48493,17 +48494,8 @@ function destinationSettings(tempDir) {
 }
 function ipnsSettings(tempDir) {
   const privateKey = secret("ipns-private-key");
-  return ipnsSettingsOf({
-    ...privateKey != null ? { privateKey } : {},
-    keystoreKey: optional("ipns-key"),
-    name: optional("ipns-name"),
-    lifetime: optional("ipns-lifetime"),
-    ttl: optional("ipns-ttl"),
-    refreshWithin: optional("ipns-refresh-within"),
-    routers: list(getInput("ipns-routers")).map(maskUrlCredentials),
-    gateways: list(getInput("gateways")),
-    recordPath: optional("ipns-record-path") ?? join6(tempDir, "ipcr", "ipns-record.bin")
-  });
+  const recordPath = optional("ipns-record-path") ?? join6(tempDir, "ipcr", "ipns-record.bin");
+  return ipnsSettingsOf(privateKey, optional, (key) => list(getInput(key)).map(maskUrlCredentials), recordPath);
 }
 function optional(name5) {
   const value = getInput(name5).trim();

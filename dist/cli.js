@@ -31736,19 +31736,20 @@ function ipnsDurations(settings) {
   }
   return { lifetimeMs, ttlMs, refreshMs };
 }
-function ipnsSettingsOf(values) {
-  const { privateKey, keystoreKey, name: name5 } = values;
+function ipnsSettingsOf(privateKey, text2, list2, recordPath) {
+  const keystoreKey = text2("ipns-key");
+  const name5 = text2("ipns-name");
   if (privateKey == null && keystoreKey == null && name5 == null) return void 0;
   if (name5 != null) parseIpnsName(name5, "ipns-name");
-  const durations = { lifetime: values.lifetime, ttl: values.ttl, refreshWithin: values.refreshWithin };
+  const durations = { lifetime: text2("ipns-lifetime"), ttl: text2("ipns-ttl"), refreshWithin: text2("ipns-refresh-within") };
   return {
     ...privateKey != null ? { privateKey } : {},
     ...keystoreKey != null ? { keystoreKey } : {},
     ...name5 != null ? { name: name5 } : {},
     ...Object.fromEntries(Object.entries(durations).filter(([, v]) => v != null)),
-    routers: values.routers.map((r) => validateGatewayUrl(r, "ipns-routers")),
-    gateways: values.gateways.map((g) => validateGatewayUrl(g)),
-    ...values.recordPath != null ? { recordPath: values.recordPath } : {}
+    routers: list2("ipns-routers").map((r) => validateGatewayUrl(r, "ipns-routers")),
+    gateways: list2("gateways").map((g) => validateGatewayUrl(g)),
+    ...recordPath != null ? { recordPath } : {}
   };
 }
 
@@ -32920,17 +32921,7 @@ async function ipnsSettings(value) {
   })) : keyText;
   const optional = (key) => str(maybe(value, key));
   const recordPath = optional("ipns-record-path");
-  return ipnsSettingsOf({
-    ...privateKey != null ? { privateKey } : {},
-    keystoreKey: optional("ipns-key"),
-    name: optional("ipns-name"),
-    lifetime: optional("ipns-lifetime"),
-    ttl: optional("ipns-ttl"),
-    refreshWithin: optional("ipns-refresh-within"),
-    routers: list(value("ipns-routers")),
-    gateways: list(value("gateways")),
-    ...recordPath != null ? { recordPath: resolve(recordPath) } : {}
-  });
+  return ipnsSettingsOf(privateKey, optional, (key) => list(maybe(value, key)), recordPath != null ? resolve(recordPath) : void 0);
 }
 async function republishCommand(value, out, signal) {
   const headerFlags = list(value("kubo-rpc-headers"));

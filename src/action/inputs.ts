@@ -98,18 +98,8 @@ function destinationSettings (tempDir: string): DestinationSettings {
  */
 function ipnsSettings (tempDir: string): IpnsSettings | undefined {
   const privateKey = secret('ipns-private-key')
-  return ipnsSettingsOf({
-    ...(privateKey != null ? { privateKey } : {}),
-    keystoreKey: optional('ipns-key'),
-    name: optional('ipns-name'),
-    lifetime: optional('ipns-lifetime'),
-    ttl: optional('ipns-ttl'),
-    refreshWithin: optional('ipns-refresh-within'),
-    routers: list(core.getInput('ipns-routers')).map(maskUrlCredentials),
-    gateways: list(core.getInput('gateways')),
-    recordPath: optional('ipns-record-path') ?? join(tempDir, 'ipcr', 'ipns-record.bin')
-  })
-}
+  const recordPath = optional('ipns-record-path') ?? join(tempDir, 'ipcr', 'ipns-record.bin')
+  return ipnsSettingsOf(privateKey, optional, (key) => list(core.getInput(key)).map(maskUrlCredentials), recordPath)}
 
 function optional (name: string): string | undefined {
   const value = core.getInput(name).trim()

@@ -176,18 +176,7 @@ export async function ipnsSettings (value: Value): Promise<IpnsSettings | undefi
     : keyText
   const optional = (key: string): string | undefined => str(maybe(value, key))
   const recordPath = optional('ipns-record-path')
-  return ipnsSettingsOf({
-    ...(privateKey != null ? { privateKey } : {}),
-    keystoreKey: optional('ipns-key'),
-    name: optional('ipns-name'),
-    lifetime: optional('ipns-lifetime'),
-    ttl: optional('ipns-ttl'),
-    refreshWithin: optional('ipns-refresh-within'),
-    routers: list(value('ipns-routers')),
-    gateways: list(value('gateways')),
-    ...(recordPath != null ? { recordPath: resolve(recordPath) } : {})
-  })
-}
+  return ipnsSettingsOf(privateKey, optional, (key) => list(maybe(value, key)), recordPath != null ? resolve(recordPath) : undefined)}
 
 /** `ipcr republish`: keeps an IPNS name alive; no image, no content. */
 async function republishCommand (value: Value, out: Out, signal?: AbortSignal): Promise<number> {

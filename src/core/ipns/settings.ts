@@ -46,32 +46,23 @@ export function ipnsDurations (settings: Pick<IpnsSettings, 'lifetime' | 'ttl' |
   return { lifetimeMs, ttlMs, refreshMs }
 }
 
-/** The IPNS options as a shell read them: text, lists, and the key as text or bytes. */
-export interface IpnsValues {
-  privateKey?: string | Uint8Array
-  keystoreKey?: string
-  name?: string
-  lifetime?: string
-  ttl?: string
-  refreshWithin?: string
-  routers: string[]
-  gateways: string[]
-  recordPath?: string
-}
-
-/** Checks the IPNS options both shells read; undefined when none names a key or a name (no IPNS). */
-export function ipnsSettingsOf (values: IpnsValues): IpnsSettings | undefined {
-  const { privateKey, keystoreKey, name } = values
+/**
+ * The IPNS options, checked, from a shell's readers (`text(key)`: an option's text or undefined;
+ * `list(key)`: its items); undefined when none names a key or a name (no IPNS).
+ */
+export function ipnsSettingsOf (privateKey: string | Uint8Array | undefined, text: (key: string) => string | undefined, list: (key: string) => string[], recordPath?: string): IpnsSettings | undefined {
+  const keystoreKey = text('ipns-key')
+  const name = text('ipns-name')
   if (privateKey == null && keystoreKey == null && name == null) return undefined
   if (name != null) parseIpnsName(name, 'ipns-name')
-  const durations = { lifetime: values.lifetime, ttl: values.ttl, refreshWithin: values.refreshWithin }
+  const durations = { lifetime: text('ipns-lifetime'), ttl: text('ipns-ttl'), refreshWithin: text('ipns-refresh-within') }
   return {
     ...(privateKey != null ? { privateKey } : {}),
     ...(keystoreKey != null ? { keystoreKey } : {}),
     ...(name != null ? { name } : {}),
     ...Object.fromEntries(Object.entries(durations).filter(([, v]) => v != null)),
-    routers: values.routers.map((r) => validateGatewayUrl(r, 'ipns-routers')),
-    gateways: values.gateways.map((g) => validateGatewayUrl(g)),
-    ...(values.recordPath != null ? { recordPath: values.recordPath } : {})
+    routers: list('ipns-routers').map((r) => validateGatewayUrl(r, 'ipns-routers')),
+    gateways: list('gateways').map((g) => validateGatewayUrl(g)),
+    ...(recordPath != null ? { recordPath } : {})
   }
 }
