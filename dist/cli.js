@@ -20108,7 +20108,7 @@ async function runPipeline(options) {
         if (onto == null) break;
       }
       if (attempt >= maxRebases) {
-        throw new ConcurrentPublishError(`${nameSource?.label ?? "the name"} moved ${attempt + 1} times while this run published (other publishes to the same registry at the same time); this run's tags are in ${root.toString()}, which is stored but not what the name holds. Run again, or give each registry a workflow concurrency group so its publishes take turns.`);
+        throw new ConcurrentPublishError(`${nameSource?.label ?? "the name"} moved ${attempt + 1} time${attempt === 0 ? "" : "s"} while this run published (other publishes to the same registry at the same time); this run's tags are in ${root.toString()}, which is stored but not what the name holds. Run again, or give each registry a workflow concurrency group so its publishes take turns.`);
       }
       const rebased = await rebase(patch, onto, { attempt, sources, temporary: temporary2, sinks: options.sinks ?? [], signal, logger: logger2 });
       rebasedOnto.push(onto.toString());

@@ -8,7 +8,7 @@ import { KuboRecordStore } from '../../src/core/ipns/kubo-routing.js'
 import { IpnsPublisher } from '../../src/core/ipns/publisher.js'
 import type { RecordStore } from '../../src/core/ipns/types.js'
 import { KuboDestination } from '../../src/core/kubo/destination.js'
-import { runPipeline, type PipelineResult } from '../../src/core/pipeline.js'
+import { ConcurrentPublishError, runPipeline, type PipelineResult } from '../../src/core/pipeline.js'
 import { buildOciLayout, makeTempDir } from '../helpers/images.js'
 import { carContents } from '../publish/helpers.js'
 import { startKubo, type KuboNode } from '../helpers/kubo.js'
@@ -41,7 +41,7 @@ async function tagsNamed (name: string): Promise<string[]> {
 
 interface Run {
   /** Runs the publish of `tag`; `wrap` may interpose on its destination, publisher and record store. */
-  publish: (tag: string, wrap?: Wrap, lifetime?: string, carPath?: string) => Promise<PipelineResult>
+  publish: (tag: string, wrap?: Wrap, lifetime?: string, carPath?: string, maxRebases?: number) => Promise<PipelineResult>
   name: string
 }
 
@@ -57,7 +57,7 @@ interface Wrap {
 async function registry (pinName: string): Promise<Run> {
   const generated = await generateKey()
   const privateKey = Buffer.from(generated.key.bytes).toString('base64')
-  const publish = async (tag: string, wrap: Wrap = {}, lifetime = '48h', carPath?: string): Promise<PipelineResult> => {
+  const publish = async (tag: string, wrap: Wrap = {}, lifetime = '48h', carPath?: string, maxRebases?: number): Promise<PipelineResult> => {
     const kuboDest = new KuboDestination({ url: kubo.apiUrl, pinName })
     const real = new KuboRecordStore(kuboDest.rpc)
     const store: RecordStore = {
@@ -93,7 +93,7 @@ async function registry (pinName: string): Promise<Run> {
       publish: async (c) => { await wrap.beforePublish?.(); return await ipns.publish(c) }
     }
     const tempDir = await makeTempDir('ipcr-concurrent-tmp-')
-    return await runPipeline({ image: { kind: 'file', path: layout }, name: 'team/app', tags: [tag], tempDir, destinations: [destination], names: [publisher], ...(carPath != null ? { carPath } : {}) })
+    return await runPipeline({ image: { kind: 'file', path: layout }, name: 'team/app', tags: [tag], tempDir, destinations: [destination], names: [publisher], ...(carPath != null ? { carPath } : {}), ...(maxRebases != null ? { maxRebases } : {}) })
   }
   return { publish, name: generated.name }
 }
@@ -123,6 +123,17 @@ describe('two publishes of one registry, interleaved step by step', () => {
     expect(mine.rebasedOnto).toEqual([other?.rootCid])
     expect(mine.previousRoot).toBe(other?.rootCid)
     expect(await tagsNamed(reg.name)).toEqual(['a', 'b', 'base'])
+  })
+
+  test('when the retries run out, the run fails saying so, and the name keeps the other run\'s root', async () => {
+    const reg = await registry('ipcr concurrent retries')
+    await reg.publish('base')
+    let other: PipelineResult | undefined
+    const failed = reg.publish('a', { point: once(async () => { other = await reg.publish('b') }) }, '48h', undefined, 0)
+    await expect(failed).rejects.toThrow(ConcurrentPublishError)
+    await expect(failed).rejects.toThrow(/moved 1 time while this run published .*Run again, or give each registry a workflow concurrency group/)
+    expect((await kubo.ipfs('name', 'resolve', '--nocache', `/ipns/${reg.name}`)).trim()).toBe(`/ipfs/${other?.rootCid as string}`)
+    expect(await tagsNamed(reg.name)).toEqual(['b', 'base'])
   })
 
   test('a kept CAR is rewritten for the final root: its own blocks and the re-applied directories', async () => {
