@@ -20001,6 +20001,39 @@ var LocalStore = class {
 // src/core/pipeline.ts
 import { mkdtemp as mkdtemp3 } from "node:fs/promises";
 import { join as join7 } from "node:path";
+var StoreFailedError = class extends IpcrError {
+  constructor(message3, reports) {
+    super("ERR_STORE_FAILED", message3);
+    this.reports = reports;
+  }
+  reports;
+};
+async function storeEverywhere(destinations, context) {
+  const logger2 = context.logger ?? silentLogger;
+  const errors = /* @__PURE__ */ new Map();
+  const one = async (d2) => {
+    const started = Date.now();
+    const required = d2.required !== false;
+    try {
+      const report = await d2.store(context);
+      return { ...report, ok: true, required, seconds: (Date.now() - started) / 1e3 };
+    } catch (err) {
+      if (context.signal?.aborted === true) throw err;
+      errors.set(d2.label, err);
+      return { kind: d2.kind, label: d2.label, details: {}, ok: false, required, seconds: (Date.now() - started) / 1e3, error: err instanceof Error ? err.message : String(err) };
+    }
+  };
+  const reports = destinations.length === 1 ? [await logger2.group(`Store in ${destinations[0].label}`, async () => await one(destinations[0]))] : await logger2.group(`Store in ${destinations.length} places at once: ${destinations.map((d2) => d2.label).join(", ")}`, async () => await Promise.all(destinations.map(one)));
+  for (const r of reports) {
+    if (r.ok === false && r.required === false) logger2.warn(`${r.label} (not required) failed: ${r.error ?? ""}`);
+  }
+  const failed = reports.filter((r) => r.ok === false && r.required !== false);
+  if (failed.length === 1 && reports.length === 1) throw errors.get(failed[0].label);
+  if (failed.length > 0) {
+    throw new StoreFailedError(`${failed.length} of ${reports.length} destinations failed, so no name moved: ${failed.map((r) => `${r.label}: ${r.error ?? ""}`).join("; ")}`, reports);
+  }
+  return reports;
+}
 var ConcurrentPublishError = class extends IpcrError {
   constructor(message3) {
     super("ERR_CONCURRENT_PUBLISH", message3);
@@ -20096,10 +20129,7 @@ async function runPipeline(options) {
     };
     for (let attempt = 0; ; attempt++) {
       const context = { result, root, previousRoot: base4, signal, logger: logger2, ...carPath != null ? { carPath } : {} };
-      stored.length = 0;
-      for (const d2 of destinations) {
-        stored.push(await logger2.group(`Store in ${d2.label}`, async () => await d2.store(context)));
-      }
+      stored.splice(0, stored.length, ...await storeEverywhere(destinations, context));
       for (const d2 of destinations) await d2.point?.(context);
       let onto = await moveNames(context);
       if (onto == null) {

@@ -30,6 +30,48 @@ export interface PipelineResult extends PublishResult {
   rebasedOnto?: string[]
 }
 
+/** Required destinations failed to store the root (the others finished first); `reports` says how each did. */
+export class StoreFailedError extends IpcrError {
+  constructor (message: string, readonly reports: DestinationReport[]) {
+    super('ERR_STORE_FAILED', message)
+  }
+}
+
+/**
+ * Stores the root in every destination at once and waits for all of them. A
+ * failed destination that is not required is a report with ok: false; a
+ * required one fails the run once every other destination finished (its own
+ * error when it is the only one, else a StoreFailedError naming each).
+ */
+async function storeEverywhere (destinations: Destination[], context: DestinationContext): Promise<DestinationReport[]> {
+  const logger = context.logger ?? silentLogger
+  const errors = new Map<string, unknown>()
+  const one = async (d: Destination): Promise<DestinationReport> => {
+    const started = Date.now()
+    const required = d.required !== false
+    try {
+      const report = await d.store(context)
+      return { ...report, ok: true, required, seconds: (Date.now() - started) / 1000 }
+    } catch (err) {
+      if (context.signal?.aborted === true) throw err
+      errors.set(d.label, err)
+      return { kind: d.kind, label: d.label, details: {}, ok: false, required, seconds: (Date.now() - started) / 1000, error: err instanceof Error ? err.message : String(err) }
+    }
+  }
+  const reports = destinations.length === 1
+    ? [await logger.group(`Store in ${(destinations[0] as Destination).label}`, async () => await one(destinations[0] as Destination))]
+    : await logger.group(`Store in ${destinations.length} places at once: ${destinations.map((d) => d.label).join(', ')}`, async () => await Promise.all(destinations.map(one)))
+  for (const r of reports) {
+    if (r.ok === false && r.required === false) logger.warn(`${r.label} (not required) failed: ${r.error ?? ''}`)
+  }
+  const failed = reports.filter((r) => r.ok === false && r.required !== false)
+  if (failed.length === 1 && reports.length === 1) throw errors.get((failed[0] as DestinationReport).label)
+  if (failed.length > 0) {
+    throw new StoreFailedError(`${failed.length} of ${reports.length} destinations failed, so no name moved: ${failed.map((r) => `${r.label}: ${r.error ?? ''}`).join('; ')}`, reports)
+  }
+  return reports
+}
+
 /** The name moved under this run more often than it may retry. */
 export class ConcurrentPublishError extends IpcrError {
   constructor (message: string) {
@@ -159,10 +201,7 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
 
     for (let attempt = 0; ; attempt++) {
       const context: DestinationContext = { result, root, previousRoot: base, signal, logger, ...(carPath != null ? { carPath } : {}) }
-      stored.length = 0
-      for (const d of destinations) {
-        stored.push(await logger.group(`Store in ${d.label}`, async () => await d.store(context)))
-      }
+      stored.splice(0, stored.length, ...await storeEverywhere(destinations, context))
       for (const d of destinations) await d.point?.(context)
       let onto = await moveNames(context)
       if (onto == null) {

@@ -1,6 +1,6 @@
 import type { CID } from 'multiformats/cid'
 import type { BlockSource } from '../blocks/types.js'
-import type { OperationOptions } from '../logger.js'
+import type { AbortOptions, OperationOptions } from '../logger.js'
 import type { PublishResult } from '../publish.js'
 
 export interface DestinationContext extends OperationOptions {
@@ -15,6 +15,16 @@ export interface DestinationContext extends OperationOptions {
    * this run's tags onto that root. Undefined: no check.
    */
   nameExpected?: CID | null
+  /** Where this run serves the new root's blocks over IPFS, for destinations that fetch them (needsNetwork). */
+  network?: BlockNetwork
+}
+
+/** This run's own IPFS peer, serving the new root's blocks until every destination is done. */
+export interface BlockNetwork {
+  /** Its multiaddrs, each ending in /p2p/<peer id>: the `origins` of a pin request. */
+  readonly origins: string[]
+  /** Connects to peers a service names (a pinning service's `delegates`), so they find the blocks. */
+  dial(addresses: string[], options?: AbortOptions): Promise<void>
 }
 
 export interface DestinationReport {
@@ -22,6 +32,13 @@ export interface DestinationReport {
   label: string
   /** What the destination did, for outputs and the summary: no secrets. */
   details: Record<string, string | number | boolean>
+  /** False when it failed (then `error` says why); absent means it succeeded. */
+  ok?: boolean
+  error?: string
+  /** A failure of a required destination fails the run; default true. */
+  required?: boolean
+  /** Seconds its store took. */
+  seconds?: number
 }
 
 /**
@@ -33,6 +50,10 @@ export interface Destination {
   readonly label: string
   /** Takes the new blocks as a CAR file: the pipeline writes one (temporary, when not asked to keep one). */
   readonly needsCar?: boolean
+  /** Fetches the blocks over IPFS (a pinning service): the pipeline serves them (context.network) while it stores. */
+  readonly needsNetwork?: boolean
+  /** Its failure fails the run (after the others finished, before any name moves); default true. */
+  readonly required?: boolean
   /** Network checks before anything is published: reachable, credentials, version. */
   preflight(options: OperationOptions): Promise<void>
   /** Where the previous root's blocks can be read from this destination. */
