@@ -4,7 +4,7 @@ import { basename, join, relative, resolve } from 'node:path'
 import { Command as Program, CommanderError, type OutputConfiguration } from 'commander'
 import type { CID } from 'multiformats/cid'
 import {
-  InputError, describeDetails, formatBytes, option, text, pullCommandFor, resolvePreviousRoot, sourceDateEpoch, LocalStore, redact, closeSources, createProviders, escapeControl, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
+  InputError, describeReport, formatBytes, option, text, pullCommandFor, resolvePreviousRoot, sourceDateEpoch, LocalStore, redact, closeSources, createProviders, escapeControl, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
   writeSampleImage, demoImage, addSecret, quote, validateGatewayUrl, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
@@ -51,7 +51,7 @@ function printResult (result: PublishResult, json: boolean, print: Out): void {
   out(`  digest         ${result.digest}`)
   const blocks = `${result.car.scope === 'full' ? 'the whole registry' : 'the blocks this publish added'}, ${result.car.blocks} blocks`
   out(`  CAR            ${result.car.path != null ? `${result.car.path} (${blocks})` : `none kept (${blocks})`}`)
-  for (const d of (result as Partial<PipelineResult>).destinations ?? []) out(`  stored in ${d.label}: ${describeDetails(d.details)}`)
+  for (const d of (result as Partial<PipelineResult>).destinations ?? []) out(`  ${d.ok === false ? 'not stored in' : 'stored in'} ${d.label}: ${describeReport(d)}`)
   for (const n of (result as Partial<PipelineResult>).names ?? []) out(`  ${n.label}  /ipns/${n.name} → ${n.value}`)
 }
 
