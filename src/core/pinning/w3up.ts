@@ -154,11 +154,13 @@ export class W3upDestination implements Destination {
     const logger = context.logger ?? this.logger
     const signal = context.signal != null ? AbortSignal.any([context.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs)
     const fetch = this.fetchFor(signal)
-    const [{ create }, { StoreMemory }] = await Promise.all([import('@web3-storage/w3up-client'), import('@web3-storage/w3up-client/stores/memory')])
+    // The Client class and an in-memory agent: the package's create() would also bundle its on-disk config store.
+    const [{ Client }, { AgentData }, { StoreMemory }] = await Promise.all([
+      import('@web3-storage/w3up-client/client'), import('@web3-storage/access/agent'), import('@web3-storage/w3up-client/stores/memory')
+    ])
     const connection = await this.connection(signal)
-    const client = await create({
-      principal: this.agent as any,
-      store: new StoreMemory(),
+    const data = await AgentData.create({ principal: this.agent as any }, { store: new StoreMemory() })
+    const client = new Client(data, {
       serviceConf: { access: connection, upload: connection, filecoin: connection },
       receiptsEndpoint: new URL('/receipt/', this.url.url)
     })
