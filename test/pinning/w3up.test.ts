@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { CarReader } from '@ipld/car'
 import * as ed25519 from '@ucanto/principal/ed25519'
 import { readFile, rm } from 'node:fs/promises'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { InputError } from '../../src/core/errors.js'
 import { W3upDestination, type W3upConfig } from '../../src/core/pinning/w3up.js'
@@ -149,6 +151,25 @@ describe('w3up destination against upload-api in-process (HTTP on 127.0.0.1)', (
     const err = await refusal(new W3upDestination(config(proof, { serviceDid: 'did:web:other.example' })).preflight({}))
     expect(err).toBeInstanceOf(ServiceError)
     expect(err.message).toContain('InvalidAudience')
+  })
+})
+
+describe('w3up service that never answers', () => {
+  test('preflight gives up at the timeout, naming the service', async () => {
+    const hanging = http.createServer(() => {})
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = hanging.address() as AddressInfo
+      const proof = await delegationText(space, agent.signer, [...UPLOAD, 'space/info'])
+      const dest = new W3upDestination(config(proof, { serviceUrl: `http://127.0.0.1:${port}/`, timeoutMs: 300 }))
+      const err = await refusal(dest.preflight({}))
+      expect(err).toBeInstanceOf(ServiceError)
+      expect(err.message).toContain(`w3up service ${service.did} http://127.0.0.1:${port}`)
+      expect(err.message).toContain('could not ask for space/info')
+    } finally {
+      hanging.closeAllConnections()
+      await new Promise<void>((resolve) => hanging.close(() => resolve()))
+    }
   })
 })
 
