@@ -5,6 +5,7 @@ import { recordStores } from '../ipns/stores.js'
 import { KuboDestination, type KuboDestinationConfig } from '../kubo/destination.js'
 import { KuboIpnsPublisher } from '../ipns/kubo-keystore.js'
 import type { Logger } from '../logger.js'
+import type { W3upConfig } from '../pinning/w3up.js'
 import { createDestination } from './registry.js'
 import type { Destination, NamePublisher, NameSource } from './types.js'
 
@@ -12,6 +13,7 @@ import type { Destination, NamePublisher, NameSource } from './types.js'
 export interface DestinationSettings {
   kubo?: KuboDestinationConfig
   ipns?: IpnsSettings
+  w3up?: W3upConfig
 }
 
 export interface Providers {
@@ -25,6 +27,7 @@ export function createProviders (settings: DestinationSettings, logger: Logger):
   const destinations: Destination[] = []
   const names: NamePublisher[] = []
   if (settings.kubo != null) destinations.push(createDestination('kubo', settings.kubo, logger))
+  if (settings.w3up != null) destinations.push(createDestination('w3up', settings.w3up, logger))
   const kubo = destinations.find((d): d is KuboDestination => d instanceof KuboDestination)
   const ipns = settings.ipns
   if (ipns?.keystoreKey != null) {
