@@ -5,6 +5,7 @@ import { recordStores } from '../ipns/stores.js'
 import { KuboDestination, type KuboDestinationConfig } from '../kubo/destination.js'
 import { KuboIpnsPublisher } from '../ipns/kubo-keystore.js'
 import type { Logger } from '../logger.js'
+import type { PinningServiceConfig } from '../pinning/services.js'
 import { createDestination } from './registry.js'
 import type { Destination, NamePublisher, NameSource } from './types.js'
 
@@ -12,6 +13,8 @@ import type { Destination, NamePublisher, NameSource } from './types.js'
 export interface DestinationSettings {
   kubo?: KuboDestinationConfig
   ipns?: IpnsSettings
+  /** Pinning Service API services (pinning-services, or pinning-service-endpoint and -token). */
+  pinningServices?: PinningServiceConfig[]
 }
 
 export interface Providers {
@@ -25,6 +28,7 @@ export function createProviders (settings: DestinationSettings, logger: Logger):
   const destinations: Destination[] = []
   const names: NamePublisher[] = []
   if (settings.kubo != null) destinations.push(createDestination('kubo', settings.kubo, logger))
+  for (const service of settings.pinningServices ?? []) destinations.push(createDestination('psa', service, logger))
   const kubo = destinations.find((d): d is KuboDestination => d instanceof KuboDestination)
   const ipns = settings.ipns
   if (ipns?.keystoreKey != null) {
