@@ -29,6 +29,18 @@ if (typeof (Promise as any).withResolvers !== 'function') {
   }
 }
 
+/** A content router that knows no one and tells no one: blocks come only from connected peers. */
+const nowhere = {
+  async * findProviders () {},
+  async provide () {},
+  async cancelReprovide () {},
+  async put () {},
+  async get () { throw new Error('no routing in this test node') },
+  async findPeer () { throw new Error('no routing in this test node') },
+  async * getClosestPeers () {},
+  toString: () => 'nowhere'
+}
+
 export interface PsaServer {
   /** http://127.0.0.1:PORT */
   url: string
@@ -51,7 +63,7 @@ export async function startPsaServer (): Promise<PsaServer> {
     services: { identify: identify() },
     datastore: datastore as any
   } as any)
-  const helia: any = new Helia({ libp2p, datastore, blockstore: blocks, blockBrokers: [bitswap()], routers: [] } as any)
+  const helia: any = new Helia({ libp2p, datastore, blockstore: blocks, blockBrokers: [bitswap()], routers: [nowhere] } as any)
   await helia.start()
   const server = await createPinningServiceAPIServer(helia, {
     // Must throw to refuse: a false return lets everyone in.
