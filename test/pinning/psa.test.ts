@@ -52,7 +52,7 @@ function logs (): Logs {
 }
 
 /** `dest` with the run's blocks served by the Kubo: it imports the CAR, is named in origins and dials the delegates. */
-function served (dest: Destination): Destination {
+function served (dest: Destination, withOrigins = true): Destination {
   return {
     kind: dest.kind,
     label: dest.label,
@@ -63,7 +63,7 @@ function served (dest: Destination): Destination {
     store: async (context: DestinationContext): Promise<DestinationReport> => {
       await kubo.ipfs('dag', 'import', '--pin-roots=false', context.carPath as string)
       const network = {
-        origins: [kuboAddress],
+        origins: withOrigins ? [kuboAddress] : [],
         dial: async (addresses: string[]) => { await kubo.ipfs('swarm', 'connect', ...addresses) }
       }
       return await dest.store({ ...context, network })
@@ -73,10 +73,11 @@ function served (dest: Destination): Destination {
 }
 
 /** Builds an image whose tag (and so root) is this run's own: the Helia server leaves a second pin of a root it already holds `queued`. */
-async function run (destinations: Destination[], tag: string, extra: { names?: NamePublisher[], logger?: Logger } = {}): Promise<PipelineResult> {
+async function run (destinations: Destination[], tag: string, extra: { names?: NamePublisher[], logger?: Logger, withOrigins?: boolean } = {}): Promise<PipelineResult> {
+  const { withOrigins, ...options } = extra
   const layout = join(dir, `layout-${tag}`)
   await buildOciLayout(layout, { tag, layers: [{ files: { 'a.txt': `pinning service ${tag}\n` } }] })
-  return await runPipeline({ image: { kind: 'file', path: layout }, name: 'team/app', tags: [tag], tempDir: dir, destinations: destinations.map(served), ...extra })
+  return await runPipeline({ image: { kind: 'file', path: layout }, name: 'team/app', tags: [tag], tempDir: dir, destinations: destinations.map((d) => served(d, withOrigins)), ...options })
 }
 
 function service (config: Partial<PinningServiceConfig> & { user: string }, logger?: Logger, on: PsaServer = server): PinningServiceDestination {
@@ -136,6 +137,16 @@ describe('Pinning Service API destination', () => {
     expect(listed.results.map((p) => p.pin.name).sort()).toEqual(['ipcr test team/app:two', 'ipcr test2 other'])
     expect(listed.results.find((p) => p.pin.name === 'ipcr test team/app:two')?.pin.cid).toBe(second.rootCid)
     expect(logger.lines.join('\n')).toContain(`removed 1 earlier pin(s) of 'ipcr test': ${first.rootCid}`)
+  })
+
+  test('with no origins, dialling the delegates the service answers is enough', async () => {
+    const dialled: string[][] = []
+    const dest = service({ user: 'delegates' })
+    const spy: Destination = { ...dest, kind: dest.kind, label: dest.label, preflight: async (o) => await dest.preflight(o), store: async (context) => await dest.store({ ...context, network: { origins: context.network?.origins ?? [], dial: async (a) => { dialled.push(a); await context.network?.dial(a) } } }) }
+    const result = await run([spy], 'delegates', { withOrigins: false })
+    expect(result.destinations[0]).toMatchObject({ ok: true, details: { status: 'pinned', pinned: result.rootCid } })
+    expect(dialled).toEqual([server.helia.libp2p.getMultiaddrs().map(String)])
+    for (const cid of await dagBlocks(result.rootCid)) expect(await holds(server, cid)).toBe(true)
   })
 
   test('a wrong token: a clear error naming the service and its token, without the token', async () => {

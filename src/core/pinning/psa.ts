@@ -183,7 +183,9 @@ export class PinningServiceDestination implements Destination {
       repository: context.result.name,
       tags: context.result.tags.map((t) => t.tag).join(',')
     }
-    const created = await this.call('POST', '/pins', { body: { cid: root.toString(), name: this.pinNameFor(context), origins, meta }, signal })
+    // No origins: the field is left out (some servers refuse an empty list, e.g. @helia/pinning-service-api-server).
+    const body = { cid: root.toString(), name: this.pinNameFor(context), ...(origins.length > 0 ? { origins } : {}), meta }
+    const created = await this.call('POST', '/pins', { body, signal })
     let status = readPinStatus(created.json, this.label)
     this.own.add(status.requestid)
     this.logger.info(`${this.label}: pin of ${root} requested (request ${status.requestid}, ${status.status}; ${origins.length} origin(s))`)
