@@ -178,6 +178,7 @@ export class PinningServiceDestination implements Destination {
   async store (context: DestinationContext): Promise<DestinationReport> {
     const { root, signal } = context
     const origins = (context.network?.origins ?? []).slice(0, MAX_ORIGINS)
+    if (context.network == null) this.logger.info(`${this.label}: this run serves no blocks (no origins): the service has to find them on the IPFS network`)
     const meta = {
       'ipcr-registry': this.pinName,
       repository: context.result.name,
