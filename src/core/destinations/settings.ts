@@ -6,6 +6,7 @@ import { KuboDestination, type KuboDestinationConfig } from '../kubo/destination
 import { KuboIpnsPublisher } from '../ipns/kubo-keystore.js'
 import type { Logger } from '../logger.js'
 import type { W3upConfig } from '../pinning/w3up.js'
+import type { PinningServiceConfig } from '../pinning/services.js'
 import { createDestination } from './registry.js'
 import type { Destination, NamePublisher, NameSource } from './types.js'
 
@@ -14,6 +15,8 @@ export interface DestinationSettings {
   kubo?: KuboDestinationConfig
   ipns?: IpnsSettings
   w3up?: W3upConfig
+  /** Pinning Service API services (pinning-services, or pinning-service-endpoint and -token). */
+  pinningServices?: PinningServiceConfig[]
 }
 
 export interface Providers {
@@ -28,6 +31,7 @@ export function createProviders (settings: DestinationSettings, logger: Logger):
   const names: NamePublisher[] = []
   if (settings.kubo != null) destinations.push(createDestination('kubo', settings.kubo, logger))
   if (settings.w3up != null) destinations.push(createDestination('w3up', settings.w3up, logger))
+  for (const service of settings.pinningServices ?? []) destinations.push(createDestination('psa', service, logger))
   const kubo = destinations.find((d): d is KuboDestination => d instanceof KuboDestination)
   const ipns = settings.ipns
   if (ipns?.keystoreKey != null) {
