@@ -73,7 +73,7 @@ function served (dest: Destination, withOrigins = true): Destination {
 }
 
 /** Builds an image whose tag (and so root) is this run's own: the Helia server leaves a second pin of a root it already holds `queued`. */
-async function run (destinations: Destination[], tag: string, extra: { names?: NamePublisher[], logger?: Logger, withOrigins?: boolean } = {}): Promise<PipelineResult> {
+async function run (destinations: Destination[], tag: string, extra: { names?: NamePublisher[], logger?: Logger, withOrigins?: boolean, now?: Date } = {}): Promise<PipelineResult> {
   const { withOrigins, ...options } = extra
   const layout = join(dir, `layout-${tag}`)
   await buildOciLayout(layout, { tag, layers: [{ files: { 'a.txt': `pinning service ${tag}\n` } }] })
@@ -137,6 +137,20 @@ describe('Pinning Service API destination', () => {
     expect(listed.results.map((p) => p.pin.name).sort()).toEqual(['ipcr test team/app:two', 'ipcr test2 other'])
     expect(listed.results.find((p) => p.pin.name === 'ipcr test team/app:two')?.pin.cid).toBe(second.rootCid)
     expect(logger.lines.join('\n')).toContain(`removed 1 earlier pin(s) of 'ipcr test': ${first.rootCid}`)
+  })
+
+  test('a re-run that publishes the same root uses the pin it finds, instead of asking again', async () => {
+    const now = new Date('2026-11-29T12:00:00Z')
+    const layout = join(dir, 'layout-same')
+    await buildOciLayout(layout, { tag: 'same', layers: [{ files: { 'a.txt': 'the same root twice\n' } }] })
+    const publishOnce = async (logger?: Logger): Promise<PipelineResult> => await runPipeline({ image: { kind: 'file', path: layout }, name: 'team/app', tags: ['same'], tempDir: dir, now, destinations: [served(service({ user: 'same', pinName: 'ipcr same' }, logger))], ...(logger != null ? { logger } : {}) })
+    const first = await publishOnce()
+    const logger = logs()
+    const again = await publishOnce(logger)
+    expect(again.rootCid).toBe(first.rootCid)
+    expect(again.destinations[0]?.details.requestId).toBe(first.destinations[0]?.details.requestId)
+    expect(logger.lines.join('\n')).toContain(`${first.rootCid} is pinned already`)
+    expect((await pins(server, 'same')).results.map((p) => [p.pin.cid, p.status])).toEqual([[first.rootCid, 'pinned']])
   })
 
   test('with no origins, dialling the delegates the service answers is enough', async () => {

@@ -100,6 +100,7 @@ export class PinningServiceDestination implements Destination {
   private readonly input: string
   /** The pins of this registry when the run began: the only ones cleanup may remove, with this run's own. */
   private earlier = new Set<string>()
+  private earlierPins: PinStatus[] = []
   private readonly own = new Set<string>()
 
   constructor (private readonly config: PinningServiceConfig, private readonly logger: Logger = silentLogger) {
@@ -165,7 +166,8 @@ export class PinningServiceDestination implements Destination {
     if (typeof answer.json?.count !== 'number' || !Array.isArray(answer.json.results)) {
       throw new ServiceError(`${this.label}: GET /pins did not answer a pin list (count, results): is this a Pinning Service API endpoint?`)
     }
-    this.earlier = new Set((await this.registryPins(options)).map((p) => p.requestid))
+    this.earlierPins = await this.registryPins(options)
+    this.earlier = new Set(this.earlierPins.map((p) => p.requestid))
     this.logger.info(`${this.label}: token accepted; ${this.earlier.size} earlier pin(s) of '${this.pinName}'`)
   }
 
@@ -177,6 +179,13 @@ export class PinningServiceDestination implements Destination {
 
   async store (context: DestinationContext): Promise<DestinationReport> {
     const { root, signal } = context
+    // The same root pinned by an earlier run (a re-run that changed nothing): that pin serves.
+    const existing = this.earlierPins.find((p) => p.cid === root.toString() && p.status === 'pinned')
+    if (existing != null) {
+      this.own.add(existing.requestid)
+      this.logger.info(`${this.label}: ${root} is pinned already (request ${existing.requestid})`)
+      return { kind: this.kind, label: this.label, details: { service: this.name, status: existing.status, requestId: existing.requestid, pinned: root.toString() } }
+    }
     const origins = (context.network?.origins ?? []).slice(0, MAX_ORIGINS)
     if (context.network == null) this.logger.info(`${this.label}: this run serves no blocks (no origins): the service has to find them on the IPFS network`)
     const meta = {
