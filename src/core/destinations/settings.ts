@@ -5,12 +5,14 @@ import { recordStores } from '../ipns/stores.js'
 import { KuboDestination, type KuboDestinationConfig } from '../kubo/destination.js'
 import { KuboIpnsPublisher } from '../ipns/kubo-keystore.js'
 import type { Logger } from '../logger.js'
+import type { ClusterConfig } from '../pinning/cluster.js'
 import { createDestination } from './registry.js'
 import type { Destination, NamePublisher, NameSource } from './types.js'
 
 /** What the shells read from inputs or flags; turned into providers in one place. */
 export interface DestinationSettings {
   kubo?: KuboDestinationConfig
+  cluster?: ClusterConfig
   ipns?: IpnsSettings
 }
 
@@ -25,6 +27,7 @@ export function createProviders (settings: DestinationSettings, logger: Logger):
   const destinations: Destination[] = []
   const names: NamePublisher[] = []
   if (settings.kubo != null) destinations.push(createDestination('kubo', settings.kubo, logger))
+  if (settings.cluster != null) destinations.push(createDestination('cluster', settings.cluster, logger))
   const kubo = destinations.find((d): d is KuboDestination => d instanceof KuboDestination)
   const ipns = settings.ipns
   if (ipns?.keystoreKey != null) {
