@@ -17,6 +17,7 @@ import { runPipeline } from '../../src/core/pipeline.js'
 import { redact } from '../../src/core/redact.js'
 import { buildOciLayout, makeTempDir } from '../helpers/images.js'
 import { startCluster, type ClusterPeer, type TestCluster } from '../helpers/cluster.js'
+import { startKubo, swarmAddress } from '../helpers/kubo.js'
 
 let dir: string
 let layout: string
@@ -52,9 +53,9 @@ async function eventually (what: string, check: () => Promise<boolean>): Promise
   throw new Error(`${what}: not within 200 attempts`)
 }
 
-/** A CAR whose root links to a block that exists nowhere: no IPFS daemon can ever pin it. */
-async function unpinnableCar (path: string): Promise<CID> {
-  const missing = CID.create(1, raw.code, await sha256.digest(new TextEncoder().encode(`missing ${Date.now()} ${Math.random()}`)))
+/** A CAR of one directory block linking to `missing` (by default a block that exists nowhere: no IPFS daemon can ever pin it). */
+async function partialCar (path: string, link?: CID): Promise<CID> {
+  const missing = link ?? CID.create(1, raw.code, await sha256.digest(new TextEncoder().encode(`missing ${Date.now()} ${Math.random()}`)))
   const bytes = dagPb.encode(dagPb.prepare({ Data: new Uint8Array([8, 1]), Links: [{ Hash: missing, Name: 'gone', Tsize: 1 }] }))
   const root = CID.create(1, dagPb.code, await sha256.digest(bytes))
   const { writer, out } = CarWriter.create([root])
@@ -138,7 +139,7 @@ describe('IPFS Cluster destination', () => {
 
   test('a pin that never completes ends at the pin timeout with each peer\'s status', async () => {
     const carPath = join(dir, 'unpinnable.car')
-    const root = await unpinnableCar(carPath)
+    const root = await partialCar(carPath)
     const dest = new ClusterDestination({ url: peer(0).apiUrl, auth: `${auth.user}:${auth.password}`, replicationMin: 2, replicationMax: 2, pinName: 'ipcr stuck', timeoutMs: 3000 })
     await dest.preflight({})
     try {
@@ -147,6 +148,29 @@ describe('IPFS Cluster destination', () => {
       expect(await recursivePins(peer(0))).not.toContain(root.toString())
     } finally {
       await dest.api.unpin(root)
+    }
+  })
+
+  test('a CAR without some blocks: the peers fetch them from the origins the run serves them at', async () => {
+    const origin = await startKubo({ offline: false })
+    const dest = new ClusterDestination({ url: peer(1).apiUrl, auth: `${auth.user}:${auth.password}`, replicationMin: 2, replicationMax: 2, pinName: 'ipcr origins', timeoutMs: 20_000 })
+    let root: CID | undefined
+    try {
+      const block = CID.parse((await origin.ipfs('block', 'put', '--cid-codec=raw', '/etc/hostname')).trim())
+      for (const p of cluster.peers) expect(await p.kubo.ipfs('swarm', 'peers')).not.toContain((await swarmAddress(origin)).split('/p2p/')[1])
+      const carPath = join(dir, 'partial.car')
+      root = await partialCar(carPath, block)
+      const network = { origins: [await swarmAddress(origin)], dial: async () => {} }
+      await dest.preflight({})
+      const report = await dest.store({ ...storeContext(root, carPath), network })
+      expect(report.details).toMatchObject({ pinned: root.toString(), peersPinned: 2 })
+      for (const p of cluster.peers) {
+        expect(await recursivePins(p)).toContain(root.toString())
+        expect((await p.kubo.ipfs('block', 'stat', '--offline', block.toString()))).toContain(block.toString())
+      }
+    } finally {
+      if (root != null) await dest.api.unpin(root)
+      await origin.stop()
     }
   })
 

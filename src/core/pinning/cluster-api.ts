@@ -54,8 +54,13 @@ export interface AddOptions extends AbortOptions {
   name: string
   replicationMin?: number
   replicationMax?: number
+  /** Multiaddrs ending in /p2p/<id> where the blocks are served: the peers' IPFS daemons connect to them (cluster dials up to 10). */
+  origins?: string[]
   logger?: Logger
 }
+
+/** Origins passed on (cluster's IPFS connector connects to at most this many). */
+export const MAX_ORIGINS = 10
 
 /** Longest list read (GET /allocations: a few hundred bytes per pin). */
 export const MAX_LIST_BYTES = 64 * 1024 * 1024
@@ -95,6 +100,8 @@ export class ClusterApi {
     const query: Record<string, string | number | boolean> = { format: 'car', name: options.name, local: false }
     if (options.replicationMin != null) query['replication-min'] = options.replicationMin
     if (options.replicationMax != null) query['replication-max'] = options.replicationMax
+    const origins = (options.origins ?? []).filter((o) => /\/p2p\/[^/]+$/.test(o)).slice(0, MAX_ORIGINS)
+    if (origins.length > 0) query.origins = origins.join(',')
     const label = `${this.label}/add`
     const answer = await uploadFile(this.url('/add', query), {
       label,

@@ -191,6 +191,9 @@ export class ClusterDestination implements Destination {
       name: this.pinName,
       ...(this.replicationMin != null ? { replicationMin: this.replicationMin } : {}),
       ...(this.replicationMax != null ? { replicationMax: this.replicationMax } : {}),
+      // Where the run serves its blocks, when it does: a CAR after a previous root holds only the new
+      // blocks, and the peers fetch the rest (usually from their own earlier pin of the previous root).
+      ...(context.network != null ? { origins: context.network.origins } : {}),
       signal,
       logger: this.logger
     })
