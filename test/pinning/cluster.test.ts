@@ -12,7 +12,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import type { DestinationContext } from '../../src/core/destinations/types.js'
 import { createProviders } from '../../src/core/destinations/settings.js'
 import { InputError } from '../../src/core/errors.js'
-import { ClusterDestination } from '../../src/core/pinning/cluster.js'
+import { ClusterDestination, replicationOf } from '../../src/core/pinning/cluster.js'
 import { runPipeline } from '../../src/core/pipeline.js'
 import { redact } from '../../src/core/redact.js'
 import { buildOciLayout, makeTempDir } from '../helpers/images.js'
@@ -98,6 +98,26 @@ describe('IPFS Cluster destination', () => {
       expect(body.count).toBe(1)
       expect(body.results[0]).toMatchObject({ status: 'pinned', pin: { cid: second.rootCid, name: 'ipcr test' } })
     }
+  })
+
+  test('replication -1: every peer pins it', async () => {
+    const dest = new ClusterDestination({ url: peer(0).apiUrl, auth: `${auth.user}:${auth.password}`, replicationMin: -1, pinName: 'ipcr everywhere' })
+    const result = await runPipeline({ image: { kind: 'file', path: layout }, name: 'team/everywhere', tags: ['v1'], tempDir: dir, destinations: [dest] })
+    expect(result.destinations[0]?.details).toMatchObject({ pinned: result.rootCid, peersPinned: 2, peersAllocated: 2, replicationMin: -1, replicationMax: -1 })
+    for (const p of cluster.peers) expect(await recursivePins(p)).toContain(result.rootCid)
+    await dest.api.unpin(CID.parse(result.rootCid))
+  })
+
+  test('pinned everywhere, a peer the cluster cannot ask is not waited for; a peer in pin_error that leaves too few fails', () => {
+    const status = (statuses: string[], allocations: string[] = []): Parameters<typeof replicationOf>[0] => ({
+      allocations,
+      peer_map: Object.fromEntries(statuses.map((s, i) => [`id${i}`, { peername: `p${i}`, status: s, ...(s === 'pin_error' ? { error: 'context deadline exceeded' } : {}) }]))
+    })
+    expect(replicationOf(status(['pinned', 'pinned', 'cluster_error']), -1)).toMatchObject({ pinned: 2, allocated: 3, needed: 2, unreachable: 1, hopeless: false })
+    expect(replicationOf(status(['pinned', 'pinning', 'cluster_error']), -1)).toMatchObject({ pinned: 1, needed: 2 })
+    // Allocated to two of three peers: the third is 'remote'.
+    expect(replicationOf(status(['pinned', 'remote', 'pin_error'], ['id0', 'id2']), 2)).toMatchObject({ pinned: 1, allocated: 2, needed: 2, hopeless: true, failed: ['p2: pin_error (context deadline exceeded)'] })
+    expect(replicationOf(status(['pinned', 'remote', 'pinning'], ['id0', 'id2']), 1)).toMatchObject({ pinned: 1, allocated: 2, needed: 1, hopeless: false })
   })
 
   test('a wrong password is refused at preflight with a clear error that does not hold it', async () => {

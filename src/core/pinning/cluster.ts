@@ -71,9 +71,13 @@ export interface Replication {
   pinned: number
   /** Peers the pin is allocated to (every peer when it is pinned everywhere). */
   allocated: number
-  /** Pinned peers needed: replication-min, at most the allocations; every allocation when pinned everywhere. */
+  /** Pinned peers needed: replication-min, at most the allocations; when pinned everywhere, every peer that answers. */
   needed: number
   failed: string[]
+  /** So many peers failed (pin_error) that `needed` cannot be reached before cluster retries them. */
+  hopeless: boolean
+  /** Peers the cluster could not ask (`cluster_error`, e.g. down): a pin everywhere does not wait for them. */
+  unreachable: number
   /** Each allocated peer's status, for messages. */
   statuses: string[]
 }
@@ -87,13 +91,18 @@ export function replicationOf (status: ClusterPinStatus, replicationMin: number)
     ? peers.filter(([, p]) => p.status !== 'remote')
     : peers.filter(([id]) => allocations.includes(id))
   const allocated = allocations.length === 0 ? tracked.length : allocations.length
-  const needed = replicationMin > 0 ? Math.min(replicationMin, allocated) : allocated
+  const unreachable = tracked.filter(([, p]) => p.status === 'cluster_error').length
+  // Everywhere means every peer that answers: one that is down would hold every run until the pin timeout.
+  const needed = replicationMin > 0 ? Math.min(replicationMin, allocated) : Math.max(1, allocated - unreachable)
+  const failed = tracked.filter(([, p]) => FAILED.has(p.status ?? ''))
   const describe = (id: string, p: { peername?: string }): string => remoteMessage(p.peername != null && p.peername !== '' ? p.peername : id, 60)
   return {
     pinned: tracked.filter(([, p]) => p.status === 'pinned').length,
     allocated,
     needed,
-    failed: tracked.filter(([, p]) => FAILED.has(p.status ?? '')).map(([id, p]) => `${describe(id, p)}: ${remoteMessage(p.status ?? '', 40)}${p.error != null && p.error !== '' ? ` (${remoteMessage(p.error, 200)})` : ''}`),
+    hopeless: allocated > 0 && allocated - failed.length < needed,
+    unreachable,
+    failed: failed.map(([id, p]) => `${describe(id, p)}: ${remoteMessage(p.status ?? '', 40)}${p.error != null && p.error !== '' ? ` (${remoteMessage(p.error, 200)})` : ''}`),
     statuses: tracked.map(([id, p]) => `${describe(id, p)}: ${remoteMessage(p.status ?? 'unknown', 40)}`)
   }
 }
@@ -206,11 +215,12 @@ export class ClusterDestination implements Destination {
     this.logger.info(`${this.label}: added ${root.toString()} as '${this.pinName}' (replication ${replicationMin}..${replicationMax}); waiting until it is pinned`)
     const state = await this.waitPinned(root, replicationMin, signal)
     this.logger.info(`${this.label}: ${root.toString()} pinned on ${state.pinned} of ${state.allocated} allocated peer(s)`)
+    if (state.unreachable > 0) this.logger.warn(`${this.label}: ${state.unreachable} peer(s) did not answer about the pin (cluster_error): ${state.statuses.join(', ')}`)
     return {
       kind: this.kind,
       label: this.label,
       required: this.required,
-      details: { version: this.version, pinned: root.toString(), pinName: this.pinName, peersPinned: state.pinned, peersAllocated: state.allocated, replicationMin, replicationMax }
+      details: { version: this.version, pinned: root.toString(), pinName: this.pinName, peersPinned: state.pinned, peersAllocated: state.allocated, ...(state.unreachable > 0 ? { peersUnreachable: state.unreachable } : {}), replicationMin, replicationMax }
     }
   }
 
@@ -222,7 +232,7 @@ export class ClusterDestination implements Destination {
     for (;;) {
       const state = replicationOf(await this.api.status(root, { ...(signal != null ? { signal } : {}) }), replicationMin)
       if (state.allocated > 0 && state.pinned >= state.needed) return state
-      if (state.allocated > 0 && state.allocated - state.failed.length < state.needed) {
+      if (state.hopeless) {
         throw new ServiceError(`${this.label}: ${root.toString()} cannot reach ${state.needed} pinned peer(s): ${state.failed.join('; ')}`)
       }
       if (last == null || last.pinned !== state.pinned || last.statuses.join() !== state.statuses.join()) {
