@@ -3,6 +3,7 @@ import { KuboDestination, type KuboDestinationConfig } from '../kubo/destination
 import type { Logger } from '../logger.js'
 import { W3upDestination, type W3upConfig } from '../pinning/w3up.js'
 import { PinningServiceDestination, type PinningServiceConfig } from '../pinning/psa.js'
+import { ClusterDestination, type ClusterConfig } from '../pinning/cluster.js'
 import type { Destination } from './types.js'
 
 type Factory = (config: any, logger: Logger) => Destination
@@ -11,7 +12,8 @@ type Factory = (config: any, logger: Logger) => Destination
 const factories = new Map<string, Factory>([
   ['kubo', (config: KuboDestinationConfig, logger) => new KuboDestination(config, logger)],
   ['w3up', (config: W3upConfig, logger) => new W3upDestination(config, logger)],
-  ['psa', (config: PinningServiceConfig, logger) => new PinningServiceDestination(config, logger)]
+  ['psa', (config: PinningServiceConfig, logger) => new PinningServiceDestination(config, logger)],
+  ['cluster', (config: ClusterConfig, logger) => new ClusterDestination(config, logger)]
 ])
 
 export function createDestination (kind: string, config: unknown, logger: Logger): Destination {

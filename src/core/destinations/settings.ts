@@ -7,12 +7,14 @@ import { KuboIpnsPublisher } from '../ipns/kubo-keystore.js'
 import type { Logger } from '../logger.js'
 import type { W3upConfig } from '../pinning/w3up.js'
 import type { PinningServiceConfig } from '../pinning/services.js'
+import type { ClusterConfig } from '../pinning/cluster.js'
 import { createDestination } from './registry.js'
 import type { Destination, NamePublisher, NameSource } from './types.js'
 
 /** What the shells read from inputs or flags; turned into providers in one place. */
 export interface DestinationSettings {
   kubo?: KuboDestinationConfig
+  cluster?: ClusterConfig
   ipns?: IpnsSettings
   w3up?: W3upConfig
   /** Pinning Service API services (pinning-services, or pinning-service-endpoint and -token). */
@@ -32,6 +34,7 @@ export function createProviders (settings: DestinationSettings, logger: Logger):
   if (settings.kubo != null) destinations.push(createDestination('kubo', settings.kubo, logger))
   if (settings.w3up != null) destinations.push(createDestination('w3up', settings.w3up, logger))
   for (const service of settings.pinningServices ?? []) destinations.push(createDestination('psa', service, logger))
+  if (settings.cluster != null) destinations.push(createDestination('cluster', settings.cluster, logger))
   const kubo = destinations.find((d): d is KuboDestination => d instanceof KuboDestination)
   const ipns = settings.ipns
   if (ipns?.keystoreKey != null) {
