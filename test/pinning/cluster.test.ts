@@ -212,7 +212,7 @@ describe('IPFS Cluster destination', () => {
     bad({ replicationMax: 0 }, 'cluster-replication-max')
     bad({ replicationMin: -1, replicationMax: 2 }, 'cluster-replication-max')
     bad({ replicationMin: -2 }, 'cluster-replication-min')
-    bad({ pinName: ' ' }, 'cluster-pin-name')
+    bad({ pinName: ' ' }, 'pin-name')
     bad({ timeoutMs: 0 }, 'pin-timeout')
     bad({ auth: '' }, 'cluster-api-auth')
     bad({ auth: ':password' }, 'cluster-api-auth')

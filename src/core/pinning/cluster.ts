@@ -150,7 +150,7 @@ export class ClusterDestination implements Destination {
     }
     if (config.pinName != null && (config.pinName.trim() === '' || config.pinName.length > 255 || hasControl(config.pinName))) {
       // Every other pin of this name is removed after a run: an empty name would match unnamed pins.
-      throw new InputError('cluster-pin-name', 'expected a name of 1 to 255 characters, without control characters')
+      throw new InputError('pin-name', 'expected a name of 1 to 255 characters, without control characters')
     }
     this.timeoutMs = config.timeoutMs ?? DEFAULT_PIN_TIMEOUT_MS
     if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) throw new InputError('pin-timeout', 'expected a positive duration')
