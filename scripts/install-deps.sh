@@ -45,6 +45,7 @@ go_tool() { # name module version
   echo "$version" > "$stamp"
 }
 bash scripts/install-kubo.sh "$TOOLS_BIN"
+bash scripts/install-cluster.sh "$TOOLS_BIN"
 go_tool regctl github.com/regclient/regclient/cmd/regctl "$REGCTL_VERSION"
 
 # Node dependencies, exactly as locked.

@@ -7,6 +7,7 @@ import { actionInputs } from '../options/definitions.js'
 import { containerCli } from '../options/container-cli.js'
 import { checkOptionRules, parseBoolean, parseCarScope, parseMode, parseSeconds } from '../options/rules.js'
 import { ipnsSettingsOf } from '../core/ipns/settings.js'
+import { pinningSettingsOf } from '../core/pinning/settings.js'
 import type { IpnsSettings, RunMode } from '../core/ipns/settings.js'
 
 /** Every input of action.yml, read and checked in one place. */
@@ -89,7 +90,14 @@ function destinationSettings (tempDir: string): DestinationSettings {
   }
   const ipns = ipnsSettings(tempDir)
   if (ipns != null) settings.ipns = ipns
-  return settings
+  // Secret inputs are masked before they are read as settings.
+  const secrets = new Set(actionInputs().filter((d) => d.type === 'secret').map((d) => d.key))
+  const pinTimeout = optional('pin-timeout')
+  const pinning = pinningSettingsOf(
+    (key) => secrets.has(key) ? secret(key)?.trim() : optional(key),
+    (key) => list(core.getInput(key)).map(maskUrlCredentials),
+    pinTimeout != null ? parseSeconds(pinTimeout, 'pin-timeout') * 1000 : undefined)
+  return { ...settings, ...pinning }
 }
 
 /**

@@ -2,14 +2,14 @@ import * as core from '@actions/core'
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { sourceDateEpoch, closeSources, createProviders, logLine, openSources, redact, resolvePreviousRoot, runPipeline, type CommandRunner, type Logger } from '../core/index.js'
+import { sourceDateEpoch, closeSources, createProviders, logLine, openSources, redact, resolvePreviousRoot, runPipeline, StoreFailedError, type CommandRunner, type Logger } from '../core/index.js'
 import { spawnCommandRunner } from '../core/image/docker.js'
 import { registerTemporary, releaseTemporary, removeTemporary } from '../core/interrupt.js'
 import { actionName } from '../options/definitions.js'
 import { describeError } from '../options/rules.js'
 import { republish } from '../core/ipns/republish.js'
 import { getInputs, type ActionInputs } from './inputs.js'
-import { setOutputs, setRepublishOutputs, writeRepublishSummary, writeSummary } from './outputs.js'
+import { setOutputs, setRepublishOutputs, writeRepublishSummary, writeStoreFailure, writeSummary } from './outputs.js'
 
 /** Messages carry text from images and remote services: each becomes one line that runs no workflow command and holds no secret. */
 const logger: Logger = {
@@ -84,6 +84,8 @@ export async function run ({ signal }: { signal?: AbortSignal } = {}): Promise<v
     } catch (err) {
       // Unless the CAR was written (a later step failed), the folder made for it goes again.
       if (carDir != null && !existsSync(inputs.carPath)) await removeTemporary(carDir)
+      // Which destination failed and how the others did: one row each.
+      if (inputs.summary && err instanceof StoreFailedError) await writeStoreFailure(err.reports)
       throw err
     } finally {
       if (carDir != null) releaseTemporary(carDir)

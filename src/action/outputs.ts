@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { describeDetails, formatBytes, gatewayUrl, gatewayUrlFor, htmlText, isStored, pullCommandFor, type DestinationReport, type NameReport, type PipelineResult } from '../core/index.js'
+import { describeReport, formatBytes, gatewayUrl, gatewayUrlFor, htmlText, isStored, pullCommandFor, type DestinationReport, type NameReport, type PipelineResult } from '../core/index.js'
 import type { RepublishResult } from '../core/ipns/republish.js'
 
 /** Sets every output of action.yml, in one place. */
@@ -48,7 +48,7 @@ const sourceFormats: Record<string, string> = {
 }
 
 function stored (d: DestinationReport): string {
-  return htmlText(describeDetails(d.details))
+  return htmlText(describeReport(d))
 }
 
 function carText (result: PipelineResult): string {
@@ -96,7 +96,7 @@ export async function writeSummary (result: PipelineResult, gateways: string[]):
   const rows = result.tags.map((t) => [text(`${result.name}:${t.tag}`), code(t.cid)])
   const partial = result.car.scope === 'new' && result.reusedBlobs > 0
   const where = isStored(result)
-    ? result.destinations.map((d) => [text(`Stored in ${d.label}`), stored(d)])
+    ? result.destinations.map((d) => [text(`${d.ok === false ? 'Not stored in' : 'Stored in'} ${d.label}`), stored(d)])
     : [['Stored in', text('nothing yet: the content is only in the CAR')]]
   const summary = core.summary
     .addHeading(`Published ${text(result.name)} to IPFS`, 3)
@@ -126,4 +126,16 @@ export async function writeSummary (result: PipelineResult, gateways: string[]):
     summary.addRaw(`<p>${text('Gateway link: not available yet (no node holds this root).')}</p>`, true)
   }
   await summary.write()
+}
+
+/** When required destinations failed: one row per destination, so the summary says which and how the others did. */
+export async function writeStoreFailure (reports: DestinationReport[]): Promise<void> {
+  await core.summary
+    .addHeading('Not published: a required destination failed', 3)
+    .addRaw(`<p>${htmlText('No name moved. Every destination finished first; each one:')}</p>`, true)
+    .addTable([
+      [{ data: 'Destination', header: true }, { data: 'Outcome', header: true }],
+      ...reports.map((d) => [htmlText(d.label), stored(d)])
+    ])
+    .write()
 }

@@ -1,5 +1,6 @@
 // Prose around the generated --help: what each command does, where secrets come from, examples.
 // The options themselves come from src/options/definitions.ts.
+import { definitions } from '../options/definitions.js'
 
 export const mainHelp = "ipcr: the InterPlanetary Container Registry.\n\nPublishes container images to a registry tree on IPFS, where the original recipe still works: 'ipfs get' a tag folder, then 'tar -C DIR -cf - . | docker load'."
 
@@ -12,6 +13,11 @@ Examples:
   ipcr get --store ~/.ipcr team/app/tags/1.0 -o app
   ipcr key generate -o registry.key
   ipcr republish --ipns-private-key-file registry.key --ipns-router http://127.0.0.1:8080`
+
+/** The secrets `push` reads from the environment, from the option table. */
+function envSecretLines (): string {
+  return definitions.filter((d) => d.env != null).map((d) => `  ${(d.env as string).padEnd(28)}${d.description.replace(/^Secret: /, '').replace(/`/g, "'").split(/[(,.]/)[0]?.trim() ?? ''}`).join('\n')
+}
 
 export const pushHelp = {
   about: "Publishes one image under one or more tags into a registry tree and writes a CAR. IMAGE is a local image reference, exported with 'docker save' (or 'podman save'); or give --file. Optionally imports the CAR into Kubo, pins the root and publishes IPNS.",
@@ -28,11 +34,22 @@ IPNS, no daemon needed:
   With --ipns-key as well, the key is imported into Kubo's keystore under that
   name and Kubo signs ('name publish').
 
+Remote pinning (each required unless marked otherwise; all at once, before any
+name moves; the run waits until each reports pinned, at most --pin-timeout):
+  --pinning-service-endpoint URL with $IPCR_PINNING_SERVICE_TOKEN, or several in
+  $IPCR_PINNING_SERVICES (YAML or JSON list of {name, endpoint, token, required});
+  --cluster-api-url (IPFS Cluster; $IPCR_CLUSTER_API_AUTH); w3up with
+  $IPCR_W3UP_KEY, $IPCR_W3UP_PROOF, --w3up-service-url and --w3up-service-did.
+  Services fetch the blocks from this run: an embedded IPFS node serves them
+  (--pin-listen) and dials the services' delegates; or name peers that have
+  them with --pin-origin (e.g. your Kubo's public multiaddr).
+
 Secrets stay out of argv:
   IPCR_KUBO_RPC_HEADERS   'Name: value' lines sent to --kubo-rpc-url, like
                           --kubo-rpc-header (e.g. 'Authorization: Bearer ...')
   IPCR_IPNS_PRIVATE_KEY   the IPNS key as text (base64 or PEM), instead of
                           --ipns-private-key-file
+${envSecretLines()}
 Other environment:
   GITHUB_SHA              Default --revision
   DOCKER_HOST             Used by the docker CLI that exports IMAGE

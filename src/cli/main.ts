@@ -4,12 +4,13 @@ import { basename, join, relative, resolve } from 'node:path'
 import { Command as Program, CommanderError, type OutputConfiguration } from 'commander'
 import type { CID } from 'multiformats/cid'
 import {
-  InputError, describeDetails, formatBytes, option, text, pullCommandFor, resolvePreviousRoot, sourceDateEpoch, LocalStore, redact, closeSources, createProviders, escapeControl, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
+  InputError, describeReport, formatBytes, option, text, pullCommandFor, resolvePreviousRoot, sourceDateEpoch, LocalStore, redact, closeSources, createProviders, escapeControl, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
   writeSampleImage, demoImage, addSecret, quote, validateGatewayUrl, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
 import { generateKey, ipnsNameOf, parsePrivateKey } from '../core/ipns/keys.js'
 import { ipnsSettingsOf } from '../core/ipns/settings.js'
+import { pinningSettingsOf } from '../core/pinning/settings.js'
 import { republish, type RepublishResult } from '../core/ipns/republish.js'
 import type { IpnsSettings } from '../core/ipns/settings.js'
 import { registerTemporary, removeTemporary } from '../core/interrupt.js'
@@ -18,7 +19,7 @@ import { FirstSource } from '../core/blocks/multi.js'
 import { exportTar, exportToDirectory } from '../core/unixfs/export.js'
 import { BlockCache, dagPbOnly } from '../core/blocks/cache.js'
 import { resolvePath } from '../core/unixfs/tree.js'
-import { cliName } from '../options/definitions.js'
+import { cliName, definition } from '../options/definitions.js'
 import { containerCli } from '../options/container-cli.js'
 import { checkOptionRules, describeError, parseCarScope, parseSeconds } from '../options/rules.js'
 import { demoHelp, getHelp, keyHelp, mainHelp, mainHelpAfter, pushHelp, republishHelp } from './help.js'
@@ -51,7 +52,7 @@ function printResult (result: PublishResult, json: boolean, print: Out): void {
   out(`  digest         ${result.digest}`)
   const blocks = `${result.car.scope === 'full' ? 'the whole registry' : 'the blocks this publish added'}, ${result.car.blocks} blocks`
   out(`  CAR            ${result.car.path != null ? `${result.car.path} (${blocks})` : `none kept (${blocks})`}`)
-  for (const d of (result as Partial<PipelineResult>).destinations ?? []) out(`  stored in ${d.label}: ${describeDetails(d.details)}`)
+  for (const d of (result as Partial<PipelineResult>).destinations ?? []) out(`  ${d.ok === false ? 'not stored in' : 'stored in'} ${d.label}: ${describeReport(d)}`)
   for (const n of (result as Partial<PipelineResult>).names ?? []) out(`  ${n.label}  /ipns/${n.name} → ${n.value}`)
 }
 
@@ -140,7 +141,22 @@ async function destinationSettings (value: Value, headerFlags: string[]): Promis
   }
   const ipns = await ipnsSettings(value)
   if (ipns != null) settings.ipns = ipns
-  return settings
+  const pinTimeout = str(maybe(value, 'pin-timeout'))
+  const pinning = pinningSettingsOf(
+    (key) => definition(key)?.env != null ? envSecret(key) : str(maybe(value, key)),
+    (key) => list(maybe(value, key)),
+    pinTimeout != null ? parseSeconds(pinTimeout, 'pin-timeout') * 1000 : undefined)
+  return { ...settings, ...pinning }
+}
+
+/** A secret the CLI takes only from the environment (the option's `env`), registered so nothing prints it. */
+function envSecret (key: string): string | undefined {
+  const name = definition(key)?.env
+  const text = name != null ? process.env[name] : undefined
+  if (text == null || text.trim() === '') return undefined
+  addSecret(text.trim())
+  for (const line of text.split(/\r?\n/)) if (line.trim() !== '') addSecret(line.trim())
+  return text.trim()
 }
 
 /** Option lookups for the rules: options the command lacks are not set; the key may also come from $IPCR_IPNS_PRIVATE_KEY. */
@@ -149,6 +165,7 @@ function givenOptions (value: Value, headerFlags: string[]): { set: (key: string
   const set = (key: string): boolean => {
     if (key === 'kubo-rpc-headers') return headerFlags.length > 0
     if (key === 'ipns-private-key') return read(key) != null || envKey() != null
+    if (definition(key)?.env != null) return envSecret(key) != null
     const v = read(key)
     return Array.isArray(v) ? list(v).length > 0 : v != null && v !== false
   }

@@ -35,6 +35,8 @@ export interface OptionDefinition {
   /** The action has this input (named `key`). */
   action: boolean
   cli?: CliFlag
+  /** A secret the CLI reads from this environment variable (never from argv), for `push`. */
+  env?: string
 }
 
 export const definitions: readonly OptionDefinition[] = [
@@ -259,6 +261,116 @@ export const definitions: readonly OptionDefinition[] = [
     default: '`$RUNNER_TEMP/ipcr/ipns-record.bin`',
     action: true,
     cli: { flag: '--ipns-record', value: 'PATH', commands: ['push', 'republish'], default: 'none' }
+  },
+  {
+    key: 'pinning-service-endpoint',
+    type: 'string',
+    description: 'IPFS Pinning Service API endpoint (spec v1.0.0: Pinata `https://api.pinata.cloud/psa`, Filebase, 4EVERLAND, a self-hosted IPFS Cluster peer\'s `pinsvcapi`, …). The new root is pinned there with a name, meta and `origins`; the step waits until it is `pinned`. Needs `pinning-service-token`.',
+    action: true,
+    cli: { flag: '--pinning-service-endpoint', value: 'URL', commands: ['push'] }
+  },
+  {
+    key: 'pinning-service-token',
+    type: 'secret',
+    description: 'Secret: the access token of `pinning-service-endpoint` (sent as `Authorization: Bearer`). Masked.',
+    action: true,
+    env: 'IPCR_PINNING_SERVICE_TOKEN'
+  },
+  {
+    key: 'pinning-services',
+    type: 'secret',
+    description: 'Secret: several pinning services, as a YAML or JSON list of `{name, endpoint, token, required}` (`required` defaults to true: its failure fails the step, after the others finished, before any name moves). Masked, tokens included.',
+    action: true,
+    env: 'IPCR_PINNING_SERVICES'
+  },
+  {
+    key: 'pin-name',
+    type: 'string',
+    description: 'Names this registry\'s pins at pinning services and IPFS Cluster (each pin is called `<pin-name> <name>:<tags>`); after a successful run the other pins of this registry there are removed. Give each registry its own.',
+    default: '`ipcr registry`',
+    action: true,
+    cli: { flag: '--pin-name', value: 'NAME', commands: ['push'] }
+  },
+  {
+    key: 'pin-timeout',
+    type: 'seconds',
+    description: 'Seconds to wait for each pinning service and IPFS Cluster to report `pinned`.',
+    default: '`600`',
+    action: true,
+    cli: { flag: '--pin-timeout', value: 'SECS', commands: ['push'] }
+  },
+  {
+    key: 'pin-origins',
+    type: 'list',
+    description: 'Multiaddrs (with `/p2p/<peer id>`) to give pinning services as `origins`, e.g. a Kubo node that has the blocks and that the service can reach. When empty, ipcr serves the blocks itself from an embedded libp2p node (bitswap) while pins finish, dialing the services\' `delegates`.',
+    action: true,
+    cli: { flag: '--pin-origin', value: 'MULTIADDR', commands: ['push'], repeat: true }
+  },
+  {
+    key: 'pin-listen',
+    type: 'list',
+    description: 'Where the embedded node listens (multiaddrs). It also dials the services\' `delegates`, so a runner behind NAT still serves its blocks over those connections.',
+    default: '`/ip4/0.0.0.0/tcp/0`',
+    action: true,
+    cli: { flag: '--pin-listen', value: 'MULTIADDR', commands: ['push'], repeat: true }
+  },
+  {
+    key: 'cluster-api-url',
+    type: 'string',
+    description: 'IPFS Cluster REST API (e.g. `http://127.0.0.1:9094`): the CAR is added (`/add?format=car`) and the root pinned with the replication below; the previous root is unpinned last.',
+    action: true,
+    cli: { flag: '--cluster-api-url', value: 'URL', commands: ['push'] }
+  },
+  {
+    key: 'cluster-api-auth',
+    type: 'secret',
+    description: 'Secret: credentials of the Cluster REST API, `user:password` (Basic). Masked.',
+    action: true,
+    env: 'IPCR_CLUSTER_API_AUTH'
+  },
+  {
+    key: 'cluster-replication-min',
+    type: 'count',
+    description: 'Least cluster peers that must pin the root (`-1`: every peer).',
+    default: 'the cluster\'s',
+    action: true,
+    cli: { flag: '--cluster-replication-min', value: 'N', commands: ['push'] }
+  },
+  {
+    key: 'cluster-replication-max',
+    type: 'count',
+    description: 'Most cluster peers that pin the root (`-1`: every peer).',
+    default: 'the cluster\'s',
+    action: true,
+    cli: { flag: '--cluster-replication-max', value: 'N', commands: ['push'] }
+  },
+  {
+    key: 'w3up-key',
+    type: 'secret',
+    description: 'Secret: the w3up agent\'s private key (`w3 key create`). Storacha\'s public service has refused uploads since May 2026: this targets any w3up-protocol service you name with `w3up-service-url` and `w3up-service-did`. Masked.',
+    action: true,
+    env: 'IPCR_W3UP_KEY'
+  },
+  {
+    key: 'w3up-proof',
+    type: 'secret',
+    description: 'Secret: the UCAN delegation to the agent for the space (`w3 delegation create … --base64`). Masked.',
+    action: true,
+    env: 'IPCR_W3UP_PROOF'
+  },
+  {
+    key: 'w3up-service-url',
+    type: 'string',
+    description: 'URL of the w3up-protocol service (no default).',
+    action: true,
+    cli: { flag: '--w3up-service-url', value: 'URL', commands: ['push'] }
+  },
+  {
+    key: 'w3up-service-did',
+    type: 'string',
+    description: 'DID of the w3up-protocol service, e.g. `did:web:…` (no default).',
+    action: true,
+    cli: { flag: '--w3up-service-did', value: 'DID', commands: ['push'] }
   },
   {
     key: 'summary',

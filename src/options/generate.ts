@@ -11,7 +11,7 @@ function cell (text: string): string {
 
 function flags (def: OptionDefinition): string {
   const cli = def.cli
-  if (cli == null) return ''
+  if (cli == null) return def.env != null ? `\`$${def.env}\`` : ''
   const name = cli.flag.startsWith('--') ? `${cli.short != null ? `${cli.short}, ` : ''}${cli.flag}${cli.value != null ? ` ${cli.value}` : ''}` : cli.flag
   return `\`${name}\`${cli.negates === true ? ' (the opposite)' : ''}`
 }

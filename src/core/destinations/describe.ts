@@ -21,3 +21,13 @@ function phrase (key: string, value: string | number | boolean): string {
 export function describeDetails (details: DestinationReport['details']): string {
   return Object.entries(details).map(([k, v]) => phrase(k, v)).join('; ')
 }
+
+/** A destination's outcome for people: "12.3 s: pinned bafy…; …", or "failed after 3.1 s (not required): why". Plain text, not escaped. */
+export function describeReport (report: DestinationReport): string {
+  const time = report.seconds != null ? `${report.seconds.toFixed(1)} s` : ''
+  if (report.ok === false) {
+    return `failed${time !== '' ? ` after ${time}` : ''}${report.required === false ? ' (not required)' : ''}: ${report.error ?? 'no reason given'}`
+  }
+  const details = describeDetails(report.details)
+  return time !== '' ? `${time}: ${details}` : details
+}

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { RedirectError, ResponseTooLargeError, throwIfAborted } from '../errors.js'
+import { redirectTarget } from '../http.js'
+import type { AbortOptions, Logger } from '../logger.js'
+import { Progress } from '../progress.js'
+import { remoteMessage } from '../redact.js'
+import { backoffDelay, sleep } from '../retry.js'
+import { ServiceError, retryAfterMs } from '../service.js'
+
+/**
+ * A file POSTed as one multipart/form-data part, streamed from disk through node:http(s)
+ * (as kubo/pins.ts importCar does): fetch() would keep every chunk of a streamed request
+ * body until the request ends, so a large CAR would sit in memory. Redirects are followed
+ * as http.ts follows them (same origin only, the file sent again); network errors, 5xx and
+ * 429 before an answer are retried like service.ts calls (Retry-After honoured).
+ */
+
+export interface FileUpload extends AbortOptions {
+  /** The endpoint as it may be printed: no credentials. */
+  label: string
+  headers?: Record<string, string>
+  path: string
+  /** The form field; default `file`. */
+  field?: string
+  /** The part's file name; default `upload`. */
+  filename?: string
+  /** Largest answer read; default 1 MiB. */
+  maxBytes?: number
+  /** No byte sent or received for this long fails the attempt; default 5 min. */
+  idleTimeoutMs?: number
+  /** Retries after the first attempt; default 2. */
+  retries?: number
+  retryDelayMs?: number
+  /** Longest wait before a retry; default 30 s. */
+  maxDelayMs?: number
+  /** Progress lines while the file is sent. */
+  logger?: Logger
+}
+
+export interface UploadAnswer {
+  status: number
+  headers: IncomingHttpHeaders
+  text: string
+  /** HTTP trailers (lower-case names), e.g. x-stream-error. */
+  trailers: Record<string, string | undefined>
+}
+
+/** Sends the file; the answer of a 2xx. Other statuses throw ServiceError naming the label and what the service said. */
+export async function uploadFile (url: URL, upload: FileUpload): Promise<UploadAnswer> {
+  const { size } = await stat(upload.path)
+  const retries = upload.retries ?? 2
+  for (let attempt = 0; ; attempt++) {
+    throwIfAborted(upload.signal)
+    let failure: ServiceError
+    let wait: number | undefined
+    try {
+      const answer = await sendFollowing(url, size, upload)
+      if (answer.status >= 200 && answer.status < 300) return answer
+      failure = new ServiceError(`${upload.label}: HTTP ${answer.status}${answer.text.trim() !== '' ? `: ${remoteMessage(answer.text, 300)}` : ''}`, answer.status)
+      if (answer.status !== 429 && answer.status < 500) throw failure
+      const retryAfter = answer.headers['retry-after']
+      wait = retryAfterMs(typeof retryAfter === 'string' ? retryAfter : null)
+    } catch (err) {
+      if (err instanceof ServiceError && err.status != null && err.status !== 429 && err.status < 500) throw err
+      if (err instanceof RedirectError || err instanceof ResponseTooLargeError) throw err
+      throwIfAborted(upload.signal)
+      failure = err instanceof ServiceError ? err : new ServiceError(`${upload.label}: upload failed (${remoteMessage((err as Error).message, 120)})`, undefined, { cause: err })
+    }
+    if (attempt >= retries) throw failure
+    const delay = Math.min(upload.maxDelayMs ?? 30_000, wait ?? backoffDelay(attempt, upload.retryDelayMs ?? 1000))
+    upload.logger?.warn(`${failure.message}; retrying in ${(delay / 1000).toFixed(1)} s (${attempt + 1} of ${retries})`)
+    await sleep(delay, upload.signal)
+  }
+}
+
+async function sendFollowing (url: URL, size: number, upload: FileUpload): Promise<UploadAnswer> {
+  let target = url
+  for (let redirects = 0; ; redirects++) {
+    const answer = await send(target, size, upload)
+    const location = answer.headers.location
+    const next = redirectTarget(upload.label, target, answer.status, location, redirects)
+    if (next == null) return answer
+    target = next
+  }
+}
+
+async function send (url: URL, size: number, upload: FileUpload): Promise<UploadAnswer> {
+  const boundary = `ipcr-${randomBytes(12).toString('hex')}`
+  const filename = (upload.filename ?? 'upload').replace(/["\r\n\\]/g, '_')
+  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${upload.field ?? 'file'}"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`)
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
+  const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
+    method: 'POST',
+    ...(upload.signal != null ? { signal: upload.signal } : {}),
+    headers: { ...upload.headers, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(head.length + size + tail.length) }
+  })
+  const idleMs = upload.idleTimeoutMs ?? 5 * 60_000
+  request.setTimeout(idleMs, () => request.destroy(new Error(`no progress for ${Math.round(idleMs / 1000)} s`)))
+  const progress = upload.logger != null ? new Progress(upload.logger, `sent to ${upload.label}`, size) : undefined
+  const body = Readable.from((async function * () {
+    yield head
+    for await (const chunk of createReadStream(upload.path, { highWaterMark: 1024 * 1024 })) {
+      progress?.add((chunk as Buffer).byteLength)
+      yield chunk as Buffer
+    }
+    progress?.finish()
+    yield tail
+  })())
+  const sent = pipeline(body, request)
+  sent.catch(() => {}) // a refused request ends the upload early: the answer says why
+  try {
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      request.once('response', resolve)
+      request.once('error', reject)
+    })
+    const max = upload.maxBytes ?? 1024 * 1024
+    const ok = response.statusCode != null && response.statusCode >= 200 && response.statusCode < 300
+    let text = ''
+    response.setEncoding('utf8')
+    for await (const chunk of response) {
+      text += chunk as string
+      if (text.length > max) {
+        response.destroy()
+        if (!ok) break
+        throw new ResponseTooLargeError(`${upload.label}: the answer is larger than ${max} bytes`)
+      }
+    }
+    if (ok) await sent
+    const trailers: Record<string, string | undefined> = {}
+    for (const [name, value] of Object.entries(response.trailers)) trailers[name.toLowerCase()] = value
+    return { status: response.statusCode ?? 0, headers: response.headers, text, trailers }
+  } finally {
+    request.destroy()
+  }
+}
