@@ -3,6 +3,10 @@
 // on the runner. Every library is imported when a node starts (dynamic import): a run that
 // serves nothing never loads libp2p.
 //
+// Packages: js-libp2p 2 with @helia/bitswap 2 (the line helia 5 and @helia/pinning-service-api-server
+// are on), not libp2p 3: libp2p 3 calls Promise.withResolvers all over, which Node 20 lacks. The
+// one place libp2p 2 still calls it (mortice 3.3, the peer store's lock) is covered by node20.ts.
+//
 // Listening: the default is loopback only ('/ip4/127.0.0.1/tcp/0'). A runner a remote service
 // must reach listens on every interface, `listen: ['/ip4/0.0.0.0/tcp/4001']` (a fixed port the
 // firewall lets in; libp2p then lists each interface's address in `origins`), and when it is
@@ -24,7 +28,7 @@ export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
 export interface OriginNodeOptions extends OperationOptions {
   /** Where served blocks are read from (the CAR, the run's sources); each block is verified again before it is sent. */
   blocks: BlockSource
-  /** Multiaddrs to listen on; default DEFAULT_LISTEN (loopback, a free port). */
+  /** Multiaddrs to listen on (the `pin-listen` option); default DEFAULT_LISTEN (loopback, a free port). */
   listen?: string[]
   /** Multiaddrs to name in `origins` instead of the listening ones (a public address behind NAT). */
   announce?: string[]
@@ -67,7 +71,7 @@ export async function startOriginNode(options: OriginNodeOptions): Promise<Origi
     try {
       multiaddr(address)
     } catch (err: any) {
-      throw new InputError(listen.includes(address) ? 'listen' : 'announce', `${quote(address)} is not a multiaddr: ${err?.message ?? err}`)
+      throw new InputError(listen.includes(address) ? 'pin-listen' : 'announce', `${quote(address)} is not a multiaddr: ${err?.message ?? err}`)
     }
   }
   const node = await createLibp2p({

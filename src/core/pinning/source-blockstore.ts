@@ -28,6 +28,8 @@ class NotFoundError extends IpcrError {
  * source cannot give, or gives wrong bytes for, is "not found" and is never sent. Puts are refused.
  */
 export function sourceBlockstore(source: BlockSource, logger?: Logger): ServingBlockstore {
+  // Peers ask again for what they did not get: say it once per block.
+  const refused = new Set<string>()
   const read = async (cid: AnyCid, signal?: AbortSignal): Promise<Uint8Array> => {
     const ours = CID.decode(cid.bytes)
     let bytes: Uint8Array
@@ -35,7 +37,11 @@ export function sourceBlockstore(source: BlockSource, logger?: Logger): ServingB
       bytes = await source.get(ours, { signal })
       verifyBlock(ours, bytes)
     } catch (err: any) {
-      if (err?.code !== 'ERR_BLOCK_NOT_FOUND') logger?.warn(`Not serving block ${ours}: ${err?.message ?? err}`)
+      const key = ours.toString()
+      if (err?.code !== 'ERR_BLOCK_NOT_FOUND' && !refused.has(key)) {
+        refused.add(key)
+        logger?.warn(`Not serving block ${ours}: ${err?.message ?? err}`)
+      }
       throw new NotFoundError(`Block ${ours} is not served`)
     }
     return bytes
