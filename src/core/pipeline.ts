@@ -13,12 +13,16 @@ import { silentLogger, type Logger } from './logger.js'
 import { publishWithPatch, type KeptCar, type PublishOptions, type PublishResult } from './publish.js'
 import { applyPatch, hasTags, type RegistryPatch } from './registry/patch.js'
 import { walkDag } from './unixfs/tree.js'
+import { serveBlocks } from './pinning/serve.js'
+import type { NetworkSettings } from './pinning/settings.js'
 
 export interface PipelineOptions extends PublishOptions {
   destinations?: Destination[]
   names?: NamePublisher[]
   /** A name only read (no key to publish it): the previous root comes from it. */
   nameSource?: NameSource
+  /** How destinations that fetch blocks over IPFS get them (pin-origins, pin-listen). */
+  network?: NetworkSettings
   /** How many times this run's tags are re-applied onto a root another publish moved the name to; default 5. */
   maxRebases?: number
 }
@@ -135,7 +139,9 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
   }
   const sources: BlockSource[] = [...explicit, ...destinations.flatMap((d) => d.sources?.() ?? [])]
 
-  const needsCar = destinations.some((d) => d.needsCar === true)
+  // Blocks served to pinning services come from the CAR too.
+  const needsCar = destinations.some((d) => d.needsCar === true || d.needsNetwork === true)
+  const needsNetwork = destinations.some((d) => d.needsNetwork === true)
   const temporary = (options.carPath == null && needsCar) || nameSource != null
     ? await mkdtemp(join(options.tempDir, 'ipcr-car-'))
     : undefined
@@ -149,6 +155,8 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
     /** The root this run's tags were applied onto. */
     let base = previousRoot
     const rebasedOnto: string[] = []
+    /** Every CAR of this run: the first, then one per re-apply. */
+    const cars: string[] = []
     const maxRebases = options.maxRebases ?? MAX_REBASES
 
     const stored: DestinationReport[] = []
@@ -201,7 +209,14 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
 
     for (let attempt = 0; ; attempt++) {
       const context: DestinationContext = { result, root, previousRoot: base, signal, logger, ...(carPath != null ? { carPath } : {}) }
-      stored.splice(0, stored.length, ...await storeEverywhere(destinations, context))
+      if (carPath != null && !cars.includes(carPath)) cars.push(carPath)
+      // Served only while destinations store: from the CARs of this run (the last one after a re-apply) and its sources.
+      const served = needsNetwork ? await serveBlocks(cars, sources, options.network, { signal, logger }) : undefined
+      try {
+        stored.splice(0, stored.length, ...await storeEverywhere(destinations, served != null ? { ...context, network: served.network } : context))
+      } finally {
+        await served?.stop()
+      }
       for (const d of destinations) await d.point?.(context)
       let onto = await moveNames(context)
       if (onto == null) {
