@@ -57,15 +57,14 @@ export async function startOriginNode(options: OriginNodeOptions): Promise<Origi
   const { blocks, logger, signal } = options
   throwIfAborted(signal)
   definePromiseWithResolvers()
-  const [{ createLibp2p }, { tcp }, { noise }, { yamux }, { identify }, { createBitswap }, { multiaddr }] = await Promise.all([
-    import('libp2p'),
-    import('@libp2p/tcp'),
-    import('@chainsafe/libp2p-noise'),
-    import('@chainsafe/libp2p-yamux'),
-    import('@libp2p/identify'),
-    import('@helia/bitswap'),
-    import('@multiformats/multiaddr')
-  ])
+  // One after the other: these packages share modules, and jest's ESM loader races on concurrent imports of them.
+  const { createLibp2p } = await import('libp2p')
+  const { tcp } = await import('@libp2p/tcp')
+  const { noise } = await import('@chainsafe/libp2p-noise')
+  const { yamux } = await import('@chainsafe/libp2p-yamux')
+  const { identify } = await import('@libp2p/identify')
+  const { createBitswap } = await import('@helia/bitswap')
+  const { multiaddr } = await import('@multiformats/multiaddr')
   const listen = options.listen ?? DEFAULT_LISTEN
   for (const address of [...listen, ...(options.announce ?? [])]) {
     try {
