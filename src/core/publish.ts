@@ -100,6 +100,8 @@ export interface PublishResult {
   car: { path?: string, scope: CarScope, blocks: number, bytes: number }
   /** Blobs left out of a `new`-scope CAR because the previous root already had them. */
   reusedBlobs: number
+  /** The source revision recorded in catalog.json, when one was given. */
+  revision?: string
 }
 
 /** A result whose CAR was kept at carPath. */
@@ -450,7 +452,8 @@ export async function publishWithPatch (options: PublishOptions): Promise<{ resu
       ...(description != null ? { description } : {}),
       sourceFormat: image.sourceFormat,
       car: written != null ? { path: written.path, scope, blocks: written.blocks, bytes: written.bytes } : { scope, blocks: sink.blocks, bytes: sink.bytes },
-      reusedBlobs: reused
+      reusedBlobs: reused,
+      ...(options.revision != null && options.revision !== '' ? { revision: options.revision } : {})
     }
     return { result, patch }
   } finally {

@@ -29,7 +29,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-interface Pin { requestid: string, status: string, pin: { cid: string, name?: string } }
+interface Pin { requestid: string, status: string, pin: { cid: string, name?: string, meta?: Record<string, string> } }
 
 async function pins (user: string): Promise<Pin[]> {
   const response = await fetch(`${server.url}/pins?status=queued,pinning,pinned,failed&limit=1000`, { headers: { Authorization: `Bearer ${server.token(user)}` } })
@@ -51,6 +51,8 @@ describe('the action pins through a Pinning Service API, serving its own blocks'
     expect(first.stdout).toContain('Serving this run\'s blocks from an embedded IPFS node')
     expect(first.summary).toContain(`pinning service &#39;127.0.0.1&#39;`)
     expect((await pins('e2e')).map((p) => [p.pin.cid, p.status])).toEqual([[root, 'pinned']])
+    // Named after the registry and the image; meta says which repository and revision ($GITHUB_SHA).
+    expect((await pins('e2e'))[0]?.pin).toMatchObject({ name: 'ipcr registry team/app:v1', meta: { 'ipcr-registry': 'ipcr registry', repository: 'team/app', tags: 'v1', revision: 'deadbeef' } })
     expect(first.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')).not.toContain(server.token('e2e'))
 
     const next = await runAction({ ...inputs, 'image-file': second, 'previous-car': join(dir, 'one.car'), 'car-path': join(dir, 'two.car') })

@@ -191,7 +191,8 @@ export class PinningServiceDestination implements Destination {
     const meta = {
       'ipcr-registry': this.pinName,
       repository: context.result.name,
-      tags: context.result.tags.map((t) => t.tag).join(',')
+      tags: context.result.tags.map((t) => t.tag).join(','),
+      ...(context.result.revision != null ? { revision: cutText(context.result.revision, 100) } : {})
     }
     // No origins: the field is left out (some servers refuse an empty list, e.g. @helia/pinning-service-api-server).
     const body = { cid: root.toString(), name: this.pinNameFor(context), ...(origins.length > 0 ? { origins } : {}), meta }
