@@ -29,9 +29,13 @@ export async function serveBlocks (cars: string[], sources: BlockSource[], setti
     // libp2p loads only when a run pins remotely.
     const { startOriginNode } = await import('./origin-node.js')
     const node = await startOriginNode({ blocks: new FirstSource([...opened, ...sources]), listen: settings.listen ?? ['/ip4/0.0.0.0/tcp/0'], logger, signal: options.signal })
-    logger.info(`Serving this run's blocks from an embedded IPFS node: ${node.origins.join(', ')}`)
+    // A service elsewhere cannot reach the runner's loopback: named only when nothing else is.
+    const loopback = (a: string): boolean => /^\/(ip4\/127\.|ip6\/::1\/)/.test(a)
+    const reachable = node.origins.filter((a) => !loopback(a))
+    const origins = reachable.length > 0 ? reachable : node.origins
+    logger.info(`Serving this run's blocks from an embedded IPFS node: ${origins.join(', ')}`)
     return {
-      network: node,
+      network: { origins, dial: async (addresses, dialOptions) => { await node.dial(addresses, dialOptions) } },
       stop: async () => {
         try {
           const stats = node.stats()
