@@ -1,23 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { CarWriter } from '@ipld/car/writer'
-import { randomBytes } from 'node:crypto'
-import { createWriteStream, readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
-import { pipeline } from 'node:stream/promises'
-import { CID } from 'multiformats/cid'
-import { sha256 } from 'multiformats/hashes/sha2'
+import type { CID } from 'multiformats/cid'
 import { ClusterDestination } from '../../src/core/pinning/cluster.js'
 import type { DestinationContext } from '../../src/core/destinations/types.js'
 import { makeTempDir } from '../helpers/images.js'
+import { MiB, bytesRead, settle, sleep, writeRandomCar } from '../helpers/memory.js'
 import { startCluster, type ClusterPeer, type TestCluster } from '../helpers/cluster.js'
 
 // The CAR goes to the cluster as fast as the cluster reads it, and what was sent is let
 // go: the client's memory stays flat whatever the CAR's size (as for Kubo's dag import).
-const MiB = 1024 * 1024
 const CAR_MIB = 160
 const BLOCK = 512 * 1024
 let dir: string
@@ -28,18 +20,7 @@ let cluster: TestCluster
 beforeAll(async () => {
   dir = await makeTempDir('ipcr-cluster-upload-')
   car = join(dir, 'big.car')
-  const blocks: Array<{ cid: CID, bytes: Uint8Array }> = []
-  for (let i = 0; i < CAR_MIB * MiB / BLOCK; i++) {
-    const bytes = randomBytes(BLOCK)
-    blocks.push({ cid: CID.createV1(0x55, await sha256.digest(bytes)), bytes })
-  }
-  root = (blocks[0] as { cid: CID }).cid
-  const { writer, out } = CarWriter.create([root])
-  const written = pipeline(Readable.from(out), createWriteStream(car))
-  for (const block of blocks) await writer.put(block)
-  await writer.close()
-  await written
-  blocks.length = 0
+  root = await writeRandomCar(car, CAR_MIB, BLOCK)
   cluster = await startCluster({ peers: 1 })
 }, 60_000)
 
@@ -47,26 +28,6 @@ afterAll(async () => {
   await cluster?.stop()
   await rm(dir, { recursive: true, force: true })
 })
-
-/** Bytes a process has read so far (sockets included), from /proc/<pid>/io. */
-function bytesRead (pid: number): number {
-  const m = /^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))
-  return m != null ? Number(m[1]) : 0
-}
-
-/** The garbage collector, without --expose-gc on the command line. */
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
-
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
-
-/** Garbage collected, and the backing stores of dead buffers released (that may lag a collection). */
-async function settle (): Promise<void> {
-  for (let i = 0; i < 3; i++) {
-    gc()
-    await sleep(50)
-  }
-}
 
 describe('cluster add of a large CAR', () => {
   test(`${CAR_MIB} MiB go to the cluster with the client holding neither what it sent nor what the cluster has not read`, async () => {
