@@ -74,9 +74,10 @@ const TARGET_IPNS_RATIO = 3.0
  * learns of `pinned` by polling with backoff (0.5 s doubling to 15 s), which alone can add up to
  * half the time.
  * Measured on this 2-CPU VM at 512 MiB (541 MB CAR, 537 blocks; load average 3 to 7 from other
- * work), in two runs of 3 rounds: dag import 0.75 to 1.3 s; the service's node had the whole DAG
+ * work), in three runs of 3 rounds: dag import 0.75 to 1.9 s; the service's node had the whole DAG
  * after 16 to 32 s; the destination saw `pinned` at its next poll, which at these lengths comes
- * every 15 s: 30.8 s in five rounds, 46.3 s in one (34x to 61x the fastest dag import). Most of the
+ * every 15 s: 30.8 to 31.1 s in seven rounds, 46.2 to 46.3 s in two (best-of-3 ratios 34x to 41x;
+ * a 46 s best against the fastest dag import, 0.75 s, would be 62x). Most of the
  * fetch is the service's side: Helia 5's pins.add walks the DAG one block at a time
  * (DAG_WALK_QUEUE_CONCURRENCY = 1 in @helia/utils), so each ~1 MiB block is a bitswap round trip.
  * 80x takes in the 46 s poll step on a loaded machine; a fetch twice as slow (past the 61 s poll)
