@@ -80,8 +80,8 @@ const TARGET_IPNS_RATIO = 3.0
  * a 46 s best against the fastest dag import, 0.75 s, would be 62x). Most of the
  * fetch is the service's side: Helia 5's pins.add walks the DAG one block at a time
  * (DAG_WALK_QUEUE_CONCURRENCY = 1 in @helia/utils), so each ~1 MiB block is a bitswap round trip.
- * 80x takes in the 46 s poll step on a loaded machine; a fetch twice as slow (past the 61 s poll)
- * misses it.
+ * 80x takes in the 46 s poll step on a loaded machine; a fetch twice as slow (pinned after about
+ * 64 s, seen at the 75.5 s poll) misses it wherever dag import takes under 0.94 s.
  */
 const TARGET_PIN_RATIO = 80.0
 
@@ -140,6 +140,7 @@ hostile-tar rows and the IPNS rows (ipcr signing and publishing a record against
   IPCR_BENCH_IPFS_CAR=PATH  another ipfs-car bin.js (default node_modules/.bin/ipfs-car)
   IPCR_BENCH_IPNS_RECORDS=50  records per IPNS row and round (after 5 warm-up records)
   IPCR_BENCH_PIN_MB=512 size of the remote pinning image's blobs in MiB
+  IPCR_BENCH_PIN_DEBUG=1  print the embedded node's and the destination's progress lines (timestamped)
   IPCR_BENCH_NO_KUBO=1  leave out the Kubo rows (and the IPNS rows, which need Kubo)`)
   process.exit(0)
 }
