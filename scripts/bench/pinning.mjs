@@ -88,7 +88,8 @@ function watch (check, everyMs, done) {
   const started = process.hrtime.bigint()
   return new Promise((resolve) => {
     let over = false
-    done.finally(() => { over = true })
+    const end = () => { over = true }
+    done.then(end, end) // a failed store is the caller's to report
     const tick = async () => {
       if (await check().catch(() => false)) { resolve(Number(process.hrtime.bigint() - started) / 1e9); return }
       if (over) { resolve(null); return }
