@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --runs N] [--timeout SECONDS] [--no-build] [--json] [--hostile-only | --ipns-only]
+// npm run bench [-- --runs N] [--timeout SECONDS] [--no-build] [--json] [--hostile-only | --ipns-only | --pinning-only]
 // npm run -s bench -- --json > results.json      (-s: no npm banner in the JSON)
 //
 // Publishes a generated OCI image layout (default 600 MiB of blobs) with the real CLI
@@ -17,13 +17,18 @@
 // record: ipcr signing a record (Ed25519, RSA 2048), signing + `routing/put` through its
 // KuboRecordStore, its whole IpnsPublisher.publish (lookup + sign + put), and Kubo's own
 // `name publish` of a key made with `key/gen`; skipped, with a note, without `ipfs`.
+// Then remote pinning (scripts/bench/pinning.mjs), on its own 512 MiB image's CAR: ipcr's
+// embedded node from its start until a Pinning Service API server in this process (a Helia
+// node fetching over bitswap on loopback) reports the root `pinned`, beside Kubo's
+// `ipfs dag import` of the same CAR into a fresh offline repo (that row needs `ipfs`).
 // Then the contenders
 // in interleaved rounds (default 3), reporting each one's best wall time, MB/s (10^6 bytes
 // of input per second) and highest peak RSS, then the targets with PASS/MISS. The two Kubo
 // rows are skipped, with a note, when there is no `ipfs` on PATH or in ~/.cache/ipcr-tools/bin.
 //
 // Environment: IPCR_BENCH_MB (size, default 600), IPCR_BENCH_DIR (parent of the temp
-// dir, default os.tmpdir()), IPCR_BENCH_KEEP=1 (keep the temp dir); see --help.
+// dir, default os.tmpdir()), IPCR_BENCH_KEEP=1 (keep the temp dir), IPCR_BENCH_PIN_MB (the
+// remote pinning image, default 512); see --help.
 // Exit status: 0 when every contender ran (a MISS is reported, not fatal), 1 when a
 // contender crashed or ipcr could not finish, 2 on bad usage.
 import { spawnSync } from 'node:child_process'
@@ -37,6 +42,7 @@ import { hasGnuTime, measure } from './bench/measure.mjs'
 import { listFiles, loadGenerator, writeBenchImage } from './bench/image.mjs'
 import { benchHostileTars } from './bench/hostile.mjs'
 import { benchIpns } from './bench/ipns.mjs'
+import { benchPinning } from './bench/pinning.mjs'
 import { buildKuboImporter, findIpfs, initRepo, ipfsVersion, peakRssMiB, startDaemon } from './bench/kubo.mjs'
 
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)))
@@ -59,6 +65,26 @@ const MiB = 1024 * 1024
  */
 const TARGET_IPNS_RATIO = 3.0
 
+/**
+ * The embedded node → `pinned` against Kubo's `dag import` of the same CAR. Both hash and store
+ * every block once, but dag import reads a local file in one process, while the service asks for
+ * every block over bitswap (want-lists, one message per batch of blocks) through TCP, noise and
+ * yamux on loopback, with ipcr's node reading and verifying each block from the CAR again, all
+ * of it JavaScript sharing this process's CPU with the service's Helia node; and the destination
+ * learns of `pinned` by polling with backoff (0.5 s doubling to 15 s), which alone can add up to
+ * half the time.
+ * Measured on this 2-CPU VM at 512 MiB (541 MB CAR, 537 blocks; load average 3 to 7 from other
+ * work), in three runs of 3 rounds: dag import 0.75 to 1.9 s; the service's node had the whole DAG
+ * after 16 to 32 s; the destination saw `pinned` at its next poll, which at these lengths comes
+ * every 15 s: 30.8 to 31.1 s in seven rounds, 46.2 to 46.3 s in two (best-of-3 ratios 34x to 41x;
+ * a 46 s best against the fastest dag import, 0.75 s, would be 62x). Most of the
+ * fetch is the service's side: Helia 5's pins.add walks the DAG one block at a time
+ * (DAG_WALK_QUEUE_CONCURRENCY = 1 in @helia/utils), so each ~1 MiB block is a bitswap round trip.
+ * 80x takes in the 46 s poll step on a loaded machine; a fetch twice as slow (pinned after about
+ * 64 s, seen at the 75.5 s poll) misses it wherever dag import takes under 0.94 s.
+ */
+const TARGET_PIN_RATIO = 80.0
+
 /** Ends the run before the image is published (--hostile-only, --ipns-only). */
 class SkipPublish extends Error {}
 
@@ -72,6 +98,7 @@ try {
       'no-build': { type: 'boolean' },
       'hostile-only': { type: 'boolean' },
       'ipns-only': { type: 'boolean' },
+      'pinning-only': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     }
   }).values
@@ -100,6 +127,11 @@ hostile-tar rows and the IPNS rows (ipcr signing and publishing a record against
                     Kubo daemon with no peers, ipcr signing a record (Ed25519, RSA 2048),
                     signing + routing/put, its whole IPNS publish (lookup + sign + put), and
                     Kubo's own \`name publish --allow-offline\`; --runs rounds, best one
+  --pinning-only    only the remote pinning rows, on the CAR of an IPCR_BENCH_PIN_MB image: ipcr's
+                    embedded node from its start until a Pinning Service API server (a Helia node
+                    in this process fetching over bitswap on loopback) reports \`pinned\`, beside
+                    Kubo's \`ipfs dag import\` of the same CAR into a fresh offline repo;
+                    target: at most ${TARGET_PIN_RATIO}x Kubo's time; --runs rounds, best one
 
   IPCR_BENCH_MB=600     size of the image's blobs in MiB
   IPCR_BENCH_DIR=DIR    where the temp dir is made (default: the OS temp dir)
@@ -107,6 +139,8 @@ hostile-tar rows and the IPNS rows (ipcr signing and publishing a record against
   IPCR_BENCH_NO_GNU_TIME=1  poll VmHWM in /proc instead of using /usr/bin/time
   IPCR_BENCH_IPFS_CAR=PATH  another ipfs-car bin.js (default node_modules/.bin/ipfs-car)
   IPCR_BENCH_IPNS_RECORDS=50  records per IPNS row and round (after 5 warm-up records)
+  IPCR_BENCH_PIN_MB=512 size of the remote pinning image's blobs in MiB
+  IPCR_BENCH_PIN_DEBUG=1  print the embedded node's and the destination's progress lines (timestamped)
   IPCR_BENCH_NO_KUBO=1  leave out the Kubo rows (and the IPNS rows, which need Kubo)`)
   process.exit(0)
 }
@@ -123,8 +157,10 @@ function positiveInt (value, name, fallback) {
 const sizeMiB = positiveInt(process.env.IPCR_BENCH_MB, 'IPCR_BENCH_MB', 600)
 const runs = positiveInt(args.runs, '--runs', 3)
 const ipnsRecords = positiveInt(process.env.IPCR_BENCH_IPNS_RECORDS, 'IPCR_BENCH_IPNS_RECORDS', 50)
-if (args['hostile-only'] === true && args['ipns-only'] === true) {
-  console.error('bench: --hostile-only and --ipns-only exclude each other')
+const pinMiB = positiveInt(process.env.IPCR_BENCH_PIN_MB, 'IPCR_BENCH_PIN_MB', 512)
+const only = ['hostile-only', 'ipns-only', 'pinning-only'].filter((flag) => args[flag] === true)
+if (only.length > 1) {
+  console.error(`bench: ${only.map((flag) => `--${flag}`).join(' and ')} exclude each other`)
   process.exit(2)
 }
 const timeoutSeconds = positiveInt(args.timeout, '--timeout', 600)
@@ -266,14 +302,16 @@ try {
   }
 
   // 0b. Hostile tars: indexing time against one read of the same file.
-  if (args['ipns-only'] !== true) {
+  if (only.length === 0 || args['hostile-only'] === true) {
     log('hostile tars: indexing against one read of the file')
     out.hostile = await benchHostileTars(repo, work, { runs, log })
     if (args['hostile-only'] === true) throw new SkipPublish()
   }
 
   // 0c. IPNS: ms per record, ipcr's signing and publishing against Kubo's `name publish`.
-  if (kubo.ipfs == null) {
+  if (only.length > 0 && args['ipns-only'] !== true) {
+    // another --*-only
+  } else if (kubo.ipfs == null) {
     out.ipns = { skipped: kubo.skipped }
     log(`IPNS skipped: ${kubo.skipped}`)
   } else {
@@ -289,6 +327,22 @@ try {
     }
   }
   if (args['ipns-only'] === true) throw new SkipPublish()
+
+  // 0d. Remote pinning: the embedded node until a pinning service reports `pinned`, against Kubo's dag import.
+  if (only.length === 0 || args['pinning-only'] === true) {
+    log(`remote pinning: ${runs} rounds on a ${pinMiB} MiB image's CAR (embedded node → pinning service on loopback${kubo.ipfs != null ? '; kubo dag import' : ''})`)
+    try {
+      out.pinning = await benchPinning(repo, work, kubo.ipfs ?? null, { sizeMiB: pinMiB, rounds: runs, timeoutSeconds, useGnuTime: gnuTime, log, onSpawn: (child) => { running = child } })
+      if (kubo.ipfs == null) out.pinning.kuboSkipped = kubo.skipped
+    } catch (err) {
+      out.pinning = { error: err.message }
+      crashes.push(`pinning ${err.message}`)
+      log(`  remote pinning failed: ${err.message}`)
+    } finally {
+      running = null
+    }
+    if (args['pinning-only'] === true) throw new SkipPublish()
+  }
 
   // 1. The input image.
   log(`generating a ${sizeMiB} MiB OCI image layout in ${work}`)
@@ -528,6 +582,32 @@ if (out.ipns != null) {
     checks.push({ name: 'IPNS publish ipcr / kubo', value: ratio, shown: `${fmt(ipcrMs, 2)} vs ${fmt(kuboMs, 2)} ms per record (${fmt(ratio, 2)}x)`, target: `<= ${TARGET_IPNS_RATIO.toFixed(1)}x`, pass: ratio != null && ratio <= TARGET_IPNS_RATIO })
   }
 }
+if (out.pinning != null) {
+  report('')
+  const p = out.pinning
+  if (p.error != null) report(`remote pinning: FAILED: ${p.error}`)
+  else {
+    report(`remote pinning: ${fmt(p.car.bytes / MB)} MB CAR (${p.sizeMiB} MiB image), ${p.car.blocks} blocks, best of ${p.rounds}; MB/s of CAR bytes`)
+    report(`${pad('row', 18)}${lpad('MB/s', 8)}${lpad('wall s', 9)}${lpad('peak RSS MiB', 14)}  note`)
+    const peerRow = p.rows.find((r) => r.key === 'kuboDagImport')
+    for (const r of p.rows) {
+      const notes = [`rounds ${r.runs.map((s) => s.toFixed(2)).join(', ')} s`]
+      if (r.key === 'embeddedPinned') {
+        notes.push(`service's node pinned at ${fmt(r.servicePinnedSeconds, 2)} s`, `served ${r.blocksServed} blocks, ${fmt(r.bytesServed / MB)} MB`, `RSS: this process, the service's in-memory blocks included (round 1: ${fmt(r.firstRound.startRssMiB, 0)} MiB at the start, peak ${fmt(r.firstRound.peakRssMiB, 0)})`)
+      }
+      if (r.key === 'embeddedPinned' && peerRow != null) notes.push(`service-side ${fmt(r.servicePinnedSeconds / peerRow.seconds, 1)}x dag import`)
+      report(`${pad(r.label, 18)}${lpad(fmt(r.mbPerSecond), 8)}${lpad(fmt(r.seconds, 2), 9)}${lpad(fmt(r.peakRssMiB, 0), 14)}  ${notes.join('; ')}`)
+    }
+    if (p.kuboSkipped != null) report(`kubo dag import skipped: ${p.kuboSkipped === true ? 'no ipfs' : p.kuboSkipped}`)
+    if (p.kuboError != null) report(`kubo dag import FAILED: ${p.kuboError}`)
+    const ipcr = p.rows.find((r) => r.key === 'embeddedPinned')
+    const peer = p.rows.find((r) => r.key === 'kuboDagImport')
+    if (peer != null) {
+      const ratio = ipcr.seconds / peer.seconds
+      checks.push({ name: 'embedded→pinned / dag import', value: ratio, shown: `${fmt(ipcr.seconds, 2)} vs ${fmt(peer.seconds, 2)} s (${fmt(ratio, 2)}x)`, target: `<= ${TARGET_PIN_RATIO.toFixed(1)}x`, pass: ratio <= TARGET_PIN_RATIO })
+    }
+  }
+}
 if (checks.length > 0) {
   report('')
   report(`${pad('target', 30)}${pad('measured', 48)}${pad('target', 12)}result`)
@@ -549,6 +629,7 @@ if (json) {
     kubo: { ...kubo, importer: undefined },
     hostile: out.hostile,
     ipns: out.ipns,
+    pinning: out.pinning,
     targets: checks.map(({ name, value, target, pass }) => ({ name, value, target, pass })),
     ...(out.error != null ? { error: out.error } : {})
   }, null, 2) + '\n')
