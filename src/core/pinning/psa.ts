@@ -47,9 +47,9 @@ const MAX_STATUS_BYTES = 256 * 1024
 const MAX_LIST_BYTES = 16 * 1024 * 1024
 const PAGE = 1000
 const MAX_PAGES = 10
-/** Polls start after FIRST_POLL_MS, doubling up to MAX_POLL_MS. */
+/** Polls start after FIRST_POLL_MS, doubling up to MAX_POLL_MS: a pin is seen within 5 s of finishing, at most 120 polls in the default 10 minutes. */
 const FIRST_POLL_MS = 500
-const MAX_POLL_MS = 15_000
+const MAX_POLL_MS = 5_000
 
 function text (value: unknown): value is string {
   return typeof value === 'string'
