@@ -121,7 +121,7 @@ async function pinRound (m, { car, pushed, round, timeoutSeconds }) {
       const seen = watch(async () => await server.helia.pins.get(root).then(() => true, () => false), 50, storing)
       report = await storing
       servicePinnedSeconds = await seen
-      stats = served.network.stats()
+      stats = served.stats()
     } finally {
       await served.stop()
     }

@@ -3,12 +3,15 @@ import { FirstSource } from '../blocks/multi.js'
 import type { BlockSource } from '../blocks/types.js'
 import type { BlockNetwork } from '../destinations/types.js'
 import { silentLogger, type OperationOptions } from '../logger.js'
+import type { OriginNodeStats } from './origin-node.js'
 import type { NetworkSettings } from './settings.js'
 
 
 export interface ServedBlocks {
   network: BlockNetwork
   stop: () => Promise<void>
+  /** What the embedded node served so far (none when origins were given). */
+  stats?: () => OriginNodeStats
 }
 
 /**
@@ -36,6 +39,7 @@ export async function serveBlocks (cars: string[], sources: BlockSource[], setti
     logger.info(`Serving this run's blocks from an embedded IPFS node: ${origins.join(', ')}`)
     return {
       network: { origins, dial: async (addresses, dialOptions) => { await node.dial(addresses, dialOptions) } },
+      stats: () => node.stats(),
       stop: async () => {
         try {
           const stats = node.stats()
