@@ -52,15 +52,22 @@ function boolean (name: string, fallback: boolean): boolean {
   return value === '' ? fallback : parseBoolean(value, name)
 }
 
-/** Secret inputs: masked before anything else can print them. */
-function secret (name: string): string | undefined {
+/**
+ * Secret inputs: masked before anything else can print them, whole and line by line; with
+ * `headers`, each line's value after `Name:` too (header lines, PEM blocks). A secret that is a
+ * list of settings (pinning-services) is masked whole, and its tokens once parsed.
+ */
+function secret (name: string, lines: 'headers' | 'each' | 'whole' = 'headers'): string | undefined {
   const value = core.getInput(name)
   if (value.trim() === '') return undefined
   core.setSecret(value.trim())
   addSecret(value)
+  if (lines === 'whole') return value
   for (const line of value.split(/\r?\n/)) {
-    if (line.trim() !== '') core.setSecret(line.trim())
-    if (!line.startsWith('-----')) addHeaderSecret(line.replace(/^[^:\s]+:\s*/, ''))
+    if (line.trim() === '') continue
+    core.setSecret(line.trim())
+    if (lines === 'each') addSecret(line.trim())
+    else if (!line.startsWith('-----')) addHeaderSecret(line.replace(/^[^:\s]+:\s*/, ''))
   }
   return value
 }
@@ -94,9 +101,11 @@ function destinationSettings (tempDir: string): DestinationSettings {
   const secrets = new Set(actionInputs().filter((d) => d.type === 'secret').map((d) => d.key))
   const pinTimeout = optional('pin-timeout')
   const pinning = pinningSettingsOf(
-    (key) => secrets.has(key) ? secret(key)?.trim() : optional(key),
+    (key) => secrets.has(key) ? secret(key, key === 'pinning-services' ? 'whole' : 'each')?.trim() : optional(key),
     (key) => list(core.getInput(key)).map(maskUrlCredentials),
     pinTimeout != null ? parseSeconds(pinTimeout, 'pin-timeout') * 1000 : undefined)
+  // Tokens inside the pinning-services list are masked one by one too.
+  for (const service of pinning.pinningServices ?? []) core.setSecret(service.token)
   return { ...settings, ...pinning }
 }
 

@@ -155,7 +155,8 @@ function envSecret (key: string): string | undefined {
   const text = name != null ? process.env[name] : undefined
   if (text == null || text.trim() === '') return undefined
   addSecret(text.trim())
-  for (const line of text.split(/\r?\n/)) if (line.trim() !== '') addSecret(line.trim())
+  // A list of settings is not secret line by line: its tokens are registered once parsed.
+  if (key !== 'pinning-services') for (const line of text.split(/\r?\n/)) if (line.trim() !== '') addSecret(line.trim())
   return text.trim()
 }
 

@@ -49,6 +49,7 @@ export class StoreFailedError extends IpcrError {
  */
 async function storeEverywhere (destinations: Destination[], context: DestinationContext): Promise<DestinationReport[]> {
   const logger = context.logger ?? silentLogger
+  if (destinations.length === 0) return []
   const errors = new Map<string, unknown>()
   const one = async (d: Destination): Promise<DestinationReport> => {
     const started = Date.now()
@@ -109,11 +110,23 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
 export async function runPipeline (options: PipelineOptions): Promise<PipelineResult> {
   const logger = options.logger ?? silentLogger
   const { signal } = options
-  const destinations = options.destinations ?? []
   const names = options.names ?? []
-  if (destinations.length + names.length > 0) {
+  /** Destinations not required whose check failed: left out of this run, each a report. */
+  const skipped: DestinationReport[] = []
+  const destinations: Destination[] = []
+  if ((options.destinations ?? []).length + names.length > 0) {
     await logger.group('Check destinations', async () => {
-      for (const d of destinations) await d.preflight({ signal, logger })
+      for (const d of options.destinations ?? []) {
+        try {
+          await d.preflight({ signal, logger })
+          destinations.push(d)
+        } catch (err) {
+          if (d.required !== false || signal?.aborted === true) throw err
+          const error = err instanceof Error ? err.message : String(err)
+          logger.warn(`${d.label} (not required) is left out of this run: ${error}`)
+          skipped.push({ kind: d.kind, label: d.label, details: {}, ok: false, required: false, seconds: 0, error: `check failed: ${error}` })
+        }
+      }
       for (const n of names) await n.preflight({ signal, logger })
     })
   }
@@ -213,7 +226,7 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
       // Served only while destinations store: from the CARs of this run (the last one after a re-apply) and its sources.
       const served = needsNetwork ? await serveBlocks(cars, sources, options.network, { signal, logger }) : undefined
       try {
-        stored.splice(0, stored.length, ...await storeEverywhere(destinations, served != null ? { ...context, network: served.network } : context))
+        stored.splice(0, stored.length, ...skipped, ...await storeEverywhere(destinations, served != null ? { ...context, network: served.network } : context))
       } finally {
         await served?.stop()
       }

@@ -46,11 +46,12 @@ async function recursivePins (p: ClusterPeer): Promise<string> {
 
 /** Polls (bounded) until `check` holds; cluster unpins on the IPFS daemons after DELETE answered. */
 async function eventually (what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  // Generous: the bound only keeps a broken run from hanging.
+  for (let i = 0; i < 600; i++) {
     if (await check()) return
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  throw new Error(`${what}: not within 200 attempts`)
+  throw new Error(`${what}: not within 600 attempts`)
 }
 
 /** A CAR of one directory block linking to `missing` (by default a block that exists nowhere: no IPFS daemon can ever pin it). */
@@ -173,7 +174,7 @@ describe('IPFS Cluster destination', () => {
 
   test('a CAR without some blocks: the peers fetch them from the origins the run serves them at', async () => {
     const origin = await startKubo({ offline: false })
-    const dest = new ClusterDestination({ url: peer(1).apiUrl, auth: `${auth.user}:${auth.password}`, replicationMin: 2, replicationMax: 2, pinName: 'ipcr origins', timeoutMs: 20_000 })
+    const dest = new ClusterDestination({ url: peer(1).apiUrl, auth: `${auth.user}:${auth.password}`, replicationMin: 2, replicationMax: 2, pinName: 'ipcr origins', timeoutMs: 90_000 })
     let root: CID | undefined
     try {
       const block = CID.parse((await origin.ipfs('block', 'put', '--cid-codec=raw', '/etc/hostname')).trim())

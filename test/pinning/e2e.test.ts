@@ -70,6 +70,33 @@ describe('the action pins through a Pinning Service API, serving its own blocks'
     expect(run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')).not.toContain('wrong-token-123')
   })
 
+  test('several services as a YAML list: each token is masked on its own, and a failing service that is not required is a row, not a failure', async () => {
+    const services = [
+      '- name: helia',
+      `  endpoint: ${server.url}`,
+      `  token: ${server.token('yaml')}`,
+      '- name: gone',
+      '  endpoint: http://127.0.0.1:9',
+      '  token: gone-token-456',
+      '  required: false'
+    ].join('\n')
+    const run = await runAction({ 'image-file': layout, name: 'team/app', 'pinning-services': services, 'pin-listen': '/ip4/127.0.0.1/tcp/0', 'car-path': join(dir, 'yaml.car') })
+    expect(run.stdout).toContain(`::add-mask::${server.token('yaml')}\n`)
+    expect(run.stdout).toContain('::add-mask::gone-token-456\n')
+    // The unreachable one fails its check and is left out; the other pins; both are rows.
+    if (run.code !== 0) throw new Error(run.stdout)
+    const metadata = JSON.parse(run.outputs.metadata as string)
+    expect(metadata.destinations).toEqual([
+      expect.objectContaining({ label: 'pinning service \'gone\' http://127.0.0.1:9', ok: false, required: false, error: expect.stringContaining('check failed') }),
+      expect.objectContaining({ kind: 'psa', ok: true, details: expect.objectContaining({ service: 'helia', status: 'pinned' }) })
+    ])
+    expect(run.summary).toContain('Not stored in pinning service &#39;gone&#39;')
+    expect(run.stdout).toMatch(/::warning::pinning service 'gone' http:\/\/127\.0\.0\.1:9 \(not required\) is left out of this run/)
+    const shown = run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')
+    expect(shown).not.toContain('gone-token-456')
+    expect(shown).not.toContain(server.token('yaml'))
+  })
+
   test('the CLI takes the token from the environment', async () => {
     const run = await runCli(['push', '--file', layout, '--name', 'team/app', '--tag', 'cli', '--pinning-service-endpoint', server.url, '--pin-listen', '/ip4/127.0.0.1/tcp/0', '--car', join(dir, 'cli.car'), '--json'], dir, { ...process.env, IPCR_PINNING_SERVICE_TOKEN: server.token('cli') })
     if (run.code !== 0) throw new Error(run.stderr)
