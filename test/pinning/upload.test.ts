@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { RedirectError } from '../../src/core/errors.js'
-import { uploadFile } from '../../src/core/pinning/upload.js'
+import { uploadFile } from '../../src/core/upload.js'
 import { ServiceError } from '../../src/core/service.js'
 import { makeTempDir } from '../helpers/images.js'
 

@@ -1,16 +1,9 @@
-import { randomBytes } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import { request as httpRequest, type IncomingMessage } from 'node:http'
-import { request as httpsRequest } from 'node:https'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { CID } from 'multiformats/cid'
-import type { AbortOptions, OperationOptions } from '../logger.js'
-import { Progress } from '../progress.js'
-import { ResponseTooLargeError } from '../errors.js'
-import { redirectTarget } from '../http.js'
+import type { AbortOptions, Logger, OperationOptions } from '../logger.js'
+import { RedirectError, ResponseTooLargeError } from '../errors.js'
 import { remoteMessage } from '../redact.js'
+import { postFile, type UploadAnswer } from '../upload.js'
 import { KuboError, KuboStatusError, type KuboRpc } from './rpc.js'
 
 export interface ImportedRoot {
@@ -33,91 +26,38 @@ export interface ImportOptions extends OperationOptions {
  */
 export async function importCar (rpc: KuboRpc, path: string, options: ImportOptions = {}): Promise<ImportedRoot[]> {
   const { size } = await stat(path)
-  return await rpc.call('dag/import', async (signal) => {
-    const progress = options.logger != null ? new Progress(options.logger, `sent to ${rpc.label}`, size) : undefined
-    return await postCar(rpc, path, size, signal, options.pinRoots ?? true, progress)
-  }, options)
+  return await rpc.call('dag/import', async (signal) => await postCar(rpc, path, size, signal, options.pinRoots ?? true, options.logger), options)
 }
 
 /**
- * POSTs the CAR as a multipart body piped through node:http(s). Not kubo-rpc-client's
- * dag.import nor fetch(): Node 20's fetch keeps every chunk of a streamed request body
- * until the request ends, so a 300 MiB CAR held 300 MiB of memory; a piped request lets
- * each chunk go once written, and waits while Kubo does not read. Socket errors are
- * reported as fetch() reports them (TypeError 'fetch failed', cause: the socket error)
- * and HTTP errors as KuboStatusError, so KuboRpc.call maps and retries them as any other call.
+ * POSTs the CAR as a multipart body piped through node:http(s) (upload.ts postFile). Not
+ * kubo-rpc-client's dag.import nor fetch(): Node 20's fetch keeps every chunk of a streamed
+ * request body until the request ends, so a 300 MiB CAR held 300 MiB of memory. Socket
+ * errors are reported as fetch() reports them (TypeError 'fetch failed', cause: the socket
+ * error) and HTTP errors as KuboStatusError, so KuboRpc.call maps and retries them as any other call.
  */
-async function postCar (rpc: KuboRpc, path: string, size: number, signal: AbortSignal, pinRoots: boolean, progress?: Progress): Promise<ImportedRoot[]> {
-  // Redirects as httpFetch follows them: within the endpoint's origin only (redirectTarget throws otherwise).
-  let url = rpc.commandUrl('dag/import', [], { 'pin-roots': pinRoots })
-  for (let redirects = 0; ; redirects++) {
-    const answer = await sendCar(rpc, url, path, size, signal, progress)
-    const next = redirectTarget(rpc.label, url, answer.status, answer.location, redirects)
-    if (next == null) return parseImport(answer)
-    url = next
+async function postCar (rpc: KuboRpc, path: string, size: number, signal: AbortSignal, pinRoots: boolean, logger?: Logger): Promise<ImportedRoot[]> {
+  const url = rpc.commandUrl('dag/import', [], { 'pin-roots': pinRoots })
+  let answer: UploadAnswer
+  try {
+    answer = await postFile(url, size, { label: rpc.label, headers: rpc.config.headers, path, filename: 'registry.car', maxBytes: MAX_IMPORT_ANSWER, signal, ...(logger != null ? { logger } : {}) })
+  } catch (err: any) {
+    throw signal.aborted || err?.name === 'AbortError' || err instanceof ResponseTooLargeError || err instanceof RedirectError ? err : new TypeError('fetch failed', { cause: err })
   }
+  const trailer = answer.trailers['x-stream-error']
+  return parseImport({
+    status: answer.status,
+    contentType: String(answer.headers['content-type'] ?? ''),
+    text: answer.text,
+    ...(trailer != null ? { trailer } : {}),
+    ...(answer.statusMessage != null ? { statusMessage: answer.statusMessage } : {})
+  })
 }
 
-interface ImportAnswer { status: number, location?: string, contentType: string, text: string, trailer?: string, statusMessage?: string }
+interface ImportAnswer { status: number, contentType: string, text: string, trailer?: string, statusMessage?: string }
 
 /** Largest dag/import answer read (one line per root, and stats). */
 const MAX_IMPORT_ANSWER = 1024 * 1024
-
-async function sendCar (rpc: KuboRpc, url: URL, path: string, size: number, signal: AbortSignal, progress?: Progress): Promise<ImportAnswer> {
-  const boundary = `ipcr-${randomBytes(12).toString('hex')}`
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="registry.car"\r\nContent-Type: application/octet-stream\r\n\r\n`)
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
-  const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
-    method: 'POST',
-    signal,
-    headers: { ...rpc.config.headers, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(head.length + size + tail.length) }
-  })
-  const body = Readable.from((async function * () {
-    yield head
-    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
-      progress?.add(chunk.byteLength)
-      yield chunk
-    }
-    progress?.finish()
-    yield tail
-  })())
-  const sent = pipeline(body, request)
-  sent.catch(() => {}) // a refused request ends the upload early: the response says why
-  let response: IncomingMessage
-  try {
-    response = await new Promise<IncomingMessage>((resolve, reject) => {
-      request.once('response', resolve)
-      request.once('error', reject)
-    })
-  } catch (err: any) {
-    throw signal.aborted || err?.name === 'AbortError' ? err : new TypeError('fetch failed', { cause: err })
-  }
-  let text = ''
-  try {
-    response.setEncoding('utf8')
-    for await (const chunk of response) {
-      text += chunk as string
-      if (text.length > MAX_IMPORT_ANSWER) {
-        response.destroy()
-        if (response.statusCode !== 200) break
-        throw new ResponseTooLargeError(`the answer to dag/import is larger than ${MAX_IMPORT_ANSWER} bytes`)
-      }
-    }
-    if (response.statusCode === 200) await sent
-  } catch (err: any) {
-    throw signal.aborted || err?.name === 'AbortError' || err instanceof ResponseTooLargeError ? err : new TypeError('fetch failed', { cause: err })
-  }
-  request.destroy()
-  const location = response.headers.location
-  return {
-    status: response.statusCode ?? 0,
-    ...(location != null ? { location } : {}),
-    contentType: String(response.headers['content-type'] ?? ''),
-    text,
-    ...(response.trailers['x-stream-error'] != null ? { trailer: String(response.trailers['x-stream-error']) } : {}),
-    ...(response.statusMessage != null ? { statusMessage: response.statusMessage } : {})
-  }
-}
 
 function parseImport ({ status, contentType, text, trailer, statusMessage }: ImportAnswer): ImportedRoot[] {
   const lines = text.split('\n').filter((l) => l.trim() !== '').map((l) => { try { return JSON.parse(l) } catch { return { Message: l } } })

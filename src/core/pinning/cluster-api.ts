@@ -2,7 +2,7 @@ import { CID } from 'multiformats/cid'
 import type { AbortOptions, Logger } from '../logger.js'
 import { remoteMessage } from '../redact.js'
 import { ServiceError, callService, callServiceJson, type ServiceRequest } from '../service.js'
-import { uploadFile } from './upload.js'
+import { uploadFile } from '../upload.js'
 
 /**
  * The parts of IPFS Cluster's REST API (v1.1) ipcr uses. JSON calls go through

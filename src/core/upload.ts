@@ -5,20 +5,21 @@ import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage 
 import { request as httpsRequest } from 'node:https'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { RedirectError, ResponseTooLargeError, throwIfAborted } from '../errors.js'
-import { redirectTarget } from '../http.js'
-import type { AbortOptions, Logger } from '../logger.js'
-import { Progress } from '../progress.js'
-import { remoteMessage } from '../redact.js'
-import { backoffDelay, sleep } from '../retry.js'
-import { ServiceError, retryAfterMs } from '../service.js'
+import { RedirectError, ResponseTooLargeError, throwIfAborted } from './errors.js'
+import { redirectTarget } from './http.js'
+import type { AbortOptions, Logger } from './logger.js'
+import { Progress } from './progress.js'
+import { remoteMessage } from './redact.js'
+import { backoffDelay, sleep } from './retry.js'
+import { ServiceError, retryAfterMs } from './service.js'
 
 /**
  * A file POSTed as one multipart/form-data part, streamed from disk through node:http(s)
- * (as kubo/pins.ts importCar does): fetch() would keep every chunk of a streamed request
- * body until the request ends, so a large CAR would sit in memory. Redirects are followed
- * as http.ts follows them (same origin only, the file sent again); network errors, 5xx and
- * 429 before an answer are retried like service.ts calls (Retry-After honoured).
+ * (Kubo's dag import, IPFS Cluster's add): fetch() would keep every chunk of a streamed
+ * request body until the request ends, so a large CAR would sit in memory; a piped request
+ * lets each chunk go once written, and waits while the server does not read. Redirects are
+ * followed as http.ts follows them (same origin only, the file sent again). uploadFile also
+ * retries network errors, 5xx and 429 before an answer like service.ts calls (Retry-After).
  */
 
 export interface FileUpload extends AbortOptions {
@@ -32,7 +33,7 @@ export interface FileUpload extends AbortOptions {
   filename?: string
   /** Largest answer read; default 1 MiB. */
   maxBytes?: number
-  /** No byte sent or received for this long fails the attempt; default 5 min. */
+  /** No byte sent or received for this long fails the attempt; uploadFile's default 5 min, postFile's none. */
   idleTimeoutMs?: number
   /** Retries after the first attempt; default 2. */
   retries?: number
@@ -49,6 +50,7 @@ export interface UploadAnswer {
   text: string
   /** HTTP trailers (lower-case names), e.g. x-stream-error. */
   trailers: Record<string, string | undefined>
+  statusMessage?: string
 }
 
 /** Sends the file; the answer of a 2xx. Other statuses throw ServiceError naming the label and what the service said. */
@@ -60,7 +62,7 @@ export async function uploadFile (url: URL, upload: FileUpload): Promise<UploadA
     let failure: ServiceError
     let wait: number | undefined
     try {
-      const answer = await sendFollowing(url, size, upload)
+      const answer = await postFile(url, size, { ...upload, idleTimeoutMs: upload.idleTimeoutMs ?? 5 * 60_000 })
       if (answer.status >= 200 && answer.status < 300) return answer
       failure = new ServiceError(`${upload.label}: HTTP ${answer.status}${answer.text.trim() !== '' ? `: ${remoteMessage(answer.text, 300)}` : ''}`, answer.status)
       if (answer.status !== 429 && answer.status < 500) throw failure
@@ -79,7 +81,8 @@ export async function uploadFile (url: URL, upload: FileUpload): Promise<UploadA
   }
 }
 
-async function sendFollowing (url: URL, size: number, upload: FileUpload): Promise<UploadAnswer> {
+/** One attempt: the file sent (again after each same-origin redirect) and whatever the server answered. */
+export async function postFile (url: URL, size: number, upload: FileUpload): Promise<UploadAnswer> {
   let target = url
   for (let redirects = 0; ; redirects++) {
     const answer = await send(target, size, upload)
@@ -100,8 +103,8 @@ async function send (url: URL, size: number, upload: FileUpload): Promise<Upload
     ...(upload.signal != null ? { signal: upload.signal } : {}),
     headers: { ...upload.headers, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(head.length + size + tail.length) }
   })
-  const idleMs = upload.idleTimeoutMs ?? 5 * 60_000
-  request.setTimeout(idleMs, () => request.destroy(new Error(`no progress for ${Math.round(idleMs / 1000)} s`)))
+  const idleMs = upload.idleTimeoutMs
+  if (idleMs != null) request.setTimeout(idleMs, () => request.destroy(new Error(`no progress for ${Math.round(idleMs / 1000)} s`)))
   const progress = upload.logger != null ? new Progress(upload.logger, `sent to ${upload.label}`, size) : undefined
   const body = Readable.from((async function * () {
     yield head
@@ -134,7 +137,7 @@ async function send (url: URL, size: number, upload: FileUpload): Promise<Upload
     if (ok) await sent
     const trailers: Record<string, string | undefined> = {}
     for (const [name, value] of Object.entries(response.trailers)) trailers[name.toLowerCase()] = value
-    return { status: response.statusCode ?? 0, headers: response.headers, text, trailers }
+    return { status: response.statusCode ?? 0, headers: response.headers, text, trailers, ...(response.statusMessage != null ? { statusMessage: response.statusMessage } : {}) }
   } finally {
     request.destroy()
   }
