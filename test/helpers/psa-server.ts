@@ -17,17 +17,11 @@ import { tcp } from '@libp2p/tcp'
 import { MemoryDatastore } from 'datastore-core'
 import { createLibp2p } from 'libp2p'
 import { CID } from 'multiformats/cid'
+import { definePromiseWithResolvers } from '../../src/core/pinning/node20.js'
 import { MemoryBlocks } from './memory-blocks.js'
 
 // libp2p's queues (it-queue, through mortice) call Promise.withResolvers, which Node 20 lacks.
-if (typeof (Promise as any).withResolvers !== 'function') {
-  (Promise as any).withResolvers = function <T> () {
-    let resolve!: (value: T) => void
-    let reject!: (reason?: unknown) => void
-    const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej })
-    return { promise, resolve, reject }
-  }
-}
+definePromiseWithResolvers()
 
 /** A content router that knows no one and tells no one: blocks come only from connected peers. */
 const nowhere = {
