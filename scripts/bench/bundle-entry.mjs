@@ -1,6 +1,7 @@
 // Bundles a few lines of TypeScript that import the project's sources into one ESM file,
 // so the benchmark can run code that dist/ does not export.
 import { build } from 'esbuild'
+import { pathToFileURL } from 'node:url'
 
 export async function bundleEntry (repoRoot, contents, outfile) {
   await build({
@@ -15,4 +16,10 @@ export async function bundleEntry (repoRoot, contents, outfile) {
     banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" }
   })
   return outfile
+}
+
+/** Bundles the lines (exports of the project's sources) to `outfile` and imports the result. */
+export async function importBundle (repoRoot, lines, outfile) {
+  await bundleEntry(repoRoot, lines.join('\n'), outfile)
+  return await import(pathToFileURL(outfile).href)
 }

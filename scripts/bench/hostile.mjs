@@ -7,18 +7,16 @@
 import { createReadStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { bundleEntry } from './bundle-entry.mjs'
+import { importBundle } from './bundle-entry.mjs'
 
 const MiB = 1024 * 1024
 
 async function loadModules (repoRoot, outDir) {
   const outfile = join(outDir, 'hostile-bench.mjs')
-  await bundleEntry(repoRoot, [
+  return await importBundle(repoRoot, [
     "export { paxFlood, paxPerEntry, symlinkChain, writeTar } from './test/image/hostile.ts'",
     "export { openImageArchive } from './src/core/image/archive.ts'"
-  ].join('\n'), outfile)
-  return await import(pathToFileURL(outfile).href)
+  ], outfile)
 }
 
 async function readOnce (path) {

@@ -7,8 +7,7 @@
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { bundleEntry } from './bundle-entry.mjs'
+import { importBundle } from './bundle-entry.mjs'
 
 const MiB = 1024 * 1024
 const KiB = 1024
@@ -16,8 +15,7 @@ const KiB = 1024
 /** Bundles src/core/sample.ts into `outDir` and returns its writeSampleImage. */
 export async function loadGenerator (repoRoot, outDir) {
   const outfile = join(outDir, 'sample-generator.mjs')
-  await bundleEntry(repoRoot, "export { writeSampleImage } from './src/core/sample.ts'", outfile)
-  const mod = await import(pathToFileURL(outfile).href)
+  const mod = await importBundle(repoRoot, ["export { writeSampleImage } from './src/core/sample.ts'"], outfile)
   return mod.writeSampleImage
 }
 

@@ -13,13 +13,12 @@
 //                    with `key/gen`), each with another value; the blocks are in the node
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { bundleEntry } from './bundle-entry.mjs'
+import { importBundle } from './bundle-entry.mjs'
 import { initRepo, startDaemon } from './kubo.mjs'
 
 async function loadModules (repoRoot, outDir) {
   const outfile = join(outDir, 'ipns-bench.mjs')
-  await bundleEntry(repoRoot, [
+  return await importBundle(repoRoot, [
     "export { CID } from 'multiformats/cid'",
     "export { sha256 } from 'multiformats/hashes/sha2'",
     "export { generateKey, signingKey } from './src/core/ipns/keys.ts'",
@@ -29,8 +28,7 @@ async function loadModules (repoRoot, outDir) {
     "export { IpnsPublisher } from './src/core/ipns/publisher.ts'",
     "export { KuboRpc } from './src/core/kubo/rpc.ts'",
     "export { kuboConfig } from './src/core/kubo/config.ts'"
-  ].join('\n'), outfile)
-  return await import(pathToFileURL(outfile).href)
+  ], outfile)
 }
 
 /** Kubo's RPC API, plainly: POST /api/v0/<command>, JSON answer, an error on non-2xx. */

@@ -25,10 +25,9 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { bundleEntry } from './bundle-entry.mjs'
+import { importBundle } from './bundle-entry.mjs'
 import { listFiles, loadGenerator, writeBenchImage } from './image.mjs'
 import { initRepo } from './kubo.mjs'
 import { measure } from './measure.mjs'
@@ -37,13 +36,12 @@ const MiB = 1024 * 1024
 
 async function loadModules (repoRoot, outDir) {
   const outfile = join(outDir, 'pinning-bench.mjs')
-  await bundleEntry(repoRoot, [
+  return await importBundle(repoRoot, [
     "export { CID } from 'multiformats/cid'",
     "export { serveBlocks } from './src/core/pinning/serve.ts'",
     "export { PinningServiceDestination } from './src/core/pinning/psa.ts'",
     "export { startPsaServer } from './test/helpers/psa-server.ts'"
-  ].join('\n'), outfile)
-  return await import(pathToFileURL(outfile).href)
+  ], outfile)
 }
 
 /** This process's peak RSS (VmHWM) in MiB, or null where /proc has none. */
