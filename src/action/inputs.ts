@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { addHeaderSecret, addSecret, parseCid, parseHeaderLines, parseTagList, validateGatewayUrl, validateName, type CarScope, type DestinationSettings } from '../core/index.js'
 import type { CID } from 'multiformats/cid'
 import { parseSize } from '../core/size.js'
-import { actionInputs } from '../options/definitions.js'
+import { actionInputs, definition } from '../options/definitions.js'
 import { containerCli } from '../options/container-cli.js'
 import { checkOptionRules, parseBoolean, parseCarScope, parseMode, parseSeconds } from '../options/rules.js'
 import { ipnsSettingsOf } from '../core/ipns/settings.js'
@@ -55,7 +55,7 @@ function boolean (name: string, fallback: boolean): boolean {
 /**
  * Secret inputs: masked before anything else can print them, whole and line by line; with
  * `headers`, each line's value after `Name:` too (header lines, PEM blocks). A secret that is a
- * list of settings (pinning-services) is masked whole, and its tokens once parsed.
+ * list of settings (the option's `settingsList`) is masked whole, and its tokens once parsed.
  */
 function secret (name: string, lines: 'headers' | 'each' | 'whole' = 'headers'): string | undefined {
   const value = core.getInput(name)
@@ -101,7 +101,7 @@ function destinationSettings (tempDir: string): DestinationSettings {
   const secrets = new Set(actionInputs().filter((d) => d.type === 'secret').map((d) => d.key))
   const pinTimeout = optional('pin-timeout')
   const pinning = pinningSettingsOf(
-    (key) => secrets.has(key) ? secret(key, key === 'pinning-services' ? 'whole' : 'each')?.trim() : optional(key),
+    (key) => secrets.has(key) ? secret(key, definition(key)?.settingsList === true ? 'whole' : 'each')?.trim() : optional(key),
     (key) => list(core.getInput(key)).map(maskUrlCredentials),
     pinTimeout != null ? parseSeconds(pinTimeout, 'pin-timeout') * 1000 : undefined)
   // Tokens inside the pinning-services list are masked one by one too.

@@ -156,7 +156,7 @@ function envSecret (key: string): string | undefined {
   if (text == null || text.trim() === '') return undefined
   addSecret(text.trim())
   // A list of settings is not secret line by line: its tokens are registered once parsed.
-  if (key !== 'pinning-services') for (const line of text.split(/\r?\n/)) if (line.trim() !== '') addSecret(line.trim())
+  if (definition(key)?.settingsList !== true) for (const line of text.split(/\r?\n/)) if (line.trim() !== '') addSecret(line.trim())
   return text.trim()
 }
 

@@ -37,6 +37,8 @@ export interface OptionDefinition {
   cli?: CliFlag
   /** A secret the CLI reads from this environment variable (never from argv), for `push`. */
   env?: string
+  /** A secret that is a list of settings: masked whole, not line by line (its own secrets are masked once parsed). */
+  settingsList?: boolean
 }
 
 export const definitions: readonly OptionDefinition[] = [
@@ -281,7 +283,8 @@ export const definitions: readonly OptionDefinition[] = [
     type: 'secret',
     description: 'Secret: several pinning services, as a YAML or JSON list of `{name, endpoint, token, required}` (`required` defaults to true: its failure fails the step, after the others finished, before any name moves). Masked, tokens included.',
     action: true,
-    env: 'IPCR_PINNING_SERVICES'
+    env: 'IPCR_PINNING_SERVICES',
+    settingsList: true
   },
   {
     key: 'pin-name',
