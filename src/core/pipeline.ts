@@ -174,13 +174,15 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
 
     const stored: DestinationReport[] = []
     const moved: NameReport[] = []
+    /** Other runs' roots, read for the read-back checks: one cache for every check of this run. */
+    const others = readerOf(sources)
     /** The root to re-apply this run's tags onto when the name holds one without them; null when it holds them. */
     const lostTo = async (when: string): Promise<CID | null> => {
       if (nameSource == null) return null
       const after = await nameSource.current({ signal, logger })
       if (same(after, root)) return null
       if (after == null) throw new ConcurrentPublishError(`${nameSource.label}: no record found ${when} (this run published ${root.toString()})`)
-      if (await hasTags(after, patch, readerOf(sources), { signal })) {
+      if (await hasTags(after, patch, others, { signal })) {
         logger.info(`${nameSource.label} holds ${after.toString()} ${when}: another publish's root that includes this run's tags`)
         return null
       }
