@@ -134,7 +134,11 @@ async function send (url: URL, size: number, upload: FileUpload): Promise<Upload
         throw new ResponseTooLargeError(`${upload.label}: the answer is larger than ${max} bytes`)
       }
     }
-    if (ok) await sent
+    if (ok) {
+      // A server that ended its whole answer has decided (IPFS Cluster ends /add with an error
+      // trailer and may close before reading the rest): the answer counts, not the unsent rest.
+      await sent.catch((err) => { if (!response.complete) throw err })
+    }
     const trailers: Record<string, string | undefined> = {}
     for (const [name, value] of Object.entries(response.trailers)) trailers[name.toLowerCase()] = value
     return { status: response.statusCode ?? 0, headers: response.headers, text, trailers, ...(response.statusMessage != null ? { statusMessage: response.statusMessage } : {}) }

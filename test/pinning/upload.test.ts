@@ -80,6 +80,30 @@ describe('uploadFile', () => {
     expect(other.seen).toHaveLength(0)
   })
 
+  test('a server that ends its whole answer before reading the rest of the file: its answer counts', async () => {
+    // As IPFS Cluster's /add does when it refuses the pin: 200, an error trailer, then it closes.
+    const big = join(dir, 'big.car')
+    await writeFile(big, randomBytes(16 * 1024 * 1024))
+    let read = 0
+    const server = createServer((req, res) => {
+      req.once('data', (c: Buffer) => {
+        read += c.length
+        req.pause()
+        res.writeHead(200, { Trailer: 'X-Stream-Error' })
+        res.write('{}\n')
+        res.addTrailers({ 'X-Stream-Error': 'not enough peers to allocate CID' })
+        res.end(() => { req.socket.destroy() })
+      })
+    })
+    servers.push(server)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const answer = await uploadFile(new URL(`${url}/add`), { label: 'test', path: big, retries: 0 })
+    expect(read).toBeLessThan(16 * 1024 * 1024)
+    expect(answer.status).toBe(200)
+    expect(answer.trailers['x-stream-error']).toBe('not enough peers to allocate CID')
+  })
+
   test('5xx is retried, 4xx is not', async () => {
     const flaky = await serve((_, index, res) => {
       if (index === 0) res.writeHead(503, { 'Retry-After': '0' }).end('busy')
