@@ -115,8 +115,8 @@ async function send (url: URL, size: number, upload: FileUpload): Promise<Upload
     progress?.finish()
     yield tail
   })())
-  const sent = pipeline(body, request)
-  sent.catch(() => {}) // a refused request ends the upload early: the answer says why
+  // A refused request ends the upload early: the answer says why.
+  pipeline(body, request).catch(() => {})
   try {
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
       request.once('response', resolve)
@@ -134,11 +134,9 @@ async function send (url: URL, size: number, upload: FileUpload): Promise<Upload
         throw new ResponseTooLargeError(`${upload.label}: the answer is larger than ${max} bytes`)
       }
     }
-    if (ok) {
-      // A server that ended its whole answer has decided (IPFS Cluster ends /add with an error
-      // trailer and may close before reading the rest): the answer counts, not the unsent rest.
-      await sent.catch((err) => { if (!response.complete) throw err })
-    }
+    // The answer was read to its end: the server has decided, whatever of the file is still
+    // unsent (IPFS Cluster ends a refused /add with an error trailer, half-closes, and resets
+    // the connection later). Waiting for the rest would hang or fail on that reset.
     const trailers: Record<string, string | undefined> = {}
     for (const [name, value] of Object.entries(response.trailers)) trailers[name.toLowerCase()] = value
     return { status: response.statusCode ?? 0, headers: response.headers, text, trailers, ...(response.statusMessage != null ? { statusMessage: response.statusMessage } : {}) }
