@@ -1,0 +1,203 @@
+/**
+ * DNSLink through RFC 2136 dynamic UPDATE signed with TSIG (RFC 8945): BIND,
+ * Knot, PowerDNS and most self-hosted servers. Every request is signed and every
+ * response's signature checked. TCP, or UDP when the server refuses TCP
+ * connections. An update carries the TXT set it read as its prerequisite, so a
+ * change made by someone else in between fails (YXRRSET/NXRRSET) instead of
+ * being overwritten.
+ */
+import { IpcrError, InputError } from '../errors.js'
+import type { OperationOptions } from '../logger.js'
+import { quote } from '../escape.js'
+import { decodeResponse, soaOwner, txtRecords, txtValue, type Response } from './message.js'
+import { parseTsig, signMessage, verifyResponse, type TsigKey } from './tsig.js'
+import { exchange, parseServer, serverText, type DnsServer } from './transport.js'
+import type { DnsLinkResult, DnsLinkUpsert, DnsProvider } from './types.js'
+import { dnslinkValues } from './types.js'
+import {
+  CLASS, OPCODE, TYPE, encodeMessage, inZone, messageId, plainName, txtRdata, txtStrings,
+  type WireMessage, type WireRecord
+} from './wire.js'
+
+export interface Rfc2136Config {
+  /** `host[:port]` (option `rfc2136-server`); port 53 by default. */
+  server: string
+  /** `algorithm:keyname:base64secret` (option `rfc2136-tsig`), as `nsupdate -y` takes it. */
+  tsig: string
+  /** The zone to update; by default the one whose SOA the server gives for the name. */
+  zone?: string
+  /** Per request; 10 s by default. */
+  timeoutMs?: number
+}
+
+/** Most TXT records read at one name. */
+export const MAX_TXT_RECORDS = 100
+const DEFAULT_TIMEOUT_MS = 10_000
+
+/** What a message's RCODE means for an update, in words. */
+function updateFailure (rcode: string, name: string, zone: string): string {
+  switch (rcode) {
+    case 'NOTAUTH': return `is not authoritative for zone ${zone} or did not accept the TSIG key (NOTAUTH)`
+    case 'REFUSED': return `refused the update of ${name} in zone ${zone} (REFUSED): the key may not change TXT records there`
+    case 'NOTZONE': return `says ${name} is not in zone ${zone} (NOTZONE)`
+    case 'YXRRSET':
+    case 'NXRRSET':
+      return `did not apply the update: the TXT records at ${name} changed since they were read (${rcode}); nothing was changed, run again`
+    default: return `answered the update of ${name} in zone ${zone} with ${rcode}`
+  }
+}
+
+export class Rfc2136Provider implements DnsProvider {
+  readonly kind = 'rfc2136'
+  private readonly server: DnsServer
+  private readonly key: TsigKey
+  private readonly zone?: string
+  private readonly timeoutMs: number
+  /** The last zone found, for the label. */
+  private zoneInUse?: string
+
+  constructor (config: Rfc2136Config) {
+    this.key = parseTsig(config.tsig ?? '', 'rfc2136-tsig')
+    this.server = parseServer(config.server ?? '', 'rfc2136-server')
+    if (config.zone != null) {
+      const zone = plainName(config.zone)
+      if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(zone)) throw new InputError('rfc2136-zone', 'not a DNS zone name')
+      this.zone = zone
+      this.zoneInUse = zone
+    }
+    this.timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  }
+
+  get label (): string {
+    return `RFC 2136 server ${serverText(this.server)}${this.zoneInUse != null ? ` (zone ${this.zoneInUse}.)` : ''}`
+  }
+
+  private fail (message: string, cause?: unknown): IpcrError {
+    return new IpcrError('ERR_DNS', `${this.label}: ${message}`, cause != null ? { cause } : undefined)
+  }
+
+  /** Sends a signed message and returns the verified response (or an unsigned error response). */
+  private async send (message: WireMessage, options: OperationOptions): Promise<Response> {
+    const signed = signMessage(encodeMessage(message), this.key)
+    let bytes: Buffer
+    try {
+      bytes = await exchange(this.server, signed.bytes, { protocol: 'tcp', timeoutMs: this.timeoutMs, signal: options.signal })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED') throw this.fail((err as Error).message, err)
+      try {
+        bytes = await exchange(this.server, signed.bytes, { protocol: 'udp', timeoutMs: this.timeoutMs, signal: options.signal })
+      } catch (udpErr) {
+        throw this.fail(`TCP: ${(err as Error).message}; UDP: ${(udpErr as Error).message}`, udpErr)
+      }
+    }
+    let response: Response
+    let check: ReturnType<typeof verifyResponse>
+    try {
+      response = decodeResponse(bytes)
+      check = verifyResponse(bytes, this.key, signed.mac)
+    } catch (err) {
+      throw this.fail(`sent a malformed response: ${(err as Error).message}`, err)
+    }
+    if (response.truncated) throw this.fail('sent a truncated response over UDP (and refuses TCP)')
+    if (check.status === 'rejected') {
+      throw this.fail(`did not accept the TSIG key ${quote(this.key.name)} (${check.error}${check.error === 'BADTIME' ? ': the clocks differ' : ''})`)
+    }
+    if (check.status === 'invalid') throw this.fail(`sent a response whose TSIG signature is not valid: ${check.reason}`)
+    if (check.status === 'unsigned' && response.rcode === 'NOERROR') throw this.fail('sent an answer without a TSIG signature')
+    return response
+  }
+
+  private async query (name: string, type: number, options: OperationOptions): Promise<Response> {
+    return await this.send({ id: messageId(), opcode: OPCODE.QUERY, questions: [{ name, type, klass: CLASS.IN }] }, options)
+  }
+
+  /** Checks that the server answers authoritatively for `zone`'s SOA. */
+  private async checkZone (zone: string, options: OperationOptions): Promise<void> {
+    const r = await this.query(zone, TYPE.SOA, options)
+    if (r.rcode !== 'NOERROR' || !r.authoritative || soaOwner(r.packet.answers) !== zone) {
+      throw this.fail(`does not serve zone ${zone} (SOA query: ${r.rcode}${r.rcode === 'NOERROR' && !r.authoritative ? ', not authoritative' : ''})`)
+    }
+  }
+
+  /** The zone of `name`: the configured one, or the closest enclosing zone whose SOA this server gives. */
+  private async zoneOf (name: string, options: OperationOptions): Promise<string> {
+    const plain = plainName(name)
+    if (this.zone != null) {
+      if (!inZone(plain, this.zone)) throw this.fail(`${quote(plain)} is not in the configured zone ${this.zone}`)
+      return this.zone
+    }
+    const labels = plain.split('.')
+    for (let i = 0; i < labels.length; i++) {
+      const candidate = labels.slice(i).join('.')
+      const r = await this.query(candidate, TYPE.SOA, options)
+      if (!r.authoritative || (r.rcode !== 'NOERROR' && r.rcode !== 'NXDOMAIN')) continue
+      const owner = soaOwner(r.packet.answers) ?? soaOwner(r.packet.authorities)
+      if (owner != null && inZone(plain, owner)) {
+        this.zoneInUse = owner
+        return owner
+      }
+    }
+    throw this.fail(`serves no zone that contains ${quote(plain)}`)
+  }
+
+  /** The TXT records at `name`, each as its strings, read from the server. */
+  private async readRecords (name: string, options: OperationOptions): Promise<Buffer[][]> {
+    const r = await this.query(plainName(name), TYPE.TXT, options)
+    if (r.rcode === 'NXDOMAIN' && r.authoritative) return []
+    if (r.rcode !== 'NOERROR') throw this.fail(`could not read TXT ${quote(plainName(name))}: ${r.rcode}${r.rcode === 'REFUSED' ? ' (the server does not serve that name)' : ''}`)
+    if (!r.authoritative) throw this.fail(`is not authoritative for ${quote(plainName(name))}`)
+    const records = txtRecords(r.packet.answers, name)
+    if (records.length > MAX_TXT_RECORDS) throw this.fail(`has ${records.length} TXT records at ${quote(plainName(name))}, more than ${MAX_TXT_RECORDS}`)
+    return records
+  }
+
+  async preflight (name: string, options: OperationOptions): Promise<void> {
+    const zone = await this.zoneOf(name, options)
+    await this.checkZone(zone, options)
+    // A signed UPDATE whose only prerequisite (the zone apex exists) always holds and that changes nothing.
+    const r = await this.send({
+      id: messageId(),
+      opcode: OPCODE.UPDATE,
+      questions: [{ name: zone, type: TYPE.SOA, klass: CLASS.IN }],
+      answers: [{ name: zone, type: TYPE.ANY, klass: CLASS.ANY, ttl: 0, rdata: Buffer.alloc(0) }]
+    }, options)
+    if (r.rcode !== 'NOERROR') throw this.fail(updateFailure(r.rcode, zone, zone))
+  }
+
+  async readTxt (name: string, options: OperationOptions): Promise<string[]> {
+    return (await this.readRecords(name, options)).map(txtValue)
+  }
+
+  async upsertDnsLink (upsert: DnsLinkUpsert, options: OperationOptions): Promise<DnsLinkResult> {
+    const name = plainName(upsert.name)
+    if (!upsert.value.startsWith('dnslink=')) throw new InputError('dnslink-value', 'a DNSLink TXT value starts with dnslink=')
+    if (!Number.isInteger(upsert.ttl) || upsert.ttl < 0 || upsert.ttl > 0x7fffffff) throw new InputError('dnslink-ttl', 'expected whole seconds')
+    const zone = await this.zoneOf(name, options)
+    const records = await this.readRecords(name, options)
+    const links = records.filter((r) => dnslinkValues([txtValue(r)]).length > 0)
+    if (links.length > 1) {
+      throw this.fail(`${quote(name)} has ${links.length} dnslink= TXT values; keep one (nothing was changed)`)
+    }
+    const old = links[0]
+    const previous = old != null ? txtValue(old) : undefined
+    if (previous === upsert.value) return { change: 'unchanged', previous }
+
+    // Prerequisites: the TXT set is exactly what was read (or there is none).
+    const prerequisites: WireRecord[] = records.length === 0
+      ? [{ name, type: TYPE.TXT, klass: CLASS.NONE, ttl: 0, rdata: Buffer.alloc(0) }]
+      : records.map((r) => ({ name, type: TYPE.TXT, klass: CLASS.IN, ttl: 0, rdata: txtRdata(r) }))
+    const updates: WireRecord[] = []
+    if (old != null) updates.push({ name, type: TYPE.TXT, klass: CLASS.NONE, ttl: 0, rdata: txtRdata(old) })
+    updates.push({ name, type: TYPE.TXT, klass: CLASS.IN, ttl: upsert.ttl, rdata: txtRdata(txtStrings(upsert.value)) })
+
+    const r = await this.send({
+      id: messageId(),
+      opcode: OPCODE.UPDATE,
+      questions: [{ name: zone, type: TYPE.SOA, klass: CLASS.IN }],
+      answers: prerequisites,
+      authorities: updates
+    }, options)
+    if (r.rcode !== 'NOERROR') throw this.fail(updateFailure(r.rcode, name, zone))
+    return previous != null ? { change: 'replaced', previous } : { change: 'created' }
+  }
+}

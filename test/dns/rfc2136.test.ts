@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
+import { Rfc2136Provider } from '../../src/core/dns/rfc2136.js'
+import { InputError } from '../../src/core/errors.js'
+import { redact } from '../../src/core/redact.js'
+import { startBind, type BindServer } from '../helpers/bind.js'
+
+const NAME = '_dnslink.reg.example.test'
+const OTHERS = ['"v=spf1 -all"', '"google-site-verification=abc123"']
+
+let bind: BindServer
+beforeAll(async () => {
+  bind = await startBind([
+    ...OTHERS.map((v) => `_dnslink.reg IN TXT ${v}`),
+    '_dnslink.two IN TXT "dnslink=/ipfs/bafyone"',
+    '_dnslink.two IN TXT "dnslink=/ipfs/bafytwo"',
+    '_dnslink.two IN TXT "other"'
+  ])
+})
+afterAll(async () => { await bind?.stop() })
+
+function secretOf (tsig: string): string {
+  return tsig.split(':')[2] as string
+}
+
+async function errorOf (p: Promise<unknown>): Promise<Error> {
+  try {
+    await p
+  } catch (err) {
+    return err as Error
+  }
+  throw new Error('expected an error')
+}
+
+describe('RFC 2136 configuration', () => {
+  test.each([
+    ['hmac-sha256:key', 'expected algorithm:keyname:base64secret'],
+    ['hmac-foo:key:c2VjcmV0c2VjcmV0', 'unknown TSIG algorithm'],
+    ['hmac-sha256:key:not base64!!', 'not base64'],
+    ['hmac-sha256:bad name:c2VjcmV0c2VjcmV0', 'not a DNS name']
+  ])('%s is refused offline without echoing the secret', (tsig, reason) => {
+    let error: unknown
+    try { new Rfc2136Provider({ server: '127.0.0.1', tsig }) } catch (err) { error = err }
+    expect(error).toBeInstanceOf(InputError)
+    expect((error as InputError).input).toBe('rfc2136-tsig')
+    expect((error as Error).message).toContain(reason)
+    const secret = tsig.split(':')[2]
+    if (secret != null) expect((error as Error).message).not.toContain(secret)
+  })
+
+  test('a bad server is refused offline', () => {
+    expect(() => new Rfc2136Provider({ server: '127.0.0.1:99999', tsig: 'hmac-sha256:k:c2VjcmV0c2VjcmV0' })).toThrow(/rfc2136-server/)
+    expect(() => new Rfc2136Provider({ server: 'a b', tsig: 'hmac-sha256:k:c2VjcmV0c2VjcmV0' })).toThrow(/rfc2136-server/)
+  })
+
+  test('the label names the server, and finds the zone, without the secret', async () => {
+    const p = new Rfc2136Provider({ server: bind.server, tsig: bind.tsig })
+    expect(p.label).toBe(`RFC 2136 server ${bind.server}`)
+    await p.preflight(NAME, {})
+    expect(p.label).toBe(`RFC 2136 server ${bind.server} (zone example.test.)`)
+  })
+})
+
+describe('RFC 2136 against BIND 9', () => {
+  test('create, replace, then an identical run changes nothing', async () => {
+    const p = new Rfc2136Provider({ server: bind.server, tsig: bind.tsig })
+    await p.preflight(NAME, {})
+    expect((await p.readTxt(NAME, {})).sort()).toEqual(OTHERS.map((v) => v.slice(1, -1)).sort())
+    const serial0 = await bind.serial()
+
+    expect(await p.upsertDnsLink({ name: NAME, value: 'dnslink=/ipns/k51first', ttl: 60 }, {})).toEqual({ change: 'created' })
+    expect((await bind.dig(NAME)).sort()).toEqual([...OTHERS, '"dnslink=/ipns/k51first"'].sort())
+    expect(await bind.serial()).toBeGreaterThan(serial0)
+
+    expect(await p.upsertDnsLink({ name: NAME, value: 'dnslink=/ipfs/bafysecond', ttl: 60 }, {}))
+      .toEqual({ change: 'replaced', previous: 'dnslink=/ipns/k51first' })
+    expect((await bind.dig(NAME)).sort()).toEqual([...OTHERS, '"dnslink=/ipfs/bafysecond"'].sort())
+    expect((await p.readTxt(NAME, {})).sort()).toEqual([...OTHERS.map((v) => v.slice(1, -1)), 'dnslink=/ipfs/bafysecond'].sort())
+
+    const serial1 = await bind.serial()
+    expect(await p.upsertDnsLink({ name: NAME, value: 'dnslink=/ipfs/bafysecond', ttl: 60 }, {}))
+      .toEqual({ change: 'unchanged', previous: 'dnslink=/ipfs/bafysecond' })
+    expect(await bind.serial()).toBe(serial1)
+    expect((await bind.dig(NAME)).sort()).toEqual([...OTHERS, '"dnslink=/ipfs/bafysecond"'].sort())
+  })
+
+  test('a value longer than 255 bytes is stored in several strings and read back whole', async () => {
+    const p = new Rfc2136Provider({ server: bind.server, tsig: bind.tsig })
+    const name = '_dnslink.long.example.test'
+    const value = 'dnslink=/ipfs/' + 'b'.repeat(300)
+    expect(await p.upsertDnsLink({ name, value, ttl: 60 }, {})).toEqual({ change: 'created' })
+    expect(await p.readTxt(name, {})).toEqual([value])
+    expect(await p.upsertDnsLink({ name, value, ttl: 60 }, {})).toEqual({ change: 'unchanged', previous: value })
+  })
+
+  test('a wrong TSIG secret or an unknown key name: a clear error, nothing changed', async () => {
+    const name = '_dnslink.wrong.example.test'
+    const wrongSecret = 'hmac-sha256:ipcr-key:' + Buffer.from('x'.repeat(32)).toString('base64')
+    const unknownKey = 'hmac-sha256:nobody-key:' + secretOf(bind.tsig)
+    for (const [tsig, tsigError] of [[wrongSecret, 'BADSIG'], [unknownKey, 'BADKEY']] as const) {
+      const serial = await bind.serial()
+      const p = new Rfc2136Provider({ server: bind.server, tsig, zone: 'example.test' })
+      const err = await errorOf(p.upsertDnsLink({ name, value: 'dnslink=/ipfs/bafyx', ttl: 60 }, {}))
+      expect(err.message).toContain(`RFC 2136 server ${bind.server}`)
+      expect(err.message).toContain('did not accept the TSIG key')
+      expect(err.message).toContain(tsigError)
+      expect(err.message).not.toContain(secretOf(tsig))
+      expect(redact(err.message)).toBe(err.message)
+      await expect(p.preflight(name, {})).rejects.toThrow(/did not accept the TSIG key/)
+      expect(await bind.dig(name)).toEqual([])
+      expect(await bind.serial()).toBe(serial)
+    }
+  })
+
+  test('a key the update policy does not allow: REFUSED, nothing changed', async () => {
+    const name = '_dnslink.policy.example.test'
+    const p = new Rfc2136Provider({ server: bind.server, tsig: bind.otherTsig })
+    const err = await errorOf(p.upsertDnsLink({ name, value: 'dnslink=/ipfs/bafyx', ttl: 60 }, {}))
+    expect(err.message).toMatch(/refused the update of _dnslink\.policy\.example\.test in zone example\.test \(REFUSED\)/)
+    expect(err.message).not.toContain(secretOf(bind.otherTsig))
+    expect(await bind.dig(name)).toEqual([])
+  })
+
+  test('a zone the server does not serve: a clear error', async () => {
+    const p = new Rfc2136Provider({ server: bind.server, tsig: bind.tsig })
+    await expect(p.preflight('_dnslink.reg.elsewhere.test', {})).rejects.toThrow(/serves no zone that contains '?_dnslink\.reg\.elsewhere\.test/)
+    await expect(p.upsertDnsLink({ name: '_dnslink.reg.elsewhere.test', value: 'dnslink=/ipfs/x', ttl: 60 }, {}))
+      .rejects.toThrow(/serves no zone/)
+    const configured = new Rfc2136Provider({ server: bind.server, tsig: bind.tsig, zone: 'elsewhere.test' })
+    await expect(configured.preflight('_dnslink.reg.elsewhere.test', {})).rejects.toThrow(/does not serve zone elsewhere\.test/)
+    const err = await errorOf(configured.upsertDnsLink({ name: '_dnslink.reg.elsewhere.test', value: 'dnslink=/ipfs/x', ttl: 60 }, {}))
+    expect(err.message).toContain(`RFC 2136 server ${bind.server} (zone elsewhere.test.)`)
+    expect(err.message).toMatch(/REFUSED|NOTAUTH/)
+  })
+
+  test('two dnslink values at the name: an error, nothing changed', async () => {
+    const p = new Rfc2136Provider({ server: bind.server, tsig: bind.tsig })
+    const name = '_dnslink.two.example.test'
+    const before = (await bind.dig(name)).sort()
+    const serial = await bind.serial()
+    await expect(p.upsertDnsLink({ name, value: 'dnslink=/ipfs/bafythree', ttl: 60 }, {})).rejects.toThrow(/has 2 dnslink= TXT values/)
+    expect((await bind.dig(name)).sort()).toEqual(before)
+    expect(await bind.serial()).toBe(serial)
+  })
+
+  test('a change made by someone else after the read is detected, not overwritten', async () => {
+    const name = '_dnslink.race.example.test'
+    const p = new Rfc2136Provider({ server: bind.server, tsig: bind.tsig })
+    await p.upsertDnsLink({ name, value: 'dnslink=/ipfs/bafyold', ttl: 60 }, {})
+    // Someone else replaces the value between this run's read and its update.
+    const provider = p as unknown as { readRecords: (n: string, o: object) => Promise<Buffer[][]> }
+    const read = provider.readRecords.bind(p)
+    const other = new Rfc2136Provider({ server: bind.server, tsig: bind.tsig })
+    provider.readRecords = async (n, o) => {
+      const records = await read(n, o)
+      await other.upsertDnsLink({ name, value: 'dnslink=/ipfs/bafyother', ttl: 60 }, {})
+      return records
+    }
+    await expect(p.upsertDnsLink({ name, value: 'dnslink=/ipfs/bafymine', ttl: 60 }, {}))
+      .rejects.toThrow(/changed since they were read \((YXRRSET|NXRRSET)\); nothing was changed/)
+    expect(await bind.dig(name)).toEqual(['"dnslink=/ipfs/bafyother"'])
+  })
+})
