@@ -11,11 +11,12 @@ log() { echo "install-deps: $*"; }
 SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 
-# Debian packages: podman (Docker-compatible API for the docker CLI), skopeo, umoci, dig, GNU time (bench).
+# Debian packages: podman (Docker-compatible API for the docker CLI), skopeo, umoci, dig, GNU time (bench),
+# BIND 9's named (RFC 2136 tests).
 need_apt=()
-for pair in podman:podman skopeo:skopeo umoci:umoci dig:dnsutils jq:jq /usr/bin/time:time docker:docker.io; do
+for pair in podman:podman skopeo:skopeo umoci:umoci dig:dnsutils jq:jq /usr/bin/time:time docker:docker.io named:bind9; do
   cmd="${pair%%:*}"; pkg="${pair##*:}"
-  command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || need_apt+=("$pkg")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"

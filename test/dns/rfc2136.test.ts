@@ -92,6 +92,17 @@ describe('RFC 2136 against BIND 9', () => {
     expect(await p.upsertDnsLink({ name, value, ttl: 60 }, {})).toEqual({ change: 'unchanged', previous: value })
   })
 
+  test('hmac-sha512, hmac-sha1, hmac-sha384 and hmac-sha224 keys are accepted too', async () => {
+    for (const tsig of bind.moreTsig) {
+      const algorithm = tsig.split(':')[0] as string
+      const name = `_dnslink.${algorithm}.example.test`
+      const p = new Rfc2136Provider({ server: bind.server, tsig })
+      await p.preflight(name, {})
+      expect(await p.upsertDnsLink({ name, value: `dnslink=/ipfs/${algorithm}`, ttl: 60 }, {})).toEqual({ change: 'created' })
+      expect(await bind.dig(name)).toEqual([`"dnslink=/ipfs/${algorithm}"`])
+    }
+  })
+
   test('a wrong TSIG secret or an unknown key name: a clear error, nothing changed', async () => {
     const name = '_dnslink.wrong.example.test'
     const wrongSecret = 'hmac-sha256:ipcr-key:' + Buffer.from('x'.repeat(32)).toString('base64')

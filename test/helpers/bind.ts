@@ -14,6 +14,8 @@ export interface BindServer {
   tsig: string
   /** A second key the server knows, which may update nothing. */
   otherTsig: string
+  /** Keys with other algorithms, allowed like `tsig`: `hmac-sha512:…`, `hmac-sha1:…`. */
+  moreTsig: string[]
   zone: string
   /** `dig @127.0.0.1 -p PORT TYPE NAME +short`, one line each. */
   dig: (name: string, type?: string) => Promise<string[]>
@@ -37,6 +39,7 @@ export async function startBind (zoneLines: string[], zone = 'example.test'): Pr
   const port = await freePort()
   const secret = randomBytes(32).toString('base64')
   const otherSecret = randomBytes(32).toString('base64')
+  const more = ['hmac-sha512', 'hmac-sha1', 'hmac-sha384', 'hmac-sha224'].map((algorithm) => ({ algorithm, name: `${algorithm}-key`, secret: randomBytes(32).toString('base64') }))
   await writeFile(join(dir, 'zone.db'), [
     '$TTL 300',
     `@ IN SOA ns1.${zone}. admin.${zone}. 1 3600 600 86400 60`,
@@ -58,10 +61,11 @@ options {
 controls { };
 key "ipcr-key" { algorithm hmac-sha256; secret "${secret}"; };
 key "other-key" { algorithm hmac-sha256; secret "${otherSecret}"; };
+${more.map((k) => `key "${k.name}" { algorithm ${k.algorithm}; secret "${k.secret}"; };`).join('\n')}
 zone "${zone}" {
   type primary;
   file "${dir}/zone.db";
-  update-policy { grant ipcr-key zonesub TXT; };
+  update-policy { grant ipcr-key zonesub TXT; ${more.map((k) => `grant ${k.name} zonesub TXT;`).join(' ')} };
 };
 `)
   const child = spawn('named', ['-g', '-4', '-c', join(dir, 'named.conf')], { stdio: ['ignore', 'ignore', 'pipe'] })
@@ -84,6 +88,7 @@ zone "${zone}" {
     server: `127.0.0.1:${port}`,
     tsig: `hmac-sha256:ipcr-key:${secret}`,
     otherTsig: `hmac-sha256:other-key:${otherSecret}`,
+    moreTsig: more.map((k) => `${k.algorithm}:${k.name}:${k.secret}`),
     zone,
     dig,
     serial: async () => Number((await dig(zone, 'SOA'))[0]?.split(' ')[2]),
