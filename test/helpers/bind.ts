@@ -74,7 +74,8 @@ zone "${zone}" {
     const timer = setTimeout(() => reject(new Error(`named did not start in 30 s:\n${log}`)), 30_000)
     child.stderr.on('data', (c) => {
       log += String(c)
-      if (/\brunning\b/.test(log)) { clearTimeout(timer); resolve() }
+      // Ready at the line "running" alone, after "all zones loaded" (not "running on Linux…" at the start).
+      if (log.includes(`zone ${zone}/IN: loaded serial`) && /\srunning\r?\n/.test(log)) { clearTimeout(timer); resolve() }
     })
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`named exited (${code}):\n${log}`)) })
   })
