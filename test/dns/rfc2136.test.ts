@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
+import { createSocket } from 'node:dgram'
+import { createServer } from 'node:net'
 import { Rfc2136Provider } from '../../src/core/dns/rfc2136.js'
 import { InputError } from '../../src/core/errors.js'
 import { redact } from '../../src/core/redact.js'
@@ -45,6 +47,19 @@ describe('RFC 2136 configuration', () => {
     expect((error as Error).message).toContain(reason)
     const secret = tsig.split(':')[2]
     if (secret != null) expect((error as Error).message).not.toContain(secret)
+  })
+
+  test('the secret is registered for redaction', () => {
+    const secret = Buffer.from('an ipcr test secret, 32 bytes..!').toString('base64')
+    new Rfc2136Provider({ server: '127.0.0.1', tsig: `hmac-sha256:k:${secret}` })
+    // redact() may leave base64 padding behind (it matches the URL-encoded form, '=' as %3D, first).
+    expect(redact(`x ${secret} y`)).toMatch(/^x \*\*\*=* y$/)
+  })
+
+  test('a name that is not a DNS name is refused before any query', async () => {
+    const p = new Rfc2136Provider({ server: '127.0.0.1:1', tsig: 'hmac-sha256:k:c2VjcmV0c2VjcmV0' })
+    await expect(p.readTxt('bad name.example.test', {})).rejects.toThrow(/dnslink-domain/)
+    await expect(p.upsertDnsLink({ name: `${'a'.repeat(64)}.example.test`, value: 'dnslink=/ipfs/x', ttl: 60 }, {})).rejects.toThrow(/dnslink-domain/)
   })
 
   test('a bad server is refused offline', () => {
@@ -169,5 +184,42 @@ describe('RFC 2136 against BIND 9', () => {
     await expect(p.upsertDnsLink({ name, value: 'dnslink=/ipfs/bafymine', ttl: 60 }, {}))
       .rejects.toThrow(/changed since they were read \((YXRRSET|NXRRSET)\); nothing was changed/)
     expect(await bind.dig(name)).toEqual(['"dnslink=/ipfs/bafyother"'])
+  })
+})
+
+describe('RFC 2136 transport', () => {
+  test('UDP when the server refuses TCP connections', async () => {
+    // A UDP-only relay to BIND: nothing listens on its TCP port.
+    const relay = createSocket('udp4')
+    const upstream = createSocket('udp4')
+    let client: { port: number, address: string } | undefined
+    let relayed = 0
+    relay.on('message', (msg, rinfo) => { client = rinfo; relayed++; upstream.send(msg, bind.port, '127.0.0.1') })
+    upstream.on('message', (msg) => { if (client != null) relay.send(msg, client.port, client.address) })
+    await new Promise<void>((resolve) => relay.bind(0, '127.0.0.1', resolve))
+    try {
+      const p = new Rfc2136Provider({ server: `127.0.0.1:${relay.address().port}`, tsig: bind.tsig })
+      const name = '_dnslink.udp.example.test'
+      await p.preflight(name, {})
+      expect(await p.upsertDnsLink({ name, value: 'dnslink=/ipfs/bafyudp', ttl: 60 }, {})).toEqual({ change: 'created' })
+      expect(await p.readTxt(name, {})).toEqual(['dnslink=/ipfs/bafyudp'])
+      expect(await bind.dig(name)).toEqual(['"dnslink=/ipfs/bafyudp"'])
+      expect(relayed).toBeGreaterThan(0)
+    } finally {
+      relay.close()
+      upstream.close()
+    }
+  })
+
+  test('a server that never answers: a timeout naming it', async () => {
+    const silent = createServer(() => {})
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const port = (silent.address() as { port: number }).port
+    try {
+      const p = new Rfc2136Provider({ server: `127.0.0.1:${port}`, tsig: bind.tsig, timeoutMs: 300 })
+      await expect(p.readTxt('_dnslink.reg.example.test', {})).rejects.toThrow(`RFC 2136 server 127.0.0.1:${port}: no answer within 0.3 s`)
+    } finally {
+      silent.close()
+    }
   })
 })

@@ -68,6 +68,15 @@ export class Rfc2136Provider implements DnsProvider {
     this.timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS
   }
 
+  /** A name as the caller gave it, checked: labels of 1 to 63 bytes, 253 in all. */
+  private checkName (name: string): string {
+    const plain = plainName(name)
+    if (plain.length === 0 || plain.length > 253 || !plain.split('.').every((l) => l.length > 0 && l.length <= 63 && /^[a-z0-9_-]+$/.test(l))) {
+      throw new InputError('dnslink-domain', `${quote(name)} is not a DNS name`)
+    }
+    return plain
+  }
+
   get label (): string {
     return `RFC 2136 server ${serverText(this.server)}${this.zoneInUse != null ? ` (zone ${this.zoneInUse}.)` : ''}`
   }
@@ -121,7 +130,7 @@ export class Rfc2136Provider implements DnsProvider {
 
   /** The zone of `name`: the configured one, or the closest enclosing zone whose SOA this server gives. */
   private async zoneOf (name: string, options: OperationOptions): Promise<string> {
-    const plain = plainName(name)
+    const plain = this.checkName(name)
     if (this.zone != null) {
       if (!inZone(plain, this.zone)) throw this.fail(`${quote(plain)} is not in the configured zone ${this.zone}`)
       return this.zone
@@ -142,7 +151,7 @@ export class Rfc2136Provider implements DnsProvider {
 
   /** The TXT records at `name`, each as its strings, read from the server. */
   private async readRecords (name: string, options: OperationOptions): Promise<Buffer[][]> {
-    const r = await this.query(plainName(name), TYPE.TXT, options)
+    const r = await this.query(this.checkName(name), TYPE.TXT, options)
     if (r.rcode === 'NXDOMAIN' && r.authoritative) return []
     if (r.rcode !== 'NOERROR') throw this.fail(`could not read TXT ${quote(plainName(name))}: ${r.rcode}${r.rcode === 'REFUSED' ? ' (the server does not serve that name)' : ''}`)
     if (!r.authoritative) throw this.fail(`is not authoritative for ${quote(plainName(name))}`)
@@ -169,7 +178,7 @@ export class Rfc2136Provider implements DnsProvider {
   }
 
   async upsertDnsLink (upsert: DnsLinkUpsert, options: OperationOptions): Promise<DnsLinkResult> {
-    const name = plainName(upsert.name)
+    const name = this.checkName(upsert.name)
     if (!upsert.value.startsWith('dnslink=')) throw new InputError('dnslink-value', 'a DNSLink TXT value starts with dnslink=')
     if (!Number.isInteger(upsert.ttl) || upsert.ttl < 0 || upsert.ttl > 0x7fffffff) throw new InputError('dnslink-ttl', 'expected whole seconds')
     const zone = await this.zoneOf(name, options)
