@@ -154,8 +154,7 @@ describe('RFC 2136 against BIND 9', () => {
     const configured = new Rfc2136Provider({ server: bind.server, tsig: bind.tsig, zone: 'elsewhere.test' })
     await expect(configured.preflight('_dnslink.reg.elsewhere.test', {})).rejects.toThrow(/does not serve zone elsewhere\.test/)
     const err = await errorOf(configured.upsertDnsLink({ name: '_dnslink.reg.elsewhere.test', value: 'dnslink=/ipfs/x', ttl: 60 }, {}))
-    expect(err.message).toContain(`RFC 2136 server ${bind.server} (zone elsewhere.test.)`)
-    expect(err.message).toMatch(/REFUSED|NOTAUTH/)
+    expect(err.message).toBe(`RFC 2136 server ${bind.server} (zone elsewhere.test.): does not serve zone elsewhere.test (SOA query: REFUSED)`)
   })
 
   test('two dnslink values at the name: an error, nothing changed', async () => {

@@ -133,6 +133,7 @@ export class Rfc2136Provider implements DnsProvider {
     const plain = this.checkName(name)
     if (this.zone != null) {
       if (!inZone(plain, this.zone)) throw this.fail(`${quote(plain)} is not in the configured zone ${this.zone}`)
+      await this.checkZone(this.zone, options)
       return this.zone
     }
     const labels = plain.split('.')
@@ -162,7 +163,7 @@ export class Rfc2136Provider implements DnsProvider {
 
   async preflight (name: string, options: OperationOptions): Promise<void> {
     const zone = await this.zoneOf(name, options)
-    await this.checkZone(zone, options)
+    if (this.zone == null) await this.checkZone(zone, options)
     // A signed UPDATE whose only prerequisite (the zone apex exists) always holds and that changes nothing.
     const r = await this.send({
       id: messageId(),
