@@ -5,6 +5,7 @@ import { Rfc2136Provider } from '../../src/core/dns/rfc2136.js'
 import { InputError } from '../../src/core/errors.js'
 import { redact } from '../../src/core/redact.js'
 import { startBind, type BindServer } from '../helpers/bind.js'
+import { runProcess } from '../helpers/process.js'
 
 const NAME = '_dnslink.reg.example.test'
 const OTHERS = ['"v=spf1 -all"', '"google-site-verification=abc123"']
@@ -85,6 +86,8 @@ describe('RFC 2136 against BIND 9', () => {
     expect(await p.upsertDnsLink({ name: NAME, value: 'dnslink=/ipns/k51first', ttl: 60 }, {})).toEqual({ change: 'created' })
     expect((await bind.dig(NAME)).sort()).toEqual([...OTHERS, '"dnslink=/ipns/k51first"'].sort())
     expect(await bind.serial()).toBeGreaterThan(serial0)
+    const answer = await runProcess('dig', ['@127.0.0.1', '-p', String(bind.port), '+tcp', '+noall', '+answer', 'TXT', NAME])
+    expect(answer.stdout).toMatch(/\s60\s+IN\s+TXT\s+"dnslink=\/ipns\/k51first"/)
 
     expect(await p.upsertDnsLink({ name: NAME, value: 'dnslink=/ipfs/bafysecond', ttl: 60 }, {}))
       .toEqual({ change: 'replaced', previous: 'dnslink=/ipns/k51first' })
@@ -187,15 +190,33 @@ describe('RFC 2136 against BIND 9', () => {
 })
 
 describe('RFC 2136 transport', () => {
-  test('UDP when the server refuses TCP connections', async () => {
-    // A UDP-only relay to BIND: nothing listens on its TCP port.
+  /** A UDP-only relay to BIND (nothing listens on its TCP port), changing answers with `alter`. */
+  async function udpRelay (alter: (msg: Buffer) => Buffer = (m) => m): Promise<{ port: number, relayed: () => number, close: () => void }> {
     const relay = createSocket('udp4')
     const upstream = createSocket('udp4')
     let client: { port: number, address: string } | undefined
     let relayed = 0
     relay.on('message', (msg, rinfo) => { client = rinfo; relayed++; upstream.send(msg, bind.port, '127.0.0.1') })
-    upstream.on('message', (msg) => { if (client != null) relay.send(msg, client.port, client.address) })
+    upstream.on('message', (msg) => { if (client != null) relay.send(alter(msg), client.port, client.address) })
     await new Promise<void>((resolve) => relay.bind(0, '127.0.0.1', resolve))
+    return { port: relay.address().port, relayed: () => relayed, close: () => { relay.close(); upstream.close() } }
+  }
+
+  test('an answer changed on the way fails its TSIG check', async () => {
+    const relay = await udpRelay((msg) => Buffer.from(msg.toString('latin1').replace('v=spf1', 'v=spf2'), 'latin1'))
+    try {
+      const p = new Rfc2136Provider({ server: `127.0.0.1:${relay.port}`, tsig: bind.tsig, zone: 'example.test' })
+      await expect(p.readTxt(NAME, {})).rejects.toThrow(`RFC 2136 server 127.0.0.1:${relay.port} (zone example.test.): sent a response whose TSIG signature is not valid: response MAC does not match`)
+    } finally {
+      relay.close()
+    }
+  })
+
+  test('UDP when the server refuses TCP connections', async () => {
+    const r = await udpRelay()
+    const relay = { address: () => ({ port: r.port }), close: () => r.close() }
+    const upstream = { close: () => {} }
+    const relayed = r.relayed
     try {
       const p = new Rfc2136Provider({ server: `127.0.0.1:${relay.address().port}`, tsig: bind.tsig })
       const name = '_dnslink.udp.example.test'
@@ -203,7 +224,7 @@ describe('RFC 2136 transport', () => {
       expect(await p.upsertDnsLink({ name, value: 'dnslink=/ipfs/bafyudp', ttl: 60 }, {})).toEqual({ change: 'created' })
       expect(await p.readTxt(name, {})).toEqual(['dnslink=/ipfs/bafyudp'])
       expect(await bind.dig(name)).toEqual(['"dnslink=/ipfs/bafyudp"'])
-      expect(relayed).toBeGreaterThan(0)
+      expect(relayed()).toBeGreaterThan(0)
     } finally {
       relay.close()
       upstream.close()

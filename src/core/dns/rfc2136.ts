@@ -198,6 +198,7 @@ export class Rfc2136Provider implements DnsProvider {
       : records.map((r) => ({ name, type: TYPE.TXT, klass: CLASS.IN, ttl: 0, rdata: txtRdata(r) }))
     const updates: WireRecord[] = []
     if (old != null) updates.push({ name, type: TYPE.TXT, klass: CLASS.NONE, ttl: 0, rdata: txtRdata(old) })
+    // One RRset has one TTL (RFC 2181 5.2): BIND gives the other TXT records at the name this TTL too.
     updates.push({ name, type: TYPE.TXT, klass: CLASS.IN, ttl: upsert.ttl, rdata: txtRdata(txtStrings(upsert.value)) })
 
     const r = await this.send({
