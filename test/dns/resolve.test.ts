@@ -66,3 +66,12 @@ test('a resolver that refuses: the error names it and the answer', async () => {
 test('a bad resolver address is refused before any query', async () => {
   await expect(resolveDnsLink('reg.example.test', { resolver: 'not a host' })).rejects.toBeInstanceOf(InputError)
 })
+
+test('a resolver that is not there: the error names it', async () => {
+  const socket = (await import('node:dgram')).createSocket('udp4')
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve))
+  const port = socket.address().port
+  await new Promise<void>((resolve) => socket.close(() => resolve()))
+  await expect(resolveDnsLink('reg.example.test', { resolver: `127.0.0.1:${port}`, timeoutMs: 2000 }))
+    .rejects.toThrow(`DNS resolver 127.0.0.1:${port}: TXT '_dnslink.reg.example.test': `)
+})

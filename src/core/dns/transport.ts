@@ -1,7 +1,7 @@
 /**
  * One DNS request and its response over TCP (2-byte length prefix) or UDP,
  * with a timeout and the caller's abort signal. A response must carry the
- * request's ID; anything else that arrives over UDP is ignored.
+ * request's ID; over UDP, datagrams from elsewhere or with another ID are ignored.
  */
 import { createSocket } from 'node:dgram'
 import { createConnection, isIP } from 'node:net'
@@ -69,7 +69,10 @@ export async function exchange (server: DnsServer, request: Buffer, options: Exc
       socket.on('message', (msg) => {
         if (msg.length >= 12 && msg.length <= MAX_UDP && msg.readUInt16BE(0) === id) finish(null, msg)
       })
-      socket.send(request, server.port, server.host, (err) => { if (err != null) finish(err) })
+      // Connected: only the server's datagrams arrive.
+      socket.connect(server.port, server.host, () => {
+        socket.send(request, (err) => { if (err != null) finish(err) })
+      })
       return
     }
 
