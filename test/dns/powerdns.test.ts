@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { InputError } from '../../src/core/errors.js'
+import { ServiceError } from '../../src/core/service.js'
 import type { Logger } from '../../src/core/logger.js'
 import { PowerDnsProvider, type PowerDnsConfig } from '../../src/core/dns/powerdns.js'
 import { txtValue } from '../../src/core/dns/txt.js'
@@ -54,7 +55,8 @@ beforeAll(async () => {
         '_dnslink.reg 60 IN TXT "with \\"quote\\" and \\\\ backslash"',
         `_dnslink.two 60 IN TXT "${TWO[0] as string}"`,
         `_dnslink.two 60 IN TXT "${TWO[1] as string}"`,
-        '_dnslink.two 60 IN TXT "keep me"'
+        '_dnslink.two 60 IN TXT "keep me"',
+        '_dnslink.alias 60 IN CNAME target.example.test.'
       ]
     },
     // A zone below the first: names in it belong to it, not to example.test.
@@ -185,6 +187,16 @@ describe('PowerDnsProvider against pdns_server', () => {
     const err = await failure(provider({ serverId: 'elsewhere' }).preflight(NAME, {}))
     expect((err as InputError).input).toBe('powerdns-server-id')
     expect(err.message).toContain("has no server 'elsewhere'")
+  })
+
+  it("a change PowerDNS refuses (422): its reason, the provider and the zone named", async () => {
+    const writes = patches().length
+    const err = await failure(provider().upsertDnsLink({ name: '_dnslink.alias.example.test', value: CID_A, ttl: 60 }, {}))
+    expect(err).toBeInstanceOf(ServiceError)
+    expect((err as ServiceError).status).toBe(422)
+    expect(err.message).toMatch(/^PowerDNS http:\/\/127\.0\.0\.1:\d+ \(server 'localhost'\): changing zone example\.test\.: HTTP 422: RRset _dnslink\.alias\.example\.test\. IN TXT: Conflicts with pre-existing RRset$/)
+    expect(patches()).toHaveLength(writes + 1)
+    expect(await pdns.digTxt('_dnslink.alias.example.test')).toEqual(['target.example.test.'])
   })
 
   it('keeps disabled records as they were', async () => {
