@@ -25,6 +25,17 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# PowerDNS Authoritative Server with its sqlite3 backend (test/helpers/powerdns.ts; sqlite3 loads its schema).
+need_pdns=()
+for pkg in pdns-server pdns-backend-sqlite3 sqlite3; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_pdns+=("$pkg")
+done
+if [ "${#need_pdns[@]}" -gt 0 ]; then
+  log "apt-get install ${need_pdns[*]}"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pdns[@]}" >/dev/null
+fi
+
 # podman storage: vfs works without overlay or fuse in this sandbox.
 if ! grep -qs 'driver = "vfs"' /etc/containers/storage.conf; then
   log "configuring podman storage (vfs)"

@@ -1,0 +1,31 @@
+import { describe, expect, it } from '@jest/globals'
+import { MAX_TXT_STRING, parseTxtStrings, quoteTxt, txtValue } from '../../src/core/dns/txt.js'
+
+describe('TXT presentation form', () => {
+  it('reads quoted, bare, escaped and multi-string data', () => {
+    expect(txtValue('"dnslink=/ipfs/bafy"')).toBe('dnslink=/ipfs/bafy')
+    expect(txtValue('"part one" "part two"')).toBe('part onepart two')
+    expect(txtValue('"with \\"quote\\" and \\\\ backslash"')).toBe('with "quote" and \\ backslash')
+    expect(txtValue('bare words')).toBe('barewords')
+    expect(txtValue('"caf\\195\\169"')).toBe('café')
+    expect(parseTxtStrings('"a" "" "b"').map((b) => b.toString())).toEqual(['a', '', 'b'])
+    expect(txtValue('"unclosed')).toBe('unclosed')
+  })
+
+  it('joins the bytes of strings before reading UTF-8 (a character split across strings)', () => {
+    expect(txtValue('"caf\\195" "\\169"')).toBe('café')
+  })
+
+  it('writes quoted strings of at most 255 bytes that read back the same', () => {
+    expect(quoteTxt('dnslink=/ipns/k51')).toBe('"dnslink=/ipns/k51"')
+    expect(quoteTxt('a"b\\c')).toBe('"a\\"b\\\\c"')
+    expect(quoteTxt('é\n')).toBe('"\\195\\169\\010"')
+    expect(quoteTxt('')).toBe('""')
+    const long = `dnslink=/ipfs/${'b'.repeat(600)}`
+    const quoted = quoteTxt(long)
+    const strings = parseTxtStrings(quoted)
+    expect(strings.map((s) => s.length)).toEqual([MAX_TXT_STRING, MAX_TXT_STRING, long.length - 2 * MAX_TXT_STRING])
+    expect(txtValue(quoted)).toBe(long)
+    for (const value of ['a"b\\c', 'é\n', 'x'.repeat(255), 'ü'.repeat(200)]) expect(txtValue(quoteTxt(value))).toBe(value)
+  })
+})
