@@ -29,7 +29,15 @@ export interface CloudflareConfig {
 
 export const CLOUDFLARE_API = 'https://api.cloudflare.com/client/v4'
 
-type CloudflareClient = import('cloudflare').default
+/** A client with only the two resources used (cloudflare/tree-shakable keeps the rest of the SDK out of the bundle). */
+async function createCloudflare (options: import('cloudflare').ClientOptions) {
+  const [{ createClient }, { BaseZones }, { BaseRecords }] = await Promise.all([
+    import('cloudflare/tree-shakable'), import('cloudflare/resources/zones/zones'), import('cloudflare/resources/dns/records')
+  ])
+  return createClient({ ...options, resources: [BaseZones, BaseRecords] })
+}
+
+type CloudflareClient = Awaited<ReturnType<typeof createCloudflare>>
 
 interface Zone { id: string, name: string }
 
@@ -78,13 +86,13 @@ export class CloudflareProvider implements DnsProvider {
   }
 
   private async sdk (options: OperationOptions): Promise<CloudflareClient> {
-    this.client ??= import('cloudflare').then(({ default: Cloudflare }) => new Cloudflare({
+    this.client ??= createCloudflare({
       apiToken: this.config.apiToken,
       baseURL: this.baseUrl,
       maxRetries: 0, // service.ts retries
       timeout: 10 * 60_000, // service.ts times out each attempt
       fetch: serviceFetch({ label: this.label, logger: options.logger, timeoutMs: this.config.timeoutMs, retries: this.config.retries, retryDelayMs: this.config.retryDelayMs, fetch: this.config.fetch })
-    }))
+    })
     return await this.client
   }
 
