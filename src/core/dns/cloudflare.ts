@@ -31,9 +31,10 @@ export const CLOUDFLARE_API = 'https://api.cloudflare.com/client/v4'
 
 /** A client with only the two resources used (cloudflare/tree-shakable keeps the rest of the SDK out of the bundle). */
 async function createCloudflare (options: import('cloudflare').ClientOptions) {
-  const [{ createClient }, { BaseZones }, { BaseRecords }] = await Promise.all([
-    import('cloudflare/tree-shakable'), import('cloudflare/resources/zones/zones'), import('cloudflare/resources/dns/records')
-  ])
+  // One after the other: jest's ESM loader fails on concurrent imports of shared modules.
+  const { createClient } = await import('cloudflare/tree-shakable')
+  const { BaseZones } = await import('cloudflare/resources/zones/zones')
+  const { BaseRecords } = await import('cloudflare/resources/dns/records')
   return createClient({ ...options, resources: [BaseZones, BaseRecords] })
 }
 
