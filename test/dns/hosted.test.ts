@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { RedirectError, ResponseTooLargeError } from '../../src/core/errors.js'
 import { CloudflareProvider } from '../../src/core/dns/cloudflare.js'
 import { DnsimpleProvider } from '../../src/core/dns/dnsimple.js'
 import { Route53Provider } from '../../src/core/dns/route53.js'
@@ -270,5 +273,51 @@ describe('Route 53', () => {
     expect(() => new Route53Provider({ hostedZoneId: '', env })).toThrow(/route53-hosted-zone-id/)
     expect(() => new Route53Provider({ hostedZoneId: 'example.org', env })).toThrow(/route53-hosted-zone-id/)
     expect(() => new Route53Provider({ hostedZoneId: zone.id, env: {} })).toThrow(/AWS_ACCESS_KEY_ID/)
+  })
+})
+
+describe('the SDKs send through service.ts', () => {
+  /** A server that redirects every request to another origin (which is never contacted) or answers a body over the limit. */
+  async function hostile (mode: 'redirect' | 'huge'): Promise<{ url: string, hits: () => number, close: () => Promise<void> }> {
+    let hits = 0
+    const other = createServer((_req, res) => { hits++; res.end('{}') })
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve))
+    const server = createServer((_req, res) => {
+      if (mode === 'redirect') res.writeHead(307, { location: `http://localhost:${(other.address() as AddressInfo).port}/stolen` }).end()
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(`{"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      hits: () => hits,
+      close: async () => {
+        for (const s of [server, other]) { s.closeAllConnections(); await new Promise<void>((resolve) => s.close(() => resolve())) }
+      }
+    }
+  }
+  const env = { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }
+  const providers = (url: string): DnsProvider[] => [
+    new CloudflareProvider({ apiToken: 'cf-token-0123456789abcdefghijklmnopqrstuv', zoneId: '023e105f4ecef8ad9ca31a8372d0c353', baseUrl: `${url}/client/v4`, ...fast }),
+    new DnsimpleProvider({ token: 'dnsimple_a_0123456789abcdefghijklmnopqrstuv', accountId: 1010, zone: 'example.org', baseUrl: url, ...fast }),
+    new Route53Provider({ hostedZoneId: 'Z0123456789ABCDEFGHIJ', endpoint: url, env, ...fast })
+  ]
+
+  it('a redirect to another origin is refused (RedirectError), the other origin never contacted', async () => {
+    const h = await hostile('redirect')
+    try {
+      for (const p of providers(h.url)) {
+        await expect(p.readTxt(NAME, {})).rejects.toBeInstanceOf(RedirectError)
+      }
+      expect(h.hits()).toBe(0)
+    } finally { await h.close() }
+  })
+
+  it('an answer over the size limit is refused (ResponseTooLargeError)', async () => {
+    const h = await hostile('huge')
+    try {
+      for (const p of providers(h.url)) {
+        await expect(p.readTxt(NAME, {})).rejects.toBeInstanceOf(ResponseTooLargeError)
+      }
+    } finally { await h.close() }
   })
 })
