@@ -3,7 +3,7 @@ import { InputError } from '../../src/core/errors.js'
 import { ServiceError } from '../../src/core/service.js'
 import type { Logger } from '../../src/core/logger.js'
 import { PowerDnsProvider, type PowerDnsConfig } from '../../src/core/dns/powerdns.js'
-import { txtValue } from '../../src/core/dns/txt.js'
+import { unquoteTxt } from '../../src/core/dns/txt.js'
 import { startPowerDns, startRecordingProxy, type PowerDnsServer, type RecordingProxy } from '../helpers/powerdns.js'
 
 // Against Debian's PowerDNS Authoritative Server (sqlite3 backend) on loopback, through a proxy that notes each request.
@@ -38,7 +38,7 @@ async function failure (promise: Promise<unknown>): Promise<Error> {
 
 /** The TXT values dig sees at `name`, each record's strings joined. */
 async function digValues (name: string): Promise<string[]> {
-  return (await pdns.digTxt(name)).map(txtValue).sort()
+  return (await pdns.digTxt(name)).map(unquoteTxt).sort()
 }
 
 function patches (): string[] {

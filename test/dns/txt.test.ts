@@ -1,19 +1,19 @@
 import { describe, expect, it } from '@jest/globals'
-import { MAX_TXT_STRING, parseTxtStrings, quoteTxt, txtValue } from '../../src/core/dns/txt.js'
+import { MAX_TXT_STRING, parseTxtStrings, quoteTxt, unquoteTxt } from '../../src/core/dns/txt.js'
 
 describe('TXT presentation form', () => {
   it('reads quoted, bare, escaped and multi-string data', () => {
-    expect(txtValue('"dnslink=/ipfs/bafy"')).toBe('dnslink=/ipfs/bafy')
-    expect(txtValue('"part one" "part two"')).toBe('part onepart two')
-    expect(txtValue('"with \\"quote\\" and \\\\ backslash"')).toBe('with "quote" and \\ backslash')
-    expect(txtValue('bare words')).toBe('barewords')
-    expect(txtValue('"caf\\195\\169"')).toBe('café')
+    expect(unquoteTxt('"dnslink=/ipfs/bafy"')).toBe('dnslink=/ipfs/bafy')
+    expect(unquoteTxt('"part one" "part two"')).toBe('part onepart two')
+    expect(unquoteTxt('"with \\"quote\\" and \\\\ backslash"')).toBe('with "quote" and \\ backslash')
+    expect(unquoteTxt('bare words')).toBe('bare words')
+    expect(unquoteTxt('"caf\\195\\169"')).toBe('café')
     expect(parseTxtStrings('"a" "" "b"').map((b) => b.toString())).toEqual(['a', '', 'b'])
-    expect(txtValue('"unclosed')).toBe('unclosed')
+    expect(unquoteTxt('"unclosed')).toBe('unclosed')
   })
 
   it('joins the bytes of strings before reading UTF-8 (a character split across strings)', () => {
-    expect(txtValue('"caf\\195" "\\169"')).toBe('café')
+    expect(unquoteTxt('"caf\\195" "\\169"')).toBe('café')
   })
 
   it('writes quoted strings of at most 255 bytes that read back the same', () => {
@@ -25,7 +25,7 @@ describe('TXT presentation form', () => {
     const quoted = quoteTxt(long)
     const strings = parseTxtStrings(quoted)
     expect(strings.map((s) => s.length)).toEqual([MAX_TXT_STRING, MAX_TXT_STRING, long.length - 2 * MAX_TXT_STRING])
-    expect(txtValue(quoted)).toBe(long)
-    for (const value of ['a"b\\c', 'é\n', 'x'.repeat(255), 'ü'.repeat(200)]) expect(txtValue(quoteTxt(value))).toBe(value)
+    expect(unquoteTxt(quoted)).toBe(long)
+    for (const value of ['a"b\\c', 'é\n', 'x'.repeat(255), 'ü'.repeat(200)]) expect(unquoteTxt(quoteTxt(value))).toBe(value)
   })
 })

@@ -5,7 +5,7 @@ import { addSecret, remoteMessage } from '../redact.js'
 import { callService, ServiceError } from '../service.js'
 import { parseServiceUrl } from '../url.js'
 import { enclosingNames, inZone, parseDomainName } from './name.js'
-import { quoteTxt, txtValue } from './txt.js'
+import { quoteTxt, unquoteTxt } from './txt.js'
 import { dnslinkValues, type DnsLinkResult, type DnsLinkUpsert, type DnsProvider } from './types.js'
 
 /**
@@ -117,7 +117,7 @@ export class PowerDnsProvider implements DnsProvider {
     const fqdn = parseDomainName(name, 'dnslink-domain')
     const zone = await this.zoneOf(fqdn, options)
     const records = await this.readRecords(zone, fqdn, options, true)
-    return records.filter((r) => !r.disabled).map((r) => txtValue(r.content))
+    return records.filter((r) => !r.disabled).map((r) => unquoteTxt(r.content))
   }
 
   async upsertDnsLink (upsert: DnsLinkUpsert, options: OperationOptions): Promise<DnsLinkResult> {
@@ -130,12 +130,12 @@ export class PowerDnsProvider implements DnsProvider {
     if (!Number.isInteger(upsert.ttl) || upsert.ttl < 1 || upsert.ttl > MAX_TTL) throw new InputError('dnslink-ttl', `the TTL must be a whole number of seconds from 1 to ${MAX_TTL}`)
     const zone = await this.zoneOf(fqdn, options)
     const records = await this.readRecords(zone, fqdn, options, false)
-    const current = records.filter((r) => !r.disabled && txtValue(r.content).startsWith('dnslink='))
+    const current = records.filter((r) => !r.disabled && unquoteTxt(r.content).startsWith('dnslink='))
     if (current.length > 1) {
-      const values = current.map((r) => quote(txtValue(r.content), 100)).join(', ')
+      const values = current.map((r) => quote(unquoteTxt(r.content), 100)).join(', ')
       throw new InputError('dnslink-domain', `${this.label}: ${fqdn} has ${current.length} dnslink= TXT values (${values}); DNSLink needs exactly one: remove the others. Nothing was changed`)
     }
-    const previous = current[0] != null ? txtValue(current[0].content) : undefined
+    const previous = current[0] != null ? unquoteTxt(current[0].content) : undefined
     if (previous === value) {
       logger.info(`${this.label}: ${fqdn} has ${quote(value, 120)} already; unchanged`)
       return { change: 'unchanged', previous }

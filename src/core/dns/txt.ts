@@ -1,11 +1,59 @@
 /**
- * TXT record data in zone-file presentation form, as PowerDNS (and Cloudflare,
- * Route 53) store it: one or more character-strings, each quoted or a bare
- * word, separated by spaces; `\X` stands for X and `\DDD` for the byte DDD.
+ * TXT values and their two forms. On the wire a TXT record is one or more
+ * character-strings of at most 255 bytes; DNSLink reads their bytes joined.
+ * The APIs (PowerDNS, Cloudflare, Route 53, DNSimple) take and give the zone-file
+ * presentation form: the strings quoted and separated by spaces, `\X` for X and
+ * `\DDD` for the byte DDD.
  */
 
 /** Longest character-string in a TXT record (RFC 1035: a length byte). */
 export const MAX_TXT_STRING = 255
+
+/** `value` cut into strings of at most 255 bytes (never inside a UTF-8 sequence); one empty string for ''. */
+export function splitTxt (value: string): Buffer[] {
+  const bytes = Buffer.from(value, 'utf8')
+  const strings: Buffer[] = []
+  let start = 0
+  do {
+    let end = Math.min(bytes.length, start + MAX_TXT_STRING)
+    while (end < bytes.length && end > start + 1 && ((bytes[end] as number) & 0xc0) === 0x80) end--
+    strings.push(bytes.subarray(start, end))
+    start = end
+  } while (start < bytes.length)
+  return strings
+}
+
+/** A TXT record's strings joined, read as UTF-8: the value DNSLink sees. */
+export function joinTxt (strings: readonly Uint8Array[]): string {
+  return Buffer.concat(strings.map((s) => Buffer.from(s))).toString('utf8')
+}
+
+/**
+ * `value` in presentation form: quoted strings of at most 255 bytes, `"` and
+ * `\` escaped, bytes outside printable ASCII as `\DDD`.
+ */
+export function quoteTxt (value: string): string {
+  return splitTxt(value).map((s) => {
+    let text = ''
+    for (const b of s) {
+      if (b === 0x22 || b === 0x5c) text += `\\${String.fromCharCode(b)}`
+      else if (b < 0x20 || b > 0x7e) text += `\\${String(b).padStart(3, '0')}`
+      else text += String.fromCharCode(b)
+    }
+    return `"${text}"`
+  }).join(' ')
+}
+
+/**
+ * The value of presentation-form TXT data: its strings unescaped and joined.
+ * Data that does not start with a quote is taken as it is (Cloudflare and
+ * DNSimple keep unquoted content as one string).
+ */
+export function unquoteTxt (content: string): string {
+  const text = content.trim()
+  if (!text.startsWith('"')) return text
+  return joinTxt(parseTxtStrings(text))
+}
 
 /** The character-strings of presentation-form TXT data, as bytes. Lenient: an unclosed quote runs to the end. */
 export function parseTxtStrings (content: string): Buffer[] {
@@ -39,30 +87,6 @@ export function parseTxtStrings (content: string): Buffer[] {
     strings.push(Buffer.from(out))
   }
   return strings
-}
-
-/** The value of presentation-form TXT data: its character-strings joined (then read as UTF-8), as DNSLink reads them. */
-export function txtValue (content: string): string {
-  return Buffer.concat(parseTxtStrings(content)).toString('utf8')
-}
-
-/**
- * `value` as presentation-form TXT data: quoted strings of at most 255 bytes,
- * `"` and `\` escaped, bytes outside printable ASCII as `\DDD`.
- */
-export function quoteTxt (value: string): string {
-  const bytes = Buffer.from(value, 'utf8')
-  const strings: string[] = []
-  for (let at = 0; at < bytes.length || strings.length === 0; at += MAX_TXT_STRING) {
-    let text = ''
-    for (const b of bytes.subarray(at, at + MAX_TXT_STRING)) {
-      if (b === 0x22 || b === 0x5c) text += `\\${String.fromCharCode(b)}`
-      else if (b < 0x20 || b > 0x7e) text += `\\${String(b).padStart(3, '0')}`
-      else text += String.fromCharCode(b)
-    }
-    strings.push(`"${text}"`)
-  }
-  return strings.join(' ')
 }
 
 function isSpace (b: number): boolean {
