@@ -11,29 +11,32 @@ log() { echo "install-deps: $*"; }
 SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 
-# Debian packages: podman (Docker-compatible API for the docker CLI), skopeo, umoci, dig, GNU time (bench),
-# BIND 9's named (RFC 2136 tests).
+# Debian packages: podman (Docker-compatible API for the docker CLI), skopeo, umoci, dig, GNU time (bench).
+apt_updated=""
+apt_update() { [ -n "$apt_updated" ] || { $SUDO apt-get update -qq; apt_updated=1; }; }
 need_apt=()
-for pair in podman:podman skopeo:skopeo umoci:umoci dig:dnsutils jq:jq /usr/bin/time:time docker:docker.io named:bind9; do
+for pair in podman:podman skopeo:skopeo umoci:umoci dig:dnsutils jq:jq /usr/bin/time:time docker:docker.io; do
   cmd="${pair%%:*}"; pkg="${pair##*:}"
-  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || need_apt+=("$pkg")
+  command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
+  apt_update
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-# PowerDNS Authoritative Server with its sqlite3 backend (test/helpers/powerdns.ts; sqlite3 loads its schema).
-need_pdns=()
-for pkg in pdns-server pdns-backend-sqlite3 sqlite3; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_pdns+=("$pkg")
+# DNS servers the DNS tests start on loopback (test/helpers/bind.ts, test/helpers/powerdns.ts): BIND 9's named
+# (RFC 2136, resolution), the PowerDNS Authoritative Server with its sqlite3 backend, and the sqlite3 CLI
+# (loads the PowerDNS schema). Checked by package, installed without recommends.
+need_dns=()
+for pkg in bind9 pdns-server pdns-backend-sqlite3 sqlite3; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_dns+=("$pkg")
 done
-if [ "${#need_pdns[@]}" -gt 0 ]; then
-  log "apt-get install ${need_pdns[*]}"
-  $SUDO apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pdns[@]}" >/dev/null
+if [ "${#need_dns[@]}" -gt 0 ]; then
+  log "apt-get install ${need_dns[*]}"
+  apt_update
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_dns[@]}" >/dev/null
 fi
 
 # podman storage: vfs works without overlay or fuse in this sandbox.

@@ -6,6 +6,7 @@ import { CloudflareProvider } from '../../src/core/dns/cloudflare.js'
 import { DnsimpleProvider } from '../../src/core/dns/dnsimple.js'
 import { Route53Provider } from '../../src/core/dns/route53.js'
 import type { DnsProvider } from '../../src/core/dns/types.js'
+import { DnsLinkConflictError } from '../../src/core/dns/upsert.js'
 import { cloudflareMock, dnsimpleMock, route53Mock, type MockApi } from './hosted-mocks.js'
 
 /**
@@ -77,6 +78,7 @@ function commonCases (label: string, make: () => Promise<Harness>): void {
     h.seed([IPFS, IPNS, 'v=spf1 -all'])
     await expect(h.provider.upsertDnsLink({ name: NAME, value: IPNS, ttl: 60 }, {})).rejects.toThrow(/2 dnslink= TXT values/)
     await expect(h.provider.upsertDnsLink({ name: NAME, value: IPNS, ttl: 60 }, {})).rejects.toThrow(h.provider.label)
+    await expect(h.provider.upsertDnsLink({ name: NAME, value: IPNS, ttl: 60 }, {})).rejects.toBeInstanceOf(DnsLinkConflictError)
     expect(writes(h.mock)).toEqual([])
     expect(h.state().map((s) => s.value).sort()).toEqual([IPFS, IPNS, 'v=spf1 -all'].sort())
   })

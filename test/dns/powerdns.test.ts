@@ -4,6 +4,7 @@ import { ServiceError } from '../../src/core/service.js'
 import type { Logger } from '../../src/core/logger.js'
 import { PowerDnsProvider, type PowerDnsConfig } from '../../src/core/dns/powerdns.js'
 import { unquoteTxt } from '../../src/core/dns/txt.js'
+import { DnsLinkConflictError } from '../../src/core/dns/upsert.js'
 import { startPowerDns, startRecordingProxy, type PowerDnsServer, type RecordingProxy } from '../helpers/powerdns.js'
 
 // Against Debian's PowerDNS Authoritative Server (sqlite3 backend) on loopback, through a proxy that notes each request.
@@ -146,7 +147,7 @@ describe('PowerDnsProvider against pdns_server', () => {
     const before = await digValues(name)
     const writes = patches().length
     const err = await failure(provider().upsertDnsLink({ name, value: CID_A, ttl: 60 }, {}))
-    expect(err).toBeInstanceOf(InputError)
+    expect(err).toBeInstanceOf(DnsLinkConflictError)
     expect((err as InputError).input).toBe('dnslink-domain')
     expect(err.message).toContain('PowerDNS')
     expect(err.message).toContain('2 dnslink= TXT values')

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { createSocket } from 'node:dgram'
 import { createServer } from 'node:net'
 import { Rfc2136Provider } from '../../src/core/dns/rfc2136.js'
+import { DnsLinkConflictError } from '../../src/core/dns/upsert.js'
 import { InputError } from '../../src/core/errors.js'
 import { redact } from '../../src/core/redact.js'
 import { startBind, type BindServer } from '../helpers/bind.js'
@@ -166,6 +167,7 @@ describe('RFC 2136 against BIND 9', () => {
     const before = (await bind.dig(name)).sort()
     const serial = await bind.serial()
     await expect(p.upsertDnsLink({ name, value: 'dnslink=/ipfs/bafythree', ttl: 60 }, {})).rejects.toThrow(/has 2 dnslink= TXT values/)
+    await expect(p.upsertDnsLink({ name, value: 'dnslink=/ipfs/bafythree', ttl: 60 }, {})).rejects.toBeInstanceOf(DnsLinkConflictError)
     expect((await bind.dig(name)).sort()).toEqual(before)
     expect(await bind.serial()).toBe(serial)
   })

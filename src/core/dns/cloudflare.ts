@@ -1,11 +1,12 @@
 import { InputError } from '../errors.js'
 import type { OperationOptions } from '../logger.js'
-import { addSecret } from '../redact.js'
 import { ServiceError } from '../service.js'
-import { serviceFetch, viaSdk } from './sdk-http.js'
+import { enclosingNames, inZone, plainName } from './name.js'
+import { secretWord } from './secret.js'
+import { apiBaseUrl, sdkHttpOptions, serviceFetch, viaSdk, type SdkHttpConfig } from './sdk-http.js'
 import { quoteTxt, unquoteTxt } from './txt.js'
-import type { DnsLinkResult, DnsLinkUpsert, DnsProvider } from './types.js'
-import { planDnsLink } from './upsert.js'
+import { RecordPerValueProvider, type ValueRecord } from './record-per-value.js'
+import type { DnsLinkUpsert } from './types.js'
 
 /**
  * Cloudflare DNS through its SDK (`cloudflare`, loaded when first used), which
@@ -14,17 +15,13 @@ import { planDnsLink } from './upsert.js'
  * created or updated (PUT), never another.
  */
 
-export interface CloudflareConfig {
+export interface CloudflareConfig extends SdkHttpConfig {
   /** `cloudflare-api-token`: an API token with Zone.DNS edit (and Zone.Zone read without a zone ID). */
   apiToken: string
   /** `cloudflare-zone-id`: else the zone is found from the record's name. */
   zoneId?: string
   /** The API's base URL (tests); default https://api.cloudflare.com/client/v4. */
   baseUrl?: string
-  timeoutMs?: number
-  retries?: number
-  retryDelayMs?: number
-  fetch?: typeof globalThis.fetch
 }
 
 export const CLOUDFLARE_API = 'https://api.cloudflare.com/client/v4'
@@ -42,57 +39,31 @@ type CloudflareClient = Awaited<ReturnType<typeof createCloudflare>>
 
 interface Zone { id: string, name: string }
 
-function httpUrl (value: string, input: string): string {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    throw new InputError(input, 'expected an http(s) URL')
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InputError(input, 'expected an http(s) URL')
-  if (url.username !== '' || url.password !== '') throw new InputError(input, 'the URL must not carry credentials')
-  return url.href.replace(/\/+$/, '')
-}
-
-/** The zone apexes `name` could belong to, longest first (at least two labels). */
-export function candidateZones (name: string): string[] {
-  const labels = name.replace(/\.$/, '').split('.')
-  const out: string[] = []
-  for (let i = 0; i <= labels.length - 2; i++) out.push(labels.slice(i).join('.'))
-  return out
-}
-
-function inZone (name: string, zone: string): boolean {
-  const n = name.toLowerCase().replace(/\.$/, '')
-  const z = zone.toLowerCase().replace(/\.$/, '')
-  return n === z || n.endsWith(`.${z}`)
-}
-
-export class CloudflareProvider implements DnsProvider {
+export class CloudflareProvider extends RecordPerValueProvider<Zone, string> {
   readonly kind = 'cloudflare'
   readonly label: string
   private readonly config: CloudflareConfig
+  private readonly apiToken: string
   private readonly baseUrl: string
   private client?: Promise<CloudflareClient>
   private readonly zones = new Map<string, Zone>()
 
   constructor (config: CloudflareConfig) {
-    if (typeof config.apiToken !== 'string' || config.apiToken.trim() === '') throw new InputError('cloudflare-api-token', 'required for dns-provider cloudflare')
-    if (/\s/.test(config.apiToken)) throw new InputError('cloudflare-api-token', 'a token has no spaces or line breaks')
-    addSecret(config.apiToken)
+    super()
+    this.apiToken = secretWord(config.apiToken, 'cloudflare-api-token', 'the Cloudflare API token (dns-provider cloudflare)')
     if (config.zoneId != null && !/^[0-9a-f]{32}$/i.test(config.zoneId)) throw new InputError('cloudflare-zone-id', 'expected a zone ID: 32 hexadecimal characters')
-    this.baseUrl = config.baseUrl != null ? httpUrl(config.baseUrl, 'cloudflare-api-url') : CLOUDFLARE_API
+    this.baseUrl = config.baseUrl != null ? apiBaseUrl(config.baseUrl, 'cloudflare-api-url') : CLOUDFLARE_API
     this.config = config
     this.label = `Cloudflare ${this.baseUrl}${config.zoneId != null ? ` (zone ${config.zoneId})` : ''}`
   }
 
   private async sdk (options: OperationOptions): Promise<CloudflareClient> {
     this.client ??= createCloudflare({
-      apiToken: this.config.apiToken,
+      apiToken: this.apiToken,
       baseURL: this.baseUrl,
       maxRetries: 0, // service.ts retries
       timeout: 10 * 60_000, // service.ts times out each attempt
-      fetch: serviceFetch({ label: this.label, logger: options.logger, timeoutMs: this.config.timeoutMs, retries: this.config.retries, retryDelayMs: this.config.retryDelayMs, fetch: this.config.fetch })
+      fetch: serviceFetch(sdkHttpOptions(this.label, this.config, options))
     })
     return await this.client
   }
@@ -109,55 +80,43 @@ export class CloudflareProvider implements DnsProvider {
       zone = { id: found.id, name: found.name }
       if (!inZone(name, zone.name)) throw new InputError('cloudflare-zone-id', `zone ${zone.name} (${zone.id}) does not hold ${name}`)
     } else {
-      for (const candidate of candidateZones(name)) {
+      const candidates = enclosingNames(name, 2)
+      for (const candidate of candidates) {
         const page = await viaSdk(this.label, async () => await client.zones.list({ name: candidate, per_page: 5 }, { signal: options.signal }))
-        const match = page.result.find((z) => z.name.toLowerCase() === candidate.toLowerCase())
+        const match = page.result.find((z) => plainName(z.name) === candidate)
         if (match != null) { zone = { id: match.id, name: match.name }; break }
       }
-      if (zone == null) throw new ServiceError(`${this.label}: no zone the token can see holds ${name} (looked for ${candidateZones(name).join(', ')}); set cloudflare-zone-id or give the token Zone.Zone read`)
+      if (zone == null) throw new ServiceError(`${this.label}: no zone the token can see holds ${name} (looked for ${candidates.join(', ')}); set cloudflare-zone-id or give the token Zone.Zone read`)
     }
     this.zones.set(zone.id, zone)
     return zone
   }
 
-  async preflight (name: string, options: OperationOptions): Promise<void> {
-    const zone = await this.zoneOf(name, options)
-    await this.records(zone, name, options)
-  }
-
   /** The TXT records at `name`, every page. */
-  private async records (zone: Zone, name: string, options: OperationOptions): Promise<Array<{ id: string, value: string }>> {
+  protected async records (zone: Zone, name: string, options: OperationOptions): Promise<Array<ValueRecord<string>>> {
     const client = await this.sdk(options)
     return await viaSdk(this.label, async () => {
-      const out: Array<{ id: string, value: string }> = []
+      const out: Array<ValueRecord<string>> = []
       for await (const record of client.dns.records.list({ zone_id: zone.id, type: 'TXT', name: { exact: name }, per_page: 100 }, { signal: options.signal })) {
         // name.exact is case-insensitive; keep to the one name.
-        if (record.type !== 'TXT' || record.name.toLowerCase() !== name.toLowerCase()) continue
+        if (record.type !== 'TXT' || plainName(record.name) !== plainName(name)) continue
         out.push({ id: record.id, value: unquoteTxt(record.content ?? '') })
       }
       return out
     })
   }
 
-  async readTxt (name: string, options: OperationOptions): Promise<string[]> {
-    const zone = await this.zoneOf(name, options)
-    return (await this.records(zone, name, options)).map((r) => r.value)
+  protected async create (zone: Zone, upsert: DnsLinkUpsert, options: OperationOptions): Promise<void> {
+    const client = await this.sdk(options)
+    await viaSdk(this.label, async () => await client.dns.records.create(this.body(zone, upsert), { signal: options.signal }))
   }
 
-  async upsertDnsLink (upsert: DnsLinkUpsert, options: OperationOptions): Promise<DnsLinkResult> {
-    const zone = await this.zoneOf(upsert.name, options)
-    const records = await this.records(zone, upsert.name, options)
-    const plan = planDnsLink(this.label, upsert.name, records.map((r) => r.value), upsert.value)
-    if (plan.action === 'unchanged') return { change: 'unchanged', previous: plan.previous }
+  protected async update (zone: Zone, id: string, upsert: DnsLinkUpsert, options: OperationOptions): Promise<void> {
     const client = await this.sdk(options)
-    const body = { zone_id: zone.id, type: 'TXT' as const, name: upsert.name, content: quoteTxt(upsert.value), ttl: upsert.ttl }
-    if (plan.action === 'create') {
-      await viaSdk(this.label, async () => await client.dns.records.create(body, { signal: options.signal }))
-      return { change: 'created' }
-    }
-    const record = records.find((r) => r.value === plan.previous)
-    if (record == null) throw new ServiceError(`${this.label}: the dnslink record at ${upsert.name} vanished while updating`)
-    await viaSdk(this.label, async () => await client.dns.records.update(record.id, body, { signal: options.signal }))
-    return { change: 'replaced', previous: plan.previous }
+    await viaSdk(this.label, async () => await client.dns.records.update(id, this.body(zone, upsert), { signal: options.signal }))
+  }
+
+  private body (zone: Zone, upsert: DnsLinkUpsert) {
+    return { zone_id: zone.id, type: 'TXT' as const, name: upsert.name, content: quoteTxt(upsert.value), ttl: upsert.ttl }
   }
 }

@@ -1,13 +1,12 @@
 import { InputError } from '../errors.js'
 import type { OperationOptions } from '../logger.js'
-import { addSecret } from '../redact.js'
 import { ServiceError, callService } from '../service.js'
-import { candidateZones } from './cloudflare.js'
-import type { SdkHttpOptions } from './sdk-http.js'
-import { viaSdk } from './sdk-http.js'
+import { enclosingNames, inZone, parseDomainName, plainName, relativeName } from './name.js'
+import { secretWord } from './secret.js'
+import { apiBaseUrl, sdkHttpOptions, viaSdk, type SdkHttpConfig, type SdkHttpOptions } from './sdk-http.js'
 import { unquoteTxt } from './txt.js'
-import type { DnsLinkResult, DnsLinkUpsert, DnsProvider } from './types.js'
-import { planDnsLink } from './upsert.js'
+import { RecordPerValueProvider, type ValueRecord } from './record-per-value.js'
+import type { DnsLinkUpsert } from './types.js'
 
 /**
  * DNSimple through its SDK (`dnsimple`, loaded when first used), given a
@@ -16,7 +15,7 @@ import { planDnsLink } from './upsert.js'
  * the dnslink= record is created or updated (PATCH), never another.
  */
 
-export interface DnsimpleConfig {
+export interface DnsimpleConfig extends SdkHttpConfig {
   /** `dnsimple-token`: an account or user API token. */
   token: string
   /** `dnsimple-account-id`. */
@@ -25,10 +24,6 @@ export interface DnsimpleConfig {
   zone?: string
   /** The API's base URL (tests); default https://api.dnsimple.com. */
   baseUrl?: string
-  timeoutMs?: number
-  retries?: number
-  retryDelayMs?: number
-  fetch?: typeof globalThis.fetch
 }
 
 export const DNSIMPLE_API = 'https://api.dnsimple.com'
@@ -49,50 +44,35 @@ function serviceFetcher (options: SdkHttpOptions): NonNullable<Fetcher> {
   }
 }
 
-/** `name` relative to `zone` ('' at the apex). */
-function relativeName (name: string, zone: string): string {
-  const n = name.replace(/\.$/, '')
-  return n.toLowerCase() === zone.toLowerCase() ? '' : n.slice(0, n.length - zone.length - 1)
-}
-
-function inZone (name: string, zone: string): boolean {
-  const n = name.toLowerCase().replace(/\.$/, '')
-  const z = zone.toLowerCase().replace(/\.$/, '')
-  return n === z || n.endsWith(`.${z}`)
-}
-
-export class DnsimpleProvider implements DnsProvider {
+export class DnsimpleProvider extends RecordPerValueProvider<string, number> {
   readonly kind = 'dnsimple'
   readonly label: string
   private readonly config: DnsimpleConfig
+  private readonly token: string
   private readonly accountId: number
   private readonly baseUrl: string
   private client?: Promise<DnsimpleClient>
-  private zone?: string
+  /** The configured zone (`dnsimple-zone`), if any. */
+  private readonly zone?: string
+  /** Zones found, by the name asked for. */
+  private readonly found = new Map<string, string>()
 
   constructor (config: DnsimpleConfig) {
-    if (typeof config.token !== 'string' || config.token.trim() === '') throw new InputError('dnsimple-token', 'required for dns-provider dnsimple')
-    if (/\s/.test(config.token)) throw new InputError('dnsimple-token', 'a token has no spaces or line breaks')
-    addSecret(config.token)
+    super()
+    this.token = secretWord(config.token, 'dnsimple-token', 'the DNSimple API token (dns-provider dnsimple)')
     if (!/^[1-9]\d{0,15}$/.test(String(config.accountId))) throw new InputError('dnsimple-account-id', 'expected the numeric account ID')
     this.accountId = Number(config.accountId)
-    if (config.zone != null && !/^[a-z0-9-]+(\.[a-z0-9-]+)+\.?$/i.test(config.zone)) throw new InputError('dnslink-domain', 'the DNSimple zone is not a domain name')
-    if (config.baseUrl != null) {
-      let url: URL
-      try { url = new URL(config.baseUrl) } catch { throw new InputError('dnsimple-api-url', 'expected an http(s) URL') }
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InputError('dnsimple-api-url', 'expected an http(s) URL')
-    }
-    this.baseUrl = (config.baseUrl ?? DNSIMPLE_API).replace(/\/+$/, '')
+    if (config.zone != null) this.zone = parseDomainName(config.zone, 'dnsimple-zone')
+    this.baseUrl = config.baseUrl != null ? apiBaseUrl(config.baseUrl, 'dnsimple-api-url') : DNSIMPLE_API
     this.config = config
-    this.zone = config.zone?.replace(/\.$/, '')
     this.label = `DNSimple ${this.baseUrl} (account ${this.accountId})`
   }
 
   private async sdk (options: OperationOptions): Promise<DnsimpleClient> {
     this.client ??= import('dnsimple').then(({ DNSimple }) => new DNSimple({
-      accessToken: this.config.token,
+      accessToken: this.token,
       baseUrl: this.baseUrl,
-      fetcher: serviceFetcher({ label: this.label, logger: options.logger, timeoutMs: this.config.timeoutMs, retries: this.config.retries, retryDelayMs: this.config.retryDelayMs, fetch: this.config.fetch })
+      fetcher: serviceFetcher(sdkHttpOptions(this.label, this.config, options))
     }))
     return await this.client
   }
@@ -103,30 +83,33 @@ export class DnsimpleProvider implements DnsProvider {
       if (!inZone(name, this.zone)) throw new InputError('dnslink-domain', `${name} is not in the DNSimple zone ${this.zone}`)
       return this.zone
     }
+    const known = this.found.get(name)
+    if (known != null) return known
     const client = await this.sdk(options)
-    for (const candidate of candidateZones(name)) {
+    const candidates = enclosingNames(name, 2)
+    for (const candidate of candidates) {
       try {
         const { data } = await viaSdk(this.label, async () => await client.zones.getZone(this.accountId, candidate))
-        this.zone = data.name
+        this.found.set(name, data.name)
         return data.name
       } catch (err) {
         if (!(err instanceof ServiceError && err.status === 404)) throw err
       }
     }
-    throw new ServiceError(`${this.label}: the account has no zone holding ${name} (looked for ${candidateZones(name).join(', ')})`)
+    throw new ServiceError(`${this.label}: the account has no zone holding ${name} (looked for ${candidates.join(', ')})`)
   }
 
   /** The TXT records at `name`, every page. */
-  private async records (zone: string, name: string, options: OperationOptions): Promise<Array<{ id: number, value: string }>> {
+  protected async records (zone: string, name: string, options: OperationOptions): Promise<Array<ValueRecord<number>>> {
     const client = await this.sdk(options)
     const relative = relativeName(name, zone)
     return await viaSdk(this.label, async () => {
-      const out: Array<{ id: number, value: string }> = []
+      const out: Array<ValueRecord<number>> = []
       for (let page = 1; page <= MAX_PAGES; page++) {
         options.signal?.throwIfAborted()
         const answer = await client.zones.listZoneRecords(this.accountId, zone, { name: relative, type: 'TXT', page, per_page: 100 })
         for (const record of answer.data) {
-          if (record.type === 'TXT' && record.name.toLowerCase() === relative.toLowerCase()) out.push({ id: record.id, value: unquoteTxt(record.content) })
+          if (record.type === 'TXT' && plainName(record.name) === relative) out.push({ id: record.id, value: unquoteTxt(record.content) })
         }
         if (page >= (answer.pagination?.total_pages ?? 1)) return out
       }
@@ -134,29 +117,13 @@ export class DnsimpleProvider implements DnsProvider {
     })
   }
 
-  async preflight (name: string, options: OperationOptions): Promise<void> {
-    const zone = await this.zoneOf(name, options)
-    await this.records(zone, name, options)
-  }
-
-  async readTxt (name: string, options: OperationOptions): Promise<string[]> {
-    const zone = await this.zoneOf(name, options)
-    return (await this.records(zone, name, options)).map((r) => r.value)
-  }
-
-  async upsertDnsLink (upsert: DnsLinkUpsert, options: OperationOptions): Promise<DnsLinkResult> {
-    const zone = await this.zoneOf(upsert.name, options)
-    const records = await this.records(zone, upsert.name, options)
-    const plan = planDnsLink(this.label, upsert.name, records.map((r) => r.value), upsert.value)
-    if (plan.action === 'unchanged') return { change: 'unchanged', previous: plan.previous }
+  protected async create (zone: string, upsert: DnsLinkUpsert, options: OperationOptions): Promise<void> {
     const client = await this.sdk(options)
-    if (plan.action === 'create') {
-      await viaSdk(this.label, async () => await client.zones.createZoneRecord(this.accountId, zone, { name: relativeName(upsert.name, zone), type: 'TXT', content: upsert.value, ttl: upsert.ttl }))
-      return { change: 'created' }
-    }
-    const record = records.find((r) => r.value === plan.previous)
-    if (record == null) throw new ServiceError(`${this.label}: the dnslink record at ${upsert.name} vanished while updating`)
-    await viaSdk(this.label, async () => await client.zones.updateZoneRecord(this.accountId, zone, record.id, { content: upsert.value, ttl: upsert.ttl }))
-    return { change: 'replaced', previous: plan.previous }
+    await viaSdk(this.label, async () => await client.zones.createZoneRecord(this.accountId, zone, { name: relativeName(upsert.name, zone), type: 'TXT', content: upsert.value, ttl: upsert.ttl }))
+  }
+
+  protected async update (zone: string, id: number, upsert: DnsLinkUpsert, options: OperationOptions): Promise<void> {
+    const client = await this.sdk(options)
+    await viaSdk(this.label, async () => await client.zones.updateZoneRecord(this.accountId, zone, id, { content: upsert.value, ttl: upsert.ttl }))
   }
 }

@@ -1,7 +1,7 @@
 /** Decoding DNS responses with dns-packet, and reading what DNSLink needs from them. */
 import dnsPacket from 'dns-packet'
 import type { Answer, DecodedPacket } from 'dns-packet'
-import { plainName } from './wire.js'
+import { plainName } from './name.js'
 
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE']
 
@@ -32,11 +32,6 @@ export function txtRecords (answers: Answer[] | undefined, name: string): Buffer
     out.push(data.map((d) => Buffer.isBuffer(d) ? d : Buffer.from(d)))
   }
   return out
-}
-
-/** A TXT record's strings joined, as DNSLink reads them. */
-export function txtValue (strings: Buffer[]): string {
-  return Buffer.concat(strings).toString('utf8')
 }
 
 /** The owner of the first SOA record in `records`, if any. */

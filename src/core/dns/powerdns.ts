@@ -1,12 +1,14 @@
 import { InputError } from '../errors.js'
-import { hasControl, quote } from '../escape.js'
+import { quote } from '../escape.js'
 import { silentLogger, type Logger, type OperationOptions } from '../logger.js'
-import { addSecret, remoteMessage } from '../redact.js'
+import { remoteMessage } from '../redact.js'
 import { callService, ServiceError } from '../service.js'
 import { parseServiceUrl } from '../url.js'
-import { enclosingNames, inZone, parseDomainName } from './name.js'
+import { absoluteName, enclosingNames, inZone, parseDomainName, plainName } from './name.js'
+import { secretWord } from './secret.js'
 import { quoteTxt, unquoteTxt } from './txt.js'
 import { dnslinkValues, type DnsLinkResult, type DnsLinkUpsert, type DnsProvider } from './types.js'
+import { checkDnsLinkUpsert, planDnsLink, planResult } from './upsert.js'
 
 /**
  * The PowerDNS Authoritative Server's HTTP API (v1) as a DNSLink provider.
@@ -49,8 +51,6 @@ const ZONE_OPTION = 'powerdns-zone'
 /** A server or zone-list answer; a whole zone (an upsert reads it all: see readRecords). */
 const MAX_SMALL_BYTES = 256 * 1024
 const MAX_ZONE_BYTES = 32 * 1024 * 1024
-const MAX_TTL = 2_147_483_647
-const MAX_VALUE = 2048
 const SERVER_ID = /^[A-Za-z0-9._-]{1,64}$/
 
 function isRecord (value: unknown): value is Record<string, unknown> {
@@ -77,10 +77,7 @@ export class PowerDnsProvider implements DnsProvider {
   private readonly zones = new Map<string, Zone>()
 
   constructor (private readonly config: PowerDnsConfig, private readonly logger: Logger = silentLogger) {
-    const key = typeof config.apiKey === 'string' ? config.apiKey.trim() : ''
-    if (key !== '') addSecret(key)
-    if (key === '') throw new InputError('powerdns-api-key', 'PowerDNS needs an API key (the api-key in its configuration)')
-    if (!/^[\x21-\x7e]+$/.test(key)) throw new InputError('powerdns-api-key', 'the PowerDNS API key must be one word of printable ASCII characters')
+    const key = secretWord(config.apiKey, 'powerdns-api-key', "the PowerDNS API key (the api-key in the server's configuration)")
     const url = parseServiceUrl(config.apiUrl ?? '', 'powerdns-api-url')
     if (url.authorization != null) throw new InputError('powerdns-api-url', "give PowerDNS's API key as powerdns-api-key, not as user:password in the URL")
     if (url.url.search !== '') throw new InputError('powerdns-api-url', 'the PowerDNS API URL is its base URL (e.g. http://127.0.0.1:8081), without a query')
@@ -120,39 +117,31 @@ export class PowerDnsProvider implements DnsProvider {
     return records.filter((r) => !r.disabled).map((r) => unquoteTxt(r.content))
   }
 
-  async upsertDnsLink (upsert: DnsLinkUpsert, options: OperationOptions): Promise<DnsLinkResult> {
+  async upsertDnsLink (request: DnsLinkUpsert, options: OperationOptions): Promise<DnsLinkResult> {
     const logger = options.logger ?? this.logger
-    const fqdn = parseDomainName(upsert.name, 'dnslink-domain')
-    const value = upsert.value
-    if (!value.startsWith('dnslink=') || value.length > MAX_VALUE || hasControl(value)) {
-      throw new InputError('dnslink-value', `${quote(value, 80)} is not a DNSLink value (dnslink=/ipfs/… or dnslink=/ipns/…, one line)`)
-    }
-    if (!Number.isInteger(upsert.ttl) || upsert.ttl < 1 || upsert.ttl > MAX_TTL) throw new InputError('dnslink-ttl', `the TTL must be a whole number of seconds from 1 to ${MAX_TTL}`)
+    const upsert = checkDnsLinkUpsert(request)
+    const { name: fqdn, value } = upsert
     const zone = await this.zoneOf(fqdn, options)
     const records = await this.readRecords(zone, fqdn, options, false)
-    const current = records.filter((r) => !r.disabled && unquoteTxt(r.content).startsWith('dnslink='))
-    if (current.length > 1) {
-      const values = current.map((r) => quote(unquoteTxt(r.content), 100)).join(', ')
-      throw new InputError('dnslink-domain', `${this.label}: ${fqdn} has ${current.length} dnslink= TXT values (${values}); DNSLink needs exactly one: remove the others. Nothing was changed`)
-    }
-    const previous = current[0] != null ? unquoteTxt(current[0].content) : undefined
-    if (previous === value) {
+    const served = records.filter((r) => !r.disabled)
+    const plan = planDnsLink(this.label, fqdn, served.map((r) => unquoteTxt(r.content)), value)
+    if (plan.action === 'unchanged') {
       logger.info(`${this.label}: ${fqdn} has ${quote(value, 120)} already; unchanged`)
-      return { change: 'unchanged', previous }
+      return planResult(plan)
     }
+    const old = plan.action === 'replace' ? served[plan.index] : undefined
     const content = quoteTxt(value)
     // Every other record as it was (a disabled copy of the new value would be a duplicate: the new one takes its place).
-    const kept = records.filter((r) => r !== current[0] && r.content !== content).map((r) => ({ content: r.content, disabled: r.disabled }))
+    const kept = records.filter((r) => r !== old && r.content !== content).map((r) => ({ content: r.content, disabled: r.disabled }))
     // An rrset has one TTL (RFC 2181): the other TXT values at the name take this one too.
-    const rrset = { name: `${fqdn}.`, type: 'TXT', ttl: upsert.ttl, changetype: 'REPLACE', records: [...kept, { content, disabled: false }] }
+    const rrset = { name: absoluteName(fqdn), type: 'TXT', ttl: upsert.ttl, changetype: 'REPLACE', records: [...kept, { content, disabled: false }] }
     await this.call('PATCH', this.zonePath(zone), `changing zone ${zone.name}.`, options, { body: { rrsets: [rrset] } })
     const after = dnslinkValues(await this.readTxt(fqdn, options))
     if (after.length !== 1 || after[0] !== value) {
       throw new ServiceError(`${this.label}: after the change, ${fqdn} has ${after.length === 0 ? 'no dnslink= value' : after.map((v) => quote(v, 100)).join(', ')} instead of ${quote(value, 100)} (changed by someone else at the same time?)`)
     }
-    const change = previous == null ? 'created' : 'replaced'
-    logger.info(`${this.label}: ${fqdn} ${change === 'created' ? 'now has' : `changed from ${quote(previous ?? '', 120)} to`} ${quote(value, 120)}`)
-    return { change, ...(previous != null ? { previous } : {}) }
+    logger.info(`${this.label}: ${fqdn} ${plan.action === 'create' ? 'now has' : `changed from ${quote(plan.previous, 120)} to`} ${quote(value, 120)}`)
+    return planResult(plan)
   }
 
   /**
@@ -172,7 +161,7 @@ export class PowerDnsProvider implements DnsProvider {
     const records: PowerDnsRecord[] = []
     for (const rrset of answer.rrsets as unknown[]) {
       if (!isRecord(rrset) || rrset.type !== 'TXT' || typeof rrset.name !== 'string') continue
-      if (rrset.name.toLowerCase().replace(/\.$/, '') !== fqdn || !Array.isArray(rrset.records)) continue
+      if (plainName(rrset.name) !== fqdn || !Array.isArray(rrset.records)) continue
       for (const record of rrset.records as unknown[]) {
         if (!isRecord(record) || typeof record.content !== 'string') throw new ServiceError(`${this.label}: a TXT record at ${fqdn} has no content`)
         records.push({ content: record.content, disabled: record.disabled === true })
@@ -210,7 +199,7 @@ export class PowerDnsProvider implements DnsProvider {
     })
     if (!Array.isArray(answer)) throw new ServiceError(`${this.label}: the zone list is not a list`)
     for (const z of answer as unknown[]) {
-      if (isRecord(z) && typeof z.id === 'string' && z.id !== '' && typeof z.name === 'string' && z.name.toLowerCase().replace(/\.$/, '') === name) {
+      if (isRecord(z) && typeof z.id === 'string' && z.id !== '' && typeof z.name === 'string' && plainName(z.name) === name) {
         return { id: z.id, name }
       }
     }

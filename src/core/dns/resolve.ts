@@ -5,10 +5,12 @@
  */
 import { IpcrError } from '../errors.js'
 import { quote } from '../escape.js'
-import { decodeResponse, txtRecords, txtValue, type Response } from './message.js'
+import { decodeResponse, txtRecords, type Response } from './message.js'
+import { plainName } from './name.js'
 import { exchange, parseServer, serverText, type DnsServer } from './transport.js'
 import { dnslinkValues } from './types.js'
-import { CLASS, OPCODE, TYPE, encodeMessage, messageId, plainName } from './wire.js'
+import { joinTxt } from './txt.js'
+import { CLASS, OPCODE, TYPE, encodeMessage, messageId } from './wire.js'
 
 export interface ResolveOptions {
   /** `host[:port]` of the resolver (option `dns-resolver`); port 53 by default. */
@@ -56,7 +58,7 @@ async function txtAt (server: DnsServer, name: string, options: ResolveOptions):
   }
   const records = txtRecords(r.packet.answers, owner)
   if (records.length > MAX_TXT_RECORDS) throw new IpcrError('ERR_DNS', `DNS resolver ${serverText(server)}: ${records.length} TXT records at ${quote(name)}, more than ${MAX_TXT_RECORDS}`)
-  return records.map(txtValue)
+  return records.map(joinTxt)
 }
 
 /** The DNSLink of `domain`: the dnslink= values at `_dnslink.<domain>`, else at `<domain>`; an error when neither has one. */

@@ -6,18 +6,17 @@
  * change made by someone else in between fails (YXRRSET/NXRRSET) instead of
  * being overwritten.
  */
-import { IpcrError, InputError } from '../errors.js'
+import { IpcrError } from '../errors.js'
 import type { OperationOptions } from '../logger.js'
 import { quote } from '../escape.js'
-import { decodeResponse, soaOwner, txtRecords, txtValue, type Response } from './message.js'
+import { decodeResponse, soaOwner, txtRecords, type Response } from './message.js'
+import { enclosingNames, inZone, parseDomainName } from './name.js'
 import { parseTsig, signMessage, verifyResponse, type TsigKey } from './tsig.js'
 import { exchange, parseServer, serverText, type DnsServer } from './transport.js'
+import { joinTxt, splitTxt } from './txt.js'
 import type { DnsLinkResult, DnsLinkUpsert, DnsProvider } from './types.js'
-import { dnslinkValues } from './types.js'
-import {
-  CLASS, OPCODE, TYPE, encodeMessage, inZone, messageId, plainName, txtRdata, txtStrings,
-  type WireMessage, type WireRecord
-} from './wire.js'
+import { checkDnsLinkUpsert, planDnsLink, planResult } from './upsert.js'
+import { CLASS, OPCODE, TYPE, encodeMessage, messageId, txtRdata, type WireMessage, type WireRecord } from './wire.js'
 
 export interface Rfc2136Config {
   /** `host[:port]` (option `rfc2136-server`); port 53 by default. */
@@ -60,21 +59,10 @@ export class Rfc2136Provider implements DnsProvider {
     this.key = parseTsig(config.tsig ?? '', 'rfc2136-tsig')
     this.server = parseServer(config.server ?? '', 'rfc2136-server')
     if (config.zone != null) {
-      const zone = plainName(config.zone)
-      if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(zone)) throw new InputError('rfc2136-zone', 'not a DNS zone name')
-      this.zone = zone
-      this.zoneInUse = zone
+      this.zone = parseDomainName(config.zone, 'rfc2136-zone')
+      this.zoneInUse = this.zone
     }
     this.timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS
-  }
-
-  /** A name as the caller gave it, checked: labels of 1 to 63 bytes, 253 in all. */
-  private checkName (name: string): string {
-    const plain = plainName(name)
-    if (plain.length === 0 || plain.length > 253 || !plain.split('.').every((l) => l.length > 0 && l.length <= 63 && /^[a-z0-9_-]+$/.test(l))) {
-      throw new InputError('dnslink-domain', `${quote(name)} is not a DNS name`)
-    }
-    return plain
   }
 
   get label (): string {
@@ -130,15 +118,13 @@ export class Rfc2136Provider implements DnsProvider {
 
   /** The zone of `name`: the configured one, or the closest enclosing zone whose SOA this server gives. */
   private async zoneOf (name: string, options: OperationOptions): Promise<string> {
-    const plain = this.checkName(name)
+    const plain = parseDomainName(name, 'dnslink-domain')
     if (this.zone != null) {
       if (!inZone(plain, this.zone)) throw this.fail(`${quote(plain)} is not in the configured zone ${this.zone}`)
       await this.checkZone(this.zone, options)
       return this.zone
     }
-    const labels = plain.split('.')
-    for (let i = 0; i < labels.length; i++) {
-      const candidate = labels.slice(i).join('.')
+    for (const candidate of enclosingNames(plain)) {
       const r = await this.query(candidate, TYPE.SOA, options)
       if (!r.authoritative || (r.rcode !== 'NOERROR' && r.rcode !== 'NXDOMAIN')) continue
       const owner = soaOwner(r.packet.answers) ?? soaOwner(r.packet.authorities)
@@ -152,12 +138,13 @@ export class Rfc2136Provider implements DnsProvider {
 
   /** The TXT records at `name`, each as its strings, read from the server. */
   private async readRecords (name: string, options: OperationOptions): Promise<Buffer[][]> {
-    const r = await this.query(this.checkName(name), TYPE.TXT, options)
+    const plain = parseDomainName(name, 'dnslink-domain')
+    const r = await this.query(plain, TYPE.TXT, options)
     if (r.rcode === 'NXDOMAIN' && r.authoritative) return []
-    if (r.rcode !== 'NOERROR') throw this.fail(`could not read TXT ${quote(plainName(name))}: ${r.rcode}${r.rcode === 'REFUSED' ? ' (the server does not serve that name)' : ''}`)
-    if (!r.authoritative) throw this.fail(`is not authoritative for ${quote(plainName(name))}`)
-    const records = txtRecords(r.packet.answers, name)
-    if (records.length > MAX_TXT_RECORDS) throw this.fail(`has ${records.length} TXT records at ${quote(plainName(name))}, more than ${MAX_TXT_RECORDS}`)
+    if (r.rcode !== 'NOERROR') throw this.fail(`could not read TXT ${quote(plain)}: ${r.rcode}${r.rcode === 'REFUSED' ? ' (the server does not serve that name)' : ''}`)
+    if (!r.authoritative) throw this.fail(`is not authoritative for ${quote(plain)}`)
+    const records = txtRecords(r.packet.answers, plain)
+    if (records.length > MAX_TXT_RECORDS) throw this.fail(`has ${records.length} TXT records at ${quote(plain)}, more than ${MAX_TXT_RECORDS}`)
     return records
   }
 
@@ -165,32 +152,21 @@ export class Rfc2136Provider implements DnsProvider {
     const zone = await this.zoneOf(name, options)
     if (this.zone == null) await this.checkZone(zone, options)
     // A signed UPDATE whose only prerequisite (the zone apex exists) always holds and that changes nothing.
-    const r = await this.send({
-      id: messageId(),
-      opcode: OPCODE.UPDATE,
-      questions: [{ name: zone, type: TYPE.SOA, klass: CLASS.IN }],
-      answers: [{ name: zone, type: TYPE.ANY, klass: CLASS.ANY, ttl: 0, rdata: Buffer.alloc(0) }]
-    }, options)
-    if (r.rcode !== 'NOERROR') throw this.fail(updateFailure(r.rcode, zone, zone))
+    await this.update(zone, zone, [{ name: zone, type: TYPE.ANY, klass: CLASS.ANY, ttl: 0, rdata: Buffer.alloc(0) }], [], options)
   }
 
   async readTxt (name: string, options: OperationOptions): Promise<string[]> {
-    return (await this.readRecords(name, options)).map(txtValue)
+    return (await this.readRecords(name, options)).map(joinTxt)
   }
 
-  async upsertDnsLink (upsert: DnsLinkUpsert, options: OperationOptions): Promise<DnsLinkResult> {
-    const name = this.checkName(upsert.name)
-    if (!upsert.value.startsWith('dnslink=')) throw new InputError('dnslink-value', 'a DNSLink TXT value starts with dnslink=')
-    if (!Number.isInteger(upsert.ttl) || upsert.ttl < 0 || upsert.ttl > 0x7fffffff) throw new InputError('dnslink-ttl', 'expected whole seconds')
+  async upsertDnsLink (request: DnsLinkUpsert, options: OperationOptions): Promise<DnsLinkResult> {
+    const upsert = checkDnsLinkUpsert(request)
+    const name = upsert.name
     const zone = await this.zoneOf(name, options)
     const records = await this.readRecords(name, options)
-    const links = records.filter((r) => dnslinkValues([txtValue(r)]).length > 0)
-    if (links.length > 1) {
-      throw this.fail(`${quote(name)} has ${links.length} dnslink= TXT values; keep one (nothing was changed)`)
-    }
-    const old = links[0]
-    const previous = old != null ? txtValue(old) : undefined
-    if (previous === upsert.value) return { change: 'unchanged', previous }
+    const plan = planDnsLink(this.label, name, records.map(joinTxt), upsert.value)
+    if (plan.action === 'unchanged') return planResult(plan)
+    const old = plan.action === 'replace' ? records[plan.index] : undefined
 
     // Prerequisites: the TXT set is exactly what was read (or there is none).
     const prerequisites: WireRecord[] = records.length === 0
@@ -199,8 +175,14 @@ export class Rfc2136Provider implements DnsProvider {
     const updates: WireRecord[] = []
     if (old != null) updates.push({ name, type: TYPE.TXT, klass: CLASS.NONE, ttl: 0, rdata: txtRdata(old) })
     // One RRset has one TTL (RFC 2181 5.2): BIND gives the other TXT records at the name this TTL too.
-    updates.push({ name, type: TYPE.TXT, klass: CLASS.IN, ttl: upsert.ttl, rdata: txtRdata(txtStrings(upsert.value)) })
+    updates.push({ name, type: TYPE.TXT, klass: CLASS.IN, ttl: upsert.ttl, rdata: txtRdata(splitTxt(upsert.value)) })
 
+    await this.update(zone, name, prerequisites, updates, options)
+    return planResult(plan)
+  }
+
+  /** Sends an UPDATE of `zone` (about `name`) and throws unless the server applied it. */
+  private async update (zone: string, name: string, prerequisites: WireRecord[], updates: WireRecord[], options: OperationOptions): Promise<void> {
     const r = await this.send({
       id: messageId(),
       opcode: OPCODE.UPDATE,
@@ -209,6 +191,5 @@ export class Rfc2136Provider implements DnsProvider {
       authorities: updates
     }, options)
     if (r.rcode !== 'NOERROR') throw this.fail(updateFailure(r.rcode, name, zone))
-    return previous != null ? { change: 'replaced', previous } : { change: 'created' }
   }
 }

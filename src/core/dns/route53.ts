@@ -1,12 +1,13 @@
 import { InputError } from '../errors.js'
-import type { Logger, OperationOptions } from '../logger.js'
+import type { OperationOptions } from '../logger.js'
 import { addSecret } from '../redact.js'
 import { sleep } from '../retry.js'
 import { ServiceError, callService } from '../service.js'
-import { viaSdk } from './sdk-http.js'
+import { absoluteName, inZone, parseDomainName, plainName } from './name.js'
+import { apiBaseUrl, sdkHttpOptions, viaSdk, type SdkHttpConfig, type SdkHttpOptions } from './sdk-http.js'
 import { quoteTxt, unquoteTxt } from './txt.js'
 import type { DnsLinkResult, DnsLinkUpsert, DnsProvider } from './types.js'
-import { planDnsLink } from './upsert.js'
+import { checkDnsLinkUpsert, planDnsLink, planResult } from './upsert.js'
 
 /**
  * Amazon Route 53 through its SDK (`@aws-sdk/client-route-53`, loaded when
@@ -19,7 +20,7 @@ import { planDnsLink } from './upsert.js'
  * the whole set written back with UPSERT; optionally the change is polled until INSYNC.
  */
 
-export interface Route53Config {
+export interface Route53Config extends SdkHttpConfig {
   /** `route53-hosted-zone-id`, e.g. `Z0123456789ABC` (a `/hostedzone/` prefix is dropped). */
   hostedZoneId: string
   /** Signing region; default AWS_REGION, AWS_DEFAULT_REGION, else us-east-1 (Route 53 is global). */
@@ -34,10 +35,6 @@ export interface Route53Config {
   syncPollMs?: number
   /** GetChange polls before giving up; default 36 (3 minutes at 5 s). */
   syncPolls?: number
-  timeoutMs?: number
-  retries?: number
-  retryDelayMs?: number
-  fetch?: typeof globalThis.fetch
 }
 
 const MAX_PAGES = 20
@@ -58,18 +55,8 @@ interface SdkRequest {
   body?: string | Uint8Array
 }
 
-interface HandlerOptions {
-  label: string
-  logger?: Logger
-  signal?: AbortSignal
-  timeoutMs?: number
-  retries?: number
-  retryDelayMs?: number
-  fetch?: typeof globalThis.fetch
-}
-
 /** A smithy HttpHandler that sends through callService (a non-2xx answer throws a ServiceError with Route 53's error XML, summarised). */
-function serviceHandler (options: HandlerOptions): object {
+function serviceHandler (options: SdkHttpOptions): object {
   return {
     metadata: { handlerProtocol: 'http/1.1' },
     async handle (request: SdkRequest) {
@@ -94,13 +81,9 @@ function serviceHandler (options: HandlerOptions): object {
   }
 }
 
-function fqdn (name: string): string {
-  return name.replace(/\.$/, '').toLowerCase() + '.'
-}
-
 /** Route 53 answers names with `\ooo` escapes (e.g. `\052` for `*`). */
 function sameName (a: string, b: string): boolean {
-  const clean = (n: string): string => n.replace(/\\(\d{3})/g, (_m, d: string) => String.fromCharCode(Number.parseInt(d, 8))).toLowerCase().replace(/\.$/, '')
+  const clean = (n: string): string => plainName(n.replace(/\\(\d{3})/g, (_m, d: string) => String.fromCharCode(Number.parseInt(d, 8))))
   return clean(a) === clean(b)
 }
 
@@ -110,6 +93,7 @@ export class Route53Provider implements DnsProvider {
   private readonly config: Route53Config
   private readonly hostedZoneId: string
   private readonly region: string
+  private readonly endpoint?: string
   private readonly credentials: { accessKeyId: string, secretAccessKey: string, sessionToken?: string }
   private sdkModule?: Promise<Route53Module>
 
@@ -130,13 +114,9 @@ export class Route53Provider implements DnsProvider {
     this.credentials = { accessKeyId, secretAccessKey, ...(sessionToken != null && sessionToken !== '' ? { sessionToken } : {}) }
     this.region = config.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1'
     if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(this.region)) throw new InputError('dns-provider', `route53: the AWS region ${JSON.stringify(this.region)} is not a region name`)
-    if (config.endpoint != null) {
-      let url: URL
-      try { url = new URL(config.endpoint) } catch { throw new InputError('route53-endpoint', 'expected an http(s) URL') }
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InputError('route53-endpoint', 'expected an http(s) URL')
-    }
+    this.endpoint = config.endpoint != null ? apiBaseUrl(config.endpoint, 'route53-endpoint') : undefined
     this.config = config
-    this.label = `Route 53${config.endpoint != null ? ` ${config.endpoint.replace(/\/+$/, '')}` : ''} (hosted zone ${zone})`
+    this.label = `Route 53${this.endpoint != null ? ` ${this.endpoint}` : ''} (hosted zone ${zone})`
   }
 
   private async client (options: OperationOptions): Promise<{ sdk: Route53Module, client: Route53Client }> {
@@ -147,8 +127,8 @@ export class Route53Provider implements DnsProvider {
       region: this.region,
       credentials: this.credentials,
       maxAttempts: 1, // service.ts retries
-      ...(this.config.endpoint != null ? { endpoint: this.config.endpoint } : {}),
-      requestHandler: serviceHandler({ label: this.label, logger: options.logger, signal: options.signal, timeoutMs: this.config.timeoutMs, retries: this.config.retries, retryDelayMs: this.config.retryDelayMs, fetch: this.config.fetch }) as never
+      ...(this.endpoint != null ? { endpoint: this.endpoint } : {}),
+      requestHandler: serviceHandler(sdkHttpOptions(this.label, this.config, options)) as never
     })
     return { sdk, client }
   }
@@ -157,7 +137,7 @@ export class Route53Provider implements DnsProvider {
   private async recordSet (name: string, options: OperationOptions): Promise<RecordSet | undefined> {
     const { sdk, client } = await this.client(options)
     return await viaSdk(this.label, async () => {
-      let start: { name: string, type: string, identifier?: string } = { name: fqdn(name), type: 'TXT' }
+      let start: { name: string, type: string, identifier?: string } = { name: absoluteName(name), type: 'TXT' }
       const withPolicy: string[] = []
       for (let page = 0; page < MAX_PAGES; page++) {
         const answer = await client.send(new sdk.ListResourceRecordSetsCommand({
@@ -184,27 +164,28 @@ export class Route53Provider implements DnsProvider {
   }
 
   async preflight (name: string, options: OperationOptions): Promise<void> {
+    name = parseDomainName(name, 'dnslink-domain')
     const { sdk, client } = await this.client(options)
     const zone = await viaSdk(this.label, async () => await client.send(new sdk.GetHostedZoneCommand({ Id: this.hostedZoneId })))
     const zoneName = zone.HostedZone?.Name ?? ''
-    const n = fqdn(name)
-    const z = fqdn(zoneName)
-    if (n !== z && !n.endsWith(`.${z}`)) throw new InputError('route53-hosted-zone-id', `hosted zone ${this.hostedZoneId} is ${zoneName}, which does not hold ${name}`)
+    if (!inZone(name, zoneName)) throw new InputError('route53-hosted-zone-id', `hosted zone ${this.hostedZoneId} is ${zoneName}, which does not hold ${name}`)
     await this.recordSet(name, options)
   }
 
   async readTxt (name: string, options: OperationOptions): Promise<string[]> {
+    name = parseDomainName(name, 'dnslink-domain')
     const set = await this.recordSet(name, options)
     return (set?.ResourceRecords ?? []).map((r) => unquoteTxt(r.Value ?? ''))
   }
 
-  async upsertDnsLink (upsert: DnsLinkUpsert, options: OperationOptions): Promise<DnsLinkResult> {
+  async upsertDnsLink (request: DnsLinkUpsert, options: OperationOptions): Promise<DnsLinkResult> {
+    const upsert = checkDnsLinkUpsert(request)
     const set = await this.recordSet(upsert.name, options)
     const existing = set?.ResourceRecords ?? []
     const plan = planDnsLink(this.label, upsert.name, existing.map((r) => unquoteTxt(r.Value ?? '')), upsert.value)
-    if (plan.action === 'unchanged') return { change: 'unchanged', previous: plan.previous }
+    if (plan.action === 'unchanged') return planResult(plan)
     // The other values are written back exactly as Route 53 gave them.
-    const others = existing.filter((r) => !unquoteTxt(r.Value ?? '').startsWith('dnslink='))
+    const others = existing.filter((_, i) => plan.action === 'create' || i !== plan.index)
     const records = [...others.map((r) => ({ Value: r.Value ?? '' })), { Value: quoteTxt(upsert.value) }]
     // One TTL per set: a set that holds other values keeps its TTL.
     const ttl = others.length > 0 && set?.TTL != null ? set.TTL : upsert.ttl
@@ -213,11 +194,11 @@ export class Route53Provider implements DnsProvider {
       HostedZoneId: this.hostedZoneId,
       ChangeBatch: {
         Comment: `ipcr: dnslink at ${upsert.name}`,
-        Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: fqdn(upsert.name), Type: 'TXT', TTL: ttl, ResourceRecords: records } }]
+        Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: absoluteName(upsert.name), Type: 'TXT', TTL: ttl, ResourceRecords: records } }]
       }
     })))
     if (this.config.waitForSync === true && answer.ChangeInfo?.Id != null) await this.waitInSync(answer.ChangeInfo.Id, answer.ChangeInfo.Status, options)
-    return plan.action === 'create' ? { change: 'created' } : { change: 'replaced', previous: plan.previous }
+    return planResult(plan)
   }
 
   /** Polls GetChange until INSYNC, a bounded number of times. */

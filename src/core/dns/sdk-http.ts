@@ -1,7 +1,8 @@
-import { IpcrError } from '../errors.js'
-import type { Logger } from '../logger.js'
+import { InputError, IpcrError } from '../errors.js'
+import type { Logger, OperationOptions } from '../logger.js'
 import { remoteMessage } from '../redact.js'
 import { ServiceError, callService } from '../service.js'
+import { parseServiceUrl } from '../url.js'
 
 /**
  * Glue between the DNS providers' SDKs and service.ts: the SDKs send through
@@ -11,14 +12,35 @@ import { ServiceError, callService } from '../service.js'
  * retries are turned off; service.ts retries 5xx and 429).
  */
 
-export interface SdkHttpOptions {
-  label: string
-  logger?: Logger
+/** How a hosted provider's requests are sent, as its configuration may set it (else service.ts's defaults). */
+export interface SdkHttpConfig {
+  /** Per attempt. */
   timeoutMs?: number
+  /** Retries after network errors, 5xx and 429. */
   retries?: number
   retryDelayMs?: number
-  maxBytes?: number
+  /** Tests. */
   fetch?: typeof globalThis.fetch
+}
+
+export interface SdkHttpOptions extends SdkHttpConfig {
+  label: string
+  logger?: Logger
+  signal?: AbortSignal
+  maxBytes?: number
+}
+
+/** The options of one operation's requests. */
+export function sdkHttpOptions (label: string, config: SdkHttpConfig, options: OperationOptions): SdkHttpOptions {
+  return {
+    label,
+    logger: options.logger,
+    signal: options.signal,
+    timeoutMs: config.timeoutMs,
+    retries: config.retries,
+    retryDelayMs: config.retryDelayMs,
+    fetch: config.fetch
+  }
 }
 
 function headerRecord (headers: ConstructorParameters<typeof Headers>[0]): Record<string, string> {
@@ -69,4 +91,11 @@ export async function viaSdk<T> (label: string, fn: () => Promise<T>): Promise<T
   } catch (err) {
     throw sdkError(label, err)
   }
+}
+
+/** An SDK's base URL given in configuration (tests, private endpoints): http(s), no credentials, no trailing slash. */
+export function apiBaseUrl (value: string, input: string): string {
+  const url = parseServiceUrl(value, input)
+  if (url.authorization != null) throw new InputError(input, 'the URL must not carry credentials')
+  return url.url.href.replace(/\/+$/, '')
 }

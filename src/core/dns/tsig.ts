@@ -5,7 +5,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { InputError } from '../errors.js'
 import { addSecret } from '../redact.js'
-import { CLASS, TYPE, encodeName, plainName, recordOffsets } from './wire.js'
+import { plainName } from './name.js'
+import { CLASS, TYPE, encodeName, recordOffsets } from './wire.js'
 
 /** Algorithm names as `nsupdate -y` takes them → Node's hash and the wire name. */
 const ALGORITHMS: Record<string, { hash: string, wire: string }> = {

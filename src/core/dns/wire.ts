@@ -11,18 +11,6 @@ export const TYPE = { A: 1, SOA: 6, TXT: 16, ANY: 255, TSIG: 250 } as const
 export const CLASS = { IN: 1, NONE: 254, ANY: 255 } as const
 export const OPCODE = { QUERY: 0, UPDATE: 5 } as const
 
-/** A name without its trailing dot, lowercased: how names are compared here. */
-export function plainName (name: string): string {
-  return name.replace(/\.$/, '').toLowerCase()
-}
-
-/** Is `name` equal to `zone` or below it? */
-export function inZone (name: string, zone: string): boolean {
-  const n = plainName(name)
-  const z = plainName(zone)
-  return z === '' || n === z || n.endsWith('.' + z)
-}
-
 /** A name in uncompressed wire form; `canonical` lowercases it (RFC 4034 6.2). */
 export function encodeName (name: string, canonical = false): Buffer {
   const text = name.replace(/\.$/, '')
@@ -47,14 +35,6 @@ export function txtRdata (strings: readonly Uint8Array[]): Buffer {
     parts.push(Buffer.from([s.length]), Buffer.from(s))
   }
   return Buffer.concat(parts)
-}
-
-/** A TXT value cut into strings of at most 255 bytes, as servers store long values. */
-export function txtStrings (value: string): Buffer[] {
-  const bytes = Buffer.from(value, 'utf8')
-  const strings: Buffer[] = []
-  for (let i = 0; i < bytes.length; i += 255) strings.push(bytes.subarray(i, i + 255))
-  return strings.length > 0 ? strings : [Buffer.alloc(0)]
 }
 
 export interface WireRecord {
