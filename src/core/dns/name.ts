@@ -49,3 +49,8 @@ export function enclosingNames (name: string, minLabels = 1): string[] {
   for (let i = 0; i <= labels.length - minLabels; i++) out.push(labels.slice(i).join('.'))
   return out
 }
+
+/** Where a domain's DNSLink TXT record lives: `_dnslink.<domain>`. */
+export function dnslinkName (domain: string): string {
+  return `_dnslink.${plainName(domain)}`
+}

@@ -6,7 +6,7 @@
 import { IpcrError } from '../errors.js'
 import { quote } from '../escape.js'
 import { decodeResponse, txtRecords, type Response } from './message.js'
-import { plainName } from './name.js'
+import { dnslinkName, plainName } from './name.js'
 import { exchange, parseServer, serverText, type DnsServer } from './transport.js'
 import { dnslinkValues } from './types.js'
 import { joinTxt } from './txt.js'
@@ -65,7 +65,7 @@ async function txtAt (server: DnsServer, name: string, options: ResolveOptions):
 export async function resolveDnsLink (domain: string, options: ResolveOptions): Promise<DnsLinkFound> {
   const server = parseServer(options.resolver, 'dns-resolver')
   const bare = plainName(domain)
-  for (const name of [`_dnslink.${bare}`, bare]) {
+  for (const name of [dnslinkName(bare), bare]) {
     const values = dnslinkValues(await txtAt(server, name, options))
     if (values.length > 0) return { name, values }
   }
