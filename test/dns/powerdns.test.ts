@@ -5,6 +5,7 @@ import type { Logger } from '../../src/core/logger.js'
 import { PowerDnsProvider, type PowerDnsConfig } from '../../src/core/dns/powerdns.js'
 import { unquoteTxt } from '../../src/core/dns/txt.js'
 import { DnsLinkConflictError } from '../../src/core/dns/upsert.js'
+import { failure as failureOf } from '../helpers/failure.js'
 import { startPowerDns, startRecordingProxy, type PowerDnsServer, type RecordingProxy } from '../helpers/powerdns.js'
 
 // Against Debian's PowerDNS Authoritative Server (sqlite3 backend) on loopback, through a proxy that notes each request.
@@ -30,9 +31,9 @@ function provider (config: Partial<PowerDnsConfig> = {}): PowerDnsProvider {
   return new PowerDnsProvider({ apiUrl: proxy.url, apiKey: pdns.apiKey, retries: 0, ...config }, logger)
 }
 
+/** The error, its message noted (for the check that no secret shows). */
 async function failure (promise: Promise<unknown>): Promise<Error> {
-  const err = await promise.then(() => undefined, (e: unknown) => e)
-  if (!(err instanceof Error)) throw new Error('expected a failure')
+  const err = await failureOf(promise)
   messages.push(err.message)
   return err
 }

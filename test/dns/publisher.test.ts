@@ -9,6 +9,7 @@ import { InputError } from '../../src/core/errors.js'
 import { generateKey } from '../../src/core/ipns/keys.js'
 import type { PublishResult } from '../../src/core/publish.js'
 import { startBind, type BindServer } from '../helpers/bind.js'
+import { failure } from '../helpers/failure.js'
 
 // DNSLink through the RFC 2136 provider against BIND 9 on loopback; the other providers share the upsert (test/dns/*).
 const ROOT_A = CID.parse('bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi')
@@ -33,11 +34,6 @@ function context (root: CID, names: NameReport[] = []) {
 
 function ipnsReport (name: string): NameReport {
   return { kind: 'ipns', label: 'IPNS', name, value: `/ipfs/${ROOT_A.toString()}` }
-}
-
-async function failure (p: Promise<unknown>): Promise<Error> {
-  try { await p } catch (err) { return err as Error }
-  throw new Error('expected an error')
 }
 
 describe('DnsLinkPublisher', () => {

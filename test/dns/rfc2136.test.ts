@@ -6,6 +6,7 @@ import { DnsLinkConflictError } from '../../src/core/dns/upsert.js'
 import { InputError } from '../../src/core/errors.js'
 import { redact } from '../../src/core/redact.js'
 import { startBind, type BindServer } from '../helpers/bind.js'
+import { failure } from '../helpers/failure.js'
 import { runProcess } from '../helpers/process.js'
 
 const NAME = '_dnslink.reg.example.test'
@@ -24,15 +25,6 @@ afterAll(async () => { await bind?.stop() })
 
 function secretOf (tsig: string): string {
   return tsig.split(':')[2] as string
-}
-
-async function errorOf (p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected an error')
 }
 
 describe('RFC 2136 configuration', () => {
@@ -129,7 +121,7 @@ describe('RFC 2136 against BIND 9', () => {
     for (const [tsig, tsigError] of [[wrongSecret, 'BADSIG'], [unknownKey, 'BADKEY']] as const) {
       const serial = await bind.serial()
       const p = new Rfc2136Provider({ server: bind.server, tsig, zone: 'example.test' })
-      const err = await errorOf(p.upsertDnsLink({ name, value: 'dnslink=/ipfs/bafyx', ttl: 60 }, {}))
+      const err = await failure(p.upsertDnsLink({ name, value: 'dnslink=/ipfs/bafyx', ttl: 60 }, {}))
       expect(err.message).toContain(`RFC 2136 server ${bind.server}`)
       expect(err.message).toContain('did not accept the TSIG key')
       expect(err.message).toContain(tsigError)
@@ -144,7 +136,7 @@ describe('RFC 2136 against BIND 9', () => {
   test('a key the update policy does not allow: REFUSED, nothing changed', async () => {
     const name = '_dnslink.policy.example.test'
     const p = new Rfc2136Provider({ server: bind.server, tsig: bind.otherTsig })
-    const err = await errorOf(p.upsertDnsLink({ name, value: 'dnslink=/ipfs/bafyx', ttl: 60 }, {}))
+    const err = await failure(p.upsertDnsLink({ name, value: 'dnslink=/ipfs/bafyx', ttl: 60 }, {}))
     expect(err.message).toMatch(/refused the update of _dnslink\.policy\.example\.test in zone example\.test \(REFUSED\)/)
     expect(err.message).not.toContain(secretOf(bind.otherTsig))
     expect(await bind.dig(name)).toEqual([])
@@ -157,7 +149,7 @@ describe('RFC 2136 against BIND 9', () => {
       .rejects.toThrow(/serves no zone/)
     const configured = new Rfc2136Provider({ server: bind.server, tsig: bind.tsig, zone: 'elsewhere.test' })
     await expect(configured.preflight('_dnslink.reg.elsewhere.test', {})).rejects.toThrow(/does not serve zone elsewhere\.test/)
-    const err = await errorOf(configured.upsertDnsLink({ name: '_dnslink.reg.elsewhere.test', value: 'dnslink=/ipfs/x', ttl: 60 }, {}))
+    const err = await failure(configured.upsertDnsLink({ name: '_dnslink.reg.elsewhere.test', value: 'dnslink=/ipfs/x', ttl: 60 }, {}))
     expect(err.message).toBe(`RFC 2136 server ${bind.server} (zone elsewhere.test.): does not serve zone elsewhere.test (SOA query: REFUSED)`)
   })
 

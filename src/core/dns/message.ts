@@ -3,6 +3,11 @@ import dnsPacket from 'dns-packet'
 import type { Answer, DecodedPacket } from 'dns-packet'
 import { plainName } from './name.js'
 
+/** Most TXT records read at one name (by the RFC 2136 provider and the resolver). */
+export const MAX_TXT_RECORDS = 100
+/** A DNS exchange's default timeout. */
+export const DNS_TIMEOUT_MS = 10_000
+
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE']
 
 export interface Response {

@@ -5,7 +5,7 @@
  */
 import { IpcrError } from '../errors.js'
 import { quote } from '../escape.js'
-import { decodeResponse, txtRecords, type Response } from './message.js'
+import { DNS_TIMEOUT_MS, MAX_TXT_RECORDS, decodeResponse, txtRecords, type Response } from './message.js'
 import { dnslinkName, plainName } from './name.js'
 import { exchange, parseServer, serverText, type DnsServer } from './transport.js'
 import { dnslinkValues } from './types.js'
@@ -28,12 +28,10 @@ export interface DnsLinkFound {
 
 /** Most CNAMEs followed in one answer. */
 const MAX_CNAMES = 8
-/** Most TXT records read at one name. */
-const MAX_TXT_RECORDS = 100
 
 async function ask (server: DnsServer, name: string, options: ResolveOptions): Promise<Response> {
   const request = encodeMessage({ id: messageId(), opcode: OPCODE.QUERY, recursionDesired: true, questions: [{ name, type: TYPE.TXT, klass: CLASS.IN }] })
-  const timeoutMs = options.timeoutMs ?? 10_000
+  const timeoutMs = options.timeoutMs ?? DNS_TIMEOUT_MS
   const udp = decodeResponse(await exchange(server, request, { protocol: 'udp', timeoutMs, signal: options.signal }))
   if (!udp.truncated) return udp
   return decodeResponse(await exchange(server, request, { protocol: 'tcp', timeoutMs, signal: options.signal }))

@@ -9,7 +9,7 @@
 import { IpcrError } from '../errors.js'
 import type { OperationOptions } from '../logger.js'
 import { quote } from '../escape.js'
-import { decodeResponse, soaOwner, txtRecords, type Response } from './message.js'
+import { DNS_TIMEOUT_MS, MAX_TXT_RECORDS, decodeResponse, soaOwner, txtRecords, type Response } from './message.js'
 import { enclosingNames, inZone, parseDomainName } from './name.js'
 import { parseTsig, signMessage, verifyResponse, type TsigKey } from './tsig.js'
 import { exchange, parseServer, serverText, type DnsServer } from './transport.js'
@@ -29,9 +29,6 @@ export interface Rfc2136Config {
   timeoutMs?: number
 }
 
-/** Most TXT records read at one name. */
-export const MAX_TXT_RECORDS = 100
-const DEFAULT_TIMEOUT_MS = 10_000
 
 /** What a message's RCODE means for an update, in words. */
 function updateFailure (rcode: string, name: string, zone: string): string {
@@ -62,7 +59,7 @@ export class Rfc2136Provider implements DnsProvider {
       this.zone = parseDomainName(config.zone, 'rfc2136-zone')
       this.zoneInUse = this.zone
     }
-    this.timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    this.timeoutMs = config.timeoutMs ?? DNS_TIMEOUT_MS
   }
 
   get label (): string {
