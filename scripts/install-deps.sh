@@ -12,6 +12,8 @@ SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 
 # Debian packages: podman (Docker-compatible API for the docker CLI), skopeo, umoci, dig, GNU time (bench).
+apt_updated=""
+apt_update() { [ -n "$apt_updated" ] || { $SUDO apt-get update -qq; apt_updated=1; }; }
 need_apt=()
 for pair in podman:podman skopeo:skopeo umoci:umoci dig:dnsutils jq:jq /usr/bin/time:time docker:docker.io; do
   cmd="${pair%%:*}"; pkg="${pair##*:}"
@@ -20,8 +22,21 @@ done
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
+  apt_update
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# DNS servers the DNS tests start on loopback (test/helpers/bind.ts, test/helpers/powerdns.ts): BIND 9's named
+# (RFC 2136, resolution), the PowerDNS Authoritative Server with its sqlite3 backend, and the sqlite3 CLI
+# (loads the PowerDNS schema). Checked by package, installed without recommends.
+need_dns=()
+for pkg in bind9 pdns-server pdns-backend-sqlite3 sqlite3; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_dns+=("$pkg")
+done
+if [ "${#need_dns[@]}" -gt 0 ]; then
+  log "apt-get install ${need_dns[*]}"
+  apt_update
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_dns[@]}" >/dev/null
 fi
 
 # podman storage: vfs works without overlay or fuse in this sandbox.

@@ -17,6 +17,8 @@ export interface DestinationContext extends OperationOptions {
   nameExpected?: CID | null
   /** Where this run serves the new root's blocks over IPFS, for destinations that fetch them (needsNetwork). */
   network?: BlockNetwork
+  /** For name publishers: the reports of the names published before this one in this run (DNSLink finds the IPNS name there). */
+  names?: readonly NameReport[]
 }
 
 /** This run's own IPFS peer, serving the new root's blocks until every destination is done. */
@@ -89,6 +91,8 @@ export interface NameReport {
   recordPath?: string
   /** Every place the name was written to, each a row in the job summary. */
   targets?: NameTarget[]
+  /** Whether this run changed the name's value (DNSLink: false when every record already held it). */
+  changed?: boolean
 }
 
 /** A name whose current value is a registry root (IPNS, DNSLink). */

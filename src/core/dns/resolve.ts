@@ -1,0 +1,71 @@
+/**
+ * Looking up a domain's DNSLink through a chosen resolver: TXT at
+ * `_dnslink.<domain>` first, then at the bare domain. UDP, and TCP again when
+ * the answer comes back truncated. CNAMEs in the answer are followed.
+ */
+import { IpcrError } from '../errors.js'
+import { quote } from '../escape.js'
+import { DNS_TIMEOUT_MS, MAX_TXT_RECORDS, decodeResponse, txtRecords, type Response } from './message.js'
+import { dnslinkName, plainName } from './name.js'
+import { exchange, parseServer, serverText, type DnsServer } from './transport.js'
+import { dnslinkValues } from './types.js'
+import { joinTxt } from './txt.js'
+import { CLASS, OPCODE, TYPE, encodeMessage, messageId } from './wire.js'
+
+export interface ResolveOptions {
+  /** `host[:port]` of the resolver (option `dns-resolver`); port 53 by default. */
+  resolver: string
+  timeoutMs?: number
+  signal?: AbortSignal
+}
+
+export interface DnsLinkFound {
+  /** Where the values were found: `_dnslink.<domain>` or the domain. */
+  name: string
+  /** Every dnslink= value there (more than one is the caller's to refuse). */
+  values: string[]
+}
+
+/** Most CNAMEs followed in one answer. */
+const MAX_CNAMES = 8
+
+async function ask (server: DnsServer, name: string, options: ResolveOptions): Promise<Response> {
+  const request = encodeMessage({ id: messageId(), opcode: OPCODE.QUERY, recursionDesired: true, questions: [{ name, type: TYPE.TXT, klass: CLASS.IN }] })
+  const timeoutMs = options.timeoutMs ?? DNS_TIMEOUT_MS
+  const udp = decodeResponse(await exchange(server, request, { protocol: 'udp', timeoutMs, signal: options.signal }))
+  if (!udp.truncated) return udp
+  return decodeResponse(await exchange(server, request, { protocol: 'tcp', timeoutMs, signal: options.signal }))
+}
+
+/** The TXT values at `name`, following CNAMEs in the answer. */
+async function txtAt (server: DnsServer, name: string, options: ResolveOptions): Promise<string[]> {
+  let r: Response
+  try {
+    r = await ask(server, name, options)
+  } catch (err) {
+    throw new IpcrError('ERR_DNS', `DNS resolver ${serverText(server)}: TXT ${quote(name)}: ${(err as Error).message}`, { cause: err })
+  }
+  if (r.rcode === 'NXDOMAIN') return []
+  if (r.rcode !== 'NOERROR') throw new IpcrError('ERR_DNS', `DNS resolver ${serverText(server)} answered TXT ${quote(name)} with ${r.rcode}`)
+  if (r.truncated) throw new IpcrError('ERR_DNS', `DNS resolver ${serverText(server)} sent a truncated answer for TXT ${quote(name)} over TCP`)
+  let owner = plainName(name)
+  for (let i = 0; i < MAX_CNAMES; i++) {
+    const cname = (r.packet.answers ?? []).find((a) => a.type === 'CNAME' && plainName(a.name) === owner)
+    if (cname == null) break
+    owner = plainName(String((cname as { data: unknown }).data))
+  }
+  const records = txtRecords(r.packet.answers, owner)
+  if (records.length > MAX_TXT_RECORDS) throw new IpcrError('ERR_DNS', `DNS resolver ${serverText(server)}: ${records.length} TXT records at ${quote(name)}, more than ${MAX_TXT_RECORDS}`)
+  return records.map(joinTxt)
+}
+
+/** The DNSLink of `domain`: the dnslink= values at `_dnslink.<domain>`, else at `<domain>`; an error when neither has one. */
+export async function resolveDnsLink (domain: string, options: ResolveOptions): Promise<DnsLinkFound> {
+  const server = parseServer(options.resolver, 'dns-resolver')
+  const bare = plainName(domain)
+  for (const name of [dnslinkName(bare), bare]) {
+    const values = dnslinkValues(await txtAt(server, name, options))
+    if (values.length > 0) return { name, values }
+  }
+  throw new IpcrError('ERR_DNS', `no DNSLink for ${quote(bare)}: no dnslink= TXT value at _dnslink.${bare} or ${bare} (resolver ${serverText(server)})`)
+}
