@@ -8,6 +8,7 @@ import { containerCli } from '../options/container-cli.js'
 import { checkOptionRules, parseBoolean, parseCarScope, parseMode, parseSeconds } from '../options/rules.js'
 import { ipnsSettingsOf } from '../core/ipns/settings.js'
 import { pinningSettingsOf } from '../core/pinning/settings.js'
+import { dnsLinkSettingsOf } from '../core/dns/settings.js'
 import type { IpnsSettings, RunMode } from '../core/ipns/settings.js'
 
 /** Every input of action.yml, read and checked in one place. */
@@ -106,7 +107,13 @@ function destinationSettings (tempDir: string): DestinationSettings {
     pinTimeout != null ? parseSeconds(pinTimeout, 'pin-timeout') * 1000 : undefined)
   // Tokens inside the pinning-services list are masked one by one too.
   for (const service of pinning.pinningServices ?? []) core.setSecret(service.token)
-  return { ...settings, ...pinning }
+  const tsig = optional('rfc2136-tsig')
+  if (tsig != null) core.setSecret(tsig.split(':').pop() as string)
+  const dnslink = dnsLinkSettingsOf(
+    (key) => secrets.has(key) ? secret(key, 'each')?.trim() : optional(key),
+    (key) => optional(key) != null ? boolean(key, false) : undefined,
+    (key) => list(core.getInput(key)).map(maskUrlCredentials))
+  return { ...settings, ...pinning, ...(dnslink != null ? { dnslink } : {}) }
 }
 
 /**

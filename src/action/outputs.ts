@@ -14,6 +14,9 @@ export function setOutputs (result: PipelineResult, gateways: string[]): void {
   core.setOutput('pull-command', pull)
   core.setOutput('gateway-url', url)
   setIpnsOutputs(ipnsReport(result.names))
+  const dnslink = result.names.find((n) => n.kind === 'dnslink')
+  core.setOutput('dnslink-record', dnslink?.value ?? '')
+  core.setOutput('dnslink-changed', dnslink != null ? String(dnslink.changed === true) : '')
   core.setOutput('metadata', JSON.stringify({ ...result, stored: isStored(result), pullCommand: pull, gatewayUrl: url }))
 }
 
@@ -59,7 +62,9 @@ function carText (result: PipelineResult): string {
 
 /** A name's rows: the name and its value, its sequence and expiry, then one row per place it was written to. */
 function nameRows (n: NameReport): string[][] {
-  const rows = [[htmlText(n.label), `${code(`/ipns/${n.name}`)} → ${code(n.value)}`]]
+  const shown = n.kind === 'dnslink' ? n.name : `/ipns/${n.name}`
+  const change = n.changed != null ? htmlText(n.changed ? ' (changed)' : ' (unchanged: it already held this)') : ''
+  const rows = [[htmlText(n.label), `${code(shown)} → ${code(n.value)}${change}`]]
   const record = [n.sequence != null ? `sequence ${n.sequence}` : '', n.expires != null ? `valid until ${n.expires}` : ''].filter((p) => p !== '')
   if (record.length > 0) rows.push([htmlText(`${n.label}: record`), htmlText(record.join(', '))])
   if (n.recordPath != null) rows.push([htmlText(`${n.label}: record file`), code(n.recordPath)])

@@ -99,6 +99,34 @@ Examples:
   name: "Prints the IPNS name (k51...) of a key: 'ipfs key export' output (binary or base64), PEM PKCS#8, or 'ipcr key generate' output. '-' reads the key from stdin."
 }
 
+export const dnslinkHelp = {
+  about: "DNSLink: a TXT record 'dnslink=/ipns/<name>' (or '/ipfs/<root>') at _dnslink.DOMAIN, so users pull DOMAIN/<name>:<tag> instead of a CID. 'set' writes it through a DNS provider's API (what 'push --dnslink-domain' does last); 'get' reads it through a resolver and follows it to the registry root.",
+  after: `
+Providers (--dns-provider), with their options and secrets:
+  rfc2136     --rfc2136-server HOST[:PORT], $IPCR_RFC2136_TSIG (alg:keyname:secret);
+              BIND, Knot, PowerDNS and most self-hosted servers
+  powerdns    --powerdns-api-url URL, $IPCR_POWERDNS_API_KEY, --powerdns-server-id
+  cloudflare  $IPCR_CLOUDFLARE_API_TOKEN, --cloudflare-zone-id (else found)
+  route53     --route53-hosted-zone-id, credentials from the AWS environment
+  dnsimple    $IPCR_DNSIMPLE_TOKEN, --dnsimple-account-id
+Other TXT records at the name are never touched; two dnslink= values there is an
+error, nothing changed. The same value again changes nothing.
+
+Examples:
+  IPCR_RFC2136_TSIG='hmac-sha256:ipcr:c2VjcmV0...' \\
+  ipcr dnslink set registry.example.org /ipns/k51... --dns-provider rfc2136 --rfc2136-server ns1.example.org
+  ipcr dnslink get registry.example.org --gateway https://gateway.example`,
+  set: "Creates, replaces or leaves alone the DNSLink record of DOMAIN through the DNS provider's API, after checking the provider's configuration and that it serves the zone. Refused from an untrusted GitHub trigger (a fork's pull request, pull_request_target) unless --dnslink-allow-untrusted.",
+  setAfter: `
+Example:
+  IPCR_POWERDNS_API_KEY=... ipcr dnslink set registry.example.org bafy... \\
+    --dns-provider powerdns --powerdns-api-url http://127.0.0.1:8081`,
+  get: "Reads DOMAIN's DNSLink (_dnslink.DOMAIN first, then DOMAIN) through --dns-resolver and follows it: /ipfs/<root> is the root; /ipns/<name> is looked up at --kubo-rpc-url, --ipns-router and --gateway, each record checked against the name; /ipns/<domain> is that domain's DNSLink.",
+  getAfter: `
+Example:
+  ipcr dnslink get registry.example.org --dns-resolver 127.0.0.1:5353 --kubo-rpc-url http://127.0.0.1:5001`
+}
+
 export const getHelp = {
   about: "Writes a file or folder of a registry to a folder, verifying every block against its CID. The limits are checked against the sizes the DAG declares before anything is written, and again while writing; a failed get leaves nothing at the output.",
   after: `

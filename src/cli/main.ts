@@ -22,22 +22,13 @@ import { resolvePath } from '../core/unixfs/tree.js'
 import { cliName, definition } from '../options/definitions.js'
 import { containerCli } from '../options/container-cli.js'
 import { checkOptionRules, describeError, parseCarScope, parseSeconds } from '../options/rules.js'
-import { demoHelp, getHelp, keyHelp, mainHelp, mainHelpAfter, pushHelp, republishHelp } from './help.js'
+import { demoHelp, dnslinkHelp, getHelp, keyHelp, mainHelp, mainHelpAfter, pushHelp, republishHelp } from './help.js'
 import { addOptions } from './options.js'
+import { envSecret, list, maybe, str, type Out, type Value } from './values.js'
+import { dnsLinkSettings, dnslinkGet, dnslinkSet } from './dnslink.js'
 import { cliLogger } from './logger.js'
 
 const version = '0.1.0'
-
-type Out = (line: string) => void
-type Value = (key: string) => string | string[] | boolean | undefined
-
-function list (values: string | string[] | boolean | undefined): string[] {
-  return (Array.isArray(values) ? values : []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '')
-}
-
-function str (value: string | string[] | boolean | undefined): string | undefined {
-  return typeof value === 'string' ? value : undefined
-}
 
 function printResult (result: PublishResult, json: boolean, print: Out): void {
   if (json) {
@@ -53,7 +44,10 @@ function printResult (result: PublishResult, json: boolean, print: Out): void {
   const blocks = `${result.car.scope === 'full' ? 'the whole registry' : 'the blocks this publish added'}, ${result.car.blocks} blocks`
   out(`  CAR            ${result.car.path != null ? `${result.car.path} (${blocks})` : `none kept (${blocks})`}`)
   for (const d of (result as Partial<PipelineResult>).destinations ?? []) out(`  ${d.ok === false ? 'not stored in' : 'stored in'} ${d.label}: ${describeReport(d)}`)
-  for (const n of (result as Partial<PipelineResult>).names ?? []) out(`  ${n.label}  /ipns/${n.name} → ${n.value}`)
+  for (const n of (result as Partial<PipelineResult>).names ?? []) {
+    if (n.kind === 'dnslink') out(`  ${n.label}  ${n.value} (${n.changed === true ? 'changed' : 'unchanged'})`)
+    else out(`  ${n.label}  /ipns/${n.name} → ${n.value}`)
+  }
 }
 
 async function push (ref: string | undefined, value: Value, out: Out, signal?: AbortSignal): Promise<number> {
@@ -113,15 +107,6 @@ async function push (ref: string | undefined, value: Value, out: Out, signal?: A
   return 0
 }
 
-/** An option's value, or undefined when the command has no such option (republish has no pin or MFS flags). */
-function maybe (value: Value, key: string): string | string[] | boolean | undefined {
-  try {
-    return value(key)
-  } catch {
-    return undefined
-  }
-}
-
 /** Kubo and IPNS flags; header lines may also come from IPCR_KUBO_RPC_HEADERS, to keep secrets out of argv. */
 async function destinationSettings (value: Value, headerFlags: string[]): Promise<DestinationSettings> {
   const settings: DestinationSettings = {}
@@ -146,18 +131,8 @@ async function destinationSettings (value: Value, headerFlags: string[]): Promis
     (key) => definition(key)?.env != null ? envSecret(key) : str(maybe(value, key)),
     (key) => list(maybe(value, key)),
     pinTimeout != null ? parseSeconds(pinTimeout, 'pin-timeout') * 1000 : undefined)
-  return { ...settings, ...pinning }
-}
-
-/** A secret the CLI takes only from the environment (the option's `env`), registered so nothing prints it. */
-function envSecret (key: string): string | undefined {
-  const name = definition(key)?.env
-  const text = name != null ? process.env[name] : undefined
-  if (text == null || text.trim() === '') return undefined
-  addSecret(text.trim())
-  // A list of settings is not secret line by line: its tokens are registered once parsed.
-  if (definition(key)?.settingsList !== true) for (const line of text.split(/\r?\n/)) if (line.trim() !== '') addSecret(line.trim())
-  return text.trim()
+  const dnslink = dnsLinkSettings(value)
+  return { ...settings, ...pinning, ...(dnslink != null ? { dnslink } : {}) }
 }
 
 /** Option lookups for the rules: options the command lacks are not set; the key may also come from $IPCR_IPNS_PRIVATE_KEY. */
@@ -425,6 +400,7 @@ function program (out: Out, err: Out, signal: AbortSignal | undefined, ran: { co
   const republishCmd = command('republish', 'Keep an IPNS name alive: put its record again, re-signed when it expires soon (no image)', republishHelp.about, republishHelp.after)
   republishCmd.cmd.action(async () => { ran.code = await republishCommand(republishCmd.value, out, signal) })
   ipcr.addCommand(keyCommand(output, out, err, ran))
+  ipcr.addCommand(dnslinkCommand(output, out, signal, ran))
   ipcr.command('version').description('Print the version').action(() => { out(version) })
   return ipcr
 }
@@ -442,6 +418,25 @@ function keyCommand (output: OutputConfiguration, out: Out, err: Out, ran: { cod
     .argument('<FILE>', "Key file ('ipfs key export', with or without -f pem-pkcs8-cleartext, or base64 of one); '-' reads stdin")
     .action(async (file: string) => { ran.code = await keyName(file, out) }))
   return key
+}
+
+/** `ipcr dnslink set | get`: a domain's DNSLink, written through a provider's API or read through a resolver. */
+function dnslinkCommand (output: OutputConfiguration, out: Out, signal: AbortSignal | undefined, ran: { code: number }): Program {
+  const sub = (name: string): Program => new Program(name).configureOutput(output).exitOverride().showSuggestionAfterError()
+    .showHelpAfterError(`Run 'ipcr dnslink ${name} --help' for its options.`).helpOption('-h, --help', 'Show this help')
+  const dnslink = sub('dnslink').summary('Point a domain at a registry (DNSLink TXT record) or read where it points').description(dnslinkHelp.about).addHelpText('after', dnslinkHelp.after)
+  const set = sub('set').description(dnslinkHelp.set).addHelpText('after', dnslinkHelp.setAfter)
+    .argument('<DOMAIN>', 'The domain users pull from, e.g. registry.example.org (the record goes to _dnslink.DOMAIN)')
+    .argument('<VALUE>', '/ipns/<name>, /ipfs/<cid>, or a bare IPNS name or CID')
+  const setValue = addOptions(set, 'dnslink-set')
+  set.action(async (domain: string, target: string) => { ran.code = await dnslinkSet(domain, target, setValue, out, signal) })
+  const get = sub('get').description(dnslinkHelp.get).addHelpText('after', dnslinkHelp.getAfter)
+    .argument('<DOMAIN>', 'The domain, e.g. registry.example.org')
+  const getValue = addOptions(get, 'dnslink-get')
+  get.action(async (domain: string) => { ran.code = await dnslinkGet(domain, getValue, out, signal) })
+  dnslink.addCommand(set)
+  dnslink.addCommand(get)
+  return dnslink
 }
 
 /** `signal`: aborting it cancels the command (see src/cli/index.ts); its reason is the error printed. */

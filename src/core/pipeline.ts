@@ -211,7 +211,9 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
         moved.length = 0
         for (const n of names) {
           const expected = n.source != null ? { nameExpected: now } : {}
-          moved.push(await logger.group(`Publish ${n.label}`, async () => await n.publish({ ...context, ...expected })))
+          // Each name sees the ones moved before it (DNSLink writes the IPNS name published just now).
+          const earlier = [...moved]
+          moved.push(await logger.group(`Publish ${n.label}`, async () => await n.publish({ ...context, ...expected, names: earlier })))
         }
       } catch (err) {
         if (!(err instanceof NameMovedError) || err.current == null) throw err

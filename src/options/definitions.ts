@@ -6,7 +6,7 @@
  */
 
 export type OptionType = 'string' | 'list' | 'boolean' | 'size' | 'count' | 'seconds' | 'secret'
-export type Command = 'push' | 'get' | 'demo' | 'republish'
+export type Command = 'push' | 'get' | 'demo' | 'republish' | 'dnslink-set' | 'dnslink-get'
 
 export interface CliFlag {
   /** `--file`, or a positional argument such as `IMAGE`. */
@@ -131,7 +131,7 @@ export const definitions: readonly OptionDefinition[] = [
     type: 'list',
     description: 'Trustless HTTP gateways to read blocks from (`GET /ipfs/<cid>?format=raw`, each block verified against its CID; the next gateway on failure), newline- or comma-separated. IPNS records are read from them too (`?format=ipns-record`, checked against the name); gateways are read-only.',
     action: true,
-    cli: { flag: '--gateway', value: 'URL', commands: ['push', 'get', 'republish'], repeat: true }
+    cli: { flag: '--gateway', value: 'URL', commands: ['push', 'get', 'republish', 'dnslink-get'], repeat: true }
   },
   {
     key: 'previous-car',
@@ -162,14 +162,14 @@ export const definitions: readonly OptionDefinition[] = [
     type: 'string',
     description: 'Kubo RPC endpoint (local daemon or hosted: e.g. http://127.0.0.1:5001 or the multiaddr /ip4/127.0.0.1/tcp/5001; not the gateway port). The CAR is imported (`dag import`), the new root pinned under a name and Kubo\'s root checked against ours. Also a block source for `previous-root`. Needs Kubo 0.40 or newer.',
     action: true,
-    cli: { flag: '--kubo-rpc-url', value: 'URL', commands: ['push', 'republish'] }
+    cli: { flag: '--kubo-rpc-url', value: 'URL', commands: ['push', 'republish', 'dnslink-get'] }
   },
   {
     key: 'kubo-rpc-headers',
     type: 'secret',
     description: 'Secret: headers for the Kubo RPC endpoint, one `Name: value` per line (`Authorization: Bearer …` or `Basic …`). Masked. Needs `kubo-rpc-url`.',
     action: true,
-    cli: { flag: '--kubo-rpc-header', value: 'HEADER', commands: ['push', 'republish'], repeat: true, description: '`Name: value` sent to the Kubo endpoint (repeatable). Secrets are better kept out of argv: lines of $IPCR_KUBO_RPC_HEADERS are added. Needs --kubo-rpc-url.' }
+    cli: { flag: '--kubo-rpc-header', value: 'HEADER', commands: ['push', 'republish', 'dnslink-get'], repeat: true, description: '`Name: value` sent to the Kubo endpoint (repeatable). Secrets are better kept out of argv: lines of $IPCR_KUBO_RPC_HEADERS are added. Needs --kubo-rpc-url.' }
   },
   {
     key: 'kubo-pin-name',
@@ -230,7 +230,7 @@ export const definitions: readonly OptionDefinition[] = [
     type: 'list',
     description: 'Delegated Routing V1 HTTP API endpoints records are read from and put to (`GET`/`PUT /routing/v1/ipns/<name>`), newline- or comma-separated, e.g. a Kubo gateway with `Gateway.ExposeRoutingAPI: true`. No public router is a default: name the ones you trust.',
     action: true,
-    cli: { flag: '--ipns-router', value: 'URL', commands: ['push', 'republish'], repeat: true }
+    cli: { flag: '--ipns-router', value: 'URL', commands: ['push', 'republish', 'dnslink-get'], repeat: true }
   },
   {
     key: 'ipns-lifetime',
@@ -376,6 +376,156 @@ export const definitions: readonly OptionDefinition[] = [
     cli: { flag: '--w3up-service-did', value: 'DID', commands: ['push'] }
   },
   {
+    key: 'dnslink-domain',
+    type: 'string',
+    description: 'Domain users pull from, e.g. `registry.example.org`: its DNSLink TXT record at `_dnslink.<domain>` is set last, after everything else succeeded, through `dns-provider`. Without a provider it is only read: the previous root comes from it (following `/ipns/` to a checked record) when `previous-root` is not given.',
+    action: true,
+    cli: { flag: '--dnslink-domain', value: 'DOMAIN', commands: ['push'] }
+  },
+  {
+    key: 'dns-provider',
+    type: 'string',
+    description: 'The DNS provider\'s API that writes the record: `cloudflare`, `route53`, `dnsimple`, `powerdns` or `rfc2136` (dynamic update with TSIG: BIND, Knot, PowerDNS, …). Its options below; only the chosen provider\'s may be set.',
+    action: true,
+    cli: { flag: '--dns-provider', value: 'NAME', commands: ['push', 'dnslink-set'] }
+  },
+  {
+    key: 'dnslink-value',
+    type: 'string',
+    description: '`ipns`: `dnslink=/ipns/<name>`, written once and then stable (this run\'s IPNS name, else `ipns-name`). `ipfs`: `dnslink=/ipfs/<root>`, rewritten on every publish, for registries without IPNS (the previous root is then read from the record through the provider).',
+    default: '`ipns` when this run publishes an IPNS name, else `ipfs`',
+    action: true,
+    cli: { flag: '--dnslink-value', value: 'ipns|ipfs', commands: ['push'] }
+  },
+  {
+    key: 'dnslink-ttl',
+    type: 'seconds',
+    description: 'TTL of the DNSLink TXT record, in seconds.',
+    default: '`60`',
+    action: true,
+    cli: { flag: '--dnslink-ttl', value: 'SECS', commands: ['push', 'dnslink-set'] }
+  },
+  {
+    key: 'dnslink-bare',
+    type: 'boolean',
+    description: 'Also write the record at the domain itself, as the original recipe did (other TXT records there are kept).',
+    default: '`false`',
+    action: true,
+    cli: { flag: '--dnslink-bare', commands: ['push', 'dnslink-set'] }
+  },
+  {
+    key: 'dnslink-allow-untrusted',
+    type: 'boolean',
+    description: 'Change DNS even from an untrusted trigger (`pull_request` from a fork, `pull_request_target`, a `workflow_run` not started by a push), which is refused otherwise. Only when the workflow guards it some other way.',
+    default: '`false`',
+    action: true,
+    cli: { flag: '--dnslink-allow-untrusted', commands: ['push', 'dnslink-set'] }
+  },
+  {
+    key: 'dns-resolver',
+    type: 'string',
+    description: 'DNS resolver (`host[:port]`) DNSLink is read through when no `dns-provider` is set, e.g. the zone\'s own server for a private zone.',
+    default: 'the system\'s (/etc/resolv.conf)',
+    action: true,
+    cli: { flag: '--dns-resolver', value: 'HOST[:PORT]', commands: ['push', 'dnslink-get'] }
+  },
+  {
+    key: 'dns-zone',
+    type: 'string',
+    description: 'The zone to edit (`powerdns`, `rfc2136`, `dnsimple`), e.g. `example.org`.',
+    default: 'the zone the server or account holds for the domain',
+    action: true,
+    cli: { flag: '--dns-zone', value: 'ZONE', commands: ['push', 'dnslink-set'] }
+  },
+  {
+    key: 'dns-api-url',
+    type: 'string',
+    description: 'Base URL of the `cloudflare`, `dnsimple` or `route53` API, for a proxy or a compatible service.',
+    default: 'the provider\'s public API',
+    action: true,
+    cli: { flag: '--dns-api-url', value: 'URL', commands: ['push', 'dnslink-set'] }
+  },
+  {
+    key: 'cloudflare-api-token',
+    type: 'secret',
+    description: 'Secret: Cloudflare API token with Zone.DNS edit (and Zone.Zone read when `cloudflare-zone-id` is not given). Masked.',
+    action: true,
+    env: 'IPCR_CLOUDFLARE_API_TOKEN'
+  },
+  {
+    key: 'cloudflare-zone-id',
+    type: 'string',
+    description: 'Cloudflare zone ID of the domain.',
+    default: 'found from the domain',
+    action: true,
+    cli: { flag: '--cloudflare-zone-id', value: 'ID', commands: ['push', 'dnslink-set'] }
+  },
+  {
+    key: 'route53-hosted-zone-id',
+    type: 'string',
+    description: 'Route 53 hosted zone ID, e.g. `Z0123456789ABC`. Credentials come from the standard AWS environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), as aws-actions/configure-aws-credentials leaves them.',
+    action: true,
+    cli: { flag: '--route53-hosted-zone-id', value: 'ID', commands: ['push', 'dnslink-set'] }
+  },
+  {
+    key: 'route53-wait',
+    type: 'boolean',
+    description: 'Wait until Route 53 reports the change `INSYNC` (at most 3 minutes).',
+    default: '`false`',
+    action: true,
+    cli: { flag: '--route53-wait', commands: ['push', 'dnslink-set'] }
+  },
+  {
+    key: 'dnsimple-token',
+    type: 'secret',
+    description: 'Secret: DNSimple API token (account or user). Masked.',
+    action: true,
+    env: 'IPCR_DNSIMPLE_TOKEN'
+  },
+  {
+    key: 'dnsimple-account-id',
+    type: 'string',
+    description: 'DNSimple account ID.',
+    action: true,
+    cli: { flag: '--dnsimple-account-id', value: 'ID', commands: ['push', 'dnslink-set'] }
+  },
+  {
+    key: 'powerdns-api-url',
+    type: 'string',
+    description: 'PowerDNS authoritative server\'s HTTP API, e.g. `http://127.0.0.1:8081` (its `webserver-address` and `api=yes`).',
+    action: true,
+    cli: { flag: '--powerdns-api-url', value: 'URL', commands: ['push', 'dnslink-set'] }
+  },
+  {
+    key: 'powerdns-api-key',
+    type: 'secret',
+    description: 'Secret: the PowerDNS `api-key` (sent as `X-API-Key`). Masked.',
+    action: true,
+    env: 'IPCR_POWERDNS_API_KEY'
+  },
+  {
+    key: 'powerdns-server-id',
+    type: 'string',
+    description: 'PowerDNS server ID in API paths.',
+    default: '`localhost`',
+    action: true,
+    cli: { flag: '--powerdns-server-id', value: 'ID', commands: ['push', 'dnslink-set'] }
+  },
+  {
+    key: 'rfc2136-server',
+    type: 'string',
+    description: 'DNS server taking RFC 2136 dynamic updates, `host[:port]` (port 53 by default); TCP, and UDP where it fits.',
+    action: true,
+    cli: { flag: '--rfc2136-server', value: 'HOST[:PORT]', commands: ['push', 'dnslink-set'] }
+  },
+  {
+    key: 'rfc2136-tsig',
+    type: 'secret',
+    description: 'Secret: the TSIG key, `algorithm:keyname:base64secret` as `nsupdate -y` takes it, e.g. `hmac-sha256:ipcr-key:…`. Masked.',
+    action: true,
+    env: 'IPCR_RFC2136_TSIG'
+  },
+  {
     key: 'summary',
     type: 'boolean',
     description: 'Write a job summary.',
@@ -423,21 +573,21 @@ export const definitions: readonly OptionDefinition[] = [
     type: 'boolean',
     description: 'Print the result as JSON on stdout.',
     action: false,
-    cli: { flag: '--json', commands: ['push', 'demo', 'republish'] }
+    cli: { flag: '--json', commands: ['push', 'demo', 'republish', 'dnslink-set', 'dnslink-get'] }
   },
   {
     key: 'quiet',
     type: 'boolean',
     description: 'Only errors on stderr.',
     action: false,
-    cli: { flag: '--quiet', short: '-q', commands: ['push', 'republish'] }
+    cli: { flag: '--quiet', short: '-q', commands: ['push', 'republish', 'dnslink-set', 'dnslink-get'] }
   },
   {
     key: 'verbose',
     type: 'boolean',
     description: 'Debug lines on stderr.',
     action: false,
-    cli: { flag: '--verbose', short: '-v', commands: ['push', 'republish'] }
+    cli: { flag: '--verbose', short: '-v', commands: ['push', 'republish', 'dnslink-set', 'dnslink-get'] }
   }
 ]
 

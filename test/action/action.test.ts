@@ -25,9 +25,9 @@ describe('the action as a runner runs it', () => {
     expect(r.code).toBe(0)
     // Every output action.yml declares is set, and no other.
     const declared = [...(await readFile('action.yml', 'utf8')).split('\noutputs:\n')[1]?.split('\nruns:')[0]?.matchAll(/^ {2}([\w-]+):$/gm) ?? []].map((m) => m[1]).sort()
-    expect(declared).toEqual(['car-path', 'digest', 'gateway-url', 'image-cid', 'imageid', 'ipns-expires', 'ipns-name', 'ipns-record-path', 'ipns-sequence', 'metadata', 'pull-command', 'root-cid'])
+    expect(declared).toEqual(['car-path', 'digest', 'dnslink-changed', 'dnslink-record', 'gateway-url', 'image-cid', 'imageid', 'ipns-expires', 'ipns-name', 'ipns-record-path', 'ipns-sequence', 'metadata', 'pull-command', 'root-cid'])
     expect(Object.keys(r.outputs).sort()).toEqual(declared)
-    for (const key of ['ipns-name', 'ipns-sequence', 'ipns-expires', 'ipns-record-path']) expect(r.outputs[key]).toBe('')
+    for (const key of ['ipns-name', 'ipns-sequence', 'ipns-expires', 'ipns-record-path', 'dnslink-record', 'dnslink-changed']) expect(r.outputs[key]).toBe('')
     expect(r.outputs['root-cid']).toMatch(/^bafy/)
     expect(r.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/)
     expect(existsSync(r.outputs['car-path'] as string)).toBe(true)

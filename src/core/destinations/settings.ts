@@ -1,4 +1,9 @@
+import { DnsLinkPublisher } from '../dns/publisher.js'
+import { resolverReader, systemResolver } from '../dns/resolve.js'
+import type { DnsLinkSettings } from '../dns/settings.js'
+import { DnsLinkSource } from '../dns/source.js'
 import { InputError, option, text } from '../errors.js'
+import type { RecordStore } from '../ipns/types.js'
 import { IpnsNameSource, IpnsPublisher, configName } from '../ipns/publisher.js'
 import type { IpnsSettings } from '../ipns/settings.js'
 import { recordStores } from '../ipns/stores.js'
@@ -22,12 +27,14 @@ export interface DestinationSettings {
   pinningServices?: PinningServiceConfig[]
   /** How pinning services get this run's blocks (pin-origins, pin-listen). */
   network?: NetworkSettings
+  /** DNSLink: published through a DNS provider, or (without one) read for the previous root. */
+  dnslink?: DnsLinkSettings
 }
 
 export interface Providers {
   destinations: Destination[]
   names: NamePublisher[]
-  /** A name only read (ipns-name without a key): where the previous root comes from. */
+  /** A name only read (ipns-name without a key, dnslink-domain without a provider): where the previous root comes from. */
   nameSource?: NameSource
   network?: NetworkSettings
 }
@@ -42,6 +49,7 @@ export function createProviders (settings: DestinationSettings, logger: Logger):
   if (settings.cluster != null) destinations.push(createDestination('cluster', settings.cluster, logger))
   const kubo = destinations.find((d): d is KuboDestination => d instanceof KuboDestination)
   const ipns = settings.ipns
+  let nameSource: NameSource | undefined
   if (ipns?.keystoreKey != null) {
     if (kubo == null) throw new InputError('ipns-key', text`publishing IPNS through a keystore needs ${option('kubo-rpc-url')}`)
     names.push(new KuboIpnsPublisher(kubo.rpc, { key: ipns.keystoreKey, ...(ipns.privateKey != null ? { privateKey: ipns.privateKey } : {}), ...(ipns.lifetime != null ? { lifetime: ipns.lifetime } : {}) }, recordStores({ ...ipns, gateways: [] }), logger))
@@ -50,7 +58,36 @@ export function createProviders (settings: DestinationSettings, logger: Logger):
   } else if (ipns?.name != null) {
     const stores = recordStores(ipns, kubo?.rpc)
     if (stores.length === 0) throw new InputError('ipns-name', text`reading the name needs somewhere to read it: set ${option('kubo-rpc-url')}, ${option('ipns-routers')} or ${option('gateways')}`)
-    return { destinations, names, nameSource: new IpnsNameSource(stores, configName(ipns).name, logger), ...network }
+    nameSource = new IpnsNameSource(stores, configName(ipns).name, logger)
   }
-  return { destinations, names, ...network }
+  const dns = settings.dnslink
+  if (dns?.provider != null) {
+    names.push(dnsLinkPublisher(dns, dns.provider, names.length > 0, ipns?.name, recordStores(dns, kubo?.rpc), logger))
+  } else if (dns != null && nameSource == null && names.length === 0) {
+    const resolver = dns.resolver ?? systemResolver()
+    nameSource = new DnsLinkSource(dns.domain, resolverReader({ resolver }), recordStores(dns, kubo?.rpc), `resolver ${resolver}`, logger)
+  }
+  return { destinations, names, ...(nameSource != null ? { nameSource } : {}), ...network }
+}
+
+/**
+ * DNSLink, the last name to move. Its value: `ipns` (the default when this run publishes an
+ * IPNS name) writes that name, or `ipns-name` when none is published; `ipfs` writes the root.
+ */
+function dnsLinkPublisher (dns: DnsLinkSettings, provider: string, publishesIpns: boolean, ipnsName: string | undefined, stores: RecordStore[], logger: Logger): DnsLinkPublisher {
+  const value = dns.value ?? (publishesIpns ? 'ipns' : 'ipfs')
+  if (value === 'ipns' && !publishesIpns && ipnsName == null) {
+    throw new InputError('dnslink-value', text`'ipns' needs an IPNS name: publish one in the same run (${option('ipns-private-key')} or ${option('ipns-key')}) or give ${option('ipns-name')}`)
+  }
+  return new DnsLinkPublisher({
+    domain: dns.domain,
+    provider,
+    providerConfig: dns.providerConfig ?? {},
+    value,
+    ...(value === 'ipns' && !publishesIpns && ipnsName != null ? { ipnsName } : {}),
+    ...(dns.ttl != null ? { ttl: dns.ttl } : {}),
+    ...(dns.bare != null ? { bare: dns.bare } : {}),
+    ...(dns.allowUntrusted != null ? { allowUntrusted: dns.allowUntrusted } : {}),
+    stores
+  }, logger)
 }

@@ -1,9 +1,11 @@
-import type { DestinationContext, NamePublisher, NameReport, NameTarget } from '../destinations/types.js'
+import type { DestinationContext, NamePublisher, NameReport, NameSource, NameTarget } from '../destinations/types.js'
 import { InputError } from '../errors.js'
 import { parseIpnsName } from '../ipns/name.js'
+import type { RecordStore } from '../ipns/types.js'
 import { silentLogger, type Logger, type OperationOptions } from '../logger.js'
 import { dnslinkName, parseDomainName } from './name.js'
 import { createDnsProvider } from './registry.js'
+import { DnsLinkSource } from './source.js'
 import { readEventPayload, untrustedTrigger } from './trigger.js'
 import type { DnsProvider } from './types.js'
 import { MAX_TTL } from './upsert.js'
@@ -40,6 +42,8 @@ export interface DnsLinkPublisherConfig {
   allowUntrusted?: boolean
   /** Where GITHUB_EVENT_NAME and GITHUB_EVENT_PATH are read; default process.env. */
   env?: NodeJS.ProcessEnv
+  /** Where IPNS records are read when the current DNSLink is /ipns/<name> (reading the previous root with `ipfs`). */
+  stores?: RecordStore[]
 }
 
 export const DEFAULT_DNSLINK_TTL = 60
@@ -49,6 +53,11 @@ const IPNS_KINDS = new Set(['ipns', 'kubo-ipns'])
 export class DnsLinkPublisher implements NamePublisher {
   readonly kind = 'dnslink'
   readonly provider: DnsProvider
+  /**
+   * With `ipfs`, the DNSLink itself holds the root: it is read through the provider's API (the
+   * previous root, and the checks for concurrent publishes). With `ipns`, the IPNS name is the source.
+   */
+  readonly source?: NameSource
   /** Canonical, without `_dnslink.`. */
   readonly domain: string
   private readonly value?: DnsLinkValueKind
@@ -72,6 +81,9 @@ export class DnsLinkPublisher implements NamePublisher {
     this.allowUntrusted = config.allowUntrusted === true
     this.env = config.env ?? process.env
     this.provider = createDnsProvider(config.provider, config.providerConfig, logger)
+    if (config.value === 'ipfs') {
+      this.source = new DnsLinkSource(this.domain, async (name, options) => await this.provider.readTxt(name, options), config.stores, this.provider.label, logger)
+    }
   }
 
   /** With the provider's label, which may name the zone once found. */
@@ -90,12 +102,16 @@ export class DnsLinkPublisher implements NamePublisher {
   }
 
   async publish (context: DestinationContext): Promise<NameReport> {
+    return await this.write(this.valueFor(context), context)
+  }
+
+  /** Upserts `value` (a whole `dnslink=…` TXT value) at every record name: what publish does, and `ipcr dnslink set`. */
+  async write (value: string, options: OperationOptions): Promise<NameReport> {
     await this.refuseUntrusted()
-    const logger = context.logger ?? this.logger
-    const value = this.valueFor(context)
+    const logger = options.logger ?? this.logger
     const targets: NameTarget[] = []
     for (const name of this.recordNames) {
-      const result = await this.provider.upsertDnsLink({ name, value, ttl: this.ttl }, this.operation(context))
+      const result = await this.provider.upsertDnsLink({ name, value, ttl: this.ttl }, this.operation(options))
       const was = result.previous != null && result.change === 'replaced' ? ` (was ${result.previous})` : ''
       logger.info(`${this.provider.label}: ${name} ${result.change}: ${value}${was}`)
       targets.push({ label: `${this.provider.label}: TXT ${name}`, ok: true, detail: result.change })

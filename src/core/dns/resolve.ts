@@ -3,12 +3,13 @@
  * `_dnslink.<domain>` first, then at the bare domain. UDP, and TCP again when
  * the answer comes back truncated. CNAMEs in the answer are followed.
  */
-import { IpcrError } from '../errors.js'
+import { getServers } from 'node:dns'
+import { InputError, IpcrError } from '../errors.js'
 import { quote } from '../escape.js'
 import { DNS_TIMEOUT_MS, MAX_TXT_RECORDS, decodeResponse, txtRecords, type Response } from './message.js'
-import { dnslinkName, plainName } from './name.js'
+import { findDnsLink, type TxtReader } from './link.js'
+import { plainName } from './name.js'
 import { exchange, parseServer, serverText, type DnsServer } from './transport.js'
-import { dnslinkValues } from './types.js'
 import { joinTxt } from './txt.js'
 import { CLASS, OPCODE, TYPE, encodeMessage, messageId } from './wire.js'
 
@@ -59,13 +60,24 @@ async function txtAt (server: DnsServer, name: string, options: ResolveOptions):
   return records.map(joinTxt)
 }
 
+/** Reads TXT values through the resolver `host[:port]` (option `dns-resolver`): a TxtReader for link.ts. */
+export function resolverReader (options: ResolveOptions): TxtReader {
+  const server = parseServer(options.resolver, 'dns-resolver')
+  return async (name, op) => await txtAt(server, name, { ...options, signal: op.signal ?? options.signal })
+}
+
+/** The system's first resolver (/etc/resolv.conf), as `host:port`: the default of `dns-resolver`. */
+export function systemResolver (): string {
+  const first = getServers()[0]
+  if (first == null) throw new InputError('dns-resolver', 'this machine names no DNS resolver: give one (host[:port])')
+  return first
+}
+
 /** The DNSLink of `domain`: the dnslink= values at `_dnslink.<domain>`, else at `<domain>`; an error when neither has one. */
 export async function resolveDnsLink (domain: string, options: ResolveOptions): Promise<DnsLinkFound> {
   const server = parseServer(options.resolver, 'dns-resolver')
+  const found = await findDnsLink(domain, resolverReader(options), options)
+  if (found != null) return found
   const bare = plainName(domain)
-  for (const name of [dnslinkName(bare), bare]) {
-    const values = dnslinkValues(await txtAt(server, name, options))
-    if (values.length > 0) return { name, values }
-  }
   throw new IpcrError('ERR_DNS', `no DNSLink for ${quote(bare)}: no dnslink= TXT value at _dnslink.${bare} or ${bare} (resolver ${serverText(server)})`)
 }

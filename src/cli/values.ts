@@ -1,0 +1,34 @@
+import { addSecret } from '../core/redact.js'
+import { definition } from '../options/definitions.js'
+
+/** How the CLI reads its options: one line printed, an option's value by key (see options.ts). */
+export type Out = (line: string) => void
+export type Value = (key: string) => string | string[] | boolean | undefined
+
+export function list (values: string | string[] | boolean | undefined): string[] {
+  return (Array.isArray(values) ? values : []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '')
+}
+
+export function str (value: string | string[] | boolean | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined
+}
+
+/** An option's value, or undefined when the command has no such option (republish has no pin or MFS flags). */
+export function maybe (value: Value, key: string): string | string[] | boolean | undefined {
+  try {
+    return value(key)
+  } catch {
+    return undefined
+  }
+}
+
+/** A secret the CLI takes only from the environment (the option's `env`), registered so nothing prints it. */
+export function envSecret (key: string): string | undefined {
+  const name = definition(key)?.env
+  const text = name != null ? process.env[name] : undefined
+  if (text == null || text.trim() === '') return undefined
+  addSecret(text.trim())
+  // A list of settings is not secret line by line: its tokens are registered once parsed.
+  if (definition(key)?.settingsList !== true) for (const line of text.split(/\r?\n/)) if (line.trim() !== '') addSecret(line.trim())
+  return text.trim()
+}
