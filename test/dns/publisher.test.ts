@@ -46,7 +46,7 @@ describe('DnsLinkPublisher', () => {
       label: `DNSLink kept.example.test (${p.provider.label})`,
       name: 'kept.example.test',
       value: `dnslink=/ipfs/${ROOT_A.toString()}`,
-      targets: [{ label: `${p.provider.label}: TXT _dnslink.kept.example.test`, ok: true, detail: 'created' }],
+      targets: [{ label: 'TXT _dnslink.kept.example.test', ok: true, detail: 'created' }],
       changed: true
     })
     expect((await bind.dig('_dnslink.kept.example.test')).sort()).toEqual([`"dnslink=/ipfs/${ROOT_A.toString()}"`, '"v=spf1 -all"'])

@@ -8,7 +8,7 @@ import { createDnsProvider } from './registry.js'
 import { DnsLinkSource } from './source.js'
 import { readEventPayload, untrustedTrigger } from './trigger.js'
 import type { DnsProvider } from './types.js'
-import { MAX_TTL } from './upsert.js'
+import { MAX_TTL, singleDnsLink } from './upsert.js'
 
 /**
  * DNSLink as the last name a publish moves: the TXT record at
@@ -98,7 +98,11 @@ export class DnsLinkPublisher implements NamePublisher {
 
   async preflight (options: OperationOptions): Promise<void> {
     await this.refuseUntrusted()
-    for (const name of this.recordNames) await this.provider.preflight(name, this.operation(options))
+    for (const name of this.recordNames) {
+      await this.provider.preflight(name, this.operation(options))
+      // Two dnslink= values would stop the upsert at the very end, after everything else moved: found now.
+      singleDnsLink(this.provider.label, name, await this.provider.readTxt(name, this.operation(options)))
+    }
   }
 
   async publish (context: DestinationContext): Promise<NameReport> {
@@ -114,7 +118,7 @@ export class DnsLinkPublisher implements NamePublisher {
       const result = await this.provider.upsertDnsLink({ name, value, ttl: this.ttl }, this.operation(options))
       const was = result.previous != null && result.change === 'replaced' ? ` (was ${result.previous})` : ''
       logger.info(`${this.provider.label}: ${name} ${result.change}: ${value}${was}`)
-      targets.push({ label: `${this.provider.label}: TXT ${name}`, ok: true, detail: result.change })
+      targets.push({ label: `TXT ${name}`, ok: true, detail: result.change })
     }
     return { kind: this.kind, label: this.label, name: this.domain, value, targets, changed: targets.some((t) => t.detail !== 'unchanged') }
   }

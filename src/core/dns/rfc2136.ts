@@ -148,8 +148,10 @@ export class Rfc2136Provider implements DnsProvider {
   async preflight (name: string, options: OperationOptions): Promise<void> {
     const zone = await this.zoneOf(name, options)
     if (this.zone == null) await this.checkZone(zone, options)
-    // A signed UPDATE whose only prerequisite (the zone apex exists) always holds and that changes nothing.
-    await this.update(zone, zone, [{ name: zone, type: TYPE.ANY, klass: CLASS.ANY, ttl: 0, rdata: Buffer.alloc(0) }], [], options)
+    // A signed UPDATE that changes nothing but is still checked against the key's rights: its
+    // prerequisite (the zone apex exists) always holds, and it deletes a TXT value no one has.
+    const absent = { name, type: TYPE.TXT, klass: CLASS.NONE, ttl: 0, rdata: txtRdata([Buffer.from('ipcr-preflight-absent')]) }
+    await this.update(zone, name, [{ name: zone, type: TYPE.ANY, klass: CLASS.ANY, ttl: 0, rdata: Buffer.alloc(0) }], [absent], options)
   }
 
   async readTxt (name: string, options: OperationOptions): Promise<string[]> {

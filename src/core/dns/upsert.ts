@@ -44,14 +44,19 @@ export type DnsLinkPlan =
  * throws DnsLinkConflictError (naming the provider's `label`) for two or more dnslink= values.
  */
 export function planDnsLink (label: string, name: string, values: readonly string[], value: string): DnsLinkPlan {
+  const previous = singleDnsLink(label, name, values)
+  if (previous == null) return { action: 'create' }
+  const index = values.indexOf(previous)
+  return previous === value ? { action: 'unchanged', previous, index } : { action: 'replace', previous, index }
+}
+
+/** The one dnslink= value among the TXT `values` at `name`, if any; two or more throw DnsLinkConflictError. */
+export function singleDnsLink (label: string, name: string, values: readonly string[]): string | undefined {
   const links = dnslinkValues([...values])
   if (links.length > 1) {
     throw new DnsLinkConflictError(`${label}: ${name} has ${links.length} dnslink= TXT values (${links.map((v) => quote(v, 100)).join(', ')}); DNSLink needs exactly one: remove the others by hand, ipcr will not guess which. Nothing was changed`)
   }
-  const previous = links[0]
-  if (previous == null) return { action: 'create' }
-  const index = values.indexOf(previous)
-  return previous === value ? { action: 'unchanged', previous, index } : { action: 'replace', previous, index }
+  return links[0]
 }
 
 /** The result of carrying out `plan`. */
