@@ -606,9 +606,10 @@ export function actionInputs (): OptionDefinition[] {
   return definitions.filter((d) => d.action)
 }
 
-/** How the CLI names an option in errors: its flag (`--file`) or positional (`IMAGE`); unknown keys as they are. */
+/** How the CLI names an option in errors: its flag (`--file`), positional (`IMAGE`) or environment variable (`$IPCR_…`); unknown keys as they are. */
 export function cliName (key: string): string {
-  return byKey.get(key)?.cli?.flag ?? key
+  const def = byKey.get(key)
+  return def?.cli?.flag ?? (def?.env != null ? `$${def.env}` : key)
 }
 
 /** How the action names an input inside a sentence. */
