@@ -44,6 +44,11 @@ name moves; the run waits until each reports pinned, at most --pin-timeout):
   (--pin-listen) and dials the services' delegates; or name peers that have
   them with --pin-origin (e.g. your Kubo's public multiaddr).
 
+DNSLink, last, after everything else succeeded (--dnslink-domain, --dns-provider):
+  the TXT record _dnslink.DOMAIN becomes 'dnslink=/ipns/<name>' (this run's IPNS
+  name; unchanged once set) or, with --dnslink-value ipfs, 'dnslink=/ipfs/<root>'.
+  Other TXT records there are kept. See 'ipcr dnslink --help' for the providers.
+
 Secrets stay out of argv:
   IPCR_KUBO_RPC_HEADERS   'Name: value' lines sent to --kubo-rpc-url, like
                           --kubo-rpc-header (e.g. 'Authorization: Bearer ...')
