@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { runAction } from '../helpers/action.js'
 import { buildOciLayout, makeTempDir } from '../helpers/images.js'
 import { startPowerDns, type PowerDnsServer } from '../helpers/powerdns.js'
 import { runCli } from '../helpers/process.js'
+import { expectRefusedInBothShells, type RuleCase } from '../helpers/rules.js'
 
 // The DNSLink options in both shells' names, and `ipcr dnslink set|get` against a real PowerDNS.
 let dir: string
@@ -24,16 +23,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-interface Case {
-  what: string
-  cli: string[]
-  cliEnv?: Record<string, string>
-  action: Record<string, string>
-  cliSays: RegExp
-  actionSays: RegExp
-}
-
-const cases: Case[] = [
+/** Each a push of the layout with these options (the action: image-file the layout). */
+const cases: RuleCase[] = [
   {
     what: 'a provider without a domain',
     cli: ['--dns-provider', 'rfc2136'],
@@ -87,15 +78,8 @@ const cases: Case[] = [
 ]
 
 describe('DNSLink option rules, in each shell\'s names, before anything is published', () => {
-  test.each(cases)('$what', async ({ cli, cliEnv, action, cliSays, actionSays }) => {
-    const c = await runCli(['push', '--file', layout, '--car', 'never.car', ...cli], dir, { ...process.env, ...cliEnv })
-    expect(c.code).toBe(1)
-    expect(c.stderr).toMatch(cliSays)
-    expect(existsSync(join(dir, 'never.car'))).toBe(false)
-    const a = await runAction({ 'image-file': layout, ...action })
-    expect(a.code).toBe(1)
-    expect(a.stdout).toMatch(actionSays)
-    expect(a.outputs['root-cid']).toBeUndefined()
+  test.each(cases)('$what', async (c) => {
+    await expectRefusedInBothShells({ ...c, cli: ['push', '--file', layout, ...c.cli], action: { 'image-file': layout, ...c.action } }, dir)
   })
 })
 

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { existsSync } from 'node:fs'
 import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKey } from '../../src/core/ipns/keys.js'
 import { buildOciLayout, makeTempDir } from '../helpers/images.js'
 import { runAction } from '../helpers/action.js'
 import { runCli } from '../helpers/process.js'
+import { expectRefusedInBothShells, type RuleCase } from '../helpers/rules.js'
 
 // The rules between the IPNS options (src/options/rules.ts), each in both shells' names:
 // the CLI's flags (push, republish) and the action's inputs (mode: publish, republish).
@@ -28,17 +28,8 @@ beforeAll(async () => {
 })
 afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
 
-interface Case {
-  what: string
-  /** `push …` or `republish …`; L = the layout, K = the key file, N = the name. */
-  cli: string[]
-  cliEnv?: Record<string, string>
-  action: Record<string, string>
-  cliSays: RegExp
-  actionSays: RegExp
-}
-
-const cases: Case[] = [
+/** In `cli` and `action`: L = the layout, K = the key file, B = the key in base64, N = the name. */
+const cases: RuleCase[] = [
   {
     what: 'republish without a name',
     cli: ['republish', '--ipns-router', router],
@@ -120,20 +111,13 @@ const cases: Case[] = [
 ]
 
 describe('IPNS option rules, in each shell\'s names', () => {
-  test.each(cases)('$what', async ({ cli, cliEnv, action, cliSays, actionSays }) => {
+  test.each(cases)('$what', async ({ cli, cliEnv, action, ...says }) => {
     const fill = (v: string): string => v === 'L' ? layout : v === 'K' ? keyFile : v === 'B' ? keyBase64 : v === 'N' ? name : v
-    const args = cli.map(fill)
-    const c = await runCli(args[0] === 'push' ? [...args, '--car', 'never.car'] : args, dir, { ...process.env, ...Object.fromEntries(Object.entries(cliEnv ?? {}).map(([k, v]) => [k, fill(v)])) })
-    expect(c.code).toBe(1)
-    expect(c.stderr).toMatch(cliSays)
-    expect(c.stderr).not.toContain("Input '")
-    expect(c.stderr).not.toContain(keyBase64)
-    expect(existsSync(join(dir, 'never.car'))).toBe(false)
-    const a = await runAction(Object.fromEntries(Object.entries(action).map(([k, v]) => [k, fill(v)])))
-    expect(a.code).toBe(1)
-    expect(a.stdout).toMatch(actionSays)
-    expect(a.stdout).not.toContain(keyBase64)
-    expect(a.outputs['ipns-name'] ?? '').toBe('')
+    const filled = { ...says, cli: cli.map(fill), cliEnv: Object.fromEntries(Object.entries(cliEnv ?? {}).map(([k, v]) => [k, fill(v)])), action: Object.fromEntries(Object.entries(action).map(([k, v]) => [k, fill(v)])) }
+    const r = await expectRefusedInBothShells(filled, dir)
+    expect(r.cli.stderr).not.toContain(keyBase64)
+    expect(r.action.stdout).not.toContain(keyBase64)
+    expect(r.action.outputs['ipns-name'] ?? '').toBe('')
   })
 
   test('the action\'s mode is publish or republish', async () => {
