@@ -29,6 +29,8 @@ export interface RegistryHandlerOptions {
   cache?: BlockCacheOptions
   /** Blocks of a blob read ahead while streaming; default READ_AHEAD (16). */
   readAhead?: number
+  /** The clock that times resolved names out (tests move it); default Date.now. */
+  now?: () => number
 }
 
 export type RegistryHandler = (request: IncomingMessage, response: ServerResponse) => void
@@ -49,7 +51,7 @@ export function createRegistryHandler (options: RegistryHandlerOptions): Registr
   const logger = options.logger ?? silentLogger
   const source = new BlockCache(options.source, { keep: dagPbOnly, ...options.cache })
   const reader = new RepositoryReader(source)
-  const roots = new RootCache(options.resolveRoot)
+  const roots = new RootCache(options.resolveRoot, options.now)
   const verified = new VerifiedFiles()
 
   async function rootOf (registry: RegistryRef): Promise<CID> {
@@ -145,10 +147,15 @@ export function createRegistryHandler (options: RegistryHandlerOptions): Registr
         }
         const span = range ?? { start: 0, end: file.size }
         if (range != null) headers['Content-Range'] = `bytes ${span.start}-${span.end - 1}/${file.size}`
-        response.writeHead(range != null ? 206 : 200, { ...headers, 'Content-Length': String(span.end - span.start) })
+        // Headers go with the first byte: content refused before it gets an error answer instead.
+        const start = (): void => {
+          if (!response.headersSent) response.writeHead(range != null ? 206 : 200, { ...headers, 'Content-Length': String(span.end - span.start) })
+        }
         for await (const chunk of blobStream(file, digest, span, source, { signal, verified, readAhead: options.readAhead })) {
+          start()
           if (!response.write(chunk)) await once(response, 'drain', { signal })
         }
+        start()
         response.end()
       }
     }
@@ -226,6 +233,8 @@ function answerError (err: unknown, request: IncomingMessage, response: ServerRe
   const body = Buffer.from(errorBody(error))
   const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Content-Length': String(body.byteLength) }
   if (error.status === 405) headers.Allow = 'GET, HEAD'
+  // A body sent with the request is not read: the connection cannot carry another request.
+  if (request.headers['content-length'] != null || request.headers['transfer-encoding'] != null) headers.Connection = 'close'
   response.writeHead(error.status, headers)
   response.end(request.method === 'HEAD' ? undefined : body)
 }
