@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
 import { readFile, rm } from 'node:fs/promises'
-import type { CID } from 'multiformats/cid'
+import * as dagPb from '@ipld/dag-pb'
+import { createServer } from 'node:http'
+import { CID } from 'multiformats/cid'
+import { GatewayBlockSource } from '../../src/core/blocks/gateway.js'
+import { resolvePath } from '../../src/core/unixfs/tree.js'
 import { FirstSource } from '../../src/core/blocks/multi.js'
 import { MemoryBlockStore } from '../../src/core/blocks/memory.js'
 import type { Logger } from '../../src/core/logger.js'
@@ -343,6 +347,55 @@ describe('content that does not match its digest', () => {
       }
     } finally {
       await bad.close()
+    }
+  })
+})
+
+describe('a gateway that corrupts a block', () => {
+  /** A trustless gateway on loopback serving the tree's blocks, with the bytes of `corrupt` altered. */
+  async function corruptingGateway (corrupt: Set<string>): Promise<{ url: string, close: () => Promise<void> }> {
+    const gateway = createServer((req, res) => {
+      const match = /^\/ipfs\/([^/?]+)\?format=raw$/.exec(req.url ?? '')
+      if (match == null) { res.writeHead(400).end(); return }
+      const cid = CID.parse(match[1] as string)
+      registry.source.get(cid).then((bytes) => {
+        const out = Buffer.from(bytes)
+        if (corrupt.has(cid.toString())) out[out.length >> 1] = (out[out.length >> 1] as number) ^ 0xff
+        res.writeHead(200, { 'Content-Type': 'application/vnd.ipld.raw', 'Content-Length': String(out.length) }).end(out)
+      }, () => { res.writeHead(404).end() })
+    })
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve))
+    const port = (gateway.address() as { port: number }).port
+    return { url: `http://127.0.0.1:${port}`, close: async () => { gateway.closeAllConnections(); await new Promise<void>((resolve) => gateway.close(() => { resolve() })) } }
+  }
+
+  test('the gateway source refuses the block: the blob stops before it and what was sent is the true prefix; a manifest answers 503', async () => {
+    const { digest, bytes } = await bigLayer()
+    const file = await resolvePath(registry.root, ['team', 'app', 'tags', '1.0', 'blobs', 'sha256', digest.slice(7)], registry.source)
+    const links = dagPb.decode(await registry.source.get((file as { cid: CID }).cid)).Links
+    expect(links.length).toBeGreaterThanOrEqual(3)
+    const manifest = await resolvePath(registry.root, ['team', 'app', 'tags', '1.0', 'blobs', 'sha256', registry.app.manifestDigest.slice(7)], registry.source)
+    const gateway = await corruptingGateway(new Set([(links[2] as dagPb.PBLink).Hash.toString(), (manifest as { cid: CID }).cid.toString()]))
+    const source = new GatewayBlockSource([gateway.url], { retries: 0 })
+    const served = await startRegistryServer({ listen: '127.0.0.1:0', source, logger })
+    try {
+      warnings.length = 0
+      const url = `${served.url}/v2/ipfs/${registry.root.toString()}/team/app`
+      const blob = await request(`${url}/blobs/${digest}`)
+      expect(blob.status).toBe(200)
+      expect(blob.cut).toBe(true)
+      expect(blob.body.length).toBeLessThan(bytes.length)
+      expect(blob.body.equals(bytes.subarray(0, blob.body.length))).toBe(true)
+      expect(warnings.join('\n')).toContain((links[2] as dagPb.PBLink).Hash.toString())
+      const head = await request(`${url}/blobs/${digest}`, { method: 'HEAD' })
+      expect(head.status).toBe(200)
+      expect(head.headers['content-length']).toBe(String(bytes.length))
+      const refused = await request(`${url}/manifests/1.0`)
+      expect(refused.status).toBe(503)
+      expect(JSON.parse(refused.body.toString()).errors[0].code).toBe('UNAVAILABLE')
+    } finally {
+      await served.close()
+      await gateway.close()
     }
   })
 })
