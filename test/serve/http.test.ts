@@ -244,6 +244,20 @@ describe('listings', () => {
     expect(first.headers.link).toBe('</v2/_catalog?n=1&last=team%2Fapp>; rel="next"')
   })
 
+  test('_catalog of a tree without catalog.json: the folders that hold a tags folder', async () => {
+    const store = new MemoryBlockStore()
+    const file = await importBytes(new TextEncoder().encode('x\n'), store)
+    const edits = [['a', 'b', 'tags', '1', 'index.json'], ['a', 'b', 'c', 'tags', '2', 'index.json'], ['d', 'tags', '3', 'index.json'], ['e', 'README.txt'], ['catalog.txt']]
+    const tree = await editTree(null, edits.map((path) => ({ path, node: file })), null, store)
+    const listing = await startRegistryServer({ listen: '127.0.0.1:0', source: store })
+    try {
+      const answer = await request(`${listing.url}/v2/ipfs/${tree.cid.toString()}/_catalog`)
+      expect(JSON.parse(answer.body.toString())).toEqual({ repositories: ['a/b', 'a/b/c', 'd'] })
+    } finally {
+      await listing.close()
+    }
+  })
+
   test('referrers answer an empty OCI index', async () => {
     const answer = await request(`${base}/team/app/referrers/${registry.app.manifestDigest}`)
     expect(answer.status).toBe(200)

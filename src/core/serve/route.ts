@@ -1,4 +1,6 @@
 import { CID } from 'multiformats/cid'
+import { InputError } from '../errors.js'
+import { quote } from '../escape.js'
 import { isName } from '../registry/reference.js'
 import { RegistryError } from './errors.js'
 
@@ -83,4 +85,21 @@ export function parseRoute (pathname: string): Route | undefined {
   if (match == null) return undefined
   const endpoint = match[2] === 'manifests' ? 'manifest' : match[2] === 'blobs' ? 'blob' : 'referrers'
   return { endpoint, ...splitRepository(match[1] as string), reference: match[3] as string }
+}
+
+/**
+ * A registry as a user names it (the default registry of `ipcr serve`): `ipfs/<cid>`,
+ * `ipns/<name>` (either with a leading `/`) or a DNSLink domain. InputError naming `input`.
+ */
+export function parseRegistry (value: string, input = 'registry'): Exclude<RegistryRef, { kind: 'default' }> {
+  const text = value.trim().replace(/^\/+/, '').replace(/\/+$/, '')
+  const parts = text.split('/')
+  const shape = parts.length === 2 ? parts[0] === 'ipfs' || parts[0] === 'ipns' : parts.length === 1 && text.includes('.')
+  if (shape) {
+    try {
+      const { registry } = splitRepository(`${text}/x`)
+      if (registry.kind !== 'default') return registry
+    } catch {}
+  }
+  throw new InputError(input, `${quote(value)} is not a registry: expected ipfs/<cid>, ipns/<name> or a DNSLink domain`)
 }
