@@ -127,6 +127,27 @@ describe('blobs', () => {
     expect(head.body.length).toBe(0)
   })
 
+  test('HEAD reads no byte of a blob\'s content: only folders and the file\'s root node', async () => {
+    const asked: CID[] = []
+    const counting = { label: 'counting', get: async (cid: CID) => { asked.push(cid); return await registry.source.get(cid) } }
+    const fresh = await startRegistryServer({ listen: '127.0.0.1:0', source: counting })
+    try {
+      const url = `${fresh.url}/v2/ipfs/${registry.root.toString()}/team/app/blobs`
+      const { digest, bytes } = await bigLayer()
+      const small = registry.app.configDigest
+      for (const [blob, size] of [[digest, bytes.length], [small, (await original(small)).length]] as Array<[string, number]>) {
+        const head = await request(`${url}/${blob}`, { method: 'HEAD' })
+        expect(head.headers['content-length']).toBe(String(size))
+      }
+      expect(asked.filter((cid) => cid.code !== dagPb.code)).toEqual([])
+      // A GET of the small (single raw block) blob then reads it.
+      expect((await request(`${url}/${small}`)).body.equals(await original(small))).toBe(true)
+      expect(asked.filter((cid) => cid.code !== dagPb.code)).toHaveLength(1)
+    } finally {
+      await fresh.close()
+    }
+  })
+
   test('a blob only a later tag has is found in that tag folder', async () => {
     const only = registry.app2.layerDigests.find((d) => !registry.app.layerDigests.includes(d)) as string
     const answer = await request(`${base}/team/app/blobs/${only}`)

@@ -128,17 +128,18 @@ export function createRegistryHandler (options: RegistryHandlerOptions): Registr
       case 'blob': {
         const digest = checkDigest(route.reference)
         if (!SHA256_RE.test(digest)) throw notFound.blob(digest)
-        const file = await reader.blob(await rootOf(route.registry), route.name, digest, { signal })
+        const found = await reader.blob(await rootOf(route.registry), route.name, digest, { signal })
         const headers: Record<string, string> = {
           'Content-Type': 'application/octet-stream',
           'Docker-Content-Digest': digest,
           'Accept-Ranges': 'bytes'
         }
         if (head) {
-          response.writeHead(200, { ...headers, 'Content-Length': String(file.size) })
+          response.writeHead(200, { ...headers, 'Content-Length': String(found.size) })
           response.end()
           return
         }
+        const file = await reader.withBlock(found, { signal })
         const range = parseRange(header(request, 'range'), file.size)
         if (range === 'unsatisfiable') {
           response.writeHead(416, { ...headers, 'Content-Range': `bytes */${file.size}`, 'Content-Length': '0' })

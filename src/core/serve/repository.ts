@@ -1,5 +1,6 @@
 import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
 import type { BlockSource } from '../blocks/types.js'
 import { TreeError } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
@@ -7,13 +8,18 @@ import { registryPaths } from '../registry/layout.js'
 import { isDigest } from '../registry/reference.js'
 import { declaredFileSize, readBlock } from '../unixfs/content.js'
 import { readDirectory } from '../unixfs/directory.js'
+import type { DagNode } from '../unixfs/file.js'
 import { readFileBytes, resolvePath } from '../unixfs/tree.js'
 import { notFound } from './errors.js'
 
-/** A file of a tag folder: its UnixFS root, the root's block and the size the file declares. */
+/**
+ * A file of a tag folder: its UnixFS root and size. A dag-pb root's block is read (it declares
+ * the size); a raw block is the content itself, so it is not read until the bytes are wanted
+ * (`withBlock`), and its size is its parent link's, checked then.
+ */
 export interface TreeFile {
   cid: CID
-  block: Uint8Array
+  block?: Uint8Array
   size: number
 }
 
@@ -38,7 +44,7 @@ const SHA256_RE = /^sha256:[a-f0-9]{64}$/
  */
 export class RepositoryReader {
   /** `<root>/<name>@<digest>` → the tag folder file found for it. */
-  private readonly places = new Map<string, CID>()
+  private readonly places = new Map<string, { cid: CID, size: number }>()
 
   constructor (private readonly source: BlockSource) {}
 
@@ -83,8 +89,16 @@ export class RepositoryReader {
 
   /** blobs/sha256/<hex> of one tag folder, or undefined. */
   async blobIn (folder: CID, digest: string, options?: AbortOptions): Promise<TreeFile | undefined> {
-    const cid = await this.resolve(folder, blobPath(digest), options)
-    return cid == null ? undefined : await this.file(cid, options)
+    const node = await this.resolveNode(folder, blobPath(digest), options)
+    return node == null ? undefined : await this.file(node.cid, node.size, options)
+  }
+
+  /** `file` with its root block read; TreeError when a raw block's length is not the size its parent link gave. */
+  async withBlock (file: TreeFile, options?: AbortOptions): Promise<TreeFile & { block: Uint8Array }> {
+    if (file.block != null) return { ...file, block: file.block }
+    const block = await readBlock(file.cid, this.source, { signal: options?.signal })
+    if (block.length !== file.size) throw new TreeError(`file ${file.cid} is ${block.length} bytes where its folder's link says ${file.size}`)
+    return { ...file, block }
   }
 
   /**
@@ -94,13 +108,13 @@ export class RepositoryReader {
   async blob (root: CID, name: string, digest: string, options?: AbortOptions): Promise<TreeFile> {
     const key = `${root.toString()}/${name}@${digest}`
     const known = this.places.get(key)
-    if (known != null) return await this.file(known, options)
+    if (known != null) return await this.file(known.cid, known.size, options)
     const tags = await this.tagsFolder(root, name, options)
     if (SHA256_RE.test(digest)) {
       for (const entry of await readDirectory(tags, this.source, { signal: options?.signal })) {
         const file = await this.blobIn(entry.cid, digest, options)
         if (file == null) continue
-        this.places.set(key, file.cid)
+        this.places.set(key, { cid: file.cid, size: file.size })
         for (const oldest of this.places.keys()) {
           if (this.places.size <= KEPT_PLACES) break
           this.places.delete(oldest)
@@ -111,17 +125,22 @@ export class RepositoryReader {
     throw notFound.blob(digest)
   }
 
-  /** The node at `path` under `cid`, or undefined; a path through a file counts as missing. */
+  /** The CID at `path` under `cid`, or undefined; a path through a file counts as missing. */
   private async resolve (cid: CID, path: string[], options?: AbortOptions): Promise<CID | undefined> {
+    return (await this.resolveNode(cid, path, options))?.cid
+  }
+
+  private async resolveNode (cid: CID, path: string[], options?: AbortOptions): Promise<DagNode | undefined> {
     try {
-      return (await resolvePath(cid, path, this.source, { signal: options?.signal }))?.cid
+      return await resolvePath(cid, path, this.source, { signal: options?.signal })
     } catch (err) {
       if (err instanceof TreeError && /is not a directory/.test(err.message)) return undefined
       throw err
     }
   }
 
-  private async file (cid: CID, options?: AbortOptions): Promise<TreeFile> {
+  private async file (cid: CID, linkSize: number, options?: AbortOptions): Promise<TreeFile> {
+    if (cid.code === raw.code) return { cid, size: linkSize }
     const block = await readBlock(cid, this.source, { signal: options?.signal })
     const size = declaredFileSize(cid, block)
     if (size == null) throw new TreeError(`${cid} is not a file`)
