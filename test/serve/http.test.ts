@@ -254,6 +254,9 @@ describe('listings', () => {
     expect(JSON.parse(after.body.toString()).tags).toEqual(['stable'])
     const none = await request(`${base}/team/app/tags/list?n=0`)
     expect(JSON.parse(none.body.toString()).tags).toEqual([])
+    const bad = await request(`${base}/team/app/tags/list?n=-1`)
+    expect(bad.status).toBe(400)
+    expect(JSON.parse(bad.body.toString()).errors[0].code).toBe('PAGINATION_NUMBER_INVALID')
   })
 
   test('_catalog of the default registry, paginated', async () => {

@@ -1,7 +1,7 @@
-/** Error codes of the OCI Distribution Spec (and the two `distribution` adds for server trouble). */
+/** Error codes of the OCI Distribution Spec (and those `distribution` adds: server trouble, a bad `n`). */
 export type ErrorCode =
   | 'BLOB_UNKNOWN' | 'DIGEST_INVALID' | 'MANIFEST_UNKNOWN' | 'NAME_INVALID' | 'NAME_UNKNOWN'
-  | 'UNSUPPORTED' | 'UNKNOWN' | 'UNAVAILABLE'
+  | 'UNSUPPORTED' | 'UNKNOWN' | 'UNAVAILABLE' | 'PAGINATION_NUMBER_INVALID'
 
 /** An answer the registry gives as a spec error body: `{"errors":[{code, message, detail}]}`. */
 export class RegistryError extends Error {

@@ -167,6 +167,7 @@ export function createRegistryHandler (options: RegistryHandlerOptions): Registr
     response.on('close', () => { if (!response.writableFinished) controller.abort() })
     response.setHeader('Docker-Distribution-Api-Version', 'registry/2.0')
     const url = new URL(request.url ?? '/', 'http://registry.invalid')
+    response.on('finish', () => { logger.debug(`registry: ${request.method ?? ''} ${url.pathname} ${response.statusCode}`) })
     void (async () => {
       try {
         if (!READ_METHODS.includes(request.method ?? '')) throw unsupported()

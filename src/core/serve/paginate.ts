@@ -13,7 +13,7 @@ export function paginate (sorted: string[], url: URL): { items: string[], next?:
   const nText = url.searchParams.get('n')
   let n = MAX_PAGE
   if (nText != null && nText !== '') {
-    if (!/^\d{1,9}$/.test(nText)) throw new RegistryError(400, 'UNSUPPORTED', 'the query parameter n is not a count')
+    if (!/^\d{1,9}$/.test(nText)) throw new RegistryError(400, 'PAGINATION_NUMBER_INVALID', 'invalid number of results requested', { n: nText })
     n = Math.min(MAX_PAGE, Number(nText))
   }
   const after = last == null ? sorted : sorted.filter((item) => item > last)
