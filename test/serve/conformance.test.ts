@@ -35,7 +35,7 @@ let registry: PublishedRegistry
 let server: RegistryServer
 
 beforeAll(async () => {
-  if (!existsSync(conformanceBin)) throw new Error(`${conformanceBin} is missing: run scripts/install-conformance.sh`)
+  if (!existsSync(conformanceBin)) throw new Error(`${conformanceBin} is missing: run scripts/install-deps.sh`)
   dir = await makeTempDir('ipcr-conformance-')
   registry = await publishRegistry(dir)
   server = await startRegistryServer({ listen: '127.0.0.1:0', source: registry.source, defaultRegistry: { kind: 'ipfs', root: registry.root } })

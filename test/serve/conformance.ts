@@ -3,8 +3,8 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { toolsBin } from '../helpers/tools.js'
 
-/** The conformance program scripts/install-conformance.sh builds. */
-export const conformanceBin = join(toolsBin, 'oci-conformance')
+/** The conformance program scripts/install-deps.sh builds. */
+export const conformanceBin = join(toolsBin, 'conformance')
 
 export interface ConformanceRun {
   /** `OCI Conformance Result: …` */
