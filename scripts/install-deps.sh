@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TOOLS_BIN="${IPCR_TOOLS_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/ipcr-tools/bin}"
+CONFORMANCE_VERSION=v0.0.0-20260831232431-97274622c111
 REGCTL_VERSION="v0.11.7"
 mkdir -p "$TOOLS_BIN"
 
@@ -39,6 +40,14 @@ if [ "${#need_dns[@]}" -gt 0 ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_dns[@]}" >/dev/null
 fi
 
+# The CNCF distribution registry (Debian's docker-registry, 2.8.2): the peer `ipcr serve` is compared
+# with in tests and the pull benchmark. Started on loopback by whoever needs it, never as a service.
+if ! dpkg-query -W -f='${Status}' docker-registry 2>/dev/null | grep -q 'install ok installed'; then
+  log "apt-get install docker-registry"
+  apt_update
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry >/dev/null
+fi
+
 # podman storage: vfs works without overlay or fuse in this sandbox.
 if ! grep -qs 'driver = "vfs"' /etc/containers/storage.conf; then
   log "configuring podman storage (vfs)"
@@ -62,6 +71,9 @@ go_tool() { # name module version
 bash scripts/install-kubo.sh "$TOOLS_BIN"
 bash scripts/install-cluster.sh "$TOOLS_BIN"
 go_tool regctl github.com/regclient/regclient/cmd/regctl "$REGCTL_VERSION"
+# The OCI Distribution Spec conformance program (a main package; `go install` builds it unchanged).
+# This version prints its results, then panics writing results.yaml: callers read the printed tree.
+go_tool conformance github.com/opencontainers/distribution-spec/conformance "$CONFORMANCE_VERSION"
 
 # Node dependencies, exactly as locked.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

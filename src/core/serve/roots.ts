@@ -1,0 +1,70 @@
+import type { CID } from 'multiformats/cid'
+import type { AbortOptions } from '../logger.js'
+import { RegistryError } from './errors.js'
+import type { RegistryRef } from './route.js'
+
+/** A registry name that must be looked up: an IPNS name or a DNSLink domain. */
+export type NamedRegistry = Extract<RegistryRef, { kind: 'ipns' | 'dnslink' }>
+
+export interface ResolvedRoot {
+  root: CID
+  /** How long the answer may be used before it is looked up again (the record's or TXT TTL). */
+  ttlMs: number
+}
+
+/**
+ * Looks a named registry up (the shells wire it to the IPNS lookup and DNSLink resolution).
+ * Throws when the name cannot be resolved; a RegistryError passes through to the client as it is.
+ */
+export type RootResolver = (registry: NamedRegistry, options: AbortOptions) => Promise<ResolvedRoot>
+
+/** Least time a resolved root is kept, so a TTL of 0 does not mean a lookup per request. */
+export const MIN_ROOT_TTL_MS = 1000
+/** Most time a resolved root is kept, whatever TTL the name gives. */
+export const MAX_ROOT_TTL_MS = 60 * 60 * 1000
+/** Names kept at once. */
+const MAX_NAMES = 1000
+
+function keyOf (registry: NamedRegistry): string {
+  return registry.kind === 'ipns' ? `ipns/${registry.name}` : registry.domain
+}
+
+/**
+ * Roots of named registries, each kept for its TTL (bounded by MIN/MAX_ROOT_TTL_MS) and looked
+ * up again after it, so a new publish shows up without a restart. Concurrent requests for one
+ * name share one lookup; a failed lookup is not kept.
+ */
+export class RootCache {
+  private readonly roots = new Map<string, { root: CID, expires: number }>()
+  private readonly pending = new Map<string, Promise<CID>>()
+
+  constructor (private readonly resolve: RootResolver | undefined, private readonly now: () => number = Date.now) {}
+
+  /** The root `registry` names now. The lookup is shared, so no one request's signal stops it. */
+  async get (registry: NamedRegistry): Promise<CID> {
+    const key = keyOf(registry)
+    const kept = this.roots.get(key)
+    if (kept != null && kept.expires > this.now()) return kept.root
+    const running = this.pending.get(key)
+    if (running != null) return await running
+    const resolve = this.resolve
+    if (resolve == null) throw new RegistryError(404, 'NAME_UNKNOWN', 'this server resolves no IPNS names or DNSLink domains', { name: key })
+    const lookup = (async () => {
+      const { root, ttlMs } = await resolve(registry, {})
+      const ttl = Math.min(MAX_ROOT_TTL_MS, Math.max(MIN_ROOT_TTL_MS, Number.isFinite(ttlMs) ? ttlMs : 0))
+      this.roots.delete(key)
+      this.roots.set(key, { root, expires: this.now() + ttl })
+      for (const oldest of this.roots.keys()) {
+        if (this.roots.size <= MAX_NAMES) break
+        this.roots.delete(oldest)
+      }
+      return root
+    })()
+    this.pending.set(key, lookup)
+    try {
+      return await lookup
+    } finally {
+      this.pending.delete(key)
+    }
+  }
+}
