@@ -1,0 +1,155 @@
+import * as dagPb from '@ipld/dag-pb'
+import type { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { DigestMismatchError, IpcrError, throwIfAborted } from '../errors.js'
+import { quote } from '../escape.js'
+import { httpFetch } from '../http.js'
+import { silentLogger, type AbortOptions, type Logger } from '../logger.js'
+import { parseServiceUrl, type ServiceUrl } from '../url.js'
+import { CarStreamError, carStreamBlocks } from './car-stream.js'
+import { blockKey } from './key.js'
+import { MAX_BLOCK_BYTES, type BlockSink } from './types.js'
+import { verifyBlock } from './verify.js'
+
+export interface GatewayCarOptions {
+  /** Defaults to the global fetch. */
+  fetch?: typeof globalThis.fetch
+  /** Most time without a byte from the gateway (headers or body); default 30 s. */
+  idleTimeoutMs?: number
+  /** Most time for one whole CAR response; default 30 min. */
+  deadlineMs?: number
+  /** Largest block accepted; default 4 MiB. */
+  maxBlockBytes?: number
+  /** Most blocks in one response; default 4,194,304 (64 GiB of 16 KiB blocks). */
+  maxBlocks?: number
+  /** Most block bytes in one response; default 64 GiB. */
+  maxBytes?: number
+  logger?: Logger
+}
+
+/** What one CAR request gave: blocks verified and put, and whether the DAG is complete. */
+export interface CarFetchResult {
+  blocks: number
+  bytes: number
+  /** Every block the DAG links to arrived (for `dag-scope=all`). */
+  complete: boolean
+  /** Why the response stopped short, when it did. */
+  reason?: string
+}
+
+/** `dag-scope` of the trustless gateway spec: `all` (the whole DAG), `entity` (a file whole, a directory's own blocks), `block`. */
+export type DagScope = 'all' | 'entity' | 'block'
+
+/**
+ * Whole DAGs from one trustless gateway as a CAR stream (`GET /ipfs/<cid>?format=car&dag-scope=…`,
+ * asking for depth-first order without duplicates). Every block is verified against its CID and
+ * must be the root or linked from a block received before it (so a gateway cannot fill the sink
+ * with blocks the DAG does not hold); each is put into `sink` as it arrives. The response is
+ * bounded in bytes, blocks and time. Never throws for what the gateway does (it returns why the
+ * response stopped short): the caller keeps the blocks that arrived and fetches the rest elsewhere.
+ */
+export class GatewayCarSource {
+  readonly label: string
+  private readonly gateway: ServiceUrl
+  private readonly fetch: typeof globalThis.fetch
+  private readonly idleTimeoutMs: number
+  private readonly deadlineMs: number
+  private readonly maxBlockBytes: number
+  private readonly maxBlocks: number
+  private readonly maxBytes: number
+  private readonly logger: Logger
+
+  constructor (url: string, options: GatewayCarOptions = {}) {
+    this.gateway = parseServiceUrl(url, 'gateways')
+    this.label = `gateway ${this.gateway.label} (CAR)`
+    this.fetch = options.fetch ?? globalThis.fetch
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000
+    this.deadlineMs = options.deadlineMs ?? 30 * 60_000
+    this.maxBlockBytes = options.maxBlockBytes ?? MAX_BLOCK_BYTES
+    this.maxBlocks = options.maxBlocks ?? 4_194_304
+    this.maxBytes = options.maxBytes ?? 64 * 1024 ** 3
+    this.logger = options.logger ?? silentLogger
+  }
+
+  async fetchDag (root: CID, sink: BlockSink, options: AbortOptions & { scope?: DagScope } = {}): Promise<CarFetchResult> {
+    throwIfAborted(options.signal)
+    const scope = options.scope ?? 'all'
+    const url = new URL(this.gateway.url)
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/ipfs/${root.toString()}`
+    url.searchParams.set('format', 'car')
+    url.searchParams.set('dag-scope', scope)
+    const headers: Record<string, string> = { accept: 'application/vnd.ipld.car; version=1; order=dfs; dups=n' }
+    if (this.gateway.authorization != null) headers.authorization = this.gateway.authorization
+    const idle = new AbortController()
+    let timer: NodeJS.Timeout | undefined
+    const touch = (): void => {
+      clearTimeout(timer)
+      timer = setTimeout(() => { idle.abort(new IpcrError('ERR_TIMEOUT', `no byte for ${this.idleTimeoutMs} ms`)) }, this.idleTimeoutMs)
+    }
+    const deadline = AbortSignal.timeout(this.deadlineMs)
+    const signal = AbortSignal.any([idle.signal, deadline, ...(options.signal != null ? [options.signal] : [])])
+    // Blocks linked from a block received (or the root) and not yet received.
+    const expected = new Map<string, CID>([[blockKey(root), root]])
+    const received = new Set<string>()
+    const result: CarFetchResult = { blocks: 0, bytes: 0, complete: false }
+    const stop = (reason: string): CarFetchResult => {
+      this.logger.debug(`${this.label}: CAR of ${root} stopped after ${result.blocks} blocks: ${reason}`)
+      return { ...result, reason }
+    }
+    touch()
+    try {
+      const response = await httpFetch(url, { label: this.gateway.label, headers, signal, fetch: this.fetch, anonymous: this.gateway.authorization == null })
+      if (!response.ok || response.body == null) {
+        await response.body?.cancel().catch(() => {})
+        return stop(`HTTP ${response.status}`)
+      }
+      const type = response.headers.get('content-type') ?? ''
+      if (!type.startsWith('application/vnd.ipld.car')) {
+        await response.body.cancel().catch(() => {})
+        return stop(`answered ${type === '' ? 'no content type' : quote(type, 80)}, not a CAR`)
+      }
+      const body = response.body
+      async function * chunks (): AsyncGenerator<Uint8Array> {
+        for await (const chunk of body) {
+          touch()
+          yield chunk
+        }
+      }
+      for await (const { cid, bytes } of carStreamBlocks(chunks(), { maxBlockBytes: this.maxBlockBytes })) {
+        const key = blockKey(cid)
+        if (received.has(key)) continue
+        if (!expected.has(key)) return stop(`block ${cid} is not linked from any block before it`)
+        verifyBlock(cid, bytes)
+        result.blocks++
+        result.bytes += bytes.length
+        if (result.blocks > this.maxBlocks) return stop(`more than ${this.maxBlocks} blocks`)
+        if (result.bytes > this.maxBytes) return stop(`more than ${this.maxBytes} bytes of blocks`)
+        expected.delete(key)
+        received.add(key)
+        if (scope !== 'block' && cid.code === dagPb.code) {
+          for (const link of dagPb.decode(bytes).Links) {
+            const linked = blockKey(link.Hash)
+            if (link.Hash.multihash.code !== 0x00 && !received.has(linked)) expected.set(linked, link.Hash)
+          }
+        } else if (cid.code !== raw.code && cid.code !== dagPb.code) {
+          return stop(`block ${cid} has codec 0x${cid.code.toString(16)}, not dag-pb or raw`)
+        }
+        await sink.put(cid, bytes, { signal: options.signal })
+      }
+      if (expected.size > 0 && scope === 'all') return stop(`the response ended with ${expected.size} linked blocks missing (e.g. ${expected.values().next().value?.toString() ?? '?'})`)
+      result.complete = true
+      return result
+    } catch (err: any) {
+      throwIfAborted(options.signal)
+      if (err instanceof DigestMismatchError) return stop(err.message)
+      if (err instanceof CarStreamError) return stop(err.message)
+      if (err?.code === 'ERR_UNSUPPORTED_HASH') return stop(err.message)
+      if (deadline.aborted) return stop(`not done within ${this.deadlineMs / 1000} s`)
+      if (idle.signal.aborted) return stop(`no byte for ${this.idleTimeoutMs / 1000} s`)
+      return stop(`network error: ${err?.cause?.code ?? err?.cause?.message ?? err?.message ?? err}`)
+    } finally {
+      clearTimeout(timer)
+      idle.abort()
+    }
+  }
+}
