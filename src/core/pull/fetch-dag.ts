@@ -1,0 +1,115 @@
+import * as dagPb from '@ipld/dag-pb'
+import type { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import type { GatewayCarSource } from '../blocks/gateway-car.js'
+import { blockKey } from '../blocks/key.js'
+import type { BlockSource, BlockStore } from '../blocks/types.js'
+import { throwIfAborted, TreeError } from '../errors.js'
+import { silentLogger, type AbortOptions, type Logger } from '../logger.js'
+import { WALK_MAX_BLOCKS } from '../unixfs/limits.js'
+
+export interface DagFetchOptions extends AbortOptions {
+  /** Verified blocks on disk; what is here is not fetched. */
+  cache: BlockStore
+  /** Blocks from the cache, else from the block sources in order (verified, put into the cache). */
+  source: BlockSource
+  /** Gateways asked for the whole DAG as a CAR before any block is asked for one by one. */
+  cars?: GatewayCarSource[]
+  /** Blocks fetched at once by the walk; default 16. */
+  concurrency?: number
+  /** Most distinct blocks of the DAG; default WALK_MAX_BLOCKS. */
+  maxBlocks?: number
+  /** Called with the size of each block as it is known to be in the cache. */
+  onBlock?: (bytes: number) => void
+  logger?: Logger
+}
+
+export interface DagFetchResult {
+  /** Blocks that came in a CAR response. */
+  carBlocks: number
+}
+
+/**
+ * Makes sure every block of the DAG under `root` is in `cache`. When the root is not cached,
+ * the gateways are asked for the whole DAG as a CAR, in order, until one answers with blocks;
+ * its blocks are kept as they arrive (each verified). Then, unless a CAR was complete, the DAG
+ * is walked, `concurrency` blocks at a time: blocks already cached (from a CAR that stopped
+ * short, or an earlier pull) are not fetched again, the rest come one by one from the block
+ * sources with their fallback. Raw leaves already cached are not even read.
+ */
+export async function fetchDag (root: CID, options: DagFetchOptions): Promise<DagFetchResult> {
+  const logger = options.logger ?? silentLogger
+  const result: DagFetchResult = { carBlocks: 0 }
+  if ((options.cars?.length ?? 0) > 0 && root.multihash.code !== 0x00 && !(await options.cache.has(root))) {
+    const counting = {
+      put: async (cid: CID, bytes: Uint8Array, putOptions?: AbortOptions) => {
+        await options.cache.put(cid, bytes, putOptions)
+        options.onBlock?.(bytes.length)
+      }
+    }
+    for (const car of options.cars ?? []) {
+      const got = await car.fetchDag(root, counting, { signal: options.signal })
+      result.carBlocks += got.blocks
+      if (got.complete) return result
+      if (got.blocks > 0) {
+        logger.info(`${car.label}: the CAR of ${root} stopped after ${got.blocks} blocks (${got.reason ?? 'incomplete'}); fetching the rest block by block`)
+        break
+      }
+      logger.debug(`${car.label}: no CAR of ${root} (${got.reason ?? 'no blocks'})`)
+    }
+  }
+  await walkInto(root, options)
+  return result
+}
+
+interface Pending { cid: CID, size?: number }
+
+/** The bounded-parallel walk of fetchDag. */
+async function walkInto (root: CID, options: DagFetchOptions): Promise<void> {
+  const concurrency = Math.max(1, options.concurrency ?? 16)
+  const maxBlocks = options.maxBlocks ?? WALK_MAX_BLOCKS
+  const seen = new Set<string>()
+  const queue: Pending[] = [{ cid: root }]
+  const visit = async ({ cid, size }: Pending): Promise<Pending[]> => {
+    throwIfAborted(options.signal)
+    if (cid.code === raw.code && size != null && await options.cache.has(cid)) {
+      options.onBlock?.(size)
+      return []
+    }
+    const bytes = await options.source.get(cid, { signal: options.signal })
+    options.onBlock?.(bytes.length)
+    if (cid.code === raw.code) return []
+    if (cid.code !== dagPb.code) throw new TreeError(`cannot fetch the DAG under ${root}: block ${cid} has codec 0x${cid.code.toString(16)}, not dag-pb or raw`)
+    // Reversed: the queue is taken from its end, so the first link is fetched first.
+    return dagPb.decode(bytes).Links.map((link) => ({ cid: link.Hash, size: link.Tsize })).reverse()
+  }
+  await new Promise<void>((resolve, reject) => {
+    let active = 0
+    let failed = false
+    const pump = (): void => {
+      if (failed) return
+      while (active < concurrency && queue.length > 0) {
+        const next = queue.pop() as Pending
+        const key = blockKey(next.cid)
+        if (seen.has(key) || next.cid.multihash.code === 0x00) continue
+        seen.add(key)
+        if (seen.size > maxBlocks) {
+          failed = true
+          reject(new TreeError(`the DAG under ${root} has more than ${maxBlocks} blocks`))
+          return
+        }
+        active++
+        visit(next).then((links) => {
+          active--
+          for (const link of links) queue.push(link)
+          pump()
+        }, (err) => {
+          failed = true
+          reject(err)
+        })
+      }
+      if (active === 0 && queue.length === 0) resolve()
+    }
+    pump()
+  })
+}
