@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, expect, test } from '@jest/globals'
+import { readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { openPullSources, type PullSourceSpec } from '../../src/core/pull/sources.js'
+import { pullImage, type PullOptions } from '../../src/core/pull/pull.js'
+import { blobFile, makeTempDir } from '../helpers/images.js'
+import { startKubo, type KuboNode } from '../helpers/kubo.js'
+import { run } from '../helpers/tools.js'
+import { publishRegistry, type PublishedRegistry } from '../serve/fixture.js'
+import { requestedCids, startGatewayProxy, type GatewayProxy } from './proxy.js'
+
+let dir: string
+let registry: PublishedRegistry
+let kubo: KuboNode
+let proxy: GatewayProxy
+
+beforeAll(async () => {
+  dir = await makeTempDir('ipcr-pull-kubo-')
+  registry = await publishRegistry(dir)
+  kubo = await startKubo()
+  for (const car of registry.cars) await kubo.ipfs('dag', 'import', '--pin-roots=false', car.path)
+  proxy = await startGatewayProxy(kubo.gatewayUrl)
+})
+
+afterAll(async () => {
+  await proxy?.close()
+  await kubo?.stop()
+  await registry?.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+let count = 0
+const fresh = (name: string): string => join(dir, `${name}-${++count}`)
+
+/** The file CID of the largest of `digests` in team/app:1.0's tag folder, and every block under it (root included). */
+async function layerBlocks (digests: string[], tag = '1.0'): Promise<{ digest: string, root: string, blocks: string[] }> {
+  let best = { digest: '', size: -1 }
+  for (const digest of digests) {
+    const size = (await readFile(blobFile(registry.layout, digest))).length
+    if (size > best.size) best = { digest, size }
+  }
+  const path = `/ipfs/${registry.root.toString()}/team/app/tags/${tag}/blobs/sha256/${best.digest.slice('sha256:'.length)}`
+  const root = (await kubo.ipfs('resolve', '-r', path)).trim().replace(/^\/ipfs\//, '')
+  const refs = (await kubo.ipfs('refs', '-r', '-u', root)).split('\n').map((l) => l.trim()).filter((l) => l !== '')
+  return { digest: best.digest, root, blocks: [root, ...refs] }
+}
+
+async function pull (specs: PullSourceSpec[], options: Partial<PullOptions> & { reference: string }): Promise<Awaited<ReturnType<typeof pullImage>>> {
+  const sources = await openPullSources(specs)
+  try {
+    return await pullImage({ output: fresh('out'), cacheDir: fresh('cache'), ...options, sources })
+  } finally {
+    await sources.close()
+  }
+}
+
+test('a tag through a Kubo gateway: whole blobs as CARs, the same files as `ipfs get` of the tag folder', async () => {
+  const out = fresh('out')
+  proxy.requests.length = 0
+  const result = await pull([{ kind: 'gateway', url: proxy.url }], { reference: `ipfs/${registry.root.toString()}/team/app:1.0`, output: out })
+  expect(result.digest).toBe(registry.app.manifestDigest)
+  expect(result.carBlocks).toBeGreaterThan(0)
+  // The big layer's blocks came in its CAR, none of them one by one (its root block is read once to list the folder).
+  const bigLayer = await layerBlocks(registry.app.layerDigests)
+  expect(proxy.requests.filter((r) => r.includes(`/ipfs/${bigLayer.root}?format=car`))).toHaveLength(1)
+  expect(bigLayer.blocks.length).toBeGreaterThan(3)
+  expect(requestedCids(proxy.requests.filter((r) => r.includes('format=raw'))).filter((c) => bigLayer.blocks.slice(1).includes(c))).toEqual([])
+  const got = fresh('get')
+  await kubo.ipfs('get', '-o', got, `/ipfs/${registry.root.toString()}/team/app/tags/1.0`)
+  await run('diff', ['-r', got, out])
+  for (const digest of [registry.app.manifestDigest, registry.app.configDigest, ...registry.app.layerDigests]) {
+    const hex = digest.slice('sha256:'.length)
+    expect((await readFile(join(out, 'blobs', 'sha256', hex))).equals(await readFile(blobFile(registry.layout, digest)))).toBe(true)
+  }
+})
