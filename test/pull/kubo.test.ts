@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals'
-import { readFile, rm } from 'node:fs/promises'
+import { readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { CID } from 'multiformats/cid'
+import { FsBlockStore } from '../../src/core/blocks/fs-store.js'
 import { join } from 'node:path'
 import { openPullSources, type PullSourceSpec } from '../../src/core/pull/sources.js'
 import { pullImage, type PullOptions } from '../../src/core/pull/pull.js'
@@ -73,3 +75,71 @@ test('a tag through a Kubo gateway: whole blobs as CARs, the same files as `ipfs
     expect((await readFile(join(out, 'blobs', 'sha256', hex))).equals(await readFile(blobFile(registry.layout, digest)))).toBe(true)
   }
 })
+
+test('a tag through the Kubo RPC (block/get): the blobs of the original image', async () => {
+  const out = fresh('out')
+  const result = await pull([{ kind: 'kubo', url: kubo.apiUrl, offline: true }], { reference: `/ipfs/${registry.root.toString()}/team/app:2.0`, output: out })
+  expect(result.carBlocks).toBe(0)
+  expect(result.digest).toBe(registry.app2.manifestDigest)
+  for (const digest of [registry.app2.manifestDigest, registry.app2.configDigest, ...registry.app2.layerDigests]) {
+    const hex = digest.slice('sha256:'.length)
+    expect((await readFile(join(out, 'blobs', 'sha256', hex))).equals(await readFile(blobFile(registry.layout, digest)))).toBe(true)
+  }
+})
+
+test('a gateway that corrupts one block: the pull falls back to the next gateway; with no good source it fails naming the block', async () => {
+  const layer = await layerBlocks(registry.app.layerDigests)
+  const leaf = layer.blocks.find((c) => c.startsWith('bafkrei')) as string
+  const bad = await startGatewayProxy(kubo.gatewayUrl)
+  try {
+    bad.corrupt = (await readBlockBytes(leaf)).subarray(0, 64)
+    const out = fresh('out')
+    await pull([{ kind: 'gateway', url: bad.url }, { kind: 'gateway', url: kubo.gatewayUrl }], { reference: `ipfs/${registry.root.toString()}/team/app:1.0`, output: out })
+    // Once in its CAR, once asked for alone.
+    expect(bad.corrupted).toBe(2)
+    const hex = layer.digest.slice('sha256:'.length)
+    expect((await readFile(join(out, 'blobs', 'sha256', hex))).equals(await readFile(blobFile(registry.layout, layer.digest)))).toBe(true)
+
+    const nothing = fresh('out')
+    const failed = pull([{ kind: 'gateway', url: bad.url }], { reference: `ipfs/${registry.root.toString()}/team/app:1.0`, output: nothing })
+    await expect(failed).rejects.toThrow(leaf)
+    await expect(failed).rejects.toThrow(/digest mismatch/)
+    await expect(stat(nothing)).rejects.toThrow(/ENOENT/)
+  } finally {
+    await bad.close()
+  }
+})
+
+test('the content cache: a second pull asks the gateway nothing; another tag fetches none of the layer it shares; a changed cache file is fetched again', async () => {
+  const cacheDir = fresh('cache')
+  const reference = `ipfs/${registry.root.toString()}/team/app:1.0`
+  proxy.requests.length = 0
+  await pull([{ kind: 'gateway', url: proxy.url }], { reference, cacheDir })
+  expect(proxy.requests.length).toBeGreaterThan(0)
+
+  proxy.requests.length = 0
+  const again = await pull([{ kind: 'gateway', url: proxy.url }], { reference, cacheDir })
+  expect(proxy.requests).toEqual([])
+  expect(again.fetched).toEqual({ blocks: 0, bytes: 0 })
+
+  const shared = await layerBlocks(registry.app.layerDigests)
+  expect(registry.app2.layerDigests).toContain(shared.digest)
+  proxy.requests.length = 0
+  await pull([{ kind: 'gateway', url: proxy.url }], { reference: `ipfs/${registry.root.toString()}/team/app:2.0`, cacheDir })
+  expect(proxy.requests.length).toBeGreaterThan(0)
+  expect(requestedCids(proxy.requests).filter((c) => shared.blocks.includes(c))).toEqual([])
+
+  const leaf = shared.blocks.find((c) => c.startsWith('bafkrei')) as string
+  await writeFile(new FsBlockStore(cacheDir).pathOf(CID.parse(leaf)), 'not the block')
+  proxy.requests.length = 0
+  const out = fresh('out')
+  await pull([{ kind: 'gateway', url: proxy.url }], { reference, cacheDir, output: out })
+  expect(requestedCids(proxy.requests)).toEqual([leaf])
+  const hex = shared.digest.slice('sha256:'.length)
+  expect((await readFile(join(out, 'blobs', 'sha256', hex))).equals(await readFile(blobFile(registry.layout, shared.digest)))).toBe(true)
+})
+
+async function readBlockBytes (cid: string): Promise<Buffer> {
+  const response = await fetch(`${kubo.apiUrl}/api/v0/block/get?arg=${cid}`, { method: 'POST' })
+  return Buffer.from(await response.arrayBuffer())
+}
