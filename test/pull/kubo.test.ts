@@ -2,6 +2,11 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals'
 import { readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { CID } from 'multiformats/cid'
 import { FsBlockStore } from '../../src/core/blocks/fs-store.js'
+import { GatewayRecordStore } from '../../src/core/ipns/gateway-records.js'
+import { lookupName } from '../../src/core/ipns/lookup.js'
+import { parseIpnsName } from '../../src/core/ipns/name.js'
+import { silentLogger } from '../../src/core/logger.js'
+import type { RootResolver } from '../../src/core/serve/roots.js'
 import { join } from 'node:path'
 import { openPullSources, type PullSourceSpec } from '../../src/core/pull/sources.js'
 import { pullImage, type PullOptions } from '../../src/core/pull/pull.js'
@@ -143,3 +148,25 @@ async function readBlockBytes (cid: string): Promise<Buffer> {
   const response = await fetch(`${kubo.apiUrl}/api/v0/block/get?arg=${cid}`, { method: 'POST' })
   return Buffer.from(await response.arrayBuffer())
 }
+
+test('an IPNS name through the injected resolver (records checked by the IPNS lookup), with progress lines; no resolver, no pull', async () => {
+  const name = (await kubo.ipfs('key', 'gen', '--type=ed25519', '--ipns-base=base36', 'pull-test')).trim()
+  await kubo.ipfs('name', 'publish', '--allow-offline', '--key=pull-test', `/ipfs/${registry.root.toString()}`)
+  const resolveRoot: RootResolver = async (registry, options) => {
+    if (registry.kind !== 'ipns') throw new Error('not an IPNS name')
+    const found = await lookupName(parseIpnsName(registry.name), [new GatewayRecordStore(kubo.gatewayUrl)], options)
+    if (found.current?.root == null) throw new Error(`no record for ${registry.name}`)
+    return { root: found.current.root, ttlMs: found.current.ttlMs }
+  }
+  const lines: string[] = []
+  const logger = { ...silentLogger, info: (line: string) => { lines.push(line) } }
+  const result = await pull([{ kind: 'gateway', url: kubo.gatewayUrl }], { reference: `ipns/${name}/team/app:1.0`, resolveRoot, logger, progressIntervalMs: 0 })
+  expect(result.root).toBe(registry.root.toString())
+  expect(result.digest).toBe(registry.app.manifestDigest)
+  expect(lines).toContain(`ipns/${name} is /ipfs/${registry.root.toString()}`)
+  expect(lines.filter((l) => l.startsWith(`fetching ipns/${name}/team/app:1.0: `) && / of .*\(\d+%\)/.test(l)).length).toBeGreaterThan(1)
+
+  await expect(pull([{ kind: 'gateway', url: kubo.gatewayUrl }], { reference: `ipns/${name}/team/app:1.0` })).rejects.toThrow(/must be looked up, and no resolver is configured/)
+  await expect(pull([{ kind: 'gateway', url: kubo.gatewayUrl }], { reference: `ipfs/${registry.root.toString()}/team/app:9.9` })).rejects.toThrow(/team\/app has no tag 9\.9 \(tags: 1\.0, 2\.0, latest, stable\)/)
+  await expect(pull([{ kind: 'gateway', url: kubo.gatewayUrl }], { reference: `ipfs/${registry.root.toString()}/team/none:1.0` })).rejects.toThrow(/the registry has no repository team\/none/)
+})

@@ -25,8 +25,9 @@ export interface DagFetchOptions extends AbortOptions {
 }
 
 export interface DagFetchResult {
-  /** Blocks that came in a CAR response. */
+  /** Blocks and bytes that came in CAR responses. */
   carBlocks: number
+  carBytes: number
 }
 
 /**
@@ -39,8 +40,8 @@ export interface DagFetchResult {
  */
 export async function fetchDag (root: CID, options: DagFetchOptions): Promise<DagFetchResult> {
   const logger = options.logger ?? silentLogger
-  const result: DagFetchResult = { carBlocks: 0 }
-  if ((options.cars?.length ?? 0) > 0 && root.multihash.code !== 0x00 && !(await options.cache.has(root))) {
+  const result: DagFetchResult = { carBlocks: 0, carBytes: 0 }
+  if ((options.cars?.length ?? 0) > 0 && root.multihash.code !== 0x00 && await mostlyMissing(root, options)) {
     const counting = {
       put: async (cid: CID, bytes: Uint8Array, putOptions?: AbortOptions) => {
         await options.cache.put(cid, bytes, putOptions)
@@ -50,6 +51,7 @@ export async function fetchDag (root: CID, options: DagFetchOptions): Promise<Da
     for (const car of options.cars ?? []) {
       const got = await car.fetchDag(root, counting, { signal: options.signal })
       result.carBlocks += got.blocks
+      result.carBytes += got.bytes
       if (got.complete) return result
       if (got.blocks > 0) {
         logger.info(`${car.label}: the CAR of ${root} stopped after ${got.blocks} blocks (${got.reason ?? 'incomplete'}); fetching the rest block by block`)
@@ -60,6 +62,20 @@ export async function fetchDag (root: CID, options: DagFetchOptions): Promise<Da
   }
   await walkInto(root, options)
   return result
+}
+
+/**
+ * Whether a CAR of the whole DAG is worth asking for: the root is not cached, or more than
+ * half of the blocks it links to are not (a cached file root alone, read to list its folder,
+ * does not make the DAG cached; a DAG mostly fetched before is finished block by block).
+ */
+async function mostlyMissing (root: CID, options: DagFetchOptions): Promise<boolean> {
+  if (!(await options.cache.has(root))) return true
+  if (root.code !== dagPb.code) return false
+  const links = dagPb.decode(await options.cache.get(root, options)).Links
+  let missing = 0
+  for (const link of links) if (!(await options.cache.has(link.Hash))) missing++
+  return missing * 2 > links.length
 }
 
 interface Pending { cid: CID, size?: number }

@@ -71,7 +71,7 @@ export interface PullResult {
   mediaType: string
   /** The platform written, when one was chosen from an index. */
   platform?: string
-  /** Blocks and bytes fetched from the sources (the rest came from the cache). */
+  /** Blocks and bytes fetched from the sources, CARs included (the rest came from the cache). */
   fetched: { blocks: number, bytes: number }
   /** Blocks that came in gateway CAR responses. */
   carBlocks: number
@@ -153,16 +153,19 @@ export async function pullImage (options: PullOptions): Promise<PullResult> {
     // 2. Every block into the cache, each blob checked against its digest.
     const total = files.reduce((sum, f) => sum + f.size, 0)
     logger.info(`${refText}: ${files.length} files, ${formatBytes(total)}${selected?.platform != null ? ` (${platformString(selected.platform)})` : ''}`)
-    const progress = new Progress(logger, `${refText}: fetched`, total, options.progressIntervalMs)
+    const progress = new Progress(logger, `fetching ${refText}`, total, options.progressIntervalMs)
     let carBlocks = 0
+    let carBytes = 0
     await eachLimited(files, options.parallelBlobs ?? 4, async (file) => {
       const got = await fetchDag(file.cid, { cache, source, cars: options.sources.cars, concurrency: options.concurrency ?? 8, onBlock: (n) => { progress.add(n) }, logger, signal })
       carBlocks += got.carBlocks
+      carBytes += got.carBytes
       const blobDigest = blobDigestOf(file.path)
       if (blobDigest != null) await checkBlobDigest(file.cid, blobDigest, source, { signal })
     }, signal)
     progress.finish()
-    logger.info(`${refText}: ${source.fetched.blocks + carBlocks} blocks fetched (${formatBytes(source.fetched.bytes)} one by one, ${carBlocks} in CARs), the rest from ${cache.label}`)
+    const fetched = { blocks: source.fetched.blocks + carBlocks, bytes: source.fetched.bytes + carBytes }
+    logger.info(`${refText}: ${fetched.blocks} blocks fetched, ${formatBytes(fetched.bytes)} (${carBlocks} blocks in gateway CARs, ${source.fetched.blocks} one by one); the rest from ${cache.label}`)
 
     // 3. Write from the cache (every block verified again as it is read).
     const from: BlockSource = selected != null ? new FirstSource([memory, source]) : source
@@ -182,7 +185,7 @@ export async function pullImage (options: PullOptions): Promise<PullResult> {
       digest: digest!,
       mediaType: mediaType!,
       ...(selected?.platform != null ? { platform: platformString(selected.platform) } : {}),
-      fetched: { blocks: source.fetched.blocks + carBlocks, bytes: source.fetched.bytes },
+      fetched,
       carBlocks,
       written
     }
