@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals'
-import { readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { CID } from 'multiformats/cid'
 import { FsBlockStore } from '../../src/core/blocks/fs-store.js'
 import { GatewayRecordStore } from '../../src/core/ipns/gateway-records.js'
@@ -169,4 +169,13 @@ test('an IPNS name through the injected resolver (records checked by the IPNS lo
   await expect(pull([{ kind: 'gateway', url: kubo.gatewayUrl }], { reference: `ipns/${name}/team/app:1.0` })).rejects.toThrow(/must be looked up, and no resolver is configured/)
   await expect(pull([{ kind: 'gateway', url: kubo.gatewayUrl }], { reference: `ipfs/${registry.root.toString()}/team/app:9.9` })).rejects.toThrow(/team\/app has no tag 9\.9 \(tags: 1\.0, 2\.0, latest, stable\)/)
   await expect(pull([{ kind: 'gateway', url: kubo.gatewayUrl }], { reference: `ipfs/${registry.root.toString()}/team/none:1.0` })).rejects.toThrow(/the registry has no repository team\/none/)
+})
+
+test('an output folder in the way is refused before anything is fetched', async () => {
+  const out = fresh('out')
+  await mkdir(out)
+  await writeFile(join(out, 'x'), 'x')
+  proxy.requests.length = 0
+  await expect(pull([{ kind: 'gateway', url: proxy.url }], { reference: `ipfs/${registry.root.toString()}/team/app:1.0`, output: out })).rejects.toThrow(/Input 'output': .* already exists and is not an empty folder/)
+  expect(proxy.requests).toEqual([])
 })

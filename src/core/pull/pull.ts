@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rename } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import type { Writable } from 'node:stream'
@@ -95,6 +95,7 @@ export async function pullImage (options: PullOptions): Promise<PullResult> {
   const wanted = options.platform != null ? parsePlatform(options.platform, inputs.platform) : undefined
   const format = typeof options.output === 'string' ? (options.outputFormat ?? 'oci') : 'docker'
   const refText = referenceText(ref)
+  if (typeof options.output === 'string' && format === 'oci') await checkEmpty(options.output, inputs.output)
   const root = await resolveRoot(ref, options.resolveRoot, inputs.reference, signal)
   if (ref.registry.kind !== 'ipfs') logger.info(`${registryText(ref.registry)} is /ipfs/${root.toString()}`)
 
@@ -109,8 +110,8 @@ export async function pullImage (options: PullOptions): Promise<PullResult> {
     // 1. What to write: the tag folder, or a folder built for one image.
     let folder: CID
     let files: FolderEntry[]
-    let digest: string
-    let mediaType: string
+    let digest = ''
+    let mediaType = ''
     let selected: SelectedImage | undefined
     const found = async <T>(read: () => Promise<T>): Promise<T> => {
       try {
@@ -182,8 +183,8 @@ export async function pullImage (options: PullOptions): Promise<PullResult> {
       reference: refText,
       root: root.toString(),
       folder: folder.toString(),
-      digest: digest!,
-      mediaType: mediaType!,
+      digest,
+      mediaType,
       ...(selected?.platform != null ? { platform: platformString(selected.platform) } : {}),
       fetched,
       carBlocks,
@@ -192,6 +193,12 @@ export async function pullImage (options: PullOptions): Promise<PullResult> {
   } finally {
     if (temporaryCache != null) await removeTemporary(temporaryCache)
   }
+}
+
+/** InputError naming `input` unless `path` is absent or an empty folder (checked before anything is fetched). */
+async function checkEmpty (path: string, input: string): Promise<void> {
+  const entries = await readdir(path).catch((err) => err?.code === 'ENOENT' ? [] : [`(${String(err?.code ?? 'not a folder')})`])
+  if (entries.length > 0) throw new InputError(input, `'${path}' already exists and is not an empty folder`)
 }
 
 async function resolveRoot (ref: PullReference, resolver: RootResolver | undefined, input: string, signal?: AbortSignal): Promise<CID> {
