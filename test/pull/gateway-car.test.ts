@@ -102,3 +102,16 @@ test('an answer that is no CAR is no block', async () => {
   expect(result).toMatchObject({ complete: false, blocks: 0 })
   expect(result.reason).toContain("'text/html', not a CAR")
 })
+
+test('a gateway that sent a bad block is asked for no more CARs in the run', async () => {
+  const bad = file.blocks.map((b, i) => i === 1 ? { cid: b.cid, bytes: Uint8Array.from(b.bytes, (x, j) => j === 5 ? x ^ 1 : x) } : b)
+  answer = { type: 'application/vnd.ipld.car', body: await car(file.root, bad) }
+  const source = new GatewayCarSource(url)
+  expect((await source.fetchDag(file.root, new MemoryBlockStore())).blocks).toBe(1)
+  answer = { type: 'application/vnd.ipld.car', body: await car(file.root, file.blocks) }
+  requests.length = 0
+  const again = await source.fetchDag(file.root, new MemoryBlockStore())
+  expect(again).toMatchObject({ blocks: 0, complete: false })
+  expect(again.reason).toMatch(/not asked: earlier in this run it sent a bad block/)
+  expect(requests).toEqual([])
+})

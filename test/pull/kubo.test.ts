@@ -179,3 +179,12 @@ test('an output folder in the way is refused before anything is fetched', async 
   await expect(pull([{ kind: 'gateway', url: proxy.url }], { reference: `ipfs/${registry.root.toString()}/team/app:1.0`, output: out })).rejects.toThrow(/Input 'output': .* already exists and is not an empty folder/)
   expect(proxy.requests).toEqual([])
 })
+
+test('blocks from the published CAR files (no network): the same tar as through the gateway', async () => {
+  const [fromCars, fromGateway] = [join(fresh('tar'), 'a.tar'), join(fresh('tar'), 'b.tar')]
+  const result = await pull(registry.cars.map((c) => ({ kind: 'car' as const, path: c.path })), { reference: `ipfs/${registry.root.toString()}/team/app:2.0`, output: fromCars, outputFormat: 'docker' })
+  expect(result.carBlocks).toBe(0)
+  await pull([{ kind: 'gateway', url: kubo.gatewayUrl }], { reference: `ipfs/${registry.root.toString()}/team/app:2.0`, output: fromGateway, outputFormat: 'docker' })
+  expect((await readFile(fromCars)).equals(await readFile(fromGateway))).toBe(true)
+  await expect(pull([{ kind: 'car', path: join(dir, 'nothing.car') }], { reference: `ipfs/${registry.root.toString()}/team/app:2.0` })).rejects.toThrow(/Input 'cars': cannot read .*nothing\.car/)
+})

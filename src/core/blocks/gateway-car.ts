@@ -58,6 +58,8 @@ export class GatewayCarSource {
   private readonly maxBlocks: number
   private readonly maxBytes: number
   private readonly logger: Logger
+  /** Why this gateway is asked for no more CARs in this run: it sent a block that did not verify or was not asked for. */
+  distrusted?: string
 
   constructor (url: string, options: GatewayCarOptions = {}) {
     this.gateway = parseServiceUrl(url, 'gateways')
@@ -73,6 +75,7 @@ export class GatewayCarSource {
 
   async fetchDag (root: CID, sink: BlockSink, options: AbortOptions & { scope?: DagScope } = {}): Promise<CarFetchResult> {
     throwIfAborted(options.signal)
+    if (this.distrusted != null) return { blocks: 0, bytes: 0, complete: false, reason: `not asked: earlier in this run ${this.distrusted}` }
     const scope = options.scope ?? 'all'
     const url = new URL(this.gateway.url)
     url.pathname = `${url.pathname.replace(/\/+$/, '')}/ipfs/${root.toString()}`
@@ -96,6 +99,10 @@ export class GatewayCarSource {
       this.logger.debug(`${this.label}: CAR of ${root} stopped after ${result.blocks} blocks: ${reason}`)
       return { ...result, reason }
     }
+    const distrust = (reason: string): CarFetchResult => {
+      this.distrusted = `it sent a bad block (${reason})`
+      return stop(reason)
+    }
     touch()
     try {
       const response = await httpFetch(url, { label: this.gateway.label, headers, signal, fetch: this.fetch, anonymous: this.gateway.authorization == null })
@@ -118,7 +125,7 @@ export class GatewayCarSource {
       for await (const { cid, bytes } of carStreamBlocks(chunks(), { maxBlockBytes: this.maxBlockBytes })) {
         const key = blockKey(cid)
         if (received.has(key)) continue
-        if (!expected.has(key)) return stop(`block ${cid} is not linked from any block before it`)
+        if (!expected.has(key)) return distrust(`block ${cid} is not linked from any block before it`)
         verifyBlock(cid, bytes)
         result.blocks++
         result.bytes += bytes.length
@@ -141,7 +148,7 @@ export class GatewayCarSource {
       return result
     } catch (err: any) {
       throwIfAborted(options.signal)
-      if (err instanceof DigestMismatchError) return stop(err.message)
+      if (err instanceof DigestMismatchError) return distrust(err.message)
       if (err instanceof CarStreamError) return stop(err.message)
       if (err?.code === 'ERR_UNSUPPORTED_HASH') return stop(err.message)
       if (deadline.aborted) return stop(`not done within ${this.deadlineMs / 1000} s`)
