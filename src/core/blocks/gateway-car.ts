@@ -73,7 +73,7 @@ export class GatewayCarSource {
     this.logger = options.logger ?? silentLogger
   }
 
-  async fetchDag (root: CID, sink: BlockSink, options: AbortOptions & { scope?: DagScope } = {}): Promise<CarFetchResult> {
+  async fetchDag (root: CID, sink: BlockSink, options: AbortOptions & { scope?: DagScope, maxBytes?: number } = {}): Promise<CarFetchResult> {
     throwIfAborted(options.signal)
     if (this.distrusted != null) return { blocks: 0, bytes: 0, complete: false, reason: `not asked: earlier in this run ${this.distrusted}` }
     const scope = options.scope ?? 'all'
@@ -130,7 +130,8 @@ export class GatewayCarSource {
         result.blocks++
         result.bytes += bytes.length
         if (result.blocks > this.maxBlocks) return stop(`more than ${this.maxBlocks} blocks`)
-        if (result.bytes > this.maxBytes) return stop(`more than ${this.maxBytes} bytes of blocks`)
+        const maxBytes = Math.min(this.maxBytes, options.maxBytes ?? Infinity)
+        if (result.bytes > maxBytes) return stop(`more than ${maxBytes} bytes of blocks`)
         expected.delete(key)
         received.add(key)
         if (scope !== 'block' && cid.code === dagPb.code) {

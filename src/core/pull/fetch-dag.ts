@@ -6,7 +6,23 @@ import { blockKey } from '../blocks/key.js'
 import type { BlockSource, BlockStore } from '../blocks/types.js'
 import { throwIfAborted, TreeError } from '../errors.js'
 import { silentLogger, type AbortOptions, type Logger } from '../logger.js'
+import { formatSize } from '../size.js'
 import { WALK_MAX_BLOCKS } from '../unixfs/limits.js'
+
+/** Bytes of blocks a pull may fetch or find in the cache, over all its DAGs; TreeError naming the limit past it. */
+export class FetchBudget {
+  bytes = 0
+  constructor (readonly maxBytes: number, readonly limitName = 'maxBytes') {}
+
+  get remaining (): number {
+    return Math.max(0, this.maxBytes - this.bytes)
+  }
+
+  add (bytes: number, at: CID): void {
+    this.bytes += bytes
+    if (this.bytes > this.maxBytes) throw new TreeError(`more than ${formatSize(this.maxBytes)} of blocks to pull (at ${at}): over the limit ${this.limitName}`)
+  }
+}
 
 export interface DagFetchOptions extends AbortOptions {
   /** Verified blocks on disk; what is here is not fetched. */
@@ -19,6 +35,8 @@ export interface DagFetchOptions extends AbortOptions {
   concurrency?: number
   /** Most distinct blocks of the DAG; default WALK_MAX_BLOCKS. */
   maxBlocks?: number
+  /** Counts the bytes of every block of the DAG once. */
+  budget?: FetchBudget
   /** Called with the size of each block as it is known to be in the cache. */
   onBlock?: (bytes: number) => void
   logger?: Logger
@@ -49,10 +67,14 @@ export async function fetchDag (root: CID, options: DagFetchOptions): Promise<Da
       }
     }
     for (const car of options.cars ?? []) {
-      const got = await car.fetchDag(root, counting, { signal: options.signal })
+      const got = await car.fetchDag(root, counting, { signal: options.signal, maxBytes: options.budget?.remaining })
       result.carBlocks += got.blocks
       result.carBytes += got.bytes
-      if (got.complete) return result
+      // A complete CAR is the whole DAG, counted here; otherwise the walk counts every block.
+      if (got.complete) {
+        options.budget?.add(got.bytes, root)
+        return result
+      }
       if (got.blocks > 0) {
         logger.info(`${car.label}: the CAR of ${root} stopped after ${got.blocks} blocks (${got.reason ?? 'incomplete'}); fetching the rest block by block`)
         break
@@ -89,10 +111,12 @@ async function walkInto (root: CID, options: DagFetchOptions): Promise<void> {
   const visit = async ({ cid, size }: Pending): Promise<Pending[]> => {
     throwIfAborted(options.signal)
     if (cid.code === raw.code && size != null && await options.cache.has(cid)) {
+      options.budget?.add(size, cid)
       options.onBlock?.(size)
       return []
     }
     const bytes = await options.source.get(cid, { signal: options.signal })
+    options.budget?.add(bytes.length, cid)
     options.onBlock?.(bytes.length)
     if (cid.code === raw.code) return []
     if (cid.code !== dagPb.code) throw new TreeError(`cannot fetch the DAG under ${root}: block ${cid} has codec 0x${cid.code.toString(16)}, not dag-pb or raw`)

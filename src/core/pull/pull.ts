@@ -9,7 +9,7 @@ import { CachedSource, defaultBlockCacheDir, DiskBlockCache } from '../blocks/di
 import { MemoryBlockStore } from '../blocks/memory.js'
 import { FirstSource } from '../blocks/multi.js'
 import type { BlockSource } from '../blocks/types.js'
-import { InputError, throwIfAborted } from '../errors.js'
+import { InputError, throwIfAborted, TreeError } from '../errors.js'
 import { INDEX_MEDIA_TYPES, platformString } from '../image/model.js'
 import { registerTemporary, releaseTemporary, removeTemporary } from '../interrupt.js'
 import { silentLogger, type OperationOptions } from '../logger.js'
@@ -19,8 +19,8 @@ import { RegistryError } from '../serve/errors.js'
 import { RepositoryReader } from '../serve/repository.js'
 import type { RootResolver } from '../serve/roots.js'
 import { exportTar, exportToDirectory, type ExportResult } from '../unixfs/export.js'
-import type { ExportLimits, LimitNames } from '../unixfs/limits.js'
-import { fetchDag } from './fetch-dag.js'
+import { EXPORT_LIMITS, type ExportLimits, type LimitNames } from '../unixfs/limits.js'
+import { FetchBudget, fetchDag } from './fetch-dag.js'
 import { blobDigestOf, buildImageFolder, checkBlobDigest, listFolderFiles, type FolderEntry } from './folder.js'
 import { selectImage, type SelectedImage } from './image.js'
 import { hostPlatform, parsePlatform } from './platform.js'
@@ -153,12 +153,14 @@ export async function pullImage (options: PullOptions): Promise<PullResult> {
 
     // 2. Every block into the cache, each blob checked against its digest.
     const total = files.reduce((sum, f) => sum + f.size, 0)
+    const budget = new FetchBudget(options.limits?.maxBytes ?? EXPORT_LIMITS.maxBytes, options.limitNames?.maxBytes ?? 'maxBytes')
+    if (total > budget.maxBytes) throw new TreeError(`${refText} holds ${formatBytes(total)} of blocks: over the limit ${budget.limitName} (${formatBytes(budget.maxBytes)})`)
     logger.info(`${refText}: ${files.length} files, ${formatBytes(total)}${selected?.platform != null ? ` (${platformString(selected.platform)})` : ''}`)
     const progress = new Progress(logger, `fetching ${refText}`, total, options.progressIntervalMs)
     let carBlocks = 0
     let carBytes = 0
     await eachLimited(files, options.parallelBlobs ?? 4, async (file) => {
-      const got = await fetchDag(file.cid, { cache, source, cars: options.sources.cars, concurrency: options.concurrency ?? 8, onBlock: (n) => { progress.add(n) }, logger, signal })
+      const got = await fetchDag(file.cid, { cache, source, cars: options.sources.cars, concurrency: options.concurrency ?? 8, budget, onBlock: (n) => { progress.add(n) }, logger, signal })
       carBlocks += got.carBlocks
       carBytes += got.carBytes
       const blobDigest = blobDigestOf(file.path)
