@@ -550,7 +550,7 @@ export const definitions: readonly OptionDefinition[] = [
   {
     key: 'listen',
     type: 'string',
-    description: 'Where `ipcr serve` listens, `HOST:PORT`. Docker and podman pull over plain HTTP from 127.0.0.1 without any setting; another address needs it marked insecure.',
+    description: 'Where `ipcr serve` listens, `HOST:PORT`. It speaks plain HTTP: Docker pulls from 127.0.0.1 as it is; podman and skopeo need `--tls-verify=false`, containerd `--plain-http`; another address must be marked insecure in the client.',
     default: '`127.0.0.1:5000`',
     action: false,
     cli: { flag: '--listen', value: 'HOST:PORT', commands: ['serve'] }
