@@ -198,7 +198,7 @@ async function sha256File (path) {
 }
 
 /** The tag's manifest digest and every blob (manifest, config, layers) with its size, from the layout. */
-async function describeLayout (layout) {
+export async function describeLayout (layout) {
   const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8'))
   const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === TAG) ?? index.manifests[0]
   const blob = (digest) => join(layout, 'blobs', 'sha256', digest.slice('sha256:'.length))
@@ -211,7 +211,7 @@ async function describeLayout (layout) {
  * Checks a `dir:` copy: manifest.json is the manifest (by digest) and every blob file is there,
  * named by its digest, with that content and size. Throws naming the first difference.
  */
-async function checkCopy (dest, image) {
+export async function checkCopy (dest, image) {
   const manifestHex = await sha256File(join(dest, 'manifest.json'))
   if (`sha256:${manifestHex}` !== image.manifestDigest) throw new Error(`the copy's manifest.json is sha256:${manifestHex}, not the image's manifest ${image.manifestDigest}`)
   const names = new Set((await readdir(dest)).filter((n) => n !== 'manifest.json' && n !== 'version'))
