@@ -292,9 +292,9 @@ export async function benchPull (repoRoot, work, ipfs, distribution, { sizeMiB =
       if (!r.ok) throw new Error(`${label}: skopeo copy ${r.timedOut ? `timed out after ${timeoutSeconds} s` : `failed (exit ${r.code ?? r.signal}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`}`)
       const serverPeakMiB = peakRssMiB(pid)
       const cpuAfter = cpuSeconds(pid)
-      const serverCpuSeconds = cpuBefore != null && cpuAfter != null ? cpuAfter - cpuBefore : null
+      const serverCpuSeconds = cpuBefore != null && cpuAfter != null ? Number((cpuAfter - cpuBefore).toFixed(2)) : null
       const kuboAfter = kuboPid != null ? cpuSeconds(kuboPid) : null
-      const kuboCpuSeconds = kuboBefore != null && kuboAfter != null ? kuboAfter - kuboBefore : null
+      const kuboCpuSeconds = kuboBefore != null && kuboAfter != null ? Number((kuboAfter - kuboBefore).toFixed(2)) : null
       await checkCopy(dest, image)
       return { seconds: r.wallSeconds, mbPerSecond: image.bytes / 1e6 / r.wallSeconds, peakRssMiB: serverPeakMiB, serverCpuSeconds, kuboCpuSeconds, rssSinceStart: !measured, skopeoPeakRssMiB: r.peakRssMiB }
     }
