@@ -121,15 +121,18 @@ async function startDistribution (bin, dir) {
 
 /**
  * Bundles the `ipcr serve` program: `node <it> GATEWAY_URL [KEEP_ALL_BYTES]` starts
- * startRegistryServer on 127.0.0.1:0 over a GatewayBlockSource (with KEEP_ALL_BYTES, a block
- * cache that keeps every block up to that many bytes), prints {"address"} and, for each `stats`
- * line on stdin, the blocks and bytes fetched from the gateway so far; stdin's end stops it.
+ * startRegistryServer on 127.0.0.1:0 over a GatewayBlockSource, counted, in a FirstSource, as
+ * `ipcr serve --gateway URL` does (the command can neither set the cache nor count fetched
+ * blocks, hence a program of its own); with KEEP_ALL_BYTES, a block cache that keeps every block
+ * up to that many bytes. It prints {"address"} and, for each `stats` line on stdin, the blocks
+ * and bytes fetched from the gateway so far; stdin's end stops it.
  */
 async function buildServer (repoRoot, outDir) {
   const outfile = join(outDir, 'ipcr-serve.mjs')
   await bundleEntry(repoRoot, `
     import { createInterface } from 'node:readline'
     import { GatewayBlockSource } from './src/core/blocks/gateway.ts'
+    import { FirstSource } from './src/core/blocks/multi.ts'
     import { startRegistryServer } from './src/core/serve/server.ts'
     const [gateway, keepAllBytes] = process.argv.slice(2)
     const gateways = new GatewayBlockSource([gateway])
@@ -144,7 +147,8 @@ async function buildServer (repoRoot, outDir) {
       }
     }
     const cache = keepAllBytes != null ? { keep: () => true, maxBytes: Number(keepAllBytes) } : undefined
-    const server = await startRegistryServer({ listen: '127.0.0.1:0', source, ...(cache != null ? { cache } : {}) })
+    // As \`ipcr serve --gateway URL\` builds it (src/cli/serve.ts): the sources in a FirstSource, the default cache.
+    const server = await startRegistryServer({ listen: '127.0.0.1:0', source: new FirstSource([source]), ...(cache != null ? { cache } : {}) })
     process.stdout.write(JSON.stringify({ address: server.address }) + '\\n')
     const lines = createInterface({ input: process.stdin })
     lines.on('line', (line) => { if (line === 'stats') process.stdout.write(JSON.stringify(fetched) + '\\n') })
