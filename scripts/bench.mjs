@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --runs N] [--timeout SECONDS] [--no-build] [--json] [--hostile-only | --ipns-only | --pinning-only]
+// npm run bench [-- --runs N] [--timeout SECONDS] [--no-build] [--json] [--hostile-only | --ipns-only | --pinning-only | --pull-only]
 // npm run -s bench -- --json > results.json      (-s: no npm banner in the JSON)
 //
 // Publishes a generated OCI image layout (default 600 MiB of blobs) with the real CLI
@@ -21,6 +21,11 @@
 // embedded node from its start until a Pinning Service API server in this process (a Helia
 // node fetching over bitswap on loopback) reports the root `pinned`, beside Kubo's
 // `ipfs dag import` of the same CAR into a fresh offline repo (that row needs `ipfs`).
+// Then pulling (scripts/bench/pull.mjs), on its own 512 MiB image: `skopeo copy docker://… dir:`
+// from `ipcr serve` (blocks from a local Kubo gateway; a fresh process = cold cache, then a second
+// copy from the same process = warm) against Debian's docker-registry (CNCF distribution 2.8.2)
+// serving the same image from filesystem storage; MB/s and the serving process's peak RSS; every
+// copy's blobs are checked against their digests (needs `ipfs`, skopeo and docker-registry).
 // Then the contenders
 // in interleaved rounds (default 3), reporting each one's best wall time, MB/s (10^6 bytes
 // of input per second) and highest peak RSS, then the targets with PASS/MISS. The two Kubo
@@ -28,7 +33,7 @@
 //
 // Environment: IPCR_BENCH_MB (size, default 600), IPCR_BENCH_DIR (parent of the temp
 // dir, default os.tmpdir()), IPCR_BENCH_KEEP=1 (keep the temp dir), IPCR_BENCH_PIN_MB (the
-// remote pinning image, default 512); see --help.
+// remote pinning image, default 512), IPCR_BENCH_PULL_MB (the pull image, default 512); see --help.
 // Exit status: 0 when every contender ran (a MISS is reported, not fatal), 1 when a
 // contender crashed or ipcr could not finish, 2 on bad usage.
 import { spawnSync } from 'node:child_process'
@@ -43,6 +48,7 @@ import { listFiles, loadGenerator, writeBenchImage } from './bench/image.mjs'
 import { benchHostileTars } from './bench/hostile.mjs'
 import { benchIpns } from './bench/ipns.mjs'
 import { benchPinning } from './bench/pinning.mjs'
+import { benchPull, findDistribution, killPullProcesses } from './bench/pull.mjs'
 import { buildKuboImporter, findIpfs, initRepo, ipfsVersion, peakRssMiB, startDaemon } from './bench/kubo.mjs'
 
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)))
@@ -80,6 +86,14 @@ const TARGET_IPNS_RATIO = 3.0
  */
 const TARGET_PIN_RATIO = 40.0
 
+/**
+ * Pulling: ipcr serve's MB/s over docker-registry's, for the same `skopeo copy` of the same image
+ * in the same run. Warm (second copy from the same server process): at least as fast; cold (a
+ * fresh process, every block from the Kubo gateway): at least half as fast.
+ */
+const TARGET_PULL_WARM_RATIO = 1.0
+const TARGET_PULL_COLD_RATIO = 0.5
+
 /** Ends the run before the image is published (--hostile-only, --ipns-only). */
 class SkipPublish extends Error {}
 
@@ -94,6 +108,7 @@ try {
       'hostile-only': { type: 'boolean' },
       'ipns-only': { type: 'boolean' },
       'pinning-only': { type: 'boolean' },
+      'pull-only': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     }
   }).values
@@ -127,6 +142,13 @@ hostile-tar rows and the IPNS rows (ipcr signing and publishing a record against
                     in this process fetching over bitswap on loopback) reports \`pinned\`, beside
                     Kubo's \`ipfs dag import\` of the same CAR into a fresh offline repo;
                     target: at most ${TARGET_PIN_RATIO}x Kubo's time; --runs rounds, best one
+  --pull-only       only the pull rows, on an IPCR_BENCH_PULL_MB image (needs \`ipfs\`, skopeo and
+                    docker-registry): \`skopeo copy docker://… dir:\` from ipcr serve (blocks from a
+                    local Kubo gateway into which ipcr published the image; cold: a fresh server
+                    process; warm: its second copy) and from Debian's docker-registry (CNCF
+                    distribution 2.8.2, filesystem storage) serving the same image; MB/s and the
+                    serving process's peak RSS, every copy checked against the image's digests;
+                    targets: warm >= ${TARGET_PULL_WARM_RATIO.toFixed(1)}x and cold >= ${TARGET_PULL_COLD_RATIO.toFixed(1)}x distribution's MB/s; --runs rounds, best one
 
   IPCR_BENCH_MB=600     size of the image's blobs in MiB
   IPCR_BENCH_DIR=DIR    where the temp dir is made (default: the OS temp dir)
@@ -135,6 +157,8 @@ hostile-tar rows and the IPNS rows (ipcr signing and publishing a record against
   IPCR_BENCH_IPFS_CAR=PATH  another ipfs-car bin.js (default node_modules/.bin/ipfs-car)
   IPCR_BENCH_IPNS_RECORDS=50  records per IPNS row and round (after 5 warm-up records)
   IPCR_BENCH_PIN_MB=512 size of the remote pinning image's blobs in MiB
+  IPCR_BENCH_PULL_MB=512  size of the pull image's blobs in MiB
+  IPCR_BENCH_PULL_MEMORY=0  leave out the informational pull row whose block cache keeps every block
   IPCR_BENCH_PIN_DEBUG=1  print the embedded node's and the destination's progress lines (timestamped)
   IPCR_BENCH_NO_KUBO=1  leave out the Kubo rows (and the IPNS rows, which need Kubo)`)
   process.exit(0)
@@ -153,7 +177,8 @@ const sizeMiB = positiveInt(process.env.IPCR_BENCH_MB, 'IPCR_BENCH_MB', 600)
 const runs = positiveInt(args.runs, '--runs', 3)
 const ipnsRecords = positiveInt(process.env.IPCR_BENCH_IPNS_RECORDS, 'IPCR_BENCH_IPNS_RECORDS', 50)
 const pinMiB = positiveInt(process.env.IPCR_BENCH_PIN_MB, 'IPCR_BENCH_PIN_MB', 512)
-const only = ['hostile-only', 'ipns-only', 'pinning-only'].filter((flag) => args[flag] === true)
+const pullMiB = positiveInt(process.env.IPCR_BENCH_PULL_MB, 'IPCR_BENCH_PULL_MB', 512)
+const only = ['hostile-only', 'ipns-only', 'pinning-only', 'pull-only'].filter((flag) => args[flag] === true)
 if (only.length > 1) {
   console.error(`bench: ${only.map((flag) => `--${flag}`).join(' and ')} exclude each other`)
   process.exit(2)
@@ -183,6 +208,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   process.once(sig, () => {
     if (running?.pid != null) { try { process.kill(-running.pid, 'SIGKILL') } catch {} }
     if (daemon != null) { try { process.kill(daemon.pid, 'SIGKILL') } catch {} }
+    killPullProcesses()
     cleanup().finally(() => process.exit(130))
   })
 }
@@ -337,6 +363,28 @@ try {
       running = null
     }
     if (args['pinning-only'] === true) throw new SkipPublish()
+  }
+
+  // 0e. Pulling: skopeo copy from ipcr serve (Kubo gateway blocks; cold, warm) and from docker-registry.
+  if (only.length === 0 || args['pull-only'] === true) {
+    const distribution = findDistribution()
+    const missing = [kubo.ipfs == null ? `ipfs (${kubo.skipped})` : null, distribution == null ? 'docker-registry (apt package docker-registry)' : null, spawnSync('skopeo', ['--version']).status !== 0 ? 'skopeo' : null].filter((m) => m != null)
+    if (missing.length > 0) {
+      out.pull = { skipped: `no ${missing.join(', no ')}` }
+      log(`pull skipped: ${out.pull.skipped}`)
+    } else {
+      log(`pull: ${runs} rounds of skopeo copy of a ${pullMiB} MiB image from ipcr serve (Kubo gateway blocks; cold, warm) and from docker-registry`)
+      try {
+        out.pull = await benchPull(repo, work, kubo.ipfs, distribution, { sizeMiB: pullMiB, rounds: runs, timeoutSeconds, useGnuTime: gnuTime, memoryRow: process.env.IPCR_BENCH_PULL_MEMORY !== '0', log, onSpawn: (child) => { running = child } })
+      } catch (err) {
+        out.pull = { error: err.message }
+        crashes.push(`pull ${err.message}`)
+        log(`  pull failed: ${err.message}`)
+      } finally {
+        running = null
+      }
+    }
+    if (args['pull-only'] === true) throw new SkipPublish()
   }
 
   // 1. The input image.
@@ -603,6 +651,31 @@ if (out.pinning != null) {
     }
   }
 }
+if (out.pull != null) {
+  report('')
+  const p = out.pull
+  if (p.skipped != null) report(`pull: skipped: ${p.skipped}`)
+  else if (p.error != null) report(`pull: FAILED: ${p.error}`)
+  else {
+    report(`pull: skopeo copy docker://… dir: of a ${p.sizeMiB} MiB image (${fmt(p.image.bytes / MB)} MB in ${p.image.blobs} blobs, ${p.image.layers} layers, incompressible), best of ${p.rounds}; every copy's blobs checked against their digests`)
+    report(`      ipcr serve: /ipfs/${p.root}, blocks from a local offline Kubo gateway (GatewayBlockSource); RSS: the serving process's VmHWM during the copy`)
+    report(`${pad('row', 20)}${lpad('MB/s', 8)}${lpad('wall s', 9)}${lpad('peak RSS MiB', 14)}  note`)
+    for (const r of p.rows) {
+      const notes = [`rounds ${r.runs.map((s) => s.toFixed(2)).join(', ')} s`]
+      if (r.serverCpuSeconds != null) notes.push(`server CPU ${fmt(r.serverCpuSeconds, 2)} s${r.kuboCpuSeconds != null ? `, Kubo CPU ${fmt(r.kuboCpuSeconds, 2)} s` : ''}`)
+      if (r.gatewayBlocks != null) notes.push(`${r.gatewayBlocks} blocks (${fmt(r.gatewayBytes / MB)} MB) from the gateway`)
+      if (r.rssSinceStart) notes.push('RSS since the process started')
+      if (r.key === 'ipcrMemory') notes.push('no target: every block kept in memory')
+      report(`${pad(r.label, 20)}${lpad(fmt(r.mbPerSecond), 8)}${lpad(fmt(r.seconds, 2), 9)}${lpad(fmt(r.peakRssMiB, 0), 14)}  ${notes.join('; ')}`)
+    }
+    const dist = p.rows.find((r) => r.key === 'distribution')
+    for (const [key, name, target] of [['ipcrWarm', 'pull warm / distribution', TARGET_PULL_WARM_RATIO], ['ipcrCold', 'pull cold / distribution', TARGET_PULL_COLD_RATIO]]) {
+      const row = p.rows.find((r) => r.key === key)
+      const ratio = row.mbPerSecond / dist.mbPerSecond
+      checks.push({ name, value: ratio, shown: `${fmt(row.mbPerSecond)} vs ${fmt(dist.mbPerSecond)} MB/s (${fmt(ratio, 2)}x)`, target: `>= ${target.toFixed(1)}x`, pass: ratio >= target })
+    }
+  }
+}
 if (checks.length > 0) {
   report('')
   report(`${pad('target', 30)}${pad('measured', 48)}${pad('target', 12)}result`)
@@ -625,6 +698,7 @@ if (json) {
     hostile: out.hostile,
     ipns: out.ipns,
     pinning: out.pinning,
+    pull: out.pull,
     targets: checks.map(({ name, value, target, pass }) => ({ name, value, target, pass })),
     ...(out.error != null ? { error: out.error } : {})
   }, null, 2) + '\n')

@@ -48,9 +48,10 @@ export function peakRssMiB (pid) {
  * `ipfs daemon --offline` on `path` (127.0.0.1, random ports: the `test` profile).
  * With `online: true`, `ipfs daemon` without --offline: still loopback only and with
  * no bootstrap peers (the `test` profile), so it has no peers, but routing/get works.
- * Resolves { apiUrl, pid, stop } once the API answers.
+ * Resolves { apiUrl, gatewayUrl, pid, stop } once the API answers (gatewayUrl: the
+ * `gateway` file's URL, awaited too with `gateway: true`, else null when not written yet).
  */
-export async function startDaemon (ipfs, path, { online = false } = {}) {
+export async function startDaemon (ipfs, path, { online = false, gateway = false } = {}) {
   const env = { ...process.env, IPFS_PATH: path }
   const child = spawn(ipfs, ['daemon', ...(online ? [] : ['--offline'])], { env, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
@@ -65,7 +66,8 @@ export async function startDaemon (ipfs, path, { online = false } = {}) {
   for (let i = 0; i < 300; i++) {
     if (child.exitCode != null) break
     const api = await readFile(join(path, 'api'), 'utf8').catch(() => '')
-    if (api.trim() !== '') return { apiUrl: `http://127.0.0.1:${api.trim().split('/').pop()}`, pid: child.pid, stop }
+    const gatewayUrl = (await readFile(join(path, 'gateway'), 'utf8').catch(() => '')).trim()
+    if (api.trim() !== '' && (!gateway || gatewayUrl !== '')) return { apiUrl: `http://127.0.0.1:${api.trim().split('/').pop()}`, gatewayUrl: gatewayUrl === '' ? null : gatewayUrl, pid: child.pid, stop }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   await stop()

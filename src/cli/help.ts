@@ -132,6 +132,25 @@ Example:
   ipcr dnslink get registry.example.org --dns-resolver 127.0.0.1:5353 --kubo-rpc-url http://127.0.0.1:5001`
 }
 
+export const serveHelp = {
+  about: "Serves registry trees as a read-only OCI Distribution API (the pull side of a registry: manifests, blobs with ranges, tags, catalog, referrers), so 'docker pull', 'podman pull', 'skopeo copy' and containerd pull images from IPFS. Every block is verified against its CID, every manifest and blob against its digest; blobs stream with bounded memory. IPNS names and DNSLink domains are looked up and looked up again after their TTL, so a new publish shows up without a restart. Writes answer 405.",
+  after: `
+Image names (docker's grammar, all lower case):
+  ADDRESS/ipfs/<cid>/<name>:<tag>     a registry root
+  ADDRESS/ipns/<k51...>/<name>:<tag>  an IPNS name (its record checked against the name)
+  ADDRESS/<domain>/<name>:<tag>       a DNSLink domain (through --dns-resolver)
+  ADDRESS/<name>:<tag>                the --registry given (or the --store's root)
+  ...@sha256:<digest> instead of :<tag> pulls by digest.
+
+Examples:
+  ipcr serve --gateway https://gateway.example --registry registry.example.org
+  docker pull 127.0.0.1:5000/team/app:1.0
+  podman pull --tls-verify=false 127.0.0.1:5000/ipfs/bafy.../team/app:1.0
+  skopeo copy --src-tls-verify=false docker://127.0.0.1:5000/team/app:1.0 oci:app
+  nerdctl pull --insecure-registry 127.0.0.1:5000/team/app:1.0
+  ipcr serve --kubo-rpc-url http://127.0.0.1:5001 --listen 127.0.0.1:5050`
+}
+
 export const getHelp = {
   about: "Writes a file or folder of a registry to a folder, verifying every block against its CID. The limits are checked against the sizes the DAG declares before anything is written, and again while writing; a failed get leaves nothing at the output.",
   after: `

@@ -22,10 +22,11 @@ import { resolvePath } from '../core/unixfs/tree.js'
 import { cliName, definition } from '../options/definitions.js'
 import { containerCli } from '../options/container-cli.js'
 import { checkOptionRules, describeError, parseCarScope, parseSeconds } from '../options/rules.js'
-import { demoHelp, dnslinkHelp, getHelp, keyHelp, mainHelp, mainHelpAfter, pushHelp, republishHelp } from './help.js'
+import { demoHelp, dnslinkHelp, getHelp, keyHelp, serveHelp, mainHelp, mainHelpAfter, pushHelp, republishHelp } from './help.js'
 import { addOptions } from './options.js'
 import { envSecret, list, maybe, str, type Out, type Value } from './values.js'
 import { dnsLinkSettings, dnslinkGet, dnslinkSet } from './dnslink.js'
+import { serveCommand } from './serve.js'
 import { cliLogger } from './logger.js'
 
 const version = '0.1.0'
@@ -379,7 +380,7 @@ function program (out: Out, err: Out, signal: AbortSignal | undefined, ran: { co
     .showHelpAfterError("Run 'ipcr --help' for the commands.")
     .helpCommand('help [command]', 'Show help for a command')
     .addHelpText('after', mainHelpAfter)
-  const command = (name: 'push' | 'get' | 'demo' | 'republish', summary: string, about: string, after: string): { cmd: Program, value: Value } => {
+  const command = (name: 'push' | 'get' | 'demo' | 'republish' | 'serve', summary: string, about: string, after: string): { cmd: Program, value: Value } => {
     const cmd = new Program(name).summary(summary).description(about)
       .configureOutput(output).exitOverride().showSuggestionAfterError()
       .showHelpAfterError(`Run 'ipcr ${name} --help' for its options.`)
@@ -399,7 +400,10 @@ function program (out: Out, err: Out, signal: AbortSignal | undefined, ran: { co
   demoCmd.cmd.action(async () => { ran.code = await demo(demoCmd.value, out, signal) })
   const republishCmd = command('republish', 'Keep an IPNS name alive: put its record again, re-signed when it expires soon (no image)', republishHelp.about, republishHelp.after)
   republishCmd.cmd.action(async () => { ran.code = await republishCommand(republishCmd.value, out, signal) })
+  const serveCmd = command('serve', 'Serve registry trees as a read-only OCI registry, so docker, podman and skopeo pull from IPFS', serveHelp.about, serveHelp.after)
+  serveCmd.cmd.action(async () => { ran.code = await serveCommand(serveCmd.value, out, signal) })
   ipcr.addCommand(keyCommand(output, out, err, ran))
+
   ipcr.addCommand(dnslinkCommand(output, out, signal, ran))
   ipcr.command('version').description('Print the version').action(() => { out(version) })
   return ipcr

@@ -117,6 +117,13 @@ export class NameMovedError extends IpcrError {
   }
 }
 
+/** A registry name (IPNS, DNSLink) that holds no root: no record, no DNSLink. */
+export class NameNotFoundError extends IpcrError {
+  constructor(message: string) {
+    super('ERR_NAME_NOT_FOUND', message)
+  }
+}
+
 export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted === true) {
     throw signal.reason instanceof Error ? signal.reason : new IpcrError('ERR_ABORTED', 'Operation aborted')

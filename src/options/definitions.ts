@@ -6,7 +6,7 @@
  */
 
 export type OptionType = 'string' | 'list' | 'boolean' | 'size' | 'count' | 'seconds' | 'secret'
-export type Command = 'push' | 'get' | 'demo' | 'republish' | 'dnslink-set' | 'dnslink-get'
+export type Command = 'push' | 'get' | 'demo' | 'republish' | 'dnslink-set' | 'dnslink-get' | 'serve'
 
 export interface CliFlag {
   /** `--file`, or a positional argument such as `IMAGE`. */
@@ -117,7 +117,7 @@ export const definitions: readonly OptionDefinition[] = [
     type: 'string',
     description: 'Embedded local store: blocks in DIR/blocks, the registry root in DIR/root (read as the previous root, written after publishing).',
     action: false,
-    cli: { flag: '--store', value: 'DIR', commands: ['push', 'get', 'demo'] }
+    cli: { flag: '--store', value: 'DIR', commands: ['push', 'get', 'demo', 'serve'] }
   },
   {
     key: 'previous-root',
@@ -131,7 +131,7 @@ export const definitions: readonly OptionDefinition[] = [
     type: 'list',
     description: 'Trustless HTTP gateways to read blocks from (`GET /ipfs/<cid>?format=raw`, each block verified against its CID; the next gateway on failure), newline- or comma-separated. IPNS records are read from them too (`?format=ipns-record`, checked against the name); gateways are read-only.',
     action: true,
-    cli: { flag: '--gateway', value: 'URL', commands: ['push', 'get', 'republish', 'dnslink-get'], repeat: true }
+    cli: { flag: '--gateway', value: 'URL', commands: ['push', 'get', 'republish', 'dnslink-get', 'serve'], repeat: true }
   },
   {
     key: 'previous-car',
@@ -162,14 +162,14 @@ export const definitions: readonly OptionDefinition[] = [
     type: 'string',
     description: 'Kubo RPC endpoint (local daemon or hosted: e.g. http://127.0.0.1:5001 or the multiaddr /ip4/127.0.0.1/tcp/5001; not the gateway port). The CAR is imported (`dag import`), the new root pinned under a name and Kubo\'s root checked against ours. Also a block source for `previous-root`. Needs Kubo 0.40 or newer.',
     action: true,
-    cli: { flag: '--kubo-rpc-url', value: 'URL', commands: ['push', 'republish', 'dnslink-get'] }
+    cli: { flag: '--kubo-rpc-url', value: 'URL', commands: ['push', 'republish', 'dnslink-get', 'serve'] }
   },
   {
     key: 'kubo-rpc-headers',
     type: 'secret',
     description: 'Secret: headers for the Kubo RPC endpoint, one `Name: value` per line (`Authorization: Bearer …` or `Basic …`). Masked. Needs `kubo-rpc-url`.',
     action: true,
-    cli: { flag: '--kubo-rpc-header', value: 'HEADER', commands: ['push', 'republish', 'dnslink-get'], repeat: true, description: '`Name: value` sent to the Kubo endpoint (repeatable). Secrets are better kept out of argv: lines of $IPCR_KUBO_RPC_HEADERS are added. Needs --kubo-rpc-url.' }
+    cli: { flag: '--kubo-rpc-header', value: 'HEADER', commands: ['push', 'republish', 'dnslink-get', 'serve'], repeat: true, description: '`Name: value` sent to the Kubo endpoint (repeatable). Secrets are better kept out of argv: lines of $IPCR_KUBO_RPC_HEADERS are added. Needs --kubo-rpc-url.' }
   },
   {
     key: 'kubo-pin-name',
@@ -230,7 +230,7 @@ export const definitions: readonly OptionDefinition[] = [
     type: 'list',
     description: 'Delegated Routing V1 HTTP API endpoints records are read from and put to (`GET`/`PUT /routing/v1/ipns/<name>`), newline- or comma-separated, e.g. a Kubo gateway with `Gateway.ExposeRoutingAPI: true`. No public router is a default: name the ones you trust.',
     action: true,
-    cli: { flag: '--ipns-router', value: 'URL', commands: ['push', 'republish', 'dnslink-get'], repeat: true }
+    cli: { flag: '--ipns-router', value: 'URL', commands: ['push', 'republish', 'dnslink-get', 'serve'], repeat: true }
   },
   {
     key: 'ipns-lifetime',
@@ -427,7 +427,7 @@ export const definitions: readonly OptionDefinition[] = [
     description: 'DNS resolver (`host[:port]`) DNSLink is read through when no `dns-provider` is set, e.g. the zone\'s own server for a private zone.',
     default: 'the system\'s (/etc/resolv.conf)',
     action: true,
-    cli: { flag: '--dns-resolver', value: 'HOST[:PORT]', commands: ['push', 'dnslink-get'] }
+    cli: { flag: '--dns-resolver', value: 'HOST[:PORT]', commands: ['push', 'dnslink-get', 'serve'] }
   },
   {
     key: 'dns-zone',
@@ -545,7 +545,23 @@ export const definitions: readonly OptionDefinition[] = [
     type: 'list',
     description: 'CAR files to read blocks from.',
     action: false,
-    cli: { flag: '--car', value: 'PATH', commands: ['get'], repeat: true }
+    cli: { flag: '--car', value: 'PATH', commands: ['get', 'serve'], repeat: true }
+  },
+  {
+    key: 'listen',
+    type: 'string',
+    description: 'Where `ipcr serve` listens, `HOST:PORT`. It speaks plain HTTP: Docker pulls from 127.0.0.1 as it is; podman and skopeo need `--tls-verify=false`, containerd `--plain-http`; another address must be marked insecure in the client.',
+    default: '`127.0.0.1:5000`',
+    action: false,
+    cli: { flag: '--listen', value: 'HOST:PORT', commands: ['serve'] }
+  },
+  {
+    key: 'registry',
+    type: 'string',
+    description: 'The registry `/v2/<name>/…` and `/v2/_catalog` serve: `ipfs/<cid>`, `ipns/<name>` or a DNSLink domain. The others stay reachable by their own path: `<address>/ipfs/<cid>/<name>:<tag>`, `<address>/ipns/<k51…>/<name>:<tag>`, `<address>/<domain>/<name>:<tag>`.',
+    default: 'the store\'s root, else none',
+    action: false,
+    cli: { flag: '--registry', value: 'REGISTRY', commands: ['serve'] }
   },
   {
     key: 'max-bytes',
@@ -580,14 +596,14 @@ export const definitions: readonly OptionDefinition[] = [
     type: 'boolean',
     description: 'Only errors on stderr.',
     action: false,
-    cli: { flag: '--quiet', short: '-q', commands: ['push', 'republish', 'dnslink-set', 'dnslink-get'] }
+    cli: { flag: '--quiet', short: '-q', commands: ['push', 'republish', 'dnslink-set', 'dnslink-get', 'serve'] }
   },
   {
     key: 'verbose',
     type: 'boolean',
     description: 'Debug lines on stderr.',
     action: false,
-    cli: { flag: '--verbose', short: '-v', commands: ['push', 'republish', 'dnslink-set', 'dnslink-get'] }
+    cli: { flag: '--verbose', short: '-v', commands: ['push', 'republish', 'dnslink-set', 'dnslink-get', 'serve'] }
   }
 ]
 

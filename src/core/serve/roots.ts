@@ -1,5 +1,7 @@
 import type { CID } from 'multiformats/cid'
 import type { AbortOptions } from '../logger.js'
+import { NameNotFoundError } from '../errors.js'
+import { remoteMessage } from '../redact.js'
 import { RegistryError } from './errors.js'
 import type { RegistryRef } from './route.js'
 
@@ -50,7 +52,11 @@ export class RootCache {
     const resolve = this.resolve
     if (resolve == null) throw new RegistryError(404, 'NAME_UNKNOWN', 'this server resolves no IPNS names or DNSLink domains', { name: key })
     const lookup = (async () => {
-      const { root, ttlMs } = await resolve(registry, {})
+      const { root, ttlMs } = await resolve(registry, {}).catch((err: unknown) => {
+        if (err instanceof RegistryError) throw err
+        if (err instanceof NameNotFoundError) throw new RegistryError(404, 'NAME_UNKNOWN', err.message, { name: key })
+        throw new RegistryError(503, 'UNAVAILABLE', `${key} could not be resolved: ${remoteMessage(err instanceof Error ? err.message : String(err), 200)}`, { name: key })
+      })
       const ttl = Math.min(MAX_ROOT_TTL_MS, Math.max(MIN_ROOT_TTL_MS, Number.isFinite(ttlMs) ? ttlMs : 0))
       this.roots.delete(key)
       this.roots.set(key, { root, expires: this.now() + ttl })

@@ -1,0 +1,57 @@
+import type { CID } from 'multiformats/cid'
+import { followDnsLink } from '../dns/link.js'
+import { resolverReader, systemResolver } from '../dns/resolve.js'
+import { NameNotFoundError } from '../errors.js'
+import { quote } from '../escape.js'
+import { lookupName } from '../ipns/lookup.js'
+import { parseIpnsName } from '../ipns/name.js'
+import { recordStores } from '../ipns/stores.js'
+import { kuboConfig } from '../kubo/config.js'
+import { KuboRpc } from '../kubo/rpc.js'
+import { silentLogger, type AbortOptions, type Logger } from '../logger.js'
+
+/** A registry known by name: an IPNS name (k51…) or a DNSLink domain. */
+export type RegistryName = { kind: 'ipns', name: string } | { kind: 'dnslink', domain: string }
+
+export interface ResolvedRegistry {
+  root: CID
+  /** How long the answer may be kept: the IPNS record's TTL, else DNSLINK_TTL_MS. */
+  ttlMs: number
+}
+
+/** How long a root found through a DNSLink to /ipfs/ is kept (TXT TTLs are not read). */
+export const DNSLINK_TTL_MS = 60_000
+
+export interface RegistryResolverOptions {
+  /** `dns-resolver`, host[:port]; default the system's. */
+  resolver?: string
+  /** Where IPNS records are read: a Kubo node (routing get), routers, gateways (each record checked against the name). */
+  kubo?: { url: string, headers?: Record<string, string>, timeoutMs?: number }
+  routers?: string[]
+  gateways?: string[]
+  logger?: Logger
+}
+
+/**
+ * Looks registry names up: `ipns/<name>` through its records (the newest valid one), a domain
+ * through its DNSLink (followed to a root). NameNotFoundError when the name holds no root.
+ */
+export function registryResolver (options: RegistryResolverOptions): (registry: RegistryName, op?: AbortOptions) => Promise<ResolvedRegistry> {
+  const logger = options.logger ?? silentLogger
+  const kubo = options.kubo != null ? new KuboRpc(kuboConfig(options.kubo), logger) : undefined
+  const stores = recordStores({ routers: options.routers ?? [], gateways: options.gateways ?? [] }, kubo)
+  return async (registry, op = {}) => {
+    if (registry.kind === 'ipns') {
+      const found = await lookupName(parseIpnsName(registry.name), stores, { signal: op.signal, logger })
+      const record = found.current
+      if (record?.root == null) throw new NameNotFoundError(`/ipns/${registry.name} ${record == null ? 'has no record' : `holds ${quote(record.value, 100)}, not a registry root`}`)
+      return { root: record.root, ttlMs: record.ttlMs }
+    }
+    // The system's resolver is looked for only when a domain is to be resolved.
+    const resolver = options.resolver ?? systemResolver()
+    const found = await followDnsLink(registry.domain, resolverReader({ resolver }), { signal: op.signal, logger, stores })
+    if (found == null) throw new NameNotFoundError(`no DNSLink for ${quote(registry.domain, 80)} (resolver ${resolver})`)
+    if (found.root == null) throw new NameNotFoundError(`${registry.domain} links to /ipns/${found.ipnsName ?? ''}, which has no record`)
+    return { root: found.root, ttlMs: DNSLINK_TTL_MS }
+  }
+}
