@@ -2,11 +2,9 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals'
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { CID } from 'multiformats/cid'
 import { FsBlockStore } from '../../src/core/blocks/fs-store.js'
-import { GatewayRecordStore } from '../../src/core/ipns/gateway-records.js'
-import { lookupName } from '../../src/core/ipns/lookup.js'
-import { parseIpnsName } from '../../src/core/ipns/name.js'
 import { silentLogger } from '../../src/core/logger.js'
-import type { RootResolver } from '../../src/core/serve/roots.js'
+import { registryResolver } from '../../src/core/registry/resolve.js'
+import { startBind } from '../helpers/bind.js'
 import { join } from 'node:path'
 import { openPullSources, type PullSourceSpec } from '../../src/core/pull/sources.js'
 import { pullImage, type PullOptions } from '../../src/core/pull/pull.js'
@@ -149,14 +147,17 @@ async function readBlockBytes (cid: string): Promise<Buffer> {
   return Buffer.from(await response.arrayBuffer())
 }
 
-test('an IPNS name through the injected resolver (records checked by the IPNS lookup), with progress lines; no resolver, no pull', async () => {
+test('an IPNS name and a DNSLink domain (BIND on loopback) through registryResolver, with progress lines; no resolver, no pull', async () => {
   const name = (await kubo.ipfs('key', 'gen', '--type=ed25519', '--ipns-base=base36', 'pull-test')).trim()
   await kubo.ipfs('name', 'publish', '--allow-offline', '--key=pull-test', `/ipfs/${registry.root.toString()}`)
-  const resolveRoot: RootResolver = async (registry, options) => {
-    if (registry.kind !== 'ipns') throw new Error('not an IPNS name')
-    const found = await lookupName(parseIpnsName(registry.name), [new GatewayRecordStore(kubo.gatewayUrl)], options)
-    if (found.current?.root == null) throw new Error(`no record for ${registry.name}`)
-    return { root: found.current.root, ttlMs: found.current.ttlMs }
+  const bind = await startBind([`_dnslink.registry IN TXT "dnslink=/ipns/${name}"`])
+  const resolveRoot = registryResolver({ resolver: bind.server, gateways: [kubo.gatewayUrl] })
+  try {
+    const byDomain = await pull([{ kind: 'gateway', url: kubo.gatewayUrl }], { reference: 'registry.example.test/team/app:2.0', resolveRoot })
+    expect(byDomain.root).toBe(registry.root.toString())
+    expect(byDomain.digest).toBe(registry.app2.manifestDigest)
+  } finally {
+    await bind.stop()
   }
   const lines: string[] = []
   const logger = { ...silentLogger, info: (line: string) => { lines.push(line) } }
