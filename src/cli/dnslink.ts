@@ -5,10 +5,9 @@ import { lookupDnsLink } from '../core/dns/lookup.js'
 import { DnsLinkPublisher } from '../core/dns/publisher.js'
 import { dnsLinkSettingsOf, type DnsLinkSettings } from '../core/dns/settings.js'
 import { parseIpnsName } from '../core/ipns/name.js'
-import { parseHeaderLines } from '../core/index.js'
 import { definition } from '../options/definitions.js'
 import { cliLogger } from './logger.js'
-import { envSecret, list, maybe, str, type Out, type Value } from './values.js'
+import { envSecret, kuboFlags, list, maybe, str, type Out, type Value } from './values.js'
 
 /**
  * The DNSLink flags (the domain from `domain` when a command takes it as an argument).
@@ -79,13 +78,11 @@ export async function dnslinkSet (domain: string, target: string, value: Value, 
 export async function dnslinkGet (domain: string, value: Value, out: Out, signal?: AbortSignal): Promise<number> {
   const json = value('json') === true
   const logger = cliLogger(value('quiet') === true || json, value('verbose') === true)
-  const url = str(value('kubo-rpc-url'))
-  const headerLines = [...list(value('kubo-rpc-headers')), ...(process.env.IPCR_KUBO_RPC_HEADERS ?? '').split('\n')]
-  const headers = parseHeaderLines(headerLines.join('\n'), 'kubo-rpc-headers')
+  const kubo = kuboFlags(value)
   const resolver = str(value('dns-resolver'))
   const found = await lookupDnsLink(domain, {
     ...(resolver != null ? { resolver } : {}),
-    ...(url != null ? { kubo: { url, headers } } : {}),
+    ...(kubo != null ? { kubo } : {}),
     routers: list(value('ipns-routers')),
     gateways: list(value('gateways')),
     signal,

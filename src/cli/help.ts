@@ -132,6 +132,17 @@ Example:
   ipcr dnslink get registry.example.org --dns-resolver 127.0.0.1:5353 --kubo-rpc-url http://127.0.0.1:5001`
 }
 
+export const pullHelp = {
+  about: "Pulls an image from a registry tree on IPFS by name: the registry is a root (ipfs/<cid>), an IPNS name (ipns/<k51...>, its record checked against the name) or a DNSLink domain. By tag: the tag folder (every platform, or --platform's); by digest: that manifest (from an index: --platform's, by default this machine's), its config and layers. Blocks come from --store, --car, --gateway (whole CARs first, single blocks as the fallback) and --kubo-rpc-url, each verified against its CID, and are kept in --cache, so a second pull of shared layers fetches nothing. Each blob is checked against its digest before anything is written.",
+  after: `
+Examples:
+  ipcr pull registry.example.org/team/app:1.0 --gateway https://gateway.example -o app
+  tar -C app -cf - . | docker load
+  ipcr pull ipfs/bafy.../team/app:1.0 --kubo-rpc-url http://127.0.0.1:5001 -o - | docker load
+  ipcr pull ipns/k51.../team/app@sha256:... --platform linux/arm64 --gateway https://gateway.example \\
+            --output-format docker -o app.tar`
+}
+
 export const serveHelp = {
   about: "Serves registry trees as a read-only OCI Distribution API (the pull side of a registry: manifests, blobs with ranges, tags, catalog, referrers), so 'docker pull', 'podman pull', 'skopeo copy' and containerd pull images from IPFS. Every block is verified against its CID, every manifest and blob against its digest; blobs stream with bounded memory. IPNS names and DNSLink domains are looked up and looked up again after their TTL, so a new publish shows up without a restart. Writes answer 405.",
   after: `

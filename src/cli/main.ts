@@ -22,11 +22,12 @@ import { resolvePath } from '../core/unixfs/tree.js'
 import { cliName, definition } from '../options/definitions.js'
 import { containerCli } from '../options/container-cli.js'
 import { checkOptionRules, describeError, parseCarScope, parseSeconds } from '../options/rules.js'
-import { demoHelp, dnslinkHelp, getHelp, keyHelp, serveHelp, mainHelp, mainHelpAfter, pushHelp, republishHelp } from './help.js'
+import { demoHelp, dnslinkHelp, getHelp, keyHelp, pullHelp, serveHelp, mainHelp, mainHelpAfter, pushHelp, republishHelp } from './help.js'
 import { addOptions } from './options.js'
-import { envSecret, list, maybe, str, type Out, type Value } from './values.js'
+import { envSecret, exportLimits, list, maybe, str, type Out, type Value } from './values.js'
 import { dnsLinkSettings, dnslinkGet, dnslinkSet } from './dnslink.js'
 import { serveCommand } from './serve.js'
+import { pullImageCommand } from './pull.js'
 import { cliLogger } from './logger.js'
 
 const version = '0.1.0'
@@ -250,14 +251,7 @@ async function readStream (stream: NodeJS.ReadableStream, max = 64 * 1024): Prom
 }
 
 async function get (path: string, value: Value, out: Out, signal?: AbortSignal): Promise<number> {
-  const maxBytes = str(value('max-bytes'))
-  const maxEntries = str(value('max-entries'))
-  const maxBlocks = str(value('max-blocks'))
-  const limits = {
-    ...(maxBytes != null ? { maxBytes: parseSize(maxBytes, 'max-bytes') } : {}),
-    ...(maxEntries != null ? { maxEntries: parseCount(maxEntries, 'max-entries') } : {}),
-    ...(maxBlocks != null ? { maxBlocks: parseCount(maxBlocks, 'max-blocks') } : {})
-  }
+  const { limits, limitNames } = exportLimits(value)
   const output = str(value('output'))
   if (output == null) throw new InputError('output', "expected the folder to write to, or '-' for a tar on standard output")
   const logger = cliLogger(false, false)
@@ -287,7 +281,7 @@ async function get (path: string, value: Value, out: Out, signal?: AbortSignal):
       logger,
       progressIntervalMs: 1000,
       limits,
-      limitNames: { maxBytes: cliName('max-bytes'), maxEntries: cliName('max-entries'), maxBlocks: cliName('max-blocks') }
+      limitNames
     }
     if (output === '-') {
       // The tar goes to stdout (`ipcr get … -o - | docker load`); every other line goes to stderr.
@@ -380,7 +374,7 @@ function program (out: Out, err: Out, signal: AbortSignal | undefined, ran: { co
     .showHelpAfterError("Run 'ipcr --help' for the commands.")
     .helpCommand('help [command]', 'Show help for a command')
     .addHelpText('after', mainHelpAfter)
-  const command = (name: 'push' | 'get' | 'demo' | 'republish' | 'serve', summary: string, about: string, after: string): { cmd: Program, value: Value } => {
+  const command = (name: 'push' | 'get' | 'demo' | 'republish' | 'serve' | 'pull', summary: string, about: string, after: string): { cmd: Program, value: Value } => {
     const cmd = new Program(name).summary(summary).description(about)
       .configureOutput(output).exitOverride().showSuggestionAfterError()
       .showHelpAfterError(`Run 'ipcr ${name} --help' for its options.`)
@@ -400,6 +394,9 @@ function program (out: Out, err: Out, signal: AbortSignal | undefined, ran: { co
   demoCmd.cmd.action(async () => { ran.code = await demo(demoCmd.value, out, signal) })
   const republishCmd = command('republish', 'Keep an IPNS name alive: put its record again, re-signed when it expires soon (no image)', republishHelp.about, republishHelp.after)
   republishCmd.cmd.action(async () => { ran.code = await republishCommand(republishCmd.value, out, signal) })
+  const pullCmd = command('pull', 'Pull an image by name from IPFS (a root, an IPNS name or a DNSLink domain), verified, into a folder, a tar or docker load', pullHelp.about, pullHelp.after)
+  pullCmd.cmd.argument('<REF>', '<registry>/<name>:<tag> or <registry>/<name>@sha256:<digest>; <registry> is ipfs/<cid>, ipns/<k51...> or a DNSLink domain')
+    .action(async (reference: string) => { ran.code = await pullImageCommand(reference, pullCmd.value, out, signal) })
   const serveCmd = command('serve', 'Serve registry trees as a read-only OCI registry, so docker, podman and skopeo pull from IPFS', serveHelp.about, serveHelp.after)
   serveCmd.cmd.action(async () => { ran.code = await serveCommand(serveCmd.value, out, signal) })
   ipcr.addCommand(keyCommand(output, out, err, ran))

@@ -1,5 +1,7 @@
+import { parseHeaderLines } from '../core/kubo/config.js'
 import { addSecret } from '../core/redact.js'
-import { definition } from '../options/definitions.js'
+import { parseCount, parseSize } from '../core/size.js'
+import { cliName, definition } from '../options/definitions.js'
 
 /** How the CLI reads its options: one line printed, an option's value by key (see options.ts). */
 export type Out = (line: string) => void
@@ -31,4 +33,27 @@ export function envSecret (key: string): string | undefined {
   // A list of settings is not secret line by line: its tokens are registered once parsed.
   if (definition(key)?.settingsList !== true) for (const line of text.split(/\r?\n/)) if (line.trim() !== '') addSecret(line.trim())
   return text.trim()
+}
+
+/** --kubo-rpc-url with its headers (--kubo-rpc-header and the lines of $IPCR_KUBO_RPC_HEADERS); undefined without a URL. */
+export function kuboFlags (value: Value): { url: string, headers: Record<string, string> } | undefined {
+  const url = str(maybe(value, 'kubo-rpc-url'))
+  if (url == null) return undefined
+  const lines = [...list(maybe(value, 'kubo-rpc-headers')), ...(process.env.IPCR_KUBO_RPC_HEADERS ?? '').split('\n')]
+  return { url, headers: parseHeaderLines(lines.join('\n'), 'kubo-rpc-headers') }
+}
+
+/** --max-bytes, --max-entries, --max-blocks: what writing a DAG out may cost, and their names in errors. */
+export function exportLimits (value: Value): { limits: { maxBytes?: number, maxEntries?: number, maxBlocks?: number }, limitNames: { maxBytes: string, maxEntries: string, maxBlocks: string } } {
+  const maxBytes = str(value('max-bytes'))
+  const maxEntries = str(value('max-entries'))
+  const maxBlocks = str(value('max-blocks'))
+  return {
+    limits: {
+      ...(maxBytes != null ? { maxBytes: parseSize(maxBytes, 'max-bytes') } : {}),
+      ...(maxEntries != null ? { maxEntries: parseCount(maxEntries, 'max-entries') } : {}),
+      ...(maxBlocks != null ? { maxBlocks: parseCount(maxBlocks, 'max-blocks') } : {})
+    },
+    limitNames: { maxBytes: cliName('max-bytes'), maxEntries: cliName('max-entries'), maxBlocks: cliName('max-blocks') }
+  }
 }

@@ -6,7 +6,7 @@
  */
 
 export type OptionType = 'string' | 'list' | 'boolean' | 'size' | 'count' | 'seconds' | 'secret'
-export type Command = 'push' | 'get' | 'demo' | 'republish' | 'dnslink-set' | 'dnslink-get' | 'serve'
+export type Command = 'push' | 'get' | 'demo' | 'republish' | 'dnslink-set' | 'dnslink-get' | 'serve' | 'pull'
 
 export interface CliFlag {
   /** `--file`, or a positional argument such as `IMAGE`. */
@@ -117,7 +117,7 @@ export const definitions: readonly OptionDefinition[] = [
     type: 'string',
     description: 'Embedded local store: blocks in DIR/blocks, the registry root in DIR/root (read as the previous root, written after publishing).',
     action: false,
-    cli: { flag: '--store', value: 'DIR', commands: ['push', 'get', 'demo', 'serve'] }
+    cli: { flag: '--store', value: 'DIR', commands: ['push', 'get', 'demo', 'serve', 'pull'] }
   },
   {
     key: 'previous-root',
@@ -131,7 +131,7 @@ export const definitions: readonly OptionDefinition[] = [
     type: 'list',
     description: 'Trustless HTTP gateways to read blocks from (`GET /ipfs/<cid>?format=raw`, each block verified against its CID; the next gateway on failure), newline- or comma-separated. IPNS records are read from them too (`?format=ipns-record`, checked against the name); gateways are read-only.',
     action: true,
-    cli: { flag: '--gateway', value: 'URL', commands: ['push', 'get', 'republish', 'dnslink-get', 'serve'], repeat: true }
+    cli: { flag: '--gateway', value: 'URL', commands: ['push', 'get', 'republish', 'dnslink-get', 'serve', 'pull'], repeat: true }
   },
   {
     key: 'previous-car',
@@ -162,14 +162,14 @@ export const definitions: readonly OptionDefinition[] = [
     type: 'string',
     description: 'Kubo RPC endpoint (local daemon or hosted: e.g. http://127.0.0.1:5001 or the multiaddr /ip4/127.0.0.1/tcp/5001; not the gateway port). The CAR is imported (`dag import`), the new root pinned under a name and Kubo\'s root checked against ours. Also a block source for `previous-root`. Needs Kubo 0.40 or newer.',
     action: true,
-    cli: { flag: '--kubo-rpc-url', value: 'URL', commands: ['push', 'republish', 'dnslink-get', 'serve'] }
+    cli: { flag: '--kubo-rpc-url', value: 'URL', commands: ['push', 'republish', 'dnslink-get', 'serve', 'pull'] }
   },
   {
     key: 'kubo-rpc-headers',
     type: 'secret',
     description: 'Secret: headers for the Kubo RPC endpoint, one `Name: value` per line (`Authorization: Bearer …` or `Basic …`). Masked. Needs `kubo-rpc-url`.',
     action: true,
-    cli: { flag: '--kubo-rpc-header', value: 'HEADER', commands: ['push', 'republish', 'dnslink-get', 'serve'], repeat: true, description: '`Name: value` sent to the Kubo endpoint (repeatable). Secrets are better kept out of argv: lines of $IPCR_KUBO_RPC_HEADERS are added. Needs --kubo-rpc-url.' }
+    cli: { flag: '--kubo-rpc-header', value: 'HEADER', commands: ['push', 'republish', 'dnslink-get', 'serve', 'pull'], repeat: true, description: '`Name: value` sent to the Kubo endpoint (repeatable). Secrets are better kept out of argv: lines of $IPCR_KUBO_RPC_HEADERS are added. Needs --kubo-rpc-url.' }
   },
   {
     key: 'kubo-pin-name',
@@ -230,7 +230,7 @@ export const definitions: readonly OptionDefinition[] = [
     type: 'list',
     description: 'Delegated Routing V1 HTTP API endpoints records are read from and put to (`GET`/`PUT /routing/v1/ipns/<name>`), newline- or comma-separated, e.g. a Kubo gateway with `Gateway.ExposeRoutingAPI: true`. No public router is a default: name the ones you trust.',
     action: true,
-    cli: { flag: '--ipns-router', value: 'URL', commands: ['push', 'republish', 'dnslink-get', 'serve'], repeat: true }
+    cli: { flag: '--ipns-router', value: 'URL', commands: ['push', 'republish', 'dnslink-get', 'serve', 'pull'], repeat: true }
   },
   {
     key: 'ipns-lifetime',
@@ -427,7 +427,7 @@ export const definitions: readonly OptionDefinition[] = [
     description: 'DNS resolver (`host[:port]`) DNSLink is read through when no `dns-provider` is set, e.g. the zone\'s own server for a private zone.',
     default: 'the system\'s (/etc/resolv.conf)',
     action: true,
-    cli: { flag: '--dns-resolver', value: 'HOST[:PORT]', commands: ['push', 'dnslink-get', 'serve'] }
+    cli: { flag: '--dns-resolver', value: 'HOST[:PORT]', commands: ['push', 'dnslink-get', 'serve', 'pull'] }
   },
   {
     key: 'dns-zone',
@@ -536,16 +536,16 @@ export const definitions: readonly OptionDefinition[] = [
   {
     key: 'output',
     type: 'string',
-    description: 'Where to write: a folder that does not exist or is empty, or `-` for a tar on standard output (`ipcr get … -o - | docker load`).',
+    description: 'Where to write: a folder that does not exist or is empty (for `pull --output-format docker`, a tar file), or `-` for a tar on standard output (`ipcr get … -o - | docker load`).',
     action: false,
-    cli: { flag: '--output', short: '-o', value: 'DIR', commands: ['get'] }
+    cli: { flag: '--output', short: '-o', value: 'DIR', commands: ['get', 'pull'] }
   },
   {
     key: 'cars',
     type: 'list',
     description: 'CAR files to read blocks from.',
     action: false,
-    cli: { flag: '--car', value: 'PATH', commands: ['get', 'serve'], repeat: true }
+    cli: { flag: '--car', value: 'PATH', commands: ['get', 'serve', 'pull'], repeat: true }
   },
   {
     key: 'listen',
@@ -564,46 +564,69 @@ export const definitions: readonly OptionDefinition[] = [
     cli: { flag: '--registry', value: 'REGISTRY', commands: ['serve'] }
   },
   {
+    key: 'output-format',
+    type: 'string',
+    description: '`oci`: an OCI image layout folder (by tag: the tag folder as published, which `docker load` also reads as a tar). `docker`: a docker-archive tar file. With `-o -`, always a tar on standard output.',
+    default: '`oci`',
+    action: false,
+    cli: { flag: '--output-format', value: 'oci|docker', commands: ['pull'] }
+  },
+  {
+    key: 'platform',
+    type: 'string',
+    description: 'The platform of a multi-platform image to pull, `os/arch[/variant]`, e.g. `linux/arm64`. By digest the default is this machine\'s; by tag, every platform.',
+    action: false,
+    cli: { flag: '--platform', value: 'OS/ARCH', commands: ['pull'] }
+  },
+  {
+    key: 'cache',
+    type: 'string',
+    description: 'Verified blocks kept by CID, so a second pull of shared layers fetches nothing (every block read back is checked against its CID again). `none`: a temporary cache, removed at the end.',
+    default: '`$XDG_CACHE_HOME/ipcr/blocks` (`~/.cache/ipcr/blocks`)',
+    action: false,
+    cli: { flag: '--cache', value: 'DIR', commands: ['pull', 'serve'] }
+  },
+  {
     key: 'max-bytes',
     type: 'size',
     description: 'Most file bytes to write, e.g. `100GiB`, `512MiB`.',
     action: false,
-    cli: { flag: '--max-bytes', value: 'SIZE', commands: ['get'], default: '64GiB' }
+    cli: { flag: '--max-bytes', value: 'SIZE', commands: ['get', 'pull'], default: '64GiB' }
   },
   {
     key: 'max-entries',
     type: 'count',
     description: 'Most files and folders to write.',
     action: false,
-    cli: { flag: '--max-entries', value: 'N', commands: ['get'], default: '1000000' }
+    cli: { flag: '--max-entries', value: 'N', commands: ['get', 'pull'], default: '1000000' }
   },
   {
     key: 'max-blocks',
     type: 'count',
     description: 'Most block reads.',
     action: false,
-    cli: { flag: '--max-blocks', value: 'N', commands: ['get'], default: '4194304' }
+    cli: { flag: '--max-blocks', value: 'N', commands: ['get', 'pull'], default: '4194304' }
   },
   {
     key: 'json',
     type: 'boolean',
     description: 'Print the result as JSON on stdout.',
     action: false,
-    cli: { flag: '--json', commands: ['push', 'demo', 'republish', 'dnslink-set', 'dnslink-get'] }
+    cli: { flag: '--json', commands: ['push', 'demo', 'republish', 'dnslink-set', 'dnslink-get', 'pull'] }
   },
   {
     key: 'quiet',
     type: 'boolean',
     description: 'Only errors on stderr.',
     action: false,
-    cli: { flag: '--quiet', short: '-q', commands: ['push', 'republish', 'dnslink-set', 'dnslink-get', 'serve'] }
+    cli: { flag: '--quiet', short: '-q', commands: ['push', 'republish', 'dnslink-set', 'dnslink-get', 'serve', 'pull'] }
   },
   {
     key: 'verbose',
     type: 'boolean',
     description: 'Debug lines on stderr.',
     action: false,
-    cli: { flag: '--verbose', short: '-v', commands: ['push', 'republish', 'dnslink-set', 'dnslink-get', 'serve'] }
+    cli: { flag: '--verbose', short: '-v', commands: ['push', 'republish', 'dnslink-set', 'dnslink-get', 'serve', 'pull'] }
   }
 ]
 

@@ -4,17 +4,19 @@ import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKey } from '../../src/core/ipns/keys.js'
 import { startBind, type BindServer } from '../helpers/bind.js'
-import { buildOciLayout, makeTempDir } from '../helpers/images.js'
+import { buildOciLayout, dockerImageId, dockerRemove, makeTempDir } from '../helpers/images.js'
 import { startKubo, type KuboNode } from '../helpers/kubo.js'
 import { cliPath, runCli, runProcess } from '../helpers/process.js'
+import { withToolsOnPath } from '../helpers/tools.js'
 
-// `ipcr serve` as users run it: a registry published into Kubo with an IPNS name and a DNSLink
-// at BIND, then pulled with skopeo by root, by IPNS name and by domain, through the CLI's server.
+// The pull side as users run it: a registry published into Kubo with an IPNS name and a DNSLink
+// at BIND, then `ipcr pull` by domain, and `ipcr serve` pulled with skopeo by root, by IPNS name
+// and by domain.
 let dir: string
 let bind: BindServer
 let kubo: KuboNode
 let name: string
-let published: { rootCid: string, digest: string }
+let published: { rootCid: string, digest: string, imageId: string }
 let server: ChildProcess
 let address: string
 let stderr = ''
@@ -34,7 +36,7 @@ beforeAll(async () => {
   ], dir, { ...process.env, IPCR_RFC2136_TSIG: bind.tsig, GITHUB_EVENT_NAME: '' })
   if (push.code !== 0) throw new Error(push.stderr)
   published = JSON.parse(push.stdout)
-  server = spawn(process.execPath, [cliPath, 'serve', '--kubo-rpc-url', kubo.apiUrl, '--dns-resolver', bind.server, '--listen', '127.0.0.1:0', '--registry', `ipns/${name}`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  server = spawn(process.execPath, [cliPath, 'serve', '--cache', 'none', '--kubo-rpc-url', kubo.apiUrl, '--dns-resolver', bind.server, '--listen', '127.0.0.1:0', '--registry', `ipns/${name}`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
   server.stderr?.on('data', (c) => { stderr += String(c) })
   address = await new Promise<string>((resolve, reject) => {
     let out = ''
@@ -57,6 +59,46 @@ async function inspect (reference: string): Promise<{ code: number, digest?: str
   const r = await runProcess('skopeo', ['inspect', '--tls-verify=false', `docker://${address}/${reference}`])
   return { code: r.code, ...(r.code === 0 ? { digest: JSON.parse(r.stdout).Digest } : {}), stderr: r.stderr }
 }
+
+describe('ipcr pull', () => {
+  const byDomain = (): string[] => ['--dns-resolver', bind.server, '--kubo-rpc-url', kubo.apiUrl, '--gateway', kubo.gatewayUrl]
+
+  test('by domain into a folder: the tag folder as ipfs get gives it; a second pull fetches nothing', async () => {
+    const cache = join(dir, 'cache')
+    const first = await runCli(['pull', 'registry.example.test/team/app:v1', ...byDomain(), '--cache', cache, '-o', join(dir, 'pulled'), '--json'], dir)
+    expect(first.stderr).toMatch(/registry\.example\.test is \/ipfs\//)
+    expect(first.code).toBe(0)
+    const result = JSON.parse(first.stdout)
+    expect(result).toMatchObject({ root: published.rootCid, digest: published.digest })
+    expect(result.fetched.blocks).toBeGreaterThan(0)
+    await kubo.ipfs('get', '-o', join(dir, 'ipfs-get'), `/ipfs/${published.rootCid}/team/app/tags/v1`)
+    const diff = await runProcess('diff', ['-r', join(dir, 'pulled'), join(dir, 'ipfs-get')])
+    expect(diff).toMatchObject({ code: 0, stdout: '' })
+    const again = await runCli(['pull', `ipns/${name}/team/app:v1`, ...byDomain(), '--cache', cache, '-o', join(dir, 'again'), '--json'], dir)
+    expect(again.code).toBe(0)
+    expect(JSON.parse(again.stdout).fetched).toEqual({ blocks: 0, bytes: 0 })
+  })
+
+  test('-o - into docker load: the original image ID', async () => {
+    const load = await runProcess('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${cliPath}" pull ipfs/${published.rootCid}/team/app:v1 --gateway ${kubo.gatewayUrl} --cache none -o - | docker load`], { cwd: dir, env: withToolsOnPath() })
+    expect(load.code).toBe(0)
+    const loaded = /Loaded image: (\S+)/.exec(load.stdout)?.[1] as string
+    try {
+      expect(await dockerImageId(loaded)).toBe(published.imageId)
+    } finally {
+      await dockerRemove(loaded)
+    }
+  })
+
+  test('a reference that names nothing, or no source: clear errors', async () => {
+    const missing = await runCli(['pull', `ipfs/${published.rootCid}/team/app:v9`, '--gateway', kubo.gatewayUrl, '-o', join(dir, 'never')], dir)
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toMatch(/^ipcr: REF: .*team\/app has no tag v9 \(tags: v1\)/m)
+    const none = await runCli(['pull', `ipfs/${published.rootCid}/team/app:v1`, '-o', join(dir, 'never')], dir)
+    expect(none.code).toBe(1)
+    expect(none.stderr).toMatch(/^ipcr: --gateway: no block source: give --gateway, --kubo-rpc-url, --car or --store/m)
+  })
+})
 
 describe('ipcr serve', () => {
   test('the same image by root, by IPNS name, by domain and through the default registry', async () => {
