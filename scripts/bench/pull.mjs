@@ -9,10 +9,10 @@
 // the layout's manifest digest for the tag. Then, in interleaved rounds (each row's best reported):
 //   distribution       a fresh docker-registry process on the filled storage; one copy
 //   ipcr serve, cold   a fresh `ipcr serve` process (src/core/serve startRegistryServer, bundled on
-//                      the fly) reading blocks from Kubo's gateway (GatewayBlockSource); one copy
-//   ipcr serve, warm   the same process, a second copy: what its block cache kept from the first
-//                      (the default: dag-pb blocks up to 64 MiB; raw leaves, i.e. file content,
-//                      are fetched from the gateway again)
+//                      the fly) reading blocks from Kubo's gateway (GatewayBlockSource) through an
+//                      empty verified disk cache (DiskBlockCache, as `ipcr serve` keeps one); one copy
+//   ipcr serve, warm   the same process, a second copy: every block from the disk cache, each one
+//                      checked against its CID again as it is read
 //   ipcr serve, memory (informational, no target) a process whose block cache keeps every block
 //                      (`cache: { keep: all, maxBytes: 1.25 × the image }`): a first copy fills it,
 //                      the second is timed; every block then comes from memory
@@ -133,8 +133,9 @@ async function buildServer (repoRoot, outDir) {
     import { createInterface } from 'node:readline'
     import { GatewayBlockSource } from './src/core/blocks/gateway.ts'
     import { FirstSource } from './src/core/blocks/multi.ts'
+    import { CachedSource, DiskBlockCache } from './src/core/blocks/disk-cache.ts'
     import { startRegistryServer } from './src/core/serve/server.ts'
-    const [gateway, keepAllBytes] = process.argv.slice(2)
+    const [gateway, cacheDir, keepAllBytes] = process.argv.slice(2)
     const gateways = new GatewayBlockSource([gateway])
     const fetched = { blocks: 0, bytes: 0 }
     const source = {
@@ -147,8 +148,11 @@ async function buildServer (repoRoot, outDir) {
       }
     }
     const cache = keepAllBytes != null ? { keep: () => true, maxBytes: Number(keepAllBytes) } : undefined
-    // As \`ipcr serve --gateway URL\` builds it (src/cli/serve.ts): the sources in a FirstSource, the default cache.
-    const server = await startRegistryServer({ listen: '127.0.0.1:0', source: new FirstSource([source]), ...(cache != null ? { cache } : {}) })
+    // As \`ipcr serve --gateway URL --cache DIR\` builds it (src/cli/serve.ts): the sources in a FirstSource
+    // behind the verified disk cache; \`none\` as \`--cache none\` (memory only).
+    const blocks = new FirstSource([source])
+    const served = cacheDir === 'none' ? blocks : new CachedSource(new DiskBlockCache(cacheDir), blocks)
+    const server = await startRegistryServer({ listen: '127.0.0.1:0', source: served, ...(cache != null ? { cache } : {}) })
     process.stdout.write(JSON.stringify({ address: server.address }) + '\\n')
     const lines = createInterface({ input: process.stdin })
     lines.on('line', (line) => { if (line === 'stats') process.stdout.write(JSON.stringify(fetched) + '\\n') })
@@ -158,8 +162,8 @@ async function buildServer (repoRoot, outDir) {
 }
 
 /** Starts the bundled `ipcr serve` program; resolves { address, pid, stats(), stop() }. */
-async function startIpcrServe (program, gatewayUrl, keepAllBytes) {
-  const child = spawn(process.execPath, [program, gatewayUrl, ...(keepAllBytes != null ? [String(keepAllBytes)] : [])], { stdio: ['pipe', 'pipe', 'pipe'] })
+async function startIpcrServe (program, gatewayUrl, cacheDir, keepAllBytes) {
+  const child = spawn(process.execPath, [program, gatewayUrl, cacheDir, ...(keepAllBytes != null ? [String(keepAllBytes)] : [])], { stdio: ['pipe', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (d) => { stderr = (stderr + d).slice(-4000) })
   const { exited } = tracked(child)
@@ -306,7 +310,7 @@ export async function benchPull (repoRoot, work, ipfs, distribution, { sizeMiB =
     const rows = {
       distribution: { key: 'distribution', label: 'distribution', what: 'docker-registry 2.8.2, filesystem storage, a fresh process per round', runs: [] },
       cold: { key: 'ipcrCold', label: 'ipcr serve cold', what: 'a fresh ipcr serve process, blocks from the Kubo gateway', runs: [] },
-      warm: { key: 'ipcrWarm', label: 'ipcr serve warm', what: 'the same process, second copy: its default block cache (dag-pb nodes, 64 MiB) kept from the first; raw leaves from the gateway again', runs: [] }
+      warm: { key: 'ipcrWarm', label: 'ipcr serve warm', what: 'the same process, second copy: every block from its verified disk cache (checked against its CID as it is read)', runs: [] }
     }
     if (memoryRow) rows.memory = { key: 'ipcrMemory', label: 'ipcr serve memory', what: 'informational: a process whose block cache keeps every block (1.25 × the image), second copy', runs: [] }
     for (let round = 1; round <= rounds; round++) {
@@ -320,7 +324,10 @@ export async function benchPull (repoRoot, work, ipfs, distribution, { sizeMiB =
         await reg.stop()
       }
 
-      const serve = await startIpcrServe(program, daemon.gatewayUrl)
+      // A fresh, empty disk cache for each round's cold copy.
+      const cacheDir = join(dir, `cache-${round}`)
+      await rm(cacheDir, { recursive: true, force: true })
+      const serve = await startIpcrServe(program, daemon.gatewayUrl, cacheDir)
       try {
         if (round === 1) {
           const got = await servedDigest(serve.address, ipcrPath)
@@ -337,10 +344,11 @@ export async function benchPull (repoRoot, work, ipfs, distribution, { sizeMiB =
         }
       } finally {
         await serve.stop()
+        await rm(cacheDir, { recursive: true, force: true })
       }
 
       if (memoryRow) {
-        const kept = await startIpcrServe(program, daemon.gatewayUrl, Math.ceil(image.bytes * 1.25))
+        const kept = await startIpcrServe(program, daemon.gatewayUrl, 'none', Math.ceil(image.bytes * 1.25))
         try {
           await copy('ipcr serve memory (filling)', kept.address, ipcrPath, kept.pid)
           const before = await kept.stats()
