@@ -10,9 +10,9 @@
 //   distribution       a fresh docker-registry process on the filled storage; one copy
 //   ipcr serve, cold   a fresh `ipcr serve` process (src/core/serve startRegistryServer, bundled on
 //                      the fly) reading blocks from Kubo's gateway (GatewayBlockSource) through an
-//                      empty verified disk cache (DiskBlockCache, as `ipcr serve` keeps one); one copy
-//   ipcr serve, warm   the same process, a second copy: every block from the disk cache, each one
-//                      checked against its CID again as it is read
+//                      empty cache (as `ipcr serve --cache DIR` keeps one: folders and file nodes as
+//                      verified blocks, each blob served whole as a file once it matched its digest)
+//   ipcr serve, warm   the same process, a second copy: every blob from its file in the cache
 //   ipcr serve, memory (informational, no target) a process whose block cache keeps every block
 //                      (`cache: { keep: all, maxBytes: 1.25 × the image }`): a first copy fills it,
 //                      the second is timed; every block then comes from memory
@@ -134,6 +134,9 @@ async function buildServer (repoRoot, outDir) {
     import { GatewayBlockSource } from './src/core/blocks/gateway.ts'
     import { FirstSource } from './src/core/blocks/multi.ts'
     import { CachedSource, DiskBlockCache } from './src/core/blocks/disk-cache.ts'
+    import { dagPbOnly } from './src/core/blocks/cache.ts'
+    import { BlobFiles } from './src/core/serve/blob-files.ts'
+    import { join } from 'node:path'
     import { startRegistryServer } from './src/core/serve/server.ts'
     const [gateway, cacheDir, keepAllBytes] = process.argv.slice(2)
     const gateways = new GatewayBlockSource([gateway])
@@ -151,8 +154,9 @@ async function buildServer (repoRoot, outDir) {
     // As \`ipcr serve --gateway URL --cache DIR\` builds it (src/cli/serve.ts): the sources in a FirstSource
     // behind the verified disk cache; \`none\` as \`--cache none\` (memory only).
     const blocks = new FirstSource([source])
-    const served = cacheDir === 'none' ? blocks : new CachedSource(new DiskBlockCache(cacheDir), blocks)
-    const server = await startRegistryServer({ listen: '127.0.0.1:0', source: served, ...(cache != null ? { cache } : {}) })
+    const served = cacheDir === 'none' ? blocks : new CachedSource(new DiskBlockCache(join(cacheDir, 'blocks')), blocks, dagPbOnly)
+    const blobFiles = cacheDir === 'none' ? {} : { blobFiles: new BlobFiles(join(cacheDir, 'blobs')) }
+    const server = await startRegistryServer({ listen: '127.0.0.1:0', source: served, ...blobFiles, ...(cache != null ? { cache } : {}) })
     process.stdout.write(JSON.stringify({ address: server.address }) + '\\n')
     const lines = createInterface({ input: process.stdin })
     lines.on('line', (line) => { if (line === 'stats') process.stdout.write(JSON.stringify(fetched) + '\\n') })
@@ -310,7 +314,7 @@ export async function benchPull (repoRoot, work, ipfs, distribution, { sizeMiB =
     const rows = {
       distribution: { key: 'distribution', label: 'distribution', what: 'docker-registry 2.8.2, filesystem storage, a fresh process per round', runs: [] },
       cold: { key: 'ipcrCold', label: 'ipcr serve cold', what: 'a fresh ipcr serve process, blocks from the Kubo gateway', runs: [] },
-      warm: { key: 'ipcrWarm', label: 'ipcr serve warm', what: 'the same process, second copy: every block from its verified disk cache (checked against its CID as it is read)', runs: [] }
+      warm: { key: 'ipcrWarm', label: 'ipcr serve warm', what: 'the same process, second copy: every blob from the file the first copy kept (after it matched its digest)', runs: [] }
     }
     if (memoryRow) rows.memory = { key: 'ipcrMemory', label: 'ipcr serve memory', what: 'informational: a process whose block cache keeps every block (1.25 × the image), second copy', runs: [] }
     for (let round = 1; round <= rounds; round++) {

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
+import { defaultCacheDir } from '../core/blocks/disk-cache.js'
 import { InputError, escapeControl, formatBytes, option, text } from '../core/index.js'
 import { openPullSources, pullImage, type PullSourceSpec } from '../core/pull/index.js'
 import { registryResolver } from '../core/registry/resolve.js'
@@ -24,10 +25,10 @@ export function resolverOf (value: Value, logger: ReturnType<typeof cliLogger>):
   return registryResolver({ ...(resolver != null ? { resolver } : {}), ...(kubo != null ? { kubo } : {}), routers: list(value('ipns-routers')), gateways: list(value('gateways')), logger })
 }
 
-/** `--cache`: a folder, `none` (null: a temporary cache), or the default (undefined). */
-export function cacheDirOf (value: Value): string | null | undefined {
+/** `--cache`: the cache folder (blocks/ and blobs/ in it; default ~/.cache/ipcr), or null for `none`. */
+export function cacheDirOf (value: Value): string | null {
   const cache = str(value('cache'))
-  return cache === 'none' ? null : cache != null ? resolve(cache) : undefined
+  return cache === 'none' ? null : cache != null ? resolve(cache) : defaultCacheDir()
 }
 
 /** `ipcr pull REF`: the image, verified, as an OCI layout folder, a docker-archive tar, or a tar on stdout. */
@@ -49,7 +50,7 @@ export async function pullImageCommand (reference: string, value: Value, out: Ou
       reference,
       sources,
       resolveRoot: resolverOf(value, logger),
-      ...(cacheDir !== undefined ? { cacheDir } : {}),
+      cacheDir: cacheDir != null ? join(cacheDir, 'blocks') : null,
       ...(platform != null ? { platform } : {}),
       output: output === '-' ? process.stdout : resolve(output),
       ...(format != null ? { outputFormat: format } : {}),

@@ -1,4 +1,7 @@
-import { CachedSource, DiskBlockCache, defaultBlockCacheDir } from '../core/blocks/disk-cache.js'
+import { join } from 'node:path'
+import { dagPbOnly } from '../core/blocks/cache.js'
+import { CachedSource, DiskBlockCache } from '../core/blocks/disk-cache.js'
+import { BlobFiles } from '../core/serve/blob-files.js'
 import { FirstSource } from '../core/blocks/multi.js'
 import { InputError, LocalStore, escapeControl, option, text } from '../core/index.js'
 import { openPullSources } from '../core/pull/index.js'
@@ -38,15 +41,17 @@ export async function serveCommand (value: Value, out: Out, signal?: AbortSignal
     const blocks = new FirstSource(sources.blocks)
     const server = await startRegistryServer({
       listen: str(value('listen')) ?? DEFAULT_LISTEN,
-      // `--cache none`: blocks only in memory (folders and file nodes), content fetched each time.
-      source: cacheDir === null ? blocks : new CachedSource(new DiskBlockCache(cacheDir ?? defaultBlockCacheDir(), logger), blocks),
+      // On disk: folders and file nodes as blocks, content as whole blobs (kept once served whole).
+      // `--cache none`: folders and file nodes in memory only, content fetched each time.
+      source: cacheDir === null ? blocks : new CachedSource(new DiskBlockCache(join(cacheDir, 'blocks'), logger), blocks, dagPbOnly),
+      ...(cacheDir !== null ? { blobFiles: new BlobFiles(join(cacheDir, 'blobs')) } : {}),
       ...(defaultRegistry != null ? { defaultRegistry } : {}),
       resolveRoot: resolverOf(value, logger),
       logger
     })
     const print: Out = (line) => { out(escapeControl(line)) }
     print(`ipcr serve: a read-only registry at ${server.url} (Ctrl-C stops it)`)
-    print(`  blocks from  ${sources.blocks.map((s) => s.label).join(', ')}; cache ${cacheDir === null ? 'in memory only' : cacheDir ?? defaultBlockCacheDir()}`)
+    print(`  blocks from  ${sources.blocks.map((s) => s.label).join(', ')}; cache ${cacheDir === null ? 'in memory only' : cacheDir}`)
     if (defaultRegistry != null) print(`  default      ${registryText(defaultRegistry)}: docker pull ${server.address}/<name>:<tag>`)
     print(`  any tree     docker pull ${server.address}/ipfs/<cid>/<name>:<tag>`)
     print(`  by name      docker pull ${server.address}/ipns/<k51…>/<name>:<tag>, ${server.address}/<domain>/<name>:<tag>`)

@@ -581,8 +581,8 @@ export const definitions: readonly OptionDefinition[] = [
   {
     key: 'cache',
     type: 'string',
-    description: 'Verified blocks kept by CID, so a second pull of shared layers fetches nothing (every block read back is checked against its CID again). `none`: a temporary cache, removed at the end.',
-    default: '`$XDG_CACHE_HOME/ipcr/blocks` (`~/.cache/ipcr/blocks`)',
+    description: 'The cache folder: verified blocks by CID in `blocks/`, so a second pull of shared layers fetches nothing (every block read back is checked against its CID again); for `serve`, also whole blobs in `blobs/` once served and matched to their digest, read back in large pieces. `none`: `pull` uses a temporary cache, `serve` keeps only folders and file nodes in memory.',
+    default: '`$XDG_CACHE_HOME/ipcr` (`~/.cache/ipcr`)',
     action: false,
     cli: { flag: '--cache', value: 'DIR', commands: ['pull', 'serve'] }
   },

@@ -9,10 +9,15 @@ import { FsBlockStore } from './fs-store.js'
 import { blockKey } from './key.js'
 import type { BlockSource, BlockStore, PutOptions } from './types.js'
 
-/** Where `ipcr pull` keeps verified blocks by default: `${XDG_CACHE_HOME:-~/.cache}/ipcr/blocks`. */
-export function defaultBlockCacheDir (env: NodeJS.ProcessEnv = process.env): string {
+/** ipcr's cache by default: `${XDG_CACHE_HOME:-~/.cache}/ipcr` (blocks/, and blobs/ for `ipcr serve`). */
+export function defaultCacheDir (env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME != null && env.XDG_CACHE_HOME !== '' ? env.XDG_CACHE_HOME : join(homedir(), '.cache')
-  return join(base, 'ipcr', 'blocks')
+  return join(base, 'ipcr')
+}
+
+/** Where verified blocks are kept by default: `${XDG_CACHE_HOME:-~/.cache}/ipcr/blocks`. */
+export function defaultBlockCacheDir (env: NodeJS.ProcessEnv = process.env): string {
+  return join(defaultCacheDir(env), 'blocks')
 }
 
 /**
@@ -63,7 +68,8 @@ export class CachedSource implements BlockSource {
   /** Blocks and bytes read from `source` (not from the cache). */
   fetched = { blocks: 0, bytes: 0 }
 
-  constructor (readonly cache: BlockStore, readonly source: BlockSource) {
+  /** `keep`: which fetched blocks go into the cache (default all); the others are only passed on. */
+  constructor (readonly cache: BlockStore, readonly source: BlockSource, private readonly keep: (cid: CID) => boolean = () => true) {
     this.label = `${cache.label}, then ${source.label}`
   }
 
@@ -81,7 +87,7 @@ export class CachedSource implements BlockSource {
       const bytes = await this.source.get(cid, options)
       this.fetched.blocks++
       this.fetched.bytes += bytes.length
-      await this.cache.put(cid, bytes, { signal: options?.signal })
+      if (this.keep(cid)) await this.cache.put(cid, bytes, { signal: options?.signal })
       return bytes
     })()
     this.inflight.set(key, fetch)

@@ -1,5 +1,6 @@
 import { once } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
 import type { CID } from 'multiformats/cid'
 import { BlockCache, dagPbOnly, type BlockCacheOptions } from '../blocks/cache.js'
 import type { BlockSource } from '../blocks/types.js'
@@ -8,6 +9,7 @@ import { MEDIA_TYPES } from '../image/model.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { isDigest, isTag } from '../registry/reference.js'
 import { blobStream, VerifiedFiles } from './blob-stream.js'
+import type { BlobFiles, BlobFileWriter } from './blob-files.js'
 import { repositoryNames } from './catalog.js'
 import { errorBody, notFound, RegistryError } from './errors.js'
 import { readManifest, type Manifest } from './manifest.js'
@@ -27,6 +29,8 @@ export interface RegistryHandlerOptions {
   logger?: Logger
   /** The cache in front of `source`; default: dag-pb blocks (folders, file nodes) up to BLOCK_CACHE_BYTES. */
   cache?: BlockCacheOptions
+  /** Keeps whole blobs as files once served (BlobFiles), and serves them from there after. */
+  blobFiles?: BlobFiles
   /** Blocks of a blob read ahead while streaming; default READ_AHEAD (16). */
   readAhead?: number
   /** The clock that times resolved names out (tests move it); default Date.now. */
@@ -139,24 +143,42 @@ export function createRegistryHandler (options: RegistryHandlerOptions): Registr
           response.end()
           return
         }
-        const file = await reader.withBlock(found, { signal })
-        const range = parseRange(header(request, 'range'), file.size)
+        const kept = await options.blobFiles?.find(digest, found.size)
+        const range = parseRange(header(request, 'range'), found.size)
         if (range === 'unsatisfiable') {
-          response.writeHead(416, { ...headers, 'Content-Range': `bytes */${file.size}`, 'Content-Length': '0' })
+          response.writeHead(416, { ...headers, 'Content-Range': `bytes */${found.size}`, 'Content-Length': '0' })
           response.end()
           return
         }
-        const span = range ?? { start: 0, end: file.size }
-        if (range != null) headers['Content-Range'] = `bytes ${span.start}-${span.end - 1}/${file.size}`
+        const span = range ?? { start: 0, end: found.size }
+        if (range != null) headers['Content-Range'] = `bytes ${span.start}-${span.end - 1}/${found.size}`
         // Headers go with the first byte: content refused before it gets an error answer instead.
         const start = (): void => {
           if (!response.headersSent) response.writeHead(range != null ? 206 : 200, { ...headers, 'Content-Length': String(span.end - span.start) })
         }
-        for await (const chunk of blobStream(file, digest, span, source, { signal, verified, readAhead: options.readAhead })) {
+        const send = async (chunks: AsyncIterable<Uint8Array>, copy?: BlobFileWriter): Promise<void> => {
+          for await (const chunk of chunks) {
+            start()
+            await copy?.write(chunk)
+            if (!response.write(chunk)) await once(response, 'drain', { signal })
+          }
           start()
-          if (!response.write(chunk)) await once(response, 'drain', { signal })
         }
-        start()
+        if (options.blobFiles == null || kept != null) {
+          await send(kept != null ? options.blobFiles?.read(kept, span) as Readable : blobStream(await reader.withBlock(found, { signal }), digest, span, source, { signal, verified, readAhead: options.readAhead }))
+          response.end()
+          return
+        }
+        // A whole blob served from blocks is kept as a file on its way (only once it matched its digest).
+        const file = await reader.withBlock(found, { signal })
+        const copy = range == null ? await options.blobFiles.writer(digest) : undefined
+        try {
+          await send(blobStream(file, digest, span, source, { signal, verified, readAhead: options.readAhead }), copy)
+          await copy?.commit()
+        } catch (err) {
+          await copy?.abort()
+          throw err
+        }
         response.end()
       }
     }

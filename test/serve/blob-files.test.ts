@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, expect, test } from '@jest/globals'
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { readdir, readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { CID } from 'multiformats/cid'
+import { FirstSource } from '../../src/core/blocks/multi.js'
+import { MemoryBlockStore } from '../../src/core/blocks/memory.js'
+import type { BlockSource } from '../../src/core/blocks/types.js'
+import type { AbortOptions, Logger } from '../../src/core/logger.js'
+import { BlobFiles } from '../../src/core/serve/blob-files.js'
+import { startRegistryServer } from '../../src/core/serve/server.js'
+import { editTree } from '../../src/core/unixfs/edit.js'
+import { importBytes } from '../../src/core/unixfs/file.js'
+import { blobFile, makeTempDir } from '../helpers/images.js'
+import { publishRegistry, request, type PublishedRegistry } from './fixture.js'
+
+// ipcr serve keeps a blob served whole as a file (once it matched its digest) and serves it from there.
+let dir: string
+let registry: PublishedRegistry
+const logger: Logger = { debug () {}, info () {}, warn () {}, group: async (_n, fn) => await fn() }
+
+/** A source that counts the blocks asked of it. */
+function counted (source: BlockSource): BlockSource & { gets: number } {
+  const c = { label: 'counted', gets: 0, get: async (cid: CID, options?: AbortOptions) => { c.gets++; return await source.get(cid, options) } }
+  return c
+}
+
+beforeAll(async () => {
+  dir = await makeTempDir('ipcr-serve-blob-files-')
+  registry = await publishRegistry(dir)
+})
+afterAll(async () => {
+  await registry?.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+test('a blob served whole is kept by digest; served again from the file, whole and by range, without a block read', async () => {
+  const digest = registry.app.layerDigests[0] as string
+  const bytes = await readFile(blobFile(registry.layout, digest))
+  const source = counted(registry.source)
+  const blobs = new BlobFiles(join(dir, 'blobs'))
+  const server = await startRegistryServer({ listen: '127.0.0.1:0', source, blobFiles: blobs, logger, cache: { maxBytes: 0 } })
+  try {
+    const url = `${server.url}/v2/ipfs/${registry.root.toString()}/team/app/blobs/${digest}`
+    // A range first: nothing kept (only a whole blob is written).
+    expect((await request(url, { headers: { Range: 'bytes=0-9' } })).status).toBe(206)
+    expect(await blobs.find(digest, bytes.length)).toBeUndefined()
+    const first = await request(url)
+    expect(Buffer.compare(first.body, bytes)).toBe(0)
+    const kept = join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length))
+    expect(Buffer.compare(await readFile(kept), bytes)).toBe(0)
+    expect(await readdir(join(dir, 'blobs', 'sha256'))).toEqual([digest.slice('sha256:'.length)])
+
+    // The folders on the way are read again (the block cache is off); the blob's content is not.
+    const before = source.gets
+    const again = await request(url)
+    expect(Buffer.compare(again.body, bytes)).toBe(0)
+    const range = await request(url, { headers: { Range: 'bytes=5-' } })
+    expect(range.status).toBe(206)
+    expect(range.headers['content-range']).toBe(`bytes 5-${bytes.length - 1}/${bytes.length}`)
+    expect(Buffer.compare(range.body, bytes.subarray(5))).toBe(0)
+    const contentBlocks = source.gets - before
+    // Without the file, each whole read would ask for every leaf of the layer again.
+    const plain = counted(registry.source)
+    const without = await startRegistryServer({ listen: '127.0.0.1:0', source: plain, logger, cache: { maxBytes: 0 } })
+    try {
+      const other = `${without.url}/v2/ipfs/${registry.root.toString()}/team/app/blobs/${digest}`
+      await request(other)
+      const once = plain.gets
+      await request(other)
+      expect(plain.gets - once).toBeGreaterThan(contentBlocks)
+    } finally {
+      await without.close()
+    }
+  } finally {
+    await server.close()
+  }
+})
+
+test('a blob that does not match its digest is never kept', async () => {
+  const digest = registry.app.layerDigests[0] as string
+  const hex = digest.slice('sha256:'.length)
+  const store = new MemoryBlockStore()
+  const file = await importBytes(randomBytes(2 * 1024 * 1024 + 3), store)
+  const source = new FirstSource([store, registry.source])
+  const paths = ['1.0', 'latest', 'stable', '2.0'].map((tag) => ['team', 'app', 'tags', tag, 'blobs', 'sha256', hex])
+  const tampered = await editTree(registry.root, paths.map((path) => ({ path, node: file })), source, store)
+  const blobsDir = join(dir, 'blobs-bad')
+  const server = await startRegistryServer({ listen: '127.0.0.1:0', source, blobFiles: new BlobFiles(blobsDir), logger })
+  try {
+    const answer = await request(`${server.url}/v2/ipfs/${tampered.cid.toString()}/team/app/blobs/${digest}`)
+    expect(answer.cut).toBe(true)
+    const left = existsSync(join(blobsDir, 'sha256')) ? await readdir(join(blobsDir, 'sha256')) : []
+    expect(left).toEqual([])
+  } finally {
+    await server.close()
+  }
+})
