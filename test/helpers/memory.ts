@@ -1,5 +1,5 @@
 import { CarWriter } from '@ipld/car/writer'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { createWriteStream, readFileSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -7,6 +7,8 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
+import { CarFileWriter } from '../../src/core/car/writer.js'
+import { importFile } from '../../src/core/unixfs/file.js'
 
 // What the upload memory tests share: a large CAR of random raw blocks, a process's reads,
 // and the garbage collector.
@@ -47,4 +49,19 @@ export async function settle (): Promise<void> {
     gc()
     await sleep(50)
   }
+}
+
+/** A file of `size` random bytes imported into a new CAR at `path`, left open for more blocks; its node and sha256 digest. */
+export async function randomFileInCar (path: string, size: number): Promise<{ car: CarFileWriter, file: Awaited<ReturnType<typeof importFile>>, digest: string }> {
+  const hash = createHash('sha256')
+  async function * content (): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < size; i += MiB) {
+      const chunk = randomBytes(Math.min(MiB, size - i))
+      hash.update(chunk)
+      yield chunk
+    }
+  }
+  const car = await CarFileWriter.create(path)
+  const file = await importFile(content(), car)
+  return { car, file, digest: `sha256:${hash.digest('hex')}` }
 }

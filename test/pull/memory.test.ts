@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals'
 import { spawn } from 'node:child_process'
-import { createHash, randomBytes } from 'node:crypto'
 import { readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { CarFileWriter } from '../../src/core/car/writer.js'
 import { jsonBytes } from '../../src/core/image/blob.js'
 import { editTree } from '../../src/core/unixfs/edit.js'
-import { importBytes, importFile } from '../../src/core/unixfs/file.js'
+import { importBytes } from '../../src/core/unixfs/file.js'
 import { makeTempDir } from '../helpers/images.js'
+import { randomFileInCar } from '../helpers/memory.js'
 import { startKubo, type KuboNode } from '../helpers/kubo.js'
 
 // A pull streams: a process pulling a 256 MiB blob through a Kubo gateway (as a CAR) into the
@@ -29,18 +28,8 @@ afterAll(async () => {
 })
 
 test(`a tag folder with a ${SIZE / 1024 / 1024} MiB blob is pulled by a process that stays under ${RSS_MIB} MiB of RSS`, async () => {
-  const hash = createHash('sha256')
-  async function * content (): AsyncGenerator<Uint8Array> {
-    for (let i = 0; i < SIZE; i += 1024 * 1024) {
-      const chunk = randomBytes(1024 * 1024)
-      hash.update(chunk)
-      yield chunk
-    }
-  }
   const carPath = join(dir, 'big.car')
-  const car = await CarFileWriter.create(carPath)
-  const file = await importFile(content(), car)
-  const digest = `sha256:${hash.digest('hex')}`
+  const { car, file, digest } = await randomFileInCar(carPath, SIZE)
   // Enough of a tag folder for a pull by tag: index.json names the blob (a pull does not read the manifest it names).
   const index = await importBytes(jsonBytes({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: SIZE }] }), car)
   const folder = ['team', 'big', 'tags', '1']

@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals'
 import { spawn } from 'node:child_process'
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { CarFileWriter } from '../../src/core/car/writer.js'
 import { editTree } from '../../src/core/unixfs/edit.js'
-import { importFile } from '../../src/core/unixfs/file.js'
 import { makeTempDir } from '../helpers/images.js'
+import { randomFileInCar } from '../helpers/memory.js'
 
 // A blob streams: a server process sending a 256 MiB blob peaks far below the blob's size
 // (GNU time's maximum RSS, compared with a generous bound).
@@ -20,18 +19,8 @@ beforeAll(async () => { dir = await makeTempDir('ipcr-serve-rss-') })
 afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
 
 test(`a ${SIZE / 1024 / 1024} MiB blob is served by a process that stays under ${RSS_MIB} MiB of RSS`, async () => {
-  const hash = createHash('sha256')
-  async function * content (): AsyncGenerator<Uint8Array> {
-    for (let i = 0; i < SIZE; i += 1024 * 1024) {
-      const chunk = randomBytes(1024 * 1024)
-      hash.update(chunk)
-      yield chunk
-    }
-  }
   const carPath = join(dir, 'big.car')
-  const car = await CarFileWriter.create(carPath)
-  const file = await importFile(content(), car)
-  const digest = `sha256:${hash.digest('hex')}`
+  const { car, file, digest } = await randomFileInCar(carPath, SIZE)
   const root = await editTree(null, [{ path: ['team', 'big', 'tags', '1', 'blobs', 'sha256', digest.slice(7)], node: file }], null, car)
   await car.close(root.cid)
 
