@@ -5,7 +5,7 @@ import { Command as Program, CommanderError, type OutputConfiguration } from 'co
 import type { CID } from 'multiformats/cid'
 import {
   InputError, describeReport, formatBytes, option, text, pullCommandFor, resolvePreviousRoot, sourceDateEpoch, LocalStore, redact, closeSources, createProviders, escapeControl, openSources, parseCid, parseHeaderLines, parseTagList, publish, pullCommand, runPipeline, validateName,
-  writeSampleImage, demoImage, addSecret, quote, validateGatewayUrl, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
+  writeSampleImage, demoImage, addSecret, quote, type BlockSource, type DestinationSettings, type PipelineResult, type PublishResult
 } from '../core/index.js'
 import { nodeCommandRunner } from '../core/image/docker.js'
 import { generateKey, ipnsNameOf, parsePrivateKey } from '../core/ipns/keys.js'
@@ -14,7 +14,7 @@ import { pinningSettingsOf } from '../core/pinning/settings.js'
 import { republish, type RepublishResult } from '../core/ipns/republish.js'
 import type { IpnsSettings } from '../core/ipns/settings.js'
 import { registerTemporary, removeTemporary } from '../core/interrupt.js'
-import { parseCount, parseSize } from '../core/size.js'
+import { parseSize } from '../core/size.js'
 import { FirstSource } from '../core/blocks/multi.js'
 import { exportTar, exportToDirectory } from '../core/unixfs/export.js'
 import { BlockCache, dagPbOnly } from '../core/blocks/cache.js'
