@@ -1,6 +1,5 @@
 import { once } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Readable } from 'node:stream'
 import type { CID } from 'multiformats/cid'
 import { BlockCache, dagPbOnly, type BlockCacheOptions } from '../blocks/cache.js'
 import type { BlockSource } from '../blocks/types.js'
@@ -164,8 +163,14 @@ export function createRegistryHandler (options: RegistryHandlerOptions): Registr
           }
           start()
         }
-        if (options.blobFiles == null || kept != null) {
-          await send(kept != null ? options.blobFiles?.read(kept, span) as Readable : blobStream(await reader.withBlock(found, { signal }), digest, span, source, { signal, verified, readAhead: options.readAhead }))
+        if (kept != null && options.blobFiles != null) {
+          start()
+          await options.blobFiles.copy(kept, span, response, signal)
+          response.end()
+          return
+        }
+        if (options.blobFiles == null) {
+          await send(blobStream(await reader.withBlock(found, { signal }), digest, span, source, { signal, verified, readAhead: options.readAhead }))
           response.end()
           return
         }
