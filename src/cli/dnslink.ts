@@ -7,7 +7,7 @@ import { dnsLinkSettingsOf, type DnsLinkSettings } from '../core/dns/settings.js
 import { parseIpnsName } from '../core/ipns/name.js'
 import { definition } from '../options/definitions.js'
 import { cliLogger } from './logger.js'
-import { envSecret, kuboFlags, list, maybe, str, type Out, type Value } from './values.js'
+import { envSecret, list, lookupOptionsOf, maybe, str, type Out, type Value } from './values.js'
 
 /**
  * The DNSLink flags (the domain from `domain` when a command takes it as an argument).
@@ -78,16 +78,7 @@ export async function dnslinkSet (domain: string, target: string, value: Value, 
 export async function dnslinkGet (domain: string, value: Value, out: Out, signal?: AbortSignal): Promise<number> {
   const json = value('json') === true
   const logger = cliLogger(value('quiet') === true || json, value('verbose') === true)
-  const kubo = kuboFlags(value)
-  const resolver = str(value('dns-resolver'))
-  const found = await lookupDnsLink(domain, {
-    ...(resolver != null ? { resolver } : {}),
-    ...(kubo != null ? { kubo } : {}),
-    routers: list(value('ipns-routers')),
-    gateways: list(value('gateways')),
-    signal,
-    logger
-  })
+  const found = await lookupDnsLink(domain, { ...lookupOptionsOf(value), signal, logger })
   if (json) {
     out(JSON.stringify({ ...found, root: found.root?.toString() ?? null }, null, 2))
     return 0

@@ -4,7 +4,7 @@ import { InputError, escapeControl, formatBytes, option, text } from '../core/in
 import { openPullSources, pullImage, type PullSourceSpec } from '../core/pull/index.js'
 import { registryResolver } from '../core/registry/resolve.js'
 import { cliLogger } from './logger.js'
-import { exportLimits, kuboFlags, list, str, type Out, type Value } from './values.js'
+import { exportLimits, kuboFlags, list, lookupOptionsOf, str, type Out, type Value } from './values.js'
 
 /** The block sources of `pull` and `serve`, in the order they are tried: the store, CARs, gateways, then Kubo. */
 export function sourceSpecs (value: Value): PullSourceSpec[] {
@@ -20,9 +20,7 @@ export function sourceSpecs (value: Value): PullSourceSpec[] {
 
 /** IPNS names and DNSLink domains, looked up through the flags' Kubo, routers, gateways and resolver. */
 export function resolverOf (value: Value, logger: ReturnType<typeof cliLogger>): ReturnType<typeof registryResolver> {
-  const kubo = kuboFlags(value)
-  const resolver = str(value('dns-resolver'))
-  return registryResolver({ ...(resolver != null ? { resolver } : {}), ...(kubo != null ? { kubo } : {}), routers: list(value('ipns-routers')), gateways: list(value('gateways')), logger })
+  return registryResolver({ ...lookupOptionsOf(value), logger })
 }
 
 /** `--cache`: the cache folder (blocks/ and blobs/ in it; default ~/.cache/ipcr), or null for `none`. */

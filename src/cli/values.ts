@@ -57,3 +57,10 @@ export function exportLimits (value: Value): { limits: { maxBytes?: number, maxE
     limitNames: { maxBytes: cliName('max-bytes'), maxEntries: cliName('max-entries'), maxBlocks: cliName('max-blocks') }
   }
 }
+
+/** Where the pull side looks names up: --dns-resolver, and --kubo-rpc-url, --ipns-router and --gateway for IPNS records. */
+export function lookupOptionsOf (value: Value): { resolver?: string, kubo?: { url: string, headers: Record<string, string> }, routers: string[], gateways: string[] } {
+  const kubo = kuboFlags(value)
+  const resolver = str(maybe(value, 'dns-resolver'))
+  return { ...(resolver != null ? { resolver } : {}), ...(kubo != null ? { kubo } : {}), routers: list(maybe(value, 'ipns-routers')), gateways: list(maybe(value, 'gateways')) }
+}

@@ -4,7 +4,7 @@
  * the answer comes back truncated. CNAMEs in the answer are followed.
  */
 import { getServers } from 'node:dns'
-import { InputError, IpcrError } from '../errors.js'
+import { InputError, IpcrError, NameNotFoundError } from '../errors.js'
 import { quote } from '../escape.js'
 import { DNS_TIMEOUT_MS, MAX_TXT_RECORDS, decodeResponse, txtRecords, type Response } from './message.js'
 import { findDnsLink, type TxtReader } from './link.js'
@@ -78,6 +78,11 @@ export async function resolveDnsLink (domain: string, options: ResolveOptions): 
   const server = parseServer(options.resolver, 'dns-resolver')
   const found = await findDnsLink(domain, resolverReader(options), options)
   if (found != null) return found
+  throw noDnsLink(domain, serverText(server))
+}
+
+/** The error of a domain with no dnslink= value at `_dnslink.<domain>` or the domain. */
+export function noDnsLink (domain: string, resolver: string): NameNotFoundError {
   const bare = plainName(domain)
-  throw new IpcrError('ERR_DNS', `no DNSLink for ${quote(bare)}: no dnslink= TXT value at _dnslink.${bare} or ${bare} (resolver ${serverText(server)})`)
+  return new NameNotFoundError(`no DNSLink for ${quote(bare, 80)}: no dnslink= TXT value at _dnslink.${bare} or ${bare} (resolver ${resolver})`)
 }

@@ -1,13 +1,10 @@
 import type { CID } from 'multiformats/cid'
-import { followDnsLink } from '../dns/link.js'
-import { resolverReader, systemResolver } from '../dns/resolve.js'
+import { lookupDnsLink } from '../dns/lookup.js'
 import { NameNotFoundError } from '../errors.js'
 import { quote } from '../escape.js'
 import { lookupName } from '../ipns/lookup.js'
 import { parseIpnsName } from '../ipns/name.js'
-import { recordStores } from '../ipns/stores.js'
-import { kuboConfig } from '../kubo/config.js'
-import { KuboRpc } from '../kubo/rpc.js'
+import { nameStores, type NameStoreOptions } from '../ipns/stores.js'
 import { silentLogger, type AbortOptions, type Logger } from '../logger.js'
 
 /** A registry known by name: an IPNS name (k51…) or a DNSLink domain. */
@@ -22,13 +19,9 @@ export interface ResolvedRegistry {
 /** How long a root found through a DNSLink to /ipfs/ is kept (TXT TTLs are not read). */
 export const DNSLINK_TTL_MS = 60_000
 
-export interface RegistryResolverOptions {
+export interface RegistryResolverOptions extends NameStoreOptions {
   /** `dns-resolver`, host[:port]; default the system's. */
   resolver?: string
-  /** Where IPNS records are read: a Kubo node (routing get), routers, gateways (each record checked against the name). */
-  kubo?: { url: string, headers?: Record<string, string>, timeoutMs?: number }
-  routers?: string[]
-  gateways?: string[]
   logger?: Logger
 }
 
@@ -38,8 +31,7 @@ export interface RegistryResolverOptions {
  */
 export function registryResolver (options: RegistryResolverOptions): (registry: RegistryName, op?: AbortOptions) => Promise<ResolvedRegistry> {
   const logger = options.logger ?? silentLogger
-  const kubo = options.kubo != null ? new KuboRpc(kuboConfig(options.kubo), logger) : undefined
-  const stores = recordStores({ routers: options.routers ?? [], gateways: options.gateways ?? [] }, kubo)
+  const stores = nameStores(options, logger)
   return async (registry, op = {}) => {
     if (registry.kind === 'ipns') {
       const found = await lookupName(parseIpnsName(registry.name), stores, { signal: op.signal, logger })
@@ -47,10 +39,7 @@ export function registryResolver (options: RegistryResolverOptions): (registry: 
       if (record?.root == null) throw new NameNotFoundError(`/ipns/${registry.name} ${record == null ? 'has no record' : `holds ${quote(record.value, 100)}, not a registry root`}`)
       return { root: record.root, ttlMs: record.ttlMs }
     }
-    // The system's resolver is looked for only when a domain is to be resolved.
-    const resolver = options.resolver ?? systemResolver()
-    const found = await followDnsLink(registry.domain, resolverReader({ resolver }), { signal: op.signal, logger, stores })
-    if (found == null) throw new NameNotFoundError(`no DNSLink for ${quote(registry.domain, 80)} (resolver ${resolver})`)
+    const found = await lookupDnsLink(registry.domain, { ...(options.resolver != null ? { resolver: options.resolver } : {}), stores, signal: op.signal, logger })
     if (found.root == null) throw new NameNotFoundError(`${registry.domain} links to /ipns/${found.ipnsName ?? ''}, which has no record`)
     return { root: found.root, ttlMs: DNSLINK_TTL_MS }
   }
