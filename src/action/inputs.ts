@@ -66,7 +66,8 @@ function secret (name: string, lines: 'headers' | 'each' | 'whole' = 'headers'):
   if (lines === 'whole') return value
   for (const line of value.split(/\r?\n/)) {
     if (line.trim() === '') continue
-    core.setSecret(line.trim())
+    // A one-line value is masked above already.
+    if (line.trim() !== value.trim()) core.setSecret(line.trim())
     if (lines === 'each') addSecret(line.trim())
     else if (!line.startsWith('-----')) addHeaderSecret(line.replace(/^[^:\s]+:\s*/, ''))
   }

@@ -133,6 +133,8 @@ describe('the action with DNSLink to the root (no IPNS)', () => {
     expect(first.outputs['dnslink-changed']).toBe('true')
     expect(await bind.dig(`_dnslink.${domain}`)).toEqual([`"dnslink=/ipfs/${root}"`])
     expect(first.stdout).toContain(`::add-mask::${secret()}`)
+    // The key is read (and masked) once.
+    expect(first.stdout.split('\n').filter((l) => l === `::add-mask::${bind.tsig}`)).toHaveLength(1)
     expect(first.stdout.split('\n').filter((l) => l.includes(secret())).every((l) => l.startsWith('::add-mask::'))).toBe(true)
     expect(JSON.stringify(first.outputs) + first.summary).not.toContain(secret())
     expect(first.summary).toContain(`<td>DNSLink ${domain} (RFC 2136 server ${bind.server} (zone example.test.)) → TXT &#95;dnslink.${domain}</td><td>ok: created</td>`)

@@ -37,8 +37,17 @@ const PROVIDER_OPTIONS: Record<string, string[]> = {
 /** Options that change DNS, so they need `dns-provider`. */
 const WRITE_OPTIONS = ['dnslink-value', 'dnslink-ttl', 'dnslink-bare', 'dnslink-allow-untrusted']
 
-/** Every option this module reads (the shells use it to say which options a command has). */
-export const DNS_OPTION_KEYS = ['dnslink-domain', 'dns-provider', 'dns-resolver', ...WRITE_OPTIONS, ...new Set(Object.values(PROVIDER_OPTIONS).flat())]
+/** Every option this module reads. */
+const DNS_OPTION_KEYS = ['dnslink-domain', 'dns-provider', 'dns-resolver', ...WRITE_OPTIONS, ...new Set(Object.values(PROVIDER_OPTIONS).flat())]
+
+/** `read`, asking the shell once per key. */
+function once<T> (read: (key: string) => T): (key: string) => T {
+  const seen = new Map<string, T>()
+  return (key) => {
+    if (!seen.has(key)) seen.set(key, read(key))
+    return seen.get(key) as T
+  }
+}
 
 /** The provider's config object from its options (each constructor checks it in full). */
 function providerConfig (provider: string, text: (key: string) => string | undefined, flag: (key: string) => boolean | undefined): object {
@@ -59,7 +68,10 @@ function providerConfig (provider: string, text: (key: string) => string | undef
  * The DNSLink options, checked, from a shell's readers: `text(key)` an option's text (secrets
  * already masked by the shell), `flag(key)` a boolean option, `list(key)` a list's items. Undefined when no DNSLink option is set.
  */
-export function dnsLinkSettingsOf (text: (key: string) => string | undefined, flag: (key: string) => boolean | undefined, list: (key: string) => string[]): DnsLinkSettings | undefined {
+export function dnsLinkSettingsOf (readText: (key: string) => string | undefined, readFlag: (key: string) => boolean | undefined, list: (key: string) => string[]): DnsLinkSettings | undefined {
+  // Each option read once: a shell's reader of a secret masks it as it reads.
+  const text = once(readText)
+  const flag = once(readFlag)
   const set = (key: string): boolean => text(key) != null || flag(key) != null
   const domainText = text('dnslink-domain')
   const provider = text('dns-provider')
