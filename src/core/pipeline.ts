@@ -10,7 +10,7 @@ import type { Destination, DestinationContext, DestinationReport, NamePublisher,
 import { IpcrError, NameMovedError } from './errors.js'
 import { registerTemporary, removeTemporary } from './interrupt.js'
 import { silentLogger, type Logger } from './logger.js'
-import { publishWithPatch, type KeptCar, type PublishOptions, type PublishResult } from './publish.js'
+import { fanOut, publishWithPatch, type KeptCar, type PublishOptions, type PublishResult } from './publish.js'
 import { applyPatch, hasTags, type RegistryPatch } from './registry/patch.js'
 import { walkDag } from './unixfs/tree.js'
 import { serveBlocks } from './pinning/serve.js'
@@ -174,8 +174,8 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
 
     const stored: DestinationReport[] = []
     const moved: NameReport[] = []
-    /** Other runs' roots, read for the read-back checks: one cache for every check of this run. */
-    const others = readerOf(sources)
+    /** Other runs' roots, read for the read-back checks, the re-applies and the kept CAR: one cache for the run. */
+    const others: BlockSource = new BlockCache(new FirstSource(sources), { keep: dagPbOnly })
     /** The root to re-apply this run's tags onto when the name holds one without them; null when it holds them. */
     const lostTo = async (when: string): Promise<CID | null> => {
       if (nameSource == null) return null
@@ -245,7 +245,7 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
       if (attempt >= maxRebases) {
         throw new ConcurrentPublishError(`${nameSource?.label ?? 'the name'} moved ${attempt + 1} time${attempt === 0 ? '' : 's'} while this run published (other publishes to the same registry at the same time); this run's tags are in ${root.toString()}, which is stored but not what the name holds. Run again, or give each registry a workflow concurrency group so its publishes take turns.`)
       }
-      const rebased = await rebase(patch, onto, { attempt, sources, temporary: temporary as string, sinks: options.sinks ?? [], signal, logger })
+      const rebased = await rebase(patch, onto, { attempt, sources: sources.length > 0 ? [others] : [], temporary: temporary as string, sinks: options.sinks ?? [], signal, logger })
       rebasedOnto.push(onto.toString())
       base = onto
       seen = onto
@@ -255,7 +255,7 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
     }
     const extra = rebasedOnto.length > 0 ? { rebasedOnto } : {}
     if (rebasedOnto.length > 0 && options.carPath != null) {
-      result = { ...result, car: await rewriteKeptCar(options.carPath, carPath as string, root, result, sources, { signal, logger }) }
+      result = { ...result, car: await rewriteKeptCar(options.carPath, carPath as string, root, result, others, { signal, logger }) }
     }
     if (temporary != null) {
       await removeTemporary(temporary)
@@ -286,13 +286,7 @@ async function rebase (patch: RegistryPatch, onto: CID, options: RebaseOptions):
   const path = join(options.temporary, `rebase-${options.attempt + 1}.car`)
   const car = await CarFileWriter.create(path)
   try {
-    const sink: BlockSink = {
-      put: async (cid, bytes, put) => {
-        await Promise.all([car.put(cid, bytes), ...options.sinks.map(async (s) => { await s.put(cid, bytes) })])
-        put?.onWritten?.()
-      }
-    }
-    const { root } = await applyPatch(patch, onto, { sources: options.sources, sink, signal: options.signal, logger: options.logger })
+    const { root } = await applyPatch(patch, onto, { sources: options.sources, sink: fanOut([car, ...options.sinks]), signal: options.signal, logger: options.logger })
     await car.close(root)
     options.logger.info(`Re-applied this run's tags onto ${onto.toString()}: new root ${root.toString()} (${car.blockCount} new blocks)`)
     return { root, carPath: path }
@@ -302,22 +296,17 @@ async function rebase (patch: RegistryPatch, onto: CID, options: RebaseOptions):
   }
 }
 
-/** Reads the roots another publish moved the name to (blocks of the destinations and gateways). */
-function readerOf (sources: BlockSource[]): BlockSource {
-  return new BlockCache(new FirstSource(sources), { keep: dagPbOnly })
-}
-
 /**
  * After a rebase, the kept CAR is rewritten for the final root: its own blocks and the
- * rebase's (scope new), or the whole final registry (scope full, the rest read from sources).
+ * rebase's (scope new), or the whole final registry (scope full, the rest read through `others`).
  */
-async function rewriteKeptCar (keptPath: string, rebasedPath: string, root: CID, result: PublishResult, sources: BlockSource[], options: { signal?: AbortSignal, logger: Logger }): Promise<PublishResult['car']> {
+async function rewriteKeptCar (keptPath: string, rebasedPath: string, root: CID, result: PublishResult, others: BlockSource, options: { signal?: AbortSignal, logger: Logger }): Promise<PublishResult['car']> {
   const kept = await CarBlockSource.open(keptPath)
   const rebased = await CarBlockSource.open(rebasedPath)
   const out = await CarFileWriter.create(keptPath)
   try {
     if (result.car.scope === 'full') {
-      const all = new FirstSource([rebased, kept, readerOf(sources)])
+      const all = new FirstSource([rebased, kept, others])
       for await (const block of walkDag(root, all, { signal: options.signal })) await out.put(block.cid, block.bytes)
     } else {
       for (const from of [kept, rebased]) {

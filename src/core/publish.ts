@@ -110,7 +110,7 @@ export interface KeptCar {
 }
 
 /** Writes to every sink; a block's bytes are free (onWritten) once every sink is done with them. */
-function fanOut (sinks: BlockSink[]): BlockSink {
+export function fanOut (sinks: BlockSink[]): BlockSink {
   return {
     put: async (cid, bytes, options) => {
       const onWritten = options?.onWritten

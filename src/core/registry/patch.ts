@@ -121,7 +121,8 @@ export async function applyPatch (patch: RegistryPatch, root: CID | null, option
  */
 export async function hasTags (root: CID, patch: RegistryPatch, source: BlockSource, options: AbortOptions = {}): Promise<boolean> {
   const budget = new DagBudget(PREVIOUS_ROOT_LIMITS)
-  const bounded = budget.source(new BlockCache(source, { keep: dagPbOnly }))
+  // Caching is the caller's (the pipeline reads through one cache for the run).
+  const bounded = budget.source(source)
   for (const folder of patch.folders) {
     const found = await naming(`root ${root.toString()}`, folder.path, async () => await resolvePath(root, folder.path, bounded, { signal: options.signal, budget }))
     if (found == null || !found.cid.equals(folder.node.cid)) return false
