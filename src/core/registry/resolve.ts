@@ -6,15 +6,19 @@ import { lookupName } from '../ipns/lookup.js'
 import { parseIpnsName } from '../ipns/name.js'
 import { nameStores, type NameStoreOptions } from '../ipns/stores.js'
 import { silentLogger, type AbortOptions, type Logger } from '../logger.js'
+import type { RegistryRef } from './location.js'
 
-/** A registry known by name: an IPNS name (k51…) or a DNSLink domain. */
-export type RegistryName = { kind: 'ipns', name: string } | { kind: 'dnslink', domain: string }
+/** A registry name that must be looked up: an IPNS name or a DNSLink domain. */
+export type NamedRegistry = Extract<RegistryRef, { kind: 'ipns' | 'dnslink' }>
 
-export interface ResolvedRegistry {
+export interface ResolvedRoot {
   root: CID
   /** How long the answer may be kept: the IPNS record's TTL, else DNSLINK_TTL_MS. */
   ttlMs: number
 }
+
+/** Looks a named registry up; throws when it cannot (NameNotFoundError when it holds no root). */
+export type RootResolver = (registry: NamedRegistry, options?: AbortOptions) => Promise<ResolvedRoot>
 
 /** How long a root found through a DNSLink to /ipfs/ is kept (TXT TTLs are not read). */
 export const DNSLINK_TTL_MS = 60_000
@@ -29,7 +33,7 @@ export interface RegistryResolverOptions extends NameStoreOptions {
  * Looks registry names up: `ipns/<name>` through its records (the newest valid one), a domain
  * through its DNSLink (followed to a root). NameNotFoundError when the name holds no root.
  */
-export function registryResolver (options: RegistryResolverOptions): (registry: RegistryName, op?: AbortOptions) => Promise<ResolvedRegistry> {
+export function registryResolver (options: RegistryResolverOptions): RootResolver {
   const logger = options.logger ?? silentLogger
   const stores = nameStores(options, logger)
   return async (registry, op = {}) => {

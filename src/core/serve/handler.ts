@@ -15,8 +15,10 @@ import { readManifest, type Manifest } from './manifest.js'
 import { paginate } from './paginate.js'
 import { parseRange } from './range.js'
 import { RepositoryReader } from './repository.js'
-import { RootCache, type RootResolver } from './roots.js'
-import { parseRoute, registryText, type RegistryRef, type Route } from './route.js'
+import type { RootResolver } from '../registry/resolve.js'
+import { RootCache } from './roots.js'
+import { registryText, type RegistryRef } from '../registry/location.js'
+import { parseRoute, type Route } from './route.js'
 
 export interface RegistryHandlerOptions {
   /** Where blocks come from; every source verifies blocks against their CIDs. A BlockCache is put in front. */
@@ -169,14 +171,9 @@ export function createRegistryHandler (options: RegistryHandlerOptions): Registr
           response.end()
           return
         }
-        if (options.blobFiles == null) {
-          await send(blobStream(await reader.withBlock(found, { signal }), digest, span, source, { signal, verified, readAhead: options.readAhead }))
-          response.end()
-          return
-        }
         // A whole blob served from blocks is kept as a file on its way (only once it matched its digest).
         const file = await reader.withBlock(found, { signal })
-        const copy = range == null ? await options.blobFiles.writer(digest) : undefined
+        const copy = range == null ? await options.blobFiles?.writer(digest) : undefined
         try {
           await send(blobStream(file, digest, span, source, { signal, verified, readAhead: options.readAhead }), copy)
           await copy?.commit()

@@ -1,24 +1,8 @@
 import type { CID } from 'multiformats/cid'
-import type { AbortOptions } from '../logger.js'
 import { NameNotFoundError } from '../errors.js'
 import { remoteMessage } from '../redact.js'
 import { RegistryError } from './errors.js'
-import type { RegistryRef } from './route.js'
-
-/** A registry name that must be looked up: an IPNS name or a DNSLink domain. */
-export type NamedRegistry = Extract<RegistryRef, { kind: 'ipns' | 'dnslink' }>
-
-export interface ResolvedRoot {
-  root: CID
-  /** How long the answer may be used before it is looked up again (the record's or TXT TTL). */
-  ttlMs: number
-}
-
-/**
- * Looks a named registry up (the shells wire it to the IPNS lookup and DNSLink resolution).
- * Throws when the name cannot be resolved; a RegistryError passes through to the client as it is.
- */
-export type RootResolver = (registry: NamedRegistry, options: AbortOptions) => Promise<ResolvedRoot>
+import type { NamedRegistry, RootResolver } from '../registry/resolve.js'
 
 /** Least time a resolved root is kept, so a TTL of 0 does not mean a lookup per request. */
 export const MIN_ROOT_TTL_MS = 1000

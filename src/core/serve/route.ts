@@ -2,9 +2,6 @@ import { registryPrefix, type RegistryRef } from '../registry/location.js'
 import { isName } from '../registry/reference.js'
 import { RegistryError } from './errors.js'
 
-// Moved to registry/location.ts (shared with pull); re-exported for serve's callers.
-export { parseRegistry, registryText, type RegistryRef } from '../registry/location.js'
-
 export type Route =
   | { endpoint: 'base' }
   | { endpoint: 'catalog', registry: RegistryRef }
