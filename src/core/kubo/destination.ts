@@ -11,6 +11,7 @@ import { KuboError, KuboRpc } from './rpc.js'
 import { InputError } from '../errors.js'
 import { hasControl } from '../escape.js'
 import { remoteMessage } from '../redact.js'
+import { DEFAULT_PIN_NAME } from '../destinations/defaults.js'
 
 export interface KuboDestinationConfig {
   url: string
@@ -97,7 +98,7 @@ export class KuboDestination implements Destination {
   }
 
   private get pinName (): string {
-    return this.config.pinName ?? 'ipcr registry'
+    return this.config.pinName ?? DEFAULT_PIN_NAME
   }
 
   /**

@@ -8,6 +8,7 @@ import { sleep } from '../retry.js'
 import { ServiceError } from '../service.js'
 import { parseServiceUrl } from '../url.js'
 import { ClusterApi, type ClusterPinStatus } from './cluster-api.js'
+import { DEFAULT_PIN_NAME, DEFAULT_PIN_TIMEOUT_MS } from '../destinations/defaults.js'
 
 export interface ClusterConfig {
   /** The REST API, e.g. http://127.0.0.1:9094 or /ip4/127.0.0.1/tcp/9094 (credentials in the URL are moved out). */
@@ -35,9 +36,6 @@ export interface ClusterConfig {
   /** How long the pin may take to reach enough peers after the upload (pin-timeout); default 10 min. */
   timeoutMs?: number
 }
-
-export const DEFAULT_PIN_NAME = 'ipcr registry'
-export const DEFAULT_PIN_TIMEOUT_MS = 10 * 60_000
 
 /** Statuses after which a peer will not pin on its own within a run (cluster retries them at pin_recover_interval, 12 min by default). */
 const FAILED = new Set(['pin_error', 'unexpectedly_unpinned'])

@@ -8,6 +8,7 @@ import { sleep } from '../retry.js'
 import { callService, callServiceJson, ServiceError } from '../service.js'
 import { parseServiceUrl } from '../url.js'
 import type { PinningServiceConfig } from './services.js'
+import { DEFAULT_PIN_NAME, DEFAULT_PIN_TIMEOUT_MS } from '../destinations/defaults.js'
 
 export { parsePinningServices, type PinningServiceConfig } from './services.js'
 
@@ -40,8 +41,6 @@ const STATES: readonly string[] = ['queued', 'pinning', 'pinned', 'failed']
 /** The spec's limits: a pin name of at most 255 characters, at most 20 origins and delegates. */
 const MAX_PIN_NAME = 255
 const MAX_ORIGINS = 20
-const DEFAULT_PIN_NAME = 'ipcr registry'
-const DEFAULT_TIMEOUT_MS = 10 * 60_000
 /** A pin status answer; a page of the pin list. */
 const MAX_STATUS_BYTES = 256 * 1024
 const MAX_LIST_BYTES = 16 * 1024 * 1024
@@ -215,7 +214,7 @@ export class PinningServiceDestination implements Destination {
 
   /** Polls `GET /pins/{requestid}` with backoff until pinned (returned), failed or pin-timeout (thrown). */
   private async waitForPin (first: PinStatus, root: CID, signal?: AbortSignal): Promise<PinStatus> {
-    const timeoutMs = this.config.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    const timeoutMs = this.config.timeoutMs ?? DEFAULT_PIN_TIMEOUT_MS
     const deadline = Date.now() + timeoutMs
     let status = first
     for (let delay = FIRST_POLL_MS; ; delay = Math.min(MAX_POLL_MS, delay * 2)) {

@@ -18,6 +18,7 @@ import { addSecret, remoteMessage } from '../redact.js'
 import { ServiceError } from '../service.js'
 import { parseServiceUrl, type ServiceUrl } from '../url.js'
 import { grants, parseAgentKey, parseProof, READ_ABILITIES, type W3upProof } from './w3up-proof.js'
+import { DEFAULT_PIN_TIMEOUT_MS } from '../destinations/defaults.js'
 
 export interface W3upConfig {
   /** Secret: the agent's private key as `w3 key create` prints it. */
@@ -34,7 +35,6 @@ export interface W3upConfig {
   timeoutMs?: number
 }
 
-export const DEFAULT_W3UP_TIMEOUT_MS = 10 * 60 * 1000
 const NO_DEFAULT = 'ipcr has no default w3up service (the public Storacha service has refused uploads since May 2026): give the one your w3up-protocol service publishes'
 
 function registerSecret (value: string): void {
@@ -76,7 +76,7 @@ export class W3upDestination implements Destination {
     this.proof = parseProof(config.proof, this.agent.did())
     this.space = this.proof.space
     this.required = config.required ?? true
-    this.timeoutMs = config.timeoutMs ?? DEFAULT_W3UP_TIMEOUT_MS
+    this.timeoutMs = config.timeoutMs ?? DEFAULT_PIN_TIMEOUT_MS
     if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) throw new InputError('pin-timeout', 'must be a positive duration')
     this.logger = logger
     this.label = `w3up service ${this.serviceDid} ${this.url.label}`
