@@ -34,12 +34,14 @@ export interface ServiceRequest extends AbortOptions {
   fetch?: typeof globalThis.fetch
 }
 
-/** A service call failed: `status` is the HTTP status when there was an answer. */
+/** A service call failed: `status` is the HTTP status when there was an answer; `retryAfterMs` the wait it asked for. */
 export class ServiceError extends IpcrError {
   readonly status?: number
-  constructor (message: string, status?: number, options?: ErrorOptions) {
+  readonly retryAfterMs?: number
+  constructor (message: string, status?: number, options?: ErrorOptions & { retryAfterMs?: number }) {
     super('ERR_SERVICE', message, options)
     if (status != null) this.status = status
+    if (options?.retryAfterMs != null) this.retryAfterMs = options.retryAfterMs
   }
 }
 
@@ -62,39 +64,61 @@ function retryable (status: number): boolean {
   return status === 429 || status >= 500
 }
 
+/** An error answer of `label`: its status, what it said (summarised), and the wait its Retry-After asks for. */
+export function answerError (label: string, status: number, text: string, retryAfter: string | null): ServiceError {
+  const wait = retryAfterMs(retryAfter)
+  return new ServiceError(`${label}: HTTP ${status}${text.trim() !== '' ? `: ${remoteMessage(text, 300)}` : ''}`, status, wait != null ? { retryAfterMs: wait } : {})
+}
+
+/** How often a service call is tried again, and how long it waits in between. */
+export interface RetryPolicy extends AbortOptions {
+  /** Retries after the first attempt. */
+  retries: number
+  /** First backoff (doubling, with jitter). */
+  retryDelayMs: number
+  /** Longest wait, Retry-After included. */
+  maxDelayMs: number
+  logger?: Logger
+}
+
+/**
+ * Runs `attempt` until it returns. A ServiceError with no answer (no status), a 5xx or a 429 is
+ * tried again, after the wait it asked for or a backoff (capped), up to `retries` times; any other
+ * error, and the last one, is thrown.
+ */
+export async function withRetries<T> (policy: RetryPolicy, attempt: () => Promise<T>): Promise<T> {
+  for (let n = 0; ; n++) {
+    throwIfAborted(policy.signal)
+    try {
+      return await attempt()
+    } catch (err) {
+      if (!(err instanceof ServiceError) || (err.status != null && !retryable(err.status)) || n >= policy.retries) throw err
+      const delay = Math.min(policy.maxDelayMs, err.retryAfterMs ?? backoffDelay(n, policy.retryDelayMs))
+      policy.logger?.warn(`${err.message}; retrying in ${(delay / 1000).toFixed(1)} s (${n + 1} of ${policy.retries})`)
+      await sleep(delay, policy.signal)
+    }
+  }
+}
+
 /** One request with the policy above; the body of a 2xx (or accepted) answer. */
 export async function callService (url: URL | string, request: ServiceRequest): Promise<ServiceResponse> {
-  const retries = request.retries ?? 4
-  const maxDelayMs = request.maxDelayMs ?? 30_000
-  for (let attempt = 0; ; attempt++) {
-    throwIfAborted(request.signal)
+  const policy = { retries: request.retries ?? 4, retryDelayMs: request.retryDelayMs ?? 500, maxDelayMs: request.maxDelayMs ?? 30_000, signal: request.signal, logger: request.logger }
+  return await withRetries(policy, async () => {
     const timeout = AbortSignal.timeout(request.timeoutMs ?? 30_000)
     const signal = request.signal != null ? AbortSignal.any([request.signal, timeout]) : timeout
-    let failure: ServiceError
-    let wait: number | undefined
     try {
       const response = await httpFetch(url, { label: request.label, method: request.method, headers: request.headers, body: request.body, signal, fetch: request.fetch })
       if ((response.status >= 200 && response.status < 300) || request.accept?.includes(response.status) === true) {
         const body = await readBody(response, request.maxBytes ?? 1024 * 1024, `${request.label}: the answer`)
         return { status: response.status, headers: response.headers, body }
       }
-      const text = await readText(response, 4096)
-      failure = new ServiceError(`${request.label}: HTTP ${response.status}${text.trim() !== '' ? `: ${remoteMessage(text, 300)}` : ''}`, response.status)
-      if (!retryable(response.status)) throw failure
-      wait = retryAfterMs(response.headers.get('retry-after'))
+      throw answerError(request.label, response.status, await readText(response, 4096), response.headers.get('retry-after'))
     } catch (err) {
-      if (err instanceof ServiceError && !retryable(err.status ?? 500)) throw err
-      if (err instanceof RedirectError || err instanceof ResponseTooLargeError) throw err
+      if (err instanceof ServiceError || err instanceof RedirectError || err instanceof ResponseTooLargeError) throw err
       throwIfAborted(request.signal)
-      failure = err instanceof ServiceError
-        ? err
-        : new ServiceError(`${request.label}: ${timeout.aborted ? `no answer within ${Math.round((request.timeoutMs ?? 30_000) / 1000)} s` : `unreachable (${remoteMessage((err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message, 120)})`}`, undefined, { cause: err })
+      throw new ServiceError(`${request.label}: ${timeout.aborted ? `no answer within ${Math.round((request.timeoutMs ?? 30_000) / 1000)} s` : `unreachable (${remoteMessage((err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message, 120)})`}`, undefined, { cause: err })
     }
-    if (attempt >= retries) throw failure
-    const delay = Math.min(maxDelayMs, wait ?? backoffDelay(attempt, request.retryDelayMs ?? 500))
-    request.logger?.warn(`${failure.message}; retrying in ${(delay / 1000).toFixed(1)} s (${attempt + 1} of ${retries})`)
-    await sleep(delay, request.signal)
-  }
+  })
 }
 
 /** callService for a JSON answer (an empty body reads as null). */

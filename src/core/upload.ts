@@ -10,8 +10,7 @@ import { redirectTarget } from './http.js'
 import type { AbortOptions, Logger } from './logger.js'
 import { Progress } from './progress.js'
 import { remoteMessage } from './redact.js'
-import { backoffDelay, sleep } from './retry.js'
-import { ServiceError, retryAfterMs } from './service.js'
+import { ServiceError, answerError, withRetries } from './service.js'
 
 /**
  * A file POSTed as one multipart/form-data part, streamed from disk through node:http(s)
@@ -19,7 +18,7 @@ import { ServiceError, retryAfterMs } from './service.js'
  * request body until the request ends, so a large CAR would sit in memory; a piped request
  * lets each chunk go once written, and waits while the server does not read. Redirects are
  * followed as http.ts follows them (same origin only, the file sent again). uploadFile also
- * retries network errors, 5xx and 429 before an answer like service.ts calls (Retry-After).
+ * retries network errors, 5xx and 429 with service.ts's withRetries (Retry-After).
  */
 
 export interface FileUpload extends AbortOptions {
@@ -56,29 +55,20 @@ export interface UploadAnswer {
 /** Sends the file; the answer of a 2xx. Other statuses throw ServiceError naming the label and what the service said. */
 export async function uploadFile (url: URL, upload: FileUpload): Promise<UploadAnswer> {
   const { size } = await stat(upload.path)
-  const retries = upload.retries ?? 2
-  for (let attempt = 0; ; attempt++) {
-    throwIfAborted(upload.signal)
-    let failure: ServiceError
-    let wait: number | undefined
+  const policy = { retries: upload.retries ?? 2, retryDelayMs: upload.retryDelayMs ?? 1000, maxDelayMs: upload.maxDelayMs ?? 30_000, signal: upload.signal, logger: upload.logger }
+  return await withRetries(policy, async () => {
+    let answer: UploadAnswer
     try {
-      const answer = await postFile(url, size, { ...upload, idleTimeoutMs: upload.idleTimeoutMs ?? 5 * 60_000 })
-      if (answer.status >= 200 && answer.status < 300) return answer
-      failure = new ServiceError(`${upload.label}: HTTP ${answer.status}${answer.text.trim() !== '' ? `: ${remoteMessage(answer.text, 300)}` : ''}`, answer.status)
-      if (answer.status !== 429 && answer.status < 500) throw failure
-      const retryAfter = answer.headers['retry-after']
-      wait = retryAfterMs(typeof retryAfter === 'string' ? retryAfter : null)
+      answer = await postFile(url, size, { ...upload, idleTimeoutMs: upload.idleTimeoutMs ?? 5 * 60_000 })
     } catch (err) {
-      if (err instanceof ServiceError && err.status != null && err.status !== 429 && err.status < 500) throw err
-      if (err instanceof RedirectError || err instanceof ResponseTooLargeError) throw err
+      if (err instanceof ServiceError || err instanceof RedirectError || err instanceof ResponseTooLargeError) throw err
       throwIfAborted(upload.signal)
-      failure = err instanceof ServiceError ? err : new ServiceError(`${upload.label}: upload failed (${remoteMessage((err as Error).message, 120)})`, undefined, { cause: err })
+      throw new ServiceError(`${upload.label}: upload failed (${remoteMessage((err as Error).message, 120)})`, undefined, { cause: err })
     }
-    if (attempt >= retries) throw failure
-    const delay = Math.min(upload.maxDelayMs ?? 30_000, wait ?? backoffDelay(attempt, upload.retryDelayMs ?? 1000))
-    upload.logger?.warn(`${failure.message}; retrying in ${(delay / 1000).toFixed(1)} s (${attempt + 1} of ${retries})`)
-    await sleep(delay, upload.signal)
-  }
+    if (answer.status >= 200 && answer.status < 300) return answer
+    const retryAfter = answer.headers['retry-after']
+    throw answerError(upload.label, answer.status, answer.text, typeof retryAfter === 'string' ? retryAfter : null)
+  })
 }
 
 /** One attempt: the file sent (again after each same-origin redirect) and whatever the server answered. */
