@@ -2,6 +2,7 @@ import { InputError } from '../errors.js'
 import { quote } from '../escape.js'
 import { registryPrefix, registryText, type NamedLocation } from '../registry/location.js'
 import { isName, tagProblem } from '../registry/reference.js'
+import { isSha256Digest } from '../image/blob.js'
 
 /** What `ipcr pull` fetches: one repository of a registry tree, by tag or by manifest digest. */
 export interface PullReference {
@@ -14,7 +15,6 @@ export interface PullReference {
   digest?: string
 }
 
-const SHA256_RE = /^sha256:[a-f0-9]{64}$/
 
 /**
  * Parses `<registry>/<name>:<tag>` or `<registry>/<name>@sha256:<hex>`, where the registry is
@@ -30,7 +30,7 @@ export function parsePullReference (value: string, input = 'reference'): PullRef
   if (at >= 0) {
     digest = rest.slice(at + 1)
     rest = rest.slice(0, at)
-    if (!SHA256_RE.test(digest)) throw refuse('has an invalid digest (expected sha256: and 64 lowercase hex digits)')
+    if (!isSha256Digest(digest)) throw refuse('has an invalid digest (expected sha256: and 64 lowercase hex digits)')
   }
   let tag: string | undefined
   const colon = rest.lastIndexOf(':')

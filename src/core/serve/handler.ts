@@ -19,6 +19,7 @@ import type { RootResolver } from '../registry/resolve.js'
 import { RootCache } from './roots.js'
 import { registryText, type RegistryRef } from '../registry/location.js'
 import { parseRoute, type Route } from './route.js'
+import { isSha256Digest } from '../image/blob.js'
 
 export interface RegistryHandlerOptions {
   /** Where blocks come from; every source verifies blocks against their CIDs. A BlockCache is put in front. */
@@ -41,7 +42,6 @@ export interface RegistryHandlerOptions {
 export type RegistryHandler = (request: IncomingMessage, response: ServerResponse) => void
 
 const READ_METHODS = ['GET', 'HEAD']
-const SHA256_RE = /^sha256:[a-f0-9]{64}$/
 const EMPTY_INDEX = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] })
 
 /**
@@ -69,7 +69,7 @@ export function createRegistryHandler (options: RegistryHandlerOptions): Registr
   async function manifest (root: CID, name: string, reference: string, signal: AbortSignal): Promise<{ manifest: Manifest, digest: string }> {
     if (reference.includes(':')) {
       const digest = checkDigest(reference)
-      if (!SHA256_RE.test(digest)) throw notFound.manifest(reference)
+      if (!isSha256Digest(digest)) throw notFound.manifest(reference)
       let file
       try {
         file = await reader.blob(root, name, digest, { signal })
@@ -132,7 +132,7 @@ export function createRegistryHandler (options: RegistryHandlerOptions): Registr
       }
       case 'blob': {
         const digest = checkDigest(route.reference)
-        if (!SHA256_RE.test(digest)) throw notFound.blob(digest)
+        if (!isSha256Digest(digest)) throw notFound.blob(digest)
         const found = await reader.blob(await rootOf(route.registry), route.name, digest, { signal })
         const headers: Record<string, string> = {
           'Content-Type': 'application/octet-stream',
@@ -212,7 +212,7 @@ function unsupported (): RegistryError {
 /** `reference` when it is a digest; DIGEST_INVALID (400) when it is not one (any algorithm; only sha256 can be found). */
 function checkDigest (reference: string): string {
   const [algorithm] = reference.split(':')
-  if (!isDigest(reference) || (algorithm === 'sha256' && !SHA256_RE.test(reference))) {
+  if (!isDigest(reference) || (algorithm === 'sha256' && !isSha256Digest(reference))) {
     throw new RegistryError(400, 'DIGEST_INVALID', 'provided digest did not match uploaded content', { digest: reference })
   }
   return reference

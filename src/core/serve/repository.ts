@@ -11,6 +11,7 @@ import { readDirectory } from '../unixfs/directory.js'
 import type { DagNode } from '../unixfs/file.js'
 import { readFileBytes, resolvePath } from '../unixfs/tree.js'
 import { notFound } from './errors.js'
+import { isSha256Digest } from '../image/blob.js'
 
 /**
  * A file of a tag folder: its UnixFS root and size. A dag-pb root's block is read (it declares
@@ -35,7 +36,6 @@ const INDEX_JSON_BYTES = 1024 * 1024
 /** Digests whose place is kept, so a blob is searched for once. */
 const KEPT_PLACES = 10_000
 
-const SHA256_RE = /^sha256:[a-f0-9]{64}$/
 
 /**
  * Reading one registry tree's repositories: tags, tag folders, and the blobs of a repository
@@ -81,7 +81,7 @@ export class RepositoryReader {
     }
     const first = Array.isArray(index?.manifests) ? index.manifests[0] : undefined
     const { mediaType, digest, size } = first ?? {}
-    if (typeof mediaType !== 'string' || typeof digest !== 'string' || !SHA256_RE.test(digest) || !Number.isSafeInteger(size) || size < 0) {
+    if (typeof mediaType !== 'string' || typeof digest !== 'string' || !isSha256Digest(digest) || !Number.isSafeInteger(size) || size < 0) {
       throw new TreeError(`index.json of tag folder ${folder} does not start with a manifest descriptor (mediaType, sha256 digest, size)`)
     }
     return { mediaType, digest, size }
@@ -110,7 +110,7 @@ export class RepositoryReader {
     const known = this.places.get(key)
     if (known != null) return await this.file(known.cid, known.size, options)
     const tags = await this.tagsFolder(root, name, options)
-    if (SHA256_RE.test(digest)) {
+    if (isSha256Digest(digest)) {
       for (const entry of await readDirectory(tags, this.source, { signal: options?.signal })) {
         const file = await this.blobIn(entry.cid, digest, options)
         if (file == null) continue
