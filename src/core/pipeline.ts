@@ -10,7 +10,7 @@ import type { Destination, DestinationContext, DestinationReport, NamePublisher,
 import { IpcrError, NameMovedError } from './errors.js'
 import { registerTemporary, removeTemporary } from './interrupt.js'
 import { silentLogger, type Logger } from './logger.js'
-import { fanOut, publishWithPatch, type KeptCar, type PublishOptions, type PublishResult } from './publish.js'
+import { fanOut, publishWithPatch, sameRoot, type KeptCar, type PublishOptions, type PublishResult } from './publish.js'
 import { applyPatch, hasTags, type RegistryPatch } from './registry/patch.js'
 import { walkDag } from './unixfs/tree.js'
 import { serveBlocks } from './pinning/serve.js'
@@ -85,10 +85,6 @@ export class ConcurrentPublishError extends IpcrError {
 }
 
 const MAX_REBASES = 5
-
-function same (a: CID | null, b: CID | null): boolean {
-  return a == null ? b == null : b != null && a.equals(b)
-}
 
 /**
  * The whole job: check every destination, build the CAR, store it everywhere,
@@ -180,7 +176,7 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
     const lostTo = async (when: string): Promise<CID | null> => {
       if (nameSource == null) return null
       const after = await nameSource.current({ signal, logger })
-      if (same(after, root)) return null
+      if (sameRoot(after, root)) return null
       if (after == null) throw new ConcurrentPublishError(`${nameSource.label}: no record found ${when} (this run published ${root.toString()})`)
       if (await hasTags(after, patch, others, { signal })) {
         logger.info(`${nameSource.label} holds ${after.toString()} ${when}: another publish's root that includes this run's tags`)
@@ -203,7 +199,7 @@ export async function runPipeline (options: PipelineOptions): Promise<PipelineRe
     const checkAndPublish = async (context: DestinationContext): Promise<CID | null> => {
       // Read again just before the name moves: did another publish move it?
       const now = nameSource != null ? await nameSource.current({ signal, logger }) : null
-      if (nameSource != null && now != null && !same(now, seen) && !same(now, root)) {
+      if (nameSource != null && now != null && !sameRoot(now, seen) && !sameRoot(now, root)) {
         logger.info(`${nameSource.label} moved to ${now.toString()} while this run published (another publish): re-applying this run's tags onto it`)
         return now
       }

@@ -470,6 +470,11 @@ export async function publishWithPatch (options: PublishOptions): Promise<{ resu
   }
 }
 
+/** Two roots are the same, or both absent. */
+export function sameRoot (a: CID | null, b: CID | null): boolean {
+  return a == null ? b == null : b != null && a.equals(b)
+}
+
 export function parseCid (value: string, input: string): CID {
   try {
     return CID.parse(value.trim().replace(/^\/ipfs\//, ''))

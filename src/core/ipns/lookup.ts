@@ -4,6 +4,7 @@ import { remoteMessage } from '../redact.js'
 import type { IpnsName } from './name.js'
 import { inspectRecord, newer, type IpnsRecordInfo } from './record.js'
 import type { RecordStore } from './types.js'
+import type { NameTarget } from '../destinations/types.js'
 
 export interface SourceOutcome {
   label: string
@@ -89,11 +90,8 @@ async function ask (store: RecordStore, name: IpnsName, now: number, options: Ab
   return { source: source('found', `sequence ${record.sequence}, ${remoteMessage(record.value, 120)}, valid until ${record.validity.toISOString()}`), record, valid: true }
 }
 
-export interface PutResult {
-  label: string
-  ok: boolean
-  detail: string
-}
+/** One store's outcome of a put: a row of the name's report. */
+export type PutResult = NameTarget
 
 /** Puts the record to every store that takes records, at once; one store's failure is its row, never a throw. */
 export async function putEverywhere (name: IpnsName, record: IpnsRecordInfo, stores: RecordStore[], options: AbortOptions = {}): Promise<PutResult[]> {

@@ -13,6 +13,7 @@ import { lookupName, putEverywhere, type NameLookup } from './lookup.js'
 import { parseIpnsName, type IpnsName } from './name.js'
 import { signRecord, type IpnsRecordInfo } from './record.js'
 import type { RecordStore } from './types.js'
+import { sameRoot } from '../publish.js'
 
 export interface IpnsNameConfig {
   /** The key records are signed with (secret); absent: the name is only read. */
@@ -107,7 +108,7 @@ export class IpnsPublisher implements NamePublisher {
     const signer = this.signer ?? await signingKey(this.key)
     const found = await this.source.lookup(context)
     const holds = found.current?.root ?? null
-    if (context.nameExpected !== undefined && !(holds == null ? context.nameExpected == null : context.nameExpected != null && holds.equals(context.nameExpected))) {
+    if (context.nameExpected !== undefined && !sameRoot(holds, context.nameExpected)) {
       throw new NameMovedError(`${this.label} moved to ${holds?.toString() ?? 'nothing'} while this run published`, holds)
     }
     const sequence = (found.highestSequence ?? -1n) + 1n
@@ -119,7 +120,7 @@ export class IpnsPublisher implements NamePublisher {
 /** Writes the record file (when asked) and puts the record everywhere; fails unless every store took it. */
 export async function putRecord (kind: string, label: string, record: IpnsRecordInfo, config: { stores: RecordStore[], recordPath?: string }, options: OperationOptions, logger: Logger): Promise<NameReport> {
   if (config.recordPath != null) await writeRecordFile(config.recordPath, record.bytes)
-  const targets = (await putEverywhere(record.name, record, config.stores, options)).map((t) => ({ label: t.label, ok: t.ok, detail: t.detail }))
+  const targets = await putEverywhere(record.name, record, config.stores, options)
   for (const t of targets) {
     if (t.ok) logger.info(`${label}: ${t.label}: ${t.detail}`)
     else logger.warn(`${label}: ${t.label}: ${t.detail}`)
