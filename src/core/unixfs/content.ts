@@ -69,6 +69,33 @@ class LeafBuffers {
   }
 }
 
+/** A dag-pb node of a file, checked: its links, their block sizes, and its own bytes. */
+export interface FileNode {
+  node: dagPb.PBNode
+  sizes: number[]
+  data: Uint8Array
+}
+
+/**
+ * Checks one block of a file against what its parent says of it (`expected` bytes, at `depth`):
+ * a raw leaf of that length (null), or a dag-pb UnixFS file node whose block sizes match its links
+ * and whose size is `expected`, no deeper than MAX_FILE_DEPTH. TreeError otherwise.
+ */
+export function checkFileBlock(cid: CID, bytes: Uint8Array, expected: number | undefined, depth: number): FileNode | null {
+  if (cid.code === raw.code) {
+    if (expected != null && bytes.length !== expected) throw new TreeError(`file block ${cid} holds ${bytes.length} bytes where its parent says ${expected}`)
+    return null
+  }
+  if (cid.code !== dagPb.code) throw new TreeError(`file block ${cid} has codec 0x${cid.code.toString(16)}, not dag-pb or raw`)
+  const { node, unixfs } = decodeUnixFS(cid, bytes)
+  if (unixfs.type !== 'file' && unixfs.type !== 'raw') throw new TreeError(`file block ${cid} is a UnixFS ${unixfs.type}, not part of a file`)
+  const sizes = unixfs.blockSizes.map(Number)
+  if (sizes.length !== node.Links.length) throw new TreeError(`file block ${cid} has ${node.Links.length} links but ${sizes.length} block sizes`)
+  if (expected != null && Number(unixfs.fileSize()) !== expected) throw new TreeError(`file block ${cid} holds ${unixfs.fileSize()} bytes where its parent says ${expected}`)
+  if (node.Links.length > 0 && depth >= MAX_FILE_DEPTH) throw new TreeError(`file block ${cid} is more than ${MAX_FILE_DEPTH} levels deep`)
+  return { node, sizes, data: unixfs.data ?? new Uint8Array(0) }
+}
+
 /**
  * The content of the UnixFS file at `cid`, chunk by chunk, in order. Memory stays bounded at
  * any file size: each level of the file's tree holds its node and reads ahead one block; the
@@ -85,21 +112,14 @@ export async function * fileContent(cid: CID, source: BlockSource, options?: Con
 
   async function * walk(cid: CID, bytes: Uint8Array, expected: number | undefined, depth: number): AsyncGenerator<Uint8Array, boolean> {
     throwIfAborted(signal)
-    if (cid.code === raw.code) {
-      if (expected != null && bytes.length !== expected) throw new TreeError(`file block ${cid} holds ${bytes.length} bytes where its parent says ${expected}`)
+    const checked = checkFileBlock(cid, bytes, expected, depth)
+    if (checked == null) {
       if (bytes.length > 0) yield bytes
       buffers?.giveBack(bytes)
       return true
     }
-    if (cid.code !== dagPb.code) throw new TreeError(`file block ${cid} has codec 0x${cid.code.toString(16)}, not dag-pb or raw`)
-    const { node, unixfs } = decodeUnixFS(cid, bytes)
-    if (unixfs.type !== 'file' && unixfs.type !== 'raw') throw new TreeError(`file block ${cid} is a UnixFS ${unixfs.type}, not part of a file`)
-    const sizes = unixfs.blockSizes
-    if (sizes.length !== node.Links.length) throw new TreeError(`file block ${cid} has ${node.Links.length} links but ${sizes.length} block sizes`)
-    if (expected != null && Number(unixfs.fileSize()) !== expected) throw new TreeError(`file block ${cid} holds ${unixfs.fileSize()} bytes where its parent says ${expected}`)
-    if (node.Links.length > 0 && depth >= MAX_FILE_DEPTH) throw new TreeError(`file block ${cid} is more than ${MAX_FILE_DEPTH} levels deep`)
-    const data = unixfs.data
-    if (data != null && data.length > 0) yield data
+    const { node, sizes, data } = checked
+    if (data.length > 0) yield data
     const links = node.Links
     // One block ahead on every level; up to readAhead in all once this level's children are leaves.
     let window = 1
@@ -117,7 +137,7 @@ export async function * fileContent(cid: CID, source: BlockSource, options?: Con
         }
         const block = await (pending.shift() as Promise<Uint8Array>)
         ahead--
-        const leaf = yield * walk((links[i] as dagPb.PBLink).Hash, block, Number(sizes[i]), depth + 1)
+        const leaf = yield * walk((links[i] as dagPb.PBLink).Hash, block, sizes[i], depth + 1)
         if (i === 0 && leaf) window = readAhead
       }
     } finally {

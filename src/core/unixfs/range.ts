@@ -1,12 +1,9 @@
 import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
-import * as raw from 'multiformats/codecs/raw'
 import type { BlockSource } from '../blocks/types.js'
-import { throwIfAborted, TreeError } from '../errors.js'
+import { throwIfAborted } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
-import { readBlock, READ_AHEAD } from './content.js'
-import { decodeUnixFS } from './hamt.js'
-import { MAX_FILE_DEPTH } from './limits.js'
+import { checkFileBlock, readBlock, READ_AHEAD } from './content.js'
 
 export interface SliceOptions extends AbortOptions {
   /** The root block's bytes, when the caller has read them already. */
@@ -30,21 +27,14 @@ export async function * fileSlice (cid: CID, source: BlockSource, start: number,
   // `offset` is where this node's bytes begin in the file.
   async function * walk (cid: CID, bytes: Uint8Array, offset: number, expected: number | undefined, depth: number): AsyncGenerator<Uint8Array> {
     throwIfAborted(signal)
-    if (cid.code === raw.code) {
-      if (expected != null && bytes.length !== expected) throw new TreeError(`file block ${cid} holds ${bytes.length} bytes where its parent says ${expected}`)
+    const checked = checkFileBlock(cid, bytes, expected, depth)
+    if (checked == null) {
       const from = Math.max(0, start - offset)
       const to = Math.min(bytes.length, end - offset)
       if (to > from) yield bytes.subarray(from, to)
       return
     }
-    if (cid.code !== dagPb.code) throw new TreeError(`file block ${cid} has codec 0x${cid.code.toString(16)}, not dag-pb or raw`)
-    const { node, unixfs } = decodeUnixFS(cid, bytes)
-    if (unixfs.type !== 'file' && unixfs.type !== 'raw') throw new TreeError(`file block ${cid} is a UnixFS ${unixfs.type}, not part of a file`)
-    const sizes = unixfs.blockSizes.map(Number)
-    if (sizes.length !== node.Links.length) throw new TreeError(`file block ${cid} has ${node.Links.length} links but ${sizes.length} block sizes`)
-    if (expected != null && Number(unixfs.fileSize()) !== expected) throw new TreeError(`file block ${cid} holds ${unixfs.fileSize()} bytes where its parent says ${expected}`)
-    if (node.Links.length > 0 && depth >= MAX_FILE_DEPTH) throw new TreeError(`file block ${cid} is more than ${MAX_FILE_DEPTH} levels deep`)
-    const data = unixfs.data ?? new Uint8Array(0)
+    const { node, sizes, data } = checked
     const from = Math.max(0, start - offset)
     const to = Math.min(data.length, end - offset)
     if (to > from) yield data.subarray(from, to)
