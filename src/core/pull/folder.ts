@@ -9,7 +9,7 @@ import type { AbortOptions } from '../logger.js'
 import { fileContent, readBlock } from '../unixfs/content.js'
 import { buildDirectory, readDirectory, type DirEntry } from '../unixfs/directory.js'
 import { importBytes } from '../unixfs/file.js'
-import { decodeUnixFS } from '../unixfs/hamt.js'
+import { isDirectory } from '../unixfs/export.js'
 
 /** A file of a folder in the tree: its path inside the folder, UnixFS root and DAG size (its link's Tsize). */
 export interface FolderEntry {
@@ -41,11 +41,6 @@ export async function listFolderFiles (folder: CID, source: BlockSource, options
   }
   await visit(folder, [])
   return files
-}
-
-function isDirectory (cid: CID, block: Uint8Array): boolean {
-  const type = decodeUnixFS(cid, block).unixfs.type
-  return type === 'directory' || type === 'hamt-sharded-directory'
 }
 
 /** The `sha256:<hex>` a blob file is named by (blobs/sha256/<hex>), or undefined for other files. */

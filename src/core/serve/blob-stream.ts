@@ -6,6 +6,7 @@ import { fileContent } from '../unixfs/content.js'
 import { fileSlice } from '../unixfs/range.js'
 import type { ByteRange } from './range.js'
 import type { TreeFile } from './repository.js'
+import { trimOldest } from './bounded.js'
 
 /** Files checked against their digest, remembered. */
 const KEPT_FILES = 100_000
@@ -23,10 +24,7 @@ export class VerifiedFiles {
 
   add (file: TreeFile, digest: string): void {
     this.keys.add(`${file.cid.toString()} ${digest}`)
-    for (const oldest of this.keys) {
-      if (this.keys.size <= KEPT_FILES) break
-      this.keys.delete(oldest)
-    }
+    trimOldest(this.keys, KEPT_FILES)
   }
 }
 

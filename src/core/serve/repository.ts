@@ -12,6 +12,7 @@ import type { DagNode } from '../unixfs/file.js'
 import { readFileBytes, resolvePath } from '../unixfs/tree.js'
 import { notFound } from './errors.js'
 import { isSha256Digest } from '../image/blob.js'
+import { trimOldest } from './bounded.js'
 
 /**
  * A file of a tag folder: its UnixFS root and size. A dag-pb root's block is read (it declares
@@ -115,10 +116,7 @@ export class RepositoryReader {
         const file = await this.blobIn(entry.cid, digest, options)
         if (file == null) continue
         this.places.set(key, { cid: file.cid, size: file.size })
-        for (const oldest of this.places.keys()) {
-          if (this.places.size <= KEPT_PLACES) break
-          this.places.delete(oldest)
-        }
+        trimOldest(this.places, KEPT_PLACES)
         return file
       }
     }

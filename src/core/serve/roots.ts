@@ -3,6 +3,7 @@ import { NameNotFoundError } from '../errors.js'
 import { remoteMessage } from '../redact.js'
 import { RegistryError } from './errors.js'
 import type { NamedRegistry, RootResolver } from '../registry/resolve.js'
+import { trimOldest } from './bounded.js'
 
 /** Least time a resolved root is kept, so a TTL of 0 does not mean a lookup per request. */
 export const MIN_ROOT_TTL_MS = 1000
@@ -44,10 +45,7 @@ export class RootCache {
       const ttl = Math.min(MAX_ROOT_TTL_MS, Math.max(MIN_ROOT_TTL_MS, Number.isFinite(ttlMs) ? ttlMs : 0))
       this.roots.delete(key)
       this.roots.set(key, { root, expires: this.now() + ttl })
-      for (const oldest of this.roots.keys()) {
-        if (this.roots.size <= MAX_NAMES) break
-        this.roots.delete(oldest)
-      }
+      trimOldest(this.roots, MAX_NAMES)
       return root
     })()
     this.pending.set(key, lookup)

@@ -236,7 +236,8 @@ async function planExport(cid: CID, source: BlockSource, options?: ExportOptions
   return Object.assign(walk, { logger, isRootFile })
 }
 
-function isDirectory(cid: CID, block: Uint8Array): boolean {
+/** The block is a UnixFS directory (basic or HAMT); false for a file or a raw leaf. */
+export function isDirectory(cid: CID, block: Uint8Array): boolean {
   if (cid.code !== dagPb.code) return false
   const type = decodeUnixFS(cid, block).unixfs.type
   return type === 'directory' || type === 'hamt-sharded-directory'
