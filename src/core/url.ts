@@ -65,3 +65,10 @@ export function parseServiceUrl (value: string, input: string): ServiceUrl {
   url.hash = ''
   return { url, label: `${url.origin}${url.pathname.replace(/\/+$/, '')}`, authorization }
 }
+
+/** `base` with `path` appended to its path (the base's trailing slashes dropped first); its query kept. */
+export function urlUnder (base: URL | string, path: string): URL {
+  const url = new URL(base)
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`
+  return url
+}

@@ -5,7 +5,7 @@ import { DigestMismatchError, IpcrError, throwIfAborted } from '../errors.js'
 import { quote } from '../escape.js'
 import { httpFetch } from '../http.js'
 import { silentLogger, type AbortOptions, type Logger } from '../logger.js'
-import { parseServiceUrl, type ServiceUrl } from '../url.js'
+import { parseServiceUrl, type ServiceUrl, urlUnder } from '../url.js'
 import { CarStreamError, carStreamBlocks } from './car-stream.js'
 import { blockKey } from './key.js'
 import { MAX_BLOCK_BYTES, type BlockSink } from './types.js'
@@ -77,8 +77,7 @@ export class GatewayCarSource {
     throwIfAborted(options.signal)
     if (this.distrusted != null) return { blocks: 0, bytes: 0, complete: false, reason: `not asked: earlier in this run ${this.distrusted}` }
     const scope = options.scope ?? 'all'
-    const url = new URL(this.gateway.url)
-    url.pathname = `${url.pathname.replace(/\/+$/, '')}/ipfs/${root.toString()}`
+    const url = urlUnder(this.gateway.url, `/ipfs/${root.toString()}`)
     url.searchParams.set('format', 'car')
     url.searchParams.set('dag-scope', scope)
     const headers: Record<string, string> = { accept: 'application/vnd.ipld.car; version=1; order=dfs; dups=n' }

@@ -5,7 +5,7 @@ import { silentLogger, type AbortOptions, type Logger } from '../logger.js'
 import { MAX_BLOCK_BYTES, type BlockSource } from './types.js'
 import { verifyBlock } from './verify.js'
 import { backoffDelay, sleep } from '../retry.js'
-import { parseServiceUrl, type ServiceUrl } from '../url.js'
+import { parseServiceUrl, type ServiceUrl, urlUnder } from '../url.js'
 
 export interface GatewayOptions {
   /** Defaults to the global fetch. */
@@ -93,8 +93,7 @@ export class GatewayBlockSource implements BlockSource {
 
   /** The verified block, or why this gateway failed. Throws only when `signal` aborts (the caller's or the deadline). */
   private async getFrom(gateway: Gateway, cid: CID, signal: AbortSignal, callerSignal?: AbortSignal): Promise<Uint8Array | string> {
-    const url = new URL(gateway.url)
-    url.pathname = `${url.pathname.replace(/\/+$/, '')}/ipfs/${cid.toString()}`
+    const url = urlUnder(gateway.url, `/ipfs/${cid.toString()}`)
     url.searchParams.set('format', 'raw')
     const headers: Record<string, string> = { accept: 'application/vnd.ipld.raw' }
     if (gateway.authorization != null) headers.authorization = gateway.authorization

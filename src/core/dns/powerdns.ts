@@ -3,7 +3,7 @@ import { quote } from '../escape.js'
 import { silentLogger, type Logger, type OperationOptions } from '../logger.js'
 import { remoteMessage } from '../redact.js'
 import { callService, ServiceError } from '../service.js'
-import { parseServiceUrl } from '../url.js'
+import { parseServiceUrl, urlUnder } from '../url.js'
 import { absoluteName, enclosingNames, inZone, parseDomainName, plainName } from './name.js'
 import { secretWord } from './secret.js'
 import { quoteTxt, unquoteTxt } from './txt.js'
@@ -220,8 +220,7 @@ export class PowerDnsProvider implements DnsProvider {
 
   /** One API call; the JSON answer (null when empty). Refusals become errors naming the provider, and what it said. */
   private async call (method: string, path: string, what: string, options: OperationOptions, request: { query?: Record<string, string>, body?: unknown, maxBytes?: number, notFound?: () => Error } = {}): Promise<unknown> {
-    const url = new URL(this.api)
-    url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v1${path}`
+    const url = urlUnder(this.api, `/api/v1${path}`)
     for (const [k, v] of Object.entries(request.query ?? {})) url.searchParams.set(k, v)
     const response = await callService(url, {
       label: this.label,

@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
-import { parseServiceUrl, redactUrl } from '../url.js'
+import { parseServiceUrl, redactUrl, urlUnder } from '../url.js'
 import { IPNS_RECORD_TYPE, readRecordBody, requestRecord, type HttpEndpoint, type HttpRecordOptions } from './http-records.js'
 import type { IpnsName } from './name.js'
 import type { RecordStore } from './types.js'
@@ -31,8 +31,7 @@ export class DelegatedRouterStore implements RecordStore {
   }
 
   private url (name: IpnsName): URL {
-    const url = new URL(this.base)
-    url.pathname = `${url.pathname.replace(/\/+$/, '')}/routing/v1/ipns/${name.text}`
+    const url = urlUnder(this.base, `/routing/v1/ipns/${name.text}`)
     return url
   }
 

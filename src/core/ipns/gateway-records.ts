@@ -2,7 +2,7 @@ import { quote } from '../escape.js'
 import { readText } from '../http.js'
 import type { AbortOptions } from '../logger.js'
 import { validateGatewayUrl } from '../sources.js'
-import { parseServiceUrl } from '../url.js'
+import { parseServiceUrl, urlUnder } from '../url.js'
 import { IPNS_RECORD_TYPE, MAX_ERROR_TEXT, readRecordBody, requestRecord, storeError, type HttpEndpoint, type HttpRecordOptions } from './http-records.js'
 import type { IpnsName } from './name.js'
 import type { RecordStore } from './types.js'
@@ -34,8 +34,7 @@ export class GatewayRecordStore implements RecordStore {
   }
 
   async get (name: IpnsName, options: AbortOptions = {}): Promise<Uint8Array | null> {
-    const url = new URL(this.base)
-    url.pathname = `${url.pathname.replace(/\/+$/, '')}/ipns/${name.text}`
+    const url = urlUnder(this.base, `/ipns/${name.text}`)
     url.searchParams.set('format', 'ipns-record')
     const what = `GET /ipns/${name.text}?format=ipns-record`
     return await requestRecord<Uint8Array | null>(this.endpoint, url, { method: 'GET', headers: { accept: IPNS_RECORD_TYPE }, what }, async (response) => {

@@ -3,6 +3,7 @@ import type { AbortOptions, Logger } from '../logger.js'
 import { remoteMessage } from '../redact.js'
 import { ServiceError, callService, callServiceJson, type ServiceRequest } from '../service.js'
 import { uploadFile } from '../upload.js'
+import { urlUnder } from '../url.js'
 
 /**
  * The parts of IPFS Cluster's REST API (v1.1) ipcr uses. JSON calls go through
@@ -75,8 +76,7 @@ export class ClusterApi {
   ) {}
 
   url (path: string, query: Record<string, string | number | boolean> = {}): URL {
-    const url = new URL(this.base)
-    url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`
+    const url = urlUnder(this.base, path)
     url.search = ''
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, String(value))
     return url

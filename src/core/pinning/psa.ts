@@ -6,7 +6,7 @@ import { silentLogger, type Logger, type OperationOptions } from '../logger.js'
 import { addHeaderSecret, addSecret, remoteMessage } from '../redact.js'
 import { sleep } from '../retry.js'
 import { callService, callServiceJson, ServiceError } from '../service.js'
-import { parseServiceUrl } from '../url.js'
+import { parseServiceUrl, urlUnder } from '../url.js'
 import type { PinningServiceConfig } from './services.js'
 import { DEFAULT_PIN_NAME, DEFAULT_PIN_TIMEOUT_MS } from '../destinations/defaults.js'
 
@@ -131,8 +131,7 @@ export class PinningServiceDestination implements Destination {
   }
 
   private url (path: string, query?: Record<string, string>): URL {
-    const url = new URL(this.base)
-    url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`
+    const url = urlUnder(this.base, path)
     for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v)
     return url
   }
