@@ -283,8 +283,8 @@ async function rebase (patch: RegistryPatch, onto: CID, options: RebaseOptions):
   const car = await CarFileWriter.create(path)
   try {
     const { root } = await applyPatch(patch, onto, { sources: options.sources, sink: fanOut([car, ...options.sinks]), signal: options.signal, logger: options.logger })
+    // applyPatch has said what it applied onto which root, and how many new blocks.
     await car.close(root)
-    options.logger.info(`Re-applied this run's tags onto ${onto.toString()}: new root ${root.toString()} (${car.blockCount} new blocks)`)
     return { root, carPath: path }
   } catch (err) {
     await car.abort()

@@ -31,7 +31,7 @@ export class KuboIpnsPublisher implements NamePublisher {
   private readonly lifetime?: string
 
   /** Set by preflight, once the key's name is known. */
-  source?: NameSource
+  source?: KuboNameSource
 
   /** `routers`: stores the record Kubo signed is also put to (delegated routers). */
   constructor (private readonly rpc: KuboRpc, private readonly config: KuboIpnsConfig, private readonly routers: RecordStore[] = [], private readonly logger: Logger = silentLogger) {
@@ -57,7 +57,7 @@ export class KuboIpnsPublisher implements NamePublisher {
 
   /** Publishes of this key's name on this node take turns. */
   async lock (options: OperationOptions): Promise<Release> {
-    const name = this.source instanceof KuboNameSource ? this.source.name.text : this.config.key
+    const name = this.source?.name.text ?? this.config.key
     return await acquireLock(this.rpc, name, { ...options, logger: options.logger ?? this.logger })
   }
 
