@@ -25,14 +25,24 @@ export function dnsLinkSettings (value: Value, domain?: string): DnsLinkSettings
     (key) => list(maybe(value, key)))
 }
 
+/** What `read` returns, or undefined when it throws. */
+function attempt<T> (read: () => T): T | undefined {
+  try {
+    return read()
+  } catch {
+    return undefined
+  }
+}
+
 /** VALUE of `dnslink set`: `/ipfs/<cid>`, `/ipns/<name or domain>`, with or without `dnslink=`, or a bare CID or IPNS name. */
 export function dnsLinkValueOf (given: string): string {
   const path = given.trim().replace(/^dnslink=/, '')
   let full = path
   if (!path.startsWith('/')) {
-    const asName = (() => { try { return parseIpnsName(path).text } catch { return undefined } })()
-    const asCid = (() => { try { return CID.parse(path).toString() } catch { return undefined } })()
-    if (asName != null && !path.startsWith('bafy') && !path.startsWith('Qm')) full = `/ipns/${asName}`
+    // Qm… is a CIDv0 (an RSA peer ID looks the same: give it as /ipns/Qm…).
+    const asName = path.startsWith('Qm') ? undefined : attempt(() => parseIpnsName(path).text)
+    const asCid = asName == null ? attempt(() => CID.parse(path).toString()) : undefined
+    if (asName != null) full = `/ipns/${asName}`
     else if (asCid != null) full = `/ipfs/${asCid}`
     else throw new InputError('VALUE', `${JSON.stringify(given.slice(0, 80))} is not /ipfs/<cid>, /ipns/<name>, a CID or an IPNS name`)
   }
