@@ -44,6 +44,7 @@ export async function serveCommand (value: Value, out: Out, signal?: AbortSignal
       // On disk: folders and file nodes as blocks, content as whole blobs (kept once served whole).
       // `--cache none`: folders and file nodes in memory only, content fetched each time.
       source: cacheDir === null ? blocks : new CachedSource(new DiskBlockCache(join(cacheDir, 'blocks'), logger), blocks, dagPbOnly),
+      files: sources.files,
       ...(cacheDir !== null ? { blobFiles: new BlobFiles(join(cacheDir, 'blobs')) } : {}),
       ...(defaultRegistry != null ? { defaultRegistry } : {}),
       resolveRoot: resolverOf(value, logger),

@@ -1,6 +1,7 @@
 import { CarBlockSource } from '../blocks/car-source.js'
 import { GatewayBlockSource, type GatewayOptions } from '../blocks/gateway.js'
 import { GatewayCarSource, type GatewayCarOptions } from '../blocks/gateway-car.js'
+import { GatewayFileSource } from '../blocks/gateway-file.js'
 import type { BlockSource } from '../blocks/types.js'
 import { InputError, option, text, throwIfAborted } from '../errors.js'
 import { KuboBlockSource } from '../kubo/block-source.js'
@@ -19,12 +20,14 @@ export type PullSourceSpec =
   /** An embedded local store (`--store DIR`: blocks under DIR/blocks). */
   | { kind: 'store', dir: string }
 
-/** The opened sources: blocks one by one in the order given, and the gateways that send whole DAGs as CARs. */
+/** The opened sources: blocks one by one in the order given, and the gateways that send whole DAGs as CARs, or whole files. */
 export interface PullSources {
   /** Tried in order for each block; each verifies what it returns. */
   blocks: BlockSource[]
   /** Gateways asked first for a whole DAG (`?format=car`), in the order given. */
   cars: GatewayCarSource[]
+  /** Gateways asked for a file's bytes whole (`ipcr serve`), in the order given. */
+  files: GatewayFileSource[]
   close: () => Promise<void>
 }
 
@@ -39,8 +42,8 @@ export interface OpenPullSourcesOptions extends AbortOptions {
 }
 
 /**
- * Opens the sources in the order given: each gateway gives a CAR source and a raw-block
- * source (consecutive gateways share one GatewayBlockSource, which falls back among them),
+ * Opens the sources in the order given: each gateway gives a CAR source, a file source and a
+ * raw-block source (consecutive gateways share one GatewayBlockSource, which falls back among them),
  * a Kubo RPC a `block/get` source, a CAR file or a store their blocks. InputError naming the
  * option when a URL or a CAR file is bad, or when there is no source at all.
  */
@@ -50,6 +53,7 @@ export async function openPullSources (specs: PullSourceSpec[], options: OpenPul
   if (specs.length === 0) throw new InputError(input('gateway'), text`no block source: give ${option(input('gateway'))}, ${option(input('kubo'))}, ${option(input('store'))} or ${option(input('car'))}`)
   const blocks: BlockSource[] = []
   const cars: GatewayCarSource[] = []
+  const files: GatewayFileSource[] = []
   const opened: CarBlockSource[] = []
   const close = async (): Promise<void> => { await Promise.all(opened.map(async (car) => { await car.close() })) }
   try {
@@ -65,6 +69,7 @@ export async function openPullSources (specs: PullSourceSpec[], options: OpenPul
         const url = validateGatewayUrl(spec.url, input('gateway'))
         gateways.push(url)
         cars.push(new GatewayCarSource(url, { ...options.car, fetch: options.fetch, logger }))
+        files.push(new GatewayFileSource(url, { fetch: options.fetch, logger }))
         continue
       }
       flush()
@@ -88,5 +93,5 @@ export async function openPullSources (specs: PullSourceSpec[], options: OpenPul
     await close()
     throw err
   }
-  return { blocks, cars, close }
+  return { blocks, cars, files, close }
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
+import type { CID } from 'multiformats/cid'
 import type { BlockSource } from '../blocks/types.js'
 import { DigestMismatchError } from '../errors.js'
 import type { AbortOptions } from '../logger.js'
-import { fileContent } from '../unixfs/content.js'
+import { fileContent, type ContentOptions } from '../unixfs/content.js'
 import { fileSlice } from '../unixfs/range.js'
 import type { ByteRange } from './range.js'
 import type { TreeFile } from './repository.js'
@@ -32,6 +33,8 @@ export interface BlobStreamOptions extends AbortOptions {
   verified: VerifiedFiles
   /** Blocks read ahead; default READ_AHEAD (content.ts). */
   readAhead?: number
+  /** Reads a file whole (when it is not yet known to match); default fileContent, block by block from `source`. */
+  read?: (cid: CID, source: BlockSource, options: ContentOptions) => AsyncIterable<Uint8Array>
 }
 
 /**
@@ -42,7 +45,7 @@ export interface BlobStreamOptions extends AbortOptions {
  * byte is given out, and a client never receives the whole of a wrong blob.
  */
 export async function * blobStream (file: TreeFile, digest: string, range: ByteRange, source: BlockSource, options: BlobStreamOptions): AsyncGenerator<Uint8Array> {
-  const { signal, readAhead, verified } = options
+  const { signal, readAhead, verified, read = fileContent } = options
   if (verified.has(file, digest)) {
     yield * fileSlice(file.cid, source, range.start, range.end, { signal, readAhead, block: file.block })
     return
@@ -50,7 +53,7 @@ export async function * blobStream (file: TreeFile, digest: string, range: ByteR
   const hash = createHash('sha256')
   let held: Uint8Array | undefined
   let position = 0
-  for await (const chunk of fileContent(file.cid, source, { signal, readAhead, block: file.block })) {
+  for await (const chunk of read(file.cid, source, { signal, readAhead, block: file.block })) {
     hash.update(chunk)
     const from = Math.max(0, range.start - position)
     const to = Math.min(chunk.byteLength, range.end - position)

@@ -1,7 +1,9 @@
 import { once } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { CID } from 'multiformats/cid'
+import * as dagPb from '@ipld/dag-pb'
 import { BlockCache, dagPbOnly, type BlockCacheOptions } from '../blocks/cache.js'
+import type { GatewayFileSource } from '../blocks/gateway-file.js'
 import type { BlockSource } from '../blocks/types.js'
 import { BlockNotFoundError, DigestMismatchError, TreeError } from '../errors.js'
 import { MEDIA_TYPES } from '../image/model.js'
@@ -29,6 +31,11 @@ export interface RegistryHandlerOptions {
   /** Looks up IPNS names and DNSLink domains; without it those forms answer NAME_UNKNOWN. */
   resolveRoot?: RootResolver
   logger?: Logger
+  /**
+   * Gateways asked for a blob's file whole (one response, checked leaf by leaf) when it is read
+   * whole to check its digest, the first that still serves files; `source` gives the rest.
+   */
+  files?: GatewayFileSource[]
   /** The cache in front of `source`; default: dag-pb blocks (folders, file nodes) up to BLOCK_CACHE_BYTES. */
   cache?: BlockCacheOptions
   /** Keeps whole blobs as files once served (BlobFiles), and serves them from there after. */
@@ -175,7 +182,9 @@ export function createRegistryHandler (options: RegistryHandlerOptions): Registr
         const file = await reader.withBlock(found, { signal })
         const copy = range == null ? await options.blobFiles?.writer(digest) : undefined
         try {
-          await send(blobStream(file, digest, span, source, { signal, verified, readAhead: options.readAhead }), copy)
+          const gateway = file.cid.code === dagPb.code ? options.files?.find((files) => files.unusable == null) : undefined
+          const read = gateway != null ? gateway.content.bind(gateway) : undefined
+          await send(blobStream(file, digest, span, source, { signal, verified, readAhead: options.readAhead, read }), copy)
           await copy?.commit()
         } catch (err) {
           await copy?.abort()
