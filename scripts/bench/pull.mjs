@@ -6,13 +6,16 @@
 // incompressible), published into a fresh offline Kubo node with dist/cli.js (`ipcr push
 // --kubo-rpc-url`: dag import + pin), and copied into docker-registry (filesystem storage in the
 // temp dir) with `skopeo copy --preserve-digests oci:… docker://…`. Both servers must then answer
-// the layout's manifest digest for the tag. Then, in interleaved rounds (each row's best reported):
-//   distribution       a fresh docker-registry process on the filled storage; one copy
+// the layout's manifest digest for the tag. Then, in rounds (each row's best reported):
 //   ipcr serve, cold   a fresh `ipcr serve` process (src/core/serve startRegistryServer, bundled on
-//                      the fly) reading blocks from Kubo's gateway (GatewayBlockSource) through an
-//                      empty cache (as `ipcr serve --cache DIR` keeps one: folders and file nodes as
+//                      the fly) reading from Kubo's gateway (each blob's file whole, GatewayFileSource,
+//                      checked leaf by leaf; folders and file nodes as blocks) through an empty
+//                      cache (as `ipcr serve --cache DIR` keeps one: folders and file nodes as
 //                      verified blocks, each blob served whole as a file once it matched its digest)
 //   ipcr serve, warm   the same process, a second copy: every blob from its file in the cache
+//   distribution       a fresh docker-registry process on the filled storage; one copy, right
+//                      before or after the warm one (in turn, round by round)
+//   GETs               then curl of every blob from each, in the same order (see `gets`)
 //   ipcr serve, memory (informational, no target) a process whose block cache keeps every block
 //                      (`cache: { keep: all, maxBytes: 1.25 × the image }`): a first copy fills it,
 //                      the second is timed; every block then comes from memory
@@ -120,18 +123,20 @@ async function startDistribution (bin, dir) {
 }
 
 /**
- * Bundles the `ipcr serve` program: `node <it> GATEWAY_URL [KEEP_ALL_BYTES]` starts
- * startRegistryServer on 127.0.0.1:0 over a GatewayBlockSource, counted, in a FirstSource, as
- * `ipcr serve --gateway URL` does (the command can neither set the cache nor count fetched
- * blocks, hence a program of its own); with KEEP_ALL_BYTES, a block cache that keeps every block
- * up to that many bytes. It prints {"address"} and, for each `stats` line on stdin, the blocks
- * and bytes fetched from the gateway so far; stdin's end stops it.
+ * Bundles the `ipcr serve` program: `node <it> GATEWAY_URL CACHE_DIR|none [KEEP_ALL_BYTES]` starts
+ * startRegistryServer on 127.0.0.1:0 over a GatewayBlockSource, counted, in a FirstSource, and
+ * the same gateway's whole files (GatewayFileSource) for blobs read whole, as `ipcr serve
+ * --gateway URL` does (the command can neither set the cache nor count what it fetched, hence a
+ * program of its own); with KEEP_ALL_BYTES, a block cache that keeps every block up to that many
+ * bytes. It prints {"address"} and, for each `stats` line on stdin, the blocks, whole files and
+ * bytes fetched from the gateway so far; stdin's end stops it.
  */
 async function buildServer (repoRoot, outDir) {
   const outfile = join(outDir, 'ipcr-serve.mjs')
   await bundleEntry(repoRoot, `
     import { createInterface } from 'node:readline'
     import { GatewayBlockSource } from './src/core/blocks/gateway.ts'
+    import { GatewayFileSource } from './src/core/blocks/gateway-file.ts'
     import { FirstSource } from './src/core/blocks/multi.ts'
     import { CachedSource, DiskBlockCache } from './src/core/blocks/disk-cache.ts'
     import { dagPbOnly } from './src/core/blocks/cache.ts'
@@ -140,7 +145,7 @@ async function buildServer (repoRoot, outDir) {
     import { startRegistryServer } from './src/core/serve/server.ts'
     const [gateway, cacheDir, keepAllBytes] = process.argv.slice(2)
     const gateways = new GatewayBlockSource([gateway])
-    const fetched = { blocks: 0, bytes: 0 }
+    const fetched = { blocks: 0, bytes: 0, files: 0, fileBytes: 0 }
     const source = {
       label: gateways.label,
       async get (cid, options) {
@@ -150,13 +155,24 @@ async function buildServer (repoRoot, outDir) {
         return bytes
       }
     }
+    // Whole files as the command asks for them; counted by their answers' Content-Length.
+    const countingFetch = async (url, init) => {
+      const response = await fetch(url, init)
+      if (response.status === 200) {
+        fetched.files++
+        fetched.fileBytes += Number(response.headers.get('content-length') ?? 0)
+      }
+      return response
+    }
+    // (The memory row reads every blob from its kept blocks, so it asks for no files.)
+    const files = keepAllBytes != null ? [] : [new GatewayFileSource(gateway, { fetch: countingFetch })]
     const cache = keepAllBytes != null ? { keep: () => true, maxBytes: Number(keepAllBytes) } : undefined
     // As \`ipcr serve --gateway URL --cache DIR\` builds it (src/cli/serve.ts): the sources in a FirstSource
-    // behind the verified disk cache; \`none\` as \`--cache none\` (memory only).
+    // behind the verified disk cache, the gateway's whole files for blobs read whole; \`none\` as \`--cache none\` (memory only).
     const blocks = new FirstSource([source])
     const served = cacheDir === 'none' ? blocks : new CachedSource(new DiskBlockCache(join(cacheDir, 'blocks')), blocks, dagPbOnly)
     const blobFiles = cacheDir === 'none' ? {} : { blobFiles: new BlobFiles(join(cacheDir, 'blobs')) }
-    const server = await startRegistryServer({ listen: '127.0.0.1:0', source: served, ...blobFiles, ...(cache != null ? { cache } : {}) })
+    const server = await startRegistryServer({ listen: '127.0.0.1:0', source: served, files, ...blobFiles, ...(cache != null ? { cache } : {}) })
     process.stdout.write(JSON.stringify({ address: server.address }) + '\\n')
     const lines = createInterface({ input: process.stdin })
     lines.on('line', (line) => { if (line === 'stats') process.stdout.write(JSON.stringify(fetched) + '\\n') })
@@ -207,6 +223,26 @@ async function sha256File (path) {
   const hash = createHash('sha256')
   for await (const chunk of createReadStream(path, { highWaterMark: MiB })) hash.update(chunk)
   return hash.digest('hex')
+}
+
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median (values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/** What the gateway gave a copy: the stats' difference, onto the copy's result. */
+function fetchedBetween (r, before, after) {
+  r.gatewayBlocks = after.blocks - before.blocks
+  r.gatewayBytes = after.bytes - before.bytes
+  r.gatewayFiles = after.files - before.files
+  r.gatewayFileBytes = after.fileBytes - before.fileBytes
+}
+
+/** `N blocks (X MiB), M whole files (Y MiB)`. */
+export function fetchedText (r, unit = MiB, unitName = 'MiB') {
+  return `${r.gatewayBlocks} blocks (${(r.gatewayBytes / unit).toFixed(1)} ${unitName}), ${r.gatewayFiles} whole files (${(r.gatewayFileBytes / unit).toFixed(1)} ${unitName})`
 }
 
 /** The tag's manifest digest and every blob (manifest, config, layers) with its size, from the layout. */
@@ -311,43 +347,84 @@ export async function benchPull (repoRoot, work, ipfs, distribution, { sizeMiB =
       return { seconds: r.wallSeconds, mbPerSecond: image.bytes / 1e6 / r.wallSeconds, peakRssMiB: serverPeakMiB, serverCpuSeconds, kuboCpuSeconds, rssSinceStart: !measured, skopeoPeakRssMiB: r.peakRssMiB }
     }
 
+    // Every blob of the image (config and layers) in one `curl` process, one after the other on one
+    // connection, into /dev/null: a client that does almost nothing per byte, so the server's own
+    // speed shows (skopeo hashes and writes every byte, and both servers wait for it).
+    const blobUrls = (address, path) => [...image.blobs].filter(([digest]) => digest !== image.manifestDigest).map(([digest, size]) => ({ url: `http://${address}/v2/${path}/blobs/${digest}`, digest, size }))
+    const gets = (label, address, path, pid) => {
+      const blobs = blobUrls(address, path)
+      const args = ['--silent', '--show-error', '--fail', ...blobs.flatMap(({ url }) => ['-o', '/dev/null', url]), '-w', '%{size_download}\\n']
+      const cpuBefore = cpuSeconds(pid)
+      const started = process.hrtime.bigint()
+      const r = spawnSync('curl', args, { encoding: 'utf8', timeout: timeoutSeconds * 1000 })
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      const cpuAfter = cpuSeconds(pid)
+      if (r.status !== 0) throw new Error(`${label}: curl of the blobs failed (exit ${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}`)
+      const sizes = r.stdout.trim().split('\n').map(Number)
+      blobs.forEach(({ digest, size }, i) => { if (sizes[i] !== size) throw new Error(`${label}: curl got ${sizes[i]} bytes of ${digest}, not ${size}`) })
+      const bytes = blobs.reduce((n, b) => n + b.size, 0)
+      return { seconds, mbPerSecond: bytes / 1e6 / seconds, bytes, peakRssMiB: peakRssMiB(pid), serverCpuSeconds: cpuBefore != null && cpuAfter != null ? Number((cpuAfter - cpuBefore).toFixed(2)) : null }
+    }
+    const hasCurl = spawnSync('curl', ['--version']).status === 0
+
     const rows = {
       distribution: { key: 'distribution', label: 'distribution', what: 'docker-registry 2.8.2, filesystem storage, a fresh process per round', runs: [] },
-      cold: { key: 'ipcrCold', label: 'ipcr serve cold', what: 'a fresh ipcr serve process, blocks from the Kubo gateway', runs: [] },
+      cold: { key: 'ipcrCold', label: 'ipcr serve cold', what: 'a fresh ipcr serve process, whole files (checked leaf by leaf) and blocks from the Kubo gateway', runs: [] },
       warm: { key: 'ipcrWarm', label: 'ipcr serve warm', what: 'the same process, second copy: every blob from the file the first copy kept (after it matched its digest)', runs: [] }
+    }
+    if (hasCurl) {
+      rows.distributionGets = { key: 'distributionGets', label: 'distribution GETs', what: 'curl of every blob into /dev/null, one connection, right after the copy', runs: [] }
+      rows.warmGets = { key: 'ipcrWarmGets', label: 'ipcr warm GETs', what: 'the same, from ipcr serve right after its warm copy', runs: [] }
     }
     if (memoryRow) rows.memory = { key: 'ipcrMemory', label: 'ipcr serve memory', what: 'informational: a process whose block cache keeps every block (1.25 × the image), second copy', runs: [] }
     for (let round = 1; round <= rounds; round++) {
       const of = `round ${round}/${rounds}`
+      // A fresh docker-registry, and a fresh ipcr serve with an empty disk cache for its cold copy.
       const reg = await startDistribution(distribution, storage)
-      try {
-        const r = await copy('distribution', reg.address, NAME, reg.pid)
-        rows.distribution.runs.push(r)
-        log(`  distribution (${of}): ${r.seconds.toFixed(2)} s, ${r.mbPerSecond.toFixed(1)} MB/s, server peak RSS ${r.peakRssMiB.toFixed(0)} MiB`)
-      } finally {
-        await reg.stop()
-      }
-
-      // A fresh, empty disk cache for each round's cold copy.
       const cacheDir = join(dir, `cache-${round}`)
       await rm(cacheDir, { recursive: true, force: true })
-      const serve = await startIpcrServe(program, daemon.gatewayUrl, cacheDir)
+      let serve = null
       try {
+        serve = await startIpcrServe(program, daemon.gatewayUrl, cacheDir)
         if (round === 1) {
           const got = await servedDigest(serve.address, ipcrPath)
           if (got !== image.manifestDigest) throw new Error(`ipcr serve answers ${got} for ${NAME}:${TAG}, the layout ${image.manifestDigest}`)
         }
-        for (const key of ['cold', 'warm']) {
+        const ipcrCopy = async (key) => {
           const before = await serve.stats()
           const r = await copy(`ipcr serve ${key}`, serve.address, ipcrPath, serve.pid, daemon.pid)
           const after = await serve.stats()
-          r.gatewayBlocks = after.blocks - before.blocks
-          r.gatewayBytes = after.bytes - before.bytes
+          fetchedBetween(r, before, after)
           rows[key].runs.push(r)
-          log(`  ipcr serve ${key} (${of}): ${r.seconds.toFixed(2)} s, ${r.mbPerSecond.toFixed(1)} MB/s, server peak RSS ${r.peakRssMiB.toFixed(0)} MiB, ${r.gatewayBlocks} blocks (${(r.gatewayBytes / MiB).toFixed(1)} MiB) from the gateway`)
+          log(`  ipcr serve ${key} (${of}): ${r.seconds.toFixed(2)} s, ${r.mbPerSecond.toFixed(1)} MB/s, server peak RSS ${r.peakRssMiB.toFixed(0)} MiB, from the gateway ${fetchedText(r)}`)
+        }
+        const distributionCopy = async () => {
+          const r = await copy('distribution', reg.address, NAME, reg.pid)
+          rows.distribution.runs.push(r)
+          log(`  distribution (${of}): ${r.seconds.toFixed(2)} s, ${r.mbPerSecond.toFixed(1)} MB/s, server peak RSS ${r.peakRssMiB.toFixed(0)} MiB`)
+        }
+        const blobGets = (key, label, address, path, pid) => {
+          const g = gets(label, address, path, pid)
+          rows[key].runs.push(g)
+          log(`  ${label} (${of}): ${g.seconds.toFixed(3)} s, ${g.mbPerSecond.toFixed(1)} MB/s`)
+        }
+        await ipcrCopy('cold')
+        // Warm and distribution back to back, each first in every other round: whatever the
+        // machine does after a heavy step (the cold copy) falls on both alike.
+        const distributionFirst = round % 2 === 1
+        for (const which of distributionFirst ? ['distribution', 'warm'] : ['warm', 'distribution']) {
+          if (which === 'distribution') await distributionCopy()
+          else await ipcrCopy('warm')
+        }
+        if (hasCurl) {
+          for (const which of distributionFirst ? ['distribution', 'warm'] : ['warm', 'distribution']) {
+            if (which === 'distribution') blobGets('distributionGets', 'distribution GETs', reg.address, NAME, reg.pid)
+            else blobGets('warmGets', 'ipcr warm GETs', serve.address, ipcrPath, serve.pid)
+          }
         }
       } finally {
-        await serve.stop()
+        await reg.stop()
+        await serve?.stop()
         await rm(cacheDir, { recursive: true, force: true })
       }
 
@@ -358,10 +435,9 @@ export async function benchPull (repoRoot, work, ipfs, distribution, { sizeMiB =
           const before = await kept.stats()
           const r = await copy('ipcr serve memory', kept.address, ipcrPath, kept.pid, daemon.pid)
           const after = await kept.stats()
-          r.gatewayBlocks = after.blocks - before.blocks
-          r.gatewayBytes = after.bytes - before.bytes
+          fetchedBetween(r, before, after)
           rows.memory.runs.push(r)
-          log(`  ipcr serve memory (${of}): ${r.seconds.toFixed(2)} s, ${r.mbPerSecond.toFixed(1)} MB/s, server peak RSS ${r.peakRssMiB.toFixed(0)} MiB, ${r.gatewayBlocks} blocks from the gateway`)
+          log(`  ipcr serve memory (${of}): ${r.seconds.toFixed(2)} s, ${r.mbPerSecond.toFixed(1)} MB/s, server peak RSS ${r.peakRssMiB.toFixed(0)} MiB, from the gateway ${fetchedText(r)}`)
         } finally {
           await kept.stop()
         }
@@ -373,6 +449,8 @@ export async function benchPull (repoRoot, work, ipfs, distribution, { sizeMiB =
       sizeMiB,
       rounds,
       root: pushed.rootCid,
+      // Each round's distribution and warm copies, back to back: their ratio cancels the machine's drift between rounds.
+      pairs: rows.distribution.runs.map((d, i) => ({ distribution: d.seconds, warm: rows.warm.runs[i].seconds, cold: rows.cold.runs[i].seconds })),
       image: { bytes: image.bytes, blobs: image.blobs.size, layers: image.layers, manifestDigest: image.manifestDigest },
       rows: Object.values(rows).map(({ key, label, what, runs }) => {
         const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a))
@@ -385,9 +463,10 @@ export async function benchPull (repoRoot, work, ipfs, distribution, { sizeMiB =
           peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
           rssSinceStart: runs.some((r) => r.rssSinceStart),
           runs: runs.map((r) => r.seconds),
+          medianSeconds: median(runs.map((r) => r.seconds)),
           serverCpuSeconds: best.serverCpuSeconds,
           ...(best.kuboCpuSeconds != null ? { kuboCpuSeconds: best.kuboCpuSeconds } : {}),
-          ...(best.gatewayBlocks != null ? { gatewayBlocks: best.gatewayBlocks, gatewayBytes: best.gatewayBytes } : {})
+          ...(best.gatewayBlocks != null ? { gatewayBlocks: best.gatewayBlocks, gatewayBytes: best.gatewayBytes, gatewayFiles: best.gatewayFiles, gatewayFileBytes: best.gatewayFileBytes } : {})
         }
       })
     }
