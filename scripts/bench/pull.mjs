@@ -10,8 +10,9 @@
 //   ipcr serve, cold   a fresh `ipcr serve` process (src/core/serve startRegistryServer, bundled on
 //                      the fly) reading from Kubo's gateway (each blob's file whole, GatewayFileSource,
 //                      checked leaf by leaf; folders and file nodes as blocks) through an empty
-//                      cache (as `ipcr serve --cache DIR` keeps one: folders and file nodes as
-//                      verified blocks, each blob served whole as a file once it matched its digest)
+//                      cache (as `ipcr serve --cache DIR` keeps one: folders, file nodes and small
+//                      JSON files as verified blocks, each blob whole as a file once it matched its
+//                      digest)
 //   ipcr serve, warm   the same process, a second copy: every blob from its file in the cache
 //   distribution       a fresh docker-registry process on the filled storage; one copy, right
 //                      before or after the warm one (in turn, round by round)
@@ -78,6 +79,15 @@ function cpuSeconds (pid) {
   }
 }
 
+/** Bytes a process has read from storage (read_bytes in /proc/<pid>/io: not what the page cache answered); null where there is none. */
+function diskReadBytes (pid) {
+  try {
+    return Number(/read_bytes: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN)
+  } catch {
+    return null
+  }
+}
+
 /** Resets a process's VmHWM to its current RSS (Linux: `5` into clear_refs); false where it cannot. */
 function resetPeak (pid) {
   try {
@@ -139,7 +149,7 @@ async function buildServer (repoRoot, outDir) {
     import { GatewayFileSource } from './src/core/blocks/gateway-file.ts'
     import { FirstSource } from './src/core/blocks/multi.ts'
     import { CachedSource, DiskBlockCache } from './src/core/blocks/disk-cache.ts'
-    import { dagPbOnly } from './src/core/blocks/cache.ts'
+    import { treeBlocks } from './src/core/blocks/cache.ts'
     import { BlobFiles } from './src/core/serve/blob-files.ts'
     import { join } from 'node:path'
     import { startRegistryServer } from './src/core/serve/server.ts'
@@ -170,7 +180,7 @@ async function buildServer (repoRoot, outDir) {
     // As \`ipcr serve --gateway URL --cache DIR\` builds it (src/cli/serve.ts): the sources in a FirstSource
     // behind the verified disk cache, the gateway's whole files for blobs read whole; \`none\` as \`--cache none\` (memory only).
     const blocks = new FirstSource([source])
-    const served = cacheDir === 'none' ? blocks : new CachedSource(new DiskBlockCache(join(cacheDir, 'blocks')), blocks, dagPbOnly)
+    const served = cacheDir === 'none' ? blocks : new CachedSource(new DiskBlockCache(join(cacheDir, 'blocks')), blocks, treeBlocks)
     const blobFiles = cacheDir === 'none' ? {} : { blobFiles: new BlobFiles(join(cacheDir, 'blobs')) }
     const server = await startRegistryServer({ listen: '127.0.0.1:0', source: served, files, ...blobFiles, ...(cache != null ? { cache } : {}) })
     process.stdout.write(JSON.stringify({ address: server.address }) + '\\n')
@@ -334,6 +344,7 @@ export async function benchPull (repoRoot, work, ipfs, distribution, { sizeMiB =
       const dest = join(dir, `copy-${++copies}`)
       const measured = resetPeak(pid)
       const cpuBefore = cpuSeconds(pid)
+      const diskBefore = diskReadBytes(pid)
       const kuboBefore = kuboPid != null ? cpuSeconds(kuboPid) : null
       const r = await measure('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${address}/${path}:${TAG}`, `dir:${dest}`], { cwd: repoRoot, timeoutSeconds, useGnuTime, timeFile: join(dir, 'time-skopeo.txt'), onSpawn })
       previous = dest
@@ -343,8 +354,10 @@ export async function benchPull (repoRoot, work, ipfs, distribution, { sizeMiB =
       const serverCpuSeconds = cpuBefore != null && cpuAfter != null ? Number((cpuAfter - cpuBefore).toFixed(2)) : null
       const kuboAfter = kuboPid != null ? cpuSeconds(kuboPid) : null
       const kuboCpuSeconds = kuboBefore != null && kuboAfter != null ? Number((kuboAfter - kuboBefore).toFixed(2)) : null
+      const diskAfter = diskReadBytes(pid)
+      const serverDiskReadMiB = diskBefore != null && diskAfter != null ? (diskAfter - diskBefore) / MiB : null
       await checkCopy(dest, image)
-      return { seconds: r.wallSeconds, mbPerSecond: image.bytes / 1e6 / r.wallSeconds, peakRssMiB: serverPeakMiB, serverCpuSeconds, kuboCpuSeconds, rssSinceStart: !measured, skopeoPeakRssMiB: r.peakRssMiB }
+      return { seconds: r.wallSeconds, mbPerSecond: image.bytes / 1e6 / r.wallSeconds, peakRssMiB: serverPeakMiB, serverCpuSeconds, kuboCpuSeconds, serverDiskReadMiB, rssSinceStart: !measured, skopeoPeakRssMiB: r.peakRssMiB }
     }
 
     // Every blob of the image (config and layers) in one `curl` process, one after the other on one
@@ -396,12 +409,12 @@ export async function benchPull (repoRoot, work, ipfs, distribution, { sizeMiB =
           const after = await serve.stats()
           fetchedBetween(r, before, after)
           rows[key].runs.push(r)
-          log(`  ipcr serve ${key} (${of}): ${r.seconds.toFixed(2)} s, ${r.mbPerSecond.toFixed(1)} MB/s, server peak RSS ${r.peakRssMiB.toFixed(0)} MiB, from the gateway ${fetchedText(r)}`)
+          log(`  ipcr serve ${key} (${of}): ${r.seconds.toFixed(2)} s, ${r.mbPerSecond.toFixed(1)} MB/s, server peak RSS ${r.peakRssMiB.toFixed(0)} MiB, CPU ${r.serverCpuSeconds} s, ${r.serverDiskReadMiB?.toFixed(1)} MiB read from disk; from the gateway ${fetchedText(r)}`)
         }
         const distributionCopy = async () => {
           const r = await copy('distribution', reg.address, NAME, reg.pid)
           rows.distribution.runs.push(r)
-          log(`  distribution (${of}): ${r.seconds.toFixed(2)} s, ${r.mbPerSecond.toFixed(1)} MB/s, server peak RSS ${r.peakRssMiB.toFixed(0)} MiB`)
+          log(`  distribution (${of}): ${r.seconds.toFixed(2)} s, ${r.mbPerSecond.toFixed(1)} MB/s, server peak RSS ${r.peakRssMiB.toFixed(0)} MiB, CPU ${r.serverCpuSeconds} s, ${r.serverDiskReadMiB?.toFixed(1)} MiB read from disk`)
         }
         const blobGets = (key, label, address, path, pid) => {
           const g = gets(label, address, path, pid)

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { dagPbOnly } from '../core/blocks/cache.js'
+import { treeBlocks } from '../core/blocks/cache.js'
 import { CachedSource, DiskBlockCache } from '../core/blocks/disk-cache.js'
 import { BlobFiles } from '../core/serve/blob-files.js'
 import { FirstSource } from '../core/blocks/multi.js'
@@ -41,9 +41,9 @@ export async function serveCommand (value: Value, out: Out, signal?: AbortSignal
     const blocks = new FirstSource(sources.blocks)
     const server = await startRegistryServer({
       listen: str(value('listen')) ?? DEFAULT_LISTEN,
-      // On disk: folders and file nodes as blocks, content as whole blobs (kept once served whole).
-      // `--cache none`: folders and file nodes in memory only, content fetched each time.
-      source: cacheDir === null ? blocks : new CachedSource(new DiskBlockCache(join(cacheDir, 'blocks'), logger), blocks, dagPbOnly),
+      // On disk: folders, file nodes and the small JSON files as blocks, content as whole blobs
+      // (kept once served whole). `--cache none`: those blocks in memory only, content fetched each time.
+      source: cacheDir === null ? blocks : new CachedSource(new DiskBlockCache(join(cacheDir, 'blocks'), logger), blocks, treeBlocks),
       files: sources.files,
       ...(cacheDir !== null ? { blobFiles: new BlobFiles(join(cacheDir, 'blobs')) } : {}),
       ...(defaultRegistry != null ? { defaultRegistry } : {}),

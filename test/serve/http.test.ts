@@ -61,6 +61,24 @@ test('GET /v2/ answers 200 with the API version header', async () => {
 })
 
 describe('manifests', () => {
+  test('a manifest asked for again is answered from the server\'s cache: its tree and its small JSON files are read from the sources once', async () => {
+    let gets = 0
+    const counting = { label: 'counting', get: async (cid: CID) => { gets++; return await registry.source.get(cid) } }
+    const own = await startRegistryServer({ listen: '127.0.0.1:0', source: counting })
+    try {
+      const url = `${own.url}/v2/ipfs/${registry.root.toString()}/team/app/manifests/1.0`
+      expect((await request(url)).status).toBe(200)
+      const first = gets
+      expect(first).toBeGreaterThan(3)
+      const again = await request(url)
+      expect(again.status).toBe(200)
+      expect(again.body.equals(await original(registry.app.manifestDigest))).toBe(true)
+      expect(gets).toBe(first)
+    } finally {
+      await own.close()
+    }
+  })
+
   test('by tag and by digest, GET and HEAD: the exact bytes, media type, digest and length', async () => {
     const bytes = await original(registry.app.manifestDigest)
     for (const reference of ['1.0', registry.app.manifestDigest]) {

@@ -15,13 +15,25 @@ export function dagPbOnly (cid: CID): boolean {
   return cid.code === DAG_PB
 }
 
+/** Largest raw block treeBlocks keeps. */
+export const SMALL_RAW_BYTES = 64 * 1024
+
+/**
+ * Keeps what a registry server reads on every request: dag-pb nodes, and raw blocks of at most
+ * SMALL_RAW_BYTES (a tag folder's index.json, manifests and configs), but not the 1 MiB leaves
+ * of layers.
+ */
+export function treeBlocks (cid: CID, bytes: Uint8Array): boolean {
+  return cid.code === DAG_PB || bytes.byteLength <= SMALL_RAW_BYTES
+}
+
 const DAG_PB = 0x70
 
 export interface BlockCacheOptions {
   /** Bytes of blocks kept; the least recently used go first. Default BLOCK_CACHE_BYTES. */
   maxBytes?: number
   /** Which blocks are kept (default: all); others are still fetched once when asked for at the same time. */
-  keep?: (cid: CID) => boolean
+  keep?: (cid: CID, bytes: Uint8Array) => boolean
 }
 
 /**
@@ -34,7 +46,7 @@ export interface BlockCacheOptions {
 export class BlockCache implements BlockSource {
   readonly label: string
   private readonly maxBytes: number
-  private readonly keep: (cid: CID) => boolean
+  private readonly keep: (cid: CID, bytes: Uint8Array) => boolean
   private readonly blocks = new Map<string, Uint8Array>()
   private readonly inflight = new Map<string, Promise<Uint8Array>>()
   private held = 0
@@ -79,7 +91,7 @@ export class BlockCache implements BlockSource {
   }
 
   private add (key: string, cid: CID, bytes: Uint8Array): void {
-    if (!this.keep(cid) || bytes.byteLength > this.maxBytes || this.blocks.has(key)) return
+    if (!this.keep(cid, bytes) || bytes.byteLength > this.maxBytes || this.blocks.has(key)) return
     this.blocks.set(key, bytes)
     this.held += bytes.byteLength
     for (const [oldest, old] of this.blocks) {

@@ -69,7 +69,7 @@ export class CachedSource implements BlockSource {
   fetched = { blocks: 0, bytes: 0 }
 
   /** `keep`: which fetched blocks go into the cache (default all); the others are only passed on. */
-  constructor (readonly cache: BlockStore, readonly source: BlockSource, private readonly keep: (cid: CID) => boolean = () => true) {
+  constructor (readonly cache: BlockStore, readonly source: BlockSource, private readonly keep: (cid: CID, bytes: Uint8Array) => boolean = () => true) {
     this.label = `${cache.label}, then ${source.label}`
   }
 
@@ -87,7 +87,7 @@ export class CachedSource implements BlockSource {
       const bytes = await this.source.get(cid, options)
       this.fetched.blocks++
       this.fetched.bytes += bytes.length
-      if (this.keep(cid)) await this.cache.put(cid, bytes, { signal: options?.signal })
+      if (this.keep(cid, bytes)) await this.cache.put(cid, bytes, { signal: options?.signal })
       return bytes
     })()
     this.inflight.set(key, fetch)

@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { CID } from 'multiformats/cid'
 import * as dagPb from '@ipld/dag-pb'
-import { BlockCache, dagPbOnly, type BlockCacheOptions } from '../blocks/cache.js'
+import { BlockCache, treeBlocks, type BlockCacheOptions } from '../blocks/cache.js'
 import type { GatewayFileSource } from '../blocks/gateway-file.js'
 import type { BlockSource } from '../blocks/types.js'
 import { BlockNotFoundError, DigestMismatchError, TreeError } from '../errors.js'
@@ -36,7 +36,7 @@ export interface RegistryHandlerOptions {
    * whole to check its digest, the first that still serves files; `source` gives the rest.
    */
   files?: GatewayFileSource[]
-  /** The cache in front of `source`; default: dag-pb blocks (folders, file nodes) up to BLOCK_CACHE_BYTES. */
+  /** The cache in front of `source`; default: treeBlocks (folders, file nodes, the small JSON files) up to BLOCK_CACHE_BYTES. */
   cache?: BlockCacheOptions
   /** Keeps whole blobs as files once served (BlobFiles), and serves them from there after. */
   blobFiles?: BlobFiles
@@ -61,7 +61,7 @@ const EMPTY_INDEX = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.oc
  */
 export function createRegistryHandler (options: RegistryHandlerOptions): RegistryHandler {
   const logger = options.logger ?? silentLogger
-  const source = new BlockCache(options.source, { keep: dagPbOnly, ...options.cache })
+  const source = new BlockCache(options.source, { keep: treeBlocks, ...options.cache })
   const reader = new RepositoryReader(source)
   const roots = new RootCache(options.resolveRoot, options.now)
   const verified = new VerifiedFiles()
