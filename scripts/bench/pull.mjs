@@ -14,7 +14,8 @@
 //                      JSON files as verified blocks, each blob whole as a file once it matched its
 //                      digest)
 //   ipcr serve, warm   the same process, a second copy: every blob from its file in the cache
-//   distribution       a fresh docker-registry process on the filled storage; one copy, right
+//   distribution       a fresh docker-registry process on the filled storage; after one untimed
+//                      copy (the copy after the cold one is slowed by its writes), one copy right
 //                      before or after the warm one (in turn, round by round)
 //   GETs               then curl of every blob from each, in the same order (see `gets`)
 //   ipcr serve, memory (informational, no target) a process whose block cache keeps every block
@@ -422,8 +423,10 @@ export async function benchPull (repoRoot, work, ipfs, distribution, { sizeMiB =
           log(`  ${label} (${of}): ${g.seconds.toFixed(3)} s, ${g.mbPerSecond.toFixed(1)} MB/s`)
         }
         await ipcrCopy('cold')
-        // Warm and distribution back to back, each first in every other round: whatever the
-        // machine does after a heavy step (the cold copy) falls on both alike.
+        // The cold copy leaves the blob files it kept to be written to disk: the copy after it ran
+        // slower, whichever server it was from. One untimed copy (from distribution) takes that
+        // place; then warm and distribution back to back, each first in every other round.
+        await copy('distribution (settling, untimed)', reg.address, NAME, reg.pid)
         const distributionFirst = round % 2 === 1
         for (const which of distributionFirst ? ['distribution', 'warm'] : ['warm', 'distribution']) {
           if (which === 'distribution') await distributionCopy()
