@@ -129,7 +129,7 @@ export const definitions: readonly OptionDefinition[] = [
   {
     key: 'gateways',
     type: 'list',
-    description: 'Trustless HTTP gateways to read blocks from (`GET /ipfs/<cid>?format=raw`, each block verified against its CID; the next gateway on failure), newline- or comma-separated. IPNS records are read from them too (`?format=ipns-record`, checked against the name); gateways are read-only.',
+    description: 'Trustless HTTP gateways to read blocks from (`GET /ipfs/<cid>?format=raw`, each block verified against its CID; the next gateway on failure), newline- or comma-separated. `ipcr pull` first asks them for whole DAGs as CARs (`?format=car`), `ipcr serve` for a blob as one file (`GET /ipfs/<cid>`, each 1 MiB leaf checked against its CID). IPNS records are read from them too (`?format=ipns-record`, checked against the name); gateways are read-only.',
     action: true,
     cli: { flag: '--gateway', value: 'URL', commands: ['push', 'get', 'republish', 'dnslink-get', 'serve', 'pull'], repeat: true }
   },

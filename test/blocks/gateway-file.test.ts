@@ -21,6 +21,7 @@ type Behaviour =
   | { kind: 'flip', at: number }
   | { kind: 'status', status: number }
   | { kind: 'cut', after: number }
+  | { kind: 'stall', after: number }
   | { kind: 'length', length: number }
 
 let server: Server
@@ -46,6 +47,11 @@ beforeAll(async () => {
     if (behaviour.kind === 'flip') body[behaviour.at] = (body[behaviour.at] as number) ^ 0xff
     const length = behaviour.kind === 'length' ? behaviour.length : body.length
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(length) })
+    if (behaviour.kind === 'stall') {
+      // The first bytes, then nothing more: the connection stays open.
+      res.write(body.subarray(0, behaviour.after))
+      return
+    }
     if (behaviour.kind === 'cut') {
       // The first bytes, then the connection drops: the client sees a body cut short.
       res.write(body.subarray(0, behaviour.after), () => { res.destroy() })
@@ -140,6 +146,17 @@ test('a response cut short: the file goes on block by block from the first leaf 
   expect((await read(files, root, blocks)).equals(bytes)).toBe(true)
   expect(blocks.raw).toBe(17)
   // A failure of the connection is no reason to distrust the gateway.
+  expect(files.unusable).toBeUndefined()
+})
+
+test('a response that stops sending: after the idle timeout the file goes on block by block', async () => {
+  const bytes = randomBytes(50 * LEAF)
+  const { root, store } = await rawLeafFile(bytes)
+  behaviour = { kind: 'stall', after: 40 * LEAF + 10 }
+  const blocks = new Counting(store)
+  const files = new GatewayFileSource(url, { idleTimeoutMs: 200 })
+  expect((await read(files, root, blocks)).equals(bytes)).toBe(true)
+  expect(blocks.raw).toBe(10)
   expect(files.unusable).toBeUndefined()
 })
 

@@ -16,6 +16,8 @@ export interface GatewayFileOptions {
   fetch?: typeof globalThis.fetch
   /** Most time without a byte from the gateway (headers or body); default 30 s. */
   idleTimeoutMs?: number
+  /** Most time for one whole file response; default 30 min. */
+  deadlineMs?: number
   /** Largest leaf read from a response; default 4 MiB. */
   maxBlockBytes?: number
   logger?: Logger
@@ -42,6 +44,7 @@ export class GatewayFileSource {
   private readonly gateway: ServiceUrl
   private readonly fetch: typeof globalThis.fetch
   private readonly idleTimeoutMs: number
+  private readonly deadlineMs: number
   private readonly maxBlockBytes: number
   private readonly logger: Logger
   /** Why this gateway is asked for no more files in this run. */
@@ -52,6 +55,7 @@ export class GatewayFileSource {
     this.label = `gateway ${this.gateway.label} (files)`
     this.fetch = options.fetch ?? globalThis.fetch
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000
+    this.deadlineMs = options.deadlineMs ?? 30 * 60_000
     this.maxBlockBytes = options.maxBlockBytes ?? MAX_BLOCK_BYTES
     this.logger = options.logger ?? silentLogger
   }
@@ -113,12 +117,14 @@ export class GatewayFileSource {
     bytes.touch()
     let response: Response
     try {
+      const deadline = AbortSignal.timeout(this.deadlineMs)
+      deadline.addEventListener('abort', () => { idle.abort(new IpcrError('ERR_TIMEOUT', `not done within ${this.deadlineMs / 1000} s`)) }, { once: true })
       response = await httpFetch(url, { label: this.gateway.label, headers, signal: AbortSignal.any([idle.signal, ...(signal != null ? [signal] : [])]), fetch: this.fetch, anonymous: this.gateway.authorization == null })
     } catch (err: any) {
       bytes.cancel()
       throwIfAborted(signal)
       if (err instanceof RedirectError) this.unusable = err.message
-      throw new Stop(idle.signal.aborted ? `no answer for ${this.idleTimeoutMs / 1000} s` : `network error: ${err?.cause?.code ?? err?.message ?? err}`)
+      throw new Stop(idle.signal.aborted ? String(idle.signal.reason?.message ?? 'timed out') : `network error: ${err?.cause?.code ?? err?.message ?? err}`)
     }
     const length = response.headers.get('content-length')
     let problem: string | undefined
@@ -168,7 +174,7 @@ class ResponseBytes {
         try {
           next = await (this.reader as ReadableStreamDefaultReader<Uint8Array>).read()
         } catch (err: any) {
-          throw new Stop(this.idle.signal.aborted ? `no byte for ${this.idleTimeoutMs / 1000} s` : `the response failed: ${err?.cause?.code ?? err?.message ?? err}`)
+          throw new Stop(this.idle.signal.aborted ? String(this.idle.signal.reason?.message ?? 'timed out') : `the response failed: ${err?.cause?.code ?? err?.message ?? err}`)
         }
         if (next.done || next.value == null) throw new Stop(`the response ended ${missing} bytes short`)
         this.touch()
