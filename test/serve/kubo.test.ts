@@ -40,18 +40,7 @@ const sources: Array<[string, () => BlockSource]> = [
 ]
 
 test.each(sources)('blocks from %s: skopeo copies byte-identical blobs', async (_label, source) => {
-  const server = await startRegistryServer({ listen: '127.0.0.1:0', source: source() })
-  const out = join(dir, `out-${Math.random().toString(16).slice(2)}`)
-  try {
-    await run('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${server.address}/ipfs/${registry.root.toString()}/team/app:1.0`, `oci:${out}:copy`])
-  } finally {
-    await server.close()
-  }
-  for (const digest of [registry.app.manifestDigest, registry.app.configDigest, ...registry.app.layerDigests]) {
-    const hex = digest.slice('sha256:'.length)
-    const [mine, theirs] = await Promise.all([readFile(join(out, 'blobs', 'sha256', hex)), readFile(blobFile(registry.layout, digest))])
-    expect([digest, mine.equals(theirs)]).toEqual([digest, true])
-  }
+  await copyThrough([], source())
 })
 
 /** A block source that counts the full 1 MiB raw leaves it gives (those of the 3 MiB layer). */
