@@ -44,7 +44,9 @@ beforeAll(async () => {
     '_dnslink.dangling IN TXT "dnslink=/ipns/nowhere.example.test"',
     `_dnslink.forged IN TXT "dnslink=/ipns/${other}"`,
     '_dnslink.two IN TXT "dnslink=/ipfs/bafyone"',
-    '_dnslink.two IN TXT "dnslink=/ipfs/bafytwo"'
+    '_dnslink.two IN TXT "dnslink=/ipfs/bafytwo"',
+    `_dnslink.short 30 IN TXT "dnslink=/ipns/${name}"`,
+    `_dnslink.long 3600 IN TXT "dnslink=/ipns/${name}"`
   ])
 })
 afterAll(async () => { await bind?.stop() })
@@ -58,6 +60,7 @@ describe('followDnsLink', () => {
     const named = await followDnsLink('named.example.test', read(), { stores: stores() })
     expect(named?.root?.toString()).toBe(ROOT.toString())
     expect(named?.path).toEqual([`/ipns/${name}`, `/ipfs/${ROOT.toString()}`])
+    expect(named?.recordTtlMs).toBe(60_000)
     const chain = await followDnsLink('chain.example.test', read(), { stores: stores() })
     expect(chain).toMatchObject({ record: '_dnslink.chain.example.test', value: 'dnslink=/ipns/named.example.test', ipnsName: name })
     expect(chain?.path).toEqual(['/ipns/named.example.test', `/ipns/${name}`, `/ipfs/${ROOT.toString()}`])
@@ -77,6 +80,11 @@ describe('followDnsLink', () => {
     expect((await failure(followDnsLink('named.example.test', read()))).message).toMatch(/links to \/ipns\/k51\S+: reading its record needs a Kubo node, a router or a gateway/)
     // The forged record is refused (its key is not the name's), so the name has no valid record: an error, never "no root".
     expect((await failure(followDnsLink('forged.example.test', read(), { stores: stores() }))).message).toMatch(/test store/)
+  })
+
+  test('lookupDnsLink: the answer holds for the least TTL of the TXT record and the IPNS record it links to', async () => {
+    expect((await lookupDnsLink('short.example.test', { resolver: bind.server, stores: stores() })).ttlMs).toBe(30_000)
+    expect((await lookupDnsLink('long.example.test', { resolver: bind.server, stores: stores() })).ttlMs).toBe(60_000)
   })
 
   test('lookupDnsLink: no DNSLink is an error that names the resolver', async () => {

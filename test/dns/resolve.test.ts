@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals'
+import { lookupDnsLink } from '../../src/core/dns/lookup.js'
 import { resolveDnsLink } from '../../src/core/dns/resolve.js'
+import { registryResolver } from '../../src/core/registry/resolve.js'
 import { InputError } from '../../src/core/errors.js'
 import { startBind, type BindServer } from '../helpers/bind.js'
 
 // Five 200-byte TXT strings: more than a 512-byte UDP answer holds, so only TCP gets them all.
 const FILLER = Array.from({ length: 5 }, (_, i) => `filler${i}=${'x'.repeat(192)}`)
+
+const ROOT = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi'
 
 let bind: BindServer
 beforeAll(async () => {
@@ -19,7 +23,11 @@ beforeAll(async () => {
     '_dnslink.big IN TXT "dnslink=/ipfs/bafybig"',
     '_dnslink.alias IN CNAME _dnslink.reg.example.test.',
     '_dnslink.two IN TXT "dnslink=/ipfs/bafyone"',
-    '_dnslink.two IN TXT "dnslink=/ipfs/bafytwo"'
+    '_dnslink.two IN TXT "dnslink=/ipfs/bafytwo"',
+    `_dnslink.ttl 300 IN TXT "dnslink=/ipfs/${ROOT}"`,
+    '_dnslink.ttl 300 IN TXT "other=1"',
+    '_dnslink.ttlalias 90 IN CNAME _dnslink.ttl.example.test.',
+    `bare-ttl 45 IN TXT "dnslink=/ipfs/${ROOT}"`
   ])
 })
 afterAll(async () => { await bind?.stop() })
@@ -74,4 +82,16 @@ test('a resolver that is not there: the error names it', async () => {
   await new Promise<void>((resolve) => socket.close(() => resolve()))
   await expect(resolveDnsLink('reg.example.test', { resolver: `127.0.0.1:${port}`, timeoutMs: 2000 }))
     .rejects.toThrow(`DNS resolver 127.0.0.1:${port}: TXT '_dnslink.reg.example.test': `)
+})
+
+test('how long an answer holds: the least TTL of the TXT records (and CNAMEs) that held the link', async () => {
+  // The TXT records at _dnslink.ttl (one RRset, so one TTL); a CNAME to them with a shorter one.
+  expect((await lookupDnsLink('ttl.example.test', { resolver: bind.server })).ttlMs).toBe(300_000)
+  expect((await lookupDnsLink('ttlalias.example.test', { resolver: bind.server })).ttlMs).toBe(90_000)
+  // Found at the bare domain: its record's TTL, not that of the empty _dnslink name.
+  expect((await lookupDnsLink('bare-ttl.example.test', { resolver: bind.server })).ttlMs).toBe(45_000)
+  // What ipcr serve keeps a root for.
+  const resolve = registryResolver({ resolver: bind.server })
+  const found = await resolve({ kind: 'dnslink', domain: 'ttlalias.example.test' })
+  expect([found.root.toString(), found.ttlMs]).toEqual([ROOT, 90_000])
 })

@@ -73,6 +73,8 @@ export interface LinkResolution {
   ipnsName?: string
   /** The registry root; null when the link names an IPNS name that has no record yet. */
   root: CID | null
+  /** The TTL of the IPNS record the link went through, when it went through one. */
+  recordTtlMs?: number
 }
 
 export interface FollowOptions extends OperationOptions {
@@ -118,7 +120,7 @@ export async function followDnsLink (domain: string, read: TxtReader, options: F
     if (record == null) return { ...base, root: null }
     if (record.root == null) throw new IpcrError('ERR_DNSLINK', `/ipns/${target.name.text} holds ${quote(record.value, 120)}, not /ipfs/<cid>: not a registry root`)
     path.push(`/ipfs/${record.root.toString()}`)
-    return { ...base, root: record.root }
+    return { ...base, root: record.root, recordTtlMs: record.ttlMs }
   }
   throw new IpcrError('ERR_DNSLINK', `${quote(domain, 80)}: more than ${MAX_DNSLINK_DEPTH} DNSLinks followed (a loop?): ${path.join(' → ')}`)
 }

@@ -4,6 +4,7 @@
  * the answer comes back truncated. CNAMEs in the answer are followed.
  */
 import { getServers } from 'node:dns'
+import type { Answer } from 'dns-packet'
 import { InputError, IpcrError, NameNotFoundError } from '../errors.js'
 import { quote } from '../escape.js'
 import { DNS_TIMEOUT_MS, MAX_TXT_RECORDS, decodeResponse, txtRecords, type Response } from './message.js'
@@ -38,8 +39,13 @@ async function ask (server: DnsServer, name: string, options: ResolveOptions): P
   return decodeResponse(await exchange(server, request, { protocol: 'tcp', timeoutMs, signal: options.signal }))
 }
 
-/** The TXT values at `name`, following CNAMEs in the answer. */
-async function txtAt (server: DnsServer, name: string, options: ResolveOptions): Promise<string[]> {
+/** Seconds the answers read so far may be kept: the least TTL of the TXT and CNAME records they held. */
+export interface TxtTtl {
+  seconds?: number
+}
+
+/** The TXT values at `name`, following CNAMEs in the answer; their least TTL goes into `ttl`. */
+async function txtAt (server: DnsServer, name: string, options: ResolveOptions, ttl?: TxtTtl): Promise<string[]> {
   let r: Response
   try {
     r = await ask(server, name, options)
@@ -50,20 +56,32 @@ async function txtAt (server: DnsServer, name: string, options: ResolveOptions):
   if (r.rcode !== 'NOERROR') throw new IpcrError('ERR_DNS', `DNS resolver ${serverText(server)} answered TXT ${quote(name)} with ${r.rcode}`)
   if (r.truncated) throw new IpcrError('ERR_DNS', `DNS resolver ${serverText(server)} sent a truncated answer for TXT ${quote(name)} over TCP`)
   let owner = plainName(name)
+  const used: Answer[] = []
   for (let i = 0; i < MAX_CNAMES; i++) {
     const cname = (r.packet.answers ?? []).find((a) => a.type === 'CNAME' && plainName(a.name) === owner)
     if (cname == null) break
+    used.push(cname)
     owner = plainName(String((cname as { data: unknown }).data))
   }
   const records = txtRecords(r.packet.answers, owner)
   if (records.length > MAX_TXT_RECORDS) throw new IpcrError('ERR_DNS', `DNS resolver ${serverText(server)}: ${records.length} TXT records at ${quote(name)}, more than ${MAX_TXT_RECORDS}`)
+  if (ttl != null && records.length > 0) {
+    used.push(...(r.packet.answers ?? []).filter((a) => a.type === 'TXT' && plainName(a.name) === owner))
+    for (const answer of used) {
+      const seconds = (answer as { ttl?: number }).ttl
+      if (typeof seconds === 'number') ttl.seconds = Math.min(ttl.seconds ?? Infinity, seconds)
+    }
+  }
   return records.map(joinTxt)
 }
 
-/** Reads TXT values through the resolver `host[:port]` (option `dns-resolver`): a TxtReader for link.ts. */
-export function resolverReader (options: ResolveOptions): TxtReader {
+/**
+ * Reads TXT values through the resolver `host[:port]` (option `dns-resolver`): a TxtReader for
+ * link.ts. The least TTL of the records that held values goes into `ttl`.
+ */
+export function resolverReader (options: ResolveOptions, ttl?: TxtTtl): TxtReader {
   const server = parseServer(options.resolver, 'dns-resolver')
-  return async (name, op) => await txtAt(server, name, { ...options, signal: op.signal ?? options.signal })
+  return async (name, op) => await txtAt(server, name, { ...options, signal: op.signal ?? options.signal }, ttl)
 }
 
 /** The system's first resolver (/etc/resolv.conf), as `host:port`: the default of `dns-resolver`. */

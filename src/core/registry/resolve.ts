@@ -13,14 +13,14 @@ export type NamedRegistry = Extract<RegistryRef, { kind: 'ipns' | 'dnslink' }>
 
 export interface ResolvedRoot {
   root: CID
-  /** How long the answer may be kept: the IPNS record's TTL, else DNSLINK_TTL_MS. */
+  /** How long the answer may be kept: the IPNS record's TTL; for a DNSLink, its TXT records' (and the record's it links to). */
   ttlMs: number
 }
 
 /** Looks a named registry up; throws when it cannot (NameNotFoundError when it holds no root). */
 export type RootResolver = (registry: NamedRegistry, options?: AbortOptions) => Promise<ResolvedRoot>
 
-/** How long a root found through a DNSLink to /ipfs/ is kept (TXT TTLs are not read). */
+/** How long a root found through a DNSLink is kept when the answer gives no TTL. */
 export const DNSLINK_TTL_MS = 60_000
 
 export interface RegistryResolverOptions extends NameStoreOptions {
@@ -45,6 +45,6 @@ export function registryResolver (options: RegistryResolverOptions): RootResolve
     }
     const found = await lookupDnsLink(registry.domain, { ...(options.resolver != null ? { resolver: options.resolver } : {}), stores, signal: op.signal, logger })
     if (found.root == null) throw new NameNotFoundError(`${registry.domain} links to /ipns/${found.ipnsName ?? ''}, which has no record`)
-    return { root: found.root, ttlMs: DNSLINK_TTL_MS }
+    return { root: found.root, ttlMs: found.ttlMs ?? DNSLINK_TTL_MS }
   }
 }
