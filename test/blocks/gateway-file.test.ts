@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, expect, test } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { gzipSync } from 'node:zlib'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import { importer } from 'ipfs-unixfs-importer'
@@ -22,6 +23,7 @@ type Behaviour =
   | { kind: 'status', status: number }
   | { kind: 'cut', after: number }
   | { kind: 'stall', after: number }
+  | { kind: 'gzip' }
   | { kind: 'length', length: number }
 
 let server: Server
@@ -45,6 +47,12 @@ beforeAll(async () => {
     }
     const body = Buffer.from(bytes)
     if (behaviour.kind === 'flip') body[behaviour.at] = (body[behaviour.at] as number) ^ 0xff
+    if (behaviour.kind === 'gzip') {
+      const packed = gzipSync(body)
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-encoding': 'gzip', 'content-length': String(packed.length) })
+      res.end(packed)
+      return
+    }
     const length = behaviour.kind === 'length' ? behaviour.length : body.length
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(length) })
     if (behaviour.kind === 'stall') {
@@ -147,6 +155,18 @@ test('a response cut short: the file goes on block by block from the first leaf 
   expect(blocks.raw).toBe(17)
   // A failure of the connection is no reason to distrust the gateway.
   expect(files.unusable).toBeUndefined()
+})
+
+test('a compressed answer (Content-Encoding: gzip, its own length): the bytes as fetch decompresses them, each leaf checked', async () => {
+  const bytes = Buffer.alloc(20 * LEAF, 'ipcr ')
+  const { root, store } = await rawLeafFile(bytes)
+  behaviour = { kind: 'gzip' }
+  const blocks = new Counting(store)
+  const lines: string[] = []
+  const logger = { debug: (m: string) => { lines.push(m) }, info: (m: string) => { lines.push(m) }, warn: (m: string) => { lines.push(m) }, group: async (_n: string, fn: () => Promise<any>) => await fn() }
+  expect((await read(new GatewayFileSource(url, { logger }), root, blocks)).equals(bytes)).toBe(true)
+  expect(lines).toEqual([])
+  expect(blocks.raw).toBe(0)
 })
 
 test('a response that stops sending: after the idle timeout the file goes on block by block', async () => {

@@ -126,7 +126,8 @@ export class GatewayFileSource {
       if (err instanceof RedirectError) this.unusable = err.message
       throw new Stop(idle.signal.aborted ? String(idle.signal.reason?.message ?? 'timed out') : `network error: ${err?.cause?.code ?? err?.message ?? err}`)
     }
-    const length = response.headers.get('content-length')
+    // A compressed answer's length is not the file's (fetch hands over the bytes decompressed).
+    const length = response.headers.get('content-encoding') == null ? response.headers.get('content-length') : null
     let problem: string | undefined
     if (response.status !== 200 || response.body == null) {
       problem = `HTTP ${response.status}`
