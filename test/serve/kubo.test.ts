@@ -99,3 +99,17 @@ test('a gateway that corrupts a leaf of a file: that leaf on comes block by bloc
     await proxy.close()
   }
 })
+
+test('a trustless-only Kubo gateway (Gateway.DeserializedResponses false) refuses plain files: it is asked for no more, and every blob comes block by block, byte-identical', async () => {
+  const trustless = await startKubo({ config: { 'Gateway.DeserializedResponses': false } })
+  try {
+    for (const car of registry.cars) await trustless.ipfs('dag', 'import', '--pin-roots=false', car.path)
+    const source = countingLeaves(new GatewayBlockSource([trustless.gatewayUrl]))
+    const files = new GatewayFileSource(trustless.gatewayUrl)
+    await copyThrough([files], source)
+    expect(files.unusable).toMatch(/^it answered HTTP 4\d\d for a file$/)
+    expect(source.fullLeaves).toBe(3)
+  } finally {
+    await trustless.stop()
+  }
+})
