@@ -679,7 +679,7 @@ if (out.pull != null) {
     const dist = p.rows.find((r) => r.key === 'distribution')
     // Warm: judged where the server's speed shows, curl fetching every blob. Through skopeo both
     // servers tie: skopeo hashes and writes every byte at about one core and both wait on it (the
-    // same reads of 32 KiB in the same number), so the median of the rounds' own ratios (the two
+    // about as many reads of up to 32 KiB), so the median of the rounds' own ratios (the two
     // copies back to back) is shown beside it, for information.
     const gets = p.rows.find((r) => r.key === 'ipcrWarmGets')
     const distGets = p.rows.find((r) => r.key === 'distributionGets')
