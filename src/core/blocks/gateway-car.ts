@@ -1,30 +1,22 @@
 import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
-import { DigestMismatchError, IpcrError, throwIfAborted } from '../errors.js'
+import { DigestMismatchError, throwIfAborted } from '../errors.js'
 import { quote } from '../escape.js'
 import { httpFetch } from '../http.js'
-import { silentLogger, type AbortOptions, type Logger } from '../logger.js'
-import { parseServiceUrl, type ServiceUrl, urlUnder } from '../url.js'
+import type { AbortOptions } from '../logger.js'
+import { urlUnder } from '../url.js'
+import { StreamedAnswerSource, type StreamedAnswerOptions } from './streamed-answer.js'
 import { CarStreamError, carStreamBlocks } from './car-stream.js'
 import { blockKey } from './key.js'
-import { MAX_BLOCK_BYTES, type BlockSink } from './types.js'
+import type { BlockSink } from './types.js'
 import { verifyBlock } from './verify.js'
 
-export interface GatewayCarOptions {
-  /** Defaults to the global fetch. */
-  fetch?: typeof globalThis.fetch
-  /** Most time without a byte from the gateway (headers or body); default 30 s. */
-  idleTimeoutMs?: number
-  /** Most time for one whole CAR response; default 30 min. */
-  deadlineMs?: number
-  /** Largest block accepted; default 4 MiB. */
-  maxBlockBytes?: number
+export interface GatewayCarOptions extends StreamedAnswerOptions {
   /** Most blocks in one response; default 4,194,304 (64 GiB of 16 KiB blocks). */
   maxBlocks?: number
   /** Most block bytes in one response; default 64 GiB. */
   maxBytes?: number
-  logger?: Logger
 }
 
 /** What one CAR request gave: blocks verified and put, and whether the DAG is complete. */
@@ -48,29 +40,16 @@ export type DagScope = 'all' | 'entity' | 'block'
  * bounded in bytes, blocks and time. Never throws for what the gateway does (it returns why the
  * response stopped short): the caller keeps the blocks that arrived and fetches the rest elsewhere.
  */
-export class GatewayCarSource {
-  readonly label: string
-  private readonly gateway: ServiceUrl
-  private readonly fetch: typeof globalThis.fetch
-  private readonly idleTimeoutMs: number
-  private readonly deadlineMs: number
-  private readonly maxBlockBytes: number
+export class GatewayCarSource extends StreamedAnswerSource {
   private readonly maxBlocks: number
   private readonly maxBytes: number
-  private readonly logger: Logger
   /** Why this gateway is asked for no more CARs in this run: it sent a block that did not verify or was not asked for. */
   distrusted?: string
 
   constructor (url: string, options: GatewayCarOptions = {}) {
-    this.gateway = parseServiceUrl(url, 'gateways')
-    this.label = `gateway ${this.gateway.label} (CAR)`
-    this.fetch = options.fetch ?? globalThis.fetch
-    this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000
-    this.deadlineMs = options.deadlineMs ?? 30 * 60_000
-    this.maxBlockBytes = options.maxBlockBytes ?? MAX_BLOCK_BYTES
+    super(url, 'CAR', options)
     this.maxBlocks = options.maxBlocks ?? 4_194_304
     this.maxBytes = options.maxBytes ?? 64 * 1024 ** 3
-    this.logger = options.logger ?? silentLogger
   }
 
   async fetchDag (root: CID, sink: BlockSink, options: AbortOptions & { scope?: DagScope, maxBytes?: number } = {}): Promise<CarFetchResult> {
@@ -82,14 +61,8 @@ export class GatewayCarSource {
     url.searchParams.set('dag-scope', scope)
     const headers: Record<string, string> = { accept: 'application/vnd.ipld.car; version=1; order=dfs; dups=n' }
     if (this.gateway.authorization != null) headers.authorization = this.gateway.authorization
-    const idle = new AbortController()
-    let timer: NodeJS.Timeout | undefined
-    const touch = (): void => {
-      clearTimeout(timer)
-      timer = setTimeout(() => { idle.abort(new IpcrError('ERR_TIMEOUT', `no byte for ${this.idleTimeoutMs} ms`)) }, this.idleTimeoutMs)
-    }
-    const deadline = AbortSignal.timeout(this.deadlineMs)
-    const signal = AbortSignal.any([idle.signal, deadline, ...(options.signal != null ? [options.signal] : [])])
+    const clock = this.clock(options.signal)
+    const signal = clock.signal
     // Blocks linked from a block received (or the root) and not yet received.
     const expected = new Map<string, CID>([[blockKey(root), root]])
     const received = new Set<string>()
@@ -102,7 +75,6 @@ export class GatewayCarSource {
       this.distrusted = `it sent a bad block (${reason})`
       return stop(reason)
     }
-    touch()
     try {
       const response = await httpFetch(url, { label: this.gateway.label, headers, signal, fetch: this.fetch, anonymous: this.gateway.authorization == null })
       if (!response.ok || response.body == null) {
@@ -117,7 +89,7 @@ export class GatewayCarSource {
       const body = response.body
       async function * chunks (): AsyncGenerator<Uint8Array> {
         for await (const chunk of body) {
-          touch()
+          clock.touch()
           yield chunk
         }
       }
@@ -151,12 +123,11 @@ export class GatewayCarSource {
       if (err instanceof DigestMismatchError) return distrust(err.message)
       if (err instanceof CarStreamError) return stop(err.message)
       if (err?.code === 'ERR_UNSUPPORTED_HASH') return stop(err.message)
-      if (deadline.aborted) return stop(`not done within ${this.deadlineMs / 1000} s`)
-      if (idle.signal.aborted) return stop(`no byte for ${this.idleTimeoutMs / 1000} s`)
+      const expired = clock.expired()
+      if (expired != null) return stop(expired)
       return stop(`network error: ${err?.cause?.code ?? err?.cause?.message ?? err?.message ?? err}`)
     } finally {
-      clearTimeout(timer)
-      idle.abort()
+      clock.stop()
     }
   }
 }

@@ -1,27 +1,17 @@
 import { createHash } from 'node:crypto'
 import type { CID } from 'multiformats/cid'
-import { IpcrError, RedirectError, throwIfAborted } from '../errors.js'
+import { RedirectError, throwIfAborted } from '../errors.js'
 import { httpFetch } from '../http.js'
-import { silentLogger, type Logger } from '../logger.js'
 import { declaredFileSize, readBlock, type ContentOptions } from '../unixfs/content.js'
 import { fileParts } from '../unixfs/parts.js'
 import { fileSlice } from '../unixfs/range.js'
-import { parseServiceUrl, type ServiceUrl, urlUnder } from '../url.js'
-import { MAX_BLOCK_BYTES, type BlockSource } from './types.js'
+import { urlUnder } from '../url.js'
+import { StreamedAnswerSource, type AnswerClock, type StreamedAnswerOptions } from './streamed-answer.js'
+import type { BlockSource } from './types.js'
 
 const SHA2_256 = 0x12
 
-export interface GatewayFileOptions {
-  /** Defaults to the global fetch. */
-  fetch?: typeof globalThis.fetch
-  /** Most time without a byte from the gateway (headers or body); default 30 s. */
-  idleTimeoutMs?: number
-  /** Most time for one whole file response; default 30 min. */
-  deadlineMs?: number
-  /** Largest leaf read from a response; default 4 MiB. */
-  maxBlockBytes?: number
-  logger?: Logger
-}
+export type GatewayFileOptions = StreamedAnswerOptions
 
 /** Why a file is read no further from the gateway; `quiet` when it needs no log line (logged already, or known). */
 class Stop extends Error {
@@ -39,25 +29,12 @@ class Stop extends Error {
  * files (a trustless-only gateway), fails, or sends bytes that are not the leaf's, the rest of
  * the file comes from the block source, from the byte where it stopped.
  */
-export class GatewayFileSource {
-  readonly label: string
-  private readonly gateway: ServiceUrl
-  private readonly fetch: typeof globalThis.fetch
-  private readonly idleTimeoutMs: number
-  private readonly deadlineMs: number
-  private readonly maxBlockBytes: number
-  private readonly logger: Logger
+export class GatewayFileSource extends StreamedAnswerSource {
   /** Why this gateway is asked for no more files in this run. */
   unusable?: string
 
   constructor (url: string, options: GatewayFileOptions = {}) {
-    this.gateway = parseServiceUrl(url, 'gateways')
-    this.label = `gateway ${this.gateway.label} (files)`
-    this.fetch = options.fetch ?? globalThis.fetch
-    this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000
-    this.deadlineMs = options.deadlineMs ?? 30 * 60_000
-    this.maxBlockBytes = options.maxBlockBytes ?? MAX_BLOCK_BYTES
-    this.logger = options.logger ?? silentLogger
+    super(url, 'files', options)
   }
 
   /** The content of the file at `cid`, as fileContent gives it, each byte checked. */
@@ -112,19 +89,17 @@ export class GatewayFileSource {
     const url = urlUnder(this.gateway.url, `/ipfs/${cid.toString()}`)
     const headers: Record<string, string> = { accept: 'application/octet-stream, */*;q=0.5' }
     if (this.gateway.authorization != null) headers.authorization = this.gateway.authorization
-    const idle = new AbortController()
-    const bytes = new ResponseBytes(idle, this.idleTimeoutMs)
-    bytes.touch()
+    const clock = this.clock(signal)
+    const bytes = new ResponseBytes(clock)
     let response: Response
     try {
-      const deadline = AbortSignal.timeout(this.deadlineMs)
-      deadline.addEventListener('abort', () => { idle.abort(new IpcrError('ERR_TIMEOUT', `not done within ${this.deadlineMs / 1000} s`)) }, { once: true })
-      response = await httpFetch(url, { label: this.gateway.label, headers, signal: AbortSignal.any([idle.signal, ...(signal != null ? [signal] : [])]), fetch: this.fetch, anonymous: this.gateway.authorization == null })
+      response = await httpFetch(url, { label: this.gateway.label, headers, signal: clock.signal, fetch: this.fetch, anonymous: this.gateway.authorization == null })
     } catch (err: any) {
+      const expired = clock.expired()
       bytes.cancel()
       throwIfAborted(signal)
       if (err instanceof RedirectError) this.unusable = err.message
-      throw new Stop(idle.signal.aborted ? String(idle.signal.reason?.message ?? 'timed out') : `network error: ${err?.cause?.code ?? err?.message ?? err}`)
+      throw new Stop(expired ?? `network error: ${err?.cause?.code ?? err?.message ?? err}`)
     }
     // A compressed answer's length is not the file's (fetch hands over the bytes decompressed).
     const length = response.headers.get('content-encoding') == null ? response.headers.get('content-length') : null
@@ -150,18 +125,12 @@ export class GatewayFileSource {
   }
 }
 
-/** A response body read in exact lengths, with an idle timeout; Stop when it ends short or fails. */
+/** A response body read in exact lengths, within its clock's limits; Stop when it ends short or fails. */
 class ResponseBytes {
   reader?: ReadableStreamDefaultReader<Uint8Array>
   private rest?: Uint8Array
-  private timer?: NodeJS.Timeout
 
-  constructor (private readonly idle: AbortController, private readonly idleTimeoutMs: number) {}
-
-  touch (): void {
-    clearTimeout(this.timer)
-    this.timer = setTimeout(() => { this.idle.abort(new IpcrError('ERR_TIMEOUT', `no byte for ${this.idleTimeoutMs} ms`)) }, this.idleTimeoutMs)
-  }
+  constructor (private readonly clock: AnswerClock) {}
 
   /** The next `length` bytes, as the chunks they came in (cut to fit); with `keep` false, dropped. */
   async take (length: number, keep = true): Promise<Uint8Array[]> {
@@ -175,10 +144,10 @@ class ResponseBytes {
         try {
           next = await (this.reader as ReadableStreamDefaultReader<Uint8Array>).read()
         } catch (err: any) {
-          throw new Stop(this.idle.signal.aborted ? String(this.idle.signal.reason?.message ?? 'timed out') : `the response failed: ${err?.cause?.code ?? err?.message ?? err}`)
+          throw new Stop(this.clock.expired() ?? `the response failed: ${err?.cause?.code ?? err?.message ?? err}`)
         }
         if (next.done || next.value == null) throw new Stop(`the response ended ${missing} bytes short`)
-        this.touch()
+        this.clock.touch()
         chunk = next.value
       }
       if (chunk.byteLength > missing) {
@@ -196,8 +165,7 @@ class ResponseBytes {
   }
 
   cancel (): void {
-    clearTimeout(this.timer)
     this.reader?.cancel().catch(() => {})
-    this.idle.abort()
+    this.clock.stop()
   }
 }
