@@ -2,14 +2,16 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readdir, readFile, rm } from 'node:fs/promises'
-import { get } from 'node:http'
+import { createServer, get } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import { FirstSource } from '../../src/core/blocks/multi.js'
 import { MemoryBlockStore } from '../../src/core/blocks/memory.js'
 import type { BlockSource } from '../../src/core/blocks/types.js'
 import type { AbortOptions, Logger } from '../../src/core/logger.js'
-import { BlobFiles } from '../../src/core/serve/blob-files.js'
+import { BlobFiles, type BlobFileWriter } from '../../src/core/serve/blob-files.js'
+import { createRegistryHandler } from '../../src/core/serve/handler.js'
 import { startRegistryServer } from '../../src/core/serve/server.js'
 import { editTree } from '../../src/core/unixfs/edit.js'
 import { importBytes } from '../../src/core/unixfs/file.js'
@@ -104,5 +106,42 @@ test('a blob that does not match its digest is never kept', async () => {
     expect(left).toEqual([])
   } finally {
     await server.close()
+  }
+})
+
+test('the kept copy is in place before the blob\'s last byte goes out: a client that has the whole blob finds it kept', async () => {
+  const layers = await Promise.all(registry.app.layerDigests.map(async (d) => ({ digest: d, bytes: await readFile(blobFile(registry.layout, d)) })))
+  const { digest, bytes } = layers.sort((a, b) => b.bytes.length - a.bytes.length)[0] as { digest: string, bytes: Buffer }
+  // Bytes the handler has handed to the response when the copy is committed.
+  let sent = 0
+  let sentAtCommit: number | undefined
+  class Watched extends BlobFiles {
+    async writer (d: string): Promise<BlobFileWriter> {
+      const writer = await super.writer(d)
+      const commit = writer.commit.bind(writer)
+      writer.commit = async () => {
+        sentAtCommit = sent
+        await commit()
+      }
+      return writer
+    }
+  }
+  const handler = createRegistryHandler({ source: registry.source, blobFiles: new Watched(join(dir, 'watched')), logger })
+  const server = createServer((req, res) => {
+    const write = res.write.bind(res) as (chunk: Uint8Array, ...rest: any[]) => boolean
+    res.write = ((chunk: Uint8Array, ...rest: any[]) => { sent += chunk.byteLength; return write(chunk, ...rest) }) as typeof res.write
+    handler(req, res)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  try {
+    const answer = await request(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v2/ipfs/${registry.root.toString()}/team/app/blobs/${digest}`)
+    expect(Buffer.compare(answer.body, bytes)).toBe(0)
+    expect(sentAtCommit).toBeDefined()
+    expect(sentAtCommit).toBeLessThan(bytes.length)
+    expect(sent).toBe(bytes.length)
+    expect(Buffer.compare(await readFile(join(dir, 'watched', 'sha256', digest.slice('sha256:'.length))), bytes)).toBe(0)
+  } finally {
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => server.close(() => { resolve() }))
   }
 })

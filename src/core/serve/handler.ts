@@ -164,12 +164,21 @@ export function createRegistryHandler (options: RegistryHandlerOptions): Registr
         const start = (): void => {
           if (!response.headersSent) response.writeHead(range != null ? 206 : 200, { ...headers, 'Content-Length': String(span.end - span.start) })
         }
+        const out = async (chunk: Uint8Array): Promise<void> => {
+          start()
+          if (!response.write(chunk)) await once(response, 'drain', { signal })
+        }
+        // The last chunk goes out once the kept copy is in place: a client that has the whole
+        // blob finds it kept.
         const send = async (chunks: AsyncIterable<Uint8Array>, copy?: BlobFileWriter): Promise<void> => {
+          let last: Uint8Array | undefined
           for await (const chunk of chunks) {
-            start()
+            if (last != null) await out(last)
             await copy?.write(chunk)
-            if (!response.write(chunk)) await once(response, 'drain', { signal })
+            last = chunk
           }
+          await copy?.commit()
+          if (last != null) await out(last)
           start()
         }
         if (kept != null && options.blobFiles != null) {
@@ -185,7 +194,6 @@ export function createRegistryHandler (options: RegistryHandlerOptions): Registr
           const gateway = file.cid.code === dagPb.code ? options.files?.find((files) => files.unusable == null) : undefined
           const read = gateway != null ? gateway.content.bind(gateway) : undefined
           await send(blobStream(file, digest, span, source, { signal, verified, readAhead: options.readAhead, read }), copy)
-          await copy?.commit()
         } catch (err) {
           await copy?.abort()
           throw err
