@@ -116,7 +116,7 @@ test('the kept copy is in place before the blob\'s last byte goes out: a client 
   let sent = 0
   let sentAtCommit: number | undefined
   class Watched extends BlobFiles {
-    async writer (d: string): Promise<BlobFileWriter> {
+    override async writer (d: string): Promise<BlobFileWriter> {
       const writer = await super.writer(d)
       const commit = writer.commit.bind(writer)
       writer.commit = async () => {

@@ -168,17 +168,16 @@ export function createRegistryHandler (options: RegistryHandlerOptions): Registr
           start()
           if (!response.write(chunk)) await once(response, 'drain', { signal })
         }
-        // The last chunk goes out once the kept copy is in place: a client that has the whole
-        // blob finds it kept.
+        // The chunk that completes the blob goes out once the kept copy is in place: a client that
+        // has the whole blob finds it kept.
         const send = async (chunks: AsyncIterable<Uint8Array>, copy?: BlobFileWriter): Promise<void> => {
-          let last: Uint8Array | undefined
+          let position = span.start
           for await (const chunk of chunks) {
-            if (last != null) await out(last)
+            position += chunk.byteLength
             await copy?.write(chunk)
-            last = chunk
+            if (position === span.end) await copy?.commit()
+            await out(chunk)
           }
-          await copy?.commit()
-          if (last != null) await out(last)
           start()
         }
         if (kept != null && options.blobFiles != null) {
