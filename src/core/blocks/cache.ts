@@ -3,6 +3,7 @@ import { throwIfAborted } from '../errors.js'
 import type { BlockBufferOptions } from './car-source.js'
 import { blockKey } from './key.js'
 import type { BlockSource } from './types.js'
+import { SharedCalls } from '../shared-calls.js'
 
 /** Bytes of blocks a run keeps by default: the directories and file nodes of a large registry (a 1,000,000-entry folder is about 100 MiB of shards; its recent ones are what a run re-reads). */
 export const BLOCK_CACHE_BYTES = 64 * 1024 * 1024
@@ -48,7 +49,7 @@ export class BlockCache implements BlockSource {
   private readonly maxBytes: number
   private readonly keep: (cid: CID, bytes: Uint8Array) => boolean
   private readonly blocks = new Map<string, Uint8Array>()
-  private readonly inflight = new Map<string, Promise<Uint8Array>>()
+  private readonly fetching = new SharedCalls<Uint8Array>()
   private held = 0
   /** Blocks asked of the wrapped source. */
   fetches = 0
@@ -69,20 +70,19 @@ export class BlockCache implements BlockSource {
       this.blocks.set(key, kept)
       return kept
     }
-    const pending = this.inflight.get(key)
-    if (pending != null) return await pending
-    const lent = options?.buffers != null
-    this.fetches++
-    const fetch = this.source.get(cid, options)
-    if (lent) return await fetch
-    this.inflight.set(key, fetch)
-    try {
-      const bytes = await fetch
+    if (options?.buffers != null) {
+      // Into the caller's lent buffer: not kept, and not shared with later callers.
+      const running = this.fetching.running(key)
+      if (running != null) return await running
+      this.fetches++
+      return await this.source.get(cid, options)
+    }
+    return await this.fetching.run(key, async () => {
+      this.fetches++
+      const bytes = await this.source.get(cid, options)
       this.add(key, cid, bytes)
       return bytes
-    } finally {
-      this.inflight.delete(key)
-    }
+    })
   }
 
   /** Bytes of blocks held now. */

@@ -8,6 +8,7 @@ import { silentLogger } from '../logger.js'
 import { FsBlockStore } from './fs-store.js'
 import { blockKey } from './key.js'
 import type { BlockSource, BlockStore, PutOptions } from './types.js'
+import { SharedCalls } from '../shared-calls.js'
 
 /** ipcr's cache by default: `${XDG_CACHE_HOME:-~/.cache}/ipcr` (blocks/, and blobs/ for `ipcr serve`). */
 export function defaultCacheDir (env: NodeJS.ProcessEnv = process.env): string {
@@ -64,7 +65,7 @@ export class DiskBlockCache implements BlockStore {
  */
 export class CachedSource implements BlockSource {
   readonly label: string
-  private readonly inflight = new Map<string, Promise<Uint8Array>>()
+  private readonly fetching = new SharedCalls<Uint8Array>()
   /** Blocks and bytes read from `source` (not from the cache). */
   fetched = { blocks: 0, bytes: 0 }
 
@@ -80,21 +81,12 @@ export class CachedSource implements BlockSource {
     } catch (err) {
       if (!(err instanceof BlockNotFoundError)) throw err
     }
-    const key = blockKey(cid)
-    const running = this.inflight.get(key)
-    if (running != null) return await running
-    const fetch = (async () => {
+    return await this.fetching.run(blockKey(cid), async () => {
       const bytes = await this.source.get(cid, options)
       this.fetched.blocks++
       this.fetched.bytes += bytes.length
       if (this.keep(cid, bytes)) await this.cache.put(cid, bytes, { signal: options?.signal })
       return bytes
-    })()
-    this.inflight.set(key, fetch)
-    try {
-      return await fetch
-    } finally {
-      this.inflight.delete(key)
-    }
+    })
   }
 }

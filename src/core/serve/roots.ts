@@ -4,6 +4,7 @@ import { remoteMessage } from '../redact.js'
 import { RegistryError } from './errors.js'
 import type { NamedRegistry, RootResolver } from '../registry/resolve.js'
 import { trimOldest } from './bounded.js'
+import { SharedCalls } from '../shared-calls.js'
 
 /** Least time a resolved root is kept, so a TTL of 0 does not mean a lookup per request. */
 export const MIN_ROOT_TTL_MS = 1000
@@ -23,7 +24,7 @@ function keyOf (registry: NamedRegistry): string {
  */
 export class RootCache {
   private readonly roots = new Map<string, { root: CID, expires: number }>()
-  private readonly pending = new Map<string, Promise<CID>>()
+  private readonly lookups = new SharedCalls<CID>()
 
   constructor (private readonly resolve: RootResolver | undefined, private readonly now: () => number = Date.now) {}
 
@@ -32,11 +33,9 @@ export class RootCache {
     const key = keyOf(registry)
     const kept = this.roots.get(key)
     if (kept != null && kept.expires > this.now()) return kept.root
-    const running = this.pending.get(key)
-    if (running != null) return await running
     const resolve = this.resolve
     if (resolve == null) throw new RegistryError(404, 'NAME_UNKNOWN', 'this server resolves no IPNS names or DNSLink domains', { name: key })
-    const lookup = (async () => {
+    return await this.lookups.run(key, async () => {
       const { root, ttlMs } = await resolve(registry, {}).catch((err: unknown) => {
         if (err instanceof RegistryError) throw err
         if (err instanceof NameNotFoundError) throw new RegistryError(404, 'NAME_UNKNOWN', err.message, { name: key })
@@ -47,12 +46,6 @@ export class RootCache {
       this.roots.set(key, { root, expires: this.now() + ttl })
       trimOldest(this.roots, MAX_NAMES)
       return root
-    })()
-    this.pending.set(key, lookup)
-    try {
-      return await lookup
-    } finally {
-      this.pending.delete(key)
-    }
+    })
   }
 }
