@@ -7,7 +7,7 @@ import { pullImage, type PullOptions } from '../../src/core/pull/pull.js'
 import { dockerImageId, dockerLoad, dockerRemove, makeTempDir } from '../helpers/images.js'
 import { startKubo, type KuboNode } from '../helpers/kubo.js'
 import { run, withToolsOnPath } from '../helpers/tools.js'
-import { publishRegistry, type PublishedRegistry } from '../serve/fixture.js'
+import { importInto, publishRegistry, type PublishedRegistry } from '../serve/fixture.js'
 
 let dir: string
 let registry: PublishedRegistry
@@ -18,7 +18,7 @@ beforeAll(async () => {
   dir = await makeTempDir('ipcr-pull-docker-')
   registry = await publishRegistry(dir)
   kubo = await startKubo()
-  for (const car of registry.cars) await kubo.ipfs('dag', 'import', '--pin-roots=false', car.path)
+  await importInto(kubo, registry)
 })
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { pullImage, type PullOptions } from '../../src/core/pull/pull.js'
 import { blobFile, makeTempDir } from '../helpers/images.js'
 import { startKubo, type KuboNode } from '../helpers/kubo.js'
 import { run } from '../helpers/tools.js'
-import { publishRegistry, type PublishedRegistry } from '../serve/fixture.js'
+import { importInto, publishRegistry, type PublishedRegistry } from '../serve/fixture.js'
 import { requestedCids, startGatewayProxy, type GatewayProxy } from './proxy.js'
 
 let dir: string
@@ -23,7 +23,7 @@ beforeAll(async () => {
   dir = await makeTempDir('ipcr-pull-kubo-')
   registry = await publishRegistry(dir)
   kubo = await startKubo()
-  for (const car of registry.cars) await kubo.ipfs('dag', 'import', '--pin-roots=false', car.path)
+  await importInto(kubo, registry)
   proxy = await startGatewayProxy(kubo.gatewayUrl)
 })
 

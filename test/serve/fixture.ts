@@ -8,6 +8,7 @@ import { publish } from '../../src/core/publish.js'
 import { buildMultiPlatformLayout, buildOciLayout, type BuiltOciImage } from '../helpers/images.js'
 import { umociAddLayer } from '../publish/helpers.js'
 import { describeLayoutImage } from '../helpers/images.js'
+import type { KuboNode } from '../helpers/kubo.js'
 
 /** A registry tree published from real images (umoci, regctl) into CAR files. */
 export interface PublishedRegistry {
@@ -57,6 +58,11 @@ export async function publishRegistry (dir: string): Promise<PublishedRegistry> 
     imageIds: { 'team/app:1.0': one.imageId, 'team/app:2.0': two.imageId, 'team/multi:1.0': three.imageId },
     close: async () => { await Promise.all(cars.map(async (car) => { await car.close() })) }
   }
+}
+
+/** Imports the registry's CARs into a Kubo node (blocks only, nothing pinned). */
+export async function importInto (kubo: KuboNode, registry: PublishedRegistry): Promise<void> {
+  for (const car of registry.cars) await kubo.ipfs('dag', 'import', '--pin-roots=false', car.path)
 }
 
 export interface Answer {

@@ -15,7 +15,7 @@ import { blobFile, makeTempDir } from '../helpers/images.js'
 import { startKubo, type KuboNode } from '../helpers/kubo.js'
 import { run } from '../helpers/tools.js'
 import { startGatewayProxy } from '../pull/proxy.js'
-import { publishRegistry, type PublishedRegistry } from './fixture.js'
+import { importInto, publishRegistry, type PublishedRegistry } from './fixture.js'
 
 let dir: string
 let registry: PublishedRegistry
@@ -25,7 +25,7 @@ beforeAll(async () => {
   dir = await makeTempDir('ipcr-serve-kubo-')
   registry = await publishRegistry(dir)
   kubo = await startKubo()
-  for (const car of registry.cars) await kubo.ipfs('dag', 'import', '--pin-roots=false', car.path)
+  await importInto(kubo, registry)
 })
 
 afterAll(async () => {
@@ -103,7 +103,7 @@ test('a gateway that corrupts a leaf of a file: that leaf on comes block by bloc
 test('a trustless-only Kubo gateway (Gateway.DeserializedResponses false) refuses plain files: it is asked for no more, and every blob comes block by block, byte-identical', async () => {
   const trustless = await startKubo({ config: { 'Gateway.DeserializedResponses': false } })
   try {
-    for (const car of registry.cars) await trustless.ipfs('dag', 'import', '--pin-roots=false', car.path)
+    await importInto(trustless, registry)
     const source = countingLeaves(new GatewayBlockSource([trustless.gatewayUrl]))
     const files = new GatewayFileSource(trustless.gatewayUrl)
     await copyThrough([files], source)
