@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto'
 import type { CID } from 'multiformats/cid'
-import { RedirectError, throwIfAborted } from '../errors.js'
+import { DigestMismatchError, RedirectError, throwIfAborted } from '../errors.js'
 import { httpFetch } from '../http.js'
 import { declaredFileSize, readBlock, type ContentOptions } from '../unixfs/content.js'
 import { fileParts } from '../unixfs/parts.js'
@@ -8,8 +7,7 @@ import { fileSlice } from '../unixfs/range.js'
 import { urlUnder } from '../url.js'
 import { StreamedAnswerSource, type AnswerClock, type StreamedAnswerOptions } from './streamed-answer.js'
 import type { BlockSource } from './types.js'
-
-const SHA2_256 = 0x12
+import { SHA2_256, verifyChunks } from './verify.js'
 
 export type GatewayFileOptions = StreamedAnswerOptions
 
@@ -69,9 +67,10 @@ export class GatewayFileSource extends StreamedAnswerSource {
         if (size > this.maxBlockBytes) throw new Stop(`leaf ${leaf} is ${size} bytes, more than ${this.maxBlockBytes}`)
         body ??= await this.open(cid, declaredFileSize(cid, block), progress.position, signal)
         const chunks = await body.take(size)
-        const hash = createHash('sha256')
-        for (const chunk of chunks) hash.update(chunk)
-        if (!hash.digest().equals(leaf.multihash.digest)) {
+        try {
+          verifyChunks(leaf, chunks)
+        } catch (err) {
+          if (!(err instanceof DigestMismatchError)) throw err
           this.unusable = `it sent bytes that are not leaf ${leaf} of ${cid}`
           this.logger.warn(`${this.label}: ${this.unusable}; asking it for no more files in this run`)
           throw new Stop(this.unusable, true)
