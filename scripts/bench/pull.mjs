@@ -466,7 +466,7 @@ export async function benchPull (repoRoot, work, ipfs, distribution, { sizeMiB =
       rounds,
       root: pushed.rootCid,
       // Each round's distribution and warm copies, back to back: their ratio cancels the machine's drift between rounds.
-      pairs: rows.distribution.runs.map((d, i) => ({ distribution: d.seconds, warm: rows.warm.runs[i].seconds, cold: rows.cold.runs[i].seconds })),
+      pairs: rows.distribution.runs.map((d, i) => ({ distribution: d.seconds, warm: rows.warm.runs[i].seconds })),
       image: { bytes: image.bytes, blobs: image.blobs.size, layers: image.layers, manifestDigest: image.manifestDigest },
       rows: Object.values(rows).map(({ key, label, what, runs }) => {
         const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a))
